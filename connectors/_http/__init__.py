@@ -1,0 +1,91 @@
+"""The HTTP kit every connector shares: auth, rate limits, retries, error mapping, pagination, secrets.
+
+A connector composes these rather than subclassing anything::
+
+    token = resolve_secret("hubspot_token")
+    config = HttpClientConfig(
+        connector="hubspot",
+        base_url="https://api.hubapi.com",
+        auth=BearerToken(token),
+        credential_name="hubspot_token",
+        limiters=(SlidingWindowLimiter(190, 10.0),),
+    )
+    with build_client(config) as client:
+        for page in paginate(client, "GET", "/crm/v3/objects/contacts",
+                             CursorPaginator("paging.next.after", "after"), records_path="results"):
+            ...
+"""
+
+from ._auth import ApiKeyHeader, BasicAuthKey, BearerToken, CarriesSecrets
+from ._client import USER_AGENT, ConnectorHttpClient, HttpClientConfig, build_client
+from ._errors import (
+    ConnectorAuthError,
+    ConnectorRequestError,
+    ConnectorUnavailableError,
+    PaginationError,
+    describe_vendor_error,
+    redact,
+    vendor_error_message,
+)
+from ._pagination import (
+    CursorPaginator,
+    GraphQLPageInfoPaginator,
+    OffsetPaginator,
+    Page,
+    PageRequest,
+    Paginator,
+    paginate,
+    value_at,
+)
+from ._ratelimit import (
+    ConcurrencyLimiter,
+    CostBucketLimiter,
+    RateLimiter,
+    RateLimitHeaders,
+    SlidingWindowLimiter,
+    TokenBucket,
+    read_rate_limit_headers,
+    shopify_graphql_throttled,
+)
+from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from ._secrets import Secret, resolve_secret, secret_env_var
+
+__all__ = [
+    "RETRYABLE_STATUSES",
+    "USER_AGENT",
+    "ApiKeyHeader",
+    "BasicAuthKey",
+    "BearerToken",
+    "CarriesSecrets",
+    "ConcurrencyLimiter",
+    "ConnectorAuthError",
+    "ConnectorHttpClient",
+    "ConnectorRequestError",
+    "ConnectorUnavailableError",
+    "CostBucketLimiter",
+    "CursorPaginator",
+    "GraphQLPageInfoPaginator",
+    "HttpClientConfig",
+    "OffsetPaginator",
+    "Page",
+    "PageRequest",
+    "PaginationError",
+    "Paginator",
+    "RateLimitHeaders",
+    "RateLimiter",
+    "RetryPolicy",
+    "Secret",
+    "SlidingWindowLimiter",
+    "TokenBucket",
+    "build_client",
+    "describe_vendor_error",
+    "paginate",
+    "parse_retry_after",
+    "read_rate_limit_headers",
+    "redact",
+    "resolve_secret",
+    "secret_env_var",
+    "shopify_graphql_throttled",
+    "value_at",
+    "vendor_error_message",
+]

@@ -1,0 +1,36 @@
+"""Typed errors. Every message says what was wrong and what to do about it."""
+
+from __future__ import annotations
+
+
+class ProfileSyncError(Exception):
+    """Base class of every error profilesync raises on purpose."""
+
+
+class NormalisationError(ProfileSyncError, ValueError):
+    """A single value could not be normalised; ``reason`` is short and readable by a person."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class RetryableError(ProfileSyncError):
+    """A transient failure: the same call may succeed later (throttling, 5xx, timeouts)."""
+
+
+class ConflictError(RetryableError):
+    """A conditional write lost a race with another writer; re-read and plan again."""
+
+
+class ConnectorConfigError(ProfileSyncError):
+    """A connector is configured wrongly (missing credential, bad URL, unknown option)."""
+
+
+class InputError(ProfileSyncError):
+    """Input cannot be read at all (missing file, not JSON lines, wrong encoding)."""
+
+
+class StoreLayoutError(ProfileSyncError):
+    """The table does not look like the profilesync layout (wrong key schema, missing table)."""

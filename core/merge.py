@@ -1,0 +1,216 @@
+"""Survivorship and computed traits: ``Profile = fold(rules, source records)``.
+
+The profile is a pure function of the *set* of a customer's source records: every choice below
+breaks ties on the source record's key, so neither arrival order nor duplicates change a value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from types import MappingProxyType
+from typing import Literal
+
+from core.schema import (
+    ComputedTraits,
+    ConsentValue,
+    Identifier,
+    Order,
+    Profile,
+    SourceRecord,
+    SourceRef,
+    TraitValue,
+)
+
+Strategy = Literal["most_recent", "source_priority", "first_seen"]
+
+
+@dataclass(frozen=True)
+class SurvivorshipRule:
+    """How one trait picks its value when sources disagree.
+
+    ``most_recent``: the non-empty value of the most recently updated record. ``source_priority``:
+    the first source in ``priority`` that has a value (most recent among equals; sources not listed
+    come last). ``first_seen``: the value of the oldest record (e.g. a signup channel).
+    """
+
+    strategy: Strategy = "most_recent"
+    priority: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MergeRules:
+    """Survivorship per trait, plus the thresholds of the computed segment."""
+
+    default: SurvivorshipRule = SurvivorshipRule()
+    per_trait: Mapping[str, SurvivorshipRule] = field(default_factory=lambda: MappingProxyType({}))
+    vip_lifetime_value: Decimal = Decimal("1000")
+
+    def rule_for(self, trait: str) -> SurvivorshipRule:
+        return self.per_trait.get(trait, self.default)
+
+
+DEFAULT_RULES = MergeRules()
+
+
+def _pick(candidates: list[tuple[SourceRecord, str]], rule: SurvivorshipRule) -> tuple[SourceRecord, str]:
+    if rule.strategy == "first_seen":
+        return min(candidates, key=lambda c: (c[0].updated_at, c[0].key))
+    if rule.strategy == "source_priority":
+        rank = {name: i for i, name in enumerate(rule.priority)}
+        return min(
+            candidates,
+            key=lambda c: (rank.get(c[0].source, len(rank)), -c[0].updated_at.timestamp(), c[0].key),
+        )
+    return max(candidates, key=lambda c: (c[0].updated_at, c[0].key))
+
+
+def merge_traits(records: Iterable[SourceRecord], rules: MergeRules) -> dict[str, TraitValue]:
+    """The winning value of every trait, with the source record and time that gave it."""
+    by_trait: dict[str, list[tuple[SourceRecord, str]]] = {}
+    for record in records:
+        for name, value in record.traits.items():
+            if value:
+                by_trait.setdefault(name, []).append((record, value))
+    out: dict[str, TraitValue] = {}
+    for name in sorted(by_trait):
+        record, value = _pick(by_trait[name], rules.rule_for(name))
+        out[name] = TraitValue(value=value, source=record.key, updated_at=record.updated_at)
+    return out
+
+
+def merge_consent(records: Iterable[SourceRecord]) -> dict[str, ConsentValue]:
+    """Per channel, the most recent explicit change wins; on a tie, the opt-out wins."""
+    best: dict[str, tuple[tuple[datetime, bool, str], ConsentValue]] = {}
+    for record in records:
+        for channel, state in record.consent.items():
+            # not granted sorts above granted on equal times: when in doubt, do not contact.
+            rank = (state.changed_at, not state.granted, record.key)
+            current = best.get(channel)
+            if current is None or rank > current[0]:
+                best[channel] = (
+                    rank,
+                    ConsentValue(granted=state.granted, changed_at=state.changed_at, source=record.key),
+                )
+    return {channel: best[channel][1] for channel in sorted(best)}
+
+
+def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> ComputedTraits:
+    """Lifetime value and average order value per currency, order count, first/last order, segment.
+
+    Only paid orders count. An order is identified by its source and id, so the same order carried
+    by two snapshots of one tool is counted once.
+    """
+    orders: dict[tuple[str, str], Order] = {}
+    for record in records:
+        for order in record.orders:
+            orders.setdefault((record.source, order.id), order)
+    paid = [o for _, o in sorted(orders.items()) if o.status == "paid"]
+    if not paid:
+        return ComputedTraits()
+    ltv: dict[str, Decimal] = {}
+    counts: dict[str, int] = {}
+    for order in paid:
+        ltv[order.currency] = ltv.get(order.currency, Decimal(0)) + order.total
+        counts[order.currency] = counts.get(order.currency, 0) + 1
+    aov = {
+        cur: (total / counts[cur]).quantize(
+            Decimal(1).scaleb(min(_exponent(total), 0)), rounding=ROUND_HALF_EVEN
+        )
+        for cur, total in ltv.items()
+    }
+    if any(total >= rules.vip_lifetime_value for total in ltv.values()):
+        segment = "vip"
+    elif len(paid) >= 2:
+        segment = "repeat"
+    else:
+        segment = "customer"
+    return ComputedTraits(
+        lifetime_value=dict(sorted(ltv.items())),
+        order_count=len(paid),
+        first_order_at=min(o.created_at for o in paid),
+        last_order_at=max(o.created_at for o in paid),
+        average_order_value=dict(sorted(aov.items())),
+        segment=segment,
+    )
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return exponent if isinstance(exponent, int) else 0
+
+
+def build_profile(
+    customer_id: str,
+    records: Iterable[SourceRecord],
+    rules: MergeRules = DEFAULT_RULES,
+    version: int = 0,
+) -> Profile:
+    """Fold a customer's source records into its profile."""
+    snapshots = sorted(records, key=lambda r: r.key)
+    identifiers = sorted(
+        {ident.key: ident for r in snapshots for ident in r.identifiers}.values(),
+        key=lambda i: (i.kind, i.value),
+    )
+    return Profile(
+        customer_id=customer_id,
+        identifiers=tuple(identifiers),
+        traits=merge_traits(snapshots, rules),
+        computed=compute_traits(snapshots, rules),
+        consent=merge_consent(snapshots),
+        sources=tuple(
+            SourceRef(source=r.source, object_type=r.object_type, id=r.source_id, updated_at=r.updated_at)
+            for r in snapshots
+        ),
+        version=version,
+    )
+
+
+def record_hash(record: SourceRecord) -> str:
+    """Content hash of a normalised record: equal hashes mean re-ingesting it changes nothing."""
+    return hashlib.blake2b(record.model_dump_json().encode(), digest_size=16).hexdigest()
+
+
+def profile_hash(profile: Profile) -> str:
+    """Content hash of a profile, ignoring its version and customer id."""
+    body = profile.model_dump_json(exclude={"version", "customer_id"})
+    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
+
+
+def newest(a: SourceRecord, b: SourceRecord) -> SourceRecord:
+    """Of two snapshots of the same source record, the one that wins: latest, then larger hash.
+
+    The hash tie-break makes the outcome independent of arrival order when two different versions
+    carry the same timestamp.
+    """
+    if a.updated_at != b.updated_at:
+        return a if a.updated_at > b.updated_at else b
+    return a if record_hash(a) >= record_hash(b) else b
+
+
+def identifier_holders(records: Iterable[SourceRecord]) -> dict[str, frozenset[str]]:
+    """For each identifier key, the source keys of the records carrying it."""
+    holders: dict[str, set[str]] = {}
+    for record in records:
+        for ident in record.identifiers:
+            holders.setdefault(ident.key, set()).add(record.key)
+    return {k: frozenset(v) for k, v in holders.items()}
+
+
+__all__ = [
+    "DEFAULT_RULES",
+    "Identifier",
+    "MergeRules",
+    "SurvivorshipRule",
+    "build_profile",
+    "compute_traits",
+    "identifier_holders",
+    "merge_consent",
+    "merge_traits",
+    "newest",
+    "profile_hash",
+    "record_hash",
+]

@@ -1,0 +1,430 @@
+"""The ingest use case, readable top to bottom.
+
+    records -> read owners of their identifier keys -> drop unchanged and stale records
+            -> load the customers those keys belong to -> group records into components
+            -> plan one changeset per component (new customer / attach / merge)
+            -> commit all changesets; the ones that lost a race are re-read and re-planned
+
+Every write is planned from what was read, and every ownership change is conditional on it, so two
+writers racing on the same person cannot both win: the loser re-resolves against the winner's state.
+Merges too large for one atomic changeset run as idempotent steps (``complete_merge``) that any later
+writer can finish if the first one crashed half-way.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from core.errors import ConflictError
+from core.identity import (
+    Component,
+    GuardrailHit,
+    IdentityPolicy,
+    group_records,
+    live_owner,
+)
+from core.merge import DEFAULT_RULES, MergeRules, build_profile, newest, profile_hash, record_hash
+from core.ports import (
+    Changeset,
+    CustomerState,
+    DeleteIdent,
+    DeleteSource,
+    MarkAbsorbing,
+    MarkMerging,
+    Operation,
+    Ownership,
+    ProfileStore,
+    PutIdent,
+    PutProfile,
+    PutSource,
+    Tombstone,
+)
+from core.schema import SourceRecord
+
+
+@dataclass
+class IngestResult:
+    """What one ``ingest`` call did; counts add up: received = written + unchanged + stale."""
+
+    received: int = 0
+    written: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    new_customers: int = 0
+    attached: int = 0
+    merged_customers: int = 0
+    retries: int = 0
+    guardrail_hits: list[GuardrailHit] = field(default_factory=list)
+    customers: set[str] = field(default_factory=set)
+
+    def add(self, other: IngestResult) -> None:
+        for name in (
+            "received",
+            "written",
+            "unchanged",
+            "stale",
+            "new_customers",
+            "attached",
+            "merged_customers",
+            "retries",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.guardrail_hits.extend(other.guardrail_hits)
+        self.customers |= other.customers
+
+
+class ResolutionGaveUpError(ConflictError):
+    """Raised when a batch keeps losing races after every retry (a pathological hot spot)."""
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    policy: IdentityPolicy = field(default_factory=IdentityPolicy)
+    rules: MergeRules = DEFAULT_RULES
+    max_attempts: int = 12
+    backoff_base: float = 0.01
+    backoff_cap: float = 1.0
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass
+class _Plan:
+    changesets: list[Changeset]
+    records_of: dict[str, list[SourceRecord]]
+    kinds: dict[str, str]
+    deferred: list[SourceRecord]
+    pending_merges: list[tuple[str, str]]
+    result: IngestResult
+    absorbed: dict[str, int] = field(default_factory=dict)
+    survivors: dict[str, str] = field(default_factory=dict)
+
+
+def ingest(
+    records: Iterable[SourceRecord], store: ProfileStore, settings: IngestSettings | None = None
+) -> IngestResult:
+    """Resolve and merge records into the store; safe to call again with the same records.
+
+    Duplicates within the call collapse to the newest version of each source record. Lost races are
+    re-planned with jittered exponential backoff, up to ``settings.max_attempts`` rounds.
+    """
+    settings = settings or IngestSettings()
+    latest: dict[str, SourceRecord] = {}
+    received = 0
+    for record in records:
+        received += 1
+        prior = latest.get(record.key)
+        latest[record.key] = record if prior is None else newest(prior, record)
+    total = IngestResult(received=received, unchanged=received - len(latest))
+    pending = sorted(latest.values(), key=lambda r: r.key)
+    attempt = 0
+    while pending:
+        plan = _plan(pending, store, settings)
+        total.add(plan.result)
+        if plan.pending_merges:
+            for absorbed, survivor in plan.pending_merges:
+                complete_merge(store, absorbed, survivor, settings)
+            # The state moved under every changeset of this plan: re-plan all of its records.
+            pending = [r for c in plan.changesets for r in plan.records_of[c.label]] + plan.deferred
+            continue
+        failed = store.commit(plan.changesets) if plan.changesets else []
+        failed_labels = {c.label for c in failed}
+        for changeset in plan.changesets:
+            if changeset.label in failed_labels:
+                continue
+            recs = plan.records_of[changeset.label]
+            total.written += len(recs)
+            kind = plan.kinds[changeset.label]
+            if kind == "new":
+                total.new_customers += 1
+            elif kind == "attach":
+                total.attached += 1
+            total.merged_customers += plan.absorbed[changeset.label]
+            total.customers.add(plan.survivors[changeset.label])
+        pending = [r for c in failed for r in plan.records_of[c.label]] + plan.deferred
+        if failed:
+            # Only lost races back off; deferred records of an oversized component go on at once.
+            attempt += 1
+            total.retries += 1
+            if attempt >= settings.max_attempts:
+                raise ResolutionGaveUpError(
+                    f"{len(pending)} records still conflicted after {attempt} attempts; "
+                    "retry the batch later (it is safe to ingest the same records again)"
+                )
+            delay = min(settings.backoff_cap, settings.backoff_base * 2**attempt)
+            settings.sleep(random.uniform(0, delay))
+    return total
+
+
+def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: IngestSettings) -> _Plan:
+    policy = settings.policy
+    result = IngestResult()
+    keys = sorted({i.key for r in records for i in r.identifiers if not policy.is_blocked(i)})
+    owners = store.get_owners(keys)
+
+    active: list[SourceRecord] = []
+    hashes: dict[str, str] = {}
+    for record in records:
+        h = record_hash(record)
+        stored = owners.get(record.source_identifier.key)
+        if stored is not None and stored.record_hash is not None and stored.updated_at is not None:
+            if stored.record_hash == h:
+                result.unchanged += 1
+                continue
+            if (stored.updated_at, stored.record_hash) > (record.updated_at, h):
+                result.stale += 1
+                continue
+        hashes[record.key] = h
+        active.append(record)
+    if not active:
+        return _Plan([], {}, {}, [], [], result)
+
+    customers = _load_customers(store, {o.customer_id for o in owners.values()})
+    merging = sorted(
+        {(cid, c.merging_into) for cid, c in customers.items() if c.merging_into}
+        | {(absorbed, cid) for cid, c in customers.items() for absorbed in c.absorbing}
+    )
+    if merging:
+        # A merge is in flight (or was cut short by a crash): finish it first, then plan afresh.
+        return _Plan([], {}, {}, list(active), merging, result)
+    merged_into = {cid: c.merged_into for cid, c in customers.items() if c.merged_into}
+    live = {cid: c for cid, c in customers.items() if not c.merged_into}
+
+    # Keys held by the loaded customers' snapshots whose owner we have not read yet.
+    known = set(owners)
+    for c in live.values():
+        known |= c.owned
+    extra = sorted(
+        {
+            i.key
+            for c in live.values()
+            for snap in c.snapshots.values()
+            for i in snap.identifiers
+            if i.key not in known and not policy.is_blocked(i)
+        }
+    )
+    if extra:
+        owners = {**owners, **store.get_owners(extra)}
+    raw_owner: dict[str, str] = {k: o.customer_id for k, o in owners.items()}
+    for c in live.values():
+        for k in c.owned:
+            raw_owner.setdefault(k, c.customer_id)
+    owner_of = {k: live_owner(cid, merged_into) for k, cid in raw_owner.items()}
+
+    holders: dict[str, set[str]] = {}
+    for c in live.values():
+        for snap in c.snapshots.values():
+            for i in snap.identifiers:
+                holders.setdefault(i.key, set()).add(snap.key)
+    components, hits = group_records(active, owner_of, {k: frozenset(v) for k, v in holders.items()}, policy)
+    result.guardrail_hits.extend(hits)
+
+    changesets: list[Changeset] = []
+    records_of: dict[str, list[SourceRecord]] = {}
+    kinds: dict[str, str] = {}
+    deferred: list[SourceRecord] = []
+    pending_merges: list[tuple[str, str]] = []
+    absorbed: dict[str, int] = {}
+    survivors: dict[str, str] = {}
+    for component in components:
+        changeset = _changeset(component, live, raw_owner, owner_of, hashes, settings)
+        if len(changeset) > store.max_items_per_commit:
+            if component.absorbed:
+                # Too large for one transaction: merge the customers step by step first, then
+                # these records attach to the survivor in the next round.
+                pending_merges.extend((a, component.survivor) for a in sorted(component.absorbed))
+                deferred.extend(component.records)
+                continue
+            # A long chain of new records: take the first few now, the rest attach next round.
+            per_record = max(1, len(changeset) // len(component.records))
+            take = max(1, store.max_items_per_commit // per_record - 1)
+            deferred.extend(component.records[take:])
+            component = Component(component.records[:take], component.customers)
+            changeset = _changeset(component, live, raw_owner, owner_of, hashes, settings)
+        changesets.append(changeset)
+        records_of[changeset.label] = list(component.records)
+        kinds[changeset.label] = (
+            "new" if not component.customers else "attach" if not component.absorbed else "merge"
+        )
+        absorbed[changeset.label] = len(component.absorbed)
+        survivors[changeset.label] = component.survivor
+    return _Plan(changesets, records_of, kinds, deferred, pending_merges, result, absorbed, survivors)
+
+
+def _load_customers(store: ProfileStore, ids: set[str]) -> dict[str, CustomerState]:
+    """Load customers and, transitively, the customers they were merged into."""
+    loaded: dict[str, CustomerState] = {}
+    todo = set(ids)
+    while todo:
+        fetched = store.get_customers(sorted(todo))
+        loaded.update(fetched)
+        todo = {c.merged_into for c in fetched.values() if c.merged_into} - set(loaded)
+    return loaded
+
+
+def _changeset(
+    component: Component,
+    live: Mapping[str, CustomerState],
+    raw_owner: Mapping[str, str],
+    owner_of: Mapping[str, str],
+    hashes: Mapping[str, str],
+    settings: IngestSettings,
+) -> Changeset:
+    survivor = component.survivor
+    members = component.customers
+    ops: list[Operation] = []
+
+    snapshots: dict[str, SourceRecord] = {}
+    snapshot_home: dict[str, str] = {}
+    for cid in sorted(members):
+        for key, snap in live[cid].snapshots.items():
+            snapshots[key] = snap
+            snapshot_home[key] = cid
+    changed: dict[str, str] = dict(hashes)
+    for record in component.records:
+        snapshots[record.key] = record
+        ops.append(PutSource(survivor, record, hashes[record.key]))
+    for key, home in sorted(snapshot_home.items()):
+        if home == survivor:
+            continue
+        ops.append(DeleteSource(home, key))
+        if key not in hashes:  # moved unchanged from an absorbed customer
+            h = record_hash(snapshots[key])
+            changed[key] = h
+            ops.append(PutSource(survivor, snapshots[key], h))
+
+    policy = settings.policy
+    desired: set[str] = set()
+    for snap in snapshots.values():
+        for ident in snap.identifiers:
+            if policy.is_blocked(ident):
+                continue
+            owner = owner_of.get(ident.key)
+            if owner is None or owner in members:
+                desired.add(ident.key)
+    for key in sorted(desired):
+        current = raw_owner.get(key)
+        is_source = key.startswith("source#")
+        source_key = key[len("source#") :] if is_source else ""
+        if current == survivor and not (is_source and source_key in changed):
+            continue
+        if is_source:
+            snap = snapshots[source_key]
+            ops.append(
+                PutIdent(
+                    key, survivor, current, changed.get(source_key) or record_hash(snap), snap.updated_at
+                )
+            )
+        else:
+            ops.append(PutIdent(key, survivor, current))
+    previously_owned: set[str] = set()
+    for cid in members:
+        previously_owned |= live[cid].owned
+    ops.extend(DeleteIdent(key, raw_owner.get(key, survivor)) for key in sorted(previously_owned - desired))
+    ops.extend(Tombstone(cid, survivor, live[cid].version) for cid in sorted(component.absorbed))
+    prior = live.get(survivor)
+    profile = build_profile(survivor, snapshots.values(), settings.rules, (prior.version if prior else 0) + 1)
+    ops.append(
+        PutProfile(
+            survivor, profile, profile_hash(profile), frozenset(desired), prior.version if prior else None
+        )
+    )
+    return Changeset(label=component.records[0].key, operations=tuple(ops))
+
+
+def complete_merge(
+    store: ProfileStore, absorbed: str, survivor: str, settings: IngestSettings | None = None
+) -> None:
+    """Merge ``absorbed`` into ``survivor`` in idempotent steps, for merges too large to be atomic.
+
+    1. freeze the absorbed customer (``merging_into``), 2. copy its snapshots to the survivor,
+    3. hand its identifiers to the survivor, 4. delete its snapshots, 5. rebuild the survivor's
+    profile and leave a tombstone. Each step can be repeated; a writer that finds a frozen customer
+    calls this to finish the job, so a crash at any point loses nothing.
+    """
+    settings = settings or IngestSettings()
+    limit = store.max_items_per_commit
+    for attempt in range(settings.max_attempts):
+        state = store.get_customers([absorbed]).get(absorbed)
+        if state is None or state.merged_into:
+            return
+        if state.merging_into is None:
+            target = store.get_customers([survivor]).get(survivor)
+            if target is None:
+                raise ValueError(f"cannot merge {absorbed} into {survivor}: {survivor} does not exist")
+            if target.merged_into or target.merging_into:
+                # The survivor is itself on its way into another customer: follow it there.
+                next_hop = target.merged_into or target.merging_into
+                assert next_hop is not None
+                if target.merging_into:
+                    complete_merge(store, survivor, next_hop, settings)
+                survivor = next_hop
+                continue
+            freeze = Changeset(
+                f"freeze:{absorbed}",
+                (
+                    MarkMerging(absorbed, survivor, state.version),
+                    MarkAbsorbing(survivor, absorbed, target.version),
+                ),
+            )
+            if store.commit([freeze]):
+                settings.sleep(random.uniform(0, settings.backoff_base * 2**attempt))
+                continue
+            state = store.get_customers([absorbed])[absorbed]
+        survivor = state.merging_into or survivor
+        moves: list[Operation] = [
+            PutSource(survivor, snap, record_hash(snap)) for snap in state.snapshots.values()
+        ]
+        _commit_in_chunks(store, moves, limit, f"copy:{absorbed}")
+        current = store.get_owners(sorted(state.owned))
+        handovers: list[Operation] = [
+            PutIdent(k, survivor, absorbed, o.record_hash, o.updated_at)
+            for k, o in current.items()
+            if o.customer_id == absorbed
+        ]
+        _commit_in_chunks(store, handovers, limit, f"idents:{absorbed}")
+        deletes: list[Operation] = [DeleteSource(absorbed, k) for k in state.snapshots]
+        _commit_in_chunks(store, deletes, limit, f"drop:{absorbed}")
+        target = store.get_customers([survivor])[survivor]
+        profile = build_profile(survivor, target.snapshots.values(), settings.rules, target.version + 1)
+        final = Changeset(
+            f"final:{absorbed}",
+            (
+                PutProfile(
+                    survivor,
+                    profile,
+                    profile_hash(profile),
+                    target.owned | state.owned,
+                    target.version,
+                    target.absorbing - {absorbed},
+                ),
+                Tombstone(absorbed, survivor, state.version),
+            ),
+        )
+        if not store.commit([final]):
+            return
+        settings.sleep(random.uniform(0, settings.backoff_base * 2**attempt))
+    raise ResolutionGaveUpError(
+        f"merge of {absorbed} into {survivor} kept conflicting; it resumes on next ingest"
+    )
+
+
+def _commit_in_chunks(store: ProfileStore, ops: list[Operation], limit: int, label: str) -> None:
+    for start in range(0, len(ops), limit):
+        chunk = Changeset(f"{label}:{start}", tuple(ops[start : start + limit]))
+        if store.commit([chunk]):
+            # Handovers are conditional on the absorbed owner; a failure means another writer
+            # finished this step already (or the state moved on), which the next round re-reads.
+            continue
+
+
+__all__ = [
+    "IngestResult",
+    "IngestSettings",
+    "Ownership",
+    "ResolutionGaveUpError",
+    "complete_merge",
+    "ingest",
+]

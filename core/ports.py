@@ -1,0 +1,153 @@
+"""The small protocols core/ talks through, and the write operations a store must apply atomically.
+
+A store is read in two ways (``get_owners`` for identifier keys, ``get_customers`` for everything one
+customer owns) and written in one: ``commit`` applies each ``Changeset`` all-or-nothing, with the
+conditions its operations carry, and hands back the changesets that lost a race so the caller can
+re-read and plan again. Both the DynamoDB store and the in-memory store implement exactly this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from core.schema import Profile, SourceRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Ownership:
+    """Who owns one identifier key. Source keys also carry the stored record's hash and timestamp,
+    so an unchanged or stale record is recognised from this one read, with no write."""
+
+    key: str
+    customer_id: str
+    record_hash: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerState:
+    """Everything stored under one customer: its profile item and its source snapshots."""
+
+    customer_id: str
+    version: int
+    profile: Profile | None
+    profile_hash: str | None
+    owned: frozenset[str]
+    snapshots: dict[str, SourceRecord]
+    merged_into: str | None = None
+    merging_into: str | None = None
+    absorbing: frozenset[str] = frozenset()
+
+
+# --- write operations ---------------------------------------------------------------------------
+# ``expected_version=None`` means "the item must not exist yet"; ``expected_owner=None`` likewise.
+
+
+@dataclass(frozen=True, slots=True)
+class PutProfile:
+    customer_id: str
+    profile: Profile
+    profile_hash: str
+    owned: frozenset[str]
+    expected_version: int | None
+    absorbing: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class MarkAbsorbing:
+    """Goes with ``MarkMerging``: the survivor records the merge in flight, so that whoever loads it
+    next finishes the merge even after every identifier has been handed over."""
+
+    customer_id: str
+    absorbed: str
+    expected_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarkMerging:
+    """First step of a merge too large for one transaction: freeze the absorbed customer."""
+
+    customer_id: str
+    into: str
+    expected_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """The absorbed customer of a finished merge: readers follow ``merged_into``."""
+
+    customer_id: str
+    merged_into: str
+    expected_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class PutSource:
+    customer_id: str
+    record: SourceRecord
+    record_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteSource:
+    customer_id: str
+    source_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class PutIdent:
+    key: str
+    customer_id: str
+    expected_owner: str | None
+    record_hash: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteIdent:
+    key: str
+    expected_owner: str
+
+
+Operation = (
+    PutProfile | MarkAbsorbing | MarkMerging | Tombstone | PutSource | DeleteSource | PutIdent | DeleteIdent
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Changeset:
+    """Operations that must apply together or not at all (one component of a batch)."""
+
+    label: str
+    operations: tuple[Operation, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+
+class ProfileStore(Protocol):
+    """Storage behind identity resolution; see core.storage for the implementations."""
+
+    def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
+        """Owners of the given identifier keys; keys nobody owns are absent from the result."""
+        ...
+
+    def get_customers(self, customer_ids: Sequence[str]) -> dict[str, CustomerState]:
+        """Profile item and source snapshots of each customer; unknown ids are absent."""
+        ...
+
+    def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
+        """Apply each changeset atomically; return the ones whose conditions failed (not applied)."""
+        ...
+
+    def iter_profiles(self) -> Iterator[Profile]:
+        """Every live (not merged-away) profile."""
+        ...
+
+    @property
+    def max_items_per_commit(self) -> int:
+        """How many operations one atomic changeset may hold (DynamoDB: 100 per transaction)."""
+        ...

@@ -1,0 +1,188 @@
+"""The canonical schema: what every connector's records become and what every profile is.
+
+``RecordDraft`` is what a connector's field mapping produces: canonical field names, raw values.
+``normalise_record`` (core.normalise) turns it into a ``SourceRecord`` with clean values, or a
+``Quarantined`` entry with a reason. ``Profile`` is computed from a customer's source records only
+(core.merge), so it can always be rebuilt, unmerged or erased.
+
+Public surface: change field names here deliberately, with a note, since they are stored in DynamoDB
+and pushed to every tool.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+IdentifierKind = Literal["email", "phone", "source"]
+
+#: Trait names the canonical schema knows; each has a normaliser. Other traits are kept as given
+#: (trimmed strings) under their snake_case name.
+KNOWN_TRAITS: tuple[str, ...] = (
+    "first_name",
+    "last_name",
+    "country",
+    "city",
+    "region",
+    "postal_code",
+    "company",
+    "job_title",
+    "language",
+)
+
+#: Order statuses; only "paid" orders count towards lifetime value.
+OrderStatus = Literal["paid", "pending", "refunded", "cancelled"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Identifier(_Frozen):
+    """One identity key: a normalised email, an E.164 phone, or a source-scoped id."""
+
+    kind: IdentifierKind
+    value: str
+
+    @property
+    def key(self) -> str:
+        """The identifier as stored: ``email#ann@example.com``, ``source#hubspot:contact:123``."""
+        return f"{self.kind}#{self.value}"
+
+    @classmethod
+    def from_key(cls, key: str) -> Identifier:
+        kind, _, value = key.partition("#")
+        return cls.model_validate({"kind": kind, "value": value})
+
+
+class Order(_Frozen):
+    """An order as the profile needs it: money is a Decimal with its ISO 4217 currency, never a float."""
+
+    id: str
+    total: Decimal
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    created_at: datetime
+    status: OrderStatus = "paid"
+
+
+class ConsentState(_Frozen):
+    """An explicit consent decision for one channel (email, sms, ...), and when it was made."""
+
+    granted: bool
+    changed_at: datetime
+
+
+class DroppedValue(_Frozen):
+    """A value that failed normalisation and was left out of the record, with the reason."""
+
+    field: str
+    value: str
+    reason: str
+
+
+class RecordDraft(BaseModel):
+    """A connector's record mapped to canonical names, values still raw.
+
+    Connectors build these in ``to_records``; nothing here is trusted yet.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    object_type: str = "contact"
+    source_id: str
+    updated_at: Any = None
+    emails: list[Any] = Field(default_factory=list)
+    phones: list[Any] = Field(default_factory=list)
+    traits: dict[str, Any] = Field(default_factory=dict)
+    consent: dict[str, Any] = Field(default_factory=dict)
+    orders: list[Any] = Field(default_factory=list)
+    raw: dict[str, Any] | None = None
+    """The vendor's record as received, kept for quarantine reports (never stored in a profile)."""
+
+
+class SourceRecord(_Frozen):
+    """One normalised record from one tool: the unit that is resolved, merged and stored."""
+
+    source: str
+    object_type: str
+    source_id: str
+    updated_at: datetime
+    identifiers: tuple[Identifier, ...]
+    traits: dict[str, str] = Field(default_factory=dict)
+    consent: dict[str, ConsentState] = Field(default_factory=dict)
+    orders: tuple[Order, ...] = ()
+    dropped: tuple[DroppedValue, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The source-scoped id, unique across all tools: ``hubspot:contact:123``."""
+        return f"{self.source}:{self.object_type}:{self.source_id}"
+
+    @property
+    def source_identifier(self) -> Identifier:
+        return Identifier(kind="source", value=self.key)
+
+
+class Quarantined(_Frozen):
+    """A record that could not be used, with a reason a person can act on."""
+
+    source: str
+    source_id: str
+    reason: str
+    raw: dict[str, Any] | None = None
+
+
+class TraitValue(_Frozen):
+    """The winning value of one trait, and which source record gave it, and when."""
+
+    value: str
+    source: str
+    updated_at: datetime
+
+
+class ConsentValue(_Frozen):
+    """The current consent for one channel and the source record that last changed it."""
+
+    granted: bool
+    changed_at: datetime
+    source: str
+
+
+class ComputedTraits(_Frozen):
+    """Traits computed from every order the customer's source records hold."""
+
+    lifetime_value: dict[str, Decimal] = Field(default_factory=dict)
+    order_count: int = 0
+    first_order_at: datetime | None = None
+    last_order_at: datetime | None = None
+    average_order_value: dict[str, Decimal] = Field(default_factory=dict)
+    segment: str = "prospect"
+
+
+class SourceRef(_Frozen):
+    """A pointer to one source record a profile was built from."""
+
+    source: str
+    object_type: str
+    id: str
+    updated_at: datetime
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}:{self.object_type}:{self.id}"
+
+
+class Profile(_Frozen):
+    """The merged customer: a pure function of the customer's source records (see core.merge)."""
+
+    customer_id: str
+    identifiers: tuple[Identifier, ...]
+    traits: dict[str, TraitValue] = Field(default_factory=dict)
+    computed: ComputedTraits = Field(default_factory=ComputedTraits)
+    consent: dict[str, ConsentValue] = Field(default_factory=dict)
+    sources: tuple[SourceRef, ...] = ()
+    version: int = 0

@@ -1,0 +1,392 @@
+"""The DynamoDB ``ProfileStore``: the one-table layout of DESIGN.md.
+
+| PK                 | SK                    | attributes                                             |
+| ------------------ | --------------------- | ------------------------------------------------------ |
+| CUSTOMER#<cid>     | PROFILE               | version, hash, owned (SS), data (profile JSON), and    |
+|                    |                       | merged_into / merging_into / absorbing during merges   |
+| CUSTOMER#<cid>     | SOURCE#<source key>   | hash, data (the normalised SourceRecord as JSON)       |
+| IDENT#<kind>#<val> | IDENT                 | customer_id; source ids: record_hash, updated_at too   |
+
+The client is injected (a boto3 DynamoDB *client*); this module imports neither boto3 nor botocore,
+and maps errors through ``client.exceptions``. Reads are strongly consistent: the plan made from
+them is guarded by conditions anyway, but a consistent read loses fewer races.
+
+Concurrency: every changeset is one ``TransactWriteItems``. A profile write is conditional on the
+``version`` that was read (``attribute_not_exists`` for a new customer) and every identifier write on
+the owner that was read, so of two writers that planned from the same state only one commits; the
+other gets ``ConditionalCheckFailed`` in the cancellation reasons and re-plans. Several small
+changesets are packed into one transaction to keep requests per record low; when one of them loses
+its race, the others are sent again without it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from core.errors import StoreLayoutError
+from core.ports import (
+    Changeset,
+    CustomerState,
+    DeleteIdent,
+    DeleteSource,
+    MarkAbsorbing,
+    MarkMerging,
+    Operation,
+    Ownership,
+    PutIdent,
+    PutProfile,
+    PutSource,
+    Tombstone,
+)
+from core.schema import Profile, SourceRecord
+
+#: AWS limits: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
+TRANSACTION_MAX_ITEMS = 100  # TransactWriteItems, raised from 25 in September 2022
+BATCH_GET_MAX_KEYS = 100
+LEGACY_TRANSACTION_MAX_ITEMS = 25  # older emulators (moto, old DynamoDB Local) still enforce this
+
+Item = dict[str, dict[str, Any]]
+
+
+def customer_pk(customer_id: str) -> str:
+    return f"CUSTOMER#{customer_id}"
+
+
+def ident_pk(key: str) -> str:
+    return f"IDENT#{key}"
+
+
+def source_sk(source_key: str) -> str:
+    return f"SOURCE#{source_key}"
+
+
+class DynamoDBProfileStore:
+    """``ProfileStore`` over one DynamoDB table; thread-safe as boto3 clients are."""
+
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        max_items_per_commit: int = TRANSACTION_MAX_ITEMS,
+        read_workers: int = 8,
+    ) -> None:
+        self._client = client
+        self.table_name = table_name
+        self.max_items_per_commit = max_items_per_commit
+        self._read_workers = read_workers
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
+        out: dict[str, Ownership] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [
+                        {"PK": {"S": ident_pk(k)}, "SK": {"S": "IDENT"}}
+                        for k in unique[start : start + BATCH_GET_MAX_KEYS]
+                    ],
+                    "ConsistentRead": True,
+                }
+            }
+            attempt = 0
+            while request:
+                response = self._call("batch_get_item", RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    key = item["PK"]["S"][len("IDENT#") :]
+                    out[key] = Ownership(
+                        key=key,
+                        customer_id=item["customer_id"]["S"],
+                        record_hash=item["record_hash"]["S"] if "record_hash" in item else None,
+                        updated_at=datetime.fromisoformat(item["updated_at"]["S"])
+                        if "updated_at" in item
+                        else None,
+                    )
+                request = response.get("UnprocessedKeys") or {}
+                if request:
+                    # Unprocessed keys mean throttling: back off before asking again (AWS guidance).
+                    attempt += 1
+                    time.sleep(min(1.0, 0.02 * 2**attempt) * random.random())
+        return out
+
+    def get_customers(self, customer_ids: Sequence[str]) -> dict[str, CustomerState]:
+        ids = list(dict.fromkeys(customer_ids))
+        if len(ids) <= 1 or self._read_workers <= 1:
+            states = [self._get_customer(cid) for cid in ids]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self._read_workers, len(ids))) as pool:
+                states = list(pool.map(self._get_customer, ids))
+        return {s.customer_id: s for s in states if s is not None}
+
+    def _get_customer(self, customer_id: str) -> CustomerState | None:
+        items: list[Item] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": customer_pk(customer_id)}},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._call("query", **kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        profile_item = next((i for i in items if i["SK"]["S"] == "PROFILE"), None)
+        snapshots: dict[str, SourceRecord] = {}
+        for item in items:
+            if item["SK"]["S"].startswith("SOURCE#"):
+                record = SourceRecord.model_validate_json(item["data"]["S"])
+                snapshots[record.key] = record
+        if profile_item is None and not snapshots:
+            return None
+        profile_item = profile_item or {}
+        return CustomerState(
+            customer_id=customer_id,
+            version=int(profile_item["version"]["N"]) if "version" in profile_item else 0,
+            profile=Profile.model_validate_json(profile_item["data"]["S"])
+            if "data" in profile_item
+            else None,
+            profile_hash=profile_item.get("hash", {}).get("S"),
+            owned=frozenset(profile_item.get("owned", {}).get("SS", [])),
+            snapshots=snapshots,
+            merged_into=profile_item.get("merged_into", {}).get("S"),
+            merging_into=profile_item.get("merging_into", {}).get("S"),
+            absorbing=frozenset(profile_item.get("absorbing", {}).get("SS", [])),
+        )
+
+    def iter_profiles(self) -> Iterator[Profile]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "FilterExpression": "SK = :p AND attribute_exists(#d)",
+            "ExpressionAttributeNames": {"#d": "data"},
+            "ExpressionAttributeValues": {":p": {"S": "PROFILE"}},
+        }
+        while True:
+            page = self._call("scan", **kwargs)
+            for item in page.get("Items", []):
+                yield Profile.model_validate_json(item["data"]["S"])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def ident_owners(self) -> dict[str, str]:
+        """Every identifier key and its owner (a full scan: for checks and tools, not the hot path)."""
+        out: dict[str, str] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "FilterExpression": "SK = :i",
+            "ExpressionAttributeValues": {":i": {"S": "IDENT"}},
+        }
+        while True:
+            page = self._call("scan", **kwargs)
+            for item in page.get("Items", []):
+                out[item["PK"]["S"][len("IDENT#") :]] = item["customer_id"]["S"]
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
+        failed: list[Changeset] = []
+        queue = [c for c in changesets if c.operations]
+        while queue:
+            batch: list[Changeset] = []
+            size = 0
+            while queue and size + len(queue[0]) <= self.max_items_per_commit:
+                size += len(queue[0])
+                batch.append(queue.pop(0))
+            if not batch:
+                raise ValueError(
+                    f"changeset {queue[0].label!r} has {len(queue[0])} operations, more than one "
+                    f"transaction holds ({self.max_items_per_commit}); split it before committing"
+                )
+            lost = self._transact(batch)
+            if lost is None:  # the endpoint only takes the old 25-item limit: re-pack smaller
+                queue = batch + queue
+                continue
+            failed.extend(lost)
+            queue = [c for c in batch if c not in lost] + queue if lost else queue
+        return failed
+
+    def _transact(self, batch: list[Changeset]) -> list[Changeset] | None:
+        items: list[dict[str, Any]] = []
+        owner: list[Changeset] = []
+        for changeset in batch:
+            for op in changeset.operations:
+                items.append(self._transact_item(op))
+                owner.append(changeset)
+        exceptions = self._client.exceptions
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons") or []
+            lost: list[Changeset] = []
+            for index, reason in enumerate(reasons):
+                if reason.get("Code", "None") != "None" and owner[index] not in lost:
+                    lost.append(owner[index])
+            # Without reasons we cannot tell who lost: every changeset re-plans (safe, slower).
+            return lost or list(batch)
+        except exceptions.ClientError as error:
+            message = str(error.response.get("Error", {}).get("Message", ""))
+            too_many = f"less than or equal to {LEGACY_TRANSACTION_MAX_ITEMS}" in message
+            if too_many and self.max_items_per_commit > LEGACY_TRANSACTION_MAX_ITEMS:
+                self.max_items_per_commit = LEGACY_TRANSACTION_MAX_ITEMS
+                return None
+            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                raise StoreLayoutError(
+                    f"table {self.table_name!r} does not exist: deploy template.yaml or run "
+                    "`profilesync resolve` without --endpoint-url to use the embedded store"
+                ) from error
+            raise
+        return []
+
+    def _transact_item(self, op: Operation) -> dict[str, Any]:
+        table = self.table_name
+        match op:
+            case PutProfile():
+                item: Item = {
+                    "PK": {"S": customer_pk(op.customer_id)},
+                    "SK": {"S": "PROFILE"},
+                    "version": {"N": str(op.profile.version)},
+                    "hash": {"S": op.profile_hash},
+                    "data": {"S": op.profile.model_dump_json()},
+                }
+                if op.owned:
+                    item["owned"] = {"SS": sorted(op.owned)}
+                if op.absorbing:
+                    item["absorbing"] = {"SS": sorted(op.absorbing)}
+                if op.expected_version is None:
+                    return {
+                        "Put": {
+                            "TableName": table,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    }
+                return {
+                    "Put": {
+                        "TableName": table,
+                        "Item": item,
+                        "ConditionExpression": "version = :v",
+                        "ExpressionAttributeValues": {":v": {"N": str(op.expected_version)}},
+                    }
+                }
+            case MarkAbsorbing():
+                return {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"PK": {"S": customer_pk(op.customer_id)}, "SK": {"S": "PROFILE"}},
+                        "UpdateExpression": "ADD absorbing :a SET version = version + :one",
+                        "ConditionExpression": "version = :v",
+                        "ExpressionAttributeValues": {
+                            ":a": {"SS": [op.absorbed]},
+                            ":one": {"N": "1"},
+                            ":v": {"N": str(op.expected_version)},
+                        },
+                    }
+                }
+            case MarkMerging():
+                return {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"PK": {"S": customer_pk(op.customer_id)}, "SK": {"S": "PROFILE"}},
+                        "UpdateExpression": "SET merging_into = :into, version = version + :one",
+                        "ConditionExpression": "version = :v",
+                        "ExpressionAttributeValues": {
+                            ":into": {"S": op.into},
+                            ":one": {"N": "1"},
+                            ":v": {"N": str(op.expected_version)},
+                        },
+                    }
+                }
+            case Tombstone():
+                return {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {
+                            "PK": {"S": customer_pk(op.customer_id)},
+                            "SK": {"S": "PROFILE"},
+                            "version": {"N": str(op.expected_version + 1)},
+                            "merged_into": {"S": op.merged_into},
+                        },
+                        "ConditionExpression": "version = :v",
+                        "ExpressionAttributeValues": {":v": {"N": str(op.expected_version)}},
+                    }
+                }
+            case PutSource():
+                return {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {
+                            "PK": {"S": customer_pk(op.customer_id)},
+                            "SK": {"S": source_sk(op.record.key)},
+                            "hash": {"S": op.record_hash},
+                            "data": {"S": op.record.model_dump_json()},
+                        },
+                    }
+                }
+            case DeleteSource():
+                return {
+                    "Delete": {
+                        "TableName": table,
+                        "Key": {
+                            "PK": {"S": customer_pk(op.customer_id)},
+                            "SK": {"S": source_sk(op.source_key)},
+                        },
+                    }
+                }
+            case PutIdent():
+                ident: Item = {
+                    "PK": {"S": ident_pk(op.key)},
+                    "SK": {"S": "IDENT"},
+                    "customer_id": {"S": op.customer_id},
+                }
+                if op.record_hash is not None:
+                    ident["record_hash"] = {"S": op.record_hash}
+                if op.updated_at is not None:
+                    ident["updated_at"] = {"S": op.updated_at.isoformat()}
+                if op.expected_owner is None:
+                    return {
+                        "Put": {
+                            "TableName": table,
+                            "Item": ident,
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    }
+                return {
+                    "Put": {
+                        "TableName": table,
+                        "Item": ident,
+                        "ConditionExpression": "customer_id = :o",
+                        "ExpressionAttributeValues": {":o": {"S": op.expected_owner}},
+                    }
+                }
+            case DeleteIdent():
+                return {
+                    "Delete": {
+                        "TableName": table,
+                        "Key": {"PK": {"S": ident_pk(op.key)}, "SK": {"S": "IDENT"}},
+                        "ConditionExpression": "customer_id = :o",
+                        "ExpressionAttributeValues": {":o": {"S": op.expected_owner}},
+                    }
+                }
+        raise TypeError(f"unknown operation {op!r}")
+
+    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = getattr(self._client, method)(**kwargs)
+        except self._client.exceptions.ResourceNotFoundException as error:
+            raise StoreLayoutError(
+                f"table {self.table_name!r} does not exist at this endpoint: deploy template.yaml, "
+                "or create it with `profilesync.template.create_table`"
+            ) from error
+        return result

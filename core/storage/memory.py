@@ -1,0 +1,170 @@
+"""An in-memory ``ProfileStore`` with the same conditional semantics as the DynamoDB one.
+
+It is the fake at the storage port: unit tests, property tests and the core throughput benchmark use
+it. Commits are atomic under one lock and check every condition before applying anything.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+from core.ports import (
+    Changeset,
+    CustomerState,
+    DeleteIdent,
+    DeleteSource,
+    MarkAbsorbing,
+    MarkMerging,
+    Ownership,
+    PutIdent,
+    PutProfile,
+    PutSource,
+    Tombstone,
+)
+from core.schema import Profile, SourceRecord
+
+
+@dataclass
+class _Customer:
+    version: int = 0
+    profile: Profile | None = None
+    profile_hash: str | None = None
+    owned: frozenset[str] = frozenset()
+    merged_into: str | None = None
+    merging_into: str | None = None
+    absorbing: frozenset[str] = frozenset()
+    exists: bool = False
+    snapshots: dict[str, SourceRecord] = field(default_factory=dict)
+
+
+class InMemoryProfileStore:
+    """Dictionaries and a lock; ``writes`` counts applied operations for tests and benchmarks."""
+
+    max_items_per_commit: int
+
+    def __init__(self, max_items_per_commit: int = 100) -> None:
+        self.max_items_per_commit = max_items_per_commit
+        self._lock = threading.Lock()
+        self._idents: dict[str, Ownership] = {}
+        self._customers: dict[str, _Customer] = {}
+        self.writes = 0
+
+    def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
+        with self._lock:
+            return {k: self._idents[k] for k in keys if k in self._idents}
+
+    def get_customers(self, customer_ids: Sequence[str]) -> dict[str, CustomerState]:
+        with self._lock:
+            out: dict[str, CustomerState] = {}
+            for cid in customer_ids:
+                c = self._customers.get(cid)
+                if c is None or not (c.exists or c.snapshots):
+                    continue
+                out[cid] = CustomerState(
+                    customer_id=cid,
+                    version=c.version,
+                    profile=c.profile,
+                    profile_hash=c.profile_hash,
+                    owned=c.owned,
+                    snapshots=dict(c.snapshots),
+                    merged_into=c.merged_into,
+                    merging_into=c.merging_into,
+                    absorbing=c.absorbing,
+                )
+            return out
+
+    def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
+        failed: list[Changeset] = []
+        with self._lock:
+            for changeset in changesets:
+                if all(self._holds(op) for op in changeset.operations):
+                    for op in changeset.operations:
+                        self._apply(op)
+                    self.writes += len(changeset.operations)
+                else:
+                    failed.append(changeset)
+        return failed
+
+    def iter_profiles(self) -> Iterator[Profile]:
+        with self._lock:
+            profiles = [
+                c.profile
+                for c in self._customers.values()
+                if c.profile is not None and not c.merged_into and c.exists
+            ]
+        yield from sorted(profiles, key=lambda p: p.customer_id)
+
+    def ident_items(self) -> dict[str, Ownership]:
+        """Every identifier ownership (for invariant checks in tests)."""
+        with self._lock:
+            return dict(self._idents)
+
+    def ident_owners(self) -> dict[str, str]:
+        """Every identifier key and its owner."""
+        with self._lock:
+            return {k: o.customer_id for k, o in self._idents.items()}
+
+    def _version(self, cid: str) -> int | None:
+        c = self._customers.get(cid)
+        return c.version if c is not None and c.exists else None
+
+    def _holds(self, op: object) -> bool:
+        match op:
+            case PutProfile(customer_id=cid, expected_version=v):
+                return self._version(cid) == v
+            case (
+                MarkMerging(customer_id=cid, expected_version=v)
+                | MarkAbsorbing(customer_id=cid, expected_version=v)
+                | Tombstone(customer_id=cid, expected_version=v)
+            ):
+                return self._version(cid) == v
+            case PutIdent(key=key, expected_owner=owner):
+                current = self._idents.get(key)
+                return (current.customer_id if current else None) == owner
+            case DeleteIdent(key=key, expected_owner=owner):
+                current = self._idents.get(key)
+                return current is not None and current.customer_id == owner
+        return True
+
+    def _apply(self, op: object) -> None:
+        match op:
+            case PutProfile():
+                c = self._customers.setdefault(op.customer_id, _Customer())
+                c.version = op.profile.version
+                c.profile, c.profile_hash, c.owned = op.profile, op.profile_hash, op.owned
+                c.absorbing = op.absorbing
+                c.exists = True
+            case MarkAbsorbing():
+                c = self._customers[op.customer_id]
+                c.version += 1
+                c.absorbing = c.absorbing | {op.absorbed}
+            case MarkMerging():
+                c = self._customers[op.customer_id]
+                c.version += 1
+                c.merging_into = op.into
+            case Tombstone():
+                c = self._customers[op.customer_id]
+                c.version += 1
+                c.merged_into, c.merging_into = op.merged_into, None
+                c.profile, c.owned = None, frozenset()
+            case PutSource():
+                self._customers.setdefault(op.customer_id, _Customer()).snapshots[op.record.key] = op.record
+            case DeleteSource():
+                if op.customer_id in self._customers:
+                    self._customers[op.customer_id].snapshots.pop(op.source_key, None)
+            case PutIdent():
+                self._idents[op.key] = Ownership(op.key, op.customer_id, op.record_hash, op.updated_at)
+            case DeleteIdent():
+                self._idents.pop(op.key, None)
+
+    def copy_state(self) -> InMemoryProfileStore:
+        """A shallow copy, for tests that compare before and after."""
+        other = InMemoryProfileStore(self.max_items_per_commit)
+        with self._lock:
+            other._idents = dict(self._idents)
+            other._customers = {
+                k: replace(v, snapshots=dict(v.snapshots)) for k, v in self._customers.items()
+            }
+        return other

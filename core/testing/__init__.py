@@ -1,0 +1,1 @@
+"""Reusable test material: a seeded population of overlapping people, and (later) connector contracts."""

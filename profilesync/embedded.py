@@ -1,0 +1,127 @@
+"""The embedded AWS: an in-process moto standing in for DynamoDB when no endpoint is given.
+
+``profilesync resolve`` and ``profilesync demo`` run against it so that a newcomer needs no account.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    # moto 5 with current botocore answers DynamoDB Streams calls with 404 unless this is set.
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+}
+
+
+_PATCHED = False
+_TRANSACTIONS = threading.RLock()
+
+
+def model_aws_semantics() -> None:
+    """Make the embedded moto behave like DynamoDB where profilesync depends on it.
+
+    * Transactions are serialisable, as in DynamoDB: moto runs each request in its own server
+      thread with no isolation, so two transactions could interleave; here they take a lock.
+    * moto backs up the whole table once per item of a transaction, for rollback, which makes a
+      transaction cost O(items x table size); the backup here holds only the items it touches.
+    """
+    global _PATCHED
+    if _PATCHED:
+        return
+    import copy
+
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    original = models.DynamoDBBackend.transact_write_items
+    real_copy = getattr(models, "copy")  # noqa: B009 - moto does not export it
+
+    class _NoTableCopy:
+        """Stands in for the ``copy`` module inside moto's transaction: tables are not copied."""
+
+        @staticmethod
+        def deepcopy(obj: Any, memo: Any = None) -> Any:
+            return obj if isinstance(obj, Table) else copy.deepcopy(obj, memo)
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        with _TRANSACTIONS:
+            backups: list[tuple[Any, Any, Any, Any]] = []
+            for entry in transact_items:
+                op = next(iter(entry.values()))
+                table = self.tables.get(op.get("TableName"))
+                if table is None:
+                    continue
+                key = op.get("Item") or op.get("Key") or {}
+                if table.hash_key_attr not in key:
+                    continue
+                hash_value = DynamoType(key[table.hash_key_attr])
+                range_value = (
+                    DynamoType(key[table.range_key_attr])
+                    if table.range_key_attr and table.range_key_attr in key
+                    else None
+                )
+                current = table.get_item(hash_value, range_value)
+                backups.append((table, hash_value, range_value, copy.deepcopy(current)))
+            setattr(models, "copy", _NoTableCopy)  # noqa: B010
+            try:
+                original(self, transact_items)
+            except Exception:
+                for table, hash_value, range_value, item in reversed(backups):
+                    bucket = table.items[hash_value] if range_value is not None else table.items
+                    slot = range_value if range_value is not None else hash_value
+                    if item is None:
+                        bucket.pop(slot, None)
+                    else:
+                        bucket[slot] = item
+                raise
+            finally:
+                setattr(models, "copy", real_copy)  # noqa: B010
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _PATCHED = True
+
+
+@contextmanager
+def embedded_aws() -> Iterator[None]:
+    """Run the block against an in-process moto with local credentials; restores the environment."""
+    try:
+        from moto import mock_aws
+    except ImportError as error:  # pragma: no cover - depends on the install
+        raise SystemExit(
+            "the embedded store needs moto: pip install 'profilesync[local]' (make demo does this), "
+            "or pass --endpoint-url to use a DynamoDB endpoint"
+        ) from error
+    saved = {k: os.environ.get(k) for k in LOCAL_ENV}
+    os.environ.update(LOCAL_ENV)
+    model_aws_semantics()
+    try:
+        with mock_aws():
+            yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def dynamodb_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
+    """A boto3 DynamoDB client with retries suited to a sync job (adaptive, 8 attempts)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name=region or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        config=Config(retries={"max_attempts": 8, "mode": "adaptive"}),
+    )

@@ -1,0 +1,141 @@
+"""``profilesync resolve``: normalise a stream of drafts, ingest them in batches, report the outcome."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from core.normalise import NormaliseOptions, normalise_record
+from core.pipeline import IngestResult, IngestSettings, ingest
+from core.ports import ProfileStore
+from core.schema import Profile, Quarantined, RecordDraft, SourceRecord
+
+
+@dataclass
+class ResolveReport:
+    """What a resolve run did. ``read == normalised + quarantined`` always holds."""
+
+    read: int = 0
+    normalised: int = 0
+    quarantined: int = 0
+    quarantine_reasons: Counter[str] = field(default_factory=Counter)
+    dropped_values: Counter[str] = field(default_factory=Counter)
+    ingest: IngestResult = field(default_factory=IngestResult)
+    profiles: int = 0
+
+    def lines(self) -> list[str]:
+        """The human summary printed by the CLI."""
+        out = [
+            f"records read      {self.read:>8,}",
+            f"  normalised      {self.normalised:>8,}",
+            f"  quarantined     {self.quarantined:>8,}",
+        ]
+        out += [f"    {n:>6,}  {reason}" for reason, n in self.quarantine_reasons.most_common()]
+        if self.dropped_values:
+            detail = ", ".join(f"{f} {n:,}" for f, n in self.dropped_values.most_common())
+            out.append(f"values dropped    {sum(self.dropped_values.values()):>8,}  ({detail})")
+        ing = self.ingest
+        out += [
+            f"unchanged         {ing.unchanged + ing.stale:>8,}",
+            f"profiles          {self.profiles:>8,}",
+            f"  new customers   {ing.new_customers:>8,}",
+            f"  merges          {ing.merged_customers:>8,}",
+        ]
+        if ing.guardrail_hits:
+            keys = Counter(h.identifier_key for h in ing.guardrail_hits)
+            out.append(
+                f"guardrails        {len(keys):>8,}  identifiers not used to match "
+                f"(e.g. {', '.join(k for k, _ in keys.most_common(3))})"
+            )
+        return out
+
+
+def _reason_class(reason: str) -> str:
+    # Group quarantine reasons for the summary: the part before the first ':' or ';'.
+    return reason.split(";")[0].split(":")[0].strip()
+
+
+def resolve(
+    drafts: Iterable[RecordDraft | Quarantined],
+    store: ProfileStore,
+    *,
+    options: NormaliseOptions | None = None,
+    settings: IngestSettings | None = None,
+    batch_size: int = 100,
+    quarantine: Callable[[Quarantined], None] | None = None,
+    progress: Callable[[ResolveReport], None] | None = None,
+) -> ResolveReport:
+    """Normalise, quarantine and ingest ``drafts`` in batches; nothing read goes unaccounted."""
+    options = options or NormaliseOptions()
+    report = ResolveReport()
+    batch: list[SourceRecord] = []
+
+    def flush() -> None:
+        if batch:
+            report.ingest.add(ingest(batch, store, settings))
+            batch.clear()
+            if progress:
+                progress(report)
+
+    for item in drafts:
+        report.read += 1
+        outcome = item if isinstance(item, Quarantined) else normalise_record(item, options)
+        if isinstance(outcome, Quarantined):
+            report.quarantined += 1
+            report.quarantine_reasons[_reason_class(outcome.reason)] += 1
+            if quarantine:
+                quarantine(outcome)
+            continue
+        report.normalised += 1
+        for dropped in outcome.dropped:
+            report.dropped_values[dropped.field.split("[")[0].split(".")[0]] += 1
+        batch.append(outcome)
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    return report
+
+
+def profile_line(profile: Profile) -> dict[str, Any]:
+    """One output line of ``resolve --out``: the profile in the documented flat shape."""
+    identifiers: dict[str, list[str]] = {}
+    for ident in profile.identifiers:
+        if ident.kind != "source":
+            identifiers.setdefault(ident.kind, []).append(ident.value)
+    computed = profile.computed.model_dump(mode="json")
+    return {
+        "customer_id": profile.customer_id,
+        "sources": [{"source": s.source, "object_type": s.object_type, "id": s.id} for s in profile.sources],
+        "identifiers": identifiers,
+        "traits": {name: t.value for name, t in profile.traits.items()},
+        "provenance": {
+            name: {"source": t.source, "updated_at": t.updated_at.isoformat()}
+            for name, t in profile.traits.items()
+        },
+        "computed": computed,
+        "consent": {
+            ch: {"granted": c.granted, "changed_at": c.changed_at.isoformat(), "source": c.source}
+            for ch, c in profile.consent.items()
+        },
+        "version": profile.version,
+    }
+
+
+def write_profiles(profiles: Iterator[Profile], out: TextIO) -> int:
+    count = 0
+    for profile in profiles:
+        out.write(json.dumps(profile_line(profile), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_quarantine_line(entry: Quarantined, out: TextIO) -> None:
+    out.write(json.dumps(entry.model_dump(mode="json"), default=str, ensure_ascii=False) + "\n")
+
+
+def default_quarantine_path(out: Path) -> Path:
+    return out.with_name(out.stem + ".quarantine.jsonl")

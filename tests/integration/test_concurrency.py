@@ -1,0 +1,88 @@
+"""Several writers ingesting overlapping records at once, through moto's threaded HTTP server."""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+from connectors.jsonl import draft_from_flat
+from core.normalise import normalise_record
+from core.pipeline import IngestSettings, ingest
+from core.schema import SourceRecord
+from core.storage.dynamodb import DynamoDBProfileStore
+from core.testing.invariants import store_problems
+from core.testing.population import population
+from profilesync.embedded import dynamodb_client, model_aws_semantics
+from profilesync.template import create_table
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def server_url() -> Iterator[str]:
+    model_aws_semantics()
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def test_concurrent_writers_leave_one_owner_per_identifier_and_lose_no_record(server_url: str) -> None:
+    # GIVEN 60 people across three tools, and 4 writers each ingesting a shuffled, overlapping share
+    pairs = population(60, seed=11, malformed_share=0)
+    records: list[tuple[int, SourceRecord]] = []
+    for person, flat in pairs:
+        outcome = normalise_record(draft_from_flat(flat))
+        assert isinstance(outcome, SourceRecord)
+        assert person is not None
+        records.append((person, outcome))
+    create_table(dynamodb_client(server_url), "concurrent")
+    errors: list[BaseException] = []
+
+    def writer(seed: int) -> None:
+        rng = random.Random(seed)
+        mine = [r for _, r in records if rng.random() < 0.7]
+        rng.shuffle(mine)
+        store = DynamoDBProfileStore(dynamodb_client(server_url), "concurrent", read_workers=2)
+        try:
+            for start in range(0, len(mine), 7):
+                ingest(mine[start : start + 7], store, IngestSettings(max_attempts=30))
+        except BaseException as error:  # surfaced to the main thread below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(seed,)) for seed in range(4)]
+    # AND one more pass over everything at the end, so every record has been delivered
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    store = DynamoDBProfileStore(dynamodb_client(server_url), "concurrent")
+    ingest([r for _, r in records], store)
+
+    # THEN every identifier has exactly one live owner whose profile lists it
+    profiles = list(store.iter_profiles())
+    assert store_problems(profiles, store.ident_owners()) == []
+    # AND every record is in exactly one profile, one profile per person
+    by_source = {s.key: p.customer_id for p in profiles for s in p.sources}
+    assert set(by_source) == {r.key for _, r in records}
+    people: dict[int, set[str]] = {}
+    for person, record in records:
+        people.setdefault(person, set()).add(by_source[record.key])
+    assert all(len(customers) == 1 for customers in people.values())
+    assert len(profiles) == len(people)

@@ -1,0 +1,133 @@
+"""Secret resolution: environment, local file, Secrets Manager (faked), and clear errors when missing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+from connectors._http import Secret, resolve_secret, secret_env_var
+from core.errors import ConnectorConfigError
+
+
+@pytest.fixture
+def no_home(tmp_path: Path) -> dict[str, str]:
+    """An environment whose HOME is an empty directory, so the developer's real file is never read."""
+    return {"HOME": str(tmp_path / "home")}
+
+
+def _write(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data, encoding="utf-8")
+    return path
+
+
+def test_env_var_name_is_prefixed_upper_snake() -> None:
+    # GIVEN names written in several ways THEN each maps to one PROFILESYNC_ variable
+    assert secret_env_var("hubspot_token") == "PROFILESYNC_HUBSPOT_TOKEN"
+    assert secret_env_var("klaviyo-api.key") == "PROFILESYNC_KLAVIYO_API_KEY"
+
+
+def test_environment_wins(no_home: dict[str, str], tmp_path: Path) -> None:
+    # GIVEN the secret both in the environment and in the file
+    secrets_file = _write(tmp_path / "s.json", {"hubspot_token": "from-file"})
+    env = {
+        **no_home,
+        "PROFILESYNC_HUBSPOT_TOKEN": " from-env\n",
+        "PROFILESYNC_SECRETS_FILE": str(secrets_file),
+    }
+    # WHEN resolving THEN the environment's value, trimmed
+    assert resolve_secret("hubspot_token", env=env) == "from-env"
+
+
+def test_explicit_secrets_file_is_read(no_home: dict[str, str], tmp_path: Path) -> None:
+    # GIVEN a file named by PROFILESYNC_SECRETS_FILE, keyed in another spelling
+    secrets_file = _write(tmp_path / "s.json", {"HUBSPOT-TOKEN": "from-file"})
+    env = {**no_home, "PROFILESYNC_SECRETS_FILE": str(secrets_file)}
+    # WHEN resolving THEN the key matches ignoring case and punctuation
+    assert resolve_secret("hubspot_token", env=env) == "from-file"
+
+
+def test_default_secrets_file_in_home(tmp_path: Path) -> None:
+    # GIVEN ~/.profilesync/secrets.json WHEN resolving with nothing in the environment THEN it is used
+    _write(tmp_path / ".profilesync" / "secrets.json", {"stripe_key": "sk_test_123"})
+    assert resolve_secret("stripe_key", env={"HOME": str(tmp_path)}) == "sk_test_123"
+
+
+def test_missing_secret_says_what_to_set(no_home: dict[str, str]) -> None:
+    # GIVEN nothing anywhere WHEN resolving THEN the error names the variable and the file to use
+    with pytest.raises(ConnectorConfigError) as caught:
+        resolve_secret("hubspot_token", env=no_home)
+    message = str(caught.value)
+    assert "PROFILESYNC_HUBSPOT_TOKEN" in message
+    assert str(Path(no_home["HOME"]) / ".profilesync" / "secrets.json") in message
+    assert "Secrets Manager" not in message  # not in Lambda, so not suggested
+
+
+def test_empty_values_count_as_missing(no_home: dict[str, str]) -> None:
+    # GIVEN an empty variable WHEN resolving THEN it is reported missing rather than used
+    with pytest.raises(ConnectorConfigError, match="not configured"):
+        resolve_secret("hubspot_token", env={**no_home, "PROFILESYNC_HUBSPOT_TOKEN": "  "})
+
+
+def test_a_secrets_file_set_on_purpose_must_exist(no_home: dict[str, str], tmp_path: Path) -> None:
+    # GIVEN PROFILESYNC_SECRETS_FILE pointing nowhere WHEN resolving THEN the wrong path is reported
+    env = {**no_home, "PROFILESYNC_SECRETS_FILE": str(tmp_path / "nope.json")}
+    with pytest.raises(ConnectorConfigError, match="does not exist"):
+        resolve_secret("hubspot_token", env=env)
+
+
+@pytest.mark.parametrize(("content", "fragment"), [("{not json", "not valid JSON"), ('["a"]', "JSON object")])
+def test_a_broken_secrets_file_is_reported(
+    no_home: dict[str, str], tmp_path: Path, content: str, fragment: str
+) -> None:
+    # GIVEN a file that is not a JSON object WHEN resolving THEN a clear error
+    env = {**no_home, "PROFILESYNC_SECRETS_FILE": str(_write(tmp_path / "s.json", content))}
+    with pytest.raises(ConnectorConfigError, match=fragment):
+        resolve_secret("hubspot_token", env=env)
+
+
+def test_in_lambda_secrets_manager_is_asked_through_powertools(
+    no_home: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a Lambda environment and a fake Powertools get_secret
+    calls: list[tuple[str, int | None]] = []
+
+    def fake_get_secret(name: str, max_age: int | None = None, **_: Any) -> str:
+        calls.append((name, max_age))
+        return "from-secrets-manager"
+
+    monkeypatch.setattr(parameters, "get_secret", fake_get_secret)
+    env = {**no_home, "AWS_LAMBDA_FUNCTION_NAME": "profilesync-sync"}
+    # WHEN resolving THEN the default-prefixed secret is read with a five-minute cache
+    assert resolve_secret("hubspot_token", env=env) == "from-secrets-manager"
+    assert calls == [("profilesync/hubspot_token", 300)]
+
+
+def test_secrets_prefix_turns_secrets_manager_on_outside_lambda(
+    no_home: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a custom prefix and a missing secret WHEN resolving THEN the error names the secret to create
+    def missing(name: str, **_: Any) -> str:
+        raise GetParameterError("ResourceNotFoundException: Secrets Manager can't find the specified secret.")
+
+    monkeypatch.setattr(parameters, "get_secret", missing)
+    env = {**no_home, "PROFILESYNC_SECRETS_PREFIX": "staging/profilesync/"}
+    with pytest.raises(ConnectorConfigError, match=r"'staging/profilesync/hubspot_token'.*create it"):
+        resolve_secret("hubspot_token", env=env)
+
+
+def test_secret_wrapper_prints_as_stars() -> None:
+    # GIVEN a Secret WHEN printed, formatted or repr'd THEN only *** shows; reveal() gives the value
+    secret = Secret("sk_live_123456")
+    assert str(secret) == "***"
+    assert f"{secret}" == "***"
+    assert repr(secret) == "Secret('***')"
+    assert repr({"token": secret}) == "{'token': Secret('***')}"
+    assert secret.reveal() == "sk_live_123456"
+    assert secret == Secret("sk_live_123456")
+    assert secret != Secret("other")

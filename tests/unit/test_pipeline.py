@@ -1,0 +1,257 @@
+"""The ingest use case against the in-memory store (the fake at the storage port)."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Sequence
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.identity import IdentityPolicy
+from core.pipeline import IngestSettings, complete_merge, ingest
+from core.ports import Changeset
+from core.schema import Profile, SourceRecord
+from core.storage.memory import InMemoryProfileStore
+from core.testing.invariants import store_problems
+from tests.conftest import make_record
+
+NO_SLEEP = IngestSettings(sleep=lambda _: None)
+
+
+def _profiles(store: InMemoryProfileStore) -> list[Profile]:
+    return list(store.iter_profiles())
+
+
+def _assert_consistent(store: InMemoryProfileStore) -> None:
+    assert store_problems(_profiles(store), store.ident_owners()) == []
+
+
+def test_new_attach_merge_and_counts() -> None:
+    store = InMemoryProfileStore()
+    r1 = ingest([make_record("crm", "1", email="ann@example.com")], store, NO_SLEEP)
+    assert (r1.new_customers, r1.written) == (1, 1)
+    r2 = ingest([make_record("shop", "1", email="ann@example.com", phone="+442079460018")], store, NO_SLEEP)
+    assert (r2.attached, r2.new_customers) == (1, 0)
+    ingest([make_record("email", "1", email="bob@example.com")], store, NO_SLEEP)
+    assert len(_profiles(store)) == 2
+    # a record carrying Bob's email and Ann's phone merges the two customers
+    r4 = ingest([make_record("crm", "2", email="bob@example.com", phone="+442079460018")], store, NO_SLEEP)
+    assert r4.merged_customers == 1
+    [profile] = _profiles(store)
+    assert {s.key for s in profile.sources} == {
+        "crm:contact:1",
+        "shop:contact:1",
+        "email:contact:1",
+        "crm:contact:2",
+    }
+    _assert_consistent(store)
+
+
+def test_unchanged_record_writes_nothing_and_stale_version_is_ignored() -> None:
+    store = InMemoryProfileStore()
+    ingest([make_record("crm", "1", email="ann@example.com", day=5)], store, NO_SLEEP)
+    writes = store.writes
+    again = ingest([make_record("crm", "1", email="ann@example.com", day=5)] * 3, store, NO_SLEEP)
+    assert again.unchanged == 3
+    assert again.written == 0
+    assert store.writes == writes
+    older = ingest([make_record("crm", "1", email="old@example.com", day=1)], store, NO_SLEEP)
+    assert older.stale == 1
+    assert store.writes == writes
+    [profile] = _profiles(store)
+    assert "email#ann@example.com" in {i.key for i in profile.identifiers}
+
+
+def test_changed_email_releases_the_old_one_unless_another_source_holds_it() -> None:
+    store = InMemoryProfileStore()
+    ingest(
+        [
+            make_record("crm", "1", email="ann@example.com", phone="+442079460018", day=1),
+            make_record("shop", "1", email="shared@example.com", phone="+442079460018", day=1),
+        ],
+        store,
+        NO_SLEEP,
+    )
+    # crm:1 changes its email; shop:1 still holds the phone, nobody else holds ann@
+    ingest(
+        [make_record("crm", "1", email="ann.lee@example.com", phone="+442079460018", day=2)], store, NO_SLEEP
+    )
+    owners = store.ident_owners()
+    assert "email#ann@example.com" not in owners
+    assert "email#ann.lee@example.com" in owners
+    # shop:1 drops the phone, but crm:1 still holds it: it stays
+    ingest([make_record("shop", "1", email="shared@example.com", day=2)], store, NO_SLEEP)
+    assert "phone#+442079460018" in store.ident_owners()
+    _assert_consistent(store)
+
+
+def test_blocklisted_email_does_not_merge_strangers() -> None:
+    store = InMemoryProfileStore()
+    result = ingest(
+        [
+            make_record("crm", "1", email="noreply@example.org", phone="+442079460018"),
+            make_record("crm", "2", email="noreply@example.org", phone="+442079460019"),
+        ],
+        store,
+        NO_SLEEP,
+    )
+    assert len(_profiles(store)) == 2
+    assert len(result.guardrail_hits) == 2
+    assert "email#noreply@example.org" not in store.ident_owners()
+
+
+class CrashingStore(InMemoryProfileStore):
+    """Fails (raises) on the n-th commit, like a Lambda killed mid-way."""
+
+    def __init__(self, crash_at: int, max_items: int) -> None:
+        super().__init__(max_items_per_commit=max_items)
+        self.crash_at = crash_at
+        self.commits = 0
+
+    def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
+        self.commits += 1
+        if self.commits == self.crash_at:
+            raise RuntimeError("simulated crash")
+        return super().commit(changesets)
+
+
+def _two_big_customers() -> tuple[list[SourceRecord], list[SourceRecord], SourceRecord]:
+    left = [
+        make_record("crm", f"l{i}", email="left@example.com", phone=f"+4420794600{i:02d}") for i in range(5)
+    ]
+    right = [
+        make_record("shop", f"r{i}", email="right@example.com", phone=f"+4420794601{i:02d}") for i in range(5)
+    ]
+    bridge = make_record("email", "b", email=["left@example.com", "right@example.com"])
+    return left, right, bridge
+
+
+def test_merge_too_large_for_one_transaction_runs_in_steps() -> None:
+    # GIVEN two customers of 5 sources each, and a store whose transactions hold only 12 operations
+    store = InMemoryProfileStore(max_items_per_commit=12)
+    left, right, bridge = _two_big_customers()
+    ingest(left, store, NO_SLEEP)
+    ingest(right, store, NO_SLEEP)
+    assert len(_profiles(store)) == 2
+    # WHEN a record bridges them
+    result = ingest([bridge], store, NO_SLEEP)
+    # THEN they end as one profile holding all 11 records, and the store is consistent
+    [profile] = _profiles(store)
+    assert len(profile.sources) == 11
+    assert result.written == 1
+    _assert_consistent(store)
+
+
+@pytest.mark.parametrize("crash_at", range(1, 9))
+def test_a_crash_at_any_step_of_a_large_merge_loses_nothing(crash_at: int) -> None:
+    store = CrashingStore(crash_at=10_000, max_items=12)
+    left, right, bridge = _two_big_customers()
+    ingest(left, store, NO_SLEEP)
+    ingest(right, store, NO_SLEEP)
+    # WHEN the process dies at the n-th commit of the merge
+    store.commits, store.crash_at = 0, crash_at
+    with contextlib.suppress(RuntimeError):
+        ingest([bridge], store, NO_SLEEP)
+    # THEN the next delivery of the same record finishes the job
+    store.crash_at = 10_000
+    ingest([bridge], store, NO_SLEEP)
+    [profile] = _profiles(store)
+    assert len(profile.sources) == 11
+    _assert_consistent(store)
+
+
+def test_complete_merge_is_idempotent() -> None:
+    store = InMemoryProfileStore(max_items_per_commit=12)
+    left, right, _ = _two_big_customers()
+    ingest(left, store, NO_SLEEP)
+    ingest(right, store, NO_SLEEP)
+    a, b = sorted(p.customer_id for p in _profiles(store))
+    complete_merge(store, b, a, NO_SLEEP)
+    complete_merge(store, b, a, NO_SLEEP)
+    [profile] = _profiles(store)
+    assert profile.customer_id == a
+    assert len(profile.sources) == 10
+    _assert_consistent(store)
+
+
+# --- the profile is a function of its source records -------------------------------------------
+
+EMAILS = [f"p{i}@example.com" for i in range(5)]
+PHONES = [f"+4420794600{i:02d}" for i in range(4)]
+
+
+@st.composite
+def record_sets(draw: st.DrawFn) -> list[SourceRecord]:
+    keys = draw(
+        st.sets(
+            st.tuples(st.sampled_from(["crm", "shop", "email"]), st.integers(0, 5)), min_size=1, max_size=14
+        )
+    )
+    out = []
+    for source, number in sorted(keys):
+        emails = draw(st.lists(st.sampled_from(EMAILS), max_size=2, unique=True))
+        phones = draw(st.lists(st.sampled_from(PHONES), max_size=1))
+        city = draw(st.sampled_from(["", "Leeds", "York", "Bath"]))
+        out.append(
+            make_record(
+                source,
+                str(number),
+                email=emails,
+                phone=phones,
+                day=draw(st.integers(0, 3)),
+                traits={"city": city} if city else {},
+            )
+        )
+    return out
+
+
+def _shape(store: InMemoryProfileStore) -> set[tuple[frozenset[str], str]]:
+    return {
+        (frozenset(s.key for s in p.sources), p.model_dump_json(exclude={"customer_id", "version"}))
+        for p in store.iter_profiles()
+    }
+
+
+def _expected_groups(records: list[SourceRecord]) -> set[frozenset[str]]:
+    groups: list[tuple[set[str], set[str]]] = []
+    for r in records:
+        keys = {i.key for i in r.identifiers}
+        joined = [g for g in groups if g[1] & keys]
+        merged = ({r.key}, keys)
+        for g in joined:
+            groups.remove(g)
+            merged[0].update(g[0])
+            merged[1].update(g[1])
+        groups.append(merged)
+    return {frozenset(g[0]) for g in groups}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records=record_sets(), seed=st.integers(0, 2**32 - 1))
+def test_same_records_in_any_order_and_any_number_of_times_give_identical_profiles(
+    records: list[SourceRecord], seed: int
+) -> None:
+    policy = IdentityPolicy(max_records_per_identifier={"email": 100, "phone": 100})
+    cfg = IngestSettings(policy=policy, sleep=lambda _: None)
+    # reference: one batch, in key order
+    reference = InMemoryProfileStore()
+    ingest(records, reference, cfg)
+    # the same records shuffled, some delivered twice or three times, in random batches
+    rng = random.Random(seed)
+    deliveries = records + [r for r in records if rng.random() < 0.4] * rng.randint(1, 2)
+    rng.shuffle(deliveries)
+    other = InMemoryProfileStore(max_items_per_commit=rng.choice([12, 100]))
+    start = 0
+    while start < len(deliveries):
+        size = rng.randint(1, 5)
+        batch = deliveries[start : start + size]
+        result = ingest(batch, other, cfg)
+        # nothing is lost: every record delivered is written, or recognised as unchanged or stale
+        assert result.received == len(batch) == result.written + result.unchanged + result.stale
+        start += size
+    assert _shape(other) == _shape(reference)
+    assert {g for g, _ in _shape(reference)} == _expected_groups(records)
+    _assert_consistent(other)
