@@ -78,7 +78,7 @@ def merge_traits(records: Iterable[SourceRecord], rules: MergeRules) -> dict[str
     out: dict[str, TraitValue] = {}
     for name in sorted(by_trait):
         record, value = _pick(by_trait[name], rules.rule_for(name))
-        out[name] = TraitValue(value=value, source=record.key, updated_at=record.updated_at)
+        out[name] = TraitValue.assemble(value=value, source=record.key, updated_at=record.updated_at)
     return out
 
 
@@ -93,7 +93,9 @@ def merge_consent(records: Iterable[SourceRecord]) -> dict[str, ConsentValue]:
             if current is None or rank > current[0]:
                 best[channel] = (
                     rank,
-                    ConsentValue(granted=state.granted, changed_at=state.changed_at, source=record.key),
+                    ConsentValue.assemble(
+                        granted=state.granted, changed_at=state.changed_at, source=record.key
+                    ),
                 )
     return {channel: best[channel][1] for channel in sorted(best)}
 
@@ -110,7 +112,7 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
             orders.setdefault((record.source, order.id), order)
     paid = [o for _, o in sorted(orders.items()) if o.status == "paid"]
     if not paid:
-        return ComputedTraits()
+        return _NO_ORDERS
     ltv: dict[str, Decimal] = {}
     counts: dict[str, int] = {}
     for order in paid:
@@ -128,7 +130,7 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
         segment = "repeat"
     else:
         segment = "customer"
-    return ComputedTraits(
+    return ComputedTraits.assemble(
         lifetime_value=dict(sorted(ltv.items())),
         order_count=len(paid),
         first_order_at=min(o.created_at for o in paid),
@@ -136,6 +138,9 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
         average_order_value=dict(sorted(aov.items())),
         segment=segment,
     )
+
+
+_NO_ORDERS = ComputedTraits()
 
 
 def _exponent(value: Decimal) -> int:
@@ -149,20 +154,26 @@ def build_profile(
     rules: MergeRules = DEFAULT_RULES,
     version: int = 0,
 ) -> Profile:
-    """Fold a customer's source records into its profile."""
+    """Fold a customer's source records into its profile.
+
+    Every input is an already validated model, so the output is assembled with ``model_construct``
+    (no second validation): this function runs once per changed customer on the hot path.
+    """
     snapshots = sorted(records, key=lambda r: r.key)
-    identifiers = sorted(
-        {ident.key: ident for r in snapshots for ident in r.identifiers}.values(),
-        key=lambda i: (i.kind, i.value),
-    )
-    return Profile(
+    identifiers: dict[str, Identifier] = {}
+    for r in snapshots:
+        for ident in r.identifiers:
+            identifiers.setdefault(ident.key, ident)
+    return Profile.assemble(
         customer_id=customer_id,
-        identifiers=tuple(identifiers),
+        identifiers=tuple(identifiers[k] for k in sorted(identifiers)),
         traits=merge_traits(snapshots, rules),
         computed=compute_traits(snapshots, rules),
         consent=merge_consent(snapshots),
         sources=tuple(
-            SourceRef(source=r.source, object_type=r.object_type, id=r.source_id, updated_at=r.updated_at)
+            SourceRef.assemble(
+                source=r.source, object_type=r.object_type, id=r.source_id, updated_at=r.updated_at
+            )
             for r in snapshots
         ),
         version=version,

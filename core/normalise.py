@@ -214,11 +214,26 @@ def _normalise_phone(value: str, region: str) -> str:
         ):
             reason = f"no country code, and {region!r} is not a known default region"
         raise NormalisationError("phone", reason) from None
-    if not phonenumbers.is_valid_number(number):
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not _valid_e164(e164, number):
         number_region = phonenumbers.region_code_for_country_code(number.country_code or 0)
         where = number_region if number_region != phonenumbers.UNKNOWN_REGION else region
         raise NormalisationError("phone", f"not a valid number for region {where}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164
+
+
+_VALID_E164: dict[str, bool] = {}
+
+
+def _valid_e164(e164: str, number: phonenumbers.PhoneNumber) -> bool:
+    # Validity is the expensive half (it matches the number against every number type of its
+    # region); the same number arrives in several formats across tools, so cache it by E.164.
+    valid = _VALID_E164.get(e164)
+    if valid is None:
+        if len(_VALID_E164) >= _CACHE_SIZE:
+            _VALID_E164.clear()
+        valid = _VALID_E164[e164] = bool(phonenumbers.is_valid_number(number))
+    return valid
 
 
 # --------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,6 +39,20 @@ OrderStatus = Literal["paid", "pending", "refunded", "cancelled"]
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def assemble(cls, **values: Any) -> Self:
+        """Build from values that are already valid, every field given: no validation, no defaults.
+
+        For the merge hot path, whose inputs are validated models. ``model_construct`` does the same
+        but fills defaults and tracks extras, which costs more than the assembly itself.
+        """
+        obj = cls.__new__(cls)
+        object.__setattr__(obj, "__dict__", values)
+        object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+        object.__setattr__(obj, "__pydantic_extra__", None)
+        object.__setattr__(obj, "__pydantic_private__", None)
+        return obj
 
 
 class Identifier(_Frozen):

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -55,8 +56,8 @@ class ResolveReport:
 
 
 def _reason_class(reason: str) -> str:
-    # Group quarantine reasons for the summary: the part before the first ':' or ';'.
-    return reason.split(";")[0].split(":")[0].strip()
+    # Group quarantine reasons for the summary: the part before any detail (':', ';' or '(').
+    return reason.split(";")[0].split(":")[0].split("(")[0].strip()
 
 
 def resolve(
@@ -123,6 +124,11 @@ def profile_line(profile: Profile) -> dict[str, Any]:
         },
         "version": profile.version,
     }
+
+
+def _iso(moment: datetime) -> str:
+    # The same form pydantic gives the computed traits: UTC with a Z.
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def write_profiles(profiles: Iterator[Profile], out: TextIO) -> int:

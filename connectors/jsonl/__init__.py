@@ -49,6 +49,16 @@ def draft_from_flat(data: dict[str, Any]) -> RecordDraft:
     )
 
 
+def _json_kind(data: Any) -> str:
+    if isinstance(data, list):
+        return "an array"
+    if isinstance(data, str):
+        return "a string"
+    if isinstance(data, bool):
+        return "a boolean"
+    return "null" if data is None else "a number"
+
+
 def read_jsonl(path: Path | str, default_source: str = "jsonl") -> Iterator[RecordDraft | Quarantined]:
     """Yield a draft per line, or a ``Quarantined`` entry for a line that is not a JSON object.
 
@@ -61,9 +71,11 @@ def read_jsonl(path: Path | str, default_source: str = "jsonl") -> Iterator[Reco
     if file.is_dir():
         raise InputError(f"{file} is a directory; give the path of a JSON-lines file")
     try:
-        handle = file.open(encoding="utf-8")
+        # utf-8-sig: files saved by Excel or Notepad start with a byte-order mark.
+        handle = file.open(encoding="utf-8-sig")
     except OSError as error:
         raise InputError(f"{file}: cannot be read ({error.strerror})") from error
+    number = 0
     with handle:
         try:
             for number, line in enumerate(handle, start=1):
@@ -71,12 +83,13 @@ def read_jsonl(path: Path | str, default_source: str = "jsonl") -> Iterator[Reco
                 if not text:
                     continue
                 try:
-                    data = json.loads(text, parse_float=Decimal)
+                    # NaN and Infinity stay text, so the normaliser rejects them as amounts.
+                    data = json.loads(text, parse_float=Decimal, parse_constant=str)
                 except json.JSONDecodeError as error:
                     yield Quarantined(
                         source=default_source,
                         source_id=f"line {number}",
-                        reason=f"line {number} is not valid JSON: {error.msg}",
+                        reason=f"not valid JSON (line {number}: {error.msg})",
                         raw={"line": text[:500]},
                     )
                     continue
@@ -84,7 +97,7 @@ def read_jsonl(path: Path | str, default_source: str = "jsonl") -> Iterator[Reco
                     yield Quarantined(
                         source=default_source,
                         source_id=f"line {number}",
-                        reason=f"line {number} is a JSON {type(data).__name__}, not an object",
+                        reason=f"not a JSON object (line {number} is {_json_kind(data)})",
                         raw={"line": text[:500]},
                     )
                     continue

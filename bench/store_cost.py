@@ -1,0 +1,172 @@
+"""Store cost: DynamoDB requests and write units per record, against the minimum the layout allows.
+
+Requests are counted with botocore event hooks on a moto-backed client; write units are computed
+from the items each request actually sends (moto reports no ConsumedCapacity for transactions),
+with DynamoDB's sizing rules: 1 WCU per started KB, twice that inside a transaction.
+
+The minimum for each kind of record, from the table layout (DESIGN.md), written transactionally
+because ownership changes must be atomic and conditional:
+  new customer: PROFILE + SOURCE + one IDENT per identifier
+  attach:       PROFILE + SOURCE + one IDENT per identifier not owned yet
+  update:       PROFILE + SOURCE + source IDENT (new hash) + added IDENTs + IDENTs no source holds
+  unchanged:    nothing
+Targets: at most 1.2x the minimum write units, zero writes for an unchanged record, at most
+0.15 requests per record on a batch of new records.
+
+    python -m bench.store_cost [--records 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections import Counter
+from typing import Any
+
+from moto import mock_aws
+
+from core.pipeline import IngestSettings, ingest
+from core.schema import Identifier, SourceRecord
+from core.storage.dynamodb import DynamoDBProfileStore
+from profilesync.embedded import dynamodb_client, model_aws_semantics
+from profilesync.template import create_table
+
+WRITE_TARGET = 1.2
+NEW_BATCH_REQUESTS_TARGET = 0.15
+
+
+def attribute_size(value: dict[str, Any]) -> int:
+    """Bytes of one attribute value by DynamoDB's item-size rules (approximate for numbers)."""
+    ((kind, raw),) = value.items()
+    if kind == "S":
+        return len(raw.encode())
+    if kind == "N":
+        return math.ceil(len(raw.lstrip("-").replace(".", "")) / 2) + 1
+    if kind == "SS":
+        return sum(len(s.encode()) for s in raw)
+    if kind == "BOOL" or kind == "NULL":
+        return 1
+    if kind == "L":
+        return 3 + sum(attribute_size(v) + 1 for v in raw)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + attribute_size(v) + 1 for k, v in raw.items())
+    raise ValueError(kind)
+
+
+def item_size(item: dict[str, dict[str, Any]]) -> int:
+    return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
+
+
+def write_units(entry: dict[str, Any], sizes: dict[tuple[str, str], int]) -> int:
+    """Write units of one transaction entry: 2 per started KB of the larger of old and new item."""
+    ((kind, op),) = entry.items()
+    if kind == "Put":
+        key = (op["Item"]["PK"]["S"], op["Item"]["SK"]["S"])
+        new = item_size(op["Item"])
+        units = max(new, sizes.get(key, 0))
+        sizes[key] = new
+    else:
+        key = (op["Key"]["PK"]["S"], op["Key"]["SK"]["S"])
+        units = sizes.pop(key, 0) if kind == "Delete" else sizes.get(key, 1)
+    return 2 * max(1, math.ceil(units / 1024))
+
+
+class Meter:
+    def __init__(self, client: Any) -> None:
+        self.calls: Counter[str] = Counter()
+        self.units = 0
+        self.items = 0
+        self.sizes: dict[tuple[str, str], int] = {}
+        client.meta.events.register("before-parameter-build.dynamodb.*", self._count)
+
+    def _count(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+        if model.name == "TransactWriteItems":
+            for entry in params["TransactItems"]:
+                self.units += write_units(entry, self.sizes)
+                self.items += 1
+
+    def snapshot(self) -> tuple[int, int, int]:
+        return sum(self.calls.values()), self.units, self.items
+
+
+def record(source: str, n: int, emails: list[str], phones: list[str], day: int = 0) -> SourceRecord:
+    from datetime import UTC, datetime, timedelta
+
+    idents = [Identifier(kind="source", value=f"{source}:contact:{n}")]
+    idents += [Identifier(kind="email", value=e) for e in emails]
+    idents += [Identifier(kind="phone", value=p) for p in phones]
+    return SourceRecord(
+        source=source,
+        object_type="contact",
+        source_id=str(n),
+        updated_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=day),
+        identifiers=tuple(sorted(idents, key=lambda i: (i.kind, i.value))),
+        traits={"first_name": "Ann", "last_name": "Lee", "country": "GB"},
+    )
+
+
+def minimum_units(store_items: list[dict[str, dict[str, Any]]]) -> int:
+    return sum(2 * max(1, math.ceil(item_size(i) / 1024)) for i in store_items)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=300)
+    args = parser.parse_args()
+    n = args.records
+    model_aws_semantics()
+    with mock_aws():
+        client = dynamodb_client()
+        create_table(client, "bench")
+        meter = Meter(client)
+        store = DynamoDBProfileStore(client, "bench", read_workers=1)
+        settings = IngestSettings()
+        rows = []
+
+        def scenario(name: str, records: list[SourceRecord], min_items_per_record: float) -> None:
+            before = meter.snapshot()
+            for start in range(0, len(records), 100):
+                ingest(records[start : start + 100], store, settings)
+            calls, units, items = (a - b for a, b in zip(meter.snapshot(), before, strict=True))
+            # The minimum: the items this record kind needs, each at the size the layout gives it.
+            per_item_units = units / items if items else 2
+            minimum = min_items_per_record * len(records) * per_item_units
+            rows.append(
+                (
+                    name,
+                    calls / len(records),
+                    units / len(records),
+                    items / len(records),
+                    minimum / len(records),
+                    (units / minimum) if minimum else None,
+                )
+            )
+
+        new = [record("crm", i, [f"p{i}@example.com"], [f"+4420794{i:05d}"]) for i in range(n)]
+        scenario("new customer", new, 2 + 3)
+        attach = [record("shop", i, [f"p{i}@example.com"], [f"+4420795{i:05d}"]) for i in range(n)]
+        scenario("attach", attach, 2 + 2)
+        update = [record("shop", i, [f"q{i}@example.com"], [f"+4420795{i:05d}"], day=1) for i in range(n)]
+        # The old email stays: the crm record still holds it, so no IDENT is deleted.
+        scenario("update (email changed)", update, 2 + 1 + 1)
+        before_writes = meter.calls["TransactWriteItems"]
+        scenario("unchanged", update, 0)
+        unchanged_writes = meter.calls["TransactWriteItems"] - before_writes
+
+    print(f"store cost over {n} records per kind (moto, counted with botocore event hooks)")
+    print(f"  {'record kind':24} {'requests':>9} {'WCU':>7} {'items':>6} {'min WCU':>8} {'ratio':>6}")
+    for name, calls, units, items, minimum, ratio in rows:
+        shown = f"{ratio:6.2f}" if ratio is not None else "     -"
+        print(f"  {name:24} {calls:9.3f} {units:7.2f} {items:6.2f} {minimum:8.2f} {shown}")
+    worst = max(r[5] for r in rows if r[5] is not None)
+    print(f"  write units vs minimum: worst ratio {worst:.2f} (target <= {WRITE_TARGET})")
+    print(f"  unchanged records: {unchanged_writes} write requests (target 0)")
+    print(
+        f"  requests per record on a batch of new records: {rows[0][1]:.3f}, ratio "
+        f"{rows[0][1] / NEW_BATCH_REQUESTS_TARGET:.2f} against {NEW_BATCH_REQUESTS_TARGET} (<= 1.00 meets it)"
+    )
+
+
+if __name__ == "__main__":
+    main()
