@@ -282,7 +282,7 @@ def _changeset(
         for key, snap in live[cid].snapshots.items():
             snapshots[key] = snap
             snapshot_home[key] = cid
-    changed: dict[str, str] = dict(hashes)
+    changed: dict[str, str] = {r.key: hashes[r.key] for r in component.records}
     for record in component.records:
         snapshots[record.key] = record
         ops.append(PutSource(survivor, record, hashes[record.key]))
