@@ -121,7 +121,16 @@ def ingest(
     pending = sorted(latest.values(), key=lambda r: r.key)
     attempt = 0
     while pending:
-        plan = _plan(pending, store, settings)
+        try:
+            plan = _plan(pending, store, settings)
+        except ConflictError:
+            # A read that could not be made consistent (a writer kept changing the customer).
+            attempt += 1
+            total.retries += 1
+            if attempt >= settings.max_attempts:
+                raise
+            settings.sleep(random.uniform(0, min(settings.backoff_cap, settings.backoff_base * 2**attempt)))
+            continue
         total.add(plan.result)
         if plan.pending_merges:
             for absorbed, survivor in plan.pending_merges:

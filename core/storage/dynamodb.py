@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from core.errors import StoreLayoutError
+from core.errors import ConflictError, StoreLayoutError
 from core.ports import (
     Changeset,
     CustomerState,
@@ -126,6 +126,27 @@ class DynamoDBProfileStore:
         return {s.customer_id: s for s in states if s is not None}
 
     def _get_customer(self, customer_id: str) -> CustomerState | None:
+        """One customer's items, read until they agree with each other.
+
+        A Query is not isolated from a concurrent TransactWriteItems (read-committed, item by item),
+        so it can return the profile a transaction wrote without the source items it wrote with
+        it. A plan built from such a torn read would pass the version condition and lose a record.
+        The profile lists its sources and their timestamps: a read is used only when its source
+        items match that list (merges in flight excepted: they are finished before planning).
+        """
+        state: CustomerState | None = None
+        for attempt in range(6):
+            state = self._read_customer(customer_id)
+            if state is None or state.profile is None or state.merging_into or state.absorbing:
+                return state
+            listed = {(ref.key, ref.updated_at) for ref in state.profile.sources}
+            read = {(key, snap.updated_at) for key, snap in state.snapshots.items()}
+            if listed == read:
+                return state
+            time.sleep(0.005 * 2**attempt * random.random())
+        raise ConflictError(f"customer {customer_id} kept changing while it was read; plan again")
+
+    def _read_customer(self, customer_id: str) -> CustomerState | None:
         items: list[Item] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
