@@ -26,8 +26,9 @@ from typing import Any
 from moto import mock_aws
 
 from core.pipeline import IngestSettings, ingest
-from core.schema import Identifier, SourceRecord
+from core.schema import SourceRecord
 from core.storage.dynamodb import DynamoDBProfileStore
+from core.testing.records import make_record
 from profilesync.embedded import dynamodb_client, model_aws_semantics
 from profilesync.template import create_table
 
@@ -91,17 +92,12 @@ class Meter:
 
 
 def record(source: str, n: int, emails: list[str], phones: list[str], day: int = 0) -> SourceRecord:
-    from datetime import UTC, datetime, timedelta
-
-    idents = [Identifier(kind="source", value=f"{source}:contact:{n}")]
-    idents += [Identifier(kind="email", value=e) for e in emails]
-    idents += [Identifier(kind="phone", value=p) for p in phones]
-    return SourceRecord(
-        source=source,
-        object_type="contact",
-        source_id=str(n),
-        updated_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=day),
-        identifiers=tuple(sorted(idents, key=lambda i: (i.kind, i.value))),
+    return make_record(
+        source,
+        str(n),
+        email=emails,
+        phone=phones,
+        day=day,
         traits={"first_name": "Ann", "last_name": "Lee", "country": "GB"},
     )
 
