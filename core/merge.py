@@ -156,7 +156,7 @@ def build_profile(
 ) -> Profile:
     """Fold a customer's source records into its profile.
 
-    Every input is an already validated model, so the output is assembled with ``model_construct``
+    Every input is an already validated model, so the output is put together with ``assemble``
     (no second validation): this function runs once per changed customer on the hot path.
     """
     snapshots = sorted(records, key=lambda r: r.key)

@@ -129,7 +129,7 @@ def ingest(
             total.retries += 1
             if attempt >= settings.max_attempts:
                 raise
-            settings.sleep(random.uniform(0, min(settings.backoff_cap, settings.backoff_base * 2**attempt)))
+            _back_off(settings, attempt)
             continue
         total.add(plan.result)
         if plan.pending_merges:
@@ -162,9 +162,13 @@ def ingest(
                     f"{len(pending)} records still conflicted after {attempt} attempts; "
                     "retry the batch later (it is safe to ingest the same records again)"
                 )
-            delay = min(settings.backoff_cap, settings.backoff_base * 2**attempt)
-            settings.sleep(random.uniform(0, delay))
+            _back_off(settings, attempt)
     return total
+
+
+def _back_off(settings: IngestSettings, attempt: int) -> None:
+    """Sleep a jittered, capped exponential delay before planning again after a lost race."""
+    settings.sleep(random.uniform(0, min(settings.backoff_cap, settings.backoff_base * 2**attempt)))
 
 
 def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: IngestSettings) -> _Plan:

@@ -134,7 +134,6 @@ class DynamoDBProfileStore:
         The profile lists its sources and their timestamps: a read is used only when its source
         items match that list (merges in flight excepted: they are finished before planning).
         """
-        state: CustomerState | None = None
         for attempt in range(6):
             state = self._read_customer(customer_id)
             if state is None or state.profile is None or state.merging_into or state.absorbing:
