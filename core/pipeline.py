@@ -133,8 +133,17 @@ def ingest(
             continue
         total.add(plan.result)
         if plan.pending_merges:
-            for absorbed, survivor in plan.pending_merges:
-                complete_merge(store, absorbed, survivor, settings)
+            try:
+                for absorbed, survivor in plan.pending_merges:
+                    complete_merge(store, absorbed, survivor, settings)
+            except ResolutionGaveUpError:
+                raise
+            except ConflictError:
+                attempt += 1
+                total.retries += 1
+                if attempt >= settings.max_attempts:
+                    raise
+                _back_off(settings, attempt)
             # The state moved under every changeset of this plan: re-plan all of its records.
             pending = [r for c in plan.changesets for r in plan.records_of[c.label]] + plan.deferred
             continue
@@ -272,6 +281,11 @@ def _load_customers(store: ProfileStore, ids: set[str]) -> dict[str, CustomerSta
     todo = set(ids)
     while todo:
         fetched = store.get_customers(sorted(todo))
+        missing = todo - set(fetched)
+        if missing:
+            # An owner (or a tombstone) names a customer with no items: the read raced a write that
+            # had not finished or was rolled back. Planning on it would attach records to nobody.
+            raise ConflictError(f"customer {sorted(missing)[0]} is referenced but has no items yet")
         loaded.update(fetched)
         todo = {c.merged_into for c in fetched.values() if c.merged_into} - set(loaded)
     return loaded
@@ -385,7 +399,9 @@ def complete_merge(
             if store.commit([freeze]):
                 settings.sleep(random.uniform(0, settings.backoff_base * 2**attempt))
                 continue
-            state = store.get_customers([absorbed])[absorbed]
+            state = store.get_customers([absorbed]).get(absorbed)
+            if state is None:
+                raise ConflictError(f"customer {absorbed} vanished while being merged")
         survivor = state.merging_into or survivor
         moves: list[Operation] = [
             PutSource(survivor, snap, record_hash(snap)) for snap in state.snapshots.values()
@@ -400,7 +416,9 @@ def complete_merge(
         _commit_in_chunks(store, handovers, limit, f"idents:{absorbed}")
         deletes: list[Operation] = [DeleteSource(absorbed, k) for k in state.snapshots]
         _commit_in_chunks(store, deletes, limit, f"drop:{absorbed}")
-        target = store.get_customers([survivor])[survivor]
+        target = store.get_customers([survivor]).get(survivor)
+        if target is None:
+            raise ConflictError(f"customer {survivor} vanished while absorbing {absorbed}")
         profile = build_profile(survivor, target.snapshots.values(), settings.rules, target.version + 1)
         final = Changeset(
             f"final:{absorbed}",

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from core.identity import IdentityPolicy
 from core.pipeline import IngestSettings, complete_merge, ingest
-from core.ports import Changeset
+from core.ports import Changeset, Ownership
 from core.schema import Profile, SourceRecord
 from core.storage.memory import InMemoryProfileStore
 from core.testing.invariants import store_problems
@@ -255,3 +255,34 @@ def test_same_records_in_any_order_and_any_number_of_times_give_identical_profil
     assert _shape(other) == _shape(reference)
     assert {g for g, _ in _shape(reference)} == _expected_groups(records)
     _assert_consistent(other)
+
+
+class _DirtyReadStore(InMemoryProfileStore):
+    """Answers the first owner read with an owner whose customer has no items, as a read that saw a
+    write in flight (later rolled back) would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.phantoms_left = 1
+
+    def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
+        owners = super().get_owners(keys)
+        if self.phantoms_left and keys:
+            self.phantoms_left -= 1
+            owners[keys[0]] = Ownership(keys[0], "cus_phantom")
+        return owners
+
+
+def test_an_owner_naming_a_customer_with_no_items_is_re_planned_not_a_crash() -> None:
+    # GIVEN a store whose first owner read names a customer that does not exist
+    store = _DirtyReadStore()
+    record = make_record("crm", "1", email="ann@example.com")
+    # WHEN the record is ingested
+    result = ingest([record], store, NO_SLEEP)
+    # THEN the plan is retried on a fresh read and the record lands under a real customer
+    assert result.retries == 1
+    assert result.written == 1
+    assert result.new_customers == 1
+    (profile,) = _profiles(store)
+    assert profile.customer_id != "cus_phantom"
+    _assert_consistent(store)
