@@ -15,7 +15,8 @@ from __future__ import annotations
 import base64
 import fnmatch
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
@@ -67,15 +68,32 @@ class IdentityPolicy:
         """True when the value is blocklisted; source ids are never blocked."""
         if identifier.kind == "source":
             return False
-        return _blocked(identifier.value, self.blocked_values, self.blocked_patterns)
+        value = identifier.value
+        return value in self.blocked_values or _pattern_matcher(self.blocked_patterns)(value)
 
     def limit_for(self, kind: str) -> int | None:
         return None if kind == "source" else self.max_records_per_identifier.get(kind)
 
 
-@lru_cache(maxsize=65536)
-def _blocked(value: str, values: frozenset[str], patterns: tuple[str, ...]) -> bool:
-    return value in values or any(fnmatch.fnmatchcase(value, p) for p in patterns)
+@lru_cache(maxsize=16)
+def _pattern_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a value matches any of the glob patterns: same answer as ``any(fnmatchcase(...))``.
+
+    ``fnmatchcase`` is ``re.match(fnmatch.translate(pattern))``: one compiled alternation of all the
+    patterns does the same in one match, where every value seen for the first time (most of them,
+    in a sync) used to run one match per pattern. The answers are cached per value; the cache is
+    per pattern tuple so that its key is the value alone (a key of several arguments is a tuple
+    kept per entry, and a frozenset in it made the garbage collector walk every one of them).
+    """
+    if not patterns:
+        return lambda _value: False
+    match = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
+
+    @lru_cache(maxsize=65536)
+    def matches(value: str) -> bool:
+        return match(value) is not None
+
+    return matches
 
 
 def customer_id_for(source_key: str) -> str:
@@ -132,23 +150,31 @@ def matching_keys(record: SourceRecord, policy: IdentityPolicy) -> tuple[list[st
 
 
 class _UnionFind:
+    """Union-find over small ints (one per record, identifier key and customer of a batch)."""
+
     __slots__ = ("parent",)
 
     def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
+        self.parent: list[int] = []
 
-    def find(self, node: str) -> str:
-        parent = self.parent.setdefault(node, node)
-        if parent != node:
-            root = self.find(parent)
-            self.parent[node] = root
-            return root
-        return node
+    def add(self) -> int:
+        self.parent.append(len(self.parent))
+        return len(self.parent) - 1
 
-    def union(self, a: str, b: str) -> None:
+    def find(self, node: int) -> int:
+        parent = self.parent
+        root = node
+        while parent[root] != root:
+            root = parent[root]
+        while parent[node] != root:  # path compression
+            parent[node], node = root, parent[node]
+        return root
+
+    def union(self, a: int, b: int) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
-            # Smaller root wins so the structure (and its iteration) is order-independent.
+            # Which root wins does not show in the result (components are sorted by record key);
+            # the smaller number wins, so that the structure is the same whatever the order.
             if rb < ra:
                 ra, rb = rb, ra
             self.parent[rb] = ra
@@ -168,14 +194,18 @@ def group_records(
     not already hold it, and each such record gets a ``GuardrailHit``.
     """
     hits: list[GuardrailHit] = []
+    record_keys = [record.key for record in records]
+    # Keyed by record key, so that two records with one key (not possible from ingest, which
+    # keeps the newest) share one node and the later one's keys, as they always have.
     usable: dict[str, list[str]] = {}
     batch_holders: dict[str, set[str]] = {}
-    for record in records:
+    for record, record_key in zip(records, record_keys, strict=True):
         keys, blocked = matching_keys(record, policy)
         hits.extend(blocked)
-        usable[record.key] = keys
+        usable[record_key] = keys
         for key in keys:
-            batch_holders.setdefault(key, set()).add(record.key)
+            if policy.limit_for(key.partition("#")[0]) is not None:  # only these can be overloaded
+                batch_holders.setdefault(key, set()).add(record_key)
 
     overloaded: set[str] = set()
     for key, holders in batch_holders.items():
@@ -183,43 +213,72 @@ def group_records(
         if limit is not None and len(holders | existing_holders.get(key, frozenset())) > limit:
             overloaded.add(key)
 
+    # Records, identifier keys and customers are three namespaces of nodes (their strings could
+    # coincide), numbered in order of first sight.
     uf = _UnionFind()
-    for record in records:
-        node = "R" + record.key
-        uf.find(node)
-        for key in usable[record.key]:
-            if key in overloaded and record.key not in existing_holders.get(key, frozenset()):
+    record_node: dict[str, int] = {}
+    key_node: dict[str, int] = {}
+    customer_node: dict[str, int] = {}
+    for record_key in record_keys:
+        node = record_node.get(record_key)
+        if node is None:
+            node = record_node[record_key] = uf.add()
+        for key in usable[record_key]:
+            if key in overloaded and record_key not in existing_holders.get(key, frozenset()):
                 hits.append(
                     GuardrailHit(
-                        record.key,
+                        record_key,
                         key,
                         f"shared by more than {policy.limit_for(key.partition('#')[0])} records",
                     )
                 )
                 continue
-            uf.union(node, "K" + key)
+            other = key_node.get(key)
+            if other is None:
+                other = key_node[key] = uf.add()
+            uf.union(node, other)
             owner = owner_of.get(key)
             if owner is not None:
-                uf.union(node, "C" + owner)
+                other = customer_node.get(owner)
+                if other is None:
+                    other = customer_node[owner] = uf.add()
+                uf.union(node, other)
 
-    by_root: dict[str, tuple[list[SourceRecord], set[str]]] = {}
-    for record in records:
-        by_root.setdefault(uf.find("R" + record.key), ([], set()))[0].append(record)
-    for node in list(uf.parent):
-        if node.startswith("C"):
-            root = uf.find(node)
-            if root in by_root:
-                by_root[root][1].add(node[1:])
+    by_root: dict[int, list[SourceRecord]] = {}
+    for record, record_key in zip(records, record_keys, strict=True):
+        root = uf.find(record_node[record_key])
+        if root in by_root:
+            by_root[root].append(record)
+        else:
+            by_root[root] = [record]
+    customers_of: dict[int, set[str]] = {}
+    for customer, node in customer_node.items():
+        # A customer node is only ever joined to a record node, so its root is some record's.
+        customers_of.setdefault(uf.find(node), set()).add(customer)
     components = [
-        Component(tuple(sorted(recs, key=lambda r: r.key)), frozenset(custs))
-        for recs, custs in by_root.values()
+        Component(
+            tuple(_sorted_by_key(recs)),
+            frozenset(customers_of[root]) if root in customers_of else _NO_CUSTOMERS,
+        )
+        for root, recs in by_root.items()
     ]
     components.sort(key=lambda c: c.records[0].key)
     return components, hits
 
 
+_NO_CUSTOMERS: frozenset[str] = frozenset()  # shared by the components of new customers
+
+
+def _sorted_by_key(records: list[SourceRecord]) -> list[SourceRecord]:
+    if len(records) == 1:  # nearly every component of a sync: one record, attaching or new
+        return records
+    return sorted(records, key=lambda r: r.key)
+
+
 def live_owner(customer_id: str, merged_into: Mapping[str, str]) -> str:
     """Follow ``merged_into`` pointers to the customer that is live now (cycles cannot form)."""
+    if customer_id not in merged_into:  # nearly always: called for every identifier key of a batch
+        return customer_id
     seen: set[str] = set()
     while customer_id in merged_into and customer_id not in seen:
         seen.add(customer_id)

@@ -11,11 +11,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Literal
 
 from core.schema import (
     ComputedTraits,
+    ConsentState,
     ConsentValue,
     Identifier,
     Order,
@@ -56,48 +58,70 @@ class MergeRules:
 DEFAULT_RULES = MergeRules()
 
 
-def _pick(candidates: list[tuple[SourceRecord, str]], rule: SurvivorshipRule) -> tuple[SourceRecord, str]:
+#: A record with its key (``source:object_type:source_id``, a property that formats a string), so
+#: that the key is worked out once per record and not once per comparison.
+_Keyed = tuple[str, SourceRecord]
+#: A trait's candidate value: the record's key, the record, the value.
+_Candidate = tuple[str, SourceRecord, str]
+
+
+def _with_keys(records: Iterable[SourceRecord]) -> list[_Keyed]:
+    return [(record.key, record) for record in records]
+
+
+def _pick(candidates: list[_Candidate], rule: SurvivorshipRule) -> _Candidate:
     if rule.strategy == "first_seen":
-        return min(candidates, key=lambda c: (c[0].updated_at, c[0].key))
+        return min(candidates, key=lambda c: (c[1].updated_at, c[0]))
     if rule.strategy == "source_priority":
         rank = {name: i for i, name in enumerate(rule.priority)}
         return min(
             candidates,
-            key=lambda c: (rank.get(c[0].source, len(rank)), -c[0].updated_at.timestamp(), c[0].key),
+            key=lambda c: (rank.get(c[1].source, len(rank)), -c[1].updated_at.timestamp(), c[0]),
         )
-    return max(candidates, key=lambda c: (c[0].updated_at, c[0].key))
+    return max(candidates, key=lambda c: (c[1].updated_at, c[0]))
 
 
 def merge_traits(records: Iterable[SourceRecord], rules: MergeRules) -> dict[str, TraitValue]:
     """The winning value of every trait, with the source record and time that gave it."""
-    by_trait: dict[str, list[tuple[SourceRecord, str]]] = {}
-    for record in records:
+    return _merge_traits(_with_keys(records), rules)
+
+
+def _merge_traits(records: list[_Keyed], rules: MergeRules) -> dict[str, TraitValue]:
+    by_trait: dict[str, list[_Candidate]] = {}
+    for key, record in records:
         for name, value in record.traits.items():
             if value:
-                by_trait.setdefault(name, []).append((record, value))
+                by_trait.setdefault(name, []).append((key, record, value))
     out: dict[str, TraitValue] = {}
     for name in sorted(by_trait):
-        record, value = _pick(by_trait[name], rules.rule_for(name))
-        out[name] = TraitValue.assemble(value=value, source=record.key, updated_at=record.updated_at)
+        candidates = by_trait[name]
+        # A lone candidate wins under every rule; most traits of most profiles have one.
+        key, record, value = (
+            candidates[0] if len(candidates) == 1 else _pick(candidates, rules.rule_for(name))
+        )
+        out[name] = TraitValue.assemble(value=value, source=key, updated_at=record.updated_at)
     return out
 
 
 def merge_consent(records: Iterable[SourceRecord]) -> dict[str, ConsentValue]:
     """Per channel, the most recent explicit change wins; on a tie, the opt-out wins."""
-    best: dict[str, tuple[tuple[datetime, bool, str], ConsentValue]] = {}
-    for record in records:
+    return _merge_consent(_with_keys(records))
+
+
+def _merge_consent(records: list[_Keyed]) -> dict[str, ConsentValue]:
+    best: dict[str, tuple[tuple[datetime, bool, str], ConsentState]] = {}
+    for key, record in records:
         for channel, state in record.consent.items():
             # not granted sorts above granted on equal times: when in doubt, do not contact.
-            rank = (state.changed_at, not state.granted, record.key)
+            rank = (state.changed_at, not state.granted, key)
             current = best.get(channel)
             if current is None or rank > current[0]:
-                best[channel] = (
-                    rank,
-                    ConsentValue.assemble(
-                        granted=state.granted, changed_at=state.changed_at, source=record.key
-                    ),
-                )
-    return {channel: best[channel][1] for channel in sorted(best)}
+                best[channel] = (rank, state)
+    out: dict[str, ConsentValue] = {}
+    for channel in sorted(best):
+        (changed_at, _, key), state = best[channel]
+        out[channel] = ConsentValue.assemble(granted=state.granted, changed_at=changed_at, source=key)
+    return out
 
 
 def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> ComputedTraits:
@@ -110,6 +134,8 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
     for record in records:
         for order in record.orders:
             orders.setdefault((record.source, order.id), order)
+    if not orders:  # most customers: nothing to sort or sum
+        return _NO_ORDERS
     paid = [o for _, o in sorted(orders.items()) if o.status == "paid"]
     if not paid:
         return _NO_ORDERS
@@ -159,22 +185,22 @@ def build_profile(
     Every input is an already validated model, so the output is put together with ``assemble``
     (no second validation): this function runs once per changed customer on the hot path.
     """
-    snapshots = sorted(records, key=lambda r: r.key)
+    snapshots = sorted(_with_keys(records), key=itemgetter(0))  # stable, as sorting by r.key was
     identifiers: dict[str, Identifier] = {}
-    for r in snapshots:
+    for _, r in snapshots:
         for ident in r.identifiers:
             identifiers.setdefault(ident.key, ident)
     return Profile.assemble(
         customer_id=customer_id,
         identifiers=tuple(identifiers[k] for k in sorted(identifiers)),
-        traits=merge_traits(snapshots, rules),
-        computed=compute_traits(snapshots, rules),
-        consent=merge_consent(snapshots),
+        traits=_merge_traits(snapshots, rules),
+        computed=compute_traits([r for _, r in snapshots], rules),
+        consent=_merge_consent(snapshots),
         sources=tuple(
             SourceRef.assemble(
                 source=r.source, object_type=r.object_type, id=r.source_id, updated_at=r.updated_at
             )
-            for r in snapshots
+            for _, r in snapshots
         ),
         version=version,
     )

@@ -93,7 +93,7 @@ class IngestSettings:
 @dataclass
 class _Plan:
     changesets: list[Changeset]
-    records_of: dict[str, list[SourceRecord]]
+    records_of: dict[str, tuple[SourceRecord, ...]]
     kinds: dict[str, str]
     deferred: list[SourceRecord]
     pending_merges: list[tuple[str, str]]
@@ -190,7 +190,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
     hashes: dict[str, str] = {}
     for record in records:
         h = record_hash(record)
-        stored = owners.get(record.source_identifier.key)
+        stored = owners.get(f"source#{record.key}")  # record.source_identifier.key, without a model
         if stored is not None and stored.record_hash is not None and stored.updated_at is not None:
             if stored.record_hash == h:
                 result.unchanged += 1
@@ -235,28 +235,38 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
             raw_owner.setdefault(k, c.customer_id)
     owner_of = {k: live_owner(cid, merged_into) for k, cid in raw_owner.items()}
 
+    # Who already holds the keys of this batch's records (group_records looks up no other key).
+    batch_keys = {i.key for r in active for i in r.identifiers}
     holders: dict[str, set[str]] = {}
     for c in live.values():
         for snap in c.snapshots.values():
             for i in snap.identifiers:
-                holders.setdefault(i.key, set()).add(snap.key)
+                key = i.key
+                if key in batch_keys:
+                    if key in holders:
+                        holders[key].add(snap.key)
+                    else:
+                        holders[key] = {snap.key}
     components, hits = group_records(active, owner_of, {k: frozenset(v) for k, v in holders.items()}, policy)
     result.guardrail_hits.extend(hits)
 
     changesets: list[Changeset] = []
-    records_of: dict[str, list[SourceRecord]] = {}
+    records_of: dict[str, tuple[SourceRecord, ...]] = {}
     kinds: dict[str, str] = {}
     deferred: list[SourceRecord] = []
     pending_merges: list[tuple[str, str]] = []
     absorbed: dict[str, int] = {}
     survivors: dict[str, str] = {}
     for component in components:
-        changeset = _changeset(component, live, raw_owner, owner_of, hashes, settings)
+        # ``survivor`` hashes a customer id for a new customer: work it out once per component.
+        survivor = component.survivor
+        absorbed_ids = component.customers - {survivor}
+        changeset = _changeset(component, survivor, absorbed_ids, live, raw_owner, owner_of, hashes, settings)
         if len(changeset) > store.max_items_per_commit:
-            if component.absorbed:
+            if absorbed_ids:
                 # Too large for one transaction: merge the customers step by step first, then
                 # these records attach to the survivor in the next round.
-                pending_merges.extend((a, component.survivor) for a in sorted(component.absorbed))
+                pending_merges.extend((a, survivor) for a in sorted(absorbed_ids))
                 deferred.extend(component.records)
                 continue
             # A long chain of new records: take the first few now, the rest attach next round.
@@ -264,14 +274,18 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
             take = max(1, store.max_items_per_commit // per_record - 1)
             deferred.extend(component.records[take:])
             component = Component(component.records[:take], component.customers)
-            changeset = _changeset(component, live, raw_owner, owner_of, hashes, settings)
+            survivor = component.survivor
+            absorbed_ids = component.customers - {survivor}
+            changeset = _changeset(
+                component, survivor, absorbed_ids, live, raw_owner, owner_of, hashes, settings
+            )
         changesets.append(changeset)
-        records_of[changeset.label] = list(component.records)
+        records_of[changeset.label] = component.records
         kinds[changeset.label] = (
-            "new" if not component.customers else "attach" if not component.absorbed else "merge"
+            "new" if not component.customers else "attach" if not absorbed_ids else "merge"
         )
-        absorbed[changeset.label] = len(component.absorbed)
-        survivors[changeset.label] = component.survivor
+        absorbed[changeset.label] = len(absorbed_ids)
+        survivors[changeset.label] = survivor
     return _Plan(changesets, records_of, kinds, deferred, pending_merges, result, absorbed, survivors)
 
 
@@ -293,13 +307,15 @@ def _load_customers(store: ProfileStore, ids: set[str]) -> dict[str, CustomerSta
 
 def _changeset(
     component: Component,
+    survivor: str,
+    absorbed: frozenset[str],
     live: Mapping[str, CustomerState],
     raw_owner: Mapping[str, str],
     owner_of: Mapping[str, str],
     hashes: Mapping[str, str],
     settings: IngestSettings,
 ) -> Changeset:
-    survivor = component.survivor
+    """The changeset of one component; ``survivor`` and ``absorbed`` are the component's."""
     members = component.customers
     ops: list[Operation] = []
 
@@ -309,10 +325,12 @@ def _changeset(
         for key, snap in live[cid].snapshots.items():
             snapshots[key] = snap
             snapshot_home[key] = cid
-    changed: dict[str, str] = {r.key: hashes[r.key] for r in component.records}
+    changed: dict[str, str] = {}
     for record in component.records:
-        snapshots[record.key] = record
-        ops.append(PutSource(survivor, record, hashes[record.key]))
+        key = record.key
+        changed[key] = hashes[key]
+        snapshots[key] = record
+        ops.append(PutSource(survivor, record, hashes[key]))
     for key, home in sorted(snapshot_home.items()):
         if home == survivor:
             continue
@@ -326,11 +344,12 @@ def _changeset(
     desired: set[str] = set()
     for snap in snapshots.values():
         for ident in snap.identifiers:
-            if policy.is_blocked(ident):
+            key = ident.key
+            if key in desired or policy.is_blocked(ident):
                 continue
-            owner = owner_of.get(ident.key)
+            owner = owner_of.get(key)
             if owner is None or owner in members:
-                desired.add(ident.key)
+                desired.add(key)
     for key in sorted(desired):
         current = raw_owner.get(key)
         is_source = key.startswith("source#")
@@ -350,7 +369,7 @@ def _changeset(
     for cid in members:
         previously_owned |= live[cid].owned
     ops.extend(DeleteIdent(key, raw_owner.get(key, survivor)) for key in sorted(previously_owned - desired))
-    ops.extend(Tombstone(cid, survivor, live[cid].version) for cid in sorted(component.absorbed))
+    ops.extend(Tombstone(cid, survivor, live[cid].version) for cid in sorted(absorbed))
     prior = live.get(survivor)
     profile = build_profile(survivor, snapshots.values(), settings.rules, (prior.version if prior else 0) + 1)
     ops.append(

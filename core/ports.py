@@ -151,3 +151,65 @@ class ProfileStore(Protocol):
     def max_items_per_commit(self) -> int:
         """How many operations one atomic changeset may hold (DynamoDB: 100 per transaction)."""
         ...
+
+
+# --- sync state: cursors, what was pushed where, quarantined records -------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    """Where one connector's pulls stand. ``version`` guards against two runs advancing one cursor:
+    a save made from a stale read fails with ConflictError instead of moving the cursor backwards."""
+
+    connector: str
+    cursor: str | None = None
+    version: int = 0
+    updated_at: datetime | None = None
+    report: str = ""
+    """The last run's report as JSON, for ``profilesync status`` and dashboards."""
+
+
+@dataclass(frozen=True, slots=True)
+class PushedState:
+    """What was last pushed to one destination for one customer: the payload hash and the remote id."""
+
+    customer_id: str
+    destination: str
+    payload_hash: str
+    remote_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineEntry:
+    """A record that could not be normalised, kept with its reason until someone fixes the source."""
+
+    connector: str
+    key: str
+    reason: str
+    raw: str
+    at: datetime
+
+
+class SyncStateStore(Protocol):
+    """Cursors, push hashes and quarantine: the bookkeeping of syncs (DESIGN.md's SYNC# and PUSHED#)."""
+
+    def get_sync_state(self, connector: str) -> SyncState:
+        """The connector's state; a connector never synced has ``SyncState(connector)``."""
+        ...
+
+    def put_sync_state(self, state: SyncState) -> SyncState:
+        """Save ``state`` if the stored version is still ``state.version``; return it with the next
+        version. Raises ConflictError when another run saved in between."""
+        ...
+
+    def get_pushed(self, destination: str, customer_ids: Sequence[str]) -> dict[str, PushedState]:
+        """The last push to ``destination`` of each customer; customers never pushed are absent."""
+        ...
+
+    def put_pushed(self, states: Sequence[PushedState]) -> None:
+        """Remember what was pushed (last write wins: a push is idempotent at the vendor)."""
+        ...
+
+    def put_quarantined(self, entries: Sequence[QuarantineEntry]) -> None:
+        """Keep quarantined records with their reasons (expiring after the retention period)."""
+        ...

@@ -9,7 +9,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
+from core.errors import ConflictError
 from core.ports import (
     Changeset,
     CustomerState,
@@ -18,12 +20,20 @@ from core.ports import (
     MarkAbsorbing,
     MarkMerging,
     Ownership,
+    PushedState,
     PutIdent,
     PutProfile,
     PutSource,
+    QuarantineEntry,
+    SyncState,
     Tombstone,
 )
 from core.schema import Profile, SourceRecord
+
+# Ownerships are kept as plain tuples: the store holds every identifier of a run, and the garbage
+# collector walks every container object that is alive, again and again as the heap grows. Tuples
+# of strings and datetimes are untracked by it; Ownership objects are not.
+_Owner = tuple[str, str | None, datetime | None]  # customer_id, record_hash, updated_at
 
 
 @dataclass
@@ -47,13 +57,14 @@ class InMemoryProfileStore:
     def __init__(self, max_items_per_commit: int = 100) -> None:
         self.max_items_per_commit = max_items_per_commit
         self._lock = threading.Lock()
-        self._idents: dict[str, Ownership] = {}
+        self._idents: dict[str, _Owner] = {}
         self._customers: dict[str, _Customer] = {}
         self.writes = 0
 
     def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
         with self._lock:
-            return {k: self._idents[k] for k in keys if k in self._idents}
+            idents = self._idents
+            return {k: Ownership(k, *idents[k]) for k in keys if k in idents}
 
     def get_customers(self, customer_ids: Sequence[str]) -> dict[str, CustomerState]:
         with self._lock:
@@ -99,19 +110,27 @@ class InMemoryProfileStore:
     def ident_items(self) -> dict[str, Ownership]:
         """Every identifier ownership (for invariant checks in tests)."""
         with self._lock:
-            return dict(self._idents)
+            return {k: Ownership(k, *o) for k, o in self._idents.items()}
 
     def ident_owners(self) -> dict[str, str]:
         """Every identifier key and its owner."""
         with self._lock:
-            return {k: o.customer_id for k, o in self._idents.items()}
+            return {k: o[0] for k, o in self._idents.items()}
 
     def _version(self, cid: str) -> int | None:
         c = self._customers.get(cid)
         return c.version if c is not None and c.exists else None
 
+    # The operation types are disjoint, so the order of the cases does not matter; the most frequent
+    # ones (one PutSource and a few PutIdents per record) come first.
+
     def _holds(self, op: object) -> bool:
         match op:
+            case PutSource() | DeleteSource():
+                return True
+            case PutIdent(key=key, expected_owner=owner):
+                current = self._idents.get(key)
+                return (current[0] if current else None) == owner
             case PutProfile(customer_id=cid, expected_version=v):
                 return self._version(cid) == v
             case (
@@ -120,16 +139,17 @@ class InMemoryProfileStore:
                 | Tombstone(customer_id=cid, expected_version=v)
             ):
                 return self._version(cid) == v
-            case PutIdent(key=key, expected_owner=owner):
-                current = self._idents.get(key)
-                return (current.customer_id if current else None) == owner
             case DeleteIdent(key=key, expected_owner=owner):
                 current = self._idents.get(key)
-                return current is not None and current.customer_id == owner
+                return current is not None and current[0] == owner
         return True
 
     def _apply(self, op: object) -> None:
         match op:
+            case PutSource():
+                self._customers.setdefault(op.customer_id, _Customer()).snapshots[op.record.key] = op.record
+            case PutIdent():
+                self._idents[op.key] = (op.customer_id, op.record_hash, op.updated_at)
             case PutProfile():
                 c = self._customers.setdefault(op.customer_id, _Customer())
                 c.version = op.profile.version
@@ -149,13 +169,9 @@ class InMemoryProfileStore:
                 c.version += 1
                 c.merged_into, c.merging_into = op.merged_into, None
                 c.profile, c.owned = None, frozenset()
-            case PutSource():
-                self._customers.setdefault(op.customer_id, _Customer()).snapshots[op.record.key] = op.record
             case DeleteSource():
                 if op.customer_id in self._customers:
                     self._customers[op.customer_id].snapshots.pop(op.source_key, None)
-            case PutIdent():
-                self._idents[op.key] = Ownership(op.key, op.customer_id, op.record_hash, op.updated_at)
             case DeleteIdent():
                 self._idents.pop(op.key, None)
 
@@ -168,3 +184,46 @@ class InMemoryProfileStore:
                 k: replace(v, snapshots=dict(v.snapshots)) for k, v in self._customers.items()
             }
         return other
+
+
+class InMemorySyncStateStore:
+    """The ``SyncStateStore`` fake: same version check as the DynamoDB one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._states: dict[str, SyncState] = {}
+        self._pushed: dict[tuple[str, str], PushedState] = {}
+        self.quarantined: list[QuarantineEntry] = []
+
+    def get_sync_state(self, connector: str) -> SyncState:
+        with self._lock:
+            return self._states.get(connector, SyncState(connector))
+
+    def put_sync_state(self, state: SyncState) -> SyncState:
+        with self._lock:
+            current = self._states.get(state.connector, SyncState(state.connector))
+            if current.version != state.version:
+                raise ConflictError(
+                    f"sync state of {state.connector!r} was saved by another run "
+                    f"(version {current.version}, expected {state.version}); re-read it and go on"
+                )
+            saved = replace(state, version=state.version + 1)
+            self._states[state.connector] = saved
+            return saved
+
+    def get_pushed(self, destination: str, customer_ids: Sequence[str]) -> dict[str, PushedState]:
+        with self._lock:
+            return {
+                cid: self._pushed[(destination, cid)]
+                for cid in customer_ids
+                if (destination, cid) in self._pushed
+            }
+
+    def put_pushed(self, states: Sequence[PushedState]) -> None:
+        with self._lock:
+            for s in states:
+                self._pushed[(s.destination, s.customer_id)] = s
+
+    def put_quarantined(self, entries: Sequence[QuarantineEntry]) -> None:
+        with self._lock:
+            self.quarantined.extend(entries)
