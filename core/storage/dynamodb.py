@@ -25,10 +25,11 @@ import random
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.errors import ConflictError, StoreLayoutError
+from core.errors import ConflictError, RetryableError, StoreLayoutError
 from core.ports import (
     Changeset,
     CustomerState,
@@ -38,9 +39,12 @@ from core.ports import (
     MarkMerging,
     Operation,
     Ownership,
+    PushedState,
     PutIdent,
     PutProfile,
     PutSource,
+    QuarantineEntry,
+    SyncState,
     Tombstone,
 )
 from core.schema import Profile, SourceRecord
@@ -410,3 +414,177 @@ class DynamoDBProfileStore:
                 "or create it with `profilesync.template.create_table`"
             ) from error
         return result
+
+
+def pushed_sk(destination: str) -> str:
+    return f"PUSHED#{destination}"
+
+
+#: Quarantined records stay this long (TTL ``expires_at``), long enough to fix a source and re-pull.
+QUARANTINE_RETENTION_DAYS = 30
+BATCH_WRITE_MAX_ITEMS = 25  # BatchWriteItem; moto accepts more, AWS does not
+
+
+class DynamoDBSyncStateStore:
+    """``SyncStateStore`` in the same table: the SYNC#, PUSHED# and QUARANTINE# items.
+
+    | PK                     | SK                      | attributes                                 |
+    | ---------------------- | ----------------------- | ------------------------------------------ |
+    | SYNC#<connector>       | STATE                   | cursor, version, updated_at, report (JSON) |
+    | CUSTOMER#<cid>         | PUSHED#<destination>    | hash, remote_id                            |
+    | QUARANTINE#<connector> | <at ISO>#<record key>   | reason, raw, expires_at (TTL)              |
+
+    The cursor write is conditional on the version read, so two overlapping runs of one schedule
+    cannot move a cursor backwards; the loser gets ConflictError and its data is already durable.
+    """
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self.table_name = table_name
+
+    def get_sync_state(self, connector: str) -> SyncState:
+        response = self._client.get_item(
+            TableName=self.table_name,
+            Key={"PK": {"S": f"SYNC#{connector}"}, "SK": {"S": "STATE"}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if item is None:
+            return SyncState(connector)
+        return SyncState(
+            connector=connector,
+            cursor=item["cursor"]["S"] if "cursor" in item else None,
+            version=int(item["version"]["N"]),
+            updated_at=datetime.fromisoformat(item["updated_at"]["S"]) if "updated_at" in item else None,
+            report=item.get("report", {}).get("S", ""),
+        )
+
+    def put_sync_state(self, state: SyncState) -> SyncState:
+        saved = replace(state, version=state.version + 1, updated_at=state.updated_at or datetime.now(UTC))
+        item: Item = {
+            "PK": {"S": f"SYNC#{state.connector}"},
+            "SK": {"S": "STATE"},
+            "version": {"N": str(saved.version)},
+            "updated_at": {"S": saved.updated_at.isoformat() if saved.updated_at else ""},
+        }
+        if saved.cursor is not None:
+            item["cursor"] = {"S": saved.cursor}
+        if saved.report:
+            item["report"] = {"S": saved.report}
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(PK)"}
+            if state.version == 0
+            else {
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(state.version)}},
+            }
+        )
+        try:
+            self._client.put_item(TableName=self.table_name, Item=item, **condition)
+        except self._client.exceptions.ConditionalCheckFailedException as error:
+            raise ConflictError(
+                f"sync state of {state.connector!r} was saved by another run since version "
+                f"{state.version}; re-read it and go on"
+            ) from error
+        return saved
+
+    def get_pushed(self, destination: str, customer_ids: Sequence[str]) -> dict[str, PushedState]:
+        out: dict[str, PushedState] = {}
+        unique = list(dict.fromkeys(customer_ids))
+        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [
+                        {"PK": {"S": customer_pk(cid)}, "SK": {"S": pushed_sk(destination)}}
+                        for cid in unique[start : start + BATCH_GET_MAX_KEYS]
+                    ]
+                }
+            }
+            attempt = 0
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    cid = item["PK"]["S"][len("CUSTOMER#") :]
+                    out[cid] = PushedState(
+                        customer_id=cid,
+                        destination=destination,
+                        payload_hash=item["hash"]["S"],
+                        remote_id=item["remote_id"]["S"] if "remote_id" in item else None,
+                    )
+                request = response.get("UnprocessedKeys") or {}
+                attempt = _pause_if(request, attempt)
+        return out
+
+    def put_pushed(self, states: Sequence[PushedState]) -> None:
+        items: list[Item] = []
+        for s in states:
+            item: Item = {
+                "PK": {"S": customer_pk(s.customer_id)},
+                "SK": {"S": pushed_sk(s.destination)},
+                "hash": {"S": s.payload_hash},
+            }
+            if s.remote_id:
+                item["remote_id"] = {"S": s.remote_id}
+            items.append(item)
+        self._batch_put(items)
+
+    def put_quarantined(self, entries: Sequence[QuarantineEntry]) -> None:
+        items: list[Item] = []
+        for e in entries:
+            expires = e.at + timedelta(days=QUARANTINE_RETENTION_DAYS)
+            items.append(
+                {
+                    "PK": {"S": f"QUARANTINE#{e.connector}"},
+                    "SK": {"S": f"{e.at.isoformat()}#{e.key}"},
+                    "reason": {"S": e.reason},
+                    "raw": {"S": e.raw[:100_000]},  # an item holds 400 KB; a huge raw record is cut
+                    "expires_at": {"N": str(int(expires.timestamp()))},
+                }
+            )
+        self._batch_put(items)
+
+    def quarantined(self, connector: str) -> list[QuarantineEntry]:
+        """The quarantine of one connector, oldest first (for reports and tests)."""
+        out: list[QuarantineEntry] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"QUARANTINE#{connector}"}},
+        }
+        while True:
+            page = self._client.query(**kwargs)
+            for item in page.get("Items", []):
+                at, _, key = item["SK"]["S"].partition("#")
+                out.append(
+                    QuarantineEntry(
+                        connector, key, item["reason"]["S"], item["raw"]["S"], datetime.fromisoformat(at)
+                    )
+                )
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _batch_put(self, items: list[Item]) -> None:
+        # Duplicate keys in one BatchWriteItem are rejected by AWS: the last entry per key wins here.
+        unique = list({(i["PK"]["S"], i["SK"]["S"]): i for i in items}.values())
+        for start in range(0, len(unique), BATCH_WRITE_MAX_ITEMS):
+            request: dict[str, Any] = {
+                self.table_name: [
+                    {"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_WRITE_MAX_ITEMS]
+                ]
+            }
+            attempt = 0
+            while request:
+                response = self._client.batch_write_item(RequestItems=request)
+                request = response.get("UnprocessedItems") or {}
+                attempt = _pause_if(request, attempt)
+
+
+def _pause_if(unprocessed: Any, attempt: int) -> int:
+    """Back off before re-sending unprocessed batch items (they mean throttling, per AWS guidance)."""
+    if not unprocessed:
+        return attempt
+    if attempt >= 10:
+        raise RetryableError("DynamoDB kept returning unprocessed batch items; retry the run later")
+    time.sleep(min(1.0, 0.02 * 2 ** (attempt + 1)) * random.random())
+    return attempt + 1

@@ -1,0 +1,178 @@
+"""The connector interface: what a connector implements and what the sync engine calls.
+
+A connector is five small operations over one vendor API (see DESIGN.md, "Connectors")::
+
+    pull(cursor)          -> RawPage...     the vendor's objects, page by page, each with a resume cursor
+    to_records(page)      -> RecordDraft[]  mapped to canonical names (values still raw)
+    from_profile(profile) -> Payload | None what this tool should hold for a merged profile
+    push(payloads)        -> PushOutcome[]  batched upserts, one outcome per payload
+    erase(identifiers)    -> EraseOutcome[] delete a person from the tool (GDPR)
+
+Cursors are opaque strings the connector alone reads. ``pull(None)`` is a full refresh; ``pull(c)``
+returns what changed since ``c``. Every page carries the cursor to resume from once the page's records
+are durable, so a pull cut short resumes where it stopped and the last page's cursor starts the next
+incremental run. Nothing here imports httpx: a connector's HTTP transport is passed through as ``Any``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from core.schema import Identifier, Profile, RecordDraft
+
+ConnectorKind = Literal["crm", "email", "ecommerce", "file", "other"]
+Capability = Literal["pull", "push", "erase"]
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A secret a connector needs. ``name`` is given to ``resolve_secret`` (env ``PROFILESYNC_<NAME>``)."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorSpec:
+    """What a connector is, declared as data: shown by ``profilesync connectors list --verbose``."""
+
+    name: str
+    kind: ConnectorKind
+    description: str
+    default_base_url: str
+    credentials: tuple[Credential, ...] = ()
+    options: Mapping[str, str] = field(default_factory=dict)
+    """Non-secret settings the connector accepts (name -> description), e.g. Mailchimp's ``list_id``."""
+    capabilities: frozenset[Capability] = frozenset({"pull", "push", "erase"})
+    page_size: int = 100
+    """The largest page the vendor serves; pulls always ask for it."""
+    push_batch_size: int = 100
+    """The most records one push request may carry (the vendor's batch limit)."""
+    rate_limit: str = ""
+    """The vendor's published limit, in words, with where it comes from."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorSettings:
+    """How to build one connector instance: already-resolved secrets, base URL, options, transport.
+
+    ``transport`` is an ``httpx.BaseTransport`` (a sandbox's MockTransport in tests), or None for the
+    network. ``credentials`` maps each ``Credential.name`` of the spec to its value.
+    """
+
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    base_url: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+    transport: Any = None
+    retry: Any = None
+    """A ``connectors._http.RetryPolicy`` to use instead of the connector's default (tests pass one
+    with an injected sleep); None keeps the default."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """One page of the vendor's objects as received, and where to resume once they are durable."""
+
+    records: list[dict[str, Any]]
+    cursor: str | None
+    """Pass to ``pull`` to resume after this page; None only when the connector keeps no cursor."""
+    object_type: str = "contact"
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """What one destination should hold for one profile. ``match_key`` is what the vendor upserts on
+    (an email); ``body`` is the vendor-shaped request fragment for this person."""
+
+    customer_id: str
+    match_key: str
+    body: Mapping[str, Any]
+    group: str = ""
+    """Payloads of different groups never share a push request (Mailchimp: members to update and
+    people to add go in separate batch calls, since ``update_existing`` is set per call)."""
+
+    @property
+    def hash(self) -> str:
+        """Content hash of what would be sent: a push is skipped when it equals the last one pushed."""
+        text = json.dumps({"k": self.match_key, "b": self.body}, sort_keys=True, default=str)
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class PushOutcome:
+    """The result of pushing one payload. A failure says why and whether trying again can succeed."""
+
+    customer_id: str
+    ok: bool
+    remote_id: str | None = None
+    error: str | None = None
+    retryable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EraseOutcome:
+    """The result of erasing one identifier from a tool: ``found`` is False when it held nothing."""
+
+    identifier: Identifier
+    found: bool
+    detail: str = ""
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """One connected tool. Instances hold an HTTP client: call ``close`` (or use ``with``) when done."""
+
+    spec: ConnectorSpec
+
+    def pull(self, cursor: str | None = None) -> Iterator[RawPage]: ...
+
+    def to_records(self, page: RawPage) -> list[RecordDraft]: ...
+
+    def from_profile(self, profile: Profile) -> Payload | None: ...
+
+    def push(self, payloads: Sequence[Payload]) -> list[PushOutcome]: ...
+
+    def erase(self, identifiers: Sequence[Identifier]) -> list[EraseOutcome]: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class StartsFromDate(Protocol):
+    """Optional: a connector that can begin an incremental pull at a date (``sync --since``)."""
+
+    def cursor_since(self, since: datetime) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorPlugin:
+    """What a connector package registers (entry point group ``profilesync.connectors``).
+
+    ``build`` makes a connector from settings; ``sandbox`` makes its fake vendor API
+    (``sandbox(people=N, seed=S, token=T)``), used by the demo, the contract tests and the CLI.
+    """
+
+    spec: ConnectorSpec
+    build: Callable[[ConnectorSettings], Connector]
+    sandbox: Callable[..., Any] | None = None
+
+
+__all__ = [
+    "Capability",
+    "Connector",
+    "ConnectorKind",
+    "ConnectorPlugin",
+    "ConnectorSettings",
+    "ConnectorSpec",
+    "Credential",
+    "EraseOutcome",
+    "Payload",
+    "PushOutcome",
+    "RawPage",
+    "StartsFromDate",
+]

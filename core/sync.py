@@ -1,0 +1,247 @@
+"""The sync use cases: pull a connector into the store, and push changed profiles back out.
+
+``pull_into_store`` walks ``connector.pull(cursor)`` page by page: it maps each page, normalises it,
+ingests the good records, quarantines the bad ones with their reasons, and only then saves the page's
+cursor. A run cut short anywhere resumes from the last saved cursor and loses nothing; a page replayed
+after a crash is harmless because ingest is idempotent.
+
+``push_profiles`` asks the connector what it would send for each profile, skips those whose payload
+hash equals the one last pushed there, pushes the rest in the vendor's batch size, retries the
+per-record failures that can succeed, and remembers the new hashes. A second push of the same
+profiles therefore makes no call at all, and an echo (the pushed change coming back on the next
+pull) rebuilds the same payload and stops there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from core.connector import Connector, Payload, PushOutcome
+from core.normalise import NormaliseOptions, normalise_record
+from core.pipeline import IngestResult, IngestSettings, ingest
+from core.ports import ProfileStore, PushedState, QuarantineEntry, SyncState, SyncStateStore
+from core.schema import Profile, Quarantined, SourceRecord
+
+#: ``pull_into_store(cursor=SAVED)`` resumes from the stored cursor; None forces a full refresh.
+SAVED = "__saved__"
+
+
+@dataclass
+class PullReport:
+    """What one pull did. ``pulled = normalised + quarantined``; the ingest counts say what changed."""
+
+    connector: str
+    pages: int = 0
+    pulled: int = 0
+    normalised: int = 0
+    quarantined: int = 0
+    quarantine_reasons: Counter[str] = field(default_factory=Counter)
+    ingest: IngestResult = field(default_factory=IngestResult)
+    cursor_before: str | None = None
+    cursor_after: str | None = None
+    full_refresh: bool = False
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {
+                "connector": self.connector,
+                "pages": self.pages,
+                "pulled": self.pulled,
+                "normalised": self.normalised,
+                "quarantined": self.quarantined,
+                "quarantine_reasons": dict(self.quarantine_reasons.most_common(10)),
+                "written": self.ingest.written,
+                "unchanged": self.ingest.unchanged,
+                "stale": self.ingest.stale,
+                "new_customers": self.ingest.new_customers,
+                "merged_customers": self.ingest.merged_customers,
+                "full_refresh": self.full_refresh,
+            },
+            sort_keys=True,
+        )
+
+
+@dataclass
+class PushReport:
+    """What one push did: ``considered = skipped_unchanged + no_payload + sent``."""
+
+    destination: str
+    considered: int = 0
+    no_payload: int = 0
+    skipped_unchanged: int = 0
+    sent: int = 0
+    pushed: int = 0
+    calls: int = 0
+    retried: int = 0
+    failed: list[PushOutcome] = field(default_factory=list)
+
+
+def pull_into_store(
+    connector: Connector,
+    store: ProfileStore,
+    state: SyncStateStore,
+    *,
+    cursor: str | None = SAVED,
+    options: NormaliseOptions | None = None,
+    settings: IngestSettings | None = None,
+    progress: Callable[[PullReport], None] | None = None,
+    max_pages: int | None = None,
+) -> PullReport:
+    """Pull ``connector`` into ``store`` and save its cursor after every durable page.
+
+    ``cursor=SAVED`` (the default) continues from the stored cursor (a full refresh the first time);
+    ``cursor=None`` forces a full refresh; any other string starts there. ``max_pages`` stops early
+    (the cursor then points at the next page), which is how a Lambda keeps inside its time limit.
+    """
+    name = connector.spec.name
+    saved = state.get_sync_state(name)
+    start = saved.cursor if cursor == SAVED else cursor
+    report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
+    for page in connector.pull(start):
+        drafts = connector.to_records(page)
+        records: list[SourceRecord] = []
+        bad: list[QuarantineEntry] = []
+        now = datetime.now(UTC)
+        for draft in drafts:
+            outcome = normalise_record(draft, options) if options else normalise_record(draft)
+            if isinstance(outcome, Quarantined):
+                bad.append(_quarantine_entry(name, outcome, now))
+                report.quarantine_reasons[outcome.reason] += 1
+            else:
+                records.append(outcome)
+        if bad:
+            state.put_quarantined(bad)  # durable before the cursor moves past them
+        if records:
+            report.ingest.add(ingest(records, store, settings))
+        report.pages += 1
+        report.pulled += len(drafts)
+        report.normalised += len(records)
+        report.quarantined += len(bad)
+        if page.cursor is not None and page.cursor != report.cursor_after:
+            saved = state.put_sync_state(
+                SyncState(name, page.cursor, saved.version, datetime.now(UTC), report.as_json())
+            )
+            report.cursor_after = page.cursor
+        if progress is not None:
+            progress(report)
+        if max_pages is not None and report.pages >= max_pages:
+            break
+    return report
+
+
+def _quarantine_entry(connector: str, outcome: Quarantined, at: datetime) -> QuarantineEntry:
+    return QuarantineEntry(
+        connector=connector,
+        key=f"{outcome.source}:{outcome.source_id}",
+        reason=outcome.reason,
+        raw=json.dumps(outcome.raw, default=str, sort_keys=True),
+        at=at,
+    )
+
+
+def changed_profiles(store: ProfileStore, customer_ids: Iterable[str]) -> list[Profile]:
+    """The live profiles of these customers (a merged-away customer gives its survivor's profile)."""
+    todo = set(customer_ids)
+    found: dict[str, Profile] = {}
+    seen: set[str] = set()
+    while todo:
+        seen |= todo
+        states = store.get_customers(sorted(todo))
+        todo = set()
+        for state in states.values():
+            if state.merged_into:
+                todo.add(state.merged_into)
+            elif state.profile is not None:
+                found[state.customer_id] = state.profile
+        todo -= seen
+    return [found[cid] for cid in sorted(found)]
+
+
+def push_profiles(
+    connector: Connector,
+    profiles: Iterable[Profile],
+    state: SyncStateStore,
+    *,
+    max_rounds: int = 3,
+    progress: Callable[[PushReport], None] | None = None,
+) -> PushReport:
+    """Push the profiles whose payload for this connector changed since the last push.
+
+    Retryable per-record failures are sent again (up to ``max_rounds`` rounds, in full batches);
+    the rest are reported in ``failed`` and their hashes are not saved, so the next run tries again.
+    """
+    destination = connector.spec.name
+    report = PushReport(destination)
+    payloads: list[Payload] = []
+    for profile in profiles:
+        report.considered += 1
+        payload = connector.from_profile(profile)
+        if payload is None:
+            report.no_payload += 1
+        else:
+            payloads.append(payload)
+    last = state.get_pushed(destination, [p.customer_id for p in payloads])
+    todo = [p for p in payloads if (prev := last.get(p.customer_id)) is None or prev.payload_hash != p.hash]
+    report.skipped_unchanged = len(payloads) - len(todo)
+    report.sent = len(todo)
+    size = max(1, connector.spec.push_batch_size)
+    for round_number in range(max_rounds):
+        retry: list[Payload] = []
+        for batch in _batches(todo, size):
+            outcomes = connector.push(batch)
+            report.calls += 1
+            if len(outcomes) != len(batch):
+                raise RuntimeError(
+                    f"{destination}.push returned {len(outcomes)} outcomes for {len(batch)} payloads; "
+                    "a connector must return one outcome per payload, in order"
+                )
+            done: list[PushedState] = []
+            for payload, outcome in zip(batch, outcomes, strict=True):
+                if outcome.ok:
+                    done.append(
+                        PushedState(payload.customer_id, destination, payload.hash, outcome.remote_id)
+                    )
+                elif outcome.retryable and round_number + 1 < max_rounds:
+                    retry.append(payload)
+                else:
+                    report.failed.append(outcome)
+            state.put_pushed(done)
+            report.pushed += len(done)
+            if progress is not None:
+                progress(report)
+        if not retry:
+            break
+        report.retried += len(retry)
+        todo = retry
+    return report
+
+
+def _batches(payloads: Sequence[Payload], size: int) -> Iterator[list[Payload]]:
+    """Full batches of ``size``, each holding one ``group`` only (in first-seen group order)."""
+    groups: dict[str, list[Payload]] = {}
+    for payload in payloads:
+        groups.setdefault(payload.group, []).append(payload)
+    for members in groups.values():
+        for start in range(0, len(members), size):
+            yield members[start : start + size]
+
+
+def last_pushed(state: SyncStateStore, destination: str, payloads: Sequence[Payload]) -> dict[str, str]:
+    """The hash last pushed to ``destination`` for each payload's customer (for reports and tests)."""
+    got = state.get_pushed(destination, [p.customer_id for p in payloads])
+    return {cid: s.payload_hash for cid, s in got.items()}
+
+
+__all__ = [
+    "SAVED",
+    "PullReport",
+    "PushReport",
+    "changed_profiles",
+    "last_pushed",
+    "pull_into_store",
+    "push_profiles",
+]
