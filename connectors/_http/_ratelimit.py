@@ -229,6 +229,7 @@ class SlidingWindowLimiter:
     def observe(self, response: httpx.Response) -> None:
         """Count requests the server saw from elsewhere (its Remaining is below ours) against the window."""
         headers = read_rate_limit_headers(response)
+        others = 0
         if headers.remaining is not None:
             with self._lock:
                 now = self._clock()
@@ -237,7 +238,11 @@ class SlidingWindowLimiter:
                 others = min(int(ours - headers.remaining), ours)
                 if others > 0:
                     self._sent.extend([now] * others)
-        self._pause.apply(headers)
+        # A client alone at exactly the limit sees "0 remaining" on its last request of the window; its
+        # own window already waits for that, and pausing a whole extra window would halve throughput.
+        # Pause on the server's word only when someone else shares the budget, or on a 429.
+        if headers.remaining is None or others > 0 or response.status_code == 429:
+            self._pause.apply(headers)
 
     def _expire(self, now: float) -> None:
         while self._sent and self._sent[0] + self._window <= now:

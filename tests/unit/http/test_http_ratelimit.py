@@ -111,6 +111,27 @@ def test_sliding_window_pauses_a_whole_interval_at_zero_remaining(clock: FakeClo
     assert clock.sleeps[0] == pytest.approx(10.0)
 
 
+def test_a_client_alone_at_exactly_the_limit_does_not_pause_an_extra_window(clock: FakeClock) -> None:
+    # GIVEN 3 per 10 s, and the server's count agreeing with ours: the third request leaves 0
+    window = SlidingWindowLimiter(3, 10.0, clock=clock, sleep=clock.sleep)
+    for remaining in ("2", "1", "0"):
+        window.acquire()
+        clock.now += 1.0
+        window.observe(
+            httpx.Response(
+                200,
+                headers={
+                    "X-HubSpot-RateLimit-Max": "3",
+                    "X-HubSpot-RateLimit-Remaining": remaining,
+                    "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+                },
+            )
+        )
+    # WHEN a fourth request goes THEN it waits only until the first leaves the window (t=10), not 10 s more
+    window.acquire()
+    assert clock.sleeps == [pytest.approx(7.0)]
+
+
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [

@@ -1,0 +1,328 @@
+"""The contract every connector passes against its own sandbox, built in or plugin.
+
+Subclass ``ConnectorContract`` in a test module and name the plugin::
+
+    from connectors.hubspot import PLUGIN
+    from profilesync.testing.contract import ConnectorContract
+
+    class TestContract(ConnectorContract):
+        plugin = PLUGIN
+
+pytest then runs every ``test_*`` method below against a fresh sandbox. The sandbox must satisfy
+``connectors._sandbox.SandboxControl``. Class attributes tune the suite: ``people`` (sandbox size),
+``seed``, ``sandbox_options`` (extra arguments for the sandbox factory), and ``tie_count`` (how many
+records share one timestamp in the page-boundary test; by default three more than a page, so the tie
+always crosses a boundary).
+
+What is checked: a full pull returns every record exactly once; the union of incremental pulls
+equals a full refresh, ties across a page boundary included; an incremental pull after changes
+returns exactly the changed records; a pull resumed from any page's cursor loses nothing; 429s
+(with ``Retry-After: 0`` and with none), 5xx, timeouts and truncated bodies are retried with real
+backoff and the pull completes; a wrong credential fails fast with a clear, secret-free error; every
+pulled record normalises or is quarantined with a reason; pushing the same profiles twice makes no
+call the second time, and the echo of a push changes nothing; erase removes the person.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import pytest
+
+from connectors._http import ConnectorAuthError, RetryPolicy
+from core.connector import Connector, ConnectorPlugin, RawPage
+from core.normalise import normalise_record
+from core.pipeline import IngestSettings, ingest
+from core.push import primary_email
+from core.schema import Identifier, Profile, Quarantined, RecordDraft, SourceRecord
+from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
+from core.sync import changed_profiles, pull_into_store, push_profiles
+
+#: Where the sandbox clock stands while the suite changes records (after every seeded timestamp).
+T_CHANGES = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
+_FLOOR = 0.01
+
+
+class SleepRecorder:
+    """Stands in for ``time.sleep`` in the retry policy: records each wait, never blocks."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def _key(draft: RecordDraft) -> str:
+    return f"{draft.object_type}:{draft.source_id}"
+
+
+def _content(draft: RecordDraft) -> dict[str, Any]:
+    return draft.model_dump(mode="json", exclude={"raw"})
+
+
+class ConnectorContract:
+    """Shared connector tests; see the module docstring."""
+
+    plugin: ClassVar[ConnectorPlugin]
+    people: ClassVar[int] = 120
+    seed: ClassVar[int] = 7
+    tie_count: ClassVar[int | None] = None
+    sandbox_options: ClassVar[dict[str, Any]] = {}
+    """Extra keyword arguments for ``plugin.sandbox(...)``, e.g. a rate-limit scale for fast tests."""
+
+    # --- fixtures and helpers -----------------------------------------------------------------
+    @pytest.fixture
+    def sandbox(self) -> Any:
+        if self.plugin.sandbox is None:
+            pytest.skip(f"{self.plugin.spec.name} ships no sandbox")
+        return self.plugin.sandbox(people=self.people, seed=self.seed, **self.sandbox_options)
+
+    @pytest.fixture
+    def sleeps(self) -> SleepRecorder:
+        return SleepRecorder()
+
+    @pytest.fixture
+    def connector(self, sandbox: Any, sleeps: SleepRecorder) -> Iterator[Connector]:
+        connector = self.connect(sandbox, sleeps)
+        try:
+            yield connector
+        finally:
+            connector.close()
+
+    def connect(self, sandbox: Any, sleeps: SleepRecorder | None = None, **overrides: Any) -> Connector:
+        """A connector wired to ``sandbox`` in-process, with retries that record instead of sleeping."""
+        retry = RetryPolicy(
+            max_attempts=10, backoff_floor=_FLOOR, backoff_cap=0.1, sleep=sleeps or SleepRecorder()
+        )
+        settings = dataclasses.replace(sandbox.settings(), retry=retry, **overrides)
+        return self.plugin.build(settings)
+
+    @staticmethod
+    def pull_pages(connector: Connector, cursor: str | None) -> list[tuple[RawPage, list[RecordDraft]]]:
+        return [(page, connector.to_records(page)) for page in connector.pull(cursor)]
+
+    @classmethod
+    def pull_drafts(cls, connector: Connector, cursor: str | None) -> tuple[list[RecordDraft], str | None]:
+        pages = cls.pull_pages(connector, cursor)
+        assert pages, "pull must yield at least one page (an empty one carries the cursor)"
+        drafts = [d for _, ds in pages for d in ds]
+        return drafts, pages[-1][0].cursor
+
+    def _ties(self) -> int:
+        return self.tie_count or self.plugin.spec.page_size + 3
+
+    # --- pulling ------------------------------------------------------------------------------
+    def test_full_pull_returns_every_record_exactly_once(self, sandbox: Any, connector: Connector) -> None:
+        # GIVEN a seeded sandbox with more than one page of records
+        sandbox.add_records(self.plugin.spec.page_size + 1, at=T_CHANGES)
+        # WHEN the connector pulls everything
+        drafts, cursor = self.pull_drafts(connector, None)
+        # THEN every object comes back once, and a cursor is handed back for the next run
+        counts = Counter(_key(d) for d in drafts)
+        assert [k for k, n in counts.items() if n > 1] == []
+        assert set(counts) == sandbox.record_keys()
+        assert cursor is not None
+        assert {d.source for d in drafts} == {self.plugin.spec.name}
+
+    def test_incremental_after_changes_returns_exactly_the_changed_records(
+        self, sandbox: Any, connector: Connector
+    ) -> None:
+        # GIVEN a full pull and its cursor
+        _, cursor = self.pull_drafts(connector, None)
+        # WHEN a few records change later, and the connector pulls from the cursor
+        changed = set(sorted(sandbox.record_keys())[::9][:7])
+        sandbox.touch(changed, at=T_CHANGES)
+        drafts, _ = self.pull_drafts(connector, cursor)
+        # THEN exactly the changed records come back, each once
+        keys = [_key(d) for d in drafts]
+        assert sorted(keys) == sorted(changed)
+
+    def test_union_of_incremental_pulls_equals_a_full_refresh_with_ties_across_a_page_boundary(
+        self, sandbox: Any, connector: Connector
+    ) -> None:
+        # GIVEN what a first full pull saw
+        drafts, cursor = self.pull_drafts(connector, None)
+        latest = {_key(d): _content(d) for d in drafts}
+        # WHEN more records than a page arrive on one timestamp, some change, and incremental pulls run
+        # between the changes. Round 3 adds records on the very timestamp round 2 stopped at, which a
+        # cursor using ">" would miss. (A record changed twice within one vendor timestamp tick cannot be
+        # told apart by any timestamp cursor, so every change below lands on a fresh tick or new record.)
+        seeded = sorted(sandbox.record_keys())
+        second = timedelta(seconds=1)
+        rounds: list[Callable[[], object]] = [
+            lambda: sandbox.add_records(self._ties(), at=T_CHANGES),
+            lambda: sandbox.touch(set(seeded[::5]), at=T_CHANGES + second),
+            lambda: sandbox.add_records(2, at=T_CHANGES + second),
+            lambda: sandbox.touch(set(seeded[1::7]), at=T_CHANGES + 2 * second),
+        ]
+        for change in rounds:
+            change()
+            got, cursor = self.pull_drafts(connector, cursor)
+            counts = Counter(_key(d) for d in got)
+            assert [k for k, n in counts.items() if n > 1] == [], "an incremental pull duplicated records"
+            latest.update({_key(d): _content(d) for d in got})
+        # THEN the union of what was pulled equals a fresh full refresh, record for record
+        fresh, _ = self.pull_drafts(connector, None)
+        assert latest == {_key(d): _content(d) for d in fresh}
+
+    def test_a_pull_resumed_from_any_page_cursor_loses_nothing(
+        self, sandbox: Any, connector: Connector
+    ) -> None:
+        # GIVEN a sandbox with at least three pages
+        sandbox.add_records(2 * self.plugin.spec.page_size + 5, at=T_CHANGES)
+        pages = self.pull_pages(connector, None)
+        assert len(pages) >= 3
+        everything = sandbox.record_keys()
+        # WHEN the pull is cut short after page k and resumed from that page's cursor
+        for k in range(len(pages) - 1):
+            before = [_key(d) for _, ds in pages[: k + 1] for d in ds]
+            resumed, _ = self.pull_drafts(connector, pages[k][0].cursor)
+            # THEN together they hold every record, none twice
+            together = before + [_key(d) for d in resumed]
+            assert sorted(together) == sorted(everything), (
+                f"resuming after page {k + 1} lost or repeated records"
+            )
+
+    @pytest.mark.parametrize("retry_after", ["0", None, "1"])
+    def test_throttling_server_errors_timeouts_and_truncated_bodies_are_retried_to_completion(
+        self, sandbox: Any, sleeps: SleepRecorder, retry_after: str | None
+    ) -> None:
+        # GIVEN a sandbox that throttles, fails, times out and cuts bodies short on a share of requests
+        # (half of all requests fail, over at least five pages, so every run meets several faults)
+        sandbox.add_records(4 * self.plugin.spec.page_size, at=T_CHANGES)
+        sandbox.faults = dataclasses.replace(
+            sandbox.faults,
+            throttle=0.25,
+            server_error=0.12,
+            timeout=0.06,
+            truncate=0.07,
+            retry_after=retry_after,
+            seed=11,
+        )
+        connector = self.connect(sandbox, sleeps)
+        try:
+            # WHEN the connector pulls everything
+            drafts, _ = self.pull_drafts(connector, None)
+        finally:
+            connector.close()
+        # THEN the pull completes with every record once
+        keys = [_key(d) for d in drafts]
+        assert sorted(keys) == sorted(sandbox.record_keys())
+        assert sandbox.stats.throttled > 0
+        # AND every retry waited (no tight loop), honouring a positive Retry-After
+        assert sleeps.waits, "faults were injected but the client never waited"
+        assert min(sleeps.waits) >= _FLOOR
+        if retry_after == "1":
+            assert max(sleeps.waits) >= 1.0
+
+    def test_a_wrong_credential_fails_fast_with_a_clear_error(self, sandbox: Any) -> None:
+        # GIVEN a connector whose credentials are not the sandbox's
+        good = sandbox.settings()
+        wrong = {name: _wrong(value) for name, value in good.credentials.items()}
+        connector = self.connect(sandbox, credentials=wrong)
+        before = sandbox.stats.requests
+        # WHEN it pulls
+        with pytest.raises(ConnectorAuthError) as caught:
+            for _ in connector.pull(None):
+                pass
+        connector.close()
+        # THEN it stops at once, naming the setting to fix and never the secret itself
+        assert sandbox.stats.requests - before <= 2
+        message = str(caught.value)
+        assert any(f"PROFILESYNC_{c.name.upper()}" in message for c in self.plugin.spec.credentials)
+        for value in [*wrong.values(), *good.credentials.values()]:
+            assert value not in message
+
+    def test_every_pulled_record_normalises_or_is_quarantined_with_a_reason(
+        self, connector: Connector
+    ) -> None:
+        # GIVEN everything the sandbox holds, realistic mess included
+        drafts, _ = self.pull_drafts(connector, None)
+        # WHEN each draft is normalised
+        outcomes = [normalise_record(d) for d in drafts]
+        # THEN each is a record or quarantined with a reason, and most people make it through
+        quarantined = [o for o in outcomes if isinstance(o, Quarantined)]
+        assert all(isinstance(o, SourceRecord | Quarantined) for o in outcomes)
+        assert all(q.reason.strip() for q in quarantined)
+        assert all(q.source == self.plugin.spec.name for q in quarantined)
+        assert len(quarantined) <= 0.1 * len(outcomes)
+
+    # --- pushing and erasing ------------------------------------------------------------------
+    def _synced_profiles(self, connector: Connector) -> tuple[list[Profile], InMemoryProfileStore]:
+        store = InMemoryProfileStore()
+        drafts, _ = self.pull_drafts(connector, None)
+        records = [o for o in (normalise_record(d) for d in drafts) if isinstance(o, SourceRecord)]
+        ingest(records, store, IngestSettings(sleep=lambda _: None))
+        return list(store.iter_profiles()), store
+
+    def test_a_second_push_of_the_same_profiles_makes_no_api_call(
+        self, sandbox: Any, connector: Connector
+    ) -> None:
+        # GIVEN profiles built from the sandbox's own records
+        profiles, _ = self._synced_profiles(connector)
+        state = InMemorySyncStateStore()
+        # WHEN they are pushed once
+        first = push_profiles(connector, profiles, state)
+        # THEN the tool holds the enriched traits, in full batches
+        assert first.failed == []
+        assert first.pushed > 0
+        batch = self.plugin.spec.push_batch_size
+        assert first.calls == -(-first.sent // batch)
+        pushed_any = next(p for p in profiles if connector.from_profile(p) is not None)
+        email = primary_email(pushed_any)
+        assert email is not None
+        assert pushed_any.customer_id in {str(v) for v in sandbox.pushed_traits(email).values()}
+        # AND a second push of the same profiles sends nothing at all
+        before = sandbox.stats.requests
+        second = push_profiles(connector, profiles, state)
+        assert second.calls == 0
+        assert second.skipped_unchanged == first.sent
+        assert sandbox.stats.requests == before
+
+    def test_the_echo_of_a_push_changes_nothing(self, sandbox: Any, connector: Connector) -> None:
+        # GIVEN a store synced from the sandbox, its cursor saved, and the profiles pushed back
+        store = InMemoryProfileStore()
+        state = InMemorySyncStateStore()
+        settings = IngestSettings(sleep=lambda _: None)
+        pull_into_store(connector, store, state, settings=settings)
+        profiles = list(store.iter_profiles())
+        push_profiles(connector, profiles, state)
+        # WHEN the next incremental pull brings the pushed records back (their modified time moved)
+        echo = pull_into_store(connector, store, state, settings=settings)
+        # THEN no profile needs pushing again: the loop stops here
+        again = push_profiles(connector, changed_profiles(store, echo.ingest.customers), state)
+        assert again.calls == 0
+        assert echo.ingest.new_customers == 0
+
+    def test_erase_removes_the_person_from_the_tool(self, sandbox: Any, connector: Connector) -> None:
+        # GIVEN a person the tool holds
+        drafts, _ = self.pull_drafts(connector, None)
+        email = next(
+            o.identifiers[0].value
+            for o in (normalise_record(d) for d in drafts)
+            if isinstance(o, SourceRecord) and o.identifiers and o.identifiers[0].kind == "email"
+        )
+        assert sandbox.holds(email)
+        # WHEN they are erased
+        (outcome,) = connector.erase([Identifier(kind="email", value=email)])
+        # THEN the tool no longer has them, and erasing again finds nothing
+        assert outcome.found
+        assert not sandbox.holds(email)
+        (again,) = connector.erase([Identifier(kind="email", value=email)])
+        assert not again.found
+
+
+def _wrong(value: str) -> str:
+    # Keep the shape (a Mailchimp key keeps its -dc suffix) so only the secret part is wrong.
+    head, sep, tail = value.rpartition("-")
+    if sep and 2 <= len(tail) <= 5:
+        return f"wrong{head[::-1][:8]}{sep}{tail}"
+    return f"wrong-{value[::-1][:12]}"
+
+
+__all__ = ["T_CHANGES", "ConnectorContract", "SleepRecorder"]
