@@ -1,0 +1,603 @@
+"""The HubSpot CRM v3 contacts connector: pull, push, erase, built on the shared HTTP kit.
+
+Vendor facts it relies on (each checked against HubSpot's documentation):
+
+* Private apps authenticate with ``Authorization: Bearer <token>``
+  (https://developers.hubspot.com/docs/api/private-apps).
+* Rate limits for private apps, per app: 100 requests per 10 seconds on Free and Starter, 190 on
+  Professional and Enterprise, 250 with the API limit increase
+  (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines). The CRM search
+  endpoints are exempt from that limit and have their own: five requests per second per account, 200
+  records per page, 10,000 results per query, and no rate-limit headers in their responses
+  (https://developers.hubspot.com/docs/api-reference/search/guide#limitations; the exemption is
+  ``x-hubspot-rate-limit-exemptions: [ten-secondly]`` in HubSpot's published OpenAPI spec).
+* ``GET /crm/v3/objects/contacts`` pages by ``after`` with at most 100 records a page; batch upsert
+  takes at most 100 inputs (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide).
+* ``POST .../gdpr-delete`` answers 204 for an email HubSpot does not hold and blocklists it, so erase
+  looks the contact up first to tell "found" from "absent" (the endpoint's description in the spec).
+* 423 Locked lasts about two seconds and is worth retrying
+  (https://developers.hubspot.com/docs/api-reference/error-handling).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Final
+from urllib.parse import quote
+
+import httpx
+
+from connectors._http import (
+    BearerToken,
+    ConnectorHttpClient,
+    ConnectorRequestError,
+    CursorPaginator,
+    HttpClientConfig,
+    PaginationError,
+    RetryPolicy,
+    SlidingWindowLimiter,
+    build_client,
+    paginate,
+    resolve_secret,
+    secret_env_var,
+    value_at,
+)
+from core.connector import (
+    ConnectorSettings,
+    ConnectorSpec,
+    Credential,
+    EraseOutcome,
+    Payload,
+    PushOutcome,
+    RawPage,
+)
+from core.errors import ConnectorConfigError, ProfileSyncError
+from core.schema import Identifier, Profile, RecordDraft
+
+from ._cursor import FullState, IncrementalState, PullState, decode, encode
+from ._mapping import (
+    CUSTOM_PROPERTIES,
+    MODIFIED,
+    OBJECT_TYPE,
+    PROPERTY_GROUP,
+    PROPERTY_GROUP_LABEL,
+    PULL_PROPERTIES,
+    SOURCE,
+    contact_id,
+    contact_to_draft,
+    hubspot_email,
+    modified_ms,
+    payload_for,
+    upsert_input,
+)
+
+DEFAULT_BASE_URL: Final = "https://api.hubapi.com"
+CREDENTIAL: Final = "hubspot_token"
+
+CONTACTS_PATH: Final = "/crm/v3/objects/contacts"
+SEARCH_PATH: Final = "/crm/v3/objects/contacts/search"
+UPSERT_PATH: Final = "/crm/v3/objects/contacts/batch/upsert"
+GDPR_DELETE_PATH: Final = "/crm/v3/objects/contacts/gdpr-delete"
+PROPERTIES_PATH: Final = "/crm/v3/properties/contacts"
+GROUPS_PATH: Final = "/crm/v3/properties/contacts/groups"
+
+LIST_PAGE_SIZE: Final = 100
+SEARCH_PAGE_SIZE: Final = 200
+BATCH_SIZE: Final = 100
+DEFAULT_RATE_LIMIT_PER_10S: Final = 100
+DEFAULT_SEARCH_PER_SECOND: Final = 5
+
+#: HubSpot counts a request when it arrives, the client when it leaves: a request sent the instant the
+#: client's window frees a slot can reach HubSpot a little before HubSpot's window frees it, if the
+#: request that took the slot travelled slower. Waiting this much longer than the window absorbs that.
+LATENCY_MARGIN_SECONDS: Final = 0.05
+
+#: Per-record error categories (batch ``errors[].category``) that may succeed when sent again.
+RETRYABLE_CATEGORIES: Final = frozenset({"RATE_LIMITS", "LOCKED", "TIMEOUT", "INTERNAL_ERROR"})
+
+OPTIONS: Final[Mapping[str, str]] = {
+    "rate_limit_per_10s": (
+        "requests per 10 seconds allowed to this private app: 100 on Free and Starter (the default), 190 "
+        "on Professional and Enterprise, 250 with the API limit increase"
+    ),
+    "search_requests_per_second": (
+        "CRM search requests per second (default 5, HubSpot's limit per account; lower it when other "
+        "apps in the account search too)"
+    ),
+}
+
+SPEC: Final = ConnectorSpec(
+    name=SOURCE,
+    kind="crm",
+    description=(
+        "HubSpot CRM contacts (API v3): full pulls by list, incremental pulls by search on "
+        "lastmodifieddate, batch upserts by email into profilesync_* contact properties, GDPR delete"
+    ),
+    default_base_url=DEFAULT_BASE_URL,
+    credentials=(
+        Credential(
+            CREDENTIAL,
+            "private app access token (pat-...) with scopes crm.objects.contacts.read, "
+            "crm.objects.contacts.write, crm.schemas.contacts.read and crm.schemas.contacts.write",
+        ),
+    ),
+    options=OPTIONS,
+    page_size=LIST_PAGE_SIZE,
+    push_batch_size=BATCH_SIZE,
+    rate_limit=(
+        "private apps: 100 requests / 10 s (Free, Starter), 190 (Professional, Enterprise), 250 (API "
+        "limit increase); search: 5 requests / s per account, 200 per page, 10,000 per query "
+        "(developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines)"
+    ),
+)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+def _positive_int_option(options: Mapping[str, str], name: str, default: int) -> int:
+    raw = options.get(name)
+    if raw is None or str(raw).strip() == "":
+        return default
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConnectorConfigError(
+            f"hubspot: option {name}={raw!r} must be a positive whole number ({OPTIONS[name]})"
+        )
+    return value
+
+
+class HubSpotConnector:
+    """HubSpot contacts as a profilesync ``Connector``. Holds two HTTP clients: one paced at the
+    private app's 10-second limit, one at the search limit. Close it, or use it as a context manager.
+
+    ``clock`` and ``sleep`` drive the client-side rate limiters (monotonic seconds), for tests.
+    """
+
+    spec = SPEC
+
+    def __init__(
+        self, settings: ConnectorSettings, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep
+    ) -> None:
+        unknown = sorted(set(settings.options) - set(OPTIONS))
+        if unknown:
+            raise ConnectorConfigError(
+                f"hubspot: unknown option(s) {', '.join(unknown)}; the options are {', '.join(OPTIONS)}"
+            )
+        token = settings.credentials.get(CREDENTIAL) or resolve_secret(CREDENTIAL)
+        self.rate_limit_per_10s = _positive_int_option(
+            settings.options, "rate_limit_per_10s", DEFAULT_RATE_LIMIT_PER_10S
+        )
+        self.search_requests_per_second = _positive_int_option(
+            settings.options, "search_requests_per_second", DEFAULT_SEARCH_PER_SECOND
+        )
+        retry = settings.retry if isinstance(settings.retry, RetryPolicy) else RetryPolicy()
+        retry = dataclasses.replace(retry, retry_statuses=retry.retry_statuses | {423})
+        base = HttpClientConfig(
+            connector=SOURCE,
+            base_url=settings.base_url or DEFAULT_BASE_URL,
+            auth=BearerToken(token),
+            credential_name=CREDENTIAL,
+            retry=retry,
+        )
+        transport: httpx.BaseTransport | None = settings.transport
+        # One request of the window stays spare: when HubSpot's X-HubSpot-RateLimit-Remaining reaches 0 the
+        # kit's limiter pauses a whole window (it cannot tell when HubSpot's oldest request leaves it), and
+        # a spare slot leaves room for a request another process sends at the same moment.
+        window = SlidingWindowLimiter(
+            max(1, self.rate_limit_per_10s - 1), 10.0 + LATENCY_MARGIN_SECONDS, clock=clock, sleep=sleep
+        )
+        searches = SlidingWindowLimiter(
+            self.search_requests_per_second, 1.0 + LATENCY_MARGIN_SECONDS, clock=clock, sleep=sleep
+        )
+        self._api: ConnectorHttpClient = build_client(
+            dataclasses.replace(base, limiters=(window,)), transport
+        )
+        self._search: ConnectorHttpClient = build_client(
+            dataclasses.replace(base, limiters=(searches,)), transport
+        )
+        self._properties_lock = threading.Lock()
+        self._properties_ready = False
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close both connection pools."""
+        self._api.close()
+        self._search.close()
+
+    def __enter__(self) -> HubSpotConnector:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # --- pull -------------------------------------------------------------------------------------
+    def pull(self, cursor: str | None = None) -> Iterator[RawPage]:
+        """Contacts page by page: a full refresh for ``cursor=None``, else what changed since the cursor.
+
+        Every page carries the cursor to resume right after it; the last page's cursor starts the next
+        incremental run. An incremental run with nothing new yields one empty page carrying its cursor.
+        """
+        state: PullState | None = decode(cursor)
+        if state is None or isinstance(state, FullState):
+            yield from self._full(state)
+        else:
+            yield from self._incremental(state)
+
+    def _full(self, state: FullState | None) -> Iterator[RawPage]:
+        if state is None:
+            state = FullState(after=None, watermark=self._newest_modification())
+        watermark, max_id = state.watermark, state.max_id
+        paginator = CursorPaginator("paging.next.after", "after", start=state.after)
+        params = {"limit": LIST_PAGE_SIZE, "properties": ",".join(PULL_PROPERTIES)}
+        for page in paginate(
+            self._api, "GET", CONTACTS_PATH, paginator, params=params, records_path="results"
+        ):
+            records = [r for r in page.records if isinstance(r, dict)]
+            max_id = max([max_id, *(int(i) for i in map(contact_id, records) if i.isdigit())])
+            following: PullState
+            if page.has_next:
+                following = FullState(after=page.checkpoint, watermark=watermark, max_id=max_id)
+            else:
+                # Every contact modified up to the watermark existed before the first page and was
+                # listed, so the next run starts strictly after it.
+                following = IncrementalState(
+                    watermark=watermark, tie=max_id if watermark is not None else None
+                )
+            yield RawPage(records=records, cursor=encode(following), object_type=OBJECT_TYPE)
+
+    def _newest_modification(self) -> int | None:
+        """The newest ``lastmodifieddate`` in the account (epoch ms), None when it has no contacts."""
+        body = {
+            "filterGroups": [],
+            "sorts": [{"propertyName": MODIFIED, "direction": "DESCENDING"}],
+            "properties": [MODIFIED],
+            "limit": 1,
+            "after": "0",
+        }
+        results = value_at(self._search.post_json(SEARCH_PATH, json=body, idempotent=True), "results")
+        if not isinstance(results, list) or not results or not isinstance(results[0], dict):
+            return None
+        return modified_ms(results[0])
+
+    def _incremental(self, state: IncrementalState) -> Iterator[RawPage]:
+        while True:
+            data = self._search.post_json(SEARCH_PATH, json=self._query(state), idempotent=True)
+            found = value_at(data, "results")
+            raw = [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+            has_more = bool(value_at(data, "paging.next.after"))
+            # ``seen`` lists records returned at the watermark; one modified since has a later time.
+            fresh = [
+                r for r in raw if not (contact_id(r) in state.seen and modified_ms(r) == state.watermark)
+            ]
+            following = advance(state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE)
+            if has_more and following == state:
+                raise PaginationError(
+                    f"hubspot: search at lastmodifieddate {state.watermark} made no progress; stopping "
+                    "instead of looping"
+                )
+            yield RawPage(records=fresh, cursor=encode(following), object_type=OBJECT_TYPE)
+            if not has_more and state.phase == "time":
+                return  # (a tie walk that ends goes on with the time after the tie)
+            state = following
+
+    @staticmethod
+    def _query(state: IncrementalState) -> dict[str, Any]:
+        """The search body for the next page of ``state`` (see ``_cursor.IncrementalState``)."""
+        filters: list[dict[str, Any]]
+        sort = MODIFIED
+        if state.phase == "tie":
+            sort = "hs_object_id"
+            filters = [
+                {"propertyName": MODIFIED, "operator": "EQ", "value": str(state.watermark)},
+                {"propertyName": "hs_object_id", "operator": "GT", "value": str(state.tie or 0)},
+            ]
+        elif state.watermark is None:
+            filters = []
+        else:
+            operator = "GT" if state.tie is not None else "GTE"
+            filters = [{"propertyName": MODIFIED, "operator": operator, "value": str(state.watermark)}]
+        return {
+            "filterGroups": [{"filters": filters}] if filters else [],
+            # HubSpot's guide and API take sorts as objects; its published spec types them as strings.
+            "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
+            "properties": list(PULL_PROPERTIES),
+            "limit": SEARCH_PAGE_SIZE,
+            "after": "0",
+        }
+
+    def to_records(self, page: RawPage) -> list[RecordDraft]:
+        """Each contact of ``page`` as a draft (pure; bad values are left for normalisation)."""
+        return [contact_to_draft(record) for record in page.records]
+
+    # --- push -------------------------------------------------------------------------------------
+    def from_profile(self, profile: Profile) -> Payload | None:
+        """The upsert for this profile (matched on email), or None when it has no email."""
+        return payload_for(profile)
+
+    def push(self, payloads: Sequence[Payload]) -> list[PushOutcome]:
+        """Upsert ``payloads`` by email, at most 100 a request, creating the ``profilesync_*`` contact
+        properties first if the account lacks them. One outcome per payload, in order."""
+        if not payloads:
+            return []
+        self.ensure_properties()
+        outcomes: list[PushOutcome | None] = [None] * len(payloads)
+        for batch in _batches(payloads, BATCH_SIZE):
+            for index, outcome in zip(batch, self._send([payloads[i] for i in batch]), strict=True):
+                outcomes[index] = outcome
+        return [o for o in outcomes if o is not None]
+
+    def _send(self, batch: list[Payload]) -> list[PushOutcome]:
+        """Upsert one batch. When HubSpot rejects the whole batch (400) naming some inputs' emails, those
+        inputs fail with its message and the rest are sent again; a rejection naming no input is about
+        the request itself, so every input fails with it."""
+        outcomes: dict[int, PushOutcome] = {}
+        pending = list(range(len(batch)))
+        while pending:
+            try:
+                _, data = self._api.exchange_json(
+                    "POST",
+                    UPSERT_PATH,
+                    json={"inputs": [upsert_input(batch[i]) for i in pending]},
+                    idempotent=True,  # an upsert sent twice leaves the contact as sent once
+                )
+            except ConnectorRequestError as exc:
+                message = exc.vendor_message or str(exc)
+                named = [i for i in pending if batch[i].match_key.strip().lower() in message.lower()]
+                if exc.status not in (400, 422) or not named or len(named) == len(pending):
+                    named = pending
+                outcomes.update((i, _failed(batch[i], message, retryable=False)) for i in named)
+                pending = [i for i in pending if i not in outcomes]
+                continue
+            sent = [batch[i] for i in pending]
+            outcomes.update(zip(pending, batch_outcomes(sent, data), strict=True))
+            pending = []
+        return [outcomes[i] for i in range(len(batch))]
+
+    def ensure_properties(self) -> None:
+        """Create the ``profilesync`` property group and the custom contact properties push writes, if
+        missing. Runs once per connector instance: one GET when everything exists already."""
+        with self._properties_lock:
+            if self._properties_ready:
+                return
+            listed = value_at(self._api.get_json(PROPERTIES_PATH), "results")
+            names = (
+                {p.get("name") for p in listed if isinstance(p, dict)} if isinstance(listed, list) else set()
+            )
+            missing = [p.definition() for p in CUSTOM_PROPERTIES if p.name not in names]
+            if missing:
+                self._ensure_group()
+                _, data = self._api.exchange_json(
+                    "POST", f"{PROPERTIES_PATH}/batch/create", json={"inputs": missing}, idempotent=True
+                )
+                errors = value_at(data, "errors")
+                failures = [e for e in (errors if isinstance(errors, list) else []) if not _already_exists(e)]
+                if failures:
+                    raise ProfileSyncError(
+                        "hubspot: could not create the profilesync contact properties: "
+                        + "; ".join(str(e.get("message", e)) for e in failures if isinstance(e, dict))
+                        + f" (check that {secret_env_var(CREDENTIAL)} may write contact schemas)"
+                    )
+            self._properties_ready = True
+
+    def _ensure_group(self) -> None:
+        try:
+            self._api.get_json(f"{GROUPS_PATH}/{PROPERTY_GROUP}")
+            return
+        except ConnectorRequestError as exc:
+            if exc.status != 404:
+                raise
+        group = {"name": PROPERTY_GROUP, "label": PROPERTY_GROUP_LABEL, "displayOrder": -1}
+        try:
+            self._api.post_json(GROUPS_PATH, json=group, idempotent=True)
+        except ConnectorRequestError as exc:
+            if exc.status != 409:  # created meanwhile (another run, or our own retried POST)
+                raise
+
+    # --- erase ------------------------------------------------------------------------------------
+    def erase(self, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
+        """Permanently delete (GDPR) the contact behind each identifier: an email, or this tool's own
+        ``source`` identifier (``hubspot:contact:<id>``). Phone numbers are not looked up."""
+        return [self._erase_one(identifier) for identifier in identifiers]
+
+    def _erase_one(self, identifier: Identifier) -> EraseOutcome:
+        if identifier.kind == "email":
+            email = hubspot_email(identifier.value)
+            try:
+                found = self._api.get_json(
+                    f"{CONTACTS_PATH}/{quote(email, safe='@')}",
+                    params={"idProperty": "email", "properties": "email"},
+                )
+            except ConnectorRequestError as exc:
+                if exc.status == 404:
+                    return EraseOutcome(identifier, found=False, detail="no HubSpot contact has this email")
+                raise
+            record_id = contact_id(found)
+            if not record_id:
+                return EraseOutcome(
+                    identifier, found=False, detail="HubSpot returned a contact without an id"
+                )
+            # The lookup just saw it: a 404 now means our own earlier attempt already deleted it.
+            self._gdpr_delete(record_id)
+            return EraseOutcome(identifier, found=True, detail=f"contact {record_id} permanently deleted")
+        prefix = f"{SOURCE}:{OBJECT_TYPE}:"
+        if identifier.kind == "source" and identifier.value.startswith(prefix):
+            record_id = identifier.value[len(prefix) :]
+            if self._gdpr_delete(record_id):
+                return EraseOutcome(identifier, found=True, detail=f"contact {record_id} permanently deleted")
+            return EraseOutcome(identifier, found=False, detail=f"no HubSpot contact has id {record_id}")
+        return EraseOutcome(
+            identifier,
+            found=False,
+            detail="HubSpot contacts are erased by email or by their hubspot:contact:<id> identifier",
+        )
+
+    def _gdpr_delete(self, record_id: str) -> bool:
+        """GDPR-delete one contact by record id; False when HubSpot has no such contact."""
+        try:
+            self._api.request("POST", GDPR_DELETE_PATH, json={"objectId": record_id}, idempotent=True)
+        except ConnectorRequestError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+
+# --- helpers (pure) -------------------------------------------------------------------------------
+
+
+def advance(
+    state: IncrementalState, raw: list[dict[str, Any]], *, has_more: bool, page_size: int
+) -> IncrementalState:
+    """The incremental state after one search page (``raw``: every result, seen ones included).
+
+    In the tie phase the id keyset moves to the page's highest id; once the timestamp is exhausted the
+    time phase resumes strictly after it. In the time phase the watermark moves to the page's newest
+    timestamp, remembering the ids returned at it; when that timestamp alone fills a page, paging by time
+    cannot get past it, so the tie phase takes over.
+    """
+    if state.phase == "tie":
+        tie = max([state.tie if state.tie is not None else -1, *_numeric_ids(raw)])
+        seen = frozenset(s for s in state.seen if not (s.isdigit() and int(s) <= tie))
+        return IncrementalState(state.watermark, tie, seen, "tie" if has_more else "time")
+    stamped = [(ms, contact_id(r)) for r in raw if (ms := modified_ms(r)) is not None]
+    if not stamped:
+        return state
+    newest = max(ms for ms, _ in stamped)
+    at_newest = frozenset(i for ms, i in stamped if ms == newest and i)
+    if state.watermark is None or newest > state.watermark:
+        following = IncrementalState(newest, None, at_newest, "time")
+    else:
+        following = IncrementalState(state.watermark, state.tie, state.seen | at_newest, "time")
+    if has_more and following.tie is None and len(following.seen) >= page_size:
+        return dataclasses.replace(following, phase="tie")
+    return following
+
+
+def _numeric_ids(raw: list[dict[str, Any]]) -> list[int]:
+    return [int(i) for i in map(contact_id, raw) if i.isdigit()]
+
+
+def batch_outcomes(batch: Sequence[Payload], data: Any) -> list[PushOutcome]:
+    """One outcome per input of a batch upsert answer (200, or 207 Multi-Status with ``errors``).
+
+    Results are matched to inputs by email; errors by the input ids HubSpot lists in ``context`` (or
+    quotes in the message). An input the answer does not mention is reported as a retryable failure.
+    """
+    results = value_at(data, "results")
+    by_email: dict[str, str] = {}
+    for result in results if isinstance(results, list) else []:
+        properties = result.get("properties") if isinstance(result, dict) else None
+        email = properties.get("email") if isinstance(properties, dict) else None
+        if isinstance(email, str):
+            by_email[email.strip().lower()] = contact_id(result)
+    keys = {p.match_key.strip().lower() for p in batch}
+    errors: dict[str, dict[str, Any]] = {}
+    raw_errors = value_at(data, "errors")
+    for error in raw_errors if isinstance(raw_errors, list) else []:
+        if not isinstance(error, dict):
+            continue
+        for key in _error_ids(error) & keys:
+            errors.setdefault(key, error)
+        message = error.get("message")
+        if isinstance(message, str):
+            for key in keys:
+                if key in message.lower():
+                    errors.setdefault(key, error)
+    mentioned_nothing = not by_email and not errors
+    outcomes: list[PushOutcome] = []
+    for payload in batch:
+        key = payload.match_key.strip().lower()
+        if key in errors:
+            error = errors[key]
+            outcomes.append(_failed(payload, _error_text(error), retryable=_retryable(error)))
+        elif key in by_email:
+            outcomes.append(PushOutcome(payload.customer_id, ok=True, remote_id=by_email[key] or None))
+        elif mentioned_nothing and isinstance(results, list) and len(results) == len(batch):
+            outcomes.append(PushOutcome(payload.customer_id, ok=True))
+        else:
+            outcomes.append(
+                _failed(payload, "HubSpot's batch answer did not mention this contact", retryable=True)
+            )
+    return outcomes
+
+
+def _error_ids(error: Mapping[str, Any]) -> set[str]:
+    context = error.get("context")
+    found: set[str] = set()
+    if isinstance(context, dict):
+        for values in context.values():
+            if isinstance(values, list):
+                found.update(v.strip().lower() for v in values if isinstance(v, str))
+    return found
+
+
+def _error_text(error: Mapping[str, Any]) -> str:
+    category = error.get("category")
+    message = error.get("message")
+    text = message if isinstance(message, str) and message else "rejected without a message"
+    return f"HubSpot {category}: {text}" if isinstance(category, str) and category else f"HubSpot: {text}"
+
+
+def _retryable(error: Mapping[str, Any]) -> bool:
+    status = str(error.get("status", ""))
+    return error.get("category") in RETRYABLE_CATEGORIES or status in {
+        "423",
+        "429",
+        "500",
+        "502",
+        "503",
+        "504",
+    }
+
+
+def _already_exists(error: Any) -> bool:
+    if not isinstance(error, dict):
+        return False
+    text = f"{error.get('category', '')} {error.get('message', '')}".lower()
+    return "already exists" in text or "already_exists" in text
+
+
+def _failed(payload: Payload, error: str, *, retryable: bool) -> PushOutcome:
+    return PushOutcome(payload.customer_id, ok=False, error=error, retryable=retryable)
+
+
+def _batches(payloads: Sequence[Payload], size: int) -> list[list[int]]:
+    """Indices of ``payloads`` in batches of at most ``size``, never two inputs with one email in a
+    batch (HubSpot rejects a batch that names the same id twice)."""
+    batches: list[tuple[list[int], set[str]]] = []
+    for index, payload in enumerate(payloads):
+        key = payload.match_key.strip().lower()
+        target = next((b for b in batches if len(b[0]) < size and key not in b[1]), None)
+        if target is None:
+            target = ([], set())
+            batches.append(target)
+        target[0].append(index)
+        target[1].add(key)
+    return [indices for indices, _ in batches]
+
+
+def build(settings: ConnectorSettings) -> HubSpotConnector:
+    """Build the connector from settings (the plugin's ``build``)."""
+    return HubSpotConnector(settings)
+
+
+__all__ = [
+    "CREDENTIAL",
+    "DEFAULT_BASE_URL",
+    "OPTIONS",
+    "SPEC",
+    "HubSpotConnector",
+    "advance",
+    "batch_outcomes",
+    "build",
+]

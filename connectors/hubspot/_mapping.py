@@ -1,0 +1,318 @@
+"""HubSpot contact <-> canonical shapes: pure functions, no I/O.
+
+HubSpot returns every property value as a string (or null), timestamps as ISO 8601 with milliseconds
+and ``Z``, record ids as numeric strings, and emails lower-cased. ``contact_to_draft`` maps only the
+person's own fields: the ``profilesync_*`` properties that ``push`` writes are never read back, so the
+echo of a push (which moves the contact's ``lastmodifieddate``) changes nothing downstream but times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import idna
+
+from core.connector import Payload
+from core.push import enriched_traits, primary_email
+from core.schema import Profile, RecordDraft
+
+SOURCE: Final = "hubspot"
+OBJECT_TYPE: Final = "contact"
+
+#: The property that stamps every change of a contact; incremental pulls filter and sort on it.
+MODIFIED: Final = "lastmodifieddate"
+
+#: Contact properties a pull asks for: the person's own fields only (see the module docstring).
+#: Default contact properties: https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide
+PULL_PROPERTIES: Final[tuple[str, ...]] = (
+    "email",
+    "hs_additional_emails",
+    "firstname",
+    "lastname",
+    "phone",
+    "mobilephone",
+    "company",
+    "jobtitle",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "hs_email_optout",
+    "createdate",
+    MODIFIED,
+    "hs_object_id",
+)
+
+#: HubSpot property -> canonical trait name.
+TRAIT_PROPERTIES: Final[Mapping[str, str]] = {
+    "firstname": "first_name",
+    "lastname": "last_name",
+    "country": "country",
+    "city": "city",
+    "state": "region",
+    "zip": "postal_code",
+    "company": "company",
+    "jobtitle": "job_title",
+}
+
+PROPERTY_GROUP: Final = "profilesync"
+PROPERTY_GROUP_LABEL: Final = "profilesync"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomProperty:
+    """One contact property profilesync writes; ``definition()`` is the properties API's PropertyCreate."""
+
+    trait: str
+    name: str
+    label: str
+    type: str
+    field_type: str
+    description: str
+
+    def definition(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": self.label,
+            "type": self.type,
+            "fieldType": self.field_type,
+            "groupName": PROPERTY_GROUP,
+            "description": self.description,
+            "formField": False,
+        }
+
+
+#: One custom property per enriched trait (core.push.ENRICHED_TRAITS). Numbers are HubSpot ``number``
+#: properties so lists and reports can filter on them; the date is a ``date`` property, whose values the
+#: v3 API takes as ``YYYY-MM-DD`` (https://developers.hubspot.com/docs/guides/api/crm/properties).
+#: The segment is free text: a new segment name must never make the upsert fail on an unknown option.
+CUSTOM_PROPERTIES: Final[tuple[CustomProperty, ...]] = (
+    CustomProperty(
+        "customer_id",
+        "profilesync_customer_id",
+        "profilesync customer ID",
+        "string",
+        "text",
+        "The stable customer ID profilesync gives this person across all tools.",
+    ),
+    CustomProperty(
+        "lifetime_value",
+        "profilesync_lifetime_value",
+        "Lifetime value",
+        "number",
+        "number",
+        "Sum of paid orders in the person's main currency (see Lifetime value currency).",
+    ),
+    CustomProperty(
+        "lifetime_value_currency",
+        "profilesync_lifetime_value_currency",
+        "Lifetime value currency",
+        "string",
+        "text",
+        "ISO 4217 code of the currency the lifetime value is in.",
+    ),
+    CustomProperty(
+        "order_count",
+        "profilesync_order_count",
+        "Order count",
+        "number",
+        "number",
+        "Number of paid orders across all shops.",
+    ),
+    CustomProperty(
+        "average_order_value",
+        "profilesync_average_order_value",
+        "Average order value",
+        "number",
+        "number",
+        "Average paid order value in the lifetime value currency.",
+    ),
+    CustomProperty(
+        "last_order_at",
+        "profilesync_last_order_at",
+        "Last order date",
+        "date",
+        "date",
+        "Date of the most recent paid order.",
+    ),
+    CustomProperty(
+        "segment",
+        "profilesync_segment",
+        "Customer segment",
+        "string",
+        "text",
+        "prospect, customer, repeat or vip, computed by profilesync from orders.",
+    ),
+)
+
+PROPERTY_FOR_TRAIT: Final[Mapping[str, str]] = {p.trait: p.name for p in CUSTOM_PROPERTIES}
+
+
+# --- time ------------------------------------------------------------------------------------------
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def format_timestamp(at: datetime) -> str:
+    """HubSpot's timestamp form: UTC, milliseconds, ``Z`` (``2026-01-05T10:00:00.123Z``)."""
+    utc = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def timestamp_ms(value: Any) -> int | None:
+    """Milliseconds since the epoch of a HubSpot timestamp (ISO 8601, or epoch milliseconds as text),
+    or None when the value is not one. Search filters compare ``lastmodifieddate`` in milliseconds."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    # Integer arithmetic: a float timestamp can land one millisecond off.
+    delta = parsed - _EPOCH
+    return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
+
+
+def modified_ms(contact: Mapping[str, Any]) -> int | None:
+    """A contact's ``lastmodifieddate`` in milliseconds (falling back to ``updatedAt``), or None."""
+    properties = contact.get("properties")
+    value = properties.get(MODIFIED) if isinstance(properties, Mapping) else None
+    found = timestamp_ms(value)
+    return found if found is not None else timestamp_ms(contact.get("updatedAt"))
+
+
+def contact_id(contact: Any) -> str:
+    """The contact's record id as text ("" when missing)."""
+    if not isinstance(contact, Mapping):
+        return ""
+    value = contact.get("id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value.strip() if isinstance(value, str) else ""
+
+
+# --- vendor -> canonical ------------------------------------------------------------------------------
+
+
+def contact_to_draft(contact: Any) -> RecordDraft:
+    """Map one HubSpot contact (``SimplePublicObject``) to a draft; never raises on bad data.
+
+    Emails are ``email`` plus ``hs_additional_emails`` (semicolon-separated); phones are ``phone`` and
+    ``mobilephone``. ``hs_email_optout`` ("Unsubscribed from all email") is an explicit opt-out, so it
+    becomes ``consent.email = {granted: false}``; ``false`` or unset is no decision at all (HubSpot
+    never records an opt-in there), so no consent is claimed for it. The opt-out's time is the contact's
+    ``lastmodifieddate``: HubSpot keeps no separate timestamp for it outside the property history.
+    """
+    data: Mapping[str, Any] = contact if isinstance(contact, Mapping) else {}
+    properties_raw = data.get("properties")
+    properties: Mapping[str, Any] = properties_raw if isinstance(properties_raw, Mapping) else {}
+    updated_at = properties.get(MODIFIED) or data.get("updatedAt")
+
+    emails: list[Any] = []
+    if properties.get("email") not in (None, ""):
+        emails.append(properties.get("email"))
+    additional = properties.get("hs_additional_emails")
+    if isinstance(additional, str):
+        emails.extend(part for part in additional.split(";") if part.strip())
+    phones = [
+        properties.get(name) for name in ("phone", "mobilephone") if properties.get(name) not in (None, "")
+    ]
+    traits = {
+        trait: properties.get(name)
+        for name, trait in TRAIT_PROPERTIES.items()
+        if properties.get(name) not in (None, "")
+    }
+    consent: dict[str, Any] = {}
+    optout = properties.get("hs_email_optout")
+    if isinstance(optout, str) and optout.strip().lower() == "true":
+        consent["email"] = {"granted": False, "changed_at": updated_at}
+    return RecordDraft(
+        source=SOURCE,
+        object_type=OBJECT_TYPE,
+        source_id=contact_id(data),
+        updated_at=updated_at,
+        emails=emails,
+        phones=phones,
+        traits=traits,
+        consent=consent,
+        raw=dict(data) if isinstance(contact, Mapping) else {"value": repr(contact)[:500]},
+    )
+
+
+# --- canonical -> vendor ------------------------------------------------------------------------------
+
+
+def hubspot_email(email: str) -> str:
+    """The email as HubSpot stores it: lower case, an internationalised domain in Unicode.
+
+    Profiles hold emails normalised with IDNA (``x@xn--bcher-kva.example``); HubSpot keeps what was
+    typed, lower-cased (``x@bücher.example``), and upserts and lookups by email compare that text, so the
+    A-label form would create a second contact.
+    """
+    local, at, domain = email.strip().lower().rpartition("@")
+    if not at or "xn--" not in domain:
+        return email.strip().lower()
+    try:
+        return f"{local}@{idna.decode(domain)}"
+    except (idna.IDNAError, UnicodeError):
+        return email.strip().lower()
+
+
+def payload_for(profile: Profile) -> Payload | None:
+    """The upsert input for one profile: matched on its primary email, carrying the enriched traits.
+
+    None when the profile has no email (HubSpot upserts contacts by email). Nothing volatile goes in the
+    body, so equal profiles give equal hashes and an unchanged profile is never sent twice.
+    """
+    email = primary_email(profile)
+    if email is None:
+        return None
+    properties = {PROPERTY_FOR_TRAIT[trait]: value for trait, value in enriched_traits(profile).items()}
+    return Payload(
+        customer_id=profile.customer_id,
+        match_key=hubspot_email(email),
+        body={"idProperty": "email", "properties": properties},
+    )
+
+
+def upsert_input(payload: Payload) -> dict[str, Any]:
+    """One ``inputs[]`` entry of ``POST /crm/v3/objects/contacts/batch/upsert``."""
+    properties = payload.body.get("properties")
+    return {
+        "id": payload.match_key,
+        "idProperty": str(payload.body.get("idProperty") or "email"),
+        "properties": {str(k): "" if v is None else str(v) for k, v in dict(properties or {}).items()},
+    }
+
+
+__all__ = [
+    "CUSTOM_PROPERTIES",
+    "MODIFIED",
+    "OBJECT_TYPE",
+    "PROPERTY_FOR_TRAIT",
+    "PROPERTY_GROUP",
+    "PULL_PROPERTIES",
+    "SOURCE",
+    "TRAIT_PROPERTIES",
+    "CustomProperty",
+    "contact_id",
+    "contact_to_draft",
+    "format_timestamp",
+    "hubspot_email",
+    "modified_ms",
+    "payload_for",
+    "timestamp_ms",
+    "upsert_input",
+]

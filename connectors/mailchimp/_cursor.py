@@ -1,0 +1,183 @@
+"""The pull cursor: a ``last_changed`` watermark, the members already seen on it, and an offset.
+
+Mailchimp pages list members with ``count``/``offset`` (at most 1000 per page) and filters them with
+``since_last_changed``, documented as "changed after the set timeframe"
+(https://mailchimp.com/developer/marketing/api/list-members/list-members-info/). Offsets over a set
+that changes while it is read skip records: when a member on an earlier page changes, it moves to the
+end and everything after it shifts left by one. So the walk never pages by offset across timestamps.
+Each request starts again at the watermark ``w`` (the newest ``last_changed`` read so far), sorted by
+``last_changed`` ascending, and the offset only steps over the members already read *on* ``w``
+(many members can share one second, e.g. after an import). Members changing later leave that block
+for a later timestamp, where the walk meets them again.
+
+Timestamps have one-second resolution. Whether ``since_last_changed`` is ``>`` or ``>=`` is not
+documented precisely, so requests ask for ``w - 1 s`` and the walk drops what is older than ``w``:
+right under both readings. The request before the offset re-reads one member (``pos - 1``), which
+must be one already passed; if it is not, the block moved under us and the walk reads it again
+from offset 0, skipping the ids it has seen. A resumed pull therefore neither loses nor repeats a
+member.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from core.errors import ConnectorConfigError
+
+_VERSION: Final = 1
+ONE_SECOND: Final = timedelta(seconds=1)
+#: The cursor keeps the ids of at most this many members read on the watermark (the latest ones):
+#: the overlap check needs only the last, and an import can put 100 000 members on one second,
+#: whose ids would not fit in a saved cursor (a DynamoDB item holds 400 KB). Should the block move
+#: under a walk that has dropped some of its ids, reading it again repeats members, never loses one.
+SEEN_LIMIT: Final = 1000
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A Mailchimp timestamp (``2015-10-21T15:41:36+00:00``) as an aware UTC datetime, or None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def format_time(value: datetime) -> str:
+    """A timestamp as Mailchimp writes it: seconds, ``+00:00``."""
+    return value.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class WalkState:
+    """Where a walk stands: watermark ``w`` (None: from the start), the ids read on ``w`` (in the
+    order read, the last ``SEEN_LIMIT``), and ``pos``, the offset of the next unread member in the
+    query that starts at ``w``."""
+
+    w: datetime | None = None
+    seen: tuple[str, ...] = ()
+    pos: int = 0
+
+    def encode(self) -> str:
+        """The opaque cursor string (JSON) for this state."""
+        return json.dumps(
+            {
+                "v": _VERSION,
+                "w": format_time(self.w) if self.w else None,
+                "seen": list(self.seen),
+                "pos": self.pos,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def decode(cls, cursor: str) -> WalkState:
+        """Read a cursor written by ``encode``; a cursor from anything else is a config error."""
+        try:
+            data = json.loads(cursor)
+            if not isinstance(data, dict) or data.get("v") != _VERSION:
+                raise ValueError("not a mailchimp cursor")
+            w = parse_time(data["w"]) if data.get("w") is not None else None
+            if data.get("w") is not None and w is None:
+                raise ValueError("bad watermark")
+            seen = data.get("seen", [])
+            pos = data.get("pos", 0)
+            if not isinstance(seen, list) or not all(isinstance(s, str) for s in seen):
+                raise ValueError("bad seen list")
+            if not isinstance(pos, int) or isinstance(pos, bool) or pos < 0:
+                raise ValueError("bad position")
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ConnectorConfigError(
+                f"mailchimp: the saved cursor cannot be read ({exc}); run a full refresh (cursor None)"
+            ) from None
+        return cls(w, tuple(seen), pos)
+
+    @classmethod
+    def since(cls, at: datetime) -> WalkState:
+        """A state that reads everything changed at or after ``at``."""
+        return cls(at.astimezone(UTC).replace(microsecond=0))
+
+    def query(self) -> tuple[str | None, int, bool]:
+        """``(since_last_changed, offset, verify)`` for the next request: ``verify`` means the first
+        member returned is the overlap at ``pos - 1`` and must be one already passed."""
+        since = format_time(self.w - ONE_SECOND) if self.w else None
+        if self.pos > 0:
+            return since, self.pos - 1, True
+        return since, 0, False
+
+    def passed(self, member: Mapping[str, Any]) -> bool:
+        """Whether the walk has already gone past this member (older than ``w``, or read on ``w``)."""
+        changed = parse_time(member.get("last_changed"))
+        if self.w is not None and changed is not None and changed < self.w:
+            return True
+        return str(member.get("id", "")) in self.seen
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one page did to the walk: the members to emit, the new state, and whether it is done."""
+
+    emit: list[dict[str, Any]]
+    state: WalkState
+    done: bool
+    restarted: bool = False
+
+
+def advance(
+    state: WalkState,
+    members: Iterable[Mapping[str, Any]],
+    *,
+    verify: bool,
+    page_size: int,
+    upper: datetime | None = None,
+    last: bool = False,
+) -> Step:
+    """Apply one page (sorted by ``last_changed`` ascending) to ``state``.
+
+    ``verify``: the page was asked for at ``pos - 1``, so its first member is the overlap check.
+    ``upper``: members changed at or after it belong to another walk (a parallel range) and end this
+    one. A page shorter than ``page_size`` ends the walk, and so does ``last`` (the response's
+    ``total_items`` says nothing follows it).
+    """
+    page = list(members)
+    returned = len(page)
+    if verify:
+        if not page or not state.passed(page[0]):
+            # The block on ``w`` shifted (a member read on it changed or was deleted): read it again.
+            return Step([], replace(state, pos=0), done=False, restarted=True)
+        page = page[1:]
+    w, pos = state.w, state.pos
+    order = list(state.seen)
+    seen = set(order)
+    emit: list[dict[str, Any]] = []
+
+    def now() -> WalkState:
+        return WalkState(w, tuple(order[-SEEN_LIMIT:]), pos)
+
+    for member in page:
+        changed = parse_time(member.get("last_changed"))
+        member_id = str(member.get("id", ""))
+        if upper is not None and changed is not None and changed >= upper:
+            return Step(emit, now(), done=True)
+        if w is not None and changed is not None and changed < w:
+            pos += 1  # before the watermark: only served when the API reads "since" as ">="
+            continue
+        if changed is None or (w is not None and changed == w):
+            # Unparseable timestamps stay on the current watermark (normalise will quarantine them).
+            if member_id not in seen:
+                seen.add(member_id)
+                order.append(member_id)
+                emit.append(dict(member))
+            pos += 1
+            continue
+        w, seen, order, pos = changed, {member_id}, [member_id], 1
+        emit.append(dict(member))
+    return Step(emit, now(), done=last or returned < page_size)
+
+
+__all__ = ["ONE_SECOND", "SEEN_LIMIT", "Step", "WalkState", "advance", "format_time", "parse_time"]

@@ -1,0 +1,51 @@
+"""The Shopify connector: customers and orders from the Admin GraphQL API (2026-01), enriched traits
+back as customer metafields, GDPR erasure requests; with a sandbox of the API.
+
+    from connectors.shopify import PLUGIN
+    sandbox = PLUGIN.sandbox(people=200, seed=7)
+    with PLUGIN.build(sandbox.settings()) as shopify:
+        for page in shopify.pull(None):
+            drafts = shopify.to_records(page)
+
+Settings: option ``shop`` (``acme`` or ``acme.myshopify.com``), credential ``shopify_access_token``
+(env ``PROFILESYNC_SHOPIFY_ACCESS_TOKEN``). See ``SPEC`` for the other options and the limits.
+"""
+
+from __future__ import annotations
+
+from core.connector import ConnectorPlugin
+
+from ._connector import (
+    CREDENTIAL,
+    SPEC,
+    DocumentCostLimiter,
+    ShopifyBulkOperationError,
+    ShopifyConnector,
+    ShopifyGraphQLError,
+    build,
+    normalise_shop,
+    parse_bulk_jsonl,
+)
+from ._mapping import customer_draft, order_draft, order_status, payload_for
+from ._sandbox import ShopifySandbox, make_sandbox
+
+PLUGIN = ConnectorPlugin(spec=SPEC, build=build, sandbox=make_sandbox)
+
+__all__ = [
+    "CREDENTIAL",
+    "PLUGIN",
+    "SPEC",
+    "DocumentCostLimiter",
+    "ShopifyBulkOperationError",
+    "ShopifyConnector",
+    "ShopifyGraphQLError",
+    "ShopifySandbox",
+    "build",
+    "customer_draft",
+    "make_sandbox",
+    "normalise_shop",
+    "order_draft",
+    "order_status",
+    "parse_bulk_jsonl",
+    "payload_for",
+]

@@ -1,0 +1,216 @@
+"""Shopify objects <-> profilesync shapes: pure functions, no I/O.
+
+Ids are GIDs (``gid://shopify/Customer/123``). A record's ``source_id`` is the GID's numeric tail
+(``123``), so a record key reads ``shopify:customer:123``; the push's ``match_key`` is the full GID,
+which is what ``metafieldsSet`` takes as ``ownerId``.
+
+The echo rule: pushing metafields moves a customer's ``updatedAt``, so the next incremental pull
+brings the customer back. The draft holds only the person's own fields (name, email, phone, country,
+consent with its own timestamp), never the metafields profilesync wrote, so the echo changes nothing
+downstream but the record's timestamp.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from core.connector import Payload
+from core.push import enriched_traits
+from core.schema import Profile, RecordDraft
+
+SOURCE: Final = "shopify"
+CUSTOMER: Final = "customer"
+ORDER: Final = "order"
+_GID_PREFIX = "gid://shopify/"
+
+#: The enriched traits as customer metafields: key -> metafield type
+#: (https://shopify.dev/docs/apps/build/custom-data/metafields/list-of-data-types).
+METAFIELD_TYPES: Final[Mapping[str, str]] = {
+    "customer_id": "single_line_text_field",
+    "lifetime_value": "number_decimal",
+    "lifetime_value_currency": "single_line_text_field",
+    "order_count": "number_integer",
+    "average_order_value": "number_decimal",
+    "last_order_at": "date",
+    "segment": "single_line_text_field",
+}
+
+#: How each metafield is named in the Shopify admin when profilesync creates its definition.
+METAFIELD_NAMES: Final[Mapping[str, str]] = {
+    "customer_id": "Profilesync customer ID",
+    "lifetime_value": "Lifetime value",
+    "lifetime_value_currency": "Lifetime value currency",
+    "order_count": "Order count",
+    "average_order_value": "Average order value",
+    "last_order_at": "Last order date",
+    "segment": "Segment",
+}
+
+# displayFinancialStatus -> canonical order status. A cancelled order (cancelledAt set) is cancelled
+# whatever its payment state; an expired authorisation was never captured, so it counts as cancelled.
+_FINANCIAL_STATUS: Final[Mapping[str, str]] = {
+    "PAID": "paid",
+    "PARTIALLY_PAID": "paid",
+    "PENDING": "pending",
+    "AUTHORIZED": "pending",
+    "REFUNDED": "refunded",
+    "PARTIALLY_REFUNDED": "refunded",
+    "VOIDED": "cancelled",
+    "EXPIRED": "cancelled",
+}
+
+# defaultEmailAddress.marketingState -> consent. Only explicit decisions count: NOT_SUBSCRIBED (never
+# asked), PENDING (double opt-in not confirmed yet) and INVALID say nothing about what the person chose.
+_EMAIL_CONSENT: Final[Mapping[str, bool]] = {"SUBSCRIBED": True, "UNSUBSCRIBED": False}
+
+
+def gid(kind: str, numeric_id: str) -> str:
+    """``gid("Customer", "123")`` -> ``gid://shopify/Customer/123``."""
+    return f"{_GID_PREFIX}{kind}/{numeric_id}"
+
+
+def gid_tail(value: Any) -> str:
+    """The numeric tail of a GID (``gid://shopify/Order/456`` -> ``456``); other values as text."""
+    text = value if isinstance(value, str) else "" if value is None else str(value)
+    if text.startswith(_GID_PREFIX):
+        return text.rsplit("/", 1)[-1].split("?", 1)[0]
+    return text
+
+
+def _at(node: Any, *path: str) -> Any:
+    current = node
+    for key in path:
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(key)
+    return current
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def customer_draft(node: Mapping[str, Any]) -> RecordDraft:
+    """A Shopify Customer as a draft: email, phone, names, default address country, email consent."""
+    email = _at(node, "defaultEmailAddress", "emailAddress")
+    phone = _at(node, "defaultPhoneNumber", "phoneNumber")
+    traits = {
+        "first_name": node.get("firstName"),
+        "last_name": node.get("lastName"),
+        "country": _at(node, "defaultAddress", "countryCodeV2"),
+    }
+    consent: dict[str, Any] = {}
+    granted = _EMAIL_CONSENT.get(str(_at(node, "defaultEmailAddress", "marketingState")))
+    if granted is not None:
+        # The consent's own timestamp, never the record's updatedAt (which a metafield push moves):
+        # marketingUpdatedAt, or the customer's creation when Shopify has none (imported customers).
+        changed_at = _at(node, "defaultEmailAddress", "marketingUpdatedAt") or node.get("createdAt")
+        consent["email"] = {"granted": granted, "changed_at": changed_at}
+    return RecordDraft(
+        source=SOURCE,
+        object_type=CUSTOMER,
+        source_id=gid_tail(node.get("id")),
+        updated_at=node.get("updatedAt"),
+        emails=[email] if _present(email) else [],
+        phones=[phone] if _present(phone) else [],
+        traits={k: v for k, v in traits.items() if _present(v)},
+        consent=consent,
+        raw=dict(node),
+    )
+
+
+def order_status(node: Mapping[str, Any]) -> str:
+    """The canonical status of a Shopify order (see ``_FINANCIAL_STATUS``)."""
+    if _present(node.get("cancelledAt")):
+        return "cancelled"
+    return _FINANCIAL_STATUS.get(str(node.get("displayFinancialStatus")), "pending")
+
+
+def order_draft(node: Mapping[str, Any]) -> RecordDraft:
+    """A Shopify Order as a draft: its buyer's email and phone as identifiers, and the order itself.
+
+    The total is the shop-currency amount as Shopify sends it (a decimal string, kept exact); the date
+    is ``processedAt`` (when the sale happened; imported orders keep their original date there),
+    else ``createdAt``.
+    """
+    order_id = gid_tail(node.get("id"))
+    money = _at(node, "totalPriceSet", "shopMoney")
+    order = {
+        "id": order_id,
+        "total": _at(money, "amount"),
+        "currency": _at(money, "currencyCode"),
+        "created_at": node.get("processedAt") or node.get("createdAt"),
+        "status": order_status(node),
+    }
+    email, phone = node.get("email"), node.get("phone")
+    return RecordDraft(
+        source=SOURCE,
+        object_type=ORDER,
+        source_id=order_id,
+        updated_at=node.get("updatedAt"),
+        emails=[email] if _present(email) else [],
+        phones=[phone] if _present(phone) else [],
+        orders=[order],
+        raw=dict(node),
+    )
+
+
+def draft(object_type: str, node: Any) -> RecordDraft:
+    """Map one pulled node; never raises (a node that is not an object gives an empty draft)."""
+    if not isinstance(node, Mapping):
+        return RecordDraft(source=SOURCE, object_type=object_type, source_id="", raw={"value": repr(node)})
+    try:
+        return order_draft(node) if object_type == ORDER else customer_draft(node)
+    except Exception:  # a shape no mapping foresaw: leave it for normalise_record to quarantine
+        return RecordDraft(
+            source=SOURCE, object_type=object_type, source_id=gid_tail(node.get("id")), raw=dict(node)
+        )
+
+
+def shopify_customer_id(profile: Profile) -> str | None:
+    """The Shopify customer this profile's traits go to: the lowest id when several (duplicates),
+    so the choice never flips between pushes."""
+    ids = [ref.id for ref in profile.sources if ref.source == SOURCE and ref.object_type == CUSTOMER]
+    if not ids:
+        return None
+    return min(ids, key=lambda i: (len(i), i))
+
+
+def payload_for(profile: Profile, namespace: str) -> Payload | None:
+    """The customer metafields for one profile, or None when the person has no Shopify customer.
+
+    Empty traits (no last order yet, no currency) are left out: Shopify refuses blank metafield
+    values. Nothing volatile goes in, so equal profiles give equal hashes.
+    """
+    customer = shopify_customer_id(profile)
+    if customer is None:
+        return None
+    traits = enriched_traits(profile)
+    metafields = [
+        {"namespace": namespace, "key": key, "type": kind, "value": traits[key]}
+        for key, kind in METAFIELD_TYPES.items()
+        if traits.get(key, "") != ""
+    ]
+    return Payload(
+        customer_id=profile.customer_id,
+        match_key=gid("Customer", customer),
+        body={"metafields": metafields},
+    )
+
+
+__all__ = [
+    "CUSTOMER",
+    "METAFIELD_NAMES",
+    "METAFIELD_TYPES",
+    "ORDER",
+    "SOURCE",
+    "customer_draft",
+    "draft",
+    "gid",
+    "gid_tail",
+    "order_draft",
+    "order_status",
+    "payload_for",
+    "shopify_customer_id",
+]
