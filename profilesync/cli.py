@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from core.errors import ProfileSyncError
+from core.errors import ConnectorConfigError, ProfileSyncError
 from core.schema import Quarantined, RecordDraft
 
 DEFAULT_TABLE = "profilesync-dev-profiles"
@@ -43,6 +43,49 @@ def _parser() -> argparse.ArgumentParser:
         help="region for phone numbers written without a country code (default US)",
     )
     resolve.add_argument("--batch-size", type=int, default=100, help="records per ingest batch (default 100)")
+
+    connectors = sub.add_parser("connectors", help="list the installed connectors")
+    connectors_sub = connectors.add_subparsers(dest="connectors_command", required=True)
+    listing = connectors_sub.add_parser("list", help="list connectors, their credentials and options")
+    listing.add_argument(
+        "--verbose", "-v", action="store_true", help="show credentials (env vars), options, limits"
+    )
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="serve a connector's fake vendor API on 127.0.0.1",
+        description="Serve NAME's sandbox (a faithful fake of the vendor API, seeded with generated "
+        "people) until interrupted. Point the vendor's SDK or `profilesync sync --base-url` at it.",
+    )
+    sandbox.add_argument("name", help="connector name, e.g. hubspot")
+    sandbox.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    sandbox.add_argument("--token", default=None, help="the credential the sandbox accepts")
+    sandbox.add_argument("--seed", type=int, default=7, help="population seed (default 7)")
+    sandbox.add_argument("--people", type=int, default=200, help="people to generate (default 200)")
+
+    sync = sub.add_parser(
+        "sync",
+        help="pull one connector, resolve and merge, push changed profiles back",
+        description="Run pull -> resolve -> merge -> push for one connector. Credentials come from "
+        "the environment variables `profilesync connectors list --verbose` names.",
+    )
+    sync.add_argument("--connector", required=True, help="connector name, e.g. hubspot")
+    sync.add_argument("--base-url", default=None, help="vendor API base URL (default: the vendor's)")
+    sync.add_argument("--since", default=None, help="ISO date or time to pull changes from")
+    sync.add_argument("--full", action="store_true", help="ignore the saved cursor: full refresh")
+    sync.add_argument(
+        "--option", action="append", default=[], metavar="KEY=VALUE", help="a connector option, repeatable"
+    )
+    sync.add_argument("--no-push", action="store_true", help="pull and merge only")
+    sync.add_argument("--sandbox", action="store_true", help="run against the connector's in-process sandbox")
+    sync.add_argument("--endpoint-url", default=None, help="a DynamoDB endpoint; default: the embedded store")
+    sync.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
+    sync.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(".profilesync"),
+        help="where the embedded store is kept between runs (default .profilesync/)",
+    )
     return parser
 
 
@@ -106,12 +149,120 @@ def _resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _connectors_list(args: argparse.Namespace) -> int:
+    from profilesync.registry import available, get
+    from profilesync.syncrun import describe_plugin
+
+    for name in available():
+        for line in describe_plugin(get(name), args.verbose):
+            print(line)
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from connectors._sandbox import SandboxServer
+    from profilesync.registry import get
+
+    plugin = get(args.name)
+    if plugin.sandbox is None:
+        raise ConnectorConfigError(f"connector {args.name!r} ships no sandbox")
+    if args.people < 0:
+        raise SystemExit("profilesync sandbox: --people must not be negative")
+    kwargs = {"people": args.people, "seed": args.seed}
+    if args.token:
+        kwargs["token"] = args.token
+    sandbox = plugin.sandbox(**kwargs)
+    server = SandboxServer(sandbox, "127.0.0.1", args.port)
+    settings = sandbox.settings(transport=False)
+    print(f"{plugin.spec.name} sandbox on {server.url} ({args.people} people, seed {args.seed})")
+    for cred in plugin.spec.credentials:
+        print(f"  credential {cred.name}: {settings.credentials.get(cred.name, '')}")
+    for option, value in settings.options.items():
+        print(f"  option {option}: {value}")
+    print(f"  try: profilesync sync --connector {plugin.spec.name} --base-url {server.url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print(f"served {sandbox.stats.requests:,} requests ({sandbox.stats.throttled:,} throttled)")
+    return 0
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from core.connector import ConnectorSettings, StartsFromDate
+    from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
+    from core.sync import SAVED
+    from profilesync.embedded import dynamodb_client, embedded_aws, persisted_table
+    from profilesync.registry import get
+    from profilesync.syncrun import Progress, run_sync, settings_from_environment, summary_lines
+    from profilesync.template import create_table
+
+    plugin = get(args.connector)
+    options: dict[str, str] = {}
+    for pair in args.option:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"profilesync sync: --option takes KEY=VALUE, got {pair!r}")
+        options[key.strip()] = value.strip()
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since.replace("Z", "+00:00"))
+        except ValueError:
+            raise SystemExit(f"profilesync sync: --since {args.since!r} is not an ISO date or time") from None
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    if args.sandbox:
+        if plugin.sandbox is None:
+            raise ConnectorConfigError(f"connector {args.connector!r} ships no sandbox")
+        settings: ConnectorSettings = plugin.sandbox().settings()
+    else:
+        settings = settings_from_environment(plugin, base_url=args.base_url, options=options)
+    with ExitStack() as stack:
+        if args.endpoint_url is None:
+            stack.enter_context(embedded_aws())
+        client = dynamodb_client(args.endpoint_url)
+        try:
+            client.describe_table(TableName=args.table)
+        except client.exceptions.ResourceNotFoundException:
+            create_table(client, args.table)
+        if args.endpoint_url is None and not args.sandbox:
+            stack.enter_context(persisted_table(client, args.table, args.state_dir / f"{args.table}.jsonl"))
+        connector = plugin.build(settings)
+        stack.callback(connector.close)
+        cursor: str | None = SAVED
+        if args.full:
+            cursor = None
+        elif since is not None:
+            if not isinstance(connector, StartsFromDate):
+                raise ConnectorConfigError(f"connector {args.connector!r} cannot start from a date")
+            cursor = connector.cursor_since(since)
+        outcome = run_sync(
+            connector,
+            DynamoDBProfileStore(client, args.table),
+            DynamoDBSyncStateStore(client, args.table),
+            cursor=cursor,
+            push=not args.no_push,
+            progress=Progress(),
+        )
+    for line in summary_lines(outcome):
+        print(line)
+    failed = outcome.push is not None and bool(outcome.push.failed)
+    return 1 if failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``profilesync`` console script."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "resolve":
             return _resolve(args)
+        if args.command == "connectors":
+            return _connectors_list(args)
+        if args.command == "sandbox":
+            return _sandbox(args)
+        if args.command == "sync":
+            return _sync(args)
     except ProfileSyncError as error:
         print(f"profilesync {args.command}: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,162 @@
+"""``profilesync sync``: pull one connector, resolve and merge, push the changed profiles back.
+
+The same use cases as the Lambda functions (core.sync), run in one process against the embedded
+store (kept between runs in ``.profilesync/``) or a DynamoDB endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from core.connector import Connector, ConnectorPlugin, ConnectorSettings
+from core.errors import ConnectorConfigError
+from core.ports import ProfileStore, SyncStateStore
+from core.sync import SAVED, PullReport, PushReport, changed_profiles, pull_into_store, push_profiles
+
+
+def option_env_var(connector: str, option: str) -> str:
+    return f"PROFILESYNC_{connector.upper()}_{option.upper()}"
+
+
+def settings_from_environment(
+    plugin: ConnectorPlugin,
+    *,
+    base_url: str | None = None,
+    options: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ConnectorSettings:
+    """Credentials through ``resolve_secret`` (env ``PROFILESYNC_<NAME>``, secrets file, Secrets
+    Manager) and options from ``--option`` or env ``PROFILESYNC_<CONNECTOR>_<OPTION>``."""
+    from connectors._http import resolve_secret
+
+    environ = os.environ if env is None else env
+    credentials = {c.name: resolve_secret(c.name, env=environ) for c in plugin.spec.credentials}
+    merged: dict[str, str] = {}
+    for option in plugin.spec.options:
+        value = environ.get(option_env_var(plugin.spec.name, option), "").strip()
+        if value:
+            merged[option] = value
+    for key, value in (options or {}).items():
+        if key not in plugin.spec.options:
+            known = ", ".join(plugin.spec.options) or "none"
+            raise ConnectorConfigError(f"{plugin.spec.name} has no option {key!r} (options: {known})")
+        merged[key] = value
+    return ConnectorSettings(credentials=credentials, base_url=base_url, options=merged)
+
+
+@dataclass
+class SyncOutcome:
+    pull: PullReport
+    push: PushReport | None
+
+
+class Progress:
+    """One line of progress on a terminal (rewritten in place), nothing when output is not a tty."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
+
+    def pull(self, report: PullReport) -> None:
+        if self.live:
+            self.stream.write(
+                f"\r  pull {report.connector}: page {report.pages} · {report.pulled:,} records · "
+                f"{report.ingest.written:,} written · {report.quarantined:,} quarantined   "
+            )
+            self.stream.flush()
+
+    def push(self, report: PushReport) -> None:
+        if self.live:
+            self.stream.write(f"\r  push {report.destination}: {report.pushed:,}/{report.sent:,} profiles   ")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.live:
+            self.stream.write("\n")
+
+
+def run_sync(
+    connector: Connector,
+    store: ProfileStore,
+    state: SyncStateStore,
+    *,
+    cursor: str | None = SAVED,
+    push: bool = True,
+    progress: Progress | None = None,
+) -> SyncOutcome:
+    """Pull from the cursor, merge, and push the profiles of every customer this pull touched."""
+    progress = progress or Progress()
+    pulled = pull_into_store(connector, store, state, cursor=cursor, progress=progress.pull)
+    progress.done()
+    pushed: PushReport | None = None
+    if push and "push" in connector.spec.capabilities:
+        profiles = changed_profiles(store, pulled.ingest.customers)
+        pushed = push_profiles(connector, profiles, state, progress=progress.push)
+        progress.done()
+    return SyncOutcome(pulled, pushed)
+
+
+def summary_lines(outcome: SyncOutcome) -> list[str]:
+    p = outcome.pull
+    i = p.ingest
+    lines = [
+        f"pulled {p.pulled:,} records in {p.pages:,} pages from {p.connector}"
+        + (" (full refresh)" if p.full_refresh else " (incremental)"),
+        f"  {p.normalised:,} normalised, {p.quarantined:,} quarantined",
+        f"  {i.written:,} written, {i.unchanged:,} unchanged, {i.stale:,} stale; "
+        f"{i.new_customers:,} new customers, {i.attached:,} attached, {i.merged_customers:,} merged",
+    ]
+    for reason, count in p.quarantine_reasons.most_common(5):
+        lines.append(f"  quarantined {count:,} x {reason}")
+    if outcome.push is not None:
+        r = outcome.push
+        lines.append(
+            f"pushed {r.pushed:,} of {r.considered:,} profiles to {r.destination} in {r.calls:,} calls "
+            f"({r.skipped_unchanged:,} unchanged, {r.no_payload:,} not for this tool, "
+            f"{len(r.failed):,} failed)"
+        )
+        lines.extend(f"  failed {f.customer_id}: {f.error}" for f in r.failed[:5])
+    return lines
+
+
+def describe_plugin(
+    plugin: ConnectorPlugin, verbose: bool, env: Mapping[str, Any] | None = None
+) -> list[str]:
+    """Lines for ``profilesync connectors list``."""
+    from connectors._http import secret_env_var
+
+    environ = os.environ if env is None else env
+    spec = plugin.spec
+    head = f"{spec.name:<12} {spec.kind:<10} {', '.join(sorted(spec.capabilities))}"
+    if not verbose:
+        return [head]
+    lines = [head, f"  {spec.description}", f"  base URL:     {spec.default_base_url}"]
+    for cred in spec.credentials:
+        var = secret_env_var(cred.name)
+        state = "set" if environ.get(var) else "not set"
+        lines.append(f"  credential:   {var} ({state}) - {cred.description}")
+    for option, text in spec.options.items():
+        lines.append(
+            f"  option:       {option} (--option {option}=... or "
+            f"{option_env_var(spec.name, option)}) - {text}"
+        )
+    lines.append(f"  page size:    {spec.page_size}; push batch: {spec.push_batch_size}")
+    if spec.rate_limit:
+        lines.append(f"  rate limit:   {spec.rate_limit}")
+    lines.append(f"  sandbox:      {'profilesync sandbox ' + spec.name if plugin.sandbox else 'none'}")
+    return lines
+
+
+__all__ = [
+    "Progress",
+    "SyncOutcome",
+    "describe_plugin",
+    "option_env_var",
+    "run_sync",
+    "settings_from_environment",
+    "summary_lines",
+]

@@ -1,0 +1,136 @@
+"""``profilesync connectors list``, ``sandbox`` and ``sync`` end to end.
+
+The served-sandbox test runs the two commands a user would: ``profilesync sandbox hubspot`` in one
+process, and ``profilesync sync --connector hubspot --base-url ...`` twice in another, with the token
+in the environment and the embedded store kept in a state directory between runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from profilesync.cli import main
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, "-m", "profilesync.cli"]
+
+
+def test_connectors_list_names_every_builtin_and_verbose_names_the_env_vars(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", "pat-secret-value")
+    assert main(["connectors", "list"]) == 0
+    short = capsys.readouterr().out
+    assert [line.split()[0] for line in short.splitlines()] == ["hubspot", "mailchimp", "shopify"]
+    assert main(["connectors", "list", "--verbose"]) == 0
+    verbose = capsys.readouterr().out
+    assert "PROFILESYNC_HUBSPOT_TOKEN (set)" in verbose
+    assert "PROFILESYNC_MAILCHIMP_API_KEY (not set)" in verbose
+    assert "PROFILESYNC_SHOPIFY_ACCESS_TOKEN" in verbose
+    assert "PROFILESYNC_MAILCHIMP_LIST_ID" in verbose
+    assert "pat-secret-value" not in verbose
+
+
+@pytest.mark.parametrize("name", ["hubspot", "mailchimp", "shopify"])
+def test_sync_against_the_in_process_sandbox_pulls_merges_and_pushes(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # WHEN one connector syncs against its seeded sandbox
+    assert main(["sync", "--connector", name, "--sandbox"]) == 0
+    out = capsys.readouterr().out
+    # THEN the summary adds up: pulled = normalised + quarantined, and every profile was pushed
+    pulled = re.search(r"pulled ([\d,]+) records", out)
+    split = re.search(r"([\d,]+) normalised, ([\d,]+) quarantined", out)
+    pushed = re.search(r"pushed ([\d,]+) of ([\d,]+) profiles .* ([\d,]+) failed\)", out)
+    assert pulled, out
+    assert split, out
+    assert pushed, out
+    number = [int(x.replace(",", "")) for x in (*split.groups(), pulled.group(1))]
+    assert number[0] + number[1] == number[2] > 0
+    assert int(pushed.group(1).replace(",", "")) > 0
+    assert pushed.group(3) == "0"
+
+
+def test_sync_without_credentials_says_which_variable_to_set(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("PROFILESYNC_HUBSPOT_TOKEN", raising=False)
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", str(secrets))
+    assert main(["sync", "--connector", "hubspot", "--state-dir", str(tmp_path)]) == 2
+    assert "PROFILESYNC_HUBSPOT_TOKEN" in capsys.readouterr().err
+
+
+def test_sync_of_an_unknown_connector_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sync", "--connector", "salesforce", "--sandbox"]) == 2
+    err = capsys.readouterr().err
+    assert "no connector named 'salesforce'" in err
+    assert "hubspot" in err
+
+
+@pytest.fixture
+def served_hubspot() -> Iterator[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.Popen(
+        [*CLI, "sandbox", "hubspot", "--port", "0", "--token", "pat-e2e-token", "--people", "80"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        match = re.search(r"on (http://127\.0\.0\.1:\d+)", first)
+        assert match, first
+        yield match.group(1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_a_served_sandbox_synced_twice_resumes_from_the_saved_cursor(
+    served_hubspot: str, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "PROFILESYNC_HUBSPOT_TOKEN": "pat-e2e-token",
+    }
+    command = [
+        *CLI,
+        "sync",
+        "--connector",
+        "hubspot",
+        "--base-url",
+        served_hubspot,
+        "--state-dir",
+        str(tmp_path),
+    ]
+    # WHEN synced once, then again
+    first = subprocess.run(
+        command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False
+    )
+    second = subprocess.run(
+        command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False
+    )
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    # THEN the first is a full refresh that pushes everyone, the second an incremental pull of the
+    # push's echo that creates nobody and pushes nothing
+    assert "(full refresh)" in first.stdout
+    assert re.search(r"pushed [1-9][\d,]* of", first.stdout), first.stdout
+    assert "(incremental)" in second.stdout
+    assert " 0 new customers" in second.stdout
+    assert re.search(r"pushed 0 of [\d,]+ profiles to hubspot in 0 calls", second.stdout), second.stdout
+    # AND the embedded store was kept between the runs
+    assert (tmp_path / "profilesync-dev-profiles.jsonl").stat().st_size > 0
