@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench clean check-template
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -22,15 +22,22 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+check-template:
+	scripts/check-template.sh
+
 unit: $(STAMP)
 	$(BIN)/pytest -q -n auto
 
-test: lint typecheck unit
+test: lint typecheck unit check-template
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.core_throughput
 	$(BIN)/python -m bench.store_cost
 	$(BIN)/python -m bench.bad_input
+	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.hubspot_efficiency
+	$(BIN)/python -m bench.mailchimp_efficiency
+	$(BIN)/python -m bench.shopify_efficiency
 
 clean:
-	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-sam build .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis

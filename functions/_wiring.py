@@ -1,0 +1,298 @@
+"""What the handlers share, built once per cold start: settings, AWS clients, stores, connectors.
+
+Everything is built on first use, not at import: importing a handler costs no boto3 import and no
+network call, and a handler only pays for the clients it touches (boto3 alone is ~0.2 s of a cold
+start; see bench/cold_start.py). The objects then live as long as the execution environment, so
+warm invocations reuse the HTTP connections of the AWS clients and of the connectors.
+
+Configuration comes from environment variables that template.yaml sets (a test asserts that every
+variable read here is set there):
+
+| variable                     | used by     | meaning                                                      |
+| ---------------------------- | ----------- | ------------------------------------------------------------ |
+| TABLE_NAME                   | all         | the profile table                                            |
+| CONNECTORS                   | all         | JSON: ``{"mailchimp": {"options": {"list_id": "..."}}, ...}`` |
+| INGEST_QUEUE_URL             | pull        | where pulled records go                                      |
+| PULL_TIME_MARGIN_SECONDS     | pull        | stop and hand over when less time than this remains          |
+| PULL_LEASE_SECONDS           | pull        | how long a pull's lease lasts without renewal                |
+| PULL_MAX_CONTINUATIONS       | pull        | how many fresh invocations one run may chain                 |
+| INGEST_MESSAGE_MAX_BYTES     | pull        | SQS message (and batch) size limit                           |
+| PROFILESYNC_TRACING          | all         | ``lambda`` (active tracing only) or ``sdk`` (Powertools)     |
+| PROFILESYNC_SECRETS_PREFIX   | all         | Secrets Manager prefix of connector credentials              |
+| POWERTOOLS_*                 | all         | service name, metrics namespace, log level                   |
+
+Tests and the local runtime install their own ``Wiring`` (with moto's clients) through ``use``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from core.connector import Connector, ConnectorPlugin
+from core.errors import ConnectorConfigError, ProfileSyncError
+from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
+from core.storage.dynamodb_lease import DynamoDBLeaseStore
+
+if TYPE_CHECKING:
+    from core.storage.dynamodb_privacy import DynamoDBErasureStore
+
+#: SQS's limit for one message and for one SendMessageBatch request (the sum of its messages).
+#: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
+SQS_MAX_MESSAGE_BYTES = 262_144
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class WiringError(ProfileSyncError):
+    """The function's environment is incomplete or malformed; the message names the variable."""
+
+
+class ConnectorEntry(BaseModel):
+    """One connector instance of ``CONNECTORS``: its options, base URL, and what it takes part in."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    options: dict[str, str] = Field(default_factory=dict)
+    base_url: str | None = None
+    push: bool = True
+    """Push merged profiles to this tool (when the connector can push)."""
+    erase: bool = True
+    """Ask this tool to erase a person on an erase request (when the connector can erase)."""
+
+
+_CONNECTORS = TypeAdapter(dict[str, ConnectorEntry])
+
+
+def parse_connectors(text: str) -> dict[str, ConnectorEntry]:
+    """Parse ``CONNECTORS``; an empty value means no connector."""
+    if not text.strip():
+        return {}
+    try:
+        return _CONNECTORS.validate_json(text)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}"
+            for e in error.errors(include_url=False)
+        )
+        raise WiringError(
+            "CONNECTORS must be a JSON object such as "
+            f'{{"hubspot": {{}}, "mailchimp": {{"options": {{"list_id": "..."}}}}}}: {problems}'
+        ) from None
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise WiringError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise WiringError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The functions' configuration, read once from the environment."""
+
+    table_name: str
+    connectors: Mapping[str, ConnectorEntry] = field(default_factory=dict)
+    ingest_queue_url: str | None = None
+    pull_time_margin_seconds: int = 120
+    pull_lease_seconds: int = 960
+    pull_max_continuations: int = 50
+    ingest_message_max_bytes: int = SQS_MAX_MESSAGE_BYTES
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if env is None else env
+        table = environ.get("TABLE_NAME", "").strip()
+        if not table:
+            raise WiringError("TABLE_NAME is not set: it names the profile table (template.yaml sets it)")
+        max_bytes = _int(environ, "INGEST_MESSAGE_MAX_BYTES", SQS_MAX_MESSAGE_BYTES, 4096)
+        if max_bytes > SQS_MAX_MESSAGE_BYTES:
+            raise WiringError(
+                f"INGEST_MESSAGE_MAX_BYTES cannot exceed SQS's limit of {SQS_MAX_MESSAGE_BYTES}"
+            )
+        return cls(
+            table_name=table,
+            connectors=parse_connectors(environ.get("CONNECTORS", "")),
+            ingest_queue_url=environ.get("INGEST_QUEUE_URL", "").strip() or None,
+            pull_time_margin_seconds=_int(environ, "PULL_TIME_MARGIN_SECONDS", 120, 1),
+            pull_lease_seconds=_int(environ, "PULL_LEASE_SECONDS", 960, 60),
+            pull_max_continuations=_int(environ, "PULL_MAX_CONTINUATIONS", 50, 0),
+            ingest_message_max_bytes=max_bytes,
+        )
+
+
+def _boto3_client(service: str) -> Any:
+    # Imported here: boto3 is the largest import of a cold start, and only first use should pay it.
+    import boto3
+    from botocore.config import Config
+
+    # AWS_ENDPOINT_URL (boto3 >= 1.28) points every client at a local endpoint when set.
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        config=Config(retries={"max_attempts": 8, "mode": "adaptive"}, connect_timeout=5, read_timeout=30),
+    )
+
+
+def _registry_plugin(name: str) -> ConnectorPlugin:
+    from profilesync import registry
+
+    return registry.get(name)
+
+
+class Wiring:
+    """The clients, stores and connectors of one execution environment. Clients may be injected."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        dynamodb: Any = None,
+        sqs: Any = None,
+        lambda_client: Any = None,
+        plugins: Callable[[str], ConnectorPlugin] | None = None,
+        secrets_env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._clients: dict[str, Any] = {
+            k: v
+            for k, v in (("dynamodb", dynamodb), ("sqs", sqs), ("lambda", lambda_client))
+            if v is not None
+        }
+        self._plugins = plugins or _registry_plugin
+        self._secrets_env = secrets_env
+        self._connectors: dict[str, Connector] = {}
+
+    def client(self, service: str) -> Any:
+        """The boto3 client of ``service``, created on first use."""
+        if service not in self._clients:
+            self._clients[service] = _boto3_client(service)
+        return self._clients[service]
+
+    @cached_property
+    def profiles(self) -> DynamoDBProfileStore:
+        return DynamoDBProfileStore(self.client("dynamodb"), self.settings.table_name)
+
+    @cached_property
+    def sync_state(self) -> DynamoDBSyncStateStore:
+        return DynamoDBSyncStateStore(self.client("dynamodb"), self.settings.table_name)
+
+    @cached_property
+    def leases(self) -> DynamoDBLeaseStore:
+        return DynamoDBLeaseStore(self.client("dynamodb"), self.settings.table_name)
+
+    @cached_property
+    def erasure(self) -> DynamoDBErasureStore:
+        # Imported here: core.privacy brings the normalisers, which merge and push never need.
+        from core.storage.dynamodb_privacy import DynamoDBErasureStore
+
+        return DynamoDBErasureStore(self.client("dynamodb"), self.settings.table_name)
+
+    @property
+    def ingest_queue_url(self) -> str:
+        url = self.settings.ingest_queue_url
+        if not url:
+            raise WiringError("INGEST_QUEUE_URL is not set: the pull function sends records there")
+        return url
+
+    def plugin(self, name: str) -> ConnectorPlugin:
+        return self._plugins(name)
+
+    def connector(self, name: str) -> Connector:
+        """The connector instance ``name`` of CONNECTORS, built once (credentials resolved then)."""
+        if name not in self._connectors:
+            entry = self.settings.connectors.get(name)
+            if entry is None:
+                configured = ", ".join(sorted(self.settings.connectors)) or "none"
+                raise ConnectorConfigError(
+                    f"connector {name!r} is not in CONNECTORS (configured: {configured}); add it to the "
+                    "ConnectorsConfig parameter of the stack"
+                )
+            from profilesync.syncrun import settings_from_environment
+
+            plugin = self.plugin(name)
+            settings = settings_from_environment(
+                plugin, base_url=entry.base_url, options=entry.options, env=self._secrets_env
+            )
+            self._connectors[name] = plugin.build(settings)
+        return self._connectors[name]
+
+    def destinations(self) -> list[str]:
+        """The configured connectors that push: ``push`` not switched off, and able to push."""
+        return [
+            name
+            for name, entry in sorted(self.settings.connectors.items())
+            if entry.push and "push" in self.plugin(name).spec.capabilities
+        ]
+
+    def erase_targets(self) -> list[str]:
+        """The configured connectors an erase request goes to."""
+        return [name for name, entry in sorted(self.settings.connectors.items()) if entry.erase]
+
+    def close(self) -> None:
+        for connector in self._connectors.values():
+            connector.close()
+        self._connectors.clear()
+
+
+_current: Wiring | None = None
+
+
+def wiring() -> Wiring:
+    """The ``Wiring`` of this execution environment, built from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = Wiring(Settings.from_environment())
+    return _current
+
+
+def use(replacement: Wiring | None) -> None:
+    """Install a ``Wiring`` (tests, the local runtime), or None to rebuild from the environment."""
+    global _current
+    if _current is not None and _current is not replacement:
+        _current.close()
+    _current = replacement
+
+
+def metrics_namespace() -> str:
+    return os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ProfileSync")
+
+
+def traced(handler: F) -> F:
+    """Wrap ``handler`` in Powertools' Tracer when ``PROFILESYNC_TRACING=sdk``; otherwise return it.
+
+    Powertools' Tracer imports aws_xray_sdk, ~0.4 s of every cold start (measured by
+    bench/cold_start.py), even when tracing is disabled. The template turns on Lambda's active
+    tracing instead, which records each invocation and its init phase for free; the SDK, which adds a
+    subsegment per AWS call, is opt-in (the stack's DetailedTracing parameter).
+    """
+    if os.environ.get("PROFILESYNC_TRACING", "lambda") != "sdk":
+        return handler
+    from aws_lambda_powertools import Tracer
+
+    return cast(F, Tracer().capture_lambda_handler(handler))
+
+
+__all__ = [
+    "SQS_MAX_MESSAGE_BYTES",
+    "ConnectorEntry",
+    "Settings",
+    "Wiring",
+    "WiringError",
+    "metrics_namespace",
+    "parse_connectors",
+    "traced",
+    "use",
+    "wiring",
+]

@@ -1,0 +1,141 @@
+"""The messages the functions receive and send, as pydantic models.
+
+* ``PullEvent``: what a schedule (or a pull handing over to its continuation) invokes pull with.
+* ``IngestMessage``: one SQS message of the ingest queue: normalised records of one pull run.
+* ``StreamChange``: the part of a DynamoDB stream record push needs (which customer changed).
+* ``PrivacyRequest``: an erase or export request for one person.
+
+Every model forbids unknown fields, so a typo in a schedule's input or a message from another
+version fails loudly instead of being half understood.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from core.schema import Identifier, SourceRecord
+
+#: The version of the ingest message format; merge refuses messages of another version.
+INGEST_MESSAGE_VERSION = 1
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PullEvent(_Message):
+    """``{"connector": "hubspot"}`` from a schedule; a continuation adds its run id and hop number."""
+
+    connector: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    run_id: str | None = Field(default=None, min_length=1, max_length=128)
+    continuation: bool = False
+    hop: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _continuation_has_run(self) -> PullEvent:
+        if self.continuation and self.run_id is None:
+            raise ValueError("a continuation must carry the run_id of the run it continues")
+        return self
+
+    def next_hop(self, run_id: str) -> PullEvent:
+        """The event that continues this run in a fresh invocation."""
+        return PullEvent(connector=self.connector, run_id=run_id, continuation=True, hop=self.hop + 1)
+
+
+class IngestMessage(_Message):
+    """``{"v": 1, "connector": ..., "run_id": ..., "records": [SourceRecord, ...]}``.
+
+    Pull writes the JSON itself (see ``ingest_envelope``) to pack records up to the size limit
+    without serialising twice; this model is the reader's side and the format's definition.
+    """
+
+    v: Literal[1] = 1
+    connector: str
+    run_id: str
+    records: tuple[SourceRecord, ...]
+
+
+def ingest_envelope(connector: str, run_id: str) -> tuple[str, str]:
+    """The text before and after the records of an ingest message: prefix + ",".join(records) + suffix."""
+    prefix = (
+        f'{{"v":{INGEST_MESSAGE_VERSION},"connector":{json.dumps(connector)},'
+        f'"run_id":{json.dumps(run_id)},"records":['
+    )
+    return prefix, "]}"
+
+
+class _AttributeS(_Message):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    s: str = Field(alias="S")
+
+
+class _StreamKeys(_Message):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    pk: _AttributeS = Field(alias="PK")
+    sk: _AttributeS = Field(alias="SK")
+
+
+class _StreamData(_Message):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    keys: _StreamKeys = Field(alias="Keys")
+    sequence_number: str = Field(alias="SequenceNumber")
+
+
+class StreamChange(_Message):
+    """One DynamoDB stream record, reduced to what push needs: which item changed and how."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    event_name: Literal["INSERT", "MODIFY", "REMOVE"] = Field(alias="eventName")
+    dynamodb: _StreamData
+
+    @property
+    def customer_id(self) -> str | None:
+        """The customer whose PROFILE item changed; None for any other item."""
+        pk, sk = self.dynamodb.keys.pk.s, self.dynamodb.keys.sk.s
+        if sk != "PROFILE" or not pk.startswith("CUSTOMER#"):
+            return None
+        return pk[len("CUSTOMER#") :]
+
+    @property
+    def sequence_number(self) -> str:
+        return self.dynamodb.sequence_number
+
+
+class PrivacyRequest(_Message):
+    """``{"action": "erase" | "export", "email": ...}`` or with ``"phone"`` (and ``"region"``).
+
+    ``request_id`` is the caller's reference (a ticket number), kept in the audit record; the
+    invocation's own request id is used when it is missing.
+    """
+
+    action: Literal["erase", "export"]
+    email: str | None = Field(default=None, min_length=1, max_length=320)
+    phone: str | None = Field(default=None, min_length=1, max_length=64)
+    request_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
+    region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    """Where a phone number without a country code is from (ISO 3166 alpha-2), as pull assumes."""
+
+    @model_validator(mode="after")
+    def _one_identifier(self) -> PrivacyRequest:
+        if (self.email is None) == (self.phone is None):
+            raise ValueError("give exactly one of email or phone")
+        return self
+
+    def identifier(self) -> Identifier:
+        """The normalised identifier; raises ValueError (never quoting the value) if it is malformed."""
+        from core.privacy import identifier_for
+
+        return identifier_for(email=self.email, phone=self.phone, region=self.region)
+
+
+__all__ = [
+    "INGEST_MESSAGE_VERSION",
+    "IngestMessage",
+    "PrivacyRequest",
+    "PullEvent",
+    "StreamChange",
+    "ingest_envelope",
+]

@@ -1,0 +1,105 @@
+"""Merge ingest messages into the profile store: triggered by the ingest queue, in batches.
+
+Each SQS message holds the normalised records of one pull page (see functions.events.IngestMessage)
+and goes through ``core.pipeline.ingest`` on its own, so one bad message fails alone: Powertools'
+BatchProcessor reports it in ``batchItemFailures`` (the event source mapping has
+``ReportBatchItemFailures``), SQS delivers it again after the visibility timeout, and after the
+queue's ``maxReceiveCount`` its redrive policy moves it to the dead-letter queue, whose depth
+raises an alarm. A message is never dropped: it is either merged, retried, or parked in the DLQ.
+Ingest is idempotent, so a message delivered twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from core.pipeline import IngestResult, ingest
+from functions._wiring import metrics_namespace, traced, wiring
+from functions.events import IngestMessage
+
+logger = Logger()
+metrics = Metrics(namespace=metrics_namespace())
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def merge_message(record: SQSRecord, totals: IngestResult) -> None:
+    """Ingest the records of one message; raise (so the message is retried) if it cannot be read."""
+    try:
+        message = IngestMessage.model_validate_json(record.body)
+    except ValidationError as error:
+        # include_input=False: the body holds personal data, which has no place in logs.
+        logger.error(
+            "unreadable ingest message: it is retried and then moved to the dead-letter queue",
+            extra={
+                "message_id": record.message_id,
+                "receive_count": record.attributes.approximate_receive_count,
+                "errors": error.errors(include_input=False, include_url=False)[:5],
+            },
+        )
+        raise
+    # The pull run that sent the message is the correlation id of what merge logs about it.
+    logger.set_correlation_id(message.run_id)
+    result = ingest(message.records, wiring().profiles)
+    totals.add(result)
+    logger.debug(
+        "merged message",
+        extra={
+            "message_id": record.message_id,
+            "run_id": message.run_id,
+            "connector": message.connector,
+            "records": result.received,
+            "written": result.written,
+        },
+    )
+
+
+@traced
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Merge every message of the batch; report the ones that failed so only they are retried."""
+    totals = IngestResult()
+    try:
+        response: dict[str, Any] = dict(
+            process_partial_response(
+                event=event,
+                record_handler=lambda record: merge_message(record, totals),
+                processor=processor,
+                context=context,
+            )
+        )
+    except BatchProcessingError:
+        # Every message failed: Lambda retries the whole batch (and the redrive policy bounds it).
+        metrics.add_metric(name="MessagesFailed", unit=MetricUnit.Count, value=len(event.get("Records", [])))
+        raise
+    failed = len(response.get("batchItemFailures", []))
+    metrics.add_metric(name="RecordsMerged", unit=MetricUnit.Count, value=totals.written)
+    metrics.add_metric(name="RecordsUnchanged", unit=MetricUnit.Count, value=totals.unchanged + totals.stale)
+    metrics.add_metric(name="NewCustomers", unit=MetricUnit.Count, value=totals.new_customers)
+    metrics.add_metric(name="Merges", unit=MetricUnit.Count, value=totals.merged_customers)
+    metrics.add_metric(name="MessagesFailed", unit=MetricUnit.Count, value=failed)
+    if totals.guardrail_hits:
+        metrics.add_metric(name="GuardrailHits", unit=MetricUnit.Count, value=len(totals.guardrail_hits))
+    logger.info(
+        "merge batch finished",
+        extra={
+            "messages": len(event.get("Records", [])),
+            "failed": failed,
+            "received": totals.received,
+            "written": totals.written,
+            "new_customers": totals.new_customers,
+            "merged_customers": totals.merged_customers,
+        },
+    )
+    return response
+
+
+__all__ = ["handler", "merge_message", "processor"]

@@ -1,0 +1,378 @@
+"""Pull one connector into the ingest queue: ``{"connector": "hubspot"}`` from its schedule.
+
+    take the connector's lease (or exit: another pull of it is running)
+    -> read the cursor -> for each page of connector.pull(cursor):
+         map and normalise -> quarantine the bad records -> pack the good ones into SQS messages
+         -> SendMessageBatch, resending failed entries -> save the page's cursor -> renew the lease
+         -> little time left? stop here and invoke a fresh pull with the same run id
+    -> release the lease (unless a continuation holds it now)
+
+The cursor moves only after every message of the page was accepted by SQS, so a crash anywhere
+resends at most one page (merge is idempotent). Records are packed several to a message up to the
+256 KB limit (which is also the limit of one SendMessageBatch request); a record that alone is
+larger is quarantined with that reason rather than lost or allowed to block the connector.
+
+The continuation is an asynchronous invocation of this same function carrying the run id, which
+lets it take over the lease; the lease is renewed first so the schedule cannot slip in between.
+If the continuation never runs, the lease expires and the next schedule resumes from the cursor.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from core.errors import RetryableError
+from core.normalise import normalise_record
+from core.ports import QuarantineEntry, SyncState
+from core.schema import Quarantined, RecordDraft, SourceRecord
+from core.sync import PullReport
+from functions._wiring import Wiring, metrics_namespace, traced, wiring
+from functions.events import PullEvent, ingest_envelope
+
+logger = Logger()
+metrics = Metrics(namespace=metrics_namespace())
+
+#: SendMessageBatch takes at most 10 entries.
+SQS_MAX_BATCH_ENTRIES = 10
+
+# SQS accepts only these characters in a body (https://www.w3.org/TR/REC-xml/#charsets); JSON escapes
+# control characters already, so what remains to escape are U+FFFE and U+FFFF.
+_NOT_SQS_SAFE = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+class IngestQueueError(Exception):
+    """SQS refused a message for a reason resending cannot fix (a bug or a misconfigured queue)."""
+
+
+def sqs_safe(text: str) -> str:
+    """``text`` (JSON) with the characters SQS rejects written as JSON escapes (same value once parsed)."""
+    return _NOT_SQS_SAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def pack_messages(
+    parts: Sequence[str], prefix: str, suffix: str, max_bytes: int
+) -> tuple[list[str], list[int]]:
+    """Join JSON ``parts`` into bodies ``prefix + ",".join(group) + suffix`` of at most ``max_bytes``
+    (UTF-8), in order; returns the bodies and the indexes of parts too large for any message."""
+    overhead = len(prefix.encode()) + len(suffix.encode())
+    bodies: list[str] = []
+    oversize: list[int] = []
+    group: list[str] = []
+    size = overhead
+    for index, part in enumerate(parts):
+        length = len(part.encode())
+        if overhead + length > max_bytes:
+            oversize.append(index)
+            continue
+        extra = length + (1 if group else 0)  # the comma
+        if size + extra > max_bytes:
+            bodies.append(prefix + ",".join(group) + suffix)
+            group, size, extra = [], overhead, length
+        group.append(part)
+        size += extra
+    if group:
+        bodies.append(prefix + ",".join(group) + suffix)
+    return bodies, oversize
+
+
+def batch_messages(
+    bodies: Sequence[str], max_bytes: int, max_entries: int = SQS_MAX_BATCH_ENTRIES
+) -> list[list[str]]:
+    """Group bodies into SendMessageBatch requests: at most ``max_entries`` and ``max_bytes`` in all."""
+    batches: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for body in bodies:
+        length = len(body.encode())
+        if current and (len(current) == max_entries or size + length > max_bytes):
+            batches.append(current)
+            current, size = [], 0
+        current.append(body)
+        size += length
+    if current:
+        batches.append(current)
+    return batches
+
+
+@dataclass
+class SendReport:
+    messages: int = 0
+    batches: int = 0
+    resent: int = 0
+
+
+class IngestSender:
+    """Sends record messages to the ingest queue and returns only when SQS has accepted all of them."""
+
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        *,
+        max_bytes: int,
+        max_attempts: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._sqs = sqs
+        self.queue_url = queue_url
+        self.max_bytes = max_bytes
+        self.max_attempts = max_attempts
+        self._sleep = sleep
+
+    def send(self, bodies: Sequence[str]) -> SendReport:
+        report = SendReport()
+        for batch in batch_messages(bodies, self.max_bytes):
+            pending = {f"m{i}": body for i, body in enumerate(batch)}
+            for attempt in range(self.max_attempts):
+                response = self._sqs.send_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[{"Id": key, "MessageBody": body} for key, body in pending.items()],
+                )
+                report.batches += 1
+                failed = response.get("Failed") or []
+                for entry in failed:
+                    if entry.get("SenderFault"):
+                        raise IngestQueueError(
+                            f"SQS refused an ingest message ({entry.get('Code')}: {entry.get('Message')}); "
+                            "check the queue's MaximumMessageSize and INGEST_MESSAGE_MAX_BYTES"
+                        )
+                report.messages += len(pending) - len(failed)
+                pending = {entry["Id"]: pending[entry["Id"]] for entry in failed}
+                if not pending:
+                    break
+                # Failures that are not the sender's fault (throttling, SQS internal errors) succeed
+                # when sent again; back off with jitter first.
+                report.resent += len(pending)
+                self._sleep(min(2.0, 0.05 * 2**attempt) * random.random())
+            else:
+                raise RetryableError(
+                    f"SQS kept failing {len(pending)} ingest messages after {self.max_attempts} attempts; "
+                    "the cursor was not moved, so the next run sends them again"
+                )
+        return report
+
+
+@dataclass
+class PullOutcome:
+    """What one invocation did; returned by the handler (and visible in the async invocation logs)."""
+
+    connector: str
+    run_id: str
+    status: str = "done"
+    """done, continued (handed over to a fresh invocation), stopped (the next schedule resumes),
+    skipped (another pull holds the lease) or lost_lease."""
+    hop: int = 0
+    pages: int = 0
+    pulled: int = 0
+    queued: int = 0
+    quarantined: int = 0
+    messages: int = 0
+    resent: int = 0
+    cursor: str | None = None
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _normalise(drafts: Sequence[RecordDraft]) -> tuple[list[SourceRecord], list[Quarantined]]:
+    records: list[SourceRecord] = []
+    bad: list[Quarantined] = []
+    for draft in drafts:
+        outcome = normalise_record(draft)
+        if isinstance(outcome, Quarantined):
+            bad.append(outcome)
+        else:
+            records.append(outcome)
+    return records, bad
+
+
+def _entry(connector: str, key: str, reason: str, raw: Any, at: datetime) -> QuarantineEntry:
+    text = raw if isinstance(raw, str) else json.dumps(raw, default=str, sort_keys=True)
+    return QuarantineEntry(connector=connector, key=key, reason=reason, raw=text, at=at)
+
+
+def run_pull(
+    event: PullEvent,
+    run_id: str,
+    w: Wiring,
+    remaining_ms: Callable[[], int],
+    continue_with: Callable[[PullEvent], None],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PullOutcome:
+    """The body of the handler, with its collaborators passed in (tests call it directly too)."""
+    name = event.connector
+    settings = w.settings
+    outcome = PullOutcome(name, run_id, hop=event.hop)
+    lease = w.leases.acquire(name, run_id, settings.pull_lease_seconds)
+    if lease is None:
+        held = w.leases.current(name)
+        logger.info(
+            "another pull of this connector holds the lease; exiting",
+            extra={"holder": held.owner if held else None, "expires_at": held.expires_at if held else None},
+        )
+        metrics.add_metric(name="PullSkipped", unit=MetricUnit.Count, value=1)
+        outcome.status = "skipped"
+        return outcome
+
+    handed_over = False
+    try:
+        connector = w.connector(name)
+        state = w.sync_state.get_sync_state(name)
+        start = state.cursor
+        report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
+        prefix, suffix = ingest_envelope(name, run_id)
+        sender = IngestSender(
+            w.client("sqs"), w.ingest_queue_url, max_bytes=settings.ingest_message_max_bytes, sleep=sleep
+        )
+        stopped_early = False
+        pages = connector.pull(start)
+        try:
+            for page in pages:
+                now = datetime.now(UTC)
+                drafts = connector.to_records(page)
+                records, bad = _normalise(drafts)
+                parts = [sqs_safe(r.model_dump_json()) for r in records]
+                bodies, oversize = pack_messages(parts, prefix, suffix, settings.ingest_message_max_bytes)
+                entries = [_entry(name, f"{q.source}:{q.source_id}", q.reason, q.raw, now) for q in bad]
+                for index in oversize:
+                    size = len(parts[index].encode())
+                    entries.append(
+                        _entry(
+                            name,
+                            records[index].key,
+                            f"record is {size:,} bytes as JSON, more than one ingest message holds "
+                            f"({settings.ingest_message_max_bytes:,}); trim it at the source",
+                            parts[index],
+                            now,
+                        )
+                    )
+                for entry in entries:
+                    report.quarantine_reasons[entry.reason] += 1
+                if entries:
+                    w.sync_state.put_quarantined(entries)  # durable before the cursor moves past them
+                sent = sender.send(bodies)  # returns only once SQS accepted every message
+
+                report.pages += 1
+                report.pulled += len(drafts)
+                report.normalised += len(records) - len(oversize)
+                report.quarantined += len(entries)
+                outcome.messages += sent.messages
+                outcome.resent += sent.resent
+                metrics.add_metric(name="RecordsPulled", unit=MetricUnit.Count, value=len(drafts))
+                metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=len(entries))
+                metrics.add_metric(
+                    name="RecordsQueued", unit=MetricUnit.Count, value=len(records) - len(oversize)
+                )
+                if sent.resent:
+                    metrics.add_metric(name="Throttled", unit=MetricUnit.Count, value=sent.resent)
+
+                if page.cursor is not None and page.cursor != report.cursor_after:
+                    state = w.sync_state.put_sync_state(
+                        SyncState(name, page.cursor, state.version, datetime.now(UTC), report.as_json())
+                    )
+                    report.cursor_after = page.cursor
+                if not w.leases.renew(name, run_id, settings.pull_lease_seconds):
+                    logger.warning("lost the lease (it expired and another pull took it); stopping")
+                    outcome.status = "lost_lease"
+                    break
+                if remaining_ms() < settings.pull_time_margin_seconds * 1000:
+                    stopped_early = True
+                    break
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()  # a generator left mid-way releases its HTTP response now
+
+        outcome.pages, outcome.pulled, outcome.quarantined = report.pages, report.pulled, report.quarantined
+        outcome.queued = report.normalised
+        outcome.cursor = report.cursor_after
+        outcome.quarantine_reasons = dict(report.quarantine_reasons.most_common(10))
+        if stopped_early:
+            moved = report.cursor_after != start
+            if not moved:
+                # Without a new cursor a continuation would pull the same pages again.
+                logger.warning("time ran short but the cursor did not move; the next schedule resumes")
+                outcome.status = "stopped"
+            elif event.hop >= settings.pull_max_continuations:
+                logger.warning(
+                    "this run has chained the most invocations allowed; the next schedule resumes",
+                    extra={"hop": event.hop, "limit": settings.pull_max_continuations},
+                )
+                outcome.status = "stopped"
+            else:
+                # Renew first, so the lease outlives the wait before the continuation starts.
+                w.leases.renew(name, run_id, settings.pull_lease_seconds)
+                continue_with(event.next_hop(run_id))
+                handed_over = True
+                outcome.status = "continued"
+                metrics.add_metric(name="PullContinued", unit=MetricUnit.Count, value=1)
+        return outcome
+    finally:
+        if not handed_over:
+            w.leases.release(name, run_id)
+
+
+def invoke_continuation(w: Wiring, function_name: str, event: PullEvent) -> None:
+    """Start a fresh invocation of this function, asynchronously, with the continuation event."""
+    response = w.client("lambda").invoke(
+        FunctionName=function_name, InvocationType="Event", Payload=event.model_dump_json().encode()
+    )
+    status = response.get("StatusCode")
+    if status != 202:
+        raise RetryableError(f"Lambda did not queue the continuation of this pull (status {status})")
+
+
+@traced
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Pull the connector named in the event; see the module docstring."""
+    request = PullEvent.model_validate(event)
+    run_id = request.run_id or f"{request.connector}-{uuid.uuid4().hex[:12]}"
+    logger.set_correlation_id(run_id)
+    logger.append_keys(connector=request.connector, hop=request.hop)
+    metrics.add_dimension(name="connector", value=request.connector)
+    w = wiring()
+    try:
+        outcome = run_pull(
+            request,
+            run_id,
+            w,
+            context.get_remaining_time_in_millis,
+            lambda follow_up: invoke_continuation(w, context.function_name, follow_up),
+        )
+    except Exception:
+        # Nothing is lost: the cursor still points at the first page not yet durable.
+        metrics.add_metric(name="PullFailed", unit=MetricUnit.Count, value=1)
+        logger.exception("pull failed; the next run resumes from the saved cursor")
+        raise
+    metrics.add_metric(name="PagesPulled", unit=MetricUnit.Count, value=outcome.pages)
+    logger.info("pull finished", extra=outcome.as_dict())
+    return outcome.as_dict()
+
+
+__all__ = [
+    "IngestQueueError",
+    "IngestSender",
+    "PullOutcome",
+    "batch_messages",
+    "handler",
+    "invoke_continuation",
+    "pack_messages",
+    "run_pull",
+    "sqs_safe",
+]

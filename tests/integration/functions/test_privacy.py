@@ -1,0 +1,198 @@
+"""functions.privacy against moto: erase leaves nothing of the person and an anonymous audit; export."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+from core.pipeline import ingest
+from core.privacy import AuditRecord, DeleteItem, ItemKey
+from core.testing.records import make_record
+from functions import merge, privacy, pull, push
+from tests.integration.functions.conftest import Env, FakeContext, StreamReader, make_env
+
+ANN_EMAIL, ANN_PHONE = "ann@example.com", "+44 20 7946 0018"
+ROWS = [
+    {"id": 1, "email": "Ann@Example.com", "first_name": "Ann"},
+    {"id": 2, "phone": ANN_PHONE, "first_name": "Ann", "last_name": "Lee"},
+    # This record holds both: the two customers above merge into one (leaving a tombstone).
+    {"id": 3, "email": ANN_EMAIL, "phone": ANN_PHONE, "city": "Leeds"},
+    {"id": 4, "email": "bob@example.com", "phone": "+44 20 7946 0123", "first_name": "Bob"},
+    # Quarantined (its date is unreadable), but its raw form still names Ann; Bob's likewise.
+    {"id": 5, "email": "ANN@example.com", "updated_at": "yesterday-ish"},
+    {"id": 6, "email": "bob@example.com", "updated_at": "yesterday-ish"},
+]
+
+
+@pytest.fixture
+def people(aws: None, monkeypatch: pytest.MonkeyPatch) -> Env:
+    """Ann (three records, two customers merged) and Bob, merged and pushed to the tool."""
+    env = make_env(monkeypatch, [dict(r) for r in ROWS], page_size=2)
+    stream = StreamReader(env.dynamodb)
+    pull.handler({"connector": "fake"}, FakeContext())
+    for message in env.receive():  # one message at a time, so the merge happens in the second
+        assert merge.handler(env.sqs_event([message]), FakeContext()) == {"batchItemFailures": []}
+    assert push.handler(stream.event(), FakeContext()) == {"batchItemFailures": []}
+    return env
+
+
+def customer_partitions(env: Env) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for item in env.items():
+        if item["PK"]["S"].startswith("CUSTOMER#"):
+            out.setdefault(item["PK"]["S"].removeprefix("CUSTOMER#"), []).append(item)
+    return out
+
+
+def owners(env: Env) -> dict[str, str]:
+    return {
+        i["PK"]["S"].removeprefix("IDENT#"): i["customer_id"]["S"]
+        for i in env.items()
+        if i["PK"]["S"].startswith("IDENT#")
+    }
+
+
+def test_erase_removes_every_item_of_the_person_and_leaves_an_anonymous_audit(people: Env) -> None:
+    env = people
+    ann_keys = {
+        "email#ann@example.com",
+        "phone#+442079460018",
+        *(f"source#fake:contact:{i}" for i in (1, 2, 3)),
+    }
+    ann_ids = {owners(env)[k] for k in ann_keys}
+    before = customer_partitions(env)
+    assert len(before) == 3  # Ann's survivor, Ann's tombstone, Bob
+    assert any(i["SK"]["S"].startswith("PUSHED#") for cid in ann_ids for i in before[cid])
+    # WHEN Ann asks to be erased, by her email as she types it
+    answer = privacy.handler({"action": "erase", "email": "ANN@example.com"}, FakeContext())
+    # THEN the request succeeded everywhere
+    assert (answer["ok"], answer["found"], answer["outcome"]) == (True, True, "erased")
+    assert answer["tools"] == {"fake": "erased"}
+    # AND the tool was asked with every identifier Ann has there
+    asked = {i.key for i in env.tool.erased[0]}
+    assert ann_keys <= asked
+    assert not any("bob" in k for k in asked)
+    # AND nothing of Ann is left in the table: no customer item (tombstone included), no identifier
+    after = customer_partitions(env)
+    [bob] = after
+    assert bob not in ann_ids
+    assert after[bob] == before[bob]
+    assert not ann_keys & set(owners(env))
+    text = json.dumps(env.items()).lower()
+    for trace in ("ann@example.com", '"ann"', '"lee"', "leeds", "+442079460018", "7946 0018"):
+        assert trace not in text
+    # AND the audit item holds counts and a keyed hash, nothing personal
+    [audit] = env.wiring.erasure.audit_records("erase")
+    assert audit["outcome"]["S"] == "erased"
+    assert audit["tools"]["M"] == {"fake": {"S": "erased"}}
+    counts = {k: int(v["N"]) for k, v in audit["counts"]["M"].items()}
+    assert counts["profile"] == 2
+    assert counts["source"] == 3
+    assert counts["ident"] == 5
+    assert counts["pushed"] >= 1
+    # AND her quarantined record is gone too, while Bob's stays
+    assert counts["quarantined"] == 1
+    assert [q.key for q in env.wiring.sync_state.quarantined("fake")] == ["fake:6"]
+    assert len(audit["subject_hash"]["S"]) == 64
+    dumped = json.dumps(audit).lower()
+    assert "ann" not in dumped
+    assert "example.com" not in dumped
+    assert "7946" not in dumped
+
+
+def test_export_returns_the_profile_and_every_source_record(people: Env) -> None:
+    # WHEN Ann asks for her data by phone
+    answer = privacy.handler({"action": "export", "phone": "020 7946 0018", "region": "GB"}, FakeContext())
+    # THEN she gets her merged profile and the three records it was built from
+    assert answer["ok"]
+    assert answer["found"]
+    assert answer["profile"]["customer_id"] == answer["customer_id"]
+    assert sorted(s["source_id"] for s in answer["sources"]) == ["1", "2", "3"]
+    assert answer["profile"]["traits"]["city"]["value"] == "Leeds"
+    # AND the request is audited without her phone number
+    [audit] = people.wiring.erasure.audit_records("export")
+    assert audit["outcome"]["S"] == "exported"
+    assert "7946" not in json.dumps(audit)
+
+
+def test_a_person_nobody_knows_is_still_erased_from_the_tools_and_audited(people: Env) -> None:
+    # WHEN an unknown address is to be erased
+    answer = privacy.handler({"action": "erase", "email": "carol@example.com"}, FakeContext())
+    # THEN the tools are still asked (a repeated request must reach them), and the audit says so
+    assert (answer["ok"], answer["found"], answer["outcome"]) == (True, False, "not_found")
+    assert [i.key for i in people.tool.erased[0]] == ["email#carol@example.com"]
+    assert people.wiring.erasure.audit_records("erase")[0]["outcome"]["S"] == "not_found"
+    # AND an export finds nothing
+    assert (
+        privacy.handler({"action": "export", "email": "carol@example.com"}, FakeContext())["found"] is False
+    )
+
+
+class RaceOnce:
+    """An ErasureStore that lets a concurrent writer in just before the first step is applied."""
+
+    def __init__(self, inner: Any, writer: Callable[[], None]) -> None:
+        self.inner = inner
+        self.writer: Callable[[], None] | None = writer
+        self.applied: list[int] = []
+
+    @property
+    def max_items_per_step(self) -> int:
+        return int(self.inner.max_items_per_step)
+
+    def customer_items(self, customer_id: str) -> list[ItemKey]:
+        return list(self.inner.customer_items(customer_id))
+
+    def apply(self, step: Sequence[DeleteItem]) -> None:
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            writer()
+        self.applied.append(len(step))
+        self.inner.apply(step)
+
+    def put_audit(self, record: AuditRecord) -> None:
+        self.inner.put_audit(record)
+
+    def quarantined_items(self, connector: str) -> list[tuple[ItemKey, str]]:
+        return list(self.inner.quarantined_items(connector))
+
+
+def test_a_merge_racing_the_erasure_is_seen_and_erased_too(people: Env) -> None:
+    env = people
+    # GIVEN a new record of Ann merged in between the erasure's read and its first delete
+    late = make_record("fake", "7", email=ANN_EMAIL, day=40, traits={"job_title": "Editor"})
+    race = RaceOnce(env.wiring.erasure, lambda: ingest([late], env.wiring.profiles).written or None)
+    env.wiring.erasure = race  # type: ignore[misc]
+    # WHEN the erasure runs
+    answer = privacy.handler({"action": "erase", "email": ANN_EMAIL}, FakeContext())
+    # THEN its first step lost the race (the profile's version moved), it read Ann again, and the
+    # late record is gone with the rest
+    assert answer["outcome"] == "erased"
+    assert len(race.applied) >= 2
+    assert "source#fake:contact:7" not in owners(env)
+    assert "Editor" not in json.dumps(env.items())
+    assert len(customer_partitions(env)) == 1  # Bob
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ({"action": "erase"}, "exactly one of email or phone"),
+        ({"action": "erase", "email": "a@example.com", "phone": "+447700900123"}, "exactly one"),
+        ({"action": "forget", "email": "a@example.com"}, "action"),
+        ({"action": "erase", "email": "not-an-address"}, "email"),
+    ],
+)
+def test_a_malformed_request_is_refused_without_repeating_the_identifier(
+    env: Env, event: dict[str, Any], expected: str
+) -> None:
+    # WHEN a request cannot be served THEN the answer says why, and never quotes the value given
+    answer = privacy.handler(event, FakeContext())
+    assert answer["ok"] is False
+    assert expected in answer["error"]
+    assert "a@example.com" not in answer["error"]
+    assert "not-an-address" not in answer["error"]
+    assert env.tool.erased == []

@@ -1,0 +1,256 @@
+"""template.yaml agrees with the code: handlers import, every variable read is set, policies are tight.
+
+cfn-lint, ``sam validate --lint`` and ``sam build`` run in scripts/check-template.sh (they need the
+SAM CLI's own venv); these checks need only the project and run with every ``pytest``.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors._http._secrets import SECRETS_PREFIX_VAR
+from profilesync import registry
+from profilesync.template import load_template, table_definition
+
+ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE = load_template()
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
+
+#: Set by Lambda itself in every function's environment.
+LAMBDA_RUNTIME_VARS = re.compile(r"^(AWS_|_HANDLER$|LAMBDA_)")
+#: Read by the pull function only (the other functions never touch the queue or the lease).
+PULL_ONLY = {
+    "INGEST_QUEUE_URL",
+    "PULL_TIME_MARGIN_SECONDS",
+    "PULL_LEASE_SECONDS",
+    "PULL_MAX_CONTINUATIONS",
+    "INGEST_MESSAGE_MAX_BYTES",
+}
+#: Read by Powertools and by connectors._http's resolve_secret rather than by functions/ itself.
+READ_BY_LIBRARIES = {
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+    SECRETS_PREFIX_VAR,
+}
+#: Actions with no resource-level permissions: "*" is the only resource they take.
+NO_RESOURCE_LEVEL = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def environment_of(logical_id: str) -> dict[str, Any]:
+    variables = dict(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
+    variables.update(FUNCTIONS[logical_id]["Properties"].get("Environment", {}).get("Variables", {}))
+    return variables
+
+
+def env_names_read(path: Path) -> set[str]:
+    """Environment variable names a module reads: string arguments of ``os.getenv``/``environ.get``,
+    of any call that is passed the environment (``_int(environ, "NAME", ...)``), and subscripts."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+
+    def is_env(node: ast.AST) -> bool:
+        return (isinstance(node, ast.Name) and node.id in ("environ", "env")) or (
+            isinstance(node, ast.Attribute) and node.attr == "environ"
+        )
+
+    for node in ast.walk(tree):
+        strings: list[ast.AST] = []
+        if isinstance(node, ast.Call):
+            func = node.func
+            reads = (
+                isinstance(func, ast.Attribute)
+                and func.attr in ("get", "getenv")
+                and (is_env(func.value) or (isinstance(func.value, ast.Name) and func.value.id == "os"))
+            )
+            if reads or any(is_env(a) for a in node.args):
+                strings = list(node.args)
+        elif isinstance(node, ast.Subscript) and is_env(node.value):
+            strings = [node.slice]
+        for arg in strings:
+            if (
+                isinstance(arg, ast.Constant)
+                and isinstance(arg.value, str)
+                and re.fullmatch(r"[A-Z][A-Z0-9_]+", arg.value)
+            ):
+                names.add(arg.value)
+    return names
+
+
+def statements() -> Iterator[tuple[str, dict[str, Any]]]:
+    for logical_id, resource in RESOURCES.items():
+        props = resource.get("Properties", {})
+        for policy in props.get("Policies", []) if resource["Type"] == "AWS::IAM::Role" else []:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                yield logical_id, statement
+        if resource["Type"] == "AWS::KMS::Key":
+            for statement in props["KeyPolicy"]["Statement"]:
+                yield logical_id, statement
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_every_handler_resolves_to_an_importable_callable() -> None:
+    # GIVEN the four functions of the template
+    assert set(FUNCTIONS) == {"PullFunction", "MergeFunction", "PushFunction", "PrivacyFunction"}
+    for logical_id, resource in FUNCTIONS.items():
+        # WHEN its Handler is imported THEN it is a callable taking (event, context)
+        module_name, _, attribute = resource["Properties"]["Handler"].rpartition(".")
+        handler = getattr(importlib.import_module(module_name), attribute)
+        assert callable(handler), logical_id
+
+
+def test_every_environment_variable_a_function_reads_is_set_by_the_template() -> None:
+    # GIVEN every name functions/ reads from the environment, and those its libraries read
+    read = set().union(*(env_names_read(p) for p in (ROOT / "functions").glob("*.py")))
+    read = {name for name in read if not LAMBDA_RUNTIME_VARS.match(name)}
+    assert {"TABLE_NAME", "CONNECTORS", "PROFILESYNC_TRACING"} <= read  # the scan itself works
+    assert read >= PULL_ONLY
+    for logical_id in FUNCTIONS:
+        # WHEN the function's environment is assembled as SAM does (Globals + its own)
+        environment = environment_of(logical_id)
+        needed = (read | READ_BY_LIBRARIES) - (PULL_ONLY if logical_id != "PullFunction" else set())
+        # THEN every one of them is set
+        assert needed <= set(environment), f"{logical_id} lacks {sorted(needed - set(environment))}"
+    assert environment_of("PullFunction")["INGEST_QUEUE_URL"] == {"Ref": "IngestQueue"}
+
+
+def test_no_policy_statement_has_a_wildcard_action_or_an_unneeded_wildcard_resource() -> None:
+    checked = 0
+    for logical_id, statement in statements():
+        actions = as_list(statement.get("Action", []))
+        resources = as_list(statement.get("Resource", []))
+        checked += 1
+        if logical_id == "DataKey":
+            # A key policy's "*" resource is the key itself; "kms:*" for the account root is what
+            # lets IAM policies (the roles below, each naming this key) govern the key's use.
+            assert statement["Principal"] == {
+                "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+            }
+            continue
+        assert not any("*" in a for a in actions), f"{logical_id}: wildcard action in {actions}"
+        if "*" in resources:
+            assert set(actions) <= NO_RESOURCE_LEVEL, f"{logical_id}: '*' resource for {actions}"
+    assert checked >= 20
+    # AND no function falls back to a SAM-generated role (whose managed policies take "*")
+    assert all("Role" in f["Properties"] and "Policies" not in f["Properties"] for f in FUNCTIONS.values())
+
+
+def test_the_table_is_built_locally_as_the_template_deploys_it(aws_moto: Any) -> None:
+    # GIVEN the table create_table builds from the template (moto)
+    described = aws_moto.describe_table(TableName="t")["Table"]
+    props = table_definition()
+    # THEN keys, attributes, billing and stream are the template's
+    assert (
+        described["KeySchema"]
+        == props["KeySchema"]
+        == [
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ]
+    )
+    assert described["AttributeDefinitions"] == props["AttributeDefinitions"]
+    assert described["BillingModeSummary"]["BillingMode"] == props["BillingMode"]
+    assert (
+        described["StreamSpecification"]["StreamViewType"] == props["StreamSpecification"]["StreamViewType"]
+    )
+    # AND expires_at, which leases and quarantine use, is the TTL attribute
+    ttl = aws_moto.describe_time_to_live(TableName="t")["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == props["TimeToLiveSpecification"]["AttributeName"] == "expires_at"
+    # AND the deployed table is encrypted with the stack's own key
+    assert props["SSESpecification"] == {
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+        "KMSMasterKeyId": {"Ref": "DataKey"},
+    }
+
+
+@pytest.fixture
+def aws_moto() -> Iterator[Any]:
+    from moto import mock_aws
+
+    from profilesync.embedded import dynamodb_client
+    from profilesync.template import create_table
+
+    with mock_aws():
+        client = dynamodb_client()
+        create_table(client, "t")
+        yield client
+
+
+def test_push_sees_only_profile_inserts_and_modifications() -> None:
+    mapping = RESOURCES["PushStreamMapping"]["Properties"]
+    [flt] = mapping["FilterCriteria"]["Filters"]
+    assert json.loads(flt["Pattern"]) == {
+        "eventName": ["INSERT", "MODIFY"],
+        "dynamodb": {"Keys": {"SK": {"S": ["PROFILE"]}}},
+    }
+    # AND failed batches are bisected, retried a bounded number of times, then parked
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert 0 < mapping["MaximumRetryAttempts"] <= 10
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["PushFailureQueue", "Arn"]
+    }
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["ProfilesTable", "StreamArn"]}
+
+
+def test_the_ingest_queue_is_encrypted_bounded_and_drained_with_partial_failures() -> None:
+    queue = RESOURCES["IngestQueue"]["Properties"]
+    dlq = RESOURCES["IngestDeadLetterQueue"]["Properties"]
+    assert queue["KmsMasterKeyId"] == dlq["KmsMasterKeyId"] == {"Ref": "DataKey"}
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]}
+    assert 1 < queue["RedrivePolicy"]["maxReceiveCount"] <= 10
+    assert queue["MaximumMessageSize"] == int(environment_of("PullFunction")["INGEST_MESSAGE_MAX_BYTES"])
+    assert queue["VisibilityTimeout"] >= 6 * FUNCTIONS["MergeFunction"]["Properties"]["Timeout"]
+    mapping = RESOURCES["MergeQueueMapping"]["Properties"]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["IngestQueue", "Arn"]}
+
+
+def test_every_builtin_connector_has_a_schedule_switched_by_its_parameter() -> None:
+    events = FUNCTIONS["PullFunction"]["Properties"]["Events"]
+    schedules = {json.loads(e["Properties"]["Input"])["connector"]: e["Properties"] for e in events.values()}
+    assert set(schedules) == set(registry.BUILTIN)
+    for props in schedules.values():
+        assert props["ScheduleExpression"] == {"Ref": "PullSchedule"}
+        condition = props["State"]["Fn::If"][0]
+        assert condition in TEMPLATE["Conditions"]
+        assert props["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
+    assert all(e["Type"] == "ScheduleV2" for e in events.values())
+
+
+def test_every_dead_letter_queue_and_every_function_has_an_alarm() -> None:
+    alarms = [r["Properties"] for r in RESOURCES.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    watched_queues = {
+        a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for a in alarms
+        if a["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    }
+    assert watched_queues == {"IngestDeadLetterQueue", "PushFailureQueue", "ScheduleDeadLetterQueue"}
+    errors = {a["Dimensions"][0]["Value"]["Ref"] for a in alarms if a["MetricName"] == "Errors"}
+    assert errors == set(FUNCTIONS)
+    assert all(
+        a["Threshold"] == 0 and a["ComparisonOperator"] == "GreaterThanThreshold"
+        for a in alarms
+        if a["MetricName"] != "IteratorAge"
+    )
+
+
+def test_the_pull_function_may_invoke_itself_and_no_other_function() -> None:
+    role = RESOURCES["PullRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    [invoke] = [s for s in role if s["Action"] == "lambda:InvokeFunction"]
+    name = FUNCTIONS["PullFunction"]["Properties"]["FunctionName"]["Fn::Sub"]
+    assert invoke["Resource"]["Fn::Sub"].endswith(f":function:{name}")
+    assert FUNCTIONS["PullFunction"]["Properties"]["RecursiveLoop"] == "Allow"
