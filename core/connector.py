@@ -54,6 +54,9 @@ class ConnectorSpec:
     push_batch_size: int = 100
     """The most records one push request may carry (the vendor's batch limit)."""
     rate_limit: str = ""
+    shared_budget: tuple[float, float] | None = None
+    """The vendor's per-account limit as (tokens per second, bucket size), which concurrent runs
+    share; None when the vendor limits something else (Mailchimp: concurrent connections only)."""
     """The vendor's published limit, in words, with where it comes from."""
 
 
@@ -70,6 +73,9 @@ class ConnectorSettings:
     options: Mapping[str, str] = field(default_factory=dict)
     transport: Any = None
     retry: Any = None
+    limiters: tuple[Any, ...] = ()
+    """Rate limiters shared with other runs on the same vendor account (in Lambda, a token bucket in
+    DynamoDB sized from ``ConnectorSpec.shared_budget``); the connector adds them to its own."""
     """A ``connectors._http.RetryPolicy`` to use instead of the connector's default (tests pass one
     with an injected sleep); None keeps the default."""
 

@@ -133,6 +133,8 @@ SPEC: Final = ConnectorSpec(
         "limit increase); search: 5 requests / s per account, 200 per page, 10,000 per query "
         "(developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines)"
     ),
+    # The 10-second window of the Free/Starter tier as a bucket: 100 at once, 10 a second after that.
+    shared_budget=(10.0, 100.0),
 )
 
 Clock = Callable[[], float]
@@ -198,7 +200,7 @@ class HubSpotConnector:
             self.search_requests_per_second, 1.0 + LATENCY_MARGIN_SECONDS, clock=clock, sleep=sleep
         )
         self._api: ConnectorHttpClient = build_client(
-            dataclasses.replace(base, limiters=(window,)), transport
+            dataclasses.replace(base, limiters=(window, *settings.limiters)), transport
         )
         self._search: ConnectorHttpClient = build_client(
             dataclasses.replace(base, limiters=(searches,)), transport

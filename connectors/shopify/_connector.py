@@ -119,6 +119,8 @@ SPEC = ConnectorSpec(
         "Advanced, 1,000 on Plus; at most 1,000 points per query "
         "(https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits)"
     ),
+    # The Standard plan's bucket (points): 2,000 held, 100 restored a second.
+    shared_budget=(100.0, 2000.0),
 )
 
 
@@ -248,7 +250,7 @@ class ShopifyConnector:
                 auth=ApiKeyHeader(ACCESS_TOKEN_HEADER, token),
                 credential_name=CREDENTIAL,
                 retry=self._retry,
-                limiters=(self.limiter,),
+                limiters=(self.limiter, *settings.limiters),
                 is_throttled=shopify_graphql_throttled,
             ),
             self._transport,
