@@ -1,0 +1,203 @@
+"""``RestConnector``: the ``core.connector.Connector`` a ``RestConnectorSpec`` describes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from connectors._http import (
+    ConnectorHttpClient,
+    HttpClientConfig,
+    RateLimiter,
+    RetryPolicy,
+    SlidingWindowLimiter,
+    build_client,
+    paginate,
+    resolve_secret,
+    value_at,
+)
+from core.connector import (
+    ConnectorPlugin,
+    ConnectorSettings,
+    ConnectorSpec,
+    EraseOutcome,
+    Payload,
+    PushOutcome,
+    RawPage,
+)
+from core.errors import ConnectorConfigError
+from core.schema import Identifier, Profile, RecordDraft
+
+from ._cursor import PullCursor, StreamState, accept, format_point, parse_point
+from ._declaration import Operation, RestConnectorSpec, Stream
+from ._mapping import profile_to_payload, record_to_draft
+
+
+@dataclass(frozen=True)
+class RestContext:
+    """What a push or erase hook works with: the declaration, the settings, and one HTTP client per
+    operation (each paced by that operation's declared limits)."""
+
+    declaration: RestConnectorSpec
+    settings: ConnectorSettings
+    clients: dict[Operation, ConnectorHttpClient]
+    retry: RetryPolicy
+
+    def client(self, operation: Operation) -> ConnectorHttpClient:
+        return self.clients[operation]
+
+
+def _limiters(declaration: RestConnectorSpec, operation: Operation) -> tuple[RateLimiter, ...]:
+    # One request short of each published window: the vendor counts requests of other processes on
+    # the same account too, and its window edges never line up exactly with ours.
+    return tuple(
+        SlidingWindowLimiter(max(1, w.requests - 1), w.seconds) for w in declaration.limits.get(operation, ())
+    )
+
+
+class RestConnector:
+    """A connector driven by its declaration. Close it (or use ``with``) to release its connections."""
+
+    def __init__(self, declaration: RestConnectorSpec, settings: ConnectorSettings) -> None:
+        self.declaration = declaration
+        self.spec: ConnectorSpec = declaration.connector_spec()
+        credential = declaration.auth.credential.name
+        secret = settings.credentials.get(credential) or resolve_secret(credential)
+        retry = settings.retry if isinstance(settings.retry, RetryPolicy) else RetryPolicy()
+        base = HttpClientConfig(
+            connector=declaration.name,
+            base_url=(settings.base_url or declaration.base_url).rstrip("/"),
+            auth=declaration.auth.build(secret),
+            credential_name=credential,
+            retry=retry,
+            headers=dict(declaration.headers),
+        )
+        operations: tuple[Operation, ...] = ("pull", "push", "erase")
+        clients = {
+            op: build_client(replace(base, limiters=_limiters(declaration, op)), settings.transport)
+            for op in operations
+        }
+        self.context = RestContext(declaration, settings, clients, retry)
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close every HTTP client."""
+        for client in self.context.clients.values():
+            client.close()
+
+    def __enter__(self) -> RestConnector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- pull --------------------------------------------------------------------------------------
+    def cursor_since(self, since: datetime) -> str:
+        """A cursor whose next pull returns every record modified at or after ``since``."""
+        start = parse_point(since.isoformat())
+        return PullCursor({s.name: StreamState(since=start) for s in self.declaration.streams}).encode()
+
+    def pull(self, cursor: str | None = None) -> Iterator[RawPage]:
+        """Walk every stream in order from ``cursor`` (None: everything), one RawPage per vendor page.
+
+        Every page carries the cursor to resume after it; a stream with nothing new still yields one
+        empty page carrying the cursor.
+        """
+        state = PullCursor.decode(cursor, self.declaration.name)
+        streams = self.declaration.streams
+        names = [s.name for s in streams]
+        if state.active is not None and state.active not in names:
+            raise ConnectorConfigError(
+                f"{self.declaration.name}: the cursor names a stream {state.active!r} this connector "
+                "does not have; pull with no cursor for a full refresh"
+            )
+        first = names.index(state.active) if state.active is not None else 0
+        for index in range(first, len(streams)):
+            following = names[index + 1] if index + 1 < len(streams) else None
+            for records, stream_state, done in self._walk(streams[index], state.state(names[index])):
+                streams_now = {**state.streams, names[index]: stream_state}
+                state = PullCursor(streams_now, following if done else names[index])
+                yield RawPage(records=records, cursor=state.encode(), object_type=streams[index].object_type)
+
+    def _walk(
+        self, stream: Stream, state: StreamState
+    ) -> Iterator[tuple[list[dict[str, Any]], StreamState, bool]]:
+        params: dict[str, Any] = dict(stream.params)
+        if stream.page_size_param:
+            params[stream.page_size_param] = stream.page_size
+        incremental = stream.incremental
+        if incremental is not None and state.since is not None:
+            bound = state.since - incremental.resolution if incremental.strict else state.since
+            text = format_point(bound, incremental.time_format)
+            params.update({k: v.replace("{since}", text) for k, v in incremental.since_params.items()})
+        paginator = stream.paging.paginator(state.page, stream.page_size, stream.page_size_param)
+        key_point = self._key_point(stream)
+        for page in paginate(
+            self.context.client("pull"),
+            "GET",
+            stream.path,
+            paginator,
+            params=params,
+            records_path=stream.records_path,
+        ):
+            records, state = accept(state, page.records, key_point)
+            if page.has_next:
+                yield records, replace(state, page=str(page.checkpoint)), False
+            else:
+                yield records, state.finished(), True
+
+    @staticmethod
+    def _key_point(stream: Stream) -> Callable[[Any], tuple[str, datetime | None]]:
+        incremental = stream.incremental
+
+        def key_point(record: Any) -> tuple[str, datetime | None]:
+            key = str(value_at(record, stream.primary_key) or "")
+            if incremental is None:
+                return key, None
+            return key, parse_point(value_at(record, incremental.cursor_field), incremental.time_format)
+
+        return key_point
+
+    def to_records(self, page: RawPage) -> list[RecordDraft]:
+        """Map a page's records with the field mapping of the stream that yielded it."""
+        stream = self.declaration.stream_for(page.object_type)
+        return [record_to_draft(self.declaration.name, stream, r) for r in page.records]
+
+    # --- push and erase ----------------------------------------------------------------------------
+    def from_profile(self, profile: Profile) -> Payload | None:
+        """The declared push mapping applied to ``profile`` (None when this tool is not told)."""
+        push = self.declaration.push
+        if push is None:
+            return None
+        return profile_to_payload(self.declaration.name, push, profile)
+
+    def push(self, payloads: Sequence[Payload]) -> list[PushOutcome]:
+        """Send one batch through the declaration's ``send`` hook: one outcome per payload, in order."""
+        push = self.declaration.push
+        if push is None:
+            raise ConnectorConfigError(f"{self.declaration.name} does not push")
+        if not payloads:
+            return []
+        return push.send(self.context, payloads)
+
+    def erase(self, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
+        """Erase people through the declaration's ``erase`` hook."""
+        if self.declaration.erase is None:
+            raise ConnectorConfigError(f"{self.declaration.name} cannot erase")
+        return self.declaration.erase(self.context, identifiers)
+
+
+def declare_plugin(
+    declaration: RestConnectorSpec, sandbox: Callable[..., Any] | None = None
+) -> ConnectorPlugin:
+    """The ``ConnectorPlugin`` to register (entry point group ``profilesync.connectors``)."""
+
+    def build(settings: ConnectorSettings) -> RestConnector:
+        return RestConnector(declaration, settings)
+
+    return ConnectorPlugin(spec=declaration.connector_spec(), build=build, sandbox=sandbox)
+
+
+__all__ = ["RestConnector", "RestContext", "declare_plugin"]

@@ -1,0 +1,198 @@
+"""The pull cursor of a declared connector: per stream, a watermark, the ids seen on it, and the page.
+
+A walk reads a stream sorted or filtered by its modification time, following the vendor's own page
+tokens. Its lower bound stays fixed for the whole walk (``since``); what it has read is summed up as
+the newest modification time (``high``) and the ids of the records on it (``at_high``). When the walk
+ends, ``high`` becomes the next walk's ``since``.
+
+Why ids at the watermark: vendors stamp many records with the same second (an import, a bulk update).
+A next walk asking for "after ``w``" would miss records stamped ``w`` that arrived after the last walk
+read ``w``; asking for "from ``w``" would return the ones already read again. So the next walk asks
+from ``w`` (one resolution earlier if the vendor's filter is strict) and drops the ids it already has.
+
+Why the vendor's page token and not our own offset: a record that changes mid-walk leaves its place
+in the order; an offset would then skip the record after it. Every page carries the whole state,
+token included, so a pull cut short resumes after the last durable page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from core.errors import ConnectorConfigError
+
+_VERSION: Final = 1
+#: The cursor keeps at most this many ids per watermark. A cursor is stored in one DynamoDB item
+#: (400 KB); beyond this many records on one timestamp, the oldest ids are dropped, and the next walk
+#: returns those again (a repeat, never a loss).
+SEEN_LIMIT: Final = 1000
+
+
+def parse_point(value: Any, time_format: str = "iso") -> datetime | None:
+    """A record's modification time as an aware UTC datetime, or None when it is missing or unreadable.
+
+    ISO 8601 text (``2026-01-02T03:04:05+00:00``, ``...Z``) or, for ``epoch``, seconds since 1970.
+    """
+    if time_format == "epoch" and isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if time_format == "epoch" and text.isdigit():
+        return datetime.fromtimestamp(int(text), UTC)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def format_point(value: datetime, time_format: str = "iso") -> str:
+    """A time as sent in a filter: ISO 8601 in UTC with ``Z``, or whole epoch seconds."""
+    if time_format == "epoch":
+        return str(int(value.timestamp()))
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamState:
+    """Where one stream stands. Everything modified before ``since`` has been returned, and so have
+    the records on ``since`` listed in ``skip``. A walk in progress also knows ``page`` (the vendor's
+    next-page token, URL or offset) and what it read so far (``high``, ``at_high``)."""
+
+    since: datetime | None = None
+    skip: tuple[str, ...] = ()
+    high: datetime | None = None
+    at_high: tuple[str, ...] = ()
+    page: str | None = None
+
+    def passed(self, key: str, point: datetime | None) -> bool:
+        """Whether a record was returned before this walk (older than ``since``, or seen on it)."""
+        if point is None or self.since is None:
+            return False
+        return point < self.since or (point == self.since and key in self.skip)
+
+    def read(self, key: str, point: datetime | None) -> StreamState:
+        """The state after returning one record."""
+        if point is None:
+            return self
+        if self.high is None or point > self.high:
+            return replace(self, high=point, at_high=(key,))
+        if point == self.high and key not in self.at_high:
+            return replace(self, at_high=(*self.at_high, key)[-SEEN_LIMIT:])
+        return self
+
+    def finished(self) -> StreamState:
+        """The state once the walk has read its last page: its newest time is the next ``since``."""
+        if self.high is None or (self.since is not None and self.high < self.since):
+            return StreamState(self.since, self.skip)
+        if self.high == self.since:
+            merged = dict.fromkeys((*self.skip, *self.at_high))
+            return StreamState(self.since, tuple(merged)[-SEEN_LIMIT:])
+        return StreamState(self.high, self.at_high)
+
+
+def accept(
+    state: StreamState, records: Iterable[Mapping[str, Any]], key_point: Any
+) -> tuple[list[dict[str, Any]], StreamState]:
+    """Apply one page: the records not returned before, and the state after them.
+
+    ``key_point(record)`` gives ``(primary key, modification time or None)``. Records with no readable
+    time are always returned (normalise quarantines them) and never move the watermark.
+    """
+    emit: list[dict[str, Any]] = []
+    for record in records:
+        key, point = key_point(record)
+        if state.passed(key, point):
+            continue
+        emit.append(dict(record))
+        state = state.read(key, point)
+    return emit, state
+
+
+@dataclass(frozen=True, slots=True)
+class PullCursor:
+    """Every stream's state, and the stream a walk in progress is on (None: between pulls)."""
+
+    streams: Mapping[str, StreamState]
+    active: str | None = None
+
+    def state(self, stream: str) -> StreamState:
+        return self.streams.get(stream, StreamState())
+
+    def encode(self) -> str:
+        """The opaque cursor string (compact JSON)."""
+        data = {
+            "v": _VERSION,
+            "active": self.active,
+            "streams": {name: _encode_state(s) for name, s in sorted(self.streams.items())},
+        }
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, cursor: str | None, connector: str) -> PullCursor:
+        """Read a cursor this connector wrote; None is a full refresh. Any other string is a config
+        error naming the way out, rather than a guess at where to start."""
+        if cursor is None:
+            return cls({})
+        try:
+            data = json.loads(cursor)
+            if not isinstance(data, dict) or data.get("v") != _VERSION:
+                raise ValueError("not a version-1 cursor of the connector SDK")
+            active = data.get("active")
+            if active is not None and not isinstance(active, str):
+                raise ValueError("active must be a stream name")
+            streams = data.get("streams")
+            if not isinstance(streams, dict):
+                raise ValueError("streams must be an object")
+            return cls({str(k): _decode_state(v) for k, v in streams.items()}, active)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ConnectorConfigError(
+                f"{connector}: the cursor {cursor[:80]!r} was not written by this connector ({exc}); "
+                "pull with no cursor (sync --full) for a full refresh"
+            ) from None
+
+
+def _encode_state(state: StreamState) -> dict[str, Any]:
+    return {
+        "w": state.since.isoformat() if state.since else None,
+        "skip": list(state.skip),
+        "hi": state.high.isoformat() if state.high else None,
+        "at_hi": list(state.at_high),
+        "page": state.page,
+    }
+
+
+def _decode_state(data: Any) -> StreamState:
+    if not isinstance(data, dict):
+        raise ValueError("a stream state must be an object")
+    skip, at_high, page = data.get("skip", []), data.get("at_hi", []), data.get("page")
+    for ids in (skip, at_high):
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise ValueError("ids must be a list of strings")
+    if page is not None and not isinstance(page, str):
+        raise ValueError("page must be a string")
+    return StreamState(_time(data.get("w")), tuple(skip), _time(data.get("hi")), tuple(at_high), page)
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    parsed = parse_point(value)
+    if parsed is None:
+        raise ValueError(f"{value!r} is not a time")
+    return parsed
+
+
+__all__ = [
+    "SEEN_LIMIT",
+    "PullCursor",
+    "StreamState",
+    "accept",
+    "format_point",
+    "parse_point",
+]

@@ -1,0 +1,328 @@
+"""A REST connector declared as data: auth, streams, paging, field mapping, push mapping, limits.
+
+Everything here is a frozen dataclass; behaviour lives in small objects each of them builds (an
+``httpx.Auth``, a ``connectors._http`` paginator) and in the two hooks a declaration may name for the
+vendor-specific writes (``PushMap.send`` and ``RestConnectorSpec.erase``). ``RestConnector`` reads a
+declaration and implements ``core.connector.Connector`` from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+
+from connectors._http import (
+    ApiKeyHeader,
+    BasicAuthKey,
+    BearerToken,
+    CursorPaginator,
+    OffsetPaginator,
+    Paginator,
+)
+from core.connector import (
+    Capability,
+    ConnectorKind,
+    ConnectorSpec,
+    Credential,
+    EraseOutcome,
+    PushOutcome,
+)
+from core.errors import ConnectorConfigError
+from core.schema import Identifier, Profile
+
+if TYPE_CHECKING:
+    from core.connector import Payload
+
+    from ._connector import RestContext
+
+# --- auth -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BearerAuth:
+    """``Authorization: Bearer <secret>`` (HubSpot private apps, Stripe secret keys)."""
+
+    credential: Credential
+
+    def build(self, secret: str) -> httpx.Auth:
+        return BearerToken(secret)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyAuth:
+    """A key in a header of its own, after an optional scheme word (Klaviyo: ``Authorization:
+    Klaviyo-API-Key <key>``; Shopify: ``X-Shopify-Access-Token: <token>``)."""
+
+    credential: Credential
+    header: str = "Authorization"
+    prefix: str = ""
+
+    def build(self, secret: str) -> httpx.Auth:
+        return ApiKeyHeader(self.header, secret, prefix=self.prefix)
+
+
+@dataclass(frozen=True, slots=True)
+class BasicAuth:
+    """HTTP Basic with the key as the password (Mailchimp accepts any user name)."""
+
+    credential: Credential
+    user: str = "profilesync"
+
+    def build(self, secret: str) -> httpx.Auth:
+        return BasicAuthKey(self.user, secret)
+
+
+AuthStrategy = BearerAuth | ApiKeyAuth | BasicAuth
+
+# --- paging -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NextUrlPaging:
+    """The body names the next page's full URL (Klaviyo ``links.next``, JSON:API)."""
+
+    next_path: str
+
+    def paginator(self, start: str | None, page_size: int, page_size_param: str | None) -> Paginator:
+        return CursorPaginator(self.next_path, start=start)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPaging:
+    """A token from the body goes back as a query parameter: HubSpot ``paging.next.after`` ->
+    ``after``; Stripe ``data.-1.id`` -> ``starting_after`` with ``has_more_path="has_more"``."""
+
+    token_path: str
+    param: str
+    has_more_path: str | None = None
+
+    def paginator(self, start: str | None, page_size: int, page_size_param: str | None) -> Paginator:
+        return CursorPaginator(self.token_path, self.param, has_more_path=self.has_more_path, start=start)
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetPaging:
+    """Offset and page size parameters (Mailchimp ``offset``/``count``), ending at ``total_path``."""
+
+    offset_param: str = "offset"
+    total_path: str | None = None
+
+    def paginator(self, start: str | None, page_size: int, page_size_param: str | None) -> Paginator:
+        return OffsetPaginator(
+            page_size,
+            offset_param=self.offset_param,
+            limit_param=page_size_param or "limit",
+            total_path=self.total_path,
+            start=int(start or 0),
+        )
+
+
+Paging = NextUrlPaging | TokenPaging | OffsetPaging
+
+# --- incremental pulls ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Incremental:
+    """How a stream asks for what changed since a point in time.
+
+    ``cursor_field`` is the dotted path of the record's modification time (ISO 8601 text, or epoch
+    seconds with ``time_format="epoch"``). ``since_params`` are query parameters added to every
+    request of an incremental walk, ``{since}`` replaced by the lower bound. When the vendor's filter
+    is strict (``>``, ``strict=True``) the bound sent is one ``resolution`` earlier, so records on the
+    watermark itself come back and the cursor's ids-at-the-watermark decide which are new.
+    """
+
+    cursor_field: str
+    since_params: Mapping[str, str] = field(default_factory=dict)
+    strict: bool = True
+    resolution: timedelta = timedelta(seconds=1)
+    time_format: Literal["iso", "epoch"] = "iso"
+
+
+# --- field mapping ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentMap:
+    """One channel's consent: the vendor's status at ``status_path``; values in ``granted`` opt in,
+    values in ``denied`` opt out, anything else says nothing."""
+
+    status_path: str
+    granted: frozenset[str]
+    denied: frozenset[str]
+    channel: str = "email"
+    changed_at_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersMap:
+    """Where a record's orders are (a list at ``path``) and each order's fields, as dotted paths;
+    ``statuses`` maps the vendor's status words to canonical ones (paid, pending, refunded, cancelled)."""
+
+    path: str
+    id: str = "id"
+    total: str = "total"
+    currency: str = "currency"
+    created_at: str = "created_at"
+    status: str = "status"
+    statuses: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldMap:
+    """Vendor record -> canonical draft, as dotted paths (``attributes.email``)."""
+
+    updated_at: str
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    traits: Mapping[str, str] = field(default_factory=dict)
+    """Canonical trait name -> path (``{"first_name": "attributes.first_name"}``)."""
+    consent: tuple[ConsentMap, ...] = ()
+    orders: OrdersMap | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """One list endpoint and how to read it: the records at ``records_path`` of each page, each
+    identified by ``primary_key`` and mapped by ``fields`` into drafts of ``object_type``."""
+
+    name: str
+    path: str
+    records_path: str
+    primary_key: str
+    object_type: str
+    paging: Paging
+    fields: FieldMap
+    page_size: int = 100
+    page_size_param: str | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
+    """Sent with every request of the stream (sort order, sparse fieldsets, additional fields)."""
+    incremental: Incremental | None = None
+
+
+# --- writes -----------------------------------------------------------------------------------------
+
+PushSend = Callable[["RestContext", "Sequence[Payload]"], list[PushOutcome]]
+EraseHook = Callable[["RestContext", Sequence[Identifier]], list[EraseOutcome]]
+BodyShape = Callable[[Profile, str, dict[str, str]], Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class PushMap:
+    """Profile -> payload, and the hook that sends a batch of payloads.
+
+    ``properties`` maps the vendor's custom property names to enriched traits (``core.push``):
+    ``{"ps_customer_id": "customer_id"}``. ``shape(profile, email, properties)`` gives one person's
+    request fragment. ``only_known`` pushes only people this tool already holds (a record from it in
+    the profile), so syncing never creates contacts in a tool that bills per contact.
+    """
+
+    properties: Mapping[str, str]
+    shape: BodyShape
+    send: PushSend
+    batch_size: int = 100
+    only_known: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """At most ``requests`` in any ``seconds`` (a vendor's burst or steady limit)."""
+
+    requests: int
+    seconds: float
+
+
+Operation = Literal["pull", "push", "erase"]
+
+
+@dataclass(frozen=True, slots=True)
+class RestConnectorSpec:
+    """Everything a REST connector is, as data. ``connector_spec()`` gives the ``ConnectorSpec`` the
+    CLI lists; ``RestConnector(declaration, settings)`` is the connector.
+
+    ``limits`` holds each operation's windows (Klaviyo: pull 75/s and 750/min, push 10/s and 150/min):
+    every operation gets its own HTTP client and limiters, since vendors count endpoints apart.
+    """
+
+    name: str
+    kind: ConnectorKind
+    description: str
+    base_url: str
+    auth: AuthStrategy
+    streams: tuple[Stream, ...]
+    headers: Mapping[str, str] = field(default_factory=dict)
+    limits: Mapping[Operation, tuple[Window, ...]] = field(default_factory=dict)
+    push: PushMap | None = None
+    erase: EraseHook | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+    rate_limit: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.streams:
+            raise ConnectorConfigError(f"{self.name}: a declaration needs at least one stream")
+        names = [s.name for s in self.streams]
+        types = [s.object_type for s in self.streams]
+        if len(set(names)) != len(names) or len(set(types)) != len(types):
+            raise ConnectorConfigError(
+                f"{self.name}: stream names and object types must be unique (got {names}, {types})"
+            )
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        found: set[Capability] = {"pull"}
+        if self.push is not None:
+            found.add("push")
+        if self.erase is not None:
+            found.add("erase")
+        return frozenset(found)
+
+    def stream_for(self, object_type: str) -> Stream:
+        """The stream whose records have this object type."""
+        for stream in self.streams:
+            if stream.object_type == object_type:
+                return stream
+        raise ConnectorConfigError(f"{self.name}: no stream yields object type {object_type!r}")
+
+    def connector_spec(self) -> ConnectorSpec:
+        """The ``core.connector.ConnectorSpec`` this declaration stands for."""
+        return ConnectorSpec(
+            name=self.name,
+            kind=self.kind,
+            description=self.description,
+            default_base_url=self.base_url,
+            credentials=(self.auth.credential,),
+            options=dict(self.options),
+            capabilities=self.capabilities,
+            page_size=max(s.page_size for s in self.streams),
+            push_batch_size=self.push.batch_size if self.push is not None else 100,
+            rate_limit=self.rate_limit,
+        )
+
+
+__all__ = [
+    "ApiKeyAuth",
+    "AuthStrategy",
+    "BasicAuth",
+    "BearerAuth",
+    "BodyShape",
+    "ConsentMap",
+    "EraseHook",
+    "FieldMap",
+    "Incremental",
+    "NextUrlPaging",
+    "OffsetPaging",
+    "Operation",
+    "OrdersMap",
+    "Paging",
+    "PushMap",
+    "PushSend",
+    "RestConnectorSpec",
+    "Stream",
+    "TokenPaging",
+    "Window",
+]

@@ -1,0 +1,99 @@
+"""Declared field mappings applied: vendor record -> draft, profile -> payload. Pure, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from connectors._http import value_at
+from core.connector import Payload
+from core.push import enriched_traits, primary_email, source_ids
+from core.schema import Profile, RecordDraft
+
+from ._declaration import FieldMap, PushMap, Stream
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _consent(fields: FieldMap, record: Mapping[str, Any], updated: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for rule in fields.consent:
+        status = _text(value_at(record, rule.status_path))
+        if status in rule.granted or status in rule.denied:
+            changed = value_at(record, rule.changed_at_path) if rule.changed_at_path else None
+            out[rule.channel] = {"granted": status in rule.granted, "changed_at": changed or updated}
+    return out
+
+
+def _orders(fields: FieldMap, record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    spec = fields.orders
+    if spec is None:
+        return []
+    found = value_at(record, spec.path)
+    if not isinstance(found, list):
+        return []
+    orders = []
+    for item in found:
+        if not isinstance(item, Mapping):
+            continue
+        status = _text(value_at(item, spec.status))
+        orders.append(
+            {
+                "id": _text(value_at(item, spec.id)),
+                "total": value_at(item, spec.total),
+                "currency": value_at(item, spec.currency),
+                "created_at": value_at(item, spec.created_at),
+                "status": spec.statuses.get(status, status),
+            }
+        )
+    return orders
+
+
+def record_to_draft(source: str, stream: Stream, record: Mapping[str, Any]) -> RecordDraft:
+    """Map one vendor record with its stream's ``FieldMap``. Never raises on bad data: a value of the
+    wrong type becomes absent, and ``normalise_record`` decides what is usable."""
+    raw = dict(record) if isinstance(record, Mapping) else {}
+    fields = stream.fields
+    updated = value_at(raw, fields.updated_at)
+    emails = [t for t in (_text(value_at(raw, p)) for p in fields.emails) if t]
+    phones = [t for t in (_text(value_at(raw, p)) for p in fields.phones) if t]
+    traits = {name: t for name, path in fields.traits.items() if (t := _text(value_at(raw, path)))}
+    return RecordDraft(
+        source=source,
+        object_type=stream.object_type,
+        source_id=_text(value_at(raw, stream.primary_key)),
+        updated_at=updated if updated not in ("", None) else None,
+        emails=emails,
+        phones=phones,
+        traits=traits,
+        consent=_consent(fields, raw, updated),
+        orders=_orders(fields, raw),
+        raw=raw,
+    )
+
+
+def profile_to_payload(source: str, push: PushMap, profile: Profile) -> Payload | None:
+    """The payload for one profile: its primary email as the match key, the declared properties taken
+    from the enriched traits, shaped by ``push.shape``. None without an email, or (``only_known``)
+    when this tool holds no record of the person."""
+    email = primary_email(profile)
+    if not email:
+        return None
+    if push.only_known and not source_ids(profile, source):
+        return None
+    traits = enriched_traits(profile)
+    properties = {name: traits.get(trait, "") for name, trait in push.properties.items()}
+    return Payload(
+        customer_id=profile.customer_id,
+        match_key=email,
+        body=push.shape(profile, email, properties),
+    )
+
+
+__all__ = ["profile_to_payload", "record_to_draft"]

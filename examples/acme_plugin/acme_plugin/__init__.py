@@ -1,0 +1,132 @@
+"""The Acme CRM connector: an example of a profilesync plugin living outside the profilesync tree.
+
+Everything Acme-specific is here: the declaration (data), two small hooks for the writes, and the
+sandbox. Install it next to profilesync (``pip install -e examples/acme_plugin``) and
+``profilesync connectors list`` shows ``acme``, from the distribution ``profilesync-acme``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from connectors.sdk import (
+    BearerAuth,
+    ConsentMap,
+    DeclaredSandbox,
+    FieldMap,
+    Incremental,
+    PushMap,
+    RestConnectorSpec,
+    RestContext,
+    Stream,
+    TokenPaging,
+    Window,
+    declare_plugin,
+)
+from core.connector import Credential, EraseOutcome, Payload, PushOutcome
+from core.schema import Identifier, Profile
+
+PEOPLE = "/v1/people"
+BATCH = "/v1/people/batch"
+ERASE = "/v1/people/erase"
+
+
+def shape(profile: Profile, email: str, properties: dict[str, str]) -> Mapping[str, Any]:
+    """One person in a batch upsert: matched on email, enriched traits as custom properties."""
+    return {"email": email, "properties": properties}
+
+
+def send(context: RestContext, payloads: Sequence[Payload]) -> list[PushOutcome]:
+    """Upsert a batch (Acme answers one result per record, matched on email)."""
+    body = context.client("push").post_json(
+        BATCH, json={"records": [dict(p.body) for p in payloads]}, idempotent=True
+    )
+    ids = {str(r.get("email", "")).lower(): r.get("id") for r in (body or {}).get("results", [])}
+    return [
+        PushOutcome(
+            p.customer_id,
+            ok=p.match_key.lower() in ids,
+            remote_id=ids.get(p.match_key.lower()),
+            error=None if p.match_key.lower() in ids else "Acme returned no result for this email",
+        )
+        for p in payloads
+    ]
+
+
+def erase(context: RestContext, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
+    """Erase by email; Acme says how many people it deleted."""
+    out = []
+    for identifier in identifiers:
+        if identifier.kind != "email":
+            out.append(EraseOutcome(identifier, found=False, detail="Acme erases by email only"))
+            continue
+        body = context.client("erase").post_json(ERASE, json={"email": identifier.value}, idempotent=True)
+        out.append(EraseOutcome(identifier, found=int((body or {}).get("deleted", 0)) > 0))
+    return out
+
+
+DECLARATION = RestConnectorSpec(
+    name="acme",
+    kind="crm",
+    description="Acme CRM people: pulls contacts incrementally, pushes enriched traits, erases by email",
+    base_url="https://api.acme.example",
+    auth=BearerAuth(Credential("acme_token", "an Acme API token (Settings > API)")),
+    streams=(
+        Stream(
+            name="people",
+            path=PEOPLE,
+            records_path="data",
+            primary_key="id",
+            object_type="person",
+            paging=TokenPaging("next_cursor", "cursor"),
+            page_size=100,
+            page_size_param="limit",
+            incremental=Incremental("updated_at", {"updated_since": "{since}"}, strict=False),
+            fields=FieldMap(
+                updated_at="updated_at",
+                emails=("email",),
+                phones=("phone",),
+                traits={"first_name": "first_name", "last_name": "last_name", "country": "country"},
+                consent=(
+                    ConsentMap(
+                        "email_marketing",
+                        granted=frozenset({"subscribed"}),
+                        denied=frozenset({"unsubscribed"}),
+                    ),
+                ),
+            ),
+        ),
+    ),
+    limits={"pull": (Window(50, 1.0),), "push": (Window(50, 1.0),), "erase": (Window(50, 1.0),)},
+    push=PushMap(
+        properties={"ps_customer_id": "customer_id", "ps_ltv": "lifetime_value", "ps_segment": "segment"},
+        shape=shape,
+        send=send,
+        batch_size=100,
+    ),
+    erase=erase,
+    rate_limit="50 requests per second per token (Acme API docs)",
+)
+
+
+class AcmeSandbox(DeclaredSandbox):
+    """Acme's API is the SDK's simple protocol, so the sandbox only names its paths and credential."""
+
+    name = "acme"
+    credential = "acme_token"
+    list_path = PEOPLE
+    push_path = BATCH
+    erase_path = ERASE
+    object_type = "person"
+    seed_source = "crm"
+
+
+def make_sandbox(**options: Any) -> AcmeSandbox:
+    """A seeded Acme sandbox (``people``, ``seed``, ``token``, ``faults``, ``requests_per_second``)."""
+    return AcmeSandbox(**options)
+
+
+PLUGIN = declare_plugin(DECLARATION, sandbox=make_sandbox)
+
+__all__ = ["DECLARATION", "PLUGIN", "AcmeSandbox", "erase", "make_sandbox", "send", "shape"]
