@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/profilesync resolve examples/people.jsonl --out out/profiles.jsonl
+	$(BIN)/profilesync demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

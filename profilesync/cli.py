@@ -51,6 +51,20 @@ def _parser() -> argparse.ArgumentParser:
         "--verbose", "-v", action="store_true", help="show credentials (env vars), options, limits"
     )
 
+    connector = sub.add_parser("connector", help="create a new connector package")
+    connector_sub = connector.add_subparsers(dest="connector_command", required=True)
+    new = connector_sub.add_parser(
+        "new",
+        help="scaffold a connector package that passes its own tests",
+        description="Write DIR/NAME: a declaration built with the connector SDK, its field mapping, "
+        "push and erase hooks, a sandbox, a fixture, and tests running the shared contract suite. "
+        "Run them with `pytest DIR/NAME/tests`; see docs/connectors.md.",
+    )
+    new.add_argument("name", help="connector name: lower-case letters, digits, underscores")
+    new.add_argument(
+        "--dir", type=Path, default=Path("connectors"), help="where to create it (default connectors/)"
+    )
+
     sandbox = sub.add_parser(
         "sandbox",
         help="serve a connector's fake vendor API on 127.0.0.1",
@@ -85,6 +99,21 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path(".profilesync"),
         help="where the embedded store is kept between runs (default .profilesync/)",
+    )
+    demo = sub.add_parser(
+        "demo",
+        help="run pull -> merge -> push for HubSpot, Mailchimp and Shopify sandboxes, twice",
+        description="Seed the three sandboxes with overlapping generated people and run the Lambda "
+        "handlers on an embedded AWS built from template.yaml: a full round, changes in the tools, and an "
+        "incremental round. Writes OUT/profiles.jsonl and OUT/report.html.",
+    )
+    demo.add_argument("--people", type=int, default=1000, help="people to generate (default 1000)")
+    demo.add_argument("--seed", type=int, default=7, help="population seed (default 7)")
+    demo.add_argument("--out", type=Path, default=Path("out"), help="output directory (default out/)")
+    demo.add_argument(
+        "--published-limits",
+        action="store_true",
+        help="run the sandboxes at the vendors' entry-plan rate limits (slower)",
     )
     return parser
 
@@ -150,12 +179,35 @@ def _resolve(args: argparse.Namespace) -> int:
 
 
 def _connectors_list(args: argparse.Namespace) -> int:
-    from profilesync.registry import available, get
+    from profilesync.registry import discover
     from profilesync.syncrun import describe_plugin
 
-    for name in available():
-        for line in describe_plugin(get(name), args.verbose):
+    broken = 0
+    for found in discover():
+        if found.plugin is None:
+            broken += 1
+            print(f"{found.name:<12} {'BROKEN':<10} from {found.origin}: {found.error}")
+            continue
+        lines = describe_plugin(found.plugin, args.verbose)
+        lines[0] += f"  ({found.origin})"
+        if args.verbose:
+            lines.insert(1, f"  from:         {found.origin} ({found.target})")
+        for line in lines:
             print(line)
+    if broken:
+        print(f"{broken} connector(s) could not be loaded; the others work", file=sys.stderr)
+    return 0
+
+
+def _connector_new(args: argparse.Namespace) -> int:
+    from profilesync.scaffold import scaffold
+
+    files = scaffold(args.name, args.dir)
+    root = args.dir / args.name
+    print(f"created {root} ({len(files)} files):")
+    for path in files:
+        print(f"  {path}")
+    print(f"next: pytest {root / 'tests'}   (then fill in the vendor; see docs/connectors.md)")
     return 0
 
 
@@ -251,6 +303,20 @@ def _sync(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from profilesync.demo import run_demo, summary_lines
+
+    if args.people < 1:
+        raise SystemExit("profilesync demo: --people must be at least 1")
+    result = run_demo(
+        people=args.people, seed=args.seed, out_dir=args.out, published_limits=args.published_limits
+    )
+    print()
+    for line in summary_lines(result):
+        print(line)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``profilesync`` console script."""
     args = _parser().parse_args(argv)
@@ -259,10 +325,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _resolve(args)
         if args.command == "connectors":
             return _connectors_list(args)
+        if args.command == "connector":
+            return _connector_new(args)
         if args.command == "sandbox":
             return _sandbox(args)
         if args.command == "sync":
             return _sync(args)
+        if args.command == "demo":
+            return _demo(args)
     except ProfileSyncError as error:
         print(f"profilesync {args.command}: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,329 @@
+"""The demo's ``report.html``: one self-contained page (inline CSS and SVG; no scripts, no fetches).
+
+Sections: the headline numbers; customers per combination of tools; lifetime value per primary
+currency; segments; data-quality problems per source (quarantine reasons and dropped values); and
+round 1 against round 2.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from html import escape
+from itertools import pairwise
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from core.schema import Profile
+
+if TYPE_CHECKING:
+    from profilesync.demo import DemoResult
+
+LABELS = {"hubspot": "HubSpot", "mailchimp": "Mailchimp", "shopify": "Shopify"}
+COLOURS = {"hubspot": "#ff7a59", "mailchimp": "#c9a400", "shopify": "#5e8e3e"}
+ACCENT = "#3b6ea8"
+SECOND = "#9bb7d4"
+
+#: Lifetime-value bins (upper bounds, in the currency's units); the last bin is open.
+LTV_BINS = (Decimal(50), Decimal(100), Decimal(250), Decimal(500), Decimal(1000), Decimal(2000))
+
+SECTION_IDS = ("combinations", "lifetime-value", "segments", "data-quality", "rounds")
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
+  color:#1d2733;background:#f5f7fa}
+header{background:#1d2733;color:#fff;padding:24px 32px}
+header h1{margin:0 0 4px;font-size:22px}
+header p{margin:0;color:#c5cfdb}
+main{max-width:1080px;margin:0 auto;padding:16px 32px 48px}
+section{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.08);
+  padding:16px 24px;margin:16px 0}
+h2{font-size:17px;margin:4px 0 4px}
+p.lead{margin:0 0 12px;color:#55606e}
+.cards{display:flex;flex-wrap:wrap;gap:12px;margin-top:16px}
+.card{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.08);
+  padding:12px 16px;min-width:150px}
+.card b{display:block;font-size:22px}
+.card span{color:#55606e;font-size:12px}
+.grid{display:flex;flex-wrap:wrap;gap:24px}
+.grid>div{flex:1 1 300px}
+h3{font-size:14px;margin:8px 0}
+table{border-collapse:collapse;width:100%;font-size:13px}
+td,th{padding:4px 8px;border-bottom:1px solid #e6eaef;text-align:right}
+td:first-child,th:first-child{text-align:left}
+svg text{font:12px system-ui,sans-serif;fill:#1d2733}
+svg .muted{fill:#55606e}
+.legend span{display:inline-block;margin-right:16px}
+.legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
+.note{color:#55606e;font-size:12px}
+"""
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def bar_chart(rows: Sequence[tuple[str, float]], *, colour: str = ACCENT, label_width: int = 230) -> str:
+    """Horizontal bars, one per ``(label, value)``, with the value at the end of each bar."""
+    if not rows:
+        return '<p class="note">none</p>'
+    bar_height, gap, width = 20, 6, 720
+    plot = width - label_width - 70
+    top = max(v for _, v in rows) or 1
+    height = len(rows) * (bar_height + gap)
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img">']
+    for i, (label, value) in enumerate(rows):
+        y = i * (bar_height + gap)
+        length = max(1.0, plot * value / top) if value else 0.0
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + 14}" text-anchor="end">{escape(label)}</text>'
+            f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height}" rx="3" '
+            f'fill="{colour}">'
+            f"<title>{escape(label)}: {_fmt(value)}</title></rect>"
+            f'<text x="{label_width + length + 6:.1f}" y="{y + 14}" class="muted">{_fmt(value)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def column_chart(bins: Sequence[tuple[str, float]], *, colour: str = ACCENT) -> str:
+    """Vertical columns (a histogram), labelled below, counts above."""
+    if not bins:
+        return '<p class="note">none</p>'
+    width, height, base = 460, 200, 170
+    step = width / len(bins)
+    top = max(v for _, v in bins) or 1
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img">']
+    for i, (label, value) in enumerate(bins):
+        h = (base - 20) * value / top
+        x = i * step + 4
+        parts.append(
+            f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{step - 8:.1f}" height="{h:.1f}" rx="2" '
+            f'fill="{colour}">'
+            f"<title>{escape(label)}: {_fmt(value)}</title></rect>"
+            f'<text x="{x + (step - 8) / 2:.1f}" y="{base - h - 4:.1f}" text-anchor="middle" class="muted">'
+            f"{_fmt(value)}</text>"
+            f'<text x="{x + (step - 8) / 2:.1f}" y="{base + 16}" text-anchor="middle">{escape(label)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def grouped_bars(
+    categories: Sequence[str], series: Sequence[tuple[str, str, Sequence[float]]], *, label_width: int = 200
+) -> str:
+    """Horizontal bars grouped per category; ``series`` is ``(name, colour, values)``."""
+    bar_height, gap, width = 14, 10, 720
+    plot = width - label_width - 70
+    top = max((v for _, _, values in series for v in values), default=1) or 1
+    group = bar_height * len(series) + gap
+    height = len(categories) * group
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img">']
+    for i, category in enumerate(categories):
+        y0 = i * group
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y0 + bar_height * len(series) / 2 + 4:.1f}" '
+            f'text-anchor="end">{escape(category)}</text>'
+        )
+        for j, (name, colour, values) in enumerate(series):
+            value = values[i]
+            y = y0 + j * bar_height
+            length = max(1.0, plot * value / top) if value else 0.0
+            parts.append(
+                f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height - 2}" rx="2" '
+                f'fill="{colour}"><title>{escape(category)}, {escape(name)}: {_fmt(value)}</title></rect>'
+                f'<text x="{label_width + length + 6:.1f}" y="{y + 11}" class="muted">{_fmt(value)}</text>'
+            )
+    parts.append("</svg>")
+    legend = "".join(
+        f'<span><i style="background:{colour}"></i>{escape(name)}</span>' for name, colour, _ in series
+    )
+    return f'<div class="legend">{legend}</div>' + "".join(parts)
+
+
+# --- what the pictures show -------------------------------------------------------------------------------
+def combinations(profiles: Sequence[Profile]) -> list[tuple[str, int]]:
+    """Customers per combination of tools, largest first: ``("HubSpot + Shopify", 412)``."""
+    counts: Counter[tuple[str, ...]] = Counter()
+    for profile in profiles:
+        tools = tuple(sorted({ref.source for ref in profile.sources}))
+        counts[tools] += 1
+    order = sorted(counts.items(), key=lambda kv: (-len(kv[0]), -kv[1]))
+    return [
+        (" + ".join(LABELS.get(t, t) for t in tools) + (" only" if len(tools) == 1 else ""), n)
+        for tools, n in order
+    ]
+
+
+def primary_currency(profile: Profile) -> str | None:
+    """The currency the customer spent most in (ties: alphabetical); None without orders."""
+    values = profile.computed.lifetime_value
+    if not values:
+        return None
+    return max(sorted(values), key=lambda c: values[c])
+
+
+def ltv_histograms(profiles: Sequence[Profile]) -> dict[str, list[tuple[str, int]]]:
+    """Per primary currency, customers per lifetime-value bin (in that currency)."""
+    labels = [f"<{LTV_BINS[0]}"] + [f"{lo}-{hi}" for lo, hi in pairwise(LTV_BINS)]
+    labels.append(f"{LTV_BINS[-1]}+")
+    out: dict[str, list[int]] = {}
+    for profile in profiles:
+        currency = primary_currency(profile)
+        if currency is None:
+            continue
+        value = profile.computed.lifetime_value[currency]
+        index = next((i for i, bound in enumerate(LTV_BINS) if value < bound), len(LTV_BINS))
+        out.setdefault(currency, [0] * len(labels))[index] += 1
+    return {c: list(zip(labels, counts, strict=True)) for c, counts in sorted(out.items())}
+
+
+def segments(profiles: Sequence[Profile]) -> list[tuple[str, int]]:
+    counts = Counter(profile.computed.segment for profile in profiles)
+    return counts.most_common()
+
+
+# --- the page ----------------------------------------------------------------------------------------------
+def render(result: DemoResult, *, generated: datetime) -> str:
+    first, second = result.rounds
+    profiles = result.profiles
+    records = sum(result.records.values())
+    quarantined = sum(sum(c.values()) for c in result.quarantine.values())
+    no_orders = sum(1 for p in profiles if not p.computed.lifetime_value)
+    cards = [
+        (f"{result.people:,}", "people seeded in the sandboxes"),
+        (f"{len(profiles):,}", "customer profiles"),
+        (f"{records:,}", "source records merged into them"),
+        (f"{records - len(profiles):,}", "duplicates collapsed"),
+        (f"{quarantined:,}", "records quarantined"),
+        (f"{first.seconds:.0f} s / {second.seconds:.0f} s", "round 1 / round 2"),
+    ]
+    body = [
+        "<header><h1>profilesync demo</h1>",
+        f"<p>{result.people:,} generated people (seed {result.seed}) across HubSpot, Mailchimp and Shopify "
+        f"sandboxes, merged through the Lambda handlers on an embedded AWS. Generated "
+        f"{escape(generated.strftime('%Y-%m-%d %H:%M UTC'))}.</p></header><main>",
+        '<div class="cards">'
+        + "".join(f'<div class="card"><b>{escape(v)}</b><span>{escape(t)}</span></div>' for v, t in cards)
+        + "</div>",
+    ]
+    body.append(
+        '<section id="combinations"><h2>Customers by combination of tools</h2>'
+        '<p class="lead">Where each customer is known: one profile per person, whichever tools hold them.</p>'
+        + bar_chart(combinations(profiles))
+        + "</section>"
+    )
+    histograms = ltv_histograms(profiles)
+    charts = "".join(
+        f"<div><h3>{escape(currency)} (primary currency of {sum(n for _, n in bins):,} customers)</h3>"
+        f"{column_chart(bins)}</div>"
+        for currency, bins in histograms.items()
+    )
+    body.append(
+        '<section id="lifetime-value"><h2>Lifetime value</h2>'
+        '<p class="lead">Customers per lifetime-value band, in the currency each spent most in; '
+        f"{no_orders:,} profiles have no orders yet.</p>"
+        f'<div class="grid">{charts or "<p class=note>no orders</p>"}</div></section>'
+    )
+    body.append(
+        '<section id="segments"><h2>Segments</h2>'
+        '<p class="lead">The segment computed from each customer\'s orders, as pushed to every tool.</p>'
+        + bar_chart([(s, n) for s, n in segments(profiles)], colour="#6d5ba8")
+        + "</section>"
+    )
+    quality = []
+    for name in ("hubspot", "mailchimp", "shopify"):
+        reasons = result.quarantine.get(name, Counter())
+        dropped = result.dropped.get(name, Counter())
+        label = LABELS.get(name, name)
+        quality.append(
+            f"<div><h3>{escape(label)}: {sum(reasons.values()):,} records quarantined</h3>"
+            + bar_chart(reasons.most_common(6), colour=COLOURS[name], label_width=330)
+            + f"<h3>{escape(label)}: {sum(dropped.values()):,} values dropped from kept records</h3>"
+            + bar_chart(dropped.most_common(6), colour=COLOURS[name], label_width=330)
+            + "</div>"
+        )
+    body.append(
+        '<section id="data-quality"><h2>Data quality per source</h2>'
+        '<p class="lead">Records that could not be used (quarantined with a reason), and values left '
+        "out of records that were kept (an invalid phone, an unknown country...).</p>"
+        + "".join(quality)
+        + "</section>"
+    )
+    metrics = [
+        ("records pulled", [float(first.pulled), float(second.pulled)]),
+        ("records quarantined", [float(first.quarantined), float(second.quarantined)]),
+        ("records written", [float(first.metric("RecordsMerged")), float(second.metric("RecordsMerged"))]),
+        ("new customers", [float(first.metric("NewCustomers")), float(second.metric("NewCustomers"))]),
+    ]
+    metrics += [
+        (f"pushed to {LABELS[n]}", [float(first.pushed(n)), float(second.pushed(n))])
+        for n in ("hubspot", "mailchimp", "shopify")
+    ]
+    changed = sum(second.changed_in_tools.values())
+    body.append(
+        '<section id="rounds"><h2>Round 1 against round 2</h2>'
+        f'<p class="lead">Round 2 ran after {changed:,} records were changed or added in the tools. Its pull '
+        "also brings back the records round 1 pushed to (their modified time moved); those rebuild the "
+        "same payloads and are not pushed again.</p>"
+        + grouped_bars(
+            [m for m, _ in metrics],
+            [
+                ("round 1 (full)", ACCENT, [v[0] for _, v in metrics]),
+                ("round 2 (incremental)", SECOND, [v[1] for _, v in metrics]),
+            ],
+        )
+        + _rounds_table(result)
+        + "</section>"
+    )
+    body.extend(f'<p class="note">{escape(note)}</p>' for note in result.notes)
+    body.append("</main>")
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>profilesync demo report</title><style>{CSS}</style></head><body>"
+        + "".join(body)
+        + "</body></html>\n"
+    )
+
+
+def _rounds_table(result: DemoResult) -> str:
+    rows = ["<table><tr><th></th><th>round 1</th><th>round 2</th></tr>"]
+    first, second = result.rounds
+    lines = [
+        ("merge messages", first.merge.messages, second.merge.messages),
+        ("merges of customers", first.metric("Merges"), second.metric("Merges")),
+        ("profile changes on the stream", first.metric("ProfilesChanged"), second.metric("ProfilesChanged")),
+        (
+            "pushes skipped (payload unchanged)",
+            first.metric("PushSkippedUnchanged"),
+            second.metric("PushSkippedUnchanged"),
+        ),
+        ("profiles at the end", first.profiles, second.profiles),
+    ]
+    for label, a, b in lines:
+        rows.append(f"<tr><td>{escape(label)}</td><td>{a:,}</td><td>{b:,}</td></tr>")
+    rows.append("</table>")
+    return "".join(rows)
+
+
+def write_report(result: DemoResult, path: Path, *, generated: datetime) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(result, generated=generated), encoding="utf-8")
+    return path
+
+
+__all__ = [
+    "SECTION_IDS",
+    "bar_chart",
+    "column_chart",
+    "combinations",
+    "grouped_bars",
+    "ltv_histograms",
+    "primary_currency",
+    "render",
+    "segments",
+    "write_report",
+]
