@@ -225,6 +225,26 @@ class Wiring:
             settings = settings_from_environment(
                 plugin, base_url=entry.base_url, options=entry.options, env=self._secrets_env
             )
+            budget = plugin.spec.shared_budget
+            if budget is not None:
+                # Pull and push Lambdas for one vendor account spend from one bucket in the table, so
+                # together they stay under the vendor's limit instead of each assuming all of it.
+                import dataclasses
+                import hashlib
+                import json
+
+                from core.storage.dynamodb_budget import DynamoDBTokenBucket
+
+                account = json.dumps([entry.base_url, sorted(entry.options.items())], default=str)
+                digest = hashlib.blake2b(account.encode(), digest_size=8).hexdigest()
+                bucket = DynamoDBTokenBucket(
+                    self.client("dynamodb"),
+                    self.settings.table_name,
+                    f"{name}:{digest}",
+                    rate_per_second=budget[0],
+                    burst=budget[1],
+                )
+                settings = dataclasses.replace(settings, limiters=(*settings.limiters, bucket))
             self._connectors[name] = plugin.build(settings)
         return self._connectors[name]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from core.storage.dynamodb import DynamoDBProfileStore
 from core.storage.dynamodb_budget import DynamoDBTokenBucket
@@ -99,3 +100,36 @@ def test_hubspot_and_shopify_spend_from_a_shared_limiter_given_in_their_settings
         # every request that spends the vendor's main limit also spends from the shared budget
         assert len(shared.costs) >= 1, plugin.spec.name
         assert sum(shared.costs) <= plugin.spec.shared_budget[1]
+
+
+def test_lambda_wiring_gives_each_vendor_account_one_budget_in_the_table(
+    dynamo: tuple[DynamoDBProfileStore, RequestLog],
+) -> None:
+    import dataclasses
+
+    from connectors.hubspot import PLUGIN as HUBSPOT
+    from functions._wiring import Settings, Wiring, parse_connectors
+
+    store, _ = dynamo
+    client = store._client
+    assert HUBSPOT.sandbox is not None
+    sandbox = HUBSPOT.sandbox(people=10, seed=5)
+
+    def plugin(name: str) -> Any:
+        # the real HubSpot plugin, reaching its sandbox in-process
+        return dataclasses.replace(
+            HUBSPOT, build=lambda s: HUBSPOT.build(dataclasses.replace(s, transport=sandbox.transport()))
+        )
+
+    settings = Settings(table_name=TABLE, connectors=parse_connectors('{"hubspot": {}}'))
+    env = {"PROFILESYNC_HUBSPOT_TOKEN": sandbox.settings().credentials["hubspot_token"]}
+    wiring = Wiring(settings, dynamodb=client, plugins=plugin, secrets_env=env)
+    connector = wiring.connector("hubspot")
+    # WHEN the wired connector pulls
+    for _ in connector.pull(None):
+        pass
+    # THEN it spent from a BUDGET# item of its account in the table
+    items = client.scan(TableName=TABLE)["Items"]
+    budgets = [i for i in items if i["PK"]["S"].startswith("BUDGET#hubspot:")]
+    assert len(budgets) == 1
+    assert float(budgets[0]["tokens"]["N"]) < 100
