@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.schema import Profile, SourceRecord
 
@@ -213,3 +213,20 @@ class SyncStateStore(Protocol):
     def put_quarantined(self, entries: Sequence[QuarantineEntry]) -> None:
         """Keep quarantined records with their reasons (expiring after the retention period)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileItem:
+    """A customer's profile item alone: its profile, or where it was merged to."""
+
+    customer_id: str
+    profile: Profile | None
+    merged_into: str | None = None
+
+
+@runtime_checkable
+class ReadsProfiles(Protocol):
+    """Optional store capability: read profile items only (no source snapshots), in batches.
+    The push path needs nothing else, and a profile item is one read instead of a Query."""
+
+    def get_profiles(self, customer_ids: Sequence[str]) -> dict[str, ProfileItem]: ...

@@ -23,7 +23,16 @@ from datetime import UTC, datetime
 from core.connector import Connector, Payload, PushOutcome
 from core.normalise import NormaliseOptions, normalise_record
 from core.pipeline import IngestResult, IngestSettings, ingest
-from core.ports import ProfileStore, PushedState, QuarantineEntry, SyncState, SyncStateStore
+from core.ports import (
+    CustomerState,
+    ProfileItem,
+    ProfileStore,
+    PushedState,
+    QuarantineEntry,
+    ReadsProfiles,
+    SyncState,
+    SyncStateStore,
+)
 from core.schema import Profile, Quarantined, SourceRecord
 
 #: ``pull_into_store(cursor=SAVED)`` resumes from the stored cursor; None forces a full refresh.
@@ -150,13 +159,17 @@ def changed_profiles(store: ProfileStore, customer_ids: Iterable[str]) -> list[P
     seen: set[str] = set()
     while todo:
         seen |= todo
-        states = store.get_customers(sorted(todo))
+        items: Iterable[ProfileItem | CustomerState]
+        if isinstance(store, ReadsProfiles):
+            items = store.get_profiles(sorted(todo)).values()
+        else:
+            items = store.get_customers(sorted(todo)).values()
         todo = set()
-        for state in states.values():
-            if state.merged_into:
-                todo.add(state.merged_into)
-            elif state.profile is not None:
-                found[state.customer_id] = state.profile
+        for item in items:
+            if item.merged_into:
+                todo.add(item.merged_into)
+            elif item.profile is not None:
+                found[item.customer_id] = item.profile
         todo -= seen
     return [found[cid] for cid in sorted(found)]
 

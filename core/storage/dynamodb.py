@@ -39,6 +39,7 @@ from core.ports import (
     MarkMerging,
     Operation,
     Ownership,
+    ProfileItem,
     PushedState,
     PutIdent,
     PutProfile,
@@ -128,6 +129,36 @@ class DynamoDBProfileStore:
             with ThreadPoolExecutor(max_workers=min(self._read_workers, len(ids))) as pool:
                 states = list(pool.map(self._get_customer, ids))
         return {s.customer_id: s for s in states if s is not None}
+
+    def get_profiles(self, customer_ids: Sequence[str]) -> dict[str, ProfileItem]:
+        """Profile items only, 100 per BatchGetItem (the push path needs no source snapshots)."""
+        out: dict[str, ProfileItem] = {}
+        unique = list(dict.fromkeys(customer_ids))
+        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [
+                        {"PK": {"S": customer_pk(cid)}, "SK": {"S": "PROFILE"}}
+                        for cid in unique[start : start + BATCH_GET_MAX_KEYS]
+                    ],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "PK, #d, merged_into",
+                    "ExpressionAttributeNames": {"#d": "data"},
+                }
+            }
+            attempt = 0
+            while request:
+                response = self._call("batch_get_item", RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    cid = item["PK"]["S"][len("CUSTOMER#") :]
+                    out[cid] = ProfileItem(
+                        customer_id=cid,
+                        profile=Profile.model_validate_json(item["data"]["S"]) if "data" in item else None,
+                        merged_into=item.get("merged_into", {}).get("S"),
+                    )
+                request = response.get("UnprocessedKeys") or {}
+                attempt = _pause_if(request, attempt)
+        return out
 
     def _get_customer(self, customer_id: str) -> CustomerState | None:
         """One customer's items, read until they agree with each other.

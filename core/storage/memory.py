@@ -20,6 +20,7 @@ from core.ports import (
     MarkAbsorbing,
     MarkMerging,
     Ownership,
+    ProfileItem,
     PushedState,
     PutIdent,
     PutProfile,
@@ -84,6 +85,15 @@ class InMemoryProfileStore:
                     merging_into=c.merging_into,
                     absorbing=c.absorbing,
                 )
+            return out
+
+    def get_profiles(self, customer_ids: Sequence[str]) -> dict[str, ProfileItem]:
+        with self._lock:
+            out: dict[str, ProfileItem] = {}
+            for cid in customer_ids:
+                c = self._customers.get(cid)
+                if c is not None and c.exists:
+                    out[cid] = ProfileItem(cid, c.profile, c.merged_into)
             return out
 
     def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:

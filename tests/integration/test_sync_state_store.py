@@ -93,3 +93,26 @@ def test_quarantined_records_are_kept_with_reason_and_an_expiry(state_store: Dyn
         Key={"PK": {"S": "QUARANTINE#shopify"}, "SK": {"S": f"{at.isoformat()}#shopify:customer:1"}},
     )["Item"]
     assert int(item["expires_at"]["N"]) == int(datetime(2026, 12, 1, tzinfo=UTC).timestamp())
+
+
+def test_changed_profiles_reads_profile_items_in_batches_and_follows_merges(
+    dynamo: tuple[DynamoDBProfileStore, RequestLog],
+) -> None:
+    from core.pipeline import IngestSettings, ingest
+    from core.sync import changed_profiles
+    from tests.conftest import make_record
+
+    store, log = dynamo
+    settings = IngestSettings(sleep=lambda _: None)
+    first = ingest([make_record("crm", "1", email="ann@example.com")], store, settings)
+    second = ingest([make_record("shop", "2", phone="+442079460018")], store, settings)
+    # GIVEN the two customers merged by a record that carries both identifiers
+    ingest([make_record("email", "3", email="ann@example.com", phone="+442079460018")], store, settings)
+    log.calls.clear()
+    # WHEN the profiles of the two original customers (one now merged away) are asked for
+    profiles = changed_profiles(store, first.customers | second.customers)
+    # THEN the one live profile comes back, read without a single Query
+    assert len(profiles) == 1
+    assert len(profiles[0].sources) == 3
+    assert log.calls["Query"] == 0
+    assert log.calls["BatchGetItem"] >= 1
