@@ -25,6 +25,7 @@ BUILTIN = {
     "klaviyo": "connectors.klaviyo:PLUGIN",
     "mailchimp": "connectors.mailchimp:PLUGIN",
     "shopify": "connectors.shopify:PLUGIN",
+    "stripe": "connectors.stripe:PLUGIN",
 }
 
 

@@ -128,6 +128,7 @@ class ConnectorHttpClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        form: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         cost: float = 1.0,
         idempotent: bool | None = None,
@@ -139,8 +140,11 @@ class ConnectorHttpClient:
         ``idempotent`` defaults from the method (GET, PUT, DELETE are; POST, PATCH are not); pass True
         for POSTs that only read or upsert, so that timeouts and 5xx are retried for them too. Raises
         ConnectorAuthError (401/403), ConnectorRequestError (other 4xx), ConnectorUnavailableError.
+        ``form`` sends an ``application/x-www-form-urlencoded`` body instead of ``json`` (Stripe).
         """
-        response, _ = self._exchange(method, path, params, json, headers, cost, idempotent, parse=None)
+        response, _ = self._exchange(
+            method, path, params, json, headers, cost, idempotent, parse=None, form=form
+        )
         return response
 
     def exchange_json(
@@ -150,6 +154,7 @@ class ConnectorHttpClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        form: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         cost: float = 1.0,
         idempotent: bool | None = None,
@@ -159,7 +164,7 @@ class ConnectorHttpClient:
         body counts as a transient failure and is retried. ``parse_float=Decimal`` keeps money exact.
         """
         return self._exchange(
-            method, path, params, json, headers, cost, idempotent, parse=parse_float or float
+            method, path, params, json, headers, cost, idempotent, parse=parse_float or float, form=form
         )
 
     def get_json(
@@ -182,18 +187,20 @@ class ConnectorHttpClient:
         path: str,
         *,
         json: Any = None,
+        form: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         cost: float = 1.0,
         idempotent: bool = False,
         parse_float: Callable[[str], Any] | None = None,
     ) -> Any:
-        """POST ``json`` to ``path`` and return the parsed JSON reply (see ``exchange_json``)."""
+        """POST ``json`` (or a ``form`` body) to ``path`` and return the parsed JSON reply."""
         _, body = self.exchange_json(
             "POST",
             path,
             params=params,
             json=json,
+            form=form,
             headers=headers,
             cost=cost,
             idempotent=idempotent,
@@ -212,7 +219,10 @@ class ConnectorHttpClient:
         idempotent: bool | None,
         *,
         parse: Callable[[str], Any] | None,
+        form: Mapping[str, str] | None = None,
     ) -> tuple[httpx.Response, Any]:
+        if form is not None and json is not None:
+            raise ValueError("send either a JSON body or a form body, not both")
         method = method.upper()
         url = httpx.URL(path)
         self._check_same_origin(url)
@@ -225,7 +235,12 @@ class ConnectorHttpClient:
             try:
                 with config.concurrency or contextlib.nullcontext():
                     response = self._http.request(
-                        method, path, params=dict(params) if params else None, json=json, headers=headers
+                        method,
+                        path,
+                        params=dict(params) if params else None,
+                        json=json,
+                        data=dict(form) if form is not None else None,
+                        headers=headers,
                     )
             except _NOT_SENT_ERRORS as exc:
                 raise TransientAttemptError(type(exc).__name__, processed_maybe=False) from exc

@@ -28,7 +28,13 @@ def test_connectors_list_names_every_builtin_and_verbose_names_the_env_vars(
     monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", "pat-secret-value")
     assert main(["connectors", "list"]) == 0
     short = capsys.readouterr().out
-    assert [line.split()[0] for line in short.splitlines()] == ["hubspot", "klaviyo", "mailchimp", "shopify"]
+    assert [line.split()[0] for line in short.splitlines()] == [
+        "hubspot",
+        "klaviyo",
+        "mailchimp",
+        "shopify",
+        "stripe",
+    ]
     assert main(["connectors", "list", "--verbose"]) == 0
     verbose = capsys.readouterr().out
     assert "PROFILESYNC_HUBSPOT_TOKEN (set)" in verbose

@@ -1,0 +1,129 @@
+"""``StripeConnector``: the SDK's ``RestConnector`` plus what the declaration cannot say.
+
+* Charges become orders with money in major units (the SDK's ``OrdersMap`` reads orders embedded in
+  a record and copies the amount as is; a Stripe charge *is* the order, in minor units).
+* Event streams: their records are events; each draft is made from the event's ``data.object`` with
+  the stream of that object's type, so a changed customer comes back as ``customer:<id>``. On a full
+  pull (no earlier walk of the object streams finished) the events are read only to set the
+watermark. An event stream that has never seen an event asks for all events (Stripe keeps 30 days):
+old events then repeat objects already pulled (a repeat, never a loss). Within
+  one pull an object comes back once: the newest event wins (Stripe lists newest first), and an
+  object already returned by its own stream is not repeated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from connectors._http import value_at
+from connectors.sdk import PullCursor, RestConnector, record_to_draft
+from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
+from core.schema import RecordDraft
+
+from ._declaration import DECLARATION, EVENT_STREAMS
+
+#: ISO 4217 minor-unit exponents that are not 2, for the currencies Stripe charges in
+#: (https://docs.stripe.com/currencies#zero-decimal and #three-decimal).
+_EXPONENTS = {
+    **dict.fromkeys(
+        [
+            "bif",
+            "clp",
+            "djf",
+            "gnf",
+            "jpy",
+            "kmf",
+            "krw",
+            "mga",
+            "pyg",
+            "rwf",
+            "ugx",
+            "vnd",
+            "vuv",
+            "xaf",
+            "xof",
+            "xpf",
+        ],
+        0,
+    ),
+    **dict.fromkeys(["bhd", "jod", "kwd", "omr", "tnd"], 3),
+}
+_STATUSES = {"succeeded": "paid", "pending": "pending", "failed": "cancelled"}
+
+
+def to_major(amount: Any, currency: str) -> Decimal | None:
+    """A Stripe amount (integer, minor units) in major units: 1999 usd -> 19.99, 500 jpy -> 500."""
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        return None
+    return Decimal(amount).scaleb(-_EXPONENTS.get(currency.lower(), 2))
+
+
+def charge_order(charge: dict[str, Any]) -> dict[str, Any]:
+    """One charge as a canonical order fragment."""
+    currency = str(charge.get("currency") or "")
+    status = "refunded" if charge.get("refunded") else _STATUSES.get(str(charge.get("status")), "pending")
+    created = value_at(charge, "created")
+    return {
+        "id": str(charge.get("id") or ""),
+        "total": to_major(charge.get("amount"), currency),
+        "currency": currency.upper(),
+        "created_at": created,
+        "status": status,
+    }
+
+
+class StripeConnector(RestConnector):
+    """The declared Stripe connector (see the module docstring for what it adds)."""
+
+    def pull(self, cursor: str | None = None) -> Iterator[RawPage]:
+        state = PullCursor.decode(cursor, self.declaration.name)
+        streams = self.declaration.streams
+        # A previous walk finished every object stream: the events since then are changes. (An event
+        # stream that found no event yet has no watermark of its own, so this is what says so.)
+        walked = state.active is None and all(
+            state.state(s.name).since is not None for s in streams if s.object_type not in EVENT_STREAMS
+        )
+        baseline = {s.object_type: walked or state.state(s.name).since is not None for s in streams}
+        emitted: set[tuple[str, str]] = set()
+        for page in super().pull(cursor):
+            target = EVENT_STREAMS.get(page.object_type)
+            if target is None:
+                emitted.update((page.object_type, str(r.get("id"))) for r in page.records)
+                yield page
+                continue
+            kept = []
+            for event in page.records if baseline[page.object_type] else []:
+                key = (target, str(value_at(event, "data.object.id")))
+                if key not in emitted:
+                    emitted.add(key)
+                    kept.append(event)
+            yield RawPage(records=kept, cursor=page.cursor, object_type=page.object_type)
+
+    def to_records(self, page: RawPage) -> list[RecordDraft]:
+        target = EVENT_STREAMS.get(page.object_type)
+        if target is not None:
+            stream = self.declaration.stream_for(target)
+            objects = [value_at(e, "data.object") or {} for e in page.records]
+        else:
+            stream = self.declaration.stream_for(page.object_type)
+            objects = list(page.records)
+        drafts = [record_to_draft(self.declaration.name, stream, r) for r in objects]
+        if stream.object_type == "charge":
+            drafts = [
+                d.model_copy(update={"orders": [charge_order(r)]})
+                for d, r in zip(drafts, objects, strict=True)
+            ]
+        return drafts
+
+
+def build(settings: ConnectorSettings) -> StripeConnector:
+    return StripeConnector(DECLARATION, settings)
+
+
+def make_plugin(sandbox: Any) -> ConnectorPlugin:
+    return ConnectorPlugin(spec=DECLARATION.connector_spec(), build=build, sandbox=sandbox)
+
+
+__all__ = ["StripeConnector", "build", "charge_order", "make_plugin", "to_major"]

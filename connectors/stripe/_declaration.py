@@ -1,0 +1,195 @@
+"""Stripe, declared with the connector SDK: customers and charges in, metadata out, customer deletion.
+
+Vendor facts (Stripe API reference, https://docs.stripe.com/api; spec ``specs/stripe-api.json.gz``):
+
+* Auth ``Authorization: Bearer sk_test_...`` / ``sk_live_...`` (credential ``stripe_api_key``).
+* Lists (``GET /v1/customers``, ``/v1/charges``, ``/v1/events``) answer ``{"object": "list", "data",
+  "has_more", "url"}``, newest first; ``limit`` 1-100 (default 10); the next page is asked with
+  ``starting_after=<id of the last object>``. ``created[gte]`` (epoch seconds) filters on creation.
+* Stripe customers have **no modification timestamp**. The ``customers`` stream is incremental on
+  ``created`` only, so it sees new customers. Changes to existing customers come through the Events
+  API, ``GET /v1/events?type=customer.updated`` (each event's ``data.object`` is the customer as it
+  became), read here as a second stream ``customer_updates``; refunds likewise through
+  ``type=charge.refunded`` (``charge_updates``). On a full pull (no cursor) the event streams only
+  advance their watermark: the customers and charges streams already carry the current state.
+  Stripe keeps events for 30 days, so a cursor older than that needs a full refresh.
+  Because there is no modification time, a customer's draft carries ``updated_at = created``.
+* Charges become orders: ``amount`` in the currency's minor unit -> ``Decimal`` by the ISO 4217
+  exponent (zero-decimal currencies such as JPY as is), ``currency`` lower case -> upper case,
+  ``refunded``/``status`` -> refunded, paid, pending, cancelled (failed).
+* Errors: ``{"error": {"type", "code", "message", "param"}}``.
+* Rate limits: 100 read operations per second in live mode, 25 in test mode (account-wide;
+  https://docs.stripe.com/rate-limits); a 429 says ``rate_limit``. The declaration paces at the
+  test-mode figure, which is safe for both modes.
+* Push: ``POST /v1/customers/{id}`` with ``metadata[key]=value``, one customer per request
+  (``batch_size=1``), only customers already in Stripe (``only_known``). Stripe takes
+  form-encoded bodies (``application/x-www-form-urlencoded``), which the HTTP client sends with
+  ``form=``.
+* Erase: look the person up with ``GET /v1/customers?email=`` (exact, case-sensitive match; the
+  canonical address and its Unicode-domain form), then
+  ``DELETE /v1/customers/{id}`` for each customer found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from connectors._http import ConnectorRequestError
+from connectors.sdk import (
+    BearerAuth,
+    FieldMap,
+    Incremental,
+    PushMap,
+    RestConnectorSpec,
+    RestContext,
+    Stream,
+    TokenPaging,
+    Window,
+)
+from core.connector import Credential, EraseOutcome, Payload, PushOutcome
+from core.push import ENRICHED_TRAITS, source_ids
+from core.schema import Identifier, Profile
+
+CREDENTIAL: Final = "stripe_api_key"
+CUSTOMERS: Final = "/v1/customers"
+CHARGES: Final = "/v1/charges"
+EVENTS: Final = "/v1/events"
+METADATA_PREFIX: Final = "profilesync_"
+PAGE: Final = 100
+
+CUSTOMER_FIELDS = FieldMap(
+    updated_at="created",
+    emails=("email",),
+    phones=("phone",),
+    traits={
+        "full_name": "name",
+        "country": "address.country",
+        "city": "address.city",
+        "region": "address.state",
+        "postal_code": "address.postal_code",
+    },
+)
+#: A charge's person is its billing email (the customer's email, for charges made for a customer).
+CHARGE_FIELDS = FieldMap(
+    updated_at="created", emails=("billing_details.email", "receipt_email"), phones=("billing_details.phone",)
+)
+
+
+def _paging() -> TokenPaging:
+    return TokenPaging("data.-1.id", "starting_after", has_more_path="has_more")
+
+
+def _since() -> Incremental:
+    return Incremental("created", {"created[gte]": "{since}"}, strict=False, time_format="epoch")
+
+
+def _list_stream(name: str, path: str, object_type: str, fields: FieldMap, **params: str) -> Stream:
+    return Stream(
+        name=name,
+        path=path,
+        records_path="data",
+        primary_key="id",
+        object_type=object_type,
+        paging=_paging(),
+        page_size=PAGE,
+        page_size_param="limit",
+        params=params,
+        incremental=_since(),
+        fields=fields,
+    )
+
+
+STREAMS: Final = (
+    _list_stream("customers", CUSTOMERS, "customer", CUSTOMER_FIELDS),
+    _list_stream("charges", CHARGES, "charge", CHARGE_FIELDS),
+    # Events: the record is the event; ``StripeConnector.to_records`` maps its ``data.object``.
+    _list_stream(
+        "customer_updates", EVENTS, "event:customer.updated", CUSTOMER_FIELDS, type="customer.updated"
+    ),
+    _list_stream("charge_updates", EVENTS, "event:charge.refunded", CHARGE_FIELDS, type="charge.refunded"),
+)
+#: event stream object type -> the object type of the record its events carry.
+EVENT_STREAMS: Final = {"event:customer.updated": "customer", "event:charge.refunded": "charge"}
+
+
+def shape(profile: Profile, email: str, properties: dict[str, str]) -> Mapping[str, Any]:
+    """One customer update: the Stripe customer ids this person has, and the metadata to set."""
+    return {"customers": source_ids(profile, "stripe", "customer"), "metadata": properties}
+
+
+def send(context: RestContext, payloads: Sequence[Payload]) -> list[PushOutcome]:
+    """``POST /v1/customers/{id}`` with ``metadata[...]`` for each customer of each payload."""
+    client = context.client("push")
+    out: list[PushOutcome] = []
+    for payload in payloads:
+        ids = [str(i) for i in payload.body.get("customers", [])]
+        params = {f"metadata[{k}]": v for k, v in payload.body.get("metadata", {}).items()}
+        if not ids:
+            out.append(PushOutcome(payload.customer_id, ok=False, error="no Stripe customer id"))
+            continue
+        try:
+            for customer in ids:
+                # Setting metadata is idempotent: sending the same values twice leaves the same customer.
+                client.post_json(f"{CUSTOMERS}/{customer}", form=params, idempotent=True)
+        except ConnectorRequestError as exc:
+            out.append(PushOutcome(payload.customer_id, ok=False, error=str(exc)))
+            continue
+        out.append(PushOutcome(payload.customer_id, ok=True, remote_id=ids[0]))
+    return out
+
+
+def _unicode_domain(email: str) -> str:
+    local, _, domain = email.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('ascii').decode('idna')}" if local else email
+    except UnicodeError:
+        return email
+
+
+def erase(context: RestContext, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
+    """Delete every Stripe customer with the email (Stripe deletes customers, not charges)."""
+    out: list[EraseOutcome] = []
+    for identifier in identifiers:
+        if identifier.kind != "email":
+            out.append(EraseOutcome(identifier, found=False, detail="Stripe erases by email"))
+            continue
+        ids: list[str] = []
+        # Stripe's email filter is exact and case-sensitive: ask for the canonical (ASCII) address and
+        # for its Unicode-domain form, which is how a shop usually stored an internationalised one.
+        for email in dict.fromkeys((identifier.value, _unicode_domain(identifier.value))):
+            found = context.client("pull").get_json(CUSTOMERS, params={"email": email, "limit": PAGE})
+            ids.extend(str(c["id"]) for c in (found or {}).get("data", []) if str(c["id"]) not in ids)
+        for customer in ids:
+            context.client("erase").request("DELETE", f"{CUSTOMERS}/{customer}")
+        out.append(EraseOutcome(identifier, found=bool(ids), detail=f"deleted {len(ids)} customer(s)"))
+    return out
+
+
+DECLARATION = RestConnectorSpec(
+    name="stripe",
+    kind="ecommerce",
+    description=(
+        "Stripe customers and charges (as orders), with customer.updated/charge.refunded events for "
+        "changes; pushes the enriched traits as customer metadata; erases by deleting customers"
+    ),
+    base_url="https://api.stripe.com",
+    auth=BearerAuth(Credential(CREDENTIAL, "a Stripe secret or restricted key (sk_test_... / sk_live_...)")),
+    streams=STREAMS,
+    limits={
+        "pull": (Window(25, 1.0),),
+        "push": (Window(25, 1.0),),
+        "erase": (Window(25, 1.0),),
+    },
+    push=PushMap(
+        properties={f"{METADATA_PREFIX}{trait}": trait for trait in ENRICHED_TRAITS},
+        shape=shape,
+        send=send,
+        batch_size=1,
+        only_known=True,
+    ),
+    erase=erase,
+    rate_limit="100 requests/s in live mode, 25/s in test mode, per account (https://docs.stripe.com/rate-limits)",
+)
+
+__all__ = ["CREDENTIAL", "DECLARATION", "EVENT_STREAMS", "METADATA_PREFIX", "erase", "send", "shape"]
