@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, TypeAdapter, ValidationError
 
 from core.connector import Connector, ConnectorPlugin
 from core.errors import ConnectorConfigError, ProfileSyncError
@@ -64,6 +64,9 @@ class ConnectorEntry(BaseModel):
     """Push merged profiles to this tool (when the connector can push)."""
     erase: bool = True
     """Ask this tool to erase a person on an erase request (when the connector can erase)."""
+    rate_budget: tuple[PositiveFloat, PositiveFloat] | None = None
+    """The vendor account's shared budget as ``[per second, burst]`` when its plan allows more than
+    the connector's default (the vendor's entry plan): e.g. Shopify Plus ``[1000, 20000]``."""
 
 
 _CONNECTORS = TypeAdapter(dict[str, ConnectorEntry])
@@ -222,10 +225,17 @@ class Wiring:
             from profilesync.syncrun import settings_from_environment
 
             plugin = self.plugin(name)
+            budget = plugin.spec.shared_budget
+            if entry.rate_budget is not None:
+                if budget is None:
+                    raise ConnectorConfigError(
+                        f"connector {name!r} has no shared rate budget, so its rate_budget in "
+                        "CONNECTORS cannot be applied; remove it"
+                    )
+                budget = entry.rate_budget
             settings = settings_from_environment(
                 plugin, base_url=entry.base_url, options=entry.options, env=self._secrets_env
             )
-            budget = plugin.spec.shared_budget
             if budget is not None:
                 # Pull and push Lambdas for one vendor account spend from one bucket in the table, so
                 # together they stay under the vendor's limit instead of each assuming all of it.

@@ -451,10 +451,14 @@ class LocalRuntime:
 
         template = load_template()
         resources: dict[str, Any] = template["Resources"]
-        connectors = {
-            name: {"options": dict(sandbox.settings(transport=False).options)}
-            for name, sandbox in sorted(self.sandboxes.items())
-        }
+        connectors: dict[str, dict[str, Any]] = {}
+        for name, sandbox in sorted(self.sandboxes.items()):
+            entry: dict[str, Any] = {"options": dict(sandbox.settings(transport=False).options)}
+            budget = getattr(sandbox, "account_budget", lambda: None)()
+            if budget is not None:
+                # The shared budget follows the sandbox's plan (the demo raises its limits).
+                entry["rate_budget"] = list(budget)
+            connectors[name] = entry
         params = template_parameters({"ConnectorsConfig": json.dumps(connectors), **self.parameters})
         scope = TemplateScope(params, conditions=template.get("Conditions", {}))
 

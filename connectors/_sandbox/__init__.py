@@ -176,6 +176,11 @@ class VendorSandbox:
     def route(self, request: httpx.Request) -> httpx.Response:
         raise NotImplementedError
 
+    def account_budget(self) -> tuple[float, float] | None:
+        """The account-wide budget this sandbox enforces, as ``(requests or points per second,
+        burst)``, for the connector's shared rate budget; None when it has no account-wide limit."""
+        return None
+
     def release(self, request: httpx.Request) -> None:
         """Called after every admitted request (a concurrency limit frees its slot here)."""
 

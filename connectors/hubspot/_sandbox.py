@@ -432,6 +432,9 @@ class HubSpotSandbox(VendorSandbox):
         return None
 
     # --- the four VendorSandbox methods ---------------------------------------------------------------
+    def account_budget(self) -> tuple[float, float] | None:
+        return (self.rate_limit_per_10s / 10.0, float(self.rate_limit_per_10s))
+
     def authenticate(self, request: httpx.Request) -> httpx.Response | None:
         if request.headers.get("Authorization") == f"Bearer {self.token}":
             return None

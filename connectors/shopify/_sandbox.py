@@ -601,6 +601,9 @@ class ShopifySandbox(VendorSandbox):
         return seconds
 
     # --- the four VendorSandbox hooks ---------------------------------------------------------------
+    def account_budget(self) -> tuple[float, float] | None:
+        return (self.bucket.rate, self.bucket.maximum)
+
     def authenticate(self, request: httpx.Request) -> httpx.Response | None:
         if request.method == "GET" and _BULK_PATH.match(request.url.path):
             return None  # a signed URL: the signature is checked in route

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
+
 from core.storage.dynamodb import DynamoDBProfileStore
 from core.storage.dynamodb_budget import DynamoDBTokenBucket
 from tests.integration.conftest import TABLE, RequestLog
@@ -133,3 +135,47 @@ def test_lambda_wiring_gives_each_vendor_account_one_budget_in_the_table(
     budgets = [i for i in items if i["PK"]["S"].startswith("BUDGET#hubspot:")]
     assert len(budgets) == 1
     assert float(budgets[0]["tokens"]["N"]) < 100
+
+
+def test_a_connector_entry_can_raise_the_budget_to_its_plan_and_a_budget_without_one_is_refused(
+    dynamo: tuple[DynamoDBProfileStore, RequestLog],
+) -> None:
+    import dataclasses
+
+    from connectors.hubspot import PLUGIN as HUBSPOT
+    from connectors.mailchimp import PLUGIN as MAILCHIMP
+    from functions._wiring import ConnectorConfigError, Settings, Wiring, parse_connectors
+
+    store, _ = dynamo
+    client = store._client
+    from connectors.hubspot._sandbox import HubSpotSandbox
+
+    sandbox = HubSpotSandbox(people=10, seed=5, rate_limit_per_10s=190)
+    assert sandbox.account_budget() == (19.0, 190.0)
+
+    def plugin(name: str) -> Any:
+        chosen = HUBSPOT if name == "hubspot" else MAILCHIMP
+        return dataclasses.replace(
+            chosen, build=lambda s: chosen.build(dataclasses.replace(s, transport=sandbox.transport()))
+        )
+
+    config = '{"hubspot": {"rate_budget": [19, 190]}, "mailchimp": {"rate_budget": [1, 10]}}'
+    settings = Settings(table_name=TABLE, connectors=parse_connectors(config))
+    env = {"PROFILESYNC_HUBSPOT_TOKEN": sandbox.settings().credentials["hubspot_token"]}
+    wiring = Wiring(settings, dynamodb=client, plugins=plugin, secrets_env=env)
+    for _ in wiring.connector("hubspot").pull(None):
+        pass
+    # the Professional plan's 190 per 10 s: more than the default bucket of 100 is left after a pull
+    items = client.scan(TableName=TABLE)["Items"]
+    (budget,) = [i for i in items if i["PK"]["S"].startswith("BUDGET#hubspot:")]
+    assert 100 < float(budget["tokens"]["N"]) <= 190
+    # Mailchimp limits connections, not an account-wide rate: a rate_budget for it is a config error
+    with pytest.raises(ConnectorConfigError, match="rate_budget"):
+        wiring.connector("mailchimp")
+
+
+def test_a_bad_rate_budget_is_a_clear_config_error() -> None:
+    from functions._wiring import WiringError, parse_connectors
+
+    with pytest.raises(WiringError, match="rate_budget"):
+        parse_connectors('{"hubspot": {"rate_budget": [0, 100]}}')
