@@ -207,8 +207,20 @@ def build_profile(
 
 
 def record_hash(record: SourceRecord) -> str:
-    """Content hash of a normalised record: equal hashes mean re-ingesting it changes nothing."""
-    return hashlib.blake2b(record.model_dump_json().encode(), digest_size=16).hexdigest()
+    """Content hash of a normalised record, without its ``updated_at``: equal hashes mean the record
+    says the same thing. A record that comes back with the same content and only a newer timestamp
+    (the echo of a push: the vendor bumps its modification time) changes no profile. A consent
+    decision whose time is the record's own ``updated_at`` (the default when the tool gives none)
+    is hashed without that time, for the same reason."""
+    at = record.updated_at
+    defaulted = [channel for channel, state in record.consent.items() if state.changed_at == at]
+    if defaulted:
+        body = record.model_dump_json(
+            exclude={"updated_at": True, "consent": {channel: {"changed_at"} for channel in defaulted}}
+        )
+    else:
+        body = record.model_dump_json(exclude={"updated_at"})
+    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
 
 
 def profile_hash(profile: Profile) -> str:

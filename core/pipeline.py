@@ -41,18 +41,23 @@ from core.ports import (
     PutProfile,
     PutSource,
     Tombstone,
+    TouchSource,
 )
 from core.schema import SourceRecord
 
 
 @dataclass
 class IngestResult:
-    """What one ``ingest`` call did; counts add up: received = written + unchanged + stale."""
+    """What one ``ingest`` call did; counts add up: received = written + unchanged + stale.
+
+    ``touched`` counts the unchanged records that came with a newer timestamp only (echoes of
+    pushes): their content is what is stored, so only their staleness watermark moved."""
 
     received: int = 0
     written: int = 0
     unchanged: int = 0
     stale: int = 0
+    touched: int = 0
     new_customers: int = 0
     attached: int = 0
     merged_customers: int = 0
@@ -66,6 +71,7 @@ class IngestResult:
             "written",
             "unchanged",
             "stale",
+            "touched",
             "new_customers",
             "attached",
             "merged_customers",
@@ -100,6 +106,7 @@ class _Plan:
     result: IngestResult
     absorbed: dict[str, int] = field(default_factory=dict)
     survivors: dict[str, str] = field(default_factory=dict)
+    touches: list[Changeset] = field(default_factory=list)
 
 
 def ingest(
@@ -132,6 +139,9 @@ def ingest(
             _back_off(settings, attempt)
             continue
         total.add(plan.result)
+        if plan.touches:
+            # Best effort by design: a touch that lost its condition was overtaken by a newer write.
+            store.commit(plan.touches)
         if plan.pending_merges:
             try:
                 for absorbed, survivor in plan.pending_merges:
@@ -188,12 +198,18 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
 
     active: list[SourceRecord] = []
     hashes: dict[str, str] = {}
+    touches: list[Changeset] = []
     for record in records:
         h = record_hash(record)
-        stored = owners.get(f"source#{record.key}")  # record.source_identifier.key, without a model
+        source_key = f"source#{record.key}"  # record.source_identifier.key, without a model
+        stored = owners.get(source_key)
         if stored is not None and stored.record_hash is not None and stored.updated_at is not None:
             if stored.record_hash == h:
                 result.unchanged += 1
+                if record.updated_at > stored.updated_at:
+                    result.touched += 1
+                    touch = TouchSource(source_key, h, stored.updated_at, record.updated_at)
+                    touches.append(Changeset(f"touch:{record.key}", (touch,)))
                 continue
             if (stored.updated_at, stored.record_hash) > (record.updated_at, h):
                 result.stale += 1
@@ -201,7 +217,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         hashes[record.key] = h
         active.append(record)
     if not active:
-        return _Plan([], {}, {}, [], [], result)
+        return _Plan([], {}, {}, [], [], result, touches=touches)
 
     customers = _load_customers(store, {o.customer_id for o in owners.values()})
     merging = sorted(
@@ -210,7 +226,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
     )
     if merging:
         # A merge is in flight (or was cut short by a crash): finish it first, then plan afresh.
-        return _Plan([], {}, {}, list(active), merging, result)
+        return _Plan([], {}, {}, list(active), merging, result, touches=touches)
     merged_into = {cid: c.merged_into for cid, c in customers.items() if c.merged_into}
     live = {cid: c for cid, c in customers.items() if not c.merged_into}
 
@@ -286,7 +302,9 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         )
         absorbed[changeset.label] = len(absorbed_ids)
         survivors[changeset.label] = survivor
-    return _Plan(changesets, records_of, kinds, deferred, pending_merges, result, absorbed, survivors)
+    return _Plan(
+        changesets, records_of, kinds, deferred, pending_merges, result, absorbed, survivors, touches
+    )
 
 
 def _load_customers(store: ProfileStore, ids: set[str]) -> dict[str, CustomerState]:

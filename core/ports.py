@@ -112,8 +112,31 @@ class DeleteIdent:
     expected_owner: str
 
 
+@dataclass(frozen=True, slots=True)
+class TouchSource:
+    """A source record came back with the same content and a newer timestamp (typically the echo of
+    a push): move only its ``source#`` identifier's ``updated_at`` forward, so an older version that
+    arrives later is still recognised as stale. The snapshot, the profile and every other item stay
+    as they are; the content's own time keeps deciding survivorship. Conditional on the item still
+    holding ``record_hash`` and ``previous`` (what was read); a touch that loses that race is simply
+    dropped, since whatever won is at least as new."""
+
+    key: str
+    record_hash: str
+    previous: datetime
+    updated_at: datetime
+
+
 Operation = (
-    PutProfile | MarkAbsorbing | MarkMerging | Tombstone | PutSource | DeleteSource | PutIdent | DeleteIdent
+    PutProfile
+    | MarkAbsorbing
+    | MarkMerging
+    | Tombstone
+    | PutSource
+    | DeleteSource
+    | PutIdent
+    | DeleteIdent
+    | TouchSource
 )
 
 

@@ -31,7 +31,7 @@ from core.errors import ConnectorConfigError
 from core.schema import Identifier, Profile, RecordDraft
 
 from ._cursor import PullCursor, StreamState, accept, format_point, parse_point
-from ._declaration import Operation, RestConnectorSpec, Stream
+from ._declaration import Operation, RestConnectorSpec, Stream, Window
 from ._mapping import profile_to_payload, record_to_draft
 
 
@@ -49,12 +49,10 @@ class RestContext:
         return self.clients[operation]
 
 
-def _limiters(declaration: RestConnectorSpec, operation: Operation) -> tuple[RateLimiter, ...]:
+def _windows(windows: tuple[Window, ...]) -> tuple[RateLimiter, ...]:
     # One request short of each published window: the vendor counts requests of other processes on
     # the same account too, and its window edges never line up exactly with ours.
-    return tuple(
-        SlidingWindowLimiter(max(1, w.requests - 1), w.seconds) for w in declaration.limits.get(operation, ())
-    )
+    return tuple(SlidingWindowLimiter(max(1, w.requests - 1), w.seconds) for w in windows)
 
 
 class RestConnector:
@@ -75,8 +73,14 @@ class RestConnector:
             headers=dict(declaration.headers),
         )
         operations: tuple[Operation, ...] = ("pull", "push", "erase")
+        # Account-wide windows are one limiter shared by every operation's client; the settings'
+        # limiters (the shared budget in DynamoDB, in Lambda) likewise.
+        shared = (*_windows(declaration.account_limits), *settings.limiters)
         clients = {
-            op: build_client(replace(base, limiters=_limiters(declaration, op)), settings.transport)
+            op: build_client(
+                replace(base, limiters=(*_windows(declaration.limits.get(op, ())), *shared)),
+                settings.transport,
+            )
             for op in operations
         }
         self.context = RestContext(declaration, settings, clients, retry)

@@ -247,6 +247,8 @@ class RestConnectorSpec:
 
     ``limits`` holds each operation's windows (Klaviyo: pull 75/s and 750/min, push 10/s and 150/min):
     every operation gets its own HTTP client and limiters, since vendors count endpoints apart.
+    ``account_limits`` are windows every operation spends from together (Stripe: 25/s in test mode
+    for all requests of the account).
     """
 
     name: str
@@ -257,6 +259,7 @@ class RestConnectorSpec:
     streams: tuple[Stream, ...]
     headers: Mapping[str, str] = field(default_factory=dict)
     limits: Mapping[Operation, tuple[Window, ...]] = field(default_factory=dict)
+    account_limits: tuple[Window, ...] = ()
     push: PushMap | None = None
     erase: EraseHook | None = None
     options: Mapping[str, str] = field(default_factory=dict)

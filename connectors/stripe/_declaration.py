@@ -176,11 +176,8 @@ DECLARATION = RestConnectorSpec(
     base_url="https://api.stripe.com",
     auth=BearerAuth(Credential(CREDENTIAL, "a Stripe secret or restricted key (sk_test_... / sk_live_...)")),
     streams=STREAMS,
-    limits={
-        "pull": (Window(25, 1.0),),
-        "push": (Window(25, 1.0),),
-        "erase": (Window(25, 1.0),),
-    },
+    # One account-wide limit for every request, pull, push and erase alike.
+    account_limits=(Window(25, 1.0),),
     push=PushMap(
         properties={f"{METADATA_PREFIX}{trait}": trait for trait in ENRICHED_TRAITS},
         shape=shape,

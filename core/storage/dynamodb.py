@@ -47,6 +47,7 @@ from core.ports import (
     QuarantineEntry,
     SyncState,
     Tombstone,
+    TouchSource,
 )
 from core.schema import Profile, SourceRecord
 
@@ -396,6 +397,20 @@ class DynamoDBProfileStore:
                         "Key": {
                             "PK": {"S": customer_pk(op.customer_id)},
                             "SK": {"S": source_sk(op.source_key)},
+                        },
+                    }
+                }
+            case TouchSource():
+                return {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"PK": {"S": ident_pk(op.key)}, "SK": {"S": "IDENT"}},
+                        "UpdateExpression": "SET updated_at = :t",
+                        "ConditionExpression": "record_hash = :h AND updated_at = :p",
+                        "ExpressionAttributeValues": {
+                            ":t": {"S": op.updated_at.isoformat()},
+                            ":h": {"S": op.record_hash},
+                            ":p": {"S": op.previous.isoformat()},
                         },
                     }
                 }

@@ -28,6 +28,7 @@ from core.ports import (
     QuarantineEntry,
     SyncState,
     Tombstone,
+    TouchSource,
 )
 from core.schema import Profile, SourceRecord
 
@@ -152,6 +153,9 @@ class InMemoryProfileStore:
             case DeleteIdent(key=key, expected_owner=owner):
                 current = self._idents.get(key)
                 return current is not None and current[0] == owner
+            case TouchSource(key=key, record_hash=h, previous=previous):
+                current = self._idents.get(key)
+                return current is not None and current[1] == h and current[2] == previous
         return True
 
     def _apply(self, op: object) -> None:
@@ -160,6 +164,9 @@ class InMemoryProfileStore:
                 self._customers.setdefault(op.customer_id, _Customer()).snapshots[op.record.key] = op.record
             case PutIdent():
                 self._idents[op.key] = (op.customer_id, op.record_hash, op.updated_at)
+            case TouchSource():
+                owner = self._idents[op.key][0]
+                self._idents[op.key] = (owner, op.record_hash, op.updated_at)
             case PutProfile():
                 c = self._customers.setdefault(op.customer_id, _Customer())
                 c.version = op.profile.version

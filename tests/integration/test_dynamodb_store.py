@@ -52,6 +52,34 @@ def test_new_attach_merge_and_unchanged_on_dynamodb(dynamo: Dynamo) -> None:
     assert log.total() - calls_before == 1  # one BatchGetItem
 
 
+def test_echoes_move_only_the_watermark_in_one_transaction_and_late_versions_stay_stale(
+    dynamo: Dynamo,
+) -> None:
+    store, log = dynamo
+    people = [make_record("crm", str(i), email=f"p{i}@example.com", day=1) for i in range(30)]
+    ingest(people, store, NO_SLEEP)
+    profiles = {p.customer_id: p for p in store.iter_profiles()}
+    log.calls.clear()
+    log.transaction_sizes.clear()
+    # WHEN all 30 come back with a newer timestamp only (the echoes of a push)
+    echoes = [make_record("crm", str(i), email=f"p{i}@example.com", day=4) for i in range(30)]
+    result = ingest(echoes, store, NO_SLEEP)
+    # THEN one read, one 30-item transaction of watermark updates, and no profile changed
+    assert (result.unchanged, result.touched, result.written) == (30, 30, 0)
+    assert log.calls["BatchGetItem"] == 1
+    assert log.transaction_sizes == [30]
+    assert {p.customer_id: p for p in store.iter_profiles()} == profiles
+    item = store._client.get_item(
+        TableName=TABLE, Key={"PK": {"S": "IDENT#source#crm:contact:3"}, "SK": {"S": "IDENT"}}
+    )
+    assert item["Item"]["updated_at"]["S"].startswith("2026-01-05")
+    # AND a different version older than the echo (day 2, delivered late) is stale
+    late = ingest([make_record("crm", "3", email="moved@example.com", day=2)], store, NO_SLEEP)
+    assert late.stale == 1
+    assert "email#p3@example.com" in store.ident_owners()
+    _consistent(store)
+
+
 def test_changed_email_no_longer_points_at_the_customer(dynamo: Dynamo) -> None:
     store, _ = dynamo
     ingest([make_record("crm", "1", email="old@example.com", day=1)], store, NO_SLEEP)

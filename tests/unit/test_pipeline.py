@@ -65,6 +65,51 @@ def test_unchanged_record_writes_nothing_and_stale_version_is_ignored() -> None:
     assert "email#ann@example.com" in {i.key for i in profile.identifiers}
 
 
+def test_an_echo_with_only_a_newer_timestamp_changes_no_profile_but_still_makes_older_versions_stale() -> (
+    None
+):
+    # GIVEN Ann's CRM record, first as A (day 1), and her shop record
+    store = InMemoryProfileStore()
+    ann_a = make_record("crm", "1", email="ann@example.com", traits={"city": "Leeds"}, day=1)
+    ingest(
+        [ann_a, make_record("shop", "1", email="ann@example.com", traits={"city": "York"}, day=2)],
+        store,
+        NO_SLEEP,
+    )
+    [before] = _profiles(store)
+    writes = store.writes
+    # WHEN the CRM sends A back with a newer modification time only (the echo of a push)
+    echo = ingest(
+        [make_record("crm", "1", email="ann@example.com", traits={"city": "Leeds"}, day=5)], store, NO_SLEEP
+    )
+    # THEN it counts as unchanged, moves only the staleness watermark (one write), and the profile is
+    # untouched: the shop's newer city still wins, the CRM record keeps its content's time
+    assert (echo.unchanged, echo.touched, echo.written) == (1, 1, 0)
+    assert store.writes == writes + 1
+    [after] = _profiles(store)
+    assert after == before
+    assert after.traits["city"].value == "York"
+    # AND a version older than the echo (day 3, say delivered late) is stale, not a change
+    late = ingest(
+        [make_record("crm", "1", email="ann@example.com", traits={"city": "Hull"}, day=3)], store, NO_SLEEP
+    )
+    assert late.stale == 1
+    assert _profiles(store) == [before]
+    # AND the same echo again writes nothing at all
+    again = ingest(
+        [make_record("crm", "1", email="ann@example.com", traits={"city": "Leeds"}, day=5)], store, NO_SLEEP
+    )
+    assert (again.unchanged, again.touched) == (1, 0)
+    assert store.writes == writes + 1
+    # AND a real change after the echo is written and wins as the newest
+    ingest(
+        [make_record("crm", "1", email="ann@example.com", traits={"city": "Bath"}, day=6)], store, NO_SLEEP
+    )
+    [changed] = _profiles(store)
+    assert changed.traits["city"].value == "Bath"
+    _assert_consistent(store)
+
+
 def test_changed_email_releases_the_old_one_unless_another_source_holds_it() -> None:
     store = InMemoryProfileStore()
     ingest(
