@@ -109,6 +109,7 @@ class Settings:
     table_name: str
     connectors: Mapping[str, ConnectorEntry] = field(default_factory=dict)
     ingest_queue_url: str | None = None
+    push_failure_queue_url: str | None = None
     pull_time_margin_seconds: int = 120
     pull_lease_seconds: int = 960
     pull_max_continuations: int = 50
@@ -129,6 +130,7 @@ class Settings:
             table_name=table,
             connectors=parse_connectors(environ.get("CONNECTORS", "")),
             ingest_queue_url=environ.get("INGEST_QUEUE_URL", "").strip() or None,
+            push_failure_queue_url=environ.get("PUSH_FAILURE_QUEUE_URL", "").strip() or None,
             pull_time_margin_seconds=_int(environ, "PULL_TIME_MARGIN_SECONDS", 120, 1),
             pull_lease_seconds=_int(environ, "PULL_LEASE_SECONDS", 960, 60),
             pull_max_continuations=_int(environ, "PULL_MAX_CONTINUATIONS", 50, 0),

@@ -27,7 +27,8 @@ from functions.events import IngestMessage
 
 logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())
-processor = BatchProcessor(event_type=EventType.SQS)
+# Every message failing is reported like a partial failure (see functions.push for why not raise).
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def merge_message(record: SQSRecord, totals: IngestResult) -> None:

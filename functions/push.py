@@ -12,10 +12,17 @@ destination could not be reached at all. Powertools' BatchProcessor reports them
 (``ReportBatchItemFailures``); Lambda retries from the first failed record, bisecting a failing
 batch, and after ``MaximumRetryAttempts`` sends the batch's description to the on-failure queue.
 A retry re-pushes nothing that already arrived, because of the hashes.
+
+Nothing parked there is lost: once the destination is healthy again, invoke the function with
+``{"action": "redrive"}``. It reads each parked batch description, fetches that range of the stream
+again (``AT_SEQUENCE_NUMBER``; the stream keeps 24 hours), pushes those customers' live profiles,
+and deletes the message only when every destination took them. A batch that fails again, or whose
+range the stream no longer holds, stays in the queue and is reported.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,7 +39,10 @@ from functions.events import StreamChange
 
 logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# A batch whose every record failed (a destination down) is reported like any partial failure:
+# raising instead would make Lambda count a function error, and Powertools formats the whole chain
+# of record exceptions into that error's message, which takes minutes for a batch of 100.
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 class PushFailedError(Exception):
@@ -102,11 +112,87 @@ def push_changes(w: Wiring, customers: list[str]) -> tuple[set[str], dict[str, P
     return failed, reports
 
 
+def _stream_range(streams: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stream records of one parked batch, from its first to its last sequence number."""
+    start, end = str(info["startSequenceNumber"]), int(info["endSequenceNumber"])
+    iterator: str | None = streams.get_shard_iterator(
+        StreamArn=info["streamArn"],
+        ShardId=info["shardId"],
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        SequenceNumber=start,
+    )["ShardIterator"]
+    out: list[dict[str, Any]] = []
+    while iterator:
+        page = streams.get_records(ShardIterator=iterator, Limit=1000)
+        for record in page["Records"]:
+            if int(record["dynamodb"]["SequenceNumber"]) > end:
+                return out
+            out.append(record)
+        if not page["Records"]:
+            break
+        iterator = page.get("NextShardIterator")
+    return out
+
+
+def redrive(w: Wiring, *, max_messages: int = 100) -> dict[str, Any]:
+    """Push again what the on-failure queue holds; see the module's docstring."""
+    url = w.settings.push_failure_queue_url
+    if not url:
+        raise ValueError("PUSH_FAILURE_QUEUE_URL is not set: it names the push on-failure queue")
+    sqs, streams = w.client("sqs"), w.client("dynamodbstreams")
+    report: dict[str, Any] = {"redriven": 0, "kept": 0, "customers": 0, "problems": []}
+    kept: list[str] = []
+    seen = 0
+    while seen < max_messages:
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=min(10, max_messages - seen), VisibilityTimeout=900
+        ).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            seen += 1
+            try:
+                info = json.loads(message["Body"])["DDBStreamBatchInfo"]
+                records = _stream_range(streams, info)
+            except (KeyError, TypeError, ValueError):
+                problem = "not a stream batch description; inspect it and delete it by hand"
+            except Exception as error:  # trimmed or expired range, unknown shard
+                logger.warning("a parked batch could not be read back", extra={"error": str(error)})
+                problem = "the stream no longer holds this range (it keeps 24 hours)"
+            else:
+                customers = changed_customers(_jsonable(r) for r in records)
+                failed, _ = push_changes(w, customers)
+                report["customers"] += len(customers)
+                if not failed:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                    report["redriven"] += 1
+                    continue
+                problem = f"{len(failed)} customer(s) still failed; it stays parked"
+            report["kept"] += 1
+            report["problems"].append({"message_id": message["MessageId"], "problem": problem})
+            kept.append(message["ReceiptHandle"])
+    for receipt in kept:  # hidden while this run went through the queue; visible again for the next
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt, VisibilityTimeout=0)
+    logger.info("redrive finished", extra={k: v for k, v in report.items() if k != "problems"})
+    return report
+
+
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    """boto3's stream record in the shape of a Lambda event record (timestamps as epoch seconds)."""
+    loaded: dict[str, Any] = json.loads(json.dumps(record, default=lambda v: v.timestamp()))
+    return loaded
+
+
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Push the profiles changed in this stream batch; report the records to retry."""
+    """Push the profiles changed in this stream batch; report the records to retry.
+
+    ``{"action": "redrive"}`` (invoked by hand) pushes the batches parked in the on-failure queue.
+    """
+    if event.get("action") == "redrive":
+        return redrive(wiring(), max_messages=int(event.get("max_messages", 100)))
     records: list[dict[str, Any]] = event.get("Records", [])
     customers = changed_customers(records)
     failed, reports = push_changes(wiring(), customers)
@@ -133,4 +219,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return response
 
 
-__all__ = ["PushFailedError", "changed_customers", "handler", "processor", "push_changes"]
+__all__ = ["PushFailedError", "changed_customers", "handler", "processor", "push_changes", "redrive"]

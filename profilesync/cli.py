@@ -107,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         "handlers on an embedded AWS built from template.yaml: a full round, changes in the tools, and an "
         "incremental round. Writes OUT/profiles.jsonl and OUT/report.html.",
     )
-    demo.add_argument("--people", type=int, default=1000, help="people to generate (default 1000)")
+    demo.add_argument("--people", type=int, default=3000, help="people to generate (default 3000)")
     demo.add_argument("--seed", type=int, default=7, help="population seed (default 7)")
     demo.add_argument("--out", type=Path, default=Path("out"), help="output directory (default out/)")
     demo.add_argument(

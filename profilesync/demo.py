@@ -166,7 +166,9 @@ class DemoResult:
     notes: list[str]
 
 
-def _run_round(rt: LocalRuntime, name: str, progress: Progress) -> RoundReport:
+def _run_round(
+    rt: LocalRuntime, name: str, progress: Progress, *, count_profiles: bool = True
+) -> RoundReport:
     started = time.monotonic()
     before = rt.metrics.snapshot()
     report = RoundReport(name)
@@ -198,7 +200,8 @@ def _run_round(rt: LocalRuntime, name: str, progress: Progress) -> RoundReport:
     report.merge, report.push = merged, pushed
     report.metrics = rt.metrics.snapshot()
     report.metrics.subtract(before)
-    report.profiles = _count_profiles(rt)
+    if count_profiles:  # the last round's count comes from the final read of the table
+        report.profiles = _count_profiles(rt)
     report.seconds = time.monotonic() - started
     return report
 
@@ -234,27 +237,36 @@ def change_tools(sandboxes: Mapping[str, Any], *, share: float, new_people: int,
     return changed
 
 
-def _table_scan(rt: LocalRuntime, prefix: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
+def _read_table(rt: LocalRuntime) -> tuple[list[Profile], list[SourceRecord]]:
+    """One scan of the table: the live profiles (as ``_count_profiles`` counts them) and every
+    stored source record."""
+    profiles: list[Profile] = []
+    sources: list[SourceRecord] = []
     kwargs: dict[str, Any] = {
         "TableName": rt.table_name,
-        "FilterExpression": "begins_with(SK, :p)",
-        "ExpressionAttributeValues": {":p": {"S": prefix}},
+        "FilterExpression": "SK = :p OR begins_with(SK, :s)",
+        "ExpressionAttributeValues": {":p": {"S": "PROFILE"}, ":s": {"S": "SOURCE#"}},
     }
     while True:
         page = rt.dynamodb.scan(**kwargs)
-        items.extend(page.get("Items", []))
+        for item in page.get("Items", []):
+            if "data" not in item:
+                continue
+            if item["SK"]["S"] == "PROFILE":
+                if "merged_into" not in item:
+                    profiles.append(Profile.model_validate_json(item["data"]["S"]))
+            else:
+                sources.append(SourceRecord.model_validate_json(item["data"]["S"]))
         if "LastEvaluatedKey" not in page:
-            return items
+            return profiles, sources
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def _dropped_values(rt: LocalRuntime) -> tuple[dict[str, Counter[str]], dict[str, int]]:
+def _dropped_values(sources: list[SourceRecord]) -> tuple[dict[str, Counter[str]], dict[str, int]]:
     """Values left out of stored records, by source and ``field: reason``; and records per source."""
     dropped: dict[str, Counter[str]] = {name: Counter() for name in CONNECTORS}
     records: Counter[str] = Counter()
-    for item in _table_scan(rt, "SOURCE#"):
-        record = SourceRecord.model_validate_json(item["data"]["S"])
+    for record in sources:
         records[record.source] += 1
         for value in record.dropped:
             dropped.setdefault(record.source, Counter())[f"{value.field}: {_reason_class(value.reason)}"] += 1
@@ -269,7 +281,7 @@ def _reason_class(reason: str) -> str:
 
 def run_demo(
     *,
-    people: int = 1000,
+    people: int = 3000,
     seed: int = 7,
     out_dir: Path = Path("out"),
     touch_share: float = 0.03,
@@ -300,19 +312,20 @@ def run_demo(
         changed = change_tools(
             sandboxes, share=touch_share, new_people=max(1, int(people * new_share)), seed=seed
         )
-        second = _run_round(rt, "round 2", progress)
+        second = _run_round(rt, "round 2", progress, count_profiles=False)
         second.changed_in_tools = changed
         if after_round is not None:
             after_round(second, rt)
         progress.begin("read the results")
-        profiles = sorted(rt.wiring.profiles.iter_profiles(), key=lambda p: p.customer_id)
-        profiles = [p for p in profiles if p.sources]
+        live, sources = _read_table(rt)
+        second.profiles = len(live)
+        profiles = sorted((p for p in live if p.sources), key=lambda p: p.customer_id)
         quarantine: dict[str, Counter[str]] = {}
         for name in CONNECTORS:
             quarantine[name] = Counter(
                 _reason_class(e.reason) for e in rt.wiring.sync_state.quarantined(name)
             )
-        dropped, records = _dropped_values(rt)
+        dropped, records = _dropped_values(sources)
         dead_letters = rt.queue_depth(rt.dlq_url)
         progress.end(f"{len(profiles):,} profiles")
     if dead_letters:

@@ -396,6 +396,7 @@ class LocalRuntime:
         self._exit = contextlib.ExitStack()
         self._redelivered: set[str] = set()
         self._iterators: dict[str, str] = {}
+        self._shard_of: dict[str, str] = {}
         self._stream_backlog: list[dict[str, Any]] = []
         self.metrics = MetricSink()
         self.functions: dict[str, FunctionDef] = {}
@@ -703,6 +704,8 @@ class LocalRuntime:
             while iterator:
                 page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
                 out.extend(page["Records"])
+                for record in page["Records"]:
+                    self._shard_of[record["dynamodb"]["SequenceNumber"]] = shard_id
                 self._iterators[shard_id] = page.get("NextShardIterator") or iterator
                 if not page["Records"]:
                     break
@@ -782,6 +785,7 @@ class LocalRuntime:
         body = {
             "requestContext": {"condition": "RetryAttemptsExhausted", "functionArn": self.stream_arn},
             "DDBStreamBatchInfo": {
+                "shardId": self._shard_of.get(sequence[0], ""),
                 "streamArn": self.stream_arn,
                 "startSequenceNumber": sequence[0],
                 "endSequenceNumber": sequence[-1],

@@ -35,6 +35,8 @@ PULL_ONLY = {
     "PULL_MAX_CONTINUATIONS",
     "INGEST_MESSAGE_MAX_BYTES",
 }
+#: Read by the push function only (its redrive of the on-failure queue).
+PUSH_ONLY = {"PUSH_FAILURE_QUEUE_URL"}
 #: Read by Powertools and by connectors._http's resolve_secret rather than by functions/ itself.
 READ_BY_LIBRARIES = {
     "POWERTOOLS_SERVICE_NAME",
@@ -121,9 +123,11 @@ def test_every_environment_variable_a_function_reads_is_set_by_the_template() ->
         # WHEN the function's environment is assembled as SAM does (Globals + its own)
         environment = environment_of(logical_id)
         needed = (read | READ_BY_LIBRARIES) - (PULL_ONLY if logical_id != "PullFunction" else set())
+        needed -= PUSH_ONLY if logical_id != "PushFunction" else set()
         # THEN every one of them is set
         assert needed <= set(environment), f"{logical_id} lacks {sorted(needed - set(environment))}"
     assert environment_of("PullFunction")["INGEST_QUEUE_URL"] == {"Ref": "IngestQueue"}
+    assert environment_of("PushFunction")["PUSH_FAILURE_QUEUE_URL"] == {"Ref": "PushFailureQueue"}
 
 
 def test_no_policy_statement_has_a_wildcard_action_or_an_unneeded_wildcard_resource() -> None:
