@@ -210,7 +210,11 @@ def group_records(
     overloaded: set[str] = set()
     for key, holders in batch_holders.items():
         limit = policy.limit_for(key.partition("#")[0])
-        if limit is not None and len(holders | existing_holders.get(key, frozenset())) > limit:
+        if limit is None:
+            continue
+        existing = existing_holders.get(key, _NO_HOLDERS)
+        # The union is never larger than both sets together: only build it when that could matter.
+        if len(holders) + len(existing) > limit and len(holders | existing) > limit:
             overloaded.add(key)
 
     # Records, identifier keys and customers are three namespaces of nodes (their strings could
@@ -267,6 +271,7 @@ def group_records(
 
 
 _NO_CUSTOMERS: frozenset[str] = frozenset()  # shared by the components of new customers
+_NO_HOLDERS: frozenset[str] = frozenset()
 
 
 def _sorted_by_key(records: list[SourceRecord]) -> list[SourceRecord]:

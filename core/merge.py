@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from operator import itemgetter
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 from core.schema import (
     ComputedTraits,
@@ -87,6 +87,15 @@ def merge_traits(records: Iterable[SourceRecord], rules: MergeRules) -> dict[str
 
 
 def _merge_traits(records: list[_Keyed], rules: MergeRules) -> dict[str, TraitValue]:
+    if len(records) == 1:
+        # Half the profiles of a sync: every value is a lone candidate, so it wins (as below).
+        key, record = records[0]
+        at, traits = record.updated_at, record.traits
+        return {
+            name: TraitValue.assemble(value=traits[name], source=key, updated_at=at)
+            for name in sorted(traits)
+            if traits[name]
+        }
     by_trait: dict[str, list[_Candidate]] = {}
     for key, record in records:
         for name, value in record.traits.items():
@@ -214,19 +223,28 @@ def record_hash(record: SourceRecord) -> str:
     is hashed without that time, for the same reason."""
     at = record.updated_at
     defaulted = [channel for channel, state in record.consent.items() if state.changed_at == at]
+    exclude: Any = _RECORD_HASH_EXCLUDE
     if defaulted:
-        body = record.model_dump_json(
-            exclude={"updated_at": True, "consent": {channel: {"changed_at"} for channel in defaulted}}
-        )
-    else:
-        body = record.model_dump_json(exclude={"updated_at"})
-    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
+        exclude = {"updated_at": True, "consent": {channel: {"changed_at"} for channel in defaulted}}
+    # The bytes of ``record.model_dump_json(exclude=...)``, without decoding them to ``str`` first.
+    body = record.__pydantic_serializer__.to_json(record, exclude=exclude)
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+_RECORD_HASH_EXCLUDE: set[str] = {"updated_at"}  # read only (pydantic takes a set)
 
 
 def profile_hash(profile: Profile) -> str:
-    """Content hash of a profile, ignoring its version and customer id."""
-    body = profile.model_dump_json(exclude={"version", "customer_id"})
-    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
+    """Content hash of a profile, ignoring its version and customer id.
+
+    The bytes hashed are ``profile.model_dump_json(exclude={"version", "customer_id"}).encode()``:
+    that method is this serializer call with the same (default) options, decoded to ``str``.
+    """
+    body = profile.__pydantic_serializer__.to_json(profile, exclude=_PROFILE_HASH_EXCLUDE)
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+_PROFILE_HASH_EXCLUDE: set[str] = {"version", "customer_id"}  # read only (pydantic takes a set)
 
 
 def newest(a: SourceRecord, b: SourceRecord) -> SourceRecord:

@@ -28,6 +28,14 @@ from typing import Any, Final
 import idna
 import phonenumbers
 import pycountry
+from phonenumbers.phonemetadata import REGION_CODE_FOR_NON_GEO_ENTITY, PhoneMetadata
+from phonenumbers.phonenumberutil import (
+    COUNTRY_CODE_TO_REGION_CODE,
+    PhoneNumberType,
+    _number_type_helper,
+    national_significant_number,
+)
+from phonenumbers.re_util import re_compile
 
 from core.errors import NormalisationError
 from core.schema import (
@@ -254,8 +262,37 @@ def _valid_e164(e164: str, number: phonenumbers.PhoneNumber) -> bool:
     if valid is None:
         if len(_VALID_E164) >= _CACHE_SIZE:
             _VALID_E164.clear()
-        valid = _VALID_E164[e164] = bool(phonenumbers.is_valid_number(number))
+        valid = _VALID_E164[e164] = _is_valid_number(number)
     return valid
+
+
+def _is_valid_number(number: phonenumbers.PhoneNumber) -> bool:
+    """``phonenumbers.is_valid_number``, without matching the number against its region twice.
+
+    For a calling code shared by several regions (+1: the US, Canada and the Caribbean; +44: GB and
+    the Crown dependencies), ``is_valid_number`` finds the region by matching the number against
+    each region's number types (``_region_code_for_number_from_list``), then validates it for that
+    region (``is_valid_number_for_region``), which matches the same number against the same types
+    of the same region again. This is those two functions with the second match skipped when the
+    first one decided, so the answer is the same (tests/unit/test_core_fast_paths.py compares
+    them on every region's example numbers and on random digits).
+    """
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(number.country_code or 0)  # None: is_valid_number
+    if regions is None or len(regions) == 1:
+        return bool(phonenumbers.is_valid_number(number))
+    nsn = national_significant_number(number)
+    for region in regions:
+        metadata = PhoneMetadata.metadata_for_region(region.upper(), None)
+        if metadata is None:
+            continue
+        if metadata.leading_digits is not None:
+            if re_compile(metadata.leading_digits).match(nsn):
+                return bool(phonenumbers.is_valid_number_for_region(number, region))
+        elif _number_type_helper(nsn, metadata) != PhoneNumberType.UNKNOWN:
+            if region != REGION_CODE_FOR_NON_GEO_ENTITY and metadata.country_code == number.country_code:
+                return True  # what is_valid_number_for_region(number, region) would find again
+            return bool(phonenumbers.is_valid_number_for_region(number, region))
+    return False  # no region: is_valid_number_for_region(number, None) is False
 
 
 # --------------------------------------------------------------------------------------------------
@@ -479,8 +516,19 @@ def normalise_currency(value: str) -> str:
     Symbols ("£") and names ("pound") are not guessed at. Raises
     ``NormalisationError("currency", reason)`` for anything else.
     """
+    if type(value) is str and len(value) <= 16:  # a few currencies, in a few spellings each
+        return _cached_currency(value)
     if not isinstance(value, str):
         raise NormalisationError("currency", f"not a string ({type(value).__name__})")
+    return _normalise_currency(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_currency(value: str) -> str:
+    return _normalise_currency(value)
+
+
+def _normalise_currency(value: str) -> str:
     code = value.strip().upper()
     if not code:
         raise NormalisationError("currency", "empty")
@@ -512,36 +560,41 @@ _GROUPED_WITH_DOT: Final = re.compile(r"[+-]?\d+(?:,\d+)+\.\d+")
 
 
 def _parse_amount(amount: object) -> Decimal:
-    if isinstance(amount, bool):
+    # A str is none of the other types, so testing it first (most amounts are strings) changes nothing.
+    if isinstance(amount, str):
+        number = _parse_amount_text(amount)
+    elif isinstance(amount, bool):
         raise NormalisationError("amount", "a boolean is not an amount")
-    if isinstance(amount, Decimal):
+    elif isinstance(amount, Decimal):
         number = amount
     elif isinstance(amount, int):
         number = Decimal(amount)
     elif isinstance(amount, float):
         # str() first: Decimal(19.9) is 19.899999999999998578914528479799628257751464843750.
         number = Decimal(str(amount))
-    elif isinstance(amount, str):
-        text = amount.strip()
-        if len(text) > 64:
-            raise NormalisationError("amount", "too long to be an amount")
-        if "," in text:
-            # Only remove commas that are clearly thousands separators: "19,90" might be 19.90
-            # or 1990, so it is refused rather than guessed.
-            if not (_GROUPED_BY_THREE.fullmatch(text) or _GROUPED_WITH_DOT.fullmatch(text)):
-                raise NormalisationError("amount", f"ambiguous use of commas in {text!r}")
-            text = text.replace(",", "")
-        if not _PLAIN_NUMBER.fullmatch(text):
-            raise NormalisationError("amount", f"not a number: {text[:30]!r}")
-        try:
-            number = Decimal(text)
-        except InvalidOperation:  # pragma: no cover - the regex admits only what Decimal reads
-            raise NormalisationError("amount", f"not a number: {text[:30]!r}") from None
     else:
         raise NormalisationError("amount", f"not a number ({type(amount).__name__})")
     if not number.is_finite():
         raise NormalisationError("amount", "not a finite number")
     return number
+
+
+def _parse_amount_text(amount: str) -> Decimal:
+    text = amount.strip()
+    if len(text) > 64:
+        raise NormalisationError("amount", "too long to be an amount")
+    if "," in text:
+        # Only remove commas that are clearly thousands separators: "19,90" might be 19.90
+        # or 1990, so it is refused rather than guessed.
+        if not (_GROUPED_BY_THREE.fullmatch(text) or _GROUPED_WITH_DOT.fullmatch(text)):
+            raise NormalisationError("amount", f"ambiguous use of commas in {text!r}")
+        text = text.replace(",", "")
+    if not _PLAIN_NUMBER.fullmatch(text):
+        raise NormalisationError("amount", f"not a number: {text[:30]!r}")
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex admits only what Decimal reads
+        raise NormalisationError("amount", f"not a number: {text[:30]!r}") from None
 
 
 def normalise_money(amount: str | int | float | Decimal, currency: str) -> tuple[Decimal, str]:
@@ -590,6 +643,8 @@ def normalise_timestamp(value: str | int | float | Decimal | datetime) -> dateti
     1e11 (HubSpot sends milliseconds). Booleans, NaN and years before 1970 or after 2100 raise
     ``NormalisationError("timestamp", reason)``.
     """
+    if type(value) is str and len(value) <= 64:  # nearly every call: the str branch below, first
+        return _parse_timestamp(value)
     if isinstance(value, bool):
         raise NormalisationError("timestamp", "a boolean is not a timestamp")
     if isinstance(value, datetime):

@@ -49,6 +49,7 @@ _set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+_new_object = object.__new__
 
 
 class _Frozen(BaseModel):
@@ -65,7 +66,9 @@ class _Frozen(BaseModel):
         fields_set = _ALL_FIELDS.get(cls)
         if fields_set is None:
             fields_set = _ALL_FIELDS[cls] = set(cls.model_fields)
-        obj = cls.__new__(cls)
+        # No model class defines __new__ (tests/unit/test_core_fast_paths.py checks), so this is
+        # cls.__new__(cls) without looking it up through the class's bases on every call.
+        obj = _new_object(cls)
         _set_dict(obj, values)
         _set_fields_set(obj, fields_set)
         _set_extra(obj, None)

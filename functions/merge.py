@@ -11,6 +11,7 @@ Ingest is idempotent, so a message delivered twice changes nothing the second ti
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -24,6 +25,13 @@ from pydantic import ValidationError
 from core.pipeline import IngestResult, ingest
 from functions._wiring import metrics_namespace, traced, wiring
 from functions.events import IngestMessage
+
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    # This process does nothing but ingest: freeze what the imports built and collect less often
+    # (see core.runtime). Not when imported elsewhere (tests, the local runtime): their process.
+    from core.runtime import tune_gc_for_bulk_work
+
+    tune_gc_for_bulk_work()
 
 logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())

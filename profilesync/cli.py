@@ -121,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
 def _resolve(args: argparse.Namespace) -> int:
     from connectors.jsonl import read_jsonl
     from core.normalise import NormaliseOptions
+    from core.runtime import bulk_gc
     from core.storage.dynamodb import DynamoDBProfileStore
     from profilesync.embedded import dynamodb_client, embedded_aws
     from profilesync.resolve import (
@@ -158,6 +159,9 @@ def _resolve(args: argparse.Namespace) -> int:
                 yield first
             yield from drafts
 
+        # Set-up is done (imports, the embedded AWS, the table): freeze it and run the collector
+        # less often while the records are resolved (see core.runtime).
+        stack.enter_context(bulk_gc())
         report = resolve(
             chained(),
             store,

@@ -158,17 +158,24 @@ class InMemoryProfileStore:
                 return current is not None and current[1] == h and current[2] == previous
         return True
 
+    def _customer(self, cid: str) -> _Customer:
+        """The customer's entry, created if missing (``setdefault`` would build one on every call)."""
+        c = self._customers.get(cid)
+        if c is None:
+            c = self._customers[cid] = _Customer()
+        return c
+
     def _apply(self, op: object) -> None:
         match op:
             case PutSource():
-                self._customers.setdefault(op.customer_id, _Customer()).snapshots[op.record.key] = op.record
+                self._customer(op.customer_id).snapshots[op.record.key] = op.record
             case PutIdent():
                 self._idents[op.key] = (op.customer_id, op.record_hash, op.updated_at)
             case TouchSource():
                 owner = self._idents[op.key][0]
                 self._idents[op.key] = (owner, op.record_hash, op.updated_at)
             case PutProfile():
-                c = self._customers.setdefault(op.customer_id, _Customer())
+                c = self._customer(op.customer_id)
                 c.version = op.profile.version
                 c.profile, c.profile_hash, c.owned = op.profile, op.profile_hash, op.owned
                 c.absorbing = op.absorbing

@@ -1,0 +1,60 @@
+"""Process settings for the entry points that run the core over many records.
+
+The core keeps a large, growing heap of models alive while it works (the customers loaded for each
+batch, the normalisers' caches, and with the in-memory store every profile), and CPython's cyclic
+garbage collector walks all of it on each full pass: about a quarter of the core's time in the
+throughput benchmark. Almost nothing the core allocates is cyclic garbage (models, tuples and dicts
+are freed by reference counting as soon as they are dropped), so the collector can run much less
+often without holding on to memory.
+
+``bulk_gc`` is the context manager the entry points that ingest records in bulk put around that
+work, after their imports and set-up: ``profilesync resolve`` (profilesync/cli.py) and the core
+throughput benchmark (bench/core_throughput.py). A process that does nothing else (a Lambda
+function) calls ``tune_gc_for_bulk_work`` once at module level, after its imports. Both change
+process-wide state, so library code (``ingest``, ``normalise_record``) never calls them: the caller
+that owns the process decides.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Final
+
+__all__ = ["BULK_GC_THRESHOLDS", "bulk_gc", "tune_gc_for_bulk_work"]
+
+#: ``gc.set_threshold`` values for bulk work. CPython's defaults are (700, 10, 10): a young pass every
+#: 700 net allocations, and a full pass once the long-lived heap has grown by a quarter. Larger
+#: thresholds keep the same collector, just with far fewer passes over a heap that is nearly all
+#: live; cyclic garbage (rare in the core) still gets collected, a little later.
+BULK_GC_THRESHOLDS: Final = (10_000, 50, 100)
+
+
+def tune_gc_for_bulk_work() -> None:
+    """Freeze what is alive now and raise the collector's thresholds, for the rest of the process.
+
+    ``gc.freeze()`` moves every object tracked so far (modules, classes, pydantic schemas, whatever
+    the entry point has set up) to the permanent generation, which no later pass walks again. Frozen
+    objects are still freed by reference counting when they are dropped; only a reference cycle
+    among them would be kept until ``gc.unfreeze()``. Calling this again freezes what is alive then.
+    """
+    gc.freeze()
+    gc.set_threshold(*BULK_GC_THRESHOLDS)
+
+
+@contextmanager
+def bulk_gc() -> Iterator[None]:
+    """``tune_gc_for_bulk_work`` for the duration of a block, then the previous thresholds again.
+
+    On exit the frozen objects are unfrozen (``gc.unfreeze()``, which also unfreezes anything frozen
+    before), so that a caller running in a longer-lived process, such as a test calling the CLI's
+    ``main``, gets its collector back as it was.
+    """
+    previous = gc.get_threshold()
+    tune_gc_for_bulk_work()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
