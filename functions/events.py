@@ -12,7 +12,8 @@ version fails loudly instead of being half understood.
 from __future__ import annotations
 
 import json
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -139,3 +140,10 @@ __all__ = [
     "StreamChange",
     "ingest_envelope",
 ]
+
+
+def lambda_stream_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A stream record as boto3's GetRecords returns it, in the shape of a Lambda event record:
+    boto3 parses timestamps, Lambda's event carries epoch seconds (and strings everywhere else)."""
+    loaded: dict[str, Any] = json.loads(json.dumps(record, default=lambda v: v.timestamp()))
+    return loaded

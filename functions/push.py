@@ -35,7 +35,7 @@ from pydantic import ValidationError
 
 from core.sync import PushReport, changed_profiles, push_profiles
 from functions._wiring import Wiring, metrics_namespace, traced, wiring
-from functions.events import StreamChange
+from functions.events import StreamChange, lambda_stream_record
 
 logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())
@@ -160,7 +160,7 @@ def redrive(w: Wiring, *, max_messages: int = 100) -> dict[str, Any]:
                 logger.warning("a parked batch could not be read back", extra={"error": str(error)})
                 problem = "the stream no longer holds this range (it keeps 24 hours)"
             else:
-                customers = changed_customers(_jsonable(r) for r in records)
+                customers = changed_customers(lambda_stream_record(r) for r in records)
                 failed, _ = push_changes(w, customers)
                 report["customers"] += len(customers)
                 if not failed:
@@ -175,12 +175,6 @@ def redrive(w: Wiring, *, max_messages: int = 100) -> dict[str, Any]:
         sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt, VisibilityTimeout=0)
     logger.info("redrive finished", extra={k: v for k, v in report.items() if k != "problems"})
     return report
-
-
-def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    """boto3's stream record in the shape of a Lambda event record (timestamps as epoch seconds)."""
-    loaded: dict[str, Any] = json.loads(json.dumps(record, default=lambda v: v.timestamp()))
-    return loaded
 
 
 @traced

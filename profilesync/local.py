@@ -316,12 +316,6 @@ def matches(pattern: Any, value: Any) -> bool:
     return bool(pattern == value)
 
 
-def _jsonable(record: Mapping[str, Any]) -> dict[str, Any]:
-    """boto3 parses timestamps; Lambda's event carries epoch seconds (and strings everywhere else)."""
-    loaded: dict[str, Any] = json.loads(json.dumps(record, default=lambda v: v.timestamp()))
-    return loaded
-
-
 # --- what a run did ----------------------------------------------------------------------------------------
 @dataclass
 class StageCounts:
@@ -726,8 +720,10 @@ class LocalRuntime:
         raw = self._read_stream()
         counts.stream_records = len(raw)
         wanted: list[dict[str, Any]] = []
+        from functions.events import lambda_stream_record
+
         for record in raw:
-            shaped = {**_jsonable(record), "eventSourceARN": self.stream_arn}
+            shaped = {**lambda_stream_record(record), "eventSourceARN": self.stream_arn}
             if not self.stream_filters or any(matches(p, shaped) for p in self.stream_filters):
                 wanted.append(shaped)
             else:
