@@ -12,7 +12,6 @@ value before it stops being used to match (a shared office phone, ``info@company
 
 from __future__ import annotations
 
-import base64
 import fnmatch
 import hashlib
 import re
@@ -64,12 +63,19 @@ class IdentityPolicy:
     blocked_patterns: tuple[str, ...] = DEFAULT_BLOCKED_PATTERNS
     max_records_per_identifier: Mapping[str, int] = field(default_factory=lambda: DEFAULT_LIMITS)
 
+    def __post_init__(self) -> None:
+        # Looked up once per policy, not on each of the dozen calls per record: finding the cached
+        # matcher hashed the whole pattern tuple every time.
+        object.__setattr__(self, "_matches_pattern", _pattern_matcher(self.blocked_patterns))
+
     def is_blocked(self, identifier: Identifier) -> bool:
         """True when the value is blocklisted; source ids are never blocked."""
         if identifier.kind == "source":
             return False
         value = identifier.value
-        return value in self.blocked_values or _pattern_matcher(self.blocked_patterns)(value)
+        return value in self.blocked_values or self._matches_pattern(value)
+
+    _matches_pattern: Callable[[str], bool] = field(init=False, repr=False, compare=False)
 
     def limit_for(self, kind: str) -> int | None:
         return None if kind == "source" else self.max_records_per_identifier.get(kind)
@@ -102,8 +108,17 @@ def customer_id_for(source_key: str) -> str:
     Deterministic so that a replayed batch, or a retry after a crash, founds the same customer
     instead of a twin. 96 bits of BLAKE2b: collisions are not a practical concern.
     """
-    digest = hashlib.blake2b(source_key.encode(), digest_size=12).digest()
-    return "cus_" + base64.b32encode(digest).decode().lower().rstrip("=")
+    # The digest in lower-case RFC 4648 base32 without padding, as
+    # ``base64.b32encode(digest).decode().lower().rstrip("=")`` spells it (the ids in stores depend
+    # on it): 96 bits and 4 zero bits of padding are 20 characters, two per 10-bit chunk.
+    n = int.from_bytes(hashlib.blake2b(source_key.encode(), digest_size=12).digest(), "big") << 4
+    return "cus_" + "".join([_BASE32_PAIRS[(n >> shift) & 1023] for shift in _TEN_BIT_SHIFTS])
+
+
+_BASE32_PAIRS: tuple[str, ...] = tuple(
+    a + b for a in "abcdefghijklmnopqrstuvwxyz234567" for b in "abcdefghijklmnopqrstuvwxyz234567"
+)
+_TEN_BIT_SHIFTS: tuple[int, ...] = tuple(range(90, -1, -10))
 
 
 @dataclass(frozen=True, slots=True)

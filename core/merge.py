@@ -141,46 +141,72 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
     """
     orders: dict[tuple[str, str], Order] = {}
     for record in records:
-        for order in record.orders:
-            orders.setdefault((record.source, order.id), order)
+        if record.orders:  # most records carry none
+            source = record.source
+            for order in record.orders:
+                orders.setdefault((source, order.id), order)
     if not orders:  # most customers: nothing to sort or sum
         return _NO_ORDERS
-    paid = [o for _, o in sorted(orders.items()) if o.status == "paid"]
-    if not paid:
-        return _NO_ORDERS
+    # Sorted, so that the sums are added in the same order whatever the records' order.
+    ordered: Iterable[Order] = orders.values() if len(orders) == 1 else [orders[k] for k in sorted(orders)]
     ltv: dict[str, Decimal] = {}
     counts: dict[str, int] = {}
-    for order in paid:
-        ltv[order.currency] = ltv.get(order.currency, Decimal(0)) + order.total
-        counts[order.currency] = counts.get(order.currency, 0) + 1
+    first: datetime | None = None
+    last: datetime | None = None
+    for order in ordered:
+        if order.status != "paid":
+            continue
+        currency, at = order.currency, order.created_at
+        if currency in ltv:
+            ltv[currency] += order.total
+            counts[currency] += 1
+        else:
+            ltv[currency] = _ZERO + order.total  # what sum() from Decimal(0) gives (e.g. -0 -> 0)
+            counts[currency] = 1
+        if first is None or at < first:
+            first = at
+        if last is None or at > last:
+            last = at
+    if first is None:
+        return _NO_ORDERS
+    paid_count = sum(counts.values())
     aov = {
-        cur: (total / counts[cur]).quantize(
-            Decimal(1).scaleb(min(_exponent(total), 0)), rounding=ROUND_HALF_EVEN
-        )
+        cur: (total / counts[cur]).quantize(_quantum(total), rounding=ROUND_HALF_EVEN)
         for cur, total in ltv.items()
     }
     if any(total >= rules.vip_lifetime_value for total in ltv.values()):
         segment = "vip"
-    elif len(paid) >= 2:
+    elif paid_count >= 2:
         segment = "repeat"
     else:
         segment = "customer"
     return ComputedTraits.assemble(
-        lifetime_value=dict(sorted(ltv.items())),
-        order_count=len(paid),
-        first_order_at=min(o.created_at for o in paid),
-        last_order_at=max(o.created_at for o in paid),
-        average_order_value=dict(sorted(aov.items())),
+        lifetime_value=ltv if len(ltv) == 1 else dict(sorted(ltv.items())),
+        order_count=paid_count,
+        first_order_at=first,
+        last_order_at=last,
+        average_order_value=aov if len(aov) == 1 else dict(sorted(aov.items())),
         segment=segment,
     )
 
 
+_ZERO = Decimal(0)
+
+
+def _quantum(total: Decimal) -> Decimal:
+    """The quantum of an average: the total's own precision, at most whole units."""
+    found = total.as_tuple().exponent
+    exponent = min(found, 0) if isinstance(found, int) else 0
+    quantum = _QUANTA.get(exponent)
+    if quantum is None:
+        quantum = _QUANTA[exponent] = Decimal(1).scaleb(exponent)
+    return quantum
+
+
+_QUANTA: dict[int, Decimal] = {}
+
+
 _NO_ORDERS = ComputedTraits()
-
-
-def _exponent(value: Decimal) -> int:
-    exponent = value.as_tuple().exponent
-    return exponent if isinstance(exponent, int) else 0
 
 
 def build_profile(

@@ -7,9 +7,10 @@ it. Commits are atomic under one lock and check every condition before applying 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from core.errors import ConflictError
 from core.ports import (
@@ -62,6 +63,28 @@ class InMemoryProfileStore:
         self._idents: dict[str, _Owner] = {}
         self._customers: dict[str, _Customer] = {}
         self.writes = 0
+        self._holds_by_type: dict[type, Callable[[Any], bool]] = {
+            PutSource: self._always,
+            DeleteSource: self._always,
+            PutIdent: self._holds_put_ident,
+            PutProfile: self._holds_version,
+            MarkMerging: self._holds_version,
+            MarkAbsorbing: self._holds_version,
+            Tombstone: self._holds_version,
+            DeleteIdent: self._holds_delete_ident,
+            TouchSource: self._holds_touch,
+        }
+        self._apply_by_type: dict[type, Callable[[Any], None]] = {
+            PutSource: self._apply_put_source,
+            DeleteSource: self._apply_delete_source,
+            PutIdent: self._apply_put_ident,
+            PutProfile: self._apply_put_profile,
+            MarkMerging: self._apply_mark_merging,
+            MarkAbsorbing: self._apply_mark_absorbing,
+            Tombstone: self._apply_tombstone,
+            DeleteIdent: self._apply_delete_ident,
+            TouchSource: self._apply_touch,
+        }
 
     def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
         with self._lock:
@@ -99,12 +122,14 @@ class InMemoryProfileStore:
 
     def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
         failed: list[Changeset] = []
+        holds, apply = self._holds_by_type, self._apply_by_type
         with self._lock:
             for changeset in changesets:
-                if all(self._holds(op) for op in changeset.operations):
-                    for op in changeset.operations:
-                        self._apply(op)
-                    self.writes += len(changeset.operations)
+                ops = changeset.operations
+                if all(holds[type(op)](op) for op in ops):
+                    for op in ops:
+                        apply[type(op)](op)
+                    self.writes += len(ops)
                 else:
                     failed.append(changeset)
         return failed
@@ -128,35 +153,27 @@ class InMemoryProfileStore:
         with self._lock:
             return {k: o[0] for k, o in self._idents.items()}
 
-    def _version(self, cid: str) -> int | None:
-        c = self._customers.get(cid)
-        return c.version if c is not None and c.exists else None
+    # One method per operation type, looked up by the operation's exact type: a commit checks and
+    # applies every operation of a sync, and a ``match`` over nine class patterns tried them in turn.
 
-    # The operation types are disjoint, so the order of the cases does not matter; the most frequent
-    # ones (one PutSource and a few PutIdents per record) come first.
-
-    def _holds(self, op: object) -> bool:
-        match op:
-            case PutSource() | DeleteSource():
-                return True
-            case PutIdent(key=key, expected_owner=owner):
-                current = self._idents.get(key)
-                return (current[0] if current else None) == owner
-            case PutProfile(customer_id=cid, expected_version=v):
-                return self._version(cid) == v
-            case (
-                MarkMerging(customer_id=cid, expected_version=v)
-                | MarkAbsorbing(customer_id=cid, expected_version=v)
-                | Tombstone(customer_id=cid, expected_version=v)
-            ):
-                return self._version(cid) == v
-            case DeleteIdent(key=key, expected_owner=owner):
-                current = self._idents.get(key)
-                return current is not None and current[0] == owner
-            case TouchSource(key=key, record_hash=h, previous=previous):
-                current = self._idents.get(key)
-                return current is not None and current[1] == h and current[2] == previous
+    def _always(self, op: object) -> bool:
         return True
+
+    def _holds_put_ident(self, op: PutIdent) -> bool:
+        current = self._idents.get(op.key)
+        return (current[0] if current else None) == op.expected_owner
+
+    def _holds_version(self, op: PutProfile | MarkMerging | MarkAbsorbing | Tombstone) -> bool:
+        c = self._customers.get(op.customer_id)
+        return (c.version if c is not None and c.exists else None) == op.expected_version
+
+    def _holds_delete_ident(self, op: DeleteIdent) -> bool:
+        current = self._idents.get(op.key)
+        return current is not None and current[0] == op.expected_owner
+
+    def _holds_touch(self, op: TouchSource) -> bool:
+        current = self._idents.get(op.key)
+        return current is not None and current[1] == op.record_hash and current[2] == op.previous
 
     def _customer(self, cid: str) -> _Customer:
         """The customer's entry, created if missing (``setdefault`` would build one on every call)."""
@@ -165,39 +182,45 @@ class InMemoryProfileStore:
             c = self._customers[cid] = _Customer()
         return c
 
-    def _apply(self, op: object) -> None:
-        match op:
-            case PutSource():
-                self._customer(op.customer_id).snapshots[op.record.key] = op.record
-            case PutIdent():
-                self._idents[op.key] = (op.customer_id, op.record_hash, op.updated_at)
-            case TouchSource():
-                owner = self._idents[op.key][0]
-                self._idents[op.key] = (owner, op.record_hash, op.updated_at)
-            case PutProfile():
-                c = self._customer(op.customer_id)
-                c.version = op.profile.version
-                c.profile, c.profile_hash, c.owned = op.profile, op.profile_hash, op.owned
-                c.absorbing = op.absorbing
-                c.exists = True
-            case MarkAbsorbing():
-                c = self._customers[op.customer_id]
-                c.version += 1
-                c.absorbing = c.absorbing | {op.absorbed}
-            case MarkMerging():
-                c = self._customers[op.customer_id]
-                c.version += 1
-                c.merging_into = op.into
-            case Tombstone():
-                c = self._customers[op.customer_id]
-                c.version += 1
-                c.merged_into, c.merging_into = op.merged_into, None
-                c.profile, c.owned = None, frozenset()
-            case DeleteSource():
-                if op.customer_id in self._customers:
-                    self._customers[op.customer_id].snapshots.pop(op.source_key, None)
-            case DeleteIdent():
-                self._idents.pop(op.key, None)
+    def _apply_put_source(self, op: PutSource) -> None:
+        self._customer(op.customer_id).snapshots[op.record.key] = op.record
+
+    def _apply_put_ident(self, op: PutIdent) -> None:
+        self._idents[op.key] = (op.customer_id, op.record_hash, op.updated_at)
+
+    def _apply_touch(self, op: TouchSource) -> None:
+        owner = self._idents[op.key][0]
+        self._idents[op.key] = (owner, op.record_hash, op.updated_at)
+
+    def _apply_put_profile(self, op: PutProfile) -> None:
+        c = self._customer(op.customer_id)
+        c.version = op.profile.version
+        c.profile, c.profile_hash, c.owned = op.profile, op.profile_hash, op.owned
+        c.absorbing = op.absorbing
+        c.exists = True
+
+    def _apply_mark_absorbing(self, op: MarkAbsorbing) -> None:
+        c = self._customers[op.customer_id]
+        c.version += 1
+        c.absorbing = c.absorbing | {op.absorbed}
+
+    def _apply_mark_merging(self, op: MarkMerging) -> None:
+        c = self._customers[op.customer_id]
+        c.version += 1
+        c.merging_into = op.into
+
+    def _apply_tombstone(self, op: Tombstone) -> None:
+        c = self._customers[op.customer_id]
+        c.version += 1
+        c.merged_into, c.merging_into = op.merged_into, None
+        c.profile, c.owned = None, frozenset()
+
+    def _apply_delete_source(self, op: DeleteSource) -> None:
+        if op.customer_id in self._customers:
+            self._customers[op.customer_id].snapshots.pop(op.source_key, None)
+
+    def _apply_delete_ident(self, op: DeleteIdent) -> None:
+        self._idents.pop(op.key, None)
 
     def copy_state(self) -> InMemoryProfileStore:
         """A shallow copy, for tests that compare before and after."""

@@ -5,6 +5,10 @@
 ``core.schema._Frozen.assemble`` creates instances with ``object.__new__``, which is what
 ``cls.__new__`` is for every model class of the schema.
 
+``Identifier.key`` and ``SourceRecord.key`` are kept in the instance once read
+(``core.schema._MemoKey``): the kept value is invisible to serialization, ``==`` and ``hash``, and a
+copy with updated fields works its key out again.
+
 ``core.normalise._is_valid_number`` stands in for ``phonenumbers.is_valid_number`` on the hot path
 (see its docstring); these tests pin it to the library call on every region's example numbers and
 on random digits, in particular for the calling codes shared by several regions (+1, +44, +7, ...),
@@ -22,9 +26,9 @@ from hypothesis import strategies as st
 
 import core.schema
 from connectors.jsonl import draft_from_flat
-from core.merge import build_profile, profile_hash
+from core.merge import build_profile, profile_hash, record_hash
 from core.normalise import _is_valid_number, normalise_record
-from core.schema import SourceRecord
+from core.schema import Identifier, SourceRecord
 from core.testing.population import population
 
 SETTINGS = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -133,3 +137,27 @@ def test_profile_hash_hashes_what_model_dump_json_writes() -> None:
         profile = build_profile(f"cus_{person}", group, version=len(group))
         body = profile.model_dump_json(exclude={"version", "customer_id"}).encode()
         assert profile_hash(profile) == hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+def test_a_memoised_key_is_the_formatted_key_and_invisible_to_pydantic() -> None:
+    """GIVEN records whose keys were read WHEN compared, hashed, dumped and copied THEN nothing shows
+    the kept key, and a copy with other fields has its own key."""
+    record = normalise_record(draft_from_flat(population(1, seed=1)[0][1]))
+    assert isinstance(record, SourceRecord)
+    fresh = SourceRecord.model_validate(record.model_dump())
+    before = (record.model_dump_json(), record_hash(record), hash(record.identifiers))
+
+    assert record.key == f"{record.source}:{record.object_type}:{record.source_id}"
+    assert [i.key for i in record.identifiers] == [f"{i.kind}#{i.value}" for i in record.identifiers]
+    assert "key" in record.__dict__  # kept: the next read is a plain attribute lookup
+    assert (record.model_dump_json(), record_hash(record), hash(record.identifiers)) == before
+    assert "key" not in record.model_dump()
+    assert "key" not in fresh.__dict__
+    assert record == fresh
+    assert fresh == record
+
+    moved = record.model_copy(update={"source_id": "other"})
+    assert moved.key == f"{record.source}:{record.object_type}:other"
+    email = Identifier(kind="email", value="ann@example.com")
+    assert email.key == "email#ann@example.com"
+    assert email.model_copy(update={"value": "bob@example.com"}).key == "email#bob@example.com"
