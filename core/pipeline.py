@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from core.errors import ConflictError
 from core.identity import (
@@ -265,6 +266,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
                         holders[key] = {snap.key}
     components, hits = group_records(active, owner_of, {k: frozenset(v) for k, v in holders.items()}, policy)
     result.guardrail_hits.extend(hits)
+    watermarks = _moving_watermarks(store, components, live, hashes)
 
     changesets: list[Changeset] = []
     records_of: dict[str, tuple[SourceRecord, ...]] = {}
@@ -277,7 +279,9 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         # ``survivor`` hashes a customer id for a new customer: work it out once per component.
         survivor = component.survivor
         absorbed_ids = component.customers - {survivor}
-        changeset = _changeset(component, survivor, absorbed_ids, live, raw_owner, owner_of, hashes, settings)
+        changeset = _changeset(
+            component, survivor, absorbed_ids, live, raw_owner, owner_of, hashes, watermarks, settings
+        )
         if len(changeset) > store.max_items_per_commit:
             if absorbed_ids:
                 # Too large for one transaction: merge the customers step by step first, then
@@ -293,7 +297,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
             survivor = component.survivor
             absorbed_ids = component.customers - {survivor}
             changeset = _changeset(
-                component, survivor, absorbed_ids, live, raw_owner, owner_of, hashes, settings
+                component, survivor, absorbed_ids, live, raw_owner, owner_of, hashes, watermarks, settings
             )
         changesets.append(changeset)
         records_of[changeset.label] = component.records
@@ -323,6 +327,31 @@ def _load_customers(store: ProfileStore, ids: set[str]) -> dict[str, CustomerSta
     return loaded
 
 
+def _moving_watermarks(
+    store: ProfileStore,
+    components: Sequence[Component],
+    live: Mapping[str, CustomerState],
+    hashes: Mapping[str, str],
+) -> dict[str, datetime]:
+    """The stored ``updated_at`` of the ``source#`` keys whose snapshots a merge moves unchanged.
+
+    The identifier item's time can be newer than its snapshot's (a ``TouchSource`` moved it for an
+    echo); the merge hands the key over with that time, so that a version older than the echo stays
+    stale. Read only when a component merges customers, in one read for the batch.
+    """
+    keys = sorted(
+        f"source#{key}"
+        for component in components
+        if len(component.customers) > 1
+        for cid in component.customers - {component.survivor}
+        for key in live[cid].snapshots
+        if key not in hashes
+    )
+    if not keys:
+        return {}
+    return {k: o.updated_at for k, o in store.get_owners(keys).items() if o.updated_at is not None}
+
+
 def _changeset(
     component: Component,
     survivor: str,
@@ -331,9 +360,12 @@ def _changeset(
     raw_owner: Mapping[str, str],
     owner_of: Mapping[str, str],
     hashes: Mapping[str, str],
+    watermarks: Mapping[str, datetime],
     settings: IngestSettings,
 ) -> Changeset:
-    """The changeset of one component; ``survivor`` and ``absorbed`` are the component's."""
+    """The changeset of one component; ``survivor`` and ``absorbed`` are the component's.
+
+    ``watermarks``: the stored times of the ``source#`` keys of snapshots that move unchanged."""
     members = component.customers
     ops: list[Operation] = []
 
@@ -376,11 +408,10 @@ def _changeset(
             continue
         if is_source:
             snap = snapshots[source_key]
-            ops.append(
-                PutIdent(
-                    key, survivor, current, changed.get(source_key) or record_hash(snap), snap.updated_at
-                )
-            )
+            at = snap.updated_at
+            if source_key not in hashes:  # not this batch's record: keep a newer stored time
+                at = max(at, watermarks.get(key, at))
+            ops.append(PutIdent(key, survivor, current, changed.get(source_key) or record_hash(snap), at))
         else:
             ops.append(PutIdent(key, survivor, current))
     previously_owned: set[str] = set()

@@ -80,6 +80,38 @@ def test_echoes_move_only_the_watermark_in_one_transaction_and_late_versions_sta
     _consistent(store)
 
 
+def test_a_merge_hands_over_an_echoed_watermark_with_one_more_read(dynamo: Dynamo) -> None:
+    store, log = dynamo
+    ingest([make_record("crm", "1", email="ann@example.com", day=1)], store, NO_SLEEP)
+    ingest([make_record("shop", "1", email="bo@example.com", day=1)], store, NO_SLEEP)
+    ingest(
+        [
+            make_record("crm", "1", email="ann@example.com", day=5),
+            make_record("shop", "1", email="bo@example.com", day=5),
+        ],
+        store,
+        NO_SLEEP,
+    )
+    log.calls.clear()
+    # WHEN a record with both emails merges the two customers
+    bridge = make_record("hub", "1", email=["ann@example.com", "bo@example.com"], day=6)
+    assert ingest([bridge], store, NO_SLEEP).merged_customers == 1
+    # THEN the moved source identifier keeps the echo's time (read once more, for the moving keys)
+    assert log.calls["BatchGetItem"] == 2
+    for key in ("crm:contact:1", "shop:contact:1"):
+        item = store._client.get_item(
+            TableName=TABLE, Key={"PK": {"S": f"IDENT#source#{key}"}, "SK": {"S": "IDENT"}}
+        )
+        assert item["Item"]["updated_at"]["S"].startswith("2026-01-06"), key
+    # AND versions from before the echo, delivered late, stay stale
+    late = [
+        make_record("crm", "1", email="x@example.com", day=3),
+        make_record("shop", "1", email="y@example.com", day=3),
+    ]
+    assert ingest(late, store, NO_SLEEP).stale == 2
+    _consistent(store)
+
+
 def test_changed_email_no_longer_points_at_the_customer(dynamo: Dynamo) -> None:
     store, _ = dynamo
     ingest([make_record("crm", "1", email="old@example.com", day=1)], store, NO_SLEEP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import Sequence
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -107,6 +108,32 @@ def test_an_echo_with_only_a_newer_timestamp_changes_no_profile_but_still_makes_
     )
     [changed] = _profiles(store)
     assert changed.traits["city"].value == "Bath"
+    _assert_consistent(store)
+
+
+def test_a_merge_keeps_the_watermark_an_echo_moved_so_older_versions_stay_stale() -> None:
+    # GIVEN two customers, Ann in the CRM and Bo in the shop, each record echoed back later (day 5)
+    store = InMemoryProfileStore()
+    crm = make_record("crm", "1", email="ann@example.com", traits={"city": "Leeds"}, day=1)
+    shop = make_record("shop", "1", email="bo@example.com", traits={"city": "York"}, day=1)
+    ingest([crm, shop], store, NO_SLEEP)
+    echoes = [r.model_copy(update={"updated_at": r.updated_at + timedelta(days=4)}) for r in (crm, shop)]
+    assert ingest(echoes, store, NO_SLEEP).touched == 2
+    # WHEN a third record carries both emails, so the two customers merge (one of them moves)
+    bridge = make_record("hub", "1", email=["ann@example.com", "bo@example.com"], day=6)
+    assert ingest([bridge], store, NO_SLEEP).merged_customers == 1
+    # THEN both source identifiers still hold the echo's time, not the snapshot's older one
+    idents = store.ident_items()
+    for record, echo in zip((crm, shop), echoes, strict=True):
+        assert idents[f"source#{record.key}"].updated_at == echo.updated_at
+    # AND a version from before the echo (day 3), delivered late, is still stale for either record
+    late = [
+        make_record("crm", "1", email="ann@example.com", traits={"city": "Hull"}, day=3),
+        make_record("shop", "1", email="bo@example.com", traits={"city": "Bath"}, day=3),
+    ]
+    assert ingest(late, store, NO_SLEEP).stale == 2
+    [profile] = _profiles(store)
+    assert {profile.traits["city"].value} <= {"Leeds", "York"}
     _assert_consistent(store)
 
 
