@@ -18,12 +18,19 @@ Nothing parked there is lost: once the destination is healthy again, invoke the 
 again (``AT_SEQUENCE_NUMBER``; the stream keeps 24 hours), pushes those customers' live profiles,
 and deletes the message only when every destination took them. A batch that fails again, or whose
 range the stream no longer holds, stays in the queue and is reported.
+
+``{"action": "reconcile"}`` is the catch-all: it scans every live profile, page by page, and pushes
+each one whose payload differs from what that destination last took (an unchanged one costs no
+call). Use it after the stream's 24 hours have passed, after adding a destination, or whenever in
+doubt. It stops while time is left, and answers ``"done": false`` with the ``"next"`` key: invoke it
+again with ``{"action": "reconcile", "start": <next>}`` to go on from there.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -33,6 +40,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from core.schema import Profile
 from core.sync import PushReport, changed_profiles, push_profiles
 from functions._wiring import Wiring, metrics_namespace, traced, wiring
 from functions.events import StreamChange, lambda_stream_record
@@ -79,6 +87,18 @@ def push_changes(w: Wiring, customers: list[str]) -> tuple[set[str], dict[str, P
         return set(), {}
     profiles = changed_profiles(w.profiles, customers)
     live = {p.customer_id for p in profiles}
+    failed, reports = push_everywhere(w, profiles, customers)
+    if failed:
+        # A record of a merged-away customer stands for its survivor, whose id is the one that failed.
+        failed.update(c for c in customers if c not in live)
+    return failed, reports
+
+
+def push_everywhere(
+    w: Wiring, profiles: list[Profile], customers: Iterable[str]
+) -> tuple[set[str], dict[str, PushReport]]:
+    """Push ``profiles`` to every destination; return the customers that failed somewhere (all of
+    ``customers`` for a destination that could not be reached at all) and each destination's report."""
     failed: set[str] = set()
     reports: dict[str, PushReport] = {}
     for destination in w.destinations():
@@ -106,9 +126,6 @@ def push_changes(w: Wiring, customers: list[str]) -> tuple[set[str], dict[str, P
                     "retryable": failure.retryable,
                 },
             )
-    if failed:
-        # A record of a merged-away customer stands for its survivor, whose id is the one that failed.
-        failed.update(c for c in customers if c not in live)
     return failed, reports
 
 
@@ -158,7 +175,10 @@ def redrive(w: Wiring, *, max_messages: int = 100) -> dict[str, Any]:
                 problem = "not a stream batch description; inspect it and delete it by hand"
             except Exception as error:  # trimmed or expired range, unknown shard
                 logger.warning("a parked batch could not be read back", extra={"error": str(error)})
-                problem = "the stream no longer holds this range (it keeps 24 hours)"
+                problem = (
+                    "the stream no longer holds this range (it keeps 24 hours): run "
+                    '{"action": "reconcile"} to push every profile that differs, then delete this message'
+                )
             else:
                 customers = changed_customers(lambda_stream_record(r) for r in records)
                 failed, _ = push_changes(w, customers)
@@ -177,16 +197,107 @@ def redrive(w: Wiring, *, max_messages: int = 100) -> dict[str, Any]:
     return report
 
 
+#: How many failed customer ids a reconcile report lists (the count covers them all).
+_REPORTED_FAILURES = 20
+
+
+def reconcile(
+    w: Wiring,
+    *,
+    start: Mapping[str, Any] | None = None,
+    max_pages: int | None = None,
+    items_per_page: int | None = None,
+    time_left_ms: Callable[[], int] | None = None,
+) -> dict[str, Any]:
+    """Push every live profile whose payload differs from the last one each destination took.
+
+    Goes through the table page by page from ``start`` (a ``"next"`` key of an earlier answer). It
+    stops after ``max_pages``, or before a page when the time left (``time_left_ms``, the Lambda
+    context's) is under twice the longest page so far plus 10 seconds, and answers ``"done": false``
+    with the ``"next"`` key to go on from. Failed customers are counted and listed (the first 20);
+    their hashes are not saved, so the next reconcile or change pushes them again.
+    """
+    report: dict[str, Any] = {
+        "done": False,
+        "next": None,
+        "pages": 0,
+        "profiles": 0,
+        "pushed": {},
+        "skipped_unchanged": {},
+        "failed": 0,
+        "failed_customers": [],
+    }
+    longest = 0.0
+    for profiles, next_key in w.profiles.profile_pages(start, items_per_page=items_per_page):
+        began = time.monotonic()
+        report["pages"] += 1
+        report["profiles"] += len(profiles)
+        if profiles:
+            failed, reports = push_everywhere(w, profiles, [p.customer_id for p in profiles])
+            for destination, pushed in reports.items():
+                for key, value in (
+                    ("pushed", pushed.pushed),
+                    ("skipped_unchanged", pushed.skipped_unchanged),
+                ):
+                    report[key][destination] = report[key].get(destination, 0) + value
+            report["failed"] += len(failed)
+            room = _REPORTED_FAILURES - len(report["failed_customers"])
+            report["failed_customers"].extend(sorted(failed)[: max(0, room)])
+        longest = max(longest, time.monotonic() - began)
+        if next_key is None:
+            break
+        out_of_pages = max_pages is not None and report["pages"] >= max_pages
+        out_of_time = time_left_ms is not None and time_left_ms() < (2 * longest + 10) * 1000
+        if out_of_pages or out_of_time:
+            report["next"] = next_key
+            break
+    report["done"] = report["next"] is None
+    logger.info(
+        "reconcile finished" if report["done"] else "reconcile paused; invoke again with its next key",
+        extra={k: v for k, v in report.items() if k not in ("failed_customers", "next")},
+    )
+    return report
+
+
+def _reconcile_event(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Check a reconcile event's options and run it."""
+    start = event.get("start")
+    if start is not None and not (
+        isinstance(start, dict) and all(isinstance(v, dict) for v in start.values())
+    ):
+        raise ValueError('reconcile: "start" must be the "next" key of an earlier reconcile answer')
+    options: dict[str, int | None] = {}
+    for name in ("max_pages", "items_per_page"):
+        value = event.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"reconcile: {name!r} must be a positive whole number, not {value!r}")
+        options[name] = value
+    return reconcile(
+        wiring(),
+        start=start,
+        max_pages=options["max_pages"],
+        items_per_page=options["items_per_page"],
+        time_left_ms=context.get_remaining_time_in_millis,
+    )
+
+
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Push the profiles changed in this stream batch; report the records to retry.
 
-    ``{"action": "redrive"}`` (invoked by hand) pushes the batches parked in the on-failure queue.
+    ``{"action": "redrive"}`` (invoked by hand) pushes the batches parked in the on-failure queue;
+    ``{"action": "reconcile"}`` pushes every profile that differs from what a destination holds.
     """
     if event.get("action") == "redrive":
-        return redrive(wiring(), max_messages=int(event.get("max_messages", 100)))
+        redriven = redrive(wiring(), max_messages=int(event.get("max_messages", 100)))
+        metrics.add_metric(name="RedrivenBatches", unit=MetricUnit.Count, value=redriven["redriven"])
+        return redriven
+    if event.get("action") == "reconcile":
+        reconciled = _reconcile_event(event, context)
+        metrics.add_metric(name="ReconciledProfiles", unit=MetricUnit.Count, value=reconciled["profiles"])
+        return reconciled
     records: list[dict[str, Any]] = event.get("Records", [])
     customers = changed_customers(records)
     failed, reports = push_changes(wiring(), customers)
@@ -213,4 +324,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return response
 
 
-__all__ = ["PushFailedError", "changed_customers", "handler", "processor", "push_changes", "redrive"]
+__all__ = [
+    "PushFailedError",
+    "changed_customers",
+    "handler",
+    "processor",
+    "push_changes",
+    "push_everywhere",
+    "reconcile",
+    "redrive",
+]

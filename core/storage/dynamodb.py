@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -219,19 +219,36 @@ class DynamoDBProfileStore:
         )
 
     def iter_profiles(self) -> Iterator[Profile]:
+        for profiles, _ in self.profile_pages():
+            yield from profiles
+
+    def profile_pages(
+        self, start: Mapping[str, Any] | None = None, *, items_per_page: int | None = None
+    ) -> Iterator[tuple[list[Profile], dict[str, Any] | None]]:
+        """Every live profile (a PROFILE item with data: not merged away, not erased), one Scan page
+        at a time, each with the key to resume after it (``None`` after the last page).
+
+        A full scan: it reads every item of the table (``items_per_page`` caps the items read per
+        page; DynamoDB's own cap is 1 MB), so it is for occasional work such as a reconcile.
+        """
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
             "FilterExpression": "SK = :p AND attribute_exists(#d)",
             "ExpressionAttributeNames": {"#d": "data"},
             "ExpressionAttributeValues": {":p": {"S": "PROFILE"}},
         }
+        if start:
+            kwargs["ExclusiveStartKey"] = dict(start)
+        if items_per_page is not None:
+            kwargs["Limit"] = items_per_page
         while True:
             page = self._call("scan", **kwargs)
-            for item in page.get("Items", []):
-                yield Profile.model_validate_json(item["data"]["S"])
-            if "LastEvaluatedKey" not in page:
+            profiles = [Profile.model_validate_json(item["data"]["S"]) for item in page.get("Items", [])]
+            next_key: dict[str, Any] | None = page.get("LastEvaluatedKey")
+            yield profiles, next_key
+            if next_key is None:
                 return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            kwargs["ExclusiveStartKey"] = next_key
 
     def ident_owners(self) -> dict[str, str]:
         """Every identifier key and its owner (a full scan: for checks and tools, not the hot path)."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from functions import merge, pull, push
 from tests.integration.functions.conftest import Env, FakeContext, StreamReader
 
@@ -70,3 +74,70 @@ def test_a_profile_the_tool_rejects_fails_its_stream_record_only(env: Env) -> No
     pushed = env.wiring.sync_state.get_pushed("fake", env.tool.pushed_ids())
     assert rejected not in pushed
     assert len(pushed) == 4
+
+
+def _reconcile(**event: Any) -> dict[str, Any]:
+    return push.handler({"action": "reconcile", **event}, FakeContext(function_name="profilesync-test-push"))
+
+
+def test_reconcile_pushes_every_profile_a_destination_lacks_in_resumable_pages(env: Env) -> None:
+    # GIVEN five merged people whose stream records were never pushed (say the stream's 24 h passed)
+    pull_and_merge(env)
+    assert env.tool.pushed == []
+    # WHEN a reconcile is cut after two small pages
+    first = _reconcile(items_per_page=4, max_pages=2)
+    # THEN it says where to go on from, and has pushed only what those pages held
+    assert (first["done"], first["pages"]) == (False, 2)
+    assert first["next"] is not None
+    assert len(env.tool.pushed_ids()) == first["profiles"] < 5
+    # WHEN it is invoked again from that key until it is done
+    answers = [first]
+    while not answers[-1]["done"]:
+        answers.append(_reconcile(start=answers[-1]["next"], items_per_page=4))
+        assert len(answers) < 20
+    # THEN every live profile was pushed exactly once, and each was remembered
+    pushed = env.tool.pushed_ids()
+    assert len(pushed) == len(set(pushed)) == 5 == sum(a["profiles"] for a in answers)
+    assert set(env.wiring.sync_state.get_pushed("fake", pushed)) == set(pushed)
+    # AND a second reconcile, in one go, finds nothing to send
+    again = _reconcile()
+    assert (again["done"], again["pushed"], again["skipped_unchanged"]) == (True, {"fake": 0}, {"fake": 5})
+    assert len(env.tool.pushed_ids()) == 5
+
+
+def test_reconcile_reports_the_profiles_a_destination_rejects_and_pushes_them_next_time(env: Env) -> None:
+    pull_and_merge(env)
+    stream = StreamReader(env.dynamodb)
+    customers = sorted(
+        {r["dynamodb"]["Keys"]["PK"]["S"].removeprefix("CUSTOMER#") for r in stream.event()["Records"]}
+    )
+    env.tool.reject.add(customers[0])
+    # WHEN a reconcile runs while the tool refuses one person
+    answer = _reconcile()
+    # THEN that person is counted and named, the others were pushed
+    assert (answer["done"], answer["failed"], answer["failed_customers"]) == (True, 1, [customers[0]])
+    assert answer["pushed"] == {"fake": 4}
+    # AND once the tool takes it, the next reconcile pushes that person only
+    env.tool.reject.clear()
+    before = len(env.tool.pushed_ids())
+    assert _reconcile()["pushed"] == {"fake": 1}
+    assert env.tool.pushed_ids()[before:] == [customers[0]]
+
+
+# A refused event publishes no metric, and Powertools warns about that; the refusal is the point here.
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_reconcile_stops_while_time_is_left_and_refuses_bad_options(env: Env) -> None:
+    pull_and_merge(env)
+    # GIVEN less than 10 s left in the invocation THEN it stops after its first page, with the key
+    hurried = push.handler(
+        {"action": "reconcile", "items_per_page": 3}, FakeContext(remaining_ms=5_000, function_name="push")
+    )
+    assert (hurried["done"], hurried["pages"]) == (False, 1)
+    assert hurried["next"] is not None
+    for bad, message in (
+        ({"start": "PK"}, '"start" must be the "next" key'),
+        ({"max_pages": 0}, "'max_pages' must be a positive whole number"),
+        ({"items_per_page": "10"}, "'items_per_page' must be a positive whole number"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            _reconcile(**bad)
