@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.schema import Profile, SourceRecord
+from core.storage.dynamodb import LIVE_PROFILE_SCAN, is_live_profile
 from profilesync.local import LocalRuntime, PullResult, StageCounts
 
 CONNECTORS = ("hubspot", "mailchimp", "shopify")
@@ -208,13 +209,7 @@ def _run_round(
 
 def _count_profiles(rt: LocalRuntime) -> int:
     count = 0
-    kwargs: dict[str, Any] = {
-        "TableName": rt.table_name,
-        "FilterExpression": "SK = :p AND attribute_exists(#d) AND attribute_not_exists(merged_into)",
-        "ExpressionAttributeNames": {"#d": "data"},
-        "ExpressionAttributeValues": {":p": {"S": "PROFILE"}},
-        "Select": "COUNT",
-    }
+    kwargs: dict[str, Any] = {"TableName": rt.table_name, **LIVE_PROFILE_SCAN, "Select": "COUNT"}
     while True:
         page = rt.dynamodb.scan(**kwargs)
         count += int(page.get("Count", 0))
@@ -238,8 +233,8 @@ def change_tools(sandboxes: Mapping[str, Any], *, share: float, new_people: int,
 
 
 def _read_table(rt: LocalRuntime) -> tuple[list[Profile], list[SourceRecord]]:
-    """One scan of the table: the live profiles (as ``_count_profiles`` counts them) and every
-    stored source record."""
+    """One scan of the table: the live profiles (``is_live_profile``, as ``_count_profiles`` counts
+    them) and every stored source record."""
     profiles: list[Profile] = []
     sources: list[SourceRecord] = []
     kwargs: dict[str, Any] = {
@@ -250,12 +245,9 @@ def _read_table(rt: LocalRuntime) -> tuple[list[Profile], list[SourceRecord]]:
     while True:
         page = rt.dynamodb.scan(**kwargs)
         for item in page.get("Items", []):
-            if "data" not in item:
-                continue
-            if item["SK"]["S"] == "PROFILE":
-                if "merged_into" not in item:
-                    profiles.append(Profile.model_validate_json(item["data"]["S"]))
-            else:
+            if is_live_profile(item):
+                profiles.append(Profile.model_validate_json(item["data"]["S"]))
+            elif item["SK"]["S"].startswith("SOURCE#"):
                 sources.append(SourceRecord.model_validate_json(item["data"]["S"]))
         if "LastEvaluatedKey" not in page:
             return profiles, sources

@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from core.errors import ConflictError, RetryableError, StoreLayoutError
@@ -69,6 +70,22 @@ def ident_pk(key: str) -> str:
 
 def source_sk(source_key: str) -> str:
     return f"SOURCE#{source_key}"
+
+
+#: The Scan filter of live profiles: PROFILE items with data. A merged-away customer's tombstone and an
+#: erased customer's item have none. ``is_live_profile`` is the same test on an item already read.
+LIVE_PROFILE_SCAN: Mapping[str, Any] = MappingProxyType(
+    {
+        "FilterExpression": "SK = :p AND attribute_exists(#d)",
+        "ExpressionAttributeNames": {"#d": "data"},
+        "ExpressionAttributeValues": {":p": {"S": "PROFILE"}},
+    }
+)
+
+
+def is_live_profile(item: Mapping[str, Any]) -> bool:
+    """Whether a table item is a live profile, as ``LIVE_PROFILE_SCAN`` selects them."""
+    return item["SK"]["S"] == "PROFILE" and "data" in item
 
 
 class DynamoDBProfileStore:
@@ -231,12 +248,7 @@ class DynamoDBProfileStore:
         A full scan: it reads every item of the table (``items_per_page`` caps the items read per
         page; DynamoDB's own cap is 1 MB), so it is for occasional work such as a reconcile.
         """
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "FilterExpression": "SK = :p AND attribute_exists(#d)",
-            "ExpressionAttributeNames": {"#d": "data"},
-            "ExpressionAttributeValues": {":p": {"S": "PROFILE"}},
-        }
+        kwargs: dict[str, Any] = {"TableName": self.table_name, **LIVE_PROFILE_SCAN}
         if start:
             kwargs["ExclusiveStartKey"] = dict(start)
         if items_per_page is not None:
