@@ -228,8 +228,8 @@ def reconcile(
         "failed_customers": [],
     }
     longest = 0.0
+    began = time.monotonic()
     for profiles, next_key in w.profiles.profile_pages(start, items_per_page=items_per_page):
-        began = time.monotonic()
         report["pages"] += 1
         report["profiles"] += len(profiles)
         if profiles:
@@ -243,7 +243,8 @@ def reconcile(
             report["failed"] += len(failed)
             room = _REPORTED_FAILURES - len(report["failed_customers"])
             report["failed_customers"].extend(sorted(failed)[: max(0, room)])
-        longest = max(longest, time.monotonic() - began)
+        ended = time.monotonic()  # a page's time: its scan and its pushes
+        longest, began = max(longest, ended - began), ended
         if next_key is None:
             break
         out_of_pages = max_pages is not None and report["pages"] >= max_pages
