@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from connectors.klaviyo import KlaviyoSandbox
+from connectors.klaviyo._sandbox import FixedWindows
 from profilesync.testing.specs import OpenApiSpec
 
 from .conftest import SPEC, CheckedKlaviyoSandbox
@@ -53,6 +54,8 @@ def test_a_wrong_key_is_a_401_and_a_missing_revision_a_400(sandbox: CheckedKlavi
 def test_the_burst_limit_answers_429_with_retry_after_and_no_ratelimit_headers() -> None:
     # GIVEN a sandbox whose profiles endpoint allows 3 requests a second
     sandbox = KlaviyoSandbox(people=5, limits={"profiles": (3, 750)})
+    # on a clock that stands still: four requests on the wall clock may straddle a second's boundary
+    sandbox.windows["profiles"] = FixedWindows(3, 750, clock=lambda: 1_000.5)
     answers = [_get(sandbox, {}) for _ in range(4)]
     # THEN the first three carry RateLimit-* for the steady window, the fourth is a 429
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
