@@ -4,6 +4,7 @@
             -> load the customers those keys belong to -> group records into components
             -> plan one changeset per component (new customer / attach / merge)
             -> commit all changesets; the ones that lost a race are re-read and re-planned
+            -> split the customers whose records an update left without a shared identifier
 
 Every write is planned from what was read, and every ownership change is conditional on it, so two
 writers racing on the same person cannot both win: the loser re-resolves against the winner's state.
@@ -24,10 +25,19 @@ from core.identity import (
     Component,
     GuardrailHit,
     IdentityPolicy,
+    customer_id_for,
     group_records,
     live_owner,
 )
-from core.merge import DEFAULT_RULES, MergeRules, build_profile, newest, profile_hash, record_hash
+from core.merge import (
+    DEFAULT_RULES,
+    MergeRules,
+    build_profile,
+    identifier_holders,
+    newest,
+    profile_hash,
+    record_hash,
+)
 from core.ports import (
     Changeset,
     CustomerState,
@@ -63,8 +73,12 @@ class IngestResult:
     attached: int = 0
     merged_customers: int = 0
     retries: int = 0
+    split_customers: int = 0
     guardrail_hits: list[GuardrailHit] = field(default_factory=list)
     customers: set[str] = field(default_factory=set)
+    unsplit: list[str] = field(default_factory=list)
+    """Customers an update disconnected that could not be split now (a race, or too large for one
+    transaction): their records are stored; ``split_customer`` finishes the job."""
 
     def add(self, other: IngestResult) -> None:
         for name in (
@@ -77,10 +91,12 @@ class IngestResult:
             "attached",
             "merged_customers",
             "retries",
+            "split_customers",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.guardrail_hits.extend(other.guardrail_hits)
         self.customers |= other.customers
+        self.unsplit.extend(other.unsplit)
 
 
 class ResolutionGaveUpError(ConflictError):
@@ -108,6 +124,7 @@ class _Plan:
     absorbed: dict[str, int] = field(default_factory=dict)
     survivors: dict[str, str] = field(default_factory=dict)
     touches: list[Changeset] = field(default_factory=list)
+    splits: set[str] = field(default_factory=set)
 
 
 def ingest(
@@ -171,7 +188,14 @@ def ingest(
             elif kind == "attach":
                 total.attached += 1
             total.merged_customers += plan.absorbed[changeset.label]
-            total.customers.add(plan.survivors[changeset.label])
+            survivor = plan.survivors[changeset.label]
+            total.customers.add(survivor)
+            if survivor in plan.splits:
+                # An update removed the identifier that held the customer's records together.
+                try:
+                    total.split_customers += len(split_customer(store, survivor, settings))
+                except (ConflictError, ValueError):
+                    total.unsplit.append(survivor)
         pending = [r for c in failed for r in plan.records_of[c.label]] + plan.deferred
         if failed:
             # Only lost races back off; deferred records of an oversized component go on at once.
@@ -275,12 +299,13 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
     pending_merges: list[tuple[str, str]] = []
     absorbed: dict[str, int] = {}
     survivors: dict[str, str] = {}
+    splits: set[str] = set()
     for component in components:
         # ``survivor`` hashes a customer id for a new customer: work it out once per component.
         survivor = component.survivor
         absorbed_ids = component.customers - {survivor}
         changeset = _changeset(
-            component, survivor, absorbed_ids, live, raw_owner, owner_of, hashes, watermarks, settings
+            component, survivor, absorbed_ids, live, raw_owner, owner_of, hashes, watermarks, settings, splits
         )
         if len(changeset) > store.max_items_per_commit:
             if absorbed_ids:
@@ -297,7 +322,16 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
             survivor = component.survivor
             absorbed_ids = component.customers - {survivor}
             changeset = _changeset(
-                component, survivor, absorbed_ids, live, raw_owner, owner_of, hashes, watermarks, settings
+                component,
+                survivor,
+                absorbed_ids,
+                live,
+                raw_owner,
+                owner_of,
+                hashes,
+                watermarks,
+                settings,
+                splits,
             )
         changesets.append(changeset)
         records_of[changeset.label] = component.records
@@ -307,7 +341,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         absorbed[changeset.label] = len(absorbed_ids)
         survivors[changeset.label] = survivor
     return _Plan(
-        changesets, records_of, kinds, deferred, pending_merges, result, absorbed, survivors, touches
+        changesets, records_of, kinds, deferred, pending_merges, result, absorbed, survivors, touches, splits
     )
 
 
@@ -362,10 +396,12 @@ def _changeset(
     hashes: Mapping[str, str],
     watermarks: Mapping[str, datetime],
     settings: IngestSettings,
+    splits: set[str],
 ) -> Changeset:
     """The changeset of one component; ``survivor`` and ``absorbed`` are the component's.
 
-    ``watermarks``: the stored times of the ``source#`` keys of snapshots that move unchanged."""
+    ``watermarks``: the stored times of the ``source#`` keys of snapshots that move unchanged.
+    ``survivor`` is added to ``splits`` when an update leaves its records in disconnected groups."""
     members = component.customers
     ops: list[Operation] = []
 
@@ -376,9 +412,15 @@ def _changeset(
             snapshots[key] = snap
             snapshot_home[key] = cid
     changed: dict[str, str] = {}
+    lost_identifier = False
     for record in component.records:
         key = record.key
         changed[key] = hashes[key]
+        previous = snapshots.get(key)
+        if previous is not None and previous.identifiers != record.identifiers:
+            lost_identifier = lost_identifier or not {i.key for i in previous.identifiers} <= {
+                i.key for i in record.identifiers
+            }
         snapshots[key] = record
         ops.append(PutSource(survivor, record, hashes[key]))
     for key, home in sorted(snapshot_home.items()):
@@ -419,6 +461,8 @@ def _changeset(
         previously_owned |= live[cid].owned
     ops.extend(DeleteIdent(key, raw_owner.get(key, survivor)) for key in sorted(previously_owned - desired))
     ops.extend(Tombstone(cid, survivor, live[cid].version) for cid in sorted(absorbed))
+    if lost_identifier and len(record_groups(list(snapshots.values()), policy)) > 1:
+        splits.add(survivor)
     prior = live.get(survivor)
     profile = build_profile(survivor, snapshots.values(), settings.rules, (prior.version if prior else 0) + 1)
     ops.append(
@@ -510,6 +554,116 @@ def complete_merge(
     )
 
 
+def split_customer(
+    store: ProfileStore, customer_id: str, settings: IngestSettings | None = None
+) -> list[str]:
+    """Split a customer whose source records no longer all share an identifier; return the new ids.
+
+    Merging is by shared identifiers, and a record's update can remove the one that joined two
+    people (a family inbox replaced by each person's own address). The customer then holds groups
+    of records that resolution would not join if they arrived today. This splits them, one group
+    per step, so that the customers are what the current records resolve to: the group holding the
+    record that founded ``customer_id`` (or the one with the smallest source key) keeps the id;
+    every other group becomes a new customer with the deterministic id of its smallest source key
+    (or, if that id was used before, the next unused one of a series), and takes its snapshots and
+    identifiers along, source identifiers with their stored hash and watermark. Each step is one
+    conditional transaction; a lost race re-reads and plans again. ``ingest`` calls this for the
+    customers an update may have disconnected; it is also the operator's unmerge, after a change to
+    the guardrails (a value added to the blocklist).
+    """
+    settings = settings or IngestSettings()
+    created: list[str] = []
+    attempt = 0
+    while True:
+        state = store.get_customers([customer_id]).get(customer_id)
+        if state is None or state.merged_into:
+            return created
+        if state.merging_into or state.absorbing:
+            # A merge in flight (or cut short): finish it; what it leaves is split next round.
+            for absorbed in sorted(state.absorbing):
+                complete_merge(store, absorbed, customer_id, settings)
+            if state.merging_into:
+                complete_merge(store, customer_id, state.merging_into, settings)
+            continue
+        groups = record_groups(list(state.snapshots.values()), settings.policy)
+        if len(groups) < 2:
+            return created
+        keep = next((g for g in groups if any(customer_id_for(r.key) == customer_id for r in g)), groups[0])
+        moving = next(g for g in groups if g is not keep)
+        new_id = _unused_customer_id(store, moving[0].key, customer_id)
+        changeset = _split_changeset(store, state, moving, new_id, settings)
+        if len(changeset) > store.max_items_per_commit:
+            raise ValueError(
+                f"cannot split {customer_id}: moving {len(moving)} records to {new_id} takes "
+                f"{len(changeset)} writes, more than one transaction holds ({store.max_items_per_commit})"
+            )
+        if not store.commit([changeset]):
+            created.append(new_id)
+            attempt = 0
+            continue
+        attempt += 1
+        if attempt >= settings.max_attempts:
+            raise ResolutionGaveUpError(
+                f"splitting {customer_id} kept conflicting; it resumes on next ingest"
+            )
+        _back_off(settings, attempt)
+
+
+def _unused_customer_id(store: ProfileStore, source_key: str, splitting: str) -> str:
+    """The id of a customer split off ``splitting`` with ``source_key`` as its smallest key: the one
+    that record would found (as in a resolution from scratch), unless that id was ever used (say
+    the record founded a customer that later merged into ``splitting``); then the first unused of a
+    deterministic series. Never an id with history, so nothing pushed under it before can be stale."""
+    candidates = [customer_id_for(source_key)]
+    candidates += [customer_id_for(f"{source_key}@{splitting}#{n}") for n in range(1, 33)]
+    for candidate in candidates:
+        if not store.get_customers([candidate]):
+            return candidate
+    raise ConflictError(f"cannot split {splitting}: every id for {source_key} is taken")
+
+
+def record_groups(records: Sequence[SourceRecord], policy: IdentityPolicy) -> list[tuple[SourceRecord, ...]]:
+    """The records grouped as resolution groups them on their own: by shared usable identifiers,
+    under the guardrails (the records themselves being the holders). Groups and the records in them
+    are sorted by source key."""
+    ordered = sorted(records, key=lambda r: r.key)
+    components, _ = group_records(ordered, {}, identifier_holders(ordered), policy)
+    return [c.records for c in components]
+
+
+def _split_changeset(
+    store: ProfileStore,
+    state: CustomerState,
+    moving: tuple[SourceRecord, ...],
+    new_id: str,
+    settings: IngestSettings,
+) -> Changeset:
+    """Move ``moving`` out of ``state``'s customer into the new customer ``new_id``."""
+    cid, policy = state.customer_id, settings.policy
+
+    def usable(group: Iterable[SourceRecord]) -> set[str]:
+        return {i.key for r in group for i in r.identifiers if not policy.is_blocked(i)}
+
+    remaining = [r for r in state.snapshots.values() if r.key not in {m.key for m in moving}]
+    staying = usable(remaining)
+    taken = sorted((usable(moving) & state.owned) - staying)
+    owners = store.get_owners(taken)
+    ops: list[Operation] = []
+    for record in moving:
+        ops.append(DeleteSource(cid, record.key))
+        ops.append(PutSource(new_id, record, record_hash(record)))
+    for key in taken:
+        owner = owners.get(key)
+        if owner is None or owner.customer_id != cid:
+            raise ConflictError(f"identifier {key} of {cid} is not owned by it; plan again")
+        ops.append(PutIdent(key, new_id, cid, owner.record_hash, owner.updated_at))
+    moved = build_profile(new_id, moving, settings.rules, 1)
+    ops.append(PutProfile(new_id, moved, profile_hash(moved), frozenset(taken), None))
+    rest = build_profile(cid, remaining, settings.rules, state.version + 1)
+    ops.append(PutProfile(cid, rest, profile_hash(rest), state.owned - set(taken), state.version))
+    return Changeset(f"split:{cid}:{new_id}", tuple(ops))
+
+
 def _commit_in_chunks(store: ProfileStore, ops: list[Operation], limit: int, label: str) -> None:
     for start in range(0, len(ops), limit):
         chunk = Changeset(f"{label}:{start}", tuple(ops[start : start + limit]))
@@ -526,4 +680,6 @@ __all__ = [
     "ResolutionGaveUpError",
     "complete_merge",
     "ingest",
+    "record_groups",
+    "split_customer",
 ]

@@ -97,6 +97,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="MessagesFailed", unit=MetricUnit.Count, value=failed)
     if totals.guardrail_hits:
         metrics.add_metric(name="GuardrailHits", unit=MetricUnit.Count, value=len(totals.guardrail_hits))
+    if totals.split_customers:
+        metrics.add_metric(name="Splits", unit=MetricUnit.Count, value=totals.split_customers)
+    if totals.unsplit:
+        # Stored, but still one customer: core.pipeline.split_customer says why (a race, or a group
+        # of records too large to move in one transaction).
+        metrics.add_metric(name="SplitsDeferred", unit=MetricUnit.Count, value=len(totals.unsplit))
+        logger.warning(
+            "customers whose records no longer share an identifier were not split",
+            extra={"customers": totals.unsplit[:20], "count": len(totals.unsplit)},
+        )
     logger.info(
         "merge batch finished",
         extra={
@@ -106,6 +116,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "written": totals.written,
             "new_customers": totals.new_customers,
             "merged_customers": totals.merged_customers,
+            "split_customers": totals.split_customers,
         },
     )
     return response

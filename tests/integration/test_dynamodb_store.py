@@ -112,6 +112,28 @@ def test_a_merge_hands_over_an_echoed_watermark_with_one_more_read(dynamo: Dynam
     _consistent(store)
 
 
+def test_an_update_that_removes_the_shared_email_splits_the_customer_on_dynamodb(dynamo: Dynamo) -> None:
+    store, _ = dynamo
+    ann = make_record("crm", "1", email=["ann@example.com", "family@example.com"], day=1)
+    bo = make_record("shop", "1", email=["bo@example.com", "family@example.com"], day=1)
+    ingest([ann, bo], store, NO_SLEEP)
+    [merged] = store.iter_profiles()
+    # WHEN Ann's record no longer carries the family inbox
+    result = ingest([make_record("crm", "1", email="ann@example.com", day=2)], store, NO_SLEEP)
+    # THEN Bo's record and identifiers move to a customer of their own, in one transaction
+    assert (result.split_customers, result.unsplit) == (1, [])
+    profiles = {p.sources[0].source: p for p in store.iter_profiles()}
+    assert profiles["crm"].customer_id == merged.customer_id
+    owners = store.ident_owners()
+    bo_id = profiles["shop"].customer_id
+    assert owners["source#shop:contact:1"] == owners["email#family@example.com"] == bo_id
+    item = store._client.get_item(
+        TableName=TABLE, Key={"PK": {"S": "IDENT#source#shop:contact:1"}, "SK": {"S": "IDENT"}}
+    )
+    assert item["Item"]["updated_at"]["S"].startswith("2026-01-02")  # its watermark went along
+    _consistent(store)
+
+
 def test_changed_email_no_longer_points_at_the_customer(dynamo: Dynamo) -> None:
     store, _ = dynamo
     ingest([make_record("crm", "1", email="old@example.com", day=1)], store, NO_SLEEP)

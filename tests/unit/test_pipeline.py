@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.identity import IdentityPolicy
-from core.pipeline import IngestSettings, complete_merge, ingest
+from core.identity import IdentityPolicy, customer_id_for
+from core.pipeline import IngestSettings, complete_merge, ingest, split_customer
 from core.ports import Changeset, Ownership
 from core.schema import Profile, SourceRecord
 from core.storage.memory import InMemoryProfileStore
@@ -134,6 +134,81 @@ def test_a_merge_keeps_the_watermark_an_echo_moved_so_older_versions_stay_stale(
     assert ingest(late, store, NO_SLEEP).stale == 2
     [profile] = _profiles(store)
     assert {profile.traits["city"].value} <= {"Leeds", "York"}
+    _assert_consistent(store)
+
+
+def test_an_update_that_removes_the_shared_identifier_splits_the_customer() -> None:
+    # GIVEN Ann and Bo merged by a family inbox each of their records carries
+    store = InMemoryProfileStore()
+    ann = make_record("crm", "1", email=["ann@example.com", "family@example.com"], traits={"city": "Leeds"})
+    bo = make_record("shop", "1", email=["bo@example.com", "family@example.com"], traits={"city": "York"})
+    ingest([ann, bo], store, NO_SLEEP)
+    [merged] = _profiles(store)
+    # WHEN Ann's record is updated to her own address only
+    ann_now = make_record("crm", "1", email="ann@example.com", traits={"city": "Leeds"}, day=2)
+    result = ingest([ann_now], store, NO_SLEEP)
+    # THEN the customer is split in two, as the current records resolve from scratch
+    assert (result.written, result.split_customers, result.unsplit) == (1, 1, [])
+    fresh = InMemoryProfileStore()
+    ingest([ann_now, bo], fresh, NO_SLEEP)
+    assert _shape(store) == _shape(fresh)
+    by_source = {p.sources[0].source: p for p in _profiles(store)}
+    assert by_source["crm"].customer_id == merged.customer_id == customer_id_for(ann.key)
+    assert by_source["shop"].customer_id == customer_id_for(bo.key)
+    owners = store.ident_owners()
+    assert (
+        owners["email#family@example.com"]
+        == owners["email#bo@example.com"]
+        != owners["email#ann@example.com"]
+    )
+    _assert_consistent(store)
+    # AND the same update again changes nothing
+    again = ingest([ann_now], store, NO_SLEEP)
+    assert (again.unchanged, again.split_customers) == (1, 0)
+
+
+def test_split_customer_unmerges_what_a_new_blocklist_entry_no_longer_joins() -> None:
+    store = InMemoryProfileStore()
+    ann = make_record("crm", "1", email=["ann@example.com", "family@example.com"])
+    bo = make_record("shop", "1", email=["bo@example.com", "family@example.com"])
+    cy = make_record("email", "1", email=["cy@example.com", "family@example.com"])
+    ingest([ann, bo, cy], store, NO_SLEEP)
+    [merged] = _profiles(store)
+    # GIVEN the family inbox is blocklisted afterwards
+    strict = IngestSettings(
+        policy=IdentityPolicy(blocked_values=frozenset({"family@example.com"})), sleep=lambda _: None
+    )
+    # WHEN the customer is split under that policy THEN each person is a customer of their own
+    created = split_customer(store, merged.customer_id, strict)
+    assert len(created) == 2
+    assert sorted(len(p.sources) for p in _profiles(store)) == [1, 1, 1]
+    assert merged.customer_id in {p.customer_id for p in _profiles(store)}
+    fresh = InMemoryProfileStore()
+    ingest([ann, bo, cy], fresh, strict)
+    assert {g for g, _ in _shape(store)} == {g for g, _ in _shape(fresh)}
+    assert split_customer(store, merged.customer_id, strict) == []
+    for new_id in created:
+        assert split_customer(store, new_id, strict) == []
+
+
+def test_a_split_too_large_for_one_transaction_is_reported_and_loses_nothing() -> None:
+    # GIVEN a person with four records (one shared phone) glued to Ann by a family inbox
+    store = InMemoryProfileStore(max_items_per_commit=12)
+    ann = make_record("crm", "1", email=["ann@example.com", "family@example.com"])
+    bos = [make_record("shop", str(i), phone="+442079460018") for i in range(4)]
+    bridge = make_record("shop", "9", email="family@example.com", phone="+442079460018")
+    for batch in ([ann], bos, [bridge]):
+        ingest(batch, store, NO_SLEEP)
+    [merged] = _profiles(store)
+    assert len(merged.sources) == 6
+    # WHEN the bridge drops the inbox, and Bo's records are too many to move in one transaction
+    result = ingest([make_record("shop", "9", phone="+442079460018", day=3)], store, NO_SLEEP)
+    # THEN the update is stored, and the customer is reported as not split, not silently kept
+    assert (result.written, result.split_customers, result.unsplit) == (1, 0, [merged.customer_id])
+    with pytest.raises(ValueError, match="more than one transaction holds"):
+        split_customer(store, merged.customer_id, NO_SLEEP)
+    [profile] = _profiles(store)
+    assert len(profile.sources) == 6
     _assert_consistent(store)
 
 
@@ -358,3 +433,53 @@ def test_an_owner_naming_a_customer_with_no_items_is_re_planned_not_a_crash() ->
     (profile,) = _profiles(store)
     assert profile.customer_id != "cus_phantom"
     _assert_consistent(store)
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[list[SourceRecord], list[SourceRecord]]:
+    """A record set, and later versions of some of its records with other identifiers (and a trait
+    that tells them apart: a later version with the same content is an echo, which keeps its time)."""
+    first = draw(record_sets())
+    later = [
+        make_record(
+            r.source,
+            r.source_id,
+            email=draw(st.lists(st.sampled_from(EMAILS), max_size=2, unique=True)),
+            phone=draw(st.lists(st.sampled_from(PHONES), max_size=1)),
+            day=10 + draw(st.integers(0, 3)),
+            traits={**r.traits, "note": "later"},
+        )
+        for r in first
+        if draw(st.booleans())
+    ]
+    return first, later
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=histories(), seed=st.integers(0, 2**32 - 1))
+def test_updates_in_any_order_give_the_customers_the_current_records_resolve_to(
+    history: tuple[list[SourceRecord], list[SourceRecord]], seed: int
+) -> None:
+    """Updates that add identifiers merge customers, updates that remove them split customers: in
+    the end the customers are what the latest version of every record resolves to from scratch."""
+    first, later = history
+    policy = IdentityPolicy(max_records_per_identifier={"email": 100, "phone": 100})
+    cfg = IngestSettings(policy=policy, sleep=lambda _: None)
+    latest = {r.key: r for r in first} | {r.key: r for r in later}
+    reference = InMemoryProfileStore()
+    ingest(list(latest.values()), reference, cfg)
+    # every version, shuffled (a later version may come first), in random batches
+    rng = random.Random(seed)
+    deliveries = first + later
+    rng.shuffle(deliveries)
+    # A split moves a group of records in one transaction: at most 14 records fit well within 100.
+    other = InMemoryProfileStore()
+    start = 0
+    while start < len(deliveries):
+        size = rng.randint(1, 5)
+        result = ingest(deliveries[start : start + size], other, cfg)
+        assert result.unsplit == []
+        start += size
+    assert _shape(other) == _shape(reference)
+    assert {g for g, _ in _shape(reference)} == _expected_groups(list(latest.values()))
+    _assert_consistent(other)
