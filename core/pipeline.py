@@ -54,7 +54,7 @@ from core.ports import (
     Tombstone,
     TouchSource,
 )
-from core.schema import SourceRecord
+from core.schema import Identifier, SourceRecord
 
 
 @dataclass
@@ -191,7 +191,7 @@ def ingest(
             survivor = plan.survivors[changeset.label]
             total.customers.add(survivor)
             if survivor in plan.splits:
-                # An update removed the identifier that held the customer's records together.
+                # The customer's records no longer share identifiers (see _changeset).
                 try:
                     total.split_customers += len(split_customer(store, survivor, settings))
                 except (ConflictError, ValueError):
@@ -412,15 +412,9 @@ def _changeset(
             snapshots[key] = snap
             snapshot_home[key] = cid
     changed: dict[str, str] = {}
-    lost_identifier = False
     for record in component.records:
         key = record.key
         changed[key] = hashes[key]
-        previous = snapshots.get(key)
-        if previous is not None and previous.identifiers != record.identifiers:
-            lost_identifier = lost_identifier or not {i.key for i in previous.identifiers} <= {
-                i.key for i in record.identifiers
-            }
         snapshots[key] = record
         ops.append(PutSource(survivor, record, hashes[key]))
     for key, home in sorted(snapshot_home.items()):
@@ -461,7 +455,9 @@ def _changeset(
         previously_owned |= live[cid].owned
     ops.extend(DeleteIdent(key, raw_owner.get(key, survivor)) for key in sorted(previously_owned - desired))
     ops.extend(Tombstone(cid, survivor, live[cid].version) for cid in sorted(absorbed))
-    if lost_identifier and len(record_groups(list(snapshots.values()), policy)) > 1:
+    if members and len(snapshots) > 1 and not _hold_together(snapshots.values(), policy):
+        # An update removed the identifier that joined them, or a guardrail now refuses it (or a
+        # split was cut short): checked on every change to an existing customer, so it heals.
         splits.add(survivor)
     prior = live.get(survivor)
     profile = build_profile(survivor, snapshots.values(), settings.rules, (prior.version if prior else 0) + 1)
@@ -567,9 +563,10 @@ def split_customer(
     every other group becomes a new customer with the deterministic id of its smallest source key
     (or, if that id was used before, the next unused one of a series), and takes its snapshots and
     identifiers along, source identifiers with their stored hash and watermark. Each step is one
-    conditional transaction; a lost race re-reads and plans again. ``ingest`` calls this for the
-    customers an update may have disconnected; it is also the operator's unmerge, after a change to
-    the guardrails (a value added to the blocklist).
+    conditional transaction; a lost race re-reads and plans again. ``ingest`` calls this after a
+    change to a customer whose records no longer hold together (an update removed the identifier
+    that joined them, the guardrails refuse it now, or an earlier split was cut short); called
+    directly, it is an unmerge after a change to the guardrails.
     """
     settings = settings or IngestSettings()
     created: list[str] = []
@@ -620,6 +617,35 @@ def _unused_customer_id(store: ProfileStore, source_key: str, splitting: str) ->
         if not store.get_customers([candidate]):
             return candidate
     raise ConflictError(f"cannot split {splitting}: every id for {source_key} is taken")
+
+
+def _hold_together(records: Iterable[SourceRecord], policy: IdentityPolicy) -> bool:
+    """Whether the records form one group by shared usable identifiers: what ``record_groups``
+    answers with one group, for a customer's own records (each of which holds the keys it has, so
+    no guardrail limit applies), without building the groups. Runs for every change to an existing
+    customer, so only the keys two records share are checked against the blocklist."""
+    key_sets: list[set[str]] = []
+    shared: dict[str, Identifier] = {}
+    seen: dict[str, Identifier] = {}
+    for record in records:
+        own = {ident.key: ident for ident in record.identifiers if ident.kind != "source"}
+        shared.update({key: ident for key, ident in own.items() if key in seen})
+        seen.update(own)
+        key_sets.append(set(own))
+    links = {key for key, ident in shared.items() if not policy.is_blocked(ident)}
+    if len(key_sets) == 2:
+        return bool(links)
+    pending = [keys & links for keys in key_sets]
+    reached = pending.pop()
+    grew = True
+    while pending and grew:
+        grew = False
+        for keys in pending[:]:
+            if keys & reached:
+                reached |= keys
+                pending.remove(keys)
+                grew = True
+    return not pending
 
 
 def record_groups(records: Sequence[SourceRecord], policy: IdentityPolicy) -> list[tuple[SourceRecord, ...]]:

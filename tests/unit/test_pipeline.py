@@ -12,7 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.identity import IdentityPolicy, customer_id_for
-from core.pipeline import IngestSettings, complete_merge, ingest, split_customer
+from core.pipeline import (
+    IngestSettings,
+    _hold_together,
+    complete_merge,
+    ingest,
+    record_groups,
+    split_customer,
+)
 from core.ports import Changeset, Ownership
 from core.schema import Profile, SourceRecord
 from core.storage.memory import InMemoryProfileStore
@@ -189,6 +196,27 @@ def test_split_customer_unmerges_what_a_new_blocklist_entry_no_longer_joins() ->
     assert split_customer(store, merged.customer_id, strict) == []
     for new_id in created:
         assert split_customer(store, new_id, strict) == []
+
+
+def test_the_next_change_to_a_customer_splits_what_no_longer_holds_together() -> None:
+    # GIVEN Ann and Bo merged by a family inbox, which the guardrails refuse from now on
+    store = InMemoryProfileStore()
+    ann = make_record("crm", "1", email=["ann@example.com", "family@example.com"])
+    bo = make_record("shop", "1", email=["bo@example.com", "family@example.com"])
+    ingest([ann, bo], store, NO_SLEEP)
+    strict = IngestSettings(
+        policy=IdentityPolicy(blocked_values=frozenset({"family@example.com"})), sleep=lambda _: None
+    )
+    assert len(_profiles(store)) == 1
+    # WHEN any change reaches the customer (here a third record of Ann's)
+    result = ingest([make_record("email", "1", email="ann@example.com")], store, strict)
+    # THEN it is split as the records resolve under the current guardrails
+    assert (result.attached, result.split_customers) == (1, 1)
+    assert sorted(sorted(s.source for s in p.sources) for p in _profiles(store)) == [
+        ["crm", "email"],
+        ["shop"],
+    ]
+    _assert_consistent(store)
 
 
 def test_a_split_too_large_for_one_transaction_is_reported_and_loses_nothing() -> None:
@@ -483,3 +511,12 @@ def test_updates_in_any_order_give_the_customers_the_current_records_resolve_to(
     assert _shape(other) == _shape(reference)
     assert {g for g, _ in _shape(reference)} == _expected_groups(list(latest.values()))
     _assert_consistent(other)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records=record_sets(), blocked=st.sets(st.sampled_from(EMAILS + PHONES), max_size=3))
+def test_the_quick_check_that_records_hold_together_agrees_with_their_groups(
+    records: list[SourceRecord], blocked: set[str]
+) -> None:
+    policy = IdentityPolicy(blocked_values=frozenset(blocked))
+    assert _hold_together(records, policy) == (len(record_groups(records, policy)) == 1)
