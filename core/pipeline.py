@@ -609,14 +609,19 @@ def split_customer(
 def _unused_customer_id(store: ProfileStore, source_key: str, splitting: str) -> str:
     """The id of a customer split off ``splitting`` with ``source_key`` as its smallest key: the one
     that record would found (as in a resolution from scratch), unless that id was ever used (say
-    the record founded a customer that later merged into ``splitting``); then the first unused of a
-    deterministic series. Never an id with history, so nothing pushed under it before can be stale."""
-    candidates = [customer_id_for(source_key)]
-    candidates += [customer_id_for(f"{source_key}@{splitting}#{n}") for n in range(1, 33)]
-    for candidate in candidates:
+    the record founded a customer that later merged into ``splitting``); then the first unused one
+    of the record's series (``split_ids``). Never an id with history, so nothing pushed under it
+    before can be taken for current."""
+    for candidate in split_ids(source_key):
         if not store.get_customers([candidate]):
             return candidate
     raise ConflictError(f"cannot split {splitting}: every id for {source_key} is taken")
+
+
+def split_ids(source_key: str) -> list[str]:
+    """The ids a customer founded by, or split off with, ``source_key`` as its smallest key can have,
+    in the order they are given out: erasure looks for the customers merged into one through them."""
+    return [customer_id_for(source_key)] + [customer_id_for(f"{source_key}#split{n}") for n in range(1, 33)]
 
 
 def _hold_together(records: Iterable[SourceRecord], policy: IdentityPolicy) -> bool:
@@ -708,4 +713,5 @@ __all__ = [
     "ingest",
     "record_groups",
     "split_customer",
+    "split_ids",
 ]

@@ -34,9 +34,8 @@ from typing import Literal, Protocol
 
 from core.connector import Connector
 from core.errors import ConflictError
-from core.identity import customer_id_for
 from core.normalise import normalise_email, normalise_phone
-from core.pipeline import IngestSettings, complete_merge
+from core.pipeline import IngestSettings, complete_merge, split_ids
 from core.ports import CustomerState, ProfileStore
 from core.schema import Identifier, Profile, SourceRecord
 
@@ -398,16 +397,33 @@ def _owned_idents(profiles: ProfileStore, customer: str, state: CustomerState | 
 def _absorbed(
     profiles: ProfileStore, erasure: ErasureStore, customer: str, state: CustomerState | None
 ) -> dict[str, tuple[int, list[ItemKey]]]:
-    """Customers merged into this one, found through the ids their founding records gave them
-    (``customer_id_for`` is deterministic), with their tombstone's version and their items."""
+    """Customers merged into this one, directly or through others, found through the ids their
+    records gave them (deterministic: the founding id, then the series a split gives out in order,
+    ``core.pipeline.split_ids``), with their tombstone's version and their items."""
     if state is None:
         return {}
-    candidates = {customer_id_for(key) for key in state.snapshots} - {customer}
-    found: dict[str, tuple[int, list[ItemKey]]] = {}
-    for cid, other in profiles.get_customers(sorted(candidates)).items():
-        if other.merged_into == customer:
-            found[cid] = (other.version, erasure.customer_items(cid))
-    return found
+    series = {key: split_ids(key) for key in state.snapshots}
+    seen: dict[str, CustomerState] = {}
+    todo = sorted(series)
+    for n in range(len(split_ids(""))):
+        if not todo:
+            break
+        ids = {series[key][n]: key for key in todo}
+        seen.update(profiles.get_customers(sorted(set(ids) - {customer})))
+        # A series is given out in order: look further only past an id that was used.
+        todo = sorted(key for cid, key in ids.items() if cid in seen or cid == customer)
+    # Merged into this customer, or into one merged into it (A into B, then B into this one).
+    into = {customer}
+    merged: list[str] = []
+    grew = True
+    while grew:
+        grew = False
+        for cid, other in seen.items():
+            if cid not in into and other.merged_into in into:
+                into.add(cid)
+                merged.append(cid)
+                grew = True
+    return {cid: (seen[cid].version, erasure.customer_items(cid)) for cid in sorted(merged)}
 
 
 __all__ = [

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from core.identity import customer_id_for
 from core.pipeline import ingest
 from core.privacy import AuditRecord, DeleteItem, ItemKey
 from core.testing.records import make_record
@@ -196,3 +197,26 @@ def test_a_malformed_request_is_refused_without_repeating_the_identifier(
     assert "a@example.com" not in answer["error"]
     assert "not-an-address" not in answer["error"]
     assert env.tool.erased == []
+
+
+def test_erase_finds_a_customer_split_off_and_merged_back(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN Ann's two records joined by a third, split apart when the third dropped one address,
+    # and joined again: the part split off had to take an id of its record's series
+    env = make_env(monkeypatch, [])
+    store = env.wiring.profiles
+    both = ["ann@example.com", "ann.lee@example.com"]
+    for batch in (
+        [make_record("fake", "1", email=both[0])],
+        [make_record("fake", "2", email=both[1])],
+        [make_record("fake", "3", email=both, day=1)],
+        [make_record("fake", "3", email=both[0], day=2)],
+        [make_record("fake", "3", email=both, day=3)],
+    ):
+        ingest(batch, store)
+    founders = {customer_id_for(f"fake:contact:{i}") for i in (1, 2, 3)}
+    assert set(customer_partitions(env)) - founders  # a series id was given out
+    # WHEN Ann is erased
+    answer = privacy.handler({"action": "erase", "email": "ann@example.com"}, FakeContext())
+    assert (answer["ok"], answer["outcome"]) == (True, "erased")
+    # THEN no customer item of hers is left, tombstones of every id she had included
+    assert customer_partitions(env) == {}
