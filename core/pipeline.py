@@ -254,6 +254,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         return _Plan([], {}, {}, list(active), merging, result, touches=touches)
     merged_into = {cid: c.merged_into for cid, c in customers.items() if c.merged_into}
     live = {cid: c for cid, c in customers.items() if not c.merged_into}
+    _check_owners_read(owners, live)
 
     # Keys held by the loaded customers' snapshots whose owner we have not read yet.
     known = set(owners)
@@ -345,6 +346,25 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
     )
 
 
+def _check_owners_read(owners: Mapping[str, Ownership], live: Mapping[str, CustomerState]) -> None:
+    """Raise ConflictError when a key the owners read gave to a live customer is not in that
+    customer's ``owned`` set as loaded after it: the key moved away in between (a split, or a record
+    that dropped it). The plan skips writing keys its survivor already owns, so it must not take
+    such a key for owned; the version the commit checks covers ``owned`` from the load onwards,
+    since every change of a key's owner rewrites the owner's profile item."""
+    for key, owner in owners.items():
+        customer = live.get(owner.customer_id)
+        if customer is not None and key not in customer.owned:
+            raise ConflictError(f"{key} left {owner.customer_id} while the batch was read; plan again")
+
+
+def _check_not_newer(previous: SourceRecord, record: SourceRecord, record_hash_: str) -> None:
+    """Raise ConflictError when the snapshot loaded for ``record`` wins over it (``newest``'s order):
+    a newer version was stored after the owners read that let this record through as newer."""
+    if previous.updated_at > record.updated_at or record_hash(previous) >= record_hash_:
+        raise ConflictError(f"a newer {record.key} was stored while the batch was read; plan again")
+
+
 def _load_customers(store: ProfileStore, ids: set[str]) -> dict[str, CustomerState]:
     """Load customers and, transitively, the customers they were merged into."""
     loaded: dict[str, CustomerState] = {}
@@ -415,6 +435,9 @@ def _changeset(
     for record in component.records:
         key = record.key
         changed[key] = hashes[key]
+        previous = snapshots.get(key)
+        if previous is not None and previous.updated_at >= record.updated_at:
+            _check_not_newer(previous, record, hashes[key])
         snapshots[key] = record
         ops.append(PutSource(survivor, record, hashes[key]))
     for key, home in sorted(snapshot_home.items()):
@@ -572,38 +595,55 @@ def split_customer(
     created: list[str] = []
     attempt = 0
     while True:
-        state = store.get_customers([customer_id]).get(customer_id)
-        if state is None or state.merged_into:
-            return created
-        if state.merging_into or state.absorbing:
-            # A merge in flight (or cut short): finish it; what it leaves is split next round.
-            for absorbed in sorted(state.absorbing):
-                complete_merge(store, absorbed, customer_id, settings)
-            if state.merging_into:
-                complete_merge(store, customer_id, state.merging_into, settings)
+        try:
+            step = _split_step(store, customer_id, settings)
+        except ResolutionGaveUpError:
+            raise
+        except ConflictError:
+            # A lost race: the commit's conditions failed, or a read met a write half-way.
+            attempt += 1
+            if attempt >= settings.max_attempts:
+                raise ResolutionGaveUpError(
+                    f"splitting {customer_id} kept conflicting; the next change to it resumes it"
+                ) from None
+            _back_off(settings, attempt)
             continue
-        groups = record_groups(list(state.snapshots.values()), settings.policy)
-        if len(groups) < 2:
+        if step is None:
             return created
-        keep = next((g for g in groups if any(customer_id_for(r.key) == customer_id for r in g)), groups[0])
-        moving = next(g for g in groups if g is not keep)
-        new_id = _unused_customer_id(store, moving[0].key, customer_id)
-        changeset = _split_changeset(store, state, moving, new_id, settings)
-        if len(changeset) > store.max_items_per_commit:
-            raise ValueError(
-                f"cannot split {customer_id}: moving {len(moving)} records to {new_id} takes "
-                f"{len(changeset)} writes, more than one transaction holds ({store.max_items_per_commit})"
-            )
-        if not store.commit([changeset]):
-            created.append(new_id)
-            attempt = 0
-            continue
-        attempt += 1
-        if attempt >= settings.max_attempts:
-            raise ResolutionGaveUpError(
-                f"splitting {customer_id} kept conflicting; it resumes on next ingest"
-            )
-        _back_off(settings, attempt)
+        if step:
+            created.append(step)
+        attempt = 0
+
+
+def _split_step(store: ProfileStore, customer_id: str, settings: IngestSettings) -> str | None:
+    """One step of ``split_customer``: the id of the customer split off, "" when a merge in flight was
+    finished first, None when the customer holds together (or is gone). A lost race raises
+    ConflictError."""
+    state = store.get_customers([customer_id]).get(customer_id)
+    if state is None or state.merged_into:
+        return None
+    if state.merging_into or state.absorbing:
+        # A merge in flight (or cut short): finish it; what it leaves is split next.
+        for absorbed in sorted(state.absorbing):
+            complete_merge(store, absorbed, customer_id, settings)
+        if state.merging_into:
+            complete_merge(store, customer_id, state.merging_into, settings)
+        return ""
+    groups = record_groups(list(state.snapshots.values()), settings.policy)
+    if len(groups) < 2:
+        return None
+    keep = next((g for g in groups if any(customer_id_for(r.key) == customer_id for r in g)), groups[0])
+    moving = next(g for g in groups if g is not keep)
+    new_id = _unused_customer_id(store, moving[0].key, customer_id)
+    changeset = _split_changeset(store, state, moving, new_id, settings)
+    if len(changeset) > store.max_items_per_commit:
+        raise ValueError(
+            f"cannot split {customer_id}: moving {len(moving)} records to {new_id} takes "
+            f"{len(changeset)} writes, more than one transaction holds ({store.max_items_per_commit})"
+        )
+    if store.commit([changeset]):
+        raise ConflictError(f"splitting {new_id} off {customer_id} lost a race")
+    return new_id
 
 
 def _unused_customer_id(store: ProfileStore, source_key: str, splitting: str) -> str:

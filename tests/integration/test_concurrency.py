@@ -13,10 +13,12 @@ from moto.server import ThreadedMotoServer
 from connectors.jsonl import draft_from_flat
 from core.normalise import normalise_record
 from core.pipeline import IngestSettings, ingest
-from core.schema import SourceRecord
+from core.schema import Profile, SourceRecord
 from core.storage.dynamodb import DynamoDBProfileStore
+from core.storage.memory import InMemoryProfileStore
 from core.testing.invariants import store_problems
 from core.testing.population import population
+from core.testing.records import make_record
 from profilesync.embedded import dynamodb_client, model_aws_semantics
 from profilesync.template import create_table
 
@@ -86,3 +88,67 @@ def test_concurrent_writers_leave_one_owner_per_identifier_and_lose_no_record(se
         people.setdefault(person, set()).add(by_source[record.key])
     assert all(len(customers) == 1 for customers in people.values())
     assert len(profiles) == len(people)
+
+
+@pytest.mark.parametrize("seed", [5, 7, 8])
+def test_concurrent_updates_that_join_and_split_customers_end_as_the_latest_records_resolve(
+    server_url: str, seed: int
+) -> None:
+    # GIVEN up to three versions of 15 records, whose identifiers change from version to version
+    rng = random.Random(seed)
+    emails = [f"p{i}@example.com" for i in range(6)]
+    phones = [f"+4420794600{i:02d}" for i in range(4)]
+    versions = [
+        make_record(
+            source,
+            str(number),
+            email=rng.sample(emails, rng.randint(0, 2)),
+            phone=rng.sample(phones, rng.randint(0, 1)),
+            day=version * 5 + rng.randint(0, 3),
+            traits={"version": str(version)},
+        )
+        for source in ("crm", "shop", "email")
+        for number in range(5)
+        for version in range(rng.randint(1, 3))
+    ]
+    latest: dict[str, SourceRecord] = {}
+    for record in versions:
+        if record.key not in latest or record.updated_at > latest[record.key].updated_at:
+            latest[record.key] = record
+    create_table(dynamodb_client(server_url), f"updates{seed}")
+    errors: list[BaseException] = []
+    unsplit: list[str] = []
+    settings = IngestSettings(max_attempts=30)
+
+    def writer(share: list[SourceRecord]) -> None:
+        store = DynamoDBProfileStore(dynamodb_client(server_url), f"updates{seed}", read_workers=2)
+        try:
+            for start in range(0, len(share), 2):
+                unsplit.extend(ingest(share[start : start + 2], store, settings).unsplit)
+        except BaseException as error:  # surfaced to the main thread below
+            errors.append(error)
+
+    # WHEN 4 writers ingest them at once, in a shuffled order (a later version may come first)
+    rng.shuffle(versions)
+    threads = [threading.Thread(target=writer, args=(versions[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert unsplit == []
+    # THEN the customers are what the latest versions resolve to from scratch, and consistent
+    store = DynamoDBProfileStore(dynamodb_client(server_url), f"updates{seed}")
+    reference = InMemoryProfileStore()
+    ingest(list(latest.values()), reference, settings)
+
+    def groups(profiles: list[Profile]) -> set[frozenset[str]]:
+        return {frozenset(s.key for s in p.sources) for p in profiles}
+
+    profiles = list(store.iter_profiles())
+    assert groups(profiles) == groups(list(reference.iter_profiles()))
+    # AND no version was lost: every profile is built from the latest version of each record
+    assert {s.key: s.updated_at for p in profiles for s in p.sources} == {
+        k: r.updated_at for k, r in latest.items()
+    }
+    assert store_problems(profiles, store.ident_owners()) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import pytest
@@ -20,7 +20,7 @@ from core.pipeline import (
     record_groups,
     split_customer,
 )
-from core.ports import Changeset, Ownership
+from core.ports import Changeset, CustomerState, Ownership
 from core.schema import Profile, SourceRecord
 from core.storage.memory import InMemoryProfileStore
 from core.testing.invariants import store_problems
@@ -216,6 +216,56 @@ def test_the_next_change_to_a_customer_splits_what_no_longer_holds_together() ->
         ["crm", "email"],
         ["shop"],
     ]
+    _assert_consistent(store)
+
+
+class _WritesBetweenReads(InMemoryProfileStore):
+    """Runs ``between`` once, between an ingest's read of owners and its read of customers: another
+    writer's commit landing in that gap."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.between: Callable[[], None] | None = None
+
+    def get_customers(self, customer_ids: Sequence[str]) -> dict[str, CustomerState]:
+        between, self.between = self.between, None
+        if between is not None:
+            between()
+        return super().get_customers(customer_ids)
+
+
+def test_a_newer_version_stored_between_the_reads_is_not_overwritten() -> None:
+    store = _WritesBetweenReads()
+    ingest(
+        [make_record("crm", "1", email="ann@example.com", traits={"city": "Leeds"}, day=1)], store, NO_SLEEP
+    )
+    newer = make_record("crm", "1", email="ann@example.com", traits={"city": "Bath"}, day=3)
+    store.between = lambda: ingest([newer], store, NO_SLEEP) and None
+    # WHEN day 2's version is planned on owners read before day 3's was stored
+    result = ingest(
+        [make_record("crm", "1", email="ann@example.com", traits={"city": "York"}, day=2)], store, NO_SLEEP
+    )
+    # THEN it is re-planned and found stale: day 3's version stays
+    assert (result.stale, result.retries) == (1, 1)
+    [profile] = _profiles(store)
+    assert profile.traits["city"].value == "Bath"
+    _assert_consistent(store)
+
+
+def test_a_key_that_left_the_customer_between_the_reads_is_not_taken_for_owned() -> None:
+    store = _WritesBetweenReads()
+    ann = make_record("crm", "1", email=["ann@example.com", "family@example.com"])
+    bo = make_record("shop", "1", email=["bo@example.com", "family@example.com"])
+    ingest([ann, bo], store, NO_SLEEP)
+    # GIVEN Ann's update splits the customer (the inbox goes with Bo) between the two reads
+    ann_now = make_record("crm", "1", email="ann@example.com", day=2)
+    store.between = lambda: ingest([ann_now], store, NO_SLEEP) and None
+    # WHEN a record with the inbox is planned on owners read before the split
+    result = ingest([make_record("email", "1", email="family@example.com")], store, NO_SLEEP)
+    # THEN it is re-planned and joins Bo, who holds the inbox now
+    assert result.retries == 1
+    by_source = {frozenset(s.source for s in p.sources) for p in _profiles(store)}
+    assert by_source == {frozenset({"crm"}), frozenset({"shop", "email"})}
     _assert_consistent(store)
 
 
