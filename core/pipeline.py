@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Final
 
 from core.errors import ConflictError
 from core.identity import (
@@ -586,7 +587,8 @@ def split_customer(
     every other group becomes a new customer with the deterministic id of its smallest source key
     (or, if that id was used before, the next unused one of a series), and takes its snapshots and
     identifiers along, source identifiers with their stored hash and watermark. Each step is one
-    conditional transaction; a lost race re-reads and plans again. ``ingest`` calls this after a
+    conditional transaction; a lost race re-reads and plans again, and a group too large to move in
+    one transaction raises ValueError (its records stay where they are). ``ingest`` calls this after a
     change to a customer whose records no longer hold together (an update removed the identifier
     that joined them, the guardrails refuse it now, or an earlier split was cut short); called
     directly, it is an unmerge after a change to the guardrails.
@@ -658,10 +660,16 @@ def _unused_customer_id(store: ProfileStore, source_key: str, splitting: str) ->
     raise ConflictError(f"cannot split {splitting}: every id for {source_key} is taken")
 
 
+#: How many ids beyond its founding one a record's series holds (a record split off that often is
+#: not a person any more; the split is then refused as a conflict).
+SPLIT_SERIES_LENGTH: Final = 32
+
+
 def split_ids(source_key: str) -> list[str]:
     """The ids a customer founded by, or split off with, ``source_key`` as its smallest key can have,
     in the order they are given out: erasure looks for the customers merged into one through them."""
-    return [customer_id_for(source_key)] + [customer_id_for(f"{source_key}#split{n}") for n in range(1, 33)]
+    series = [customer_id_for(f"{source_key}#split{n}") for n in range(1, SPLIT_SERIES_LENGTH + 1)]
+    return [customer_id_for(source_key), *series]
 
 
 def _hold_together(records: Iterable[SourceRecord], policy: IdentityPolicy) -> bool:
@@ -715,7 +723,8 @@ def _split_changeset(
     def usable(group: Iterable[SourceRecord]) -> set[str]:
         return {i.key for r in group for i in r.identifiers if not policy.is_blocked(i)}
 
-    remaining = [r for r in state.snapshots.values() if r.key not in {m.key for m in moving}]
+    moving_keys = {m.key for m in moving}
+    remaining = [r for r in state.snapshots.values() if r.key not in moving_keys]
     staying = usable(remaining)
     taken = sorted((usable(moving) & state.owned) - staying)
     owners = store.get_owners(taken)
@@ -745,6 +754,7 @@ def _commit_in_chunks(store: ProfileStore, ops: list[Operation], limit: int, lab
 
 
 __all__ = [
+    "SPLIT_SERIES_LENGTH",
     "IngestResult",
     "IngestSettings",
     "Ownership",

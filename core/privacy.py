@@ -35,7 +35,7 @@ from typing import Literal, Protocol
 from core.connector import Connector
 from core.errors import ConflictError
 from core.normalise import normalise_email, normalise_phone
-from core.pipeline import IngestSettings, complete_merge, split_ids
+from core.pipeline import SPLIT_SERIES_LENGTH, IngestSettings, complete_merge, split_ids
 from core.ports import CustomerState, ProfileStore
 from core.schema import Identifier, Profile, SourceRecord
 
@@ -405,7 +405,7 @@ def _absorbed(
     series = {key: split_ids(key) for key in state.snapshots}
     seen: dict[str, CustomerState] = {}
     todo = sorted(series)
-    for n in range(len(split_ids(""))):
+    for n in range(SPLIT_SERIES_LENGTH + 1):
         if not todo:
             break
         ids = {series[key][n]: key for key in todo}
