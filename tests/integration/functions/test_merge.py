@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from functions import merge, pull
-from tests.integration.functions.conftest import Env, FakeContext
+from tests.integration.functions.conftest import Env, FakeContext, make_env
 
 
 def test_merge_turns_the_queued_records_into_profiles(env: Env) -> None:
@@ -62,3 +66,30 @@ def test_a_poison_message_reaches_the_dead_letter_queue_after_max_receives(env: 
     assert env.receive() == []
     [parked] = env.receive(env.dlq_url)
     assert parked["Body"] == '{"records": "nope"}'
+
+
+def test_an_update_that_drops_the_shared_phone_splits_the_customer_and_says_so(
+    aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN Ann and Bo, merged because both records carry the same phone
+    phone = "+44 20 7946 0018"
+    env = make_env(
+        monkeypatch,
+        [
+            {"id": 1, "email": "ann@example.com", "phone": phone},
+            {"id": 2, "email": "bo@example.com", "phone": phone},
+        ],
+    )
+    pull.handler({"connector": "fake"}, FakeContext())
+    assert merge.handler(env.sqs_event(env.receive()), FakeContext()) == {"batchItemFailures": []}
+    assert len(list(env.wiring.profiles.iter_profiles())) == 1
+    capsys.readouterr()
+    # WHEN Ann's record loses the phone, and the next pull and merge run
+    env.tool.rows.append({"id": 1, "email": "ann@example.com", "updated_at": "2026-02-01T00:00:00Z"})
+    pull.handler({"connector": "fake"}, FakeContext())
+    assert merge.handler(env.sqs_event(env.receive()), FakeContext()) == {"batchItemFailures": []}
+    # THEN they are two customers again, and the merge reports the split in its metrics
+    profiles = list(env.wiring.profiles.iter_profiles())
+    assert sorted(len(p.sources) for p in profiles) == [1, 1]
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert any(m.get("Splits") == [1.0] or m.get("Splits") == 1.0 for m in emitted), emitted
