@@ -359,13 +359,6 @@ def _check_owners_read(owners: Mapping[str, Ownership], live: Mapping[str, Custo
             raise ConflictError(f"{key} left {owner.customer_id} while the batch was read; plan again")
 
 
-def _check_not_newer(previous: SourceRecord, record: SourceRecord, record_hash_: str) -> None:
-    """Raise ConflictError when the snapshot loaded for ``record`` wins over it (``newest``'s order):
-    a newer version was stored after the owners read that let this record through as newer."""
-    if previous.updated_at > record.updated_at or record_hash(previous) >= record_hash_:
-        raise ConflictError(f"a newer {record.key} was stored while the batch was read; plan again")
-
-
 def _load_customers(store: ProfileStore, ids: set[str]) -> dict[str, CustomerState]:
     """Load customers and, transitively, the customers they were merged into."""
     loaded: dict[str, CustomerState] = {}
@@ -437,8 +430,10 @@ def _changeset(
         key = record.key
         changed[key] = hashes[key]
         previous = snapshots.get(key)
-        if previous is not None and previous.updated_at >= record.updated_at:
-            _check_not_newer(previous, record, hashes[key])
+        if previous is not None and newest(previous, record) is previous:
+            # The owners read let this record through as newer, but a newer version was stored
+            # after that read (the customer, read later, holds it): plan again from fresh reads.
+            raise ConflictError(f"a newer {key} was stored while the batch was read; plan again")
         snapshots[key] = record
         ops.append(PutSource(survivor, record, hashes[key]))
     for key, home in sorted(snapshot_home.items()):
