@@ -18,7 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import core.normalise as normalise_module
+import core.normalise._email as email_module
+import core.normalise._names as names_module
+import core.normalise._phone as phone_module
 from core.errors import NormalisationError
 from core.normalise import (
     NormaliseOptions,
@@ -113,7 +115,7 @@ def test_normalise_email_fast_path_does_not_call_idna(monkeypatch: pytest.Monkey
     def boom(*_args: object, **_kwargs: object) -> bytes:
         raise AssertionError("idna must not be called for a plain ASCII address")
 
-    monkeypatch.setattr(normalise_module.idna, "encode", boom)
+    monkeypatch.setattr(email_module.idna, "encode", boom)
     assert normalise_email("Fast.Path.Only@Example.ORG") == "fast.path.only@example.org"
 
 
@@ -177,7 +179,7 @@ def test_normalise_phone_is_cached(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append(number)
         return real_parse(number, region)
 
-    monkeypatch.setattr(normalise_module.phonenumbers, "parse", counting_parse)
+    monkeypatch.setattr(phone_module.phonenumbers, "parse", counting_parse)
     number = "0044 20 7946 0777"  # not used by any other test; an IDD, so parse reads it
     assert normalise_phone(number, "GB") == normalise_phone(number, "GB") == "+442079460777"
     assert calls == [number]
@@ -737,7 +739,7 @@ def test_unexpected_normaliser_error_becomes_a_dropped_value(monkeypatch: pytest
     def broken(value: str) -> str:
         raise KeyError("bug")
 
-    monkeypatch.setattr(normalise_module, "normalise_country", broken)
+    monkeypatch.setattr(names_module, "normalise_country", broken)
     record = as_record(normalise_record(issue_draft()))
     assert "country" not in record.traits
     assert record.dropped[0].field == "traits.country"
