@@ -12,22 +12,49 @@ wrapped in ``functools.lru_cache``; the same emails, phones, names and timestamp
 and across sources, and phonenumbers in particular costs tens of microseconds per call.
 
 The package is split by field kind (email, phone, names and traits, country and currency, money
-and orders, time, limits) into private modules; this module re-exports the public names.
+and orders, time, limits) into private modules; this module re-exports the public names. The
+limits (``MAX_*``) bound every part of a record so that it fits one stored item, one message and
+one transaction (see ``core.normalise._limits``).
 """
 
 from __future__ import annotations
 
 from ._country import normalise_country, normalise_currency
 from ._email import normalise_email
+from ._limits import (
+    MAX_CHANNEL_CHARS,
+    MAX_CONSENT_CHANNELS,
+    MAX_DROPPED,
+    MAX_IDENTIFIERS,
+    MAX_INLINE_ORDERS,
+    MAX_KEY_BYTES,
+    MAX_ORDER_ID_CHARS,
+    MAX_RECORD_BYTES,
+    MAX_TRAIT_CHARS,
+    MAX_TRAIT_NAME_CHARS,
+    MAX_TRAITS_BYTES,
+)
 from ._money import normalise_money
 from ._names import normalise_name
 from ._phone import normalise_phone
-from ._record import NormaliseOptions, count_outcomes, normalise_record
+from ._record import NormaliseOptions, count_outcomes, is_future_dated, normalise_record
 from ._time import normalise_timestamp
 
 __all__ = [
+    "MAX_CHANNEL_CHARS",
+    "MAX_CONSENT_CHANNELS",
+    "MAX_DROPPED",
+    "MAX_IDENTIFIERS",
+    "MAX_INLINE_ORDERS",
+    "MAX_KEY_BYTES",
+    "MAX_ORDER_ID_CHARS",
+    "MAX_RECORD_BYTES",
+    "MAX_TRAITS_BYTES",
+    "MAX_TRAIT_CHARS",
+    "MAX_TRAIT_NAME_CHARS",
     "NormaliseOptions",
     "count_outcomes",
+    "is_future_dated",
     "normalise_country",
     "normalise_currency",
     "normalise_email",

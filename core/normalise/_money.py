@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Final
 
 from core.errors import NormalisationError
-from core.schema import Order, OrderStatus
+from core.schema import Order, OrderStatus, OrderSummary
 
 from ._country import normalise_currency
+from ._limits import MAX_INLINE_ORDERS, MAX_ORDER_ID_CHARS
 from ._time import normalise_timestamp
-from ._values import _Collector, _is_blank, _reason, _short, _text_id
+from ._values import _Collector, _id_problem, _is_blank, _reason, _short, _text_id
 
 #: ISO 4217 minor units where they are not 2.
 _MINOR_UNITS: Final = {
@@ -113,9 +114,12 @@ def _order(raw: object) -> Order:
 
     if not isinstance(raw, Mapping):
         raise fail(f"an order must be a mapping, not {type(raw).__name__}")
+    problem = _id_problem(raw.get("id"), "id")
+    if problem is not None:
+        raise fail(problem)
     order_id = _text_id(raw.get("id"))
-    if not order_id:
-        raise fail("missing id")
+    if len(order_id) > MAX_ORDER_ID_CHARS:
+        raise fail(f"id longer than {MAX_ORDER_ID_CHARS} characters")
     for name in ("total", "currency", "created_at"):
         if _is_blank(raw.get(name)):
             raise fail(f"missing {name}")
@@ -136,15 +140,22 @@ def _order(raw: object) -> Order:
         if found is None:
             raise fail(f"unknown status {_short(status_raw, 40)!r}")
         status = found
+    if total < 0 and status == "paid":
+        # Money going back to the buyer is a refund, whatever the status field says: it must not
+        # count as a sale (a "paid" order of -500 made a lifetime value of -500 and a "customer").
+        status = "refunded"
     return Order.assemble(id=order_id, total=total, currency=currency, created_at=created_at, status=status)
 
 
-def _orders(orders: object, collector: _Collector) -> tuple[Order, ...]:
+def _orders(orders: object, collector: _Collector) -> tuple[tuple[Order, ...], OrderSummary | None]:
+    """The record's valid orders, first of each id kept: the newest ``MAX_INLINE_ORDERS`` inline (in
+    the order given), and the others summed up, so that a record with 10,000 orders still fits one
+    stored item and its lifetime value stays whole."""
     result: dict[str, Order] = {}
     if not isinstance(orders, list | tuple):
         if not _is_blank(orders):
             collector.drop("orders", orders, "orders must be a list")
-        return ()
+        return (), None
     for i, raw in enumerate(orders):
         field = f"orders[{i}]"
         try:
@@ -156,4 +167,27 @@ def _orders(orders: object, collector: _Collector) -> tuple[Order, ...]:
             collector.drop(field, raw, f"duplicate order id {order.id!r}; the first one is kept")
             continue
         result[order.id] = order
-    return tuple(result.values())
+    if len(result) <= MAX_INLINE_ORDERS:
+        return tuple(result.values()), None
+    by_age = sorted(result.values(), key=lambda o: (o.created_at, o.id), reverse=True)
+    kept = {o.id for o in by_age[:MAX_INLINE_ORDERS]}
+    return tuple(o for o in result.values() if o.id in kept), _summarise(by_age[MAX_INLINE_ORDERS:])
+
+
+def _summarise(orders: Sequence[Order]) -> OrderSummary:
+    """The ``OrderSummary`` of ``orders``: how many, and the paid ones' count, totals and dates."""
+    paid: dict[str, int] = {}
+    totals: dict[str, Decimal] = {}
+    moments = []
+    for order in sorted(orders, key=lambda o: o.id):  # sums added in one order, whatever came in
+        if order.status == "paid":
+            paid[order.currency] = paid.get(order.currency, 0) + 1
+            totals[order.currency] = totals.get(order.currency, Decimal(0)) + order.total
+            moments.append(order.created_at)
+    return OrderSummary(
+        orders=len(orders),
+        paid=dict(sorted(paid.items())),
+        totals=dict(sorted(totals.items())),
+        first_paid_at=min(moments) if moments else None,
+        last_paid_at=max(moments) if moments else None,
+    )

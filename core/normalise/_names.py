@@ -14,8 +14,8 @@ from typing import Final
 from core.errors import NormalisationError
 
 from ._country import normalise_country
-from ._limits import _CACHE_SIZE, _MAX_INPUT_LEN
-from ._values import _Collector, _is_blank, _plain, _reason, _short
+from ._limits import _CACHE_SIZE, _MAX_INPUT_LEN, MAX_TRAIT_CHARS, MAX_TRAIT_NAME_CHARS, MAX_TRAITS_BYTES
+from ._values import _Collector, _is_blank, _plain, _reason, _short, _surrogate
 
 # Lower-case particles, kept lower-case when they are not the first word ("Van der Berg").
 _PARTICLES: Final = frozenset(
@@ -125,6 +125,10 @@ def _scalar_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
+        if len(value) > 2 * MAX_TRAIT_CHARS:  # refused before any work on a huge string
+            raise NormalisationError("trait", f"longer than {MAX_TRAIT_CHARS} characters")
+        if (bad := _surrogate(value)) is not None:
+            raise NormalisationError("trait", f"invalid Unicode (a lone surrogate, {bad})")
         return " ".join(value.split())
     if isinstance(value, float) and not math.isfinite(value):
         raise NormalisationError("trait", "not a finite number")
@@ -146,10 +150,14 @@ def _traits(traits: object, collector: _Collector) -> dict[str, str]:
             collector.drop("traits", traits, "traits must be a mapping of name to value")
         return result
     for raw_key, value in traits.items():
-        key = _snake_case(raw_key) if isinstance(raw_key, str) else _snake_case(_short(raw_key))
-        field = f"traits.{key}"
         if _is_blank(value):
             continue
+        name = raw_key if isinstance(raw_key, str) else _short(raw_key)
+        if len(name) > MAX_TRAIT_NAME_CHARS:
+            collector.drop("traits", name, f"a trait name may have {MAX_TRAIT_NAME_CHARS} characters at most")
+            continue
+        key = _snake_case(name)
+        field = f"traits.{key}"
         if not key:
             collector.drop("traits", value, f"trait name {_short(raw_key, 40)!r} is empty after snake_case")
             continue
@@ -162,9 +170,33 @@ def _traits(traits: object, collector: _Collector) -> dict[str, str]:
                 text = normalise_name(text)
             elif key == "country":
                 text = normalise_country(text)
+            if len(text) > MAX_TRAIT_CHARS:
+                raise NormalisationError("trait", f"longer than {MAX_TRAIT_CHARS} characters")
         except Exception as exc:
             collector.drop(field, value, _reason(exc))
             continue
         if text:
             result[key] = text
-    return result
+    return _within_budget(result, collector)
+
+
+def _within_budget(traits: dict[str, str], collector: _Collector) -> dict[str, str]:
+    """The traits, the largest left out until names and values together fit ``MAX_TRAITS_BYTES``
+    (a record is stored in one item; the known traits are short, so they stay)."""
+    sizes = {
+        key: len(key) + (len(text) if text.isascii() else len(text.encode())) for key, text in traits.items()
+    }
+    total = sum(sizes.values())
+    if total <= MAX_TRAITS_BYTES:
+        return traits
+    for key in sorted(sizes, key=lambda k: (-sizes[k], k)):
+        collector.drop(
+            f"traits.{key}",
+            traits.pop(key),
+            f"the traits of one record may hold {MAX_TRAITS_BYTES // 1024} KB together; "
+            "this one, the largest, was left out",
+        )
+        total -= sizes[key]
+        if total <= MAX_TRAITS_BYTES:
+            break
+    return traits

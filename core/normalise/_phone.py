@@ -56,6 +56,12 @@ def normalise_phone(value: str, default_region: str = "US") -> str:
     return _phone_normaliser(_REGION_ALIASES.get(region, region))(value)
 
 
+def _is_phone_region(region: str) -> bool:
+    """Whether ``region`` (an ISO 3166-1 alpha-2 code) has phone numbers of its own that a national
+    number can be read in."""
+    return region in SUPPORTED_REGIONS
+
+
 @functools.lru_cache(maxsize=64)
 def _phone_normaliser(region: str) -> Callable[[str], str]:
     """The cached phone normaliser of one default region.

@@ -525,8 +525,9 @@ def test_bad_phone_is_dropped_and_record_survives() -> None:
     """GIVEN a valid email and a bad phone WHEN normalised THEN the phone is dropped with reason."""
     record = as_record(normalise_record(issue_draft(phones=["123"])))
     assert [i.kind for i in record.identifiers] == ["email", "source"]
+    # The record's own country (GB) is the region its national numbers are read in.
     assert record.dropped == (
-        DroppedValue(field="phone", value="123", reason="not a valid number for region US"),
+        DroppedValue(field="phone", value="123", reason="not a valid number for region GB"),
     )
 
 
@@ -543,7 +544,7 @@ def test_quarantine_reason_lists_dropped_identifiers() -> None:
     result = as_quarantined(normalise_record(issue_draft(emails=["ann"], phones=["123"])))
     assert result.reason == (
         "no usable identifier (no valid email or phone); dropped: "
-        "email 'ann': must contain exactly one @, phone '123': not a valid number for region US"
+        "email 'ann': must contain exactly one @, phone '123': not a valid number for region GB"
     )
 
 
@@ -599,8 +600,9 @@ def test_identifiers_are_deduplicated_and_sorted() -> None:
 
 
 def test_default_region_option_reads_national_numbers() -> None:
-    """GIVEN a national UK number WHEN normalised with default_region GB THEN it is a +44 number."""
-    draft = issue_draft(emails=[], phones=["020 7946 0018"])
+    """GIVEN a national UK number in a record naming no country WHEN normalised with default_region GB
+    THEN it is a +44 number."""
+    draft = issue_draft(emails=[], phones=["020 7946 0018"], traits={"first_name": "ann"})
     assert as_record(normalise_record(draft, NormaliseOptions(default_region="GB"))).identifiers[0] == (
         Identifier(kind="phone", value="+442079460018")
     )
