@@ -15,6 +15,7 @@ from operator import itemgetter, lt
 from types import MappingProxyType
 from typing import Any, Literal
 
+from core.identity import counts_toward_limits
 from core.schema import (
     ComputedTraits,
     ConsentState,
@@ -352,9 +353,12 @@ def newest(a: SourceRecord, b: SourceRecord) -> SourceRecord:
 
 
 def identifier_holders(records: Iterable[SourceRecord]) -> dict[str, frozenset[str]]:
-    """For each identifier key, the source keys of the records carrying it."""
+    """For each identifier key, the source keys of the people-level records carrying it (child
+    objects such as orders never count as holders; see ``core.identity.counts_toward_limits``)."""
     holders: dict[str, set[str]] = {}
     for record in records:
+        if not counts_toward_limits(record):
+            continue
         for ident in record.identifiers:
             holders.setdefault(ident.key, set()).add(record.key)
     return {k: frozenset(v) for k, v in holders.items()}

@@ -235,14 +235,8 @@ def _normalise_record(
     phones: list[str] = []
     if owner is None:  # a child with an owner id joins by it alone: its email may be a gift's
         emails = _identifiers(draft.emails, "email", normalise_email, collector, MAX_IDENTIFIERS)
-        region = _region(traits.get("country"), options.default_region)
-        phones = _identifiers(
-            draft.phones,
-            "phone",
-            lambda v: normalise_phone(v, region),
-            collector,
-            MAX_IDENTIFIERS - len(emails),
-        )
+        read_phone = _phone_reader(traits.get("country"), options.default_region)
+        phones = _identifiers(draft.phones, "phone", read_phone, collector, MAX_IDENTIFIERS - len(emails))
         if not emails and not phones:
             reason = "no usable identifier (no valid email or phone"
             reason += ", and no owner id)" if level == "child" else ")"
@@ -304,12 +298,23 @@ def _owner(draft: RecordDraft, source: str, level: RecordLevel, collector: _Coll
     return owner
 
 
-def _region(country: str | None, default: str) -> str:
-    """The region a national phone number is read in: the record's own country when phone numbers
-    have one (a UK record's "020 7946 0018"), else the configured default."""
-    if country is not None and _is_phone_region(country):
-        return country
-    return default
+def _phone_reader(country: str | None, default: str) -> Callable[[Any], str]:
+    """How the record's phones are read: a national number in the record's own country first (a UK
+    record's "020 7946 0018"), then, if it is no valid number there, in the configured default
+    region (a number kept from a move abroad). International numbers are the same either way."""
+    if country is None or country == default or not _is_phone_region(country):
+        return lambda value: normalise_phone(value, default)
+
+    def read(value: Any) -> str:
+        try:
+            return normalise_phone(value, country)
+        except NormalisationError as first:
+            try:
+                return normalise_phone(value, default)
+            except NormalisationError:
+                raise first from None
+
+    return read
 
 
 # One frozen Identifier per email or phone, shared by the records that carry it (a person's records
