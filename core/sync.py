@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from core.connector import Connector, Payload, PushOutcome
-from core.normalise import NormaliseOptions, normalise_record
-from core.pipeline import IngestResult, IngestSettings, ingest
+from core.isolation import ingest_isolating
+from core.normalise import NormaliseOptions, is_future_dated, normalise_record
+from core.pipeline import IngestResult, IngestSettings
 from core.ports import (
     CustomerState,
     ProfileItem,
@@ -53,6 +54,8 @@ class PullReport:
     cursor_before: str | None = None
     cursor_after: str | None = None
     full_refresh: bool = False
+    future_dated: int = 0
+    """Records kept with ``updated_at`` read as now (too far in the future: a clock ahead)."""
 
     def as_json(self) -> str:
         return json.dumps(
@@ -69,6 +72,7 @@ class PullReport:
                 "new_customers": self.ingest.new_customers,
                 "merged_customers": self.ingest.merged_customers,
                 "full_refresh": self.full_refresh,
+                "future_dated": self.future_dated,
             },
             sort_keys=True,
         )
@@ -122,13 +126,21 @@ def pull_into_store(
                 report.quarantine_reasons[outcome.reason] += 1
             else:
                 records.append(outcome)
+                report.future_dated += int(is_future_dated(outcome))
         if bad:
             state.put_quarantined(bad)  # durable before the cursor moves past them
         if records:
-            report.ingest.add(ingest(records, store, settings))
+            # A record the store refuses is quarantined alone; the rest of the page is written.
+            result, refused = ingest_isolating(records, store, settings)
+            report.ingest.add(result)
+            if refused:
+                entries = [_quarantine_entry(name, q, now) for q in refused]
+                state.put_quarantined(entries)
+                report.quarantine_reasons.update(q.reason for q in refused)
+                bad.extend(entries)
         report.pages += 1
         report.pulled += len(drafts)
-        report.normalised += len(records)
+        report.normalised += len(drafts) - len(bad)
         report.quarantined += len(bad)
         if page.cursor is not None and page.cursor != report.cursor_after:
             saved = state.put_sync_state(

@@ -125,6 +125,7 @@ def _resolve(args: argparse.Namespace) -> int:
     from core.storage.dynamodb import DynamoDBProfileStore
     from profilesync.embedded import dynamodb_client, embedded_aws
     from profilesync.resolve import (
+        check_paths,
         default_quarantine_path,
         resolve,
         write_profiles,
@@ -134,10 +135,11 @@ def _resolve(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise SystemExit("profilesync resolve: --batch-size must be at least 1")
+    quarantine_path = args.quarantine or default_quarantine_path(args.out)
+    check_paths(args.input, args.out, quarantine_path)  # before anything is written
     drafts = read_jsonl(args.input)
     first = next(drafts, None)  # surfaces an unreadable file before any store is set up
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    quarantine_path = args.quarantine or default_quarantine_path(args.out)
     with ExitStack() as stack:
         if args.endpoint_url is None:
             stack.enter_context(embedded_aws())
