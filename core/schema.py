@@ -179,6 +179,16 @@ class DroppedValue(_Frozen):
     reason: str
 
 
+_JSON_KINDS: dict[type, str] = {
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    list: "a list",
+    type(None): "null",
+}
+
+
 class RecordDraft(BaseModel):
     """A connector's record mapped to canonical names, values still raw.
 
@@ -209,6 +219,22 @@ class RecordDraft(BaseModel):
     object): normalisation quarantines the record with this reason."""
     raw: dict[str, Any] | None = None
     """The vendor's record as received, kept for quarantine reports (never stored in a profile)."""
+
+    @classmethod
+    def not_an_object(cls, source: str, object_type: str, element: Any) -> RecordDraft:
+        """The draft of a page element that is not an object (a string, a number, a list where the
+        vendor's list of records should hold objects): normalisation quarantines it with the reason,
+        and the page's other records go on. Every connector's mapping uses this for such elements."""
+        kind = _JSON_KINDS.get(type(element), f"a {type(element).__name__}")
+        text = repr(element)
+        text = text if len(text) <= 200 else text[:197] + "..."
+        return cls(
+            source=source,
+            object_type=object_type,
+            source_id="",
+            problem=f"a page element is {kind}, not an object: {text}",
+            raw={"element": text},
+        )
 
 
 class SourceRecord(_Frozen):
