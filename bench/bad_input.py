@@ -18,18 +18,19 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from connectors.jsonl import read_jsonl
 from core.schema import Profile
 from core.storage.memory import InMemoryProfileStore
+from core.testing.population import repeat_buyer
 from profilesync.resolve import resolve
 
 CONNECTORS = ("hubspot", "mailchimp", "shopify", "klaviyo", "stripe")
@@ -136,30 +137,6 @@ def fuzz_connectors(objects: int, seed: int) -> bool:
     return ok
 
 
-def _repeat_buyer_lines() -> list[dict[str, Any]]:
-    customer = {
-        "source": "shop",
-        "id": "c1",
-        "object_type": "customer",
-        "updated_at": "2026-03-01",
-        "email": "ann@example.com",
-    }
-    orders = [
-        {
-            "source": "shop",
-            "id": f"o{n}",
-            "object_type": "order",
-            "updated_at": f"2026-02-{n + 1:02d}",
-            "email": "ann@example.com",
-            "orders": [
-                {"id": f"o{n}", "total": "10.00", "currency": "GBP", "created_at": f"2026-02-{n + 1:02d}"}
-            ],
-        }
-        for n in range(12)
-    ]
-    return [*orders[:6], customer, *orders[6:]]
-
-
 def repeat_buyers(quick: bool) -> bool:
     from connectors.jsonl import draft_from_flat
     from core.storage.dynamodb import DynamoDBProfileStore
@@ -168,7 +145,7 @@ def repeat_buyers(quick: bool) -> bool:
 
     print("3. repeat buyers: profiles per person (target 1) and orders in lifetime value")
     ok = True
-    lines = _repeat_buyer_lines()
+    lines = repeat_buyer(12)
     for size in (1, 5, 100):
         profiles: dict[str, list[Profile]] = {}
         memory = InMemoryProfileStore()
@@ -262,6 +239,7 @@ def _lambda_path() -> bool:
 def future_dated() -> bool:
     from core.connector import ConnectorPlugin
     from profilesync.registry import get
+    from profilesync.testing.contract import changes_after_a_future_record
 
     print("4. a record dated 2099, then 10 edits and 2 new records at the real clock: arrived per connector")
     ok = True
@@ -271,20 +249,7 @@ def future_dated() -> bool:
         sandbox = plugin.sandbox(people=60, seed=7)
         connector = plugin.build(sandbox.settings())
         try:
-            cursor = _pull(connector, None)[1]
-            before = sandbox.record_keys()
-            sandbox.add_records(1, at=datetime(2099, 1, 1, tzinfo=UTC))
-            cursor = _pull(connector, cursor)[1]
-            changed = set(sorted(before)[:10])
-            arrived: set[str] = set()
-            for step, keys in enumerate((sorted(changed)[:5], sorted(changed)[5:])):
-                at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1 + step)
-                known = sandbox.record_keys()
-                sandbox.touch(set(keys), at=at)
-                sandbox.add_records(1, at=at)
-                changed |= sandbox.record_keys() - known
-                got, cursor = _pull(connector, cursor)
-                arrived |= got
+            changed, arrived = changes_after_a_future_record(sandbox, functools.partial(_pull, connector))
         finally:
             connector.close()
         hits = len(changed & arrived)

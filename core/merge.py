@@ -176,6 +176,17 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
             last = at
     if first is None:
         return _NO_ORDERS
+    return _computed(ltv, counts, first, last, rules)
+
+
+def _computed(
+    ltv: dict[str, Decimal],
+    counts: dict[str, int],
+    first: datetime | None,
+    last: datetime | None,
+    rules: MergeRules,
+) -> ComputedTraits:
+    """The computed traits of paid totals and counts per currency (every count above zero)."""
     paid_count = sum(counts.values())
     aov = {
         cur: (total / counts[cur]).quantize(_quantum(total), rounding=ROUND_HALF_EVEN)
@@ -214,31 +225,14 @@ def _with_summaries(
             moments.append(order.created_at)
     for _, summary in summaries:
         for currency, total in sorted(summary.totals.items()):
-            ltv[currency] = ltv.get(currency, _ZERO) + total
-            counts[currency] = counts.get(currency, 0) + summary.paid.get(currency, 0)
+            paid = summary.paid.get(currency, 0)
+            if paid:
+                ltv[currency] = ltv.get(currency, _ZERO) + total
+                counts[currency] = counts.get(currency, 0) + paid
         moments.extend(at for at in (summary.first_paid_at, summary.last_paid_at) if at is not None)
-    paid_count = sum(counts.values())
-    if not paid_count:
+    if not counts:
         return _NO_ORDERS
-    aov = {
-        cur: (total / counts[cur]).quantize(_quantum(total), rounding=ROUND_HALF_EVEN)
-        for cur, total in ltv.items()
-        if counts[cur]
-    }
-    if any(total >= rules.vip_lifetime_value for total in ltv.values()):
-        segment = "vip"
-    elif paid_count >= 2:
-        segment = "repeat"
-    else:
-        segment = "customer"
-    return ComputedTraits.assemble(
-        lifetime_value=dict(sorted(ltv.items())),
-        order_count=paid_count,
-        first_order_at=min(moments) if moments else None,
-        last_order_at=max(moments) if moments else None,
-        average_order_value=dict(sorted(aov.items())),
-        segment=segment,
-    )
+    return _computed(ltv, counts, min(moments), max(moments), rules)
 
 
 _ZERO = Decimal(0)

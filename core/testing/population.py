@@ -230,6 +230,38 @@ def repeat_orders(person: Person, currency: str, before: datetime) -> list[dict[
     ]
 
 
+def repeat_buyer(orders: int = 12, email: str = "ann@example.com") -> list[dict[str, Any]]:
+    """A shop customer and her ``orders`` orders as flat records of their own (JSON lines), each
+    order on her email and naming no owner (the flat-file case that must fall back to the email),
+    the customer in the middle of them."""
+    customer = {
+        "source": "shop",
+        "id": "c1",
+        "object_type": "customer",
+        "updated_at": "2026-03-01",
+        "email": email,
+    }
+    placed = [
+        {
+            "source": "shop",
+            "id": f"o{n}",
+            "object_type": "order",
+            "updated_at": f"2026-02-{n % 28 + 1:02d}",
+            "email": email,
+            "orders": [
+                {
+                    "id": f"o{n}",
+                    "total": "10.00",
+                    "currency": "GBP",
+                    "created_at": f"2026-02-{n % 28 + 1:02d}",
+                }
+            ],
+        }
+        for n in range(orders)
+    ]
+    return [*placed[: orders // 2], customer, *placed[orders // 2 :]]
+
+
 def malformed(rng: random.Random, index: int) -> dict[str, Any]:
     """A record that must be quarantined: no usable identifier, or no valid timestamp."""
     kind = index % 3

@@ -200,26 +200,15 @@ class ConnectorContract:
     ) -> None:
         # GIVEN a full pull, then a record stamped 2099 (a typo, a device clock) pulled incrementally:
         # on main it became the cursor's watermark, and 0 of 11 later edits ever arrived
-        _, cursor = self.pull_drafts(connector, None)
-        before = sandbox.record_keys()
-        sandbox.add_records(1, at=FAR_FUTURE)
-        future = sandbox.record_keys() - before
-        got, cursor = self.pull_drafts(connector, cursor)
-        assert future <= {_key(d) for d in got}
         # WHEN 10 records are edited and 2 are added after that pull, at the real clock as a vendor
         # stamps them, in two rounds with an incremental pull after each
-        edited = set(sorted(before)[:10])
-        arrived: set[str] = set()
-        for step, keys in enumerate((sorted(edited)[:5], sorted(edited)[5:])):
-            at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1 + step)
-            known = sandbox.record_keys()
-            sandbox.touch(set(keys), at=at)
-            sandbox.add_records(1, at=at)
-            edited |= sandbox.record_keys() - known
-            got, cursor = self.pull_drafts(connector, cursor)
-            arrived |= {_key(d) for d in got}
+        def pull(cursor: str | None) -> tuple[set[str], str | None]:
+            drafts, after = self.pull_drafts(connector, cursor)
+            return {_key(d) for d in drafts}, after
+
+        changed, arrived = changes_after_a_future_record(sandbox, pull)
         # THEN every edit and every new record arrived
-        assert edited <= arrived, f"changes lost after a future-dated record: {sorted(edited - arrived)}"
+        assert changed <= arrived, f"changes lost after a future-dated record: {sorted(changed - arrived)}"
 
     def test_junk_elements_in_a_page_are_quarantined_and_the_rest_of_the_page_is_mapped(
         self, sandbox: Any, sleeps: SleepRecorder
@@ -377,6 +366,32 @@ class ConnectorContract:
         assert not again.found
 
 
+def changes_after_a_future_record(
+    sandbox: Any, pull: Callable[[str | None], tuple[set[str], str | None]]
+) -> tuple[set[str], set[str]]:
+    """The contract's far-future case, for the suite and for ``bench/bad_input.py``: a full pull, a
+    record stamped 2099 pulled incrementally, then 10 edits and 2 new records at the real clock in
+    two rounds with a pull after each. ``pull(cursor)`` gives ``(record keys, next cursor)``; the
+    answer is ``(keys changed after the 2099 record, keys that arrived after it)``."""
+    _, cursor = pull(None)
+    before = sandbox.record_keys()
+    sandbox.add_records(1, at=FAR_FUTURE)
+    future = sandbox.record_keys() - before
+    got, cursor = pull(cursor)
+    assert future <= got, "the future-dated record itself did not arrive"
+    changed = set(sorted(before)[:10])
+    arrived: set[str] = set()
+    for step, keys in enumerate((sorted(changed)[:5], sorted(changed)[5:])):
+        at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1 + step)
+        known = sandbox.record_keys()
+        sandbox.touch(set(keys), at=at)
+        sandbox.add_records(1, at=at)
+        changed |= sandbox.record_keys() - known
+        got, cursor = pull(cursor)
+        arrived |= got
+    return changed, arrived
+
+
 class JunkInjector:
     """An httpx transport that wraps a sandbox's: in every JSON answer, the objects of its largest
     list of objects (the page's records) whose id falls in one bucket of five are replaced by junk,
@@ -440,4 +455,11 @@ def _wrong(value: str) -> str:
     return f"wrong-{value[::-1][:12]}"
 
 
-__all__ = ["FAR_FUTURE", "T_CHANGES", "ConnectorContract", "JunkInjector", "SleepRecorder"]
+__all__ = [
+    "FAR_FUTURE",
+    "T_CHANGES",
+    "ConnectorContract",
+    "JunkInjector",
+    "SleepRecorder",
+    "changes_after_a_future_record",
+]

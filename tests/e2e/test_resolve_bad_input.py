@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from core.testing.population import repeat_buyer
 from profilesync.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -34,37 +35,13 @@ def _people(n: int) -> list[dict[str, Any]]:
     ]
 
 
-def _repeat_buyer() -> list[dict[str, Any]]:
-    customer = {
-        "source": "shop",
-        "id": "c1",
-        "object_type": "customer",
-        "updated_at": "2026-03-01",
-        "email": "ann@example.com",
-    }
-    orders = [
-        {
-            "source": "shop",
-            "id": f"o{n}",
-            "object_type": "order",
-            "updated_at": f"2026-02-{n + 1:02d}",
-            "email": "ann@example.com",
-            "orders": [
-                {"id": f"o{n}", "total": "10.00", "currency": "GBP", "created_at": f"2026-02-{n + 1:02d}"}
-            ],
-        }
-        for n in range(12)
-    ]
-    return [*orders[:6], customer, *orders[6:]]
-
-
 @pytest.mark.parametrize("batch_size", ["1", "5", "100"])
 def test_a_repeat_buyer_is_one_profile_with_every_order_whatever_the_batch_size(
     tmp_path: Path, batch_size: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN a customer and her 12 orders sharing her email (main: 6 profiles with --batch-size 5,
     # a crash with the default: "multiple operations on one item")
-    source = _write(tmp_path / "in.jsonl", _repeat_buyer())
+    source = _write(tmp_path / "in.jsonl", repeat_buyer(12))
     out = tmp_path / "out.jsonl"
     # WHEN resolved
     assert main(["resolve", str(source), "--out", str(out), "--batch-size", batch_size]) == 0
