@@ -16,7 +16,7 @@ A connector composes these rather than subclassing anything::
             ...
 """
 
-from ._auth import ApiKeyHeader, BasicAuthKey, BearerToken, CarriesSecrets
+from ._auth import ApiKeyHeader, BasicAuthKey, BasicAuthPair, BearerToken, CarriesSecrets
 from ._client import USER_AGENT, ConnectorHttpClient, HttpClientConfig, build_client
 from ._errors import (
     ConnectorAuthError,
@@ -31,10 +31,12 @@ from ._pagination import (
     CursorPaginator,
     GraphQLPageInfoPaginator,
     OffsetPaginator,
+    OverlapOffsetPaginator,
     Page,
     PageRequest,
     Paginator,
     paginate,
+    sort_key,
     value_at,
 )
 from ._ratelimit import (
@@ -55,6 +57,7 @@ __all__ = [
     "USER_AGENT",
     "ApiKeyHeader",
     "BasicAuthKey",
+    "BasicAuthPair",
     "BearerToken",
     "CarriesSecrets",
     "ConcurrencyLimiter",
@@ -67,6 +70,7 @@ __all__ = [
     "GraphQLPageInfoPaginator",
     "HttpClientConfig",
     "OffsetPaginator",
+    "OverlapOffsetPaginator",
     "Page",
     "PageRequest",
     "PaginationError",
@@ -86,6 +90,7 @@ __all__ = [
     "resolve_secret",
     "secret_env_var",
     "shopify_graphql_throttled",
+    "sort_key",
     "value_at",
     "vendor_error_message",
 ]
