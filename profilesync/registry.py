@@ -26,6 +26,7 @@ BUILTIN = {
     "mailchimp": "connectors.mailchimp:PLUGIN",
     "shopify": "connectors.shopify:PLUGIN",
     "stripe": "connectors.stripe:PLUGIN",
+    "woocommerce": "connectors.woocommerce:PLUGIN",
 }
 
 
