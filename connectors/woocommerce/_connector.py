@@ -18,6 +18,7 @@ from core.errors import ConnectorConfigError
 from core.schema import Profile, RecordDraft
 
 from ._declaration import DECLARATION, DEFAULT_REQUESTS_PER_10S, RATE_OPTION, ROLE_OPTION, limits
+from ._erase import ERASE_ORDERS_OPTION
 from ._mapping import CUSTOMER, customer_draft, order_draft
 from ._push import customer_ids
 
@@ -36,6 +37,11 @@ class WooCommerceConnector(RestConnector):
     """The declared WooCommerce connector (see the module docstring for what it adds)."""
 
     def __init__(self, settings: ConnectorSettings) -> None:
+        erase_orders = settings.options.get(ERASE_ORDERS_OPTION, "anonymise")
+        if erase_orders not in ("anonymise", "retain"):
+            raise ConnectorConfigError(
+                f"woocommerce: option {ERASE_ORDERS_OPTION} is anonymise or retain, got {erase_orders!r}"
+            )
         role = str(settings.options.get(ROLE_OPTION) or "customer").strip()
         streams = tuple(
             replace(s, params={**s.params, "role": role}) if s.object_type == CUSTOMER else s

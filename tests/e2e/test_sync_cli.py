@@ -34,6 +34,7 @@ def test_connectors_list_names_every_builtin_and_verbose_names_the_env_vars(
         "mailchimp",
         "shopify",
         "stripe",
+        "woocommerce",
     ]
     assert main(["connectors", "list", "--verbose"]) == 0
     verbose = capsys.readouterr().out
@@ -41,6 +42,8 @@ def test_connectors_list_names_every_builtin_and_verbose_names_the_env_vars(
     assert "PROFILESYNC_MAILCHIMP_API_KEY (not set)" in verbose
     assert "PROFILESYNC_SHOPIFY_ACCESS_TOKEN" in verbose
     assert "PROFILESYNC_MAILCHIMP_LIST_ID" in verbose
+    assert "PROFILESYNC_WOOCOMMERCE_API_KEY (not set)" in verbose
+    assert "PROFILESYNC_WOOCOMMERCE_STORE_URL" in verbose
     assert "pat-secret-value" not in verbose
 
 

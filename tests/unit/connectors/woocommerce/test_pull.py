@@ -216,6 +216,13 @@ def test_a_request_budget_that_is_not_a_positive_number_is_refused(rate: str) ->
         )
 
 
+def test_an_erase_orders_option_other_than_anonymise_or_retain_is_refused() -> None:
+    settings = WooCommerceSandbox(people=5).settings()
+    wrong = dataclasses.replace(settings, options={**settings.options, "erase_orders": "delete"})
+    with pytest.raises(ConnectorConfigError, match="anonymise or retain"):
+        WooCommerceConnector(wrong)
+
+
 def test_the_customer_role_option_chooses_which_users_are_pulled(sandbox: WooCommerceSandbox) -> None:
     admin = sandbox.shop.add_customer("owner@shop.example", {}, created=T, modified=T, role="administrator")
     seen = _record(sandbox)
