@@ -38,7 +38,7 @@ import httpx
 
 from connectors._sandbox import Faults, SlidingWindow, VendorSandbox, json_response
 from core.connector import ConnectorSettings
-from core.errors import NormalisationError
+from core.errors import ConnectorConfigError, NormalisationError
 from core.normalise import normalise_email
 
 from ._declaration import CREDENTIAL, DEFAULT_REQUESTS_PER_10S, RATE_OPTION
@@ -632,8 +632,8 @@ def _key_pair(token: str | None, seed: int) -> tuple[str, str]:
         )
     key, sep, secret = token.partition(":")
     if not sep or not key or not secret:
-        raise ValueError(
-            "a WooCommerce sandbox token is consumer_key:consumer_secret, e.g. ck_local:cs_local"
+        raise ConnectorConfigError(
+            "a WooCommerce sandbox token is a key pair consumer_key:consumer_secret, e.g. ck_local:cs_local"
         )
     return key, secret
 

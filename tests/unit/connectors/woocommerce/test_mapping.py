@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connectors.woocommerce import customer_draft, order_draft, order_fragment, order_owner, order_status
 from core.normalise import normalise_record
@@ -121,3 +123,48 @@ def test_an_order_with_an_unreadable_total_keeps_the_person_and_drops_the_amount
     assert isinstance(outcome, SourceRecord)
     assert outcome.orders == ()
     assert any(d.field.startswith("order") for d in outcome.dropped)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    base=st.sampled_from(["customer.json", "order.json"]),
+    changes=st.dictionaries(
+        st.sampled_from(
+            [
+                "id",
+                "email",
+                "billing",
+                "shipping",
+                "total",
+                "refunds",
+                "status",
+                "customer_id",
+                "date_modified_gmt",
+                "date_created_gmt",
+                "currency",
+                "first_name",
+                "meta_data",
+            ]
+        ),
+        _json,
+        max_size=5,
+    ),
+)
+@settings(max_examples=120, deadline=None)
+def test_any_mutation_of_a_vendor_object_maps_and_normalises_or_quarantines(
+    base: str, changes: dict[str, Any]
+) -> None:
+    # GIVEN a real-shaped customer or order with arbitrary JSON in some of its fields
+    record = {**fixture(base), **changes}
+    # WHEN it is mapped as either kind and normalised THEN nothing raises: a record or a reasoned quarantine
+    for mapper in (customer_draft, order_draft):
+        outcome = normalise_record(mapper(record))
+        assert isinstance(outcome, SourceRecord | Quarantined)
+        if isinstance(outcome, Quarantined):
+            assert outcome.reason
