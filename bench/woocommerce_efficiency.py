@@ -33,11 +33,9 @@ from datetime import UTC, datetime, timedelta
 
 from connectors._sandbox import serve
 from connectors.woocommerce import PLUGIN, WooCommerceConnector, WooCommerceSandbox
-from core.normalise import normalise_record
-from core.pipeline import IngestSettings, ingest
-from core.schema import SourceRecord
+from core.pipeline import IngestSettings
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
-from core.sync import push_profiles
+from core.sync import pull_into_store, push_profiles
 
 PULL_TARGET = 1.15
 PUSH_TARGET = 1.1
@@ -104,15 +102,9 @@ def push_efficiency(people: int) -> bool:
     sandbox = WooCommerceSandbox(people=people, seed=7, requests_per_10s=100_000)  # pacing is measured above
     connector = PLUGIN.build(sandbox.settings())
     store = InMemoryProfileStore()
-    for page in connector.pull(None):
-        records = [
-            r
-            for r in (normalise_record(d) for d in connector.to_records(page))
-            if isinstance(r, SourceRecord)
-        ]
-        ingest(records, store, IngestSettings(sleep=lambda _: None))
-    profiles = list(store.iter_profiles())
     state = InMemorySyncStateStore()
+    pull_into_store(connector, store, state, settings=IngestSettings(sleep=lambda _: None))
+    profiles = list(store.iter_profiles())
     before = sandbox.stats.requests
     first = push_profiles(connector, profiles, state)
     requests = sandbox.stats.requests - before

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from connectors._http import ConnectorHttpClient, ConnectorRequestError
@@ -48,6 +49,8 @@ DELETED_TEXT: Final = "[deleted]"
 DELETED_EMAIL: Final = "deleted@site.invalid"
 REMOVED_NOTE: Final = "Personal data removed."
 ERASE_ORDERS_OPTION: Final = "erase_orders"
+#: The roles the REST API may delete (``woocommerce_rest_customer_allowed_roles``, WooCommerce 9.5.2+).
+DELETABLE_ROLES: Final = frozenset({"customer", "subscriber"})
 
 #: Address field -> how ``remove_order_personal_data`` anonymises it.
 _ADDRESS_FIELDS: Final[Mapping[str, str]] = {
@@ -132,13 +135,13 @@ def _same_email(value: Any, email: str) -> bool:
     return isinstance(value, str) and value.strip().lower() == email.lower()
 
 
-def find_person(client: ConnectorHttpClient, email: str) -> tuple[list[int], list[dict[str, Any]]]:
-    """The customer accounts with this email and the orders of that person, as the eraser finds them."""
-    customers = [
-        int(c["id"])
+def find_person(client: ConnectorHttpClient, email: str) -> tuple[dict[int, str], list[dict[str, Any]]]:
+    """The accounts with this email (id -> role) and the orders of that person, as the eraser finds them."""
+    customers = {
+        int(c["id"]): str(c.get("role") or "")
         for c in _pages(client, f"{API}/customers", {"email": email, "role": "all"})
         if _same_email(c.get("email"), email) and isinstance(c.get("id"), int)
-    ]
+    }
     orders: dict[int, dict[str, Any]] = {}
     for customer in customers:
         orders.update((o["id"], o) for o in _pages(client, f"{API}/orders", {"customer": customer}))
@@ -172,11 +175,25 @@ def _anonymise_orders(context: RestContext, orders: Sequence[Mapping[str, Any]])
     return problems
 
 
-def erase_person(context: RestContext, email: str) -> tuple[bool, str]:
-    """Anonymise (or retain) one person's orders and delete their accounts; (found, what was done)."""
+@dataclass(frozen=True)
+class Erasure:
+    """What erasing one email did: whether the store held the person, what was done, and what the
+    store refused (each a sentence); ``problems`` empty means the person is gone."""
+
+    found: bool
+    done: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+
+    @property
+    def detail(self) -> str:
+        return "; ".join(self.done + self.problems)
+
+
+def erase_person(context: RestContext, email: str) -> Erasure:
+    """Anonymise (or retain) one person's orders and delete their accounts."""
     customers, orders = find_person(context.client("pull"), email)
     if not customers and not orders:
-        return False, "no WooCommerce customer or order with this email"
+        return Erasure(False, ("no WooCommerce customer or order with this email",))
     done: list[str] = []
     problems: list[str] = []
     if context.settings.options.get(ERASE_ORDERS_OPTION, "anonymise") == "retain":
@@ -184,14 +201,25 @@ def erase_person(context: RestContext, email: str) -> tuple[bool, str]:
     else:
         problems += _anonymise_orders(context, orders)
         done.append(f"anonymised {len(orders)} order(s)")
-    for customer in customers:
+    deleted = 0
+    for customer, role in sorted(customers.items()):
+        if role not in DELETABLE_ROLES:
+            # WooCommerce's REST API refuses (401) to delete other users; that is a shop decision, not
+            # a wrong key, so it is reported rather than raised as an authentication error.
+            problems.append(
+                f"account {customer} has the role {role or 'none'}, which WooCommerce's REST API does not "
+                "delete: remove it in WordPress (Users) if it must go"
+            )
+            continue
         try:
             context.client("erase").request("DELETE", f"{API}/customers/{customer}", params={"force": "true"})
         except ConnectorRequestError as exc:
             if exc.status != 404:  # already gone (an erase cut short, or a concurrent one): fine
                 problems.append(f"customer {customer}: {exc.vendor_message or exc}")
-    done.append(f"deleted {len(customers)} customer(s)")
-    return True, "; ".join(done + problems)
+                continue
+        deleted += 1
+    done.append(f"deleted {deleted} customer(s)")
+    return Erasure(True, tuple(done), tuple(problems))
 
 
 def erase(context: RestContext, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
@@ -202,8 +230,8 @@ def erase(context: RestContext, identifiers: Sequence[Identifier]) -> list[Erase
             detail = "WooCommerce erases by email (its privacy eraser and REST lookups key on email)"
             out.append(EraseOutcome(identifier, found=False, detail=detail))
             continue
-        found, detail = erase_person(context, identifier.value)
-        out.append(EraseOutcome(identifier, found=found, detail=detail))
+        erased = erase_person(context, identifier.value)
+        out.append(EraseOutcome(identifier, found=erased.found, detail=erased.detail))
     return out
 
 
@@ -212,6 +240,7 @@ __all__ = [
     "DELETED_TEXT",
     "ERASE_ORDERS_OPTION",
     "REMOVED_NOTE",
+    "Erasure",
     "anonymise",
     "anonymised_update",
     "erase",

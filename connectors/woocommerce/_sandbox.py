@@ -283,7 +283,7 @@ class WooCommerceSandbox(VendorSandbox):
     ) -> httpx.Response:
         objects = self.shop.customers if kind == "customers" else self.shop.orders
         item = objects.get(item_id)
-        if item is None or (kind == "customers" and item["role"] == "administrator"):
+        if item is None:
             code = (
                 "woocommerce_rest_invalid_id"
                 if kind == "customers"
@@ -300,6 +300,12 @@ class WooCommerceSandbox(VendorSandbox):
         if method == "DELETE":
             force = query.get("force", "false").lower() in ("true", "1")
             before = render(item, base)
+            if kind == "customers" and item["role"] not in ("customer", "subscriber"):
+                # delete_item_permissions_check: only the allowed roles, before anything else
+                refused = f"Sorry, users with {item['role']} role cannot be deleted via this endpoint. "
+                return wp_error(
+                    401, "woocommerce_rest_cannot_delete", refused + "Allowed roles: customer, subscriber"
+                )
             if kind == "customers":
                 if not force:
                     return wp_error(

@@ -170,3 +170,20 @@ def test_the_update_touches_only_fields_that_hold_something() -> None:
         {"key": "Transaction ID", "value": None},
         {"key": "_anonymized", "value": "yes"},
     ]
+
+
+def test_an_account_woocommerce_will_not_delete_is_reported_not_taken_for_a_wrong_key(
+    sandbox: WooCommerceSandbox,
+) -> None:
+    # GIVEN the shop's administrator, who also bought something with the same email
+    customer, orders = _registered(sandbox)
+    customer["role"] = "administrator"
+    # WHEN they are erased
+    with connect(sandbox) as woo:
+        (outcome,) = woo.erase([_email(customer["email"])])
+    # THEN the orders are anonymised, the account stays, and the detail says why and what to do
+    assert outcome.found
+    assert customer["id"] in sandbox.shop.customers
+    assert all(o["billing"]["email"] == "deleted@site.invalid" for o in orders)
+    assert "role administrator" in outcome.detail
+    assert "remove it in WordPress" in outcome.detail
