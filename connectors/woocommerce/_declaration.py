@@ -23,8 +23,9 @@ Controllers), unless a page is named:
   plain pages a record deleted or modified behind the walk shifts the rest and one is skipped.
 * **Orders** (``GET /orders``): ``modified_after`` with ``dates_are_gmt=true`` (WooCommerce 5.8+,
   woocommerce-rest-api-docs PR #209) compares against ``post_modified_gmt`` as a ``WP_Date_Query``
-  ``after``, which is strict (``>``), to the second; ``orderby=modified`` (the CRUD controller adds ``ID``
-  to break ties: "modified ID", ascending with ``order=asc``); ``status=any`` (the default) is every
+  ``after``, which is strict (``>``), to the second; ``orderby=modified`` (in the v3 CRUD controller's
+  enum, though the docs' table lists only date, id, include, title, slug; the controller adds ``ID`` to
+  break ties: "modified ID", ascending with ``order=asc``); ``status=any`` (the default) is every
   status but trash. Without ``dates_are_gmt`` the bound is compared with the shop's local time.
 * **Customers** (``GET /customers``): no date filter at all (``orderby`` only ``id``, ``include``,
   ``name``, ``registered_date``; woocommerce/woocommerce issue #31482, still open, and #41371), and
