@@ -8,8 +8,8 @@ the API's final word and reaches the client, which raises ``ConnectorAuthError``
 The token request goes through the same transport as the API request (so tests and sandboxes see it)
 but outside the client's limiters and retries: an answer of 5xx or 429 from the token endpoint is
 handed back as the response, and the client retries the whole request (fetching a token again). A
-400 or 401 from the token endpoint means the client id or secret is wrong: that raises
-``ConnectorAuthError`` at once, naming the settings to check and never the secrets.
+400 or 401 from the token endpoint (or any OAuth error answer) means the client id or secret is
+wrong: that raises ``ConnectorAuthError`` at once, naming the settings to check and never the secrets.
 
 Tokens are shared by every request of one auth object (one connector instance holds one); two
 threads that find no token may both fetch one, which the vendor allows, rather than one waiting on a
@@ -95,7 +95,7 @@ class OAuthClientCredentials(httpx.Auth):
             "POST", self.token_url, data=form, headers={"Accept": "application/json"}
         )
         self.fetches += 1
-        if response.status_code in (400, 401, 403):
+        if self._refused(response):
             raise ConnectorAuthError(
                 self._connector,
                 401,
@@ -116,6 +116,22 @@ class OAuthClientCredentials(httpx.Auth):
             instance = body.get("instance_url") if isinstance(body, dict) else None
             self.instance_url = str(instance) if instance else self.instance_url
         return token
+
+    @staticmethod
+    def _refused(response: httpx.Response) -> bool:
+        """An OAuth error answer (RFC 6749, 5.2: ``{"error": "invalid_client", ...}``) or a plain 400/401.
+        Anything else (a 403 saying the org is busy, a 5xx) is no verdict on the credentials."""
+        if response.status_code in (400, 401):
+            return True
+        try:
+            body = json.loads(response.content) if response.content else None
+        except (ValueError, UnicodeDecodeError):
+            return False
+        return (
+            400 <= response.status_code < 500
+            and isinstance(body, dict)
+            and isinstance(body.get("error"), str)
+        )
 
     def _said(self, response: httpx.Response) -> str:
         try:

@@ -192,10 +192,17 @@ class SalesforceConnector(RestConnector):
         except ConnectorRequestError as exc:
             if read_any or state.page is None or exc.status not in (400, 404):
                 raise
-            # The query locator this walk stopped at has expired: read the stream again from its
-            # watermark. Records read before the cut come again (ingest is idempotent); none is lost.
-            logger.warning("salesforce: %s: the query locator expired; reading the stream again", stream.name)
-            yield from super().walk(stream, replace(state, page=None))
+            # The query locator this walk stopped at has expired (or was released: a user keeps 10).
+            # The walk is ordered by (SystemModstamp, Id), so everything before the newest time read
+            # has been returned: ask again from that time, leaving out the ids already read on it.
+            logger.warning(
+                "salesforce: %s: the query locator expired; continuing from the watermark", stream.name
+            )
+            if state.high is None:
+                yield from super().walk(stream, replace(state, page=None))
+                return
+            again = StreamState(since=state.high, skip=state.at_high, high=state.high, at_high=state.at_high)
+            yield from super().walk(stream, again)
 
     def _count(self, stream: Stream) -> int:
         query = f"SELECT COUNT() FROM {_SOBJECT[stream.name]}{_WHERE.get(stream.name, '')}"

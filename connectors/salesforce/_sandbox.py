@@ -2,9 +2,9 @@
 
 What it reproduces, and from where (the facts and their pages are listed in ``_declaration``):
 
-* OAuth 2.0 client credentials at ``POST /services/oauth2/token`` (form body; 400 ``invalid_client``
-  for a wrong id or secret, ``unsupported_grant_type`` for other grants), bearer tokens on every API
-  call, 401 ``INVALID_SESSION_ID`` for an unknown or expired session (``expire_sessions()``);
+* OAuth 2.0 client credentials at ``POST /services/oauth2/token`` (form body or HTTP Basic; 400
+  ``invalid_client`` for a wrong id or secret, ``unsupported_grant_type`` for other grants), bearer
+  tokens on every API call, 401 ``INVALID_SESSION_ID`` for an unknown or expired session (``expire_sessions()``);
 * ``/services/data/vXX.X/...`` for versions 31.0-66.0 (404 ``NOT_FOUND`` otherwise), error bodies
   ``[{"message", "errorCode", "fields"}]``, ``Sforce-Limit-Info: api-usage=N/M`` on every answer and
   403 ``REQUEST_LIMIT_EXCEEDED`` ("TotalRequests Limit exceeded.") once the day's allocation is spent;
@@ -360,6 +360,14 @@ class SalesforceSandbox(VendorSandbox):
             return json_response(
                 400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"}
             )
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "basic":  # RFC 6749 2.3.1: the id and secret may come as HTTP Basic instead
+            try:
+                client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                client_id, secret = "", ""
+            form.setdefault("client_id", client_id)
+            form.setdefault("client_secret", secret)
         if form.get("client_id") != self.client_id or form.get("client_secret") != self.token:
             return json_response(
                 400, {"error": "invalid_client", "error_description": "invalid client credentials"}
