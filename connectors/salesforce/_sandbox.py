@@ -4,7 +4,8 @@ What it reproduces, and from where (the facts and their pages are listed in ``_d
 
 * OAuth 2.0 client credentials at ``POST /services/oauth2/token`` (form body or HTTP Basic; 400
   ``invalid_client`` for a wrong id or secret, ``unsupported_grant_type`` for other grants), bearer
-  tokens on every API call, 401 ``INVALID_SESSION_ID`` for an unknown or expired session (``expire_sessions()``);
+  tokens on every API call, 401 ``INVALID_SESSION_ID`` for an unknown or expired session
+  (``expire_sessions()``);
 * ``/services/data/vXX.X/...`` for versions 31.0-66.0 (404 ``NOT_FOUND`` otherwise), error bodies
   ``[{"message", "errorCode", "fields"}]``, ``Sforce-Limit-Info: api-usage=N/M`` on every answer and
   403 ``REQUEST_LIMIT_EXCEEDED`` ("TotalRequests Limit exceeded.") once the day's allocation is spent;
