@@ -3,9 +3,10 @@
 * **The daily allowance**: one ``DailyAllowance`` for every operation, fed by ``Sforce-Limit-Info``;
   a 403 ``REQUEST_LIMIT_EXCEEDED`` for the daily total stops the run, one for concurrent long
   requests is retried.
-* **Walks** (``walk``): a resumed walk whose query locator expired (Salesforce keeps one 15 minutes)
-  starts its stream again from the watermark, which repeats records but loses none; a first pull of a
-  stream larger than ``bulk_threshold`` runs one Bulk API 2.0 ``queryAll`` job and reads its CSV
+* **Walks** (``walk``): a resumed walk whose query locator expired (Salesforce keeps one 15 minutes
+  unused, and 10 per user) continues from the newest time it read, leaving out the ids read on it;
+  a first pull whose first batch reports (``totalSize``) more than ``bulk_threshold`` records runs
+  one Bulk API 2.0 ``queryAll`` job instead and reads its CSV
   result sets (``Sforce-Locator``), each a page whose cursor names the job and the locator, so a pull
   cut short resumes at the set it stopped at. Bulk results are unordered: the SDK cursor takes the
   newest ``SystemModstamp`` read as the next watermark, which is right once the whole job is read.
@@ -62,8 +63,6 @@ BULK_THRESHOLD: Final = 50_000
 BULK_PAGE: Final = 10_000
 BULK_POLLS: Final = 40
 _BOOLEANS: Final = frozenset({"IsDeleted", "IsWon", "IsClosed", "HasOptedOutOfEmail", "IsConverted"})
-_SOBJECT: Final = {"contacts": "Contact", "leads": "Lead", "opportunities": "Opportunity"}
-_WHERE: Final = {"opportunities": " WHERE ContactId != null"}
 #: Bulk CSV writes datetimes ``2026-01-02T03:04:05.000Z``; the REST API ``...000+0000``.
 _CSV_DATETIME: Final = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)Z$")
 
@@ -181,9 +180,25 @@ class SalesforceConnector(RestConnector):
         if state.page is not None and state.page.startswith("bulk:"):
             yield from self._bulk(stream, state)
             return
-        if state.page is None and state.since is None and self._count(stream) > self.bulk_threshold:
-            yield from self._bulk(stream, state)
-            return
+        if state.page is None and state.since is None:
+            # A first pull: its first batch says how many records there are (totalSize), at no extra
+            # call. Above the threshold one bulk job reads them instead (this batch is the only waste).
+            first = self.context.client("pull").get_json(stream.path, params=dict(stream.params)) or {}
+            if int(first.get("totalSize") or 0) > self.bulk_threshold:
+                yield from self._bulk(stream, state)
+                return
+            emitted, state = accept(state, first.get("records") or [], self._key_point(stream))
+            following = first.get("nextRecordsUrl")
+            if first.get("done", True) or not following:
+                yield emitted, state.finished(), True
+                return
+            state = replace(state, page=str(following))
+            yield emitted, state, False
+        yield from self._rest(stream, state)
+
+    def _rest(
+        self, stream: Stream, state: StreamState
+    ) -> Iterator[tuple[list[dict[str, Any]], StreamState, bool]]:
         read_any = False
         try:
             for step in super().walk(stream, state):
@@ -203,11 +218,6 @@ class SalesforceConnector(RestConnector):
                 return
             again = StreamState(since=state.high, skip=state.at_high, high=state.high, at_high=state.at_high)
             yield from super().walk(stream, again)
-
-    def _count(self, stream: Stream) -> int:
-        query = f"SELECT COUNT() FROM {_SOBJECT[stream.name]}{_WHERE.get(stream.name, '')}"
-        body = self.context.client("pull").get_json(stream.path, params={"q": query})
-        return int((body or {}).get("totalSize") or 0)
 
     def _bulk(
         self, stream: Stream, state: StreamState
