@@ -196,3 +196,20 @@ def test_outcomes_are_one_per_payload_in_order(sandbox: RecordingSandbox, connec
         isinstance(o, PushOutcome) and o.ok and o.remote_id == c["Id"]
         for o, c in zip(outcomes, contacts, strict=True)
     )
+
+
+def test_a_profile_made_only_of_opportunities_never_creates_a_contact(
+    sandbox: RecordingSandbox, connect: Connect
+) -> None:
+    # GIVEN a profile holding only a Salesforce opportunity (its contact resolved to another profile)
+    opportunity = next(iter(sandbox.objects["Opportunity"].values()))
+    profile = _profile(5, email="someone@example.com")
+    profile = profile.model_copy(
+        update={
+            "sources": (
+                SourceRef(source="salesforce", object_type="opportunity", id=opportunity["Id"], updated_at=T),
+            )
+        }
+    )
+    # THEN nothing is pushed for it: Salesforce holds the person already, as the opportunity's contact
+    assert connect(sandbox).from_profile(profile) is None
