@@ -104,8 +104,8 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="run pull -> merge -> push for the tools' sandboxes (HubSpot, Mailchimp, Shopify), twice",
         description="Seed the tools' sandboxes (--tools) with overlapping generated people and run the "
-        "Lambda handlers on an embedded AWS built from template.yaml: a full round, changes in the tools, and an "
-        "incremental round. Writes OUT/profiles.jsonl and OUT/report.html.",
+        "Lambda handlers on an embedded AWS built from template.yaml: a full round, changes in the tools, "
+        "and an incremental round. Writes OUT/profiles.jsonl and OUT/report.html.",
     )
     demo.add_argument("--people", type=int, default=3000, help="people to generate (default 3000)")
     demo.add_argument("--seed", type=int, default=7, help="population seed (default 7)")
