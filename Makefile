@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.mailchimp_efficiency
 	$(BIN)/python -m bench.shopify_efficiency
 	$(BIN)/python -m bench.woocommerce_efficiency
+	$(BIN)/python -m bench.salesforce_efficiency
 
 clean:
 	rm -rf $(VENV) .venv-sam build .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis
