@@ -189,6 +189,18 @@ _DEFAULT_M: Final[Mapping[int, tuple[float, ...]]] = {
     5: (0.75, 0.10, 0.07, 0.05, 0.03),
     7: (0.73, 0.06, 0.10, 0.03, 0.03, 0.02, 0.03),
 }
+# People move: among one person's records in several tools, addresses differ far more often than
+# names or birth dates do, so a different address is weak evidence against a match.
+_DEFAULT_M_BY_FIELD: Final[Mapping[str, tuple[float, ...]]] = {
+    "address": (0.65, 0.10, 0.10, 0.15),
+    "postal_code": (0.70, 0.08, 0.07, 0.15),
+    "city": (0.75, 0.10, 0.15),
+    "region": (0.85, 0.15),
+    # A person's tools often hold different addresses and numbers (a work and a private email):
+    # only agreement is strong evidence.
+    "email": (0.50, 0.02, 0.05, 0.03, 0.40),
+    "phone": (0.60, 0.05, 0.35),
+}
 _DEFAULT_U: Final[Mapping[str, tuple[float, ...]]] = {
     "first_name": (0.01, 0.002, 0.004, 0.0005, 0.002, 0.03, 0.9515),
     "last_name": (0.005, 0.003, 0.0005, 0.02, 0.9715),
@@ -211,7 +223,12 @@ def default_model() -> LinkageModel:
             name=c.name,
             levels=tuple(
                 LevelParams(label=label, m=m, u=u)
-                for label, m, u in zip(c.levels, _DEFAULT_M[len(c.levels)], _DEFAULT_U[c.name], strict=True)
+                for label, m, u in zip(
+                    c.levels,
+                    _DEFAULT_M_BY_FIELD.get(c.name, _DEFAULT_M[len(c.levels)]),
+                    _DEFAULT_U[c.name],
+                    strict=True,
+                )
             ),
         )
         for c in COMPARISONS
