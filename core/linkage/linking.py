@@ -32,7 +32,7 @@ from core.linkage.comparisons import comparison_named
 from core.linkage.conflicts import Conflict, shared_identifier_conflicts, vetoing_conflicts
 from core.linkage.fields import LinkageRecord
 from core.linkage.model import LinkageModel, probability_from_weight
-from core.linkage.scoring import PairScore, score_pair
+from core.linkage.scoring import PairScore, score_pair, weigh
 
 __all__ = [
     "DEFAULT_PEOPLE_LIMITS",
@@ -95,8 +95,12 @@ def decide(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> Decision:
     """
     if b.key < a.key:
         a, b = b, a
-    score = score_pair(a, b, model)
     thresholds = model.thresholds
+    weight, review_level = weigh(a, b, model)
+    if not review_level and probability_from_weight(weight) < thresholds.review:
+        # A clear non-match (most candidate pairs): no per-field reasons are built for it.
+        return Decision(a.key, b.key, "no_link", f"score {probability_from_weight(weight):.4f}")
+    score = score_pair(a, b, model)
     p = score.probability
     conflicts = vetoing_conflicts(a, b, model.vetoes)
     if conflicts:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, Self
 
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from core.errors import InputError
 from core.linkage.comparisons import COMPARISONS, Comparison
+from core.linkage.fields import LinkageRecord
 
 __all__ = [
     "MODEL_FORMAT",
@@ -137,9 +138,13 @@ class LinkageModel(_Frozen):
 
     def table(self) -> _WeightTable:
         """The weights in the form scoring reads (built once per model)."""
-        if self._table is None:
-            self._table = _WeightTable(self)
-        return self._table
+        # Read the private slot directly: pydantic's attribute hook costs more than a pair's scoring.
+        private = self.__pydantic_private__
+        table = private.get("_table") if private is not None else None
+        if table is None:
+            table = _WeightTable(self)
+            self._table = table
+        return table
 
     def to_json(self) -> str:
         """The model file's text: stable key order, readable."""
@@ -157,18 +162,41 @@ class _WeightTable:
         self.prior_weight = model.prior_weight
         self.tf_minimum = model.tf_minimum
         self.entries: tuple[_Entry, ...] = tuple(
-            (
-                known[params.name],
-                tuple(math.log2(level.m / level.u) for level in params.levels),
-                tuple(level.m for level in params.levels),
-                model.term_frequencies.get(params.name, {}),
-                model.term_frequency_unseen.get(params.name),
-            )
-            for params in model.comparisons
+            _entry(params, known[params.name], model) for params in model.comparisons
         )
 
 
-_Entry = tuple[Comparison, tuple[float, ...], tuple[float, ...], Mapping[str, float], float | None]
+def _entry(params: ComparisonParams, comparison: Comparison, model: LinkageModel) -> _Entry:
+    tf_level = comparison.tf_level
+    review_level = comparison.review_level
+    return (
+        comparison.compare,
+        tuple(math.log2(level.m / level.u) for level in params.levels),
+        _NO_LEVEL if tf_level is None or comparison.tf_value is None else tf_level,
+        comparison.tf_value,
+        tuple(level.m for level in params.levels),
+        model.term_frequencies.get(params.name, {}),
+        model.term_frequency_unseen.get(params.name),
+        _NO_LEVEL if review_level is None else review_level,
+        comparison,
+    )
+
+
+_NO_LEVEL: Final = -2  # never a level (NULL is -1): "this comparison has no such level"
+
+#: compare, weight per level, the term-frequency level, its value reader, m per level, the term
+#: frequencies, the unseen frequency, the review level, and the comparison itself.
+_Entry = tuple[
+    Callable[[LinkageRecord, LinkageRecord], int],
+    tuple[float, ...],
+    int,
+    Callable[[LinkageRecord], str | None] | None,
+    tuple[float, ...],
+    Mapping[str, float],
+    float | None,
+    int,
+    Comparison,
+]
 
 
 def probability_from_weight(weight: float) -> float:

@@ -9,13 +9,14 @@ and depend on the two records and the model only.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.linkage.comparisons import NULL
 from core.linkage.fields import LinkageRecord
 from core.linkage.model import LinkageModel, probability_from_weight
 
-__all__ = ["FieldWeight", "PairScore", "comparison_vector", "match_weight", "score_pair"]
+__all__ = ["FieldWeight", "PairScore", "comparison_vector", "match_weight", "score_pair", "weigh"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +57,10 @@ class PairScore:
         }
 
 
-def _tf_weight(m: float, value: str | None, tf: object, unseen: float | None, floor: float) -> float | None:
-    if value is None or not isinstance(tf, dict):
+def _tf_weight(
+    m: float, value: str | None, tf: Mapping[str, float], unseen: float | None, floor: float
+) -> float | None:
+    if value is None:
         return None
     frequency = tf.get(value, unseen)
     if frequency is None:
@@ -67,24 +70,34 @@ def _tf_weight(m: float, value: str | None, tf: object, unseen: float | None, fl
 
 def comparison_vector(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> tuple[int, ...]:
     """The level of each of the model's comparisons for the pair (``NULL`` where a field is missing)."""
-    return tuple(entry[0].compare(a, b) for entry in model.table().entries)
+    return tuple(entry[0](a, b) for entry in model.table().entries)
 
 
 def match_weight(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> float:
     """The pair's match weight in bits: the prior plus each field's weight."""
+    return weigh(a, b, model)[0]
+
+
+def weigh(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> tuple[float, bool]:
+    """The match weight, and whether a field sits at a level that asks for review (no explanation built).
+
+    The hot path of ingest: most candidate pairs are clear non-matches, which need no reasons.
+    """
     table = model.table()
     total = table.prior_weight
-    floor = table.tf_minimum
-    for comparison, weights, ms, tf, unseen in table.entries:
-        level = comparison.compare(a, b)
-        if level == NULL:
+    review = False
+    for compare, weights, tf_level, tf_value, ms, tf, unseen, review_level, _ in table.entries:
+        level = compare(a, b)
+        if level < 0:
             continue
-        if level == comparison.tf_level and comparison.tf_value is not None and (tf or unseen is not None):
-            adjusted = _tf_weight(ms[level], comparison.tf_value(a), tf, unseen, floor)
+        if level == tf_level and tf_value is not None and (tf or unseen is not None):
+            adjusted = _tf_weight(ms[level], tf_value(a), tf, unseen, table.tf_minimum)
             total += weights[level] if adjusted is None else adjusted
         else:
             total += weights[level]
-    return total
+        if level == review_level:
+            review = True
+    return total, review
 
 
 def score_pair(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> PairScore:
@@ -95,20 +108,20 @@ def score_pair(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> PairS
     total = table.prior_weight
     fields: list[FieldWeight] = []
     review: list[str] = []
-    for comparison, weights, ms, tf, unseen in table.entries:
-        level = comparison.compare(a, b)
+    for compare, weights, tf_level, tf_value, ms, tf, unseen, review_level, comparison in table.entries:
+        level = compare(a, b)
         if level == NULL:
             continue
         weight = weights[level]
         frequency = None
-        if level == comparison.tf_level and comparison.tf_value is not None and (tf or unseen is not None):
-            value = comparison.tf_value(a)
+        if level == tf_level and tf_value is not None and (tf or unseen is not None):
+            value = tf_value(a)
             adjusted = _tf_weight(ms[level], value, tf, unseen, table.tf_minimum)
             if adjusted is not None and value is not None:
                 weight = adjusted
                 frequency = max(tf.get(value, unseen or 0.0), table.tf_minimum)
         total += weight
         fields.append(FieldWeight(comparison.name, comparison.levels[level], weight, frequency))
-        if comparison.review_level is not None and level == comparison.review_level:
+        if level == review_level:
             review.append(comparison.name)
     return PairScore(a.key, b.key, total, probability_from_weight(total), tuple(fields), tuple(review))

@@ -21,8 +21,8 @@ from core.linkage import (
     linkage_record,
     shared_identifier_conflicts,
 )
+from core.testing.linkage_population import people
 from profilesync.identity_cli import read_linkage_records
-from tests.unit.linkage.synthetic import people
 
 CASES = Path(__file__).with_name("everyday_cases.jsonl")
 

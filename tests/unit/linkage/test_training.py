@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.linkage import link_records, train_model
-from tests.unit.linkage.synthetic import people
+from core.testing.linkage_population import people
 
 
 def _level_m(model: object, field: str, label: str) -> float:
