@@ -119,13 +119,17 @@ def _address(a: LinkageRecord, b: LinkageRecord) -> int:
     return 2
 
 
-def _address_line2(a: LinkageRecord, b: LinkageRecord) -> int:
-    x, y = a.address_line2, b.address_line2
+def _exact_or_close(x: str | None, y: str | None) -> int:
+    # Exact, Jaro-Winkler >= 0.90, different: for free text such as a town or an address line.
     if x is None or y is None:
         return NULL
     if x == y:
         return 0
     return 1 if _jw(x, y) >= 0.90 else 2
+
+
+def _address_line2(a: LinkageRecord, b: LinkageRecord) -> int:
+    return _exact_or_close(a.address_line2, b.address_line2)
 
 
 def _postal_code(a: LinkageRecord, b: LinkageRecord) -> int:
@@ -150,12 +154,7 @@ def _postcode_area(code: str) -> str:
 
 
 def _city(a: LinkageRecord, b: LinkageRecord) -> int:
-    x, y = a.city, b.city
-    if x is None or y is None:
-        return NULL
-    if x == y:
-        return 0
-    return 1 if _jw(x, y) >= 0.90 else 2
+    return _exact_or_close(a.city, b.city)
 
 
 def _region(a: LinkageRecord, b: LinkageRecord) -> int:
