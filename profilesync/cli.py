@@ -10,6 +10,7 @@ from pathlib import Path
 
 from core.errors import ConnectorConfigError, ProfileSyncError
 from core.schema import Quarantined, RecordDraft
+from profilesync.identity_cli import add_identity_parser, run_identity
 
 DEFAULT_TABLE = "profilesync-dev-profiles"
 
@@ -121,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated connectors whose sandboxes take part, any with a sandbox "
         "(see `profilesync connectors list`; default hubspot,mailchimp,shopify)",
     )
+    add_identity_parser(sub)
     return parser
 
 
@@ -356,6 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sync(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "identity":
+            return run_identity(args)
     except ProfileSyncError as error:
         print(f"profilesync {args.command}: {error}", file=sys.stderr)
         return 2
