@@ -33,7 +33,7 @@ from core.storage.memory import InMemoryProfileStore
 from core.testing.population import repeat_buyer
 from profilesync.resolve import resolve
 
-CONNECTORS = ("hubspot", "mailchimp", "shopify", "klaviyo", "stripe")
+CONNECTORS = ("hubspot", "mailchimp", "shopify", "klaviyo", "stripe", "salesforce", "woocommerce")
 
 JUNK: list[Any] = [
     None,
@@ -131,7 +131,8 @@ def fuzz_connectors(objects: int, seed: int) -> bool:
         ok &= report.crashes == 0 and report.unaccounted == 0
         print(
             f"   {name:<10} {report.objects:,} in {elapsed:5.1f} s: normalised {report.normalised:,} "
-            f"+ quarantined {report.quarantined:,}; crashes {report.crashes} (target 0), "
+            f"+ quarantined {report.quarantined:,} (+ {report.deleted} deleted at the vendor); "
+            f"crashes {report.crashes} (target 0), "
             f"unaccounted {report.unaccounted} (target 0)"
         )
     return ok

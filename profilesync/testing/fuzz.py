@@ -23,13 +23,16 @@ from core.testing.mutations import mutate
 
 @dataclass
 class FuzzReport:
-    """What one fuzz run saw: ``objects = normalised + quarantined + unaccounted``."""
+    """What one fuzz run saw: ``objects = normalised + quarantined + deleted + unaccounted``."""
 
     connector: str
     objects: int = 0
     normalised: int = 0
     quarantined: int = 0
     unaccounted: int = 0
+    deleted: int = 0
+    """Objects the connector set aside as deleted at the vendor (Salesforce's ``IsDeleted``), which
+    it counts in ``deleted_seen``: accounted for, not records."""
     crashes: int = 0
     first_crash: str = ""
     reasons: Counter[str] = field(default_factory=Counter)
@@ -65,14 +68,17 @@ def fuzz_mapping(
             page = [mutate(rng.choice(same), rng) for _ in range(size)]
             report.objects += size
             try:
+                deleted = getattr(connector, "deleted_seen", 0)
                 drafts = connector.to_records(RawPage(page, None, object_type))
+                deleted = getattr(connector, "deleted_seen", 0) - deleted
                 outcomes = [normalise_record(d) for d in drafts]
             except Exception as error:
                 report.crashes += 1
                 report.unaccounted += size
                 report.first_crash = report.first_crash or f"{type(error).__name__}: {error}"[:300]
                 continue
-            report.unaccounted += abs(size - len(drafts))
+            report.deleted += deleted
+            report.unaccounted += abs(size - deleted - len(drafts))
             for outcome in outcomes[:size]:
                 if isinstance(outcome, SourceRecord):
                     report.normalised += 1
