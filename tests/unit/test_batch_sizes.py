@@ -134,7 +134,7 @@ def test_the_population_has_what_broke_main() -> None:
     assert len(reference()) == 120
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(size=st.integers(min_value=1, max_value=500), seed=st.integers(min_value=0, max_value=2**16))
 def test_any_batch_size_and_order_gives_the_same_profiles_in_memory(size: int, seed: int) -> None:
     records = list(RECORDS)
