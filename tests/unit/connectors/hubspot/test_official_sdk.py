@@ -72,7 +72,6 @@ def test_get_all_walks_every_page(client: Any, sandbox: HubSpotSandbox) -> None:
     assert {c.id for c in everyone} == {key.split(":", 1)[1] for key in sandbox.record_keys()}
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_basic_api_get_by_id_returns_unset_properties_as_null(client: Any, sandbox: HubSpotSandbox) -> None:
     # GIVEN a contact with no company
     record_id, email = _some_contact(sandbox)
@@ -90,7 +89,6 @@ def test_basic_api_get_by_id_by_email(client: Any, sandbox: HubSpotSandbox) -> N
     assert contact.id == record_id
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_basic_api_create_makes_a_contact(client: Any, sandbox: HubSpotSandbox) -> None:
     # WHEN a contact is created through the SDK
     created = client.crm.contacts.basic_api.create(
@@ -104,7 +102,6 @@ def test_basic_api_create_makes_a_contact(client: Any, sandbox: HubSpotSandbox) 
     assert sandbox.contact("sdk.create@example.com") is not None
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_basic_api_create_refuses_a_duplicate_email(client: Any, sandbox: HubSpotSandbox) -> None:
     _, email = _some_contact(sandbox)
     with pytest.raises(contacts_models.ApiException) as caught:
@@ -114,7 +111,6 @@ def test_basic_api_create_refuses_a_duplicate_email(client: Any, sandbox: HubSpo
     assert caught.value.status == 409
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_basic_api_update_patches_a_contact(client: Any, sandbox: HubSpotSandbox) -> None:
     # GIVEN a contact
     record_id, email = _some_contact(sandbox)
@@ -128,7 +124,6 @@ def test_basic_api_update_patches_a_contact(client: Any, sandbox: HubSpotSandbox
     assert (sandbox.contact(email) or {}).get("email") == email
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_batch_api_read_reads_by_id(client: Any, sandbox: HubSpotSandbox) -> None:
     record_id, email = _some_contact(sandbox)
     read = client.crm.contacts.batch_api.read(
