@@ -60,19 +60,16 @@ def _member(sandbox: MailchimpSandbox, status: str = "subscribed") -> dict[str, 
         return dict(next(m for m in sandbox.members.values() if m["status"] == status))
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_ping(client: Any) -> None:
     assert client.ping.get() == {"health_status": "Everything's Chimpy!"}
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_get_all_lists_lists_the_audience(client: Any, sandbox: MailchimpSandbox) -> None:
     answer = client.lists.get_all_lists()
     assert answer["total_items"] == 1
     assert [a["id"] for a in answer["lists"]] == [sandbox.list_id]
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_get_list_is_the_audience_with_its_real_keys_and_stats(
     client: Any, sandbox: MailchimpSandbox
 ) -> None:
@@ -118,7 +115,6 @@ def test_get_list_member_by_hash(client: Any, sandbox: MailchimpSandbox) -> None
     assert got["status"] == "subscribed"
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_add_list_member_subscribes_a_new_address(client: Any, sandbox: MailchimpSandbox) -> None:
     added = client.lists.add_list_member(
         sandbox.list_id,
@@ -135,7 +131,6 @@ def test_add_list_member_subscribes_a_new_address(client: Any, sandbox: Mailchim
     assert "Member Exists" in caught.value.text
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_set_list_member_adds_or_updates(client: Any, sandbox: MailchimpSandbox) -> None:
     # WHEN a new address is PUT with status_if_new, then PUT again with a new merge field
     email = "sdk.put@example.com"
@@ -154,7 +149,6 @@ def test_set_list_member_adds_or_updates(client: Any, sandbox: MailchimpSandbox)
     assert again["id"] == first["id"]
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_update_list_member_patches_one_field(client: Any, sandbox: MailchimpSandbox) -> None:
     member = _member(sandbox)
     patched = client.lists.update_list_member(
@@ -177,7 +171,6 @@ def test_batch_list_members(client: Any, sandbox: MailchimpSandbox) -> None:
     assert answer["error_count"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_merge_fields_number_values_are_numbers(client: Any, sandbox: MailchimpSandbox) -> None:
     # GIVEN a number merge field made through the SDK
     field = client.lists.add_list_merge_field(
