@@ -56,7 +56,6 @@ def _profile(sandbox: KlaviyoSandbox) -> dict[str, Any]:
         return dict(next(p for p in sandbox.profiles.values() if p.get("email")))
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_get_profiles_pages_by_links_next(client: Any, server: Served) -> None:
     # WHEN the first page is read, then the page its links.next names
     first = _as_dict(client.Profiles.get_profiles(page_size=5))
@@ -68,7 +67,6 @@ def test_get_profiles_pages_by_links_next(client: Any, server: Served) -> None:
     assert not {p["id"] for p in first["data"]} & {p["id"] for p in second["data"]}
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_get_profiles_sparse_fieldset(client: Any) -> None:
     page = _as_dict(client.Profiles.get_profiles(page_size=3, fields_profile=["email", "first_name"]))
     assert all(set(p["attributes"]) <= {"email", "first_name"} for p in page["data"])
@@ -93,7 +91,6 @@ def test_get_profile(client: Any, sandbox: KlaviyoSandbox) -> None:
     assert got["data"]["attributes"]["email"] == wanted["email"]
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_create_profile(client: Any, sandbox: KlaviyoSandbox) -> None:
     created = _as_dict(
         client.Profiles.create_profile(
@@ -109,7 +106,6 @@ def test_create_profile(client: Any, sandbox: KlaviyoSandbox) -> None:
     assert sandbox.holds("sdk.create@example.com")
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_create_profile_refuses_a_duplicate(client: Any, sandbox: KlaviyoSandbox) -> None:
     wanted = _profile(sandbox)
     with pytest.raises(ApiException) as caught:
@@ -119,7 +115,6 @@ def test_create_profile_refuses_a_duplicate(client: Any, sandbox: KlaviyoSandbox
     assert caught.value.status == 409
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_update_profile(client: Any, sandbox: KlaviyoSandbox) -> None:
     wanted = _profile(sandbox)
     body = {
@@ -135,7 +130,6 @@ def test_update_profile(client: Any, sandbox: KlaviyoSandbox) -> None:
     assert sandbox.profiles[wanted["id"]]["email"] == wanted["email"]
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_create_or_update_profile_through_profile_import(client: Any, sandbox: KlaviyoSandbox) -> None:
     wanted = _profile(sandbox)
     upserted = _as_dict(
