@@ -70,7 +70,6 @@ def test_customers_retrieve(client: Any, sandbox: StripeSandbox) -> None:
     assert got.email == wanted["email"]
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_customers_create(client: Any, sandbox: StripeSandbox) -> None:
     created = client.v1.customers.create(
         {
@@ -87,7 +86,6 @@ def test_customers_create(client: Any, sandbox: StripeSandbox) -> None:
     assert sandbox.holds("sdk.create@example.com")
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_customers_update_metadata(client: Any, sandbox: StripeSandbox) -> None:
     wanted = _customer(sandbox)
     updated = client.v1.customers.update(wanted["id"], {"metadata": {"tier": "gold"}, "name": "New Name"})
@@ -95,7 +93,6 @@ def test_customers_update_metadata(client: Any, sandbox: StripeSandbox) -> None:
     assert updated.name == "New Name"
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_customers_search_by_email(client: Any, sandbox: StripeSandbox) -> None:
     wanted = _customer(sandbox)
     found = client.v1.customers.search({"query": f"email:'{wanted['email']}'"})
@@ -103,7 +100,6 @@ def test_customers_search_by_email(client: Any, sandbox: StripeSandbox) -> None:
     assert [c.id for c in found.data] == [wanted["id"]]
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_charges_list_with_expanded_customer(client: Any, sandbox: StripeSandbox) -> None:
     with sandbox.lock:
         owner = next(c["customer"] for c in sandbox.charges.values())
@@ -112,7 +108,6 @@ def test_charges_list_with_expanded_customer(client: Any, sandbox: StripeSandbox
     assert all(c.customer.id == owner and c.customer.object == "customer" for c in page.data)
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_charges_retrieve_with_expand(client: Any, sandbox: StripeSandbox) -> None:
     with sandbox.lock:
         charge = dict(next(iter(sandbox.charges.values())))
@@ -123,7 +118,6 @@ def test_charges_retrieve_with_expand(client: Any, sandbox: StripeSandbox) -> No
     assert expanded.customer.object == "customer"
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_a_deleted_customer_is_retrieved_as_deleted(client: Any, sandbox: StripeSandbox) -> None:
     wanted = _customer(sandbox)
     deleted = client.v1.customers.delete(wanted["id"])
@@ -133,7 +127,6 @@ def test_a_deleted_customer_is_retrieved_as_deleted(client: Any, sandbox: Stripe
     assert again.deleted is True
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_addresses_carry_iso_country_codes(client: Any) -> None:
     countries = {c.address.country for c in client.v1.customers.list({"limit": 100}).data if c.address}
     assert countries
