@@ -91,7 +91,6 @@ def test_the_sdk_sees_a_401_for_a_wrong_token(server: Served) -> None:
     assert caught.value.code == 401
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_shop(graphql: Any) -> None:
     shop = graphql(
         "{ shop { id name email myshopifyDomain currencyCode ianaTimezone plan { publicDisplayName } } }"
@@ -128,7 +127,6 @@ def test_customers_count(graphql: Any, server: Served) -> None:
     assert body["data"]["customersCount"]["count"] == len(server.sandbox.customers)
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_orders_with_line_items(graphql: Any) -> None:
     body = graphql(
         "{ orders(first: 5) { nodes { id name lineItems(first: 10) { nodes { id title quantity sku "
@@ -145,7 +143,6 @@ def test_orders_with_line_items(graphql: Any) -> None:
         assert abs(total - float(order["totalPriceSet"]["shopMoney"]["amount"])) < 0.01
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_order_by_id_with_line_items(graphql: Any) -> None:
     listed = graphql("{ orders(first: 1) { nodes { id } } }")
     order_id = listed["data"]["orders"]["nodes"][0]["id"]
@@ -157,7 +154,6 @@ def test_order_by_id_with_line_items(graphql: Any) -> None:
     assert body["data"]["order"]["lineItems"]["nodes"]
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_customer_update(graphql: Any, server: Served) -> None:
     owner = _customer_with_orders(graphql)
     body = graphql(
@@ -173,7 +169,6 @@ def test_customer_update(graphql: Any, server: Served) -> None:
     assert again["data"]["customer"] == {"firstName": "Updated", "note": "VIP"}
 
 
-@pytest.mark.xfail(strict=True, reason="not served by the sandbox yet")
 def test_customer_update_of_an_unknown_customer_is_a_user_error(graphql: Any) -> None:
     body = graphql(
         "mutation($input: CustomerInput!) { customerUpdate(input: $input) { customer { id } "
