@@ -579,32 +579,33 @@ class KlaviyoSandbox(VendorSandbox):
             for index, item in enumerate(items):
                 attributes = (item or {}).get("attributes") or {}
                 email = str(attributes.get("email") or "").strip().lower()
+                profile_id = (item or {}).get("id")
+                if profile_id:
+                    # Matched on the id: an import updates that profile, and creates nobody for an id
+                    # Klaviyo does not have.
+                    held = self.profiles.get(str(profile_id))
+                    if held is None:
+                        errors.append(
+                            self._import_error(index, item, f"A profile with id {profile_id} does not exist.")
+                        )
+                        continue
+                    self._merge_import(held, attributes, now)
+                    ids.append(held["id"])
+                    continue
                 if (
                     not _EMAIL.match(email)
                     and not attributes.get("phone_number")
                     and not attributes.get("external_id")
                 ):
                     errors.append(
-                        {
-                            "type": "import-error",
-                            "id": str(uuid.uuid4()),
-                            "attributes": {
-                                "code": "invalid",
-                                "title": "Invalid input.",
-                                "detail": "A profile needs a valid email, phone_number or external_id.",
-                                "source": {"pointer": f"/data/attributes/profiles/data/{index}"},
-                                "original_payload": item,
-                            },
-                        }
+                        self._import_error(
+                            index, item, "A profile needs a valid email, phone_number or external_id."
+                        )
                     )
                     continue
                 found = self._find("email", email) if email else []
                 profile = found[0] if found else self._add({"email": email}, now, consent=None)
-                profile["properties"] = {**profile["properties"], **(attributes.get("properties") or {})}
-                for name in ("first_name", "last_name", "phone_number", "external_id"):
-                    if attributes.get(name):
-                        profile[name] = attributes[name]
-                profile["updated"] = _stamp(now)
+                self._merge_import(profile, attributes, now)
                 ids.append(profile["id"])
             self.jobs[job_id] = {
                 "created_at": _stamp(now),
@@ -615,6 +616,28 @@ class KlaviyoSandbox(VendorSandbox):
                 "reads": 0,
             }
         return self.document(202, self._job_document(job_id, base))
+
+    @staticmethod
+    def _merge_import(profile: dict[str, Any], attributes: dict[str, Any], now: datetime) -> None:
+        profile["properties"] = {**profile["properties"], **(attributes.get("properties") or {})}
+        for name in ("email", "first_name", "last_name", "phone_number", "external_id"):
+            if attributes.get(name):
+                profile[name] = str(attributes[name]).strip().lower() if name == "email" else attributes[name]
+        profile["updated"] = _stamp(now)
+
+    @staticmethod
+    def _import_error(index: int, item: Any, detail: str) -> dict[str, Any]:
+        return {
+            "type": "import-error",
+            "id": str(uuid.uuid4()),
+            "attributes": {
+                "code": "invalid",
+                "title": "Invalid input.",
+                "detail": detail,
+                "source": {"pointer": f"/data/attributes/profiles/data/{index}"},
+                "original_payload": item,
+            },
+        }
 
     def _job_document(self, job_id: str, base: str) -> dict[str, Any]:
         job = self.jobs[job_id]

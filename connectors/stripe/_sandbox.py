@@ -98,6 +98,8 @@ class StripeSandbox(VendorSandbox):
         self.events: dict[str, dict[str, Any]] = {}
         #: Ids of deleted customers: Stripe still answers them (``{"id", "deleted": true}``).
         self.deleted_customers: set[str] = set()
+        #: Idempotency-Key -> the (status, body) first answered to it.
+        self._idempotent: dict[str, tuple[int, bytes]] = {}
         self._seq = itertools.count(1)
         self._order: dict[str, int] = {}
         self._touches = itertools.count()
@@ -235,7 +237,16 @@ class StripeSandbox(VendorSandbox):
                 )
             # Blank values count: an empty value unsets a field (`name=`, `metadata[key]=`).
             params = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
+        key = request.headers.get("Idempotency-Key") if method == "POST" else None
         with self.lock:
+            if key and key in self._idempotent:
+                # Stripe replays the first answer to a key for 24 hours instead of acting again.
+                status, content = self._idempotent[key]
+                return httpx.Response(
+                    status,
+                    content=content,
+                    headers={"content-type": "application/json", "Idempotent-Replayed": "true"},
+                )
             try:
                 found = self._route(method, parts, params)
                 if found is None:
@@ -247,7 +258,12 @@ class StripeSandbox(VendorSandbox):
                 if isinstance(found, httpx.Response):
                     return found
                 wanted = expansion.paths(params)
-                return json_response(200, expansion.expand(found, wanted, self._resolve) if wanted else found)
+                answer = json_response(
+                    200, expansion.expand(found, wanted, self._resolve) if wanted else found
+                )
+                if key:
+                    self._idempotent[key] = (200, answer.content)
+                return answer
             except customer_api.SearchError as exc:
                 return error(400, "invalid_request_error", str(exc), "parameter_invalid_string", exc.param)
             except expansion.ExpandError as exc:
