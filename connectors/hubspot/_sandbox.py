@@ -53,6 +53,7 @@ from ._sandbox_wire import (
     _int_param,
     _invalid,
     _json_object,
+    _ms_precision,
     _names,
     _not_found,
     _origin,
@@ -74,14 +75,7 @@ MAX_FILTER_GROUPS: Final = 5
 MAX_FILTERS_PER_GROUP: Final = 6
 MAX_FILTERS: Final = 18
 
-_SEARCH_DEFAULT_PROPERTIES: Final = (
-    "createdate",
-    "email",
-    "firstname",
-    "hs_object_id",
-    "lastmodifieddate",
-    "lastname",
-)
+_SEARCH_DEFAULT_PROPERTIES: Final = objects.DEFAULT_PROPERTIES
 _ALWAYS_RETURNED: Final = ("createdate", "hs_object_id", "lastmodifieddate")
 _DATETIME_PROPERTIES: Final = frozenset({"createdate", "lastmodifieddate"})
 _READ_ONLY: Final = frozenset({"createdate", "lastmodifieddate", "hs_object_id", "hs_email_optout"})
@@ -164,11 +158,6 @@ class _Contact:
 
     def email(self) -> str | None:
         return self.properties.get("email")
-
-
-def _ms_precision(at: datetime) -> datetime:
-    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 def canonical_email(email: str) -> str:

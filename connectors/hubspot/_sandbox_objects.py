@@ -22,7 +22,7 @@ unless named):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import httpx
@@ -30,7 +30,15 @@ import httpx
 from connectors._sandbox import json_response
 
 from ._mapping import format_timestamp
-from ._sandbox_wire import _invalid, _json_object, _not_found, _RejectedError, _Request, hubspot_error
+from ._sandbox_wire import (
+    _invalid,
+    _json_object,
+    _ms_precision,
+    _not_found,
+    _RejectedError,
+    _Request,
+    hubspot_error,
+)
 
 if TYPE_CHECKING:
     from ._sandbox import HubSpotSandbox, _Contact
@@ -51,9 +59,7 @@ _NOT_FOUND_MESSAGE: Final = (
 
 
 def _now(sandbox: HubSpotSandbox) -> datetime:
-    at = sandbox.clock.now()
-    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+    return _ms_precision(sandbox.clock.now())
 
 
 def property_problems(sandbox: HubSpotSandbox, names: Iterable[str], read_only: frozenset[str]) -> None:

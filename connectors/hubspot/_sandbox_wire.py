@@ -9,11 +9,18 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from connectors._sandbox import json_response
+
+
+def _ms_precision(at: datetime) -> datetime:
+    """A time as HubSpot keeps it: UTC, whole milliseconds."""
+    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 @dataclass
@@ -108,6 +115,7 @@ __all__ = [
     "_int_param",
     "_invalid",
     "_json_object",
+    "_ms_precision",
     "_names",
     "_not_found",
     "_origin",

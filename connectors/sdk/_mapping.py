@@ -87,10 +87,21 @@ def profile_to_payload(source: str, push: PushMap, profile: Profile) -> Payload 
         return None
     traits = enriched_traits(profile)
     properties = {name: traits.get(trait, "") for name, trait in push.properties.items()}
+    # The record this tool holds for the person (the most recently changed if several): ``send``
+    # updates it by id, so a primary email the tool spells otherwise never creates a second record.
+    held = sorted(
+        (
+            ref
+            for ref in profile.sources
+            if ref.source == source and (not push.holder_types or ref.object_type in push.holder_types)
+        ),
+        key=lambda ref: (ref.updated_at, ref.id),
+    )
     return Payload(
         customer_id=profile.customer_id,
         match_key=email,
         body=push.shape(profile, email, properties),
+        remote_id=held[-1].id if held else None,
     )
 
 
