@@ -423,14 +423,14 @@ def summary_lines(result: DemoResult) -> list[str]:
             lines.append(_row("  of which echoes of pushes", echo, tools))
         lines.append(_row("quarantined", {n: p.quarantined for n, p in report.pulls.items()}, tools))
         lines.append(_row("profiles pushed", {n: report.pushed(n) for n in tools}, tools))
-        for label, metric in (
+        for caption, metric in (
             ("  of which updated", "PushUpdated"),
             ("  of which created", "PushCreated"),
             ("  push skipped (unchanged)", "PushSkippedUnchanged"),
             ("  push skipped (mode: not held)", "PushSkippedByMode"),
             ("  push skipped (no consent)", "PushSkippedByConsent"),
         ):
-            lines.append(_row(label, {n: report.metric(metric, destination=n) for n in tools}, tools))
+            lines.append(_row(caption, {n: report.metric(metric, destination=n) for n in tools}, tools))
         lines.append(
             f"  merge: {report.merge.messages:,} messages, {report.metric('RecordsMerged'):,} records "
             f"written, {report.metric('RecordsUnchanged'):,} unchanged; "
