@@ -1,21 +1,70 @@
-"""The ``profilesync`` command line."""
+"""The ``profilesync`` command line.
+
+Exit codes: 0 ok, 1 the run failed, 2 the command refused to start (usage, configuration,
+credentials, paths); see ``profilesync.cli_errors``, where every failure becomes one line.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import NoReturn
 
-from core.errors import ConnectorConfigError, ProfileSyncError
+from core.errors import ConnectorConfigError
 from core.schema import Quarantined, RecordDraft
+from profilesync.cli_errors import EXIT_USAGE, UsageError, describe_failure
 
 DEFAULT_TABLE = "profilesync-dev-profiles"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (exit 2) instead of the usage text and the error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"profilesync {version('profilesync')}"
+    except PackageNotFoundError:  # a source tree that was never pip-installed
+        return "profilesync (source tree, not installed)"
+
+
+def _add_common_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``--log-level`` and ``--debug`` on the top parser and every subcommand, so they may come before
+    or after the command; subcommands default to SUPPRESS so they never undo the top parser's value."""
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default="WARNING" if top else argparse.SUPPRESS,
+        help="what to log on stderr (default WARNING)",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if top else default,
+        help="print the traceback of a failure, and log at DEBUG",
+    )
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                _add_common_options(child, top=False)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="profilesync", description=__doc__)
+    parser = _Parser(prog="profilesync", description=__doc__)
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
     resolve = sub.add_parser(
         "resolve",
@@ -115,6 +164,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run the sandboxes at the vendors' entry-plan rate limits (slower)",
     )
+    _add_common_options(parser, top=True)
     return parser
 
 
@@ -133,7 +183,7 @@ def _resolve(args: argparse.Namespace) -> int:
     from profilesync.template import create_table
 
     if args.batch_size < 1:
-        raise SystemExit("profilesync resolve: --batch-size must be at least 1")
+        raise UsageError("--batch-size must be at least 1")
     drafts = read_jsonl(args.input)
     first = next(drafts, None)  # surfaces an unreadable file before any store is set up
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -223,7 +273,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     if plugin.sandbox is None:
         raise ConnectorConfigError(f"connector {args.name!r} ships no sandbox")
     if args.people < 0:
-        raise SystemExit("profilesync sandbox: --people must not be negative")
+        raise UsageError("--people must not be negative")
     kwargs = {"people": args.people, "seed": args.seed}
     if args.token:
         kwargs["token"] = args.token
@@ -259,14 +309,14 @@ def _sync(args: argparse.Namespace) -> int:
     for pair in args.option:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise SystemExit(f"profilesync sync: --option takes KEY=VALUE, got {pair!r}")
+            raise UsageError(f"--option takes KEY=VALUE, got {pair!r}")
         options[key.strip()] = value.strip()
     since = None
     if args.since:
         try:
             since = datetime.fromisoformat(args.since.replace("Z", "+00:00"))
         except ValueError:
-            raise SystemExit(f"profilesync sync: --since {args.since!r} is not an ISO date or time") from None
+            raise UsageError(f"--since {args.since!r} is not an ISO date or time (e.g. 2026-11-01)") from None
         since = since if since.tzinfo else since.replace(tzinfo=UTC)
     if args.sandbox:
         if plugin.sandbox is None:
@@ -311,7 +361,7 @@ def _demo(args: argparse.Namespace) -> int:
     from profilesync.demo import run_demo, summary_lines
 
     if args.people < 1:
-        raise SystemExit("profilesync demo: --people must be at least 1")
+        raise UsageError("--people must be at least 1")
     result = run_demo(
         people=args.people, seed=args.seed, out_dir=args.out, published_limits=args.published_limits
     )
@@ -321,10 +371,26 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = "DEBUG" if args.debug else args.log_level
+    root = logging.getLogger()
+    if not any(getattr(h, "_profilesync", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler._profilesync = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``profilesync`` console script."""
+    """Entry point of the ``profilesync`` console script: runs one command, maps failures to one
+    line on stderr and an exit code (``profilesync.cli_errors``)."""
     args = _parser().parse_args(argv)
+    _configure_logging(args)
     try:
+        command = getattr(args, "run", None)
+        if command is not None:
+            return int(command(args))
         if args.command == "resolve":
             return _resolve(args)
         if args.command == "connectors":
@@ -337,10 +403,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sync(args)
         if args.command == "demo":
             return _demo(args)
-    except ProfileSyncError as error:
-        print(f"profilesync {args.command}: {error}", file=sys.stderr)
-        return 2
-    return 1
+    except Exception as error:  # every failure ends as one line and an exit code
+        return _fail(args, error)
+    except KeyboardInterrupt as error:
+        return _fail(args, error)
+    return EXIT_USAGE
+
+
+def _fail(args: argparse.Namespace, error: BaseException) -> int:
+    failure = describe_failure(error)
+    if args.debug:
+        traceback.print_exception(error, file=sys.stderr)
+    print(f"profilesync {args.command}: {failure.message}", file=sys.stderr)
+    return failure.code
 
 
 if __name__ == "__main__":
