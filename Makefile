@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean check-template
+.PHONY: demo test lint typecheck unit bench clean check-template check-wheel
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -41,3 +41,12 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .venv-sam build .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+# --- sam build (template.yaml: BuildMethod makefile; samconfig.toml builds in source) --------------
+# SAM runs one of these per function and layer with ARTIFACTS_DIR set; scripts/build_lambda.py copies
+# exactly what the handlers import, so `sam build` always ships the code as it is now.
+build-DispatchFunction build-PullFunction build-MergeFunction build-PushFunction build-PrivacyFunction:
+	$(PYTHON) scripts/build_lambda.py code "$(ARTIFACTS_DIR)"
+
+build-DependenciesLayer:
+	$(PYTHON) scripts/build_lambda.py layer "$(ARTIFACTS_DIR)"

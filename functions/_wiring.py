@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from core.config import (
-    CONFIG_ENV_VAR,
     ConnectorInstance,
     ProfileSyncConfig,
     connectors_section,
@@ -80,10 +79,10 @@ def parse_connectors(text: str) -> dict[str, ConnectorInstance]:
 def config_from_environment(environ: Mapping[str, str]) -> ProfileSyncConfig:
     """The document ``PROFILESYNC_CONFIG`` names (relative to the function's code), or the inline
     ``CONNECTORS`` section, or an empty document."""
-    path_text = environ.get(CONFIG_ENV_VAR, "").strip()
+    path_text = environ.get("PROFILESYNC_CONFIG", "").strip()  # core.config.CONFIG_ENV_VAR
     inline = environ.get("CONNECTORS", "").strip()
     if path_text and inline:
-        raise WiringError(f"set {CONFIG_ENV_VAR} or CONNECTORS, not both: they would disagree")
+        raise WiringError("set PROFILESYNC_CONFIG or CONNECTORS, not both: they would disagree")
     if inline:
         return ProfileSyncConfig(connectors=parse_connectors(inline))
     if not path_text:
