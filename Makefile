@@ -25,6 +25,11 @@ typecheck: $(STAMP)
 check-template:
 	scripts/check-template.sh
 
+# The wheel, installed in a clean virtualenv, runs resolve, sync --sandbox and demo from another
+# directory (CI runs it after `make test`: it installs every dependency afresh, a few minutes).
+check-wheel:
+	scripts/check-wheel.sh
+
 unit: $(STAMP)
 	$(BIN)/pytest -q -n auto
 

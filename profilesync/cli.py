@@ -173,6 +173,7 @@ def _resolve(args: argparse.Namespace) -> int:
     from core.normalise import NormaliseOptions
     from core.runtime import bulk_gc
     from core.storage.dynamodb import DynamoDBProfileStore
+    from profilesync import cli_checks
     from profilesync.embedded import dynamodb_client, embedded_aws
     from profilesync.resolve import (
         default_quarantine_path,
@@ -184,10 +185,18 @@ def _resolve(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
+    region = cli_checks.check_region(args.default_region)
+    cli_checks.check_json_lines(args.input)
     drafts = read_jsonl(args.input)
     first = next(drafts, None)  # surfaces an unreadable file before any store is set up
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     quarantine_path = args.quarantine or default_quarantine_path(args.out)
+    cli_checks.check_writable(args.out, "--out")
+    cli_checks.check_writable(quarantine_path, "--quarantine")
+    if args.endpoint_url is not None:
+        cli_checks.check_aws_credentials(args.endpoint_url)
+        cli_checks.probe_endpoint(args.endpoint_url)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    quarantine_path.parent.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         if args.endpoint_url is None:
             stack.enter_context(embedded_aws())
@@ -215,7 +224,7 @@ def _resolve(args: argparse.Namespace) -> int:
         report = resolve(
             chained(),
             store,
-            options=NormaliseOptions(default_region=args.default_region.upper()),
+            options=NormaliseOptions(default_region=region),
             batch_size=args.batch_size,
             quarantine=lambda q: write_quarantine_line(q, qfile),
             progress=progress,
@@ -278,7 +287,12 @@ def _sandbox(args: argparse.Namespace) -> int:
     if args.token:
         kwargs["token"] = args.token
     sandbox = plugin.sandbox(**kwargs)
-    server = SandboxServer(sandbox, "127.0.0.1", args.port)
+    try:
+        server = SandboxServer(sandbox, "127.0.0.1", args.port)
+    except OSError as error:
+        from profilesync.cli_checks import port_in_use
+
+        raise port_in_use(error, "127.0.0.1", args.port) from None
     settings = sandbox.settings(transport=False)
     print(f"{plugin.spec.name} sandbox on {server.url} ({args.people} people, seed {args.seed})")
     for cred in plugin.spec.credentials:
@@ -324,6 +338,11 @@ def _sync(args: argparse.Namespace) -> int:
         settings: ConnectorSettings = plugin.sandbox().settings()
     else:
         settings = settings_from_environment(plugin, base_url=args.base_url, options=options)
+    if args.endpoint_url is not None:
+        from profilesync import cli_checks
+
+        cli_checks.check_aws_credentials(args.endpoint_url)
+        cli_checks.probe_endpoint(args.endpoint_url)
     with ExitStack() as stack:
         if args.endpoint_url is None:
             stack.enter_context(embedded_aws())
