@@ -141,7 +141,11 @@ class ConnectorInstance(_Section):
     @field_validator("freshness", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
-        return None if value is None else parse_duration(value)
+        if value is None or isinstance(value, timedelta):
+            return value
+        if isinstance(value, str) and value.strip().upper().startswith("P"):
+            return value  # ISO 8601 (PT1H), as the model itself writes it: pydantic reads it
+        return parse_duration(value)
 
 
 class ProfileSyncConfig(_Section):

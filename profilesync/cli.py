@@ -99,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument(
         "--verbose", "-v", action="store_true", help="show credentials (env vars), options, limits"
     )
+    listing.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     connector = sub.add_parser("connector", help="create a new connector package")
     connector_sub = connector.add_subparsers(dest="connector_command", required=True)
@@ -164,6 +165,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run the sandboxes at the vendors' entry-plan rate limits (slower)",
     )
+    from profilesync import ops_cli
+
+    ops_cli.register(sub)
     _add_common_options(parser, top=True)
     return parser
 
@@ -245,6 +249,21 @@ def _connectors_list(args: argparse.Namespace) -> int:
     from profilesync.registry import discover
     from profilesync.syncrun import describe_plugin
 
+    if args.json:
+        import json
+
+        rows = [
+            {
+                "name": found.name,
+                "origin": found.origin,
+                "target": found.target,
+                "error": found.error,
+                **(_spec_json(found.plugin) if found.plugin is not None else {}),
+            }
+            for found in discover()
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
     broken = 0
     for found in discover():
         if found.plugin is None:
@@ -260,6 +279,19 @@ def _connectors_list(args: argparse.Namespace) -> int:
     if broken:
         print(f"{broken} connector(s) could not be loaded; the others work", file=sys.stderr)
     return 0
+
+
+def _spec_json(plugin: object) -> dict[str, object]:
+    from connectors._http import secret_env_var
+
+    spec = plugin.spec  # type: ignore[attr-defined]
+    return {
+        "kind": spec.kind,
+        "capabilities": sorted(spec.capabilities),
+        "credentials": {c.name: secret_env_var(c.name) for c in spec.credentials},
+        "options": dict(spec.options),
+        "sandbox": plugin.sandbox is not None,  # type: ignore[attr-defined]
+    }
 
 
 def _connector_new(args: argparse.Namespace) -> int:
