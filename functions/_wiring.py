@@ -36,18 +36,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from core.config import (
-    ConnectorInstance,
-    ProfileSyncConfig,
-    connectors_section,
-    load_config,
-)
 from core.connector import Connector, ConnectorPlugin
 from core.errors import ConfigurationError, ConnectorConfigError
 from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
 from core.storage.dynamodb_lease import DynamoDBLeaseStore
 
 if TYPE_CHECKING:
+    from core.config import ConnectorInstance, ProfileSyncConfig
     from core.storage.dynamodb_privacy import DynamoDBErasureStore
 
 #: SQS's limit for one message and for one SendMessageBatch request (the sum of its messages).
@@ -61,12 +56,20 @@ class WiringError(ConfigurationError):
     """The function's environment is incomplete or malformed; the message names the variable."""
 
 
-ConnectorEntry = ConnectorInstance
-"""The former name of one connector instance's settings (now ``core.config.ConnectorInstance``)."""
+def __getattr__(name: str) -> Any:
+    # ``ConnectorEntry`` is the former name of ``core.config.ConnectorInstance``; resolved on use, so
+    # that importing a handler does not build the configuration models (they load with the document).
+    if name == "ConnectorEntry":
+        from core.config import ConnectorInstance
+
+        return ConnectorInstance
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_connectors(text: str) -> dict[str, ConnectorInstance]:
     """Parse an inline ``connectors`` section (``CONNECTORS``); an empty value means no connector."""
+    from core.config import connectors_section
+
     try:
         return connectors_section(text)
     except ConfigurationError as error:
@@ -79,6 +82,8 @@ def parse_connectors(text: str) -> dict[str, ConnectorInstance]:
 def config_from_environment(environ: Mapping[str, str]) -> ProfileSyncConfig:
     """The document ``PROFILESYNC_CONFIG`` names (relative to the function's code), or the inline
     ``CONNECTORS`` section, or an empty document."""
+    from core.config import ProfileSyncConfig, load_config
+
     path_text = environ.get("PROFILESYNC_CONFIG", "").strip()  # core.config.CONFIG_ENV_VAR
     inline = environ.get("CONNECTORS", "").strip()
     if path_text and inline:
@@ -125,6 +130,8 @@ class Settings:
     @property
     def document(self) -> ProfileSyncConfig:
         """The configuration document (built from ``connectors`` when only those were given)."""
+        from core.config import ProfileSyncConfig
+
         return self.config or ProfileSyncConfig(connectors=dict(self.connectors))
 
     @classmethod
@@ -327,7 +334,6 @@ def traced(handler: F) -> F:
 
 __all__ = [
     "SQS_MAX_MESSAGE_BYTES",
-    "ConnectorEntry",
     "Settings",
     "Wiring",
     "WiringError",

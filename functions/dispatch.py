@@ -31,15 +31,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from core.config import ProfileSyncConfig
 from functions._wiring import Wiring, WiringError, metrics_namespace, traced, wiring
+
+if TYPE_CHECKING:
+    from core.config import ProfileSyncConfig
 
 logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())
