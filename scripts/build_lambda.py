@@ -44,7 +44,17 @@ CODE_PACKAGES = ("core", "connectors", "functions")
 CODE_FILES = ("profilesync/__init__.py", "profilesync/registry.py")
 #: Never in a function bundle: the vendor sandboxes and the test population they seed from (each
 #: connector imports its sandbox only when one is built: core.connector.lazy_factory), tests, fixtures.
-CODE_EXCLUDES = ("__pycache__", "*.pyc", "*.pyo", "tests", "fixtures", "_sandbox", "_sandbox.py", "testing")
+CODE_EXCLUDES = (
+    "__pycache__",
+    "*.pyc",
+    "*.pyo",
+    "tests",
+    "fixtures",
+    "_sandbox",
+    "_sandbox.py",
+    "_sandbox_*.py",
+    "testing",
+)
 #: The configuration documents a stage may name in ConfigFile.
 CONFIG_GLOBS = ("profilesync*.yaml", "profilesync*.yml", "profilesync*.json")
 #: Trimmed from the layer: pycountry's translations (22 MB; the code reads codes and names only),
