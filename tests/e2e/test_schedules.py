@@ -4,13 +4,9 @@ their own schedules by the deployed dispatcher, in the local runtime, without a 
 from __future__ import annotations
 
 import json
-import tomllib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from connectors.hubspot import HubSpotSandbox
 from connectors.shopify import make_sandbox as shopify_sandbox
@@ -18,7 +14,7 @@ from core.config import parse_config
 from profilesync import registry
 from profilesync.local import LocalRuntime
 from profilesync.template import load_template
-from tests.e2e.test_plugins import EXAMPLE, _forget, install
+from tests.e2e.test_plugins import acme_site  # noqa: F401 - the example plugin, installed as pip would
 
 T0 = datetime(2026, 3, 11, 10, 0, tzinfo=UTC)
 
@@ -130,28 +126,7 @@ def test_the_template_schedules_nothing_but_the_dispatcher() -> None:
     assert schedules == {("DispatchFunction", "EveryMinute")}
 
 
-@pytest.fixture
-def acme_installed(tmp_path: Path) -> Iterator[None]:
-    import sys
-
-    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
-    site = tmp_path / "site-packages"
-    install(
-        site,
-        project["name"],
-        project["version"],
-        project["entry-points"][registry.ENTRY_POINT_GROUP],
-        [EXAMPLE / "acme_plugin"],
-    )
-    sys.path.insert(0, str(site))
-    try:
-        yield
-    finally:
-        sys.path.remove(str(site))
-        _forget(("acme_plugin",))
-
-
-def test_an_installed_plugin_is_scheduled_by_the_document_alone(acme_installed: None) -> None:
+def test_an_installed_plugin_is_scheduled_by_the_document_alone(acme_site: Path) -> None:  # noqa: F811
     # GIVEN the example plugin installed next to profilesync and one instance of it in the document
     plugin = registry.get("acme")
     assert plugin.sandbox is not None
