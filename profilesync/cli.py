@@ -350,15 +350,19 @@ def _sandbox(args: argparse.Namespace) -> int:
 def _sync(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from connectors.instances import build_instance
     from core.connector import ConnectorSettings, StartsFromDate
     from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
     from core.sync import SAVED
     from profilesync.embedded import dynamodb_client, embedded_aws, persisted_table
+    from profilesync.ops_cli import configured_instance
     from profilesync.registry import get
     from profilesync.syncrun import Progress, run_sync, settings_from_environment, summary_lines
     from profilesync.template import create_table
 
-    plugin = get(args.connector)
+    # An instance of the configuration document (shopify-eu) syncs with its own options and secret.
+    configured = configured_instance(args.connector, sandbox=args.sandbox)
+    plugin = configured[0] if configured else get(args.connector)
     options: dict[str, str] = {}
     for pair in args.option:
         key, sep, value = pair.partition("=")
@@ -372,10 +376,12 @@ def _sync(args: argparse.Namespace) -> int:
         except ValueError:
             raise UsageError(f"--since {args.since!r} is not an ISO date or time (e.g. 2026-11-01)") from None
         since = since if since.tzinfo else since.replace(tzinfo=UTC)
-    if args.sandbox:
+    if configured:
+        settings: ConnectorSettings = configured[1]
+    elif args.sandbox:
         if plugin.sandbox is None:
             raise ConnectorConfigError(f"connector {args.connector!r} ships no sandbox")
-        settings: ConnectorSettings = plugin.sandbox().settings()
+        settings = plugin.sandbox().settings()
     else:
         settings = settings_from_environment(plugin, base_url=args.base_url, options=options)
     if args.endpoint_url is not None:
@@ -393,7 +399,7 @@ def _sync(args: argparse.Namespace) -> int:
             create_table(client, args.table)
         if args.endpoint_url is None and not args.sandbox:
             stack.enter_context(persisted_table(client, args.table, args.state_dir / f"{args.table}.jsonl"))
-        connector = plugin.build(settings)
+        connector = build_instance(args.connector, plugin, settings)
         stack.callback(connector.close)
         cursor: str | None = SAVED
         if args.full:

@@ -57,6 +57,26 @@ def _document(path: Path | None) -> tuple[Any, Path | None]:
     return (load_config(found) if found is not None else ProfileSyncConfig()), found
 
 
+def configured_instance(name: str, *, sandbox: bool) -> tuple[Any, Any] | None:
+    """For ``profilesync sync --connector NAME``: when the configuration document in use declares the
+    instance NAME, its vendor's plugin and the settings it configures (options, base URL, its secret;
+    the sandbox's own settings with ``sandbox``); None when no document declares it."""
+    from connectors.instances import instance_settings
+    from core.errors import ConnectorConfigError
+    from profilesync.registry import get
+
+    config, found = _document(None)
+    if found is None or name not in config.connectors:
+        return None
+    instance = config.instance(name)
+    plugin = get(config.vendor(name))
+    if not sandbox:
+        return plugin, instance_settings(name, instance, plugin)
+    if plugin.sandbox is None:
+        raise ConnectorConfigError(f"connector {config.vendor(name)!r} ships no sandbox")
+    return plugin, plugin.sandbox().settings()
+
+
 def run_config_check(args: argparse.Namespace) -> int:
     from connectors.instances import check_config
     from core.errors import ConfigurationError
@@ -160,4 +180,4 @@ def _saved_names(client: Any, table: str) -> list[str]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-__all__ = ["register", "run_config_check", "run_status"]
+__all__ = ["configured_instance", "register", "run_config_check", "run_status"]

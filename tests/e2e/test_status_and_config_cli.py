@@ -138,3 +138,17 @@ def test_connectors_list_json_names_every_builtin_with_its_credentials(
     assert rows["hubspot"]["credentials"] == {"hubspot_token": "PROFILESYNC_HUBSPOT_TOKEN"}
     assert rows["mailchimp"]["options"].keys() >= {"list_id"}
     assert rows["shopify"]["origin"] == "builtin"
+
+
+def test_sync_runs_an_instance_of_the_document_under_its_own_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a document in the working directory declaring a second Shopify store
+    (tmp_path / "profilesync.yaml").write_text("connectors:\n  shopify-us: {vendor: shopify}\n")
+    monkeypatch.chdir(tmp_path)
+    # WHEN it syncs against the vendor's sandbox
+    assert main(["sync", "--connector", "shopify-us", "--sandbox"]) == 0
+    out = capsys.readouterr().out
+    # THEN the run is the instance's (its records, cursor and pushes kept under shopify-us)
+    assert "from shopify-us (full refresh)" in out
+    assert "to shopify-us in" in out
