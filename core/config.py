@@ -135,6 +135,10 @@ class ConnectorInstance(_Section):
     rate_budget: tuple[PositiveFloat, PositiveFloat] | None = None
     """The vendor account's shared budget as ``[per second, burst]`` when its plan allows more than
     the connector's default (the vendor's entry plan): e.g. Shopify Plus ``[1000, 20000]``."""
+    push_mode: Literal["update", "upsert"] | None = None
+    """``update``: push only to people the tool already holds; ``upsert``: also create the missing ones
+    whose consent allows the tool's channel. Unset: the connector's default (``update`` for Mailchimp,
+    Klaviyo, Shopify and Stripe, ``upsert`` for HubSpot)."""
 
     _schedule = field_validator("schedule", mode="before")(_check_schedule)
 

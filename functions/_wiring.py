@@ -29,6 +29,7 @@ inline instead, as JSON in ``CONNECTORS`` (never both). Tests and the local runt
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -273,8 +274,15 @@ class Wiring:
                     ),
                 )
             settings = instance_settings(name, instance, plugin, env=self._secrets_env, limiters=limiters)
+            if instance.push_mode is not None:
+                settings = dataclasses.replace(settings, push_mode=instance.push_mode)
             self._connectors[name] = build_instance(name, plugin, settings)
         return self._connectors[name]
+
+    def push_mode(self, name: str) -> str | None:
+        """The push mode the configuration sets for instance ``name`` (None: the connector's default)."""
+        entry = self.settings.connectors.get(name)
+        return entry.push_mode if entry is not None else None
 
     def destinations(self) -> list[str]:
         """The configured connectors that push: ``push`` not switched off, and able to push."""

@@ -7,6 +7,7 @@ credentials, paths); see ``profilesync.cli_errors``, where every failure becomes
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import traceback
@@ -142,6 +143,13 @@ def _parser() -> argparse.ArgumentParser:
         "--option", action="append", default=[], metavar="KEY=VALUE", help="a connector option, repeatable"
     )
     sync.add_argument("--no-push", action="store_true", help="pull and merge only")
+    sync.add_argument(
+        "--push-mode",
+        choices=("update", "upsert"),
+        default=None,
+        help="update: push only to people the tool holds; upsert: also create people whose consent "
+        "allows the tool's channel (default: the connector's, or PROFILESYNC_<CONNECTOR>_PUSH_MODE)",
+    )
     sync.add_argument("--sandbox", action="store_true", help="run against the connector's in-process sandbox")
     sync.add_argument("--endpoint-url", default=None, help="a DynamoDB endpoint; default: the embedded store")
     sync.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
@@ -378,12 +386,16 @@ def _sync(args: argparse.Namespace) -> int:
         since = since if since.tzinfo else since.replace(tzinfo=UTC)
     if configured:
         settings: ConnectorSettings = configured[1]
+        if args.push_mode is not None:
+            settings = dataclasses.replace(settings, push_mode=args.push_mode)
     elif args.sandbox:
         if plugin.sandbox is None:
             raise ConnectorConfigError(f"connector {args.connector!r} ships no sandbox")
-        settings = plugin.sandbox().settings()
+        settings = dataclasses.replace(plugin.sandbox().settings(), push_mode=args.push_mode)
     else:
-        settings = settings_from_environment(plugin, base_url=args.base_url, options=options)
+        settings = settings_from_environment(
+            plugin, base_url=args.base_url, options=options, push_mode=args.push_mode
+        )
     if args.endpoint_url is not None:
         from profilesync import cli_checks
 
@@ -415,6 +427,7 @@ def _sync(args: argparse.Namespace) -> int:
             cursor=cursor,
             push=not args.no_push,
             progress=Progress(),
+            push_mode=settings.push_mode,
         )
     for line in summary_lines(outcome):
         print(line)

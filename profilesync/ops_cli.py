@@ -7,6 +7,7 @@ Registered on the main parser by ``register`` (one line in profilesync/cli.py); 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -71,10 +72,14 @@ def configured_instance(name: str, *, sandbox: bool) -> tuple[Any, Any] | None:
     instance = config.instance(name)
     plugin = get(config.vendor(name))
     if not sandbox:
-        return plugin, instance_settings(name, instance, plugin)
-    if plugin.sandbox is None:
+        settings = instance_settings(name, instance, plugin)
+    elif plugin.sandbox is None:
         raise ConnectorConfigError(f"connector {config.vendor(name)!r} ships no sandbox")
-    return plugin, plugin.sandbox().settings()
+    else:
+        settings = plugin.sandbox().settings()
+    if instance.push_mode is not None:
+        settings = dataclasses.replace(settings, push_mode=instance.push_mode)
+    return plugin, settings
 
 
 def run_config_check(args: argparse.Namespace) -> int:
