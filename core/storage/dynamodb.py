@@ -283,6 +283,13 @@ class DynamoDBProfileStore:
     def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
         failed: list[Changeset] = []
         queue = [c for c in changesets if c.operations]
+        for changeset in queue:
+            # Checked before anything is sent, so that a refused commit writes nothing at all.
+            if len(changeset) > self.max_items_per_commit:
+                raise ValueError(
+                    f"changeset {changeset.label!r} has {len(changeset)} operations, more than one "
+                    f"transaction holds ({self.max_items_per_commit}); split it before committing"
+                )
         while queue:
             batch: list[Changeset] = []
             size = 0
