@@ -131,11 +131,16 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def write_profiles(profiles: Iterator[Profile], out: TextIO) -> int:
+def write_profiles(
+    profiles: Iterator[Profile], out: TextIO, progress: Callable[[int], None] | None = None
+) -> int:
+    """Write one line per profile as the store yields them (memory stays that of one page)."""
     count = 0
     for profile in profiles:
         out.write(json.dumps(profile_line(profile), ensure_ascii=False) + "\n")
         count += 1
+        if progress is not None and not count % 1000:
+            progress(count)
     return count
 
 

@@ -359,3 +359,29 @@ def test_summary_groups_quarantine_reasons_whatever_the_line(
     # THEN the two invalid-JSON lines are one group of 2 in the summary
     assert "     2  not valid JSON" in out
     assert "     1  not a JSON object" in out
+
+
+def test_the_embedded_store_is_a_temporary_file_next_to_the_output_removed_after_the_run(
+    people: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an output folder, and a probe that sees the store while the run is on
+    out = tmp_path / "out" / "profiles.jsonl"
+    seen: list[Path] = []
+    from profilesync import stores
+
+    real = stores.open_stores
+
+    def probe(**kwargs: Any) -> Any:
+        seen.append(Path(kwargs["path"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(stores, "open_stores", probe)
+    # WHEN resolve runs quietly
+    assert main(["resolve", str(people), "--out", str(out), "--default-region", "GB", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    # THEN the store was a SQLite file in the output's folder, and it is gone with its WAL files
+    assert [p.parent for p in seen] == [out.parent]
+    assert seen[0].suffix == ".sqlite3"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["profiles.jsonl", "profiles.quarantine.jsonl"]
+    assert captured.err == ""
+    assert len(_lines(out)) == 3

@@ -182,3 +182,24 @@ def test_on_sqlite_updates_in_any_order_give_the_customers_the_current_records_r
         start += size
     assert _shape_of(store) == _shape_of(reference)
     _consistent(store)
+
+
+def test_a_chain_of_new_records_too_large_for_one_transaction_is_cut_until_each_part_fits(
+    kit: StoreKit,
+) -> None:
+    # GIVEN four new records of one person, with more identifiers in the first ones than on average,
+    # and a store whose transactions hold 12 operations (the four together need 15)
+    store = kit.with_limit(12)
+    records = [
+        make_record("crm", "0", email=["p0@example.com", "p1@example.com"]),
+        make_record("crm", "1", email=["p0@example.com", "p2@example.com"], phone="+442079460000"),
+        make_record("crm", "2", email=["p0@example.com", "p3@example.com"], phone="+442079460001"),
+        make_record("shop", "0", phone="+442079460000"),
+    ]
+    # WHEN they arrive in one batch
+    result = ingest(records, store, NO_SLEEP)
+    # THEN they are committed in parts that each fit, and end as one customer
+    assert result.written == 4
+    [profile] = list(store.iter_profiles())
+    assert len(profile.sources) == 4
+    _consistent(store)
