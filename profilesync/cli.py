@@ -132,6 +132,7 @@ def _resolve(args: argparse.Namespace) -> int:
         ResolveReport,
         default_quarantine_path,
         resolve,
+        write_documents,
         write_profiles,
         write_quarantine_line,
     )
@@ -147,8 +148,10 @@ def _resolve(args: argparse.Namespace) -> int:
         if args.endpoint_url is None:
             # A store of this run's own: its commits are grouped (core.storage.sqlite_database).
             path = stack.enter_context(temporary_store_path(args.out.parent))
-            stores = stack.enter_context(open_stores(endpoint_url=None, table=args.table, path=path))
-            stack.enter_context(stores.database.grouped_commits())
+            stores = stack.enter_context(
+                open_stores(endpoint_url=None, table=args.table, path=path, durable=False)
+            )
+            stack.enter_context(stores.database.grouped_commits(seconds=5.0))
         else:
             stores = stack.enter_context(open_stores(endpoint_url=args.endpoint_url, table=args.table))
         store = stores.profiles
@@ -178,7 +181,11 @@ def _resolve(args: argparse.Namespace) -> int:
         reading.finish(report.read, f"{report.quarantined:,} quarantined")
         writing = Progress("write", unit="profiles", quiet=args.quiet)
         with args.out.open("w", encoding="utf-8") as out:
-            report.profiles = write_profiles(store.iter_profiles(), out, progress=writing.update)
+            documents = getattr(store, "profile_documents", None)  # the SQLite store's JSON as is
+            if documents is not None:
+                report.profiles = write_documents(documents(), out, progress=writing.update)
+            else:
+                report.profiles = write_profiles(store.iter_profiles(), out, progress=writing.update)
         writing.finish(report.profiles)
     for line in report.lines():
         print(line)

@@ -44,9 +44,12 @@ def store_path(state_dir: Path, table: str) -> Path:
 
 
 @contextmanager
-def open_stores(*, endpoint_url: str | None, table: str, path: Path | str | None = None) -> Iterator[Stores]:
+def open_stores(
+    *, endpoint_url: str | None, table: str, path: Path | str | None = None, durable: bool = True
+) -> Iterator[Stores]:
     """The stores on DynamoDB at ``endpoint_url``, or on the SQLite file ``path`` (``":memory:"``
-    for one that lives as long as the block). The SQLite file is closed when the block ends."""
+    for one that lives as long as the block). The SQLite file is closed when the block ends;
+    ``durable=False`` is for a file deleted after the run (see ``SQLiteDatabase``)."""
     if endpoint_url is not None:
         yield _dynamodb_stores(endpoint_url, table)
         return
@@ -57,7 +60,7 @@ def open_stores(*, endpoint_url: str | None, table: str, path: Path | str | None
 
     if path is None:
         raise ValueError("open_stores needs a path for the embedded store, or an endpoint_url")
-    database = SQLiteDatabase(path)
+    database = SQLiteDatabase(path, durable=durable)
     try:
         yield Stores(
             SQLiteProfileStore(database),

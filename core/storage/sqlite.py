@@ -16,9 +16,9 @@ transaction, so it never sees half of another process's commit.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from core.ports import (
     Changeset,
@@ -42,6 +42,7 @@ from core.storage.sqlite_database import SQLiteDatabase, chunks, placeholders
 #: The same limit as one DynamoDB transaction, so behaviour (how plans are cut) matches.
 TRANSACTION_MAX_ITEMS: Final = 100
 PROFILES_PER_PAGE: Final = 500
+T = TypeVar("T")
 
 _PUT = (
     "INSERT OR REPLACE INTO items (pk, sk, version, hash, owner, updated_at, data, attrs) "
@@ -157,12 +158,23 @@ class SQLiteProfileStore:
         for profiles, _ in self.profile_pages():
             yield from profiles
 
+    def profile_documents(self) -> Iterator[dict[str, Any]]:
+        """Every live profile as its JSON document (what ``Profile.model_dump_json`` wrote), in
+        customer id order: for writers of JSON output, which need no model (``resolve --out``)."""
+        for page, _ in self._pages(json.loads, None, PROFILES_PER_PAGE):
+            yield from page
+
     def profile_pages(
         self, start: str | None = None, *, items_per_page: int = PROFILES_PER_PAGE
     ) -> Iterator[tuple[list[Profile], str | None]]:
         """Every live profile (a PROFILE item with data: not merged away, not erased) in customer
         id order, a page at a time, each with the customer id to resume after (``None`` at the end).
         Each page is its own read: writes between pages are seen by the pages after them."""
+        return self._pages(Profile.model_validate_json, start, items_per_page)
+
+    def _pages(
+        self, parse: Callable[[str], T], start: str | None, items_per_page: int
+    ) -> Iterator[tuple[list[T], str | None]]:
         after = _CUSTOMER + start if start is not None else ""
         while True:
             with self.database.reading() as conn:
@@ -171,9 +183,8 @@ class SQLiteProfileStore:
                     "ORDER BY pk LIMIT ?",
                     (after, items_per_page),
                 ).fetchall()
-            profiles = [Profile.model_validate_json(data) for _, data in rows]
             last = rows[-1][0][9:] if len(rows) == items_per_page else None
-            yield profiles, last
+            yield [parse(data) for _, data in rows], last
             if last is None:
                 return
             after = _CUSTOMER + last

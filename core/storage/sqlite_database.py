@@ -68,11 +68,22 @@ class SQLiteDatabase:
     ``path`` may be ``":memory:"`` for a database that lives as long as this object (no WAL then).
     Threads of one process share the connection under a lock; other processes wait for the write
     lock up to ``busy_timeout`` seconds. ``cache_mb`` bounds SQLite's page cache.
+
+    ``durable=False`` is for a file thrown away after one run (``resolve``'s): the rollback journal
+    stays in memory and nothing is synced, so a commit writes its pages once, to the file, and a
+    crash may leave the file unusable, which does not matter for a file nobody reopens. Rollback of
+    a failed write works as in the durable mode.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, busy_timeout: float = 60.0, cache_mb: int = 64
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 60.0,
+        cache_mb: int = 64,
+        durable: bool = True,
     ) -> None:
+        self.durable = durable
         self.path = str(path)
         self._lock = threading.RLock()
         self._grouped: tuple[float, float] | None = None  # (last group commit, seconds between)
@@ -100,8 +111,8 @@ class SQLiteDatabase:
         conn = self._conn
         # Honoured by a new, empty file only (a page size is fixed once the file has content).
         conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA journal_mode={'WAL' if self.durable else 'MEMORY'}")
+        conn.execute(f"PRAGMA synchronous={'NORMAL' if self.durable else 'OFF'}")
         conn.execute(f"PRAGMA cache_size=-{int(cache_mb) * 1024}")
         conn.execute("PRAGMA temp_store=MEMORY")
         with self.writing() as tx:

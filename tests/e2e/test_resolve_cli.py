@@ -385,3 +385,30 @@ def test_the_embedded_store_is_a_temporary_file_next_to_the_output_removed_after
     assert sorted(p.name for p in out.parent.iterdir()) == ["profiles.jsonl", "profiles.quarantine.jsonl"]
     assert captured.err == ""
     assert len(_lines(out)) == 3
+
+
+def test_the_embedded_store_writes_what_the_in_memory_store_writes_byte_for_byte(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from connectors.jsonl import read_jsonl
+    from core.storage.memory import InMemoryProfileStore
+    from core.testing.population import population
+    from profilesync.resolve import resolve, write_profiles
+
+    # GIVEN 400 people across three tools, shuffled, with malformed records among them
+    source = tmp_path / "people.jsonl"
+    with source.open("w", encoding="utf-8") as handle:
+        for _, flat in population(400, seed=21):
+            handle.write(json.dumps(flat, ensure_ascii=False) + "\n")
+    # WHEN resolve runs on its embedded store, in batches of 37, and the same job on the fake
+    out = tmp_path / "embedded.jsonl"
+    assert main(["resolve", str(source), "--out", str(out), "--batch-size", "37", "--quiet"]) == 0
+    capsys.readouterr()
+    store = InMemoryProfileStore()
+    resolve(read_jsonl(source), store, batch_size=37)
+    reference = tmp_path / "memory.jsonl"
+    with reference.open("w", encoding="utf-8") as handle:
+        write_profiles(store.iter_profiles(), handle)
+    # THEN the two outputs are the same bytes
+    assert out.read_bytes() == reference.read_bytes()
+    assert len(_lines(out)) == 400

@@ -86,9 +86,14 @@ def test_expired_quarantine_items_are_deleted_when_the_store_is_opened(tmp_path:
         assert [q.key for q in SQLiteSyncStateStore(database).quarantined("crm")] == ["crm:contact:2"]
 
 
-def test_grouped_commits_keep_each_write_all_or_nothing_and_commit_at_the_end(tmp_path: Path) -> None:
+@pytest.mark.parametrize("durable", [True, False])
+def test_grouped_commits_keep_each_write_all_or_nothing_and_commit_at_the_end(
+    tmp_path: Path, durable: bool
+) -> None:
     path = tmp_path / "g.sqlite3"
-    database = SQLiteDatabase(path)
+    database = SQLiteDatabase(path, durable=durable)
+    mode = database._conn.execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == ("wal" if durable else "memory")
     store = SQLiteProfileStore(database)
     state = SQLiteSyncStateStore(database)
     with database.grouped_commits(seconds=3600):
