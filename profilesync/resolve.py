@@ -176,22 +176,20 @@ def write_profiles(
     profiles: Iterator[Profile], out: TextIO, progress: Callable[[int], None] | None = None
 ) -> int:
     """Write one line per profile as the store yields them (memory stays that of one page)."""
-    count = 0
-    for profile in profiles:
-        out.write(json.dumps(profile_line(profile), ensure_ascii=False) + "\n")
-        count += 1
-        if progress is not None and not count % 1000:
-            progress(count)
-    return count
+    return _write_lines(map(profile_line, profiles), out, progress)
 
 
 def write_documents(
     documents: Iterator[Mapping[str, Any]], out: TextIO, progress: Callable[[int], None] | None = None
 ) -> int:
     """``write_profiles`` for profiles read as JSON documents (``document_line``)."""
+    return _write_lines(map(document_line, documents), out, progress)
+
+
+def _write_lines(lines: Iterator[dict[str, Any]], out: TextIO, progress: Callable[[int], None] | None) -> int:
     count = 0
-    for document in documents:
-        out.write(json.dumps(document_line(document), ensure_ascii=False) + "\n")
+    for line in lines:
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
         count += 1
         if progress is not None and not count % 1000:
             progress(count)

@@ -37,7 +37,7 @@ from core.ports import (
     TouchSource,
 )
 from core.schema import Profile, SourceRecord
-from core.storage.sqlite_database import SQLiteDatabase, chunks, placeholders
+from core.storage.sqlite_database import SQLiteDatabase, select_in
 
 #: The same limit as one DynamoDB transaction, so behaviour (how plans are cut) matches.
 TRANSACTION_MAX_ITEMS: Final = 100
@@ -79,17 +79,16 @@ class SQLiteProfileStore:
         if not unique:
             return out
         with self.database.reading() as conn:
-            for part in chunks([_IDENT + k for k in unique]):
-                rows = conn.execute(
-                    "SELECT pk, owner, hash, updated_at FROM items "
-                    f"WHERE sk = 'IDENT' AND pk IN ({placeholders(len(part))})",
-                    part,
+            rows = select_in(
+                conn,
+                "SELECT pk, owner, hash, updated_at FROM items WHERE sk = 'IDENT' AND pk IN ({keys})",
+                [_IDENT + k for k in unique],
+            )
+            for pk, owner, record_hash, updated_at in rows:
+                key = pk[6:]  # len("IDENT#")
+                out[key] = Ownership(
+                    key, owner, record_hash, datetime.fromisoformat(updated_at) if updated_at else None
                 )
-                for pk, owner, record_hash, updated_at in rows:
-                    key = pk[6:]  # len("IDENT#")
-                    out[key] = Ownership(
-                        key, owner, record_hash, datetime.fromisoformat(updated_at) if updated_at else None
-                    )
         return out
 
     def get_customers(self, customer_ids: Sequence[str]) -> dict[str, CustomerState]:
@@ -99,20 +98,19 @@ class SQLiteProfileStore:
         profiles: dict[str, tuple[int, str | None, str | None, str | None]] = {}
         snapshots: dict[str, dict[str, SourceRecord]] = {}
         with self.database.reading() as conn:
-            for part in chunks([_CUSTOMER + c for c in unique]):
-                rows = conn.execute(
-                    "SELECT pk, sk, version, hash, data, attrs FROM items "
-                    f"WHERE pk IN ({placeholders(len(part))}) "
-                    "AND (sk = 'PROFILE' OR (sk >= 'SOURCE#' AND sk < 'SOURCE$'))",
-                    part,
-                ).fetchall()
-                for pk, sk, version, item_hash, data, attrs in rows:
-                    cid = pk[9:]  # len("CUSTOMER#")
-                    if sk == "PROFILE":
-                        profiles[cid] = (version or 0, item_hash, data, attrs)
-                    else:
-                        record = SourceRecord.model_validate_json(data)
-                        snapshots.setdefault(cid, {})[record.key] = record
+            rows = select_in(
+                conn,
+                "SELECT pk, sk, version, hash, data, attrs FROM items WHERE pk IN ({keys}) "
+                "AND (sk = 'PROFILE' OR (sk >= 'SOURCE#' AND sk < 'SOURCE$'))",
+                [_CUSTOMER + c for c in unique],
+            )
+            for pk, sk, version, item_hash, data, attrs in rows:
+                cid = pk[9:]  # len("CUSTOMER#")
+                if sk == "PROFILE":
+                    profiles[cid] = (version or 0, item_hash, data, attrs)
+                else:
+                    record = SourceRecord.model_validate_json(data)
+                    snapshots.setdefault(cid, {})[record.key] = record
         out: dict[str, CustomerState] = {}
         for cid in unique:
             profile_row = profiles.get(cid)
@@ -140,17 +138,16 @@ class SQLiteProfileStore:
         if not unique:
             return out
         with self.database.reading() as conn:
-            for part in chunks([_CUSTOMER + c for c in unique]):
-                rows = conn.execute(
-                    "SELECT pk, data, attrs FROM items "
-                    f"WHERE sk = 'PROFILE' AND pk IN ({placeholders(len(part))})",
-                    part,
-                ).fetchall()
-                for pk, data, attrs in rows:
-                    extra = json.loads(attrs) if attrs else {}
-                    out[pk[9:]] = ProfileItem(
-                        pk[9:], Profile.model_validate_json(data) if data else None, extra.get("merged_into")
-                    )
+            rows = select_in(
+                conn,
+                "SELECT pk, data, attrs FROM items WHERE sk = 'PROFILE' AND pk IN ({keys})",
+                [_CUSTOMER + c for c in unique],
+            )
+            for pk, data, attrs in rows:
+                extra = json.loads(attrs) if attrs else {}
+                out[pk[9:]] = ProfileItem(
+                    pk[9:], Profile.model_validate_json(data) if data else None, extra.get("merged_into")
+                )
         return out
 
     def iter_profiles(self) -> Iterator[Profile]:
@@ -258,21 +255,19 @@ class _Conditions:
                 elif isinstance(op, PutProfile | MarkAbsorbing | MarkMerging | Tombstone):
                     customer_ids.add(op.customer_id)
         idents: dict[str, _IdentRow | None] = dict.fromkeys(ident_keys)
-        for part in chunks([_IDENT + k for k in ident_keys]):
-            for pk, owner, record_hash, updated_at in conn.execute(
-                "SELECT pk, owner, hash, updated_at FROM items "
-                f"WHERE sk = 'IDENT' AND pk IN ({placeholders(len(part))})",
-                part,
-            ):
-                idents[pk[6:]] = (owner, record_hash, updated_at)
+        for pk, owner, record_hash, updated_at in select_in(
+            conn,
+            "SELECT pk, owner, hash, updated_at FROM items WHERE sk = 'IDENT' AND pk IN ({keys})",
+            [_IDENT + k for k in ident_keys],
+        ):
+            idents[pk[6:]] = (owner, record_hash, updated_at)
         profiles: dict[str, _ProfileRow | None] = dict.fromkeys(customer_ids)
-        for part in chunks([_CUSTOMER + c for c in customer_ids]):
-            for pk, version, attrs in conn.execute(
-                "SELECT pk, version, attrs FROM items "
-                f"WHERE sk = 'PROFILE' AND pk IN ({placeholders(len(part))})",
-                part,
-            ):
-                profiles[pk[9:]] = (version or 0, attrs)
+        for pk, version, attrs in select_in(
+            conn,
+            "SELECT pk, version, attrs FROM items WHERE sk = 'PROFILE' AND pk IN ({keys})",
+            [_CUSTOMER + c for c in customer_ids],
+        ):
+            profiles[pk[9:]] = (version or 0, attrs)
         return cls(idents, profiles)
 
     def holds(self, op: Operation) -> bool:

@@ -27,10 +27,10 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from core.errors import StoreLayoutError
 
@@ -230,15 +230,13 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
 
 
-def chunks(values: list[str], size: int = MAX_PARAMETERS) -> Iterator[list[str]]:
-    """``values`` in slices small enough for one statement's host parameters."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+def select_in(conn: sqlite3.Connection, sql: str, keys: Iterable[str], *params: object) -> Iterator[Any]:
+    """The rows of ``sql`` for every key: ``{keys}`` in ``sql`` stands for the ``IN (...)`` list, filled
+    with a slice of the keys per statement (``MAX_PARAMETERS`` at most) after ``params``."""
+    values = list(keys)
+    for start in range(0, len(values), MAX_PARAMETERS):
+        part = values[start : start + MAX_PARAMETERS]
+        yield from conn.execute(sql.format(keys=", ".join("?" * len(part))), [*params, *part]).fetchall()
 
 
-def placeholders(count: int) -> str:
-    """``?, ?, ?`` for an ``IN (...)`` list of ``count`` values."""
-    return ", ".join("?" * count)
-
-
-__all__ = ["APPLICATION_ID", "IN_MEMORY", "MAX_PARAMETERS", "SCHEMA_VERSION", "SQLiteDatabase"]
+__all__ = ["APPLICATION_ID", "IN_MEMORY", "MAX_PARAMETERS", "SCHEMA_VERSION", "SQLiteDatabase", "select_in"]

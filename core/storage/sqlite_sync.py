@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from core.errors import ConflictError
 from core.ports import PushedState, QuarantineEntry, SyncState
 from core.storage.dynamodb import QUARANTINE_RETENTION_DAYS
-from core.storage.sqlite_database import SQLiteDatabase, chunks, placeholders
+from core.storage.sqlite_database import SQLiteDatabase, select_in
 
 #: A quarantined record's raw text is cut here, as in DynamoDB (an item holds 400 KB).
 RAW_MAX_CHARS = 100_000
@@ -79,14 +79,15 @@ class SQLiteSyncStateStore:
         out: dict[str, PushedState] = {}
         unique = list(dict.fromkeys(customer_ids))
         with self.database.reading() as conn:
-            for part in chunks([f"CUSTOMER#{cid}" for cid in unique]):
-                rows = conn.execute(
-                    f"SELECT pk, hash, owner FROM items WHERE sk = ? AND pk IN ({placeholders(len(part))})",
-                    [f"PUSHED#{destination}", *part],
-                )
-                for pk, payload_hash, remote_id in rows:
-                    cid = pk[len("CUSTOMER#") :]
-                    out[cid] = PushedState(cid, destination, payload_hash, remote_id)
+            rows = select_in(
+                conn,
+                "SELECT pk, hash, owner FROM items WHERE sk = ? AND pk IN ({keys})",
+                [f"CUSTOMER#{cid}" for cid in unique],
+                f"PUSHED#{destination}",
+            )
+            for pk, payload_hash, remote_id in rows:
+                cid = pk[len("CUSTOMER#") :]
+                out[cid] = PushedState(cid, destination, payload_hash, remote_id)
         return out
 
     def put_pushed(self, states: Sequence[PushedState]) -> None:

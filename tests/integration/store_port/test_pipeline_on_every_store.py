@@ -30,7 +30,7 @@ from core.testing.invariants import store_problems
 from core.testing.population import population
 from core.testing.records import make_record
 from tests.integration.store_port.conftest import StoreKit
-from tests.unit.test_pipeline import _expected_groups, _shape, histories, record_sets
+from tests.unit.test_pipeline import _expected_groups, _shape, _two_big_customers, histories, record_sets
 
 NO_SLEEP = IngestSettings(sleep=lambda _: None)
 
@@ -57,17 +57,6 @@ def test_a_population_in_shuffled_batches_gives_the_same_customers_on_every_stor
     assert _shape_of(kit.profiles) == _shape_of(reference)
     assert len(list(kit.profiles.iter_profiles())) == 40
     _consistent(kit.profiles)
-
-
-def _two_big_customers() -> tuple[list[SourceRecord], list[SourceRecord], SourceRecord]:
-    left = [
-        make_record("crm", f"l{i}", email="left@example.com", phone=f"+4420794600{i:02d}") for i in range(5)
-    ]
-    right = [
-        make_record("shop", f"r{i}", email="right@example.com", phone=f"+4420794601{i:02d}") for i in range(5)
-    ]
-    bridge = make_record("email", "b", email=["left@example.com", "right@example.com"])
-    return left, right, bridge
 
 
 class _Crashing:
