@@ -7,7 +7,7 @@ On a terminal the line is rewritten in place at most every ``refresh`` seconds::
 Without a terminal (a CI log, a cron mail, ``2> file``) the same text goes out as one line every
 ``interval`` seconds, and once more at the end, so a long run is never silent and a log is never
 flooded (a run shorter than ``interval`` logs nothing). ``quiet`` silences both. The rate is the
-average since the start; the ETA is shown when the total is known (``resolve`` counts the input's
+rate of the last 30 seconds; the ETA is shown when the total is known (``resolve`` counts the input's
 lines first; ``sync``'s push knows how many profiles it sends).
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -36,6 +37,7 @@ class Progress:
         live: bool | None = None,
         interval: float = 10.0,
         refresh: float = 0.2,
+        window: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.label = label
@@ -50,6 +52,8 @@ class Progress:
         self._start = clock()
         self._shown_at: float | None = None
         self._width = 0
+        self.window = window
+        self._samples: deque[tuple[float, int]] = deque([(self._start, 0)])
         self.done = 0
         self.detail = ""
 
@@ -59,6 +63,11 @@ class Progress:
         if self.quiet:
             return
         now = self._clock()
+        samples = self._samples
+        if now - samples[-1][0] >= 1.0:  # one sample a second is enough for the recent rate
+            samples.append((now, done))
+            while len(samples) > 2 and now - samples[1][0] >= self.window:
+                samples.popleft()
         wait = self.refresh if self.live else self.interval
         if self._shown_at is not None and now - self._shown_at < wait:
             return
@@ -82,8 +91,15 @@ class Progress:
 
     def line(self, now: float | None = None) -> str:
         """The progress text: done (of total), rate, ETA, detail."""
-        elapsed = max(1e-9, (now if now is not None else self._clock()) - self._start)
-        rate = self.done / elapsed
+        now = now if now is not None else self._clock()
+        elapsed = max(1e-9, now - self._start)
+        if self.total and self.done >= self.total:
+            rate = self.done / elapsed  # the end: the run's own average
+        else:
+            # The rate of the last ``window`` seconds: a run that slows down (or speeds up) shows it,
+            # and its ETA follows.
+            since, then = self._samples[0]
+            rate = (self.done - then) / max(1e-9, now - since)
         parts = [f"{self.label}: {self.done:,}"]
         if self.total:
             share = min(1.0, self.done / self.total)

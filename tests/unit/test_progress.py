@@ -105,3 +105,20 @@ def test_lines_are_counted_with_or_without_a_final_newline(tmp_path: Path) -> No
         path = tmp_path / "f.jsonl"
         path.write_text(text, encoding="utf-8")
         assert count_lines(path, chunk=1 << 16) == expected
+
+
+def test_the_rate_shown_is_that_of_the_last_window_so_a_slower_run_shows_a_later_eta() -> None:
+    stream, clock = io.StringIO(), Clock()
+    progress = Progress(
+        "resolve", total=10_000, stream=stream, live=False, interval=10, window=30, clock=clock
+    )
+    done = 0
+    # WHEN a run goes at 100 records/s for a minute, then at 20 records/s for a minute
+    for rate in [100] * 60 + [20] * 60:
+        clock.now += 1
+        done += rate
+        progress.update(done)
+    # THEN the last line shows the recent 20 records/s, and an ETA at that rate
+    last = stream.getvalue().splitlines()[-1]
+    assert " · 20 records/s · " in last
+    assert last.endswith(f"ETA {format_duration((10_000 - done) / 20)}")
