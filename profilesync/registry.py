@@ -24,6 +24,7 @@ BUILTIN = {
     "hubspot": "connectors.hubspot:PLUGIN",
     "klaviyo": "connectors.klaviyo:PLUGIN",
     "mailchimp": "connectors.mailchimp:PLUGIN",
+    "salesforce": "connectors.salesforce:PLUGIN",
     "shopify": "connectors.shopify:PLUGIN",
     "stripe": "connectors.stripe:PLUGIN",
 }

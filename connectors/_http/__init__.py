@@ -16,6 +16,7 @@ A connector composes these rather than subclassing anything::
             ...
 """
 
+from ._allowance import AllowanceExhaustedError, DailyAllowance, UsageReader
 from ._auth import ApiKeyHeader, BasicAuthKey, BearerToken, CarriesSecrets
 from ._client import USER_AGENT, ConnectorHttpClient, HttpClientConfig, build_client
 from ._errors import (
@@ -27,6 +28,7 @@ from ._errors import (
     redact,
     vendor_error_message,
 )
+from ._oauth import OAuthClientCredentials
 from ._pagination import (
     CursorPaginator,
     GraphQLPageInfoPaginator,
@@ -53,6 +55,7 @@ from ._secrets import Secret, resolve_secret, secret_env_var
 __all__ = [
     "RETRYABLE_STATUSES",
     "USER_AGENT",
+    "AllowanceExhaustedError",
     "ApiKeyHeader",
     "BasicAuthKey",
     "BearerToken",
@@ -64,8 +67,10 @@ __all__ = [
     "ConnectorUnavailableError",
     "CostBucketLimiter",
     "CursorPaginator",
+    "DailyAllowance",
     "GraphQLPageInfoPaginator",
     "HttpClientConfig",
+    "OAuthClientCredentials",
     "OffsetPaginator",
     "Page",
     "PageRequest",
@@ -77,6 +82,7 @@ __all__ = [
     "Secret",
     "SlidingWindowLimiter",
     "TokenBucket",
+    "UsageReader",
     "build_client",
     "describe_vendor_error",
     "paginate",

@@ -62,12 +62,17 @@ class RestConnector:
         self.declaration = declaration
         self.spec: ConnectorSpec = declaration.connector_spec()
         credential = declaration.auth.credential.name
-        secret = settings.credentials.get(credential) or resolve_secret(credential)
+        secrets = {
+            c.name: settings.credentials.get(c.name) or resolve_secret(c.name)
+            for c in declaration.auth.credentials
+        }
         retry = settings.retry if isinstance(settings.retry, RetryPolicy) else RetryPolicy()
+        base_url = (settings.base_url or declaration.base_url).rstrip("/")
         base = HttpClientConfig(
             connector=declaration.name,
-            base_url=(settings.base_url or declaration.base_url).rstrip("/"),
-            auth=declaration.auth.build(secret),
+            base_url=base_url,
+            # One auth for every operation's client: an OAuth token is fetched once and shared.
+            auth=declaration.auth.build_for(secrets, base_url, declaration.name),
             credential_name=credential,
             retry=retry,
             headers=dict(declaration.headers),
@@ -120,14 +125,20 @@ class RestConnector:
         first = names.index(state.active) if state.active is not None else 0
         for index in range(first, len(streams)):
             following = names[index + 1] if index + 1 < len(streams) else None
-            for records, stream_state, done in self._walk(streams[index], state.state(names[index])):
+            for records, stream_state, done in self.walk(streams[index], state.state(names[index])):
                 streams_now = {**state.streams, names[index]: stream_state}
                 state = PullCursor(streams_now, following if done else names[index])
                 yield RawPage(records=records, cursor=state.encode(), object_type=streams[index].object_type)
 
-    def _walk(
+    def walk(
         self, stream: Stream, state: StreamState
     ) -> Iterator[tuple[list[dict[str, Any]], StreamState, bool]]:
+        """Read one stream from ``state``: for each vendor page, the records not returned before, the
+        state after them (with the token of the next page) and whether the walk is done.
+
+        The extension point for a vendor whose pages are not one GET with paging in the body
+        (Salesforce: a Bulk API job for a large first pull); ``accept`` keeps the cursor rules.
+        """
         params: dict[str, Any] = dict(stream.params)
         if stream.page_size_param:
             params[stream.page_size_param] = stream.page_size

@@ -20,8 +20,10 @@ from connectors._http import (
     BasicAuthKey,
     BearerToken,
     CursorPaginator,
+    OAuthClientCredentials,
     OffsetPaginator,
     Paginator,
+    secret_env_var,
 )
 from core.connector import (
     Capability,
@@ -48,8 +50,15 @@ class BearerAuth:
 
     credential: Credential
 
+    @property
+    def credentials(self) -> tuple[Credential, ...]:
+        return (self.credential,)
+
     def build(self, secret: str) -> httpx.Auth:
         return BearerToken(secret)
+
+    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
+        return self.build(secrets[self.credential.name])
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +70,15 @@ class ApiKeyAuth:
     header: str = "Authorization"
     prefix: str = ""
 
+    @property
+    def credentials(self) -> tuple[Credential, ...]:
+        return (self.credential,)
+
     def build(self, secret: str) -> httpx.Auth:
         return ApiKeyHeader(self.header, secret, prefix=self.prefix)
+
+    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
+        return self.build(secrets[self.credential.name])
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +88,48 @@ class BasicAuth:
     credential: Credential
     user: str = "profilesync"
 
+    @property
+    def credentials(self) -> tuple[Credential, ...]:
+        return (self.credential,)
+
     def build(self, secret: str) -> httpx.Auth:
         return BasicAuthKey(self.user, secret)
 
+    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
+        return self.build(secrets[self.credential.name])
 
-AuthStrategy = BearerAuth | ApiKeyAuth | BasicAuth
+
+@dataclass(frozen=True, slots=True)
+class ClientCredentialsAuth:
+    """OAuth 2.0 client credentials (server-to-server): a token from ``token_path`` on the base URL for
+    a client id and secret, sent as a bearer token and renewed once when the API answers 401
+    (Salesforce connected apps: ``/services/oauth2/token``). Two credentials, two secrets."""
+
+    client_id: Credential
+    client_secret: Credential
+    token_path: str
+
+    @property
+    def credential(self) -> Credential:
+        """The credential an API 401 names first (the client id; the token error names both)."""
+        return self.client_id
+
+    @property
+    def credentials(self) -> tuple[Credential, ...]:
+        return (self.client_id, self.client_secret)
+
+    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
+        hint = " and ".join(secret_env_var(c.name) for c in self.credentials)
+        return OAuthClientCredentials(
+            base_url.rstrip("/") + self.token_path,
+            secrets[self.client_id.name],
+            secrets[self.client_secret.name],
+            connector=connector,
+            credential_hint=hint,
+        )
+
+
+AuthStrategy = BearerAuth | ApiKeyAuth | BasicAuth | ClientCredentialsAuth
 
 # --- paging -----------------------------------------------------------------------------------------
 
@@ -298,7 +351,7 @@ class RestConnectorSpec:
             kind=self.kind,
             description=self.description,
             default_base_url=self.base_url,
-            credentials=(self.auth.credential,),
+            credentials=self.auth.credentials,
             options=dict(self.options),
             capabilities=self.capabilities,
             page_size=max(s.page_size for s in self.streams),
@@ -313,6 +366,7 @@ __all__ = [
     "BasicAuth",
     "BearerAuth",
     "BodyShape",
+    "ClientCredentialsAuth",
     "ConsentMap",
     "EraseHook",
     "FieldMap",
