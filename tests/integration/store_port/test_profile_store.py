@@ -311,19 +311,22 @@ def test_a_changeset_larger_than_one_transaction_is_refused_before_anything_is_w
 
 def test_reads_take_many_keys_and_duplicates(kit: StoreKit) -> None:
     store = kit.profiles
-    people = [make_record("crm", str(i), email=f"p{i}@example.com") for i in range(1000)]
+    # More keys than one SQL statement (900) or one BatchGetItem (100) holds; moto is slow with many
+    # items, so it gets fewer (still several requests' worth).
+    n = 250 if kit.name == "dynamodb" else 1000
+    people = [make_record("crm", str(i), email=f"p{i}@example.com") for i in range(n)]
     batch = [_new_customer(f"cus_{i:04d}", r) for i, r in enumerate(people)]
     for start in range(0, len(batch), 40):
         assert store.commit(batch[start : start + 40]) == []
-    keys = [f"email#p{i}@example.com" for i in range(1000)] * 2 + ["email#nobody@example.com"]
-    # WHEN 2,001 keys (more than one SQL statement or DynamoDB request holds) are read in one call
+    keys = [f"email#p{i}@example.com" for i in range(n)] * 2 + ["email#nobody@example.com"]
+    # WHEN all the keys, each twice, and an unknown one are read in one call
     owners = store.get_owners(keys)
     # THEN every stored one is answered once, and unknown ones are absent
-    assert len(owners) == 1000
-    assert owners["email#p999@example.com"].customer_id == "cus_0999"
-    ids = [f"cus_{i:04d}" for i in range(1000)]
-    assert len(store.get_profiles([*ids, *ids[:5], "cus_unknown"])) == 1000
+    assert len(owners) == n
+    assert owners[f"email#p{n - 1}@example.com"].customer_id == f"cus_{n - 1:04d}"
+    ids = [f"cus_{i:04d}" for i in range(n)]
+    assert len(store.get_profiles([*ids, *ids[:5], "cus_unknown"])) == n
     assert [p.customer_id for p in sorted(store.iter_profiles(), key=lambda p: p.customer_id)] == ids
-    # (a Query per customer on moto sorts the whole table: a sample is enough there)
-    sample = ids if kit.name != "dynamodb" else ids[::50]
+    # (moto answers each customer's Query by sorting its whole table: a sample is enough there)
+    sample = ids if kit.name != "dynamodb" else ids[::25]
     assert len(store.get_customers([*sample, *sample[:5]])) == len(sample)
