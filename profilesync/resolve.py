@@ -26,6 +26,10 @@ class ResolveReport:
     quarantine_reasons: Counter[str] = field(default_factory=Counter)
     dropped_values: Counter[str] = field(default_factory=Counter)
     ingest: IngestResult = field(default_factory=IngestResult)
+    """The batches' results added up: counts only (``resolve`` drops each batch's customer ids and
+    guardrail hits once counted, so that the report of a million records stays small)."""
+    guardrail_keys: Counter[str] = field(default_factory=Counter)
+    """Per identifier key, how often a guardrail refused to match on it."""
     profiles: int = 0
 
     def lines(self) -> list[str]:
@@ -46,8 +50,8 @@ class ResolveReport:
             f"  new customers   {ing.new_customers:>8,}",
             f"  merges          {ing.merged_customers:>8,}",
         ]
-        if ing.guardrail_hits:
-            keys = Counter(h.identifier_key for h in ing.guardrail_hits)
+        if self.guardrail_keys:
+            keys = self.guardrail_keys
             out.append(
                 f"guardrails        {len(keys):>8,}  identifiers not used to match "
                 f"(e.g. {', '.join(k for k, _ in keys.most_common(3))})"
@@ -77,7 +81,11 @@ def resolve(
 
     def flush() -> None:
         if batch:
-            report.ingest.add(ingest(batch, store, settings))
+            result = ingest(batch, store, settings)
+            report.guardrail_keys.update(h.identifier_key for h in result.guardrail_hits)
+            result.guardrail_hits.clear()
+            result.customers.clear()  # the store holds them; the summary needs counts only
+            report.ingest.add(result)
             batch.clear()
             if progress:
                 progress(report)

@@ -57,3 +57,31 @@ def test_times_with_fractions_and_other_offsets_are_written_as_isoformat_writes_
     assert line == profile_line(profile)
     assert line["provenance"]["city"]["updated_at"] == "2026-01-05T01:02:03.000456+00:00"
     assert line["consent"]["email"]["changed_at"] == "2026-02-03T04:05:06.789000+05:30"
+
+
+def test_resolve_keeps_counts_not_ids_and_names_what_the_guardrails_refused() -> None:
+    from profilesync.resolve import resolve
+
+    # GIVEN three people who share a no-reply address (blocklisted) and have phones of their own
+    drafts = [
+        draft_from_flat(
+            {
+                "source": "shop",
+                "id": str(n),
+                "updated_at": "2026-01-01T00:00:00Z",
+                "email": "noreply@shop.example.com",
+                "phone": f"+4420794600{n:02d}",
+            }
+        )
+        for n in range(3)
+    ]
+    store = InMemoryProfileStore()
+    # WHEN they are resolved one batch at a time
+    report = resolve(drafts, store, batch_size=1)
+    # THEN three people, the refused address named once in the summary, and no ids kept in memory
+    assert len(list(store.iter_profiles())) == 3
+    assert report.guardrail_keys == {"email#noreply@shop.example.com": 3}
+    assert any("guardrails" in line and "email#noreply@shop.example.com" in line for line in report.lines())
+    assert report.ingest.customers == set()
+    assert report.ingest.guardrail_hits == []
+    assert report.ingest.new_customers == 3
