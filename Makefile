@@ -43,6 +43,7 @@ bench: $(STAMP) $(VENV)/.bench
 	$(BIN)/python -m bench.hubspot_efficiency
 	$(BIN)/python -m bench.mailchimp_efficiency
 	$(BIN)/python -m bench.shopify_efficiency
+	$(BIN)/python -m bench.woocommerce_efficiency
 	$(BIN)/python -m bench.salesforce_efficiency
 	$(BIN)/python -m bench.linkage_throughput
 

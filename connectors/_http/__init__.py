@@ -17,7 +17,7 @@ A connector composes these rather than subclassing anything::
 """
 
 from ._allowance import AllowanceExhaustedError, DailyAllowance, UsageReader
-from ._auth import ApiKeyHeader, BasicAuthKey, BearerToken, CarriesSecrets
+from ._auth import ApiKeyHeader, BasicAuthKey, BasicAuthPair, BearerToken, CarriesSecrets
 from ._client import USER_AGENT, ConnectorHttpClient, HttpClientConfig, build_client
 from ._errors import (
     ConnectorAuthError,
@@ -33,10 +33,12 @@ from ._pagination import (
     CursorPaginator,
     GraphQLPageInfoPaginator,
     OffsetPaginator,
+    OverlapOffsetPaginator,
     Page,
     PageRequest,
     Paginator,
     paginate,
+    sort_key,
     value_at,
 )
 from ._ratelimit import (
@@ -58,6 +60,7 @@ __all__ = [
     "AllowanceExhaustedError",
     "ApiKeyHeader",
     "BasicAuthKey",
+    "BasicAuthPair",
     "BearerToken",
     "CarriesSecrets",
     "ConcurrencyLimiter",
@@ -72,6 +75,7 @@ __all__ = [
     "HttpClientConfig",
     "OAuthClientCredentials",
     "OffsetPaginator",
+    "OverlapOffsetPaginator",
     "Page",
     "PageRequest",
     "PaginationError",
@@ -92,6 +96,7 @@ __all__ = [
     "resolve_secret",
     "secret_env_var",
     "shopify_graphql_throttled",
+    "sort_key",
     "value_at",
     "vendor_error_message",
 ]

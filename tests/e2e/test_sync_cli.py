@@ -35,6 +35,7 @@ def test_connectors_list_names_every_builtin_and_verbose_names_the_env_vars(
         "salesforce",
         "shopify",
         "stripe",
+        "woocommerce",
     ]
     assert main(["connectors", "list", "--verbose"]) == 0
     verbose = capsys.readouterr().out
@@ -42,6 +43,8 @@ def test_connectors_list_names_every_builtin_and_verbose_names_the_env_vars(
     assert "PROFILESYNC_MAILCHIMP_API_KEY (not set)" in verbose
     assert "PROFILESYNC_SHOPIFY_ACCESS_TOKEN" in verbose
     assert "PROFILESYNC_MAILCHIMP_LIST_ID" in verbose
+    assert "PROFILESYNC_WOOCOMMERCE_API_KEY (not set)" in verbose
+    assert "PROFILESYNC_WOOCOMMERCE_STORE_URL" in verbose
     assert "PROFILESYNC_SALESFORCE_CLIENT_ID (not set)" in verbose
     assert "PROFILESYNC_SALESFORCE_CLIENT_SECRET (not set)" in verbose
     assert "pat-secret-value" not in verbose
@@ -65,6 +68,25 @@ def test_sync_against_the_in_process_sandbox_pulls_merges_and_pushes(
     assert number[0] + number[1] == number[2] > 0
     assert int(pushed.group(1).replace(",", "")) > 0
     assert pushed.group(3) == "0"
+
+
+def test_sync_push_mode_from_the_flag_or_the_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # WHEN HubSpot (upsert by default) syncs in update mode, from the flag and from its variable
+    assert main(["sync", "--connector", "hubspot", "--sandbox", "--push-mode", "update"]) == 0
+    flag = capsys.readouterr().out
+    monkeypatch.setenv("PROFILESYNC_MAILCHIMP_API_KEY", "0123456789abcdef-us21")
+    monkeypatch.setenv("PROFILESYNC_MAILCHIMP_PUSH_MODE", "sideways")
+    # THEN the summary names the mode and its counts, and a mode that does not exist is refused
+    assert re.search(r"update mode: [\d,]+ updated, 0 created", flag), flag
+    assert main(["sync", "--connector", "mailchimp", "--state-dir", "/nonexistent"]) == 2
+    assert "push mode 'sideways' is not one of update, upsert" in capsys.readouterr().err
+    # AND connectors list says each tool's default and what creating asks for
+    assert main(["connectors", "list", "--verbose"]) == 0
+    verbose = capsys.readouterr().out
+    assert "push mode:    upsert by default" in verbose
+    assert "upsert creates people only with email consent" in verbose
 
 
 def test_sync_without_credentials_says_which_variable_to_set(

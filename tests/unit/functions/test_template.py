@@ -226,7 +226,7 @@ def test_the_ingest_queue_is_encrypted_bounded_and_drained_with_partial_failures
 #: Connectors added after per-vendor schedule parameters were frozen: they are scheduled by the
 #: configuration-declared connector instances that replace those parameters (issue 15), not by an
 #: Enable<Name>Pull parameter of their own.
-SCHEDULED_BY_CONFIGURATION = frozenset({"salesforce"})
+SCHEDULED_BY_CONFIGURATION = frozenset({"salesforce", "woocommerce"})
 
 
 def test_every_builtin_connector_has_a_schedule_switched_by_its_parameter() -> None:
