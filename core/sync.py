@@ -22,10 +22,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from core.connector import Connector, Payload, PushMode, PushOutcome
-from core.normalise import NormaliseOptions, normalise_record
-from core.pipeline import IngestResult, IngestSettings, ingest
 from core.ports import (
     CustomerState,
     ProfileItem,
@@ -38,6 +37,20 @@ from core.ports import (
 )
 from core.push_policy import decide, push_mode_of
 from core.schema import Profile, Quarantined, SourceRecord
+
+if TYPE_CHECKING:
+    # Imported where a pull normalises and ingests: the pull and push functions import this module
+    # but never do either (merge ingests), and the normalisers bring phonenumbers and pycountry, the
+    # pipeline identity resolution: tens of ms of every cold start.
+    from core.normalise import NormaliseOptions
+    from core.pipeline import IngestResult, IngestSettings
+
+
+def _no_ingest() -> IngestResult:
+    from core.pipeline import IngestResult
+
+    return IngestResult()
+
 
 #: ``pull_into_store(cursor=SAVED)`` resumes from the stored cursor; None forces a full refresh.
 SAVED = "__saved__"
@@ -53,7 +66,7 @@ class PullReport:
     normalised: int = 0
     quarantined: int = 0
     quarantine_reasons: Counter[str] = field(default_factory=Counter)
-    ingest: IngestResult = field(default_factory=IngestResult)
+    ingest: IngestResult = field(default_factory=_no_ingest)
     cursor_before: str | None = None
     cursor_after: str | None = None
     full_refresh: bool = False
@@ -121,6 +134,9 @@ def pull_into_store(
     ``cursor=None`` forces a full refresh; any other string starts there. ``max_pages`` stops early
     (the cursor then points at the next page), which is how a Lambda keeps inside its time limit.
     """
+    from core.normalise import normalise_record
+    from core.pipeline import ingest
+
     name = connector.spec.name
     saved = state.get_sync_state(name)
     start = saved.cursor if cursor == SAVED else cursor

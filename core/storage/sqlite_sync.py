@@ -51,6 +51,14 @@ class SQLiteSyncStateStore:
             report=json.loads(attrs).get("report", "") if attrs else "",
         )
 
+    def connectors(self) -> list[str]:
+        """The names of the connectors with a saved state (for ``profilesync status``)."""
+        with self.database.reading() as conn:
+            rows = conn.execute(
+                "SELECT pk FROM items WHERE pk >= 'SYNC#' AND pk < 'SYNC$' AND sk = 'STATE' ORDER BY pk"
+            ).fetchall()
+        return [pk[len("SYNC#") :] for (pk,) in rows]
+
     def put_sync_state(self, state: SyncState) -> SyncState:
         saved = replace(state, version=state.version + 1, updated_at=state.updated_at or datetime.now(UTC))
         pk = f"SYNC#{state.connector}"
