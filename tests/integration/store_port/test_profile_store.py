@@ -145,10 +145,6 @@ def test_a_changeset_with_one_failing_condition_writes_nothing_and_the_others_go
 
 
 def test_a_changeset_sees_the_writes_of_the_changesets_before_it_in_the_same_commit(kit: StoreKit) -> None:
-    if kit.name == "dynamodb":
-        pytest.skip(
-            "DynamoDB refuses a transaction with two operations on one item: the pipeline never commits two"
-        )
     store = kit.profiles
     # GIVEN two changesets where the second's condition is the first's write
     first = Changeset("first", (PutIdent("email#ann@example.com", "cus_a", None),))
@@ -207,10 +203,6 @@ def test_a_touch_moves_only_the_watermark_and_only_from_the_state_read(kit: Stor
 
 
 def test_a_touch_after_a_put_of_the_same_identifier_in_one_commit_keeps_both(kit: StoreKit) -> None:
-    if kit.name == "dynamodb":
-        pytest.skip(
-            "DynamoDB refuses a transaction with two operations on one item: the pipeline never commits two"
-        )
     store = kit.profiles
     key, h = "source#crm:contact:1", record_hash(ANN)
     put = Changeset("put", (PutIdent(key, "cus_a", None, h, T0),))
