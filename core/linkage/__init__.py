@@ -19,16 +19,15 @@ from core.linkage.comparisons import COMPARISONS, NULL, Comparison, comparison_n
 from core.linkage.conflicts import Conflict, conflict_evidence, shared_identifier_conflicts, vetoing_conflicts
 from core.linkage.email_keys import email_match_key, likely_typo_of
 from core.linkage.fields import LinkageRecord, from_source_record, linkage_record
-from core.linkage.linking import (
+from core.linkage.graph import (
     DEFAULT_PEOPLE_LIMITS,
-    Decision,
-    Edge,
-    LinkResult,
-    Outcome,
-    Refusal,
-    decide,
+    GraphNode,
+    ReviewState,
+    identifier_values,
+    link_graph,
     link_records,
 )
+from core.linkage.linking import Decision, Edge, LinkResult, Outcome, Refusal, decide
 from core.linkage.model import (
     MODEL_FORMAT,
     MODEL_VERSION,
@@ -57,12 +56,14 @@ __all__ = [
     "Decision",
     "Edge",
     "FieldWeight",
+    "GraphNode",
     "LinkResult",
     "LinkageModel",
     "LinkageRecord",
     "Outcome",
     "PairScore",
     "Refusal",
+    "ReviewState",
     "Thresholds",
     "are_nicknames",
     "block_item_key",
@@ -75,7 +76,9 @@ __all__ = [
     "default_model",
     "email_match_key",
     "from_source_record",
+    "identifier_values",
     "likely_typo_of",
+    "link_graph",
     "link_records",
     "linkage_record",
     "load_model",

@@ -17,7 +17,7 @@ records filed under it, never of their order.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -128,10 +128,13 @@ def candidate_pairs(
     max_block_size: int,
     rules: Sequence[BlockingRule] = RULES,
     extra_blocks: Iterable[tuple[str, Iterable[int]]] = (),
+    overloaded: Collection[str] = (),
 ) -> Candidates:
     """The pairs of records that share a usable blocking key (in memory: for a batch, a bench, training).
 
     ``extra_blocks`` adds blocks of the caller's own (name, record indexes), under the same size limit.
+    ``overloaded`` names keys (``<prefix>:<value>``) an index knows to hold more records than the limit,
+    though fewer of them are among ``records``: they find no pairs either.
     """
     blocks: dict[str, dict[str, list[int]]] = {rule.name: {} for rule in rules}
     for index, record in enumerate(records):
@@ -141,7 +144,7 @@ def candidate_pairs(
     result = Candidates()
     for rule in rules:
         found = result.by_rule.setdefault(rule.name, set())
-        _pairs_of_blocks(blocks[rule.name], rule.prefix, max_block_size, found, result.overloaded)
+        _pairs_of_blocks(blocks[rule.name], rule.prefix, max_block_size, found, result.overloaded, overloaded)
         result.pairs |= found
     extra: dict[str, list[int]] = {name: list(indexes) for name, indexes in extra_blocks}
     if extra:
@@ -157,10 +160,11 @@ def _pairs_of_blocks(
     max_block_size: int,
     into: set[tuple[int, int]],
     overloaded: dict[str, int],
+    known: Collection[str] = (),
 ) -> None:
     for value, members in blocks.items():
         unique = sorted(set(members))
-        if len(unique) > max_block_size:
+        if len(unique) > max_block_size or (known and f"{prefix}:{value}" in known):
             overloaded[f"{prefix}:{value}"] = len(unique)
             continue
         for i, a in enumerate(unique):

@@ -3,8 +3,8 @@
 Two guardrails read it:
 
 - **A shared email or phone does not join records whose other evidence conflicts.** A family inbox
-  or a switchboard phone is held by several people; their records give different first names, or
-  different dates of birth. ``shared_identifier_conflicts`` names what conflicts.
+  or a switchboard phone is held by several people; their records give different first names, and
+  dates of birth that do not agree. ``shared_identifier_conflicts`` names what conflicts.
 - **A fuzzy link never overrides a conflicting exact identifier**, such as two different dates of
   birth: ``vetoing_conflicts`` keeps the conflicts in the model's veto fields, and such a pair goes
   to review instead of being linked.
@@ -50,6 +50,8 @@ _national_id = comparison_named("national_id").compare
 _FIRST_NAME_DIFFERENT: Final = comparison_named("first_name").levels.index("different")
 _DOB_SAME_YEAR: Final = comparison_named("date_of_birth").levels.index("same_year")
 _NATIONAL_ID_DIFFERENT: Final = comparison_named("national_id").levels.index("different")
+#: Dates of birth that agree: equal, day and month swapped or a day apart, one digit apart.
+_DOB_AGREEING: Final = frozenset(range(_DOB_SAME_YEAR))
 
 #: The fields conflict evidence looks at.
 CONFLICT_FIELDS: Final = ("first_name", "date_of_birth", "national_id")
@@ -68,13 +70,21 @@ def conflict_evidence(a: LinkageRecord, b: LinkageRecord) -> tuple[Conflict, ...
 
 
 def shared_identifier_conflicts(a: LinkageRecord, b: LinkageRecord) -> tuple[Conflict, ...]:
-    """The evidence that two holders of one email or phone are different people (empty: no evidence).
+    """The evidence that two holders of one email, phone or national id are different people (empty:
+    no evidence).
 
-    Different first names, or different dates of birth, or different national ids: any one is
-    enough, since one person in several tools keeps their name and birthday (up to the slips
-    allowed above), while a family or the colleagues behind a switchboard do not share them.
+    Different first names while the dates of birth do not agree (they differ, or either is
+    unknown), or different national ids. The birth date rescues a first name that is not in the
+    nickname table (``Kate`` / ``Catherine`` born on one day); a different birth date alone is no
+    conflict here, since one person's tools disagree on birth dates more often than a family shares
+    an address with one first name (a default ``1900-01-01``, a typo, a replaced value). A family or
+    the colleagues behind a switchboard give different first names; that is the conflict.
     """
-    return conflict_evidence(a, b)
+    found = conflict_evidence(a, b)
+    fields = {c.field for c in found}
+    if "first_name" in fields and _date_of_birth(a, b) not in _DOB_AGREEING:
+        return tuple(c for c in found if c.field in ("first_name", "date_of_birth", "national_id"))
+    return tuple(c for c in found if c.field == "national_id")
 
 
 def vetoing_conflicts(a: LinkageRecord, b: LinkageRecord, vetoes: Collection[str]) -> tuple[Conflict, ...]:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Final
 import jellyfish
 
 from core.linkage.email_keys import email_match_key
+from core.normalise._identity import FIELD_ALIASES, parse_date_of_birth, trait_text
 
 if TYPE_CHECKING:
     from core.schema import SourceRecord
@@ -37,22 +38,6 @@ __all__ = [
     "parse_date_of_birth",
 ]
 
-#: For each compared field, the trait names it is read from, first found wins. Traits arrive in
-#: snake case (core.normalise), so ``addressLine1`` is ``address_line1`` here.
-FIELD_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
-    "first_name": ("first_name", "given_name", "firstname", "forename"),
-    "last_name": ("last_name", "surname", "family_name", "lastname"),
-    "date_of_birth": ("date_of_birth", "dob", "birth_date", "birthdate", "birthday"),
-    "house_number": ("house_number", "street_number", "building_number"),
-    "street": ("street", "address_line1", "address_1", "address1", "street_address", "address"),
-    "address_line2": ("address_line2", "address_2", "address2"),
-    "postal_code": ("postal_code", "postcode", "zip", "zip_code", "postal"),
-    "city": ("city", "suburb", "town", "locality"),
-    "region": ("region", "state", "province", "county"),
-    "national_id": ("national_id",),
-}
-
-_MAX_FIELD_LEN: Final = 200  # longer values are not a name or an address: ignored, not truncated
 
 # USPS Publication 28 (C1) and Royal Mail abbreviations for the street types that appear in
 # customer data; both spellings of a street then agree exactly.
@@ -87,8 +72,6 @@ _NOT_ALNUM: Final = re.compile(r"[^a-z0-9]+")
 _NAME_DROP: Final = re.compile(r"[^a-z]+")
 _HOUSE_AND_STREET: Final = re.compile(r"^\s*(\d+[a-z]?)(?:\s*[-/,]\s*\d+[a-z]?)?[\s,]+(.+)$")
 _HOUSE_NUMBER: Final = re.compile(r"\d+[a-z]?")
-_DATE_ISO: Final = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?")
-_DATE_COMPACT: Final = re.compile(r"\d{8}")
 
 
 @lru_cache(maxsize=65536)
@@ -115,25 +98,6 @@ def _phonetic(name: str) -> str:
     # NYSIIS keeps more of a name than Soundex (``TANPSAN`` for Thompson) and, unlike Metaphone,
     # was built for surnames; jellyfish's is the reference implementation's.
     return jellyfish.nysiis(name) if name else ""
-
-
-def parse_date_of_birth(value: str) -> str | None:
-    """``YYYYMMDD`` from an ISO date (``1980-03-07``, a time after it is ignored) or 8 digits.
-
-    Other spellings (``07/03/1980``) are ambiguous between day-first and month-first tools, so they
-    are not guessed: such a record is compared without its date of birth. A date whose digits are
-    not a real day (a typo) is kept, because the comparison levels still see its year and digits.
-    """
-    text = value.strip()
-    match = _DATE_ISO.fullmatch(text)
-    if match is not None:
-        year, month, day = match.groups()
-        digits = f"{year}{int(month):02d}{int(day):02d}"
-    elif _DATE_COMPACT.fullmatch(text):
-        digits = text
-    else:
-        return None
-    return digits if 1800 <= int(digits[:4]) <= 2200 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,17 +147,6 @@ def _real_date(digits: str) -> date | None:
         return None
 
 
-def _first_text(traits: Mapping[str, object], names: tuple[str, ...]) -> str | None:
-    for name in names:
-        value = traits.get(name)
-        if value is None or isinstance(value, bool):
-            continue
-        text = str(value).strip()
-        if text and len(text) <= _MAX_FIELD_LEN:
-            return text
-    return None
-
-
 def linkage_record(
     key: str,
     traits: Mapping[str, object],
@@ -207,7 +160,7 @@ def linkage_record(
     """
 
     def text(field: str) -> str | None:
-        return _first_text(traits, FIELD_ALIASES[field])
+        return trait_text(traits, field)
 
     def prepared(field: str, *, name: bool = False) -> str | None:
         raw = text(field)

@@ -1,64 +1,24 @@
-"""Decisions and the link graph: which records are one person, and why.
+"""Decisions on pairs, and the edges and refusals the link graph is made of.
 
 ``decide(a, b, model)`` turns one pair into ``link``, ``review`` or ``no_link`` with its reason, from
-the two records and the model only (never arrival order, never a merged profile). ``link_records``
-runs the whole pure matcher over a set of records:
-
-1. **Shared identifiers.** Records holding one email match key (core.linkage.email_keys) or one
-   phone are joined, unless their other evidence conflicts (core.linkage.conflicts): when some
-   holders of a value conflict, the value only joins holders that positively agree (same or
-   related first name, or the same birth date) and conflict with nothing. The guardrail counts the
-   distinct people behind a value, not its records: over the limit, the value joins no one.
-2. **Fuzzy links.** Candidate pairs from the blocking keys are decided with the model; links above
-   the threshold are edges, pairs between the thresholds are review items.
-3. **A cap on fuzzy links per record.** A record keeps its ``max_fuzzy_links_per_record`` best
-   fuzzy links (by weight, then key); a link stays only if both its records keep it, so one vague
-   record cannot chain strangers together.
-4. **Customers are the connected components** of the identifier and fuzzy edges.
-
-Every edge keeps its reason and every refusal is listed, which is what ``explain`` prints. The
-result is a function of the set of records: shuffling them changes nothing (a property test checks).
+the two records and the model only (never arrival order, never a merged profile). ``Edge``,
+``Refusal`` and ``LinkResult`` are what core.linkage.graph builds from the decisions and the
+identifier values; ``link_records`` (the pure matcher over a set of records) lives there too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Final, Literal
+from typing import Literal
 
-from core.linkage.blocking import candidate_pairs
-from core.linkage.comparisons import comparison_named
-from core.linkage.conflicts import Conflict, shared_identifier_conflicts, vetoing_conflicts
+from core.linkage.conflicts import Conflict, vetoing_conflicts
 from core.linkage.fields import LinkageRecord
 from core.linkage.model import LinkageModel, probability_from_weight
 from core.linkage.scoring import PairScore, score_pair, weigh
 
-__all__ = [
-    "DEFAULT_PEOPLE_LIMITS",
-    "Decision",
-    "Edge",
-    "LinkResult",
-    "Outcome",
-    "Refusal",
-    "decide",
-    "link_records",
-]
+__all__ = ["Decision", "Edge", "LinkResult", "Outcome", "Refusal", "decide"]
 
 Outcome = Literal["link", "review", "no_link"]
-
-#: How many distinct people may share one email or phone before it joins no one: the limits of
-#: core.identity, counted in people instead of records (one person in six tools is one person).
-DEFAULT_PEOPLE_LIMITS: Final[Mapping[str, int]] = MappingProxyType({"email": 8, "phone": 5})
-
-#: Holders of one value compared pairwise at most (the comparison is quadratic); more than this
-#: many records on one value is a shared mailbox or a placeholder, and it joins no one.
-MAX_HOLDERS_COMPARED: Final = 64
-
-_first_name = comparison_named("first_name").compare
-_dob = comparison_named("date_of_birth").compare
-_FIRST_NAME_AGREES: Final = 2  # exact, nickname, Jaro-Winkler >= 0.92
-_DOB_AGREES: Final = 0  # the same date of birth
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,22 +85,35 @@ def decide(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> Decision:
 
 @dataclass(frozen=True, slots=True)
 class Edge:
-    """A reason two records are one person: a shared identifier, or a fuzzy link and its score."""
+    """A reason two records are one person: a shared identifier value, a fuzzy link and its score, a
+    child's link to its owner (``owner``), or a person's acceptance of a review (``review``)."""
 
     a: str
     b: str
-    kind: Literal["identifier", "fuzzy"]
+    kind: Literal["identifier", "fuzzy", "owner", "review"]
     reason: str
     score: PairScore | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data: what ``explain`` prints and the export holds."""
+        data: dict[str, object] = {"records": [self.a, self.b], "kind": self.kind, "reason": self.reason}
+        if self.score is not None:
+            data["score"] = self.score.as_dict()
+        return data
 
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """A join that was not made, and why (a guardrail, a conflict, the cap)."""
+    """A join that was not made, and why: ``kind`` is ``guardrail`` (a value shared by too many
+    people), ``conflict``, ``cap`` (too many fuzzy links) or ``rejected`` (by a person)."""
 
     a: str
     b: str
     reason: str
+    kind: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {"records": [self.a, self.b], "kind": self.kind, "reason": self.reason}
 
 
 @dataclass
@@ -154,167 +127,7 @@ class LinkResult:
     pairs_scored: int = 0
     overloaded: dict[str, int] = field(default_factory=dict)
     """Blocking keys and identifier values left out, with how many records (or people) held them."""
-
-
-class _UnionFind:
-    __slots__ = ("parent",)
-
-    def __init__(self, size: int) -> None:
-        self.parent = list(range(size))
-
-    def find(self, node: int) -> int:
-        parent = self.parent
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
-def _positively_agree(a: LinkageRecord, b: LinkageRecord) -> bool:
-    first = _first_name(a, b)
-    dob = _dob(a, b)
-    return (0 <= first <= _FIRST_NAME_AGREES) or dob == _DOB_AGREES
-
-
-def _identifier_edges(
-    records: Sequence[LinkageRecord],
-    people_limits: Mapping[str, int],
-    result: LinkResult,
-) -> list[tuple[int, int]]:
-    holders: dict[str, list[int]] = {}
-    for index, record in enumerate(records):
-        for email_key in record.email_keys:
-            holders.setdefault(f"email#{email_key}", []).append(index)
-        for phone in record.phones:
-            holders.setdefault(f"phone#{phone}", []).append(index)
-    joined: list[tuple[int, int]] = []
-    for value in sorted(holders):
-        members = sorted(set(holders[value]), key=lambda i: records[i].key)
-        if len(members) < 2:
-            continue
-        kind, _, shown = value.partition("#")
-        if len(members) > MAX_HOLDERS_COMPARED:
-            result.overloaded[value] = len(members)
-            continue
-        conflicts: dict[tuple[int, int], tuple[Conflict, ...]] = {}
-        for i, x in enumerate(members):
-            for y in members[i + 1 :]:
-                found = shared_identifier_conflicts(records[x], records[y])
-                if found:
-                    conflicts[(x, y)] = found
-        if not conflicts:
-            pairs = [(members[0], other) for other in members[1:]]
-        else:
-            pairs = [
-                (x, y)
-                for i, x in enumerate(members)
-                for y in members[i + 1 :]
-                if (x, y) not in conflicts and _positively_agree(records[x], records[y])
-            ]
-        people = _count_people(members, pairs)
-        limit = people_limits.get(kind)
-        if limit is not None and people > limit:
-            result.overloaded[value] = people
-            result.refused.append(
-                Refusal(
-                    records[members[0]].key,
-                    records[members[-1]].key,
-                    f"{kind} {shown} is shared by {people} people",
-                )
-            )
-            continue
-        for (x, y), found in conflicts.items():
-            reasons = ", ".join(c.reason for c in found)
-            result.refused.append(
-                Refusal(records[x].key, records[y].key, f"shared {kind} {shown} but {reasons}")
-            )
-        for x, y in pairs:
-            a, b = sorted((records[x].key, records[y].key))
-            result.edges.append(Edge(a, b, "identifier", f"shared {kind} {shown}"))
-            joined.append((x, y))
-    return joined
-
-
-def _count_people(members: list[int], pairs: list[tuple[int, int]]) -> int:
-    roots = {m: m for m in members}
-
-    def find(node: int) -> int:
-        while roots[node] != node:
-            node = roots[node]
-        return node
-
-    for x, y in pairs:
-        rx, ry = find(x), find(y)
-        if rx != ry:
-            roots[max(rx, ry)] = min(rx, ry)
-    return len({find(m) for m in members})
-
-
-def link_records(
-    records: Sequence[LinkageRecord],
-    model: LinkageModel,
-    people_limits: Mapping[str, int] = DEFAULT_PEOPLE_LIMITS,
-) -> LinkResult:
-    """Run the pure matcher over ``records`` (unique keys): identifiers, blocking, scoring, components."""
-    keys = [r.key for r in records]
-    if len(set(keys)) != len(keys):
-        raise ValueError("link_records: record keys must be unique (keep the latest version of each record)")
-    # Work in key order, so that nothing below can depend on the order the records came in.
-    ordered = sorted(records, key=lambda r: r.key)
-    result = LinkResult()
-    identifier_pairs = _identifier_edges(ordered, people_limits, result)
-    already = {(min(x, y), max(x, y)) for x, y in identifier_pairs}
-
-    candidates = candidate_pairs(ordered, model.max_block_size)
-    result.overloaded.update(candidates.overloaded)
-    links: list[Decision] = []
-    for x, y in sorted(candidates.pairs - already):
-        decision = decide(ordered[x], ordered[y], model)
-        result.pairs_scored += 1
-        if decision.outcome == "link":
-            links.append(decision)
-        elif decision.outcome == "review":
-            result.reviews.append(decision)
-
-    kept = _cap_fuzzy_links(links, model.max_fuzzy_links_per_record, result)
-    index = {key: i for i, key in enumerate(r.key for r in ordered)}
-    uf = _UnionFind(len(ordered))
-    for x, y in identifier_pairs:
-        uf.union(x, y)
-    for decision in kept:
-        uf.union(index[decision.a], index[decision.b])
-        result.edges.append(Edge(decision.a, decision.b, "fuzzy", decision.reason, decision.score))
-    groups: dict[int, list[str]] = {}
-    for i, record in enumerate(ordered):
-        groups.setdefault(uf.find(i), []).append(record.key)
-    result.components = sorted(tuple(group) for group in groups.values())
-    result.edges.sort(key=lambda e: (e.a, e.b, e.kind))
-    result.reviews.sort(key=lambda d: (d.a, d.b))
-    result.refused.sort(key=lambda r: (r.a, r.b, r.reason))
-    return result
-
-
-def _cap_fuzzy_links(links: list[Decision], cap: int, result: LinkResult) -> list[Decision]:
-    def strength(d: Decision) -> tuple[float, str, str]:
-        weight = d.score.weight if d.score is not None else 0.0
-        return (-weight, d.a, d.b)
-
-    by_record: dict[str, list[Decision]] = {}
-    for decision in links:
-        by_record.setdefault(decision.a, []).append(decision)
-        by_record.setdefault(decision.b, []).append(decision)
-    dropped: set[tuple[str, str]] = set()
-    for record_key, own in by_record.items():
-        if len(own) > cap:
-            for decision in sorted(own, key=strength)[cap:]:
-                if (decision.a, decision.b) not in dropped:
-                    dropped.add((decision.a, decision.b))
-                    result.refused.append(
-                        Refusal(decision.a, decision.b, f"{record_key} has more than {cap} fuzzy links")
-                    )
-    return [d for d in links if (d.a, d.b) not in dropped]
+    hits: list[tuple[str, str, str]] = field(default_factory=list)
+    """(record key, identifier value, reason) for each use of a value that was refused to a record."""
+    decisions: list[Decision] = field(default_factory=list)
+    """Every decided candidate pair (links, reviews and no links, with their scores)."""

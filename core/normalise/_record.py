@@ -21,6 +21,7 @@ from core.schema import (
 from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span
 
 from ._email import normalise_email
+from ._identity import has_other_identity
 from ._limits import _CACHE_SIZE, MAX_CHANNEL_CHARS, MAX_CONSENT_CHANNELS, MAX_IDENTIFIERS, MAX_KEY_BYTES
 from ._money import _orders
 from ._names import _traits
@@ -237,7 +238,9 @@ def _normalise_record(
         emails = _identifiers(draft.emails, "email", normalise_email, collector, MAX_IDENTIFIERS)
         read_phone = _phone_reader(traits.get("country"), options.default_region)
         phones = _identifiers(draft.phones, "phone", read_phone, collector, MAX_IDENTIFIERS - len(emails))
-        if not emails and not phones:
+        # A person named with a birth date or a full address is kept: the matcher finds them by
+        # those (core.linkage). A child object needs an email, a phone or its owner's id.
+        if not emails and not phones and (level == "child" or not has_other_identity(traits)):
             reason = "no usable identifier (no valid email or phone"
             reason += ", and no owner id)" if level == "child" else ")"
             if collector.dropped:

@@ -1,0 +1,441 @@
+"""The link graph: which records are one person, from pairwise evidence, and why.
+
+Records are the nodes; customers are the connected components. One function, ``link_graph``, builds
+the graph for every caller: the pure matcher (``link_records``), ingest (core.link_scope, over the
+records a batch touches), splits and ``explain``. The edges, strongest first:
+
+1. **Source ids.** A record's own ``source#`` key and a child object's link to its owner
+   (``source#shopify:customer:1``) join unconditionally, as they always have.
+2. **Accepted reviews.** A person said the two records are one person.
+3. **Shared identifier values.** Records holding one email match key (core.linkage.email_keys), one
+   E.164 phone or one national id. Per value, from the set of its holders alone:
+
+   - the people behind it are the groups of holders that positively agree (a related first name,
+     or the same date of birth) and do not conflict; a holder with nothing to agree on (no name,
+     no birth date) is a person of its own, as every record was before. Over the kind's limit
+     (``DEFAULT_PEOPLE_LIMITS``) the value joins no one; child objects (orders) never count;
+   - when no two holders conflict, the value joins them all (one person in six tools);
+   - when some do (a family inbox, a switchboard), it only joins holders that positively agree,
+     and never two groups that hold a conflicting pair: a nameless record cannot bridge Tom and
+     Sue Parker.
+
+   Conflict on a shared value (``shared_identifier_conflicts``): different first names while the
+   dates of birth do not agree, or different national ids.
+4. **Fuzzy links.** ``decide`` on the candidate pairs (records sharing a blocking key): a pair at or
+   above the link threshold links, unless a person rejected it; a record keeps its
+   ``max_fuzzy_links_per_record`` strongest links (a link stays only if both records keep it). The
+   links are then added strongest first, and a link that would put two conflicting records into
+   one component (different dates of birth, or the conflict above) is refused: a chain A~B~C whose
+   ends conflict does not join them.
+
+Every edge keeps its reason, every refusal is listed, and nothing depends on the order the nodes
+come in (they are sorted by key first): the result is a function of the set of records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final, Literal
+
+from core.linkage.blocking import candidate_pairs
+from core.linkage.comparisons import comparison_named
+from core.linkage.conflicts import Conflict, shared_identifier_conflicts, vetoing_conflicts
+from core.linkage.fields import LinkageRecord
+from core.linkage.linking import Decision, Edge, LinkResult, Refusal, decide
+from core.linkage.model import LinkageModel
+
+__all__ = [
+    "DEFAULT_PEOPLE_LIMITS",
+    "MAX_HOLDERS_COMPARED",
+    "GraphNode",
+    "ReviewState",
+    "candidate_index_pairs",
+    "decide_pairs",
+    "identifier_values",
+    "link_graph",
+    "link_records",
+]
+
+#: How many distinct people may share one value before it joins no one: the limits of
+#: core.identity (email 8, phone 5), counted in people instead of records (one person in six tools is
+#: one person). A national id is one person's, but its holders conflict when they are not (names and
+#: birth dates), so it takes the email's limit: the limit is for junk values held by many.
+DEFAULT_PEOPLE_LIMITS: Final[Mapping[str, int]] = MappingProxyType({"email": 8, "phone": 5, "national_id": 8})
+
+#: Holders of one value compared pairwise at most (the comparison is quadratic); more people-level
+#: records than this on one value is a shared mailbox or a placeholder, and it joins no one. The
+#: store's index of a value stops listing holders at this size (core.link_index).
+MAX_HOLDERS_COMPARED: Final = 64
+
+_first_name = comparison_named("first_name").compare
+_dob = comparison_named("date_of_birth").compare
+_FIRST_NAME_AGREES: Final = 2  # exact, nickname, Jaro-Winkler >= 0.92
+_DOB_AGREES: Final = 0  # the same date of birth
+
+
+@dataclass(frozen=True, slots=True)
+class GraphNode:
+    """One record in the graph: its fields, whether it is a person, and what it holds.
+
+    ``links``: source keys that join unconditionally (``source#`` + its own key, and a child's owner).
+    ``values``: identifier values as ``kind#value`` (``email#<match key>``, ``phone#+44...``,
+    ``national_id#...``), the blocklisted ones already left out. Child objects (``person=False``)
+    are never fuzzy-matched and never count towards a value's people.
+    """
+
+    record: LinkageRecord
+    person: bool = True
+    links: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.record.key
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewState:
+    """A person's decision on a pair (``accepted`` / ``rejected``), or ``pending``."""
+
+    status: Literal["pending", "accepted", "rejected"]
+    by: str = ""
+    at: str = ""
+
+
+def identifier_values(record: LinkageRecord) -> tuple[str, ...]:
+    """The identifier values a record holds, as the graph joins on them (match keys, not addresses)."""
+    values = [f"email#{key}" for key in record.email_keys]
+    values += [f"phone#{phone}" for phone in record.phones]
+    if record.national_id:
+        values.append(f"national_id#{record.national_id}")
+    return tuple(values)
+
+
+def _positively_agree(a: LinkageRecord, b: LinkageRecord) -> bool:
+    first = _first_name(a, b)
+    return (0 <= first <= _FIRST_NAME_AGREES) or _dob(a, b) == _DOB_AGREES
+
+
+def _records_conflict(a: LinkageRecord, b: LinkageRecord, vetoes: Collection[str]) -> tuple[Conflict, ...]:
+    """What keeps two records out of one component: a vetoed field (two birth dates) or the shared
+    identifier conflict."""
+    found = {c.field: c for c in vetoing_conflicts(a, b, vetoes)}
+    for conflict in shared_identifier_conflicts(a, b):
+        found.setdefault(conflict.field, conflict)
+    return tuple(found.values())
+
+
+def candidate_index_pairs(
+    nodes: Sequence[GraphNode], model: LinkageModel, overloaded: Collection[str] = ()
+) -> tuple[set[tuple[int, int]], dict[str, int]]:
+    """Index pairs (into ``nodes``, smaller first) of person nodes sharing a usable blocking key, and
+    the keys left out as overloaded (within the nodes, or listed in ``overloaded`` by an index)."""
+    persons = [i for i, node in enumerate(nodes) if node.person]
+    found = candidate_pairs([nodes[i].record for i in persons], model.max_block_size, overloaded=overloaded)
+    pairs = {(persons[a], persons[b]) for a, b in found.pairs}
+    return pairs, found.overloaded
+
+
+def decide_pairs(
+    nodes: Sequence[GraphNode], pairs: Iterable[tuple[int, int]], model: LinkageModel
+) -> dict[tuple[str, str], Decision]:
+    """``decide`` on each pair, keyed by the sorted pair of record keys."""
+    out: dict[tuple[str, str], Decision] = {}
+    for x, y in pairs:
+        decision = decide(nodes[x].record, nodes[y].record, model)
+        out[(decision.a, decision.b)] = decision
+    return out
+
+
+class _Groups:
+    """Union-find over node indexes that keeps, per group, the distinct evidence conflicts are read
+    from (first name, date of birth, national id) with one record holding each."""
+
+    __slots__ = ("evidence", "parent")
+
+    def __init__(self, records: Sequence[LinkageRecord]) -> None:
+        self.parent = list(range(len(records)))
+        self.evidence: list[dict[tuple[str | None, str | None, str | None], LinkageRecord]] = [
+            {(r.first_name, r.date_of_birth, r.national_id): r}
+            if (r.first_name or r.date_of_birth or r.national_id)
+            else {}
+            for r in records
+        ]
+
+    def find(self, node: int) -> int:
+        parent = self.parent
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return
+        keep, gone = min(ra, rb), max(ra, rb)
+        self.parent[gone] = keep
+        merged = self.evidence[keep]
+        for signature, record in self.evidence[gone].items():
+            merged.setdefault(signature, record)
+        self.evidence[gone] = {}
+
+    def conflict(
+        self, a: int, b: int, vetoes: Collection[str]
+    ) -> tuple[LinkageRecord, LinkageRecord, tuple[Conflict, ...]] | None:
+        """The first conflicting pair across the groups of ``a`` and ``b`` (in key order), if any."""
+        left = sorted(self.evidence[self.find(a)].values(), key=lambda r: r.key)
+        right = sorted(self.evidence[self.find(b)].values(), key=lambda r: r.key)
+        for x in left:
+            for y in right:
+                found = _records_conflict(x, y, vetoes)
+                if found:
+                    first, second = (x, y) if x.key < y.key else (y, x)
+                    return first, second, found
+        return None
+
+
+_CONFLICT: Final = "conflict"
+
+
+def _by_whom(verb: str, state: ReviewState) -> str:
+    return f"{verb} by {state.by or 'a reviewer'}" + (f" at {state.at}" if state.at else "")
+
+
+def _reasons(conflicts: Iterable[Conflict]) -> str:
+    return ", ".join(c.reason for c in conflicts)
+
+
+@dataclass
+class _Value:
+    """The outcome for one identifier value: the pairs it joins, or why it joins no one."""
+
+    pairs: list[tuple[int, int]]
+    people: int
+    refused: str = ""
+
+
+def _value_pairs(
+    value: str,
+    members: list[int],
+    nodes: Sequence[GraphNode],
+    limit: int | None,
+    overloaded: bool,
+    result: LinkResult,
+) -> _Value:
+    kind, _, shown = value.partition("#")
+    persons = [m for m in members if nodes[m].person]
+    if overloaded or len(persons) > MAX_HOLDERS_COMPARED:
+        result.overloaded[value] = len(persons)
+        return _Value([], len(persons), f"{kind} {shown} is held by more than {MAX_HOLDERS_COMPARED} records")
+    records = [node.record for node in nodes]
+    conflicts: dict[tuple[int, int], tuple[Conflict, ...]] = {}
+    for i, x in enumerate(members):
+        for y in members[i + 1 :]:
+            found = shared_identifier_conflicts(records[x], records[y])
+            if found:
+                conflicts[(x, y)] = found
+    # The people behind the value: groups of holders that positively agree and conflict with nothing.
+    groups = _Groups([records[m] for m in members])
+    position = {m: i for i, m in enumerate(members)}
+    agreeing: list[tuple[int, int]] = []
+    for i, x in enumerate(members):
+        for y in members[i + 1 :]:
+            if (x, y) in conflicts or not _positively_agree(records[x], records[y]):
+                continue
+            if groups.find(position[x]) != groups.find(position[y]) and groups.conflict(
+                position[x], position[y], ()
+            ):
+                continue  # it would bridge two holders that conflict
+            groups.union(position[x], position[y])
+            agreeing.append((x, y))
+    people = len({groups.find(position[m]) for m in persons})
+    if limit is not None and people > limit:
+        result.overloaded[value] = people
+        return _Value([], people, f"{kind} {shown} is shared by {people} people, more than {limit}")
+    for (x, y), found in conflicts.items():
+        result.refused.append(
+            Refusal(
+                records[x].key, records[y].key, f"shared {kind} {shown} but {_reasons(found)}", "conflict"
+            )
+        )
+    if not conflicts:
+        return _Value([(members[0], other) for other in members[1:]], people)
+    return _Value(agreeing, people)
+
+
+def link_graph(
+    nodes: Sequence[GraphNode],
+    model: LinkageModel | None,
+    decisions: Mapping[tuple[str, str], Decision] | None = None,
+    *,
+    people_limits: Mapping[str, int] = DEFAULT_PEOPLE_LIMITS,
+    overloaded_values: Collection[str] = (),
+    overloaded_blocks: Collection[str] = (),
+    reviews: Mapping[tuple[str, str], ReviewState] | None = None,
+) -> LinkResult:
+    """The link graph of ``nodes`` (unique keys) and its components; see the module docstring.
+
+    ``model`` None: no fuzzy links (identifier values and source ids only). ``decisions``: the
+    decided candidate pairs (``decide_pairs``); None decides the pairs sharing a blocking key that is
+    not overloaded (within the nodes, or in ``overloaded_blocks``). ``overloaded_values``: values an
+    index knows to be held by too many records. ``reviews``: people's decisions on pairs.
+    """
+    ordered = sorted(nodes, key=lambda n: n.key)
+    keys = [n.key for n in ordered]
+    if len(set(keys)) != len(keys):
+        raise ValueError("link_graph: record keys must be unique (keep the latest version of each record)")
+    index = {key: i for i, key in enumerate(keys)}
+    records = [n.record for n in ordered]
+    result = LinkResult()
+    groups = _Groups(records)
+    stored: Mapping[tuple[str, str], ReviewState] = reviews or {}
+    used: set[tuple[str, str]] = set()
+
+    def join(x: int, y: int, kind: Literal["identifier", "fuzzy", "owner", "review"], reason: str) -> None:
+        a, b = sorted((keys[x], keys[y]))
+        groups.union(x, y)
+        if (a, b) not in used:
+            used.add((a, b))
+            result.edges.append(Edge(a, b, kind, reason))
+
+    # 1. Source ids: a record's own key and a child's link to its owner.
+    holders_of: dict[str, list[int]] = {}
+    for i, node in enumerate(ordered):
+        for link in node.links:
+            holders_of.setdefault(link, []).append(i)
+    for link, members in sorted(holders_of.items()):
+        for other in members[1:]:
+            join(members[0], other, "owner", f"{ordered[other].key} names its owner {link.partition('#')[2]}")
+
+    # 2. Accepted reviews (their pairs are joined whatever the score; rejected ones refuse below).
+    for (a, b), accepted in sorted(stored.items()):
+        if accepted.status == "accepted" and a in index and b in index:
+            join(index[a], index[b], "review", _by_whom("accepted", accepted))
+
+    # 3. Shared identifier values.
+    values_of: dict[str, list[int]] = {}
+    for i, node in enumerate(ordered):
+        for value in dict.fromkeys(node.values):
+            values_of.setdefault(value, []).append(i)
+    overloaded_set = set(overloaded_values)
+    for value in sorted(values_of):
+        members = values_of[value]
+        if len(members) < 2 and value not in overloaded_set:
+            continue
+        kind, _, shown = value.partition("#")
+        outcome = _value_pairs(
+            value, members, ordered, people_limits.get(kind), value in overloaded_set, result
+        )
+        if outcome.refused:
+            result.hits.extend((keys[m], value, outcome.refused) for m in members)
+            if len(members) > 1:
+                result.refused.append(
+                    Refusal(keys[members[0]], keys[members[-1]], outcome.refused, "guardrail")
+                )
+            continue
+        joined: set[int] = set()
+        for x, y in outcome.pairs:
+            join(x, y, "identifier", f"shared {kind} {shown}")
+            joined.update((x, y))
+        result.hits.extend(
+            (keys[m], value, f"shared {kind} {shown} with records it conflicts with")
+            for m in members
+            if m not in joined
+        )
+
+    # 4. Fuzzy links: decided pairs, people's rejections, the cap, strongest first without conflicts.
+    if model is not None:
+        if decisions is None:
+            pairs, overloaded = candidate_index_pairs(ordered, model, overloaded_blocks)
+            result.overloaded.update(overloaded)
+            decisions = decide_pairs(ordered, pairs, model)
+        result.pairs_scored = len(decisions)
+        links: list[Decision] = []
+        for pair in sorted(decisions):
+            decision = decisions[pair]
+            if pair[0] not in index or pair[1] not in index:
+                continue
+            result.decisions.append(decision)
+            state = stored.get(pair)
+            if decision.outcome == "no_link":
+                continue
+            if state is not None and state.status == "rejected":
+                result.refused.append(Refusal(pair[0], pair[1], _by_whom("rejected", state), "rejected"))
+            elif state is not None and state.status == "accepted":
+                continue  # joined in step 2
+            elif decision.outcome == "link":
+                links.append(decision)
+            else:
+                result.reviews.append(decision)
+        kept = _cap_fuzzy_links(links, model.max_fuzzy_links_per_record, result)
+        for decision in sorted(kept, key=lambda d: (-(d.score.weight if d.score else 0.0), d.a, d.b)):
+            x, y = index[decision.a], index[decision.b]
+            if groups.find(x) != groups.find(y):
+                found = groups.conflict(x, y, model.vetoes)
+                if found is not None:
+                    first, second, conflicts = found
+                    result.refused.append(
+                        Refusal(
+                            decision.a,
+                            decision.b,
+                            f"{decision.reason}, but it would join {first.key} and {second.key}: "
+                            f"{_reasons(conflicts)}",
+                            "conflict",
+                        )
+                    )
+                    continue
+            groups.union(x, y)
+            if (decision.a, decision.b) not in used:
+                used.add((decision.a, decision.b))
+                result.edges.append(Edge(decision.a, decision.b, "fuzzy", decision.reason, decision.score))
+
+    by_root: dict[int, list[str]] = {}
+    for i, key in enumerate(keys):
+        by_root.setdefault(groups.find(i), []).append(key)
+    result.components = sorted(tuple(group) for group in by_root.values())
+    result.edges.sort(key=lambda e: (e.a, e.b, e.kind))
+    result.reviews.sort(key=lambda d: (d.a, d.b))
+    result.refused.sort(key=lambda r: (r.a, r.b, r.reason))
+    result.hits.sort()
+    return result
+
+
+def _cap_fuzzy_links(links: list[Decision], cap: int, result: LinkResult) -> list[Decision]:
+    """A record keeps its ``cap`` strongest links (by weight, then keys); a link stays only if both
+    of its records keep it, so one vague record cannot chain strangers together."""
+
+    def strength(d: Decision) -> tuple[float, str, str]:
+        weight = d.score.weight if d.score is not None else 0.0
+        return (-weight, d.a, d.b)
+
+    by_record: dict[str, list[Decision]] = {}
+    for decision in links:
+        by_record.setdefault(decision.a, []).append(decision)
+        by_record.setdefault(decision.b, []).append(decision)
+    dropped: set[tuple[str, str]] = set()
+    for record_key in sorted(by_record):
+        own = by_record[record_key]
+        if len(own) > cap:
+            for decision in sorted(own, key=strength)[cap:]:
+                if (decision.a, decision.b) not in dropped:
+                    dropped.add((decision.a, decision.b))
+                    result.refused.append(
+                        Refusal(
+                            decision.a, decision.b, f"{record_key} has more than {cap} fuzzy links", "cap"
+                        )
+                    )
+    return [d for d in links if (d.a, d.b) not in dropped]
+
+
+def link_records(
+    records: Sequence[LinkageRecord],
+    model: LinkageModel,
+    people_limits: Mapping[str, int] = DEFAULT_PEOPLE_LIMITS,
+) -> LinkResult:
+    """Run the pure matcher over ``records`` (unique keys, all people): identifiers, blocking, scoring,
+    components. The records' emails, phones and national ids are their identifier values."""
+    nodes = [GraphNode(record, values=identifier_values(record)) for record in records]
+    return link_graph(nodes, model, people_limits=people_limits)
