@@ -25,6 +25,9 @@ class Ownership:
     customer_id: str
     record_hash: str | None = None
     updated_at: datetime | None = None
+    match: str | None = None
+    """On a source key: the record's fields the matcher reads (core.link_index.match_document), when
+    probabilistic identity wrote them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,7 @@ class PutIdent:
     expected_owner: str | None
     record_hash: str | None = None
     updated_at: datetime | None = None
+    match: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,11 @@ records filed under it, never of their order.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from core.link_index import block_item_key
 from core.linkage.email_keys import provider_local_part
 from core.linkage.fields import LinkageRecord
 
@@ -106,11 +106,6 @@ def blocking_keys(record: LinkageRecord, rules: Sequence[BlockingRule] = RULES) 
     for rule in rules:
         keys.extend(f"{rule.prefix}:{value}" for value in rule.keys(record))
     return tuple(dict.fromkeys(keys))
-
-
-def block_item_key(key: str) -> str:
-    """The store's item key for a blocking key: ``BLOCK#`` and 128 bits of BLAKE2b of it."""
-    return "BLOCK#" + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
 @dataclass

@@ -51,6 +51,7 @@ from core.ports import (
     TouchSource,
 )
 from core.schema import Profile, SourceRecord
+from core.storage.dynamodb_links import DynamoDBLinkIndex
 from core.storage.dynamodb_transactions import Prepared, next_batch, prepare
 
 #: AWS limits: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
@@ -89,8 +90,9 @@ def is_live_profile(item: Mapping[str, Any]) -> bool:
     return item["SK"]["S"] == "PROFILE" and "data" in item
 
 
-class DynamoDBProfileStore:
-    """``ProfileStore`` over one DynamoDB table; thread-safe as boto3 clients are."""
+class DynamoDBProfileStore(DynamoDBLinkIndex):
+    """``ProfileStore`` over one DynamoDB table; thread-safe as boto3 clients are. It is also the
+    table's ``LinkIndex`` (core.storage.dynamodb_links)."""
 
     def __init__(
         self,
@@ -132,6 +134,7 @@ class DynamoDBProfileStore:
                         updated_at=datetime.fromisoformat(item["updated_at"]["S"])
                         if "updated_at" in item
                         else None,
+                        match=item["match"]["S"] if "match" in item else None,
                     )
                 request = response.get("UnprocessedKeys") or {}
                 if request:
@@ -475,6 +478,8 @@ class DynamoDBProfileStore:
                     ident["record_hash"] = {"S": op.record_hash}
                 if op.updated_at is not None:
                     ident["updated_at"] = {"S": op.updated_at.isoformat()}
+                if op.match is not None:
+                    ident["match"] = {"S": op.match}
                 if op.expected_owner is None:
                     return {
                         "Put": {

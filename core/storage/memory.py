@@ -32,11 +32,12 @@ from core.ports import (
     TouchSource,
 )
 from core.schema import Profile, SourceRecord
+from core.storage.memory_links import InMemoryLinkIndex
 
 # Ownerships are kept as plain tuples: the store holds every identifier of a run, and the garbage
 # collector walks every container object that is alive, again and again as the heap grows. Tuples
 # of strings and datetimes are untracked by it; Ownership objects are not.
-_Owner = tuple[str, str | None, datetime | None]  # customer_id, record_hash, updated_at
+_Owner = tuple[str, str | None, datetime | None, str | None]  # customer_id, record_hash, updated_at, match
 
 
 @dataclass
@@ -52,8 +53,9 @@ class _Customer:
     snapshots: dict[str, SourceRecord] = field(default_factory=dict)
 
 
-class InMemoryProfileStore:
-    """Dictionaries and a lock; ``writes`` counts applied operations for tests and benchmarks."""
+class InMemoryProfileStore(InMemoryLinkIndex):
+    """Dictionaries and a lock; ``writes`` counts applied operations for tests and benchmarks. It is
+    also the in-memory ``LinkIndex`` (core.storage.memory_links)."""
 
     max_items_per_commit: int
 
@@ -63,6 +65,7 @@ class InMemoryProfileStore:
         self._idents: dict[str, _Owner] = {}
         self._customers: dict[str, _Customer] = {}
         self.writes = 0
+        self._init_links()
         self._holds_by_type: dict[type, Callable[[Any], bool]] = {
             PutSource: self._always,
             DeleteSource: self._always,
@@ -193,11 +196,11 @@ class InMemoryProfileStore:
         self._customer(op.customer_id).snapshots[op.record.key] = op.record
 
     def _apply_put_ident(self, op: PutIdent) -> None:
-        self._idents[op.key] = (op.customer_id, op.record_hash, op.updated_at)
+        self._idents[op.key] = (op.customer_id, op.record_hash, op.updated_at, op.match)
 
     def _apply_touch(self, op: TouchSource) -> None:
-        owner = self._idents[op.key][0]
-        self._idents[op.key] = (owner, op.record_hash, op.updated_at)
+        owner, _, _, match = self._idents[op.key]
+        self._idents[op.key] = (owner, op.record_hash, op.updated_at, match)
 
     def _apply_put_profile(self, op: PutProfile) -> None:
         c = self._customer(op.customer_id)
@@ -239,6 +242,7 @@ class InMemoryProfileStore:
             other._customers = {
                 k: replace(v, snapshots=dict(v.snapshots)) for k, v in self._customers.items()
             }
+        self._copy_links_to(other)
         return other
 
 

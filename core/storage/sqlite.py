@@ -38,6 +38,7 @@ from core.ports import (
 )
 from core.schema import Profile, SourceRecord
 from core.storage.sqlite_database import SQLiteDatabase, select_in
+from core.storage.sqlite_links import SQLiteLinkIndex
 
 #: The same limit as one DynamoDB transaction, so behaviour (how plans are cut) matches.
 TRANSACTION_MAX_ITEMS: Final = 100
@@ -62,8 +63,9 @@ _ProfileRow = tuple[int, str | None]  # version, attrs (JSON)
 _Row = tuple[str, str, int | None, str | None, str | None, str | None, str | None, str | None]
 
 
-class SQLiteProfileStore:
-    """``ProfileStore`` (and ``ReadsProfiles``) over a ``SQLiteDatabase``; thread-safe."""
+class SQLiteProfileStore(SQLiteLinkIndex):
+    """``ProfileStore`` (and ``ReadsProfiles``, and ``LinkIndex``: core.storage.sqlite_links) over a
+    ``SQLiteDatabase``; thread-safe."""
 
     def __init__(
         self, database: SQLiteDatabase, *, max_items_per_commit: int = TRANSACTION_MAX_ITEMS
@@ -81,13 +83,13 @@ class SQLiteProfileStore:
         with self.database.reading() as conn:
             rows = select_in(
                 conn,
-                "SELECT pk, owner, hash, updated_at FROM items WHERE sk = 'IDENT' AND pk IN ({keys})",
+                "SELECT pk, owner, hash, updated_at, data FROM items WHERE sk = 'IDENT' AND pk IN ({keys})",
                 [_IDENT + k for k in unique],
             )
-            for pk, owner, record_hash, updated_at in rows:
+            for pk, owner, record_hash, updated_at, match in rows:
                 key = pk[6:]  # len("IDENT#")
                 out[key] = Ownership(
-                    key, owner, record_hash, datetime.fromisoformat(updated_at) if updated_at else None
+                    key, owner, record_hash, datetime.fromisoformat(updated_at) if updated_at else None, match
                 )
         return out
 
@@ -302,7 +304,8 @@ class _Conditions:
             case PutIdent():
                 at = op.updated_at.isoformat() if op.updated_at is not None else None
                 pk = _IDENT + op.key
-                self.puts[(pk, "IDENT")] = (pk, "IDENT", None, op.record_hash, op.customer_id, at, None, None)
+                row = (pk, "IDENT", None, op.record_hash, op.customer_id, at, op.match, None)
+                self.puts[(pk, "IDENT")] = row
                 self.touches.pop(op.key, None)
                 self.idents[op.key] = (op.customer_id, op.record_hash, at)
             case DeleteIdent():

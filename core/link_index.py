@@ -1,0 +1,225 @@
+"""The store's index for probabilistic identity: blocking keys, identifier values, review items.
+
+Three kinds of items sit beside the identifier items (docs/identity.md has the layout):
+
+- ``BLOCK#<hash>`` / ``BLOCK``: the source keys of the people-level records filed under one key:
+  a blocking key (``sb:TANPSAN:1975``: surname code and birth year, core.linkage.blocking) or an
+  identifier value (``id:email#<match key>``, ``id:phone#+44...``, ``id:national_id#...``). The hash
+  (``block_item_key``) keeps names, postcodes and addresses out of keys. A key that would hold more
+  records than its limit is marked ``overloaded``, drops its members and takes no more: a key held
+  by that many records says little (like an identifier over its guardrail), and is not used.
+- ``REVIEW#<pair hash>`` / ``REVIEW``: a pair of records the matcher was unsure about (between the
+  ``review`` and ``link`` thresholds, a likely typo, a conflicting birth date), with its score,
+  the model version and, once a person decided, ``accepted`` or ``rejected``, by whom and when.
+  A decision is replayed whenever the pair is decided again: accepted is a link, rejected a refusal.
+- the identifier item of a source record (``IDENT#source#<key>``) carries ``match``: the record's
+  fields the matcher reads (``match_document``), so that candidates found through the index are
+  compared without loading their customers.
+
+The index is written before the batch is planned (adds and removals of the batch's own records),
+so that of two writers adding records that match each other at the same time, the one that reads
+second sees the other. Writes are idempotent; a crash leaves at most an entry for a record that was
+not stored (skipped when read: it owns no identifier) or one removal too early (re-done when the
+batch is delivered again).
+
+``LinkIndex`` is the port; the in-memory, SQLite and DynamoDB profile stores implement it
+(tests/integration/store_port). Pure: no I/O here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from core.schema import SourceRecord
+
+__all__ = [
+    "BlockChange",
+    "BlockState",
+    "LinkIndex",
+    "ReviewItem",
+    "ReviewStatus",
+    "block_item_key",
+    "changes_for",
+    "fields_from_match",
+    "match_document",
+    "review_pair_id",
+]
+
+ReviewStatus = Literal["pending", "accepted", "rejected"]
+
+_matched_traits: frozenset[str] | None = None
+
+
+def _matched() -> frozenset[str]:
+    """Every trait name a compared field is read from (core.normalise._identity.FIELD_ALIASES); read
+    on first use, so that the stores importing this module do not import the normalisers."""
+    global _matched_traits
+    if _matched_traits is None:
+        from core.normalise._identity import FIELD_ALIASES
+
+        _matched_traits = frozenset(name for names in FIELD_ALIASES.values() for name in names)
+    return _matched_traits
+
+
+def block_item_key(key: str) -> str:
+    """The store's item key for an index key: ``BLOCK#`` and 128 bits of BLAKE2b of it."""
+    return "BLOCK#" + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class BlockState:
+    """One index key as stored: the source keys filed under it, or ``overloaded`` (then none)."""
+
+    key: str
+    members: frozenset[str] = frozenset()
+    overloaded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BlockChange:
+    """Add and remove source keys under one index key; ``limit``: the most members it may hold."""
+
+    key: str
+    add: frozenset[str] = frozenset()
+    remove: frozenset[str] = frozenset()
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """A pair for a person to decide (keys sorted: ``a < b``) and what the matcher said about it."""
+
+    a: str
+    b: str
+    status: ReviewStatus
+    decision: Mapping[str, Any]
+    """``core.linkage.Decision.as_dict()``: outcome, reason, score with per-field weights."""
+    model: str
+    """The model that scored it (``format`` version and training sample)."""
+    created_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    note: str = field(default="", compare=False)
+
+    @property
+    def pair_id(self) -> str:
+        return review_pair_id(self.a, self.b)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "pair": self.pair_id,
+            "records": [self.a, self.b],
+            "status": self.status,
+            "decision": dict(self.decision),
+            "model": self.model,
+            "created_at": self.created_at.isoformat(),
+            "decided_by": self.decided_by,
+            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReviewItem:
+        a, b = data["records"]
+        return cls(
+            a=a,
+            b=b,
+            status=data["status"],
+            decision=data.get("decision") or {},
+            model=data.get("model", ""),
+            created_at=datetime.fromisoformat(data["created_at"]),
+            decided_by=data.get("decided_by"),
+            decided_at=datetime.fromisoformat(data["decided_at"]) if data.get("decided_at") else None,
+            note=data.get("note", ""),
+        )
+
+
+def review_pair_id(a: str, b: str) -> str:
+    """The id of the review item of a pair, whatever the order: 128 bits of BLAKE2b, hex."""
+    first, second = sorted((a, b))
+    return hashlib.blake2b(f"{first}\x00{second}".encode(), digest_size=16).hexdigest()
+
+
+@runtime_checkable
+class LinkIndex(Protocol):
+    """The index a store keeps for probabilistic identity (see the module docstring)."""
+
+    def get_blocks(self, keys: Sequence[str]) -> dict[str, BlockState]:
+        """The stored state of each key (plain keys, as ``blocking_keys`` gives them); keys never
+        written are absent."""
+        ...
+
+    def update_blocks(self, changes: Sequence[BlockChange]) -> None:
+        """Apply the adds and removals; a key whose members would pass its limit becomes overloaded."""
+        ...
+
+    def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:
+        """The review items of the pairs (each given sorted), where they exist."""
+        ...
+
+    def put_reviews(self, items: Sequence[ReviewItem]) -> None:
+        """Create the items that do not exist yet; an existing item (a decision) is never overwritten."""
+        ...
+
+    def decide_review(self, item: ReviewItem) -> None:
+        """Store a person's decision (``item.status`` accepted or rejected): overwrites the item."""
+        ...
+
+    def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Delete the review items of the pairs (erasure, or a pending pair decided otherwise now)."""
+        ...
+
+    def pending_reviews(self, limit: int = 1000) -> list[ReviewItem]:
+        """Pending review items, oldest first, at most ``limit``."""
+        ...
+
+
+def match_document(record: SourceRecord) -> str:
+    """What the matcher reads of a record, as the compact JSON the ``match`` attribute holds: the
+    traits it compares, the emails and the phones (``fields_from_match`` reads it back)."""
+    matched = _matched()
+    traits = {name: value for name, value in record.traits.items() if name in matched}
+    data: dict[str, Any] = {"t": traits}
+    emails = [i.value for i in record.identifiers if i.kind == "email"]
+    phones = [i.value for i in record.identifiers if i.kind == "phone"]
+    if emails:
+        data["e"] = emails
+    if phones:
+        data["p"] = phones
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def fields_from_match(document: str) -> tuple[dict[str, str], list[str], list[str]]:
+    """Traits, emails and phones from a ``match`` attribute."""
+    data = json.loads(document)
+    return dict(data.get("t", {})), list(data.get("e", [])), list(data.get("p", []))
+
+
+def changes_for(
+    old: Mapping[str, Iterable[str]], new: Mapping[str, Iterable[str]], limits: Mapping[str, int]
+) -> list[BlockChange]:
+    """The index changes that move records from the keys in ``old`` to the keys in ``new`` (each maps a
+    source key to its index keys); ``limits`` gives the limit of each key's kind (``id`` or ``block``)."""
+    adds: dict[str, set[str]] = {}
+    removes: dict[str, set[str]] = {}
+    for record_key in set(old) | set(new):
+        before = set(old.get(record_key, ()))
+        after = set(new.get(record_key, ()))
+        for key in after - before:
+            adds.setdefault(key, set()).add(record_key)
+        for key in before - after:
+            removes.setdefault(key, set()).add(record_key)
+    return [
+        BlockChange(
+            key,
+            frozenset(adds.get(key, ())),
+            frozenset(removes.get(key, ())),
+            limits["id" if key.startswith("id:") else "block"],
+        )
+        for key in sorted(set(adds) | set(removes))
+    ]

@@ -1,0 +1,235 @@
+"""The DynamoDB store's ``LinkIndex`` (core.link_index): index keys and review items in the table.
+
+| PK                   | SK      | attributes                                                       |
+| -------------------- | ------- | ---------------------------------------------------------------- |
+| BLOCK#<hash>         | BLOCK   | records (SS of source keys), overloaded (BOOL)                   |
+| REVIEW#<pair hash>   | REVIEW  | status, created_at, data (the item as JSON)                      |
+| REVIEW#_pending      | PENDING | pairs (SS of the pair hashes still pending)                      |
+
+Index updates go as ``TransactWriteItems`` of up to 100 ``Update`` actions (one request for the keys
+of about a dozen records): ``ADD records`` under the condition that the key is not overloaded and
+has room, ``DELETE records`` for removals (in a pass of their own: one expression cannot ADD to and
+DELETE from one set). An ADD whose condition fails is read back: an overloaded key is left alone, a
+full one becomes ``overloaded`` and drops its members. A transaction conflict (another writer on one
+of the keys) sends the lost updates again after a pause; every update is idempotent.
+
+Pending reviews are listed through one item that holds their ids, so listing never scans the table.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from core.errors import RetryableError
+from core.link_index import BlockChange, BlockState, ReviewItem, block_item_key, review_pair_id
+
+__all__ = ["DynamoDBLinkIndex"]
+
+_BATCH_GET = 100
+_TRANSACTION = 100
+_PENDING_PK = "REVIEW#_pending"
+_MAX_ATTEMPTS = 8
+
+
+class DynamoDBLinkIndex:
+    """Mixed into ``DynamoDBProfileStore`` (which sets ``_client`` and ``table_name``)."""
+
+    _client: Any
+    table_name: str
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def _batch_get(self, keys: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), _BATCH_GET):
+            request: dict[str, Any] = {
+                self.table_name: {"Keys": list(keys[start : start + _BATCH_GET]), "ConsistentRead": True}
+            }
+            attempt = 0
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                items.extend(response.get("Responses", {}).get(self.table_name, []))
+                request = response.get("UnprocessedKeys") or {}
+                if request:
+                    attempt += 1
+                    time.sleep(min(1.0, 0.02 * 2**attempt) * random.random())
+        return items
+
+    def get_blocks(self, keys: Sequence[str]) -> dict[str, BlockState]:
+        by_item = {block_item_key(k): k for k in dict.fromkeys(keys)}
+        out: dict[str, BlockState] = {}
+        for item in self._batch_get([{"PK": {"S": pk}, "SK": {"S": "BLOCK"}} for pk in by_item]):
+            key = by_item[item["PK"]["S"]]
+            out[key] = BlockState(
+                key,
+                frozenset(item["records"]["SS"]) if "records" in item else frozenset(),
+                bool(item.get("overloaded", {}).get("BOOL", False)),
+            )
+        return out
+
+    # -- index writes --------------------------------------------------------------------------
+
+    def update_blocks(self, changes: Sequence[BlockChange]) -> None:
+        removes = [c for c in changes if c.remove]
+        adds = [c for c in changes if c.add]
+        self._send([(c, self._remove_action(c)) for c in removes], on_condition=lambda c: None)
+        self._send([(c, self._add_action(c)) for c in adds], on_condition=self._full_or_overloaded)
+
+    def _key(self, change: BlockChange) -> dict[str, Any]:
+        return {"PK": {"S": block_item_key(change.key)}, "SK": {"S": "BLOCK"}}
+
+    def _remove_action(self, change: BlockChange) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": self._key(change),
+                "UpdateExpression": "DELETE records :r",
+                "ConditionExpression": "attribute_exists(records)",
+                "ExpressionAttributeValues": {":r": {"SS": sorted(change.remove)}},
+            }
+        }
+
+    def _add_action(self, change: BlockChange) -> dict[str, Any]:
+        room = change.limit - len(change.add)
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": self._key(change),
+                "UpdateExpression": "ADD records :a",
+                "ConditionExpression": "attribute_not_exists(overloaded) AND "
+                "(attribute_not_exists(records) OR size(records) <= :room)",
+                "ExpressionAttributeValues": {":a": {"SS": sorted(change.add)}, ":room": {"N": str(room)}},
+            }
+        }
+
+    def _full_or_overloaded(self, change: BlockChange) -> None:
+        """An ADD whose condition failed: the key is overloaded (leave it), or too full to take all
+        the new members without passing its limit (some may be there already: read and decide)."""
+        key = self._key(change)
+        response = self._client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
+        item = response.get("Item") or {}
+        if item.get("overloaded", {}).get("BOOL"):
+            return
+        members = set(item.get("records", {}).get("SS", ())) | change.add
+        if len(members) > change.limit:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=self._key(change),
+                UpdateExpression="SET overloaded = :t REMOVE records",
+                ExpressionAttributeValues={":t": {"BOOL": True}},
+            )
+        else:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=self._key(change),
+                UpdateExpression="ADD records :a",
+                ConditionExpression="attribute_not_exists(overloaded)",
+                ExpressionAttributeValues={":a": {"SS": sorted(change.add)}},
+            )
+
+    def _send(self, actions: list[tuple[BlockChange, dict[str, Any]]], on_condition: Any) -> None:
+        exceptions = self._client.exceptions
+        attempt = 0
+        while actions:
+            batch, actions = actions[:_TRANSACTION], actions[_TRANSACTION:]
+            try:
+                self._client.transact_write_items(TransactItems=[action for _, action in batch])
+                continue
+            except exceptions.TransactionCanceledException as error:
+                reasons = error.response.get("CancellationReasons") or []
+            retry: list[tuple[BlockChange, dict[str, Any]]] = []
+            for index, (change, action) in enumerate(batch):
+                code = reasons[index].get("Code", "None") if index < len(reasons) else "TransactionConflict"
+                if code == "ConditionalCheckFailed":
+                    on_condition(change)
+                elif code != "None" or not reasons:
+                    retry.append((change, action))
+                else:
+                    retry.append((change, action))  # cancelled because another action failed
+            attempt += 1
+            if attempt > _MAX_ATTEMPTS and retry:
+                raise RetryableError(
+                    f"the identity index kept conflicting on {len(retry)} keys; ingest the batch again "
+                    "(index updates are idempotent)"
+                )
+            time.sleep(min(1.0, 0.02 * 2**attempt) * random.random())
+            actions = retry + actions
+
+    # -- reviews -------------------------------------------------------------------------------
+
+    def _review_key(self, a: str, b: str) -> dict[str, Any]:
+        return {"PK": {"S": "REVIEW#" + review_pair_id(a, b)}, "SK": {"S": "REVIEW"}}
+
+    def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:
+        by_pk = {"REVIEW#" + review_pair_id(a, b): (a, b) for a, b in pairs}
+        out: dict[tuple[str, str], ReviewItem] = {}
+        for item in self._batch_get([{"PK": {"S": pk}, "SK": {"S": "REVIEW"}} for pk in by_pk]):
+            out[by_pk[item["PK"]["S"]]] = ReviewItem.from_dict(json.loads(item["data"]["S"]))
+        return out
+
+    def _review_item(self, item: ReviewItem) -> dict[str, Any]:
+        return {
+            **self._review_key(item.a, item.b),
+            "status": {"S": item.status},
+            "created_at": {"S": item.created_at.isoformat()},
+            "data": {"S": json.dumps(item.as_dict(), ensure_ascii=False, sort_keys=True)},
+        }
+
+    def put_reviews(self, items: Sequence[ReviewItem]) -> None:
+        created: list[str] = []
+        exceptions = self._client.exceptions
+        for item in items:
+            try:
+                self._client.put_item(
+                    TableName=self.table_name,
+                    Item=self._review_item(item),
+                    ConditionExpression="attribute_not_exists(PK)",
+                )
+            except exceptions.ConditionalCheckFailedException:
+                continue  # it exists: a pending item, or a person's decision, which stays
+            if item.status == "pending":
+                created.append(item.pair_id)
+        self._pending("ADD", created)
+
+    def decide_review(self, item: ReviewItem) -> None:
+        self._client.put_item(TableName=self.table_name, Item=self._review_item(item))
+        self._pending("DELETE" if item.status != "pending" else "ADD", [item.pair_id])
+
+    def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
+        for a, b in pairs:
+            self._client.delete_item(TableName=self.table_name, Key=self._review_key(a, b))
+        self._pending("DELETE", [review_pair_id(a, b) for a, b in pairs])
+
+    def _pending(self, verb: str, ids: list[str]) -> None:
+        if not ids:
+            return
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"PK": {"S": _PENDING_PK}, "SK": {"S": "PENDING"}},
+                UpdateExpression=f"{verb} pairs :p",
+                ExpressionAttributeValues={":p": {"SS": sorted(set(ids))}},
+            )
+        except self._client.exceptions.ClientError as error:
+            # The list item holds about 12,000 ids (400 KB); beyond, new reviews are stored but not
+            # listed until the queue is worked down. Nothing else fails for it.
+            if error.response.get("Error", {}).get("Code") != "ValidationException":
+                raise
+
+    def pending_reviews(self, limit: int = 1000) -> list[ReviewItem]:
+        response = self._client.get_item(
+            TableName=self.table_name,
+            Key={"PK": {"S": _PENDING_PK}, "SK": {"S": "PENDING"}},
+            ConsistentRead=True,
+        )
+        ids = sorted(response.get("Item", {}).get("pairs", {}).get("SS", ()))
+        items = [
+            ReviewItem.from_dict(json.loads(found["data"]["S"]))
+            for found in self._batch_get([{"PK": {"S": "REVIEW#" + i}, "SK": {"S": "REVIEW"}} for i in ids])
+        ]
+        pending = [i for i in items if i.status == "pending"]
+        return sorted(pending, key=lambda i: (i.created_at, i.a, i.b))[:limit]

@@ -1,0 +1,83 @@
+"""The in-memory store's ``LinkIndex`` (core.link_index): blocking and identifier-value keys, reviews.
+
+Dictionaries under one lock, with the semantics of the SQLite and DynamoDB index (the port suite runs
+the same tests on the three): a key that would pass its limit becomes overloaded and drops its
+members; a review item, once created, is only overwritten by a person's decision.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from core.link_index import BlockChange, BlockState, ReviewItem, review_pair_id
+
+__all__ = ["InMemoryLinkIndex"]
+
+
+class InMemoryLinkIndex:
+    """Mixed into ``InMemoryProfileStore``; ``_init_links`` sets the state up."""
+
+    def _init_links(self) -> None:
+        self._links_lock = threading.Lock()
+        self._blocks: dict[str, BlockState] = {}
+        self._reviews: dict[str, ReviewItem] = {}
+        self.index_writes = 0
+        """Index keys and review items written (for tests and benchmarks)."""
+
+    def get_blocks(self, keys: Sequence[str]) -> dict[str, BlockState]:
+        with self._links_lock:
+            blocks = self._blocks
+            return {k: blocks[k] for k in dict.fromkeys(keys) if k in blocks}
+
+    def update_blocks(self, changes: Sequence[BlockChange]) -> None:
+        with self._links_lock:
+            for change in changes:
+                current = self._blocks.get(change.key)
+                self.index_writes += 1
+                if current is not None and current.overloaded:
+                    continue
+                members = (current.members if current is not None else frozenset()) - change.remove
+                members |= change.add
+                if len(members) > change.limit:
+                    self._blocks[change.key] = BlockState(change.key, frozenset(), True)
+                elif members:
+                    self._blocks[change.key] = BlockState(change.key, members)
+                else:
+                    self._blocks.pop(change.key, None)
+
+    def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:
+        with self._links_lock:
+            out: dict[tuple[str, str], ReviewItem] = {}
+            for a, b in pairs:
+                item = self._reviews.get(review_pair_id(a, b))
+                if item is not None:
+                    out[(a, b)] = item
+            return out
+
+    def put_reviews(self, items: Sequence[ReviewItem]) -> None:
+        with self._links_lock:
+            for item in items:
+                if item.pair_id not in self._reviews:
+                    self._reviews[item.pair_id] = item
+                    self.index_writes += 1
+
+    def decide_review(self, item: ReviewItem) -> None:
+        with self._links_lock:
+            self._reviews[item.pair_id] = item
+            self.index_writes += 1
+
+    def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
+        with self._links_lock:
+            for a, b in pairs:
+                self._reviews.pop(review_pair_id(a, b), None)
+
+    def pending_reviews(self, limit: int = 1000) -> list[ReviewItem]:
+        with self._links_lock:
+            pending = [item for item in self._reviews.values() if item.status == "pending"]
+        return sorted(pending, key=lambda i: (i.created_at, i.a, i.b))[:limit]
+
+    def _copy_links_to(self, other: InMemoryLinkIndex) -> None:
+        with self._links_lock:
+            other._blocks = dict(self._blocks)
+            other._reviews = dict(self._reviews)

@@ -1,0 +1,127 @@
+"""The SQLite store's ``LinkIndex`` (core.link_index): the DynamoDB items, as rows of ``items``.
+
+| pk                   | sk     | columns                                                              |
+| -------------------- | ------ | -------------------------------------------------------------------- |
+| BLOCK#<hash>         | BLOCK  | attrs: ``{"records": [source keys], "overloaded": bool}``           |
+| REVIEW#<pair hash>   | REVIEW | hash: the status; updated_at: created; data: the item as JSON       |
+
+An update is a read and a write inside one write transaction (``BEGIN IMMEDIATE`` holds the lock),
+so two processes adding to one key never lose each other's members. Pending reviews are found with
+a range read of the ``REVIEW#`` keys (the B-tree keeps it cheap); DynamoDB keeps a list item instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from core.link_index import BlockChange, BlockState, ReviewItem, block_item_key, review_pair_id
+from core.storage.sqlite_database import SQLiteDatabase, select_in
+
+__all__ = ["SQLiteLinkIndex"]
+
+_REVIEW = "REVIEW#"
+_OVERLOADED = json.dumps({"records": [], "overloaded": True})
+_INSERT = "INSERT OR IGNORE INTO items (pk, sk, hash, updated_at, data, attrs) VALUES (?, ?, ?, ?, ?, ?)"
+_PUT = "INSERT OR REPLACE INTO items (pk, sk, hash, updated_at, data, attrs) VALUES (?, ?, ?, ?, ?, ?)"
+
+
+class SQLiteLinkIndex:
+    """Mixed into ``SQLiteProfileStore`` (which sets ``database``)."""
+
+    database: SQLiteDatabase
+
+    def get_blocks(self, keys: Sequence[str]) -> dict[str, BlockState]:
+        by_item = {block_item_key(k): k for k in dict.fromkeys(keys)}
+        out: dict[str, BlockState] = {}
+        if not by_item:
+            return out
+        with self.database.reading() as conn:
+            for pk, attrs in select_in(
+                conn, "SELECT pk, attrs FROM items WHERE sk = 'BLOCK' AND pk IN ({keys})", list(by_item)
+            ):
+                key = by_item[pk]
+                out[key] = _block(key, attrs)
+        return out
+
+    def update_blocks(self, changes: Sequence[BlockChange]) -> None:
+        if not changes:
+            return
+        by_item = {block_item_key(c.key): c for c in changes}
+        with self.database.writing() as conn:
+            current: dict[str, str] = dict(
+                select_in(
+                    conn, "SELECT pk, attrs FROM items WHERE sk = 'BLOCK' AND pk IN ({keys})", list(by_item)
+                )
+            )
+            puts: list[tuple[Any, ...]] = []
+            deletes: list[tuple[str, str]] = []
+            for pk, change in by_item.items():
+                state = _block(change.key, current.get(pk))
+                if state.overloaded:
+                    continue
+                members = (state.members - change.remove) | change.add
+                if len(members) > change.limit:
+                    puts.append((pk, "BLOCK", None, None, None, _OVERLOADED))
+                elif members:
+                    attrs = json.dumps({"records": sorted(members), "overloaded": False})
+                    puts.append((pk, "BLOCK", None, None, None, attrs))
+                elif pk in current:
+                    deletes.append((pk, "BLOCK"))
+            if deletes:
+                conn.executemany("DELETE FROM items WHERE pk = ? AND sk = ?", deletes)
+            if puts:
+                conn.executemany(_PUT, puts)
+
+    def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:
+        by_item = {_REVIEW + review_pair_id(a, b): (a, b) for a, b in pairs}
+        out: dict[tuple[str, str], ReviewItem] = {}
+        if not by_item:
+            return out
+        with self.database.reading() as conn:
+            for pk, data in select_in(
+                conn, "SELECT pk, data FROM items WHERE sk = 'REVIEW' AND pk IN ({keys})", list(by_item)
+            ):
+                out[by_item[pk]] = ReviewItem.from_dict(json.loads(data))
+        return out
+
+    def put_reviews(self, items: Sequence[ReviewItem]) -> None:
+        if not items:
+            return
+        with self.database.writing() as conn:
+            conn.executemany(_INSERT, [_review_row(item) for item in items])
+
+    def decide_review(self, item: ReviewItem) -> None:
+        with self.database.writing() as conn:
+            conn.execute(_PUT, _review_row(item))
+
+    def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
+        if not pairs:
+            return
+        with self.database.writing() as conn:
+            conn.executemany(
+                "DELETE FROM items WHERE pk = ? AND sk = 'REVIEW'",
+                [(_REVIEW + review_pair_id(a, b),) for a, b in pairs],
+            )
+
+    def pending_reviews(self, limit: int = 1000) -> list[ReviewItem]:
+        with self.database.reading() as conn:
+            rows = conn.execute(
+                "SELECT data FROM items WHERE pk >= ? AND pk < ? AND sk = 'REVIEW' AND hash = 'pending' "
+                "ORDER BY updated_at, pk LIMIT ?",
+                (_REVIEW, "REVIEW$", limit),
+            ).fetchall()
+        return [ReviewItem.from_dict(json.loads(data)) for (data,) in rows]
+
+
+def _block(key: str, attrs: str | None) -> BlockState:
+    if not attrs:
+        return BlockState(key)
+    data = json.loads(attrs)
+    return BlockState(key, frozenset(data.get("records", ())), bool(data.get("overloaded")))
+
+
+def _review_row(item: ReviewItem) -> tuple[Any, ...]:
+    data = json.dumps(item.as_dict(), ensure_ascii=False, sort_keys=True)
+    return (_REVIEW + item.pair_id, "REVIEW", item.status, item.created_at.isoformat(), data, None)

@@ -1,0 +1,144 @@
+"""The ``LinkIndex`` port (core.link_index) on the in-memory, SQLite and DynamoDB stores.
+
+Index keys hold the source keys filed under them up to a limit, then become overloaded for good;
+review items are created once and only a person's decision overwrites them; the ``match`` fields of
+a source identifier survive every write the pipeline makes to that item.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.link_index import BlockChange, BlockState, LinkIndex, ReviewItem, match_document
+from core.merge import record_hash
+from core.ports import Changeset, PutIdent, TouchSource
+from core.testing.records import T0, make_record
+from tests.integration.store_port.conftest import StoreKit
+
+
+def _review(a: str, b: str, minutes: int = 0, status: str = "pending") -> ReviewItem:
+    return ReviewItem(
+        a=a,
+        b=b,
+        status=status,  # type: ignore[arg-type]
+        decision={"outcome": "review", "reason": "score 0.9 between the thresholds"},
+        model="profilesync.linkage-model/1",
+        created_at=T0 + timedelta(minutes=minutes),
+    )
+
+
+def test_every_store_is_a_link_index(kit: StoreKit) -> None:
+    assert isinstance(kit.profiles, LinkIndex)
+
+
+def test_members_are_added_and_removed_per_key(kit: StoreKit) -> None:
+    index = kit.profiles
+    # GIVEN two records filed under one key and one of them under another
+    index.update_blocks(
+        [
+            BlockChange("sb:TANPSAN:1975", frozenset({"crm:contact:1", "shop:customer:9"})),
+            BlockChange("id:email#ann@gmail.com", frozenset({"crm:contact:1"}), limit=64),
+        ]
+    )
+    # WHEN one leaves the first key and a third joins it
+    index.update_blocks(
+        [BlockChange("sb:TANPSAN:1975", frozenset({"mail:member:3"}), frozenset({"shop:customer:9"}))]
+    )
+    # THEN each key lists exactly its members, and keys never written are absent
+    blocks = index.get_blocks(["sb:TANPSAN:1975", "id:email#ann@gmail.com", "nn:never"])
+    assert blocks == {
+        "sb:TANPSAN:1975": BlockState("sb:TANPSAN:1975", frozenset({"crm:contact:1", "mail:member:3"})),
+        "id:email#ann@gmail.com": BlockState("id:email#ann@gmail.com", frozenset({"crm:contact:1"})),
+    }
+
+
+def test_adding_is_idempotent_and_removing_an_absent_member_is_harmless(kit: StoreKit) -> None:
+    index = kit.profiles
+    change = BlockChange("pf:ls14ap:a", frozenset({"crm:contact:1"}), limit=2)
+    # GIVEN a key at one member WHEN the same add is repeated and an absent member removed
+    index.update_blocks([change])
+    index.update_blocks([change])
+    index.update_blocks([BlockChange("pf:ls14ap:a", remove=frozenset({"crm:contact:7"}), limit=2)])
+    index.update_blocks([BlockChange("nn:nobody", remove=frozenset({"crm:contact:7"}), limit=2)])
+    # THEN it still holds its one member (a repeat never counts twice towards the limit)
+    assert index.get_blocks(["pf:ls14ap:a"])["pf:ls14ap:a"].members == {"crm:contact:1"}
+    index.update_blocks([BlockChange("pf:ls14ap:a", frozenset({"crm:contact:1", "crm:contact:2"}), limit=2)])
+    assert not index.get_blocks(["pf:ls14ap:a"])["pf:ls14ap:a"].overloaded
+
+
+def test_a_key_that_would_pass_its_limit_is_overloaded_for_good(kit: StoreKit) -> None:
+    index = kit.profiles
+    # GIVEN a key with a limit of 3 that holds 3 records
+    full = frozenset(f"crm:contact:{n}" for n in range(3))
+    index.update_blocks([BlockChange("nn:SNAT:JAN", full, limit=3)])
+    assert index.get_blocks(["nn:SNAT:JAN"])["nn:SNAT:JAN"].members == full
+    # WHEN a fourth arrives
+    index.update_blocks([BlockChange("nn:SNAT:JAN", frozenset({"crm:contact:9"}), limit=3)])
+    # THEN the key is overloaded and lists nobody; removals and further adds do not revive it
+    assert index.get_blocks(["nn:SNAT:JAN"])["nn:SNAT:JAN"] == BlockState("nn:SNAT:JAN", frozenset(), True)
+    index.update_blocks([BlockChange("nn:SNAT:JAN", remove=full, limit=3)])
+    index.update_blocks([BlockChange("nn:SNAT:JAN", frozenset({"crm:contact:5"}), limit=3)])
+    assert index.get_blocks(["nn:SNAT:JAN"])["nn:SNAT:JAN"].overloaded
+
+
+def test_many_keys_in_one_update(kit: StoreKit) -> None:
+    # GIVEN more keys than one DynamoDB transaction holds WHEN updated at once THEN all are written
+    index = kit.profiles
+    changes = [BlockChange(f"hs:{n}:high st", frozenset({f"crm:contact:{n}"})) for n in range(130)]
+    index.update_blocks(changes)
+    blocks = index.get_blocks([c.key for c in changes])
+    assert len(blocks) == 130
+    assert blocks["hs:129:high st"].members == {"crm:contact:129"}
+
+
+def test_a_review_is_created_once_and_a_decision_overwrites_it(kit: StoreKit) -> None:
+    index = kit.profiles
+    first = _review("crm:contact:1", "shop:customer:9")
+    # GIVEN a pending review WHEN it is put again (a replay) with another score
+    index.put_reviews([first])
+    index.put_reviews([_review("crm:contact:1", "shop:customer:9", minutes=5)])
+    found = index.get_reviews([("crm:contact:1", "shop:customer:9"), ("a", "b")])
+    # THEN the first stays, and pairs without an item are absent
+    assert list(found) == [("crm:contact:1", "shop:customer:9")]
+    assert found[("crm:contact:1", "shop:customer:9")].created_at == T0
+    assert [(r.a, r.b) for r in index.pending_reviews()] == [("crm:contact:1", "shop:customer:9")]
+    # WHEN a person accepts it
+    decided = ReviewItem(
+        first.a, first.b, "accepted", first.decision, first.model, first.created_at, "ops@acme", T0
+    )
+    index.decide_review(decided)
+    # THEN it is no longer pending, and a replayed put does not undo the decision
+    index.put_reviews([first])
+    assert index.pending_reviews() == []
+    stored = index.get_reviews([(first.a, first.b)])[(first.a, first.b)]
+    assert (stored.status, stored.decided_by) == ("accepted", "ops@acme")
+
+
+def test_pending_reviews_come_oldest_first_and_can_be_dropped(kit: StoreKit) -> None:
+    index = kit.profiles
+    index.put_reviews([_review("c", "d", 2), _review("a", "b", minutes=1), _review("e", "f", minutes=3)])
+    assert [r.a for r in index.pending_reviews()] == ["a", "c", "e"]
+    assert [r.a for r in index.pending_reviews(limit=2)] == ["a", "c"]
+    index.drop_reviews([("c", "d")])
+    assert [r.a for r in index.pending_reviews()] == ["a", "e"]
+    assert index.get_reviews([("c", "d")]) == {}
+
+
+def test_the_match_fields_of_a_source_identifier_survive_a_touch(kit: StoreKit) -> None:
+    store = kit.profiles
+    traits = {"first_name": "Ann", "dob": "1980-03-07"}
+    record = make_record("crm", "1", email="ann@example.com", traits=traits)
+    h = record_hash(record)
+    match = match_document(record)
+    key = f"source#{record.key}"
+    # GIVEN a source identifier written with its match fields
+    assert store.commit([Changeset("put", (PutIdent(key, "cus_a", None, h, T0, match),))]) == []
+    assert store.get_owners([key])[key].match == match
+    # WHEN an echo moves its watermark
+    later = T0 + timedelta(days=1)
+    assert store.commit([Changeset("touch", (TouchSource(key, h, T0, later),))]) == []
+    # THEN the fields are still there, with the new time
+    owner = store.get_owners([key])[key]
+    assert (owner.updated_at, owner.match) == (later, match)
+    assert '"dob":"1980-03-07"' in match
+    assert "ann@example.com" in match
