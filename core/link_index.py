@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -41,6 +41,7 @@ __all__ = [
     "BlockChange",
     "BlockState",
     "LinkIndex",
+    "MatchFields",
     "ReviewItem",
     "ReviewStatus",
     "block_item_key",
@@ -73,21 +74,31 @@ def block_item_key(key: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class BlockState:
-    """One index key as stored: the source keys filed under it, or ``overloaded`` (then none)."""
+    """One index key as stored: the people-level source keys filed under it, or ``overloaded`` (then
+    none); and, under an identifier value, the child objects holding it (guest orders with an email)."""
 
     key: str
     members: frozenset[str] = frozenset()
     overloaded: bool = False
+    children: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class BlockChange:
-    """Add and remove source keys under one index key; ``limit``: the most members it may hold."""
+    """Add and remove source keys under one index key; ``limit``: the most members it may hold.
+
+    Child objects go in a set of their own (``add_children``): they never count towards a value's
+    people, and a shopper's hundreds of guest orders must not overload her address for the people
+    holding it. Past ``children_limit`` further children are not filed (they are still found through
+    the exact identifier they hold)."""
 
     key: str
     add: frozenset[str] = frozenset()
     remove: frozenset[str] = frozenset()
     limit: int = 100
+    add_children: frozenset[str] = frozenset()
+    remove_children: frozenset[str] = frozenset()
+    children_limit: int = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,35 +202,63 @@ def match_document(record: SourceRecord) -> str:
         data["e"] = emails
     if phones:
         data["p"] = phones
+    if record.level != "person":
+        data["c"] = record.owner or ""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def fields_from_match(document: str) -> tuple[dict[str, str], list[str], list[str]]:
-    """Traits, emails and phones from a ``match`` attribute."""
+@dataclass(frozen=True, slots=True)
+class MatchFields:
+    """A ``match`` attribute read back: traits, emails, phones, and for a child object its owner."""
+
+    traits: dict[str, str]
+    emails: list[str]
+    phones: list[str]
+    child: bool = False
+    owner: str = ""
+
+
+def fields_from_match(document: str) -> MatchFields:
+    """The fields of a ``match`` attribute (``match_document``)."""
     data = json.loads(document)
-    return dict(data.get("t", {})), list(data.get("e", [])), list(data.get("p", []))
+    return MatchFields(
+        dict(data.get("t", {})),
+        list(data.get("e", [])),
+        list(data.get("p", [])),
+        "c" in data,
+        str(data.get("c") or ""),
+    )
 
 
 def changes_for(
-    old: Mapping[str, Iterable[str]], new: Mapping[str, Iterable[str]], limits: Mapping[str, int]
+    old: Mapping[str, Iterable[str]],
+    new: Mapping[str, Iterable[str]],
+    limits: Mapping[str, int],
+    children: Collection[str] = (),
 ) -> list[BlockChange]:
     """The index changes that move records from the keys in ``old`` to the keys in ``new`` (each maps a
-    source key to its index keys); ``limits`` gives the limit of each key's kind (``id`` or ``block``)."""
-    adds: dict[str, set[str]] = {}
-    removes: dict[str, set[str]] = {}
+    source key to its index keys); ``limits`` gives the limit of each key's kind (``id`` or ``block``);
+    the records in ``children`` are child objects (filed apart, see ``BlockChange``)."""
+    adds: dict[tuple[str, bool], set[str]] = {}
+    removes: dict[tuple[str, bool], set[str]] = {}
     for record_key in set(old) | set(new):
+        child = record_key in children
         before = set(old.get(record_key, ()))
         after = set(new.get(record_key, ()))
         for key in after - before:
-            adds.setdefault(key, set()).add(record_key)
+            adds.setdefault((key, child), set()).add(record_key)
         for key in before - after:
-            removes.setdefault(key, set()).add(record_key)
+            removes.setdefault((key, child), set()).add(record_key)
+    keys = sorted({key for key, _ in adds} | {key for key, _ in removes})
     return [
         BlockChange(
             key,
-            frozenset(adds.get(key, ())),
-            frozenset(removes.get(key, ())),
+            frozenset(adds.get((key, False), ())),
+            frozenset(removes.get((key, False), ())),
             limits["id" if key.startswith("id:") else "block"],
+            frozenset(adds.get((key, True), ())),
+            frozenset(removes.get((key, True), ())),
+            limits.get("children", 2000),
         )
-        for key in sorted(set(adds) | set(removes))
+        for key in keys
     ]

@@ -2,7 +2,7 @@
 
 | PK                   | SK      | attributes                                                       |
 | -------------------- | ------- | ---------------------------------------------------------------- |
-| BLOCK#<hash>         | BLOCK   | records (SS of source keys), overloaded (BOOL)                   |
+| BLOCK#<hash>         | BLOCK   | records (SS of source keys), overloaded (BOOL), children (SS)    |
 | REVIEW#<pair hash>   | REVIEW  | status, created_at, data (the item as JSON)                      |
 | REVIEW#_pending      | PENDING | pairs (SS of the pair hashes still pending)                      |
 
@@ -31,6 +31,7 @@ __all__ = ["DynamoDBLinkIndex"]
 
 _BATCH_GET = 100
 _TRANSACTION = 100
+_LEGACY_TRANSACTION = 25
 _PENDING_PK = "REVIEW#_pending"
 _MAX_ATTEMPTS = 8
 
@@ -40,6 +41,7 @@ class DynamoDBLinkIndex:
 
     _client: Any
     table_name: str
+    max_items_per_commit: int
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -68,6 +70,7 @@ class DynamoDBLinkIndex:
                 key,
                 frozenset(item["records"]["SS"]) if "records" in item else frozenset(),
                 bool(item.get("overloaded", {}).get("BOOL", False)),
+                frozenset(item["children"]["SS"]) if "children" in item else frozenset(),
             )
         return out
 
@@ -76,20 +79,40 @@ class DynamoDBLinkIndex:
     def update_blocks(self, changes: Sequence[BlockChange]) -> None:
         removes = [c for c in changes if c.remove]
         adds = [c for c in changes if c.add]
-        self._send([(c, self._remove_action(c)) for c in removes], on_condition=lambda c: None)
+        self._send([(c, self._remove_action(c, "records", c.remove)) for c in removes], lambda c: None)
         self._send([(c, self._add_action(c)) for c in adds], on_condition=self._full_or_overloaded)
+        # Child objects in a set of their own: past its limit, further ones are simply not filed.
+        gone = [c for c in changes if c.remove_children]
+        self._send([(c, self._remove_action(c, "children", c.remove_children)) for c in gone], lambda c: None)
+        more = [c for c in changes if c.add_children]
+        self._send([(c, self._add_children_action(c)) for c in more], on_condition=lambda c: None)
 
     def _key(self, change: BlockChange) -> dict[str, Any]:
         return {"PK": {"S": block_item_key(change.key)}, "SK": {"S": "BLOCK"}}
 
-    def _remove_action(self, change: BlockChange) -> dict[str, Any]:
+    def _remove_action(self, change: BlockChange, attribute: str, members: frozenset[str]) -> dict[str, Any]:
         return {
             "Update": {
                 "TableName": self.table_name,
                 "Key": self._key(change),
-                "UpdateExpression": "DELETE records :r",
-                "ConditionExpression": "attribute_exists(records)",
-                "ExpressionAttributeValues": {":r": {"SS": sorted(change.remove)}},
+                "UpdateExpression": f"DELETE {attribute} :r",
+                "ConditionExpression": f"attribute_exists({attribute})",
+                "ExpressionAttributeValues": {":r": {"SS": sorted(members)}},
+            }
+        }
+
+    def _add_children_action(self, change: BlockChange) -> dict[str, Any]:
+        room = change.children_limit - len(change.add_children)
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": self._key(change),
+                "UpdateExpression": "ADD children :c",
+                "ConditionExpression": "attribute_not_exists(children) OR size(children) <= :room",
+                "ExpressionAttributeValues": {
+                    ":c": {"SS": sorted(change.add_children)},
+                    ":room": {"N": str(room)},
+                },
             }
         }
 
@@ -135,12 +158,21 @@ class DynamoDBLinkIndex:
         exceptions = self._client.exceptions
         attempt = 0
         while actions:
-            batch, actions = actions[:_TRANSACTION], actions[_TRANSACTION:]
+            size = min(_TRANSACTION, getattr(self, "max_items_per_commit", _TRANSACTION))
+            batch, actions = actions[:size], actions[size:]
             try:
                 self._client.transact_write_items(TransactItems=[action for _, action in batch])
                 continue
             except exceptions.TransactionCanceledException as error:
                 reasons = error.response.get("CancellationReasons") or []
+            except exceptions.ClientError as error:
+                message = str(error.response.get("Error", {}).get("Message", ""))
+                if size > _LEGACY_TRANSACTION and f"less than or equal to {_LEGACY_TRANSACTION}" in message:
+                    # An emulator with the old 25-item limit: the profile store learns it the same way.
+                    self.max_items_per_commit = _LEGACY_TRANSACTION
+                    actions = batch + actions
+                    continue
+                raise
             retry: list[tuple[BlockChange, dict[str, Any]]] = []
             for index, (change, action) in enumerate(batch):
                 code = reasons[index].get("Code", "None") if index < len(reasons) else "TransactionConflict"

@@ -33,16 +33,17 @@ class InMemoryLinkIndex:
     def update_blocks(self, changes: Sequence[BlockChange]) -> None:
         with self._links_lock:
             for change in changes:
-                current = self._blocks.get(change.key)
+                current = self._blocks.get(change.key) or BlockState(change.key)
                 self.index_writes += 1
-                if current is not None and current.overloaded:
-                    continue
-                members = (current.members if current is not None else frozenset()) - change.remove
-                members |= change.add
+                children = current.children - change.remove_children
+                if len(children | change.add_children) <= change.children_limit:
+                    children |= change.add_children
+                overloaded = current.overloaded
+                members = frozenset() if overloaded else (current.members - change.remove) | change.add
                 if len(members) > change.limit:
-                    self._blocks[change.key] = BlockState(change.key, frozenset(), True)
-                elif members:
-                    self._blocks[change.key] = BlockState(change.key, members)
+                    members, overloaded = frozenset(), True
+                if members or overloaded or children:
+                    self._blocks[change.key] = BlockState(change.key, members, overloaded, children)
                 else:
                     self._blocks.pop(change.key, None)
 

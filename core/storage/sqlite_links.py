@@ -2,7 +2,7 @@
 
 | pk                   | sk     | columns                                                              |
 | -------------------- | ------ | -------------------------------------------------------------------- |
-| BLOCK#<hash>         | BLOCK  | attrs: ``{"records": [source keys], "overloaded": bool}``           |
+| BLOCK#<hash>         | BLOCK  | attrs: ``{"records": [...], "overloaded": bool, "children": [...]}`` |
 | REVIEW#<pair hash>   | REVIEW | hash: the status; updated_at: created; data: the item as JSON       |
 
 An update is a read and a write inside one write transaction (``BEGIN IMMEDIATE`` holds the lock),
@@ -22,7 +22,6 @@ from core.storage.sqlite_database import SQLiteDatabase, select_in
 __all__ = ["SQLiteLinkIndex"]
 
 _REVIEW = "REVIEW#"
-_OVERLOADED = json.dumps({"records": [], "overloaded": True})
 _INSERT = "INSERT OR IGNORE INTO items (pk, sk, hash, updated_at, data, attrs) VALUES (?, ?, ?, ?, ?, ?)"
 _PUT = "INSERT OR REPLACE INTO items (pk, sk, hash, updated_at, data, attrs) VALUES (?, ?, ?, ?, ?, ?)"
 
@@ -59,14 +58,18 @@ class SQLiteLinkIndex:
             deletes: list[tuple[str, str]] = []
             for pk, change in by_item.items():
                 state = _block(change.key, current.get(pk))
-                if state.overloaded:
-                    continue
-                members = (state.members - change.remove) | change.add
+                children = state.children - change.remove_children
+                if len(children | change.add_children) <= change.children_limit:
+                    children |= change.add_children
+                overloaded = state.overloaded
+                members = frozenset() if overloaded else (state.members - change.remove) | change.add
                 if len(members) > change.limit:
-                    puts.append((pk, "BLOCK", None, None, None, _OVERLOADED))
-                elif members:
-                    attrs = json.dumps({"records": sorted(members), "overloaded": False})
-                    puts.append((pk, "BLOCK", None, None, None, attrs))
+                    members, overloaded = frozenset(), True
+                if members or overloaded or children:
+                    attrs = {"records": sorted(members), "overloaded": overloaded}
+                    if children:
+                        attrs["children"] = sorted(children)
+                    puts.append((pk, "BLOCK", None, None, None, json.dumps(attrs)))
                 elif pk in current:
                     deletes.append((pk, "BLOCK"))
             if deletes:
@@ -119,7 +122,12 @@ def _block(key: str, attrs: str | None) -> BlockState:
     if not attrs:
         return BlockState(key)
     data = json.loads(attrs)
-    return BlockState(key, frozenset(data.get("records", ())), bool(data.get("overloaded")))
+    return BlockState(
+        key,
+        frozenset(data.get("records", ())),
+        bool(data.get("overloaded")),
+        frozenset(data.get("children", ())),
+    )
 
 
 def _review_row(item: ReviewItem) -> tuple[Any, ...]:
