@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from core.errors import ConflictError
 from core.identity import (
@@ -31,6 +31,7 @@ from core.identity import (
     group_records,
     live_owner,
 )
+from core.link_index import LinkIndex, ReviewItem, match_document
 from core.merge import (
     DEFAULT_RULES,
     MergeRules,
@@ -58,6 +59,9 @@ from core.ports import (
 )
 from core.schema import Identifier, SourceRecord
 
+if TYPE_CHECKING:
+    from core.link_scope import LinkageSettings
+
 
 @dataclass
 class IngestResult:
@@ -76,6 +80,10 @@ class IngestResult:
     merged_customers: int = 0
     retries: int = 0
     split_customers: int = 0
+    fuzzy_links: int = 0
+    """Fuzzy links (core.linkage) that joined a record of the batch to another record."""
+    reviews: int = 0
+    """Pairs of records sent to the review queue (between the review and link thresholds)."""
     guardrail_hits: list[GuardrailHit] = field(default_factory=list)
     customers: set[str] = field(default_factory=set)
     unsplit: list[str] = field(default_factory=list)
@@ -94,6 +102,8 @@ class IngestResult:
             "merged_customers",
             "retries",
             "split_customers",
+            "fuzzy_links",
+            "reviews",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.guardrail_hits.extend(other.guardrail_hits)
@@ -113,6 +123,9 @@ class IngestSettings:
     backoff_base: float = 0.01
     backoff_cap: float = 1.0
     sleep: Callable[[float], None] = time.sleep
+    linkage: LinkageSettings | None = None
+    """Probabilistic identity (core.link_scope): identifier values by match key and counted in people,
+    conflicts, fuzzy links, reviews. None: exact identifiers as before (core.identity.group_records)."""
 
 
 @dataclass
@@ -127,6 +140,8 @@ class _Plan:
     survivors: dict[str, str] = field(default_factory=dict)
     touches: list[Changeset] = field(default_factory=list)
     splits: set[str] = field(default_factory=set)
+    resplit: set[str] = field(default_factory=set)
+    reviews: list[ReviewItem] = field(default_factory=list)
 
 
 def ingest(
@@ -198,6 +213,7 @@ def ingest(
                     total.split_customers += len(split_customer(store, survivor, settings))
                 except (ConflictError, ValueError):
                     total.unsplit.append(survivor)
+        _after_linked_commit(store, plan, total, settings)
         pending = [r for c in failed for r in plan.records_of[c.label]] + plan.deferred
         if failed:
             # Only lost races back off; deferred records of an oversized component go on at once.
@@ -210,6 +226,20 @@ def ingest(
                 )
             _back_off(settings, attempt)
     return total
+
+
+def _after_linked_commit(
+    store: ProfileStore, plan: _Plan, total: IngestResult, settings: IngestSettings
+) -> None:
+    """What the link graph asks for beyond the changesets: review items for a person, and splits of
+    customers the batch separated without writing to them (a value's holders now conflict)."""
+    if plan.reviews and isinstance(store, LinkIndex):
+        store.put_reviews(plan.reviews)
+    for cid in sorted(plan.resplit):
+        try:
+            total.split_customers += len(split_customer(store, cid, settings))
+        except (ConflictError, ValueError):
+            total.unsplit.append(cid)
 
 
 def _back_off(settings: IngestSettings, attempt: int) -> None:
@@ -279,23 +309,29 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
             raw_owner.setdefault(k, c.customer_id)
     owner_of = {k: live_owner(cid, merged_into) for k, cid in raw_owner.items()}
 
-    # Which people already hold the keys of this batch's records (group_records looks up no other
-    # key, and child objects such as orders never count towards a guardrail limit).
-    batch_keys = {i.key for r in active for i in r.identifiers}
-    holders: dict[str, set[str]] = {}
-    for c in live.values():
-        for snap in c.snapshots.values():
-            if not counts_toward_limits(snap):
-                continue
-            for i in snap.identifiers:
-                key = i.key
-                if key in batch_keys:
-                    if key in holders:
-                        holders[key].add(snap.key)
-                    else:
-                        holders[key] = {snap.key}
-    components, hits = group_records(active, owner_of, {k: frozenset(v) for k, v in holders.items()}, policy)
-    result.guardrail_hits.extend(hits)
+    linked_splits: set[str] = set()
+    if settings.linkage is not None:
+        # The link graph over the batch and what it touches (core.link_scope) decides the components.
+        from core.link_scope import plan_linked
+
+        linked = plan_linked(
+            active,
+            live,
+            raw_owner,
+            owner_of,
+            merged_into,
+            store,
+            settings,
+            lambda ids: _load_customers(store, ids),
+        )
+        if linked.merging or linked.merges:
+            return _Plan([], {}, {}, list(active), linked.merging + linked.merges, result, touches=touches)
+        components, linked_splits = linked.components, linked.split_labels
+        result.guardrail_hits.extend(linked.hits)
+        result.fuzzy_links += linked.fuzzy_links
+        result.reviews += len(linked.reviews)
+    else:
+        components = _group_exact(active, live, owner_of, policy, result)
     watermarks = _moving_watermarks(store, components, live, hashes)
 
     changesets: list[Changeset] = []
@@ -354,14 +390,48 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
             if isinstance(op, PutIdent) and op.expected_owner is None:
                 raw_owner[op.key] = owner_of[op.key] = survivor
         records_of[changeset.label] = component.records
+        if linked_splits and any(r.key in linked_splits for r in component.records):
+            splits.add(survivor)  # the graph separates records of the customers it touches
         kinds[changeset.label] = (
             "new" if not component.customers else "attach" if not absorbed_ids else "merge"
         )
         absorbed[changeset.label] = len(absorbed_ids)
         survivors[changeset.label] = survivor
-    return _Plan(
+    plan = _Plan(
         changesets, records_of, kinds, deferred, pending_merges, result, absorbed, survivors, touches, splits
     )
+    if settings.linkage is not None:
+        plan.resplit, plan.reviews = linked.resplit, linked.reviews
+    return plan
+
+
+def _group_exact(
+    active: Sequence[SourceRecord],
+    live: Mapping[str, CustomerState],
+    owner_of: Mapping[str, str],
+    policy: IdentityPolicy,
+    result: IngestResult,
+) -> list[Component]:
+    """Components by exact identifiers (core.identity.group_records), with the people-level records
+    already holding the batch's keys as the guardrails' holders."""
+    # Which people already hold the keys of this batch's records (group_records looks up no other
+    # key, and child objects such as orders never count towards a guardrail limit).
+    batch_keys = {i.key for r in active for i in r.identifiers}
+    holders: dict[str, set[str]] = {}
+    for c in live.values():
+        for snap in c.snapshots.values():
+            if not counts_toward_limits(snap):
+                continue
+            for i in snap.identifiers:
+                key = i.key
+                if key in batch_keys:
+                    if key in holders:
+                        holders[key].add(snap.key)
+                    else:
+                        holders[key] = {snap.key}
+    components, hits = group_records(active, owner_of, {k: frozenset(v) for k, v in holders.items()}, policy)
+    result.guardrail_hits.extend(hits)
+    return components
 
 
 def _check_owners_read(owners: Mapping[str, Ownership], live: Mapping[str, CustomerState]) -> None:
@@ -487,7 +557,8 @@ def _changeset(
             at = snap.updated_at
             if source_key not in hashes:  # not this batch's record: keep a newer stored time
                 at = max(at, watermarks.get(key, at))
-            ops.append(PutIdent(key, survivor, current, changed.get(source_key) or record_hash(snap), at))
+            h = changed.get(source_key) or record_hash(snap)
+            ops.append(PutIdent(key, survivor, current, h, at, _match(snap, settings)))
         else:
             ops.append(PutIdent(key, survivor, current))
     previously_owned: set[str] = set()
@@ -495,7 +566,12 @@ def _changeset(
         previously_owned |= live[cid].owned
     ops.extend(DeleteIdent(key, raw_owner.get(key, survivor)) for key in sorted(previously_owned - desired))
     ops.extend(Tombstone(cid, survivor, live[cid].version) for cid in sorted(absorbed))
-    if members and len(snapshots) > 1 and not _hold_together(snapshots.values(), policy):
+    if (
+        settings.linkage is None
+        and members
+        and len(snapshots) > 1
+        and not _hold_together(snapshots.values(), policy)
+    ):
         # An update removed the identifier that joined them, or a guardrail now refuses it (or a
         # split was cut short): checked on every change to an existing customer, so it heals.
         splits.add(survivor)
@@ -507,6 +583,13 @@ def _changeset(
         )
     )
     return Changeset(label=component.records[0].key, operations=tuple(ops))
+
+
+def _match(record: SourceRecord, settings: IngestSettings) -> str | None:
+    """The match fields a source identifier carries when probabilistic identity is on."""
+    if settings.linkage is None:
+        return None
+    return match_document(record)
 
 
 def complete_merge(
@@ -557,7 +640,7 @@ def complete_merge(
         _commit_in_chunks(store, moves, limit, f"copy:{absorbed}")
         current = store.get_owners(sorted(state.owned))
         handovers: list[Operation] = [
-            PutIdent(k, survivor, absorbed, o.record_hash, o.updated_at)
+            PutIdent(k, survivor, absorbed, o.record_hash, o.updated_at, o.match)
             for k, o in current.items()
             if o.customer_id == absorbed
         ]
@@ -647,7 +730,12 @@ def _split_step(store: ProfileStore, customer_id: str, settings: IngestSettings)
         if state.merging_into:
             complete_merge(store, customer_id, state.merging_into, settings)
         return ""
-    groups = record_groups(list(state.snapshots.values()), settings.policy)
+    if settings.linkage is not None:
+        from core.link_scope import linked_groups
+
+        groups = linked_groups(store, state, settings)
+    else:
+        groups = record_groups(list(state.snapshots.values()), settings.policy)
     if len(groups) < 2:
         return None
     keep = next((g for g in groups if any(customer_id_for(r.key) == customer_id for r in g)), groups[0])
@@ -754,7 +842,7 @@ def _split_changeset(
         owner = owners.get(key)
         if owner is None or owner.customer_id != cid:
             raise ConflictError(f"identifier {key} of {cid} is not owned by it; plan again")
-        ops.append(PutIdent(key, new_id, cid, owner.record_hash, owner.updated_at))
+        ops.append(PutIdent(key, new_id, cid, owner.record_hash, owner.updated_at, owner.match))
     moved = build_profile(new_id, moving, settings.rules, 1)
     ops.append(PutProfile(new_id, moved, profile_hash(moved), frozenset(taken), None))
     rest = build_profile(cid, remaining, settings.rules, state.version + 1)

@@ -181,9 +181,14 @@ def _email(a: LinkageRecord, b: LinkageRecord) -> int:
                 return 1  # ann.lee@gmial.com and annlee@gmail.com: read both as Gmail would
             if lx == ly:
                 best = min(best, 2)
-            elif dx == dy and _osa(lx, ly, score_cutoff=1) <= 1:
+            elif dx == dy and _osa(lx, ly, score_cutoff=1) <= 1 and _letters(lx) != _letters(ly):
+                # A slip in the letters of a name; ``ann.lee85`` and ``ann.lee86`` are two people.
                 best = min(best, 3)
     return best
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text if not ch.isdigit())
 
 
 def _intended_domain(dx: str, dy: str) -> str | None:

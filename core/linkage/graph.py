@@ -35,13 +35,14 @@ come in (they are sorted by key first): the result is a function of the set of r
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Final, Literal
 
 from core.linkage.blocking import candidate_pairs
 from core.linkage.comparisons import comparison_named
 from core.linkage.conflicts import Conflict, shared_identifier_conflicts, vetoing_conflicts
+from core.linkage.email_keys import email_match_key
 from core.linkage.fields import LinkageRecord
 from core.linkage.linking import Decision, Edge, LinkResult, Refusal, decide
 from core.linkage.model import LinkageModel
@@ -321,6 +322,7 @@ def link_graph(
         for value in dict.fromkeys(node.values):
             values_of.setdefault(value, []).append(i)
     overloaded_set = set(overloaded_values)
+    refused_values: set[str] = set()
     for value in sorted(values_of):
         members = values_of[value]
         if len(members) < 2 and value not in overloaded_set:
@@ -330,6 +332,7 @@ def link_graph(
             value, members, ordered, people_limits.get(kind), value in overloaded_set, result
         )
         if outcome.refused:
+            refused_values.add(value)
             result.hits.extend((keys[m], value, outcome.refused) for m in members)
             if len(members) > 1:
                 result.refused.append(
@@ -352,6 +355,8 @@ def link_graph(
             pairs, overloaded = candidate_index_pairs(ordered, model, overloaded_blocks)
             result.overloaded.update(overloaded)
             decisions = decide_pairs(ordered, pairs, model)
+        if refused_values:
+            decisions = _without_refused_values(ordered, index, decisions, refused_values, model)
         result.pairs_scored = len(decisions)
         links: list[Decision] = []
         for pair in sorted(decisions):
@@ -401,6 +406,38 @@ def link_graph(
     result.refused.sort(key=lambda r: (r.a, r.b, r.reason))
     result.hits.sort()
     return result
+
+
+def _without_refused_values(
+    ordered: Sequence[GraphNode],
+    index: Mapping[str, int],
+    decisions: Mapping[tuple[str, str], Decision],
+    refused: set[str],
+    model: LinkageModel,
+) -> dict[tuple[str, str], Decision]:
+    """The decisions, with the pairs touching a value the guardrails refused decided again without
+    it: a switchboard phone or an office inbox shared by too many people is no evidence, exact or
+    fuzzy (nine colleagues on ``info@`` with neighbouring extensions are not one person)."""
+    stripped: dict[int, LinkageRecord] = {}
+    for i, node in enumerate(ordered):
+        if refused.intersection(node.values):
+            r = node.record
+            stripped[i] = replace(
+                r,
+                emails=tuple(e for e in r.emails if f"email#{email_match_key(e)}" not in refused),
+                email_keys=tuple(k for k in r.email_keys if f"email#{k}" not in refused),
+                phones=tuple(p for p in r.phones if f"phone#{p}" not in refused),
+                national_id=None if f"national_id#{r.national_id}" in refused else r.national_id,
+            )
+    if not stripped:
+        return dict(decisions)
+    out = dict(decisions)
+    for a, b in decisions:
+        x, y = index.get(a), index.get(b)
+        if x is None or y is None or (x not in stripped and y not in stripped):
+            continue
+        out[(a, b)] = decide(stripped.get(x, ordered[x].record), stripped.get(y, ordered[y].record), model)
+    return out
 
 
 def _cap_fuzzy_links(links: list[Decision], cap: int, result: LinkResult) -> list[Decision]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from ._country import normalise_country, normalise_currency
 from ._email import normalise_email
+from ._identity import has_other_identity, parse_date_of_birth, trait_text
 from ._limits import (
     MAX_CHANNEL_CHARS,
     MAX_CONSENT_CHANNELS,
@@ -54,6 +55,7 @@ __all__ = [
     "MAX_TRAIT_NAME_CHARS",
     "NormaliseOptions",
     "count_outcomes",
+    "has_other_identity",
     "is_future_dated",
     "normalise_country",
     "normalise_currency",
@@ -63,6 +65,8 @@ __all__ = [
     "normalise_phone",
     "normalise_record",
     "normalise_timestamp",
+    "parse_date_of_birth",
+    "trait_text",
 ]
 
 # Not public: importable from here as they were before the split, for the tests that compare the
