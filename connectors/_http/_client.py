@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from core.errors import ConnectorConfigError
+from core.redaction import redact_path, redact_personal
 
 from ._auth import CarriesSecrets
 from ._errors import ConnectorAuthError, ConnectorRequestError, redact, vendor_error_message
@@ -226,7 +227,9 @@ class ConnectorHttpClient:
         method = method.upper()
         url = httpx.URL(path)
         self._check_same_origin(url)
-        label = url.path or "/"  # never the query string: some vendors accept keys there
+        # What logs and errors call the request: never the query string (some vendors accept keys
+        # there, and filters hold emails), and no segment that names a person or a record.
+        label = redact_path(url.path or "/")
         config = self.config
 
         def attempt() -> tuple[httpx.Response, Any]:
@@ -283,7 +286,9 @@ class ConnectorHttpClient:
         if 200 <= status < 300:
             return
         config = self.config
-        message = redact(vendor_error_message(response), self._secrets)
+        # Vendors quote what they were sent ("Contact with email ... already exists"): the message goes
+        # into errors and logs, so addresses and numbers are taken out along with the secrets.
+        message = redact_personal(redact(vendor_error_message(response), self._secrets))
         if status in {401, 403}:
             hint = (
                 secret_env_var(config.credential_name)
