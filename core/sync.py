@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from core.connector import Connector, Payload, PushOutcome
@@ -33,7 +33,10 @@ from core.ports import (
     SyncState,
     SyncStateStore,
 )
-from core.schema import Profile, Quarantined, SourceRecord
+from core.quarantine import identifier_keys
+from core.redaction import reason_kind
+from core.schema import Profile, Quarantined, RecordDraft, SourceRecord
+from core.suppression import SuppressionCheck, is_suppressed
 
 #: ``pull_into_store(cursor=SAVED)`` resumes from the stored cursor; None forces a full refresh.
 SAVED = "__saved__"
@@ -41,18 +44,27 @@ SAVED = "__saved__"
 
 @dataclass
 class PullReport:
-    """What one pull did. ``pulled = normalised + quarantined``; the ingest counts say what changed."""
+    """What one pull did. ``pulled = normalised + quarantined + suppressed_quarantined``; the ingest
+    counts say what changed. ``quarantine_reasons`` counts reasons by kind, without the values they
+    quote (core.redaction.reason_kind): the report is kept in the ``SYNC#`` item and logged."""
 
     connector: str
     pages: int = 0
     pulled: int = 0
     normalised: int = 0
     quarantined: int = 0
+    suppressed_quarantined: int = 0
+    """Malformed records of erased people: dropped, not quarantined (core.suppression)."""
     quarantine_reasons: Counter[str] = field(default_factory=Counter)
     ingest: IngestResult = field(default_factory=IngestResult)
     cursor_before: str | None = None
     cursor_after: str | None = None
     full_refresh: bool = False
+
+    @property
+    def suppressed(self) -> int:
+        """Records of erased people this pull met and dropped (quarantined or not)."""
+        return self.suppressed_quarantined + self.ingest.suppressed
 
     def as_json(self) -> str:
         return json.dumps(
@@ -63,6 +75,7 @@ class PullReport:
                 "normalised": self.normalised,
                 "quarantined": self.quarantined,
                 "quarantine_reasons": dict(self.quarantine_reasons.most_common(10)),
+                "suppressed": self.suppressed,
                 "written": self.ingest.written,
                 "unchanged": self.ingest.unchanged,
                 "stale": self.ingest.stale,
@@ -99,37 +112,44 @@ def pull_into_store(
     settings: IngestSettings | None = None,
     progress: Callable[[PullReport], None] | None = None,
     max_pages: int | None = None,
+    suppression: SuppressionCheck | None = None,
 ) -> PullReport:
     """Pull ``connector`` into ``store`` and save its cursor after every durable page.
 
     ``cursor=SAVED`` (the default) continues from the stored cursor (a full refresh the first time);
     ``cursor=None`` forces a full refresh; any other string starts there. ``max_pages`` stops early
     (the cursor then points at the next page), which is how a Lambda keeps inside its time limit.
+    ``suppression`` drops the records of erased people (counted in ``report.suppressed``).
     """
     name = connector.spec.name
     saved = state.get_sync_state(name)
     start = saved.cursor if cursor == SAVED else cursor
     report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
+    if suppression is not None:
+        settings = replace(settings or IngestSettings(), suppression=suppression)
     for page in connector.pull(start):
         drafts = connector.to_records(page)
         records: list[SourceRecord] = []
-        bad: list[QuarantineEntry] = []
+        bad: list[tuple[Quarantined, RecordDraft]] = []
         now = datetime.now(UTC)
         for draft in drafts:
             outcome = normalise_record(draft, options) if options else normalise_record(draft)
             if isinstance(outcome, Quarantined):
-                bad.append(_quarantine_entry(name, outcome, now))
-                report.quarantine_reasons[outcome.reason] += 1
+                bad.append((outcome, draft))
             else:
                 records.append(outcome)
-        if bad:
-            state.put_quarantined(bad)  # durable before the cursor moves past them
+        entries = quarantine_entries(name, bad, now, suppression, options)
+        for entry in entries:
+            report.quarantine_reasons[reason_kind(entry.reason)] += 1
+        if entries:
+            state.put_quarantined(entries)  # durable before the cursor moves past them
         if records:
             report.ingest.add(ingest(records, store, settings))
         report.pages += 1
         report.pulled += len(drafts)
         report.normalised += len(records)
-        report.quarantined += len(bad)
+        report.quarantined += len(entries)
+        report.suppressed_quarantined += len(bad) - len(entries)
         if page.cursor is not None and page.cursor != report.cursor_after:
             saved = state.put_sync_state(
                 SyncState(name, page.cursor, saved.version, datetime.now(UTC), report.as_json())
@@ -142,14 +162,34 @@ def pull_into_store(
     return report
 
 
-def _quarantine_entry(connector: str, outcome: Quarantined, at: datetime) -> QuarantineEntry:
-    return QuarantineEntry(
-        connector=connector,
-        key=f"{outcome.source}:{outcome.source_id}",
-        reason=outcome.reason,
-        raw=json.dumps(outcome.raw, default=str, sort_keys=True),
-        at=at,
-    )
+def quarantine_entries(
+    connector: str,
+    bad: Sequence[tuple[Quarantined, RecordDraft]],
+    at: datetime,
+    suppression: SuppressionCheck | None,
+    options: NormaliseOptions | None = None,
+) -> list[QuarantineEntry]:
+    """The quarantine entries of a page's malformed records, each with the keyed hashes of the
+    identifiers its raw values normalise to (core.quarantine), so an erasure finds it by identifier.
+    A record of an erased person (one of those identifiers is suppressed) is left out: it is dropped,
+    not kept with its content. Without ``suppression`` (no salt) the entries carry no hashes."""
+    keys = [identifier_keys(draft, options) for _, draft in bad]
+    hit = suppression.suppressed_keys(k for ks in keys for k in ks) if suppression is not None else set()
+    entries: list[QuarantineEntry] = []
+    for (outcome, _), record_keys in zip(bad, keys, strict=True):
+        if is_suppressed(record_keys, hit):
+            continue
+        entries.append(
+            QuarantineEntry(
+                connector=connector,
+                key=f"{outcome.source}:{outcome.source_id}",
+                reason=outcome.reason,
+                raw=json.dumps(outcome.raw, default=str, sort_keys=True),
+                at=at,
+                subjects=tuple(suppression.hash(k) for k in record_keys) if suppression is not None else (),
+            )
+        )
+    return entries
 
 
 def changed_profiles(store: ProfileStore, customer_ids: Iterable[str]) -> list[Profile]:
@@ -213,10 +253,11 @@ def push_profiles(
                     "a connector must return one outcome per payload, in order"
                 )
             done: list[PushedState] = []
+            at = datetime.now(UTC)
             for payload, outcome in zip(batch, outcomes, strict=True):
                 if outcome.ok:
                     done.append(
-                        PushedState(payload.customer_id, destination, payload.hash, outcome.remote_id)
+                        PushedState(payload.customer_id, destination, payload.hash, outcome.remote_id, at)
                     )
                 elif outcome.retryable and round_number + 1 < max_rounds:
                     retry.append(payload)
@@ -257,4 +298,5 @@ __all__ = [
     "last_pushed",
     "pull_into_store",
     "push_profiles",
+    "quarantine_entries",
 ]

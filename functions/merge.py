@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from core.pipeline import IngestResult, ingest
+from core.pipeline import IngestResult, IngestSettings, ingest
 from functions._wiring import metrics_namespace, traced, wiring
 from functions.events import IngestMessage
 
@@ -56,7 +56,10 @@ def merge_message(record: SQSRecord, totals: IngestResult) -> None:
         raise
     # The pull run that sent the message is the correlation id of what merge logs about it.
     logger.set_correlation_id(message.run_id)
-    result = ingest(message.records, wiring().profiles)
+    w = wiring()
+    # Records of erased people are dropped before anything is stored (core.suppression); pull drops
+    # them too, and this catches the ones queued before the erasure or pulled while it ran.
+    result = ingest(message.records, w.profiles, IngestSettings(suppression=w.suppression()))
     totals.add(result)
     logger.debug(
         "merged message",
@@ -95,6 +98,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="NewCustomers", unit=MetricUnit.Count, value=totals.new_customers)
     metrics.add_metric(name="Merges", unit=MetricUnit.Count, value=totals.merged_customers)
     metrics.add_metric(name="MessagesFailed", unit=MetricUnit.Count, value=failed)
+    if totals.suppressed:
+        metrics.add_metric(name="RecordsSuppressed", unit=MetricUnit.Count, value=totals.suppressed)
     if totals.guardrail_hits:
         metrics.add_metric(name="GuardrailHits", unit=MetricUnit.Count, value=len(totals.guardrail_hits))
     if totals.split_customers:
@@ -114,6 +119,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "failed": failed,
             "received": totals.received,
             "written": totals.written,
+            "suppressed": totals.suppressed,
             "new_customers": totals.new_customers,
             "merged_customers": totals.merged_customers,
             "split_customers": totals.split_customers,

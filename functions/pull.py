@@ -2,7 +2,8 @@
 
     take the connector's lease (or exit: another pull of it is running)
     -> read the cursor -> for each page of connector.pull(cursor):
-         map and normalise -> quarantine the bad records -> pack the good ones into SQS messages
+         map and normalise -> drop the records of erased people (suppressed: counted, never queued)
+         -> quarantine the bad records -> pack the good ones into SQS messages
          -> SendMessageBatch, resending failed entries -> save the page's cursor -> renew the lease
          -> little time left? stop here and invoke a fresh pull with the same run id
     -> release the lease (unless a continuation holds it now)
@@ -36,8 +37,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from core.errors import RetryableError
 from core.normalise import normalise_record
 from core.ports import QuarantineEntry, SyncState
+from core.redaction import reason_kind
 from core.schema import Quarantined, RecordDraft, SourceRecord
-from core.sync import PullReport
+from core.sync import PullReport, quarantine_entries
 from functions._wiring import Wiring, metrics_namespace, traced, wiring
 from functions.events import PullEvent, ingest_envelope
 
@@ -178,6 +180,8 @@ class PullOutcome:
     pulled: int = 0
     queued: int = 0
     quarantined: int = 0
+    suppressed: int = 0
+    """Records of erased people met and dropped (never queued, never quarantined)."""
     messages: int = 0
     resent: int = 0
     cursor: str | None = None
@@ -187,21 +191,25 @@ class PullOutcome:
         return asdict(self)
 
 
-def _normalise(drafts: Sequence[RecordDraft]) -> tuple[list[SourceRecord], list[Quarantined]]:
+def _normalise(
+    drafts: Sequence[RecordDraft],
+) -> tuple[list[SourceRecord], list[tuple[Quarantined, RecordDraft]]]:
     records: list[SourceRecord] = []
-    bad: list[Quarantined] = []
+    bad: list[tuple[Quarantined, RecordDraft]] = []
     for draft in drafts:
         outcome = normalise_record(draft)
         if isinstance(outcome, Quarantined):
-            bad.append(outcome)
+            bad.append((outcome, draft))
         else:
             records.append(outcome)
     return records, bad
 
 
-def _entry(connector: str, key: str, reason: str, raw: Any, at: datetime) -> QuarantineEntry:
+def _entry(
+    connector: str, key: str, reason: str, raw: Any, at: datetime, subjects: tuple[str, ...] = ()
+) -> QuarantineEntry:
     text = raw if isinstance(raw, str) else json.dumps(raw, default=str, sort_keys=True)
-    return QuarantineEntry(connector=connector, key=key, reason=reason, raw=text, at=at)
+    return QuarantineEntry(connector=connector, key=key, reason=reason, raw=text, at=at, subjects=subjects)
 
 
 def run_pull(
@@ -238,6 +246,7 @@ def run_pull(
         sender = IngestSender(
             w.client("sqs"), w.ingest_queue_url, max_bytes=settings.ingest_message_max_bytes, sleep=sleep
         )
+        suppression = w.suppression(consistent=False)
         stopped_early = False
         pages = connector.pull(start)
         try:
@@ -245,9 +254,11 @@ def run_pull(
                 now = datetime.now(UTC)
                 drafts = connector.to_records(page)
                 records, bad = _normalise(drafts)
+                # Records of erased people never enter the queue (nor, so, its dead-letter queue).
+                records, suppressed = suppression.split(records)
                 parts = [sqs_safe(r.model_dump_json()) for r in records]
                 bodies, oversize = pack_messages(parts, prefix, suffix, settings.ingest_message_max_bytes)
-                entries = [_entry(name, f"{q.source}:{q.source_id}", q.reason, q.raw, now) for q in bad]
+                entries = quarantine_entries(name, bad, now, suppression)
                 for index in oversize:
                     size = len(parts[index].encode())
                     entries.append(
@@ -258,18 +269,22 @@ def run_pull(
                             f"({settings.ingest_message_max_bytes:,}); trim it at the source",
                             parts[index],
                             now,
+                            tuple(suppression.hash(i.key) for i in records[index].identifiers),
                         )
                     )
                 for entry in entries:
-                    report.quarantine_reasons[entry.reason] += 1
+                    report.quarantine_reasons[reason_kind(entry.reason)] += 1
                 if entries:
                     w.sync_state.put_quarantined(entries)  # durable before the cursor moves past them
                 sent = sender.send(bodies)  # returns only once SQS accepted every message
 
+                dropped = len(suppressed) + len(bad) - (len(entries) - len(oversize))
                 report.pages += 1
                 report.pulled += len(drafts)
-                report.normalised += len(records) - len(oversize)
+                report.normalised += len(records) + len(suppressed) - len(oversize)
                 report.quarantined += len(entries)
+                report.suppressed_quarantined += len(bad) - (len(entries) - len(oversize))
+                report.ingest.suppressed += len(suppressed)
                 outcome.messages += sent.messages
                 outcome.resent += sent.resent
                 metrics.add_metric(name="RecordsPulled", unit=MetricUnit.Count, value=len(drafts))
@@ -277,6 +292,7 @@ def run_pull(
                 metrics.add_metric(
                     name="RecordsQueued", unit=MetricUnit.Count, value=len(records) - len(oversize)
                 )
+                metrics.add_metric(name="RecordsSuppressed", unit=MetricUnit.Count, value=dropped)
                 if sent.resent:
                     metrics.add_metric(name="Throttled", unit=MetricUnit.Count, value=sent.resent)
 
@@ -298,7 +314,8 @@ def run_pull(
                 close()  # a generator left mid-way releases its HTTP response now
 
         outcome.pages, outcome.pulled, outcome.quarantined = report.pages, report.pulled, report.quarantined
-        outcome.queued = report.normalised
+        outcome.queued = report.normalised - report.ingest.suppressed
+        outcome.suppressed = report.suppressed
         outcome.cursor = report.cursor_after
         outcome.quarantine_reasons = dict(report.quarantine_reasons.most_common(10))
         if stopped_early:
