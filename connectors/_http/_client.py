@@ -286,9 +286,9 @@ class ConnectorHttpClient:
         if 200 <= status < 300:
             return
         config = self.config
-        # Vendors quote what they were sent ("Contact with email ... already exists"): the message goes
-        # into errors and logs, so addresses and numbers are taken out along with the secrets.
-        message = redact_personal(redact(vendor_error_message(response), self._secrets))
+        # Vendors quote what they were sent ("Contact with email ... already exists"): the errors take
+        # addresses and numbers out of what they show (ConnectorRequestError), and so does a retry.
+        message = redact(vendor_error_message(response), self._secrets)
         if status in {401, 403}:
             hint = (
                 secret_env_var(config.credential_name)
@@ -298,7 +298,7 @@ class ConnectorHttpClient:
             raise ConnectorAuthError(config.connector, status, credential_hint=hint, vendor_message=message)
         if status in config.retry.retry_statuses:
             raise TransientAttemptError(
-                f"HTTP {status}: {message}" if message else f"HTTP {status}",
+                f"HTTP {status}: {redact_personal(message)}" if message else f"HTTP {status}",
                 status=status,
                 retry_after=parse_retry_after(
                     response.headers.get("Retry-After"), now=config.retry.wall_clock()
