@@ -407,9 +407,14 @@ class HubSpotConnector:
 
     # --- erase ------------------------------------------------------------------------------------
     def erase(self, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
-        """Permanently delete (GDPR) the contact behind each identifier: an email, or this tool's own
-        ``source`` identifier (``hubspot:contact:<id>``). Phone numbers are not looked up."""
+        """Permanently delete (GDPR) the contact behind each identifier: this tool's own ``source``
+        identifier (``hubspot:contact:<id>``: a 404 confirms it is gone), or an email (looked up
+        first). Phone numbers are not looked up (``found`` False, nothing confirmed)."""
         return [self._erase_one(identifier) for identifier in identifiers]
+
+    def pushed_identifier(self, remote_id: str) -> Identifier | None:
+        """The contact a push created or updated: its record id is the push's remote id."""
+        return Identifier(kind="source", value=f"{SOURCE}:{OBJECT_TYPE}:{remote_id}") if remote_id else None
 
     def _erase_one(self, identifier: Identifier) -> EraseOutcome:
         if identifier.kind == "email":
@@ -436,7 +441,7 @@ class HubSpotConnector:
             record_id = identifier.value[len(prefix) :]
             if self._gdpr_delete(record_id):
                 return EraseOutcome(identifier, found=True, detail=f"contact {record_id} permanently deleted")
-            return EraseOutcome(identifier, found=False, detail=f"no HubSpot contact has id {record_id}")
+            return EraseOutcome(identifier, found=False, detail="no such HubSpot contact", absent=True)
         return EraseOutcome(
             identifier,
             found=False,

@@ -520,7 +520,8 @@ class MailchimpConnector:
     def erase(self, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
         """Permanently delete members (GDPR): ``POST .../members/{hash}/actions/delete-permanent``.
 
-        Members are found by email, or by their ``mailchimp:member:<id>`` source identifier; a
+        Members are found by their ``mailchimp:member:<id>`` source identifier or by email (its
+        subscriber hash); a 404 there, in an audience that exists, confirms the member is gone. A
         phone number cannot address a member. A deleted address cannot be re-imported by API.
         """
         outcomes: list[EraseOutcome] = []
@@ -547,10 +548,14 @@ class MailchimpConnector:
                 if error.status != 404:
                     raise
                 self._check_list()
-                outcomes.append(EraseOutcome(identifier, False, "not in the audience"))
+                outcomes.append(EraseOutcome(identifier, False, "not in the audience", absent=True))
                 continue
             outcomes.append(EraseOutcome(identifier, True, f"member {member_id} permanently deleted"))
         return outcomes
+
+    def pushed_identifier(self, remote_id: str) -> Identifier | None:
+        """The member a push added or updated: the push's remote id is its subscriber hash."""
+        return Identifier(kind="source", value=f"{SOURCE}:{OBJECT_TYPE}:{remote_id}") if remote_id else None
 
     def _check_list(self) -> None:
         """Raise a config error if the audience itself does not exist (a 404 is then not 'absent')."""

@@ -6,7 +6,11 @@ masked), list objects (``object: "list"``, ``data``, ``has_more``, ``url``), new
 1-100 (default 10), ``starting_after`` (400 ``resource_missing`` for an unknown id), ``created[gte]``,
 ``email`` (exact, case-sensitive) on customers, ``type`` on events; ``POST /v1/customers/{id}``
 merging ``metadata[...]`` from the form body and emitting ``customer.updated``;
-``DELETE /v1/customers/{id}`` answering ``{"id", "object": "customer", "deleted": true}``; errors
+``DELETE /v1/customers/{id}`` answering ``{"id", "object": "customer", "deleted": true}``; charges
+by ``customer`` and by id; redaction jobs (create with ``objects[customers][i]`` /
+``objects[charges][i]`` and an ``Idempotency-Key``, validating -> ready -> run -> redacting ->
+succeeded, ``locked_by_other_job`` validation errors) that replace the personal fields of the
+customers, the charges and their events' copies with ``[redacted]``; errors
 ``{"error": {"type", "code", "message", "param"}}``; test-mode read limit 25 requests/s (429
 ``rate_limit``).
 
@@ -30,7 +34,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from connectors._sandbox import Faults, SlidingWindow, VendorSandbox, json_response
+from connectors._sandbox import Faults, SlidingWindow, VendorSandbox, holdings_text, json_response
 from connectors.sdk import parse_point
 from core.connector import ConnectorSettings
 from core.errors import NormalisationError
@@ -86,6 +90,8 @@ class StripeSandbox(VendorSandbox):
         self.customers: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
         self.events: dict[str, dict[str, Any]] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self._idempotent: dict[str, str] = {}
         self._seq = itertools.count(1)
         self._order: dict[str, int] = {}
         self._touches = itertools.count()
@@ -221,10 +227,23 @@ class StripeSandbox(VendorSandbox):
                 )
             params = dict(parse_qsl(request.content.decode()))
         with self.lock:
+            if parts[:3] == ["v1", "privacy", "redaction_jobs"]:
+                return self._redaction(method, parts[3:], params, request.headers.get("idempotency-key"))
             if method == "GET" and parts == ["v1", "customers"]:
                 return self._list(self.customers, "/v1/customers", params, email=params.get("email"))
             if method == "GET" and parts == ["v1", "charges"]:
-                return self._list(self.charges, "/v1/charges", params)
+                return self._list(self.charges, "/v1/charges", params, customer=params.get("customer"))
+            if method == "GET" and len(parts) == 3 and parts[:2] == ["v1", "charges"]:
+                charge = self.charges.get(parts[2])
+                if charge is None:
+                    return error(
+                        404,
+                        "invalid_request_error",
+                        f"No such charge: '{parts[2]}'",
+                        "resource_missing",
+                        "id",
+                    )
+                return json_response(200, charge)
             if method == "GET" and parts == ["v1", "events"]:
                 return self._list(self.events, "/v1/events", params, type_=params.get("type"))
             if len(parts) == 3 and parts[:2] == ["v1", "customers"]:
@@ -256,6 +275,7 @@ class StripeSandbox(VendorSandbox):
         *,
         email: str | None = None,
         type_: str | None = None,
+        customer: str | None = None,
     ) -> httpx.Response:
         limit = params.get("limit", "10")
         if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
@@ -282,6 +302,8 @@ class StripeSandbox(VendorSandbox):
             chosen = [o for o in chosen if o.get("email") == email]
         if type_ is not None:
             chosen = [o for o in chosen if o["type"] == type_]
+        if customer is not None:
+            chosen = [o for o in chosen if o.get("customer") == customer]
         after = params.get("starting_after")
         if after is not None:
             ids = [o["id"] for o in chosen]
@@ -318,6 +340,99 @@ class StripeSandbox(VendorSandbox):
             customer["metadata"] = merged
             self._event("customer.updated", customer, self.clock.now())
         return json_response(200, customer)
+
+    # --- redaction jobs (https://docs.stripe.com/api/privacy/redaction-job) ------------------------
+    def _redaction(
+        self, method: str, rest: list[str], params: dict[str, str], idempotency_key: str | None
+    ) -> httpx.Response:
+        if method == "POST" and not rest:
+            return self._create_job(params, idempotency_key)
+        job = self.jobs.get(rest[0]) if rest else None
+        if job is None:
+            return error(404, "invalid_request_error", "No such redaction job", "resource_missing", "job")
+        if method == "GET" and len(rest) == 1:
+            # Stripe validates, then redacts, asynchronously: each read finds the next step done.
+            if job["status"] == "validating":
+                locked = [o for o in self._job_objects(job) if self._locked_by_other(o, job["id"])]
+                job["_errors"] = [
+                    {"code": "locked_by_other_job", "erroring_object": {"id": o}} for o in locked
+                ]
+                job["status"] = "failed" if locked else "ready"
+            elif job["status"] == "redacting":
+                job["status"] = "succeeded"
+            return json_response(200, self._job_view(job))
+        if method == "GET" and rest[1:] == ["validation_errors"]:
+            data = [
+                {"id": f"prjve_{i}", "object": "privacy.redaction_job_validation_error", **e}
+                for i, e in enumerate(job["_errors"])
+            ]
+            return json_response(200, {"object": "list", "data": data, "has_more": False, "url": ""})
+        if method == "POST" and rest[1:] == ["run"]:
+            if job["status"] != "ready":
+                return error(400, "invalid_request_error", f"A job in status {job['status']} cannot run.")
+            job["status"] = "redacting"
+            ids = set(self._job_objects(job))
+            for customer_id in job["objects"]["customers"]:
+                _redact(self.customers[customer_id])
+            for charge_id in job["objects"]["charges"]:
+                _redact(self.charges[charge_id])
+            for event in self.events.values():  # redaction covers related objects: the events
+                if event["data"]["object"].get("id") in ids:
+                    _redact(event["data"]["object"])
+            return json_response(200, self._job_view(job))
+        return error(404, "invalid_request_error", f"Unrecognized request URL ({method}).")
+
+    def _create_job(self, params: dict[str, str], idempotency_key: str | None) -> httpx.Response:
+        if idempotency_key and idempotency_key in self._idempotent:
+            return json_response(200, self._job_view(self.jobs[self._idempotent[idempotency_key]]))
+        objects: dict[str, list[str]] = {"customers": [], "charges": []}
+        for key, value in sorted(params.items(), key=lambda kv: kv[0]):
+            for kind in objects:
+                if key.startswith(f"objects[{kind}]"):
+                    store = self.customers if kind == "customers" else self.charges
+                    if value not in store:
+                        return error(
+                            400,
+                            "invalid_request_error",
+                            f"No such object: '{value}'",
+                            "resource_missing",
+                            key,
+                        )
+                    objects[kind].append(value)
+        if not any(objects.values()):
+            return error(
+                400, "invalid_request_error", "Missing required param: objects.", "parameter_missing"
+            )
+        job_id = self._id("prj")
+        self.jobs[job_id] = {
+            "id": job_id,
+            "object": "privacy.redaction_job",
+            "created": int(self.clock.now().timestamp()),
+            "livemode": False,
+            "status": "validating",
+            "validation_behavior": params.get("validation_behavior", "error"),
+            "objects": objects,
+            "_errors": [],
+        }
+        if idempotency_key:
+            self._idempotent[idempotency_key] = job_id
+        return json_response(200, self._job_view(self.jobs[job_id]))
+
+    @staticmethod
+    def _job_objects(job: dict[str, Any]) -> list[str]:
+        return [*job["objects"]["customers"], *job["objects"]["charges"]]
+
+    def _locked_by_other(self, object_id: str, job_id: str) -> bool:
+        return any(
+            other["id"] != job_id
+            and other["status"] in ("validating", "ready")
+            and object_id in self._job_objects(other)
+            for other in self.jobs.values()
+        )
+
+    @staticmethod
+    def _job_view(job: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in job.items() if not k.startswith("_")}
 
     # --- SandboxControl ----------------------------------------------------------------------------
     def settings(self, transport: bool = True) -> ConnectorSettings:
@@ -356,6 +471,11 @@ class StripeSandbox(VendorSandbox):
                 for k in (next(self._new) for _ in range(count))
             }
 
+    def holdings(self) -> str:
+        """Every customer, charge and event (redacted objects keep their ids, as in Stripe)."""
+        with self.lock:
+            return holdings_text(self.customers, self.charges, self.events)
+
     def holds(self, email: str) -> bool:
         with self.lock:
             return bool(self._by_email(email))
@@ -376,6 +496,28 @@ class StripeSandbox(VendorSandbox):
             for customer in self._by_email(email):
                 return {k: v for k, v in customer["metadata"].items() if k.startswith(METADATA_PREFIX)}
         return {}
+
+
+#: What Stripe writes in place of a redacted value.
+REDACTED: Final = "[redacted]"
+
+
+def _redact(obj: dict[str, Any]) -> None:
+    """Replace the personal data of a customer or charge (or of an event's copy of one)."""
+    for name in ("email", "name", "phone", "description", "receipt_email"):
+        if obj.get(name) is not None:
+            obj[name] = REDACTED
+    for name in ("address", "shipping"):
+        if name in obj:
+            obj[name] = None
+    details = obj.get("billing_details")
+    if isinstance(details, dict):
+        obj["billing_details"] = {
+            **{k: (REDACTED if details.get(k) is not None else None) for k in ("email", "name", "phone")},
+            "address": None,
+        }
+    obj["metadata"] = {}
+    obj["redaction"] = {"status": "redacted"}
 
 
 def make_sandbox(

@@ -20,7 +20,9 @@ returns exactly the changed records; a pull resumed from any page's cursor loses
 (with ``Retry-After: 0`` and with none), 5xx, timeouts and truncated bodies are retried with real
 backoff and the pull completes; a wrong credential fails fast with a clear, secret-free error; every
 pulled record normalises or is quarantined with a reason; pushing the same profiles twice makes no
-call the second time, and the echo of a push changes nothing; erase removes the person.
+call the second time, and the echo of a push changes nothing; erase removes the person, by email and
+by the ids of their records (after which the sandbox holds no email or phone of theirs, and asking
+again is answered "absent").
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from core.push import primary_email
 from core.schema import Identifier, Profile, Quarantined, RecordDraft, SourceRecord
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import changed_profiles, pull_into_store, push_profiles
+from core.tool_erasure import ErasesPushedRecords
 
 #: Where the sandbox clock stands while the suite changes records (after every seeded timestamp).
 T_CHANGES = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
@@ -315,6 +318,55 @@ class ConnectorContract:
         assert not sandbox.holds(email)
         (again,) = connector.erase([Identifier(kind="email", value=email)])
         assert not again.found
+
+    def test_erasing_a_persons_records_by_id_leaves_nothing_of_them_in_the_tool(
+        self, sandbox: Any, connector: Connector
+    ) -> None:
+        # GIVEN a person the tool holds: every record a pull maps to their email, and the raw values
+        drafts, _ = self.pull_drafts(connector, None)
+        pairs = [(d, o) for d in drafts if isinstance(o := normalise_record(d), SourceRecord)]
+        email = next(i.value for _, o in pairs for i in o.identifiers if i.kind == "email")
+        theirs = [(d, o) for d, o in pairs if any(i.key == f"email#{email}" for i in o.identifiers)]
+        ids = [o.source_identifier for _, o in theirs]
+        raw = {
+            v.strip() for d, _ in theirs for v in [*d.emails, *d.phones] if isinstance(v, str) and v.strip()
+        }
+        assert raw
+        assert all(v.lower() in sandbox.holdings().lower() for v in raw)
+        # WHEN the tool is asked to erase those records, by their ids (as an erasure asks)
+        outcomes = connector.erase(ids)
+        # THEN each was erased (or went with another: an order with its customer), and nothing the
+        # tool holds carries the person's email or phone
+        assert all(o.found or o.absent for o in outcomes), [o.detail for o in outcomes]
+        assert any(o.found for o in outcomes)
+        held = sandbox.holdings().lower()
+        assert not [v for v in raw if v.lower() in held]
+        assert not sandbox.holds(email)
+        # AND asking again is answered "absent": the tool confirms nothing is left under those ids
+        again = connector.erase(ids)
+        assert all(not o.found and o.absent for o in again), [o.detail for o in again]
+
+
+    def test_a_record_a_push_wrote_is_erased_through_its_remote_id(
+        self, sandbox: Any, connector: Connector
+    ) -> None:
+        if not isinstance(connector, ErasesPushedRecords):
+            pytest.skip("this connector's pushes create no record of their own (its remote ids name none)")
+        # GIVEN profiles pushed to the tool, each push remembered with the remote id it answered
+        profiles, _ = self._synced_profiles(connector)
+        state = InMemorySyncStateStore()
+        push_profiles(connector, profiles, state)
+        pushed = state.get_pushed(connector.spec.name, [p.customer_id for p in profiles])
+        remote = next(s.remote_id for s in pushed.values() if s.remote_id)
+        # WHEN the record a remote id names is erased (an erasure asks for what its pushes created)
+        identifier = connector.pushed_identifier(remote)
+        assert identifier is not None
+        assert identifier.kind == "source"
+        (outcome,) = connector.erase([identifier])
+        # THEN the tool erased it, and confirms it gone when asked again
+        assert outcome.found, outcome.detail
+        (again,) = connector.erase([identifier])
+        assert again.absent
 
 
 def _wrong(value: str) -> str:
