@@ -88,6 +88,19 @@ class PersonScope:
                         found.setdefault(ident.key, ident)
         return [found[k] for k in sorted(found)]
 
+    def pushed_addresses(self, tool: str, connector: Connector | None) -> list[Identifier]:
+        """The address each push to ``tool`` matched on, when the person held it alone: a push may
+        have created a record there that no id we keep names (asked without the duty to find it)."""
+        profile = self.state.profile if self.state is not None else None
+        if connector is None or profile is None or not any(p.destination == tool for p in self.pushed):
+            return []
+        try:
+            payload = connector.from_profile(profile)
+        except Exception:  # a profile the tool takes no payload for was pushed nothing matching
+            return []
+        key = f"email#{payload.match_key.strip().lower()}" if payload is not None else ""
+        return [Identifier.from_key(key)] if key in self.exclusive else []
+
 
 def locate(profiles: ProfileStore, identifier: Identifier) -> CustomerState | None:
     """The live customer that owns ``identifier`` (following merges), or None."""

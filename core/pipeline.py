@@ -349,6 +349,12 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
                 splits,
             )
         changesets.append(changeset)
+        # Components the guardrails keep apart can each want one unowned key (a household phone
+        # once its owner was erased): the first claims it, the later ones hold it, so a packed
+        # transaction never writes one item twice.
+        for op in changeset.operations:
+            if isinstance(op, PutIdent) and op.expected_owner is None:
+                owner_of[op.key] = survivor
         records_of[changeset.label] = component.records
         kinds[changeset.label] = (
             "new" if not component.customers else "attach" if not absorbed_ids else "merge"

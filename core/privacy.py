@@ -270,7 +270,8 @@ def ask_tools(
     for name in sorted({*tools, *(unavailable or {})}):
         connector = tools.get(name)
         targets = scope.tool_targets(name, connector)
-        result = erase_in_tool(name, connector, targets, held=scope.found)
+        extras = scope.pushed_addresses(name, connector)
+        result = erase_in_tool(name, connector, targets, held=scope.found, extras=extras)
         if connector is None and result.status == "failed":
             result = ToolResult(
                 name, "failed", (unavailable or {}).get(name, "unavailable"), 0, result.remaining

@@ -2,9 +2,11 @@
 
 A tool is asked to erase exactly the records that belong to the erased customer: the ids of the
 source records we hold from it (``hubspot:contact:123``) and of the records our pushes created
-there. Never everyone sharing a value with the person: a household phone or a company email held
-by another customer is not sent. Only for a request that matched no customer is the tool asked by
-the identifier the request named (the person's own, and nobody else's that we know of).
+there, and the address a push matched on, when the person held it alone (a push can create a
+record the tool identifies by no id we keep: Klaviyo's bulk import answers with a job id). Never
+everyone sharing a value with the person: a household phone or a company email held by another
+customer is not sent. Only for a request that matched no customer is the tool asked by the
+identifier the request named (the person's own, and nobody else's that we know of).
 
 Each tool's answer is one of:
 
@@ -63,31 +65,41 @@ class ToolResult:
 
 
 def erase_in_tool(
-    tool: str, connector: Connector | None, targets: Sequence[Identifier], *, held: bool
+    tool: str,
+    connector: Connector | None,
+    targets: Sequence[Identifier],
+    *,
+    held: bool,
+    extras: Sequence[Identifier] = (),
 ) -> ToolResult:
     """Ask one tool to erase ``targets``. ``held``: they are records we hold of the person, so a tool
-    that neither finds nor confirms the absence of one has failed. ``connector`` None means the tool
-    could not be built (its credentials are missing, say): a failure if there is anything to ask."""
-    if not targets:
+    that neither finds nor confirms the absence of one has failed. ``extras`` are asked too, without
+    that duty (the address a push matched on: a record the push created there, if any). ``connector``
+    None means the tool could not be built (its credentials are missing, say): a failure if there
+    is anything to ask."""
+    if not targets and not extras:
         return ToolResult(tool, "not_present")
     keys = tuple(i.key for i in targets)
     if connector is None:
-        return ToolResult(tool, "failed", "unavailable", remaining=keys)
+        return ToolResult(tool, "failed" if targets else "not_present", "unavailable", remaining=keys)
     if "erase" not in connector.spec.capabilities:
-        return ToolResult(tool, "failed" if held else "not_present", "not_supported", remaining=keys)
+        failed = held and bool(targets)
+        return ToolResult(tool, "failed" if failed else "not_present", "not_supported", remaining=keys)
+    asked = [*targets, *(e for e in extras if e.key not in set(keys))]
     try:
-        outcomes = connector.erase(list(targets))
+        outcomes = connector.erase(asked)
     except Exception as error:  # any failure of one tool is reported, never hidden or fatal
         return ToolResult(tool, "failed", type(error).__name__, remaining=keys)
-    if len(outcomes) != len(targets):
+    if len(outcomes) != len(asked):
         return ToolResult(tool, "failed", "answered_wrongly", remaining=keys)
     erased = sum(1 for o in outcomes if o.found)
     if not held:
         return ToolResult(tool, "erased" if erased else "not_present", erased=erased)
-    missing = tuple(t.key for t, o in zip(targets, outcomes, strict=True) if not (o.found or o.absent))
+    mine = outcomes[: len(targets)]
+    missing = tuple(t.key for t, o in zip(targets, mine, strict=True) if not (o.found or o.absent))
     if missing:
         return ToolResult(tool, "failed", "not_found", erased=erased, remaining=missing)
-    return ToolResult(tool, "erased", erased=erased)
+    return ToolResult(tool, "erased" if erased or targets else "not_present", erased=erased)
 
 
 __all__ = ["ErasesPushedRecords", "ToolResult", "ToolStatus", "erase_in_tool"]

@@ -342,6 +342,8 @@ class PullResult:
     pulled: int = 0
     queued: int = 0
     quarantined: int = 0
+    suppressed: int = 0
+    """Records of erased people the pull met and dropped (the handler's own count)."""
     pages: int = 0
     messages: int = 0
     failed_invocations: int = 0
@@ -631,7 +633,7 @@ class LocalRuntime:
                 result.status = "failed"
                 break
             result.status = str(outcome.get("status", ""))
-            for key in ("pulled", "queued", "quarantined", "pages", "messages"):
+            for key in ("pulled", "queued", "quarantined", "suppressed", "pages", "messages"):
                 setattr(result, key, getattr(result, key) + int(outcome.get(key, 0)))
             result.quarantine_reasons.update(outcome.get("quarantine_reasons", {}))
             for function_name, payload in self.lambda_client.pending:

@@ -126,7 +126,16 @@ class SlidingWindow:
 
 def holdings_text(*parts: Any) -> str:
     """What a sandbox holds, as one JSON text to search (``SandboxControl.holdings``)."""
-    return json.dumps(parts, ensure_ascii=False, default=str, sort_keys=True)
+    return json.dumps(_plain(parts), ensure_ascii=False, default=str, sort_keys=True)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every mapping's keys as text (a sandbox may key by tuples or numbers)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
 
 
 def forgotten(value: str) -> str:

@@ -346,7 +346,6 @@ class ConnectorContract:
         again = connector.erase(ids)
         assert all(not o.found and o.absent for o in again), [o.detail for o in again]
 
-
     def test_a_record_a_push_wrote_is_erased_through_its_remote_id(
         self, sandbox: Any, connector: Connector
     ) -> None:

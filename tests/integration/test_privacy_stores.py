@@ -197,3 +197,21 @@ def test_quarantined_items_carry_their_subjects_and_pushes_their_time(stores: Pr
     stores.sync_state.put_pushed([PushedState("cus_a", "crm", "hash1", "101", T)])
     assert stores.sync_state.get_pushed("crm", ["cus_a"])["cus_a"].at == T
     assert ItemKey("CUSTOMER#cus_a", "PUSHED#crm") in stores.erasure.customer_items("cus_a")
+
+
+def test_records_kept_apart_that_want_one_unowned_value_commit_together(stores: PrivacyStoreSet) -> None:
+    # GIVEN six people behind one phone (more than the guardrail lets match), all in one batch, the
+    # phone owned by nobody (its owner was erased, say)
+    phone = "+15550100"
+    records = [make_record("crm", str(n), email=f"m{n}@example.com", phone=phone) for n in range(6)]
+    # WHEN they are ingested: six components each wanting the phone, packed into one commit
+    result = ingest(records, stores.profiles)
+    # THEN all are stored as six customers; one owns the phone, the five others are marked holding it
+    assert (result.written, result.new_customers) == (6, 6)
+    owner = stores.profiles.get_owners([f"phone#{phone}"])[f"phone#{phone}"].customer_id
+    customers = {
+        stores.profiles.get_owners([f"email#m{n}@example.com"])[f"email#m{n}@example.com"].customer_id
+        for n in range(6)
+    }
+    assert len(customers) == 6
+    assert stores.erasure.holders([f"phone#{phone}"]) == {f"phone#{phone}": customers - {owner}}

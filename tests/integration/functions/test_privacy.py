@@ -72,9 +72,10 @@ def test_erase_removes_every_item_of_the_person_and_leaves_an_anonymous_audit(pe
     # THEN the request succeeded everywhere
     assert (answer["ok"], answer["found"], answer["outcome"]) == (True, True, "erased")
     assert answer["tools"] == {"fake": "erased"}
-    # AND the tool was asked to erase exactly Ann's records there, by their ids (never by a value)
+    # AND the tool was asked to erase exactly Ann's records there, by their ids, and the address
+    # the push matched on (hers alone), never a value someone else holds
     asked = {i.key for i in env.tool.erased[0]}
-    assert asked == {f"source#fake:contact:{i}" for i in (1, 2, 3)}
+    assert asked == {f"source#fake:contact:{i}" for i in (1, 2, 3)} | {"email#ann@example.com"}
     # AND nothing of Ann is left in the table: no customer item (tombstone included), no identifier
     after = customer_partitions(env)
     [bob] = after
