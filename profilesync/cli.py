@@ -100,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
         default=Path(".profilesync"),
         help="where the embedded store is kept between runs (default .profilesync/)",
     )
+    from profilesync.privacy_cli import add_parser as add_privacy_parser
+
+    add_privacy_parser(sub, DEFAULT_TABLE)
     demo = sub.add_parser(
         "demo",
         help="run pull -> merge -> push for HubSpot, Mailchimp and Shopify sandboxes, twice",
@@ -284,6 +287,16 @@ def _sync(args: argparse.Namespace) -> int:
             create_table(client, args.table)
         if args.endpoint_url is None and not args.sandbox:
             stack.enter_context(persisted_table(client, args.table, args.state_dir / f"{args.table}.jsonl"))
+        from core.storage.dynamodb_suppression import DynamoDBSuppressionStore
+        from core.suppression import SuppressionCheck
+        from profilesync.privacy_cli import audit_salt
+
+        # People erased with `profilesync privacy erase` (or by the deployed stack) are not synced
+        # back. A --sandbox run's store lives for the run only: nobody in it was ever erased.
+        suppression = None
+        if not args.sandbox or args.endpoint_url is not None:
+            salt = audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
+            suppression = SuppressionCheck(DynamoDBSuppressionStore(client, args.table), salt)
         connector = plugin.build(settings)
         stack.callback(connector.close)
         cursor: str | None = SAVED
@@ -300,6 +313,7 @@ def _sync(args: argparse.Namespace) -> int:
             cursor=cursor,
             push=not args.no_push,
             progress=Progress(),
+            suppression=suppression,
         )
     for line in summary_lines(outcome):
         print(line)
@@ -337,6 +351,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sync(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "privacy":
+            from profilesync.privacy_cli import run as run_privacy
+
+            return run_privacy(args)
     except ProfileSyncError as error:
         print(f"profilesync {args.command}: {error}", file=sys.stderr)
         return 2

@@ -130,7 +130,8 @@ def dynamodb_client(endpoint_url: str | None = None, region: str | None = None) 
 @contextmanager
 def persisted_table(client: Any, table: str, path: Any) -> Iterator[None]:
     """Keep an embedded table between runs: load it from ``path`` (JSON lines of DynamoDB items)
-    before the block and save it back after, so ``profilesync sync`` resumes from its cursor."""
+    before the block and save it back after, so ``profilesync sync`` resumes from its cursor. The
+    file is written readable by its owner only (0600)."""
     import json
     from pathlib import Path
 
@@ -146,7 +147,10 @@ def persisted_table(client: Any, table: str, path: Any) -> Iterator[None]:
     finally:
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as out:
+        # The store holds people's data: readable by its owner only (0600), whatever the umask.
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
             kwargs: dict[str, Any] = {"TableName": table}
             while True:
                 page = client.scan(**kwargs)

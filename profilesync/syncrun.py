@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from core.connector import Connector, ConnectorPlugin, ConnectorSettings
 from core.errors import ConnectorConfigError
 from core.ports import ProfileStore, SyncStateStore
+from core.suppression import SuppressionCheck
 from core.sync import SAVED, PullReport, PushReport, changed_profiles, pull_into_store, push_profiles
 
 
@@ -87,14 +88,21 @@ def run_sync(
     cursor: str | None = SAVED,
     push: bool = True,
     progress: Progress | None = None,
+    suppression: SuppressionCheck | None = None,
 ) -> SyncOutcome:
-    """Pull from the cursor, merge, and push the profiles of every customer this pull touched."""
+    """Pull from the cursor, merge, and push the profiles of every customer this pull touched.
+    ``suppression`` drops erased people's records and never pushes a profile holding one."""
     progress = progress or Progress()
-    pulled = pull_into_store(connector, store, state, cursor=cursor, progress=progress.pull)
+    pulled = pull_into_store(
+        connector, store, state, cursor=cursor, progress=progress.pull, suppression=suppression
+    )
     progress.done()
     pushed: PushReport | None = None
     if push and "push" in connector.spec.capabilities:
         profiles = changed_profiles(store, pulled.ingest.customers)
+        if suppression is not None and profiles:
+            blocked = suppression.suppressed_customers(profiles)
+            profiles = [p for p in profiles if p.customer_id not in blocked]
         pushed = push_profiles(connector, profiles, state, progress=progress.push)
         progress.done()
     return SyncOutcome(pulled, pushed)
@@ -106,7 +114,8 @@ def summary_lines(outcome: SyncOutcome) -> list[str]:
     lines = [
         f"pulled {p.pulled:,} records in {p.pages:,} pages from {p.connector}"
         + (" (full refresh)" if p.full_refresh else " (incremental)"),
-        f"  {p.normalised:,} normalised, {p.quarantined:,} quarantined",
+        f"  {p.normalised:,} normalised, {p.quarantined:,} quarantined"
+        + (f", {p.suppressed:,} of erased people dropped" if p.suppressed else ""),
         f"  {i.written:,} written, {i.unchanged:,} unchanged, {i.stale:,} stale; "
         f"{i.new_customers:,} new customers, {i.attached:,} attached, {i.merged_customers:,} merged",
     ]
