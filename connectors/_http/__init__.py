@@ -16,7 +16,8 @@ A connector composes these rather than subclassing anything::
             ...
 """
 
-from ._auth import ApiKeyHeader, BasicAuthKey, BearerToken, CarriesSecrets
+from ._allowance import AllowanceExhaustedError, DailyAllowance, UsageReader
+from ._auth import ApiKeyHeader, BasicAuthKey, BasicAuthPair, BearerToken, CarriesSecrets
 from ._client import USER_AGENT, ConnectorHttpClient, HttpClientConfig, build_client
 from ._errors import (
     ConnectorAuthError,
@@ -27,14 +28,17 @@ from ._errors import (
     redact,
     vendor_error_message,
 )
+from ._oauth import OAuthClientCredentials
 from ._pagination import (
     CursorPaginator,
     GraphQLPageInfoPaginator,
     OffsetPaginator,
+    OverlapOffsetPaginator,
     Page,
     PageRequest,
     Paginator,
     paginate,
+    sort_key,
     value_at,
 )
 from ._ratelimit import (
@@ -53,8 +57,10 @@ from ._secrets import Secret, resolve_secret, secret_env_var
 __all__ = [
     "RETRYABLE_STATUSES",
     "USER_AGENT",
+    "AllowanceExhaustedError",
     "ApiKeyHeader",
     "BasicAuthKey",
+    "BasicAuthPair",
     "BearerToken",
     "CarriesSecrets",
     "ConcurrencyLimiter",
@@ -64,9 +70,12 @@ __all__ = [
     "ConnectorUnavailableError",
     "CostBucketLimiter",
     "CursorPaginator",
+    "DailyAllowance",
     "GraphQLPageInfoPaginator",
     "HttpClientConfig",
+    "OAuthClientCredentials",
     "OffsetPaginator",
+    "OverlapOffsetPaginator",
     "Page",
     "PageRequest",
     "PaginationError",
@@ -77,6 +86,7 @@ __all__ = [
     "Secret",
     "SlidingWindowLimiter",
     "TokenBucket",
+    "UsageReader",
     "build_client",
     "describe_vendor_error",
     "paginate",
@@ -86,6 +96,7 @@ __all__ = [
     "resolve_secret",
     "secret_env_var",
     "shopify_graphql_throttled",
+    "sort_key",
     "value_at",
     "vendor_error_message",
 ]

@@ -13,6 +13,8 @@ Credential ``hubspot_token`` (env ``PROFILESYNC_HUBSPOT_TOKEN``): a private app'
 
 from __future__ import annotations
 
+from typing import Any
+
 from connectors._sandbox import Faults
 from core.connector import ConnectorPlugin
 
@@ -22,16 +24,21 @@ from ._sandbox import DEFAULT_TOKEN, HubSpotSandbox
 
 
 def make_sandbox(
-    people: int = 200, seed: int = 7, token: str | None = None, faults: Faults | None = None
+    people: int = 200,
+    seed: int = 7,
+    token: str | None = None,
+    faults: Faults | None = None,
+    **options: Any,
 ) -> HubSpotSandbox:
     """A HubSpot sandbox seeded from the ``crm`` records of ``population(people, seed)``, at HubSpot's
     published limits (100 requests per 10 seconds, 5 searches per second).
 
     Without ``faults``, injected faults (switched on later through ``sandbox.faults``) are rolled from
-    ``seed`` too, so one seed fixes the whole sandbox.
+    ``seed`` too, so one seed fixes the whole sandbox. ``options`` go to ``HubSpotSandbox``
+    (``rate_limit_per_10s=190`` for the Professional plan).
     """
     return HubSpotSandbox(
-        people=people, seed=seed, token=token or DEFAULT_TOKEN, faults=faults or Faults(seed=seed)
+        people=people, seed=seed, token=token or DEFAULT_TOKEN, faults=faults or Faults(seed=seed), **options
     )
 
 

@@ -8,6 +8,7 @@ declaration and implements ``core.connector.Connector`` from it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,10 +19,15 @@ import httpx
 from connectors._http import (
     ApiKeyHeader,
     BasicAuthKey,
+    BasicAuthPair,
     BearerToken,
     CursorPaginator,
+    OAuthClientCredentials,
     OffsetPaginator,
+    OverlapOffsetPaginator,
     Paginator,
+    secret_env_var,
+    sort_key,
 )
 from core.connector import (
     Capability,
@@ -48,8 +54,15 @@ class BearerAuth:
 
     credential: Credential
 
+    @property
+    def credentials(self) -> tuple[Credential, ...]:
+        return (self.credential,)
+
     def build(self, secret: str) -> httpx.Auth:
         return BearerToken(secret)
+
+    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
+        return self.build(secrets[self.credential.name])
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +74,15 @@ class ApiKeyAuth:
     header: str = "Authorization"
     prefix: str = ""
 
+    @property
+    def credentials(self) -> tuple[Credential, ...]:
+        return (self.credential,)
+
     def build(self, secret: str) -> httpx.Auth:
         return ApiKeyHeader(self.header, secret, prefix=self.prefix)
+
+    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
+        return self.build(secrets[self.credential.name])
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +92,66 @@ class BasicAuth:
     credential: Credential
     user: str = "profilesync"
 
+    @property
+    def credentials(self) -> tuple[Credential, ...]:
+        return (self.credential,)
+
     def build(self, secret: str) -> httpx.Auth:
         return BasicAuthKey(self.user, secret)
 
+    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
+        return self.build(secrets[self.credential.name])
 
-AuthStrategy = BearerAuth | ApiKeyAuth | BasicAuth
+
+@dataclass(frozen=True, slots=True)
+class ClientCredentialsAuth:
+    """OAuth 2.0 client credentials (server-to-server): a token from ``token_path`` on the base URL for
+    a client id and secret, sent as a bearer token and renewed once when the API answers 401
+    (Salesforce connected apps: ``/services/oauth2/token``). Two credentials, two secrets."""
+
+    client_id: Credential
+    client_secret: Credential
+    token_path: str
+
+    @property
+    def credential(self) -> Credential:
+        """The credential an API 401 names first (the client id; the token error names both)."""
+        return self.client_id
+
+    @property
+    def credentials(self) -> tuple[Credential, ...]:
+        return (self.client_id, self.client_secret)
+
+    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
+        hint = " and ".join(secret_env_var(c.name) for c in self.credentials)
+        return OAuthClientCredentials(
+            base_url.rstrip("/") + self.token_path,
+            secrets[self.client_id.name],
+            secrets[self.client_secret.name],
+            connector=connector,
+            credential_hint=hint,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPairAuth:
+    """HTTP Basic where the credential holds both halves as ``user:password`` (WooCommerce
+    ``consumer_key:consumer_secret``), so one secret carries the pair."""
+
+    credential: Credential
+
+    @property
+    def credentials(self) -> tuple[Credential, ...]:
+        return (self.credential,)
+
+    def build(self, secret: str) -> httpx.Auth:
+        return BasicAuthPair(secret)
+
+    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
+        return self.build(secrets[self.credential.name])
+
+
+AuthStrategy = BearerAuth | ApiKeyAuth | BasicAuth | ClientCredentialsAuth | KeyPairAuth
 
 # --- paging -----------------------------------------------------------------------------------------
 
@@ -121,7 +196,31 @@ class OffsetPaging:
         )
 
 
-Paging = NextUrlPaging | TokenPaging | OffsetPaging
+@dataclass(frozen=True, slots=True)
+class OverlapOffsetPaging:
+    """Offset paging over a list sorted by ``sort_key`` (dotted paths, ascending, unique together),
+    each page overlapping the last by one record so that records leaving the ordering mid-walk never
+    make it skip one (``connectors._http.OverlapOffsetPaginator``). WordPress/WooCommerce:
+    ``OverlapOffsetPaging(("id",), total_header="X-WP-Total")`` with ``page_size_param="per_page"``.
+    """
+
+    sort_key: tuple[str, ...]
+    total_header: str | None = None
+    offset_param: str = "offset"
+
+    def paginator(self, start: str | None, page_size: int, page_size_param: str | None) -> Paginator:
+        paths = self.sort_key
+        return OverlapOffsetPaginator(
+            page_size,
+            lambda record: sort_key(record, paths),
+            offset_param=self.offset_param,
+            limit_param=page_size_param or "per_page",
+            total_header=self.total_header,
+            start=start,
+        )
+
+
+Paging = NextUrlPaging | TokenPaging | OffsetPaging | OverlapOffsetPaging
 
 # --- incremental pulls ------------------------------------------------------------------------------
 
@@ -134,7 +233,14 @@ class Incremental:
     seconds with ``time_format="epoch"``). ``since_params`` are query parameters added to every
     request of an incremental walk, ``{since}`` replaced by the lower bound. When the vendor's filter
     is strict (``>``, ``strict=True``) the bound sent is one ``resolution`` earlier, so records on the
-    watermark itself come back and the cursor's ids-at-the-watermark decide which are new.
+    watermark itself come back and the cursor's ids-at-the-watermark decide which are new. With no
+    ``since_params`` (the vendor cannot filter), every walk reads everything and the cursor drops
+    what it already returned.
+
+    ``ordered=False`` says the walk does not return records in ``cursor_field`` order (it pages by
+    id). A record read early and changed later in the walk keeps a time below records read after
+    it, so the next walk starts no later than this one began (the vendor's ``Date`` header).
+    ``fallback_field`` is read when a record has no ``cursor_field`` (never modified: its creation).
     """
 
     cursor_field: str
@@ -142,6 +248,8 @@ class Incremental:
     strict: bool = True
     resolution: timedelta = timedelta(seconds=1)
     time_format: Literal["iso", "epoch"] = "iso"
+    ordered: bool = True
+    fallback_field: str | None = None
 
 
 # --- field mapping ----------------------------------------------------------------------------------
@@ -248,7 +356,11 @@ class RestConnectorSpec:
     ``limits`` holds each operation's windows (Klaviyo: pull 75/s and 750/min, push 10/s and 150/min):
     every operation gets its own HTTP client and limiters, since vendors count endpoints apart.
     ``account_limits`` are windows every operation spends from together (Stripe: 25/s in test mode
-    for all requests of the account).
+    for all requests of the account). ``shared_budget`` (requests per second, burst) is that account
+    limit as the token bucket concurrent runs share in Lambda (``ConnectorSpec.shared_budget``).
+
+    ``base_url`` may name options in braces (``"{store_url}"``, ``"https://{shop}.example.com"``):
+    each connector instance fills them from its options, unless its settings give a base URL.
     """
 
     name: str
@@ -264,6 +376,7 @@ class RestConnectorSpec:
     erase: EraseHook | None = None
     options: Mapping[str, str] = field(default_factory=dict)
     rate_limit: str = ""
+    shared_budget: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not self.streams:
@@ -298,13 +411,29 @@ class RestConnectorSpec:
             kind=self.kind,
             description=self.description,
             default_base_url=self.base_url,
-            credentials=(self.auth.credential,),
+            credentials=self.auth.credentials,
             options=dict(self.options),
             capabilities=self.capabilities,
             page_size=max(s.page_size for s in self.streams),
             push_batch_size=self.push.batch_size if self.push is not None else 100,
             rate_limit=self.rate_limit,
+            shared_budget=self.shared_budget,
         )
+
+    def instance_base_url(self, base_url: str | None, options: Mapping[str, str]) -> str:
+        """The base URL of one connector instance: ``base_url`` if given, else the declared one with
+        its ``{option}`` placeholders filled from ``options``."""
+        if base_url:
+            return base_url
+        missing = [name for name in re.findall(r"{(\w+)}", self.base_url) if not options.get(name)]
+        if missing:
+            what = self.options.get(missing[0], "")
+            raise ConnectorConfigError(
+                f"{self.name}: set the option {missing[0]!r}"
+                + (f" ({what})" if what else "")
+                + " or give the connector a base URL"
+            )
+        return self.base_url.format_map(dict(options))
 
 
 __all__ = [
@@ -313,14 +442,17 @@ __all__ = [
     "BasicAuth",
     "BearerAuth",
     "BodyShape",
+    "ClientCredentialsAuth",
     "ConsentMap",
     "EraseHook",
     "FieldMap",
     "Incremental",
+    "KeyPairAuth",
     "NextUrlPaging",
     "OffsetPaging",
     "Operation",
     "OrdersMap",
+    "OverlapOffsetPaging",
     "Paging",
     "PushMap",
     "PushSend",

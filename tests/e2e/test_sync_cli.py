@@ -32,8 +32,10 @@ def test_connectors_list_names_every_builtin_and_verbose_names_the_env_vars(
         "hubspot",
         "klaviyo",
         "mailchimp",
+        "salesforce",
         "shopify",
         "stripe",
+        "woocommerce",
     ]
     assert main(["connectors", "list", "--verbose"]) == 0
     verbose = capsys.readouterr().out
@@ -41,10 +43,14 @@ def test_connectors_list_names_every_builtin_and_verbose_names_the_env_vars(
     assert "PROFILESYNC_MAILCHIMP_API_KEY (not set)" in verbose
     assert "PROFILESYNC_SHOPIFY_ACCESS_TOKEN" in verbose
     assert "PROFILESYNC_MAILCHIMP_LIST_ID" in verbose
+    assert "PROFILESYNC_WOOCOMMERCE_API_KEY (not set)" in verbose
+    assert "PROFILESYNC_WOOCOMMERCE_STORE_URL" in verbose
+    assert "PROFILESYNC_SALESFORCE_CLIENT_ID (not set)" in verbose
+    assert "PROFILESYNC_SALESFORCE_CLIENT_SECRET (not set)" in verbose
     assert "pat-secret-value" not in verbose
 
 
-@pytest.mark.parametrize("name", ["hubspot", "mailchimp", "shopify"])
+@pytest.mark.parametrize("name", ["hubspot", "mailchimp", "shopify", "salesforce"])
 def test_sync_against_the_in_process_sandbox_pulls_merges_and_pushes(
     name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -76,9 +82,10 @@ def test_sync_without_credentials_says_which_variable_to_set(
 
 
 def test_sync_of_an_unknown_connector_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["sync", "--connector", "salesforce", "--sandbox"]) == 2
+    assert main(["sync", "--connector", "zendesk", "--sandbox"]) == 2
     err = capsys.readouterr().err
-    assert "no connector named 'salesforce'" in err
+    assert "no connector named 'zendesk'" in err
+    assert "salesforce" in err
     assert "hubspot" in err
 
 

@@ -1,0 +1,399 @@
+"""``SalesforceConnector``: the SDK's ``RestConnector`` plus what a declaration cannot say.
+
+* **The daily allowance**: one ``DailyAllowance`` for every operation, fed by ``Sforce-Limit-Info``;
+  a 403 ``REQUEST_LIMIT_EXCEEDED`` for the daily total stops the run, one for concurrent long
+  requests is retried.
+* **Walks** (``walk``): a resumed walk whose query locator expired (Salesforce keeps one 15 minutes
+  unused, and 10 per user) continues from the newest time it read, leaving out the ids read on it;
+  a first pull whose first batch reports (``totalSize``) more than ``bulk_threshold`` records runs
+  one Bulk API 2.0 ``queryAll`` job instead and reads its CSV
+  result sets (``Sforce-Locator``), each a page whose cursor names the job and the locator, so a pull
+  cut short resumes at the set it stopped at. Bulk results are unordered: the SDK cursor takes the
+  newest ``SystemModstamp`` read as the next watermark, which is right once the whole job is read.
+* **Mapping** (``to_records``): records with ``IsDeleted = true`` (seen through ``queryAll``) are
+  left out, so a person deleted in Salesforce is not refreshed from it; ``HasOptedOutOfEmail`` is an
+  email opt-out; an opportunity becomes one order of its contact.
+* **Push**: the custom fields are checked (and created) once per connector before its first batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+import httpx
+
+from connectors._http import (
+    ConnectorRequestError,
+    ConnectorUnavailableError,
+    DailyAllowance,
+    value_at,
+)
+from connectors.sdk import RestConnector, StreamState, accept, profile_to_payload
+from connectors.sdk._declaration import Stream
+from core.connector import ConnectorPlugin, ConnectorSettings, Payload, PushOutcome, RawPage
+from core.errors import ConnectorConfigError
+from core.push import enriched_traits, source_ids
+from core.schema import Profile, RecordDraft
+
+from ._declaration import (
+    DATA,
+    OPPORTUNITY_SOQL,
+    PLACEHOLDER_BASE,
+    PUSH_FIELDS,
+    STREAMS,
+    declaration,
+    shape,
+    soql,
+)
+from ._writes import create_fields, erase, missing_fields, send
+
+logger = logging.getLogger(__name__)
+
+DECLARATION: Final = declaration(send, erase)
+BULK_THRESHOLD: Final = 50_000
+#: Records per Bulk API result set: a set is one page (and one SQS batch run) of the pull.
+BULK_PAGE: Final = 10_000
+BULK_POLLS: Final = 40
+_BOOLEANS: Final = frozenset({"IsDeleted", "IsWon", "IsClosed", "HasOptedOutOfEmail", "IsConverted"})
+#: Bulk CSV writes datetimes ``2026-01-02T03:04:05.000Z``; the REST API ``...000+0000``.
+_CSV_DATETIME: Final = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)Z$")
+
+
+# --- Sforce-Limit-Info and the answers about limits -----------------------------------------------------
+def api_usage(response: httpx.Response) -> tuple[int, int] | None:
+    """``Sforce-Limit-Info: api-usage=18/5000; per-app-api-usage=...`` -> (18, 5000)."""
+    for part in response.headers.get("Sforce-Limit-Info", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        used, _, limit = value.partition("/")
+        if name == "api-usage" and used.strip().isdigit() and limit.strip().isdigit():
+            return int(used), int(limit)
+    return None
+
+
+def _limit_refusal(response: httpx.Response) -> str:
+    if response.status_code != 403 or b"REQUEST_LIMIT_EXCEEDED" not in response.content:
+        return ""
+    return "concurrent" if b"Concurrent" in response.content else "total"
+
+
+def exhausted(response: httpx.Response) -> bool:
+    """403 ``REQUEST_LIMIT_EXCEEDED`` "TotalRequests Limit exceeded.": the day's allocation is spent."""
+    return _limit_refusal(response) == "total"
+
+
+def busy(response: httpx.Response) -> bool:
+    """403 ``REQUEST_LIMIT_EXCEEDED`` for concurrent long-running requests: passes when they end."""
+    return _limit_refusal(response) == "concurrent"
+
+
+# --- Bulk API 2.0 CSV -----------------------------------------------------------------------------------
+def csv_records(text: str) -> list[dict[str, Any]]:
+    """Bulk API 2.0 CSV rows as the REST API's records: ``Contact.Email`` nested, ``""`` as null,
+    ``true``/``false`` as booleans, datetimes written as the REST API writes them (so a record reads the
+    same whichever API brought it). Raises ``csv.Error`` on a body cut inside a quoted value."""
+    rows = csv.reader(io.StringIO(text), strict=True)
+    header = next(rows, None)
+    if header is None:
+        return []
+    records = []
+    for row in rows:
+        record: dict[str, Any] = {}
+        for name, raw in zip(header, row, strict=False):
+            value: Any = None if raw == "" else raw
+            head, _, leaf = name.rpartition(".")
+            if leaf in _BOOLEANS and value is not None:
+                value = value == "true"
+            elif value is not None and (moment := _CSV_DATETIME.match(value)):
+                value = f"{moment.group(1)}+0000"
+            if head:
+                parent = record.setdefault(head, None) or {}
+                if value is not None:
+                    parent[leaf] = value
+                record[head] = parent or None
+            else:
+                record[name] = value
+        records.append(record)
+    return records
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+class SalesforceConnector(RestConnector):
+    """The declared Salesforce connector (see the module docstring for what it adds)."""
+
+    def __init__(self, settings: ConnectorSettings) -> None:
+        options = settings.options
+        if (
+            settings.transport is None
+            and (settings.base_url or PLACEHOLDER_BASE).rstrip("/") == PLACEHOLDER_BASE
+        ):
+            raise ConnectorConfigError(
+                "salesforce: the base URL must be the org's My Domain URL "
+                "(https://<MyDomain>.my.salesforce.com; "
+                "Setup > My Domain): pass --base-url, or base_url in ConnectorsConfig"
+            )
+        self.currency = str(options.get("currency") or "USD").strip().upper()
+        try:
+            self.bulk_threshold = int(options.get("bulk_threshold") or BULK_THRESHOLD)
+            reserve = float(options.get("api_reserve") or 0.1)
+            self.allowance = DailyAllowance(
+                "salesforce", api_usage, reserve=reserve, exhausted=exhausted, busy=busy
+            )
+        except ValueError as exc:
+            raise ConnectorConfigError(
+                f"salesforce: bulk_threshold must be a whole number and api_reserve a share in [0, 1) ({exc})"
+            ) from None
+        if self.currency != "MULTI" and (len(self.currency) != 3 or not self.currency.isalpha()):
+            raise ConnectorConfigError(
+                f"salesforce: currency {self.currency!r} is not an ISO 4217 code or 'multi'"
+            )
+        spec = DECLARATION
+        if self.currency == "MULTI":
+            spec = replace(spec, streams=tuple(_with_currency(s) for s in STREAMS))
+        super().__init__(spec, replace(settings, limiters=(*settings.limiters, self.allowance)))
+        self.deleted_seen = 0
+        self._fields_ready = False
+
+    def cursor_since(self, since: datetime) -> str:
+        # SOQL datetimes carry whole seconds; flooring keeps the bound inclusive.
+        return super().cursor_since(since.replace(microsecond=0))
+
+    # --- pull --------------------------------------------------------------------------------------------
+    def walk(
+        self, stream: Stream, state: StreamState
+    ) -> Iterator[tuple[list[dict[str, Any]], StreamState, bool]]:
+        if state.page is not None and state.page.startswith("bulk:"):
+            yield from self._bulk(stream, state)
+            return
+        if state.page is None and state.since is None:
+            # A first pull: its first batch says how many records there are (totalSize), at no extra
+            # call. Above the threshold one bulk job reads them instead (this batch is the only waste).
+            first = self.context.client("pull").get_json(stream.path, params=dict(stream.params)) or {}
+            if int(first.get("totalSize") or 0) > self.bulk_threshold:
+                yield from self._bulk(stream, state)
+                return
+            emitted, state = accept(state, first.get("records") or [], self._key_point(stream))
+            following = first.get("nextRecordsUrl")
+            if first.get("done", True) or not following:
+                yield emitted, state.finished(), True
+                return
+            state = replace(state, page=str(following))
+            yield emitted, state, False
+        yield from self._rest(stream, state)
+
+    def _rest(
+        self, stream: Stream, state: StreamState
+    ) -> Iterator[tuple[list[dict[str, Any]], StreamState, bool]]:
+        read_any = False
+        try:
+            for step in super().walk(stream, state):
+                read_any = True
+                yield step
+        except ConnectorRequestError as exc:
+            if read_any or state.page is None or exc.status not in (400, 404):
+                raise
+            # The query locator this walk stopped at has expired (or was released: a user keeps 10).
+            # The walk is ordered by (SystemModstamp, Id), so everything before the newest time read
+            # has been returned: ask again from that time, leaving out the ids already read on it.
+            logger.warning(
+                "salesforce: %s: the query locator expired; continuing from the watermark", stream.name
+            )
+            if state.high is None:
+                yield from super().walk(stream, replace(state, page=None))
+                return
+            again = StreamState(since=state.high, skip=state.at_high, high=state.high, at_high=state.at_high)
+            yield from super().walk(stream, again)
+
+    def _bulk(
+        self, stream: Stream, state: StreamState
+    ) -> Iterator[tuple[list[dict[str, Any]], StreamState, bool]]:
+        client = self.context.client("pull")
+        if state.page is not None:
+            _, job, locator = state.page.split(":", 2)
+        else:
+            query = stream.params["q"].split(" ORDER BY ")[0]
+            # Creating a second job after a timeout costs one call and leaves an unused job: safe to resend.
+            created = client.post_json(
+                f"{DATA}/jobs/query", json={"operation": "queryAll", "query": query}, idempotent=True
+            )
+            job, locator = str(created["id"]), ""
+            self._wait_for(job)
+        key_point = self._key_point(stream)
+        while True:
+            try:
+                records, following = self._result_set(job, locator)
+            except ConnectorRequestError as exc:
+                if exc.status != 404 or state.page is None:
+                    raise
+                logger.warning(
+                    "salesforce: %s: bulk job %s is gone; reading the stream again", stream.name, job
+                )
+                yield from self.walk(stream, replace(state, page=None))
+                return
+            emitted, state = accept(state, records, key_point)
+            if following is None:
+                yield emitted, state.finished(), True
+                return
+            locator = following
+            yield emitted, replace(state, page=f"bulk:{job}:{locator}"), False
+
+    def _wait_for(self, job: str) -> None:
+        for poll in range(BULK_POLLS):
+            status = self.context.client("pull").get_json(f"{DATA}/jobs/query/{job}")
+            found = str((status or {}).get("state"))
+            if found == "JobComplete":
+                return
+            if found in ("Failed", "Aborted"):
+                raise ConnectorUnavailableError(
+                    "salesforce",
+                    "GET",
+                    f"{DATA}/jobs/query/{job}",
+                    attempts=poll + 1,
+                    reason=f"the bulk query job ended {found}: {(status or {}).get('errorMessage', '')}",
+                )
+            self.context.retry.sleep(min(2.0**poll, 30.0))
+        raise ConnectorUnavailableError(
+            "salesforce",
+            "GET",
+            f"{DATA}/jobs/query/{job}",
+            attempts=BULK_POLLS,
+            reason="the bulk query job did not complete in time",
+        )
+
+    def _result_set(self, job: str, locator: str) -> tuple[list[dict[str, Any]], str | None]:
+        """One CSV result set and the next locator (None after the last). A body shorter than its
+        ``Sforce-NumberOfRecords`` was cut in transit and is read again."""
+        params = {"maxRecords": BULK_PAGE, **({"locator": locator} if locator else {})}
+        for _ in range(self.context.retry.max_attempts):
+            response = self.context.client("pull").request(
+                "GET", f"{DATA}/jobs/query/{job}/results", params=params, headers={"Accept": "text/csv"}
+            )
+            expected = response.headers.get("Sforce-NumberOfRecords", "")
+            try:
+                records = csv_records(response.text)
+            except csv.Error:
+                continue
+            if expected.isdigit() and len(records) != int(expected):
+                continue
+            following = response.headers.get("Sforce-Locator", "null")
+            return records, None if following in ("", "null") else following
+        raise ConnectorUnavailableError(
+            "salesforce",
+            "GET",
+            f"{DATA}/jobs/query/{job}/results",
+            attempts=self.context.retry.max_attempts,
+            reason="every answer was cut short of Sforce-NumberOfRecords",
+        )
+
+    def to_records(self, page: RawPage) -> list[RecordDraft]:
+        live = [r for r in page.records if r.get("IsDeleted") is not True]
+        self.deleted_seen += len(page.records) - len(live)
+        drafts = super().to_records(RawPage(records=live, cursor=page.cursor, object_type=page.object_type))
+        out = []
+        for draft, record in zip(drafts, live, strict=True):
+            update: dict[str, Any] = {}
+            if record.get("HasOptedOutOfEmail") is True:
+                update["consent"] = {"email": {"granted": False, "changed_at": record.get("SystemModstamp")}}
+            if page.object_type == "opportunity":
+                update["orders"] = [self._order(record)]
+            out.append(draft.model_copy(update=update) if update else draft)
+        return out
+
+    def _order(self, opportunity: Mapping[str, Any]) -> dict[str, Any]:
+        status = (
+            "paid"
+            if opportunity.get("IsWon") is True
+            else "cancelled"
+            if opportunity.get("IsClosed") is True
+            else "pending"
+        )
+        currency = opportunity.get("CurrencyIsoCode") if self.currency == "MULTI" else self.currency
+        return {
+            "id": str(opportunity.get("Id") or ""),
+            "total": _decimal(opportunity.get("Amount")),
+            "currency": currency,
+            "created_at": opportunity.get("CloseDate"),
+            "status": status,
+        }
+
+    # --- push ----------------------------------------------------------------------------------------------
+    def from_profile(self, profile: Profile) -> Payload | None:
+        """Update the person's Contacts (else Leads) by id, or create a Contact (needs an email)."""
+        push = self.declaration.push
+        assert push is not None
+        payload = profile_to_payload(self.declaration.name, push, profile)
+        known = source_ids(profile, "salesforce", "contact") + source_ids(profile, "salesforce", "lead")
+        if not known and source_ids(profile, "salesforce"):
+            # Only child records (opportunities) of a person Salesforce holds: their contact is another
+            # profile for now (a shared email over many records trips the identity guardrail until the
+            # canonical owner link lands). Creating a contact here would duplicate that person.
+            return None
+        if payload is None and known:
+            traits = enriched_traits(profile)
+            properties = {name: traits.get(trait, "") for name, trait in push.properties.items()}
+            payload = Payload(profile.customer_id, known[0], shape(profile, "", properties))
+        if payload is None:
+            return None
+        return replace(payload, group="update" if "update" in payload.body else "create")
+
+    def push(self, payloads: Any) -> list[PushOutcome]:
+        if payloads and not self._fields_ready:
+            missing = missing_fields(self.context)
+            if missing:
+                create_fields(self.context, missing)
+            self._fields_ready = True
+        return super().push(payloads)
+
+
+def _with_currency(stream: Stream) -> Stream:
+    if stream.name != "opportunities":
+        return stream
+    fields = (*OPPORTUNITY_SOQL, "CurrencyIsoCode")
+    assert stream.incremental is not None
+    return replace(
+        stream,
+        params={"q": soql("Opportunity", fields, ["ContactId != null"])},
+        incremental=replace(
+            stream.incremental,
+            since_params={"q": soql("Opportunity", fields, ["ContactId != null"], since=True)},
+        ),
+    )
+
+
+def build(settings: ConnectorSettings) -> SalesforceConnector:
+    return SalesforceConnector(settings)
+
+
+def make_plugin(sandbox: Callable[..., Any] | None) -> ConnectorPlugin:
+    return ConnectorPlugin(spec=DECLARATION.connector_spec(), build=build, sandbox=sandbox)
+
+
+__all__ = [
+    "BULK_PAGE",
+    "BULK_THRESHOLD",
+    "DECLARATION",
+    "PUSH_FIELDS",
+    "SalesforceConnector",
+    "api_usage",
+    "build",
+    "busy",
+    "csv_records",
+    "exhausted",
+    "make_plugin",
+    "value_at",
+]
