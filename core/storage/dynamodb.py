@@ -667,19 +667,22 @@ class DynamoDBSyncStateStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _batch_put(self, items: list[Item]) -> None:
-        # Duplicate keys in one BatchWriteItem are rejected by AWS: the last entry per key wins here.
-        unique = list({(i["PK"]["S"], i["SK"]["S"]): i for i in items}.values())
-        for start in range(0, len(unique), BATCH_WRITE_MAX_ITEMS):
-            request: dict[str, Any] = {
-                self.table_name: [
-                    {"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_WRITE_MAX_ITEMS]
-                ]
-            }
-            attempt = 0
-            while request:
-                response = self._client.batch_write_item(RequestItems=request)
-                request = response.get("UnprocessedItems") or {}
-                attempt = _pause_if(request, attempt)
+        batch_put(self._client, self.table_name, items)
+
+
+def batch_put(client: Any, table_name: str, items: list[Item]) -> None:
+    """Put items with BatchWriteItem, 25 a request, re-sending the unprocessed ones with backoff."""
+    # Duplicate keys in one BatchWriteItem are rejected by AWS: the last entry per key wins here.
+    unique = list({(i["PK"]["S"], i["SK"]["S"]): i for i in items}.values())
+    for start in range(0, len(unique), BATCH_WRITE_MAX_ITEMS):
+        request: dict[str, Any] = {
+            table_name: [{"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_WRITE_MAX_ITEMS]]
+        }
+        attempt = 0
+        while request:
+            response = client.batch_write_item(RequestItems=request)
+            request = response.get("UnprocessedItems") or {}
+            attempt = _pause_if(request, attempt)
 
 
 def _pause_if(unprocessed: Any, attempt: int) -> int:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from core.storage.dynamodb import BATCH_GET_MAX_KEYS, BATCH_WRITE_MAX_ITEMS, _pause_if
+from core.storage.dynamodb import BATCH_GET_MAX_KEYS, _pause_if, batch_put
 from core.suppression import SuppressedKind, SuppressionEntry
 
 
@@ -92,18 +92,7 @@ class DynamoDBSuppressionStore:
                 }
                 for e in group
             )
-        unique = list({i["PK"]["S"]: i for i in items}.values())
-        for start in range(0, len(unique), BATCH_WRITE_MAX_ITEMS):
-            request: dict[str, Any] = {
-                self.table_name: [
-                    {"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_WRITE_MAX_ITEMS]
-                ]
-            }
-            attempt = 0
-            while request:
-                response = self._client.batch_write_item(RequestItems=request)
-                request = response.get("UnprocessedItems") or {}
-                attempt = _pause_if(request, attempt)
+        batch_put(self._client, self.table_name, items)
 
     def entry(self, hash_: str) -> SuppressionEntry | None:
         item = self._client.get_item(
