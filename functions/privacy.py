@@ -36,7 +36,7 @@ from functions._wiring import AUDIT_SALT_SECRET, Wiring, metrics_namespace, trac
 from functions.events import PrivacyRequest
 
 if TYPE_CHECKING:
-    from core.privacy import PersonExport
+    from core.privacy import ErasureReport, PersonExport
 
 logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())
@@ -93,6 +93,22 @@ def export_answer(found: PersonExport) -> dict[str, Any]:
             for key, entry in found.suppressed.items()
         },
         "items": [{"pk": k.pk, "sk": k.sk} for k in found.items],
+    }
+
+
+def erase_answer(report: ErasureReport, request_id: str) -> dict[str, Any]:
+    """The receipt of an erasure: what was deleted and suppressed, each tool's outcome, what is kept."""
+    return {
+        "ok": report.complete,
+        "action": "erase",
+        "request_id": request_id,
+        "found": report.found,
+        "outcome": report.outcome,
+        "deleted": {k: v for k, v in sorted(report.counts.items()) if k != "suppressed"},
+        "suppressed": report.counts.get("suppressed", 0),
+        "tools": report.tools,
+        "pending": report.pending,
+        "kept": report.kept,
     }
 
 
@@ -222,18 +238,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
     metrics.add_metric(name="PersonsErased", unit=MetricUnit.Count, value=1 if report.found else 0)
     if not report.complete:
         metrics.add_metric(name="ErasureIncomplete", unit=MetricUnit.Count, value=1)
-    answer = {
-        "ok": report.complete,
-        "action": "erase",
-        "request_id": request_id,
-        "found": report.found,
-        "outcome": report.outcome,
-        "deleted": {k: v for k, v in sorted(report.counts.items()) if k != "suppressed"},
-        "suppressed": report.counts.get("suppressed", 0),
-        "tools": report.tools,
-        "pending": report.pending,
-        "kept": report.kept,
-    }
+    answer = erase_answer(report, request_id)
     logger.info("erasure served", extra={k: v for k, v in answer.items() if k not in ("request_id", "kept")})
     return answer
 
@@ -252,4 +257,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return serve(request, request.request_id or invocation, wiring(), invocation)
 
 
-__all__ = ["AUDIT_SALT_SECRET", "UNNAMED", "export_answer", "handler", "serve"]
+__all__ = ["AUDIT_SALT_SECRET", "UNNAMED", "erase_answer", "export_answer", "handler", "serve"]

@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
     from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
     from core.storage.dynamodb_privacy import DynamoDBErasureStore
     from core.storage.dynamodb_suppression import DynamoDBSuppressionStore
-    from functions.privacy import export_answer
+    from functions.privacy import erase_answer, export_answer
 
     command = args.privacy_command
     requested_by = args.requested_by or f"{getpass.getuser()} (profilesync privacy, this machine)"
@@ -219,17 +219,9 @@ def run(args: argparse.Namespace) -> int:
                 requested_by=requested_by,
                 region=args.region,
             )
-            answer = {
-                "ok": report.complete,
-                "request_id": request_id,
-                "found": report.found,
-                "outcome": report.outcome,
-                "deleted": {k: v for k, v in sorted(report.counts.items()) if k != "suppressed"},
-                "suppressed": report.counts.get("suppressed", 0),
-                "tools": report.tools or "no tool asked (name them with --connector)",
-                "pending": report.pending,
-                "kept": report.kept,
-            }
+            answer = erase_answer(report, request_id)
+            if not report.tools:
+                answer["tools"] = "no tool asked (name them with --connector)"
     print(json.dumps(answer, indent=2, ensure_ascii=False))
     return 0 if answer["ok"] else 1
 
