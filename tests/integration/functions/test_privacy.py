@@ -13,7 +13,7 @@ from core.pipeline import ingest
 from core.privacy import DeleteItem, ItemKey
 from core.testing.records import make_record
 from functions import merge, privacy, pull, push
-from tests.integration.functions.conftest import Env, FakeContext, StreamReader, make_env
+from tests.integration.functions.conftest import TABLE, Env, FakeContext, StreamReader, make_env
 
 ANN_EMAIL, ANN_PHONE = "ann@example.com", "+44 20 7946 0018"
 ROWS = [
@@ -222,3 +222,41 @@ def test_erase_finds_a_customer_split_off_and_merged_back(aws: None, monkeypatch
     assert (answer["ok"], answer["outcome"]) == (True, "erased")
     # THEN no customer item of hers is left, tombstones of every id she had included
     assert customer_partitions(env) == {}
+
+
+def test_quarantined_records_are_found_by_identifier_never_by_text(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN quarantined records (their dates are unreadable): Tariq's, written with capitals and
+    # the internationalised domain in Unicode (its raw JSON escapes the ü), and another person's
+    # whose address contains Tariq's as text
+    env = make_env(
+        monkeypatch,
+        [
+            {"id": 1, "email": "tariq.haddad51@bücher.example", "first_name": "Tariq"},
+            {"id": 2, "email": "TARIQ.Haddad51@Bücher.example", "updated_at": "yesterday-ish"},
+            {"id": 3, "email": "jotariq.haddad51@bücher.example", "updated_at": "yesterday-ish"},
+        ],
+    )
+    pull.handler({"connector": "fake"}, FakeContext())
+    for message in env.receive():
+        merge.handler(env.sqs_event([message]), FakeContext())
+    assert sorted(q.key for q in env.wiring.sync_state.quarantined("fake")) == ["fake:2", "fake:3"]
+    assert all(q.subjects for q in env.wiring.sync_state.quarantined("fake"))
+    # WHEN Tariq is erased
+    answer = privacy.handler(
+        {"action": "erase", "email": "tariq.haddad51@xn--bcher-kva.example"}, FakeContext()
+    )
+    # THEN his quarantined record is gone and the other person's stays
+    assert answer["deleted"]["quarantined"] == 1
+    assert [q.key for q in env.wiring.sync_state.quarantined("fake")] == ["fake:3"]
+    # AND on the next full pull his malformed record, and a new one, are dropped and counted, not
+    # quarantined with their content (the other person's is quarantined again, as before)
+    env.tool.rows.append({"id": 4, "email": "Tariq.Haddad51@bücher.example", "updated_at": "someday"})
+    env.dynamodb.delete_item(TableName=TABLE, Key={"PK": {"S": "SYNC#fake"}, "SK": {"S": "STATE"}})
+    outcome = pull.handler({"connector": "fake"}, FakeContext())
+    assert (outcome["suppressed"], outcome["quarantined"]) == (2, 1)
+    assert [q.key for q in env.wiring.sync_state.quarantined("fake")] == ["fake:3", "fake:3"]
+    report = json.loads(env.wiring.sync_state.get_sync_state("fake").report)
+    assert report["suppressed"] == 2
+    assert "tariq" not in env.wiring.sync_state.get_sync_state("fake").report.lower()
