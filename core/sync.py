@@ -5,22 +5,25 @@ ingests the good records, quarantines the bad ones with their reasons, and only 
 cursor. A run cut short anywhere resumes from the last saved cursor and loses nothing; a page replayed
 after a crash is harmless because ingest is idempotent.
 
-``push_profiles`` asks the connector what it would send for each profile, skips those whose payload
-hash equals the one last pushed there, pushes the rest in the vendor's batch size, retries the
-per-record failures that can succeed, and remembers the new hashes. A second push of the same
+``push_profiles`` asks the connector what it would send for each profile, keeps the people the push
+may reach (those the tool holds; in ``upsert`` mode also those whose consent allows creating them:
+``core.push_policy``), skips those whose payload hash equals the one last pushed there, pushes the
+rest in the vendor's batch size, retries the per-record failures that can succeed, and remembers
+the new hashes. A second push of the same
 profiles therefore makes no call at all, and an echo (the pushed change coming back on the next
 pull) rebuilds the same payload and stops there.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from core.connector import Connector, Payload, PushOutcome
+from core.connector import Connector, Payload, PushMode, PushOutcome
 from core.normalise import NormaliseOptions, normalise_record
 from core.pipeline import IngestResult, IngestSettings, ingest
 from core.ports import (
@@ -33,6 +36,7 @@ from core.ports import (
     SyncState,
     SyncStateStore,
 )
+from core.push_policy import decide, push_mode_of
 from core.quarantine import identifier_keys
 from core.redaction import reason_kind
 from core.schema import Profile, Quarantined, RecordDraft, SourceRecord
@@ -89,7 +93,13 @@ class PullReport:
 
 @dataclass
 class PushReport:
-    """What one push did: ``considered = skipped_unchanged + no_payload + sent``."""
+    """What one push did: ``considered = no_payload + skipped_by_mode + skipped_by_consent +
+    skipped_unchanged + sent``, and ``pushed = created + updated``.
+
+    ``created`` counts people pushed whom the tool did not hold (as far as profilesync knew);
+    ``skipped_by_mode`` the people an ``update`` push left out because the tool does not hold them,
+    ``skipped_by_consent`` those an ``upsert`` push left out because their consent does not allow the
+    tool's channel (``core.push_policy``)."""
 
     destination: str
     considered: int = 0
@@ -100,6 +110,11 @@ class PushReport:
     calls: int = 0
     retried: int = 0
     failed: list[PushOutcome] = field(default_factory=list)
+    mode: PushMode = "upsert"
+    created: int = 0
+    updated: int = 0
+    skipped_by_mode: int = 0
+    skipped_by_consent: int = 0
 
 
 def pull_into_store(
@@ -219,25 +234,49 @@ def push_profiles(
     profiles: Iterable[Profile],
     state: SyncStateStore,
     *,
+    mode: str | None = None,
     max_rounds: int = 3,
     progress: Callable[[PushReport], None] | None = None,
 ) -> PushReport:
     """Push the profiles whose payload for this connector changed since the last push.
 
-    Retryable per-record failures are sent again (up to ``max_rounds`` rounds, in full batches);
-    the rest are reported in ``failed`` and their hashes are not saved, so the next run tries again.
+    ``mode`` is the instance's push mode (``update`` or ``upsert``; None: the connector's default).
+    Who may be pushed is decided before anything is sent (``core.push_policy``): people the tool holds,
+    and in ``upsert`` mode people it does not hold whose consent allows its channel. Retryable
+    per-record failures are sent again (up to ``max_rounds`` rounds, in full batches); the rest are
+    reported in ``failed`` and their hashes are not saved, so the next run tries again.
     """
     destination = connector.spec.name
-    report = PushReport(destination)
-    payloads: list[Payload] = []
+    rules = connector.spec.push_rules
+    report = PushReport(destination, mode=push_mode_of(connector.spec, mode))
+    # 1. What the tool should hold for each profile.
+    planned: list[tuple[Profile, Payload]] = []
     for profile in profiles:
         report.considered += 1
         payload = connector.from_profile(profile)
         if payload is None:
             report.no_payload += 1
         else:
-            payloads.append(payload)
-    last = state.get_pushed(destination, [p.customer_id for p in payloads])
+            planned.append((profile, payload))
+    last = state.get_pushed(destination, [p.customer_id for _, p in planned])
+    # 2. Who may be pushed: the people the tool holds, and those the mode and their consent let it create.
+    payloads: list[Payload] = []
+    creating: set[str] = set()
+    for profile, payload in planned:
+        pushed = last.get(payload.customer_id)
+        decision = decide(profile, destination, rules, report.mode, pushed)
+        if decision == "skipped_by_mode":
+            report.skipped_by_mode += 1
+            continue
+        if decision == "skipped_by_consent":
+            report.skipped_by_consent += 1
+            continue
+        if decision == "create":
+            creating.add(payload.customer_id)
+        if payload.remote_id is None and pushed is not None and pushed.remote_id:
+            payload = dataclasses.replace(payload, remote_id=pushed.remote_id)
+        payloads.append(payload)
+    # 3. Only what changed since the last push.
     todo = [p for p in payloads if (prev := last.get(p.customer_id)) is None or prev.payload_hash != p.hash]
     report.skipped_unchanged = len(payloads) - len(todo)
     report.sent = len(todo)
@@ -259,6 +298,10 @@ def push_profiles(
                     done.append(
                         PushedState(payload.customer_id, destination, payload.hash, outcome.remote_id, at)
                     )
+                    if payload.customer_id in creating:
+                        report.created += 1
+                    else:
+                        report.updated += 1
                 elif outcome.retryable and round_number + 1 < max_rounds:
                     retry.append(payload)
                 else:

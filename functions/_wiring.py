@@ -27,11 +27,12 @@ Tests and the local runtime install their own ``Wiring`` (with moto's clients) t
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, TypeAdapter, ValidationError
 
@@ -74,6 +75,10 @@ class ConnectorEntry(BaseModel):
     rate_budget: tuple[PositiveFloat, PositiveFloat] | None = None
     """The vendor account's shared budget as ``[per second, burst]`` when its plan allows more than
     the connector's default (the vendor's entry plan): e.g. Shopify Plus ``[1000, 20000]``."""
+    push_mode: Literal["update", "upsert"] | None = None
+    """``update``: push only to people the tool already holds; ``upsert``: also create the missing ones
+    whose consent allows the tool's channel. Unset: the connector's default (``update`` for Mailchimp,
+    Klaviyo, Shopify and Stripe, ``upsert`` for HubSpot)."""
 
 
 _CONNECTORS = TypeAdapter(dict[str, ConnectorEntry])
@@ -284,10 +289,11 @@ class Wiring:
             settings = settings_from_environment(
                 plugin, base_url=entry.base_url, options=entry.options, env=self._secrets_env
             )
+            if entry.push_mode is not None:
+                settings = dataclasses.replace(settings, push_mode=entry.push_mode)
             if budget is not None:
                 # Pull and push Lambdas for one vendor account spend from one bucket in the table, so
                 # together they stay under the vendor's limit instead of each assuming all of it.
-                import dataclasses
                 import hashlib
                 import json
 
@@ -305,6 +311,11 @@ class Wiring:
                 settings = dataclasses.replace(settings, limiters=(*settings.limiters, bucket))
             self._connectors[name] = plugin.build(settings)
         return self._connectors[name]
+
+    def push_mode(self, name: str) -> str | None:
+        """The push mode CONNECTORS sets for instance ``name`` (None: the connector's default)."""
+        entry = self.settings.connectors.get(name)
+        return entry.push_mode if entry is not None else None
 
     def destinations(self) -> list[str]:
         """The configured connectors that push: ``push`` not switched off, and able to push."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
@@ -92,6 +93,13 @@ def _parser() -> argparse.ArgumentParser:
         "--option", action="append", default=[], metavar="KEY=VALUE", help="a connector option, repeatable"
     )
     sync.add_argument("--no-push", action="store_true", help="pull and merge only")
+    sync.add_argument(
+        "--push-mode",
+        choices=("update", "upsert"),
+        default=None,
+        help="update: push only to people the tool holds; upsert: also create people whose consent "
+        "allows the tool's channel (default: the connector's, or PROFILESYNC_<CONNECTOR>_PUSH_MODE)",
+    )
     sync.add_argument("--sandbox", action="store_true", help="run against the connector's in-process sandbox")
     sync.add_argument("--endpoint-url", default=None, help="a DynamoDB endpoint; default: the embedded store")
     sync.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
@@ -282,9 +290,13 @@ def _sync(args: argparse.Namespace) -> int:
     if args.sandbox:
         if plugin.sandbox is None:
             raise ConnectorConfigError(f"connector {args.connector!r} ships no sandbox")
-        settings: ConnectorSettings = plugin.sandbox().settings()
+        settings: ConnectorSettings = dataclasses.replace(
+            plugin.sandbox().settings(), push_mode=args.push_mode
+        )
     else:
-        settings = settings_from_environment(plugin, base_url=args.base_url, options=options)
+        settings = settings_from_environment(
+            plugin, base_url=args.base_url, options=options, push_mode=args.push_mode
+        )
     with ExitStack() as stack:
         if args.endpoint_url is None:
             stack.enter_context(embedded_aws())
@@ -322,6 +334,7 @@ def _sync(args: argparse.Namespace) -> int:
             push=not args.no_push,
             progress=Progress(),
             suppression=suppression,
+            push_mode=settings.push_mode,
         )
     for line in summary_lines(outcome):
         print(line)

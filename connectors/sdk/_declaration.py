@@ -35,7 +35,9 @@ from core.connector import (
     ConnectorSpec,
     Credential,
     EraseOutcome,
+    PushMode,
     PushOutcome,
+    PushRules,
 )
 from core.errors import ConnectorConfigError
 from core.schema import Identifier, Profile
@@ -326,8 +328,14 @@ class PushMap:
 
     ``properties`` maps the vendor's custom property names to enriched traits (``core.push``):
     ``{"ps_customer_id": "customer_id"}``. ``shape(profile, email, properties)`` gives one person's
-    request fragment. ``only_known`` pushes only people this tool already holds (a record from it in
-    the profile), so syncing never creates contacts in a tool that bills per contact.
+    request fragment; ``send`` must update, never create, a person whose payload has a ``remote_id``.
+
+    Who the push may reach (``core.push_policy``): ``mode`` is the default push mode of an instance
+    (``update``: only people the tool holds; ``upsert``: also create people); ``channel`` the consent
+    channel a person needs to be created there (``"email"`` for an email-marketing tool; None when a
+    record there sends them nothing); ``holder_types`` the object types of this tool's records that
+    mean it holds the person (empty: any). ``only_known=True`` is the older spelling of
+    ``mode="update"``.
     """
 
     properties: Mapping[str, str]
@@ -335,6 +343,14 @@ class PushMap:
     send: PushSend
     batch_size: int = 100
     only_known: bool = False
+    mode: PushMode | None = None
+    channel: str | None = None
+    holder_types: frozenset[str] = frozenset()
+
+    def rules(self) -> PushRules:
+        """The ``core.connector.PushRules`` this map declares."""
+        mode: PushMode = self.mode or ("update" if self.only_known else "upsert")
+        return PushRules(mode=mode, channel=self.channel, holder_types=self.holder_types)
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,6 +434,7 @@ class RestConnectorSpec:
             push_batch_size=self.push.batch_size if self.push is not None else 100,
             rate_limit=self.rate_limit,
             shared_budget=self.shared_budget,
+            push_rules=self.push.rules() if self.push is not None else PushRules(),
         )
 
     def instance_base_url(self, base_url: str | None, options: Mapping[str, str]) -> str:

@@ -6,17 +6,21 @@ masked), list objects (``object: "list"``, ``data``, ``has_more``, ``url``), new
 1-100 (default 10), ``starting_after`` (400 ``resource_missing`` for an unknown id), ``created[gte]``,
 ``email`` (exact, case-sensitive) on customers, ``type`` on events; ``POST /v1/customers/{id}``
 merging ``metadata[...]`` from the form body and emitting ``customer.updated``;
-``DELETE /v1/customers/{id}`` answering ``{"id", "object": "customer", "deleted": true}``; charges
-by ``customer`` and by id; redaction jobs (create with ``objects[customers][i]`` /
-``objects[charges][i]`` and an ``Idempotency-Key``, validating -> ready -> run -> redacting ->
-succeeded, ``locked_by_other_job`` validation errors) that replace the personal fields of the
-customers, the charges and their events' copies with ``[redacted]``; errors
+``DELETE /v1/customers/{id}`` answering ``{"id", "object": "customer", "deleted": true}``; errors
 ``{"error": {"type", "code", "message", "param"}}``; test-mode read limit 25 requests/s (429
 ``rate_limit``).
 
+Redaction jobs (``_sandbox_redaction``): created over customers and charges, validated, run; they
+replace the personal fields of the objects and their events' copies with ``[redacted]``.
+
+Also, for the stripe SDK's common calls: ``customers.create``, full ``customers.update`` and
+``customers.search`` (``_sandbox_customers``), ``expand[]`` (``_sandbox_expand``), ``GET
+/v1/charges/{id}`` and ``customer`` on the charges list, and a deleted customer retrieved as
+``{"id", "object": "customer", "deleted": true}`` with 200. Seeded addresses carry ISO country codes.
+
 Simplifications: seeded emails are trimmed and lower-cased; charges are all card charges with the
-fixture's payment details; events carry only ``customer.updated`` and ``charge.refunded``; other
-query parameters are ignored rather than rejected.
+fixture's payment details; events carry only ``customer.created``, ``customer.updated`` and
+``charge.refunded``; other query parameters are ignored rather than rejected.
 """
 
 from __future__ import annotations
@@ -39,8 +43,11 @@ from connectors.sdk import parse_point
 from core.connector import ConnectorSettings
 from core.errors import NormalisationError
 from core.normalise import normalise_email
-from core.testing.population import population
+from core.testing.population import COUNTRIES, population
 
+from . import _sandbox_customers as customer_api
+from . import _sandbox_expand as expansion
+from . import _sandbox_redaction as redaction
 from ._connector import _EXPONENTS
 from ._declaration import CREDENTIAL, METADATA_PREFIX
 
@@ -49,6 +56,9 @@ FIXTURES: Final = Path(__file__).resolve().parents[2] / "specs" / "stripe-fixtur
 MAX_LIMIT: Final = 100
 #: When the seeded customers without email or phone were created (before the contract's changes).
 WALK_IN: Final = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+_COUNTRY_CODE: Final = {
+    variant.casefold(): code for code, variants in COUNTRIES.items() for variant in variants
+}
 _NAMES: Final = ("Moreau", "Keller", "Adeyemi", "Lindqvist", "Okonkwo", "Barros", "Hale")
 
 
@@ -90,8 +100,12 @@ class StripeSandbox(VendorSandbox):
         self.customers: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
         self.events: dict[str, dict[str, Any]] = {}
+        #: Ids of deleted customers: Stripe still answers them (``{"id", "deleted": true}``).
+        self.deleted_customers: set[str] = set()
         self.jobs: dict[str, dict[str, Any]] = {}
-        self._idempotent: dict[str, str] = {}
+        """Redaction jobs by id (``_sandbox_redaction``)."""
+        #: Idempotency-Key -> the (status, body) first answered to it.
+        self._idempotent: dict[str, tuple[int, bytes]] = {}
         self._seq = itertools.count(1)
         self._order: dict[str, int] = {}
         self._touches = itertools.count()
@@ -185,7 +199,9 @@ class StripeSandbox(VendorSandbox):
                 continue
             name = " ".join(str(flat[k]) for k in ("first_name", "last_name") if flat.get(k)) or None
             email = str(flat.get("email") or "").strip().lower() or None
-            customer = self._customer(email, name, flat.get("phone"), flat.get("country"), at)
+            # Checkout and Elements collect the country as an ISO code, which is what Stripe then holds.
+            country = _COUNTRY_CODE.get(str(flat.get("country") or "").casefold())
+            customer = self._customer(email, name, flat.get("phone"), country, at)
             for order in flat.get("orders") or []:
                 self._charge(customer, order)
 
@@ -225,47 +241,96 @@ class StripeSandbox(VendorSandbox):
                     "invalid_request_error",
                     "Invalid request: the body must be application/x-www-form-urlencoded.",
                 )
-            params = dict(parse_qsl(request.content.decode()))
+            # Blank values count: an empty value unsets a field (`name=`, `metadata[key]=`).
+            params = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
+        key = request.headers.get("Idempotency-Key") if method == "POST" else None
         with self.lock:
-            if parts[:3] == ["v1", "privacy", "redaction_jobs"]:
-                return self._redaction(method, parts[3:], params, request.headers.get("idempotency-key"))
-            if method == "GET" and parts == ["v1", "customers"]:
-                return self._list(self.customers, "/v1/customers", params, email=params.get("email"))
-            if method == "GET" and parts == ["v1", "charges"]:
-                return self._list(self.charges, "/v1/charges", params, customer=params.get("customer"))
-            if method == "GET" and len(parts) == 3 and parts[:2] == ["v1", "charges"]:
-                charge = self.charges.get(parts[2])
-                if charge is None:
+            if key and key in self._idempotent:
+                # Stripe replays the first answer to a key for 24 hours instead of acting again.
+                status, content = self._idempotent[key]
+                return httpx.Response(
+                    status,
+                    content=content,
+                    headers={"content-type": "application/json", "Idempotent-Replayed": "true"},
+                )
+            try:
+                found = self._route(method, parts, params)
+                if found is None:
                     return error(
                         404,
                         "invalid_request_error",
-                        f"No such charge: '{parts[2]}'",
-                        "resource_missing",
-                        "id",
+                        f"Unrecognized request URL ({method}: {request.url.path}).",
                     )
-                return json_response(200, charge)
-            if method == "GET" and parts == ["v1", "events"]:
-                return self._list(self.events, "/v1/events", params, type_=params.get("type"))
-            if len(parts) == 3 and parts[:2] == ["v1", "customers"]:
-                customer = self.customers.get(parts[2])
-                if customer is None:
-                    return error(
-                        404,
-                        "invalid_request_error",
-                        f"No such customer: '{parts[2]}'",
-                        "resource_missing",
-                        "id",
-                    )
-                if method == "POST":
-                    return self._update(customer, params)
-                if method == "DELETE":
-                    del self.customers[parts[2]]
-                    return json_response(200, {"id": parts[2], "object": "customer", "deleted": True})
-                if method == "GET":
-                    return json_response(200, customer)
-        return error(
-            404, "invalid_request_error", f"Unrecognized request URL ({method}: {request.url.path})."
-        )
+                if isinstance(found, httpx.Response):
+                    return found
+                wanted = expansion.paths(params)
+                answer = json_response(
+                    200, expansion.expand(found, wanted, self._resolve) if wanted else found
+                )
+                if key:
+                    self._idempotent[key] = (200, answer.content)
+                return answer
+            except customer_api.SearchError as exc:
+                return error(400, "invalid_request_error", str(exc), "parameter_invalid_string", exc.param)
+            except expansion.ExpandError as exc:
+                return error(400, "invalid_request_error", str(exc), "parameter_invalid", "expand")
+
+    def _resolve(self, kind: str, object_id: str) -> dict[str, Any] | None:
+        """The object an id names, for ``expand`` (a deleted customer as Stripe shows one)."""
+        if kind == "customer":
+            if object_id in self.deleted_customers:
+                return {"id": object_id, "object": "customer", "deleted": True}
+            return self.customers.get(object_id)
+        return None
+
+    def _route(
+        self, method: str, parts: list[str], params: dict[str, str]
+    ) -> httpx.Response | dict[str, Any] | None:
+        """The answer to a request, as a body to expand or a finished response (under the lock)."""
+        if parts[:3] == ["v1", "privacy", "redaction_jobs"]:
+            return redaction.route(self, method, parts[3:], params)
+        if method == "GET" and parts == ["v1", "customers"]:
+            return self._list(self.customers, "/v1/customers", params, email=params.get("email"))
+        if method == "GET" and parts == ["v1", "customers", "search"]:
+            return customer_api.search(self, params)
+        if method == "POST" and parts == ["v1", "customers"]:
+            problem = customer_api.check(params)
+            if problem is not None:
+                return error(400, "invalid_request_error", problem, "parameter_invalid")
+            return customer_api.create(self, params)
+        if method == "GET" and parts == ["v1", "charges"]:
+            return self._list(self.charges, "/v1/charges", params, customer=params.get("customer"))
+        if method == "GET" and len(parts) == 3 and parts[:2] == ["v1", "charges"]:
+            charge = self.charges.get(parts[2])
+            if charge is None:
+                return error(
+                    404, "invalid_request_error", f"No such charge: '{parts[2]}'", "resource_missing", "id"
+                )
+            return charge
+        if method == "GET" and parts == ["v1", "events"]:
+            return self._list(self.events, "/v1/events", params, type_=params.get("type"))
+        if len(parts) == 3 and parts[:2] == ["v1", "customers"]:
+            if method == "GET" and parts[2] in self.deleted_customers:
+                # Stripe answers a deleted customer's id with 200 and a stub, not 404.
+                return {"id": parts[2], "object": "customer", "deleted": True}
+            customer = self.customers.get(parts[2])
+            if customer is None:
+                return error(
+                    404,
+                    "invalid_request_error",
+                    f"No such customer: '{parts[2]}'",
+                    "resource_missing",
+                    "id",
+                )
+            if method == "POST":
+                return self._update(customer, params)
+            if method == "DELETE":
+                del self.customers[parts[2]]
+                self.deleted_customers.add(parts[2])
+                return json_response(200, {"id": parts[2], "object": "customer", "deleted": True})
+            if method == "GET":
+                return customer
+        return None
 
     def _list(
         self,
@@ -276,7 +341,7 @@ class StripeSandbox(VendorSandbox):
         email: str | None = None,
         type_: str | None = None,
         customer: str | None = None,
-    ) -> httpx.Response:
+    ) -> httpx.Response | dict[str, Any]:
         limit = params.get("limit", "10")
         if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
             return error(
@@ -317,122 +382,16 @@ class StripeSandbox(VendorSandbox):
                 )
             chosen = chosen[ids.index(after) + 1 :]
         page = chosen[: int(limit)]
-        return json_response(
-            200, {"object": "list", "data": page, "has_more": len(chosen) > len(page), "url": url}
-        )
+        return {"object": "list", "data": page, "has_more": len(chosen) > len(page), "url": url}
 
-    def _update(self, customer: dict[str, Any], params: dict[str, str]) -> httpx.Response:
-        metadata = {
-            k[len("metadata[") : -1]: v
-            for k, v in params.items()
-            if k.startswith("metadata[") and k.endswith("]")
-        }
-        if len(metadata) > 50:
-            return error(
-                400,
-                "invalid_request_error",
-                "Metadata can have at most 50 keys.",
-                "parameter_invalid",
-                "metadata",
-            )
-        merged = {k: v for k, v in {**customer["metadata"], **metadata}.items() if v != ""}
-        if merged != customer["metadata"]:
-            customer["metadata"] = merged
+    def _update(self, customer: dict[str, Any], params: dict[str, str]) -> httpx.Response | dict[str, Any]:
+        problem = customer_api.check(params)
+        if problem is not None:
+            param = "metadata" if problem.startswith("Metadata") else None
+            return error(400, "invalid_request_error", problem, "parameter_invalid", param)
+        if customer_api.apply(self, customer, params):
             self._event("customer.updated", customer, self.clock.now())
-        return json_response(200, customer)
-
-    # --- redaction jobs (https://docs.stripe.com/api/privacy/redaction-job) ------------------------
-    def _redaction(
-        self, method: str, rest: list[str], params: dict[str, str], idempotency_key: str | None
-    ) -> httpx.Response:
-        if method == "POST" and not rest:
-            return self._create_job(params, idempotency_key)
-        job = self.jobs.get(rest[0]) if rest else None
-        if job is None:
-            return error(404, "invalid_request_error", "No such redaction job", "resource_missing", "job")
-        if method == "GET" and len(rest) == 1:
-            # Stripe validates, then redacts, asynchronously: each read finds the next step done.
-            if job["status"] == "validating":
-                locked = [o for o in self._job_objects(job) if self._locked_by_other(o, job["id"])]
-                job["_errors"] = [
-                    {"code": "locked_by_other_job", "erroring_object": {"id": o}} for o in locked
-                ]
-                job["status"] = "failed" if locked else "ready"
-            elif job["status"] == "redacting":
-                job["status"] = "succeeded"
-            return json_response(200, self._job_view(job))
-        if method == "GET" and rest[1:] == ["validation_errors"]:
-            data = [
-                {"id": f"prjve_{i}", "object": "privacy.redaction_job_validation_error", **e}
-                for i, e in enumerate(job["_errors"])
-            ]
-            return json_response(200, {"object": "list", "data": data, "has_more": False, "url": ""})
-        if method == "POST" and rest[1:] == ["run"]:
-            if job["status"] != "ready":
-                return error(400, "invalid_request_error", f"A job in status {job['status']} cannot run.")
-            job["status"] = "redacting"
-            ids = set(self._job_objects(job))
-            for customer_id in job["objects"]["customers"]:
-                _redact(self.customers[customer_id])
-            for charge_id in job["objects"]["charges"]:
-                _redact(self.charges[charge_id])
-            for event in self.events.values():  # redaction covers related objects: the events
-                if event["data"]["object"].get("id") in ids:
-                    _redact(event["data"]["object"])
-            return json_response(200, self._job_view(job))
-        return error(404, "invalid_request_error", f"Unrecognized request URL ({method}).")
-
-    def _create_job(self, params: dict[str, str], idempotency_key: str | None) -> httpx.Response:
-        if idempotency_key and idempotency_key in self._idempotent:
-            return json_response(200, self._job_view(self.jobs[self._idempotent[idempotency_key]]))
-        objects: dict[str, list[str]] = {"customers": [], "charges": []}
-        for key, value in sorted(params.items(), key=lambda kv: kv[0]):
-            for kind in objects:
-                if key.startswith(f"objects[{kind}]"):
-                    store = self.customers if kind == "customers" else self.charges
-                    if value not in store:
-                        return error(
-                            400,
-                            "invalid_request_error",
-                            f"No such object: '{value}'",
-                            "resource_missing",
-                            key,
-                        )
-                    objects[kind].append(value)
-        if not any(objects.values()):
-            return error(
-                400, "invalid_request_error", "Missing required param: objects.", "parameter_missing"
-            )
-        job_id = self._id("prj")
-        self.jobs[job_id] = {
-            "id": job_id,
-            "object": "privacy.redaction_job",
-            "created": int(self.clock.now().timestamp()),
-            "livemode": False,
-            "status": "validating",
-            "validation_behavior": params.get("validation_behavior", "error"),
-            "objects": objects,
-            "_errors": [],
-        }
-        if idempotency_key:
-            self._idempotent[idempotency_key] = job_id
-        return json_response(200, self._job_view(self.jobs[job_id]))
-
-    @staticmethod
-    def _job_objects(job: dict[str, Any]) -> list[str]:
-        return [*job["objects"]["customers"], *job["objects"]["charges"]]
-
-    def _locked_by_other(self, object_id: str, job_id: str) -> bool:
-        return any(
-            other["id"] != job_id
-            and other["status"] in ("validating", "ready")
-            and object_id in self._job_objects(other)
-            for other in self.jobs.values()
-        )
-
-    @staticmethod
-    def _job_view(job: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in job.items() if not k.startswith("_")}
+        return customer
 
     # --- SandboxControl ----------------------------------------------------------------------------
     def settings(self, transport: bool = True) -> ConnectorSettings:
@@ -476,6 +435,10 @@ class StripeSandbox(VendorSandbox):
         with self.lock:
             return holdings_text(self.customers, self.charges, self.events)
 
+    def new_id(self, prefix: str) -> str:
+        """A new object id in this account's sequence (``prj_...`` for a redaction job)."""
+        return self._id(prefix)
+
     def holds(self, email: str) -> bool:
         with self.lock:
             return bool(self._by_email(email))
@@ -496,28 +459,6 @@ class StripeSandbox(VendorSandbox):
             for customer in self._by_email(email):
                 return {k: v for k, v in customer["metadata"].items() if k.startswith(METADATA_PREFIX)}
         return {}
-
-
-#: What Stripe writes in place of a redacted value.
-REDACTED: Final = "[redacted]"
-
-
-def _redact(obj: dict[str, Any]) -> None:
-    """Replace the personal data of a customer or charge (or of an event's copy of one)."""
-    for name in ("email", "name", "phone", "description", "receipt_email"):
-        if obj.get(name) is not None:
-            obj[name] = REDACTED
-    for name in ("address", "shipping"):
-        if name in obj:
-            obj[name] = None
-    details = obj.get("billing_details")
-    if isinstance(details, dict):
-        obj["billing_details"] = {
-            **{k: (REDACTED if details.get(k) is not None else None) for k in ("email", "name", "phone")},
-            "address": None,
-        }
-    obj["metadata"] = {}
-    obj["redaction"] = {"status": "redacted"}
 
 
 def make_sandbox(

@@ -146,6 +146,8 @@ DECLARATION = RestConnectorSpec(
         send=send,
         batch_size=BATCH_LIMIT,
         only_known=True,
+        # Only a customer account is someone WooCommerce holds; a guest order is not an account.
+        holder_types=frozenset({"customer"}),
     ),
     erase=erase,
     options={

@@ -70,6 +70,25 @@ def test_sync_against_the_in_process_sandbox_pulls_merges_and_pushes(
     assert pushed.group(3) == "0"
 
 
+def test_sync_push_mode_from_the_flag_or_the_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # WHEN HubSpot (upsert by default) syncs in update mode, from the flag and from its variable
+    assert main(["sync", "--connector", "hubspot", "--sandbox", "--push-mode", "update"]) == 0
+    flag = capsys.readouterr().out
+    monkeypatch.setenv("PROFILESYNC_MAILCHIMP_API_KEY", "0123456789abcdef-us21")
+    monkeypatch.setenv("PROFILESYNC_MAILCHIMP_PUSH_MODE", "sideways")
+    # THEN the summary names the mode and its counts, and a mode that does not exist is refused
+    assert re.search(r"update mode: [\d,]+ updated, 0 created", flag), flag
+    assert main(["sync", "--connector", "mailchimp", "--state-dir", "/nonexistent"]) == 2
+    assert "push mode 'sideways' is not one of update, upsert" in capsys.readouterr().err
+    # AND connectors list says each tool's default and what creating asks for
+    assert main(["connectors", "list", "--verbose"]) == 0
+    verbose = capsys.readouterr().out
+    assert "push mode:    upsert by default" in verbose
+    assert "upsert creates people only with email consent" in verbose
+
+
 def test_sync_without_credentials_says_which_variable_to_set(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
