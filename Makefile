@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench bench-identity clean check-template
+.PHONY: demo test lint typecheck unit bench bench-identity clean check-template check-wheel
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ typecheck: $(STAMP)
 
 check-template:
 	scripts/check-template.sh
+
+# The wheel, installed in a clean virtualenv, runs resolve, sync --sandbox and demo from another
+# directory (CI runs it after `make test`: it installs every dependency afresh, a few minutes).
+check-wheel:
+	scripts/check-wheel.sh
 
 unit: $(STAMP)
 	$(BIN)/pytest -q -n auto
@@ -49,3 +54,12 @@ bench-identity: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .venv-sam build .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+# --- sam build (template.yaml: BuildMethod makefile; samconfig.toml builds in source) --------------
+# SAM runs one of these per function and layer with ARTIFACTS_DIR set; scripts/build_lambda.py copies
+# exactly what the handlers import, so `sam build` always ships the code as it is now.
+build-DispatchFunction build-PullFunction build-MergeFunction build-PushFunction build-PrivacyFunction:
+	$(PYTHON) scripts/build_lambda.py code "$(ARTIFACTS_DIR)"
+
+build-DependenciesLayer:
+	$(PYTHON) scripts/build_lambda.py layer "$(ARTIFACTS_DIR)"

@@ -17,6 +17,7 @@ incremental run. Nothing here imports httpx: a connector's HTTP transport is pas
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -207,6 +208,34 @@ class ConnectorPlugin:
     sandbox: Callable[..., Any] | None = None
 
 
+def lazy_factory(module: str, attribute: str) -> Callable[..., Any]:
+    """A callable that imports ``module`` and calls its ``attribute`` when first called.
+
+    For ``ConnectorPlugin.sandbox``: a connector's sandbox (and the test population it seeds from) is
+    imported only when someone builds a sandbox, so a connector imports without it. The Lambda bundle
+    leaves sandboxes out (scripts/build_lambda.py)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        target: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+        return target(*args, **kwargs)
+
+    call.__name__ = attribute
+    call.__qualname__ = f"lazy_factory({module}:{attribute})"
+    return call
+
+
+def lazy_exports(package: str, module: str, names: frozenset[str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` (PEP 562) that imports ``names`` from ``package + module`` on first
+    access: a connector package re-exports its sandbox's names without importing it up front."""
+
+    def __getattr__(name: str) -> Any:  # noqa: N807 - the module hook's own name
+        if name in names:
+            return getattr(importlib.import_module(module, package), name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
 __all__ = [
     "PUSH_MODES",
     "Capability",
@@ -223,4 +252,6 @@ __all__ = [
     "PushRules",
     "RawPage",
     "StartsFromDate",
+    "lazy_exports",
+    "lazy_factory",
 ]

@@ -22,10 +22,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from core.connector import Connector, Payload, PushMode, PushOutcome
-from core.normalise import NormaliseOptions, normalise_record
-from core.pipeline import IngestResult, IngestSettings, ingest
 from core.ports import (
     CustomerState,
     ProfileItem,
@@ -37,10 +36,23 @@ from core.ports import (
     SyncStateStore,
 )
 from core.push_policy import decide, push_mode_of
-from core.quarantine import identifier_keys
 from core.redaction import reason_kind
 from core.schema import Profile, Quarantined, RecordDraft, SourceRecord
 from core.suppression import SuppressionCheck, is_suppressed
+
+if TYPE_CHECKING:
+    # Imported where a pull normalises and ingests: the pull and push functions import this module
+    # but never do either (merge ingests), and the normalisers bring phonenumbers and pycountry, the
+    # pipeline identity resolution: tens of ms of every cold start.
+    from core.normalise import NormaliseOptions
+    from core.pipeline import IngestResult, IngestSettings
+
+
+def _no_ingest() -> IngestResult:
+    from core.pipeline import IngestResult
+
+    return IngestResult()
+
 
 #: ``pull_into_store(cursor=SAVED)`` resumes from the stored cursor; None forces a full refresh.
 SAVED = "__saved__"
@@ -60,7 +72,7 @@ class PullReport:
     suppressed_quarantined: int = 0
     """Malformed records of erased people: dropped, not quarantined (core.suppression)."""
     quarantine_reasons: Counter[str] = field(default_factory=Counter)
-    ingest: IngestResult = field(default_factory=IngestResult)
+    ingest: IngestResult = field(default_factory=_no_ingest)
     cursor_before: str | None = None
     cursor_after: str | None = None
     full_refresh: bool = False
@@ -136,11 +148,16 @@ def pull_into_store(
     (the cursor then points at the next page), which is how a Lambda keeps inside its time limit.
     ``suppression`` drops the records of erased people (counted in ``report.suppressed``).
     """
+    from core.normalise import normalise_record
+    from core.pipeline import ingest
+
     name = connector.spec.name
     saved = state.get_sync_state(name)
     start = saved.cursor if cursor == SAVED else cursor
     report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
     if suppression is not None:
+        from core.pipeline import IngestSettings
+
         settings = replace(settings or IngestSettings(), suppression=suppression)
     for page in connector.pull(start):
         drafts = connector.to_records(page)
@@ -188,6 +205,10 @@ def quarantine_entries(
     identifiers its raw values normalise to (core.quarantine), so an erasure finds it by identifier.
     A record of an erased person (one of those identifiers is suppressed) is left out: it is dropped,
     not kept with its content. Without ``suppression`` (no salt) the entries carry no hashes."""
+    if not bad:
+        return []
+    from core.quarantine import identifier_keys  # the normalisers: only when a page has bad records
+
     keys = [identifier_keys(draft, options) for _, draft in bad]
     hit = suppression.suppressed_keys(k for ks in keys for k in ks) if suppression is not None else set()
     entries: list[QuarantineEntry] = []

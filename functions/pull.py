@@ -313,6 +313,15 @@ def run_pull(
             if close is not None:
                 close()  # a generator left mid-way releases its HTTP response now
 
+        if outcome.status != "lost_lease":
+            # Every invocation that ended well says so, cursor moved or not: the dispatcher measures
+            # each instance's freshness from ``last_success_at`` (an idle tool is not a stalled pull).
+            finished = datetime.now(UTC).isoformat()
+            summary = {**json.loads(report.as_json()), "run_id": run_id, "hop": event.hop}
+            summary.update(finished_at=finished, last_success_at=finished)
+            state = w.sync_state.put_sync_state(
+                SyncState(name, report.cursor_after, state.version, datetime.now(UTC), json.dumps(summary))
+            )
         outcome.pages, outcome.pulled, outcome.quarantined = report.pages, report.pulled, report.quarantined
         outcome.queued = report.normalised - report.ingest.suppressed
         outcome.suppressed = report.suppressed

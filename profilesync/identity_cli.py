@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["add_identity_parser", "read_linkage_records", "run_identity"]
 
 
-def add_identity_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_identity_parser(sub: argparse._SubParsersAction[Any]) -> None:
     """Register ``identity train`` and ``identity link`` on the main parser's subcommands."""
     identity = sub.add_parser("identity", help="train and try the probabilistic identity matcher")
     identity_sub = identity.add_subparsers(dest="identity_command", required=True)

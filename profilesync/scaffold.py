@@ -33,7 +33,7 @@ the push mapping. Then make ``_sandbox.py`` answer like the vendor (its docs, it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.sdk import (
     BearerAuth,
@@ -50,7 +50,9 @@ from connectors.sdk import (
 from core.connector import Credential
 
 from ._hooks import erase, send, shape
-from ._sandbox import {{Class}}Sandbox
+
+if TYPE_CHECKING:
+    from ._sandbox import {{Class}}Sandbox
 
 CREDENTIAL = "{{name}}_token"
 
@@ -101,7 +103,12 @@ DECLARATION = RestConnectorSpec(
 
 
 def make_sandbox(**options: Any) -> {{Class}}Sandbox:
-    """A seeded sandbox (``people``, ``seed``, ``token``, ``faults``, ``requests_per_second``)."""
+    """A seeded sandbox (``people``, ``seed``, ``token``, ``faults``, ``requests_per_second``).
+
+    The sandbox is imported here, not with the connector: the Lambda functions never build one, and
+    their bundle leaves sandboxes out."""
+    from ._sandbox import {{Class}}Sandbox
+
     return {{Class}}Sandbox(**options)
 
 

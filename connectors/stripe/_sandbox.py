@@ -52,7 +52,19 @@ from ._connector import _EXPONENTS
 from ._declaration import CREDENTIAL, METADATA_PREFIX
 
 DEFAULT_TOKEN: Final = "sk_test_51Sandbox0123456789abcdefABCDEF"
-FIXTURES: Final = Path(__file__).resolve().parents[2] / "specs" / "stripe-fixtures3.json.gz"
+_PACKAGES: Final = Path(__file__).resolve().parents[2]
+#: Stripe's published fixtures: specs/ of a source tree, or the copy an installed wheel carries.
+FIXTURES: Final = next(
+    (
+        path
+        for path in (
+            _PACKAGES / "specs" / "stripe-fixtures3.json.gz",
+            _PACKAGES / "profilesync" / "_data" / "specs" / "stripe-fixtures3.json.gz",
+        )
+        if path.is_file()
+    ),
+    _PACKAGES / "specs" / "stripe-fixtures3.json.gz",
+)
 MAX_LIMIT: Final = 100
 #: When the seeded customers without email or phone were created (before the contract's changes).
 WALK_IN: Final = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)

@@ -15,14 +15,25 @@ Settings: option ``store_url`` (``https://shop.example.com``) or a base URL; cre
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from core.connector import lazy_exports, lazy_factory
+
 from ._connector import WooCommerceConnector, build, make_plugin
 from ._declaration import CREDENTIAL, DECLARATION
 from ._erase import anonymised_update, erase
 from ._mapping import customer_draft, order_draft, order_fragment, order_owner, order_status
 from ._push import send, shape
-from ._sandbox import STORE_URL, WooCommerceSandbox, make_sandbox
 
-PLUGIN = make_plugin(make_sandbox)
+if TYPE_CHECKING:
+    from ._sandbox import STORE_URL, WooCommerceSandbox, make_sandbox
+
+# The sandbox is imported when first used, never with the connector: the Lambda bundle leaves it out.
+__getattr__ = lazy_exports(
+    __name__, "._sandbox", frozenset({"STORE_URL", "WooCommerceSandbox", "make_sandbox"})
+)
+
+PLUGIN = make_plugin(lazy_factory(f"{__name__}._sandbox", "make_sandbox"))
 
 __all__ = [
     "CREDENTIAL",

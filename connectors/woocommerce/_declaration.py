@@ -42,7 +42,7 @@ Controllers), unless a page is named:
   (https://developer.woocommerce.com/docs/apis/store-api/rate-limiting/). profilesync assumes that same
   budget for the whole store (pull, push and erase together): a pace a small shared host survives.
   A shop on bigger hosting raises it with the option ``requests_per_10s`` (and, in Lambda, the shared
-  ``rate_budget`` of its ConnectorsConfig entry).
+  ``rate_budget`` of its instance in the configuration document).
 * **Push** (``_push``): customer ``meta_data`` through ``POST /customers/batch`` (100 items a request),
   only to people who have a WooCommerce customer account (guests have nothing to hold meta).
 * **Erase** (``_erase``): as ``WC_Privacy_Erasers``: orders anonymised, notes removed, account deleted.

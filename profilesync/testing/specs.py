@@ -58,10 +58,12 @@ from openapi_schema_validator import OAS30Validator, OAS31Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
+from profilesync.resources import resource
+
 __all__ = ["SPEC_DIR", "GraphQLSchema", "OpenApiSpec", "SpecViolation"]
 
-SPEC_DIR: Path = Path(__file__).resolve().parents[2] / "specs"
-"""The gzipped vendor specs, ``specs/`` at the repository root."""
+SPEC_DIR: Path = resource("specs")
+"""The gzipped vendor specs: ``specs/`` at the repository root, or the installed package's copy."""
 
 _MAX_REPORTED = 3  # OpenAPI errors quoted in a SpecViolation
 _MAX_GRAPHQL_REPORTED = 10
