@@ -26,6 +26,7 @@ from core.identity import (
     Component,
     GuardrailHit,
     IdentityPolicy,
+    counts_toward_limits,
     customer_id_for,
     group_records,
     live_owner,
@@ -291,11 +292,14 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
             raw_owner.setdefault(k, c.customer_id)
     owner_of = {k: live_owner(cid, merged_into) for k, cid in raw_owner.items()}
 
-    # Who already holds the keys of this batch's records (group_records looks up no other key).
+    # Which people already hold the keys of this batch's records (group_records looks up no other
+    # key, and child objects such as orders never count towards a guardrail limit).
     batch_keys = {i.key for r in active for i in r.identifiers}
     holders: dict[str, set[str]] = {}
     for c in live.values():
         for snap in c.snapshots.values():
+            if not counts_toward_limits(snap):
+                continue
             for i in snap.identifiers:
                 key = i.key
                 if key in batch_keys:
@@ -330,31 +334,38 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
                 deferred.extend(component.records)
                 continue
             # A long chain of new records: take the first few now, the rest attach next round.
+            # Records differ in how many identifiers they bring, so the first guess may still be
+            # too large: take fewer until it fits (a single record that does not fit is refused).
             per_record = max(1, len(changeset) // len(component.records))
             take = max(1, store.max_items_per_commit // per_record - 1)
-            deferred.extend(component.records[take:])
-            component = Component(component.records[:take], component.customers)
-            survivor = component.survivor
-            absorbed_ids = component.customers - {survivor}
-            changeset = _changeset(
-                component,
-                survivor,
-                absorbed_ids,
-                live,
-                raw_owner,
-                owner_of,
-                hashes,
-                watermarks,
-                settings,
-                splits,
-            )
+            whole = component
+            while True:
+                component = Component(whole.records[:take], whole.customers)
+                survivor = component.survivor
+                absorbed_ids = component.customers - {survivor}
+                changeset = _changeset(
+                    component,
+                    survivor,
+                    absorbed_ids,
+                    live,
+                    raw_owner,
+                    owner_of,
+                    hashes,
+                    watermarks,
+                    settings,
+                    splits,
+                )
+                if len(changeset) <= store.max_items_per_commit or take == 1:
+                    break
+                take -= 1
+            deferred.extend(whole.records[take:])
         changesets.append(changeset)
-        # Components the guardrails keep apart can each want one unowned key (a household phone
-        # once its owner was erased): the first claims it, the later ones hold it, so a packed
-        # transaction never writes one item twice.
+        # A key nobody owned that this changeset claims is taken for the components planned after
+        # it: two claims of one unowned key (one the guardrails keep from joining them) would be two
+        # operations on one item in one transaction, which DynamoDB rejects whole.
         for op in changeset.operations:
             if isinstance(op, PutIdent) and op.expected_owner is None:
-                owner_of[op.key] = survivor
+                raw_owner[op.key] = owner_of[op.key] = survivor
         records_of[changeset.label] = component.records
         kinds[changeset.label] = (
             "new" if not component.customers else "attach" if not absorbed_ids else "merge"
@@ -490,7 +501,11 @@ def _changeset(
         source_key = key[len("source#") :] if is_source else ""
         if current == survivor and not (is_source and source_key in changed):
             continue
-        if is_source:
+        if is_source and source_key not in snapshots:
+            # A child's link to its owner (``source#shopify:customer:1``) before the owner record is
+            # here: the key is held with no hash or time, which the owner's record fills in later.
+            ops.append(PutIdent(key, survivor, current))
+        elif is_source:
             snap = snapshots[source_key]
             at = snap.updated_at
             if source_key not in hashes:  # not this batch's record: keep a newer stored time
@@ -705,7 +720,9 @@ def _hold_together(records: Iterable[SourceRecord], policy: IdentityPolicy) -> b
     shared: dict[str, Identifier] = {}
     seen: dict[str, Identifier] = {}
     for record in records:
-        own = {ident.key: ident for ident in record.identifiers if ident.kind != "source"}
+        # Source keys count: a child's owner link (``source#shopify:customer:1``) is shared with the
+        # owner record. A record's own source key is in no other record of the customer.
+        own = {ident.key: ident for ident in record.identifiers}
         shared.update({key: ident for key, ident in own.items() if key in seen})
         seen.update(own)
         key_sets.append(set(own))

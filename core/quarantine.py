@@ -20,12 +20,17 @@ string value of the raw JSON that reads as an email or a phone, and compares key
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from core.errors import NormalisationError
-from core.normalise import NormaliseOptions, normalise_email, normalise_phone
-from core.schema import RecordDraft
+from core.ports import QuarantineEntry
+
+if TYPE_CHECKING:  # the normalisers load on first use: merge imports this module for refused_entries
+    from core.normalise import NormaliseOptions
+    from core.schema import Quarantined, RecordDraft
+    from core.suppression import SuppressionCheck
 
 
 def source_key(draft: RecordDraft) -> str:
@@ -35,6 +40,8 @@ def source_key(draft: RecordDraft) -> str:
 
 def identifier_keys(draft: RecordDraft, options: NormaliseOptions | None = None) -> list[str]:
     """The identifier keys a draft's raw values normalise to, each on its own, and its source key."""
+    from core.normalise import NormaliseOptions
+
     region = (options or NormaliseOptions()).default_region
     regions = [region]
     country = draft.traits.get("country")
@@ -51,6 +58,47 @@ def identifier_keys(draft: RecordDraft, options: NormaliseOptions | None = None)
             if phone is not None:
                 keys[f"phone#{phone}"] = None
     return list(keys)
+
+
+def record_keys(raw: Any) -> list[str]:
+    """The identifier keys of a normalised record's dump (``SourceRecord.model_dump``): its source key
+    and every identifier's key. A record the store refused (core.isolation) is quarantined as such a
+    dump; these keys let an erasure find it."""
+    if not isinstance(raw, dict):
+        return []
+    keys: dict[str, None] = {}
+    if all(isinstance(raw.get(f), str) for f in ("source", "object_type", "source_id")):
+        keys[f"source#{raw['source']}:{raw['object_type']}:{raw['source_id']}"] = None
+    for identifier in raw.get("identifiers") or ():
+        if isinstance(identifier, dict) and isinstance(identifier.get("kind"), str):
+            value = identifier.get("value")
+            if isinstance(value, str):
+                keys[f"{identifier['kind']}#{value}"] = None
+    return list(keys)
+
+
+def refused_entries(
+    connector: str,
+    refused: Sequence[Quarantined],
+    at: datetime,
+    suppression: SuppressionCheck | None,
+) -> list[QuarantineEntry]:
+    """The quarantine entries of records the store refused (core.isolation), each with the keyed
+    hashes of its identifiers (``record_keys``), so an erasure finds it by identifier. Without
+    ``suppression`` (no salt) the entries carry no hashes."""
+    return [
+        QuarantineEntry(
+            connector=connector,
+            key=f"{q.source}:{q.source_id}",
+            reason=q.reason,
+            raw=json.dumps(q.raw, default=str, sort_keys=True),
+            at=at,
+            subjects=tuple(suppression.hash(k) for k in record_keys(q.raw))
+            if suppression is not None
+            else (),
+        )
+        for q in refused
+    ]
 
 
 def legacy_identifier_keys(raw: str, region: str = "US") -> set[str]:
@@ -86,6 +134,8 @@ def _strings(value: Any) -> Iterator[str]:
 def _email(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
+    from core.normalise import normalise_email
+
     try:
         return normalise_email(value)
     except NormalisationError:
@@ -95,10 +145,12 @@ def _email(value: Any) -> str | None:
 def _phone(value: Any, region: str) -> str | None:
     if not isinstance(value, str | int) or isinstance(value, bool):
         return None
+    from core.normalise import normalise_phone
+
     try:
         return normalise_phone(str(value), region)
     except NormalisationError:
         return None
 
 
-__all__ = ["identifier_keys", "legacy_identifier_keys", "source_key"]
+__all__ = ["identifier_keys", "legacy_identifier_keys", "record_keys", "refused_entries", "source_key"]

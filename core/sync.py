@@ -76,6 +76,8 @@ class PullReport:
     cursor_before: str | None = None
     cursor_after: str | None = None
     full_refresh: bool = False
+    future_dated: int = 0
+    """Records kept with ``updated_at`` read as now (too far in the future: a clock ahead)."""
 
     @property
     def suppressed(self) -> int:
@@ -98,6 +100,7 @@ class PullReport:
                 "new_customers": self.ingest.new_customers,
                 "merged_customers": self.ingest.merged_customers,
                 "full_refresh": self.full_refresh,
+                "future_dated": self.future_dated,
             },
             sort_keys=True,
         )
@@ -148,8 +151,9 @@ def pull_into_store(
     (the cursor then points at the next page), which is how a Lambda keeps inside its time limit.
     ``suppression`` drops the records of erased people (counted in ``report.suppressed``).
     """
-    from core.normalise import normalise_record
-    from core.pipeline import ingest
+    from core.isolation import ingest_isolating
+    from core.normalise import is_future_dated, normalise_record
+    from core.quarantine import refused_entries
 
     name = connector.spec.name
     saved = state.get_sync_state(name)
@@ -170,13 +174,23 @@ def pull_into_store(
                 bad.append((outcome, draft))
             else:
                 records.append(outcome)
+                report.future_dated += int(is_future_dated(outcome))
         entries = quarantine_entries(name, bad, now, suppression, options)
         for entry in entries:
             report.quarantine_reasons[reason_kind(entry.reason)] += 1
         if entries:
             state.put_quarantined(entries)  # durable before the cursor moves past them
         if records:
-            report.ingest.add(ingest(records, store, settings))
+            # A record the store refuses is quarantined alone; the rest of the page is written.
+            result, refused = ingest_isolating(records, store, settings)
+            report.ingest.add(result)
+            if refused:
+                stored = refused_entries(name, refused, now, suppression)
+                state.put_quarantined(stored)
+                for entry in stored:
+                    report.quarantine_reasons[reason_kind(entry.reason)] += 1
+                report.normalised -= len(stored)
+                report.quarantined += len(stored)
         report.pages += 1
         report.pulled += len(drafts)
         report.normalised += len(records)

@@ -1,7 +1,9 @@
 """Merge ingest messages into the profile store: triggered by the ingest queue, in batches.
 
 Each SQS message holds the normalised records of one pull page (see functions.events.IngestMessage)
-and goes through ``core.pipeline.ingest`` on its own, so one bad message fails alone: Powertools'
+and goes through ``core.pipeline.ingest`` on its own; a record in it that the store refuses (too
+large, malformed: a data error, never a throttle) is quarantined alone and the others are merged
+(``core.isolation``). One bad message fails alone: Powertools'
 BatchProcessor reports it in ``batchItemFailures`` (the event source mapping has
 ``ReportBatchItemFailures``), SQS delivers it again after the visibility timeout, and after the
 queue's ``maxReceiveCount`` its redrive policy moves it to the dead-letter queue, whose depth
@@ -12,6 +14,7 @@ Ingest is idempotent, so a message delivered twice changes nothing the second ti
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -22,7 +25,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from core.pipeline import IngestResult, IngestSettings, ingest
+from core.isolation import ingest_isolating
+from core.pipeline import IngestResult, IngestSettings
+from core.quarantine import refused_entries
 from functions._wiring import metrics_namespace, traced, wiring
 from functions.events import IngestMessage
 
@@ -57,10 +62,22 @@ def merge_message(record: SQSRecord, totals: IngestResult) -> None:
     # The pull run that sent the message is the correlation id of what merge logs about it.
     logger.set_correlation_id(message.run_id)
     w = wiring()
+    suppression = w.suppression()
     # Records of erased people are dropped before anything is stored (core.suppression); pull drops
     # them too, and this catches the ones queued before the erasure or pulled while it ran.
-    result = ingest(message.records, w.profiles, IngestSettings(suppression=w.suppression()))
+    # A record the store refuses is quarantined alone (durably, before the message is deleted);
+    # the other records of the message are merged, and the message succeeds.
+    result, refused = ingest_isolating(message.records, w.profiles, IngestSettings(suppression=suppression))
     totals.add(result)
+    if refused:
+        w.sync_state.put_quarantined(
+            refused_entries(message.connector, refused, datetime.now(UTC), suppression)
+        )
+        metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=len(refused))
+        logger.warning(
+            "records the store refused were quarantined; the rest of the message was merged",
+            extra={"message_id": record.message_id, "quarantined": len(refused)},
+        )
     logger.debug(
         "merged message",
         extra={

@@ -29,8 +29,7 @@ import os
 import secrets
 import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +80,7 @@ def add_parser(sub: Any, default_table: str) -> None:
             "--state-dir",
             type=Path,
             default=Path(".profilesync"),
-            help="where the embedded store is kept (default .profilesync/)",
+            help="where the embedded store (TABLE.sqlite3) is kept (default .profilesync/)",
         )
 
 
@@ -107,25 +106,6 @@ def audit_salt(state_dir: Path, *, endpoint_url: str | None = None) -> str:
         with os.fdopen(descriptor, "w", encoding="utf-8") as out:
             out.write(secrets.token_urlsafe(32))
     return path.read_text(encoding="utf-8").strip()
-
-
-@contextmanager
-def local_table(stack: ExitStack, args: argparse.Namespace) -> Iterator[Any]:
-    """The DynamoDB client of the local store: the embedded one kept in ``--state-dir`` (saved back,
-    owner-readable only, when the block ends) or the endpoint's; the table created if missing."""
-    from profilesync.embedded import dynamodb_client, embedded_aws, persisted_table
-    from profilesync.template import create_table
-
-    if args.endpoint_url is None:
-        stack.enter_context(embedded_aws())
-    client = dynamodb_client(args.endpoint_url)
-    try:
-        client.describe_table(TableName=args.table)
-    except client.exceptions.ResourceNotFoundException:
-        create_table(client, args.table)
-    if args.endpoint_url is None:
-        stack.enter_context(persisted_table(client, args.table, args.state_dir / f"{args.table}.jsonl"))
-    yield client
 
 
 def _tools(named: list[str]) -> tuple[dict[str, Connector], dict[str, str]]:
@@ -154,22 +134,25 @@ def run(args: argparse.Namespace) -> int:
         lift_suppression,
         retry_erasures,
     )
-    from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
-    from core.storage.dynamodb_privacy import DynamoDBErasureStore
-    from core.storage.dynamodb_suppression import DynamoDBSuppressionStore
     from functions.privacy import erase_answer, export_answer
+    from profilesync.stores import open_stores, store_path
 
     command = args.privacy_command
     requested_by = args.requested_by or f"{getpass.getuser()} (profilesync privacy, this machine)"
     request_id = f"local-{uuid.uuid4().hex[:12]}"
     answer: dict[str, Any]
+    path = None
+    if args.endpoint_url is None:
+        path = store_path(args.state_dir, args.table)
+        if not path.exists():
+            print(
+                f"profilesync privacy: no store at {path} yet (nothing synced there); made", file=sys.stderr
+            )
     with ExitStack() as stack:
-        client = stack.enter_context(local_table(stack, args))
+        stores = stack.enter_context(open_stores(endpoint_url=args.endpoint_url, table=args.table, path=path))
         salt = audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
-        profiles = DynamoDBProfileStore(client, args.table, read_workers=1)
-        erasure = DynamoDBErasureStore(client, args.table)
-        sync_state = DynamoDBSyncStateStore(client, args.table)
-        suppression = DynamoDBSuppressionStore(client, args.table)
+        profiles, erasure, sync_state = stores.profiles, stores.erasure, stores.sync_state
+        suppression = stores.suppression
         tools, unavailable = _tools(args.connector)
         for tool in tools.values():
             stack.callback(tool.close)
@@ -187,12 +170,17 @@ def run(args: argparse.Namespace) -> int:
             identifier = identifier_for(email=args.email, phone=args.phone, region=args.region)
         except ValueError as error:
             raise SystemExit(f"profilesync privacy {command}: {error}") from None
-        quarantine_of = _quarantined_connectors(client, args.table)
+        quarantine_of = stores.connectors()
         if command == "export":
             from core.privacy import PrivacyStores
 
-            stores = PrivacyStores(profiles, erasure, sync_state, suppression, None, quarantine_of)
-            found = export_person(profiles, identifier, stores=stores, salt=salt, region=args.region)
+            found = export_person(
+                profiles,
+                identifier,
+                stores=PrivacyStores(profiles, erasure, sync_state, suppression, None, quarantine_of),
+                salt=salt,
+                region=args.region,
+            )
             answer = {"ok": True, "found": found is not None, **(export_answer(found) if found else {})}
         elif command == "unsuppress":
             lifted = lift_suppression(
@@ -222,25 +210,10 @@ def run(args: argparse.Namespace) -> int:
             answer = erase_answer(report, request_id)
             if not report.tools:
                 answer["tools"] = "no tool asked (name them with --connector)"
+            if stores.database is not None:
+                stores.database.scrub()  # no image of the deleted rows left in the write-ahead log
     print(json.dumps(answer, indent=2, ensure_ascii=False))
     return 0 if answer["ok"] else 1
 
 
-def _quarantined_connectors(client: Any, table: str) -> list[str]:
-    """The connectors this store has synced (their SYNC# items), whose quarantines are searched."""
-    found: list[str] = []
-    kwargs: dict[str, Any] = {
-        "TableName": table,
-        "FilterExpression": "begins_with(PK, :s) AND SK = :t",
-        "ExpressionAttributeValues": {":s": {"S": "SYNC#"}, ":t": {"S": "STATE"}},
-        "ProjectionExpression": "PK",
-    }
-    while True:
-        page = client.scan(**kwargs)
-        found.extend(item["PK"]["S"][len("SYNC#") :] for item in page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return sorted(found)
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-__all__ = ["SALT_FILE", "add_parser", "audit_salt", "local_table", "run"]
+__all__ = ["SALT_FILE", "add_parser", "audit_salt", "run"]

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.normalise import NormaliseOptions, normalise_record
-from core.pipeline import IngestResult, IngestSettings, ingest
+from core.errors import InputError
+from core.isolation import ingest_isolating
+from core.normalise import NormaliseOptions, is_future_dated, normalise_record
+from core.pipeline import IngestResult, IngestSettings
 from core.ports import ProfileStore
 from core.schema import Profile, Quarantined, RecordDraft, SourceRecord
 
@@ -26,7 +29,13 @@ class ResolveReport:
     quarantine_reasons: Counter[str] = field(default_factory=Counter)
     dropped_values: Counter[str] = field(default_factory=Counter)
     ingest: IngestResult = field(default_factory=IngestResult)
+    """The batches' results added up: counts only (``resolve`` drops each batch's customer ids and
+    guardrail hits once counted, so that the report of a million records stays small)."""
+    guardrail_keys: Counter[str] = field(default_factory=Counter)
+    """Per identifier key, how often a guardrail refused to match on it."""
     profiles: int = 0
+    future_dated: int = 0
+    """Records kept with their ``updated_at`` read as now: it was too far in the future."""
 
     def lines(self) -> list[str]:
         """The human summary printed by the CLI."""
@@ -36,6 +45,8 @@ class ResolveReport:
             f"  quarantined     {self.quarantined:>8,}",
         ]
         out += [f"    {n:>6,}  {reason}" for reason, n in self.quarantine_reasons.most_common()]
+        if self.future_dated:
+            out.append(f"future-dated      {self.future_dated:>8,}  (updated_at too far ahead, read as now)")
         if self.dropped_values:
             detail = ", ".join(f"{f} {n:,}" for f, n in self.dropped_values.most_common())
             out.append(f"values dropped    {sum(self.dropped_values.values()):>8,}  ({detail})")
@@ -46,8 +57,8 @@ class ResolveReport:
             f"  new customers   {ing.new_customers:>8,}",
             f"  merges          {ing.merged_customers:>8,}",
         ]
-        if ing.guardrail_hits:
-            keys = Counter(h.identifier_key for h in ing.guardrail_hits)
+        if self.guardrail_keys:
+            keys = self.guardrail_keys
             out.append(
                 f"guardrails        {len(keys):>8,}  identifiers not used to match "
                 f"(e.g. {', '.join(k for k, _ in keys.most_common(3))})"
@@ -77,21 +88,33 @@ def resolve(
 
     def flush() -> None:
         if batch:
-            report.ingest.add(ingest(batch, store, settings))
+            result, refused = ingest_isolating(batch, store, settings)
+            report.guardrail_keys.update(h.identifier_key for h in result.guardrail_hits)
+            result.guardrail_hits.clear()
+            result.customers.clear()  # the store holds them; the summary needs counts only
+            report.ingest.add(result)
+            for entry in refused:  # normalised, but the store could not take it: quarantined alone
+                report.normalised -= 1
+                count_quarantined(entry)
             batch.clear()
             if progress:
                 progress(report)
+
+    def count_quarantined(entry: Quarantined) -> None:
+        report.quarantined += 1
+        report.quarantine_reasons[_reason_class(entry.reason)] += 1
+        if quarantine:
+            quarantine(entry)
 
     for item in drafts:
         report.read += 1
         outcome = item if isinstance(item, Quarantined) else normalise_record(item, options)
         if isinstance(outcome, Quarantined):
-            report.quarantined += 1
-            report.quarantine_reasons[_reason_class(outcome.reason)] += 1
-            if quarantine:
-                quarantine(outcome)
+            count_quarantined(outcome)
             continue
         report.normalised += 1
+        if is_future_dated(outcome):
+            report.future_dated += 1
         for dropped in outcome.dropped:
             report.dropped_values[dropped.field.split("[")[0].split(".")[0]] += 1
         batch.append(outcome)
@@ -126,16 +149,73 @@ def profile_line(profile: Profile) -> dict[str, Any]:
     }
 
 
+def document_line(document: Mapping[str, Any]) -> dict[str, Any]:
+    """``profile_line`` of the profile whose JSON document (``Profile.model_dump_json``) this is,
+    without building the model: the embedded store keeps profiles as JSON, and validating each one
+    back into a model only to write it out as JSON again was a tenth of a resolve. The same
+    output, key for key (tests/unit/test_resolve_output.py compares the two on a population)."""
+    identifiers: dict[str, list[str]] = {}
+    for ident in document["identifiers"]:
+        if ident["kind"] != "source":
+            identifiers.setdefault(ident["kind"], []).append(ident["value"])
+    traits: Mapping[str, Mapping[str, Any]] = document["traits"]
+    consent: Mapping[str, Mapping[str, Any]] = document["consent"]
+    return {
+        "customer_id": document["customer_id"],
+        "sources": [
+            {"source": s["source"], "object_type": s["object_type"], "id": s["id"]}
+            for s in document["sources"]
+        ],
+        "identifiers": identifiers,
+        "traits": {name: t["value"] for name, t in traits.items()},
+        "provenance": {
+            name: {"source": t["source"], "updated_at": _isoformat(t["updated_at"])}
+            for name, t in traits.items()
+        },
+        "computed": document["computed"],
+        "consent": {
+            channel: {
+                "granted": c["granted"],
+                "changed_at": _isoformat(c["changed_at"]),
+                "source": c["source"],
+            }
+            for channel, c in consent.items()
+        },
+        "version": document["version"],
+    }
+
+
+def _isoformat(text: str) -> str:
+    """A time as pydantic writes it (``...Z``) in ``datetime.isoformat``'s form (``...+00:00``)."""
+    return datetime.fromisoformat(text).isoformat()
+
+
 def _iso(moment: datetime) -> str:
     # The same form pydantic gives the computed traits: UTC with a Z.
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def write_profiles(profiles: Iterator[Profile], out: TextIO) -> int:
+def write_profiles(
+    profiles: Iterator[Profile], out: TextIO, progress: Callable[[int], None] | None = None
+) -> int:
+    """Write one line per profile as the store yields them (memory stays that of one page)."""
+    return _write_lines(map(profile_line, profiles), out, progress)
+
+
+def write_documents(
+    documents: Iterator[Mapping[str, Any]], out: TextIO, progress: Callable[[int], None] | None = None
+) -> int:
+    """``write_profiles`` for profiles read as JSON documents (``document_line``)."""
+    return _write_lines(map(document_line, documents), out, progress)
+
+
+def _write_lines(lines: Iterator[dict[str, Any]], out: TextIO, progress: Callable[[int], None] | None) -> int:
     count = 0
-    for profile in profiles:
-        out.write(json.dumps(profile_line(profile), ensure_ascii=False) + "\n")
+    for line in lines:
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
         count += 1
+        if progress is not None and not count % 1000:
+            progress(count)
     return count
 
 
@@ -145,3 +225,23 @@ def write_quarantine_line(entry: Quarantined, out: TextIO) -> None:
 
 def default_quarantine_path(out: Path) -> Path:
     return out.with_name(out.stem + ".quarantine.jsonl")
+
+
+def check_paths(source: Path, out: Path, quarantine: Path) -> None:
+    """Raise ``InputError`` when two of the input, the profiles and the quarantine file are one file:
+    writing either output would destroy the input (``--quarantine in.jsonl`` truncated a 2,000-line
+    input to 1 line, and exited 0) or the other output. Checked before anything is opened."""
+    named = [("the input", source), ("--out", out), ("--quarantine", quarantine)]
+    for i, (first, a) in enumerate(named):
+        for second, b in named[i + 1 :]:
+            if _same_file(a, b):
+                raise InputError(f"{second} {b} is the same file as {first}; give {second} a path of its own")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)  # also through links
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()

@@ -78,10 +78,9 @@ class World:
 
     def person_in(self, *sources: str) -> list[Person]:
         """People with a record in each of ``sources`` (population sources: crm, shop, email) who are
-        one customer: no other customer holds their email or phone. (Today the guardrails split a
-        person with many orders into several customers, since each order and charge counts as a
-        record sharing the email; issue 11 makes child objects join their owner. Erasure takes
-        exactly the customer a request resolves to, so such a person is left out here.)"""
+        one customer: no other customer holds their email or phone. (Orders and charges join their
+        owner's customer; a person whose email or phone another customer holds too is the shared-value
+        case, which erasure unlinks rather than deletes, tested on its own.)"""
         found = []
         for person in self.persons:
             if not set(sources) <= self.sources_of[person.index]:

@@ -61,7 +61,7 @@ def test_export_erase_and_sync_again_on_the_local_store(
     code, _ = run(capsys, *sync)
     assert code == 0
     # THEN the store and its salt are readable by their owner only
-    for name in ("profilesync-dev-profiles.jsonl", "audit-salt"):
+    for name in ("profilesync-dev-profiles.sqlite3", "audit-salt"):
         assert stat.S_IMODE((state / name).stat().st_mode) == 0o600, name
     email = next(p.email for p in people(30, 5) if sandbox.holds(p.email))
     # WHEN the person is exported
@@ -76,9 +76,10 @@ def test_export_erase_and_sync_again_on_the_local_store(
     erased = answer(out)
     assert (code, erased["outcome"], erased["tools"]) == (0, "erased", {"hubspot": "erased"})
     assert not sandbox.holds(email)
-    assert normalise_email(email) not in (state / "profilesync-dev-profiles.jsonl").read_text(
-        encoding="utf-8"
-    )
+    # AND no byte of the store's file (nor of its write-ahead log) holds the address any more: the
+    # deleted rows were zeroed (secure_delete), not left in free pages
+    for file in state.glob("profilesync-dev-profiles.sqlite3*"):
+        assert normalise_email(email).encode() not in file.read_bytes(), file.name
     # WHEN someone re-adds them to HubSpot and the next sync runs
     with httpx.Client(base_url=url, headers={"Authorization": "Bearer pat-cli"}) as client:
         response = client.post(

@@ -1,16 +1,18 @@
 """Every store behaves the same at the privacy ports: ``SuppressionStore`` and ``ErasureStore``.
 
-The tests take a ``PrivacyStoreSet`` from each factory of ``STORES``: the in-memory stores and the
-DynamoDB ones (moto, the table built from template.yaml). A new store (SQLite, say) adds a factory
-to ``STORES`` and runs the same tests.
+The tests take a ``PrivacyStoreSet`` from each factory of ``STORES``: the in-memory stores, the
+SQLite ones (a file in a temporary folder) and the DynamoDB ones (moto, the table built from
+template.yaml). A new store adds a factory to ``STORES`` and runs the same tests.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +27,10 @@ from core.storage.dynamodb_privacy import DynamoDBErasureStore
 from core.storage.dynamodb_suppression import DynamoDBSuppressionStore
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.storage.memory_privacy import InMemoryErasureStore, InMemorySuppressionStore
+from core.storage.sqlite import SQLiteProfileStore
+from core.storage.sqlite_database import SQLiteDatabase
+from core.storage.sqlite_privacy import SQLiteErasureStore, SQLiteSuppressionStore
+from core.storage.sqlite_sync import SQLiteSyncStateStore
 from core.suppression import SuppressionEntry, SuppressionStore, keyed_hash
 from core.testing.records import make_record
 from profilesync.embedded import dynamodb_client, model_aws_semantics
@@ -61,8 +67,23 @@ def dynamodb_stores() -> Iterator[PrivacyStoreSet]:
         )
 
 
+@contextmanager
+def sqlite_stores() -> Iterator[PrivacyStoreSet]:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        SQLiteDatabase(Path(folder) / "privacy.sqlite3") as database,
+    ):
+        yield PrivacyStoreSet(
+            SQLiteProfileStore(database),
+            SQLiteSyncStateStore(database),
+            SQLiteErasureStore(database),
+            SQLiteSuppressionStore(database),
+        )
+
+
 STORES: dict[str, Callable[[], AbstractContextManager[PrivacyStoreSet]]] = {
     "memory": memory_stores,
+    "sqlite": sqlite_stores,
     "dynamodb": dynamodb_stores,
 }
 
