@@ -46,6 +46,7 @@ FIRST_USE = {
     "merge": "w.profiles",
     "push": "w.profiles; w.sync_state",
     "privacy": "w.profiles; w.erasure; import connectors._http",
+    "profiles": "from functions._governance import governance; governance()",
 }
 
 PROBE = """

@@ -90,7 +90,7 @@ fi
 run "$VENV/bin/sam" build --template-file template.yaml --build-dir "$BUILD_DIR" \
   --cache-dir .aws-sam/cache --cached
 STEP="check the build"
-for name in pull merge push privacy; do
+for name in pull merge push privacy profiles; do
   fn="$(tr '[:lower:]' '[:upper:]' <<<"${name:0:1}")${name:1}Function"
   for needed in "functions/$name.py" pydantic aws_lambda_powertools; do
     if [ ! -e "$BUILD_DIR/$fn/$needed" ]; then
@@ -99,6 +99,11 @@ for name in pull merge push privacy; do
     fi
   done
 done
+# The profile API falls back to the sample role policy, a data file of the core package.
+if [ ! -e "$BUILD_DIR/ProfilesFunction/core/governance/sample_policy.yaml" ]; then
+  echo "check-template: ProfilesFunction was built without core/governance/sample_policy.yaml" >&2
+  exit 1
+fi
 echo "  built: $(ls "$BUILD_DIR" | tr '\n' ' ')"
 
 echo "check-template: OK (cfn-lint, sam validate --lint, sam build) in $(($(date +%s) - STARTED)) s"
