@@ -15,12 +15,14 @@ pull) rebuilds the same payload and stops there.
 from __future__ import annotations
 
 import json
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from core.connector import Connector, Payload, PushOutcome
+from core.governance.quality import RunQuality, resume_quality
 from core.normalise import NormaliseOptions, normalise_record
 from core.pipeline import IngestResult, IngestSettings, ingest
 from core.ports import (
@@ -53,8 +55,11 @@ class PullReport:
     cursor_before: str | None = None
     cursor_after: str | None = None
     full_refresh: bool = False
+    quality: RunQuality | None = None
+    """Data quality of the run (core.governance.quality), kept in the SYNC# report."""
 
     def as_json(self) -> str:
+        quality = {} if self.quality is None else {"quality": self.quality.as_dict()}
         return json.dumps(
             {
                 "connector": self.connector,
@@ -69,6 +74,7 @@ class PullReport:
                 "new_customers": self.ingest.new_customers,
                 "merged_customers": self.ingest.merged_customers,
                 "full_refresh": self.full_refresh,
+                **quality,
             },
             sort_keys=True,
         )
@@ -110,6 +116,7 @@ def pull_into_store(
     saved = state.get_sync_state(name)
     start = saved.cursor if cursor == SAVED else cursor
     report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
+    report.quality = resume_quality(name, f"{name}-{uuid.uuid4().hex[:12]}", saved.report)
     for page in connector.pull(start):
         drafts = connector.to_records(page)
         records: list[SourceRecord] = []
@@ -124,8 +131,11 @@ def pull_into_store(
                 records.append(outcome)
         if bad:
             state.put_quarantined(bad)  # durable before the cursor moves past them
+        report.quality.observe(len(drafts), records, (q.reason for q in bad))
         if records:
-            report.ingest.add(ingest(records, store, settings))
+            result = ingest(records, store, settings)
+            report.ingest.add(result)
+            report.quality.observe_refusals(result.guardrail_hits)
         report.pages += 1
         report.pulled += len(drafts)
         report.normalised += len(records)
@@ -139,6 +149,10 @@ def pull_into_store(
             progress(report)
         if max_pages is not None and report.pages >= max_pages:
             break
+    if report.pages and report.as_json() != saved.report:
+        # The last pages did not move the cursor (nothing new after it): the run's report still
+        # counts them, for `profilesync status` and the data-quality baseline of the next run.
+        state.put_sync_state(replace(saved, updated_at=datetime.now(UTC), report=report.as_json()))
     return report
 
 

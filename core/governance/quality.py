@@ -18,6 +18,7 @@ jump of ``JUMP_ALARM_POINTS`` or more.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,7 +42,7 @@ def reason_class(reason: str) -> str:
     """A reason without the value it quotes, so that reasons of one kind add up (and can be a
     metric's dimension): ``unknown status 'foo'`` -> ``unknown status``."""
     head = reason.split(";", 1)[0]
-    return head.split(" '", 1)[0].split(' "', 1)[0].strip() or "no reason given"
+    return head.split(" '", 1)[0].split(' "', 1)[0].strip().rstrip(":").strip() or "no reason given"
 
 
 def dropped_class(field_name: str, reason: str) -> str:
@@ -93,6 +94,15 @@ class RunQuality:
                 email = record.consent.get("email")
                 if email is None or not email.granted:
                     self.without_email_consent += 1
+
+    def add(self, other: RunQuality) -> None:
+        """Add the counts of ``other`` (a page, a continuation) to this run."""
+        self.pulled += other.pulled
+        self.quarantined.update(other.quarantined)
+        self.dropped.update(other.dropped)
+        self.refused.update(other.refused)
+        self.people += other.people
+        self.without_email_consent += other.without_email_consent
 
     def observe_refusals(self, hits: Iterable[GuardrailHit]) -> None:
         """Identifiers the guardrails would not match on (known where ingest runs in-process)."""
@@ -182,10 +192,18 @@ class RunQuality:
         )
 
 
-def resume_quality(connector: str, run_id: str, previous_report: Mapping[str, Any] | None) -> RunQuality:
-    """The quality of run ``run_id``, from the connector's last saved report: the same run goes on
-    (a continuation of a long pull), another run gives its baseline to this one."""
-    data = (previous_report or {}).get("quality")
+def resume_quality(
+    connector: str, run_id: str, previous_report: Mapping[str, Any] | str | None
+) -> RunQuality:
+    """The quality of run ``run_id``, from the connector's last saved report (``SyncState.report``,
+    as JSON or parsed): the same run goes on (a continuation of a long pull), another run gives its
+    baseline to this one. A report that cannot be read starts afresh."""
+    if isinstance(previous_report, str):
+        try:
+            previous_report = json.loads(previous_report) if previous_report.strip() else None
+        except ValueError:
+            previous_report = None
+    data = previous_report.get("quality") if isinstance(previous_report, Mapping) else None
     if not isinstance(data, Mapping):
         return RunQuality(connector, run_id)
     previous = RunQuality.from_dict(data)
