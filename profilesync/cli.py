@@ -121,6 +121,9 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated connectors whose sandboxes take part, any with a sandbox "
         "(see `profilesync connectors list`; default hubspot,mailchimp,shopify)",
     )
+    from profilesync import profile_commands
+
+    profile_commands.add_parsers(sub)
     return parser
 
 
@@ -356,6 +359,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sync(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command in ("profile", "serve-api"):
+            from profilesync import profile_commands
+
+            return profile_commands.run(args)
     except ProfileSyncError as error:
         print(f"profilesync {args.command}: {error}", file=sys.stderr)
         return 2
