@@ -138,6 +138,10 @@ class LocalApiServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: with Nagle's algorithm on, the body would wait
+            # for the client's delayed ACK of the headers (about 40 ms on Linux) on a kept-alive
+            # connection.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 self._respond("GET")

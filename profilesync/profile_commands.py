@@ -276,8 +276,7 @@ def _serve(args: argparse.Namespace) -> int:
     from functions import _governance, _wiring
     from profilesync.api_server import ROLE_HEADER, serve_api
 
-    # The handler's metrics go to stdout as EMF blobs in Lambda; here they would only be noise.
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    # The handler logs each request and prints its metrics (EMF), as in Lambda: the server's log.
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "profilesync")
     from functions.profiles import local_handler
 
