@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.mailchimp_efficiency
 	$(BIN)/python -m bench.shopify_efficiency
 	$(BIN)/python -m bench.salesforce_efficiency
+	$(BIN)/python -m bench.profile_api
 
 clean:
 	rm -rf $(VENV) .venv-sam build .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -17,14 +17,12 @@ an erasure receipt). Like core.storage.dynamodb, the client is injected.
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from core.errors import RetryableError, StoreLayoutError
 from core.governance.history import HistoryEvent, HistoryPage, check_page_size, inherited
-from core.storage.dynamodb import BATCH_WRITE_MAX_ITEMS, customer_pk
+from core.storage.dynamodb import BATCH_WRITE_MAX_ITEMS, _pause_if, customer_pk
+from core.storage.dynamodb_reads import table_call
 
 HISTORY_PREFIX = "HISTORY#"
 Item = dict[str, dict[str, Any]]
@@ -104,27 +102,14 @@ class DynamoDBHistoryStore:
                     {"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_WRITE_MAX_ITEMS]
                 ]
             }
-            for attempt in range(10):
+            attempt = 0
+            while request:
                 response = self._call("batch_write_item", RequestItems=request)
                 request = response.get("UnprocessedItems") or {}
-                if not request:
-                    break
-                # Unprocessed items mean throttling: back off before sending them again (AWS guidance).
-                time.sleep(min(1.0, 0.02 * 2 ** (attempt + 1)) * random.random())
-            else:
-                raise RetryableError(
-                    "DynamoDB kept returning unprocessed history items; append them again later"
-                )
+                attempt = _pause_if(request, attempt)
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            result: dict[str, Any] = getattr(self._client, method)(**kwargs)
-        except self._client.exceptions.ResourceNotFoundException as error:
-            raise StoreLayoutError(
-                f"table {self.table_name!r} does not exist at this endpoint: deploy template.yaml, "
-                "or create it with `profilesync.template.create_table`"
-            ) from error
-        return result
+        return table_call(self._client, self.table_name, method, **kwargs)
 
 
 __all__ = ["HISTORY_PREFIX", "DynamoDBHistoryStore", "history_item", "history_sk"]

@@ -122,7 +122,7 @@ class DynamoDBProfileReader:
         return PersonPage(customer_id, _profile(item), item.get("merged_into", {}).get("S"))
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        return _call(self._client, self.table_name, method, **kwargs)
+        return table_call(self._client, self.table_name, method, **kwargs)
 
 
 def _profile(item: dict[str, Any] | None) -> Profile | None:
@@ -190,10 +190,11 @@ class DynamoDBReadAudit:
         return out[:limit]
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        return _call(self._client, self.table_name, method, **kwargs)
+        return table_call(self._client, self.table_name, method, **kwargs)
 
 
-def _call(client: Any, table_name: str, method: str, **kwargs: Any) -> dict[str, Any]:
+def table_call(client: Any, table_name: str, method: str, **kwargs: Any) -> dict[str, Any]:
+    """``client.<method>(**kwargs)``, a missing table turned into StoreLayoutError (what to do)."""
     try:
         result: dict[str, Any] = getattr(client, method)(**kwargs)
     except client.exceptions.ResourceNotFoundException as error:
@@ -204,4 +205,11 @@ def _call(client: Any, table_name: str, method: str, **kwargs: Any) -> dict[str,
     return result
 
 
-__all__ = ["READ_PREFIX", "READ_RETENTION_DAYS", "DynamoDBProfileReader", "DynamoDBReadAudit", "read_pk"]
+__all__ = [
+    "READ_PREFIX",
+    "READ_RETENTION_DAYS",
+    "DynamoDBProfileReader",
+    "DynamoDBReadAudit",
+    "read_pk",
+    "table_call",
+]
