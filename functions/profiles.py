@@ -117,6 +117,12 @@ def get_reads(customer_id: str) -> Response[str]:
     return _serve("reads", lookup_by_id(customer_id))
 
 
+@app.not_found
+def no_such_route(_error: Exception) -> Response[str]:
+    metrics.add_metric(name="ProfileRouteNotFound", unit=MetricUnit.Count, value=1)
+    return _json(404, {"message": "no such route: see GET /profiles?email= and /profiles/{id}"})
+
+
 @app.exception_handler(BadLookupError)  # type: ignore[untyped-decorator]
 def bad_request(error: BadLookupError) -> Response[str]:
     metrics.add_metric(name="ProfileBadRequests", unit=MetricUnit.Count, value=1)

@@ -207,8 +207,9 @@ def test_lookups_are_checked_and_normalised(table: Any, query: dict[str, str], s
 
 
 def test_an_unknown_route_is_not_found(table: Any) -> None:
-    got, _ = call(event("get_by_id", path="/customers/x"))
+    got, body = call(event("get_by_id", path="/customers/x"))
     assert got == 404
+    assert "no such route" in body["message"]
 
 
 def test_roles_can_come_from_the_callers_iam_tags(table: Any) -> None:
