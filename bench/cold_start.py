@@ -1,8 +1,8 @@
 """Cold start: what importing each handler costs, next to the cost of importing boto3 alone.
 
 Each number is the best of several fresh interpreters (a cold start imports everything anew), timed
-inside the interpreter, so Python's own start-up is left out as Lambda's runtime start-up is. The
-best, not the median: on a shared 2-core machine the median mostly measures the neighbours.
+inside the interpreter in CPU time, so Python's own start-up is left out as Lambda's runtime start-up
+is. The best, not the median: on a shared 2-core machine the median mostly measures the neighbours.
 
 * ``import``: ``import functions.<name>``, which builds the module-level objects (Logger, Metrics,
   the batch processor). No boto3 here: handlers import it on first use.
@@ -13,6 +13,9 @@ best, not the median: on a shared 2-core machine the median mostly measures the 
 
     python -m bench.cold_start [--runs 5]
 
+The target (issue 15) is each handler's import at most ``IMPORT_LIMIT`` times ``import boto3``; the
+ratio to that limit is printed (at most 1.00 meets it). First use is printed beside it: it is part of
+every cold start too. Figures from a shared machine are noisy: run it when the machine is quiet.
 Informational: it always exits 0.
 """
 
@@ -26,11 +29,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Each handler's import may cost at most this many times ``import boto3``.
+IMPORT_LIMIT = 1.3
 
 ENV = {
     "TABLE_NAME": "profilesync-bench-profiles",
     "INGEST_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/profilesync-bench-ingest",
-    "CONNECTORS": "{}",
+    "CONNECTORS": '{"hubspot": {}, "shopify-eu": {"vendor": "shopify", "options": {"shop": "acme-eu"}}}',
     "POWERTOOLS_SERVICE_NAME": "profilesync",
     "POWERTOOLS_METRICS_NAMESPACE": "ProfileSync",
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -42,6 +47,7 @@ ENV = {
 
 #: What the first invocation of each handler builds before its first AWS call.
 FIRST_USE = {
+    "dispatch": "w.client('lambda'); w.sync_state; w.settings.document",
     "pull": "w.client('sqs'); w.client('lambda'); w.sync_state; w.leases",
     "merge": "w.profiles",
     "push": "w.profiles; w.sync_state",
@@ -49,13 +55,16 @@ FIRST_USE = {
     "profiles": "from functions._governance import governance; governance()",
 }
 
+# CPU time of the interpreter (time.process_time), not wall time: importing is CPU-bound (the files
+# are in the page cache after the first run), and on a shared machine wall time mostly measures the
+# neighbours. The ratio to boto3 is what the target is about, and CPU time keeps it steady.
 PROBE = """
 import json, time
-t0 = time.perf_counter()
+t0 = time.process_time()
 {imports}
-t1 = time.perf_counter()
+t1 = time.process_time()
 {first_use}
-t2 = time.perf_counter()
+t2 = time.process_time()
 print(json.dumps({{"import": t1 - t0, "first_use": t2 - t1}}))
 """
 
@@ -83,7 +92,7 @@ def main() -> None:
     args = parser.parse_args()
 
     boto3_s, _ = measure("import boto3", runs=args.runs)
-    print(f"cold start, best of {args.runs} fresh interpreters (python {sys.version.split()[0]})")
+    print(f"cold start, CPU time, best of {args.runs} fresh interpreters (python {sys.version.split()[0]})")
     print(f"  {'import boto3':<34} {boto3_s * 1000:7.0f} ms   1.00x  (the yardstick)")
     for name, first_use in FIRST_USE.items():
         imported, used = measure(
@@ -91,8 +100,10 @@ def main() -> None:
             f"from functions._wiring import wiring\nw = wiring()\n{first_use.replace('; ', chr(10))}",
             runs=args.runs,
         )
+        ratio = imported / boto3_s
         print(
-            f"  {name + ' handler':<20} import {imported * 1000:7.0f} ms {imported / boto3_s:5.2f}x boto3;"
+            f"  {name + ' handler':<20} import {imported * 1000:7.0f} ms {ratio:5.2f}x boto3 "
+            f"({ratio / IMPORT_LIMIT:4.2f} of the {IMPORT_LIMIT}x limit);"
             f"  + first use {used * 1000:5.0f} ms (total {(imported + used) / boto3_s:4.2f}x)"
         )
     traced, _ = measure("import functions.pull", runs=args.runs, PROFILESYNC_TRACING="sdk")

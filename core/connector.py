@@ -17,6 +17,7 @@ incremental run. Nothing here imports httpx: a connector's HTTP transport is pas
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,29 @@ from core.schema import Identifier, Profile, RecordDraft
 
 ConnectorKind = Literal["crm", "email", "ecommerce", "file", "other"]
 Capability = Literal["pull", "push", "erase"]
+PushMode = Literal["update", "upsert"]
+"""``update``: push only to people the tool already holds. ``upsert``: also create the missing ones
+(each only if their consent allows the channel the tool serves; see ``PushRules``)."""
+PUSH_MODES: tuple[PushMode, ...] = ("update", "upsert")
+
+
+@dataclass(frozen=True, slots=True)
+class PushRules:
+    """Who a destination may create, declared per connector (``ConnectorSpec.push_rules``).
+
+    ``mode`` is the default of an instance (``ConnectorSettings.push_mode`` overrides it).
+    ``channel`` is the consent channel the tool serves (``"email"`` for an email-marketing tool):
+    a person is created there only when their consent for it is granted; None means creating a
+    record there sends the person nothing (a CRM contact, a billing customer), so no consent is
+    asked. ``holder_types`` are the object types of this tool's records that stand for a person it
+    holds (a Shopify ``customer``, not an ``order``); empty means any record of the tool. ``modes``
+    are the modes the connector can push in (one that can only update people declares ``{"update"}``).
+    """
+
+    mode: PushMode = "upsert"
+    channel: str | None = None
+    holder_types: frozenset[str] = frozenset()
+    modes: frozenset[PushMode] = frozenset(PUSH_MODES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +82,8 @@ class ConnectorSpec:
     """The vendor's per-account limit as (tokens per second, bucket size), which concurrent runs
     share; None when the vendor limits something else (Mailchimp: concurrent connections only)."""
     """The vendor's published limit, in words, with where it comes from."""
+    push_rules: PushRules = PushRules()
+    """The default push mode, the consent channel creation needs, and which records mean "held"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +104,8 @@ class ConnectorSettings:
     DynamoDB sized from ``ConnectorSpec.shared_budget``); the connector adds them to its own."""
     """A ``connectors._http.RetryPolicy`` to use instead of the connector's default (tests pass one
     with an injected sleep); None keeps the default."""
+    push_mode: PushMode | None = None
+    """This instance's push mode; None keeps the connector's default (``spec.push_rules.mode``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +129,10 @@ class Payload:
     group: str = ""
     """Payloads of different groups never share a push request (Mailchimp: members to update and
     people to add go in separate batch calls, since ``update_existing`` is set per call)."""
+    remote_id: str | None = None
+    """The tool's id for this person when known: set by ``from_profile`` from the profile's records
+    of the tool, else by ``push_profiles`` from the last push there. A connector updates by it and
+    never creates someone it has an id for. Not part of ``hash``."""
 
     @property
     def hash(self) -> str:
@@ -168,7 +200,36 @@ class ConnectorPlugin:
     sandbox: Callable[..., Any] | None = None
 
 
+def lazy_factory(module: str, attribute: str) -> Callable[..., Any]:
+    """A callable that imports ``module`` and calls its ``attribute`` when first called.
+
+    For ``ConnectorPlugin.sandbox``: a connector's sandbox (and the test population it seeds from) is
+    imported only when someone builds a sandbox, so a connector imports without it. The Lambda bundle
+    leaves sandboxes out (scripts/build_lambda.py)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        target: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+        return target(*args, **kwargs)
+
+    call.__name__ = attribute
+    call.__qualname__ = f"lazy_factory({module}:{attribute})"
+    return call
+
+
+def lazy_exports(package: str, module: str, names: frozenset[str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` (PEP 562) that imports ``names`` from ``package + module`` on first
+    access: a connector package re-exports its sandbox's names without importing it up front."""
+
+    def __getattr__(name: str) -> Any:  # noqa: N807 - the module hook's own name
+        if name in names:
+            return getattr(importlib.import_module(module, package), name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
 __all__ = [
+    "PUSH_MODES",
     "Capability",
     "Connector",
     "ConnectorKind",
@@ -178,7 +239,11 @@ __all__ = [
     "Credential",
     "EraseOutcome",
     "Payload",
+    "PushMode",
     "PushOutcome",
+    "PushRules",
     "RawPage",
     "StartsFromDate",
+    "lazy_exports",
+    "lazy_factory",
 ]

@@ -34,3 +34,8 @@ class InputError(ProfileSyncError):
 
 class StoreLayoutError(ProfileSyncError):
     """The table does not look like the profilesync layout (wrong key schema, missing table)."""
+
+
+class ConfigurationError(ProfileSyncError):
+    """The configuration document (connector instances, schedules, sections) is malformed or names
+    something that does not exist; the message names the file, the entry and the fix."""

@@ -39,7 +39,14 @@ from phonenumbers.phonenumberutil import (
     _number_type_helper,
     national_significant_number,
 )
-from phonenumbers.re_util import re_compile
+
+try:  # phonenumbers >= 9.0.43 caches its compiled patterns here; phonenumberslite 9.0.42 (Lambda) has not
+    from phonenumbers.re_util import re_compile
+except ImportError:  # pragma: no cover - the Lambda layer's phonenumberslite
+
+    def re_compile(regex: str) -> re.Pattern[str]:
+        return re.compile(regex)  # the re module caches compiled patterns itself
+
 
 from core.errors import NormalisationError
 from core.schema import (

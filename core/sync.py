@@ -5,26 +5,27 @@ ingests the good records, quarantines the bad ones with their reasons, and only 
 cursor. A run cut short anywhere resumes from the last saved cursor and loses nothing; a page replayed
 after a crash is harmless because ingest is idempotent.
 
-``push_profiles`` asks the connector what it would send for each profile, skips those whose payload
-hash equals the one last pushed there, pushes the rest in the vendor's batch size, retries the
-per-record failures that can succeed, and remembers the new hashes. A second push of the same
+``push_profiles`` asks the connector what it would send for each profile, keeps the people the push
+may reach (those the tool holds; in ``upsert`` mode also those whose consent allows creating them:
+``core.push_policy``), skips those whose payload hash equals the one last pushed there, pushes the
+rest in the vendor's batch size, retries the per-record failures that can succeed, and remembers
+the new hashes. A second push of the same
 profiles therefore makes no call at all, and an echo (the pushed change coming back on the next
 pull) rebuilds the same payload and stops there.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from core.connector import Connector, Payload, PushOutcome
-from core.governance.quality import RunQuality, resume_quality
-from core.normalise import NormaliseOptions, normalise_record
-from core.pipeline import IngestResult, IngestSettings, ingest
+from core.connector import Connector, Payload, PushMode, PushOutcome
 from core.ports import (
     CustomerState,
     ProfileItem,
@@ -35,7 +36,23 @@ from core.ports import (
     SyncState,
     SyncStateStore,
 )
+from core.push_policy import decide, push_mode_of
 from core.schema import Profile, Quarantined, SourceRecord
+
+if TYPE_CHECKING:
+    # Imported where a pull normalises and ingests: the pull and push functions import this module
+    # but never do either (merge ingests), and the normalisers bring phonenumbers and pycountry, the
+    # pipeline identity resolution: tens of ms of every cold start.
+    from core.governance.quality import RunQuality
+    from core.normalise import NormaliseOptions
+    from core.pipeline import IngestResult, IngestSettings
+
+
+def _no_ingest() -> IngestResult:
+    from core.pipeline import IngestResult
+
+    return IngestResult()
+
 
 #: ``pull_into_store(cursor=SAVED)`` resumes from the stored cursor; None forces a full refresh.
 SAVED = "__saved__"
@@ -51,7 +68,7 @@ class PullReport:
     normalised: int = 0
     quarantined: int = 0
     quarantine_reasons: Counter[str] = field(default_factory=Counter)
-    ingest: IngestResult = field(default_factory=IngestResult)
+    ingest: IngestResult = field(default_factory=_no_ingest)
     cursor_before: str | None = None
     cursor_after: str | None = None
     full_refresh: bool = False
@@ -82,7 +99,13 @@ class PullReport:
 
 @dataclass
 class PushReport:
-    """What one push did: ``considered = skipped_unchanged + no_payload + sent``."""
+    """What one push did: ``considered = no_payload + skipped_by_mode + skipped_by_consent +
+    skipped_unchanged + sent``, and ``pushed = created + updated``.
+
+    ``created`` counts people pushed whom the tool did not hold (as far as profilesync knew);
+    ``skipped_by_mode`` the people an ``update`` push left out because the tool does not hold them,
+    ``skipped_by_consent`` those an ``upsert`` push left out because their consent does not allow the
+    tool's channel (``core.push_policy``)."""
 
     destination: str
     considered: int = 0
@@ -93,6 +116,11 @@ class PushReport:
     calls: int = 0
     retried: int = 0
     failed: list[PushOutcome] = field(default_factory=list)
+    mode: PushMode = "upsert"
+    created: int = 0
+    updated: int = 0
+    skipped_by_mode: int = 0
+    skipped_by_consent: int = 0
 
 
 def pull_into_store(
@@ -112,11 +140,15 @@ def pull_into_store(
     ``cursor=None`` forces a full refresh; any other string starts there. ``max_pages`` stops early
     (the cursor then points at the next page), which is how a Lambda keeps inside its time limit.
     """
+    from core.governance.quality import resume_quality
+    from core.normalise import normalise_record
+    from core.pipeline import ingest
+
     name = connector.spec.name
     saved = state.get_sync_state(name)
     start = saved.cursor if cursor == SAVED else cursor
     report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
-    report.quality = resume_quality(name, f"{name}-{uuid.uuid4().hex[:12]}", saved.report)
+    quality = report.quality = resume_quality(name, f"{name}-{uuid.uuid4().hex[:12]}", saved.report)
     for page in connector.pull(start):
         drafts = connector.to_records(page)
         records: list[SourceRecord] = []
@@ -131,11 +163,11 @@ def pull_into_store(
                 records.append(outcome)
         if bad:
             state.put_quarantined(bad)  # durable before the cursor moves past them
-        report.quality.observe(len(drafts), records, (q.reason for q in bad))
+        quality.observe(len(drafts), records, (q.reason for q in bad))
         if records:
             result = ingest(records, store, settings)
             report.ingest.add(result)
-            report.quality.observe_refusals(result.guardrail_hits)
+            quality.observe_refusals(result.guardrail_hits)
         report.pages += 1
         report.pulled += len(drafts)
         report.normalised += len(records)
@@ -152,7 +184,9 @@ def pull_into_store(
     if report.pages and report.as_json() != saved.report:
         # The last pages did not move the cursor (nothing new after it): the run's report still
         # counts them, for `profilesync status` and the data-quality baseline of the next run.
-        state.put_sync_state(replace(saved, updated_at=datetime.now(UTC), report=report.as_json()))
+        state.put_sync_state(
+            dataclasses.replace(saved, updated_at=datetime.now(UTC), report=report.as_json())
+        )
     return report
 
 
@@ -193,25 +227,49 @@ def push_profiles(
     profiles: Iterable[Profile],
     state: SyncStateStore,
     *,
+    mode: str | None = None,
     max_rounds: int = 3,
     progress: Callable[[PushReport], None] | None = None,
 ) -> PushReport:
     """Push the profiles whose payload for this connector changed since the last push.
 
-    Retryable per-record failures are sent again (up to ``max_rounds`` rounds, in full batches);
-    the rest are reported in ``failed`` and their hashes are not saved, so the next run tries again.
+    ``mode`` is the instance's push mode (``update`` or ``upsert``; None: the connector's default).
+    Who may be pushed is decided before anything is sent (``core.push_policy``): people the tool holds,
+    and in ``upsert`` mode people it does not hold whose consent allows its channel. Retryable
+    per-record failures are sent again (up to ``max_rounds`` rounds, in full batches); the rest are
+    reported in ``failed`` and their hashes are not saved, so the next run tries again.
     """
     destination = connector.spec.name
-    report = PushReport(destination)
-    payloads: list[Payload] = []
+    rules = connector.spec.push_rules
+    report = PushReport(destination, mode=push_mode_of(connector.spec, mode))
+    # 1. What the tool should hold for each profile.
+    planned: list[tuple[Profile, Payload]] = []
     for profile in profiles:
         report.considered += 1
         payload = connector.from_profile(profile)
         if payload is None:
             report.no_payload += 1
         else:
-            payloads.append(payload)
-    last = state.get_pushed(destination, [p.customer_id for p in payloads])
+            planned.append((profile, payload))
+    last = state.get_pushed(destination, [p.customer_id for _, p in planned])
+    # 2. Who may be pushed: the people the tool holds, and those the mode and their consent let it create.
+    payloads: list[Payload] = []
+    creating: set[str] = set()
+    for profile, payload in planned:
+        pushed = last.get(payload.customer_id)
+        decision = decide(profile, destination, rules, report.mode, pushed)
+        if decision == "skipped_by_mode":
+            report.skipped_by_mode += 1
+            continue
+        if decision == "skipped_by_consent":
+            report.skipped_by_consent += 1
+            continue
+        if decision == "create":
+            creating.add(payload.customer_id)
+        if payload.remote_id is None and pushed is not None and pushed.remote_id:
+            payload = dataclasses.replace(payload, remote_id=pushed.remote_id)
+        payloads.append(payload)
+    # 3. Only what changed since the last push.
     todo = [p for p in payloads if (prev := last.get(p.customer_id)) is None or prev.payload_hash != p.hash]
     report.skipped_unchanged = len(payloads) - len(todo)
     report.sent = len(todo)
@@ -232,6 +290,10 @@ def push_profiles(
                     done.append(
                         PushedState(payload.customer_id, destination, payload.hash, outcome.remote_id)
                     )
+                    if payload.customer_id in creating:
+                        report.created += 1
+                    else:
+                        report.updated += 1
                 elif outcome.retryable and round_number + 1 < max_rounds:
                     retry.append(payload)
                 else:

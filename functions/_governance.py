@@ -2,8 +2,10 @@
 
 | variable                   | meaning                                                                  |
 | -------------------------- | ------------------------------------------------------------------------ |
-| ROLE_POLICY                | the role policy document (JSON or YAML); empty: the shipped sample policy |
 | READ_AUDIT_RETENTION_DAYS  | how long a read is kept in the read audit (default 90)                   |
+
+The role policy is the ``roles`` section of the configuration document (core/config.py; the shipped
+sample policy when the document has none).
 
 The stores use the clients of ``functions._wiring`` (so tests and the local runtime inject theirs).
 Tags are read from IAM only for a policy that matches roles by tag, once per principal per
@@ -22,7 +24,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from core.governance.answer import Sources
-from core.governance.policy import Principal, RolePolicy, TagsOf, load_policy, sample_policy
+from core.governance.policy import Principal, RolePolicy, TagsOf
 from functions._wiring import WiringError, wiring
 
 logger = Logger(child=True)
@@ -38,14 +40,6 @@ class Governance:
     policy: RolePolicy
     sources: Sources
     tags_of: TagsOf | None = None
-
-
-def policy_from_environment(env: Mapping[str, str] | None = None) -> RolePolicy:
-    """``ROLE_POLICY`` parsed, or the sample policy when it is empty."""
-    text = (os.environ if env is None else env).get("ROLE_POLICY", "").strip()
-    if not text:
-        return sample_policy()
-    return load_policy(text, origin="ROLE_POLICY (the stack's RolePolicy parameter)")
 
 
 def retention_days(env: Mapping[str, str] | None = None) -> int:
@@ -112,7 +106,7 @@ def governance() -> Governance:
 
         w = wiring()
         client, table = w.client("dynamodb"), w.settings.table_name
-        policy = policy_from_environment()
+        policy = w.settings.document.role_policy()
         _current = Governance(
             policy=policy,
             sources=Sources(
@@ -131,4 +125,4 @@ def use(replacement: Governance | None) -> None:
     _current = replacement
 
 
-__all__ = ["TAG_CACHE_SECONDS", "Governance", "IamTags", "governance", "policy_from_environment", "use"]
+__all__ = ["TAG_CACHE_SECONDS", "Governance", "IamTags", "governance", "retention_days", "use"]

@@ -11,7 +11,7 @@ variable read here is set there):
 | variable                     | used by     | meaning                                                      |
 | ---------------------------- | ----------- | ------------------------------------------------------------ |
 | TABLE_NAME                   | all         | the profile table                                            |
-| CONNECTORS                   | all         | JSON: ``{"mailchimp": {"options": {"list_id": "..."}}, ...}`` |
+| PROFILESYNC_CONFIG           | all         | the configuration document (bundled; relative to the code)  |
 | INGEST_QUEUE_URL             | pull        | where pulled records go                                      |
 | PULL_TIME_MARGIN_SECONDS     | pull        | stop and hand over when less time than this remains          |
 | PULL_LEASE_SECONDS           | pull        | how long a pull's lease lasts without renewal                |
@@ -21,25 +21,29 @@ variable read here is set there):
 | PROFILESYNC_SECRETS_PREFIX   | all         | Secrets Manager prefix of connector credentials              |
 | POWERTOOLS_*                 | all         | service name, metrics namespace, log level                   |
 
-Tests and the local runtime install their own ``Wiring`` (with moto's clients) through ``use``.
+The connector instances come from the configuration document (core/config.py), bundled with the
+code by ``sam build`` and named by ``PROFILESYNC_CONFIG``. Tests may give the ``connectors`` section
+inline instead, as JSON in ``CONNECTORS`` (never both). Tests and the local runtime install their own
+``Wiring`` (with moto's clients) through ``use``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, TypeAdapter, ValidationError
-
 from core.connector import Connector, ConnectorPlugin
-from core.errors import ConnectorConfigError, ProfileSyncError
+from core.errors import ConfigurationError, ConnectorConfigError
 from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
 from core.storage.dynamodb_lease import DynamoDBLeaseStore
 
 if TYPE_CHECKING:
+    from core.config import ConnectorInstance, ProfileSyncConfig
     from core.storage.dynamodb_privacy import DynamoDBErasureStore
 
 #: SQS's limit for one message and for one SendMessageBatch request (the sum of its messages).
@@ -49,44 +53,51 @@ SQS_MAX_MESSAGE_BYTES = 262_144
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class WiringError(ProfileSyncError):
+class WiringError(ConfigurationError):
     """The function's environment is incomplete or malformed; the message names the variable."""
 
 
-class ConnectorEntry(BaseModel):
-    """One connector instance of ``CONNECTORS``: its options, base URL, and what it takes part in."""
+def __getattr__(name: str) -> Any:
+    # ``ConnectorEntry`` is the former name of ``core.config.ConnectorInstance``; resolved on use, so
+    # that importing a handler does not build the configuration models (they load with the document).
+    if name == "ConnectorEntry":
+        from core.config import ConnectorInstance
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    options: dict[str, str] = Field(default_factory=dict)
-    base_url: str | None = None
-    push: bool = True
-    """Push merged profiles to this tool (when the connector can push)."""
-    erase: bool = True
-    """Ask this tool to erase a person on an erase request (when the connector can erase)."""
-    rate_budget: tuple[PositiveFloat, PositiveFloat] | None = None
-    """The vendor account's shared budget as ``[per second, burst]`` when its plan allows more than
-    the connector's default (the vendor's entry plan): e.g. Shopify Plus ``[1000, 20000]``."""
+        return ConnectorInstance
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-_CONNECTORS = TypeAdapter(dict[str, ConnectorEntry])
+def parse_connectors(text: str) -> dict[str, ConnectorInstance]:
+    """Parse an inline ``connectors`` section (``CONNECTORS``); an empty value means no connector."""
+    from core.config import connectors_section
 
-
-def parse_connectors(text: str) -> dict[str, ConnectorEntry]:
-    """Parse ``CONNECTORS``; an empty value means no connector."""
-    if not text.strip():
-        return {}
     try:
-        return _CONNECTORS.validate_json(text)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}"
-            for e in error.errors(include_url=False)
-        )
+        return connectors_section(text)
+    except ConfigurationError as error:
         raise WiringError(
             "CONNECTORS must be a JSON object such as "
-            f'{{"hubspot": {{}}, "mailchimp": {{"options": {{"list_id": "..."}}}}}}: {problems}'
+            f'{{"hubspot": {{}}, "mailchimp": {{"options": {{"list_id": "..."}}}}}}: {error}'
         ) from None
+
+
+def config_from_environment(environ: Mapping[str, str]) -> ProfileSyncConfig:
+    """The document ``PROFILESYNC_CONFIG`` names (relative to the function's code), or the inline
+    ``CONNECTORS`` section, or an empty document."""
+    from core.config import ProfileSyncConfig, load_config
+
+    path_text = environ.get("PROFILESYNC_CONFIG", "").strip()  # core.config.CONFIG_ENV_VAR
+    inline = environ.get("CONNECTORS", "").strip()
+    if path_text and inline:
+        raise WiringError("set PROFILESYNC_CONFIG or CONNECTORS, not both: they would disagree")
+    if inline:
+        return ProfileSyncConfig(connectors=parse_connectors(inline))
+    if not path_text:
+        return ProfileSyncConfig()
+    path = Path(path_text)
+    if not path.is_absolute():
+        # Lambda runs the handler in its code directory, but say so rather than rely on it.
+        path = Path(environ.get("LAMBDA_TASK_ROOT", "") or os.getcwd()) / path
+    return load_config(path)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
@@ -107,13 +118,22 @@ class Settings:
     """The functions' configuration, read once from the environment."""
 
     table_name: str
-    connectors: Mapping[str, ConnectorEntry] = field(default_factory=dict)
+    connectors: Mapping[str, ConnectorInstance] = field(default_factory=dict)
     ingest_queue_url: str | None = None
     push_failure_queue_url: str | None = None
     pull_time_margin_seconds: int = 120
     pull_lease_seconds: int = 960
     pull_max_continuations: int = 50
     ingest_message_max_bytes: int = SQS_MAX_MESSAGE_BYTES
+    config: ProfileSyncConfig | None = None
+    """The whole configuration document; ``connectors`` is its connectors section."""
+
+    @property
+    def document(self) -> ProfileSyncConfig:
+        """The configuration document (built from ``connectors`` when only those were given)."""
+        from core.config import ProfileSyncConfig
+
+        return self.config or ProfileSyncConfig(connectors=dict(self.connectors))
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -126,9 +146,11 @@ class Settings:
             raise WiringError(
                 f"INGEST_MESSAGE_MAX_BYTES cannot exceed SQS's limit of {SQS_MAX_MESSAGE_BYTES}"
             )
+        config = config_from_environment(environ)
         return cls(
             table_name=table,
-            connectors=parse_connectors(environ.get("CONNECTORS", "")),
+            connectors=config.connectors,
+            config=config,
             ingest_queue_url=environ.get("INGEST_QUEUE_URL", "").strip() or None,
             push_failure_queue_url=environ.get("PUSH_FAILURE_QUEUE_URL", "").strip() or None,
             pull_time_margin_seconds=_int(environ, "PULL_TIME_MARGIN_SECONDS", 120, 1),
@@ -215,57 +237,59 @@ class Wiring:
         return self._plugins(name)
 
     def connector(self, name: str) -> Connector:
-        """The connector instance ``name`` of CONNECTORS, built once (credentials resolved then)."""
+        """The connector instance ``name`` of the configuration, built once (credentials resolved then)."""
         if name not in self._connectors:
-            entry = self.settings.connectors.get(name)
-            if entry is None:
-                configured = ", ".join(sorted(self.settings.connectors)) or "none"
-                raise ConnectorConfigError(
-                    f"connector {name!r} is not in CONNECTORS (configured: {configured}); add it to the "
-                    "ConnectorsConfig parameter of the stack"
-                )
-            from profilesync.syncrun import settings_from_environment
+            from connectors.instances import build_instance, instance_settings
 
-            plugin = self.plugin(name)
+            instance = self.settings.document.instance(name)
+            vendor = instance.vendor or name
+            plugin = self.plugin(vendor)
             budget = plugin.spec.shared_budget
-            if entry.rate_budget is not None:
+            if instance.rate_budget is not None:
                 if budget is None:
                     raise ConnectorConfigError(
-                        f"connector {name!r} has no shared rate budget, so its rate_budget in "
-                        "CONNECTORS cannot be applied; remove it"
+                        f"connector {vendor!r} has no shared rate budget, so the rate_budget of instance "
+                        f"{name!r} cannot be applied; remove it"
                     )
-                budget = entry.rate_budget
-            settings = settings_from_environment(
-                plugin, base_url=entry.base_url, options=entry.options, env=self._secrets_env
-            )
+                budget = instance.rate_budget
+            limiters: tuple[Any, ...] = ()
             if budget is not None:
                 # Pull and push Lambdas for one vendor account spend from one bucket in the table, so
-                # together they stay under the vendor's limit instead of each assuming all of it.
-                import dataclasses
+                # together they stay under the vendor's limit instead of each assuming all of it. The
+                # account is the vendor, base URL and options: two instances of one store share it.
                 import hashlib
                 import json
 
                 from core.storage.dynamodb_budget import DynamoDBTokenBucket
 
-                account = json.dumps([entry.base_url, sorted(entry.options.items())], default=str)
+                account = json.dumps([instance.base_url, sorted(instance.options.items())], default=str)
                 digest = hashlib.blake2b(account.encode(), digest_size=8).hexdigest()
-                bucket = DynamoDBTokenBucket(
-                    self.client("dynamodb"),
-                    self.settings.table_name,
-                    f"{name}:{digest}",
-                    rate_per_second=budget[0],
-                    burst=budget[1],
+                limiters = (
+                    DynamoDBTokenBucket(
+                        self.client("dynamodb"),
+                        self.settings.table_name,
+                        f"{vendor}:{digest}",
+                        rate_per_second=budget[0],
+                        burst=budget[1],
+                    ),
                 )
-                settings = dataclasses.replace(settings, limiters=(*settings.limiters, bucket))
-            self._connectors[name] = plugin.build(settings)
+            settings = instance_settings(name, instance, plugin, env=self._secrets_env, limiters=limiters)
+            if instance.push_mode is not None:
+                settings = dataclasses.replace(settings, push_mode=instance.push_mode)
+            self._connectors[name] = build_instance(name, plugin, settings)
         return self._connectors[name]
+
+    def push_mode(self, name: str) -> str | None:
+        """The push mode the configuration sets for instance ``name`` (None: the connector's default)."""
+        entry = self.settings.connectors.get(name)
+        return entry.push_mode if entry is not None else None
 
     def destinations(self) -> list[str]:
         """The configured connectors that push: ``push`` not switched off, and able to push."""
         return [
             name
             for name, entry in sorted(self.settings.connectors.items())
-            if entry.push and "push" in self.plugin(name).spec.capabilities
+            if entry.push and "push" in self.plugin(entry.vendor or name).spec.capabilities
         ]
 
     def erase_targets(self) -> list[str]:
@@ -318,10 +342,10 @@ def traced(handler: F) -> F:
 
 __all__ = [
     "SQS_MAX_MESSAGE_BYTES",
-    "ConnectorEntry",
     "Settings",
     "Wiring",
     "WiringError",
+    "config_from_environment",
     "metrics_namespace",
     "parse_connectors",
     "traced",

@@ -25,7 +25,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -307,18 +307,22 @@ def run_pull(
             if close is not None:
                 close()  # a generator left mid-way releases its HTTP response now
 
+        if outcome.status != "lost_lease":
+            # Every invocation that ended well says so, cursor moved or not: the dispatcher measures
+            # each instance's freshness from ``last_success_at`` (an idle tool is not a stalled pull).
+            finished = datetime.now(UTC).isoformat()
+            summary = {**json.loads(report.as_json()), "run_id": run_id, "hop": event.hop}
+            summary.update(finished_at=finished, last_success_at=finished)
+            state = w.sync_state.put_sync_state(
+                SyncState(name, report.cursor_after, state.version, datetime.now(UTC), json.dumps(summary))
+            )
         outcome.pages, outcome.pulled, outcome.quarantined = report.pages, report.pulled, report.quarantined
         outcome.queued = report.normalised
         outcome.cursor = report.cursor_after
         outcome.quarantine_reasons = dict(report.quarantine_reasons.most_common(10))
         outcome.quality = quality.as_dict()
         if outcome.status == "done" and not stopped_early and report.pages:
-            if report.as_json() != state.report:
-                # The last pages did not move the cursor: the run's report still counts them.
-                state = w.sync_state.put_sync_state(
-                    replace(state, updated_at=datetime.now(UTC), report=report.as_json())
-                )
-            publish_run_quality(quality)
+            publish_run_quality(quality)  # the run is over (the summary above holds its quality)
         if stopped_early:
             moved = report.cursor_after != start
             if not moved:

@@ -103,7 +103,9 @@ def push_everywhere(
     reports: dict[str, PushReport] = {}
     for destination in w.destinations():
         try:
-            report = push_profiles(w.connector(destination), profiles, w.sync_state)
+            report = push_profiles(
+                w.connector(destination), profiles, w.sync_state, mode=w.push_mode(destination)
+            )
         except Exception:  # one unreachable tool must not stop the others; its records are retried
             logger.exception("push to a destination failed", extra={"destination": destination})
             _emit("PushErrors", 1, destination)
@@ -112,6 +114,10 @@ def push_everywhere(
         reports[destination] = report
         failed.update(f.customer_id for f in report.failed)
         _emit("ProfilesPushed", report.pushed, destination)
+        _emit("PushCreated", report.created, destination)
+        _emit("PushUpdated", report.updated, destination)
+        _emit("PushSkippedByMode", report.skipped_by_mode, destination)
+        _emit("PushSkippedByConsent", report.skipped_by_consent, destination)
         _emit("PushSkippedUnchanged", report.skipped_unchanged, destination)
         _emit("PushFailed", len(report.failed), destination)
         if report.retried:
@@ -223,7 +229,10 @@ def reconcile(
         "pages": 0,
         "profiles": 0,
         "pushed": {},
+        "people_created": {},
         "skipped_unchanged": {},
+        "skipped_by_mode": {},
+        "skipped_by_consent": {},
         "failed": 0,
         "failed_customers": [],
     }
@@ -237,7 +246,10 @@ def reconcile(
             for destination, pushed in reports.items():
                 for key, value in (
                     ("pushed", pushed.pushed),
+                    ("people_created", pushed.created),
                     ("skipped_unchanged", pushed.skipped_unchanged),
+                    ("skipped_by_mode", pushed.skipped_by_mode),
+                    ("skipped_by_consent", pushed.skipped_by_consent),
                 ):
                     report[key][destination] = report[key].get(destination, 0) + value
             report["failed"] += len(failed)
@@ -319,7 +331,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "customers": len(customers),
             "failed_records": len(response.get("batchItemFailures", [])),
             "pushed": {d: r.pushed for d, r in reports.items()},
+            "people_created": {d: r.created for d, r in reports.items()},
             "skipped_unchanged": {d: r.skipped_unchanged for d, r in reports.items()},
+            "skipped_by_mode": {d: r.skipped_by_mode for d, r in reports.items()},
+            "skipped_by_consent": {d: r.skipped_by_consent for d, r in reports.items()},
         },
     )
     return response

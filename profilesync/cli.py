@@ -1,21 +1,72 @@
-"""The ``profilesync`` command line."""
+"""The ``profilesync`` command line.
+
+Exit codes: 0 ok, 1 the run failed, 2 the command refused to start (usage, configuration,
+credentials, paths); see ``profilesync.cli_errors``, where every failure becomes one line.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import logging
 import sys
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import NoReturn
 
-from core.errors import ConnectorConfigError, ProfileSyncError
+from core.errors import ConnectorConfigError
 from core.schema import Quarantined, RecordDraft
+from profilesync.cli_errors import EXIT_USAGE, UsageError, describe_failure
+from profilesync.identity_cli import add_identity_parser, run_identity
 
 DEFAULT_TABLE = "profilesync-dev-profiles"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (exit 2) instead of the usage text and the error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"profilesync {version('profilesync')}"
+    except PackageNotFoundError:  # a source tree that was never pip-installed
+        return "profilesync (source tree, not installed)"
+
+
+def _add_common_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``--log-level`` and ``--debug`` on the top parser and every subcommand, so they may come before
+    or after the command; subcommands default to SUPPRESS so they never undo the top parser's value."""
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default="WARNING" if top else argparse.SUPPRESS,
+        help="what to log on stderr (default WARNING)",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if top else default,
+        help="print the traceback of a failure, and log at DEBUG",
+    )
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                _add_common_options(child, top=False)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="profilesync", description=__doc__)
+    parser = _Parser(prog="profilesync", description=__doc__)
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
     resolve = sub.add_parser(
         "resolve",
@@ -50,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument(
         "--verbose", "-v", action="store_true", help="show credentials (env vars), options, limits"
     )
+    listing.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     connector = sub.add_parser("connector", help="create a new connector package")
     connector_sub = connector.add_subparsers(dest="connector_command", required=True)
@@ -91,6 +143,13 @@ def _parser() -> argparse.ArgumentParser:
         "--option", action="append", default=[], metavar="KEY=VALUE", help="a connector option, repeatable"
     )
     sync.add_argument("--no-push", action="store_true", help="pull and merge only")
+    sync.add_argument(
+        "--push-mode",
+        choices=("update", "upsert"),
+        default=None,
+        help="update: push only to people the tool holds; upsert: also create people whose consent "
+        "allows the tool's channel (default: the connector's, or PROFILESYNC_<CONNECTOR>_PUSH_MODE)",
+    )
     sync.add_argument("--sandbox", action="store_true", help="run against the connector's in-process sandbox")
     sync.add_argument("--endpoint-url", default=None, help="a DynamoDB endpoint; default: the embedded store")
     sync.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
@@ -121,9 +180,12 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated connectors whose sandboxes take part, any with a sandbox "
         "(see `profilesync connectors list`; default hubspot,mailchimp,shopify)",
     )
-    from profilesync import profile_commands
+    add_identity_parser(sub)
+    from profilesync import ops_cli, profile_commands
 
+    ops_cli.register(sub)
     profile_commands.add_parsers(sub)
+    _add_common_options(parser, top=True)
     return parser
 
 
@@ -132,6 +194,7 @@ def _resolve(args: argparse.Namespace) -> int:
     from core.normalise import NormaliseOptions
     from core.runtime import bulk_gc
     from core.storage.dynamodb import DynamoDBProfileStore
+    from profilesync import cli_checks
     from profilesync.embedded import dynamodb_client, embedded_aws
     from profilesync.resolve import (
         default_quarantine_path,
@@ -142,11 +205,19 @@ def _resolve(args: argparse.Namespace) -> int:
     from profilesync.template import create_table
 
     if args.batch_size < 1:
-        raise SystemExit("profilesync resolve: --batch-size must be at least 1")
+        raise UsageError("--batch-size must be at least 1")
+    region = cli_checks.check_region(args.default_region)
+    cli_checks.check_json_lines(args.input)
     drafts = read_jsonl(args.input)
     first = next(drafts, None)  # surfaces an unreadable file before any store is set up
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     quarantine_path = args.quarantine or default_quarantine_path(args.out)
+    cli_checks.check_writable(args.out, "--out")
+    cli_checks.check_writable(quarantine_path, "--quarantine")
+    if args.endpoint_url is not None:
+        cli_checks.check_aws_credentials(args.endpoint_url)
+        cli_checks.probe_endpoint(args.endpoint_url)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    quarantine_path.parent.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         if args.endpoint_url is None:
             stack.enter_context(embedded_aws())
@@ -174,7 +245,7 @@ def _resolve(args: argparse.Namespace) -> int:
         report = resolve(
             chained(),
             store,
-            options=NormaliseOptions(default_region=args.default_region.upper()),
+            options=NormaliseOptions(default_region=region),
             batch_size=args.batch_size,
             quarantine=lambda q: write_quarantine_line(q, qfile),
             progress=progress,
@@ -195,6 +266,21 @@ def _connectors_list(args: argparse.Namespace) -> int:
     from profilesync.registry import discover
     from profilesync.syncrun import describe_plugin
 
+    if args.json:
+        import json
+
+        rows = [
+            {
+                "name": found.name,
+                "origin": found.origin,
+                "target": found.target,
+                "error": found.error,
+                **(_spec_json(found.plugin) if found.plugin is not None else {}),
+            }
+            for found in discover()
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
     broken = 0
     for found in discover():
         if found.plugin is None:
@@ -210,6 +296,19 @@ def _connectors_list(args: argparse.Namespace) -> int:
     if broken:
         print(f"{broken} connector(s) could not be loaded; the others work", file=sys.stderr)
     return 0
+
+
+def _spec_json(plugin: object) -> dict[str, object]:
+    from connectors._http import secret_env_var
+
+    spec = plugin.spec  # type: ignore[attr-defined]
+    return {
+        "kind": spec.kind,
+        "capabilities": sorted(spec.capabilities),
+        "credentials": {c.name: secret_env_var(c.name) for c in spec.credentials},
+        "options": dict(spec.options),
+        "sandbox": plugin.sandbox is not None,  # type: ignore[attr-defined]
+    }
 
 
 def _connector_new(args: argparse.Namespace) -> int:
@@ -232,12 +331,17 @@ def _sandbox(args: argparse.Namespace) -> int:
     if plugin.sandbox is None:
         raise ConnectorConfigError(f"connector {args.name!r} ships no sandbox")
     if args.people < 0:
-        raise SystemExit("profilesync sandbox: --people must not be negative")
+        raise UsageError("--people must not be negative")
     kwargs = {"people": args.people, "seed": args.seed}
     if args.token:
         kwargs["token"] = args.token
     sandbox = plugin.sandbox(**kwargs)
-    server = SandboxServer(sandbox, "127.0.0.1", args.port)
+    try:
+        server = SandboxServer(sandbox, "127.0.0.1", args.port)
+    except OSError as error:
+        from profilesync.cli_checks import port_in_use
+
+        raise port_in_use(error, "127.0.0.1", args.port) from None
     settings = sandbox.settings(transport=False)
     print(f"{plugin.spec.name} sandbox on {server.url} ({args.people} people, seed {args.seed})")
     for cred in plugin.spec.credentials:
@@ -255,34 +359,49 @@ def _sandbox(args: argparse.Namespace) -> int:
 def _sync(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from connectors.instances import build_instance
     from core.connector import ConnectorSettings, StartsFromDate
     from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
     from core.sync import SAVED
     from profilesync.embedded import dynamodb_client, embedded_aws, persisted_table
+    from profilesync.ops_cli import configured_instance
     from profilesync.registry import get
     from profilesync.syncrun import Progress, run_sync, settings_from_environment, summary_lines
     from profilesync.template import create_table
 
-    plugin = get(args.connector)
+    # An instance of the configuration document (shopify-eu) syncs with its own options and secret.
+    configured = configured_instance(args.connector, sandbox=args.sandbox)
+    plugin = configured[0] if configured else get(args.connector)
     options: dict[str, str] = {}
     for pair in args.option:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise SystemExit(f"profilesync sync: --option takes KEY=VALUE, got {pair!r}")
+            raise UsageError(f"--option takes KEY=VALUE, got {pair!r}")
         options[key.strip()] = value.strip()
     since = None
     if args.since:
         try:
             since = datetime.fromisoformat(args.since.replace("Z", "+00:00"))
         except ValueError:
-            raise SystemExit(f"profilesync sync: --since {args.since!r} is not an ISO date or time") from None
+            raise UsageError(f"--since {args.since!r} is not an ISO date or time (e.g. 2026-11-01)") from None
         since = since if since.tzinfo else since.replace(tzinfo=UTC)
-    if args.sandbox:
+    if configured:
+        settings: ConnectorSettings = configured[1]
+        if args.push_mode is not None:
+            settings = dataclasses.replace(settings, push_mode=args.push_mode)
+    elif args.sandbox:
         if plugin.sandbox is None:
             raise ConnectorConfigError(f"connector {args.connector!r} ships no sandbox")
-        settings: ConnectorSettings = plugin.sandbox().settings()
+        settings = dataclasses.replace(plugin.sandbox().settings(), push_mode=args.push_mode)
     else:
-        settings = settings_from_environment(plugin, base_url=args.base_url, options=options)
+        settings = settings_from_environment(
+            plugin, base_url=args.base_url, options=options, push_mode=args.push_mode
+        )
+    if args.endpoint_url is not None:
+        from profilesync import cli_checks
+
+        cli_checks.check_aws_credentials(args.endpoint_url)
+        cli_checks.probe_endpoint(args.endpoint_url)
     with ExitStack() as stack:
         if args.endpoint_url is None:
             stack.enter_context(embedded_aws())
@@ -293,7 +412,7 @@ def _sync(args: argparse.Namespace) -> int:
             create_table(client, args.table)
         if args.endpoint_url is None and not args.sandbox:
             stack.enter_context(persisted_table(client, args.table, args.state_dir / f"{args.table}.jsonl"))
-        connector = plugin.build(settings)
+        connector = build_instance(args.connector, plugin, settings)
         stack.callback(connector.close)
         cursor: str | None = SAVED
         if args.full:
@@ -309,6 +428,7 @@ def _sync(args: argparse.Namespace) -> int:
             cursor=cursor,
             push=not args.no_push,
             progress=Progress(),
+            push_mode=settings.push_mode,
         )
     for line in summary_lines(outcome):
         print(line)
@@ -320,14 +440,14 @@ def _demo(args: argparse.Namespace) -> int:
     from profilesync.demo import run_demo, summary_lines
 
     if args.people < 1:
-        raise SystemExit("profilesync demo: --people must be at least 1")
+        raise UsageError("--people must be at least 1")
     from profilesync.demo import demo_tools
 
     tools = [t.strip() for t in str(args.tools).split(",") if t.strip()]
     unknown = [t for t in tools if t not in demo_tools()]
     if not tools or unknown:
-        raise SystemExit(
-            f"profilesync demo: --tools {','.join(unknown) or '(none)'} is not a connector with a sandbox; "
+        raise UsageError(
+            f"--tools {','.join(unknown) or '(none)'} is not a connector with a sandbox; "
             f"choose from {','.join(demo_tools())}"
         )
     result = run_demo(
@@ -343,10 +463,26 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = "DEBUG" if args.debug else args.log_level
+    root = logging.getLogger()
+    if not any(getattr(h, "_profilesync", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler._profilesync = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``profilesync`` console script."""
+    """Entry point of the ``profilesync`` console script: runs one command, maps failures to one
+    line on stderr and an exit code (``profilesync.cli_errors``)."""
     args = _parser().parse_args(argv)
+    _configure_logging(args)
     try:
+        command = getattr(args, "run", None)
+        if command is not None:
+            return int(command(args))
         if args.command == "resolve":
             return _resolve(args)
         if args.command == "connectors":
@@ -359,14 +495,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sync(args)
         if args.command == "demo":
             return _demo(args)
-        if args.command in ("profile", "serve-api"):
-            from profilesync import profile_commands
+        if args.command == "identity":
+            return run_identity(args)
+    except Exception as error:  # every failure ends as one line and an exit code
+        return _fail(args, error)
+    except KeyboardInterrupt as error:
+        return _fail(args, error)
+    return EXIT_USAGE
 
-            return profile_commands.run(args)
-    except ProfileSyncError as error:
-        print(f"profilesync {args.command}: {error}", file=sys.stderr)
-        return 2
-    return 1
+
+def _fail(args: argparse.Namespace, error: BaseException) -> int:
+    failure = describe_failure(error)
+    if args.debug:
+        traceback.print_exception(error, file=sys.stderr)
+    print(f"profilesync {args.command}: {failure.message}", file=sys.stderr)
+    return failure.code
 
 
 if __name__ == "__main__":

@@ -180,6 +180,10 @@ class RoundReport:
             "merges": self.metric("Merges"),
             "pushed": {n: self.pushed(n) for n in self.pulls},
             "skipped_unchanged": {n: self.metric("PushSkippedUnchanged", destination=n) for n in self.pulls},
+            "created": {n: self.metric("PushCreated", destination=n) for n in self.pulls},
+            "updated": {n: self.metric("PushUpdated", destination=n) for n in self.pulls},
+            "skipped_by_mode": {n: self.metric("PushSkippedByMode", destination=n) for n in self.pulls},
+            "skipped_by_consent": {n: self.metric("PushSkippedByConsent", destination=n) for n in self.pulls},
             "profiles": self.profiles,
             "changed_in_tools": dict(self.changed_in_tools),
             "seconds": round(self.seconds, 2),
@@ -423,13 +427,14 @@ def summary_lines(result: DemoResult) -> list[str]:
             lines.append(_row("  of which echoes of pushes", echo, tools))
         lines.append(_row("quarantined", {n: p.quarantined for n, p in report.pulls.items()}, tools))
         lines.append(_row("profiles pushed", {n: report.pushed(n) for n in tools}, tools))
-        lines.append(
-            _row(
-                "  push skipped (unchanged)",
-                {n: report.metric("PushSkippedUnchanged", destination=n) for n in tools},
-                tools,
-            )
-        )
+        for caption, metric in (
+            ("  of which updated", "PushUpdated"),
+            ("  of which created", "PushCreated"),
+            ("  push skipped (unchanged)", "PushSkippedUnchanged"),
+            ("  push skipped (mode: not held)", "PushSkippedByMode"),
+            ("  push skipped (no consent)", "PushSkippedByConsent"),
+        ):
+            lines.append(_row(caption, {n: report.metric(metric, destination=n) for n in tools}, tools))
         lines.append(
             f"  merge: {report.merge.messages:,} messages, {report.metric('RecordsMerged'):,} records "
             f"written, {report.metric('RecordsUnchanged'):,} unchanged; "

@@ -96,7 +96,9 @@ def embedded_aws() -> Iterator[None]:
     try:
         from moto import mock_aws
     except ImportError as error:  # pragma: no cover - depends on the install
-        raise SystemExit(
+        from profilesync.cli_errors import UsageError
+
+        raise UsageError(
             "the embedded store needs moto: pip install 'profilesync[local]' (make demo does this), "
             "or pass --endpoint-url to use a DynamoDB endpoint"
         ) from error

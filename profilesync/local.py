@@ -47,6 +47,7 @@ import json
 import logging
 import os
 import random
+import tempfile
 import threading
 import time
 import uuid
@@ -54,9 +55,11 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from core.config import ProfileSyncConfig
 from core.connector import ConnectorPlugin, ConnectorSettings
 from profilesync.template import create_table, load_template
 
@@ -372,6 +375,7 @@ class LocalRuntime:
         self,
         sandboxes: Mapping[str, Any],
         *,
+        config: ProfileSyncConfig | None = None,
         plugins: Callable[[str], ConnectorPlugin] | None = None,
         parameters: Mapping[str, str] | None = None,
         log_path: Path | None = None,
@@ -380,6 +384,7 @@ class LocalRuntime:
         progress: ProgressFn | None = None,
     ) -> None:
         self.sandboxes = dict(sandboxes)
+        self.config = config
         self._lookup = plugins
         self.parameters = {"Stage": "local", "LogLevel": "INFO", **(parameters or {})}
         self.log_path = log_path
@@ -394,6 +399,7 @@ class LocalRuntime:
         self._stream_backlog: list[dict[str, Any]] = []
         self.metrics = MetricSink()
         self.functions: dict[str, FunctionDef] = {}
+        self.last_dispatch: dict[str, Any] | None = None
 
     # --- setup -------------------------------------------------------------------------------------------
     def __enter__(self) -> LocalRuntime:
@@ -414,19 +420,51 @@ class LocalRuntime:
         self._exit.close()
 
     def plugin(self, name: str) -> ConnectorPlugin:
-        """The connector's own plugin, building connectors whose transport is its sandbox."""
+        """The connector's own plugin (``name`` is a vendor), building connectors whose transport is the
+        sandbox of the instance being built: the one of that vendor whose options are the settings'."""
         if self._lookup is not None:
             base = self._lookup(name)
         else:
             from profilesync.registry import get
 
             base = get(name)
-        sandbox = self.sandboxes[name]
+        document = self.document
+        candidates = [
+            self.sandboxes[instance]
+            for instance in sorted(document.connectors)
+            if document.vendor(instance) == name and instance in self.sandboxes
+        ]
 
         def build(settings: ConnectorSettings) -> Any:
-            return base.build(replace(settings, transport=sandbox.transport()))
+            chosen = [
+                s for s in candidates if dict(s.settings(transport=False).options) == dict(settings.options)
+            ]
+            if len(candidates) == 1:
+                chosen = candidates
+            if len(chosen) != 1:
+                raise TemplateError(
+                    f"no single {name} sandbox has the options {dict(settings.options)}: give each "
+                    "instance of one vendor its own options"
+                )
+            return base.build(replace(settings, transport=chosen[0].transport()))
 
         return replace(base, build=build)
+
+    @property
+    def document(self) -> ProfileSyncConfig:
+        """The configuration document the functions read: the one given, or one instance per sandbox
+        (named after it, with its options and the shared budget its plan allows)."""
+        if self.config is not None:
+            return self.config
+        connectors: dict[str, dict[str, Any]] = {}
+        for name, sandbox in sorted(self.sandboxes.items()):
+            entry: dict[str, Any] = {"options": dict(sandbox.settings(transport=False).options)}
+            budget = getattr(sandbox, "account_budget", lambda: None)()
+            if budget is not None:
+                # The shared budget follows the sandbox's plan (the demo raises its limits).
+                entry["rate_budget"] = list(budget)
+            connectors[name] = entry
+        return ProfileSyncConfig.model_validate({"connectors": connectors})
 
     def _start(self) -> None:
         import boto3
@@ -446,15 +484,15 @@ class LocalRuntime:
 
         template = load_template()
         resources: dict[str, Any] = template["Resources"]
-        connectors: dict[str, dict[str, Any]] = {}
-        for name, sandbox in sorted(self.sandboxes.items()):
-            entry: dict[str, Any] = {"options": dict(sandbox.settings(transport=False).options)}
-            budget = getattr(sandbox, "account_budget", lambda: None)()
-            if budget is not None:
-                # The shared budget follows the sandbox's plan (the demo raises its limits).
-                entry["rate_budget"] = list(budget)
-            connectors[name] = entry
-        params = template_parameters({"ConnectorsConfig": json.dumps(connectors), **self.parameters})
+        # The document goes where a deployed function finds it: a file named by PROFILESYNC_CONFIG.
+        document = self.document
+        missing = sorted(set(document.connectors) - set(self.sandboxes))
+        if missing:
+            raise TemplateError(f"no sandbox for the configured instances {', '.join(missing)}")
+        folder = Path(self._exit.enter_context(tempfile.TemporaryDirectory(prefix="profilesync-local-")))
+        config_path = folder / "profilesync.json"
+        config_path.write_text(document.model_dump_json(exclude_defaults=True), encoding="utf-8")
+        params = template_parameters({"ConfigFile": str(config_path), **self.parameters})
         scope = TemplateScope(params, conditions=template.get("Conditions", {}))
 
         session = boto3.session.Session(region_name=REGION)
@@ -464,7 +502,11 @@ class LocalRuntime:
 
         self.table_name = str(scope.resolve(resources["ProfilesTable"]["Properties"]["TableName"]))
         create_table(self.dynamodb, self.table_name)
-        refs: dict[str, str] = {"ProfilesTable": self.table_name, "DataKey": "local-data-key"}
+        refs: dict[str, str] = {
+            "ProfilesTable": self.table_name,
+            "DataKey": "local-data-key",
+            "AlarmTopic": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:profilesync-local-alarms",
+        }
         arns: dict[str, str] = {
             "ProfilesTable": f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{self.table_name}"
         }
@@ -489,9 +531,14 @@ class LocalRuntime:
         )
         globals_fn = template.get("Globals", {}).get("Function", {})
         environment: dict[str, str] = {}
-        for logical_id, resource in resources.items():
-            if resource["Type"] != "AWS::Serverless::Function":
-                continue
+        functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"}
+        # A function's !Ref is its name (the dispatcher's environment names the pull function).
+        refs.update(
+            {k: str(scope.resolve(v["Properties"].get("FunctionName", k))) for k, v in functions.items()}
+        )
+        scope = replace(scope, refs=refs)
+        self.scope = scope
+        for logical_id, resource in functions.items():
             props = resource["Properties"]
             env_vars = {**global_env, **props.get("Environment", {}).get("Variables", {})}
             resolved = {k: str(scope.resolve(v)) for k, v in env_vars.items()}
@@ -517,11 +564,12 @@ class LocalRuntime:
 
         from connectors._http import secret_env_var
 
+        # Each instance's credentials in its own secret, as Secrets Manager holds them when deployed.
         secrets: dict[str, str] = {}
-        for name, sandbox in self.sandboxes.items():
-            credentials = sandbox.settings(transport=False).credentials
-            for credential in self.plugin(name).spec.credentials:
-                secrets[secret_env_var(credential.name)] = credentials[credential.name]
+        for name in document.connectors:
+            instance = document.instance(name)
+            credentials = self.sandboxes[name].settings(transport=False).credentials
+            secrets[secret_env_var(instance.secret or name)] = json.dumps(dict(credentials))
         self.wiring = wiring_class(
             _wiring.Settings.from_environment(),
             dynamodb=self.dynamodb,
@@ -594,9 +642,13 @@ class LocalRuntime:
     # --- pull ---------------------------------------------------------------------------------------------
     def pull(self, connector: str) -> PullResult:
         """What the connector's schedule does: invoke pull, then any continuation it hands over to."""
-        fn = next(f for f in self.functions.values() if f.handler == "functions.pull.handler")
+        return self._run_pull({"connector": connector})
+
+    def _run_pull(self, first: dict[str, Any]) -> PullResult:
+        fn = self.function_for_handler("functions.pull.handler")
+        connector = str(first["connector"])
         result = PullResult(connector)
-        queue: list[dict[str, Any]] = [{"connector": connector}]
+        queue: list[dict[str, Any]] = [first]
         while queue:
             event = queue.pop(0)
             outcome: dict[str, Any] | None = None
@@ -621,6 +673,26 @@ class LocalRuntime:
                 queue.append(payload)
             self.lambda_client.pending.clear()
         return result
+
+    def function_for_handler(self, handler: str) -> FunctionDef:
+        return next(f for f in self.functions.values() if f.handler == handler)
+
+    # --- the dispatcher: schedules from the configuration document --------------------------------------
+    def dispatch(self, at: datetime) -> dict[str, PullResult]:
+        """What the dispatcher's one-minute schedule does at ``at``: invoke it with Scheduler's event,
+        then run each pull it started (and their continuations), as Lambda would run them."""
+        fn = self.function_for_handler("functions.dispatch.handler")
+        event = {"action": "dispatch", "scheduled_time": at.astimezone(UTC).isoformat()}
+        self.last_dispatch = self.invoke(fn.logical_id, event)
+        started = list(self.lambda_client.pending)
+        self.lambda_client.pending.clear()
+        pull_fn = self.function_for_handler("functions.pull.handler")
+        results: dict[str, PullResult] = {}
+        for function_name, payload in started:
+            if function_name != pull_fn.name:
+                raise TemplateError(f"the dispatcher invoked {function_name}, not the pull function")
+            results[str(payload["connector"])] = self._run_pull(payload)
+        return results
 
     # --- merge: the ingest queue --------------------------------------------------------------------------
     def drain_queue(self) -> StageCounts:

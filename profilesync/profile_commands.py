@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.errors import ProfileSyncError, StoreLayoutError
+from core.errors import StoreLayoutError
 
 DEFAULT_TABLE = "profilesync-dev-profiles"
-COMMANDS = ("profile", "serve-api")
 
 
 def add_parsers(sub: Any) -> None:
@@ -55,6 +54,7 @@ def add_parsers(sub: Any) -> None:
     show.add_argument("--limit", type=int, default=None, help="source records or events per page")
     show.add_argument("--next", default=None, help="the page token a previous answer gave")
     _store_options(show)
+    show.set_defaults(run=run)
 
     serve = sub.add_parser(
         "serve-api",
@@ -66,14 +66,16 @@ def add_parsers(sub: Any) -> None:
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 for any free port)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     _store_options(serve)
+    serve.set_defaults(run=run)
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--policy",
+        "--config",
         type=Path,
         default=None,
-        help="a role policy file (JSON or YAML); default: ROLE_POLICY, else the shipped sample policy",
+        help="the configuration document whose roles section is the role policy (default: "
+        "PROFILESYNC_CONFIG, else ./profilesync.yaml; without a roles section, the sample policy)",
     )
     parser.add_argument(
         "--endpoint-url", default=None, help="a DynamoDB endpoint; default: the embedded store"
@@ -88,9 +90,15 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.command == "profile":
-        return _show(args)
-    return _serve(args)
+    """Run ``profile show`` or ``serve-api``. A lookup, role or route the policy refuses is a usage
+    error (exit 2): the command cannot answer it as given."""
+    from core.governance.errors import AccessDeniedError, BadLookupError, PolicyError
+    from profilesync.cli_errors import UsageError
+
+    try:
+        return _show(args) if args.command == "profile" else _serve(args)
+    except (AccessDeniedError, BadLookupError, PolicyError) as error:
+        raise UsageError(str(error)) from error
 
 
 # --- the store and the governance behind both commands ----------------------------------------------
@@ -128,20 +136,15 @@ def _opened(args: argparse.Namespace) -> Iterator[Any]:
 
 
 def _governance_for(args: argparse.Namespace, client: Any) -> Any:
+    from core.config import find_config, load_config
     from core.governance.answer import Sources
-    from core.governance.policy import load_policy
+    from core.governance.policy import sample_policy
     from core.storage.dynamodb_history import DynamoDBHistoryStore
     from core.storage.dynamodb_reads import DynamoDBProfileReader, DynamoDBReadAudit
-    from functions._governance import Governance, policy_from_environment
+    from functions._governance import Governance
 
-    if args.policy is not None:
-        try:
-            text = args.policy.read_text(encoding="utf-8")
-        except OSError as error:
-            raise ProfileSyncError(f"cannot read the role policy {args.policy}: {error.strerror}") from None
-        policy = load_policy(text, origin=str(args.policy))
-    else:
-        policy = policy_from_environment()
+    document = find_config(args.config)
+    policy = sample_policy() if document is None else load_config(document).role_policy()
     sources = Sources(
         DynamoDBProfileReader(client, args.table),
         DynamoDBHistoryStore(client, args.table),
@@ -155,11 +158,11 @@ def _governance_for(args: argparse.Namespace, client: Any) -> Any:
 
 def _show(args: argparse.Namespace) -> int:
     from core.governance.answer import Caller, ReadRequest, answer_read
-    from core.governance.errors import AccessDeniedError
+    from core.governance.errors import AccessDeniedError, BadLookupError
     from core.governance.reading import ReadRoute, lookup_by_id, lookup_from_query
 
     if args.limit is not None and args.limit < 1:
-        raise SystemExit("profilesync profile show: --limit must be at least 1")
+        raise BadLookupError("--limit must be at least 1")
     if args.customer_id is not None:
         lookup = lookup_by_id(args.customer_id)
     else:
@@ -304,4 +307,4 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["COMMANDS", "add_parsers", "run", "text_lines"]
+__all__ = ["add_parsers", "run", "text_lines"]

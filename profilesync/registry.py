@@ -27,6 +27,7 @@ BUILTIN = {
     "salesforce": "connectors.salesforce:PLUGIN",
     "shopify": "connectors.shopify:PLUGIN",
     "stripe": "connectors.stripe:PLUGIN",
+    "woocommerce": "connectors.woocommerce:PLUGIN",
 }
 
 

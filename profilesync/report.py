@@ -362,10 +362,22 @@ def _rounds_table(result: DemoResult) -> str:
         ("merge messages", first.merge.messages, second.merge.messages),
         ("merges of customers", first.metric("Merges"), second.metric("Merges")),
         ("profile changes on the stream", first.metric("ProfilesChanged"), second.metric("ProfilesChanged")),
+        ("people updated in the tools", first.metric("PushUpdated"), second.metric("PushUpdated")),
+        ("people created in the tools", first.metric("PushCreated"), second.metric("PushCreated")),
         (
             "pushes skipped (payload unchanged)",
             first.metric("PushSkippedUnchanged"),
             second.metric("PushSkippedUnchanged"),
+        ),
+        (
+            "pushes skipped (update mode: the tool does not hold them)",
+            first.metric("PushSkippedByMode"),
+            second.metric("PushSkippedByMode"),
+        ),
+        (
+            "pushes skipped (no consent for the tool's channel)",
+            first.metric("PushSkippedByConsent"),
+            second.metric("PushSkippedByConsent"),
         ),
         ("profiles at the end", first.profiles, second.profiles),
     ]

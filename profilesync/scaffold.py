@@ -33,7 +33,7 @@ the push mapping. Then make ``_sandbox.py`` answer like the vendor (its docs, it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.sdk import (
     BearerAuth,
@@ -50,7 +50,9 @@ from connectors.sdk import (
 from core.connector import Credential
 
 from ._hooks import erase, send, shape
-from ._sandbox import {{Class}}Sandbox
+
+if TYPE_CHECKING:
+    from ._sandbox import {{Class}}Sandbox
 
 CREDENTIAL = "{{name}}_token"
 
@@ -101,7 +103,12 @@ DECLARATION = RestConnectorSpec(
 
 
 def make_sandbox(**options: Any) -> {{Class}}Sandbox:
-    """A seeded sandbox (``people``, ``seed``, ``token``, ``faults``, ``requests_per_second``)."""
+    """A seeded sandbox (``people``, ``seed``, ``token``, ``faults``, ``requests_per_second``).
+
+    The sandbox is imported here, not with the connector: the Lambda functions never build one, and
+    their bundle leaves sandboxes out."""
+    from ._sandbox import {{Class}}Sandbox
+
     return {{Class}}Sandbox(**options)
 
 
@@ -131,16 +138,19 @@ def shape(profile: Profile, email: str, properties: dict[str, str]) -> Mapping[s
 
 
 def send(context: RestContext, payloads: Sequence[Payload]) -> list[PushOutcome]:
-    """Upsert one batch; one outcome per payload, in order."""
-    body = context.client("push").post_json(
-        BATCH, json={"records": [dict(p.body) for p in payloads]}, idempotent=True
-    )
-    ids = {str(r.get("email", "")).lower(): r.get("id") for r in (body or {}).get("results", [])}
+    """Push one batch: a person the tool holds is updated by id (``remote_id``), never created again;
+    anyone else is upserted on email. One outcome per payload, in order."""
+    records = [{**p.body, "id": p.remote_id} if p.remote_id else dict(p.body) for p in payloads]
+    body = context.client("push").post_json(BATCH, json={"records": records}, idempotent=True)
+    results = (body or {}).get("results", [])
+    if len(results) != len(payloads):
+        missing = "no result for this record"
+        return [PushOutcome(p.customer_id, ok=False, error=missing, retryable=True) for p in payloads]
     return [
-        PushOutcome(p.customer_id, ok=True, remote_id=ids[p.match_key.lower()])
-        if p.match_key.lower() in ids
-        else PushOutcome(p.customer_id, ok=False, error="no result for this email", retryable=True)
-        for p in payloads
+        PushOutcome(p.customer_id, ok=True, remote_id=str(r.get("id")))
+        if r.get("status") in ("created", "updated")
+        else PushOutcome(p.customer_id, ok=False, error=f"the tool answered {r.get('status')!r}")
+        for p, r in zip(payloads, results, strict=True)
     ]
 
 

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from core.connector import Connector, ConnectorPlugin, ConnectorSettings
 from core.errors import ConnectorConfigError
 from core.ports import ProfileStore, SyncStateStore
+from core.push_policy import push_mode_of
 from core.sync import SAVED, PullReport, PushReport, changed_profiles, pull_into_store, push_profiles
 
 
@@ -28,9 +29,11 @@ def settings_from_environment(
     base_url: str | None = None,
     options: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
+    push_mode: str | None = None,
 ) -> ConnectorSettings:
     """Credentials through ``resolve_secret`` (env ``PROFILESYNC_<NAME>``, secrets file, Secrets
-    Manager) and options from ``--option`` or env ``PROFILESYNC_<CONNECTOR>_<OPTION>``."""
+    Manager), options from ``--option`` or env ``PROFILESYNC_<CONNECTOR>_<OPTION>``, and the push mode
+    from ``push_mode`` or env ``PROFILESYNC_<CONNECTOR>_PUSH_MODE`` (checked against the connector)."""
     from connectors._http import resolve_secret
 
     environ = os.environ if env is None else env
@@ -45,7 +48,13 @@ def settings_from_environment(
             known = ", ".join(plugin.spec.options) or "none"
             raise ConnectorConfigError(f"{plugin.spec.name} has no option {key!r} (options: {known})")
         merged[key] = value
-    return ConnectorSettings(credentials=credentials, base_url=base_url, options=merged)
+    mode = push_mode or environ.get(option_env_var(plugin.spec.name, "push_mode"), "").strip() or None
+    return ConnectorSettings(
+        credentials=credentials,
+        base_url=base_url,
+        options=merged,
+        push_mode=push_mode_of(plugin.spec, mode) if mode is not None else None,
+    )
 
 
 @dataclass
@@ -87,15 +96,17 @@ def run_sync(
     cursor: str | None = SAVED,
     push: bool = True,
     progress: Progress | None = None,
+    push_mode: str | None = None,
 ) -> SyncOutcome:
-    """Pull from the cursor, merge, and push the profiles of every customer this pull touched."""
+    """Pull from the cursor, merge, and push the profiles of every customer this pull touched
+    (``push_mode``: the instance's mode, None for the connector's default)."""
     progress = progress or Progress()
     pulled = pull_into_store(connector, store, state, cursor=cursor, progress=progress.pull)
     progress.done()
     pushed: PushReport | None = None
     if push and "push" in connector.spec.capabilities:
         profiles = changed_profiles(store, pulled.ingest.customers)
-        pushed = push_profiles(connector, profiles, state, progress=progress.push)
+        pushed = push_profiles(connector, profiles, state, mode=push_mode, progress=progress.push)
         progress.done()
     return SyncOutcome(pulled, pushed)
 
@@ -118,6 +129,10 @@ def summary_lines(outcome: SyncOutcome) -> list[str]:
             f"pushed {r.pushed:,} of {r.considered:,} profiles to {r.destination} in {r.calls:,} calls "
             f"({r.skipped_unchanged:,} unchanged, {r.no_payload:,} not for this tool, "
             f"{len(r.failed):,} failed)"
+        )
+        lines.append(
+            f"  {r.mode} mode: {r.updated:,} updated, {r.created:,} created; skipped {r.skipped_by_mode:,} "
+            f"not in the tool (mode), {r.skipped_by_consent:,} without consent for its channel"
         )
         lines.extend(f"  failed {f.customer_id}: {f.error}" for f in r.failed[:5])
     return lines
@@ -145,6 +160,17 @@ def describe_plugin(
             f"{option_env_var(spec.name, option)}) - {text}"
         )
     lines.append(f"  page size:    {spec.page_size}; push batch: {spec.push_batch_size}")
+    if "push" in spec.capabilities:
+        rules = spec.push_rules
+        creates = (
+            f"creates people only with {rules.channel} consent"
+            if rules.channel
+            else "creates asking no consent"
+        )
+        lines.append(
+            f"  push mode:    {rules.mode} by default (--push-mode or "
+            f"{option_env_var(spec.name, 'push_mode')}); upsert {creates}"
+        )
     if spec.rate_limit:
         lines.append(f"  rate limit:   {spec.rate_limit}")
     lines.append(f"  sandbox:      {'profilesync sandbox ' + spec.name if plugin.sandbox else 'none'}")

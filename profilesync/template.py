@@ -12,7 +12,9 @@ from typing import Any
 
 import yaml
 
-TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "template.yaml"
+from profilesync.resources import resource
+
+TEMPLATE_PATH = resource("template.yaml")
 
 
 class _CfnLoader(yaml.SafeLoader):

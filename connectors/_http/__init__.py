@@ -17,12 +17,13 @@ A connector composes these rather than subclassing anything::
 """
 
 from ._allowance import AllowanceExhaustedError, DailyAllowance, UsageReader
-from ._auth import ApiKeyHeader, BasicAuthKey, BearerToken, CarriesSecrets
+from ._auth import ApiKeyHeader, BasicAuthKey, BasicAuthPair, BearerToken, CarriesSecrets
 from ._client import USER_AGENT, ConnectorHttpClient, HttpClientConfig, build_client
 from ._errors import (
     ConnectorAuthError,
     ConnectorRequestError,
     ConnectorUnavailableError,
+    ConnectorUnreachableError,
     PaginationError,
     describe_vendor_error,
     redact,
@@ -33,10 +34,12 @@ from ._pagination import (
     CursorPaginator,
     GraphQLPageInfoPaginator,
     OffsetPaginator,
+    OverlapOffsetPaginator,
     Page,
     PageRequest,
     Paginator,
     paginate,
+    sort_key,
     value_at,
 )
 from ._ratelimit import (
@@ -58,6 +61,7 @@ __all__ = [
     "AllowanceExhaustedError",
     "ApiKeyHeader",
     "BasicAuthKey",
+    "BasicAuthPair",
     "BearerToken",
     "CarriesSecrets",
     "ConcurrencyLimiter",
@@ -65,6 +69,7 @@ __all__ = [
     "ConnectorHttpClient",
     "ConnectorRequestError",
     "ConnectorUnavailableError",
+    "ConnectorUnreachableError",
     "CostBucketLimiter",
     "CursorPaginator",
     "DailyAllowance",
@@ -72,6 +77,7 @@ __all__ = [
     "HttpClientConfig",
     "OAuthClientCredentials",
     "OffsetPaginator",
+    "OverlapOffsetPaginator",
     "Page",
     "PageRequest",
     "PaginationError",
@@ -92,6 +98,7 @@ __all__ = [
     "resolve_secret",
     "secret_env_var",
     "shopify_graphql_throttled",
+    "sort_key",
     "value_at",
     "vendor_error_message",
 ]

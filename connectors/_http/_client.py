@@ -15,7 +15,13 @@ import httpx
 from core.errors import ConnectorConfigError
 
 from ._auth import CarriesSecrets
-from ._errors import ConnectorAuthError, ConnectorRequestError, redact, vendor_error_message
+from ._errors import (
+    ConnectorAuthError,
+    ConnectorRequestError,
+    ConnectorUnreachableError,
+    redact,
+    vendor_error_message,
+)
 from ._ratelimit import ConcurrencyLimiter, RateLimiter
 from ._retry import (
     IDEMPOTENT_METHODS,
@@ -87,6 +93,16 @@ class HttpClientConfig:
             )
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
             raise ConnectorConfigError(f"{self.connector}: timeouts must be positive")
+
+
+def _refused(error: BaseException) -> bool:
+    """Whether a connect error was a refused connection (nothing listening), anywhere in its chain."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError) or "Connection refused" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class ConnectorHttpClient:
@@ -243,7 +259,15 @@ class ConnectorHttpClient:
                         headers=headers,
                     )
             except _NOT_SENT_ERRORS as exc:
-                raise TransientAttemptError(type(exc).__name__, processed_maybe=False) from exc
+                address = (
+                    f"{self._base.host}:{self._base.port or (443 if self._base.scheme == 'https' else 80)}"
+                )
+                if self._base.host in _LOCAL_HOSTS and _refused(exc):
+                    # A local address refusing (a sandbox not started, a wrong port) stays refused.
+                    raise ConnectorUnreachableError(config.connector, address) from exc
+                raise TransientAttemptError(
+                    f"{type(exc).__name__} to {address}", processed_maybe=False
+                ) from exc
             except _MAYBE_SENT_ERRORS as exc:
                 raise TransientAttemptError(type(exc).__name__) from exc
             for limiter in config.limiters:

@@ -87,6 +87,19 @@ class ConnectorUnavailableError(RetryableError):
         self.last_status = last_status
 
 
+class ConnectorUnreachableError(ConnectorConfigError):
+    """Nothing listens at a local base URL (connection refused): a wrong port or a sandbox not started.
+    Not retried: waiting would not start it."""
+
+    def __init__(self, connector: str, address: str) -> None:
+        super().__init__(
+            f"{connector}: nothing answers at {address} (connection refused): start the sandbox "
+            "(profilesync sandbox NAME --port PORT) or fix --base-url"
+        )
+        self.connector = connector
+        self.address = address
+
+
 class PaginationError(ProfileSyncError):
     """The API's paging information is inconsistent (a repeated cursor or page, a missing cursor)."""
 

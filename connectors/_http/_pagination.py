@@ -34,17 +34,23 @@ class PageRequest:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of records and where to resume after it (``checkpoint``; None when there is no next page)."""
+    """One page of records and where to resume after it (``checkpoint``; None when there is no next page).
+
+    ``headers`` are the response's headers (its ``Date`` says when the vendor answered)."""
 
     records: list[Any]
     checkpoint: Any
     number: int
     has_next: bool
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class Paginator(Protocol):
     """Turns responses into next requests. ``update_request`` runs before every request, the first
     included (so a paginator started from a checkpoint resumes there); ``update_state`` after each.
+    A paginator that re-reads records on purpose (``OverlapOffsetPaginator``) also has
+    ``select(records)``: ``paginate`` calls it after ``update_state`` and passes on only the records it
+    returns (the ones not passed on before).
     """
 
     @property
@@ -204,6 +210,125 @@ class OffsetPaginator:
             self.has_next = len(records) >= self._limit
 
 
+SortKey = tuple[tuple[int, Any], ...]
+
+
+def sort_key(record: Any, paths: tuple[str, ...]) -> SortKey:
+    """The values at ``paths`` as a key that compares across types: absent < numbers < text."""
+    parts: list[tuple[int, Any]] = []
+    for path in paths:
+        value = value_at(record, path)
+        if value is None:
+            parts.append((0, ""))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            parts.append((1, value))
+        elif isinstance(value, str):
+            parts.append((2, value))
+        else:
+            parts.append((3, json.dumps(value, sort_keys=True, default=str)))
+    return tuple(parts)
+
+
+class OverlapOffsetPaginator:
+    """Offset paging that proves no record slipped between two pages (WordPress/WooCommerce
+    ``offset``/``per_page``, sorted by a unique key such as ``id`` or ``date_modified_gmt, id``).
+
+    Plain offset paging skips a record whenever one before the walk's position leaves the ordering
+    between two requests (deleted, trashed, or modified in a walk sorted by modification time):
+    everything after it moves up one place. So every page after the first starts on the last
+    record already passed on, ``limit - 1`` new ones per request. If that anchor is not where it
+    should be (the page starts past it), records moved: the paginator steps back until a page
+    overlaps again, and passes on only records whose key is above the last one passed on, so
+    nothing is skipped and nothing is passed on twice. A record that moves to the end of the
+    ordering (modified mid-walk) is passed on again there, as its new version.
+
+    The walk ends when ``offset + len(page)`` reaches ``total_header`` (``X-WP-Total``), or on a
+    short page when the API sends no total. ``key`` gives each record's sort key; it must agree
+    with the API's order and be unique. The checkpoint is a JSON text ``[offset, last key]``.
+    """
+
+    #: A walk that steps back this many times without getting anywhere is churning; stop it.
+    MAX_STEPS_BACK = 1000
+
+    def __init__(
+        self,
+        limit: int,
+        key: Callable[[Any], SortKey],
+        *,
+        offset_param: str = "offset",
+        limit_param: str = "per_page",
+        total_header: str | None = None,
+        start: str | None = None,
+    ) -> None:
+        if limit < 2:
+            raise ValueError(f"an overlapping page needs room for a new record: limit >= 2, got {limit}")
+        self._limit = limit
+        self._key = key
+        self._offset_param = offset_param
+        self._limit_param = limit_param
+        self._total_header = total_header
+        self._offset = 0
+        self._last: SortKey | None = None
+        self._fresh: list[Any] = []
+        self._steps_back = 0
+        self.has_next = True
+        if start:
+            try:
+                offset, last = json.loads(start)
+                self._offset = int(offset)
+                self._last = None if last is None else tuple((int(r), v) for r, v in last)
+            except (ValueError, TypeError) as exc:
+                raise PaginationError(f"the checkpoint {_short(start)} is not [offset, key]: {exc}") from None
+
+    @property
+    def checkpoint(self) -> str | None:
+        if not self.has_next:
+            return None
+        return json.dumps([self._offset, self._last], separators=(",", ":"))
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        return replace(
+            request,
+            params={**request.params, self._offset_param: self._offset, self._limit_param: self._limit},
+        )
+
+    def update_state(self, response: httpx.Response, body: Any, records: list[Any]) -> None:
+        offset, last = self._offset, self._last
+        keys = [self._key(r) for r in records]
+        total = _int_header(response, self._total_header)
+        if last is not None and offset > 0 and (not keys or keys[0] > last):
+            # The page starts past the anchor (or past the end): records before ``offset`` left the
+            # ordering since the last page. Step back far enough for the next page to overlap again.
+            self._steps_back += 1
+            if self._steps_back > self.MAX_STEPS_BACK:
+                raise PaginationError(
+                    f"the ordering kept moving under the walk ({self.MAX_STEPS_BACK} steps back); "
+                    "stopping instead of looping"
+                )
+            self._fresh = []
+            self._offset = max(0, offset - (self._limit - 1))
+            return
+        self._fresh = [r for r, k in zip(records, keys, strict=True) if last is None or k > last]
+        if self._fresh:
+            self._last = max(self._key(r) for r in self._fresh)
+        if total is not None:
+            self.has_next = bool(records) and offset + len(records) < total
+        else:
+            self.has_next = len(records) >= self._limit
+        self._offset = offset + len(records) - 1
+
+    def select(self, records: list[Any]) -> list[Any]:
+        """The records of the page just read that were not passed on before."""
+        return self._fresh
+
+
+def _int_header(response: httpx.Response, name: str | None) -> int | None:
+    if name is None:
+        return None
+    text = response.headers.get(name, "").strip()
+    return int(text) if text.isdigit() else None
+
+
 class GraphQLPageInfoPaginator:
     """Relay-style GraphQL paging: ``pageInfo { hasNextPage endCursor }`` at ``page_info_path``; the
     cursor goes into the query variable ``cursor_variable`` (Shopify: ``data.customers.pageInfo``, ``after``).
@@ -284,15 +409,21 @@ def paginate(
                 f"{client.config.connector}: {base.method} {path}: {records_path or 'the body'} is not a list"
             )
         records: list[Any] = found or []
+        select = getattr(paginator, "select", None)
         try:
             paginator.update_state(response, body, records)
+            fresh = select(records) if select is not None else records
         except PaginationError as exc:
             raise PaginationError(
                 f"{client.config.connector}: {base.method} {path} page {number + 1}: {exc}"
             ) from None
         number += 1
         yield Page(
-            records=records, checkpoint=paginator.checkpoint, number=number, has_next=paginator.has_next
+            records=fresh,
+            checkpoint=paginator.checkpoint,
+            number=number,
+            has_next=paginator.has_next,
+            headers=response.headers,
         )
         if not paginator.has_next:
             return

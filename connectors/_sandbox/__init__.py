@@ -296,7 +296,11 @@ class SandboxServer:
         handler = _handler_for(sandbox)
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"sandbox-{sandbox.name}")
+        # A short poll: ``stop`` waits up to one poll for the loop to notice (0.5 s by default, which
+        # tests that serve a sandbox each paid in full).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{sandbox.name}"
+        )
         self._thread.daemon = True
 
     @property

@@ -13,14 +13,20 @@ Credential ``hubspot_token`` (env ``PROFILESYNC_HUBSPOT_TOKEN``): a private app'
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors._sandbox import Faults
-from core.connector import ConnectorPlugin
+from core.connector import ConnectorPlugin, lazy_exports
 
 from ._connector import CREDENTIAL, DEFAULT_BASE_URL, OPTIONS, SPEC, HubSpotConnector, build
 from ._mapping import CUSTOM_PROPERTIES, PULL_PROPERTIES, contact_to_draft, payload_for
-from ._sandbox import DEFAULT_TOKEN, HubSpotSandbox
+
+if TYPE_CHECKING:
+    from connectors._sandbox import Faults
+
+    from ._sandbox import HubSpotSandbox
+
+# The sandbox is imported when first used, never with the connector: the Lambda bundle leaves it out.
+__getattr__ = lazy_exports(__name__, "._sandbox", frozenset({"DEFAULT_TOKEN", "HubSpotSandbox"}))
 
 
 def make_sandbox(
@@ -37,6 +43,10 @@ def make_sandbox(
     ``seed`` too, so one seed fixes the whole sandbox. ``options`` go to ``HubSpotSandbox``
     (``rate_limit_per_10s=190`` for the Professional plan).
     """
+    from connectors._sandbox import Faults
+
+    from ._sandbox import DEFAULT_TOKEN, HubSpotSandbox
+
     return HubSpotSandbox(
         people=people, seed=seed, token=token or DEFAULT_TOKEN, faults=faults or Faults(seed=seed), **options
     )

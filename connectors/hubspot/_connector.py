@@ -53,9 +53,11 @@ from core.connector import (
     EraseOutcome,
     Payload,
     PushOutcome,
+    PushRules,
     RawPage,
 )
 from core.errors import ConnectorConfigError, ProfileSyncError
+from core.push_policy import push_mode_of
 from core.schema import Identifier, Profile, RecordDraft
 
 from ._cursor import FullState, IncrementalState, PullState, decode, encode
@@ -81,6 +83,7 @@ CREDENTIAL: Final = "hubspot_token"
 CONTACTS_PATH: Final = "/crm/v3/objects/contacts"
 SEARCH_PATH: Final = "/crm/v3/objects/contacts/search"
 UPSERT_PATH: Final = "/crm/v3/objects/contacts/batch/upsert"
+UPDATE_PATH: Final = "/crm/v3/objects/contacts/batch/update"
 GDPR_DELETE_PATH: Final = "/crm/v3/objects/contacts/gdpr-delete"
 PROPERTIES_PATH: Final = "/crm/v3/properties/contacts"
 GROUPS_PATH: Final = "/crm/v3/properties/contacts/groups"
@@ -135,6 +138,10 @@ SPEC: Final = ConnectorSpec(
     ),
     # The 10-second window of the Free/Starter tier as a bucket: 100 at once, 10 a second after that.
     shared_budget=(10.0, 100.0),
+    # A CRM keeps everyone the business deals with: push creates the contacts it lacks by default. A
+    # contact record sends the person nothing, so creating one asks for no consent (its marketing
+    # status stays HubSpot's own); only contacts mean HubSpot holds the person.
+    push_rules=PushRules(mode="upsert", channel=None, holder_types=frozenset({OBJECT_TYPE})),
 )
 
 Clock = Callable[[], float]
@@ -206,6 +213,7 @@ class HubSpotConnector:
             dataclasses.replace(base, limiters=(searches,)), transport
         )
         self._properties_lock = threading.Lock()
+        self._mode = push_mode_of(SPEC, settings.push_mode)
         self._properties_ready = False
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -327,16 +335,52 @@ class HubSpotConnector:
         return payload_for(profile)
 
     def push(self, payloads: Sequence[Payload]) -> list[PushOutcome]:
-        """Upsert ``payloads`` by email, at most 100 a request, creating the ``profilesync_*`` contact
-        properties first if the account lacks them. One outcome per payload, in order."""
+        """Push ``payloads``, at most 100 a request, creating the ``profilesync_*`` contact properties
+        first if the account lacks them. One outcome per payload, in order.
+
+        A payload with a ``remote_id`` (a contact HubSpot holds) is updated by that record id with batch
+        update, which never creates anyone; the others are upserted by email. A contact HubSpot no
+        longer has is upserted by email in ``upsert`` mode and reported as failed in ``update`` mode.
+        """
         if not payloads:
             return []
         self.ensure_properties()
         outcomes: list[PushOutcome | None] = [None] * len(payloads)
-        for batch in _batches(payloads, BATCH_SIZE):
-            for index, outcome in zip(batch, self._send([payloads[i] for i in batch]), strict=True):
+        by_id = [i for i, p in enumerate(payloads) if p.remote_id]
+        gone: list[int] = []
+        for batch in _batches([payloads[i] for i in by_id], BATCH_SIZE, key=_remote_key):
+            sent = [by_id[i] for i in batch]
+            for index, outcome in zip(sent, self._update([payloads[i] for i in sent]), strict=True):
+                if outcome is None:
+                    gone.append(index)
+                else:
+                    outcomes[index] = outcome
+        if gone and self._mode == "update":
+            for index in gone:
+                outcomes[index] = _failed(
+                    payloads[index],
+                    f"HubSpot no longer has contact {payloads[index].remote_id}; in update mode profilesync "
+                    "creates nobody (switch the instance to upsert to create it again)",
+                    retryable=False,
+                )
+            gone = []
+        by_email = [i for i, p in enumerate(payloads) if not p.remote_id] + gone
+        for batch in _batches([payloads[i] for i in by_email], BATCH_SIZE):
+            sent = [by_email[i] for i in batch]
+            for index, outcome in zip(sent, self._send([payloads[i] for i in sent]), strict=True):
                 outcomes[index] = outcome
         return [o for o in outcomes if o is not None]
+
+    def _update(self, batch: list[Payload]) -> list[PushOutcome | None]:
+        """Batch-update contacts by record id; None for a contact HubSpot does not have (any more)."""
+        inputs = [{"id": str(p.remote_id), "properties": upsert_input(p)["properties"]} for p in batch]
+        try:
+            # Setting the same values twice leaves the contact as set once.
+            _, data = self._api.exchange_json("POST", UPDATE_PATH, json={"inputs": inputs}, idempotent=True)
+        except ConnectorRequestError as exc:
+            message = exc.vendor_message or str(exc)
+            return [_failed(p, message, retryable=False) for p in batch]
+        return update_outcomes(batch, data)
 
     def _send(self, batch: list[Payload]) -> list[PushOutcome]:
         """Upsert one batch. When HubSpot rejects the whole batch (400) naming some inputs' emails, those
@@ -573,18 +617,61 @@ def _failed(payload: Payload, error: str, *, retryable: bool) -> PushOutcome:
     return PushOutcome(payload.customer_id, ok=False, error=error, retryable=retryable)
 
 
-def _batches(payloads: Sequence[Payload], size: int) -> list[list[int]]:
-    """Indices of ``payloads`` in batches of at most ``size``, never two inputs with one email in a
-    batch (HubSpot rejects a batch that names the same id twice)."""
+def update_outcomes(batch: Sequence[Payload], data: Any) -> list[PushOutcome | None]:
+    """One outcome per input of a batch update answer (200, or 207 with ``errors``): ok for each id in
+    ``results``, None for an id an ``OBJECT_NOT_FOUND`` error lists, a failure for any other error."""
+    results = value_at(data, "results")
+    done = {contact_id(r) for r in (results if isinstance(results, list) else [])}
+    missing: set[str] = set()
+    failed: dict[str, dict[str, Any]] = {}
+    raw_errors = value_at(data, "errors")
+    for error in raw_errors if isinstance(raw_errors, list) else []:
+        if not isinstance(error, dict):
+            continue
+        for record_id in _error_ids(error):
+            if error.get("category") == "OBJECT_NOT_FOUND":
+                missing.add(record_id)
+            else:
+                failed.setdefault(record_id, error)
+    outcomes: list[PushOutcome | None] = []
+    for payload in batch:
+        record_id = str(payload.remote_id).strip().lower()
+        if record_id in failed:
+            error = failed[record_id]
+            outcomes.append(_failed(payload, _error_text(error), retryable=_retryable(error)))
+        elif record_id in missing:
+            outcomes.append(None)
+        elif record_id in done:
+            outcomes.append(PushOutcome(payload.customer_id, ok=True, remote_id=str(payload.remote_id)))
+        else:
+            outcomes.append(
+                _failed(payload, "HubSpot's batch answer did not mention this contact", retryable=True)
+            )
+    return outcomes
+
+
+def _remote_key(payload: Payload) -> str:
+    return str(payload.remote_id)
+
+
+def _email_key(payload: Payload) -> str:
+    return payload.match_key.strip().lower()
+
+
+def _batches(
+    payloads: Sequence[Payload], size: int, key: Callable[[Payload], str] = _email_key
+) -> list[list[int]]:
+    """Indices of ``payloads`` in batches of at most ``size``, never two inputs with one ``key`` (email,
+    or record id) in a batch (HubSpot rejects a batch that names the same id twice)."""
     batches: list[tuple[list[int], set[str]]] = []
     for index, payload in enumerate(payloads):
-        key = payload.match_key.strip().lower()
-        target = next((b for b in batches if len(b[0]) < size and key not in b[1]), None)
+        key_of = key(payload)
+        target = next((b for b in batches if len(b[0]) < size and key_of not in b[1]), None)
         if target is None:
             target = ([], set())
             batches.append(target)
         target[0].append(index)
-        target[1].add(key)
+        target[1].add(key_of)
     return [indices for indices, _ in batches]
 
 

@@ -271,19 +271,27 @@ def hubspot_email(email: str) -> str:
 
 
 def payload_for(profile: Profile) -> Payload | None:
-    """The upsert input for one profile: matched on its primary email, carrying the enriched traits.
+    """The push input for one profile: the enriched traits, for the contact HubSpot holds (its record id
+    as ``remote_id``) or, for someone it does not hold, an upsert on the primary email.
 
-    None when the profile has no email (HubSpot upserts contacts by email). Nothing volatile goes in the
-    body, so equal profiles give equal hashes and an unchanged profile is never sent twice.
+    None when the profile has no email. Nothing volatile goes in the body, so equal profiles give equal
+    hashes and an unchanged profile is never sent twice.
     """
     email = primary_email(profile)
     if email is None:
         return None
     properties = {PROPERTY_FOR_TRAIT[trait]: value for trait, value in enriched_traits(profile).items()}
+    # The contact HubSpot holds for this person, the most recently changed if several: updated by its
+    # record id, so a primary email HubSpot does not know never creates a second contact.
+    held = sorted(
+        (ref for ref in profile.sources if ref.source == SOURCE and ref.object_type == OBJECT_TYPE),
+        key=lambda ref: (ref.updated_at, ref.id),
+    )
     return Payload(
         customer_id=profile.customer_id,
         match_key=hubspot_email(email),
         body={"idProperty": "email", "properties": properties},
+        remote_id=held[-1].id if held else None,
     )
 
 

@@ -8,11 +8,13 @@ search limit of five requests per second, with no rate-limit headers on search r
 of at most 100 and search pages of at most 200 (larger limits are clamped); search's 10,000-result
 cap (``after`` at or past it is a 400); batch upsert by email with at most 100 inputs and 207
 Multi-Status per-input errors; the properties API (groups, batch create, 409 on duplicates); and GDPR
-delete, which answers 204 for an unknown email and blocklists it.
+delete, which answers 204 for an unknown email and blocklists it. Requested properties that are unset
+come back as null, as HubSpot answers them. The basic and batch object endpoints (create, update,
+batch read/create/update) live in ``_sandbox_objects``; request parsing and the error envelope in
+``_sandbox_wire``.
 
-Deviations, each deliberate: requested properties that are unset are left out of ``properties``
-(HubSpot sends null, which its published spec does not allow); search is immediately consistent
-(HubSpot documents a delay of "a few moments"); the list's ``after`` token is the next record id.
+Deviations, each deliberate: search is immediately consistent (HubSpot documents a delay of "a few
+moments"); the list's ``after`` token is the next record id.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -36,6 +38,7 @@ from connectors._sandbox import Faults, SlidingWindow, VendorSandbox, json_respo
 from core.connector import ConnectorSettings
 from core.testing.population import population
 
+from . import _sandbox_objects as objects
 from ._connector import (
     CONTACTS_PATH,
     CREDENTIAL,
@@ -46,6 +49,19 @@ from ._connector import (
     UPSERT_PATH,
 )
 from ._mapping import OBJECT_TYPE, PROPERTY_FOR_TRAIT, format_timestamp, timestamp_ms
+from ._sandbox_wire import (
+    _int_param,
+    _invalid,
+    _json_object,
+    _ms_precision,
+    _names,
+    _not_found,
+    _origin,
+    _parse,
+    _RejectedError,
+    _Request,
+    hubspot_error,
+)
 
 DEFAULT_TOKEN: Final = "pat-na1-5a1e0c3b-7d2f-4e8a-9b6c-0f1e2d3c4b5a"
 
@@ -59,14 +75,7 @@ MAX_FILTER_GROUPS: Final = 5
 MAX_FILTERS_PER_GROUP: Final = 6
 MAX_FILTERS: Final = 18
 
-_SEARCH_DEFAULT_PROPERTIES: Final = (
-    "createdate",
-    "email",
-    "firstname",
-    "hs_object_id",
-    "lastmodifieddate",
-    "lastname",
-)
+_SEARCH_DEFAULT_PROPERTIES: Final = objects.DEFAULT_PROPERTIES
 _ALWAYS_RETURNED: Final = ("createdate", "hs_object_id", "lastmodifieddate")
 _DATETIME_PROPERTIES: Final = frozenset({"createdate", "lastmodifieddate"})
 _READ_ONLY: Final = frozenset({"createdate", "lastmodifieddate", "hs_object_id", "hs_email_optout"})
@@ -151,35 +160,6 @@ class _Contact:
         return self.properties.get("email")
 
 
-@dataclass
-class _Request:
-    """A parsed request: method, path (decoded), query params (lists), JSON body."""
-
-    method: str
-    path: str
-    params: dict[str, list[str]]
-    body: Any = None
-    body_error: str | None = None
-    raw: httpx.Request | None = field(default=None, repr=False)
-
-    def param(self, name: str) -> str | None:
-        values = self.params.get(name)
-        return values[0] if values else None
-
-
-class _RejectedError(Exception):
-    """Raised inside a route to answer with a HubSpot error."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
-
-
-def _ms_precision(at: datetime) -> datetime:
-    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
-
-
 def canonical_email(email: str) -> str:
     """Lower case with the domain in IDNA form, so a profile's normalised email finds HubSpot's."""
     local, at, domain = email.strip().lower().rpartition("@")
@@ -188,21 +168,6 @@ def canonical_email(email: str) -> str:
     with contextlib.suppress(idna.IDNAError, UnicodeError):
         domain = idna.encode(domain, uts46=True).decode("ascii")
     return f"{local}@{domain}"
-
-
-def hubspot_error(status: int, message: str, category: str, **extra: Any) -> httpx.Response:
-    """HubSpot's error envelope (https://developers.hubspot.com/docs/api-reference/error-handling)."""
-    body = {"status": "error", "message": message, "correlationId": str(uuid.uuid4()), "category": category}
-    body.update(extra)
-    return json_response(status, body)
-
-
-def _not_found() -> httpx.Response:
-    return hubspot_error(404, "resource not found", "OBJECT_NOT_FOUND")
-
-
-def _invalid(message: str, **extra: Any) -> _RejectedError:
-    return _RejectedError(hubspot_error(400, message, "VALIDATION_ERROR", **extra))
 
 
 class HubSpotSandbox(VendorSandbox):
@@ -524,7 +489,20 @@ class HubSpotSandbox(VendorSandbox):
     def _dispatch(self, request: _Request) -> httpx.Response:
         method, path = request.method, request.path.rstrip("/")
         if path == CONTACTS_PATH:
+            if method == "POST":
+                return objects.create(self, request, _READ_ONLY)
             return self._list(request) if method == "GET" else self._method_not_allowed()
+        if path in (
+            f"{CONTACTS_PATH}/batch/read",
+            f"{CONTACTS_PATH}/batch/create",
+            f"{CONTACTS_PATH}/batch/update",
+        ):
+            if method != "POST":
+                return self._method_not_allowed()
+            if path.endswith("/read"):
+                return objects.batch_read(self, request)
+            write = objects.batch_create if path.endswith("/create") else objects.batch_update
+            return write(self, request, _READ_ONLY)
         if path == SEARCH_PATH:
             return self._search(request) if method == "POST" else self._method_not_allowed()
         if path == UPSERT_PATH:
@@ -532,6 +510,8 @@ class HubSpotSandbox(VendorSandbox):
         if path == GDPR_DELETE_PATH:
             return self._gdpr_delete(request) if method == "POST" else self._method_not_allowed()
         if path.startswith(CONTACTS_PATH + "/") and path.count("/") == CONTACTS_PATH.count("/") + 1:
+            if method == "PATCH":
+                return objects.update(self, request, path[len(CONTACTS_PATH) + 1 :], _READ_ONLY)
             if method != "GET":
                 return self._method_not_allowed()
             return self._get_contact(request, path[len(CONTACTS_PATH) + 1 :])
@@ -566,7 +546,8 @@ class HubSpotSandbox(VendorSandbox):
         wanted = dict.fromkeys([*names, *_ALWAYS_RETURNED])
         return {
             "id": contact.id,
-            "properties": {n: contact.properties[n] for n in sorted(wanted) if contact.properties.get(n)},
+            # A property asked for and unset is there, as null, as HubSpot answers it.
+            "properties": {n: contact.properties.get(n) or None for n in sorted(wanted)},
             "createdAt": format_timestamp(contact.created),
             "updatedAt": format_timestamp(contact.updated),
             "archived": False,
@@ -787,25 +768,9 @@ class HubSpotSandbox(VendorSandbox):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise _invalid(f"Duplicate IDs found in batch input: {duplicates}")
-        names = sorted({str(n) for item in inputs for n in item.get("properties", {})})
-        problems = [
-            (n, "PROPERTY_DOESNT_EXIST", f'Property "{n}" does not exist')
-            for n in names
-            if n not in self._properties
-        ]
-        problems += [
-            (n, "READ_ONLY_VALUE", f'"{n}" is a read only property; its value cannot be set.')
-            for n in names
-            if n in _READ_ONLY
-        ]
-        if problems:
-            raise _invalid(
-                "Property values were not valid: " + "; ".join(text for _, _, text in problems),
-                errors=[
-                    {"message": text, "code": code, "context": {"propertyName": [n]}}
-                    for n, code, text in problems
-                ],
-            )
+        objects.property_problems(
+            self, (str(n) for item in inputs for n in item.get("properties", {})), _READ_ONLY
+        )
         now = _ms_precision(self.clock.now())
         results: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
@@ -997,53 +962,6 @@ class HubSpotSandbox(VendorSandbox):
 
 def _is_search(request: httpx.Request) -> bool:
     return request.method == "POST" and request.url.path.rstrip("/") == SEARCH_PATH
-
-
-def _parse(request: httpx.Request) -> _Request:
-    params: dict[str, list[str]] = {}
-    for key, value in request.url.params.multi_items():
-        params.setdefault(key, []).append(value)
-    parsed = _Request(request.method.upper(), request.url.path, params, raw=request)  # path is decoded
-    content = request.content
-    if content:
-        try:
-            parsed.body = json.loads(content)
-        except ValueError as exc:
-            parsed.body_error = str(exc)
-    return parsed
-
-
-def _json_object(request: _Request) -> dict[str, Any]:
-    if request.body_error is not None:
-        raise _invalid(f"Invalid input JSON: {request.body_error}")
-    if not isinstance(request.body, dict):
-        raise _invalid("Invalid input JSON: the body must be a JSON object")
-    return request.body
-
-
-def _names(request: _Request) -> list[str]:
-    """``properties`` as HubSpot reads it: comma-separated, repeated, or both."""
-    return [
-        n.strip() for value in request.params.get("properties", []) for n in value.split(",") if n.strip()
-    ]
-
-
-def _int_param(request: _Request, name: str, default: int, *, minimum: int) -> int:
-    raw = request.param(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _invalid(f"Unable to parse {name}={raw!r}: expected a whole number") from None
-    if value < minimum:
-        raise _invalid(f"{name} must be at least {minimum}")
-    return value
-
-
-def _origin(request: _Request) -> str:
-    url = request.raw.url if request.raw is not None else httpx.URL("https://api.hubapi.com")
-    return f"{url.scheme}://{url.netloc.decode('ascii')}"
 
 
 def _first_sort(sorts: Any) -> tuple[str, bool] | None:

@@ -12,12 +12,22 @@ facts and their sources are in ``_declaration``; the sandbox's fidelity notes in
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from connectors.sdk import declare_plugin
+from core.connector import lazy_exports, lazy_factory
 
 from ._declaration import CREDENTIAL, DECLARATION, PROPERTY_PREFIX, REVISION, erase, send, shape
-from ._sandbox import DEFAULT_TOKEN, KlaviyoSandbox, make_sandbox
 
-PLUGIN = declare_plugin(DECLARATION, sandbox=make_sandbox)
+if TYPE_CHECKING:
+    from ._sandbox import DEFAULT_TOKEN, KlaviyoSandbox, make_sandbox
+
+# The sandbox is imported when first used, never with the connector: the Lambda bundle leaves it out.
+__getattr__ = lazy_exports(
+    __name__, "._sandbox", frozenset({"DEFAULT_TOKEN", "KlaviyoSandbox", "make_sandbox"})
+)
+
+PLUGIN = declare_plugin(DECLARATION, sandbox=lazy_factory(f"{__name__}._sandbox", "make_sandbox"))
 
 __all__ = [
     "CREDENTIAL",

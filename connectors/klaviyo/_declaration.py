@@ -17,7 +17,8 @@ Vendor facts, each from Klaviyo's OpenAPI document for revision 2026-07-15 (``sp
   ``RateLimit-Limit``/``-Remaining``/``-Reset`` (https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling).
 * Push: ``POST /api/profile-bulk-import-jobs``, up to 10,000 profiles and 5 MB per job, processed
   asynchronously (status ``queued``/``processing``/``complete``/``cancelled``; per-profile failures
-  at ``/api/profile-bulk-import-jobs/{id}/import-errors``). Profiles match on email; the enriched traits
+  at ``/api/profile-bulk-import-jobs/{id}/import-errors``). A profile Klaviyo holds is matched on its
+  ``id`` (``ProfileUpsertQueryResourceObject`` takes one), anyone else on email; the enriched traits
   go in custom ``properties`` prefixed ``profilesync_``.
 * Erase: ``POST /api/data-privacy-deletion-jobs`` (202, asynchronous; 3/s and 60/m; scope
   ``data-privacy:write``; https://developers.klaviyo.com/en/reference/request_profile_deletion).
@@ -61,12 +62,26 @@ JOB_POLLS: Final = 8
 
 
 def shape(profile: Profile, email: str, properties: dict[str, str]) -> Mapping[str, Any]:
-    """One profile of a bulk import job: matched on email, the enriched traits as properties."""
+    """One profile of a bulk import job, the enriched traits as properties: the profile Klaviyo holds
+    for this person matched on its id (the most recently changed if several), so the import updates it
+    and never creates another nor changes its email; someone Klaviyo does not hold matched on email."""
+    held = sorted(
+        (ref for ref in profile.sources if ref.source == "klaviyo" and ref.object_type == "profile"),
+        key=lambda ref: (ref.updated_at, ref.id),
+    )
+    if held:
+        return {"type": "profile", "id": held[-1].id, "attributes": {"properties": properties}}
     return {"type": "profile", "attributes": {"email": email, "properties": properties}}
 
 
+def _job_key(item: Mapping[str, Any]) -> str:
+    """What identifies a profile of a job: its id if it has one, else its email (lower case)."""
+    attributes = item.get("attributes") or {}
+    return str(item.get("id") or attributes.get("email") or item.get("email") or "").lower()
+
+
 def _job_errors(context: RestContext, job_id: str) -> dict[str, str]:
-    """Email (lower case) -> what Klaviyo said about that profile, for a job with failures."""
+    """Profile key (``_job_key``) -> what Klaviyo said about that profile, for a job with failures."""
     body = context.client("push").get_json(
         f"{IMPORT_JOBS}/{job_id}/import-errors", params={"page[size]": 100}
     )
@@ -74,8 +89,9 @@ def _job_errors(context: RestContext, job_id: str) -> dict[str, str]:
     for error in (body or {}).get("data", []):
         attributes = error.get("attributes", {})
         payload = attributes.get("original_payload") or {}
-        email = str(payload.get("attributes", {}).get("email", payload.get("email", ""))).lower()
-        found[email] = f"{attributes.get('title', '')}: {attributes.get('detail', '')}".strip(": ")
+        found[_job_key(payload)] = f"{attributes.get('title', '')}: {attributes.get('detail', '')}".strip(
+            ": "
+        )
     return found
 
 
@@ -105,8 +121,8 @@ def send(context: RestContext, payloads: Sequence[Payload]) -> list[PushOutcome]
         logger.warning("klaviyo: bulk import job %s is still %s; taking it as accepted", job_id, status)
     failed = _job_errors(context, job_id) if attributes.get("failed_count") else {}
     return [
-        PushOutcome(p.customer_id, ok=False, remote_id=job_id, error=failed[p.match_key.lower()])
-        if p.match_key.lower() in failed
+        PushOutcome(p.customer_id, ok=False, remote_id=job_id, error=failed[_job_key(p.body)])
+        if _job_key(p.body) in failed
         else PushOutcome(p.customer_id, ok=True, remote_id=job_id)
         for p in payloads
     ]
@@ -203,8 +219,11 @@ DECLARATION = RestConnectorSpec(
         shape=shape,
         send=send,
         batch_size=10_000,
-        # Klaviyo bills by active profile: only people it already holds are updated, none created.
-        only_known=True,
+        # Klaviyo bills by active profile and mails them: by default only people it holds are updated;
+        # in upsert mode, people are created only with email marketing consent.
+        mode="update",
+        channel="email",
+        holder_types=frozenset({"profile"}),
     ),
     erase=erase,
     rate_limit=(

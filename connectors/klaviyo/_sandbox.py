@@ -20,8 +20,12 @@ What it reproduces, and from where (the spec is ``specs/klaviyo-profiles-2026-07
   ``properties`` merged; answered ``queued``, ``complete`` from the first read of the job; invalid
   profiles listed at ``.../import-errors``) and ``POST /api/data-privacy-deletion-jobs`` (202, no body).
 
-Simplifications, on purpose: jobs and deletions finish at once (Klaviyo runs them asynchronously),
-and sparse fieldsets (``fields[profile]``) are accepted but not applied.
+* single-profile writes (``POST /api/profiles``, ``PATCH /api/profiles/{id}``, ``POST
+  /api/profile-import``) and sparse fieldsets (``fields[profile]``) in ``_sandbox_profiles``;
+  ``links`` are built on the scheme and host the request came in on, and a ``page[cursor]`` that is a
+  whole ``links.next`` URL is read for its cursor.
+
+Simplification, on purpose: jobs and deletions finish at once (Klaviyo runs them asynchronously).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from core.connector import ConnectorSettings
 from core.testing.population import people as population_people
 from core.testing.population import population
 
+from . import _sandbox_profiles as profile_api
 from ._declaration import CREDENTIAL, PROPERTY_PREFIX
 
 DEFAULT_TOKEN: Final = "pk_sandbox_0123456789abcdef0123456789abcdef"
@@ -71,6 +76,27 @@ LIMITS: Final[dict[str, tuple[int, int]]] = {
 }
 _LIST_PARAMS: Final = frozenset(
     {"filter", "sort", "page[size]", "page[cursor]", "additional-fields[profile]", "include"}
+)
+#: The attributes a profile resource carries (``fields[profile]`` may name these, dotted for nested ones).
+_PROFILE_FIELDS: Final = frozenset(
+    {
+        "email",
+        "phone_number",
+        "external_id",
+        "first_name",
+        "last_name",
+        "organization",
+        "locale",
+        "title",
+        "image",
+        "created",
+        "updated",
+        "last_event_date",
+        "location",
+        "properties",
+        "subscriptions",
+        "predictive_analytics",
+    }
 )
 _CLAUSE = re.compile(r"^([a-z-]+)\(([a-z_.]+),(.*)\)$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -379,11 +405,14 @@ class KlaviyoSandbox(VendorSandbox):
         parts = path.strip("/").split("/")
         routes: dict[tuple[str, str], Callable[[], httpx.Response]] = {
             ("GET", "/api/profiles"): lambda: self._list(request, base),
+            ("POST", "/api/profiles"): lambda: profile_api.create(self, request),
+            ("POST", "/api/profile-import"): lambda: profile_api.import_profile(self, request),
             ("POST", "/api/profile-bulk-import-jobs"): lambda: self._import(request, base),
             ("POST", "/api/data-privacy-deletion-jobs"): lambda: self._delete(request),
         }
         if len(parts) == 3 and parts[:2] == ["api", "profiles"]:
-            routes[("GET", path)] = lambda: self._get_profile(parts[2], base)
+            routes[("GET", path)] = lambda: self._get_profile(parts[2], request, base)
+            routes[("PATCH", path)] = lambda: profile_api.update(self, request, parts[2])
         if len(parts) in (3, 4) and parts[:2] == ["api", "profile-bulk-import-jobs"]:
             routes[("GET", path)] = lambda: self._job(parts[2], base, errors=len(parts) == 4)
         handler = routes.get((method, path))
@@ -449,6 +478,15 @@ class KlaviyoSandbox(VendorSandbox):
         tests = self._parse_filter(params["filter"]) if "filter" in params else []
         if isinstance(tests, str):
             return self.error(400, "invalid", "Invalid input.", tests, parameter="filter")
+        unknown_field = profile_api.unknown_fields(params, _PROFILE_FIELDS)
+        if unknown_field is not None:
+            return self.error(
+                400,
+                "invalid",
+                "Invalid input.",
+                f"'{unknown_field}' is not a valid field for the resource 'profile'.",
+                parameter="fields[profile]",
+            )
         extra = {e.strip() for e in params.get("additional-fields[profile]", "").split(",") if e.strip()}
         if extra - {"subscriptions", "predictive_analytics"}:
             return self.error(
@@ -468,8 +506,13 @@ class KlaviyoSandbox(VendorSandbox):
 
         after: tuple[str, str] | None = None
         if "page[cursor]" in params:
+            cursor = params["page[cursor]"]
+            if cursor.startswith(("http://", "https://")):
+                # A whole links.next URL: klaviyo-api takes the cursor out of one only when it starts
+                # with https://, and sends a plain-HTTP sandbox's link whole. Read its cursor.
+                cursor = httpx.URL(cursor).params.get("page[cursor]", "")
             try:
-                token = json.loads(base64.urlsafe_b64decode(params["page[cursor]"].encode()))
+                token = json.loads(base64.urlsafe_b64decode(cursor.encode()))
                 if token[0] != sort:
                     raise ValueError("the cursor belongs to another sort")
                 after = (str(token[1]), str(token[2]))
@@ -483,7 +526,10 @@ class KlaviyoSandbox(VendorSandbox):
             )
             if after is not None:
                 chosen = [p for p in chosen if (key(p) < after if descending else key(p) > after)]
-            page = [self._resource(p, base, subscriptions="subscriptions" in extra) for p in chosen[:size]]
+            page = [
+                profile_api.sparse(self._resource(p, base, subscriptions="subscriptions" in extra), params)
+                for p in chosen[:size]
+            ]
             last = key(chosen[size - 1]) if len(chosen) > size else None
         links = {"self": str(request.url)}
         if last is not None:
@@ -491,14 +537,17 @@ class KlaviyoSandbox(VendorSandbox):
             links["next"] = str(request.url.copy_set_param("page[cursor]", token))
         return self.document(200, {"data": page, "links": links})
 
-    def _get_profile(self, profile_id: str, base: str) -> httpx.Response:
+    def _get_profile(self, profile_id: str, request: httpx.Request, base: str) -> httpx.Response:
+        extra = {e.strip() for e in request.url.params.get("additional-fields[profile]", "").split(",")}
         with self.lock:
             profile = self.profiles.get(profile_id)
             if profile is None:
                 return self.error(
                     404, "not_found", "Not found.", f"A profile with id {profile_id} does not exist."
                 )
-            resource = self._resource(profile, base, subscriptions=False)
+            resource = profile_api.sparse(
+                self._resource(profile, base, subscriptions="subscriptions" in extra), request.url.params
+            )
         return self.document(200, {"data": resource, "links": resource["links"]})
 
     def _body(self, request: httpx.Request) -> Any:
@@ -530,32 +579,33 @@ class KlaviyoSandbox(VendorSandbox):
             for index, item in enumerate(items):
                 attributes = (item or {}).get("attributes") or {}
                 email = str(attributes.get("email") or "").strip().lower()
+                profile_id = (item or {}).get("id")
+                if profile_id:
+                    # Matched on the id: an import updates that profile, and creates nobody for an id
+                    # Klaviyo does not have.
+                    held = self.profiles.get(str(profile_id))
+                    if held is None:
+                        errors.append(
+                            self._import_error(index, item, f"A profile with id {profile_id} does not exist.")
+                        )
+                        continue
+                    self._merge_import(held, attributes, now)
+                    ids.append(held["id"])
+                    continue
                 if (
                     not _EMAIL.match(email)
                     and not attributes.get("phone_number")
                     and not attributes.get("external_id")
                 ):
                     errors.append(
-                        {
-                            "type": "import-error",
-                            "id": str(uuid.uuid4()),
-                            "attributes": {
-                                "code": "invalid",
-                                "title": "Invalid input.",
-                                "detail": "A profile needs a valid email, phone_number or external_id.",
-                                "source": {"pointer": f"/data/attributes/profiles/data/{index}"},
-                                "original_payload": item,
-                            },
-                        }
+                        self._import_error(
+                            index, item, "A profile needs a valid email, phone_number or external_id."
+                        )
                     )
                     continue
                 found = self._find("email", email) if email else []
                 profile = found[0] if found else self._add({"email": email}, now, consent=None)
-                profile["properties"] = {**profile["properties"], **(attributes.get("properties") or {})}
-                for name in ("first_name", "last_name", "phone_number", "external_id"):
-                    if attributes.get(name):
-                        profile[name] = attributes[name]
-                profile["updated"] = _stamp(now)
+                self._merge_import(profile, attributes, now)
                 ids.append(profile["id"])
             self.jobs[job_id] = {
                 "created_at": _stamp(now),
@@ -566,6 +616,28 @@ class KlaviyoSandbox(VendorSandbox):
                 "reads": 0,
             }
         return self.document(202, self._job_document(job_id, base))
+
+    @staticmethod
+    def _merge_import(profile: dict[str, Any], attributes: dict[str, Any], now: datetime) -> None:
+        profile["properties"] = {**profile["properties"], **(attributes.get("properties") or {})}
+        for name in ("email", "first_name", "last_name", "phone_number", "external_id"):
+            if attributes.get(name):
+                profile[name] = str(attributes[name]).strip().lower() if name == "email" else attributes[name]
+        profile["updated"] = _stamp(now)
+
+    @staticmethod
+    def _import_error(index: int, item: Any, detail: str) -> dict[str, Any]:
+        return {
+            "type": "import-error",
+            "id": str(uuid.uuid4()),
+            "attributes": {
+                "code": "invalid",
+                "title": "Invalid input.",
+                "detail": detail,
+                "source": {"pointer": f"/data/attributes/profiles/data/{index}"},
+                "original_payload": item,
+            },
+        }
 
     def _job_document(self, job_id: str, base: str) -> dict[str, Any]:
         job = self.jobs[job_id]

@@ -12,7 +12,9 @@ The data center comes from the key's suffix; ``ConnectorSettings.base_url`` over
 served sandbox). ``make_sandbox()`` is the in-memory fake the tests and the demo run against.
 """
 
-from core.connector import ConnectorPlugin
+from typing import TYPE_CHECKING
+
+from core.connector import ConnectorPlugin, lazy_exports, lazy_factory
 
 from ._connector import BATCH_SIZE, CREDENTIAL, PAGE_SIZE, SPEC, MailchimpConnector, build, data_center
 from ._cursor import WalkState
@@ -24,9 +26,16 @@ from ._mapping import (
     profile_to_payload,
     subscriber_hash,
 )
-from ._sandbox import DEFAULT_LIST_ID, DEFAULT_TOKEN, MailchimpSandbox, make_sandbox
 
-PLUGIN = ConnectorPlugin(spec=SPEC, build=build, sandbox=make_sandbox)
+if TYPE_CHECKING:
+    from ._sandbox import DEFAULT_LIST_ID, DEFAULT_TOKEN, MailchimpSandbox, make_sandbox
+
+# The sandbox is imported when first used, never with the connector: the Lambda bundle leaves it out.
+__getattr__ = lazy_exports(
+    __name__, "._sandbox", frozenset({"DEFAULT_LIST_ID", "DEFAULT_TOKEN", "MailchimpSandbox", "make_sandbox"})
+)
+
+PLUGIN = ConnectorPlugin(spec=SPEC, build=build, sandbox=lazy_factory(f"{__name__}._sandbox", "make_sandbox"))
 
 __all__ = [
     "BATCH_SIZE",

@@ -40,6 +40,7 @@ from core.connector import (
     EraseOutcome,
     Payload,
     PushOutcome,
+    PushRules,
     RawPage,
 )
 from core.errors import ConnectorConfigError
@@ -103,6 +104,9 @@ SPEC = ConnectorSpec(
         "10 simultaneous connections per API key, the 11th answered 429; no request-rate limit "
         "(https://mailchimp.com/developer/marketing/docs/fundamentals/#api-limits)"
     ),
+    # An email-marketing audience bills per contact and mails its members: by default push only
+    # updates members it holds, and creates (in upsert mode) only people who consented to email.
+    push_rules=PushRules(mode="update", channel="email", holder_types=frozenset({OBJECT_TYPE})),
 )
 
 

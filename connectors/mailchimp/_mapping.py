@@ -208,19 +208,35 @@ def profile_to_payload(profile: Profile) -> Payload | None:
     ``body`` is ``{"member": <members[] item>, "update_existing": bool}``; nothing in it changes
     unless the profile does, so the payload hash skips unchanged profiles.
     """
-    email = primary_email(profile)
+    email = member_email(profile)
     if not email:
         return None
     plan = plan_status(email_consent(profile), known_status(profile, email))
     if plan is None:
         return None
     member = {"email_address": email, "status": plan.status, "merge_fields": merge_fields_for(profile)}
+    held = subscriber_hash(email)
     return Payload(
         customer_id=profile.customer_id,
         match_key=email,
         body={"member": member, "update_existing": plan.update_existing},
         group="update" if plan.update_existing else "add",
+        remote_id=held if held in source_ids(profile, SOURCE, OBJECT_TYPE) else None,
     )
+
+
+def member_email(profile: Profile) -> str | None:
+    """The address to push a profile to: the primary email, unless the audience holds the person under
+    another of their addresses (a member whose id is that address's hash): then that one, so a push
+    never adds a second member for someone Mailchimp already has."""
+    email = primary_email(profile)
+    members = set(source_ids(profile, SOURCE, OBJECT_TYPE))
+    if not members or (email is not None and subscriber_hash(email) in members):
+        return email
+    held = sorted(
+        i.value for i in profile.identifiers if i.kind == "email" and subscriber_hash(i.value) in members
+    )
+    return held[0] if held else email
 
 
 __all__ = [
@@ -235,6 +251,7 @@ __all__ = [
     "StatusPlan",
     "consent_from_status",
     "known_status",
+    "member_email",
     "member_to_draft",
     "merge_fields_for",
     "plan_status",

@@ -21,7 +21,11 @@ What it reproduces, with where the behaviour comes from:
   a "compliance state" error for re-subscribing an unsubscribed or cleaned member, "permanently
   deleted and cannot be re-imported" after delete-permanent; unknown merge tags are ignored);
 * merge fields (``GET``/``POST /lists/{id}/merge-fields``; FNAME, LNAME, ADDRESS, PHONE, BIRTHDAY
-  exist in every new audience), delete-permanent (204, then 404).
+  exist in every new audience; a number field's value is kept and answered as a number),
+  delete-permanent (204, then 404);
+* ``GET /ping``, ``GET /lists`` and the audience object with its stats (``_sandbox_audience``), and the
+  single-member writes ``POST .../members``, ``PUT`` and ``PATCH .../members/{hash}``
+  (``_sandbox_members``), as mailchimp-marketing calls them.
 
 ``service_time`` and ``per_member_time`` make each request take that long (seconds), so a benchmark
 can measure what the concurrency limit allows.
@@ -49,6 +53,8 @@ from core.connector import ConnectorSettings
 from core.testing.population import people as population_people
 from core.testing.population import population
 
+from . import _sandbox_audience as audience
+from . import _sandbox_members as members
 from ._cursor import format_time, parse_time
 from ._mapping import PUSHED_TAGS, subscriber_hash
 
@@ -71,6 +77,14 @@ _EMAIL = re.compile(
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _SURNAMES: Final = ("Moreau", "Keller", "Adeyemi", "Lindqvist", "Okonkwo", "Barros", "Hale")
+
+
+def _as_number(value: str | float) -> int | float | str:
+    """A number merge field's value as Mailchimp answers it: 3, 12.5, or "" when empty."""
+    if value == "" or isinstance(value, int | float):
+        return value
+    number = float(value)
+    return int(number) if number.is_integer() and "." not in str(value) else number
 
 
 def _dc_of(token: str) -> str:
@@ -391,6 +405,12 @@ class MailchimpSandbox(VendorSandbox):
         if not path.startswith("/3.0/"):
             return self._not_found()
         parts = [p for p in path[len("/3.0/") :].split("/") if p]
+        if parts in (["ping"], ["lists"]):
+            if request.method != "GET":
+                return self.problem(
+                    405, "Method Not Allowed", "The requested method and resource are not compatible."
+                )
+            return audience.ping() if parts == ["ping"] else audience.get_lists(self, request)
         if len(parts) < 2 or parts[0] != "lists":
             return self._not_found()
         if parts[1] != self.list_id:
@@ -398,15 +418,22 @@ class MailchimpSandbox(VendorSandbox):
         rest, method = parts[2:], request.method
         params = request.url.params
         routes: dict[tuple[str, ...], dict[str, Any]] = {
-            (): {"GET": lambda: self._get_list(params), "POST": lambda: self._batch(request)},
-            ("members",): {"GET": lambda: self._list_members(params)},
+            (): {"GET": lambda: audience.get_list(self, request), "POST": lambda: self._batch(request)},
+            ("members",): {
+                "GET": lambda: self._list_members(params),
+                "POST": lambda: members.add(self, request),
+            },
             ("merge-fields",): {
                 "GET": lambda: self._list_merge_fields(params),
                 "POST": lambda: self._create_merge_field(request),
             },
         }
         if len(rest) == 2 and rest[0] == "members":
-            routes[tuple(rest)] = {"GET": lambda: self._get_member(rest[1], params)}
+            routes[tuple(rest)] = {
+                "GET": lambda: self._get_member(rest[1], params),
+                "PUT": lambda: members.set_member(self, request, rest[1]),
+                "PATCH": lambda: members.update_member(self, request, rest[1]),
+            }
         if len(rest) == 4 and rest[0] == "members" and rest[2:] == ["actions", "delete-permanent"]:
             routes[tuple(rest)] = {"POST": lambda: self._delete_permanent(rest[1])}
         handlers = routes.get(tuple(rest))
@@ -564,9 +591,18 @@ class MailchimpSandbox(VendorSandbox):
             self._index = ([m["last_changed"] for m in ordered], ordered)
         return self._index
 
+    def find_member(self, key: str) -> dict[str, Any] | None:
+        """The member a path names: by subscriber hash, or by email address (call under the lock)."""
+        return self.members.get(key.lower()) or self.members.get(subscriber_hash(key))
+
+    @staticmethod
+    def is_valid_address(email: str) -> bool:
+        """Whether Mailchimp takes ``email`` as an address (ASCII, a dotted domain)."""
+        return bool(_EMAIL.match(email)) and email.isascii()
+
     def _get_member(self, member_id: str, params: httpx.QueryParams) -> httpx.Response:
         with self.lock:
-            member = self.members.get(member_id.lower()) or self.members.get(subscriber_hash(member_id))
+            member = self.find_member(member_id)
             view = self._view(member) if member else None
         if view is None:
             return self._not_found()
@@ -583,24 +619,6 @@ class MailchimpSandbox(VendorSandbox):
             return self._not_found()
         self._spend(0)
         return httpx.Response(204)
-
-    def _get_list(self, params: httpx.QueryParams) -> httpx.Response:
-        with self.lock:
-            statuses = [m["status"] for m in self.members.values()]
-        body = {
-            "id": self.list_id,
-            "web_id": 1,
-            "name": "profilesync sandbox audience",
-            "list_rating": 3,
-            "email_type_option": False,
-            "stats": {
-                "member_count": statuses.count("subscribed"),
-                "unsubscribe_count": statuses.count("unsubscribed"),
-                "cleaned_count": statuses.count("cleaned"),
-            },
-            "_links": [],
-        }
-        return json_response(200, self._shape(body, params))
 
     # --- batch subscribe ---------------------------------------------------------------------------
     def _merge_errors(self, merge: Any) -> tuple[dict[str, Any], tuple[str, str] | None]:
@@ -621,7 +639,10 @@ class MailchimpSandbox(VendorSandbox):
                     or (isinstance(value, str) and (value == "" or _NUMBER.match(value)))
                 ):
                     return {}, (tag, "Please enter a number")
-            elif kind == "date":
+                # Mailchimp keeps a number field's value as a number and answers it as one.
+                clean[tag] = _as_number(value)
+                continue
+            if kind == "date":
                 if not (isinstance(value, str) and (value == "" or _DATE.match(value))):
                     return {}, (tag, "Please enter the date in the format YYYY-MM-DD")
             elif kind == "address":
@@ -670,7 +691,7 @@ class MailchimpSandbox(VendorSandbox):
                     continue
                 email = str(item.get("email_address") or "").strip()
                 status = item.get("status")
-                if not _EMAIL.match(email) or not email.isascii():
+                if not self.is_valid_address(email):
                     fail(email, f"{email} looks fake or invalid, please enter a real email address.")
                     continue
                 if status not in BATCH_STATUSES:

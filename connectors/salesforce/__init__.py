@@ -16,12 +16,25 @@ sandbox's fidelity notes in ``_sandbox``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from core.connector import lazy_exports, lazy_factory
+
 from ._connector import DECLARATION, SalesforceConnector, api_usage, csv_records, make_plugin
 from ._declaration import API_VERSION, CLIENT_ID, CLIENT_SECRET, EXTERNAL_ID, PUSH_FIELDS, owner_key
-from ._sandbox import DEFAULT_CLIENT_ID, DEFAULT_SECRET, SalesforceSandbox, make_sandbox
 from ._writes import erase, send
 
-PLUGIN = make_plugin(make_sandbox)
+if TYPE_CHECKING:
+    from ._sandbox import DEFAULT_CLIENT_ID, DEFAULT_SECRET, SalesforceSandbox, make_sandbox
+
+# The sandbox is imported when first used, never with the connector: the Lambda bundle leaves it out.
+__getattr__ = lazy_exports(
+    __name__,
+    "._sandbox",
+    frozenset({"DEFAULT_CLIENT_ID", "DEFAULT_SECRET", "SalesforceSandbox", "make_sandbox"}),
+)
+
+PLUGIN = make_plugin(lazy_factory(f"{__name__}._sandbox", "make_sandbox"))
 
 __all__ = [
     "API_VERSION",

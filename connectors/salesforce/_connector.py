@@ -145,7 +145,7 @@ class SalesforceConnector(RestConnector):
             raise ConnectorConfigError(
                 "salesforce: the base URL must be the org's My Domain URL "
                 "(https://<MyDomain>.my.salesforce.com; "
-                "Setup > My Domain): pass --base-url, or base_url in ConnectorsConfig"
+                "Setup > My Domain): pass --base-url, or the instance's base_url in profilesync.yaml"
             )
         self.currency = str(options.get("currency") or "USD").strip().upper()
         try:

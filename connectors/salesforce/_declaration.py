@@ -307,6 +307,9 @@ def declaration(send: Any, erase: Any) -> RestConnectorSpec:
             shape=shape,
             send=send,
             batch_size=PUSH_BATCH,
+            # Only a Contact or Lead stands for a person Salesforce holds: a profile holding just an
+            # Opportunity (its contact not pulled yet) is not one to update in place.
+            holder_types=frozenset({"contact", "lead"}),
         ),
         erase=erase,
         options={

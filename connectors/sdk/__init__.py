@@ -24,6 +24,10 @@ A simple vendor is a declaration, two small hooks (push, erase) and a sandbox::
 and retries through ``connectors._http``. See docs/connectors.md for the whole guide.
 """
 
+import typing
+
+from core.connector import lazy_exports
+
 from ._connector import RestConnector, RestContext, declare_plugin
 from ._cursor import SEEN_LIMIT, PullCursor, StreamState, accept, format_point, parse_point
 from ._declaration import (
@@ -37,10 +41,12 @@ from ._declaration import (
     EraseHook,
     FieldMap,
     Incremental,
+    KeyPairAuth,
     NextUrlPaging,
     OffsetPaging,
     Operation,
     OrdersMap,
+    OverlapOffsetPaging,
     Paging,
     PushMap,
     PushSend,
@@ -50,7 +56,18 @@ from ._declaration import (
     Window,
 )
 from ._mapping import profile_to_payload, record_to_draft
-from ._sandbox import DeclaredSandbox
+
+if typing.TYPE_CHECKING:
+    from ._sandbox import DeclaredSandbox
+
+# The sandbox kit is imported when first used, never with the SDK: the Lambda bundle leaves it out.
+_LAZY = frozenset({"DeclaredSandbox"})
+__getattr__ = lazy_exports(__name__, "._sandbox", _LAZY)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "SEEN_LIMIT",
@@ -65,10 +82,12 @@ __all__ = [
     "EraseHook",
     "FieldMap",
     "Incremental",
+    "KeyPairAuth",
     "NextUrlPaging",
     "OffsetPaging",
     "Operation",
     "OrdersMap",
+    "OverlapOffsetPaging",
     "Paging",
     "PullCursor",
     "PushMap",

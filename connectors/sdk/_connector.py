@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from connectors._http import (
@@ -49,6 +50,18 @@ class RestContext:
         return self.clients[operation]
 
 
+def vendor_time(headers: Mapping[str, str]) -> datetime:
+    """When the vendor answered, by its own clock (the ``Date`` header, RFC 9110); this machine's
+    clock, to the second, when the header is missing or unreadable."""
+    try:
+        answered = parsedate_to_datetime(headers.get("date") or headers.get("Date") or "")
+    except (TypeError, ValueError, IndexError):
+        answered = None
+    if answered is None or answered.tzinfo is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    return answered.astimezone(UTC)
+
+
 def _windows(windows: tuple[Window, ...]) -> tuple[RateLimiter, ...]:
     # One request short of each published window: the vendor counts requests of other processes on
     # the same account too, and its window edges never line up exactly with ours.
@@ -67,7 +80,7 @@ class RestConnector:
             for c in declaration.auth.credentials
         }
         retry = settings.retry if isinstance(settings.retry, RetryPolicy) else RetryPolicy()
-        base_url = (settings.base_url or declaration.base_url).rstrip("/")
+        base_url = declaration.instance_base_url(settings.base_url, settings.options).rstrip("/")
         base = HttpClientConfig(
             connector=declaration.name,
             base_url=base_url,
@@ -149,6 +162,7 @@ class RestConnector:
             params.update({k: v.replace("{since}", text) for k, v in incremental.since_params.items()})
         paginator = stream.paging.paginator(state.page, stream.page_size, stream.page_size_param)
         key_point = self._key_point(stream)
+        unordered = incremental is not None and not incremental.ordered
         for page in paginate(
             self.context.client("pull"),
             "GET",
@@ -157,6 +171,8 @@ class RestConnector:
             params=params,
             records_path=stream.records_path,
         ):
+            if unordered and state.started is None:
+                state = replace(state, started=vendor_time(page.headers))
             records, state = accept(state, page.records, key_point)
             if page.has_next:
                 yield records, replace(state, page=str(page.checkpoint)), False
@@ -171,7 +187,10 @@ class RestConnector:
             key = str(value_at(record, stream.primary_key) or "")
             if incremental is None:
                 return key, None
-            return key, parse_point(value_at(record, incremental.cursor_field), incremental.time_format)
+            value = value_at(record, incremental.cursor_field)
+            if value in (None, "") and incremental.fallback_field:
+                value = value_at(record, incremental.fallback_field)
+            return key, parse_point(value, incremental.time_format)
 
         return key_point
 
@@ -215,4 +234,4 @@ def declare_plugin(
     return ConnectorPlugin(spec=declaration.connector_spec(), build=build, sandbox=sandbox)
 
 
-__all__ = ["RestConnector", "RestContext", "declare_plugin"]
+__all__ = ["RestConnector", "RestContext", "declare_plugin", "vendor_time"]

@@ -12,7 +12,12 @@ from ``w`` (one resolution earlier if the vendor's filter is strict) and drops t
 
 Why the vendor's page token and not our own offset: a record that changes mid-walk leaves its place
 in the order; an offset would then skip the record after it. Every page carries the whole state,
-token included, so a pull cut short resumes after the last durable page.
+token included, so a pull cut short resumes after the last durable page. (An offset API can still be
+walked safely when every page overlaps the one before: ``OverlapOffsetPaging``.)
+
+Why a walk not in modification order starts the next one no later than it began (``started``): a
+walk that pages by id reads record A, then A changes, then the walk reads B, changed later still. The
+newest time read is B's, past A's new time: a next walk from there would never see A's change.
 """
 
 from __future__ import annotations
@@ -69,6 +74,9 @@ class StreamState:
     high: datetime | None = None
     at_high: tuple[str, ...] = ()
     page: str | None = None
+    started: datetime | None = None
+    """When a walk that is not in modification order began, by the vendor's clock: the next
+    ``since`` is never later (see the module docstring)."""
 
     def passed(self, key: str, point: datetime | None) -> bool:
         """Whether a record was returned before this walk (older than ``since``, or seen on it)."""
@@ -87,13 +95,17 @@ class StreamState:
         return self
 
     def finished(self) -> StreamState:
-        """The state once the walk has read its last page: its newest time is the next ``since``."""
-        if self.high is None or (self.since is not None and self.high < self.since):
+        """The state once the walk has read its last page: its newest time is the next ``since``
+        (no later than ``started``, when set; records on that instant then all come back)."""
+        high, at_high = self.high, self.at_high
+        if self.started is not None and high is not None and high > self.started:
+            high, at_high = self.started, ()
+        if high is None or (self.since is not None and high < self.since):
             return StreamState(self.since, self.skip)
-        if self.high == self.since:
-            merged = dict.fromkeys((*self.skip, *self.at_high))
+        if high == self.since:
+            merged = dict.fromkeys((*self.skip, *at_high))
             return StreamState(self.since, tuple(merged)[-SEEN_LIMIT:])
-        return StreamState(self.high, self.at_high)
+        return StreamState(high, at_high)
 
 
 def accept(
@@ -164,6 +176,7 @@ def _encode_state(state: StreamState) -> dict[str, Any]:
         "hi": state.high.isoformat() if state.high else None,
         "at_hi": list(state.at_high),
         "page": state.page,
+        **({"st": state.started.isoformat()} if state.started else {}),
     }
 
 
@@ -176,7 +189,9 @@ def _decode_state(data: Any) -> StreamState:
             raise ValueError("ids must be a list of strings")
     if page is not None and not isinstance(page, str):
         raise ValueError("page must be a string")
-    return StreamState(_time(data.get("w")), tuple(skip), _time(data.get("hi")), tuple(at_high), page)
+    return StreamState(
+        _time(data.get("w")), tuple(skip), _time(data.get("hi")), tuple(at_high), page, _time(data.get("st"))
+    )
 
 
 def _time(value: Any) -> datetime | None:

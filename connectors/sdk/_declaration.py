@@ -8,6 +8,7 @@ declaration and implements ``core.connector.Connector`` from it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,12 +19,15 @@ import httpx
 from connectors._http import (
     ApiKeyHeader,
     BasicAuthKey,
+    BasicAuthPair,
     BearerToken,
     CursorPaginator,
     OAuthClientCredentials,
     OffsetPaginator,
+    OverlapOffsetPaginator,
     Paginator,
     secret_env_var,
+    sort_key,
 )
 from core.connector import (
     Capability,
@@ -31,7 +35,9 @@ from core.connector import (
     ConnectorSpec,
     Credential,
     EraseOutcome,
+    PushMode,
     PushOutcome,
+    PushRules,
 )
 from core.errors import ConnectorConfigError
 from core.schema import Identifier, Profile
@@ -129,7 +135,25 @@ class ClientCredentialsAuth:
         )
 
 
-AuthStrategy = BearerAuth | ApiKeyAuth | BasicAuth | ClientCredentialsAuth
+@dataclass(frozen=True, slots=True)
+class KeyPairAuth:
+    """HTTP Basic where the credential holds both halves as ``user:password`` (WooCommerce
+    ``consumer_key:consumer_secret``), so one secret carries the pair."""
+
+    credential: Credential
+
+    @property
+    def credentials(self) -> tuple[Credential, ...]:
+        return (self.credential,)
+
+    def build(self, secret: str) -> httpx.Auth:
+        return BasicAuthPair(secret)
+
+    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
+        return self.build(secrets[self.credential.name])
+
+
+AuthStrategy = BearerAuth | ApiKeyAuth | BasicAuth | ClientCredentialsAuth | KeyPairAuth
 
 # --- paging -----------------------------------------------------------------------------------------
 
@@ -174,7 +198,31 @@ class OffsetPaging:
         )
 
 
-Paging = NextUrlPaging | TokenPaging | OffsetPaging
+@dataclass(frozen=True, slots=True)
+class OverlapOffsetPaging:
+    """Offset paging over a list sorted by ``sort_key`` (dotted paths, ascending, unique together),
+    each page overlapping the last by one record so that records leaving the ordering mid-walk never
+    make it skip one (``connectors._http.OverlapOffsetPaginator``). WordPress/WooCommerce:
+    ``OverlapOffsetPaging(("id",), total_header="X-WP-Total")`` with ``page_size_param="per_page"``.
+    """
+
+    sort_key: tuple[str, ...]
+    total_header: str | None = None
+    offset_param: str = "offset"
+
+    def paginator(self, start: str | None, page_size: int, page_size_param: str | None) -> Paginator:
+        paths = self.sort_key
+        return OverlapOffsetPaginator(
+            page_size,
+            lambda record: sort_key(record, paths),
+            offset_param=self.offset_param,
+            limit_param=page_size_param or "per_page",
+            total_header=self.total_header,
+            start=start,
+        )
+
+
+Paging = NextUrlPaging | TokenPaging | OffsetPaging | OverlapOffsetPaging
 
 # --- incremental pulls ------------------------------------------------------------------------------
 
@@ -187,7 +235,14 @@ class Incremental:
     seconds with ``time_format="epoch"``). ``since_params`` are query parameters added to every
     request of an incremental walk, ``{since}`` replaced by the lower bound. When the vendor's filter
     is strict (``>``, ``strict=True``) the bound sent is one ``resolution`` earlier, so records on the
-    watermark itself come back and the cursor's ids-at-the-watermark decide which are new.
+    watermark itself come back and the cursor's ids-at-the-watermark decide which are new. With no
+    ``since_params`` (the vendor cannot filter), every walk reads everything and the cursor drops
+    what it already returned.
+
+    ``ordered=False`` says the walk does not return records in ``cursor_field`` order (it pages by
+    id). A record read early and changed later in the walk keeps a time below records read after
+    it, so the next walk starts no later than this one began (the vendor's ``Date`` header).
+    ``fallback_field`` is read when a record has no ``cursor_field`` (never modified: its creation).
     """
 
     cursor_field: str
@@ -195,6 +250,8 @@ class Incremental:
     strict: bool = True
     resolution: timedelta = timedelta(seconds=1)
     time_format: Literal["iso", "epoch"] = "iso"
+    ordered: bool = True
+    fallback_field: str | None = None
 
 
 # --- field mapping ----------------------------------------------------------------------------------
@@ -271,8 +328,14 @@ class PushMap:
 
     ``properties`` maps the vendor's custom property names to enriched traits (``core.push``):
     ``{"ps_customer_id": "customer_id"}``. ``shape(profile, email, properties)`` gives one person's
-    request fragment. ``only_known`` pushes only people this tool already holds (a record from it in
-    the profile), so syncing never creates contacts in a tool that bills per contact.
+    request fragment; ``send`` must update, never create, a person whose payload has a ``remote_id``.
+
+    Who the push may reach (``core.push_policy``): ``mode`` is the default push mode of an instance
+    (``update``: only people the tool holds; ``upsert``: also create people); ``channel`` the consent
+    channel a person needs to be created there (``"email"`` for an email-marketing tool; None when a
+    record there sends them nothing); ``holder_types`` the object types of this tool's records that
+    mean it holds the person (empty: any). ``only_known=True`` is the older spelling of
+    ``mode="update"``.
     """
 
     properties: Mapping[str, str]
@@ -280,6 +343,14 @@ class PushMap:
     send: PushSend
     batch_size: int = 100
     only_known: bool = False
+    mode: PushMode | None = None
+    channel: str | None = None
+    holder_types: frozenset[str] = frozenset()
+
+    def rules(self) -> PushRules:
+        """The ``core.connector.PushRules`` this map declares."""
+        mode: PushMode = self.mode or ("update" if self.only_known else "upsert")
+        return PushRules(mode=mode, channel=self.channel, holder_types=self.holder_types)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +372,11 @@ class RestConnectorSpec:
     ``limits`` holds each operation's windows (Klaviyo: pull 75/s and 750/min, push 10/s and 150/min):
     every operation gets its own HTTP client and limiters, since vendors count endpoints apart.
     ``account_limits`` are windows every operation spends from together (Stripe: 25/s in test mode
-    for all requests of the account).
+    for all requests of the account). ``shared_budget`` (requests per second, burst) is that account
+    limit as the token bucket concurrent runs share in Lambda (``ConnectorSpec.shared_budget``).
+
+    ``base_url`` may name options in braces (``"{store_url}"``, ``"https://{shop}.example.com"``):
+    each connector instance fills them from its options, unless its settings give a base URL.
     """
 
     name: str
@@ -317,6 +392,7 @@ class RestConnectorSpec:
     erase: EraseHook | None = None
     options: Mapping[str, str] = field(default_factory=dict)
     rate_limit: str = ""
+    shared_budget: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not self.streams:
@@ -357,7 +433,24 @@ class RestConnectorSpec:
             page_size=max(s.page_size for s in self.streams),
             push_batch_size=self.push.batch_size if self.push is not None else 100,
             rate_limit=self.rate_limit,
+            shared_budget=self.shared_budget,
+            push_rules=self.push.rules() if self.push is not None else PushRules(),
         )
+
+    def instance_base_url(self, base_url: str | None, options: Mapping[str, str]) -> str:
+        """The base URL of one connector instance: ``base_url`` if given, else the declared one with
+        its ``{option}`` placeholders filled from ``options``."""
+        if base_url:
+            return base_url
+        missing = [name for name in re.findall(r"{(\w+)}", self.base_url) if not options.get(name)]
+        if missing:
+            what = self.options.get(missing[0], "")
+            raise ConnectorConfigError(
+                f"{self.name}: set the option {missing[0]!r}"
+                + (f" ({what})" if what else "")
+                + " or give the connector a base URL"
+            )
+        return self.base_url.format_map(dict(options))
 
 
 __all__ = [
@@ -371,10 +464,12 @@ __all__ = [
     "EraseHook",
     "FieldMap",
     "Incremental",
+    "KeyPairAuth",
     "NextUrlPaging",
     "OffsetPaging",
     "Operation",
     "OrdersMap",
+    "OverlapOffsetPaging",
     "Paging",
     "PushMap",
     "PushSend",

@@ -7,7 +7,7 @@ from typing import Any
 
 from connectors._http import value_at
 from core.connector import Payload
-from core.push import enriched_traits, primary_email, source_ids
+from core.push import enriched_traits, primary_email
 from core.schema import Profile, RecordDraft
 
 from ._declaration import FieldMap, PushMap, Stream
@@ -80,19 +80,28 @@ def record_to_draft(source: str, stream: Stream, record: Mapping[str, Any]) -> R
 
 def profile_to_payload(source: str, push: PushMap, profile: Profile) -> Payload | None:
     """The payload for one profile: its primary email as the match key, the declared properties taken
-    from the enriched traits, shaped by ``push.shape``. None without an email, or (``only_known``)
-    when this tool holds no record of the person."""
+    from the enriched traits, shaped by ``push.shape``. None without an email. Whether the person may be
+    pushed at all (the mode, their consent) is ``core.push_policy``'s to decide, not the mapping's."""
     email = primary_email(profile)
     if not email:
         return None
-    if push.only_known and not source_ids(profile, source):
-        return None
     traits = enriched_traits(profile)
     properties = {name: traits.get(trait, "") for name, trait in push.properties.items()}
+    # The record this tool holds for the person (the most recently changed if several): ``send``
+    # updates it by id, so a primary email the tool spells otherwise never creates a second record.
+    held = sorted(
+        (
+            ref
+            for ref in profile.sources
+            if ref.source == source and (not push.holder_types or ref.object_type in push.holder_types)
+        ),
+        key=lambda ref: (ref.updated_at, ref.id),
+    )
     return Payload(
         customer_id=profile.customer_id,
         match_key=email,
         body=push.shape(profile, email, properties),
+        remote_id=held[-1].id if held else None,
     )
 
 

@@ -11,8 +11,11 @@ The wire protocol, with the class attributes naming the paths::
 
     GET  {list_path}?updated_since=<ISO, inclusive>&cursor=<token>&limit=<1..page_size_max>
          -> {"data": [record...], "next_cursor": "<token>" | null}
-    POST {push_path}  {"records": [{"email": ..., "properties": {...}}]}
-         -> {"results": [{"email": ..., "id": ..., "status": "updated" | "created"}]}
+    POST {push_path}  {"records": [{"email": ..., "id": <optional>, "properties": {...}}]}
+         -> {"results": [{"email": ..., "id": ..., "status": "updated" | "created" | "not_found"}]}
+
+A record with an ``id`` updates that record (``not_found`` when there is none: never a create); one
+without is upserted on its email. Results come in the order of the records.
     POST {erase_path} {"email": ...} -> {"deleted": <count>}
 
 A request to any other path is a 404 whose message says the sandbox does not serve it: a declaration
@@ -173,7 +176,15 @@ class DeclaredSandbox(VendorSandbox):
         with self.lock:
             for item in items:
                 email = str(item.get("email", "")).strip().lower()
-                record = next((r for r in self.records.values() if (r["email"] or "").lower() == email), None)
+                if item.get("id") is not None:
+                    record = self.records.get(str(item["id"]))
+                    if record is None:
+                        results.append({"email": item.get("email"), "id": item["id"], "status": "not_found"})
+                        continue
+                else:
+                    record = next(
+                        (r for r in self.records.values() if (r["email"] or "").lower() == email), None
+                    )
                 status = "updated"
                 if record is None:
                     record = self.make_record({}, item["email"], self.clock.now())
@@ -181,7 +192,7 @@ class DeclaredSandbox(VendorSandbox):
                     status = "created"
                 record["properties"] = {**record["properties"], **item.get("properties", {})}
                 record["updated_at"] = format_point(self.clock.now())
-                results.append({"email": item["email"], "id": record["id"], "status": status})
+                results.append({"email": record["email"], "id": record["id"], "status": status})
         return json_response(200, {"results": results})
 
     def _erase(self, body: Any) -> httpx.Response:

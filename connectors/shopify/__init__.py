@@ -13,7 +13,9 @@ Settings: option ``shop`` (``acme`` or ``acme.myshopify.com``), credential ``sho
 
 from __future__ import annotations
 
-from core.connector import ConnectorPlugin
+from typing import TYPE_CHECKING
+
+from core.connector import ConnectorPlugin, lazy_exports, lazy_factory
 
 from ._connector import (
     CREDENTIAL,
@@ -27,9 +29,14 @@ from ._connector import (
     parse_bulk_jsonl,
 )
 from ._mapping import customer_draft, order_draft, order_status, payload_for
-from ._sandbox import ShopifySandbox, make_sandbox
 
-PLUGIN = ConnectorPlugin(spec=SPEC, build=build, sandbox=make_sandbox)
+if TYPE_CHECKING:
+    from ._sandbox import ShopifySandbox, make_sandbox
+
+# The sandbox is imported when first used, never with the connector: the Lambda bundle leaves it out.
+__getattr__ = lazy_exports(__name__, "._sandbox", frozenset({"ShopifySandbox", "make_sandbox"}))
+
+PLUGIN = ConnectorPlugin(spec=SPEC, build=build, sandbox=lazy_factory(f"{__name__}._sandbox", "make_sandbox"))
 
 __all__ = [
     "CREDENTIAL",

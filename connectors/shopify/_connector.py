@@ -13,6 +13,7 @@ limiter has learnt the shop's balance.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -47,6 +48,7 @@ from core.connector import (
     EraseOutcome,
     Payload,
     PushOutcome,
+    PushRules,
     RawPage,
 )
 from core.errors import ConnectorConfigError, ProfileSyncError
@@ -121,6 +123,10 @@ SPEC = ConnectorSpec(
     ),
     # The Standard plan's bucket (points): 2,000 held, 100 restored a second.
     shared_budget=(100.0, 2000.0),
+    # A shop's customers are the audience of its own marketing (Shopify Email): push updates the
+    # customers the shop holds by default, and an upsert instance creates only people who consented to
+    # email. Orders alone do not mean the shop holds a customer.
+    push_rules=PushRules(mode="update", channel="email", holder_types=frozenset({CUSTOMER})),
 )
 
 
@@ -510,10 +516,56 @@ class ShopifyConnector:
         return payload_for(profile, self.namespace)
 
     def push(self, payloads: Sequence[Payload]) -> list[PushOutcome]:
-        """Set the metafields with metafieldsSet, 25 per call; one outcome per payload, in order."""
+        """Set the metafields with metafieldsSet, 25 per call; one outcome per payload, in order.
+
+        A customer the shop holds is addressed by its GID (the payload's match key, else the
+        ``remote_id`` profilesync's own create gave it); someone it does not hold, whom an ``upsert``
+        instance may create, is created with ``customerCreate`` (metafields included), one per call.
+        """
         if not payloads:
             return []
         self._ensure_definitions()
+        outcomes: list[PushOutcome | None] = [None] * len(payloads)
+        owners = {i: _owner(p) for i, p in enumerate(payloads)}
+        for index, owner in owners.items():
+            if owner is None:
+                outcomes[index] = self._create(payloads[index])
+        updates = [
+            dataclasses.replace(p, match_key=str(owners[i])) for i, p in enumerate(payloads) if owners[i]
+        ]
+        positions = [i for i in range(len(payloads)) if owners[i]]
+        updated = self._set_metafields(updates) if updates else []
+        for index, outcome in zip(positions, updated, strict=True):
+            outcomes[index] = outcome
+        return [
+            o if o is not None else _failed(payloads[i], "not pushed", True) for i, o in enumerate(outcomes)
+        ]
+
+    def _create(self, payload: Payload) -> PushOutcome:
+        """``customerCreate`` for one person the shop does not hold, with the payload's metafields."""
+        customer = dict(payload.body.get("customer") or {"email": payload.match_key})
+        customer["metafields"] = list(payload.body.get("metafields") or [])
+        try:
+            # Not retried blindly: a create whose answer was lost may have made the customer, and a
+            # second one would be refused as a taken email (reported, not duplicated).
+            data = self.graphql(
+                "customerCreate", docs.CUSTOMER_CREATE, {"input": customer}, cost=docs.MUTATION_COST
+            )
+        except ConnectorUnavailableError as exc:
+            return _failed(payload, str(exc), True)
+        except (ShopifyGraphQLError, ConnectorRequestError) as exc:
+            return _failed(payload, str(exc), False)
+        result = data.get("customerCreate") or {}
+        errors = result.get("userErrors") or []
+        created = (result.get("customer") or {}).get("id")
+        if errors or not created:
+            return _failed(
+                payload, f"shopify: customerCreate refused: {describe_vendor_error(errors)}", False
+            )
+        return PushOutcome(payload.customer_id, True, str(created))
+
+    def _set_metafields(self, payloads: Sequence[Payload]) -> list[PushOutcome]:
+        """metafieldsSet for customers the shop holds (match keys are their GIDs), 25 per call."""
         outcomes: list[PushOutcome | None] = [None] * len(payloads)
         batch: list[int] = []
         size = 0
@@ -741,6 +793,14 @@ def _updated_since(since: str | None) -> str | None:
     # Date values must be quoted: unquoted, Shopify compares the date and drops the time
     # (https://shopify.dev/docs/api/usage/search-syntax). Inclusive, with the cursor's skip list.
     return f"updated_at:>='{since}'" if since else None
+
+
+def _owner(payload: Payload) -> str | None:
+    """The GID of the customer a payload goes to: its match key when that is one, else the one
+    profilesync created before (``remote_id``); None for someone to create."""
+    if payload.match_key.startswith("gid://shopify/Customer/"):
+        return payload.match_key
+    return payload.remote_id or None
 
 
 def _failed(payload: Payload, error: str, retryable: bool) -> PushOutcome:

@@ -143,6 +143,15 @@ METAFIELDS_SET: Final = """mutation ProfilesyncSetMetafields($metafields: [Metaf
 #: metafieldsSet takes at most 25 metafields per call (the schema's own description of the argument).
 METAFIELDS_PER_CALL: Final = 25
 
+#: Creates a customer the shop does not hold, with the pushed metafields and the email consent that
+#: allowed creating them (an upsert instance only).
+CUSTOMER_CREATE: Final = """mutation ProfilesyncCreateCustomer($input: CustomerInput!) {
+  customerCreate(input: $input) {
+    customer { id }
+    userErrors { field message }
+  }
+}"""
+
 METAFIELD_DEFINITIONS: Final = """query ProfilesyncMetafieldDefinitions($namespace: String!) {
   metafieldDefinitions(first: 50, ownerType: CUSTOMER, namespace: $namespace) {
     nodes { key type { name } }
@@ -185,6 +194,7 @@ REQUEST_DOCUMENTS: Final = (
     BULK_RUN,
     BULK_STATUS,
     METAFIELDS_SET,
+    CUSTOMER_CREATE,
     METAFIELD_DEFINITIONS,
     METAFIELD_DEFINITION_CREATE,
     FIND_CUSTOMERS,

@@ -13,10 +13,11 @@ downstream but the record's timestamp.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Any, Final
 
 from core.connector import Payload
-from core.push import enriched_traits
+from core.push import enriched_traits, primary_email
 from core.schema import Profile, RecordDraft
 
 SOURCE: Final = "shopify"
@@ -178,25 +179,53 @@ def shopify_customer_id(profile: Profile) -> str | None:
 
 
 def payload_for(profile: Profile, namespace: str) -> Payload | None:
-    """The customer metafields for one profile, or None when the person has no Shopify customer.
+    """The customer metafields for one profile: for its Shopify customer (matched on the customer's GID),
+    or, for someone the shop does not hold, with what ``customerCreate`` needs (matched on the primary
+    email; group ``create``). None without either.
 
     Empty traits (no last order yet, no currency) are left out: Shopify refuses blank metafield
     values. Nothing volatile goes in, so equal profiles give equal hashes.
     """
     customer = shopify_customer_id(profile)
-    if customer is None:
-        return None
     traits = enriched_traits(profile)
     metafields = [
         {"namespace": namespace, "key": key, "type": kind, "value": traits[key]}
         for key, kind in METAFIELD_TYPES.items()
         if traits.get(key, "") != ""
     ]
+    if customer is not None:
+        return Payload(
+            customer_id=profile.customer_id,
+            match_key=gid("Customer", customer),
+            body={"metafields": metafields},
+        )
+    email = primary_email(profile)
+    if email is None:
+        return None
     return Payload(
         customer_id=profile.customer_id,
-        match_key=gid("Customer", customer),
-        body={"metafields": metafields},
+        match_key=email,
+        body={"metafields": metafields, "customer": _new_customer(profile, email)},
+        group="create",
     )
+
+
+def _new_customer(profile: Profile, email: str) -> dict[str, Any]:
+    """``CustomerInput`` for someone the shop does not hold: names, email, and the email consent that
+    allowed creating them (Shopify's channel is email: ``PushRules.channel``)."""
+    found: dict[str, Any] = {"email": email}
+    for trait, field in (("first_name", "firstName"), ("last_name", "lastName")):
+        value = profile.traits.get(trait)
+        if value is not None and value.value:
+            found[field] = value.value
+    consent = profile.consent.get("email")
+    if consent is not None and consent.granted:
+        found["emailMarketingConsent"] = {
+            "marketingState": "SUBSCRIBED",
+            "marketingOptInLevel": "SINGLE_OPT_IN",
+            "consentUpdatedAt": consent.changed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    return found
 
 
 __all__ = [

@@ -21,6 +21,7 @@ What it does as Shopify does:
   connections as their own lines with ``__parentId``) without the access token, as a signed URL does.
 * ``metafieldsSet`` (25 at most, atomic, typed values checked, the owner's ``updatedAt`` moves),
   ``metafieldDefinitions``/``metafieldDefinitionCreate``, ``customerRequestDataErasure``.
+* ``shop``, ``Order.lineItems``, ``customerCreate`` and ``customerUpdate`` (``_sandbox_store``).
 
 The data comes from the ``shop`` records of ``core.testing.population``, so a Shopify sandbox built
 with the same (people, seed) as the HubSpot and Mailchimp ones holds the same people.
@@ -51,6 +52,7 @@ from core.normalise import normalise_email
 from core.testing.population import COUNTRIES, population
 
 from . import _documents as docs
+from . import _sandbox_store as store
 from ._graphql import Field, GraphQLSyntaxError, Operation, expand, parse, resolve_value
 from ._search import build_filter, parse_query
 
@@ -209,6 +211,8 @@ TYPES: dict[str, dict[str, Kind]] = {
     },
     "CustomerRequestDataErasureUserError": dict.fromkeys(("field", "message", "code"), _S),
 }
+for _type_name, _fields in store.FIELDS.items():  # shop, Order.lineItems, customerCreate/Update
+    TYPES.setdefault(_type_name, {}).update(_fields)
 
 #: Metafield types the sandbox accepts, with the check each value must pass.
 _METAFIELD_VALUES: dict[str, Callable[[str], bool]] = {
@@ -997,6 +1001,10 @@ class ShopifySandbox(VendorSandbox):
                 return self._page_objects(items, args, node, "orders", capped=not prepared.bulk)
         if type_name == "Order" and node.name == "customer":
             return self.customers.get(obj.get("_customer") or -1)
+        if type_name == "Order" and node.name == "lineItems":
+            return self._page(
+                store.line_items(obj), args, node, key=lambda i: (0, i["_num"]), capped=not prepared.bulk
+            )
         return obj.get(node.name)
 
     # --- root fields --------------------------------------------------------------------------------
@@ -1039,6 +1047,14 @@ class ShopifySandbox(VendorSandbox):
             return self._definition_create(args)
         if name == "customerRequestDataErasure":
             return self._erase(args)
+        if name == "shop":
+            return store.shop(self)
+        if name == "customerUpdate":
+            values = dict(args.get("input") or {})
+            customer = self.customers.get(_num(values.get("id")))
+            return store.customer_update(self, customer, values, node, stamp(self.clock.now()))
+        if name == "customerCreate":
+            return store.customer_create(self, dict(args.get("input") or {}), node)
         raise GraphQLFailureError(
             [_error(f"Field '{name}' is not served by the sandbox", "undefinedField", node)]
         )

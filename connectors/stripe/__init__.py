@@ -12,11 +12,22 @@ what the SDK could not declare in ``_connector``; the sandbox's fidelity notes i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from core.connector import lazy_exports, lazy_factory
+
 from ._connector import StripeConnector, charge_order, make_plugin, to_major
 from ._declaration import CREDENTIAL, DECLARATION, erase, send, shape
-from ._sandbox import DEFAULT_TOKEN, StripeSandbox, make_sandbox
 
-PLUGIN = make_plugin(make_sandbox)
+if TYPE_CHECKING:
+    from ._sandbox import DEFAULT_TOKEN, StripeSandbox, make_sandbox
+
+# The sandbox is imported when first used, never with the connector: the Lambda bundle leaves it out.
+__getattr__ = lazy_exports(
+    __name__, "._sandbox", frozenset({"DEFAULT_TOKEN", "StripeSandbox", "make_sandbox"})
+)
+
+PLUGIN = make_plugin(lazy_factory(f"{__name__}._sandbox", "make_sandbox"))
 
 __all__ = [
     "CREDENTIAL",

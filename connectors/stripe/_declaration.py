@@ -22,7 +22,8 @@ Vendor facts (Stripe API reference, https://docs.stripe.com/api; spec ``specs/st
   https://docs.stripe.com/rate-limits); a 429 says ``rate_limit``. The declaration paces at the
   test-mode figure, which is safe for both modes.
 * Push: ``POST /v1/customers/{id}`` with ``metadata[key]=value``, one customer per request
-  (``batch_size=1``), only customers already in Stripe (``only_known``). Stripe takes
+  (``batch_size=1``); in ``upsert`` mode ``POST /v1/customers`` (with an ``Idempotency-Key``) for
+  someone Stripe does not hold. Stripe takes
   form-encoded bodies (``application/x-www-form-urlencoded``), which the HTTP client sends with
   ``form=``.
 * Erase: look the person up with ``GET /v1/customers?email=`` (exact, case-sensitive match; the
@@ -119,14 +120,18 @@ def shape(profile: Profile, email: str, properties: dict[str, str]) -> Mapping[s
 
 
 def send(context: RestContext, payloads: Sequence[Payload]) -> list[PushOutcome]:
-    """``POST /v1/customers/{id}`` with ``metadata[...]`` for each customer of each payload."""
+    """``POST /v1/customers/{id}`` with ``metadata[...]`` for each customer of each payload (the ones
+    the profile holds, else the one profilesync created before); ``POST /v1/customers`` for someone
+    Stripe does not hold, whom ``push_profiles`` lets an ``upsert`` instance create."""
     client = context.client("push")
     out: list[PushOutcome] = []
     for payload in payloads:
         ids = [str(i) for i in payload.body.get("customers", [])]
+        if not ids and payload.remote_id:
+            ids = [payload.remote_id]
         params = {f"metadata[{k}]": v for k, v in payload.body.get("metadata", {}).items()}
         if not ids:
-            out.append(PushOutcome(payload.customer_id, ok=False, error="no Stripe customer id"))
+            out.append(_create(context, payload, params))
             continue
         try:
             for customer in ids:
@@ -137,6 +142,23 @@ def send(context: RestContext, payloads: Sequence[Payload]) -> list[PushOutcome]
             continue
         out.append(PushOutcome(payload.customer_id, ok=True, remote_id=ids[0]))
     return out
+
+
+def _create(context: RestContext, payload: Payload, metadata: dict[str, str]) -> PushOutcome:
+    """A new Stripe customer with the person's email and the metadata. The idempotency key names the
+    customer and the payload, so a create retried after a lost answer makes no second customer
+    (https://docs.stripe.com/api/idempotent_requests)."""
+    key = f"profilesync-{payload.customer_id}-{payload.hash}"
+    try:
+        created = context.client("push").post_json(
+            CUSTOMERS,
+            form={"email": payload.match_key, **{k: v for k, v in metadata.items() if v != ""}},
+            headers={"Idempotency-Key": key},
+            idempotent=True,
+        )
+    except ConnectorRequestError as exc:
+        return PushOutcome(payload.customer_id, ok=False, error=str(exc))
+    return PushOutcome(payload.customer_id, ok=True, remote_id=str(created["id"]))
 
 
 def _unicode_domain(email: str) -> str:
@@ -183,7 +205,12 @@ DECLARATION = RestConnectorSpec(
         shape=shape,
         send=send,
         batch_size=1,
-        only_known=True,
+        # A Stripe customer is a billing account: by default push only updates customers Stripe holds.
+        # An upsert instance creates the others; a customer record sends the person nothing, so it
+        # asks for no consent. Charges do not mean Stripe holds a customer.
+        mode="update",
+        channel=None,
+        holder_types=frozenset({"customer"}),
     ),
     erase=erase,
     rate_limit="100 requests/s in live mode, 25/s in test mode, per account (https://docs.stripe.com/rate-limits)",

@@ -10,9 +10,14 @@ merging ``metadata[...]`` from the form body and emitting ``customer.updated``;
 ``{"error": {"type", "code", "message", "param"}}``; test-mode read limit 25 requests/s (429
 ``rate_limit``).
 
+Also, for the stripe SDK's common calls: ``customers.create``, full ``customers.update`` and
+``customers.search`` (``_sandbox_customers``), ``expand[]`` (``_sandbox_expand``), ``GET
+/v1/charges/{id}`` and ``customer`` on the charges list, and a deleted customer retrieved as
+``{"id", "object": "customer", "deleted": true}`` with 200. Seeded addresses carry ISO country codes.
+
 Simplifications: seeded emails are trimmed and lower-cased; charges are all card charges with the
-fixture's payment details; events carry only ``customer.updated`` and ``charge.refunded``; other
-query parameters are ignored rather than rejected.
+fixture's payment details; events carry only ``customer.created``, ``customer.updated`` and
+``charge.refunded``; other query parameters are ignored rather than rejected.
 """
 
 from __future__ import annotations
@@ -35,16 +40,33 @@ from connectors.sdk import parse_point
 from core.connector import ConnectorSettings
 from core.errors import NormalisationError
 from core.normalise import normalise_email
-from core.testing.population import population
+from core.testing.population import COUNTRIES, population
 
+from . import _sandbox_customers as customer_api
+from . import _sandbox_expand as expansion
 from ._connector import _EXPONENTS
 from ._declaration import CREDENTIAL, METADATA_PREFIX
 
 DEFAULT_TOKEN: Final = "sk_test_51Sandbox0123456789abcdefABCDEF"
-FIXTURES: Final = Path(__file__).resolve().parents[2] / "specs" / "stripe-fixtures3.json.gz"
+_PACKAGES: Final = Path(__file__).resolve().parents[2]
+#: Stripe's published fixtures: specs/ of a source tree, or the copy an installed wheel carries.
+FIXTURES: Final = next(
+    (
+        path
+        for path in (
+            _PACKAGES / "specs" / "stripe-fixtures3.json.gz",
+            _PACKAGES / "profilesync" / "_data" / "specs" / "stripe-fixtures3.json.gz",
+        )
+        if path.is_file()
+    ),
+    _PACKAGES / "specs" / "stripe-fixtures3.json.gz",
+)
 MAX_LIMIT: Final = 100
 #: When the seeded customers without email or phone were created (before the contract's changes).
 WALK_IN: Final = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+_COUNTRY_CODE: Final = {
+    variant.casefold(): code for code, variants in COUNTRIES.items() for variant in variants
+}
 _NAMES: Final = ("Moreau", "Keller", "Adeyemi", "Lindqvist", "Okonkwo", "Barros", "Hale")
 
 
@@ -86,6 +108,10 @@ class StripeSandbox(VendorSandbox):
         self.customers: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
         self.events: dict[str, dict[str, Any]] = {}
+        #: Ids of deleted customers: Stripe still answers them (``{"id", "deleted": true}``).
+        self.deleted_customers: set[str] = set()
+        #: Idempotency-Key -> the (status, body) first answered to it.
+        self._idempotent: dict[str, tuple[int, bytes]] = {}
         self._seq = itertools.count(1)
         self._order: dict[str, int] = {}
         self._touches = itertools.count()
@@ -179,7 +205,9 @@ class StripeSandbox(VendorSandbox):
                 continue
             name = " ".join(str(flat[k]) for k in ("first_name", "last_name") if flat.get(k)) or None
             email = str(flat.get("email") or "").strip().lower() or None
-            customer = self._customer(email, name, flat.get("phone"), flat.get("country"), at)
+            # Checkout and Elements collect the country as an ISO code, which is what Stripe then holds.
+            country = _COUNTRY_CODE.get(str(flat.get("country") or "").casefold())
+            customer = self._customer(email, name, flat.get("phone"), country, at)
             for order in flat.get("orders") or []:
                 self._charge(customer, order)
 
@@ -219,34 +247,94 @@ class StripeSandbox(VendorSandbox):
                     "invalid_request_error",
                     "Invalid request: the body must be application/x-www-form-urlencoded.",
                 )
-            params = dict(parse_qsl(request.content.decode()))
+            # Blank values count: an empty value unsets a field (`name=`, `metadata[key]=`).
+            params = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
+        key = request.headers.get("Idempotency-Key") if method == "POST" else None
         with self.lock:
-            if method == "GET" and parts == ["v1", "customers"]:
-                return self._list(self.customers, "/v1/customers", params, email=params.get("email"))
-            if method == "GET" and parts == ["v1", "charges"]:
-                return self._list(self.charges, "/v1/charges", params)
-            if method == "GET" and parts == ["v1", "events"]:
-                return self._list(self.events, "/v1/events", params, type_=params.get("type"))
-            if len(parts) == 3 and parts[:2] == ["v1", "customers"]:
-                customer = self.customers.get(parts[2])
-                if customer is None:
+            if key and key in self._idempotent:
+                # Stripe replays the first answer to a key for 24 hours instead of acting again.
+                status, content = self._idempotent[key]
+                return httpx.Response(
+                    status,
+                    content=content,
+                    headers={"content-type": "application/json", "Idempotent-Replayed": "true"},
+                )
+            try:
+                found = self._route(method, parts, params)
+                if found is None:
                     return error(
                         404,
                         "invalid_request_error",
-                        f"No such customer: '{parts[2]}'",
-                        "resource_missing",
-                        "id",
+                        f"Unrecognized request URL ({method}: {request.url.path}).",
                     )
-                if method == "POST":
-                    return self._update(customer, params)
-                if method == "DELETE":
-                    del self.customers[parts[2]]
-                    return json_response(200, {"id": parts[2], "object": "customer", "deleted": True})
-                if method == "GET":
-                    return json_response(200, customer)
-        return error(
-            404, "invalid_request_error", f"Unrecognized request URL ({method}: {request.url.path})."
-        )
+                if isinstance(found, httpx.Response):
+                    return found
+                wanted = expansion.paths(params)
+                answer = json_response(
+                    200, expansion.expand(found, wanted, self._resolve) if wanted else found
+                )
+                if key:
+                    self._idempotent[key] = (200, answer.content)
+                return answer
+            except customer_api.SearchError as exc:
+                return error(400, "invalid_request_error", str(exc), "parameter_invalid_string", exc.param)
+            except expansion.ExpandError as exc:
+                return error(400, "invalid_request_error", str(exc), "parameter_invalid", "expand")
+
+    def _resolve(self, kind: str, object_id: str) -> dict[str, Any] | None:
+        """The object an id names, for ``expand`` (a deleted customer as Stripe shows one)."""
+        if kind == "customer":
+            if object_id in self.deleted_customers:
+                return {"id": object_id, "object": "customer", "deleted": True}
+            return self.customers.get(object_id)
+        return None
+
+    def _route(
+        self, method: str, parts: list[str], params: dict[str, str]
+    ) -> httpx.Response | dict[str, Any] | None:
+        """The answer to a request, as a body to expand or a finished response (under the lock)."""
+        if method == "GET" and parts == ["v1", "customers"]:
+            return self._list(self.customers, "/v1/customers", params, email=params.get("email"))
+        if method == "GET" and parts == ["v1", "customers", "search"]:
+            return customer_api.search(self, params)
+        if method == "POST" and parts == ["v1", "customers"]:
+            problem = customer_api.check(params)
+            if problem is not None:
+                return error(400, "invalid_request_error", problem, "parameter_invalid")
+            return customer_api.create(self, params)
+        if method == "GET" and parts == ["v1", "charges"]:
+            return self._list(self.charges, "/v1/charges", params, customer=params.get("customer"))
+        if method == "GET" and len(parts) == 3 and parts[:2] == ["v1", "charges"]:
+            charge = self.charges.get(parts[2])
+            if charge is None:
+                return error(
+                    404, "invalid_request_error", f"No such charge: '{parts[2]}'", "resource_missing", "id"
+                )
+            return charge
+        if method == "GET" and parts == ["v1", "events"]:
+            return self._list(self.events, "/v1/events", params, type_=params.get("type"))
+        if len(parts) == 3 and parts[:2] == ["v1", "customers"]:
+            if method == "GET" and parts[2] in self.deleted_customers:
+                # Stripe answers a deleted customer's id with 200 and a stub, not 404.
+                return {"id": parts[2], "object": "customer", "deleted": True}
+            customer = self.customers.get(parts[2])
+            if customer is None:
+                return error(
+                    404,
+                    "invalid_request_error",
+                    f"No such customer: '{parts[2]}'",
+                    "resource_missing",
+                    "id",
+                )
+            if method == "POST":
+                return self._update(customer, params)
+            if method == "DELETE":
+                del self.customers[parts[2]]
+                self.deleted_customers.add(parts[2])
+                return json_response(200, {"id": parts[2], "object": "customer", "deleted": True})
+            if method == "GET":
+                return customer
+        return None
 
     def _list(
         self,
@@ -256,7 +344,8 @@ class StripeSandbox(VendorSandbox):
         *,
         email: str | None = None,
         type_: str | None = None,
-    ) -> httpx.Response:
+        customer: str | None = None,
+    ) -> httpx.Response | dict[str, Any]:
         limit = params.get("limit", "10")
         if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
             return error(
@@ -282,6 +371,8 @@ class StripeSandbox(VendorSandbox):
             chosen = [o for o in chosen if o.get("email") == email]
         if type_ is not None:
             chosen = [o for o in chosen if o["type"] == type_]
+        if customer is not None:
+            chosen = [o for o in chosen if o.get("customer") == customer]
         after = params.get("starting_after")
         if after is not None:
             ids = [o["id"] for o in chosen]
@@ -295,29 +386,16 @@ class StripeSandbox(VendorSandbox):
                 )
             chosen = chosen[ids.index(after) + 1 :]
         page = chosen[: int(limit)]
-        return json_response(
-            200, {"object": "list", "data": page, "has_more": len(chosen) > len(page), "url": url}
-        )
+        return {"object": "list", "data": page, "has_more": len(chosen) > len(page), "url": url}
 
-    def _update(self, customer: dict[str, Any], params: dict[str, str]) -> httpx.Response:
-        metadata = {
-            k[len("metadata[") : -1]: v
-            for k, v in params.items()
-            if k.startswith("metadata[") and k.endswith("]")
-        }
-        if len(metadata) > 50:
-            return error(
-                400,
-                "invalid_request_error",
-                "Metadata can have at most 50 keys.",
-                "parameter_invalid",
-                "metadata",
-            )
-        merged = {k: v for k, v in {**customer["metadata"], **metadata}.items() if v != ""}
-        if merged != customer["metadata"]:
-            customer["metadata"] = merged
+    def _update(self, customer: dict[str, Any], params: dict[str, str]) -> httpx.Response | dict[str, Any]:
+        problem = customer_api.check(params)
+        if problem is not None:
+            param = "metadata" if problem.startswith("Metadata") else None
+            return error(400, "invalid_request_error", problem, "parameter_invalid", param)
+        if customer_api.apply(self, customer, params):
             self._event("customer.updated", customer, self.clock.now())
-        return json_response(200, customer)
+        return customer
 
     # --- SandboxControl ----------------------------------------------------------------------------
     def settings(self, transport: bool = True) -> ConnectorSettings:

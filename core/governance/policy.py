@@ -28,10 +28,9 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from core.governance.errors import PolicyError
 from core.schema import ComputedTraits, IdentifierKind
@@ -42,7 +41,8 @@ Access = Literal["read", "mask", "none"]
 #: The computed values a role may be granted by name (``"*"`` grants them all).
 COMPUTED_FIELDS: tuple[str, ...] = tuple(ComputedTraits.model_fields)
 
-_ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+"""Lower-case letters, digits, ``_`` and ``-``, starting with a letter, at most 40 characters."""
 #: arn:partition:service:region:account:resource; patterns may use * and ? anywhere.
 _ARN_PATTERN = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:[^:]*:.+$")
 
@@ -178,18 +178,7 @@ class RolePolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: Literal[1] = 1
-    roles: dict[str, RoleGrant] = Field(default_factory=dict)
-
-    @field_validator("roles")
-    @classmethod
-    def _role_names(cls, value: dict[str, RoleGrant]) -> dict[str, RoleGrant]:
-        for name in value:
-            if not _ROLE_NAME.match(name):
-                raise ValueError(
-                    f"role name {name!r} must be lower-case letters, digits, - or _ (at most 40), "
-                    "starting with a letter"
-                )
-        return value
+    roles: dict[RoleName, RoleGrant] = Field(default_factory=dict)
 
     def role(self, name: str) -> RoleGrant | None:
         """The role called ``name``, or None (a role that is not listed reads nothing)."""
@@ -220,6 +209,8 @@ class RolePolicy(BaseModel):
 
 def load_policy(text: str, *, origin: str = "the role policy") -> RolePolicy:
     """Parse a policy document (JSON or YAML). Raises PolicyError saying which entry is wrong."""
+    import yaml  # imported here: a policy in the configuration document is already parsed
+
     try:
         data: Any = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as error:
@@ -230,10 +221,16 @@ def load_policy(text: str, *, origin: str = "the role policy") -> RolePolicy:
         return RolePolicy.model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'document'}: {e['msg']}"
+            f"{'.'.join(str(p) for p in e['loc']) or 'document'}: {_message(e)}"
             for e in error.errors(include_url=False, include_input=False)
         )
         raise PolicyError(f"{origin} is invalid: {problems}") from None
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "string_pattern_mismatch" and error["loc"][-1] == "[key]":
+        return "role names are lower-case letters, digits, - or _ (at most 40), starting with a letter"
+    return str(error["msg"])
 
 
 #: The sample policy shipped with profilesync (support, marketing, analyst, admin).
@@ -242,7 +239,7 @@ SAMPLE_POLICY_FILE = "sample_policy.yaml"
 
 @cache
 def sample_policy() -> RolePolicy:
-    """The shipped sample policy; the profile API uses it when ``ROLE_POLICY`` is empty."""
+    """The shipped sample policy: the profile API's when the configuration document has no roles."""
     text = resources.files("core.governance").joinpath(SAMPLE_POLICY_FILE).read_text(encoding="utf-8")
     return load_policy(text, origin=f"core/governance/{SAMPLE_POLICY_FILE}")
 
@@ -253,6 +250,7 @@ __all__ = [
     "Access",
     "Principal",
     "RoleGrant",
+    "RoleName",
     "RolePolicy",
     "TagsOf",
     "load_policy",

@@ -23,10 +23,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.identity import GuardrailHit
-from core.schema import SourceRecord
+if TYPE_CHECKING:
+    # Only for its type: the pull function imports this module, and the identity module is not
+    # part of what a pull needs at a cold start.
+    from core.identity import GuardrailHit
+    from core.schema import SourceRecord
 
 #: A run with fewer records than this gets no jump (and does not become the baseline).
 JUMP_MIN_RECORDS = 50

@@ -20,7 +20,9 @@ returns exactly the changed records; a pull resumed from any page's cursor loses
 (with ``Retry-After: 0`` and with none), 5xx, timeouts and truncated bodies are retried with real
 backoff and the pull completes; a wrong credential fails fast with a clear, secret-free error; every
 pulled record normalises or is quarantined with a reason; pushing the same profiles twice makes no
-call the second time, and the echo of a push changes nothing; erase removes the person.
+call the second time, and the echo of a push changes nothing; a push in ``update`` mode creates
+nobody, and one in ``upsert`` mode creates only people whose consent allows the tool's channel (and
+updates them, never creates them again, the next time); erase removes the person.
 """
 
 from __future__ import annotations
@@ -299,6 +301,85 @@ class ConnectorContract:
         assert again.calls == 0
         assert echo.ingest.new_customers == 0
 
+    def _with_strangers(self, connector: Connector) -> tuple[list[Profile], dict[str, bool | None]]:
+        """The profiles of everyone the tool holds, plus six strangers (people only another tool knows)
+        whose consent for the tool's channel is granted, refused or undecided; and each stranger's
+        email with that consent."""
+        profiles, store = self._synced_profiles(connector)
+        channel = self.plugin.spec.push_rules.channel or "email"
+        consents: dict[str, bool | None] = {}
+        drafts = []
+        for n, granted in enumerate((True, False, None, True, False, None)):
+            email = f"stranger{n}.{self.plugin.spec.name}@elsewhere.example.com"
+            consents[email] = granted
+            drafts.append(
+                RecordDraft(
+                    source="elsewhere",
+                    source_id=f"stranger-{n}",
+                    updated_at=T_CHANGES,
+                    emails=[email],
+                    traits={"first_name": "Stranger", "last_name": f"Number{n}"},
+                    consent={}
+                    if granted is None
+                    else {channel: {"granted": granted, "changed_at": T_CHANGES}},
+                )
+            )
+        records = [o for o in map(normalise_record, drafts) if isinstance(o, SourceRecord)]
+        result = ingest(records, store, IngestSettings(sleep=lambda _: None))
+        return profiles + changed_profiles(store, result.customers), consents
+
+    def test_a_push_in_update_mode_creates_nobody(self, sandbox: Any, connector: Connector) -> None:
+        # GIVEN everyone the tool holds and six strangers, whatever their consent
+        profiles, consents = self._with_strangers(connector)
+        before = sandbox.record_keys()
+        # WHEN they are pushed in update mode
+        report = push_profiles(connector, profiles, InMemorySyncStateStore(), mode="update")
+        # THEN the people the tool holds got their traits, and not one stranger was created
+        assert report.failed == []
+        assert report.updated > 0
+        assert report.created == 0
+        # (a connector may have nothing to send for a stranger: from_profile None, counted as no payload)
+        strangers = [p for p in profiles if _is_stranger(p) and connector.from_profile(p) is not None]
+        assert report.skipped_by_mode == len(strangers)
+        assert not [email for email in consents if sandbox.holds(email)]
+        assert sandbox.record_keys() == before
+
+    def test_a_push_in_upsert_mode_creates_only_people_whose_consent_allows_the_channel(
+        self, sandbox: Any, connector: Connector
+    ) -> None:
+        rules = self.plugin.spec.push_rules
+        if "upsert" not in rules.modes:
+            pytest.skip(f"{self.plugin.spec.name} pushes in update mode only")
+        # GIVEN everyone the tool holds and six strangers: consent granted, refused, undecided (twice)
+        profiles, consents = self._with_strangers(connector)
+        state = InMemorySyncStateStore()
+        # WHEN they are pushed in upsert mode
+        report = push_profiles(connector, profiles, state, mode="upsert")
+        # THEN a stranger the connector has something to send for exists in the tool exactly when the
+        # tool's channel asks no consent or theirs is granted, and the report counts them as created
+        # (the rest as skipped by consent)
+        offered = {
+            email
+            for p in profiles
+            if _is_stranger(p) and connector.from_profile(p) is not None
+            for email in (i.value for i in p.identifiers if i.kind == "email")
+        }
+        allowed = {e for e in offered if rules.channel is None or consents.get(e) is True}
+        assert report.failed == []
+        assert {email for email in consents if sandbox.holds(email)} == allowed
+        assert report.created == len(allowed)
+        assert report.skipped_by_consent == len(offered) - len(allowed)
+        # AND the next push of changed traits updates the people it created: nobody is created twice
+        held = sandbox.record_keys()
+        for profile in profiles:
+            last = state.get_pushed(self.plugin.spec.name, [profile.customer_id]).get(profile.customer_id)
+            if last is not None and _is_stranger(profile):
+                state.put_pushed([dataclasses.replace(last, payload_hash="changed since")])
+        again = push_profiles(connector, profiles, state, mode="update")
+        assert again.failed == []
+        assert (again.created, again.updated) == (0, len(allowed))
+        assert sandbox.record_keys() == held
+
     def test_erase_removes_the_person_from_the_tool(self, sandbox: Any, connector: Connector) -> None:
         # GIVEN a person the tool holds
         drafts, _ = self.pull_drafts(connector, None)
@@ -315,6 +396,11 @@ class ConnectorContract:
         assert not sandbox.holds(email)
         (again,) = connector.erase([Identifier(kind="email", value=email)])
         assert not again.found
+
+
+def _is_stranger(profile: Profile) -> bool:
+    """A profile made only from the contract's own ``elsewhere`` records (see ``_with_strangers``)."""
+    return bool(profile.sources) and all(ref.source == "elsewhere" for ref in profile.sources)
 
 
 def _wrong(value: str) -> str:

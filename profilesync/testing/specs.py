@@ -29,6 +29,10 @@ cannot be validated against as its authors meant (see ``_normalise``):
   50 places: segment conditions, activity types; converted from Swagger 2) is dropped: the implicit mapping
   names ``#/components/schemas/<value>``, which does not exist, so every such value would fail.
   The ``oneOf`` itself is still validated.
+* HubSpot's CRM objects (``SimplePublicObject`` and the other answers' object schemas) type every
+  property value as a string, while the API answers a requested property that is unset as ``null``
+  (hubspot-api-client's models type the values ``Optional``): in answers (schemas whose name has no
+  ``Input``) property values may be null. Requests still may not send null.
 * The Shopify SDL declares four implementation fields deprecated whose interface fields are not
   (``Customer.hasTimelineComment``, ``DiscountAutomaticBxgy.id``, ``MediaImage.metafield(s)``);
   graphql-core 3.3 rejects the whole schema for that, so those fields are un-deprecated.
@@ -54,10 +58,12 @@ from openapi_schema_validator import OAS30Validator, OAS31Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
+from profilesync.resources import resource
+
 __all__ = ["SPEC_DIR", "GraphQLSchema", "OpenApiSpec", "SpecViolation"]
 
-SPEC_DIR: Path = Path(__file__).resolve().parents[2] / "specs"
-"""The gzipped vendor specs, ``specs/`` at the repository root."""
+SPEC_DIR: Path = resource("specs")
+"""The gzipped vendor specs: ``specs/`` at the repository root, or the installed package's copy."""
 
 _MAX_REPORTED = 3  # OpenAPI errors quoted in a SpecViolation
 _MAX_GRAPHQL_REPORTED = 10
@@ -145,6 +151,14 @@ def _normalise(node: Any) -> None:
             node["anyOf"] = [schema, {"enum": [None]}]
 
 
+def _hubspot_null_property_values(document: dict[str, Any]) -> None:
+    """Let HubSpot's answered objects carry null property values (see the module docstring)."""
+    for name, schema in ((document.get("components") or {}).get("schemas") or {}).items():
+        values = ((schema.get("properties") or {}).get("properties") or {}).get("additionalProperties")
+        if "Input" not in name and isinstance(values, dict) and values.get("type") == "string":
+            values["nullable"] = True
+
+
 def _describe(error: ValidationError) -> str:
     """``$.json.path: what was wrong``, descending into ``oneOf``/``anyOf`` for the likeliest cause."""
     leaf = best_match([error])
@@ -168,6 +182,8 @@ class OpenApiSpec:
         if not self._oas31:
             _normalise(document.get("paths"))
             _normalise(document.get("components"))
+        if filename.startswith("hubspot-crm-"):
+            _hubspot_null_property_values(document)
         self._uri = f"https://profilesync.invalid/specs/{quote(filename)}"
         specification = DRAFT202012 if self._oas31 else DRAFT4
         self._registry: Registry[Any] = Registry().with_resource(

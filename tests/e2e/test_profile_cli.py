@@ -129,9 +129,13 @@ def test_show_says_where_the_store_is_missing(tmp_path: Path, capsys: pytest.Cap
     assert "run `profilesync sync` first" in capsys.readouterr().err
 
 
-def test_a_policy_file_replaces_the_sample(state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    policy = state_dir / "policy.yaml"
-    policy.write_text("roles:\n  helpdesk:\n    traits: [first_name]\n    identifiers: {email: mask}\n")
+def test_the_roles_of_the_configuration_document_replace_the_sample(
+    state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = state_dir / "profilesync.yaml"
+    policy.write_text(
+        "version: 1\nroles:\n  helpdesk:\n    traits: [first_name]\n    identifiers: {email: mask}\n"
+    )
     assert (
         show(
             state_dir,
@@ -140,7 +144,7 @@ def test_a_policy_file_replaces_the_sample(state_dir: Path, capsys: pytest.Captu
             "--role",
             "helpdesk",
             "--json",
-            "--policy",
+            "--config",
             str(policy),
         )
         == 0
@@ -150,7 +154,7 @@ def test_a_policy_file_replaces_the_sample(state_dir: Path, capsys: pytest.Captu
     assert answer["profile"]["identifiers"] == [
         {"kind": "email", "value": "a***@example.com", "masked": True}
     ]
-    assert show(state_dir, "--email", "ann.lee@example.com", "--policy", str(policy)) == 2  # no admin there
+    assert show(state_dir, "--email", "ann.lee@example.com", "--config", str(policy)) == 2  # no admin there
 
 
 def _free_port() -> int:

@@ -310,13 +310,15 @@ def test_missing_input_file_returns_2_and_creates_nothing(
     assert not out.parent.exists()
 
 
-def test_batch_size_zero_is_refused_with_a_clear_message(people: Path, tmp_path: Path) -> None:
+def test_batch_size_zero_is_refused_with_a_clear_message(
+    people: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # GIVEN a batch size that could never make progress
     out = tmp_path / "profiles.jsonl"
 
-    # WHEN resolve runs THEN it stops with a message naming the option, before writing anything
-    with pytest.raises(SystemExit, match="--batch-size must be at least 1"):
-        main(["resolve", str(people), "--out", str(out), "--batch-size", "0"])
+    # WHEN resolve runs THEN it stops as a usage error naming the option, before writing anything
+    assert main(["resolve", str(people), "--out", str(out), "--batch-size", "0"]) == 2
+    assert capsys.readouterr().err == "profilesync resolve: --batch-size must be at least 1\n"
     assert not out.exists()
     assert not out.with_name("profiles.quarantine.jsonl").exists()
 

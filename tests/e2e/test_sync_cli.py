@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from profilesync import registry
 from profilesync.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -28,20 +29,19 @@ def test_connectors_list_names_every_builtin_and_verbose_names_the_env_vars(
     monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", "pat-secret-value")
     assert main(["connectors", "list"]) == 0
     short = capsys.readouterr().out
-    assert [line.split()[0] for line in short.splitlines()] == [
-        "hubspot",
-        "klaviyo",
-        "mailchimp",
-        "salesforce",
-        "shopify",
-        "stripe",
-    ]
+    # every builtin, in name order; plugins installed next to them may be listed too
+    names = [line.split()[0] for line in short.splitlines()]
+    assert names == sorted(names)
+    assert {"hubspot", "klaviyo", "mailchimp", "salesforce", "shopify", "stripe", "woocommerce"} <= set(names)
+    assert set(registry.BUILTIN) <= set(names)
     assert main(["connectors", "list", "--verbose"]) == 0
     verbose = capsys.readouterr().out
     assert "PROFILESYNC_HUBSPOT_TOKEN (set)" in verbose
     assert "PROFILESYNC_MAILCHIMP_API_KEY (not set)" in verbose
     assert "PROFILESYNC_SHOPIFY_ACCESS_TOKEN" in verbose
     assert "PROFILESYNC_MAILCHIMP_LIST_ID" in verbose
+    assert "PROFILESYNC_WOOCOMMERCE_API_KEY (not set)" in verbose
+    assert "PROFILESYNC_WOOCOMMERCE_STORE_URL" in verbose
     assert "PROFILESYNC_SALESFORCE_CLIENT_ID (not set)" in verbose
     assert "PROFILESYNC_SALESFORCE_CLIENT_SECRET (not set)" in verbose
     assert "pat-secret-value" not in verbose
@@ -65,6 +65,25 @@ def test_sync_against_the_in_process_sandbox_pulls_merges_and_pushes(
     assert number[0] + number[1] == number[2] > 0
     assert int(pushed.group(1).replace(",", "")) > 0
     assert pushed.group(3) == "0"
+
+
+def test_sync_push_mode_from_the_flag_or_the_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # WHEN HubSpot (upsert by default) syncs in update mode, from the flag and from its variable
+    assert main(["sync", "--connector", "hubspot", "--sandbox", "--push-mode", "update"]) == 0
+    flag = capsys.readouterr().out
+    monkeypatch.setenv("PROFILESYNC_MAILCHIMP_API_KEY", "0123456789abcdef-us21")
+    monkeypatch.setenv("PROFILESYNC_MAILCHIMP_PUSH_MODE", "sideways")
+    # THEN the summary names the mode and its counts, and a mode that does not exist is refused
+    assert re.search(r"update mode: [\d,]+ updated, 0 created", flag), flag
+    assert main(["sync", "--connector", "mailchimp", "--state-dir", "/nonexistent"]) == 2
+    assert "push mode 'sideways' is not one of update, upsert" in capsys.readouterr().err
+    # AND connectors list says each tool's default and what creating asks for
+    assert main(["connectors", "list", "--verbose"]) == 0
+    verbose = capsys.readouterr().out
+    assert "push mode:    upsert by default" in verbose
+    assert "upsert creates people only with email consent" in verbose
 
 
 def test_sync_without_credentials_says_which_variable_to_set(

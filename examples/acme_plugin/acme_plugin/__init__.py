@@ -38,19 +38,19 @@ def shape(profile: Profile, email: str, properties: dict[str, str]) -> Mapping[s
 
 
 def send(context: RestContext, payloads: Sequence[Payload]) -> list[PushOutcome]:
-    """Upsert a batch (Acme answers one result per record, matched on email)."""
-    body = context.client("push").post_json(
-        BATCH, json={"records": [dict(p.body) for p in payloads]}, idempotent=True
-    )
-    ids = {str(r.get("email", "")).lower(): r.get("id") for r in (body or {}).get("results", [])}
+    """Push one batch: a person the tool holds is updated by id (``remote_id``), never created again;
+    anyone else is upserted on email. One outcome per payload, in order."""
+    records = [{**p.body, "id": p.remote_id} if p.remote_id else dict(p.body) for p in payloads]
+    body = context.client("push").post_json(BATCH, json={"records": records}, idempotent=True)
+    results = (body or {}).get("results", [])
+    if len(results) != len(payloads):
+        missing = "no result for this record"
+        return [PushOutcome(p.customer_id, ok=False, error=missing, retryable=True) for p in payloads]
     return [
-        PushOutcome(
-            p.customer_id,
-            ok=p.match_key.lower() in ids,
-            remote_id=ids.get(p.match_key.lower()),
-            error=None if p.match_key.lower() in ids else "Acme returned no result for this email",
-        )
-        for p in payloads
+        PushOutcome(p.customer_id, ok=True, remote_id=str(r.get("id")))
+        if r.get("status") in ("created", "updated")
+        else PushOutcome(p.customer_id, ok=False, error=f"the tool answered {r.get('status')!r}")
+        for p, r in zip(payloads, results, strict=True)
     ]
 
 

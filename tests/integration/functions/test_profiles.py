@@ -236,3 +236,23 @@ def test_serve_api_passes_the_role_it_was_given(table: Any) -> None:
     assert refused["statusCode"] == 403
     # AND the next Lambda request is not answered with the local role
     assert call(event("find_by_email", arn="arn:aws:iam::1:user/x"))[0] == 403
+
+
+def test_the_roles_section_of_the_configuration_document_is_the_policy(table: Any) -> None:
+    # GIVEN a deployment whose document declares its own roles (and so none of the sample's)
+    from core.config import parse_config
+
+    document = parse_config(
+        "version: 1\nroles:\n  helpdesk:\n    principals: ['arn:aws:iam::*:role/helpdesk']\n"
+        "    traits: [first_name]\n    identifiers: {email: mask}\n",
+        "profilesync.yaml",
+    )
+    _wiring.use(Wiring(Settings(table_name=TABLE, config=document), dynamodb=table))
+    _governance.use(None)
+    # WHEN the helpdesk asks THEN it reads what its role grants
+    status, body = call(event("find_by_email", arn="arn:aws:sts::123456789012:assumed-role/helpdesk/x"))
+    assert status == 200
+    assert set(body["profile"]["traits"]) == {"first_name"}
+    assert body["profile"]["identifiers"] == [{"kind": "email", "value": "a***@example.com", "masked": True}]
+    # AND the sample's support role is no role here
+    assert call(event("find_by_email"))[0] == 403

@@ -216,7 +216,10 @@ def test_a_run_that_chained_too_many_invocations_stops_and_frees_the_lease(
 
 
 def test_a_schedule_for_a_connector_not_configured_says_how_to_fix_it(env: Env) -> None:
-    # GIVEN CONNECTORS without "hubspot" WHEN its schedule fires THEN the error names the fix
-    with pytest.raises(Exception, match="ConnectorsConfig"):
+    # GIVEN a configuration without "hubspot" WHEN a pull of it is asked for THEN the error names the
+    # configured instances and where to add it
+    with pytest.raises(
+        Exception, match=r"'hubspot' is not configured \(configured: fake\); add it under connectors:"
+    ):
         pull.handler({"connector": "hubspot"}, FakeContext())
     assert env.wiring.leases.current("hubspot") is None

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Any
 
 import pytest
 
-from functions import merge, pull, push
-from tests.integration.functions.conftest import Env, FakeContext, StreamReader
+from core.connector import PushRules
+from functions import _wiring, merge, pull, push
+from functions._wiring import Wiring, WiringError, parse_connectors
+from tests.integration.functions.conftest import SPEC, Env, FakeContext, StreamReader
 
 
 def pull_and_merge(env: Env) -> None:
@@ -141,3 +145,40 @@ def test_reconcile_stops_while_time_is_left_and_refuses_bad_options(env: Env) ->
     ):
         with pytest.raises(ValueError, match=message):
             _reconcile(**bad)
+
+
+@pytest.mark.parametrize(
+    ("mode", "skipped"), [("update", "PushSkippedByMode"), ("upsert", "PushSkippedByConsent")]
+)
+def test_the_push_mode_configured_in_connectors_decides_who_is_pushed(
+    env: Env, capsys: pytest.CaptureFixture[str], mode: str, skipped: str
+) -> None:
+    # GIVEN a tool that holds people only through "customer" records and mails them (email channel),
+    # merged people it does not hold (their records are contacts) with no consent, and CONNECTORS
+    # setting the instance's push mode
+    env.tool.spec = dataclasses.replace(  # type: ignore[misc]
+        SPEC, push_rules=PushRules(mode="upsert", channel="email", holder_types=frozenset({"customer"}))
+    )
+    settings = dataclasses.replace(
+        env.wiring.settings, connectors=parse_connectors(f'{{"fake": {{"push_mode": "{mode}"}}}}')
+    )
+    wiring = Wiring(settings, dynamodb=env.dynamodb, sqs=env.sqs, lambda_client=env.lambda_client)
+    _wiring.use(wiring)
+    assert wiring.push_mode("fake") == mode
+    stream = StreamReader(env.dynamodb)
+    pull_and_merge(env)
+    capsys.readouterr()
+    # WHEN push handles the stream batch
+    response = push.handler(stream.event(), FakeContext(function_name="profilesync-test-push"))
+    # THEN nobody was sent (update mode creates nobody; upsert needs their email consent), nothing
+    # failed, and the metric says why each was skipped
+    assert response == {"batchItemFailures": []}
+    assert env.tool.pushed_ids() == []
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    # (EMF writes each value as a list of the values recorded)
+    assert [m[skipped] for m in metrics if skipped in m] == [[5.0]]
+
+
+def test_a_push_mode_connectors_does_not_know_is_refused_with_the_choices() -> None:
+    with pytest.raises(WiringError, match="push_mode"):
+        parse_connectors('{"fake": {"push_mode": "create"}}')

@@ -37,8 +37,13 @@ PULL_ONLY = {
 }
 #: Read by the push function only (its redrive of the on-failure queue).
 PUSH_ONLY = {"PUSH_FAILURE_QUEUE_URL"}
+#: Read by the dispatcher only (which pulls to start, and its freshness alarms).
+DISPATCH_ONLY = {"PULL_FUNCTION_NAME", "FRESHNESS_ALARM_PREFIX", "ALARM_TOPIC_ARN"}
 #: Read by the profile API only (functions/_governance.py).
-PROFILES_ONLY = {"ROLE_POLICY", "READ_AUDIT_RETENTION_DAYS"}
+PROFILES_ONLY = {"READ_AUDIT_RETENTION_DAYS"}
+#: Read when set, never set by the template: the inline connectors section tests may give instead of
+#: the configuration document.
+OPTIONAL = {"CONNECTORS"}
 #: Read by Powertools and by connectors._http's resolve_secret rather than by functions/ itself.
 READ_BY_LIBRARIES = {
     "POWERTOOLS_SERVICE_NAME",
@@ -106,8 +111,9 @@ def as_list(value: Any) -> list[Any]:
 
 
 def test_every_handler_resolves_to_an_importable_callable() -> None:
-    # GIVEN the five functions of the template
+    # GIVEN the six functions of the template
     assert set(FUNCTIONS) == {
+        "DispatchFunction",
         "PullFunction",
         "MergeFunction",
         "PushFunction",
@@ -125,13 +131,15 @@ def test_every_environment_variable_a_function_reads_is_set_by_the_template() ->
     # GIVEN every name functions/ reads from the environment, and those its libraries read
     read = set().union(*(env_names_read(p) for p in (ROOT / "functions").glob("*.py")))
     read = {name for name in read if not LAMBDA_RUNTIME_VARS.match(name)}
-    assert {"TABLE_NAME", "CONNECTORS", "PROFILESYNC_TRACING"} <= read  # the scan itself works
-    assert read >= PULL_ONLY
+    assert {"TABLE_NAME", "PROFILESYNC_CONFIG", "PROFILESYNC_TRACING"} <= read  # the scan itself works
+    assert read >= PULL_ONLY | DISPATCH_ONLY
+    read -= OPTIONAL
     for logical_id in FUNCTIONS:
         # WHEN the function's environment is assembled as SAM does (Globals + its own)
         environment = environment_of(logical_id)
         needed = (read | READ_BY_LIBRARIES) - (PULL_ONLY if logical_id != "PullFunction" else set())
         needed -= PUSH_ONLY if logical_id != "PushFunction" else set()
+        needed -= DISPATCH_ONLY if logical_id != "DispatchFunction" else set()
         needed -= PROFILES_ONLY if logical_id != "ProfilesFunction" else set()
         # THEN every one of them is set
         assert needed <= set(environment), f"{logical_id} lacks {sorted(needed - set(environment))}"
@@ -232,22 +240,25 @@ def test_the_ingest_queue_is_encrypted_bounded_and_drained_with_partial_failures
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["IngestQueue", "Arn"]}
 
 
-#: Connectors added after per-vendor schedule parameters were frozen: they are scheduled by the
-#: configuration-declared connector instances that replace those parameters (issue 15), not by an
-#: Enable<Name>Pull parameter of their own.
-SCHEDULED_BY_CONFIGURATION = frozenset({"salesforce"})
-
-
-def test_every_builtin_connector_has_a_schedule_switched_by_its_parameter() -> None:
-    events = FUNCTIONS["PullFunction"]["Properties"]["Events"]
-    schedules = {json.loads(e["Properties"]["Input"])["connector"]: e["Properties"] for e in events.values()}
-    assert set(schedules) == set(registry.BUILTIN) - SCHEDULED_BY_CONFIGURATION
-    for props in schedules.values():
-        assert props["ScheduleExpression"] == {"Ref": "PullSchedule"}
-        condition = props["State"]["Fn::If"][0]
-        assert condition in TEMPLATE["Conditions"]
-        assert props["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
-    assert all(e["Type"] == "ScheduleV2" for e in events.values())
+def test_the_only_schedule_is_the_dispatcher_s_with_scheduler_s_time_and_a_dead_letter_queue() -> None:
+    # Instances and their schedules live in the configuration document; the template schedules the
+    # dispatcher alone, so a new instance or plugin needs no template edit.
+    schedules = {
+        (logical_id, name): event["Properties"]
+        for logical_id, fn in FUNCTIONS.items()
+        for name, event in fn["Properties"].get("Events", {}).items()
+        if event["Type"] in ("ScheduleV2", "Schedule")
+    }
+    assert list(schedules) == [("DispatchFunction", "EveryMinute")]
+    props = schedules["DispatchFunction", "EveryMinute"]
+    assert props["ScheduleExpression"] == "rate(1 minute)"
+    assert json.loads(props["Input"]) == {
+        "action": "dispatch",
+        "scheduled_time": "<aws.scheduler.scheduled-time>",
+    }
+    assert props["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
+    assert "registry" not in json.dumps(props)  # (no connector is named in the template)
+    assert not any(name in json.dumps(RESOURCES) for name in registry.BUILTIN)
 
 
 def test_every_dead_letter_queue_and_every_function_has_an_alarm() -> None:
@@ -265,6 +276,12 @@ def test_every_dead_letter_queue_and_every_function_has_an_alarm() -> None:
         for a in alarms
         if a["MetricName"] not in ("IteratorAge", "QuarantineShareJump")
     )
+    # AND every alarm notifies the alarm topic (the stack's own, or AlarmTopicArn), when raised and cleared
+    topic = [{"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}]
+    assert all(a["AlarmActions"] == topic == a["OKActions"] for a in alarms)
+    subscription = RESOURCES["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["TopicArn"] == topic[0]
 
 
 def test_the_pull_function_may_invoke_itself_and_no_other_function() -> None:

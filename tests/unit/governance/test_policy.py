@@ -140,7 +140,7 @@ def test_the_same_policy_loads_from_json_and_yaml() -> None:
         ("- a list", "must be a mapping"),
         ("roles: {ops: {computed: [lifetime]}}", "roles.ops.computed: Value error, unknown computed value"),
         ("roles: {ops: {principals: [ops-role]}}", "is not an ARN pattern"),
-        ("roles: {Ops: {}}", "role name 'Ops'"),
+        ("roles: {Ops: {}}", "roles.Ops.[key]: role names are lower-case"),
         ("roles: {ops: {identifiers: {email: peek}}}", "roles.ops.identifiers.email"),
         ("roles: {ops: {identifiers: {fax: read}}}", "roles.ops.identifiers.fax"),
         ("roles: {ops: {traits: [a], extra: 1}}", "roles.ops.extra"),

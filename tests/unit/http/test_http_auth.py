@@ -7,7 +7,7 @@ import base64
 import httpx
 import pytest
 
-from connectors._http import ApiKeyHeader, BasicAuthKey, BearerToken, CarriesSecrets, Secret
+from connectors._http import ApiKeyHeader, BasicAuthKey, BasicAuthPair, BearerToken, CarriesSecrets, Secret
 from core.errors import ConnectorConfigError
 
 KEY = "shpat_0123456789abcdef0123456789abcdef"
@@ -88,3 +88,23 @@ def test_an_empty_credential_is_a_config_error(blank: str | Secret) -> None:
     # GIVEN an empty credential WHEN building the auth THEN it fails now, not at the first 401
     with pytest.raises(ConnectorConfigError, match="empty"):
         BearerToken(blank)
+
+
+def test_a_key_pair_goes_as_basic_user_and_password_and_every_half_is_redacted() -> None:
+    # GIVEN WooCommerce REST API keys held as one "consumer_key:consumer_secret" secret
+    pair = "ck_0123456789abcdef0123456789abcdef01234567:cs_76543210fedcba9876543210fedcba9876543210"
+    auth = BasicAuthPair(pair)
+    # WHEN its flow runs THEN the key is the user name and the secret the password
+    sent = _drive(auth)
+    user, _, password = (
+        base64.b64decode(sent.headers["Authorization"].removeprefix("Basic ")).decode().partition(":")
+    )
+    assert (user, password) == tuple(pair.split(":"))
+    assert isinstance(auth, CarriesSecrets)
+    assert {pair, user, password} <= set(auth.secret_values())
+    assert "ck_" not in repr(auth)
+
+
+def test_a_pair_without_a_colon_is_sent_with_an_empty_password_for_the_api_to_refuse() -> None:
+    sent = _drive(BasicAuthPair("ck_only"))
+    assert base64.b64decode(sent.headers["Authorization"].removeprefix("Basic ")) == b"ck_only:"

@@ -47,7 +47,7 @@ def test_seeded_contacts_map_to_the_population_people_they_came_from(hubspot: Hu
             assert set(phones) <= {person.phone_e164}
             assert record.traits.get("first_name", person.first.title()).lower() == person.first.lower()
     # AND names keep HubSpot's raw case in the draft (normalisation happens later)
-    assert any(c["properties"].get("firstname", "").isupper() for c in contacts)  # type: ignore[union-attr]
+    assert any((c["properties"].get("firstname") or "").isupper() for c in contacts)  # type: ignore[union-attr]
 
 
 def test_malformed_contacts_are_quarantined_with_a_reason(hubspot: HubSpotConnector) -> None:

@@ -10,7 +10,8 @@ from core.connector import Payload
 from core.normalise import normalise_record
 from core.pipeline import IngestSettings, ingest
 from core.schema import Identifier, Profile, SourceRecord
-from core.storage.memory import InMemoryProfileStore
+from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
+from core.sync import push_profiles
 
 from .conftest import CheckedKlaviyoSandbox
 
@@ -73,13 +74,22 @@ def test_profiles_klaviyo_refuses_are_failed_with_its_reason(
     assert sandbox.holds("new1@example.com")
 
 
-def test_only_people_klaviyo_holds_are_pushed(klaviyo: RestConnector) -> None:
-    # GIVEN a profile with no Klaviyo record
+def test_people_klaviyo_holds_are_matched_on_their_id_and_strangers_are_not_pushed_by_default(
+    sandbox: CheckedKlaviyoSandbox, klaviyo: RestConnector
+) -> None:
+    # GIVEN a profile Klaviyo holds, and the same person as a stranger (no Klaviyo record)
     profile = next(p for p in _profiles(klaviyo) if any(i.kind == "email" for i in p.identifiers))
-    stranger = profile.model_copy(update={"sources": ()})
-    # THEN it has no payload: a push never creates Klaviyo profiles (billed per active profile)
-    assert klaviyo.from_profile(profile) is not None
-    assert klaviyo.from_profile(stranger) is None
+    stranger = profile.model_copy(update={"sources": (), "customer_id": "cus_stranger"})
+    held, new = klaviyo.from_profile(profile), klaviyo.from_profile(stranger)
+    # THEN the held one is matched on its Klaviyo id (never creating, never changing its email) ...
+    assert held is not None
+    assert held.body["id"] == next(r.id for r in profile.sources if r.source == "klaviyo")
+    assert "email" not in held.body["attributes"]
+    # ... the stranger on email, and a default (update mode) push sends only the held one
+    assert new is not None
+    assert new.body["attributes"]["email"] == new.match_key
+    report = push_profiles(klaviyo, [profile, stranger], InMemorySyncStateStore())
+    assert (report.mode, report.updated, report.created, report.skipped_by_mode) == ("update", 1, 0, 1)
 
 
 def test_erase_looks_the_person_up_then_requests_a_deletion_job(

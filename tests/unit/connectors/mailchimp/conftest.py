@@ -32,13 +32,14 @@ class SleepRecorder:
         self.waits.append(seconds)
 
 
-_TIMESTAMPS = ("timestamp_signup", "timestamp_opt")
+_TIMESTAMPS = ("timestamp_signup", "timestamp_opt", "campaign_last_sent", "last_sub_date", "last_unsub_date")
 
 
 def as_published(body: Any) -> Any:
     """The body as Mailchimp's spec types it. The API answers ``""`` for a timestamp a member does
     not have (an imported member has no ``timestamp_signup``; only an opt-in has ``timestamp_opt``),
-    which the spec declares ``date-time``: such empty values are checked as absent."""
+    or an audience that never had it (no campaign sent, nobody unsubscribed), which the spec declares
+    ``date-time``: such empty values are checked as absent."""
     if isinstance(body, list):
         return [as_published(item) for item in body]
     if not isinstance(body, dict):

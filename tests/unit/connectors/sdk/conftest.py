@@ -26,11 +26,12 @@ def shape(profile: Profile, email: str, properties: dict[str, str]) -> Mapping[s
 
 
 def send(context: RestContext, payloads: Sequence[Payload]) -> list[PushOutcome]:
-    body = context.client("push").post_json(
-        "/v1/people/batch", json={"records": [dict(p.body) for p in payloads]}, idempotent=True
-    )
-    ids = {r["email"].lower(): r["id"] for r in body["results"]}
-    return [PushOutcome(p.customer_id, ok=True, remote_id=ids[p.match_key.lower()]) for p in payloads]
+    records = [{**p.body, "id": p.remote_id} if p.remote_id else dict(p.body) for p in payloads]
+    body = context.client("push").post_json("/v1/people/batch", json={"records": records}, idempotent=True)
+    return [
+        PushOutcome(p.customer_id, ok=r["status"] != "not_found", remote_id=r["id"])
+        for p, r in zip(payloads, body["results"], strict=True)
+    ]
 
 
 def erase(context: RestContext, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:

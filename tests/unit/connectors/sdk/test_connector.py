@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 import connectors.sdk
 from connectors._http import ConnectorRequestError
 from connectors.sdk import PullCursor, RestConnector
+from core.errors import ConnectorConfigError
 from profilesync.testing.contract import T_CHANGES, ConnectorContract
 
 from .conftest import PLUGIN, SMALL_PAGES, TinySandbox, declaration
@@ -92,3 +94,21 @@ def test_a_pull_from_a_date_returns_what_changed_from_then_on() -> None:
         pages = list(connector.pull(connector.cursor_since(T_CHANGES)))
     # THEN exactly the records changed from then on come back
     assert {f"person:{r['id']}" for p in pages for r in p.records} == added
+
+
+def test_a_base_url_naming_an_option_is_filled_per_instance_or_refused_with_the_option_named() -> None:
+    # GIVEN a declaration whose base URL is the store's own address
+    spec = dataclasses.replace(declaration(), base_url="{store_url}", options={"store_url": "the shop's URL"})
+    # WHEN an instance gives the option, or a base URL THEN that is the instance's base URL
+    assert spec.instance_base_url(None, {"store_url": "https://shop.example"}) == "https://shop.example"
+    assert spec.instance_base_url("https://other.example", {}) == "https://other.example"
+    # AND without either the error names the option and what it is
+    with pytest.raises(ConnectorConfigError, match=r"'store_url' \(the shop's URL\)"):
+        spec.instance_base_url(None, {})
+
+
+def test_the_declared_shared_budget_reaches_the_spec() -> None:
+    assert dataclasses.replace(declaration(), shared_budget=(2.5, 25.0)).connector_spec().shared_budget == (
+        2.5,
+        25.0,
+    )

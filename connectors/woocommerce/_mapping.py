@@ -1,0 +1,203 @@
+"""WooCommerce objects -> canonical drafts: pure functions, no I/O.
+
+A WooCommerce customer (``GET /wp-json/wc/v3/customers``) is a person-level record: account email,
+billing email and phone, names, billing address. An order (``GET /wp-json/wc/v3/orders``) is a child
+record carrying one canonical order:
+
+* **Owner.** A registered customer's order names its owner in ``customer_id``; a guest order has
+  ``customer_id: 0`` and only its billing email and phone. Today every order joins its person by
+  its billing email and phone (the identifiers of its draft). ``order_owner`` gives the owner's
+  source key (``woocommerce:customer:12``) for the canonical schema's explicit owner link (issue 11):
+  once ``RecordDraft`` carries it, ``order_draft`` sets it from ``order_owner(order)`` and the order
+  joins its customer even when the billing email differs from the account's. Guest orders carry
+  their billing names and country as traits (they are the guest's only record); orders of a
+  registered customer leave the person's traits to the customer record.
+* **Status.** ``ORDER_STATUSES`` maps WooCommerce's statuses to canonical ones (``completed`` and
+  ``processing`` are paid; ``on-hold`` and ``pending`` wait for payment; ``failed`` and ``cancelled``
+  never paid). A status a plugin added (``shipped``, ``delivered``) counts as paid when the order has
+  a payment date (``date_paid_gmt``), else as pending.
+* **Money.** ``total`` is a decimal string in the order's ``currency``, kept exact as ``Decimal``.
+  Refunds (``refunds[].total``, negative strings) are subtracted: a partly refunded order counts its
+  net amount, a fully refunded one is ``refunded``.
+* **Time.** Every ``*_gmt`` field is UTC without an offset (``2026-03-21T19:09:30``); the fields
+  without ``_gmt`` are in the shop's timezone and are never read. A customer WooCommerce never saved
+  has no ``date_modified``: its creation time stands in.
+
+Never raises on bad data: a value of the wrong type is left out, a non-object element gives an empty
+draft, and ``core.normalise`` quarantines what it cannot use, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+from core.schema import RecordDraft
+
+SOURCE: Final = "woocommerce"
+CUSTOMER: Final = "customer"
+ORDER: Final = "order"
+
+#: WooCommerce order status -> canonical status (wc_get_order_statuses(), plus the block checkout's
+#: draft and the trash). Refunds are read from the order's ``refunds`` as well (see ``order_fragment``).
+ORDER_STATUSES: Final[Mapping[str, str]] = {
+    "completed": "paid",
+    "processing": "paid",
+    "on-hold": "pending",
+    "pending": "pending",
+    "checkout-draft": "pending",
+    "refunded": "refunded",
+    "cancelled": "cancelled",
+    "failed": "cancelled",
+    "trash": "cancelled",
+}
+
+_ADDRESS_TRAITS: Final = {
+    "company": "company",
+    "city": "city",
+    "region": "state",
+    "postal_code": "postcode",
+}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _section(record: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = record.get(name)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _distinct(*values: str) -> list[str]:
+    return [v for v in dict.fromkeys(values) if v]
+
+
+def record_id(record: Any) -> str:
+    """The WooCommerce id as text (``12``); empty when the record has none."""
+    return _text(record.get("id")) if isinstance(record, Mapping) else ""
+
+
+def modified_at(record: Mapping[str, Any]) -> str:
+    """When the record last changed, in UTC: ``date_modified_gmt``, else ``date_created_gmt``."""
+    return _text(record.get("date_modified_gmt")) or _text(record.get("date_created_gmt"))
+
+
+def customer_draft(customer: Any) -> RecordDraft:
+    """A WooCommerce customer as a draft: account and billing email, billing and shipping phone,
+    account names (billing names when the account has none) and the billing address."""
+    if not isinstance(customer, Mapping):
+        return RecordDraft(source=SOURCE, object_type=CUSTOMER, source_id="", raw={"value": repr(customer)})
+    billing, shipping = _section(customer, "billing"), _section(customer, "shipping")
+    traits = {
+        "first_name": _text(customer.get("first_name")) or _text(billing.get("first_name")),
+        "last_name": _text(customer.get("last_name")) or _text(billing.get("last_name")),
+        "country": _text(billing.get("country")) or _text(shipping.get("country")),
+        **{trait: _text(billing.get(field)) for trait, field in _ADDRESS_TRAITS.items()},
+    }
+    return RecordDraft(
+        source=SOURCE,
+        object_type=CUSTOMER,
+        source_id=record_id(customer),
+        updated_at=modified_at(customer) or None,
+        emails=_distinct(_text(customer.get("email")), _text(billing.get("email"))),
+        phones=_distinct(_text(billing.get("phone")), _text(shipping.get("phone"))),
+        traits={k: v for k, v in traits.items() if v},
+        raw=dict(customer),
+    )
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+def order_status(order: Mapping[str, Any]) -> str:
+    """The canonical status of a WooCommerce order (see ``ORDER_STATUSES``)."""
+    status = _text(order.get("status"))
+    if status in ORDER_STATUSES:
+        return ORDER_STATUSES[status]
+    return "paid" if _text(order.get("date_paid_gmt")) else "pending"
+
+
+def order_fragment(order: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical order: id, net total (refunds subtracted) as Decimal, currency, creation time
+    in UTC, status. A paid order refunded in full is ``refunded``."""
+    total = _decimal(order.get("total"))
+    refunds = order.get("refunds")
+    refunded = Decimal(0)
+    for refund in refunds if isinstance(refunds, list) else []:
+        amount = _decimal(refund.get("total")) if isinstance(refund, Mapping) else None
+        refunded += abs(amount) if amount is not None else Decimal(0)
+    status = order_status(order)
+    if total is not None and refunded:
+        total -= refunded
+        if total <= 0 and status == "paid":
+            status, total = "refunded", Decimal(0)
+    return {
+        "id": record_id(order),
+        "total": total,
+        "currency": _text(order.get("currency")),
+        "created_at": _text(order.get("date_created_gmt")) or None,
+        "status": status,
+    }
+
+
+def order_owner(order: Mapping[str, Any]) -> str | None:
+    """The source key of the customer who owns this order (``woocommerce:customer:12``), or None for
+    a guest order (``customer_id`` 0)."""
+    owner = order.get("customer_id")
+    if isinstance(owner, int) and not isinstance(owner, bool) and owner > 0:
+        return f"{SOURCE}:{CUSTOMER}:{owner}"
+    return None
+
+
+def order_draft(order: Any) -> RecordDraft:
+    """A WooCommerce order as a draft: its billing email and phone as identifiers, the order itself,
+    and (a guest's only record) the billing names and country as traits."""
+    if not isinstance(order, Mapping):
+        return RecordDraft(source=SOURCE, object_type=ORDER, source_id="", raw={"value": repr(order)})
+    billing = _section(order, "billing")
+    traits: dict[str, str] = {}
+    if order_owner(order) is None:
+        traits = {
+            "first_name": _text(billing.get("first_name")),
+            "last_name": _text(billing.get("last_name")),
+            "country": _text(billing.get("country")),
+        }
+    return RecordDraft(
+        source=SOURCE,
+        object_type=ORDER,
+        source_id=record_id(order),
+        updated_at=modified_at(order) or None,
+        emails=_distinct(_text(billing.get("email"))),
+        phones=_distinct(_text(billing.get("phone"))),
+        traits={k: v for k, v in traits.items() if v},
+        orders=[order_fragment(order)],
+        raw=dict(order),
+    )
+
+
+__all__ = [
+    "CUSTOMER",
+    "ORDER",
+    "ORDER_STATUSES",
+    "SOURCE",
+    "customer_draft",
+    "modified_at",
+    "order_draft",
+    "order_fragment",
+    "order_owner",
+    "order_status",
+    "record_id",
+]

@@ -1,0 +1,168 @@
+"""Blocking keys: the few plain strings under which a record's likely matches are filed.
+
+Scoring every pair is quadratic; a record is only compared with the records that share one of its
+blocking keys. Each rule reads a few fields and files the record under one key per value
+(``sb:TANPSAN:1975`` for a Thompson born in 1975); two records are candidates when they share a key.
+The rules together catch a person whose surname changed (birth date + first initial), whose birth
+date is missing (names + postcode), who moved (names), or who typed the street differently.
+
+In a store a key is an index item beside the identifier items, ``BLOCK#<key>`` -> the record keys
+filed under it (``block_item_key`` gives the item's key: a hash, so that no name or postcode is
+written in a key). A key held by more than ``max_block_size`` records is overloaded, like an
+identifier over its guardrail: it is not used to find candidates (a very common name born in a
+common year says little), and it is reported. Whether a key is used is a function of the set of
+records filed under it, never of their order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from core.linkage.email_keys import provider_local_part
+from core.linkage.fields import LinkageRecord
+
+__all__ = ["RULES", "BlockingRule", "Candidates", "block_item_key", "blocking_keys", "candidate_pairs"]
+
+
+@dataclass(frozen=True, slots=True)
+class BlockingRule:
+    """One way of filing records: a short prefix, the comparisons it relies on, and its key(s)."""
+
+    name: str
+    prefix: str
+    comparisons: tuple[str, ...]
+    """Comparisons whose agreement the rule builds in: EM does not estimate their m on its pairs."""
+    keys: Callable[[LinkageRecord], tuple[str, ...]]
+
+
+def _surname_birth_year(r: LinkageRecord) -> tuple[str, ...]:
+    return (f"{r.last_phonetic}:{r.birth_year}",) if r.last_name and r.birth_year else ()
+
+
+def _postcode_first_initial(r: LinkageRecord) -> tuple[str, ...]:
+    return (f"{r.postal_code}:{r.first_name[0]}",) if r.postal_code and r.first_name else ()
+
+
+def _street_house_number(r: LinkageRecord) -> tuple[str, ...]:
+    return (f"{r.house_number}:{r.street}",) if r.street and r.house_number else ()
+
+
+def _birth_date_first_initial(r: LinkageRecord) -> tuple[str, ...]:
+    return (f"{r.date_of_birth}:{r.first_name[0]}",) if r.date_of_birth and r.first_name else ()
+
+
+def _birth_date_postcode(r: LinkageRecord) -> tuple[str, ...]:
+    return (f"{r.date_of_birth}:{r.postal_code}",) if r.date_of_birth and r.postal_code else ()
+
+
+def _birth_date_region(r: LinkageRecord) -> tuple[str, ...]:
+    return (f"{r.date_of_birth}:{r.region}",) if r.date_of_birth and r.region else ()
+
+
+def _postcode_house_number(r: LinkageRecord) -> tuple[str, ...]:
+    return (f"{r.postal_code}:{r.house_number}",) if r.postal_code and r.house_number else ()
+
+
+def _names(r: LinkageRecord) -> tuple[str, ...]:
+    # In either order: one tool's first name is another's last name often enough.
+    if not r.first_name or not r.last_name:
+        return ()
+    return (":".join(sorted((r.first_phonetic, r.last_phonetic))),)
+
+
+def _email_user_name(r: LinkageRecord) -> tuple[str, ...]:
+    # The user name alone finds ``ann.lee@gmial.com`` for ``annlee@gmail.com`` and the same
+    # handle at a work and a private domain; short, generic ones (``info``) overload and drop out.
+    keys = []
+    for email_key in r.email_keys:
+        local = email_key.rpartition("@")[0]
+        local = provider_local_part(local, "gmail.com")  # dots and +tags: the loosest reading
+        if len(local) >= 4:
+            keys.append(local)
+    return tuple(sorted(set(keys)))
+
+
+RULES: Final[tuple[BlockingRule, ...]] = (
+    BlockingRule("surname_phonetic_birth_year", "sb", ("last_name", "date_of_birth"), _surname_birth_year),
+    BlockingRule("postcode_first_initial", "pf", ("postal_code", "first_name"), _postcode_first_initial),
+    BlockingRule("house_number_street", "hs", ("address",), _street_house_number),
+    BlockingRule(
+        "birth_date_first_initial", "bf", ("date_of_birth", "first_name"), _birth_date_first_initial
+    ),
+    BlockingRule("birth_date_postcode", "bp", ("date_of_birth", "postal_code"), _birth_date_postcode),
+    BlockingRule("birth_date_region", "br", ("date_of_birth", "region"), _birth_date_region),
+    BlockingRule("postcode_house_number", "ph", ("postal_code",), _postcode_house_number),
+    BlockingRule("names_phonetic", "nn", ("first_name", "last_name"), _names),
+    BlockingRule("email_user_name", "eu", ("email",), _email_user_name),
+)
+
+
+def blocking_keys(record: LinkageRecord, rules: Sequence[BlockingRule] = RULES) -> tuple[str, ...]:
+    """The record's blocking keys, ``<prefix>:<value>``, in rule order, without repeats."""
+    keys: list[str] = []
+    for rule in rules:
+        keys.extend(f"{rule.prefix}:{value}" for value in rule.keys(record))
+    return tuple(dict.fromkeys(keys))
+
+
+def block_item_key(key: str) -> str:
+    """The store's item key for a blocking key: ``BLOCK#`` and 128 bits of BLAKE2b of it."""
+    return "BLOCK#" + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+@dataclass
+class Candidates:
+    """Candidate pairs (indexes into the records, smaller first) and the keys left out as overloaded."""
+
+    pairs: set[tuple[int, int]] = field(default_factory=set)
+    by_rule: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
+    overloaded: dict[str, int] = field(default_factory=dict)
+    """Overloaded key -> how many records it holds."""
+
+
+def candidate_pairs(
+    records: Sequence[LinkageRecord],
+    max_block_size: int,
+    rules: Sequence[BlockingRule] = RULES,
+    extra_blocks: Iterable[tuple[str, Iterable[int]]] = (),
+) -> Candidates:
+    """The pairs of records that share a usable blocking key (in memory: for a batch, a bench, training).
+
+    ``extra_blocks`` adds blocks of the caller's own (name, record indexes), under the same size limit.
+    """
+    blocks: dict[str, dict[str, list[int]]] = {rule.name: {} for rule in rules}
+    for index, record in enumerate(records):
+        for rule in rules:
+            for value in rule.keys(record):
+                blocks[rule.name].setdefault(value, []).append(index)
+    result = Candidates()
+    for rule in rules:
+        found = result.by_rule.setdefault(rule.name, set())
+        _pairs_of_blocks(blocks[rule.name], rule.prefix, max_block_size, found, result.overloaded)
+        result.pairs |= found
+    extra: dict[str, list[int]] = {name: list(indexes) for name, indexes in extra_blocks}
+    if extra:
+        found = result.by_rule.setdefault("identifiers", set())
+        _pairs_of_blocks(extra, "id", max_block_size, found, result.overloaded)
+        result.pairs |= found
+    return result
+
+
+def _pairs_of_blocks(
+    blocks: Mapping[str, list[int]],
+    prefix: str,
+    max_block_size: int,
+    into: set[tuple[int, int]],
+    overloaded: dict[str, int],
+) -> None:
+    for value, members in blocks.items():
+        unique = sorted(set(members))
+        if len(unique) > max_block_size:
+            overloaded[f"{prefix}:{value}"] = len(unique)
+            continue
+        for i, a in enumerate(unique):
+            for b in unique[i + 1 :]:
+                into.add((a, b))

@@ -1,0 +1,82 @@
+"""Conflict evidence: what two records say that one person cannot both be.
+
+Two guardrails read it:
+
+- **A shared email or phone does not join records whose other evidence conflicts.** A family inbox
+  or a switchboard phone is held by several people; their records give different first names, or
+  different dates of birth. ``shared_identifier_conflicts`` names what conflicts.
+- **A fuzzy link never overrides a conflicting exact identifier**, such as two different dates of
+  birth: ``vetoing_conflicts`` keeps the conflicts in the model's veto fields, and such a pair goes
+  to review instead of being linked.
+
+"Different" means beyond the usual typing slips, so the same person typed twice does not conflict:
+first names are not in conflict when they are equal, nicknames of each other (Bob / Robert), an
+initial, swapped with the last name, or within Jaro-Winkler 0.80 (Jon / John); dates of birth are
+not in conflict when equal, a day apart, day and month swapped, or one digit apart. A field that
+either record lacks never conflicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Final
+
+from core.linkage.comparisons import comparison_named
+from core.linkage.fields import LinkageRecord
+
+__all__ = [
+    "CONFLICT_FIELDS",
+    "Conflict",
+    "conflict_evidence",
+    "shared_identifier_conflicts",
+    "vetoing_conflicts",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """One field on which the two records cannot both describe one person."""
+
+    field: str
+    reason: str
+
+
+_first_name = comparison_named("first_name").compare
+_date_of_birth = comparison_named("date_of_birth").compare
+_national_id = comparison_named("national_id").compare
+
+# The level from which each field's comparison says "not the same value" (see the comparisons).
+_FIRST_NAME_DIFFERENT: Final = comparison_named("first_name").levels.index("different")
+_DOB_SAME_YEAR: Final = comparison_named("date_of_birth").levels.index("same_year")
+_NATIONAL_ID_DIFFERENT: Final = comparison_named("national_id").levels.index("different")
+
+#: The fields conflict evidence looks at.
+CONFLICT_FIELDS: Final = ("first_name", "date_of_birth", "national_id")
+
+
+def conflict_evidence(a: LinkageRecord, b: LinkageRecord) -> tuple[Conflict, ...]:
+    """Every field on which the two records conflict (empty when nothing does). Symmetric."""
+    found: list[Conflict] = []
+    if _first_name(a, b) >= _FIRST_NAME_DIFFERENT:
+        found.append(Conflict("first_name", "different first names"))
+    if _date_of_birth(a, b) >= _DOB_SAME_YEAR:
+        found.append(Conflict("date_of_birth", "different dates of birth"))
+    if _national_id(a, b) >= _NATIONAL_ID_DIFFERENT:
+        found.append(Conflict("national_id", "different national ids"))
+    return tuple(found)
+
+
+def shared_identifier_conflicts(a: LinkageRecord, b: LinkageRecord) -> tuple[Conflict, ...]:
+    """The evidence that two holders of one email or phone are different people (empty: no evidence).
+
+    Different first names, or different dates of birth, or different national ids: any one is
+    enough, since one person in several tools keeps their name and birthday (up to the slips
+    allowed above), while a family or the colleagues behind a switchboard do not share them.
+    """
+    return conflict_evidence(a, b)
+
+
+def vetoing_conflicts(a: LinkageRecord, b: LinkageRecord, vetoes: Collection[str]) -> tuple[Conflict, ...]:
+    """The conflicts, among the model's veto fields, that stop a fuzzy link between the two."""
+    return tuple(c for c in conflict_evidence(a, b) if c.field in vetoes)

@@ -1,0 +1,263 @@
+"""The fields a record is compared on, prepared once: folded names, a date of birth, an address.
+
+Matching compares what a person typed in several tools, so the values are prepared for comparison,
+not for display: accents folded (``Müller`` and ``Muller`` agree), case, punctuation and spaces in
+names dropped (``O'Neil`` / ``oneil``, ``Mary-Jane`` / ``Mary Jane``), street types abbreviated the
+way postal services do (``Street`` / ``St``), the house number split from the street when a tool
+keeps them in one line. The stored record is never changed: a ``LinkageRecord`` is a view of it.
+
+``linkage_record`` builds one from a record key and flat traits (what ``profilesync resolve`` reads
+and what a ``SourceRecord`` holds), taking the usual names of each field (``surname``, ``dob``,
+``postcode``, ``suburb``, ...). ``from_source_record`` does the same for a normalised record.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import TYPE_CHECKING, Final
+
+import jellyfish
+
+from core.linkage.email_keys import email_match_key
+
+if TYPE_CHECKING:
+    from core.schema import SourceRecord
+
+__all__ = [
+    "FIELD_ALIASES",
+    "LinkageRecord",
+    "fold",
+    "from_source_record",
+    "linkage_record",
+    "parse_date_of_birth",
+]
+
+#: For each compared field, the trait names it is read from, first found wins. Traits arrive in
+#: snake case (core.normalise), so ``addressLine1`` is ``address_line1`` here.
+FIELD_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
+    "first_name": ("first_name", "given_name", "firstname", "forename"),
+    "last_name": ("last_name", "surname", "family_name", "lastname"),
+    "date_of_birth": ("date_of_birth", "dob", "birth_date", "birthdate", "birthday"),
+    "house_number": ("house_number", "street_number", "building_number"),
+    "street": ("street", "address_line1", "address_1", "address1", "street_address", "address"),
+    "address_line2": ("address_line2", "address_2", "address2"),
+    "postal_code": ("postal_code", "postcode", "zip", "zip_code", "postal"),
+    "city": ("city", "suburb", "town", "locality"),
+    "region": ("region", "state", "province", "county"),
+    "national_id": ("national_id",),
+}
+
+_MAX_FIELD_LEN: Final = 200  # longer values are not a name or an address: ignored, not truncated
+
+# USPS Publication 28 (C1) and Royal Mail abbreviations for the street types that appear in
+# customer data; both spellings of a street then agree exactly.
+_STREET_TYPES: Final[Mapping[str, str]] = {
+    "street": "st",
+    "str": "st",
+    "road": "rd",
+    "avenue": "ave",
+    "av": "ave",
+    "boulevard": "blvd",
+    "drive": "dr",
+    "lane": "ln",
+    "court": "ct",
+    "place": "pl",
+    "crescent": "cres",
+    "close": "cl",
+    "terrace": "tce",
+    "parade": "pde",
+    "highway": "hwy",
+    "circuit": "cct",
+    "square": "sq",
+    "grove": "gr",
+    "gardens": "gdns",
+    "way": "way",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+}
+
+_NOT_ALNUM: Final = re.compile(r"[^a-z0-9]+")
+_NAME_DROP: Final = re.compile(r"[^a-z]+")
+_HOUSE_AND_STREET: Final = re.compile(r"^\s*(\d+[a-z]?)(?:\s*[-/,]\s*\d+[a-z]?)?[\s,]+(.+)$")
+_HOUSE_NUMBER: Final = re.compile(r"\d+[a-z]?")
+_DATE_ISO: Final = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?")
+_DATE_COMPACT: Final = re.compile(r"\d{8}")
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Lower case, no accents, each run of other characters one space: ``Zoë O'Neil`` -> ``zoe o neil``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    return _NOT_ALNUM.sub(" ", ascii_text).strip()
+
+
+@lru_cache(maxsize=65536)
+def _name(text: str) -> str:
+    # Letters only: apostrophes, hyphens and spaces inside a name vary between tools.
+    return _NAME_DROP.sub("", fold(text.replace("'", "").replace("’", "")))
+
+
+@lru_cache(maxsize=65536)
+def _street(text: str) -> str:
+    return " ".join(_STREET_TYPES.get(word, word) for word in fold(text).split())
+
+
+@lru_cache(maxsize=65536)
+def _phonetic(name: str) -> str:
+    # NYSIIS keeps more of a name than Soundex (``TANPSAN`` for Thompson) and, unlike Metaphone,
+    # was built for surnames; jellyfish's is the reference implementation's.
+    return jellyfish.nysiis(name) if name else ""
+
+
+def parse_date_of_birth(value: str) -> str | None:
+    """``YYYYMMDD`` from an ISO date (``1980-03-07``, a time after it is ignored) or 8 digits.
+
+    Other spellings (``07/03/1980``) are ambiguous between day-first and month-first tools, so they
+    are not guessed: such a record is compared without its date of birth. A date whose digits are
+    not a real day (a typo) is kept, because the comparison levels still see its year and digits.
+    """
+    text = value.strip()
+    match = _DATE_ISO.fullmatch(text)
+    if match is not None:
+        year, month, day = match.groups()
+        digits = f"{year}{int(month):02d}{int(day):02d}"
+    elif _DATE_COMPACT.fullmatch(text):
+        digits = text
+    else:
+        return None
+    return digits if 1800 <= int(digits[:4]) <= 2200 else None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkageRecord:
+    """One record as the matcher sees it: the source key and its prepared fields (``None`` = absent)."""
+
+    key: str
+    first_name: str | None = None
+    last_name: str | None = None
+    date_of_birth: str | None = None
+    """``YYYYMMDD``; may be an impossible date (a typo), see ``parse_date_of_birth``."""
+    house_number: str | None = None
+    street: str | None = None
+    address_line2: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    region: str | None = None
+    national_id: str | None = None
+    emails: tuple[str, ...] = ()
+    email_keys: tuple[str, ...] = ()
+    """Provider-aware match keys of ``emails`` (core.linkage.email_keys), sorted, deduplicated."""
+    phones: tuple[str, ...] = ()
+
+    @property
+    def birth_year(self) -> str | None:
+        return self.date_of_birth[:4] if self.date_of_birth else None
+
+    @property
+    def birth_date(self) -> date | None:
+        """The date of birth as a real date, or ``None`` when absent or impossible."""
+        return _real_date(self.date_of_birth) if self.date_of_birth else None
+
+    @property
+    def first_phonetic(self) -> str:
+        return _phonetic(self.first_name) if self.first_name else ""
+
+    @property
+    def last_phonetic(self) -> str:
+        return _phonetic(self.last_name) if self.last_name else ""
+
+
+@lru_cache(maxsize=65536)
+def _real_date(digits: str) -> date | None:
+    try:
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        return None
+
+
+def _first_text(traits: Mapping[str, object], names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = traits.get(name)
+        if value is None or isinstance(value, bool):
+            continue
+        text = str(value).strip()
+        if text and len(text) <= _MAX_FIELD_LEN:
+            return text
+    return None
+
+
+def linkage_record(
+    key: str,
+    traits: Mapping[str, object],
+    emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
+) -> LinkageRecord:
+    """Prepare one record for matching from its key, flat traits, emails and (E.164) phones.
+
+    Values that are blank, too long or cannot be read (a date of birth in an ambiguous spelling)
+    count as absent: a comparison with an absent value gives no evidence either way.
+    """
+
+    def text(field: str) -> str | None:
+        return _first_text(traits, FIELD_ALIASES[field])
+
+    def prepared(field: str, *, name: bool = False) -> str | None:
+        raw = text(field)
+        if raw is None:
+            return None
+        value = _name(raw) if name else fold(raw)
+        return value or None
+
+    street_raw = text("street")
+    house = text("house_number")
+    house_number = None
+    if house is not None:
+        found = _HOUSE_NUMBER.search(fold(house).replace(" ", ""))
+        house_number = found.group(0) if found else None
+    street = None
+    if street_raw is not None:
+        folded = fold(street_raw)
+        split = _HOUSE_AND_STREET.match(folded)
+        if split is not None and house_number is None:
+            house_number, folded = split.group(1), split.group(2)
+        elif split is not None and split.group(1) == house_number:
+            folded = split.group(2)
+        street = _street(folded) or None
+    dob_raw = text("date_of_birth")
+    email_list = tuple(dict.fromkeys(e.strip().lower() for e in emails if e and e.strip()))
+    return LinkageRecord(
+        key=key,
+        first_name=prepared("first_name", name=True),
+        last_name=prepared("last_name", name=True),
+        date_of_birth=parse_date_of_birth(dob_raw) if dob_raw else None,
+        house_number=house_number,
+        street=street,
+        address_line2=prepared("address_line2"),
+        postal_code=_compact(prepared("postal_code")),
+        city=prepared("city"),
+        region=prepared("region"),
+        national_id=_compact(prepared("national_id")),
+        emails=email_list,
+        email_keys=tuple(sorted({email_match_key(e) for e in email_list})),
+        phones=tuple(sorted({p.strip() for p in phones if p and p.strip()})),
+    )
+
+
+def _compact(value: str | None) -> str | None:
+    # Postcodes and id numbers are written with and without spaces (``SW1A 1AA``).
+    return value.replace(" ", "") or None if value else None
+
+
+def from_source_record(record: SourceRecord) -> LinkageRecord:
+    """The ``LinkageRecord`` of a normalised record: its traits, emails and E.164 phones."""
+    emails = [ident.value for ident in record.identifiers if ident.kind == "email"]
+    phones = [ident.value for ident in record.identifiers if ident.kind == "phone"]
+    return linkage_record(record.key, record.traits, emails, phones)

@@ -1,0 +1,34 @@
+"""First names that are nicknames of each other (``robert`` / ``bob``), from a vendored, licensed list.
+
+The list is ``data/nicknames.csv`` (carltonnorthern/nicknames, Apache-2.0; see ``data/README.md``).
+It is read once, on first use, into a set of unordered pairs of folded names.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from importlib import resources
+
+__all__ = ["are_nicknames", "nickname_pairs"]
+
+
+@cache
+def nickname_pairs() -> frozenset[tuple[str, str]]:
+    """Every related pair of names, stored in both orders, letters only (``mary-jane`` -> ``maryjane``)."""
+    text = resources.files("core.linkage").joinpath("data/nicknames.csv").read_text(encoding="utf-8")
+    pairs: set[tuple[str, str]] = set()
+    for row in csv.DictReader(text.splitlines()):
+        if row.get("relationship") != "has_nickname":
+            continue
+        a = "".join(ch for ch in (row.get("name1") or "").lower() if ch.isalpha())
+        b = "".join(ch for ch in (row.get("name2") or "").lower() if ch.isalpha())
+        if a and b and a != b:
+            pairs.add((a, b))
+            pairs.add((b, a))
+    return frozenset(pairs)
+
+
+def are_nicknames(a: str, b: str) -> bool:
+    """True when one of the two (folded) first names is listed as a nickname of the other."""
+    return (a, b) in nickname_pairs()

@@ -1,0 +1,82 @@
+"""Who a push may reach in one tool: the people it already holds, and, in ``upsert`` mode, the people it
+does not hold whose consent allows the channel the tool serves.
+
+"Already holds" is decided from data profilesync has, never by asking the tool about each person: the
+profile has a record from that tool that stands for a person (``PushRules.holder_types``: a Shopify
+customer, not an order), or profilesync pushed this customer there before (a ``PUSHED#`` item, whose
+remote id the connector then updates by). Anyone else is someone the push would create:
+
+* ``update`` mode creates nobody: they are skipped (counted as ``skipped_by_mode``);
+* ``upsert`` mode creates them only when the profile's consent for the tool's channel is granted
+  (``email`` for Mailchimp and Klaviyo); otherwise they are skipped (``skipped_by_consent``). A tool
+  whose records send the person nothing (``channel=None``: a CRM contact, a billing customer) asks
+  for no consent.
+
+A person the tool holds is updated whatever their consent says: what is pushed there is enriched
+traits, never a subscription (each connector carries the consent state the way its vendor wants).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from core.connector import PUSH_MODES, ConnectorSpec, PushMode, PushRules
+from core.errors import ConnectorConfigError
+from core.ports import PushedState
+from core.schema import Profile
+
+Decision = Literal["update", "create", "skipped_by_mode", "skipped_by_consent"]
+
+
+def push_mode_of(spec: ConnectorSpec, requested: str | None) -> PushMode:
+    """The push mode of an instance: ``requested`` (checked), else the connector's default."""
+    if requested is None:
+        return spec.push_rules.mode
+    for mode in PUSH_MODES:
+        if requested == mode:
+            if mode not in spec.push_rules.modes:
+                raise ConnectorConfigError(
+                    f"{spec.name} cannot push in {mode} mode (it can: "
+                    f"{', '.join(sorted(spec.push_rules.modes))}); change its push_mode"
+                )
+            return mode
+    raise ConnectorConfigError(
+        f"{spec.name}: push mode {requested!r} is not one of {', '.join(PUSH_MODES)}; set push_mode to "
+        "update (only people the tool holds) or upsert (also create people whose consent allows it)"
+    )
+
+
+def holds(profile: Profile, source: str, rules: PushRules, pushed: PushedState | None) -> bool:
+    """Whether the tool ``source`` holds this person, as far as profilesync's own data shows."""
+    if pushed is not None:
+        return True
+    return any(
+        ref.source == source and (not rules.holder_types or ref.object_type in rules.holder_types)
+        for ref in profile.sources
+    )
+
+
+def consent_allows(profile: Profile, channel: str | None) -> bool:
+    """Whether the profile's consent allows creating the person in a tool serving ``channel``: an
+    explicit grant only (no decision is not consent); any profile when the tool serves no channel."""
+    if channel is None:
+        return True
+    value = profile.consent.get(channel)
+    return value is not None and value.granted
+
+
+def decide(
+    profile: Profile, source: str, rules: PushRules, mode: PushMode, pushed: PushedState | None
+) -> Decision:
+    """What a push does with this profile in tool ``source``: update the person it holds, create them,
+    or skip them because of the mode or of their consent."""
+    if holds(profile, source, rules, pushed):
+        return "update"
+    if mode == "update":
+        return "skipped_by_mode"
+    if not consent_allows(profile, rules.channel):
+        return "skipped_by_consent"
+    return "create"
+
+
+__all__ = ["Decision", "consent_allows", "decide", "holds", "push_mode_of"]

@@ -1,0 +1,204 @@
+"""``profilesync identity``: train the probabilistic matcher's model, and try it on a file.
+
+    profilesync identity train SAMPLE.jsonl --out model.json [--seed 0] [--population N]
+    profilesync identity link INPUT.jsonl --out LINKS.jsonl [--model model.json]
+
+Both read the flat JSON-lines records ``profilesync resolve`` reads (README): names, a
+``date_of_birth``, address fields and any emails and phones. ``train`` fits a Fellegi-Sunter model
+(core.linkage.training) and writes it as a versioned JSON file the functions load. ``link`` runs
+the pure matcher (core.linkage.link_records) and writes one line per customer it finds, with the
+reason of every edge, the pairs left for review and what was refused: a way to judge a model on
+one's own data before it is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.linkage import LinkageRecord
+
+__all__ = ["add_identity_parser", "read_linkage_records", "run_identity"]
+
+
+def add_identity_parser(sub: argparse._SubParsersAction[Any]) -> None:
+    """Register ``identity train`` and ``identity link`` on the main parser's subcommands."""
+    identity = sub.add_parser("identity", help="train and try the probabilistic identity matcher")
+    identity_sub = identity.add_subparsers(dest="identity_command", required=True)
+    train = identity_sub.add_parser(
+        "train",
+        help="fit a matching model (m/u by EM) on a sample of records",
+        description="Read SAMPLE (flat JSON-lines records, as `profilesync resolve` reads) and write a "
+        "Fellegi-Sunter model: u from random pairs, m by EM over blocked pairs, the prior, and the term "
+        "frequencies of names and towns. The functions load the model file it writes.",
+    )
+    train.add_argument("sample", type=Path, help="JSON-lines file of records")
+    train.add_argument("--out", type=Path, required=True, help="where to write the model (JSON)")
+    train.add_argument("--seed", type=int, default=0, help="random seed for the u sample (default 0)")
+    train.add_argument(
+        "--population",
+        type=int,
+        default=None,
+        help="how many records the model will match among (default: the sample's size)",
+    )
+    train.add_argument(
+        "--link", type=float, default=None, help="link threshold, a probability (default 0.99)"
+    )
+    train.add_argument("--review", type=float, default=None, help="review threshold (default 0.80)")
+    train.add_argument(
+        "--no-veto",
+        action="store_true",
+        help="let a high score link records with different dates of birth (default: they go to review)",
+    )
+    train.add_argument("--default-region", default="US", help="region of phones without a country code")
+
+    link = identity_sub.add_parser(
+        "link",
+        help="run the matcher over a file and write the customers it finds, with reasons",
+        description="Link INPUT's records with the model (default: the built-in untrained one) and write "
+        "one customer per line: its records, every edge with its reason, reviews and refusals.",
+    )
+    link.add_argument("input", type=Path, help="JSON-lines file of records")
+    link.add_argument("--out", type=Path, required=True, help="where to write the customers (JSON lines)")
+    link.add_argument("--model", type=Path, default=None, help="a model file from `identity train`")
+    link.add_argument("--default-region", default="US", help="region of phones without a country code")
+
+
+def read_linkage_records(path: Path, default_region: str = "US") -> tuple[list[LinkageRecord], Counter[str]]:
+    """The records of a flat JSON-lines file as the matcher sees them, and what was skipped and why.
+
+    Emails and phones are normalised as ``resolve`` does (invalid ones left out); a later line with
+    the same record key replaces an earlier one, as a newer version would.
+    """
+    from connectors.jsonl import read_jsonl
+    from core.linkage import linkage_record
+    from core.normalise import normalise_email, normalise_phone
+    from core.schema import Quarantined
+
+    skipped: Counter[str] = Counter()
+    records: dict[str, LinkageRecord] = {}
+    for item in read_jsonl(path):
+        if isinstance(item, Quarantined):
+            skipped[item.reason.split("(")[0].strip()] += 1
+            continue
+        if not item.source_id:
+            skipped["missing id"] += 1
+            continue
+        emails = [_or_none(normalise_email, v) for v in item.emails]
+        phones = [_or_none(lambda v: normalise_phone(v, default_region.upper()), v) for v in item.phones]
+        key = f"{item.source}:{item.object_type}:{item.source_id}"
+        records[key] = linkage_record(key, item.traits, [e for e in emails if e], [p for p in phones if p])
+    return list(records.values()), skipped
+
+
+def _or_none(normalise: Any, value: Any) -> str | None:
+    try:
+        return str(normalise(str(value)))
+    except ValueError:
+        return None
+
+
+def run_identity(args: argparse.Namespace) -> int:
+    """Run ``identity train`` or ``identity link``; errors are ``ProfileSyncError`` (the CLI prints them)."""
+    if args.identity_command == "train":
+        return _train(args)
+    return _link(args)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from core.errors import InputError
+    from core.linkage import LinkageModel, Thresholds, default_model, train_model
+
+    base = default_model()
+    thresholds = (
+        Thresholds(
+            link=args.link if args.link is not None else base.thresholds.link,
+            review=args.review if args.review is not None else base.thresholds.review,
+        )
+        if (args.link is not None or args.review is not None)
+        else base.thresholds
+    )
+    base = LinkageModel.model_validate(
+        {**base.model_dump(), "thresholds": thresholds, "vetoes": () if args.no_veto else base.vetoes}
+    )
+    started = time.perf_counter()
+    records, skipped = read_linkage_records(args.sample, args.default_region)
+    if len(records) < 2:
+        raise InputError(
+            f"{args.sample}: {len(records)} usable record(s); training needs at least two (ideally "
+            "thousands, with names, dates of birth and addresses)"
+        )
+    if args.population is not None and args.population < len(records):
+        raise InputError(
+            f"--population {args.population} is smaller than the sample ({len(records)} records)"
+        )
+    model = train_model(
+        records, base=base, seed=args.seed, population=args.population, sample_name=args.sample.name
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(model.to_json(), encoding="utf-8")
+    summary = model.training
+    print(f"records read      {len(records) + sum(skipped.values()):>8,}")
+    print(f"  used            {len(records):>8,}")
+    for reason, count in skipped.most_common():
+        print(f"  skipped         {count:>8,}  {reason}")
+    print(f"random pairs (u)  {summary.u_pairs:>8,}")
+    for rule, pairs in summary.em_pairs.items():
+        print(f"EM {rule:<28} {pairs:>8,} pairs, {summary.em_iterations[rule]} iterations")
+    if not summary.converged:
+        print("warning: EM did not converge within its iteration limit; the model may be rough")
+    print(f"prior             {model.probability_two_random_records_match:.3g} (two random records match)")
+    print(f"wrote the model to {args.out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _link(args: argparse.Namespace) -> int:
+    from core.linkage import default_model, link_records, load_model
+
+    model = load_model(args.model) if args.model is not None else default_model()
+    records, skipped = read_linkage_records(args.input, args.default_region)
+    result = link_records(records, model)
+    edges_of: dict[str, list[dict[str, Any]]] = {}
+    component_of = {key: i for i, component in enumerate(result.components) for key in component}
+    for edge in result.edges:
+        data: dict[str, Any] = {"records": [edge.a, edge.b], "kind": edge.kind, "reason": edge.reason}
+        if edge.score is not None:
+            data["score"] = edge.score.as_dict()
+        edges_of.setdefault(str(component_of[edge.a]), []).append(data)
+    reviews_of: dict[str, list[dict[str, object]]] = {}
+    for decision in result.reviews:
+        reviews_of.setdefault(str(component_of[decision.a]), []).append(decision.as_dict())
+    refused_of: dict[str, list[dict[str, object]]] = {}
+    for refusal in result.refused:
+        refused_of.setdefault(str(component_of[refusal.a]), []).append(
+            {"records": [refusal.a, refusal.b], "reason": refusal.reason}
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", encoding="utf-8") as out:
+        for i, component in enumerate(result.components):
+            line = {
+                "records": list(component),
+                "edges": edges_of.get(str(i), []),
+                "reviews": reviews_of.get(str(i), []),
+                "refused": refused_of.get(str(i), []),
+            }
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    multi = sum(1 for c in result.components if len(c) > 1)
+    print(
+        f"records           {len(records):>8,}"
+        + (f"  ({sum(skipped.values()):,} skipped)" if skipped else "")
+    )
+    print(f"customers         {len(result.components):>8,}  ({multi:,} of several records)")
+    print(f"pairs scored      {result.pairs_scored:>8,}")
+    print(f"edges             {len(result.edges):>8,}")
+    print(f"reviews           {len(result.reviews):>8,}")
+    print(f"refused           {len(result.refused):>8,}")
+    for decision in result.reviews[:10]:
+        print(f"  review {decision.a} ~ {decision.b}: {decision.reason}")
+    print(f"wrote {len(result.components):,} customers to {args.out}")
+    return 0

@@ -1,0 +1,141 @@
+"""Stripe's own Python SDK (stripe) against the served sandbox: the calls an SDK user makes most,
+each answered in Stripe's shapes (every answer is checked against Stripe's published spec).
+
+One test per SDK call; together with the other vendors' ``test_official_sdk.py`` they are the matrix
+that says how many common SDK calls the sandboxes serve.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from connectors.stripe import make_sandbox
+from connectors.stripe._sandbox import StripeSandbox
+from profilesync.testing.specs import OpenApiSpec
+from tests.unit.connectors.served import Served, served
+
+stripe = pytest.importorskip("stripe")
+
+SPEC = "stripe-api.json.gz"
+
+
+def _check(request: httpx.Request, response: httpx.Response) -> None:
+    # Stripe's requests are form-encoded, so only the answers are checked.
+    body = json.loads(response.content) if response.content else None
+    OpenApiSpec.load(SPEC).validate_response(request.method, request.url.path, response.status_code, body)
+
+
+@pytest.fixture
+def sandbox() -> StripeSandbox:
+    return make_sandbox(people=40, seed=7, requests_per_second=10_000)
+
+
+@pytest.fixture
+def server(sandbox: StripeSandbox) -> Iterator[Served]:
+    with served(sandbox, _check) as running:
+        yield running
+        running.assert_clean()
+
+
+@pytest.fixture
+def client(server: Served) -> Any:
+    # max_network_retries=0: a 429 or 5xx must fail the test, not be retried away by the SDK.
+    return stripe.StripeClient(
+        server.sandbox.token, base_addresses={"api": server.url}, max_network_retries=0
+    )
+
+
+def _customer(sandbox: StripeSandbox) -> dict[str, Any]:
+    with sandbox.lock:
+        return dict(next(c for c in sandbox.customers.values() if c.get("email")))
+
+
+def test_customers_list_and_auto_paging(client: Any, sandbox: StripeSandbox) -> None:
+    page = client.v1.customers.list({"limit": 5})
+    assert len(page.data) == 5
+    assert page.has_more is True
+    everyone = [c.id for c in page.auto_paging_iter()]
+    assert sorted(everyone) == sorted(sandbox.customers)
+
+
+def test_customers_retrieve(client: Any, sandbox: StripeSandbox) -> None:
+    wanted = _customer(sandbox)
+    got = client.v1.customers.retrieve(wanted["id"])
+    assert got.id == wanted["id"]
+    assert got.email == wanted["email"]
+
+
+def test_customers_create(client: Any, sandbox: StripeSandbox) -> None:
+    created = client.v1.customers.create(
+        {
+            "email": "sdk.create@example.com",
+            "name": "Ada Stone",
+            "address": {"country": "GB", "city": "Leeds"},
+            "metadata": {"origin": "sdk"},
+        }
+    )
+    assert created.id.startswith("cus_")
+    assert created.object == "customer"
+    assert created.address.country == "GB"
+    assert created.metadata["origin"] == "sdk"
+    assert sandbox.holds("sdk.create@example.com")
+
+
+def test_customers_update_metadata(client: Any, sandbox: StripeSandbox) -> None:
+    wanted = _customer(sandbox)
+    updated = client.v1.customers.update(wanted["id"], {"metadata": {"tier": "gold"}, "name": "New Name"})
+    assert updated.metadata["tier"] == "gold"
+    assert updated.name == "New Name"
+
+
+def test_customers_search_by_email(client: Any, sandbox: StripeSandbox) -> None:
+    wanted = _customer(sandbox)
+    found = client.v1.customers.search({"query": f"email:'{wanted['email']}'"})
+    assert found.object == "search_result"
+    assert [c.id for c in found.data] == [wanted["id"]]
+
+
+def test_charges_list_with_expanded_customer(client: Any, sandbox: StripeSandbox) -> None:
+    with sandbox.lock:
+        owner = next(c["customer"] for c in sandbox.charges.values())
+    page = client.v1.charges.list({"customer": owner, "expand": ["data.customer"], "limit": 10})
+    assert page.data
+    assert all(c.customer.id == owner and c.customer.object == "customer" for c in page.data)
+
+
+def test_charges_retrieve_with_expand(client: Any, sandbox: StripeSandbox) -> None:
+    with sandbox.lock:
+        charge = dict(next(iter(sandbox.charges.values())))
+    plain = client.v1.charges.retrieve(charge["id"])
+    expanded = client.v1.charges.retrieve(charge["id"], {"expand": ["customer"]})
+    assert plain.customer == charge["customer"]  # an id unless expanded
+    assert expanded.customer.id == charge["customer"]
+    assert expanded.customer.object == "customer"
+
+
+def test_a_deleted_customer_is_retrieved_as_deleted(client: Any, sandbox: StripeSandbox) -> None:
+    wanted = _customer(sandbox)
+    deleted = client.v1.customers.delete(wanted["id"])
+    assert deleted.deleted is True
+    again = client.v1.customers.retrieve(wanted["id"])
+    assert again.id == wanted["id"]
+    assert again.deleted is True
+
+
+def test_addresses_carry_iso_country_codes(client: Any) -> None:
+    countries = {c.address.country for c in client.v1.customers.list({"limit": 100}).data if c.address}
+    assert countries
+    assert all(len(c) == 2 and c.isupper() for c in countries), countries
+
+
+def test_events_list_by_type(client: Any, sandbox: StripeSandbox) -> None:
+    wanted = _customer(sandbox)
+    client.v1.customers.update(wanted["id"], {"metadata": {"touched": "yes"}})
+    events = client.v1.events.list({"type": "customer.updated", "limit": 10})
+    assert events.data
+    assert events.data[0].data.object["id"] == wanted["id"]
