@@ -3,7 +3,7 @@
 A connector is five small operations over one vendor API (see DESIGN.md, "Connectors")::
 
     pull(cursor)          -> RawPage...     the vendor's objects, page by page, each with a resume cursor
-    to_records(page)      -> RecordDraft[]  mapped to canonical names (values still raw)
+    to_records(page)      -> RecordDraft[]  one per element, mapped to canonical names (values still raw)
     from_profile(profile) -> Payload | None what this tool should hold for a merged profile
     push(payloads)        -> PushOutcome[]  batched upserts, one outcome per payload
     erase(identifiers)    -> EraseOutcome[] delete a person from the tool (GDPR)
@@ -113,6 +113,8 @@ class RawPage:
     """One page of the vendor's objects as received, and where to resume once they are durable."""
 
     records: list[dict[str, Any]]
+    """The vendor's objects as received. An element may be junk (a string or a null where an object
+    should be): ``to_records`` maps it to ``RecordDraft.not_an_object``, one draft per element."""
     cursor: str | None
     """Pass to ``pull`` to resume after this page; None only when the connector keeps no cursor."""
     object_type: str = "contact"

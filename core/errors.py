@@ -24,6 +24,12 @@ class ConflictError(RetryableError):
     """A conditional write lost a race with another writer; re-read and plan again."""
 
 
+class RecordRejectedError(ProfileSyncError, ValueError):
+    """The store refused to write a record as invalid (an item over 400 KB, a key over its limit, a
+    transaction over 4 MB): the data is at fault, not the service, so retrying cannot help. The
+    record is quarantined with this message; the rest of its batch is written."""
+
+
 class ConnectorConfigError(ProfileSyncError):
     """A connector is configured wrongly (missing credential, bad URL, unknown option)."""
 

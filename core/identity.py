@@ -152,6 +152,13 @@ class Component:
         return self.customers - {self.survivor}
 
 
+def counts_toward_limits(record: SourceRecord) -> bool:
+    """Whether a record counts as a holder of its emails and phones under the guardrail limits: only
+    people-level records do (contacts, members, customers). A child object (an order, a charge)
+    repeats its buyer's email; counting it made a shopper's ninth order a "shared" address."""
+    return record.level == "person"
+
+
 def matching_keys(record: SourceRecord, policy: IdentityPolicy) -> tuple[list[str], list[GuardrailHit]]:
     """The identifier keys of one record that may be used to match, and the blocked ones."""
     keys: list[str] = []
@@ -204,9 +211,11 @@ def group_records(
     """Group a batch into components: records sharing a usable key, and the customers owning them.
 
     ``owner_of`` maps identifier keys to their live owner; ``existing_holders`` maps keys to the
-    source keys already holding them in the store (from the loaded customers' snapshots). A key whose
-    holders would exceed its kind's limit is not used to match any record of this batch that does
-    not already hold it, and each such record gets a ``GuardrailHit``.
+    people-level source keys already holding them in the store (from the loaded customers'
+    snapshots). A key whose people-level holders would exceed its kind's limit is not used to match
+    any record of this batch that does not already hold it, and each such record gets a
+    ``GuardrailHit``. Child objects (``counts_toward_limits``) are never holders: they join their
+    owner through the owner's ``source#`` key, or, without an owner id, by email or phone like anyone.
     """
     hits: list[GuardrailHit] = []
     record_keys = [record.key for record in records]
@@ -218,6 +227,8 @@ def group_records(
         keys, blocked = matching_keys(record, policy)
         hits.extend(blocked)
         usable[record_key] = keys
+        if not counts_toward_limits(record):
+            continue
         for key in keys:
             if policy.limit_for(key.partition("#")[0]) is not None:  # only these can be overloaded
                 batch_holders.setdefault(key, set()).add(record_key)

@@ -15,12 +15,14 @@ from operator import itemgetter, lt
 from types import MappingProxyType
 from typing import Any, Literal
 
+from core.identity import counts_toward_limits
 from core.schema import (
     ComputedTraits,
     ConsentState,
     ConsentValue,
     Identifier,
     Order,
+    OrderSummary,
     Profile,
     SourceRecord,
     SourceRef,
@@ -140,11 +142,16 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
     by two snapshots of one tool is counted once.
     """
     orders: dict[tuple[str, str], Order] = {}
+    summaries: list[tuple[str, OrderSummary]] = []
     for record in records:
         if record.orders:  # most records carry none
             source = record.source
             for order in record.orders:
                 orders.setdefault((source, order.id), order)
+        if record.order_summary is not None:
+            summaries.append((record.key, record.order_summary))
+    if summaries:
+        return _with_summaries(orders, sorted(summaries, key=itemgetter(0)), rules)
     if not orders:  # most customers: nothing to sort or sum
         return _NO_ORDERS
     # Sorted, so that the sums are added in the same order whatever the records' order.
@@ -169,6 +176,17 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
             last = at
     if first is None:
         return _NO_ORDERS
+    return _computed(ltv, counts, first, last, rules)
+
+
+def _computed(
+    ltv: dict[str, Decimal],
+    counts: dict[str, int],
+    first: datetime | None,
+    last: datetime | None,
+    rules: MergeRules,
+) -> ComputedTraits:
+    """The computed traits of paid totals and counts per currency (every count above zero)."""
     paid_count = sum(counts.values())
     aov = {
         cur: (total / counts[cur]).quantize(_quantum(total), rounding=ROUND_HALF_EVEN)
@@ -188,6 +206,33 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
         average_order_value=aov if len(aov) == 1 else dict(sorted(aov.items())),
         segment=segment,
     )
+
+
+def _with_summaries(
+    orders: Mapping[tuple[str, str], Order], summaries: list[tuple[str, OrderSummary]], rules: MergeRules
+) -> ComputedTraits:
+    """``compute_traits`` for customers with a record too large to hold its orders inline: the orders
+    each such record summed up (``OrderSummary``) are added to the ones listed. Rare, so kept apart
+    from the hot path above, which it equals when there is no summary."""
+    ltv: dict[str, Decimal] = {}
+    counts: dict[str, int] = {}
+    moments: list[datetime] = []
+    for key in sorted(orders):
+        order = orders[key]
+        if order.status == "paid":
+            ltv[order.currency] = ltv.get(order.currency, _ZERO) + order.total
+            counts[order.currency] = counts.get(order.currency, 0) + 1
+            moments.append(order.created_at)
+    for _, summary in summaries:
+        for currency, total in sorted(summary.totals.items()):
+            paid = summary.paid.get(currency, 0)
+            if paid:
+                ltv[currency] = ltv.get(currency, _ZERO) + total
+                counts[currency] = counts.get(currency, 0) + paid
+        moments.extend(at for at in (summary.first_paid_at, summary.last_paid_at) if at is not None)
+    if not counts:
+        return _NO_ORDERS
+    return _computed(ltv, counts, min(moments), max(moments), rules)
 
 
 _ZERO = Decimal(0)
@@ -260,15 +305,21 @@ def record_hash(record: SourceRecord) -> str:
     is hashed without that time, for the same reason."""
     at = record.updated_at
     defaulted = [channel for channel, state in record.consent.items() if state.changed_at == at]
-    exclude: Any = _RECORD_HASH_EXCLUDE
+    # The fields added for child objects are hashed only when they say something, so a person's record
+    # hashes as it did before they existed, and a stored snapshot is not taken for changed.
+    plain = record.level == "person" and record.owner is None and record.order_summary is None
+    exclude: Any = _RECORD_HASH_EXCLUDE if plain else _RECORD_HASH_EXCLUDE_TIME
     if defaulted:
-        exclude = {"updated_at": True, "consent": {channel: {"changed_at"} for channel in defaulted}}
+        exclude = dict.fromkeys(exclude, True)
+        exclude["consent"] = {channel: {"changed_at"} for channel in defaulted}
     # The bytes of ``record.model_dump_json(exclude=...)``, without decoding them to ``str`` first.
     body = record.__pydantic_serializer__.to_json(record, exclude=exclude)
     return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
-_RECORD_HASH_EXCLUDE: set[str] = {"updated_at"}  # read only (pydantic takes a set)
+# Read only (pydantic takes a set): what a person's record leaves out, and what any record does.
+_RECORD_HASH_EXCLUDE: set[str] = {"updated_at", "level", "owner", "order_summary"}
+_RECORD_HASH_EXCLUDE_TIME: set[str] = {"updated_at"}
 
 
 def profile_hash(profile: Profile) -> str:
@@ -296,9 +347,12 @@ def newest(a: SourceRecord, b: SourceRecord) -> SourceRecord:
 
 
 def identifier_holders(records: Iterable[SourceRecord]) -> dict[str, frozenset[str]]:
-    """For each identifier key, the source keys of the records carrying it."""
+    """For each identifier key, the source keys of the people-level records carrying it (child
+    objects such as orders never count as holders; see ``core.identity.counts_toward_limits``)."""
     holders: dict[str, set[str]] = {}
     for record in records:
+        if not counts_toward_limits(record):
+            continue
         for ident in record.identifiers:
             holders.setdefault(ident.key, set()).add(record.key)
     return {k: frozenset(v) for k, v in holders.items()}

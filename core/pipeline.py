@@ -26,6 +26,7 @@ from core.identity import (
     Component,
     GuardrailHit,
     IdentityPolicy,
+    counts_toward_limits,
     customer_id_for,
     group_records,
     live_owner,
@@ -278,11 +279,14 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
             raw_owner.setdefault(k, c.customer_id)
     owner_of = {k: live_owner(cid, merged_into) for k, cid in raw_owner.items()}
 
-    # Who already holds the keys of this batch's records (group_records looks up no other key).
+    # Which people already hold the keys of this batch's records (group_records looks up no other
+    # key, and child objects such as orders never count towards a guardrail limit).
     batch_keys = {i.key for r in active for i in r.identifiers}
     holders: dict[str, set[str]] = {}
     for c in live.values():
         for snap in c.snapshots.values():
+            if not counts_toward_limits(snap):
+                continue
             for i in snap.identifiers:
                 key = i.key
                 if key in batch_keys:
@@ -336,6 +340,12 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
                 splits,
             )
         changesets.append(changeset)
+        # A key nobody owned that this changeset claims is taken for the components planned after
+        # it: two claims of one unowned key (one the guardrails keep from joining them) would be two
+        # operations on one item in one transaction, which DynamoDB rejects whole.
+        for op in changeset.operations:
+            if isinstance(op, PutIdent) and op.expected_owner is None:
+                raw_owner[op.key] = owner_of[op.key] = survivor
         records_of[changeset.label] = component.records
         kinds[changeset.label] = (
             "new" if not component.customers else "attach" if not absorbed_ids else "merge"
@@ -461,7 +471,11 @@ def _changeset(
         source_key = key[len("source#") :] if is_source else ""
         if current == survivor and not (is_source and source_key in changed):
             continue
-        if is_source:
+        if is_source and source_key not in snapshots:
+            # A child's link to its owner (``source#shopify:customer:1``) before the owner record is
+            # here: the key is held with no hash or time, which the owner's record fills in later.
+            ops.append(PutIdent(key, survivor, current))
+        elif is_source:
             snap = snapshots[source_key]
             at = snap.updated_at
             if source_key not in hashes:  # not this batch's record: keep a newer stored time
@@ -676,7 +690,9 @@ def _hold_together(records: Iterable[SourceRecord], policy: IdentityPolicy) -> b
     shared: dict[str, Identifier] = {}
     seen: dict[str, Identifier] = {}
     for record in records:
-        own = {ident.key: ident for ident in record.identifiers if ident.kind != "source"}
+        # Source keys count: a child's owner link (``source#shopify:customer:1``) is shared with the
+        # owner record. A record's own source key is in no other record of the customer.
+        own = {ident.key: ident for ident in record.identifiers}
         shared.update({key: ident for key, ident in own.items() if key in seen})
         seen.update(own)
         key_sets.append(set(own))

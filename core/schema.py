@@ -37,6 +37,18 @@ KNOWN_TRAITS: tuple[str, ...] = (
 #: Order statuses; only "paid" orders count towards lifetime value.
 OrderStatus = Literal["paid", "pending", "refunded", "cancelled"]
 
+#: Whether a source record stands for a person (a contact, a member, a customer) or for a child object
+#: of one (an order, a charge, a subscription). A child joins its owner by the owner's source id when
+#: the vendor names one, and never counts towards an identifier's guardrail limit: a customer with 500
+#: orders sharing her email is one person, not 501 holders of the address.
+RecordLevel = Literal["person", "child"]
+
+#: Object types read as child objects when a connector does not say (``RecordDraft.owner_type``):
+#: what a flat file or a declared stream calls its orders and payments.
+CHILD_OBJECT_TYPES: frozenset[str] = frozenset(
+    {"order", "charge", "payment", "invoice", "subscription", "refund", "transaction"}
+)
+
 
 #: Per model class, the names of all its fields: the ``__pydantic_fields_set__`` of every assembled
 #: instance. One set per class instead of one per instance: every field of an assembled instance is
@@ -135,6 +147,23 @@ class Order(_Frozen):
     status: OrderStatus = "paid"
 
 
+class OrderSummary(_Frozen):
+    """Orders of one record beyond what one stored item holds inline, summed up.
+
+    A record keeps its newest orders inline (``SourceRecord.orders``); the older ones are counted here
+    so that lifetime value, order count and first order stay right. Only paid orders are summed.
+    """
+
+    orders: int
+    """How many orders were summarised, whatever their status."""
+    paid: dict[str, int] = Field(default_factory=dict)
+    """Paid orders per ISO 4217 currency."""
+    totals: dict[str, Decimal] = Field(default_factory=dict)
+    """The sum of the paid orders per currency."""
+    first_paid_at: datetime | None = None
+    last_paid_at: datetime | None = None
+
+
 class ConsentState(_Frozen):
     """An explicit consent decision for one channel (email, sms, ...), and when it was made."""
 
@@ -150,6 +179,16 @@ class DroppedValue(_Frozen):
     reason: str
 
 
+_JSON_KINDS: dict[type, str] = {
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    list: "a list",
+    type(None): "null",
+}
+
+
 class RecordDraft(BaseModel):
     """A connector's record mapped to canonical names, values still raw.
 
@@ -160,15 +199,42 @@ class RecordDraft(BaseModel):
 
     source: str
     object_type: str = "contact"
-    source_id: str
+    source_id: Any = ""
+    """The vendor's id: a string or an integer (anything else is quarantined by normalisation)."""
     updated_at: Any = None
     emails: list[Any] = Field(default_factory=list)
     phones: list[Any] = Field(default_factory=list)
     traits: dict[str, Any] = Field(default_factory=dict)
     consent: dict[str, Any] = Field(default_factory=dict)
     orders: list[Any] = Field(default_factory=list)
+    owner_type: str | None = None
+    """For a child object (an order, a charge): the object type of the person-level record of the
+    same source it belongs to (Shopify ``customer``). Set, the record is a child; left None, it is one
+    when ``object_type`` is in ``CHILD_OBJECT_TYPES``."""
+    owner_id: Any = None
+    """The owner's vendor id (Shopify ``customer.id``, Stripe ``customer``), when the vendor names it.
+    The child then joins its owner by that id alone; without it, by its email or phone."""
+    problem: str | None = None
+    """Set by a mapping that already knows the record cannot be used (a page element that is not an
+    object): normalisation quarantines the record with this reason."""
     raw: dict[str, Any] | None = None
     """The vendor's record as received, kept for quarantine reports (never stored in a profile)."""
+
+    @classmethod
+    def not_an_object(cls, source: str, object_type: str, element: Any) -> RecordDraft:
+        """The draft of a page element that is not an object (a string, a number, a list where the
+        vendor's list of records should hold objects): normalisation quarantines it with the reason,
+        and the page's other records go on. Every connector's mapping uses this for such elements."""
+        kind = _JSON_KINDS.get(type(element), f"a {type(element).__name__}")
+        text = repr(element)
+        text = text if len(text) <= 200 else text[:197] + "..."
+        return cls(
+            source=source,
+            object_type=object_type,
+            source_id="",
+            problem=f"a page element is {kind}, not an object: {text}",
+            raw={"element": text},
+        )
 
 
 class SourceRecord(_Frozen):
@@ -183,6 +249,13 @@ class SourceRecord(_Frozen):
     consent: dict[str, ConsentState] = Field(default_factory=dict)
     orders: tuple[Order, ...] = ()
     dropped: tuple[DroppedValue, ...] = ()
+    level: RecordLevel = "person"
+    """``person`` or ``child`` (see ``RecordLevel``); only people count towards guardrail limits."""
+    owner: str | None = None
+    """A child's owner as a source key (``shopify:customer:123``); its ``source#`` identifier is among
+    the child's identifiers, which is how the child joins the owner's customer."""
+    order_summary: OrderSummary | None = None
+    """The orders beyond those kept inline in ``orders``, summed up (None: every order is inline)."""
 
     key: ClassVar[_MemoKey] = _MemoKey(lambda self: f"{self.source}:{self.object_type}:{self.source_id}")
     """The source-scoped id, unique across all tools: ``hubspot:contact:123``."""

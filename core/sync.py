@@ -72,6 +72,8 @@ class PullReport:
     cursor_before: str | None = None
     cursor_after: str | None = None
     full_refresh: bool = False
+    future_dated: int = 0
+    """Records kept with ``updated_at`` read as now (too far in the future: a clock ahead)."""
     quality: RunQuality | None = None
     """Data quality of the run (core.governance.quality), kept in the SYNC# report."""
 
@@ -91,6 +93,7 @@ class PullReport:
                 "new_customers": self.ingest.new_customers,
                 "merged_customers": self.ingest.merged_customers,
                 "full_refresh": self.full_refresh,
+                "future_dated": self.future_dated,
                 **quality,
             },
             sort_keys=True,
@@ -141,8 +144,8 @@ def pull_into_store(
     (the cursor then points at the next page), which is how a Lambda keeps inside its time limit.
     """
     from core.governance.quality import resume_quality
-    from core.normalise import normalise_record
-    from core.pipeline import ingest
+    from core.isolation import ingest_isolating
+    from core.normalise import is_future_dated, normalise_record
 
     name = connector.spec.name
     saved = state.get_sync_state(name)
@@ -161,16 +164,26 @@ def pull_into_store(
                 report.quarantine_reasons[outcome.reason] += 1
             else:
                 records.append(outcome)
+                report.future_dated += int(is_future_dated(outcome))
         if bad:
             state.put_quarantined(bad)  # durable before the cursor moves past them
-        quality.observe(len(drafts), records, (q.reason for q in bad))
+        kept = records
         if records:
-            result = ingest(records, store, settings)
+            # A record the store refuses is quarantined alone; the rest of the page is written.
+            result, refused = ingest_isolating(records, store, settings)
             report.ingest.add(result)
             quality.observe_refusals(result.guardrail_hits)
+            if refused:
+                entries = [_quarantine_entry(name, q, now) for q in refused]
+                state.put_quarantined(entries)
+                report.quarantine_reasons.update(q.reason for q in refused)
+                bad.extend(entries)
+                gone = {(q.source, q.source_id) for q in refused}
+                kept = [r for r in records if (r.source, r.source_id) not in gone]
+        quality.observe(len(drafts), kept, (q.reason for q in bad))
         report.pages += 1
         report.pulled += len(drafts)
-        report.normalised += len(records)
+        report.normalised += len(drafts) - len(bad)
         report.quarantined += len(bad)
         if page.cursor is not None and page.cursor != report.cursor_after:
             saved = state.put_sync_state(

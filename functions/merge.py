@@ -1,7 +1,9 @@
 """Merge ingest messages into the profile store: triggered by the ingest queue, in batches.
 
 Each SQS message holds the normalised records of one pull page (see functions.events.IngestMessage)
-and goes through ``core.pipeline.ingest`` on its own, so one bad message fails alone: Powertools'
+and goes through ``core.pipeline.ingest`` on its own; a record in it that the store refuses (too
+large, malformed: a data error, never a throttle) is quarantined alone and the others are merged
+(``core.isolation``). One bad message fails alone: Powertools'
 BatchProcessor reports it in ``batchItemFailures`` (the event source mapping has
 ``ReportBatchItemFailures``), SQS delivers it again after the visibility timeout, and after the
 queue's ``maxReceiveCount`` its redrive policy moves it to the dead-letter queue, whose depth
@@ -11,8 +13,10 @@ Ingest is idempotent, so a message delivered twice changes nothing the second ti
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -23,7 +27,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from core.pipeline import IngestResult, ingest
+from core.isolation import ingest_isolating
+from core.pipeline import IngestResult
+from core.ports import QuarantineEntry
 from functions._wiring import metrics_namespace, traced, wiring
 from functions.events import IngestMessage
 
@@ -57,8 +63,29 @@ def merge_message(record: SQSRecord, totals: IngestResult) -> None:
         raise
     # The pull run that sent the message is the correlation id of what merge logs about it.
     logger.set_correlation_id(message.run_id)
-    result = ingest(message.records, wiring().profiles)
+    # A record the store refuses is quarantined alone (durably, before the message is deleted);
+    # the other records of the message are merged, and the message succeeds.
+    result, refused = ingest_isolating(message.records, wiring().profiles)
     totals.add(result)
+    if refused:
+        now = datetime.now(UTC)
+        wiring().sync_state.put_quarantined(
+            [
+                QuarantineEntry(
+                    message.connector,
+                    f"{q.source}:{q.source_id}",
+                    q.reason,
+                    json.dumps(q.raw, default=str, sort_keys=True),
+                    now,
+                )
+                for q in refused
+            ]
+        )
+        metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=len(refused))
+        logger.warning(
+            "records the store refused were quarantined; the rest of the message was merged",
+            extra={"message_id": record.message_id, "quarantined": len(refused)},
+        )
     logger.debug(
         "merged message",
         extra={

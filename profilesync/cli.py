@@ -197,6 +197,7 @@ def _resolve(args: argparse.Namespace) -> int:
     from profilesync import cli_checks
     from profilesync.embedded import dynamodb_client, embedded_aws
     from profilesync.resolve import (
+        check_paths,
         default_quarantine_path,
         resolve,
         write_profiles,
@@ -208,9 +209,10 @@ def _resolve(args: argparse.Namespace) -> int:
         raise UsageError("--batch-size must be at least 1")
     region = cli_checks.check_region(args.default_region)
     cli_checks.check_json_lines(args.input)
+    quarantine_path = args.quarantine or default_quarantine_path(args.out)
+    check_paths(args.input, args.out, quarantine_path)  # before anything is written
     drafts = read_jsonl(args.input)
     first = next(drafts, None)  # surfaces an unreadable file before any store is set up
-    quarantine_path = args.quarantine or default_quarantine_path(args.out)
     cli_checks.check_writable(args.out, "--out")
     cli_checks.check_writable(quarantine_path, "--quarantine")
     if args.endpoint_url is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -10,8 +11,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.normalise import NormaliseOptions, normalise_record
-from core.pipeline import IngestResult, IngestSettings, ingest
+from core.errors import InputError
+from core.isolation import ingest_isolating
+from core.normalise import NormaliseOptions, is_future_dated, normalise_record
+from core.pipeline import IngestResult, IngestSettings
 from core.ports import ProfileStore
 from core.schema import Profile, Quarantined, RecordDraft, SourceRecord
 
@@ -27,6 +30,8 @@ class ResolveReport:
     dropped_values: Counter[str] = field(default_factory=Counter)
     ingest: IngestResult = field(default_factory=IngestResult)
     profiles: int = 0
+    future_dated: int = 0
+    """Records kept with their ``updated_at`` read as now: it was too far in the future."""
 
     def lines(self) -> list[str]:
         """The human summary printed by the CLI."""
@@ -36,6 +41,8 @@ class ResolveReport:
             f"  quarantined     {self.quarantined:>8,}",
         ]
         out += [f"    {n:>6,}  {reason}" for reason, n in self.quarantine_reasons.most_common()]
+        if self.future_dated:
+            out.append(f"future-dated      {self.future_dated:>8,}  (updated_at too far ahead, read as now)")
         if self.dropped_values:
             detail = ", ".join(f"{f} {n:,}" for f, n in self.dropped_values.most_common())
             out.append(f"values dropped    {sum(self.dropped_values.values()):>8,}  ({detail})")
@@ -77,21 +84,30 @@ def resolve(
 
     def flush() -> None:
         if batch:
-            report.ingest.add(ingest(batch, store, settings))
+            result, refused = ingest_isolating(batch, store, settings)
+            report.ingest.add(result)
+            for entry in refused:  # normalised, but the store could not take it: quarantined alone
+                report.normalised -= 1
+                count_quarantined(entry)
             batch.clear()
             if progress:
                 progress(report)
+
+    def count_quarantined(entry: Quarantined) -> None:
+        report.quarantined += 1
+        report.quarantine_reasons[_reason_class(entry.reason)] += 1
+        if quarantine:
+            quarantine(entry)
 
     for item in drafts:
         report.read += 1
         outcome = item if isinstance(item, Quarantined) else normalise_record(item, options)
         if isinstance(outcome, Quarantined):
-            report.quarantined += 1
-            report.quarantine_reasons[_reason_class(outcome.reason)] += 1
-            if quarantine:
-                quarantine(outcome)
+            count_quarantined(outcome)
             continue
         report.normalised += 1
+        if is_future_dated(outcome):
+            report.future_dated += 1
         for dropped in outcome.dropped:
             report.dropped_values[dropped.field.split("[")[0].split(".")[0]] += 1
         batch.append(outcome)
@@ -145,3 +161,23 @@ def write_quarantine_line(entry: Quarantined, out: TextIO) -> None:
 
 def default_quarantine_path(out: Path) -> Path:
     return out.with_name(out.stem + ".quarantine.jsonl")
+
+
+def check_paths(source: Path, out: Path, quarantine: Path) -> None:
+    """Raise ``InputError`` when two of the input, the profiles and the quarantine file are one file:
+    writing either output would destroy the input (``--quarantine in.jsonl`` truncated a 2,000-line
+    input to 1 line, and exited 0) or the other output. Checked before anything is opened."""
+    named = [("the input", source), ("--out", out), ("--quarantine", quarantine)]
+    for i, (first, a) in enumerate(named):
+        for second, b in named[i + 1 :]:
+            if _same_file(a, b):
+                raise InputError(f"{second} {b} is the same file as {first}; give {second} a path of its own")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)  # also through links
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()

@@ -85,6 +85,21 @@ def value_at(data: Any, path: str | None) -> Any:
     return current
 
 
+def _last_with(data: Any, path: str) -> Any:
+    """``value_at(data, path)`` where the path's ``-1`` means the last element that has the rest of
+    the path: Stripe's next page starts after the last object's id, and a junk element at the end
+    of ``data`` (a string, a null) must not end the walk or hide the id before it."""
+    head, _, tail = f".{path}.".partition(".-1.")
+    items = value_at(data, head.strip("."))
+    if not isinstance(items, list):
+        return None
+    for item in reversed(items):
+        found = value_at(item, tail.strip("."))
+        if found not in (None, ""):
+            return found
+    return None
+
+
 class CursorPaginator:
     """Follows a cursor found at ``cursor_path`` in each body.
 
@@ -132,6 +147,8 @@ class CursorPaginator:
 
     def update_state(self, response: httpx.Response, body: Any, records: list[Any]) -> None:
         found = value_at(body, self._cursor_path)
+        if found in (None, "") and ".-1." in f".{self._cursor_path}.":
+            found = _last_with(body, self._cursor_path)
         cursor = str(found) if found not in (None, "") else None
         if self._has_more_path is not None:
             more = value_at(body, self._has_more_path) is True

@@ -59,6 +59,7 @@ from core.connector import (
 from core.errors import ConnectorConfigError, ProfileSyncError
 from core.push_policy import push_mode_of
 from core.schema import Identifier, Profile, RecordDraft
+from core.time_bound import TimeBound
 
 from ._cursor import FullState, IncrementalState, PullState, decode, encode
 from ._mapping import (
@@ -238,21 +239,25 @@ class HubSpotConnector:
         incremental run. An incremental run with nothing new yields one empty page carrying its cursor.
         """
         state: PullState | None = decode(cursor)
+        # A contact stamped far in the future is read as the start of this pull (core.time_bound): it
+        # can carry no watermark past the pull, so the changes made after it are asked for next time.
+        bound = TimeBound.from_now()
         if state is None or isinstance(state, FullState):
-            yield from self._full(state)
+            yield from self._full(state, bound)
         else:
-            yield from self._incremental(state)
+            yield from self._incremental(state, bound)
 
-    def _full(self, state: FullState | None) -> Iterator[RawPage]:
+    def _full(self, state: FullState | None, bound: TimeBound) -> Iterator[RawPage]:
         if state is None:
-            state = FullState(after=None, watermark=self._newest_modification())
+            newest = self._newest_modification()
+            state = FullState(after=None, watermark=None if newest is None else _bounded(newest, bound))
         watermark, max_id = state.watermark, state.max_id
         paginator = CursorPaginator("paging.next.after", "after", start=state.after)
         params = {"limit": LIST_PAGE_SIZE, "properties": ",".join(PULL_PROPERTIES)}
         for page in paginate(
             self._api, "GET", CONTACTS_PATH, paginator, params=params, records_path="results"
         ):
-            records = [r for r in page.records if isinstance(r, dict)]
+            records = list(page.records)  # junk elements too: the mapping quarantines them
             max_id = max([max_id, *(int(i) for i in map(contact_id, records) if i.isdigit())])
             following: PullState
             if page.has_next:
@@ -279,17 +284,20 @@ class HubSpotConnector:
             return None
         return modified_ms(results[0])
 
-    def _incremental(self, state: IncrementalState) -> Iterator[RawPage]:
+    def _incremental(self, state: IncrementalState, bound: TimeBound) -> Iterator[RawPage]:
         while True:
             data = self._search.post_json(SEARCH_PATH, json=self._query(state), idempotent=True)
             found = value_at(data, "results")
-            raw = [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+            found = found if isinstance(found, list) else []
+            raw = [r for r in found if isinstance(r, dict)]
+            junk = [r for r in found if not isinstance(r, dict)]  # the mapping quarantines these
             has_more = bool(value_at(data, "paging.next.after"))
             # ``seen`` lists records returned at the watermark; one modified since has a later time.
             fresh = [
-                r for r in raw if not (contact_id(r) in state.seen and modified_ms(r) == state.watermark)
+                r for r in raw if not (contact_id(r) in state.seen and _modified(r, bound) == state.watermark)
             ]
-            following = advance(state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE)
+            following = advance(state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE, bound=bound)
+            fresh += junk
             if has_more and following == state:
                 raise PaginationError(
                     f"hubspot: search at lastmodifieddate {state.watermark} made no progress; stopping "
@@ -501,8 +509,24 @@ class HubSpotConnector:
 # --- helpers (pure) -------------------------------------------------------------------------------
 
 
+def _bounded(ms: int, bound: TimeBound) -> int:
+    """A time in epoch milliseconds, read as the pull's start when it is too far in the future."""
+    limit = int(bound.limit.timestamp() * 1000)
+    return ms if ms <= limit else int(bound.start.timestamp() * 1000)
+
+
+def _modified(contact: Mapping[str, Any], bound: TimeBound | None) -> int | None:
+    ms = modified_ms(contact)
+    return ms if ms is None or bound is None else _bounded(ms, bound)
+
+
 def advance(
-    state: IncrementalState, raw: list[dict[str, Any]], *, has_more: bool, page_size: int
+    state: IncrementalState,
+    raw: list[dict[str, Any]],
+    *,
+    has_more: bool,
+    page_size: int,
+    bound: TimeBound | None = None,
 ) -> IncrementalState:
     """The incremental state after one search page (``raw``: every result, seen ones included).
 
@@ -515,7 +539,7 @@ def advance(
         tie = max([state.tie if state.tie is not None else -1, *_numeric_ids(raw)])
         seen = frozenset(s for s in state.seen if not (s.isdigit() and int(s) <= tie))
         return IncrementalState(state.watermark, tie, seen, "tie" if has_more else "time")
-    stamped = [(ms, contact_id(r)) for r in raw if (ms := modified_ms(r)) is not None]
+    stamped = [(ms, contact_id(r)) for r in raw if (ms := _modified(r, bound)) is not None]
     if not stamped:
         return state
     newest = max(ms for ms, _ in stamped)

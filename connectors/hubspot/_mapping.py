@@ -215,7 +215,9 @@ def contact_to_draft(contact: Any) -> RecordDraft:
     never records an opt-in there), so no consent is claimed for it. The opt-out's time is the contact's
     ``lastmodifieddate``: HubSpot keeps no separate timestamp for it outside the property history.
     """
-    data: Mapping[str, Any] = contact if isinstance(contact, Mapping) else {}
+    if not isinstance(contact, Mapping):
+        return RecordDraft.not_an_object(SOURCE, OBJECT_TYPE, contact)
+    data: Mapping[str, Any] = contact
     properties_raw = data.get("properties")
     properties: Mapping[str, Any] = properties_raw if isinstance(properties_raw, Mapping) else {}
     updated_at = properties.get(MODIFIED) or data.get("updatedAt")
@@ -241,13 +243,14 @@ def contact_to_draft(contact: Any) -> RecordDraft:
     return RecordDraft(
         source=SOURCE,
         object_type=OBJECT_TYPE,
-        source_id=contact_id(data),
+        # An id that is neither text nor a number is passed on as found, for normalisation to refuse.
+        source_id=contact_id(data) or data.get("id"),
         updated_at=updated_at,
         emails=emails,
         phones=phones,
         traits=traits,
         consent=consent,
-        raw=dict(data) if isinstance(contact, Mapping) else {"value": repr(contact)[:500]},
+        raw=dict(data),
     )
 
 

@@ -45,6 +45,7 @@ from core.connector import (
 )
 from core.errors import ConnectorConfigError
 from core.schema import Identifier, Profile, RecordDraft
+from core.time_bound import TimeBound
 
 from ._cursor import Step, WalkState, advance, format_time, parse_time
 from ._mapping import (
@@ -142,6 +143,7 @@ class MailchimpConnector:
     spec = SPEC
 
     def __init__(self, settings: ConnectorSettings) -> None:
+        self._bound = TimeBound.from_now()  # set again at the start of every pull
         key = settings.credentials.get(CREDENTIAL) or resolve_secret(CREDENTIAL)
         dc = data_center(key)
         list_id = str(settings.options.get("list_id", "") or "").strip()
@@ -207,6 +209,9 @@ class MailchimpConnector:
     def pull(self, cursor: str | None = None) -> Iterator[RawPage]:
         """Members page by page. ``None`` is a full refresh (parallel over ``last_changed`` ranges
         when the audience is large); a cursor continues the walk from its watermark."""
+        # A member stamped far in the future is read as the start of this pull (core.time_bound): it
+        # can carry no watermark past the pull, so the changes made after it are asked for next time.
+        self._bound = TimeBound.from_now()
         if cursor is not None:
             yield from self._pages(self._walk(WalkState.decode(cursor), None))
             return
@@ -233,21 +238,26 @@ class MailchimpConnector:
             raise PaginationError(f"mailchimp: GET {self._list_path}/members answered no members list")
         total = body.get("total_items")
         total = total if isinstance(total, int) and not isinstance(total, bool) else -1
-        return [m for m in members if isinstance(m, dict)], verify, total
+        return list(members), verify, total  # junk elements too: the mapping quarantines them
 
     def _fetch(self, state: WalkState, upper: datetime | None) -> Step:
         members, verify, total = self._request(state, upper)
         last = 0 <= total <= state.query()[1] + len(members)
-        return advance(state, members, verify=verify, page_size=PAGE_SIZE, upper=upper, last=last)
+        return advance(
+            state, members, verify=verify, page_size=PAGE_SIZE, upper=upper, last=last, bound=self._bound
+        )
 
     def _walk(self, state: WalkState, upper: datetime | None) -> Iterator[Step]:
         """Every step of one walk from ``state`` to the end (or to ``upper``)."""
-        restarts = 0
+        restarts = total = 0
         while True:
             step = self._fetch(state, upper)
             if step.restarted:
                 restarts += 1
-                if restarts > _MAX_RESTARTS:
+                total += 1
+                # Consecutive restarts, and all of one walk: a block that shifts on every other read
+                # (a member that changes each time it is read) must not loop forever either.
+                if restarts > _MAX_RESTARTS or total > 10 * _MAX_RESTARTS:
                     raise PaginationError(
                         f"mailchimp: the members on {format_time(state.w) if state.w else 'the start'} "
                         f"kept changing while being read ({restarts} restarts); run the pull again"
@@ -306,7 +316,7 @@ class MailchimpConnector:
         offsets = [k * total // ranges for k in range(1, ranges)]
         with ThreadPoolExecutor(self.max_connections, thread_name_prefix="mailchimp-probe") as pool:
             probed = list(pool.map(self._probe, offsets))
-        bounds = sorted({at for at, _ in probed if at is not None})
+        bounds = sorted({self._bound.clamp(at).replace(microsecond=0) for at, _ in probed if at is not None})
         lowers: list[datetime | None] = [None, *bounds]
         uppers: list[datetime | None] = [*bounds, None]
         yield from self._pages(self._parallel_walks(lowers, uppers))

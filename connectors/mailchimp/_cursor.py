@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from core.errors import ConnectorConfigError
+from core.time_bound import TimeBound
 
 _VERSION: Final = 1
 ONE_SECOND: Final = timedelta(seconds=1)
@@ -110,9 +111,13 @@ class WalkState:
             return since, self.pos - 1, True
         return since, 0, False
 
-    def passed(self, member: Mapping[str, Any]) -> bool:
-        """Whether the walk has already gone past this member (older than ``w``, or read on ``w``)."""
-        changed = parse_time(member.get("last_changed"))
+    def passed(self, member: Mapping[str, Any], bound: TimeBound | None = None) -> bool:
+        """Whether the walk has already gone past this member (older than ``w``, or read on ``w``).
+        An element that is not a member at all cannot be placed: it is taken as passed, so junk in
+        the list cannot make the overlap check restart the walk forever."""
+        if not isinstance(member, Mapping):
+            return True
+        changed = _changed(member, bound)
         if self.w is not None and changed is not None and changed < self.w:
             return True
         return str(member.get("id", "")) in self.seen
@@ -128,6 +133,15 @@ class Step:
     restarted: bool = False
 
 
+def _changed(member: Mapping[str, Any], bound: TimeBound | None) -> datetime | None:
+    """A member's ``last_changed``, read as the pull's start when it is too far in the future (a
+    member stamped 2099 must not become the watermark: every later change would look older)."""
+    changed = parse_time(member.get("last_changed"))
+    if changed is None or bound is None:
+        return changed
+    return bound.clamp(changed).replace(microsecond=0)
+
+
 def advance(
     state: WalkState,
     members: Iterable[Mapping[str, Any]],
@@ -136,6 +150,7 @@ def advance(
     page_size: int,
     upper: datetime | None = None,
     last: bool = False,
+    bound: TimeBound | None = None,
 ) -> Step:
     """Apply one page (sorted by ``last_changed`` ascending) to ``state``.
 
@@ -147,7 +162,7 @@ def advance(
     page = list(members)
     returned = len(page)
     if verify:
-        if not page or not state.passed(page[0]):
+        if not page or not state.passed(page[0], bound):
             # The block on ``w`` shifted (a member read on it changed or was deleted): read it again.
             return Step([], replace(state, pos=0), done=False, restarted=True)
         page = page[1:]
@@ -160,7 +175,13 @@ def advance(
         return WalkState(w, tuple(order[-SEEN_LIMIT:]), pos)
 
     for member in page:
-        changed = parse_time(member.get("last_changed"))
+        if not isinstance(member, Mapping):
+            # Junk in the list (a string, a null): handed on for the mapping to quarantine. It holds
+            # a place in the vendor's order, so it counts in the offset, and moves nothing else.
+            emit.append(member)
+            pos += 1
+            continue
+        changed = _changed(member, bound)
         member_id = str(member.get("id", ""))
         if upper is not None and changed is not None and changed >= upper:
             return Step(emit, now(), done=True)

@@ -92,7 +92,9 @@ def member_to_draft(member: Mapping[str, Any]) -> RecordDraft:
     The consent's ``changed_at`` is the opt-in time for a subscriber (``timestamp_opt``, else the
     signup time), and ``last_changed`` for an opt-out: the API exposes no unsubscribe time.
     """
-    raw = dict(member) if isinstance(member, Mapping) else {}
+    if not isinstance(member, Mapping):
+        return RecordDraft.not_an_object(SOURCE, OBJECT_TYPE, member)
+    raw = dict(member)
     merge = raw.get("merge_fields")
     merge = merge if isinstance(merge, Mapping) else {}
     # ADDRESS is an object when filled in and "" when not.
@@ -118,7 +120,8 @@ def member_to_draft(member: Mapping[str, Any]) -> RecordDraft:
     return RecordDraft(
         source=SOURCE,
         object_type=OBJECT_TYPE,
-        source_id=_text(raw.get("id")),
+        # An id that is not text is passed on as found, for normalisation to refuse with the reason.
+        source_id=_text(raw.get("id")) or raw.get("id"),
         updated_at=last_changed or None,
         emails=[email] if email else [],
         phones=[phone] if phone else [],

@@ -301,11 +301,15 @@ class SalesforceConnector(RestConnector):
         )
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
-        live = [r for r in page.records if r.get("IsDeleted") is not True]
+        # Junk elements (not objects) stay: the SDK's mapping quarantines them one by one.
+        live = [r for r in page.records if not (isinstance(r, Mapping) and r.get("IsDeleted") is True)]
         self.deleted_seen += len(page.records) - len(live)
         drafts = super().to_records(RawPage(records=live, cursor=page.cursor, object_type=page.object_type))
         out = []
         for draft, record in zip(drafts, live, strict=True):
+            if not isinstance(record, Mapping) or draft.problem:
+                out.append(draft)
+                continue
             update: dict[str, Any] = {}
             if record.get("HasOptedOutOfEmail") is True:
                 update["consent"] = {"email": {"granted": False, "changed_at": record.get("SystemModstamp")}}

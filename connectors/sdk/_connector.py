@@ -30,6 +30,7 @@ from core.connector import (
 )
 from core.errors import ConnectorConfigError
 from core.schema import Identifier, Profile, RecordDraft
+from core.time_bound import TimeBound
 
 from ._cursor import PullCursor, StreamState, accept, format_point, parse_point
 from ._declaration import Operation, RestConnectorSpec, Stream, Window
@@ -161,7 +162,9 @@ class RestConnector:
             text = format_point(bound, incremental.time_format)
             params.update({k: v.replace("{since}", text) for k, v in incremental.since_params.items()})
         paginator = stream.paging.paginator(state.page, stream.page_size, stream.page_size_param)
-        key_point = self._key_point(stream)
+        # A record stamped far in the future is read as the start of this walk: the watermark can
+        # never pass the pull, so the changes made after it are asked for next time.
+        key_point = self._key_point(stream, TimeBound.from_now())
         unordered = incremental is not None and not incremental.ordered
         for page in paginate(
             self.context.client("pull"),
@@ -180,8 +183,13 @@ class RestConnector:
                 yield records, state.finished(), True
 
     @staticmethod
-    def _key_point(stream: Stream) -> Callable[[Any], tuple[str, datetime | None]]:
+    def _key_point(
+        stream: Stream, bound: TimeBound | None = None
+    ) -> Callable[[Any], tuple[str, datetime | None]]:
+        """A record's key and modification time; a time more than a day ahead of ``bound``'s start
+        (default: now, when the walk begins) is read as that start (``core.time_bound``)."""
         incremental = stream.incremental
+        bound = bound or TimeBound.from_now()
 
         def key_point(record: Any) -> tuple[str, datetime | None]:
             key = str(value_at(record, stream.primary_key) or "")
@@ -190,7 +198,8 @@ class RestConnector:
             value = value_at(record, incremental.cursor_field)
             if value in (None, "") and incremental.fallback_field:
                 value = value_at(record, incremental.fallback_field)
-            return key, parse_point(value, incremental.time_format)
+            point = parse_point(value, incremental.time_format)
+            return key, None if point is None else bound.clamp(point)
 
         return key_point
 

@@ -42,13 +42,16 @@ def parse_point(value: Any, time_format: str = "iso") -> datetime | None:
 
     ISO 8601 text (``2026-01-02T03:04:05+00:00``, ``...Z``) or, for ``epoch``, seconds since 1970.
     """
-    if time_format == "epoch" and isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
-    if not isinstance(value, str) or not value.strip():
+    try:
+        if time_format == "epoch" and isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, UTC)
+        if not isinstance(value, str) or not value.strip():
+            return None
+        text = value.strip()
+        if time_format == "epoch" and text.isdigit():
+            return datetime.fromtimestamp(int(text), UTC)
+    except (OverflowError, OSError, ValueError):  # a year beyond datetime's, NaN: no time at all
         return None
-    text = value.strip()
-    if time_format == "epoch" and text.isdigit():
-        return datetime.fromtimestamp(int(text), UTC)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -114,10 +117,16 @@ def accept(
     """Apply one page: the records not returned before, and the state after them.
 
     ``key_point(record)`` gives ``(primary key, modification time or None)``. Records with no readable
-    time are always returned (normalise quarantines them) and never move the watermark.
+    time are always returned (normalise quarantines them) and never move the watermark, and so are
+    elements that are not objects at all (the mapping quarantines them). A time too far ahead is
+    the caller's to clamp in ``key_point`` (``core.time_bound``), so it cannot carry the watermark
+    past the pull.
     """
     emit: list[dict[str, Any]] = []
     for record in records:
+        if not isinstance(record, Mapping):
+            emit.append(record)  # vendors send junk: the mapping quarantines it
+            continue
         key, point = key_point(record)
         if state.passed(key, point):
             continue

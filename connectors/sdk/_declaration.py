@@ -284,6 +284,16 @@ class OrdersMap:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnerLink:
+    """A child object's owner (an order's or a charge's customer): the owner's ``object_type`` in
+    the same tool, and the path of its id in the child (``customer``; an expanded object's ``id``
+    is taken too). The child joins its owner by that id; without one, by its email or phone."""
+
+    object_type: str
+    id_path: str
+
+
+@dataclass(frozen=True, slots=True)
 class FieldMap:
     """Vendor record -> canonical draft, as dotted paths (``attributes.email``)."""
 
@@ -294,6 +304,8 @@ class FieldMap:
     """Canonical trait name -> path (``{"first_name": "attributes.first_name"}``)."""
     consent: tuple[ConsentMap, ...] = ()
     orders: OrdersMap | None = None
+    owner: OwnerLink | None = None
+    """Set for a stream of child objects (orders, charges): how a record names its owner."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,9 +38,10 @@ def _orders(fields: FieldMap, record: Mapping[str, Any]) -> list[dict[str, Any]]
     found = value_at(record, spec.path)
     if not isinstance(found, list):
         return []
-    orders = []
+    orders: list[Any] = []
     for item in found:
         if not isinstance(item, Mapping):
+            orders.append(item)  # normalisation drops it with the reason
             continue
         status = _text(value_at(item, spec.status))
         orders.append(
@@ -55,27 +56,60 @@ def _orders(fields: FieldMap, record: Mapping[str, Any]) -> list[dict[str, Any]]
     return orders
 
 
+def _id(value: Any) -> Any:
+    """An id as text when it is a string or an integer; anything else as found, for normalisation to
+    refuse with the reason (a list or an object is no id)."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _owner_id(fields: FieldMap, record: Mapping[str, Any]) -> Any:
+    """The owner's id of a child record (Stripe's ``customer``, or the ``id`` of an expanded one)."""
+    if fields.owner is None:
+        return None
+    found = value_at(record, fields.owner.id_path)
+    if isinstance(found, Mapping):
+        found = found.get("id")
+    return _id(found) if found not in ("", None) else None
+
+
 def record_to_draft(source: str, stream: Stream, record: Mapping[str, Any]) -> RecordDraft:
     """Map one vendor record with its stream's ``FieldMap``. Never raises on bad data: a value of the
-    wrong type becomes absent, and ``normalise_record`` decides what is usable."""
-    raw = dict(record) if isinstance(record, Mapping) else {}
+    wrong type becomes absent, and ``normalise_record`` decides what is usable; an element that is
+    not an object becomes a draft normalisation quarantines with that reason."""
+    if not isinstance(record, Mapping):
+        return RecordDraft.not_an_object(source, stream.object_type, record)
+    raw = dict(record)
     fields = stream.fields
-    updated = value_at(raw, fields.updated_at)
-    emails = [t for t in (_text(value_at(raw, p)) for p in fields.emails) if t]
-    phones = [t for t in (_text(value_at(raw, p)) for p in fields.phones) if t]
-    traits = {name: t for name, path in fields.traits.items() if (t := _text(value_at(raw, path)))}
-    return RecordDraft(
-        source=source,
-        object_type=stream.object_type,
-        source_id=_text(value_at(raw, stream.primary_key)),
-        updated_at=updated if updated not in ("", None) else None,
-        emails=emails,
-        phones=phones,
-        traits=traits,
-        consent=_consent(fields, raw, updated),
-        orders=_orders(fields, raw),
-        raw=raw,
-    )
+    try:
+        updated = value_at(raw, fields.updated_at)
+        emails = [t for t in (_text(value_at(raw, p)) for p in fields.emails) if t]
+        phones = [t for t in (_text(value_at(raw, p)) for p in fields.phones) if t]
+        traits = {name: t for name, path in fields.traits.items() if (t := _text(value_at(raw, path)))}
+        return RecordDraft(
+            source=source,
+            object_type=stream.object_type,
+            source_id=_id(value_at(raw, stream.primary_key)),
+            updated_at=updated if updated not in ("", None) else None,
+            emails=emails,
+            phones=phones,
+            traits=traits,
+            consent=_consent(fields, raw, updated),
+            orders=_orders(fields, raw),
+            owner_type=fields.owner.object_type if fields.owner is not None else None,
+            owner_id=_owner_id(fields, raw),
+            raw=raw,
+        )
+    except Exception as error:  # a shape no mapping foresaw: quarantined, the page goes on
+        return RecordDraft(
+            source=source,
+            object_type=stream.object_type,
+            problem=f"could not be mapped: {type(error).__name__}: {str(error)[:200]}",
+            raw=raw,
+        )
 
 
 def profile_to_payload(source: str, push: PushMap, profile: Profile) -> Payload | None:

@@ -54,9 +54,10 @@ from core.connector import (
 from core.errors import ConnectorConfigError, ProfileSyncError
 from core.normalise import normalise_email, normalise_phone
 from core.schema import Identifier, Profile, RecordDraft
+from core.time_bound import TimeBound
 
 from . import _documents as docs
-from ._cursor import STREAMS, BulkPosition, PullState, StreamState, canonical_time
+from ._cursor import STREAMS, BulkPosition, PullState, StreamState, bounded_time, canonical_time
 from ._mapping import CUSTOMER, METAFIELD_NAMES, METAFIELD_TYPES, ORDER, SOURCE, draft, gid, payload_for
 
 logger = logging.getLogger("connectors.shopify")
@@ -208,10 +209,9 @@ def parse_bulk_jsonl(content: bytes) -> list[dict[str, Any]]:
             if holder is not None:
                 holder.setdefault("__children", []).append(obj)
             continue
-        if isinstance(obj, dict):
-            roots.append(obj)
-            if isinstance(obj.get("id"), str):
-                by_id[obj["id"]] = obj
+        roots.append(obj)  # a line that is not an object is kept: the mapping quarantines it
+        if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+            by_id[obj["id"]] = obj
     return roots
 
 
@@ -225,6 +225,7 @@ class ShopifyConnector:
     spec = SPEC
 
     def __init__(self, settings: ConnectorSettings, *, limiter: CostBucketLimiter | None = None) -> None:
+        self._bound = TimeBound.from_now()  # set again at the start of every pull
         options = dict(settings.options)
         unknown = sorted(set(options) - set(SPEC.options))
         if unknown:
@@ -325,6 +326,9 @@ class ShopifyConnector:
         state = PullState() if cursor is None else PullState.decode(cursor)
         if state.done:
             state.next_run()
+        # A record stamped far in the future is read as the start of this pull (core.time_bound): it
+        # can carry no watermark past the pull, so the changes made after it are asked for next time.
+        self._bound = TimeBound.from_now()
         last: str | None = None
         while not state.done:
             stream = STREAMS[state.phase]
@@ -376,9 +380,10 @@ class ShopifyConnector:
             variables = {"first": first, "after": position.after, "query": _updated_since(position.since)}
             data = self.graphql(stream, document, variables, cost=cost)
             connection = data.get(root) or {}
-            nodes = [n for n in connection.get("nodes") or [] if isinstance(n, dict)]
+            nodes = connection.get("nodes") or []
+            nodes = nodes if isinstance(nodes, list) else []
             info = connection.get("pageInfo") or {}
-            fresh = self._fresh(position, nodes)
+            fresh = self._fresh(position, nodes, self._bound)
             position.walked += len(nodes)
             more = info.get("hasNextPage") is True
             if more:
@@ -397,10 +402,13 @@ class ShopifyConnector:
                 return
 
     @staticmethod
-    def _fresh(position: StreamState, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _fresh(position: StreamState, nodes: list[Any], bound: TimeBound) -> list[dict[str, Any]]:
         fresh = []
         for node in nodes:
-            node_id, updated = str(node.get("id")), canonical_time(node.get("updatedAt"))
+            if not isinstance(node, dict):
+                fresh.append(node)  # junk in the list: the mapping quarantines it
+                continue
+            node_id, updated = str(node.get("id")), bounded_time(node.get("updatedAt"), bound)
             if position.already_delivered(node_id, updated):
                 continue
             if position.since is not None and updated is not None and updated < position.since:
@@ -452,7 +460,7 @@ class ShopifyConnector:
         for start in range(0, len(roots), size):
             chunk = roots[start : start + size]
             for node in chunk:
-                updated = canonical_time(node.get("updatedAt"))
+                updated = bounded_time(node.get("updatedAt"), self._bound) if isinstance(node, dict) else None
                 if updated is not None and updated >= bulk.started:
                     bulk.late[str(node.get("id"))] = updated
             bulk.offset += len(chunk)

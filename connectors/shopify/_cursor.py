@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import ConnectorConfigError
+from core.time_bound import TimeBound
 
 STREAMS: tuple[str, ...] = ("customers", "orders")
 _VERSION = 1
@@ -35,6 +36,19 @@ def canonical_time(value: Any) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def bounded_time(value: Any, bound: TimeBound) -> str | None:
+    """``canonical_time(value)``, or the pull's start when the time is more than the skew ahead of it
+    (a record stamped 2099 must not become the watermark: every later change would look older)."""
+    moment = canonical_time(value)
+    if moment is None or moment <= _spelled(bound.limit):  # one spelling, so strings compare as times
+        return moment
+    return _spelled(bound.start)
+
+
+def _spelled(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -150,4 +164,4 @@ def _stream_json(stream: StreamState) -> dict[str, Any]:
     }
 
 
-__all__ = ["STREAMS", "BulkPosition", "PullState", "StreamState", "canonical_time"]
+__all__ = ["STREAMS", "BulkPosition", "PullState", "StreamState", "bounded_time", "canonical_time"]

@@ -39,8 +39,9 @@ def largest_page(node_cost: int) -> int:
 # 250 of them would request 1,002 points, over the single-query limit, so customer pages are 249.
 CUSTOMER_NODE_COST: Final = 4
 CUSTOMER_PAGE_SIZE: Final = largest_page(CUSTOMER_NODE_COST)
-# An order node: the Order (1) plus totalPriceSet (MoneyBag, 1) and its shopMoney (MoneyV2, 1).
-ORDER_NODE_COST: Final = 3
+# An order node: the Order (1) plus totalPriceSet (MoneyBag, 1), its shopMoney (MoneyV2, 1) and the
+# customer it belongs to (1: only its id, by which the order joins its customer's profile).
+ORDER_NODE_COST: Final = 4
 ORDER_PAGE_SIZE: Final = largest_page(ORDER_NODE_COST)
 
 _CUSTOMER_FIELDS = """
@@ -63,7 +64,8 @@ _ORDER_FIELDS = """
       updatedAt
       cancelledAt
       displayFinancialStatus
-      totalPriceSet { shopMoney { amount currencyCode } }"""
+      totalPriceSet { shopMoney { amount currencyCode } }
+      customer { id }"""
 
 # Sorted by UPDATED_AT with a search filter on updated_at; Shopify breaks ties by id, and its cursors
 # carry both, so paging with ``after`` is stable while records change.

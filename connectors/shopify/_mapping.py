@@ -79,6 +79,14 @@ def gid_tail(value: Any) -> str:
     return text
 
 
+def _record_id(value: Any) -> Any:
+    """A node's id as a record id: a GID's tail, an integer as text; anything else as found, for
+    normalisation to refuse with the reason (a list or an object is no id)."""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return gid_tail(value)
+    return value
+
+
 def _at(node: Any, *path: str) -> Any:
     current = node
     for key in path:
@@ -111,7 +119,7 @@ def customer_draft(node: Mapping[str, Any]) -> RecordDraft:
     return RecordDraft(
         source=SOURCE,
         object_type=CUSTOMER,
-        source_id=gid_tail(node.get("id")),
+        source_id=_record_id(node.get("id")),
         updated_at=node.get("updatedAt"),
         emails=[email] if _present(email) else [],
         phones=[phone] if _present(phone) else [],
@@ -129,13 +137,16 @@ def order_status(node: Mapping[str, Any]) -> str:
 
 
 def order_draft(node: Mapping[str, Any]) -> RecordDraft:
-    """A Shopify Order as a draft: its buyer's email and phone as identifiers, and the order itself.
+    """A Shopify Order as a draft: a child of its customer (``customer.id``), which it joins by that id
+    alone; an order with no customer (a guest checkout, a deleted customer) joins by its email or
+    phone. The order itself is the draft's one order.
 
     The total is the shop-currency amount as Shopify sends it (a decimal string, kept exact); the date
     is ``processedAt`` (when the sale happened; imported orders keep their original date there),
     else ``createdAt``.
     """
-    order_id = gid_tail(node.get("id"))
+    order_id = _record_id(node.get("id"))
+    customer = _at(node, "customer", "id")
     money = _at(node, "totalPriceSet", "shopMoney")
     order = {
         "id": order_id,
@@ -153,19 +164,25 @@ def order_draft(node: Mapping[str, Any]) -> RecordDraft:
         emails=[email] if _present(email) else [],
         phones=[phone] if _present(phone) else [],
         orders=[order],
+        owner_type=CUSTOMER,
+        owner_id=_record_id(customer) if _present(customer) else None,
         raw=dict(node),
     )
 
 
 def draft(object_type: str, node: Any) -> RecordDraft:
-    """Map one pulled node; never raises (a node that is not an object gives an empty draft)."""
+    """Map one pulled node; never raises (a node that is not an object, or of a shape no mapping
+    foresaw, gives a draft that normalisation quarantines with the reason)."""
     if not isinstance(node, Mapping):
-        return RecordDraft(source=SOURCE, object_type=object_type, source_id="", raw={"value": repr(node)})
+        return RecordDraft.not_an_object(SOURCE, object_type, node)
     try:
         return order_draft(node) if object_type == ORDER else customer_draft(node)
-    except Exception:  # a shape no mapping foresaw: leave it for normalise_record to quarantine
+    except Exception as error:  # a shape no mapping foresaw: quarantined, the page goes on
         return RecordDraft(
-            source=SOURCE, object_type=object_type, source_id=gid_tail(node.get("id")), raw=dict(node)
+            source=SOURCE,
+            object_type=object_type,
+            problem=f"could not be mapped: {type(error).__name__}: {str(error)[:200]}",
+            raw=dict(node),
         )
 
 

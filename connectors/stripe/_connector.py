@@ -62,11 +62,12 @@ def to_major(amount: Any, currency: str) -> Decimal | None:
 
 def charge_order(charge: dict[str, Any]) -> dict[str, Any]:
     """One charge as a canonical order fragment."""
-    currency = str(charge.get("currency") or "")
+    currency = charge.get("currency")
+    currency = currency if isinstance(currency, str) else ""
     status = "refunded" if charge.get("refunded") else _STATUSES.get(str(charge.get("status")), "pending")
     created = value_at(charge, "created")
     return {
-        "id": str(charge.get("id") or ""),
+        "id": charge.get("id"),
         "total": to_major(charge.get("amount"), currency),
         "currency": currency.upper(),
         "created_at": created,
@@ -90,11 +91,14 @@ class StripeConnector(RestConnector):
         for page in super().pull(cursor):
             target = EVENT_STREAMS.get(page.object_type)
             if target is None:
-                emitted.update((page.object_type, str(r.get("id"))) for r in page.records)
+                emitted.update((page.object_type, str(value_at(r, "id"))) for r in page.records)
                 yield page
                 continue
             kept = []
             for event in page.records if baseline[page.object_type] else []:
+                if not isinstance(event, dict):
+                    kept.append(event)  # junk in the list: the mapping quarantines it
+                    continue
                 key = (target, str(value_at(event, "data.object.id")))
                 if key not in emitted:
                     emitted.add(key)
@@ -105,7 +109,8 @@ class StripeConnector(RestConnector):
         target = EVENT_STREAMS.get(page.object_type)
         if target is not None:
             stream = self.declaration.stream_for(target)
-            objects = [value_at(e, "data.object") or {} for e in page.records]
+            # An event whose data.object is missing maps to what it is (junk): quarantined.
+            objects = [value_at(e, "data.object") if isinstance(e, dict) else e for e in page.records]
         else:
             stream = self.declaration.stream_for(page.object_type)
             objects = list(page.records)
@@ -113,6 +118,8 @@ class StripeConnector(RestConnector):
         if stream.object_type == "charge":
             drafts = [
                 d.model_copy(update={"orders": [charge_order(r)]})
+                if isinstance(r, dict) and not d.problem
+                else d
                 for d, r in zip(drafts, objects, strict=True)
             ]
         return drafts

@@ -41,6 +41,7 @@ from connectors.sdk import (
     BearerAuth,
     FieldMap,
     Incremental,
+    OwnerLink,
     PushMap,
     RestConnectorSpec,
     RestContext,
@@ -71,9 +72,15 @@ CUSTOMER_FIELDS = FieldMap(
         "postal_code": "address.postal_code",
     },
 )
-#: A charge's person is its billing email (the customer's email, for charges made for a customer).
+#: A charge belongs to the Stripe customer it names (``customer``: an id, or the customer object when
+#: expanded) and joins that customer's profile by it; a charge with no customer (a guest checkout)
+#: falls back to its billing email. Stripe's own example charge has ``customer`` set and both email
+#: fields null (https://docs.stripe.com/api/charges/object): it must still reach lifetime value.
 CHARGE_FIELDS = FieldMap(
-    updated_at="created", emails=("billing_details.email", "receipt_email"), phones=("billing_details.phone",)
+    updated_at="created",
+    emails=("billing_details.email", "receipt_email"),
+    phones=("billing_details.phone",),
+    owner=OwnerLink(object_type="customer", id_path="customer"),
 )
 
 

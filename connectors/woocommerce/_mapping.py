@@ -5,11 +5,10 @@ billing email and phone, names, billing address. An order (``GET /wp-json/wc/v3/
 record carrying one canonical order:
 
 * **Owner.** A registered customer's order names its owner in ``customer_id``; a guest order has
-  ``customer_id: 0`` and only its billing email and phone. Today every order joins its person by
-  its billing email and phone (the identifiers of its draft). ``order_owner`` gives the owner's
-  source key (``woocommerce:customer:12``) for the canonical schema's explicit owner link (issue 11):
-  once ``RecordDraft`` carries it, ``order_draft`` sets it from ``order_owner(order)`` and the order
-  joins its customer even when the billing email differs from the account's. Guest orders carry
+  ``customer_id: 0`` and only its billing email and phone. ``order_draft`` names the owner
+  (``owner_type`` customer, ``owner_id``), so the order joins its customer by that id, even when the
+  billing email differs from the account's; a guest order joins by its billing email and phone
+  (``order_owner`` gives the owner's source key, ``woocommerce:customer:12``). Guest orders carry
   their billing names and country as traits (they are the guest's only record); orders of a
   registered customer leave the person's traits to the customer record.
 * **Status.** ``ORDER_STATUSES`` maps WooCommerce's statuses to canonical ones (``completed`` and
@@ -23,8 +22,9 @@ record carrying one canonical order:
   without ``_gmt`` are in the shop's timezone and are never read. A customer WooCommerce never saved
   has no ``date_modified``: its creation time stands in.
 
-Never raises on bad data: a value of the wrong type is left out, a non-object element gives an empty
-draft, and ``core.normalise`` quarantines what it cannot use, with the reason.
+Never raises on bad data: a value of the wrong type is left out, a non-object element gives a draft
+``core.normalise`` quarantines as such, and what it cannot use otherwise is quarantined with the
+reason.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def customer_draft(customer: Any) -> RecordDraft:
     """A WooCommerce customer as a draft: account and billing email, billing and shipping phone,
     account names (billing names when the account has none) and the billing address."""
     if not isinstance(customer, Mapping):
-        return RecordDraft(source=SOURCE, object_type=CUSTOMER, source_id="", raw={"value": repr(customer)})
+        return RecordDraft.not_an_object(SOURCE, CUSTOMER, customer)
     billing, shipping = _section(customer, "billing"), _section(customer, "shipping")
     traits = {
         "first_name": _text(customer.get("first_name")) or _text(billing.get("first_name")),
@@ -166,7 +166,7 @@ def order_draft(order: Any) -> RecordDraft:
     """A WooCommerce order as a draft: its billing email and phone as identifiers, the order itself,
     and (a guest's only record) the billing names and country as traits."""
     if not isinstance(order, Mapping):
-        return RecordDraft(source=SOURCE, object_type=ORDER, source_id="", raw={"value": repr(order)})
+        return RecordDraft.not_an_object(SOURCE, ORDER, order)
     billing = _section(order, "billing")
     traits: dict[str, str] = {}
     if order_owner(order) is None:
@@ -184,6 +184,9 @@ def order_draft(order: Any) -> RecordDraft:
         phones=_distinct(_text(billing.get("phone"))),
         traits={k: v for k, v in traits.items() if v},
         orders=[order_fragment(order)],
+        owner_type=CUSTOMER,
+        # customer_id 0 is a guest: no owner, so the order joins by its billing email and phone.
+        owner_id=order.get("customer_id") if order_owner(order) is not None else None,
         raw=dict(order),
     )
 

@@ -1,7 +1,8 @@
 """Why a customer's records are one customer: the identity graph of one customer, with reasons. Pure.
 
 Records are the nodes. An exact join is an email or phone that several of the customer's records
-hold (``Join``): it joins them unless the guardrails refuse it (a blocklisted value). Other edges
+hold (``Join``): it joins them unless the guardrails refuse it (a blocklisted value); or an owner's
+source id that a child object (an order, a charge) holds, which joins it to its owner. Other edges
 come from elsewhere as ``Link``s: fuzzy links scored from two records (the probabilistic matching
 of core.linkage, once its link graph is stored), an order joining its owner by the vendor's owner
 id, a reviewer's decision. ``explain`` takes them as an argument, so adding a kind of edge is
@@ -92,27 +93,34 @@ def explain(
     policy = policy or IdentityPolicy()
     ordered = sorted(records, key=lambda r: r.key)
     keys = [r.key for r in ordered]
+    people = {r.key for r in ordered if r.level == "person"}
     holders: dict[str, list[str]] = {}
     identifiers: dict[str, Identifier] = {}
     for record in ordered:
         for ident in record.identifiers:
-            if ident.kind in ("email", "phone"):
-                holders.setdefault(ident.key, []).append(record.key)
-                identifiers[ident.key] = ident
+            # A child object (an order, a charge) holds its owner's source id: that is how it joins.
+            holders.setdefault(ident.key, []).append(record.key)
+            identifiers[ident.key] = ident
     joins: list[Join] = []
     for key in sorted(holders):
         held_by = holders[key]
         if len(held_by) < 2:
             continue
         ident = identifiers[key]
+        if ident.kind == "source":
+            joins.append(
+                Join(key, tuple(held_by), used=True, reason="owner id: a child object joins its owner")
+            )
+            continue
         blocked = policy.is_blocked(ident)
         limit = policy.limit_for(ident.kind)
+        holding_people = sum(1 for k in held_by if k in people)  # only people count towards a limit
         if blocked:
             reason = f"shared {ident.kind}, but blocklisted: not used to match"
-        elif limit is not None and len(held_by) > limit:
+        elif limit is not None and holding_people > limit:
             reason = (
-                f"shared {ident.kind}, held by {len(held_by)} records (more than the limit of {limit}): "
-                "joins what it already joined, matches nothing new"
+                f"shared {ident.kind}, held by {holding_people} person records (more than the limit of "
+                f"{limit}): joins what it already joined, matches nothing new"
             )
         else:
             reason = f"shared {ident.kind}"

@@ -3,9 +3,9 @@ changed suddenly. Pure.
 
 For one run of one connector: records pulled; records quarantined, by reason; values dropped from
 records that were kept, by field and reason; identifiers the guardrails refused to match on, by
-reason; and among the people-level records (those holding an email or a phone), how many carry no
-granted email consent. The pull keeps it in the connector's ``SYNC#`` run report (``quality``) and
-publishes it as metrics (functions.pull, functions.merge).
+reason; and among the people-level records (not orders, charges or other child objects), how many
+carry no granted email consent. The pull keeps it in the connector's ``SYNC#`` run report
+(``quality``) and publishes it as metrics (functions.pull, functions.merge).
 
 **The jump.** A source whose quarantine share goes from 1% to 10% between runs has changed
 something (a field renamed, a new export format): ``jump`` is the share of this run minus the share
@@ -92,7 +92,7 @@ class RunQuality:
         self.quarantined.update(reason_class(r) for r in quarantine_reasons)
         for record in records:
             self.dropped.update(dropped_class(d.field, d.reason) for d in record.dropped)
-            if any(i.kind in ("email", "phone") for i in record.identifiers):
+            if record.level == "person":  # an order or a charge is not a person to consent
                 self.people += 1
                 email = record.consent.get("email")
                 if email is None or not email.granted:

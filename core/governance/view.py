@@ -23,7 +23,16 @@ from core.governance.history import HistoryEvent, HistoryPage
 from core.governance.masking import MASK, mask_identifier, mask_source_key
 from core.governance.policy import Access, RoleGrant
 from core.governance.reading import PersonPage, ReadRecord
-from core.schema import ComputedTraits, ConsentState, ConsentValue, DroppedValue, Order, Profile, SourceRecord
+from core.schema import (
+    ComputedTraits,
+    ConsentState,
+    ConsentValue,
+    DroppedValue,
+    Order,
+    OrderSummary,
+    Profile,
+    SourceRecord,
+)
 
 Document = dict[str, Any]
 
@@ -67,6 +76,13 @@ def render(answer: Answer, grant: RoleGrant) -> View:
             doc["profile"] = _profile(person.profile, grant, fields)
         if grant.orders:
             doc["orders"] = _all_orders(person.sources, fields)
+            summaries = [
+                {"source": r.source, **_order_summary(r.order_summary)}
+                for r in person.sources
+                if r.order_summary is not None
+            ]
+            if summaries:
+                doc["order_summaries"] = summaries
         if grant.sources:
             doc["sources"] = [_source(r, grant, fields) for r in person.sources]
             fields.add("sources")
@@ -189,6 +205,17 @@ def _order(order: Order) -> Document:
     }
 
 
+def _order_summary(summary: OrderSummary) -> Document:
+    """Orders beyond those a record keeps inline, summed up."""
+    return {
+        "orders": summary.orders,
+        "paid": dict(sorted(summary.paid.items())),
+        "totals": {c: format(t, "f") for c, t in sorted(summary.totals.items())},
+        "first_paid_at": summary.first_paid_at.isoformat() if summary.first_paid_at else None,
+        "last_paid_at": summary.last_paid_at.isoformat() if summary.last_paid_at else None,
+    }
+
+
 def _all_orders(records: Sequence[SourceRecord], fields: _Fields) -> list[Document]:
     out = [{"source": r.source, **_order(o)} for r in records for o in r.orders]
     if out:
@@ -216,9 +243,15 @@ def _source(record: SourceRecord, grant: RoleGrant, fields: _Fields) -> Document
             fields.add(f"traits.{name}", access)
     doc["traits"] = traits
     doc["consent"] = _consent(record.consent, grant, fields)
+    doc["level"] = record.level
+    if record.owner is not None:
+        doc["owner"] = _source_key(record.owner, grant, fields)
     if grant.orders:
         doc["orders"] = [_order(o) for o in record.orders]
         if record.orders:
+            fields.add("orders")
+        if record.order_summary is not None:
+            doc["order_summary"] = _order_summary(record.order_summary)
             fields.add("orders")
     dropped = [d for d in (_dropped(d, grant, fields) for d in record.dropped) if d is not None]
     if dropped:
@@ -252,6 +285,9 @@ def _dropped_field(field_name: str, grant: RoleGrant) -> tuple[str, Access]:
         return f"consent.{channel}", "read" if grant.consent_allowed(channel) else "none"
     if field_name == "orders" or field_name.startswith("orders["):
         return "orders", "read" if grant.orders else "none"
+    if field_name == "owner_id":
+        # A child object's owner id is the vendor id of its owner: a source id.
+        return "identifiers.source", grant.identifier_access("source")
     return field_name, "none"  # a field the policy does not know: nobody reads it here
 
 

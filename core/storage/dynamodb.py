@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from core.errors import ConflictError, RetryableError, StoreLayoutError
+from core.errors import ConflictError, RecordRejectedError, RetryableError, StoreLayoutError
 from core.ports import (
     Changeset,
     CustomerState,
@@ -51,6 +51,7 @@ from core.ports import (
     TouchSource,
 )
 from core.schema import Profile, SourceRecord
+from core.storage.dynamodb_transactions import Prepared, next_batch, prepare
 
 #: AWS limits: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
 TRANSACTION_MAX_ITEMS = 100  # TransactWriteItems, raised from 25 in September 2022
@@ -281,34 +282,33 @@ class DynamoDBProfileStore:
     # -- writes --------------------------------------------------------------------------------
 
     def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
+        # Each changeset is checked alone first (no two operations on one item, 4 MB), then packed
+        # with its neighbours into as few transactions as the limits allow (dynamodb_transactions).
         failed: list[Changeset] = []
-        queue = [c for c in changesets if c.operations]
+        queue = [
+            prepare(c, [self._transact_item(op) for op in c.operations], self.max_items_per_commit)
+            for c in changesets
+            if c.operations
+        ]
         while queue:
-            batch: list[Changeset] = []
-            size = 0
-            while queue and size + len(queue[0]) <= self.max_items_per_commit:
-                size += len(queue[0])
-                batch.append(queue.pop(0))
-            if not batch:
-                raise ValueError(
-                    f"changeset {queue[0].label!r} has {len(queue[0])} operations, more than one "
-                    f"transaction holds ({self.max_items_per_commit}); split it before committing"
-                )
+            batch = next_batch(queue, self.max_items_per_commit)
             lost = self._transact(batch)
             if lost is None:  # the endpoint only takes the old 25-item limit: re-pack smaller
+                for prepared in batch:
+                    prepare(prepared.changeset, prepared.entries, self.max_items_per_commit)
                 queue = batch + queue
                 continue
             failed.extend(lost)
-            queue = [c for c in batch if c not in lost] + queue if lost else queue
+            if lost:
+                queue = [p for p in batch if p.changeset not in lost] + queue
         return failed
 
-    def _transact(self, batch: list[Changeset]) -> list[Changeset] | None:
+    def _transact(self, batch: list[Prepared]) -> list[Changeset] | None:
         items: list[dict[str, Any]] = []
         owner: list[Changeset] = []
-        for changeset in batch:
-            for op in changeset.operations:
-                items.append(self._transact_item(op))
-                owner.append(changeset)
+        for prepared in batch:
+            items.extend(prepared.entries)
+            owner.extend([prepared.changeset] * len(prepared.entries))
         exceptions = self._client.exceptions
         try:
             self._client.transact_write_items(TransactItems=items)
@@ -319,20 +319,42 @@ class DynamoDBProfileStore:
                 if reason.get("Code", "None") != "None" and owner[index] not in lost:
                     lost.append(owner[index])
             # Without reasons we cannot tell who lost: every changeset re-plans (safe, slower).
-            return lost or list(batch)
+            return lost or [p.changeset for p in batch]
         except exceptions.ClientError as error:
             message = str(error.response.get("Error", {}).get("Message", ""))
+            code = error.response.get("Error", {}).get("Code")
             too_many = f"less than or equal to {LEGACY_TRANSACTION_MAX_ITEMS}" in message
             if too_many and self.max_items_per_commit > LEGACY_TRANSACTION_MAX_ITEMS:
                 self.max_items_per_commit = LEGACY_TRANSACTION_MAX_ITEMS
                 return None
-            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            if code == "ResourceNotFoundException":
                 raise StoreLayoutError(
                     f"table {self.table_name!r} does not exist: deploy template.yaml or run "
                     "`profilesync resolve` without --endpoint-url to use the embedded store"
                 ) from error
+            if code == "ValidationException":
+                return self._rejected(batch, message, error)
             raise
         return []
+
+    def _rejected(self, batch: list[Prepared], message: str, error: Exception) -> list[Changeset]:
+        """A ValidationException names no item: when several changesets shared the transaction,
+        each is sent alone, so the ones DynamoDB accepts are written and the offender is named."""
+        if len(batch) > 1:
+            lost: list[Changeset] = []
+            refused: RecordRejectedError | None = None
+            for prepared in batch:
+                try:
+                    lost.extend(self._transact([prepared]) or [])
+                except RecordRejectedError as alone:
+                    refused = refused or alone
+            if refused is not None:
+                raise refused  # after the others were written: ingest is run again without it
+            return lost
+        raise RecordRejectedError(
+            f"DynamoDB refused the writes of {batch[0].changeset.label!r}: {message} "
+            "(the record is too large or malformed to store; it is quarantined, not retried)"
+        ) from error
 
     def _transact_item(self, op: Operation) -> dict[str, Any]:
         table = self.table_name
@@ -610,9 +632,11 @@ class DynamoDBSyncStateStore:
             items.append(
                 {
                     "PK": {"S": f"QUARANTINE#{e.connector}"},
-                    "SK": {"S": f"{e.at.isoformat()}#{e.key}"},
-                    "reason": {"S": e.reason},
-                    "raw": {"S": e.raw[:100_000]},  # an item holds 400 KB; a huge raw record is cut
+                    # The sort key holds 1,024 bytes and the item 400 KB: a quarantined record is
+                    # often one too large or too odd to store, so what is kept of it is cut to fit.
+                    "SK": {"S": f"{e.at.isoformat()}#{cut_utf8(e.key, 900)}"},
+                    "reason": {"S": cut_utf8(e.reason, 4_000)},
+                    "raw": {"S": cut_utf8(e.raw, 100_000)},
                     "expires_at": {"N": str(int(expires.timestamp()))},
                 }
             )
@@ -653,6 +677,15 @@ class DynamoDBSyncStateStore:
                 response = self._client.batch_write_item(RequestItems=request)
                 request = response.get("UnprocessedItems") or {}
                 attempt = _pause_if(request, attempt)
+
+
+def cut_utf8(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` in UTF-8 (never inside a character), lone surrogates
+    replaced: DynamoDB sizes strings in UTF-8 and refuses what cannot be encoded."""
+    data = text.encode("utf-8", "replace")
+    if len(data) <= max_bytes:
+        return data.decode("utf-8")
+    return data[:max_bytes].decode("utf-8", "ignore")
 
 
 def _pause_if(unprocessed: Any, attempt: int) -> int:

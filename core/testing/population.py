@@ -4,7 +4,9 @@ Each person gets a unique email and phone; each of their records carries at leas
 the first carries both, so the records of one person are always linkable and no two people share an
 identifier. The expected grouping is therefore the people themselves: tests compare profiles to it.
 Variation is the kind real exports have: case and spaces in emails, national and international
-phone formats, ALL-CAPS or lower-case names, country names instead of codes, missing fields.
+phone formats (national only in the person's own country), ALL-CAPS or lower-case names, country
+names instead of codes, missing fields. One person in ``REPEAT_BUYER_EVERY`` is a repeat buyer
+with 10 to 60 more orders in the shop.
 A share of records is malformed on purpose (no identifier, bad timestamp) and must be quarantined.
 
 Run ``python -m core.testing.population --people 500 --seed 7`` to print JSON lines.
@@ -152,7 +154,10 @@ def _vary_phone(rng: random.Random, p: Person) -> str:
         return "+44 " + p.phone_national[1:]
     if roll < 0.7:
         return "+1 " + p.phone_national
-    return p.phone_national if p.region == "US" else "+44" + p.phone_national[1:].replace(" ", "")
+    if p.region == "US":
+        # A national number only where it is the country's own: a record is read in its country.
+        return p.phone_national if p.country == "US" else "+1 " + p.phone_national
+    return "+44" + p.phone_national[1:].replace(" ", "")
 
 
 def _vary_name(rng: random.Random, name: str) -> str:
@@ -198,8 +203,63 @@ def records_for(person: Person, rng: random.Random) -> list[dict[str, Any]]:
                 }
                 for k in range(rng.choice([0, 1, 1, 2, 3, 5]))
             ]
+            if person.index % REPEAT_BUYER_EVERY == REPEAT_BUYER_EVERY // 2:
+                record["orders"] += repeat_orders(person, currency, updated)
         out.append(record)
     return out
+
+
+#: One person in this many is a repeat buyer with 10 to 60 more orders (when they use the shop):
+#: their orders must all reach one profile, never trip a guardrail meant for shared addresses.
+REPEAT_BUYER_EVERY = 40
+
+
+def repeat_orders(person: Person, currency: str, before: datetime) -> list[dict[str, Any]]:
+    """A repeat buyer's further orders, from a generator of their own (the other people's records
+    stay exactly as they were without them)."""
+    rng = random.Random(f"repeat-{person.index}")
+    return [
+        {
+            "id": f"r{person.index}-{k}",
+            "total": f"{rng.randint(5, 120)}.{rng.randint(0, 99):02d}",
+            "currency": currency,
+            "created_at": (before - timedelta(days=rng.randint(1, 400), seconds=k)).isoformat(),
+            "status": "paid",
+        }
+        for k in range(rng.randint(10, 60))
+    ]
+
+
+def repeat_buyer(orders: int = 12, email: str = "ann@example.com") -> list[dict[str, Any]]:
+    """A shop customer and her ``orders`` orders as flat records of their own (JSON lines), each
+    order on her email and naming no owner (the flat-file case that must fall back to the email),
+    the customer in the middle of them."""
+    customer = {
+        "source": "shop",
+        "id": "c1",
+        "object_type": "customer",
+        "updated_at": "2026-03-01",
+        "email": email,
+    }
+    placed = [
+        {
+            "source": "shop",
+            "id": f"o{n}",
+            "object_type": "order",
+            "updated_at": f"2026-02-{n % 28 + 1:02d}",
+            "email": email,
+            "orders": [
+                {
+                    "id": f"o{n}",
+                    "total": "10.00",
+                    "currency": "GBP",
+                    "created_at": f"2026-02-{n % 28 + 1:02d}",
+                }
+            ],
+        }
+        for n in range(orders)
+    ]
+    return [*placed[: orders // 2], customer, *placed[orders // 2 :]]
 
 
 def malformed(rng: random.Random, index: int) -> dict[str, Any]:

@@ -19,20 +19,25 @@ equals a full refresh, ties across a page boundary included; an incremental pull
 returns exactly the changed records; a pull resumed from any page's cursor loses nothing; 429s
 (with ``Retry-After: 0`` and with none), 5xx, timeouts and truncated bodies are retried with real
 backoff and the pull completes; a wrong credential fails fast with a clear, secret-free error; every
-pulled record normalises or is quarantined with a reason; pushing the same profiles twice makes no
-call the second time, and the echo of a push changes nothing; a push in ``update`` mode creates
-nobody, and one in ``upsert`` mode creates only people whose consent allows the tool's channel (and
-updates them, never creates them again, the next time); erase removes the person.
+pulled record normalises or is quarantined with a reason; a record dated 2099 hides no later edit;
+junk elements in a page (a string where a record should be) are quarantined and the rest of the
+page is mapped; pushing the same profiles twice makes no call the second time, and the echo of a
+push changes nothing; a push in ``update`` mode creates nobody, and one in ``upsert`` mode creates
+only people whose consent allows the tool's channel (and updates them, never creates them again,
+the next time); erase removes the person.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+import httpx
 import pytest
 
 from connectors._http import ConnectorAuthError, RetryPolicy
@@ -46,6 +51,8 @@ from core.sync import changed_profiles, pull_into_store, push_profiles
 
 #: Where the sandbox clock stands while the suite changes records (after every seeded timestamp).
 T_CHANGES = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
+#: A record's time far ahead of any clock (more than ``core.time_bound``'s default skew of a day).
+FAR_FUTURE = datetime(2099, 1, 1, tzinfo=UTC)
 _FLOOR = 0.01
 
 
@@ -189,6 +196,50 @@ class ConnectorContract:
             assert sorted(together) == sorted(everything), (
                 f"resuming after page {k + 1} lost or repeated records"
             )
+
+    def test_a_record_dated_in_the_far_future_hides_no_later_edit(
+        self, sandbox: Any, connector: Connector
+    ) -> None:
+        # GIVEN a full pull, then a record stamped 2099 (a typo, a device clock) pulled incrementally:
+        # on main it became the cursor's watermark, and 0 of 11 later edits ever arrived
+        # WHEN 10 records are edited and 2 are added after that pull, at the real clock as a vendor
+        # stamps them, in two rounds with an incremental pull after each
+        def pull(cursor: str | None) -> tuple[set[str], str | None]:
+            drafts, after = self.pull_drafts(connector, cursor)
+            return {_key(d) for d in drafts}, after
+
+        changed, arrived = changes_after_a_future_record(sandbox, pull)
+        # THEN every edit and every new record arrived
+        assert changed <= arrived, f"changes lost after a future-dated record: {sorted(changed - arrived)}"
+
+    def test_junk_elements_in_a_page_are_quarantined_and_the_rest_of_the_page_is_mapped(
+        self, sandbox: Any, sleeps: SleepRecorder
+    ) -> None:
+        # GIVEN a vendor whose record lists hold junk: in every answer, the records of one id bucket
+        # in five are replaced by a string, a null, a number or a list (a non-object in Stripe's
+        # data list used to fail its page on every run, forever)
+        sandbox.add_records(self.plugin.spec.page_size + 1, at=T_CHANGES)
+        junk = JunkInjector(sandbox.settings().transport)
+        connector = self.connect(sandbox, sleeps, transport=junk)
+        try:
+            # WHEN the connector pulls everything and maps every page
+            pages = self.pull_pages(connector, None)
+        finally:
+            connector.close()
+        # THEN every page maps to one draft per element, and every junk element is quarantined
+        drafts = [d for page, ds in pages for d in ds]
+        assert all(len(ds) == len(page.records) for page, ds in pages)
+        outcomes = [normalise_record(d) for d in drafts]
+        bad = [o for o in outcomes if isinstance(o, Quarantined) and "not an object" in o.reason]
+        handed = sum(1 for page, _ in pages for record in page.records if not isinstance(record, dict))
+        if not handed:
+            pytest.skip("no junk reached a page: the records came another way (a CSV export?)")
+        assert len(bad) == handed
+        assert all(q.source == self.plugin.spec.name for q in bad)
+        # AND every record arrived that was not itself replaced by junk in every answer holding it
+        got = {_key(d) for d in drafts if not d.problem}
+        missing = {k for k in sandbox.record_keys() - got if k.rsplit(":", 1)[-1] not in junk.replaced}
+        assert missing == set()
 
     @pytest.mark.parametrize("retry_after", ["0", None, "1"])
     def test_throttling_server_errors_timeouts_and_truncated_bodies_are_retried_to_completion(
@@ -403,6 +454,87 @@ def _is_stranger(profile: Profile) -> bool:
     return bool(profile.sources) and all(ref.source == "elsewhere" for ref in profile.sources)
 
 
+def changes_after_a_future_record(
+    sandbox: Any, pull: Callable[[str | None], tuple[set[str], str | None]]
+) -> tuple[set[str], set[str]]:
+    """The contract's far-future case, for the suite and for ``bench/bad_input.py``: a full pull, a
+    record stamped 2099 pulled incrementally, then 10 edits and 2 new records at the real clock in
+    two rounds with a pull after each. ``pull(cursor)`` gives ``(record keys, next cursor)``; the
+    answer is ``(keys changed after the 2099 record, keys that arrived after it)``."""
+    _, cursor = pull(None)
+    before = sandbox.record_keys()
+    sandbox.add_records(1, at=FAR_FUTURE)
+    future = sandbox.record_keys() - before
+    got, cursor = pull(cursor)
+    assert future <= got, "the future-dated record itself did not arrive"
+    changed = set(sorted(before)[:10])
+    arrived: set[str] = set()
+    for step, keys in enumerate((sorted(changed)[:5], sorted(changed)[5:])):
+        at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1 + step)
+        known = sandbox.record_keys()
+        sandbox.touch(set(keys), at=at)
+        sandbox.add_records(1, at=at)
+        changed |= sandbox.record_keys() - known
+        got, cursor = pull(cursor)
+        arrived |= got
+    return changed, arrived
+
+
+class JunkInjector:
+    """An httpx transport that wraps a sandbox's: in every JSON answer, the objects of its largest
+    list of objects (the page's records) whose id falls in one bucket of five are replaced by junk,
+    and their ids noted in ``replaced`` (the tail of a GID, as record keys hold it). The choice is
+    by id, so a record is junk in every answer that holds it, as a vendor's broken record would be;
+    replacing keeps the vendor's offsets and counts true, so offset paging reads on as it would."""
+
+    JUNK: ClassVar[tuple[Any, ...]] = ("junk", None, 42, ["a", "b"])
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.replaced: set[str] = set()
+        self._count = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response: httpx.Response = self.inner.handle_request(request)
+        if "json" not in response.headers.get("content-type", ""):
+            return response
+        response.read()
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            return response
+        target = max(_object_lists(body), key=len, default=None)
+        if target is None or len(target) < 2:
+            return response  # (a probe of one record is left alone)
+        for index, element in enumerate(target):
+            key = str(element.get("id", element.get("Id", ""))).rsplit("/", 1)[-1]
+            if key and zlib.crc32(key.encode()) % 5 == 0:
+                self.replaced.add(key)
+                target[index] = self.JUNK[self._count % len(self.JUNK)]
+                self._count += 1
+        headers = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-length", "content-encoding")
+        }
+        return httpx.Response(response.status_code, headers=headers, json=body, request=request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _object_lists(value: Any) -> Iterator[list[dict[str, Any]]]:
+    """Every list of objects in a JSON value."""
+    if isinstance(value, list):
+        if value and all(isinstance(v, dict) for v in value):
+            yield value
+        for v in value:
+            yield from _object_lists(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _object_lists(v)
+
+
 def _wrong(value: str) -> str:
     # Keep the shape (a Mailchimp key keeps its -dc suffix) so only the secret part is wrong.
     head, sep, tail = value.rpartition("-")
@@ -411,4 +543,11 @@ def _wrong(value: str) -> str:
     return f"wrong-{value[::-1][:12]}"
 
 
-__all__ = ["T_CHANGES", "ConnectorContract", "SleepRecorder"]
+__all__ = [
+    "FAR_FUTURE",
+    "T_CHANGES",
+    "ConnectorContract",
+    "JunkInjector",
+    "SleepRecorder",
+    "changes_after_a_future_record",
+]

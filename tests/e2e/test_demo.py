@@ -19,7 +19,7 @@ import pytest
 from core.normalise import normalise_email
 from core.push import primary_email
 from core.schema import Profile
-from core.testing.population import people
+from core.testing.population import REPEAT_BUYER_EVERY, people
 from profilesync.cli import main
 from profilesync.demo import DemoResult, Progress, RoundReport, run_demo
 from profilesync.local import LocalRuntime
@@ -27,8 +27,6 @@ from profilesync.report import SECTION_IDS
 
 PEOPLE = 150
 SEED = 11
-#: core.identity's default limit of source records sharing one phone before it stops matching.
-PHONE_LIMIT = 5
 
 pytestmark = pytest.mark.slow
 
@@ -114,19 +112,35 @@ def test_every_seeded_person_is_one_profile_and_no_profile_holds_two(run: Run) -
             profiles_of[person].append(profile)
     # ... and every seeded person has a profile (each one's first record carries a valid email).
     assert sorted(profiles_of) == list(range(PEOPLE))
+    # ... and exactly one: a Shopify order joins its customer by the customer's id, and never counts
+    # towards the guardrail on a shared phone (on main, a shopper's sixth order on her phone founded
+    # a profile of its own: 182 excess profiles at 3,000 people).
     for person, found in profiles_of.items():
-        main = [p for p in found if any(i.kind == "email" for i in p.identifiers)]
-        assert len(main) == 1, (person, [p.customer_id for p in found])
-        # Known limit (docs/architecture.md, guardrails): a person whose phone is shared by more than
-        # PHONE_LIMIT records stops matching on it, so a Shopify order that carries only that phone
-        # founds a profile of its own. Any other second profile is a resolution bug.
-        for extra in found:
-            if extra is main[0]:
-                continue
-            assert {i.kind for i in extra.identifiers} <= {"phone", "source"}, extra.identifiers
-            assert {(s.source, s.object_type) for s in extra.sources} == {("shopify", "order")}
-            sharing = sum(len(p.sources) for p in found)
-            assert sharing > PHONE_LIMIT, (person, sharing)
+        assert len(found) == 1, (person, [(p.customer_id, p.sources) for p in found])
+
+
+def test_repeat_buyers_are_one_profile_with_every_order(run: Run) -> None:
+    # GIVEN the population's repeat buyers (10 to 60 more orders) who use the shop
+    by_email, by_phone = _person_index()
+    shopify = run.result.sandboxes["shopify"]
+    checked = 0
+    for profile in run.result.profiles:
+        persons = _people_of(profile, by_email, by_phone)
+        if not persons or next(iter(persons)) % REPEAT_BUYER_EVERY != REPEAT_BUYER_EVERY // 2:
+            continue
+        customers = [
+            int(s.id) for s in profile.sources if (s.source, s.object_type) == ("shopify", "customer")
+        ]
+        if not customers:
+            continue
+        # THEN their one profile holds every order Shopify has for them, and counts the paid ones
+        orders = [o for o in shopify.orders.values() if o.get("_customer") in customers]
+        assert len(orders) >= 10
+        in_profile = [s for s in profile.sources if (s.source, s.object_type) == ("shopify", "order")]
+        assert len(in_profile) == len(orders)
+        assert profile.computed.order_count >= 10
+        checked += 1
+    assert checked >= 1
 
 
 def _pushed_traits(sandbox: Any, tool: str, profile: Profile, email: str) -> dict[Any, Any]:

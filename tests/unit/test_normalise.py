@@ -18,7 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import core.normalise as normalise_module
+import core.normalise._email as email_module
+import core.normalise._names as names_module
+import core.normalise._phone as phone_module
 from core.errors import NormalisationError
 from core.normalise import (
     NormaliseOptions,
@@ -113,7 +115,7 @@ def test_normalise_email_fast_path_does_not_call_idna(monkeypatch: pytest.Monkey
     def boom(*_args: object, **_kwargs: object) -> bytes:
         raise AssertionError("idna must not be called for a plain ASCII address")
 
-    monkeypatch.setattr(normalise_module.idna, "encode", boom)
+    monkeypatch.setattr(email_module.idna, "encode", boom)
     assert normalise_email("Fast.Path.Only@Example.ORG") == "fast.path.only@example.org"
 
 
@@ -177,7 +179,7 @@ def test_normalise_phone_is_cached(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append(number)
         return real_parse(number, region)
 
-    monkeypatch.setattr(normalise_module.phonenumbers, "parse", counting_parse)
+    monkeypatch.setattr(phone_module.phonenumbers, "parse", counting_parse)
     number = "0044 20 7946 0777"  # not used by any other test; an IDD, so parse reads it
     assert normalise_phone(number, "GB") == normalise_phone(number, "GB") == "+442079460777"
     assert calls == [number]
@@ -523,8 +525,9 @@ def test_bad_phone_is_dropped_and_record_survives() -> None:
     """GIVEN a valid email and a bad phone WHEN normalised THEN the phone is dropped with reason."""
     record = as_record(normalise_record(issue_draft(phones=["123"])))
     assert [i.kind for i in record.identifiers] == ["email", "source"]
+    # The record's own country (GB) is the region its national numbers are read in.
     assert record.dropped == (
-        DroppedValue(field="phone", value="123", reason="not a valid number for region US"),
+        DroppedValue(field="phone", value="123", reason="not a valid number for region GB"),
     )
 
 
@@ -541,7 +544,7 @@ def test_quarantine_reason_lists_dropped_identifiers() -> None:
     result = as_quarantined(normalise_record(issue_draft(emails=["ann"], phones=["123"])))
     assert result.reason == (
         "no usable identifier (no valid email or phone); dropped: "
-        "email 'ann': must contain exactly one @, phone '123': not a valid number for region US"
+        "email 'ann': must contain exactly one @, phone '123': not a valid number for region GB"
     )
 
 
@@ -597,8 +600,9 @@ def test_identifiers_are_deduplicated_and_sorted() -> None:
 
 
 def test_default_region_option_reads_national_numbers() -> None:
-    """GIVEN a national UK number WHEN normalised with default_region GB THEN it is a +44 number."""
-    draft = issue_draft(emails=[], phones=["020 7946 0018"])
+    """GIVEN a national UK number in a record naming no country WHEN normalised with default_region GB
+    THEN it is a +44 number."""
+    draft = issue_draft(emails=[], phones=["020 7946 0018"], traits={"first_name": "ann"})
     assert as_record(normalise_record(draft, NormaliseOptions(default_region="GB"))).identifiers[0] == (
         Identifier(kind="phone", value="+442079460018")
     )
@@ -737,7 +741,7 @@ def test_unexpected_normaliser_error_becomes_a_dropped_value(monkeypatch: pytest
     def broken(value: str) -> str:
         raise KeyError("bug")
 
-    monkeypatch.setattr(normalise_module, "normalise_country", broken)
+    monkeypatch.setattr(names_module, "normalise_country", broken)
     record = as_record(normalise_record(issue_draft()))
     assert "country" not in record.traits
     assert record.dropped[0].field == "traits.country"

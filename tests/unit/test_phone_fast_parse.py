@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import core.normalise as normalise_module
+import core.normalise._phone as normalise_module
 from core.errors import NormalisationError
 from core.normalise import _fast_parse_phone, _normalise_phone
 from core.testing.population import population

@@ -45,6 +45,11 @@ SPEC = ConnectorSpec(
 )
 
 
+_NOT_TRAITS = frozenset(
+    {"id", "email", "phone", "updated_at", "orders", "object_type", "owner_type", "owner_id"}
+)
+
+
 class ListConnector:
     """Serves ``rows`` in pages of ``page_size``; the cursor is the next offset. Records pushes and
     erasures, and rejects the pushes of the customers in ``reject``."""
@@ -71,14 +76,19 @@ class ListConnector:
         return [
             RecordDraft(
                 source="fake",
+                object_type=r.get("object_type", "contact"),
                 source_id=str(r["id"]),
                 updated_at=r.get("updated_at", "2026-01-01T00:00:00Z"),
-                emails=[r["email"]] if r.get("email") else [],
+                emails=r["email"]
+                if isinstance(r.get("email"), list)
+                else [r["email"]]
+                if r.get("email")
+                else [],
                 phones=[r["phone"]] if r.get("phone") else [],
-                traits={
-                    k: v for k, v in r.items() if k not in ("id", "email", "phone", "updated_at", "orders")
-                },
+                traits={k: v for k, v in r.items() if k not in _NOT_TRAITS},
                 orders=r.get("orders", []),
+                owner_type=r.get("owner_type"),
+                owner_id=r.get("owner_id"),
                 raw=r,
             )
             for r in page.records

@@ -97,22 +97,26 @@ def test_bad_records_are_quarantined_with_their_reason_and_the_rest_is_queued(
 def test_big_records_are_packed_under_the_sqs_limit_and_an_oversize_one_is_quarantined(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN one page of 10 records of ~60 KB each, and one of ~300 KB
-    rows = people(10, bio="x" * 60_000)
-    rows.append({"id": 99, "email": "huge@example.com", "bio": "y" * 300_000})
+    # GIVEN one page of 10 records of ~12 KB each (three traits of 4,000 characters, the most one
+    # trait holds), and one of ~33 KB; and messages of at most 30 KB, so that these sizes stand for
+    # records near the 256 KB of SQS (normalisation now bounds a record well below it)
+    limit = 30_000
+    rows = people(10, bio="x" * 4000, bio2="x" * 4000, bio3="x" * 4000)
+    rows.append({"id": 99, "email": "huge@example.com", **{f"bio{i}": "y" * 4000 for i in range(8)}})
     env = make_env(monkeypatch, rows, page_size=11)
+    env.wiring.settings = replace(env.wiring.settings, ingest_message_max_bytes=limit)
     sends = SendLog(env)
     env.wiring._clients["sqs"] = sends
     # WHEN pull runs
     outcome = pull.handler({"connector": "fake"}, FakeContext())
     # THEN every message, and every SendMessageBatch request, stays within 256 KB
     bodies = [e["MessageBody"] for call in sends.calls for e in call["entries"]]
-    assert all(len(b.encode()) <= SQS_LIMIT for b in bodies)
+    assert all(len(b.encode()) <= limit for b in bodies)
     assert all(sum(len(e["MessageBody"].encode()) for e in c["entries"]) <= SQS_LIMIT for c in sends.calls)
     assert all(len(c["entries"]) <= 10 for c in sends.calls)
-    # AND records share messages (4 of these fit in one), none is lost or doubled
+    # AND records share messages (2 of these fit in one), none is lost or doubled
     messages = queued_records(env)
-    assert len(messages) == 3
+    assert len(messages) == 5
     assert record_ids(messages) == sorted(str(i) for i in range(10))
     # AND the record no message can hold is quarantined, saying why
     assert outcome["quarantined"] == 1

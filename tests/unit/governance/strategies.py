@@ -17,7 +17,7 @@ from core.governance.history import HistoryEvent, HistoryPage, event_id_for
 from core.governance.policy import COMPUTED_FIELDS, RoleGrant
 from core.governance.reading import PersonPage, ReadRecord
 from core.merge import build_profile
-from core.schema import ConsentState, DroppedValue, Identifier, Order, SourceRecord
+from core.schema import ConsentState, DroppedValue, Identifier, Order, OrderSummary, SourceRecord
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TRAIT_NAMES = (
@@ -79,7 +79,10 @@ def people(draw: st.DrawFn) -> Generated:
         source_id = token("sid")
         own_emails = draw(st.lists(st.sampled_from(emails), unique=True, max_size=2)) if emails else []
         own_phones = draw(st.lists(st.sampled_from(phones), unique=True, max_size=2)) if phones else []
-        idents = [Identifier(kind="source", value=f"{source}:contact:{source_id}")]
+        # After the first, a record may be a child object (an order) that joins the first by its id.
+        owner = records[0].key if records and draw(st.booleans()) else None
+        object_type = "order" if owner else "contact"
+        idents = [Identifier(kind="source", value=f"{source}:{object_type}:{source_id}")]
         idents += [Identifier(kind="email", value=e) for e in own_emails]
         idents += [Identifier(kind="phone", value=p) for p in own_phones]
         names = draw(st.lists(st.sampled_from(TRAIT_NAMES), unique=True, max_size=5))
@@ -100,10 +103,21 @@ def people(draw: st.DrawFn) -> Generated:
             value = token("dv")
             # A reason may quote the value, as the normalisers' reasons sometimes do.
             dropped.append(DroppedValue(field=field_name, value=value, reason=f"not usable: '{value}'"))
+        if owner is not None:
+            idents.append(Identifier(kind="source", value=owner))
+        summary = None
+        if draw(st.booleans()):
+            summary = OrderSummary(
+                orders=draw(st.integers(1, 500)),
+                paid={"GBP": draw(st.integers(1, 400))},
+                totals={"GBP": Decimal(draw(st.integers(1, 10**7))) / 100},
+                first_paid_at=at - timedelta(days=900),
+                last_paid_at=at - timedelta(days=400),
+            )
         records.append(
             SourceRecord(
                 source=source,
-                object_type="contact",
+                object_type=object_type,
                 source_id=source_id,
                 updated_at=at,
                 identifiers=tuple(sorted(idents, key=lambda i: (i.kind, i.value))),
@@ -111,6 +125,9 @@ def people(draw: st.DrawFn) -> Generated:
                 consent={c: ConsentState(granted=draw(st.booleans()), changed_at=at) for c in channels},
                 orders=orders,
                 dropped=tuple(dropped),
+                level="child" if owner else "person",
+                owner=owner,
+                order_summary=summary,
             )
         )
     cid = "cus_" + token("c")

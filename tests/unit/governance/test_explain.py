@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from core.governance.explain import Link, explain
 from core.identity import IdentityPolicy
+from core.schema import Identifier
 from core.testing.records import make_record
 
 
@@ -69,3 +70,36 @@ def test_the_explanation_does_not_depend_on_the_order_records_come_in(seed: int,
     shuffled = records[:]
     rng.shuffle(shuffled)
     assert explain("cus_x", records) == explain("cus_x", shuffled)
+
+
+def test_a_child_object_joins_its_owner_by_the_owners_id() -> None:
+    # GIVEN a Shopify customer and one of its orders, which names the customer by id
+    owner = make_record("shopify", "7", email="ann@example.com")
+    order = make_record("shopify", "o1").model_copy(
+        update={
+            "object_type": "order",
+            "identifiers": (Identifier(kind="source", value="shopify:contact:7"),),
+            "level": "child",
+            "owner": "shopify:contact:7",
+        }
+    )
+    found = explain("cus_x", [owner, order])
+    # THEN the owner's id is the join, and says so
+    [join] = found.joins
+    assert join.identifier == "source#shopify:contact:7"
+    assert join.reason.startswith("owner id")
+    assert found.connected
+
+
+def test_only_people_count_towards_a_limit() -> None:
+    # GIVEN one person's email on her record and on six of her orders, with a limit of two holders
+    person = make_record("shop", "p", email="ann@example.com")
+    orders = [
+        make_record("shop", f"o{i}", email="ann@example.com").model_copy(update={"level": "child"})
+        for i in range(6)
+    ]
+    found = explain(
+        "cus_x", [person, *orders], policy=IdentityPolicy(max_records_per_identifier={"email": 2})
+    )
+    # THEN the email is an ordinary join: one person holds it
+    assert found.joins[0].reason == "shared email"

@@ -101,3 +101,11 @@ def test_a_reason_class_never_quotes_a_value(value: str) -> None:
     cls = reason_class(f"unknown status '{value}'; the first one is kept")
     assert cls == "unknown status"
     assert dropped_class("orders[12]", f"unknown status '{value}'") == "orders[]: unknown status"
+
+
+def test_orders_and_charges_are_not_people_without_consent() -> None:
+    person = make_record("shop", "1", email="a@example.com")
+    order = make_record("shop", "o1", email="a@example.com").model_copy(update={"level": "child"})
+    quality = RunQuality("shop", "r")
+    quality.observe(2, [person, order], [])
+    assert (quality.people, quality.without_email_consent) == (1, 1)

@@ -28,6 +28,7 @@ TOP_LEVEL = {
     "customer_id",
     "merged_from",
     "profile",
+    "order_summaries",
     "orders",
     "sources",
     "next",
@@ -71,6 +72,8 @@ def dropped_readable(grant: RoleGrant, field_name: str) -> bool:
         return "*" in grant.consent
     if field_name.startswith("orders"):
         return grant.orders
+    if field_name == "owner_id":
+        return id_access(grant, "source") == "read"
     return False
 
 
@@ -148,6 +151,7 @@ def check_structure(doc: dict[str, Any], person: Generated, grant: RoleGrant) ->
     assert set(doc) <= TOP_LEVEL
     assert ("sources" in doc) == grant.sources
     assert ("orders" in doc) == grant.orders
+    assert "order_summaries" not in doc or grant.orders
     assert ("history" in doc) == grant.history
     assert ("explain" in doc) == grant.explain
     assert ("reads" in doc) == grant.reads
@@ -180,6 +184,7 @@ def check_structure(doc: dict[str, Any], person: Generated, grant: RoleGrant) ->
         assert all(trait_access(grant, n) != "none" for n in record["traits"])
         assert all(channel_allowed(grant, c) for c in record["consent"])
         assert ("orders" in record) == grant.orders
+        assert "order_summary" not in record or grant.orders
         for dropped in record.get("dropped", []):
             assert ("value" in dropped) == dropped_readable(grant, dropped["field"])
     for path, value in walk(doc):

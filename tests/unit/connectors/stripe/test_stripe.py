@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
+import json
 from decimal import Decimal
+from typing import Any
 
 import httpx
 
 from connectors.stripe import PLUGIN, charge_order, make_sandbox, to_major
-from core.schema import Identifier
+from core.connector import RawPage
+from core.normalise import normalise_record
+from core.pipeline import IngestSettings, ingest
+from core.schema import Identifier, Quarantined, SourceRecord
+from core.storage.memory import InMemoryProfileStore
 from profilesync.testing.specs import OpenApiSpec
 
 
@@ -65,3 +73,83 @@ def test_touching_a_customer_comes_back_through_events_and_erase_deletes() -> No
         (outcome,) = connector.erase([Identifier(kind="email", value=email)])
         assert outcome.found
         assert not sandbox.holds(email)
+
+
+def _stripe_example(resource: str) -> dict[str, Any]:
+    """Stripe's own example object of a resource (specs/stripe-fixtures3.json.gz)."""
+    from connectors.stripe._sandbox import FIXTURES
+
+    example: dict[str, Any] = json.loads(gzip.decompress(FIXTURES.read_bytes()))["resources"][resource]
+    return example
+
+
+def test_stripe_example_charge_naming_a_customer_with_no_email_reaches_lifetime_value() -> None:
+    # GIVEN Stripe's own example customer (given an email: the example has none), and the example
+    # charge (both email fields null) made for that customer: on main the charge was quarantined
+    customer, charge = _stripe_example("customer"), _stripe_example("charge")
+    customer = {**customer, "email": "jenny.rosen@example.com"}
+    assert charge["billing_details"]["email"] is None
+    assert charge["receipt_email"] is None
+    charge = {**charge, "customer": customer["id"]}
+    sandbox = make_sandbox(people=0)
+    connector = PLUGIN.build(sandbox.settings())
+    drafts = [
+        *connector.to_records(RawPage([customer], None, "customer")),
+        *connector.to_records(RawPage([charge], None, "charge")),
+    ]
+    # WHEN normalised and ingested
+    records = [normalise_record(d) for d in drafts]
+    assert all(isinstance(r, SourceRecord) for r in records), records
+    store = InMemoryProfileStore()
+    ingest([r for r in records if isinstance(r, SourceRecord)], store, IngestSettings(sleep=lambda _: None))
+    # THEN the charge joined its customer by id, and its amount is in lifetime value
+    [profile] = store.iter_profiles()
+    assert {s.object_type for s in profile.sources} == {"customer", "charge"}
+    assert profile.computed.lifetime_value == {"USD": Decimal("1.00")}
+
+
+def test_stripe_example_charge_with_no_customer_and_no_email_is_quarantined_with_the_reason() -> None:
+    # GIVEN the example charge as published: no customer, no email: nothing says whose it is
+    sandbox = make_sandbox(people=0)
+    connector = PLUGIN.build(sandbox.settings())
+    [draft] = connector.to_records(RawPage([_stripe_example("charge")], None, "charge"))
+    result = normalise_record(draft)
+    assert isinstance(result, Quarantined)
+    assert result.reason.startswith("no usable identifier (no valid email or phone, and no owner id)")
+
+
+def test_a_junk_element_at_the_end_of_a_stripe_page_neither_fails_the_page_nor_ends_the_walk() -> None:
+    # GIVEN a charges list whose first page ends with a string where a charge should be (has_more)
+    charge = _stripe_example("charge")
+    pages = {
+        None: {
+            "object": "list",
+            "data": [{**charge, "id": "ch_a", "customer": "cus_1"}, "oops"],
+            "has_more": True,
+        },
+        "ch_a": {
+            "object": "list",
+            "data": [{**charge, "id": "ch_b", "customer": "cus_1"}],
+            "has_more": False,
+        },
+    }
+    asked: list[str | None] = []
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/v1/charges":
+            return httpx.Response(200, json={"object": "list", "data": [], "has_more": False})
+        after = request.url.params.get("starting_after")
+        asked.append(after)
+        return httpx.Response(200, json=pages[after])
+
+    settings = make_sandbox(people=0).settings()
+    connector = PLUGIN.build(dataclasses.replace(settings, transport=httpx.MockTransport(vendor)))
+    # WHEN pulled and mapped
+    pulled = [p for p in connector.pull(None) if p.object_type == "charge"]
+    drafts = [d for p in pulled for d in connector.to_records(p)]
+    # THEN the next page starts after the last charge, and the junk is quarantined alone
+    assert asked == [None, "ch_a"]
+    outcomes = [normalise_record(d) for d in drafts]
+    assert [o.source_id for o in outcomes if isinstance(o, SourceRecord)] == ["ch_a", "ch_b"]
+    [junk] = [o for o in outcomes if isinstance(o, Quarantined)]
+    assert junk.reason == "a page element is a string, not an object: 'oops'"

@@ -1,0 +1,65 @@
+"""One poison record never fails its batch: ingest, and on a data error find the record and set it aside.
+
+Normalisation bounds every record (``core.normalise``), so a record the store refuses should not
+exist; this is the net under that promise, for what no limit foresaw (a customer whose records
+together outgrow one item, a bug a rare value triggers). ``ingest_isolating`` ingests a batch; if
+the batch fails with a data error, it ingests each half again, down to the single records that
+fail alone, which it returns as ``Quarantined`` with the error as the reason. Ingest is idempotent,
+so the records of a half that was written before the failure are unchanged the second time.
+
+What counts as a data error: the store refusing the data (``RecordRejectedError``) and the
+``ValueError``/``TypeError``/``LookupError`` family a bad value raises. Anything else (throttling,
+a lost race, a missing table, a network error) is the service's, and is raised for the caller to
+retry. When every record of a batch fails alone, the cause is not in the records: the first error
+is raised rather than quarantining a whole batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.errors import RetryableError
+from core.pipeline import IngestResult, IngestSettings, ingest
+from core.ports import ProfileStore
+from core.schema import Quarantined, SourceRecord
+
+#: The exceptions that say the data is at fault (RecordRejectedError is a ValueError).
+DATA_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, LookupError, AttributeError)
+
+
+def ingest_isolating(
+    records: Sequence[SourceRecord], store: ProfileStore, settings: IngestSettings | None = None
+) -> tuple[IngestResult, list[Quarantined]]:
+    """``ingest(records)``; the records that alone make it fail with a data error are returned as
+    quarantined (with the error as the reason), and every other record is ingested."""
+    try:
+        return ingest(records, store, settings), []
+    except RetryableError:
+        raise
+    except DATA_ERRORS as error:
+        if len(records) == 1:
+            return IngestResult(), [rejected(records[0], error)]
+        first_error = error
+    total = IngestResult()
+    quarantined: list[Quarantined] = []
+    middle = len(records) // 2
+    for half in (records[:middle], records[middle:]):
+        result, bad = ingest_isolating(half, store, settings)
+        total.add(result)
+        quarantined.extend(bad)
+    if len(quarantined) == len(records):
+        raise first_error  # every record fails alone: the cause is elsewhere
+    return total, quarantined
+
+
+def rejected(record: SourceRecord, error: BaseException) -> Quarantined:
+    """The quarantine entry of a record the store could not take."""
+    return Quarantined(
+        source=record.source,
+        source_id=record.source_id,
+        reason=f"could not be stored: {type(error).__name__}: {str(error)[:300]}",
+        raw=record.model_dump(mode="json"),
+    )
+
+
+__all__ = ["DATA_ERRORS", "ingest_isolating", "rejected"]

@@ -1,0 +1,123 @@
+"""Email addresses: ``normalise_email``."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from typing import Final
+
+import idna
+
+from core.errors import NormalisationError
+
+from ._limits import _CACHE_SIZE, _MAX_INPUT_LEN
+
+# RFC 5322 "atext", lower case only because the address is lower-cased before matching.
+_ATEXT: Final = "a-z0-9!#$%&'*+/=?^_`{|}~-"
+_ATEXT_SET: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+/=?^_`{|}~-")
+_LABEL: Final = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_LABEL_RE: Final = re.compile(_LABEL)
+
+# One regex decides the common case (a plain ASCII address) without touching idna. The TLD must
+# contain a letter (the lookahead), so "ann@10.0.0.1" is not taken for a domain.
+_EMAIL_RE: Final = re.compile(
+    rf"(?P<local>[{_ATEXT}]{{1,64}}(?:\.[{_ATEXT}]+)*)"
+    rf"@(?P<domain>(?:{_LABEL}\.)+(?=[a-z0-9-]*[a-z]){_LABEL})"
+)
+
+
+def normalise_email(value: str) -> str:
+    """Return the canonical form of an email address: trimmed, lower-cased, domain in ASCII.
+
+    An internationalised domain is converted to its ASCII form (IDNA 2008 with UTS 46 mapping,
+    so ``x@Bücher.de`` becomes ``x@xn--bcher-kva.de``). The syntax check is deliberately the
+    usual dot-atom one (no quoted local parts, no IP-literal domains): one ``@``, a local part of
+    1 to 64 characters without leading, trailing or double dots, a domain of valid labels with at
+    least one dot and a non-numeric top-level domain, at most 254 characters in all. Raises
+    ``NormalisationError("email", reason)`` on anything else.
+    """
+    if not isinstance(value, str):
+        raise NormalisationError("email", f"not a string ({type(value).__name__})")
+    if len(value) > _MAX_INPUT_LEN:
+        raise NormalisationError("email", "longer than 254 characters")
+    return _normalise_email(value)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _normalise_email(value: str) -> str:
+    address = value.strip().lower()
+    # Fast path: plain ASCII and no "--" in the domain (which could be an A-label, "xn--", whose
+    # Punycode must be checked by idna) is fully decided by the regex.
+    if len(address) <= 254 and address.isascii():
+        match = _EMAIL_RE.fullmatch(address)
+        if match is not None and "--" not in match["domain"]:
+            return address
+    return _email_slow(address)
+
+
+def _email_slow(address: str) -> str:
+    """Check an address step by step, so that the reason names the first thing that is wrong."""
+
+    def fail(reason: str) -> NormalisationError:
+        return NormalisationError("email", reason)
+
+    if not address:
+        raise fail("empty")
+    if address.count("@") != 1:
+        raise fail("must contain exactly one @")
+    local, _, domain = address.partition("@")
+    if not local:
+        raise fail("nothing before the @")
+    if len(local) > 64:
+        raise fail("part before the @ is longer than 64 characters")
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        raise fail("part before the @ has a leading, trailing or double dot")
+    # RFC 6531 (SMTPUTF8) allows UTF-8 in the local part: letters and digits of any script count
+    # like atext, in NFC so that "garci\u0301a" and "garc\u00eda" are one address.
+    local = unicodedata.normalize("NFC", local)
+    bad = next(
+        (
+            c
+            for c in local
+            if c != "." and c not in _ATEXT_SET and not (ord(c) > 127 and (c.isalpha() or c.isdecimal()))
+        ),
+        None,
+    )
+    if bad is not None:
+        raise fail(f"character {bad!r} not allowed before the @")
+    if not domain:
+        raise fail("nothing after the @")
+    if not domain.isascii() or "--" in domain:
+        try:
+            domain = _idna_domain(domain)
+        except (idna.IDNAError, UnicodeError) as exc:
+            raise fail(f"domain is not a valid internationalised name ({exc})") from None
+    labels = domain.split(".")
+    if len(labels) < 2:
+        raise fail("domain has no dot")
+    if any(not label for label in labels):
+        raise fail("domain has a leading, trailing or double dot")
+    for label in labels:
+        if len(label) > 63:
+            raise fail("domain label longer than 63 characters")
+        if _LABEL_RE.fullmatch(label) is None:
+            raise fail(f"domain label {label!r} is not valid")
+    if labels[-1].isdigit():
+        raise fail("top-level domain is numeric")
+    result = f"{local}@{domain}"
+    if len(result) > 254:
+        raise fail("longer than 254 characters")
+    # Belt and braces: whatever the slow path accepts, the fast path must accept too, so that
+    # normalising an already-normalised address is a no-op.
+    if result.isascii() and _EMAIL_RE.fullmatch(result) is None:
+        raise fail("not a valid email address")
+    return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _idna_domain(domain: str) -> str:
+    # Cached per domain: one internationalised domain is shared by many addresses, each a cache miss
+    # of _normalise_email, and idna costs tens of microseconds. Errors are not cached (lru_cache
+    # does not keep exceptions), so a bad domain fails the same way every time.
+    return idna.encode(domain, uts46=True).decode("ascii")

@@ -1,0 +1,193 @@
+"""Money and orders: ``normalise_money``, and the orders of a record."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Final
+
+from core.errors import NormalisationError
+from core.schema import Order, OrderStatus, OrderSummary
+
+from ._country import normalise_currency
+from ._limits import MAX_INLINE_ORDERS, MAX_ORDER_ID_CHARS
+from ._time import normalise_timestamp
+from ._values import _Collector, _id_problem, _is_blank, _reason, _short, _text_id
+
+#: ISO 4217 minor units where they are not 2.
+_MINOR_UNITS: Final = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"), 0),
+    **dict.fromkeys(("RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}
+_QUANTUM: Final = {places: Decimal(1).scaleb(-places) for places in (0, 2, 3, 4)}
+
+# An exponent is allowed ("1e3", as str() writes some floats) but kept short: Decimal() itself
+# refuses exponents beyond its limits.
+_PLAIN_NUMBER: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?")
+# "1,299" or "1,299,000.50": commas every three digits.
+_GROUPED_BY_THREE: Final = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+# "1,00,000.00" (Indian grouping) and the like: any digit groups, then a decimal point.
+_GROUPED_WITH_DOT: Final = re.compile(r"[+-]?\d+(?:,\d+)+\.\d+")
+
+
+def _parse_amount(amount: object) -> Decimal:
+    # A str is none of the other types, so testing it first (most amounts are strings) changes nothing.
+    if isinstance(amount, str):
+        number = _parse_amount_text(amount)
+    elif isinstance(amount, bool):
+        raise NormalisationError("amount", "a boolean is not an amount")
+    elif isinstance(amount, Decimal):
+        number = amount
+    elif isinstance(amount, int):
+        number = Decimal(amount)
+    elif isinstance(amount, float):
+        # str() first: Decimal(19.9) is 19.899999999999998578914528479799628257751464843750.
+        number = Decimal(str(amount))
+    else:
+        raise NormalisationError("amount", f"not a number ({type(amount).__name__})")
+    if not number.is_finite():
+        raise NormalisationError("amount", "not a finite number")
+    return number
+
+
+def _parse_amount_text(amount: str) -> Decimal:
+    text = amount.strip()
+    if len(text) > 64:
+        raise NormalisationError("amount", "too long to be an amount")
+    if "," in text:
+        # Only remove commas that are clearly thousands separators: "19,90" might be 19.90
+        # or 1990, so it is refused rather than guessed.
+        if not (_GROUPED_BY_THREE.fullmatch(text) or _GROUPED_WITH_DOT.fullmatch(text)):
+            raise NormalisationError("amount", f"ambiguous use of commas in {text!r}")
+        text = text.replace(",", "")
+    if not _PLAIN_NUMBER.fullmatch(text):
+        raise NormalisationError("amount", f"not a number: {text[:30]!r}")
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex admits only what Decimal reads
+        raise NormalisationError("amount", f"not a number: {text[:30]!r}") from None
+
+
+def normalise_money(amount: str | int | float | Decimal, currency: str) -> tuple[Decimal, str]:
+    """Return ``(amount, currency)`` with the amount a Decimal in the currency's minor units.
+
+    The amount is never taken through float arithmetic: a float is converted via ``str()``
+    first. It is rounded half-even to the currency's minor units (0 for JPY, KRW, VND, CLP, ISK,
+    UGX, XAF, XOF...; 3 for BHD, KWD, OMR, JOD, TND, IQD, LYD; 2 for most). Strings may carry
+    thousands separators ("1,299.00", "1,299"); a comma that could be a decimal comma ("19,90")
+    is refused rather than guessed. NaN, infinities, booleans and non-numeric strings raise
+    ``NormalisationError("amount", reason)``; an unknown currency raises
+    ``NormalisationError("currency", reason)``.
+    """
+    code = normalise_currency(currency)
+    number = _parse_amount(amount)
+    try:
+        result = number.quantize(_QUANTUM[_MINOR_UNITS.get(code, 2)], rounding=ROUND_HALF_EVEN)
+    except InvalidOperation:
+        # quantize() refuses when the result needs more digits than the context's precision.
+        raise NormalisationError("amount", "too large") from None
+    if result.is_zero() and result.is_signed():
+        result = abs(result)  # "-0.00" -> "0.00"
+    return result, code
+
+
+_ORDER_STATUSES: Final[dict[str, OrderStatus]] = {
+    **dict.fromkeys(
+        ("paid", "fulfilled", "succeeded", "success", "complete", "completed", "captured", "settled"),
+        "paid",
+    ),
+    **dict.fromkeys(
+        ("pending", "processing", "open", "unpaid", "authorized", "authorised", "on_hold", "on-hold"),
+        "pending",
+    ),
+    **dict.fromkeys(("refunded", "returned"), "refunded"),
+    **dict.fromkeys(("cancelled", "canceled", "voided", "void", "failed", "declined"), "cancelled"),
+}
+
+
+def _order(raw: object) -> Order:
+    def fail(reason: str) -> NormalisationError:
+        return NormalisationError("order", reason)
+
+    if not isinstance(raw, Mapping):
+        raise fail(f"an order must be a mapping, not {type(raw).__name__}")
+    problem = _id_problem(raw.get("id"), "id")
+    if problem is not None:
+        raise fail(problem)
+    order_id = _text_id(raw.get("id"))
+    if len(order_id) > MAX_ORDER_ID_CHARS:
+        raise fail(f"id longer than {MAX_ORDER_ID_CHARS} characters")
+    for name in ("total", "currency", "created_at"):
+        if _is_blank(raw.get(name)):
+            raise fail(f"missing {name}")
+    try:
+        total, currency = normalise_money(raw["total"], raw["currency"])
+        created_at = normalise_timestamp(raw["created_at"])
+    except NormalisationError as exc:
+        # Say which part of the order was wrong: "total: not a number".
+        part = {"amount": "total", "timestamp": "created_at"}.get(exc.field, exc.field)
+        raise fail(f"{part}: {exc.reason}") from None
+    status_raw = raw.get("status")
+    status: OrderStatus = "paid"
+    if not _is_blank(status_raw):
+        if not isinstance(status_raw, str):
+            raise fail("status must be a string")
+        key = status_raw.strip().lower().replace(" ", "_")
+        found = _ORDER_STATUSES.get(key)
+        if found is None:
+            raise fail(f"unknown status {_short(status_raw, 40)!r}")
+        status = found
+    if total < 0 and status == "paid":
+        # Money going back to the buyer is a refund, whatever the status field says: it must not
+        # count as a sale (a "paid" order of -500 made a lifetime value of -500 and a "customer").
+        status = "refunded"
+    return Order.assemble(id=order_id, total=total, currency=currency, created_at=created_at, status=status)
+
+
+def _orders(orders: object, collector: _Collector) -> tuple[tuple[Order, ...], OrderSummary | None]:
+    """The record's valid orders, first of each id kept: the newest ``MAX_INLINE_ORDERS`` inline (in
+    the order given), and the others summed up, so that a record with 10,000 orders still fits one
+    stored item and its lifetime value stays whole."""
+    result: dict[str, Order] = {}
+    if not isinstance(orders, list | tuple):
+        if not _is_blank(orders):
+            collector.drop("orders", orders, "orders must be a list")
+        return (), None
+    for i, raw in enumerate(orders):
+        field = f"orders[{i}]"
+        try:
+            order = _order(raw)
+        except Exception as exc:
+            collector.drop(field, raw, _reason(exc))
+            continue
+        if order.id in result:
+            collector.drop(field, raw, f"duplicate order id {order.id!r}; the first one is kept")
+            continue
+        result[order.id] = order
+    if len(result) <= MAX_INLINE_ORDERS:
+        return tuple(result.values()), None
+    by_age = sorted(result.values(), key=lambda o: (o.created_at, o.id), reverse=True)
+    kept = {o.id for o in by_age[:MAX_INLINE_ORDERS]}
+    return tuple(o for o in result.values() if o.id in kept), _summarise(by_age[MAX_INLINE_ORDERS:])
+
+
+def _summarise(orders: Sequence[Order]) -> OrderSummary:
+    """The ``OrderSummary`` of ``orders``: how many, and the paid ones' count, totals and dates."""
+    paid: dict[str, int] = {}
+    totals: dict[str, Decimal] = {}
+    moments = []
+    for order in sorted(orders, key=lambda o: o.id):  # sums added in one order, whatever came in
+        if order.status == "paid":
+            paid[order.currency] = paid.get(order.currency, 0) + 1
+            totals[order.currency] = totals.get(order.currency, Decimal(0)) + order.total
+            moments.append(order.created_at)
+    return OrderSummary(
+        orders=len(orders),
+        paid=dict(sorted(paid.items())),
+        totals=dict(sorted(totals.items())),
+        first_paid_at=min(moments) if moments else None,
+        last_paid_at=max(moments) if moments else None,
+    )

@@ -1,0 +1,343 @@
+"""``normalise_record``: a connector's ``RecordDraft`` becomes a ``SourceRecord`` or ``Quarantined``."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from core.errors import NormalisationError
+from core.schema import (
+    CHILD_OBJECT_TYPES,
+    ConsentState,
+    Identifier,
+    Quarantined,
+    RecordDraft,
+    RecordLevel,
+    SourceRecord,
+)
+from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span
+
+from ._email import normalise_email
+from ._limits import _CACHE_SIZE, MAX_CHANNEL_CHARS, MAX_CONSENT_CHANNELS, MAX_IDENTIFIERS, MAX_KEY_BYTES
+from ._money import _orders
+from ._names import _traits
+from ._phone import _is_phone_region, normalise_phone
+from ._time import normalise_timestamp
+from ._values import (
+    _Collector,
+    _id_problem,
+    _is_blank,
+    _printable,
+    _raw_of,
+    _reason,
+    _short,
+    _surrogate,
+    _text_id,
+)
+
+
+@dataclass(frozen=True)
+class NormaliseOptions:
+    """How ``normalise_record`` reads values that are ambiguous without context.
+
+    ``default_region`` is the ISO 3166-1 alpha-2 region a phone number without an international
+    prefix is read in when the record itself names no country (a connector for a UK shop sets
+    "GB"); a record's own ``country`` trait comes first.
+
+    ``max_future_skew``: a time further ahead of ``now`` than this (``updated_at``, a consent's
+    ``changed_at``) is taken for a wrong clock and read as ``now`` (``updated_at``) or as the
+    record's ``updated_at`` (consent); the record is kept and the value listed in ``dropped``.
+    ``now`` is the clock (None: the time of each call).
+    """
+
+    default_region: str = "US"
+    max_future_skew: timedelta = DEFAULT_MAX_FUTURE_SKEW
+    now: datetime | None = field(default=None, compare=False)
+
+
+_DEFAULT_OPTIONS: Final = NormaliseOptions()
+
+#: The ``reason`` of the ``DroppedValue`` that flags a future time read as "now" (its field is
+#: ``updated_at`` or ``consent.<channel>.changed_at``); ``is_future_dated`` looks for it.
+_FUTURE_REASON_PREFIX: Final = "more than "
+_FUTURE_REASON_SUFFIX: Final = " in the future (a clock ahead?); "
+
+
+def _future_reason(skew: timedelta, read_as: str) -> str:
+    """The reason recorded when a time too far ahead is read as ``read_as``."""
+    return f"{_FUTURE_REASON_PREFIX}{describe_span(skew)}{_FUTURE_REASON_SUFFIX}read as {read_as}"
+
+
+def is_future_dated(record: SourceRecord) -> bool:
+    """Whether normalisation read the record's ``updated_at`` as "now" because it was too far ahead."""
+    return any(
+        d.field == "updated_at"
+        and _FUTURE_REASON_SUFFIX in d.reason
+        and d.reason.startswith(_FUTURE_REASON_PREFIX)
+        for d in record.dropped
+    )
+
+
+def _identifiers(
+    values: object, kind: str, normalise: Callable[[Any], str], collector: _Collector, room: int
+) -> list[str]:
+    """Normalise a list of emails or phones, dropping bad ones and duplicates (order kept), and
+    every one past the first ``room`` (a record is stored with all its identifiers in one
+    transaction, see ``MAX_IDENTIFIERS``)."""
+    found: dict[str, None] = {}
+    items = values if isinstance(values, list | tuple) else [values]
+    for raw in items:
+        if _is_blank(raw):
+            continue
+        if len(found) >= room:
+            collector.drop(
+                kind,
+                raw,
+                f"more than {MAX_IDENTIFIERS} emails and phones in one record; the first ones are kept",
+            )
+            continue
+        try:
+            text = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw
+            found.setdefault(normalise(text), None)
+        except Exception as exc:
+            collector.drop(kind, raw, _reason(exc))
+    return list(found)
+
+
+def _consent(
+    consent: object, updated_at: datetime, latest: datetime, skew: timedelta, collector: _Collector
+) -> dict[str, ConsentState]:
+    result: dict[str, ConsentState] = {}
+    if not isinstance(consent, Mapping):
+        if not _is_blank(consent):
+            collector.drop("consent", consent, "consent must be a mapping of channel to decision")
+        return result
+    for raw_channel, value in consent.items():
+        channel = (raw_channel if isinstance(raw_channel, str) else _short(raw_channel)).strip().lower()
+        field = f"consent.{_short(channel, 40)}"
+        if not channel:
+            collector.drop("consent", value, "empty channel name")
+            continue
+        if len(channel) > MAX_CHANNEL_CHARS or _surrogate(channel) is not None:
+            collector.drop(
+                "consent", channel, f"a channel name is text of at most {MAX_CHANNEL_CHARS} characters"
+            )
+            continue
+        if len(result) >= MAX_CONSENT_CHANNELS:
+            collector.drop(field, value, f"more than {MAX_CONSENT_CHANNELS} consent channels in one record")
+            continue
+        try:
+            if isinstance(value, bool):
+                state = ConsentState.assemble(granted=value, changed_at=updated_at)
+            elif isinstance(value, Mapping):
+                granted = value.get("granted")
+                if not isinstance(granted, bool):
+                    raise NormalisationError(field, "granted must be true or false")
+                changed: Any = value.get("changed_at")
+                changed_at = updated_at if _is_blank(changed) else normalise_timestamp(changed)
+                if changed_at > latest:
+                    # Read as the record's own time: the decision was made no later than the record,
+                    # and a time that moves with the clock would make the record look changed.
+                    collector.drop(
+                        f"{field}.changed_at", changed, _future_reason(skew, "the record's updated_at")
+                    )
+                    changed_at = updated_at
+                state = ConsentState.assemble(granted=granted, changed_at=changed_at)
+            else:
+                raise NormalisationError(field, "must be true/false or {granted, changed_at}")
+        except Exception as exc:
+            collector.drop(field, value, _reason(exc))
+            continue
+        result[channel] = state
+    return result
+
+
+def normalise_record(
+    draft: RecordDraft, options: NormaliseOptions = _DEFAULT_OPTIONS
+) -> SourceRecord | Quarantined:
+    """Normalise a connector's draft into a ``SourceRecord``, or quarantine it with a reason.
+
+    Each value goes through its normaliser; a value that fails is left out and listed in
+    ``dropped`` with the reason, and the record goes on. The record itself is quarantined only if
+    it has no source or source id (ids are strings or integers, and the record key must fit a
+    stored key), no valid ``updated_at``, or no identifier: no valid email or phone and, for a
+    child object (an order), no owner id. The reason then lists what was dropped. Identifiers are
+    the emails and E.164 phones (phones read in the record's own country when it names one), the
+    record's own ``source:object_type:source_id`` and a child's owner link, deduplicated and
+    sorted; a child with an owner id joins by that link alone. Every part is bounded so that the
+    record fits one stored item and one transaction (see ``core.normalise._limits``): the first
+    ``MAX_IDENTIFIERS`` emails and phones are kept, traits over their budget are left out, orders
+    beyond the newest ``MAX_INLINE_ORDERS`` are summed up. A time too far in the future is read as
+    now (see ``NormaliseOptions``). ``None`` and blank values are treated as absent, not dropped.
+    This function never raises: whatever the draft holds, the result is exactly one of the two types.
+    """
+    source = source_id = ""
+    try:
+        source = _text_id(getattr(draft, "source", None))
+        source_id = _text_id(getattr(draft, "source_id", None))
+        return _normalise_record(draft, options, source, source_id)
+    except Exception as exc:  # the last guard: a bug here must quarantine, not stop a sync
+        return Quarantined(
+            source=_short(source),
+            source_id=_short(source_id),
+            reason=f"unexpected error while normalising: {type(exc).__name__}: {_short(str(exc), 120)}",
+            raw=_raw_of(draft),
+        )
+
+
+def _normalise_record(
+    draft: RecordDraft, options: NormaliseOptions, source: str, source_id: str
+) -> SourceRecord | Quarantined:
+    def quarantine(reason: str) -> Quarantined:
+        return Quarantined(
+            source=_short(source), source_id=_short(source_id), reason=reason, raw=_raw_of(draft)
+        )
+
+    if draft.problem is not None:
+        return quarantine(_printable(str(draft.problem)))
+    problem = _id_problem(draft.source, "source") or _id_problem(draft.source_id, "source id")
+    if problem is not None:
+        return quarantine(problem)
+    object_type = _text_id(draft.object_type) or "contact"
+    key = f"{source}:{object_type}:{source_id}"
+    if (bad := _surrogate(object_type)) is not None:
+        return quarantine(f"object type holds invalid Unicode (a lone surrogate, {bad})")
+    if len(key) * 4 > MAX_KEY_BYTES and (size := len(key.encode())) > MAX_KEY_BYTES:
+        return quarantine(
+            f"record key is {size:,} bytes, over the {MAX_KEY_BYTES:,} a stored key holds "
+            "(source, object type and id together); the id is too long to be one"
+        )
+
+    try:
+        raw_updated_at: Any = draft.updated_at  # the draft field is Any: anything may arrive
+        updated_at = normalise_timestamp(raw_updated_at)
+    except Exception as exc:
+        return quarantine(f"updated_at missing or invalid: {_reason(exc)}")
+
+    collector = _Collector()
+    now = options.now or datetime.now(UTC)
+    latest = now + options.max_future_skew
+    if updated_at > latest:
+        collector.drop(
+            "updated_at", raw_updated_at, _future_reason(options.max_future_skew, "the time it was read")
+        )
+        updated_at = now
+
+    level: RecordLevel = (
+        "child" if draft.owner_type is not None or object_type in CHILD_OBJECT_TYPES else "person"
+    )
+    owner = _owner(draft, source, level, collector)
+    traits = _traits(draft.traits, collector)
+    emails: list[str] = []
+    phones: list[str] = []
+    if owner is None:  # a child with an owner id joins by it alone: its email may be a gift's
+        emails = _identifiers(draft.emails, "email", normalise_email, collector, MAX_IDENTIFIERS)
+        read_phone = _phone_reader(traits.get("country"), options.default_region)
+        phones = _identifiers(draft.phones, "phone", read_phone, collector, MAX_IDENTIFIERS - len(emails))
+        if not emails and not phones:
+            reason = "no usable identifier (no valid email or phone"
+            reason += ", and no owner id)" if level == "child" else ")"
+            if collector.dropped:
+                details = ", ".join(
+                    f"{d.field} {_short(d.value, 60)!r}: {d.reason}"
+                    for d in collector.dropped[:10]
+                    if d.field in ("email", "phone", "owner_id")
+                )
+                if details:
+                    reason = f"{reason}; dropped: {details}"
+            return quarantine(reason)
+
+    consent = _consent(draft.consent, updated_at, latest, options.max_future_skew, collector)
+    orders, summary = _orders(draft.orders, collector)
+
+    # Every value below is normalised to its field's exact type, so the models are assembled, not
+    # validated a second time (tests/unit/test_performance_equivalence.py checks both agree).
+    identifiers = [_email_identifier(email) for email in emails]
+    identifiers += [_phone_identifier(phone) for phone in phones]
+    identifiers.append(Identifier.assemble(kind="source", value=key))
+    if owner is not None:
+        identifiers.append(Identifier.assemble(kind="source", value=owner))
+    identifiers.sort(key=lambda ident: (ident.kind, ident.value))
+
+    return SourceRecord.assemble(
+        source=source,
+        object_type=object_type,
+        source_id=source_id,
+        updated_at=updated_at,
+        identifiers=tuple(identifiers),
+        traits=traits,
+        consent=consent,
+        orders=orders,
+        dropped=collector.listed(),
+        level=level,
+        owner=owner,
+        order_summary=summary,
+    )
+
+
+def _owner(draft: RecordDraft, source: str, level: RecordLevel, collector: _Collector) -> str | None:
+    """A child's owner as a source key (``shopify:customer:123``), or None: no owner id given, or one
+    that cannot be an id (dropped with the reason; the child then joins by its email or phone)."""
+    if level != "child" or _is_blank(draft.owner_id):
+        return None
+    owner_type = _text_id(draft.owner_type)
+    problem = _id_problem(draft.owner_id, "owner id")
+    if problem is None and not owner_type:
+        problem = "an owner id needs the owner's object type (owner_type)"
+    if problem is None and _surrogate(owner_type) is not None:
+        problem = "owner type holds invalid Unicode"
+    owner = f"{source}:{owner_type}:{_text_id(draft.owner_id)}"
+    if problem is None and len(owner.encode()) > MAX_KEY_BYTES:
+        problem = f"owner key longer than {MAX_KEY_BYTES:,} bytes"
+    if problem is not None:
+        collector.drop("owner_id", draft.owner_id, problem)
+        return None
+    return owner
+
+
+def _phone_reader(country: str | None, default: str) -> Callable[[Any], str]:
+    """How the record's phones are read: a national number in the record's own country first (a UK
+    record's "020 7946 0018"), then, if it is no valid number there, in the configured default
+    region (a number kept from a move abroad). International numbers are the same either way."""
+    if country is None or country == default or not _is_phone_region(country):
+        return lambda value: normalise_phone(value, default)
+
+    def read(value: Any) -> str:
+        try:
+            return normalise_phone(value, country)
+        except NormalisationError as first:
+            try:
+                return normalise_phone(value, default)
+            except NormalisationError:
+                raise first from None
+
+    return read
+
+
+# One frozen Identifier per email or phone, shared by the records that carry it (a person's records
+# in several tools): fewer objects to build and for the garbage collector to walk. One cache per kind,
+# so that the key is the value itself (a cache keyed on several arguments keeps a tuple per entry).
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _email_identifier(value: str) -> Identifier:
+    return Identifier.assemble(kind="email", value=value)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _phone_identifier(value: str) -> Identifier:
+    return Identifier.assemble(kind="phone", value=value)
+
+
+def count_outcomes(results: Iterable[SourceRecord | Quarantined]) -> tuple[int, int]:
+    """Return ``(normalised, quarantined)``: how many results are records and how many are not."""
+    normalised = quarantined = 0
+    for result in results:
+        if isinstance(result, Quarantined):
+            quarantined += 1
+        else:
+            normalised += 1
+    return normalised, quarantined
