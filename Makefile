@@ -35,7 +35,12 @@ unit: $(STAMP)
 
 test: lint typecheck unit check-template
 
-bench: $(STAMP)
+$(VENV)/.bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $(VENV)/.bench
+
+bench: $(STAMP) $(VENV)/.bench
+	$(BIN)/python -m bench.resolve_scaling
 	$(BIN)/python -m bench.core_throughput
 	$(BIN)/python -m bench.store_cost
 	$(BIN)/python -m bench.bad_input

@@ -321,24 +321,31 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
                 deferred.extend(component.records)
                 continue
             # A long chain of new records: take the first few now, the rest attach next round.
+            # Records differ in how many identifiers they bring, so the first guess may still be
+            # too large: take fewer until it fits (a single record that does not fit is refused).
             per_record = max(1, len(changeset) // len(component.records))
             take = max(1, store.max_items_per_commit // per_record - 1)
-            deferred.extend(component.records[take:])
-            component = Component(component.records[:take], component.customers)
-            survivor = component.survivor
-            absorbed_ids = component.customers - {survivor}
-            changeset = _changeset(
-                component,
-                survivor,
-                absorbed_ids,
-                live,
-                raw_owner,
-                owner_of,
-                hashes,
-                watermarks,
-                settings,
-                splits,
-            )
+            whole = component
+            while True:
+                component = Component(whole.records[:take], whole.customers)
+                survivor = component.survivor
+                absorbed_ids = component.customers - {survivor}
+                changeset = _changeset(
+                    component,
+                    survivor,
+                    absorbed_ids,
+                    live,
+                    raw_owner,
+                    owner_of,
+                    hashes,
+                    watermarks,
+                    settings,
+                    splits,
+                )
+                if len(changeset) <= store.max_items_per_commit or take == 1:
+                    break
+                take -= 1
+            deferred.extend(whole.records[take:])
         changesets.append(changeset)
         # A key nobody owned that this changeset claims is taken for the components planned after
         # it: two claims of one unowned key (one the guardrails keep from joining them) would be two

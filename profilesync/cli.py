@@ -85,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     resolve.add_argument(
         "--endpoint-url",
         default=None,
-        help="a DynamoDB endpoint (DynamoDB Local, AWS); default: the embedded store",
+        help="a DynamoDB endpoint (DynamoDB Local, AWS); default: an embedded SQLite store, "
+        "made next to --out for the run and removed after it",
     )
     resolve.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
     resolve.add_argument(
@@ -94,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         help="region for phone numbers written without a country code (default US)",
     )
     resolve.add_argument("--batch-size", type=int, default=100, help="records per ingest batch (default 100)")
+    resolve.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
     connectors = sub.add_parser("connectors", help="list the installed connectors")
     connectors_sub = connectors.add_subparsers(dest="connectors_command", required=True)
@@ -151,14 +153,17 @@ def _parser() -> argparse.ArgumentParser:
         "allows the tool's channel (default: the connector's, or PROFILESYNC_<CONNECTOR>_PUSH_MODE)",
     )
     sync.add_argument("--sandbox", action="store_true", help="run against the connector's in-process sandbox")
-    sync.add_argument("--endpoint-url", default=None, help="a DynamoDB endpoint; default: the embedded store")
+    sync.add_argument(
+        "--endpoint-url", default=None, help="a DynamoDB endpoint; default: the embedded SQLite store"
+    )
     sync.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
     sync.add_argument(
         "--state-dir",
         type=Path,
         default=Path(".profilesync"),
-        help="where the embedded store is kept between runs (default .profilesync/)",
+        help="where the embedded store (TABLE.sqlite3) is kept between runs (default .profilesync/)",
     )
+    sync.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     demo = sub.add_parser(
         "demo",
         help="run pull -> merge -> push for the tools' sandboxes (HubSpot, Mailchimp, Shopify), twice",
@@ -193,17 +198,18 @@ def _resolve(args: argparse.Namespace) -> int:
     from connectors.jsonl import read_jsonl
     from core.normalise import NormaliseOptions
     from core.runtime import bulk_gc
-    from core.storage.dynamodb import DynamoDBProfileStore
     from profilesync import cli_checks
-    from profilesync.embedded import dynamodb_client, embedded_aws
+    from profilesync.progress import Progress, count_lines
     from profilesync.resolve import (
+        ResolveReport,
         check_paths,
         default_quarantine_path,
         resolve,
+        write_documents,
         write_profiles,
         write_quarantine_line,
     )
-    from profilesync.template import create_table
+    from profilesync.stores import open_stores, temporary_store_path
 
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
@@ -222,27 +228,28 @@ def _resolve(args: argparse.Namespace) -> int:
     quarantine_path.parent.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         if args.endpoint_url is None:
-            stack.enter_context(embedded_aws())
-        client = dynamodb_client(args.endpoint_url)
-        try:
-            client.describe_table(TableName=args.table)
-        except client.exceptions.ResourceNotFoundException:
-            create_table(client, args.table)
-        store = DynamoDBProfileStore(client, args.table)
+            # A store of this run's own: its commits are grouped (core.storage.sqlite_database).
+            path = stack.enter_context(temporary_store_path(args.out.parent))
+            stores = stack.enter_context(
+                open_stores(endpoint_url=None, table=args.table, path=path, durable=False)
+            )
+            stack.enter_context(stores.database.grouped_commits(seconds=5.0))
+        else:
+            stores = stack.enter_context(open_stores(endpoint_url=args.endpoint_url, table=args.table))
+        store = stores.profiles
         qfile = stack.enter_context(quarantine_path.open("w", encoding="utf-8"))
-        tty = sys.stderr.isatty()
+        reading = Progress("resolve", total=None if args.quiet else count_lines(args.input), quiet=args.quiet)
 
-        def progress(report: object) -> None:
-            if tty:
-                print(f"\r  {getattr(report, 'read', 0):,} records", end="", file=sys.stderr, flush=True)
+        def progress(report: ResolveReport) -> None:
+            reading.update(report.read, f"{report.quarantined:,} quarantined")
 
         def chained() -> Iterator[RecordDraft | Quarantined]:
             if first is not None:
                 yield first
             yield from drafts
 
-        # Set-up is done (imports, the embedded AWS, the table): freeze it and run the collector
-        # less often while the records are resolved (see core.runtime).
+        # Set-up is done (imports, the store): freeze it and run the collector less often while
+        # the records are resolved (see core.runtime).
         stack.enter_context(bulk_gc())
         report = resolve(
             chained(),
@@ -252,10 +259,16 @@ def _resolve(args: argparse.Namespace) -> int:
             quarantine=lambda q: write_quarantine_line(q, qfile),
             progress=progress,
         )
-        if tty:
-            print(file=sys.stderr)
+        reading.total = report.read if reading.total else None  # blank lines are no records
+        reading.finish(report.read, f"{report.quarantined:,} quarantined")
+        writing = Progress("write", unit="profiles", quiet=args.quiet)
         with args.out.open("w", encoding="utf-8") as out:
-            report.profiles = write_profiles(store.iter_profiles(), out)
+            documents = getattr(store, "profile_documents", None)  # the SQLite store's JSON as is
+            if documents is not None:
+                report.profiles = write_documents(documents(), out, progress=writing.update)
+            else:
+                report.profiles = write_profiles(store.iter_profiles(), out, progress=writing.update)
+        writing.finish(report.profiles)
     for line in report.lines():
         print(line)
     print(f"wrote {report.profiles:,} profiles to {args.out}")
@@ -363,13 +376,11 @@ def _sync(args: argparse.Namespace) -> int:
 
     from connectors.instances import build_instance
     from core.connector import ConnectorSettings, StartsFromDate
-    from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
     from core.sync import SAVED
-    from profilesync.embedded import dynamodb_client, embedded_aws, persisted_table
     from profilesync.ops_cli import configured_instance
     from profilesync.registry import get
+    from profilesync.stores import IN_MEMORY_STORE, old_embedded_state, open_stores, store_path
     from profilesync.syncrun import Progress, run_sync, settings_from_environment, summary_lines
-    from profilesync.template import create_table
 
     # An instance of the configuration document (shopify-eu) syncs with its own options and secret.
     configured = configured_instance(args.connector, sandbox=args.sandbox)
@@ -405,15 +416,18 @@ def _sync(args: argparse.Namespace) -> int:
         cli_checks.check_aws_credentials(args.endpoint_url)
         cli_checks.probe_endpoint(args.endpoint_url)
     with ExitStack() as stack:
+        path = None
         if args.endpoint_url is None:
-            stack.enter_context(embedded_aws())
-        client = dynamodb_client(args.endpoint_url)
-        try:
-            client.describe_table(TableName=args.table)
-        except client.exceptions.ResourceNotFoundException:
-            create_table(client, args.table)
-        if args.endpoint_url is None and not args.sandbox:
-            stack.enter_context(persisted_table(client, args.table, args.state_dir / f"{args.table}.jsonl"))
+            # The in-process sandbox starts afresh every run, and so does its store.
+            path = IN_MEMORY_STORE if args.sandbox else store_path(args.state_dir, args.table)
+            old = None if args.sandbox else old_embedded_state(args.state_dir, args.table)
+            if old is not None:
+                print(
+                    f"profilesync sync: {old} (an older profilesync's embedded state) is not read; this "
+                    f"run starts afresh (a full refresh) in {path}; delete the old file when done",
+                    file=sys.stderr,
+                )
+        stores = stack.enter_context(open_stores(endpoint_url=args.endpoint_url, table=args.table, path=path))
         connector = build_instance(args.connector, plugin, settings)
         stack.callback(connector.close)
         cursor: str | None = SAVED
@@ -425,11 +439,11 @@ def _sync(args: argparse.Namespace) -> int:
             cursor = connector.cursor_since(since)
         outcome = run_sync(
             connector,
-            DynamoDBProfileStore(client, args.table),
-            DynamoDBSyncStateStore(client, args.table),
+            stores.profiles,
+            stores.sync_state,
             cursor=cursor,
             push=not args.no_push,
-            progress=Progress(),
+            progress=Progress(quiet=args.quiet),
             push_mode=settings.push_mode,
         )
     for line in summary_lines(outcome):

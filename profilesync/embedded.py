@@ -1,6 +1,10 @@
-"""The embedded AWS: an in-process moto standing in for DynamoDB when no endpoint is given.
+"""The embedded AWS: an in-process moto, for ``profilesync demo`` (the Lambda handlers on the local
+runtime) and for the tests of the DynamoDB adapter.
 
-``profilesync resolve`` and ``profilesync demo`` run against it so that a newcomer needs no account.
+``resolve`` and ``sync`` do not use it: their embedded store is SQLite (profilesync.stores), since
+moto answers every Query by sorting its whole table. No production path patches moto; the demo's
+patches (``model_aws_semantics`` here, ``profilesync.local.model_moto_costs``) are pinned to the
+moto versions of pyproject.toml and tested against moto's internals (tests/unit/test_moto_patches.py).
 """
 
 from __future__ import annotations
@@ -127,34 +131,3 @@ def dynamodb_client(endpoint_url: str | None = None, region: str | None = None) 
         region_name=region or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         config=Config(retries={"max_attempts": 8, "mode": "adaptive"}),
     )
-
-
-@contextmanager
-def persisted_table(client: Any, table: str, path: Any) -> Iterator[None]:
-    """Keep an embedded table between runs: load it from ``path`` (JSON lines of DynamoDB items)
-    before the block and save it back after, so ``profilesync sync`` resumes from its cursor."""
-    import json
-    from pathlib import Path
-
-    file = Path(path)
-    if file.exists():
-        items = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
-        for start in range(0, len(items), 25):
-            client.batch_write_item(
-                RequestItems={table: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]}
-            )
-    try:
-        yield
-    finally:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as out:
-            kwargs: dict[str, Any] = {"TableName": table}
-            while True:
-                page = client.scan(**kwargs)
-                for item in page.get("Items", []):
-                    out.write(json.dumps(item, sort_keys=True) + "\n")
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        tmp.replace(file)

@@ -968,8 +968,9 @@ def model_moto_costs() -> None:
     _QUERY_PATCHED = True
 
 
-#: AttributeValue members whose JSON form moto already holds (binary ones go through moto's serialiser).
-_WIRE_ATTRIBUTE_TYPES = frozenset({"S", "N", "SS", "NS", "M", "L", "NULL", "BOOL"})
+#: AttributeValue members whose JSON form moto already holds. Binary ones go through moto's serialiser
+#: (it base64-encodes them), and so do maps and lists, which may hold binary values further down.
+_WIRE_ATTRIBUTE_TYPES = frozenset({"S", "N", "SS", "NS", "NULL", "BOOL"})
 
 
 def _restore_environment(saved: Mapping[str, str]) -> None:

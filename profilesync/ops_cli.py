@@ -120,7 +120,7 @@ def run_status(args: argparse.Namespace) -> int:
     from core.storage.dynamodb import DynamoDBSyncStateStore
     from core.storage.dynamodb_lease import DynamoDBLeaseStore
     from profilesync import cli_checks, status
-    from profilesync.embedded import dynamodb_client, embedded_aws
+    from profilesync.embedded import dynamodb_client
 
     config, _ = _document(args.config)
     table = args.table or f"profilesync-{args.stage}-profiles"
@@ -128,23 +128,26 @@ def run_status(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         queue_depth = None
         if args.endpoint_url is None:
-            stack.enter_context(embedded_aws())
-            client = dynamodb_client()
-            _load_local_store(client, args.table or DEFAULT_TABLE, args.state_dir, notes)
-            table = args.table or DEFAULT_TABLE
+            # The embedded SQLite store `profilesync sync` keeps (no leases there: sync takes none).
+            local = _local_state(stack, args.table or DEFAULT_TABLE, args.state_dir, notes)
+            names = sorted(config.connectors) or local.connectors()
+            state: Any = local
+            leases = None
         else:
             cli_checks.check_aws_credentials(args.endpoint_url)
             cli_checks.probe_endpoint(args.endpoint_url)
             client = dynamodb_client(args.endpoint_url)
             client.describe_table(TableName=table)  # a wrong --table or --stage fails as one line here
             queue_depth = status.sqs_queue_depth(boto3.client("sqs"), args.stage, notes)
-        names = sorted(config.connectors) or _saved_names(client, table)
+            names = sorted(config.connectors) or _saved_names(client, table)
+            state = DynamoDBSyncStateStore(client, table)
+            leases = DynamoDBLeaseStore(client, table)
         report = status.gather(
             config,
-            DynamoDBSyncStateStore(client, table),
+            state,
             now=datetime.now(UTC),
             names=names,
-            leases=DynamoDBLeaseStore(client, table),
+            leases=leases,
             queue_depth=queue_depth,
         )
     report.notes += notes
@@ -152,20 +155,16 @@ def run_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_local_store(client: Any, table: str, state_dir: Path, notes: list[str]) -> None:
-    """The embedded table ``profilesync sync`` keeps in ``state_dir`` (read only: nothing is saved back)."""
-    from profilesync.template import create_table
+def _local_state(stack: ExitStack, table: str, state_dir: Path, notes: list[str]) -> Any:
+    """The sync state of the embedded store ``profilesync sync`` keeps in ``state_dir`` (an empty one,
+    with a note, when there is none yet: status creates no store)."""
+    from profilesync.stores import IN_MEMORY_STORE, open_stores, store_path
 
-    create_table(client, table)
-    saved = state_dir / f"{table}.jsonl"
+    saved = store_path(state_dir, table)
     if not saved.is_file():
         notes.append(f"no local state in {saved}: run profilesync sync first, or pass --endpoint-url")
-        return
-    items = [json.loads(line) for line in saved.read_text(encoding="utf-8").splitlines() if line.strip()]
-    for start in range(0, len(items), 25):
-        client.batch_write_item(
-            RequestItems={table: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]}
-        )
+    path = saved if saved.is_file() else IN_MEMORY_STORE
+    return stack.enter_context(open_stores(endpoint_url=None, table=table, path=path)).sync_state
 
 
 def _saved_names(client: Any, table: str) -> list[str]:

@@ -1,6 +1,6 @@
 """``profilesync profile show`` and ``profilesync serve-api``: the profile API's reads, locally.
 
-Both read the same store ``sync`` writes: the embedded one kept in ``--state-dir`` (default
+Both read the same store ``sync`` writes: the embedded SQLite one kept in ``--state-dir`` (default
 ``.profilesync/``), or any DynamoDB endpoint with ``--endpoint-url``. Both answer through the same
 code as the deployed function (core.governance.answer, filtered by the role policy and recorded in
 the read audit): ``profile show`` as the role ``--role`` names (it reads the store with your own
@@ -16,7 +16,7 @@ import json
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,51 +106,50 @@ def run(args: argparse.Namespace) -> int:
 
 @contextmanager
 def _opened(args: argparse.Namespace) -> Iterator[Any]:
-    """A DynamoDB client on the store: the embedded one from ``--state-dir``, or ``--endpoint-url``."""
-    from profilesync.embedded import dynamodb_client, embedded_aws, persisted_table
-    from profilesync.template import create_table
-
-    with ExitStack() as stack:
-        if args.endpoint_url is None:
-            path = args.state_dir / f"{args.table}.jsonl"
-            if not path.exists():
-                raise StoreLayoutError(
-                    f"there is no embedded store at {path}: run `profilesync sync` first, or pass "
-                    "--endpoint-url to read a DynamoDB table"
-                )
-            stack.enter_context(embedded_aws())
-            client = dynamodb_client()
-            create_table(client, args.table)
-            # Kept as sync keeps it: the reads recorded here are saved with the rest.
-            stack.enter_context(persisted_table(client, args.table, path))
-        else:
-            client = dynamodb_client(args.endpoint_url)
-            try:
-                client.describe_table(TableName=args.table)
-            except client.exceptions.ResourceNotFoundException:
-                raise StoreLayoutError(
-                    f"table {args.table!r} does not exist at {args.endpoint_url}: sync into it first, "
-                    "or name another with --table"
-                ) from None
-        yield client
-
-
-def _governance_for(args: argparse.Namespace, client: Any) -> Any:
+    """The governance of the store: the embedded one in ``--state-dir``, or ``--endpoint-url``'s."""
     from core.config import find_config, load_config
     from core.governance.answer import Sources
     from core.governance.policy import sample_policy
-    from core.storage.dynamodb_history import DynamoDBHistoryStore
-    from core.storage.dynamodb_reads import DynamoDBProfileReader, DynamoDBReadAudit
+    from core.governance.reading import StoreProfileReader
     from functions._governance import Governance
+    from profilesync.stores import open_stores, store_path
 
     document = find_config(args.config)
     policy = sample_policy() if document is None else load_config(document).role_policy()
+    if args.endpoint_url is None:
+        path = store_path(args.state_dir, args.table)
+        if not path.exists():
+            raise StoreLayoutError(
+                f"there is no embedded store at {path}: run `profilesync sync` first, or pass "
+                "--endpoint-url to read a DynamoDB table"
+            )
+        from core.storage.sqlite_history import SQLiteHistoryStore, SQLiteReadAudit
+
+        with open_stores(endpoint_url=None, table=args.table, path=path) as stores:
+            database = stores.database
+            sources = Sources(
+                StoreProfileReader(stores.profiles), SQLiteHistoryStore(database), SQLiteReadAudit(database)
+            )
+            yield Governance(policy, sources), str(path)
+        return
+    from core.storage.dynamodb_history import DynamoDBHistoryStore
+    from core.storage.dynamodb_reads import DynamoDBProfileReader, DynamoDBReadAudit
+    from profilesync.embedded import dynamodb_client
+
+    client = dynamodb_client(args.endpoint_url)
+    try:
+        client.describe_table(TableName=args.table)
+    except client.exceptions.ResourceNotFoundException:
+        raise StoreLayoutError(
+            f"table {args.table!r} does not exist at {args.endpoint_url}: sync into it first, "
+            "or name another with --table"
+        ) from None
     sources = Sources(
         DynamoDBProfileReader(client, args.table),
         DynamoDBHistoryStore(client, args.table),
         DynamoDBReadAudit(client, args.table),
     )
-    return Governance(policy, sources)
+    yield Governance(policy, sources), f"{args.endpoint_url} table {args.table}"
 
 
 # --- profile show ---------------------------------------------------------------------------------------
@@ -171,8 +170,7 @@ def _show(args: argparse.Namespace) -> int:
     route: ReadRoute = (
         "history" if args.history else "explain" if args.explain else "reads" if args.reads else "profile"
     )
-    with _opened(args) as client:
-        governance = _governance_for(args, client)
+    with _opened(args) as (governance, _where):
         grant = governance.policy.role(args.role)
         if grant is None:
             roles = ", ".join(governance.policy.roles) or "none"
@@ -276,24 +274,19 @@ def _plain(value: Any) -> str:
 def _serve(args: argparse.Namespace) -> int:
     import os
 
-    from functions import _governance, _wiring
+    from functions import _governance
     from profilesync.api_server import ROLE_HEADER, serve_api
 
     # The handler logs each request and prints its metrics (EMF), as in Lambda: the server's log.
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "profilesync")
     from functions.profiles import local_handler
 
-    with _opened(args) as client:
-        governance = _governance_for(args, client)
-        _wiring.use(_wiring.Wiring(_wiring.Settings(table_name=args.table), dynamodb=client))
-        _governance.use(governance)
+    with _opened(args) as (governance, where):
+        _governance.use(governance)  # the handler answers from this store, with this policy
         roles = list(governance.policy.roles)
         try:
             with serve_api(local_handler, roles, args.host, args.port) as server:
-                print(
-                    f"profile API on {server.url} (roles: {', '.join(roles)}), store: "
-                    f"{args.endpoint_url or args.state_dir / (args.table + '.jsonl')}"
-                )
+                print(f"profile API on {server.url} (roles: {', '.join(roles)}), store: {where}")
                 print(
                     f"  try: curl -H '{ROLE_HEADER}: support' '{server.url}/profiles?email=ann@example.com'",
                     flush=True,
@@ -303,7 +296,6 @@ def _serve(args: argparse.Namespace) -> int:
             print("stopped")
         finally:
             _governance.use(None)
-            _wiring.use(None)
     return 0
 
 

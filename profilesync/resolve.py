@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +29,10 @@ class ResolveReport:
     quarantine_reasons: Counter[str] = field(default_factory=Counter)
     dropped_values: Counter[str] = field(default_factory=Counter)
     ingest: IngestResult = field(default_factory=IngestResult)
+    """The batches' results added up: counts only (``resolve`` drops each batch's customer ids and
+    guardrail hits once counted, so that the report of a million records stays small)."""
+    guardrail_keys: Counter[str] = field(default_factory=Counter)
+    """Per identifier key, how often a guardrail refused to match on it."""
     profiles: int = 0
     future_dated: int = 0
     """Records kept with their ``updated_at`` read as now: it was too far in the future."""
@@ -53,8 +57,8 @@ class ResolveReport:
             f"  new customers   {ing.new_customers:>8,}",
             f"  merges          {ing.merged_customers:>8,}",
         ]
-        if ing.guardrail_hits:
-            keys = Counter(h.identifier_key for h in ing.guardrail_hits)
+        if self.guardrail_keys:
+            keys = self.guardrail_keys
             out.append(
                 f"guardrails        {len(keys):>8,}  identifiers not used to match "
                 f"(e.g. {', '.join(k for k, _ in keys.most_common(3))})"
@@ -85,6 +89,9 @@ def resolve(
     def flush() -> None:
         if batch:
             result, refused = ingest_isolating(batch, store, settings)
+            report.guardrail_keys.update(h.identifier_key for h in result.guardrail_hits)
+            result.guardrail_hits.clear()
+            result.customers.clear()  # the store holds them; the summary needs counts only
             report.ingest.add(result)
             for entry in refused:  # normalised, but the store could not take it: quarantined alone
                 report.normalised -= 1
@@ -142,16 +149,73 @@ def profile_line(profile: Profile) -> dict[str, Any]:
     }
 
 
+def document_line(document: Mapping[str, Any]) -> dict[str, Any]:
+    """``profile_line`` of the profile whose JSON document (``Profile.model_dump_json``) this is,
+    without building the model: the embedded store keeps profiles as JSON, and validating each one
+    back into a model only to write it out as JSON again was a tenth of a resolve. The same
+    output, key for key (tests/unit/test_resolve_output.py compares the two on a population)."""
+    identifiers: dict[str, list[str]] = {}
+    for ident in document["identifiers"]:
+        if ident["kind"] != "source":
+            identifiers.setdefault(ident["kind"], []).append(ident["value"])
+    traits: Mapping[str, Mapping[str, Any]] = document["traits"]
+    consent: Mapping[str, Mapping[str, Any]] = document["consent"]
+    return {
+        "customer_id": document["customer_id"],
+        "sources": [
+            {"source": s["source"], "object_type": s["object_type"], "id": s["id"]}
+            for s in document["sources"]
+        ],
+        "identifiers": identifiers,
+        "traits": {name: t["value"] for name, t in traits.items()},
+        "provenance": {
+            name: {"source": t["source"], "updated_at": _isoformat(t["updated_at"])}
+            for name, t in traits.items()
+        },
+        "computed": document["computed"],
+        "consent": {
+            channel: {
+                "granted": c["granted"],
+                "changed_at": _isoformat(c["changed_at"]),
+                "source": c["source"],
+            }
+            for channel, c in consent.items()
+        },
+        "version": document["version"],
+    }
+
+
+def _isoformat(text: str) -> str:
+    """A time as pydantic writes it (``...Z``) in ``datetime.isoformat``'s form (``...+00:00``)."""
+    return datetime.fromisoformat(text).isoformat()
+
+
 def _iso(moment: datetime) -> str:
     # The same form pydantic gives the computed traits: UTC with a Z.
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def write_profiles(profiles: Iterator[Profile], out: TextIO) -> int:
+def write_profiles(
+    profiles: Iterator[Profile], out: TextIO, progress: Callable[[int], None] | None = None
+) -> int:
+    """Write one line per profile as the store yields them (memory stays that of one page)."""
+    return _write_lines(map(profile_line, profiles), out, progress)
+
+
+def write_documents(
+    documents: Iterator[Mapping[str, Any]], out: TextIO, progress: Callable[[int], None] | None = None
+) -> int:
+    """``write_profiles`` for profiles read as JSON documents (``document_line``)."""
+    return _write_lines(map(document_line, documents), out, progress)
+
+
+def _write_lines(lines: Iterator[dict[str, Any]], out: TextIO, progress: Callable[[int], None] | None) -> int:
     count = 0
-    for profile in profiles:
-        out.write(json.dumps(profile_line(profile), ensure_ascii=False) + "\n")
+    for line in lines:
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
         count += 1
+        if progress is not None and not count % 1000:
+            progress(count)
     return count
 
 

@@ -17,6 +17,7 @@ from core.errors import ConnectorConfigError
 from core.ports import ProfileStore, SyncStateStore
 from core.push_policy import push_mode_of
 from core.sync import SAVED, PullReport, PushReport, changed_profiles, pull_into_store, push_profiles
+from profilesync.progress import Progress as TaskProgress
 
 
 def option_env_var(connector: str, option: str) -> str:
@@ -64,28 +65,52 @@ class SyncOutcome:
 
 
 class Progress:
-    """One line of progress on a terminal (rewritten in place), nothing when output is not a tty."""
+    """The progress of a sync's pull and push (profilesync.progress): a live line on a terminal, a
+    log line every ``interval`` seconds otherwise, nothing when ``quiet``."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.live = self.stream.isatty()
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        quiet: bool = False,
+        live: bool | None = None,
+        interval: float = 10.0,
+    ) -> None:
+        self._stream = stream or sys.stderr
+        self._quiet = quiet
+        self._live = live
+        self._interval = interval
+        self._task: TaskProgress | None = None
+
+    def _start(self, label: str, unit: str, total: int | None = None) -> TaskProgress:
+        if self._task is None or self._task.label != label:
+            self._task = TaskProgress(
+                label,
+                unit=unit,
+                total=total,
+                stream=self._stream,
+                quiet=self._quiet,
+                live=self._live,
+                interval=self._interval,
+            )
+        return self._task
 
     def pull(self, report: PullReport) -> None:
-        if self.live:
-            self.stream.write(
-                f"\r  pull {report.connector}: page {report.pages} · {report.pulled:,} records · "
-                f"{report.ingest.written:,} written · {report.quarantined:,} quarantined   "
-            )
-            self.stream.flush()
+        task = self._start(f"pull {report.connector}", "records")
+        task.update(
+            report.pulled,
+            f"page {report.pages:,} · {report.ingest.written:,} written · {report.quarantined:,} quarantined",
+        )
 
     def push(self, report: PushReport) -> None:
-        if self.live:
-            self.stream.write(f"\r  push {report.destination}: {report.pushed:,}/{report.sent:,} profiles   ")
-            self.stream.flush()
+        task = self._start(f"push {report.destination}", "profiles", report.sent)
+        task.update(report.pushed, f"{len(report.failed):,} failed" if report.failed else "")
 
     def done(self) -> None:
-        if self.live:
-            self.stream.write("\n")
+        """The current step (pull or push) is over: show its final line."""
+        if self._task is not None:
+            self._task.finish()
+            self._task = None
 
 
 def run_sync(

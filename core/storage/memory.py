@@ -123,6 +123,13 @@ class InMemoryProfileStore:
     def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
         failed: list[Changeset] = []
         holds, apply = self._holds_by_type, self._apply_by_type
+        for changeset in changesets:
+            if len(changeset.operations) > self.max_items_per_commit:
+                # As the DynamoDB store (one transaction) and the SQLite one: the fake is no laxer.
+                raise ValueError(
+                    f"changeset {changeset.label!r} has {len(changeset.operations)} operations, more "
+                    f"than one transaction holds ({self.max_items_per_commit}); split it before committing"
+                )
         with self._lock:
             for changeset in changesets:
                 ops = changeset.operations
@@ -197,6 +204,7 @@ class InMemoryProfileStore:
         c.version = op.profile.version
         c.profile, c.profile_hash, c.owned = op.profile, op.profile_hash, op.owned
         c.absorbing = op.absorbing
+        c.merged_into = c.merging_into = None  # a Put replaces the whole item, as in DynamoDB
         c.exists = True
 
     def _apply_mark_absorbing(self, op: MarkAbsorbing) -> None:
@@ -213,7 +221,8 @@ class InMemoryProfileStore:
         c = self._customers[op.customer_id]
         c.version += 1
         c.merged_into, c.merging_into = op.merged_into, None
-        c.profile, c.owned = None, frozenset()
+        # The tombstone replaces the item: it keeps its version and merged_into only.
+        c.profile, c.profile_hash, c.owned, c.absorbing = None, None, frozenset(), frozenset()
 
     def _apply_delete_source(self, op: DeleteSource) -> None:
         if op.customer_id in self._customers:

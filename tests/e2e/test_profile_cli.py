@@ -10,19 +10,24 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from core.governance.history import HistoryEvent, event_id_for
+from core.governance.reading import ReadRecord
 from core.identity import customer_id_for
 from core.pipeline import IngestSettings, ingest
 from core.storage.dynamodb import DynamoDBProfileStore
 from core.storage.dynamodb_history import DynamoDBHistoryStore
+from core.storage.sqlite_database import SQLiteDatabase
+from core.storage.sqlite_history import SQLiteHistoryStore, SQLiteReadAudit
 from core.testing.records import T0, make_record
 from profilesync.cli import main
-from profilesync.embedded import dynamodb_client, embedded_aws, persisted_table
+from profilesync.embedded import dynamodb_client
+from profilesync.stores import open_stores, store_path
 from profilesync.template import create_table
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -37,33 +42,35 @@ RECORDS = [
 ]
 
 
+MERGE = HistoryEvent(
+    customer_id=ANN,
+    event_id=event_id_for(ANN, "merge", T0, "x"),
+    at=T0,
+    kind="merge",
+    actor="run:shopify:r1",
+    reason="shared email",
+    source_keys=("shopify:contact:7",),
+    identifiers=("email#ann.lee@example.com",),
+)
+
+
 def fill(client: object) -> None:
     ingest(RECORDS, DynamoDBProfileStore(client, TABLE, read_workers=1), IngestSettings(sleep=lambda _: None))
-    DynamoDBHistoryStore(client, TABLE).append_history(
-        [
-            HistoryEvent(
-                customer_id=ANN,
-                event_id=event_id_for(ANN, "merge", T0, "x"),
-                at=T0,
-                kind="merge",
-                actor="run:shopify:r1",
-                reason="shared email",
-                source_keys=("shopify:contact:7",),
-                identifiers=("email#ann.lee@example.com",),
-            )
-        ]
-    )
+    DynamoDBHistoryStore(client, TABLE).append_history([MERGE])
 
 
 @pytest.fixture
 def state_dir(tmp_path: Path) -> Path:
-    """An embedded store as `profilesync sync` leaves it: a table kept as JSON lines."""
-    with embedded_aws():
-        client = dynamodb_client()
-        create_table(client, TABLE)
-        with persisted_table(client, TABLE, tmp_path / f"{TABLE}.jsonl"):
-            fill(client)
+    """The embedded store as `profilesync sync` leaves it in its state folder (SQLite)."""
+    with open_stores(endpoint_url=None, table=TABLE, path=store_path(tmp_path, TABLE)) as stores:
+        ingest(RECORDS, stores.profiles, IngestSettings(sleep=lambda _: None))
+        SQLiteHistoryStore(stores.database).append_history([MERGE])
     return tmp_path
+
+
+def reads_kept(state_dir: Path) -> list[ReadRecord]:
+    with SQLiteDatabase(store_path(state_dir, TABLE)) as database:
+        return SQLiteReadAudit(database).reads_of(ANN, since=datetime(2000, 1, 1, tzinfo=UTC))
 
 
 def show(state_dir: Path, *args: str) -> int:
@@ -88,11 +95,11 @@ def test_show_reads_as_the_role_and_the_read_is_kept_in_the_store(
     assert "ann.lee" not in text
     assert "Lee" not in text
     # AND both reads were recorded in the embedded store, who and what, without the lookups' values
-    saved = (state_dir / f"{TABLE}.jsonl").read_text()
-    reads = [json.loads(line) for line in saved.splitlines() if '"READ#' in line]
-    assert sorted(r["role"]["S"] for r in reads) == ["marketing", "support"]
-    assert all(r["principal"]["S"].startswith("cli:") for r in reads)
-    assert "ann.lee" not in json.dumps(reads)
+    reads = reads_kept(state_dir)
+    assert sorted(r.role for r in reads) == ["marketing", "support"]
+    assert all(r.principal.startswith("cli:") for r in reads)
+    assert sorted(r.lookup for r in reads) == ["email", "phone"]
+    assert "identifiers.email:masked" in next(r for r in reads if r.role == "marketing").fields
 
 
 def test_show_history_and_explain(state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

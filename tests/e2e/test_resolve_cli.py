@@ -361,3 +361,56 @@ def test_summary_groups_quarantine_reasons_whatever_the_line(
     # THEN the two invalid-JSON lines are one group of 2 in the summary
     assert "     2  not valid JSON" in out
     assert "     1  not a JSON object" in out
+
+
+def test_the_embedded_store_is_a_temporary_file_next_to_the_output_removed_after_the_run(
+    people: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an output folder, and a probe that sees the store while the run is on
+    out = tmp_path / "out" / "profiles.jsonl"
+    seen: list[Path] = []
+    from profilesync import stores
+
+    real = stores.open_stores
+
+    def probe(**kwargs: Any) -> Any:
+        seen.append(Path(kwargs["path"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(stores, "open_stores", probe)
+    # WHEN resolve runs quietly
+    assert main(["resolve", str(people), "--out", str(out), "--default-region", "GB", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    # THEN the store was a SQLite file in the output's folder, and it is gone with its WAL files
+    assert [p.parent for p in seen] == [out.parent]
+    assert seen[0].suffix == ".sqlite3"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["profiles.jsonl", "profiles.quarantine.jsonl"]
+    assert captured.err == ""
+    assert len(_lines(out)) == 3
+
+
+def test_the_embedded_store_writes_what_the_in_memory_store_writes_byte_for_byte(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from connectors.jsonl import read_jsonl
+    from core.storage.memory import InMemoryProfileStore
+    from core.testing.population import population
+    from profilesync.resolve import resolve, write_profiles
+
+    # GIVEN 400 people across three tools, shuffled, with malformed records among them
+    source = tmp_path / "people.jsonl"
+    with source.open("w", encoding="utf-8") as handle:
+        for _, flat in population(400, seed=21):
+            handle.write(json.dumps(flat, ensure_ascii=False) + "\n")
+    # WHEN resolve runs on its embedded store, in batches of 37, and the same job on the fake
+    out = tmp_path / "embedded.jsonl"
+    assert main(["resolve", str(source), "--out", str(out), "--batch-size", "37", "--quiet"]) == 0
+    capsys.readouterr()
+    store = InMemoryProfileStore()
+    resolve(read_jsonl(source), store, batch_size=37)
+    reference = tmp_path / "memory.jsonl"
+    with reference.open("w", encoding="utf-8") as handle:
+        write_profiles(store.iter_profiles(), handle)
+    # THEN the two outputs are the same bytes
+    assert out.read_bytes() == reference.read_bytes()
+    assert len(_lines(out)) == 400

@@ -71,11 +71,8 @@ def test_status_shows_each_instance_s_last_run_lag_and_the_stack_s_queues() -> N
 def test_status_reads_the_local_store_through_the_cli(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from moto import mock_aws
-
-    from core.storage.dynamodb import DynamoDBSyncStateStore
-    from profilesync.embedded import dynamodb_client
-    from profilesync.template import create_table
+    from core.storage.sqlite_database import SQLiteDatabase
+    from core.storage.sqlite_sync import SQLiteSyncStateStore
 
     # GIVEN the local store `profilesync sync` keeps, holding one connector's state
     finished = datetime.now(UTC) - timedelta(minutes=5)
@@ -85,14 +82,10 @@ def test_status_reads_the_local_store_through_the_cli(
         "finished_at": finished.isoformat(),
         "last_success_at": finished.isoformat(),
     }
-    with mock_aws():
-        client = dynamodb_client()
-        create_table(client, "profilesync-dev-profiles")
-        DynamoDBSyncStateStore(client, "profilesync-dev-profiles").put_sync_state(
+    with SQLiteDatabase(tmp_path / "profilesync-dev-profiles.sqlite3") as database:
+        SQLiteSyncStateStore(database).put_sync_state(
             SyncState("hubspot", "cursor-123", 0, finished, json.dumps(report))
         )
-        items = client.scan(TableName="profilesync-dev-profiles")["Items"]
-    (tmp_path / "profilesync-dev-profiles.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items))
     # WHEN status runs with no configuration document (it lists what has a state)
     assert (
         main(["status", "--state-dir", str(tmp_path), "--json", "--config", str(tmp_path / "none.yaml")]) == 2

@@ -161,5 +161,37 @@ def test_a_served_sandbox_synced_twice_resumes_from_the_saved_cursor(
     assert "(incremental)" in second.stdout
     assert " 0 new customers" in second.stdout
     assert re.search(r"pushed 0 of [\d,]+ profiles to hubspot in 0 calls", second.stdout), second.stdout
-    # AND the embedded store was kept between the runs
-    assert (tmp_path / "profilesync-dev-profiles.jsonl").stat().st_size > 0
+    # AND the embedded store (SQLite, owner-only) was kept between the runs
+    store = tmp_path / "profilesync-dev-profiles.sqlite3"
+    assert store.stat().st_size > 0
+    assert store.stat().st_mode & 0o077 == 0
+    # AND without a terminal a short run logs no progress, only the summary
+    assert "pull hubspot" not in first.stderr
+
+
+def test_an_older_embedded_state_is_named_and_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the moto table an older profilesync kept in the state folder, and HubSpot served
+    old = tmp_path / "profilesync-dev-profiles.jsonl"
+    old.write_text('{"PK": {"S": "SYNC#hubspot"}, "SK": {"S": "STATE"}}\n', encoding="utf-8")
+    from connectors.hubspot._sandbox import HubSpotSandbox
+
+    sandbox = HubSpotSandbox(people=20)
+    settings = sandbox.settings()
+    monkeypatch.setattr(
+        "profilesync.syncrun.settings_from_environment", lambda plugin, **_: settings, raising=True
+    )
+    # WHEN sync runs on that folder
+    assert main(["sync", "--connector", "hubspot", "--state-dir", str(tmp_path), "--no-push"]) == 0
+    captured = capsys.readouterr()
+    # THEN one line says the old file is not read and the run is a full refresh into the new store
+    notice = [line for line in captured.err.splitlines() if str(old) in line]
+    assert len(notice) == 1
+    assert "full refresh" in notice[0]
+    assert "(full refresh)" in captured.out
+    assert old.exists()
+    assert (tmp_path / "profilesync-dev-profiles.sqlite3").exists()
+    # AND the next run, which finds its own store, says nothing about it
+    assert main(["sync", "--connector", "hubspot", "--state-dir", str(tmp_path), "--no-push"]) == 0
+    assert str(old) not in capsys.readouterr().err

@@ -1,5 +1,5 @@
-"""The governance ports, once per store: in-memory, and DynamoDB on moto (a SQLite store joins the
-``params`` of these fixtures when it lands, and every test below then runs against it too)."""
+"""The governance ports, once per store: in-memory, the embedded SQLite one, and DynamoDB on moto.
+Every test that takes ``stores`` runs against each of them."""
 
 from __future__ import annotations
 
@@ -20,11 +20,14 @@ from core.storage.dynamodb_reads import DynamoDBProfileReader, DynamoDBReadAudit
 from core.storage.memory import InMemoryProfileStore
 from core.storage.memory_history import InMemoryHistoryStore
 from core.storage.memory_reads import InMemoryReadAudit
+from core.storage.sqlite import SQLiteProfileStore
+from core.storage.sqlite_database import IN_MEMORY, SQLiteDatabase
+from core.storage.sqlite_history import SQLiteHistoryStore, SQLiteReadAudit
 from profilesync.embedded import dynamodb_client, model_aws_semantics
 from profilesync.template import create_table
 from tests.integration.conftest import TABLE, RequestLog
 
-STORES = ["memory", "dynamodb"]
+STORES = ["memory", "sqlite", "dynamodb"]
 
 
 @dataclass
@@ -66,6 +69,12 @@ def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
         memory = InMemoryProfileStore()
         reader = StoreProfileReader(memory)
         yield Stores("memory", memory, reader, InMemoryHistoryStore(), InMemoryReadAudit())
+        return
+    if request.param == "sqlite":
+        with SQLiteDatabase(IN_MEMORY) as database:
+            embedded = SQLiteProfileStore(database)
+            reader = StoreProfileReader(embedded)
+            yield Stores("sqlite", embedded, reader, SQLiteHistoryStore(database), SQLiteReadAudit(database))
         return
     with _dynamodb_stores() as built:
         yield built

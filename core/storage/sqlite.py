@@ -1,0 +1,382 @@
+"""The SQLite ``ProfileStore``: the embedded default of ``profilesync resolve`` and ``sync``.
+
+It keeps the DynamoDB store's items (see core.storage.sqlite_database for the table) and the port's
+exact semantics: ``commit`` applies each changeset all-or-nothing under the conditions its
+operations carry (a profile write at the version read, an identifier write at the owner read) and
+hands back the changesets that lost. One ``commit`` call is one SQLite transaction: the conditions
+of every changeset are checked against one read of the items they name, made after the write lock
+was taken, and kept up to date as the changesets before it apply; a changeset whose conditions fail
+writes nothing and the next ones go on. ``max_items_per_commit`` stays DynamoDB's 100, so a plan
+that fits here fits a ``TransactWriteItems`` too.
+
+Reads go in batches (``pk IN (...)``), never one query per key, and each read runs in one read
+transaction, so it never sees half of another process's commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, Final, TypeVar
+
+from core.ports import (
+    Changeset,
+    CustomerState,
+    DeleteIdent,
+    DeleteSource,
+    MarkAbsorbing,
+    MarkMerging,
+    Operation,
+    Ownership,
+    ProfileItem,
+    PutIdent,
+    PutProfile,
+    PutSource,
+    Tombstone,
+    TouchSource,
+)
+from core.schema import Profile, SourceRecord
+from core.storage.sqlite_database import SQLiteDatabase, select_in
+
+#: The same limit as one DynamoDB transaction, so behaviour (how plans are cut) matches.
+TRANSACTION_MAX_ITEMS: Final = 100
+PROFILES_PER_PAGE: Final = 500
+T = TypeVar("T")
+
+_PUT = (
+    "INSERT OR REPLACE INTO items (pk, sk, version, hash, owner, updated_at, data, attrs) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_DELETE = "DELETE FROM items WHERE pk = ? AND sk = ?"
+_SET_VERSION_ATTRS = "UPDATE items SET version = ?, attrs = ? WHERE pk = ? AND sk = 'PROFILE'"
+_SET_UPDATED_AT = "UPDATE items SET updated_at = ? WHERE pk = ? AND sk = 'IDENT'"
+_CUSTOMER = "CUSTOMER#"
+_IDENT = "IDENT#"
+
+# What the conditions of a commit are checked against: the identifier items (owner, record hash,
+# updated_at) and the profile items (version, attrs) a commit names, read once, then kept current.
+_IdentRow = tuple[str, str | None, str | None]
+_ProfileRow = tuple[int, str | None]  # version, attrs (JSON)
+#: An item as written: pk, sk, version, hash, owner, updated_at, data, attrs.
+_Row = tuple[str, str, int | None, str | None, str | None, str | None, str | None, str | None]
+
+
+class SQLiteProfileStore:
+    """``ProfileStore`` (and ``ReadsProfiles``) over a ``SQLiteDatabase``; thread-safe."""
+
+    def __init__(
+        self, database: SQLiteDatabase, *, max_items_per_commit: int = TRANSACTION_MAX_ITEMS
+    ) -> None:
+        self.database = database
+        self.max_items_per_commit = max_items_per_commit
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
+        out: dict[str, Ownership] = {}
+        unique = list(dict.fromkeys(keys))
+        if not unique:
+            return out
+        with self.database.reading() as conn:
+            rows = select_in(
+                conn,
+                "SELECT pk, owner, hash, updated_at FROM items WHERE sk = 'IDENT' AND pk IN ({keys})",
+                [_IDENT + k for k in unique],
+            )
+            for pk, owner, record_hash, updated_at in rows:
+                key = pk[6:]  # len("IDENT#")
+                out[key] = Ownership(
+                    key, owner, record_hash, datetime.fromisoformat(updated_at) if updated_at else None
+                )
+        return out
+
+    def get_customers(self, customer_ids: Sequence[str]) -> dict[str, CustomerState]:
+        unique = list(dict.fromkeys(customer_ids))
+        if not unique:
+            return {}
+        profiles: dict[str, tuple[int, str | None, str | None, str | None]] = {}
+        snapshots: dict[str, dict[str, SourceRecord]] = {}
+        with self.database.reading() as conn:
+            rows = select_in(
+                conn,
+                "SELECT pk, sk, version, hash, data, attrs FROM items WHERE pk IN ({keys}) "
+                "AND (sk = 'PROFILE' OR (sk >= 'SOURCE#' AND sk < 'SOURCE$'))",
+                [_CUSTOMER + c for c in unique],
+            )
+            for pk, sk, version, item_hash, data, attrs in rows:
+                cid = pk[9:]  # len("CUSTOMER#")
+                if sk == "PROFILE":
+                    profiles[cid] = (version or 0, item_hash, data, attrs)
+                else:
+                    record = SourceRecord.model_validate_json(data)
+                    snapshots.setdefault(cid, {})[record.key] = record
+        out: dict[str, CustomerState] = {}
+        for cid in unique:
+            profile_row = profiles.get(cid)
+            if profile_row is None and cid not in snapshots:
+                continue
+            version, item_hash, data, attrs = profile_row or (0, None, None, None)
+            extra: dict[str, Any] = json.loads(attrs) if attrs else {}
+            out[cid] = CustomerState(
+                customer_id=cid,
+                version=version,
+                profile=Profile.model_validate_json(data) if data else None,
+                profile_hash=item_hash,
+                owned=frozenset(extra.get("owned", ())),
+                snapshots=snapshots.get(cid, {}),
+                merged_into=extra.get("merged_into"),
+                merging_into=extra.get("merging_into"),
+                absorbing=frozenset(extra.get("absorbing", ())),
+            )
+        return out
+
+    def get_profiles(self, customer_ids: Sequence[str]) -> dict[str, ProfileItem]:
+        """Profile items only (the push path needs no source snapshots)."""
+        out: dict[str, ProfileItem] = {}
+        unique = list(dict.fromkeys(customer_ids))
+        if not unique:
+            return out
+        with self.database.reading() as conn:
+            rows = select_in(
+                conn,
+                "SELECT pk, data, attrs FROM items WHERE sk = 'PROFILE' AND pk IN ({keys})",
+                [_CUSTOMER + c for c in unique],
+            )
+            for pk, data, attrs in rows:
+                extra = json.loads(attrs) if attrs else {}
+                out[pk[9:]] = ProfileItem(
+                    pk[9:], Profile.model_validate_json(data) if data else None, extra.get("merged_into")
+                )
+        return out
+
+    def iter_profiles(self) -> Iterator[Profile]:
+        """Every live profile in customer id order, read a page at a time (memory stays bounded)."""
+        for profiles, _ in self.profile_pages():
+            yield from profiles
+
+    def profile_documents(self) -> Iterator[dict[str, Any]]:
+        """Every live profile as its JSON document (what ``Profile.model_dump_json`` wrote), in
+        customer id order: for writers of JSON output, which need no model (``resolve --out``)."""
+        for page, _ in self._pages(json.loads, None, PROFILES_PER_PAGE):
+            yield from page
+
+    def profile_pages(
+        self, start: str | None = None, *, items_per_page: int = PROFILES_PER_PAGE
+    ) -> Iterator[tuple[list[Profile], str | None]]:
+        """Every live profile (a PROFILE item with data: not merged away, not erased) in customer
+        id order, a page at a time, each with the customer id to resume after (``None`` at the end).
+        Each page is its own read: writes between pages are seen by the pages after them."""
+        return self._pages(Profile.model_validate_json, start, items_per_page)
+
+    def _pages(
+        self, parse: Callable[[str], T], start: str | None, items_per_page: int
+    ) -> Iterator[tuple[list[T], str | None]]:
+        after = _CUSTOMER + start if start is not None else ""
+        while True:
+            with self.database.reading() as conn:
+                rows = conn.execute(
+                    "SELECT pk, data FROM items WHERE pk > ? AND sk = 'PROFILE' AND data IS NOT NULL "
+                    "ORDER BY pk LIMIT ?",
+                    (after, items_per_page),
+                ).fetchall()
+            last = rows[-1][0][9:] if len(rows) == items_per_page else None
+            yield [parse(data) for _, data in rows], last
+            if last is None:
+                return
+            after = _CUSTOMER + last
+
+    def ident_owners(self) -> dict[str, str]:
+        """Every identifier key and its owner (a full scan: for checks and tools, not the hot path)."""
+        with self.database.reading() as conn:
+            rows = conn.execute("SELECT pk, owner FROM items WHERE sk = 'IDENT'").fetchall()
+        return {pk[6:]: owner for pk, owner in rows}
+
+    def ident_items(self) -> dict[str, Ownership]:
+        """Every identifier ownership, with record hashes and watermarks (for tests and tools)."""
+        with self.database.reading() as conn:
+            rows = conn.execute("SELECT pk, owner, hash, updated_at FROM items WHERE sk = 'IDENT'").fetchall()
+        return {
+            pk[6:]: Ownership(pk[6:], owner, h, datetime.fromisoformat(at) if at else None)
+            for pk, owner, h, at in rows
+        }
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
+        todo = [c for c in changesets if c.operations]
+        for changeset in todo:
+            if len(changeset) > self.max_items_per_commit:
+                raise ValueError(
+                    f"changeset {changeset.label!r} has {len(changeset)} operations, more than one "
+                    f"transaction holds ({self.max_items_per_commit}); split it before committing"
+                )
+        if not todo:
+            return []
+        failed: list[Changeset] = []
+        with self.database.writing() as conn:
+            state = _Conditions.read(conn, todo)
+            for changeset in todo:
+                if all(state.holds(op) for op in changeset.operations):
+                    for op in changeset.operations:
+                        state.apply(op)
+                else:
+                    failed.append(changeset)
+            state.write(conn)
+        return failed
+
+
+class _Conditions:
+    """The items a commit's conditions name, as they stand inside the commit's transaction, and the
+    writes the commit makes.
+
+    The conditions are checked against one read of the items (made after the write lock was taken)
+    that every applied operation updates, so a changeset sees the ones applied before it. The
+    writes are gathered per item, the last one winning as it would in order, and sent at the end
+    with one ``executemany`` per kind of statement: items are distinct, so the order between them
+    does not matter, and SQLite steps through a batch of parameters without returning to Python.
+    """
+
+    def __init__(self, idents: dict[str, _IdentRow | None], profiles: dict[str, _ProfileRow | None]) -> None:
+        self.idents = idents
+        self.profiles = profiles
+        self.puts: dict[tuple[str, str], _Row | None] = {}  # None: delete the item
+        self.profile_updates: dict[str, tuple[int, str]] = {}  # customer -> (version, attrs)
+        self.touches: dict[str, str] = {}  # identifier key -> updated_at
+
+    @classmethod
+    def read(cls, conn: Any, changesets: Sequence[Changeset]) -> _Conditions:
+        ident_keys: set[str] = set()
+        customer_ids: set[str] = set()
+        for changeset in changesets:
+            for op in changeset.operations:
+                if isinstance(op, PutIdent | DeleteIdent | TouchSource):
+                    ident_keys.add(op.key)
+                elif isinstance(op, PutProfile | MarkAbsorbing | MarkMerging | Tombstone):
+                    customer_ids.add(op.customer_id)
+        idents: dict[str, _IdentRow | None] = dict.fromkeys(ident_keys)
+        for pk, owner, record_hash, updated_at in select_in(
+            conn,
+            "SELECT pk, owner, hash, updated_at FROM items WHERE sk = 'IDENT' AND pk IN ({keys})",
+            [_IDENT + k for k in ident_keys],
+        ):
+            idents[pk[6:]] = (owner, record_hash, updated_at)
+        profiles: dict[str, _ProfileRow | None] = dict.fromkeys(customer_ids)
+        for pk, version, attrs in select_in(
+            conn,
+            "SELECT pk, version, attrs FROM items WHERE sk = 'PROFILE' AND pk IN ({keys})",
+            [_CUSTOMER + c for c in customer_ids],
+        ):
+            profiles[pk[9:]] = (version or 0, attrs)
+        return cls(idents, profiles)
+
+    def holds(self, op: Operation) -> bool:
+        """Whether ``op``'s condition holds: DynamoDB's ConditionExpression of the same operation."""
+        if isinstance(op, PutSource | DeleteSource):
+            return True
+        if isinstance(op, PutIdent):
+            ident = self.idents[op.key]
+            return (ident[0] if ident is not None else None) == op.expected_owner
+        if isinstance(op, DeleteIdent):
+            ident = self.idents[op.key]
+            return ident is not None and ident[0] == op.expected_owner
+        if isinstance(op, TouchSource):
+            ident = self.idents[op.key]
+            return (
+                ident is not None
+                and ident[1] == op.record_hash
+                and ident[2] is not None
+                and datetime.fromisoformat(ident[2]) == op.previous
+            )
+        profile = self.profiles[op.customer_id]
+        return (profile[0] if profile is not None else None) == op.expected_version
+
+    def apply(self, op: Operation) -> None:
+        """Record the write of ``op`` (its condition holds) and keep the items read current."""
+        match op:
+            case PutSource():
+                key = (_CUSTOMER + op.customer_id, "SOURCE#" + op.record.key)
+                self.puts[key] = (*key, None, op.record_hash, None, None, op.record.model_dump_json(), None)
+            case DeleteSource():
+                self.puts[(_CUSTOMER + op.customer_id, "SOURCE#" + op.source_key)] = None
+            case PutIdent():
+                at = op.updated_at.isoformat() if op.updated_at is not None else None
+                pk = _IDENT + op.key
+                self.puts[(pk, "IDENT")] = (pk, "IDENT", None, op.record_hash, op.customer_id, at, None, None)
+                self.touches.pop(op.key, None)
+                self.idents[op.key] = (op.customer_id, op.record_hash, at)
+            case DeleteIdent():
+                self.puts[(_IDENT + op.key, "IDENT")] = None
+                self.touches.pop(op.key, None)
+                self.idents[op.key] = None
+            case TouchSource():
+                ident = self.idents[op.key]
+                assert ident is not None  # the condition held
+                at = op.updated_at.isoformat()
+                self.idents[op.key] = (ident[0], ident[1], at)
+                put = self.puts.get((_IDENT + op.key, "IDENT"))
+                if put is not None:  # written by this commit: the touch goes into that write
+                    self.puts[(_IDENT + op.key, "IDENT")] = (*put[:5], at, *put[6:])
+                else:
+                    self.touches[op.key] = at
+            case PutProfile():
+                extra: dict[str, Any] = {"owned": sorted(op.owned)}
+                if op.absorbing:
+                    extra["absorbing"] = sorted(op.absorbing)
+                self._put_profile(op.customer_id, op.profile.version, op.profile_hash, op.profile, extra)
+            case MarkAbsorbing() | MarkMerging():
+                version, attrs = self.profiles[op.customer_id] or (0, None)
+                extra = json.loads(attrs) if attrs else {}
+                if isinstance(op, MarkAbsorbing):
+                    extra["absorbing"] = sorted({*extra.get("absorbing", ()), op.absorbed})
+                else:
+                    extra["merging_into"] = op.into
+                text = json.dumps(extra)
+                self.profiles[op.customer_id] = (version + 1, text)
+                key = (_CUSTOMER + op.customer_id, "PROFILE")
+                put = self.puts.get(key)
+                if put is not None:  # written by this commit: the update goes into that write
+                    self.puts[key] = (*key, version + 1, *put[3:7], text)
+                else:
+                    self.profile_updates[op.customer_id] = (version + 1, text)
+            case Tombstone():
+                # A Put, as in DynamoDB: the tombstone holds its version and merged_into only.
+                self._put_profile(
+                    op.customer_id, op.expected_version + 1, None, None, {"merged_into": op.merged_into}
+                )
+            case _:
+                raise TypeError(f"unknown operation {op!r}")
+
+    def _put_profile(
+        self,
+        customer_id: str,
+        version: int,
+        item_hash: str | None,
+        profile: Profile | None,
+        extra: dict[str, Any],
+    ) -> None:
+        text = json.dumps(extra)
+        key = (_CUSTOMER + customer_id, "PROFILE")
+        data = profile.model_dump_json() if profile is not None else None
+        self.puts[key] = (*key, version, item_hash, None, None, data, text)
+        self.profile_updates.pop(customer_id, None)
+        self.profiles[customer_id] = (version, text)
+
+    def write(self, conn: Any) -> None:
+        """Send the writes gathered: one statement per kind, each over all its items."""
+        puts = [row for row in self.puts.values() if row is not None]
+        deletes = [key for key, row in self.puts.items() if row is None]
+        if deletes:
+            conn.executemany(_DELETE, deletes)
+        if puts:
+            conn.executemany(_PUT, puts)
+        if self.profile_updates:
+            conn.executemany(
+                _SET_VERSION_ATTRS,
+                [(version, attrs, _CUSTOMER + cid) for cid, (version, attrs) in self.profile_updates.items()],
+            )
+        if self.touches:
+            conn.executemany(_SET_UPDATED_AT, [(at, _IDENT + key) for key, at in self.touches.items()])
+
+
+__all__ = ["TRANSACTION_MAX_ITEMS", "SQLiteProfileStore"]

@@ -1,0 +1,130 @@
+"""The stores the CLI runs on: the embedded SQLite file by default, or a DynamoDB endpoint.
+
+``profilesync resolve`` and ``profilesync sync`` take their stores from ``open_stores``: without
+``--endpoint-url`` a SQLite file (core.storage.sqlite: the DynamoDB item layout in one local file,
+made for one machine and a million records); with it, any DynamoDB endpoint (DynamoDB Local, AWS),
+creating the table from template.yaml if it is missing. moto is not involved either way: it stays
+for testing the DynamoDB adapter and for ``profilesync demo``, which runs the Lambda handlers.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.ports import ProfileStore, SyncStateStore
+from core.privacy import ErasureStore
+
+#: The file name of the embedded store of one table in a state folder.
+STORE_SUFFIX = ".sqlite3"
+#: A SQLite store that lives as long as the run (``sync --sandbox``).
+IN_MEMORY_STORE = ":memory:"
+
+
+@dataclass
+class Stores:
+    """The stores of one run, and the embedded database when there is one (``None`` on DynamoDB)."""
+
+    profiles: ProfileStore
+    sync_state: SyncStateStore
+    erasure: ErasureStore
+    database: Any = None
+    where: str = ""
+    """Where the data lives, for messages: a file path or an endpoint and table."""
+
+
+def store_path(state_dir: Path, table: str) -> Path:
+    """The embedded store of ``table`` in ``state_dir``: ``.profilesync/profilesync-dev-profiles.sqlite3``."""
+    return state_dir / f"{table}{STORE_SUFFIX}"
+
+
+@contextmanager
+def open_stores(
+    *, endpoint_url: str | None, table: str, path: Path | str | None = None, durable: bool = True
+) -> Iterator[Stores]:
+    """The stores on DynamoDB at ``endpoint_url``, or on the SQLite file ``path`` (``":memory:"``
+    for one that lives as long as the block). The SQLite file is closed when the block ends;
+    ``durable=False`` is for a file deleted after the run (see ``SQLiteDatabase``)."""
+    if endpoint_url is not None:
+        yield _dynamodb_stores(endpoint_url, table)
+        return
+    from core.storage.sqlite import SQLiteProfileStore
+    from core.storage.sqlite_database import SQLiteDatabase
+    from core.storage.sqlite_privacy import SQLiteErasureStore
+    from core.storage.sqlite_sync import SQLiteSyncStateStore
+
+    if path is None:
+        raise ValueError("open_stores needs a path for the embedded store, or an endpoint_url")
+    database = SQLiteDatabase(path, durable=durable)
+    try:
+        yield Stores(
+            SQLiteProfileStore(database),
+            SQLiteSyncStateStore(database),
+            SQLiteErasureStore(database),
+            database,
+            str(path),
+        )
+    finally:
+        database.close()
+
+
+def _dynamodb_stores(endpoint_url: str, table: str) -> Stores:
+    from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
+    from core.storage.dynamodb_privacy import DynamoDBErasureStore
+    from profilesync.embedded import dynamodb_client
+    from profilesync.template import create_table
+
+    client = dynamodb_client(endpoint_url)
+    try:
+        client.describe_table(TableName=table)
+    except client.exceptions.ResourceNotFoundException:
+        create_table(client, table)
+    return Stores(
+        DynamoDBProfileStore(client, table),
+        DynamoDBSyncStateStore(client, table),
+        DynamoDBErasureStore(client, table),
+        None,
+        f"{endpoint_url} table {table}",
+    )
+
+
+@contextmanager
+def temporary_store_path(folder: Path) -> Iterator[Path]:
+    """A fresh store file in ``folder`` for one run, removed (with its WAL files) when the block ends.
+
+    ``resolve`` builds its profiles in one: the folder is the output's, which has room for the
+    output (the store is about twice its size) where a RAM-backed /tmp may not.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=".profilesync-", suffix=STORE_SUFFIX, dir=folder)  # mode 0600
+    os.close(handle)
+    path = Path(name)
+    try:
+        yield path
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(name + suffix).unlink(missing_ok=True)
+
+
+def old_embedded_state(state_dir: Path, table: str) -> Path | None:
+    """The embedded state an older profilesync kept (moto's table as JSON lines), if it is there.
+
+    It is not read: ``sync`` starts over in the SQLite store (a full refresh) and says so once.
+    """
+    old = state_dir / f"{table}.jsonl"
+    return old if old.exists() and not store_path(state_dir, table).exists() else None
+
+
+__all__ = [
+    "IN_MEMORY_STORE",
+    "Stores",
+    "old_embedded_state",
+    "open_stores",
+    "store_path",
+    "temporary_store_path",
+]

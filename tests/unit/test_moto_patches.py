@@ -1,0 +1,168 @@
+"""The demo's two patches of moto's internals, tested against the moto that is installed.
+
+``profilesync demo`` runs the Lambda handlers on moto, with ``model_aws_semantics`` (serialised
+transactions that back up only the items they touch) and ``model_moto_costs`` (a Query that reads
+its own partition, not the whole table). No production path uses them (``resolve`` and ``sync``
+run on SQLite), and pyproject.toml pins moto to the versions they were written for. These tests
+fail when moto changes what the patches rely on: the names, signatures and code paths they
+replace, and what the patched calls must still answer.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from profilesync.embedded import dynamodb_client, model_aws_semantics
+from profilesync.local import model_moto_costs
+
+TABLE = "patched"
+
+
+@pytest.fixture
+def client() -> Iterator[Any]:
+    with mock_aws():
+        dynamo = dynamodb_client()
+        dynamo.create_table(
+            TableName=TABLE,
+            KeySchema=[
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield dynamo
+
+
+def test_the_transaction_patch_replaces_what_moto_still_has(client: Any) -> None:
+    import moto.dynamodb.models as models
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models.table import Table
+
+    # The patch swaps the ``copy`` module moto's transaction uses to back up whole tables...
+    assert "copy.deepcopy(" in inspect.getsource(_unpatched(models.DynamoDBBackend.transact_write_items))
+    assert getattr(models, "copy") is copy  # noqa: B009
+    # ...and backs up the items it touches itself, through these
+    table = models.dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables[TABLE]
+    assert (table.hash_key_attr, table.range_key_attr) == ("PK", "SK")
+    assert isinstance(table.items, dict)
+    assert list(inspect.signature(Table.get_item).parameters)[:3] == ["self", "hash_key", "range_key"]
+
+
+def test_a_cancelled_transaction_is_rolled_back_item_by_item_without_copying_the_table(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.dynamodb.models.table import Table
+
+    model_aws_semantics()
+    client.put_item(TableName=TABLE, Item={"PK": {"S": "A"}, "SK": {"S": "1"}, "v": {"N": "1"}})
+    tables_copied: list[Any] = []
+    real_deepcopy = copy.deepcopy
+
+    def spy(obj: Any, memo: Any = None) -> Any:
+        if isinstance(obj, Table | dict) and any(
+            isinstance(v, Table) for v in getattr(obj, "values", list)()
+        ):
+            tables_copied.append(obj)
+        return real_deepcopy(obj, memo)
+
+    monkeypatch.setattr(copy, "deepcopy", spy)
+    # WHEN a transaction updates A and then fails its condition on B
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": TABLE, "Item": {"PK": {"S": "A"}, "SK": {"S": "1"}, "v": {"N": "2"}}}},
+                {
+                    "Put": {
+                        "TableName": TABLE,
+                        "Item": {"PK": {"S": "B"}, "SK": {"S": "1"}},
+                        "ConditionExpression": "attribute_exists(PK)",
+                    }
+                },
+            ]
+        )
+    # THEN A is as it was (rolled back from the item's own backup), and no table was deep-copied
+    item = client.get_item(TableName=TABLE, Key={"PK": {"S": "A"}, "SK": {"S": "1"}})["Item"]
+    assert item["v"] == {"N": "1"}
+    assert tables_copied == []
+
+
+def test_the_query_patch_replaces_what_moto_still_has() -> None:
+    from moto.core.serialize import JSONSerializer
+    from moto.dynamodb.models.table import Table
+
+    # The patch reads ``index_name`` as the 7th positional argument after the hash key...
+    params = list(inspect.signature(_unpatched(Table.query)).parameters)
+    assert params[:2] == ["self", "hash_key"]
+    assert params[2 + 6] == "index_name"
+    # ...narrows the ``all_items`` that moto's Query sorts, and keeps the items' wire form
+    assert "self.all_items()" in inspect.getsource(_unpatched(Table.query))
+    assert hasattr(Table, "all_items")
+    assert list(inspect.signature(_unpatched(JSONSerializer._serialize_type_structure)).parameters) == [
+        "self",
+        "serialized",
+        "value",
+        "shape",
+        "key",
+    ]
+
+
+def _unpatched(function: Any) -> Any:
+    for cell in getattr(function, "__closure__", None) or ():
+        if inspect.isfunction(cell.cell_contents) and cell.cell_contents.__module__.startswith("moto."):
+            return cell.cell_contents
+    return function
+
+
+def test_a_patched_query_reads_only_its_partition_and_answers_as_moto_does(client: Any) -> None:
+    from moto.dynamodb.models.table import Table
+
+    model_moto_costs()
+    for pk in ("CUSTOMER#a", "CUSTOMER#b"):
+        for n in range(30):
+            client.put_item(
+                TableName=TABLE,
+                Item={
+                    "PK": {"S": pk},
+                    "SK": {"S": f"SOURCE#{n:02d}"},
+                    "n": {"N": str(n)},
+                    "tags": {"SS": ["x", "y"]},
+                    "m": {"M": {"k": {"L": [{"BOOL": True}, {"NULL": True}, {"B": b"\x00\x01"}]}}},
+                },
+            )
+    sizes: list[int] = []
+    patched = Table.all_items
+
+    def counting(self: Any) -> Any:
+        items = patched(self)
+        sizes.append(len(items))
+        return items
+
+    Table.all_items = counting  # type: ignore[method-assign]
+    try:
+        # WHEN one partition is queried
+        page = client.query(
+            TableName=TABLE,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": "CUSTOMER#b"}},
+        )
+    finally:
+        Table.all_items = patched  # type: ignore[method-assign]
+    # THEN only its 30 items were looked at, and they come back sorted with every value intact
+    assert sizes == [30]
+    assert [i["SK"]["S"] for i in page["Items"]] == [f"SOURCE#{n:02d}" for n in range(30)]
+    first = page["Items"][0]
+    assert first["n"] == {"N": "0"}
+    assert sorted(first["tags"]["SS"]) == ["x", "y"]
+    assert first["m"] == {"M": {"k": {"L": [{"BOOL": True}, {"NULL": True}, {"B": b"\x00\x01"}]}}}
+    # AND a scan still sees both partitions
+    assert client.scan(TableName=TABLE)["Count"] == 60
