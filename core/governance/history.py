@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, Protocol, Self
@@ -160,6 +160,22 @@ def inherited(event: HistoryEvent, absorbed: str) -> HistoryEvent:
     return event.model_copy(update={"inherited_from": absorbed})
 
 
+def inherit_in_pages(
+    store: HistoryStore, absorbed: str, write: Callable[[Sequence[HistoryEvent]], None], page: int = MAX_PAGE
+) -> int:
+    """Page through ``absorbed``'s events, oldest first, and ``write`` each page's survivor copies:
+    how a store that writes in batches inherits a history of any length. Returns how many."""
+    copied = 0
+    after: str | None = None
+    while True:
+        found = store.list_history(absorbed, limit=page, after=after, newest_first=False)
+        write([inherited(e, absorbed) for e in found.events])
+        copied += len(found.events)
+        if found.next is None:
+            return copied
+        after = found.next
+
+
 __all__ = [
     "MAX_PAGE",
     "HistoryEvent",
@@ -169,5 +185,6 @@ __all__ = [
     "check_page_size",
     "event_id_for",
     "history_sort_key",
+    "inherit_in_pages",
     "inherited",
 ]

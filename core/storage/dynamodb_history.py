@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.governance.history import HistoryEvent, HistoryPage, check_page_size, inherited
+from core.governance.history import HistoryEvent, HistoryPage, check_page_size, inherit_in_pages
 from core.storage.dynamodb import BATCH_WRITE_MAX_ITEMS, _pause_if, customer_pk
 from core.storage.dynamodb_reads import table_call
 
@@ -83,15 +83,9 @@ class DynamoDBHistoryStore:
         return HistoryPage(tuple(events), events[-1].sort_key if more and events else None)
 
     def inherit_history(self, absorbed: str, survivor: str) -> int:
-        copied = 0
-        after: str | None = None
-        while True:
-            page = self.list_history(absorbed, limit=100, after=after, newest_first=False)
-            self._put([history_item(inherited(e, absorbed), survivor) for e in page.events])
-            copied += len(page.events)
-            if page.next is None:
-                return copied
-            after = page.next
+        return inherit_in_pages(
+            self, absorbed, lambda events: self._put([history_item(e, survivor) for e in events]), page=100
+        )
 
     def _put(self, items: list[Item]) -> None:
         # Duplicate keys in one BatchWriteItem are rejected by AWS: the last entry per key wins here.

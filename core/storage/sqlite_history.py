@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.governance.history import HistoryEvent, HistoryPage, check_page_size, inherited
+from core.governance.history import HistoryEvent, HistoryPage, check_page_size, inherit_in_pages
 from core.governance.reading import ReadRecord
 from core.storage.sqlite_database import SQLiteDatabase
 
@@ -68,15 +68,7 @@ class SQLiteHistoryStore:
         return HistoryPage(tuple(events), events[-1].sort_key if more and events else None)
 
     def inherit_history(self, absorbed: str, survivor: str) -> int:
-        copied = 0
-        after: str | None = None
-        while True:
-            page = self.list_history(absorbed, limit=200, after=after, newest_first=False)
-            self._put([(survivor, inherited(e, absorbed)) for e in page.events])
-            copied += len(page.events)
-            if page.next is None:
-                return copied
-            after = page.next
+        return inherit_in_pages(self, absorbed, lambda events: self._put([(survivor, e) for e in events]))
 
 
 class SQLiteReadAudit:
