@@ -27,11 +27,16 @@ class ItemKey:
 
     @property
     def kind(self) -> str:
-        """What the item is, for counts: profile, source, pushed, ident, holder, quarantined or other."""
+        """What the item is, for counts: profile, source, pushed, history, read, ident, holder,
+        quarantined or other."""
         if self.pk.startswith("IDENT#"):
             return "holder" if self.sk.startswith("HOLDER#") else "ident"
         if self.pk.startswith("QUARANTINE#"):
             return "quarantined"
+        if self.pk.startswith("READ#"):
+            return "read"
+        if self.sk.startswith("HISTORY#"):
+            return "history"
         if self.sk == "PROFILE":
             return "profile"
         if self.sk.startswith("SOURCE#"):
@@ -117,7 +122,8 @@ class ErasureStore(Protocol):
         ...
 
     def customer_items(self, customer_id: str) -> list[ItemKey]:
-        """The keys of every item stored under the customer (``CUSTOMER#<cid>``), whatever they are."""
+        """The keys of every item stored under the customer (``CUSTOMER#<cid>``: profile, records,
+        pushes, history), whatever they are, and of the read audit of it (``READ#<cid>``)."""
         ...
 
     def apply(self, step: Sequence[DeleteItem]) -> None:

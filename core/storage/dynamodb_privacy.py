@@ -48,12 +48,17 @@ class DynamoDBErasureStore:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def customer_items(self, customer_id: str) -> list[ItemKey]:
-        items = self._query(
-            KeyConditionExpression="PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"CUSTOMER#{customer_id}"}},
-            ProjectionExpression="PK, SK",
-            ConsistentRead=True,
-        )
+        # The customer's partition (profile, records, pushes, history), then its read audit.
+        items = [
+            item
+            for pk in (f"CUSTOMER#{customer_id}", f"READ#{customer_id}")
+            for item in self._query(
+                KeyConditionExpression="PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": pk}},
+                ProjectionExpression="PK, SK",
+                ConsistentRead=True,
+            )
+        ]
         return [ItemKey(i["PK"]["S"], i["SK"]["S"]) for i in items]
 
     def apply(self, step: Sequence[DeleteItem]) -> None:

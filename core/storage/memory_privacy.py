@@ -11,10 +11,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC
 
 from core.errors import ConflictError
+from core.governance.reading import ReadRecord
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
+from core.storage.memory_history import InMemoryHistoryStore
+from core.storage.memory_reads import InMemoryReadAudit
 from core.suppression import SuppressionEntry
 
 
@@ -66,10 +70,14 @@ class InMemoryErasureStore:
         sync_state: InMemorySyncStateStore,
         *,
         max_items_per_step: int = 100,
+        history: InMemoryHistoryStore | None = None,
+        reads: InMemoryReadAudit | None = None,
     ) -> None:
         self.profiles = profiles
         self.sync_state = sync_state
         self.max_items_per_step = max_items_per_step
+        self.history = history
+        self.reads = reads
         self.audits: list[AuditRecord] = []
         self._pending: dict[str, PendingErasure] = {}
 
@@ -88,6 +96,16 @@ class InMemoryErasureStore:
                 for destination, cid in sorted(self.sync_state._pushed)
                 if cid == customer_id
             )
+        if self.history is not None:
+            with self.history._lock:
+                keys.extend(ItemKey(pk, f"HISTORY#{k}") for k in self.history._keys.get(customer_id, []))
+        if self.reads is not None:
+            with self.reads._lock:
+                keys.extend(
+                    ItemKey(f"READ#{customer_id}", _read_sk(r))
+                    for r in sorted(self.reads.records, key=_read_sk)
+                    if r.customer_id == customer_id
+                )
         return keys
 
     def apply(self, step: Sequence[DeleteItem]) -> None:
@@ -127,6 +145,20 @@ class InMemoryErasureStore:
                 for e in self.sync_state.quarantined
                 if (e.connector, f"{e.at.isoformat()}#{e.key}") != (connector, key.sk)
             ]
+        elif key.pk.startswith("READ#"):
+            if self.reads is not None:
+                cid = key.pk[len("READ#") :]
+                with self.reads._lock:
+                    self.reads.records[:] = [
+                        r for r in self.reads.records if (r.customer_id, _read_sk(r)) != (cid, key.sk)
+                    ]
+        elif key.pk.startswith("CUSTOMER#") and key.sk.startswith("HISTORY#"):
+            if self.history is not None:
+                cid, sort_key = key.pk[len("CUSTOMER#") :], key.sk[len("HISTORY#") :]
+                with self.history._lock:
+                    self.history._events.get(cid, {}).pop(sort_key, None)
+                    if sort_key in self.history._keys.get(cid, []):
+                        self.history._keys[cid].remove(sort_key)
         elif key.pk.startswith("CUSTOMER#"):
             cid = key.pk[len("CUSTOMER#") :]
             customer = store._customers.get(cid)
@@ -176,6 +208,11 @@ class InMemoryErasureStore:
 
     def delete_pending(self, request_id: str) -> None:
         self._pending.pop(request_id, None)
+
+
+def _read_sk(record: ReadRecord) -> str:
+    """The sort key of a read in the table (core.storage.dynamodb_reads)."""
+    return f"{record.at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}#{record.request_id}"
 
 
 __all__ = ["InMemoryErasureStore", "InMemorySuppressionStore"]

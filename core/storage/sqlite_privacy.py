@@ -47,8 +47,10 @@ class SQLiteErasureStore:
 
     def customer_items(self, customer_id: str) -> list[ItemKey]:
         with self.database.reading() as conn:
+            # The customer's partition (profile, records, pushes, history), then its read audit.
             rows = conn.execute(
-                "SELECT pk, sk FROM items WHERE pk = ? ORDER BY sk", (f"CUSTOMER#{customer_id}",)
+                "SELECT pk, sk FROM items WHERE pk IN (?, ?) ORDER BY pk, sk",
+                (f"CUSTOMER#{customer_id}", f"READ#{customer_id}"),
             ).fetchall()
         return [ItemKey(pk, sk) for pk, sk in rows]
 

@@ -19,16 +19,24 @@ import pytest
 from moto import mock_aws
 
 from core.errors import ConflictError
+from core.governance.history import HistoryEvent, HistoryStore, event_id_for
+from core.governance.reading import ReadAudit, ReadRecord
 from core.pipeline import ingest
 from core.ports import Changeset, PushedState, PutHolder, QuarantineEntry, SyncStateStore
+from core.privacy import erase_person, identifier_for
 from core.privacy_store import AuditRecord, DeleteItem, ErasureStore, ItemKey, PendingErasure
 from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
+from core.storage.dynamodb_history import DynamoDBHistoryStore
 from core.storage.dynamodb_privacy import DynamoDBErasureStore
+from core.storage.dynamodb_reads import DynamoDBReadAudit
 from core.storage.dynamodb_suppression import DynamoDBSuppressionStore
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
+from core.storage.memory_history import InMemoryHistoryStore
 from core.storage.memory_privacy import InMemoryErasureStore, InMemorySuppressionStore
+from core.storage.memory_reads import InMemoryReadAudit
 from core.storage.sqlite import SQLiteProfileStore
 from core.storage.sqlite_database import SQLiteDatabase
+from core.storage.sqlite_history import SQLiteHistoryStore, SQLiteReadAudit
 from core.storage.sqlite_privacy import SQLiteErasureStore, SQLiteSuppressionStore
 from core.storage.sqlite_sync import SQLiteSyncStateStore
 from core.suppression import SuppressionEntry, SuppressionStore, keyed_hash
@@ -45,12 +53,22 @@ class PrivacyStoreSet:
     sync_state: SyncStateStore
     erasure: ErasureStore
     suppression: SuppressionStore
+    history: HistoryStore
+    reads: ReadAudit
 
 
 @contextmanager
 def memory_stores() -> Iterator[PrivacyStoreSet]:
     profiles, state = InMemoryProfileStore(), InMemorySyncStateStore()
-    yield PrivacyStoreSet(profiles, state, InMemoryErasureStore(profiles, state), InMemorySuppressionStore())
+    history, reads = InMemoryHistoryStore(), InMemoryReadAudit()
+    yield PrivacyStoreSet(
+        profiles,
+        state,
+        InMemoryErasureStore(profiles, state, history=history, reads=reads),
+        InMemorySuppressionStore(),
+        history,
+        reads,
+    )
 
 
 @contextmanager
@@ -64,6 +82,8 @@ def dynamodb_stores() -> Iterator[PrivacyStoreSet]:
             DynamoDBSyncStateStore(client, "privacy"),
             DynamoDBErasureStore(client, "privacy"),
             DynamoDBSuppressionStore(client, "privacy"),
+            DynamoDBHistoryStore(client, "privacy"),
+            DynamoDBReadAudit(client, "privacy"),
         )
 
 
@@ -78,6 +98,8 @@ def sqlite_stores() -> Iterator[PrivacyStoreSet]:
             SQLiteSyncStateStore(database),
             SQLiteErasureStore(database),
             SQLiteSuppressionStore(database),
+            SQLiteHistoryStore(database),
+            SQLiteReadAudit(database),
         )
 
 
@@ -236,3 +258,53 @@ def test_records_kept_apart_that_want_one_unowned_value_commit_together(stores: 
     }
     assert len(customers) == 6
     assert stores.erasure.holders([f"phone#{phone}"]) == {f"phone#{phone}": customers - {owner}}
+
+
+def test_erasing_a_person_deletes_their_history_and_the_audit_of_reads_of_them(
+    stores: PrivacyStoreSet,
+) -> None:
+    # GIVEN Ann and Bob, each with a history event and a read of their profile
+    ingest(
+        [make_record("crm", "1", email="ann@example.com"), make_record("crm", "2", email="bob@example.com")],
+        stores.profiles,
+    )
+    owners = stores.profiles.get_owners(["email#ann@example.com", "email#bob@example.com"])
+    ann, bob = (owners[f"email#{n}@example.com"].customer_id for n in ("ann", "bob"))
+    for cid in (ann, bob):
+        stores.history.append_history(
+            [
+                HistoryEvent(
+                    customer_id=cid,
+                    event_id=event_id_for(cid, "source_arrived", T),
+                    at=T,
+                    kind="source_arrived",
+                    actor="run:crm:r1",
+                    reason="record arrived",
+                )
+            ]
+        )
+        stores.reads.record_read(
+            ReadRecord(
+                cid, T, f"read-{cid}", "arn:aws:iam::1:role/support", "support", "profile", "email", ()
+            )
+        )
+    # THEN the history and the reads are among the items an erasure of Ann deletes
+    kinds = {k.kind for k in stores.erasure.customer_items(ann)}
+    assert {"history", "read"} <= kinds
+    # WHEN Ann is erased
+    report = erase_person(
+        identifier_for(email="ann@example.com"),
+        profiles=stores.profiles,
+        erasure=stores.erasure,
+        tools={},
+        salt="salt",
+        request_id="req-h",
+        sleep=lambda _: None,
+    )
+    # THEN nothing of hers is left, her history and reads included; Bob's are untouched
+    assert (report.outcome, report.counts["history"], report.counts["read"]) == ("erased", 1, 1)
+    assert stores.erasure.customer_items(ann) == []
+    assert stores.history.list_history(ann).events == ()
+    assert stores.reads.reads_of(ann, since=T - timedelta(days=1)) == []
+    assert len(stores.history.list_history(bob).events) == 1
+    assert len(stores.reads.reads_of(bob, since=T - timedelta(days=1))) == 1
