@@ -163,8 +163,13 @@ def _local_state(stack: ExitStack, table: str, state_dir: Path, notes: list[str]
     saved = store_path(state_dir, table)
     if not saved.is_file():
         notes.append(f"no local state in {saved}: run profilesync sync first, or pass --endpoint-url")
-    path = saved if saved.is_file() else IN_MEMORY_STORE
-    return stack.enter_context(open_stores(endpoint_url=None, table=table, path=path)).sync_state
+        return stack.enter_context(
+            open_stores(endpoint_url=None, table=table, path=IN_MEMORY_STORE)
+        ).sync_state
+    # Read only: status changes nothing, and works on a folder it may not write (a copy, a mount).
+    return stack.enter_context(
+        open_stores(endpoint_url=None, table=table, path=saved, read_only=True)
+    ).sync_state
 
 
 def _saved_names(client: Any, table: str) -> list[str]:
