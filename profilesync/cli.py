@@ -445,6 +445,8 @@ def _sync(args: argparse.Namespace) -> int:
             push=not args.no_push,
             progress=Progress(quiet=args.quiet),
             push_mode=settings.push_mode,
+            leases=stores.leases,
+            where=stores.where,
         )
     for line in summary_lines(outcome):
         print(line)

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.lease import LeaseStore
 from core.ports import ProfileStore, SyncStateStore
 from core.privacy import ErasureStore
+from profilesync.sync_lease import process_alive
 
 #: The file name of the embedded store of one table in a state folder.
 STORE_SUFFIX = ".sqlite3"
@@ -38,6 +40,8 @@ class Stores:
     database: Any = None
     where: str = ""
     """Where the data lives, for messages: a file path or an endpoint and table."""
+    leases: LeaseStore | None = None
+    """The connectors' leases (``sync`` holds its connector's: profilesync.sync_lease)."""
 
 
 def store_path(state_dir: Path, table: str) -> Path:
@@ -63,6 +67,7 @@ def open_stores(
         return
     from core.storage.sqlite import SQLiteProfileStore
     from core.storage.sqlite_database import SQLiteDatabase
+    from core.storage.sqlite_lease import SQLiteLeaseStore
     from core.storage.sqlite_privacy import SQLiteErasureStore
     from core.storage.sqlite_sync import SQLiteSyncStateStore
 
@@ -76,6 +81,7 @@ def open_stores(
             SQLiteErasureStore(database),
             database,
             str(path),
+            SQLiteLeaseStore(database),
         )
     finally:
         database.close()
@@ -83,6 +89,7 @@ def open_stores(
 
 def _dynamodb_stores(endpoint_url: str, table: str) -> Stores:
     from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
+    from core.storage.dynamodb_lease import DynamoDBLeaseStore
     from core.storage.dynamodb_privacy import DynamoDBErasureStore
     from profilesync.embedded import dynamodb_client
     from profilesync.template import create_table
@@ -98,6 +105,7 @@ def _dynamodb_stores(endpoint_url: str, table: str) -> Stores:
         DynamoDBErasureStore(client, table),
         None,
         f"{endpoint_url} table {table}",
+        DynamoDBLeaseStore(client, table),
     )
 
 
@@ -131,20 +139,10 @@ def remove_abandoned_stores(folder: Path) -> list[Path]:
         return removed
     for path in folder.glob(f"{TEMPORARY_PREFIX}*-*{STORE_SUFFIX}"):
         pid = path.name[len(TEMPORARY_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             _remove_store(path)
             removed.append(path)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, as another user's
-        return True
-    return True
 
 
 def _remove_store(path: Path) -> None:
