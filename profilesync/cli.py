@@ -458,6 +458,8 @@ def _sync(args: argparse.Namespace) -> int:
             progress=Progress(quiet=args.quiet),
             suppression=suppression,
             push_mode=settings.push_mode,
+            leases=stores.leases,
+            where=stores.where,
         )
     for line in summary_lines(outcome):
         print(line)
