@@ -343,9 +343,9 @@ class SalesforceConnector(RestConnector):
         payload = profile_to_payload(self.declaration.name, push, profile)
         known = source_ids(profile, "salesforce", "contact") + source_ids(profile, "salesforce", "lead")
         if not known and source_ids(profile, "salesforce"):
-            # Only child records (opportunities) of a person Salesforce holds: their contact is another
-            # profile for now (a shared email over many records trips the identity guardrail until the
-            # canonical owner link lands). Creating a contact here would duplicate that person.
+            # Only child records (opportunities) of a person Salesforce holds: they join their contact by
+            # ContactId, so their contact is not here only while it was quarantined or not pulled yet.
+            # Creating a contact here would duplicate that person.
             return None
         if payload is None and known:
             traits = enriched_traits(profile)
