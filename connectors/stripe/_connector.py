@@ -75,6 +75,25 @@ def charge_order(charge: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _as_of_event(draft: RecordDraft, event: Any) -> RecordDraft:
+    """The draft of an event's ``data.object``, dated when the event happened.
+
+    Stripe customers and charges have no modification time, so their drafts carry ``created``; an
+    object changed later (``customer.updated``, ``charge.refunded``) must be newer than the version
+    stored before, or the store compares two versions of one time and keeps the one whose content
+    hash sorts higher: half of all renames and refunds were dropped as stale.
+    """
+    if draft.problem or not isinstance(event, dict):
+        return draft
+    happened = event.get("created")
+    if not isinstance(happened, int) or isinstance(happened, bool):
+        return draft
+    created = draft.updated_at
+    if isinstance(created, int) and not isinstance(created, bool) and created >= happened:
+        return draft
+    return draft.model_copy(update={"updated_at": happened})
+
+
 class StripeConnector(RestConnector):
     """The declared Stripe connector (see the module docstring for what it adds)."""
 
@@ -115,6 +134,8 @@ class StripeConnector(RestConnector):
             stream = self.declaration.stream_for(page.object_type)
             objects = list(page.records)
         drafts = [record_to_draft(self.declaration.name, stream, r) for r in objects]
+        if target is not None:
+            drafts = [_as_of_event(d, e) for d, e in zip(drafts, page.records, strict=True)]
         if stream.object_type == "charge":
             drafts = [
                 d.model_copy(update={"orders": [charge_order(r)]})
