@@ -66,9 +66,21 @@ def charge_order(charge: dict[str, Any]) -> dict[str, Any]:
     currency = currency if isinstance(currency, str) else ""
     status = "refunded" if charge.get("refunded") else _STATUSES.get(str(charge.get("status")), "pending")
     created = value_at(charge, "created")
+    amount = charge.get("amount")
+    refunded = charge.get("amount_refunded")
+    if (
+        status == "paid"
+        and isinstance(amount, int)
+        and isinstance(refunded, int)
+        and not isinstance(refunded, bool)
+        and 0 < refunded < amount
+    ):
+        # A partial refund leaves refunded false (it turns true only when all of it went back): the
+        # buyer paid what was kept, not the charge's full amount.
+        amount -= refunded
     return {
         "id": charge.get("id"),
-        "total": to_major(charge.get("amount"), currency),
+        "total": to_major(amount, currency),
         "currency": currency.upper(),
         "created_at": created,
         "status": status,
