@@ -20,11 +20,12 @@ returns exactly the changed records, and merged into a store they are what it ke
 from any page's cursor loses nothing; 429s (with ``Retry-After: 0`` and with none), 5xx, timeouts
 and truncated bodies are retried with real backoff and the pull completes; a wrong credential fails
 fast with a clear, secret-free error; every pulled record normalises or is quarantined with a
-reason; a record dated 2099 hides no later edit; junk elements in a page (a string where a record
-should be) are quarantined and the rest of the page is mapped; pushing the same profiles twice makes
-no call the second time, and the echo of a push changes nothing; a push in ``update`` mode creates
-nobody, and one in ``upsert`` mode creates only people whose consent allows the tool's channel (and
-updates them, never creates them again, the next time); erase removes the person.
+reason; a record dated 2099, or hours ahead within the skew, hides no later edit; junk elements in a
+page (a string where a record should be) are quarantined and the rest of the page is mapped; pushing
+the same profiles twice makes no call the second time, and the echo of a push changes nothing; a
+push in ``update`` mode creates nobody, and one in ``upsert`` mode creates only people whose consent
+allows the tool's channel (and updates them, never creates them again, the next time); erase removes
+the person.
 """
 
 from __future__ import annotations
@@ -259,6 +260,23 @@ class ConnectorContract:
         changed, arrived = changes_after_a_future_record(sandbox, pull)
         # THEN every edit and every new record arrived
         assert changed <= arrived, f"changes lost after a future-dated record: {sorted(changed - arrived)}"
+
+    @pytest.mark.parametrize("hours", [1, 10, 23])
+    def test_a_record_stamped_hours_ahead_within_the_skew_hides_no_later_edit(
+        self, sandbox: Any, connector: Connector, hours: int
+    ) -> None:
+        # GIVEN a record stamped some hours ahead of the real clock, within the day of skew a vendor's
+        # clock may run ahead (a local time written as UTC: Sydney's is 10 hours ahead), pulled
+        # incrementally: it was kept as stamped, and so was the watermark it carried, so every edit
+        # made before that time was older than the cursor and was never asked for (0 of 12 arrived)
+        def pull(cursor: str | None) -> tuple[set[str], str | None]:
+            drafts, after = self.pull_drafts(connector, cursor)
+            return {_key(d) for d in drafts}, after
+
+        # WHEN 10 records are edited and 2 are added at the real clock, with a pull after each round
+        changed, arrived = changes_after_a_future_record(sandbox, pull, timedelta(hours=hours))
+        # THEN every edit and every new record arrived: a cursor never starts after its pull began
+        assert changed <= arrived, f"changes lost after a record {hours} h ahead: {sorted(changed - arrived)}"
 
     def test_junk_elements_in_a_page_are_quarantined_and_the_rest_of_the_page_is_mapped(
         self, sandbox: Any, sleeps: SleepRecorder
@@ -503,15 +521,19 @@ def _is_stranger(profile: Profile) -> bool:
 
 
 def changes_after_a_future_record(
-    sandbox: Any, pull: Callable[[str | None], tuple[set[str], str | None]]
+    sandbox: Any,
+    pull: Callable[[str | None], tuple[set[str], str | None]],
+    ahead: timedelta | None = None,
 ) -> tuple[set[str], set[str]]:
     """The contract's far-future case, for the suite and for ``bench/bad_input.py``: a full pull, a
-    record stamped 2099 pulled incrementally, then 10 edits and 2 new records at the real clock in
-    two rounds with a pull after each. ``pull(cursor)`` gives ``(record keys, next cursor)``; the
-    answer is ``(keys changed after the 2099 record, keys that arrived after it)``."""
+    record stamped 2099 (or ``ahead`` of the real clock) pulled incrementally, then 10 edits and 2 new
+    records at the real clock in two rounds with a pull after each. ``pull(cursor)`` gives ``(record
+    keys, next cursor)``; the answer is ``(keys changed after the future record, keys that arrived
+    after it)``."""
     _, cursor = pull(None)
     before = sandbox.record_keys()
-    sandbox.add_records(1, at=FAR_FUTURE)
+    stamp = FAR_FUTURE if ahead is None else datetime.now(UTC).replace(microsecond=0) + ahead
+    sandbox.add_records(1, at=stamp)
     future = sandbox.record_keys() - before
     got, cursor = pull(cursor)
     assert future <= got, "the future-dated record itself did not arrive"
