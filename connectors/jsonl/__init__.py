@@ -131,6 +131,11 @@ _UNDECODABLE: Final = re.compile("[\udc80-\udcff]")
 _FOREIGN_BOMS: Final = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
+def _bad_line(source: str, number: int, reason: str, text: str) -> Quarantined:
+    """The quarantine entry of a line that is no record, kept by its line number and first 500 characters."""
+    return Quarantined(source=source, source_id=f"line {number}", reason=reason, raw={"line": text[:500]})
+
+
 def _undecodable(line: str, number: int, source: str) -> Quarantined | None:
     """The quarantine entry of a line holding bytes that are not UTF-8 (one line of a spreadsheet saved
     in Latin-1 inside a UTF-8 export), or None. The rest of the file is still read."""
@@ -139,15 +144,11 @@ def _undecodable(line: str, number: int, source: str) -> Quarantined | None:
         return None
     byte = ord(found.group()) - 0xDC00
     shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace").strip()
-    return Quarantined(
-        source=source,
-        source_id=f"line {number}",
-        reason=(
-            f"line {number} is not UTF-8 text (byte 0x{byte:02X} at character {found.start() + 1}); "
-            "save the file as UTF-8, or fix that line"
-        ),
-        raw={"line": shown[:500]},
+    reason = (
+        f"line {number} is not UTF-8 text (byte 0x{byte:02X} at character {found.start() + 1}); "
+        "save the file as UTF-8, or fix that line"
     )
+    return _bad_line(source, number, reason, shown)
 
 
 def read_jsonl(path: Path | str, default_source: str = "jsonl") -> Iterator[RecordDraft | Quarantined]:
@@ -182,16 +183,12 @@ def read_jsonl(path: Path | str, default_source: str = "jsonl") -> Iterator[Reco
                 yield bad
                 continue
             if length > MAX_LINE_CHARS:
-                yield Quarantined(
-                    source=default_source,
-                    source_id=f"line {number}",
-                    reason=(
-                        f"line {number} is {length:,} characters, over the {MAX_LINE_CHARS:,} a record "
-                        "may have (a record this large cannot be stored); split it or leave out "
-                        "what it does not need"
-                    ),
-                    raw={"line": line[:500]},
+                reason = (
+                    f"line {number} is {length:,} characters, over the {MAX_LINE_CHARS:,} a record "
+                    "may have (a record this large cannot be stored); split it or leave out "
+                    "what it does not need"
                 )
+                yield _bad_line(default_source, number, reason, line)
                 continue
             text = line.strip()
             if not text:
@@ -200,32 +197,19 @@ def read_jsonl(path: Path | str, default_source: str = "jsonl") -> Iterator[Reco
                 # NaN and Infinity stay text, so the normaliser rejects them as amounts.
                 data = json.loads(text, parse_float=Decimal, parse_constant=str)
             except json.JSONDecodeError as error:
-                yield Quarantined(
-                    source=default_source,
-                    source_id=f"line {number}",
-                    reason=f"not valid JSON (line {number}: {error.msg})",
-                    raw={"line": text[:500]},
-                )
+                yield _bad_line(default_source, number, f"not valid JSON (line {number}: {error.msg})", text)
                 continue
             except RecursionError:
                 # "[[[[...]]]]" a hundred thousand deep fits in one line and ended the whole run.
-                yield Quarantined(
-                    source=default_source,
-                    source_id=f"line {number}",
-                    reason=(
-                        f"line {number} is JSON nested too deeply to read (arrays or objects inside "
-                        "each other about a thousand levels or more); a record is one flat object"
-                    ),
-                    raw={"line": text[:500]},
+                reason = (
+                    f"line {number} is JSON nested too deeply to read (arrays or objects inside "
+                    "each other about a thousand levels or more); a record is one flat object"
                 )
+                yield _bad_line(default_source, number, reason, text)
                 continue
             if not isinstance(data, dict):
-                yield Quarantined(
-                    source=default_source,
-                    source_id=f"line {number}",
-                    reason=f"not a JSON object (line {number} is {_json_kind(data)})",
-                    raw={"line": text[:500]},
-                )
+                reason = f"not a JSON object (line {number} is {_json_kind(data)})"
+                yield _bad_line(default_source, number, reason, text)
                 continue
             if not data.get("source"):
                 data = {**data, "source": default_source}
