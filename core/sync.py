@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     # Imported where a pull normalises and ingests: the pull and push functions import this module
     # but never do either (merge ingests), and the normalisers bring phonenumbers and pycountry, the
     # pipeline identity resolution: tens of ms of every cold start.
+    from core.governance.quality import RunQuality
     from core.normalise import NormaliseOptions
     from core.pipeline import IngestResult, IngestSettings
 
@@ -72,8 +74,11 @@ class PullReport:
     full_refresh: bool = False
     future_dated: int = 0
     """Records kept with ``updated_at`` read as now (too far in the future: a clock ahead)."""
+    quality: RunQuality | None = None
+    """Data quality of the run (core.governance.quality), kept in the SYNC# report."""
 
     def as_json(self) -> str:
+        quality = {} if self.quality is None else {"quality": self.quality.as_dict()}
         return json.dumps(
             {
                 "connector": self.connector,
@@ -89,6 +94,7 @@ class PullReport:
                 "merged_customers": self.ingest.merged_customers,
                 "full_refresh": self.full_refresh,
                 "future_dated": self.future_dated,
+                **quality,
             },
             sort_keys=True,
         )
@@ -137,6 +143,7 @@ def pull_into_store(
     ``cursor=None`` forces a full refresh; any other string starts there. ``max_pages`` stops early
     (the cursor then points at the next page), which is how a Lambda keeps inside its time limit.
     """
+    from core.governance.quality import resume_quality
     from core.isolation import ingest_isolating
     from core.normalise import is_future_dated, normalise_record
 
@@ -144,6 +151,7 @@ def pull_into_store(
     saved = state.get_sync_state(name)
     start = saved.cursor if cursor == SAVED else cursor
     report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
+    quality = report.quality = resume_quality(name, f"{name}-{uuid.uuid4().hex[:12]}", saved.report)
     for page in connector.pull(start):
         drafts = connector.to_records(page)
         records: list[SourceRecord] = []
@@ -159,15 +167,20 @@ def pull_into_store(
                 report.future_dated += int(is_future_dated(outcome))
         if bad:
             state.put_quarantined(bad)  # durable before the cursor moves past them
+        kept = records
         if records:
             # A record the store refuses is quarantined alone; the rest of the page is written.
             result, refused = ingest_isolating(records, store, settings)
             report.ingest.add(result)
+            quality.observe_refusals(result.guardrail_hits)
             if refused:
                 entries = [_quarantine_entry(name, q, now) for q in refused]
                 state.put_quarantined(entries)
                 report.quarantine_reasons.update(q.reason for q in refused)
                 bad.extend(entries)
+                gone = {(q.source, q.source_id) for q in refused}
+                kept = [r for r in records if (r.source, r.source_id) not in gone]
+        quality.observe(len(drafts), kept, (q.reason for q in bad))
         report.pages += 1
         report.pulled += len(drafts)
         report.normalised += len(drafts) - len(bad)
@@ -181,6 +194,12 @@ def pull_into_store(
             progress(report)
         if max_pages is not None and report.pages >= max_pages:
             break
+    if report.pages and report.as_json() != saved.report:
+        # The last pages did not move the cursor (nothing new after it): the run's report still
+        # counts them, for `profilesync status` and the data-quality baseline of the next run.
+        state.put_sync_state(
+            dataclasses.replace(saved, updated_at=datetime.now(UTC), report=report.as_json())
+        )
     return report
 
 

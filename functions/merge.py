@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -97,6 +98,21 @@ def merge_message(record: SQSRecord, totals: IngestResult) -> None:
     )
 
 
+def publish_refusals(totals: IngestResult) -> None:
+    """Identifiers the guardrails refused to match on, per source (the data quality of each tool):
+    one metric per source, with the ``connector`` dimension the pull's quality metrics carry."""
+    by_source = Counter(hit.record_key.partition(":")[0] for hit in totals.guardrail_hits)
+    for source, count in sorted(by_source.items()):
+        with single_metric(
+            name="IdentifiersRefused",
+            unit=MetricUnit.Count,
+            value=count,
+            namespace=metrics_namespace(),
+            default_dimensions={"connector": source},
+        ):
+            pass
+
+
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(clear_state=True)
@@ -124,6 +140,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="MessagesFailed", unit=MetricUnit.Count, value=failed)
     if totals.guardrail_hits:
         metrics.add_metric(name="GuardrailHits", unit=MetricUnit.Count, value=len(totals.guardrail_hits))
+        publish_refusals(totals)
     if totals.split_customers:
         metrics.add_metric(name="Splits", unit=MetricUnit.Count, value=totals.split_customers)
     if totals.unsplit:
@@ -149,4 +166,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return response
 
 
-__all__ = ["handler", "merge_message", "processor"]
+__all__ = ["handler", "merge_message", "processor", "publish_refusals"]

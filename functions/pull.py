@@ -30,10 +30,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core.errors import RetryableError
+from core.governance.quality import RunQuality, resume_quality
 from core.normalise import normalise_record
 from core.ports import QuarantineEntry, SyncState
 from core.schema import Quarantined, RecordDraft, SourceRecord
@@ -182,6 +183,8 @@ class PullOutcome:
     resent: int = 0
     cursor: str | None = None
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    quality: dict[str, Any] = field(default_factory=dict)
+    """The run's data quality so far (core.governance.quality), as kept in the SYNC# report."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -234,6 +237,7 @@ def run_pull(
         state = w.sync_state.get_sync_state(name)
         start = state.cursor
         report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
+        report.quality = quality = resume_quality(name, run_id, state.report)
         prefix, suffix = ingest_envelope(name, run_id)
         sender = IngestSender(
             w.client("sqs"), w.ingest_queue_url, max_bytes=settings.ingest_message_max_bytes, sleep=sleep
@@ -262,6 +266,11 @@ def run_pull(
                     )
                 for entry in entries:
                     report.quarantine_reasons[entry.reason] += 1
+                too_large = set(oversize)
+                kept = [r for i, r in enumerate(records) if i not in too_large]
+                page_quality = RunQuality(name)
+                page_quality.observe(len(drafts), kept, (e.reason for e in entries))
+                quality.add(page_quality)
                 if entries:
                     w.sync_state.put_quarantined(entries)  # durable before the cursor moves past them
                 sent = sender.send(bodies)  # returns only once SQS accepted every message
@@ -279,6 +288,7 @@ def run_pull(
                 )
                 if sent.resent:
                     metrics.add_metric(name="Throttled", unit=MetricUnit.Count, value=sent.resent)
+                publish_page_quality(page_quality)
 
                 if page.cursor is not None and page.cursor != report.cursor_after:
                     state = w.sync_state.put_sync_state(
@@ -310,6 +320,9 @@ def run_pull(
         outcome.queued = report.normalised
         outcome.cursor = report.cursor_after
         outcome.quarantine_reasons = dict(report.quarantine_reasons.most_common(10))
+        outcome.quality = quality.as_dict()
+        if outcome.status == "done" and not stopped_early and report.pages:
+            publish_run_quality(quality)  # the run is over (the summary above holds its quality)
         if stopped_early:
             moved = report.cursor_after != start
             if not moved:
@@ -333,6 +346,49 @@ def run_pull(
     finally:
         if not handed_over:
             w.leases.release(name, run_id)
+
+
+def publish_page_quality(page: RunQuality) -> None:
+    """Counts of one page: values dropped from kept records, people-level records, and those of
+    them with no granted email consent (the dashboard divides one by the other)."""
+    metrics.add_metric(name="ValuesDropped", unit=MetricUnit.Count, value=sum(page.dropped.values()))
+    metrics.add_metric(name="PeopleRecords", unit=MetricUnit.Count, value=page.people)
+    metrics.add_metric(
+        name="RecordsWithoutEmailConsent", unit=MetricUnit.Count, value=page.without_email_consent
+    )
+
+
+def publish_run_quality(quality: RunQuality) -> None:
+    """At the end of a run: its quarantine share and, against the last comparable run, the jump.
+
+    The jump is published twice: with the connector dimension (for the dashboard), and without it
+    (``service`` only) for the one alarm that watches every connector (template.yaml,
+    QuarantineShareJumpAlarm); the run's log line and SYNC# report say which connector it was.
+    """
+    share = quality.quarantine_share
+    if share is not None:
+        metrics.add_metric(name="QuarantineShare", unit=MetricUnit.Percent, value=share)
+    consent = quality.no_email_consent_share
+    if consent is not None:
+        metrics.add_metric(name="NoEmailConsentShare", unit=MetricUnit.Percent, value=consent)
+    jump = quality.jump
+    if jump is None:
+        return
+    metrics.add_metric(name="QuarantineShareJump", unit=MetricUnit.Percent, value=jump)
+    with single_metric(
+        name="QuarantineShareJump", unit=MetricUnit.Percent, value=jump, namespace=metrics_namespace()
+    ):
+        pass
+    if quality.alarming:
+        logger.warning(
+            "quarantine share jumped since the last comparable run",
+            extra={
+                "share": share,
+                "baseline_share": quality.baseline_share,
+                "baseline_run": quality.baseline_run,
+                "reasons": dict(quality.quarantined.most_common(5)),
+            },
+        )
 
 
 def invoke_continuation(w: Wiring, function_name: str, event: PullEvent) -> None:

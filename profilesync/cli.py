@@ -186,9 +186,10 @@ def _parser() -> argparse.ArgumentParser:
         "(see `profilesync connectors list`; default hubspot,mailchimp,shopify)",
     )
     add_identity_parser(sub)
-    from profilesync import ops_cli
+    from profilesync import ops_cli, profile_commands
 
     ops_cli.register(sub)
+    profile_commands.add_parsers(sub)
     _add_common_options(parser, top=True)
     return parser
 

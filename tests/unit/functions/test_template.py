@@ -39,6 +39,8 @@ PULL_ONLY = {
 PUSH_ONLY = {"PUSH_FAILURE_QUEUE_URL"}
 #: Read by the dispatcher only (which pulls to start, and its freshness alarms).
 DISPATCH_ONLY = {"PULL_FUNCTION_NAME", "FRESHNESS_ALARM_PREFIX", "ALARM_TOPIC_ARN"}
+#: Read by the profile API only (functions/_governance.py).
+PROFILES_ONLY = {"READ_AUDIT_RETENTION_DAYS"}
 #: Read when set, never set by the template: the inline connectors section tests may give instead of
 #: the configuration document.
 OPTIONAL = {"CONNECTORS"}
@@ -109,13 +111,14 @@ def as_list(value: Any) -> list[Any]:
 
 
 def test_every_handler_resolves_to_an_importable_callable() -> None:
-    # GIVEN the four functions of the template
+    # GIVEN the six functions of the template
     assert set(FUNCTIONS) == {
         "DispatchFunction",
         "PullFunction",
         "MergeFunction",
         "PushFunction",
         "PrivacyFunction",
+        "ProfilesFunction",
     }
     for logical_id, resource in FUNCTIONS.items():
         # WHEN its Handler is imported THEN it is a callable taking (event, context)
@@ -137,6 +140,7 @@ def test_every_environment_variable_a_function_reads_is_set_by_the_template() ->
         needed = (read | READ_BY_LIBRARIES) - (PULL_ONLY if logical_id != "PullFunction" else set())
         needed -= PUSH_ONLY if logical_id != "PushFunction" else set()
         needed -= DISPATCH_ONLY if logical_id != "DispatchFunction" else set()
+        needed -= PROFILES_ONLY if logical_id != "ProfilesFunction" else set()
         # THEN every one of them is set
         assert needed <= set(environment), f"{logical_id} lacks {sorted(needed - set(environment))}"
     assert environment_of("PullFunction")["INGEST_QUEUE_URL"] == {"Ref": "IngestQueue"}
@@ -270,7 +274,7 @@ def test_every_dead_letter_queue_and_every_function_has_an_alarm() -> None:
     assert all(
         a["Threshold"] == 0 and a["ComparisonOperator"] == "GreaterThanThreshold"
         for a in alarms
-        if a["MetricName"] != "IteratorAge"
+        if a["MetricName"] not in ("IteratorAge", "QuarantineShareJump")
     )
     # AND every alarm notifies the alarm topic (the stack's own, or AlarmTopicArn), when raised and cleared
     topic = [{"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}]
