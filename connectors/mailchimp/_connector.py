@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final
 from urllib.parse import quote
@@ -264,9 +265,16 @@ class MailchimpConnector:
                     )
             else:
                 restarts = 0
-            yield step
             if step.done:
+                # The next walk starts no later than this pull began (TimeBound.cap): a member stamped
+                # hours ahead must not hide the changes made before its time.
+                w = step.state.w
+                if w is not None and self._bound.cap(w) != w:
+                    # Mailchimp's times are whole seconds: the start, floored, repeats rather than skips.
+                    step = replace(step, state=WalkState(self._bound.start.replace(microsecond=0)))
+                yield step
                 return
+            yield step
             state = step.state
 
     @staticmethod

@@ -404,7 +404,7 @@ class ShopifyConnector:
                     )
                 position.after = end
             else:
-                position.finish_walk()
+                position.finish_walk(self._bound)
                 state.phase += 1
             if fresh:
                 yield fresh
