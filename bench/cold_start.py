@@ -52,6 +52,7 @@ FIRST_USE = {
     "merge": "w.profiles",
     "push": "w.profiles; w.sync_state",
     "privacy": "w.profiles; w.erasure; import connectors._http",
+    "profiles": "from functions._governance import governance; governance()",
 }
 
 # CPU time of the interpreter (time.process_time), not wall time: importing is CPU-bound (the files
