@@ -153,12 +153,31 @@ class ConnectorInstance(_Section):
         return parse_duration(value)
 
 
+class IdentitySection(_Section):
+    """How records are joined into customers (docs/identity.md).
+
+    ``exact`` (the default): by shared identifiers, as always. ``probabilistic``: the link graph of
+    core.linkage: identifier values by match key (Gmail dots and ``+tags``), guardrails counted in
+    people, conflicting evidence refused, fuzzy links by name, birth date and address, and a review
+    queue between the two thresholds. The model is loaded once per cold start."""
+
+    mode: Literal["exact", "probabilistic"] = "exact"
+    model: str | None = Field(default=None, min_length=1, max_length=1024)
+    """A model file written by ``profilesync identity train`` (relative to the document); default:
+    the model shipped in the package."""
+    link: float | None = Field(default=None, gt=0, lt=1)
+    """Link threshold (a match probability) instead of the model's."""
+    review: float | None = Field(default=None, gt=0, lt=1)
+    """Review threshold instead of the model's: pairs between it and ``link`` go to review."""
+
+
 class ProfileSyncConfig(_Section):
     """The whole document. ``connectors`` maps instance names to their settings."""
 
     version: Literal[1] = 1
     defaults: Defaults = Field(default_factory=Defaults)
     connectors: dict[InstanceName, ConnectorInstance] = Field(default_factory=dict)
+    identity: IdentitySection = Field(default_factory=IdentitySection)
     roles: dict[RoleName, RoleGrant] | None = None
     """The profile API's role policy (docs/governance.md): which callers read which parts of a
     profile. Absent: the sample policy shipped in core/governance/sample_policy.yaml; ``{}``: nobody."""

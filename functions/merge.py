@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -32,6 +33,9 @@ from core.quarantine import refused_entries
 from functions._wiring import metrics_namespace, traced, wiring
 from functions.events import IngestMessage
 
+if TYPE_CHECKING:
+    from core.link_scope import LinkageSettings
+
 if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
     # This process does nothing but ingest: freeze what the imports built and collect less often
     # (see core.runtime). Not when imported elsewhere (tests, the local runtime): their process.
@@ -43,6 +47,18 @@ logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())
 # Every message failing is reported like a partial failure (see functions.push for why not raise).
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def identity_linkage() -> LinkageSettings | None:
+    """The configuration document's ``identity`` section as ingest settings, read once per cold
+    start (core.link_settings caches the model); None: exact identifiers."""
+    from core.link_settings import linkage_settings
+
+    document = wiring().settings.document
+    path = os.environ.get("PROFILESYNC_CONFIG", "").strip()
+    if path and not Path(path).is_absolute():
+        path = str(Path(os.environ.get("LAMBDA_TASK_ROOT", "") or os.getcwd()) / path)
+    return linkage_settings(document.identity, Path(path).parent if path else None)
 
 
 def merge_message(record: SQSRecord, totals: IngestResult) -> None:
@@ -68,7 +84,8 @@ def merge_message(record: SQSRecord, totals: IngestResult) -> None:
     # them too, and this catches the ones queued before the erasure or pulled while it ran.
     # A record the store refuses is quarantined alone (durably, before the message is deleted);
     # the other records of the message are merged, and the message succeeds.
-    result, refused = ingest_isolating(message.records, w.profiles, IngestSettings(suppression=suppression))
+    settings = IngestSettings(suppression=suppression, linkage=identity_linkage())
+    result, refused = ingest_isolating(message.records, w.profiles, settings)
     totals.add(result)
     if refused:
         w.sync_state.put_quarantined(

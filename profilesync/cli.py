@@ -14,12 +14,15 @@ import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from core.errors import ConnectorConfigError
 from core.schema import Quarantined, RecordDraft
 from profilesync.cli_errors import EXIT_USAGE, UsageError, describe_failure
 from profilesync.identity_cli import add_identity_parser, run_identity
+
+if TYPE_CHECKING:
+    from core.pipeline import IngestSettings
 
 DEFAULT_TABLE = "profilesync-dev-profiles"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -95,6 +98,16 @@ def _parser() -> argparse.ArgumentParser:
         help="region for phone numbers written without a country code (default US)",
     )
     resolve.add_argument("--batch-size", type=int, default=100, help="records per ingest batch (default 100)")
+    resolve.add_argument(
+        "--identity",
+        choices=("exact", "probabilistic"),
+        default=None,
+        help="how records join: exact identifiers, or the probabilistic link graph (default: the "
+        "configuration document's identity.mode, else exact)",
+    )
+    resolve.add_argument(
+        "--identity-model", type=Path, default=None, help="a model file from `profilesync identity train`"
+    )
     resolve.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
     connectors = sub.add_parser("connectors", help="list the installed connectors")
@@ -258,6 +271,7 @@ def _resolve(args: argparse.Namespace) -> int:
             chained(),
             store,
             options=NormaliseOptions(default_region=region),
+            settings=_identity_settings(args),
             batch_size=args.batch_size,
             quarantine=lambda q: write_quarantine_line(q, qfile),
             progress=progress,
@@ -278,6 +292,25 @@ def _resolve(args: argparse.Namespace) -> int:
     if report.quarantined:
         print(f"wrote {report.quarantined:,} quarantined records to {quarantine_path}")
     return 0
+
+
+def _identity_settings(args: argparse.Namespace) -> IngestSettings | None:
+    """Ingest settings for ``--identity`` / ``--identity-model``, or the configuration document's
+    ``identity`` section when neither is given (None: exact identifiers)."""
+    from core.config import IdentitySection, find_config, load_config
+    from core.link_settings import linkage_settings
+    from core.pipeline import IngestSettings
+
+    section, base = IdentitySection(), None
+    found = find_config()
+    if found is not None:
+        section, base = load_config(found).identity, found.parent
+    if args.identity is not None or args.identity_model is not None:
+        mode = args.identity or "probabilistic"
+        model = str(args.identity_model.resolve()) if args.identity_model is not None else section.model
+        section = section.model_copy(update={"mode": mode, "model": model})
+    linkage = linkage_settings(section, base)
+    return None if linkage is None else IngestSettings(linkage=linkage)
 
 
 def _connectors_list(args: argparse.Namespace) -> int:

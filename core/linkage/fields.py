@@ -169,6 +169,10 @@ def linkage_record(
         value = _name(raw) if name else fold(raw)
         return value or None
 
+    first_name = prepared("first_name", name=True)
+    last_name = prepared("last_name", name=True)
+    if first_name is None and last_name is None:
+        first_name, last_name = _split_full_name(trait_text(traits, "full_name"))
     street_raw = text("street")
     house = text("house_number")
     house_number = None
@@ -188,8 +192,8 @@ def linkage_record(
     email_list = tuple(dict.fromkeys(e.strip().lower() for e in emails if e and e.strip()))
     return LinkageRecord(
         key=key,
-        first_name=prepared("first_name", name=True),
-        last_name=prepared("last_name", name=True),
+        first_name=first_name,
+        last_name=last_name,
         date_of_birth=parse_date_of_birth(dob_raw) if dob_raw else None,
         house_number=house_number,
         street=street,
@@ -202,6 +206,20 @@ def linkage_record(
         email_keys=tuple(sorted({email_match_key(e) for e in email_list})),
         phones=tuple(sorted({p.strip() for p in phones if p and p.strip()})),
     )
+
+
+def _split_full_name(text: str | None) -> tuple[str | None, str | None]:
+    """First and last name from one name field (Stripe's ``name``): its first and last word. A single
+    word is a first name only when nothing else is known, so it is left as first name alone; middle
+    names are dropped (tools that keep two fields rarely keep them)."""
+    if text is None:
+        return None, None
+    words = [w for w in (_name(part) for part in text.split()) if w]
+    if not words:
+        return None, None
+    if len(words) == 1:
+        return words[0], None
+    return words[0], words[-1]
 
 
 def _compact(value: str | None) -> str | None:

@@ -32,6 +32,8 @@ FIELD_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     "city": ("city", "suburb", "town", "locality"),
     "region": ("region", "state", "province", "county"),
     "national_id": ("national_id",),
+    # Read only when neither first nor last name is there (core.linkage.fields): one field holding both.
+    "full_name": ("full_name",),
 }
 
 #: Longer values are not a name or an address: ignored, not truncated.

@@ -75,3 +75,31 @@ def test_train_refuses_a_sample_it_cannot_learn_from(
         main(["identity", "train", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "m.json")]) == 2
     )
     assert "no such file" in capsys.readouterr().err
+
+
+def test_resolve_with_probabilistic_identity_joins_what_exact_identifiers_cannot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN CRM and shop records of the same people with no email or phone (names, birth dates,
+    addresses typed differently) WHEN resolved exactly, then with ``--identity probabilistic`` and a
+    trained model, then with the configuration document's ``identity`` section THEN exact mode keeps
+    every record apart, and the link graph joins each person's two records (one profile each)."""
+    monkeypatch.chdir(tmp_path)
+    sample = tmp_path / "sample.jsonl"
+    _sample(sample, 60)
+
+    def profiles(*extra: str) -> list[list[str]]:
+        out = tmp_path / "profiles.jsonl"
+        assert main(["resolve", str(sample), "--out", str(out), "-q", *extra]) == 0
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        return sorted(sorted(f"{s['source']}:{s['id']}" for s in row["sources"]) for row in rows)
+
+    exact = profiles()
+    assert len(exact) == 90  # 60 CRM records and 30 shop records, one profile each
+    linked = profiles("--identity", "probabilistic")
+    assert len(linked) == 60
+    assert all(len(p) == 2 for p in linked if any(k.startswith("shop:") for k in p))
+
+    document = "version: 1\nidentity:\n  mode: probabilistic\n"
+    (tmp_path / "profilesync.yaml").write_text(document, encoding="utf-8")
+    assert profiles() == linked
