@@ -3,8 +3,9 @@
 A record with no email and no phone used to be quarantined ("no usable identifier"). Tools hold
 people that way (a CRM lead with a name, a birth date and an address; a FEBRL-style registry), and
 the probabilistic matcher (core.linkage) finds them by those traits, so such a record is kept when
-it names the person well enough to be told apart from others: a first and a last name together with
-a date of birth, or with a full address (a street line and a postcode or town).
+it names the person well enough to be told apart from others (``has_other_identity``): a name and
+two of both names, a date of birth, a full address (a street line and a postcode or town), a
+national id.
 
 The trait names each field is read from live here, in a module without heavy imports, because
 normalisation runs on every record of every pull: core.linkage.fields (which brings rapidfuzz and
@@ -78,17 +79,26 @@ def parse_date_of_birth(value: str) -> str | None:
 def has_other_identity(traits: Mapping[str, str]) -> bool:
     """Whether the traits name a person well enough to keep a record without email or phone.
 
-    A first and a last name (each with a letter), and either a date of birth that can be read
-    (``parse_date_of_birth``) or a full address: a street line and a postcode or a town.
+    A name (a first or last name with a letter) and two of: a date of birth that can be read
+    (``parse_date_of_birth``), a full address (a street line and a postcode or town), both names, a
+    national id. So a first and a last name with a birth date or an address, or one name with a
+    birth date and an address (a registry that left the first name out), or a national id and a name.
     """
-    first = trait_text(traits, "first_name")
-    last = trait_text(traits, "last_name")
-    if not first or not last or not _HAS_LETTER.search(first) or not _HAS_LETTER.search(last):
+    first = _letters(trait_text(traits, "first_name"))
+    last = _letters(trait_text(traits, "last_name"))
+    if not first and not last:
         return False
     dob = trait_text(traits, "date_of_birth")
-    if dob is not None and parse_date_of_birth(dob) is not None:
-        return True
     street = trait_text(traits, "street")
-    return street is not None and (
-        trait_text(traits, "postal_code") is not None or trait_text(traits, "city") is not None
-    )
+    evidence = [
+        first and last,
+        dob is not None and parse_date_of_birth(dob) is not None,
+        street is not None
+        and (trait_text(traits, "postal_code") is not None or trait_text(traits, "city") is not None),
+        trait_text(traits, "national_id") is not None,
+    ]
+    return sum(1 for found in evidence if found) >= 2
+
+
+def _letters(text: str | None) -> bool:
+    return text is not None and _HAS_LETTER.search(text) is not None
