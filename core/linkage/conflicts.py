@@ -74,17 +74,20 @@ def shared_identifier_conflicts(a: LinkageRecord, b: LinkageRecord) -> tuple[Con
     no evidence).
 
     Different first names while the dates of birth do not agree (they differ, or either is
-    unknown), or different national ids. The birth date rescues a first name that is not in the
-    nickname table (``Kate`` / ``Catherine`` born on one day); a different birth date alone is no
-    conflict here, since one person's tools disagree on birth dates more often than a family shares
-    an address with one first name (a default ``1900-01-01``, a typo, a replaced value). A family or
+    unknown); a different national id then adds to the reason. The birth date rescues a first name
+    that is not in the nickname table (``Kate`` / ``Catherine`` born on one day); a different birth
+    date alone is no conflict here, since one person's tools disagree on birth dates more often than
+    a family shares an address with one first name (a default ``1900-01-01``, a typo, a replaced
+    value). A different national id alone is no conflict either, for the same reason (a value
+    replaced or typed into the wrong field: FEBRL's duplicates carry one in 25): the score weighs it
+    (negatively), and a model that trusts its national ids vetoes on them (``vetoes``). A family or
     the colleagues behind a switchboard give different first names; that is the conflict.
     """
     found = conflict_evidence(a, b)
     fields = {c.field for c in found}
     if "first_name" in fields and _date_of_birth(a, b) not in _DOB_AGREEING:
-        return tuple(c for c in found if c.field in ("first_name", "date_of_birth", "national_id"))
-    return tuple(c for c in found if c.field == "national_id")
+        return found
+    return ()
 
 
 def vetoing_conflicts(a: LinkageRecord, b: LinkageRecord, vetoes: Collection[str]) -> tuple[Conflict, ...]:

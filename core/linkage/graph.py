@@ -20,7 +20,7 @@ records a batch touches), splits and ``explain``. The edges, strongest first:
      Sue Parker.
 
    Conflict on a shared value (``shared_identifier_conflicts``): different first names while the
-   dates of birth do not agree, or different national ids.
+   dates of birth do not agree (a different national id alone is weighed, not a conflict).
 4. **Fuzzy links.** ``decide`` on the candidate pairs (records sharing a blocking key): a pair at or
    above the link threshold links, unless a person rejected it; a record keeps its
    ``max_fuzzy_links_per_record`` strongest links (a link stays only if both records keep it). The
@@ -218,6 +218,18 @@ class _Value:
     refused: str = ""
 
 
+def _value_conflicts(kind: str, a: LinkageRecord, b: LinkageRecord) -> tuple[Conflict, ...]:
+    """Why two holders of one value are not one person. A national id is issued to one person, so
+    its holders conflict only on the stated rule, different first names *and* different dates of
+    birth (a first name replaced or swapped with the surname, and no birth date, is still them);
+    an email or a phone is shared by families and colleagues, so there an unknown birth date does
+    not rescue different first names (``shared_identifier_conflicts``)."""
+    found = shared_identifier_conflicts(a, b)
+    if kind == "national_id" and not any(c.field == "date_of_birth" for c in found):
+        return ()
+    return found
+
+
 def _value_pairs(
     value: str,
     members: list[int],
@@ -235,7 +247,7 @@ def _value_pairs(
     conflicts: dict[tuple[int, int], tuple[Conflict, ...]] = {}
     for i, x in enumerate(members):
         for y in members[i + 1 :]:
-            found = shared_identifier_conflicts(records[x], records[y])
+            found = _value_conflicts(kind, records[x], records[y])
             if found:
                 conflicts[(x, y)] = found
     # The people behind the value: groups of holders that positively agree and conflict with nothing.

@@ -199,3 +199,44 @@ def test_duplicate_keys_are_refused() -> None:
     """GIVEN two records with one key WHEN linked THEN a ValueError says to keep the latest version."""
     with pytest.raises(ValueError, match="unique"):
         link_records([linkage_record("a", {}), linkage_record("a", {})], default_model())
+
+
+def _people_of(records: list[LinkageRecord]) -> list[tuple[str, ...]]:
+    return link_records(records, None).components
+
+
+def test_a_shared_national_id_joins_unless_first_names_and_birth_dates_both_differ() -> None:
+    """GIVEN holders of one national id WHEN linked on identifiers alone THEN a replaced first name
+    with no birth date is still the person, while different first names and birth dates are two."""
+    chloe = linkage_record("a", {"first_name": "Chloe", "last_name": "Stanley", "national_id": "5004344"})
+    jed = linkage_record("b", {"first_name": "Jed", "last_name": "Stanley", "national_id": "5004344"})
+    assert _people_of([chloe, jed]) == [("a", "b")]
+    jade = linkage_record("c", {"first_name": "Jade", "dob": "1939-01-21", "national_id": "5098690"})
+    lkue = linkage_record("d", {"first_name": "Luke", "dob": "1976-03-28", "national_id": "5098690"})
+    assert _people_of([jade, lkue]) == [("c",), ("d",)]
+
+
+def test_a_shared_email_with_different_first_names_and_no_birth_dates_joins_no_one() -> None:
+    """GIVEN Tom and Sue on one family inbox, no birth dates WHEN linked THEN two people (an email is
+    shared by families; a national id is not)."""
+    tom = linkage_record("a", {"first_name": "Tom"}, ["the.parkers@example.net"])
+    sue = linkage_record("b", {"first_name": "Sue"}, ["the.parkers@example.net"])
+    assert _people_of([tom, sue]) == [("a",), ("b",)]
+
+
+def test_a_replaced_national_id_is_weighed_not_a_conflict() -> None:
+    """GIVEN one person twice, everything equal but a national id replaced by another number
+    WHEN decided and linked THEN they link (the difference lowers the score), and no conflict is named."""
+    fields = {
+        "first_name": "Harry",
+        "last_name": "Mason",
+        "dob": "1965-06-07",
+        "address": "42 Jabanungga Ave",
+        "postcode": "4490",
+        "city": "Ryde",
+    }
+    a = linkage_record("a", {**fields, "national_id": "9577264"})
+    b = linkage_record("b", {**fields, "national_id": "8822165"})
+    assert shared_identifier_conflicts(a, b) == ()
+    assert [c.field for c in conflict_evidence(a, b)] == ["national_id"]
+    assert link_records([a, b], default_model()).components == [("a", "b")]
