@@ -262,7 +262,14 @@ def default_model() -> LinkageModel:
         )
         for c in COMPARISONS
     )
-    return LinkageModel(comparisons=comparisons, probability_two_random_records_match=1e-4)
+    # Its m and u are not fitted to anyone's data, so it asks for more evidence than a trained
+    # model: two people of one name born days apart in one town (a small population's look-alikes)
+    # score 0.991 and go to review; one person seen in two tools scores 0.9999 and more.
+    return LinkageModel(
+        comparisons=comparisons,
+        probability_two_random_records_match=1e-4,
+        thresholds=Thresholds(link=0.999, review=0.80),
+    )
 
 
 def load_model(path: Path | str) -> LinkageModel:
