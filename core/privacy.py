@@ -28,7 +28,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -473,6 +473,8 @@ def _erase_customer(
                     later.append(current)
             if not current.items:
                 return later
+            if current.state is not None:
+                _forget_in_index(profiles, current.state.snapshots.values(), policy)
             for step in plan_scope(current, erasure.max_items_per_step):
                 erasure.apply(step)
                 report.steps += 1
@@ -487,6 +489,18 @@ def _erase_customer(
     raise ConflictError(
         f"customer {customer} kept changing while it was erased; send the request again to finish"
     )
+
+
+def _forget_in_index(profiles: ProfileStore, records: Iterable[SourceRecord], policy: IdentityPolicy) -> None:
+    """Take the records out of the identity index (BLOCK# memberships, REVIEW# pairs) before their
+    items go: nobody is found through an erased person's name or address. A no-op on a store
+    without the index; idempotent, so a retried erasure does it again harmlessly."""
+    from core.link_index import LinkIndex
+
+    if isinstance(profiles, LinkIndex):
+        from core.link_scope import forget_records  # the matcher's imports only where it is used
+
+        forget_records(profiles, records, policy)
 
 
 # --- asking the tools again --------------------------------------------------------------------------
