@@ -79,6 +79,8 @@ class LinkageSettings:
     people_limits: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PEOPLE_LIMITS))
     model_name: str = ""
     """How review items name the model (its file or ``default``)."""
+    decisions: DecisionCache = field(default_factory=lambda: DecisionCache(), compare=False, repr=False)
+    """Pair decisions kept between batches (a decision depends on the two records and the model only)."""
 
     def limits(self, policy: IdentityPolicy) -> dict[str, int]:
         return {**self.people_limits, **policy.max_records_per_identifier}
@@ -86,6 +88,35 @@ class LinkageSettings:
     def index_limits(self) -> dict[str, int]:
         block = self.model.max_block_size if self.model is not None else 100
         return {"block": block, "id": MAX_HOLDERS_COMPARED}
+
+
+class DecisionCache:
+    """``decide`` on pairs, remembered by the two prepared records themselves (frozen, hashable), so a
+    pair of candidates every batch of a neighbourhood reads is scored once per process, and a record
+    that changed is scored afresh. Bounded: emptied when it holds ``limit`` decisions."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self.known: dict[tuple[LinkageRecord, LinkageRecord], Decision] = {}
+
+    def decide(
+        self, nodes: Sequence[GraphNode], pairs: Iterable[tuple[int, int]], model: LinkageModel
+    ) -> dict[tuple[str, str], Decision]:
+        out: dict[tuple[str, str], Decision] = {}
+        todo: list[tuple[int, int]] = []
+        for x, y in pairs:
+            found = self.known.get((nodes[x].record, nodes[y].record))
+            if found is None:
+                todo.append((x, y))
+            else:
+                out[(found.a, found.b)] = found
+        if todo:
+            if len(self.known) + len(todo) > self.limit:
+                self.known.clear()
+            for (x, y), decision in zip(todo, decide_pairs(nodes, todo, model).values(), strict=True):
+                self.known[(nodes[x].record, nodes[y].record)] = decision
+                out[(decision.a, decision.b)] = decision
+        return out
 
 
 def _values(
@@ -261,7 +292,7 @@ class Scope:
             pairs, _ = candidate_index_pairs(nodes, self.model, self.overloaded_blocks)
             keys = [n.key for n in nodes]
             new = [(x, y) for x, y in pairs if (keys[x], keys[y]) not in self.decisions]
-            self.decisions.update(decide_pairs(nodes, new, self.model))
+            self.decisions.update(self.linkage.decisions.decide(nodes, new, self.model))
             self._read_reviews()
         self.result = link_graph(
             nodes,

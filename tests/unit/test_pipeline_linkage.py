@@ -279,3 +279,31 @@ def test_the_policy_limits_apply_in_people() -> None:
     result = ingest(records, store, settings)
     assert len(_groups(store)) == 3
     assert {h.identifier_key for h in result.guardrail_hits} == {"email#info@shop.example"}
+
+
+def test_the_decision_cache_answers_as_decide_and_sees_a_changed_record() -> None:
+    # GIVEN two records of one person and a cache of two decisions at most
+    from core.link_scope import DecisionCache
+    from core.linkage import decide, default_model
+
+    policy = IdentityPolicy()
+    model = default_model()
+    crm = graph_node(make_record("crm", "1", email="hana.sato@corp.jp", traits=_hana()), policy)
+    shop = graph_node(make_record("shop", "2", email="hanasato92@icloud.com", traits=_hana()), policy)
+    cache = DecisionCache(limit=2)
+    # WHEN decided twice THEN the same decision as decide, the second time from the cache
+    first = cache.decide([crm, shop], [(0, 1)], model)
+    assert first == {(crm.key, shop.key): decide(crm.record, shop.record, model)}
+    assert cache.decide([crm, shop], [(0, 1)], model) == first
+    assert len(cache.known) == 1
+    # WHEN the shop record changes (another person's birth date) THEN it is decided afresh
+    other = graph_node(
+        make_record("shop", "2", email="x@y.jp", traits={**_hana(), "date_of_birth": "2001-01-09"}), policy
+    )
+    again = cache.decide([crm, other], [(0, 1)], model)
+    assert again[(crm.key, other.key)] == decide(crm.record, other.record, model)
+    assert again[(crm.key, other.key)].outcome != first[(crm.key, shop.key)].outcome
+    # AND a third decision passes the limit: the cache starts afresh rather than grow
+    third = graph_node(make_record("mail", "3", email="z@y.jp", traits=_hana()), policy)
+    cache.decide([crm, third], [(0, 1)], model)
+    assert len(cache.known) == 1
