@@ -115,13 +115,10 @@ def _train(args: argparse.Namespace) -> int:
     from core.linkage import LinkageModel, Thresholds, default_model, train_model
 
     base = default_model()
-    thresholds = (
-        Thresholds(
-            link=args.link if args.link is not None else base.thresholds.link,
-            review=args.review if args.review is not None else base.thresholds.review,
-        )
-        if (args.link is not None or args.review is not None)
-        else base.thresholds
+    fitted = Thresholds()  # a fitted model links at 0.99; only the untrained default asks for more
+    thresholds = Thresholds(
+        link=args.link if args.link is not None else fitted.link,
+        review=args.review if args.review is not None else fitted.review,
     )
     base = LinkageModel.model_validate(
         {**base.model_dump(), "thresholds": thresholds, "vetoes": () if args.no_veto else base.vetoes}

@@ -123,7 +123,9 @@ def _records_conflict(a: LinkageRecord, b: LinkageRecord, vetoes: Collection[str
     """What keeps two records out of one component: a vetoed field (two birth dates) or the shared
     identifier conflict."""
     found = {c.field: c for c in vetoing_conflicts(a, b, vetoes)}
-    for conflict in shared_identifier_conflicts(a, b):
+    # The strict rule (different first names *and* birth dates): the scores already weighed what the
+    # records say; an unknown birth date rescuing nobody is for a shared inbox (``_value_conflicts``).
+    for conflict in _value_conflicts("national_id", a, b):
         found.setdefault(conflict.field, conflict)
     return tuple(found.values())
 

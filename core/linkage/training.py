@@ -27,7 +27,14 @@ from typing import Final
 from core.linkage.blocking import RULES, candidate_pairs
 from core.linkage.comparisons import COMPARISONS, NULL
 from core.linkage.fields import LinkageRecord
-from core.linkage.model import ComparisonParams, LevelParams, LinkageModel, TrainingSummary, default_model
+from core.linkage.model import (
+    ComparisonParams,
+    LevelParams,
+    LinkageModel,
+    Thresholds,
+    TrainingSummary,
+    default_model,
+)
 
 __all__ = ["train_model"]
 
@@ -156,7 +163,10 @@ def train_model(
     """
     if len(records) < 2:
         raise ValueError(f"training needs at least two records, got {len(records)}")
-    base = base or default_model()
+    if base is None:
+        # A fitted model links at the usual 0.99; the untrained default asks for more (model.py).
+        untrained = default_model().model_dump()
+        base = LinkageModel.model_validate({**untrained, "thresholds": Thresholds().model_dump()})
     params = {p.name: p for p in base.comparisons}
     m = [[level.m for level in params[c.name].levels] for c in COMPARISONS]
     u = [[level.u for level in params[c.name].levels] for c in COMPARISONS]
