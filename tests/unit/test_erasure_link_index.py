@@ -11,14 +11,9 @@ from core.schema import Identifier
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.storage.memory_privacy import InMemoryErasureStore, InMemorySuppressionStore
 from core.testing.records import make_record
+from tests.unit.test_pipeline_linkage import _hana
 
-HANA = {
-    "first_name": "Hana",
-    "last_name": "Sato",
-    "date_of_birth": "1992-11-30",
-    "address": "8 Mill Lane",
-    "postal_code": "M4 5JD",
-}
+HANA = {**_hana(), "address": "8 Mill Lane"}
 
 
 def test_an_erased_person_is_no_longer_found_through_the_index() -> None:

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from core.governance.explain import explain
 from core.link_explain import governance_links, identity_explanation, identity_graph
-from core.link_scope import LinkageSettings
-from core.pipeline import IngestSettings, ingest
+from core.pipeline import ingest
 from core.storage.memory import InMemoryProfileStore
 from core.testing.records import make_record
+from tests.unit.test_pipeline_linkage import LINKED, _hana
 
-HANA = {
-    "first_name": "Hana",
-    "last_name": "Sato",
-    "date_of_birth": "1992-11-30",
-    "address": "8 Mill Lane",
-    "postal_code": "M4 5JD",
-}
-LINKED = IngestSettings(sleep=lambda _: None, linkage=LinkageSettings())
+HANA = {**_hana(), "address": "8 Mill Lane"}
 
 
 def test_explain_gives_each_edge_its_reason_and_each_refusal() -> None:
