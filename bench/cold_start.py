@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 IMPORT_LIMIT = 1.3
 
 ENV = {
+    # Lambda sets it; the handlers then manage the collector for the cold start (core/runtime.py).
+    "AWS_LAMBDA_FUNCTION_NAME": "profilesync-bench",
     "TABLE_NAME": "profilesync-bench-profiles",
     "INGEST_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/profilesync-bench-ingest",
     "CONNECTORS": '{"hubspot": {}, "shopify-eu": {"vendor": "shopify", "options": {"shop": "acme-eu"}}}',

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -162,6 +163,17 @@ class Settings:
 
 def _boto3_client(service: str) -> Any:
     # Imported here: boto3 is the largest import of a cold start, and only first use should pay it.
+    if "boto3" not in sys.modules and "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+        # The first client loads boto3 and the models of botocore's session, which live as long as
+        # the execution environment: the collector need not walk them while they load (core.runtime).
+        from core.runtime import gc_paused
+
+        with gc_paused():
+            return _new_boto3_client(service)
+    return _new_boto3_client(service)
+
+
+def _new_boto3_client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 

@@ -12,6 +12,7 @@ served; its error never repeats the email or phone given.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -148,3 +149,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 __all__ = ["AUDIT_SALT_SECRET", "handler", "serve"]
+
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    # The cold start's imports are done (functions/__init__.py paused the collector): freeze what they
+    # built and collect again (core.runtime). Not when imported elsewhere: that process is not ours.
+    from core.runtime import resume_gc
+
+    resume_gc()
