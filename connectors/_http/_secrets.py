@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import ConnectorConfigError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 ENV_PREFIX = "PROFILESYNC_"
 SECRETS_FILE_VAR = "PROFILESYNC_SECRETS_FILE"
@@ -120,13 +125,27 @@ def _from_file(path: Path, name: str, *, explicit: bool) -> str:
     return ""
 
 
-def _from_secrets_manager(secret_id: str) -> str:
+@functools.cache
+def secrets_provider() -> SecretsProvider:
+    """Powertools' Secrets Manager provider, one per process (it caches what it fetched).
+
+    Its client comes from boto3's default session, the session the functions' own clients come from
+    (functions._wiring), so it shares the service models and endpoint data they loaded. Powertools'
+    ``get_secret`` would build a session of its own and load all of that again: ~40 ms of a cold
+    start (bench/cold_start.py).
+    """
     # Imported here: boto3 and Powertools cost ~100 ms of cold start, and local runs never need them.
-    from aws_lambda_powertools.utilities.parameters import get_secret
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+
+
+def _from_secrets_manager(secret_id: str) -> str:
     from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
     try:
-        value = get_secret(secret_id, max_age=SECRETS_MANAGER_MAX_AGE_SECONDS)
+        value = secrets_provider().get(secret_id, max_age=SECRETS_MANAGER_MAX_AGE_SECONDS)
     except GetParameterError as exc:
         raise ConnectorConfigError(
             f"could not read the secret {secret_id!r} from AWS Secrets Manager ({exc}): create it, "
