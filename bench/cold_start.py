@@ -162,7 +162,6 @@ w.leases.current("hubspot")
 w.sync_state.get_sync_state("hubspot")
 connector = w.connector("hubspot")
 w.client("sqs").get_queue_url(QueueName="profilesync-bench-ingest")
-w.client("lambda")
 record = normalise_record(RecordDraft(
     source="hubspot", source_id="1001", updated_at="2024-05-01T10:00:00.000Z",
     emails=["Ann.Lee@Example.com"], phones=["(415) 555-2671"],

@@ -17,7 +17,10 @@ from typing import Any
 
 import pytest
 
+from core.errors import ConfigurationError
 from core.runtime import BULK_GC_THRESHOLDS, COLD_START_GC_THRESHOLDS, gc_paused, pause_gc, resume_gc
+from functions._wiring import Settings, Wiring, parse_connectors
+from profilesync import registry
 from profilesync.template import load_template
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -38,8 +41,8 @@ LAMBDA_ENV = {
 }
 
 
-def run_fresh(code: str, *, lambda_env: bool = True) -> dict[str, Any]:
-    """Run ``code`` in a fresh interpreter; it prints one JSON object last, which is returned."""
+def run_fresh(code: str, *, lambda_env: bool = True) -> Any:
+    """Run ``code`` in a fresh interpreter; it prints one JSON value last, which is returned."""
     env = {k: v for k, v in os.environ.items() if k != "AWS_LAMBDA_FUNCTION_NAME"}
     env.update(LAMBDA_ENV)
     if not lambda_env:
@@ -55,8 +58,7 @@ def run_fresh(code: str, *, lambda_env: bool = True) -> dict[str, Any]:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 GC_PROBE = """
@@ -153,3 +155,123 @@ def test_gc_paused_restores_the_thresholds_even_when_the_block_fails() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+#: What each function's cold start (its import, ``wiring()`` and the stores it uses) must not load,
+#: because that function never uses it: each was measured as milliseconds of a cold start.
+NOT_LOADED = {
+    "functions.merge": (
+        "yaml",  # the configuration document: merge acts on no connector instance
+        "core.config",
+        "core.connector",
+        "connectors",
+        "httpx",
+        "core.normalise",  # ingest messages carry records pull already normalised
+        "phonenumbers",
+        "pycountry",
+        "core.lease",
+        # Powertools' batch utility imports every parser model (pydantic) when pydantic was
+        # imported before it: ~50 ms. The handler imports it first; this catches a reordering.
+        "aws_lambda_powertools.utilities.parser",
+        "aws_xray_sdk",
+    ),
+    "functions.dispatch": (
+        "httpx",
+        "connectors",
+        "core.pipeline",
+        "core.normalise",
+        "phonenumbers",
+        "aws_lambda_powertools.utilities.batch",
+        "asyncio",
+        "aws_xray_sdk",
+    ),
+    "functions.pull": (
+        "core.pipeline",
+        "aws_lambda_powertools.utilities.batch",
+        "aws_lambda_powertools.utilities.parser",
+        "aws_xray_sdk",
+    ),
+    "functions.push": (
+        "core.normalise",
+        "phonenumbers",
+        "pycountry",
+        "core.lease",
+        "aws_lambda_powertools.utilities.parser",
+        "aws_xray_sdk",
+    ),
+    "functions.privacy": (
+        "aws_lambda_powertools.utilities.batch",
+        "aws_lambda_powertools.utilities.parser",
+        "aws_xray_sdk",
+    ),
+}
+
+
+def test_every_handler_has_its_list_of_what_it_must_not_load() -> None:
+    # GIVEN template.yaml's handlers THEN each has an entry here (a new function gets one too)
+    assert set(NOT_LOADED) == set(HANDLERS)
+
+
+@pytest.mark.parametrize("module", HANDLERS)
+def test_a_cold_start_loads_nothing_its_function_never_uses(module: str, tmp_path: Path) -> None:
+    # GIVEN a Lambda environment whose configuration document is YAML, as the bundle's is
+    document = tmp_path / "profilesync.yaml"
+    document.write_text("version: 1\nconnectors:\n  hubspot: {}\n", encoding="utf-8")
+    code = f"""
+import json, sys, os
+os.environ.pop("CONNECTORS")
+os.environ["PROFILESYNC_CONFIG"] = {str(document)!r}
+import {module}
+from functions._wiring import wiring
+w = wiring()
+w.profiles, w.sync_state
+print(json.dumps(sorted(m for m in sys.modules)))
+"""
+    # WHEN the handler is imported and its wiring and stores are built
+    loaded = set(run_fresh(code))
+    # THEN none of what the function never uses was loaded
+    unused = [name for name in NOT_LOADED[module] if name in loaded]
+    assert unused == [], f"{module}'s cold start loads {unused}, which it never uses"
+
+
+def test_the_configuration_document_is_read_on_first_use_and_once(tmp_path: Path) -> None:
+    # GIVEN an environment naming a document that does not exist yet
+    document = tmp_path / "profilesync.yaml"
+    settings = Settings.from_environment({"TABLE_NAME": "t", "PROFILESYNC_CONFIG": str(document)})
+    # WHEN nothing looks at the connectors THEN nothing was read (merge never looks)
+    assert settings.table_name == "t"
+    # WHEN the connectors are looked at THEN the document's error is the one it always was
+    with pytest.raises(ConfigurationError, match="no such configuration document"):
+        dict(settings.connectors)
+    # GIVEN the document written WHEN looked at again THEN it is read, validated, and then kept
+    document.write_text("version: 1\nconnectors:\n  hubspot: {}\n  shop:\n    vendor: shopify\n")
+    assert sorted(settings.connectors) == ["hubspot", "shop"]
+    assert settings.connectors["shop"].vendor == "shopify"
+    assert len(settings.connectors) == 2
+    document.write_text("version: 1\nconnectors: {}\n")
+    assert sorted(settings.document.connectors) == ["hubspot", "shop"]
+    # AND a relative path is relative to the code directory the environment names
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "staging.yaml").write_text("version: 1\nconnectors:\n  klaviyo: {}\n")
+    relative = Settings.from_environment(
+        {"TABLE_NAME": "t", "PROFILESYNC_CONFIG": "staging.yaml", "LAMBDA_TASK_ROOT": str(tmp_path / "code")}
+    )
+    assert list(relative.connectors) == ["klaviyo"]
+
+
+def test_a_connector_is_looked_up_once_per_execution_environment() -> None:
+    # GIVEN a wiring whose registry lookups are counted
+    looked_up: list[str] = []
+
+    def lookup(name: str) -> Any:
+        looked_up.append(name)
+        return registry.get(name)
+
+    settings = Settings(table_name="t", connectors=parse_connectors('{"hubspot": {}, "mailchimp": {}}'))
+    w = Wiring(settings, dynamodb=object(), plugins=lookup)
+    # WHEN the destinations are listed on several invocations and a plugin is asked for again
+    for _ in range(3):
+        assert w.destinations() == ["hubspot", "mailchimp"]
+    assert w.plugin("hubspot").spec.name == "hubspot"
+    # THEN the registry was read once per connector
+    assert sorted(looked_up) == ["hubspot", "mailchimp"]
