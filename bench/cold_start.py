@@ -20,11 +20,19 @@ Manager under ``PROFILESYNC_SECRETS_PREFIX``.
 * ``pull, Tracer on``: the import with ``PROFILESYNC_TRACING=sdk``, i.e. Powertools' Tracer, which
   imports aws_xray_sdk; this is why the template leaves it off by default.
 
-    python -m bench.cold_start [--runs 7] [--baseline DIR]
+    python -m bench.cold_start [--runs 7] [--baseline DIR] [--bundle [--no-pyc]]
 
 ``--baseline DIR`` measures the code in DIR too (a checkout of main, say: ``git worktree add`` or
 ``git archive main | tar -x -C DIR``), alternating with this tree run by run, so both see the same
 load; each row then shows DIR's figures and this tree's.
+
+``--bundle`` measures what Lambda runs instead of this virtualenv: each tree's function code as
+``sam build`` makes it (scripts/build_lambda.py: only what the handlers import, precompiled), with
+the lock file's dependencies installed for this machine (phonenumberslite, no CLI extras) and a boto3
+standing in for the runtime's, and nothing else on the path (``python -S``). The dependencies are the
+ones scripts/check-template.sh installs (its cache, built here if missing: PyPI). ``--no-pyc`` leaves
+the code uncompiled and lets nothing be written, as a bundle of .py files in Lambda's read-only
+/var/task would run.
 
 The target (issue 15) is each handler's import at most ``IMPORT_LIMIT`` times ``import boto3``; the
 ratio to that limit is printed (at most 1.00 meets it). First use is printed beside it, and the total
@@ -36,9 +44,14 @@ machine are noisy: run it when the machine is quiet. Needs moto's server (the ``
 from __future__ import annotations
 
 import argparse
+import compileall
+import hashlib
+import importlib.util
 import json
 import logging
 import os
+import py_compile
+import shutil
 import socket
 import subprocess
 import sys
@@ -215,12 +228,24 @@ def probe_first_use(name: str) -> str:
     )
 
 
+#: Set by ``--bundle``: the dependencies' directories, put on the path after the code, and the
+#: interpreter's flags (``-S``: no virtualenv, no site directory).
+DEPENDENCIES: list[Path] = []
+PYTHON_FLAGS: list[str] = []
+
+
 def measure_once(code_root: Path, imports: str, first_use: str, env: dict[str, str]) -> tuple[float, float]:
     """(import, first use) seconds of one fresh interpreter running the code in ``code_root``."""
     code = PROBE.format(imports=imports, first_use=first_use)
-    environ = {**os.environ, **ENV, **env, "PYTHONPATH": str(code_root)}
+    path = os.pathsep.join(str(p) for p in [code_root, *DEPENDENCIES])
+    environ = {**os.environ, **ENV, **env, "PYTHONPATH": path}
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=code_root, env=environ, capture_output=True, text=True, check=False
+        [sys.executable, *PYTHON_FLAGS, "-c", code],
+        cwd=code_root,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise SystemExit(f"probe failed in {code_root}:\n{done.stderr}")
@@ -278,6 +303,42 @@ def aws_endpoint() -> Iterator[str]:
         server.stop()
 
 
+def host_layer() -> Path:
+    """The lock file's dependencies installed for this machine, and boto3 in ``_runtime`` standing in
+    for the Lambda runtime's: scripts/check-template.sh's cache, made the same way when missing."""
+    lock = ROOT / "deploy" / "lambda-requirements.txt"
+    cache = ROOT / ".aws-sam" / "layer-cache"
+    layer = cache / f"host-{hashlib.sha256(lock.read_bytes()).hexdigest()[:16]}"
+    if not layer.is_dir():
+        partial = layer.with_name(layer.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        pins = [line.split()[0] for line in lock.read_text().splitlines() if "==" in line]
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, "--no-deps", "--only-binary=:all:", f"--target={partial}", *pins], check=True)
+        subprocess.run([*pip, "--target", str(partial / "_runtime"), "boto3"], check=True)
+        partial.rename(layer)
+    # Compiled once, as scripts/build_lambda.py compiles the real layer.
+    compileall.compile_dir(
+        str(layer), quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+    )
+    return layer
+
+
+def bundle(tree: Path, target: Path, *, compiled: bool) -> Path:
+    """``tree``'s function code as ``sam build`` makes it, in ``target``; without .pyc files when not
+    ``compiled``."""
+    spec = importlib.util.spec_from_file_location("build_lambda", ROOT / "scripts" / "build_lambda.py")
+    assert spec is not None
+    assert spec.loader is not None
+    build_lambda = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_lambda)
+    build_lambda.build_code(target, root=tree)
+    if not compiled:
+        for cache in list(target.rglob("__pycache__")):
+            shutil.rmtree(cache)
+    return target
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -286,18 +347,33 @@ def main() -> None:
     parser.add_argument(
         "--baseline", type=Path, help="also measure the code in this directory (e.g. a checkout of main)"
     )
+    parser.add_argument(
+        "--bundle", action="store_true", help="measure the built function code and the layer's dependencies"
+    )
+    parser.add_argument("--no-pyc", action="store_true", help="with --bundle: the code left uncompiled")
     args = parser.parse_args()
-    roots = [ROOT] if args.baseline is None else [args.baseline.resolve(), ROOT]
+    trees = [ROOT] if args.baseline is None else [args.baseline.resolve(), ROOT]
     labels = ["this tree"] if args.baseline is None else [f"baseline {args.baseline}", "this tree"]
 
     with tempfile.TemporaryDirectory() as tmp, aws_endpoint() as url:
         document = Path(tmp) / "profilesync.yaml"
         document.write_text(CONFIG_DOCUMENT, encoding="utf-8")
         env = {"AWS_ENDPOINT_URL": url, "PROFILESYNC_CONFIG": str(document)}
-        boto3_s = best_of([ROOT], "import boto3", "pass", args.runs, env)[0][0]
-        print(
-            f"cold start, CPU time, best of {args.runs} fresh interpreters (python {sys.version.split()[0]})"
-        )
+        roots = trees
+        what = f"this virtualenv, python {sys.version.split()[0]}"
+        if args.bundle:
+            layer = host_layer()
+            DEPENDENCIES[:] = [layer, layer / "_runtime"]
+            PYTHON_FLAGS[:] = ["-S"]
+            roots = [
+                bundle(tree, Path(tmp) / f"bundle-{index}", compiled=not args.no_pyc)
+                for index, tree in enumerate(trees)
+            ]
+            if args.no_pyc:
+                env["PYTHONDONTWRITEBYTECODE"] = "1"  # /var/task is read-only: nothing gets cached
+            what = f"the built bundle{' without .pyc' if args.no_pyc else ''} and the lock's dependencies"
+        boto3_s = best_of(roots[-1:], "import boto3", "pass", args.runs, env)[0][0]
+        print(f"cold start, CPU time, best of {args.runs} fresh interpreters ({what})")
         print(f"  {'import boto3':<34} {boto3_s * 1000:7.0f} ms   1.00x  (the yardstick)")
         suffixes = [f"  [{label}]" if len(roots) > 1 else "" for label in labels]
         for name in FIRST_USE:
@@ -311,9 +387,14 @@ def main() -> None:
                     f"{(imported + used) / boto3_s:4.2f}x boto3{suffix}"
                 )
         sdk = {**env, "PROFILESYNC_TRACING": "sdk"}
-        for suffix, (imported, _) in zip(
-            suffixes, best_of(roots, "import functions.pull", "pass", args.runs, sdk), strict=True
-        ):
+        try:
+            traced = best_of(roots, "import functions.pull", "pass", args.runs, sdk)
+        except SystemExit as failed:
+            if "No module named 'aws_xray_sdk'" not in str(failed):
+                raise
+            print(f"  {'pull, Tracer on':<16} fails: aws_xray_sdk is not among the dependencies")
+            return
+        for suffix, (imported, _) in zip(suffixes, traced, strict=True):
             print(
                 f"  {'pull, Tracer on':<16} import {imported * 1000:5.0f} ms {imported / boto3_s:5.2f}x boto3"
                 f"  (PROFILESYNC_TRACING=sdk: aws_xray_sdk; off by default){suffix}"
