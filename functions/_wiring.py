@@ -206,9 +206,9 @@ class Settings:
 
 def _boto3_client(service: str) -> Any:
     # Imported here: boto3 is the largest import of a cold start, and only first use should pay it.
-    if "boto3" not in sys.modules and "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
-        # The first client loads boto3 and the models of botocore's session, which live as long as
-        # the execution environment: the collector need not walk them while they load (core.runtime).
+    if "botocore.session" not in sys.modules and "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+        # The first client loads botocore and its session's models, which live as long as the
+        # execution environment: the collector need not walk them while they load (core.runtime).
         from core.runtime import gc_paused
 
         with gc_paused():
@@ -217,12 +217,13 @@ def _boto3_client(service: str) -> Any:
 
 
 def _new_boto3_client(service: str) -> Any:
-    import boto3
     from botocore.config import Config
 
-    # AWS_ENDPOINT_URL (boto3 >= 1.28) points every client at a local endpoint when set.
-    return boto3.client(
-        service,  # type: ignore[call-overload]
+    from core.storage.aws_clients import aws_client
+
+    # AWS_ENDPOINT_URL (botocore >= 1.31) points every client at a local endpoint when set.
+    return aws_client(
+        service,
         config=Config(retries={"max_attempts": 8, "mode": "adaptive"}, connect_timeout=5, read_timeout=30),
     )
 

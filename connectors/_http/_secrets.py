@@ -129,16 +129,17 @@ def _from_file(path: Path, name: str, *, explicit: bool) -> str:
 def secrets_provider() -> SecretsProvider:
     """Powertools' Secrets Manager provider, one per process (it caches what it fetched).
 
-    Its client comes from boto3's default session, the session the functions' own clients come from
-    (functions._wiring), so it shares the service models and endpoint data they loaded. Powertools'
-    ``get_secret`` would build a session of its own and load all of that again: ~40 ms of a cold
-    start (bench/cold_start.py).
+    Its client comes from the session the functions' own clients come from (core.storage.aws_clients),
+    so it shares the service models and endpoint data they loaded. Powertools' ``get_secret`` would
+    build a session of its own and load all of that again: ~40 ms of a cold start
+    (bench/cold_start.py).
     """
-    # Imported here: boto3 and Powertools cost ~100 ms of cold start, and local runs never need them.
-    import boto3
+    # Imported here: botocore and Powertools cost ~100 ms of cold start, and local runs never need them.
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-    return SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+    from core.storage.aws_clients import aws_client
+
+    return SecretsProvider(boto3_client=aws_client("secretsmanager"))
 
 
 def _from_secrets_manager(secret_id: str) -> str:

@@ -170,12 +170,15 @@ NOT_LOADED = {
         "phonenumbers",
         "pycountry",
         "core.lease",
+        # Clients come from botocore (core.storage.aws_clients): boto3's resource layer is ~14 ms.
+        "boto3",
         # Powertools' batch utility imports every parser model (pydantic) when pydantic was
         # imported before it: ~50 ms. The handler imports it first; this catches a reordering.
         "aws_lambda_powertools.utilities.parser",
         "aws_xray_sdk",
     ),
     "functions.dispatch": (
+        "boto3",
         "httpx",
         "connectors",
         "core.pipeline",

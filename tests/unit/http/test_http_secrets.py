@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from connectors._http import Secret, _secrets, resolve_secret, secret_env_var
 from core.errors import ConnectorConfigError
+from core.storage.aws_clients import aws_client, aws_session
 
 
 @pytest.fixture
@@ -115,17 +116,14 @@ def test_in_lambda_secrets_manager_is_asked_through_powertools(
     assert resolve_secret("hubspot_token", env=env) != "rotated"
 
 
-def test_the_secrets_client_shares_boto3s_default_session(secrets_manager: Any) -> None:
-    # GIVEN boto3's default session, as the functions' own clients use it
-    boto3.client("dynamodb")
-    default = boto3.DEFAULT_SESSION
-    assert default is not None
+def test_the_secrets_client_shares_the_functions_session(secrets_manager: Any) -> None:
+    # GIVEN the session the functions' own clients come from, having made a client
+    functions_client = aws_client("dynamodb")
     # WHEN the provider is built THEN its client comes from that session: the service models and
     # endpoint data the session loaded are not loaded again (a cold start's worth of CPU)
     client = _secrets.secrets_provider().client
     assert client.meta.service_model.service_name == "secretsmanager"
-    loader = default._session.get_component("data_loader")
-    assert client._loader is loader
+    assert client._loader is functions_client._loader is aws_session().get_component("data_loader")
 
 
 def test_secrets_prefix_turns_secrets_manager_on_outside_lambda(
