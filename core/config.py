@@ -56,6 +56,7 @@ from pydantic import (
 )
 
 from core.errors import ConfigurationError
+from core.governance.policy import RoleGrant, RoleName, RolePolicy, sample_policy
 from core.schedule import Schedule, ScheduleError, parse_schedule
 
 #: Where the CLI looks for the document when neither ``--config`` nor ``PROFILESYNC_CONFIG`` names one.
@@ -158,6 +159,13 @@ class ProfileSyncConfig(_Section):
     version: Literal[1] = 1
     defaults: Defaults = Field(default_factory=Defaults)
     connectors: dict[InstanceName, ConnectorInstance] = Field(default_factory=dict)
+    roles: dict[RoleName, RoleGrant] | None = None
+    """The profile API's role policy (docs/governance.md): which callers read which parts of a
+    profile. Absent: the sample policy shipped in core/governance/sample_policy.yaml; ``{}``: nobody."""
+
+    def role_policy(self) -> RolePolicy:
+        """The ``roles`` section as a policy, or the sample policy when the document has none."""
+        return sample_policy() if self.roles is None else RolePolicy(roles=self.roles)
 
     def instance(self, name: str) -> ConnectorInstance:
         """The instance ``name``; ConfigurationError naming the configured ones otherwise."""
@@ -270,7 +278,8 @@ def _problems(error: ValidationError) -> str:
         if item["type"] == "extra_forbidden":
             message = "unknown setting (check its spelling in docs/configuration.md)"
         elif item["type"] == "string_pattern_mismatch" and item["loc"][-1] == "[key]":
-            message = "instance names are lower-case letters, digits, _ and -, starting with a letter"
+            kind = "role" if item["loc"][0] == "roles" else "instance"
+            message = f"{kind} names are lower-case letters, digits, _ and -, starting with a letter"
         parts.append(f"{where}: {message}")
     return "; ".join(parts)
 

@@ -156,11 +156,19 @@ class PushOutcome:
 
 @dataclass(frozen=True, slots=True)
 class EraseOutcome:
-    """The result of erasing one identifier from a tool: ``found`` is False when it held nothing."""
+    """The result of erasing one identifier from a tool.
+
+    ``found``: the tool held a record under it and erased it (or accepted the request to).
+    ``absent``: it did not, and the tool itself confirmed that no record exists under this identifier
+    (a 404 for the exact id), so nothing is left to erase. An outcome with neither (an identifier
+    the tool cannot look up, a search that found nothing) says nothing about what the tool holds:
+    for a record we hold of the person, erasure counts it as a failure (core.tool_erasure).
+    """
 
     identifier: Identifier
     found: bool
     detail: str = ""
+    absent: bool = False
 
 
 @runtime_checkable

@@ -42,6 +42,12 @@ class StoreLayoutError(ProfileSyncError):
     """The table does not look like the profilesync layout (wrong key schema, missing table)."""
 
 
+class StoreUnavailableError(ProfileSyncError):
+    """The embedded store's file failed under a run: its disk is full, it became read-only, it is
+    damaged, or another process held its lock too long. Nothing half-written is kept (each write is
+    all or nothing); the message names the file and what to do before running again."""
+
+
 class ConfigurationError(ProfileSyncError):
     """The configuration document (connector instances, schedules, sections) is malformed or names
     something that does not exist; the message names the file, the entry and the fix."""

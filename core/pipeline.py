@@ -50,6 +50,7 @@ from core.ports import (
     Operation,
     Ownership,
     ProfileStore,
+    PutHolder,
     PutIdent,
     PutProfile,
     PutSource,
@@ -57,19 +58,22 @@ from core.ports import (
     TouchSource,
 )
 from core.schema import Identifier, SourceRecord
+from core.suppression import SuppressionCheck
 
 
 @dataclass
 class IngestResult:
-    """What one ``ingest`` call did; counts add up: received = written + unchanged + stale.
+    """What one ``ingest`` call did; counts add up: received = written + unchanged + stale + suppressed.
 
     ``touched`` counts the unchanged records that came with a newer timestamp only (echoes of
-    pushes): their content is what is stored, so only their staleness watermark moved."""
+    pushes): their content is what is stored, so only their staleness watermark moved.
+    ``suppressed`` counts the records of erased people that were dropped (core.suppression)."""
 
     received: int = 0
     written: int = 0
     unchanged: int = 0
     stale: int = 0
+    suppressed: int = 0
     touched: int = 0
     new_customers: int = 0
     attached: int = 0
@@ -88,6 +92,7 @@ class IngestResult:
             "written",
             "unchanged",
             "stale",
+            "suppressed",
             "touched",
             "new_customers",
             "attached",
@@ -113,6 +118,8 @@ class IngestSettings:
     backoff_base: float = 0.01
     backoff_cap: float = 1.0
     sleep: Callable[[float], None] = time.sleep
+    suppression: SuppressionCheck | None = None
+    """Drops the records of erased people before anything is stored (None: no check)."""
 
 
 @dataclass
@@ -243,6 +250,12 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
                 continue
         hashes[record.key] = h
         active.append(record)
+    if active and settings.suppression is not None:
+        # Read after the owners: an erasure suppresses before it deletes, so a record whose owner
+        # this plan found gone finds its suppression here; one whose owner was still there fails
+        # its commit's condition and is planned again, through this check (docs/privacy.md).
+        active, dropped = settings.suppression.split(active)
+        result.suppressed += len(dropped)
     if not active:
         return _Plan([], {}, {}, [], [], result, touches=touches)
 
@@ -472,6 +485,16 @@ def _changeset(
             owner = owner_of.get(key)
             if owner is None or owner in members:
                 desired.add(key)
+    holding: set[str] = set()
+    for record in component.records:
+        for ident in record.identifiers:
+            key = ident.key
+            if ident.kind == "source" or key in desired or policy.is_blocked(ident):
+                continue
+            owner = owner_of.get(key)
+            if owner is not None and owner not in members:
+                holding.add(key)  # another customer owns it: mark that this one holds it too
+    ops.extend(PutHolder(key, survivor) for key in sorted(holding))
     for key in sorted(desired):
         current = raw_owner.get(key)
         is_source = key.startswith("source#")
@@ -755,6 +778,10 @@ def _split_changeset(
         if owner is None or owner.customer_id != cid:
             raise ConflictError(f"identifier {key} of {cid} is not owned by it; plan again")
         ops.append(PutIdent(key, new_id, cid, owner.record_hash, owner.updated_at))
+    # Values both groups hold stay with ``cid``: mark that the customer split off holds them too.
+    ops.extend(
+        PutHolder(key, new_id) for key in sorted(usable(moving) - set(taken)) if not key.startswith("source#")
+    )
     moved = build_profile(new_id, moving, settings.rules, 1)
     ops.append(PutProfile(new_id, moved, profile_hash(moved), frozenset(taken), None))
     rest = build_profile(cid, remaining, settings.rules, state.version + 1)

@@ -127,6 +127,19 @@ class TouchSource:
     updated_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class PutHolder:
+    """Records of ``customer_id`` hold ``key``, which another customer owns: a value shared by people
+    the guardrails keep apart, or one a split left with the other group. Kept next to the key's
+    IDENT item (``IDENT#<key>`` / ``HOLDER#<customer_id>``), it is how an erasure knows that the value
+    is not the erased person's alone, so it neither suppresses it nor asks a tool to forget it.
+    Unconditional and idempotent. A marker may go stale (its customer merged away, erased, or no
+    longer holding the value): readers check it against the live customer it leads to."""
+
+    key: str
+    customer_id: str
+
+
 Operation = (
     PutProfile
     | MarkAbsorbing
@@ -137,6 +150,7 @@ Operation = (
     | PutIdent
     | DeleteIdent
     | TouchSource
+    | PutHolder
 )
 
 
@@ -200,6 +214,8 @@ class PushedState:
     destination: str
     payload_hash: str
     remote_id: str | None = None
+    at: datetime | None = None
+    """When it was pushed (None for pushes recorded before the time was kept)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +227,9 @@ class QuarantineEntry:
     reason: str
     raw: str
     at: datetime
+    subjects: tuple[str, ...] = ()
+    """Keyed hashes (core.suppression.keyed_hash) of the identifiers the record's raw values normalise
+    to and of its source id: how an erasure finds it, by identifier rather than by searching text."""
 
 
 class SyncStateStore(Protocol):

@@ -1,117 +1,73 @@
 """Erase or export one person, found by an email or a phone: the data-subject requests (GDPR).
 
-    identifier -> owner of its IDENT item -> the live customer (following merges)
-      export: the profile and every source snapshot it was built from
-      erase:  ask every connected tool to erase the person's identifiers
-              -> delete every item of the customer (PROFILE, SOURCE#, PUSHED#), the IDENT items it
-                 owns and the tombstones of customers merged into it, in guarded steps
-              -> leave an audit record that holds no personal data
+    identifier -> the live customer that owns it (core.person_scope: exactly that customer)
+      export: the profile, every source record, the identifiers, what was pushed where and when,
+              quarantined records and dead letters of the person, and their suppression state
+      erase:  1. suppress the identifiers the customer held alone and every source record id
+                 (core.suppression), so that no pull, merge or push brings the person back
+              2. ask every connected tool to erase the records of the person it holds (by id)
+              3. delete every item of the customer (PROFILE, SOURCE#, PUSHED#), the IDENT items it
+                 owns, its holder markers and the tombstones of customers merged into it, in guarded
+                 steps; then the person's quarantined records and dead letters, found by identifier
+              4. leave an audit record that holds no personal data, and a receipt of what is kept
 
-The deletes are conditional: the PROFILE item only at the version that was read, an IDENT item only
-while this customer still owns it. A merge that changes the customer meanwhile makes a step fail;
-the customer is then read again (by its id: its identifiers may already be gone) and the rest is
-planned anew, so a concurrent merge is neither corrupted nor leaves data behind. The first step
-deletes the PROFILE item and the identifiers, so no new record resolves to the customer after it;
-the SOURCE items go last because they are where the identifiers are read from on a retry. Most
-customers fit in one step (one transaction); a very large one is erased in idempotent steps, and a
-request repeated after a crash finishes the job.
+Suppression comes first: a pull, merge or push running meanwhile sees it. The deletes are
+conditional: the PROFILE item only at the version that was read, an IDENT item only while this
+customer still owns it. A merge that changes the customer meanwhile makes a step fail; the customer
+is then read again (by its id: its identifiers may already be gone) and the rest is planned anew,
+so a concurrent merge is neither corrupted nor leaves data behind, and any record id it brought is
+suppressed too. A request repeated after a crash finishes the job. What a tool did not confirm is
+kept as a pending erasure and asked again by ``retry_erasures`` (``{"action": "erase-retry"}``).
 
-Tools are asked first: if one fails, the request is reported incomplete and can be sent again;
-DynamoDB no longer knowing the person does not stop a repeated request from reaching the tools.
+A suppression is lifted only by ``lift_suppression`` (``{"action": "unsuppress"}``), for a person
+who signed up again; it is audited like the erasure.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Literal, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from core.connector import Connector
+from core.connector import Connector, Payload
 from core.errors import ConflictError
+from core.identity import IdentityPolicy
 from core.normalise import normalise_email, normalise_phone
-from core.pipeline import SPLIT_SERIES_LENGTH, IngestSettings, complete_merge, split_ids
-from core.ports import CustomerState, ProfileStore
+from core.person_scope import (
+    PersonScope,
+    find_scope,
+    locate,
+    plan_erasure,
+    plan_scope,
+    scope_of,
+)
+from core.pipeline import IngestSettings, complete_merge
+from core.ports import ProfileStore, PushedState, SyncStateStore
+from core.privacy_store import (
+    AuditRecord,
+    DeadLetterQueue,
+    DeleteItem,
+    ErasureStep,
+    ErasureStore,
+    ItemKey,
+    PendingErasure,
+    QuarantineItem,
+)
+from core.quarantine import legacy_identifier_keys
 from core.schema import Identifier, Profile, SourceRecord
+from core.suppression import SuppressionEntry, SuppressionStore, keyed_hash
+from core.tool_erasure import ToolResult, erase_in_tool
 
-# --- what is stored ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ItemKey:
-    """The key of one item of the table."""
-
-    pk: str
-    sk: str
-
-    @property
-    def kind(self) -> str:
-        """What the item is, for counts: profile, source, pushed, ident or other."""
-        if self.pk.startswith("IDENT#"):
-            return "ident"
-        if self.sk == "PROFILE":
-            return "profile"
-        if self.sk.startswith("SOURCE#"):
-            return "source"
-        if self.sk.startswith("PUSHED#"):
-            return "pushed"
-        return "other"
-
-
-@dataclass(frozen=True, slots=True)
-class DeleteItem:
-    """Delete one item; ``expected_owner`` guards an IDENT item, ``expected_version`` a PROFILE item."""
-
-    key: ItemKey
-    expected_owner: str | None = None
-    expected_version: int | None = None
-
-
-ErasureStep = tuple[DeleteItem, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AuditRecord:
-    """What a privacy request did, without personal data: the identifier only as a keyed hash."""
-
-    action: Literal["erase", "export"]
-    request_id: str
-    at: datetime
-    subject_hash: str
-    outcome: str
-    counts: Mapping[str, int] = field(default_factory=dict)
-    tools: Mapping[str, str] = field(default_factory=dict)
-    """Connector name -> erased, not_found, not_supported or failed (ErrorType); never a message."""
-
-
-class ErasureStore(Protocol):
-    """The writes erasure needs beyond ``ProfileStore``; see core.storage.dynamodb_privacy."""
-
-    @property
-    def max_items_per_step(self) -> int:
-        """How many deletes one atomic step may hold (DynamoDB: 100 per transaction)."""
-        ...
-
-    def customer_items(self, customer_id: str) -> list[ItemKey]:
-        """The keys of every item stored under the customer (``CUSTOMER#<cid>``), whatever they are."""
-        ...
-
-    def apply(self, step: Sequence[DeleteItem]) -> None:
-        """Delete the items all together or not at all; ConflictError if a guard failed."""
-        ...
-
-    def put_audit(self, record: AuditRecord) -> None:
-        """Keep the audit record of one request."""
-        ...
-
-    def quarantined_items(self, connector: str) -> list[tuple[ItemKey, str]]:
-        """The quarantined records of ``connector``: each key with its text (raw record and reason)."""
-        ...
+#: How long DynamoDB point-in-time recovery keeps the table's earlier states (its maximum window).
+BACKUP_RETENTION_DAYS = 35
+#: How long the ingest queue keeps a message (template.yaml); suppression drops it at merge anyway.
+INGEST_RETENTION_DAYS = 4
+#: After this many rounds of asking, a tool that still has not confirmed raises the alarm.
+ERASE_ATTEMPTS_BEFORE_ALARM = 5
 
 
 # --- finding the person -------------------------------------------------------------------------------
@@ -133,47 +89,153 @@ def identifier_for(*, email: str | None = None, phone: str | None = None, region
 
 def subject_hash(salt: str, identifier: Identifier) -> str:
     """A keyed hash (HMAC-SHA256) of the identifier: the same person gives the same hash, so a later
-    request can be matched to an audit record, but the hash cannot be reversed without the salt."""
-    return hmac.new(salt.encode(), identifier.key.encode(), hashlib.sha256).hexdigest()
+    request can be matched to an audit record, but the hash cannot be reversed without the salt.
+    Suppression entries use the same hash (core.suppression.keyed_hash)."""
+    return keyed_hash(salt, identifier.key)
 
 
-def locate(profiles: ProfileStore, identifier: Identifier) -> CustomerState | None:
-    """The live customer that owns ``identifier`` (following merges), or None."""
-    owner = profiles.get_owners([identifier.key]).get(identifier.key)
-    return None if owner is None else _live(profiles, owner.customer_id)
+# --- the stores a request works with ---------------------------------------------------------------
 
 
-def _live(profiles: ProfileStore, customer_id: str) -> CustomerState | None:
-    seen: set[str] = set()
-    cid = customer_id
-    while cid not in seen:
-        seen.add(cid)
-        state = profiles.get_customers([cid]).get(cid)
-        if state is None or not state.merged_into:
-            return state
-        cid = state.merged_into
-    return None  # a cycle of tombstones cannot be written by the pipeline; treat as nobody
+@dataclass
+class PrivacyStores:
+    """What a privacy request reads and writes. ``suppression`` None leaves suppression out (only
+    for stores that have none); ``dead_letters`` None when there is no dead-letter queue to search."""
+
+    profiles: ProfileStore
+    erasure: ErasureStore
+    sync_state: SyncStateStore | None = None
+    suppression: SuppressionStore | None = None
+    dead_letters: DeadLetterQueue | None = None
+    quarantine_of: Sequence[str] = ()
+    """The connectors whose quarantine is searched."""
 
 
 # --- export ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class PersonExport:
-    """Everything stored about one person: the profile and the source records it came from."""
+@dataclass(frozen=True)
+class PushedRecord:
+    """What one tool last received for the person: the payload's hash, when, its id there, and the
+    payload itself when it is still what the profile gives (``payload_of``)."""
 
-    customer_id: str
+    destination: str
+    payload_hash: str
+    remote_id: str | None
+    at: datetime | None
+    payload: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PersonExport:
+    """Everything stored about one person (see the module docstring); ``items`` are the keys of
+    every table item an erasure of the person would delete."""
+
+    customer_id: str | None
     profile: Profile | None
     sources: tuple[SourceRecord, ...]
+    identifiers: tuple[str, ...] = ()
+    pushed: tuple[PushedRecord, ...] = ()
+    quarantined: tuple[QuarantineItem, ...] = ()
+    dead_letters: tuple[SourceRecord, ...] = ()
+    suppressed: Mapping[str, SuppressionEntry | None] = field(default_factory=dict)
+    """Each identifier of the person -> its suppression entry, or None when it is not suppressed."""
+    items: tuple[ItemKey, ...] = ()
 
 
-def export_person(profiles: ProfileStore, identifier: Identifier) -> PersonExport | None:
-    """The person's profile and source snapshots, or None when nobody owns the identifier."""
-    state = locate(profiles, identifier)
-    if state is None:
+def export_person(
+    profiles: ProfileStore,
+    identifier: Identifier,
+    *,
+    erasure: ErasureStore | None = None,
+    stores: PrivacyStores | None = None,
+    salt: str = "",
+    payload_of: Callable[[str, Profile], Payload | None] | None = None,
+    region: str = "US",
+) -> PersonExport | None:
+    """Everything held about the person, or None when nothing is: no customer, no quarantined
+    record, no dead letter and no suppression names the identifier.
+
+    ``stores`` (with ``salt``) adds what lies outside the customer: quarantine, dead letters,
+    suppression state. Without them (``erasure`` only, or nothing) the export holds the customer.
+    """
+    stores = stores or (PrivacyStores(profiles, erasure) if erasure is not None else None)
+    if stores is None:
+        state = locate(profiles, identifier)
+        if state is None:
+            return None
+        sources = tuple(sorted(state.snapshots.values(), key=lambda r: r.key))
+        return PersonExport(state.customer_id, state.profile, sources)
+    scope = find_scope(identifier, profiles=profiles, erasure=stores.erasure, sync_state=stores.sync_state)
+    state = scope.state
+    pushed = tuple(_pushed_record(p, state.profile if state else None, payload_of) for p in scope.pushed)
+    quarantined: tuple[QuarantineItem, ...] = ()
+    dead: tuple[SourceRecord, ...] = ()
+    suppressed: dict[str, SuppressionEntry | None] = {}
+    if salt:
+        finding = {keyed_hash(salt, k) for k in scope.finding_keys()}
+        quarantined = tuple(_quarantined(stores, finding, scope.finding_keys(), region))
+        if stores.dead_letters is not None:
+            wanted = _record_matcher(scope)
+            dead = tuple(r for r in stores.dead_letters.records() if wanted(r))
+        if stores.suppression is not None:
+            for key in sorted(
+                {scope.request.key, *scope.exclusive, *scope.shared, *scope.suppression_keys()}
+            ):
+                suppressed[key] = stores.suppression.entry(keyed_hash(salt, key))
+    if not scope.found and not quarantined and not dead and not any(suppressed.values()):
         return None
-    sources = tuple(sorted(state.snapshots.values(), key=lambda r: r.key))
-    return PersonExport(state.customer_id, state.profile, sources)
+    return PersonExport(
+        customer_id=scope.customer_id,
+        profile=state.profile if state else None,
+        sources=tuple(sorted(state.snapshots.values(), key=lambda r: r.key)) if state else (),
+        identifiers=tuple(scope.owned),
+        pushed=pushed,
+        quarantined=quarantined,
+        dead_letters=dead,
+        suppressed=suppressed,
+        items=tuple(scope.table_items() + [q.key for q in quarantined]),
+    )
+
+
+def _pushed_record(
+    pushed: PushedState, profile: Profile | None, payload_of: Callable[[str, Profile], Payload | None] | None
+) -> PushedRecord:
+    body: Mapping[str, Any] | None = None
+    if profile is not None and payload_of is not None:
+        try:
+            payload = payload_of(pushed.destination, profile)
+        except Exception:  # a tool that cannot be built still has its push record exported
+            payload = None
+        if payload is not None and payload.hash == pushed.payload_hash:
+            body = dict(payload.body)
+    return PushedRecord(pushed.destination, pushed.payload_hash, pushed.remote_id, pushed.at, body)
+
+
+def _quarantined(
+    stores: PrivacyStores, hashes: set[str], keys: set[str], region: str
+) -> list[QuarantineItem]:
+    """The person's quarantined records: by the keyed hashes stored with them, or (items stored
+    before hashes were) by the keys their raw values normalise to. Never by searching text."""
+    found: list[QuarantineItem] = []
+    for connector in stores.quarantine_of:
+        for item in stores.erasure.quarantined_items(connector):
+            if item.subjects is not None:
+                if item.subjects & hashes:
+                    found.append(item)
+            elif legacy_identifier_keys(item.raw, region) & keys:
+                found.append(item)
+    return found
+
+
+def _record_matcher(scope: PersonScope) -> Callable[[SourceRecord], bool]:
+    sources = set(scope.sources)
+    keys = scope.finding_keys()
+
+    def matches(record: SourceRecord) -> bool:
+        return record.key in sources or any(i.key in keys for i in record.identifiers)
+
+    return matches
 
 
 # --- erasure -----------------------------------------------------------------------------------------
@@ -181,7 +243,8 @@ def export_person(profiles: ProfileStore, identifier: Identifier) -> PersonExpor
 
 @dataclass
 class ErasureReport:
-    """What one erase request did. ``counts`` holds deleted items by kind; ``tools`` each tool's answer."""
+    """What one erase request did. ``counts`` holds deleted items by kind (and ``suppressed``);
+    ``tools`` each tool's answer; ``kept`` what remains by policy, and until when."""
 
     found: bool
     outcome: str
@@ -189,87 +252,32 @@ class ErasureReport:
     tools: dict[str, str] = field(default_factory=dict)
     steps: int = 0
     retries: int = 0
+    kept: list[dict[str, str]] = field(default_factory=list)
+    pending: bool = False
 
     @property
     def complete(self) -> bool:
         return not any(v.startswith("failed") for v in self.tools.values())
 
 
-def mentions(text: str, identifier: Identifier) -> bool:
-    """Whether raw text (a quarantined record) names the identifier: an email in any letter case, a
-    phone by its digits whatever the separators (the E.164 number without its leading 1-3 country
-    digits still matches a national form such as ``020 7946 0018``)."""
-    if identifier.kind == "email":
-        return identifier.value in text.lower()
-    if identifier.kind == "phone":
-        digits = "".join(c for c in text if c.isdigit())
-        national = identifier.value.lstrip("+")[-9:]  # the subscriber number survives any prefix style
-        return len(national) >= 7 and national in digits
-    return False
-
-
-def tool_identifiers(tool: str, identifier: Identifier, state: CustomerState | None) -> list[Identifier]:
-    """What to ask ``tool`` to erase: the request's identifier, every email and phone the person has,
-    and the ids the person has in that tool (``source`` identifiers of its own records)."""
-    found: dict[str, Identifier] = {identifier.key: identifier}
-    for snapshot in state.snapshots.values() if state is not None else ():
-        for ident in snapshot.identifiers:
-            if ident.kind != "source" or ident.value.startswith(f"{tool}:"):
-                found.setdefault(ident.key, ident)
-    return sorted(found.values(), key=lambda i: (i.kind, i.value))
-
-
 def ask_tools(
-    tools: Mapping[str, Connector], identifier: Identifier, state: CustomerState | None
-) -> dict[str, str]:
-    """Ask every tool that can erase to erase the person; one tool failing does not stop the others.
-
-    A failure is recorded by its error type only: vendor messages may quote the address.
-    """
-    answers: dict[str, str] = {}
-    for name in sorted(tools):
-        connector = tools[name]
-        if "erase" not in connector.spec.capabilities:
-            answers[name] = "not_supported"
-            continue
-        try:
-            outcomes = connector.erase(tool_identifiers(name, identifier, state))
-        except Exception as error:  # any failure of one tool is reported, never hidden or fatal
-            answers[name] = f"failed ({type(error).__name__})"
-            continue
-        answers[name] = "erased" if any(o.found for o in outcomes) else "not_found"
-    return answers
-
-
-def plan_erasure(
-    customer: str,
-    state: CustomerState | None,
-    items: Sequence[ItemKey],
-    owned_idents: Sequence[str],
-    absorbed: Mapping[str, tuple[int, Sequence[ItemKey]]],
-    limit: int,
-) -> list[ErasureStep]:
-    """The deletes that remove ``customer`` and everything that points to it, in steps of ``limit``.
-
-    Order: its PROFILE item (guarded by the version read) and the IDENT items it owns (guarded by
-    the owner) first, then the items of customers merged into it (their tombstones guarded by their
-    version), then PUSHED# and any other item, and the SOURCE# items last.
-    """
-    deletes: list[DeleteItem] = []
-    profile = ItemKey(f"CUSTOMER#{customer}", "PROFILE")
-    if profile in items:
-        deletes.append(DeleteItem(profile, expected_version=state.version if state is not None else 0))
-    deletes.extend(DeleteItem(ItemKey(f"IDENT#{k}", "IDENT"), expected_owner=customer) for k in owned_idents)
-    for absorbed_id in sorted(absorbed):
-        version, keys = absorbed[absorbed_id]
-        deletes.extend(
-            DeleteItem(key, expected_version=version if key.sk == "PROFILE" else None)
-            for key in sorted(keys, key=lambda k: (k.sk != "PROFILE", k.sk))
-        )
-    rest = sorted((k for k in items if k != profile), key=lambda k: (k.kind == "source", k.sk))
-    deletes.extend(DeleteItem(k) for k in rest)
-    size = max(1, limit)
-    return [tuple(deletes[i : i + size]) for i in range(0, len(deletes), size)]
+    scope: PersonScope,
+    tools: Mapping[str, Connector],
+    unavailable: Mapping[str, str] | None = None,
+) -> dict[str, ToolResult]:
+    """Ask every tool to erase what it holds of the person; one tool failing does not stop the others."""
+    results: dict[str, ToolResult] = {}
+    for name in sorted({*tools, *(unavailable or {})}):
+        connector = tools.get(name)
+        targets = scope.tool_targets(name, connector)
+        extras = scope.pushed_addresses(name, connector)
+        result = erase_in_tool(name, connector, targets, held=scope.found, extras=extras)
+        if connector is None and result.status == "failed":
+            result = ToolResult(
+                name, "failed", (unavailable or {}).get(name, "unavailable"), 0, result.remaining
+            )
+        results[name] = result
+    return results
 
 
 def erase_person(
@@ -282,6 +290,13 @@ def erase_person(
     request_id: str,
     unavailable: Mapping[str, str] | None = None,
     quarantine_of: Sequence[str] = (),
+    sync_state: SyncStateStore | None = None,
+    suppression: SuppressionStore | None = None,
+    dead_letters: DeadLetterQueue | None = None,
+    requested_by: str = "",
+    invocation: str = "",
+    policy: IdentityPolicy | None = None,
+    region: str = "US",
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     max_attempts: int = 8,
     sleep: Callable[[float], None] = time.sleep,
@@ -289,47 +304,67 @@ def erase_person(
     """Erase the person everywhere and write the audit record; see the module docstring for the order.
 
     ``unavailable`` names the tools that should have been asked but could not be built (missing
-    credentials, say) with the error type; they count as failed. The quarantines of the connectors
-    in ``quarantine_of`` are searched too: a record quarantined for another reason (a bad date, say)
-    still holds the person's email or phone in its raw form. Raises ConflictError if the customer
-    kept changing for ``max_attempts`` rounds (the audit record then says ``retry``, and sending the
-    request again finishes the job).
+    credentials, say) with the error type; they fail if the person has records there. The
+    quarantines of the connectors in ``quarantine_of`` are searched by identifier. Raises
+    ConflictError if the customer kept changing for ``max_attempts`` rounds (the audit record then
+    says ``retry``, and sending the request again finishes the job).
     """
-    state = locate(profiles, identifier)
-    report = ErasureReport(found=state is not None, outcome="")
-    report.tools = ask_tools(tools, identifier, state)
-    report.tools.update({name: f"failed ({reason})" for name, reason in (unavailable or {}).items()})
+    stores = PrivacyStores(profiles, erasure, sync_state, suppression, dead_letters, quarantine_of)
+    policy = policy or IdentityPolicy()
+    started = now()
+    scope = find_scope(identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy)
+    report = ErasureReport(found=scope.found, outcome="")
+    suppressed = _suppress(stores, salt, scope.suppression_keys(), request_id, started)
+
+    results = ask_tools(scope, tools, unavailable)
+    report.tools = {name: r.label for name, r in results.items()}
     error: ConflictError | None = None
-    if state is not None:
+    scopes = [scope]
+    if scope.found:
         try:
-            _erase_customer(state.customer_id, profiles, erasure, report, max_attempts, sleep)
+            scopes += _erase_customer(scope, stores, report, policy, max_attempts, sleep)
         except ConflictError as exc:
             error = exc
-    people = [i for i in tool_identifiers("", identifier, state) if i.kind in ("email", "phone")]
-    for connector in quarantine_of:
-        found = [
-            key
-            for key, text in erasure.quarantined_items(connector)
-            if any(mentions(text, i) for i in people)
-        ]
-        for start in range(0, len(found), erasure.max_items_per_step):
-            erasure.apply(tuple(DeleteItem(k) for k in found[start : start + erasure.max_items_per_step]))
-        report.counts["quarantined"] += len(found)
+    # Record ids a racing merge brought in are suppressed too (step 1 could not know them).
+    later = sorted({k for s in scopes[1:] for k in s.suppression_keys()} - set(scope.suppression_keys()))
+    suppressed += _suppress(stores, salt, later, request_id, started)
+    report.counts["suppressed"] += suppressed
+
+    finding = set().union(*(s.finding_keys() for s in scopes))
+    hashes = {keyed_hash(salt, k) for k in finding}
+    found = _quarantined(stores, hashes, finding, region)
+    for start in range(0, len(found), erasure.max_items_per_step):
+        erasure.apply(tuple(DeleteItem(q.key) for q in found[start : start + erasure.max_items_per_step]))
+    report.counts["quarantined"] += len(found)
+    if dead_letters is not None:
+        matchers = [_record_matcher(s) for s in scopes]
+        report.counts["dead_letter_records"] += dead_letters.remove(lambda r: any(m(r) for m in matchers))
+
+    failed = {name: r.remaining for name, r in results.items() if not r.done and r.remaining}
+    subject = subject_hash(salt, identifier)
+    if failed:
+        erasure.put_pending(
+            PendingErasure(request_id, subject, started, failed, scope.found, 1, requested_by)
+        )
+        report.pending = True
     if error is not None:
         report.outcome = "retry"
     elif not report.complete:
         report.outcome = "incomplete"
     else:
         report.outcome = "erased" if report.found else "not_found"
+    report.kept = kept_by_policy(started, suppressed=suppressed, pending=report.pending)
     erasure.put_audit(
         AuditRecord(
             action="erase",
             request_id=request_id,
-            at=now(),
-            subject_hash=subject_hash(salt, identifier),
+            at=started,
+            subject_hash=subject,
             outcome=report.outcome,
             counts=dict(report.counts),
             tools=dict(report.tools),
+            requested_by=requested_by,
+            invocation=invocation,
         )
     )
     if error is not None:
@@ -337,109 +372,253 @@ def erase_person(
     return report
 
 
+def _suppress(stores: PrivacyStores, salt: str, keys: Sequence[str], request_id: str, at: datetime) -> int:
+    if stores.suppression is None or not keys:
+        return 0
+    entries = [
+        SuppressionEntry(keyed_hash(salt, key), _kind(key), request_id, at) for key in sorted(set(keys))
+    ]
+    stores.suppression.suppress(entries)
+    return len(entries)
+
+
+def _kind(key: str) -> Any:
+    return key.partition("#")[0]
+
+
+def kept_by_policy(at: datetime, *, suppressed: int, pending: bool) -> list[dict[str, str]]:
+    """What an erasure leaves by policy, why, and until when: the receipt's ``kept``."""
+    kept = [
+        {
+            "what": "audit record",
+            "holds": "a keyed hash of the identifier, who asked, when, counts and each tool's outcome",
+            "why": "accountability for the request (GDPR art. 5(2)); it holds no personal data",
+            "until": "kept with the table; the privacy role can neither change nor delete it",
+        },
+        {
+            "what": f"suppression entries ({suppressed})",
+            "holds": "keyed hashes of the identifiers the person held alone and of their record ids",
+            "why": "so that no tool's next pull, and no push, brings the person back",
+            "until": "until lifted by an explicit, audited request (the person signed up again)",
+        },
+        {
+            "what": "point-in-time backups of the table",
+            "holds": "the table as it was before the erasure",
+            "why": "disaster recovery; restores are done by operators and must re-run erasures",
+            "until": (at + timedelta(days=BACKUP_RETENTION_DAYS)).isoformat(),
+        },
+        {
+            "what": "ingest queue messages in flight",
+            "holds": "records pulled before the erasure and not yet merged",
+            "why": "they are dropped at merge by the suppression entries, never stored",
+            "until": (at + timedelta(days=INGEST_RETENTION_DAYS)).isoformat(),
+        },
+    ]
+    if pending:
+        kept.append(
+            {
+                "what": "pending tool erasures",
+                "holds": "the ids of the person's records in the tools that have not confirmed",
+                "why": 'to ask those tools again ({"action": "erase-retry"})',
+                "until": "until every tool confirms",
+            }
+        )
+    return kept
+
+
 def _erase_customer(
-    customer: str,
-    profiles: ProfileStore,
-    erasure: ErasureStore,
+    scope: PersonScope,
+    stores: PrivacyStores,
     report: ErasureReport,
+    policy: IdentityPolicy,
     max_attempts: int,
     sleep: Callable[[float], None],
-) -> None:
+) -> list[PersonScope]:
+    """Delete the customer's items in guarded steps until nothing is left; return the scopes read
+    again after a lost race (they may hold record ids a concurrent merge brought)."""
+    profiles, erasure = stores.profiles, stores.erasure
     settings = IngestSettings(sleep=sleep)
+    customer = scope.customer_id
+    assert customer is not None
+    current: PersonScope | None = scope
+    later: list[PersonScope] = []
     for attempt in range(max_attempts):
         try:
-            state = profiles.get_customers([customer]).get(customer)
-            if state is not None and state.merged_into:
-                customer = state.merged_into  # merged away meanwhile: the survivor is the person now
-                continue
-            if state is not None and (state.merging_into or state.absorbing):
-                # A large merge is in flight: finish it (idempotent) and erase what it leaves.
-                if state.merging_into:
-                    complete_merge(profiles, customer, state.merging_into, settings)
-                for absorbed in sorted(state.absorbing):
-                    complete_merge(profiles, absorbed, customer, settings)
-                continue
-            items = erasure.customer_items(customer)
-            if not items:
-                return
-            plan = plan_erasure(
-                customer,
-                state,
-                items,
-                _owned_idents(profiles, customer, state),
-                _absorbed(profiles, erasure, customer, state),
-                erasure.max_items_per_step,
-            )
-            for step in plan:
+            if current is None:
+                state = profiles.get_customers([customer]).get(customer)
+                if state is not None and state.merged_into:
+                    customer = state.merged_into  # merged away meanwhile: the survivor is the person now
+                    continue
+                if state is not None and (state.merging_into or state.absorbing):
+                    # A large merge is in flight: finish it (idempotent) and erase what it leaves.
+                    if state.merging_into:
+                        complete_merge(profiles, customer, state.merging_into, settings)
+                    for absorbed in sorted(state.absorbing):
+                        complete_merge(profiles, absorbed, customer, settings)
+                    continue
+                if state is None:
+                    items = erasure.customer_items(customer)
+                    if not items:
+                        return later
+                    current = PersonScope(scope.request, customer, None, items=items)
+                else:
+                    current = scope_of(
+                        scope.request,
+                        state,
+                        profiles=profiles,
+                        erasure=erasure,
+                        sync_state=stores.sync_state,
+                        policy=policy,
+                    )
+                    later.append(current)
+            if not current.items:
+                return later
+            for step in plan_scope(current, erasure.max_items_per_step):
                 erasure.apply(step)
                 report.steps += 1
                 for delete in step:
                     report.counts[delete.key.kind] += 1
-            # Loop once more: an item written while the steps ran is found and deleted too.
+            # Read once more: an item written while the steps ran is found and deleted too.
+            current = None
         except ConflictError:
             report.retries += 1
+            current = None
             sleep(random.uniform(0, 0.02 * 2**attempt))
     raise ConflictError(
         f"customer {customer} kept changing while it was erased; send the request again to finish"
     )
 
 
-def _owned_idents(profiles: ProfileStore, customer: str, state: CustomerState | None) -> list[str]:
-    if state is None:
-        return []
-    candidates = set(state.owned)
-    for snapshot in state.snapshots.values():
-        candidates.update(i.key for i in snapshot.identifiers)
-    owners = profiles.get_owners(sorted(candidates))
-    return sorted(k for k, o in owners.items() if o.customer_id == customer)
+# --- asking the tools again --------------------------------------------------------------------------
 
 
-def _absorbed(
-    profiles: ProfileStore, erasure: ErasureStore, customer: str, state: CustomerState | None
-) -> dict[str, tuple[int, list[ItemKey]]]:
-    """Customers merged into this one, directly or through others, found through the ids their
-    records gave them (deterministic: the founding id, then the series a split gives out in order,
-    ``core.pipeline.split_ids``), with their tombstone's version and their items."""
-    if state is None:
-        return {}
-    series = {key: split_ids(key) for key in state.snapshots}
-    seen: dict[str, CustomerState] = {}
-    todo = sorted(series)
-    for n in range(SPLIT_SERIES_LENGTH + 1):
-        if not todo:
-            break
-        ids = {series[key][n]: key for key in todo}
-        seen.update(profiles.get_customers(sorted(set(ids) - {customer})))
-        # A series is given out in order: look further only past an id that was used.
-        todo = sorted(key for cid, key in ids.items() if cid in seen or cid == customer)
-    # Merged into this customer, or into one merged into it (A into B, then B into this one).
-    into = {customer}
-    merged: list[str] = []
-    grew = True
-    while grew:
-        grew = False
-        for cid, other in seen.items():
-            if cid not in into and other.merged_into in into:
-                into.add(cid)
-                merged.append(cid)
-                grew = True
-    return {cid: (seen[cid].version, erasure.customer_items(cid)) for cid in sorted(merged)}
+@dataclass
+class RetryReport:
+    """What one ``retry_erasures`` run did."""
+
+    pending: int = 0
+    completed: int = 0
+    still_failing: int = 0
+    alarming: int = 0
+    """Erasures asked ``ERASE_ATTEMPTS_BEFORE_ALARM`` times or more that still failed."""
+    tools: dict[str, Counter[str]] = field(default_factory=dict)
+
+
+def retry_erasures(
+    erasure: ErasureStore,
+    tools: Mapping[str, Connector],
+    *,
+    unavailable: Mapping[str, str] | None = None,
+    invocation: str = "",
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> RetryReport:
+    """Ask each tool again for what it has not confirmed, for every pending erasure; an erasure all
+    of whose tools have now answered is audited (``erase-retry``, outcome ``erased``) and forgotten."""
+    report = RetryReport()
+    for pending in erasure.pending_erasures():
+        report.pending += 1
+        remaining: dict[str, tuple[str, ...]] = {}
+        answers: dict[str, str] = {}
+        for name, keys in sorted(pending.tools.items()):
+            targets = [Identifier.from_key(k) for k in keys]
+            result = erase_in_tool(name, tools.get(name), targets, held=pending.held)
+            if tools.get(name) is None and result.status == "failed":
+                result = ToolResult(name, "failed", (unavailable or {}).get(name, "unavailable"), 0, keys)
+            answers[name] = result.label
+            report.tools.setdefault(name, Counter())[result.label] += 1
+            if not result.done:
+                remaining[name] = result.remaining or keys
+        if not remaining:
+            erasure.delete_pending(pending.request_id)
+            report.completed += 1
+            erasure.put_audit(
+                AuditRecord(
+                    action="erase-retry",
+                    request_id=pending.request_id,
+                    at=now(),
+                    subject_hash=pending.subject_hash,
+                    outcome="erased",
+                    counts={"attempts": pending.attempts + 1},
+                    tools=answers,
+                    requested_by=pending.requested_by,
+                    invocation=invocation,
+                )
+            )
+            continue
+        attempts = pending.attempts + 1
+        erasure.put_pending(
+            PendingErasure(
+                pending.request_id,
+                pending.subject_hash,
+                pending.created_at,
+                remaining,
+                pending.held,
+                attempts,
+                pending.requested_by,
+            )
+        )
+        report.still_failing += 1
+        if attempts >= ERASE_ATTEMPTS_BEFORE_ALARM:
+            report.alarming += 1
+    return report
+
+
+# --- lifting a suppression ---------------------------------------------------------------------------
+
+
+def lift_suppression(
+    identifier: Identifier,
+    *,
+    suppression: SuppressionStore,
+    erasure: ErasureStore,
+    salt: str,
+    request_id: str,
+    requested_by: str,
+    invocation: str = "",
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> int:
+    """Lift the suppression of a person who signed up again: every entry the erasure of
+    ``identifier`` left (their other identifiers and record ids too). Audited; returns how many."""
+    subject = subject_hash(salt, identifier)
+    lifted = suppression.lift(subject)
+    erasure.put_audit(
+        AuditRecord(
+            action="unsuppress",
+            request_id=request_id,
+            at=now(),
+            subject_hash=subject,
+            outcome="lifted" if lifted else "not_suppressed",
+            counts={"lifted": len(lifted)},
+            requested_by=requested_by,
+            invocation=invocation,
+        )
+    )
+    return len(lifted)
 
 
 __all__ = [
+    "BACKUP_RETENTION_DAYS",
+    "ERASE_ATTEMPTS_BEFORE_ALARM",
     "AuditRecord",
     "DeleteItem",
     "ErasureReport",
     "ErasureStep",
     "ErasureStore",
     "ItemKey",
+    "PendingErasure",
     "PersonExport",
+    "PrivacyStores",
+    "PushedRecord",
+    "QuarantineItem",
+    "RetryReport",
     "ask_tools",
     "erase_person",
     "export_person",
     "identifier_for",
+    "kept_by_policy",
+    "lift_suppression",
     "locate",
     "plan_erasure",
+    "retry_erasures",
     "subject_hash",
-    "tool_identifiers",
 ]

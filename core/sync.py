@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -36,12 +37,15 @@ from core.ports import (
     SyncStateStore,
 )
 from core.push_policy import decide, push_mode_of
-from core.schema import Profile, Quarantined, SourceRecord
+from core.redaction import reason_kind
+from core.schema import Profile, Quarantined, RecordDraft, SourceRecord
+from core.suppression import SuppressionCheck, is_suppressed
 
 if TYPE_CHECKING:
     # Imported where a pull normalises and ingests: the pull and push functions import this module
     # but never do either (merge ingests), and the normalisers bring phonenumbers and pycountry, the
     # pipeline identity resolution: tens of ms of every cold start.
+    from core.governance.quality import RunQuality
     from core.normalise import NormaliseOptions
     from core.pipeline import IngestResult, IngestSettings
 
@@ -58,13 +62,17 @@ SAVED = "__saved__"
 
 @dataclass
 class PullReport:
-    """What one pull did. ``pulled = normalised + quarantined``; the ingest counts say what changed."""
+    """What one pull did. ``pulled = normalised + quarantined + suppressed_quarantined``; the ingest
+    counts say what changed. ``quarantine_reasons`` counts reasons by kind, without the values they
+    quote (core.redaction.reason_kind): the report is kept in the ``SYNC#`` item and logged."""
 
     connector: str
     pages: int = 0
     pulled: int = 0
     normalised: int = 0
     quarantined: int = 0
+    suppressed_quarantined: int = 0
+    """Malformed records of erased people: dropped, not quarantined (core.suppression)."""
     quarantine_reasons: Counter[str] = field(default_factory=Counter)
     ingest: IngestResult = field(default_factory=_no_ingest)
     cursor_before: str | None = None
@@ -72,8 +80,16 @@ class PullReport:
     full_refresh: bool = False
     future_dated: int = 0
     """Records kept with ``updated_at`` read as now (too far in the future: a clock ahead)."""
+    quality: RunQuality | None = None
+    """Data quality of the run (core.governance.quality), kept in the SYNC# report."""
+
+    @property
+    def suppressed(self) -> int:
+        """Records of erased people this pull met and dropped (quarantined or not)."""
+        return self.suppressed_quarantined + self.ingest.suppressed
 
     def as_json(self) -> str:
+        quality = {} if self.quality is None else {"quality": self.quality.as_dict()}
         return json.dumps(
             {
                 "connector": self.connector,
@@ -82,6 +98,7 @@ class PullReport:
                 "normalised": self.normalised,
                 "quarantined": self.quarantined,
                 "quarantine_reasons": dict(self.quarantine_reasons.most_common(10)),
+                "suppressed": self.suppressed,
                 "written": self.ingest.written,
                 "unchanged": self.ingest.unchanged,
                 "stale": self.ingest.stale,
@@ -89,6 +106,7 @@ class PullReport:
                 "merged_customers": self.ingest.merged_customers,
                 "full_refresh": self.full_refresh,
                 "future_dated": self.future_dated,
+                **quality,
             },
             sort_keys=True,
         )
@@ -130,48 +148,67 @@ def pull_into_store(
     settings: IngestSettings | None = None,
     progress: Callable[[PullReport], None] | None = None,
     max_pages: int | None = None,
+    suppression: SuppressionCheck | None = None,
 ) -> PullReport:
     """Pull ``connector`` into ``store`` and save its cursor after every durable page.
 
     ``cursor=SAVED`` (the default) continues from the stored cursor (a full refresh the first time);
     ``cursor=None`` forces a full refresh; any other string starts there. ``max_pages`` stops early
     (the cursor then points at the next page), which is how a Lambda keeps inside its time limit.
+    ``suppression`` drops the records of erased people (counted in ``report.suppressed``).
     """
+    from core.governance.quality import resume_quality
     from core.isolation import ingest_isolating
     from core.normalise import is_future_dated, normalise_record
+    from core.quarantine import refused_entries
 
     name = connector.spec.name
     saved = state.get_sync_state(name)
     start = saved.cursor if cursor == SAVED else cursor
     report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
+    quality = report.quality = resume_quality(name, f"{name}-{uuid.uuid4().hex[:12]}", saved.report)
+    if suppression is not None:
+        from core.pipeline import IngestSettings
+
+        settings = replace(settings or IngestSettings(), suppression=suppression)
     for page in connector.pull(start):
         drafts = connector.to_records(page)
         records: list[SourceRecord] = []
-        bad: list[QuarantineEntry] = []
+        bad: list[tuple[Quarantined, RecordDraft]] = []
         now = datetime.now(UTC)
         for draft in drafts:
             outcome = normalise_record(draft, options) if options else normalise_record(draft)
             if isinstance(outcome, Quarantined):
-                bad.append(_quarantine_entry(name, outcome, now))
-                report.quarantine_reasons[outcome.reason] += 1
+                bad.append((outcome, draft))
             else:
                 records.append(outcome)
                 report.future_dated += int(is_future_dated(outcome))
-        if bad:
-            state.put_quarantined(bad)  # durable before the cursor moves past them
+        entries = quarantine_entries(name, bad, now, suppression, options)
+        for entry in entries:
+            report.quarantine_reasons[reason_kind(entry.reason)] += 1
+        if entries:
+            state.put_quarantined(entries)  # durable before the cursor moves past them
+        kept, stored = records, []
         if records:
             # A record the store refuses is quarantined alone; the rest of the page is written.
             result, refused = ingest_isolating(records, store, settings)
             report.ingest.add(result)
+            quality.observe_refusals(result.guardrail_hits)
             if refused:
-                entries = [_quarantine_entry(name, q, now) for q in refused]
-                state.put_quarantined(entries)
-                report.quarantine_reasons.update(q.reason for q in refused)
-                bad.extend(entries)
+                stored = refused_entries(name, refused, now, suppression)
+                state.put_quarantined(stored)
+                for entry in stored:
+                    report.quarantine_reasons[reason_kind(entry.reason)] += 1
+                report.normalised -= len(stored)
+                report.quarantined += len(stored)
+                gone = {(q.source, q.source_id) for q in refused}
+                kept = [r for r in records if (r.source, r.source_id) not in gone]
+        quality.observe(len(drafts), kept, (e.reason for e in [*entries, *stored]))
         report.pages += 1
         report.pulled += len(drafts)
-        report.normalised += len(drafts) - len(bad)
-        report.quarantined += len(bad)
+        report.normalised += len(records)
+        report.quarantined += len(entries)
+        report.suppressed_quarantined += len(bad) - len(entries)
         if page.cursor is not None and page.cursor != report.cursor_after:
             saved = state.put_sync_state(
                 SyncState(name, page.cursor, saved.version, datetime.now(UTC), report.as_json())
@@ -181,17 +218,47 @@ def pull_into_store(
             progress(report)
         if max_pages is not None and report.pages >= max_pages:
             break
+    if report.pages and report.as_json() != saved.report:
+        # The last pages did not move the cursor (nothing new after it): the run's report still
+        # counts them, for `profilesync status` and the data-quality baseline of the next run.
+        state.put_sync_state(
+            dataclasses.replace(saved, updated_at=datetime.now(UTC), report=report.as_json())
+        )
     return report
 
 
-def _quarantine_entry(connector: str, outcome: Quarantined, at: datetime) -> QuarantineEntry:
-    return QuarantineEntry(
-        connector=connector,
-        key=f"{outcome.source}:{outcome.source_id}",
-        reason=outcome.reason,
-        raw=json.dumps(outcome.raw, default=str, sort_keys=True),
-        at=at,
-    )
+def quarantine_entries(
+    connector: str,
+    bad: Sequence[tuple[Quarantined, RecordDraft]],
+    at: datetime,
+    suppression: SuppressionCheck | None,
+    options: NormaliseOptions | None = None,
+) -> list[QuarantineEntry]:
+    """The quarantine entries of a page's malformed records, each with the keyed hashes of the
+    identifiers its raw values normalise to (core.quarantine), so an erasure finds it by identifier.
+    A record of an erased person (one of those identifiers is suppressed) is left out: it is dropped,
+    not kept with its content. Without ``suppression`` (no salt) the entries carry no hashes."""
+    if not bad:
+        return []
+    from core.quarantine import identifier_keys  # the normalisers: only when a page has bad records
+
+    keys = [identifier_keys(draft, options) for _, draft in bad]
+    hit = suppression.suppressed_keys(k for ks in keys for k in ks) if suppression is not None else set()
+    entries: list[QuarantineEntry] = []
+    for (outcome, _), record_keys in zip(bad, keys, strict=True):
+        if is_suppressed(record_keys, hit):
+            continue
+        entries.append(
+            QuarantineEntry(
+                connector=connector,
+                key=f"{outcome.source}:{outcome.source_id}",
+                reason=outcome.reason,
+                raw=json.dumps(outcome.raw, default=str, sort_keys=True),
+                at=at,
+                subjects=tuple(suppression.hash(k) for k in record_keys) if suppression is not None else (),
+            )
+        )
+    return entries
 
 
 def changed_profiles(store: ProfileStore, customer_ids: Iterable[str]) -> list[Profile]:
@@ -279,10 +346,11 @@ def push_profiles(
                     "a connector must return one outcome per payload, in order"
                 )
             done: list[PushedState] = []
+            at = datetime.now(UTC)
             for payload, outcome in zip(batch, outcomes, strict=True):
                 if outcome.ok:
                     done.append(
-                        PushedState(payload.customer_id, destination, payload.hash, outcome.remote_id)
+                        PushedState(payload.customer_id, destination, payload.hash, outcome.remote_id, at)
                     )
                     if payload.customer_id in creating:
                         report.created += 1
@@ -327,4 +395,5 @@ __all__ = [
     "last_pushed",
     "pull_into_store",
     "push_profiles",
+    "quarantine_entries",
 ]

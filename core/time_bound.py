@@ -4,7 +4,9 @@ A record stamped 2099 (a typo, a test fixture, a device clock) used to become a 
 watermark: every later change was older than it and was never asked for again, and the record made
 every later version of itself stale. So a time more than ``skew`` after the moment a pull (or a
 normalisation) started is read as that moment: the record is kept, but for ordering and for
-cursors it is "now". A vendor clock that runs a little ahead (within ``skew``) is left alone.
+cursors it is "now". A vendor clock that runs a little ahead (within ``skew``) is left alone while
+a walk runs, but the watermark a finished walk hands to the next is never later than the walk's
+start (``TimeBound.cap``): a record a few hours ahead must not hide the edits of those hours.
 
 Pure: no I/O. Used by ``core.normalise`` for ``updated_at`` and consent times, and by every
 connector's cursor for the watermark it keeps.
@@ -55,6 +57,17 @@ class TimeBound:
     def clamp(self, moment: datetime) -> datetime:
         """``moment``, or the start when it is too late."""
         return self.start if moment > self.start + self.skew else moment
+
+    def cap(self, moment: datetime) -> datetime:
+        """``moment``, or the start when it is later: the watermark a finished walk hands to the next.
+
+        A time within the skew is read as it is while the walk runs (a vendor clock a little ahead;
+        the changes made while the pull runs), but the next walk starts no later than this one
+        began. Starting at a record's time hours ahead (a local time written as UTC, Sydney's 10
+        hours) would never again ask for the changes made before that time: every edit of those
+        hours was lost. Starting at the pull's start repeats the records after it, which change
+        nothing."""
+        return self.start if moment > self.start else moment
 
 
 __all__ = ["DEFAULT_MAX_FUTURE_SKEW", "TimeBound", "describe_span"]

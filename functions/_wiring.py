@@ -17,6 +17,7 @@ variable read here is set there):
 | PULL_LEASE_SECONDS           | pull        | how long a pull's lease lasts without renewal                |
 | PULL_MAX_CONTINUATIONS       | pull        | how many fresh invocations one run may chain                 |
 | INGEST_MESSAGE_MAX_BYTES     | pull        | SQS message (and batch) size limit                           |
+| INGEST_DEAD_LETTER_QUEUE_URL | privacy     | the ingest DLQ, searched by erasures and exports             |
 | PROFILESYNC_TRACING          | all         | ``lambda`` (active tracing only) or ``sdk`` (Powertools)     |
 | PROFILESYNC_SECRETS_PREFIX   | all         | Secrets Manager prefix of connector credentials              |
 | POWERTOOLS_*                 | all         | service name, metrics namespace, log level                   |
@@ -45,8 +46,14 @@ if TYPE_CHECKING:
     # Imported where used: merge and the dispatcher build no connector, only pull holds leases.
     from core.config import ConnectorInstance, ProfileSyncConfig
     from core.connector import Connector, ConnectorPlugin
+    from core.privacy import PrivacyStores
     from core.storage.dynamodb_lease import DynamoDBLeaseStore
     from core.storage.dynamodb_privacy import DynamoDBErasureStore
+    from core.suppression import SuppressionCheck
+
+#: The secret (``<PROFILESYNC_SECRETS_PREFIX>audit-salt`` in Secrets Manager) keying the hashes of
+#: audit records and suppression entries.
+AUDIT_SALT_SECRET = "audit-salt"
 
 #: SQS's limit for one message and for one SendMessageBatch request (the sum of its messages).
 #: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
@@ -161,6 +168,7 @@ class Settings:
     table_name: str
     connectors: Mapping[str, ConnectorInstance] = field(default_factory=dict)
     ingest_queue_url: str | None = None
+    ingest_dead_letter_queue_url: str | None = None
     push_failure_queue_url: str | None = None
     pull_time_margin_seconds: int = 120
     pull_lease_seconds: int = 960
@@ -196,6 +204,7 @@ class Settings:
             connectors=_DeferredConnectors(config),
             config=config,
             ingest_queue_url=environ.get("INGEST_QUEUE_URL", "").strip() or None,
+            ingest_dead_letter_queue_url=environ.get("INGEST_DEAD_LETTER_QUEUE_URL", "").strip() or None,
             push_failure_queue_url=environ.get("PUSH_FAILURE_QUEUE_URL", "").strip() or None,
             pull_time_margin_seconds=_int(environ, "PULL_TIME_MARGIN_SECONDS", 120, 1),
             pull_lease_seconds=_int(environ, "PULL_LEASE_SECONDS", 960, 60),
@@ -257,6 +266,7 @@ class Wiring:
         self._plugin_of: dict[str, ConnectorPlugin] = {}
         self._secrets_env = secrets_env
         self._connectors: dict[str, Connector] = {}
+        self._suppression: dict[bool, SuppressionCheck] = {}
 
     def client(self, service: str) -> Any:
         """The boto3 client of ``service``, created on first use."""
@@ -284,6 +294,42 @@ class Wiring:
         from core.storage.dynamodb_privacy import DynamoDBErasureStore
 
         return DynamoDBErasureStore(self.client("dynamodb"), self.settings.table_name)
+
+    @cached_property
+    def audit_salt(self) -> str:
+        """The salt of audit and suppression hashes (the ``audit-salt`` secret), read once."""
+        from connectors._http import resolve_secret
+
+        return resolve_secret(AUDIT_SALT_SECRET)
+
+    def suppression(self, *, consistent: bool = True) -> SuppressionCheck:
+        """The check of erased people's records (core.suppression). Merge reads strongly consistent
+        entries; pull and push, which merge backs up, may read eventually consistent ones (half the
+        read units)."""
+        if consistent not in self._suppression:
+            from core.storage.dynamodb_suppression import DynamoDBSuppressionStore
+            from core.suppression import SuppressionCheck
+
+            store = DynamoDBSuppressionStore(
+                self.client("dynamodb"), self.settings.table_name, consistent=consistent
+            )
+            self._suppression[consistent] = SuppressionCheck(store, self.audit_salt)
+        return self._suppression[consistent]
+
+    def privacy_stores(self) -> PrivacyStores:
+        """Everything a privacy request reads and writes (core.privacy.PrivacyStores)."""
+        from core.privacy import PrivacyStores
+        from core.storage.sqs_dead_letters import SQSDeadLetterQueue
+
+        dlq = self.settings.ingest_dead_letter_queue_url
+        return PrivacyStores(
+            profiles=self.profiles,
+            erasure=self.erasure,
+            sync_state=self.sync_state,
+            suppression=self.suppression().store,
+            dead_letters=SQSDeadLetterQueue(self.client("sqs"), dlq) if dlq else None,
+            quarantine_of=sorted(self.settings.connectors),
+        )
 
     @property
     def ingest_queue_url(self) -> str:
@@ -405,6 +451,7 @@ def traced(handler: F) -> F:
 
 
 __all__ = [
+    "AUDIT_SALT_SECRET",
     "SQS_MAX_MESSAGE_BYTES",
     "DeferredConfig",
     "Settings",

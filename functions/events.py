@@ -106,22 +106,31 @@ class StreamChange(_Message):
 
 
 class PrivacyRequest(_Message):
-    """``{"action": "erase" | "export", "email": ...}`` or with ``"phone"`` (and ``"region"``).
+    """``{"action": "erase" | "export" | "unsuppress", "email": ...}`` or with ``"phone"`` (and
+    ``"region"``); ``{"action": "erase-retry"}`` names nobody (it asks the tools again for every
+    erasure they have not confirmed).
 
     ``request_id`` is the caller's reference (a ticket number), kept in the audit record; the
-    invocation's own request id is used when it is missing.
+    invocation's own request id is used when it is missing. ``requested_by`` names who asked (an
+    IAM principal ARN, a DPO's name): Lambda does not tell a function who invoked it, so the caller
+    says; the audit record keeps it with the invocation's id, which CloudTrail's data events tie to
+    the IAM principal that made the call.
     """
 
-    action: Literal["erase", "export"]
+    action: Literal["erase", "export", "erase-retry", "unsuppress"]
     email: str | None = Field(default=None, min_length=1, max_length=320)
     phone: str | None = Field(default=None, min_length=1, max_length=64)
     request_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
     region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
     """Where a phone number without a country code is from (ISO 3166 alpha-2), as pull assumes."""
+    requested_by: str | None = Field(default=None, min_length=1, max_length=256)
 
     @model_validator(mode="after")
     def _one_identifier(self) -> PrivacyRequest:
-        if (self.email is None) == (self.phone is None):
+        if self.action == "erase-retry":
+            if self.email is not None or self.phone is not None:
+                raise ValueError("erase-retry names nobody: it asks again for every pending erasure")
+        elif (self.email is None) == (self.phone is None):
             raise ValueError("give exactly one of email or phone")
         return self
 

@@ -13,13 +13,13 @@ Ingest is idempotent, so a message delivered twice changes nothing the second ti
 
 from __future__ import annotations
 
-import json
 import os
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -27,8 +27,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from core.isolation import ingest_isolating
-from core.pipeline import IngestResult
-from core.ports import QuarantineEntry
+from core.pipeline import IngestResult, IngestSettings
+from core.quarantine import refused_entries
 from functions._wiring import metrics_namespace, traced, wiring
 from functions.events import IngestMessage
 
@@ -55,23 +55,17 @@ def merge_message(record: SQSRecord, totals: IngestResult) -> None:
         raise
     # The pull run that sent the message is the correlation id of what merge logs about it.
     logger.set_correlation_id(message.run_id)
+    w = wiring()
+    suppression = w.suppression()
+    # Records of erased people are dropped before anything is stored (core.suppression); pull drops
+    # them too, and this catches the ones queued before the erasure or pulled while it ran.
     # A record the store refuses is quarantined alone (durably, before the message is deleted);
     # the other records of the message are merged, and the message succeeds.
-    result, refused = ingest_isolating(message.records, wiring().profiles)
+    result, refused = ingest_isolating(message.records, w.profiles, IngestSettings(suppression=suppression))
     totals.add(result)
     if refused:
-        now = datetime.now(UTC)
-        wiring().sync_state.put_quarantined(
-            [
-                QuarantineEntry(
-                    message.connector,
-                    f"{q.source}:{q.source_id}",
-                    q.reason,
-                    json.dumps(q.raw, default=str, sort_keys=True),
-                    now,
-                )
-                for q in refused
-            ]
+        w.sync_state.put_quarantined(
+            refused_entries(message.connector, refused, datetime.now(UTC), suppression)
         )
         metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=len(refused))
         logger.warning(
@@ -88,6 +82,21 @@ def merge_message(record: SQSRecord, totals: IngestResult) -> None:
             "written": result.written,
         },
     )
+
+
+def publish_refusals(totals: IngestResult) -> None:
+    """Identifiers the guardrails refused to match on, per source (the data quality of each tool):
+    one metric per source, with the ``connector`` dimension the pull's quality metrics carry."""
+    by_source = Counter(hit.record_key.partition(":")[0] for hit in totals.guardrail_hits)
+    for source, count in sorted(by_source.items()):
+        with single_metric(
+            name="IdentifiersRefused",
+            unit=MetricUnit.Count,
+            value=count,
+            namespace=metrics_namespace(),
+            default_dimensions={"connector": source},
+        ):
+            pass
 
 
 @traced
@@ -115,8 +124,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="NewCustomers", unit=MetricUnit.Count, value=totals.new_customers)
     metrics.add_metric(name="Merges", unit=MetricUnit.Count, value=totals.merged_customers)
     metrics.add_metric(name="MessagesFailed", unit=MetricUnit.Count, value=failed)
+    if totals.suppressed:
+        metrics.add_metric(name="RecordsSuppressed", unit=MetricUnit.Count, value=totals.suppressed)
     if totals.guardrail_hits:
         metrics.add_metric(name="GuardrailHits", unit=MetricUnit.Count, value=len(totals.guardrail_hits))
+        publish_refusals(totals)
     if totals.split_customers:
         metrics.add_metric(name="Splits", unit=MetricUnit.Count, value=totals.split_customers)
     if totals.unsplit:
@@ -134,6 +146,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "failed": failed,
             "received": totals.received,
             "written": totals.written,
+            "suppressed": totals.suppressed,
             "new_customers": totals.new_customers,
             "merged_customers": totals.merged_customers,
             "split_customers": totals.split_customers,
@@ -142,7 +155,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return response
 
 
-__all__ = ["handler", "merge_message", "processor"]
+__all__ = ["handler", "merge_message", "processor", "publish_refusals"]
 
 if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
     # The cold start's imports are done (functions/__init__.py paused the collector): freeze what they

@@ -1,20 +1,30 @@
-"""Erase or export one person: invoked directly, ``{"action": "erase", "email": "ann@example.com"}``.
+"""Erase or export one person: invoked directly, ``{"action": "erase", "email": "ann@example.com",
+"requested_by": "arn:aws:iam::123456789012:user/dpo"}``.
 
-``{"action": "export", "phone": "+44 20 7946 0018"}`` returns the profile and every source record it
-came from; ``erase`` removes the person from DynamoDB and asks every configured tool to erase them
-too (core.privacy explains the order and the guards). Both leave an audit item under ``AUDIT#<action>``
-that holds a keyed hash of the identifier (the salt is the secret ``audit-salt``), counts, the tools
-asked and the outcome, and nothing personal. Logs carry the hash, never the identifier.
+* ``export`` returns everything held about the person: the profile, every source record, the
+  identifiers, which tools were sent which payload when, quarantined records, dead letters and the
+  suppression state, and the keys of every item an erasure would delete.
+* ``erase`` suppresses the person, asks every configured tool to erase their records, removes them
+  from the table, the quarantine and the dead-letter queue, and answers with a receipt: what was
+  deleted, each tool's outcome (``erased``, ``not_present`` or ``failed (...)``) and what is kept by
+  policy, until when (core.privacy explains the order and the guards).
+* ``erase-retry`` asks the tools again for what they have not confirmed (the stack runs it on a
+  schedule); after ``ERASE_ATTEMPTS_BEFORE_ALARM`` rounds a still-failing erasure raises the
+  ``ErasureRetriesExhausted`` metric, which an alarm watches.
+* ``unsuppress`` lifts the suppression of a person who signed up again; it needs ``requested_by``.
 
-The answer is ``{"ok": true, ...}``, or ``{"ok": false, "error": ...}`` for a request that cannot be
-served; its error never repeats the email or phone given.
+Every request leaves an audit item under ``AUDIT#<action>`` holding a keyed hash of the identifier
+(the salt is the secret ``audit-salt``), who asked, the invocation's id, counts and each tool's
+outcome, and nothing personal. Logs carry the hash, never the identifier. The answer is ``{"ok":
+true, ...}``, or ``{"ok": false, "error": ...}`` for a request that cannot be served; its error never
+repeats the email or phone given.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -23,14 +33,17 @@ from pydantic import ValidationError
 
 from core.connector import Connector
 from core.errors import ConflictError
-from functions._wiring import Wiring, metrics_namespace, traced, wiring
+from functions._wiring import AUDIT_SALT_SECRET, Wiring, metrics_namespace, traced, wiring
 from functions.events import PrivacyRequest
+
+if TYPE_CHECKING:
+    from core.privacy import ErasureReport, PersonExport
 
 logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())
 
-#: The secret (``<PROFILESYNC_SECRETS_PREFIX>audit-salt`` in Secrets Manager) keying the audit hashes.
-AUDIT_SALT_SECRET = "audit-salt"
+#: Who asked, when the request does not say (Lambda does not tell a function who invoked it).
+UNNAMED = "unnamed caller (see CloudTrail for the invocation)"
 
 
 def _describe(error: Exception) -> str:
@@ -55,11 +68,81 @@ def _tools(w: Wiring) -> tuple[dict[str, Connector], dict[str, str]]:
     return tools, unavailable
 
 
-def serve(request: PrivacyRequest, request_id: str, w: Wiring) -> dict[str, Any]:
+def export_answer(found: PersonExport) -> dict[str, Any]:
+    """The JSON answer of an export (the person's own data, so identifiers appear in it)."""
+    return {
+        "customer_id": found.customer_id,
+        "profile": found.profile.model_dump(mode="json") if found.profile else None,
+        "sources": [s.model_dump(mode="json") for s in found.sources],
+        "identifiers": list(found.identifiers),
+        "pushed": [
+            {
+                "destination": p.destination,
+                "payload_hash": p.payload_hash,
+                "remote_id": p.remote_id,
+                "at": p.at.isoformat() if p.at else None,
+                "payload": dict(p.payload) if p.payload is not None else None,
+            }
+            for p in found.pushed
+        ],
+        "quarantined": [
+            {"pk": q.key.pk, "sk": q.key.sk, "reason": q.reason, "raw": q.raw} for q in found.quarantined
+        ],
+        "dead_letters": [r.model_dump(mode="json") for r in found.dead_letters],
+        "suppressed": {
+            key: None if entry is None else {"since": entry.at.isoformat(), "erasure": entry.erasure}
+            for key, entry in found.suppressed.items()
+        },
+        "items": [{"pk": k.pk, "sk": k.sk} for k in found.items],
+    }
+
+
+def erase_answer(report: ErasureReport, request_id: str) -> dict[str, Any]:
+    """The receipt of an erasure: what was deleted and suppressed, each tool's outcome, what is kept."""
+    return {
+        "ok": report.complete,
+        "action": "erase",
+        "request_id": request_id,
+        "found": report.found,
+        "outcome": report.outcome,
+        "deleted": {k: v for k, v in sorted(report.counts.items()) if k != "suppressed"},
+        "suppressed": report.counts.get("suppressed", 0),
+        "tools": report.tools,
+        "pending": report.pending,
+        "kept": report.kept,
+    }
+
+
+def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str = "") -> dict[str, Any]:
     """Answer one request (the handler's body, callable without a Lambda context)."""
     from connectors._http import resolve_secret
-    from core.privacy import AuditRecord, erase_person, export_person, subject_hash
+    from core.privacy import (
+        AuditRecord,
+        erase_person,
+        export_person,
+        lift_suppression,
+        retry_erasures,
+        subject_hash,
+    )
 
+    requested_by = request.requested_by or UNNAMED
+    if request.action == "erase-retry":
+        tools, unavailable = _tools(w)
+        retried = retry_erasures(w.erasure, tools, unavailable=unavailable, invocation=invocation)
+        metrics.add_metric(name="ErasuresCompleted", unit=MetricUnit.Count, value=retried.completed)
+        metrics.add_metric(name="ErasuresStillFailing", unit=MetricUnit.Count, value=retried.still_failing)
+        metrics.add_metric(name="ErasureRetriesExhausted", unit=MetricUnit.Count, value=retried.alarming)
+        answer = {
+            "ok": retried.still_failing == 0,
+            "action": "erase-retry",
+            "pending": retried.pending,
+            "completed": retried.completed,
+            "still_failing": retried.still_failing,
+            "alarming": retried.alarming,
+            "tools": {name: dict(counts) for name, counts in sorted(retried.tools.items())},
+        }
+        logger.info("erase-retry served", extra=answer)
+        return answer
     try:
         identifier = request.identifier()
     except ValueError as error:
@@ -68,9 +151,37 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring) -> dict[str, Any]
     salt = resolve_secret(AUDIT_SALT_SECRET)
     subject = subject_hash(salt, identifier)
     logger.append_keys(subject=subject[:16], request_id=request_id, action=request.action)
+    stores = w.privacy_stores()
+
+    if request.action == "unsuppress":
+        if request.requested_by is None:
+            metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
+            return {
+                "ok": False,
+                "action": "unsuppress",
+                "error": "unsuppress needs requested_by: lifting a suppression is an audited decision",
+            }
+        assert stores.suppression is not None
+        lifted = lift_suppression(
+            identifier,
+            suppression=stores.suppression,
+            erasure=w.erasure,
+            salt=salt,
+            request_id=request_id,
+            requested_by=requested_by,
+            invocation=invocation,
+        )
+        logger.info("unsuppress served", extra={"lifted": lifted})
+        return {"ok": True, "action": "unsuppress", "request_id": request_id, "lifted": lifted}
 
     if request.action == "export":
-        found = export_person(w.profiles, identifier)
+
+        def payload_of(destination: str, profile: Any) -> Any:
+            return w.connector(destination).from_profile(profile)
+
+        found = export_person(
+            w.profiles, identifier, stores=stores, salt=salt, payload_of=payload_of, region=request.region
+        )
         w.erasure.put_audit(
             AuditRecord(
                 action="export",
@@ -79,6 +190,8 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring) -> dict[str, Any]
                 subject_hash=subject,
                 outcome="exported" if found else "not_found",
                 counts={"sources": len(found.sources) if found else 0},
+                requested_by=requested_by,
+                invocation=invocation,
             )
         )
         metrics.add_metric(name="PersonsExported", unit=MetricUnit.Count, value=1 if found else 0)
@@ -90,22 +203,26 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring) -> dict[str, Any]
             "action": "export",
             "found": True,
             "request_id": request_id,
-            "customer_id": found.customer_id,
-            "profile": found.profile.model_dump(mode="json") if found.profile else None,
-            "sources": [s.model_dump(mode="json") for s in found.sources],
+            **export_answer(found),
         }
 
     tools, unavailable = _tools(w)
     try:
         report = erase_person(
             identifier,
-            profiles=w.profiles,
-            erasure=w.erasure,
+            profiles=stores.profiles,
+            erasure=stores.erasure,
+            sync_state=stores.sync_state,
+            suppression=stores.suppression,
+            dead_letters=stores.dead_letters,
+            quarantine_of=stores.quarantine_of,
             tools=tools,
             salt=salt,
             request_id=request_id,
             unavailable=unavailable,
-            quarantine_of=sorted(w.settings.connectors),
+            requested_by=requested_by,
+            invocation=invocation,
+            region=request.region,
         )
     except ConflictError as error:
         logger.warning(
@@ -122,16 +239,8 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring) -> dict[str, Any]
     metrics.add_metric(name="PersonsErased", unit=MetricUnit.Count, value=1 if report.found else 0)
     if not report.complete:
         metrics.add_metric(name="ErasureIncomplete", unit=MetricUnit.Count, value=1)
-    answer = {
-        "ok": report.complete,
-        "action": "erase",
-        "request_id": request_id,
-        "found": report.found,
-        "outcome": report.outcome,
-        "deleted": dict(sorted(report.counts.items())),
-        "tools": report.tools,
-    }
-    logger.info("erasure served", extra={k: v for k, v in answer.items() if k != "request_id"})
+    answer = erase_answer(report, request_id)
+    logger.info("erasure served", extra={k: v for k, v in answer.items() if k not in ("request_id", "kept")})
     return answer
 
 
@@ -139,16 +248,17 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring) -> dict[str, Any]
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Serve one erase or export request; see the module docstring for the answer's shape."""
+    """Serve one privacy request; see the module docstring for the answer's shape."""
     try:
         request = PrivacyRequest.model_validate(event)
     except ValidationError as error:
         metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
         return {"ok": False, "error": _describe(error)}
-    return serve(request, request.request_id or context.aws_request_id, wiring())
+    invocation = context.aws_request_id
+    return serve(request, request.request_id or invocation, wiring(), invocation)
 
 
-__all__ = ["AUDIT_SALT_SECRET", "handler", "serve"]
+__all__ = ["AUDIT_SALT_SECRET", "UNNAMED", "erase_answer", "export_answer", "handler", "serve"]
 
 if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
     # The cold start's imports are done (functions/__init__.py paused the collector): freeze what they

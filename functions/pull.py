@@ -2,7 +2,8 @@
 
     take the connector's lease (or exit: another pull of it is running)
     -> read the cursor -> for each page of connector.pull(cursor):
-         map and normalise -> quarantine the bad records -> pack the good ones into SQS messages
+         map and normalise -> drop the records of erased people (suppressed: counted, never queued)
+         -> quarantine the bad records -> pack the good ones into SQS messages
          -> SendMessageBatch, resending failed entries -> save the page's cursor -> renew the lease
          -> little time left? stop here and invoke a fresh pull with the same run id
     -> release the lease (unless a continuation holds it now)
@@ -31,14 +32,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core.errors import RetryableError
+from core.governance.quality import RunQuality, resume_quality
 from core.normalise import normalise_record
 from core.ports import QuarantineEntry, SyncState
+from core.redaction import reason_kind
 from core.schema import Quarantined, RecordDraft, SourceRecord
-from core.sync import PullReport
+from core.sync import PullReport, quarantine_entries
 from functions._wiring import Wiring, metrics_namespace, traced, wiring
 from functions.events import PullEvent, ingest_envelope
 
@@ -179,30 +182,38 @@ class PullOutcome:
     pulled: int = 0
     queued: int = 0
     quarantined: int = 0
+    suppressed: int = 0
+    """Records of erased people met and dropped (never queued, never quarantined)."""
     messages: int = 0
     resent: int = 0
     cursor: str | None = None
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    quality: dict[str, Any] = field(default_factory=dict)
+    """The run's data quality so far (core.governance.quality), as kept in the SYNC# report."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _normalise(drafts: Sequence[RecordDraft]) -> tuple[list[SourceRecord], list[Quarantined]]:
+def _normalise(
+    drafts: Sequence[RecordDraft],
+) -> tuple[list[SourceRecord], list[tuple[Quarantined, RecordDraft]]]:
     records: list[SourceRecord] = []
-    bad: list[Quarantined] = []
+    bad: list[tuple[Quarantined, RecordDraft]] = []
     for draft in drafts:
         outcome = normalise_record(draft)
         if isinstance(outcome, Quarantined):
-            bad.append(outcome)
+            bad.append((outcome, draft))
         else:
             records.append(outcome)
     return records, bad
 
 
-def _entry(connector: str, key: str, reason: str, raw: Any, at: datetime) -> QuarantineEntry:
+def _entry(
+    connector: str, key: str, reason: str, raw: Any, at: datetime, subjects: tuple[str, ...] = ()
+) -> QuarantineEntry:
     text = raw if isinstance(raw, str) else json.dumps(raw, default=str, sort_keys=True)
-    return QuarantineEntry(connector=connector, key=key, reason=reason, raw=text, at=at)
+    return QuarantineEntry(connector=connector, key=key, reason=reason, raw=text, at=at, subjects=subjects)
 
 
 def run_pull(
@@ -235,10 +246,12 @@ def run_pull(
         state = w.sync_state.get_sync_state(name)
         start = state.cursor
         report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
+        report.quality = quality = resume_quality(name, run_id, state.report)
         prefix, suffix = ingest_envelope(name, run_id)
         sender = IngestSender(
             w.client("sqs"), w.ingest_queue_url, max_bytes=settings.ingest_message_max_bytes, sleep=sleep
         )
+        suppression = w.suppression(consistent=False)
         stopped_early = False
         pages = connector.pull(start)
         try:
@@ -246,9 +259,11 @@ def run_pull(
                 now = datetime.now(UTC)
                 drafts = connector.to_records(page)
                 records, bad = _normalise(drafts)
+                # Records of erased people never enter the queue (nor, so, its dead-letter queue).
+                records, suppressed = suppression.split(records)
                 parts = [sqs_safe(r.model_dump_json()) for r in records]
                 bodies, oversize = pack_messages(parts, prefix, suffix, settings.ingest_message_max_bytes)
-                entries = [_entry(name, f"{q.source}:{q.source_id}", q.reason, q.raw, now) for q in bad]
+                entries = quarantine_entries(name, bad, now, suppression)
                 for index in oversize:
                     size = len(parts[index].encode())
                     entries.append(
@@ -259,18 +274,27 @@ def run_pull(
                             f"({settings.ingest_message_max_bytes:,}); trim it at the source",
                             parts[index],
                             now,
+                            tuple(suppression.hash(i.key) for i in records[index].identifiers),
                         )
                     )
                 for entry in entries:
-                    report.quarantine_reasons[entry.reason] += 1
+                    report.quarantine_reasons[reason_kind(entry.reason)] += 1
+                too_large = set(oversize)
+                kept = [r for i, r in enumerate(records) if i not in too_large]
+                page_quality = RunQuality(name)
+                page_quality.observe(len(drafts), kept, (e.reason for e in entries))
+                quality.add(page_quality)
                 if entries:
                     w.sync_state.put_quarantined(entries)  # durable before the cursor moves past them
                 sent = sender.send(bodies)  # returns only once SQS accepted every message
 
+                dropped = len(suppressed) + len(bad) - (len(entries) - len(oversize))
                 report.pages += 1
                 report.pulled += len(drafts)
-                report.normalised += len(records) - len(oversize)
+                report.normalised += len(records) + len(suppressed) - len(oversize)
                 report.quarantined += len(entries)
+                report.suppressed_quarantined += len(bad) - (len(entries) - len(oversize))
+                report.ingest.suppressed += len(suppressed)
                 outcome.messages += sent.messages
                 outcome.resent += sent.resent
                 metrics.add_metric(name="RecordsPulled", unit=MetricUnit.Count, value=len(drafts))
@@ -278,8 +302,10 @@ def run_pull(
                 metrics.add_metric(
                     name="RecordsQueued", unit=MetricUnit.Count, value=len(records) - len(oversize)
                 )
+                metrics.add_metric(name="RecordsSuppressed", unit=MetricUnit.Count, value=dropped)
                 if sent.resent:
                     metrics.add_metric(name="Throttled", unit=MetricUnit.Count, value=sent.resent)
+                publish_page_quality(page_quality)
 
                 if page.cursor is not None and page.cursor != report.cursor_after:
                     state = w.sync_state.put_sync_state(
@@ -308,9 +334,13 @@ def run_pull(
                 SyncState(name, report.cursor_after, state.version, datetime.now(UTC), json.dumps(summary))
             )
         outcome.pages, outcome.pulled, outcome.quarantined = report.pages, report.pulled, report.quarantined
-        outcome.queued = report.normalised
+        outcome.queued = report.normalised - report.ingest.suppressed
+        outcome.suppressed = report.suppressed
         outcome.cursor = report.cursor_after
         outcome.quarantine_reasons = dict(report.quarantine_reasons.most_common(10))
+        outcome.quality = quality.as_dict()
+        if outcome.status == "done" and not stopped_early and report.pages:
+            publish_run_quality(quality)  # the run is over (the summary above holds its quality)
         if stopped_early:
             moved = report.cursor_after != start
             if not moved:
@@ -334,6 +364,49 @@ def run_pull(
     finally:
         if not handed_over:
             w.leases.release(name, run_id)
+
+
+def publish_page_quality(page: RunQuality) -> None:
+    """Counts of one page: values dropped from kept records, people-level records, and those of
+    them with no granted email consent (the dashboard divides one by the other)."""
+    metrics.add_metric(name="ValuesDropped", unit=MetricUnit.Count, value=sum(page.dropped.values()))
+    metrics.add_metric(name="PeopleRecords", unit=MetricUnit.Count, value=page.people)
+    metrics.add_metric(
+        name="RecordsWithoutEmailConsent", unit=MetricUnit.Count, value=page.without_email_consent
+    )
+
+
+def publish_run_quality(quality: RunQuality) -> None:
+    """At the end of a run: its quarantine share and, against the last comparable run, the jump.
+
+    The jump is published twice: with the connector dimension (for the dashboard), and without it
+    (``service`` only) for the one alarm that watches every connector (template.yaml,
+    QuarantineShareJumpAlarm); the run's log line and SYNC# report say which connector it was.
+    """
+    share = quality.quarantine_share
+    if share is not None:
+        metrics.add_metric(name="QuarantineShare", unit=MetricUnit.Percent, value=share)
+    consent = quality.no_email_consent_share
+    if consent is not None:
+        metrics.add_metric(name="NoEmailConsentShare", unit=MetricUnit.Percent, value=consent)
+    jump = quality.jump
+    if jump is None:
+        return
+    metrics.add_metric(name="QuarantineShareJump", unit=MetricUnit.Percent, value=jump)
+    with single_metric(
+        name="QuarantineShareJump", unit=MetricUnit.Percent, value=jump, namespace=metrics_namespace()
+    ):
+        pass
+    if quality.alarming:
+        logger.warning(
+            "quarantine share jumped since the last comparable run",
+            extra={
+                "share": share,
+                "baseline_share": quality.baseline_share,
+                "baseline_run": quality.baseline_run,
+                "reasons": dict(quality.quarantined.most_common(5)),
+            },
+        )
 
 
 def invoke_continuation(w: Wiring, function_name: str, event: PullEvent) -> None:

@@ -102,6 +102,16 @@ def push_everywhere(
     ``customers`` for a destination that could not be reached at all) and each destination's report."""
     failed: set[str] = set()
     reports: dict[str, PushReport] = {}
+    # A profile that holds an erased person's identifier (a record that raced the erasure) is
+    # never sent to any tool (core.suppression); it is reported, not failed, so it is not retried.
+    blocked = w.suppression(consistent=False).suppressed_customers(profiles) if profiles else set()
+    if blocked:
+        profiles = [p for p in profiles if p.customer_id not in blocked]
+        metrics.add_metric(name="PushSuppressed", unit=MetricUnit.Count, value=len(blocked))
+        logger.warning(
+            "profiles holding a suppressed identifier were not pushed",
+            extra={"customers": sorted(blocked)[:20], "count": len(blocked)},
+        )
     for destination in w.destinations():
         try:
             report = push_profiles(

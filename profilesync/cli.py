@@ -164,6 +164,9 @@ def _parser() -> argparse.ArgumentParser:
         help="where the embedded store (TABLE.sqlite3) is kept between runs (default .profilesync/)",
     )
     sync.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    from profilesync.privacy_cli import add_parser as add_privacy_parser
+
+    add_privacy_parser(sub, DEFAULT_TABLE)
     demo = sub.add_parser(
         "demo",
         help="run pull -> merge -> push for the tools' sandboxes (HubSpot, Mailchimp, Shopify), twice",
@@ -186,9 +189,10 @@ def _parser() -> argparse.ArgumentParser:
         "(see `profilesync connectors list`; default hubspot,mailchimp,shopify)",
     )
     add_identity_parser(sub)
-    from profilesync import ops_cli
+    from profilesync import ops_cli, profile_commands
 
     ops_cli.register(sub)
+    profile_commands.add_parsers(sub)
     _add_common_options(parser, top=True)
     return parser
 
@@ -427,6 +431,15 @@ def _sync(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
         stores = stack.enter_context(open_stores(endpoint_url=args.endpoint_url, table=args.table, path=path))
+        from core.suppression import SuppressionCheck
+        from profilesync.privacy_cli import audit_salt
+
+        # People erased with `profilesync privacy erase` (or by the deployed stack) are not synced
+        # back. A --sandbox run's store lives for the run only: nobody in it was ever erased.
+        suppression = None
+        if not args.sandbox or args.endpoint_url is not None:
+            salt = audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
+            suppression = SuppressionCheck(stores.suppression, salt)
         connector = build_instance(args.connector, plugin, settings)
         stack.callback(connector.close)
         cursor: str | None = SAVED
@@ -443,7 +456,10 @@ def _sync(args: argparse.Namespace) -> int:
             cursor=cursor,
             push=not args.no_push,
             progress=Progress(quiet=args.quiet),
+            suppression=suppression,
             push_mode=settings.push_mode,
+            leases=stores.leases,
+            where=stores.where,
         )
     for line in summary_lines(outcome):
         print(line)
@@ -512,6 +528,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "identity":
             return run_identity(args)
+        if args.command == "privacy":
+            from profilesync.privacy_cli import run as run_privacy
+
+            return run_privacy(args)
     except Exception as error:  # every failure ends as one line and an exit code
         return _fail(args, error)
     except KeyboardInterrupt as error:

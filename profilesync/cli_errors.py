@@ -18,6 +18,7 @@ A traceback is printed only with ``--debug``.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 from core.errors import (
@@ -79,6 +80,14 @@ def describe_failure(error: BaseException) -> Failure:
         return botocore_failure
     if isinstance(error, ProfileSyncError):
         return Failure(EXIT_FAILED, _one_line(str(error)))
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        # A write to a full disk names no file: say what happened and what to do.
+        where = f"{error.filename}: " if error.filename is not None else ""
+        return Failure(
+            EXIT_FAILED,
+            f"{where}the disk is full ({error.strerror}); free some space or write to another disk "
+            "(--out, --state-dir), then run again",
+        )
     if isinstance(error, OSError) and error.filename is not None:
         what = error.strerror or type(error).__name__
         return Failure(EXIT_FAILED, f"{error.filename}: {what}")

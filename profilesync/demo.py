@@ -145,6 +145,8 @@ class RoundReport:
     profiles: int = 0
     changed_in_tools: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    quality: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per connector, the data quality of this round's pull, as its SYNC# report keeps it."""
 
     def metric(self, name: str, **dimensions: str) -> int:
         wanted = set(dimensions.items())
@@ -217,6 +219,8 @@ def _run_round(
         progress.begin(f"{name}: pull {connector}")
         result = rt.pull(connector)
         report.pulls[connector] = result
+        saved = rt.wiring.sync_state.get_sync_state(connector).report
+        report.quality[connector] = json.loads(saved).get("quality", {}) if saved else {}
         progress.end(
             f"{result.pulled:,} records in {result.pages:,} pages -> {result.messages:,} messages, "
             f"{result.quarantined:,} quarantined"

@@ -5,6 +5,7 @@
 * the table (``create_table``: the template's key schema, stream and TTL) and the ingest queue with its
   dead-letter queue and redrive policy, and the push on-failure queue, from the resources' own
   ``Properties`` (names resolved with ``Stage``; encryption left out: moto has no customer key);
+* the template's generated secrets (the audit salt), each with a fixed local value;
 * the functions' environment, resolved from the template (``Globals`` and each function's
   ``Environment``, with ``!Ref``, ``!Sub``, ``!If`` and conditions evaluated for the given parameters);
 * a ``functions._wiring.Wiring`` with moto's clients, a stand-in Lambda client for the pull's
@@ -30,7 +31,9 @@ pollers would:
 
 ``settle()`` repeats merge and push until the queue is empty and the stream is drained. What the
 handlers print (Powertools' JSON logs and EMF metrics, which Lambda would send to CloudWatch) is
-captured: ``metrics`` sums the EMF values by name and dimension, and ``log_path`` keeps every line.
+captured, with whatever else an invocation writes to stderr or to Python's root logger (library
+warnings, such as the HTTP layer's retries), as Lambda captures it: ``metrics`` sums the EMF values
+by name and dimension, and ``log_path`` keeps every line.
 
 Differences from Lambda, each on purpose: invocations run one at a time in this process (Lambda would
 run merges and pushes concurrently, which the store's conditional writes are tested for elsewhere); the
@@ -342,6 +345,8 @@ class PullResult:
     pulled: int = 0
     queued: int = 0
     quarantined: int = 0
+    suppressed: int = 0
+    """Records of erased people the pull met and dropped (the handler's own count)."""
     pages: int = 0
     messages: int = 0
     failed_invocations: int = 0
@@ -510,6 +515,13 @@ class LocalRuntime:
         arns: dict[str, str] = {
             "ProfilesTable": f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{self.table_name}"
         }
+        # Generated secrets (the audit salt): a fixed value per name, since the embedded AWS lives in
+        # this process only; Powertools caches a secret per name, so a value must not change.
+        secrets_manager = session.client("secretsmanager")
+        for resource in resources.values():
+            if resource["Type"] == "AWS::SecretsManager::Secret":
+                secret_name = str(scope.resolve(resource["Properties"]["Name"]))
+                secrets_manager.create_secret(Name=secret_name, SecretString=f"local-only:{secret_name}")
         # Dead-letter queues first: a redrive policy names its DLQ's ARN.
         queues = [k for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue"]
         queues.sort(key=lambda k: "RedrivePolicy" in resources[k].get("Properties", {}))
@@ -616,14 +628,23 @@ class LocalRuntime:
     # --- invoking ---------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _captured(self) -> Iterator[None]:
-        """What the handler prints (logs, EMF metrics) goes to the metric sink, not the terminal."""
+        """What the handler writes (logs, EMF metrics, stderr, Python's root logger) goes to the metric
+        sink and the log file, not the terminal: all of it, as Lambda sends all of it to CloudWatch."""
         buffer = io.StringIO()
-        handlers = list(logging.getLogger(self.environment.get("POWERTOOLS_SERVICE_NAME", "")).handlers)
+        service = self.environment.get("POWERTOOLS_SERVICE_NAME", "")
+        handlers = list(logging.getLogger(service).handlers)
         streams = [(h, h.setStream(buffer)) for h in handlers if isinstance(h, logging.StreamHandler)]
+        # Lambda's runtime gives the root logger a handler: library loggers (the HTTP layer's retry
+        # warnings) reach the function's log through it. Powertools' own records are written above.
+        root = logging.StreamHandler(buffer)
+        root.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s\t%(name)s\t%(message)s"))
+        root.addFilter(lambda record: not (service and record.name.startswith(service)))
+        logging.getLogger().addHandler(root)
         try:
-            with contextlib.redirect_stdout(buffer):
+            with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
                 yield
         finally:
+            logging.getLogger().removeHandler(root)
             for handler, previous in streams:
                 if previous is not None:
                     handler.setStream(previous)
@@ -664,7 +685,7 @@ class LocalRuntime:
                 result.status = "failed"
                 break
             result.status = str(outcome.get("status", ""))
-            for key in ("pulled", "queued", "quarantined", "pages", "messages"):
+            for key in ("pulled", "queued", "quarantined", "suppressed", "pages", "messages"):
                 setattr(result, key, getattr(result, key) + int(outcome.get(key, 0)))
             result.quarantine_reasons.update(outcome.get("quarantine_reasons", {}))
             for function_name, payload in self.lambda_client.pending:

@@ -128,11 +128,11 @@ def run_status(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         queue_depth = None
         if args.endpoint_url is None:
-            # The embedded SQLite store `profilesync sync` keeps (no leases there: sync takes none).
+            # The embedded SQLite store `profilesync sync` keeps.
             local = _local_state(stack, args.table or DEFAULT_TABLE, args.state_dir, notes)
-            names = sorted(config.connectors) or local.connectors()
-            state: Any = local
-            leases = None
+            names = sorted(config.connectors) or local.sync_state.connectors()
+            state: Any = local.sync_state
+            leases = local.leases  # a sync holds its connector's lease while it runs
         else:
             cli_checks.check_aws_credentials(args.endpoint_url)
             cli_checks.probe_endpoint(args.endpoint_url)
@@ -156,15 +156,16 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def _local_state(stack: ExitStack, table: str, state_dir: Path, notes: list[str]) -> Any:
-    """The sync state of the embedded store ``profilesync sync`` keeps in ``state_dir`` (an empty one,
-    with a note, when there is none yet: status creates no store)."""
+    """The stores of the embedded store ``profilesync sync`` keeps in ``state_dir``, read only (an
+    empty one, with a note, when there is none yet: status creates no store)."""
     from profilesync.stores import IN_MEMORY_STORE, open_stores, store_path
 
     saved = store_path(state_dir, table)
     if not saved.is_file():
         notes.append(f"no local state in {saved}: run profilesync sync first, or pass --endpoint-url")
-    path = saved if saved.is_file() else IN_MEMORY_STORE
-    return stack.enter_context(open_stores(endpoint_url=None, table=table, path=path)).sync_state
+        return stack.enter_context(open_stores(endpoint_url=None, table=table, path=IN_MEMORY_STORE))
+    # Read only: status changes nothing, and works on a folder it may not write (a copy, a mount).
+    return stack.enter_context(open_stores(endpoint_url=None, table=table, path=saved, read_only=True))
 
 
 def _saved_names(client: Any, table: str) -> list[str]:

@@ -13,6 +13,7 @@ lines first; ``sync``'s push knows how many profiles it sends).
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import deque
@@ -118,6 +119,9 @@ class Progress:
     def _show(self, now: float) -> None:
         text = self.line(now)
         if self.live:
+            # A line wider than the terminal wraps, and "\r" then rewrites only its last row: every
+            # refresh would leave a row behind. The line is cut to the terminal's width instead.
+            text = text[: max(10, _columns(self.stream) - 1)]
             pad = max(0, self._width - len(text))  # wipe what a longer previous line left
             self.stream.write(f"\r{text}{' ' * pad}")
             self._width = len(text)
@@ -147,6 +151,14 @@ def count_lines(path: Path, chunk: int = 1 << 20) -> int:
             count += block.count(b"\n")
             last = block[-1:]
     return count + (last != b"\n")
+
+
+def _columns(stream: TextIO) -> int:
+    """The width of the terminal ``stream`` writes to (80 when it cannot tell)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):  # not a terminal, or a stream with no file
+        return 80
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -1,7 +1,8 @@
 """The demo's ``report.html``: one self-contained page (inline CSS and SVG; no scripts, no fetches).
 
 Sections: the headline numbers; customers per combination of tools; lifetime value per primary
-currency; segments; data-quality problems per source (quarantine reasons and dropped values); and
+currency; segments; data-quality problems per source (quarantine reasons and dropped values); the
+data-quality monitoring of each run (quarantine share and its jump, refused identifiers, consent); and
 round 1 against round 2.
 """
 
@@ -16,6 +17,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.governance.quality import JUMP_ALARM_POINTS, JUMP_MIN_RECORDS
 from core.schema import Profile
 
 if TYPE_CHECKING:
@@ -36,7 +38,7 @@ SECOND = "#9bb7d4"
 #: Lifetime-value bins (upper bounds, in the currency's units); the last bin is open.
 LTV_BINS = (Decimal(50), Decimal(100), Decimal(250), Decimal(500), Decimal(1000), Decimal(2000))
 
-SECTION_IDS = ("combinations", "lifetime-value", "segments", "data-quality", "rounds")
+SECTION_IDS = ("combinations", "lifetime-value", "segments", "data-quality", "monitoring", "rounds")
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
@@ -260,6 +262,7 @@ def render(result: DemoResult, *, generated: datetime) -> str:
         + "".join(quality)
         + "</section>"
     )
+    body.append(_monitoring(result))
     metrics = [
         ("records pulled", [float(first.pulled), float(second.pulled)]),
         ("records quarantined", [float(first.quarantined), float(second.quarantined)]),
@@ -294,6 +297,61 @@ def render(result: DemoResult, *, generated: datetime) -> str:
         f"<title>profilesync demo report</title><style>{CSS}</style></head><body>"
         + "".join(body)
         + "</body></html>\n"
+    )
+
+
+def _percent(value: object) -> str:
+    return f"{value:.1f}%" if isinstance(value, int | float) else "-"
+
+
+def _jump(quality: dict[str, object]) -> str:
+    jump = quality.get("jump")
+    if isinstance(jump, int | float):
+        flag = " (alarm)" if jump >= JUMP_ALARM_POINTS else ""
+        return f"{jump:+.1f} points{flag}"
+    pulled = quality.get("pulled", 0)
+    if isinstance(pulled, int) and pulled < JUMP_MIN_RECORDS:
+        return f"not compared (under {JUMP_MIN_RECORDS} records)"
+    return "first comparable run"
+
+
+def _monitoring(result: DemoResult) -> str:
+    """What the pull and merge functions publish per source and run (core.governance.quality)."""
+    rounds = result.rounds
+    rows = [
+        "<table><tr><th>source, round</th><th>pulled</th><th>quarantined</th><th>change since the "
+        "last comparable run</th><th>values dropped</th><th>identifiers refused</th>"
+        "<th>no email consent</th></tr>"
+    ]
+    shares: list[tuple[str, str, list[float]]] = []
+    for index, report in enumerate(rounds):
+        values = []
+        for name in result.tools:
+            quality = report.quality.get(name, {})
+            share = quality.get("quarantine_share")
+            values.append(float(share) if isinstance(share, int | float) else 0.0)
+            dropped = quality.get("dropped", {})
+            rows.append(
+                f"<tr><td>{escape(LABELS.get(name, name.capitalize()))}, {escape(report.name)}</td>"
+                f"<td>{int(quality.get('pulled', 0)):,}</td>"
+                f"<td>{_percent(share)}</td><td>{escape(_jump(quality))}</td>"
+                f"<td>{sum(dropped.values()) if isinstance(dropped, dict) else 0:,}</td>"
+                f"<td>{report.metric('IdentifiersRefused', connector=name):,}</td>"
+                f"<td>{_percent(quality.get('no_email_consent_share'))}</td></tr>"
+            )
+        shares.append((report.name, (ACCENT, SECOND)[index % 2], values))
+    rows.append("</table>")
+    return (
+        '<section id="monitoring"><h2>Data-quality monitoring per run</h2>'
+        '<p class="lead">What the pull and merge functions publish for each source and run (metrics, and '
+        "the connector's run report): the share of records quarantined, its change since the last run of "
+        f"at least {JUMP_MIN_RECORDS} records (the QuarantineShareJump alarm fires at "
+        f"+{JUMP_ALARM_POINTS:g} points), values dropped from kept records, identifiers the guardrails "
+        "refused to match on, and people-level records without a granted email consent.</p>"
+        "<h3>Share of records quarantined (%)</h3>"
+        + grouped_bars([LABELS.get(n, n.capitalize()) for n in result.tools], shares)
+        + "".join(rows)
+        + "</section>"
     )
 
 

@@ -85,7 +85,7 @@ PEOPLE = Stream(
 DECLARATION = RestConnectorSpec(
     name="{{name}}",
     kind="other",
-    description="{{title}}: people in, enriched traits out, erase by email",
+    description="{{title}}: people in, enriched traits out, erase by id or email",
     base_url="https://api.{{name}}.example",
     auth=BearerAuth(Credential(CREDENTIAL, "a {{title}} API token")),
     streams=(PEOPLE,),
@@ -155,14 +155,21 @@ def send(context: RestContext, payloads: Sequence[Payload]) -> list[PushOutcome]
 
 
 def erase(context: RestContext, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
-    """Erase each person by email; the answer says how many were deleted."""
+    """Erase each person: by the id of their record here (``{{name}}:person:<id>``, what erasure
+    asks for the records it holds; the vendor deleting none confirms it is gone) or by email."""
     out = []
+    prefix = "{{name}}:person:"
     for identifier in identifiers:
-        if identifier.kind != "email":
-            out.append(EraseOutcome(identifier, found=False, detail="erases by email only"))
+        if identifier.kind == "source" and identifier.value.startswith(prefix):
+            body = {"id": identifier.value[len(prefix) :]}
+        elif identifier.kind == "email":
+            body = {"email": identifier.value}
+        else:
+            out.append(EraseOutcome(identifier, found=False, detail="erases by record id or email"))
             continue
-        body = context.client("erase").post_json(ERASE, json={"email": identifier.value}, idempotent=True)
-        out.append(EraseOutcome(identifier, found=int((body or {}).get("deleted", 0)) > 0))
+        answer = context.client("erase").post_json(ERASE, json=body, idempotent=True)
+        found = int((answer or {}).get("deleted", 0)) > 0
+        out.append(EraseOutcome(identifier, found=found, absent=not found and "id" in body))
     return out
 '''
 

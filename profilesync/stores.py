@@ -17,13 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.lease import LeaseStore
 from core.ports import ProfileStore, SyncStateStore
 from core.privacy import ErasureStore
+from core.suppression import SuppressionStore
+from profilesync.sync_lease import process_alive
 
 #: The file name of the embedded store of one table in a state folder.
 STORE_SUFFIX = ".sqlite3"
 #: A SQLite store that lives as long as the run (``sync --sandbox``).
 IN_MEMORY_STORE = ":memory:"
+#: The name of a run's temporary store starts with this and the run's process id (``resolve``).
+TEMPORARY_PREFIX = ".profilesync-"
 
 
 @dataclass
@@ -33,9 +38,34 @@ class Stores:
     profiles: ProfileStore
     sync_state: SyncStateStore
     erasure: ErasureStore
+    suppression: SuppressionStore
     database: Any = None
     where: str = ""
     """Where the data lives, for messages: a file path or an endpoint and table."""
+    client: Any = None
+    """The DynamoDB client (``None`` on the embedded store)."""
+
+    def connectors(self) -> list[str]:
+        """The connectors this store has a saved sync state of (whose quarantines privacy searches)."""
+        listing = getattr(self.sync_state, "connectors", None)
+        if listing is not None:
+            return list(listing())
+        found: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": getattr(self.sync_state, "table_name", ""),
+            "FilterExpression": "begins_with(PK, :s) AND SK = :t",
+            "ExpressionAttributeValues": {":s": {"S": "SYNC#"}, ":t": {"S": "STATE"}},
+            "ProjectionExpression": "PK",
+        }
+        while True:
+            page = self.client.scan(**kwargs)
+            found.extend(item["PK"]["S"][len("SYNC#") :] for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return sorted(found)
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    leases: LeaseStore | None = None
+    """The connectors' leases (``sync`` holds its connector's: profilesync.sync_lease)."""
 
 
 def store_path(state_dir: Path, table: str) -> Path:
@@ -45,29 +75,38 @@ def store_path(state_dir: Path, table: str) -> Path:
 
 @contextmanager
 def open_stores(
-    *, endpoint_url: str | None, table: str, path: Path | str | None = None, durable: bool = True
+    *,
+    endpoint_url: str | None,
+    table: str,
+    path: Path | str | None = None,
+    durable: bool = True,
+    read_only: bool = False,
 ) -> Iterator[Stores]:
     """The stores on DynamoDB at ``endpoint_url``, or on the SQLite file ``path`` (``":memory:"``
     for one that lives as long as the block). The SQLite file is closed when the block ends;
-    ``durable=False`` is for a file deleted after the run (see ``SQLiteDatabase``)."""
+    ``durable=False`` is for a file deleted after the run, ``read_only=True`` for reading a store
+    without writing anything to it or its folder (see ``SQLiteDatabase``)."""
     if endpoint_url is not None:
         yield _dynamodb_stores(endpoint_url, table)
         return
     from core.storage.sqlite import SQLiteProfileStore
     from core.storage.sqlite_database import SQLiteDatabase
-    from core.storage.sqlite_privacy import SQLiteErasureStore
+    from core.storage.sqlite_lease import SQLiteLeaseStore
+    from core.storage.sqlite_privacy import SQLiteErasureStore, SQLiteSuppressionStore
     from core.storage.sqlite_sync import SQLiteSyncStateStore
 
     if path is None:
         raise ValueError("open_stores needs a path for the embedded store, or an endpoint_url")
-    database = SQLiteDatabase(path, durable=durable)
+    database = SQLiteDatabase(path, durable=durable, read_only=read_only)
     try:
         yield Stores(
             SQLiteProfileStore(database),
             SQLiteSyncStateStore(database),
             SQLiteErasureStore(database),
+            SQLiteSuppressionStore(database),
             database,
             str(path),
+            leases=SQLiteLeaseStore(database),
         )
     finally:
         database.close()
@@ -75,7 +114,9 @@ def open_stores(
 
 def _dynamodb_stores(endpoint_url: str, table: str) -> Stores:
     from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
+    from core.storage.dynamodb_lease import DynamoDBLeaseStore
     from core.storage.dynamodb_privacy import DynamoDBErasureStore
+    from core.storage.dynamodb_suppression import DynamoDBSuppressionStore
     from profilesync.embedded import dynamodb_client
     from profilesync.template import create_table
 
@@ -88,8 +129,11 @@ def _dynamodb_stores(endpoint_url: str, table: str) -> Stores:
         DynamoDBProfileStore(client, table),
         DynamoDBSyncStateStore(client, table),
         DynamoDBErasureStore(client, table),
+        DynamoDBSuppressionStore(client, table),
         None,
         f"{endpoint_url} table {table}",
+        client=client,
+        leases=DynamoDBLeaseStore(client, table),
     )
 
 
@@ -98,17 +142,40 @@ def temporary_store_path(folder: Path) -> Iterator[Path]:
     """A fresh store file in ``folder`` for one run, removed (with its WAL files) when the block ends.
 
     ``resolve`` builds its profiles in one: the folder is the output's, which has room for the
-    output (the store is about twice its size) where a RAM-backed /tmp may not.
+    output (the store is about twice its size) where a RAM-backed /tmp may not. The file's name
+    holds the process id, so the store of a run that was killed (and could not remove it) is
+    removed by the next run in that folder once that process is gone: it holds personal data, and
+    at a million records a few GB.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=".profilesync-", suffix=STORE_SUFFIX, dir=folder)  # mode 0600
+    remove_abandoned_stores(folder)
+    prefix = f"{TEMPORARY_PREFIX}{os.getpid()}-"
+    handle, name = tempfile.mkstemp(prefix=prefix, suffix=STORE_SUFFIX, dir=folder)  # mode 0600
     os.close(handle)
     path = Path(name)
     try:
         yield path
     finally:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(name + suffix).unlink(missing_ok=True)
+        _remove_store(path)
+
+
+def remove_abandoned_stores(folder: Path) -> list[Path]:
+    """Remove the temporary stores in ``folder`` whose run has ended without removing them (it was
+    killed); the stores of runs still going are left alone. Returns the files removed."""
+    removed: list[Path] = []
+    if os.name != "posix":  # no cheap, safe test of whether a process lives
+        return removed
+    for path in folder.glob(f"{TEMPORARY_PREFIX}*-*{STORE_SUFFIX}"):
+        pid = path.name[len(TEMPORARY_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
+            _remove_store(path)
+            removed.append(path)
+    return removed
+
+
+def _remove_store(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
 
 
 def old_embedded_state(state_dir: Path, table: str) -> Path | None:
@@ -125,6 +192,7 @@ __all__ = [
     "Stores",
     "old_embedded_state",
     "open_stores",
+    "remove_abandoned_stores",
     "store_path",
     "temporary_store_path",
 ]

@@ -6,18 +6,24 @@ store (kept between runs in ``.profilesync/``) or a DynamoDB endpoint.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from core.connector import Connector, ConnectorPlugin, ConnectorSettings
 from core.errors import ConnectorConfigError
-from core.ports import ProfileStore, SyncStateStore
+from core.lease import LeaseStore
+from core.ports import ProfileStore, SyncState, SyncStateStore
 from core.push_policy import push_mode_of
+from core.schema import Profile
+from core.suppression import SuppressionCheck
 from core.sync import SAVED, PullReport, PushReport, changed_profiles, pull_into_store, push_profiles
 from profilesync.progress import Progress as TaskProgress
+from profilesync.sync_lease import holding_lease
 
 
 def option_env_var(connector: str, option: str) -> str:
@@ -58,10 +64,16 @@ def settings_from_environment(
     )
 
 
+#: The key of a connector's sync state report that says its last run's push went through.
+PUSH_DONE = "push_done"
+
+
 @dataclass
 class SyncOutcome:
     pull: PullReport
     push: PushReport | None
+    caught_up: bool = False
+    """The push sent every profile of the connector: an earlier run left its push unfinished."""
 
 
 class Progress:
@@ -122,18 +134,127 @@ def run_sync(
     push: bool = True,
     progress: Progress | None = None,
     push_mode: str | None = None,
+    leases: LeaseStore | None = None,
+    where: str = "this store",
+    suppression: SuppressionCheck | None = None,
 ) -> SyncOutcome:
     """Pull from the cursor, merge, and push the profiles of every customer this pull touched
-    (``push_mode``: the instance's mode, None for the connector's default)."""
+    (``push_mode``: the instance's mode, None for the connector's default), holding the
+    connector's lease in ``leases`` (profilesync.sync_lease) throughout. ``suppression`` drops
+    erased people's records and never pushes a profile holding one.
+
+    When an earlier run did not finish its push (it was killed, ran with ``--no-push``, or some
+    pushes failed), the customers it pulled were never pushed, and no later pull brings them back:
+    this run then pushes every profile holding a record of this connector instead, which sends
+    only what differs from what was last pushed (``SyncOutcome.caught_up``). The connector's sync
+    state remembers whether the last push finished (``push_done`` in its report).
+    """
     progress = progress or Progress()
-    pulled = pull_into_store(connector, store, state, cursor=cursor, progress=progress.pull)
-    progress.done()
-    pushed: PushReport | None = None
-    if push and "push" in connector.spec.capabilities:
-        profiles = changed_profiles(store, pulled.ingest.customers)
-        pushed = push_profiles(connector, profiles, state, mode=push_mode, progress=progress.push)
+    name = connector.spec.name
+    with holding_lease(leases, name, where=where) as renew:
+        pushing = push and "push" in connector.spec.capabilities
+        catch_up = pushing and _push_unfinished(state.get_sync_state(name))
+        _mark_push_done(state, name, False)  # until this run's push is through
+
+        def pulled_page(report: PullReport) -> None:
+            renew()
+            progress.pull(report)
+
+        pulled = pull_into_store(
+            connector, store, state, cursor=cursor, progress=pulled_page, suppression=suppression
+        )
         progress.done()
-    return SyncOutcome(pulled, pushed)
+        pushed: PushReport | None = None
+        if pushing:
+            if catch_up:
+                pushed = _push_everyone(connector, store, state, push_mode, renew, progress, suppression)
+            else:
+
+                def pushed_batch(report: PushReport) -> None:
+                    renew()
+                    progress.push(report)
+
+                profiles = _unsuppressed(suppression, changed_profiles(store, pulled.ingest.customers))
+                pushed = push_profiles(connector, profiles, state, mode=push_mode, progress=pushed_batch)
+            progress.done()
+            if not pushed.failed:
+                _mark_push_done(state, name, True)
+    return SyncOutcome(pulled, pushed, caught_up=catch_up)
+
+
+#: Profiles pushed per call of push_profiles when catching up (memory stays that of one chunk).
+CATCH_UP_CHUNK = 1000
+
+
+def _push_everyone(
+    connector: Connector,
+    store: ProfileStore,
+    state: SyncStateStore,
+    mode: str | None,
+    renew: Callable[[], None],
+    progress: Progress,
+    suppression: SuppressionCheck | None = None,
+) -> PushReport:
+    """Push every live profile that holds a record of this connector, a chunk at a time."""
+    source = connector.spec.name
+    total = PushReport(connector.spec.name, mode=push_mode_of(connector.spec, mode))
+
+    def pushed_batch(part: PushReport) -> None:
+        renew()
+        progress.push(_added(total, part))
+
+    chunk: list[Profile] = []
+    for profile in store.iter_profiles():
+        if any(ref.source == source for ref in profile.sources):
+            chunk.append(profile)
+        if len(chunk) >= CATCH_UP_CHUNK:
+            chunk = _unsuppressed(suppression, chunk)
+            total = _added(total, push_profiles(connector, chunk, state, mode=mode, progress=pushed_batch))
+            chunk = []
+    chunk = _unsuppressed(suppression, chunk)
+    if chunk:
+        total = _added(total, push_profiles(connector, chunk, state, mode=mode, progress=pushed_batch))
+    return total
+
+
+def _unsuppressed(suppression: SuppressionCheck | None, profiles: list[Profile]) -> list[Profile]:
+    """``profiles`` without those holding an erased person's record (never pushed anywhere)."""
+    if suppression is None or not profiles:
+        return profiles
+    blocked = suppression.suppressed_customers(profiles)
+    return [p for p in profiles if p.customer_id not in blocked]
+
+
+def _added(total: PushReport, part: PushReport) -> PushReport:
+    """The sum of two push reports (of one destination and mode)."""
+    counts = {
+        f.name: getattr(total, f.name) + getattr(part, f.name)
+        for f in dataclasses.fields(PushReport)
+        if f.type in ("int", int)
+    }
+    return dataclasses.replace(total, failed=[*total.failed, *part.failed], **counts)
+
+
+def _push_unfinished(saved: SyncState) -> bool:
+    """Whether the run that saved ``saved`` pulled and did not finish its push."""
+    return saved.version > 0 and not _report(saved).get(PUSH_DONE, False)
+
+
+def _mark_push_done(state: SyncStateStore, name: str, done: bool) -> None:
+    saved = state.get_sync_state(name)
+    report = _report(saved)
+    if bool(report.get(PUSH_DONE, False)) == done or (saved.version == 0 and not done):
+        return
+    report[PUSH_DONE] = done
+    state.put_sync_state(dataclasses.replace(saved, report=json.dumps(report, sort_keys=True)))
+
+
+def _report(saved: SyncState) -> dict[str, Any]:
+    try:
+        report = json.loads(saved.report) if saved.report else {}
+    except ValueError:
+        return {}
+    return report if isinstance(report, dict) else {}
 
 
 def summary_lines(outcome: SyncOutcome) -> list[str]:
@@ -142,7 +263,8 @@ def summary_lines(outcome: SyncOutcome) -> list[str]:
     lines = [
         f"pulled {p.pulled:,} records in {p.pages:,} pages from {p.connector}"
         + (" (full refresh)" if p.full_refresh else " (incremental)"),
-        f"  {p.normalised:,} normalised, {p.quarantined:,} quarantined",
+        f"  {p.normalised:,} normalised, {p.quarantined:,} quarantined"
+        + (f", {p.suppressed:,} of erased people dropped" if p.suppressed else ""),
         f"  {i.written:,} written, {i.unchanged:,} unchanged, {i.stale:,} stale; "
         f"{i.new_customers:,} new customers, {i.attached:,} attached, {i.merged_customers:,} merged",
     ]
@@ -150,6 +272,12 @@ def summary_lines(outcome: SyncOutcome) -> list[str]:
         lines.append(f"  quarantined {count:,} x {reason}")
     if outcome.push is not None:
         r = outcome.push
+        if outcome.caught_up:
+            lines.append(
+                f"catching up: an earlier run of {r.destination} did not finish its push (it was "
+                "interrupted, ran with --no-push, or pushes failed): every profile of the tool was "
+                "considered, and only what changed since its last push was sent"
+            )
         lines.append(
             f"pushed {r.pushed:,} of {r.considered:,} profiles to {r.destination} in {r.calls:,} calls "
             f"({r.skipped_unchanged:,} unchanged, {r.no_payload:,} not for this tool, "

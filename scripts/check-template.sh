@@ -81,7 +81,7 @@ from pathlib import Path
 
 build, limit = Path(sys.argv[1]), int(sys.argv[2])
 functions = sorted(p for p in build.iterdir() if p.name.endswith("Function"))
-assert len(functions) >= 5, f"expected the five functions, built {[p.name for p in functions]}"
+assert len(functions) >= 6, f"expected the six functions, built {[p.name for p in functions]}"
 for fn in functions:
     files = [p for p in fn.rglob("*") if p.is_file()]
     size = sum(p.stat().st_size for p in files)
@@ -95,6 +95,8 @@ for fn in functions:
     for prefix in ("specs/", "tests/", "bench/", "docs/", "examples/", ".venv", "profilesync/testing/",
                    "core/testing/", "connectors/_sandbox/"):
         assert not any(n.startswith(prefix) for n in names), f"{fn.name} ships {prefix}"
+    # The profile API falls back to the sample role policy, a data file of the core package.
+    assert "core/governance/sample_policy.yaml" in names, f"{fn.name} was built without the sample policy"
     sandboxes = sorted(n for n in names if "/_sandbox" in n)
     assert not sandboxes, f"{fn.name} ships the vendor sandboxes {sandboxes}"
     assert size < limit, f"{fn.name} is {size / 2**20:.1f} MB unzipped, over {limit / 2**20:.0f} MB"

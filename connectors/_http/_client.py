@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from core.errors import ConnectorConfigError
+from core.redaction import redact_path, redact_personal
 
 from ._auth import CarriesSecrets
 from ._errors import (
@@ -245,7 +246,9 @@ class ConnectorHttpClient:
         method = method.upper()
         url = httpx.URL(path)
         self._check_same_origin(url)
-        label = url.path or "/"  # never the query string: some vendors accept keys there
+        # What logs and errors call the request: never the query string (some vendors accept keys
+        # there, and filters hold emails), and no segment that names a person or a record.
+        label = redact_path(url.path or "/")
         config = self.config
 
         def attempt() -> tuple[httpx.Response, Any]:
@@ -310,6 +313,8 @@ class ConnectorHttpClient:
         if 200 <= status < 300:
             return
         config = self.config
+        # Vendors quote what they were sent ("Contact with email ... already exists"): the errors take
+        # addresses and numbers out of what they show (ConnectorRequestError), and so does a retry.
         message = redact(vendor_error_message(response), self._secrets)
         if status in {401, 403}:
             hint = (
@@ -320,7 +325,7 @@ class ConnectorHttpClient:
             raise ConnectorAuthError(config.connector, status, credential_hint=hint, vendor_message=message)
         if status in config.retry.retry_statuses:
             raise TransientAttemptError(
-                f"HTTP {status}: {message}" if message else f"HTTP {status}",
+                f"HTTP {status}: {redact_personal(message)}" if message else f"HTTP {status}",
                 status=status,
                 retry_after=parse_retry_after(
                     response.headers.get("Retry-After"), now=config.retry.wall_clock()

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from core.errors import ConnectorConfigError, ProfileSyncError, RetryableError
+from core.redaction import redact_personal
 
 #: Vendor messages are quoted into our errors and logs; a full HTML error page or a 50 kB validation
 #: report would drown the useful part, so only the start is kept.
@@ -40,18 +41,24 @@ class ConnectorAuthError(ConnectorConfigError):
             )
         else:
             what = f"the API rejected the credentials ({status}): check {credential_hint}"
-        said = f" (the API said: {vendor_message})" if vendor_message else ""
+        said = f" (the API said: {redact_personal(vendor_message)})" if vendor_message else ""
         super().__init__(f"{connector}: {what}{said}")
         self.connector = connector
         self.status = status
 
 
 class ConnectorRequestError(ProfileSyncError):
-    """The API rejected a request for good (400, 404, 409, 422, ...): sending it again will not help."""
+    """The API rejected a request for good (400, 404, 409, 422, ...): sending it again will not help.
+
+    The message (what logs and tracebacks show) quotes the vendor's words with addresses and phone
+    numbers taken out (core.redaction). ``vendor_message`` keeps them as the vendor wrote them (secrets
+    removed), for a connector to read which record a batch error names: never log it.
+    """
 
     def __init__(self, connector: str, method: str, path: str, status: int, vendor_message: str = "") -> None:
         what_to_do = _WHAT_TO_DO.get(status, "retrying the same request will not help")
-        said = f": {vendor_message}" if vendor_message else ""
+        shown = redact_personal(vendor_message)
+        said = f": {shown}" if shown else ""
         super().__init__(f"{connector}: {method} {path} was rejected (HTTP {status}){said} ({what_to_do})")
         self.connector = connector
         self.method = method

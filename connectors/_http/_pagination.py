@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
+from core.redaction import redact_path, redact_personal
+
 from ._errors import PaginationError
 
 if TYPE_CHECKING:
@@ -423,7 +425,8 @@ def paginate(
         found = value_at(body, records_path)
         if found is not None and not isinstance(found, list):
             raise PaginationError(
-                f"{client.config.connector}: {base.method} {path}: {records_path or 'the body'} is not a list"
+                f"{client.config.connector}: {base.method} {redact_path(path)}: {records_path or 'the body'} "
+                "is not a list"
             )
         records: list[Any] = found or []
         select = getattr(paginator, "select", None)
@@ -432,7 +435,7 @@ def paginate(
             fresh = select(records) if select is not None else records
         except PaginationError as exc:
             raise PaginationError(
-                f"{client.config.connector}: {base.method} {path} page {number + 1}: {exc}"
+                f"{client.config.connector}: {base.method} {redact_path(path)} page {number + 1}: {exc}"
             ) from None
         number += 1
         yield Page(
@@ -447,4 +450,6 @@ def paginate(
 
 
 def _short(cursor: str, limit: int = 80) -> str:
-    return repr(cursor if len(cursor) <= limit else cursor[: limit - 1] + "…")
+    # A cursor can be the id of the last record of a page (Stripe's ``starting_after``): redacted,
+    # since the message reaches logs.
+    return repr(redact_personal(cursor if len(cursor) <= limit else cursor[: limit - 1] + "…"))

@@ -12,6 +12,7 @@ tests in ``profilesync.testing`` drive; see ``SandboxControl``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import threading
@@ -121,6 +122,26 @@ class SlidingWindow:
             now = self._clock()
             live = sum(1 for t in self._times if now - t < self.seconds)
             return max(0, self.limit - live)
+
+
+def holdings_text(*parts: Any) -> str:
+    """What a sandbox holds, as one JSON text to search (``SandboxControl.holdings``)."""
+    return json.dumps(_plain(parts), ensure_ascii=False, default=str, sort_keys=True)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every mapping's keys as text (a sandbox may key by tuples or numbers)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+def forgotten(value: str) -> str:
+    """How a sandbox remembers what a vendor keeps after deleting a person (a suppression list): a
+    digest, so the sandbox no longer holds the value itself, and a later request can still match it."""
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -287,6 +308,13 @@ class SandboxControl(Protocol):
         """What profilesync last pushed for this email (custom properties / merge fields / metafields)."""
         ...
 
+    def holdings(self) -> str:
+        """Everything the tool holds about people, as text (JSON): every record, and every copy of one
+        (events, jobs, orders). An erasure test searches it for the erased person's email, phone,
+        name and ids. A vendor's own suppression list is kept as the vendor keeps it (a hash), so
+        that it holds no address either."""
+        ...
+
 
 class SandboxServer:
     """A sandbox served over HTTP on 127.0.0.1 (one thread per connection)."""
@@ -379,6 +407,8 @@ __all__ = [
     "SandboxStats",
     "SlidingWindow",
     "VendorSandbox",
+    "forgotten",
+    "holdings_text",
     "json_response",
     "serve",
 ]

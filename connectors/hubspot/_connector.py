@@ -264,9 +264,11 @@ class HubSpotConnector:
                 following = FullState(after=page.checkpoint, watermark=watermark, max_id=max_id)
             else:
                 # Every contact modified up to the watermark existed before the first page and was
-                # listed, so the next run starts strictly after it.
-                following = IncrementalState(
-                    watermark=watermark, tie=max_id if watermark is not None else None
+                # listed, so the next run starts strictly after it (or at this pull's start, when the
+                # newest contact was stamped ahead of it: see _capped).
+                following = _capped(
+                    IncrementalState(watermark=watermark, tie=max_id if watermark is not None else None),
+                    bound,
                 )
             yield RawPage(records=records, cursor=encode(following), object_type=OBJECT_TYPE)
 
@@ -303,9 +305,11 @@ class HubSpotConnector:
                     f"hubspot: search at lastmodifieddate {state.watermark} made no progress; stopping "
                     "instead of looping"
                 )
-            yield RawPage(records=fresh, cursor=encode(following), object_type=OBJECT_TYPE)
-            if not has_more and state.phase == "time":
-                return  # (a tie walk that ends goes on with the time after the tie)
+            last = not has_more and state.phase == "time"  # (a tie walk that ends goes on with the time)
+            cursor = encode(_capped(following, bound) if last else following)
+            yield RawPage(records=fresh, cursor=cursor, object_type=OBJECT_TYPE)
+            if last:
+                return
             state = following
 
     @staticmethod
@@ -459,9 +463,14 @@ class HubSpotConnector:
 
     # --- erase ------------------------------------------------------------------------------------
     def erase(self, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
-        """Permanently delete (GDPR) the contact behind each identifier: an email, or this tool's own
-        ``source`` identifier (``hubspot:contact:<id>``). Phone numbers are not looked up."""
+        """Permanently delete (GDPR) the contact behind each identifier: this tool's own ``source``
+        identifier (``hubspot:contact:<id>``: a 404 confirms it is gone), or an email (looked up
+        first). Phone numbers are not looked up (``found`` False, nothing confirmed)."""
         return [self._erase_one(identifier) for identifier in identifiers]
+
+    def pushed_identifier(self, remote_id: str) -> Identifier | None:
+        """The contact a push created or updated: its record id is the push's remote id."""
+        return Identifier(kind="source", value=f"{SOURCE}:{OBJECT_TYPE}:{remote_id}") if remote_id else None
 
     def _erase_one(self, identifier: Identifier) -> EraseOutcome:
         if identifier.kind == "email":
@@ -488,7 +497,7 @@ class HubSpotConnector:
             record_id = identifier.value[len(prefix) :]
             if self._gdpr_delete(record_id):
                 return EraseOutcome(identifier, found=True, detail=f"contact {record_id} permanently deleted")
-            return EraseOutcome(identifier, found=False, detail=f"no HubSpot contact has id {record_id}")
+            return EraseOutcome(identifier, found=False, detail="no such HubSpot contact", absent=True)
         return EraseOutcome(
             identifier,
             found=False,
@@ -513,6 +522,17 @@ def _bounded(ms: int, bound: TimeBound) -> int:
     """A time in epoch milliseconds, read as the pull's start when it is too far in the future."""
     limit = int(bound.limit.timestamp() * 1000)
     return ms if ms <= limit else int(bound.start.timestamp() * 1000)
+
+
+def _capped(state: IncrementalState, bound: TimeBound) -> IncrementalState:
+    """The state a finished run hands to the next: its watermark no later than the run's start
+    (``TimeBound.cap``). A contact stamped hours ahead (within the skew) is read as stamped while the
+    run lasts, but the next run asks from the start of this one: asking after the contact's time
+    would never return the edits made before it."""
+    start = int(bound.start.timestamp() * 1000)
+    if state.watermark is None or state.watermark <= start:
+        return state
+    return IncrementalState(start)
 
 
 def _modified(contact: Mapping[str, Any], bound: TimeBound | None) -> int | None:

@@ -34,7 +34,7 @@ from typing import Any, Final
 import httpx
 import idna
 
-from connectors._sandbox import Faults, SlidingWindow, VendorSandbox, json_response
+from connectors._sandbox import Faults, SlidingWindow, VendorSandbox, forgotten, holdings_text, json_response
 from core.connector import ConnectorSettings
 from core.testing.population import population
 
@@ -381,10 +381,17 @@ class HubSpotSandbox(VendorSandbox):
             found = self._find_canonical(email)
             return dict(found.properties) if found else None
 
+    def holdings(self) -> str:
+        """Every contact's properties (the blocklist holds digests of addresses, not addresses)."""
+        with self.lock:
+            return holdings_text(
+                {c.id: c.properties for c in self._contacts.values()}, sorted(self._blocklist)
+            )
+
     def blocklisted(self, email: str) -> bool:
         """Whether a GDPR delete blocklisted this email."""
         with self.lock:
-            return canonical_email(email) in {canonical_email(e) for e in self._blocklist}
+            return forgotten(canonical_email(email)) in self._blocklist
 
     def _find_canonical(self, email: str) -> _Contact | None:
         wanted = canonical_email(email)
@@ -852,7 +859,7 @@ class HubSpotSandbox(VendorSandbox):
             record_id = self._by_email.get(email)
             if record_id is None:
                 # Documented: an unknown email is blocklisted, so it can never be used again.
-                self._blocklist.add(email)
+                self._blocklist.add(forgotten(canonical_email(email)))
                 return httpx.Response(204)
         elif id_property in (None, "hs_object_id"):
             record_id = object_id.strip()
@@ -868,7 +875,7 @@ class HubSpotSandbox(VendorSandbox):
         ]:
             if email:
                 self._by_email.pop(email, None)
-                self._blocklist.add(email)
+                self._blocklist.add(forgotten(canonical_email(email)))
         return httpx.Response(204)
 
     # --- properties API -------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ JSON objects, or longer than ``MAX_LINE_CHARS``, are quarantined with their line
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -122,11 +124,39 @@ def _lines(handle: TextIO) -> Iterator[tuple[int, str, int]]:
         yield number, line, length
 
 
+#: Bytes that are not UTF-8, as ``errors="surrogateescape"`` decodes them (U+DC80..U+DCFF). A JSON
+#: escape such as ``"\udc80"`` stays six ASCII characters in the line, so only raw bytes show up here.
+_UNDECODABLE: Final = re.compile("[\udc80-\udcff]")
+#: Byte-order marks of encodings that are not UTF-8 at all: such a file is refused, not read line by line.
+_FOREIGN_BOMS: Final = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _bad_line(source: str, number: int, reason: str, text: str) -> Quarantined:
+    """The quarantine entry of a line that is no record, kept by its line number and first 500 characters."""
+    return Quarantined(source=source, source_id=f"line {number}", reason=reason, raw={"line": text[:500]})
+
+
+def _undecodable(line: str, number: int, source: str) -> Quarantined | None:
+    """The quarantine entry of a line holding bytes that are not UTF-8 (one line of a spreadsheet saved
+    in Latin-1 inside a UTF-8 export), or None. The rest of the file is still read."""
+    found = _UNDECODABLE.search(line)
+    if found is None:
+        return None
+    byte = ord(found.group()) - 0xDC00
+    shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace").strip()
+    reason = (
+        f"line {number} is not UTF-8 text (byte 0x{byte:02X} at character {found.start() + 1}); "
+        "save the file as UTF-8, or fix that line"
+    )
+    return _bad_line(source, number, reason, shown)
+
+
 def read_jsonl(path: Path | str, default_source: str = "jsonl") -> Iterator[RecordDraft | Quarantined]:
     """Yield a draft per line, or a ``Quarantined`` entry for a line that is not a JSON object.
 
-    Raises ``InputError`` when the file cannot be read at all (missing, a directory, not UTF-8).
-    Numbers are parsed as Decimal so money never passes through a float.
+    A line that is not UTF-8, or nested deeper than Python can parse, is quarantined like any other
+    bad line. Raises ``InputError`` when the file cannot be read at all (missing, a directory, UTF-16
+    or UTF-32). Numbers are parsed as Decimal so money never passes through a float.
     """
     file = Path(path)
     if not file.exists():
@@ -134,52 +164,53 @@ def read_jsonl(path: Path | str, default_source: str = "jsonl") -> Iterator[Reco
     if file.is_dir():
         raise InputError(f"{file} is a directory; give the path of a JSON-lines file")
     try:
-        # utf-8-sig: files saved by Excel or Notepad start with a byte-order mark.
-        handle = file.open(encoding="utf-8-sig")
+        with file.open("rb") as start:
+            head = start.read(4)
+        # utf-8-sig: files saved by Excel or Notepad start with a byte-order mark. surrogateescape: a
+        # line with bytes that are not UTF-8 is quarantined alone (_undecodable), not the whole file.
+        handle = file.open(encoding="utf-8-sig", errors="surrogateescape")
     except OSError as error:
         raise InputError(f"{file}: cannot be read ({error.strerror})") from error
-    number = 0
+    if head.startswith(_FOREIGN_BOMS):
+        handle.close()
+        raise InputError(
+            f"{file} is not UTF-8 text (it starts with a UTF-16 or UTF-32 byte-order mark): "
+            "save it as UTF-8 JSON lines"
+        )
     with handle:
-        try:
-            for number, line, length in _lines(handle):
-                if length > MAX_LINE_CHARS:
-                    yield Quarantined(
-                        source=default_source,
-                        source_id=f"line {number}",
-                        reason=(
-                            f"line {number} is {length:,} characters, over the {MAX_LINE_CHARS:,} a record "
-                            "may have (a record this large cannot be stored); split it or leave out "
-                            "what it does not need"
-                        ),
-                        raw={"line": line[:500]},
-                    )
-                    continue
-                text = line.strip()
-                if not text:
-                    continue
-                try:
-                    # NaN and Infinity stay text, so the normaliser rejects them as amounts.
-                    data = json.loads(text, parse_float=Decimal, parse_constant=str)
-                except json.JSONDecodeError as error:
-                    yield Quarantined(
-                        source=default_source,
-                        source_id=f"line {number}",
-                        reason=f"not valid JSON (line {number}: {error.msg})",
-                        raw={"line": text[:500]},
-                    )
-                    continue
-                if not isinstance(data, dict):
-                    yield Quarantined(
-                        source=default_source,
-                        source_id=f"line {number}",
-                        reason=f"not a JSON object (line {number} is {_json_kind(data)})",
-                        raw={"line": text[:500]},
-                    )
-                    continue
-                if not data.get("source"):
-                    data = {**data, "source": default_source}
-                yield draft_from_flat(data)
-        except UnicodeDecodeError as error:
-            raise InputError(
-                f"{file} is not UTF-8 text (byte {error.start}): save it as UTF-8 JSON lines"
-            ) from error
+        for number, line, length in _lines(handle):
+            if (bad := _undecodable(line, number, default_source)) is not None:
+                yield bad
+                continue
+            if length > MAX_LINE_CHARS:
+                reason = (
+                    f"line {number} is {length:,} characters, over the {MAX_LINE_CHARS:,} a record "
+                    "may have (a record this large cannot be stored); split it or leave out "
+                    "what it does not need"
+                )
+                yield _bad_line(default_source, number, reason, line)
+                continue
+            text = line.strip()
+            if not text:
+                continue
+            try:
+                # NaN and Infinity stay text, so the normaliser rejects them as amounts.
+                data = json.loads(text, parse_float=Decimal, parse_constant=str)
+            except json.JSONDecodeError as error:
+                yield _bad_line(default_source, number, f"not valid JSON (line {number}: {error.msg})", text)
+                continue
+            except RecursionError:
+                # "[[[[...]]]]" a hundred thousand deep fits in one line and ended the whole run.
+                reason = (
+                    f"line {number} is JSON nested too deeply to read (arrays or objects inside "
+                    "each other about a thousand levels or more); a record is one flat object"
+                )
+                yield _bad_line(default_source, number, reason, text)
+                continue
+            if not isinstance(data, dict):
+                reason = f"not a JSON object (line {number} is {_json_kind(data)})"
+                yield _bad_line(default_source, number, reason, text)
+                continue
+            if not data.get("source"):
+                data = {**data, "source": default_source}
+            yield draft_from_flat(data)

@@ -21,8 +21,10 @@ Vendor facts, each from Klaviyo's OpenAPI document for revision 2026-07-15 (``sp
   ``id`` (``ProfileUpsertQueryResourceObject`` takes one), anyone else on email; the enriched traits
   go in custom ``properties`` prefixed ``profilesync_``.
 * Erase: ``POST /api/data-privacy-deletion-jobs`` (202, asynchronous; 3/s and 60/m; scope
-  ``data-privacy:write``; https://developers.klaviyo.com/en/reference/request_profile_deletion).
-  Not in the bundled spec. It does not say whether anyone matched, so the profile is looked up first.
+  ``data-privacy:write``; https://developers.klaviyo.com/en/reference/request_profile_deletion),
+  for exactly one of ``email``, ``phone_number`` or the profile ``id``. Not in the bundled spec. It
+  does not say whether anyone matched, so the profile is looked up first. Klaviyo keeps the contact
+  information of deleted profiles as its own GDPR record (its Deleted Profiles page).
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
+from urllib.parse import quote
 
+from connectors._http import ConnectorRequestError
 from connectors.sdk import (
     ApiKeyAuth,
     ConsentMap,
@@ -129,15 +133,33 @@ def send(context: RestContext, payloads: Sequence[Payload]) -> list[PushOutcome]
 
 
 _LOOKUP_FIELD: Final = {"email": "email", "phone": "phone_number"}
+_PROFILE_ID: Final = "klaviyo:profile:"
 
 
 def erase(context: RestContext, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
-    """Request a GDPR deletion of each person Klaviyo holds (by email or phone number)."""
+    """Request a GDPR deletion of each person Klaviyo holds: by profile id (``klaviyo:profile:<id>``,
+    the exact profile; a 404 for it confirms it is gone), or by email or phone number (every
+    profile with it, as Klaviyo's deletion job does). The profile is looked up first: the job's
+    answer (202, no body) does not say whether anyone matched."""
     out: list[EraseOutcome] = []
     for identifier in identifiers:
+        if identifier.kind == "source" and identifier.value.startswith(_PROFILE_ID):
+            profile_id = identifier.value[len(_PROFILE_ID) :]
+            try:
+                context.client("pull").get_json(f"{PROFILES}/{quote(profile_id, safe='')}")
+            except ConnectorRequestError as error:
+                if error.status != 404:
+                    raise
+                out.append(EraseOutcome(identifier, found=False, detail="no such profile", absent=True))
+                continue
+            _request_deletion(context, {"type": "profile", "id": profile_id})
+            out.append(EraseOutcome(identifier, found=True, detail="deletion job accepted"))
+            continue
         field = _LOOKUP_FIELD.get(identifier.kind)
         if field is None or '"' in identifier.value:
-            out.append(EraseOutcome(identifier, found=False, detail="Klaviyo erases by email or phone"))
+            out.append(
+                EraseOutcome(identifier, found=False, detail="Klaviyo erases by profile id, email or phone")
+            )
             continue
         found = context.client("pull").get_json(
             PROFILES, params={"filter": f'equals({field},"{identifier.value}")', "page[size]": 1}
@@ -145,11 +167,14 @@ def erase(context: RestContext, identifiers: Sequence[Identifier]) -> list[Erase
         if not (found or {}).get("data"):
             out.append(EraseOutcome(identifier, found=False))
             continue
-        profile = {"type": "profile", "attributes": {field: identifier.value}}
-        job = {"data": {"type": "data-privacy-deletion-job", "attributes": {"profile": {"data": profile}}}}
-        context.client("erase").post_json(DELETION_JOBS, json=job, headers=JSON_API, idempotent=True)
+        _request_deletion(context, {"type": "profile", "attributes": {field: identifier.value}})
         out.append(EraseOutcome(identifier, found=True, detail="deletion job accepted"))
     return out
+
+
+def _request_deletion(context: RestContext, profile: Mapping[str, Any]) -> None:
+    job = {"data": {"type": "data-privacy-deletion-job", "attributes": {"profile": {"data": profile}}}}
+    context.client("erase").post_json(DELETION_JOBS, json=job, headers=JSON_API, idempotent=True)
 
 
 PROFILE_FIELDS = FieldMap(

@@ -44,7 +44,7 @@ from typing import Any, Final
 
 import httpx
 
-from connectors._sandbox import Faults, VendorSandbox
+from connectors._sandbox import Faults, VendorSandbox, forgotten, holdings_text
 from connectors.sdk import parse_point
 from core.connector import ConnectorSettings
 from core.testing.population import people as population_people
@@ -687,7 +687,12 @@ class KlaviyoSandbox(VendorSandbox):
         with self.lock:
             for found in self._find(field, str(value)):
                 del self.profiles[found["id"]]
-            self.deletion_requests.append({field: value})
+                forget = {str(found.get(k) or "").lower() for k in ("email", "phone_number", "id")} - {""}
+                for job in self.jobs.values():  # an import error quoting the profile goes with it
+                    job["errors"] = [e for e in job["errors"] if not _quotes(e, forget)]
+            # Klaviyo keeps the deleted profile's contact information as its GDPR record; the sandbox
+            # keeps a digest of it, so its own data no longer holds the value.
+            self.deletion_requests.append({field: forgotten(str(value))})
         return self.document(202, None)
 
     # --- SandboxControl ----------------------------------------------------------------------------
@@ -728,6 +733,11 @@ class KlaviyoSandbox(VendorSandbox):
                 for k in (next(self._new_people) for _ in range(count))
             }
 
+    def holdings(self) -> str:
+        """Every profile, every stored import job (with its errors) and the deletion record."""
+        with self.lock:
+            return holdings_text(self.profiles, self.jobs, self.deletion_requests)
+
     def holds(self, email: str) -> bool:
         with self.lock:
             return bool(self._find("email", email))
@@ -744,6 +754,12 @@ def make_sandbox(
 ) -> KlaviyoSandbox:
     """A seeded Klaviyo sandbox at Klaviyo's published limits (see ``KlaviyoSandbox``)."""
     return KlaviyoSandbox(people=people, seed=seed, token=token, faults=faults, **options)
+
+
+def _quotes(error: dict[str, Any], values: set[str]) -> bool:
+    """Whether an import error's original payload names one of ``values``."""
+    payload = json.dumps(error.get("attributes", {}).get("original_payload"), default=str).lower()
+    return any(value in payload for value in values)
 
 
 __all__ = ["BASE", "DEFAULT_TOKEN", "LIMITS", "KlaviyoSandbox", "make_sandbox"]

@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final
 from urllib.parse import quote
@@ -264,9 +265,16 @@ class MailchimpConnector:
                     )
             else:
                 restarts = 0
-            yield step
             if step.done:
+                # The next walk starts no later than this pull began (TimeBound.cap): a member stamped
+                # hours ahead must not hide the changes made before its time.
+                w = step.state.w
+                if w is not None and self._bound.cap(w) != w:
+                    # Mailchimp's times are whole seconds: the start, floored, repeats rather than skips.
+                    step = replace(step, state=WalkState(self._bound.start.replace(microsecond=0)))
+                yield step
                 return
+            yield step
             state = step.state
 
     @staticmethod
@@ -534,7 +542,8 @@ class MailchimpConnector:
     def erase(self, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
         """Permanently delete members (GDPR): ``POST .../members/{hash}/actions/delete-permanent``.
 
-        Members are found by email, or by their ``mailchimp:member:<id>`` source identifier; a
+        Members are found by their ``mailchimp:member:<id>`` source identifier or by email (its
+        subscriber hash); a 404 there, in an audience that exists, confirms the member is gone. A
         phone number cannot address a member. A deleted address cannot be re-imported by API.
         """
         outcomes: list[EraseOutcome] = []
@@ -561,10 +570,14 @@ class MailchimpConnector:
                 if error.status != 404:
                     raise
                 self._check_list()
-                outcomes.append(EraseOutcome(identifier, False, "not in the audience"))
+                outcomes.append(EraseOutcome(identifier, False, "not in the audience", absent=True))
                 continue
             outcomes.append(EraseOutcome(identifier, True, f"member {member_id} permanently deleted"))
         return outcomes
+
+    def pushed_identifier(self, remote_id: str) -> Identifier | None:
+        """The member a push added or updated: the push's remote id is its subscriber hash."""
+        return Identifier(kind="source", value=f"{SOURCE}:{OBJECT_TYPE}:{remote_id}") if remote_id else None
 
     def _check_list(self) -> None:
         """Raise a config error if the audience itself does not exist (a 404 is then not 'absent')."""

@@ -48,7 +48,7 @@ from typing import Any, Final
 
 import httpx
 
-from connectors._sandbox import Faults, VendorSandbox, json_response
+from connectors._sandbox import Faults, VendorSandbox, forgotten, holdings_text, json_response
 from core.connector import ConnectorSettings
 from core.testing.population import people as population_people
 from core.testing.population import population
@@ -614,7 +614,9 @@ class MailchimpSandbox(VendorSandbox):
             member = self.members.pop(member_id.lower(), None)
             self._index = None
             if member is not None:
-                self.deleted.add(member["id"])
+                # Mailchimp remembers that the address was deleted (it refuses a re-import); the
+                # sandbox keeps a digest of the member id, not the id (which is the address's hash).
+                self.deleted.add(forgotten(member["id"]))
         if member is None:
             return self._not_found()
         self._spend(0)
@@ -709,7 +711,7 @@ class MailchimpSandbox(VendorSandbox):
                 member_id = subscriber_hash(email)
                 existing = self.members.get(member_id)
                 if existing is None:
-                    if member_id in self.deleted:
+                    if self.was_deleted(member_id):
                         fail(
                             email,
                             f"{email} was permanently deleted and cannot be re-imported. The contact must "
@@ -854,6 +856,15 @@ class MailchimpSandbox(VendorSandbox):
                 self._index = None
                 keys.add(f"member:{member['id']}")
         return keys
+
+    def was_deleted(self, member_id: str) -> bool:
+        """Whether a member of this id was permanently deleted (its address cannot be re-imported)."""
+        return forgotten(member_id) in self.deleted
+
+    def holdings(self) -> str:
+        """Every member of the audience (the deleted ones are digests of their ids)."""
+        with self.lock:
+            return holdings_text(self.members, sorted(self.deleted))
 
     def holds(self, email: str) -> bool:
         with self.lock:

@@ -136,7 +136,7 @@ def _apply(
 def _create(sandbox: MailchimpSandbox, email: str, status: str, body: dict[str, Any]) -> dict[str, Any]:
     merge = _merge(sandbox, body.get("merge_fields"))
     member_id = subscriber_hash(email)
-    if member_id in sandbox.deleted:
+    if sandbox.was_deleted(member_id):
         raise _RefusedError(
             sandbox.problem(
                 400,

@@ -42,6 +42,7 @@ from core.connector import ConnectorPlugin, ConnectorSettings, Payload, PushOutc
 from core.errors import ConnectorConfigError
 from core.push import enriched_traits, source_ids
 from core.schema import Profile, RecordDraft
+from core.time_bound import TimeBound
 
 from ._declaration import (
     DATA,
@@ -187,10 +188,11 @@ class SalesforceConnector(RestConnector):
             if int(first.get("totalSize") or 0) > self.bulk_threshold:
                 yield from self._bulk(stream, state)
                 return
-            emitted, state = accept(state, first.get("records") or [], self._key_point(stream))
+            bound = TimeBound.from_now()
+            emitted, state = accept(state, first.get("records") or [], self._key_point(stream, bound))
             following = first.get("nextRecordsUrl")
             if first.get("done", True) or not following:
-                yield emitted, state.finished(), True
+                yield emitted, state.finished(bound.start), True
                 return
             state = replace(state, page=str(following))
             yield emitted, state, False
@@ -233,7 +235,8 @@ class SalesforceConnector(RestConnector):
             )
             job, locator = str(created["id"]), ""
             self._wait_for(job)
-        key_point = self._key_point(stream)
+        bound = TimeBound.from_now()
+        key_point = self._key_point(stream, bound)
         while True:
             try:
                 records, following = self._result_set(job, locator)
@@ -247,7 +250,7 @@ class SalesforceConnector(RestConnector):
                 return
             emitted, state = accept(state, records, key_point)
             if following is None:
-                yield emitted, state.finished(), True
+                yield emitted, state.finished(bound.start), True
                 return
             locator = following
             yield emitted, replace(state, page=f"bulk:{job}:{locator}"), False
@@ -343,9 +346,9 @@ class SalesforceConnector(RestConnector):
         payload = profile_to_payload(self.declaration.name, push, profile)
         known = source_ids(profile, "salesforce", "contact") + source_ids(profile, "salesforce", "lead")
         if not known and source_ids(profile, "salesforce"):
-            # Only child records (opportunities) of a person Salesforce holds: their contact is another
-            # profile for now (a shared email over many records trips the identity guardrail until the
-            # canonical owner link lands). Creating a contact here would duplicate that person.
+            # Only child records (opportunities) of a person Salesforce holds: they join their contact by
+            # ContactId, so their contact is not here only while it was quarantined or not pulled yet.
+            # Creating a contact here would duplicate that person.
             return None
         if payload is None and known:
             traits = enriched_traits(profile)

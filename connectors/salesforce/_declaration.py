@@ -72,6 +72,7 @@ from connectors.sdk import (
     FieldMap,
     Incremental,
     NextUrlPaging,
+    OwnerLink,
     PushMap,
     RestConnectorSpec,
     Stream,
@@ -195,12 +196,14 @@ LEAD_FIELDS = FieldMap(
         "country": "Country",
     },
 )
-#: An opportunity joins its person through the primary contact's email and phones today; its owner id
-#: is ``ContactId`` (``owner_key``), ready for an explicit owner link in the canonical schema.
+#: An opportunity is a child of its primary contact: it joins the contact's profile by ``ContactId``
+#: (``owner_key``), never by the contact's email, so a contact with many deals is one person and not
+#: many holders of one address (which the email guardrail then refused: 12 won deals made 13 profiles).
 OPPORTUNITY_FIELDS = FieldMap(
     updated_at="SystemModstamp",
     emails=("Contact.Email",),
     phones=("Contact.Phone", "Contact.MobilePhone"),
+    owner=OwnerLink(object_type="contact", id_path="ContactId"),
 )
 
 STREAMS: Final = (

@@ -43,10 +43,12 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from connectors._sandbox import Faults, VendorSandbox, json_response
+from connectors._sandbox import Faults, VendorSandbox, holdings_text, json_response
 from connectors.sdk import parse_point
 from core.connector import ConnectorSettings
-from core.testing.population import population
+from core.errors import NormalisationError
+from core.normalise import normalise_email
+from core.testing.population import REPEAT_BUYER_EVERY, population
 
 from . import _soql
 from ._declaration import CLIENT_ID, CLIENT_SECRET
@@ -240,6 +242,8 @@ class SalesforceSandbox(VendorSandbox):
                 continue
             values["MailingCountry"] = flat.get("country")
             contact = self._new("Contact", values, at)
+            if index % REPEAT_BUYER_EVERY == REPEAT_BUYER_EVERY // 2:
+                self._repeat_deals(contact, index, at)
             for k in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
                 stage = rng.choices(["Closed Won", "Closed Lost", "Prospecting"], weights=[6, 2, 2])[0]
                 opened = at - timedelta(days=rng.randint(1, 200), seconds=rng.randint(0, 86399))
@@ -259,6 +263,27 @@ class SalesforceSandbox(VendorSandbox):
                     },
                     opened,
                 )
+
+    def _repeat_deals(self, contact: dict[str, Any], index: int, at: datetime) -> None:
+        """The population's repeat buyers (one person in ``REPEAT_BUYER_EVERY``) won 10 to 60 deals:
+        more than the email guardrail's limit, so a deal that joined its contact by email instead of
+        ``ContactId`` shows. Drawn from a generator of their own: everyone else's records stay as
+        they were."""
+        rng = random.Random(f"salesforce-repeat-{index}")
+        for k in range(rng.randint(10, 60)):
+            opened = at - timedelta(days=rng.randint(1, 400), seconds=k)
+            self._new(
+                "Opportunity",
+                {
+                    "Name": f"{contact['LastName']} renewal {k + 1}",
+                    "Amount": round(rng.uniform(100, 5_000), 2),
+                    "CloseDate": opened.date(),
+                    "StageName": "Closed Won",
+                    "ContactId": contact["Id"],
+                    **({"CurrencyIsoCode": "USD"} if "CurrencyIsoCode" in self.schema["Opportunity"] else {}),
+                },
+                opened,
+            )
 
     def value(self, record: dict[str, Any], path: str) -> Any:
         """A field of a record, following one relationship (``Contact.Email`` through ``ContactId``)."""
@@ -457,17 +482,30 @@ class SalesforceSandbox(VendorSandbox):
             }
 
     def _people(self, email: str) -> list[dict[str, Any]]:
-        wanted = email.strip().lower()
+        # Compared in canonical form: the org holds what people typed ("x@bücher.example"), a
+        # profile the ASCII form ("x@xn--bcher-kva.example").
+        wanted = _canonical(email)
         return [
             r
             for name in ("Contact", "Lead")
             for r in self._live(name)
-            if (r["Email"] or "").strip().lower() == wanted
+            if r["Email"] and _canonical(r["Email"]) == wanted
         ]
 
     def holds(self, email: str) -> bool:
         with self.lock:
             return bool(self._people(email))
+
+    def holdings(self) -> str:
+        """Every live record. Deleted ones sit in the Recycle Bin (``recycle_bin``), Salesforce's own
+        retention: kept 15 days, then purged (emptying it early takes the SOAP API's emptyRecycleBin)."""
+        with self.lock:
+            return holdings_text({name: self._live(name) for name in self.objects})
+
+    def recycle_bin(self) -> list[dict[str, Any]]:
+        """The deleted records Salesforce keeps for 15 days (``queryAll`` sees them)."""
+        with self.lock:
+            return [r for records in self.objects.values() for r in records.values() if r["IsDeleted"]]
 
     def pushed_traits(self, email: str) -> dict[str, Any]:
         with self.lock:
@@ -487,6 +525,13 @@ class SalesforceSandbox(VendorSandbox):
 
     def new_id(self, sobject: str) -> str:
         return sf_id(_PREFIX[sobject], next(self._counter))
+
+
+def _canonical(email: str) -> str:
+    try:
+        return normalise_email(email)
+    except NormalisationError:
+        return email.strip().lower()
 
 
 def _json(value: Any) -> Any:

@@ -178,12 +178,52 @@ def _unicode_domain(email: str) -> str:
         return email
 
 
+_GONE: Final = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY"})
+
+
+def _erase_ids(context: RestContext, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
+    """Delete the Contacts and Leads whose ids we hold (``salesforce:contact:<Id>``); a record
+    Salesforce reports deleted or unknown is confirmed absent. An Opportunity is the account's deal:
+    it holds no person of its own once its contact goes (its contact role goes with the contact)."""
+    out: dict[int, EraseOutcome] = {}
+    wanted: dict[str, int] = {}
+    for index, identifier in enumerate(identifiers):
+        _, kind, record_id = identifier.value.split(":", 2)
+        if kind == "opportunity":
+            out[index] = EraseOutcome(identifier, False, "an Opportunity goes with its contact", absent=True)
+        else:
+            wanted[record_id] = index
+    for chunk in _chunks(list(wanted), PUSH_BATCH):
+        _, answer = context.client("erase").exchange_json(
+            "DELETE", f"{DATA}/composite/sobjects", params={"ids": ",".join(chunk), "allOrNone": "false"}
+        )
+        for result in answer if isinstance(answer, list) else []:
+            named = wanted.get(str(result.get("id")))
+            if named is None:
+                continue
+            index = named
+            codes = {str(e.get("statusCode")) for e in result.get("errors") or []}
+            if result.get("success") is True:
+                out[index] = EraseOutcome(identifiers[index], True, "deleted (15 days in the Recycle Bin)")
+            elif codes and codes <= _GONE:
+                out[index] = EraseOutcome(identifiers[index], False, "already deleted", absent=True)
+            else:
+                out[index] = EraseOutcome(identifiers[index], False, f"refused: {_errors(result)[0]}")
+    return [out.get(i) or EraseOutcome(identifiers[i], False, "no answer") for i in range(len(identifiers))]
+
+
 def erase(context: RestContext, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
-    """Delete every Contact and Lead with the email (SOQL email comparison ignores case)."""
+    """Delete the Contacts and Leads of each identifier: the records whose ids we hold, or every
+    Contact and Lead with an email (SOQL email comparison ignores case)."""
+    own = [i for i in identifiers if i.kind == "source" and i.value.startswith("salesforce:")]
+    by_id = iter(_erase_ids(context, own))
     out: list[EraseOutcome] = []
     for identifier in identifiers:
+        if identifier.kind == "source" and identifier.value.startswith("salesforce:"):
+            out.append(next(by_id))
+            continue
         if identifier.kind != "email":
-            out.append(EraseOutcome(identifier, found=False, detail="Salesforce erases by email"))
+            out.append(EraseOutcome(identifier, False, "Salesforce erases by email or record id"))
             continue
         forms = ", ".join(
             soql_text(v) for v in dict.fromkeys((identifier.value, _unicode_domain(identifier.value)))
@@ -202,10 +242,7 @@ def erase(context: RestContext, identifiers: Sequence[Identifier]) -> list[Erase
             for result in answer if isinstance(answer, list) else []:
                 codes = {str(e.get("statusCode")) for e in result.get("errors") or []}
                 # Deleted already (by someone else, or an earlier attempt of this erase): as good as done.
-                if result.get("success") is not True and not codes <= {
-                    "ENTITY_IS_DELETED",
-                    "INVALID_CROSS_REFERENCE_KEY",
-                }:
+                if result.get("success") is not True and not codes <= _GONE:
                     failures.append(f"{result.get('id')}: {_errors(result)[0]}")
         detail = f"deleted {len(ids) - len(failures)} of {len(ids)} Contact/Lead record(s)"
         out.append(

@@ -162,9 +162,10 @@ class RestConnector:
             text = format_point(bound, incremental.time_format)
             params.update({k: v.replace("{since}", text) for k, v in incremental.since_params.items()})
         paginator = stream.paging.paginator(state.page, stream.page_size, stream.page_size_param)
-        # A record stamped far in the future is read as the start of this walk: the watermark can
-        # never pass the pull, so the changes made after it are asked for next time.
-        key_point = self._key_point(stream, TimeBound.from_now())
+        # A record stamped far in the future is read as the start of this walk, and the walk hands on
+        # a watermark no later than its start: the changes made after it are asked for next time.
+        time_bound = TimeBound.from_now()
+        key_point = self._key_point(stream, time_bound)
         unordered = incremental is not None and not incremental.ordered
         for page in paginate(
             self.context.client("pull"),
@@ -180,7 +181,7 @@ class RestConnector:
             if page.has_next:
                 yield records, replace(state, page=str(page.checkpoint)), False
             else:
-                yield records, state.finished(), True
+                yield records, state.finished(time_bound.start), True
 
     @staticmethod
     def _key_point(

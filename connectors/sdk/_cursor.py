@@ -97,9 +97,17 @@ class StreamState:
             return replace(self, at_high=(*self.at_high, key)[-SEEN_LIMIT:])
         return self
 
-    def finished(self) -> StreamState:
+    def finished(self, latest: datetime | None = None) -> StreamState:
         """The state once the walk has read its last page: its newest time is the next ``since``
-        (no later than ``started``, when set; records on that instant then all come back)."""
+        (no later than ``started``, when set; records on that instant then all come back), and no
+        later than ``latest`` (the walk's start, ``core.time_bound.TimeBound.cap``): a record stamped
+        hours ahead must not start the next walk after the edits made before its time."""
+        done = self._finished()
+        if latest is not None and done.since is not None and done.since > latest:
+            return StreamState(latest)
+        return done
+
+    def _finished(self) -> StreamState:
         high, at_high = self.high, self.at_high
         if self.started is not None and high is not None and high > self.started:
             high, at_high = self.started, ()

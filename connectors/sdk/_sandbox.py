@@ -13,10 +13,10 @@ The wire protocol, with the class attributes naming the paths::
          -> {"data": [record...], "next_cursor": "<token>" | null}
     POST {push_path}  {"records": [{"email": ..., "id": <optional>, "properties": {...}}]}
          -> {"results": [{"email": ..., "id": ..., "status": "updated" | "created" | "not_found"}]}
+    POST {erase_path} {"email": ...} or {"id": ...} -> {"deleted": <count>}
 
 A record with an ``id`` updates that record (``not_found`` when there is none: never a create); one
 without is upserted on its email. Results come in the order of the records.
-    POST {erase_path} {"email": ...} -> {"deleted": <count>}
 
 A request to any other path is a 404 whose message says the sandbox does not serve it: a declaration
 changed without its sandbox fails the contract tests loudly, not silently.
@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from connectors._sandbox import Faults, SlidingWindow, VendorSandbox, json_response
+from connectors._sandbox import Faults, SlidingWindow, VendorSandbox, holdings_text, json_response
 from core.connector import ConnectorSettings
 from core.testing.population import people as population_people
 from core.testing.population import population
@@ -196,9 +196,13 @@ class DeclaredSandbox(VendorSandbox):
         return json_response(200, {"results": results})
 
     def _erase(self, body: Any) -> httpx.Response:
-        email = str(body.get("email", "") if isinstance(body, dict) else "").strip().lower()
+        given = body if isinstance(body, dict) else {}
         with self.lock:
-            found = [k for k, r in self.records.items() if (r["email"] or "").lower() == email]
+            if given.get("id"):
+                found = [str(given["id"])] if str(given["id"]) in self.records else []
+            else:
+                email = str(given.get("email", "")).strip().lower()
+                found = [k for k, r in self.records.items() if email and (r["email"] or "").lower() == email]
             for key in found:
                 del self.records[key]
             self.erased.update(found)
@@ -239,6 +243,11 @@ class DeclaredSandbox(VendorSandbox):
                 self.records[record["id"]] = record
                 keys.add(f"{self.object_type}:{record['id']}")
         return keys
+
+    def holdings(self) -> str:
+        """Every record the vendor holds."""
+        with self.lock:
+            return holdings_text(self.records)
 
     def holds(self, email: str) -> bool:
         with self.lock:

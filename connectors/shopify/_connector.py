@@ -58,7 +58,17 @@ from core.time_bound import TimeBound
 
 from . import _documents as docs
 from ._cursor import STREAMS, BulkPosition, PullState, StreamState, bounded_time, canonical_time
-from ._mapping import CUSTOMER, METAFIELD_NAMES, METAFIELD_TYPES, ORDER, SOURCE, draft, gid, payload_for
+from ._mapping import (
+    CUSTOMER,
+    METAFIELD_NAMES,
+    METAFIELD_TYPES,
+    ORDER,
+    SOURCE,
+    draft,
+    gid,
+    gid_tail,
+    payload_for,
+)
 
 logger = logging.getLogger("connectors.shopify")
 
@@ -394,7 +404,7 @@ class ShopifyConnector:
                     )
                 position.after = end
             else:
-                position.finish_walk()
+                position.finish_walk(self._bound)
                 state.phase += 1
             if fresh:
                 yield fresh
@@ -522,6 +532,13 @@ class ShopifyConnector:
     def from_profile(self, profile: Profile) -> Payload | None:
         """The profile's enriched traits as metafields of its Shopify customer, or None without one."""
         return payload_for(profile, self.namespace)
+
+    def pushed_identifier(self, remote_id: str) -> Identifier | None:
+        """The customer a push wrote metafields on (its remote id is the customer's GID)."""
+        numeric = gid_tail(remote_id)
+        return (
+            Identifier(kind="source", value=f"{SOURCE}:{CUSTOMER}:{numeric}") if numeric.isdigit() else None
+        )
 
     def push(self, payloads: Sequence[Payload]) -> list[PushOutcome]:
         """Set the metafields with metafieldsSet, 25 per call; one outcome per payload, in order.
@@ -706,43 +723,75 @@ class ShopifyConnector:
 
     # --- erase --------------------------------------------------------------------------------------
     def erase(self, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
-        """Request GDPR erasure (customerRequestDataErasure) of every customer matching each identifier.
+        """Request GDPR erasure (customerRequestDataErasure) of every customer behind each identifier.
 
         Shopify enqueues the request and redacts the customer and their orders' personal data; it may
-        hold it back while recent orders need the data (https://help.shopify.com/manual/privacy-and-security/privacy/processing-customer-data-requests).
+        hold it back while recent orders need the data (https://help.shopify.com/manual/privacy-and-
+        security/privacy/processing-customer-data-requests). A ``shopify:customer:<id>`` identifier
+        names the customer; ``shopify:order:<id>`` its order's customer (an order is erased with its
+        customer: there is no erasure of an order alone). A customer or order Shopify does not have,
+        or an order left with no personal data, is confirmed ``absent``. A guest order that still
+        holds an address has no customer to erase through the API: it is reported not found (a
+        failure to follow up in the Shopify admin). Emails and phones are searched.
         """
         outcomes = []
         for identifier in identifiers:
-            customers = self._customers_matching(identifier)
-            erased: list[str] = []
-            for customer in customers:
-                data = self.graphql(
-                    "customerRequestDataErasure",
-                    docs.REQUEST_ERASURE,
-                    {"customerId": customer},
-                    cost=docs.MUTATION_COST,
-                )
-                errors = (data.get("customerRequestDataErasure") or {}).get("userErrors") or []
-                if any(isinstance(e, dict) and e.get("code") == "DOES_NOT_EXIST" for e in errors):
-                    continue  # gone since the lookup
-                if errors:
-                    raise ShopifyGraphQLError("customerRequestDataErasure", describe_vendor_error(errors))
-                erased.append(customer)
+            kind, numeric = _own_source(identifier)
+            if kind == ORDER:
+                customer, holds_data = self._order_customer(numeric)
+                if customer is None:
+                    detail = "a guest order keeps its data" if holds_data else "no personal data left"
+                    outcomes.append(
+                        EraseOutcome(identifier, found=False, detail=detail, absent=not holds_data)
+                    )
+                    continue
+                customers = [customer]
+            else:
+                customers = self._customers_matching(identifier)
+            erased = [c for c in customers if self._request_erasure(c)]
             detail = (
                 f"erasure requested for {', '.join(erased)}"
                 if erased
                 else "no Shopify customer has this identifier"
             )
-            outcomes.append(EraseOutcome(identifier=identifier, found=bool(erased), detail=detail))
+            outcomes.append(
+                EraseOutcome(
+                    identifier, found=bool(erased), detail=detail, absent=kind == CUSTOMER and not erased
+                )
+            )
         return outcomes
+
+    def _request_erasure(self, customer: str) -> bool:
+        """Ask Shopify to erase one customer; False when it does not exist (gone since the lookup)."""
+        data = self.graphql(
+            "customerRequestDataErasure",
+            docs.REQUEST_ERASURE,
+            {"customerId": customer},
+            cost=docs.MUTATION_COST,
+        )
+        errors = (data.get("customerRequestDataErasure") or {}).get("userErrors") or []
+        if any(isinstance(e, dict) and e.get("code") == "DOES_NOT_EXIST" for e in errors):
+            return False
+        if errors:
+            raise ShopifyGraphQLError("customerRequestDataErasure", describe_vendor_error(errors))
+        return True
+
+    def _order_customer(self, numeric: str) -> tuple[str | None, bool]:
+        """The customer of an order, and whether the order still holds personal data itself."""
+        data = self.graphql(
+            "findOrder", docs.FIND_ORDER, {"query": f"id:{numeric}"}, cost=docs.FIND_ORDER_COST
+        )
+        nodes = ((data.get("orders") or {}).get("nodes")) or []
+        order = next((n for n in nodes if isinstance(n, dict) and gid_tail(n.get("id")) == numeric), None)
+        if order is None:
+            return None, False
+        customer = (order.get("customer") or {}).get("id")
+        return (str(customer) if customer else None), bool(order.get("email") or order.get("phone"))
 
     def _customers_matching(self, identifier: Identifier) -> list[str]:
         if identifier.kind == "source":
-            source, _, rest = identifier.value.partition(":")
-            object_type, _, numeric = rest.partition(":")
-            return (
-                [gid("Customer", numeric)] if source == SOURCE and object_type == CUSTOMER and numeric else []
-            )
+            kind, numeric = _own_source(identifier)
+            return [gid("Customer", numeric)] if kind == CUSTOMER else []
         if identifier.kind == "email":
             # Email search is tokenised: a quoted phrase asks for the address, and the exact match is
             # checked below (https://shopify.dev/docs/api/usage/search-syntax). Profilesync keeps
@@ -769,6 +818,17 @@ class ShopifyConnector:
             if same and str(node.get("id")) not in found:
                 found.append(str(node.get("id")))
         return found
+
+
+def _own_source(identifier: Identifier) -> tuple[str, str]:
+    """``(object type, numeric id)`` of a ``shopify:<type>:<id>`` identifier; ("", "") otherwise."""
+    if identifier.kind != "source":
+        return "", ""
+    source, _, rest = identifier.value.partition(":")
+    object_type, _, numeric = rest.partition(":")
+    if source != SOURCE or not numeric.isdigit() or object_type not in (CUSTOMER, ORDER):
+        return "", ""
+    return object_type, numeric
 
 
 def _quoted(text: str) -> str:

@@ -93,9 +93,13 @@ class StreamState:
         elif updated_at == self.high:
             self.high_ids[node_id] = updated_at
 
-    def finish_walk(self) -> None:
-        """The walk reached the end: the next one starts at the newest timestamp delivered."""
+    def finish_walk(self, bound: TimeBound | None = None) -> None:
+        """The walk reached the end: the next one starts at the newest timestamp delivered, or at the
+        start of the pull when that is earlier (``TimeBound.cap``: a record stamped hours ahead must
+        not hide the edits made before its time)."""
         self.since, self.skip = self.high, dict(self.high_ids)
+        if bound is not None and self.since is not None and self.since > _spelled(bound.start):
+            self.since, self.skip = _spelled(bound.start), {}
         self.mode, self.bulk = None, None
         self.begin_walk()
 

@@ -181,6 +181,18 @@ FIND_CUSTOMERS: Final = """query ProfilesyncFindCustomers($query: String!) {
 }"""
 FIND_CUSTOMERS_COST: Final = connection_cost(10, 3)
 
+FIND_ORDER: Final = """query ProfilesyncFindOrder($query: String!) {
+  orders(first: 1, query: $query) {
+    nodes {
+      id
+      email
+      phone
+      customer { id }
+    }
+  }
+}"""
+FIND_ORDER_COST: Final = connection_cost(1, 3)
+
 REQUEST_ERASURE: Final = """mutation ProfilesyncErase($customerId: ID!) {
   customerRequestDataErasure(customerId: $customerId) {
     customerId
@@ -200,6 +212,7 @@ REQUEST_DOCUMENTS: Final = (
     METAFIELD_DEFINITIONS,
     METAFIELD_DEFINITION_CREATE,
     FIND_CUSTOMERS,
+    FIND_ORDER,
     REQUEST_ERASURE,
 )
 BULK_DOCUMENTS: Final = (CUSTOMERS_BULK, ORDERS_BULK)

@@ -45,7 +45,7 @@ from typing import Any
 
 import httpx
 
-from connectors._sandbox import Faults, VendorSandbox, json_response
+from connectors._sandbox import Faults, VendorSandbox, holdings_text, json_response
 from core.connector import ConnectorSettings
 from core.errors import NormalisationError
 from core.normalise import normalise_email
@@ -570,6 +570,11 @@ class ShopifySandbox(VendorSandbox):
                 order = self._order(customer, f"{10 + k % 90}.{k % 100:02d}", "GBP", "PAID", moment, moment)
                 keys |= {f"customer:{customer['_num']}", f"order:{order['_num']}"}
         return keys
+
+    def holdings(self) -> str:
+        """Every customer (with its metafields) and every order."""
+        with self.lock:
+            return holdings_text(self.customers, self.orders)
 
     def holds(self, email: str) -> bool:
         wanted = _email_key(email)

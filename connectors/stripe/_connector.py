@@ -66,13 +66,44 @@ def charge_order(charge: dict[str, Any]) -> dict[str, Any]:
     currency = currency if isinstance(currency, str) else ""
     status = "refunded" if charge.get("refunded") else _STATUSES.get(str(charge.get("status")), "pending")
     created = value_at(charge, "created")
+    amount = charge.get("amount")
+    refunded = charge.get("amount_refunded")
+    if (
+        status == "paid"
+        and isinstance(amount, int)
+        and isinstance(refunded, int)
+        and not isinstance(refunded, bool)
+        and 0 < refunded < amount
+    ):
+        # A partial refund leaves refunded false (it turns true only when all of it went back): the
+        # buyer paid what was kept, not the charge's full amount.
+        amount -= refunded
     return {
         "id": charge.get("id"),
-        "total": to_major(charge.get("amount"), currency),
+        "total": to_major(amount, currency),
         "currency": currency.upper(),
         "created_at": created,
         "status": status,
     }
+
+
+def _as_of_event(draft: RecordDraft, event: Any) -> RecordDraft:
+    """The draft of an event's ``data.object``, dated when the event happened.
+
+    Stripe customers and charges have no modification time, so their drafts carry ``created``; an
+    object changed later (``customer.updated``, ``charge.refunded``) must be newer than the version
+    stored before, or the store compares two versions of one time and keeps the one whose content
+    hash sorts higher: half of all renames and refunds were dropped as stale.
+    """
+    if draft.problem or not isinstance(event, dict):
+        return draft
+    happened = event.get("created")
+    if not isinstance(happened, int) or isinstance(happened, bool):
+        return draft
+    created = draft.updated_at
+    if isinstance(created, int) and not isinstance(created, bool) and created >= happened:
+        return draft
+    return draft.model_copy(update={"updated_at": happened})
 
 
 class StripeConnector(RestConnector):
@@ -115,6 +146,8 @@ class StripeConnector(RestConnector):
             stream = self.declaration.stream_for(page.object_type)
             objects = list(page.records)
         drafts = [record_to_draft(self.declaration.name, stream, r) for r in objects]
+        if target is not None:
+            drafts = [_as_of_event(d, e) for d, e in zip(drafts, page.records, strict=True)]
         if stream.object_type == "charge":
             drafts = [
                 d.model_copy(update={"orders": [charge_order(r)]})

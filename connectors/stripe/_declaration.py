@@ -26,9 +26,9 @@ Vendor facts (Stripe API reference, https://docs.stripe.com/api; spec ``specs/st
   someone Stripe does not hold. Stripe takes
   form-encoded bodies (``application/x-www-form-urlencoded``), which the HTTP client sends with
   ``form=``.
-* Erase: look the person up with ``GET /v1/customers?email=`` (exact, case-sensitive match; the
-  canonical address and its Unicode-domain form), then
-  ``DELETE /v1/customers/{id}`` for each customer found.
+* Erase: a redaction job of the person's customers and of every charge carrying them (the customer
+  and charge ids we hold, or the customers with an email), Stripe's documented route for deletion
+  requests: see ``connectors/stripe/_erase.py``.
 """
 
 from __future__ import annotations
@@ -49,9 +49,11 @@ from connectors.sdk import (
     TokenPaging,
     Window,
 )
-from core.connector import Credential, EraseOutcome, Payload, PushOutcome
+from core.connector import Credential, Payload, PushOutcome
 from core.push import ENRICHED_TRAITS, source_ids
-from core.schema import Identifier, Profile
+from core.schema import Profile
+
+from ._erase import erase
 
 CREDENTIAL: Final = "stripe_api_key"
 CUSTOMERS: Final = "/v1/customers"
@@ -168,39 +170,13 @@ def _create(context: RestContext, payload: Payload, metadata: dict[str, str]) ->
     return PushOutcome(payload.customer_id, ok=True, remote_id=str(created["id"]))
 
 
-def _unicode_domain(email: str) -> str:
-    local, _, domain = email.rpartition("@")
-    try:
-        return f"{local}@{domain.encode('ascii').decode('idna')}" if local else email
-    except UnicodeError:
-        return email
-
-
-def erase(context: RestContext, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
-    """Delete every Stripe customer with the email (Stripe deletes customers, not charges)."""
-    out: list[EraseOutcome] = []
-    for identifier in identifiers:
-        if identifier.kind != "email":
-            out.append(EraseOutcome(identifier, found=False, detail="Stripe erases by email"))
-            continue
-        ids: list[str] = []
-        # Stripe's email filter is exact and case-sensitive: ask for the canonical (ASCII) address and
-        # for its Unicode-domain form, which is how a shop usually stored an internationalised one.
-        for email in dict.fromkeys((identifier.value, _unicode_domain(identifier.value))):
-            found = context.client("pull").get_json(CUSTOMERS, params={"email": email, "limit": PAGE})
-            ids.extend(str(c["id"]) for c in (found or {}).get("data", []) if str(c["id"]) not in ids)
-        for customer in ids:
-            context.client("erase").request("DELETE", f"{CUSTOMERS}/{customer}")
-        out.append(EraseOutcome(identifier, found=bool(ids), detail=f"deleted {len(ids)} customer(s)"))
-    return out
-
-
 DECLARATION = RestConnectorSpec(
     name="stripe",
     kind="ecommerce",
     description=(
         "Stripe customers and charges (as orders), with customer.updated/charge.refunded events for "
-        "changes; pushes the enriched traits as customer metadata; erases by deleting customers"
+        "changes; pushes the enriched traits as customer metadata; erases with redaction jobs of the "
+        "person's customers and charges"
     ),
     base_url="https://api.stripe.com",
     auth=BearerAuth(Credential(CREDENTIAL, "a Stripe secret or restricted key (sk_test_... / sk_live_...)")),

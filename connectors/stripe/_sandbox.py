@@ -10,6 +10,9 @@ merging ``metadata[...]`` from the form body and emitting ``customer.updated``;
 ``{"error": {"type", "code", "message", "param"}}``; test-mode read limit 25 requests/s (429
 ``rate_limit``).
 
+Redaction jobs (``_sandbox_redaction``): created over customers and charges, validated, run; they
+replace the personal fields of the objects and their events' copies with ``[redacted]``.
+
 Also, for the stripe SDK's common calls: ``customers.create``, full ``customers.update`` and
 ``customers.search`` (``_sandbox_customers``), ``expand[]`` (``_sandbox_expand``), ``GET
 /v1/charges/{id}`` and ``customer`` on the charges list, and a deleted customer retrieved as
@@ -35,7 +38,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from connectors._sandbox import Faults, SlidingWindow, VendorSandbox, json_response
+from connectors._sandbox import Faults, SlidingWindow, VendorSandbox, holdings_text, json_response
 from connectors.sdk import parse_point
 from core.connector import ConnectorSettings
 from core.errors import NormalisationError
@@ -44,6 +47,7 @@ from core.testing.population import COUNTRIES, population
 
 from . import _sandbox_customers as customer_api
 from . import _sandbox_expand as expansion
+from . import _sandbox_redaction as redaction
 from ._connector import _EXPONENTS
 from ._declaration import CREDENTIAL, METADATA_PREFIX
 
@@ -110,6 +114,8 @@ class StripeSandbox(VendorSandbox):
         self.events: dict[str, dict[str, Any]] = {}
         #: Ids of deleted customers: Stripe still answers them (``{"id", "deleted": true}``).
         self.deleted_customers: set[str] = set()
+        self.jobs: dict[str, dict[str, Any]] = {}
+        """Redaction jobs by id (``_sandbox_redaction``)."""
         #: Idempotency-Key -> the (status, body) first answered to it.
         self._idempotent: dict[str, tuple[int, bytes]] = {}
         self._seq = itertools.count(1)
@@ -293,6 +299,8 @@ class StripeSandbox(VendorSandbox):
         self, method: str, parts: list[str], params: dict[str, str]
     ) -> httpx.Response | dict[str, Any] | None:
         """The answer to a request, as a body to expand or a finished response (under the lock)."""
+        if parts[:3] == ["v1", "privacy", "redaction_jobs"]:
+            return redaction.route(self, method, parts[3:], params)
         if method == "GET" and parts == ["v1", "customers"]:
             return self._list(self.customers, "/v1/customers", params, email=params.get("email"))
         if method == "GET" and parts == ["v1", "customers", "search"]:
@@ -433,6 +441,15 @@ class StripeSandbox(VendorSandbox):
                 "customer:" + self._customer(f"new{k}@example.com", "New Person", None, None, when)["id"]
                 for k in (next(self._new) for _ in range(count))
             }
+
+    def holdings(self) -> str:
+        """Every customer, charge and event (redacted objects keep their ids, as in Stripe)."""
+        with self.lock:
+            return holdings_text(self.customers, self.charges, self.events)
+
+    def new_id(self, prefix: str) -> str:
+        """A new object id in this account's sequence (``prj_...`` for a redaction job)."""
+        return self._id(prefix)
 
     def holds(self, email: str) -> bool:
         with self.lock:

@@ -194,6 +194,14 @@ def erase_person(context: RestContext, email: str) -> Erasure:
     customers, orders = find_person(context.client("pull"), email)
     if not customers and not orders:
         return Erasure(False, ("no WooCommerce customer or order with this email",))
+    done, problems = _forget(context, customers, orders)
+    return Erasure(True, done, problems)
+
+
+def _forget(
+    context: RestContext, customers: Mapping[int, str], orders: Sequence[Mapping[str, Any]]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Anonymise (or retain) ``orders``, then delete the accounts ``customers`` (id -> role)."""
     done: list[str] = []
     problems: list[str] = []
     if context.settings.options.get(ERASE_ORDERS_OPTION, "anonymise") == "retain":
@@ -219,15 +227,60 @@ def erase_person(context: RestContext, email: str) -> Erasure:
                 continue
         deleted += 1
     done.append(f"deleted {deleted} customer(s)")
-    return Erasure(True, tuple(done), tuple(problems))
+    return tuple(done), tuple(problems)
+
+
+def _fetch(context: RestContext, path: str) -> dict[str, Any] | None:
+    """One object, or None when the store has no such id (404)."""
+    try:
+        found = context.client("pull").get_json(f"{API}/{path}")
+    except ConnectorRequestError as error:
+        if error.status == 404:
+            return None
+        raise
+    return found if isinstance(found, dict) else None
+
+
+def erase_account(context: RestContext, customer_id: int) -> Erasure:
+    """Anonymise (or retain) the orders of one account and delete it: an erasure of the account we
+    hold, whoever else has an order with the same billing address."""
+    account = _fetch(context, f"customers/{customer_id}")
+    if account is None:
+        return Erasure(False, ("no such customer",))
+    orders = list(_pages(context.client("pull"), f"{API}/orders", {"customer": customer_id}))
+    done, problems = _forget(context, {customer_id: str(account.get("role") or "")}, orders)
+    return Erasure(True, done, problems)
+
+
+def erase_order(context: RestContext, order_id: int) -> Erasure:
+    """Anonymise one order we hold (already anonymised, or gone: nothing is left to erase)."""
+    order = _fetch(context, f"orders/{order_id}")
+    anonymised = any(
+        isinstance(m, Mapping) and m.get("key") == "_anonymized" and m.get("value") == "yes"
+        for m in (order or {}).get("meta_data") or []
+    )
+    if order is None or anonymised:
+        return Erasure(False, ("no personal data left",))
+    done, problems = _forget(context, {}, [order])
+    return Erasure(True, done, problems)
 
 
 def erase(context: RestContext, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
-    """Erase each email's person from the store (see the module docstring)."""
+    """Erase each person from the store: the account or order whose id we hold
+    (``woocommerce:customer:<id>``, ``woocommerce:order:<id>``; one the store no longer has is
+    confirmed absent), or everyone the privacy eraser finds by an email (see the module docstring)."""
     out: list[EraseOutcome] = []
     for identifier in identifiers:
+        kind, _, number = identifier.value.removeprefix("woocommerce:").partition(":")
+        if identifier.kind == "source" and identifier.value.startswith("woocommerce:") and number.isdigit():
+            erased = (
+                erase_order(context, int(number)) if kind == "order" else erase_account(context, int(number))
+            )
+            gone = not erased.found and not erased.problems
+            out.append(EraseOutcome(identifier, found=erased.found, detail=erased.detail, absent=gone))
+            continue
         if identifier.kind != "email":
-            detail = "WooCommerce erases by email (its privacy eraser and REST lookups key on email)"
+            detail = "WooCommerce erases by email or record id (its privacy eraser keys on email)"
             out.append(EraseOutcome(identifier, found=False, detail=detail))
             continue
         erased = erase_person(context, identifier.value)
@@ -244,6 +297,8 @@ __all__ = [
     "anonymise",
     "anonymised_update",
     "erase",
+    "erase_account",
+    "erase_order",
     "erase_person",
     "find_person",
 ]

@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from connectors._sandbox import Faults, SlidingWindow, VendorSandbox, json_response
+from connectors._sandbox import Faults, SlidingWindow, VendorSandbox, holdings_text, json_response
 from core.connector import ConnectorSettings
 from core.errors import ConnectorConfigError, NormalisationError
 from core.normalise import normalise_email
@@ -580,6 +580,11 @@ class WooCommerceSandbox(VendorSandbox):
             yield customer["email"], customer
         for order in self.shop.orders.values():
             yield order["billing"].get("email", ""), None
+
+    def holdings(self) -> str:
+        """Every account, order and order note of the shop."""
+        with self.lock:
+            return holdings_text(self.shop.customers, self.shop.orders, self.shop.notes)
 
     def holds(self, email: str) -> bool:
         """Whether an account or any order's billing still has this email."""

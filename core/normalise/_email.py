@@ -27,6 +27,31 @@ _EMAIL_RE: Final = re.compile(
 )
 
 
+# Invisible format characters that arrive with an address copied from a web page, a document or a
+# right-to-left interface, and are never part of one: byte-order mark, zero-width space, soft hyphen,
+# word joiner, the bidirectional marks, embeddings, overrides and isolates. They are removed, so the
+# address is the one the person typed. Not the zero-width (non-)joiner (U+200C, U+200D), which some
+# scripts spell words with (Persian, the Indic scripts) and IDNA allows in context.
+_INVISIBLE: Final = dict.fromkeys(
+    map(
+        ord,
+        "\u00ad\u061c\u180e\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+        "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff",
+    ),
+    None,
+)
+# Characters besides letters and digits of any script that a UTF-8 local part holds (RFC 6531):
+# combining marks (Devanagari and Thai vowel signs, Arabic short vowels, the dot of a lower-cased
+# Turkish capital I: "राम", "ปิยะ") and the zero-width joiners scripts spell with.
+_JOINERS: Final = frozenset("\u200c\u200d")
+
+
+def _script_character(c: str) -> bool:
+    """Whether a non-ASCII character may be part of a local part: a letter, digit or mark of any
+    script, or a zero-width joiner."""
+    return c.isalpha() or c.isdecimal() or unicodedata.category(c)[0] == "M" or c in _JOINERS
+
+
 def normalise_email(value: str) -> str:
     """Return the canonical form of an email address: trimmed, lower-cased, domain in ASCII.
 
@@ -47,6 +72,8 @@ def normalise_email(value: str) -> str:
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _normalise_email(value: str) -> str:
     address = value.strip().lower()
+    if not address.isascii():
+        address = address.translate(_INVISIBLE).strip()
     # Fast path: plain ASCII and no "--" in the domain (which could be an A-label, "xn--", whose
     # Punycode must be checked by idna) is fully decided by the regex.
     if len(address) <= 254 and address.isascii():
@@ -73,14 +100,14 @@ def _email_slow(address: str) -> str:
         raise fail("part before the @ is longer than 64 characters")
     if local.startswith(".") or local.endswith(".") or ".." in local:
         raise fail("part before the @ has a leading, trailing or double dot")
-    # RFC 6531 (SMTPUTF8) allows UTF-8 in the local part: letters and digits of any script count
-    # like atext, in NFC so that "garci\u0301a" and "garc\u00eda" are one address.
+    # RFC 6531 (SMTPUTF8) allows UTF-8 in the local part: letters, digits and marks of any script
+    # count like atext, in NFC so that "garci\u0301a" and "garc\u00eda" are one address.
     local = unicodedata.normalize("NFC", local)
     bad = next(
         (
             c
             for c in local
-            if c != "." and c not in _ATEXT_SET and not (ord(c) > 127 and (c.isalpha() or c.isdecimal()))
+            if c != "." and c not in _ATEXT_SET and not (ord(c) > 127 and _script_character(c))
         ),
         None,
     )

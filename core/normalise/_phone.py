@@ -48,7 +48,9 @@ def normalise_phone(value: str, default_region: str = "US") -> str:
     """Return a phone number in E.164 form (``+442079460018``), using phonenumbers.
 
     A number without an international prefix is read as a number of ``default_region`` (an ISO
-    3166-1 alpha-2 code; "UK" is accepted for GB). The number must be valid, not merely possible,
+    3166-1 alpha-2 code; "UK" is accepted for GB). A number written with "00", the international
+    prefix of most of the world, is read as international when the region's own dialling finds no
+    valid number in it (a US record's "0044 20 7946 0018"). The number must be valid, not merely possible,
     for the region it belongs to. Extensions are not kept. Raises
     ``NormalisationError("phone", reason)`` naming why: not a phone number, an unknown country
     code, too short or too long, or not a valid number for its region.
@@ -88,6 +90,23 @@ def _normalise_phone(value: str, region: str) -> str:
     text = value.strip()
     if not text:
         raise NormalisationError("phone", "empty")
+    try:
+        return _read_phone(text, region)
+    except NormalisationError:
+        # "00" is the international prefix of most of the world (ITU-T E.164's recommendation), and
+        # people write it whatever their region dials: "0044 20 7946 0018" in a US or an Australian
+        # record, "0079..." in a Russian one (their IDDs are 011, 0011, 810). Read as "+" when the
+        # region's own reading found no valid number.
+        if not text.startswith("00") or text.startswith("000"):
+            raise
+        try:
+            return _read_phone("+" + text[2:], region)
+        except NormalisationError:
+            pass
+        raise
+
+
+def _read_phone(text: str, region: str) -> str:
     parsed = _fast_parse_phone(text, region)
     if parsed is not None:
         number, e164 = parsed

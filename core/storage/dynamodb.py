@@ -6,6 +6,7 @@
 |                    |                       | merged_into / merging_into / absorbing during merges   |
 | CUSTOMER#<cid>     | SOURCE#<source key>   | hash, data (the normalised SourceRecord as JSON)       |
 | IDENT#<kind>#<val> | IDENT                 | customer_id; source ids: record_hash, updated_at too   |
+| IDENT#<kind>#<val> | HOLDER#<cid>          | customer_id: another customer holds the value too      |
 
 The client is injected (a boto3 DynamoDB *client*); this module imports neither boto3 nor botocore,
 and maps errors through ``client.exceptions``. Reads are strongly consistent: the plan made from
@@ -42,6 +43,7 @@ from core.ports import (
     Ownership,
     ProfileItem,
     PushedState,
+    PutHolder,
     PutIdent,
     PutProfile,
     PutSource,
@@ -71,6 +73,11 @@ def ident_pk(key: str) -> str:
 
 def source_sk(source_key: str) -> str:
     return f"SOURCE#{source_key}"
+
+
+def holder_sk(customer_id: str) -> str:
+    """The sort key of a ``PutHolder`` marker, next to the key's IDENT item."""
+    return f"HOLDER#{customer_id}"
 
 
 #: The Scan filter of live profiles: PROFILE items with data. A merged-away customer's tombstone and an
@@ -491,6 +498,17 @@ class DynamoDBProfileStore:
                         "ExpressionAttributeValues": {":o": {"S": op.expected_owner}},
                     }
                 }
+            case PutHolder():
+                return {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {
+                            "PK": {"S": ident_pk(op.key)},
+                            "SK": {"S": holder_sk(op.customer_id)},
+                            "customer_id": {"S": op.customer_id},
+                        },
+                    }
+                }
             case DeleteIdent():
                 return {
                     "Delete": {
@@ -528,8 +546,8 @@ class DynamoDBSyncStateStore:
     | PK                     | SK                      | attributes                                 |
     | ---------------------- | ----------------------- | ------------------------------------------ |
     | SYNC#<connector>       | STATE                   | cursor, version, updated_at, report (JSON) |
-    | CUSTOMER#<cid>         | PUSHED#<destination>    | hash, remote_id                            |
-    | QUARANTINE#<connector> | <at ISO>#<record key>   | reason, raw, expires_at (TTL)              |
+    | CUSTOMER#<cid>         | PUSHED#<destination>    | hash, remote_id, pushed_at                 |
+    | QUARANTINE#<connector> | <at ISO>#<record key>   | reason, raw, subjects (SS), expires_at     |
 
     The cursor write is conditional on the version read, so two overlapping runs of one schedule
     cannot move a cursor backwards; the loser gets ConflictError and its data is already durable.
@@ -607,6 +625,7 @@ class DynamoDBSyncStateStore:
                         destination=destination,
                         payload_hash=item["hash"]["S"],
                         remote_id=item["remote_id"]["S"] if "remote_id" in item else None,
+                        at=datetime.fromisoformat(item["pushed_at"]["S"]) if "pushed_at" in item else None,
                     )
                 request = response.get("UnprocessedKeys") or {}
                 attempt = _pause_if(request, attempt)
@@ -622,6 +641,8 @@ class DynamoDBSyncStateStore:
             }
             if s.remote_id:
                 item["remote_id"] = {"S": s.remote_id}
+            if s.at is not None:
+                item["pushed_at"] = {"S": s.at.isoformat()}
             items.append(item)
         self._batch_put(items)
 
@@ -638,6 +659,7 @@ class DynamoDBSyncStateStore:
                     "reason": {"S": cut_utf8(e.reason, 4_000)},
                     "raw": {"S": cut_utf8(e.raw, 100_000)},
                     "expires_at": {"N": str(int(expires.timestamp()))},
+                    **({"subjects": {"SS": sorted(set(e.subjects))}} if e.subjects else {}),
                 }
             )
         self._batch_put(items)
@@ -656,7 +678,12 @@ class DynamoDBSyncStateStore:
                 at, _, key = item["SK"]["S"].partition("#")
                 out.append(
                     QuarantineEntry(
-                        connector, key, item["reason"]["S"], item["raw"]["S"], datetime.fromisoformat(at)
+                        connector,
+                        key,
+                        item["reason"]["S"],
+                        item["raw"]["S"],
+                        datetime.fromisoformat(at),
+                        tuple(sorted(item.get("subjects", {}).get("SS", []))),
                     )
                 )
             if "LastEvaluatedKey" not in page:
@@ -664,19 +691,22 @@ class DynamoDBSyncStateStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _batch_put(self, items: list[Item]) -> None:
-        # Duplicate keys in one BatchWriteItem are rejected by AWS: the last entry per key wins here.
-        unique = list({(i["PK"]["S"], i["SK"]["S"]): i for i in items}.values())
-        for start in range(0, len(unique), BATCH_WRITE_MAX_ITEMS):
-            request: dict[str, Any] = {
-                self.table_name: [
-                    {"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_WRITE_MAX_ITEMS]
-                ]
-            }
-            attempt = 0
-            while request:
-                response = self._client.batch_write_item(RequestItems=request)
-                request = response.get("UnprocessedItems") or {}
-                attempt = _pause_if(request, attempt)
+        batch_put(self._client, self.table_name, items)
+
+
+def batch_put(client: Any, table_name: str, items: list[Item]) -> None:
+    """Put items with BatchWriteItem, 25 a request, re-sending the unprocessed ones with backoff."""
+    # Duplicate keys in one BatchWriteItem are rejected by AWS: the last entry per key wins here.
+    unique = list({(i["PK"]["S"], i["SK"]["S"]): i for i in items}.values())
+    for start in range(0, len(unique), BATCH_WRITE_MAX_ITEMS):
+        request: dict[str, Any] = {
+            table_name: [{"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_WRITE_MAX_ITEMS]]
+        }
+        attempt = 0
+        while request:
+            response = client.batch_write_item(RequestItems=request)
+            request = response.get("UnprocessedItems") or {}
+            attempt = _pause_if(request, attempt)
 
 
 def cut_utf8(text: str, max_bytes: int) -> str:

@@ -1,24 +1,32 @@
-"""The DynamoDB ``ErasureStore``: the deletes and the audit items of privacy requests.
+"""The DynamoDB ``ErasureStore``: the deletes, audit items and pending erasures of privacy requests.
 
-| PK              | SK                        | attributes                                           |
-| --------------- | ------------------------- | ---------------------------------------------------- |
-| AUDIT#<action>  | <at ISO>#<request id>     | subject_hash, outcome, counts (M), tools (M)         |
+| PK                | SK                        | attributes                                              |
+| ----------------- | ------------------------- | ------------------------------------------------------- |
+| AUDIT#<action>    | <at ISO>#<request id>     | subject_hash, outcome, counts (M), tools (M),           |
+|                   |                           | requested_by, invocation                                |
+| ERASURE#pending   | <request id>              | subject_hash, created_at, tools (M of L), held,         |
+|                   |                           | attempts, requested_by                                  |
 
 Each erasure step is one ``TransactWriteItems`` of ``Delete`` requests: a PROFILE item is deleted
 only at the version that was read (``version = :v``), an IDENT item only while the customer still
 owns it (``customer_id = :o``). A failed guard cancels the whole step and surfaces as ConflictError,
-so core.privacy re-reads the customer and plans again. Like core.storage.dynamodb, this module takes
-an injected boto3 client and imports neither boto3 nor botocore.
+so core.privacy re-reads the customer and plans again. An audit item is written once
+(``attribute_not_exists(PK)``); template.yaml denies the privacy role every delete and update of
+``AUDIT#`` items, so the record of a request outlives whoever made it. Like core.storage.dynamodb,
+this module takes an injected boto3 client and imports neither boto3 nor botocore.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from core.errors import ConflictError
-from core.privacy import AuditRecord, DeleteItem, ItemKey
-from core.storage.dynamodb import LEGACY_TRANSACTION_MAX_ITEMS, TRANSACTION_MAX_ITEMS
+from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
+from core.storage.dynamodb import LEGACY_TRANSACTION_MAX_ITEMS, TRANSACTION_MAX_ITEMS, ident_pk
+
+PENDING_PK = "ERASURE#pending"
 
 
 class DynamoDBErasureStore:
@@ -29,21 +37,29 @@ class DynamoDBErasureStore:
         self.table_name = table_name
         self.max_items_per_step = max_items_per_step
 
-    def customer_items(self, customer_id: str) -> list[ItemKey]:
-        keys: list[ItemKey] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"CUSTOMER#{customer_id}"}},
-            "ProjectionExpression": "PK, SK",
-            "ConsistentRead": True,
-        }
+    def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {"TableName": self.table_name, **kwargs}
         while True:
-            page = self._client.query(**kwargs)
-            keys.extend(ItemKey(i["PK"]["S"], i["SK"]["S"]) for i in page.get("Items", []))
+            page = self._client.query(**request)
+            items.extend(page.get("Items", []))
             if "LastEvaluatedKey" not in page:
-                return keys
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+                return items
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def customer_items(self, customer_id: str) -> list[ItemKey]:
+        # The customer's partition (profile, records, pushes, history), then its read audit.
+        items = [
+            item
+            for pk in (f"CUSTOMER#{customer_id}", f"READ#{customer_id}")
+            for item in self._query(
+                KeyConditionExpression="PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": pk}},
+                ProjectionExpression="PK, SK",
+                ConsistentRead=True,
+            )
+        ]
+        return [ItemKey(i["PK"]["S"], i["SK"]["S"]) for i in items]
 
     def apply(self, step: Sequence[DeleteItem]) -> None:
         if not step:
@@ -90,51 +106,106 @@ class DynamoDBErasureStore:
         return {"Delete": request}
 
     def put_audit(self, record: AuditRecord) -> None:
-        self._client.put_item(
-            TableName=self.table_name,
-            Item={
-                "PK": {"S": f"AUDIT#{record.action}"},
-                "SK": {"S": f"{record.at.isoformat()}#{record.request_id}"},
-                "request_id": {"S": record.request_id},
-                "subject_hash": {"S": record.subject_hash},
-                "outcome": {"S": record.outcome},
-                "counts": {"M": {k: {"N": str(v)} for k, v in sorted(record.counts.items())}},
-                "tools": {"M": {k: {"S": v} for k, v in sorted(record.tools.items())}},
-            },
-        )
-
-    def quarantined_items(self, connector: str) -> list[tuple[ItemKey, str]]:
-        found: list[tuple[ItemKey, str]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"QUARANTINE#{connector}"}},
-            "ProjectionExpression": "PK, SK, #r, reason",
-            "ExpressionAttributeNames": {"#r": "raw"},  # RAW is a reserved word
+        item: dict[str, Any] = {
+            "PK": {"S": f"AUDIT#{record.action}"},
+            "SK": {"S": f"{record.at.isoformat()}#{record.request_id}"},
+            "request_id": {"S": record.request_id},
+            "subject_hash": {"S": record.subject_hash},
+            "outcome": {"S": record.outcome},
+            "counts": {"M": {k: {"N": str(v)} for k, v in sorted(record.counts.items())}},
+            "tools": {"M": {k: {"S": v} for k, v in sorted(record.tools.items())}},
         }
-        while True:
-            page = self._client.query(**kwargs)
-            for item in page.get("Items", []):
-                text = item.get("raw", {}).get("S", "") + "\n" + item.get("reason", {}).get("S", "")
-                found.append((ItemKey(item["PK"]["S"], item["SK"]["S"]), text))
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        if record.requested_by:
+            item["requested_by"] = {"S": record.requested_by}
+        if record.invocation:
+            item["invocation"] = {"S": record.invocation}
+        try:
+            # Written once: an audit record is never replaced, whoever holds the role.
+            self._client.put_item(
+                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(PK)"
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as error:
+            raise ConflictError(
+                f"an audit record of request {record.request_id!r} at {record.at.isoformat()} exists "
+                "already; audit records are never overwritten: send the request again"
+            ) from error
+
+    def quarantined_items(self, connector: str) -> list[QuarantineItem]:
+        items = self._query(
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"QUARANTINE#{connector}"}},
+            ProjectionExpression="PK, SK, #r, reason, subjects",
+            ExpressionAttributeNames={"#r": "raw"},  # RAW is a reserved word
+        )
+        return [
+            QuarantineItem(
+                ItemKey(i["PK"]["S"], i["SK"]["S"]),
+                frozenset(i["subjects"]["SS"]) if "subjects" in i else None,
+                i.get("raw", {}).get("S", ""),
+                i.get("reason", {}).get("S", ""),
+            )
+            for i in items
+        ]
+
+    def holders(self, keys: Sequence[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for key in dict.fromkeys(keys):
+            found = self._query(
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :h)",
+                ExpressionAttributeValues={":pk": {"S": ident_pk(key)}, ":h": {"S": "HOLDER#"}},
+                ProjectionExpression="customer_id",
+                ConsistentRead=True,
+            )
+            if found:
+                out[key] = {i["customer_id"]["S"] for i in found}
+        return out
+
+    def put_pending(self, pending: PendingErasure) -> None:
+        item: dict[str, Any] = {
+            "PK": {"S": PENDING_PK},
+            "SK": {"S": pending.request_id},
+            "subject_hash": {"S": pending.subject_hash},
+            "created_at": {"S": pending.created_at.isoformat()},
+            "tools": {
+                "M": {tool: {"L": [{"S": k} for k in keys]} for tool, keys in sorted(pending.tools.items())}
+            },
+            "held": {"BOOL": pending.held},
+            "attempts": {"N": str(pending.attempts)},
+        }
+        if pending.requested_by:
+            item["requested_by"] = {"S": pending.requested_by}
+        self._client.put_item(TableName=self.table_name, Item=item)
+
+    def pending_erasures(self) -> list[PendingErasure]:
+        items = self._query(
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": PENDING_PK}},
+            ConsistentRead=True,
+        )
+        found = [
+            PendingErasure(
+                request_id=i["SK"]["S"],
+                subject_hash=i["subject_hash"]["S"],
+                created_at=datetime.fromisoformat(i["created_at"]["S"]),
+                tools={t: tuple(v["S"] for v in keys["L"]) for t, keys in i["tools"]["M"].items()},
+                held=bool(i["held"]["BOOL"]),
+                attempts=int(i["attempts"]["N"]),
+                requested_by=i.get("requested_by", {}).get("S", ""),
+            )
+            for i in items
+        ]
+        return sorted(found, key=lambda p: (p.created_at, p.request_id))
+
+    def delete_pending(self, request_id: str) -> None:
+        self._client.delete_item(
+            TableName=self.table_name, Key={"PK": {"S": PENDING_PK}, "SK": {"S": request_id}}
+        )
 
     def audit_records(self, action: str) -> list[dict[str, Any]]:
         """The raw audit items of one action, oldest first (for operators and tests)."""
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"AUDIT#{action}"}},
-        }
-        while True:
-            page = self._client.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return self._query(
+            KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": {"S": f"AUDIT#{action}"}}
+        )
 
 
-__all__ = ["DynamoDBErasureStore"]
+__all__ = ["PENDING_PK", "DynamoDBErasureStore"]

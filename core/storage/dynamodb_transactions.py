@@ -23,6 +23,8 @@ from core.ports import Changeset
 #: the way DynamoDB sizes items (UTF-8 bytes), so a margin covers the request's own framing.
 TRANSACTION_MAX_BYTES: Final = 4 * 1024 * 1024
 _MARGIN: Final = 64 * 1024
+#: What the estimate of one transaction may reach (the SQLite store holds its changesets to it too).
+TRANSACTION_BUDGET_BYTES: Final = TRANSACTION_MAX_BYTES - _MARGIN
 
 Entry = dict[str, Any]
 
@@ -110,4 +112,12 @@ def _size(value: Any) -> int:
     return 8
 
 
-__all__ = ["TRANSACTION_MAX_BYTES", "Prepared", "entry_bytes", "item_key", "next_batch", "prepare"]
+__all__ = [
+    "TRANSACTION_BUDGET_BYTES",
+    "TRANSACTION_MAX_BYTES",
+    "Prepared",
+    "entry_bytes",
+    "item_key",
+    "next_batch",
+    "prepare",
+]

@@ -23,6 +23,7 @@ from core.ports import (
     Ownership,
     ProfileItem,
     PushedState,
+    PutHolder,
     PutIdent,
     PutProfile,
     PutSource,
@@ -62,6 +63,7 @@ class InMemoryProfileStore:
         self._lock = threading.Lock()
         self._idents: dict[str, _Owner] = {}
         self._customers: dict[str, _Customer] = {}
+        self._holders: dict[str, set[str]] = {}
         self.writes = 0
         self._holds_by_type: dict[type, Callable[[Any], bool]] = {
             PutSource: self._always,
@@ -73,6 +75,7 @@ class InMemoryProfileStore:
             Tombstone: self._holds_version,
             DeleteIdent: self._holds_delete_ident,
             TouchSource: self._holds_touch,
+            PutHolder: self._always,
         }
         self._apply_by_type: dict[type, Callable[[Any], None]] = {
             PutSource: self._apply_put_source,
@@ -84,6 +87,7 @@ class InMemoryProfileStore:
             Tombstone: self._apply_tombstone,
             DeleteIdent: self._apply_delete_ident,
             TouchSource: self._apply_touch,
+            PutHolder: self._apply_put_holder,
         }
 
     def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
@@ -231,11 +235,20 @@ class InMemoryProfileStore:
     def _apply_delete_ident(self, op: DeleteIdent) -> None:
         self._idents.pop(op.key, None)
 
+    def _apply_put_holder(self, op: PutHolder) -> None:
+        self._holders.setdefault(op.key, set()).add(op.customer_id)
+
+    def holders(self, keys: Sequence[str]) -> dict[str, set[str]]:
+        """The customers marked as holding each key another customer owns (``PutHolder``)."""
+        with self._lock:
+            return {k: set(self._holders[k]) for k in keys if self._holders.get(k)}
+
     def copy_state(self) -> InMemoryProfileStore:
         """A shallow copy, for tests that compare before and after."""
         other = InMemoryProfileStore(self.max_items_per_commit)
         with self._lock:
             other._idents = dict(self._idents)
+            other._holders = {k: set(v) for k, v in self._holders.items()}
             other._customers = {
                 k: replace(v, snapshots=dict(v.snapshots)) for k, v in self._customers.items()
             }

@@ -6,8 +6,10 @@ operations carry (a profile write at the version read, an identifier write at th
 hands back the changesets that lost. One ``commit`` call is one SQLite transaction: the conditions
 of every changeset are checked against one read of the items they name, made after the write lock
 was taken, and kept up to date as the changesets before it apply; a changeset whose conditions fail
-writes nothing and the next ones go on. ``max_items_per_commit`` stays DynamoDB's 100, so a plan
-that fits here fits a ``TransactWriteItems`` too.
+writes nothing and the next ones go on. ``max_items_per_commit`` stays DynamoDB's 100, and an item
+stays within DynamoDB's 400 KB and key sizes and a changeset within one transaction's 4 MB (or the
+commit raises ``RecordRejectedError`` and writes nothing), so a plan that fits here fits a
+``TransactWriteItems`` too, and a customer who outgrows one item is quarantined here as there.
 
 Reads go in batches (``pk IN (...)``), never one query per key, and each read runs in one read
 transaction, so it never sees half of another process's commit.
@@ -20,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
+from core.errors import RecordRejectedError
 from core.ports import (
     Changeset,
     CustomerState,
@@ -30,6 +33,7 @@ from core.ports import (
     Operation,
     Ownership,
     ProfileItem,
+    PutHolder,
     PutIdent,
     PutProfile,
     PutSource,
@@ -37,10 +41,16 @@ from core.ports import (
     TouchSource,
 )
 from core.schema import Profile, SourceRecord
+from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES
 from core.storage.sqlite_database import SQLiteDatabase, select_in
 
 #: The same limit as one DynamoDB transaction, so behaviour (how plans are cut) matches.
 TRANSACTION_MAX_ITEMS: Final = 100
+#: DynamoDB's limits on one item and its keys (UTF-8 bytes), held here too: a customer whose item
+#: outgrows them is refused the same way on every store.
+ITEM_MAX_BYTES: Final = 400 * 1024
+PARTITION_KEY_MAX_BYTES: Final = 2048
+SORT_KEY_MAX_BYTES: Final = 1024
 PROFILES_PER_PAGE: Final = 500
 T = TypeVar("T")
 
@@ -218,12 +228,48 @@ class SQLiteProfileStore:
             state = _Conditions.read(conn, todo)
             for changeset in todo:
                 if all(state.holds(op) for op in changeset.operations):
+                    size = 0
                     for op in changeset.operations:
-                        state.apply(op)
+                        row = state.apply(op)
+                        if row is not None:
+                            size += _item_bytes(changeset, row)
+                    if size > TRANSACTION_BUDGET_BYTES:
+                        # Raising inside the transaction rolls it back: this commit writes nothing.
+                        raise RecordRejectedError(
+                            f"changeset {changeset.label!r} writes about {size // 1024:,} KB, over the "
+                            "4 MB one transaction holds; the customer's records are too large to store "
+                            "together"
+                        )
                 else:
                     failed.append(changeset)
             state.write(conn)
         return failed
+
+
+def _item_bytes(changeset: Changeset, row: _Row) -> int:
+    """The size of an item as DynamoDB counts it (attribute names and values, UTF-8), or
+    ``RecordRejectedError`` if DynamoDB would refuse it. The columns of a row are the item's
+    attributes; ``attrs`` holds its sets as JSON, a few bytes more than DynamoDB counts."""
+    pk, sk = row[0], row[1]
+    if _utf8_len(pk) > PARTITION_KEY_MAX_BYTES or _utf8_len(sk) > SORT_KEY_MAX_BYTES:
+        raise RecordRejectedError(
+            f"changeset {changeset.label!r} writes an item whose key is longer than DynamoDB takes "
+            f"({PARTITION_KEY_MAX_BYTES:,} and {SORT_KEY_MAX_BYTES:,} bytes): {pk[:60]!r} / {sk[:60]!r}"
+        )
+    size = 48  # the attribute names (PK, SK, version, hash, data, ...)
+    for value in row:
+        size += _utf8_len(value) if isinstance(value, str) else 8
+    if size > ITEM_MAX_BYTES:
+        raise RecordRejectedError(
+            f"changeset {changeset.label!r} writes {pk} / {sk} of about {size // 1024:,} KB, over the "
+            f"{ITEM_MAX_BYTES // 1024} KB one item holds; the customer's records are too large to "
+            "store together"
+        )
+    return size
+
+
+def _utf8_len(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 class _Conditions:
@@ -272,7 +318,7 @@ class _Conditions:
 
     def holds(self, op: Operation) -> bool:
         """Whether ``op``'s condition holds: DynamoDB's ConditionExpression of the same operation."""
-        if isinstance(op, PutSource | DeleteSource):
+        if isinstance(op, PutSource | DeleteSource | PutHolder):
             return True
         if isinstance(op, PutIdent):
             ident = self.idents[op.key]
@@ -291,20 +337,31 @@ class _Conditions:
         profile = self.profiles[op.customer_id]
         return (profile[0] if profile is not None else None) == op.expected_version
 
-    def apply(self, op: Operation) -> None:
-        """Record the write of ``op`` (its condition holds) and keep the items read current."""
+    def apply(self, op: Operation) -> _Row | None:
+        """Record the write of ``op`` (its condition holds) and keep the items read current; the
+        whole item it puts, if it puts one (its size is checked against DynamoDB's)."""
         match op:
             case PutSource():
                 key = (_CUSTOMER + op.customer_id, "SOURCE#" + op.record.key)
-                self.puts[key] = (*key, None, op.record_hash, None, None, op.record.model_dump_json(), None)
+                row: _Row = (*key, None, op.record_hash, None, None, op.record.model_dump_json(), None)
+                self.puts[key] = row
+                return row
             case DeleteSource():
                 self.puts[(_CUSTOMER + op.customer_id, "SOURCE#" + op.source_key)] = None
             case PutIdent():
                 at = op.updated_at.isoformat() if op.updated_at is not None else None
                 pk = _IDENT + op.key
-                self.puts[(pk, "IDENT")] = (pk, "IDENT", None, op.record_hash, op.customer_id, at, None, None)
+                row = (pk, "IDENT", None, op.record_hash, op.customer_id, at, None, None)
+                self.puts[(pk, "IDENT")] = row
                 self.touches.pop(op.key, None)
                 self.idents[op.key] = (op.customer_id, op.record_hash, at)
+                return row
+            case PutHolder():
+                # Next to the key's IDENT item, as in DynamoDB: ``IDENT#<key>`` / ``HOLDER#<cid>``.
+                pk, sk = _IDENT + op.key, "HOLDER#" + op.customer_id
+                holder: _Row = (pk, sk, None, None, op.customer_id, None, None, None)
+                self.puts[(pk, sk)] = holder
+                return holder
             case DeleteIdent():
                 self.puts[(_IDENT + op.key, "IDENT")] = None
                 self.touches.pop(op.key, None)
@@ -323,7 +380,9 @@ class _Conditions:
                 extra: dict[str, Any] = {"owned": sorted(op.owned)}
                 if op.absorbing:
                     extra["absorbing"] = sorted(op.absorbing)
-                self._put_profile(op.customer_id, op.profile.version, op.profile_hash, op.profile, extra)
+                return self._put_profile(
+                    op.customer_id, op.profile.version, op.profile_hash, op.profile, extra
+                )
             case MarkAbsorbing() | MarkMerging():
                 version, attrs = self.profiles[op.customer_id] or (0, None)
                 extra = json.loads(attrs) if attrs else {}
@@ -341,11 +400,12 @@ class _Conditions:
                     self.profile_updates[op.customer_id] = (version + 1, text)
             case Tombstone():
                 # A Put, as in DynamoDB: the tombstone holds its version and merged_into only.
-                self._put_profile(
+                return self._put_profile(
                     op.customer_id, op.expected_version + 1, None, None, {"merged_into": op.merged_into}
                 )
             case _:
                 raise TypeError(f"unknown operation {op!r}")
+        return None
 
     def _put_profile(
         self,
@@ -354,13 +414,15 @@ class _Conditions:
         item_hash: str | None,
         profile: Profile | None,
         extra: dict[str, Any],
-    ) -> None:
+    ) -> _Row:
         text = json.dumps(extra)
         key = (_CUSTOMER + customer_id, "PROFILE")
         data = profile.model_dump_json() if profile is not None else None
-        self.puts[key] = (*key, version, item_hash, None, None, data, text)
+        row: _Row = (*key, version, item_hash, None, None, data, text)
+        self.puts[key] = row
         self.profile_updates.pop(customer_id, None)
         self.profiles[customer_id] = (version, text)
+        return row
 
     def write(self, conn: Any) -> None:
         """Send the writes gathered: one statement per kind, each over all its items."""

@@ -18,7 +18,9 @@ one snapshot, never half a commit. WAL mode lets readers go on while a writer co
 a commit without those before it, so a saved cursor never outlives the data it covers.
 
 The file (and the folder, if this creates it) is made readable by its owner only: it holds
-personal data.
+personal data. A durable file has ``secure_delete`` on: a deleted row (an erased person's) is
+overwritten with zeros rather than left in a free page, and ``scrub`` checkpoints and truncates the
+write-ahead log, so the file and its log keep no copy of what an erasure deleted.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Final
 
-from core.errors import StoreLayoutError
+from core.errors import StoreLayoutError, StoreUnavailableError
 
 #: ``PRAGMA application_id``: marks a file as a profilesync store ("PSNC").
 APPLICATION_ID: Final = 0x50534E43
@@ -82,27 +84,34 @@ class SQLiteDatabase:
         busy_timeout: float = 60.0,
         cache_mb: int = 64,
         durable: bool = True,
+        read_only: bool = False,
     ) -> None:
         self.durable = durable
+        self.read_only = read_only
         self.path = str(path)
+        self.busy_timeout = busy_timeout
         self._lock = threading.RLock()
         self._grouped: tuple[float, float] | None = None  # (last group commit, seconds between)
-        if self.path != IN_MEMORY:
-            _create_private(Path(self.path))
+        self._broken: str | None = None  # why the writes of a lost group make the store unusable
         try:
-            self._conn = sqlite3.connect(
-                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as error:
-            raise StoreLayoutError(f"cannot open the store {self.path}: {error}") from error
+            if read_only:
+                self._conn = _connect_read_only(self.path, busy_timeout)
+            else:
+                if self.path != IN_MEMORY:
+                    _create_private(Path(self.path))
+                self._conn = sqlite3.connect(
+                    self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+                )
+        except (OSError, sqlite3.Error) as error:
+            raise StoreLayoutError(_open_failure(self.path, error)) from error
         try:
-            self._set_up(cache_mb)
+            if read_only:
+                self._check_layout(self._conn, read_only=True)
+            else:
+                self._set_up(cache_mb)
         except sqlite3.DatabaseError as error:
             self._conn.close()
-            raise StoreLayoutError(
-                f"{self.path} is not a profilesync store ({error}); move it away or choose another "
-                "--state-dir"
-            ) from error
+            raise StoreLayoutError(_open_failure(self.path, error)) from error
         except StoreLayoutError:
             self._conn.close()
             raise
@@ -111,30 +120,15 @@ class SQLiteDatabase:
         conn = self._conn
         # Honoured by a new, empty file only (a page size is fixed once the file has content).
         conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
-        conn.execute(f"PRAGMA journal_mode={'WAL' if self.durable else 'MEMORY'}")
+        self._set_journal_mode("WAL" if self.durable else "MEMORY")
         conn.execute(f"PRAGMA synchronous={'NORMAL' if self.durable else 'OFF'}")
+        # Deleted rows are zeroed, not left readable in free pages (a throwaway file needs not).
+        conn.execute(f"PRAGMA secure_delete={'ON' if self.durable else 'OFF'}")
         conn.execute(f"PRAGMA cache_size=-{int(cache_mb) * 1024}")
         conn.execute("PRAGMA temp_store=MEMORY")
         with self.writing() as tx:
-            application = tx.execute("PRAGMA application_id").fetchone()[0]
-            version = tx.execute("PRAGMA user_version").fetchone()[0]
-            if application not in (0, APPLICATION_ID):
-                raise StoreLayoutError(
-                    f"{self.path} belongs to another application (application_id {application:#x}); "
-                    "choose another --state-dir"
-                )
-            if version > SCHEMA_VERSION:
-                raise StoreLayoutError(
-                    f"{self.path} has store layout {version}, newer than this profilesync knows "
-                    f"({SCHEMA_VERSION}); upgrade profilesync or choose another --state-dir"
-                )
+            application = self._check_layout(tx, read_only=False)
             if application == 0:
-                tables = [r[0] for r in tx.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-                if tables:
-                    raise StoreLayoutError(
-                        f"{self.path} is a SQLite database of something else (tables: "
-                        f"{', '.join(sorted(tables)[:5])}); choose another --state-dir"
-                    )
                 tx.execute(f"PRAGMA application_id={APPLICATION_ID}")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -144,48 +138,113 @@ class SQLiteDatabase:
             # where DynamoDB would have deleted them in the background.
             tx.execute("DELETE FROM items WHERE expires_at < ?", (int(time.time()),))
 
+    def _check_layout(self, tx: sqlite3.Connection, *, read_only: bool) -> int:
+        """Refuse a file of another application or of a newer layout; the file's application id."""
+        application: int = tx.execute("PRAGMA application_id").fetchone()[0]
+        version = tx.execute("PRAGMA user_version").fetchone()[0]
+        if application not in (0, APPLICATION_ID):
+            raise StoreLayoutError(
+                f"{self.path} belongs to another application (application_id {application:#x}); "
+                "choose another --state-dir"
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreLayoutError(
+                f"{self.path} has store layout {version}, newer than this profilesync knows "
+                f"({SCHEMA_VERSION}); upgrade profilesync or choose another --state-dir"
+            )
+        if application == 0 or read_only:
+            tables = [r[0] for r in tx.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            if application == 0 and tables:
+                raise StoreLayoutError(
+                    f"{self.path} is a SQLite database of something else (tables: "
+                    f"{', '.join(sorted(tables)[:5])}); choose another --state-dir"
+                )
+            if read_only and "items" not in tables:
+                raise StoreLayoutError(
+                    f"{self.path} holds no profilesync items yet: run `profilesync sync` first"
+                )
+        return application
+
+    def _set_journal_mode(self, mode: str) -> None:
+        # Changing the journal mode needs the file to itself, and SQLite answers SQLITE_BUSY at once
+        # (its busy handler is not called there) when another connection opens the file at the same
+        # moment: two `sync` runs starting together on a new store. Retry within the busy timeout.
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                self._conn.execute(f"PRAGMA journal_mode={mode}")
+                return
+            except sqlite3.OperationalError as error:
+                if _primary_code(error) not in _BUSY_CODES or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
+
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """The connection inside one read transaction: every statement sees the same snapshot."""
         with self._lock:
+            self._check_usable()
             conn = self._conn
-            if self._grouped is not None:
-                yield conn  # inside the open group transaction: it is one snapshot already
-                return
-            conn.execute("BEGIN")
             try:
-                yield conn
-            finally:
-                conn.execute("COMMIT")
+                if self._grouped is not None:
+                    yield conn  # inside the open group transaction: it is one snapshot already
+                    return
+                conn.execute("BEGIN")
+                try:
+                    yield conn
+                finally:
+                    if conn.in_transaction:  # SQLite may have ended it on a failure already
+                        conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                raise self._unavailable(error) from error
 
     @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
         """The connection inside one write transaction: committed if the block ends normally, rolled
         back (nothing written) if it raises."""
         with self._lock:
+            self._check_usable()
             conn = self._conn
-            if self._grouped is not None:
-                # A savepoint inside the group transaction: all or nothing as a transaction is.
-                conn.execute("SAVEPOINT write")
+            try:
+                if self._grouped is not None:
+                    yield from self._grouped_write(conn)
+                    return
+                conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield conn
                 except BaseException:
-                    conn.execute("ROLLBACK TO write")
-                    conn.execute("RELEASE write")
+                    self._roll_back("ROLLBACK")
                     raise
-                conn.execute("RELEASE write")
-                if time.monotonic() - self._grouped[0] >= self._grouped[1]:
+                try:
                     conn.execute("COMMIT")
-                    conn.execute("BEGIN IMMEDIATE")
-                    self._grouped = (time.monotonic(), self._grouped[1])
-                return
-            conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error:
+                    self._roll_back("ROLLBACK")  # a failed COMMIT may leave the transaction open
+                    raise
+            except sqlite3.Error as error:
+                raise self._unavailable(error) from error
+
+    def _grouped_write(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        """A write inside the group transaction: a savepoint, all or nothing as a transaction is."""
+        assert self._grouped is not None
+        conn.execute("SAVEPOINT write")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                self._roll_back("ROLLBACK TO write")
+                self._roll_back("RELEASE write")
+            else:  # SQLite rolled the whole group back (a full disk, an I/O error)
+                self._group_lost()
+            raise
+        conn.execute("RELEASE write")
+        if time.monotonic() - self._grouped[0] >= self._grouped[1]:
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
+                conn.execute("COMMIT")
+            except sqlite3.Error:
+                self._group_lost()
                 raise
-            conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            self._grouped = (time.monotonic(), self._grouped[1])
 
     @contextmanager
     def grouped_commits(self, seconds: float = 1.0) -> Iterator[None]:
@@ -196,18 +255,68 @@ class SQLiteDatabase:
         and a crash loses the writes since the last group commit (never some of a write, and
         never a write without the ones before it). For a bulk job that owns its database (``resolve``
         on a temporary store), this saves writing the same B-tree pages again at every commit.
+        A failure that ends the group's transaction (a full disk) loses the writes since the last
+        group commit: every later read or write raises ``StoreUnavailableError``, as the block does.
         """
         with self._lock:
             if self._grouped is not None:
                 yield
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._check_usable()
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise self._unavailable(error) from error
             self._grouped = (time.monotonic(), seconds)
             try:
                 yield
-            finally:
-                self._grouped = None
-                self._conn.execute("COMMIT")
+            except BaseException:
+                self._end_group(raising=False)  # keeps the writes before the failure, if it can
+                raise
+            self._end_group(raising=True)
+
+    def _end_group(self, *, raising: bool) -> None:
+        self._grouped = None
+        if not self._conn.in_transaction:
+            return
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._group_lost()
+            if raising:
+                raise self._unavailable(error) from error
+
+    def _group_lost(self) -> None:
+        """The group's transaction is gone with the writes since its last commit: no later read
+        may pretend they happened."""
+        self._roll_back("ROLLBACK")
+        self._broken = f"an earlier failure of {self.path} lost the writes since its last commit; run again"
+
+    def _roll_back(self, statement: str) -> None:
+        """Undo what failed, if there is still something to undo; a failing undo must not hide the
+        failure that caused it (SQLite rolls back by itself when it cannot go on)."""
+        if self._conn.in_transaction:
+            with suppress(sqlite3.Error):
+                self._conn.execute(statement)
+
+    def _check_usable(self) -> None:
+        if self._broken is not None:
+            raise StoreUnavailableError(self._broken)
+
+    def _unavailable(self, error: sqlite3.Error) -> Exception:
+        """``error`` as the user should read it: a ``StoreUnavailableError`` when the file's
+        surroundings failed (a full disk, a read-only file, damage, a lock held too long), or
+        ``error`` itself when it is a bug to report."""
+        message = _failure(self.path, error)
+        return StoreUnavailableError(message) if message is not None else error
+
+    def scrub(self) -> None:
+        """Copy the write-ahead log into the file and truncate it: after an erasure, so that the log
+        keeps no image of the pages as they were before the deletes (with ``secure_delete`` on, the
+        file's own pages hold zeros where the rows were)."""
+        with self._lock:
+            if self._grouped is None and self.path != IN_MEMORY:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         """Close the connection (WAL is checkpointed into the file by SQLite on the last close)."""
@@ -221,11 +330,86 @@ class SQLiteDatabase:
         self.close()
 
 
+#: SQLite's primary result codes (``sqlite3.Error.sqlite_errorcode & 0xFF``) that come from the
+#: file's surroundings rather than from a bug.
+_BUSY_CODES: Final = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_WRITE_CODES: Final = frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN})
+_DAMAGE_CODES: Final = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+
+
+def _primary_code(error: BaseException) -> int:
+    return int(getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def _failure(path: str, error: BaseException) -> str | None:
+    """What ``error`` means for the user of the store at ``path``, and what to do; None when it is
+    not the surroundings' doing."""
+    code = _primary_code(error)
+    if code == sqlite3.SQLITE_FULL:
+        return (
+            f"the disk holding {path} is full ({error}); free some space or keep the store on another "
+            "disk (resolve: --out's folder; sync: --state-dir), then run again"
+        )
+    if code in _WRITE_CODES:
+        return (
+            f"{path} cannot be written ({error}): the file or its folder is read-only or not yours; "
+            "make them writable or choose another folder (resolve: --out; sync: --state-dir)"
+        )
+    if code in _DAMAGE_CODES:
+        return (
+            f"{path} is damaged ({error}); move it away (the next sync starts afresh, a full refresh) "
+            "or put back a copy, then run again"
+        )
+    if code in _BUSY_CODES:
+        return (
+            f"{path} stayed locked by another process ({error}); let the other profilesync run on it "
+            "end, then run again"
+        )
+    if code == sqlite3.SQLITE_IOERR:
+        return f"reading or writing {path} failed ({error}); check its disk, then run again"
+    return None
+
+
+def _open_failure(path: str, error: BaseException) -> str:
+    """Why the store at ``path`` cannot be opened, and what to do."""
+    if isinstance(error, OSError):
+        return (
+            f"cannot create the store {path} ({error.strerror or error}); choose a folder you can "
+            "write (resolve: --out; sync: --state-dir)"
+        )
+    if _primary_code(error) == sqlite3.SQLITE_NOTADB:
+        return f"{path} is not a profilesync store ({error}); move it away or choose another --state-dir"
+    return _failure(path, error) or f"cannot open the store {path} ({error})"
+
+
+def _connect_read_only(path: str, busy_timeout: float) -> sqlite3.Connection:
+    """A connection that never writes the file: for reading a store (``profilesync status``) that
+    may sit in a read-only folder. A WAL database is read through its ``-shm`` file, which SQLite
+    cannot create there: a store nobody has open (no ``-wal`` left) is then read as immutable."""
+    if not Path(path).is_file():
+        raise StoreLayoutError(f"there is no store at {path}: run `profilesync sync` first")
+    uri = Path(path).resolve().as_uri()
+    conn = sqlite3.connect(
+        f"{uri}?mode=ro", uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as error:
+        conn.close()
+        if _primary_code(error) not in _WRITE_CODES or Path(path + "-wal").exists():
+            raise
+    return sqlite3.connect(
+        f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+    )
+
+
 def _create_private(path: Path) -> None:
     """Create the file (and its folder) for the owner only, unless it exists already. SQLite gives
-    the ``-wal`` and ``-shm`` files it adds the database file's permissions."""
+    the ``-wal`` and ``-shm`` files it adds the database file's permissions. Another process may
+    create them at the same moment (two runs starting on a new folder): that is no error."""
     if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
     if not path.exists():
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
 

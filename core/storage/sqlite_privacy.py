@@ -1,24 +1,41 @@
-"""The SQLite ``ErasureStore``: the guarded deletes and the audit items of privacy requests.
+"""The SQLite ``ErasureStore`` and ``SuppressionStore``: privacy requests on the embedded store.
 
-| pk              | sk                        | columns                                               |
-| --------------- | ------------------------- | ----------------------------------------------------- |
-| AUDIT#<action>  | <at ISO>#<request id>     | attrs: request_id, subject_hash, outcome, counts, tools |
+| pk                    | sk                     | columns                                                  |
+| --------------------- | ---------------------- | -------------------------------------------------------- |
+| AUDIT#<action>        | <at ISO>#<request id>  | attrs: request_id, subject_hash, outcome, counts, tools, |
+|                       |                        | requested_by, invocation                                 |
+| ERASURE#pending       | <request id>           | updated_at (created), attrs: subject_hash, tools, held,  |
+|                       |                        | attempts, requested_by                                   |
+| SUPPRESS#<hash>       | SUPPRESS               | owner (the erasure's request id), updated_at (at),       |
+|                       |                        | attrs: kind                                              |
+| SUPPRESSION#<request> | ENTRIES                | updated_at (at), attrs: hashes                           |
 
-As in core.storage.dynamodb_privacy: an erasure step deletes its items all together or not at all,
-a PROFILE item only at the version that was read, an IDENT item only while the customer still owns
-it; a failed guard writes nothing and raises ConflictError, so core.privacy re-reads and plans again.
+The same items and rules as core.storage.dynamodb_privacy and core.storage.dynamodb_suppression:
+an erasure step deletes its items all together or not at all, a PROFILE item only at the version
+that was read, an IDENT item only while the customer still owns it; a failed guard writes nothing
+and raises ConflictError, so core.privacy re-reads and plans again. An audit item is written once
+(a second write of one raises ConflictError). Suppression entries never expire.
+
+A row SQLite deletes stays in the file's free pages until they are reused, and in the write-ahead
+log until a checkpoint: ``SQLiteDatabase`` turns ``secure_delete`` on for its durable files, so a
+deleted row is overwritten with zeros, and ``SQLiteDatabase.scrub`` (run after an erasure) copies
+the log into the file and truncates it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 from core.errors import ConflictError
-from core.privacy import AuditRecord, DeleteItem, ItemKey
+from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
 from core.storage.sqlite import TRANSACTION_MAX_ITEMS
-from core.storage.sqlite_database import SQLiteDatabase
+from core.storage.sqlite_database import SQLiteDatabase, select_in
+from core.suppression import SuppressedKind, SuppressionEntry
+
+PENDING_PK = "ERASURE#pending"
 
 
 class SQLiteErasureStore:
@@ -30,8 +47,10 @@ class SQLiteErasureStore:
 
     def customer_items(self, customer_id: str) -> list[ItemKey]:
         with self.database.reading() as conn:
+            # The customer's partition (profile, records, pushes, history), then its read audit.
             rows = conn.execute(
-                "SELECT pk, sk FROM items WHERE pk = ? ORDER BY sk", (f"CUSTOMER#{customer_id}",)
+                "SELECT pk, sk FROM items WHERE pk IN (?, ?) ORDER BY pk, sk",
+                (f"CUSTOMER#{customer_id}", f"READ#{customer_id}"),
             ).fetchall()
         return [ItemKey(pk, sk) for pk, sk in rows]
 
@@ -51,29 +70,97 @@ class SQLiteErasureStore:
                 conn.execute("DELETE FROM items WHERE pk = ? AND sk = ?", (delete.key.pk, delete.key.sk))
 
     def put_audit(self, record: AuditRecord) -> None:
-        attrs = {
+        attrs: dict[str, Any] = {
             "request_id": record.request_id,
             "subject_hash": record.subject_hash,
             "outcome": record.outcome,
             "counts": dict(sorted(record.counts.items())),
             "tools": dict(sorted(record.tools.items())),
         }
+        if record.requested_by:
+            attrs["requested_by"] = record.requested_by
+        if record.invocation:
+            attrs["invocation"] = record.invocation
+        pk, sk = f"AUDIT#{record.action}", f"{record.at.isoformat()}#{record.request_id}"
         with self.database.writing() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO items (pk, sk, attrs) VALUES (?, ?, ?)",
-                (f"AUDIT#{record.action}", f"{record.at.isoformat()}#{record.request_id}", json.dumps(attrs)),
-            )
+            # Written once: an audit record is never replaced.
+            if conn.execute("SELECT 1 FROM items WHERE pk = ? AND sk = ?", (pk, sk)).fetchone():
+                raise ConflictError(
+                    f"an audit record of request {record.request_id!r} at {record.at.isoformat()} "
+                    "exists already; audit records are never overwritten: send the request again"
+                )
+            conn.execute("INSERT INTO items (pk, sk, attrs) VALUES (?, ?, ?)", (pk, sk, json.dumps(attrs)))
 
-    def quarantined_items(self, connector: str) -> list[tuple[ItemKey, str]]:
+    def quarantined_items(self, connector: str) -> list[QuarantineItem]:
         with self.database.reading() as conn:
             rows = conn.execute(
                 "SELECT pk, sk, attrs FROM items WHERE pk = ? ORDER BY sk", (f"QUARANTINE#{connector}",)
             ).fetchall()
-        found: list[tuple[ItemKey, str]] = []
+        found: list[QuarantineItem] = []
         for pk, sk, attrs in rows:
             body = json.loads(attrs) if attrs else {}
-            found.append((ItemKey(pk, sk), body.get("raw", "") + "\n" + body.get("reason", "")))
+            subjects = body.get("subjects")
+            found.append(
+                QuarantineItem(
+                    ItemKey(pk, sk),
+                    frozenset(subjects) if subjects else None,
+                    body.get("raw", ""),
+                    body.get("reason", ""),
+                )
+            )
         return found
+
+    def holders(self, keys: Sequence[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        with self.database.reading() as conn:
+            rows = select_in(
+                conn,
+                "SELECT pk, owner FROM items WHERE sk >= 'HOLDER#' AND sk < 'HOLDER$' AND pk IN ({keys})",
+                [f"IDENT#{k}" for k in dict.fromkeys(keys)],
+            )
+            for pk, customer_id in rows:
+                out.setdefault(pk[len("IDENT#") :], set()).add(customer_id)
+        return out
+
+    def put_pending(self, pending: PendingErasure) -> None:
+        attrs: dict[str, Any] = {
+            "subject_hash": pending.subject_hash,
+            "tools": {tool: list(keys) for tool, keys in sorted(pending.tools.items())},
+            "held": pending.held,
+            "attempts": pending.attempts,
+        }
+        if pending.requested_by:
+            attrs["requested_by"] = pending.requested_by
+        with self.database.writing() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO items (pk, sk, updated_at, attrs) VALUES (?, ?, ?, ?)",
+                (PENDING_PK, pending.request_id, pending.created_at.isoformat(), json.dumps(attrs)),
+            )
+
+    def pending_erasures(self) -> list[PendingErasure]:
+        with self.database.reading() as conn:
+            rows = conn.execute(
+                "SELECT sk, updated_at, attrs FROM items WHERE pk = ?", (PENDING_PK,)
+            ).fetchall()
+        found = []
+        for request_id, created_at, attrs in rows:
+            body = json.loads(attrs)
+            found.append(
+                PendingErasure(
+                    request_id=request_id,
+                    subject_hash=body["subject_hash"],
+                    created_at=datetime.fromisoformat(created_at),
+                    tools={tool: tuple(keys) for tool, keys in body["tools"].items()},
+                    held=bool(body["held"]),
+                    attempts=int(body["attempts"]),
+                    requested_by=body.get("requested_by", ""),
+                )
+            )
+        return sorted(found, key=lambda p: (p.created_at, p.request_id))
+
+    def delete_pending(self, request_id: str) -> None:
+        with self.database.writing() as conn:
+            conn.execute("DELETE FROM items WHERE pk = ? AND sk = ?", (PENDING_PK, request_id))
 
     def audit_records(self, action: str) -> list[dict[str, Any]]:
         """The audit records of one action, oldest first (for operators and tests)."""
@@ -82,6 +169,95 @@ class SQLiteErasureStore:
                 "SELECT attrs FROM items WHERE pk = ? ORDER BY sk", (f"AUDIT#{action}",)
             ).fetchall()
         return [json.loads(attrs) for (attrs,) in rows]
+
+
+class SQLiteSuppressionStore:
+    """``SuppressionStore`` over a ``SQLiteDatabase`` (the profile store's own): one row per
+    suppressed identifier's keyed hash, one per erasure listing its hashes (``lift`` lifts them all)."""
+
+    def __init__(self, database: SQLiteDatabase) -> None:
+        self.database = database
+
+    def suppressed(self, hashes: Sequence[str]) -> set[str]:
+        unique = list(dict.fromkeys(hashes))
+        if not unique:
+            return set()
+        with self.database.reading() as conn:
+            rows = select_in(
+                conn,
+                "SELECT pk FROM items WHERE sk = 'SUPPRESS' AND pk IN ({keys})",
+                [f"SUPPRESS#{h}" for h in unique],
+            )
+            return {pk[len("SUPPRESS#") :] for (pk,) in rows}
+
+    def suppress(self, entries: Sequence[SuppressionEntry]) -> None:
+        if not entries:
+            return
+        by_erasure: dict[str, list[SuppressionEntry]] = {}
+        for entry in entries:
+            by_erasure.setdefault(entry.erasure, []).append(entry)
+        with self.database.writing() as conn:
+            for erasure, group in sorted(by_erasure.items()):
+                pk = f"SUPPRESSION#{erasure}"
+                row = conn.execute(
+                    "SELECT updated_at, attrs FROM items WHERE pk = ? AND sk = 'ENTRIES'", (pk,)
+                ).fetchone()
+                hashes = set(json.loads(row[1])["hashes"]) if row is not None else set()
+                at = row[0] if row is not None else group[0].at.isoformat()
+                conn.execute(
+                    "INSERT OR REPLACE INTO items (pk, sk, updated_at, attrs) VALUES (?, 'ENTRIES', ?, ?)",
+                    (pk, at, json.dumps({"hashes": sorted(hashes | {e.hash for e in group})})),
+                )
+                conn.executemany(
+                    "INSERT OR REPLACE INTO items (pk, sk, owner, updated_at, attrs) "
+                    "VALUES (?, 'SUPPRESS', ?, ?, ?)",
+                    [
+                        (f"SUPPRESS#{e.hash}", e.erasure, e.at.isoformat(), json.dumps({"kind": e.kind}))
+                        for e in group
+                    ],
+                )
+
+    def entry(self, hash_: str) -> SuppressionEntry | None:
+        with self.database.reading() as conn:
+            row = conn.execute(
+                "SELECT owner, updated_at, attrs FROM items WHERE pk = ? AND sk = 'SUPPRESS'",
+                (f"SUPPRESS#{hash_}",),
+            ).fetchone()
+        return None if row is None else _entry(hash_, *row)
+
+    def lift(self, hash_: str) -> list[SuppressionEntry]:
+        with self.database.writing() as conn:
+            row = conn.execute(
+                "SELECT owner FROM items WHERE pk = ? AND sk = 'SUPPRESS'", (f"SUPPRESS#{hash_}",)
+            ).fetchone()
+            if row is None:
+                return []
+            erasure = row[0]
+            group = conn.execute(
+                "SELECT attrs FROM items WHERE pk = ? AND sk = 'ENTRIES'", (f"SUPPRESSION#{erasure}",)
+            ).fetchone()
+            hashes = set(json.loads(group[0])["hashes"]) if group is not None else set()
+            lifted: list[SuppressionEntry] = []
+            for h in sorted(hashes | {hash_}):
+                found = conn.execute(
+                    "SELECT owner, updated_at, attrs FROM items WHERE pk = ? AND sk = 'SUPPRESS'",
+                    (f"SUPPRESS#{h}",),
+                ).fetchone()
+                # Only while it is still this erasure's: a later erasure keeps its own entry.
+                if found is not None and found[0] == erasure:
+                    conn.execute("DELETE FROM items WHERE pk = ? AND sk = 'SUPPRESS'", (f"SUPPRESS#{h}",))
+                    lifted.append(_entry(h, *found))
+            conn.execute("DELETE FROM items WHERE pk = ? AND sk = 'ENTRIES'", (f"SUPPRESSION#{erasure}",))
+        return lifted
+
+
+def _entry(hash_: str, erasure: str, at: str, attrs: str) -> SuppressionEntry:
+    return SuppressionEntry(
+        hash=hash_,
+        kind=cast(SuppressedKind, json.loads(attrs)["kind"]),
+        erasure=erasure,
+        at=datetime.fromisoformat(at),
+    )
 
 
 def _guard_holds(conn: Any, delete: DeleteItem) -> bool:
@@ -101,4 +277,4 @@ def _guard_holds(conn: Any, delete: DeleteItem) -> bool:
     return True
 
 
-__all__ = ["SQLiteErasureStore"]
+__all__ = ["PENDING_PK", "SQLiteErasureStore", "SQLiteSuppressionStore"]

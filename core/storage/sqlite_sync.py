@@ -3,8 +3,8 @@
 | pk                     | sk                      | columns                                           |
 | ---------------------- | ----------------------- | ------------------------------------------------- |
 | SYNC#<connector>       | STATE                   | version, updated_at, data (cursor), attrs: report |
-| CUSTOMER#<cid>         | PUSHED#<destination>    | hash, owner (the remote id)                       |
-| QUARANTINE#<connector> | <at ISO>#<record key>   | attrs: reason, raw; expires_at                    |
+| CUSTOMER#<cid>         | PUSHED#<destination>    | hash, owner (the remote id), updated_at (pushed)  |
+| QUARANTINE#<connector> | <at ISO>#<record key>   | attrs: reason, raw, subjects; expires_at          |
 
 The same items as core.storage.dynamodb's ``DynamoDBSyncStateStore``, with the same rules: a cursor
 is saved only over the version that was read (two overlapping runs cannot move it backwards; the
@@ -89,13 +89,14 @@ class SQLiteSyncStateStore:
         with self.database.reading() as conn:
             rows = select_in(
                 conn,
-                "SELECT pk, hash, owner FROM items WHERE sk = ? AND pk IN ({keys})",
+                "SELECT pk, hash, owner, updated_at FROM items WHERE sk = ? AND pk IN ({keys})",
                 [f"CUSTOMER#{cid}" for cid in unique],
                 f"PUSHED#{destination}",
             )
-            for pk, payload_hash, remote_id in rows:
+            for pk, payload_hash, remote_id, pushed_at in rows:
                 cid = pk[len("CUSTOMER#") :]
-                out[cid] = PushedState(cid, destination, payload_hash, remote_id)
+                at = datetime.fromisoformat(pushed_at) if pushed_at else None
+                out[cid] = PushedState(cid, destination, payload_hash, remote_id, at)
         return out
 
     def put_pushed(self, states: Sequence[PushedState]) -> None:
@@ -103,13 +104,14 @@ class SQLiteSyncStateStore:
             return
         with self.database.writing() as conn:
             conn.executemany(  # in order: of two states of one customer, the last wins
-                "INSERT OR REPLACE INTO items (pk, sk, hash, owner) VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO items (pk, sk, hash, owner, updated_at) VALUES (?, ?, ?, ?, ?)",
                 [
                     (
                         f"CUSTOMER#{s.customer_id}",
                         f"PUSHED#{s.destination}",
                         s.payload_hash,
                         s.remote_id or None,
+                        s.at.isoformat() if s.at is not None else None,
                     )
                     for s in states
                 ],
@@ -121,7 +123,10 @@ class SQLiteSyncStateStore:
         rows = []
         for e in entries:
             expires = e.at + timedelta(days=QUARANTINE_RETENTION_DAYS)
-            attrs = json.dumps({"reason": e.reason, "raw": e.raw[:RAW_MAX_CHARS]})
+            body: dict[str, object] = {"reason": e.reason, "raw": e.raw[:RAW_MAX_CHARS]}
+            if e.subjects:  # the keyed hashes an erasure finds the record by (core.quarantine)
+                body["subjects"] = sorted(set(e.subjects))
+            attrs = json.dumps(body)
             rows.append(
                 (f"QUARANTINE#{e.connector}", f"{e.at.isoformat()}#{e.key}", attrs, int(expires.timestamp()))
             )
@@ -141,7 +146,14 @@ class SQLiteSyncStateStore:
             at, _, key = sk.partition("#")
             body = json.loads(attrs)
             out.append(
-                QuarantineEntry(connector, key, body["reason"], body["raw"], datetime.fromisoformat(at))
+                QuarantineEntry(
+                    connector,
+                    key,
+                    body["reason"],
+                    body["raw"],
+                    datetime.fromisoformat(at),
+                    tuple(body.get("subjects", ())),
+                )
             )
         return out
 

@@ -16,15 +16,17 @@ always crosses a boundary).
 
 What is checked: a full pull returns every record exactly once; the union of incremental pulls
 equals a full refresh, ties across a page boundary included; an incremental pull after changes
-returns exactly the changed records; a pull resumed from any page's cursor loses nothing; 429s
-(with ``Retry-After: 0`` and with none), 5xx, timeouts and truncated bodies are retried with real
-backoff and the pull completes; a wrong credential fails fast with a clear, secret-free error; every
-pulled record normalises or is quarantined with a reason; a record dated 2099 hides no later edit;
-junk elements in a page (a string where a record should be) are quarantined and the rest of the
-page is mapped; pushing the same profiles twice makes no call the second time, and the echo of a
-push changes nothing; a push in ``update`` mode creates nobody, and one in ``upsert`` mode creates
-only people whose consent allows the tool's channel (and updates them, never creates them again,
-the next time); erase removes the person.
+returns exactly the changed records, and merged into a store they are what it keeps; a pull resumed
+from any page's cursor loses nothing; 429s (with ``Retry-After: 0`` and with none), 5xx, timeouts
+and truncated bodies are retried with real backoff and the pull completes; a wrong credential fails
+fast with a clear, secret-free error; every pulled record normalises or is quarantined with a
+reason; a record dated 2099, or hours ahead within the skew, hides no later edit; junk elements in a
+page (a string where a record should be) are quarantined and the rest of the page is mapped; pushing
+the same profiles twice makes no call the second time, and the echo of a push changes nothing; a
+push in ``update`` mode creates nobody, and one in ``upsert`` mode creates only people whose consent
+allows the tool's channel (and updates them, never creates them again, the next time); erase removes
+the person, by email and by the ids of their records (after which the sandbox holds no email or
+phone of theirs, and asking again is answered "absent").
 """
 
 from __future__ import annotations
@@ -42,12 +44,14 @@ import pytest
 
 from connectors._http import ConnectorAuthError, RetryPolicy
 from core.connector import Connector, ConnectorPlugin, RawPage
-from core.normalise import normalise_record
+from core.merge import record_hash
+from core.normalise import normalise_record, normalise_timestamp
 from core.pipeline import IngestSettings, ingest
 from core.push import primary_email
 from core.schema import Identifier, Profile, Quarantined, RecordDraft, SourceRecord
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import changed_profiles, pull_into_store, push_profiles
+from core.tool_erasure import ErasesPushedRecords
 
 #: Where the sandbox clock stands while the suite changes records (after every seeded timestamp).
 T_CHANGES = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
@@ -74,6 +78,11 @@ def _content(draft: RecordDraft) -> dict[str, Any]:
     return draft.model_dump(mode="json", exclude={"raw"})
 
 
+def _newer_or_same(pulled: dict[str, Any], full: dict[str, Any]) -> bool:
+    """Whether the ``updated_at`` of a pulled draft's content is at or after a full pull's."""
+    return bool(normalise_timestamp(pulled["updated_at"]) >= normalise_timestamp(full["updated_at"]))
+
+
 class ConnectorContract:
     """Shared connector tests; see the module docstring."""
 
@@ -83,6 +92,10 @@ class ConnectorContract:
     tie_count: ClassVar[int | None] = None
     sandbox_options: ClassVar[dict[str, Any]] = {}
     """Extra keyword arguments for ``plugin.sandbox(...)``, e.g. a rate-limit scale for fast tests."""
+    full_pull_has_modification_times: ClassVar[bool] = True
+    """False for a vendor whose objects carry no modification time (Stripe customers and charges):
+    a full pull dates them by their creation, while a change pulled from the vendor's events carries
+    the event's time, so the two agree on everything but ``updated_at``, which is never older."""
 
     # --- fixtures and helpers -----------------------------------------------------------------
     @pytest.fixture
@@ -151,6 +164,38 @@ class ConnectorContract:
         keys = [_key(d) for d in drafts]
         assert sorted(keys) == sorted(changed)
 
+    def test_edits_pulled_incrementally_are_what_the_store_keeps(
+        self, sandbox: Any, connector: Connector
+    ) -> None:
+        # GIVEN a full pull merged into a store
+        store = InMemoryProfileStore()
+        drafts, cursor = self.pull_drafts(connector, None)
+        self._merge(drafts, store)
+        # WHEN records change later, and an incremental pull is merged too
+        changed = set(sorted(sandbox.record_keys())[::9][:10])
+        sandbox.touch(changed, at=T_CHANGES)
+        drafts, _ = self.pull_drafts(connector, cursor)
+        self._merge(drafts, store)
+        # THEN the store keeps each changed record as the tool now holds it: an edit is newer than
+        # what it replaces (a vendor object with no modification time of its own, such as a Stripe
+        # customer changed through an event, must not carry its creation time: the store took half of
+        # such edits for stale, by the tie-break on the content hash)
+        fresh, _ = self.pull_drafts(connector, None)
+        now = {
+            f"source#{o.key}": record_hash(o)
+            for o in (normalise_record(d) for d in fresh if _key(d) in changed)
+            if isinstance(o, SourceRecord)
+        }
+        assert now, "no changed record normalised"
+        kept = {key: owner.record_hash for key, owner in store.get_owners(sorted(now)).items()}
+        lost = sorted(k for k, v in now.items() if kept.get(k) != v)
+        assert lost == [], f"edits pulled but not kept by the store: {lost}"
+
+    @staticmethod
+    def _merge(drafts: list[RecordDraft], store: InMemoryProfileStore) -> None:
+        records = [o for o in (normalise_record(d) for d in drafts) if isinstance(o, SourceRecord)]
+        ingest(records, store, IngestSettings(sleep=lambda _: None))
+
     def test_union_of_incremental_pulls_equals_a_full_refresh_with_ties_across_a_page_boundary(
         self, sandbox: Any, connector: Connector
     ) -> None:
@@ -177,7 +222,13 @@ class ConnectorContract:
             latest.update({_key(d): _content(d) for d in got})
         # THEN the union of what was pulled equals a fresh full refresh, record for record
         fresh, _ = self.pull_drafts(connector, None)
-        assert latest == {_key(d): _content(d) for d in fresh}
+        expected = {_key(d): _content(d) for d in fresh}
+        if not self.full_pull_has_modification_times:
+            # A full pull can only date such objects by their creation; a pulled change is newer.
+            assert all(_newer_or_same(latest[k], expected[k]) for k in expected.keys() & latest.keys())
+            latest = {k: {**c, "updated_at": None} for k, c in latest.items()}
+            expected = {k: {**c, "updated_at": None} for k, c in expected.items()}
+        assert latest == expected
 
     def test_a_pull_resumed_from_any_page_cursor_loses_nothing(
         self, sandbox: Any, connector: Connector
@@ -211,6 +262,23 @@ class ConnectorContract:
         changed, arrived = changes_after_a_future_record(sandbox, pull)
         # THEN every edit and every new record arrived
         assert changed <= arrived, f"changes lost after a future-dated record: {sorted(changed - arrived)}"
+
+    @pytest.mark.parametrize("hours", [1, 10, 23])
+    def test_a_record_stamped_hours_ahead_within_the_skew_hides_no_later_edit(
+        self, sandbox: Any, connector: Connector, hours: int
+    ) -> None:
+        # GIVEN a record stamped some hours ahead of the real clock, within the day of skew a vendor's
+        # clock may run ahead (a local time written as UTC: Sydney's is 10 hours ahead), pulled
+        # incrementally: it was kept as stamped, and so was the watermark it carried, so every edit
+        # made before that time was older than the cursor and was never asked for (0 of 12 arrived)
+        def pull(cursor: str | None) -> tuple[set[str], str | None]:
+            drafts, after = self.pull_drafts(connector, cursor)
+            return {_key(d) for d in drafts}, after
+
+        # WHEN 10 records are edited and 2 are added at the real clock, with a pull after each round
+        changed, arrived = changes_after_a_future_record(sandbox, pull, timedelta(hours=hours))
+        # THEN every edit and every new record arrived: a cursor never starts after its pull began
+        assert changed <= arrived, f"changes lost after a record {hours} h ahead: {sorted(changed - arrived)}"
 
     def test_junk_elements_in_a_page_are_quarantined_and_the_rest_of_the_page_is_mapped(
         self, sandbox: Any, sleeps: SleepRecorder
@@ -448,6 +516,54 @@ class ConnectorContract:
         (again,) = connector.erase([Identifier(kind="email", value=email)])
         assert not again.found
 
+    def test_erasing_a_persons_records_by_id_leaves_nothing_of_them_in_the_tool(
+        self, sandbox: Any, connector: Connector
+    ) -> None:
+        # GIVEN a person the tool holds: every record a pull maps to their email, and the raw values
+        drafts, _ = self.pull_drafts(connector, None)
+        pairs = [(d, o) for d in drafts if isinstance(o := normalise_record(d), SourceRecord)]
+        email = next(i.value for _, o in pairs for i in o.identifiers if i.kind == "email")
+        theirs = [(d, o) for d, o in pairs if any(i.key == f"email#{email}" for i in o.identifiers)]
+        ids = [o.source_identifier for _, o in theirs]
+        raw = {
+            v.strip() for d, _ in theirs for v in [*d.emails, *d.phones] if isinstance(v, str) and v.strip()
+        }
+        assert raw
+        assert all(v.lower() in sandbox.holdings().lower() for v in raw)
+        # WHEN the tool is asked to erase those records, by their ids (as an erasure asks)
+        outcomes = connector.erase(ids)
+        # THEN each was erased (or went with another: an order with its customer), and nothing the
+        # tool holds carries the person's email or phone
+        assert all(o.found or o.absent for o in outcomes), [o.detail for o in outcomes]
+        assert any(o.found for o in outcomes)
+        held = sandbox.holdings().lower()
+        assert not [v for v in raw if v.lower() in held]
+        assert not sandbox.holds(email)
+        # AND asking again is answered "absent": the tool confirms nothing is left under those ids
+        again = connector.erase(ids)
+        assert all(not o.found and o.absent for o in again), [o.detail for o in again]
+
+    def test_a_record_a_push_wrote_is_erased_through_its_remote_id(
+        self, sandbox: Any, connector: Connector
+    ) -> None:
+        if not isinstance(connector, ErasesPushedRecords):
+            pytest.skip("this connector's pushes create no record of their own (its remote ids name none)")
+        # GIVEN profiles pushed to the tool, each push remembered with the remote id it answered
+        profiles, _ = self._synced_profiles(connector)
+        state = InMemorySyncStateStore()
+        push_profiles(connector, profiles, state)
+        pushed = state.get_pushed(connector.spec.name, [p.customer_id for p in profiles])
+        remote = next(s.remote_id for s in pushed.values() if s.remote_id)
+        # WHEN the record a remote id names is erased (an erasure asks for what its pushes created)
+        identifier = connector.pushed_identifier(remote)
+        assert identifier is not None
+        assert identifier.kind == "source"
+        (outcome,) = connector.erase([identifier])
+        # THEN the tool erased it, and confirms it gone when asked again
+        assert outcome.found, outcome.detail
+        (again,) = connector.erase([identifier])
+        assert again.absent
+
 
 def _is_stranger(profile: Profile) -> bool:
     """A profile made only from the contract's own ``elsewhere`` records (see ``_with_strangers``)."""
@@ -455,15 +571,19 @@ def _is_stranger(profile: Profile) -> bool:
 
 
 def changes_after_a_future_record(
-    sandbox: Any, pull: Callable[[str | None], tuple[set[str], str | None]]
+    sandbox: Any,
+    pull: Callable[[str | None], tuple[set[str], str | None]],
+    ahead: timedelta | None = None,
 ) -> tuple[set[str], set[str]]:
     """The contract's far-future case, for the suite and for ``bench/bad_input.py``: a full pull, a
-    record stamped 2099 pulled incrementally, then 10 edits and 2 new records at the real clock in
-    two rounds with a pull after each. ``pull(cursor)`` gives ``(record keys, next cursor)``; the
-    answer is ``(keys changed after the 2099 record, keys that arrived after it)``."""
+    record stamped 2099 (or ``ahead`` of the real clock) pulled incrementally, then 10 edits and 2 new
+    records at the real clock in two rounds with a pull after each. ``pull(cursor)`` gives ``(record
+    keys, next cursor)``; the answer is ``(keys changed after the future record, keys that arrived
+    after it)``."""
     _, cursor = pull(None)
     before = sandbox.record_keys()
-    sandbox.add_records(1, at=FAR_FUTURE)
+    stamp = FAR_FUTURE if ahead is None else datetime.now(UTC).replace(microsecond=0) + ahead
+    sandbox.add_records(1, at=stamp)
     future = sandbox.record_keys() - before
     got, cursor = pull(cursor)
     assert future <= got, "the future-dated record itself did not arrive"

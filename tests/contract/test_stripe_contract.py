@@ -8,3 +8,5 @@ from profilesync.testing.contract import ConnectorContract
 
 class TestContract(ConnectorContract):
     plugin = PLUGIN
+    # Customers and charges have no modification time: a change comes dated by its event.
+    full_pull_has_modification_times = False

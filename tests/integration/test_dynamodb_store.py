@@ -27,7 +27,7 @@ def test_table_has_the_template_key_schema(dynamo: Dynamo) -> None:
     store, _ = dynamo
     described = store._client.describe_table(TableName=TABLE)["Table"]
     assert described["KeySchema"] == table_definition()["KeySchema"]
-    assert described["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert described["StreamSpecification"]["StreamViewType"] == "KEYS_ONLY"
 
 
 def test_new_attach_merge_and_unchanged_on_dynamodb(dynamo: Dynamo) -> None:

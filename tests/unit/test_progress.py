@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
+import struct
 from pathlib import Path
+
+import pytest
 
 from core.connector import PushOutcome
 from core.sync import PullReport, PushReport
@@ -122,3 +126,34 @@ def test_the_rate_shown_is_that_of_the_last_window_so_a_slower_run_shows_a_later
     last = stream.getvalue().splitlines()[-1]
     assert " · 20 records/s · " in last
     assert last.endswith(f"ETA {format_duration((10_000 - done) / 20)}")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a pseudo-terminal")
+def test_on_a_narrow_terminal_the_line_is_cut_to_its_width_so_rewriting_it_leaves_no_rows() -> None:
+    import fcntl
+    import select
+    import termios
+
+    # GIVEN a terminal 40 columns wide (a pseudo-terminal; a sync's line is about 90 characters)
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
+    clock = Clock()
+    with open(follower, "w", encoding="utf-8", closefd=True) as terminal:
+        progress = Progress("pull hubspot", stream=terminal, refresh=0.2, clock=clock)
+        assert progress.live
+        # WHEN the line is drawn a few times and finished
+        for page in range(1, 6):
+            clock.now += 1
+            progress.update(page * 100, f"page {page} · {page * 99:,} written · {page:,} quarantined")
+        progress.finish()
+        terminal.flush()
+        chunks = []
+        while select.select([leader], [], [], 0.5)[0]:
+            chunks.append(os.read(leader, 65536))
+        drawn = b"".join(chunks).decode("utf-8")
+    os.close(leader)
+    # THEN no drawing of it is wider than the terminal: "\r" rewrites the whole line each time
+    rows = [row for row in drawn.replace("\r\n", "\n").replace("\n", "\r").split("\r") if row.strip()]
+    assert len(rows) == 6
+    assert max(len(row.rstrip()) for row in rows) < 40
+    assert rows[-1].startswith("pull hubspot: 500 records")

@@ -55,21 +55,28 @@ def send(context: RestContext, payloads: Sequence[Payload]) -> list[PushOutcome]
 
 
 def erase(context: RestContext, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
-    """Erase by email; Acme says how many people it deleted."""
+    """Erase the record of each id profilesync holds (``acme:person:<id>``), or everyone with an
+    email; Acme says how many people it deleted. None deleted for an exact id confirms that Acme no
+    longer has it (``absent``); an erasure counts anything else it cannot confirm as a failure."""
     out = []
     for identifier in identifiers:
-        if identifier.kind != "email":
-            out.append(EraseOutcome(identifier, found=False, detail="Acme erases by email only"))
+        if identifier.kind == "source" and identifier.value.startswith("acme:person:"):
+            body = {"id": identifier.value.rsplit(":", 1)[1]}
+        elif identifier.kind == "email":
+            body = {"email": identifier.value}
+        else:
+            out.append(EraseOutcome(identifier, found=False, detail="Acme erases by record id or email"))
             continue
-        body = context.client("erase").post_json(ERASE, json={"email": identifier.value}, idempotent=True)
-        out.append(EraseOutcome(identifier, found=int((body or {}).get("deleted", 0)) > 0))
+        answer = context.client("erase").post_json(ERASE, json=body, idempotent=True)
+        found = int((answer or {}).get("deleted", 0)) > 0
+        out.append(EraseOutcome(identifier, found=found, absent=not found and "id" in body))
     return out
 
 
 DECLARATION = RestConnectorSpec(
     name="acme",
     kind="crm",
-    description="Acme CRM people: pulls contacts incrementally, pushes enriched traits, erases by email",
+    description="Acme CRM people: pulls contacts incrementally, pushes enriched traits, erases by id",
     base_url="https://api.acme.example",
     auth=BearerAuth(Credential("acme_token", "an Acme API token (Settings > API)")),
     streams=(

@@ -108,9 +108,23 @@ class ListConnector:
         ]
 
     def erase(self, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
+        """Forget the rows of each identifier: by record id (``fake:contact:<id>``; an unknown id is
+        confirmed absent, as a vendor's 404 does) or by email; a phone cannot be looked up."""
         self.erased.append(list(identifiers))
-        known = {r.get("email", "").lower() for r in self.rows}
-        return [EraseOutcome(i, found=i.kind == "email" and i.value in known) for i in identifiers]
+        outcomes: list[EraseOutcome] = []
+        for identifier in identifiers:
+            if identifier.kind == "source" and identifier.value.startswith("fake:contact:"):
+                row_id = identifier.value.rsplit(":", 1)[1]
+                rows = [r for r in self.rows if str(r["id"]) == row_id]
+            elif identifier.kind == "email":
+                rows = [r for r in self.rows if str(r.get("email", "")).strip().lower() == identifier.value]
+            else:
+                outcomes.append(EraseOutcome(identifier, found=False, detail="not looked up by phone"))
+                continue
+            for row in rows:
+                self.rows.remove(row)
+            outcomes.append(EraseOutcome(identifier, found=bool(rows), absent=identifier.kind == "source"))
+        return outcomes
 
     def close(self) -> None:
         pass

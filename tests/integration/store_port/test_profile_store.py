@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from core.errors import RecordRejectedError
 from core.merge import build_profile, profile_hash, record_hash
 from core.ports import (
     Changeset,
@@ -322,3 +323,50 @@ def test_reads_take_many_keys_and_duplicates(kit: StoreKit) -> None:
     # (moto answers each customer's Query by sorting its whole table: a sample is enough there)
     sample = ids if kit.name != "dynamodb" else ids[::25]
     assert len(store.get_customers([*sample, *sample[:5]])) == len(sample)
+
+
+def test_an_item_or_a_changeset_over_dynamodb_s_limits_is_refused_and_writes_nothing(
+    kit: StoreKit, request: pytest.FixtureRequest
+) -> None:
+    if kit.name == "memory":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="the in-memory fake does not size its items: it would have to dump every "
+                "profile to JSON on each commit, which doubles the cost of the fake the core "
+                "benchmarks run on",
+            )
+        )
+    store = kit.profiles
+    store.commit([_new_customer("cus_a", ANN)])
+    # GIVEN a profile of 120 records with a 4,000-character trait each: about 500 KB as one item
+    wide = [
+        make_record("crm", f"w{i}", email="w@example.com", traits={f"note{i}": "x" * 4000})
+        for i in range(120)
+    ]
+    profile = build_profile("cus_wide", wide, version=1)
+    huge_item = Changeset(
+        "huge-item", (PutProfile("cus_wide", profile, profile_hash(profile), frozenset(), None),)
+    )
+    # AND a changeset of 60 snapshots of 80 KB each (each item fits, together 4.7 MB: over one transaction)
+    heavy = [
+        make_record(
+            "crm", f"h{i}", email=f"h{i}@example.com", traits={f"k{j}": "y" * 4000 for j in range(20)}
+        )
+        for i in range(60)
+    ]
+    huge_changeset = Changeset("huge-changeset", tuple(PutSource("cus_h", r, record_hash(r)) for r in heavy))
+    # AND an identifier whose key is longer than DynamoDB's 2,048-byte partition key
+    long_key = Changeset("long-key", (PutIdent("email#" + "a" * 2100 + "@example.com", "cus_a", None),))
+    small = Changeset("small", (PutIdent("email#fine@example.com", "cus_a", None),))
+    before = (store.ident_owners(), store.get_customers(["cus_a"]))
+    # WHEN each is committed after a small changeset THEN it is refused as the data's fault
+    for doomed in (huge_item, huge_changeset, long_key):
+        with pytest.raises(RecordRejectedError, match=doomed.label):
+            store.commit([small, doomed])
+    # AND nothing of it is stored (the small one may be, as DynamoDB sends it in its own transaction)
+    assert store.get_customers(["cus_wide", "cus_h"]) == {}
+    owners = store.ident_owners()
+    assert not any(key.startswith("email#aaaa") for key in owners)
+    assert {k: v for k, v in owners.items() if k != "email#fine@example.com"} == before[0]
+    assert store.get_customers(["cus_a"]) == before[1]

@@ -202,6 +202,16 @@ NOT_LOADED = {
         "aws_lambda_powertools.utilities.parser",
         "aws_xray_sdk",
     ),
+    "functions.profiles": (
+        "httpx",  # it reads the table only: no tool, no credentials
+        "connectors",
+        "core.normalise",
+        "phonenumbers",
+        "core.pipeline",
+        "aws_lambda_powertools.utilities.batch",
+        "aws_lambda_powertools.utilities.parser",
+        "aws_xray_sdk",
+    ),
     "functions.privacy": (
         "aws_lambda_powertools.utilities.batch",
         "aws_lambda_powertools.utilities.parser",

@@ -131,15 +131,36 @@ def test_the_erasure_plan_deletes_the_profile_and_identifiers_first_and_the_sour
     assert flat[-1].key.kind == "source"
 
 
-def test_a_quarantined_record_is_matched_by_email_in_any_case_and_by_phone_in_any_format() -> None:
-    from core.privacy import mentions
-    from core.schema import Identifier
+def test_a_quarantined_record_is_found_by_the_keys_its_values_normalise_to_never_by_its_text() -> None:
+    from core.quarantine import identifier_keys, legacy_identifier_keys
+    from core.schema import RecordDraft
 
-    email = Identifier(kind="email", value="ann@example.com")
-    phone = Identifier(kind="phone", value="+442079460018")
-    assert mentions('{"email": "ANN@Example.com"}', email)
-    assert mentions('{"phone": "020 7946 0018"}', phone)
-    assert mentions('{"phone": "+44 (0)20-7946-0018"}', phone)
-    assert mentions('{"tel": "+44 20 7946 0018"}', phone)
-    assert not mentions('{"email": "bob@example.com", "phone": "020 7946 0123"}', email)
-    assert not mentions('{"phone": "020 7946 0123"}', phone)
+    # GIVEN Tariq's record with his address in capitals and a national phone, and another person's
+    # address that contains his as text
+    tariq = RecordDraft(
+        source="crm",
+        source_id="7",
+        emails=[" Tariq.Haddad51@Bücher.Example ", "not-an-address"],
+        phones=["020 7946 0018"],
+        traits={"country": "GB"},
+    )
+    other = RecordDraft(source="crm", source_id="8", emails=["jotariq.haddad51@bücher.example"])
+    # THEN each is stored under its own exact keys (the IDN domain in its ASCII form), its id too
+    assert identifier_keys(tariq) == [
+        "source#crm:contact:7",
+        "email#tariq.haddad51@xn--bcher-kva.example",
+        "phone#+442079460018",
+    ]
+    assert "email#tariq.haddad51@xn--bcher-kva.example" not in identifier_keys(other)
+    # AND an item stored before keys were kept is read the same way from its raw JSON (escaped)
+    import json
+
+    raw = json.dumps({"email": "TARIQ.haddad51@bücher.example", "tel": "+44 20 7946 0018"})
+    assert "\\u00fc" in raw
+    assert legacy_identifier_keys(raw, "GB") == {
+        "email#tariq.haddad51@xn--bcher-kva.example",
+        "phone#+442079460018",
+    }
+    assert legacy_identifier_keys(json.dumps({"email": "jotariq.haddad51@bücher.example"})) == {
+        "email#jotariq.haddad51@xn--bcher-kva.example"
+    }

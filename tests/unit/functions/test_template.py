@@ -37,8 +37,12 @@ PULL_ONLY = {
 }
 #: Read by the push function only (its redrive of the on-failure queue).
 PUSH_ONLY = {"PUSH_FAILURE_QUEUE_URL"}
+#: Read by the privacy function only (erasure and export search the ingest dead-letter queue).
+PRIVACY_ONLY = {"INGEST_DEAD_LETTER_QUEUE_URL"}
 #: Read by the dispatcher only (which pulls to start, and its freshness alarms).
 DISPATCH_ONLY = {"PULL_FUNCTION_NAME", "FRESHNESS_ALARM_PREFIX", "ALARM_TOPIC_ARN"}
+#: Read by the profile API only (functions/_governance.py).
+PROFILES_ONLY = {"READ_AUDIT_RETENTION_DAYS"}
 #: Read when set, never set by the template: the inline connectors section tests may give instead of
 #: the configuration document.
 OPTIONAL = {"CONNECTORS"}
@@ -109,13 +113,14 @@ def as_list(value: Any) -> list[Any]:
 
 
 def test_every_handler_resolves_to_an_importable_callable() -> None:
-    # GIVEN the four functions of the template
+    # GIVEN the six functions of the template
     assert set(FUNCTIONS) == {
         "DispatchFunction",
         "PullFunction",
         "MergeFunction",
         "PushFunction",
         "PrivacyFunction",
+        "ProfilesFunction",
     }
     for logical_id, resource in FUNCTIONS.items():
         # WHEN its Handler is imported THEN it is a callable taking (event, context)
@@ -136,11 +141,16 @@ def test_every_environment_variable_a_function_reads_is_set_by_the_template() ->
         environment = environment_of(logical_id)
         needed = (read | READ_BY_LIBRARIES) - (PULL_ONLY if logical_id != "PullFunction" else set())
         needed -= PUSH_ONLY if logical_id != "PushFunction" else set()
+        needed -= PRIVACY_ONLY if logical_id != "PrivacyFunction" else set()
         needed -= DISPATCH_ONLY if logical_id != "DispatchFunction" else set()
+        needed -= PROFILES_ONLY if logical_id != "ProfilesFunction" else set()
         # THEN every one of them is set
         assert needed <= set(environment), f"{logical_id} lacks {sorted(needed - set(environment))}"
     assert environment_of("PullFunction")["INGEST_QUEUE_URL"] == {"Ref": "IngestQueue"}
     assert environment_of("PushFunction")["PUSH_FAILURE_QUEUE_URL"] == {"Ref": "PushFailureQueue"}
+    assert environment_of("PrivacyFunction")["INGEST_DEAD_LETTER_QUEUE_URL"] == {
+        "Ref": "IngestDeadLetterQueue"
+    }
 
 
 def test_no_policy_statement_has_a_wildcard_action_or_an_unneeded_wildcard_resource() -> None:
@@ -245,6 +255,10 @@ def test_the_only_schedule_is_the_dispatcher_s_with_scheduler_s_time_and_a_dead_
         for name, event in fn["Properties"].get("Events", {}).items()
         if event["Type"] in ("ScheduleV2", "Schedule")
     }
+    # (The one other schedule names no connector: the privacy function's hourly erase-retry.)
+    retry = schedules.pop(("PrivacyFunction", "EraseRetrySchedule"))
+    assert json.loads(retry["Input"])["action"] == "erase-retry"
+    assert retry["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
     assert list(schedules) == [("DispatchFunction", "EveryMinute")]
     props = schedules["DispatchFunction", "EveryMinute"]
     assert props["ScheduleExpression"] == "rate(1 minute)"
@@ -270,7 +284,7 @@ def test_every_dead_letter_queue_and_every_function_has_an_alarm() -> None:
     assert all(
         a["Threshold"] == 0 and a["ComparisonOperator"] == "GreaterThanThreshold"
         for a in alarms
-        if a["MetricName"] != "IteratorAge"
+        if a["MetricName"] not in ("IteratorAge", "QuarantineShareJump")
     )
     # AND every alarm notifies the alarm topic (the stack's own, or AlarmTopicArn), when raised and cleared
     topic = [{"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}]
@@ -286,3 +300,39 @@ def test_the_pull_function_may_invoke_itself_and_no_other_function() -> None:
     name = FUNCTIONS["PullFunction"]["Properties"]["FunctionName"]["Fn::Sub"]
     assert invoke["Resource"]["Fn::Sub"].endswith(f":function:{name}")
     assert FUNCTIONS["PullFunction"]["Properties"]["RecursiveLoop"] == "Allow"
+
+
+def test_audit_records_can_be_written_but_never_changed_or_deleted_by_the_privacy_role() -> None:
+    role = RESOURCES["PrivacyRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    # GIVEN the privacy role's statements
+    allowed = [s for s in role if s["Effect"] == "Allow" and "dynamodb:PutItem" in as_list(s["Action"])]
+    denied = [s for s in role if s["Effect"] == "Deny"]
+    # THEN it may put items under AUDIT# ...
+    assert any(
+        "AUDIT#*" in s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] for s in allowed
+    )
+    # ... and every action that could change or delete one is denied for AUDIT# keys, whatever else
+    # is allowed (an explicit Deny wins over any Allow)
+    [deny] = denied
+    assert set(as_list(deny["Action"])) == {
+        "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:BatchWriteItem",
+    }
+    assert deny["Condition"] == {"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": ["AUDIT#*"]}}
+    assert deny["Resource"] == {"Fn::GetAtt": ["ProfilesTable", "Arn"]}
+
+
+def test_the_stream_carries_keys_only_and_erasures_are_retried_and_alarmed() -> None:
+    # The push function reads the changed profiles from the table: the stream holds no images.
+    assert RESOURCES["ProfilesTable"]["Properties"]["StreamSpecification"]["StreamViewType"] == "KEYS_ONLY"
+    [schedule] = FUNCTIONS["PrivacyFunction"]["Properties"]["Events"].values()
+    assert json.loads(schedule["Properties"]["Input"])["action"] == "erase-retry"
+    alarm = RESOURCES["ErasureRetriesAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("ProfileSync", "ErasureRetriesExhausted")
+    # AND the roles that check suppression can only read its items
+    for role in ("PullRole", "MergeRole", "PushRole"):
+        statements = RESOURCES[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        [check] = [s for s in statements if s.get("Sid") == "CheckSuppression"]
+        assert set(check["Action"]) == {"dynamodb:BatchGetItem", "dynamodb:GetItem"}
+        assert check["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["SUPPRESS#*"]

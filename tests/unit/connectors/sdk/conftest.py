@@ -35,14 +35,13 @@ def send(context: RestContext, payloads: Sequence[Payload]) -> list[PushOutcome]
 
 
 def erase(context: RestContext, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
-    return [
-        EraseOutcome(
-            i,
-            found=context.client("erase").post_json("/v1/people/erase", json={"email": i.value})["deleted"]
-            > 0,
-        )
-        for i in identifiers
-    ]
+    """By record id (``tiny:person:<id>``: none deleted confirms it is gone) or by email."""
+    out = []
+    for i in identifiers:
+        body = {"id": i.value.rsplit(":", 1)[1]} if i.kind == "source" else {"email": i.value}
+        deleted = context.client("erase").post_json("/v1/people/erase", json=body)["deleted"] > 0
+        out.append(EraseOutcome(i, found=deleted, absent=not deleted and i.kind == "source"))
+    return out
 
 
 def declaration(page_size: int = 100, path: str = "/v1/people") -> RestConnectorSpec:

@@ -1,0 +1,346 @@
+"""What belongs to the person a privacy request names: exactly one customer, and nobody else.
+
+The request's identifier resolves to the live customer that owns it (following merges). Everything
+stored under that customer is the person's: the profile, the source snapshots, what was pushed, the
+identifiers it owns, the tombstones of customers merged into it, and the markers saying it holds a
+value someone else owns. Its identifiers split in two:
+
+* **exclusive**: an email or phone no other live customer holds. These are suppressed after the
+  erasure, and used to find the person's quarantined records and dead letters.
+* **shared**: a value another live customer also holds (a household phone, a company email), known
+  from the key's IDENT item (owned by the other customer) or its holder markers (``PutHolder``), each
+  checked against the live customer it leads to. The erased customer is unlinked from it (its IDENT
+  item, if the erased customer owned it, and its own snapshots go), but it is never deleted from the
+  other customer, never used to find more records or people, never suppressed, never sent to a tool.
+
+Tools are asked by the ids of the records the customer holds (``source`` identifiers), and by the
+records our pushes created there (``PUSHED#`` remote ids, for connectors that can map them), never
+by a value. A request that matches no customer has the request's own identifier as its only scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from core.connector import Connector
+from core.identity import IdentityPolicy
+from core.pipeline import SPLIT_SERIES_LENGTH, split_ids
+from core.ports import CustomerState, ProfileStore, PushedState, ReadsProfiles, SyncStateStore
+from core.privacy_store import DeleteItem, ErasureStep, ErasureStore, ItemKey
+from core.schema import Identifier
+from core.tool_erasure import ErasesPushedRecords
+
+
+@dataclass
+class PersonScope:
+    """Everything of one person a request found (see the module docstring)."""
+
+    request: Identifier
+    customer_id: str | None = None
+    state: CustomerState | None = None
+    absorbed: dict[str, tuple[int, list[ItemKey]]] = field(default_factory=dict)
+    """Customers merged into this one: their tombstone's version and their items."""
+    items: list[ItemKey] = field(default_factory=list)
+    owned: list[str] = field(default_factory=list)
+    exclusive: list[str] = field(default_factory=list)
+    shared: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    """The keys of the customer's source records (``hubspot:contact:123``)."""
+    holder_items: list[ItemKey] = field(default_factory=list)
+    pushed: list[PushedState] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return self.customer_id is not None
+
+    def suppression_keys(self) -> list[str]:
+        """The identifier keys to suppress: the exclusive ones and every source record id."""
+        return sorted({*self.exclusive, *(f"source#{key}" for key in self.sources)})
+
+    def finding_keys(self) -> set[str]:
+        """The keys that find the person's copies elsewhere (quarantine, dead letters)."""
+        return set(self.suppression_keys())
+
+    def table_items(self) -> list[ItemKey]:
+        """Every item of the table this scope erases, quarantined records aside."""
+        keys = list(self.items)
+        keys += [ItemKey(f"IDENT#{k}", "IDENT") for k in self.owned]
+        for _, absorbed_items in self.absorbed.values():
+            keys += absorbed_items
+        keys += self.holder_items
+        return sorted(set(keys), key=lambda k: (k.pk, k.sk))
+
+    def tool_targets(self, tool: str, connector: Connector | None) -> list[Identifier]:
+        """What to ask ``tool`` to erase: the ids of the person's records there (see the module
+        docstring), or the request's identifier when the request matched no customer."""
+        if not self.found:
+            return [self.request]
+        found: dict[str, Identifier] = {}
+        for key in self.sources:
+            if key.startswith(f"{tool}:"):
+                found[f"source#{key}"] = Identifier(kind="source", value=key)
+        if isinstance(connector, ErasesPushedRecords):
+            for pushed in self.pushed:
+                if pushed.destination == tool and pushed.remote_id:
+                    ident = connector.pushed_identifier(pushed.remote_id)
+                    if ident is not None:
+                        found.setdefault(ident.key, ident)
+        return [found[k] for k in sorted(found)]
+
+    def pushed_addresses(self, tool: str, connector: Connector | None) -> list[Identifier]:
+        """The address each push to ``tool`` matched on, when the person held it alone: a push may
+        have created a record there that no id we keep names (asked without the duty to find it)."""
+        profile = self.state.profile if self.state is not None else None
+        if connector is None or profile is None or not any(p.destination == tool for p in self.pushed):
+            return []
+        try:
+            payload = connector.from_profile(profile)
+        except Exception:  # a profile the tool takes no payload for was pushed nothing matching
+            return []
+        key = f"email#{payload.match_key.strip().lower()}" if payload is not None else ""
+        return [Identifier.from_key(key)] if key in self.exclusive else []
+
+
+def locate(profiles: ProfileStore, identifier: Identifier) -> CustomerState | None:
+    """The live customer that owns ``identifier`` (following merges), or None."""
+    owner = profiles.get_owners([identifier.key]).get(identifier.key)
+    return None if owner is None else _live(profiles, owner.customer_id)
+
+
+def _live(profiles: ProfileStore, customer_id: str) -> CustomerState | None:
+    seen: set[str] = set()
+    cid = customer_id
+    while cid not in seen:
+        seen.add(cid)
+        state = profiles.get_customers([cid]).get(cid)
+        if state is None or not state.merged_into:
+            return state
+        cid = state.merged_into
+    return None  # a cycle of tombstones cannot be written by the pipeline; treat as nobody
+
+
+def find_scope(
+    identifier: Identifier,
+    *,
+    profiles: ProfileStore,
+    erasure: ErasureStore,
+    sync_state: SyncStateStore | None = None,
+    policy: IdentityPolicy | None = None,
+) -> PersonScope:
+    """The person the request names and everything that is theirs (see the module docstring)."""
+    policy = policy or IdentityPolicy()
+    state = locate(profiles, identifier)
+    if state is None:
+        scope = PersonScope(identifier)
+        if identifier.kind != "source" and not policy.is_blocked(identifier):
+            shared = _shared(profiles, erasure, None, [identifier.key])
+            (scope.shared if shared else scope.exclusive).append(identifier.key)
+        return scope
+    return scope_of(
+        identifier, state, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
+    )
+
+
+def scope_of(
+    identifier: Identifier,
+    state: CustomerState,
+    *,
+    profiles: ProfileStore,
+    erasure: ErasureStore,
+    sync_state: SyncStateStore | None,
+    policy: IdentityPolicy,
+) -> PersonScope:
+    """The scope of the customer ``state`` (read again by an erasure that lost a race)."""
+    cid = state.customer_id
+    absorbed = absorbed_customers(profiles, erasure, cid, state)
+    values = sorted(
+        {i.key for snap in state.snapshots.values() for i in snap.identifiers if i.kind != "source"}
+    )
+    usable = [k for k in values if not policy.is_blocked(Identifier.from_key(k))]
+    shared = _shared(profiles, erasure, cid, usable, set(absorbed))
+    mine = {cid, *absorbed}
+    markers = erasure.holders(values)
+    holder_items = sorted(
+        (
+            ItemKey(f"IDENT#{key}", f"HOLDER#{holder}")
+            for key, holders in markers.items()
+            for holder in holders & mine
+        ),
+        key=lambda k: (k.pk, k.sk),
+    )
+    items = erasure.customer_items(cid)
+    pushed: list[PushedState] = []
+    for owner, keys in [(cid, items), *((a, absorbed[a][1]) for a in sorted(absorbed))]:
+        for key in keys:
+            if key.sk.startswith("PUSHED#") and sync_state is not None:
+                destination = key.sk[len("PUSHED#") :]
+                pushed.extend(sync_state.get_pushed(destination, [owner]).values())
+    return PersonScope(
+        request=identifier,
+        customer_id=cid,
+        state=state,
+        absorbed=absorbed,
+        items=items,
+        owned=owned_identifiers(profiles, cid, state),
+        exclusive=sorted(set(usable) - shared),
+        shared=sorted(shared),
+        sources=sorted(state.snapshots),
+        holder_items=holder_items,
+        pushed=pushed,
+    )
+
+
+def _shared(
+    profiles: ProfileStore,
+    erasure: ErasureStore,
+    customer: str | None,
+    keys: Sequence[str],
+    absorbed: Iterable[str] = (),
+) -> set[str]:
+    """The keys among ``keys`` that a live customer other than ``customer`` holds too."""
+    if not keys:
+        return set()
+    mine = {customer, *absorbed}
+    owners = profiles.get_owners(list(keys))
+    markers = erasure.holders(list(keys))
+    candidates: dict[str, set[str]] = {}
+    for key in keys:
+        named = set(markers.get(key, set()))
+        owner = owners.get(key)
+        if owner is not None:
+            named.add(owner.customer_id)
+        candidates[key] = named - mine
+    held = _live_identifiers(profiles, {c for named in candidates.values() for c in named})
+    shared: set[str] = set()
+    for key, named in candidates.items():
+        for candidate in named:
+            live = held.get(candidate)
+            # A marker may be stale: it counts only if the customer it leads to holds the value now.
+            if live is not None and live[0] != customer and key in live[1]:
+                shared.add(key)
+                break
+    return shared
+
+
+def _live_identifiers(profiles: ProfileStore, customer_ids: set[str]) -> dict[str, tuple[str, set[str]]]:
+    """For each id, the live customer it leads to (following merges) and the keys it holds."""
+    out: dict[str, tuple[str, set[str]]] = {}
+    for start in customer_ids:
+        cid, seen = start, set()
+        while cid not in seen:
+            seen.add(cid)
+            if isinstance(profiles, ReadsProfiles):
+                item = profiles.get_profiles([cid]).get(cid)
+                merged_into = item.merged_into if item else None
+                profile = item.profile if item else None
+            else:
+                state = profiles.get_customers([cid]).get(cid)
+                merged_into = state.merged_into if state else None
+                profile = state.profile if state else None
+            if merged_into:
+                cid = merged_into
+                continue
+            if profile is not None:
+                out[start] = (cid, {i.key for i in profile.identifiers})
+            break
+    return out
+
+
+def owned_identifiers(profiles: ProfileStore, customer: str, state: CustomerState | None) -> list[str]:
+    """The identifier keys whose IDENT item names ``customer``."""
+    if state is None:
+        return []
+    candidates = set(state.owned)
+    for snapshot in state.snapshots.values():
+        candidates.update(i.key for i in snapshot.identifiers)
+    owners = profiles.get_owners(sorted(candidates))
+    return sorted(k for k, o in owners.items() if o.customer_id == customer)
+
+
+def absorbed_customers(
+    profiles: ProfileStore, erasure: ErasureStore, customer: str, state: CustomerState | None
+) -> dict[str, tuple[int, list[ItemKey]]]:
+    """Customers merged into this one, directly or through others, found through the ids their
+    records gave them (deterministic: the founding id, then the series a split gives out in order,
+    ``core.pipeline.split_ids``), with their tombstone's version and their items."""
+    if state is None:
+        return {}
+    series = {key: split_ids(key) for key in state.snapshots}
+    seen: dict[str, CustomerState] = {}
+    todo = sorted(series)
+    for n in range(SPLIT_SERIES_LENGTH + 1):
+        if not todo:
+            break
+        ids = {series[key][n]: key for key in todo}
+        seen.update(profiles.get_customers(sorted(set(ids) - {customer})))
+        # A series is given out in order: look further only past an id that was used.
+        todo = sorted(key for cid, key in ids.items() if cid in seen or cid == customer)
+    # Merged into this customer, or into one merged into it (A into B, then B into this one).
+    into = {customer}
+    merged: list[str] = []
+    grew = True
+    while grew:
+        grew = False
+        for cid, other in seen.items():
+            if cid not in into and other.merged_into in into:
+                into.add(cid)
+                merged.append(cid)
+                grew = True
+    return {cid: (seen[cid].version, erasure.customer_items(cid)) for cid in sorted(merged)}
+
+
+def plan_erasure(
+    customer: str,
+    state: CustomerState | None,
+    items: Sequence[ItemKey],
+    owned_idents: Sequence[str],
+    absorbed: Mapping[str, tuple[int, Sequence[ItemKey]]],
+    limit: int,
+    holder_items: Sequence[ItemKey] = (),
+) -> list[ErasureStep]:
+    """The deletes that remove ``customer`` and everything that points to it, in steps of ``limit``.
+
+    Order: its PROFILE item (guarded by the version read) and the IDENT items it owns (guarded by
+    the owner) first, so that no new record resolves to it after the first step; then the items of
+    customers merged into it (their tombstones guarded by their version); then its holder markers,
+    PUSHED# and any other item; the SOURCE# items last, since they are what a retry reads the
+    identifiers from.
+    """
+    deletes: list[DeleteItem] = []
+    profile = ItemKey(f"CUSTOMER#{customer}", "PROFILE")
+    if profile in items:
+        deletes.append(DeleteItem(profile, expected_version=state.version if state is not None else 0))
+    deletes.extend(DeleteItem(ItemKey(f"IDENT#{k}", "IDENT"), expected_owner=customer) for k in owned_idents)
+    for absorbed_id in sorted(absorbed):
+        version, keys = absorbed[absorbed_id]
+        deletes.extend(
+            DeleteItem(key, expected_version=version if key.sk == "PROFILE" else None)
+            for key in sorted(keys, key=lambda k: (k.sk != "PROFILE", k.sk))
+        )
+    deletes.extend(DeleteItem(k) for k in holder_items)
+    rest = sorted((k for k in items if k != profile), key=lambda k: (k.kind == "source", k.sk))
+    deletes.extend(DeleteItem(k) for k in rest)
+    size = max(1, limit)
+    return [tuple(deletes[i : i + size]) for i in range(0, len(deletes), size)]
+
+
+def plan_scope(scope: PersonScope, limit: int) -> list[ErasureStep]:
+    """``plan_erasure`` for everything a scope holds in the table (nothing for nobody)."""
+    if scope.customer_id is None:
+        return []
+    return plan_erasure(
+        scope.customer_id, scope.state, scope.items, scope.owned, scope.absorbed, limit, scope.holder_items
+    )
+
+
+__all__ = [
+    "PersonScope",
+    "absorbed_customers",
+    "find_scope",
+    "locate",
+    "owned_identifiers",
+    "plan_erasure",
+    "plan_scope",
+    "scope_of",
+]

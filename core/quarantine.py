@@ -1,0 +1,156 @@
+"""Whom a quarantined record is about, by identifier rather than by its text.
+
+A record is quarantined because something in it could not be used (no valid email or phone, no
+valid timestamp), yet it usually still names a person: an email with the wrong case or an
+internationalised domain, a phone written nationally, its id in the tool. Erasure used to find such
+records by searching their raw text for the address, which matched a different person
+(``jotariq.haddad51@...`` contains ``tariq.haddad51@...``) and missed the same person written with
+non-ASCII characters (the raw JSON escapes them). Now a quarantined record is stored with the keys
+its raw values normalise to, one by one, each as a keyed hash, so erasure finds it by exact key:
+
+* every email and phone of the draft that normalises on its own (the phone in the default region,
+  and in the region of the record's country if it names one);
+* the record's source id (``source#hubspot:contact:123``), so a record of the person that has no
+  usable identifier at all is still found through the id the erased customer held.
+
+``legacy_identifier_keys`` serves quarantined items stored before the keys were: it normalises every
+string value of the raw JSON that reads as an email or a phone, and compares keys, not text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from core.errors import NormalisationError
+from core.ports import QuarantineEntry
+
+if TYPE_CHECKING:  # the normalisers load on first use: merge imports this module for refused_entries
+    from core.normalise import NormaliseOptions
+    from core.schema import Quarantined, RecordDraft
+    from core.suppression import SuppressionCheck
+
+
+def source_key(draft: RecordDraft) -> str:
+    """The identifier key of the draft's record id: ``source#<source>:<object type>:<id>``."""
+    return f"source#{draft.source}:{draft.object_type}:{draft.source_id}"
+
+
+def identifier_keys(draft: RecordDraft, options: NormaliseOptions | None = None) -> list[str]:
+    """The identifier keys a draft's raw values normalise to, each on its own, and its source key."""
+    from core.normalise import NormaliseOptions
+
+    region = (options or NormaliseOptions()).default_region
+    regions = [region]
+    country = draft.traits.get("country")
+    if isinstance(country, str) and len(country.strip()) == 2 and country.strip().isalpha():
+        regions.append(country.strip().upper())
+    keys: dict[str, None] = {source_key(draft): None}
+    for value in draft.emails:
+        email = _email(value)
+        if email is not None:
+            keys[f"email#{email}"] = None
+    for value in draft.phones:
+        for where in dict.fromkeys(regions):
+            phone = _phone(value, where)
+            if phone is not None:
+                keys[f"phone#{phone}"] = None
+    return list(keys)
+
+
+def record_keys(raw: Any) -> list[str]:
+    """The identifier keys of a normalised record's dump (``SourceRecord.model_dump``): its source key
+    and every identifier's key. A record the store refused (core.isolation) is quarantined as such a
+    dump; these keys let an erasure find it."""
+    if not isinstance(raw, dict):
+        return []
+    keys: dict[str, None] = {}
+    if all(isinstance(raw.get(f), str) for f in ("source", "object_type", "source_id")):
+        keys[f"source#{raw['source']}:{raw['object_type']}:{raw['source_id']}"] = None
+    for identifier in raw.get("identifiers") or ():
+        if isinstance(identifier, dict) and isinstance(identifier.get("kind"), str):
+            value = identifier.get("value")
+            if isinstance(value, str):
+                keys[f"{identifier['kind']}#{value}"] = None
+    return list(keys)
+
+
+def refused_entries(
+    connector: str,
+    refused: Sequence[Quarantined],
+    at: datetime,
+    suppression: SuppressionCheck | None,
+) -> list[QuarantineEntry]:
+    """The quarantine entries of records the store refused (core.isolation), each with the keyed
+    hashes of its identifiers (``record_keys``), so an erasure finds it by identifier. Without
+    ``suppression`` (no salt) the entries carry no hashes."""
+    return [
+        QuarantineEntry(
+            connector=connector,
+            key=f"{q.source}:{q.source_id}",
+            reason=q.reason,
+            raw=json.dumps(q.raw, default=str, sort_keys=True),
+            at=at,
+            subjects=tuple(suppression.hash(k) for k in record_keys(q.raw))
+            if suppression is not None
+            else (),
+        )
+        for q in refused
+    ]
+
+
+def legacy_identifier_keys(raw: str, region: str = "US") -> set[str]:
+    """The email and phone keys the string values of a raw record (JSON) normalise to."""
+    try:
+        document: Any = json.loads(raw)
+    except ValueError:
+        document = raw
+    keys: set[str] = set()
+    for text in _strings(document):
+        if "@" in text:
+            email = _email(text)
+            if email is not None:
+                keys.add(f"email#{email}")
+        elif sum(c.isdigit() for c in text) >= 7:
+            phone = _phone(text, region)
+            if phone is not None:
+                keys.add(f"phone#{phone}")
+    return keys
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _email(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    from core.normalise import normalise_email
+
+    try:
+        return normalise_email(value)
+    except NormalisationError:
+        return None
+
+
+def _phone(value: Any, region: str) -> str | None:
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return None
+    from core.normalise import normalise_phone
+
+    try:
+        return normalise_phone(str(value), region)
+    except NormalisationError:
+        return None
+
+
+__all__ = ["identifier_keys", "legacy_identifier_keys", "record_keys", "refused_entries", "source_key"]

@@ -1,0 +1,109 @@
+"""The DynamoDB ``HistoryStore``: a customer's history in the customer's own partition.
+
+| PK             | SK                                  | attributes                              |
+| -------------- | ----------------------------------- | --------------------------------------- |
+| CUSTOMER#<cid> | HISTORY#<at, fixed width>#<event id> | data (the event as JSON), kind, at      |
+
+``HISTORY#`` sorts before ``PROFILE``, ``PUSHED#`` and ``SOURCE#``, so a read of the profile and
+its sources (``SK >= "PROFILE"``, core.storage.dynamodb_reads) never reads the history, however long
+it grows; ingest's own read of a customer (``DynamoDBProfileStore._read_customer``, a Query of the
+whole partition) must add the same condition when history is wired in (see docs/governance.md).
+
+Appending is a put of a deterministic key, so a replayed event overwrites itself with the same
+content. For a change and its event to commit together, ingest puts ``history_item(event)`` in the
+change's own transaction; ``append_history`` is for events written on their own (a review decision,
+an erasure receipt). Like core.storage.dynamodb, the client is injected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.governance.history import HistoryEvent, HistoryPage, check_page_size, inherit_in_pages
+from core.storage.dynamodb import BATCH_WRITE_MAX_ITEMS, _pause_if, customer_pk
+from core.storage.dynamodb_reads import table_call
+
+HISTORY_PREFIX = "HISTORY#"
+Item = dict[str, dict[str, Any]]
+
+
+def history_sk(sort_key: str) -> str:
+    return HISTORY_PREFIX + sort_key
+
+
+def history_item(event: HistoryEvent, partition: str | None = None) -> Item:
+    """The item of ``event`` under ``partition`` (its own customer unless inherited by another)."""
+    return {
+        "PK": {"S": customer_pk(partition or event.customer_id)},
+        "SK": {"S": history_sk(event.sort_key)},
+        "kind": {"S": event.kind},
+        "at": {"S": event.at.isoformat()},
+        "data": {"S": event.model_dump_json()},
+    }
+
+
+class DynamoDBHistoryStore:
+    """``HistoryStore`` over the profile table."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self.table_name = table_name
+
+    def append_history(self, events: Sequence[HistoryEvent]) -> None:
+        self._put([history_item(e) for e in events])
+
+    def list_history(
+        self, customer_id: str, *, limit: int = 50, after: str | None = None, newest_first: bool = True
+    ) -> HistoryPage:
+        limit = check_page_size(limit)
+        pk = customer_pk(customer_id)
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :h)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":h": {"S": HISTORY_PREFIX}},
+            "ProjectionExpression": "#d",
+            "ExpressionAttributeNames": {"#d": "data"},
+            "ScanIndexForward": not newest_first,
+            # One more than asked: whether a next page exists is then known without another read.
+            "Limit": limit + 1,
+        }
+        if after is not None:
+            kwargs["ExclusiveStartKey"] = {"PK": {"S": pk}, "SK": {"S": history_sk(after)}}
+        events: list[HistoryEvent] = []
+        while len(events) <= limit:
+            page = self._call("query", **kwargs)
+            events.extend(HistoryEvent.model_validate_json(i["data"]["S"]) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            kwargs["Limit"] = limit + 1 - len(events)
+        more = len(events) > limit
+        events = events[:limit]
+        return HistoryPage(tuple(events), events[-1].sort_key if more and events else None)
+
+    def inherit_history(self, absorbed: str, survivor: str) -> int:
+        return inherit_in_pages(
+            self, absorbed, lambda events: self._put([history_item(e, survivor) for e in events]), page=100
+        )
+
+    def _put(self, items: list[Item]) -> None:
+        # Duplicate keys in one BatchWriteItem are rejected by AWS: the last entry per key wins here.
+        unique = list({(i["PK"]["S"], i["SK"]["S"]): i for i in items}.values())
+        for start in range(0, len(unique), BATCH_WRITE_MAX_ITEMS):
+            request: dict[str, Any] = {
+                self.table_name: [
+                    {"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_WRITE_MAX_ITEMS]
+                ]
+            }
+            attempt = 0
+            while request:
+                response = self._call("batch_write_item", RequestItems=request)
+                request = response.get("UnprocessedItems") or {}
+                attempt = _pause_if(request, attempt)
+
+    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        return table_call(self._client, self.table_name, method, **kwargs)
+
+
+__all__ = ["HISTORY_PREFIX", "DynamoDBHistoryStore", "history_item", "history_sk"]

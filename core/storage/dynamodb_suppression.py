@@ -1,0 +1,147 @@
+"""The DynamoDB ``SuppressionStore``: one item per suppressed identifier, one per erasure.
+
+| PK                    | SK        | attributes                                              |
+| --------------------- | --------- | ------------------------------------------------------- |
+| SUPPRESS#<hash>       | SUPPRESS  | kind (email, phone, source), erasure (request id), at   |
+| SUPPRESSION#<request> | ENTRIES   | hashes (SS): every entry the erasure left, at           |
+
+``<hash>`` is the keyed hash of the identifier key (core.suppression.keyed_hash), never the value.
+Neither item has ``expires_at``: suppression never expires. Checking is one ``BatchGetItem`` per 100
+hashes, projected to the key (the answer is only whether the item exists). ``lift`` reads the entry,
+then its erasure's item, and deletes the entries that still belong to that erasure (a later erasure
+of the same identifier took its entry over, and keeps it) before the erasure's item.
+
+Like core.storage.dynamodb, it takes an injected boto3 client and imports neither boto3 nor botocore.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from core.storage.dynamodb import BATCH_GET_MAX_KEYS, _pause_if, batch_put
+from core.suppression import SuppressedKind, SuppressionEntry
+
+
+def suppress_pk(hash_: str) -> str:
+    return f"SUPPRESS#{hash_}"
+
+
+def erasure_pk(request_id: str) -> str:
+    return f"SUPPRESSION#{request_id}"
+
+
+class DynamoDBSuppressionStore:
+    """``SuppressionStore`` over the profile table. ``consistent`` makes the checks strongly
+    consistent reads (twice the read units): merge uses them, so that a record merged just after an
+    erasure cannot slip past; pull and push, which merge backs up, read eventually consistently."""
+
+    def __init__(self, client: Any, table_name: str, *, consistent: bool = True) -> None:
+        self._client = client
+        self.table_name = table_name
+        self.consistent = consistent
+
+    def suppressed(self, hashes: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [
+                        {"PK": {"S": suppress_pk(h)}, "SK": {"S": "SUPPRESS"}}
+                        for h in unique[start : start + BATCH_GET_MAX_KEYS]
+                    ],
+                    "ConsistentRead": self.consistent,
+                    "ProjectionExpression": "PK",
+                }
+            }
+            attempt = 0
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    found.add(item["PK"]["S"][len("SUPPRESS#") :])
+                request = response.get("UnprocessedKeys") or {}
+                attempt = _pause_if(request, attempt)
+        return found
+
+    def suppress(self, entries: Sequence[SuppressionEntry]) -> None:
+        by_erasure: dict[str, list[SuppressionEntry]] = {}
+        for entry in entries:
+            by_erasure.setdefault(entry.erasure, []).append(entry)
+        items: list[dict[str, Any]] = []
+        for erasure, group in sorted(by_erasure.items()):
+            # The erasure's item lists its entries so that ``lift`` finds them all from any one.
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"PK": {"S": erasure_pk(erasure)}, "SK": {"S": "ENTRIES"}},
+                UpdateExpression="ADD hashes :h SET #at = if_not_exists(#at, :at)",
+                ExpressionAttributeNames={"#at": "at"},
+                ExpressionAttributeValues={
+                    ":h": {"SS": sorted({e.hash for e in group})},
+                    ":at": {"S": group[0].at.isoformat()},
+                },
+            )
+            items.extend(
+                {
+                    "PK": {"S": suppress_pk(e.hash)},
+                    "SK": {"S": "SUPPRESS"},
+                    "kind": {"S": e.kind},
+                    "erasure": {"S": e.erasure},
+                    "at": {"S": e.at.isoformat()},
+                }
+                for e in group
+            )
+        batch_put(self._client, self.table_name, items)
+
+    def entry(self, hash_: str) -> SuppressionEntry | None:
+        item = self._client.get_item(
+            TableName=self.table_name,
+            Key={"PK": {"S": suppress_pk(hash_)}, "SK": {"S": "SUPPRESS"}},
+            ConsistentRead=True,
+        ).get("Item")
+        return None if item is None else _entry(item)
+
+    def lift(self, hash_: str) -> list[SuppressionEntry]:
+        first = self.entry(hash_)
+        if first is None:
+            return []
+        erasure = first.erasure
+        group = self._client.get_item(
+            TableName=self.table_name,
+            Key={"PK": {"S": erasure_pk(erasure)}, "SK": {"S": "ENTRIES"}},
+            ConsistentRead=True,
+        ).get("Item")
+        hashes = set(group["hashes"]["SS"]) if group and "hashes" in group else {hash_}
+        lifted: list[SuppressionEntry] = []
+        exceptions = self._client.exceptions
+        for h in sorted(hashes | {hash_}):
+            try:
+                old = self._client.delete_item(
+                    TableName=self.table_name,
+                    Key={"PK": {"S": suppress_pk(h)}, "SK": {"S": "SUPPRESS"}},
+                    # Only while it is still this erasure's: a later erasure keeps its own entry.
+                    ConditionExpression="erasure = :e",
+                    ExpressionAttributeValues={":e": {"S": erasure}},
+                    ReturnValues="ALL_OLD",
+                )
+            except exceptions.ConditionalCheckFailedException:
+                continue
+            if "Attributes" in old:
+                lifted.append(_entry(old["Attributes"]))
+        self._client.delete_item(
+            TableName=self.table_name, Key={"PK": {"S": erasure_pk(erasure)}, "SK": {"S": "ENTRIES"}}
+        )
+        return lifted
+
+
+def _entry(item: dict[str, Any]) -> SuppressionEntry:
+    return SuppressionEntry(
+        hash=item["PK"]["S"][len("SUPPRESS#") :],
+        kind=cast(SuppressedKind, item["kind"]["S"]),
+        erasure=item["erasure"]["S"],
+        at=datetime.fromisoformat(item["at"]["S"]),
+    )
+
+
+__all__ = ["DynamoDBSuppressionStore", "erasure_pk", "suppress_pk"]

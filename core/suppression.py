@@ -1,0 +1,144 @@
+"""Suppression: an erased person stays erased.
+
+An erasure leaves one suppression entry per identifier the erased customer held alone (an email or a
+phone no other live customer holds) and one per source record id it held (``source#hubspot:contact:
+123``). An entry is a keyed hash of the identifier key, HMAC-SHA256 with the audit salt (the same
+hash as the audit records' ``subject_hash``), never the value, so the table cannot be searched for a
+person by anyone without the salt. Entries never expire.
+
+Every path checks them:
+
+* pull drops a suppressed record before it is queued (so neither the ingest queue nor its
+  dead-letter queue receives it) and counts it in the run's report; a quarantined record that
+  normalises to a suppressed identifier is dropped too, not stored with its content;
+* merge drops one before anything is stored (a record queued before the erasure, or a pull that
+  raced it) and counts it in ``IngestResult.suppressed``;
+* push never sends a profile that holds a suppressed identifier (a record that raced the erasure).
+
+The rule, ``is_suppressed``: a record is suppressed when any of its identifiers is, its source id
+included. A suppression is lifted only by an explicit, audited privacy request (the person signed up
+again), which lifts every entry its erasure left (``SuppressionStore.lift``).
+
+``SuppressionStore`` is the small port every store implements (in memory, DynamoDB); the parametrised
+test ``tests/unit/test_suppression_store.py`` holds each implementation to the same behaviour.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from core.schema import Profile, SourceRecord
+
+SuppressedKind = Literal["email", "phone", "source"]
+
+
+def keyed_hash(salt: str, key: str) -> str:
+    """HMAC-SHA256 of an identifier key (``email#ann@example.com``) with the audit salt, in hex: the
+    same key gives the same hash, and without the salt it cannot be reversed or searched for."""
+    return hmac.new(salt.encode(), key.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressionEntry:
+    """One suppressed identifier: its keyed hash, what kind it was, and the erasure that left it."""
+
+    hash: str
+    kind: SuppressedKind
+    erasure: str
+    """The request id of the erasure; lifting one entry lifts every entry of that erasure."""
+    at: datetime
+
+
+class SuppressionStore(Protocol):
+    """Where suppression entries are kept (core.storage.memory, core.storage.dynamodb_suppression)."""
+
+    def suppressed(self, hashes: Sequence[str]) -> set[str]:
+        """The ones among ``hashes`` that are suppressed."""
+        ...
+
+    def suppress(self, entries: Sequence[SuppressionEntry]) -> None:
+        """Keep the entries (idempotent: an entry suppressed again belongs to the later erasure)."""
+        ...
+
+    def entry(self, hash_: str) -> SuppressionEntry | None:
+        """The entry of one hash, or None when it is not suppressed (for exports and receipts)."""
+        ...
+
+    def lift(self, hash_: str) -> list[SuppressionEntry]:
+        """Remove every entry of the erasure that left ``hash_`` (none if it is not suppressed), and
+        return what was removed."""
+        ...
+
+
+class SuppressionCheck:
+    """Checks records and profiles against a ``SuppressionStore``, hashing with ``salt``.
+
+    Hashes are remembered per key (a run sees the same people again and again: echoes, pages that
+    overlap), so each identifier is hashed once per process.
+    """
+
+    def __init__(self, store: SuppressionStore, salt: str, *, memory: int = 200_000) -> None:
+        if not salt:
+            raise ValueError("the audit salt is empty: suppression entries could be reversed without it")
+        self.store = store
+        self._salt = salt
+        self._hashes: dict[str, str] = {}
+        self._memory = memory
+
+    def hash(self, key: str) -> str:
+        """The keyed hash of one identifier key."""
+        found = self._hashes.get(key)
+        if found is None:
+            if len(self._hashes) >= self._memory:
+                self._hashes.clear()
+            found = self._hashes[key] = keyed_hash(self._salt, key)
+        return found
+
+    def suppressed_keys(self, keys: Iterable[str]) -> set[str]:
+        """The identifier keys among ``keys`` that are suppressed (one store read for all of them)."""
+        by_hash: dict[str, list[str]] = {}
+        for key in dict.fromkeys(keys):
+            by_hash.setdefault(self.hash(key), []).append(key)
+        if not by_hash:
+            return set()
+        hit = self.store.suppressed(sorted(by_hash))
+        return {key for h in hit for key in by_hash[h]}
+
+    def split(self, records: Sequence[SourceRecord]) -> tuple[list[SourceRecord], list[SourceRecord]]:
+        """``records`` as (kept, suppressed), each in the order given."""
+        if not records:
+            return [], []
+        hit = self.suppressed_keys(i.key for r in records for i in r.identifiers)
+        if not hit:
+            return list(records), []
+        kept: list[SourceRecord] = []
+        dropped: list[SourceRecord] = []
+        for record in records:
+            (dropped if is_suppressed((i.key for i in record.identifiers), hit) else kept).append(record)
+        return kept, dropped
+
+    def suppressed_customers(self, profiles: Sequence[Profile]) -> set[str]:
+        """The customers among ``profiles`` whose profile holds a suppressed identifier."""
+        keys_of = {p.customer_id: [i.key for i in p.identifiers] for p in profiles}
+        hit = self.suppressed_keys(k for keys in keys_of.values() for k in keys)
+        return {cid for cid, keys in keys_of.items() if is_suppressed(keys, hit)}
+
+
+def is_suppressed(keys: Iterable[str], suppressed: set[str]) -> bool:
+    """Whether a record (or profile) holding the identifier ``keys`` is suppressed: any of them is."""
+    return any(key in suppressed for key in keys)
+
+
+__all__ = [
+    "SuppressedKind",
+    "SuppressionCheck",
+    "SuppressionEntry",
+    "SuppressionStore",
+    "is_suppressed",
+    "keyed_hash",
+]

@@ -1,0 +1,219 @@
+"""``profilesync privacy``: erase, export or un-suppress one person, and retry erasures, locally.
+
+The same use cases as the privacy function (core.privacy), against the embedded store that
+``profilesync sync`` keeps in ``--state-dir`` (or a DynamoDB endpoint with ``--endpoint-url``)::
+
+    profilesync privacy export --email ann@example.com
+    profilesync privacy erase --phone "020 7946 0018" --region GB --connector hubspot --requested-by dpo
+    profilesync privacy erase --email ann@example.com --connector hubspot=http://127.0.0.1:8081
+    profilesync privacy unsuppress --email ann@example.com --requested-by dpo
+    profilesync privacy erase-retry --connector hubspot
+
+The answer is the JSON the privacy function answers with. The tools named with ``--connector`` are
+asked too (their credentials come from the environment, as for ``sync``); without it, only the
+store is erased and the receipt says no tool was asked.
+
+The salt keying suppression entries and audit hashes is, in order: the ``audit-salt`` secret as
+``resolve_secret`` finds it (``PROFILESYNC_AUDIT_SALT``, the secrets file, or Secrets Manager with
+``PROFILESYNC_SECRETS_PREFIX``: a deployed stack's own), or else a salt made once for the state
+directory (``<state-dir>/audit-salt``, readable by its owner only). ``sync`` uses the same one, so
+its pulls drop the people erased here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import secrets
+import sys
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from core.connector import Connector
+
+SALT_FILE = "audit-salt"
+
+
+def add_parser(sub: Any, default_table: str) -> None:
+    """Register ``profilesync privacy`` and its four commands on the CLI's subparsers."""
+    privacy = sub.add_parser(
+        "privacy",
+        help="erase or export one person, lift a suppression, retry erasures",
+        description="Data-subject requests against the local store (see docs/privacy.md).",
+    )
+    actions = privacy.add_subparsers(dest="privacy_command", required=True)
+    for name, text in (
+        ("erase", "erase a person from the store (and the tools named with --connector)"),
+        ("export", "print everything held about a person"),
+        ("unsuppress", "lift the suppression of a person who signed up again"),
+        ("erase-retry", "ask the tools again for the erasures they have not confirmed"),
+    ):
+        command = actions.add_parser(name, help=text, description=text)
+        if name != "erase-retry":
+            who = command.add_mutually_exclusive_group(required=True)
+            who.add_argument("--email", help="the person's email address")
+            who.add_argument("--phone", help="the person's phone number")
+            command.add_argument(
+                "--region", default="US", help="region of a phone without a country code (default US)"
+            )
+        command.add_argument(
+            "--requested-by",
+            default=None,
+            help="who asked (kept in the audit record; default: this machine's user)",
+        )
+        command.add_argument(
+            "--connector",
+            action="append",
+            default=[],
+            metavar="NAME[=BASE_URL]",
+            help="a tool to ask too, repeatable; its credentials and options come from the environment",
+        )
+        command.add_argument(
+            "--endpoint-url", default=None, help="a DynamoDB endpoint; default: the embedded store"
+        )
+        command.add_argument("--table", default=default_table, help=f"table name (default {default_table})")
+        command.add_argument(
+            "--state-dir",
+            type=Path,
+            default=Path(".profilesync"),
+            help="where the embedded store (TABLE.sqlite3) is kept (default .profilesync/)",
+        )
+
+
+def audit_salt(state_dir: Path, *, endpoint_url: str | None = None) -> str:
+    """The salt of suppression and audit hashes (see the module docstring)."""
+    from connectors._http import resolve_secret
+    from core.errors import ConnectorConfigError
+
+    try:
+        return resolve_secret(SALT_FILE)
+    except ConnectorConfigError:
+        pass
+    path = state_dir / SALT_FILE
+    if not path.exists():
+        if endpoint_url is not None:
+            print(
+                f"profilesync: no audit salt is configured; using {path} (a deployed stack keys its "
+                "entries with its own: set PROFILESYNC_SECRETS_PREFIX or PROFILESYNC_AUDIT_SALT)",
+                file=sys.stderr,
+            )
+        state_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(secrets.token_urlsafe(32))
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _tools(named: list[str]) -> tuple[dict[str, Connector], dict[str, str]]:
+    """The tools of ``--connector NAME[=BASE_URL]``, and those that could not be built."""
+    from profilesync.registry import get
+    from profilesync.syncrun import settings_from_environment
+
+    tools: dict[str, Connector] = {}
+    unavailable: dict[str, str] = {}
+    for entry in named:
+        name, _, base_url = entry.partition("=")
+        plugin = get(name)
+        try:
+            tools[name] = plugin.build(settings_from_environment(plugin, base_url=base_url or None))
+        except Exception as error:  # a tool that cannot be built is reported, as in the function
+            unavailable[name] = type(error).__name__
+    return tools, unavailable
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve one ``profilesync privacy`` command; print its JSON answer."""
+    from core.privacy import (
+        erase_person,
+        export_person,
+        identifier_for,
+        lift_suppression,
+        retry_erasures,
+    )
+    from functions.privacy import erase_answer, export_answer
+    from profilesync.stores import open_stores, store_path
+
+    command = args.privacy_command
+    requested_by = args.requested_by or f"{getpass.getuser()} (profilesync privacy, this machine)"
+    request_id = f"local-{uuid.uuid4().hex[:12]}"
+    answer: dict[str, Any]
+    path = None
+    if args.endpoint_url is None:
+        path = store_path(args.state_dir, args.table)
+        if not path.exists():
+            print(
+                f"profilesync privacy: no store at {path} yet (nothing synced there); made", file=sys.stderr
+            )
+    with ExitStack() as stack:
+        stores = stack.enter_context(open_stores(endpoint_url=args.endpoint_url, table=args.table, path=path))
+        salt = audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
+        profiles, erasure, sync_state = stores.profiles, stores.erasure, stores.sync_state
+        suppression = stores.suppression
+        tools, unavailable = _tools(args.connector)
+        for tool in tools.values():
+            stack.callback(tool.close)
+        if command == "erase-retry":
+            retried = retry_erasures(erasure, tools, unavailable=unavailable)
+            answer = {
+                "ok": retried.still_failing == 0,
+                "pending": retried.pending,
+                "completed": retried.completed,
+            }
+            answer["still_failing"] = retried.still_failing
+            print(json.dumps(answer, indent=2))
+            return 0 if answer["ok"] else 1
+        try:
+            identifier = identifier_for(email=args.email, phone=args.phone, region=args.region)
+        except ValueError as error:
+            raise SystemExit(f"profilesync privacy {command}: {error}") from None
+        quarantine_of = stores.connectors()
+        if command == "export":
+            from core.privacy import PrivacyStores
+
+            found = export_person(
+                profiles,
+                identifier,
+                stores=PrivacyStores(profiles, erasure, sync_state, suppression, None, quarantine_of),
+                salt=salt,
+                region=args.region,
+            )
+            answer = {"ok": True, "found": found is not None, **(export_answer(found) if found else {})}
+        elif command == "unsuppress":
+            lifted = lift_suppression(
+                identifier,
+                suppression=suppression,
+                erasure=erasure,
+                salt=salt,
+                request_id=request_id,
+                requested_by=requested_by,
+            )
+            answer = {"ok": True, "lifted": lifted}
+        else:
+            report = erase_person(
+                identifier,
+                profiles=profiles,
+                erasure=erasure,
+                tools=tools,
+                salt=salt,
+                request_id=request_id,
+                unavailable=unavailable,
+                quarantine_of=quarantine_of,
+                sync_state=sync_state,
+                suppression=suppression,
+                requested_by=requested_by,
+                region=args.region,
+            )
+            answer = erase_answer(report, request_id)
+            if not report.tools:
+                answer["tools"] = "no tool asked (name them with --connector)"
+            if stores.database is not None:
+                stores.database.scrub()  # no image of the deleted rows left in the write-ahead log
+    print(json.dumps(answer, indent=2, ensure_ascii=False))
+    return 0 if answer["ok"] else 1
+
+
+__all__ = ["SALT_FILE", "add_parser", "audit_salt", "run"]
