@@ -14,8 +14,8 @@ Manager under ``PROFILESYNC_SECRETS_PREFIX``.
   this machine (``AWS_ENDPOINT_URL``; its CPU is not the probe's). Merge, privacy and the profile API
   run their real handler: merge ingests one SQS message of one record (erased people checked with
   the audit salt from Secrets Manager), privacy serves an export (the person looked up, the audit
-  item written), the profile API answers a support role's GET /profiles?email= for someone it does
-  not hold (role policy, lookup, read audit). Pull, push and the dispatcher stop
+  item written), the profile API answers a support role's GET /profiles?email= for the person merge
+  ingested (role policy, lookup, view, read audit). Pull, push and the dispatcher stop
   where they would call a vendor or start another function: each validates its event, makes its
   first call of each AWS client it uses, and builds its connectors (credentials from Secrets Manager);
   pull also maps and normalises one record, as its first page does.
@@ -237,7 +237,7 @@ handler({{"action": "export", "email": "ann.lee@example.com", "request_id": "ben
 {CONTEXT}
 from functions.profiles import handler
 answer = handler({PROFILE_REQUEST!r}, Context())
-assert answer["statusCode"] == 404, answer
+assert answer["statusCode"] == 200, answer  # the person merge's first use ingested
 """,
 }
 

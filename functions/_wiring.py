@@ -298,7 +298,7 @@ class Wiring:
     @cached_property
     def audit_salt(self) -> str:
         """The salt of audit and suppression hashes (the ``audit-salt`` secret), read once."""
-        from connectors._http import resolve_secret
+        from connectors.secrets import resolve_secret
 
         return resolve_secret(AUDIT_SALT_SECRET)
 

@@ -115,7 +115,7 @@ def erase_answer(report: ErasureReport, request_id: str) -> dict[str, Any]:
 
 def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str = "") -> dict[str, Any]:
     """Answer one request (the handler's body, callable without a Lambda context)."""
-    from connectors._http import resolve_secret
+    from connectors.secrets import resolve_secret
     from core.privacy import (
         AuditRecord,
         erase_person,

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from connectors.secrets import secret_env_var
 from core.errors import ConnectorConfigError
 from core.redaction import redact_path, redact_personal
 
@@ -32,7 +33,6 @@ from ._retry import (
     call_with_retry,
     parse_retry_after,
 )
-from ._secrets import secret_env_var
 from ._tls import shared_ssl_context
 
 

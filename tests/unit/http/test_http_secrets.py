@@ -11,7 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from connectors._http import Secret, _secrets, resolve_secret, secret_env_var
+from connectors._http import Secret, resolve_secret, secret_env_var
+from connectors.secrets import secrets_provider
 from core.errors import ConnectorConfigError
 from core.storage.aws_clients import aws_client, aws_session
 
@@ -96,10 +97,10 @@ def test_a_broken_secrets_file_is_reported(
 @pytest.fixture
 def secrets_manager() -> Iterator[Any]:
     """moto's Secrets Manager, and a fresh provider (Powertools caches what it fetched)."""
-    _secrets.secrets_provider.cache_clear()
+    secrets_provider.cache_clear()
     with mock_aws():
         yield boto3.client("secretsmanager")
-    _secrets.secrets_provider.cache_clear()
+    secrets_provider.cache_clear()
 
 
 def test_in_lambda_secrets_manager_is_asked_through_powertools(
@@ -121,7 +122,7 @@ def test_the_secrets_client_shares_the_functions_session(secrets_manager: Any) -
     functions_client = aws_client("dynamodb")
     # WHEN the provider is built THEN its client comes from that session: the service models and
     # endpoint data the session loaded are not loaded again (a cold start's worth of CPU)
-    client = _secrets.secrets_provider().client
+    client = secrets_provider().client
     assert client.meta.service_model.service_name == "secretsmanager"
     assert client._loader is functions_client._loader is aws_session().get_component("data_loader")
 

@@ -1,4 +1,9 @@
-"""Where connector credentials come from: the environment, a local JSON file, or AWS Secrets Manager."""
+"""Where secrets come from: the environment, a local JSON file, or AWS Secrets Manager.
+
+Connector credentials and the stack's own secrets (the audit salt of merge, push, pull and privacy).
+Outside ``connectors._http`` (which re-exports it for connectors) because importing that package
+imports httpx: ~40 ms of the cold start of a function that needs a secret but calls no tool.
+"""
 
 from __future__ import annotations
 
