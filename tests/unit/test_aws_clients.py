@@ -1,18 +1,14 @@
 """The process's botocore session (core.storage.aws_clients): one session for every client, and a data
 loader that checks one service's directory instead of listing every service botocore ships.
 
-Each test runs in a fresh interpreter where it counts directory listings: this test process has long
-since made its session and loaded its models.
+Directory listings are counted in a fresh interpreter: this test process has long since made its
+session and loaded its models.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import botocore.session
 import pytest
@@ -20,8 +16,7 @@ from botocore.exceptions import UnknownServiceError
 from botocore.loaders import Loader, create_loader
 
 from core.storage.aws_clients import KnownServices, aws_client, service_directory_loader
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.unit.functions.test_cold_start import run_fresh  # a fresh interpreter, Lambda's environment
 
 COUNT_LISTINGS = """
 import json, os, sys
@@ -35,27 +30,6 @@ from core.storage.aws_clients import aws_client
 aws_client("dynamodb"); aws_client("secretsmanager")
 print(json.dumps(len(listed)))
 """
-
-
-def run_fresh(code: str) -> Any:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_making_clients_lists_only_their_own_services_directories() -> None:
