@@ -4,7 +4,7 @@ botocore, not boto3: a client is botocore's either way, and boto3 adds a resourc
 transfer manager that nothing here uses, for ~14 ms more of every cold start (bench/cold_start.py).
 One session, because a session loads the service models and the endpoint data once for all the
 clients made from it: the functions' clients (functions._wiring) and the Secrets Manager client
-(connectors._http) share them, where a session each would load them again (~40 ms).
+(connectors.secrets) share them, where a session each would load them again (~40 ms).
 
 Configured like any AWS SDK: credentials, region and ``AWS_ENDPOINT_URL`` from the environment.
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class KnownServices(Sequence[str]):
     botocore's ``Loader.list_available_services`` does (and only then).
     """
 
-    def __init__(self, loader: Loader, type_name: str, list_all: Any) -> None:
+    def __init__(self, loader: Loader, type_name: str, list_all: Callable[[str], list[str]]) -> None:
         self._loader = loader
         self._type_name = type_name
         self._list_all = list_all
