@@ -36,13 +36,6 @@ from functions.events import IngestMessage
 if TYPE_CHECKING:
     from core.link_scope import LinkageSettings
 
-if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
-    # This process does nothing but ingest: freeze what the imports built and collect less often
-    # (see core.runtime). Not when imported elsewhere (tests, the local runtime): their process.
-    from core.runtime import tune_gc_for_bulk_work
-
-    tune_gc_for_bulk_work()
-
 logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())
 # Every message failing is reported like a partial failure (see functions.push for why not raise).
@@ -51,7 +44,12 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 def identity_linkage() -> LinkageSettings | None:
     """The configuration document's ``identity`` section as ingest settings, read once per cold
-    start (core.link_settings caches the model); None: exact identifiers."""
+    start (core.link_settings caches the model); None: exact identifiers.
+
+    Read only when ``IDENTITY_MODE`` is ``probabilistic``: in exact mode merge's cold start loads
+    neither the document (YAML, its models) nor the matcher (tests/unit/functions/test_cold_start)."""
+    if os.environ.get("IDENTITY_MODE", "exact").strip() != "probabilistic":
+        return None
     from core.link_settings import linkage_settings
 
     document = wiring().settings.document
@@ -180,3 +178,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 __all__ = ["handler", "merge_message", "processor", "publish_refusals"]
+
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    # The cold start's imports are done (functions/__init__.py paused the collector): freeze what they
+    # built, and since this process does nothing but ingest, collect less often (see core.runtime).
+    # Not when imported elsewhere (tests, the local runtime): their process.
+    from core.runtime import resume_gc
+
+    resume_gc(bulk=True)

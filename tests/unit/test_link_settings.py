@@ -64,3 +64,30 @@ def test_a_missing_model_file_says_which_and_what_to_do(tmp_path: Path) -> None:
 def test_a_misspelt_identity_section_is_refused(text: str) -> None:
     with pytest.raises(ConfigurationError, match="identity"):
         parse_config(text, "doc")
+
+
+def test_the_merge_function_reads_the_identity_section_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a document asking for probabilistic identity, named by the function's environment
+    from functions import _wiring
+    from functions.merge import identity_linkage
+
+    document = tmp_path / "profilesync.yaml"
+    document.write_text("identity: {mode: probabilistic, link: 0.995}\n", encoding="utf-8")
+    monkeypatch.setenv("TABLE_NAME", "t")
+    monkeypatch.setenv("PROFILESYNC_CONFIG", str(document))
+    monkeypatch.delenv("CONNECTORS", raising=False)
+    _wiring.use(None)
+    try:
+        # WHEN IDENTITY_MODE is not set THEN exact identifiers (the document is not read)
+        monkeypatch.delenv("IDENTITY_MODE", raising=False)
+        assert identity_linkage() is None
+        # WHEN it says probabilistic THEN the document's section with its threshold
+        monkeypatch.setenv("IDENTITY_MODE", "probabilistic")
+        settings = identity_linkage()
+        assert settings is not None
+        assert settings.model is not None
+        assert settings.model.thresholds.link == 0.995
+    finally:
+        _wiring.use(None)
