@@ -68,7 +68,11 @@ def merge_message(record: SQSRecord, totals: IngestResult) -> None:
     # them too, and this catches the ones queued before the erasure or pulled while it ran.
     # A record the store refuses is quarantined alone (durably, before the message is deleted);
     # the other records of the message are merged, and the message succeeds.
-    result, refused = ingest_isolating(message.records, w.profiles, IngestSettings(suppression=suppression))
+    result, refused = ingest_isolating(
+        message.records,
+        w.profiles,
+        IngestSettings(suppression=suppression, actor=f"run:{message.connector}:{message.run_id}"),
+    )
     totals.add(result)
     if refused:
         w.sync_state.put_quarantined(

@@ -43,6 +43,7 @@ from core.ports import (
     Ownership,
     ProfileItem,
     PushedState,
+    PutHistory,
     PutHolder,
     PutIdent,
     PutProfile,
@@ -210,8 +211,9 @@ class DynamoDBProfileStore:
         items: list[Item] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": customer_pk(customer_id)}},
+            # HISTORY# sorts before PROFILE: however long the history grows, it is not read here.
+            "KeyConditionExpression": "PK = :pk AND SK >= :p",
+            "ExpressionAttributeValues": {":pk": {"S": customer_pk(customer_id)}, ":p": {"S": "PROFILE"}},
             "ConsistentRead": True,
         }
         while True:
@@ -285,6 +287,12 @@ class DynamoDBProfileStore:
             if "LastEvaluatedKey" not in page:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def inherit_history(self, absorbed: str, survivor: str) -> int:
+        """Copy ``absorbed``'s history to ``survivor`` (core.governance.history.HistoryStore)."""
+        from core.storage.dynamodb_history import DynamoDBHistoryStore
+
+        return DynamoDBHistoryStore(self._client, self.table_name).inherit_history(absorbed, survivor)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -509,6 +517,10 @@ class DynamoDBProfileStore:
                         },
                     }
                 }
+            case PutHistory():
+                from core.storage.dynamodb_history import history_item  # it imports this module
+
+                return {"Put": {"TableName": table, "Item": history_item(op.event)}}
             case DeleteIdent():
                 return {
                     "Delete": {

@@ -33,6 +33,7 @@ from core.ports import (
     Operation,
     Ownership,
     ProfileItem,
+    PutHistory,
     PutHolder,
     PutIdent,
     PutProfile,
@@ -211,6 +212,12 @@ class SQLiteProfileStore:
             for pk, owner, h, at in rows
         }
 
+    def inherit_history(self, absorbed: str, survivor: str) -> int:
+        """Copy ``absorbed``'s history to ``survivor`` (core.governance.history.HistoryStore)."""
+        from core.storage.sqlite_history import SQLiteHistoryStore
+
+        return SQLiteHistoryStore(self.database).inherit_history(absorbed, survivor)
+
     # -- writes --------------------------------------------------------------------------------
 
     def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
@@ -318,7 +325,7 @@ class _Conditions:
 
     def holds(self, op: Operation) -> bool:
         """Whether ``op``'s condition holds: DynamoDB's ConditionExpression of the same operation."""
-        if isinstance(op, PutSource | DeleteSource | PutHolder):
+        if isinstance(op, PutSource | DeleteSource | PutHolder | PutHistory):
             return True
         if isinstance(op, PutIdent):
             ident = self.idents[op.key]
@@ -362,6 +369,12 @@ class _Conditions:
                 holder: _Row = (pk, sk, None, None, op.customer_id, None, None, None)
                 self.puts[(pk, sk)] = holder
                 return holder
+            case PutHistory():
+                # In the customer's partition, as core.storage.sqlite_history keeps events.
+                key = (_CUSTOMER + op.event.customer_id, "HISTORY#" + op.event.sort_key)
+                event: _Row = (*key, None, None, None, None, op.event.model_dump_json(), None)
+                self.puts[key] = event
+                return event
             case DeleteIdent():
                 self.puts[(_IDENT + op.key, "IDENT")] = None
                 self.touches.pop(op.key, None)
