@@ -125,6 +125,8 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
     )
 
     requested_by = request.requested_by or UNNAMED
+    if request.action == "split":
+        return split_answer(request, request_id, w, invocation)
     if request.action == "erase-retry":
         tools, unavailable = _tools(w)
         retried = retry_erasures(w.erasure, tools, unavailable=unavailable, invocation=invocation)
@@ -243,6 +245,37 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
     return answer
 
 
+def split_answer(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str = "") -> dict[str, Any]:
+    """Undo the merge ``request.event_id`` records; audited as ``AUDIT#split`` and in both histories."""
+    from core.governance.errors import SplitRefusedError
+    from core.governance.unmerge import split_from_event
+    from core.privacy import AuditRecord
+
+    assert request.event_id is not None
+    assert request.requested_by is not None
+    try:
+        profiles = w.profiles
+        outcome = split_from_event(profiles, profiles.history, request.event_id, actor=request.requested_by)
+    except (SplitRefusedError, ConflictError) as error:
+        metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
+        return {"ok": False, "action": "split", "request_id": request_id, "error": str(error)}
+    w.erasure.put_audit(
+        AuditRecord(
+            action="split",
+            request_id=request_id,
+            at=datetime.now(UTC),
+            subject_hash="",
+            outcome="already_split" if outcome.already_split else "split",
+            counts={"moved": len(outcome.moved), "missing": len(outcome.missing)},
+            requested_by=request.requested_by,
+            invocation=invocation,
+        )
+    )
+    metrics.add_metric(name="MergesUndone", unit=MetricUnit.Count, value=0 if outcome.already_split else 1)
+    logger.info("split served", extra={"event_id": request.event_id, "moved": len(outcome.moved)})
+    return {"ok": True, "action": "split", "request_id": request_id, **outcome.as_json()}
+
+
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(clear_state=True)
@@ -257,4 +290,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return serve(request, request.request_id or invocation, wiring(), invocation)
 
 
-__all__ = ["AUDIT_SALT_SECRET", "UNNAMED", "erase_answer", "export_answer", "handler", "serve"]
+__all__ = [
+    "AUDIT_SALT_SECRET",
+    "UNNAMED",
+    "erase_answer",
+    "export_answer",
+    "handler",
+    "serve",
+    "split_answer",
+]

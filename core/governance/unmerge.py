@@ -53,6 +53,17 @@ class SplitOutcome:
     already_split: bool = False
     """The absorbed customer was live already (this event was undone before): nothing changed."""
 
+    def as_json(self) -> dict[str, object]:
+        """The answer of the privacy function's ``split`` and of ``profilesync split`` (ids only)."""
+        return {
+            "event_id": self.event_id,
+            "survivor": self.survivor,
+            "restored": self.restored,
+            "moved": list(self.moved),
+            "missing": list(self.missing),
+            "already_split": self.already_split,
+        }
+
 
 def find_event(history: HistoryStore, customer_id: str, event_id: str) -> HistoryEvent | None:
     """The event ``event_id`` in ``customer_id``'s history (its own or inherited), newest pages first."""

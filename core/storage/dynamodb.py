@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConflictError, RecordRejectedError, RetryableError, StoreLayoutError
 from core.ports import (
@@ -55,6 +55,9 @@ from core.ports import (
 )
 from core.schema import Profile, SourceRecord
 from core.storage.dynamodb_transactions import Prepared, next_batch, prepare
+
+if TYPE_CHECKING:
+    from core.storage.dynamodb_history import DynamoDBHistoryStore
 
 #: AWS limits: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
 TRANSACTION_MAX_ITEMS = 100  # TransactWriteItems, raised from 25 in September 2022
@@ -288,11 +291,16 @@ class DynamoDBProfileStore:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    @property
+    def history(self) -> DynamoDBHistoryStore:
+        """The customers' histories, in this table (``PutHistory`` writes them)."""
+        from core.storage.dynamodb_history import DynamoDBHistoryStore  # it imports this module
+
+        return DynamoDBHistoryStore(self._client, self.table_name)
+
     def inherit_history(self, absorbed: str, survivor: str) -> int:
         """Copy ``absorbed``'s history to ``survivor`` (core.governance.history.HistoryStore)."""
-        from core.storage.dynamodb_history import DynamoDBHistoryStore
-
-        return DynamoDBHistoryStore(self._client, self.table_name).inherit_history(absorbed, survivor)
+        return self.history.inherit_history(absorbed, survivor)
 
     # -- writes --------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from core.errors import RecordRejectedError
 from core.ports import (
@@ -44,6 +44,9 @@ from core.ports import (
 from core.schema import Profile, SourceRecord
 from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES
 from core.storage.sqlite_database import SQLiteDatabase, select_in
+
+if TYPE_CHECKING:
+    from core.storage.sqlite_history import SQLiteHistoryStore
 
 #: The same limit as one DynamoDB transaction, so behaviour (how plans are cut) matches.
 TRANSACTION_MAX_ITEMS: Final = 100
@@ -212,11 +215,16 @@ class SQLiteProfileStore:
             for pk, owner, h, at in rows
         }
 
-    def inherit_history(self, absorbed: str, survivor: str) -> int:
-        """Copy ``absorbed``'s history to ``survivor`` (core.governance.history.HistoryStore)."""
+    @property
+    def history(self) -> SQLiteHistoryStore:
+        """The customers' histories, in this store's items (``PutHistory`` writes them)."""
         from core.storage.sqlite_history import SQLiteHistoryStore
 
-        return SQLiteHistoryStore(self.database).inherit_history(absorbed, survivor)
+        return SQLiteHistoryStore(self.database)
+
+    def inherit_history(self, absorbed: str, survivor: str) -> int:
+        """Copy ``absorbed``'s history to ``survivor`` (core.governance.history.HistoryStore)."""
+        return self.history.inherit_history(absorbed, survivor)
 
     # -- writes --------------------------------------------------------------------------------
 
