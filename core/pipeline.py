@@ -793,11 +793,14 @@ def split_changeset(
     revive: int | None = None,
     reason: str = "its records no longer share a usable identifier",
     identifiers: Sequence[str] = (),
+    handed_back: Iterable[str] = (),
 ) -> Changeset:
     """Move ``moving`` out of ``state``'s customer into the new customer ``new_id``; with ``revive``
     (the version of ``new_id``'s tombstone), into the merged-away customer ``new_id`` again, as a
     split from a merge's history event does (core.governance.unmerge). Both customers get a
-    ``split`` event saying ``reason`` (and ``identifiers``, the keys that had joined them)."""
+    ``split`` event saying ``reason`` (and ``identifiers``, the keys that had joined them).
+    ``handed_back``: keys ``new_id`` owned before a merge, which go back to it even when records
+    that stay hold them too (``state``'s customer is then marked as holding them)."""
     cid, policy = state.customer_id, settings.policy
 
     def usable(group: Iterable[SourceRecord]) -> set[str]:
@@ -805,8 +808,9 @@ def split_changeset(
 
     moving_keys = {m.key for m in moving}
     remaining = [r for r in state.snapshots.values() if r.key not in moving_keys]
+    back = set(handed_back)
     staying = usable(remaining)
-    taken = sorted((usable(moving) & state.owned) - staying)
+    taken = sorted((usable(moving) & state.owned) - (staying - back))
     owners = store.get_owners(taken)
     ops: list[Operation] = []
     for record in moving:
@@ -821,6 +825,7 @@ def split_changeset(
     ops.extend(
         PutHolder(key, new_id) for key in sorted(usable(moving) - set(taken)) if not key.startswith("source#")
     )
+    ops.extend(PutHolder(key, cid) for key in taken if key in staying)  # handed back, held here too
     moved = build_profile(new_id, moving, settings.rules, 1 if revive is None else revive + 1)
     ops.append(PutProfile(new_id, moved, profile_hash(moved), frozenset(taken), revive))
     rest = build_profile(cid, remaining, settings.rules, state.version + 1)

@@ -72,6 +72,7 @@ def merge_event(
     *,
     actor: str,
     at: datetime,
+    handed_over: Sequence[str] = (),
 ) -> PutHistory:
     """The survivor's ``merge`` event for one absorbed customer: what ``split --event`` undoes."""
     keys = tuple(sorted(source_keys))
@@ -87,6 +88,7 @@ def merge_event(
             source_keys=keys,
             customers=(absorbed,),
             identifiers=tuple(joined_by),
+            handed_over=tuple(handed_over),
         )
     )
 
@@ -163,7 +165,12 @@ def change_history(
     ]
     for absorbed in sorted(set(customers) - {survivor}):
         joined = joining_keys(records, owner_of, (survivor, absorbed))
-        events.append(merge_event(survivor, absorbed, records_of[absorbed], joined, actor=actor, at=at))
+        handed = [key for key in joined if owner_of.get(key) == absorbed]
+        events.append(
+            merge_event(
+                survivor, absorbed, records_of[absorbed], joined, actor=actor, at=at, handed_over=handed
+            )
+        )
     return events
 
 

@@ -67,6 +67,10 @@ class HistoryEvent(BaseModel):
     """Other customers involved: the absorbed one of a merge, the new ones of a split, the survivor."""
     identifiers: tuple[str, ...] = ()
     """The identifier keys that decided (``email#ann@example.com``): shown only as the role may."""
+    handed_over: tuple[str, ...] = ()
+    """For a merge: those of ``identifiers`` the absorbed customer owned (the survivor's records
+    were found holding them). A split from the event hands them back, so that a lookup by them finds
+    the restored customer as before. Never shown in an answer: ``identifiers`` shows them."""
     inherited_from: str | None = None
     """Set on the copy a survivor holds: the customer merged into it that the event came from
     (for A merged into B, then B into C: C's copy of A's event says A happened, inherited from B)."""
@@ -91,6 +95,12 @@ class HistoryEvent(BaseModel):
         if len(value) > MAX_REASON:
             raise ValueError(f"reason is longer than {MAX_REASON} characters; keep it to a sentence")
         return value
+
+    @model_validator(mode="after")
+    def _handed_over_among_identifiers(self) -> Self:
+        if not set(self.handed_over) <= set(self.identifiers):
+            raise ValueError("handed_over names keys that are not among identifiers")
+        return self
 
     @model_validator(mode="after")
     def _reason_quotes_no_identifier(self) -> Self:

@@ -15,11 +15,13 @@ Decisions, for what happened after the merge:
   customer's identifiers joined: the event does not name it, and the split moves only what it names;
 - a record the merge brought that is gone (erased, or moved on by a later split) is left out and
   listed in the outcome's ``missing``;
-- an identifier both groups hold (typically the one that joined them) stays with the survivor, and
-  the restored customer is marked as holding it too, as a split by ingest does. Nothing refuses the
-  join for good: the next change to a record holding it merges them again, which appends a new
-  merge event. To keep them apart, remove the value in the tool, or blocklist it
-  (``identity.blocked_values``): ingest then splits on the next change by itself.
+- an identifier both groups hold (typically the one that joined them) goes back to the customer
+  that owned it before the merge (the event's ``handed_over`` says which were the absorbed one's),
+  and the other is marked as holding it too, as when the guardrails keep two people apart: a
+  lookup by it finds whom it found before the merge, and an erasure of either leaves it to the other.
+  Nothing refuses the join for good: the next change to a record holding it merges them again,
+  which appends a new merge event. To keep them apart, remove the value in the tool (the split
+  then holds), or blocklist it (``identity.blocked_values``).
 """
 
 from __future__ import annotations
@@ -152,6 +154,7 @@ def _split_once(
         revive=gone.version,
         reason="a split from the history event of the merge, undoing it",
         identifiers=event.identifiers,
+        handed_back=event.handed_over,
     )
     if len(changeset) > store.max_items_per_commit:
         raise SplitRefusedError(
