@@ -35,6 +35,9 @@ from typing import Any
 
 from core.connector import Connector, Payload
 from core.errors import ConflictError
+from core.governance.history import HistoryStore
+from core.governance.person_record import PersonRecord, person_record
+from core.governance.reading import ReadAudit
 from core.identity import IdentityPolicy
 from core.normalise import normalise_email, normalise_phone
 from core.person_scope import (
@@ -109,6 +112,10 @@ class PrivacyStores:
     dead_letters: DeadLetterQueue | None = None
     quarantine_of: Sequence[str] = ()
     """The connectors whose quarantine is searched."""
+    history: HistoryStore | None = None
+    """The customers' histories, for the export (None: the profile store's own, if it keeps one)."""
+    reads: ReadAudit | None = None
+    """The read audit, for the export's "who looked at this person in the last 90 days"."""
 
 
 # --- export ------------------------------------------------------------------------------------------
@@ -141,6 +148,8 @@ class PersonExport:
     suppressed: Mapping[str, SuppressionEntry | None] = field(default_factory=dict)
     """Each identifier of the person -> its suppression entry, or None when it is not suppressed."""
     items: tuple[ItemKey, ...] = ()
+    governance: PersonRecord = field(default_factory=PersonRecord)
+    """The customer's history, and who read their profile in the last 90 days (the read audit)."""
 
 
 def export_person(
@@ -185,6 +194,9 @@ def export_person(
                 suppressed[key] = stores.suppression.entry(keyed_hash(salt, key))
     if not scope.found and not quarantined and not dead and not any(suppressed.values()):
         return None
+    # The history is kept by the profile store (PutHistory) unless another store is named.
+    history = stores.history if stores.history is not None else getattr(profiles, "history", None)
+    governance = person_record(scope.customer_id, history, stores.reads, now=datetime.now(UTC))
     return PersonExport(
         customer_id=scope.customer_id,
         profile=state.profile if state else None,
@@ -195,6 +207,7 @@ def export_person(
         dead_letters=dead,
         suppressed=suppressed,
         items=tuple(scope.table_items() + [q.key for q in quarantined]),
+        governance=governance,
     )
 
 

@@ -68,7 +68,10 @@ def _tools(w: Wiring) -> tuple[dict[str, Connector], dict[str, str]]:
 
 
 def export_answer(found: PersonExport) -> dict[str, Any]:
-    """The JSON answer of an export (the person's own data, so identifiers appear in it)."""
+    """The JSON answer of an export (the person's own data, so identifiers appear in it), with the
+    customer's history and who read their profile in the last 90 days."""
+    from core.governance.person_record import person_record_json
+
     return {
         "customer_id": found.customer_id,
         "profile": found.profile.model_dump(mode="json") if found.profile else None,
@@ -93,6 +96,7 @@ def export_answer(found: PersonExport) -> dict[str, Any]:
             for key, entry in found.suppressed.items()
         },
         "items": [{"pk": k.pk, "sk": k.sk} for k in found.items],
+        **person_record_json(found.governance),
     }
 
 
