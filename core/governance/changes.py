@@ -189,6 +189,8 @@ def joining_keys(
     """The identifier keys of ``records`` owned by one of ``customers``: what joined the records to
     them (a record's own source id excepted: it says which record an update is, not who it is)."""
     wanted = set(customers)
+    if not wanted:  # a new customer: nothing it joined (the common case, kept cheap)
+        return []
     found: set[str] = set()
     for record in records:
         own = f"source#{record.key}"
