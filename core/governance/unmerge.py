@@ -21,7 +21,7 @@ Decisions, for what happened after the merge:
   lookup by it finds whom it found before the merge, and an erasure of either leaves it to the other.
   Nothing refuses the join for good: the next change to a record holding it merges them again,
   which appends a new merge event. To keep them apart, remove the value in the tool (the split
-  then holds), or blocklist it (``identity.blocked_values``).
+  then holds), or blocklist it (``IdentityPolicy.blocked_values``).
 """
 
 from __future__ import annotations
