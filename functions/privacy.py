@@ -253,7 +253,6 @@ def split_answer(request: PrivacyRequest, request_id: str, w: Wiring, invocation
     """Undo the merge ``request.event_id`` records; audited as ``AUDIT#split`` and in both histories."""
     from core.governance.errors import SplitRefusedError
     from core.governance.unmerge import split_from_event
-    from core.privacy import AuditRecord
 
     assert request.event_id is not None
     assert request.requested_by is not None
@@ -263,18 +262,7 @@ def split_answer(request: PrivacyRequest, request_id: str, w: Wiring, invocation
     except (SplitRefusedError, ConflictError) as error:
         metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
         return {"ok": False, "action": "split", "request_id": request_id, "error": str(error)}
-    w.erasure.put_audit(
-        AuditRecord(
-            action="split",
-            request_id=request_id,
-            at=datetime.now(UTC),
-            subject_hash="",
-            outcome="already_split" if outcome.already_split else "split",
-            counts={"moved": len(outcome.moved), "missing": len(outcome.missing)},
-            requested_by=request.requested_by,
-            invocation=invocation,
-        )
-    )
+    w.erasure.put_audit(outcome.audit(request_id, request.requested_by, invocation))
     metrics.add_metric(name="MergesUndone", unit=MetricUnit.Count, value=0 if outcome.already_split else 1)
     logger.info("split served", extra={"event_id": request.event_id, "moved": len(outcome.moved)})
     return {"ok": True, "action": "split", "request_id": request_id, **outcome.as_json()}

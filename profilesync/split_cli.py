@@ -18,7 +18,6 @@ import getpass
 import json
 import sys
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
     from core.errors import StoreLayoutError
     from core.governance.errors import SplitRefusedError
     from core.governance.unmerge import split_from_event
-    from core.privacy import AuditRecord
     from profilesync.cli_errors import UsageError
     from profilesync.stores import open_stores, store_path
 
@@ -73,17 +71,7 @@ def run(args: argparse.Namespace) -> int:
         except SplitRefusedError as error:
             raise UsageError(str(error)) from error
         request_id = f"local-{uuid.uuid4().hex[:12]}"
-        stores.erasure.put_audit(
-            AuditRecord(
-                action="split",
-                request_id=request_id,
-                at=datetime.now(UTC),
-                subject_hash="",
-                outcome="already_split" if outcome.already_split else "split",
-                counts={"moved": len(outcome.moved), "missing": len(outcome.missing)},
-                requested_by=requested_by,
-            )
-        )
+        stores.erasure.put_audit(outcome.audit(request_id, requested_by))
     answer = {"ok": True, "action": "split", "request_id": request_id, **outcome.as_json()}
     print(json.dumps(answer, indent=2))
     if outcome.already_split:

@@ -27,6 +27,7 @@ Decisions, for what happened after the merge:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from core.errors import ConflictError
 from core.governance.changes import survivor_of_merge_event
@@ -34,6 +35,7 @@ from core.governance.errors import SplitRefusedError
 from core.governance.history import HistoryEvent, HistoryStore
 from core.pipeline import IngestSettings, ResolutionGaveUpError, complete_merge, split_changeset
 from core.ports import CustomerState, ProfileStore
+from core.privacy_store import AuditRecord
 
 #: How many pages of the survivor's history are searched for the event (200 events a page).
 MAX_PAGES_SEARCHED = 500
@@ -54,6 +56,19 @@ class SplitOutcome:
     """Records the merge brought that the survivor no longer holds (erased, or split off since)."""
     already_split: bool = False
     """The absorbed customer was live already (this event was undone before): nothing changed."""
+
+    def audit(self, request_id: str, requested_by: str, invocation: str = "") -> AuditRecord:
+        """The ``AUDIT#split`` record of the request (ids and counts only, as every audit record)."""
+        return AuditRecord(
+            action="split",
+            request_id=request_id,
+            at=datetime.now(UTC),
+            subject_hash="",
+            outcome="already_split" if self.already_split else "split",
+            counts={"moved": len(self.moved), "missing": len(self.missing)},
+            requested_by=requested_by,
+            invocation=invocation,
+        )
 
     def as_json(self) -> dict[str, object]:
         """The answer of the privacy function's ``split`` and of ``profilesync split`` (ids only)."""
