@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from core.governance.history import HistoryEvent, event_id_for
+from core.governance.history import HistoryEvent, event_id_for, quotes_identifier
 from core.ports import Changeset, PutHistory, Tombstone
 from core.schema import SourceRecord
 
@@ -174,13 +174,14 @@ def change_history(
     return events
 
 
-def _event(**fields: object) -> HistoryEvent:
-    """The event; without its reason if the reason happens to contain an id it names (a source id
-    such as ``email``): the model refuses that, and a change must never fail for its wording."""
-    try:
-        return HistoryEvent.model_validate(fields)
-    except ValueError:
-        return HistoryEvent.model_validate({**fields, "reason": ""})
+def _event(**fields: Any) -> HistoryEvent:
+    """The event, validated; without its reason if the reason happens to contain an id it names (a
+    source id such as ``email``): the model refuses that, and a change must never fail for its
+    wording."""
+    keys = (*fields.get("identifiers", ()), *fields.get("source_keys", ()))
+    if quotes_identifier(str(fields.get("reason", "")), keys):
+        fields = {**fields, "reason": ""}
+    return HistoryEvent.model_validate(fields)
 
 
 def joining_keys(

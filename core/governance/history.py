@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, Protocol, Self
@@ -106,18 +106,25 @@ class HistoryEvent(BaseModel):
     def _reason_quotes_no_identifier(self) -> Self:
         # The reason is shown to every role that may read history; an identifier value in it would
         # bypass the masking that ``identifiers`` and ``source_keys`` get.
-        lowered = self.reason.lower()
-        for key in (*self.identifiers, *self.source_keys):
-            value = key.partition("#")[2] if "#" in key else key.rpartition(":")[2]
-            if len(value) >= 3 and value.lower() in lowered:
-                raise ValueError(
-                    "reason quotes an identifier or source id; name it in identifiers/source_keys instead"
-                )
+        if quotes_identifier(self.reason, (*self.identifiers, *self.source_keys)):
+            raise ValueError(
+                "reason quotes an identifier or source id; name it in identifiers/source_keys instead"
+            )
         return self
 
     @property
     def sort_key(self) -> str:
         return history_sort_key(self.at, self.event_id)
+
+
+def quotes_identifier(reason: str, keys: Iterable[str]) -> bool:
+    """Whether ``reason`` quotes the value of one of ``keys`` (identifier keys or source keys)."""
+    lowered = reason.lower()
+    for key in keys:
+        value = key.partition("#")[2] if "#" in key else key.rpartition(":")[2]
+        if len(value) >= 3 and value.lower() in lowered:
+            return True
+    return False
 
 
 def history_sort_key(at: datetime, event_id: str) -> str:
@@ -197,4 +204,5 @@ __all__ = [
     "history_sort_key",
     "inherit_in_pages",
     "inherited",
+    "quotes_identifier",
 ]
