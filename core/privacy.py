@@ -36,6 +36,7 @@ from typing import Any
 from core.connector import Connector, Payload
 from core.errors import ConflictError
 from core.governance.history import HistoryStore
+from core.governance.history_redaction import redact_other_histories
 from core.governance.person_record import PersonRecord, person_record
 from core.governance.reading import ReadAudit
 from core.identity import IdentityPolicy
@@ -334,6 +335,7 @@ def erase_person(
     error: ConflictError | None = None
     scopes = [scope]
     if scope.found:
+        _redact_other_histories(scope, stores, report)
         try:
             scopes += _erase_customer(scope, stores, report, policy, max_attempts, sleep)
         except ConflictError as exc:
@@ -383,6 +385,20 @@ def erase_person(
     if error is not None:
         raise error
     return report
+
+
+def _redact_other_histories(scope: PersonScope, stores: PrivacyStores, report: ErasureReport) -> None:
+    """Take the person's records and identifiers out of the histories of the customers their own
+    history names (a split leaves traces there: core.governance.history_redaction); before their
+    own history is deleted with the rest of their customer."""
+    history = stores.history if stores.history is not None else getattr(stores.profiles, "history", None)
+    if history is None or scope.customer_id is None:
+        return
+    redacted = redact_other_histories(
+        history, stores.erasure, scope.customer_id, sources=scope.sources, identifiers=scope.exclusive
+    )
+    if redacted:
+        report.counts["history_redacted"] += redacted
 
 
 def _suppress(stores: PrivacyStores, salt: str, keys: Sequence[str], request_id: str, at: datetime) -> int:

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.governance.reading import ReadRecord
+from core.governance.unmerge import split_from_event
 from core.pipeline import IngestSettings, ingest
-from core.privacy import PrivacyStores, export_person, identifier_for
+from core.privacy import PrivacyStores, erase_person, export_person, identifier_for
 from core.testing.records import make_record
 from functions.privacy import export_answer
 from tests.integration.test_privacy_stores import STORES, PrivacyStoreSet
@@ -73,3 +74,47 @@ def test_an_export_of_someone_never_stored_has_no_history(stores: PrivacyStoreSe
         salt="salt",
     )
     assert found is None
+
+
+def test_erasing_a_person_split_off_another_takes_them_out_of_its_history(stores: PrivacyStoreSet) -> None:
+    # GIVEN Ann's CRM contact given Bob's email by mistake (the merge), then split from its event
+    ann = make_record("crm", "1", email="ann@example.com", traits={"first_name": "Ann"})
+    bob = make_record("shop", "2", email="bob@example.com", traits={"first_name": "Bob"})
+    quick = IngestSettings(sleep=lambda _: None)
+    ingest([ann, bob], stores.profiles, quick)
+    owners = stores.profiles.get_owners(["email#ann@example.com", "email#bob@example.com"])
+    survivor, absorbed = sorted(owners[k].customer_id for k in owners)
+    mine = ann if owners["email#ann@example.com"].customer_id == survivor else bob
+    theirs = bob if mine is ann else ann
+    their_email = f"email#{theirs.identifiers[0].value}"
+    emails = [mine.identifiers[0].value, theirs.identifiers[0].value]
+    ingest([make_record(mine.source, mine.source_id, email=emails, day=1)], stores.profiles, quick)
+    [merge] = [e for e in stores.profiles.history.list_history(survivor).events if e.kind == "merge"]
+    split_from_event(stores.profiles, stores.profiles.history, merge.event_id, actor="cli:dpo")
+
+    def names_of(cid: str) -> set[str]:
+        events = stores.profiles.history.list_history(cid, limit=200).events
+        return {n for e in events for n in (*e.source_keys, *e.identifiers, *e.handed_over)}
+
+    assert {theirs.key, their_email} <= names_of(survivor)  # the split left their traces there
+    # WHEN the restored person is erased
+    report = erase_person(
+        identifier_for(email=theirs.identifiers[0].value),
+        profiles=stores.profiles,
+        erasure=stores.erasure,
+        tools={},
+        salt="salt",
+        request_id="req-1",
+        sleep=lambda _: None,
+    )
+    # THEN nothing of theirs is left in the other customer's history; its own events stay
+    assert report.outcome == "erased"
+    assert report.counts["history_redacted"] > 0
+    left = names_of(survivor)
+    assert theirs.key not in left
+    assert mine.key in left
+    # (their email stays: Ann's contact still holds it, and a shared value stays with its other holder)
+    assert their_email in left
+    kinds = [e.kind for e in stores.profiles.history.list_history(survivor, limit=200).events]
+    assert {"merge", "split", "source_arrived", "source_changed"} <= set(kinds)
+    assert all(e.inherited_from != absorbed for e in stores.profiles.history.list_history(survivor).events)
