@@ -343,6 +343,8 @@ def describe_plugin(
         )
     if spec.rate_limit:
         lines.append(f"  rate limit:   {spec.rate_limit}")
+    if spec.deletions:
+        lines.append(f"  deletions:    {spec.deletions}")
     lines.append(f"  sandbox:      {'profilesync sandbox ' + spec.name if plugin.sandbox else 'none'}")
     return lines
 

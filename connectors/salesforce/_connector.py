@@ -10,8 +10,9 @@
   result sets (``Sforce-Locator``), each a page whose cursor names the job and the locator, so a pull
   cut short resumes at the set it stopped at. Bulk results are unordered: the SDK cursor takes the
   newest ``SystemModstamp`` read as the next watermark, which is right once the whole job is read.
-* **Mapping** (``to_records``): records with ``IsDeleted = true`` (seen through ``queryAll``) are
-  left out, so a person deleted in Salesforce is not refreshed from it; ``HasOptedOutOfEmail`` is an
+* **Mapping** (``to_records``): a record with ``IsDeleted = true`` (seen through ``queryAll``) becomes
+  a tombstone dated by its ``SystemModstamp`` (``RecordDraft.deleted``), so it leaves the profile it
+  was part of (core.retirement) and the person's other records stay; ``HasOptedOutOfEmail`` is an
   email opt-out; an opportunity becomes one order of its contact.
 * **Push**: the custom fields are checked (and created) once per connector before its first batch.
 """
@@ -308,7 +309,11 @@ class SalesforceConnector(RestConnector):
         live = [r for r in page.records if not (isinstance(r, Mapping) and r.get("IsDeleted") is True)]
         self.deleted_seen += len(page.records) - len(live)
         drafts = super().to_records(RawPage(records=live, cursor=page.cursor, object_type=page.object_type))
-        out = []
+        out = [
+            self._tombstone(r, page.object_type)
+            for r in page.records
+            if isinstance(r, Mapping) and r.get("IsDeleted") is True
+        ]
         for draft, record in zip(drafts, live, strict=True):
             if not isinstance(record, Mapping) or draft.problem:
                 out.append(draft)
@@ -320,6 +325,17 @@ class SalesforceConnector(RestConnector):
                 update["orders"] = [self._order(record)]
             out.append(draft.model_copy(update=update) if update else draft)
         return out
+
+    @staticmethod
+    def _tombstone(record: Mapping[str, Any], object_type: str) -> RecordDraft:
+        """A record in the Recycle Bin: deleted at its ``SystemModstamp`` (the delete stamps it)."""
+        return RecordDraft(
+            source="salesforce",
+            object_type=object_type,
+            source_id=record.get("Id") or "",
+            updated_at=record.get("SystemModstamp"),
+            deleted=True,
+        )
 
     def _order(self, opportunity: Mapping[str, Any]) -> dict[str, Any]:
         status = (

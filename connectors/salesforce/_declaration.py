@@ -329,6 +329,13 @@ def declaration(send: Any, erase: Any) -> RestConnectorSpec:
             "(https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/"
             "salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm)"
         ),
+        reports_deletions=True,
+        deletions=(
+            "queryAll returns deleted records (IsDeleted = true, dated by SystemModstamp) while they sit "
+            "in the Recycle Bin, 15 days: each becomes a tombstone and leaves its profile; an undeleted "
+            "record keeps its Id and comes back on the next pull (https://developer.salesforce.com/docs/"
+            "atlas.en-us.api_rest.meta/api_rest/resources_queryall.htm)"
+        ),
     )
 
 

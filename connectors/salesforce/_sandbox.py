@@ -454,7 +454,7 @@ class SalesforceSandbox(VendorSandbox):
         with self.lock:
             for key in keys:
                 kind, _, record_id = key.partition(":")
-                sobject = {"contact": "Contact", "lead": "Lead", "opportunity": "Opportunity"}[kind]
+                sobject = _SOBJECTS[kind]
                 record = self.objects[sobject][record_id]
                 if sobject == "Opportunity":
                     record["Amount"] = round(float(record["Amount"] or 0) + 1.0, 2)
@@ -523,8 +523,30 @@ class SalesforceSandbox(VendorSandbox):
             record["SystemModstamp"] = self.clock.now()
             return True
 
+    def delete_records(self, keys: set[str], at: datetime | None = None) -> None:
+        """Delete these records (``contact:<Id>``) as a user does: to the Recycle Bin, stamped ``at``."""
+        when = at or self.clock.now()
+        with self.lock:
+            for key in keys:
+                kind, _, record_id = key.partition(":")
+                record = self.objects[_SOBJECTS[kind]][record_id]
+                record["IsDeleted"] = True
+                record["SystemModstamp"] = when
+
+    def undelete(self, key: str, at: datetime | None = None) -> None:
+        """Restore a record from the Recycle Bin (the REST API's ``undelete``): same Id, stamped ``at``."""
+        kind, _, record_id = key.partition(":")
+        with self.lock:
+            record = self.objects[_SOBJECTS[kind]][record_id]
+            record["IsDeleted"] = False
+            record["SystemModstamp"] = at or self.clock.now()
+
     def new_id(self, sobject: str) -> str:
         return sf_id(_PREFIX[sobject], next(self._counter))
+
+
+#: The object type of a record key (``contact:003...``) -> its sObject.
+_SOBJECTS: Final = {"contact": "Contact", "lead": "Lead", "opportunity": "Opportunity"}
 
 
 def _canonical(email: str) -> str:

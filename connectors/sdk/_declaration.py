@@ -405,6 +405,10 @@ class RestConnectorSpec:
     options: Mapping[str, str] = field(default_factory=dict)
     rate_limit: str = ""
     shared_budget: tuple[float, float] | None = None
+    deletions: str = ""
+    """How the vendor reports deleted records (``ConnectorSpec.deletions``), or why it cannot."""
+    reports_deletions: bool = False
+    """Whether the connector's pulls return tombstones for deleted records (capability ``deletions``)."""
 
     def __post_init__(self) -> None:
         if not self.streams:
@@ -423,6 +427,8 @@ class RestConnectorSpec:
             found.add("push")
         if self.erase is not None:
             found.add("erase")
+        if self.reports_deletions:
+            found.add("deletions")
         return frozenset(found)
 
     def stream_for(self, object_type: str) -> Stream:
@@ -447,6 +453,7 @@ class RestConnectorSpec:
             rate_limit=self.rate_limit,
             shared_budget=self.shared_budget,
             push_rules=self.push.rules() if self.push is not None else PushRules(),
+            deletions=self.deletions,
         )
 
     def instance_base_url(self, base_url: str | None, options: Mapping[str, str]) -> str:
