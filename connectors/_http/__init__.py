@@ -29,6 +29,7 @@ from ._errors import (
     redact,
     vendor_error_message,
 )
+from ._jwt_bearer import OAuthJwtBearer
 from ._oauth import OAuthClientCredentials
 from ._pagination import (
     CursorPaginator,
@@ -76,6 +77,7 @@ __all__ = [
     "GraphQLPageInfoPaginator",
     "HttpClientConfig",
     "OAuthClientCredentials",
+    "OAuthJwtBearer",
     "OffsetPaginator",
     "OverlapOffsetPaginator",
     "Page",

@@ -37,9 +37,16 @@ from connectors._http import (
     DailyAllowance,
     value_at,
 )
-from connectors.sdk import RestConnector, StreamState, accept, profile_to_payload
+from connectors.sdk import (
+    ClientCredentialsAuth,
+    JwtBearerAuth,
+    RestConnector,
+    StreamState,
+    accept,
+    profile_to_payload,
+)
 from connectors.sdk._declaration import Stream
-from core.connector import ConnectorPlugin, ConnectorSettings, Payload, PushOutcome, RawPage
+from core.connector import ConnectorPlugin, ConnectorSettings, Credential, Payload, PushOutcome, RawPage
 from core.errors import ConnectorConfigError
 from core.push import enriched_traits, source_ids
 from core.schema import Profile, RecordDraft
@@ -47,8 +54,10 @@ from core.time_bound import TimeBound
 
 from ._declaration import (
     DATA,
+    LOGIN_URL,
     OPPORTUNITY_SOQL,
     PLACEHOLDER_BASE,
+    PRIVATE_KEY,
     PUSH_FIELDS,
     STREAMS,
     declaration,
@@ -167,6 +176,7 @@ class SalesforceConnector(RestConnector):
         spec = DECLARATION
         if self.currency == "MULTI":
             spec = replace(spec, streams=tuple(_with_currency(s) for s in STREAMS))
+        spec = replace(spec, auth=auth_strategy(options))
         super().__init__(spec, replace(settings, limiters=(*settings.limiters, self.allowance)))
         self.deleted_seen = 0
         self._fields_ready = False
@@ -381,6 +391,33 @@ class SalesforceConnector(RestConnector):
                 create_fields(self.context, missing)
             self._fields_ready = True
         return super().push(payloads)
+
+
+def auth_strategy(options: Mapping[str, str]) -> ClientCredentialsAuth | JwtBearerAuth:
+    """The OAuth flow of an instance (``auth_flow``): the connected app's client credentials, or a JWT
+    bearer assertion signed with the key of the app's certificate, for the user ``username``."""
+    flow = str(options.get("auth_flow") or "client_credentials").strip().lower()
+    declared = DECLARATION.auth
+    assert isinstance(declared, ClientCredentialsAuth)
+    if flow == "client_credentials":
+        return declared
+    if flow != "jwt_bearer":
+        raise ConnectorConfigError(
+            f"salesforce: auth_flow {flow!r} is neither client_credentials nor jwt_bearer"
+        )
+    username = str(options.get("username") or "").strip()
+    if not username:
+        raise ConnectorConfigError(
+            "salesforce: auth_flow jwt_bearer acts as a Salesforce user: set the username option "
+            "(a user pre-authorized for the connected app)"
+        )
+    return JwtBearerAuth(
+        client_id=declared.client_id,
+        private_key=Credential(PRIVATE_KEY, "the PEM of the key whose certificate the connected app holds"),
+        token_path=declared.token_path,
+        username=username,
+        audience=str(options.get("login_url") or LOGIN_URL),
+    )
 
 
 def _with_currency(stream: Stream) -> Stream:
