@@ -48,16 +48,9 @@ def restore(sb: HubSpotSandbox, record_id: str, at: datetime) -> None:
         sb._by_email[email] = record_id
 
 
-def view(contact: _Contact, archived_at: datetime, names: list[str]) -> dict[str, Any]:
-    """An archived contact as the list answers it."""
-    return {
-        "id": contact.id,
-        "properties": {n: contact.properties.get(n) or None for n in sorted(names)},
-        "createdAt": format_timestamp(contact.created),
-        "updatedAt": format_timestamp(contact.updated),
-        "archived": True,
-        "archivedAt": format_timestamp(archived_at),
-    }
+def view(sb: HubSpotSandbox, contact: _Contact, archived_at: datetime, names: list[str]) -> dict[str, Any]:
+    """An archived contact as the list answers it: as a live one, archived and dated."""
+    return {**sb._view(contact, names), "archived": True, "archivedAt": format_timestamp(archived_at)}
 
 
 def archived_list(
@@ -67,7 +60,7 @@ def archived_list(
     ordered = sorted(int(i) for i in sb._archived)
     start = bisect.bisect_left(ordered, after)
     chosen = ordered[start : start + limit]
-    body: dict[str, Any] = {"results": [view(*sb._archived[str(i)], names) for i in chosen]}
+    body: dict[str, Any] = {"results": [view(sb, *sb._archived[str(i)], names) for i in chosen]}
     if start + limit < len(ordered):
         token = str(ordered[start + limit])
         link = f"{origin}/crm/v3/objects/contacts?archived=true&after={token}"

@@ -24,6 +24,15 @@ def _deleted(source: str, source_id: str, day: int) -> SourceDeletion:
     )
 
 
+def _two_records(s: PrivacyStoreSet, email: str) -> None:
+    """A person with a HubSpot contact (1) and a Salesforce contact (2) sharing ``email``."""
+    ingest(
+        [make_record("hubspot", "1", email=email), make_record("salesforce", "2", email=email)],
+        s.profiles,
+        SETTINGS,
+    )
+
+
 def _owners(s: PrivacyStoreSet, keys: list[str]) -> dict[str, str]:
     return {k: o.customer_id for k, o in s.profiles.get_owners(keys).items()}
 
@@ -61,14 +70,7 @@ def test_the_same_deletion_twice_or_an_unknown_record_changes_nothing(
     stores: PrivacyStoreSet,  # noqa: F811
 ) -> None:
     # GIVEN a person with two records, one of which was retired
-    ingest(
-        [
-            make_record("hubspot", "1", email="bo@example.com"),
-            make_record("salesforce", "2", email="bo@example.com"),
-        ],
-        stores.profiles,
-        SETTINGS,
-    )
+    _two_records(stores, "bo@example.com")
     retire_records([_deleted("salesforce", "2", 5)], stores.profiles, stores.erasure, SETTINGS)
     (profile,) = list(stores.profiles.iter_profiles())
     # WHEN the deletion comes again, with one for a record never pulled
@@ -197,14 +199,7 @@ def test_a_deletion_and_a_new_record_of_the_same_person_in_one_page(
     order: str,
 ) -> None:
     # GIVEN a person with a HubSpot and a Salesforce record
-    ingest(
-        [
-            make_record("hubspot", "1", email="ha@example.com"),
-            make_record("salesforce", "2", email="ha@example.com"),
-        ],
-        stores.profiles,
-        SETTINGS,
-    )
+    _two_records(stores, "ha@example.com")
     # WHEN Salesforce deletes the contact and a new one is made for her, applied in either order
     new = make_record("salesforce", "3", email="ha@example.com", day=2)
     steps = [
