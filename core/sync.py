@@ -65,7 +65,8 @@ SAVED = "__saved__"
 
 @dataclass
 class PullReport:
-    """What one pull did. ``pulled = normalised + quarantined + suppressed_quarantined``; the ingest
+    """What one pull did. ``pulled = normalised + quarantined + suppressed_quarantined`` plus the
+    deletions the tool reported (``retired.received``); the ingest
     counts say what changed. ``quarantine_reasons`` counts reasons by kind, without the values they
     quote (core.redaction.reason_kind): the report is kept in the ``SYNC#`` item and logged."""
 
@@ -186,6 +187,7 @@ def pull_into_store(
         records: list[SourceRecord] = []
         bad: list[tuple[Quarantined, RecordDraft]] = []
         now = datetime.now(UTC)
+        received = len(drafts)
         drafts, deletions = _tombstones(drafts, bad)
         for draft in drafts:
             outcome = normalise_record(draft, options) if options else normalise_record(draft)
@@ -214,11 +216,11 @@ def pull_into_store(
                 report.quarantined += len(stored)
                 gone = {(q.source, q.source_id) for q in refused}
                 kept = [r for r in records if (r.source, r.source_id) not in gone]
-        quality.observe(len(drafts), kept, (e.reason for e in [*entries, *stored]))
+        quality.observe(received - len(deletions), kept, (e.reason for e in [*entries, *stored]))
         if deletions:
             retire_page(report, deletions, store, erasure, settings)
         report.pages += 1
-        report.pulled += len(drafts) + len(deletions)
+        report.pulled += received
         report.normalised += len(records)
         report.quarantined += len(entries)
         report.suppressed_quarantined += len(bad) - len(entries)

@@ -273,6 +273,7 @@ def run_pull(
             for page in pages:
                 now = datetime.now(UTC)
                 drafts = connector.to_records(page)
+                received = len(drafts)
                 # Records the tool deleted travel as deletions, retired at merge (core.retirement).
                 drafts, deletions, unusable = _split_tombstones(drafts)
                 records, bad = _normalise(drafts)
@@ -304,7 +305,7 @@ def run_pull(
                 too_large = set(oversize)
                 kept = [r for i, r in enumerate(records) if i not in too_large]
                 page_quality = RunQuality(name)
-                page_quality.observe(len(drafts), kept, (e.reason for e in entries))
+                page_quality.observe(received - len(deletions), kept, (e.reason for e in entries))
                 quality.add(page_quality)
                 if entries:
                     w.sync_state.put_quarantined(entries)  # durable before the cursor moves past them
@@ -312,7 +313,7 @@ def run_pull(
 
                 dropped = len(suppressed) + len(bad) - (len(entries) - len(oversize))
                 report.pages += 1
-                report.pulled += len(drafts) + len(deletions)
+                report.pulled += received
                 outcome.deletions += len(deletions)
                 report.normalised += len(records) + len(suppressed) - len(oversize)
                 report.quarantined += len(entries)
@@ -320,7 +321,7 @@ def run_pull(
                 report.ingest.suppressed += len(suppressed)
                 outcome.messages += sent.messages
                 outcome.resent += sent.resent
-                metrics.add_metric(name="RecordsPulled", unit=MetricUnit.Count, value=len(drafts))
+                metrics.add_metric(name="RecordsPulled", unit=MetricUnit.Count, value=received)
                 metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=len(entries))
                 metrics.add_metric(
                     name="RecordsQueued", unit=MetricUnit.Count, value=len(records) - len(oversize)
