@@ -45,7 +45,7 @@ from core.ports import (
     PutIdent,
     PutProfile,
 )
-from core.privacy_store import ErasureStore
+from core.privacy_store import DeleteItem, ErasureStore, ItemKey
 from core.schema import Identifier, Quarantined, RecordDraft, SourceDeletion, SourceRecord
 
 if TYPE_CHECKING:
@@ -320,8 +320,24 @@ def _remove_customer(
 
     request = Identifier(kind="source", value=deletion.key)
     scope = scope_of(request, state, profiles=store, erasure=erasure, sync_state=None, policy=settings.policy)
-    for step in plan_scope(scope, erasure.max_items_per_step):
-        erasure.apply(step)
+    applied = 0
+    try:
+        for step in plan_scope(scope, erasure.max_items_per_step):
+            erasure.apply(step)
+            applied += 1
+    except ConflictError:
+        if not applied:
+            raise  # nothing deleted yet: the caller reads the customer again
+        # The profile went in the first step: no later round would find this customer again, so
+        # delete what is left of it now, read afresh (an identifier still naming it would make every
+        # later record that holds it wait for a customer that no longer exists).
+        cid = state.customer_id
+        owned = sorted(k for k, o in store.get_owners(scope.owned).items() if o.customer_id == cid)
+        left = [DeleteItem(ItemKey(f"IDENT#{k}", "IDENT"), expected_owner=cid) for k in owned]
+        left += [DeleteItem(k) for k in (*scope.holder_items, *erasure.customer_items(cid))]
+        size = max(1, erasure.max_items_per_step)
+        for start in range(0, len(left), size):
+            erasure.apply(tuple(left[start : start + size]))
 
 
 __all__ = [

@@ -211,3 +211,36 @@ def test_a_deletion_and_a_new_record_of_the_same_person_in_one_page(
     # THEN she is one profile with the HubSpot record and the new contact
     (profile,) = list(stores.profiles.iter_profiles())
     assert sorted(s.key for s in profile.sources) == ["hubspot:contact:1", "salesforce:contact:3"]
+
+
+def test_a_customer_removed_in_steps_that_lose_a_race_half_way_leaves_nothing_behind() -> None:
+    # GIVEN a person known from one record with several identifiers, and an erasure store that
+    # deletes two items a step and loses a race on its second step
+    from core.errors import ConflictError
+    from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
+    from core.storage.memory_privacy import InMemoryErasureStore
+
+    profiles, state = InMemoryProfileStore(), InMemorySyncStateStore()
+    erasure = InMemoryErasureStore(profiles, state, max_items_per_step=2)
+    record = make_record("salesforce", "9", email=["a@example.com", "b@example.com"], phone="+14155550199")
+    ingest([record], profiles, SETTINGS)
+    (profile,) = list(profiles.iter_profiles())
+    apply, calls = erasure.apply, []
+
+    def flaky(step: object) -> None:
+        calls.append(step)
+        if len(calls) == 2:
+            raise ConflictError("a concurrent writer")
+        apply(step)  # type: ignore[arg-type]
+
+    erasure.apply = flaky  # type: ignore[method-assign]
+    # WHEN its record is retired
+    result = retire_records([_deleted("salesforce", "9", 1)], profiles, erasure, SETTINGS)
+    # THEN the customer is gone whole: no profile, no identifier, no snapshot left behind
+    assert result.removed_customers == 1
+    assert list(profiles.iter_profiles()) == []
+    assert erasure.customer_items(profile.customer_id) == []
+    assert profiles.get_owners([i.key for i in record.identifiers]) == {}
+    # AND a record holding one of those values later founds a customer of its own at once
+    later = ingest([make_record("hubspot", "1", email="b@example.com")], profiles, SETTINGS)
+    assert (later.new_customers, later.retries) == (1, 0)
