@@ -493,6 +493,7 @@ def _sync(args: argparse.Namespace) -> int:
             push_mode=settings.push_mode,
             leases=stores.leases,
             where=stores.where,
+            erasure=stores.erasure,
         )
     for line in summary_lines(outcome):
         print(line)
