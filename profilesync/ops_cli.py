@@ -82,6 +82,13 @@ def configured_instance(name: str, *, sandbox: bool) -> tuple[Any, Any] | None:
     return plugin, settings
 
 
+def configured_region(name: str) -> str:
+    """For ``profilesync sync --connector NAME`` without ``--region``: the phone region the
+    configuration document in use sets for the instance (its ``region``, else ``defaults.region``);
+    the default region when there is no document."""
+    return str(_document(None)[0].region(name))
+
+
 def run_config_check(args: argparse.Namespace) -> int:
     from connectors.instances import check_config
     from core.errors import ConfigurationError
