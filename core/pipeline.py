@@ -238,14 +238,15 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         source_key = f"source#{record.key}"  # record.source_identifier.key, without a model
         stored = owners.get(source_key)
         if stored is not None and stored.record_hash is not None and stored.updated_at is not None:
+            at = record.ordered_at  # the identifier item keeps ordering times (SourceRecord.ordered_at)
             if stored.record_hash == h:
                 result.unchanged += 1
-                if record.updated_at > stored.updated_at:
+                if at > stored.updated_at:
                     result.touched += 1
-                    touch = TouchSource(source_key, h, stored.updated_at, record.updated_at)
+                    touch = TouchSource(source_key, h, stored.updated_at, at)
                     touches.append(Changeset(f"touch:{record.key}", (touch,)))
                 continue
-            if (stored.updated_at, stored.record_hash) > (record.updated_at, h):
+            if (stored.updated_at, stored.record_hash) > (at, h):
                 result.stale += 1
                 continue
         hashes[record.key] = h
@@ -507,7 +508,7 @@ def _changeset(
             ops.append(PutIdent(key, survivor, current))
         elif is_source:
             snap = snapshots[source_key]
-            at = snap.updated_at
+            at = snap.ordered_at
             if source_key not in hashes:  # not this batch's record: keep a newer stored time
                 at = max(at, watermarks.get(key, at))
             ops.append(PutIdent(key, survivor, current, changed.get(source_key) or record_hash(snap), at))

@@ -50,6 +50,8 @@ class NormaliseOptions:
     ``max_future_skew``: a time further ahead of ``now`` than this (``updated_at``, a consent's
     ``changed_at``) is taken for a wrong clock and read as ``now`` (``updated_at``) or as the
     record's ``updated_at`` (consent); the record is kept and the value listed in ``dropped``.
+    An ``updated_at`` ahead of ``now`` by less is kept as stamped, with ``now`` as the record's
+    ``read_at``: the record is ordered by the earlier of the two (``SourceRecord.ordered_at``).
     ``now`` is the clock (None: the time of each call).
     """
 
@@ -225,6 +227,9 @@ def _normalise_record(
             "updated_at", raw_updated_at, _future_reason(options.max_future_skew, "the time it was read")
         )
         updated_at = now
+    # Within the skew the stamped time is kept; the read time beside it orders the record
+    # (SourceRecord.ordered_at), so a correction read later is not taken for stale.
+    read_at = now if updated_at > now else None
 
     level: RecordLevel = (
         "child" if draft.owner_type is not None or object_type in CHILD_OBJECT_TYPES else "person"
@@ -275,6 +280,7 @@ def _normalise_record(
         level=level,
         owner=owner,
         order_summary=summary,
+        read_at=read_at,
     )
 
 
