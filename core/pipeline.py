@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
+from core.child_moves import detach_changeset, moved_children
 from core.errors import ConflictError
 from core.identity import (
     Component,
@@ -134,6 +135,8 @@ class _Plan:
     survivors: dict[str, str] = field(default_factory=dict)
     touches: list[Changeset] = field(default_factory=list)
     splits: set[str] = field(default_factory=set)
+    detaches: list[Changeset] = field(default_factory=list)
+    """Children leaving the customer that holds them (core.child_moves): committed, then re-planned."""
 
 
 def ingest(
@@ -169,6 +172,19 @@ def ingest(
         if plan.touches:
             # Best effort by design: a touch that lost its condition was overtaken by a newer write.
             store.commit(plan.touches)
+        if plan.detaches:
+            # Children re-assigned to another owner leave their old customer first; then all of the
+            # plan's records are planned again (a lost race too: its re-read sees the winner).
+            if store.commit(plan.detaches):
+                attempt += 1
+                total.retries += 1
+                if attempt >= settings.max_attempts:
+                    raise ResolutionGaveUpError(
+                        f"moving {len(plan.deferred)} records' children kept conflicting; retry the batch"
+                    )
+                _back_off(settings, attempt)
+            pending = plan.deferred
+            continue
         if plan.pending_merges:
             try:
                 for absorbed, survivor in plan.pending_merges:
@@ -292,6 +308,12 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         for k in c.owned:
             raw_owner.setdefault(k, c.customer_id)
     owner_of = {k: live_owner(cid, merged_into) for k, cid in raw_owner.items()}
+    leaving = moved_children(active, owner_of, live)
+    if leaving:
+        # An order re-assigned to another customer leaves its old one before it is planned: joined
+        # by its own key, it would merge the two customers, and the split after would re-id one.
+        detaches = [detach_changeset(live[c], leaving[c], policy, settings.rules) for c in sorted(leaving)]
+        return _Plan([], {}, {}, list(active), [], result, touches=touches, detaches=detaches)
 
     # Which people already hold the keys of this batch's records (group_records looks up no other
     # key, and child objects such as orders never count towards a guardrail limit).

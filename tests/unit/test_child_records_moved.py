@@ -1,14 +1,13 @@
 """A child object moved to another owner (an order re-assigned to another customer in the shop admin).
 
-Both customers end right (the property tests of child records hold in any order), but on the way the
-order's own source key, still owned by the first customer, joins the two into one plan: they are
-merged, then split again, and the second customer comes out under a new id although nothing of hers
-changed. Tools that hold her old id (pushed as ``profilesync_customer_id``) then point at a tombstone.
+The order's own source key, still owned by the first customer, used to join the two customers into
+one plan: they were merged, then split again, and the second customer came out under a new id
+although nothing of hers changed (tools holding her old id, pushed as ``profilesync_customer_id``,
+then pointed at a tombstone). Now the order leaves the first customer before it is planned
+(core.child_moves), and joins the second by its owner link; neither id changes.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from core.normalise import normalise_record
 from core.pipeline import IngestSettings, ingest
@@ -67,15 +66,6 @@ def test_an_order_moved_to_another_customer_ends_with_its_new_owner() -> None:
     assert sorted(holding.values()) == [["shop:customer:1"], ["shop:customer:2", "shop:order:o1"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the re-assigned order's own source key still belongs to the first customer, so the plan merges "
-        "both customers and split_customer then gives the second a new id; keeping ids needs the "
-        "planner to move a child whose owner changed rather than join by its own key (core.identity "
-        "and core.pipeline, where fuzzy linkage is being wired in now)"
-    ),
-)
 def test_an_order_moved_to_another_customer_changes_neither_customers_id() -> None:
     # GIVEN two customers and an order of the first
     store = InMemoryProfileStore()
@@ -85,3 +75,52 @@ def test_an_order_moved_to_another_customer_changes_neither_customers_id() -> No
     ingest([_order("2", "2026-03-03T00:00:00Z")], store, NO_SLEEP)
     # THEN both customers keep the ids they had
     assert _ids(store) == before
+
+
+def test_the_order_s_value_moves_with_it_and_it_can_move_back_without_changing_any_id() -> None:
+    # GIVEN three customers and an order of the first
+    store = InMemoryProfileStore()
+    ingest([_customer(1), _customer(2), _customer(3), _order("1", "2026-03-02T00:00:00Z")], store, NO_SLEEP)
+    before = _ids(store)
+    # WHEN it is re-assigned to the second, then the third, then back to the first
+    for day, owner in (("03", "2"), ("04", "3"), ("05", "1")):
+        result = ingest([_order(owner, f"2026-03-{day}T00:00:00Z")], store, NO_SLEEP)
+        # THEN each move writes the order once, merges and splits nobody, and only its new owner
+        # counts its value
+        assert (result.written, result.merged_customers, result.split_customers) == (1, 0, 0)
+        values = {
+            s.id: p.computed.order_count
+            for p in store.iter_profiles()
+            for s in p.sources
+            if s.object_type == "customer"
+        }
+        assert values == {"1": int(owner == "1"), "2": int(owner == "2"), "3": int(owner == "3")}
+        assert _ids(store) == before
+    # AND an older version naming the old owner, arriving late, is stale and moves nothing
+    late = ingest([_order("3", "2026-03-04T12:00:00Z")], store, NO_SLEEP)
+    assert (late.stale, _ids(store)) == (1, before)
+
+
+def test_an_order_moved_in_the_batch_that_brings_its_new_customer() -> None:
+    # GIVEN a customer and her order
+    store = InMemoryProfileStore()
+    ingest([_customer(1), _order("1", "2026-03-02T00:00:00Z")], store, NO_SLEEP)
+    first = _ids(store)["shop:customer:1"]
+    # WHEN a new customer arrives together with the order re-assigned to her
+    ingest([_customer(2), _order("2", "2026-03-03T00:00:00Z")], store, NO_SLEEP)
+    # THEN the first keeps her id and no order; the new one holds the order under the id she founds
+    holding = {p.customer_id: sorted(s.key for s in p.sources) for p in store.iter_profiles()}
+    assert holding[first] == ["shop:customer:1"]
+    assert sorted(holding.values()) == [["shop:customer:1"], ["shop:customer:2", "shop:order:o1"]]
+
+
+def test_an_order_whose_old_customer_holds_nothing_else_joins_the_new_one_as_before() -> None:
+    # GIVEN an order that arrived alone (its customer quarantined at the pull), then another customer
+    store = InMemoryProfileStore()
+    ingest([_order("1", "2026-03-02T00:00:00Z"), _customer(2)], store, NO_SLEEP)
+    assert len(list(store.iter_profiles())) == 2
+    # WHEN the order is re-assigned to that customer
+    ingest([_order("2", "2026-03-03T00:00:00Z")], store, NO_SLEEP)
+    # THEN the two are one profile (the order's own profile merges into hers)
+    [profile] = store.iter_profiles()
+    assert sorted(s.key for s in profile.sources) == ["shop:customer:2", "shop:order:o1"]
