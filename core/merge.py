@@ -122,16 +122,20 @@ def merge_consent(records: Iterable[SourceRecord]) -> dict[str, ConsentValue]:
 def _merge_consent(records: list[_Keyed]) -> dict[str, ConsentValue]:
     best: dict[str, tuple[tuple[datetime, bool, str], ConsentState]] = {}
     for key, record in records:
+        read_at = record.read_at  # a decision stamped ahead counts from when it was read, as a record
         for channel, state in record.consent.items():
+            at = state.changed_at
+            if read_at is not None and at > read_at:
+                at = read_at
             # not granted sorts above granted on equal times: when in doubt, do not contact.
-            rank = (state.changed_at, not state.granted, key)
+            rank = (at, not state.granted, key)
             current = best.get(channel)
             if current is None or rank > current[0]:
                 best[channel] = (rank, state)
     out: dict[str, ConsentValue] = {}
     for channel in sorted(best):
-        (changed_at, _, key), state = best[channel]
-        out[channel] = ConsentValue.assemble(granted=state.granted, changed_at=changed_at, source=key)
+        (_, _, key), state = best[channel]
+        out[channel] = ConsentValue.assemble(granted=state.granted, changed_at=state.changed_at, source=key)
     return out
 
 

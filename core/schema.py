@@ -257,9 +257,10 @@ class SourceRecord(_Frozen):
     order_summary: OrderSummary | None = None
     """The orders beyond those kept inline in ``orders``, summed up (None: every order is inline)."""
     read_at: datetime | None = None
-    """When normalisation read a record stamped ahead of that time (by less than
-    ``max_future_skew``: a vendor clock a few hours fast); None for a record stamped at or before
-    it. ``updated_at`` keeps the stamped time; ordering uses ``ordered_at``."""
+    """When normalisation read a record stamped ahead of that time (its ``updated_at`` or a consent
+    decision's ``changed_at``, by less than ``max_future_skew``: a vendor clock a few hours fast);
+    None for a record stamped at or before it. The stamped times are kept; ordering uses
+    ``ordered_at``, and a consent decision's time no later than ``read_at``."""
 
     key: ClassVar[_MemoKey] = _MemoKey(lambda self: f"{self.source}:{self.object_type}:{self.source_id}")
 

@@ -227,9 +227,6 @@ def _normalise_record(
             "updated_at", raw_updated_at, _future_reason(options.max_future_skew, "the time it was read")
         )
         updated_at = now
-    # Within the skew the stamped time is kept; the read time beside it orders the record
-    # (SourceRecord.ordered_at), so a correction read later is not taken for stale.
-    read_at = now if updated_at > now else None
 
     level: RecordLevel = (
         "child" if draft.owner_type is not None or object_type in CHILD_OBJECT_TYPES else "person"
@@ -256,6 +253,11 @@ def _normalise_record(
             return quarantine(reason)
 
     consent = _consent(draft.consent, updated_at, latest, options.max_future_skew, collector)
+    # Within the skew a stamped time is kept; the read time beside it orders the record and its
+    # consent decisions (SourceRecord.ordered_at), so a change read later is not taken for older.
+    read_at = None
+    if updated_at > now or any(state.changed_at > now for state in consent.values()):
+        read_at = now
     orders, summary = _orders(draft.orders, collector)
 
     # Every value below is normalised to its field's exact type, so the models are assembled, not

@@ -129,3 +129,38 @@ def test_a_merge_moves_a_fast_clock_snapshot_with_its_ordering_time(kit: StoreKi
     ingest([version("Hull", NOW + 2 * HOUR, NOW + 2 * HOUR)], kit.profiles, NO_SLEEP)
     profile = only_profile(kit)
     assert profile.traits["city"].value == "Hull"
+
+
+def test_an_opt_out_made_after_a_fast_clock_opt_in_wins(kit: StoreKit) -> None:
+    # GIVEN a CRM whose clock runs ten hours fast records an email opt-in at NOW (stamped NOW + 10 h)
+    opt_in = RecordDraft(
+        source="crm",
+        source_id="1",
+        updated_at=NOW + FAST,
+        emails=["ann@example.com"],
+        consent={"email": True},
+    )
+    # AND an hour later she unsubscribes at the email tool, whose clock is right
+    opt_out = RecordDraft(
+        source="mail",
+        source_id="9",
+        updated_at=NOW + HOUR,
+        emails=["ann@example.com"],
+        consent={"email": {"granted": False, "changed_at": NOW + HOUR}},
+    )
+    crm = normalise_record(opt_in, NormaliseOptions(now=NOW))
+    mail = normalise_record(opt_out, NormaliseOptions(now=NOW + HOUR))
+    assert isinstance(crm, SourceRecord)
+    assert isinstance(mail, SourceRecord)
+    # WHEN both are resolved, in either order
+    ingest([crm], kit.profiles, NO_SLEEP)
+    ingest([mail], kit.profiles, NO_SLEEP)
+    # THEN she is not to be emailed: the opt-out is the later decision anyone can have seen
+    consent = only_profile(kit).consent["email"]
+    assert (consent.granted, consent.source) == (False, mail.key)
+    # AND a fast-clock decision with a time of its own is ordered by when it was read too
+    ahead = opt_in.model_copy(update={"consent": {"email": {"granted": True, "changed_at": NOW + FAST}}})
+    record = normalise_record(ahead.model_copy(update={"updated_at": NOW}), NormaliseOptions(now=NOW))
+    assert isinstance(record, SourceRecord)
+    assert record.read_at == NOW
+    assert record.consent["email"].changed_at == NOW + FAST
