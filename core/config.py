@@ -114,12 +114,10 @@ def _check_region(value: Any) -> Any:
     """An ISO 3166-1 alpha-2 code phone numbers know as a region, upper-cased (``gb`` is ``GB``)."""
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{value!r} is not a region: write an ISO 3166-1 alpha-2 code such as US, GB or DE")
-    import phonenumbers  # imported here: a document without regions does not load its metadata
+    from core.normalise import phone_region  # here: a document without regions loads no phone data
 
-    region = value.strip().upper()
-    if region not in phonenumbers.SUPPORTED_REGIONS:
+    region = phone_region(value)
+    if region is None:
         raise ValueError(
             f"{value!r} is not a region phone numbers know: write an ISO 3166-1 alpha-2 code such as "
             "US, GB or DE (UK is written GB)"
