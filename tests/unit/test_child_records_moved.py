@@ -9,10 +9,16 @@ then pointed at a tombstone). Now the order leaves the first customer before it 
 
 from __future__ import annotations
 
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from core.normalise import normalise_record
 from core.pipeline import IngestSettings, ingest
 from core.schema import RecordDraft, SourceRecord
 from core.storage.memory import InMemoryProfileStore
+from core.testing.invariants import store_problems
 
 NO_SLEEP = IngestSettings(sleep=lambda _: None)
 
@@ -124,3 +130,60 @@ def test_an_order_whose_old_customer_holds_nothing_else_joins_the_new_one_as_bef
     # THEN the two are one profile (the order's own profile merges into hers)
     [profile] = store.iter_profiles()
     assert sorted(s.key for s in profile.sources) == ["shop:customer:2", "shop:order:o1"]
+
+
+_moves = st.lists(st.tuples(st.integers(0, 4), st.integers(1, 4)), min_size=1, max_size=14)
+
+
+@settings(max_examples=40, deadline=None)
+@given(moves=_moves, batch=st.integers(1, 6), seed=st.integers(0, 2**16), replay=st.booleans())
+def test_orders_moving_between_customers_in_any_batches_end_with_their_last_owner(
+    moves: list[tuple[int, int]], batch: int, seed: int, replay: bool
+) -> None:
+    # GIVEN four customers, each the founder of her own profile, and orders re-assigned among them:
+    # each move a newer version of the order naming its new owner
+    store = InMemoryProfileStore()
+    ingest([_customer(n) for n in range(1, 5)], store, NO_SLEEP)
+    ids = _ids(store)
+    versions = [
+        _numbered_order(order, str(owner), f"2026-03-02T00:{step:02d}:00Z")
+        for step, (order, owner) in enumerate(moves)
+    ]
+    # WHEN they arrive in batches, shuffled (older versions after newer ones), some twice
+    arriving = versions + (versions[: len(versions) // 2] if replay else [])
+    random.Random(seed).shuffle(arriving)
+    for start in range(0, len(arriving), batch):
+        ingest(arriving[start : start + batch], store, NO_SLEEP)
+    # THEN every order is with the owner of its latest version, and only there
+    last_owner = dict(moves)  # the last move of each order wins
+    holding = {
+        s.id: {o.id for o in p.sources if o.object_type == "order"}
+        for p in store.iter_profiles()
+        for s in p.sources
+        if s.object_type == "customer"
+    }
+    assert holding == {str(n): {f"o{k}" for k, o in last_owner.items() if o == n} for n in range(1, 5)}
+    # AND no customer changed id, and the store is consistent
+    assert _ids(store) == ids
+    assert store_problems(list(store.iter_profiles()), store.ident_owners()) == []
+
+
+def _numbered_order(number: int, owner: str, updated: str) -> SourceRecord:
+    return _record(
+        RecordDraft(
+            source="shop",
+            object_type="order",
+            source_id=f"o{number}",
+            updated_at=updated,
+            owner_type="customer",
+            owner_id=owner,
+            orders=[
+                {
+                    "id": f"o{number}",
+                    "total": "10.00",
+                    "currency": "GBP",
+                    "created_at": "2026-02-01T00:00:00Z",
+                }
+            ],
+        )
+    )
