@@ -109,6 +109,7 @@ def run_config_check(args: argparse.Namespace) -> int:
             "schedule": config.schedule(name).expression,
             "freshness_seconds": int(f.total_seconds()) if (f := config.freshness(name)) else None,
             "secret": config.instance(name).secret or name,
+            "region": config.region(name),
         }
         for name in sorted(config.connectors)
     ]
@@ -117,7 +118,10 @@ def run_config_check(args: argparse.Namespace) -> int:
         return 0
     print(f"{found}: {len(rows)} connector instance(s), sound")
     for row in rows:
-        print(f"  {row['instance']:<16} {row['vendor']:<12} {row['schedule']:<28} secret {row['secret']}")
+        print(
+            f"  {row['instance']:<16} {row['vendor']:<12} {row['schedule']:<28} phones {row['region']}  "
+            f"secret {row['secret']}"
+        )
     return 0
 
 

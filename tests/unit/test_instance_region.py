@@ -176,3 +176,20 @@ def test_sync_reads_in_the_instance_region_unless_region_is_given(
     capsys.readouterr()
     assert main([*base, "--connector", "shopify-uk", "--region", "XX"]) == 2
     assert "--region 'XX'" in capsys.readouterr().err
+
+
+def test_config_check_shows_each_instance_s_phone_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a document with a UK shop and a US one
+    document = tmp_path / "profilesync.yaml"
+    document.write_text(UK_SHOP, encoding="utf-8")
+    # WHEN it is checked
+    assert main(["config", "check", str(document), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["instances"]
+    assert main(["config", "check", str(document)]) == 0
+    text = capsys.readouterr().out
+    # THEN each instance's region is shown, as JSON and as text
+    assert [(r["instance"], r["region"]) for r in rows] == [("shopify-uk", "GB"), ("shopify-us", "US")]
+    assert "phones GB" in text
+    assert "phones US" in text
