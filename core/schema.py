@@ -214,6 +214,10 @@ class RecordDraft(BaseModel):
     owner_id: Any = None
     """The owner's vendor id (Shopify ``customer.id``, Stripe ``customer``), when the vendor names it.
     The child then joins its owner by that id alone; without it, by its email or phone."""
+    deleted: bool = False
+    """A tombstone: the vendor deleted the record ``source``/``object_type``/``source_id`` name, at
+    ``updated_at``; nothing else is read. It is retired from its customer (core.retirement): the
+    person's other records stay, and nothing is suppressed (erasure does that)."""
     problem: str | None = None
     """Set by a mapping that already knows the record cannot be used (a page element that is not an
     object): normalisation quarantines the record with this reason."""
@@ -278,6 +282,21 @@ class SourceRecord(_Frozen):
     @property
     def source_identifier(self) -> Identifier:
         return Identifier(kind="source", value=self.key)
+
+
+class SourceDeletion(_Frozen):
+    """A record the vendor deleted (a ``RecordDraft`` with ``deleted``), normalised: which one, and
+    when. It is retired from its customer (core.retirement); it is not an erasure."""
+
+    source: str
+    object_type: str
+    source_id: str
+    deleted_at: datetime
+
+    @property
+    def key(self) -> str:
+        """The deleted record's source key: ``salesforce:contact:003...``."""
+        return f"{self.source}:{self.object_type}:{self.source_id}"
 
 
 class Quarantined(_Frozen):

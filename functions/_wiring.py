@@ -330,7 +330,15 @@ class Wiring:
             suppression=self.suppression().store,
             dead_letters=SQSDeadLetterQueue(self.client("sqs"), dlq) if dlq else None,
             quarantine_of=sorted(self.settings.connectors),
+            reads=self.read_audit,
         )
+
+    @property
+    def read_audit(self) -> Any:
+        """The read audit (``READ#`` items), for the export's "who looked at this person"."""
+        from core.storage.dynamodb_reads import DynamoDBReadAudit
+
+        return DynamoDBReadAudit(self.client("dynamodb"), self.settings.table_name)
 
     @property
     def ingest_queue_url(self) -> str:

@@ -484,6 +484,7 @@ def _sync(args: argparse.Namespace) -> int:
             leases=stores.leases,
             where=stores.where,
             options=NormaliseOptions(default_region=region),
+            erasure=stores.erasure,
         )
     for line in summary_lines(outcome):
         print(line)

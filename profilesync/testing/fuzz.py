@@ -19,7 +19,8 @@ from typing import Any
 
 from core.connector import ConnectorPlugin, RawPage
 from core.normalise import normalise_record
-from core.schema import Quarantined, SourceRecord
+from core.retirement import tombstone_of
+from core.schema import Quarantined, SourceDeletion, SourceRecord
 from core.testing.mutations import mutate
 
 
@@ -33,8 +34,8 @@ class FuzzReport:
     quarantined: int = 0
     unaccounted: int = 0
     deleted: int = 0
-    """Objects the connector set aside as deleted at the vendor (Salesforce's ``IsDeleted``), which
-    it counts in ``deleted_seen``: accounted for, not records."""
+    """Objects the vendor reports deleted (Salesforce's ``IsDeleted``), mapped to tombstones that name
+    a record (``core.retirement.tombstone_of``): accounted for, not records."""
     from_specs: int = 0
     """Objects broken from the vendor's spec objects rather than the sandbox's."""
     crashes: int = 0
@@ -84,20 +85,19 @@ def fuzz_mapping(
             report.objects += size
             report.from_specs += size if specs else 0
             try:
-                deleted = getattr(connector, "deleted_seen", 0)
                 drafts = connector.to_records(RawPage(page, None, object_type))
-                deleted = getattr(connector, "deleted_seen", 0) - deleted
-                outcomes = [normalise_record(d) for d in drafts]
+                outcomes = [tombstone_of(d) if d.deleted else normalise_record(d) for d in drafts]
             except Exception as error:
                 report.crashes += 1
                 report.unaccounted += size
                 report.first_crash = report.first_crash or f"{type(error).__name__}: {error}"[:300]
                 continue
-            report.deleted += deleted
-            report.unaccounted += abs(size - deleted - len(drafts))
+            report.unaccounted += abs(size - len(drafts))
             for outcome in outcomes[:size]:
                 if isinstance(outcome, SourceRecord):
                     report.normalised += 1
+                elif isinstance(outcome, SourceDeletion):
+                    report.deleted += 1
                 elif isinstance(outcome, Quarantined) and outcome.reason:
                     report.quarantined += 1
                     report.reasons[outcome.reason.split(":")[0].split(";")[0][:60]] += 1
@@ -114,7 +114,6 @@ class ResolveFuzzReport:
     invariants (``core.testing.invariants``) are what must hold."""
 
     read: int = 0
-    mutated: int = 0
     normalised: int = 0
     quarantined: int = 0
     profiles: int = 0
