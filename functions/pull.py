@@ -37,7 +37,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core.errors import RetryableError
 from core.governance.quality import RunQuality, resume_quality
-from core.normalise import normalise_record
+from core.normalise import NormaliseOptions, normalise_record
 from core.ports import QuarantineEntry, SyncState
 from core.redaction import reason_kind
 from core.schema import Quarantined, RecordDraft, SourceRecord
@@ -201,12 +201,14 @@ class PullOutcome:
 
 
 def _normalise(
-    drafts: Sequence[RecordDraft],
+    drafts: Sequence[RecordDraft], options: NormaliseOptions
 ) -> tuple[list[SourceRecord], list[tuple[Quarantined, RecordDraft]]]:
+    """The page's records normalised with the instance's ``options`` (its phone region), and the
+    malformed ones each with its draft."""
     records: list[SourceRecord] = []
     bad: list[tuple[Quarantined, RecordDraft]] = []
     for draft in drafts:
-        outcome = normalise_record(draft)
+        outcome = normalise_record(draft, options)
         if isinstance(outcome, Quarantined):
             bad.append((outcome, draft))
         else:
@@ -268,6 +270,7 @@ def run_pull(
             w.client("sqs"), w.ingest_queue_url, max_bytes=settings.ingest_message_max_bytes, sleep=sleep
         )
         suppression = w.suppression(consistent=False)
+        options = w.normalise_options(name)
         stopped_early = False
         pages = connector.pull(start)
         try:
@@ -277,7 +280,7 @@ def run_pull(
                 received = len(drafts)
                 # Records the tool deleted travel as deletions, retired at merge (core.retirement).
                 drafts, deletions, unusable = _split_tombstones(drafts)
-                records, bad = _normalise(drafts)
+                records, bad = _normalise(drafts, options)
                 bad.extend(unusable)
                 # Records of erased people never enter the queue (nor, so, its dead-letter queue).
                 records, suppressed = suppression.split(records)
@@ -287,7 +290,7 @@ def run_pull(
                     gone = [d.model_dump_json() for d in deletions]
                     more, _ = pack_messages(gone, gone_prefix, gone_suffix, settings.ingest_message_max_bytes)
                     bodies = [*bodies, *more]
-                entries = quarantine_entries(name, bad, now, suppression)
+                entries = quarantine_entries(name, bad, now, suppression, options)
                 for index in oversize:
                     size = len(parts[index].encode())
                     entries.append(

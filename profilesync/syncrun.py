@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from core.connector import Connector, ConnectorPlugin, ConnectorSettings
 from core.errors import ConnectorConfigError
@@ -25,6 +25,9 @@ from core.suppression import SuppressionCheck
 from core.sync import SAVED, PullReport, PushReport, changed_profiles, pull_into_store, push_profiles
 from profilesync.progress import Progress as TaskProgress
 from profilesync.sync_lease import holding_lease
+
+if TYPE_CHECKING:
+    from core.normalise import NormaliseOptions
 
 
 def option_env_var(connector: str, option: str) -> str:
@@ -138,12 +141,14 @@ def run_sync(
     leases: LeaseStore | None = None,
     where: str = "this store",
     suppression: SuppressionCheck | None = None,
+    options: NormaliseOptions | None = None,
     erasure: ErasureStore | None = None,
 ) -> SyncOutcome:
     """Pull from the cursor, merge, and push the profiles of every customer this pull touched
     (``push_mode``: the instance's mode, None for the connector's default), holding the
     connector's lease in ``leases`` (profilesync.sync_lease) throughout. ``suppression`` drops
-    erased people's records and never pushes a profile holding one.
+    erased people's records and never pushes a profile holding one. ``options``: how the records
+    are normalised (the instance's phone region); None: the defaults.
 
     When an earlier run did not finish its push (it was killed, ran with ``--no-push``, or some
     pushes failed), the customers it pulled were never pushed, and no later pull brings them back:
@@ -168,6 +173,7 @@ def run_sync(
             store,
             state,
             cursor=cursor,
+            options=options,
             progress=pulled_page,
             suppression=suppression,
             erasure=erasure,

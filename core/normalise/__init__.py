@@ -37,7 +37,7 @@ from ._limits import (
 )
 from ._money import normalise_money
 from ._names import normalise_name
-from ._phone import normalise_phone
+from ._phone import normalise_phone, phone_region
 from ._record import NormaliseOptions, count_outcomes, is_future_dated, normalise_record
 from ._time import normalise_timestamp
 
@@ -66,6 +66,7 @@ __all__ = [
     "normalise_record",
     "normalise_timestamp",
     "parse_date_of_birth",
+    "phone_region",
     "trait_text",
 ]
 

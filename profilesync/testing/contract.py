@@ -287,6 +287,36 @@ class ConnectorContract:
         # THEN every edit and every new record arrived: a cursor never starts after its pull began
         assert changed <= arrived, f"changes lost after a record {hours} h ahead: {sorted(changed - arrived)}"
 
+    def test_a_correction_of_a_record_stamped_hours_ahead_is_stored(
+        self, sandbox: Any, connector: Connector
+    ) -> None:
+        # GIVEN records stamped 10 hours ahead of the real clock (within the day of skew), synced into
+        # a store: their stamp is kept, and it used to order them too, so a correction stamped at
+        # the real clock was older than the stored version and dropped as stale
+        store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+        settings = IngestSettings(sleep=lambda _: None)
+        pull_into_store(connector, store, state, settings=settings)
+        before = sandbox.record_keys()
+        sandbox.add_records(1, at=datetime.now(UTC).replace(microsecond=0) + timedelta(hours=10))
+        ahead = sandbox.record_keys() - before
+        pull_into_store(connector, store, state, settings=settings)
+        # WHEN they are edited at the real clock and synced again
+        sandbox.touch(ahead, at=datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1))
+        pull_into_store(connector, store, state, settings=settings)
+        # THEN the store holds the edited versions: what a full pull now reads
+        drafts, _ = self.pull_drafts(connector, None)
+        current = {
+            record.key: record_hash(record)
+            for record in (normalise_record(d) for d in drafts if _key(d) in ahead)
+            if isinstance(record, SourceRecord)
+        }
+        assert current, f"none of {sorted(ahead)} normalises"
+        stored = store.get_owners([f"source#{key}" for key in current])
+        held = {
+            key: stored[f"source#{key}"].record_hash if f"source#{key}" in stored else None for key in current
+        }
+        assert held == current, "an edit of a record stamped ahead was dropped as stale"
+
     def test_junk_elements_in_a_page_are_quarantined_and_the_rest_of_the_page_is_mapped(
         self, sandbox: Any, sleeps: SleepRecorder
     ) -> None:
