@@ -7,6 +7,8 @@ breaks ties on the source record's key, so neither arrival order nor duplicates 
 from __future__ import annotations
 
 import hashlib
+import re
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -326,13 +328,47 @@ def profile_hash(profile: Profile) -> str:
     """Content hash of a profile, ignoring its version and customer id.
 
     The bytes hashed are ``profile.model_dump_json(exclude={"version", "customer_id"}).encode()``:
-    that method is this serializer call with the same (default) options, decoded to ``str``.
+    that method is this serializer call with the same (default) options, decoded to ``str``. They
+    are kept for a while (``_RECENT_BODIES``), so that ``profile_json`` of the same profile, which
+    the store writes next, need not serialise it a second time.
     """
     body = profile.__pydantic_serializer__.to_json(profile, exclude=_PROFILE_HASH_EXCLUDE)
+    recent = _RECENT_BODIES
+    with _RECENT_LOCK:
+        recent[id(profile)] = (profile, body)
+        if len(recent) > _RECENT_BODIES_KEPT:
+            del recent[next(iter(recent))]  # the oldest: dicts keep insertion order
     return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
+def profile_json(profile: Profile) -> str:
+    """``profile.model_dump_json()``, the profile as the stores keep it.
+
+    A profile is serialised for its hash when it is planned (``profile_hash``, every field but the
+    customer id and the version) and again when the store writes it, each about 10 µs. The text
+    written is the hashed body with those two fields around it (the first and the last field of
+    ``Profile``), so when the body is at hand this puts them around it instead of serialising again.
+    Only for a customer id that JSON writes as it is (``cus_`` and base32, as every generated id);
+    tests/unit/test_profile_json.py checks the text is ``model_dump_json``'s on arbitrary profiles.
+    """
+    with _RECENT_LOCK:
+        kept = _RECENT_BODIES.pop(id(profile), None)
+    customer_id = profile.customer_id
+    if kept is None or kept[0] is not profile or not _PLAIN_ID.fullmatch(customer_id):
+        return profile.model_dump_json()
+    body = kept[1].decode()
+    return f'{{"customer_id":"{customer_id}",{body[1:-1]},"version":{int(profile.version)}}}'
+
+
 _PROFILE_HASH_EXCLUDE: set[str] = {"version", "customer_id"}  # read only (pydantic takes a set)
+#: Bodies serialised by ``profile_hash``, by ``id()`` of their profile, which each entry keeps
+#: alive (so the id cannot be reused while it is here): the profiles of one plan, whose changesets
+#: the store writes next. Bounded: an older body is dropped, and its profile serialised again.
+_RECENT_BODIES: dict[int, tuple[Profile, bytes]] = {}
+_RECENT_BODIES_KEPT = 512
+_RECENT_LOCK = threading.Lock()
+#: Customer ids whose JSON string is the id itself between quotes (no escapes).
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_\-]+")
 
 
 def newest(a: SourceRecord, b: SourceRecord) -> SourceRecord:
@@ -370,5 +406,6 @@ __all__ = [
     "merge_traits",
     "newest",
     "profile_hash",
+    "profile_json",
     "record_hash",
 ]

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, Final, TypeVar
 
 from core.errors import RecordRejectedError
+from core.merge import profile_json
 from core.ports import (
     Changeset,
     CustomerState,
@@ -417,7 +418,7 @@ class _Conditions:
     ) -> _Row:
         text = json.dumps(extra)
         key = (_CUSTOMER + customer_id, "PROFILE")
-        data = profile.model_dump_json() if profile is not None else None
+        data = profile_json(profile) if profile is not None else None
         row: _Row = (*key, version, item_hash, None, None, data, text)
         self.puts[key] = row
         self.profile_updates.pop(customer_id, None)
