@@ -304,7 +304,14 @@ def record_hash(record: SourceRecord) -> str:
     says the same thing. A record that comes back with the same content and only a newer timestamp
     (the echo of a push: the vendor bumps its modification time) changes no profile. A consent
     decision whose time is the record's own ``updated_at`` (the default when the tool gives none)
-    is hashed without that time, for the same reason."""
+    is hashed without that time, for the same reason.
+
+    Worked out once per record and kept with it (``RECORD_HASH_MEMO``): ingest asks for it when it
+    checks the record against the store and again when it moves a snapshot, and a record normalised
+    in a worker process (``profilesync.parallel_normalise``) arrives with it already worked out."""
+    memo: str | None = record.__dict__.get(RECORD_HASH_MEMO)
+    if memo is not None:
+        return memo
     at = record.updated_at
     defaulted = [channel for channel, state in record.consent.items() if state.changed_at == at]
     # The fields added for child objects are hashed only when they say something, so a person's record
@@ -316,8 +323,15 @@ def record_hash(record: SourceRecord) -> str:
         exclude["consent"] = {channel: {"changed_at"} for channel in defaulted}
     # The bytes of ``record.model_dump_json(exclude=...)``, without decoding them to ``str`` first.
     body = record.__pydantic_serializer__.to_json(record, exclude=exclude)
-    return hashlib.blake2b(body, digest_size=16).hexdigest()
+    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+    record.__dict__[RECORD_HASH_MEMO] = digest
+    return digest
 
+
+#: Where ``record_hash`` keeps a record's hash: an entry of the model's ``__dict__`` that is not a
+#: field, like the memoised ``key`` (core.schema), so pydantic leaves it out of dumps and ``==``.
+#: It travels with the record when the record is pickled; ``model_copy`` drops it.
+RECORD_HASH_MEMO = "_record_hash"
 
 # Read only (pydantic takes a set): what a person's record leaves out, and what any record does.
 _RECORD_HASH_EXCLUDE: set[str] = {"updated_at", "level", "owner", "order_summary"}
@@ -396,6 +410,7 @@ def identifier_holders(records: Iterable[SourceRecord]) -> dict[str, frozenset[s
 
 __all__ = [
     "DEFAULT_RULES",
+    "RECORD_HASH_MEMO",
     "Identifier",
     "MergeRules",
     "SurvivorshipRule",

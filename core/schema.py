@@ -99,6 +99,7 @@ class _Frozen(BaseModel):
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         copied = super().model_copy(update=update, deep=deep)
         copied.__dict__.pop("key", None)  # a memoised key (see _MemoKey) is worked out again
+        copied.__dict__.pop("_record_hash", None)  # and so is a record's hash (core.merge)
         return copied
 
     @classmethod
