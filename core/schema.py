@@ -122,6 +122,31 @@ class _Frozen(BaseModel):
         _set_private(obj, None)
         return obj
 
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        """Pickle as the values and the fields set, rebuilt by ``_reassemble``: a third less time to
+        read back than pydantic's ``__setstate__`` (records cross a process boundary in bulk, see
+        profilesync.parallel_normalise). Entries kept in ``__dict__`` (a memoised key or hash) go too."""
+        if self.__pydantic_private__ is not None or self.__pydantic_extra__ is not None:
+            return super().__reduce__()  # none of the schema's models has either: pydantic's own way
+        fields_set = self.__pydantic_fields_set__
+        shared = fields_set is _ALL_FIELDS.get(type(self))
+        return (_reassemble, (type(self), self.__dict__, None if shared else fields_set))
+
+
+def _reassemble(cls: type[_Frozen], values: dict[str, Any], fields_set: set[str] | None) -> _Frozen:
+    """A pickled model back (``_Frozen.__reduce__``); ``None`` stands for the class's shared set of
+    all its fields, which an assembled model holds (see ``_ALL_FIELDS``)."""
+    if fields_set is None:
+        fields_set = _ALL_FIELDS.get(cls)
+        if fields_set is None:
+            fields_set = _ALL_FIELDS[cls] = set(cls.model_fields)
+    obj = _new_object(cls)
+    _set_dict(obj, values)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
+
 
 class Identifier(_Frozen):
     """One identity key: a normalised email, an E.164 phone, or a source-scoped id."""
