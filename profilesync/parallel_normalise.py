@@ -18,7 +18,9 @@ the worker has already sent; the DuckDB peer of ``bench/resolve_scaling.py`` use
   when the main process falls behind, the worker waits.
 * Nothing hangs, nothing is left running: an error the worker meets (the file stops being UTF-8 half
   way) is raised in the caller as it would have been there; a worker that dies (killed, out of memory)
-  raises ``NormaliseWorkerError``; leaving the loop early, or an error in the caller, stops the worker.
+  raises ``NormaliseWorkerError``; leaving the loop early, or an error in the caller, stops the worker;
+  a caller killed outright (SIGKILL, or SIGTERM, which runs no clean-up) leaves a worker that ends by
+  itself within a second, when it next finds the queue full and its parent gone.
 
 The worker is forked where that is safe (Linux, and no other thread in the process, whose locks a
 fork would copy held) and spawned otherwise (macOS, Windows, or a test runner with threads), which
@@ -34,6 +36,7 @@ import queue
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
@@ -203,14 +206,36 @@ def _produce(path: str, options: NormaliseOptions, messages: Any, chunk_size: in
                 record_hash(outcome)  # kept with the record: the caller's ingest needs it next
             chunk.append(outcome)
             if len(chunk) >= chunk_size:
-                messages.put((_CHUNK, chunk))
+                _send(messages, (_CHUNK, chunk))
                 chunk = []
         if chunk:
-            messages.put((_CHUNK, chunk))
-    except BaseException as error:  # sent to the caller, which raises it where it is read
-        messages.put((_ERROR, _sendable(error)))
+            _send(messages, (_CHUNK, chunk))
+    except _CallerGoneError:
         return
-    messages.put((_END, None))
+    except BaseException as error:  # sent to the caller, which raises it where it is read
+        with suppress(_CallerGoneError):
+            _send(messages, (_ERROR, _sendable(error)))
+        return
+    with suppress(_CallerGoneError):
+        _send(messages, (_END, None))
+
+
+class _CallerGoneError(Exception):
+    """The process the worker normalises for has ended (killed, or it left without stopping it)."""
+
+
+def _send(messages: Any, message: tuple[str, Any]) -> None:
+    """Put ``message`` on the queue, waiting while it is full, as long as the caller is there to
+    read it: a caller killed by a signal runs no clean-up, and its worker, blocked on a full queue,
+    would otherwise wait for ever."""
+    caller = multiprocessing.parent_process()
+    while True:
+        try:
+            messages.put(message, timeout=_POLL_SECONDS)
+            return
+        except queue.Full:
+            if caller is not None and not caller.is_alive():
+                raise _CallerGoneError from None
 
 
 def _sendable(error: BaseException) -> BaseException:

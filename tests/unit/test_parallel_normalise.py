@@ -20,6 +20,9 @@ import json
 import os
 import random
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -190,3 +193,44 @@ def test_leaving_early_stops_the_worker(population_file: Path) -> None:
     # WHEN the loop and the block are left THEN the worker is gone
     assert not process.is_alive()
     assert process.exitcode is not None
+
+
+def _state(pid: int) -> str | None:
+    """The process's state letter (``Z`` for a zombie nobody reaped), or None when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_a_worker_whose_caller_is_killed_ends_by_itself(population_file: Path, tmp_path: Path) -> None:
+    # GIVEN a caller (a process of its own) whose worker has filled the queue
+    script = tmp_path / "caller.py"
+    script.write_text(
+        "import sys, time\n"
+        "from profilesync.parallel_normalise import NormalisingWorker\n"
+        f"worker = NormalisingWorker({str(population_file)!r}, chunk_size=10, ahead=1)\n"
+        "items = iter(worker)\n"
+        "next(items)\n"
+        "print(worker.process.pid, flush=True)\n"
+        "time.sleep(120)\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), os.environ.get("PYTHONPATH", "")])}
+    caller = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert caller.stdout is not None
+        worker_pid = int(caller.stdout.readline())
+        assert _state(worker_pid) not in (None, "Z")
+        # WHEN the caller is killed outright (no clean-up runs)
+        caller.kill()
+        caller.wait(timeout=10)
+        # THEN the worker ends by itself within a few seconds
+        deadline = time.monotonic() + 20
+        while _state(worker_pid) not in (None, "Z") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _state(worker_pid) in (None, "Z")
+    finally:
+        caller.kill()
+        caller.wait(timeout=10)
