@@ -22,6 +22,7 @@ repeats the email or phone given.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -114,7 +115,7 @@ def erase_answer(report: ErasureReport, request_id: str) -> dict[str, Any]:
 
 def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str = "") -> dict[str, Any]:
     """Answer one request (the handler's body, callable without a Lambda context)."""
-    from connectors._http import resolve_secret
+    from connectors.secrets import resolve_secret
     from core.privacy import (
         AuditRecord,
         erase_person,
@@ -258,3 +259,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 __all__ = ["AUDIT_SALT_SECRET", "UNNAMED", "erase_answer", "export_answer", "handler", "serve"]
+
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    # The cold start's imports are done (functions/__init__.py paused the collector): freeze what they
+    # built and collect again (core.runtime). Not when imported elsewhere: that process is not ours.
+    from core.runtime import resume_gc
+
+    resume_gc()
