@@ -75,14 +75,14 @@ def _with_keys(records: Iterable[SourceRecord]) -> list[_Keyed]:
 
 def _pick(candidates: list[_Candidate], rule: SurvivorshipRule) -> _Candidate:
     if rule.strategy == "first_seen":
-        return min(candidates, key=lambda c: (c[1].updated_at, c[0]))
+        return min(candidates, key=lambda c: (c[1].ordered_at, c[0]))
     if rule.strategy == "source_priority":
         rank = {name: i for i, name in enumerate(rule.priority)}
         return min(
             candidates,
-            key=lambda c: (rank.get(c[1].source, len(rank)), -c[1].updated_at.timestamp(), c[0]),
+            key=lambda c: (rank.get(c[1].source, len(rank)), -c[1].ordered_at.timestamp(), c[0]),
         )
-    return max(candidates, key=lambda c: (c[1].updated_at, c[0]))
+    return max(candidates, key=lambda c: (c[1].ordered_at, c[0]))
 
 
 def merge_traits(records: Iterable[SourceRecord], rules: MergeRules) -> dict[str, TraitValue]:
@@ -124,16 +124,20 @@ def merge_consent(records: Iterable[SourceRecord]) -> dict[str, ConsentValue]:
 def _merge_consent(records: list[_Keyed]) -> dict[str, ConsentValue]:
     best: dict[str, tuple[tuple[datetime, bool, str], ConsentState]] = {}
     for key, record in records:
+        read_at = record.read_at  # a decision stamped ahead counts from when it was read, as a record
         for channel, state in record.consent.items():
+            at = state.changed_at
+            if read_at is not None and at > read_at:
+                at = read_at
             # not granted sorts above granted on equal times: when in doubt, do not contact.
-            rank = (state.changed_at, not state.granted, key)
+            rank = (at, not state.granted, key)
             current = best.get(channel)
             if current is None or rank > current[0]:
                 best[channel] = (rank, state)
     out: dict[str, ConsentValue] = {}
     for channel in sorted(best):
-        (changed_at, _, key), state = best[channel]
-        out[channel] = ConsentValue.assemble(granted=state.granted, changed_at=changed_at, source=key)
+        (_, _, key), state = best[channel]
+        out[channel] = ConsentValue.assemble(granted=state.granted, changed_at=state.changed_at, source=key)
     return out
 
 
@@ -300,9 +304,9 @@ def _identifiers(snapshots: list[_Keyed]) -> tuple[Identifier, ...]:
 
 
 def record_hash(record: SourceRecord) -> str:
-    """Content hash of a normalised record, without its ``updated_at``: equal hashes mean the record
-    says the same thing. A record that comes back with the same content and only a newer timestamp
-    (the echo of a push: the vendor bumps its modification time) changes no profile. A consent
+    """Content hash of a normalised record, without its ``updated_at`` and ``read_at``: equal hashes
+    mean the record says the same thing. A record that comes back with the same content and only a
+    newer timestamp (the echo of a push: the vendor bumps its modification time) changes no profile. A consent
     decision whose time is the record's own ``updated_at`` (the default when the tool gives none)
     is hashed without that time, for the same reason.
 
@@ -334,8 +338,8 @@ def record_hash(record: SourceRecord) -> str:
 RECORD_HASH_MEMO = "_record_hash"
 
 # Read only (pydantic takes a set): what a person's record leaves out, and what any record does.
-_RECORD_HASH_EXCLUDE: set[str] = {"updated_at", "level", "owner", "order_summary"}
-_RECORD_HASH_EXCLUDE_TIME: set[str] = {"updated_at"}
+_RECORD_HASH_EXCLUDE: set[str] = {"updated_at", "read_at", "level", "owner", "order_summary"}
+_RECORD_HASH_EXCLUDE_TIME: set[str] = {"updated_at", "read_at"}
 
 
 def profile_hash(profile: Profile) -> str:
@@ -391,8 +395,9 @@ def newest(a: SourceRecord, b: SourceRecord) -> SourceRecord:
     The hash tie-break makes the outcome independent of arrival order when two different versions
     carry the same timestamp.
     """
-    if a.updated_at != b.updated_at:
-        return a if a.updated_at > b.updated_at else b
+    a_at, b_at = a.ordered_at, b.ordered_at  # a version stamped ahead counts from when it was read
+    if a_at != b_at:
+        return a if a_at > b_at else b
     return a if record_hash(a) >= record_hash(b) else b
 
 

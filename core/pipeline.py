@@ -18,10 +18,12 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 
+from core.child_moves import detach_changeset, moved_children
 from core.errors import ConflictError
+from core.governance.changes import change_history, inherit_merged, merge_event, split_events
 from core.identity import (
     Component,
     GuardrailHit,
@@ -120,6 +122,10 @@ class IngestSettings:
     sleep: Callable[[float], None] = time.sleep
     suppression: SuppressionCheck | None = None
     """Drops the records of erased people before anything is stored (None: no check)."""
+    actor: str = "ingest"
+    """Who or what makes the changes, as the history events say (``run:<connector>:<run id>``)."""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """The time of the history events a change appends."""
 
 
 @dataclass
@@ -134,6 +140,8 @@ class _Plan:
     survivors: dict[str, str] = field(default_factory=dict)
     touches: list[Changeset] = field(default_factory=list)
     splits: set[str] = field(default_factory=set)
+    detaches: list[Changeset] = field(default_factory=list)
+    """Children leaving the customer that holds them (core.child_moves): committed, then re-planned."""
 
 
 def ingest(
@@ -169,6 +177,19 @@ def ingest(
         if plan.touches:
             # Best effort by design: a touch that lost its condition was overtaken by a newer write.
             store.commit(plan.touches)
+        if plan.detaches:
+            # Children re-assigned to another owner leave their old customer first; then all of the
+            # plan's records are planned again (a lost race too: its re-read sees the winner).
+            if store.commit(plan.detaches):
+                attempt += 1
+                total.retries += 1
+                if attempt >= settings.max_attempts:
+                    raise ResolutionGaveUpError(
+                        f"moving {len(plan.deferred)} records' children kept conflicting; retry the batch"
+                    )
+                _back_off(settings, attempt)
+            pending = plan.deferred
+            continue
         if plan.pending_merges:
             try:
                 for absorbed, survivor in plan.pending_merges:
@@ -196,6 +217,8 @@ def ingest(
                 total.new_customers += 1
             elif kind == "attach":
                 total.attached += 1
+            else:
+                inherit_merged(store, [changeset])  # the survivor inherits the absorbed histories
             total.merged_customers += plan.absorbed[changeset.label]
             survivor = plan.survivors[changeset.label]
             total.customers.add(survivor)
@@ -238,14 +261,15 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         source_key = f"source#{record.key}"  # record.source_identifier.key, without a model
         stored = owners.get(source_key)
         if stored is not None and stored.record_hash is not None and stored.updated_at is not None:
+            at = record.ordered_at  # the identifier item keeps ordering times (SourceRecord.ordered_at)
             if stored.record_hash == h:
                 result.unchanged += 1
-                if record.updated_at > stored.updated_at:
+                if at > stored.updated_at:
                     result.touched += 1
-                    touch = TouchSource(source_key, h, stored.updated_at, record.updated_at)
+                    touch = TouchSource(source_key, h, stored.updated_at, at)
                     touches.append(Changeset(f"touch:{record.key}", (touch,)))
                 continue
-            if (stored.updated_at, stored.record_hash) > (record.updated_at, h):
+            if (stored.updated_at, stored.record_hash) > (at, h):
                 result.stale += 1
                 continue
         hashes[record.key] = h
@@ -291,6 +315,12 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         for k in c.owned:
             raw_owner.setdefault(k, c.customer_id)
     owner_of = {k: live_owner(cid, merged_into) for k, cid in raw_owner.items()}
+    leaving = moved_children(active, owner_of, live)
+    if leaving:
+        # An order re-assigned to another customer leaves its old one before it is planned: joined
+        # by its own key, it would merge the two customers, and the split after would re-id one.
+        detaches = [detach_changeset(live[c], leaving[c], policy, settings.rules) for c in sorted(leaving)]
+        return _Plan([], {}, {}, list(active), [], result, touches=touches, detaches=detaches)
 
     # Which people already hold the keys of this batch's records (group_records looks up no other
     # key, and child objects such as orders never count towards a guardrail limit).
@@ -456,6 +486,7 @@ def _changeset(
             snapshots[key] = snap
             snapshot_home[key] = cid
     changed: dict[str, str] = {}
+    stored_keys = set(snapshots)
     for record in component.records:
         key = record.key
         changed[key] = hashes[key]
@@ -466,6 +497,20 @@ def _changeset(
             raise ConflictError(f"a newer {key} was stored while the batch was read; plan again")
         snapshots[key] = record
         ops.append(PutSource(survivor, record, hashes[key]))
+    records_of = {cid: live[cid].snapshots.keys() for cid in absorbed}
+    ops.extend(
+        change_history(
+            component.records,
+            stored_keys,
+            survivor,
+            members,
+            records_of,
+            owner_of,
+            hashes,
+            actor=settings.actor,
+            at=settings.clock(),
+        )
+    )
     for key, home in sorted(snapshot_home.items()):
         if home == survivor:
             continue
@@ -507,7 +552,7 @@ def _changeset(
             ops.append(PutIdent(key, survivor, current))
         elif is_source:
             snap = snapshots[source_key]
-            at = snap.updated_at
+            at = snap.ordered_at
             if source_key not in hashes:  # not this batch's record: keep a newer stored time
                 at = max(at, watermarks.get(key, at))
             ops.append(PutIdent(key, survivor, current, changed.get(source_key) or record_hash(snap), at))
@@ -533,14 +578,20 @@ def _changeset(
 
 
 def complete_merge(
-    store: ProfileStore, absorbed: str, survivor: str, settings: IngestSettings | None = None
+    store: ProfileStore,
+    absorbed: str,
+    survivor: str,
+    settings: IngestSettings | None = None,
+    joined_by: Sequence[str] = (),
 ) -> None:
     """Merge ``absorbed`` into ``survivor`` in idempotent steps, for merges too large to be atomic.
 
     1. freeze the absorbed customer (``merging_into``), 2. copy its snapshots to the survivor,
     3. hand its identifiers to the survivor, 4. delete its snapshots, 5. rebuild the survivor's
     profile and leave a tombstone. Each step can be repeated; a writer that finds a frozen customer
-    calls this to finish the job, so a crash at any point loses nothing.
+    calls this to finish the job, so a crash at any point loses nothing. ``joined_by``: the
+    identifier keys that joined them, for the survivor's merge event (unknown to a writer that
+    finishes a merge cut short).
     """
     settings = settings or IngestSettings()
     limit = store.max_items_per_commit
@@ -603,9 +654,13 @@ def complete_merge(
                     target.absorbing - {absorbed},
                 ),
                 Tombstone(absorbed, survivor, state.version),
+                merge_event(
+                    survivor, absorbed, state.snapshots, joined_by, actor=settings.actor, at=settings.clock()
+                ),
             ),
         )
         if not store.commit([final]):
+            inherit_merged(store, [final])
             return
         settings.sleep(random.uniform(0, settings.backoff_base * 2**attempt))
     raise ResolutionGaveUpError(
@@ -676,7 +731,7 @@ def _split_step(store: ProfileStore, customer_id: str, settings: IngestSettings)
     keep = next((g for g in groups if any(customer_id_for(r.key) == customer_id for r in g)), groups[0])
     moving = next(g for g in groups if g is not keep)
     new_id = _unused_customer_id(store, moving[0].key, customer_id)
-    changeset = _split_changeset(store, state, moving, new_id, settings)
+    changeset = split_changeset(store, state, moving, new_id, settings)
     if len(changeset) > store.max_items_per_commit:
         raise ValueError(
             f"cannot split {customer_id}: moving {len(moving)} records to {new_id} takes "
@@ -751,14 +806,24 @@ def record_groups(records: Sequence[SourceRecord], policy: IdentityPolicy) -> li
     return [c.records for c in components]
 
 
-def _split_changeset(
+def split_changeset(
     store: ProfileStore,
     state: CustomerState,
     moving: tuple[SourceRecord, ...],
     new_id: str,
     settings: IngestSettings,
+    *,
+    revive: int | None = None,
+    reason: str = "its records no longer share a usable identifier",
+    identifiers: Sequence[str] = (),
+    handed_back: Iterable[str] = (),
 ) -> Changeset:
-    """Move ``moving`` out of ``state``'s customer into the new customer ``new_id``."""
+    """Move ``moving`` out of ``state``'s customer into the new customer ``new_id``; with ``revive``
+    (the version of ``new_id``'s tombstone), into the merged-away customer ``new_id`` again, as a
+    split from a merge's history event does (core.governance.unmerge). Both customers get a
+    ``split`` event saying ``reason`` (and ``identifiers``, the keys that had joined them).
+    ``handed_back``: keys ``new_id`` owned before a merge, which go back to it even when records
+    that stay hold them too (``state``'s customer is then marked as holding them)."""
     cid, policy = state.customer_id, settings.policy
 
     def usable(group: Iterable[SourceRecord]) -> set[str]:
@@ -766,8 +831,9 @@ def _split_changeset(
 
     moving_keys = {m.key for m in moving}
     remaining = [r for r in state.snapshots.values() if r.key not in moving_keys]
+    back = set(handed_back)
     staying = usable(remaining)
-    taken = sorted((usable(moving) & state.owned) - staying)
+    taken = sorted((usable(moving) & state.owned) - (staying - back))
     owners = store.get_owners(taken)
     ops: list[Operation] = []
     for record in moving:
@@ -782,10 +848,22 @@ def _split_changeset(
     ops.extend(
         PutHolder(key, new_id) for key in sorted(usable(moving) - set(taken)) if not key.startswith("source#")
     )
-    moved = build_profile(new_id, moving, settings.rules, 1)
-    ops.append(PutProfile(new_id, moved, profile_hash(moved), frozenset(taken), None))
+    ops.extend(PutHolder(key, cid) for key in taken if key in staying)  # handed back, held here too
+    moved = build_profile(new_id, moving, settings.rules, 1 if revive is None else revive + 1)
+    ops.append(PutProfile(new_id, moved, profile_hash(moved), frozenset(taken), revive))
     rest = build_profile(cid, remaining, settings.rules, state.version + 1)
     ops.append(PutProfile(cid, rest, profile_hash(rest), state.owned - set(taken), state.version))
+    ops.extend(
+        split_events(
+            cid,
+            new_id,
+            moving_keys,
+            actor=settings.actor,
+            at=settings.clock(),
+            reason=reason,
+            identifiers=identifiers,
+        )
+    )
     return Changeset(f"split:{cid}:{new_id}", tuple(ops))
 
 
@@ -807,6 +885,7 @@ __all__ = [
     "complete_merge",
     "ingest",
     "record_groups",
+    "split_changeset",
     "split_customer",
     "split_ids",
 ]
