@@ -225,6 +225,7 @@ def _resolve(args: argparse.Namespace) -> int:
     from core.normalise import NormaliseOptions
     from core.runtime import bulk_gc
     from profilesync import cli_checks
+    from profilesync.parallel_normalise import NormalisingWorker, worker_wanted
     from profilesync.progress import Progress, count_lines
     from profilesync.resolve import (
         ResolveReport,
@@ -252,7 +253,13 @@ def _resolve(args: argparse.Namespace) -> int:
         cli_checks.probe_endpoint(args.endpoint_url)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     quarantine_path.parent.mkdir(parents=True, exist_ok=True)
+    options = NormaliseOptions(default_region=region)
     with ExitStack() as stack:
+        # Read and normalise in a second process while this one resolves (started before the store
+        # is opened, so that a forked worker inherits no connection).
+        worker = (
+            stack.enter_context(NormalisingWorker(args.input, options)) if worker_wanted(args.input) else None
+        )
         if args.endpoint_url is None:
             # A store of this run's own: its commits are grouped (core.storage.sqlite_database).
             path = stack.enter_context(temporary_store_path(args.out.parent))
@@ -274,13 +281,16 @@ def _resolve(args: argparse.Namespace) -> int:
                 yield first
             yield from drafts
 
+        if worker is not None:
+            drafts.close()  # the worker reads the file from its first line
+
         # Set-up is done (imports, the store): freeze it and run the collector less often while
         # the records are resolved (see core.runtime).
         stack.enter_context(bulk_gc())
         report = resolve(
-            chained(),
+            chained() if worker is None else worker,
             store,
-            options=NormaliseOptions(default_region=region),
+            options=options,
             settings=_identity_settings(args),
             batch_size=args.batch_size,
             quarantine=lambda q: write_quarantine_line(q, qfile),
