@@ -373,13 +373,22 @@ def erase_person(
 
 
 def _suppress(stores: PrivacyStores, salt: str, keys: Sequence[str], request_id: str, at: datetime) -> int:
+    """Suppress ``keys``; how many are suppressed now. An entry an earlier erasure left stays that
+    erasure's: were it taken over, lifting it (the person signed up again) would lift only what the
+    later request named, and leave the earlier erasure's other entries (their phone, their record
+    ids) suppressing the person for good."""
     if stores.suppression is None or not keys:
         return 0
+    hashes = {keyed_hash(salt, key): key for key in sorted(set(keys))}
+    already = stores.suppression.suppressed(sorted(hashes))
     entries = [
-        SuppressionEntry(keyed_hash(salt, key), _kind(key), request_id, at) for key in sorted(set(keys))
+        SuppressionEntry(hash_, _kind(key), request_id, at)
+        for hash_, key in hashes.items()
+        if hash_ not in already
     ]
-    stores.suppression.suppress(entries)
-    return len(entries)
+    if entries:
+        stores.suppression.suppress(entries)
+    return len(hashes)
 
 
 def _kind(key: str) -> Any:
