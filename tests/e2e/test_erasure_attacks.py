@@ -1,0 +1,181 @@
+"""Erasure attacked end to end, with the real handlers on the local runtime and five sandboxes, by
+someone who did not write it: every log line at DEBUG, an erasure in the middle of a sync (records
+queued, profile changes waiting to be pushed), the same request sent twice, and a person who signs
+up again through Stripe's official SDK before and after their suppression is lifted.
+
+The harness (``World``, the population's people and how they can be written) is
+tests/e2e/test_erasure.py's.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import stripe
+
+from connectors._sandbox import SandboxServer
+from core.normalise import normalise_email
+from core.testing.population import Person, people, population
+from profilesync.local import LocalRuntime
+from tests.e2e.test_erasure import (
+    CONNECTORS,
+    DPO,
+    PEOPLE,
+    SEED,
+    World,
+    five_sandboxes,
+    hubspot_upsert,
+    leftovers,
+    phones_in,
+    traces,
+)
+
+pytestmark = pytest.mark.slow
+
+_RECORD_START = re.compile(r"^(\[(DEBUG|INFO|WARNING|ERROR|CRITICAL)\]\t|\{)")
+
+
+@contextmanager
+def world_at(tmp_path: Path, *, root_level: int | None = None, **parameters: str) -> Iterator[World]:
+    """A synced world; ``root_level`` lowers the root logger as Lambda's advanced logging controls
+    (an application log level) would, so that library loggers reach the function's log."""
+    root = logging.getLogger()
+    previous = root.level
+    if root_level is not None:
+        root.setLevel(root_level)
+    sources: dict[int, set[str]] = defaultdict(set)
+    for index, flat in population(PEOPLE, SEED):
+        if index is not None:
+            sources[index].add(str(flat["source"]))
+    sandboxes = five_sandboxes()
+    try:
+        with LocalRuntime(sandboxes, log_path=tmp_path / "handlers.log", parameters=parameters) as rt:
+            world = World(rt, sandboxes, people(PEOPLE, SEED), sources)
+            world.sync()
+            yield world
+    finally:
+        root.setLevel(previous)
+
+
+def log_records(text: str) -> list[str]:
+    """The log's records: a line that starts no record (a multi-line message) joins the one before."""
+    records: list[str] = []
+    for line in text.splitlines():
+        if _RECORD_START.match(line) or not records:
+            records.append(line)
+        else:
+            records[-1] += "\n" + line
+    return records
+
+
+def naming(records: list[str], persons: list[Person]) -> list[str]:
+    """The records that name any of ``persons`` by email or phone (the first 200 characters of each)."""
+    emails = {traces(p)["email"] for p in persons} | {traces(p)["canonical email"] for p in persons}
+    phones = {p.phone_e164 for p in persons}
+    found = []
+    for record in records:
+        lowered = record.lower()
+        if any(e in lowered for e in emails) or (phones_in(record, "US") | phones_in(record, "GB")) & phones:
+            found.append(record[:200])
+    return found
+
+
+def test_no_log_record_names_a_person_even_with_every_logger_at_debug(tmp_path: Path) -> None:
+    # GIVEN the functions at DEBUG, and the root logger too (library loggers reach the log)
+    with world_at(tmp_path, root_level=logging.DEBUG, LogLevel="DEBUG") as world:
+        # WHEN people are erased and exported, and the tools pulled and pushed again
+        erased = world.person_in("crm", "shop", "email")[:2]
+        for person in erased:
+            assert world.erase(person)["outcome"] == "erased"
+        assert world.privacy(action="export", email=world.person_in("crm")[-1].email)["found"]
+        hubspot_upsert(world.sandboxes["hubspot"], [{"email": "new.one@example.com", "firstname": "New"}])
+        world.sync()
+        log = (tmp_path / "handlers.log").read_text(encoding="utf-8")
+    records = log_records(log)
+    assert any("HTTP Request" in r for r in records)  # the HTTP library's lines were captured
+    assert any(r.startswith("[DEBUG]") for r in records)
+    # THEN no record names anyone of the population, by email or phone, not even the HTTP library's
+    # request lines (erasure looks people up by address) nor the AWS SDK's bodies
+    assert naming(records, world.persons) == []
+    assert "new.one@example.com" not in log
+
+
+def test_an_erasure_in_the_middle_of_a_sync_brings_nobody_back(tmp_path: Path) -> None:
+    with world_at(tmp_path) as world:
+        queued, waiting = world.person_in("crm", "email")[:2]
+        hubspot = world.sandboxes["hubspot"]
+        # GIVEN both changed in HubSpot; a pull has queued the change of the first, not merged yet
+        hubspot_upsert(
+            hubspot,
+            [{"email": p.email.lower(), "jobtitle": "Editor"} for p in (queued, waiting)],
+        )
+        world.rt.pull("hubspot")
+        assert world.rt.queue_depth(world.rt.queue_url) > 0
+        # WHEN the first is erased while their record waits in the ingest queue
+        assert world.erase(queued)["outcome"] == "erased"
+        # AND the queue is merged, the second's change waits to be pushed, and they are erased then
+        suppressed_before = world.rt.metrics.total("RecordsSuppressed")
+        world.rt.drain_queue()
+        assert world.rt.metrics.total("RecordsSuppressed") - suppressed_before >= 1
+        assert world.erase(waiting)["outcome"] == "erased"
+        world.rt.settle()
+        world.sync()
+        # THEN neither is a live profile, and no tool holds either of them again
+        for person in (queued, waiting):
+            assert world.customer_of(person) is None
+            for name in CONNECTORS:
+                assert leftovers(world.sandboxes[name].holdings(), person) == [], (name, person.email)
+
+
+def test_the_same_erase_sent_twice_and_a_sign_up_through_stripe_before_and_after_the_lift(
+    tmp_path: Path,
+) -> None:
+    with world_at(tmp_path) as world:
+        person = next(p for p in world.person_in("shop") if "stripe" in _held_by(world, p))
+        stripe_box = world.sandboxes["stripe"]
+        server = SandboxServer(stripe_box).start()
+        try:
+            sdk = stripe.StripeClient(
+                stripe_box.token, base_addresses={"api": server.url}, max_network_retries=0
+            )
+            # GIVEN the person erased
+            first = world.erase(person)
+            assert (first["ok"], first["outcome"]) == (True, "erased")
+            # WHEN they buy again through Stripe (the official SDK), and the tools are pulled
+            sdk.v1.customers.create({"email": person.email, "name": f"{person.first} {person.last}"})
+            incremental = world.sync()
+            full = world.sync(full=True)
+            # THEN they are dropped, counted, and not a live profile
+            assert incremental["stripe"].suppressed + full["stripe"].suppressed >= 1
+            assert world.customer_of(person) is None
+            # WHEN the same erase request is sent again (a second ticket)
+            second = world.erase(person)
+            # THEN it completes: nobody is found, and Stripe is asked by the address and erases the
+            # customer the purchase made
+            assert (second["ok"], second["outcome"]) == (True, "not_found"), second
+            assert second["tools"]["stripe"] == "erased"
+            assert leftovers(stripe_box.holdings(), person) == []
+            # WHEN they sign up again, the DPO lifts the suppression, and they buy once more
+            lifted = world.privacy(action="unsuppress", email=person.email, requested_by=DPO)
+            assert (lifted["ok"], lifted["lifted"] >= 1) == (True, True)
+            sdk.v1.customers.create({"email": person.email, "name": person.first, "phone": person.phone_e164})
+            pulled = world.sync(full=True)
+        finally:
+            server.stop()
+        # THEN they are a live profile again, phone and all: no entry of either erasure drops them
+        assert pulled["stripe"].suppressed == 0
+        cid = world.customer_of(person)
+        assert cid is not None
+        profile = world.rt.wiring.profiles.get_customers([cid])[cid].profile
+        assert profile is not None
+        assert {i.value for i in profile.identifiers} >= {normalise_email(person.email), person.phone_e164}
+
+
+def _held_by(world: World, person: Person) -> set[str]:
+    return {name for name in CONNECTORS if leftovers(world.sandboxes[name].holdings(), person)}
