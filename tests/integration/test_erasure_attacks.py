@@ -343,3 +343,84 @@ def test_erasing_any_one_customer_leaves_every_other_item_of_the_store_byte_iden
         assert report.outcome == "erased"
         after = [r for r in stores.rows() if not r[0].startswith(BOOKKEEPING)]
         assert after == others_before
+
+
+# --- export lists every item the erasure deletes -----------------------------------------------------
+
+
+def test_an_export_lists_every_item_the_erasure_deletes_tombstones_markers_and_quarantine(
+    stores: Stores,
+) -> None:
+    from datetime import UTC, datetime
+
+    from core.ports import QuarantineEntry
+    from core.privacy import PrivacyStores, export_person
+    from core.privacy_store import ItemKey
+    from core.suppression import keyed_hash
+
+    merging = IdentityPolicy(max_records_per_identifier=MappingProxyType({"email": 5, "phone": 1}))
+    # GIVEN Ann: two customers merged into one (a tombstone), a household phone Bob holds too (a
+    # marker of his), a record quarantined with the hash of her address, and Bob's quarantined one
+    both = ["ann@example.com", "ann.work@example.com"]
+    stores.ingest([make_record("crm", "1", email=both[0], phone="+15550100009")], merging)
+    stores.ingest([make_record("shop", "2", email=both[1])], merging)
+    stores.ingest([make_record("mail", "3", email=both)], merging)
+    stores.ingest([make_record("crm", "4", email="bob@example.com", phone="+15550100009")], merging)
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    stores.sync_state.put_quarantined(
+        [
+            QuarantineEntry(
+                "crm",
+                "crm:7",
+                "bad date",
+                '{"email": "ANN@example.com"}',
+                at,
+                (keyed_hash(SALT, "email#ann@example.com"),),
+            ),
+            QuarantineEntry(
+                "crm",
+                "crm:8",
+                "bad date",
+                '{"email": "bob@example.com"}',
+                at,
+                (keyed_hash(SALT, "email#bob@example.com"),),
+            ),
+        ]
+    )
+    privacy = PrivacyStores(
+        stores.profiles, stores.erasure, stores.sync_state, stores.suppression, None, ("crm",)
+    )
+    export = export_person(stores.profiles, email(both[1]), stores=privacy, salt=SALT)
+    assert export is not None
+    # WHEN she is erased, every deleted item recorded
+    deleted: list[ItemKey] = []
+    apply = stores.erasure.apply
+
+    def recording(step: Any) -> None:
+        apply(step)
+        deleted.extend(d.key for d in step)
+
+    stores.erasure.apply = recording  # type: ignore[method-assign]
+    report = erase_person(
+        email(both[1]),
+        profiles=stores.profiles,
+        erasure=stores.erasure,
+        tools={},
+        salt=SALT,
+        request_id="req-1",
+        sync_state=stores.sync_state,
+        suppression=stores.suppression,
+        quarantine_of=("crm",),
+        policy=merging,
+    )
+    # THEN the export had listed exactly those items, of every kind
+    assert report.outcome == "erased"
+    assert sorted(set(export.items), key=lambda k: (k.pk, k.sk)) == sorted(
+        set(deleted), key=lambda k: (k.pk, k.sk)
+    )
+    kinds = {k.kind for k in deleted}
+    assert {"profile", "source", "ident", "quarantined"} <= kinds
+    assert len([k for k in deleted if k.kind == "profile"]) == 2  # her profile and the tombstone
+    # AND Bob, his phone and his quarantined record are left
+    assert stores.owner("email#bob@example.com") is not None
+    assert [q.key.sk for q in stores.erasure.quarantined_items("crm") if "bob" in q.raw]
