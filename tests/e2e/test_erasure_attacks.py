@@ -9,12 +9,16 @@ tests/e2e/test_erasure.py's.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import stripe
@@ -179,3 +183,112 @@ def test_the_same_erase_sent_twice_and_a_sign_up_through_stripe_before_and_after
 
 def _held_by(world: World, person: Person) -> set[str]:
     return {name for name in CONNECTORS if leftovers(world.sandboxes[name].holdings(), person)}
+
+
+def disguises(value: str) -> dict[str, str]:
+    """How a value can be kept without being written out: unsalted hashes, base64."""
+    raw = value.encode()
+    return {
+        "md5": hashlib.md5(raw).hexdigest(),  # Mailchimp's subscriber hash is md5 of the address
+        "sha1": hashlib.sha1(raw).hexdigest(),
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "base64": base64.b64encode(raw).decode().rstrip("="),
+        "base64url": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    }
+
+
+def test_no_hashed_or_encoded_copy_of_an_erased_person_is_left(tmp_path: Path) -> None:
+    with world_at(tmp_path) as world:
+        person = world.person_in("crm", "shop", "email")[0]
+        cid = world.customer_of(person)
+        assert cid is not None
+        snapshots = world.snapshots_of(cid)
+        ids = sorted({r.source_id for r in snapshots.values() if len(r.source_id) >= 8})
+        assert ids  # Stripe, Klaviyo, Mailchimp and Shopify ids are long enough to search for
+        # GIVEN a message of theirs parked in the dead-letter queue
+        record = next(iter(snapshots.values()))
+        body = {
+            "v": 1,
+            "connector": record.source,
+            "run_id": "r",
+            "records": [json.loads(record.model_dump_json())],
+        }
+        world.rt.sqs.send_message(QueueUrl=world.rt.dlq_url, MessageBody=json.dumps(body))
+        # WHEN they are erased and every tool is pulled and pushed again
+        assert world.erase(person)["outcome"] == "erased"
+        world.sync()
+        # THEN no item of the table (SYNC# reports, quarantine, push records, suppression and audit
+        # entries included), no queued message and no log line holds their address, phone or record
+        # ids in clear, unsalted-hashed or base64 form
+        values = {
+            normalise_email(person.email),
+            person.email,
+            person.phone_e164,
+            person.phone_e164.lstrip("+"),
+        }
+        sought = {f"{how}({v})": form for v in values for how, form in disguises(v).items()}
+        sought |= {f"id {i}": i for i in ids}
+        items = world.items()
+        table = json.dumps(items, ensure_ascii=False).lower()
+        # (a pull cursor's ids are the strict xfail below)
+        cursors = json.dumps([i for i in items if i["PK"]["S"].startswith("SYNC#")]).lower()
+        queues = "\n".join(
+            world.queue_bodies(world.rt.queue_url) + world.queue_bodies(world.rt.dlq_url)
+        ).lower()
+        logs = (tmp_path / "handlers.log").read_text(encoding="utf-8").lower()
+        for where, text in (("table", table), ("queues", queues), ("logs", logs)):
+            found = [what for what, form in sought.items() if form.lower() in text]
+            if where == "table":
+                found = [w for w in found if not (w.startswith("id ") and sought[w].lower() in cursors)]
+            assert found == [], where
+        # AND no tool holds them in such a form either, but for HubSpot's blocklist of erased
+        # addresses (HubSpot keeps a hash of each GDPR-deleted address so it is not re-imported;
+        # docs/privacy.md) and the ids of the objects Stripe and Shopify keep redacted
+        for name in CONNECTORS:
+            held = world.sandboxes[name].holdings().lower()
+            found = [w for w, form in sought.items() if form.lower() in held and not w.startswith("id ")]
+            assert found == [] or (
+                name == "hubspot" and found == ["sha256(" + normalise_email(person.email) + ")"]
+            ), name
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Shopify's pull cursor (SYNC#shopify, connectors/shopify/_cursor.py) keeps the ids of the "
+        "records delivered at its watermark second ('skip'/'high_ids': gid://shopify/Order/<id>). "
+        "Shopify's customerRequestDataErasure touches the person's customer and orders, so the next "
+        "pull delivers them at the watermark and the cursor keeps their ids until a later change "
+        "moves it on: a source id of the erased person left in the table. Fix belongs to the Shopify "
+        "connector (e.g. skip by a keyed digest of the id, or leave suppressed records out of it)."
+    ),
+)
+def test_no_pull_cursor_keeps_the_record_ids_of_an_erased_person(tmp_path: Path) -> None:
+    from connectors.shopify import ShopifySandbox
+
+    sandbox = ShopifySandbox(people=PEOPLE, seed=SEED)
+    with LocalRuntime({"shopify": sandbox}, log_path=tmp_path / "handlers.log") as rt:
+        rt.pull("shopify")
+        rt.settle()
+        buyer = next(
+            p for p in people(PEOPLE, SEED) if any(r.object_type == "order" for r in _records_of(rt, p))
+        )
+        ids = sorted({r.source_id for r in _records_of(rt, buyer)})
+        # WHEN the buyer is erased and Shopify pulled again
+        answer = rt.invoke("PrivacyFunction", {"action": "erase", "email": buyer.email, "requested_by": DPO})
+        assert answer["outcome"] == "erased"
+        rt.pull("shopify")
+        rt.settle()
+        # THEN the cursor names none of their records
+        state = rt.dynamodb.get_item(
+            TableName=rt.table_name, Key={"PK": {"S": "SYNC#shopify"}, "SK": {"S": "STATE"}}
+        )["Item"]
+        assert [i for i in ids if i in json.dumps(state)] == []
+
+
+def _records_of(rt: LocalRuntime, person: Person) -> list[Any]:
+    key = f"email#{normalise_email(person.email)}"
+    owner = rt.wiring.profiles.get_owners([key]).get(key)
+    if owner is None:
+        return []
+    return list(rt.wiring.profiles.get_customers([owner.customer_id])[owner.customer_id].snapshots.values())
