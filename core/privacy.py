@@ -320,9 +320,19 @@ def erase_person(
     report.tools = {name: r.label for name, r in results.items()}
     error: ConflictError | None = None
     scopes = [scope]
-    if scope.found:
+    target = scope
+    if not scope.found:
+        # A merge that checked the suppression just before it was written creates the person while
+        # the tools are asked (nothing guards a customer that did not exist): read once more.
+        target = find_scope(
+            identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
+        )
+        report.found = target.found
+        if target.found:
+            scopes.append(target)
+    if target.found:
         try:
-            scopes += _erase_customer(scope, stores, report, policy, max_attempts, sleep)
+            scopes += _erase_customer(target, stores, report, policy, max_attempts, sleep)
         except ConflictError as exc:
             error = exc
     # Record ids a racing merge brought in are suppressed too (step 1 could not know them).
