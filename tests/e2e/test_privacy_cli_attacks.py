@@ -114,3 +114,40 @@ def test_a_store_file_an_earlier_version_left_readable_by_others_is_made_private
                 assert stat.S_IMODE(file.stat().st_mode) == 0o600, file.name
     finally:
         holder.close()
+
+
+def test_a_local_export_says_which_payload_each_tool_named_was_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectors._sandbox import SandboxServer
+    from connectors.hubspot import HubSpotSandbox
+
+    monkeypatch.setenv("PROFILESYNC_AUDIT_SALT", "export-test-salt")
+    monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", "pat-cli")
+    sandbox = HubSpotSandbox(people=20, seed=5, token="pat-cli")
+    server = SandboxServer(sandbox).start()
+    try:
+        state = ("--state-dir", str(tmp_path / "state"))
+        # GIVEN HubSpot synced (and pushed to) into the local store
+        assert main(["sync", "--connector", "hubspot", "--base-url", server.url, *state]) == 0
+        capsys.readouterr()
+        person = next(p for p in people(20, 5) if sandbox.holds(p.email))
+        # WHEN the person is exported, naming the tool
+        code, export = run(
+            capsys,
+            "privacy",
+            "export",
+            "--email",
+            person.email,
+            "--connector",
+            f"hubspot={server.url}",
+            *state,
+        )
+    finally:
+        server.stop()
+    # THEN the export says what HubSpot was sent, not only that something was (issue 10: "which
+    # tools received which payload when"), as the privacy function's export does
+    assert code == 0
+    [pushed] = export["pushed"]
+    assert (pushed["destination"], pushed["at"] is not None) == ("hubspot", True)
+    assert pushed["payload"] is not None
