@@ -292,3 +292,42 @@ def _records_of(rt: LocalRuntime, person: Person) -> list[Any]:
     if owner is None:
         return []
     return list(rt.wiring.profiles.get_customers([owner.customer_id])[owner.customer_id].snapshots.values())
+
+
+def test_erasing_one_of_many_buyers_behind_a_company_billing_email_leaves_the_others_contact(
+    tmp_path: Path,
+) -> None:
+    import httpx
+
+    with world_at(tmp_path) as world:
+        stripe_box = world.sandboxes["stripe"]
+        # GIVEN ten buyers at one company, each a Stripe customer with the company's billing address
+        # and a phone of their own: more than the guardrail lets match, so ten customers, and each
+        # pushed to HubSpot, which upserts by email: one HubSpot contact stands for all ten
+        with httpx.Client(
+            transport=stripe_box.transport(),
+            base_url="https://api.stripe.com",
+            headers={"Authorization": f"Bearer {stripe_box.token}"},
+        ) as client:
+            for n in range(10):
+                created = client.post(
+                    "/v1/customers",
+                    data={
+                        "email": "billing@acme.example",
+                        "name": f"Buyer{n} Acme",
+                        "phone": f"+1 202 555 01{n:02d}",
+                    },
+                )
+                assert created.status_code == 200, created.text
+        world.sync()
+        hubspot = world.sandboxes["hubspot"]
+        assert hubspot.contact("billing@acme.example") is not None
+        # WHEN one buyer is erased, named by their own phone
+        answer = world.privacy(action="erase", phone="+1 202 555 0100", requested_by=DPO)
+        assert answer["outcome"] == "erased"
+        # THEN the contact that stands for the other nine is still in HubSpot
+        assert hubspot.contact("billing@acme.example") is not None
+        # AND the buyer's own Stripe customer is erased, the others' kept
+        held = stripe_box.holdings()
+        assert "+12025550100" not in held.replace(" ", "")
+        assert "+12025550101" in held.replace(" ", "") or "2025550101" in held
