@@ -68,6 +68,8 @@ BACKUP_RETENTION_DAYS = 35
 INGEST_RETENTION_DAYS = 4
 #: After this many rounds of asking, a tool that still has not confirmed raises the alarm.
 ERASE_ATTEMPTS_BEFORE_ALARM = 5
+#: The outcome of an erase request naming a value several live customers hold: nobody is erased.
+AMBIGUOUS = "ambiguous"
 
 
 # --- finding the person -------------------------------------------------------------------------------
@@ -257,7 +259,7 @@ class ErasureReport:
 
     @property
     def complete(self) -> bool:
-        return not any(v.startswith("failed") for v in self.tools.values())
+        return self.outcome != AMBIGUOUS and not any(v.startswith("failed") for v in self.tools.values())
 
 
 def ask_tools(
@@ -314,6 +316,23 @@ def erase_person(
     started = now()
     scope = find_scope(identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy)
     report = ErasureReport(found=scope.found, outcome="")
+    if scope.found and identifier.key in scope.shared:
+        # A household phone or a company address names several people: its owner is whoever got it
+        # first, not necessarily the person who asked. Nobody is erased; the person is named again
+        # by a value only they hold (their export lists which).
+        report.outcome = AMBIGUOUS
+        erasure.put_audit(
+            AuditRecord(
+                action="erase",
+                request_id=request_id,
+                at=started,
+                subject_hash=subject_hash(salt, identifier),
+                outcome=AMBIGUOUS,
+                requested_by=requested_by,
+                invocation=invocation,
+            )
+        )
+        return report
     suppressed = _suppress(stores, salt, scope.suppression_keys(), request_id, started)
 
     results = ask_tools(scope, tools, unavailable)
@@ -616,6 +635,7 @@ def lift_suppression(
 
 
 __all__ = [
+    "AMBIGUOUS",
     "BACKUP_RETENTION_DAYS",
     "ERASE_ATTEMPTS_BEFORE_ALARM",
     "AuditRecord",

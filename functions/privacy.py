@@ -98,6 +98,16 @@ def export_answer(found: PersonExport) -> dict[str, Any]:
 
 def erase_answer(report: ErasureReport, request_id: str) -> dict[str, Any]:
     """The receipt of an erasure: what was deleted and suppressed, each tool's outcome, what is kept."""
+    if report.outcome == "ambiguous":
+        return {
+            "ok": False,
+            "action": "erase",
+            "request_id": request_id,
+            "found": True,
+            "outcome": report.outcome,
+            "error": "the email or phone given is held by more than one person, so nobody was erased: "
+            "name the person by a value only they hold (their export lists their identifiers)",
+        }
     return {
         "ok": report.complete,
         "action": "erase",

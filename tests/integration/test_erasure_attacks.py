@@ -336,6 +336,11 @@ def test_erasing_any_one_customer_leaves_every_other_item_of_the_store_byte_iden
         scope = find_scope(
             Identifier.from_key(key), profiles=stores.profiles, erasure=stores.erasure, policy=policy
         )
+        if key in scope.shared:  # a value that names several people erases nobody (tested below)
+            before = stores.rows()
+            assert stores.erase(Identifier.from_key(key), "req-0", policy).outcome == "ambiguous"
+            assert [r for r in stores.rows() if not r[0].startswith(BOOKKEEPING)] == before
+            return
         theirs = {target, *scope.absorbed}
         others_before = [r for r in stores.rows() if not _theirs(r, theirs)]
         # WHEN the customer is erased by one of its values
@@ -544,3 +549,25 @@ def test_a_merge_that_commits_after_the_whole_erasure_of_a_person_not_yet_stored
         )
         assert erased
         assert stores.owner("email#ann@example.com") is None
+
+
+# --- a request naming a value several people hold ---------------------------------------------------
+
+
+def test_a_request_naming_a_household_phone_erases_nobody_and_says_it_is_ambiguous(stores: Stores) -> None:
+    # GIVEN three people behind one household phone, kept apart by the guardrail; the first owns it
+    for n in range(3):
+        stores.ingest([make_record("crm", str(n), email=f"member{n}@example.com", phone="+12025550142")])
+    owner = stores.owner("phone#+12025550142")
+    assert owner == stores.owner("email#member0@example.com")
+    before = stores.rows()
+    # WHEN someone asks to erase "the person with phone +1 202 555 0142"
+    report = stores.erase(identifier_for(phone="+12025550142"), "req-1")
+    # THEN nobody is erased (the phone names three people; whoever got it first is not the person
+    # who asked), nothing is suppressed, and the answer says why
+    assert (report.found, report.outcome, report.complete) == (True, "ambiguous", False)
+    assert report.counts["suppressed"] == 0
+    for n in range(3):
+        assert stores.owner(f"email#member{n}@example.com") is not None
+    after = [r for r in stores.rows() if not r[0].startswith(BOOKKEEPING)]
+    assert after == [r for r in before if not r[0].startswith(BOOKKEEPING)]
