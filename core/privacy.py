@@ -143,6 +143,8 @@ class PersonExport:
     suppressed: Mapping[str, SuppressionEntry | None] = field(default_factory=dict)
     """Each identifier of the person -> its suppression entry, or None when it is not suppressed."""
     items: tuple[ItemKey, ...] = ()
+    ambiguous: bool = False
+    """The identifier is held by several live customers: nothing of anyone is exported."""
 
 
 def export_person(
@@ -169,6 +171,9 @@ def export_person(
         sources = tuple(sorted(state.snapshots.values(), key=lambda r: r.key))
         return PersonExport(state.customer_id, state.profile, sources)
     scope = find_scope(identifier, profiles=profiles, erasure=stores.erasure, sync_state=stores.sync_state)
+    if scope.found and identifier.key in scope.shared:
+        # A household phone names several people: its owner's data is not the asker's (see erase).
+        return PersonExport(customer_id=None, profile=None, sources=(), ambiguous=True)
     state = scope.state
     pushed = tuple(_pushed_record(p, state.profile if state else None, payload_of) for p in scope.pushed)
     quarantined: tuple[QuarantineItem, ...] = ()

@@ -197,7 +197,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
                 request_id=request_id,
                 at=datetime.now(UTC),
                 subject_hash=subject,
-                outcome="exported" if found else "not_found",
+                outcome=("ambiguous" if found.ambiguous else "exported") if found else "not_found",
                 counts={"sources": len(found.sources) if found else 0},
                 requested_by=requested_by,
                 invocation=invocation,
@@ -207,6 +207,16 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
         logger.info("export served", extra={"found": found is not None})
         if found is None:
             return {"ok": True, "action": "export", "found": False, "request_id": request_id}
+        if found.ambiguous:
+            return {
+                "ok": False,
+                "action": "export",
+                "found": True,
+                "outcome": "ambiguous",
+                "request_id": request_id,
+                "error": "the email or phone given is held by more than one person, so nothing was "
+                "exported: name the person by a value only they hold",
+            }
         return {
             "ok": True,
             "action": "export",
