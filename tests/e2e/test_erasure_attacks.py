@@ -331,3 +331,56 @@ def test_erasing_one_of_many_buyers_behind_a_company_billing_email_leaves_the_ot
         held = stripe_box.holdings()
         assert "+12025550100" not in held.replace(" ", "")
         assert "+12025550101" in held.replace(" ", "") or "2025550101" in held
+
+
+def test_erased_people_stay_erased_in_salesforce_and_woocommerce_through_full_refreshes(
+    tmp_path: Path,
+) -> None:
+    from profilesync.demo import make_sandboxes
+
+    tools = ("salesforce", "woocommerce", "hubspot")
+    sandboxes = make_sandboxes(PEOPLE, SEED, tools=tools)
+
+    def sync(rt: LocalRuntime, *, full: bool = False) -> dict[str, Any]:
+        if full:
+            for name in tools:
+                rt.dynamodb.delete_item(
+                    TableName=rt.table_name, Key={"PK": {"S": f"SYNC#{name}"}, "SK": {"S": "STATE"}}
+                )
+        pulled = {name: rt.pull(name) for name in tools}
+        rt.settle()
+        return pulled
+
+    with LocalRuntime(sandboxes, log_path=tmp_path / "handlers.log") as rt:
+        sync(rt)
+        everyone = people(PEOPLE, SEED)
+        # GIVEN people Salesforce and WooCommerce both hold (a contact, a lead, a shop account, orders)
+        both = [
+            p
+            for p in everyone
+            if leftovers(sandboxes["salesforce"].holdings(), p)
+            and leftovers(sandboxes["woocommerce"].holdings(), p)
+        ][:3]
+        assert len(both) == 3
+        # WHEN they are erased
+        for person in both:
+            answer = rt.invoke(
+                "PrivacyFunction", {"action": "erase", "email": person.email, "requested_by": DPO}
+            )
+            assert (answer["ok"], answer["tools"]["salesforce"], answer["tools"]["woocommerce"]) == (
+                True,
+                "erased",
+                "erased",
+            ), answer
+        # AND both tools are pulled again, incrementally and from scratch, and pushes run
+        incremental, full = sync(rt), sync(rt, full=True)
+        # THEN nobody is back in the table or in any tool
+        for person in both:
+            key = f"email#{normalise_email(person.email)}"
+            assert rt.wiring.profiles.get_owners([key]).get(key) is None
+            for name in tools:
+                assert leftovers(sandboxes[name].holdings(), person) == [], (name, person.email)
+        # AND the orders WooCommerce keeps by the shop's policy (anonymised, under their ids) were met
+        # and counted as suppressed, incrementally and on the full refresh
+        assert incremental["woocommerce"].suppressed > 0
+        assert full["woocommerce"].suppressed > 0
