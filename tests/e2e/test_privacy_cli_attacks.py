@@ -5,38 +5,28 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from core.normalise import normalise_email
 from core.storage.sqlite_database import SQLiteDatabase
 from core.testing.population import people, population
 from profilesync.cli import main
-from profilesync.embedded import dynamodb_client, model_aws_semantics
+from profilesync.embedded import dynamodb_client
+from tests.e2e.test_endpoint_url import endpoint as moto_endpoint  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def endpoint(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
+    """moto's server, as ``--endpoint-url`` (test_endpoint_url's), with an audit salt configured."""
     monkeypatch.setenv("PROFILESYNC_AUDIT_SALT", "endpoint-test-salt")
-    model_aws_semantics()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    return moto_endpoint
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
