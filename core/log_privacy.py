@@ -11,11 +11,12 @@ runtime, ``profilesync --log-level INFO`` or ``--debug``:
   ``filter``, Stripe's ``email=``). The line stays, its URL redacted as ``redact_path`` does (the
   query dropped, every segment that may name someone replaced by ``{id}``).
 * botocore logs each request's parameters and each response's body at DEBUG: the profiles and
-  source records written and read, the SQS messages. Its level is held at INFO, where it logs no
-  payload (a DEBUG session that needs botocore's wire log sets that logger's level itself).
+  source records written and read, the SQS messages. Its level is held at INFO or the root's level,
+  whichever is higher, where it logs no payload (a DEBUG session that needs botocore's wire log
+  sets that logger's level itself, after this).
 
 ``keep_personal_data_out_of_library_logs`` installs both; the handlers' shared wiring and the CLI
-call it once. Idempotent.
+call it once the root logger is configured (the CLI on every run). Idempotent.
 """
 
 from __future__ import annotations
@@ -68,10 +69,11 @@ def keep_personal_data_out_of_library_logs() -> None:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+    # Never below INFO, and never below the root's level either: a level set on the logger itself
+    # would otherwise let its INFO lines through a root held at WARNING.
+    floor = max(logging.INFO, logging.getLogger().getEffectiveLevel())
     for name in BODY_LOGGERS:
-        logger = logging.getLogger(name)
-        if logger.level < logging.INFO:  # NOTSET (0) inherits the root's level, DEBUG among them
-            logger.setLevel(logging.INFO)
+        logging.getLogger(name).setLevel(floor)
 
 
 __all__ = [
