@@ -5,10 +5,12 @@ from the items each request actually sends (moto reports no ConsumedCapacity for
 with DynamoDB's sizing rules: 1 WCU per started KB, twice that inside a transaction.
 
 The minimum for each kind of record, from the table layout (DESIGN.md), written transactionally
-because ownership changes must be atomic and conditional:
-  new customer: PROFILE + SOURCE + one IDENT per identifier
-  attach:       PROFILE + SOURCE + one IDENT per identifier not owned yet
+because ownership changes must be atomic and conditional; every change also appends its event to
+the customer's history (a HISTORY item, in the same transaction: docs/governance.md):
+  new customer: PROFILE + SOURCE + one IDENT per identifier + HISTORY
+  attach:       PROFILE + SOURCE + one IDENT per identifier not owned yet + HISTORY
   update:       PROFILE + SOURCE + source IDENT (new hash) + added IDENTs + IDENTs no source holds
+                + HISTORY
   unchanged:    nothing
 A split (an update removed the identifier that joined a customer's records) is printed too, without
 a target: it is rare, and costs the update plus one more transaction.
@@ -148,23 +150,24 @@ def main() -> None:
             )
 
         new = [record("crm", i, [f"p{i}@example.com"], [f"+4420794{i:05d}"]) for i in range(n)]
-        scenario("new customer", new, 2 + 3)
+        scenario("new customer", new, 2 + 3 + 1)
         attach = [record("shop", i, [f"p{i}@example.com"], [f"+4420795{i:05d}"]) for i in range(n)]
-        scenario("attach", attach, 2 + 2)
+        scenario("attach", attach, 2 + 2 + 1)
         update = [
             record("shop", i, [f"p{i}@example.com", f"q{i}@example.com"], [f"+4420795{i:05d}"], day=1)
             for i in range(n)
         ]
-        scenario("update (email added)", update, 2 + 1 + 1)
+        scenario("update (email added)", update, 2 + 1 + 1 + 1)
         before_writes = meter.calls["TransactWriteItems"]
         scenario("unchanged", update, 0)
         unchanged_writes = meter.calls["TransactWriteItems"] - before_writes
         # Not a target: the shop record drops the email it shared with the crm record, so the two no
         # longer resolve together and the customer splits. The update and the split are two
         # transactions (the split re-reads the customer); one would need 2 PROFILE + the moved
-        # SOURCE twice (delete, put) + the moved IDENTs (source, phone, new email) = 7 items.
+        # SOURCE twice (delete, put) + the moved IDENTs (source, phone, new email) + the update's and
+        # the split's two HISTORY events = 10 items.
         split = [record("shop", i, [f"r{i}@example.com"], [f"+4420795{i:05d}"], day=2) for i in range(n)]
-        scenario("split (shared email gone)", split, 7)
+        scenario("split (shared email gone)", split, 10)
         split_row = rows.pop()
 
     print(f"store cost over {n} records per kind (moto, counted with botocore event hooks)")

@@ -18,10 +18,11 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 
 from core.errors import ConflictError
+from core.governance.changes import change_history, inherit_merged, merge_event, split_events
 from core.identity import (
     Component,
     GuardrailHit,
@@ -120,6 +121,10 @@ class IngestSettings:
     sleep: Callable[[float], None] = time.sleep
     suppression: SuppressionCheck | None = None
     """Drops the records of erased people before anything is stored (None: no check)."""
+    actor: str = "ingest"
+    """Who or what makes the changes, as the history events say (``run:<connector>:<run id>``)."""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """The time of the history events a change appends."""
 
 
 @dataclass
@@ -196,6 +201,8 @@ def ingest(
                 total.new_customers += 1
             elif kind == "attach":
                 total.attached += 1
+            else:
+                inherit_merged(store, [changeset])  # the survivor inherits the absorbed histories
             total.merged_customers += plan.absorbed[changeset.label]
             survivor = plan.survivors[changeset.label]
             total.customers.add(survivor)
@@ -456,6 +463,7 @@ def _changeset(
             snapshots[key] = snap
             snapshot_home[key] = cid
     changed: dict[str, str] = {}
+    stored_keys = set(snapshots)
     for record in component.records:
         key = record.key
         changed[key] = hashes[key]
@@ -466,6 +474,20 @@ def _changeset(
             raise ConflictError(f"a newer {key} was stored while the batch was read; plan again")
         snapshots[key] = record
         ops.append(PutSource(survivor, record, hashes[key]))
+    records_of = {cid: live[cid].snapshots.keys() for cid in absorbed}
+    ops.extend(
+        change_history(
+            component.records,
+            stored_keys,
+            survivor,
+            members,
+            records_of,
+            owner_of,
+            hashes,
+            actor=settings.actor,
+            at=settings.clock(),
+        )
+    )
     for key, home in sorted(snapshot_home.items()):
         if home == survivor:
             continue
@@ -533,14 +555,20 @@ def _changeset(
 
 
 def complete_merge(
-    store: ProfileStore, absorbed: str, survivor: str, settings: IngestSettings | None = None
+    store: ProfileStore,
+    absorbed: str,
+    survivor: str,
+    settings: IngestSettings | None = None,
+    joined_by: Sequence[str] = (),
 ) -> None:
     """Merge ``absorbed`` into ``survivor`` in idempotent steps, for merges too large to be atomic.
 
     1. freeze the absorbed customer (``merging_into``), 2. copy its snapshots to the survivor,
     3. hand its identifiers to the survivor, 4. delete its snapshots, 5. rebuild the survivor's
     profile and leave a tombstone. Each step can be repeated; a writer that finds a frozen customer
-    calls this to finish the job, so a crash at any point loses nothing.
+    calls this to finish the job, so a crash at any point loses nothing. ``joined_by``: the
+    identifier keys that joined them, for the survivor's merge event (unknown to a writer that
+    finishes a merge cut short).
     """
     settings = settings or IngestSettings()
     limit = store.max_items_per_commit
@@ -603,9 +631,13 @@ def complete_merge(
                     target.absorbing - {absorbed},
                 ),
                 Tombstone(absorbed, survivor, state.version),
+                merge_event(
+                    survivor, absorbed, state.snapshots, joined_by, actor=settings.actor, at=settings.clock()
+                ),
             ),
         )
         if not store.commit([final]):
+            inherit_merged(store, [final])
             return
         settings.sleep(random.uniform(0, settings.backoff_base * 2**attempt))
     raise ResolutionGaveUpError(
@@ -676,7 +708,7 @@ def _split_step(store: ProfileStore, customer_id: str, settings: IngestSettings)
     keep = next((g for g in groups if any(customer_id_for(r.key) == customer_id for r in g)), groups[0])
     moving = next(g for g in groups if g is not keep)
     new_id = _unused_customer_id(store, moving[0].key, customer_id)
-    changeset = _split_changeset(store, state, moving, new_id, settings)
+    changeset = split_changeset(store, state, moving, new_id, settings)
     if len(changeset) > store.max_items_per_commit:
         raise ValueError(
             f"cannot split {customer_id}: moving {len(moving)} records to {new_id} takes "
@@ -751,14 +783,24 @@ def record_groups(records: Sequence[SourceRecord], policy: IdentityPolicy) -> li
     return [c.records for c in components]
 
 
-def _split_changeset(
+def split_changeset(
     store: ProfileStore,
     state: CustomerState,
     moving: tuple[SourceRecord, ...],
     new_id: str,
     settings: IngestSettings,
+    *,
+    revive: int | None = None,
+    reason: str = "its records no longer share a usable identifier",
+    identifiers: Sequence[str] = (),
+    handed_back: Iterable[str] = (),
 ) -> Changeset:
-    """Move ``moving`` out of ``state``'s customer into the new customer ``new_id``."""
+    """Move ``moving`` out of ``state``'s customer into the new customer ``new_id``; with ``revive``
+    (the version of ``new_id``'s tombstone), into the merged-away customer ``new_id`` again, as a
+    split from a merge's history event does (core.governance.unmerge). Both customers get a
+    ``split`` event saying ``reason`` (and ``identifiers``, the keys that had joined them).
+    ``handed_back``: keys ``new_id`` owned before a merge, which go back to it even when records
+    that stay hold them too (``state``'s customer is then marked as holding them)."""
     cid, policy = state.customer_id, settings.policy
 
     def usable(group: Iterable[SourceRecord]) -> set[str]:
@@ -766,8 +808,9 @@ def _split_changeset(
 
     moving_keys = {m.key for m in moving}
     remaining = [r for r in state.snapshots.values() if r.key not in moving_keys]
+    back = set(handed_back)
     staying = usable(remaining)
-    taken = sorted((usable(moving) & state.owned) - staying)
+    taken = sorted((usable(moving) & state.owned) - (staying - back))
     owners = store.get_owners(taken)
     ops: list[Operation] = []
     for record in moving:
@@ -782,10 +825,22 @@ def _split_changeset(
     ops.extend(
         PutHolder(key, new_id) for key in sorted(usable(moving) - set(taken)) if not key.startswith("source#")
     )
-    moved = build_profile(new_id, moving, settings.rules, 1)
-    ops.append(PutProfile(new_id, moved, profile_hash(moved), frozenset(taken), None))
+    ops.extend(PutHolder(key, cid) for key in taken if key in staying)  # handed back, held here too
+    moved = build_profile(new_id, moving, settings.rules, 1 if revive is None else revive + 1)
+    ops.append(PutProfile(new_id, moved, profile_hash(moved), frozenset(taken), revive))
     rest = build_profile(cid, remaining, settings.rules, state.version + 1)
     ops.append(PutProfile(cid, rest, profile_hash(rest), state.owned - set(taken), state.version))
+    ops.extend(
+        split_events(
+            cid,
+            new_id,
+            moving_keys,
+            actor=settings.actor,
+            at=settings.clock(),
+            reason=reason,
+            identifiers=identifiers,
+        )
+    )
     return Changeset(f"split:{cid}:{new_id}", tuple(ops))
 
 
@@ -807,6 +862,7 @@ __all__ = [
     "complete_merge",
     "ingest",
     "record_groups",
+    "split_changeset",
     "split_customer",
     "split_ids",
 ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from core.governance.history import HistoryEvent
 from core.schema import Profile, SourceRecord
 
 
@@ -140,6 +141,15 @@ class PutHolder:
     customer_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class PutHistory:
+    """An event of a customer's history (core.governance.history), written in the same transaction
+    as the change it records, so a change is never stored without its event nor an event without
+    its change. Unconditional and idempotent: the item's key is the event's time and id."""
+
+    event: HistoryEvent
+
+
 Operation = (
     PutProfile
     | MarkAbsorbing
@@ -151,6 +161,7 @@ Operation = (
     | DeleteIdent
     | TouchSource
     | PutHolder
+    | PutHistory
 )
 
 

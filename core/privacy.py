@@ -35,6 +35,10 @@ from typing import Any
 
 from core.connector import Connector, Payload
 from core.errors import ConflictError
+from core.governance.history import HistoryStore
+from core.governance.history_redaction import redact_other_histories
+from core.governance.person_record import PersonRecord, person_record
+from core.governance.reading import ReadAudit
 from core.identity import IdentityPolicy
 from core.normalise import normalise_email, normalise_phone
 from core.person_scope import (
@@ -111,6 +115,10 @@ class PrivacyStores:
     dead_letters: DeadLetterQueue | None = None
     quarantine_of: Sequence[str] = ()
     """The connectors whose quarantine is searched."""
+    history: HistoryStore | None = None
+    """The customers' histories, for the export (None: the profile store's own, if it keeps one)."""
+    reads: ReadAudit | None = None
+    """The read audit, for the export's "who looked at this person in the last 90 days"."""
 
 
 # --- export ------------------------------------------------------------------------------------------
@@ -143,6 +151,8 @@ class PersonExport:
     suppressed: Mapping[str, SuppressionEntry | None] = field(default_factory=dict)
     """Each identifier of the person -> its suppression entry, or None when it is not suppressed."""
     items: tuple[ItemKey, ...] = ()
+    governance: PersonRecord = field(default_factory=PersonRecord)
+    """The customer's history, and who read their profile in the last 90 days (the read audit)."""
     ambiguous: bool = False
     """The identifier is held by several live customers: nothing of anyone is exported."""
 
@@ -192,6 +202,9 @@ def export_person(
                 suppressed[key] = stores.suppression.entry(keyed_hash(salt, key))
     if not scope.found and not quarantined and not dead and not any(suppressed.values()):
         return None
+    # The history is kept by the profile store (PutHistory) unless another store is named.
+    history = stores.history if stores.history is not None else getattr(profiles, "history", None)
+    governance = person_record(scope.customer_id, history, stores.reads, now=datetime.now(UTC))
     return PersonExport(
         customer_id=scope.customer_id,
         profile=state.profile if state else None,
@@ -202,6 +215,7 @@ def export_person(
         dead_letters=dead,
         suppressed=suppressed,
         items=tuple(scope.table_items() + [q.key for q in quarantined]),
+        governance=governance,
     )
 
 
@@ -355,6 +369,7 @@ def erase_person(
         if target.found:
             scopes.append(target)
     if target.found:
+        _redact_other_histories(target, stores, report)
         try:
             scopes += _erase_customer(target, stores, report, policy, max_attempts, sleep)
         except ConflictError as exc:
@@ -404,6 +419,20 @@ def erase_person(
     if error is not None:
         raise error
     return report
+
+
+def _redact_other_histories(scope: PersonScope, stores: PrivacyStores, report: ErasureReport) -> None:
+    """Take the person's records and identifiers out of the histories of the customers their own
+    history names (a split leaves traces there: core.governance.history_redaction); before their
+    own history is deleted with the rest of their customer."""
+    history = stores.history if stores.history is not None else getattr(stores.profiles, "history", None)
+    if history is None or scope.customer_id is None:
+        return
+    redacted = redact_other_histories(
+        history, stores.erasure, scope.customer_id, sources=scope.sources, identifiers=scope.exclusive
+    )
+    if redacted:
+        report.counts["history_redacted"] += redacted
 
 
 def _suppress(stores: PrivacyStores, salt: str, keys: Sequence[str], request_id: str, at: datetime) -> int:

@@ -57,7 +57,7 @@ class DeleteItem:
 
 ErasureStep = tuple[DeleteItem, ...]
 
-AuditAction = Literal["erase", "export", "erase-retry", "unsuppress"]
+AuditAction = Literal["erase", "export", "erase-retry", "unsuppress", "split"]
 
 
 @dataclass(frozen=True, slots=True)

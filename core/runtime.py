@@ -13,6 +13,15 @@ throughput benchmark (bench/core_throughput.py). A process that does nothing els
 function) calls ``tune_gc_for_bulk_work`` once at module level, after its imports. Both change
 process-wide state, so library code (``ingest``, ``normalise_record``) never calls them: the caller
 that owns the process decides.
+
+A cold start is the other case. Importing a handler builds a few hundred modules, classes and
+pydantic schemas, and loading boto3 and a client's service model builds as many dicts again: all of
+it lives as long as the process, none of it is garbage, yet the collector walks the growing heap
+over and over while it is built (about a tenth of a cold start, bench/cold_start.py). So in Lambda
+the ``functions`` package calls ``pause_gc`` as the first thing a handler import runs, and each
+handler module calls ``resume_gc`` as its last statement; ``gc_paused`` does the same around the
+first AWS client. Paused means rarely, not never (``COLD_START_GC_THRESHOLDS``), and each resume
+freezes what was built, so no later pass walks it again.
 """
 
 from __future__ import annotations
@@ -22,7 +31,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
 
-__all__ = ["BULK_GC_THRESHOLDS", "bulk_gc", "tune_gc_for_bulk_work"]
+__all__ = [
+    "BULK_GC_THRESHOLDS",
+    "COLD_START_GC_THRESHOLDS",
+    "bulk_gc",
+    "gc_paused",
+    "pause_gc",
+    "resume_gc",
+    "tune_gc_for_bulk_work",
+]
 
 #: ``gc.set_threshold`` values for bulk work. CPython's defaults are (700, 10, 10): a young pass every
 #: 700 net allocations, and a full pass once the long-lived heap has grown by a quarter. Larger
@@ -58,3 +75,43 @@ def bulk_gc() -> Iterator[None]:
     finally:
         gc.set_threshold(*previous)
         gc.unfreeze()
+
+
+#: ``gc.set_threshold`` values while a cold start builds what lives as long as the process: a young
+#: pass every 100,000 net allocations instead of 700, so a handler's imports see a handful of passes
+#: instead of a few hundred, and no full pass. Not off: a handler module that never resumed would
+#: still collect its cyclic garbage, only later.
+COLD_START_GC_THRESHOLDS: Final = (100_000, 10, 10)
+
+#: The thresholds ``pause_gc`` replaced, which ``resume_gc`` puts back (None: not paused).
+_before_pause: tuple[int, int, int] | None = None
+
+
+def pause_gc() -> None:
+    """Collect rarely until ``resume_gc`` (a cold start's imports; see the module docstring)."""
+    global _before_pause
+    if _before_pause is None:
+        _before_pause = gc.get_threshold()
+    gc.set_threshold(*COLD_START_GC_THRESHOLDS)
+
+
+def resume_gc(*, bulk: bool = False) -> None:
+    """Freeze what is alive now (see ``tune_gc_for_bulk_work``) and collect as before ``pause_gc``;
+    ``bulk`` raises the thresholds instead, for a process that goes on to ingest in bulk."""
+    global _before_pause
+    before, _before_pause = _before_pause or gc.get_threshold(), None
+    gc.freeze()
+    gc.set_threshold(*(BULK_GC_THRESHOLDS if bulk else before))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """``pause_gc`` for the block (a burst of long-lived allocations); on exit what it built is frozen
+    and the thresholds are back as they were."""
+    before = gc.get_threshold()
+    gc.set_threshold(*COLD_START_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.set_threshold(*before)

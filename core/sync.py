@@ -166,11 +166,15 @@ def pull_into_store(
     saved = state.get_sync_state(name)
     start = saved.cursor if cursor == SAVED else cursor
     report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
-    quality = report.quality = resume_quality(name, f"{name}-{uuid.uuid4().hex[:12]}", saved.report)
-    if suppression is not None:
-        from core.pipeline import IngestSettings
+    run_id = f"{name}-{uuid.uuid4().hex[:12]}"
+    quality = report.quality = resume_quality(name, run_id, saved.report)
+    from core.pipeline import IngestSettings
 
-        settings = replace(settings or IngestSettings(), suppression=suppression)
+    settings = settings or IngestSettings()
+    if settings.actor == IngestSettings.actor:  # the changes of this pull are this run's in the history
+        settings = replace(settings, actor=f"run:{name}:{run_id}")
+    if suppression is not None:
+        settings = replace(settings, suppression=suppression)
     for page in connector.pull(start):
         drafts = connector.to_records(page)
         records: list[SourceRecord] = []

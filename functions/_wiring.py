@@ -32,21 +32,23 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from core.connector import Connector, ConnectorPlugin
 from core.errors import ConfigurationError, ConnectorConfigError
 from core.log_privacy import keep_personal_data_out_of_library_logs
 from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
-from core.storage.dynamodb_lease import DynamoDBLeaseStore
 
 if TYPE_CHECKING:
+    # Imported where used: merge and the dispatcher build no connector, only pull holds leases.
     from core.config import ConnectorInstance, ProfileSyncConfig
+    from core.connector import Connector, ConnectorPlugin
     from core.privacy import PrivacyStores
+    from core.storage.dynamodb_lease import DynamoDBLeaseStore
     from core.storage.dynamodb_privacy import DynamoDBErasureStore
     from core.suppression import SuppressionCheck
 
@@ -111,6 +113,45 @@ def config_from_environment(environ: Mapping[str, str]) -> ProfileSyncConfig:
     return load_config(path)
 
 
+class DeferredConfig:
+    """The configuration document an environment names, read and validated on first use, then kept.
+
+    Only the functions that act on connector instances read it (pull, push, privacy, the dispatcher):
+    merge never does, so it never pays for the YAML parser and the document's models (~20 ms of its
+    first invocation, bench/cold_start.py). A malformed document fails that first use, with the same
+    error ``config_from_environment`` gives.
+    """
+
+    _READ = ("PROFILESYNC_CONFIG", "CONNECTORS", "LAMBDA_TASK_ROOT")
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = {name: environ[name] for name in self._READ if name in environ}
+        # A relative path is relative to the code directory, as now (not as whenever it is read).
+        self._environ["LAMBDA_TASK_ROOT"] = self._environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
+        self._config: ProfileSyncConfig | None = None
+
+    def get(self) -> ProfileSyncConfig:
+        if self._config is None:
+            self._config = config_from_environment(self._environ)
+        return self._config
+
+
+class _DeferredConnectors(Mapping[str, "ConnectorInstance"]):
+    """The ``connectors`` section of a ``DeferredConfig``, read when first looked at."""
+
+    def __init__(self, config: DeferredConfig) -> None:
+        self._config = config
+
+    def __getitem__(self, name: str) -> ConnectorInstance:
+        return self._config.get().connectors[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._config.get().connectors)
+
+    def __len__(self) -> int:
+        return len(self._config.get().connectors)
+
+
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
@@ -137,12 +178,15 @@ class Settings:
     pull_lease_seconds: int = 960
     pull_max_continuations: int = 50
     ingest_message_max_bytes: int = SQS_MAX_MESSAGE_BYTES
-    config: ProfileSyncConfig | None = None
-    """The whole configuration document; ``connectors`` is its connectors section."""
+    config: ProfileSyncConfig | DeferredConfig | None = None
+    """The whole configuration document (or, from the environment, the means to read it on first use);
+    ``connectors`` is its connectors section."""
 
     @property
     def document(self) -> ProfileSyncConfig:
         """The configuration document (built from ``connectors`` when only those were given)."""
+        if isinstance(self.config, DeferredConfig):
+            return self.config.get()
         from core.config import ProfileSyncConfig
 
         return self.config or ProfileSyncConfig(connectors=dict(self.connectors))
@@ -158,10 +202,10 @@ class Settings:
             raise WiringError(
                 f"INGEST_MESSAGE_MAX_BYTES cannot exceed SQS's limit of {SQS_MAX_MESSAGE_BYTES}"
             )
-        config = config_from_environment(environ)
+        config = DeferredConfig(environ)
         return cls(
             table_name=table,
-            connectors=config.connectors,
+            connectors=_DeferredConnectors(config),
             config=config,
             ingest_queue_url=environ.get("INGEST_QUEUE_URL", "").strip() or None,
             ingest_dead_letter_queue_url=environ.get("INGEST_DEAD_LETTER_QUEUE_URL", "").strip() or None,
@@ -175,12 +219,24 @@ class Settings:
 
 def _boto3_client(service: str) -> Any:
     # Imported here: boto3 is the largest import of a cold start, and only first use should pay it.
-    import boto3
+    if "botocore.session" not in sys.modules and "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+        # The first client loads botocore and its session's models, which live as long as the
+        # execution environment: the collector need not walk them while they load (core.runtime).
+        from core.runtime import gc_paused
+
+        with gc_paused():
+            return _new_boto3_client(service)
+    return _new_boto3_client(service)
+
+
+def _new_boto3_client(service: str) -> Any:
     from botocore.config import Config
 
-    # AWS_ENDPOINT_URL (boto3 >= 1.28) points every client at a local endpoint when set.
-    return boto3.client(
-        service,  # type: ignore[call-overload]
+    from core.storage.aws_clients import aws_client
+
+    # AWS_ENDPOINT_URL (botocore >= 1.31) points every client at a local endpoint when set.
+    return aws_client(
+        service,
         config=Config(retries={"max_attempts": 8, "mode": "adaptive"}, connect_timeout=5, read_timeout=30),
     )
 
@@ -211,6 +267,7 @@ class Wiring:
             if v is not None
         }
         self._plugins = plugins or _registry_plugin
+        self._plugin_of: dict[str, ConnectorPlugin] = {}
         self._secrets_env = secrets_env
         self._connectors: dict[str, Connector] = {}
         self._suppression: dict[bool, SuppressionCheck] = {}
@@ -231,6 +288,8 @@ class Wiring:
 
     @cached_property
     def leases(self) -> DynamoDBLeaseStore:
+        from core.storage.dynamodb_lease import DynamoDBLeaseStore
+
         return DynamoDBLeaseStore(self.client("dynamodb"), self.settings.table_name)
 
     @cached_property
@@ -243,7 +302,7 @@ class Wiring:
     @cached_property
     def audit_salt(self) -> str:
         """The salt of audit and suppression hashes (the ``audit-salt`` secret), read once."""
-        from connectors._http import resolve_secret
+        from connectors.secrets import resolve_secret
 
         return resolve_secret(AUDIT_SALT_SECRET)
 
@@ -274,7 +333,15 @@ class Wiring:
             suppression=self.suppression().store,
             dead_letters=SQSDeadLetterQueue(self.client("sqs"), dlq) if dlq else None,
             quarantine_of=sorted(self.settings.connectors),
+            reads=self.read_audit,
         )
+
+    @property
+    def read_audit(self) -> Any:
+        """The read audit (``READ#`` items), for the export's "who looked at this person"."""
+        from core.storage.dynamodb_reads import DynamoDBReadAudit
+
+        return DynamoDBReadAudit(self.client("dynamodb"), self.settings.table_name)
 
     @property
     def ingest_queue_url(self) -> str:
@@ -284,7 +351,12 @@ class Wiring:
         return url
 
     def plugin(self, name: str) -> ConnectorPlugin:
-        return self._plugins(name)
+        """The connector ``name``, looked up once per execution environment: the registry reads every
+        installed distribution's entry points on each lookup, and push looks up each destination's
+        connector on every invocation."""
+        if name not in self._plugin_of:
+            self._plugin_of[name] = self._plugins(name)
+        return self._plugin_of[name]
 
     def connector(self, name: str) -> Connector:
         """The connector instance ``name`` of the configuration, built once (credentials resolved then)."""
@@ -393,6 +465,7 @@ def traced(handler: F) -> F:
 __all__ = [
     "AUDIT_SALT_SECRET",
     "SQS_MAX_MESSAGE_BYTES",
+    "DeferredConfig",
     "Settings",
     "Wiring",
     "WiringError",

@@ -216,3 +216,10 @@ __all__ = [
     "reconcile_freshness_alarms",
     "run_dispatch",
 ]
+
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    # The cold start's imports are done (functions/__init__.py paused the collector): freeze what they
+    # built and collect again (core.runtime). Not when imported elsewhere: that process is not ours.
+    from core.runtime import resume_gc
+
+    resume_gc()

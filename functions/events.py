@@ -108,7 +108,8 @@ class StreamChange(_Message):
 class PrivacyRequest(_Message):
     """``{"action": "erase" | "export" | "unsuppress", "email": ...}`` or with ``"phone"`` (and
     ``"region"``); ``{"action": "erase-retry"}`` names nobody (it asks the tools again for every
-    erasure they have not confirmed).
+    erasure they have not confirmed); ``{"action": "split", "event_id": "merge:...", "requested_by":
+    ...}`` undoes the merge a history event records (core.governance.unmerge).
 
     ``request_id`` is the caller's reference (a ticket number), kept in the audit record; the
     invocation's own request id is used when it is missing. ``requested_by`` names who asked (an
@@ -117,17 +118,26 @@ class PrivacyRequest(_Message):
     the IAM principal that made the call.
     """
 
-    action: Literal["erase", "export", "erase-retry", "unsuppress"]
+    action: Literal["erase", "export", "erase-retry", "unsuppress", "split"]
     email: str | None = Field(default=None, min_length=1, max_length=320)
     phone: str | None = Field(default=None, min_length=1, max_length=64)
     request_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
     region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
     """Where a phone number without a country code is from (ISO 3166 alpha-2), as pull assumes."""
     requested_by: str | None = Field(default=None, min_length=1, max_length=256)
+    event_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    """``split``: the id of the merge event to undo (``merge:<customer id>:<hash>``, from the history)."""
 
     @model_validator(mode="after")
     def _one_identifier(self) -> PrivacyRequest:
-        if self.action == "erase-retry":
+        if self.action == "split":
+            if self.event_id is None or self.email is not None or self.phone is not None:
+                raise ValueError("split names a merge event (event_id), not a person")
+            if self.requested_by is None:
+                raise ValueError("split needs requested_by: undoing a merge is an audited decision")
+        elif self.event_id is not None:
+            raise ValueError("event_id is for split only")
+        elif self.action == "erase-retry":
             if self.email is not None or self.phone is not None:
                 raise ValueError("erase-retry names nobody: it asks again for every pending erasure")
         elif (self.email is None) == (self.phone is None):

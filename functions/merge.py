@@ -32,13 +32,6 @@ from core.quarantine import refused_entries
 from functions._wiring import metrics_namespace, traced, wiring
 from functions.events import IngestMessage
 
-if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
-    # This process does nothing but ingest: freeze what the imports built and collect less often
-    # (see core.runtime). Not when imported elsewhere (tests, the local runtime): their process.
-    from core.runtime import tune_gc_for_bulk_work
-
-    tune_gc_for_bulk_work()
-
 logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())
 # Every message failing is reported like a partial failure (see functions.push for why not raise).
@@ -68,7 +61,11 @@ def merge_message(record: SQSRecord, totals: IngestResult) -> None:
     # them too, and this catches the ones queued before the erasure or pulled while it ran.
     # A record the store refuses is quarantined alone (durably, before the message is deleted);
     # the other records of the message are merged, and the message succeeds.
-    result, refused = ingest_isolating(message.records, w.profiles, IngestSettings(suppression=suppression))
+    result, refused = ingest_isolating(
+        message.records,
+        w.profiles,
+        IngestSettings(suppression=suppression, actor=f"run:{message.connector}:{message.run_id}"),
+    )
     totals.add(result)
     if refused:
         w.sync_state.put_quarantined(
@@ -163,3 +160,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 __all__ = ["handler", "merge_message", "processor", "publish_refusals"]
+
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    # The cold start's imports are done (functions/__init__.py paused the collector): freeze what they
+    # built, and since this process does nothing but ingest, collect less often (see core.runtime).
+    # Not when imported elsewhere (tests, the local runtime): their process.
+    from core.runtime import resume_gc
+
+    resume_gc(bulk=True)

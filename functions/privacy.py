@@ -22,6 +22,7 @@ repeats the email or phone given.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +69,10 @@ def _tools(w: Wiring) -> tuple[dict[str, Connector], dict[str, str]]:
 
 
 def export_answer(found: PersonExport) -> dict[str, Any]:
-    """The JSON answer of an export (the person's own data, so identifiers appear in it)."""
+    """The JSON answer of an export (the person's own data, so identifiers appear in it), with the
+    customer's history and who read their profile in the last 90 days."""
+    from core.governance.person_record import person_record_json
+
     return {
         "customer_id": found.customer_id,
         "profile": found.profile.model_dump(mode="json") if found.profile else None,
@@ -93,6 +97,7 @@ def export_answer(found: PersonExport) -> dict[str, Any]:
             for key, entry in found.suppressed.items()
         },
         "items": [{"pk": k.pk, "sk": k.sk} for k in found.items],
+        **person_record_json(found.governance),
     }
 
 
@@ -124,7 +129,7 @@ def erase_answer(report: ErasureReport, request_id: str) -> dict[str, Any]:
 
 def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str = "") -> dict[str, Any]:
     """Answer one request (the handler's body, callable without a Lambda context)."""
-    from connectors._http import resolve_secret
+    from connectors.secrets import resolve_secret
     from core.privacy import (
         AuditRecord,
         erase_person,
@@ -135,6 +140,8 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
     )
 
     requested_by = request.requested_by or UNNAMED
+    if request.action == "split":
+        return split_answer(request, request_id, w, invocation)
     if request.action == "erase-retry":
         tools, unavailable = _tools(w)
         retried = retry_erasures(w.erasure, tools, unavailable=unavailable, invocation=invocation)
@@ -263,6 +270,25 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
     return answer
 
 
+def split_answer(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str = "") -> dict[str, Any]:
+    """Undo the merge ``request.event_id`` records; audited as ``AUDIT#split`` and in both histories."""
+    from core.governance.errors import SplitRefusedError
+    from core.governance.unmerge import split_from_event
+
+    assert request.event_id is not None
+    assert request.requested_by is not None
+    try:
+        profiles = w.profiles
+        outcome = split_from_event(profiles, profiles.history, request.event_id, actor=request.requested_by)
+    except (SplitRefusedError, ConflictError) as error:
+        metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
+        return {"ok": False, "action": "split", "request_id": request_id, "error": str(error)}
+    w.erasure.put_audit(outcome.audit(request_id, request.requested_by, invocation))
+    metrics.add_metric(name="MergesUndone", unit=MetricUnit.Count, value=0 if outcome.already_split else 1)
+    logger.info("split served", extra={"event_id": request.event_id, "moved": len(outcome.moved)})
+    return {"ok": True, "action": "split", "request_id": request_id, **outcome.as_json()}
+
+
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(clear_state=True)
@@ -277,4 +303,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return serve(request, request.request_id or invocation, wiring(), invocation)
 
 
-__all__ = ["AUDIT_SALT_SECRET", "UNNAMED", "erase_answer", "export_answer", "handler", "serve"]
+__all__ = [
+    "AUDIT_SALT_SECRET",
+    "UNNAMED",
+    "erase_answer",
+    "export_answer",
+    "handler",
+    "serve",
+    "split_answer",
+]
+
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    # The cold start's imports are done (functions/__init__.py paused the collector): freeze what they
+    # built and collect again (core.runtime). Not when imported elsewhere: that process is not ours.
+    from core.runtime import resume_gc
+
+    resume_gc()

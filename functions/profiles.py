@@ -21,6 +21,7 @@ given in the ``X-Profilesync-Role`` header; the Lambda ``handler`` refuses that 
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -166,3 +167,10 @@ def local_handler(event: dict[str, Any], context: LambdaContext, role: str) -> d
 
 
 __all__ = ["LOCAL_ROLE_HEADER", "app", "handler", "local_handler"]
+
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    # The cold start's imports are done (functions/__init__.py paused the collector): freeze what they
+    # built and collect again (core.runtime). Not when imported elsewhere: that process is not ours.
+    from core.runtime import resume_gc
+
+    resume_gc()

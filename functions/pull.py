@@ -21,6 +21,7 @@ If the continuation never runs, the lease expires and the next schedule resumes 
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import time
@@ -461,3 +462,10 @@ __all__ = [
     "run_pull",
     "sqs_safe",
 ]
+
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    # The cold start's imports are done (functions/__init__.py paused the collector): freeze what they
+    # built and collect again (core.runtime). Not when imported elsewhere: that process is not ours.
+    from core.runtime import resume_gc
+
+    resume_gc()

@@ -29,6 +29,7 @@ again with ``{"action": "reconcile", "start": <next>}`` to go on from there.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -360,3 +361,10 @@ __all__ = [
     "reconcile",
     "redrive",
 ]
+
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    # The cold start's imports are done (functions/__init__.py paused the collector): freeze what they
+    # built and collect again (core.runtime). Not when imported elsewhere: that process is not ours.
+    from core.runtime import resume_gc
+
+    resume_gc()

@@ -125,6 +125,17 @@ def _tools(named: list[str]) -> tuple[dict[str, Connector], dict[str, str]]:
     return tools, unavailable
 
 
+def _read_audit(stores: Any) -> Any:
+    """The read audit of the store in use: the embedded one's, or the DynamoDB table's."""
+    if stores.database is not None:
+        from core.storage.sqlite_history import SQLiteReadAudit
+
+        return SQLiteReadAudit(stores.database)
+    from core.storage.dynamodb_reads import DynamoDBReadAudit
+
+    return DynamoDBReadAudit(stores.client, stores.profiles.table_name)
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve one ``profilesync privacy`` command; print its JSON answer."""
     from core.privacy import (
@@ -182,7 +193,9 @@ def run(args: argparse.Namespace) -> int:
             found = export_person(
                 profiles,
                 identifier,
-                stores=PrivacyStores(profiles, erasure, sync_state, suppression, None, quarantine_of),
+                stores=PrivacyStores(
+                    profiles, erasure, sync_state, suppression, None, quarantine_of, reads=_read_audit(stores)
+                ),
                 salt=salt,
                 payload_of=payload_of,
                 region=args.region,

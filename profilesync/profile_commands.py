@@ -67,6 +67,9 @@ def add_parsers(sub: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     _store_options(serve)
     serve.set_defaults(run=run)
+    from profilesync.split_cli import add_parser as add_split_parser
+
+    add_split_parser(sub, DEFAULT_TABLE)
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:

@@ -62,16 +62,17 @@ CONFIG_GLOBS = ("profilesync*.yaml", "profilesync*.yml", "profilesync*.json")
 LAYER_TRIM = ("pycountry/locales", "*/tests", "*/test")
 
 
-def build_code(target: Path) -> list[Path]:
-    """Copy the function code into ``target`` (emptied first); return the files written."""
+def build_code(target: Path, root: Path = ROOT) -> list[Path]:
+    """Copy the function code of the tree ``root`` into ``target`` (emptied first); return the files
+    written. (bench/cold_start.py builds other trees than this one, to compare them.)"""
     _empty(target)
     for package in CODE_PACKAGES:
-        shutil.copytree(ROOT / package, target / package, ignore=shutil.ignore_patterns(*CODE_EXCLUDES))
+        shutil.copytree(root / package, target / package, ignore=shutil.ignore_patterns(*CODE_EXCLUDES))
     for name in CODE_FILES:
         (target / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target / name)
+        shutil.copy2(root / name, target / name)
     for pattern in CONFIG_GLOBS:
-        for document in sorted(ROOT.glob(pattern)):
+        for document in sorted(root.glob(pattern)):
             shutil.copy2(document, target / document.name)
     _precompile(target)
     return sorted(p for p in target.rglob("*") if p.is_file())

@@ -16,6 +16,8 @@ A connector composes these rather than subclassing anything::
             ...
 """
 
+from connectors.secrets import Secret, resolve_secret, secret_env_var
+
 from ._allowance import AllowanceExhaustedError, DailyAllowance, UsageReader
 from ._auth import ApiKeyHeader, BasicAuthKey, BasicAuthPair, BearerToken, CarriesSecrets
 from ._client import USER_AGENT, ConnectorHttpClient, HttpClientConfig, build_client
@@ -53,7 +55,6 @@ from ._ratelimit import (
     shopify_graphql_throttled,
 )
 from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
-from ._secrets import Secret, resolve_secret, secret_env_var
 
 __all__ = [
     "RETRYABLE_STATUSES",

@@ -8,9 +8,8 @@ from typing import Protocol, runtime_checkable
 
 import httpx
 
+from connectors.secrets import Secret
 from core.errors import ConnectorConfigError
-
-from ._secrets import Secret
 
 
 @runtime_checkable

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from connectors.secrets import secret_env_var
 from core.errors import ConnectorConfigError
 from core.redaction import redact_path, redact_personal
 
@@ -32,7 +33,7 @@ from ._retry import (
     call_with_retry,
     parse_retry_after,
 )
-from ._secrets import secret_env_var
+from ._tls import shared_ssl_context
 
 
 def _package_version() -> str:
@@ -124,6 +125,8 @@ class ConnectorHttpClient:
             headers={"User-Agent": config.user_agent, "Accept": "application/json", **config.headers},
             transport=transport,
             follow_redirects=False,
+            # A mock transport makes no TLS connection: build no context for it.
+            verify=shared_ssl_context() if transport is None else True,
         )
 
     def __enter__(self) -> ConnectorHttpClient:

@@ -8,6 +8,9 @@ good each source's data is. Pure; the DynamoDB and in-memory adapters live in co
 | view        | ``render``: the one place a role's grant filters an answer                          |
 | reading     | lookups (normalised as ingest does), the ``ProfileReader`` port, the read audit     |
 | history     | the history event and the ``HistoryStore`` port (append, page, inherit on merge)    |
+| changes     | the events ingest, merges and splits write, in the change's own transaction         |
+| unmerge     | ``split_from_event``: undo a merge from its history event                           |
+| person_record | the export's history and "who read this person in the last 90 days"              |
 | explain     | the identity graph of one customer, with the reason of each join                    |
 | answer      | ``answer_read``: one audited read, from lookup to filtered document                 |
 | quality     | data quality per source and run, and the quarantine-share jump between runs         |

@@ -19,4 +19,9 @@ class BadLookupError(ProfileSyncError, ValueError):
     Its message never repeats the email or phone: it is logged and returned to the caller."""
 
 
-__all__ = ["AccessDeniedError", "BadLookupError", "PolicyError"]
+class SplitRefusedError(ProfileSyncError, ValueError):
+    """A split from a history event cannot be made: the id names no merge event, the event is not in
+    its customer's history, or what it names is no longer there to split. The state is unchanged."""
+
+
+__all__ = ["AccessDeniedError", "BadLookupError", "PolicyError", "SplitRefusedError"]

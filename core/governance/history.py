@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, Protocol, Self
@@ -67,6 +67,10 @@ class HistoryEvent(BaseModel):
     """Other customers involved: the absorbed one of a merge, the new ones of a split, the survivor."""
     identifiers: tuple[str, ...] = ()
     """The identifier keys that decided (``email#ann@example.com``): shown only as the role may."""
+    handed_over: tuple[str, ...] = ()
+    """For a merge: those of ``identifiers`` the absorbed customer owned (the survivor's records
+    were found holding them). A split from the event hands them back, so that a lookup by them finds
+    the restored customer as before. Never shown in an answer: ``identifiers`` shows them."""
     inherited_from: str | None = None
     """Set on the copy a survivor holds: the customer merged into it that the event came from
     (for A merged into B, then B into C: C's copy of A's event says A happened, inherited from B)."""
@@ -93,21 +97,34 @@ class HistoryEvent(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _handed_over_among_identifiers(self) -> Self:
+        if not set(self.handed_over) <= set(self.identifiers):
+            raise ValueError("handed_over names keys that are not among identifiers")
+        return self
+
+    @model_validator(mode="after")
     def _reason_quotes_no_identifier(self) -> Self:
         # The reason is shown to every role that may read history; an identifier value in it would
         # bypass the masking that ``identifiers`` and ``source_keys`` get.
-        lowered = self.reason.lower()
-        for key in (*self.identifiers, *self.source_keys):
-            value = key.partition("#")[2] if "#" in key else key.rpartition(":")[2]
-            if len(value) >= 3 and value.lower() in lowered:
-                raise ValueError(
-                    "reason quotes an identifier or source id; name it in identifiers/source_keys instead"
-                )
+        if quotes_identifier(self.reason, (*self.identifiers, *self.source_keys)):
+            raise ValueError(
+                "reason quotes an identifier or source id; name it in identifiers/source_keys instead"
+            )
         return self
 
     @property
     def sort_key(self) -> str:
         return history_sort_key(self.at, self.event_id)
+
+
+def quotes_identifier(reason: str, keys: Iterable[str]) -> bool:
+    """Whether ``reason`` quotes the value of one of ``keys`` (identifier keys or source keys)."""
+    lowered = reason.lower()
+    for key in keys:
+        value = key.partition("#")[2] if "#" in key else key.rpartition(":")[2]
+        if len(value) >= 3 and value.lower() in lowered:
+            return True
+    return False
 
 
 def history_sort_key(at: datetime, event_id: str) -> str:
@@ -187,4 +204,5 @@ __all__ = [
     "history_sort_key",
     "inherit_in_pages",
     "inherited",
+    "quotes_identifier",
 ]

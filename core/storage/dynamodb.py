@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConflictError, RecordRejectedError, RetryableError, StoreLayoutError
 from core.ports import (
@@ -43,6 +43,7 @@ from core.ports import (
     Ownership,
     ProfileItem,
     PushedState,
+    PutHistory,
     PutHolder,
     PutIdent,
     PutProfile,
@@ -54,6 +55,9 @@ from core.ports import (
 )
 from core.schema import Profile, SourceRecord
 from core.storage.dynamodb_transactions import Prepared, next_batch, prepare
+
+if TYPE_CHECKING:
+    from core.storage.dynamodb_history import DynamoDBHistoryStore
 
 #: AWS limits: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
 TRANSACTION_MAX_ITEMS = 100  # TransactWriteItems, raised from 25 in September 2022
@@ -210,8 +214,9 @@ class DynamoDBProfileStore:
         items: list[Item] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": customer_pk(customer_id)}},
+            # HISTORY# sorts before PROFILE: however long the history grows, it is not read here.
+            "KeyConditionExpression": "PK = :pk AND SK >= :p",
+            "ExpressionAttributeValues": {":pk": {"S": customer_pk(customer_id)}, ":p": {"S": "PROFILE"}},
             "ConsistentRead": True,
         }
         while True:
@@ -285,6 +290,17 @@ class DynamoDBProfileStore:
             if "LastEvaluatedKey" not in page:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    @property
+    def history(self) -> DynamoDBHistoryStore:
+        """The customers' histories, in this table (``PutHistory`` writes them)."""
+        from core.storage.dynamodb_history import DynamoDBHistoryStore  # it imports this module
+
+        return DynamoDBHistoryStore(self._client, self.table_name)
+
+    def inherit_history(self, absorbed: str, survivor: str) -> int:
+        """Copy ``absorbed``'s history to ``survivor`` (core.governance.history.HistoryStore)."""
+        return self.history.inherit_history(absorbed, survivor)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -509,6 +525,10 @@ class DynamoDBProfileStore:
                         },
                     }
                 }
+            case PutHistory():
+                from core.storage.dynamodb_history import history_item  # it imports this module
+
+                return {"Put": {"TableName": table, "Item": history_item(op.event)}}
             case DeleteIdent():
                 return {
                     "Delete": {

@@ -6,13 +6,12 @@
 
 ``HISTORY#`` sorts before ``PROFILE``, ``PUSHED#`` and ``SOURCE#``, so a read of the profile and
 its sources (``SK >= "PROFILE"``, core.storage.dynamodb_reads) never reads the history, however long
-it grows; ingest's own read of a customer (``DynamoDBProfileStore._read_customer``, a Query of the
-whole partition) must add the same condition when history is wired in (see docs/governance.md).
+it grows; ingest's own read of a customer (``DynamoDBProfileStore._read_customer``) starts there too.
 
 Appending is a put of a deterministic key, so a replayed event overwrites itself with the same
 content. For a change and its event to commit together, ingest puts ``history_item(event)`` in the
-change's own transaction; ``append_history`` is for events written on their own (a review decision,
-an erasure receipt). Like core.storage.dynamodb, the client is injected.
+change's own transaction (the ``PutHistory`` operation); ``append_history`` is for events written on
+their own (a review decision). Like core.storage.dynamodb, the client is injected.
 """
 
 from __future__ import annotations

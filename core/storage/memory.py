@@ -23,6 +23,7 @@ from core.ports import (
     Ownership,
     ProfileItem,
     PushedState,
+    PutHistory,
     PutHolder,
     PutIdent,
     PutProfile,
@@ -33,6 +34,7 @@ from core.ports import (
     TouchSource,
 )
 from core.schema import Profile, SourceRecord
+from core.storage.memory_history import InMemoryHistoryStore
 
 # Ownerships are kept as plain tuples: the store holds every identifier of a run, and the garbage
 # collector walks every container object that is alive, again and again as the heap grows. Tuples
@@ -64,6 +66,9 @@ class InMemoryProfileStore:
         self._idents: dict[str, _Owner] = {}
         self._customers: dict[str, _Customer] = {}
         self._holders: dict[str, set[str]] = {}
+        self.history = InMemoryHistoryStore()
+        """The customers' histories: ``PutHistory`` operations land here, as HISTORY# items do in
+        the customer's partition of the DynamoDB and SQLite stores."""
         self.writes = 0
         self._holds_by_type: dict[type, Callable[[Any], bool]] = {
             PutSource: self._always,
@@ -76,6 +81,7 @@ class InMemoryProfileStore:
             DeleteIdent: self._holds_delete_ident,
             TouchSource: self._holds_touch,
             PutHolder: self._always,
+            PutHistory: self._always,
         }
         self._apply_by_type: dict[type, Callable[[Any], None]] = {
             PutSource: self._apply_put_source,
@@ -88,6 +94,7 @@ class InMemoryProfileStore:
             DeleteIdent: self._apply_delete_ident,
             TouchSource: self._apply_touch,
             PutHolder: self._apply_put_holder,
+            PutHistory: self._apply_put_history,
         }
 
     def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
@@ -237,6 +244,13 @@ class InMemoryProfileStore:
 
     def _apply_put_holder(self, op: PutHolder) -> None:
         self._holders.setdefault(op.key, set()).add(op.customer_id)
+
+    def _apply_put_history(self, op: PutHistory) -> None:
+        self.history.append_history([op.event])
+
+    def inherit_history(self, absorbed: str, survivor: str) -> int:
+        """Copy ``absorbed``'s history to ``survivor`` (core.governance.history.HistoryStore)."""
+        return self.history.inherit_history(absorbed, survivor)
 
     def holders(self, keys: Sequence[str]) -> dict[str, set[str]]:
         """The customers marked as holding each key another customer owns (``PutHolder``)."""

@@ -76,7 +76,8 @@ class InMemoryErasureStore:
         self.profiles = profiles
         self.sync_state = sync_state
         self.max_items_per_step = max_items_per_step
-        self.history = history
+        # The history ingest writes is the profile store's own (``PutHistory``).
+        self.history = history if history is not None else profiles.history
         self.reads = reads
         self.audits: list[AuditRecord] = []
         self._pending: dict[str, PendingErasure] = {}

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from core.errors import RecordRejectedError
 from core.ports import (
@@ -33,6 +33,7 @@ from core.ports import (
     Operation,
     Ownership,
     ProfileItem,
+    PutHistory,
     PutHolder,
     PutIdent,
     PutProfile,
@@ -43,6 +44,9 @@ from core.ports import (
 from core.schema import Profile, SourceRecord
 from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES
 from core.storage.sqlite_database import SQLiteDatabase, select_in
+
+if TYPE_CHECKING:
+    from core.storage.sqlite_history import SQLiteHistoryStore
 
 #: The same limit as one DynamoDB transaction, so behaviour (how plans are cut) matches.
 TRANSACTION_MAX_ITEMS: Final = 100
@@ -211,6 +215,17 @@ class SQLiteProfileStore:
             for pk, owner, h, at in rows
         }
 
+    @property
+    def history(self) -> SQLiteHistoryStore:
+        """The customers' histories, in this store's items (``PutHistory`` writes them)."""
+        from core.storage.sqlite_history import SQLiteHistoryStore
+
+        return SQLiteHistoryStore(self.database)
+
+    def inherit_history(self, absorbed: str, survivor: str) -> int:
+        """Copy ``absorbed``'s history to ``survivor`` (core.governance.history.HistoryStore)."""
+        return self.history.inherit_history(absorbed, survivor)
+
     # -- writes --------------------------------------------------------------------------------
 
     def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
@@ -318,7 +333,7 @@ class _Conditions:
 
     def holds(self, op: Operation) -> bool:
         """Whether ``op``'s condition holds: DynamoDB's ConditionExpression of the same operation."""
-        if isinstance(op, PutSource | DeleteSource | PutHolder):
+        if isinstance(op, PutSource | DeleteSource | PutHolder | PutHistory):
             return True
         if isinstance(op, PutIdent):
             ident = self.idents[op.key]
@@ -362,6 +377,12 @@ class _Conditions:
                 holder: _Row = (pk, sk, None, None, op.customer_id, None, None, None)
                 self.puts[(pk, sk)] = holder
                 return holder
+            case PutHistory():
+                # In the customer's partition, as core.storage.sqlite_history keeps events.
+                key = (_CUSTOMER + op.event.customer_id, "HISTORY#" + op.event.sort_key)
+                event: _Row = (*key, None, None, None, None, op.event.model_dump_json(), None)
+                self.puts[key] = event
+                return event
             case DeleteIdent():
                 self.puts[(_IDENT + op.key, "IDENT")] = None
                 self.touches.pop(op.key, None)

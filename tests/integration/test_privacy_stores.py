@@ -31,7 +31,6 @@ from core.storage.dynamodb_privacy import DynamoDBErasureStore
 from core.storage.dynamodb_reads import DynamoDBReadAudit
 from core.storage.dynamodb_suppression import DynamoDBSuppressionStore
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
-from core.storage.memory_history import InMemoryHistoryStore
 from core.storage.memory_privacy import InMemoryErasureStore, InMemorySuppressionStore
 from core.storage.memory_reads import InMemoryReadAudit
 from core.storage.sqlite import SQLiteProfileStore
@@ -60,7 +59,7 @@ class PrivacyStoreSet:
 @contextmanager
 def memory_stores() -> Iterator[PrivacyStoreSet]:
     profiles, state = InMemoryProfileStore(), InMemorySyncStateStore()
-    history, reads = InMemoryHistoryStore(), InMemoryReadAudit()
+    history, reads = profiles.history, InMemoryReadAudit()  # ingest writes the store's own history
     yield PrivacyStoreSet(
         profiles,
         state,
@@ -182,7 +181,8 @@ def test_a_step_whose_guard_fails_deletes_nothing(stores: PrivacyStoreSet) -> No
     [profile] = stores.profiles.iter_profiles()
     cid = profile.customer_id
     items = stores.erasure.customer_items(cid)
-    assert {k.sk for k in items} == {"PROFILE", "SOURCE#crm:contact:1"}
+    [arrival] = [k for k in items if k.sk.startswith("HISTORY#")]  # the record's arrival
+    assert {k.sk for k in items} - {arrival.sk} == {"PROFILE", "SOURCE#crm:contact:1"}
     # WHEN a step guarded by the wrong owner is applied
     bad = (
         DeleteItem(ItemKey(f"CUSTOMER#{cid}", "SOURCE#crm:contact:1")),
@@ -198,6 +198,7 @@ def test_a_step_whose_guard_fails_deletes_nothing(stores: PrivacyStoreSet) -> No
             DeleteItem(ItemKey(f"CUSTOMER#{cid}", "PROFILE"), expected_version=profile.version),
             DeleteItem(ItemKey("IDENT#email#ann@example.com", "IDENT"), expected_owner=cid),
             DeleteItem(ItemKey(f"CUSTOMER#{cid}", "SOURCE#crm:contact:1")),
+            DeleteItem(arrival),
         )
     )
     assert stores.erasure.customer_items(cid) == []
@@ -263,7 +264,7 @@ def test_records_kept_apart_that_want_one_unowned_value_commit_together(stores: 
 def test_erasing_a_person_deletes_their_history_and_the_audit_of_reads_of_them(
     stores: PrivacyStoreSet,
 ) -> None:
-    # GIVEN Ann and Bob, each with a history event and a read of their profile
+    # GIVEN Ann and Bob, each with a history event besides their record's arrival, and a read
     ingest(
         [make_record("crm", "1", email="ann@example.com"), make_record("crm", "2", email="bob@example.com")],
         stores.profiles,
@@ -302,9 +303,9 @@ def test_erasing_a_person_deletes_their_history_and_the_audit_of_reads_of_them(
         sleep=lambda _: None,
     )
     # THEN nothing of hers is left, her history and reads included; Bob's are untouched
-    assert (report.outcome, report.counts["history"], report.counts["read"]) == ("erased", 1, 1)
+    assert (report.outcome, report.counts["history"], report.counts["read"]) == ("erased", 2, 1)
     assert stores.erasure.customer_items(ann) == []
     assert stores.history.list_history(ann).events == ()
     assert stores.reads.reads_of(ann, since=T - timedelta(days=1)) == []
-    assert len(stores.history.list_history(bob).events) == 1
+    assert len(stores.history.list_history(bob).events) == 2
     assert len(stores.reads.reads_of(bob, since=T - timedelta(days=1))) == 1

@@ -18,7 +18,6 @@ from core.storage.dynamodb import DynamoDBProfileStore
 from core.storage.dynamodb_history import DynamoDBHistoryStore
 from core.storage.dynamodb_reads import DynamoDBProfileReader, DynamoDBReadAudit
 from core.storage.memory import InMemoryProfileStore
-from core.storage.memory_history import InMemoryHistoryStore
 from core.storage.memory_reads import InMemoryReadAudit
 from core.storage.sqlite import SQLiteProfileStore
 from core.storage.sqlite_database import IN_MEMORY, SQLiteDatabase
@@ -68,7 +67,8 @@ def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
     if request.param == "memory":
         memory = InMemoryProfileStore()
         reader = StoreProfileReader(memory)
-        yield Stores("memory", memory, reader, InMemoryHistoryStore(), InMemoryReadAudit())
+        # The history ingest writes (PutHistory) is the store's own, as in the two with items.
+        yield Stores("memory", memory, reader, memory.history, InMemoryReadAudit())
         return
     if request.param == "sqlite":
         with SQLiteDatabase(IN_MEMORY) as database:

@@ -96,9 +96,12 @@ def test_customer_items_lists_every_item_of_the_customer(durable_kit: StoreKit) 
     _ann_and_bob(kit)
     ann = kit.profiles.get_owners(["email#ann@example.com"])["email#ann@example.com"].customer_id
     kit.sync_state.put_pushed([PushedState(ann, "hubspot", "h", "r")])
-    # WHEN the items of Ann's customer are listed THEN the profile, both snapshots and the push
+    # WHEN the items of Ann's customer are listed THEN the profile, both snapshots and the push,
+    # and the history ingest wrote (an arrival per record)
     items = kit.erasure.customer_items(ann)
-    assert sorted(items, key=lambda k: k.sk) == [
+    history = [k for k in items if k.sk.startswith("HISTORY#")]
+    assert len(history) == 2
+    assert sorted(set(items) - set(history), key=lambda k: k.sk) == [
         ItemKey(f"CUSTOMER#{ann}", "PROFILE"),
         ItemKey(f"CUSTOMER#{ann}", "PUSHED#hubspot"),
         ItemKey(f"CUSTOMER#{ann}", "SOURCE#crm:contact:1"),
@@ -123,7 +126,7 @@ def test_an_erasure_step_deletes_all_or_nothing_under_its_guards(durable_kit: St
     # AND when an owner guard names someone else THEN nothing either
     with pytest.raises(ConflictError):
         erasure.apply([DeleteItem(source), DeleteItem(email, expected_owner="cus_someone_else")])
-    assert len(erasure.customer_items(ann)) == 3
+    assert len(erasure.customer_items(ann)) == 3 + 2  # and the two arrivals in the history
     assert "email#ann@example.com" in kit.profiles.ident_owners()
     # WHEN the guards hold THEN every item of the step goes
     erasure.apply(
@@ -133,7 +136,9 @@ def test_an_erasure_step_deletes_all_or_nothing_under_its_guards(durable_kit: St
             DeleteItem(source),
         ]
     )
-    assert erasure.customer_items(ann) == [ItemKey(f"CUSTOMER#{ann}", "SOURCE#shop:contact:1")]
+    assert [k for k in erasure.customer_items(ann) if not k.sk.startswith("HISTORY#")] == [
+        ItemKey(f"CUSTOMER#{ann}", "SOURCE#shop:contact:1")
+    ]
     assert "email#ann@example.com" not in kit.profiles.ident_owners()
     # AND "no version was read" (0) holds for an item without one, or one already gone
     erasure.apply([DeleteItem(profile, expected_version=0)])

@@ -94,6 +94,23 @@ def test_a_privacy_request_names_exactly_one_normalised_identifier() -> None:
         PrivacyRequest(action="erase")
 
 
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"event_id": "merge:cus_a:0123"}, "split needs requested_by"),
+        ({"requested_by": "dpo"}, "split names a merge event"),
+        ({"event_id": "merge:cus_a:0123", "requested_by": "dpo", "email": "a@example.com"}, "not a person"),
+        ({"event_id": "merge#cus_a", "requested_by": "dpo"}, "pattern"),
+    ],
+)
+def test_a_split_request_names_a_merge_event_and_who_asked(fields: dict[str, str], error: str) -> None:
+    assert PrivacyRequest(action="split", event_id="merge:cus_a:0123", requested_by="dpo").event_id
+    with pytest.raises(ValidationError, match=error):
+        PrivacyRequest(action="split", **fields)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="event_id is for split only"):
+        PrivacyRequest(action="erase", email="a@example.com", event_id="merge:cus_a:0123")
+
+
 def test_connectors_configuration_is_checked_with_a_readable_error() -> None:
     assert (
         parse_connectors('{"mailchimp": {"options": {"list_id": "abc"}, "push": false}}')["mailchimp"].push

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from connectors._http._secrets import SECRETS_PREFIX_VAR
+from connectors.secrets import SECRETS_PREFIX_VAR
 from profilesync import registry
 from profilesync.template import load_template, table_definition
 

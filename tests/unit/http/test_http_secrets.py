@@ -1,17 +1,20 @@
-"""Secret resolution: environment, local file, Secrets Manager (faked), and clear errors when missing."""
+"""Secret resolution: environment, local file, Secrets Manager (moto), and clear errors when missing."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from moto import mock_aws
 
 from connectors._http import Secret, resolve_secret, secret_env_var
+from connectors.secrets import secrets_provider
 from core.errors import ConnectorConfigError
+from core.storage.aws_clients import aws_client, aws_session
 
 
 @pytest.fixture
@@ -91,32 +94,45 @@ def test_a_broken_secrets_file_is_reported(
         resolve_secret("hubspot_token", env=env)
 
 
+@pytest.fixture
+def secrets_manager() -> Iterator[Any]:
+    """moto's Secrets Manager, and a fresh provider (Powertools caches what it fetched)."""
+    secrets_provider.cache_clear()
+    with mock_aws():
+        yield boto3.client("secretsmanager")
+    secrets_provider.cache_clear()
+
+
 def test_in_lambda_secrets_manager_is_asked_through_powertools(
-    no_home: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    no_home: dict[str, str], secrets_manager: Any
 ) -> None:
-    # GIVEN a Lambda environment and a fake Powertools get_secret
-    calls: list[tuple[str, int | None]] = []
-
-    def fake_get_secret(name: str, max_age: int | None = None, **_: Any) -> str:
-        calls.append((name, max_age))
-        return "from-secrets-manager"
-
-    monkeypatch.setattr(parameters, "get_secret", fake_get_secret)
+    # GIVEN a Lambda environment and the secret under the default prefix in Secrets Manager
+    secrets_manager.create_secret(Name="profilesync/hubspot_token", SecretString=" from-secrets-manager\n")
     env = {**no_home, "AWS_LAMBDA_FUNCTION_NAME": "profilesync-sync"}
-    # WHEN resolving THEN the default-prefixed secret is read with a five-minute cache
+    # WHEN resolving THEN the default-prefixed secret is read, trimmed
     assert resolve_secret("hubspot_token", env=env) == "from-secrets-manager"
-    assert calls == [("profilesync/hubspot_token", 300)]
+    # AND kept for five minutes: a rotated value is not read again before then
+    secrets_manager.put_secret_value(SecretId="profilesync/hubspot_token", SecretString="rotated")
+    assert resolve_secret("hubspot_token", env=env) == "from-secrets-manager"
+    assert resolve_secret("hubspot_token", env=env) != "rotated"
+
+
+def test_the_secrets_client_shares_the_functions_session(secrets_manager: Any) -> None:
+    # GIVEN the session the functions' own clients come from, having made a client
+    functions_client = aws_client("dynamodb")
+    # WHEN the provider is built THEN its client comes from that session: the service models and
+    # endpoint data the session loaded are not loaded again (a cold start's worth of CPU)
+    client = secrets_provider().client
+    assert client.meta.service_model.service_name == "secretsmanager"
+    assert client._loader is functions_client._loader is aws_session().get_component("data_loader")
 
 
 def test_secrets_prefix_turns_secrets_manager_on_outside_lambda(
-    no_home: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    no_home: dict[str, str], secrets_manager: Any
 ) -> None:
-    # GIVEN a custom prefix and a missing secret WHEN resolving THEN the error names the secret to create
-    def missing(name: str, **_: Any) -> str:
-        raise GetParameterError("ResourceNotFoundException: Secrets Manager can't find the specified secret.")
-
-    monkeypatch.setattr(parameters, "get_secret", missing)
+    # GIVEN a custom prefix and a secret that Secrets Manager does not hold
     env = {**no_home, "PROFILESYNC_SECRETS_PREFIX": "staging/profilesync/"}
+    # WHEN resolving THEN the error names the secret to create
     with pytest.raises(ConnectorConfigError, match=r"'staging/profilesync/hubspot_token'.*create it"):
         resolve_secret("hubspot_token", env=env)
 

@@ -1,15 +1,25 @@
-"""Where connector credentials come from: the environment, a local JSON file, or AWS Secrets Manager."""
+"""Where secrets come from: the environment, a local JSON file, or AWS Secrets Manager.
+
+Connector credentials and the stack's own secrets (the audit salt of merge, push, pull and privacy).
+Outside ``connectors._http`` (which re-exports it for connectors) because importing that package
+imports httpx: ~40 ms of the cold start of a function that needs a secret but calls no tool.
+"""
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import ConnectorConfigError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 ENV_PREFIX = "PROFILESYNC_"
 SECRETS_FILE_VAR = "PROFILESYNC_SECRETS_FILE"
@@ -120,13 +130,28 @@ def _from_file(path: Path, name: str, *, explicit: bool) -> str:
     return ""
 
 
+@functools.cache
+def secrets_provider() -> SecretsProvider:
+    """Powertools' Secrets Manager provider, one per process (it caches what it fetched).
+
+    Its client comes from the session the functions' own clients come from (core.storage.aws_clients),
+    so it shares the service models and endpoint data they loaded. Powertools' ``get_secret`` would
+    build a session of its own and load all of that again: ~40 ms of a cold start
+    (bench/cold_start.py).
+    """
+    # Imported here: botocore and Powertools cost ~100 ms of cold start, and local runs never need them.
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    from core.storage.aws_clients import aws_client
+
+    return SecretsProvider(boto3_client=aws_client("secretsmanager"))
+
+
 def _from_secrets_manager(secret_id: str) -> str:
-    # Imported here: boto3 and Powertools cost ~100 ms of cold start, and local runs never need them.
-    from aws_lambda_powertools.utilities.parameters import get_secret
     from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
     try:
-        value = get_secret(secret_id, max_age=SECRETS_MANAGER_MAX_AGE_SECONDS)
+        value = secrets_provider().get(secret_id, max_age=SECRETS_MANAGER_MAX_AGE_SECONDS)
     except GetParameterError as exc:
         raise ConnectorConfigError(
             f"could not read the secret {secret_id!r} from AWS Secrets Manager ({exc}): create it, "

@@ -1,0 +1,71 @@
+"""An erasure leaves nothing of the person in other customers' histories. Pure, over the ports.
+
+The erased customer's own history goes with its partition (core.privacy deletes every item of it).
+But a split leaves traces on the customer the records were split from: its history holds the
+arrivals of the records that moved (they arrived there), the split event naming them, and, after a
+split from a merge's event, copies of the restored customer's events and the merge event naming the
+identifiers that had joined them. The erased customer's own history names those other customers
+(every split and merge event names the other side), so they are found without a scan.
+
+In each of them, an event copied from the erased customer is deleted, and any other event that names
+the erased person's records or identifiers keeps its kind, time, actor and reason but loses those
+names (its other names stay: they are someone else's). Values the erased person shared with others
+are not theirs alone, and stay, as erasure leaves shared values with the other holder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+
+from core.governance.history import MAX_PAGE, HistoryEvent, HistoryStore
+from core.privacy_store import DeleteItem, ErasureStore, ItemKey
+
+
+def redact_other_histories(
+    history: HistoryStore,
+    erasure: ErasureStore,
+    customer_id: str,
+    *,
+    sources: Collection[str],
+    identifiers: Collection[str],
+) -> int:
+    """Redact the erased ``customer_id`` (its records ``sources``, its own ``identifiers``) from the
+    histories of the customers its history names; how many events were changed or deleted. Run it
+    before the customer's own history is deleted; repeating it changes nothing more."""
+    others = sorted({c for e in _events(history, customer_id) for c in e.customers} - {customer_id})
+    names = set(sources) | set(identifiers)
+    changed = 0
+    for other in others:
+        deletes: list[DeleteItem] = []
+        rewrites: list[HistoryEvent] = []
+        for event in _events(history, other):
+            if event.inherited_from == customer_id:
+                deletes.append(DeleteItem(ItemKey(f"CUSTOMER#{other}", f"HISTORY#{event.sort_key}")))
+            elif names & {*event.source_keys, *event.identifiers}:
+                rewrites.append(
+                    event.model_copy(
+                        update={
+                            "source_keys": tuple(k for k in event.source_keys if k not in names),
+                            "identifiers": tuple(k for k in event.identifiers if k not in names),
+                            "handed_over": tuple(k for k in event.handed_over if k not in names),
+                        }
+                    )
+                )
+        history.append_history(rewrites)  # the same key: each replaces the event it redacts
+        for start in range(0, len(deletes), erasure.max_items_per_step):
+            erasure.apply(deletes[start : start + erasure.max_items_per_step])
+        changed += len(deletes) + len(rewrites)
+    return changed
+
+
+def _events(history: HistoryStore, customer_id: str) -> Iterator[HistoryEvent]:
+    after: str | None = None
+    while True:
+        page = history.list_history(customer_id, limit=MAX_PAGE, after=after, newest_first=False)
+        yield from page.events
+        if page.next is None:
+            return
+        after = page.next
+
+
+__all__ = ["redact_other_histories"]
