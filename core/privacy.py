@@ -72,8 +72,6 @@ BACKUP_RETENTION_DAYS = 35
 INGEST_RETENTION_DAYS = 4
 #: After this many rounds of asking, a tool that still has not confirmed raises the alarm.
 ERASE_ATTEMPTS_BEFORE_ALARM = 5
-#: The outcome of an erase request naming a value several live customers hold: nobody is erased.
-AMBIGUOUS = "ambiguous"
 
 
 # --- finding the person -------------------------------------------------------------------------------
@@ -153,8 +151,6 @@ class PersonExport:
     items: tuple[ItemKey, ...] = ()
     governance: PersonRecord = field(default_factory=PersonRecord)
     """The customer's history, and who read their profile in the last 90 days (the read audit)."""
-    ambiguous: bool = False
-    """The identifier is held by several live customers: nothing of anyone is exported."""
 
 
 def export_person(
@@ -181,9 +177,6 @@ def export_person(
         sources = tuple(sorted(state.snapshots.values(), key=lambda r: r.key))
         return PersonExport(state.customer_id, state.profile, sources)
     scope = find_scope(identifier, profiles=profiles, erasure=stores.erasure, sync_state=stores.sync_state)
-    if scope.found and identifier.key in scope.shared:
-        # A household phone names several people: its owner's data is not the asker's (see erase).
-        return PersonExport(customer_id=None, profile=None, sources=(), ambiguous=True)
     state = scope.state
     pushed = tuple(_pushed_record(p, state.profile if state else None, payload_of) for p in scope.pushed)
     quarantined: tuple[QuarantineItem, ...] = ()
@@ -278,7 +271,7 @@ class ErasureReport:
 
     @property
     def complete(self) -> bool:
-        return self.outcome != AMBIGUOUS and not any(v.startswith("failed") for v in self.tools.values())
+        return not any(v.startswith("failed") for v in self.tools.values())
 
 
 def ask_tools(
@@ -335,23 +328,6 @@ def erase_person(
     started = now()
     scope = find_scope(identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy)
     report = ErasureReport(found=scope.found, outcome="")
-    if scope.found and identifier.key in scope.shared:
-        # A household phone or a company address names several people: its owner is whoever got it
-        # first, not necessarily the person who asked. Nobody is erased; the person is named again
-        # by a value only they hold (their export lists which).
-        report.outcome = AMBIGUOUS
-        erasure.put_audit(
-            AuditRecord(
-                action="erase",
-                request_id=request_id,
-                at=started,
-                subject_hash=subject_hash(salt, identifier),
-                outcome=AMBIGUOUS,
-                requested_by=requested_by,
-                invocation=invocation,
-            )
-        )
-        return report
     suppressed = _suppress(stores, salt, scope.suppression_keys(), request_id, started)
 
     results = ask_tools(scope, tools, unavailable)
@@ -669,7 +645,6 @@ def lift_suppression(
 
 
 __all__ = [
-    "AMBIGUOUS",
     "BACKUP_RETENTION_DAYS",
     "ERASE_ATTEMPTS_BEFORE_ALARM",
     "AuditRecord",
