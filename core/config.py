@@ -6,6 +6,7 @@ One file (YAML or JSON), kept next to template.yaml and bundled into the functio
     version: 1
     defaults:
       schedule: rate(15 minutes)        # for every instance that names none
+      region: US                        # how a phone written without +country is read
     connectors:
       shopify-eu:                       # the instance name: its source name, cursor, metrics, alarms
         vendor: shopify                 # which connector (builtin or plugin); default: the name
@@ -16,6 +17,7 @@ One file (YAML or JSON), kept next to template.yaml and bundled into the functio
         push: true                      # push merged profiles back to this tool
         erase: true                     # forward erasure requests to this tool
         rate_budget: [1000, 20000]      # the vendor plan's shared budget, when above the entry plan
+        region: GB                      # a UK shop: 020 7946 0018 is +44 20 7946 0018
       shopify-us:
         vendor: shopify
         options: {shop: acme-us}
@@ -63,6 +65,8 @@ from core.schedule import Schedule, ScheduleError, parse_schedule
 DEFAULT_CONFIG_NAMES = ("profilesync.yaml", "profilesync.yml", "profilesync.json")
 CONFIG_ENV_VAR = "PROFILESYNC_CONFIG"
 DEFAULT_SCHEDULE = "rate(15 minutes)"
+#: Where a national phone number is read when neither the record, its instance nor ``defaults`` says.
+DEFAULT_REGION = "US"
 #: The freshness alarm's default is this many times the longest wait between two scheduled pulls ...
 FRESHNESS_FACTOR = 3
 #: ... and never less than this: a pull may take a few minutes, and a late dispatcher one more.
@@ -106,12 +110,31 @@ def _check_schedule(value: Any) -> Any:
     return " ".join(value.split())
 
 
+def _check_region(value: Any) -> Any:
+    """An ISO 3166-1 alpha-2 code phone numbers know as a region, upper-cased (``gb`` is ``GB``)."""
+    if value is None:
+        return None
+    from core.normalise import phone_region  # here: a document without regions loads no phone data
+
+    region = phone_region(value)
+    if region is None:
+        raise ValueError(
+            f"{value!r} is not a region phone numbers know: write an ISO 3166-1 alpha-2 code such as "
+            "US, GB or DE (UK is written GB)"
+        )
+    return region
+
+
 class Defaults(_Section):
     """Settings every instance takes unless it sets its own."""
 
     schedule: str = DEFAULT_SCHEDULE
+    region: str = DEFAULT_REGION
+    """Where a phone number written without an international prefix is read (ISO 3166-1 alpha-2),
+    for every instance that names no region of its own; a record's own country comes first."""
 
     _schedule = field_validator("schedule", mode="before")(_check_schedule)
+    _region = field_validator("region", mode="before")(_check_region)
 
 
 class ConnectorInstance(_Section):
@@ -140,8 +163,13 @@ class ConnectorInstance(_Section):
     """``update``: push only to people the tool already holds; ``upsert``: also create the missing ones
     whose consent allows the tool's channel. Unset: the connector's default (``update`` for Mailchimp,
     Klaviyo, Shopify and Stripe, ``upsert`` for HubSpot)."""
+    region: str | None = None
+    """The ISO 3166-1 alpha-2 region this tool's phone numbers are written in when they carry no
+    international prefix (a UK shop: ``GB``); a record's own country comes first. Unset:
+    ``defaults.region``."""
 
     _schedule = field_validator("schedule", mode="before")(_check_schedule)
+    _region = field_validator("region", mode="before")(_check_region)
 
     @field_validator("freshness", mode="before")
     @classmethod
@@ -185,6 +213,15 @@ class ProfileSyncConfig(_Section):
     def schedule(self, name: str) -> Schedule:
         """When the instance is pulled (``defaults.schedule`` unless it sets its own)."""
         return parse_schedule(self.instance(name).schedule or self.defaults.schedule)
+
+    def region(self, name: str | None = None) -> str:
+        """Where the instance ``name`` reads a national phone number: its own ``region``, else
+        ``defaults.region``. ``name`` None, or an instance the document does not declare: the
+        default region."""
+        instance = self.connectors.get(name) if name is not None else None
+        if instance is not None and instance.region is not None:
+            return instance.region
+        return self.defaults.region
 
     def freshness(self, name: str) -> timedelta | None:
         """How long the instance may go without a successful pull; None when it is not scheduled and
@@ -287,6 +324,7 @@ def _problems(error: ValidationError) -> str:
 __all__ = [
     "CONFIG_ENV_VAR",
     "DEFAULT_CONFIG_NAMES",
+    "DEFAULT_REGION",
     "DEFAULT_SCHEDULE",
     "ConnectorInstance",
     "Defaults",

@@ -27,7 +27,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from core.schema import Identifier, Profile, RecordDraft
 
 ConnectorKind = Literal["crm", "email", "ecommerce", "file", "other"]
-Capability = Literal["pull", "push", "erase"]
+Capability = Literal["pull", "push", "erase", "deletions"]
+"""``deletions``: an incremental pull also returns tombstones (``RecordDraft.deleted``) for the records
+deleted at the vendor since the cursor, which are retired from their profiles (core.retirement)."""
 PushMode = Literal["update", "upsert"]
 """``update``: push only to people the tool already holds. ``upsert``: also create the missing ones
 (each only if their consent allows the channel the tool serves; see ``PushRules``)."""
@@ -84,6 +86,9 @@ class ConnectorSpec:
     """The vendor's published limit, in words, with where it comes from."""
     push_rules: PushRules = PushRules()
     """The default push mode, the consent channel creation needs, and which records mean "held"."""
+    deletions: str = ""
+    """How the vendor reports records deleted there (with capability ``deletions``), or why a pull
+    cannot see them; in words, with where it comes from (``connectors list --verbose``)."""
 
 
 @dataclass(frozen=True, slots=True)

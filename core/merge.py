@@ -7,6 +7,8 @@ breaks ties on the source record's key, so neither arrival order nor duplicates 
 from __future__ import annotations
 
 import hashlib
+import re
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,14 +75,14 @@ def _with_keys(records: Iterable[SourceRecord]) -> list[_Keyed]:
 
 def _pick(candidates: list[_Candidate], rule: SurvivorshipRule) -> _Candidate:
     if rule.strategy == "first_seen":
-        return min(candidates, key=lambda c: (c[1].updated_at, c[0]))
+        return min(candidates, key=lambda c: (c[1].ordered_at, c[0]))
     if rule.strategy == "source_priority":
         rank = {name: i for i, name in enumerate(rule.priority)}
         return min(
             candidates,
-            key=lambda c: (rank.get(c[1].source, len(rank)), -c[1].updated_at.timestamp(), c[0]),
+            key=lambda c: (rank.get(c[1].source, len(rank)), -c[1].ordered_at.timestamp(), c[0]),
         )
-    return max(candidates, key=lambda c: (c[1].updated_at, c[0]))
+    return max(candidates, key=lambda c: (c[1].ordered_at, c[0]))
 
 
 def merge_traits(records: Iterable[SourceRecord], rules: MergeRules) -> dict[str, TraitValue]:
@@ -122,16 +124,20 @@ def merge_consent(records: Iterable[SourceRecord]) -> dict[str, ConsentValue]:
 def _merge_consent(records: list[_Keyed]) -> dict[str, ConsentValue]:
     best: dict[str, tuple[tuple[datetime, bool, str], ConsentState]] = {}
     for key, record in records:
+        read_at = record.read_at  # a decision stamped ahead counts from when it was read, as a record
         for channel, state in record.consent.items():
+            at = state.changed_at
+            if read_at is not None and at > read_at:
+                at = read_at
             # not granted sorts above granted on equal times: when in doubt, do not contact.
-            rank = (state.changed_at, not state.granted, key)
+            rank = (at, not state.granted, key)
             current = best.get(channel)
             if current is None or rank > current[0]:
                 best[channel] = (rank, state)
     out: dict[str, ConsentValue] = {}
     for channel in sorted(best):
-        (changed_at, _, key), state = best[channel]
-        out[channel] = ConsentValue.assemble(granted=state.granted, changed_at=changed_at, source=key)
+        (_, _, key), state = best[channel]
+        out[channel] = ConsentValue.assemble(granted=state.granted, changed_at=state.changed_at, source=key)
     return out
 
 
@@ -298,11 +304,18 @@ def _identifiers(snapshots: list[_Keyed]) -> tuple[Identifier, ...]:
 
 
 def record_hash(record: SourceRecord) -> str:
-    """Content hash of a normalised record, without its ``updated_at``: equal hashes mean the record
-    says the same thing. A record that comes back with the same content and only a newer timestamp
-    (the echo of a push: the vendor bumps its modification time) changes no profile. A consent
+    """Content hash of a normalised record, without its ``updated_at`` and ``read_at``: equal hashes
+    mean the record says the same thing. A record that comes back with the same content and only a
+    newer timestamp (the echo of a push: the vendor bumps its modification time) changes no profile. A consent
     decision whose time is the record's own ``updated_at`` (the default when the tool gives none)
-    is hashed without that time, for the same reason."""
+    is hashed without that time, for the same reason.
+
+    Worked out once per record and kept with it (``RECORD_HASH_MEMO``): ingest asks for it when it
+    checks the record against the store and again when it moves a snapshot, and a record normalised
+    in a worker process (``profilesync.parallel_normalise``) arrives with it already worked out."""
+    memo: str | None = record.__dict__.get(RECORD_HASH_MEMO)
+    if memo is not None:
+        return memo
     at = record.updated_at
     defaulted = [channel for channel, state in record.consent.items() if state.changed_at == at]
     # The fields added for child objects are hashed only when they say something, so a person's record
@@ -314,25 +327,66 @@ def record_hash(record: SourceRecord) -> str:
         exclude["consent"] = {channel: {"changed_at"} for channel in defaulted}
     # The bytes of ``record.model_dump_json(exclude=...)``, without decoding them to ``str`` first.
     body = record.__pydantic_serializer__.to_json(record, exclude=exclude)
-    return hashlib.blake2b(body, digest_size=16).hexdigest()
+    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+    record.__dict__[RECORD_HASH_MEMO] = digest
+    return digest
 
+
+#: Where ``record_hash`` keeps a record's hash: an entry of the model's ``__dict__`` that is not a
+#: field, like the memoised ``key`` (core.schema), so pydantic leaves it out of dumps and ``==``.
+#: It travels with the record when the record is pickled; ``model_copy`` drops it.
+RECORD_HASH_MEMO = "_record_hash"
 
 # Read only (pydantic takes a set): what a person's record leaves out, and what any record does.
-_RECORD_HASH_EXCLUDE: set[str] = {"updated_at", "level", "owner", "order_summary"}
-_RECORD_HASH_EXCLUDE_TIME: set[str] = {"updated_at"}
+_RECORD_HASH_EXCLUDE: set[str] = {"updated_at", "read_at", "level", "owner", "order_summary"}
+_RECORD_HASH_EXCLUDE_TIME: set[str] = {"updated_at", "read_at"}
 
 
 def profile_hash(profile: Profile) -> str:
     """Content hash of a profile, ignoring its version and customer id.
 
     The bytes hashed are ``profile.model_dump_json(exclude={"version", "customer_id"}).encode()``:
-    that method is this serializer call with the same (default) options, decoded to ``str``.
+    that method is this serializer call with the same (default) options, decoded to ``str``. They
+    are kept for a while (``_RECENT_BODIES``), so that ``profile_json`` of the same profile, which
+    the store writes next, need not serialise it a second time.
     """
     body = profile.__pydantic_serializer__.to_json(profile, exclude=_PROFILE_HASH_EXCLUDE)
+    recent = _RECENT_BODIES
+    with _RECENT_LOCK:
+        recent[id(profile)] = (profile, body)
+        if len(recent) > _RECENT_BODIES_KEPT:
+            del recent[next(iter(recent))]  # the oldest: dicts keep insertion order
     return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
+def profile_json(profile: Profile) -> str:
+    """``profile.model_dump_json()``, the profile as the stores keep it.
+
+    A profile is serialised for its hash when it is planned (``profile_hash``, every field but the
+    customer id and the version) and again when the store writes it, each about 10 µs. The text
+    written is the hashed body with those two fields around it (the first and the last field of
+    ``Profile``), so when the body is at hand this puts them around it instead of serialising again.
+    Only for a customer id that JSON writes as it is (``cus_`` and base32, as every generated id);
+    tests/unit/test_profile_json.py checks the text is ``model_dump_json``'s on arbitrary profiles.
+    """
+    with _RECENT_LOCK:
+        kept = _RECENT_BODIES.pop(id(profile), None)
+    customer_id = profile.customer_id
+    if kept is None or kept[0] is not profile or not _PLAIN_ID.fullmatch(customer_id):
+        return profile.model_dump_json()
+    body = kept[1].decode()
+    return f'{{"customer_id":"{customer_id}",{body[1:-1]},"version":{int(profile.version)}}}'
+
+
 _PROFILE_HASH_EXCLUDE: set[str] = {"version", "customer_id"}  # read only (pydantic takes a set)
+#: Bodies serialised by ``profile_hash``, by ``id()`` of their profile, which each entry keeps
+#: alive (so the id cannot be reused while it is here): the profiles of one plan, whose changesets
+#: the store writes next. Bounded: an older body is dropped, and its profile serialised again.
+_RECENT_BODIES: dict[int, tuple[Profile, bytes]] = {}
+_RECENT_BODIES_KEPT = 512
+_RECENT_LOCK = threading.Lock()
+#: Customer ids whose JSON string is the id itself between quotes (no escapes).
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_\-]+")
 
 
 def newest(a: SourceRecord, b: SourceRecord) -> SourceRecord:
@@ -341,8 +395,9 @@ def newest(a: SourceRecord, b: SourceRecord) -> SourceRecord:
     The hash tie-break makes the outcome independent of arrival order when two different versions
     carry the same timestamp.
     """
-    if a.updated_at != b.updated_at:
-        return a if a.updated_at > b.updated_at else b
+    a_at, b_at = a.ordered_at, b.ordered_at  # a version stamped ahead counts from when it was read
+    if a_at != b_at:
+        return a if a_at > b_at else b
     return a if record_hash(a) >= record_hash(b) else b
 
 
@@ -360,6 +415,7 @@ def identifier_holders(records: Iterable[SourceRecord]) -> dict[str, frozenset[s
 
 __all__ = [
     "DEFAULT_RULES",
+    "RECORD_HASH_MEMO",
     "Identifier",
     "MergeRules",
     "SurvivorshipRule",
@@ -370,5 +426,6 @@ __all__ = [
     "merge_traits",
     "newest",
     "profile_hash",
+    "profile_json",
     "record_hash",
 ]

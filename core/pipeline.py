@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
 
+from core.child_moves import detach_changeset, moved_children
 from core.errors import ConflictError
 from core.governance.changes import change_history, inherit_merged, merge_event, split_events
 from core.identity import (
@@ -139,6 +140,8 @@ class _Plan:
     survivors: dict[str, str] = field(default_factory=dict)
     touches: list[Changeset] = field(default_factory=list)
     splits: set[str] = field(default_factory=set)
+    detaches: list[Changeset] = field(default_factory=list)
+    """Children leaving the customer that holds them (core.child_moves): committed, then re-planned."""
 
 
 def ingest(
@@ -174,6 +177,19 @@ def ingest(
         if plan.touches:
             # Best effort by design: a touch that lost its condition was overtaken by a newer write.
             store.commit(plan.touches)
+        if plan.detaches:
+            # Children re-assigned to another owner leave their old customer first; then all of the
+            # plan's records are planned again (a lost race too: its re-read sees the winner).
+            if store.commit(plan.detaches):
+                attempt += 1
+                total.retries += 1
+                if attempt >= settings.max_attempts:
+                    raise ResolutionGaveUpError(
+                        f"moving {len(plan.deferred)} records' children kept conflicting; retry the batch"
+                    )
+                _back_off(settings, attempt)
+            pending = plan.deferred
+            continue
         if plan.pending_merges:
             try:
                 for absorbed, survivor in plan.pending_merges:
@@ -245,14 +261,15 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         source_key = f"source#{record.key}"  # record.source_identifier.key, without a model
         stored = owners.get(source_key)
         if stored is not None and stored.record_hash is not None and stored.updated_at is not None:
+            at = record.ordered_at  # the identifier item keeps ordering times (SourceRecord.ordered_at)
             if stored.record_hash == h:
                 result.unchanged += 1
-                if record.updated_at > stored.updated_at:
+                if at > stored.updated_at:
                     result.touched += 1
-                    touch = TouchSource(source_key, h, stored.updated_at, record.updated_at)
+                    touch = TouchSource(source_key, h, stored.updated_at, at)
                     touches.append(Changeset(f"touch:{record.key}", (touch,)))
                 continue
-            if (stored.updated_at, stored.record_hash) > (record.updated_at, h):
+            if (stored.updated_at, stored.record_hash) > (at, h):
                 result.stale += 1
                 continue
         hashes[record.key] = h
@@ -298,6 +315,12 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         for k in c.owned:
             raw_owner.setdefault(k, c.customer_id)
     owner_of = {k: live_owner(cid, merged_into) for k, cid in raw_owner.items()}
+    leaving = moved_children(active, owner_of, live)
+    if leaving:
+        # An order re-assigned to another customer leaves its old one before it is planned: joined
+        # by its own key, it would merge the two customers, and the split after would re-id one.
+        detaches = [detach_changeset(live[c], leaving[c], policy, settings.rules) for c in sorted(leaving)]
+        return _Plan([], {}, {}, list(active), [], result, touches=touches, detaches=detaches)
 
     # Which people already hold the keys of this batch's records (group_records looks up no other
     # key, and child objects such as orders never count towards a guardrail limit).
@@ -529,7 +552,7 @@ def _changeset(
             ops.append(PutIdent(key, survivor, current))
         elif is_source:
             snap = snapshots[source_key]
-            at = snap.updated_at
+            at = snap.ordered_at
             if source_key not in hashes:  # not this batch's record: keep a newer stored time
                 at = max(at, watermarks.get(key, at))
             ops.append(PutIdent(key, survivor, current, changed.get(source_key) or record_hash(snap), at))

@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from core.governance.quality import RunQuality
     from core.normalise import NormaliseOptions
     from core.pipeline import IngestResult, IngestSettings
+    from core.privacy_store import ErasureStore
+    from core.retirement import RetireResult
+    from core.schema import SourceDeletion
 
 
 def _no_ingest() -> IngestResult:
@@ -62,7 +65,8 @@ SAVED = "__saved__"
 
 @dataclass
 class PullReport:
-    """What one pull did. ``pulled = normalised + quarantined + suppressed_quarantined``; the ingest
+    """What one pull did. ``pulled = normalised + quarantined + suppressed_quarantined`` plus the
+    deletions the tool reported (``retired.received``); the ingest
     counts say what changed. ``quarantine_reasons`` counts reasons by kind, without the values they
     quote (core.redaction.reason_kind): the report is kept in the ``SYNC#`` item and logged."""
 
@@ -82,6 +86,9 @@ class PullReport:
     """Records kept with ``updated_at`` read as now (too far in the future: a clock ahead)."""
     quality: RunQuality | None = None
     """Data quality of the run (core.governance.quality), kept in the SYNC# report."""
+    retired: RetireResult | None = None
+    """Records the vendor reported deleted and what became of them (core.retirement); None when
+    the pull met no tombstone."""
 
     @property
     def suppressed(self) -> int:
@@ -107,6 +114,7 @@ class PullReport:
                 "full_refresh": self.full_refresh,
                 "future_dated": self.future_dated,
                 **quality,
+                **({} if self.retired is None else {"retired": self.retired.as_dict()}),
             },
             sort_keys=True,
         )
@@ -149,6 +157,7 @@ def pull_into_store(
     progress: Callable[[PullReport], None] | None = None,
     max_pages: int | None = None,
     suppression: SuppressionCheck | None = None,
+    erasure: ErasureStore | None = None,
 ) -> PullReport:
     """Pull ``connector`` into ``store`` and save its cursor after every durable page.
 
@@ -156,6 +165,8 @@ def pull_into_store(
     ``cursor=None`` forces a full refresh; any other string starts there. ``max_pages`` stops early
     (the cursor then points at the next page), which is how a Lambda keeps inside its time limit.
     ``suppression`` drops the records of erased people (counted in ``report.suppressed``).
+    The records a connector reports deleted are retired after the page's other records are in
+    (``retire_page``); ``erasure`` deletes a customer whose last record that was.
     """
     from core.governance.quality import resume_quality
     from core.isolation import ingest_isolating
@@ -180,6 +191,8 @@ def pull_into_store(
         records: list[SourceRecord] = []
         bad: list[tuple[Quarantined, RecordDraft]] = []
         now = datetime.now(UTC)
+        received = len(drafts)
+        drafts, deletions = _tombstones(drafts, bad)
         for draft in drafts:
             outcome = normalise_record(draft, options) if options else normalise_record(draft)
             if isinstance(outcome, Quarantined):
@@ -207,9 +220,11 @@ def pull_into_store(
                 report.quarantined += len(stored)
                 gone = {(q.source, q.source_id) for q in refused}
                 kept = [r for r in records if (r.source, r.source_id) not in gone]
-        quality.observe(len(drafts), kept, (e.reason for e in [*entries, *stored]))
+        quality.observe(received - len(deletions), kept, (e.reason for e in [*entries, *stored]))
+        if deletions:
+            retire_page(report, deletions, store, erasure, settings)
         report.pages += 1
-        report.pulled += len(drafts)
+        report.pulled += received
         report.normalised += len(records)
         report.quarantined += len(entries)
         report.suppressed_quarantined += len(bad) - len(entries)
@@ -229,6 +244,43 @@ def pull_into_store(
             dataclasses.replace(saved, updated_at=datetime.now(UTC), report=report.as_json())
         )
     return report
+
+
+def _tombstones(
+    drafts: list[RecordDraft], bad: list[tuple[Quarantined, RecordDraft]]
+) -> tuple[list[RecordDraft], list[SourceDeletion]]:
+    """The page's drafts without its tombstones, and the deletions these name; a tombstone that
+    names no record is added to ``bad`` (quarantined with the page's other bad drafts)."""
+    if not any(getattr(d, "deleted", False) for d in drafts):
+        return drafts, []
+    from core.retirement import split_tombstones
+
+    kept, deletions, unusable = split_tombstones(drafts)
+    bad.extend(unusable)
+    return kept, deletions
+
+
+def retire_page(
+    report: PullReport,
+    deletions: Sequence[SourceDeletion],
+    store: ProfileStore,
+    erasure: ErasureStore | None,
+    settings: IngestSettings | None,
+) -> None:
+    """The pull's hook for deletions: retire the page's deleted records (core.retirement) and count
+    them in ``report.retired``; the customers they changed are pushed like those the ingest changed.
+    Without an erasure store (a caller that passed none) they are counted as ``ignored``."""
+    from core.retirement import RetireResult, retire_records
+
+    if report.retired is None:
+        report.retired = RetireResult()
+    if erasure is None:
+        report.retired.received += len(deletions)
+        report.retired.ignored += len(deletions)
+        return
+    result = retire_records(deletions, store, erasure, settings)
+    report.retired.add(result)
+    report.ingest.customers |= result.customers
 
 
 def quarantine_entries(

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     # Imported where used: merge and the dispatcher build no connector, only pull holds leases.
     from core.config import ConnectorInstance, ProfileSyncConfig
     from core.connector import Connector, ConnectorPlugin
+    from core.normalise import NormaliseOptions
     from core.privacy import PrivacyStores
     from core.storage.dynamodb_lease import DynamoDBLeaseStore
     from core.storage.dynamodb_privacy import DynamoDBErasureStore
@@ -405,6 +406,13 @@ class Wiring:
         """The push mode the configuration sets for instance ``name`` (None: the connector's default)."""
         entry = self.settings.connectors.get(name)
         return entry.push_mode if entry is not None else None
+
+    def normalise_options(self, name: str) -> NormaliseOptions:
+        """How instance ``name``'s records are normalised: its phone region (``region`` of the
+        instance, else ``defaults.region`` of the configuration document)."""
+        from core.normalise import NormaliseOptions
+
+        return NormaliseOptions(default_region=self.settings.document.region(name))
 
     def destinations(self) -> list[str]:
         """The configured connectors that push: ``push`` not switched off, and able to push."""

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from core.schema import Identifier, SourceRecord
+from core.schema import Identifier, SourceDeletion, SourceRecord
 
 #: The version of the ingest message format; merge refuses messages of another version.
 INGEST_MESSAGE_VERSION = 1
@@ -51,12 +51,15 @@ class IngestMessage(_Message):
 
     Pull writes the JSON itself (see ``ingest_envelope``) to pack records up to the size limit
     without serialising twice; this model is the reader's side and the format's definition.
+    ``deletions`` (optional, so earlier messages still read) are the records the tool reported
+    deleted (core.retirement); pull sends them in messages of their own, ``records`` empty.
     """
 
     v: Literal[1] = 1
     connector: str
     run_id: str
     records: tuple[SourceRecord, ...]
+    deletions: tuple[SourceDeletion, ...] = ()
 
 
 def ingest_envelope(connector: str, run_id: str) -> tuple[str, str]:
@@ -66,6 +69,12 @@ def ingest_envelope(connector: str, run_id: str) -> tuple[str, str]:
         f'"run_id":{json.dumps(run_id)},"records":['
     )
     return prefix, "]}"
+
+
+def deletions_envelope(connector: str, run_id: str) -> tuple[str, str]:
+    """The text before and after the deletions of an ingest message that carries deletions only."""
+    prefix, _ = ingest_envelope(connector, run_id)
+    return prefix + '],"deletions":[', "]}"
 
 
 class _AttributeS(_Message):
@@ -157,6 +166,7 @@ __all__ = [
     "PrivacyRequest",
     "PullEvent",
     "StreamChange",
+    "deletions_envelope",
     "ingest_envelope",
 ]
 

@@ -61,12 +61,11 @@ def merge_message(record: SQSRecord, totals: IngestResult) -> None:
     # them too, and this catches the ones queued before the erasure or pulled while it ran.
     # A record the store refuses is quarantined alone (durably, before the message is deleted);
     # the other records of the message are merged, and the message succeeds.
-    result, refused = ingest_isolating(
-        message.records,
-        w.profiles,
-        IngestSettings(suppression=suppression, actor=f"run:{message.connector}:{message.run_id}"),
-    )
+    settings = IngestSettings(suppression=suppression, actor=f"run:{message.connector}:{message.run_id}")
+    result, refused = ingest_isolating(message.records, w.profiles, settings)
     totals.add(result)
+    if message.deletions:
+        retire_message(message, w.profiles, w.erasure, settings, totals)
     if refused:
         w.sync_state.put_quarantined(
             refused_entries(message.connector, refused, datetime.now(UTC), suppression)
@@ -85,6 +84,25 @@ def merge_message(record: SQSRecord, totals: IngestResult) -> None:
             "records": result.received,
             "written": result.written,
         },
+    )
+
+
+def retire_message(
+    message: IngestMessage, profiles: Any, erasure: Any, settings: IngestSettings, totals: IngestResult
+) -> None:
+    """Retire the records the tool reported deleted (core.retirement): gone from their customers,
+    who are then pushed like any changed customer. A customer that kept changing raises
+    ConflictError, so the message is retried (a deletion applies once)."""
+    from core.retirement import retire_records
+
+    retired = retire_records(message.deletions, profiles, erasure, settings)
+    totals.customers |= retired.customers
+    totals.split_customers += retired.split_customers
+    totals.unsplit.extend(retired.unsplit)
+    metrics.add_metric(name="RecordsRetired", unit=MetricUnit.Count, value=retired.retired)
+    logger.info(
+        "retired records the tool deleted",
+        extra={"run_id": message.run_id, "connector": message.connector, **retired.as_dict()},
     )
 
 
@@ -159,7 +177,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return response
 
 
-__all__ = ["handler", "merge_message", "processor", "publish_refusals"]
+__all__ = ["handler", "merge_message", "processor", "publish_refusals", "retire_message"]
 
 if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
     # The cold start's imports are done (functions/__init__.py paused the collector): freeze what they

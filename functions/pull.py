@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -37,13 +37,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core.errors import RetryableError
 from core.governance.quality import RunQuality, resume_quality
-from core.normalise import normalise_record
+from core.normalise import NormaliseOptions, normalise_record
 from core.ports import QuarantineEntry, SyncState
 from core.redaction import reason_kind
 from core.schema import Quarantined, RecordDraft, SourceRecord
 from core.sync import PullReport, quarantine_entries
 from functions._wiring import Wiring, metrics_namespace, traced, wiring
-from functions.events import PullEvent, ingest_envelope
+from functions.events import PullEvent, deletions_envelope, ingest_envelope
+
+if TYPE_CHECKING:
+    from core.schema import SourceDeletion
 
 logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())
@@ -186,6 +189,8 @@ class PullOutcome:
     """Records of erased people met and dropped (never queued, never quarantined)."""
     messages: int = 0
     resent: int = 0
+    deletions: int = 0
+    """Records the tool reported deleted, queued to be retired (core.retirement)."""
     cursor: str | None = None
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     quality: dict[str, Any] = field(default_factory=dict)
@@ -196,17 +201,29 @@ class PullOutcome:
 
 
 def _normalise(
-    drafts: Sequence[RecordDraft],
+    drafts: Sequence[RecordDraft], options: NormaliseOptions
 ) -> tuple[list[SourceRecord], list[tuple[Quarantined, RecordDraft]]]:
+    """The page's records normalised with the instance's ``options`` (its phone region), and the
+    malformed ones each with its draft."""
     records: list[SourceRecord] = []
     bad: list[tuple[Quarantined, RecordDraft]] = []
     for draft in drafts:
-        outcome = normalise_record(draft)
+        outcome = normalise_record(draft, options)
         if isinstance(outcome, Quarantined):
             bad.append((outcome, draft))
         else:
             records.append(outcome)
     return records, bad
+
+
+def _split_tombstones(
+    drafts: list[RecordDraft],
+) -> tuple[list[RecordDraft], list[SourceDeletion], list[tuple[Quarantined, RecordDraft]]]:
+    if not any(d.deleted for d in drafts):
+        return drafts, [], []
+    from core.retirement import split_tombstones
+
+    return split_tombstones(drafts)
 
 
 def _entry(
@@ -248,22 +265,32 @@ def run_pull(
         report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
         report.quality = quality = resume_quality(name, run_id, state.report)
         prefix, suffix = ingest_envelope(name, run_id)
+        gone_prefix, gone_suffix = deletions_envelope(name, run_id)
         sender = IngestSender(
             w.client("sqs"), w.ingest_queue_url, max_bytes=settings.ingest_message_max_bytes, sleep=sleep
         )
         suppression = w.suppression(consistent=False)
+        options = w.normalise_options(name)
         stopped_early = False
         pages = connector.pull(start)
         try:
             for page in pages:
                 now = datetime.now(UTC)
                 drafts = connector.to_records(page)
-                records, bad = _normalise(drafts)
+                received = len(drafts)
+                # Records the tool deleted travel as deletions, retired at merge (core.retirement).
+                drafts, deletions, unusable = _split_tombstones(drafts)
+                records, bad = _normalise(drafts, options)
+                bad.extend(unusable)
                 # Records of erased people never enter the queue (nor, so, its dead-letter queue).
                 records, suppressed = suppression.split(records)
                 parts = [sqs_safe(r.model_dump_json()) for r in records]
                 bodies, oversize = pack_messages(parts, prefix, suffix, settings.ingest_message_max_bytes)
-                entries = quarantine_entries(name, bad, now, suppression)
+                if deletions:
+                    gone = [d.model_dump_json() for d in deletions]
+                    more, _ = pack_messages(gone, gone_prefix, gone_suffix, settings.ingest_message_max_bytes)
+                    bodies = [*bodies, *more]
+                entries = quarantine_entries(name, bad, now, suppression, options)
                 for index in oversize:
                     size = len(parts[index].encode())
                     entries.append(
@@ -282,7 +309,7 @@ def run_pull(
                 too_large = set(oversize)
                 kept = [r for i, r in enumerate(records) if i not in too_large]
                 page_quality = RunQuality(name)
-                page_quality.observe(len(drafts), kept, (e.reason for e in entries))
+                page_quality.observe(received - len(deletions), kept, (e.reason for e in entries))
                 quality.add(page_quality)
                 if entries:
                     w.sync_state.put_quarantined(entries)  # durable before the cursor moves past them
@@ -290,14 +317,15 @@ def run_pull(
 
                 dropped = len(suppressed) + len(bad) - (len(entries) - len(oversize))
                 report.pages += 1
-                report.pulled += len(drafts)
+                report.pulled += received
+                outcome.deletions += len(deletions)
                 report.normalised += len(records) + len(suppressed) - len(oversize)
                 report.quarantined += len(entries)
                 report.suppressed_quarantined += len(bad) - (len(entries) - len(oversize))
                 report.ingest.suppressed += len(suppressed)
                 outcome.messages += sent.messages
                 outcome.resent += sent.resent
-                metrics.add_metric(name="RecordsPulled", unit=MetricUnit.Count, value=len(drafts))
+                metrics.add_metric(name="RecordsPulled", unit=MetricUnit.Count, value=received)
                 metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=len(entries))
                 metrics.add_metric(
                     name="RecordsQueued", unit=MetricUnit.Count, value=len(records) - len(oversize)

@@ -90,9 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     resolve.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
     resolve.add_argument(
+        "--region",
         "--default-region",
+        dest="default_region",
         default="US",
-        help="region for phone numbers written without a country code (default US)",
+        help="ISO 3166-1 alpha-2 region of phone numbers written without a country code, for "
+        "records that name no country of their own (default US)",
     )
     resolve.add_argument("--batch-size", type=int, default=100, help="records per ingest batch (default 100)")
     resolve.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
@@ -145,6 +148,13 @@ def _parser() -> argparse.ArgumentParser:
         "--option", action="append", default=[], metavar="KEY=VALUE", help="a connector option, repeatable"
     )
     sync.add_argument("--no-push", action="store_true", help="pull and merge only")
+    sync.add_argument(
+        "--region",
+        default=None,
+        help="ISO 3166-1 alpha-2 region of phone numbers written without a country code, for records "
+        "that name no country of their own (default: the instance's region in the configuration "
+        "document, else its defaults.region, else US)",
+    )
     sync.add_argument(
         "--push-mode",
         choices=("update", "upsert"),
@@ -202,6 +212,7 @@ def _resolve(args: argparse.Namespace) -> int:
     from core.normalise import NormaliseOptions
     from core.runtime import bulk_gc
     from profilesync import cli_checks
+    from profilesync.parallel_normalise import NormalisingWorker, worker_wanted
     from profilesync.progress import Progress, count_lines
     from profilesync.resolve import (
         ResolveReport,
@@ -216,7 +227,7 @@ def _resolve(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
-    region = cli_checks.check_region(args.default_region)
+    region = cli_checks.check_region(args.default_region, "--region")
     cli_checks.check_json_lines(args.input)
     quarantine_path = args.quarantine or default_quarantine_path(args.out)
     check_paths(args.input, args.out, quarantine_path)  # before anything is written
@@ -229,7 +240,13 @@ def _resolve(args: argparse.Namespace) -> int:
         cli_checks.probe_endpoint(args.endpoint_url)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     quarantine_path.parent.mkdir(parents=True, exist_ok=True)
+    options = NormaliseOptions(default_region=region)
     with ExitStack() as stack:
+        # Read and normalise in a second process while this one resolves (started before the store
+        # is opened, so that a forked worker inherits no connection).
+        worker = (
+            stack.enter_context(NormalisingWorker(args.input, options)) if worker_wanted(args.input) else None
+        )
         if args.endpoint_url is None:
             # A store of this run's own: its commits are grouped (core.storage.sqlite_database).
             path = stack.enter_context(temporary_store_path(args.out.parent))
@@ -251,13 +268,16 @@ def _resolve(args: argparse.Namespace) -> int:
                 yield first
             yield from drafts
 
+        if worker is not None:
+            drafts.close()  # the worker reads the file from its first line
+
         # Set-up is done (imports, the store): freeze it and run the collector less often while
         # the records are resolved (see core.runtime).
         stack.enter_context(bulk_gc())
         report = resolve(
-            chained(),
+            chained() if worker is None else worker,
             store,
-            options=NormaliseOptions(default_region=region),
+            options=options,
             batch_size=args.batch_size,
             quarantine=lambda q: write_quarantine_line(q, qfile),
             progress=progress,
@@ -374,11 +394,23 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sync_region(args: argparse.Namespace) -> str:
+    """The phone region of ``sync``: ``--region``, else the configuration document's for the
+    instance (core.config.ProfileSyncConfig.region), else the default."""
+    from profilesync import cli_checks
+    from profilesync.ops_cli import configured_region
+
+    if args.region is not None:
+        return cli_checks.check_region(args.region, "--region")
+    return configured_region(args.connector)
+
+
 def _sync(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from connectors.instances import build_instance
     from core.connector import ConnectorSettings, StartsFromDate
+    from core.normalise import NormaliseOptions
     from core.sync import SAVED
     from profilesync.ops_cli import configured_instance
     from profilesync.registry import get
@@ -387,6 +419,7 @@ def _sync(args: argparse.Namespace) -> int:
 
     # An instance of the configuration document (shopify-eu) syncs with its own options and secret.
     configured = configured_instance(args.connector, sandbox=args.sandbox)
+    region = _sync_region(args)
     plugin = configured[0] if configured else get(args.connector)
     options: dict[str, str] = {}
     for pair in args.option:
@@ -460,6 +493,8 @@ def _sync(args: argparse.Namespace) -> int:
             push_mode=settings.push_mode,
             leases=stores.leases,
             where=stores.where,
+            options=NormaliseOptions(default_region=region),
+            erasure=stores.erasure,
         )
     for line in summary_lines(outcome):
         print(line)

@@ -23,10 +23,10 @@ SNIFF_LINE_BYTES = 64 * 1024
 
 def check_region(value: str, option: str = "--default-region") -> str:
     """``value`` upper-cased, if phone numbers know it as a region (ISO 3166 alpha-2)."""
-    import phonenumbers
+    from core.normalise import phone_region
 
-    region = value.strip().upper()
-    if region not in phonenumbers.SUPPORTED_REGIONS:
+    region = phone_region(value)
+    if region is None:
         raise UsageError(
             f"{option} {value!r} is not a region phone numbers know: give an ISO 3166 alpha-2 code "
             "such as US, GB or DE"

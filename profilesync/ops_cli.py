@@ -82,6 +82,13 @@ def configured_instance(name: str, *, sandbox: bool) -> tuple[Any, Any] | None:
     return plugin, settings
 
 
+def configured_region(name: str) -> str:
+    """For ``profilesync sync --connector NAME`` without ``--region``: the phone region the
+    configuration document in use sets for the instance (its ``region``, else ``defaults.region``);
+    the default region when there is no document."""
+    return str(_document(None)[0].region(name))
+
+
 def run_config_check(args: argparse.Namespace) -> int:
     from connectors.instances import check_config
     from core.errors import ConfigurationError
@@ -102,6 +109,7 @@ def run_config_check(args: argparse.Namespace) -> int:
             "schedule": config.schedule(name).expression,
             "freshness_seconds": int(f.total_seconds()) if (f := config.freshness(name)) else None,
             "secret": config.instance(name).secret or name,
+            "region": config.region(name),
         }
         for name in sorted(config.connectors)
     ]
@@ -110,7 +118,10 @@ def run_config_check(args: argparse.Namespace) -> int:
         return 0
     print(f"{found}: {len(rows)} connector instance(s), sound")
     for row in rows:
-        print(f"  {row['instance']:<16} {row['vendor']:<12} {row['schedule']:<28} secret {row['secret']}")
+        print(
+            f"  {row['instance']:<16} {row['vendor']:<12} {row['schedule']:<28} phones {row['region']}  "
+            f"secret {row['secret']}"
+        )
     return 0
 
 

@@ -72,7 +72,7 @@ def _reason_class(reason: str) -> str:
 
 
 def resolve(
-    drafts: Iterable[RecordDraft | Quarantined],
+    drafts: Iterable[RecordDraft | SourceRecord | Quarantined],
     store: ProfileStore,
     *,
     options: NormaliseOptions | None = None,
@@ -81,7 +81,10 @@ def resolve(
     quarantine: Callable[[Quarantined], None] | None = None,
     progress: Callable[[ResolveReport], None] | None = None,
 ) -> ResolveReport:
-    """Normalise, quarantine and ingest ``drafts`` in batches; nothing read goes unaccounted."""
+    """Normalise, quarantine and ingest ``drafts`` in batches; nothing read goes unaccounted.
+
+    An item may also come normalised already (a ``SourceRecord``, or the ``Quarantined`` outcome of
+    its normalisation): ``profilesync.parallel_normalise`` normalises in a worker process."""
     options = options or NormaliseOptions()
     report = ResolveReport()
     batch: list[SourceRecord] = []
@@ -108,7 +111,7 @@ def resolve(
 
     for item in drafts:
         report.read += 1
-        outcome = item if isinstance(item, Quarantined) else normalise_record(item, options)
+        outcome = item if isinstance(item, Quarantined | SourceRecord) else normalise_record(item, options)
         if isinstance(outcome, Quarantined):
             count_quarantined(outcome)
             continue

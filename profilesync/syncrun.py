@@ -12,18 +12,22 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from core.connector import Connector, ConnectorPlugin, ConnectorSettings
 from core.errors import ConnectorConfigError
 from core.lease import LeaseStore
 from core.ports import ProfileStore, SyncState, SyncStateStore
+from core.privacy_store import ErasureStore
 from core.push_policy import push_mode_of
 from core.schema import Profile
 from core.suppression import SuppressionCheck
 from core.sync import SAVED, PullReport, PushReport, changed_profiles, pull_into_store, push_profiles
 from profilesync.progress import Progress as TaskProgress
 from profilesync.sync_lease import holding_lease
+
+if TYPE_CHECKING:
+    from core.normalise import NormaliseOptions
 
 
 def option_env_var(connector: str, option: str) -> str:
@@ -137,17 +141,21 @@ def run_sync(
     leases: LeaseStore | None = None,
     where: str = "this store",
     suppression: SuppressionCheck | None = None,
+    options: NormaliseOptions | None = None,
+    erasure: ErasureStore | None = None,
 ) -> SyncOutcome:
     """Pull from the cursor, merge, and push the profiles of every customer this pull touched
     (``push_mode``: the instance's mode, None for the connector's default), holding the
     connector's lease in ``leases`` (profilesync.sync_lease) throughout. ``suppression`` drops
-    erased people's records and never pushes a profile holding one.
+    erased people's records and never pushes a profile holding one. ``options``: how the records
+    are normalised (the instance's phone region); None: the defaults.
 
     When an earlier run did not finish its push (it was killed, ran with ``--no-push``, or some
     pushes failed), the customers it pulled were never pushed, and no later pull brings them back:
     this run then pushes every profile holding a record of this connector instead, which sends
     only what differs from what was last pushed (``SyncOutcome.caught_up``). The connector's sync
-    state remembers whether the last push finished (``push_done`` in its report).
+    state remembers whether the last push finished (``push_done`` in its report). Records the
+    tool reports deleted are retired (core.retirement); ``erasure`` removes a customer left with none.
     """
     progress = progress or Progress()
     name = connector.spec.name
@@ -161,7 +169,14 @@ def run_sync(
             progress.pull(report)
 
         pulled = pull_into_store(
-            connector, store, state, cursor=cursor, progress=pulled_page, suppression=suppression
+            connector,
+            store,
+            state,
+            cursor=cursor,
+            options=options,
+            progress=pulled_page,
+            suppression=suppression,
+            erasure=erasure,
         )
         progress.done()
         pushed: PushReport | None = None
@@ -270,6 +285,14 @@ def summary_lines(outcome: SyncOutcome) -> list[str]:
     ]
     for reason, count in p.quarantine_reasons.most_common(5):
         lines.append(f"  quarantined {count:,} x {reason}")
+    if p.retired is not None:
+        d = p.retired
+        lines.append(
+            f"  {d.received:,} deleted in {p.connector}: {d.retired:,} retired from their profiles "
+            f"({d.removed_customers:,} profiles left with no record removed, {d.split_customers:,} split), "
+            f"{d.absent:,} not held, {d.stale:,} restored since"
+            + (f", {d.ignored:,} not applied (no erasure store)" if d.ignored else "")
+        )
     if outcome.push is not None:
         r = outcome.push
         if outcome.caught_up:
@@ -326,6 +349,8 @@ def describe_plugin(
         )
     if spec.rate_limit:
         lines.append(f"  rate limit:   {spec.rate_limit}")
+    if spec.deletions:
+        lines.append(f"  deletions:    {spec.deletions}")
     lines.append(f"  sandbox:      {'profilesync sandbox ' + spec.name if plugin.sandbox else 'none'}")
     return lines
 

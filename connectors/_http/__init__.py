@@ -31,6 +31,7 @@ from ._errors import (
     redact,
     vendor_error_message,
 )
+from ._jwt_bearer import OAuthJwtBearer
 from ._oauth import OAuthClientCredentials
 from ._pagination import (
     CursorPaginator,
@@ -77,6 +78,7 @@ __all__ = [
     "GraphQLPageInfoPaginator",
     "HttpClientConfig",
     "OAuthClientCredentials",
+    "OAuthJwtBearer",
     "OffsetPaginator",
     "OverlapOffsetPaginator",
     "Page",

@@ -84,13 +84,17 @@ class OAuthClientCredentials(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {fresh}"
         yield request
 
-    def _fetch(self) -> Generator[httpx.Request, httpx.Response, str | None]:
-        form = {
+    def _grant(self) -> dict[str, str]:
+        """The token request's form: the client credentials grant (a subclass asks another grant)."""
+        return {
             "grant_type": "client_credentials",
             "client_id": self._client_id,
             "client_secret": self._client_secret,
             **self._extra,
         }
+
+    def _fetch(self) -> Generator[httpx.Request, httpx.Response, str | None]:
+        form = self._grant()
         response = yield httpx.Request(
             "POST", self.token_url, data=form, headers={"Accept": "application/json"}
         )

@@ -316,6 +316,17 @@ class SandboxControl(Protocol):
         ...
 
 
+@runtime_checkable
+class DeletesRecords(Protocol):
+    """A sandbox whose vendor reports deletions (``ConnectorSpec`` capability ``deletions``): it
+    deletes objects as the vendor does, so that the vendor's API reports them the way it does
+    (Salesforce's Recycle Bin, Stripe's ``customer.deleted`` event, HubSpot's archived contacts)."""
+
+    def delete_records(self, keys: set[str], at: datetime | None = None) -> None:
+        """Delete these objects (keys as ``SandboxControl.record_keys``) at ``at`` (default now)."""
+        ...
+
+
 class SandboxServer:
     """A sandbox served over HTTP on 127.0.0.1 (one thread per connection)."""
 
@@ -400,6 +411,7 @@ def _handler_for(sandbox: VendorSandbox) -> type[BaseHTTPRequestHandler]:
 
 
 __all__ = [
+    "DeletesRecords",
     "Faults",
     "SandboxClock",
     "SandboxControl",

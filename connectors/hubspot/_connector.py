@@ -15,6 +15,10 @@ Vendor facts it relies on (each checked against HubSpot's documentation):
   takes at most 100 inputs (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide).
 * ``POST .../gdpr-delete`` answers 204 for an email HubSpot does not hold and blocklists it, so erase
   looks the contact up first to tell "found" from "absent" (the endpoint's description in the spec).
+* Deleting a contact archives it, restorable within 90 days; ``GET .../contacts?archived=true`` lists
+  the archived ones (``archived: true``, ``archivedAt``), search never returns them
+  (https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/contacts/delete-contact):
+  each incremental pull ends with that list, as tombstones of the contacts archived since the last.
 * 423 Locked lasts about two seconds and is worth retrying
   (https://developers.hubspot.com/docs/api-reference/error-handling).
 """
@@ -75,6 +79,7 @@ from ._mapping import (
     hubspot_email,
     modified_ms,
     payload_for,
+    timestamp_ms,
     upsert_input,
 )
 
@@ -90,6 +95,9 @@ PROPERTIES_PATH: Final = "/crm/v3/properties/contacts"
 GROUPS_PATH: Final = "/crm/v3/properties/contacts/groups"
 
 LIST_PAGE_SIZE: Final = 100
+#: How far before the newest archive time seen the next run looks again for archived contacts: a
+#: contact archived while the list was walked, at an id the walk had passed, is found next time.
+ARCHIVE_MARGIN_MS: Final = 15 * 60 * 1000
 SEARCH_PAGE_SIZE: Final = 200
 BATCH_SIZE: Final = 100
 DEFAULT_RATE_LIMIT_PER_10S: Final = 100
@@ -143,6 +151,13 @@ SPEC: Final = ConnectorSpec(
     # contact record sends the person nothing, so creating one asks for no consent (its marketing
     # status stays HubSpot's own); only contacts mean HubSpot holds the person.
     push_rules=PushRules(mode="upsert", channel=None, holder_types=frozenset({OBJECT_TYPE})),
+    capabilities=frozenset({"pull", "push", "erase", "deletions"}),
+    deletions=(
+        "contacts deleted (archived, restorable for 90 days) are listed by GET /crm/v3/objects/contacts"
+        "?archived=true with archivedAt; each incremental pull walks that list and retires those archived "
+        "since the last one; a restored contact keeps its id and comes back (developers.hubspot.com/docs/"
+        "api-reference/legacy/crm/objects/contacts/delete-contact)"
+    ),
 )
 
 Clock = Callable[[], float]
@@ -287,6 +302,7 @@ class HubSpotConnector:
         return modified_ms(results[0])
 
     def _incremental(self, state: IncrementalState, bound: TimeBound) -> Iterator[RawPage]:
+        archived_since = state.archived_since
         while True:
             data = self._search.post_json(SEARCH_PATH, json=self._query(state), idempotent=True)
             found = value_at(data, "results")
@@ -299,6 +315,7 @@ class HubSpotConnector:
                 r for r in raw if not (contact_id(r) in state.seen and _modified(r, bound) == state.watermark)
             ]
             following = advance(state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE, bound=bound)
+            following = dataclasses.replace(following, archived_since=archived_since)
             fresh += junk
             if has_more and following == state:
                 raise PaginationError(
@@ -306,11 +323,43 @@ class HubSpotConnector:
                     "instead of looping"
                 )
             last = not has_more and state.phase == "time"  # (a tie walk that ends goes on with the time)
-            cursor = encode(_capped(following, bound) if last else following)
-            yield RawPage(records=fresh, cursor=cursor, object_type=OBJECT_TYPE)
             if last:
+                following = dataclasses.replace(_capped(following, bound), archived_since=archived_since)
+            yield RawPage(records=fresh, cursor=encode(following), object_type=OBJECT_TYPE)
+            if last:
+                yield from self._archived(following, bound)
                 return
             state = following
+
+    def _archived(self, state: IncrementalState, bound: TimeBound) -> Iterator[RawPage]:
+        """The contacts archived (deleted) since ``state.archived_since``, as tombstones' pages.
+
+        ``GET /crm/v3/objects/contacts?archived=true`` lists the archived contacts (restorable for 90
+        days) ordered by id, each with ``archived: true`` and ``archivedAt``; search never returns
+        them, and the list cannot filter by time, so the whole list is walked and only the recent
+        ones kept. Every page but the last carries ``state``'s own cursor (a pull cut short walks the
+        list again: a tombstone repeated retires nothing twice); the last one moves the archive
+        watermark to the newest ``archivedAt`` seen, less ``ARCHIVE_MARGIN_MS`` for contacts archived
+        while the list was walked at ids already passed."""
+        since = state.archived_since
+        newest = since
+        paginator = CursorPaginator("paging.next.after", "after")
+        params = {"limit": LIST_PAGE_SIZE, "archived": "true", "properties": MODIFIED}
+        pages = paginate(self._api, "GET", CONTACTS_PATH, paginator, params=params, records_path="results")
+        for page in pages:
+            recent = []
+            for record in page.records:
+                at = timestamp_ms(record.get("archivedAt")) if isinstance(record, dict) else None
+                if at is None or since is None or at >= since:
+                    recent.append(record)  # (an archived contact with no time is a tombstone to refuse)
+                if at is not None:
+                    at = _bounded(at, bound)
+                    newest = at if newest is None else max(newest, at)
+            following = state
+            if not page.has_next and newest is not None:
+                moved = max(newest - ARCHIVE_MARGIN_MS, since or 0)
+                following = dataclasses.replace(state, archived_since=moved)
+            yield RawPage(records=recent, cursor=encode(following), object_type=OBJECT_TYPE)
 
     @staticmethod
     def _query(state: IncrementalState) -> dict[str, Any]:

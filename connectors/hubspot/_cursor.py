@@ -51,6 +51,9 @@ class IncrementalState:
     tie: int | None = None
     seen: frozenset[str] = field(default_factory=frozenset)
     phase: Phase = "time"
+    archived_since: int | None = None
+    """Contacts archived (deleted) at or after this time (epoch ms, HubSpot's clock) are reported as
+    tombstones by the next run; None: every archived contact (a cursor written before this field)."""
 
 
 PullState = FullState | IncrementalState
@@ -70,6 +73,8 @@ def encode(state: PullState) -> str:
             "s": sorted(state.seen, key=_id_order),
             "p": state.phase,
         }
+        if state.archived_since is not None:
+            data["a"] = state.archived_since
     return json.dumps(data, separators=(",", ":"))
 
 
@@ -98,7 +103,11 @@ def decode(cursor: str | None) -> PullState | None:
             if phase == "tie" and watermark is None:
                 raise ValueError("a tie phase needs a watermark")
             return IncrementalState(
-                watermark=watermark, tie=_optional_int(data.get("t")), seen=frozenset(seen), phase=phase
+                watermark=watermark,
+                tie=_optional_int(data.get("t")),
+                seen=frozenset(seen),
+                phase=phase,
+                archived_since=_optional_int(data.get("a")),
             )
         raise ValueError(f"unknown mode {data.get('m')!r}")
     except (ValueError, TypeError) as exc:

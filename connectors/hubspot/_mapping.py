@@ -218,6 +218,15 @@ def contact_to_draft(contact: Any) -> RecordDraft:
     if not isinstance(contact, Mapping):
         return RecordDraft.not_an_object(SOURCE, OBJECT_TYPE, contact)
     data: Mapping[str, Any] = contact
+    if data.get("archived") is True:
+        # Listed with ``archived=true``: deleted (restorable for 90 days). A tombstone, dated when.
+        return RecordDraft(
+            source=SOURCE,
+            object_type=OBJECT_TYPE,
+            source_id=contact_id(data) or data.get("id"),
+            updated_at=data.get("archivedAt"),
+            deleted=True,
+        )
     properties_raw = data.get("properties")
     properties: Mapping[str, Any] = properties_raw if isinstance(properties_raw, Mapping) else {}
     updated_at = properties.get(MODIFIED) or data.get("updatedAt")

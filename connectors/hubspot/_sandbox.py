@@ -38,6 +38,7 @@ from connectors._sandbox import Faults, SlidingWindow, VendorSandbox, forgotten,
 from core.connector import ConnectorSettings
 from core.testing.population import population
 
+from . import _sandbox_archive as archived
 from . import _sandbox_objects as objects
 from ._connector import (
     CONTACTS_PATH,
@@ -203,6 +204,8 @@ class HubSpotSandbox(VendorSandbox):
         self._daily_used = 0
         self._rng = random.Random(f"hubspot-sandbox:{seed}")
         self._contacts: dict[str, _Contact] = {}
+        #: Deleted (archived) contacts and when: listed with ``archived=true`` (``_sandbox_archive``).
+        self._archived: dict[str, tuple[_Contact, datetime]] = {}
         self._sorted_ids: list[int] | None = None
         self._by_modified: list[tuple[int, int]] | None = None
         self._by_email: dict[str, str] = {}
@@ -382,11 +385,25 @@ class HubSpotSandbox(VendorSandbox):
             return dict(found.properties) if found else None
 
     def holdings(self) -> str:
-        """Every contact's properties (the blocklist holds digests of addresses, not addresses)."""
+        """Every contact's properties, archived ones too (restorable, so held); the blocklist holds
+        digests of addresses, not addresses."""
         with self.lock:
             return holdings_text(
-                {c.id: c.properties for c in self._contacts.values()}, sorted(self._blocklist)
+                {c.id: c.properties for c in self._contacts.values()},
+                {c.id: c.properties for c, _ in self._archived.values()},
+                sorted(self._blocklist),
             )
+
+    def delete_records(self, keys: set[str], at: datetime | None = None) -> None:
+        """Delete (archive) these contacts (``contact:<id>``) at ``at``, as ``DELETE`` does."""
+        with self.lock:
+            for key in sorted(keys):
+                archived.archive(self, key.split(":", 1)[1], at or self.clock.now())
+
+    def restore(self, key: str, at: datetime | None = None) -> None:
+        """Restore an archived contact (``contact:<id>``) with its id, modified at ``at``."""
+        with self.lock:
+            archived.restore(self, key.split(":", 1)[1], at or self.clock.now())
 
     def blocklisted(self, email: str) -> bool:
         """Whether a GDPR delete blocklisted this email."""
@@ -519,6 +536,9 @@ class HubSpotSandbox(VendorSandbox):
         if path.startswith(CONTACTS_PATH + "/") and path.count("/") == CONTACTS_PATH.count("/") + 1:
             if method == "PATCH":
                 return objects.update(self, request, path[len(CONTACTS_PATH) + 1 :], _READ_ONLY)
+            if method == "DELETE":
+                found = archived.archive(self, path[len(CONTACTS_PATH) + 1 :], self.clock.now())
+                return httpx.Response(204) if found else _not_found()
             if method != "GET":
                 return self._method_not_allowed()
             return self._get_contact(request, path[len(CONTACTS_PATH) + 1 :])
@@ -564,8 +584,8 @@ class HubSpotSandbox(VendorSandbox):
         limit = min(LIST_MAX, _int_param(request, "limit", LIST_DEFAULT, minimum=1))
         after = _int_param(request, "after", 0, minimum=0)
         names = _names(request) or list(_SEARCH_DEFAULT_PROPERTIES)
-        if request.param("archived") == "true":
-            return json_response(200, {"results": []})  # no contact is ever archived here
+        if (request.param("archived") or "").lower() == "true":  # the SDK sends "True"
+            return archived.archived_list(self, limit, after, names, _origin(request))
         ordered = self._ordered_ids()
         start = bisect.bisect_left(ordered, after)
         page = [self._contacts[str(i)] for i in ordered[start : start + limit]]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -151,7 +151,9 @@ def _undecodable(line: str, number: int, source: str) -> Quarantined | None:
     return _bad_line(source, number, reason, shown)
 
 
-def read_jsonl(path: Path | str, default_source: str = "jsonl") -> Iterator[RecordDraft | Quarantined]:
+def read_jsonl(
+    path: Path | str, default_source: str = "jsonl"
+) -> Generator[RecordDraft | Quarantined, None, None]:
     """Yield a draft per line, or a ``Quarantined`` entry for a line that is not a JSON object.
 
     A line that is not UTF-8, or nested deeper than Python can parse, is quarantined like any other

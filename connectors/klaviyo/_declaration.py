@@ -255,6 +255,11 @@ DECLARATION = RestConnectorSpec(
         "per account: get profiles 75/s burst, 750/min steady; bulk import jobs 10/s, 150/min; "
         "deletion jobs 3/s, 60/min (https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling)"
     ),
+    deletions=(
+        "not reported: a profile deleted (a data privacy deletion job, or in the UI) is no longer listed by "
+        "GET /api/profiles, and the API keeps no record or event of the deletion to pull "
+        "(https://developers.klaviyo.com/en/reference/request_profile_deletion)"
+    ),
 )
 
 __all__ = ["CREDENTIAL", "DECLARATION", "PROPERTY_PREFIX", "REVISION", "erase", "send", "shape"]

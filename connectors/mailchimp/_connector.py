@@ -109,6 +109,14 @@ SPEC = ConnectorSpec(
     # An email-marketing audience bills per contact and mails its members: by default push only
     # updates members it holds, and creates (in upsert mode) only people who consented to email.
     push_rules=PushRules(mode="update", channel="email", holder_types=frozenset({OBJECT_TYPE})),
+    capabilities=frozenset({"pull", "push", "erase", "deletions"}),
+    deletions=(
+        "an archived member (DELETE /lists/{id}/members/{hash}; listed with status 'archived', stamped "
+        "last_changed) is a deletion, not a consent change: the business removed them from the audience "
+        "and the person decided nothing (an unsubscribe is status 'unsubscribed'); the member leaves the "
+        "profile, so an update-mode push no longer reaches them. A permanently deleted member is no longer "
+        "listed at all (https://mailchimp.com/developer/marketing/api/list-members/archive-list-member/)"
+    ),
 )
 
 

@@ -95,6 +95,15 @@ def member_to_draft(member: Mapping[str, Any]) -> RecordDraft:
     if not isinstance(member, Mapping):
         return RecordDraft.not_an_object(SOURCE, OBJECT_TYPE, member)
     raw = dict(member)
+    if raw.get("status") == "archived":
+        # Archived: removed from the audience by the business (see the connector's ``deletions``).
+        return RecordDraft(
+            source=SOURCE,
+            object_type=OBJECT_TYPE,
+            source_id=_text(raw.get("id")) or raw.get("id"),
+            updated_at=_text(raw.get("last_changed")) or None,
+            deleted=True,
+        )
     merge = raw.get("merge_fields")
     merge = merge if isinstance(merge, Mapping) else {}
     # ADDRESS is an object when filled in and "" when not.

@@ -433,6 +433,7 @@ class MailchimpSandbox(VendorSandbox):
                 "GET": lambda: self._get_member(rest[1], params),
                 "PUT": lambda: members.set_member(self, request, rest[1]),
                 "PATCH": lambda: members.update_member(self, request, rest[1]),
+                "DELETE": lambda: self._archive_member(rest[1]),
             }
         if len(rest) == 4 and rest[0] == "members" and rest[2:] == ["actions", "delete-permanent"]:
             routes[tuple(rest)] = {"POST": lambda: self._delete_permanent(rest[1])}
@@ -820,7 +821,27 @@ class MailchimpSandbox(VendorSandbox):
 
     def record_keys(self) -> set[str]:
         with self.lock:
-            return {f"member:{member_id}" for member_id in self.members}
+            return {f"member:{i}" for i, m in self.members.items() if m["status"] != "archived"}
+
+    def _archive_member(self, member_id: str) -> httpx.Response:
+        """``DELETE .../members/{hash}``: archive the member (204); it stays listed, status "archived"."""
+        with self.lock:
+            member = self.members.get(member_id)
+            if member is None or member["status"] == "archived":
+                return self._not_found()
+            self._archive(member, self.clock.now())
+        return httpx.Response(204)
+
+    def _archive(self, member: dict[str, Any], at: datetime) -> None:
+        member["status"] = "archived"
+        member["last_changed"] = format_time(at)
+        self._index = None
+
+    def delete_records(self, keys: set[str], at: datetime | None = None) -> None:
+        """Archive these members (``member:<id>``) at ``at``, as ``DELETE .../members/{hash}`` does."""
+        with self.lock:
+            for key in sorted(keys):
+                self._archive(self.members[key.split(":", 1)[1]], at or self.clock.now())
 
     def touch(self, keys: Iterable[str], at: datetime | None = None) -> None:
         """Give each member a new last name, stamped ``at`` (default: the sandbox clock)."""
@@ -868,7 +889,8 @@ class MailchimpSandbox(VendorSandbox):
 
     def holds(self, email: str) -> bool:
         with self.lock:
-            return subscriber_hash(email) in self.members
+            member = self.members.get(subscriber_hash(email))
+            return member is not None and member["status"] != "archived"
 
     def pushed_traits(self, email: str) -> dict[str, Any]:
         with self.lock:

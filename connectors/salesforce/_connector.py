@@ -10,8 +10,9 @@
   result sets (``Sforce-Locator``), each a page whose cursor names the job and the locator, so a pull
   cut short resumes at the set it stopped at. Bulk results are unordered: the SDK cursor takes the
   newest ``SystemModstamp`` read as the next watermark, which is right once the whole job is read.
-* **Mapping** (``to_records``): records with ``IsDeleted = true`` (seen through ``queryAll``) are
-  left out, so a person deleted in Salesforce is not refreshed from it; ``HasOptedOutOfEmail`` is an
+* **Mapping** (``to_records``): a record with ``IsDeleted = true`` (seen through ``queryAll``) becomes
+  a tombstone dated by its ``SystemModstamp`` (``RecordDraft.deleted``), so it leaves the profile it
+  was part of (core.retirement) and the person's other records stay; ``HasOptedOutOfEmail`` is an
   email opt-out; an opportunity becomes one order of its contact.
 * **Push**: the custom fields are checked (and created) once per connector before its first batch.
 """
@@ -36,9 +37,16 @@ from connectors._http import (
     DailyAllowance,
     value_at,
 )
-from connectors.sdk import RestConnector, StreamState, accept, profile_to_payload
+from connectors.sdk import (
+    ClientCredentialsAuth,
+    JwtBearerAuth,
+    RestConnector,
+    StreamState,
+    accept,
+    profile_to_payload,
+)
 from connectors.sdk._declaration import Stream
-from core.connector import ConnectorPlugin, ConnectorSettings, Payload, PushOutcome, RawPage
+from core.connector import ConnectorPlugin, ConnectorSettings, Credential, Payload, PushOutcome, RawPage
 from core.errors import ConnectorConfigError
 from core.push import enriched_traits, source_ids
 from core.schema import Profile, RecordDraft
@@ -46,8 +54,10 @@ from core.time_bound import TimeBound
 
 from ._declaration import (
     DATA,
+    LOGIN_URL,
     OPPORTUNITY_SOQL,
     PLACEHOLDER_BASE,
+    PRIVATE_KEY,
     PUSH_FIELDS,
     STREAMS,
     declaration,
@@ -166,6 +176,7 @@ class SalesforceConnector(RestConnector):
         spec = DECLARATION
         if self.currency == "MULTI":
             spec = replace(spec, streams=tuple(_with_currency(s) for s in STREAMS))
+        spec = replace(spec, auth=auth_strategy(options))
         super().__init__(spec, replace(settings, limiters=(*settings.limiters, self.allowance)))
         self.deleted_seen = 0
         self._fields_ready = False
@@ -308,7 +319,11 @@ class SalesforceConnector(RestConnector):
         live = [r for r in page.records if not (isinstance(r, Mapping) and r.get("IsDeleted") is True)]
         self.deleted_seen += len(page.records) - len(live)
         drafts = super().to_records(RawPage(records=live, cursor=page.cursor, object_type=page.object_type))
-        out = []
+        out = [
+            self._tombstone(r, page.object_type)
+            for r in page.records
+            if isinstance(r, Mapping) and r.get("IsDeleted") is True
+        ]
         for draft, record in zip(drafts, live, strict=True):
             if not isinstance(record, Mapping) or draft.problem:
                 out.append(draft)
@@ -320,6 +335,17 @@ class SalesforceConnector(RestConnector):
                 update["orders"] = [self._order(record)]
             out.append(draft.model_copy(update=update) if update else draft)
         return out
+
+    @staticmethod
+    def _tombstone(record: Mapping[str, Any], object_type: str) -> RecordDraft:
+        """A record in the Recycle Bin: deleted at its ``SystemModstamp`` (the delete stamps it)."""
+        return RecordDraft(
+            source="salesforce",
+            object_type=object_type,
+            source_id=record.get("Id") or "",
+            updated_at=record.get("SystemModstamp"),
+            deleted=True,
+        )
 
     def _order(self, opportunity: Mapping[str, Any]) -> dict[str, Any]:
         status = (
@@ -365,6 +391,33 @@ class SalesforceConnector(RestConnector):
                 create_fields(self.context, missing)
             self._fields_ready = True
         return super().push(payloads)
+
+
+def auth_strategy(options: Mapping[str, str]) -> ClientCredentialsAuth | JwtBearerAuth:
+    """The OAuth flow of an instance (``auth_flow``): the connected app's client credentials, or a JWT
+    bearer assertion signed with the key of the app's certificate, for the user ``username``."""
+    flow = str(options.get("auth_flow") or "client_credentials").strip().lower()
+    declared = DECLARATION.auth
+    assert isinstance(declared, ClientCredentialsAuth)
+    if flow == "client_credentials":
+        return declared
+    if flow != "jwt_bearer":
+        raise ConnectorConfigError(
+            f"salesforce: auth_flow {flow!r} is neither client_credentials nor jwt_bearer"
+        )
+    username = str(options.get("username") or "").strip()
+    if not username:
+        raise ConnectorConfigError(
+            "salesforce: auth_flow jwt_bearer acts as a Salesforce user: set the username option "
+            "(a user pre-authorized for the connected app)"
+        )
+    return JwtBearerAuth(
+        client_id=declared.client_id,
+        private_key=Credential(PRIVATE_KEY, "the PEM of the key whose certificate the connected app holds"),
+        token_path=declared.token_path,
+        username=username,
+        audience=str(options.get("login_url") or LOGIN_URL),
+    )
 
 
 def _with_currency(stream: Stream) -> Stream:

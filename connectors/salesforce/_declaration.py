@@ -90,6 +90,10 @@ TOKEN_PATH: Final = "/services/oauth2/token"
 PLACEHOLDER_BASE: Final = "https://mydomainname.my.salesforce.com"
 CLIENT_ID: Final = "salesforce_client_id"
 CLIENT_SECRET: Final = "salesforce_client_secret"
+#: The JWT bearer flow's secret: the PEM of the key whose certificate the connected app holds.
+PRIVATE_KEY: Final = "salesforce_private_key"
+#: Where a JWT assertion is addressed (``aud``) unless the ``login_url`` option says otherwise.
+LOGIN_URL: Final = "https://login.salesforce.com"
 QUERY_BATCH: Final = 2000
 PUSH_BATCH: Final = 200
 EXTERNAL_ID: Final = "ProfileSync_Customer_Id__c"
@@ -322,12 +326,25 @@ def declaration(send: Any, erase: Any) -> RestConnectorSpec:
             "query job (default 50000)",
             "api_reserve": "share of the org's daily API allocation left unspent for other integrations "
             "(default 0.1)",
+            "auth_flow": "client_credentials (default: consumer key and secret) or jwt_bearer (consumer "
+            f"key and the PEM of the key whose certificate the app holds, in {PRIVATE_KEY.upper()} "
+            "as PROFILESYNC_<NAME>, acting as the user named by the username option)",
+            "username": "jwt_bearer: the Salesforce user the connected app acts as (the assertion's sub)",
+            "login_url": f"jwt_bearer: the assertion's audience, {LOGIN_URL} (default), "
+            "https://test.salesforce.com for a sandbox org, or an Experience Cloud site URL",
         },
         rate_limit=(
             "per org: a daily API request allocation over a rolling 24 h (Enterprise 100,000 + 1,000 per "
             "license), reported in Sforce-Limit-Info; 25 concurrent requests of 20 s or more "
             "(https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/"
             "salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm)"
+        ),
+        reports_deletions=True,
+        deletions=(
+            "queryAll returns deleted records (IsDeleted = true, dated by SystemModstamp) while they sit "
+            "in the Recycle Bin, 15 days: each becomes a tombstone and leaves its profile; an undeleted "
+            "record keeps its Id and comes back on the next pull (https://developer.salesforce.com/docs/"
+            "atlas.en-us.api_rest.meta/api_rest/resources_queryall.htm)"
         ),
     )
 
@@ -338,6 +355,8 @@ __all__ = [
     "CLIENT_SECRET",
     "DATA",
     "EXTERNAL_ID",
+    "LOGIN_URL",
+    "PRIVATE_KEY",
     "PUSH_BATCH",
     "PUSH_FIELDS",
     "PUSH_OBJECTS",

@@ -2,8 +2,10 @@
 
 What it reproduces, and from where (the facts and their pages are listed in ``_declaration``):
 
-* OAuth 2.0 client credentials at ``POST /services/oauth2/token`` (form body or HTTP Basic; 400
-  ``invalid_client`` for a wrong id or secret, ``unsupported_grant_type`` for other grants), bearer
+* OAuth 2.0 client credentials (form body or HTTP Basic; 400 ``invalid_client`` for a wrong id or
+  secret), or a JWT bearer assertion signed with the connected app's certificate key (``_sandbox_jwt``:
+  signature, iss, aud, exp and sub checked), at ``POST /services/oauth2/token`` (400
+  ``unsupported_grant_type`` for other grants), bearer
   tokens on every API call, 401 ``INVALID_SESSION_ID`` for an unknown or expired session
   (``expire_sessions()``);
 * ``/services/data/vXX.X/...`` for versions 31.0-66.0 (404 ``NOT_FOUND`` otherwise), error bodies
@@ -37,12 +39,14 @@ import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import parse_qs
 
 import httpx
 
+from connectors._http._jwt_bearer import JWT_BEARER_GRANT
 from connectors._sandbox import Faults, VendorSandbox, holdings_text, json_response
 from connectors.sdk import parse_point
 from core.connector import ConnectorSettings
@@ -50,8 +54,9 @@ from core.errors import NormalisationError
 from core.normalise import normalise_email
 from core.testing.population import REPEAT_BUYER_EVERY, population
 
+from . import _sandbox_jwt as jwt
 from . import _soql
-from ._declaration import CLIENT_ID, CLIENT_SECRET
+from ._declaration import CLIENT_ID, CLIENT_SECRET, PRIVATE_KEY
 
 DEFAULT_CLIENT_ID: Final = "3MVG9sandbox.profilesync.consumer.key"
 DEFAULT_SECRET: Final = "8A4BE698BCA216718ECB0B1DCA294C69732EAD9472A1790F8FED38DD2E02B5FA"
@@ -182,6 +187,9 @@ class SalesforceSandbox(VendorSandbox):
         self.locators: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.jobs: dict[str, dict[str, Any]] = {}
         self.created_fields: list[str] = []
+        #: The user the connected app is pre-authorized for: the ``sub`` of a JWT bearer assertion.
+        self.jwt_username = jwt.INTEGRATION_USER
+        self._certificate: jwt.ConnectedAppCertificate | None = None
         self._counter = itertools.count(1)
         self._touches = itertools.count()
         self._new_people = itertools.count(1)
@@ -380,8 +388,30 @@ class SalesforceSandbox(VendorSandbox):
         return routes.dispatch(self, method, rest, request, version)
 
     # --- OAuth ---------------------------------------------------------------------------------------------
+    def certificate(self) -> jwt.ConnectedAppCertificate:
+        """The connected app's certificate for the JWT bearer flow (its key pair made when first asked)."""
+        with self.lock:
+            if self._certificate is None:
+                self._certificate = jwt.ConnectedAppCertificate()
+            return self._certificate
+
+    def jwt_settings(self, transport: bool = True) -> ConnectorSettings:
+        """Settings for the JWT bearer flow: the consumer key, the certificate's private key (PEM) and
+        the pre-authorized user."""
+        plain = self.settings(transport)
+        return replace(
+            plain,
+            credentials={CLIENT_ID: self.client_id, PRIVATE_KEY: self.certificate().private_key_pem()},
+            options={**plain.options, "auth_flow": "jwt_bearer", "username": self.jwt_username},
+        )
+
     def _token(self, request: httpx.Request) -> httpx.Response:
         form = {k: v[0] for k, v in parse_qs(request.content.decode(errors="replace")).items()}
+        if form.get("grant_type") == JWT_BEARER_GRANT:
+            refused = jwt.refusal(self, form.get("assertion") or "")
+            if refused is not None:
+                return json_response(400, {"error": refused[0], "error_description": refused[1]})
+            return self._session(request)
         if form.get("grant_type") != "client_credentials":
             return json_response(
                 400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"}
@@ -398,6 +428,10 @@ class SalesforceSandbox(VendorSandbox):
             return json_response(
                 400, {"error": "invalid_client", "error_description": "invalid client credentials"}
             )
+        return self._session(request)
+
+    def _session(self, request: httpx.Request) -> httpx.Response:
+        """A new session for a granted token request, as the token endpoint answers it."""
         session = f"00DSANDBOX0000001!{uuid.uuid4().hex}{uuid.uuid4().hex}"
         with self.lock:
             self.sessions.add(session)
@@ -454,7 +488,7 @@ class SalesforceSandbox(VendorSandbox):
         with self.lock:
             for key in keys:
                 kind, _, record_id = key.partition(":")
-                sobject = {"contact": "Contact", "lead": "Lead", "opportunity": "Opportunity"}[kind]
+                sobject = _SOBJECTS[kind]
                 record = self.objects[sobject][record_id]
                 if sobject == "Opportunity":
                     record["Amount"] = round(float(record["Amount"] or 0) + 1.0, 2)
@@ -523,8 +557,30 @@ class SalesforceSandbox(VendorSandbox):
             record["SystemModstamp"] = self.clock.now()
             return True
 
+    def delete_records(self, keys: set[str], at: datetime | None = None) -> None:
+        """Delete these records (``contact:<Id>``) as a user does: to the Recycle Bin, stamped ``at``."""
+        when = at or self.clock.now()
+        with self.lock:
+            for key in keys:
+                kind, _, record_id = key.partition(":")
+                record = self.objects[_SOBJECTS[kind]][record_id]
+                record["IsDeleted"] = True
+                record["SystemModstamp"] = when
+
+    def undelete(self, key: str, at: datetime | None = None) -> None:
+        """Restore a record from the Recycle Bin (the REST API's ``undelete``): same Id, stamped ``at``."""
+        kind, _, record_id = key.partition(":")
+        with self.lock:
+            record = self.objects[_SOBJECTS[kind]][record_id]
+            record["IsDeleted"] = False
+            record["SystemModstamp"] = at or self.clock.now()
+
     def new_id(self, sobject: str) -> str:
         return sf_id(_PREFIX[sobject], next(self._counter))
+
+
+#: The object type of a record key (``contact:003...``) -> its sObject.
+_SOBJECTS: Final = {"contact": "Contact", "lead": "Lead", "opportunity": "Opportunity"}
 
 
 def _canonical(email: str) -> str:

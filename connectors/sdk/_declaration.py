@@ -23,6 +23,7 @@ from connectors._http import (
     BearerToken,
     CursorPaginator,
     OAuthClientCredentials,
+    OAuthJwtBearer,
     OffsetPaginator,
     OverlapOffsetPaginator,
     Paginator,
@@ -136,6 +137,46 @@ class ClientCredentialsAuth:
 
 
 @dataclass(frozen=True, slots=True)
+class JwtBearerAuth:
+    """OAuth 2.0 JWT bearer (RFC 7523; Salesforce connected apps with a certificate): an assertion for
+    ``username``, for the login server ``audience``, signed with ``private_key`` (the PEM of the key
+    whose certificate the app holds), posted to ``token_path`` for a token; renewed on a 401 as the
+    client credentials flow is. The app's consumer key is ``client_id``."""
+
+    client_id: Credential
+    private_key: Credential
+    token_path: str
+    username: str
+    audience: str
+
+    @property
+    def credential(self) -> Credential:
+        return self.client_id
+
+    @property
+    def credentials(self) -> tuple[Credential, ...]:
+        return (self.client_id, self.private_key)
+
+    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
+        hint = " and ".join(secret_env_var(c.name) for c in self.credentials)
+        try:
+            return OAuthJwtBearer(
+                base_url.rstrip("/") + self.token_path,
+                secrets[self.client_id.name],
+                secrets[self.private_key.name],
+                username=self.username,
+                audience=self.audience,
+                connector=connector,
+                credential_hint=hint,
+            )
+        except ValueError as exc:
+            raise ConnectorConfigError(
+                f"{connector}: {exc}; set {secret_env_var(self.private_key.name)} to the PEM of the key "
+                "whose certificate the connected app holds"
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
 class KeyPairAuth:
     """HTTP Basic where the credential holds both halves as ``user:password`` (WooCommerce
     ``consumer_key:consumer_secret``), so one secret carries the pair."""
@@ -153,7 +194,7 @@ class KeyPairAuth:
         return self.build(secrets[self.credential.name])
 
 
-AuthStrategy = BearerAuth | ApiKeyAuth | BasicAuth | ClientCredentialsAuth | KeyPairAuth
+AuthStrategy = BearerAuth | ApiKeyAuth | BasicAuth | ClientCredentialsAuth | JwtBearerAuth | KeyPairAuth
 
 # --- paging -----------------------------------------------------------------------------------------
 
@@ -405,6 +446,10 @@ class RestConnectorSpec:
     options: Mapping[str, str] = field(default_factory=dict)
     rate_limit: str = ""
     shared_budget: tuple[float, float] | None = None
+    deletions: str = ""
+    """How the vendor reports deleted records (``ConnectorSpec.deletions``), or why it cannot."""
+    reports_deletions: bool = False
+    """Whether the connector's pulls return tombstones for deleted records (capability ``deletions``)."""
 
     def __post_init__(self) -> None:
         if not self.streams:
@@ -423,6 +468,8 @@ class RestConnectorSpec:
             found.add("push")
         if self.erase is not None:
             found.add("erase")
+        if self.reports_deletions:
+            found.add("deletions")
         return frozenset(found)
 
     def stream_for(self, object_type: str) -> Stream:
@@ -447,6 +494,7 @@ class RestConnectorSpec:
             rate_limit=self.rate_limit,
             shared_budget=self.shared_budget,
             push_rules=self.push.rules() if self.push is not None else PushRules(),
+            deletions=self.deletions,
         )
 
     def instance_base_url(self, base_url: str | None, options: Mapping[str, str]) -> str:
@@ -476,6 +524,7 @@ __all__ = [
     "EraseHook",
     "FieldMap",
     "Incremental",
+    "JwtBearerAuth",
     "KeyPairAuth",
     "NextUrlPaging",
     "OffsetPaging",

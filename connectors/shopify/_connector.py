@@ -138,6 +138,13 @@ SPEC = ConnectorSpec(
     # customers the shop holds by default, and an upsert instance creates only people who consented to
     # email. Orders alone do not mean the shop holds a customer.
     push_rules=PushRules(mode="update", channel="email", holder_types=frozenset({CUSTOMER})),
+    deletions=(
+        "not reported by a pull: the Admin GraphQL API has no deletedAt on Customer or Order, and "
+        "deletionEvents covers products and collections only (DeletionEventSubjectType: PRODUCT, "
+        "COLLECTION); deleted customers and orders are announced by the customers/delete and "
+        "orders/delete webhooks alone (https://shopify.dev/docs/api/admin-graphql/latest/queries/"
+        "deletionEvents), which profilesync does not receive yet"
+    ),
 )
 
 

@@ -56,7 +56,8 @@ _FINANCIAL_STATUS: Final[Mapping[str, str]] = {
     "PENDING": "pending",
     "AUTHORIZED": "pending",
     "REFUNDED": "refunded",
-    "PARTIALLY_REFUNDED": "refunded",
+    # What was kept was paid: the order counts with its current total (``order_draft``).
+    "PARTIALLY_REFUNDED": "paid",
     "VOIDED": "cancelled",
     "EXPIRED": "cancelled",
 }
@@ -141,19 +142,27 @@ def order_draft(node: Mapping[str, Any]) -> RecordDraft:
     alone; an order with no customer (a guest checkout, a deleted customer) joins by its email or
     phone. The order itself is the draft's one order.
 
-    The total is the shop-currency amount as Shopify sends it (a decimal string, kept exact); the date
-    is ``processedAt`` (when the sale happened; imported orders keep their original date there),
-    else ``createdAt``.
+    The total is the shop-currency amount as Shopify sends it (a decimal string, kept exact): for an
+    order that counts as paid, ``currentTotalPriceSet``, the total after refunds and edits (a 100.00
+    order with 30.00 refunded counts 70.00, as Stripe's partial refunds do), else (a refunded or
+    cancelled order, or a node without it) ``totalPriceSet``, what was ordered
+    (https://shopify.dev/docs/api/admin-graphql/latest/objects/Order#field-currentTotalPriceSet).
+    The date is ``processedAt`` (when the sale happened; imported orders keep their original date
+    there), else ``createdAt``.
     """
     order_id = _record_id(node.get("id"))
     customer = _at(node, "customer", "id")
+    status = order_status(node)
     money = _at(node, "totalPriceSet", "shopMoney")
+    current = _at(node, "currentTotalPriceSet", "shopMoney")
+    if status == "paid" and isinstance(current, Mapping) and _present(current.get("amount")):
+        money = current
     order = {
         "id": order_id,
         "total": _at(money, "amount"),
         "currency": _at(money, "currencyCode"),
         "created_at": node.get("processedAt") or node.get("createdAt"),
-        "status": order_status(node),
+        "status": status,
     }
     email, phone = node.get("email"), node.get("phone")
     return RecordDraft(

@@ -41,6 +41,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -512,7 +513,7 @@ class ShopifySandbox(VendorSandbox):
             "currencyCode": currency,
             "test": False,
             "totalPriceSet": {"shopMoney": money, "presentmentMoney": dict(money)},
-            "currentTotalPriceSet": {"shopMoney": dict(money), "presentmentMoney": dict(money)},
+            "currentTotalPriceSet": _current_total(money, status),
             "_num": numeric,
             "_customer": customer["_num"],
         }
@@ -545,6 +546,9 @@ class ShopifySandbox(VendorSandbox):
                     order = self.orders[int(number)]
                     order["displayFinancialStatus"] = (
                         "REFUNDED" if order["displayFinancialStatus"] == "PAID" else "PAID"
+                    )
+                    order["currentTotalPriceSet"] = _current_total(
+                        order["totalPriceSet"]["shopMoney"], order["displayFinancialStatus"]
                     )
                     order["updatedAt"] = when
                 else:
@@ -1470,6 +1474,21 @@ def _num(value: Any) -> int:
 
 def _jsonable(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
+
+
+def _current_total(money: dict[str, Any], status: str) -> dict[str, Any]:
+    """``currentTotalPriceSet`` of an order of ``money`` in this financial status: the total after
+    refunds (nothing left of a refunded order, three quarters of a partially refunded one here)."""
+    total = Decimal(str(money["amount"]))
+    kept = (
+        Decimal("0.00")
+        if status == "REFUNDED"
+        else (total * 3 / 4).quantize(Decimal("0.01"))
+        if status == "PARTIALLY_REFUNDED"
+        else total
+    )
+    current = {"amount": f"{kept:.2f}", "currencyCode": money["currencyCode"]}
+    return {"shopMoney": current, "presentmentMoney": dict(current)}
 
 
 def make_sandbox(

@@ -22,7 +22,7 @@ from connectors.sdk import PullCursor, RestConnector, record_to_draft
 from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
 from core.schema import RecordDraft
 
-from ._declaration import DECLARATION, EVENT_STREAMS
+from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS
 
 #: ISO 4217 minor-unit exponents that are not 2, for the currencies Stripe charges in
 #: (https://docs.stripe.com/currencies#zero-decimal and #three-decimal).
@@ -106,6 +106,28 @@ def _as_of_event(draft: RecordDraft, event: Any) -> RecordDraft:
     return draft.model_copy(update={"updated_at": happened})
 
 
+def _tombstone(event: Any, object_type: str) -> RecordDraft:
+    """A ``customer.deleted`` event as a tombstone of its customer, dated by the event (junk in the
+    list, or an event naming no object, is quarantined like any such element)."""
+    if not isinstance(event, dict):
+        return RecordDraft.not_an_object("stripe", object_type, event)
+    object_id = value_at(event, "data.object.id")
+    if not object_id:
+        return RecordDraft(
+            source="stripe",
+            object_type=object_type,
+            problem=f"a {event.get('type')} event without data.object.id: no record to retire",
+            raw={"event": str(event.get("id"))},
+        )
+    return RecordDraft(
+        source="stripe",
+        object_type=object_type,
+        source_id=object_id,
+        updated_at=event.get("created"),
+        deleted=True,
+    )
+
+
 class StripeConnector(RestConnector):
     """The declared Stripe connector (see the module docstring for what it adds)."""
 
@@ -119,24 +141,30 @@ class StripeConnector(RestConnector):
         )
         baseline = {s.object_type: walked or state.state(s.name).since is not None for s in streams}
         emitted: set[tuple[str, str]] = set()
+        deleted: set[tuple[str, str]] = set()
         for page in super().pull(cursor):
             target = EVENT_STREAMS.get(page.object_type)
             if target is None:
                 emitted.update((page.object_type, str(value_at(r, "id"))) for r in page.records)
                 yield page
                 continue
+            # A deletion is kept even when the customer's update came earlier in this pull: it is
+            # newer than any update (a deleted customer cannot change), and retiring needs it.
+            seen = deleted if page.object_type in DELETION_STREAMS else emitted
             kept = []
             for event in page.records if baseline[page.object_type] else []:
                 if not isinstance(event, dict):
                     kept.append(event)  # junk in the list: the mapping quarantines it
                     continue
                 key = (target, str(value_at(event, "data.object.id")))
-                if key not in emitted:
-                    emitted.add(key)
+                if key not in seen:
+                    seen.add(key)
                     kept.append(event)
             yield RawPage(records=kept, cursor=page.cursor, object_type=page.object_type)
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
+        if page.object_type in DELETION_STREAMS:
+            return [_tombstone(e, EVENT_STREAMS[page.object_type]) for e in page.records]
         target = EVENT_STREAMS.get(page.object_type)
         if target is not None:
             stream = self.declaration.stream_for(target)

@@ -13,6 +13,12 @@ Vendor facts (Stripe API reference, https://docs.stripe.com/api; spec ``specs/st
   ``type=charge.refunded`` (``charge_updates``). On a full pull (no cursor) the event streams only
   advance their watermark: the customers and charges streams already carry the current state.
   Stripe keeps events for 30 days, so a cursor older than that needs a full refresh.
+* Deletions: ``DELETE /v1/customers/{id}`` "permanently deletes a customer" (a later retrieve
+  answers ``{"id", "object": "customer", "deleted": true}``) and emits ``customer.deleted`` whose
+  ``data.object`` is the customer as it was (https://docs.stripe.com/api/events/types). The stream
+  ``customer_deletions`` (``GET /v1/events?type=customer.deleted``) turns each into a tombstone dated
+  by the event: the customer leaves its profile (core.retirement), its charges stay. A customer made
+  again is a new customer with a new id. Charges cannot be deleted (only refunded).
   Because there is no modification time, a customer's draft carries ``updated_at = created``.
 * Charges become orders: ``amount`` in the currency's minor unit -> ``Decimal`` by the ISO 4217
   exponent (zero-decimal currencies such as JPY as is), ``currency`` lower case -> upper case,
@@ -118,9 +124,18 @@ STREAMS: Final = (
         "customer_updates", EVENTS, "event:customer.updated", CUSTOMER_FIELDS, type="customer.updated"
     ),
     _list_stream("charge_updates", EVENTS, "event:charge.refunded", CHARGE_FIELDS, type="charge.refunded"),
+    _list_stream(
+        "customer_deletions", EVENTS, "event:customer.deleted", CUSTOMER_FIELDS, type="customer.deleted"
+    ),
 )
 #: event stream object type -> the object type of the record its events carry.
-EVENT_STREAMS: Final = {"event:customer.updated": "customer", "event:charge.refunded": "charge"}
+EVENT_STREAMS: Final = {
+    "event:customer.updated": "customer",
+    "event:charge.refunded": "charge",
+    "event:customer.deleted": "customer",
+}
+#: The event streams whose events say the object was deleted: they map to tombstones.
+DELETION_STREAMS: Final = frozenset({"event:customer.deleted"})
 
 
 def shape(profile: Profile, email: str, properties: dict[str, str]) -> Mapping[str, Any]:
@@ -197,6 +212,20 @@ DECLARATION = RestConnectorSpec(
     ),
     erase=erase,
     rate_limit="100 requests/s in live mode, 25/s in test mode, per account (https://docs.stripe.com/rate-limits)",
+    reports_deletions=True,
+    deletions=(
+        "customer.deleted events (GET /v1/events?type=customer.deleted, kept 30 days): the deleted "
+        "customer leaves its profile, its charges stay (https://docs.stripe.com/api/events/types)"
+    ),
 )
 
-__all__ = ["CREDENTIAL", "DECLARATION", "EVENT_STREAMS", "METADATA_PREFIX", "erase", "send", "shape"]
+__all__ = [
+    "CREDENTIAL",
+    "DECLARATION",
+    "DELETION_STREAMS",
+    "EVENT_STREAMS",
+    "METADATA_PREFIX",
+    "erase",
+    "send",
+    "shape",
+]

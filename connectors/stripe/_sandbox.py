@@ -19,8 +19,8 @@ Also, for the stripe SDK's common calls: ``customers.create``, full ``customers.
 ``{"id", "object": "customer", "deleted": true}`` with 200. Seeded addresses carry ISO country codes.
 
 Simplifications: seeded emails are trimmed and lower-cased; charges are all card charges with the
-fixture's payment details; events carry only ``customer.created``, ``customer.updated`` and
-``charge.refunded``; other query parameters are ignored rather than rejected.
+fixture's payment details; events carry only ``customer.created``, ``customer.updated``,
+``customer.deleted`` and ``charge.refunded``; other query parameters are ignored rather than rejected.
 """
 
 from __future__ import annotations
@@ -337,8 +337,7 @@ class StripeSandbox(VendorSandbox):
             if method == "POST":
                 return self._update(customer, params)
             if method == "DELETE":
-                del self.customers[parts[2]]
-                self.deleted_customers.add(parts[2])
+                self._delete_customer(parts[2], self.clock.now())
                 return json_response(200, {"id": parts[2], "object": "customer", "deleted": True})
             if method == "GET":
                 return customer
@@ -433,6 +432,23 @@ class StripeSandbox(VendorSandbox):
                     charge = self.charges[object_id]
                     charge.update(refunded=True, amount_refunded=charge["amount"])
                     self._event("charge.refunded", charge, when)
+
+    def _delete_customer(self, customer_id: str, at: datetime) -> None:
+        """Delete a customer as Stripe does: gone from lists, a stub when retrieved, and a
+        ``customer.deleted`` event carrying the customer as it was. Its charges stay."""
+        customer = self.customers.pop(customer_id)
+        self.deleted_customers.add(customer_id)
+        self._event("customer.deleted", customer, at)
+
+    def delete_records(self, keys: set[str], at: datetime | None = None) -> None:
+        """Delete these customers (``customer:<id>``) at ``at``; charges cannot be deleted in Stripe."""
+        when = at or self.clock.now()
+        with self.lock:
+            for key in sorted(keys):
+                kind, _, object_id = key.partition(":")
+                if kind != "customer":
+                    raise ValueError(f"Stripe deletes customers only, not {kind}s")
+                self._delete_customer(object_id, when)
 
     def add_records(self, count: int, at: datetime | None = None) -> set[str]:
         when = at or self.clock.now()

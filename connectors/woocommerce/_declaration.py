@@ -161,6 +161,12 @@ DECLARATION = RestConnectorSpec(
         "WooCommerce's Store API default (https://developer.woocommerce.com/docs/apis/store-api/"
         "rate-limiting/); option requests_per_10s"
     ),
+    deletions=(
+        "not reported: DELETE /wc/v3/customers/<id> needs force=true (customers have no trash) and the "
+        "customer is then gone from every listing, with no deletion log or modified time left "
+        "(https://woocommerce.github.io/woocommerce-rest-api-docs/#delete-a-customer); only the "
+        "customer.deleted webhook announces it"
+    ),
 )
 
 __all__ = [

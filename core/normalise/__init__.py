@@ -36,7 +36,7 @@ from ._limits import (
 )
 from ._money import normalise_money
 from ._names import normalise_name
-from ._phone import normalise_phone
+from ._phone import normalise_phone, phone_region
 from ._record import NormaliseOptions, count_outcomes, is_future_dated, normalise_record
 from ._time import normalise_timestamp
 
@@ -63,6 +63,7 @@ __all__ = [
     "normalise_phone",
     "normalise_record",
     "normalise_timestamp",
+    "phone_region",
 ]
 
 # Not public: importable from here as they were before the split, for the tests that compare the

@@ -65,6 +65,15 @@ def normalise_phone(value: str, default_region: str = "US") -> str:
     return _phone_normaliser(_REGION_ALIASES.get(region, region))(value)
 
 
+def phone_region(value: object) -> str | None:
+    """``value`` as a region phone numbers know (an ISO 3166-1 alpha-2 code, upper-cased: ``gb`` is
+    ``GB``), or None when it is none (``UK``, ``GBR``, a number): what a configured region must be."""
+    if not isinstance(value, str):
+        return None
+    region = value.strip().upper()
+    return region if region in SUPPORTED_REGIONS else None
+
+
 def _is_phone_region(region: str) -> bool:
     """Whether ``region`` (an ISO 3166-1 alpha-2 code) has phone numbers of its own that a national
     number can be read in."""

@@ -50,6 +50,8 @@ class NormaliseOptions:
     ``max_future_skew``: a time further ahead of ``now`` than this (``updated_at``, a consent's
     ``changed_at``) is taken for a wrong clock and read as ``now`` (``updated_at``) or as the
     record's ``updated_at`` (consent); the record is kept and the value listed in ``dropped``.
+    An ``updated_at`` ahead of ``now`` by less is kept as stamped, with ``now`` as the record's
+    ``read_at``: the record is ordered by the earlier of the two (``SourceRecord.ordered_at``).
     ``now`` is the clock (None: the time of each call).
     """
 
@@ -251,6 +253,11 @@ def _normalise_record(
             return quarantine(reason)
 
     consent = _consent(draft.consent, updated_at, latest, options.max_future_skew, collector)
+    # Within the skew a stamped time is kept; the read time beside it orders the record and its
+    # consent decisions (SourceRecord.ordered_at), so a change read later is not taken for older.
+    read_at = None
+    if updated_at > now or any(state.changed_at > now for state in consent.values()):
+        read_at = now
     orders, summary = _orders(draft.orders, collector)
 
     # Every value below is normalised to its field's exact type, so the models are assembled, not
@@ -275,6 +282,7 @@ def _normalise_record(
         level=level,
         owner=owner,
         order_summary=summary,
+        read_at=read_at,
     )
 
 

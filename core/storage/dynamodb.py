@@ -32,6 +32,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ConflictError, RecordRejectedError, RetryableError, StoreLayoutError
+from core.merge import profile_json
 from core.ports import (
     Changeset,
     CustomerState,
@@ -388,7 +389,7 @@ class DynamoDBProfileStore:
                     "SK": {"S": "PROFILE"},
                     "version": {"N": str(op.profile.version)},
                     "hash": {"S": op.profile_hash},
-                    "data": {"S": op.profile.model_dump_json()},
+                    "data": {"S": profile_json(op.profile)},
                 }
                 if op.owned:
                     item["owned"] = {"SS": sorted(op.owned)}

@@ -43,6 +43,7 @@ import httpx
 import pytest
 
 from connectors._http import ConnectorAuthError, RetryPolicy
+from connectors._sandbox import DeletesRecords
 from core.connector import Connector, ConnectorPlugin, RawPage
 from core.merge import record_hash
 from core.normalise import normalise_record, normalise_timestamp
@@ -50,6 +51,7 @@ from core.pipeline import IngestSettings, ingest
 from core.push import primary_email
 from core.schema import Identifier, Profile, Quarantined, RecordDraft, SourceRecord
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
+from core.storage.memory_privacy import InMemoryErasureStore
 from core.sync import changed_profiles, pull_into_store, push_profiles
 from core.tool_erasure import ErasesPushedRecords
 
@@ -126,7 +128,12 @@ class ConnectorContract:
 
     @staticmethod
     def pull_pages(connector: Connector, cursor: str | None) -> list[tuple[RawPage, list[RecordDraft]]]:
-        return [(page, connector.to_records(page)) for page in connector.pull(cursor)]
+        """Each page and the records mapped from it; tombstones (records deleted at the vendor, which
+        a full pull through Salesforce's queryAll also returns) are left out."""
+        return [
+            (page, [d for d in connector.to_records(page) if not d.deleted])
+            for page in connector.pull(cursor)
+        ]
 
     @classmethod
     def pull_drafts(cls, connector: Connector, cursor: str | None) -> tuple[list[RecordDraft], str | None]:
@@ -280,6 +287,36 @@ class ConnectorContract:
         # THEN every edit and every new record arrived: a cursor never starts after its pull began
         assert changed <= arrived, f"changes lost after a record {hours} h ahead: {sorted(changed - arrived)}"
 
+    def test_a_correction_of_a_record_stamped_hours_ahead_is_stored(
+        self, sandbox: Any, connector: Connector
+    ) -> None:
+        # GIVEN records stamped 10 hours ahead of the real clock (within the day of skew), synced into
+        # a store: their stamp is kept, and it used to order them too, so a correction stamped at
+        # the real clock was older than the stored version and dropped as stale
+        store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+        settings = IngestSettings(sleep=lambda _: None)
+        pull_into_store(connector, store, state, settings=settings)
+        before = sandbox.record_keys()
+        sandbox.add_records(1, at=datetime.now(UTC).replace(microsecond=0) + timedelta(hours=10))
+        ahead = sandbox.record_keys() - before
+        pull_into_store(connector, store, state, settings=settings)
+        # WHEN they are edited at the real clock and synced again
+        sandbox.touch(ahead, at=datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1))
+        pull_into_store(connector, store, state, settings=settings)
+        # THEN the store holds the edited versions: what a full pull now reads
+        drafts, _ = self.pull_drafts(connector, None)
+        current = {
+            record.key: record_hash(record)
+            for record in (normalise_record(d) for d in drafts if _key(d) in ahead)
+            if isinstance(record, SourceRecord)
+        }
+        assert current, f"none of {sorted(ahead)} normalises"
+        stored = store.get_owners([f"source#{key}" for key in current])
+        held = {
+            key: stored[f"source#{key}"].record_hash if f"source#{key}" in stored else None for key in current
+        }
+        assert held == current, "an edit of a record stamped ahead was dropped as stale"
+
     def test_junk_elements_in_a_page_are_quarantined_and_the_rest_of_the_page_is_mapped(
         self, sandbox: Any, sleeps: SleepRecorder
     ) -> None:
@@ -372,6 +409,58 @@ class ConnectorContract:
         assert all(q.reason.strip() for q in quarantined)
         assert all(q.source == self.plugin.spec.name for q in quarantined)
         assert len(quarantined) <= 0.1 * len(outcomes)
+
+    # --- deletions at the vendor ---------------------------------------------------------------
+    def test_a_record_deleted_at_the_vendor_is_gone_from_the_profile_after_the_next_incremental_pull(
+        self, sandbox: Any, connector: Connector
+    ) -> None:
+        spec = self.plugin.spec
+        if "deletions" not in spec.capabilities:
+            pytest.skip(f"{spec.name} cannot report deletions: {spec.deletions or 'it does not say why'}")
+        assert isinstance(sandbox, DeletesRecords), (
+            "a connector that reports deletions needs a sandbox that makes them"
+        )
+        # GIVEN a store synced from the tool, and one of its people known to another tool too
+        store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+        erasure = InMemoryErasureStore(store, state)
+        settings = IngestSettings(sleep=lambda _: None)
+        pull_into_store(connector, store, state, settings=settings, erasure=erasure)
+        people = [
+            o
+            for o in (normalise_record(d) for d in self.pull_drafts(connector, None)[0])
+            if isinstance(o, SourceRecord)
+            and o.level == "person"
+            and any(i.kind == "email" for i in o.identifiers)
+        ]
+        gone = people[len(people) // 2]
+        email = next(i.value for i in gone.identifiers if i.kind == "email")
+        other = normalise_record(
+            RecordDraft(source="elsewhere", source_id="kept-1", updated_at=T_CHANGES, emails=[email])
+        )
+        assert isinstance(other, SourceRecord)
+        ingest([other], store, settings)
+        owner = store.get_owners([f"source#{gone.key}"])[f"source#{gone.key}"].customer_id
+        before = {r.key for p in store.iter_profiles() if p.customer_id == owner for r in p.sources}
+        assert {gone.key, other.key} <= before
+        # WHEN the tool deletes that record, and the next incremental pull runs
+        sandbox.delete_records({f"{gone.object_type}:{gone.source_id}"}, at=T_CHANGES + timedelta(seconds=1))
+        report = pull_into_store(connector, store, state, settings=settings, erasure=erasure)
+        # THEN the record is gone from every profile, and its id names no stored record (an order of
+        # the person may still hold it as its owner link, without the record's hash); the person's
+        # other records all stay (the ones only the deleted record tied to them, such as its orders
+        # joined by its id, as a profile of their own, as a resolution from scratch would make them)
+        assert report.retired is not None, report.as_json()
+        assert report.retired.retired == 1, report.as_json()
+        link = store.get_owners([f"source#{gone.key}"]).get(f"source#{gone.key}")
+        assert link is None or link.record_hash is None
+        held = {r.key: p.customer_id for p in store.iter_profiles() for r in p.sources}
+        assert gone.key not in held
+        assert before - {gone.key} <= set(held)
+        (profile,) = [p for p in store.iter_profiles() if p.customer_id == held[other.key]]
+        assert gone.key not in {r.key for r in profile.sources}
+        # AND nothing else was retired, and the next pull retires nothing again
+        again = pull_into_store(connector, store, state, settings=settings, erasure=erasure)
+        assert again.retired is None or again.retired.retired == 0
 
     # --- pushing and erasing ------------------------------------------------------------------
     def _synced_profiles(self, connector: Connector) -> tuple[list[Profile], InMemoryProfileStore]:

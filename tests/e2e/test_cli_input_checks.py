@@ -34,7 +34,9 @@ def test_an_unknown_default_region_is_refused_before_anything_is_read(
     out = tmp_path / "p.jsonl"
     assert main(["resolve", str(PEOPLE), "--out", str(out), "--default-region", "XX"]) == 2
     line = _one_line(capsys.readouterr().err)
-    assert line.startswith("profilesync resolve: --default-region 'XX' is not a region")
+    assert line.startswith(
+        "profilesync resolve: --region 'XX' is not a region"
+    )  # --default-region is its alias
     assert "US, GB or DE" in line
     assert not out.exists()
     # AND a real one in lower case is taken

@@ -35,7 +35,7 @@ def _people(n: int) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.mark.parametrize("batch_size", ["1", "5", "100"])
+@pytest.mark.parametrize("batch_size", ["1", "5", "500", "default"])
 def test_a_repeat_buyer_is_one_profile_with_every_order_whatever_the_batch_size(
     tmp_path: Path, batch_size: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -44,7 +44,8 @@ def test_a_repeat_buyer_is_one_profile_with_every_order_whatever_the_batch_size(
     source = _write(tmp_path / "in.jsonl", repeat_buyer(12))
     out = tmp_path / "out.jsonl"
     # WHEN resolved
-    assert main(["resolve", str(source), "--out", str(out), "--batch-size", batch_size]) == 0
+    size = [] if batch_size == "default" else ["--batch-size", batch_size]
+    assert main(["resolve", str(source), "--out", str(out), *size]) == 0
     # THEN one profile with all 12 orders in lifetime value
     [profile] = _lines(out)
     assert profile["computed"]["order_count"] == 12

@@ -195,3 +195,26 @@ def test_an_older_embedded_state_is_named_and_left_alone(
     # AND the next run, which finds its own store, says nothing about it
     assert main(["sync", "--connector", "hubspot", "--state-dir", str(tmp_path), "--no-push"]) == 0
     assert str(old) not in capsys.readouterr().err
+
+
+def test_connectors_list_verbose_says_how_each_tool_reports_deletions(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # WHEN the connectors are listed in full
+    assert main(["connectors", "list", "--verbose"]) == 0
+    verbose = capsys.readouterr().out
+    # THEN those whose pulls see deletions say so among their capabilities, and every builtin says
+    # how its vendor reports deletions, or why a pull cannot see them
+    capabilities = {
+        line.split()[0]: set(line.split("(")[0].split(None, 2)[2].replace(",", " ").split())
+        for line in verbose.splitlines()
+        if line and not line.startswith(" ")
+    }
+    for name in ("salesforce", "stripe", "hubspot", "mailchimp"):
+        assert "deletions" in capabilities[name]
+    for name in ("shopify", "woocommerce", "klaviyo"):
+        assert capabilities[name] == {"erase", "pull", "push"}
+    described = [line for line in verbose.splitlines() if line.strip().startswith("deletions:")]
+    assert len(described) >= 7
+    assert any("queryAll" in line for line in described)
+    assert any("webhooks alone" in line for line in described)

@@ -2,9 +2,11 @@
 
 Issue 11 read a time more than a day ahead as now, so that a record stamped 2099 cannot make every
 later version of itself stale. A time less than a day ahead is kept as stamped: a device clock ten
-hours fast, or a local time written as UTC once. The next version, stamped correctly an hour later, is
-older than the stored one and is dropped as stale; the pull that brought it has moved its cursor past
-it, so the record stays as the fast clock left it until it is edited again, after that clock's time.
+hours fast, or a local time written as UTC once. It used to order the record too, so the next
+version, stamped correctly an hour later, was older than the stored one and dropped as stale. Now a
+record is ordered by ``min(stamped, read)`` (``SourceRecord.ordered_at``): nobody can have observed a
+change from the future, so the correction read an hour later wins; the stamped time stays in the
+record, flagged only beyond the skew.
 """
 
 from __future__ import annotations
@@ -37,16 +39,6 @@ def _version(city: str, stamped: datetime, read_at: datetime) -> SourceRecord:
         pytest.param(
             timedelta(hours=10),
             id="within the skew: kept as stamped",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "normalisation keeps a time within max_future_skew as stamped, and ingest drops any "
-                    "later version with an older time as stale; reading every future time as the read "
-                    "time would fix it but moves a fast vendor clock's records to the read time, which "
-                    "changes the echo's touches and survivorship: a decision on max_future_skew's "
-                    "meaning for the lead"
-                ),
-            ),
         ),
     ],
 )

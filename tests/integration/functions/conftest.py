@@ -46,7 +46,7 @@ SPEC = ConnectorSpec(
 
 
 _NOT_TRAITS = frozenset(
-    {"id", "email", "phone", "updated_at", "orders", "object_type", "owner_type", "owner_id"}
+    {"id", "email", "phone", "updated_at", "orders", "object_type", "owner_type", "owner_id", "deleted"}
 )
 
 
@@ -89,6 +89,7 @@ class ListConnector:
                 orders=r.get("orders", []),
                 owner_type=r.get("owner_type"),
                 owner_id=r.get("owner_id"),
+                deleted=bool(r.get("deleted")),  # a row {"id": ..., "deleted": true} is a tombstone
                 raw=r,
             )
             for r in page.records

@@ -159,3 +159,37 @@ def test_a_contact_with_100_extra_emails_is_trimmed_and_its_page_merged(
     assert len(profiles) == 35
     many = next(p for p in profiles if any(s.id == "99" for s in p.sources))
     assert len([i for i in many.identifiers if i.kind == "email"]) == 40
+
+
+def test_a_record_deleted_at_the_tool_travels_as_a_deletion_and_leaves_the_profile(
+    aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN Ann known from two records of the tool (one email), merged into one profile
+    env = make_env(
+        monkeypatch,
+        [
+            {"id": 1, "email": "ann@example.com", "phone": "+44 20 7946 0018"},
+            {"id": 2, "email": "ann@example.com"},
+        ],
+    )
+    pull.handler({"connector": "fake"}, FakeContext())
+    assert merge.handler(env.sqs_event(env.receive()), FakeContext()) == {"batchItemFailures": []}
+    capsys.readouterr()
+    # WHEN the tool reports record 1 deleted, and the next pull and merge run
+    env.tool.rows.append({"id": 1, "deleted": True, "updated_at": "2026-02-01T00:00:00Z"})
+    outcome = pull.handler({"connector": "fake"}, FakeContext())
+    messages = env.receive()
+    bodies = [IngestMessage.model_validate_json(m["Body"]) for m in messages]
+    assert merge.handler(env.sqs_event(messages), FakeContext()) == {"batchItemFailures": []}
+    # THEN the deletion went in a message of its own, holding no personal data, and the profile
+    # keeps record 2 only, without the phone only record 1 held
+    assert outcome["deletions"] == 1
+    assert [(len(b.records), [d.key for d in b.deletions]) for b in bodies if b.deletions] == [
+        (0, ["fake:contact:1"])
+    ]
+    (profile,) = list(env.wiring.profiles.iter_profiles())
+    assert [s.key for s in profile.sources] == ["fake:contact:2"]
+    assert [i.kind for i in profile.identifiers if i.kind == "phone"] == []
+    assert env.wiring.profiles.get_owners(["source#fake:contact:1", "phone#+442079460018"]) == {}
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert any(m.get("RecordsRetired") in ([1.0], 1.0) for m in emitted), emitted

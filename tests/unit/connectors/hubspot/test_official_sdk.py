@@ -184,3 +184,17 @@ def test_properties_core_api_create(client: Any) -> None:
     )
     assert created.name == "sdk_score"
     assert created.type == "number"
+
+
+def test_basic_api_archive_then_get_page_archived_lists_it(client: Any, sandbox: HubSpotSandbox) -> None:
+    # GIVEN a contact deleted through the SDK (HubSpot archives it, restorable for 90 days)
+    record_id, _ = _some_contact(sandbox)
+    client.crm.contacts.basic_api.archive(contact_id=record_id)
+    # WHEN the SDK lists the archived contacts
+    page = client.crm.contacts.basic_api.get_page(limit=100, archived=True)
+    # THEN it is there, archived and dated, and the live list no longer holds it
+    (found,) = [c for c in page.results if c.id == record_id]
+    assert found.archived is True
+    assert found.archived_at is not None
+    live = client.crm.contacts.get_all()
+    assert record_id not in {c.id for c in live}

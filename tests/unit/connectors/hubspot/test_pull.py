@@ -54,14 +54,48 @@ def test_a_full_pull_lists_every_contact_once_at_the_largest_page(
     assert last["w"] == int(T.timestamp() * 1000)
 
 
-def test_nothing_new_yields_one_empty_page_with_the_cursor(hubspot: HubSpotConnector) -> None:
+def test_nothing_new_yields_empty_pages_with_the_cursor(hubspot: HubSpotConnector) -> None:
     # GIVEN a completed full pull
     cursor = list(hubspot.pull(None))[-1].cursor
-    # WHEN an incremental pull finds nothing
+    # WHEN an incremental pull finds nothing (no change, no contact archived)
     pages = list(hubspot.pull(cursor))
-    # THEN one empty page comes back, carrying a cursor that starts the same place
-    assert [p.records for p in pages] == [[]]
-    assert pages[0].cursor == cursor
+    # THEN the search page and the archived list's page come back empty, carrying a cursor that
+    # starts the same place
+    assert [p.records for p in pages] == [[], []]
+    assert {p.cursor for p in pages} == {cursor}
+
+
+def test_contacts_archived_since_the_last_pull_come_as_tombstones(
+    sandbox: HubSpotSandbox, checked: SpecChecked, hubspot: HubSpotConnector
+) -> None:
+    # GIVEN a completed full pull, an incremental one after it, then two contacts deleted (archived)
+    # through the API, the way HubSpot archives them (every answer checked against HubSpot's spec)
+    cursor = list(hubspot.pull(None))[-1].cursor
+    cursor = list(hubspot.pull(cursor))[-1].cursor
+    gone = sorted(sandbox.record_keys())[:2]
+    sandbox.clock.set(T + timedelta(days=1))
+    for key in gone:
+        response, _ = hubspot._api.exchange_json("DELETE", f"/crm/v3/objects/contacts/{key.split(':')[1]}")
+        assert response.status_code == 204
+    # WHEN the next incremental pull runs
+    pages = list(hubspot.pull(cursor))
+    drafts = [d for p in pages for d in hubspot.to_records(p)]
+    # THEN each archived contact comes as one tombstone dated by its archivedAt, and the list asked
+    # was the archived one
+    assert sorted(f"{d.object_type}:{d.source_id}" for d in drafts if d.deleted) == gone
+    assert {d.updated_at for d in drafts if d.deleted} == {"2026-11-21T12:00:00.000Z"}
+    assert any(r.url.params.get("archived") == "true" for r, _ in checked.exchanges)
+    # AND later pulls report again only what was archived within ARCHIVE_MARGIN_MS of the newest
+    # archive seen (a repeat retires nothing twice): a newer archive moves the watermark past them
+    later = list(hubspot.pull(pages[-1].cursor))
+    assert len([d for p in later for d in hubspot.to_records(p) if d.deleted]) == 2
+    third = sorted(sandbox.record_keys())[0]
+    sandbox.delete_records({third}, at=T + timedelta(days=3))
+    final = list(hubspot.pull(later[-1].cursor))
+    reported = sorted(f"contact:{d.source_id}" for p in final for d in hubspot.to_records(p) if d.deleted)
+    assert reported == sorted([*gone, third])
+    quiet = list(hubspot.pull(final[-1].cursor))
+    assert [d.source_id for p in quiet for d in hubspot.to_records(p) if d.deleted] == [third.split(":")[1]]
 
 
 def test_a_timestamp_shared_by_more_than_two_search_pages_is_walked_without_offsets(

@@ -92,7 +92,6 @@ def test_a_subscriber_maps_to_the_persons_own_fields_and_an_opt_in() -> None:
         ("cleaned", {"email": {"granted": False, "changed_at": "2026-02-01T09:30:00+00:00"}}),
         ("pending", {}),
         ("transactional", {}),
-        ("archived", {}),
     ],
 )
 def test_statuses_map_to_email_consent(status: str, expected: dict[str, Any]) -> None:
@@ -101,6 +100,15 @@ def test_statuses_map_to_email_consent(status: str, expected: dict[str, Any]) ->
     draft = member_to_draft(member(status=status))
     assert draft.consent == expected
     assert draft.traits[STATUS_TRAIT] == status
+
+
+def test_an_archived_member_is_a_tombstone_dated_by_last_changed_not_a_consent_change() -> None:
+    # GIVEN a member the business archived (removed from the audience)
+    draft = member_to_draft(member(status="archived"))
+    # THEN it is a deletion of that member, holding nothing of the person and deciding no consent
+    assert draft.deleted is True
+    assert (draft.source_id, draft.updated_at) == (member()["id"], "2026-02-01T09:30:00+00:00")
+    assert (draft.emails, draft.traits, draft.consent) == ([], {}, {})
 
 
 def test_a_subscriber_without_opt_in_time_falls_back_to_signup_then_last_changed() -> None:

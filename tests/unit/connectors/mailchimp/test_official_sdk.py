@@ -185,3 +185,19 @@ def test_merge_fields_number_values_are_numbers(client: Any, sandbox: MailchimpS
     # THEN Mailchimp answers it as the number 12.5
     got = client.lists.get_list_member(sandbox.list_id, member["id"])
     assert got["merge_fields"]["SCORE"] == 12.5
+
+
+def test_delete_list_member_archives_and_the_list_shows_it_archived(
+    client: Any, sandbox: MailchimpSandbox
+) -> None:
+    # GIVEN a subscriber archived through the SDK (DELETE .../members/{hash}, 204)
+    wanted = _member(sandbox)
+    client.lists.delete_list_member(sandbox.list_id, wanted["id"])
+    # WHEN the SDK lists the archived members (every answer checked against Mailchimp's spec)
+    answer = client.lists.get_list_members_info(sandbox.list_id, status="archived", count=1000)
+    # THEN the member is listed with status "archived", its last_changed moved, and it is no longer
+    # in the audience as the contract counts it
+    (found,) = [m for m in answer["members"] if m["id"] == wanted["id"]]
+    assert found["status"] == "archived"
+    assert found["last_changed"] >= wanted["last_changed"]
+    assert not sandbox.holds(wanted["email_address"])

@@ -86,7 +86,7 @@ def test_a_wrong_client_secret_names_both_settings_and_neither_secret(sandbox: R
     assert len(sandbox.exchanges) == 1
 
 
-def test_deleted_records_are_seen_through_queryall_and_not_ingested(
+def test_deleted_records_are_seen_through_queryall_as_tombstones(
     sandbox: RecordingSandbox, connect: Connect
 ) -> None:
     # GIVEN a full pull, then a contact deleted in Salesforce (it sits in the Recycle Bin)
@@ -95,15 +95,21 @@ def test_deleted_records_are_seen_through_queryall_and_not_ingested(
     contact = next(k for k in sorted(sandbox.record_keys()) if k.startswith("contact:"))
     sandbox.delete("Contact", contact.split(":")[1])
     # WHEN the next pull runs
-    keys, after = _keys(connector, cursor)
-    # THEN the deletion moved the watermark but gave no record to ingest
-    assert keys == []
+    pages = list(connector.pull(cursor))
+    drafts = [d for p in pages for d in connector.to_records(p)]
+    # THEN the deletion moved the watermark and came as one tombstone dated by its SystemModstamp,
+    # holding nothing of the person
+    assert [(f"{d.object_type}:{d.source_id}", d.deleted) for d in drafts] == [(contact, True)]
+    (tombstone,) = drafts
+    record = sandbox.objects["Contact"][contact.split(":")[1]]
+    assert tombstone.updated_at == record["SystemModstamp"].strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    assert (tombstone.emails, tombstone.phones, tombstone.traits) == ([], [], {})
     assert connector.deleted_seen == 1
-    assert after != cursor
-    # AND a full pull leaves it out too
-    everything, _ = _keys(connect(sandbox))
-    assert contact not in everything
-    assert len(everything) == len(sandbox.record_keys())
+    assert pages[-1].cursor != cursor
+    # AND a full pull returns no live record of it
+    live = [d for p in connect(sandbox).pull(None) for d in connector.to_records(p) if not d.deleted]
+    assert contact not in {f"{d.object_type}:{d.source_id}" for d in live}
+    assert len(live) == len(sandbox.record_keys())
 
 
 def test_opportunities_become_their_contacts_orders_by_stage(
@@ -297,6 +303,17 @@ def test_the_placeholder_domain_and_bad_options_are_refused_with_what_to_set(
             PLUGIN.build(settings)
 
 
-def test_a_page_of_only_deleted_records_maps_to_nothing(connect: Connect, sandbox: RecordingSandbox) -> None:
-    page = RawPage(records=[{"Id": "003X", "IsDeleted": True}], cursor="c", object_type="contact")
-    assert connect(sandbox).to_records(page) == []
+def test_a_page_of_only_deleted_records_maps_to_tombstones_only(
+    connect: Connect, sandbox: RecordingSandbox
+) -> None:
+    page = RawPage(
+        records=[{"Id": "003X", "IsDeleted": True, "SystemModstamp": "2026-01-02T03:04:05.000+0000"}],
+        cursor="c",
+        object_type="contact",
+    )
+    (draft,) = connect(sandbox).to_records(page)
+    assert (draft.source_id, draft.deleted, draft.updated_at) == (
+        "003X",
+        True,
+        "2026-01-02T03:04:05.000+0000",
+    )

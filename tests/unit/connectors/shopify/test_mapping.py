@@ -121,7 +121,7 @@ def test_an_order_maps_to_its_buyer_identifiers_and_one_exact_order() -> None:
         ("PENDING", None, "pending"),
         ("AUTHORIZED", None, "pending"),
         ("REFUNDED", None, "refunded"),
-        ("PARTIALLY_REFUNDED", None, "refunded"),
+        ("PARTIALLY_REFUNDED", None, "paid"),
         ("VOIDED", None, "cancelled"),
         ("EXPIRED", None, "cancelled"),
         (None, None, "pending"),

@@ -139,3 +139,19 @@ def test_events_list_by_type(client: Any, sandbox: StripeSandbox) -> None:
     events = client.v1.events.list({"type": "customer.updated", "limit": 10})
     assert events.data
     assert events.data[0].data.object["id"] == wanted["id"]
+
+
+def test_a_deleted_customer_is_announced_by_a_customer_deleted_event(
+    client: Any, sandbox: StripeSandbox
+) -> None:
+    # GIVEN a customer deleted through the SDK
+    wanted = _customer(sandbox)
+    client.v1.customers.delete(wanted["id"])
+    # WHEN the SDK lists the customer.deleted events (every answer checked against Stripe's spec)
+    events = client.v1.events.list({"type": "customer.deleted", "limit": 10})
+    # THEN one event names it, carrying the customer as it was, as Stripe's event types document
+    (event,) = events.data
+    assert event.type == "customer.deleted"
+    assert event.data.object["id"] == wanted["id"]
+    assert event.data.object["email"] == wanted["email"]
+    assert wanted["id"] not in {c.id for c in client.v1.customers.list({"limit": 100}).auto_paging_iter()}

@@ -239,3 +239,26 @@ def test_a_junk_element_at_the_end_of_a_stripe_page_neither_fails_the_page_nor_e
     assert [o.source_id for o in outcomes if isinstance(o, SourceRecord)] == ["ch_a", "ch_b"]
     [junk] = [o for o in outcomes if isinstance(o, Quarantined)]
     assert junk.reason == "a page element is a string, not an object: 'oops'"
+
+
+def test_a_customer_updated_then_deleted_in_one_window_arrives_as_the_update_and_a_later_tombstone() -> None:
+    # GIVEN a full pull of the Stripe sandbox
+    from datetime import UTC, datetime, timedelta
+
+    from connectors.stripe import PLUGIN
+
+    sandbox = PLUGIN.sandbox(people=30, seed=3)  # type: ignore[misc]
+    connector = PLUGIN.build(sandbox.settings())
+    pages = list(connector.pull(None))
+    cursor = pages[-1].cursor
+    customer = sorted(k for k in sandbox.record_keys() if k.startswith("customer:"))[0]
+    at = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    # WHEN the customer is renamed, then deleted, before the next pull
+    sandbox.touch({customer}, at=at)
+    sandbox.delete_records({customer}, at=at + timedelta(seconds=5))
+    drafts = [d for p in connector.pull(cursor) for d in connector.to_records(p)]
+    # THEN the pull carries the update and, dated after it, the tombstone: retiring wins
+    mine = [d for d in drafts if f"{d.object_type}:{d.source_id}" == customer]
+    assert [d.deleted for d in mine] == [False, True]
+    assert mine[1].updated_at == int((at + timedelta(seconds=5)).timestamp())
+    assert (mine[1].emails, mine[1].traits) == ([], {})

@@ -1,0 +1,250 @@
+"""Read and normalise a JSON-lines file in a worker process while the caller ingests: two cores at work.
+
+``profilesync resolve`` spends about a quarter of its time before a record reaches the store:
+reading its line, parsing the JSON, mapping it to a draft and normalising it (phone numbers, names,
+money, times), and hashing the normalised record. None of that depends on the store, so a worker
+process does it for the whole file, in file order, while the main process resolves and merges what
+the worker has already sent; the DuckDB peer of ``bench/resolve_scaling.py`` uses every core too.
+
+    for outcome in NormalisingWorker(path, options):   # SourceRecord or Quarantined, in line order
+        ...
+
+* Same results: the worker runs ``connectors.jsonl.read_jsonl`` and ``core.normalise.normalise_record``,
+  the very functions the main process would run, and sends their outcomes in the order of the file;
+  each record arrives with its ``record_hash`` worked out (``core.merge``), which ingest reads next.
+  tests/unit/test_parallel_normalise.py compares a resolve with the worker to one without, byte for
+  byte.
+* Bounded memory: records go in chunks of ``chunk_size`` through a queue of at most ``ahead`` chunks;
+  when the main process falls behind, the worker waits.
+* Nothing hangs, nothing is left running: an error the worker meets (the file stops being UTF-8 half
+  way) is raised in the caller as it would have been there; a worker that dies (killed, out of memory)
+  raises ``NormaliseWorkerError``; leaving the loop early, or an error in the caller, stops the worker;
+  a caller killed outright (SIGKILL, or SIGTERM, which runs no clean-up) leaves a worker that ends by
+  itself within a second, when it next finds the queue full and its parent gone.
+
+The worker is forked where that is safe (Linux, and no other thread in the process, whose locks a
+fork would copy held) and spawned otherwise (macOS, Windows, or a test runner with threads), which
+costs the imports again (about a second) but nothing else. ``worker_wanted`` says whether a worker
+can help: it needs a second core to run on, and a regular file it can open by itself.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import suppress
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+from core.errors import ProfileSyncError
+from core.normalise import NormaliseOptions
+from core.schema import Quarantined, SourceRecord
+
+__all__ = ["MIN_BYTES", "NormaliseWorkerError", "NormalisingWorker", "usable_cores", "worker_wanted"]
+
+#: Records per message: large enough that the per-message cost (a pipe write, a wake-up) is nothing
+#: next to the records', small enough that the first ones reach the store at once.
+CHUNK_SIZE: Final = 500
+#: Chunks the worker may run ahead of the caller: about 4,000 records, a few MB.
+AHEAD: Final = 8
+#: Files smaller than this (about 3,000 records) are normalised in the caller: a worker saves about
+#: 40 µs a record and costs a fork (milliseconds), or a spawn where forking is unsafe (a second).
+MIN_BYTES: Final = 1 << 20
+#: How often the caller, waiting for a chunk, checks that the worker is still alive.
+_POLL_SECONDS: Final = 0.5
+
+_CHUNK: Final = "chunk"
+_END: Final = "end"
+_ERROR: Final = "error"
+
+
+class NormaliseWorkerError(ProfileSyncError):
+    """The worker process normalising the input stopped before the end of the file."""
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system says, else all)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def worker_wanted(path: Path) -> bool:
+    """Whether normalising ``path`` in a worker is worth it: a regular file (a pipe cannot be read
+    twice, and the caller has read its first line already) of at least ``MIN_BYTES``, on a machine
+    with a second core. On one core the worker would only add the cost of sending the records
+    across; for a small file, the cost of starting it."""
+    return usable_cores() >= 2 and path.is_file() and path.stat().st_size >= MIN_BYTES
+
+
+class NormalisingWorker:
+    """Iterate over the normalised outcomes of a JSON-lines file, normalised in a worker process.
+
+    A context manager as well: leaving the ``with`` block stops the worker if it is still running
+    (iterating to the end, or closing the iterator, does so too).
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        options: NormaliseOptions | None = None,
+        *,
+        chunk_size: int = CHUNK_SIZE,
+        ahead: int = AHEAD,
+    ) -> None:
+        self.path = Path(path)
+        self.options = options or NormaliseOptions()
+        self.chunk_size = chunk_size
+        self.ahead = ahead
+        self.process: Any = None  # multiprocessing's process object, once started
+        self._messages: Any = None
+
+    def __enter__(self) -> NormalisingWorker:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start the worker now (iterating starts it otherwise): before the caller opens files or
+        connections of its own, which a forked worker would inherit (unused, but open)."""
+        if self.process is not None:
+            return
+        context = _context()
+        # A forked child flushes the buffers it inherits when it ends: empty them first, so that
+        # nothing this process printed is printed twice.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self._messages = context.Queue(maxsize=self.ahead)
+        self.process = context.Process(
+            target=_produce,
+            args=(str(self.path), self.options, self._messages, self.chunk_size),
+            name="profilesync-normalise",
+            daemon=True,  # never outlives the caller, whatever happens to it
+        )
+        self.process.start()
+
+    def __iter__(self) -> Iterator[SourceRecord | Quarantined]:
+        self.start()
+        messages = self._messages
+        try:
+            while True:
+                kind, payload = self._next_message(messages)
+                if kind == _CHUNK:
+                    yield from payload
+                elif kind == _END:
+                    return
+                else:
+                    raise payload
+        finally:
+            self.stop()
+            messages.close()
+
+    def _next_message(self, messages: Any) -> tuple[str, Any]:
+        while True:
+            try:
+                message: tuple[str, Any] = messages.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                if self.process.is_alive():
+                    continue
+                try:  # it may have sent its last message just before it ended
+                    message = messages.get(timeout=_POLL_SECONDS)
+                except queue.Empty:
+                    pass
+                else:
+                    return message
+                raise NormaliseWorkerError(
+                    f"the worker process normalising {self.path} stopped (exit code "
+                    f"{self.process.exitcode}) before the end of the file: killed, or out of memory? "
+                    "Run the command again (it is safe to repeat)"
+                ) from None
+            return message
+
+    def stop(self) -> None:
+        """Stop the worker (if it still runs) and wait for it."""
+        process = self.process
+        if process is None:
+            return
+        if process.is_alive():
+            process.terminate()
+        process.join(timeout=10)
+        if process.is_alive():  # ignored SIGTERM: it must not outlive the run
+            process.kill()
+            process.join()
+
+
+def _context() -> Any:  # a ForkContext or a SpawnContext (typeshed's BaseContext has no Process)
+    """``fork`` on Linux when this process runs no other thread (a fork copies the memory, not the
+    threads: a lock another thread held would stay held in the child), else ``spawn``."""
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _produce(path: str, options: NormaliseOptions, messages: Any, chunk_size: int) -> None:
+    """The worker: read, normalise and hash every line of ``path``; send the outcomes in order."""
+    # Imported here: a spawned worker imports only what it runs.
+    from connectors.jsonl import read_jsonl
+    from core.merge import record_hash
+    from core.normalise import normalise_record
+    from core.runtime import tune_gc_for_bulk_work
+
+    tune_gc_for_bulk_work()  # what it inherited or imported is frozen, as in the main process
+    chunk: list[SourceRecord | Quarantined] = []
+    try:
+        for item in read_jsonl(path):
+            outcome = item if isinstance(item, Quarantined) else normalise_record(item, options)
+            if isinstance(outcome, SourceRecord):
+                record_hash(outcome)  # kept with the record: the caller's ingest needs it next
+            chunk.append(outcome)
+            if len(chunk) >= chunk_size:
+                _send(messages, (_CHUNK, chunk))
+                chunk = []
+        if chunk:
+            _send(messages, (_CHUNK, chunk))
+    except _CallerGoneError:
+        return
+    except BaseException as error:  # sent to the caller, which raises it where it is read
+        with suppress(_CallerGoneError):
+            _send(messages, (_ERROR, _sendable(error)))
+        return
+    with suppress(_CallerGoneError):
+        _send(messages, (_END, None))
+
+
+class _CallerGoneError(Exception):
+    """The process the worker normalises for has ended (killed, or it left without stopping it)."""
+
+
+def _send(messages: Any, message: tuple[str, Any]) -> None:
+    """Put ``message`` on the queue, waiting while it is full, as long as the caller is there to
+    read it: a caller killed by a signal runs no clean-up, and its worker, blocked on a full queue,
+    would otherwise wait for ever."""
+    caller = multiprocessing.parent_process()
+    while True:
+        try:
+            messages.put(message, timeout=_POLL_SECONDS)
+            return
+        except queue.Full:
+            if caller is not None and not caller.is_alive():
+                raise _CallerGoneError from None
+
+
+def _sendable(error: BaseException) -> BaseException:
+    """``error`` if it survives pickling unchanged in type, else a NormaliseWorkerError saying it."""
+    import pickle
+
+    try:
+        if type(pickle.loads(pickle.dumps(error))) is type(error):
+            return error
+    except Exception:  # any failure to pickle means: describe it instead
+        pass
+    return NormaliseWorkerError(f"normalising failed in the worker process: {type(error).__name__}: {error}")
