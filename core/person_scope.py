@@ -80,13 +80,29 @@ class PersonScope:
         for key in self.sources:
             if key.startswith(f"{tool}:"):
                 found[f"source#{key}"] = Identifier(kind="source", value=key)
-        if isinstance(connector, ErasesPushedRecords):
+        if isinstance(connector, ErasesPushedRecords) and not self._pushed_on_a_shared_value(connector):
             for pushed in self.pushed:
                 if pushed.destination == tool and pushed.remote_id:
                     ident = connector.pushed_identifier(pushed.remote_id)
                     if ident is not None:
                         found.setdefault(ident.key, ident)
         return [found[k] for k in sorted(found)]
+
+    def _pushed_on_a_shared_value(self, connector: Connector) -> bool:
+        """Whether a push to ``connector`` matched on a value another customer holds too (a company
+        billing address): the tool upserts on it, so the record the push reached stands for every
+        customer with that value, and is theirs as much as the person's: never erased for them."""
+        profile = self.state.profile if self.state is not None else None
+        if profile is None or not self.shared:
+            return False
+        try:
+            payload = connector.from_profile(profile)
+        except Exception:  # a profile the tool takes no payload for was matched on nothing
+            return False
+        if payload is None:
+            return False
+        key = payload.match_key.strip()
+        return bool({f"email#{key.lower()}", f"phone#{key}"} & set(self.shared))
 
     def pushed_addresses(self, tool: str, connector: Connector | None) -> list[Identifier]:
         """The address each push to ``tool`` matched on, when the person held it alone: a push may

@@ -334,10 +334,20 @@ def erase_person(
     report.tools = {name: r.label for name, r in results.items()}
     error: ConflictError | None = None
     scopes = [scope]
-    if scope.found:
-        _redact_other_histories(scope, stores, report)
+    target = scope
+    if not scope.found:
+        # A merge that checked the suppression just before it was written creates the person while
+        # the tools are asked (nothing guards a customer that did not exist): read once more.
+        target = find_scope(
+            identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
+        )
+        report.found = target.found
+        if target.found:
+            scopes.append(target)
+    if target.found:
+        _redact_other_histories(target, stores, report)
         try:
-            scopes += _erase_customer(scope, stores, report, policy, max_attempts, sleep)
+            scopes += _erase_customer(target, stores, report, policy, max_attempts, sleep)
         except ConflictError as exc:
             error = exc
     # Record ids a racing merge brought in are suppressed too (step 1 could not know them).
@@ -402,13 +412,22 @@ def _redact_other_histories(scope: PersonScope, stores: PrivacyStores, report: E
 
 
 def _suppress(stores: PrivacyStores, salt: str, keys: Sequence[str], request_id: str, at: datetime) -> int:
+    """Suppress ``keys``; how many are suppressed now. An entry an earlier erasure left stays that
+    erasure's: were it taken over, lifting it (the person signed up again) would lift only what the
+    later request named, and leave the earlier erasure's other entries (their phone, their record
+    ids) suppressing the person for good."""
     if stores.suppression is None or not keys:
         return 0
+    hashes = {keyed_hash(salt, key): key for key in sorted(set(keys))}
+    already = stores.suppression.suppressed(sorted(hashes))
     entries = [
-        SuppressionEntry(keyed_hash(salt, key), _kind(key), request_id, at) for key in sorted(set(keys))
+        SuppressionEntry(hash_, _kind(key), request_id, at)
+        for hash_, key in hashes.items()
+        if hash_ not in already
     ]
-    stores.suppression.suppress(entries)
-    return len(entries)
+    if entries:
+        stores.suppression.suppress(entries)
+    return len(hashes)
 
 
 def _kind(key: str) -> Any:

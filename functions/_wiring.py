@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from core.errors import ConfigurationError, ConnectorConfigError
+from core.log_privacy import keep_personal_data_out_of_library_logs
 from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
 
 if TYPE_CHECKING:
@@ -61,6 +62,9 @@ AUDIT_SALT_SECRET = "audit-salt"
 SQS_MAX_MESSAGE_BYTES = 262_144
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# httpx and botocore log URLs and bodies that name people once the root logger lets them through.
+keep_personal_data_out_of_library_logs()
 
 
 class WiringError(ConfigurationError):

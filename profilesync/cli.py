@@ -571,6 +571,9 @@ def _configure_logging(args: argparse.Namespace) -> None:
         handler._profilesync = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
+    from core.log_privacy import keep_personal_data_out_of_library_logs
+
+    keep_personal_data_out_of_library_logs()  # httpx and botocore log URLs and bodies naming people
 
 
 def main(argv: Sequence[str] | None = None) -> int:

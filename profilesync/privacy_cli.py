@@ -185,6 +185,11 @@ def run(args: argparse.Namespace) -> int:
         if command == "export":
             from core.privacy import PrivacyStores
 
+            def payload_of(destination: str, profile: Any) -> Any:
+                # What a tool named with --connector was last sent (the export checks its hash).
+                tool = tools.get(destination)
+                return None if tool is None else tool.from_profile(profile)
+
             found = export_person(
                 profiles,
                 identifier,
@@ -192,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
                     profiles, erasure, sync_state, suppression, None, quarantine_of, reads=_read_audit(stores)
                 ),
                 salt=salt,
+                payload_of=payload_of,
                 region=args.region,
             )
             answer = {"ok": True, "found": found is not None, **(export_answer(found) if found else {})}

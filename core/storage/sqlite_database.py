@@ -412,6 +412,22 @@ def _create_private(path: Path) -> None:
         path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
     if not path.exists():
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    # A file an earlier version (or another tool) made readable by others is made private too, with
+    # its log files: SQLite gives a new -wal/-shm file the database file's permissions.
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        _make_private(file)
+
+
+def _make_private(file: Path) -> None:
+    """Take the group's and others' permissions away from a file this user owns (else leave it)."""
+    try:
+        found = file.stat()
+    except FileNotFoundError:
+        return
+    mine = not hasattr(os, "getuid") or found.st_uid == os.getuid()
+    if mine and found.st_mode & 0o077:
+        with suppress(OSError):  # a file system without Unix permissions keeps what it has
+            os.chmod(file, found.st_mode & 0o700)
 
 
 def select_in(conn: sqlite3.Connection, sql: str, keys: Iterable[str], *params: object) -> Iterator[Any]:
