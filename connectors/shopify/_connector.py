@@ -35,6 +35,7 @@ from connectors._http import (
     HttpClientConfig,
     PaginationError,
     RetryPolicy,
+    Secret,
     build_client,
     describe_vendor_error,
     resolve_secret,
@@ -57,7 +58,16 @@ from core.schema import Identifier, Profile, RecordDraft
 from core.time_bound import TimeBound
 
 from . import _documents as docs
-from ._cursor import STREAMS, BulkPosition, PullState, StreamState, bounded_time, canonical_time
+from ._cursor import (
+    STREAMS,
+    BulkPosition,
+    PullState,
+    StreamState,
+    bounded_time,
+    canonical_time,
+    id_tag,
+    tag_key,
+)
 from ._mapping import (
     CUSTOMER,
     METAFIELD_NAMES,
@@ -259,6 +269,7 @@ class ShopifyConnector:
         self.bulk_threshold = _int_option(options, "bulk_threshold", DEFAULT_BULK_THRESHOLD)
         self.walk_limit = _int_option(options, "walk_limit", PAGING_LIMIT)
         token = settings.credentials.get(CREDENTIAL) or resolve_secret(CREDENTIAL)
+        self._tag_key = tag_key(self.shop, token.reveal() if isinstance(token, Secret) else str(token))
         self._retry: RetryPolicy = (
             settings.retry if isinstance(settings.retry, RetryPolicy) else RetryPolicy()
         )
@@ -340,7 +351,7 @@ class ShopifyConnector:
     # --- pull ---------------------------------------------------------------------------------------
     def pull(self, cursor: str | None = None) -> Iterator[RawPage]:
         """Customers, then orders, page by page; each page's cursor resumes right after it."""
-        state = PullState() if cursor is None else PullState.decode(cursor)
+        state = PullState() if cursor is None else PullState.decode(cursor, self._tag_key)
         if state.done:
             state.next_run()
         # A record stamped far in the future is read as the start of this pull (core.time_bound): it
@@ -418,21 +429,23 @@ class ShopifyConnector:
             if not more:
                 return
 
-    @staticmethod
-    def _fresh(position: StreamState, nodes: list[Any], bound: TimeBound) -> list[dict[str, Any]]:
+    def _fresh(self, position: StreamState, nodes: list[Any], bound: TimeBound) -> list[dict[str, Any]]:
         fresh = []
         for node in nodes:
             if not isinstance(node, dict):
                 fresh.append(node)  # junk in the list: the mapping quarantines it
                 continue
-            node_id, updated = str(node.get("id")), bounded_time(node.get("updatedAt"), bound)
-            if position.already_delivered(node_id, updated):
+            tag, updated = (
+                id_tag(self._tag_key, str(node.get("id"))),
+                bounded_time(node.get("updatedAt"), bound),
+            )
+            if position.already_delivered(tag, updated):
                 continue
             if position.since is not None and updated is not None and updated < position.since:
                 # Shopify documents the customers filter on updated_at as "matching a whole day": what
                 # comes back from before the bound was delivered by the walk that set it.
                 continue
-            position.delivered(node_id, updated)
+            position.delivered(tag, updated)
             fresh.append(node)
         return fresh
 
@@ -479,7 +492,7 @@ class ShopifyConnector:
             for node in chunk:
                 updated = bounded_time(node.get("updatedAt"), self._bound) if isinstance(node, dict) else None
                 if updated is not None and updated >= bulk.started:
-                    bulk.late[str(node.get("id"))] = updated
+                    bulk.late[id_tag(self._tag_key, str(node.get("id")))] = updated
             bulk.offset += len(chunk)
             if start + size >= len(roots):
                 position.finish_bulk(bulk)

@@ -9,10 +9,20 @@ During a walk the cursor also holds the GraphQL ``after`` position, the number o
 stops at 25,000 objects), the newest timestamp delivered so far (``high``) with the ids delivered at it,
 and, for a bulk operation, its id and how many of its lines were delivered. ``phase`` says which
 stream runs; when both are done the run is complete and the next ``pull`` starts an incremental run.
+
+The cursor is stored in the table (``SYNC#shopify``), and an erased person's records may be among
+those delivered at the watermark second, so it never holds a record's id: the id maps are keyed by
+``id_tag``, an HMAC of the id under a key derived from the shop's access token (which lives in
+Secrets Manager, not in the table). A tag names nobody to whoever reads the table; 64 bits keep
+thousands of records sharing one second apart. When the token is rotated the tags stop matching and
+the records of the watermark second are delivered once more, which ingest takes as unchanged.
+Version-1 cursors (ids in clear) are read and re-keyed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +32,18 @@ from core.errors import ConnectorConfigError
 from core.time_bound import TimeBound
 
 STREAMS: tuple[str, ...] = ("customers", "orders")
-_VERSION = 1
+_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
+
+
+def tag_key(shop: str, token: str) -> bytes:
+    """The key of this shop's cursor tags: derived from its access token, never stored."""
+    return hashlib.sha256(f"profilesync shopify cursor\0{shop}\0{token}".encode()).digest()
+
+
+def id_tag(key: bytes, node_id: str) -> str:
+    """What the cursor keeps of a record's id: 64 bits of HMAC-SHA256, hex."""
+    return hmac.new(key, node_id.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def canonical_time(value: Any) -> str | None:
@@ -81,17 +102,18 @@ class StreamState:
         self.after, self.walked = None, 0
         self.high, self.high_ids = self.since, dict(self.skip)
 
-    def already_delivered(self, node_id: str, updated_at: str | None) -> bool:
-        return updated_at is not None and self.skip.get(node_id) == updated_at
+    def already_delivered(self, tag: str, updated_at: str | None) -> bool:
+        """Whether the record tagged ``tag`` (``id_tag``) was delivered at ``updated_at``."""
+        return updated_at is not None and self.skip.get(tag) == updated_at
 
-    def delivered(self, node_id: str, updated_at: str | None) -> None:
-        """Note a record handed to the caller, moving ``high`` forward."""
+    def delivered(self, tag: str, updated_at: str | None) -> None:
+        """Note a record (by its ``id_tag``) handed to the caller, moving ``high`` forward."""
         if updated_at is None:
             return
         if self.high is None or updated_at > self.high:
-            self.high, self.high_ids = updated_at, {node_id: updated_at}
+            self.high, self.high_ids = updated_at, {tag: updated_at}
         elif updated_at == self.high:
-            self.high_ids[node_id] = updated_at
+            self.high_ids[tag] = updated_at
 
     def finish_walk(self, bound: TimeBound | None = None) -> None:
         """The walk reached the end: the next one starts at the newest timestamp delivered, or at the
@@ -133,21 +155,30 @@ class PullState:
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod
-    def decode(cls, cursor: str) -> PullState:
+    def decode(cls, cursor: str, key: bytes) -> PullState:
+        """The state ``cursor`` encodes; a version-1 cursor's ids are re-keyed as tags under ``key``."""
         try:
             body = json.loads(cursor)
-            if not isinstance(body, dict) or body.get("v") != _VERSION:
-                raise ValueError("not a version-1 Shopify cursor")
+            if not isinstance(body, dict) or body.get("v") not in _READABLE_VERSIONS:
+                raise ValueError("not a version-1 or version-2 Shopify cursor")
             streams: dict[str, StreamState] = {}
             for name in STREAMS:
                 raw = dict(body[name])
                 bulk = raw.pop("bulk", None)
+                if body["v"] == 1:
+                    raw["skip"], raw["high_ids"] = _tagged(key, raw["skip"]), _tagged(key, raw["high_ids"])
+                    if bulk:
+                        bulk["late"] = _tagged(key, bulk.get("late", {}))
                 streams[name] = StreamState(**raw, bulk=BulkPosition(**bulk) if bulk else None)
             return cls(phase=int(body["phase"]), streams=streams)
         except (ValueError, TypeError, KeyError) as exc:
             raise ConnectorConfigError(
                 f"shopify: the saved cursor cannot be read ({exc}); pull with cursor=None for a full refresh"
             ) from None
+
+
+def _tagged(key: bytes, ids: dict[str, str]) -> dict[str, str]:
+    return {id_tag(key, str(node_id)): updated for node_id, updated in dict(ids).items()}
 
 
 def _stream_json(stream: StreamState) -> dict[str, Any]:
@@ -168,4 +199,13 @@ def _stream_json(stream: StreamState) -> dict[str, Any]:
     }
 
 
-__all__ = ["STREAMS", "BulkPosition", "PullState", "StreamState", "bounded_time", "canonical_time"]
+__all__ = [
+    "STREAMS",
+    "BulkPosition",
+    "PullState",
+    "StreamState",
+    "bounded_time",
+    "canonical_time",
+    "id_tag",
+    "tag_key",
+]

@@ -253,17 +253,6 @@ def test_no_hashed_or_encoded_copy_of_an_erased_person_is_left(tmp_path: Path) -
             ), name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Shopify's pull cursor (SYNC#shopify, connectors/shopify/_cursor.py) keeps the ids of the "
-        "records delivered at its watermark second ('skip'/'high_ids': gid://shopify/Order/<id>). "
-        "Shopify's customerRequestDataErasure touches the person's customer and orders, so the next "
-        "pull delivers them at the watermark and the cursor keeps their ids until a later change "
-        "moves it on: a source id of the erased person left in the table. Fix belongs to the Shopify "
-        "connector (e.g. skip by a keyed digest of the id, or leave suppressed records out of it)."
-    ),
-)
 def test_no_pull_cursor_keeps_the_record_ids_of_an_erased_person(tmp_path: Path) -> None:
     from connectors.shopify import ShopifySandbox
 
