@@ -72,6 +72,18 @@ BACKUP_RETENTION_DAYS = 35
 INGEST_RETENTION_DAYS = 4
 #: After this many rounds of asking, a tool that still has not confirmed raises the alarm.
 ERASE_ATTEMPTS_BEFORE_ALARM = 5
+#: The outcome of an erase or export request naming a phone several live customers hold: nobody is
+#: erased, nothing is handed over.
+AMBIGUOUS = "ambiguous"
+
+
+def _ambiguous(identifier: Identifier, shared: Iterable[str]) -> bool:
+    """Whether a request names a phone that several live customers hold (a household or switchboard
+    number): its owner is whoever got it first, not necessarily the person asking. Only phones: an
+    email is a person's own address far more often, and a customer split off from another may hold
+    no email of its own that the other does not also hold, so refusing shared emails would leave
+    that customer impossible to erase."""
+    return identifier.key.startswith("phone#") and identifier.key in shared
 
 
 # --- finding the person -------------------------------------------------------------------------------
@@ -151,6 +163,8 @@ class PersonExport:
     items: tuple[ItemKey, ...] = ()
     governance: PersonRecord = field(default_factory=PersonRecord)
     """The customer's history, and who read their profile in the last 90 days (the read audit)."""
+    ambiguous: bool = False
+    """The identifier is held by several live customers: nothing of anyone is exported."""
 
 
 def export_person(
@@ -177,6 +191,9 @@ def export_person(
         sources = tuple(sorted(state.snapshots.values(), key=lambda r: r.key))
         return PersonExport(state.customer_id, state.profile, sources)
     scope = find_scope(identifier, profiles=profiles, erasure=stores.erasure, sync_state=stores.sync_state)
+    if scope.found and _ambiguous(identifier, scope.shared):
+        # A household phone names several people: its owner's data is not the asker's (see erase).
+        return PersonExport(customer_id=None, profile=None, sources=(), ambiguous=True)
     state = scope.state
     pushed = tuple(_pushed_record(p, state.profile if state else None, payload_of) for p in scope.pushed)
     quarantined: tuple[QuarantineItem, ...] = ()
@@ -271,7 +288,7 @@ class ErasureReport:
 
     @property
     def complete(self) -> bool:
-        return not any(v.startswith("failed") for v in self.tools.values())
+        return self.outcome != AMBIGUOUS and not any(v.startswith("failed") for v in self.tools.values())
 
 
 def ask_tools(
@@ -328,6 +345,23 @@ def erase_person(
     started = now()
     scope = find_scope(identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy)
     report = ErasureReport(found=scope.found, outcome="")
+    if scope.found and _ambiguous(identifier, scope.shared):
+        # A household phone names several people: its owner is whoever got it first, not
+        # necessarily the person who asked. Nobody is erased; the person is named again by a value
+        # only they hold (their email, or a phone of their own).
+        report.outcome = AMBIGUOUS
+        erasure.put_audit(
+            AuditRecord(
+                action="erase",
+                request_id=request_id,
+                at=started,
+                subject_hash=subject_hash(salt, identifier),
+                outcome=AMBIGUOUS,
+                requested_by=requested_by,
+                invocation=invocation,
+            )
+        )
+        return report
     suppressed = _suppress(stores, salt, scope.suppression_keys(), request_id, started)
 
     results = ask_tools(scope, tools, unavailable)
@@ -659,6 +693,7 @@ def lift_suppression(
 
 
 __all__ = [
+    "AMBIGUOUS",
     "BACKUP_RETENTION_DAYS",
     "ERASE_ATTEMPTS_BEFORE_ALARM",
     "AuditRecord",

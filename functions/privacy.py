@@ -103,6 +103,16 @@ def export_answer(found: PersonExport) -> dict[str, Any]:
 
 def erase_answer(report: ErasureReport, request_id: str) -> dict[str, Any]:
     """The receipt of an erasure: what was deleted and suppressed, each tool's outcome, what is kept."""
+    if report.outcome == "ambiguous":
+        return {
+            "ok": False,
+            "action": "erase",
+            "request_id": request_id,
+            "found": True,
+            "outcome": report.outcome,
+            "error": "the phone given is held by more than one person, so nobody was erased: "
+            "name the person by their email or a phone only they hold",
+        }
     return {
         "ok": report.complete,
         "action": "erase",
@@ -194,7 +204,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
                 request_id=request_id,
                 at=datetime.now(UTC),
                 subject_hash=subject,
-                outcome="exported" if found else "not_found",
+                outcome=("ambiguous" if found.ambiguous else "exported") if found else "not_found",
                 counts={"sources": len(found.sources) if found else 0},
                 requested_by=requested_by,
                 invocation=invocation,
@@ -204,6 +214,16 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
         logger.info("export served", extra={"found": found is not None})
         if found is None:
             return {"ok": True, "action": "export", "found": False, "request_id": request_id}
+        if found.ambiguous:
+            return {
+                "ok": False,
+                "action": "export",
+                "found": True,
+                "outcome": "ambiguous",
+                "request_id": request_id,
+                "error": "the phone given is held by more than one person, so nothing was "
+                "exported: name the person by their email or a phone only they hold",
+            }
         return {
             "ok": True,
             "action": "export",

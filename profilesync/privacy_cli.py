@@ -200,7 +200,16 @@ def run(args: argparse.Namespace) -> int:
                 payload_of=payload_of,
                 region=args.region,
             )
-            answer = {"ok": True, "found": found is not None, **(export_answer(found) if found else {})}
+            if found is not None and found.ambiguous:
+                answer = {
+                    "ok": False,
+                    "found": True,
+                    "outcome": "ambiguous",
+                    "error": "the phone is held by more than one person: name the person by "
+                    "their email or a phone only they hold",
+                }
+            else:
+                answer = {"ok": True, "found": found is not None, **(export_answer(found) if found else {})}
         elif command == "unsuppress":
             lifted = lift_suppression(
                 identifier,

@@ -7,7 +7,6 @@ import pytest
 
 from functions import merge, privacy, pull
 from tests.integration.functions.conftest import Env, FakeContext, make_env
-from tests.integration.test_erasure_attacks import AMBIGUITY
 
 PHONE = "+44 20 7946 0000"
 #: Six people behind one phone, merged one at a time: the first five are joined by it (the guardrail
@@ -24,7 +23,6 @@ def household(aws: None, monkeypatch: pytest.MonkeyPatch) -> Env:
     return env
 
 
-@pytest.mark.xfail(strict=True, reason=AMBIGUITY)
 def test_a_household_phone_names_nobody_to_export_or_erase(household: Env) -> None:
     env = household
     customers = {i["customer_id"]["S"] for i in env.items() if i["PK"]["S"].startswith("IDENT#email#")}
