@@ -69,6 +69,11 @@ def secret_env_var(name: str) -> str:
     return ENV_PREFIX + _NOT_ALPHANUMERIC.sub("_", name).upper()
 
 
+def revealed(value: str | Secret) -> str:
+    """The text of a credential given as a plain string or a ``Secret``."""
+    return value.reveal() if isinstance(value, Secret) else value
+
+
 def resolve_secret(name: str, *, env: Mapping[str, str] | None = None) -> str:
     """Return secret ``name`` from the first place that has it, or raise ConnectorConfigError.
 

@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 import httpx
 
-from connectors.secrets import Secret
+from connectors.secrets import Secret, revealed
 from core.errors import ConnectorConfigError
 
 
@@ -20,7 +20,7 @@ class CarriesSecrets(Protocol):
 
 
 def _reveal(value: str | Secret, what: str) -> str:
-    text = value.reveal() if isinstance(value, Secret) else value
+    text = revealed(value)
     if not text.strip():
         raise ConnectorConfigError(
             f"{what} is empty: resolve it with resolve_secret() before building the auth"

@@ -35,13 +35,13 @@ from connectors._http import (
     HttpClientConfig,
     PaginationError,
     RetryPolicy,
-    Secret,
     build_client,
     describe_vendor_error,
     resolve_secret,
     secret_env_var,
     shopify_graphql_throttled,
 )
+from connectors.secrets import revealed
 from core.connector import (
     ConnectorSettings,
     ConnectorSpec,
@@ -269,7 +269,7 @@ class ShopifyConnector:
         self.bulk_threshold = _int_option(options, "bulk_threshold", DEFAULT_BULK_THRESHOLD)
         self.walk_limit = _int_option(options, "walk_limit", PAGING_LIMIT)
         token = settings.credentials.get(CREDENTIAL) or resolve_secret(CREDENTIAL)
-        self._tag_key = tag_key(self.shop, token.reveal() if isinstance(token, Secret) else str(token))
+        self._tag_key = tag_key(self.shop, revealed(token))
         self._retry: RetryPolicy = (
             settings.retry if isinstance(settings.retry, RetryPolicy) else RetryPolicy()
         )
