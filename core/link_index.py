@@ -189,6 +189,11 @@ class LinkIndex(Protocol):
         """Pending review items, oldest first, at most ``limit``."""
         ...
 
+    def review_by_id(self, pair_id: str) -> ReviewItem | None:
+        """The review item whose ``pair_id`` this is (pending or decided), or None: how a person's
+        decision names the pair ``pending_reviews`` listed (core.link_review)."""
+        ...
+
 
 def match_document(record: SourceRecord) -> str:
     """What the matcher reads of a record, as the compact JSON the ``match`` attribute holds: the

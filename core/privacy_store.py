@@ -57,7 +57,7 @@ class DeleteItem:
 
 ErasureStep = tuple[DeleteItem, ...]
 
-AuditAction = Literal["erase", "export", "erase-retry", "unsuppress", "split"]
+AuditAction = Literal["erase", "export", "erase-retry", "unsuppress", "split", "review"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,11 +34,15 @@ HistoryKind = Literal[
     "merge",
     "split",
     "review",
+    "review_accepted",
+    "review_rejected",
     "erasure",
 ]
 """What happened: a source record arrived, changed or was removed from the customer; the customer
-absorbed another (``merge``) or had records split off (``split``); a reviewer decided a fuzzy link
-(``review``); the person was erased (``erasure``, redacted to what its receipt needs)."""
+absorbed another (``merge``) or had records split off (``split``); a reviewer accepted or rejected a
+pair the matcher was unsure about (``review_accepted``, ``review_rejected``: core.link_review;
+``review`` is kept for events written before them); the person was erased (``erasure``, redacted to
+what its receipt needs)."""
 
 _EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 MAX_REASON = 500

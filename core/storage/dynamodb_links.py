@@ -265,3 +265,12 @@ class DynamoDBLinkIndex:
         ]
         pending = [i for i in items if i.status == "pending"]
         return sorted(pending, key=lambda i: (i.created_at, i.a, i.b))[:limit]
+
+    def review_by_id(self, pair_id: str) -> ReviewItem | None:
+        response = self._client.get_item(
+            TableName=self.table_name,
+            Key={"PK": {"S": "REVIEW#" + pair_id}, "SK": {"S": "REVIEW"}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return None if item is None else ReviewItem.from_dict(json.loads(item["data"]["S"]))

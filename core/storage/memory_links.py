@@ -78,6 +78,10 @@ class InMemoryLinkIndex:
             pending = [item for item in self._reviews.values() if item.status == "pending"]
         return sorted(pending, key=lambda i: (i.created_at, i.a, i.b))[:limit]
 
+    def review_by_id(self, pair_id: str) -> ReviewItem | None:
+        with self._links_lock:
+            return self._reviews.get(pair_id)
+
     def _copy_links_to(self, other: InMemoryLinkIndex) -> None:
         with self._links_lock:
             other._blocks = dict(self._blocks)

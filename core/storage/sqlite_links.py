@@ -117,6 +117,13 @@ class SQLiteLinkIndex:
             ).fetchall()
         return [ReviewItem.from_dict(json.loads(data)) for (data,) in rows]
 
+    def review_by_id(self, pair_id: str) -> ReviewItem | None:
+        with self.database.reading() as conn:
+            row = conn.execute(
+                "SELECT data FROM items WHERE pk = ? AND sk = 'REVIEW'", (_REVIEW + pair_id,)
+            ).fetchone()
+        return None if row is None else ReviewItem.from_dict(json.loads(row[0]))
+
 
 def _block(key: str, attrs: str | None) -> BlockState:
     if not attrs:

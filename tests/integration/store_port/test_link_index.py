@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.link_index import BlockChange, BlockState, LinkIndex, ReviewItem, match_document
+from core.link_index import (
+    BlockChange,
+    BlockState,
+    LinkIndex,
+    ReviewItem,
+    match_document,
+    review_pair_id,
+)
 from core.merge import record_hash
 from core.ports import Changeset, PutIdent, TouchSource
 from core.testing.records import T0, make_record
@@ -122,6 +129,27 @@ def test_pending_reviews_come_oldest_first_and_can_be_dropped(kit: StoreKit) -> 
     index.drop_reviews([("c", "d")])
     assert [r.a for r in index.pending_reviews()] == ["a", "e"]
     assert index.get_reviews([("c", "d")]) == {}
+
+
+def test_a_review_is_found_by_its_pair_id_pending_or_decided(kit: StoreKit) -> None:
+    index = kit.profiles
+    # GIVEN two pending reviews, one of which a person then rejects
+    first, second = _review("crm:contact:1", "shop:customer:9"), _review("a", "b", minutes=1)
+    index.put_reviews([first, second])
+    rejected = ReviewItem(
+        second.a, second.b, "rejected", second.decision, second.model, second.created_at, "ops", T0, "twins"
+    )
+    index.decide_review(rejected)
+    # WHEN each is looked up by the id the review list shows
+    found_first = index.review_by_id(first.pair_id)
+    found_second = index.review_by_id(review_pair_id("b", "a"))
+    # THEN the pending one comes back as stored, the decided one with its decision and note,
+    # and an id nobody filed (or another pair's hash) finds nothing
+    assert found_first == first
+    assert found_second is not None
+    assert (found_second.status, found_second.decided_by, found_second.note) == ("rejected", "ops", "twins")
+    assert index.review_by_id(review_pair_id("a", "c")) is None
+    assert [r.pair_id for r in index.pending_reviews()] == [first.pair_id]
 
 
 def test_the_match_fields_of_a_source_identifier_survive_a_touch(kit: StoreKit) -> None:

@@ -1,0 +1,316 @@
+"""The review queue of probabilistic identity: list the pairs the matcher was unsure about, and let a
+person accept or reject one. Pure over the store's ports.
+
+Ingest files a pair scored between the ``review`` and ``link`` thresholds (or a likely typo, or a
+conflicting birth date) as a ``REVIEW#`` item (core.link_index). ``pending`` lists them with what a
+person needs to decide: both records' source keys, the score and its per-field weights, since when.
+``decide`` stores a person's decision on the item and re-resolves the customers at once:
+
+- **accept** joins the two records: their customers merge (``complete_merge``; the merge event says
+  who accepted), unless they are one customer already;
+- **reject** refuses the pair: the customer holding both is split the way the link graph now
+  groups its records (``split_customer``, which reads the decision). Records that other evidence
+  still joins (a shared email, another fuzzy link) stay together; the outcome says so.
+
+The decision is then part of the graph for good: every later ingest reads it for the pair, whatever
+order and batches the records come in (core.link_scope), so the customers stay the components of
+the graph with the decision applied. Deciding again overwrites the decision (accepting a pair
+rejected before joins it). Each decision appends a ``review_accepted`` or ``review_rejected`` event
+(who, why) to the history of every customer concerned; the caller writes the ``AUDIT#review`` item
+(``DecisionOutcome.audit``), as the privacy function and ``profilesync identity review`` do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from core.errors import InputError
+from core.governance.history import MAX_REASON, HistoryEvent, event_id_for, quotes_identifier
+from core.link_index import LinkIndex, ReviewItem
+from core.pipeline import IngestSettings, complete_merge, split_customer
+from core.ports import ProfileStore
+from core.privacy_store import AuditRecord
+
+__all__ = [
+    "DecisionOutcome",
+    "ReviewRefusedError",
+    "decide",
+    "pending",
+    "review_lines",
+    "review_summary",
+]
+
+Verdict = Literal["accepted", "rejected"]
+
+_PAIR_ID = re.compile(r"^[0-9a-f]{32}$")
+#: What an email address or a phone number looks like in a reviewer's words.
+_CONTACT = re.compile(r"[^\s@]+@[^\s@]+|\+?\d[\d\s().-]{5,}\d")
+#: How many reviews one listing returns at most.
+MAX_LISTED = 1000
+
+
+class ReviewRefusedError(InputError):
+    """A review decision that cannot be made as asked: no such pair, a store without a review
+    queue, a reason that quotes a record's id. Nothing was changed."""
+
+
+def _index(store: ProfileStore) -> LinkIndex:
+    if not isinstance(store, LinkIndex):
+        raise ReviewRefusedError(
+            f"{type(store).__name__} keeps no review queue; use the embedded (SQLite), DynamoDB or "
+            "in-memory store"
+        )
+    return store
+
+
+def review_summary(item: ReviewItem) -> dict[str, Any]:
+    """One review as the list shows it: pair id, both records, the score with per-field weights, the
+    matcher's reason, since when, and (once decided) the decision."""
+    decision = dict(item.decision)
+    score = decision.get("score") or {}
+    summary: dict[str, Any] = {
+        "pair": item.pair_id,
+        "records": [item.a, item.b],
+        "status": item.status,
+        "reason": decision.get("reason", ""),
+        "score": score.get("probability"),
+        "weight": score.get("weight"),
+        "fields": [
+            {"field": f.get("field"), "level": f.get("level"), "weight": f.get("weight")}
+            for f in score.get("fields", [])
+        ],
+        "conflicts": list(decision.get("conflicts", [])),
+        "model": item.model,
+        "since": item.created_at.isoformat(),
+    }
+    if item.status != "pending":
+        summary["decided_by"] = item.decided_by
+        summary["decided_at"] = item.decided_at.isoformat() if item.decided_at else None
+        summary["note"] = item.note
+    return summary
+
+
+def pending(store: ProfileStore, limit: int = 50) -> list[dict[str, Any]]:
+    """The pending reviews, oldest first, at most ``limit`` (1..MAX_LISTED), as ``review_summary``."""
+    if limit < 1:
+        raise ReviewRefusedError(f"the limit must be at least 1 (got {limit})")
+    return [review_summary(item) for item in _index(store).pending_reviews(min(limit, MAX_LISTED))]
+
+
+def review_lines(summaries: Sequence[dict[str, Any]]) -> list[str]:
+    """The list for a person to read: one block per pair, its fields strongest evidence first."""
+    if not summaries:
+        return ["no pairs wait for review"]
+    lines: list[str] = []
+    for s in summaries:
+        score = "-" if s["score"] is None else f"{s['score']:.4f}"
+        lines.append(f"{s['pair']}  score {score}  since {s['since'][:19]}")
+        lines.append(f"  {s['records'][0]}  ~  {s['records'][1]}")
+        lines.append(f"  {s['reason']}")
+        fields = sorted(s["fields"], key=lambda f: -abs(float(f.get("weight") or 0.0)))
+        if fields:
+            lines.append(
+                "  " + ", ".join(f"{f['field']} {f['level']} {float(f['weight'] or 0):+.2f}" for f in fields)
+            )
+        lines += [f"  conflict: {c.get('field')}: {c.get('reason')}" for c in s["conflicts"]]
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionOutcome:
+    """What a decision did: the pair, the verdict, the customers before and after."""
+
+    pair: str
+    records: tuple[str, str]
+    status: Verdict
+    decided_by: str
+    reason: str
+    before: tuple[str | None, str | None]
+    """The live customers of the two records before the decision (None: not stored)."""
+    after: tuple[str | None, str | None]
+    merged: tuple[str, ...] = ()
+    """Customers absorbed by an accepted pair's merge."""
+    split_off: tuple[str, ...] = ()
+    """Customers a rejected pair's split created."""
+    repeated: bool = False
+    """The pair had this decision already: stored again, nothing else changed."""
+    events: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def together(self) -> bool:
+        return self.after[0] is not None and self.after[0] == self.after[1]
+
+    def audit(self, request_id: str, requested_by: str, invocation: str = "") -> AuditRecord:
+        """The ``AUDIT#review`` record of the decision (ids and counts only, as every audit record)."""
+        return AuditRecord(
+            action="review",
+            request_id=request_id,
+            at=datetime.now(UTC),
+            subject_hash="",
+            outcome=f"{self.status}{' (repeated)' if self.repeated else ''}: {self.pair}",
+            counts={"merged": len(self.merged), "split_off": len(self.split_off)},
+            requested_by=requested_by,
+            invocation=invocation,
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """The answer of the function's ``review-accept``/``review-reject`` and of the CLI (ids only)."""
+        answer: dict[str, Any] = {
+            "pair": self.pair,
+            "records": list(self.records),
+            "status": self.status,
+            "decided_by": self.decided_by,
+            "reason": self.reason,
+            "customers_before": list(self.before),
+            "customers_after": list(self.after),
+            "together": self.together,
+            "merged": list(self.merged),
+            "split_off": list(self.split_off),
+            "repeated": self.repeated,
+        }
+        if self.status == "rejected" and self.together:
+            answer["note"] = (
+                "the records stay one customer: other evidence joins them (see `profilesync explain "
+                f"--source {self.records[0]}`)"
+            )
+        return answer
+
+
+def check_pair_id(pair_id: str) -> str:
+    """``pair_id`` as the list shows it (32 hex digits), or ReviewRefusedError."""
+    text = pair_id.strip().lower()
+    if not _PAIR_ID.match(text):
+        raise ReviewRefusedError(
+            f"{pair_id[:80]!r} is not a review pair id (32 hex digits): take it from "
+            "`profilesync identity review list`"
+        )
+    return text
+
+
+def _check_reason(reason: str, records: Sequence[str]) -> str:
+    reason = reason.strip()
+    if len(reason) > MAX_REASON:
+        raise ReviewRefusedError(f"the reason is longer than {MAX_REASON} characters; keep it to a sentence")
+    if quotes_identifier(reason, records) or _CONTACT.search(reason):
+        raise ReviewRefusedError(
+            "the reason quotes a record's id, an email or a phone; histories show it to every role "
+            "that reads them, so say why in words (the records are named in the event already)"
+        )
+    return reason
+
+
+def decide(
+    store: ProfileStore,
+    pair_id: str,
+    verdict: Verdict,
+    *,
+    by: str,
+    reason: str = "",
+    settings: IngestSettings,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> DecisionOutcome:
+    """Store a person's decision on the pair and re-resolve its customers (see the module docstring).
+
+    ``settings`` must be probabilistic identity (``settings.linkage``), as ingest runs: the split a
+    rejection makes groups the records by the link graph. Raises ReviewRefusedError, changing
+    nothing, for an unknown pair or a reason quoting an id."""
+    if settings.linkage is None:
+        raise ReviewRefusedError(
+            "review decisions need probabilistic identity: set identity.mode: probabilistic in the "
+            "configuration document (or pass --identity probabilistic)"
+        )
+    if not by.strip():
+        raise ReviewRefusedError("say who decides (--by, or requested_by): a decision is audited")
+    index = _index(store)
+    pair = check_pair_id(pair_id)
+    item = index.review_by_id(pair)
+    if item is None:
+        raise ReviewRefusedError(
+            f"no review pair {pair}: it was never filed, or its records were erased; list the pending "
+            "ones with `profilesync identity review list`"
+        )
+    reason = _check_reason(reason, (item.a, item.b))
+    at = now()
+    repeated = item.status == verdict
+    index.decide_review(replace(item, status=verdict, decided_by=by, decided_at=at, note=reason))
+    settings = replace(settings, actor=f"review:{by}", clock=lambda: at)
+    before = _customers(store, item.a, item.b)
+    merged: list[str] = []
+    split_off: list[str] = []
+    if verdict == "accepted" and before[0] and before[1] and before[0] != before[1]:
+        survivor = min(before[0], before[1])
+        absorbed = max(before[0], before[1])
+        complete_merge(store, absorbed, survivor, settings)
+        merged.append(absorbed)
+    elif verdict == "rejected" and before[0] and before[0] == before[1]:
+        split_off += split_customer(store, before[0], settings)
+    after = _customers(store, item.a, item.b)
+    events: list[HistoryEvent] = []
+    if not repeated:
+        events = _events(item, verdict, by, reason, at, after, before)
+        history = getattr(store, "history", None)
+        if history is not None and events:
+            history.append_history(events)
+    return DecisionOutcome(
+        pair,
+        (item.a, item.b),
+        verdict,
+        by,
+        reason,
+        before,
+        after,
+        tuple(merged),
+        tuple(split_off),
+        repeated,
+        tuple(e.event_id for e in events),
+    )
+
+
+def _customers(store: ProfileStore, a: str, b: str) -> tuple[str | None, str | None]:
+    """The live customers holding the two records now (following merges); None for one not stored."""
+    from core.person_scope import locate
+    from core.schema import Identifier
+
+    found: list[str | None] = []
+    for key in (a, b):
+        state = locate(store, Identifier(kind="source", value=key))
+        found.append(state.customer_id if state is not None else None)
+    return found[0], found[1]
+
+
+def _events(
+    item: ReviewItem,
+    verdict: Verdict,
+    by: str,
+    reason: str,
+    at: datetime,
+    after: tuple[str | None, str | None],
+    before: tuple[str | None, str | None],
+) -> list[HistoryEvent]:
+    """One ``review_accepted``/``review_rejected`` event on each customer concerned (before or after)."""
+    kind: Literal["review_accepted", "review_rejected"] = (
+        "review_accepted" if verdict == "accepted" else "review_rejected"
+    )
+    concerned = sorted({c for c in (*before, *after) if c is not None})
+    said = reason or (
+        "a reviewer confirmed the two records are one person"
+        if verdict == "accepted"
+        else "a reviewer said the two records are different people"
+    )
+    return [
+        HistoryEvent(
+            customer_id=cid,
+            event_id=event_id_for(cid, kind, at, item.pair_id),
+            at=at,
+            kind=kind,
+            actor=f"review:{by}",
+            reason=said,
+            source_keys=(item.a, item.b),
+            customers=tuple(c for c in concerned if c != cid),
+        )
+        for cid in concerned
+    ]
