@@ -21,15 +21,23 @@ from core.ports import CustomerState, ProfileStore
 if TYPE_CHECKING:
     from core.pipeline import IngestSettings
 
-__all__ = ["governance_links", "identity_explanation", "identity_graph"]
+__all__ = ["customer_explanation", "governance_links", "identity_explanation", "identity_graph"]
+
+#: How many of the pairs scored below the review threshold an explanation lists (strongest first).
+MAX_NOT_LINKED = 10
 
 
 def identity_graph(store: ProfileStore, state: CustomerState, settings: IngestSettings) -> LinkResult:
-    """The link graph over the customer's records and the holders of the values they share."""
-    from core.link_scope import Scope
+    """The link graph over the customer's records, the holders of the values they share, and the
+    candidates filed under their blocking keys (so that a pair decided against them, a rejected
+    review or one below the threshold, is shown too)."""
+    from core.link_scope import Scope, index_keys
 
     scope = Scope(store, settings)
     scope.add_customer(state)
+    own = [scope.nodes[key] for key in sorted(state.snapshots)]
+    filed = {key for node in own for key in index_keys(node, scope.model) if not key.startswith("id:")}
+    scope.add_candidates(scope.read_index(filed | scope.shared_values()) - set(scope.nodes), {})
     scope.add_candidates(scope.read_index(scope.shared_values()) - set(scope.nodes), {})
     return scope.graph()
 
@@ -41,8 +49,11 @@ def identity_explanation(
     must be set (probabilistic identity)."""
     if settings.linkage is None:
         raise ValueError("identity_explanation needs probabilistic identity (IngestSettings.linkage)")
+    from core.link_scope import direct_pairs
+
     result = identity_graph(store, state, settings)
     own = set(state.snapshots)
+    direct = direct_pairs(result)
 
     def touches(a: str, b: str) -> bool:
         return a in own or b in own
@@ -54,12 +65,68 @@ def identity_explanation(
         "groups": [list(c) for c in result.components if own.intersection(c)],
         "edges": [e.as_dict() for e in result.edges if touches(e.a, e.b)],
         "refused": [r.as_dict() for r in result.refused if touches(r.a, r.b)],
-        "reviews": [d.as_dict() for d in result.reviews if touches(d.a, d.b)],
+        "reviews": [d.as_dict() for d in result.reviews if touches(d.a, d.b) and (d.a, d.b) not in direct],
         "scores": sorted(
             round(d.score.probability, 4)
             for d in result.decisions
             if d.score is not None and touches(d.a, d.b)
         ),
+        "below_threshold": [
+            {**d.as_dict(), "kind": "threshold"}
+            for d in sorted(
+                (
+                    d
+                    for d in result.decisions
+                    if d.outcome == "no_link" and d.score is not None and touches(d.a, d.b)
+                ),
+                key=lambda d: (-(d.score.probability if d.score else 0.0), d.a, d.b),
+            )[:MAX_NOT_LINKED]
+        ],
+    }
+
+
+def customer_explanation(
+    store: ProfileStore, state: CustomerState, settings: IngestSettings | None
+) -> dict[str, Any]:
+    """Why the customer's records are one customer, in either identity mode, as one shape:
+    ``mode``, ``records``, ``groups``, ``edges`` (each with ``records``, ``kind`` and ``reason``, a
+    fuzzy one with its ``score`` and per-field weights), ``refused``, ``reviews`` (pending pairs),
+    ``scores`` and ``below_threshold``. Probabilistic: ``identity_explanation``. Exact: the shared
+    identifiers of core.governance.explain (used ones are edges; a blocklisted one is refused, and a
+    value held by more people than its limit is noted as refused for new matches)."""
+    if settings is not None and settings.linkage is not None:
+        return {"mode": "probabilistic", **identity_explanation(store, state, settings)}
+    from core.governance.explain import explain
+
+    policy = settings.policy if settings is not None else None
+    found = explain(state.customer_id, state.snapshots.values(), policy=policy)
+    edges: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
+    for join in found.joins:
+        kind = "owner" if join.kind == "source" else "identifier"
+        entry = {
+            "records": list(join.records),
+            "kind": kind,
+            "reason": join.reason,
+            "identifier": join.identifier,
+        }
+        if not join.used:
+            refused.append({**entry, "kind": "blocklist"})
+            continue
+        edges.append(entry)
+        if "more than the limit" in join.reason:
+            refused.append({**entry, "kind": "guardrail"})
+    return {
+        "mode": "exact",
+        "customer_id": state.customer_id,
+        "model": None,
+        "records": sorted(state.snapshots),
+        "groups": [list(g) for g in found.groups],
+        "edges": edges,
+        "refused": refused,
+        "reviews": [],
+        "scores": [],
+        "below_threshold": [],
     }
 
 

@@ -38,6 +38,7 @@ from core.privacy_store import AuditRecord
 __all__ = [
     "DecisionOutcome",
     "ReviewRefusedError",
+    "Verdict",
     "decide",
     "pending",
     "review_lines",

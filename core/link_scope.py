@@ -58,6 +58,7 @@ __all__ = [
     "LinkageSettings",
     "LinkedPlan",
     "Scope",
+    "direct_pairs",
     "forget_records",
     "graph_node",
     "index_keys",
@@ -424,13 +425,21 @@ def plan_linked(
     plan.hits = _hits(scope, result, active, policy)
     now = datetime.now(UTC)
     name = scope.linkage.model_name or "default"
+    direct = direct_pairs(result)
     for d in result.reviews:
+        if (d.a, d.b) in direct:
+            continue  # a shared identifier joins them already: nothing for a person to decide
         if (d.a in scope.batch or d.b in scope.batch) and (d.a, d.b) not in scope.review_items:
             plan.reviews.append(ReviewItem(d.a, d.b, "pending", d.as_dict(), name, now))
     plan.fuzzy_links = sum(
         1 for e in result.edges if e.kind == "fuzzy" and (e.a in scope.batch or e.b in scope.batch)
     )
     return plan
+
+
+def direct_pairs(result: LinkResult) -> set[tuple[str, str]]:
+    """The pairs an identifier value or an owner id joins directly (their review would decide nothing)."""
+    return {(e.a, e.b) for e in result.edges if e.kind in ("identifier", "owner")}
 
 
 def _read_owners(

@@ -213,6 +213,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_identity_parser(sub)
     from profilesync import ops_cli, profile_commands
+    from profilesync.review_cli import add_explain_parser
+
+    add_explain_parser(sub)
 
     ops_cli.register(sub)
     profile_commands.add_parsers(sub)

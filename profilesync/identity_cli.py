@@ -2,6 +2,7 @@
 
     profilesync identity train SAMPLE.jsonl --out model.json [--seed 0] [--population N]
     profilesync identity link INPUT.jsonl --out LINKS.jsonl [--model model.json]
+    profilesync identity review list|accept PAIR_ID|reject PAIR_ID   (profilesync.review_cli)
 
 Both read the flat JSON-lines records ``profilesync resolve`` reads (README): names, a
 ``date_of_birth``, address fields and any emails and phones. ``train`` fits a Fellegi-Sunter model
@@ -67,6 +68,9 @@ def add_identity_parser(sub: argparse._SubParsersAction[Any]) -> None:
     link.add_argument("--out", type=Path, required=True, help="where to write the customers (JSON lines)")
     link.add_argument("--model", type=Path, default=None, help="a model file from `identity train`")
     link.add_argument("--default-region", default="US", help="region of phones without a country code")
+    from profilesync.review_cli import add_review_parser
+
+    add_review_parser(identity_sub)
 
 
 def read_linkage_records(path: Path, default_region: str = "US") -> tuple[list[LinkageRecord], Counter[str]]:

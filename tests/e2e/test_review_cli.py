@@ -1,0 +1,213 @@
+"""``profilesync identity review`` and ``profilesync explain`` end to end on the embedded store: a pair
+in review is listed, accepted (the customers join at once, the histories and the audit say who and
+why), explained, rejected (split again), and the decision holds when the records arrive again in
+another order and batch size."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from core.link_index import review_pair_id
+from core.link_scope import LinkageSettings
+from core.pipeline import IngestSettings, ingest
+from core.testing.records import make_record
+from profilesync.cli import main
+from profilesync.stores import open_stores, store_path
+
+TABLE = "profilesync-dev-profiles"
+HANA = {
+    "first_name": "Hana",
+    "last_name": "Sato",
+    "date_of_birth": "1992-11-30",
+    "address": "8 Mill Lane",
+    "postal_code": "M4 5JD",
+}
+CRM = make_record("crm", "1001", email="hana.sato@corp.jp", traits=HANA)
+SHOP = make_record(
+    "shop",
+    "2002",
+    email="hanasato92@icloud.com",
+    traits={**HANA, "address": "40 Bridge St", "postal_code": "BS8 1TH"},
+)
+MAIL = make_record("mail", "3003", email="hana.sato@corp.jp", traits={"first_name": "Hana"}, day=1)
+OTHER = make_record(
+    "crm", "1002", email="d.okafor@mail.com", traits={"first_name": "David", "last_name": "Okafor"}
+)
+RECORDS = [CRM, SHOP, MAIL, OTHER]
+PAIR = review_pair_id(CRM.key, SHOP.key)
+
+
+def _linked() -> IngestSettings:
+    return IngestSettings(sleep=lambda _: None, linkage=LinkageSettings())
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Hana's CRM and newsletter records joined by email, her shop record in review with the CRM's."""
+    monkeypatch.chdir(tmp_path)  # no configuration document: the default model, as ingest used
+    with open_stores(endpoint_url=None, table=TABLE, path=store_path(tmp_path, TABLE)) as stores:
+        ingest(RECORDS, stores.profiles, _linked())
+    return tmp_path
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _owners(state_dir: Path) -> dict[str, str]:
+    with open_stores(endpoint_url=None, table=TABLE, path=store_path(state_dir, TABLE)) as stores:
+        owners = stores.profiles.get_owners([f"source#{r.key}" for r in RECORDS])
+        live: dict[str, str] = {}
+        for key, owner in owners.items():
+            cid = owner.customer_id
+            state = stores.profiles.get_customers([cid])[cid]
+            while state.merged_into:
+                cid = state.merged_into
+                state = stores.profiles.get_customers([cid])[cid]
+            live[key.removeprefix("source#")] = cid
+        return live
+
+
+def test_list_accept_explain_reject_on_the_embedded_store(
+    state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    where = ["--state-dir", str(state_dir)]
+    # GIVEN the pair waiting WHEN the queue is listed (text and JSON)
+    code, text, _ = _run(capsys, "identity", "review", "list", *where)
+    assert code == 0
+    assert PAIR in text
+    assert CRM.key in text
+    assert SHOP.key in text
+    code, out, _ = _run(capsys, "identity", "review", "list", "--json", *where)
+    listed = json.loads(out)["pending"]
+    assert PAIR in [p["pair"] for p in listed]
+    assert all(p["fields"] for p in listed)
+    assert _owners(state_dir)[CRM.key] != _owners(state_dir)[SHOP.key]
+
+    # WHEN it is accepted
+    code, out, _ = _run(
+        capsys,
+        "identity",
+        "review",
+        "accept",
+        PAIR,
+        "--by",
+        "ana",
+        "--reason",
+        "same person, she moved",
+        *where,
+    )
+    answer = json.loads(out)
+    # THEN the three records of Hana are one customer at once, and the pair waits no more
+    assert code == 0
+    assert answer["together"] is True
+    owners = _owners(state_dir)
+    assert owners[CRM.key] == owners[SHOP.key] == owners[MAIL.key] != owners[OTHER.key]
+    still = json.loads(_run(capsys, "identity", "review", "list", "--json", *where)[1])["pending"]
+    assert PAIR not in [p["pair"] for p in still]
+    # AND the history says who accepted and why, and the audit holds the request
+    code, out, _ = _run(capsys, "profile", "show", "--source", SHOP.key, "--history", "--json", *where)
+    events = json.loads(out)["history"]["events"]
+    accepted = [e for e in events if e["kind"] == "review_accepted"]
+    assert accepted
+    assert accepted[0]["actor"] == "review:ana"
+    assert accepted[0]["reason"] == "same person, she moved"
+    with open_stores(endpoint_url=None, table=TABLE, path=store_path(state_dir, TABLE)) as stores:
+        audits = stores.erasure.audit_records("review")  # type: ignore[attr-defined]
+    assert [a["requested_by"] for a in audits] == ["ana"]
+
+    # WHEN explained (probabilistic), by the email, the source and the customer id
+    code, out, _ = _run(
+        capsys, "explain", "--email", "HANA.SATO@corp.jp", "--identity", "probabilistic", "--json", *where
+    )
+    explained = json.loads(out)
+    # THEN every edge has its reason: the shared email, and the accepted review
+    assert code == 0
+    assert explained["mode"] == "probabilistic"
+    assert sorted(explained["records"]) == sorted([CRM.key, SHOP.key, MAIL.key])
+    kinds = {e["kind"] for e in explained["edges"]}
+    assert {"identifier", "review"} <= kinds
+    review_edge = next(e for e in explained["edges"] if e["kind"] == "review")
+    assert "accepted by ana" in review_edge["reason"]
+    code, text, _ = _run(capsys, "explain", "--source", SHOP.key, "--identity", "probabilistic", *where)
+    assert code == 0
+    assert "[review] accepted by ana" in text
+    assert "[identifier] shared email" in text
+    code, out, _ = _run(capsys, "explain", "--customer", owners[CRM.key], "--json", *where)
+    exact = json.loads(out)
+    assert exact["mode"] == "exact"  # no configuration document: exact identity
+    assert len(exact["groups"]) == 2  # exact identifiers alone do not join the shop record
+
+    # WHEN the pair is rejected after all
+    code, out, _ = _run(
+        capsys, "identity", "review", "reject", PAIR, "--by", "lead", "--reason", "twins", *where
+    )
+    # THEN the shop record is split off again; the CRM and newsletter stay joined by their email
+    assert code == 0
+    assert json.loads(out)["split_off"]
+    owners = _owners(state_dir)
+    assert owners[CRM.key] == owners[MAIL.key] != owners[SHOP.key]
+    code, out, _ = _run(
+        capsys, "explain", "--source", CRM.key, "--identity", "probabilistic", "--json", *where
+    )
+    refused = json.loads(out)["refused"]
+    assert any(r["kind"] == "rejected" and SHOP.key in r["records"] for r in refused)
+
+
+def test_an_accepted_pair_holds_when_the_records_arrive_again_in_another_order(
+    state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    where = ["--state-dir", str(state_dir)]
+    assert _run(capsys, "identity", "review", "accept", PAIR, "--by", "ana", *where)[0] == 0
+    joined = _owners(state_dir)
+    # WHEN every record arrives again, changed, shuffled, one and three at a time
+    later = [r.model_copy(update={"traits": {**r.traits, "lifecycle_stage": "customer"}}) for r in RECORDS]
+    later = [r.model_copy(update={"updated_at": r.updated_at.replace(year=2027)}) for r in later]
+    for seed, batch in ((1, 1), (2, 3)):
+        random.Random(seed).shuffle(later)
+        with open_stores(endpoint_url=None, table=TABLE, path=store_path(state_dir, TABLE)) as stores:
+            for start in range(0, len(later), batch):
+                ingest(later[start : start + batch], stores.profiles, _linked())
+        # THEN the decision holds: Hana's records stay one customer, David stays apart
+        owners = _owners(state_dir)
+        assert owners[CRM.key] == owners[SHOP.key] == owners[MAIL.key] != owners[OTHER.key]
+        assert owners[CRM.key] == joined[CRM.key]
+        later = [r.model_copy(update={"updated_at": r.updated_at.replace(day=2)}) for r in later]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["identity", "review", "accept", "not-a-pair"], "not a review pair id"),
+        (["identity", "review", "accept", "0" * 32], "no review pair"),
+        (["identity", "review", "reject", PAIR, "--reason", "she is hana.sato@corp.jp"], "quotes"),
+        (["identity", "review", "list", "--limit", "0"], "--limit must be at least 1"),
+        (["explain", "--source", "crm"], "CONNECTOR:TYPE:ID"),
+        (["explain", "--email", "not an email"], "--email"),
+    ],
+)
+def test_bad_requests_are_usage_errors_that_change_nothing(
+    state_dir: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    before = _owners(state_dir)
+    code, _, err = _run(capsys, *argv, "--state-dir", str(state_dir))
+    assert code == 2
+    assert message in err
+    assert _owners(state_dir) == before
+
+
+def test_nobody_found_and_no_store_are_said_plainly(
+    state_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "explain", "--email", "nobody@example.com", "--state-dir", str(state_dir))
+    assert code == 1
+    assert "no customer holds that" in err
+    code, _, err = _run(capsys, "identity", "review", "list", "--state-dir", str(tmp_path / "none"))
+    assert code == 2
+    assert "no embedded store" in err
