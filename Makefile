@@ -64,7 +64,7 @@ clean:
 # --- sam build (template.yaml: BuildMethod makefile; samconfig.toml builds in source) --------------
 # SAM runs one of these per function and layer with ARTIFACTS_DIR set; scripts/build_lambda.py copies
 # exactly what the handlers import, so `sam build` always ships the code as it is now.
-build-DispatchFunction build-PullFunction build-MergeFunction build-PushFunction build-PrivacyFunction build-ProfilesFunction:
+build-DispatchFunction build-PullFunction build-MergeFunction build-PushFunction build-PrivacyFunction build-ProfilesFunction build-IdentityReviewFunction:
 	$(PYTHON) scripts/build_lambda.py code "$(ARTIFACTS_DIR)"
 
 build-DependenciesLayer:

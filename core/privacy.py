@@ -50,7 +50,7 @@ from core.person_scope import (
     scope_of,
 )
 from core.pipeline import IngestSettings, complete_merge
-from core.ports import ProfileStore, PushedState, SyncStateStore
+from core.ports import CustomerState, ProfileStore, PushedState, SyncStateStore
 from core.privacy_store import (
     AuditRecord,
     DeadLetterQueue,
@@ -165,6 +165,9 @@ class PersonExport:
     """The customer's history, and who read their profile in the last 90 days (the read audit)."""
     ambiguous: bool = False
     """The identifier is held by several live customers: nothing of anyone is exported."""
+    identity: Mapping[str, Any] | None = None
+    """Why the customer's records are one customer: the link graph with each edge's reason and what
+    was refused (core.link_explain.customer_explanation); None when no customer was found."""
 
 
 def export_person(
@@ -176,12 +179,15 @@ def export_person(
     salt: str = "",
     payload_of: Callable[[str, Profile], Payload | None] | None = None,
     region: str = "US",
+    identity: IngestSettings | None = None,
 ) -> PersonExport | None:
     """Everything held about the person, or None when nothing is: no customer, no quarantined
     record, no dead letter and no suppression names the identifier.
 
     ``stores`` (with ``salt``) adds what lies outside the customer: quarantine, dead letters,
     suppression state. Without them (``erasure`` only, or nothing) the export holds the customer.
+    ``identity``: the settings ingest resolves with (probabilistic when ``identity.linkage`` is
+    set), for the explanation of why the customer's records are one customer.
     """
     stores = stores or (PrivacyStores(profiles, erasure) if erasure is not None else None)
     if stores is None:
@@ -189,7 +195,9 @@ def export_person(
         if state is None:
             return None
         sources = tuple(sorted(state.snapshots.values(), key=lambda r: r.key))
-        return PersonExport(state.customer_id, state.profile, sources)
+        return PersonExport(
+            state.customer_id, state.profile, sources, identity=_explained(profiles, state, identity)
+        )
     scope = find_scope(identifier, profiles=profiles, erasure=stores.erasure, sync_state=stores.sync_state)
     if scope.found and _ambiguous(identifier, scope.shared):
         # A household phone names several people: its owner's data is not the asker's (see erase).
@@ -226,7 +234,16 @@ def export_person(
         suppressed=suppressed,
         items=tuple(scope.table_items() + [q.key for q in quarantined]),
         governance=governance,
+        identity=_explained(profiles, state, identity) if state else None,
     )
+
+
+def _explained(
+    profiles: ProfileStore, state: CustomerState, identity: IngestSettings | None
+) -> dict[str, Any]:
+    from core.link_explain import customer_explanation
+
+    return customer_explanation(profiles, state, identity)
 
 
 def _pushed_record(

@@ -98,6 +98,7 @@ def export_answer(found: PersonExport) -> dict[str, Any]:
         },
         "items": [{"pk": k.pk, "sk": k.sk} for k in found.items],
         **person_record_json(found.governance),
+        "identity": dict(found.identity) if found.identity is not None else None,
     }
 
 
@@ -196,7 +197,13 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             return w.connector(destination).from_profile(profile)
 
         found = export_person(
-            w.profiles, identifier, stores=stores, salt=salt, payload_of=payload_of, region=request.region
+            w.profiles,
+            identifier,
+            stores=stores,
+            salt=salt,
+            payload_of=payload_of,
+            region=request.region,
+            identity=_identity_settings(),
         )
         w.erasure.put_audit(
             AuditRecord(
@@ -268,6 +275,12 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
     answer = erase_answer(report, request_id)
     logger.info("erasure served", extra={k: v for k, v in answer.items() if k not in ("request_id", "kept")})
     return answer
+
+
+def _identity_settings() -> Any:
+    from functions.identity_review import identity_settings  # the matcher only for an export
+
+    return identity_settings()
 
 
 def split_answer(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str = "") -> dict[str, Any]:

@@ -146,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         retry_erasures,
     )
     from functions.privacy import erase_answer, export_answer
+    from profilesync.review_cli import identity_settings
     from profilesync.stores import open_stores, store_path
 
     command = args.privacy_command
@@ -199,6 +200,7 @@ def run(args: argparse.Namespace) -> int:
                 salt=salt,
                 payload_of=payload_of,
                 region=args.region,
+                identity=identity_settings(None, None),
             )
             if found is not None and found.ambiguous:
                 answer = {

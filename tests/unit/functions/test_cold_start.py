@@ -203,6 +203,18 @@ NOT_LOADED = {
         "aws_lambda_powertools.utilities.parser",
         "aws_xray_sdk",
     ),
+    "functions.identity_review": (
+        "httpx",  # it reads and writes the table only
+        "connectors._http",
+        "yaml",  # the configuration document and the matcher come with a decision, not the start
+        "core.linkage",
+        "core.pipeline",
+        "core.normalise",
+        "phonenumbers",
+        "aws_lambda_powertools.utilities.batch",
+        "aws_lambda_powertools.utilities.parser",
+        "aws_xray_sdk",
+    ),
     "functions.profiles": (
         "httpx",  # it reads the table only: no tool, no credentials
         "connectors",

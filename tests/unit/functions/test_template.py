@@ -113,8 +113,9 @@ def as_list(value: Any) -> list[Any]:
 
 
 def test_every_handler_resolves_to_an_importable_callable() -> None:
-    # GIVEN the six functions of the template
+    # GIVEN the seven functions of the template
     assert set(FUNCTIONS) == {
+        "IdentityReviewFunction",
         "DispatchFunction",
         "PullFunction",
         "MergeFunction",
