@@ -207,6 +207,8 @@ class DemoResult:
     seconds: float
     notes: list[str]
     tools: tuple[str, ...] = DEFAULT_TOOLS
+    identity: Any = None
+    """The report's identity section (profilesync.report_identity.IdentityPicture), or None."""
 
 
 def _run_round(
@@ -273,6 +275,14 @@ def change_tools(sandboxes: Mapping[str, Any], *, share: float, new_people: int,
         added = sandbox.add_records(new_people)
         changed[name] = len(picked) + len(added)
     return changed
+
+
+def _identity_picture(rt: LocalRuntime, profiles: list[Profile], sources: list[SourceRecord]) -> Any:
+    """One customer's identity graph and the match scores, for the report (profilesync.report_identity)."""
+    from functions.identity_review import identity_settings
+    from profilesync.report_identity import identity_picture
+
+    return identity_picture(rt.wiring.profiles, profiles, sources, identity_settings())
 
 
 def _read_table(rt: LocalRuntime) -> tuple[list[Profile], list[SourceRecord]]:
@@ -365,6 +375,7 @@ def run_demo(
                 _reason_class(e.reason) for e in rt.wiring.sync_state.quarantined(name)
             )
         dropped, records = _dropped_values(sources, chosen)
+        identity = _identity_picture(rt, profiles, sources)
         dead_letters = rt.queue_depth(rt.dlq_url)
         progress.end(f"{len(profiles):,} profiles")
     if dead_letters:
@@ -388,6 +399,7 @@ def run_demo(
         seconds=0.0,
         notes=notes,
         tools=chosen,
+        identity=identity,
     )
     write_report(result, result.report_path, generated=datetime.now(UTC))
     result.seconds = time.monotonic() - started

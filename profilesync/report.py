@@ -38,7 +38,15 @@ SECOND = "#9bb7d4"
 #: Lifetime-value bins (upper bounds, in the currency's units); the last bin is open.
 LTV_BINS = (Decimal(50), Decimal(100), Decimal(250), Decimal(500), Decimal(1000), Decimal(2000))
 
-SECTION_IDS = ("combinations", "lifetime-value", "segments", "data-quality", "monitoring", "rounds")
+SECTION_IDS = (
+    "combinations",
+    "lifetime-value",
+    "segments",
+    "data-quality",
+    "identity",
+    "monitoring",
+    "rounds",
+)
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
@@ -262,6 +270,10 @@ def render(result: DemoResult, *, generated: datetime) -> str:
         + "".join(quality)
         + "</section>"
     )
+    if result.identity is not None:
+        from profilesync.report_identity import identity_section
+
+        body.append(identity_section(result.identity))
     body.append(_monitoring(result))
     metrics = [
         ("records pulled", [float(first.pulled), float(second.pulled)]),

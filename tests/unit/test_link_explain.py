@@ -56,3 +56,33 @@ def test_the_fuzzy_edges_reach_the_profile_explain_as_links() -> None:
     assert [link.kind for link in links] == ["fuzzy"]
     assert len(explanation.groups) == 1
     assert len(explain(cid, state.snapshots.values()).groups) == 2
+
+
+def test_the_export_of_a_person_holds_the_explanation_in_either_mode() -> None:
+    from core.privacy import export_person
+    from core.schema import Identifier
+
+    # GIVEN Hana's CRM and shop records joined by a fuzzy link only, and her newsletter record by email
+    crm = make_record("crm", "1", email="hana.sato@corp.jp", traits=HANA)
+    mail = make_record("mail", "2", email="hana.sato@corp.jp", traits={"first_name": "Hana"})
+    shop = make_record("shop", "3", email="hanasato92@icloud.com", traits=HANA, day=1)
+    store = InMemoryProfileStore()
+    ingest([crm, mail, shop], store, LINKED)
+    # WHEN she is exported by her shop email, with the settings ingest used
+    found = export_person(store, Identifier(kind="email", value="hanasato92@icloud.com"), identity=LINKED)
+    # THEN the export explains the graph: the shared email, and the fuzzy link with its field weights
+    assert found is not None
+    assert found.identity is not None
+    assert found.identity["mode"] == "probabilistic"
+    edges = {e["kind"]: e for e in found.identity["edges"]}
+    assert set(edges) == {"identifier", "fuzzy"}
+    assert edges["fuzzy"]["score"]["fields"]
+    assert sorted(found.identity["records"]) == sorted([crm.key, mail.key, shop.key])
+    # AND without probabilistic settings it explains by exact identifiers: the shared email joins
+    # two records, and the shop record stands apart (a group of its own)
+    exact = export_person(store, Identifier(kind="email", value="hanasato92@icloud.com"))
+    assert exact is not None
+    assert exact.identity is not None
+    assert exact.identity["mode"] == "exact"
+    assert [e["records"] for e in exact.identity["edges"]] == [[crm.key, mail.key]]
+    assert len(exact.identity["groups"]) == 2
