@@ -17,6 +17,7 @@ from core.pipeline import IngestSettings, ingest
 from core.testing.records import make_record
 from profilesync.cli import main
 from profilesync.stores import open_stores, store_path
+from tests.e2e.test_endpoint_url import endpoint  # noqa: F401 (a moto server standing in for DynamoDB)
 
 TABLE = "profilesync-dev-profiles"
 HANA = {
@@ -211,3 +212,58 @@ def test_nobody_found_and_no_store_are_said_plainly(
     code, _, err = _run(capsys, "identity", "review", "list", "--state-dir", str(tmp_path / "none"))
     assert code == 2
     assert "no embedded store" in err
+
+
+def test_review_and_explain_on_a_dynamodb_endpoint(
+    endpoint: str,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = endpoint
+    # GIVEN Hana's records resolved probabilistically into a DynamoDB table
+    lines = [
+        {
+            "source": "crm",
+            "id": "1001",
+            "updated_at": "2026-01-01T00:00:00Z",
+            "email": "hana.sato@corp.jp",
+            **HANA,
+        },
+        {
+            "source": "shop",
+            "id": "2002",
+            "updated_at": "2026-01-02T00:00:00Z",
+            "email": "hanasato92@icloud.com",
+            **HANA,
+            "address": "40 Bridge St",
+            "postal_code": "BS8 1TH",
+        },
+    ]
+    source = tmp_path / "hana.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    where = ["--endpoint-url", url, "--table", "reviews"]
+    argv = ["resolve", str(source), "--out", str(tmp_path / "p.jsonl"), "--identity", "probabilistic"]
+    assert main([*argv, "--quiet", *where]) == 0
+    capsys.readouterr()
+    # WHEN the queue is listed and the pair accepted there
+    listed = json.loads(_run(capsys, "identity", "review", "list", "--json", *where)[1])["pending"]
+    assert len(listed) == 1
+    code, out, _ = _run(capsys, "identity", "review", "accept", listed[0]["pair"], "--by", "ana", *where)
+    # THEN the two records are one customer, and explain says it is by the accepted review
+    assert code == 0
+    assert json.loads(out)["together"] is True
+    code, out, _ = _run(
+        capsys,
+        "explain",
+        "--email",
+        "hanasato92@icloud.com",
+        "--identity",
+        "probabilistic",
+        "--json",
+        *where,
+    )
+    explained = json.loads(out)
+    assert len(explained["records"]) == 2
+    assert [e["kind"] for e in explained["edges"]] == ["review"]
