@@ -216,9 +216,9 @@ def test_the_export_explains_the_link_graph(hana: Env) -> None:
     # GIVEN the pair accepted WHEN Hana is exported by her shop email
     pair = identity_review.handler({"action": "list"}, FakeContext())["pending"][0]
     identity_review.handler({"action": "accept", "pair": pair["pair"], "requested_by": "ana"}, FakeContext())
-    answer = privacy.handler(
-        {"action": "export", "email": "hanasato92@icloud.com", "requested_by": "dpo"}, FakeContext()
-    )
+    calls: list[tuple[str, str]] = []
+    event = {"action": "export", "email": "hanasato92@icloud.com", "requested_by": "dpo"}
+    answer = _recording(hana, calls, lambda: privacy.handler(event, FakeContext()))
     # THEN the export holds the explanation: both records, the accepted review as the edge joining them
     assert answer["ok"] is True
     identity = answer["identity"]
@@ -226,6 +226,9 @@ def test_the_export_explains_the_link_graph(hana: Env) -> None:
     assert sorted(identity["records"]) == sorted(pair["records"])
     assert [e["kind"] for e in identity["edges"]] == ["review"]
     assert "accepted by ana" in identity["edges"][0]["reason"]
+    # AND the export read the index and the review items as the privacy role allows
+    assert {k.split("#")[0] for _, k in calls} >= {"BLOCK", "REVIEW"}
+    assert sorted({(a, k.split("#")[0]) for a, k in calls if not _allowed(a, k, "PrivacyRole")}) == []
     assert TABLE
 
 
