@@ -12,16 +12,24 @@ review edges as ``Link``s through ``governance_links``; the privacy export inclu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from core.governance.explain import Link
 from core.linkage import Edge, LinkResult
 from core.ports import CustomerState, ProfileStore
+from core.schema import SourceRecord
 
 if TYPE_CHECKING:
     from core.pipeline import IngestSettings
 
-__all__ = ["customer_explanation", "governance_links", "identity_explanation", "identity_graph"]
+__all__ = [
+    "GraphLinks",
+    "customer_explanation",
+    "governance_links",
+    "identity_explanation",
+    "identity_graph",
+]
 
 #: How many of the pairs scored below the review threshold an explanation lists (strongest first).
 MAX_NOT_LINKED = 10
@@ -138,3 +146,21 @@ def governance_links(edges: list[Edge], records: set[str]) -> list[Link]:
         for e in edges
         if e.kind in ("fuzzy", "review") and e.a in records and e.b in records
     ]
+
+
+class GraphLinks:
+    """core.governance.explain's ``LinkSource`` under probabilistic identity: the fuzzy links and
+    accepted reviews of the customer's link graph, so that the profile API's explain (and ``profile
+    show --explain``) shows what joins records that share no email or phone."""
+
+    def __init__(self, store: ProfileStore, settings: IngestSettings) -> None:
+        self.store = store
+        self.settings = settings
+
+    def links_of(self, customer_id: str, records: Sequence[SourceRecord]) -> list[Link]:
+        state = self.store.get_customers([customer_id]).get(customer_id)
+        if state is None or self.settings.linkage is None:
+            return []
+        return governance_links(
+            identity_graph(self.store, state, self.settings).edges, {r.key for r in records}
+        )

@@ -103,16 +103,21 @@ def governance() -> Governance:
     if _current is None:
         from core.storage.dynamodb_history import DynamoDBHistoryStore
         from core.storage.dynamodb_reads import DynamoDBProfileReader, DynamoDBReadAudit
+        from functions._identity import identity_settings
 
         w = wiring()
         client, table = w.client("dynamodb"), w.settings.table_name
         policy = w.settings.document.role_policy()
+        identity = identity_settings()  # probabilistic: explain shows the graph's fuzzy and review links
+        if identity is not None:
+            from core.link_explain import GraphLinks
         _current = Governance(
             policy=policy,
             sources=Sources(
                 reader=DynamoDBProfileReader(client, table),
                 history=DynamoDBHistoryStore(client, table),
                 audit=DynamoDBReadAudit(client, table, retention_days=retention_days()),
+                links=GraphLinks(w.profiles, identity) if identity is not None else None,
             ),
             tags_of=IamTags(lambda: w.client("iam")) if policy.uses_tags else None,
         )

@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.errors import ConflictError
+from functions._identity import identity_settings
 from functions._wiring import Wiring, metrics_namespace, traced, wiring
 
 logger = Logger()
@@ -54,16 +55,6 @@ class ReviewRequest(BaseModel):
         if self.requested_by is None:
             raise ValueError(f"{self.action} needs requested_by: a review decision is audited")
         return self
-
-
-def identity_settings() -> Any:
-    """The ingest settings merge resolves with (``IDENTITY_MODE``, the document's identity section):
-    for a decision's re-resolution and the privacy export's explanation; None in exact mode."""
-    from core.pipeline import IngestSettings
-    from functions.merge import identity_linkage
-
-    linkage = identity_linkage()
-    return None if linkage is None else IngestSettings(linkage=linkage)
 
 
 def _describe(error: ValidationError) -> str:

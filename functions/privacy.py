@@ -278,7 +278,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
 
 
 def _identity_settings() -> Any:
-    from functions.identity_review import identity_settings  # the matcher only for an export
+    from functions._identity import identity_settings  # the matcher only for an export
 
     return identity_settings()
 

@@ -279,7 +279,7 @@ def change_tools(sandboxes: Mapping[str, Any], *, share: float, new_people: int,
 
 def _identity_picture(rt: LocalRuntime, profiles: list[Profile], sources: list[SourceRecord]) -> Any:
     """One customer's identity graph and the match scores, for the report (profilesync.report_identity)."""
-    from functions.identity_review import identity_settings
+    from functions._identity import identity_settings
     from profilesync.report_identity import identity_picture
 
     return identity_picture(rt.wiring.profiles, profiles, sources, identity_settings())

@@ -131,7 +131,10 @@ def _opened(args: argparse.Namespace) -> Iterator[Any]:
         with open_stores(endpoint_url=None, table=args.table, path=path) as stores:
             database = stores.database
             sources = Sources(
-                StoreProfileReader(stores.profiles), SQLiteHistoryStore(database), SQLiteReadAudit(database)
+                StoreProfileReader(stores.profiles),
+                SQLiteHistoryStore(database),
+                SQLiteReadAudit(database),
+                links=_graph_links(document, stores.profiles),
             )
             yield Governance(policy, sources), str(path)
         return
@@ -147,12 +150,28 @@ def _opened(args: argparse.Namespace) -> Iterator[Any]:
             f"table {args.table!r} does not exist at {args.endpoint_url}: sync into it first, "
             "or name another with --table"
         ) from None
+    from core.storage.dynamodb import DynamoDBProfileStore
+
     sources = Sources(
         DynamoDBProfileReader(client, args.table),
         DynamoDBHistoryStore(client, args.table),
         DynamoDBReadAudit(client, args.table),
+        links=_graph_links(document, DynamoDBProfileStore(client, args.table)),
     )
     yield Governance(policy, sources), f"{args.endpoint_url} table {args.table}"
+
+
+def _graph_links(document: Path | None, store: Any) -> Any:
+    """Under probabilistic identity (the document's identity section), the link graph's fuzzy and
+    review edges for explain (core.link_explain.GraphLinks); None in exact mode."""
+    from profilesync.review_cli import identity_settings
+
+    settings = identity_settings(document, None)
+    if settings is None:
+        return None
+    from core.link_explain import GraphLinks
+
+    return GraphLinks(store, settings)
 
 
 # --- profile show ---------------------------------------------------------------------------------------

@@ -275,3 +275,26 @@ def test_review_and_explain_on_a_dynamodb_endpoint(
     explained = json.loads(out)
     assert len(explained["records"]) == 2
     assert [e["kind"] for e in explained["edges"]] == ["review"]
+
+
+def test_profile_show_explain_shows_the_accepted_review_under_probabilistic_identity(
+    state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a configuration document asking for probabilistic identity, and the pair accepted
+    (state_dir / "profilesync.yaml").write_text(
+        "version: 1\nconnectors: {}\nidentity: {mode: probabilistic}\n", encoding="utf-8"
+    )
+    where = ["--state-dir", str(state_dir)]
+    assert _run(capsys, "identity", "review", "accept", PAIR, "--by", "ana", *where)[0] == 0
+    # WHEN the profile's explain is read (the profile API's answer)
+    code, out, _ = _run(capsys, "profile", "show", "--source", SHOP.key, "--explain", "--json", *where)
+    explained = json.loads(out)["explain"]
+    # THEN the records join up through the reviewer's decision, which no shared email explains
+    assert code == 0
+    assert explained["connected"] is True
+    assert [link["kind"] for link in explained["links"]] == ["review"]  # records named by ref
+    assert "accepted by ana" in explained["links"][0]["reason"]
+    # AND without the document (exact identity) the same records are two groups waiting to be split
+    (state_dir / "profilesync.yaml").unlink()
+    code, out, _ = _run(capsys, "profile", "show", "--source", SHOP.key, "--explain", "--json", *where)
+    assert json.loads(out)["explain"]["connected"] is False

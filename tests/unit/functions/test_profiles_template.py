@@ -38,10 +38,13 @@ def test_the_function_reads_and_writes_only_the_read_audit() -> None:
     write = by_actions[("dynamodb:PutItem",)]
     assert set(by_actions) == {tuple(sorted(_list(read["Action"]))), ("dynamodb:PutItem",)}
     assert write["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["READ#*"]
+    # BLOCK# and REVIEW#: under probabilistic identity, explain reads the link graph's index and decisions
     assert set(read["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]) == {
         "CUSTOMER#*",
         "IDENT#*",
         "READ#*",
+        "BLOCK#*",
+        "REVIEW#*",
     }
 
 
