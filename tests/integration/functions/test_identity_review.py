@@ -253,3 +253,28 @@ def test_merge_with_probabilistic_identity_stays_within_its_role(
     assert {k.split("#")[0] for _, k in calls} >= {"BLOCK", "CUSTOMER", "IDENT"}
     assert ("BatchWriteItem", "CUSTOMER") in {(a, k.split("#")[0]) for a, k in calls}
     assert sorted({(a, k.split("#")[0]) for a, k in calls if not _allowed(a, k, "MergeRole")}) == []
+
+
+def test_the_profile_api_explains_an_accepted_review_within_its_role(hana: Env) -> None:
+    from functions import _governance
+    from tests.integration.functions.test_profiles import call, event, role_arn
+
+    # GIVEN the pair accepted (one customer, joined by the reviewer's decision only)
+    pair = identity_review.handler({"action": "list"}, FakeContext())["pending"][0]
+    identity_review.handler({"action": "accept", "pair": pair["pair"], "requested_by": "ana"}, FakeContext())
+    customer = _owners(hana)[pair["records"][0]]
+    _governance.use(None)  # built afresh, with this stack's identity settings
+    try:
+        # WHEN an admin asks the profile API why the customer's records are one customer
+        calls: list[tuple[str, str]] = []
+        request = event("get_by_id", arn=role_arn("admin"), path=f"/profiles/{customer}/explain")
+        status, answer = _recording(hana, calls, lambda: call(request))
+    finally:
+        _governance.use(None)
+    # THEN the answer is one connected group, by the accepted review
+    assert status == 200
+    assert answer["explain"]["connected"] is True
+    assert [link["kind"] for link in answer["explain"]["links"]] == ["review"]
+    # AND the function read only what ProfilesRole allows (the index and the review items among it)
+    assert {k.split("#")[0] for _, k in calls} >= {"REVIEW"}
+    assert sorted({(a, k.split("#")[0]) for a, k in calls if not _allowed(a, k, "ProfilesRole")}) == []
