@@ -52,6 +52,8 @@ _PAIR_ID = re.compile(r"^[0-9a-f]{32}$")
 _CONTACT = re.compile(r"[^\s@]+@[^\s@]+|\+?\d[\d\s().-]{5,}\d")
 #: How many reviews one listing returns at most.
 MAX_LISTED = 1000
+#: Rounds of "apply the decision the item holds" when reviewers decide one pair at the same time.
+MAX_SETTLING_ROUNDS = 3
 
 
 class ReviewRefusedError(InputError):
@@ -242,13 +244,21 @@ def decide(
     before = _customers(store, item.a, item.b)
     merged: list[str] = []
     split_off: list[str] = []
-    if verdict == "accepted" and before[0] and before[1] and before[0] != before[1]:
-        survivor = min(before[0], before[1])
-        absorbed = max(before[0], before[1])
-        complete_merge(store, absorbed, survivor, settings)
-        merged.append(absorbed)
-    elif verdict == "rejected" and before[0] and before[0] == before[1]:
-        split_off += split_customer(store, before[0], settings)
+    status: str = verdict
+    for _ in range(MAX_SETTLING_ROUNDS):
+        # Apply the decision the item holds now: another reviewer deciding the same pair at the same
+        # time may have written after this one, and the customers must follow the stored decision.
+        now_apart = _customers(store, item.a, item.b)
+        if status == "accepted" and now_apart[0] and now_apart[1] and now_apart[0] != now_apart[1]:
+            absorbed = max(now_apart[0], now_apart[1])
+            complete_merge(store, absorbed, min(now_apart[0], now_apart[1]), settings)
+            merged.append(absorbed)
+        elif status == "rejected" and now_apart[0] and now_apart[0] == now_apart[1]:
+            split_off += split_customer(store, now_apart[0], settings)
+        stored = index.review_by_id(pair)
+        if stored is None or stored.status == status:
+            break
+        status = stored.status
     after = _customers(store, item.a, item.b)
     events: list[HistoryEvent] = []
     if not repeated:

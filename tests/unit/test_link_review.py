@@ -5,6 +5,7 @@ whatever the order and batches the records come in."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -231,3 +232,27 @@ def test_a_decision_is_replayed_by_later_ingests_in_any_order_and_batch_size(
     for start in range(0, len(later), batch):
         ingest(later[start : start + batch], fresh, LINKED)
     assert _customers(fresh, later) == decided
+
+
+def test_two_reviewers_deciding_one_pair_at_once_leave_the_customers_as_the_stored_decision_says() -> None:
+    # GIVEN the pair in review, and a second reviewer who rejects it just after the first accepts
+    # (between the first's write of the decision and its merge)
+    store, crm, shop, pair = _reviewed_store()
+    write = store.decide_review
+    raced: list[bool] = []
+
+    def decide_then_overtaken(item: object) -> None:
+        write(item)  # type: ignore[arg-type]
+        if not raced:
+            raced.append(True)
+            stored = store.review_by_id(pair)
+            assert stored is not None
+            write(replace(stored, status="rejected", decided_by="lead"))
+
+    store.decide_review = decide_then_overtaken  # type: ignore[method-assign]
+    # WHEN the first reviewer's accept runs
+    decide(store, pair, "accepted", by="ops", settings=LINKED)
+    # THEN the stored decision is the later rejection, and the customers follow it: two customers
+    assert store.review_by_id(pair).status == "rejected"  # type: ignore[union-attr]
+    assert _owner(store, crm) != _owner(store, shop)
+    assert _problems(store) == []
