@@ -296,7 +296,8 @@ class Scope:
         if anchors is not None:
             within = reachable(anchors, self.nodes, self.blocks, usable, self.holders, self._decide)
             self._read_reviews()
-            result = self._link([self.nodes[k] for k in within])
+            decided = {p: d for p, d in self.decisions.items() if p[0] in within and p[1] in within}
+            result = self._link([self.nodes[k] for k in within], decided)
             if not result.overloaded:
                 self.result = result
                 return result
@@ -329,11 +330,13 @@ class Scope:
             out.update(fresh)
         return out
 
-    def _link(self, nodes: Sequence[GraphNode]) -> LinkResult:
+    def _link(
+        self, nodes: Sequence[GraphNode], decisions: Mapping[tuple[str, str], Decision] | None = None
+    ) -> LinkResult:
         return link_graph(
             nodes,
             self.model,
-            self.decisions if self.model is not None else None,
+            (self.decisions if decisions is None else decisions) if self.model is not None else None,
             people_limits=self.linkage.limits(self.policy),
             overloaded_values=self.overloaded_values,
             reviews=self.reviews,

@@ -275,7 +275,23 @@ def _value_pairs(
     if overloaded or len(persons) > MAX_HOLDERS_COMPARED:
         result.overloaded[value] = len(persons)
         return _Value([], len(persons), f"{kind} {shown} is held by more than {MAX_HOLDERS_COMPARED} records")
-    records = [node.record for node in nodes]
+    records = {m: nodes[m].record for m in members}
+    if len(members) == 2 and (limit is None or limit >= 2):
+        # Two holders (most shared values: one person in two tools) are at most two people, within
+        # any limit: they are joined unless they conflict.
+        x, y = members
+        found = _value_conflicts(kind, records[x], records[y])
+        if not found:
+            return _Value(
+                [(x, y)],
+                1 if len(persons) == 2 and _positively_agree(records[x], records[y]) else len(persons),
+            )
+        result.refused.append(
+            Refusal(
+                records[x].key, records[y].key, f"shared {kind} {shown} but {_reasons(found)}", "conflict"
+            )
+        )
+        return _Value([], len(persons))
     conflicts: dict[tuple[int, int], tuple[Conflict, ...]] = {}
     for i, x in enumerate(members):
         for y in members[i + 1 :]:
