@@ -96,10 +96,14 @@ class CandidateNodes:
         if found is not None and found[0] is policy:
             return found[1]
         node = make(key, match, policy)
+        self.put(key, match, policy, node)
+        return node
+
+    def put(self, key: str, match: str, policy: IdentityPolicy, node: GraphNode) -> None:
+        """Keep the node ``make`` would give for the key and match document."""
         if len(self.known) >= self.limit:
             self.known.clear()
         self.known[(key, match)] = (policy, node)
-        return node
 
 
 def reachable(

@@ -32,6 +32,7 @@ from core.link_index import (
     ReviewItem,
     changes_for,
     fields_from_match,
+    match_document,
 )
 from core.link_reach import CandidateNodes, DecisionCache, reachable
 from core.linkage import (
@@ -157,6 +158,30 @@ def _match_node(key: str, match: str, policy: IdentityPolicy) -> GraphNode:
     return GraphNode(prepared, not fields.child, links, _values(prepared, usable, policy), blocks)
 
 
+def _as_match_node(
+    record: SourceRecord, node: GraphNode, policy: IdentityPolicy
+) -> tuple[str, GraphNode] | None:
+    """The record's ``match`` document and the node ``_match_node`` makes of it, from the record's own
+    node, when the two are the same by construction: identifiers of the kinds the document keeps,
+    text traits (they read back from JSON unchanged) and the source links the document implies."""
+    if any(i.kind not in _MATCHED_KINDS for i in record.identifiers):
+        return None
+    if not all(isinstance(v, str) for v in record.traits.values()):
+        return None
+    child = record.level != "person"
+    links = (f"source#{record.key}",) + ((f"source#{record.owner}",) if child and record.owner else ())
+    if node.links != links:
+        return None
+    ordered = [i for i in record.identifiers if i.kind == "email"]
+    ordered += [i for i in record.identifiers if i.kind == "phone"]
+    values = _values(node.record, ordered, policy)
+    blocks = () if child else node.blocks
+    return match_document(record), GraphNode(node.record, not child, links, values, blocks)
+
+
+_MATCHED_KINDS: Final = frozenset({"email", "phone", "source"})
+
+
 def index_keys(node: GraphNode, model: LinkageModel | None) -> tuple[str, ...]:
     """The index keys a record is filed under: its blocking keys (with a model) and ``id:`` + each
     identifier value. A child object is filed under its values only (a guest order's email), apart
@@ -227,7 +252,13 @@ class Scope:
     def add_batch(self, records: Iterable[SourceRecord]) -> None:
         for record in records:
             self.batch.add(record.key)
-            self._put(record.key, graph_node(record, self.policy))
+            node = graph_node(record, self.policy)
+            self._put(record.key, node)
+            if self.model is not None:
+                # Later batches read this record back as a candidate: keep the node they would make.
+                seeded = _as_match_node(record, node, self.policy)
+                if seeded is not None:
+                    self.linkage.candidates.put(record.key, seeded[0], self.policy, seeded[1])
 
     def add_customer(self, state: CustomerState) -> None:
         """All of a customer's records (a batch record keeps its new version)."""
