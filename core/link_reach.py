@@ -110,7 +110,8 @@ def reachable(
     anchors: Iterable[str],
     nodes: Mapping[str, GraphNode],
     blocks: Mapping[str, Collection[str]],
-    usable: Callable[[str], bool],
+    limit: int,
+    overloaded: Collection[str],
     holders: Mapping[str, Collection[str]],
     decide: Callable[[list[tuple[str, str]]], Mapping[tuple[str, str], Decision]],
 ) -> set[str]:
@@ -118,11 +119,11 @@ def reachable(
     (``holders``: each value and source key -> the nodes holding it) and candidate pairs not decided
     ``no_link`` (see the module docstring).
 
-    ``blocks``: each blocking key -> the person nodes filed under it, of which the ``usable`` ones
-    (not overloaded) make candidates; ``decide`` decides pairs of keys (sorted) and returns them by
-    the same pairs. Every pair of blocking-key mates with a reached node is decided, so the pairs
-    among the reached nodes are all decided when this returns. Work is in proportion to what is
-    reached, not to the scope."""
+    ``blocks``: each blocking key -> the person nodes filed under it, of which those with at most
+    ``limit`` members and not listed in ``overloaded`` (by the index) make candidates; ``decide``
+    decides pairs of keys (sorted) and returns them by the same pairs. Every pair of blocking-key
+    mates with a reached node is decided, so the pairs among the reached nodes are all decided
+    when this returns. Work is in proportion to what is reached, not to the scope."""
     reached = {key for key in anchors if key in nodes}
     frontier = sorted(reached)
     while frontier:
@@ -135,8 +136,9 @@ def reachable(
             if not node.person:
                 continue
             for key in node.blocking_keys():
-                if usable(key):
-                    pairs.update((u, w) if u < w else (w, u) for w in blocks[key] if w != u)
+                mates = blocks[key]
+                if len(mates) <= limit and key not in overloaded:
+                    pairs.update((u, w) if u < w else (w, u) for w in mates if w != u)
         ordered = sorted(pairs)
         decided = decide(ordered)
         found.extend(key for pair in ordered if decided[pair].outcome != "no_link" for key in pair)

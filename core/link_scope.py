@@ -240,14 +240,27 @@ class Scope:
         self._file(key, node)
 
     def _file(self, key: str, node: GraphNode, *, remove: bool = False) -> None:
-        filed = [(self.holders, value) for value in (*node.values, *node.links)]
-        if node.person:
-            filed += [(self.blocks, block) for block in node.blocking_keys()]
-        for where, name in filed:
-            if remove:
-                where[name].discard(key)
+        names = (*node.values, *node.links)
+        blocks = node.blocking_keys() if node.person else ()
+        if remove:
+            for name in names:
+                self.holders[name].discard(key)
+            for name in blocks:
+                self.blocks[name].discard(key)
+            return
+        holders, filed = self.holders, self.blocks
+        for name in names:
+            held = holders.get(name)
+            if held is None:
+                holders[name] = {key}
             else:
-                where.setdefault(name, set()).add(key)
+                held.add(key)
+        for name in blocks:
+            held = filed.get(name)
+            if held is None:
+                filed[name] = {key}
+            else:
+                held.add(key)
 
     def add_batch(self, records: Iterable[SourceRecord]) -> None:
         for record in records:
@@ -325,7 +338,9 @@ class Scope:
             return len(self.blocks[block]) <= limit and block not in overloaded
 
         if anchors is not None:
-            within = reachable(anchors, self.nodes, self.blocks, usable, self.holders, self._decide)
+            within = reachable(
+                anchors, self.nodes, self.blocks, limit, overloaded, self.holders, self._decide
+            )
             self._read_reviews()
             decided = {p: d for p, d in self.decisions.items() if p[0] in within and p[1] in within}
             result = self._link([self.nodes[k] for k in within], decided)
