@@ -192,7 +192,19 @@ class LinkIndex(Protocol):
 
 def match_document(record: SourceRecord) -> str:
     """What the matcher reads of a record, as the compact JSON the ``match`` attribute holds: the
-    traits it compares, the emails and the phones (``fields_from_match`` reads it back)."""
+    traits it compares, the emails and the phones (``fields_from_match`` reads it back).
+
+    Kept in the record's ``__dict__`` (``model_copy`` drops it): ingest makes it for the candidate
+    cache (core.link_scope) and again for the record's identifier item."""
+    memo = record.__dict__.get("_match_document")
+    if memo is not None:
+        return str(memo)
+    document = _match_document(record)
+    record.__dict__["_match_document"] = document
+    return document
+
+
+def _match_document(record: SourceRecord) -> str:
     matched = _matched()
     traits = {name: value for name, value in record.traits.items() if name in matched}
     data: dict[str, Any] = {"t": traits}
