@@ -240,27 +240,20 @@ class Scope:
         self._file(key, node)
 
     def _file(self, key: str, node: GraphNode, *, remove: bool = False) -> None:
-        names = (*node.values, *node.links)
-        blocks = node.blocking_keys() if node.person else ()
-        if remove:
+        """Add (or remove) the node under its values, source keys and, for a person, blocking keys."""
+        for where, names in (
+            (self.holders, (*node.values, *node.links)),
+            (self.blocks, node.blocking_keys() if node.person else ()),
+        ):
             for name in names:
-                self.holders[name].discard(key)
-            for name in blocks:
-                self.blocks[name].discard(key)
-            return
-        holders, filed = self.holders, self.blocks
-        for name in names:
-            held = holders.get(name)
-            if held is None:
-                holders[name] = {key}
-            else:
-                held.add(key)
-        for name in blocks:
-            held = filed.get(name)
-            if held is None:
-                filed[name] = {key}
-            else:
-                held.add(key)
+                held = where.get(name)
+                if remove:
+                    if held is not None:
+                        held.discard(key)
+                elif held is None:
+                    where[name] = {key}
+                else:
+                    held.add(key)
 
     def add_batch(self, records: Iterable[SourceRecord]) -> None:
         for record in records:
