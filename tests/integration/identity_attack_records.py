@@ -18,6 +18,7 @@ from core.config import IdentitySection
 from core.link_scope import LinkageSettings
 from core.link_settings import linkage_settings
 from core.normalise import normalise_record
+from core.ports import ProfileStore
 from core.pipeline import IngestSettings
 from core.schema import Quarantined
 from core.storage.sqlite import SQLiteProfileStore
@@ -57,7 +58,7 @@ def sqlite_store(path: str = ":memory:") -> SQLiteProfileStore:
 
 def resolve_lines(
     lines: Iterable[Mapping[str, Any]],
-    store: SQLiteProfileStore,
+    store: ProfileStore,
     *,
     batch_size: int = 100,
     settings: IngestSettings | None = None,
@@ -75,7 +76,7 @@ def resolve_lines(
     return report, quarantined
 
 
-def groups(store: SQLiteProfileStore) -> set[frozenset[str]]:
+def groups(store: ProfileStore) -> set[frozenset[str]]:
     """The customers as sets of ``source:id`` (the object type left out: every record is a contact)."""
     return {frozenset(f"{s.source}:{s.id}" for s in profile.sources) for profile in store.iter_profiles()}
 
