@@ -18,8 +18,8 @@ from core.config import IdentitySection
 from core.link_scope import LinkageSettings
 from core.link_settings import linkage_settings
 from core.normalise import normalise_record
-from core.ports import ProfileStore
 from core.pipeline import IngestSettings
+from core.ports import ProfileStore
 from core.schema import Quarantined
 from core.storage.sqlite import SQLiteProfileStore
 from core.storage.sqlite_database import SQLiteDatabase
