@@ -289,3 +289,25 @@ def test_john_and_jean_smith_a_birth_year_digit_apart_stay_apart(batch_size: int
         ),
     ]
     assert _resolved(lines, batch_size) == _apart(lines)
+
+
+@BATCHES
+@pytest.mark.xfail(
+    strict=True,
+    reason="core/linkage/model.py default vetoes are date_of_birth only and core/linkage/conflicts.py "
+    "weighs a different national id instead of refusing it (docs/identity.md: FEBRL replaces one in 25), "
+    "so two Emma Joneses of one birth date and address whose national ids differ in every digit are "
+    "joined by a fuzzy link: the link overrides a conflicting exact identifier (fuzzyacc)",
+)
+def test_a_fuzzy_link_never_overrides_two_different_national_ids(batch_size: int) -> None:
+    twin = {
+        "last_name": "Jones",
+        "date_of_birth": "1990-04-12",
+        "address": "7 Mill Lane",
+        "postcode": "M4 5JD",
+    }
+    lines = [
+        flat("crm", "1", first_name="Emma", national_id="123456789", **twin),
+        flat("shop", "2", first_name="Emma", national_id="987654321", **twin),
+    ]
+    assert _resolved(lines, batch_size) == _apart(lines)
