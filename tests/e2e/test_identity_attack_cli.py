@@ -32,17 +32,12 @@ def _probabilistic_document(folder: Path) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="profilesync/cli.py _sync and profilesync/syncrun.py run_sync pass no IngestSettings to "
-    "pull_into_store, so `profilesync sync` ingests with exact identifiers whatever the document's "
-    "identity section says (resolve reads it, the merge function reads it): no BLOCK# item is written",
-)
 def test_sync_ingests_with_the_identity_mode_of_the_configuration_document(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """GIVEN a document saying ``identity: {mode: probabilistic}`` and a HubSpot sandbox WHEN synced
-    into the embedded store THEN the identity index was written (BLOCK# items)."""
+    into the embedded store THEN the identity index was written (BLOCK# items); without the document
+    (exact identifiers, as before) it is not."""
     from connectors.hubspot._sandbox import HubSpotSandbox
 
     monkeypatch.chdir(tmp_path)
@@ -57,6 +52,16 @@ def test_sync_ingests_with_the_identity_mode_of_the_configuration_document(
     ):
         blocks = conn.execute("SELECT count(*) FROM items WHERE sk = 'BLOCK'").fetchone()[0]
     assert blocks > 0
+
+    (tmp_path / "profilesync.yaml").unlink()
+    exact = tmp_path / "exact"
+    exact.mkdir()
+    assert main(["sync", "--connector", "hubspot", "--state-dir", str(exact), "--no-push", "-q"]) == 0
+    with (
+        open_stores(endpoint_url=None, table=TABLE, path=store_path(exact, TABLE)) as stores,
+        stores.database.reading() as conn,
+    ):
+        assert conn.execute("SELECT count(*) FROM items WHERE sk = 'BLOCK'").fetchone()[0] == 0
 
 
 @pytest.mark.xfail(
