@@ -14,16 +14,9 @@ import pytest
 
 from profilesync.cli import main
 from profilesync.stores import open_stores, store_path
-from tests.integration.identity_attack_records import flat, resolve_lines
+from tests.integration.identity_attack_records import HANA, flat, resolve_lines
 
 TABLE = "profilesync-dev-profiles"
-HANA = {
-    "first_name": "Hana",
-    "last_name": "Sato",
-    "date_of_birth": "1992-11-30",
-    "address": "8 Mill Lane",
-    "postcode": "M4 5JD",
-}
 
 
 def _probabilistic_document(folder: Path) -> None:

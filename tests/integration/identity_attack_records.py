@@ -27,6 +27,15 @@ from profilesync.resolve import ResolveReport, resolve
 
 Flat = dict[str, Any]
 
+#: One woman's identity as her tools hold it (no email: each tool has its own).
+HANA: dict[str, str] = {
+    "first_name": "Hana",
+    "last_name": "Sato",
+    "date_of_birth": "1992-11-30",
+    "address": "8 Mill Lane",
+    "postcode": "M4 5JD",
+}
+
 
 def product_linkage() -> LinkageSettings:
     """What ``identity: {mode: probabilistic}`` gives ingest, with a decision cache of its own (a
@@ -144,6 +153,7 @@ def latest(versions: Iterable[Flat]) -> list[Flat]:
 
 
 __all__ = [
+    "HANA",
     "Flat",
     "corrupt",
     "flat",

@@ -144,56 +144,20 @@ def test_an_impossible_birth_date_is_no_evidence_that_two_namesakes_are_one(impo
     """GIVEN two John Smiths of Leeds at other streets and postcodes, whose tools filled the same
     impossible birth date WHEN resolved THEN two customers (a real shared birth date joins them: the
     control case in test_a_shared_real_birth_date_joins_the_same_namesakes)."""
-    lines = [
-        flat(
-            "crm",
-            "1",
-            first_name="John",
-            last_name="Smith",
-            date_of_birth=impossible,
-            city="Leeds",
-            address="1 Kirkgate",
-            postcode="LS1 6BH",
-        ),
-        flat(
-            "shop",
-            "2",
-            first_name="John",
-            last_name="Smith",
-            date_of_birth=impossible,
-            city="Leeds",
-            address="88 Otley Road",
-            postcode="LS6 2QT",
-        ),
-    ]
-    store = sqlite_store()
-    resolve_lines(lines, store)
-    assert groups(store) == {frozenset({"crm:1"}), frozenset({"shop:2"})}
+    assert _two_john_smiths_born(impossible) == {frozenset({"crm:1"}), frozenset({"shop:2"})}
 
 
 def test_a_shared_real_birth_date_joins_the_same_namesakes() -> None:
+    assert _two_john_smiths_born("1980-05-17") == {frozenset({"crm:1", "shop:2"})}
+
+
+def _two_john_smiths_born(date_of_birth: str) -> set[frozenset[str]]:
+    """The customers of two John Smiths of Leeds at other addresses, both born ``date_of_birth``."""
+    john = {"first_name": "John", "last_name": "Smith", "date_of_birth": date_of_birth, "city": "Leeds"}
     lines = [
-        flat(
-            "crm",
-            "1",
-            first_name="John",
-            last_name="Smith",
-            date_of_birth="1980-05-17",
-            city="Leeds",
-            address="1 Kirkgate",
-            postcode="LS1 6BH",
-        ),
-        flat(
-            "shop",
-            "2",
-            first_name="John",
-            last_name="Smith",
-            date_of_birth="1980-05-17",
-            city="Leeds",
-            address="88 Otley Road",
-            postcode="LS6 2QT",
-        ),
+        flat("crm", "1", **john, address="1 Kirkgate", postcode="LS1 6BH"),
+        flat("shop", "2", **john, address="88 Otley Road", postcode="LS6 2QT"),
     ]
     store = sqlite_store()
     resolve_lines(lines, store)
-    assert groups(store) == {frozenset({"crm:1", "shop:2"})}
+    return groups(store)

@@ -25,18 +25,12 @@ from core.normalise import normalise_record
 from core.privacy import erase_person
 from core.schema import Identifier, SourceRecord
 from core.suppression import SuppressionCheck
+from tests.integration.identity_attack_records import HANA as BASE
 from tests.integration.identity_attack_records import Flat, flat, groups, ingest_settings, resolve_lines
 from tests.integration.test_erasure_attacks import Stores, dynamodb_stores, sqlite_stores
 
 SALT = "identity-attack-salt"
-HANA = {
-    "first_name": "Hana",
-    "last_name": "Sato",
-    "date_of_birth": "1992-11-30",
-    "address": "8 Mill Lane",
-    "postcode": "M4 5JD",
-    "city": "Manchester",
-}
+HANA = {**BASE, "city": "Manchester"}
 HER = [
     flat("crm", "1", **HANA, email="hana.sato@corp.jp"),
     flat(
@@ -53,6 +47,19 @@ NEIGHBOUR = flat(
     address="9 Mill Lane",
     postcode="M4 5JD",
     email="ken@example.com",
+)
+#: The namesake later: married and moved (no blocking key in common with Hana any more).
+MOVED = flat(
+    "shop",
+    "3",
+    day=5,
+    first_name="Anna",
+    last_name="Brown",
+    date_of_birth="1990-02-14",
+    address="1 Quay Street",
+    postcode="BS1 1AA",
+    city="Bristol",
+    email="hana.s@example.com",
 )
 #: What of Hana a stored item may not hold after her erasure (lower case: rows are compared so).
 HER_VALUES = ("1992-11-30", "19921130", "hana.sato@corp.jp", "hanasato92", "crm:contact:1", "shop:contact:2")
@@ -144,21 +151,9 @@ def test_an_erasure_drops_the_review_items_of_a_namesake_who_has_since_moved(
     """GIVEN Hana and review items with the namesake at her address WHEN the namesake marries and moves
     (another name, address and postcode: no blocking key shared with Hana) and Hana is then erased
     THEN no item names Hana's records."""
-    moved = flat(
-        "shop",
-        "3",
-        day=5,
-        first_name="Anna",
-        last_name="Brown",
-        date_of_birth="1990-02-14",
-        address="1 Quay Street",
-        postcode="BS1 1AA",
-        city="Bristol",
-        email="hana.s@example.com",
-    )
     with stores_of() as stores:
         _import(stores, [*HER, NAMESAKE, NEIGHBOUR])
-        _import(stores, [moved])
+        _import(stores, [MOVED])
         _erase_hana(stores)
         assert _leftovers(stores) == []
 
@@ -178,23 +173,11 @@ def _pending_pairs(stores: Stores) -> set[tuple[str, str]]:
 def test_a_review_item_leaves_the_queue_when_the_pair_stops_being_a_candidate(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:
-    moved = flat(
-        "shop",
-        "3",
-        day=5,
-        first_name="Anna",
-        last_name="Brown",
-        date_of_birth="1990-02-14",
-        address="1 Quay Street",
-        postcode="BS1 1AA",
-        city="Bristol",
-        email="hana.s@example.com",
-    )
     with stores_of() as stores:
         _import(stores, [*HER, NAMESAKE, NEIGHBOUR])
         assert _pending_pairs(stores) == {
             ("crm:contact:1", "shop:contact:3"),
             ("shop:contact:2", "shop:contact:3"),
         }
-        _import(stores, [moved])
+        _import(stores, [MOVED])
         assert _pending_pairs(stores) == set()

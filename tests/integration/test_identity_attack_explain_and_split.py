@@ -23,6 +23,7 @@ from core.pipeline import IngestSettings
 from core.schema import SourceRecord
 from core.storage.sqlite import SQLiteProfileStore
 from tests.integration.identity_attack_records import (
+    HANA,
     Flat,
     flat,
     groups,
@@ -32,14 +33,6 @@ from tests.integration.identity_attack_records import (
     sqlite_store,
 )
 from tests.integration.test_identity_attack_order import histories
-
-HANA = {
-    "first_name": "Hana",
-    "last_name": "Sato",
-    "date_of_birth": "1992-11-30",
-    "address": "8 Mill Lane",
-    "postcode": "M4 5JD",
-}
 
 
 def _connected(records: set[str], edges: list[Mapping[str, Any]]) -> bool:

@@ -19,6 +19,8 @@ from core.schema import SourceRecord
 from tests.integration.identity_attack_records import Flat, flat, groups, resolve_lines, sqlite_store
 
 BATCHES = pytest.mark.parametrize("batch_size", [1, 500])
+#: Twins' shared fields: surname, birth date, address.
+TWIN = {"last_name": "Jones", "date_of_birth": "1990-04-12", "address": "7 Mill Lane", "postcode": "M4 5JD"}
 
 KATHERINE = {
     "first_name": "Katherine",
@@ -165,13 +167,7 @@ def test_two_john_smiths_born_the_same_year_in_one_city_stay_apart(batch_size: i
     "score 1.0 and are joined; different first names are conflict evidence but no veto (fuzzyacc)",
 )
 def test_twins_with_different_first_names_stay_apart(batch_size: int) -> None:
-    twin = {
-        "last_name": "Jones",
-        "date_of_birth": "1990-04-12",
-        "address": "7 Mill Lane",
-        "postcode": "M4 5JD",
-    }
-    lines = [flat("crm", "t1", first_name="Emma", **twin), flat("shop", "t2", first_name="Grace", **twin)]
+    lines = [flat("crm", "t1", first_name="Emma", **TWIN), flat("shop", "t2", first_name="Grace", **TWIN)]
     assert _resolved(lines, batch_size) == _apart(lines)
 
 
@@ -300,14 +296,8 @@ def test_john_and_jean_smith_a_birth_year_digit_apart_stay_apart(batch_size: int
     "joined by a fuzzy link: the link overrides a conflicting exact identifier (fuzzyacc)",
 )
 def test_a_fuzzy_link_never_overrides_two_different_national_ids(batch_size: int) -> None:
-    twin = {
-        "last_name": "Jones",
-        "date_of_birth": "1990-04-12",
-        "address": "7 Mill Lane",
-        "postcode": "M4 5JD",
-    }
     lines = [
-        flat("crm", "1", first_name="Emma", national_id="123456789", **twin),
-        flat("shop", "2", first_name="Emma", national_id="987654321", **twin),
+        flat("crm", "1", first_name="Emma", national_id="123456789", **TWIN),
+        flat("shop", "2", first_name="Emma", national_id="987654321", **TWIN),
     ]
     assert _resolved(lines, batch_size) == _apart(lines)
