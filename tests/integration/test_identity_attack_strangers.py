@@ -301,3 +301,43 @@ def test_a_fuzzy_link_never_overrides_two_different_national_ids(batch_size: int
         flat("shop", "2", first_name="Emma", national_id="987654321", **TWIN),
     ]
     assert _resolved(lines, batch_size) == _apart(lines)
+
+
+PARKERS_HOME = {"last_name": "Parker", "address": "3 Elm Road", "postcode": "BS1 4DJ"}
+
+
+@BATCHES
+@pytest.mark.xfail(
+    strict=True,
+    reason="core/linkage/graph.py checks a component for conflicting records only when it adds a fuzzy "
+    "link; identifier edges are added without that check, so a nameless record holding Tom's email and "
+    "Sue's email (or Tom's email and Sue's phone) joins Tom and Sue Parker, whose first names and birth "
+    "dates both differ, through two values neither of which is shared by conflicting holders (fuzzyacc)",
+)
+@pytest.mark.parametrize("bridge", ["two emails", "an email and a phone"])
+def test_a_nameless_record_holding_two_peoples_identifiers_does_not_join_them(
+    batch_size: int, bridge: str
+) -> None:
+    """GIVEN Tom and Sue Parker (other first names, other birth dates) with an email each, and a
+    household newsletter record with no name holding Tom's email and Sue's email (or phone) WHEN
+    resolved THEN Tom and Sue are not one customer."""
+    held = (
+        {"email": ["tom.parker@example.net", "sue.parker@example.net"]}
+        if bridge == "two emails"
+        else {"email": "tom.parker@example.net", "phone": "+442079460101"}
+    )
+    sue = {"email": "sue.parker@example.net"} if bridge == "two emails" else {"phone": "+442079460101"}
+    lines = [
+        flat(
+            "crm",
+            "tom",
+            first_name="Tom",
+            date_of_birth="1975-03-02",
+            email="tom.parker@example.net",
+            **PARKERS_HOME,
+        ),
+        flat("mail", "news", **held),
+        flat("shop", "sue", first_name="Sue", date_of_birth="1977-09-21", **sue, **PARKERS_HOME),
+    ]
+    customers = _resolved(lines, batch_size)
+    assert not any({"crm:tom", "shop:sue"} <= c for c in customers), customers
