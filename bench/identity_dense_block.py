@@ -19,17 +19,16 @@ import argparse
 import time
 from typing import Any
 
-from core.testing.dense_block import smiths, spread_people
-
-import core.link_scope
+import core.link_reach
 from connectors.jsonl import draft_from_flat
 from core.config import IdentitySection
 from core.link_scope import LinkageSettings
 from core.link_settings import linkage_settings
-from core.linkage.graph import decide_pairs
+from core.linkage import decide
 from core.pipeline import IngestSettings
 from core.storage.sqlite import SQLiteProfileStore
 from core.storage.sqlite_database import SQLiteDatabase
+from core.testing.dense_block import smiths, spread_people
 from profilesync.resolve import resolve
 
 #: A dense block may cost this many times the time of as many ordinary people.
@@ -43,19 +42,19 @@ def run(lines: list[dict[str, Any]]) -> tuple[float, int, int]:
     settings = IngestSettings(linkage=LinkageSettings(model=shipped.model, model_name=shipped.model_name))
     decided = [0]
 
-    def counting(nodes: Any, pairs: Any, model: Any) -> Any:
-        pairs = list(pairs)
-        decided[0] += len(pairs)
-        return decide_pairs(nodes, pairs, model)
+    def counting(a: Any, b: Any, model: Any) -> Any:
+        decided[0] += 1
+        return decide(a, b, model)
 
-    core.link_scope.decide_pairs = counting  # type: ignore[attr-defined]
+    # every pair ingest scores goes through the decision cache's call of decide
+    core.link_reach.decide = counting
     try:
         store = SQLiteProfileStore(SQLiteDatabase(":memory:"))
         start = time.perf_counter()
         report = resolve((draft_from_flat(dict(line)) for line in lines), store, settings=settings)
         elapsed = time.perf_counter() - start
     finally:
-        core.link_scope.decide_pairs = decide_pairs  # type: ignore[attr-defined]
+        core.link_reach.decide = decide
     return elapsed, decided[0], report.ingest.reviews
 
 
