@@ -59,6 +59,7 @@ from core.ports import (
     PutSource,
     Tombstone,
     TouchSource,
+    Unsuppressed,
 )
 from core.schema import Identifier, SourceRecord
 from core.suppression import SuppressionCheck
@@ -633,6 +634,11 @@ def _changeset(
     for cid in members:
         previously_owned |= live[cid].owned
     ops.extend(DeleteIdent(key, raw_owner.get(key, survivor)) for key in sorted(previously_owned - desired))
+    if settings.suppression is not None:
+        # An erasure may suppress a value nobody stored yet after this plan's check: the IDENT
+        # items this changeset creates are guarded by their suppression entries (docs/privacy.md).
+        created = (op.key for op in ops if isinstance(op, PutIdent) and op.expected_owner is None)
+        ops.extend(Unsuppressed(h) for h in settings.suppression.guards(created))
     ops.extend(Tombstone(cid, survivor, live[cid].version) for cid in sorted(absorbed))
     if (
         settings.linkage is None

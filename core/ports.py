@@ -154,6 +154,17 @@ class PutHistory:
     event: HistoryEvent
 
 
+@dataclass(frozen=True, slots=True)
+class Unsuppressed:
+    """A condition, no write: the changeset applies only while no suppression entry of ``hash`` (a
+    keyed hash, core.suppression.keyed_hash) exists. Ingest adds one for each email or phone whose
+    IDENT item a changeset creates, so that a merge that checked the suppression before an erasure
+    suppressed a person not yet stored cannot create them after it (DynamoDB: a ``ConditionCheck``
+    on ``SUPPRESS#<hash>``; docs/privacy.md, "A merge racing an erasure")."""
+
+    hash: str
+
+
 Operation = (
     PutProfile
     | MarkAbsorbing
@@ -166,6 +177,7 @@ Operation = (
     | TouchSource
     | PutHolder
     | PutHistory
+    | Unsuppressed
 )
 
 

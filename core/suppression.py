@@ -109,6 +109,13 @@ class SuppressionCheck:
         hit = self.store.suppressed(sorted(by_hash))
         return {key for h in hit for key in by_hash[h]}
 
+    def guards(self, keys: Iterable[str]) -> list[str]:
+        """The hashes a commit creating the IDENT items of ``keys`` must find unsuppressed (see
+        ``core.ports.Unsuppressed``): those of the emails and phones among them. Source ids are
+        left out: an erasure suppresses only the ids of records it found stored, whose IDENT items
+        the commit's other conditions already guard."""
+        return sorted({self.hash(k) for k in keys if k.startswith(("email#", "phone#"))})
+
     def split(self, records: Sequence[SourceRecord]) -> tuple[list[SourceRecord], list[SourceRecord]]:
         """``records`` as (kept, suppressed), each in the order given."""
         if not records:

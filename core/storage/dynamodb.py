@@ -53,6 +53,7 @@ from core.ports import (
     SyncState,
     Tombstone,
     TouchSource,
+    Unsuppressed,
 )
 from core.schema import Profile, SourceRecord
 from core.storage.dynamodb_links import DynamoDBLinkIndex
@@ -535,6 +536,15 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
                 from core.storage.dynamodb_history import history_item  # it imports this module
 
                 return {"Put": {"TableName": table, "Item": history_item(op.event)}}
+            case Unsuppressed():
+                # The item an erasure's SuppressionStore writes (core.storage.dynamodb_suppression).
+                return {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"PK": {"S": f"SUPPRESS#{op.hash}"}, "SK": {"S": "SUPPRESS"}},
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                }
             case DeleteIdent():
                 return {
                     "Delete": {

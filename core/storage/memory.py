@@ -32,6 +32,7 @@ from core.ports import (
     SyncState,
     Tombstone,
     TouchSource,
+    Unsuppressed,
 )
 from core.schema import Profile, SourceRecord
 from core.storage.memory_history import InMemoryHistoryStore
@@ -71,6 +72,9 @@ class InMemoryProfileStore(InMemoryLinkIndex):
         self.history = InMemoryHistoryStore()
         """The customers' histories: ``PutHistory`` operations land here, as HISTORY# items do in
         the customer's partition of the DynamoDB and SQLite stores."""
+        self.suppressed_hashes: set[str] = set()
+        """The hashes an ``InMemorySuppressionStore`` made over this store keeps suppressed (the
+        ``SUPPRESS#`` items of the same table in DynamoDB and SQLite), read by ``Unsuppressed``."""
         self.writes = 0
         self._init_links()
         self._holds_by_type: dict[type, Callable[[Any], bool]] = {
@@ -85,6 +89,7 @@ class InMemoryProfileStore(InMemoryLinkIndex):
             TouchSource: self._holds_touch,
             PutHolder: self._always,
             PutHistory: self._always,
+            Unsuppressed: self._holds_unsuppressed,
         }
         self._apply_by_type: dict[type, Callable[[Any], None]] = {
             PutSource: self._apply_put_source,
@@ -98,6 +103,7 @@ class InMemoryProfileStore(InMemoryLinkIndex):
             TouchSource: self._apply_touch,
             PutHolder: self._apply_put_holder,
             PutHistory: self._apply_put_history,
+            Unsuppressed: self._apply_nothing,
         }
 
     def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
@@ -191,6 +197,12 @@ class InMemoryProfileStore(InMemoryLinkIndex):
     def _holds_delete_ident(self, op: DeleteIdent) -> bool:
         current = self._idents.get(op.key)
         return current is not None and current[0] == op.expected_owner
+
+    def _holds_unsuppressed(self, op: Unsuppressed) -> bool:
+        return op.hash not in self.suppressed_hashes
+
+    def _apply_nothing(self, op: object) -> None:
+        """A condition only (``Unsuppressed``): nothing to write."""
 
     def _holds_touch(self, op: TouchSource) -> bool:
         current = self._idents.get(op.key)
