@@ -34,6 +34,7 @@ from core.identity import (
     live_owner,
 )
 from core.link_index import LinkIndex, ReviewItem, match_document
+from core.mailbox import is_canonical, mailbox_key
 from core.merge import (
     DEFAULT_RULES,
     MergeRules,
@@ -634,6 +635,7 @@ def _changeset(
     for cid in members:
         previously_owned |= live[cid].owned
     ops.extend(DeleteIdent(key, raw_owner.get(key, survivor)) for key in sorted(previously_owned - desired))
+    ops.extend(_mailbox_markers(ops, survivor))
     if settings.suppression is not None:
         # An erasure may suppress a value nobody stored yet after this plan's check: the IDENT
         # items this changeset creates are guarded by their suppression entries (docs/privacy.md).
@@ -657,6 +659,21 @@ def _changeset(
         )
     )
     return Changeset(label=component.records[0].key, operations=tuple(ops))
+
+
+def _mailbox_markers(ops: Sequence[Operation], survivor: str) -> list[PutHolder]:
+    """A marker under the mailbox of each email this changeset gives ``survivor`` that is not the
+    mailbox's own spelling (``IDENT#mailbox#annsmith@gmail.com`` / ``HOLDER#<survivor>`` for
+    ``ann.smith@gmail.com``, core.mailbox): how an erasure naming another spelling of the address
+    finds the customer (core.person_scope); the own spelling is found by its IDENT item. One per
+    mailbox (a transaction takes one operation per item)."""
+    markers: dict[str, PutHolder] = {}
+    for op in ops:
+        if isinstance(op, PutIdent) and op.key.startswith("email#"):
+            mailbox = mailbox_key(op.key)
+            if mailbox is not None and not is_canonical(op.key, mailbox):
+                markers.setdefault(mailbox, PutHolder(mailbox, survivor))
+    return [markers[k] for k in sorted(markers)]
 
 
 def _match(record: SourceRecord, settings: IngestSettings) -> str | None:
