@@ -45,6 +45,7 @@ from core.merge import (
     record_hash,
 )
 from core.ports import (
+    RETIRED_OWNER,
     Changeset,
     CustomerState,
     DeleteIdent,
@@ -58,6 +59,7 @@ from core.ports import (
     PutIdent,
     PutProfile,
     PutSource,
+    ReadsTombstones,
     Tombstone,
     TouchSource,
     Unsuppressed,
@@ -283,7 +285,12 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
     policy = settings.policy
     result = IngestResult()
     keys = sorted({i.key for r in records for i in r.identifiers if not policy.is_blocked(i)})
-    owners = store.get_owners(keys)
+    # Tombstones of records retired at the vendor (core.retirement) make an older version stale.
+    owners = (
+        store.get_owners_and_tombstones(keys)
+        if isinstance(store, ReadsTombstones)
+        else store.get_owners(keys)
+    )
 
     active: list[SourceRecord] = []
     hashes: dict[str, str] = {}
@@ -306,6 +313,11 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
                 continue
         hashes[record.key] = h
         active.append(record)
+    tombstones = [k for k, o in owners.items() if o.customer_id == RETIRED_OWNER]
+    if tombstones:
+        # Past the staleness check a tombstone owns nothing: the record re-created at the vendor
+        # replaces it (its PutIdent expects the tombstone's owner: see before _changeset below).
+        owners = {k: o for k, o in owners.items() if o.customer_id != RETIRED_OWNER}
     if active and settings.suppression is not None:
         # Read after the owners: an erasure suppresses before it deletes, so a record whose owner
         # this plan found gone finds its suppression here; one whose owner was still there fails
@@ -379,6 +391,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         components = _group_exact(active, live, owner_of, policy, result)
     watermarks = _moving_watermarks(store, components, live, hashes)
 
+    raw_owner.update(dict.fromkeys(tombstones, RETIRED_OWNER))  # owned by nobody (owner_of): replaced
     changesets: list[Changeset] = []
     records_of: dict[str, tuple[SourceRecord, ...]] = {}
     kinds: dict[str, str] = {}

@@ -14,6 +14,7 @@ from typing import Any
 
 from core.errors import ConflictError
 from core.ports import (
+    RETIRED_OWNER,
     Changeset,
     CustomerState,
     DeleteIdent,
@@ -109,6 +110,13 @@ class InMemoryProfileStore(InMemoryLinkIndex):
     def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
         with self._lock:
             idents = self._idents
+            return {
+                k: Ownership(k, *idents[k]) for k in keys if k in idents and idents[k][0] != RETIRED_OWNER
+            }
+
+    def get_owners_and_tombstones(self, keys: Sequence[str]) -> dict[str, Ownership]:
+        with self._lock:
+            idents = self._idents
             return {k: Ownership(k, *idents[k]) for k in keys if k in idents}
 
     def get_customers(self, customer_ids: Sequence[str]) -> dict[str, CustomerState]:
@@ -171,14 +179,14 @@ class InMemoryProfileStore(InMemoryLinkIndex):
         yield from sorted(profiles, key=lambda p: p.customer_id)
 
     def ident_items(self) -> dict[str, Ownership]:
-        """Every identifier ownership (for invariant checks in tests)."""
+        """Every identifier ownership (for invariant checks in tests); tombstones left out."""
         with self._lock:
-            return {k: Ownership(k, *o) for k, o in self._idents.items()}
+            return {k: Ownership(k, *o) for k, o in self._idents.items() if o[0] != RETIRED_OWNER}
 
     def ident_owners(self) -> dict[str, str]:
-        """Every identifier key and its owner."""
+        """Every identifier key and its owner; tombstones left out."""
         with self._lock:
-            return {k: o[0] for k, o in self._idents.items()}
+            return {k: o[0] for k, o in self._idents.items() if o[0] != RETIRED_OWNER}
 
     # One method per operation type, looked up by the operation's exact type: a commit checks and
     # applies every operation of a sync, and a ``match`` over nine class patterns tried them in turn.

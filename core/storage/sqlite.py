@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from core.errors import RecordRejectedError
 from core.merge import profile_json
 from core.ports import (
+    RETIRED_OWNER,
     Changeset,
     CustomerState,
     DeleteIdent,
@@ -93,6 +94,10 @@ class SQLiteProfileStore(SQLiteLinkIndex):
     # -- reads ---------------------------------------------------------------------------------
 
     def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
+        found = self.get_owners_and_tombstones(keys)
+        return {k: o for k, o in found.items() if o.customer_id != RETIRED_OWNER}
+
+    def get_owners_and_tombstones(self, keys: Sequence[str]) -> dict[str, Ownership]:
         out: dict[str, Ownership] = {}
         unique = list(dict.fromkeys(keys))
         if not unique:
@@ -209,7 +214,7 @@ class SQLiteProfileStore(SQLiteLinkIndex):
         """Every identifier key and its owner (a full scan: for checks and tools, not the hot path)."""
         with self.database.reading() as conn:
             rows = conn.execute("SELECT pk, owner FROM items WHERE sk = 'IDENT'").fetchall()
-        return {pk[6:]: owner for pk, owner in rows}
+        return {pk[6:]: owner for pk, owner in rows if owner != RETIRED_OWNER}
 
     def ident_items(self) -> dict[str, Ownership]:
         """Every identifier ownership, with record hashes and watermarks (for tests and tools)."""
@@ -218,6 +223,7 @@ class SQLiteProfileStore(SQLiteLinkIndex):
         return {
             pk[6:]: Ownership(pk[6:], owner, h, datetime.fromisoformat(at) if at else None)
             for pk, owner, h, at in rows
+            if owner != RETIRED_OWNER
         }
 
     @property
