@@ -273,14 +273,16 @@ def test_no_pull_cursor_keeps_the_record_ids_of_an_erased_person(tmp_path: Path)
         assert [i for i in ids if i in json.dumps(state)] == []
 
 
-@pytest.mark.parametrize("tool", ["hubspot", "klaviyo"])
+@pytest.mark.parametrize("tool", ["hubspot", "klaviyo", "mailchimp"])
 def test_no_pull_cursor_keeps_the_id_of_an_erased_person_whose_record_is_at_its_watermark(
     tmp_path: Path, tool: str
 ) -> None:
     from connectors.hubspot import HubSpotSandbox
     from connectors.klaviyo import KlaviyoSandbox
+    from connectors.mailchimp import MailchimpSandbox
 
-    sandbox = (HubSpotSandbox if tool == "hubspot" else KlaviyoSandbox)(people=PEOPLE, seed=SEED)
+    boxes = {"hubspot": HubSpotSandbox, "klaviyo": KlaviyoSandbox, "mailchimp": MailchimpSandbox}
+    sandbox = boxes[tool](people=PEOPLE, seed=SEED)
     with LocalRuntime({tool: sandbox}, log_path=tmp_path / "handlers.log") as rt:
         for _ in range(2):  # a full pull, then an incremental one: the cursor at the newest second
             rt.pull(tool)
