@@ -11,16 +11,16 @@ record as suppressed, counted, after it lost that race.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from core.merge import build_profile, profile_hash, record_hash
 from core.pipeline import IngestSettings, ingest
 from core.ports import Changeset, PutIdent, PutProfile, PutSource, Unsuppressed
-from core.suppression import SuppressionCheck, SuppressionEntry, SuppressionStore, keyed_hash
+from core.suppression import SuppressionCheck, SuppressionEntry, keyed_hash
 from core.testing.records import make_record
 from tests.integration.store_port.conftest import StoreKit
+from tests.integration.test_erasure_attacks import CheckedJustBefore
 
 SALT = "port-salt"
 AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -68,34 +68,13 @@ def test_a_guard_on_a_hash_nobody_suppressed_lets_the_commit_through_beside_othe
     assert "email#ann@example.com" in kit.profiles.get_owners(["email#ann@example.com"])
 
 
-class SuppressedRightAfterTheCheck:
-    """A suppression store whose first answer is the one read before an erasure that ``erase``
-    then runs (suppressing the person): the merge plans on a stale answer and commits after."""
-
-    def __init__(self, store: SuppressionStore, erase: Callable[[], Any]) -> None:
-        self.store = store
-        self.erase: Callable[[], Any] | None = erase
-
-    def suppressed(self, hashes: Sequence[str]) -> set[str]:
-        found = self.store.suppressed(hashes)
-        if self.erase is not None:
-            run, self.erase = self.erase, None
-            run()
-        return found
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.store, name)
-
-
 def test_a_merge_planned_before_an_erasure_drops_the_record_as_suppressed_at_its_commit(
     kit: StoreKit,
 ) -> None:
     assert kit.suppression is not None
     store = kit.suppression
     ann = keyed_hash(SALT, "email#ann@example.com")
-    racing = SuppressedRightAfterTheCheck(
-        store, lambda: store.suppress([SuppressionEntry(ann, "email", "req-1", AT)])
-    )
+    racing = CheckedJustBefore(store, lambda: store.suppress([SuppressionEntry(ann, "email", "req-1", AT)]))
     settings = IngestSettings(suppression=SuppressionCheck(racing, SALT), sleep=lambda _: None)  # type: ignore[arg-type]
     # WHEN Ann (not stored yet) and Bob are merged, and Ann is erased between the check and the commit
     result = ingest(
