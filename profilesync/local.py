@@ -929,13 +929,17 @@ def model_moto_costs() -> None:
       key, so each read of one customer costs O(table log table): ~80 ms at 12,000 items, which made
       the demo's few thousand customer reads take minutes. Here a table query (not an index's) looks
       only at the partition it names.
-    * Sorting (every Scan page sorts the whole table) compares string keys as strings.
+    * Sorting compares string keys as strings, and a Scan page reads from the partition its
+      ``ExclusiveStartKey`` names instead of sorting and walking the whole table
+      (profilesync.moto_scan).
     * Attribute values are serialised as they are held (see below).
     """
     global _QUERY_PATCHED
     if _QUERY_PATCHED:
         return
     from moto.dynamodb.models.table import Table
+
+    from profilesync.moto_scan import items_from, patch_scan, scan_hint
 
     original_query = Table.query
     original_all_items = Table.all_items
@@ -951,6 +955,11 @@ def model_moto_costs() -> None:
             _QUERY_HINT.only = None
 
     def all_items(self: Any) -> Any:
+        scanning = scan_hint()
+        if scanning is not None and scanning[0] is self:
+            lazy = items_from(self, scanning[1])
+            if lazy is not None:
+                return lazy
         only = getattr(_QUERY_HINT, "only", None)
         if only is not None and only[0] is self:
             items = list(self.items.get(only[1], {}).values())
@@ -966,6 +975,7 @@ def model_moto_costs() -> None:
 
     Table.query = query  # type: ignore[method-assign]
     Table.all_items = all_items  # type: ignore[method-assign]
+    patch_scan()
 
     # moto serialises each DynamoDB attribute value through the generic model walker, looking up all
     # ten members of the AttributeValue union for every value: ~1.5 ms per stream record. The values

@@ -166,3 +166,82 @@ def test_a_patched_query_reads_only_its_partition_and_answers_as_moto_does(clien
     assert first["m"] == {"M": {"k": {"L": [{"BOOL": True}, {"NULL": True}, {"B": b"\x00\x01"}]}}}
     # AND a scan still sees both partitions
     assert client.scan(TableName=TABLE)["Count"] == 60
+
+
+def test_the_scan_patch_replaces_what_moto_still_has() -> None:
+    from moto.dynamodb.models.table import Table
+
+    # The patch reads ``index_name`` as the 2nd positional argument after the start key...
+    params = list(inspect.signature(_unpatched(Table.scan)).parameters)
+    assert params[:4] == ["self", "filters", "limit", "exclusive_start_key"]
+    assert params[4 + 1] == "index_name"
+    # ...hands moto's loop the items from the start key's partition, which skips those up to the key
+    source = inspect.getsource(_unpatched(Table.scan))
+    assert "items = self.all_items()" in source
+    assert "self._item_comes_before_dct(" in source
+    assert "for item in items:" in source
+
+
+def _scan_pages(client: Any, **kwargs: Any) -> list[tuple[list[dict[str, Any]], Any]]:
+    pages: list[tuple[list[dict[str, Any]], Any]] = []
+    request: dict[str, Any] = {"TableName": TABLE, **kwargs}
+    while True:
+        page = client.scan(**request)
+        pages.append((page["Items"], page.get("LastEvaluatedKey")))
+        if "LastEvaluatedKey" not in page:
+            return pages
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_a_patched_scan_pages_as_moto_does_reading_only_from_the_start_key(client: Any) -> None:
+    from moto.dynamodb.models.table import Table
+
+    model_moto_costs()
+    # GIVEN partitions of different sizes, keys out of insertion order, non-ASCII keys, one item deleted
+    partitions = [f"{kind}#{n * 7 % 23}" for n in range(23) for kind in ("CUSTOMER", "IDENT")]
+    partitions += ["IDENT#é", "CUSTOMER#ä"]
+    sizes = {pk: 1 + n % 5 for n, pk in enumerate(partitions)}
+    for pk in partitions:
+        for m in range(sizes[pk]):
+            client.put_item(
+                TableName=TABLE,
+                Item={"PK": {"S": pk}, "SK": {"S": f"SOURCE#{(7 * m) % 31:02d}"}, "n": {"N": str(m)}},
+            )
+    client.delete_item(TableName=TABLE, Key={"PK": {"S": "CUSTOMER#ä"}, "SK": {"S": "SOURCE#00"}})
+    compared: list[int] = []
+    before = Table._item_comes_before_dct
+
+    def counting(self: Any, *args: Any) -> Any:
+        compared.append(1)
+        return before(self, *args)
+
+    patched = Table.scan
+    Table._item_comes_before_dct = counting  # type: ignore[method-assign,assignment]
+    try:
+        # WHEN the table is scanned in small pages, plainly and with a filter, patched and not
+        plain = _scan_pages(client, Limit=4)
+        filtered = _scan_pages(
+            client, Limit=5, FilterExpression="n > :n", ExpressionAttributeValues={":n": {"N": "3"}}
+        )
+        patched_comparisons = len(compared)
+        Table.scan = _unpatched(patched)  # type: ignore[method-assign]
+        try:
+            assert _scan_pages(client, Limit=4) == plain
+            assert (
+                _scan_pages(
+                    client, Limit=5, FilterExpression="n > :n", ExpressionAttributeValues={":n": {"N": "3"}}
+                )
+                == filtered
+            )
+        finally:
+            Table.scan = patched  # type: ignore[method-assign]
+    finally:
+        Table._item_comes_before_dct = before  # type: ignore[method-assign]
+    # THEN both answer the same pages, every item once in key order, and the patched scan compared
+    # only items of the start key's partition (moto's compares every item before the key on each page)
+    keys = [(i["PK"]["S"], i["SK"]["S"]) for items, _ in plain for i in items]
+    assert keys == sorted(keys)
+    assert len(keys) == len(set(keys)) == sum(sizes.values()) - 1
+    assert all(int(i["n"]["N"]) > 3 for items, _ in filtered for i in items)
+    assert patched_comparisons <= (len(plain) + len(filtered)) * max(sizes.values())
+    assert len(compared) - patched_comparisons > 10 * patched_comparisons
