@@ -373,7 +373,11 @@ class LocalRuntime:
 
     ``redeliver`` is the share of successfully merged messages that are not deleted, so SQS delivers
     them a second time (at-least-once delivery, for fault tests). ``parameters`` override template
-    parameters (``Stage`` is ``local`` unless given).
+    parameters (``Stage`` is ``local`` unless given). ``validate_requests=False`` turns off botocore's
+    client-side parameter validation in the clients the runtime hands the handlers (DynamoDB, SQS,
+    Streams): the demo does, since every request has been validated by the tests that run the same
+    handlers with it on, and it walked every item of every request again (about 5% of the demo);
+    moto still parses each request against the service model.
     """
 
     def __init__(
@@ -387,8 +391,10 @@ class LocalRuntime:
         redeliver: float = 0.0,
         seed: int = 0,
         progress: ProgressFn | None = None,
+        validate_requests: bool = True,
     ) -> None:
         self.sandboxes = dict(sandboxes)
+        self.validate_requests = validate_requests
         self.config = config
         self._lookup = plugins
         self.parameters = {"Stage": "local", "LogLevel": "INFO", **(parameters or {})}
@@ -500,10 +506,13 @@ class LocalRuntime:
         params = template_parameters({"ConfigFile": str(config_path), **self.parameters})
         scope = TemplateScope(params, conditions=template.get("Conditions", {}))
 
+        from botocore.config import Config
+
         session = boto3.session.Session(region_name=REGION)
-        self.dynamodb = session.client("dynamodb")
-        self.sqs = session.client("sqs")
-        self.streams = session.client("dynamodbstreams")
+        checked = Config(parameter_validation=self.validate_requests)
+        self.dynamodb = session.client("dynamodb", config=checked)
+        self.sqs = session.client("sqs", config=checked)
+        self.streams = session.client("dynamodbstreams", config=checked)
 
         self.table_name = str(scope.resolve(resources["ProfilesTable"]["Properties"]["TableName"]))
         create_table(self.dynamodb, self.table_name)
