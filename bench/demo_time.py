@@ -58,7 +58,7 @@ def item_kinds(rt: LocalRuntime) -> Counter[str]:
         page = rt.dynamodb.scan(**request)
         for item in page["Items"]:
             pk, sk = item["PK"]["S"].split("#", 1)[0], item["SK"]["S"].split("#", 1)[0]
-            kinds[sk if pk == "CUSTOMER" else f"{pk}/{sk}"] += 1
+            kinds[sk if pk == "CUSTOMER" else pk] += 1
         if "LastEvaluatedKey" not in page:
             return kinds
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

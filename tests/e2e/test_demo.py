@@ -40,7 +40,7 @@ class Run:
     """(customer id, tool) where the tool's connector gives no payload (a Mailchimp member pending
     double opt-in is left alone), after the last round."""
     validated: set[bool] = field(default_factory=set)
-    """Whether the runtime's clients validated requests on the client side, in each round."""
+    """Whether the runtime's clients validated and signed requests on the client side, in each round."""
 
 
 def _pushed_items(rt: LocalRuntime) -> dict[tuple[str, str], str]:
@@ -69,7 +69,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     validated: set[bool] = set()
 
     def after_round(_report: RoundReport, rt: LocalRuntime) -> None:
-        validated.add(rt.validate_requests)
+        validated.add(rt.client_checks)
         snapshots.append(_pushed_items(rt))
         no_payload.clear()
         for profile in rt.wiring.profiles.iter_profiles():
@@ -235,21 +235,24 @@ def test_the_cli_runs_a_demo_and_prints_its_summary(
 
 
 def test_the_runtime_validates_requests_unless_told_not_to(run: Run) -> None:
+    import botocore
     from botocore.exceptions import ParamValidationError
 
     from profilesync.registry import get
 
-    # GIVEN the demo ran without client-side validation (its handlers' tests run with it)
+    # GIVEN the demo ran without client-side validation and signing (its handlers' tests run with them)
     assert run.validated == {False}
     for validate in (True, False):
         with LocalRuntime(
-            {"hubspot": get("hubspot").sandbox(people=3, seed=1)}, validate_requests=validate
+            {"hubspot": get("hubspot").sandbox(people=3, seed=1)}, client_checks=validate
         ) as rt:
             # WHEN a request gives a number as text
             if validate:
-                # THEN a runtime left at its default refuses it before sending it
+                # THEN a runtime left at its default refuses it before sending it, and signs requests
                 with pytest.raises(ParamValidationError, match="Limit"):
                     rt.dynamodb.list_tables(Limit="5")
+                assert rt.sqs.meta.config.signature_version != botocore.UNSIGNED
             else:
-                # THEN one told not to validate sends it, and moto answers
+                # THEN one told not to check sends it unsigned, and moto answers
                 assert rt.table_name in rt.dynamodb.list_tables(Limit="5")["TableNames"]
+                assert rt.sqs.meta.config.signature_version == botocore.UNSIGNED
