@@ -956,6 +956,12 @@ def model_moto_costs() -> None:
     from moto.dynamodb.models.table import Table
 
     from profilesync.moto_scan import items_from, patch_scan, scan_hint
+    from profilesync.moto_wire import (
+        in_wire_form,
+        patch_action_lookup,
+        patch_attribute_maps,
+        patch_stream_records,
+    )
 
     original_query = Table.query
     original_all_items = Table.all_items
@@ -1001,23 +1007,18 @@ def model_moto_costs() -> None:
     original_structure = JSONSerializer._serialize_type_structure
 
     def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
-        if (
-            shape.name == "AttributeValue"
-            and isinstance(value, dict)
-            and len(value) == 1
-            and next(iter(value)) in _WIRE_ATTRIBUTE_TYPES
-        ):
+        if shape.name == "AttributeValue" and in_wire_form(value):
             serialized[self.get_serialized_name(shape, key)] = value
             return
         original_structure(self, serialized, value, shape, key)
 
     JSONSerializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]
+    # ...and a whole item or stream record, when every value is; moto finds each request's action
+    # once per class (profilesync.moto_wire).
+    patch_attribute_maps()
+    patch_stream_records()
+    patch_action_lookup()
     _QUERY_PATCHED = True
-
-
-#: AttributeValue members whose JSON form moto already holds. Binary ones go through moto's serialiser
-#: (it base64-encodes them), and so do maps and lists, which may hold binary values further down.
-_WIRE_ATTRIBUTE_TYPES = frozenset({"S", "N", "SS", "NS", "NULL", "BOOL"})
 
 
 def _restore_environment(saved: Mapping[str, str]) -> None:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -245,3 +247,133 @@ def test_a_patched_scan_pages_as_moto_does_reading_only_from_the_start_key(clien
     assert all(int(i["n"]["N"]) > 3 for items, _ in filtered for i in items)
     assert patched_comparisons <= (len(plain) + len(filtered)) * max(sizes.values())
     assert len(compared) - patched_comparisons > 10 * patched_comparisons
+
+
+def _moto_original(function: Any) -> Any:
+    """The moto function under however many patches wrap it (each keeps it in its closure)."""
+    if getattr(function, "__module__", "").startswith("moto."):
+        return function
+    for cell in getattr(function, "__closure__", None) or ():
+        inner = cell.cell_contents
+        if inspect.isfunction(inner):
+            found = _moto_original(inner)
+            if found is not None:
+                return found
+    return None
+
+
+def test_the_wire_patches_replace_what_moto_still_has() -> None:
+    import moto.core.responses as responses
+    from moto.core.serialize import JSONSerializer
+
+    model_moto_costs()
+    # moto still finds an action's method by the names of its handler class's functions...
+    assert "method_names_from_class(self.__class__)" in inspect.getsource(responses.BaseResponse.call_action)
+    # ...and serialises maps and structures through these, with these arguments
+    for name in ("_serialize_type_map", "_serialize_type_structure"):
+        original = _moto_original(getattr(JSONSerializer, name))
+        assert list(inspect.signature(original).parameters) == ["self", "serialized", "value", "shape", "key"]
+    assert hasattr(JSONSerializer, "_default_serialize")
+
+
+def _wire_answers(dynamo: Any, streams: Any, table: str) -> list[Any]:
+    arn = dynamo.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    query = dynamo.query(
+        TableName=table,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": "CUSTOMER#a"}},
+    )
+    scan = dynamo.scan(TableName=table)
+    return [records, query["Items"], scan["Items"], scan["Count"]]
+
+
+def test_patched_answers_on_the_wire_equal_motos_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto.core.responses as responses
+    from moto.core.serialize import JSONSerializer
+
+    monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")  # moto 5's Streams otherwise answer 404
+    model_moto_costs()
+    with mock_aws():
+        dynamo = dynamodb_client()
+        streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+        dynamo.create_table(
+            TableName="streamed",
+            KeySchema=[
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        # GIVEN items of every kind of value: wire-form ones, binary ones, nested maps and lists
+        plain = {
+            "n": {"N": "1"},
+            "s": {"S": "é"},
+            "ss": {"SS": ["x", "y"]},
+            "ok": {"BOOL": True},
+            "z": {"NULL": True},
+        }
+        nested = {"b": {"B": b"\x00\xff"}, "m": {"M": {"l": {"L": [{"B": b"\x01"}, {"S": "v"}]}}}}
+        dynamo.put_item(
+            TableName="streamed", Item={"PK": {"S": "CUSTOMER#a"}, "SK": {"S": "PROFILE"}, **plain}
+        )
+        dynamo.put_item(
+            TableName="streamed", Item={"PK": {"S": "CUSTOMER#a"}, "SK": {"S": "SOURCE#1"}, **nested}
+        )
+        dynamo.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": "streamed",
+                        "Item": {"PK": {"S": "CUSTOMER#a"}, "SK": {"S": "PROFILE"}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": "streamed",
+                        "Item": {"PK": {"S": "CUSTOMER#b"}, "SK": {"S": "X"}, **plain},
+                    }
+                },
+            ]
+        )
+        dynamo.delete_item(TableName="streamed", Key={"PK": {"S": "CUSTOMER#a"}, "SK": {"S": "SOURCE#1"}})
+        dynamo.put_item(
+            TableName="streamed", Item={"PK": {"S": "CUSTOMER#a"}, "SK": {"S": "SOURCE#2"}, **nested}
+        )
+        # WHEN the stream, a query and a scan are read with the patches and with moto's own code
+        patched = _wire_answers(dynamo, streams, "streamed")
+        saved = {
+            name: JSONSerializer.__dict__[name]
+            for name in ("_serialize_type_map", "_serialize_type_structure")
+        }
+        saved_lookup = responses.method_names_from_class
+        try:
+            for name, function in saved.items():
+                setattr(JSONSerializer, name, _moto_original(function))
+            responses.method_names_from_class = _moto_original(saved_lookup)
+            unpatched = _wire_answers(dynamo, streams, "streamed")
+        finally:
+            for name, function in saved.items():
+                setattr(JSONSerializer, name, function)
+            responses.method_names_from_class = saved_lookup
+    # THEN every answer is the same, value for value
+    assert patched == unpatched
+    assert [r["eventName"] for r in patched[0]] == [
+        "INSERT",
+        "INSERT",
+        "MODIFY",
+        "INSERT",
+        "REMOVE",
+        "INSERT",
+    ]
+    assert patched[0][1]["dynamodb"]["NewImage"]["m"] == {"M": {"l": {"L": [{"B": b"\x01"}, {"S": "v"}]}}}
+    assert isinstance(patched[0][0]["dynamodb"]["ApproximateCreationDateTime"], datetime)
