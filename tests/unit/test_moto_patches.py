@@ -26,22 +26,27 @@ from profilesync.local import model_moto_costs
 TABLE = "patched"
 
 
+def _create_table(dynamo: Any, name: str, **options: Any) -> None:
+    dynamo.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "SK", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        **options,
+    )
+
+
 @pytest.fixture
 def client() -> Iterator[Any]:
     with mock_aws():
         dynamo = dynamodb_client()
-        dynamo.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        _create_table(dynamo, TABLE)
         yield dynamo
 
 
@@ -301,17 +306,9 @@ def test_patched_answers_on_the_wire_equal_motos_own(monkeypatch: pytest.MonkeyP
     with mock_aws():
         dynamo = dynamodb_client()
         streams = boto3.client("dynamodbstreams", region_name="us-east-1")
-        dynamo.create_table(
-            TableName="streamed",
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
+        _create_table(
+            dynamo,
+            "streamed",
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )
         # GIVEN items of every kind of value: wire-form ones, binary ones, nested maps and lists
