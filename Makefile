@@ -51,6 +51,7 @@ bench: $(STAMP) $(VENV)/.bench
 	$(BIN)/python -m bench.woocommerce_efficiency
 	$(BIN)/python -m bench.salesforce_efficiency
 	$(BIN)/python -m bench.linkage_throughput
+	$(BIN)/python -m bench.identity_dense_block
 	$(BIN)/python -m bench.profile_api
 
 # FEBRL3/4 through our matcher, recordlinkage and Splink (their packages are the `bench` extra).

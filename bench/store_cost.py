@@ -12,6 +12,10 @@ the customer's history (a HISTORY item, in the same transaction: docs/governance
   update:       PROFILE + SOURCE + source IDENT (new hash) + added IDENTs + IDENTs no source holds
                 + HISTORY
   unchanged:    nothing
+With the suppression check, each email or phone IDENT a transaction creates also carries a
+ConditionCheck on its SUPPRESS# item (core.ports.Unsuppressed: a merge racing an erasure of a person
+not stored yet cannot create them), billed here as a transactional write of a 1 KB item (2 WCU):
++2 items for a new customer (email, phone), +1 for an attach or an update that adds one.
 A split (an update removed the identifier that joined a customer's records) is printed too, without
 a target: it is rare, and costs the update plus one more transaction.
 Targets: at most 1.2x the minimum write units, zero writes for an unchanged record, at most
@@ -232,14 +236,14 @@ def main() -> None:
             )
 
         new = [record("crm", i, [f"p{i}@example.com"], [f"+4420794{i:05d}"]) for i in range(n)]
-        scenario("new customer", new, 2 + 3 + 1)
+        scenario("new customer", new, 2 + 3 + 1 + 2)
         attach = [record("shop", i, [f"p{i}@example.com"], [f"+4420795{i:05d}"]) for i in range(n)]
-        scenario("attach", attach, 2 + 2 + 1)
+        scenario("attach", attach, 2 + 2 + 1 + 1)
         update = [
             record("shop", i, [f"p{i}@example.com", f"q{i}@example.com"], [f"+4420795{i:05d}"], day=1)
             for i in range(n)
         ]
-        scenario("update (email added)", update, 2 + 1 + 1 + 1)
+        scenario("update (email added)", update, 2 + 1 + 1 + 1 + 1)
         before_writes = meter.calls["TransactWriteItems"]
         scenario("unchanged", update, 0)
         unchanged_writes = meter.calls["TransactWriteItems"] - before_writes

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from core.connector import Connector
 from core.identity import IdentityPolicy
+from core.mailbox import canonical_spelling, mailbox_key
 from core.pipeline import SPLIT_SERIES_LENGTH, split_ids
 from core.ports import CustomerState, ProfileStore, PushedState, ReadsProfiles, SyncStateStore
 from core.privacy_store import DeleteItem, ErasureStep, ErasureStore, ItemKey
@@ -49,6 +50,12 @@ class PersonScope:
     """The keys of the customer's source records (``hubspot:contact:123``)."""
     holder_items: list[ItemKey] = field(default_factory=list)
     pushed: list[PushedState] = field(default_factory=list)
+    mailboxes: list[str] = field(default_factory=list)
+    """The mailboxes (core.mailbox) of the exclusive emails that no other live customer holds a
+    spelling of: suppressed with them, so every spelling the provider delivers there is."""
+    ambiguous: bool = False
+    """The request named no stored spelling, and several live customers hold other spellings of its
+    mailbox: nobody is erased or exported (core.privacy)."""
 
     @property
     def found(self) -> bool:
@@ -56,7 +63,7 @@ class PersonScope:
 
     def suppression_keys(self) -> list[str]:
         """The identifier keys to suppress: the exclusive ones and every source record id."""
-        return sorted({*self.exclusive, *(f"source#{key}" for key in self.sources)})
+        return sorted({*self.exclusive, *self.mailboxes, *(f"source#{key}" for key in self.sources)})
 
     def finding_keys(self) -> set[str]:
         """The keys that find the person's copies elsewhere (quarantine, dead letters)."""
@@ -147,11 +154,18 @@ def find_scope(
     """The person the request names and everything that is theirs (see the module docstring)."""
     policy = policy or IdentityPolicy()
     state = locate(profiles, identifier)
+    if state is None and identifier.kind == "email":
+        # Another spelling of the mailbox (``annsmith@gmail.com`` for ``ann.smith@gmail.com``).
+        spelled = holding_mailbox(profiles, erasure, identifier.key)
+        if len(spelled) > 1:
+            return PersonScope(identifier, ambiguous=True)
+        state = spelled[0] if spelled else None
     if state is None:
         scope = PersonScope(identifier)
         if identifier.kind != "source" and not policy.is_blocked(identifier):
             shared = _shared(profiles, erasure, None, [identifier.key])
             (scope.shared if shared else scope.exclusive).append(identifier.key)
+            scope.mailboxes = _own_mailboxes(profiles, erasure, None, scope.exclusive)
         return scope
     return scope_of(
         identifier, state, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
@@ -176,7 +190,8 @@ def scope_of(
     usable = [k for k in values if not policy.is_blocked(Identifier.from_key(k))]
     shared = _shared(profiles, erasure, cid, usable, set(absorbed))
     mine = {cid, *absorbed}
-    markers = erasure.holders(values)
+    mailboxes = sorted({m for k in values if (m := mailbox_key(k)) is not None})
+    markers = erasure.holders([*values, *mailboxes])
     holder_items = sorted(
         (
             ItemKey(f"IDENT#{key}", f"HOLDER#{holder}")
@@ -192,6 +207,7 @@ def scope_of(
             if key.sk.startswith("PUSHED#") and sync_state is not None:
                 destination = key.sk[len("PUSHED#") :]
                 pushed.extend(sync_state.get_pushed(destination, [owner]).values())
+    exclusive = sorted(set(usable) - shared)
     return PersonScope(
         request=identifier,
         customer_id=cid,
@@ -199,12 +215,60 @@ def scope_of(
         absorbed=absorbed,
         items=items,
         owned=owned_identifiers(profiles, cid, state),
-        exclusive=sorted(set(usable) - shared),
+        exclusive=exclusive,
         shared=sorted(shared),
         sources=sorted(state.snapshots),
         holder_items=holder_items,
         pushed=pushed,
+        mailboxes=_own_mailboxes(profiles, erasure, cid, exclusive, set(absorbed)),
     )
+
+
+def holding_mailbox(profiles: ProfileStore, erasure: ErasureStore, key: str) -> list[CustomerState]:
+    """The live customers holding a spelling of the mailbox of the email ``key`` (core.mailbox): the
+    owner of the mailbox's own spelling, and the customers its markers name (``PutHolder`` under
+    ``mailbox#...``, written for every other spelling), each checked against its live profile."""
+    mailbox = mailbox_key(key)
+    if mailbox is None:
+        return []
+    candidates = set(erasure.holders([mailbox]).get(mailbox, set()))
+    own = canonical_spelling(mailbox)
+    owner = profiles.get_owners([own]).get(own)
+    if owner is not None:
+        candidates.add(owner.customer_id)
+    found: dict[str, CustomerState] = {}
+    for candidate in sorted(candidates):
+        state = _live(profiles, candidate)
+        if (
+            state is not None
+            and state.profile is not None
+            and any(mailbox_key(i.key) == mailbox for i in state.profile.identifiers)
+        ):
+            found[state.customer_id] = state
+    return [found[c] for c in sorted(found)]
+
+
+def _own_mailboxes(
+    profiles: ProfileStore,
+    erasure: ErasureStore,
+    customer: str | None,
+    exclusive: Sequence[str],
+    absorbed: Iterable[str] = (),
+) -> list[str]:
+    """The mailboxes of the ``exclusive`` emails that no live customer other than ``customer`` holds
+    a spelling of (another customer's spelling keeps its mailbox unsuppressed: their records are
+    theirs, as a shared value is)."""
+    mine = {customer, *absorbed}
+    out: set[str] = set()
+    for key in exclusive:
+        mailbox = mailbox_key(key)
+        if (
+            mailbox is not None
+            and mailbox not in out
+            and all(s.customer_id in mine for s in holding_mailbox(profiles, erasure, key))
+        ):
+            out.add(mailbox)
+    return sorted(out)
 
 
 def _shared(
@@ -354,6 +418,7 @@ __all__ = [
     "PersonScope",
     "absorbed_customers",
     "find_scope",
+    "holding_mailbox",
     "locate",
     "owned_identifiers",
     "plan_erasure",

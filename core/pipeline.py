@@ -34,6 +34,7 @@ from core.identity import (
     live_owner,
 )
 from core.link_index import LinkIndex, ReviewItem, match_document
+from core.mailbox import is_canonical, mailbox_key
 from core.merge import (
     DEFAULT_RULES,
     MergeRules,
@@ -44,6 +45,7 @@ from core.merge import (
     record_hash,
 )
 from core.ports import (
+    RETIRED_OWNER,
     Changeset,
     CustomerState,
     DeleteIdent,
@@ -57,8 +59,10 @@ from core.ports import (
     PutIdent,
     PutProfile,
     PutSource,
+    ReadsTombstones,
     Tombstone,
     TouchSource,
+    Unsuppressed,
 )
 from core.schema import Identifier, SourceRecord
 from core.suppression import SuppressionCheck
@@ -281,7 +285,12 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
     policy = settings.policy
     result = IngestResult()
     keys = sorted({i.key for r in records for i in r.identifiers if not policy.is_blocked(i)})
-    owners = store.get_owners(keys)
+    # Tombstones of records retired at the vendor (core.retirement) make an older version stale.
+    owners = (
+        store.get_owners_and_tombstones(keys)
+        if isinstance(store, ReadsTombstones)
+        else store.get_owners(keys)
+    )
 
     active: list[SourceRecord] = []
     hashes: dict[str, str] = {}
@@ -304,6 +313,11 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
                 continue
         hashes[record.key] = h
         active.append(record)
+    tombstones = [k for k, o in owners.items() if o.customer_id == RETIRED_OWNER]
+    if tombstones:
+        # Past the staleness check a tombstone owns nothing: the record re-created at the vendor
+        # replaces it (its PutIdent expects the tombstone's owner: see before _changeset below).
+        owners = {k: o for k, o in owners.items() if o.customer_id != RETIRED_OWNER}
     if active and settings.suppression is not None:
         # Read after the owners: an erasure suppresses before it deletes, so a record whose owner
         # this plan found gone finds its suppression here; one whose owner was still there fails
@@ -377,6 +391,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         components = _group_exact(active, live, owner_of, policy, result)
     watermarks = _moving_watermarks(store, components, live, hashes)
 
+    raw_owner.update(dict.fromkeys(tombstones, RETIRED_OWNER))  # owned by nobody (owner_of): replaced
     changesets: list[Changeset] = []
     records_of: dict[str, tuple[SourceRecord, ...]] = {}
     kinds: dict[str, str] = {}
@@ -633,6 +648,12 @@ def _changeset(
     for cid in members:
         previously_owned |= live[cid].owned
     ops.extend(DeleteIdent(key, raw_owner.get(key, survivor)) for key in sorted(previously_owned - desired))
+    ops.extend(_mailbox_markers(ops, survivor))
+    if settings.suppression is not None:
+        # An erasure may suppress a value nobody stored yet after this plan's check: the IDENT
+        # items this changeset creates are guarded by their suppression entries (docs/privacy.md).
+        created = (op.key for op in ops if isinstance(op, PutIdent) and op.expected_owner is None)
+        ops.extend(Unsuppressed(h) for h in settings.suppression.guards(created))
     ops.extend(Tombstone(cid, survivor, live[cid].version) for cid in sorted(absorbed))
     if (
         settings.linkage is None
@@ -651,6 +672,21 @@ def _changeset(
         )
     )
     return Changeset(label=component.records[0].key, operations=tuple(ops))
+
+
+def _mailbox_markers(ops: Sequence[Operation], survivor: str) -> list[PutHolder]:
+    """A marker under the mailbox of each email this changeset gives ``survivor`` that is not the
+    mailbox's own spelling (``IDENT#mailbox#annsmith@gmail.com`` / ``HOLDER#<survivor>`` for
+    ``ann.smith@gmail.com``, core.mailbox): how an erasure naming another spelling of the address
+    finds the customer (core.person_scope); the own spelling is found by its IDENT item. One per
+    mailbox (a transaction takes one operation per item)."""
+    markers: dict[str, PutHolder] = {}
+    for op in ops:
+        if isinstance(op, PutIdent) and op.key.startswith("email#"):
+            mailbox = mailbox_key(op.key)
+            if mailbox is not None and not is_canonical(op.key, mailbox):
+                markers.setdefault(mailbox, PutHolder(mailbox, survivor))
+    return [markers[k] for k in sorted(markers)]
 
 
 def _match(record: SourceRecord, settings: IngestSettings) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 from core.governance.history import HistoryEvent
 from core.schema import Profile, SourceRecord
@@ -154,6 +154,17 @@ class PutHistory:
     event: HistoryEvent
 
 
+@dataclass(frozen=True, slots=True)
+class Unsuppressed:
+    """A condition, no write: the changeset applies only while no suppression entry of ``hash`` (a
+    keyed hash, core.suppression.keyed_hash) exists. Ingest adds one for each email or phone whose
+    IDENT item a changeset creates, so that a merge that checked the suppression before an erasure
+    suppressed a person not yet stored cannot create them after it (DynamoDB: a ``ConditionCheck``
+    on ``SUPPRESS#<hash>``; docs/privacy.md, "A merge racing an erasure")."""
+
+    hash: str
+
+
 Operation = (
     PutProfile
     | MarkAbsorbing
@@ -166,6 +177,7 @@ Operation = (
     | TouchSource
     | PutHolder
     | PutHistory
+    | Unsuppressed
 )
 
 
@@ -178,6 +190,26 @@ class Changeset:
 
     def __len__(self) -> int:
         return len(self.operations)
+
+
+RETIRED_OWNER: Final = "~retired"
+"""The owner a ``source#`` IDENT item names once its record was deleted at the vendor
+(core.retirement): a tombstone keeping the deletion's time as ``updated_at`` (and ``RETIRED_HASH`` as
+``record_hash``), so that an older version of the record arriving late is stale. ``get_owners``
+leaves tombstones out; ingest reads them with ``get_owners_and_tombstones`` and replaces one with the
+record re-created at the vendor after its deletion (a ``PutIdent`` expecting this owner)."""
+RETIRED_HASH: Final = "~retired"
+"""A tombstone's ``record_hash``: after every hex hash, so that a version stamped with the deletion's
+own time is stale too."""
+
+
+@runtime_checkable
+class ReadsTombstones(Protocol):
+    """A store that keeps tombstones of retired records (the three stores of core.storage)."""
+
+    def get_owners_and_tombstones(self, keys: Sequence[str]) -> dict[str, Ownership]:
+        """``get_owners``, with the tombstones (owner ``RETIRED_OWNER``) among them."""
+        ...
 
 
 class ProfileStore(Protocol):

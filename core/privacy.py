@@ -40,6 +40,7 @@ from core.governance.history_redaction import redact_other_histories
 from core.governance.person_record import PersonRecord, person_record
 from core.governance.reading import ReadAudit
 from core.identity import IdentityPolicy
+from core.mailbox import mailbox_key
 from core.normalise import normalise_email, normalise_phone
 from core.person_scope import (
     PersonScope,
@@ -199,7 +200,7 @@ def export_person(
             state.customer_id, state.profile, sources, identity=_explained(profiles, state, identity)
         )
     scope = find_scope(identifier, profiles=profiles, erasure=stores.erasure, sync_state=stores.sync_state)
-    if scope.found and _ambiguous(identifier, scope.shared):
+    if scope.ambiguous or (scope.found and _ambiguous(identifier, scope.shared)):
         # A household phone names several people: its owner's data is not the asker's (see erase).
         return PersonExport(customer_id=None, profile=None, sources=(), ambiguous=True)
     state = scope.state
@@ -362,10 +363,11 @@ def erase_person(
     started = now()
     scope = find_scope(identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy)
     report = ErasureReport(found=scope.found, outcome="")
-    if scope.found and _ambiguous(identifier, scope.shared):
+    if scope.ambiguous or (scope.found and _ambiguous(identifier, scope.shared)):
         # A household phone names several people: its owner is whoever got it first, not
         # necessarily the person who asked. Nobody is erased; the person is named again by a value
-        # only they hold (their email, or a phone of their own).
+        # only they hold (their email, or a phone of their own). Likewise a spelling of a mailbox
+        # several customers hold other spellings of: each is named by the spelling it holds.
         report.outcome = AMBIGUOUS
         erasure.put_audit(
             AuditRecord(
@@ -482,7 +484,8 @@ def _suppress(stores: PrivacyStores, salt: str, keys: Sequence[str], request_id:
 
 
 def _kind(key: str) -> Any:
-    return key.partition("#")[0]
+    kind = key.partition("#")[0]
+    return "email" if kind == "mailbox" else kind  # a mailbox entry suppresses emails
 
 
 def kept_by_policy(at: datetime, *, suppressed: int, pending: bool) -> list[dict[str, str]]:
@@ -694,6 +697,10 @@ def lift_suppression(
     ``identifier`` left (their other identifiers and record ids too). Audited; returns how many."""
     subject = subject_hash(salt, identifier)
     lifted = suppression.lift(subject)
+    mailbox = mailbox_key(identifier.key)
+    if not lifted and mailbox is not None:
+        # Erased under another spelling of the address: its mailbox entry leads to that erasure.
+        lifted = suppression.lift(keyed_hash(salt, mailbox))
     erasure.put_audit(
         AuditRecord(
             action="unsuppress",

@@ -12,6 +12,10 @@ remote id the connector then updates by). Anyone else is someone the push would 
   whose records send the person nothing (``channel=None``: a CRM contact, a billing customer) asks
   for no consent.
 
+A person whose record the tool deleted (retired, core.retirement: the sync state's ``PUSHED#`` item
+for the tool says so) is skipped in either mode (``skipped_retired``) until a record of theirs comes
+from the tool again: an upsert would create them there again, against what the tool's user did.
+
 A person the tool holds is updated whatever their consent says: what is pushed there is enriched
 traits, never a subscription (each connector carries the consent state the way its vendor wants).
 """
@@ -22,10 +26,10 @@ from typing import Literal
 
 from core.connector import PUSH_MODES, ConnectorSpec, PushMode, PushRules
 from core.errors import ConnectorConfigError
-from core.ports import PushedState
+from core.ports import RETIRED_HASH, PushedState
 from core.schema import Profile
 
-Decision = Literal["update", "create", "skipped_by_mode", "skipped_by_consent"]
+Decision = Literal["update", "create", "skipped_by_mode", "skipped_by_consent", "skipped_retired"]
 
 
 def push_mode_of(spec: ConnectorSpec, requested: str | None) -> PushMode:
@@ -69,7 +73,12 @@ def decide(
     profile: Profile, source: str, rules: PushRules, mode: PushMode, pushed: PushedState | None
 ) -> Decision:
     """What a push does with this profile in tool ``source``: update the person it holds, create them,
-    or skip them because of the mode or of their consent."""
+    or skip them because of the mode or of their consent, or because the tool deleted their record
+    (retired: core.retirement) and no record of theirs came from it since."""
+    if pushed is not None and pushed.payload_hash == RETIRED_HASH:
+        if not holds(profile, source, rules, None):
+            return "skipped_retired"
+        pushed = None  # a record of theirs came from the tool again: as if never pushed there
     if holds(profile, source, rules, pushed):
         return "update"
     if mode == "update":

@@ -21,9 +21,12 @@ id; a new Stripe customer gets a new one) is pulled and resolved again like any 
 write is conditional on what was read; a lost race re-reads and plans again, so a tombstone can be
 applied any number of times.
 
-Known limit: a tombstone leaves no marker behind, so an older version of the record that arrives
-after it (an ingest message of the same run delivered late by SQS) brings the record back until the
-vendor reports it again. Within one pulled page the records go in before the tombstones.
+The retired record's ``source#`` IDENT item stays as a tombstone (owner ``core.ports.RETIRED_OWNER``,
+the deletion's time as ``updated_at``), so an older version of the record that arrives after it (an
+ingest message delivered late by SQS) is stale, as it would be next to the stored record; a version
+newer than the deletion (re-created or restored at the vendor) replaces the tombstone and is resolved
+like any new record. A tombstone holds the vendor's record id and nothing of the person. Within one
+pulled page the records go in before the tombstones.
 """
 
 from __future__ import annotations
@@ -36,14 +39,18 @@ from typing import TYPE_CHECKING
 
 from core.errors import ConflictError
 from core.ports import (
+    RETIRED_HASH,
+    RETIRED_OWNER,
     Changeset,
     CustomerState,
     DeleteIdent,
     DeleteSource,
     Operation,
     ProfileStore,
+    PushedState,
     PutIdent,
     PutProfile,
+    SyncStateStore,
 )
 from core.privacy_store import DeleteItem, ErasureStore, ItemKey
 from core.schema import Identifier, Quarantined, RecordDraft, SourceDeletion, SourceRecord
@@ -152,13 +159,17 @@ def retire_records(
     erasure: ErasureStore,
     settings: IngestSettings | None = None,
     *,
+    pushed: SyncStateStore | None = None,
     max_attempts: int = 12,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RetireResult:
     """Retire the deleted records from their customers (see the module docstring); idempotent.
 
     ``settings`` is the ingest's ``core.pipeline.IngestSettings`` (identity policy and survivorship
-    rules; None: the defaults). ``erasure`` deletes a customer whose last record goes. Raises
+    rules; None: the defaults). ``erasure`` deletes a customer whose last record goes. ``pushed``
+    (the sync state) marks, for a customer that stays, that its record at the tool was retired: a
+    push to that tool in ``upsert`` mode then does not create the person there again
+    (core.push_policy), until a record of theirs comes from the tool again. Raises
     ConflictError when a customer kept changing for ``max_attempts`` rounds (send the deletions
     again: they apply once)."""
     from core.pipeline import IngestSettings
@@ -177,7 +188,7 @@ def retire_records(
         if not pending:
             return result
         try:
-            pending = _retire_round(pending, store, erasure, settings, result)
+            pending = _retire_round(pending, store, erasure, settings, result, pushed)
         except ConflictError:
             pass
         else:
@@ -197,6 +208,7 @@ def _retire_round(
     erasure: ErasureStore,
     settings: IngestSettings,
     result: RetireResult,
+    pushed: SyncStateStore | None = None,
 ) -> dict[str, SourceDeletion]:
     """One round: retire what can be, return the deletions whose customer lost a race."""
     owners = store.get_owners([f"source#{key}" for key in pending])
@@ -212,7 +224,7 @@ def _retire_round(
     lost: dict[str, SourceDeletion] = {}
     for customer_id, gone in sorted(by_customer.items()):
         try:
-            _retire_from(customer_id, gone, store, erasure, settings, result)
+            _retire_from(customer_id, gone, store, erasure, settings, result, pushed)
         except ConflictError:
             lost.update((d.key, d) for d in gone)
     return lost
@@ -248,6 +260,7 @@ def _retire_from(
     erasure: ErasureStore,
     settings: IngestSettings,
     result: RetireResult,
+    pushed: SyncStateStore | None = None,
 ) -> None:
     state = _live_state(store, customer_id, settings)
     cid = state.customer_id
@@ -259,13 +272,24 @@ def _retire_from(
     remaining = [r for key, r in state.snapshots.items() if key not in gone]
     if not remaining:
         _remove_customer(state, deletions[0], store, erasure, settings)
+        # The customer's items are gone, its source# items with them: the tombstones take their place
+        # (one already there, or a record re-created since, is left as it is).
+        for deletion in deletions:
+            store.commit([Changeset(f"tombstone:{deletion.key}", (_tombstone(deletion, None),))])
         result.retired += len(gone)
         result.removed_customers += 1
         return
-    if store.commit([_retire_changeset(state, gone, remaining, settings)]):
+    deleted_at = {d.key: d for d in deletions}
+    if store.commit([_retire_changeset(state, gone, remaining, settings, deleted_at)]):
         raise ConflictError(f"retiring records of {cid} lost a race; plan again")
     result.retired += len(gone)
     result.customers.add(cid)
+    if pushed is not None:
+        # The tool deleted the person's record there: an upsert push must not create it again.
+        left = {r.source for r in remaining}
+        tools = sorted({state.snapshots[k].source for k in gone} - left)
+        at = max(d.deleted_at for d in deletions)
+        pushed.put_pushed([PushedState(cid, tool, RETIRED_HASH, None, at) for tool in tools])
     from core.pipeline import record_groups, split_customer
 
     if len(record_groups(remaining, settings.policy)) > 1:
@@ -276,10 +300,21 @@ def _retire_from(
             result.unsplit.append(cid)
 
 
+def _tombstone(deletion: SourceDeletion, owner: str | None) -> PutIdent:
+    """The tombstone of a retired record, over its ``source#`` IDENT item (``owner``: the customer
+    it names now; None when it is gone)."""
+    return PutIdent(f"source#{deletion.key}", RETIRED_OWNER, owner, RETIRED_HASH, deletion.deleted_at)
+
+
 def _retire_changeset(
-    state: CustomerState, gone: set[str], remaining: list[SourceRecord], settings: IngestSettings
+    state: CustomerState,
+    gone: set[str],
+    remaining: list[SourceRecord],
+    settings: IngestSettings,
+    deletions: dict[str, SourceDeletion],
 ) -> Changeset:
-    """Delete the retired snapshots and the identifiers only they held; rebuild the profile."""
+    """Delete the retired snapshots and the identifiers only they held (a retired record's own id
+    becomes its tombstone); rebuild the profile."""
     from core.merge import build_profile, profile_hash  # lazily: events.py imports this module's model
 
     cid = state.customer_id
@@ -290,7 +325,8 @@ def _retire_changeset(
         if key not in state.owned:
             continue  # another customer owns it (a shared value): its IDENT item is not ours
         if key not in held:
-            ops.append(DeleteIdent(key, cid))
+            own = deletions.get(key[len("source#") :]) if key.startswith("source#") else None
+            ops.append(_tombstone(own, cid) if own is not None else DeleteIdent(key, cid))
             released.add(key)
         elif key.startswith("source#") and key[len("source#") :] in gone:
             # A retired person's id that a child of theirs still holds (an order's owner link): kept

@@ -16,8 +16,10 @@ Every path checks them:
 * push never sends a profile that holds a suppressed identifier (a record that raced the erasure).
 
 The rule, ``is_suppressed``: a record is suppressed when any of its identifiers is, its source id
-included. A suppression is lifted only by an explicit, audited privacy request (the person signed up
-again), which lifts every entry its erasure left (``SuppressionStore.lift``).
+included; an email is suppressed when its mailbox is (core.mailbox: an erasure suppresses the
+mailbox of an address the provider folds, so ``a.nn.smith+x@gmail.com`` is suppressed with
+``annsmith@gmail.com``). A suppression is lifted only by an explicit, audited privacy request (the
+person signed up again), which lifts every entry its erasure left (``SuppressionStore.lift``).
 
 ``SuppressionStore`` is the small port every store implements (in memory, DynamoDB); the parametrised
 test ``tests/unit/test_suppression_store.py`` holds each implementation to the same behaviour.
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from core.mailbox import mailbox_key
 from core.schema import Profile, SourceRecord
 
 SuppressedKind = Literal["email", "phone", "source"]
@@ -100,14 +103,33 @@ class SuppressionCheck:
         return found
 
     def suppressed_keys(self, keys: Iterable[str]) -> set[str]:
-        """The identifier keys among ``keys`` that are suppressed (one store read for all of them)."""
+        """The identifier keys among ``keys`` that are suppressed (one store read for all of them):
+        an email is suppressed too when its mailbox is (core.mailbox: every spelling the provider
+        delivers to one mailbox)."""
         by_hash: dict[str, list[str]] = {}
         for key in dict.fromkeys(keys):
             by_hash.setdefault(self.hash(key), []).append(key)
+            mailbox = mailbox_key(key)
+            if mailbox is not None:
+                by_hash.setdefault(self.hash(mailbox), []).append(key)
         if not by_hash:
             return set()
         hit = self.store.suppressed(sorted(by_hash))
         return {key for h in hit for key in by_hash[h]}
+
+    def guards(self, keys: Iterable[str]) -> list[str]:
+        """The hashes a commit creating the IDENT items of ``keys`` must find unsuppressed (see
+        ``core.ports.Unsuppressed``): those of the emails and phones among them. Source ids are
+        left out: an erasure suppresses only the ids of records it found stored, whose IDENT items
+        the commit's other conditions already guard. An email's mailbox is guarded too."""
+        guarded: set[str] = set()
+        for key in keys:
+            if key.startswith(("email#", "phone#")):
+                guarded.add(self.hash(key))
+                mailbox = mailbox_key(key)
+                if mailbox is not None:
+                    guarded.add(self.hash(mailbox))
+        return sorted(guarded)
 
     def split(self, records: Sequence[SourceRecord]) -> tuple[list[SourceRecord], list[SourceRecord]]:
         """``records`` as (kept, suppressed), each in the order given."""

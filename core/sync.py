@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from core.connector import Connector, Payload, PushMode, PushOutcome
 from core.ports import (
+    RETIRED_HASH,
     CustomerState,
     ProfileItem,
     ProfileStore,
@@ -123,7 +124,7 @@ class PullReport:
 @dataclass
 class PushReport:
     """What one push did: ``considered = no_payload + skipped_by_mode + skipped_by_consent +
-    skipped_unchanged + sent``, and ``pushed = created + updated``.
+    skipped_retired + skipped_unchanged + sent``, and ``pushed = created + updated``.
 
     ``created`` counts people pushed whom the tool did not hold (as far as profilesync knew);
     ``skipped_by_mode`` the people an ``update`` push left out because the tool does not hold them,
@@ -144,6 +145,8 @@ class PushReport:
     updated: int = 0
     skipped_by_mode: int = 0
     skipped_by_consent: int = 0
+    skipped_retired: int = 0
+    """People whose record the tool deleted (core.retirement): not created there again."""
 
 
 def pull_into_store(
@@ -222,7 +225,7 @@ def pull_into_store(
                 kept = [r for r in records if (r.source, r.source_id) not in gone]
         quality.observe(received - len(deletions), kept, (e.reason for e in [*entries, *stored]))
         if deletions:
-            retire_page(report, deletions, store, erasure, settings)
+            retire_page(report, deletions, store, erasure, settings, state)
         report.pages += 1
         report.pulled += received
         report.normalised += len(records)
@@ -266,9 +269,11 @@ def retire_page(
     store: ProfileStore,
     erasure: ErasureStore | None,
     settings: IngestSettings | None,
+    state: SyncStateStore | None = None,
 ) -> None:
     """The pull's hook for deletions: retire the page's deleted records (core.retirement) and count
-    them in ``report.retired``; the customers they changed are pushed like those the ingest changed.
+    them in ``report.retired``; the customers they changed are pushed like those the ingest changed
+    (never created again at the tool that deleted them: ``state`` keeps that mark).
     Without an erasure store (a caller that passed none) they are counted as ``ignored``."""
     from core.retirement import RetireResult, retire_records
 
@@ -278,7 +283,7 @@ def retire_page(
         report.retired.received += len(deletions)
         report.retired.ignored += len(deletions)
         return
-    result = retire_records(deletions, store, erasure, settings)
+    result = retire_records(deletions, store, erasure, settings, pushed=state)
     report.retired.add(result)
     report.ingest.customers |= result.customers
 
@@ -381,6 +386,11 @@ def push_profiles(
         if decision == "skipped_by_consent":
             report.skipped_by_consent += 1
             continue
+        if decision == "skipped_retired":
+            report.skipped_retired += 1
+            continue
+        if pushed is not None and pushed.payload_hash == RETIRED_HASH:
+            pushed = None  # the person is back at the tool: the retired mark is no push of ours
         if decision == "create":
             creating.add(payload.customer_id)
         if payload.remote_id is None and pushed is not None and pushed.remote_id:

@@ -90,7 +90,7 @@ def merge_message(record: SQSRecord, totals: IngestResult) -> None:
     result, refused = ingest_isolating(message.records, w.profiles, settings)
     totals.add(result)
     if message.deletions:
-        retire_message(message, w.profiles, w.erasure, settings, totals)
+        retire_message(message, w.profiles, w.erasure, settings, totals, w.sync_state)
     if refused:
         w.sync_state.put_quarantined(
             refused_entries(message.connector, refused, datetime.now(UTC), suppression)
@@ -113,14 +113,19 @@ def merge_message(record: SQSRecord, totals: IngestResult) -> None:
 
 
 def retire_message(
-    message: IngestMessage, profiles: Any, erasure: Any, settings: IngestSettings, totals: IngestResult
+    message: IngestMessage,
+    profiles: Any,
+    erasure: Any,
+    settings: IngestSettings,
+    totals: IngestResult,
+    sync_state: Any = None,
 ) -> None:
     """Retire the records the tool reported deleted (core.retirement): gone from their customers,
     who are then pushed like any changed customer. A customer that kept changing raises
     ConflictError, so the message is retried (a deletion applies once)."""
     from core.retirement import retire_records
 
-    retired = retire_records(message.deletions, profiles, erasure, settings)
+    retired = retire_records(message.deletions, profiles, erasure, settings, pushed=sync_state)
     totals.customers |= retired.customers
     totals.split_customers += retired.split_customers
     totals.unsplit.extend(retired.unsplit)

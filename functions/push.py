@@ -129,6 +129,8 @@ def push_everywhere(
         _emit("PushUpdated", report.updated, destination)
         _emit("PushSkippedByMode", report.skipped_by_mode, destination)
         _emit("PushSkippedByConsent", report.skipped_by_consent, destination)
+        if report.skipped_retired:
+            _emit("PushSkippedRetired", report.skipped_retired, destination)
         _emit("PushSkippedUnchanged", report.skipped_unchanged, destination)
         _emit("PushFailed", len(report.failed), destination)
         if report.retried:

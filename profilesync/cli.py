@@ -328,9 +328,11 @@ def _identity_settings(args: argparse.Namespace) -> IngestSettings | None:
     found = find_config()
     if found is not None:
         section, base = load_config(found).identity, found.parent
-    if args.identity is not None or args.identity_model is not None:
-        mode = args.identity or "probabilistic"
-        model = str(args.identity_model.resolve()) if args.identity_model is not None else section.model
+    # `sync` has no --identity flags: the document decides.
+    flag, model_flag = getattr(args, "identity", None), getattr(args, "identity_model", None)
+    if flag is not None or model_flag is not None:
+        mode = flag or "probabilistic"
+        model = str(model_flag.resolve()) if model_flag is not None else section.model
         section = section.model_copy(update={"mode": mode, "model": model})
     linkage = linkage_settings(section, base)
     return None if linkage is None else IngestSettings(linkage=linkage)
@@ -531,6 +533,8 @@ def _sync(args: argparse.Namespace) -> int:
             where=stores.where,
             options=NormaliseOptions(default_region=region),
             erasure=stores.erasure,
+            # The document's identity section, as resolve and the merge function read it.
+            settings=_identity_settings(args),
         )
     for line in summary_lines(outcome):
         print(line)

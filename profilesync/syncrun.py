@@ -28,6 +28,7 @@ from profilesync.sync_lease import holding_lease
 
 if TYPE_CHECKING:
     from core.normalise import NormaliseOptions
+    from core.pipeline import IngestSettings
 
 
 def option_env_var(connector: str, option: str) -> str:
@@ -143,6 +144,7 @@ def run_sync(
     suppression: SuppressionCheck | None = None,
     options: NormaliseOptions | None = None,
     erasure: ErasureStore | None = None,
+    settings: IngestSettings | None = None,
 ) -> SyncOutcome:
     """Pull from the cursor, merge, and push the profiles of every customer this pull touched
     (``push_mode``: the instance's mode, None for the connector's default), holding the
@@ -156,6 +158,7 @@ def run_sync(
     only what differs from what was last pushed (``SyncOutcome.caught_up``). The connector's sync
     state remembers whether the last push finished (``push_done`` in its report). Records the
     tool reports deleted are retired (core.retirement); ``erasure`` removes a customer left with none.
+    ``settings``: how records join (the configuration document's identity section); None: exact.
     """
     progress = progress or Progress()
     name = connector.spec.name
@@ -177,6 +180,7 @@ def run_sync(
             progress=pulled_page,
             suppression=suppression,
             erasure=erasure,
+            settings=settings,
         )
         progress.done()
         pushed: PushReport | None = None

@@ -50,6 +50,8 @@ from connectors._http import (
     secret_env_var,
     value_at,
 )
+from connectors.cursor_tags import id_tag, tag_key
+from connectors.secrets import revealed
 from core.connector import (
     ConnectorSettings,
     ConnectorSpec,
@@ -229,6 +231,8 @@ class HubSpotConnector:
             dataclasses.replace(base, limiters=(searches,)), transport
         )
         self._properties_lock = threading.Lock()
+        self.cursor_tag_key = tag_key(SOURCE, settings.base_url or DEFAULT_BASE_URL, revealed(token))
+        """The key of this account's cursor tags (connectors.cursor_tags): from its token."""
         self._mode = push_mode_of(SPEC, settings.push_mode)
         self._properties_ready = False
 
@@ -253,7 +257,7 @@ class HubSpotConnector:
         Every page carries the cursor to resume right after it; the last page's cursor starts the next
         incremental run. An incremental run with nothing new yields one empty page carrying its cursor.
         """
-        state: PullState | None = decode(cursor)
+        state: PullState | None = decode(cursor, self.cursor_tag_key)
         # A contact stamped far in the future is read as the start of this pull (core.time_bound): it
         # can carry no watermark past the pull, so the changes made after it are asked for next time.
         bound = TimeBound.from_now()
@@ -312,9 +316,11 @@ class HubSpotConnector:
             has_more = bool(value_at(data, "paging.next.after"))
             # ``seen`` lists records returned at the watermark; one modified since has a later time.
             fresh = [
-                r for r in raw if not (contact_id(r) in state.seen and _modified(r, bound) == state.watermark)
+                r for r in raw if not (self._tag(r) in state.seen and _modified(r, bound) == state.watermark)
             ]
-            following = advance(state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE, bound=bound)
+            following = advance(
+                state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE, bound=bound, tag=self._tag
+            )
             following = dataclasses.replace(following, archived_since=archived_since)
             fresh += junk
             if has_more and following == state:
@@ -330,6 +336,10 @@ class HubSpotConnector:
                 yield from self._archived(following, bound)
                 return
             state = following
+
+    def _tag(self, contact: Mapping[str, Any]) -> str:
+        """The tag the cursor keeps of a contact's id."""
+        return id_tag(self.cursor_tag_key, contact_id(contact))
 
     def _archived(self, state: IncrementalState, bound: TimeBound) -> Iterator[RawPage]:
         """The contacts archived (deleted) since ``state.archived_since``, as tombstones' pages.
@@ -595,20 +605,23 @@ def advance(
     *,
     has_more: bool,
     page_size: int,
+    tag: Callable[[Mapping[str, Any]], str],
     bound: TimeBound | None = None,
 ) -> IncrementalState:
-    """The incremental state after one search page (``raw``: every result, seen ones included).
+    """The incremental state after one search page (``raw``: every result, seen ones included);
+    ``tag`` gives what the cursor keeps of a contact's id (connectors.cursor_tags).
 
-    In the tie phase the id keyset moves to the page's highest id; once the timestamp is exhausted the
-    time phase resumes strictly after it. In the time phase the watermark moves to the page's newest
-    timestamp, remembering the ids returned at it; when that timestamp alone fills a page, paging by time
-    cannot get past it, so the tie phase takes over.
+    In the tie phase the id keyset moves to the page's highest id, and the tags of the page's contacts
+    leave ``seen`` (the keyset is past them); once the timestamp is exhausted the time phase resumes
+    strictly after it. In the time phase the watermark moves to the page's newest timestamp,
+    remembering the tags of the contacts returned at it; when that timestamp alone fills a page,
+    paging by time cannot get past it, so the tie phase takes over.
     """
     if state.phase == "tie":
         tie = max([state.tie if state.tie is not None else -1, *_numeric_ids(raw)])
-        seen = frozenset(s for s in state.seen if not (s.isdigit() and int(s) <= tie))
+        seen = state.seen - {tag(r) for r in raw}
         return IncrementalState(state.watermark, tie, seen, "tie" if has_more else "time")
-    stamped = [(ms, contact_id(r)) for r in raw if (ms := _modified(r, bound)) is not None]
+    stamped = [(ms, tag(r) if contact_id(r) else "") for r in raw if (ms := _modified(r, bound)) is not None]
     if not stamped:
         return state
     newest = max(ms for ms, _ in stamped)

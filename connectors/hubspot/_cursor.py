@@ -10,6 +10,13 @@ each page is a fresh query starting at the watermark ``w``. Records modified at 
 returned are either listed in ``seen`` or have ids up to ``tie`` (see ``IncrementalState``). Offsets are
 avoided because a record modified mid-walk moves to the end of the result and shifts every later
 offset by one (silently skipping a record), and because search refuses offsets past 10,000.
+
+The cursor is stored in the table (``SYNC#hubspot``), and an erased person's contact may be among
+those at the watermark, so ``seen`` holds keyed tags of the ids (connectors.cursor_tags, keyed by the
+access token), never the ids. ``tie`` is an id HubSpot must be asked with (``hs_object_id > tie``),
+so it is kept only while a walk of one timestamp by id is under way; once the time phase resumes it
+only says that the whole timestamp is covered, and is written as 0. Version-1 cursors (ids in
+clear) are read and re-keyed.
 """
 
 from __future__ import annotations
@@ -18,9 +25,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from connectors.cursor_tags import tagged
 from core.errors import ConnectorConfigError
 
-_VERSION = 1
+_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 
 Phase = Literal["time", "tie"]
 
@@ -50,6 +59,7 @@ class IncrementalState:
     watermark: int | None
     tie: int | None = None
     seen: frozenset[str] = field(default_factory=frozenset)
+    """Tags (connectors.cursor_tags) of the ids returned at the watermark."""
     phase: Phase = "time"
     archived_since: int | None = None
     """Contacts archived (deleted) at or after this time (epoch ms, HubSpot's clock) are reported as
@@ -65,28 +75,26 @@ def encode(state: PullState) -> str:
     if isinstance(state, FullState):
         data = {"v": _VERSION, "m": "full", "after": state.after, "w": state.watermark, "x": state.max_id}
     else:
-        data = {
-            "v": _VERSION,
-            "m": "inc",
-            "w": state.watermark,
-            "t": state.tie,
-            "s": sorted(state.seen, key=_id_order),
-            "p": state.phase,
-        }
+        # In the time phase a tie only says the watermark's timestamp is covered (``>`` rather than
+        # ``>=``): 0 says so without naming the contact that closed the walk.
+        tie = state.tie if state.phase == "tie" or state.tie is None else 0
+        data = {"v": _VERSION, "m": "inc", "w": state.watermark, "t": tie, "s": sorted(state.seen)}
+        data["p"] = state.phase
         if state.archived_since is not None:
             data["a"] = state.archived_since
     return json.dumps(data, separators=(",", ":"))
 
 
-def decode(cursor: str | None) -> PullState | None:
+def decode(cursor: str | None, key: bytes) -> PullState | None:
     """The state a cursor stands for; None for None (a full refresh). Raises ConnectorConfigError for a
-    string this connector did not write, rather than guessing where to start."""
+    string this connector did not write, rather than guessing where to start. A version-1 cursor's
+    ids are re-keyed as tags under ``key``."""
     if cursor is None:
         return None
     try:
         data = json.loads(cursor)
-        if not isinstance(data, dict) or data.get("v") != _VERSION:
-            raise ValueError("not a version-1 HubSpot cursor")
+        if not isinstance(data, dict) or data.get("v") not in _READABLE_VERSIONS:
+            raise ValueError("not a version-1 or version-2 HubSpot cursor")
         watermark = _optional_int(data.get("w"))
         if data.get("m") == "full":
             after = data.get("after")
@@ -105,7 +113,7 @@ def decode(cursor: str | None) -> PullState | None:
             return IncrementalState(
                 watermark=watermark,
                 tie=_optional_int(data.get("t")),
-                seen=frozenset(seen),
+                seen=frozenset(tagged(key, seen) if data["v"] == 1 else seen),
                 phase=phase,
                 archived_since=_optional_int(data.get("a")),
             )
@@ -123,10 +131,6 @@ def _optional_int(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{value!r} is not an integer")
     return value
-
-
-def _id_order(record_id: str) -> tuple[int, str]:
-    return (int(record_id), record_id) if record_id.isdigit() else (-1, record_id)
 
 
 __all__ = ["FullState", "IncrementalState", "Phase", "PullState", "decode", "encode"]

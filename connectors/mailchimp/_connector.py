@@ -34,6 +34,8 @@ from connectors._http import (
     resolve_secret,
     secret_env_var,
 )
+from connectors.cursor_tags import tag_key
+from connectors.secrets import revealed
 from core.connector import (
     ConnectorSettings,
     ConnectorSpec,
@@ -177,6 +179,8 @@ class MailchimpConnector:
             transport=settings.transport,
         )
         self._list_path = f"/lists/{quote(list_id, safe='')}"
+        self.cursor_tag_key = tag_key(SOURCE, dc, list_id, revealed(key))
+        """The key of this audience's cursor tags (connectors.cursor_tags): from the API key."""
         self._merge_lock = threading.Lock()
         self._merge_fields_ready = False
 
@@ -213,7 +217,7 @@ class MailchimpConnector:
     # --- pull --------------------------------------------------------------------------------------
     def cursor_since(self, since: datetime) -> str:
         """A cursor that pulls every member changed at or after ``since`` (``sync --since``)."""
-        return WalkState.since(since).encode()
+        return WalkState.since(since, self.cursor_tag_key).encode()
 
     def pull(self, cursor: str | None = None) -> Iterator[RawPage]:
         """Members page by page. ``None`` is a full refresh (parallel over ``last_changed`` ranges
@@ -222,7 +226,7 @@ class MailchimpConnector:
         # can carry no watermark past the pull, so the changes made after it are asked for next time.
         self._bound = TimeBound.from_now()
         if cursor is not None:
-            yield from self._pages(self._walk(WalkState.decode(cursor), None))
+            yield from self._pages(self._walk(WalkState.decode(cursor, self.cursor_tag_key), None))
             return
         yield from self._full_refresh()
 
@@ -279,7 +283,8 @@ class MailchimpConnector:
                 w = step.state.w
                 if w is not None and self._bound.cap(w) != w:
                     # Mailchimp's times are whole seconds: the start, floored, repeats rather than skips.
-                    step = replace(step, state=WalkState(self._bound.start.replace(microsecond=0)))
+                    start = self._bound.start.replace(microsecond=0)
+                    step = replace(step, state=WalkState(start, key=self.cursor_tag_key))
                 yield step
                 return
             yield step
@@ -325,7 +330,7 @@ class MailchimpConnector:
         per_round = self.max_connections * RANGE_PAGES
         ranges = min(pages, self.max_connections * math.ceil(pages / per_round))
         if ranges < 2 or self.max_connections == 1:
-            yield from self._pages(self._walk(WalkState(), None))
+            yield from self._pages(self._walk(WalkState(key=self.cursor_tag_key), None))
             return
         # Range bounds are the last_changed values at evenly spaced offsets. They only balance the
         # work: each range is walked by watermark, so bounds that moved since cannot lose a member.
@@ -347,7 +352,7 @@ class MailchimpConnector:
 
         def run(index: int) -> None:
             try:
-                for step in self._walk(WalkState(lowers[index]), uppers[index]):
+                for step in self._walk(WalkState(lowers[index], key=self.cursor_tag_key), uppers[index]):
                     if stop.is_set():
                         return
                     outboxes[index].put(("step", step))

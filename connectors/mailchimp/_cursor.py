@@ -16,20 +16,28 @@ right under both readings. The request before the offset re-reads one member (``
 must be one already passed; if it is not, the block moved under us and the walk reads it again
 from offset 0, skipping the ids it has seen. A resumed pull therefore neither loses nor repeats a
 member.
+
+The cursor is stored in the table (``SYNC#mailchimp``), and a member id is the MD5 of the member's
+lowercased address (Mailchimp's subscriber hash): an erased person at the watermark would stay
+there, in a form anyone can match against an address. So ``seen`` keeps keyed tags of the ids
+(connectors.cursor_tags, keyed by the API key and the audience), never the ids. Version-1 cursors
+(ids in clear) are read and re-keyed.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from connectors.cursor_tags import id_tag, tagged
 from core.errors import ConnectorConfigError
 from core.time_bound import TimeBound
 
-_VERSION: Final = 1
+_VERSION: Final = 2
+_READABLE_VERSIONS: Final = (1, 2)
 ONE_SECOND: Final = timedelta(seconds=1)
 #: The cursor keeps the ids of at most this many members read on the watermark (the latest ones):
 #: the overlap check needs only the last, and an import can put 100 000 members on one second,
@@ -63,6 +71,14 @@ class WalkState:
     w: datetime | None = None
     seen: tuple[str, ...] = ()
     pos: int = 0
+    key: bytes | None = field(default=None, compare=False, repr=False)
+    """The key of the tags ``seen`` holds (the connector's ``cursor_tag_key``); never encoded. None
+    keeps ids as they are (a state built by hand, in tests)."""
+
+    def tag(self, member: Mapping[str, Any]) -> str:
+        """What ``seen`` keeps of a member's id."""
+        member_id = str(member.get("id", ""))
+        return member_id if self.key is None else id_tag(self.key, member_id)
 
     def encode(self) -> str:
         """The opaque cursor string (JSON) for this state."""
@@ -77,11 +93,12 @@ class WalkState:
         )
 
     @classmethod
-    def decode(cls, cursor: str) -> WalkState:
-        """Read a cursor written by ``encode``; a cursor from anything else is a config error."""
+    def decode(cls, cursor: str, key: bytes | None = None) -> WalkState:
+        """Read a cursor written by ``encode``; a cursor from anything else is a config error. The
+        state tags with ``key``; a version-1 cursor's ids are re-keyed under it."""
         try:
             data = json.loads(cursor)
-            if not isinstance(data, dict) or data.get("v") != _VERSION:
+            if not isinstance(data, dict) or data.get("v") not in _READABLE_VERSIONS:
                 raise ValueError("not a mailchimp cursor")
             w = parse_time(data["w"]) if data.get("w") is not None else None
             if data.get("w") is not None and w is None:
@@ -96,12 +113,14 @@ class WalkState:
             raise ConnectorConfigError(
                 f"mailchimp: the saved cursor cannot be read ({exc}); run a full refresh (cursor None)"
             ) from None
-        return cls(w, tuple(seen), pos)
+        if data["v"] == 1 and key is not None:
+            seen = list(tagged(key, seen))
+        return cls(w, tuple(seen), pos, key)
 
     @classmethod
-    def since(cls, at: datetime) -> WalkState:
+    def since(cls, at: datetime, key: bytes | None = None) -> WalkState:
         """A state that reads everything changed at or after ``at``."""
-        return cls(at.astimezone(UTC).replace(microsecond=0))
+        return cls(at.astimezone(UTC).replace(microsecond=0), key=key)
 
     def query(self) -> tuple[str | None, int, bool]:
         """``(since_last_changed, offset, verify)`` for the next request: ``verify`` means the first
@@ -120,7 +139,7 @@ class WalkState:
         changed = _changed(member, bound)
         if self.w is not None and changed is not None and changed < self.w:
             return True
-        return str(member.get("id", "")) in self.seen
+        return self.tag(member) in self.seen
 
 
 @dataclass(frozen=True)
@@ -172,7 +191,7 @@ def advance(
     emit: list[dict[str, Any]] = []
 
     def now() -> WalkState:
-        return WalkState(w, tuple(order[-SEEN_LIMIT:]), pos)
+        return WalkState(w, tuple(order[-SEEN_LIMIT:]), pos, state.key)
 
     for member in page:
         if not isinstance(member, Mapping):
@@ -182,7 +201,7 @@ def advance(
             pos += 1
             continue
         changed = _changed(member, bound)
-        member_id = str(member.get("id", ""))
+        member_id = state.tag(member)
         if upper is not None and changed is not None and changed >= upper:
             return Step(emit, now(), done=True)
         if w is not None and changed is not None and changed < w:

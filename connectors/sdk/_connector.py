@@ -19,6 +19,8 @@ from connectors._http import (
     resolve_secret,
     value_at,
 )
+from connectors.cursor_tags import id_tag, tag_key
+from connectors.secrets import revealed
 from core.connector import (
     ConnectorPlugin,
     ConnectorSettings,
@@ -103,6 +105,10 @@ class RestConnector:
             for op in operations
         }
         self.context = RestContext(declaration, settings, clients, retry)
+        self.cursor_tag_key = tag_key(
+            declaration.name, base_url, *(revealed(secrets[name]) for name in sorted(secrets))
+        )
+        """The key of this instance's cursor tags (connectors.cursor_tags): from its credentials."""
 
     # --- lifecycle ---------------------------------------------------------------------------------
     def close(self) -> None:
@@ -128,7 +134,7 @@ class RestConnector:
         Every page carries the cursor to resume after it; a stream with nothing new still yields one
         empty page carrying the cursor.
         """
-        state = PullCursor.decode(cursor, self.declaration.name)
+        state = PullCursor.decode(cursor, self.declaration.name, self.cursor_tag_key)
         streams = self.declaration.streams
         names = [s.name for s in streams]
         if state.active is not None and state.active not in names:
@@ -183,17 +189,18 @@ class RestConnector:
             else:
                 yield records, state.finished(time_bound.start), True
 
-    @staticmethod
     def _key_point(
-        stream: Stream, bound: TimeBound | None = None
+        self, stream: Stream, bound: TimeBound | None = None
     ) -> Callable[[Any], tuple[str, datetime | None]]:
-        """A record's key and modification time; a time more than a day ahead of ``bound``'s start
-        (default: now, when the walk begins) is read as that start (``core.time_bound``)."""
+        """A record's key, as the tag the cursor keeps of it (connectors.cursor_tags), and its
+        modification time; a time more than a day ahead of ``bound``'s start (default: now, when the
+        walk begins) is read as that start (``core.time_bound``)."""
         incremental = stream.incremental
         bound = bound or TimeBound.from_now()
+        tag_of = self.cursor_tag_key
 
         def key_point(record: Any) -> tuple[str, datetime | None]:
-            key = str(value_at(record, stream.primary_key) or "")
+            key = id_tag(tag_of, str(value_at(record, stream.primary_key) or ""))
             if incremental is None:
                 return key, None
             value = value_at(record, incremental.cursor_field)

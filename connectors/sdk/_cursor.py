@@ -15,6 +15,11 @@ in the order; an offset would then skip the record after it. Every page carries 
 token included, so a pull cut short resumes after the last durable page. (An offset API can still be
 walked safely when every page overlaps the one before: ``OverlapOffsetPaging``.)
 
+Why tags, not ids: the cursor is stored in the table (``SYNC#<connector>``), and an erased person's
+records may be among those at the watermark. The connector hands ``accept`` keyed tags of the ids
+(connectors.cursor_tags, keyed by its credentials), so ``skip`` and ``at_high`` name nobody. Version-1
+cursors (ids in clear) are read and re-keyed.
+
 Why a walk not in modification order starts the next one no later than it began (``started``): a
 walk that pages by id reads record A, then A changes, then the walk reads B, changed later still. The
 newest time read is B's, past A's new time: a next walk from there would never see A's change.
@@ -28,9 +33,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from connectors.cursor_tags import tagged
 from core.errors import ConnectorConfigError
 
-_VERSION: Final = 1
+_VERSION: Final = 2
+_READABLE_VERSIONS: Final = (1, 2)
 #: The cursor keeps at most this many ids per watermark. A cursor is stored in one DynamoDB item
 #: (400 KB); beyond this many records on one timestamp, the oldest ids are dropped, and the next walk
 #: returns those again (a repeat, never a loss).
@@ -163,22 +170,30 @@ class PullCursor:
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
-    def decode(cls, cursor: str | None, connector: str) -> PullCursor:
+    def decode(cls, cursor: str | None, connector: str, key: bytes | None = None) -> PullCursor:
         """Read a cursor this connector wrote; None is a full refresh. Any other string is a config
-        error naming the way out, rather than a guess at where to start."""
+        error naming the way out, rather than a guess at where to start. A version-1 cursor's ids are
+        re-keyed as tags under ``key`` (the connector's ``cursor_tag_key``; without it they are kept
+        as they are, for a reader that only wants the watermarks)."""
         if cursor is None:
             return cls({})
         try:
             data = json.loads(cursor)
-            if not isinstance(data, dict) or data.get("v") != _VERSION:
-                raise ValueError("not a version-1 cursor of the connector SDK")
+            if not isinstance(data, dict) or data.get("v") not in _READABLE_VERSIONS:
+                raise ValueError("not a version-1 or version-2 cursor of the connector SDK")
             active = data.get("active")
             if active is not None and not isinstance(active, str):
                 raise ValueError("active must be a stream name")
             streams = data.get("streams")
             if not isinstance(streams, dict):
                 raise ValueError("streams must be an object")
-            return cls({str(k): _decode_state(v) for k, v in streams.items()}, active)
+            states = {str(k): _decode_state(v) for k, v in streams.items()}
+            if data["v"] == 1 and key is not None:
+                states = {
+                    name: replace(s, skip=tagged(key, s.skip), at_high=tagged(key, s.at_high))
+                    for name, s in states.items()
+                }
+            return cls(states, active)
         except (ValueError, TypeError, KeyError) as exc:
             raise ConnectorConfigError(
                 f"{connector}: the cursor {cursor[:80]!r} was not written by this connector ({exc}); "

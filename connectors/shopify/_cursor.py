@@ -21,13 +21,13 @@ Version-1 cursors (ids in clear) are read and re-keyed.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.cursor_tags import id_tag
+from connectors.cursor_tags import tag_key as connector_tag_key
 from core.errors import ConnectorConfigError
 from core.time_bound import TimeBound
 
@@ -38,12 +38,7 @@ _READABLE_VERSIONS = (1, 2)
 
 def tag_key(shop: str, token: str) -> bytes:
     """The key of this shop's cursor tags: derived from its access token, never stored."""
-    return hashlib.sha256(f"profilesync shopify cursor\0{shop}\0{token}".encode()).digest()
-
-
-def id_tag(key: bytes, node_id: str) -> str:
-    """What the cursor keeps of a record's id: 64 bits of HMAC-SHA256, hex."""
-    return hmac.new(key, node_id.encode(), hashlib.sha256).hexdigest()[:16]
+    return connector_tag_key("shopify", shop, token)
 
 
 def canonical_time(value: Any) -> str | None:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import ConflictError, RecordRejectedError, RetryableError, StoreLayoutError
 from core.merge import profile_json
 from core.ports import (
+    RETIRED_OWNER,
     Changeset,
     CustomerState,
     DeleteIdent,
@@ -53,6 +54,7 @@ from core.ports import (
     SyncState,
     Tombstone,
     TouchSource,
+    Unsuppressed,
 )
 from core.schema import Profile, SourceRecord
 from core.storage.dynamodb_links import DynamoDBLinkIndex
@@ -122,6 +124,10 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
     # -- reads ---------------------------------------------------------------------------------
 
     def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
+        found = self.get_owners_and_tombstones(keys)
+        return {k: o for k, o in found.items() if o.customer_id != RETIRED_OWNER}
+
+    def get_owners_and_tombstones(self, keys: Sequence[str]) -> dict[str, Ownership]:
         out: dict[str, Ownership] = {}
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
@@ -290,7 +296,8 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
         while True:
             page = self._call("scan", **kwargs)
             for item in page.get("Items", []):
-                out[item["PK"]["S"][len("IDENT#") :]] = item["customer_id"]["S"]
+                if item["customer_id"]["S"] != RETIRED_OWNER:
+                    out[item["PK"]["S"][len("IDENT#") :]] = item["customer_id"]["S"]
             if "LastEvaluatedKey" not in page:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -535,6 +542,15 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
                 from core.storage.dynamodb_history import history_item  # it imports this module
 
                 return {"Put": {"TableName": table, "Item": history_item(op.event)}}
+            case Unsuppressed():
+                # The item an erasure's SuppressionStore writes (core.storage.dynamodb_suppression).
+                return {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"PK": {"S": f"SUPPRESS#{op.hash}"}, "SK": {"S": "SUPPRESS"}},
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                }
             case DeleteIdent():
                 return {
                     "Delete": {

@@ -86,6 +86,25 @@ class DynamoDBLinkIndex:
         self._send([(c, self._remove_action(c, "children", c.remove_children)) for c in gone], lambda c: None)
         more = [c for c in changes if c.add_children]
         self._send([(c, self._add_children_action(c)) for c in more], on_condition=lambda c: None)
+        self._delete_emptied([c for c in changes if (c.remove or c.remove_children) and not c.add])
+
+    def _delete_emptied(self, changes: Sequence[BlockChange]) -> None:
+        """Delete the items the removals left empty. DynamoDB drops a set whose last member is
+        deleted but keeps the item, whose key is the unsalted hash of a blocking key (a birth date and
+        an initial, an email user name): after an erasure it would still say such a person was filed.
+        The SQLite and in-memory stores delete an emptied key the same way. The condition keeps an
+        item a concurrent writer has filed a record under again, and an overloaded one."""
+        exceptions = self._client.exceptions
+        for change in changes:
+            try:
+                self._client.delete_item(
+                    TableName=self.table_name,
+                    Key=self._key(change),
+                    ConditionExpression="attribute_not_exists(records) AND attribute_not_exists(children) "
+                    "AND attribute_not_exists(overloaded)",
+                )
+            except exceptions.ConditionalCheckFailedException:
+                continue  # others are still filed under it (or it is overloaded): it stays
 
     def _key(self, change: BlockChange) -> dict[str, Any]:
         return {"PK": {"S": block_item_key(change.key)}, "SK": {"S": "BLOCK"}}

@@ -14,6 +14,7 @@ from typing import Any
 
 from core.errors import ConflictError
 from core.ports import (
+    RETIRED_OWNER,
     Changeset,
     CustomerState,
     DeleteIdent,
@@ -32,6 +33,7 @@ from core.ports import (
     SyncState,
     Tombstone,
     TouchSource,
+    Unsuppressed,
 )
 from core.schema import Profile, SourceRecord
 from core.storage.memory_history import InMemoryHistoryStore
@@ -71,6 +73,9 @@ class InMemoryProfileStore(InMemoryLinkIndex):
         self.history = InMemoryHistoryStore()
         """The customers' histories: ``PutHistory`` operations land here, as HISTORY# items do in
         the customer's partition of the DynamoDB and SQLite stores."""
+        self.suppressed_hashes: set[str] = set()
+        """The hashes an ``InMemorySuppressionStore`` made over this store keeps suppressed (the
+        ``SUPPRESS#`` items of the same table in DynamoDB and SQLite), read by ``Unsuppressed``."""
         self.writes = 0
         self._init_links()
         self._holds_by_type: dict[type, Callable[[Any], bool]] = {
@@ -85,6 +90,7 @@ class InMemoryProfileStore(InMemoryLinkIndex):
             TouchSource: self._holds_touch,
             PutHolder: self._always,
             PutHistory: self._always,
+            Unsuppressed: self._holds_unsuppressed,
         }
         self._apply_by_type: dict[type, Callable[[Any], None]] = {
             PutSource: self._apply_put_source,
@@ -98,9 +104,17 @@ class InMemoryProfileStore(InMemoryLinkIndex):
             TouchSource: self._apply_touch,
             PutHolder: self._apply_put_holder,
             PutHistory: self._apply_put_history,
+            Unsuppressed: self._apply_nothing,
         }
 
     def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
+        with self._lock:
+            idents = self._idents
+            return {
+                k: Ownership(k, *idents[k]) for k in keys if k in idents and idents[k][0] != RETIRED_OWNER
+            }
+
+    def get_owners_and_tombstones(self, keys: Sequence[str]) -> dict[str, Ownership]:
         with self._lock:
             idents = self._idents
             return {k: Ownership(k, *idents[k]) for k in keys if k in idents}
@@ -165,14 +179,14 @@ class InMemoryProfileStore(InMemoryLinkIndex):
         yield from sorted(profiles, key=lambda p: p.customer_id)
 
     def ident_items(self) -> dict[str, Ownership]:
-        """Every identifier ownership (for invariant checks in tests)."""
+        """Every identifier ownership (for invariant checks in tests); tombstones left out."""
         with self._lock:
-            return {k: Ownership(k, *o) for k, o in self._idents.items()}
+            return {k: Ownership(k, *o) for k, o in self._idents.items() if o[0] != RETIRED_OWNER}
 
     def ident_owners(self) -> dict[str, str]:
-        """Every identifier key and its owner."""
+        """Every identifier key and its owner; tombstones left out."""
         with self._lock:
-            return {k: o[0] for k, o in self._idents.items()}
+            return {k: o[0] for k, o in self._idents.items() if o[0] != RETIRED_OWNER}
 
     # One method per operation type, looked up by the operation's exact type: a commit checks and
     # applies every operation of a sync, and a ``match`` over nine class patterns tried them in turn.
@@ -191,6 +205,12 @@ class InMemoryProfileStore(InMemoryLinkIndex):
     def _holds_delete_ident(self, op: DeleteIdent) -> bool:
         current = self._idents.get(op.key)
         return current is not None and current[0] == op.expected_owner
+
+    def _holds_unsuppressed(self, op: Unsuppressed) -> bool:
+        return op.hash not in self.suppressed_hashes
+
+    def _apply_nothing(self, op: object) -> None:
+        """A condition only (``Unsuppressed``): nothing to write."""
 
     def _holds_touch(self, op: TouchSource) -> bool:
         current = self._idents.get(op.key)

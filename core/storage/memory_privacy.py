@@ -23,12 +23,18 @@ from core.suppression import SuppressionEntry
 
 
 class InMemorySuppressionStore:
-    """Suppression entries by hash, and each erasure's hashes."""
+    """Suppression entries by hash, and each erasure's hashes.
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    Given the ``InMemoryProfileStore`` of the same "table", it keeps that store's
+    ``suppressed_hashes`` in step under the store's lock, so that the store's commits see an entry
+    from the moment it is written (``core.ports.Unsuppressed``), as the DynamoDB and SQLite ones do.
+    """
+
+    def __init__(self, profiles: InMemoryProfileStore | None = None) -> None:
+        self._lock = profiles._lock if profiles is not None else threading.Lock()
         self._entries: dict[str, SuppressionEntry] = {}
         self._erasures: dict[str, set[str]] = {}
+        self._mirror = profiles.suppressed_hashes if profiles is not None else set()
 
     def suppressed(self, hashes: Sequence[str]) -> set[str]:
         with self._lock:
@@ -39,6 +45,7 @@ class InMemorySuppressionStore:
             for entry in entries:
                 self._entries[entry.hash] = entry
                 self._erasures.setdefault(entry.erasure, set()).add(entry.hash)
+                self._mirror.add(entry.hash)
 
     def entry(self, hash_: str) -> SuppressionEntry | None:
         with self._lock:
@@ -49,11 +56,13 @@ class InMemorySuppressionStore:
             first = self._entries.get(hash_)
             if first is None:
                 return []
-            return [
+            lifted = [
                 self._entries.pop(h)
                 for h in sorted(self._erasures.pop(first.erasure, set()) | {hash_})
                 if h in self._entries and self._entries[h].erasure == first.erasure
             ]
+            self._mirror.difference_update(e.hash for e in lifted)
+            return lifted
 
     def hashes(self) -> set[str]:
         """Every suppressed hash (for tests)."""

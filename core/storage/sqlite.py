@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from core.errors import RecordRejectedError
 from core.merge import profile_json
 from core.ports import (
+    RETIRED_OWNER,
     Changeset,
     CustomerState,
     DeleteIdent,
@@ -42,6 +43,7 @@ from core.ports import (
     PutSource,
     Tombstone,
     TouchSource,
+    Unsuppressed,
 )
 from core.schema import Profile, SourceRecord
 from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES
@@ -92,6 +94,10 @@ class SQLiteProfileStore(SQLiteLinkIndex):
     # -- reads ---------------------------------------------------------------------------------
 
     def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
+        found = self.get_owners_and_tombstones(keys)
+        return {k: o for k, o in found.items() if o.customer_id != RETIRED_OWNER}
+
+    def get_owners_and_tombstones(self, keys: Sequence[str]) -> dict[str, Ownership]:
         out: dict[str, Ownership] = {}
         unique = list(dict.fromkeys(keys))
         if not unique:
@@ -208,7 +214,7 @@ class SQLiteProfileStore(SQLiteLinkIndex):
         """Every identifier key and its owner (a full scan: for checks and tools, not the hot path)."""
         with self.database.reading() as conn:
             rows = conn.execute("SELECT pk, owner FROM items WHERE sk = 'IDENT'").fetchall()
-        return {pk[6:]: owner for pk, owner in rows}
+        return {pk[6:]: owner for pk, owner in rows if owner != RETIRED_OWNER}
 
     def ident_items(self) -> dict[str, Ownership]:
         """Every identifier ownership, with record hashes and watermarks (for tests and tools)."""
@@ -217,6 +223,7 @@ class SQLiteProfileStore(SQLiteLinkIndex):
         return {
             pk[6:]: Ownership(pk[6:], owner, h, datetime.fromisoformat(at) if at else None)
             for pk, owner, h, at in rows
+            if owner != RETIRED_OWNER
         }
 
     @property
@@ -345,9 +352,17 @@ class _Conditions:
     does not matter, and SQLite steps through a batch of parameters without returning to Python.
     """
 
-    def __init__(self, idents: dict[str, _IdentRow | None], profiles: dict[str, _ProfileRow | None]) -> None:
+    def __init__(
+        self,
+        idents: dict[str, _IdentRow | None],
+        profiles: dict[str, _ProfileRow | None],
+        suppressed: frozenset[str] = frozenset(),
+    ) -> None:
         self.idents = idents
         self.profiles = profiles
+        self.suppressed = suppressed
+        """The hashes of ``Unsuppressed`` conditions that have a ``SUPPRESS#`` row (none are written
+        by a commit, so the one read holds for the whole transaction)."""
         self.puts: dict[tuple[str, str], _Row | None] = {}  # None: delete the item
         self.profile_updates: dict[str, tuple[int, str]] = {}  # customer -> (version, attrs)
         self.touches: dict[str, str] = {}  # identifier key -> updated_at
@@ -356,12 +371,15 @@ class _Conditions:
     def read(cls, conn: Any, changesets: Sequence[Changeset]) -> _Conditions:
         ident_keys: set[str] = set()
         customer_ids: set[str] = set()
+        guards: set[str] = set()
         for changeset in changesets:
             for op in changeset.operations:
                 if isinstance(op, PutIdent | DeleteIdent | TouchSource):
                     ident_keys.add(op.key)
                 elif isinstance(op, PutProfile | MarkAbsorbing | MarkMerging | Tombstone):
                     customer_ids.add(op.customer_id)
+                elif isinstance(op, Unsuppressed):
+                    guards.add(op.hash)
         idents: dict[str, _IdentRow | None] = dict.fromkeys(ident_keys)
         for pk, owner, record_hash, updated_at in select_in(
             conn,
@@ -376,12 +394,22 @@ class _Conditions:
             [_CUSTOMER + c for c in customer_ids],
         ):
             profiles[pk[9:]] = (version or 0, attrs)
-        return cls(idents, profiles)
+        suppressed = frozenset(
+            pk[len("SUPPRESS#") :]
+            for (pk,) in select_in(
+                conn,
+                "SELECT pk FROM items WHERE sk = 'SUPPRESS' AND pk IN ({keys})",
+                ["SUPPRESS#" + h for h in guards],
+            )
+        )
+        return cls(idents, profiles, suppressed)
 
     def holds(self, op: Operation) -> bool:
         """Whether ``op``'s condition holds: DynamoDB's ConditionExpression of the same operation."""
         if isinstance(op, PutSource | DeleteSource | PutHolder | PutHistory):
             return True
+        if isinstance(op, Unsuppressed):
+            return op.hash not in self.suppressed
         if isinstance(op, PutIdent):
             ident = self.idents[op.key]
             return (ident[0] if ident is not None else None) == op.expected_owner
@@ -434,6 +462,8 @@ class _Conditions:
                 self.puts[(_IDENT + op.key, "IDENT")] = None
                 self.touches.pop(op.key, None)
                 self.idents[op.key] = None
+            case Unsuppressed():
+                pass  # a condition only
             case TouchSource():
                 ident = self.idents[op.key]
                 assert ident is not None  # the condition held

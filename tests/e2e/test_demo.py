@@ -39,6 +39,8 @@ class Run:
     no_payload: set[tuple[str, str]] = field(default_factory=set)
     """(customer id, tool) where the tool's connector gives no payload (a Mailchimp member pending
     double opt-in is left alone), after the last round."""
+    validated: set[bool] = field(default_factory=set)
+    """Whether the runtime's clients validated and signed requests on the client side, in each round."""
 
 
 def _pushed_items(rt: LocalRuntime) -> dict[tuple[str, str], str]:
@@ -64,8 +66,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     snapshots: list[dict[tuple[str, str], str]] = []
 
     no_payload: set[tuple[str, str]] = set()
+    validated: set[bool] = set()
 
     def after_round(_report: RoundReport, rt: LocalRuntime) -> None:
+        validated.add(rt.client_checks)
         snapshots.append(_pushed_items(rt))
         no_payload.clear()
         for profile in rt.wiring.profiles.iter_profiles():
@@ -80,7 +84,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         progress=Progress(open(out / "progress.txt", "w"), live=False),  # noqa: SIM115 - closed with the dir
         after_round=after_round,
     )
-    return Run(result, snapshots, no_payload)
+    return Run(result, snapshots, no_payload, validated)
 
 
 def _person_index() -> tuple[dict[str, int], dict[str, int]]:
@@ -228,3 +232,27 @@ def test_the_cli_runs_a_demo_and_prints_its_summary(
     assert "round 1: merge" in out.err  # progress, one line per stage
     assert (tmp_path / "profiles.jsonl").exists()
     assert (tmp_path / "report.html").exists()
+
+
+def test_the_runtime_validates_requests_unless_told_not_to(run: Run) -> None:
+    import botocore
+    from botocore.exceptions import ParamValidationError
+
+    from profilesync.registry import get
+
+    # GIVEN the demo ran without client-side validation and signing (its handlers' tests run with them)
+    assert run.validated == {False}
+    for validate in (True, False):
+        with LocalRuntime(
+            {"hubspot": get("hubspot").sandbox(people=3, seed=1)}, client_checks=validate
+        ) as rt:
+            # WHEN a request gives a number as text
+            if validate:
+                # THEN a runtime left at its default refuses it before sending it, and signs requests
+                with pytest.raises(ParamValidationError, match="Limit"):
+                    rt.dynamodb.list_tables(Limit="5")
+                assert rt.sqs.meta.config.signature_version != botocore.UNSIGNED
+            else:
+                # THEN one told not to check sends it unsigned, and moto answers
+                assert rt.table_name in rt.dynamodb.list_tables(Limit="5")["TableNames"]
+                assert rt.sqs.meta.config.signature_version == botocore.UNSIGNED

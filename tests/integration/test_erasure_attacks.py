@@ -144,7 +144,7 @@ def memory_stores() -> Iterator[Stores]:
         profiles,
         state,
         InMemoryErasureStore(profiles, state),
-        InMemorySuppressionStore(),
+        InMemorySuppressionStore(profiles),
         list,
     )
 
@@ -244,21 +244,75 @@ def test_a_request_finds_the_person_however_their_address_was_written(
     assert stores.owner("email#bob@example.com") is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Gmail ignores dots in the user name (core.linkage.email_keys), but the IDENT items and the "
-        "suppression entries are keyed by the address as written: erasing 'annsmith@gmail.com' finds "
-        "nobody when the store holds 'ann.smith@gmail.com', answers ok/not_found, and a later sign-up "
-        "as 'ann.smith@gmail.com' is not suppressed. Needs a lookup by email match key (an index "
-        "keyed by core.linkage.email_match_key, linkage2's territory) in core.person_scope.find_scope."
-    ),
-)
-def test_a_request_finds_a_gmail_address_written_without_its_dots() -> None:
-    with memory_stores() as stores:
-        stores.ingest([make_record("crm", "1", email="ann.smith@gmail.com", phone="+15550100001")])
-        report = stores.erase(email("AnnSmith@gmail.com"), "req-1")
-        assert report.found
+def test_a_request_finds_a_gmail_address_written_without_its_dots(stores: Stores) -> None:
+    # GIVEN Ann stored as 'ann.smith@gmail.com', and Bob
+    stores.ingest([make_record("crm", "1", email="ann.smith@gmail.com", phone="+15550100001")])
+    stores.ingest([make_record("crm", "2", email="bob@example.com", phone="+15550100002")])
+    # WHEN the DPO names her as Gmail delivers it too, without the dots
+    report = stores.erase(email("AnnSmith@gmail.com"), "req-1")
+    # THEN she is found and erased, with her mailbox's marker: nothing of hers is left in the store
+    assert (report.found, report.outcome) == (True, "erased")
+    assert stores.owner("phone#+15550100001") is None
+    assert stores.owner("email#bob@example.com") is not None
+    left = [r for r in stores.rows() if not r[0].startswith(BOOKKEEPING)]
+    assert not [r for r in left if "smith" in json.dumps(r) or "+15550100001" in json.dumps(r)]
+    # AND every spelling of her mailbox is suppressed: a sign-up with dots elsewhere, a +tag and
+    # Google's other domain is dropped, while Bob's next record is stored
+    later = stores.ingest(
+        [
+            make_record("shop", "7", email="a.nn.smith+promo@googlemail.com"),
+            make_record("shop", "8", email="bob@example.com"),
+        ]
+    )
+    assert (later.suppressed, later.written) == (1, 1)
+    assert stores.owner("email#a.nn.smith+promo@googlemail.com") is None
+
+
+def test_a_gmail_mailbox_erased_by_nobody_stored_suppresses_every_spelling_and_lifts_by_any(
+    stores: Stores,
+) -> None:
+    # GIVEN a request naming a Gmail address nobody stored
+    assert stores.erase(email("ann.smith@gmail.com"), "req-1").outcome == "not_found"
+    # WHEN the person signs up spelled another way
+    dropped = stores.ingest([make_record("shop", "1", email="annsmith@googlemail.com")])
+    # THEN the record is dropped
+    assert dropped.suppressed == 1
+    # AND a DPO lifting the suppression by a third spelling lifts it: the person can sign up again
+    lifted = lift_suppression(
+        email("a.nnsmith@gmail.com"),
+        suppression=stores.suppression,
+        erasure=stores.erasure,
+        salt=SALT,
+        request_id="req-2",
+        requested_by="dpo",
+    )
+    assert lifted >= 1
+    assert stores.ingest([make_record("shop", "1", email="annsmith@googlemail.com")]).suppressed == 0
+
+
+def test_two_customers_holding_two_spellings_of_one_mailbox(stores: Stores) -> None:
+    # GIVEN two customers exact identity keeps apart, one per spelling of one Gmail mailbox
+    stores.ingest([make_record("crm", "1", email="ann.smith@gmail.com", phone="+15550100001")])
+    stores.ingest([make_record("shop", "2", email="annsmith@gmail.com", phone="+15550100002")])
+    before = stores.rows()
+    # WHEN a request names a third spelling
+    report = stores.erase(email("a.nn.smith@gmail.com"), "req-1")
+    # THEN it is refused as ambiguous: neither is erased nor suppressed
+    assert (report.found, report.outcome) == (False, "ambiguous")
+    assert [r for r in stores.rows() if not r[0].startswith(BOOKKEEPING)] == [
+        r for r in before if not r[0].startswith(BOOKKEEPING)
+    ]
+    # WHEN each is then named by the spelling it holds: the first is erased
+    assert stores.erase(email("ann.smith@gmail.com"), "req-2").outcome == "erased"
+    assert stores.owner("phone#+15550100001") is None
+    # THEN the other customer's records are still theirs: its spelling is not suppressed, since the
+    # mailbox was not the erased customer's alone
+    update = make_record(
+        "shop", "2", email="annsmith@gmail.com", phone="+15550100002", day=1, traits={"x": "1"}
+    )
+    again = stores.ingest([update])
+    assert (again.suppressed, again.written) == (0, 1)
+    assert stores.owner("email#annsmith@gmail.com") is not None
 
 
 # --- erase a customer others were merged into ----------------------------------------------------
@@ -519,36 +573,35 @@ def test_a_merge_that_checked_before_the_suppression_and_commits_while_tools_are
         policy=IdentityPolicy(),
     )
     thread.join(10)
-    # THEN she is no live profile: the merge lost its race, or the erasure read its record again
-    assert (report.found, report.outcome) == (True, "erased")
+    # THEN she is no live profile: the merge lost its race, or the erasure read its record again.
+    # A person not yet stored is never created: the merge's commit finds her suppression (it
+    # creates her IDENT items), so the erasure finds nobody and says so
+    expected = (True, "erased") if known else (False, "not_found")
+    assert (report.found, report.outcome) == expected
     assert stores.owner("email#ann@example.com") is None
     assert stores.owner("phone#+15550100007") is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "A merge that checked the suppression before an erasure of a person not yet stored wrote it, "
-        "and commits only after the whole erasure finished, creates the person: nothing guards the "
-        "creation of a new customer against a suppression written after the check (the commit's "
-        "conditions are on IDENT items, which do not exist). Closing it needs the commit that "
-        "creates an IDENT item to also check that no SUPPRESS# entry exists for it (a ConditionCheck "
-        "in the DynamoDB transaction, the same check in the SQLite one): a store change, not done here."
-    ),
-)
-def test_a_merge_that_commits_after_the_whole_erasure_of_a_person_not_yet_stored() -> None:
-    with memory_stores() as stores:
-        erased: list[Any] = []
-        racing = CheckedJustBefore(
-            stores.suppression, lambda: erased.append(stores.erase(email("ann@example.com"), "req-1"))
-        )
-        ingest(
-            [make_record("shop", "2", email="ann@example.com")],
-            stores.profiles,
-            IngestSettings(policy=APART, suppression=SuppressionCheck(racing, SALT)),  # type: ignore[arg-type]
-        )
-        assert erased
-        assert stores.owner("email#ann@example.com") is None
+def test_a_merge_that_commits_after_the_whole_erasure_of_a_person_not_yet_stored(stores: Stores) -> None:
+    # GIVEN a merge of Ann (not stored yet) that checked the suppression just before her erasure ran
+    # to its end (nobody found, her email suppressed)
+    erased: list[Any] = []
+    racing = CheckedJustBefore(
+        stores.suppression, lambda: erased.append(stores.erase(email("ann@example.com"), "req-1"))
+    )
+    # WHEN the merge commits after it
+    result = ingest(
+        [make_record("shop", "2", email="ann@example.com")],
+        stores.profiles,
+        IngestSettings(policy=APART, suppression=SuppressionCheck(racing, SALT), sleep=lambda _: None),  # type: ignore[arg-type]
+    )
+    # THEN the commit's own check of her suppression drops the record: she is not created, and the
+    # record is counted as suppressed
+    assert erased
+    assert erased[0].outcome == "not_found"
+    assert stores.owner("email#ann@example.com") is None
+    assert stores.owner("source#shop:contact:2") is None
+    assert (result.suppressed, result.written) == (1, 0)
 
 
 # --- a request naming a value several people hold ---------------------------------------------------

@@ -64,7 +64,7 @@ def memory_stores() -> Iterator[PrivacyStoreSet]:
         profiles,
         state,
         InMemoryErasureStore(profiles, state, history=history, reads=reads),
-        InMemorySuppressionStore(),
+        InMemorySuppressionStore(profiles),
         history,
         reads,
     )

@@ -4,7 +4,9 @@ is split, one left with nothing is gone, nothing is suppressed, and a re-created
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -244,3 +246,78 @@ def test_a_customer_removed_in_steps_that_lose_a_race_half_way_leaves_nothing_be
     # AND a record holding one of those values later founds a customer of its own at once
     later = ingest([make_record("hubspot", "1", email="b@example.com")], profiles, SETTINGS)
     assert (later.new_customers, later.retries) == (1, 0)
+
+
+@pytest.mark.parametrize("whole", [False, True], ids=["one-of-two-records", "the-last-record"])
+def test_a_late_older_version_of_a_retired_record_does_not_bring_it_back(
+    stores: PrivacyStoreSet,  # noqa: F811
+    whole: bool,
+) -> None:
+    # GIVEN a Salesforce contact (with the person's HubSpot contact, or alone) retired on day 5
+    if whole:
+        ingest([make_record("salesforce", "2", email="fay@example.com", day=3)], stores.profiles, SETTINGS)
+    else:
+        _two_records(stores, "fay@example.com")
+    retire_records([_deleted("salesforce", "2", 5)], stores.profiles, stores.erasure, SETTINGS)
+    # WHEN an older version of it arrives late (an ingest message SQS delivered after the deletion)
+    late = make_record("salesforce", "2", email="fay@example.com", phone="+14155550123", day=4)
+    outcome = ingest([late], stores.profiles, SETTINGS)
+    # THEN it is stale: the record stays retired, and nobody holds it or the phone only it had
+    assert (outcome.stale, outcome.written) == (1, 0)
+    assert "salesforce:contact:2" not in {s.key for p in stores.profiles.iter_profiles() for s in p.sources}
+    assert _owners(stores, ["source#salesforce:contact:2", "phone#+14155550123"]) == {}
+    # AND the record re-created at the vendor after its deletion (a newer time) comes back
+    again = make_record("salesforce", "2", email="fay@example.com", phone="+14155550123", day=6)
+    assert ingest([again], stores.profiles, SETTINGS).written == 1
+    owner = _owners(stores, ["source#salesforce:contact:2"])
+    assert owner["source#salesforce:contact:2"] in {p.customer_id for p in stores.profiles.iter_profiles()}
+    keys = {i.key for p in stores.profiles.iter_profiles() for i in p.identifiers}
+    _consistent(stores, sorted({*keys, "source#salesforce:contact:2", "phone#+14155550123"}))
+
+
+class _Crm:
+    """A CRM destination that upserts (creates the people it does not hold), recording what it is sent."""
+
+    def __init__(self, name: str) -> None:
+        from core.connector import ConnectorSpec, PushRules
+
+        rules = PushRules(mode="upsert", channel=None, holder_types=frozenset())
+        self.spec = ConnectorSpec(name=name, kind="crm", description="a crm", default_base_url="https://x")
+        self.spec = dataclasses.replace(self.spec, push_rules=rules)
+        self.sent: list[Any] = []
+
+    def from_profile(self, profile: Any) -> Any:
+        from core.connector import Payload
+
+        email = next(i.value for i in profile.identifiers if i.kind == "email")
+        return Payload(profile.customer_id, email, {"email": email, "name": profile.traits.get("x")})
+
+    def push(self, payloads: Any) -> list[Any]:
+        from core.connector import PushOutcome
+
+        self.sent.extend(payloads)
+        return [PushOutcome(p.customer_id, ok=True, remote_id=f"r-{p.customer_id}") for p in payloads]
+
+
+def test_an_upsert_push_does_not_create_again_a_record_retired_at_the_vendor(
+    stores: PrivacyStoreSet,  # noqa: F811
+) -> None:
+    from core.sync import push_profiles
+
+    # GIVEN a person with a HubSpot and a Salesforce contact, pushed to Salesforce (an upsert CRM)
+    _two_records(stores, "gus@example.com")
+    crm = _Crm("salesforce")
+    assert push_profiles(crm, stores.profiles.iter_profiles(), stores.sync_state).updated == 1
+    # WHEN Salesforce deletes its contact, which is retired, and the profile is pushed again
+    retire_records(
+        [_deleted("salesforce", "2", 5)], stores.profiles, stores.erasure, SETTINGS, pushed=stores.sync_state
+    )
+    crm.sent.clear()
+    report = push_profiles(crm, stores.profiles.iter_profiles(), stores.sync_state, mode="upsert")
+    # THEN the push does not create them there again: skipped as retired, and counted so
+    assert crm.sent == []
+    assert (report.created, report.skipped_retired) == (0, 1)
+    # AND once the contact is re-created at Salesforce (a newer version pulled), pushes resume
+    ingest([make_record("salesforce", "2", email="gus@example.com", day=6)], stores.profiles, SETTINGS)
+    again = push_profiles(crm, stores.profiles.iter_profiles(), stores.sync_state, mode="upsert")
+    assert (again.updated, again.skipped_retired) == (1, 0)

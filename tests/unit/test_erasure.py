@@ -44,7 +44,7 @@ class World:
     @classmethod
     def empty(cls) -> World:
         profiles, state = InMemoryProfileStore(), InMemorySyncStateStore()
-        return cls(profiles, state, InMemoryErasureStore(profiles, state), InMemorySuppressionStore())
+        return cls(profiles, state, InMemoryErasureStore(profiles, state), InMemorySuppressionStore(profiles))
 
     def ingest(self, records: Sequence[SourceRecord], policy: IdentityPolicy = APART) -> Any:
         check = SuppressionCheck(self.suppression, SALT)

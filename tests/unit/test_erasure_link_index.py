@@ -43,7 +43,7 @@ def test_an_erased_person_is_no_longer_found_through_the_index() -> None:
         salt="salt",
         request_id="req-1",
         sync_state=state,
-        suppression=InMemorySuppressionStore(),
+        suppression=InMemorySuppressionStore(profiles),
         policy=policy,
     )
     # THEN no index key lists either of her records, and the neighbour is still filed

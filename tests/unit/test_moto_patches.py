@@ -13,8 +13,10 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -24,22 +26,27 @@ from profilesync.local import model_moto_costs
 TABLE = "patched"
 
 
+def _create_table(dynamo: Any, name: str, **options: Any) -> None:
+    dynamo.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "SK", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        **options,
+    )
+
+
 @pytest.fixture
 def client() -> Iterator[Any]:
     with mock_aws():
         dynamo = dynamodb_client()
-        dynamo.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        _create_table(dynamo, TABLE)
         yield dynamo
 
 
@@ -166,3 +173,204 @@ def test_a_patched_query_reads_only_its_partition_and_answers_as_moto_does(clien
     assert first["m"] == {"M": {"k": {"L": [{"BOOL": True}, {"NULL": True}, {"B": b"\x00\x01"}]}}}
     # AND a scan still sees both partitions
     assert client.scan(TableName=TABLE)["Count"] == 60
+
+
+def test_the_scan_patch_replaces_what_moto_still_has() -> None:
+    from moto.dynamodb.models.table import Table
+
+    # The patch reads ``index_name`` as the 2nd positional argument after the start key...
+    params = list(inspect.signature(_unpatched(Table.scan)).parameters)
+    assert params[:4] == ["self", "filters", "limit", "exclusive_start_key"]
+    assert params[4 + 1] == "index_name"
+    # ...hands moto's loop the items from the start key's partition, which skips those up to the key
+    source = inspect.getsource(_unpatched(Table.scan))
+    assert "items = self.all_items()" in source
+    assert "self._item_comes_before_dct(" in source
+    assert "for item in items:" in source
+
+
+def _scan_pages(client: Any, **kwargs: Any) -> list[tuple[list[dict[str, Any]], Any]]:
+    pages: list[tuple[list[dict[str, Any]], Any]] = []
+    request: dict[str, Any] = {"TableName": TABLE, **kwargs}
+    while True:
+        page = client.scan(**request)
+        pages.append((page["Items"], page.get("LastEvaluatedKey")))
+        if "LastEvaluatedKey" not in page:
+            return pages
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_a_patched_scan_pages_as_moto_does_reading_only_from_the_start_key(client: Any) -> None:
+    from moto.dynamodb.models.table import Table
+
+    model_moto_costs()
+    # GIVEN partitions of different sizes, keys out of insertion order, non-ASCII keys, one item deleted
+    partitions = [f"{kind}#{n * 7 % 23}" for n in range(23) for kind in ("CUSTOMER", "IDENT")]
+    partitions += ["IDENT#é", "CUSTOMER#ä"]
+    sizes = {pk: 1 + n % 5 for n, pk in enumerate(partitions)}
+    for pk in partitions:
+        for m in range(sizes[pk]):
+            client.put_item(
+                TableName=TABLE,
+                Item={"PK": {"S": pk}, "SK": {"S": f"SOURCE#{(7 * m) % 31:02d}"}, "n": {"N": str(m)}},
+            )
+    client.delete_item(TableName=TABLE, Key={"PK": {"S": "CUSTOMER#ä"}, "SK": {"S": "SOURCE#00"}})
+    compared: list[int] = []
+    before = Table._item_comes_before_dct
+
+    def counting(self: Any, *args: Any) -> Any:
+        compared.append(1)
+        return before(self, *args)
+
+    patched = Table.scan
+    Table._item_comes_before_dct = counting  # type: ignore[method-assign,assignment]
+    try:
+        # WHEN the table is scanned in small pages, plainly and with a filter, patched and not
+        plain = _scan_pages(client, Limit=4)
+        filtered = _scan_pages(
+            client, Limit=5, FilterExpression="n > :n", ExpressionAttributeValues={":n": {"N": "3"}}
+        )
+        patched_comparisons = len(compared)
+        Table.scan = _unpatched(patched)  # type: ignore[method-assign]
+        try:
+            assert _scan_pages(client, Limit=4) == plain
+            assert (
+                _scan_pages(
+                    client, Limit=5, FilterExpression="n > :n", ExpressionAttributeValues={":n": {"N": "3"}}
+                )
+                == filtered
+            )
+        finally:
+            Table.scan = patched  # type: ignore[method-assign]
+    finally:
+        Table._item_comes_before_dct = before  # type: ignore[method-assign]
+    # THEN both answer the same pages, every item once in key order, and the patched scan compared
+    # only items of the start key's partition (moto's compares every item before the key on each page)
+    keys = [(i["PK"]["S"], i["SK"]["S"]) for items, _ in plain for i in items]
+    assert keys == sorted(keys)
+    assert len(keys) == len(set(keys)) == sum(sizes.values()) - 1
+    assert all(int(i["n"]["N"]) > 3 for items, _ in filtered for i in items)
+    assert patched_comparisons <= (len(plain) + len(filtered)) * max(sizes.values())
+    assert len(compared) - patched_comparisons > 10 * patched_comparisons
+
+
+def _moto_original(function: Any) -> Any:
+    """The moto function under however many patches wrap it (each keeps it in its closure)."""
+    if getattr(function, "__module__", "").startswith("moto."):
+        return function
+    for cell in getattr(function, "__closure__", None) or ():
+        inner = cell.cell_contents
+        if inspect.isfunction(inner):
+            found = _moto_original(inner)
+            if found is not None:
+                return found
+    return None
+
+
+def test_the_wire_patches_replace_what_moto_still_has() -> None:
+    import moto.core.responses as responses
+    from moto.core.serialize import JSONSerializer
+
+    model_moto_costs()
+    # moto still finds an action's method by the names of its handler class's functions...
+    assert "method_names_from_class(self.__class__)" in inspect.getsource(responses.BaseResponse.call_action)
+    # ...and serialises maps and structures through these, with these arguments
+    for name in ("_serialize_type_map", "_serialize_type_structure"):
+        original = _moto_original(getattr(JSONSerializer, name))
+        assert list(inspect.signature(original).parameters) == ["self", "serialized", "value", "shape", "key"]
+    assert hasattr(JSONSerializer, "_default_serialize")
+
+
+def _wire_answers(dynamo: Any, streams: Any, table: str) -> list[Any]:
+    arn = dynamo.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    query = dynamo.query(
+        TableName=table,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": "CUSTOMER#a"}},
+    )
+    scan = dynamo.scan(TableName=table)
+    return [records, query["Items"], scan["Items"], scan["Count"]]
+
+
+def test_patched_answers_on_the_wire_equal_motos_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto.core.responses as responses
+    from moto.core.serialize import JSONSerializer
+
+    monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")  # moto 5's Streams otherwise answer 404
+    model_moto_costs()
+    with mock_aws():
+        dynamo = dynamodb_client()
+        streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+        _create_table(
+            dynamo,
+            "streamed",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        # GIVEN items of every kind of value: wire-form ones, binary ones, nested maps and lists
+        plain = {
+            "n": {"N": "1"},
+            "s": {"S": "é"},
+            "ss": {"SS": ["x", "y"]},
+            "ok": {"BOOL": True},
+            "z": {"NULL": True},
+        }
+        nested = {"b": {"B": b"\x00\xff"}, "m": {"M": {"l": {"L": [{"B": b"\x01"}, {"S": "v"}]}}}}
+        dynamo.put_item(
+            TableName="streamed", Item={"PK": {"S": "CUSTOMER#a"}, "SK": {"S": "PROFILE"}, **plain}
+        )
+        dynamo.put_item(
+            TableName="streamed", Item={"PK": {"S": "CUSTOMER#a"}, "SK": {"S": "SOURCE#1"}, **nested}
+        )
+        dynamo.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": "streamed",
+                        "Item": {"PK": {"S": "CUSTOMER#a"}, "SK": {"S": "PROFILE"}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": "streamed",
+                        "Item": {"PK": {"S": "CUSTOMER#b"}, "SK": {"S": "X"}, **plain},
+                    }
+                },
+            ]
+        )
+        dynamo.delete_item(TableName="streamed", Key={"PK": {"S": "CUSTOMER#a"}, "SK": {"S": "SOURCE#1"}})
+        dynamo.put_item(
+            TableName="streamed", Item={"PK": {"S": "CUSTOMER#a"}, "SK": {"S": "SOURCE#2"}, **nested}
+        )
+        # WHEN the stream, a query and a scan are read with the patches and with moto's own code
+        patched = _wire_answers(dynamo, streams, "streamed")
+        saved = {
+            name: JSONSerializer.__dict__[name]
+            for name in ("_serialize_type_map", "_serialize_type_structure")
+        }
+        saved_lookup = responses.method_names_from_class
+        try:
+            for name, function in saved.items():
+                setattr(JSONSerializer, name, _moto_original(function))
+            responses.method_names_from_class = _moto_original(saved_lookup)
+            unpatched = _wire_answers(dynamo, streams, "streamed")
+        finally:
+            for name, function in saved.items():
+                setattr(JSONSerializer, name, function)
+            responses.method_names_from_class = saved_lookup
+    # THEN every answer is the same, value for value
+    assert patched == unpatched
+    assert [r["eventName"] for r in patched[0]] == [
+        "INSERT",
+        "INSERT",
+        "MODIFY",
+        "INSERT",
+        "REMOVE",
+        "INSERT",
+    ]
+    assert patched[0][1]["dynamodb"]["NewImage"]["m"] == {"M": {"l": {"L": [{"B": b"\x01"}, {"S": "v"}]}}}
+    assert isinstance(patched[0][0]["dynamodb"]["ApproximateCreationDateTime"], datetime)

@@ -23,11 +23,14 @@ from core.ports import QuarantineEntry
 from core.privacy import ErasureStore
 from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
 from core.storage.dynamodb_privacy import DynamoDBErasureStore
+from core.storage.dynamodb_suppression import DynamoDBSuppressionStore
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
+from core.storage.memory_privacy import InMemorySuppressionStore
 from core.storage.sqlite import SQLiteProfileStore
 from core.storage.sqlite_database import SQLiteDatabase
-from core.storage.sqlite_privacy import SQLiteErasureStore
+from core.storage.sqlite_privacy import SQLiteErasureStore, SQLiteSuppressionStore
 from core.storage.sqlite_sync import SQLiteSyncStateStore
+from core.suppression import SuppressionStore
 from profilesync.embedded import dynamodb_client, model_aws_semantics
 from profilesync.template import create_table
 
@@ -45,6 +48,8 @@ class StoreKit:
     quarantined: Callable[[str], list[QuarantineEntry]]
     with_limit: Callable[[int], Any]
     """The same backend's profile store with another ``max_items_per_commit`` (same data)."""
+    suppression: SuppressionStore | None = None
+    """The backend's suppression entries, kept where the profile store's commits check them."""
 
 
 def _memory_kit(_: Path) -> Iterator[StoreKit]:
@@ -58,7 +63,8 @@ def _memory_kit(_: Path) -> Iterator[StoreKit]:
     def quarantined(connector: str) -> list[QuarantineEntry]:
         return sorted((q for q in state.quarantined if q.connector == connector), key=lambda q: q.at)
 
-    yield StoreKit("memory", profiles, state, None, quarantined, with_limit)
+    suppression = InMemorySuppressionStore(profiles)
+    yield StoreKit("memory", profiles, state, None, quarantined, with_limit, suppression)
 
 
 def _sqlite_kit(folder: Path) -> Iterator[StoreKit]:
@@ -72,6 +78,7 @@ def _sqlite_kit(folder: Path) -> Iterator[StoreKit]:
             SQLiteErasureStore(database),
             state.quarantined,
             lambda limit: SQLiteProfileStore(database, max_items_per_commit=limit),
+            SQLiteSuppressionStore(database),
         )
     finally:
         database.close()
@@ -90,6 +97,7 @@ def _dynamodb_kit(_: Path) -> Iterator[StoreKit]:
             DynamoDBErasureStore(client, TABLE),
             state.quarantined,
             lambda limit: DynamoDBProfileStore(client, TABLE, read_workers=1, max_items_per_commit=limit),
+            DynamoDBSuppressionStore(client, TABLE),
         )
 
 

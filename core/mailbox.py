@@ -1,0 +1,76 @@
+"""The mailbox an email identifier reaches: every spelling a provider delivers to one mailbox.
+
+Gmail ignores dots in the user name and ``+tags``, ``googlemail.com`` is ``gmail.com``, and a few other
+providers document the same kind of equivalence (core.linkage.email_keys, which cites them). For
+privacy these spellings are one person: an erasure of ``annsmith@gmail.com`` must find the customer
+stored as ``ann.smith@gmail.com``, and suppress ``a.nn.smith+shop@googlemail.com`` too. The mailbox
+key, ``mailbox#annsmith@gmail.com``, names the mailbox (every spelling), apart from the ``email#`` key
+of any one spelling; it is used to find and suppress, never stored in place of the address.
+
+Why the module is loaded from its file: ``core.linkage``'s package imports the whole matcher
+(phonenumbers, jellyfish, the model: about 75 ms of CPU), and suppression is checked on the merge
+function's hot path in exact mode too, whose cold start loads none of it. ``email_keys`` itself needs
+only the standard library and rapidfuzz, so it is loaded on its own, under a private name, the first
+time a mailbox key is asked for. It is the same code: ``tests/unit/test_mailbox.py`` holds both to
+the same answers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import cast
+
+_PRIVATE_NAME = "core._mailbox_email_keys"
+
+
+@cache
+def _match_key() -> Callable[[str], str]:
+    loaded = sys.modules.get("core.linkage.email_keys") or sys.modules.get(_PRIVATE_NAME)
+    if loaded is None:
+        path = Path(__file__).resolve().parent / "linkage" / "email_keys.py"
+        spec = importlib.util.spec_from_file_location(_PRIVATE_NAME, path)
+        if spec is None or spec.loader is None:  # pragma: no cover - the file ships with core
+            raise ImportError(f"cannot load {path}")
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[_PRIVATE_NAME] = loaded
+        spec.loader.exec_module(loaded)
+    return cast(Callable[[str], str], loaded.email_match_key)
+
+
+def _folds(domain: str) -> bool:
+    """Whether the domain's provider folds spellings (dots, ``+tags`` or another domain): a probe
+    address using all three comes back changed exactly then."""
+    probe = f"a.b+c@{domain}"
+    return _match_key()(probe) != probe
+
+
+def mailbox_key(key: str) -> str | None:
+    """The mailbox key of an email identifier key whose provider folds spellings, every spelling
+    giving the same one (``email#Ann.Smith+x@googlemail.com`` and ``email#annsmith@gmail.com`` ->
+    ``mailbox#annsmith@gmail.com``); None for other keys and other domains (there the address is
+    its own mailbox, and its ``email#`` key says all)."""
+    if not key.startswith("email#"):
+        return None
+    value = key[len("email#") :]
+    domain = value.rpartition("@")[2]
+    if not domain or not _folds(domain.lower()):
+        return None
+    return f"mailbox#{_match_key()(value)}"
+
+
+def canonical_spelling(mailbox: str) -> str:
+    """The ``email#`` key of a mailbox's own spelling (``mailbox#annsmith@gmail.com`` ->
+    ``email#annsmith@gmail.com``): the IDENT item a customer holding exactly it owns."""
+    return f"email#{mailbox.partition('#')[2]}"
+
+
+def is_canonical(key: str, mailbox: str) -> bool:
+    """Whether the email key ``key`` is its mailbox's own spelling."""
+    return canonical_spelling(mailbox) == key
+
+
+__all__ = ["canonical_spelling", "is_canonical", "mailbox_key"]

@@ -1,0 +1,65 @@
+"""The HubSpot pull cursor is stored in the table (``SYNC#hubspot``): it keeps keyed tags of the
+contact ids at its watermark, never the ids, so an erased person's ids do not stay there."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from connectors.hubspot import HubSpotConnector, HubSpotSandbox
+from connectors.hubspot._cursor import IncrementalState, decode
+
+T = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def _ids(keys: set[str]) -> set[str]:
+    return {k.rsplit(":", 1)[1] for k in keys}
+
+
+def test_the_cursor_after_an_incremental_pull_names_no_contact(
+    sandbox: HubSpotSandbox, hubspot: HubSpotConnector
+) -> None:
+    # GIVEN a full pull, then three contacts changed on one millisecond, the newest
+    cursor = list(hubspot.pull(None))[-1].cursor
+    tied = sandbox.add_records(3, at=T + timedelta(seconds=5))
+    # WHEN an incremental pull reads them
+    cursor = list(hubspot.pull(cursor))[-1].cursor
+    assert cursor is not None
+    # THEN the cursor remembers them by tags only: no id of theirs in it, and none is the tie
+    stored = json.loads(cursor)
+    assert stored["v"] == 2
+    assert not [i for i in _ids(tied) if i in cursor]
+    # AND the next pull returns none of them again
+    again = [r for page in hubspot.pull(cursor) for r in page.records]
+    assert again == []
+
+
+def test_a_full_pull_leaves_no_contact_id_in_its_last_cursor(
+    sandbox: HubSpotSandbox, hubspot: HubSpotConnector
+) -> None:
+    # GIVEN contacts (the highest id is the one a full pull once kept as its tie)
+    keys = sandbox.add_records(5, at=T)
+    # WHEN they are pulled in full
+    cursor = list(hubspot.pull(None))[-1].cursor
+    # THEN the incremental cursor it hands on holds none of their ids
+    assert not [i for i in _ids(keys) if f":{i}" in (cursor or "") or f'"{i}"' in (cursor or "")]
+    assert [r for page in hubspot.pull(cursor) for r in page.records] == []
+
+
+def test_a_version_1_cursor_with_ids_in_clear_is_read_and_re_keyed(
+    sandbox: HubSpotSandbox, hubspot: HubSpotConnector
+) -> None:
+    # GIVEN a full pull, contacts changed on one millisecond, and the cursor an earlier version wrote
+    # after reading them: their ids in clear
+    list(hubspot.pull(None))
+    at = T + timedelta(seconds=5)
+    tied = sandbox.add_records(3, at=at)
+    ms = int(at.timestamp() * 1000)
+    old = json.dumps({"v": 1, "m": "inc", "w": ms, "t": None, "s": sorted(_ids(tied)), "p": "time"})
+    # WHEN it is pulled from
+    pages = list(hubspot.pull(old))
+    # THEN they are known (none comes back) and the cursor written next names none of them
+    assert [r for p in pages for r in p.records] == []
+    assert not [i for i in _ids(tied) if i in (pages[-1].cursor or "")]
+    state = decode(pages[-1].cursor, hubspot.cursor_tag_key)
+    assert isinstance(state, IncrementalState)
