@@ -57,12 +57,6 @@ def test_sync_ingests_with_the_identity_mode_of_the_configuration_document(
         assert conn.execute("SELECT count(*) FROM items WHERE sk = 'BLOCK'").fetchone()[0] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/governance/explain.py (profile show --explain, the profile API) explains joins by "
-    "shared identifiers only; core/link_explain.py governance_links is not wired in, so a customer "
-    "joined by a fuzzy link is shown as two unconnected groups (review)",
-)
 def test_profile_show_explain_accounts_for_a_fuzzy_join(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
