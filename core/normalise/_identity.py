@@ -42,7 +42,6 @@ MAX_FIELD_LEN: Final = 200
 
 _DATE_ISO: Final = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?")
 _DATE_COMPACT: Final = re.compile(r"\d{8}")
-_HAS_LETTER: Final = re.compile(r"[^\W\d_]")
 
 
 def trait_text(traits: Mapping[str, object], field: str) -> str | None:
@@ -101,4 +100,6 @@ def has_other_identity(traits: Mapping[str, str]) -> bool:
 
 
 def _letters(text: str | None) -> bool:
-    return text is not None and _HAS_LETTER.search(text) is not None
+    # str.isalpha, not the regex [^\W\d_]: that class also takes digits that are not decimal
+    # (superscripts, circled numbers: "¹" is \w but not \d), which are no name.
+    return text is not None and any(ch.isalpha() for ch in text)

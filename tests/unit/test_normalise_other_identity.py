@@ -55,3 +55,17 @@ def test_judging_any_traits_never_fails_and_needs_a_name(traits: dict[str, str])
     kept = has_other_identity(traits)
     named = any(any(ch.isalpha() for ch in traits.get(n, "")) for n in NAME)
     assert not kept or named
+
+
+def test_a_superscript_or_circled_digit_is_no_name() -> None:
+    # GIVEN names made of digits that are word characters but not decimal ("¹", "②")
+    # WHEN judged with a birth date and an address THEN they name nobody
+    for name in ("¹", "②", "¹²"):
+        traits = {
+            "last_name": name,
+            "first_name": name,
+            "date_of_birth": "1980-02-03",
+            "street": "1 Main St",
+            "city": "Leeds",
+        }
+        assert not has_other_identity(traits)
