@@ -11,8 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from core.batch_ingest import ingest_batch
 from core.errors import InputError
-from core.isolation import ingest_isolating
+from core.isolation import Ingest, ingest_isolating
 from core.normalise import NormaliseOptions, is_future_dated, normalise_record
 from core.pipeline import IngestResult, IngestSettings
 from core.ports import ProfileStore
@@ -80,18 +81,21 @@ def resolve(
     batch_size: int = 100,
     quarantine: Callable[[Quarantined], None] | None = None,
     progress: Callable[[ResolveReport], None] | None = None,
+    ingesting: Ingest = ingest_batch,
 ) -> ResolveReport:
     """Normalise, quarantine and ingest ``drafts`` in batches; nothing read goes unaccounted.
 
     An item may also come normalised already (a ``SourceRecord``, or the ``Quarantined`` outcome of
-    its normalisation): ``profilesync.parallel_normalise`` normalises in a worker process."""
+    its normalisation): ``profilesync.parallel_normalise`` normalises in a worker process. Each
+    batch goes through ``ingesting``: ``core.batch_ingest.ingest_batch``, which stores what
+    ``core.pipeline.ingest`` (the other choice) stores, founding a batch's new customers together."""
     options = options or NormaliseOptions()
     report = ResolveReport()
     batch: list[SourceRecord] = []
 
     def flush() -> None:
         if batch:
-            result, refused = ingest_isolating(batch, store, settings)
+            result, refused = ingest_isolating(batch, store, settings, ingesting)
             report.guardrail_keys.update(h.identifier_key for h in result.guardrail_hits)
             result.guardrail_hits.clear()
             result.customers.clear()  # the store holds them; the summary needs counts only
