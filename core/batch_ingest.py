@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Final
 
 from core.identity import group_records
 from core.merge import newest, record_hash
@@ -42,6 +43,8 @@ __all__ = ["ingest_batch"]
 
 _NO_CUSTOMERS: Mapping[str, CustomerState] = {}
 _NO_WATERMARKS: dict[str, datetime] = {}
+#: Groups of new records planned and committed together: a few MB of changesets.
+GROUPS_PER_COMMIT: Final = 2000
 #: A new customer's id and the records that found it.
 _Founding = tuple[str, tuple[SourceRecord, ...]]
 
@@ -63,16 +66,24 @@ def ingest_batch(
     total = IngestResult(received=received, unchanged=received - len(latest))
     ordered = sorted(latest.values(), key=lambda r: r.key)
     fresh, touching = _split_fresh(ordered, store, settings)
-    changesets, founds, overflow = _plan_fresh(fresh, store, settings, total)
-    failed = store.commit(changesets) if changesets else []
-    lost = {c.label for c in failed}
-    for changeset in changesets:
-        if changeset.label not in lost:
+    overflow: list[SourceRecord] = []
+    lost: list[SourceRecord] = []
+    for start in range(0, len(fresh), GROUPS_PER_COMMIT):
+        # In slices, so that memory holds the changesets and rows of one slice, not of the batch;
+        # a caller that groups commits (profilesync resolve) still writes the batch in one transaction.
+        changesets, founds = _plan_fresh(
+            fresh[start : start + GROUPS_PER_COMMIT], store, settings, total, overflow
+        )
+        failed = {c.label for c in store.commit(changesets)} if changesets else set()
+        for changeset in changesets:
             survivor, founding = founds[changeset.label]
+            if changeset.label in failed:
+                lost.extend(founding)
+                continue
             total.written += len(founding)
             total.new_customers += 1
             total.customers.add(survivor)
-    rest = touching + overflow + [r for c in failed for r in founds[c.label][1]]
+    rest = touching + overflow + lost
     if rest:
         rest.sort(key=lambda r: r.key)
         planned = ingest(rest, store, settings)
@@ -122,14 +133,17 @@ def _split_fresh(
 
 
 def _plan_fresh(
-    groups: list[list[SourceRecord]], store: ProfileStore, settings: IngestSettings, total: IngestResult
-) -> tuple[list[Changeset], dict[str, _Founding], list[SourceRecord]]:
+    groups: list[list[SourceRecord]],
+    store: ProfileStore,
+    settings: IngestSettings,
+    total: IngestResult,
+    overflow: list[SourceRecord],
+) -> tuple[list[Changeset], dict[str, _Founding]]:
     """One new customer's changeset per component of the fresh groups, as ``ingest`` plans it, with
     the customer and records each founds (by label); the records of the groups one of whose
-    changesets does not fit in one transaction go back, for ``ingest``."""
+    changesets does not fit in one transaction go to ``overflow``, for ``ingest``."""
     changesets: list[Changeset] = []
     founds: dict[str, _Founding] = {}
-    overflow: list[SourceRecord] = []
     limit = store.max_items_per_commit
     for group in groups:
         group.sort(key=lambda r: r.key)
@@ -165,4 +179,4 @@ def _plan_fresh(
         overflow.extend(group)
         for changeset in planned:
             del founds[changeset.label]
-    return changesets, founds, overflow
+    return changesets, founds

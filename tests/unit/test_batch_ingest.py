@@ -25,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import core.batch_ingest as batch_module
 from core.batch_ingest import ingest_batch
 from core.identity import IdentityPolicy
 from core.isolation import Ingest
@@ -171,8 +172,12 @@ def same_outcome(
 
 
 @pytest.mark.parametrize("batch_size", [1, 17, 250, 100_000])
-def test_batch_ingest_stores_what_the_planner_stores(tmp_path: Path, batch_size: int) -> None:
-    # GIVEN a population with overlaps, updates, guardrail crossings, orders and bad records
+def test_batch_ingest_stores_what_the_planner_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_size: int
+) -> None:
+    # GIVEN a population with overlaps, updates, guardrail crossings, orders and bad records, and
+    # new customers committed a few groups at a time
+    monkeypatch.setattr(batch_module, "GROUPS_PER_COMMIT", 7)
     lines = population(seed=batch_size)
     # WHEN it is resolved batch at a time and through the planner, at the same batch size
     rows = same_outcome(lines, tmp_path, batch_size)
@@ -187,15 +192,13 @@ def test_fresh_batch_founds_customers_without_the_planner(
     # GIVEN a batch of new people only (no stored key): nothing for the planner to decide
     lines = [r for r in population(seed=3) if r.get("object_type") is None][:300]
     planned_calls: list[int] = []
-    import core.batch_ingest as module
-
-    real = module.ingest
+    real = batch_module.ingest
 
     def counting(records: Any, store: Any, settings: Any = None) -> Any:
         planned_calls.append(len(records))
         return real(records, store, settings)
 
-    monkeypatch.setattr(module, "ingest", counting)
+    monkeypatch.setattr(batch_module, "ingest", counting)
     # WHEN it is resolved in one batch
     _, report, _ = run(lines, tmp_path / "fresh.sqlite3", 10_000, ingest_batch)
     # THEN the planner saw only the batch's updates of records earlier in it (none: one batch
