@@ -34,8 +34,8 @@ from datetime import datetime
 from typing import Final
 
 from core.identity import group_records
-from core.merge import newest, record_hash
-from core.pipeline import IngestResult, IngestSettings, _changeset, ingest
+from core.merge import record_hash
+from core.pipeline import IngestResult, IngestSettings, _changeset, ingest, latest_versions
 from core.ports import Changeset, CustomerState, ProfileStore, PutIdent
 from core.schema import SourceRecord
 
@@ -57,14 +57,8 @@ def ingest_batch(
     settings = settings or IngestSettings()
     if settings.linkage is not None or settings.suppression is not None:
         return ingest(records, store, settings)
-    latest: dict[str, SourceRecord] = {}
-    received = 0
-    for record in records:
-        received += 1
-        prior = latest.get(record.key)
-        latest[record.key] = record if prior is None else newest(prior, record)
-    total = IngestResult(received=received, unchanged=received - len(latest))
-    ordered = sorted(latest.values(), key=lambda r: r.key)
+    received, ordered = latest_versions(records)
+    total = IngestResult(received=received, unchanged=received - len(ordered))
     fresh, touching = _split_fresh(ordered, store, settings)
     overflow: list[SourceRecord] = []
     lost: list[SourceRecord] = []
