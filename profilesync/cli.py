@@ -100,7 +100,13 @@ def _parser() -> argparse.ArgumentParser:
         help="ISO 3166-1 alpha-2 region of phone numbers written without a country code, for "
         "records that name no country of their own (default US)",
     )
-    resolve.add_argument("--batch-size", type=int, default=100, help="records per ingest batch (default 100)")
+    resolve.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="records per ingest batch (default 20,000 on the embedded store, whose new customers a "
+        "batch founds together; 100 with --endpoint-url)",
+    )
     resolve.add_argument(
         "--identity",
         choices=("exact", "probabilistic"),
@@ -228,6 +234,8 @@ def _resolve(args: argparse.Namespace) -> int:
     from profilesync.parallel_normalise import NormalisingWorker, worker_wanted
     from profilesync.progress import Progress, count_lines
     from profilesync.resolve import (
+        EMBEDDED_BATCH_SIZE,
+        ENDPOINT_BATCH_SIZE,
         ResolveReport,
         check_paths,
         default_quarantine_path,
@@ -238,6 +246,8 @@ def _resolve(args: argparse.Namespace) -> int:
     )
     from profilesync.stores import open_stores, temporary_store_path
 
+    if args.batch_size is None:
+        args.batch_size = EMBEDDED_BATCH_SIZE if args.endpoint_url is None else ENDPOINT_BATCH_SIZE
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     region = cli_checks.check_region(args.default_region, "--region")
