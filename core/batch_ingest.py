@@ -36,7 +36,7 @@ from typing import Final
 from core.identity import group_records
 from core.merge import record_hash
 from core.pipeline import IngestResult, IngestSettings, _changeset, ingest, latest_versions
-from core.ports import Changeset, CustomerState, ProfileStore, PutIdent
+from core.ports import Changeset, CustomerState, ProfileStore, PutIdent, ReadsTombstones
 from core.schema import SourceRecord
 
 __all__ = ["ingest_batch"]
@@ -113,7 +113,14 @@ def _split_fresh(
                 a, b = find(index), find(other)
                 if a != b:
                     parent[max(a, b)] = min(a, b)
-    stored = store.get_owners(sorted(first_with))  # one read of every key the batch names
+    # One read of every key the batch names. A retired record's tombstone counts as stored: the
+    # planner decides whether a version is newer than the deletion (core.retirement).
+    keys = sorted(first_with)
+    stored = (
+        store.get_owners_and_tombstones(keys)
+        if isinstance(store, ReadsTombstones)
+        else store.get_owners(keys)
+    )
     touched = {find(first_with[key]) for key in stored}
     groups: dict[int, list[SourceRecord]] = {}
     touching: list[SourceRecord] = []

@@ -93,6 +93,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     resolve.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
     resolve.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(".profilesync"),
+        help="with --endpoint-url, where the audit salt is kept when none is configured, so that people "
+        "erased from the table are not resolved back into it (default .profilesync/)",
+    )
+    resolve.add_argument(
         "--region",
         "--default-region",
         dest="default_region",
@@ -297,11 +304,24 @@ def _resolve(args: argparse.Namespace) -> int:
         # Set-up is done (imports, the store): freeze it and run the collector less often while
         # the records are resolved (see core.runtime).
         stack.enter_context(bulk_gc())
+        settings = _identity_settings(args)
+        if args.endpoint_url is not None:
+            # A table on an endpoint may hold erasures (`profilesync privacy erase`, the deployed
+            # stack): their people are not resolved back into it. The run's own embedded store is
+            # new every run, so nobody in it was ever erased.
+            from core.pipeline import IngestSettings
+            from core.suppression import SuppressionCheck
+            from profilesync.privacy_cli import audit_salt
+
+            check = SuppressionCheck(
+                stores.suppression, audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
+            )
+            settings = dataclasses.replace(settings or IngestSettings(), suppression=check)
         report = resolve(
             chained() if worker is None else worker,
             store,
             options=options,
-            settings=_identity_settings(args),
+            settings=settings,
             batch_size=args.batch_size,
             quarantine=lambda q: write_quarantine_line(q, qfile),
             progress=progress,

@@ -61,6 +61,11 @@ class ResolveReport:
         ing = self.ingest
         out += [
             f"unchanged         {ing.unchanged + ing.stale:>8,}",
+            *(
+                [f"erased, dropped   {ing.suppressed:>8,}  (people erased from this table)"]
+                if ing.suppressed
+                else []
+            ),
             f"profiles          {self.profiles:>8,}",
             f"  new customers   {ing.new_customers:>8,}",
             f"  merges          {ing.merged_customers:>8,}",
