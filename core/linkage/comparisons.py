@@ -66,9 +66,14 @@ def _first_name(a: LinkageRecord, b: LinkageRecord) -> int:
         return 3  # first and last name swapped between the two tools
     if (len(x) == 1 or len(y) == 1) and x[0] == y[0]:
         return 4  # an initial
-    if similarity >= 0.80:
-        return 5
+    if similarity >= 0.80 or _transposed(x, y):
+        return 5  # close: Jaro-Winkler reads ``sma`` / ``sam`` as 0.56, but it is one keying slip
     return 6
+
+
+def _transposed(x: str, y: str) -> bool:
+    # Two neighbouring letters swapped (one OSA edit between anagrams): a keying slip, not another name.
+    return len(x) == len(y) and sorted(x) == sorted(y) and _osa(x, y, score_cutoff=1) <= 1
 
 
 def _names_swapped(x: str, y: str, x_other: str | None, y_other: str | None) -> bool:
