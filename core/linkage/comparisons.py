@@ -79,12 +79,16 @@ def _transposed(x: str, y: str) -> bool:
 def _names_swapped(x: str, y: str, x_other: str | None, y_other: str | None) -> bool:
     """Whether one tool holds as first name what the other holds as last name, and the other way
     round: each cross pair agrees within the typing bands of a name (one exact or at Jaro-Winkler
-    >= 0.92, the other at >= 0.80), since a swapped name is as often mistyped as a name in its place."""
-    if x_other is None or y_other is None:
+    >= 0.92, the other at >= 0.80), since a swapped name is as often mistyped as a name in its place.
+    A mistyped cross pair must keep its first letter: the check runs on every pair that differs, and
+    the letter spares it the similarity of two unrelated names."""
+    if x_other is None or y_other is None or x[0] != y_other[0] or y[0] != x_other[0]:
         return False
-    first = 1.0 if x == y_other else _jw(x, y_other)
-    second = 1.0 if y == x_other else _jw(y, x_other)
-    return min(first, second) >= 0.80 and max(first, second) >= 0.92
+    first = 1.0 if x == y_other else _jw(x, y_other, score_cutoff=0.80)
+    if first < 0.80:
+        return False
+    second = 1.0 if y == x_other else _jw(y, x_other, score_cutoff=0.80)
+    return second >= 0.80 and max(first, second) >= 0.92
 
 
 def _last_name(a: LinkageRecord, b: LinkageRecord) -> int:
@@ -126,7 +130,14 @@ def _same_line(x: str | None, y: str | None) -> bool:
     # close in letters and with the same numbers (``villa 2`` and ``villa 9`` are two homes).
     if x is None or y is None:
         return False
-    return x == y or (_numbers(x) == _numbers(y) and _jw(x, y) >= 0.90)
+    return x == y or (_jw(x, y, score_cutoff=0.90) >= 0.90 and _numbers(x) == _numbers(y))
+
+
+def _crossed_line(x: str | None, y: str | None) -> bool:
+    # ``_same_line`` for one tool's line 1 against another's line 2, tried on every pair whose streets
+    # differ: a line moved to the other field keeps its first letter, which spares most pairs the
+    # similarity.
+    return x is not None and y is not None and x[0] == y[0] and _same_line(x, y)
 
 
 @lru_cache(maxsize=65536)
@@ -140,7 +151,7 @@ def _address(a: LinkageRecord, b: LinkageRecord) -> int:
     the same street."""
     x, y = a.street_key, b.street_key
     straight = _same_line(x, y)
-    if not straight and not (_same_line(x, b.line2_key) or _same_line(a.line2_key, y)):
+    if not straight and not (_crossed_line(x, b.line2_key) or _crossed_line(a.line2_key, y)):
         if x is None or y is None:
             return NULL
         return 3
@@ -166,7 +177,7 @@ def _address_line2(a: LinkageRecord, b: LinkageRecord) -> int:
     if level in (0, NULL):
         return level
     # Lines swapped between the tools: line 2 of each is the other's street (see ``_address``).
-    if _same_line(a.line2_key, b.street_key) and _same_line(a.street_key, b.line2_key):
+    if _crossed_line(a.line2_key, b.street_key) and _crossed_line(a.street_key, b.line2_key):
         return 1
     return level
 
