@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from core.linkage import (
     candidate_pairs,
-    comparison_named,
     conflict_evidence,
     decide,
     default_model,
@@ -20,12 +19,7 @@ from core.linkage import (
     train_model,
 )
 from core.testing.linkage_population import people
-
-
-def level(field: str, a: dict[str, str], b: dict[str, str]) -> str | None:
-    comparison = comparison_named(field)
-    index = comparison.compare(linkage_record("a", a), linkage_record("b", b))
-    return None if index < 0 else comparison.levels[index]
+from tests.unit.linkage.test_comparisons_and_scoring import level
 
 
 def test_address_lines_swapped_between_tools_are_the_same_address() -> None:
