@@ -169,11 +169,13 @@ def _train(args: argparse.Namespace) -> int:
         print("warning: EM did not converge within its iteration limit; the model may be rough")
     print(f"prior             {model.probability_two_random_records_match:.3g} (two random records match)")
     for field, rate in summary.conflict_rates.items():
-        kept = field in model.vetoes
-        print(
-            f"veto {field:<12} {rate:8.1%} of the sample's matches conflict on it: "
-            + ("kept" if kept else f"over {summary.veto_tolerance:.0%}, weighed by the score instead")
-        )
+        if field not in model.vetoes:
+            verdict = f"over {summary.veto_tolerance:.0%}, weighed by the score instead"
+        elif rate > (summary.veto_tolerance or 0.0):
+            verdict = f"kept: {summary.matches or 0:,.0f} matches are too few to drop it on"
+        else:
+            verdict = "kept"
+        print(f"veto {field:<12} {rate:8.1%} of the sample's matches conflict on it: {verdict}")
     print(f"wrote the model to {args.out} in {time.perf_counter() - started:.1f} s")
     return 0
 

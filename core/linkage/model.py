@@ -91,6 +91,8 @@ class TrainingSummary(_Frozen):
     """Per veto field of the base, the share of the sample's matches that conflict on it (fitted m)."""
     veto_tolerance: float | None = None
     """The largest of those shares for which the veto was kept."""
+    matches: float | None = None
+    """How many of the sample's candidate pairs EM estimates to be matches."""
 
 
 class LinkageModel(_Frozen):

@@ -17,7 +17,9 @@ The method is the one Splink documents (https://moj-analytical-services.github.i
    sample's own matches do (the conflicting levels' m, core.linkage.conflicts): a field they
    contradict more often than ``veto_tolerance`` (default 1 in 50: a registry that replaced the
    birth dates of 5% of its duplicates) is weighed by the score instead of vetoing, since a veto
-   would send that share of true matches to review. A field the sample lacks keeps the base's veto.
+   would send that share of true matches to review. A field the sample lacks keeps the base's veto,
+   and so does every field when the sample holds fewer than ``MIN_MATCHES_TO_DROP_A_VETO`` matching
+   pairs (too few to measure a share of a few percent).
 
 Everything is seeded: the same sample and seed give the same model.
 """
@@ -43,10 +45,13 @@ from core.linkage.model import (
     default_model,
 )
 
-__all__ = ["VETO_TOLERANCE", "train_model"]
+__all__ = ["MIN_MATCHES_TO_DROP_A_VETO", "VETO_TOLERANCE", "train_model"]
 
 #: The largest share of a sample's matches that may conflict on a veto field for the veto to stay.
 VETO_TOLERANCE: Final = 0.02
+#: A veto is dropped only on evidence: the sample must hold at least this many matching pairs (EM's
+#: estimate), so that a 2% share is a few conflicting matches, not one unlucky pair.
+MIN_MATCHES_TO_DROP_A_VETO: Final = 200
 
 _SMOOTHING: Final = 0.5  # added to every level's count, so an unseen level is rare, not impossible
 _P_MIN: Final = 1e-6
@@ -219,9 +224,10 @@ def train_model(
     union_counts = _vectors(records, sorted(candidates.pairs)) if candidates.pairs else Counter[Vector]()
     n = len(records)
     all_pairs = n * (n - 1) / 2
+    found_matches = 0.0
     if union_counts:
         _, share, _, _ = _em(union_counts, m, u, [], 0.3)
-        matches = share * sum(union_counts.values())
+        matches = found_matches = share * sum(union_counts.values())
     else:
         matches = base.probability_two_random_records_match * all_pairs
     size = population if population and population > 1 else n
@@ -236,7 +242,7 @@ def train_model(
         f = position[name]
         if f in estimates:
             conflict_rates[name] = round(sum(m[f][level] for level in CONFLICT_LEVELS[name]), 6)
-            if conflict_rates[name] > veto_tolerance:
+            if conflict_rates[name] > veto_tolerance and found_matches >= MIN_MATCHES_TO_DROP_A_VETO:
                 continue
         vetoes.append(name)
 
@@ -260,6 +266,7 @@ def train_model(
         converged=converged,
         conflict_rates=conflict_rates,
         veto_tolerance=veto_tolerance,
+        matches=round(found_matches, 1),
     )
     # Validated anew (not model_copy): the copy must not carry the base's cached weight table.
     return LinkageModel.model_validate(

@@ -214,3 +214,21 @@ def test_an_address_line_in_its_town_finds_a_person_whose_name_number_and_birth_
     found = candidate_pairs([a, b, c], max_block_size=100)
     assert found.pairs == {(0, 1)}
     assert (0, 1) in found.by_rule["address_line_town"]
+
+
+def test_a_veto_is_not_dropped_on_a_handful_of_matches() -> None:
+    """GIVEN a small sample (about 60 matching pairs) whose duplicates carry replaced birth dates
+    WHEN trained THEN the share is measured but too few matches back it: the veto stays."""
+    records, _ = people(60, copies=1, typo_rate=0.05, seed=8)
+    rng = random.Random(8)
+    noisy = [
+        replace(r, date_of_birth=f"19{rng.randint(40, 99)}0{rng.randint(1, 9)}1{rng.randint(0, 9)}")
+        if r.key.endswith(":r1") and rng.random() < 0.3
+        else r
+        for r in records
+    ]
+    model = train_model(noisy, seed=0, u_pairs=5_000)
+    assert model.training.conflict_rates["date_of_birth"] > 0.02
+    assert model.training.matches is not None
+    assert model.training.matches < 200
+    assert model.vetoes == ("date_of_birth",)
