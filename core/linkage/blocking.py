@@ -105,7 +105,7 @@ RULES: Final[tuple[BlockingRule, ...]] = (
     BlockingRule("birth_date_region", "br", ("date_of_birth", "region"), _birth_date_region),
     BlockingRule("postcode_house_number", "ph", ("postal_code",), _postcode_house_number),
     BlockingRule("names_phonetic", "nn", ("first_name", "last_name"), _names),
-    BlockingRule("address_line_town", "lt", ("address", "city"), _address_line_town),
+    BlockingRule("address_line_town", "lt", ("address", "address_line2", "city"), _address_line_town),
     BlockingRule("email_user_name", "eu", ("email",), _email_user_name),
 )
 
