@@ -10,15 +10,19 @@ Probabilistic mode is ``IngestSettings(linkage=LinkageSettings())`` with the shi
 ``identity.mode: probabilistic`` gives: each batch files its records under their blocking keys,
 reads the candidates, scores the pairs and builds the link graph over what it touches.
 
-    python -m bench.linkage_throughput [--people 3000] [--batch 100]
+    python -m bench.linkage_throughput [--people 3000] [--batch 100] [--repeat 3]
 
-The ratio printed is (probabilistic rate / exact rate) / 0.5: >= 1.00 meets the target. Figures are
-noisy on a shared machine.
+Each mode runs ``--repeat`` times, the two modes taking turns, and its best run counts, so that a
+burst of load from elsewhere does not land on one mode only. Rates are printed by wall-clock time
+and by the process's CPU time (ingest runs on one thread, so on an idle machine the two agree; on a
+shared one the CPU figure is the steadier). The ratio printed is (probabilistic rate / exact rate)
+/ 0.5 by CPU time: >= 1.00 meets the target. The load average is printed with the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -36,12 +40,13 @@ from core.testing.varied_population import varied_population
 TARGET_RATIO = 0.5
 
 
-def rate(drafts: Sequence[Any], settings: IngestSettings, batch_size: int) -> tuple[float, int]:
-    """Records per second through normalise + ingest, and the profiles made."""
+def rate(drafts: Sequence[Any], settings: IngestSettings, batch_size: int) -> tuple[float, float, int]:
+    """Records per second through normalise + ingest (by wall-clock and by CPU time), and the
+    profiles made."""
     store = InMemoryProfileStore()
     options = NormaliseOptions(default_region="GB")
     with bulk_gc():
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         batch: list[SourceRecord] = []
         for draft in drafts:
             outcome = normalise_record(draft, options)
@@ -51,33 +56,54 @@ def rate(drafts: Sequence[Any], settings: IngestSettings, batch_size: int) -> tu
                 ingest(batch, store, settings)
                 batch = []
         ingest(batch, store, settings)
-        elapsed = time.perf_counter() - start
-    return len(drafts) / elapsed, sum(1 for _ in store.iter_profiles())
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return len(drafts) / elapsed, len(drafts) / cpu, sum(1 for _ in store.iter_profiles())
+
+
+def best_rates(
+    drafts: Sequence[Any], modes: dict[str, IngestSettings], batch_size: int, repeat: int
+) -> dict[str, tuple[float, float, int]]:
+    """Each mode's best wall-clock and best CPU rate over ``repeat`` runs, the modes taking turns.
+    A fresh ``LinkageSettings`` per run: its caches start empty, as in a new process."""
+    best: dict[str, tuple[float, float, int]] = {}
+    for _ in range(repeat):
+        for name, settings in modes.items():
+            if settings.linkage is not None:
+                settings = IngestSettings(linkage=LinkageSettings())
+            wall, cpu, profiles = rate(drafts, settings, batch_size)
+            old = best.get(name, (0.0, 0.0, profiles))
+            best[name] = (max(old[0], wall), max(old[1], cpu), profiles)
+    return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    exact = IngestSettings()
-    linked = IngestSettings(linkage=LinkageSettings())
+    modes = {"exact": IngestSettings(), "probabilistic": IngestSettings(linkage=LinkageSettings())}
     print(
-        f"ingest throughput, exact vs probabilistic identity, {args.people:,} people, batches of {args.batch}"
+        f"ingest throughput, exact vs probabilistic identity, {args.people:,} people, batches of "
+        f"{args.batch}, best of {args.repeat}; load average {os.getloadavg()[0]:.1f}"
     )
     for name, flats in (
         ("varied population", [f for _, f in varied_population(args.people, seed=3)]),
         ("plain population", [f for _, f in population(args.people, seed=3)]),
     ):
         drafts = [draft_from_flat(f) for f in flats]
-        exact_rate, exact_profiles = rate(drafts, exact, args.batch)
-        linked_rate, linked_profiles = rate(drafts, linked, args.batch)
-        ratio = linked_rate / exact_rate
+        best = best_rates(drafts, modes, args.batch, args.repeat)
         print(f"  {name} ({len(drafts):,} records)")
-        print(f"    exact          {exact_rate:8,.0f} records/s -> {exact_profiles:,} profiles")
-        print(f"    probabilistic  {linked_rate:8,.0f} records/s -> {linked_profiles:,} profiles")
+        for mode, (wall, cpu, profiles) in best.items():
+            print(f"    {mode:14} {wall:8,.0f} records/s wall, {cpu:8,.0f} CPU -> {profiles:,} profiles")
+        wall_ratio = best["probabilistic"][0] / best["exact"][0]
+        ratio = best["probabilistic"][1] / best["exact"][1]
         verdict = f"ratio {ratio / TARGET_RATIO:.2f} (>= 1.00 meets it)"
-        print(f"    {ratio:.2f}x exact; target >= {TARGET_RATIO}x: {verdict}", flush=True)
+        print(
+            f"    {ratio:.2f}x exact by CPU time ({wall_ratio:.2f}x by wall); "
+            f"target >= {TARGET_RATIO}x: {verdict}"
+        )
+    print(f"  load average after: {os.getloadavg()[0]:.1f}", flush=True)
 
 
 if __name__ == "__main__":

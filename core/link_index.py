@@ -192,7 +192,19 @@ class LinkIndex(Protocol):
 
 def match_document(record: SourceRecord) -> str:
     """What the matcher reads of a record, as the compact JSON the ``match`` attribute holds: the
-    traits it compares, the emails and the phones (``fields_from_match`` reads it back)."""
+    traits it compares, the emails and the phones (``fields_from_match`` reads it back).
+
+    Kept in the record's ``__dict__`` (``model_copy`` drops it): ingest makes it for the candidate
+    cache (core.link_scope) and again for the record's identifier item."""
+    memo = record.__dict__.get("_match_document")
+    if memo is not None:
+        return str(memo)
+    document = _match_document(record)
+    record.__dict__["_match_document"] = document
+    return document
+
+
+def _match_document(record: SourceRecord) -> str:
     matched = _matched()
     traits = {name: value for name, value in record.traits.items() if name in matched}
     data: dict[str, Any] = {"t": traits}
@@ -239,26 +251,34 @@ def changes_for(
     """The index changes that move records from the keys in ``old`` to the keys in ``new`` (each maps a
     source key to its index keys); ``limits`` gives the limit of each key's kind (``id`` or ``block``);
     the records in ``children`` are child objects (filed apart, see ``BlockChange``)."""
-    adds: dict[tuple[str, bool], set[str]] = {}
-    removes: dict[tuple[str, bool], set[str]] = {}
+    # One entry per index key: the sources to add and remove, people and children apart. Built in
+    # one pass, frozensets only where there is something (a batch files ~12 keys per record).
+    slots: dict[str, list[set[str] | None]] = {}
     for record_key in set(old) | set(new):
-        child = record_key in children
+        child = 2 if record_key in children else 0
         before = set(old.get(record_key, ()))
         after = set(new.get(record_key, ()))
-        for key in after - before:
-            adds.setdefault((key, child), set()).add(record_key)
-        for key in before - after:
-            removes.setdefault((key, child), set()).add(record_key)
-    keys = sorted({key for key, _ in adds} | {key for key, _ in removes})
+        for moved, offset in ((after - before, 0), (before - after, 1)):
+            for key in moved:
+                slot = slots.get(key)
+                if slot is None:
+                    slot = slots[key] = [None, None, None, None]
+                held = slot[child + offset]
+                if held is None:
+                    slot[child + offset] = {record_key}
+                else:
+                    held.add(record_key)
+    block_limit, id_limit, children_limit = limits["block"], limits["id"], limits.get("children", 2000)
+    empty: frozenset[str] = frozenset()
     return [
         BlockChange(
             key,
-            frozenset(adds.get((key, False), ())),
-            frozenset(removes.get((key, False), ())),
-            limits["id" if key.startswith("id:") else "block"],
-            frozenset(adds.get((key, True), ())),
-            frozenset(removes.get((key, True), ())),
-            limits.get("children", 2000),
+            frozenset(add) if (add := slot[0]) else empty,
+            frozenset(remove) if (remove := slot[1]) else empty,
+            id_limit if key.startswith("id:") else block_limit,
+            frozenset(add_children) if (add_children := slot[2]) else empty,
+            frozenset(remove_children) if (remove_children := slot[3]) else empty,
+            children_limit,
         )
-        for key in keys
+        for key, slot in sorted(slots.items())
     ]

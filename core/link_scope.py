@@ -20,7 +20,7 @@ record outside the scope counting towards its cap (docs/identity.md, Limits).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -32,7 +32,9 @@ from core.link_index import (
     ReviewItem,
     changes_for,
     fields_from_match,
+    match_document,
 )
+from core.link_reach import CandidateNodes, DecisionCache, reachable
 from core.linkage import (
     DEFAULT_PEOPLE_LIMITS,
     Decision,
@@ -47,7 +49,7 @@ from core.linkage import (
     link_graph,
     linkage_record,
 )
-from core.linkage.graph import MAX_HOLDERS_COMPARED, candidate_index_pairs, decide_pairs
+from core.linkage.graph import MAX_HOLDERS_COMPARED
 from core.ports import CustomerState, ProfileStore
 from core.schema import Identifier, SourceRecord
 
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from core.pipeline import IngestSettings
 
 __all__ = [
+    "DecisionCache",
     "LinkageSettings",
     "LinkedPlan",
     "Scope",
@@ -81,6 +84,8 @@ class LinkageSettings:
     """How review items name the model (its file or ``default``)."""
     decisions: DecisionCache = field(default_factory=lambda: DecisionCache(), compare=False, repr=False)
     """Pair decisions kept between batches (a decision depends on the two records and the model only)."""
+    candidates: CandidateNodes = field(default_factory=lambda: CandidateNodes(), compare=False, repr=False)
+    """Graph nodes of candidates read through their match fields, kept between batches."""
 
     def limits(self, policy: IdentityPolicy) -> dict[str, int]:
         return {**self.people_limits, **policy.max_records_per_identifier}
@@ -88,35 +93,6 @@ class LinkageSettings:
     def index_limits(self) -> dict[str, int]:
         block = self.model.max_block_size if self.model is not None else 100
         return {"block": block, "id": MAX_HOLDERS_COMPARED}
-
-
-class DecisionCache:
-    """``decide`` on pairs, remembered by the two prepared records themselves (frozen, hashable), so a
-    pair of candidates every batch of a neighbourhood reads is scored once per process, and a record
-    that changed is scored afresh. Bounded: emptied when it holds ``limit`` decisions."""
-
-    def __init__(self, limit: int = 200_000) -> None:
-        self.limit = limit
-        self.known: dict[tuple[LinkageRecord, LinkageRecord], Decision] = {}
-
-    def decide(
-        self, nodes: Sequence[GraphNode], pairs: Iterable[tuple[int, int]], model: LinkageModel
-    ) -> dict[tuple[str, str], Decision]:
-        out: dict[tuple[str, str], Decision] = {}
-        todo: list[tuple[int, int]] = []
-        for x, y in pairs:
-            found = self.known.get((nodes[x].record, nodes[y].record))
-            if found is None:
-                todo.append((x, y))
-            else:
-                out[(found.a, found.b)] = found
-        if todo:
-            if len(self.known) + len(todo) > self.limit:
-                self.known.clear()
-            for (x, y), decision in zip(todo, decide_pairs(nodes, todo, model).values(), strict=True):
-                self.known[(nodes[x].record, nodes[y].record)] = decision
-                out[(decision.a, decision.b)] = decision
-        return out
 
 
 def _values(
@@ -156,11 +132,13 @@ def _graph_node(record: SourceRecord, policy: IdentityPolicy) -> GraphNode:
         [i.value for i in usable if i.kind == "email"],
         [i.value for i in usable if i.kind == "phone"],
     )
+    person = record.level == "person"
     return GraphNode(
         prepared,
-        person=record.level == "person",
+        person=person,
         links=tuple(i.key for i in record.identifiers if i.kind == "source"),
         values=_values(prepared, usable, policy),
+        blocks=blocking_keys(prepared) if person else (),
     )
 
 
@@ -176,7 +154,32 @@ def _match_node(key: str, match: str, policy: IdentityPolicy) -> GraphNode:
         [i.value for i in usable if i.kind == "phone"],
     )
     links = (f"source#{key}",) + ((f"source#{fields.owner}",) if fields.owner else ())
-    return GraphNode(prepared, not fields.child, links, _values(prepared, usable, policy))
+    blocks = () if fields.child else blocking_keys(prepared)
+    return GraphNode(prepared, not fields.child, links, _values(prepared, usable, policy), blocks)
+
+
+def _as_match_node(
+    record: SourceRecord, node: GraphNode, policy: IdentityPolicy
+) -> tuple[str, GraphNode] | None:
+    """The record's ``match`` document and the node ``_match_node`` makes of it, from the record's own
+    node, when the two are the same by construction: identifiers of the kinds the document keeps,
+    text traits (they read back from JSON unchanged) and the source links the document implies."""
+    if any(i.kind not in _MATCHED_KINDS for i in record.identifiers):
+        return None
+    if not all(isinstance(v, str) for v in record.traits.values()):
+        return None
+    child = record.level != "person"
+    links = (f"source#{record.key}",) + ((f"source#{record.owner}",) if child and record.owner else ())
+    if node.links != links:
+        return None
+    ordered = [i for i in record.identifiers if i.kind == "email"]
+    ordered += [i for i in record.identifiers if i.kind == "phone"]
+    values = _values(node.record, ordered, policy)
+    blocks = () if child else node.blocks
+    return match_document(record), GraphNode(node.record, not child, links, values, blocks)
+
+
+_MATCHED_KINDS: Final = frozenset({"email", "phone", "source"})
 
 
 def index_keys(node: GraphNode, model: LinkageModel | None) -> tuple[str, ...]:
@@ -185,7 +188,7 @@ def index_keys(node: GraphNode, model: LinkageModel | None) -> tuple[str, ...]:
     from the people (core.link_index.BlockChange); it is never fuzzy-matched."""
     if not node.person:
         return tuple(f"id:{value}" for value in node.values)
-    keys = list(blocking_keys(node.record)) if model is not None else []
+    keys = list(node.blocking_keys()) if model is not None else []
     keys += [f"id:{value}" for value in node.values]
     return tuple(dict.fromkeys(keys))
 
@@ -217,20 +220,51 @@ class Scope:
         self.review_items: dict[tuple[str, str], ReviewItem] = {}
         self.looked_up: set[tuple[str, str]] = set()
         self.result: LinkResult = LinkResult()
+        # Kept as nodes come and go, so that a graph costs what it reaches, not the whole scope.
+        self.blocks: dict[str, set[str]] = {}
+        """Blocking key -> the person nodes filed under it."""
+        self.holders: dict[str, set[str]] = {}
+        """Identifier value (``email#...``) or source key (``source#...``) -> the nodes holding it."""
 
     # -- what the scope holds ------------------------------------------------------------------
 
     def _put(self, key: str, node: GraphNode) -> None:
         previous = self.nodes.get(key)
-        if previous is not None and previous != node:
+        if previous is not None:
+            if previous == node:
+                return
             # A candidate read through its match fields, now loaded: decide its pairs again.
             self.decisions = {p: d for p, d in self.decisions.items() if key not in p}
+            self._file(key, previous, remove=True)
         self.nodes[key] = node
+        self._file(key, node)
+
+    def _file(self, key: str, node: GraphNode, *, remove: bool = False) -> None:
+        """Add (or remove) the node under its values, source keys and, for a person, blocking keys."""
+        for where, names in (
+            (self.holders, (*node.values, *node.links)),
+            (self.blocks, node.blocking_keys() if node.person else ()),
+        ):
+            for name in names:
+                held = where.get(name)
+                if remove:
+                    if held is not None:
+                        held.discard(key)
+                elif held is None:
+                    where[name] = {key}
+                else:
+                    held.add(key)
 
     def add_batch(self, records: Iterable[SourceRecord]) -> None:
         for record in records:
             self.batch.add(record.key)
-            self._put(record.key, graph_node(record, self.policy))
+            node = graph_node(record, self.policy)
+            self._put(record.key, node)
+            if self.model is not None:
+                # Later batches read this record back as a candidate: keep the node they would make.
+                seeded = _as_match_node(record, node, self.policy)
+                if seeded is not None:
+                    self.linkage.candidates.put(record.key, seeded[0], self.policy, seeded[1])
 
     def add_customer(self, state: CustomerState) -> None:
         """All of a customer's records (a batch record keeps its new version)."""
@@ -254,7 +288,7 @@ class Scope:
             cid = live_owner(owner.customer_id, merged_into)
             self.home[key] = cid
             if owner.match is not None:
-                self._put(key, _match_node(key, owner.match, self.policy))
+                self._put(key, self.linkage.candidates.get(key, owner.match, self.policy, _match_node))
             else:
                 missing.add(cid)  # stored before the index had match fields: load its customer
         return missing
@@ -278,31 +312,74 @@ class Scope:
 
     def shared_values(self) -> set[str]:
         """Index keys of the values two or more records of the scope hold (their holders matter)."""
-        count: dict[str, int] = {}
-        for node in self.nodes.values():
-            for value in node.values:
-                count[value] = count.get(value, 0) + 1
-        return {f"id:{v}" for v, n in count.items() if n >= 2}
+        holders = self.holders.items()
+        return {f"id:{v}" for v, held in holders if len(held) >= 2 and not v.startswith("source#")}
 
     # -- the graph -----------------------------------------------------------------------------
 
-    def graph(self) -> LinkResult:
-        nodes = sorted(self.nodes.values(), key=lambda n: n.key)
-        if self.model is not None:
-            pairs, _ = candidate_index_pairs(nodes, self.model, self.overloaded_blocks)
-            keys = [n.key for n in nodes]
-            new = [(x, y) for x, y in pairs if (keys[x], keys[y]) not in self.decisions]
-            self.decisions.update(self.linkage.decisions.decide(nodes, new, self.model))
+    def graph(self, anchors: Collection[str] | None = None) -> LinkResult:
+        """The link graph over the scope. With ``anchors`` (ingest: the batch's records and those of
+        the customers loaded), over the records they reach (core.link_reach), with the same
+        components there; without, or when a guardrail refused a value, over every record."""
+        model = self.model
+        if model is None:
+            self.result = self._link(list(self.nodes.values()))
+            return self.result
+        limit, overloaded = model.max_block_size, self.overloaded_blocks
+
+        def usable(block: str) -> bool:
+            return len(self.blocks[block]) <= limit and block not in overloaded
+
+        if anchors is not None:
+            within = reachable(
+                anchors, self.nodes, self.blocks, limit, overloaded, self.holders, self._decide
+            )
             self._read_reviews()
-        self.result = link_graph(
+            decided = {p: d for p, d in self.decisions.items() if p[0] in within and p[1] in within}
+            result = self._link([self.nodes[k] for k in within], decided)
+            if not result.overloaded:
+                self.result = result
+                return result
+        pairs: set[tuple[str, str]] = set()
+        for block, members in self.blocks.items():
+            if usable(block):
+                ordered = sorted(members)
+                pairs.update((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1 :])
+        self._decide(sorted(pairs))
+        self._read_reviews()
+        self.result = self._link(list(self.nodes.values()))
+        return self.result
+
+    def _decide(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Decision]:
+        """The decisions on pairs of keys (each sorted), from this scope's own or the settings' cache;
+        kept in ``decisions``."""
+        assert self.model is not None
+        decisions, nodes = self.decisions, self.nodes
+        out: dict[tuple[str, str], Decision] = {}
+        new: list[tuple[GraphNode, GraphNode]] = []
+        for pair in pairs:
+            found = decisions.get(pair)
+            if found is None:
+                new.append((nodes[pair[0]], nodes[pair[1]]))
+            else:
+                out[pair] = found
+        if new:
+            fresh = self.linkage.decisions.decide_nodes(new, self.model)
+            decisions.update(fresh)
+            out.update(fresh)
+        return out
+
+    def _link(
+        self, nodes: Sequence[GraphNode], decisions: Mapping[tuple[str, str], Decision] | None = None
+    ) -> LinkResult:
+        return link_graph(
             nodes,
             self.model,
-            self.decisions if self.model is not None else None,
+            (self.decisions if decisions is None else decisions) if self.model is not None else None,
             people_limits=self.linkage.limits(self.policy),
             overloaded_values=self.overloaded_values,
             reviews=self.reviews,
         )
-        return self.result
 
     def _read_reviews(self) -> None:
         if self.index is None:
@@ -317,16 +394,25 @@ class Scope:
                 item.status, item.decided_by or "", item.decided_at.isoformat() if item.decided_at else ""
             )
 
+    def anchors(self) -> set[str]:
+        """The records ingest plans for: the batch's, and every record of the customers loaded."""
+        return self.batch | {key for key, cid in self.home.items() if cid in self.loaded}
+
     def unloaded_joined(self, result: LinkResult) -> set[str]:
         """Customers not loaded yet that hold a record the graph joins to another."""
         out: set[str] = set()
         for component in result.components:
             if len(component) < 2:
                 continue
-            for key in component:
-                cid = self.home.get(key)
-                if cid is not None and cid not in self.loaded:
-                    out.add(cid)
+            homes = {self.home.get(key) for key in component}
+            unloaded = {cid for cid in homes if cid is not None and cid not in self.loaded}
+            if not unloaded:
+                continue
+            if len(homes) == 1 and not any(key in self.batch for key in component):
+                # Candidates of one stored customer joined to one another and to nothing of the
+                # batch's: that customer already holds them together, and nothing of it changes.
+                continue
+            out |= unloaded
         return out
 
 
@@ -373,16 +459,25 @@ def plan_linked(
     # reading: of two writers adding matching records at once, the one reading second sees the other.
     new_keys = {k: index_keys(scope.nodes[k], scope.model) for k in scope.batch}
     old_keys: dict[str, tuple[str, ...]] = {}
+    changed: set[str] = set()
     for record in active:
         cid = scope.home.get(record.key)
         previous = live[cid].snapshots.get(record.key) if cid in live else None
         if previous is not None:
-            old_keys[record.key] = index_keys(graph_node(previous, policy), scope.model)
+            before = graph_node(previous, policy)
+            old_keys[record.key] = index_keys(before, scope.model)
+            if cid is not None and before != scope.nodes[record.key]:
+                changed.add(cid)
     children = {r.key for r in active if r.level != "person"}
     if scope.index is not None:
         limits = scope.linkage.index_limits()
         scope.index.update_blocks(changes_for(old_keys, new_keys, limits, children))
     wanted = {key for keys in new_keys.values() for key in keys}
+    # A record that changed may have been what kept its customer's other records from their
+    # matches (a conflicting birth date, the cap): their candidates are read too.
+    for key, cid in scope.home.items():
+        if cid in changed and key not in scope.batch:
+            wanted.update(index_keys(scope.nodes[key], scope.model))
     to_load = scope.add_candidates(scope.read_index(wanted) - scope.batch, merged_into)
 
     # Load the customers of what the graph joins, read the holders of the values the scope shares,
@@ -407,12 +502,12 @@ def plan_linked(
         to_load = scope.add_candidates(holders, merged_into) - scope.loaded
         if to_load:
             continue
-        result = scope.graph()
+        result = scope.graph(scope.anchors())
         to_load = scope.unloaded_joined(result)
         if not to_load:
             break
     else:
-        result = scope.graph()
+        result = scope.graph(scope.anchors())
 
     # A batch record's source keys go wherever the record goes (a child's link claimed its owner's
     # key before the owner arrived): their owner is planned with it, as exact resolution does.

@@ -101,6 +101,7 @@ class _Frozen(BaseModel):
         copied.__dict__.pop("key", None)  # a memoised key (see _MemoKey) is worked out again
         copied.__dict__.pop("_record_hash", None)  # and so is a record's hash (core.merge)
         copied.__dict__.pop("_graph_node", None)  # and a record's graph node (core.link_scope)
+        copied.__dict__.pop("_match_document", None)  # and its match document (core.link_index)
         return copied
 
     @classmethod

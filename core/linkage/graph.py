@@ -35,11 +35,11 @@ come in (they are sorted by key first): the result is a function of the set of r
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Final, Literal
 
-from core.linkage.blocking import candidate_pairs
+from core.linkage.blocking import blocking_keys
 from core.linkage.comparisons import comparison_named
 from core.linkage.conflicts import Conflict, shared_identifier_conflicts, vetoing_conflicts
 from core.linkage.email_keys import email_match_key
@@ -52,6 +52,7 @@ __all__ = [
     "MAX_HOLDERS_COMPARED",
     "GraphNode",
     "ReviewState",
+    "block_members",
     "candidate_index_pairs",
     "decide_pairs",
     "identifier_values",
@@ -90,10 +91,16 @@ class GraphNode:
     person: bool = True
     links: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
+    blocks: tuple[str, ...] | None = field(default=None, compare=False)
+    """The record's blocking keys (``blocking_keys``), when the maker computed them once: ingest
+    builds the graph of every batch over the same stored nodes. None: computed when needed."""
 
     @property
     def key(self) -> str:
         return self.record.key
+
+    def blocking_keys(self) -> tuple[str, ...]:
+        return self.blocks if self.blocks is not None else blocking_keys(self.record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,15 +137,38 @@ def _records_conflict(a: LinkageRecord, b: LinkageRecord, vetoes: Collection[str
     return tuple(found.values())
 
 
+def block_members(
+    nodes: Sequence[GraphNode], max_block_size: int, overloaded: Collection[str] = ()
+) -> tuple[dict[str, list[int]], dict[str, int]]:
+    """The usable blocking keys of the person nodes, each with its members (indexes into ``nodes``,
+    ascending), and the keys left out as overloaded with their sizes: more than ``max_block_size``
+    members among the nodes, or listed in ``overloaded`` by an index. The blocks
+    ``core.linkage.blocking.candidate_pairs`` makes of the same records, from the nodes' own keys."""
+    blocks: dict[str, list[int]] = {}
+    for i, node in enumerate(nodes):
+        if node.person:
+            for key in node.blocking_keys():
+                blocks.setdefault(key, []).append(i)
+    left_out: dict[str, int] = {}
+    for key, members in list(blocks.items()):
+        if len(members) > max_block_size or key in overloaded:
+            left_out[key] = len(members)
+            del blocks[key]
+    return blocks, left_out
+
+
 def candidate_index_pairs(
     nodes: Sequence[GraphNode], model: LinkageModel, overloaded: Collection[str] = ()
 ) -> tuple[set[tuple[int, int]], dict[str, int]]:
     """Index pairs (into ``nodes``, smaller first) of person nodes sharing a usable blocking key, and
     the keys left out as overloaded (within the nodes, or listed in ``overloaded`` by an index)."""
-    persons = [i for i, node in enumerate(nodes) if node.person]
-    found = candidate_pairs([nodes[i].record for i in persons], model.max_block_size, overloaded=overloaded)
-    pairs = {(persons[a], persons[b]) for a, b in found.pairs}
-    return pairs, found.overloaded
+    blocks, left_out = block_members(nodes, model.max_block_size, overloaded)
+    pairs: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                pairs.add((a, b))
+    return pairs, left_out
 
 
 def decide_pairs(
@@ -245,7 +275,23 @@ def _value_pairs(
     if overloaded or len(persons) > MAX_HOLDERS_COMPARED:
         result.overloaded[value] = len(persons)
         return _Value([], len(persons), f"{kind} {shown} is held by more than {MAX_HOLDERS_COMPARED} records")
-    records = [node.record for node in nodes]
+    records = {m: nodes[m].record for m in members}
+    if len(members) == 2 and (limit is None or limit >= 2):
+        # Two holders (most shared values: one person in two tools) are at most two people, within
+        # any limit: they are joined unless they conflict.
+        x, y = members
+        found = _value_conflicts(kind, records[x], records[y])
+        if not found:
+            return _Value(
+                [(x, y)],
+                1 if len(persons) == 2 and _positively_agree(records[x], records[y]) else len(persons),
+            )
+        result.refused.append(
+            Refusal(
+                records[x].key, records[y].key, f"shared {kind} {shown} but {_reasons(found)}", "conflict"
+            )
+        )
+        return _Value([], len(persons))
     conflicts: dict[tuple[int, int], tuple[Conflict, ...]] = {}
     for i, x in enumerate(members):
         for y in members[i + 1 :]:

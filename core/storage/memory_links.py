@@ -31,21 +31,35 @@ class InMemoryLinkIndex:
             return {k: blocks[k] for k in dict.fromkeys(keys) if k in blocks}
 
     def update_blocks(self, changes: Sequence[BlockChange]) -> None:
+        empty: frozenset[str] = frozenset()
         with self._links_lock:
+            blocks = self._blocks
+            self.index_writes += len(changes)
             for change in changes:
-                current = self._blocks.get(change.key) or BlockState(change.key)
-                self.index_writes += 1
-                children = current.children - change.remove_children
-                if len(children | change.add_children) <= change.children_limit:
-                    children |= change.add_children
-                overloaded = current.overloaded
-                members = frozenset() if overloaded else (current.members - change.remove) | change.add
-                if len(members) > change.limit:
-                    members, overloaded = frozenset(), True
-                if members or overloaded or children:
-                    self._blocks[change.key] = BlockState(change.key, members, overloaded, children)
+                current = blocks.get(change.key)
+                if current is None:
+                    # A key seen for the first time (most of a batch's new records' keys).
+                    children, members, overloaded = empty, change.add, False
+                    if len(change.add_children) <= change.children_limit:
+                        children = change.add_children
                 else:
-                    self._blocks.pop(change.key, None)
+                    children = current.children
+                    if change.remove_children:
+                        children = children - change.remove_children
+                    if change.add_children and len(children | change.add_children) <= change.children_limit:
+                        children = children | change.add_children
+                    overloaded = current.overloaded
+                    members = empty if overloaded else current.members
+                    if not overloaded and change.remove:
+                        members = members - change.remove
+                    if not overloaded and change.add:
+                        members = members | change.add
+                if len(members) > change.limit:
+                    members, overloaded = empty, True
+                if members or overloaded or children:
+                    blocks[change.key] = BlockState(change.key, members, overloaded, children)
+                else:
+                    blocks.pop(change.key, None)
 
     def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:
         with self._links_lock:

@@ -303,7 +303,12 @@ def test_the_decision_cache_answers_as_decide_and_sees_a_changed_record() -> Non
     again = cache.decide([crm, other], [(0, 1)], model)
     assert again[(crm.key, other.key)] == decide(crm.record, other.record, model)
     assert again[(crm.key, other.key)].outcome != first[(crm.key, shop.key)].outcome
-    # AND a third decision passes the limit: the cache starts afresh rather than grow
+    # AND the changed record's decision replaced the stale one rather than sit beside it
+    assert len(cache.known) == 1
+    # AND decisions past the limit: the cache starts afresh rather than grow
     third = graph_node(make_record("mail", "3", email="z@y.jp", traits=_hana()), policy)
+    fourth = graph_node(make_record("mail", "4", email="w@y.jp", traits=_hana()), policy)
     cache.decide([crm, third], [(0, 1)], model)
+    assert len(cache.known) == 2
+    cache.decide([crm, fourth], [(0, 1)], model)
     assert len(cache.known) == 1
