@@ -29,6 +29,9 @@ ADDRESS = {"address": "12 High Street", "postcode": "LS1 4AP"}
         ({**NAME, "date_of_birth": "07/03/1980"}, False),  # ambiguous date: not read
         ({**NAME, "address": "12 High Street"}, False),  # a street without postcode or town
         ({**NAME, "street": "12 High Street", "city": "Leeds"}, True),
+        # the building in line 2, line 1 empty (FEBRL's registry does this): still an address
+        ({**NAME, "address_line2": "Rowethorpe", "postcode": "2220"}, True),
+        ({**NAME, "address_line2": "Rowethorpe"}, False),  # a line without postcode or town
     ],
 )
 def test_what_names_a_person_without_email_or_phone(traits: dict[str, str], kept: bool) -> None:
