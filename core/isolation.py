@@ -16,24 +16,30 @@ is raised rather than quarantining a whole batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from core.errors import RetryableError
 from core.pipeline import IngestResult, IngestSettings, ingest
 from core.ports import ProfileStore
 from core.schema import Quarantined, SourceRecord
 
+#: ``core.pipeline.ingest``'s signature.
+Ingest = Callable[[Sequence[SourceRecord], ProfileStore, IngestSettings | None], IngestResult]
 #: The exceptions that say the data is at fault (RecordRejectedError is a ValueError).
 DATA_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, LookupError, AttributeError)
 
 
 def ingest_isolating(
-    records: Sequence[SourceRecord], store: ProfileStore, settings: IngestSettings | None = None
+    records: Sequence[SourceRecord],
+    store: ProfileStore,
+    settings: IngestSettings | None = None,
+    ingesting: Ingest = ingest,
 ) -> tuple[IngestResult, list[Quarantined]]:
     """``ingest(records)``; the records that alone make it fail with a data error are returned as
-    quarantined (with the error as the reason), and every other record is ingested."""
+    quarantined (with the error as the reason), and every other record is ingested. ``ingesting``:
+    ``ingest`` or a function with its results (core.batch_ingest.ingest_batch)."""
     try:
-        return ingest(records, store, settings), []
+        return ingesting(records, store, settings), []
     except RetryableError:
         raise
     except DATA_ERRORS as error:
@@ -44,7 +50,7 @@ def ingest_isolating(
     quarantined: list[Quarantined] = []
     middle = len(records) // 2
     for half in (records[:middle], records[middle:]):
-        result, bad = ingest_isolating(half, store, settings)
+        result, bad = ingest_isolating(half, store, settings, ingesting)
         total.add(result)
         quarantined.extend(bad)
     if len(quarantined) == len(records):

@@ -19,25 +19,39 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import cast
 
 _PRIVATE_NAME = "core._mailbox_email_keys"
+# Writers on several threads (the DynamoDB store's workers, concurrent ingests) may ask at once: the
+# module is loaded under this lock, so nobody reads it half-loaded.
+_LOADING = threading.Lock()
 
 
 @cache
 def _match_key() -> Callable[[str], str]:
-    loaded = sys.modules.get("core.linkage.email_keys") or sys.modules.get(_PRIVATE_NAME)
-    if loaded is None:
-        path = Path(__file__).resolve().parent / "linkage" / "email_keys.py"
-        spec = importlib.util.spec_from_file_location(_PRIVATE_NAME, path)
-        if spec is None or spec.loader is None:  # pragma: no cover - the file ships with core
-            raise ImportError(f"cannot load {path}")
-        loaded = importlib.util.module_from_spec(spec)
-        sys.modules[_PRIVATE_NAME] = loaded
-        spec.loader.exec_module(loaded)
+    if "core.linkage.email_keys" in sys.modules:
+        # Imported by the matcher, perhaps still running on another thread: the import system's
+        # own lock hands it over whole.
+        matcher = importlib.import_module("core.linkage.email_keys")
+        return cast(Callable[[str], str], matcher.email_match_key)
+    with _LOADING:
+        loaded = sys.modules.get(_PRIVATE_NAME)
+        if loaded is None:
+            path = Path(__file__).resolve().parent / "linkage" / "email_keys.py"
+            spec = importlib.util.spec_from_file_location(_PRIVATE_NAME, path)
+            if spec is None or spec.loader is None:  # pragma: no cover - the file ships with core
+                raise ImportError(f"cannot load {path}")
+            loaded = importlib.util.module_from_spec(spec)
+            sys.modules[_PRIVATE_NAME] = loaded  # dataclasses look their module up while it runs
+            try:
+                spec.loader.exec_module(loaded)
+            except BaseException:
+                del sys.modules[_PRIVATE_NAME]
+                raise
     return cast(Callable[[str], str], loaded.email_match_key)
 
 

@@ -172,14 +172,8 @@ def ingest(
     re-planned with jittered exponential backoff, up to ``settings.max_attempts`` rounds.
     """
     settings = settings or IngestSettings()
-    latest: dict[str, SourceRecord] = {}
-    received = 0
-    for record in records:
-        received += 1
-        prior = latest.get(record.key)
-        latest[record.key] = record if prior is None else newest(prior, record)
-    total = IngestResult(received=received, unchanged=received - len(latest))
-    pending = sorted(latest.values(), key=lambda r: r.key)
+    received, pending = latest_versions(records)
+    total = IngestResult(received=received, unchanged=received - len(pending))
     attempt = 0
     while pending:
         try:
@@ -260,6 +254,17 @@ def ingest(
                 )
             _back_off(settings, attempt)
     return total
+
+
+def latest_versions(records: Iterable[SourceRecord]) -> tuple[int, list[SourceRecord]]:
+    """How many records came, and the newest version of each source record, by source key."""
+    latest: dict[str, SourceRecord] = {}
+    received = 0
+    for record in records:
+        received += 1
+        prior = latest.get(record.key)
+        latest[record.key] = record if prior is None else newest(prior, record)
+    return received, sorted(latest.values(), key=lambda r: r.key)
 
 
 def _after_linked_commit(
@@ -1008,6 +1013,7 @@ __all__ = [
     "ResolutionGaveUpError",
     "complete_merge",
     "ingest",
+    "latest_versions",
     "record_groups",
     "split_changeset",
     "split_customer",

@@ -93,6 +93,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     resolve.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
     resolve.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(".profilesync"),
+        help="with --endpoint-url, where the audit salt is kept when none is configured, so that people "
+        "erased from the table are not resolved back into it (default .profilesync/)",
+    )
+    resolve.add_argument(
         "--region",
         "--default-region",
         dest="default_region",
@@ -100,7 +107,13 @@ def _parser() -> argparse.ArgumentParser:
         help="ISO 3166-1 alpha-2 region of phone numbers written without a country code, for "
         "records that name no country of their own (default US)",
     )
-    resolve.add_argument("--batch-size", type=int, default=100, help="records per ingest batch (default 100)")
+    resolve.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="records per ingest batch (default 20,000 on the embedded store, whose new customers a "
+        "batch founds together; 100 with --endpoint-url)",
+    )
     resolve.add_argument(
         "--identity",
         choices=("exact", "probabilistic"),
@@ -231,6 +244,8 @@ def _resolve(args: argparse.Namespace) -> int:
     from profilesync.parallel_normalise import NormalisingWorker, worker_wanted
     from profilesync.progress import Progress, count_lines
     from profilesync.resolve import (
+        EMBEDDED_BATCH_SIZE,
+        ENDPOINT_BATCH_SIZE,
         ResolveReport,
         check_paths,
         default_quarantine_path,
@@ -241,6 +256,8 @@ def _resolve(args: argparse.Namespace) -> int:
     )
     from profilesync.stores import open_stores, temporary_store_path
 
+    if args.batch_size is None:
+        args.batch_size = EMBEDDED_BATCH_SIZE if args.endpoint_url is None else ENDPOINT_BATCH_SIZE
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     region = cli_checks.check_region(args.default_region, "--region")
@@ -290,11 +307,24 @@ def _resolve(args: argparse.Namespace) -> int:
         # Set-up is done (imports, the store): freeze it and run the collector less often while
         # the records are resolved (see core.runtime).
         stack.enter_context(bulk_gc())
+        settings = _identity_settings(args)
+        if args.endpoint_url is not None:
+            # A table on an endpoint may hold erasures (`profilesync privacy erase`, the deployed
+            # stack): their people are not resolved back into it. The run's own embedded store is
+            # new every run, so nobody in it was ever erased.
+            from core.pipeline import IngestSettings
+            from core.suppression import SuppressionCheck
+            from profilesync.privacy_cli import audit_salt
+
+            check = SuppressionCheck(
+                stores.suppression, audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
+            )
+            settings = dataclasses.replace(settings or IngestSettings(), suppression=check)
         report = resolve(
             chained() if worker is None else worker,
             store,
             options=options,
-            settings=_identity_settings(args),
+            settings=settings,
             batch_size=args.batch_size,
             quarantine=lambda q: write_quarantine_line(q, qfile),
             progress=progress,

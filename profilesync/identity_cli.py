@@ -1,6 +1,7 @@
 """``profilesync identity``: train the probabilistic matcher's model, and try it on a file.
 
     profilesync identity train SAMPLE.jsonl --out model.json [--seed 0] [--population N]
+                               [--veto-tolerance 0.02] [--no-veto]
     profilesync identity link INPUT.jsonl --out LINKS.jsonl [--model model.json]
     profilesync identity review list|accept PAIR_ID|reject PAIR_ID   (profilesync.review_cli)
 
@@ -54,7 +55,15 @@ def add_identity_parser(sub: argparse._SubParsersAction[Any]) -> None:
     train.add_argument(
         "--no-veto",
         action="store_true",
-        help="let a high score link records with different dates of birth (default: they go to review)",
+        help="let a high score link records with different dates of birth (default: they go to review "
+        "unless the sample's own matches contradict their birth dates too often, see --veto-tolerance)",
+    )
+    train.add_argument(
+        "--veto-tolerance",
+        type=float,
+        default=None,
+        help="keep the birth-date veto only when at most this share of the sample's matches give "
+        "conflicting dates of birth (default 0.02)",
     )
     train.add_argument("--default-region", default="US", help="region of phones without a country code")
 
@@ -117,6 +126,7 @@ def run_identity(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from core.errors import InputError
     from core.linkage import LinkageModel, Thresholds, default_model, train_model
+    from core.linkage.training import VETO_TOLERANCE
 
     base = default_model()
     fitted = Thresholds()  # a fitted model links at 0.99; only the untrained default asks for more
@@ -138,8 +148,16 @@ def _train(args: argparse.Namespace) -> int:
         raise InputError(
             f"--population {args.population} is smaller than the sample ({len(records)} records)"
         )
+    tolerance = VETO_TOLERANCE if args.veto_tolerance is None else args.veto_tolerance
+    if not 0.0 <= tolerance <= 1.0:
+        raise InputError(f"--veto-tolerance {tolerance} is not a share between 0 and 1 (default 0.02)")
     model = train_model(
-        records, base=base, seed=args.seed, population=args.population, sample_name=args.sample.name
+        records,
+        base=base,
+        seed=args.seed,
+        population=args.population,
+        sample_name=args.sample.name,
+        veto_tolerance=tolerance,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(model.to_json(), encoding="utf-8")
@@ -154,6 +172,14 @@ def _train(args: argparse.Namespace) -> int:
     if not summary.converged:
         print("warning: EM did not converge within its iteration limit; the model may be rough")
     print(f"prior             {model.probability_two_random_records_match:.3g} (two random records match)")
+    for field, rate in summary.conflict_rates.items():
+        if field not in model.vetoes:
+            verdict = f"over {summary.veto_tolerance:.0%}, weighed by the score instead"
+        elif rate > (summary.veto_tolerance or 0.0):
+            verdict = f"kept: {summary.matches or 0:,.0f} matches are too few to drop it on"
+        else:
+            verdict = "kept"
+        print(f"veto {field:<12} {rate:8.1%} of the sample's matches conflict on it: {verdict}")
     print(f"wrote the model to {args.out} in {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
@@ -133,7 +134,15 @@ def quotes_identifier(reason: str, keys: Iterable[str]) -> bool:
 
 def history_sort_key(at: datetime, event_id: str) -> str:
     """``2026-01-05T10:00:00.000000Z#<event id>``: fixed width, so text order is time order."""
-    return f"{at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}#{event_id}"
+    return f"{_sortable_time(at)}#{event_id}"
+
+
+@lru_cache(maxsize=64)
+def _sortable_time(at: datetime) -> str:
+    # Every event of a change shares one time, formatted twice per event (its id and its sort key):
+    # a few µs of strftime each, a tenth of planning a new customer. Equal instants in any zone
+    # are equal keys here, and format alike in UTC.
+    return f"{at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}"
 
 
 def event_id_for(customer_id: str, kind: str, at: datetime, *parts: str) -> str:

@@ -4,7 +4,8 @@ Scoring every pair is quadratic; a record is only compared with the records that
 blocking keys. Each rule reads a few fields and files the record under one key per value
 (``sb:TANPSAN:1975`` for a Thompson born in 1975); two records are candidates when they share a key.
 The rules together catch a person whose surname changed (birth date + first initial), whose birth
-date is missing (names + postcode), who moved (names), or who typed the street differently.
+date is missing (names + postcode), who moved (names), who typed the street differently, or whose
+name, house number and birth date all differ in one tool while the address line and town agree.
 
 In a store a key is an index item beside the identifier items, ``BLOCK#<key>`` -> the record keys
 filed under it (``block_item_key`` gives the item's key: a hash, so that no name or postcode is
@@ -66,6 +67,14 @@ def _postcode_house_number(r: LinkageRecord) -> tuple[str, ...]:
     return (f"{r.postal_code}:{r.house_number}",) if r.postal_code and r.house_number else ()
 
 
+def _address_line_town(r: LinkageRecord) -> tuple[str, ...]:
+    # Either address line (as compared: ``line_key``) in its town: finds a person whose house number,
+    # name or birth date changed, and one whose tools put the street in different lines.
+    if not r.city:
+        return ()
+    return tuple(sorted({f"{line}:{r.city}" for line in (r.street_key, r.line2_key) if line}))
+
+
 def _names(r: LinkageRecord) -> tuple[str, ...]:
     # In either order: one tool's first name is another's last name often enough.
     if not r.first_name or not r.last_name:
@@ -96,6 +105,7 @@ RULES: Final[tuple[BlockingRule, ...]] = (
     BlockingRule("birth_date_region", "br", ("date_of_birth", "region"), _birth_date_region),
     BlockingRule("postcode_house_number", "ph", ("postal_code",), _postcode_house_number),
     BlockingRule("names_phonetic", "nn", ("first_name", "last_name"), _names),
+    BlockingRule("address_line_town", "lt", ("address", "address_line2", "city"), _address_line_town),
     BlockingRule("email_user_name", "eu", ("email",), _email_user_name),
 )
 

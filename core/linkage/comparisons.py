@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from rapidfuzz.distance import OSA, JaroWinkler
@@ -61,13 +62,33 @@ def _first_name(a: LinkageRecord, b: LinkageRecord) -> int:
     similarity = _jw(x, y)
     if similarity >= 0.92:
         return 2
-    if x == b.last_name and y == a.last_name:
+    if _names_swapped(x, y, a.last_name, b.last_name):
         return 3  # first and last name swapped between the two tools
     if (len(x) == 1 or len(y) == 1) and x[0] == y[0]:
         return 4  # an initial
-    if similarity >= 0.80:
-        return 5
+    if similarity >= 0.80 or _transposed(x, y):
+        return 5  # close: Jaro-Winkler reads ``sma`` / ``sam`` as 0.56, but it is one keying slip
     return 6
+
+
+def _transposed(x: str, y: str) -> bool:
+    # Two neighbouring letters swapped (one OSA edit between anagrams): a keying slip, not another name.
+    return len(x) == len(y) and sorted(x) == sorted(y) and _osa(x, y, score_cutoff=1) <= 1
+
+
+def _names_swapped(x: str, y: str, x_other: str | None, y_other: str | None) -> bool:
+    """Whether one tool holds as first name what the other holds as last name, and the other way
+    round: each cross pair agrees within the typing bands of a name (one exact or at Jaro-Winkler
+    >= 0.92, the other at >= 0.80), since a swapped name is as often mistyped as a name in its place.
+    A mistyped cross pair must keep its first letter: the check runs on every pair that differs, and
+    the letter spares it the similarity of two unrelated names."""
+    if x_other is None or y_other is None or x[0] != y_other[0] or y[0] != x_other[0]:
+        return False
+    first = 1.0 if x == y_other else _jw(x, y_other, score_cutoff=0.80)
+    if first < 0.80:
+        return False
+    second = 1.0 if y == x_other else _jw(y, x_other, score_cutoff=0.80)
+    return second >= 0.80 and max(first, second) >= 0.92
 
 
 def _last_name(a: LinkageRecord, b: LinkageRecord) -> int:
@@ -79,7 +100,7 @@ def _last_name(a: LinkageRecord, b: LinkageRecord) -> int:
     similarity = _jw(x, y)
     if similarity >= 0.92:
         return 1
-    if x == b.first_name and y == a.first_name:
+    if _names_swapped(x, y, a.first_name, b.first_name):
         return 2
     if similarity >= 0.80:
         return 3
@@ -104,17 +125,40 @@ def _date_of_birth(a: LinkageRecord, b: LinkageRecord) -> int:
     return 4
 
 
-def _address(a: LinkageRecord, b: LinkageRecord) -> int:
-    x, y = a.street, b.street
+def _same_line(x: str | None, y: str | None) -> bool:
+    # Two address lines (``line_key``: types spelt out, no spaces) that name one street or building:
+    # close in letters and with the same numbers (``villa 2`` and ``villa 9`` are two homes).
     if x is None or y is None:
-        return NULL
-    same_street = x == y or _jw(x, y) >= 0.90
-    if not same_street:
+        return False
+    return x == y or (_jw(x, y, score_cutoff=0.90) >= 0.90 and _numbers(x) == _numbers(y))
+
+
+def _crossed_line(x: str | None, y: str | None) -> bool:
+    # ``_same_line`` for one tool's line 1 against another's line 2, tried on every pair whose streets
+    # differ: a line moved to the other field keeps its first letter, which spares most pairs the
+    # similarity.
+    return x is not None and y is not None and x[0] == y[0] and _same_line(x, y)
+
+
+@lru_cache(maxsize=65536)
+def _numbers(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _address(a: LinkageRecord, b: LinkageRecord) -> int:
+    """The street line, read from whichever line each tool put it in: some tools keep a building or
+    a unit in line 1 and the street in line 2, so a's street found in b's line 2 (or the reverse) is
+    the same street."""
+    x, y = a.street_key, b.street_key
+    straight = _same_line(x, y)
+    if not straight and not (_crossed_line(x, b.line2_key) or _crossed_line(a.line2_key, y)):
+        if x is None or y is None:
+            return NULL
         return 3
     nx, ny = a.house_number, b.house_number
     if nx is not None and nx == ny:
-        return 0 if x == y else 1
-    if nx is not None and ny is not None and x == y and _osa(nx, ny, score_cutoff=1) <= 1:
+        return 0 if straight and x == y else 1
+    if nx is not None and ny is not None and straight and x == y and _osa(nx, ny, score_cutoff=1) <= 1:
         return 1
     return 2
 
@@ -129,7 +173,13 @@ def _exact_or_close(x: str | None, y: str | None) -> int:
 
 
 def _address_line2(a: LinkageRecord, b: LinkageRecord) -> int:
-    return _exact_or_close(a.address_line2, b.address_line2)
+    level = _exact_or_close(a.line2_key, b.line2_key)
+    if level in (0, NULL):
+        return level
+    # Lines swapped between the tools: line 2 of each is the other's street (see ``_address``).
+    if _crossed_line(a.line2_key, b.street_key) and _crossed_line(a.street_key, b.line2_key):
+        return 1
+    return level
 
 
 def _postal_code(a: LinkageRecord, b: LinkageRecord) -> int:

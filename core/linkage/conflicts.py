@@ -18,8 +18,9 @@ either record lacks never conflicts.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 from core.linkage.comparisons import comparison_named
@@ -27,6 +28,7 @@ from core.linkage.fields import LinkageRecord
 
 __all__ = [
     "CONFLICT_FIELDS",
+    "CONFLICT_LEVELS",
     "Conflict",
     "conflict_evidence",
     "shared_identifier_conflicts",
@@ -55,6 +57,16 @@ _DOB_AGREEING: Final = frozenset(range(_DOB_SAME_YEAR))
 
 #: The fields conflict evidence looks at.
 CONFLICT_FIELDS: Final = ("first_name", "date_of_birth", "national_id")
+
+#: Per conflict field, the levels of its comparison that are a conflict: what training measures
+#: among a sample's matches to judge whether the field is reliable enough to veto on.
+CONFLICT_LEVELS: Final[Mapping[str, frozenset[int]]] = MappingProxyType(
+    {
+        "first_name": frozenset({_FIRST_NAME_DIFFERENT}),
+        "date_of_birth": frozenset(range(_DOB_SAME_YEAR, len(comparison_named("date_of_birth").levels))),
+        "national_id": frozenset({_NATIONAL_ID_DIFFERENT}),
+    }
+)
 
 
 def conflict_evidence(a: LinkageRecord, b: LinkageRecord) -> tuple[Conflict, ...]:

@@ -34,6 +34,7 @@ __all__ = [
     "LinkageRecord",
     "fold",
     "from_source_record",
+    "line_key",
     "linkage_record",
     "parse_date_of_birth",
 ]
@@ -68,6 +69,16 @@ _STREET_TYPES: Final[Mapping[str, str]] = {
     "west": "w",
 }
 
+# The full word of each street type, from either spelling: an address line's comparison key spells
+# every type out and drops the spaces, so ``Rumker Pl``, ``rumker place`` and ``rumkerplace`` (a tool
+# that lost the space) read alike.
+_STREET_TYPE_WORDS: Final[Mapping[str, str]] = {
+    **{full: full for full in _STREET_TYPES},
+    **{short: full for full, short in reversed(list(_STREET_TYPES.items()))},  # the first full word wins
+    "str": "street",
+    "av": "avenue",
+}
+
 _NOT_ALNUM: Final = re.compile(r"[^a-z0-9]+")
 _NAME_DROP: Final = re.compile(r"[^a-z]+")
 _HOUSE_AND_STREET: Final = re.compile(r"^\s*(\d+[a-z]?)(?:\s*[-/,]\s*\d+[a-z]?)?[\s,]+(.+)$")
@@ -91,6 +102,13 @@ def _name(text: str) -> str:
 @lru_cache(maxsize=65536)
 def _street(text: str) -> str:
     return " ".join(_STREET_TYPES.get(word, word) for word in fold(text).split())
+
+
+@lru_cache(maxsize=65536)
+def line_key(text: str) -> str:
+    """An address line as compared: folded, street types spelt out, no spaces (``27 Park Ln`` ->
+    ``27parklane``). Tools differ in abbreviations and in spacing, not in the address."""
+    return "".join(_STREET_TYPE_WORDS.get(word, word) for word in fold(text).split())
 
 
 @lru_cache(maxsize=65536)
@@ -120,6 +138,10 @@ class LinkageRecord:
     email_keys: tuple[str, ...] = ()
     """Provider-aware match keys of ``emails`` (core.linkage.email_keys), sorted, deduplicated."""
     phones: tuple[str, ...] = ()
+    street_key: str | None = None
+    """``street`` as compared (``line_key``): street types spelt out, no spaces."""
+    line2_key: str | None = None
+    """``address_line2`` as compared (``line_key``)."""
 
     @property
     def birth_year(self) -> str | None:
@@ -190,6 +212,7 @@ def linkage_record(
         street = _street(folded) or None
     dob_raw = text("date_of_birth")
     email_list = tuple(dict.fromkeys(e.strip().lower() for e in emails if e and e.strip()))
+    address_line2 = prepared("address_line2")
     return LinkageRecord(
         key=key,
         first_name=first_name,
@@ -197,7 +220,7 @@ def linkage_record(
         date_of_birth=parse_date_of_birth(dob_raw) if dob_raw else None,
         house_number=house_number,
         street=street,
-        address_line2=prepared("address_line2"),
+        address_line2=address_line2,
         postal_code=_compact(prepared("postal_code")),
         city=prepared("city"),
         region=prepared("region"),
@@ -205,6 +228,8 @@ def linkage_record(
         emails=email_list,
         email_keys=tuple(sorted({email_match_key(e) for e in email_list})),
         phones=tuple(sorted({p.strip() for p in phones if p and p.strip()})),
+        street_key=line_key(street) or None if street else None,
+        line2_key=line_key(address_line2) or None if address_line2 else None,
     )
 
 

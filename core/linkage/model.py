@@ -87,6 +87,12 @@ class TrainingSummary(_Frozen):
     em_pairs: dict[str, int] = Field(default_factory=dict)
     em_iterations: dict[str, int] = Field(default_factory=dict)
     converged: bool = True
+    conflict_rates: dict[str, float] = Field(default_factory=dict)
+    """Per veto field of the base, the share of the sample's matches that conflict on it (fitted m)."""
+    veto_tolerance: float | None = None
+    """The largest of those shares for which the veto was kept."""
+    matches: float | None = None
+    """How many of the sample's candidate pairs EM estimates to be matches."""
 
 
 class LinkageModel(_Frozen):

@@ -12,6 +12,14 @@ The method is the one Splink documents (https://moj-analytical-services.github.i
    sample. ``population`` rescales it to the store's expected size, since the number of pairs
    grows with the square of the records and the number of matches only linearly.
 4. **Term frequencies** of first names, last names and towns: values held at least twice.
+5. **Vetoes the sample supports.** A veto (two different dates of birth never link) says that one
+   person's records do not contradict each other on that field. The fitted m says how often the
+   sample's own matches do (the conflicting levels' m, core.linkage.conflicts): a field they
+   contradict more often than ``veto_tolerance`` (default 1 in 50: a registry that replaced the
+   birth dates of 5% of its duplicates) is weighed by the score instead of vetoing, since a veto
+   would send that share of true matches to review. A field the sample lacks keeps the base's veto,
+   and so does every field when the sample holds fewer than ``MIN_MATCHES_TO_DROP_A_VETO`` matching
+   pairs (too few to measure a share of a few percent).
 
 Everything is seeded: the same sample and seed give the same model.
 """
@@ -26,6 +34,7 @@ from typing import Final
 
 from core.linkage.blocking import RULES, candidate_pairs
 from core.linkage.comparisons import COMPARISONS, NULL
+from core.linkage.conflicts import CONFLICT_LEVELS
 from core.linkage.fields import LinkageRecord
 from core.linkage.model import (
     ComparisonParams,
@@ -36,7 +45,13 @@ from core.linkage.model import (
     default_model,
 )
 
-__all__ = ["train_model"]
+__all__ = ["MIN_MATCHES_TO_DROP_A_VETO", "VETO_TOLERANCE", "train_model"]
+
+#: The largest share of a sample's matches that may conflict on a veto field for the veto to stay.
+VETO_TOLERANCE: Final = 0.02
+#: A veto is dropped only on evidence: the sample must hold at least this many matching pairs (EM's
+#: estimate), so that a 2% share is a few conflicting matches, not one unlucky pair.
+MIN_MATCHES_TO_DROP_A_VETO: Final = 200
 
 _SMOOTHING: Final = 0.5  # added to every level's count, so an unseen level is rare, not impossible
 _P_MIN: Final = 1e-6
@@ -154,12 +169,14 @@ def train_model(
     u_pairs: int = 300_000,
     population: int | None = None,
     sample_name: str = "",
+    veto_tolerance: float = VETO_TOLERANCE,
 ) -> LinkageModel:
     """Train m, u, the prior and the term frequencies on ``records``; the rest comes from ``base``.
 
     ``base`` (default: ``default_model()``) gives the thresholds, vetoes and limits, and the m or u
     of any field the sample never fills. ``population``: the number of records the model will match
-    among (default: the sample's size). Raises ``ValueError`` for fewer than two records.
+    among (default: the sample's size). ``veto_tolerance``: see the module docstring (step 5).
+    Raises ``ValueError`` for fewer than two records.
     """
     if len(records) < 2:
         raise ValueError(f"training needs at least two records, got {len(records)}")
@@ -207,14 +224,27 @@ def train_model(
     union_counts = _vectors(records, sorted(candidates.pairs)) if candidates.pairs else Counter[Vector]()
     n = len(records)
     all_pairs = n * (n - 1) / 2
+    found_matches = 0.0
     if union_counts:
         _, share, _, _ = _em(union_counts, m, u, [], 0.3)
-        matches = share * sum(union_counts.values())
+        matches = found_matches = share * sum(union_counts.values())
     else:
         matches = base.probability_two_random_records_match * all_pairs
     size = population if population and population > 1 else n
     # Matches per record stay the same at another size; pairs grow with its square.
     prior = _clamp(matches / all_pairs * (n - 1) / (size - 1))
+
+    # 5. Keep the vetoes whose field the sample's matches rarely contradict (fitted m only).
+    position = {c.name: f for f, c in enumerate(COMPARISONS)}
+    conflict_rates: dict[str, float] = {}
+    vetoes = []
+    for name in base.vetoes:
+        f = position[name]
+        if f in estimates:
+            conflict_rates[name] = round(sum(m[f][level] for level in CONFLICT_LEVELS[name]), 6)
+            if conflict_rates[name] > veto_tolerance and found_matches >= MIN_MATCHES_TO_DROP_A_VETO:
+                continue
+        vetoes.append(name)
 
     tables, unseen = _term_frequencies(records)
     comparisons = tuple(
@@ -234,6 +264,9 @@ def train_model(
         em_pairs=em_pairs,
         em_iterations=em_iterations,
         converged=converged,
+        conflict_rates=conflict_rates,
+        veto_tolerance=veto_tolerance,
+        matches=round(found_matches, 1),
     )
     # Validated anew (not model_copy): the copy must not carry the base's cached weight table.
     return LinkageModel.model_validate(
@@ -243,6 +276,7 @@ def train_model(
             "probability_two_random_records_match": prior,
             "term_frequencies": tables,
             "term_frequency_unseen": unseen,
+            "vetoes": tuple(vetoes),
             "training": summary,
         }
     )

@@ -4,7 +4,7 @@ A record with no email and no phone used to be quarantined ("no usable identifie
 people that way (a CRM lead with a name, a birth date and an address; a FEBRL-style registry), and
 the probabilistic matcher (core.linkage) finds them by those traits, so such a record is kept when
 it names the person well enough to be told apart from others (``has_other_identity``): a name and
-two of both names, a date of birth, a full address (a street line and a postcode or town), a
+two of both names, a date of birth, a full address (an address line and a postcode or town), a
 national id.
 
 The trait names each field is read from live here, in a module without heavy imports, because
@@ -42,7 +42,6 @@ MAX_FIELD_LEN: Final = 200
 
 _DATE_ISO: Final = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?")
 _DATE_COMPACT: Final = re.compile(r"\d{8}")
-_HAS_LETTER: Final = re.compile(r"[^\W\d_]")
 
 
 def trait_text(traits: Mapping[str, object], field: str) -> str | None:
@@ -80,7 +79,7 @@ def has_other_identity(traits: Mapping[str, str]) -> bool:
     """Whether the traits name a person well enough to keep a record without email or phone.
 
     A name (a first or last name with a letter) and two of: a date of birth that can be read
-    (``parse_date_of_birth``), a full address (a street line and a postcode or town), both names, a
+    (``parse_date_of_birth``), a full address (an address line and a postcode or town), both names, a
     national id. So a first and a last name with a birth date or an address, or one name with a
     birth date and an address (a registry that left the first name out), or a national id and a name.
     """
@@ -89,7 +88,8 @@ def has_other_identity(traits: Mapping[str, str]) -> bool:
     if not first and not last:
         return False
     dob = trait_text(traits, "date_of_birth")
-    street = trait_text(traits, "street")
+    # Either address line: some tools keep a building or locality in line 2 and leave line 1 empty.
+    street = trait_text(traits, "street") or trait_text(traits, "address_line2")
     evidence = [
         first and last,
         dob is not None and parse_date_of_birth(dob) is not None,
@@ -101,4 +101,6 @@ def has_other_identity(traits: Mapping[str, str]) -> bool:
 
 
 def _letters(text: str | None) -> bool:
-    return text is not None and _HAS_LETTER.search(text) is not None
+    # str.isalpha, not the regex [^\W\d_]: that class also takes digits that are not decimal
+    # (superscripts, circled numbers: "¹" is \w but not \d), which are no name.
+    return text is not None and any(ch.isalpha() for ch in text)

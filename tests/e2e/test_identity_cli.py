@@ -63,6 +63,39 @@ def test_train_writes_a_model_the_functions_can_load_and_link_uses_it(
     assert {f["field"] for f in pair["edges"][0]["score"]["fields"]} >= {"first_name", "date_of_birth"}
 
 
+def test_train_keeps_the_birth_date_veto_only_when_the_sample_supports_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GIVEN a sample whose shop copies carry a wholly different birth date one time in eight WHEN
+    trained THEN the summary says the veto is weighed instead and the model has none; with a looser
+    --veto-tolerance the veto stays; a tolerance that is not a share is refused with exit 2."""
+    sample, noisy = tmp_path / "sample.jsonl", tmp_path / "noisy.jsonl"
+    _sample(sample, 600, seed=3)
+    rng = random.Random(4)
+    lines = []
+    for text in sample.read_text(encoding="utf-8").splitlines():
+        line = json.loads(text) if text.startswith("{") else None
+        if line is not None and line["source"] == "shop" and rng.random() < 0.125:
+            line["date_of_birth"] = f"{rng.randint(1950, 2000)}-0{rng.randint(1, 9)}-1{rng.randint(1, 9)}"
+        lines.append(json.dumps(line) if line is not None else text)
+    noisy.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    assert main(["identity", "train", str(noisy), "--out", str(tmp_path / "m.json")]) == 0
+    assert "weighed by the score instead" in capsys.readouterr().out
+    model = load_model(tmp_path / "m.json")
+    assert model.vetoes == ()
+    assert model.training.conflict_rates["date_of_birth"] > 0.02
+
+    args = ["identity", "train", str(noisy), "--out", str(tmp_path / "loose.json"), "--veto-tolerance", "0.5"]
+    assert main(args) == 0
+    assert ": kept" in capsys.readouterr().out
+    assert load_model(tmp_path / "loose.json").vetoes == ("date_of_birth",)
+
+    args = ["identity", "train", str(noisy), "--out", str(tmp_path / "x.json"), "--veto-tolerance", "2"]
+    assert main(args) == 2
+    assert "--veto-tolerance 2.0 is not a share" in capsys.readouterr().err
+
+
 def test_train_refuses_a_sample_it_cannot_learn_from(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -82,6 +82,13 @@ def test_export_and_erase_on_an_endpoint_leave_no_item_of_the_person(
     code, after = run(capsys, "privacy", "export", "--email", person.email, *where)
     assert (after["profile"], after["items"]) == (None, [])
     assert after["suppressed"][f"email#{email}"] is not None
+    # AND the same file resolved into the table again does not bring the person back
+    assert main(["resolve", str(source), "--out", str(tmp_path / "again.jsonl"), *where, "--quiet"]) == 0
+    assert "erased, dropped" in capsys.readouterr().out
+    again_table = json.dumps(scan(endpoint, "e2e"), ensure_ascii=False).lower()
+    assert email not in again_table
+    assert person.phone_e164 not in again_table
+    assert email not in (tmp_path / "again.jsonl").read_text(encoding="utf-8").lower()
 
 
 def test_a_store_file_an_earlier_version_left_readable_by_others_is_made_private(tmp_path: Path) -> None:

@@ -3,9 +3,12 @@ matcher (the merge function's cold start in exact mode)."""
 
 from __future__ import annotations
 
+import importlib.machinery
 import subprocess
 import sys
+from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -54,3 +57,43 @@ def test_checking_a_gmail_record_s_suppression_loads_none_of_the_matcher() -> No
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     # THEN neither the matcher's package nor its heavy imports were loaded
     assert out.strip() == "[]"
+
+
+def test_threads_asking_at_once_for_the_first_mailbox_key_all_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the matcher's email keys not loaded yet (a merge function's cold start), and a module
+    # that takes a moment to run, as a real first import does
+    import sys
+    import threading
+    import time
+
+    from core import mailbox
+
+    monkeypatch.delitem(sys.modules, "core.linkage.email_keys", raising=False)
+    monkeypatch.delitem(sys.modules, mailbox._PRIVATE_NAME, raising=False)
+    mailbox._match_key.cache_clear()
+    slow = importlib.machinery.SourceFileLoader.exec_module
+
+    def exec_slowly(self: Any, module: Any) -> None:
+        time.sleep(0.05)
+        slow(self, module)
+
+    monkeypatch.setattr(importlib.machinery.SourceFileLoader, "exec_module", exec_slowly)
+    # WHEN eight writers ask for a mailbox key at the same moment
+    keys: list[str | None] = []
+    errors: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            keys.append(mailbox.mailbox_key("email#ann.smith@gmail.com"))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    mailbox._match_key.cache_clear()
+    # THEN every one gets the mailbox, none a half-loaded module
+    assert errors == []
+    assert keys == ["mailbox#annsmith@gmail.com"] * 8

@@ -29,6 +29,9 @@ ADDRESS = {"address": "12 High Street", "postcode": "LS1 4AP"}
         ({**NAME, "date_of_birth": "07/03/1980"}, False),  # ambiguous date: not read
         ({**NAME, "address": "12 High Street"}, False),  # a street without postcode or town
         ({**NAME, "street": "12 High Street", "city": "Leeds"}, True),
+        # the building in line 2, line 1 empty (FEBRL's registry does this): still an address
+        ({**NAME, "address_line2": "Rowethorpe", "postcode": "2220"}, True),
+        ({**NAME, "address_line2": "Rowethorpe"}, False),  # a line without postcode or town
     ],
 )
 def test_what_names_a_person_without_email_or_phone(traits: dict[str, str], kept: bool) -> None:
@@ -55,3 +58,17 @@ def test_judging_any_traits_never_fails_and_needs_a_name(traits: dict[str, str])
     kept = has_other_identity(traits)
     named = any(any(ch.isalpha() for ch in traits.get(n, "")) for n in NAME)
     assert not kept or named
+
+
+def test_a_superscript_or_circled_digit_is_no_name() -> None:
+    # GIVEN names made of digits that are word characters but not decimal ("¹", "②")
+    # WHEN judged with a birth date and an address THEN they name nobody
+    for name in ("¹", "②", "¹²"):
+        traits = {
+            "last_name": name,
+            "first_name": name,
+            "date_of_birth": "1980-02-03",
+            "street": "1 Main St",
+            "city": "Leeds",
+        }
+        assert not has_other_identity(traits)

@@ -1,0 +1,183 @@
+"""Batch-at-a-time ingest: what a large batch founds afresh is planned and written in one go.
+
+``core.pipeline.ingest`` plans a batch against what the store holds: it reads the owners of the
+batch's keys, loads every customer they name, groups the records with those customers and plans a
+changeset per component. On a fresh or append-mostly resolve most components touch nobody stored:
+they found a new customer, and everything the planner reads for them comes back empty. This module
+finds those components for the whole batch at once and plans them without a read per customer:
+
+    records -> newest version of each -> one read of the owners of every usable key
+            -> union-find over the usable keys (the guardrails aside: a superset of what joins)
+            -> groups with no key stored: planned here, each component by the planner's own
+               ``_changeset`` (guardrails, holders, claims and history as it makes them)
+            -> every other group: ``ingest`` unchanged, as it would have planned them
+            -> the new customers' changesets committed together (one SQLite transaction)
+
+Same rows as ``ingest`` of the same batch. A group with a stored key may be joined to a stored
+customer, or its keys held against a stored one: the planner decides. A group without one shares
+no key with any other group of the batch (the union-find joined every pair of records sharing a
+usable key), so no guardrail count, claim or holder marker crosses between the two halves, and
+the planner's components of the fresh groups are ``group_records`` of them alone, with no stored
+holders and no owners. What could still differ is caught as the planner would catch it: each
+new customer's changeset is conditional (no profile item, nobody owning its keys), and one that
+loses (another writer, a profile item left under that id) goes to ``ingest`` with the rest.
+A group whose changeset is larger than one transaction goes to ``ingest`` too (it takes the
+group a few records at a time, in rounds), and so does every batch in probabilistic mode (the
+link graph reads the stored neighbours of every record) or with a suppression check (it reads
+the store for every record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Final
+
+from core.identity import group_records
+from core.merge import record_hash
+from core.pipeline import IngestResult, IngestSettings, _changeset, ingest, latest_versions
+from core.ports import Changeset, CustomerState, ProfileStore, PutIdent, ReadsTombstones
+from core.schema import SourceRecord
+
+__all__ = ["ingest_batch"]
+
+_NO_CUSTOMERS: Mapping[str, CustomerState] = {}
+_NO_WATERMARKS: dict[str, datetime] = {}
+#: Groups of new records planned and committed together: a few MB of changesets.
+GROUPS_PER_COMMIT: Final = 2000
+#: A new customer's id and the records that found it.
+_Founding = tuple[str, tuple[SourceRecord, ...]]
+
+
+def ingest_batch(
+    records: Iterable[SourceRecord], store: ProfileStore, settings: IngestSettings | None = None
+) -> IngestResult:
+    """``ingest(records, store, settings)``, with the components that touch no stored customer
+    planned for the whole batch at once and committed together; the stored rows are the same."""
+    settings = settings or IngestSettings()
+    if settings.linkage is not None or settings.suppression is not None:
+        return ingest(records, store, settings)
+    received, ordered = latest_versions(records)
+    total = IngestResult(received=received, unchanged=received - len(ordered))
+    fresh, touching = _split_fresh(ordered, store, settings)
+    overflow: list[SourceRecord] = []
+    lost: list[SourceRecord] = []
+    for start in range(0, len(fresh), GROUPS_PER_COMMIT):
+        # In slices, so that memory holds the changesets and rows of one slice, not of the batch;
+        # a caller that groups commits (profilesync resolve) still writes the batch in one transaction.
+        changesets, founds = _plan_fresh(
+            fresh[start : start + GROUPS_PER_COMMIT], store, settings, total, overflow
+        )
+        failed = {c.label for c in store.commit(changesets)} if changesets else set()
+        for changeset in changesets:
+            survivor, founding = founds[changeset.label]
+            if changeset.label in failed:
+                lost.extend(founding)
+                continue
+            total.written += len(founding)
+            total.new_customers += 1
+            total.customers.add(survivor)
+    rest = touching + overflow + lost
+    if rest:
+        rest.sort(key=lambda r: r.key)
+        planned = ingest(rest, store, settings)
+        planned.received = 0  # counted above, with the batch's duplicates
+        total.add(planned)
+    return total
+
+
+def _split_fresh(
+    records: list[SourceRecord], store: ProfileStore, settings: IngestSettings
+) -> tuple[list[list[SourceRecord]], list[SourceRecord]]:
+    """The batch's groups of records linked by usable keys (blocklisted values aside, guardrail
+    limits ignored) that hold no key the store knows, and the records of every other group."""
+    policy = settings.policy
+    parent: list[int] = list(range(len(records)))
+    first_with: dict[str, int] = {}
+    keys_of: list[list[str]] = []
+
+    def find(node: int) -> int:
+        root = node
+        while parent[root] != root:
+            root = parent[root]
+        while parent[node] != root:
+            parent[node], node = root, parent[node]
+        return root
+
+    for index, record in enumerate(records):
+        keys = [i.key for i in record.identifiers if not policy.is_blocked(i)]
+        keys_of.append(keys)
+        for key in keys:
+            other = first_with.setdefault(key, index)
+            if other != index:
+                a, b = find(index), find(other)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    # One read of every key the batch names. A retired record's tombstone counts as stored: the
+    # planner decides whether a version is newer than the deletion (core.retirement).
+    keys = sorted(first_with)
+    stored = (
+        store.get_owners_and_tombstones(keys)
+        if isinstance(store, ReadsTombstones)
+        else store.get_owners(keys)
+    )
+    touched = {find(first_with[key]) for key in stored}
+    groups: dict[int, list[SourceRecord]] = {}
+    touching: list[SourceRecord] = []
+    for index, record in enumerate(records):
+        root = find(index)
+        if root in touched:
+            touching.append(record)
+        else:
+            groups.setdefault(root, []).append(record)
+    return list(groups.values()), touching
+
+
+def _plan_fresh(
+    groups: list[list[SourceRecord]],
+    store: ProfileStore,
+    settings: IngestSettings,
+    total: IngestResult,
+    overflow: list[SourceRecord],
+) -> tuple[list[Changeset], dict[str, _Founding]]:
+    """One new customer's changeset per component of the fresh groups, as ``ingest`` plans it, with
+    the customer and records each founds (by label); the records of the groups one of whose
+    changesets does not fit in one transaction go to ``overflow``, for ``ingest``."""
+    changesets: list[Changeset] = []
+    founds: dict[str, _Founding] = {}
+    limit = store.max_items_per_commit
+    for group in groups:
+        group.sort(key=lambda r: r.key)
+        components, hits = group_records(group, {}, {}, settings.policy)
+        hashes = {r.key: record_hash(r) for r in group}
+        claims: dict[str, str] = {}  # keys claimed by the group's components planned so far
+        planned: list[Changeset] = []
+        for component in components:
+            survivor = component.survivor
+            changeset = _changeset(
+                component,
+                survivor,
+                frozenset(),
+                _NO_CUSTOMERS,
+                claims,
+                claims,
+                hashes,
+                _NO_WATERMARKS,
+                settings,
+                set(),
+            )
+            if len(changeset) > limit:
+                break
+            for op in changeset.operations:
+                if isinstance(op, PutIdent):
+                    claims[op.key] = survivor
+            planned.append(changeset)
+            founds[changeset.label] = (survivor, component.records)
+        else:
+            changesets.extend(planned)
+            total.guardrail_hits.extend(hits)
+            continue
+        overflow.extend(group)
+        for changeset in planned:
+            del founds[changeset.label]
+    return changesets, founds
