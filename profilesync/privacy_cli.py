@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from core.connector import Connector
+from profilesync.store_arguments import add_store_arguments
 
 SALT_FILE = "audit-salt"
 
@@ -72,16 +73,7 @@ def add_parser(sub: Any, default_table: str) -> None:
             metavar="NAME[=BASE_URL]",
             help="a tool to ask too, repeatable; its credentials and options come from the environment",
         )
-        command.add_argument(
-            "--endpoint-url", default=None, help="a DynamoDB endpoint; default: the embedded store"
-        )
-        command.add_argument("--table", default=default_table, help=f"table name (default {default_table})")
-        command.add_argument(
-            "--state-dir",
-            type=Path,
-            default=Path(".profilesync"),
-            help="where the embedded store (TABLE.sqlite3) is kept (default .profilesync/)",
-        )
+        add_store_arguments(command, default_table)
 
 
 def audit_salt(state_dir: Path, *, endpoint_url: str | None = None) -> str:

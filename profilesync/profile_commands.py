@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import StoreLayoutError
+from profilesync.store_arguments import add_store_arguments
 
 DEFAULT_TABLE = "profilesync-dev-profiles"
 
@@ -80,16 +81,7 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
         help="the configuration document whose roles section is the role policy (default: "
         "PROFILESYNC_CONFIG, else ./profilesync.yaml; without a roles section, the sample policy)",
     )
-    parser.add_argument(
-        "--endpoint-url", default=None, help="a DynamoDB endpoint; default: the embedded store"
-    )
-    parser.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
-    parser.add_argument(
-        "--state-dir",
-        type=Path,
-        default=Path(".profilesync"),
-        help="where `profilesync sync` keeps the embedded store (default .profilesync/)",
-    )
+    add_store_arguments(parser, DEFAULT_TABLE)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from profilesync.store_arguments import add_store_arguments
+
 if TYPE_CHECKING:
     from core.pipeline import IngestSettings
     from profilesync.stores import Stores
@@ -39,16 +41,7 @@ __all__ = ["add_explain_parser", "add_review_parser", "explain_lines", "run_expl
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--endpoint-url", default=None, help="a DynamoDB endpoint; default: the embedded store"
-    )
-    parser.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
-    parser.add_argument(
-        "--state-dir",
-        type=Path,
-        default=Path(".profilesync"),
-        help="where the embedded store (TABLE.sqlite3) is kept (default .profilesync/)",
-    )
+    add_store_arguments(parser, DEFAULT_TABLE)
     parser.add_argument(
         "--config",
         type=Path,

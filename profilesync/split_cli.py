@@ -18,8 +18,9 @@ import getpass
 import json
 import sys
 import uuid
-from pathlib import Path
 from typing import Any
+
+from profilesync.store_arguments import add_store_arguments
 
 
 def add_parser(sub: Any, default_table: str) -> None:
@@ -34,16 +35,7 @@ def add_parser(sub: Any, default_table: str) -> None:
     split.add_argument(
         "--requested-by", default=None, help="who asks (kept in the histories and the audit; default: you)"
     )
-    split.add_argument(
-        "--endpoint-url", default=None, help="a DynamoDB endpoint; default: the embedded store"
-    )
-    split.add_argument("--table", default=default_table, help=f"table name (default {default_table})")
-    split.add_argument(
-        "--state-dir",
-        type=Path,
-        default=Path(".profilesync"),
-        help="where `profilesync sync` keeps the embedded store (default .profilesync/)",
-    )
+    add_store_arguments(split, default_table)
     split.set_defaults(run=run)
 
 
