@@ -107,17 +107,12 @@ def _opened(args: argparse.Namespace) -> Iterator[Any]:
     from core.governance.policy import sample_policy
     from core.governance.reading import StoreProfileReader
     from functions._governance import Governance
-    from profilesync.stores import open_stores, store_path
+    from profilesync.stores import existing_store_path, open_stores
 
     document = find_config(args.config)
     policy = sample_policy() if document is None else load_config(document).role_policy()
     if args.endpoint_url is None:
-        path = store_path(args.state_dir, args.table)
-        if not path.exists():
-            raise StoreLayoutError(
-                f"there is no embedded store at {path}: run `profilesync sync` first, or pass "
-                "--endpoint-url to read a DynamoDB table"
-            )
+        path = existing_store_path(args.state_dir, args.table, "to read")
         from core.storage.sqlite_history import SQLiteHistoryStore, SQLiteReadAudit
 
         with open_stores(endpoint_url=None, table=args.table, path=path) as stores:

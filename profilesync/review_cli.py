@@ -117,17 +117,11 @@ def add_explain_parser(sub: Any) -> None:
 
 @contextmanager
 def _opened(args: argparse.Namespace) -> Iterator[Stores]:
-    from core.errors import StoreLayoutError
     from profilesync import cli_checks
-    from profilesync.stores import open_stores, store_path
+    from profilesync.stores import existing_store_path, open_stores
 
     if args.endpoint_url is None:
-        path = store_path(args.state_dir, args.table)
-        if not path.exists():
-            raise StoreLayoutError(
-                f"there is no embedded store at {path}: sync or resolve into it first, or pass "
-                "--endpoint-url to work on a DynamoDB table"
-            )
+        path = existing_store_path(args.state_dir, args.table, "to work on")
         with open_stores(endpoint_url=None, table=args.table, path=path) as stores:
             yield stores
         return

@@ -41,21 +41,15 @@ def add_parser(sub: Any, default_table: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Undo the merge; print the answer. A split that cannot be made is a usage error (exit 2)."""
-    from core.errors import StoreLayoutError
     from core.governance.errors import SplitRefusedError
     from core.governance.unmerge import split_from_event
     from profilesync.cli_errors import UsageError
-    from profilesync.stores import open_stores, store_path
+    from profilesync.stores import existing_store_path, open_stores
 
     requested_by = args.requested_by or f"cli:{getpass.getuser()}"
     path = None
     if args.endpoint_url is None:
-        path = store_path(args.state_dir, args.table)
-        if not path.exists():
-            raise StoreLayoutError(
-                f"there is no embedded store at {path}: run `profilesync sync` first, or pass "
-                "--endpoint-url to split in a DynamoDB table"
-            )
+        path = existing_store_path(args.state_dir, args.table, "to split in")
     with open_stores(endpoint_url=args.endpoint_url, table=args.table, path=path) as stores:
         profiles: Any = stores.profiles
         try:

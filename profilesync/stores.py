@@ -73,6 +73,20 @@ def store_path(state_dir: Path, table: str) -> Path:
     return state_dir / f"{table}{STORE_SUFFIX}"
 
 
+def existing_store_path(state_dir: Path, table: str, to_do: str) -> Path:
+    """``store_path`` of a store a command reads or changes, which must already be there: a
+    StoreLayoutError says how to make it, or to pass --endpoint-url ``to_do`` (``"to read"``)."""
+    from core.errors import StoreLayoutError
+
+    path = store_path(state_dir, table)
+    if not path.exists():
+        raise StoreLayoutError(
+            f"there is no embedded store at {path}: run `profilesync sync` first, or pass "
+            f"--endpoint-url {to_do} a DynamoDB table"
+        )
+    return path
+
+
 @contextmanager
 def open_stores(
     *,
@@ -190,6 +204,7 @@ def old_embedded_state(state_dir: Path, table: str) -> Path | None:
 __all__ = [
     "IN_MEMORY_STORE",
     "Stores",
+    "existing_store_path",
     "old_embedded_state",
     "open_stores",
     "remove_abandoned_stores",
