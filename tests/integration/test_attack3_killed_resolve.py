@@ -26,7 +26,7 @@ from tests.e2e.test_privacy_cli_attacks import scan
 pytestmark = pytest.mark.slow
 
 
-def _resolve(endpoint: str, source: Path, out: Path, table: str, batch: int) -> subprocess.Popen[bytes]:
+def _resolve(url: str, source: Path, out: Path, table: str, batch: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -35,7 +35,7 @@ def _resolve(endpoint: str, source: Path, out: Path, table: str, batch: int) -> 
         "PROFILESYNC_AUDIT_SALT": "attack3-kill",
     }
     argv = [str(Path(sys.executable).with_name("profilesync")), "resolve", str(source), "--out", str(out)]
-    argv += ["--endpoint-url", endpoint, "--table", table, "--batch-size", str(batch), "--quiet"]
+    argv += ["--endpoint-url", url, "--table", table, "--batch-size", str(batch), "--quiet"]
     argv += ["--state-dir", str(out.parent / "state")]
     return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -53,9 +53,9 @@ def _content(out: Path) -> tuple[Counter[str], set[str]]:
     return held, contents
 
 
-def _profiles(endpoint: str, table: str) -> int:
+def _profiles(url: str, table: str) -> int:
     try:
-        return sum(1 for i in scan(endpoint, table) if i["SK"]["S"] == "PROFILE")
+        return sum(1 for i in scan(url, table) if i["SK"]["S"] == "PROFILE")
     except ClientError:  # the run has not made its table yet
         return 0
 
