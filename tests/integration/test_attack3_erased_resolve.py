@@ -125,6 +125,8 @@ def test_an_erased_person_under_other_spellings_is_not_resolved_back_into_the_ta
         },
     ]
     again = _write(tmp_path / "again.jsonl", [*_others(20, 5), *variants, *_others(25, 5)])
+    with again.open("a", encoding="utf-8") as cut:  # and a last line cut short in her address
+        cut.write('{"source": "crm", "id": "c-1", "email": "ann.smith@gmail.com", "phone": "+4420')
     out = tmp_path / "again.out.jsonl"
     sized = ("--batch-size", str(batch_size), "--quiet")
     assert main(["resolve", str(again), "--out", str(out), *where, *sized]) == 0
@@ -133,7 +135,7 @@ def test_an_erased_person_under_other_spellings_is_not_resolved_back_into_the_ta
     # AND the run says it dropped her records
     printed = capsys.readouterr().out
     dropped = next(line for line in printed.splitlines() if line.startswith("erased, dropped"))
-    assert int(dropped.split()[2]) == 4  # the three well-formed records of hers and the malformed one
+    assert int(dropped.split()[2]) == 5  # three well-formed records of hers, a malformed one, a cut line
     # AND the new people are there, and nothing of hers is written out
     profiles = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(profiles) == 30
