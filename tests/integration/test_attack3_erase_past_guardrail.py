@@ -39,7 +39,8 @@ def _rows(state_dir: Path) -> str:
     "email guardrail split (one person's 9+ records) is 'shared' with her own split-off customers "
     "(HOLDER# markers), so erasing her by it erases one customer, suppresses neither the address nor "
     "the others' record ids, and leaves 6 of her customers holding her address and records "
-    "(a policy question for the owner: the same markers stand for a family inbox)",
+    "(docs/privacy.md lists it under Limits; a policy question for the owner: the same markers stand "
+    "for a family inbox; the export shows them, the erasure's answer does not say so)",
 )
 def test_erasing_a_person_by_an_address_past_its_guardrail_leaves_nothing_of_her(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
