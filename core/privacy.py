@@ -242,9 +242,11 @@ def export_person(
 def _explained(
     profiles: ProfileStore, state: CustomerState, identity: IngestSettings | None
 ) -> dict[str, Any]:
+    from core.export_identity import for_the_subject
     from core.link_explain import customer_explanation
 
-    return customer_explanation(profiles, state, identity)
+    # The export is handed to the person: the other records of pairs in review are someone else's.
+    return for_the_subject(customer_explanation(profiles, state, identity), set(state.snapshots))
 
 
 def _pushed_record(
