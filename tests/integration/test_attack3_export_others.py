@@ -16,26 +16,10 @@ import pytest
 from core.export_identity import OTHER_RECORD, for_the_subject
 from core.link_scope import LinkageSettings
 from core.pipeline import IngestSettings, ingest
-from core.testing.records import make_record
 from profilesync.cli import main
 from profilesync.stores import open_stores, store_path
-
-TABLE = "profilesync-dev-profiles"
-HANA = {
-    "first_name": "Hana",
-    "last_name": "Sato",
-    "date_of_birth": "1992-11-30",
-    "address": "8 Mill Lane",
-    "postal_code": "M4 5JD",
-}
-CRM = make_record("crm", "1001", email="hana.sato@corp.jp", traits=HANA)
-SHOP = make_record(
-    "shop",
-    "2002",
-    email="h.sato.other@icloud.com",
-    phone="+447700900123",
-    traits={**HANA, "address": "40 Bridge St", "postal_code": "BS8 1TH"},
-)
+from tests.e2e.test_review_cli import CRM, TABLE
+from tests.integration.test_attack3_review_after_erasure import SHOP
 
 
 def test_an_export_does_not_name_the_other_record_of_a_pair_in_review(

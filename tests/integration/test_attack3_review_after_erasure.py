@@ -17,16 +17,8 @@ from core.pipeline import IngestSettings, ingest
 from core.testing.records import make_record
 from profilesync.cli import main
 from profilesync.stores import open_stores, store_path
+from tests.e2e.test_review_cli import CRM, HANA, TABLE
 
-TABLE = "profilesync-dev-profiles"
-HANA = {
-    "first_name": "Hana",
-    "last_name": "Sato",
-    "date_of_birth": "1992-11-30",
-    "address": "8 Mill Lane",
-    "postal_code": "M4 5JD",
-}
-CRM = make_record("crm", "1001", email="hana.sato@corp.jp", traits=HANA)
 SHOP = make_record(
     "shop",
     "2002",
