@@ -90,3 +90,21 @@ def test_accepting_a_pair_after_one_of_its_people_was_erased_brings_nothing_of_h
     export = json.loads(exported[exported.index("{") :])
     assert export["profile"] is None
     assert export["items"] == []
+
+
+def test_a_decided_pair_leaves_no_trace_of_her_once_she_is_erased(
+    state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    where = ("--state-dir", str(state_dir))
+    # GIVEN the pair accepted (her CRM and shop records one customer; an AUDIT#review item written)
+    code, _ = _run(capsys, "identity", "review", "accept", PAIR, "--by", "ana", "--reason", "same", *where)
+    assert code == 0
+    # WHEN she is erased
+    code, erased = _run(capsys, "privacy", "erase", "--email", "hana.sato@corp.jp", *where)
+    assert json.loads(erased[erased.index("{") :])["outcome"] == "erased"
+    # THEN no row holds her values, nor the pair's id: an unkeyed hash of her two record keys that
+    # anybody with the vendors' ids can compute (the audit record kept it in its outcome)
+    rows = _rows(state_dir)
+    assert not [v for v in (*HER, "1001", "hana.sato") if v in rows]
+    assert PAIR not in rows
+    assert "audit#review" in rows  # the audit stays: who decided, when, what it changed
