@@ -70,3 +70,33 @@ def test_the_summary_of_a_run_with_an_oversized_customer_counts_no_record_unchan
     # AND the summary says what happened: no record was a repeat, every profile a new customer
     assert counts["unchanged"] == 0
     assert counts["new customers"] == len(profiles)
+
+
+def test_records_that_each_alone_make_a_customer_too_large_are_quarantined_and_the_run_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a chained customer just under one item's size, then two records that each join it on its
+    # first address with 80 KB of notes: each alone makes the customer too large to store
+    heavy = [
+        {
+            "source": "shop",
+            "id": f"big{j}",
+            "updated_at": "2026-01-02T00:00:00Z",
+            "email": f"{'p' * 50}.0@{DOMAIN}",
+            **{f"note_{k}": "z" * 1000 for k in range(80)},
+        }
+        for j in range(2)
+    ]
+    source = tmp_path / "chain.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in [*_chain(560), *heavy]), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    # WHEN they are resolved (before the fix the run stopped with the store's error, exit 1)
+    assert main(["resolve", str(source), "--out", str(out), "--quiet"]) == 0
+    # THEN the two are quarantined with the store's reason, and the chain is one profile
+    counts = _summary(capsys.readouterr().out)
+    assert (counts["records read"], counts["quarantined"], counts["profiles"]) == (562, 2, 1)
+    quarantined = [json.loads(q) for q in out.with_name("out.quarantine.jsonl").read_text().splitlines()]
+    assert sorted(q["source_id"] for q in quarantined) == ["big0", "big1"]
+    assert all("RecordRejectedError" in q["reason"] for q in quarantined)
+    (profile,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(profile["sources"]) == 560
