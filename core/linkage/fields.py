@@ -126,7 +126,7 @@ class LinkageRecord:
     first_name: str | None = None
     last_name: str | None = None
     date_of_birth: str | None = None
-    """``YYYYMMDD``; may be an impossible date (a typo), see ``parse_date_of_birth``."""
+    """``YYYYMMDD``, a day someone alive can have been born on (``parse_date_of_birth``)."""
     house_number: str | None = None
     street: str | None = None
     address_line2: str | None = None

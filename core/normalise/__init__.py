@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ._country import normalise_country, normalise_currency
 from ._email import normalise_email
-from ._identity import has_other_identity, parse_date_of_birth, trait_text
+from ._identity import has_other_identity, is_possible_birth_date, parse_date_of_birth, trait_text
 from ._limits import (
     MAX_CHANNEL_CHARS,
     MAX_CONSENT_CHANNELS,
@@ -57,6 +57,7 @@ __all__ = [
     "count_outcomes",
     "has_other_identity",
     "is_future_dated",
+    "is_possible_birth_date",
     "normalise_country",
     "normalise_currency",
     "normalise_email",

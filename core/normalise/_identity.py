@@ -16,9 +16,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Final
 
-__all__ = ["FIELD_ALIASES", "has_other_identity", "parse_date_of_birth", "trait_text"]
+__all__ = [
+    "FIELD_ALIASES",
+    "has_other_identity",
+    "is_possible_birth_date",
+    "parse_date_of_birth",
+    "trait_text",
+]
 
 #: For each compared field, the trait names it is read from, first found wins. Traits arrive in
 #: snake case (core.normalise), so ``addressLine1`` is ``address_line1`` here.
@@ -43,6 +50,13 @@ MAX_FIELD_LEN: Final = 200
 _DATE_ISO: Final = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?")
 _DATE_COMPACT: Final = re.compile(r"\d{8}")
 
+#: Birth dates before this year are no evidence: nobody alive was born then, so such a date is a
+#: default or a slip (the oldest verified living people were born in the 1900s).
+_FIRST_BIRTH_YEAR: Final = 1900
+#: Defaults that tools write when a birth date is required and unknown: the first day of the
+#: earliest year date pickers offer, as commonly seen in CRMs and spreadsheets.
+_PLACEHOLDER_BIRTH_DATES: Final = frozenset({"19000101"})
+
 
 def trait_text(traits: Mapping[str, object], field: str) -> str | None:
     """The first non-blank trait named for ``field`` (``FIELD_ALIASES``), stripped; None if none."""
@@ -56,12 +70,17 @@ def trait_text(traits: Mapping[str, object], field: str) -> str | None:
     return None
 
 
-def parse_date_of_birth(value: str) -> str | None:
-    """``YYYYMMDD`` from an ISO date (``1980-03-07``, a time after it is ignored) or 8 digits.
+def parse_date_of_birth(value: str, today: date | None = None) -> str | None:
+    """``YYYYMMDD`` from an ISO date (``1980-03-07``, a time after it is ignored) or 8 digits, when
+    it is a birth date a living customer can have; otherwise None.
 
     Other spellings (``07/03/1980``) are ambiguous between day-first and month-first tools, so they
-    are not guessed: such a record is compared without its date of birth. A date whose digits are
-    not a real day (a typo) is kept, because the comparison levels still see its year and digits.
+    are not guessed. A date that cannot be anyone's birth date is no evidence, neither agreement nor
+    conflict (``is_possible_birth_date``): a day the calendar lacks (``1900-02-29``, ``1980-13-07``),
+    a tool's placeholder (``1900-01-01``), a year before 1900, a day after ``today`` (default: the
+    current UTC day). Two namesakes whose tools filled one such default are not one person, and a
+    typo that made a day impossible says nothing either way. The record keeps the value as typed:
+    only matching leaves it out, as it does with an absent one.
     """
     text = value.strip()
     match = _DATE_ISO.fullmatch(text)
@@ -72,7 +91,18 @@ def parse_date_of_birth(value: str) -> str | None:
         digits = text
     else:
         return None
-    return digits if 1800 <= int(digits[:4]) <= 2200 else None
+    return digits if is_possible_birth_date(digits, today) else None
+
+
+def is_possible_birth_date(digits: str, today: date | None = None) -> bool:
+    """Whether ``YYYYMMDD`` is a day someone alive can have been born on (see ``parse_date_of_birth``)."""
+    try:
+        born = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        return False  # no such day: 29 February 1900, a 13th month, day 0
+    if born.year < _FIRST_BIRTH_YEAR or digits in _PLACEHOLDER_BIRTH_DATES:
+        return False
+    return born <= (today or datetime.now(UTC).date())
 
 
 def has_other_identity(traits: Mapping[str, str]) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from core.linkage import linkage_record
@@ -34,15 +36,49 @@ def test_house_number_is_split_from_a_street_line_and_street_types_abbreviated()
         ("1980-3-7", "19800307"),
         ("1980-03-07T00:00:00Z", "19800307"),
         ("19800307", "19800307"),
-        ("19801307", "19801307"),  # impossible, but its digits still compare
+        ("1900-01-02", "19000102"),
+        ("2000-02-29", "20000229"),  # a leap day
+        ("2026-12-05", "20261205"),  # born today
         ("07/03/1980", None),  # day-first or month-first: not guessed
         ("yesterday", None),
+        ("19801307", None),  # no 13th month
+        ("1980-04-31", None),  # no 31 April
+        ("1900-02-29", None),  # 1900 was no leap year
+        ("1900-01-01", None),  # a tool's placeholder
+        ("1899-12-31", None),  # before anyone alive was born
+        ("1800-06-01", None),
+        ("2026-12-06", None),  # tomorrow
+        ("2100-01-01", None),
         ("99990101", None),
     ],
 )
-def test_dates_of_birth_are_read_only_when_unambiguous(raw: str, expected: str | None) -> None:
-    """GIVEN a date of birth as typed WHEN parsed THEN YYYYMMDD, or None when it cannot be read safely."""
-    assert parse_date_of_birth(raw) == expected
+def test_dates_of_birth_are_read_only_when_unambiguous_and_possible(raw: str, expected: str | None) -> None:
+    """GIVEN a date of birth as typed, on 5 December 2026 WHEN parsed THEN YYYYMMDD, or None when it
+    cannot be read safely or is no day a living customer was born on."""
+    assert parse_date_of_birth(raw, today=date(2026, 12, 5)) == expected
+
+
+def test_an_impossible_birth_date_stays_on_the_record_but_is_no_evidence() -> None:
+    """GIVEN two John Smiths whose tools filled the placeholder 1900-01-01 WHEN prepared and compared
+    THEN neither has a birth date to compare (no agreement, no conflict), while the normalised record
+    still holds the date as typed."""
+    from connectors.jsonl import draft_from_flat
+    from core.linkage import from_source_record
+    from core.linkage.comparisons import NULL, comparison_named
+    from core.normalise import normalise_record
+    from core.schema import SourceRecord
+
+    john = {"first_name": "John", "last_name": "Smith", "address": "1 Kirkgate", "postcode": "LS1 6BH"}
+    records = []
+    for i, dob in enumerate(["1900-01-01", "1980-05-17"]):
+        line = {"source": "crm", "id": str(i), "updated_at": "2026-01-01T00:00:00Z", **john}
+        record = normalise_record(draft_from_flat({**line, "date_of_birth": dob}))
+        assert isinstance(record, SourceRecord)
+        records.append(record)
+    assert records[0].traits["date_of_birth"] == "1900-01-01"
+    placeholder, real = (from_source_record(r) for r in records)
+    assert (placeholder.date_of_birth, real.date_of_birth) == (None, "19800517")
+    assert comparison_named("date_of_birth").compare(placeholder, real) == NULL
 
 
 def test_common_field_names_are_understood() -> None:
