@@ -22,7 +22,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 
 from core.linkage.email_keys import likely_typo_of, provider_local_part
 from core.linkage.fields import LinkageRecord
-from core.linkage.nicknames import are_nicknames
+from core.linkage.nicknames import are_nicknames, related_names
 
 __all__ = ["COMPARISONS", "NULL", "Comparison", "comparison_named"]
 
@@ -66,9 +66,23 @@ def _first_name(a: LinkageRecord, b: LinkageRecord) -> int:
         return 3  # first and last name swapped between the two tools
     if (len(x) == 1 or len(y) == 1) and x[0] == y[0]:
         return 4  # an initial
-    if similarity >= 0.80 or _transposed(x, y):
+    if similarity >= 0.80 or _transposed(x, y) or _nickname_of_a_typo(x, y):
         return 5  # close: Jaro-Winkler reads ``sma`` / ``sam`` as 0.56, but it is one keying slip
     return 6
+
+
+def _nickname_of_a_typo(x: str, y: str) -> bool:
+    """Whether one name is a nickname of a mistyped other (``kate`` / ``kathrine``: the list holds
+    ``katherine``): a nickname in one tool and a typo in another are two ordinary slips, and without
+    this the pair reads as two different first names, which vetoes a link. Only names of the same
+    first letter are tried, which spares most pairs the look-up."""
+    if x[0] != y[0]:
+        return False
+    for name, other in ((x, y), (y, x)):
+        for related in related_names(name):
+            if related[0] == other[0] and _jw(related, other, score_cutoff=0.92) >= 0.92:
+                return True
+    return False
 
 
 def _transposed(x: str, y: str) -> bool:

@@ -79,6 +79,9 @@ _STREET_TYPE_WORDS: Final[Mapping[str, str]] = {
     "av": "avenue",
 }
 
+#: The fewest characters a national id has (a Danish CPR number has ten, a US SSN nine, FEBRL's seven).
+_MIN_NATIONAL_ID: Final = 4
+
 _NOT_ALNUM: Final = re.compile(r"[^a-z0-9]+")
 _NAME_DROP: Final = re.compile(r"[^a-z]+")
 _HOUSE_AND_STREET: Final = re.compile(r"^\s*(\d+[a-z]?)(?:\s*[-/,]\s*\d+[a-z]?)?[\s,]+(.+)$")
@@ -224,7 +227,7 @@ def linkage_record(
         postal_code=_compact(prepared("postal_code")),
         city=prepared("city"),
         region=prepared("region"),
-        national_id=_compact(prepared("national_id")),
+        national_id=_national_id(_compact(prepared("national_id"))),
         emails=email_list,
         email_keys=tuple(sorted({email_match_key(e) for e in email_list})),
         phones=tuple(sorted({p.strip() for p in phones if p and p.strip()})),
@@ -250,6 +253,16 @@ def _split_full_name(text: str | None) -> tuple[str | None, str | None]:
 def _compact(value: str | None) -> str | None:
     # Postcodes and id numbers are written with and without spaces (``SW1A 1AA``).
     return value.replace(" ", "") or None if value else None
+
+
+def _national_id(value: str | None) -> str | None:
+    # A national id is evidence (an identifier value, a veto) only when it looks like one: at least
+    # four characters with a digit, not one character repeated. ``000000000``, ``n/a`` or ``x`` are
+    # what a tool writes when the field is required and unknown; read as ids they would join every
+    # record that holds them, or keep one person's records apart.
+    if value is None or len(value) < _MIN_NATIONAL_ID or len(set(value)) == 1:
+        return None
+    return value if any(ch.isdigit() for ch in value) else None
 
 
 def from_source_record(record: SourceRecord) -> LinkageRecord:

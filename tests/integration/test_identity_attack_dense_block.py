@@ -78,12 +78,6 @@ def test_an_overfull_blocking_key_is_overloaded_and_stores_no_member_list() -> N
             assert "date_of_birth" not in fields, (a.key, b.key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/linking.py decide: different first names are no veto, so in a dense block "
-    "Kate Smith (1967-10-24, 27 High Street) and David Smith (1967-10-25, 278 High Street) of one "
-    "postcode score above the link threshold and are joined (fuzzyacc)",
-)
 def test_strangers_of_one_surname_and_postcode_are_never_joined_across_different_first_names(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
