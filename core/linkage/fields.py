@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Final
 import jellyfish
 
 from core.linkage.email_keys import email_match_key
-from core.normalise._identity import FIELD_ALIASES, parse_date_of_birth, trait_text
+from core.normalise._identity import (
+    FIELD_ALIASES,
+    parse_date_of_birth,
+    plausible_national_id,
+    trait_text,
+)
 
 if TYPE_CHECKING:
     from core.schema import SourceRecord
@@ -78,9 +83,6 @@ _STREET_TYPE_WORDS: Final[Mapping[str, str]] = {
     "str": "street",
     "av": "avenue",
 }
-
-#: The fewest characters a national id has (a Danish CPR number has ten, a US SSN nine, FEBRL's seven).
-_MIN_NATIONAL_ID: Final = 4
 
 _NOT_ALNUM: Final = re.compile(r"[^a-z0-9]+")
 _NAME_DROP: Final = re.compile(r"[^a-z]+")
@@ -256,13 +258,8 @@ def _compact(value: str | None) -> str | None:
 
 
 def _national_id(value: str | None) -> str | None:
-    # A national id is evidence (an identifier value, a veto) only when it looks like one: at least
-    # four characters with a digit, not one character repeated. ``000000000``, ``n/a`` or ``x`` are
-    # what a tool writes when the field is required and unknown; read as ids they would join every
-    # record that holds them, or keep one person's records apart.
-    if value is None or len(value) < _MIN_NATIONAL_ID or len(set(value)) == 1:
-        return None
-    return value if any(ch.isdigit() for ch in value) else None
+    # Only an id that looks like one is evidence (an identifier value, a veto): not a placeholder.
+    return value if value is not None and plausible_national_id(value) else None
 
 
 def from_source_record(record: SourceRecord) -> LinkageRecord:

@@ -21,7 +21,13 @@ from __future__ import annotations
 
 from ._country import normalise_country, normalise_currency
 from ._email import normalise_email
-from ._identity import has_other_identity, is_possible_birth_date, parse_date_of_birth, trait_text
+from ._identity import (
+    has_other_identity,
+    is_possible_birth_date,
+    parse_date_of_birth,
+    plausible_national_id,
+    trait_text,
+)
 from ._limits import (
     MAX_CHANNEL_CHARS,
     MAX_CONSENT_CHANNELS,
@@ -68,6 +74,7 @@ __all__ = [
     "normalise_timestamp",
     "parse_date_of_birth",
     "phone_region",
+    "plausible_national_id",
     "trait_text",
 ]
 

@@ -24,6 +24,7 @@ __all__ = [
     "has_other_identity",
     "is_possible_birth_date",
     "parse_date_of_birth",
+    "plausible_national_id",
     "trait_text",
 ]
 
@@ -56,6 +57,8 @@ _FIRST_BIRTH_YEAR: Final = 1900
 #: Defaults that tools write when a birth date is required and unknown: the first day of the
 #: earliest year date pickers offer, as commonly seen in CRMs and spreadsheets.
 _PLACEHOLDER_BIRTH_DATES: Final = frozenset({"19000101"})
+#: The fewest characters a national id has (a US SSN has nine, a Danish CPR ten, FEBRL's seven).
+_MIN_NATIONAL_ID: Final = 4
 
 
 def trait_text(traits: Mapping[str, object], field: str) -> str | None:
@@ -108,26 +111,37 @@ def is_possible_birth_date(digits: str, today: date | None = None) -> bool:
 def has_other_identity(traits: Mapping[str, str]) -> bool:
     """Whether the traits name a person well enough to keep a record without email or phone.
 
-    A name (a first or last name with a letter) and two of: a date of birth that can be read
-    (``parse_date_of_birth``), a full address (an address line and a postcode or town), both names, a
-    national id. So a first and a last name with a birth date or an address, or one name with a
-    birth date and an address (a registry that left the first name out), or a national id and a name.
+    Two of: both names (each with a letter), a date of birth someone alive can have
+    (``parse_date_of_birth``), a full address (an address line and a postcode or town), a national id
+    that looks like one (``plausible_national_id``). So a first and a last name with a birth date or
+    an address; one name, or none, with a birth date and an address (a registry that left the names
+    out: a birth date at one address is one person but for twins, whom the matcher keeps apart by
+    their first names); a national id with any of them. One name alone is no evidence: a family
+    shares a surname.
     """
     first = _letters(trait_text(traits, "first_name"))
     last = _letters(trait_text(traits, "last_name"))
-    if not first and not last:
-        return False
     dob = trait_text(traits, "date_of_birth")
     # Either address line: some tools keep a building or locality in line 2 and leave line 1 empty.
     street = trait_text(traits, "street") or trait_text(traits, "address_line2")
+    national_id = trait_text(traits, "national_id")
     evidence = [
         first and last,
         dob is not None and parse_date_of_birth(dob) is not None,
         street is not None
         and (trait_text(traits, "postal_code") is not None or trait_text(traits, "city") is not None),
-        trait_text(traits, "national_id") is not None,
+        national_id is not None and plausible_national_id(national_id),
     ]
     return sum(1 for found in evidence if found) >= 2
+
+
+def plausible_national_id(text: str) -> bool:
+    """Whether a national id (as typed) looks like one: at least four letters or digits, one of them a
+    digit, not one character repeated. ``000000000``, ``n/a`` or ``x`` are what a tool writes when the
+    field is required and unknown; read as an id they would join every record that holds them (an
+    identifier value), or keep one person's records apart (a veto)."""
+    compact = "".join(ch for ch in text.lower() if ch.isalnum())
+    return len(compact) >= _MIN_NATIONAL_ID and len(set(compact)) > 1 and any(ch.isdigit() for ch in compact)
 
 
 def _letters(text: str | None) -> bool:
