@@ -56,10 +56,17 @@ def test_names_swapped_and_mistyped_are_still_swapped() -> None:
         ({"first_name": "thohrpe", "last_name": "liam"}, {"first_name": "liam", "last_name": "thorpe"}),
         ({"first_name": "campblel", "last_name": "joshua"}, {"first_name": "josha", "last_name": "campbell"}),
         ({"first_name": "webf", "last_name": "laura"}, {"first_name": "laura", "last_name": "webb"}),
+        # one keying slip in a short swapped name (FEBRL3's rec-375, rec-66, rec-826)
+        ({"first_name": "webb", "last_name": "sam"}, {"first_name": "sma", "last_name": "webb"}),
+        ({"first_name": "msx", "last_name": "morrison"}, {"first_name": "morrison", "last_name": "max"}),
+        ({"first_name": "amy", "last_name": "chandler"}, {"first_name": "chandelr", "last_name": "ay"}),
     ):
         assert level("first_name", a, b) == "swapped_with_last_name", (a, b)
         assert level("last_name", a, b) == "swapped_with_first_name", (a, b)
     a, b = {"first_name": "tom", "last_name": "lee"}, {"first_name": "ann", "last_name": "tomlin"}
+    assert level("first_name", a, b) == "different"
+    # AND a slip in one half is no swap unless the other half agrees closely (webster is not webb)
+    a, b = {"first_name": "sam", "last_name": "webb"}, {"first_name": "webster", "last_name": "sma"}
     assert level("first_name", a, b) == "different"
 
 
