@@ -136,6 +136,12 @@ def _last_name(a: LinkageRecord, b: LinkageRecord) -> int:
 def _date_of_birth(a: LinkageRecord, b: LinkageRecord) -> int:
     x, y = a.date_of_birth, b.date_of_birth
     if x is None or y is None:
+        # A typed date that is no calendar day (``19320239``) is no evidence, neither agreement nor
+        # conflict, unless it is one keystroke from the other's real date: that date mistyped.
+        if x is not None and b.date_of_birth_slip is not None and _osa(x, b.date_of_birth_slip) <= 1:
+            return 2
+        if y is not None and a.date_of_birth_slip is not None and _osa(y, a.date_of_birth_slip) <= 1:
+            return 2
         return NULL
     if x == y:
         return 0

@@ -26,6 +26,7 @@ import jellyfish
 from core.linkage.email_keys import email_match_key
 from core.normalise._identity import (
     FIELD_ALIASES,
+    birth_date_slip,
     parse_date_of_birth,
     plausible_national_id,
     trait_text,
@@ -132,6 +133,9 @@ class LinkageRecord:
     last_name: str | None = None
     date_of_birth: str | None = None
     """``YYYYMMDD``, a day someone alive can have been born on (``parse_date_of_birth``)."""
+    date_of_birth_slip: str | None = None
+    """The digits of a typed birth date that is no calendar day (``birth_date_slip``): compared only
+    as one keystroke from the other record's real date."""
     house_number: str | None = None
     street: str | None = None
     address_line2: str | None = None
@@ -223,6 +227,7 @@ def linkage_record(
         first_name=first_name,
         last_name=last_name,
         date_of_birth=parse_date_of_birth(dob_raw) if dob_raw else None,
+        date_of_birth_slip=birth_date_slip(dob_raw) if dob_raw else None,
         house_number=house_number,
         street=street,
         address_line2=address_line2,

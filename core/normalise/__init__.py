@@ -22,6 +22,7 @@ from __future__ import annotations
 from ._country import normalise_country, normalise_currency
 from ._email import normalise_email
 from ._identity import (
+    birth_date_slip,
     has_other_identity,
     is_possible_birth_date,
     parse_date_of_birth,
@@ -60,6 +61,7 @@ __all__ = [
     "MAX_TRAIT_CHARS",
     "MAX_TRAIT_NAME_CHARS",
     "NormaliseOptions",
+    "birth_date_slip",
     "count_outcomes",
     "has_other_identity",
     "is_future_dated",

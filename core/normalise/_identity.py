@@ -21,6 +21,7 @@ from typing import Final
 
 __all__ = [
     "FIELD_ALIASES",
+    "birth_date_slip",
     "has_other_identity",
     "is_possible_birth_date",
     "parse_date_of_birth",
@@ -81,20 +82,35 @@ def parse_date_of_birth(value: str, today: date | None = None) -> str | None:
     are not guessed. A date that cannot be anyone's birth date is no evidence, neither agreement nor
     conflict (``is_possible_birth_date``): a day the calendar lacks (``1900-02-29``, ``1980-13-07``),
     a tool's placeholder (``1900-01-01``), a year before 1900, a day after ``today`` (default: the
-    current UTC day). Two namesakes whose tools filled one such default are not one person, and a
-    typo that made a day impossible says nothing either way. The record keeps the value as typed:
-    only matching leaves it out, as it does with an absent one.
+    current UTC day). Two namesakes whose tools filled one such default are not one person. The
+    record keeps the value as typed: only matching leaves it out, as it does with an absent one.
     """
+    digits = _date_digits(value)
+    return digits if digits is not None and is_possible_birth_date(digits, today) else None
+
+
+def birth_date_slip(value: str, today: date | None = None) -> str | None:
+    """The digits of a birth date that is no calendar day but one keystroke could have made from a
+    real one (``1932-02-39``: a year from 1900 to ``today``'s, not a placeholder); None otherwise,
+    and None for a possible date (``parse_date_of_birth`` reads those).
+
+    Such a date is no evidence on its own (two records holding one impossible day are not one
+    person), but one keystroke away from another record's real date it is that date mistyped: the
+    date-of-birth comparison reads it for that level alone (core.linkage.comparisons)."""
+    digits = _date_digits(value)
+    if digits is None or is_possible_birth_date(digits, today) or digits in _PLACEHOLDER_BIRTH_DATES:
+        return None
+    year = int(digits[:4])
+    return digits if _FIRST_BIRTH_YEAR <= year <= (today or datetime.now(UTC).date()).year else None
+
+
+def _date_digits(value: str) -> str | None:
     text = value.strip()
     match = _DATE_ISO.fullmatch(text)
     if match is not None:
         year, month, day = match.groups()
-        digits = f"{year}{int(month):02d}{int(day):02d}"
-    elif _DATE_COMPACT.fullmatch(text):
-        digits = text
-    else:
-        return None
-    return digits if is_possible_birth_date(digits, today) else None
+        return f"{year}{int(month):02d}{int(day):02d}"
+    return text if _DATE_COMPACT.fullmatch(text) else None
 
 
 def is_possible_birth_date(digits: str, today: date | None = None) -> bool:
@@ -112,8 +128,9 @@ def has_other_identity(traits: Mapping[str, str]) -> bool:
     """Whether the traits name a person well enough to keep a record without email or phone.
 
     Two of: both names (each with a letter), a date of birth someone alive can have
-    (``parse_date_of_birth``), a full address (an address line and a postcode or town), a national id
-    that looks like one (``plausible_national_id``). So a first and a last name with a birth date or
+    (``parse_date_of_birth``) or a slip of one (``birth_date_slip``), a full address (an address
+    line and a postcode or town), a national id that looks like one (``plausible_national_id``).
+    So a first and a last name with a birth date or
     an address; one name, or none, with a birth date and an address (a registry that left the names
     out: a birth date at one address is one person but for twins, whom the matcher keeps apart by
     their first names); a national id with any of them. One name alone is no evidence: a family
@@ -127,7 +144,7 @@ def has_other_identity(traits: Mapping[str, str]) -> bool:
     national_id = trait_text(traits, "national_id")
     evidence = [
         first and last,
-        dob is not None and parse_date_of_birth(dob) is not None,
+        dob is not None and (parse_date_of_birth(dob) is not None or birth_date_slip(dob) is not None),
         street is not None
         and (trait_text(traits, "postal_code") is not None or trait_text(traits, "city") is not None),
         national_id is not None and plausible_national_id(national_id),

@@ -30,6 +30,7 @@ ADDRESS = {"address": "12 High Street", "postcode": "LS1 4AP"}
         ({"national_id": "000000000", **DOB}, False),  # a placeholder id is no evidence
         ({"first_name": "Ann", "national_id": "n/a", **DOB}, False),
         ({"date_of_birth": "1900-01-01", **ADDRESS}, False),  # a placeholder birth date neither
+        ({**NAME, "date_of_birth": "1932-02-39"}, True),  # a slip of a real date: a person typed
         ({"last_name": "Lee", "date_of_birth": "2100-01-01", **ADDRESS}, False),
         ({"national_id": "4012345"}, False),
         (ADDRESS, False),

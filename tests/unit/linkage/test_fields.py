@@ -6,8 +6,10 @@ from datetime import date
 
 import pytest
 
-from core.linkage import linkage_record
+from core.linkage import conflict_evidence, linkage_record
+from core.linkage.comparisons import NULL, comparison_named
 from core.linkage.fields import fold, parse_date_of_birth
+from core.normalise import birth_date_slip
 
 
 def test_names_are_folded_to_letters() -> None:
@@ -101,3 +103,38 @@ def test_blank_and_oversized_values_count_as_absent() -> None:
     """GIVEN blank, non-text and huge values WHEN prepared THEN those fields are None."""
     record = linkage_record("k", {"first_name": "  ", "last_name": "x" * 500, "city": True})
     assert (record.first_name, record.last_name, record.city) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "slip"),
+    [
+        ("1932-02-39", "19320239"),  # no 39th day: a keystroke from a real date
+        ("19801307", "19801307"),
+        ("1900-02-29", "19000229"),
+        ("1980-03-07", None),  # a real date is read by parse_date_of_birth instead
+        ("1900-01-01", None),  # a placeholder is no slip
+        ("1899-02-30", None),  # before 1900
+        ("2100-02-30", None),  # after this year
+        ("07/03/1980", None),
+    ],
+)
+def test_a_date_that_is_no_calendar_day_is_kept_apart_as_a_slip(raw: str, slip: str | None) -> None:
+    """GIVEN a typed birth date WHEN read on 5 December 2026 THEN the digits of an impossible day of a
+    plausible year are a slip, anything else is not."""
+    assert birth_date_slip(raw, today=date(2026, 12, 5)) == slip
+
+
+def test_a_slip_agrees_only_one_keystroke_from_a_real_date() -> None:
+    """GIVEN records with a real date, its slip (1932-02-39 for 1932-02-29), the same slip twice, and a
+    real date far from the slip WHEN compared THEN the slip and its real date are one edit apart;
+    two equal slips, and a slip against an unrelated date, are no evidence (no agreement, no conflict)."""
+    level = comparison_named("date_of_birth")
+    real = linkage_record("a", {"dob": "1932-02-29"})
+    slip = linkage_record("b", {"dob": "1932-02-39"})
+    same_slip = linkage_record("c", {"dob": "1932-02-39"})
+    unrelated = linkage_record("d", {"dob": "1975-06-01"})
+    assert level.levels[level.compare(real, slip)] == "one_edit"
+    assert level.levels[level.compare(slip, real)] == "one_edit"
+    assert level.compare(slip, same_slip) == NULL
+    assert level.compare(slip, unrelated) == NULL
+    assert conflict_evidence(slip, unrelated) == ()
