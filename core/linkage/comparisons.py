@@ -22,7 +22,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 
 from core.linkage.email_keys import likely_typo_of, provider_local_part
 from core.linkage.fields import LinkageRecord
-from core.linkage.nicknames import are_nicknames, related_names
+from core.linkage.nicknames import are_nicknames, is_listed_name, related_names
 
 __all__ = ["COMPARISONS", "NULL", "Comparison", "comparison_named"]
 
@@ -66,9 +66,19 @@ def _first_name(a: LinkageRecord, b: LinkageRecord) -> int:
         return 3  # first and last name swapped between the two tools
     if (len(x) == 1 or len(y) == 1) and x[0] == y[0]:
         return 4  # an initial
-    if similarity >= 0.80 or _transposed(x, y) or _nickname_of_a_typo(x, y):
+    if similarity >= 0.80 or _transposed(x, y) or _nickname_of_a_typo(x, y) or _slip_of_a_name(x, y):
         return 5  # close: Jaro-Winkler reads ``sma`` / ``sam`` as 0.56, but it is one keying slip
     return 6
+
+
+def _slip_of_a_name(x: str, y: str) -> bool:
+    """Whether one short name is a listed name and the other the same with one letter after the first
+    mistyped and not a listed name (``roy`` / ``rxy``, ``max`` / ``msx``): Jaro-Winkler reads a slip
+    in three letters as below 0.80. Two listed names one letter apart (``tom`` / ``tim``) are two
+    names: that is the difference a twins' veto is for."""
+    if len(x) != len(y) or x[0] != y[0] or _osa(x, y, score_cutoff=1) > 1:
+        return False
+    return is_listed_name(x) != is_listed_name(y)
 
 
 def _nickname_of_a_typo(x: str, y: str) -> bool:

@@ -10,7 +10,7 @@ import csv
 from functools import cache
 from importlib import resources
 
-__all__ = ["are_nicknames", "nickname_pairs", "related_names"]
+__all__ = ["are_nicknames", "is_listed_name", "nickname_pairs", "related_names"]
 
 
 @cache
@@ -46,3 +46,9 @@ def related_names(name: str) -> tuple[str, ...]:
     """The names listed as nicknames of ``name`` or as what it is a nickname of (``kate`` ->
     ``katherine``, ``catherine``, ...), sorted; empty when the list does not know it."""
     return _related().get(name, ())
+
+
+def is_listed_name(name: str) -> bool:
+    """Whether the (folded) first name is in the list, as a name or a nickname. The list holds the
+    names that have nicknames (about 2,000), so a name missing from it may still be a name."""
+    return name in _related()

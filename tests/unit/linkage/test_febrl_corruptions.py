@@ -80,6 +80,20 @@ def test_two_neighbouring_letters_swapped_in_a_short_first_name_are_close_not_a_
     assert level("first_name", {"first_name": "tom"}, {"first_name": "tim"}) == "different"
 
 
+def test_a_letter_mistyped_in_a_short_name_is_close_when_the_slip_is_no_name() -> None:
+    """GIVEN ``roy`` / ``rxy`` and ``max`` / ``msx`` (FEBRL3's rec-378 and rec-66: Jaro-Winkler below
+    0.80) WHEN compared THEN close, no conflict; two listed names a letter apart (``tom`` / ``tim``)
+    and a slip at the first letter stay different."""
+    for x, y in (("roy", "rxy"), ("max", "msx")):
+        assert level("first_name", {"first_name": x}, {"first_name": y}) == "jaro_winkler_0.80"
+        assert (
+            conflict_evidence(linkage_record("a", {"first_name": x}), linkage_record("b", {"first_name": y}))
+            == ()
+        )
+    for x, y in (("tom", "tim"), ("roy", "xoy")):
+        assert level("first_name", {"first_name": x}, {"first_name": y}) == "different", (x, y)
+
+
 _DAYS = st.dates(min_value=date(1920, 1, 1), max_value=date(2005, 12, 31))
 
 
