@@ -197,3 +197,43 @@ def test_with_probabilistic_identity_strangers_on_the_address_stay_apart() -> No
         ingest([record], store, LINKED)
     # THEN the address joins no one: nine profiles
     assert len(list(store.iter_profiles())) == 9
+
+
+def _newer(record: SourceRecord, name: str) -> SourceRecord:
+    """A later version of a customer record, its name changed (the address stays)."""
+    draft = RecordDraft(
+        source="stripe",
+        object_type="customer",
+        source_id=record.key.rsplit(":", 1)[1],
+        updated_at="2026-02-01T00:00:00Z",
+        emails=["ann@example.com"],
+        traits={"full_name": name},
+    )
+    newer = normalise_record(draft)
+    assert isinstance(newer, SourceRecord)
+    return newer
+
+
+@pytest.mark.parametrize("size", [1, 5, 24])
+def test_in_exact_mode_an_update_does_not_take_a_refused_holder_past_the_limit(size: int) -> None:
+    # GIVEN the 12 buyers ingested in batches of ``size`` (one at a time: 8 joined, 4 refused)
+    records = _records()
+    store, _ = _ingest_in_batches(records, size)
+    before = sorted(sorted(s.key for s in p.sources) for p in store.iter_profiles())
+    buyers = [r for r in records if r.key.startswith("stripe:customer:")]
+    # WHEN every buyer's record changes (a new name), one update at a time, in reverse order
+    refused: list[str] = []
+    for record in reversed(buyers):
+        result = ingest([_newer(record, "Ann B. Lee")], store, NO_SLEEP)
+        refused += [h.record_key for h in result.guardrail_hits if h.identifier_key == ADDRESS]
+    profiles = [sorted(s.key for s in p.sources) for p in store.iter_profiles()]
+    # THEN the address still joins at most its limit of buyers, into one customer, and every buyer
+    # left alone was told why: an update is matched as its record arrives again, and a holder the
+    # address was kept from is counted with the owner's, not let through as one already joined
+    joined = [p for p in profiles if len(_buyers(p)) > 1]
+    assert len(joined) <= 1
+    assert all(len(_buyers(p)) <= LIMIT for p in joined)
+    assert {b for p in profiles if len(_buyers(p)) == 1 for b in _buyers(p)} <= set(refused)
+    if size == 1:
+        # AND where the owner already held its limit, the customers are the ones they were
+        assert sorted(profiles) == before
