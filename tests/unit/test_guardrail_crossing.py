@@ -24,8 +24,11 @@ in any batch size.
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.link_scope import LinkageSettings
 from core.normalise import normalise_record
@@ -237,3 +240,38 @@ def test_in_exact_mode_an_update_does_not_take_a_refused_holder_past_the_limit(s
     if size == 1:
         # AND where the owner already held its limit, the customers are the ones they were
         assert sorted(profiles) == before
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    order=st.permutations(range(2 * CHECKOUTS + 6)),
+    cuts=st.lists(st.integers(min_value=1, max_value=2 * CHECKOUTS + 6), max_size=2 * CHECKOUTS + 6),
+)
+def test_in_exact_mode_the_address_joins_into_its_owner_only_in_any_order_cut_and_update(
+    order: list[int], cuts: list[int]
+) -> None:
+    # GIVEN the 24 records and later versions of 6 buyers, shuffled (an update may come first) and
+    # cut into batches of any sizes
+    records = _records()
+    buyers = [r for r in records if r.key.startswith("stripe:customer:")]
+    pool = records + [_newer(b, "Ann B. Lee") for b in buyers[::2]]
+    arriving = [pool[i] for i in order]
+    bounds = sorted({0, len(arriving), *(c for c in cuts if c < len(arriving))})
+    # WHEN ingested batch by batch in exact mode
+    store = InMemoryProfileStore()
+    refused: set[str] = set()
+    for start, end in pairwise(bounds):
+        result = ingest(arriving[start:end], store, NO_SLEEP)
+        refused |= {h.record_key for h in result.guardrail_hits if h.identifier_key == ADDRESS}
+    profiles = {p.customer_id: sorted(s.key for s in p.sources) for p in store.iter_profiles()}
+    owner = store.ident_owners()[ADDRESS]
+    # THEN every record is stored once and every charge is with its buyer
+    assert sorted(k for p in profiles.values() for k in p) == sorted(r.key for r in records)
+    for profile in profiles.values():
+        charges = sorted(k.replace("charge:ch_", "customer:cus_") for k in profile if ":charge:" in k)
+        assert charges == sorted(_buyers(profile))
+    # AND the address joined buyers into its owner only, never more than its limit of them, and
+    # every buyer outside the owner was refused it (and told so)
+    assert 1 <= len(_buyers(profiles[owner])) <= LIMIT
+    assert all(len(_buyers(p)) == 1 for cid, p in profiles.items() if cid != owner)
+    assert {b for cid, p in profiles.items() if cid != owner for b in _buyers(p)} <= refused
