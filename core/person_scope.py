@@ -2,8 +2,9 @@
 
 The request's identifier resolves to the live customer that owns it (following merges). Everything
 stored under that customer is the person's: the profile, the source snapshots, what was pushed, the
-identifiers it owns, the tombstones of customers merged into it, and the markers saying it holds a
-value someone else owns. Its identifiers split in two:
+identifiers it owns, the tombstones of customers merged into it and of its records deleted at their
+vendor (core.scope_tombstones), and the markers saying it holds a value someone else owns. Its
+identifiers split in two:
 
 * **exclusive**: an email or phone no other live customer holds. These are suppressed after the
   erasure, and used to find the person's quarantined records and dead letters.
@@ -26,9 +27,10 @@ from dataclasses import dataclass, field
 from core.connector import Connector
 from core.identity import IdentityPolicy
 from core.mailbox import canonical_spelling, mailbox_key
-from core.ports import CustomerState, ProfileStore, PushedState, ReadsProfiles, SyncStateStore
+from core.ports import RETIRED_OWNER, CustomerState, ProfileStore, PushedState, ReadsProfiles, SyncStateStore
 from core.privacy_store import DeleteItem, ErasureStep, ErasureStore, ItemKey
 from core.schema import Identifier
+from core.scope_tombstones import retired_tombstones
 from core.split import SPLIT_SERIES_LENGTH, split_ids
 from core.tool_erasure import ErasesPushedRecords
 
@@ -49,6 +51,9 @@ class PersonScope:
     sources: list[str] = field(default_factory=list)
     """The keys of the customer's source records (``hubspot:contact:123``)."""
     holder_items: list[ItemKey] = field(default_factory=list)
+    tombstones: list[str] = field(default_factory=list)
+    """The ``source#`` keys of the tombstones of the person's records deleted at their vendor
+    (core.scope_tombstones): deleted with the customer, their record ids suppressed."""
     pushed: list[PushedState] = field(default_factory=list)
     mailboxes: list[str] = field(default_factory=list)
     """The mailboxes (core.mailbox) of the exclusive emails that no other live customer holds a
@@ -63,7 +68,8 @@ class PersonScope:
 
     def suppression_keys(self) -> list[str]:
         """The identifier keys to suppress: the exclusive ones and every source record id."""
-        return sorted({*self.exclusive, *self.mailboxes, *(f"source#{key}" for key in self.sources)})
+        sources = (f"source#{key}" for key in self.sources)
+        return sorted({*self.exclusive, *self.mailboxes, *sources, *self.tombstones})
 
     def finding_keys(self) -> set[str]:
         """The keys that find the person's copies elsewhere (quarantine, dead letters)."""
@@ -72,7 +78,7 @@ class PersonScope:
     def table_items(self) -> list[ItemKey]:
         """Every item of the table this scope erases, quarantined records aside."""
         keys = list(self.items)
-        keys += [ItemKey(f"IDENT#{k}", "IDENT") for k in self.owned]
+        keys += [ItemKey(f"IDENT#{k}", "IDENT") for k in (*self.owned, *self.tombstones)]
         for _, absorbed_items in self.absorbed.values():
             keys += absorbed_items
         keys += self.holder_items
@@ -219,6 +225,7 @@ def scope_of(
         shared=sorted(shared),
         sources=sorted(state.snapshots),
         holder_items=holder_items,
+        tombstones=retired_tombstones(profiles, mine),
         pushed=pushed,
         mailboxes=_own_mailboxes(profiles, erasure, cid, exclusive, set(absorbed)),
     )
@@ -378,12 +385,15 @@ def plan_erasure(
     absorbed: Mapping[str, tuple[int, Sequence[ItemKey]]],
     limit: int,
     holder_items: Sequence[ItemKey] = (),
+    tombstones: Sequence[str] = (),
 ) -> list[ErasureStep]:
     """The deletes that remove ``customer`` and everything that points to it, in steps of ``limit``.
 
     Order: its PROFILE item (guarded by the version read) and the IDENT items it owns (guarded by
-    the owner) first, so that no new record resolves to it after the first step; then the items of
-    customers merged into it (their tombstones guarded by their version); then its holder markers,
+    the owner) first, so that no new record resolves to it after the first step; then the tombstones
+    of its retired records (guarded by their owner, ``RETIRED_OWNER``: a record re-created since is
+    not deleted); then the items of customers merged into it (their tombstones guarded by their
+    version); then its holder markers,
     PUSHED# and any other item; the SOURCE# items last, since they are what a retry reads the
     identifiers from.
     """
@@ -392,6 +402,8 @@ def plan_erasure(
     if profile in items:
         deletes.append(DeleteItem(profile, expected_version=state.version if state is not None else 0))
     deletes.extend(DeleteItem(ItemKey(f"IDENT#{k}", "IDENT"), expected_owner=customer) for k in owned_idents)
+    retired = (DeleteItem(ItemKey(f"IDENT#{k}", "IDENT"), expected_owner=RETIRED_OWNER) for k in tombstones)
+    deletes.extend(retired)
     for absorbed_id in sorted(absorbed):
         version, keys = absorbed[absorbed_id]
         deletes.extend(
@@ -410,7 +422,14 @@ def plan_scope(scope: PersonScope, limit: int) -> list[ErasureStep]:
     if scope.customer_id is None:
         return []
     return plan_erasure(
-        scope.customer_id, scope.state, scope.items, scope.owned, scope.absorbed, limit, scope.holder_items
+        scope.customer_id,
+        scope.state,
+        scope.items,
+        scope.owned,
+        scope.absorbed,
+        limit,
+        scope.holder_items,
+        scope.tombstones,
     )
 
 

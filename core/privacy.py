@@ -65,6 +65,7 @@ from core.privacy_store import (
 )
 from core.quarantine import legacy_identifier_keys
 from core.schema import Identifier, Profile, SourceRecord
+from core.scope_tombstones import retired_tombstones
 from core.suppression import SuppressionEntry, SuppressionStore, keyed_hash
 from core.tool_erasure import ToolResult, erase_in_tool
 
@@ -565,7 +566,9 @@ def _erase_customer(
                     items = erasure.customer_items(customer)
                     if not items:
                         return later
-                    current = PersonScope(scope.request, customer, None, items=items)
+                    # Its history goes last: the tombstones of its retired records are still found.
+                    tombstones = retired_tombstones(profiles, [customer])
+                    current = PersonScope(scope.request, customer, None, items=items, tombstones=tombstones)
                 else:
                     current = scope_of(
                         scope.request,
