@@ -362,7 +362,15 @@ def _remove_customer(
     from core.person_scope import plan_scope, scope_of
 
     request = Identifier(kind="source", value=deletion.key)
-    scope = scope_of(request, state, profiles=store, erasure=erasure, sync_state=None, policy=settings.policy)
+    scope = scope_of(
+        request,
+        state,
+        profiles=store,
+        erasure=erasure,
+        sync_state=None,
+        policy=settings.policy,
+        splinters=False,
+    )
     scope.tombstones = []  # the tombstones of its records retired before stay: they are not erased
     applied = 0
     try:

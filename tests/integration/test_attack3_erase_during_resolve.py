@@ -44,7 +44,7 @@ def test_a_person_erased_while_resolve_runs_is_not_in_the_table_when_it_ends(
 ) -> None:
     monkeypatch.setenv("PROFILESYNC_AUDIT_SALT", "attack3-kill")  # the run's salt (_resolve)
     # GIVEN a file of 100 people with Kim's 8 records spread through it (8: at the email guardrail;
-    # past it, test_attack3_erase_past_guardrail shows her split-off customers survive any erasure)
+    # past it, test_attack3_erase_past_guardrail erases her split-off customers with her)
     others = [flat for _, flat in population(100, seed=5, malformed_share=0)]
     lines: list[dict[str, Any]] = []
     for n, record in enumerate(others):
