@@ -4,7 +4,8 @@ Past an identifier's guardrail (core.identity: more records on one address than
 ``max_records_per_identifier``), the records that come later found customers of their own, holding
 the address beside its owner (``HOLDER#`` markers). Those customers are the person's own when they
 hold nothing that is not hers: every email, phone or other value their records carry is one of the
-erased customer's values, and every first or last name one her records carry. A customer holding a
+erased customer's values (or another spelling of one of her mailboxes, core.mailbox: one inbox), and
+every first or last name one her records carry. A customer holding a
 value or a name of its own (another phone, another first name) may be someone else sharing the
 address (a family inbox, a company's), and is left as before: the value is shared, unlinked from the
 person, never deleted from them (core.person_scope).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 
+from core.mailbox import canonical_spelling, mailbox_key
 from core.ports import CustomerState, ProfileStore, ReadsProfiles
 from core.privacy_store import ErasureStore
 from core.schema import SourceRecord
@@ -34,18 +36,19 @@ def own_splinters(
     mine: Collection[str],
 ) -> list[CustomerState]:
     """The live customers outside ``mine`` (the person's customer ``state`` and those merged into
-    it) that hold one of the person's ``values`` (identifier keys, source ids aside), no value beside
-    them, and no name her records do not carry."""
+    it) that hold one of the person's ``values`` (identifier keys, source ids aside) or a spelling of
+    one of her mailboxes, no value beside them, and no name her records do not carry."""
     if not values:
         return []
-    owners = profiles.get_owners(list(values))
-    markers = erasure.holders(list(values))
+    mailboxes = {m for k in values if (m := mailbox_key(k)) is not None}
+    owners = profiles.get_owners([*values, *(canonical_spelling(m) for m in sorted(mailboxes))])
+    markers = erasure.holders([*values, *sorted(mailboxes)])
     candidates = {o.customer_id for o in owners.values()}.union(*markers.values()) - set(mine)
     allowed = set(values)
     live: set[str] = set()
     for cid, keys in live_identifiers(profiles, candidates).values():
         own = {k for k in keys if not k.startswith("source#")}
-        if cid not in mine and own and own <= allowed:
+        if cid not in mine and own and all(k in allowed or mailbox_key(k) in mailboxes for k in own):
             live.add(cid)
     names = _names(state.snapshots.values())
     found = profiles.get_customers(sorted(live))

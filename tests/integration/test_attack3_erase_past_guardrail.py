@@ -140,3 +140,24 @@ def test_the_export_of_her_address_holds_the_records_of_every_customer_of_hers(s
     # THEN it holds all twelve of her records, and neither Lee's nor Max's
     assert export is not None
     assert sorted(r.key for r in export.sources) == sorted(r.key for r in kim)
+
+
+def test_her_customers_on_other_spellings_of_her_gmail_mailbox_go_with_her(stores: Stores) -> None:
+    # GIVEN Kim's records on three spellings of one Gmail inbox (exact identity keeps each apart),
+    # and Ann's on a fourth spelling with a phone of her own (someone else as far as anyone can tell)
+    spellings = ["kim.many@gmail.com", "kimmany@gmail.com", "kim.many+shop@gmail.com"]
+    kim = [make_record(("crm", "shop", "mail")[n % 3], f"kim-{n}", email=spellings[n % 3]) for n in range(9)]
+    ann = make_record("crm", "ann-1", email="k.i.m.many@gmail.com", phone="+14155550999")
+    stores.ingest([*kim, ann], IdentityPolicy())
+    # WHEN Kim is erased by the spelling she typed
+    assert stores.erase(
+        Identifier.from_key("email#kim.many@gmail.com"), "req-kim", IdentityPolicy()
+    ).outcome == ("erased")
+    # THEN no customer holds a record of hers; the other person keeps hers
+    left = {i.key for p in stores.profiles.iter_profiles() for i in p.identifiers}
+    assert not {f"source#{r.key}" for r in kim} & left
+    assert "source#crm:contact:ann-1" in left
+    # AND Kim's records arriving again are dropped, Ann's update is stored
+    assert stores.ingest(kim, IdentityPolicy()).suppressed == len(kim)
+    update = make_record("crm", "ann-1", email="k.i.m.many@gmail.com", phone="+14155550999", day=2)
+    assert stores.ingest([update], IdentityPolicy()).suppressed == 0
