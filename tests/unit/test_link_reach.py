@@ -13,10 +13,13 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from connectors.jsonl import draft_from_flat
 from core.identity import IdentityPolicy
 from core.link_nodes import _as_match_node, _match_node, graph_node
+from core.link_reach import Filing
 from core.link_scope import LinkageSettings, Scope
 from core.linkage import link_graph
 from core.normalise import NormaliseOptions, normalise_record
@@ -254,3 +257,32 @@ def test_dense_blocks_in_shuffled_batches_give_the_customers_of_one_batch(
     assert in_batches == customers([len(records)])
     for copies in (records[150 + 3 * n : 153 + 3 * n] for n in range(6)):
         assert any({r.key for r in copies} <= c for c in in_batches), [r.key for r in copies]
+
+
+_KEYS = st.sampled_from(["rec-1", "rec-2", "rec-3"])
+_NAMES = st.lists(st.sampled_from(["nn:SAN:WAB", "sb:WAB:1970", "id:email#a@x"]), max_size=3)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), _KEYS, _NAMES), max_size=40))
+@example(
+    [(False, k, ["nn:SAN:WAB"]) for k in ("rec-1", "rec-2", "rec-3")]
+    + [(True, "rec-1", ["nn:SAN:WAB"]), (False, "rec-1", ["nn:SAN:WAB"])]
+)
+def test_the_filing_holds_what_a_set_per_name_holds(steps: list[tuple[bool, str, list[str]]]) -> None:
+    """GIVEN any order of records filed under names and taken out again (a candidate replaced by its
+    loaded version, a name given twice) WHEN a scope's ``Filing`` and a set per name do the same THEN
+    every name holds the same keys, and the names two keys or more hold are the shared ones."""
+    filing, model = Filing(), dict[str, set[str]]()
+    for remove, key, names in steps:
+        if remove:
+            filing.remove(key, names)
+            for name in names:
+                model.get(name, set()).discard(key)
+        else:
+            filing.add(key, names)
+            for name in names:
+                model.setdefault(name, set()).add(key)
+        for name, held in model.items():
+            assert sorted(filing.get(name)) == sorted(held), name
+        assert set(filing.shared()) == {name for name, held in model.items() if len(held) >= 2}
