@@ -38,12 +38,15 @@ def _moving_watermarks(
     components: Sequence[Component],
     live: Mapping[str, CustomerState],
     hashes: Mapping[str, str],
+    touched: Mapping[str, datetime],
 ) -> dict[str, datetime]:
     """The stored ``updated_at`` of the ``source#`` keys whose snapshots a merge moves unchanged.
 
     The identifier item's time can be newer than its snapshot's (a ``TouchSource`` moved it for an
     echo); the merge hands the key over with that time, so that a version older than the echo stays
-    stale. Read only when a component merges customers, in one read for the batch.
+    stale. ``touched``: the times this plan's own touches give (they commit before its changesets,
+    so the read below, or the one the plan made, is older than what the store then holds). Read
+    only when a component merges customers, in one read for the batch.
     """
     keys = sorted(
         f"source#{key}"
@@ -53,9 +56,12 @@ def _moving_watermarks(
         for key in live[cid].snapshots
         if key not in hashes
     )
-    if not keys:
-        return {}
-    return {k: o.updated_at for k, o in store.get_owners(keys).items() if o.updated_at is not None}
+    moving = {k: touched[k] for k in keys if k in touched}
+    unread = [k for k in keys if k not in moving]
+    if unread:
+        owners = store.get_owners(unread)
+        moving.update({k: o.updated_at for k, o in owners.items() if o.updated_at is not None})
+    return moving
 
 
 def _changeset(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from core.child_moves import detach_changeset, moved_children
 from core.errors import ConflictError
@@ -61,6 +62,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
     active: list[SourceRecord] = []
     hashes: dict[str, str] = {}
     touches: list[Changeset] = []
+    touched: dict[str, datetime] = {}  # the times the touches give, for a merge that moves the key
     for record in records:
         h = record_hash(record)
         source_key = f"source#{record.key}"  # record.source_identifier.key, without a model
@@ -73,6 +75,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
                     result.touched += 1
                     touch = TouchSource(source_key, h, stored.updated_at, at)
                     touches.append(Changeset(f"touch:{record.key}", (touch,)))
+                    touched[source_key] = at
                 continue
             if (stored.updated_at, stored.record_hash) > (at, h):
                 result.stale += 1
@@ -155,7 +158,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         result.reviews += len(linked.reviews)
     else:
         components = _group_exact(active, live, owner_of, policy, result)
-    watermarks = _moving_watermarks(store, components, live, hashes)
+    watermarks = _moving_watermarks(store, components, live, hashes, touched)
 
     raw_owner.update(dict.fromkeys(tombstones, RETIRED_OWNER))  # owned by nobody (owner_of): replaced
     changesets: list[Changeset] = []

@@ -256,3 +256,28 @@ def test_a_split_from_an_id_that_names_no_merge_is_refused(
     ingest([ann], stores.profiles, settings())
     with pytest.raises(SplitRefusedError, match=expected):
         split_from_event(stores.profiles, stores.history, event_id, actor="cli:dpo")
+
+
+def test_an_echo_in_the_batch_that_absorbs_its_customer_keeps_later_versions_stale_and_replays_silent(
+    stores: Stores,
+) -> None:
+    # GIVEN Ann and Bob apart, each record stored as of day 0
+    ann, bob, survivor, absorbed = two_people()
+    ingest([ann, bob], stores.profiles, settings())
+    moved, staying = (ann, bob) if customer_id_for(ann.key) == absorbed else (bob, ann)
+    # WHEN one batch brings the record that merges them, and the absorbed customer's record back
+    # unchanged but newer (an echo of a push: day 2), which moves to the survivor in the same change
+    echo = moved.model_copy(update={"updated_at": moved.updated_at + timedelta(days=2)})
+    other_email = next(i.value for i in moved.identifiers if i.kind == "email")
+    batch = [joining(staying, other_email), echo]
+    assert ingest(batch, stores.profiles, settings()).merged_customers == 1
+    state, events = customer(stores, survivor), events_of(stores, survivor)
+    # THEN a version from between the snapshot and the echo (day 1), delivered late, is stale
+    source, _, source_id = moved.key.partition(":contact:")
+    late = make_record(source, source_id, email="late@example.com", day=1)
+    assert ingest([late], stores.profiles, settings()).stale == 1
+    # AND replaying the batch changes neither the customer nor its history
+    ingest(batch, stores.profiles, settings())
+    assert customer(stores, survivor).snapshots == state.snapshots
+    assert profile_json(customer(stores, survivor)) == profile_json(state)
+    assert events_of(stores, survivor) == events
