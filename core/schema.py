@@ -137,10 +137,20 @@ class _Frozen(BaseModel):
 
 def _reassemble(cls: type[_Frozen], values: dict[str, Any], fields_set: set[str] | None) -> _Frozen:
     """A pickled model back (``_Frozen.__reduce__``); ``None`` stands for the class's shared set of
-    all its fields, which an assembled model holds (see ``_ALL_FIELDS``)."""
-    obj = cls.assemble(**values)
-    if fields_set is not None:  # a validated model's own set, which may leave defaults out
-        _set_fields_set(obj, fields_set)
+    all its fields, which an assembled model holds (see ``_ALL_FIELDS``).
+
+    ``values`` becomes the model's ``__dict__`` as it is, not copied through ``assemble(**values)``:
+    pickle made it for this model alone, and the copy was half of what reading a record back cost
+    in the process that resolves. (``copy.copy`` never comes here: pydantic's ``__copy__`` does it.)"""
+    if fields_set is None:
+        fields_set = _ALL_FIELDS.get(cls)
+        if fields_set is None:
+            fields_set = _ALL_FIELDS[cls] = set(cls.model_fields)
+    obj = _new_object(cls)
+    _set_dict(obj, values)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
