@@ -184,6 +184,8 @@ def _bad_line(source: str, number: int, reason: str, text: str) -> Quarantined:
 def _undecodable(line: str, number: int, source: str) -> Quarantined | None:
     """The quarantine entry of a line holding bytes that are not UTF-8 (one line of a spreadsheet saved
     in Latin-1 inside a UTF-8 export), or None. The rest of the file is still read."""
+    if line.isascii():  # no undecodable byte (they are read as U+DC80..U+DCFF): most lines
+        return None
     found = _UNDECODABLE.search(line)
     if found is None:
         return None

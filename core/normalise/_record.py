@@ -265,12 +265,13 @@ def _normalise_record(
 
     # Every value below is normalised to its field's exact type, so the models are assembled, not
     # validated a second time (tests/unit/test_performance_equivalence.py checks both agree).
-    identifiers = [_email_identifier(email) for email in emails]
-    identifiers += [_phone_identifier(phone) for phone in phones]
-    identifiers.append(Identifier.assemble(kind="source", value=key))
-    if owner is not None:
-        identifiers.append(Identifier.assemble(kind="source", value=owner))
-    identifiers.sort(key=lambda ident: (ident.kind, ident.value))
+    # Sorted by kind, then value: "email" < "phone" < "source", so each kind's values sorted in turn.
+    identifiers = [_email_identifier(email) for email in sorted(emails)]
+    identifiers += [_phone_identifier(phone) for phone in sorted(phones)]
+    identifiers += [
+        Identifier.assemble(kind="source", value=value)
+        for value in ((key,) if owner is None else sorted((key, owner)))
+    ]
 
     return SourceRecord.assemble(
         source=source,
