@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from connectors.jsonl import _undecodable
 from core.errors import NormalisationError
-from core.normalise import NormaliseOptions, _names, _time, normalise_record
+from core.normalise import NormaliseOptions, _email, _names, _time, normalise_record
 from core.normalise._limits import MAX_TRAITS_BYTES
 from core.normalise._values import _Collector
 from core.schema import RecordDraft, SourceRecord
@@ -61,9 +61,9 @@ _epoch = st.from_regex(r"\s?-?[0-9]{1,14}(\.[0-9]{0,4})?\s?", fullmatch=True)
 _times = st.one_of(
     _iso,
     _epoch,
-    st.datetimes(
-        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones()
-    ).map(lambda moment: moment.isoformat()),
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones()).map(
+        lambda moment: moment.isoformat()
+    ),
     st.sampled_from(["Mon, 05 Jan 2026 10:00:00 GMT", "2026-01-05T10:00:00+00:00", "0001-01-01", "-1234"]),
     st.text(alphabet="0123456789-+:.TZ tz", max_size=30),
     st.text(max_size=12),
@@ -158,7 +158,8 @@ _phones = st.lists(st.sampled_from(["+442079460018", "+12015550123", "+120155501
     phones=_phones,
     source_id=st.sampled_from(["1", "9", "c1", "zz"]),
     object_type=st.sampled_from(["contact", "order"]),
-    owner=st.none() | st.tuples(st.sampled_from(["contact", "customer", "order"]), st.sampled_from(["1", "c1", "a"])),
+    owner=st.none()
+    | st.tuples(st.sampled_from(["contact", "customer", "order"]), st.sampled_from(["1", "c1", "a"])),
 )
 def test_identifiers_are_sorted_by_kind_then_value(
     emails: list[str], phones: list[str], source_id: str, object_type: str, owner: tuple[str, str] | None
@@ -188,3 +189,31 @@ def test_identifiers_are_sorted_by_kind_then_value(
         # a child with its owner joins by that link alone; anything else by its emails and phones
         wanted = 2 if owner is not None else len(set(emails) - {"x"}) + len(set(phones) - {"7"}) + 1
         assert len(identifiers) == wanted
+
+
+# --------------------------------------------------------------------------------------------------
+# Email addresses: the fast path against the step-by-step checks, at their limits
+
+
+def _step_by_step(value: str) -> str:
+    address = value.strip().lower().translate(_email._INVISIBLE).strip()
+    return _email._email_slow(address)
+
+
+_segment = st.integers(1, 40).map(lambda n: "ab-+"[n % 4] * n) | st.text("ab.Ø-+", max_size=3)
+_local = st.lists(_segment, min_size=1, max_size=4).map(".".join)
+_domain = st.sampled_from(
+    ["example.com", "Bücher.example", "bücher.xn--p1ai", "xn--bcher-kva.de", "a--b.de", "ex.1", "ü", "-x.de"]
+)
+_padding = st.sampled_from(["", " ", "\u200b", "\ufeff ", "\u00ad"])
+_addresses = st.builds(lambda pad, local, domain: f"{pad}{local}@{domain}{pad}", _padding, _local, _domain)
+
+
+@SETTINGS
+@given(value=_addresses | st.text("aü@.\u200b", max_size=12))
+def test_an_address_is_read_as_the_step_by_step_checks_read_it(value: str) -> None:
+    # GIVEN addresses around the limits: local parts of 0 to 160 characters with dots, ASCII and
+    # internationalised domains, A-labels, numeric top-level domains, invisible characters
+    # WHEN normalised by the fast path and by the checks that name what is wrong
+    # THEN the same address, or the same reason
+    assert _outcome(_email._normalise_email.__wrapped__, value) == _outcome(_step_by_step, value)
