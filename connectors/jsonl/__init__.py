@@ -16,7 +16,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -124,11 +124,23 @@ def _id_text(value: Any) -> Any:
 _DECODER: Final = json.JSONDecoder(parse_float=Decimal, parse_constant=str)
 
 
+#: Its scanner (the C one): one value from an index, as ``(value, end)``; StopIteration for none.
+_SCAN: Final[Callable[[str, int], tuple[Any, int]]] = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
 def _decode(text: str) -> Any:
-    """``json.loads(text, parse_float=Decimal, parse_constant=str)``, with its one check first."""
+    """``json.loads(text, parse_float=Decimal, parse_constant=str)``, with its one check first.
+
+    A value from the first character to the last (a stripped line) is one scan; anything else
+    (whitespace around it, more after it, no value) goes through the decoder's own ``decode``, two
+    whitespace matches around the same scan, which returns or raises what ``loads`` would."""
     if text.startswith("\ufeff"):  # a byte-order mark inside the file (loads refuses it so)
         raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-    return _DECODER.decode(text)
+    try:
+        data, end = _SCAN(text, 0)
+    except StopIteration:
+        return _DECODER.decode(text)
+    return data if end == len(text) else _DECODER.decode(text)
 
 
 def _json_kind(data: Any) -> str:

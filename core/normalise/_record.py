@@ -114,7 +114,7 @@ def _consent(
     consent: object, updated_at: datetime, latest: datetime, skew: timedelta, collector: _Collector
 ) -> dict[str, ConsentState]:
     result: dict[str, ConsentState] = {}
-    if not isinstance(consent, Mapping):
+    if type(consent) is not dict and not isinstance(consent, Mapping):  # the ABC's check: 0.4 us
         if not _is_blank(consent):
             collector.drop("consent", consent, "consent must be a mapping of channel to decision")
         return result

@@ -9,6 +9,7 @@ seldom do.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,9 +18,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import connectors.jsonl as jsonl
 from connectors.jsonl import _undecodable
 from core.errors import NormalisationError
-from core.normalise import NormaliseOptions, _email, _names, _time, normalise_record
+from core.normalise import NormaliseOptions, _email, _names, _time, _values, normalise_record
 from core.normalise._limits import MAX_TRAITS_BYTES
 from core.normalise._values import _Collector
 from core.schema import RecordDraft, SourceRecord
@@ -217,3 +219,68 @@ def test_an_address_is_read_as_the_step_by_step_checks_read_it(value: str) -> No
     # WHEN normalised by the fast path and by the checks that name what is wrong
     # THEN the same address, or the same reason
     assert _outcome(_email._normalise_email.__wrapped__, value) == _outcome(_step_by_step, value)
+
+
+# --------------------------------------------------------------------------------------------------
+# Ids and mappings: plain ASCII ids and plain dicts without the general checks
+
+
+def _old_id_problem(value: object, what: str) -> str | None:
+    if _values._is_blank(value):
+        return f"missing {what}"
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return (
+            f"{what} must be a string or an integer, not {_values._kind(value)} ({_values._short(value, 60)})"
+        )
+    if isinstance(value, int) and value.bit_length() > 128:
+        return f"{what} is an integer of more than 38 digits"
+    if isinstance(value, str) and (bad := _values._surrogate(value)) is not None:
+        return f"{what} holds invalid Unicode (a lone surrogate, {bad}); fix it in the source"
+    return None
+
+
+class _Text(str):
+    pass
+
+
+_ids = st.one_of(
+    st.text(st.sampled_from(["a", "1", " ", "\t", "\x1c", "\u3000", "\u00a0", "é", "\ud800"]), max_size=4),
+    st.text(max_size=6).map(_Text),
+    st.integers(-(2**130), 2**130),
+    st.booleans(),
+    st.none(),
+    st.lists(st.integers(), max_size=2),
+    st.floats(allow_nan=False),
+)
+
+
+@SETTINGS
+@given(value=_ids)
+def test_an_id_is_judged_as_before(value: object) -> None:
+    # GIVEN any value for an id: ASCII, blank in any of Unicode's spaces, lone surrogates, a str
+    # subclass, huge integers, booleans, lists
+    # THEN the faster check finds the same problem, or none
+    assert _values._id_problem(value, "id") == _old_id_problem(value, "id")
+
+
+# --------------------------------------------------------------------------------------------------
+# JSON: one scan for a line that is one value
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_float=Decimal, parse_constant=str)
+
+
+_json_text = st.lists(
+    st.sampled_from(['{"a": 1.5}', "[1, NaN]", '"x"', "1", " ", "\t", "}", "{", "nul", "\ufeff", "2e5", ","]),
+    min_size=1,
+    max_size=4,
+).map("".join)
+
+
+@SETTINGS
+@given(text=_json_text | st.text(max_size=8))
+def test_a_line_decodes_as_loads_decodes_it(text: str) -> None:
+    # GIVEN a line of one value, several, none, or a value with whitespace or more after it
+    # THEN the same value (Decimals and all) or the same error, at the same place
+    assert _outcome(jsonl._decode, text) == _outcome(_loads, text)
