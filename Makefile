@@ -42,6 +42,7 @@ $(VENV)/.bench: $(STAMP)
 bench: $(STAMP) $(VENV)/.bench
 	$(BIN)/python -m bench.resolve_scaling
 	$(BIN)/python -m bench.core_throughput
+	$(BIN)/python -m bench.normalise_worker
 	$(BIN)/python -m bench.store_cost
 	$(BIN)/python -m bench.bad_input
 	$(BIN)/python -m bench.cold_start

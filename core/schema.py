@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, Self, overload
+from typing import Any, ClassVar, Literal, Self, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -112,17 +112,7 @@ class _Frozen(BaseModel):
         types. ``model_construct`` does the same but fills defaults and tracks extras, which costs
         more than the assembly itself.
         """
-        fields_set = _ALL_FIELDS.get(cls)
-        if fields_set is None:
-            fields_set = _ALL_FIELDS[cls] = set(cls.model_fields)
-        # No model class defines __new__ (tests/unit/test_core_fast_paths.py checks), so this is
-        # cls.__new__(cls) without looking it up through the class's bases on every call.
-        obj = _new_object(cls)
-        _set_dict(obj, values)
-        _set_fields_set(obj, fields_set)
-        _set_extra(obj, None)
-        _set_private(obj, None)
-        return obj
+        return _assembled(cls, values, None)
 
     def __reduce__(self) -> str | tuple[Any, ...]:
         """Pickle as the values and the fields set, rebuilt by ``_reassemble``: a third less time to
@@ -135,12 +125,33 @@ class _Frozen(BaseModel):
         return (_reassemble, (type(self), self.__dict__, None if shared else fields_set))
 
 
+_FrozenT = TypeVar("_FrozenT", bound=_Frozen)
+
+
 def _reassemble(cls: type[_Frozen], values: dict[str, Any], fields_set: set[str] | None) -> _Frozen:
     """A pickled model back (``_Frozen.__reduce__``); ``None`` stands for the class's shared set of
-    all its fields, which an assembled model holds (see ``_ALL_FIELDS``)."""
-    obj = cls.assemble(**values)
-    if fields_set is not None:  # a validated model's own set, which may leave defaults out
-        _set_fields_set(obj, fields_set)
+    all its fields, which an assembled model holds (see ``_ALL_FIELDS``).
+
+    ``values`` becomes the model's ``__dict__`` as it is, not copied through ``assemble(**values)``:
+    pickle made it for this model alone, and the copy was half of what reading a record back cost
+    in the process that resolves. (``copy.copy`` never comes here: pydantic's ``__copy__`` does it.)"""
+    return _assembled(cls, values, fields_set)
+
+
+def _assembled(cls: type[_FrozenT], values: dict[str, Any], fields_set: set[str] | None) -> _FrozenT:
+    """A ``cls`` whose ``__dict__`` is ``values`` itself, with ``fields_set`` (None: the class's
+    shared set of all its fields, see ``_ALL_FIELDS``)."""
+    if fields_set is None:
+        fields_set = _ALL_FIELDS.get(cls)
+        if fields_set is None:
+            fields_set = _ALL_FIELDS[cls] = set(cls.model_fields)
+    # No model class defines __new__ (tests/unit/test_core_fast_paths.py checks), so this is
+    # cls.__new__(cls) without looking it up through the class's bases on every call.
+    obj: _FrozenT = _new_object(cls)
+    _set_dict(obj, values)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 

@@ -16,8 +16,7 @@ from phonenumbers.phonenumberutil import (
     _MIN_LENGTH_FOR_NSN,
     COUNTRY_CODE_TO_REGION_CODE,
     SUPPORTED_REGIONS,
-    PhoneNumberType,
-    _number_type_helper,
+    country_code_for_valid_region,
     national_significant_number,
 )
 
@@ -267,22 +266,104 @@ def _is_valid_number(number: phonenumbers.PhoneNumber) -> bool:
     each region's number types (``_region_code_for_number_from_list``), then validates it for that
     region (``is_valid_number_for_region``), which matches the same number against the same types
     of the same region again. This is those two functions with the second match skipped when the
-    first one decided, so the answer is the same (tests/unit/test_core_fast_paths.py compares
-    them on every region's example numbers and on random digits).
+    first one decided, and each number-type match done by ``_NumberTypes`` (the patterns compiled
+    once), so the answer is the same (tests/unit/test_core_fast_paths.py compares them on every
+    region's example numbers and on random digits).
     """
     regions = COUNTRY_CODE_TO_REGION_CODE.get(number.country_code or 0)  # None: is_valid_number
-    if regions is None or len(regions) == 1:
+    if regions is None:
         return bool(phonenumbers.is_valid_number(number))
     nsn = national_significant_number(number)
+    if len(regions) == 1:  # region_code_for_number's answer without a match
+        return _is_valid_for_region(number, nsn, regions[0])
     for region in regions:
         metadata = PhoneMetadata.metadata_for_region(region.upper(), None)
         if metadata is None:
             continue
         if metadata.leading_digits is not None:
             if re_compile(metadata.leading_digits).match(nsn):
-                return bool(phonenumbers.is_valid_number_for_region(number, region))
-        elif _number_type_helper(nsn, metadata) != PhoneNumberType.UNKNOWN:
+                return _is_valid_for_region(number, nsn, region)
+        elif _NumberTypes.of(metadata).known(nsn):
             if region != REGION_CODE_FOR_NON_GEO_ENTITY and metadata.country_code == number.country_code:
                 return True  # what is_valid_number_for_region(number, region) would find again
-            return bool(phonenumbers.is_valid_number_for_region(number, region))
+            return _is_valid_for_region(number, nsn, region)
     return False  # no region: is_valid_number_for_region(number, None) is False
+
+
+def _is_valid_for_region(number: phonenumbers.PhoneNumber, nsn: str, region: str) -> bool:
+    """``phonenumbers.is_valid_number_for_region(number, region)``; ``nsn`` is the number's national
+    significant number."""
+    country_code = number.country_code
+    if country_code is None:  # never on the hot path: phonenumbers' own answer
+        return bool(phonenumbers.is_valid_number_for_region(number, region))
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region.upper())
+    if metadata is None or (
+        region != REGION_CODE_FOR_NON_GEO_ENTITY and country_code != country_code_for_valid_region(region)
+    ):
+        return False
+    return _NumberTypes.of(metadata).known(nsn)
+
+
+#: A number description as ``_NumberTypes`` matches it: the lengths it allows (None: any, as
+#: phonenumbers reads an empty list) and its pattern's fullmatch (None: no pattern, never matches).
+_Desc = tuple[frozenset[int] | None, Callable[[str], object] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _NumberTypes:
+    """``phonenumberutil._number_type_helper(nsn, metadata) != PhoneNumberType.UNKNOWN`` for one
+    metadata, its descriptions read and their patterns compiled once.
+
+    That helper returns UNKNOWN unless the general description matches; then a type as soon as
+    premium rate, toll free, shared cost, VoIP, personal number, pager, UAN, voicemail or fixed
+    line matches; then mobile, unless the metadata says mobile and fixed line have the same pattern.
+    Validity needs only whether some type was found, which is what ``known`` answers.
+    """
+
+    general: _Desc | None
+    types: tuple[_Desc, ...]
+    mobile: _Desc | None
+
+    @classmethod
+    def of(cls, metadata: PhoneMetadata) -> _NumberTypes:
+        found = _NUMBER_TYPES.get(id(metadata))
+        if found is not None and found[0] is metadata:  # the id of this very object, still alive
+            return found[1]
+        kinds = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan")
+        types = tuple(
+            desc
+            for name in (*kinds, "voicemail", "fixed_line")
+            if (desc := _desc(getattr(metadata, name))) is not None
+        )
+        mobile = None if metadata.same_mobile_and_fixed_line_pattern else _desc(metadata.mobile)
+        plan = cls(general=_desc(metadata.general_desc), types=types, mobile=mobile)
+        _NUMBER_TYPES[id(metadata)] = (metadata, plan)
+        return plan
+
+    def known(self, nsn: str) -> bool:
+        if not _matches(self.general, nsn):
+            return False
+        return any(_matches(desc, nsn) for desc in self.types) or _matches(self.mobile, nsn)
+
+
+_NUMBER_TYPES: dict[int, tuple[PhoneMetadata, _NumberTypes]] = {}
+
+
+def _desc(desc: object) -> _Desc | None:
+    """A number description as ``_matches`` reads it; None for no description (never matches)."""
+    if desc is None:
+        return None
+    lengths = getattr(desc, "possible_length", None) or ()
+    pattern = getattr(desc, "national_number_pattern", None)
+    return (frozenset(lengths) or None, re_compile(pattern).fullmatch if pattern else None)
+
+
+def _matches(desc: _Desc | None, nsn: str) -> bool:
+    """``phonenumberutil._is_number_matching_desc(nsn, desc)``: the length allowed (when lengths are
+    listed), then the whole number matched by the pattern (``_match`` without prefix matches)."""
+    if desc is None:
+        return False
+    lengths, fullmatch = desc
+    if lengths is not None and len(nsn) not in lengths:
+        return False
+    return fullmatch is not None and fullmatch(nsn) is not None

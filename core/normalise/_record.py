@@ -114,7 +114,7 @@ def _consent(
     consent: object, updated_at: datetime, latest: datetime, skew: timedelta, collector: _Collector
 ) -> dict[str, ConsentState]:
     result: dict[str, ConsentState] = {}
-    if not isinstance(consent, Mapping):
+    if type(consent) is not dict and not isinstance(consent, Mapping):  # the ABC's check: 0.4 us
         if not _is_blank(consent):
             collector.drop("consent", consent, "consent must be a mapping of channel to decision")
         return result
@@ -265,12 +265,13 @@ def _normalise_record(
 
     # Every value below is normalised to its field's exact type, so the models are assembled, not
     # validated a second time (tests/unit/test_performance_equivalence.py checks both agree).
-    identifiers = [_email_identifier(email) for email in emails]
-    identifiers += [_phone_identifier(phone) for phone in phones]
-    identifiers.append(Identifier.assemble(kind="source", value=key))
-    if owner is not None:
-        identifiers.append(Identifier.assemble(kind="source", value=owner))
-    identifiers.sort(key=lambda ident: (ident.kind, ident.value))
+    # Sorted by kind, then value: "email" < "phone" < "source", so each kind's values sorted in turn.
+    identifiers = [_email_identifier(email) for email in sorted(emails)]
+    identifiers += [_phone_identifier(phone) for phone in sorted(phones)]
+    identifiers += [
+        Identifier.assemble(kind="source", value=value)
+        for value in ((key,) if owner is None else sorted((key, owner)))
+    ]
 
     return SourceRecord.assemble(
         source=source,

@@ -77,13 +77,17 @@ def _parse_timestamp(value: str) -> datetime:
     text = value.strip()
     if not text:
         raise NormalisationError("timestamp", "empty")
-    if _EPOCH_STRING.fullmatch(text):
+    # An ISO date has "-" for its fifth character, where an epoch number has a digit: most times
+    # in a file are ISO, and the pattern cost a third of their parse.
+    if text[4:5] != "-" and _EPOCH_STRING.fullmatch(text):
         return _from_epoch(Decimal(text))
     try:
         # fromisoformat wants an upper-case "T" and "Z"; upper-casing changes nothing else in ISO.
         moment = datetime.fromisoformat(text.upper())
     except ValueError:
         moment = _parse_rfc2822(text)
+    if moment.tzinfo is UTC and _MIN_YEAR <= moment.year <= _MAX_YEAR:
+        return moment  # what _to_utc returns for it ("Z", "+00:00"), without its calls
     return _to_utc(moment)
 
 

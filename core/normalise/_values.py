@@ -123,6 +123,8 @@ def _text_id(value: object) -> str:
 def _id_problem(value: object, what: str) -> str | None:
     """Why ``value`` cannot be an id (``what`` names it in the reason), or None when it can: ids are
     strings or integers, with valid Unicode, short enough to be part of a stored key."""
+    if type(value) is str and value.isascii() and not value.isspace() and value:
+        return None  # nearly every id: what the checks below find for it, without them
     if _is_blank(value):
         return f"missing {what}"
     if isinstance(value, bool) or not isinstance(value, str | int):

@@ -8,6 +8,7 @@ assembled models or a model's own), kept entries (a memoised key or hash), dumps
 
 from __future__ import annotations
 
+import copy as copying
 import pickle
 
 from connectors.jsonl import draft_from_flat
@@ -56,3 +57,18 @@ def test_a_validated_model_keeps_its_own_fields_set() -> None:
         assert copy.__pydantic_fields_set__ is not _ALL_FIELDS.get(type(model))
         assert copy.model_dump_json(exclude_unset=True) == model.model_dump_json(exclude_unset=True)
         assert copy == model
+
+
+def test_copies_never_share_the_original_values() -> None:
+    # GIVEN a record with a memoised key (an entry _reassemble takes over as the copy's __dict__)
+    record = normalise_record(draft_from_flat(dict(population(1, seed=3)[0][1])))
+    assert isinstance(record, SourceRecord)
+    _ = record.key
+    # WHEN it is copied every way Python copies an object
+    copies = [copying.copy(record), copying.deepcopy(record), pickle.loads(pickle.dumps(record))]
+    # THEN each copy is equal and holds a __dict__ of its own: changing one changes no other
+    for duplicate in copies:
+        assert duplicate == record
+        assert duplicate.__dict__ is not record.__dict__
+        duplicate.__dict__["_probe"] = 1
+        assert "_probe" not in record.__dict__
