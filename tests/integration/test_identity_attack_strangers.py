@@ -307,13 +307,6 @@ PARKERS_HOME = {"last_name": "Parker", "address": "3 Elm Road", "postcode": "BS1
 
 
 @BATCHES
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/graph.py checks a component for conflicting records only when it adds a fuzzy "
-    "link; identifier edges are added without that check, so a nameless record holding Tom's email and "
-    "Sue's email (or Tom's email and Sue's phone) joins Tom and Sue Parker, whose first names and birth "
-    "dates both differ, through two values neither of which is shared by conflicting holders (fuzzyacc)",
-)
 @pytest.mark.parametrize("bridge", ["two emails", "an email and a phone"])
 def test_a_nameless_record_holding_two_peoples_identifiers_does_not_join_them(
     batch_size: int, bridge: str
