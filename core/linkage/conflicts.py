@@ -47,11 +47,13 @@ class Conflict:
 _first_name = comparison_named("first_name").compare
 _date_of_birth = comparison_named("date_of_birth").compare
 _national_id = comparison_named("national_id").compare
+_last_name = comparison_named("last_name").compare
 
 # The level from which each field's comparison says "not the same value" (see the comparisons).
 _FIRST_NAME_DIFFERENT: Final = comparison_named("first_name").levels.index("different")
 _DOB_SAME_YEAR: Final = comparison_named("date_of_birth").levels.index("same_year")
 _NATIONAL_ID_DIFFERENT: Final = comparison_named("national_id").levels.index("different")
+_LAST_NAME_DIFFERENT: Final = comparison_named("last_name").levels.index("different")
 #: Dates of birth that agree: equal, day and month swapped or a day apart, one digit apart.
 _DOB_AGREEING: Final = frozenset(range(_DOB_SAME_YEAR))
 
@@ -86,7 +88,8 @@ def shared_identifier_conflicts(a: LinkageRecord, b: LinkageRecord) -> tuple[Con
     no evidence).
 
     Different first names while the dates of birth do not agree (they differ, or either is
-    unknown); a different national id then adds to the reason. The birth date rescues a first name
+    unknown); a different national id then adds to the reason. Or different last names and
+    different dates of birth, both known (one first name is common among colleagues). The birth date rescues a first name
     that is not in the nickname table (``Kate`` / ``Catherine`` born on one day); a different birth
     date alone is no conflict here, since one person's tools disagree on birth dates more often than
     a family shares an address with one first name (a default ``1900-01-01``, a typo, a replaced
@@ -99,6 +102,10 @@ def shared_identifier_conflicts(a: LinkageRecord, b: LinkageRecord) -> tuple[Con
     fields = {c.field for c in found}
     if "first_name" in fields and _date_of_birth(a, b) not in _DOB_AGREEING:
         return found
+    if "date_of_birth" in fields and _last_name(a, b) >= _LAST_NAME_DIFFERENT:
+        # One first name, but another surname and another birth date: two colleagues called Ann on
+        # one switchboard. Either alone is one person's tools disagreeing (a married name, a typo).
+        return (Conflict("last_name", "different last names"), *found)
     return ()
 
 

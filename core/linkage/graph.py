@@ -19,7 +19,9 @@ records a batch touches), splits and ``explain``. The edges, strongest first:
      and never two groups that hold a conflicting pair.
 
    Conflict on a shared value (``shared_identifier_conflicts``): different first names while the
-   dates of birth do not agree (a different national id alone is weighed, not a conflict). Values
+   dates of birth do not agree, or different last names and birth dates (a different national id
+   alone is weighed, not a conflict; a national id's holders conflict on different first names and
+   birth dates only). Values
    are applied in sorted order, and a join that would put two records that conflict on the strict
    rule (below) into one component is refused, whichever values bring them there: a nameless
    record holding Tom's email and Sue's email (or phone) joins one of them, never both.
@@ -260,11 +262,12 @@ class _Value:
 def _value_conflicts(kind: str, a: LinkageRecord, b: LinkageRecord) -> tuple[Conflict, ...]:
     """Why two holders of one value are not one person. A national id is issued to one person, so
     its holders conflict only on the stated rule, different first names *and* different dates of
-    birth (a first name replaced or swapped with the surname, and no birth date, is still them);
-    an email or a phone is shared by families and colleagues, so there an unknown birth date does
-    not rescue different first names (``shared_identifier_conflicts``)."""
+    birth (a first name replaced or swapped with the surname, and no birth date, is still them; so
+    is a surname changed with the birth date); an email or a phone is shared by families and
+    colleagues, so there an unknown birth date does not rescue different first names, and one first
+    name does not rescue another surname and birth date (``shared_identifier_conflicts``)."""
     found = shared_identifier_conflicts(a, b)
-    if kind == "national_id" and not any(c.field == "date_of_birth" for c in found):
+    if kind == "national_id" and not {"first_name", "date_of_birth"} <= {c.field for c in found}:
         return ()
     return found
 

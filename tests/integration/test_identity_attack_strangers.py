@@ -113,12 +113,6 @@ def test_six_colleagues_on_one_switchboard_phone_stay_six(batch_size: int) -> No
 
 
 @BATCHES
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/conflicts.py shared_identifier_conflicts: holders of one phone conflict only "
-    "when their first names differ, so two colleagues named Ann (Ann Lee 1970, Ann Wu 1990: other "
-    "surname, other birth date) are joined by their switchboard number (fuzzyacc)",
-)
 def test_two_colleagues_of_one_first_name_on_a_switchboard_stay_apart(batch_size: int) -> None:
     lines = [
         flat(

@@ -126,6 +126,28 @@ def test_conflict_evidence() -> None:
     assert shared_identifier_conflicts(bob, nameless) == ()
 
 
+def test_holders_of_one_first_name_conflict_on_another_surname_and_birth_date() -> None:
+    """GIVEN two colleagues called Ann on one switchboard (other surnames and birth dates), one Ann
+    under a married name (same birth date), and one Ann with a birth date typed wrong WHEN the holders
+    are compared THEN only the colleagues conflict, and a national id's holders keep the strict rule."""
+    phone = ["+442079460000"]
+    lee = linkage_record("a", {"first_name": "Ann", "last_name": "Lee", "dob": "1970-01-01"}, (), phone)
+    wu = linkage_record("b", {"first_name": "Ann", "last_name": "Wu", "dob": "1990-05-05"}, (), phone)
+    married = linkage_record("c", {"first_name": "Ann", "last_name": "Wu", "dob": "1970-01-01"}, (), phone)
+    mistyped = linkage_record("d", {"first_name": "Ann", "last_name": "Lee", "dob": "1990-05-05"}, (), phone)
+    assert [c.field for c in shared_identifier_conflicts(lee, wu)] == ["last_name", "date_of_birth"]
+    assert shared_identifier_conflicts(lee, married) == ()
+    assert shared_identifier_conflicts(lee, mistyped) == ()
+    result = link_records([lee, wu, married, mistyped], default_model())
+    assert [r for r in result.refused if r.kind == "conflict" and (r.a, r.b) == ("a", "b")]
+    assert not [e for e in result.edges if (e.a, e.b) == ("a", "b") and e.kind == "identifier"]
+    same_id = [
+        linkage_record(k, {"first_name": "Ann", "last_name": last, "dob": dob, "national_id": "123456789"})
+        for k, last, dob in (("x", "Lee", "1970-01-01"), ("y", "Wu", "1990-05-05"))
+    ]
+    assert link_records(same_id, default_model()).components == [("x", "y")]
+
+
 def test_one_value_shared_by_more_people_than_the_limit_joins_no_one() -> None:
     """GIVEN one email held by four different people WHEN the limit is three people THEN it joins no one,
     while one person's four records on one email are one customer."""
