@@ -35,6 +35,7 @@ from core.link_index import (
     match_document,
 )
 from core.link_reach import CandidateNodes, DecisionCache, reachable
+from core.link_review_index import drop_review_pairs, partners_key, review_pairs, settle_reviews
 from core.linkage import (
     DEFAULT_PEOPLE_LIMITS,
     Decision,
@@ -521,11 +522,18 @@ def plan_linked(
     now = datetime.now(UTC)
     name = scope.linkage.model_name or "default"
     direct = direct_pairs(result)
+    in_doubt: list[tuple[str, str]] = []
     for d in result.reviews:
         if (d.a, d.b) in direct:
             continue  # a shared identifier joins them already: nothing for a person to decide
-        if (d.a in scope.batch or d.b in scope.batch) and (d.a, d.b) not in scope.review_items:
-            plan.reviews.append(ReviewItem(d.a, d.b, "pending", d.as_dict(), name, now))
+        if d.a in scope.batch or d.b in scope.batch:
+            in_doubt.append((d.a, d.b))
+            if (d.a, d.b) not in scope.review_items:
+                plan.reviews.append(ReviewItem(d.a, d.b, "pending", d.as_dict(), name, now))
+    if scope.index is not None:
+        # The batch's pending items no longer in doubt leave the queue; new ones are listed under
+        # their records, so that an erasure finds them whoever the other record is by then.
+        settle_reviews(scope.index, scope.batch, in_doubt, in_doubt)
     plan.fuzzy_links = sum(
         1 for e in result.edges if e.kind == "fuzzy" and (e.a in scope.batch or e.b in scope.batch)
     )
@@ -667,17 +675,18 @@ def forget_records(store: Any, records: Iterable[SourceRecord], policy: Identity
     if not filed:
         return 0
     keys = sorted({k for ks in filed.values() for k in ks})
-    blocks = store.get_blocks(keys)
-    pairs = {
-        tuple(sorted((record_key, other)))
+    blocks = store.get_blocks([*keys, *(partners_key(k) for k in sorted(filed))])
+    # Her review partners as listed under her records, and (for items filed before those lists)
+    # the current members of her keys.
+    pairs: set[tuple[str, str]] = review_pairs(blocks, filed)
+    pairs |= {
+        (record_key, other) if record_key < other else (other, record_key)
         for record_key, ks in filed.items()
         for k in ks
         for other in blocks.get(k, BlockState(k)).members
         if other != record_key and record_key not in children
     }
-    found = store.get_reviews([(a, b) for a, b in sorted(pairs)])
-    if found:
-        store.drop_reviews(sorted(found))
+    found = drop_review_pairs(store, pairs)
     limits = {"block": 10**9, "id": 10**9}
     store.update_blocks(changes_for(filed, {}, limits, children))
-    return sum(len(ks) for ks in filed.values()) + len(found)
+    return sum(len(ks) for ks in filed.values()) + found

@@ -88,8 +88,7 @@ def shared_identifier_conflicts(a: LinkageRecord, b: LinkageRecord) -> tuple[Con
     no evidence).
 
     Different first names while the dates of birth do not agree (they differ, or either is
-    unknown); a different national id then adds to the reason. Or different last names and
-    different dates of birth, both known (one first name is common among colleagues). The birth date rescues a first name
+    unknown); a different national id then adds to the reason. The birth date rescues a first name
     that is not in the nickname table (``Kate`` / ``Catherine`` born on one day); a different birth
     date alone is no conflict here, since one person's tools disagree on birth dates more often than
     a family shares an address with one first name (a default ``1900-01-01``, a typo, a replaced
@@ -97,6 +96,10 @@ def shared_identifier_conflicts(a: LinkageRecord, b: LinkageRecord) -> tuple[Con
     replaced or typed into the wrong field: FEBRL's duplicates carry one in 25): the score weighs it
     (negatively), and a model that trusts its national ids vetoes on them (``vetoes``). A family or
     the colleagues behind a switchboard give different first names; that is the conflict.
+
+    Different last names and different dates of birth, both known, conflict too: colleagues on one
+    switchboard may share a first name (Ann Lee and Ann Wu), one person's tools rarely disagree on
+    both (a married name, or a mistyped birth date, alone is still her).
     """
     found = conflict_evidence(a, b)
     fields = {c.field for c in found}
