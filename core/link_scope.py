@@ -12,8 +12,10 @@ The graph is built over the *scope*: the batch, the records of every customer it
 candidates. Edges depend on the records alone (pairs) or on a value's holders (the index lists them
 all), never on arrival order, so the customers the pipeline plans are the components the graph has
 over all the records, whatever order they came in (the property tests check it against one batch).
-What the scope cannot see: a block key's overloaded state beyond the batch's keys, and links of a
-record outside the scope counting towards its cap (docs/identity.md, Limits).
+Which links join also depends on each linked record's other links (the cap of groups a record
+joins, a conflict in the component they would make), so the scope reads the blocking keys of every
+record the graph links fuzzily, not only the batch's (``Scope.widen``). What the scope cannot see:
+a block key's overloaded state beyond the keys it read (docs/identity.md, Limits).
 
 ``Scope`` is also what splits (``linked_groups``) and ``explain`` (core.explain) build the graph with.
 """
@@ -396,6 +398,27 @@ class Scope:
                 item.status, item.decided_by or "", item.decided_at.isoformat() if item.decided_at else ""
             )
 
+    def widen(self, result: LinkResult, merged_into: Mapping[str, str]) -> tuple[set[str], bool]:
+        """Read the blocking keys not read yet of every record the graph links fuzzily: which links
+        join (the cap of groups a record joins, a conflict in the component) depends on each linked
+        record's other links, so all of them must be in the scope, whichever batch brings it. Returns
+        the customers of records stored without match fields, and whether records were added."""
+        if self.model is None or self.index is None:
+            return set(), False
+        nodes, read = self.nodes, self.read
+        wanted: set[str] = set()
+        for decision in result.decisions:
+            if decision.outcome == "link":
+                for key in (decision.a, decision.b):
+                    node = nodes[key]
+                    if node.person:
+                        wanted.update(k for k in node.blocking_keys() if k not in read)
+        if not wanted:
+            return set(), False
+        count = len(nodes)
+        missing = self.add_candidates(self.read_index(wanted) - set(nodes), merged_into)
+        return missing, len(nodes) > count
+
     def anchors(self) -> set[str]:
         """The records ingest plans for: the batch's, and every record of the customers loaded."""
         return self.batch | {key for key, cid in self.home.items() if cid in self.loaded}
@@ -506,7 +529,9 @@ def plan_linked(
             continue
         result = scope.graph(scope.anchors())
         to_load = scope.unloaded_joined(result)
-        if not to_load:
+        missing, grown = scope.widen(result, merged_into)
+        to_load |= missing - scope.loaded
+        if not to_load and not grown:
             break
     else:
         result = scope.graph(scope.anchors())

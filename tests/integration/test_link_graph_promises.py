@@ -19,14 +19,24 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.link_scope import LinkageSettings
 from core.storage.memory import InMemoryProfileStore
-from tests.integration.identity_attack_records import Flat, flat, groups, latest, resolve_lines, sqlite_store
+from tests.integration.identity_attack_records import (
+    Flat,
+    flat,
+    groups,
+    ingest_settings,
+    latest,
+    resolve_lines,
+    sqlite_store,
+)
 from tests.integration.test_erasure_attacks import dynamodb_stores
 
 HOME = {"last_name": "Lee", "address": "12 High Street", "postcode": "LS1 4AP", "city": "Leeds"}
@@ -124,3 +134,39 @@ def test_every_version_shuffled_leaves_the_customers_and_review_queue_of_the_lat
     toms = {f"{line['source']}:{line['id']}" for line in final if line.get("first_name") == "Tom"}
     sues = {f"{line['source']}:{line['id']}" for line in final if line.get("first_name") == "Sue"}
     assert not any(c & toms and c & sues for c in customers), customers
+
+
+def _ann(
+    tool: str, first: str, last: str, dob: str | None, street: str | None, postcode: str, city: str
+) -> Flat:
+    fields = {"first_name": first, "last_name": last, "date_of_birth": dob, "address": street}
+    return flat(tool, "1", **fields, postcode=postcode, city=city, email=f"{tool}@example.org")
+
+
+def test_a_join_taken_by_a_new_record_frees_the_other_link_of_a_record_past_the_cap() -> None:
+    """GIVEN six Ann Lees of Leeds and Bristol and a model whose cap lets a record join one group by
+    fuzzy links, where one batch joins Annie of 1975 (no street) with Anne of Oak Road WHEN delivered
+    one record at a time, in this order and reversed THEN the customers are those of one batch. Before
+    the scope read the other candidates of every record it links, the record arriving last took
+    Annie's join elsewhere and her link to Anne (not a candidate of that record) was never weighed."""
+    lines = [
+        _ann("t00", "Anne", "Leigh", "1980-01-01", "12 High Street", "LS1 4AP", "Leeds"),
+        _ann("t01", "Anne", "Lee", None, "5 Oak Road", "LS2 9JT", "Leeds"),
+        _ann("t02", "Annie", "Lee", "1975-06-15", None, "LS2 9JT", "Leeds"),
+        _ann("t03", "Ann", "Lee", "1980-01-01", None, "BS1 1AA", "Bristol"),
+        _ann("t05", "Annie", "Lee", "1975-06-15", "12 High Street", "LS1 4AP", "Leeds"),
+        _ann("t04", "Anna", "Leigh", "1975-06-15", "12 High Street", "LS1 4AP", "Leeds"),
+    ]
+    base = ingest_settings()
+    assert base.linkage is not None
+    assert base.linkage.model is not None
+    model = base.linkage.model.model_copy(update={"max_fuzzy_links_per_record": 1})
+    capped = replace(base, linkage=LinkageSettings(model=model, model_name="capped"))
+    one_batch = sqlite_store()
+    resolve_lines(lines, one_batch, batch_size=500, settings=capped)
+    expected = groups(one_batch)
+    assert frozenset({"t01:1", "t02:1"}) in expected
+    for order in (lines, list(reversed(lines))):
+        store = sqlite_store()
+        resolve_lines(order, store, batch_size=1, settings=capped)
+        assert groups(store) == expected
