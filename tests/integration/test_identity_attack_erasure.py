@@ -19,8 +19,8 @@ import pytest
 from connectors.jsonl import draft_from_flat
 from core.identity import IdentityPolicy
 from core.link_index import ReviewItem, block_item_key
+from core.link_nodes import graph_node, index_keys
 from core.link_review import decide
-from core.link_scope import graph_node, index_keys
 from core.linkage import default_model
 from core.normalise import normalise_record
 from core.privacy import erase_person
