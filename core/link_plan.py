@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 from core.identity import Component, GuardrailHit, IdentityPolicy, live_owner
 from core.link_index import ReviewItem, changes_for
 from core.link_nodes import graph_node, index_keys
-from core.link_review_index import settle_reviews
+from core.link_review_index import partners_key, settle_reviews
 from core.link_scope import Scope
 from core.linkage import LinkResult, email_match_key
 from core.ports import CustomerState, ProfileStore
@@ -98,6 +98,8 @@ def plan_linked(
     for key, cid in scope.home.items():
         if cid in changed and key not in scope.batch:
             wanted.update(index_keys(scope.nodes[key], scope.model))
+    # The batch's review partners are read with its keys (settled after the graph, below).
+    wanted.update(partners_key(key) for key in scope.batch)
     to_load = scope.add_candidates(scope.read_index(wanted) - scope.batch, merged_into)
 
     # Load the customers of what the graph joins, read the holders of the values the scope shares,
@@ -153,7 +155,7 @@ def plan_linked(
     if scope.index is not None:
         # The batch's pending items no longer in doubt leave the queue; new ones are listed under
         # their records, so that an erasure finds them whoever the other record is by then.
-        settle_reviews(scope.index, scope.batch, in_doubt, in_doubt)
+        settle_reviews(scope.index, scope.batch, in_doubt, in_doubt, scope.partners)
     plan.fuzzy_links = sum(
         1 for e in result.edges if e.kind == "fuzzy" and (e.a in scope.batch or e.b in scope.batch)
     )

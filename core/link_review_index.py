@@ -114,15 +114,21 @@ def drop_stale_pending(index: LinkIndex, listed: Collection[Pair], in_doubt: Col
 
 
 def settle_reviews(
-    index: LinkIndex, batch: Collection[str], in_doubt: Collection[Pair], new: Collection[Pair]
+    index: LinkIndex,
+    batch: Collection[str],
+    in_doubt: Collection[Pair],
+    new: Collection[Pair],
+    read: Mapping[str, BlockState] | None = None,
 ) -> list[Pair]:
     """After a batch's graph: drop the pending items of the batch's records that are no longer
     ``in_doubt`` (``drop_stale_pending``), and list the ``new`` pairs (the items the plan creates)
-    under their records. Returns the pairs dropped."""
+    under their records. ``read``: the batch's entries as already read with its other index keys
+    (an entry never written is absent); None reads them. Returns the pairs dropped."""
     listed: set[Pair] = set()
     if batch:
         keys = sorted(batch)
-        listed = review_pairs(index.get_blocks([partners_key(k) for k in keys]), keys)
+        states = read if read is not None else index.get_blocks([partners_key(k) for k in keys])
+        listed = review_pairs(states, keys)
     dropped = drop_stale_pending(index, listed, in_doubt)
     file_review_pairs(index, sorted(set(new) - listed))
     return dropped

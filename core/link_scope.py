@@ -24,6 +24,7 @@ from core.identity import IdentityPolicy, live_owner
 from core.link_index import BlockState, LinkIndex, ReviewItem
 from core.link_nodes import _as_match_node, _match_node, graph_node
 from core.link_reach import CandidateNodes, DecisionCache, reachable
+from core.link_review_index import PARTNERS_PREFIX
 from core.linkage import (
     DEFAULT_PEOPLE_LIMITS,
     Decision,
@@ -97,6 +98,8 @@ class Scope:
         self.reviews: dict[tuple[str, str], ReviewState] = {}
         self.review_items: dict[tuple[str, str], ReviewItem] = {}
         self.looked_up: set[tuple[str, str]] = set()
+        self.partners: dict[str, BlockState] = {}
+        """The review partners entries read (core.link_review_index), by index key."""
         self.result: LinkResult = LinkResult()
         # Kept as nodes come and go, so that a graph costs what it reaches, not the whole scope.
         self.blocks: dict[str, set[str]] = {}
@@ -180,6 +183,9 @@ class Scope:
         members: set[str] = set()
         blocks: dict[str, BlockState] = self.index.get_blocks(todo)
         for key, state in blocks.items():
+            if key.startswith(PARTNERS_PREFIX):
+                self.partners[key] = state  # a record's review partners: no candidates
+                continue
             if state.overloaded:
                 if key.startswith("id:"):
                     self.overloaded_values.add(key[3:])
