@@ -35,13 +35,15 @@ from core.linkage import (
     default_model,
     link_graph,
 )
-from core.linkage.blocking import block_pairs, neighbourhood_order
+from core.linkage.blocking import DENSE_BLOCK, block_pairs, neighbourhood_order
 from core.linkage.graph import MAX_HOLDERS_COMPARED
 from core.ports import CustomerState, ProfileStore
 from core.schema import SourceRecord
 
 if TYPE_CHECKING:
     from core.ingest_settings import IngestSettings
+
+Pair = tuple[str, str]
 
 __all__ = [
     "DecisionCache",
@@ -216,11 +218,17 @@ class Scope:
             return len(self.blocks[block]) <= limit and block not in overloaded
 
         if anchors is not None:
-            within = reachable(
-                anchors, self.nodes, self.blocks, limit, overloaded, self.holders, self._decide
-            )
+            # Only the pairs that are candidates now: a pair decided in an earlier round may have
+            # stopped being one (a dense block read in full pairs a record with its neighbours only).
+            candidates: set[Pair] = set()
+
+            def decide(pairs: Sequence[Pair]) -> dict[Pair, Decision]:
+                candidates.update(pairs)
+                return self._decide(pairs)
+
+            within = reachable(anchors, self.nodes, self.blocks, limit, overloaded, self.holders, decide)
             self._read_reviews()
-            decided = {p: d for p, d in self.decisions.items() if p[0] in within and p[1] in within}
+            decided = {p: self.decisions[p] for p in candidates if p[0] in within and p[1] in within}
             result = self._link([self.nodes[k] for k in within], decided)
             if not result.overloaded:
                 self.result = result
@@ -233,9 +241,9 @@ class Scope:
         for block, members in self.blocks.items():
             if usable(block):
                 pairs.update(block_pairs(members, order))  # every pair, or a dense block's neighbours
-        self._decide(sorted(pairs))
+        decided = self._decide(sorted(pairs))
         self._read_reviews()
-        self.result = self._link(list(self.nodes.values()))
+        self.result = self._link(list(self.nodes.values()), decided)
         return self.result
 
     def _decide(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Decision]:
@@ -303,14 +311,63 @@ class Scope:
         missing = self.add_candidates(self.read_index(wanted) - set(nodes), merged_into)
         return missing, len(nodes) > count
 
+    def shifted_pairs(self, before: Mapping[str, GraphNode]) -> tuple[set[Pair], set[Pair]]:
+        """The candidate pairs of other records that the batch's records make or unmake in a dense
+        block (core.linkage.blocking: its records meet their neighbours only), as (added, removed):
+        a record entering a dense block (or moving in its order) parts two neighbours that were
+        paired; one leaving it pairs two that were not. ``before``: the batch records' previous
+        nodes (a record gone, retired or erased, is in ``batch`` with no node). Call after the batch's
+        blocking keys are read (their members are all in the scope)."""
+        model = self.model
+        if model is None:
+            return set(), set()
+        batch, nodes = self.batch, self.nodes
+        touched = {
+            k for key in batch if key in nodes and nodes[key].person for k in nodes[key].blocking_keys()
+        }
+        touched |= {k for node in before.values() if node.person for k in node.blocking_keys()}
+        added: set[Pair] = set()
+        removed: set[Pair] = set()
+        for block in sorted(touched):
+            after_members = self.blocks.get(block, set())
+            left = {k for k, node in before.items() if node.person and block in node.blocking_keys()}
+            before_members = {k for k in after_members if k not in batch or k in left} | left
+            if max(len(before_members), len(after_members)) <= DENSE_BLOCK:
+                continue  # every pair both ways: only the batch's own pairs change
+            if block in self.overloaded_blocks:
+                continue
+            old = self._block_pairs(before_members, before, model.max_block_size)
+            new = self._block_pairs(after_members, {}, model.max_block_size)
+            added |= {p for p in new - old if p[0] not in batch and p[1] not in batch}
+            removed |= {p for p in old - new if p[0] not in batch and p[1] not in batch}
+        return added, removed
+
+    def _block_pairs(self, members: set[str], nodes: Mapping[str, GraphNode], limit: int) -> set[Pair]:
+        if len(members) > limit:
+            return set()
+
+        def order(key: str) -> tuple[str, ...]:
+            return neighbourhood_order((nodes.get(key) or self.nodes[key]).record)
+
+        return set(block_pairs(members, order))
+
+    def decide_pairs(self, pairs: Iterable[Pair]) -> dict[Pair, Decision]:
+        """The decisions on pairs of the scope's keys (each sorted)."""
+        return self._decide(pairs)
+
     def anchors(self) -> set[str]:
         """The records ingest plans for: the batch's, and every record of the customers loaded."""
         return self.batch | {key for key, cid in self.home.items() if cid in self.loaded}
 
     def unloaded_joined(self, result: LinkResult) -> set[str]:
-        """Customers not loaded yet that hold a record the graph joins to another."""
+        """Customers not loaded yet that hold a record the graph joins to another, or whose records
+        the graph puts in two components (a link of theirs now refused: the cap, a conflict)."""
         out: set[str] = set()
+        parts: dict[str, int] = {}
         for component in result.components:
+            for cid in {self.home.get(key) for key in component}:
+                if cid is not None and cid not in self.loaded:
+                    parts[cid] = parts.get(cid, 0) + 1
             if len(component) < 2:
                 continue
             homes = {self.home.get(key) for key in component}
@@ -322,4 +379,4 @@ class Scope:
                 # batch's: that customer already holds them together, and nothing of it changes.
                 continue
             out |= unloaded
-        return out
+        return out | {cid for cid, count in parts.items() if count > 1}
