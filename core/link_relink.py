@@ -26,7 +26,6 @@ from core.link_index import LinkIndex
 from core.link_nodes import graph_node, index_keys
 from core.link_plan import plan_linked
 from core.link_scope import Scope
-from core.linkage import GraphNode
 from core.merge_steps import complete_merge
 from core.ports import ProfileStore
 from core.schema import SourceRecord
@@ -92,14 +91,15 @@ def _partners(store: ProfileStore, gone: Sequence[SourceRecord], settings: Inges
     keys = {k for node in nodes.values() for k in index_keys(node, model)}
     scope.add_candidates(scope.read_index(keys), {})
     found: set[str] = set()
-    pairs: list[tuple[GraphNode, GraphNode]] = []
-    for node in nodes.values():
+    pairs: set[tuple[str, str]] = set()
+    for key, node in nodes.items():
         for value in node.values:
-            found.update(k for k in scope.holders.get(value, ()) if k not in nodes)
+            found.update(k for k in scope.holders.get(value) if k not in nodes)
         if node.person:
             for block in node.blocking_keys():
-                pairs.extend((node, scope.nodes[k]) for k in scope.blocks.get(block, ()) if k not in nodes)
-    decided = settings.linkage.decisions.decide_nodes(pairs, model) if settings.linkage else {}
+                mates = (k for k in scope.blocks.get(block) if k not in nodes)
+                pairs.update((key, k) if key < k else (k, key) for k in mates)
+    decided = scope.linkage.decisions.decide_keys(sorted(pairs), {**scope.nodes, **nodes}, model)
     for (a, b), decision in decided.items():
         if decision.outcome != "no_link":
             found.update(k for k in (a, b) if k not in nodes)
