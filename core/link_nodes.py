@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from core.identity import IdentityPolicy
 from core.link_index import BlockState, LinkIndex, changes_for, fields_from_match, match_document
+from core.link_review_index import drop_review_pairs, partners_key, review_pairs
 from core.linkage import (
     GraphNode,
     LinkageModel,
@@ -138,17 +139,18 @@ def forget_records(store: Any, records: Iterable[SourceRecord], policy: Identity
     if not filed:
         return 0
     keys = sorted({k for ks in filed.values() for k in ks})
-    blocks = store.get_blocks(keys)
-    pairs = {
-        tuple(sorted((record_key, other)))
+    blocks = store.get_blocks([*keys, *(partners_key(k) for k in sorted(filed))])
+    # Her review partners as listed under her records, and (for items filed before those lists)
+    # the current members of her keys.
+    pairs: set[tuple[str, str]] = review_pairs(blocks, filed)
+    pairs |= {
+        (record_key, other) if record_key < other else (other, record_key)
         for record_key, ks in filed.items()
         for k in ks
         for other in blocks.get(k, BlockState(k)).members
         if other != record_key and record_key not in children
     }
-    found = store.get_reviews([(a, b) for a, b in sorted(pairs)])
-    if found:
-        store.drop_reviews(sorted(found))
+    found = drop_review_pairs(store, pairs)
     limits = {"block": 10**9, "id": 10**9}
     store.update_blocks(changes_for(filed, {}, limits, children))
-    return sum(len(ks) for ks in filed.values()) + len(found)
+    return sum(len(ks) for ks in filed.values()) + found

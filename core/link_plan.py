@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Final
 from core.identity import Component, GuardrailHit, IdentityPolicy, live_owner
 from core.link_index import ReviewItem, changes_for
 from core.link_nodes import graph_node, index_keys
+from core.link_review_index import drop_stale_pending, partners_key, settle_reviews
 from core.link_scope import Scope
-from core.linkage import LinkResult, email_match_key
+from core.linkage import GraphNode, LinkResult, email_match_key
 from core.ports import CustomerState, ProfileStore
 from core.schema import SourceRecord
 
@@ -63,41 +64,58 @@ def plan_linked(
     store: ProfileStore,
     settings: IngestSettings,
     load: Callable[[set[str]], dict[str, CustomerState]],
+    gone: Sequence[SourceRecord] = (),
 ) -> LinkedPlan:
     """Plan the batch ``active`` with the link graph; ``live`` and the owner maps grow with the
-    customers it loads (``load`` reads them and those they were merged into)."""
+    customers it loads (``load`` reads them and those they were merged into). ``gone``: records
+    just taken out of the store and its index (retired: core.link_relink), whose neighbours in a
+    dense block are paired anew."""
     assert settings.linkage is not None
     policy = settings.policy
     scope = Scope(store, settings)
     plan = LinkedPlan()
     scope.add_batch(active)
+    scope.batch.update(r.key for r in gone)
     for state in live.values():
         scope.add_customer(state)
 
     # File the batch's records under their keys (removing their previous versions' keys) before
     # reading: of two writers adding matching records at once, the one reading second sees the other.
-    new_keys = {k: index_keys(scope.nodes[k], scope.model) for k in scope.batch}
+    new_keys = {r.key: index_keys(scope.nodes[r.key], scope.model) for r in active}
     old_keys: dict[str, tuple[str, ...]] = {}
     changed: set[str] = set()
+    before_nodes: dict[str, GraphNode] = {r.key: graph_node(r, policy) for r in gone}
     for record in active:
         cid = scope.home.get(record.key)
         previous = live[cid].snapshots.get(record.key) if cid in live else None
         if previous is not None:
-            before = graph_node(previous, policy)
+            before = before_nodes[record.key] = graph_node(previous, policy)
             old_keys[record.key] = index_keys(before, scope.model)
             if cid is not None and before != scope.nodes[record.key]:
                 changed.add(cid)
+    if gone:
+        changed.update(live)  # the customers a record left, or that held its values: read around them
     children = {r.key for r in active if r.level != "person"}
     if scope.index is not None:
         limits = scope.linkage.index_limits()
         scope.index.update_blocks(changes_for(old_keys, new_keys, limits, children))
     wanted = {key for keys in new_keys.values() for key in keys}
+    wanted.update(k for node in before_nodes.values() if node.person for k in node.blocking_keys())
     # A record that changed may have been what kept its customer's other records from their
     # matches (a conflicting birth date, the cap): their candidates are read too.
     for key, cid in scope.home.items():
         if cid in changed and key not in scope.batch:
             wanted.update(index_keys(scope.nodes[key], scope.model))
+    # The batch's review partners are read with its keys (settled after the graph, below).
+    wanted.update(partners_key(r.key) for r in active)
     to_load = scope.add_candidates(scope.read_index(wanted) - scope.batch, merged_into)
+    # A batch record entering or leaving a dense block changes which of its other records are
+    # neighbours (candidates): the customers of the pairs it makes or unmakes are planned again, as
+    # one batch of every record would pair them.
+    shifted_in, shifted_out = scope.shifted_pairs(before_nodes)
+    for pair, decision in scope.decide_pairs(sorted(shifted_in | shifted_out)).items():
+        if decision.outcome != "no_link":
+            to_load |= {scope.home[k] for k in pair if k in scope.home}
 
     # Load the customers of what the graph joins, read the holders of the values the scope shares,
     # and decide again, until a round adds nothing.
@@ -123,7 +141,9 @@ def plan_linked(
             continue
         result = scope.graph(scope.anchors())
         to_load = scope.unloaded_joined(result)
-        if not to_load:
+        missing, grown = scope.widen(result, merged_into)
+        to_load |= missing - scope.loaded
+        if not to_load and not grown:
             break
     else:
         result = scope.graph(scope.anchors())
@@ -139,11 +159,19 @@ def plan_linked(
     now = datetime.now(UTC)
     name = scope.linkage.model_name or "default"
     direct = direct_pairs(result)
+    in_doubt: list[tuple[str, str]] = []
     for d in result.reviews:
         if (d.a, d.b) in direct:
             continue  # a shared identifier joins them already: nothing for a person to decide
-        if (d.a in scope.batch or d.b in scope.batch) and (d.a, d.b) not in scope.review_items:
-            plan.reviews.append(ReviewItem(d.a, d.b, "pending", d.as_dict(), name, now))
+        if d.a in scope.batch or d.b in scope.batch or (d.a, d.b) in shifted_in:
+            in_doubt.append((d.a, d.b))
+            if (d.a, d.b) not in scope.review_items:
+                plan.reviews.append(ReviewItem(d.a, d.b, "pending", d.as_dict(), name, now))
+    if scope.index is not None:
+        # The batch's pending items no longer in doubt leave the queue; new ones are listed under
+        # their records, so that an erasure finds them whoever the other record is by then.
+        settle_reviews(scope.index, new_keys, in_doubt, in_doubt, scope.partners)
+        drop_stale_pending(scope.index, shifted_out, in_doubt)  # no longer candidates
     plan.fuzzy_links = sum(
         1 for e in result.edges if e.kind == "fuzzy" and (e.a in scope.batch or e.b in scope.batch)
     )
@@ -261,8 +289,19 @@ def linked_groups(
     and their records are sorted by source key; what ``split_customer`` moves apart."""
     scope = Scope(store, settings)
     scope.add_customer(state)
-    scope.add_candidates(scope.read_index(scope.shared_values()) - set(scope.nodes), {})
-    result = scope.graph()
     own = state.snapshots
+    if scope.model is None:
+        scope.add_candidates(scope.read_index(scope.shared_values()) - set(scope.nodes), {})
+        result = scope.graph()
+    else:
+        # Which of its links join depends on its records' other candidates too (the cap of groups a
+        # record joins, a conflict in a component): they are read as ingest reads a batch's.
+        wanted = {k for key in own for k in index_keys(scope.nodes[key], scope.model)}
+        scope.add_candidates(scope.read_index(wanted) - set(scope.nodes), {})
+        for _ in range(MAX_ROUNDS):
+            scope.add_candidates(scope.read_index(scope.shared_values()) - set(scope.nodes), {})
+            result = scope.graph(set(own))
+            if not scope.widen(result, {})[1]:
+                break
     groups = [tuple(own[k] for k in component if k in own) for component in result.components]
     return sorted((g for g in groups if g), key=lambda g: g[0].key)

@@ -5,8 +5,10 @@ The graph is built over the *scope*: the batch, the records of every customer it
 candidates. Edges depend on the records alone (pairs) or on a value's holders (the index lists them
 all), never on arrival order, so the customers the pipeline plans are the components the graph has
 over all the records, whatever order they came in (the property tests check it against one batch).
-What the scope cannot see: a block key's overloaded state beyond the batch's keys, and links of a
-record outside the scope counting towards its cap (docs/identity.md, Limits).
+Which links join also depends on each linked record's other links (the cap of groups a record
+joins, a conflict in the component they would make), so the scope reads the blocking keys of every
+record the graph links fuzzily, not only the batch's (``Scope.widen``). What the scope cannot see:
+a block key's overloaded state beyond the keys it read (docs/identity.md, Limits).
 
 ``Scope`` is what ingest plans with (core.link_plan), and what splits (``linked_groups``) and
 ``explain`` (core.explain) build the graph with. Records become graph nodes in core.link_nodes.
@@ -22,6 +24,7 @@ from core.identity import IdentityPolicy, live_owner
 from core.link_index import BlockState, LinkIndex, ReviewItem
 from core.link_nodes import _as_match_node, _match_node, graph_node
 from core.link_reach import CandidateNodes, DecisionCache, Filing, reachable
+from core.link_review_index import PARTNERS_PREFIX
 from core.linkage import (
     DEFAULT_PEOPLE_LIMITS,
     Decision,
@@ -32,13 +35,15 @@ from core.linkage import (
     default_model,
     link_graph,
 )
-from core.linkage.blocking import block_pairs, neighbourhood_order
+from core.linkage.blocking import DENSE_BLOCK, block_pairs, neighbourhood_order
 from core.linkage.graph import MAX_HOLDERS_COMPARED
 from core.ports import CustomerState, ProfileStore
 from core.schema import SourceRecord
 
 if TYPE_CHECKING:
     from core.ingest_settings import IngestSettings
+
+Pair = tuple[str, str]
 
 __all__ = [
     "DecisionCache",
@@ -96,6 +101,8 @@ class Scope:
         self.reviews: dict[tuple[str, str], ReviewState] = {}
         self.review_items: dict[tuple[str, str], ReviewItem] = {}
         self.looked_up: set[tuple[str, str]] = set()
+        self.partners: dict[str, BlockState] = {}
+        """The review partners entries read (core.link_review_index), by index key."""
         self.result: LinkResult = LinkResult()
         # Kept as nodes come and go, so that a graph costs what it reaches, not the whole scope.
         self.blocks = Filing()
@@ -171,6 +178,9 @@ class Scope:
         members: set[str] = set()
         blocks: dict[str, BlockState] = self.index.get_blocks(todo)
         for key, state in blocks.items():
+            if key.startswith(PARTNERS_PREFIX):
+                self.partners[key] = state  # a record's review partners: no candidates
+                continue
             if state.overloaded:
                 if key.startswith("id:"):
                     self.overloaded_values.add(key[3:])
@@ -195,11 +205,17 @@ class Scope:
             return self.result
         limit, overloaded = model.max_block_size, self.overloaded_blocks
         if anchors is not None:
-            within = reachable(
-                anchors, self.nodes, self.blocks, limit, overloaded, self.holders, self._decide
-            )
+            # Only the pairs that are candidates now: a pair decided in an earlier round may have
+            # stopped being one (a dense block read in full pairs a record with its neighbours only).
+            candidates: set[Pair] = set()
+
+            def decide(pairs: Sequence[Pair]) -> dict[Pair, Decision]:
+                candidates.update(pairs)
+                return self._decide(pairs)
+
+            within = reachable(anchors, self.nodes, self.blocks, limit, overloaded, self.holders, decide)
             self._read_reviews()
-            decided = {p: d for p, d in self.decisions.items() if p[0] in within and p[1] in within}
+            decided = {p: self.decisions[p] for p in candidates if p[0] in within and p[1] in within}
             result = self._link([self.nodes[k] for k in within], decided)
             if not result.overloaded:
                 self.result = result
@@ -212,9 +228,9 @@ class Scope:
         for block, members in self.blocks.many.items():  # a block of one node pairs it with none
             if len(members) <= limit and block not in overloaded:
                 pairs.update(block_pairs(members, order))  # every pair, or a dense block's neighbours
-        self._decide(sorted(pairs))
+        decided = self._decide(sorted(pairs))
         self._read_reviews()
-        self.result = self._link(list(self.nodes.values()))
+        self.result = self._link(list(self.nodes.values()), decided)
         return self.result
 
     def _decide(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Decision]:
@@ -261,14 +277,84 @@ class Scope:
                 item.status, item.decided_by or "", item.decided_at.isoformat() if item.decided_at else ""
             )
 
+    def widen(self, result: LinkResult, merged_into: Mapping[str, str]) -> tuple[set[str], bool]:
+        """Read the blocking keys not read yet of every record the graph links fuzzily: which links
+        join (the cap of groups a record joins, a conflict in the component) depends on each linked
+        record's other links, so all of them must be in the scope, whichever batch brings it. Returns
+        the customers of records stored without match fields, and whether records were added."""
+        if self.model is None or self.index is None:
+            return set(), False
+        nodes, read = self.nodes, self.read
+        wanted: set[str] = set()
+        for decision in result.decisions:
+            if decision.outcome == "link":
+                for key in (decision.a, decision.b):
+                    node = nodes[key]
+                    if node.person:
+                        wanted.update(k for k in node.blocking_keys() if k not in read)
+        if not wanted:
+            return set(), False
+        count = len(nodes)
+        missing = self.add_candidates(self.read_index(wanted) - set(nodes), merged_into)
+        return missing, len(nodes) > count
+
+    def shifted_pairs(self, before: Mapping[str, GraphNode]) -> tuple[set[Pair], set[Pair]]:
+        """The candidate pairs of other records that the batch's records make or unmake in a dense
+        block (core.linkage.blocking: its records meet their neighbours only), as (added, removed):
+        a record entering a dense block (or moving in its order) parts two neighbours that were
+        paired; one leaving it pairs two that were not. ``before``: the batch records' previous
+        nodes (a record gone, retired or erased, is in ``batch`` with no node). Call after the batch's
+        blocking keys are read (their members are all in the scope)."""
+        model = self.model
+        if model is None:
+            return set(), set()
+        batch, nodes = self.batch, self.nodes
+        touched = {
+            k for key in batch if key in nodes and nodes[key].person for k in nodes[key].blocking_keys()
+        }
+        touched |= {k for node in before.values() if node.person for k in node.blocking_keys()}
+        added: set[Pair] = set()
+        removed: set[Pair] = set()
+        for block in sorted(touched):
+            after_members = set(self.blocks.get(block))
+            left = {k for k, node in before.items() if node.person and block in node.blocking_keys()}
+            before_members = {k for k in after_members if k not in batch or k in left} | left
+            if max(len(before_members), len(after_members)) <= DENSE_BLOCK:
+                continue  # every pair both ways: only the batch's own pairs change
+            if block in self.overloaded_blocks:
+                continue
+            old = self._block_pairs(before_members, before, model.max_block_size)
+            new = self._block_pairs(after_members, {}, model.max_block_size)
+            added |= {p for p in new - old if p[0] not in batch and p[1] not in batch}
+            removed |= {p for p in old - new if p[0] not in batch and p[1] not in batch}
+        return added, removed
+
+    def _block_pairs(self, members: set[str], nodes: Mapping[str, GraphNode], limit: int) -> set[Pair]:
+        if len(members) > limit:
+            return set()
+
+        def order(key: str) -> tuple[str, ...]:
+            return neighbourhood_order((nodes.get(key) or self.nodes[key]).record)
+
+        return set(block_pairs(members, order))
+
+    def decide_pairs(self, pairs: Iterable[Pair]) -> dict[Pair, Decision]:
+        """The decisions on pairs of the scope's keys (each sorted)."""
+        return self._decide(pairs)
+
     def anchors(self) -> set[str]:
         """The records ingest plans for: the batch's, and every record of the customers loaded."""
         return self.batch | {key for key, cid in self.home.items() if cid in self.loaded}
 
     def unloaded_joined(self, result: LinkResult) -> set[str]:
-        """Customers not loaded yet that hold a record the graph joins to another."""
+        """Customers not loaded yet that hold a record the graph joins to another, or whose records
+        the graph puts in two components (a link of theirs now refused: the cap, a conflict)."""
         out: set[str] = set()
+        parts: dict[str, int] = {}
         for component in result.components:
+            for cid in {self.home.get(key) for key in component}:
+                if cid is not None and cid not in self.loaded:
+                    parts[cid] = parts.get(cid, 0) + 1
             if len(component) < 2:
                 continue
             homes = {self.home.get(key) for key in component}
@@ -280,4 +366,4 @@ class Scope:
                 # batch's: that customer already holds them together, and nothing of it changes.
                 continue
             out |= unloaded
-        return out
+        return out | {cid for cid, count in parts.items() if count > 1}

@@ -278,12 +278,14 @@ def _retire_from(
         # (one already there, or a record re-created since, is left as it is).
         for deletion in deletions:
             store.commit([Changeset(f"tombstone:{deletion.key}", (_tombstone(deletion, None),))])
+        _forget_retired(store, [state.snapshots[k] for k in sorted(gone)], settings, ())
         result.retired += len(gone)
         result.removed_customers += 1
         return
     deleted_at = {d.key: d for d in deletions}
     if store.commit([_retire_changeset(state, gone, remaining, settings, deleted_at)]):
         raise ConflictError(f"retiring records of {cid} lost a race; plan again")
+    _forget_retired(store, [state.snapshots[k] for k in sorted(gone)], settings, (cid,))
     result.retired += len(gone)
     result.customers.add(cid)
     if pushed is not None:
@@ -300,6 +302,24 @@ def _retire_from(
             result.split_customers += len(split_customer(store, cid, settings))
         except (ConflictError, ValueError):
             result.unsplit.append(cid)
+
+
+def _forget_retired(
+    store: ProfileStore, records: Sequence[SourceRecord], settings: IngestSettings, left: Sequence[str]
+) -> None:
+    """Take retired records out of the identity index (their BLOCK# memberships, the review items
+    naming them), as an erasure does: no later batch finds a record that is gone as a candidate,
+    and no review item asks a person about it (a re-created record is filed again when ingested).
+    Then the link graph around them is planned again (core.link_relink): their neighbours in a
+    dense block are paired anew, and a record they kept from a join (the cap) may join; ``left``:
+    the customer they left, if it stays."""
+    if settings.linkage is None:
+        return
+    from core.link_nodes import forget_records  # the matcher's imports only where it is used
+    from core.link_relink import relink_after_removal
+
+    forget_records(store, records, settings.policy)
+    relink_after_removal(store, records, settings, left)
 
 
 def _tombstone(deletion: SourceDeletion, owner: str | None) -> PutIdent:

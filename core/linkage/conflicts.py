@@ -47,11 +47,13 @@ class Conflict:
 _first_name = comparison_named("first_name").compare
 _date_of_birth = comparison_named("date_of_birth").compare
 _national_id = comparison_named("national_id").compare
+_last_name = comparison_named("last_name").compare
 
 # The level from which each field's comparison says "not the same value" (see the comparisons).
 _FIRST_NAME_DIFFERENT: Final = comparison_named("first_name").levels.index("different")
 _DOB_SAME_YEAR: Final = comparison_named("date_of_birth").levels.index("same_year")
 _NATIONAL_ID_DIFFERENT: Final = comparison_named("national_id").levels.index("different")
+_LAST_NAME_DIFFERENT: Final = comparison_named("last_name").levels.index("different")
 #: Dates of birth that agree: equal, day and month swapped or a day apart, one digit apart.
 _DOB_AGREEING: Final = frozenset(range(_DOB_SAME_YEAR))
 
@@ -94,11 +96,19 @@ def shared_identifier_conflicts(a: LinkageRecord, b: LinkageRecord) -> tuple[Con
     replaced or typed into the wrong field: FEBRL's duplicates carry one in 25): the score weighs it
     (negatively), and a model that trusts its national ids vetoes on them (``vetoes``). A family or
     the colleagues behind a switchboard give different first names; that is the conflict.
+
+    Different last names and different dates of birth, both known, conflict too: colleagues on one
+    switchboard may share a first name (Ann Lee and Ann Wu), one person's tools rarely disagree on
+    both (a married name, or a mistyped birth date, alone is still her).
     """
     found = conflict_evidence(a, b)
     fields = {c.field for c in found}
     if "first_name" in fields and _date_of_birth(a, b) not in _DOB_AGREEING:
         return found
+    if "date_of_birth" in fields and _last_name(a, b) >= _LAST_NAME_DIFFERENT:
+        # One first name, but another surname and another birth date: two colleagues called Ann on
+        # one switchboard. Either alone is one person's tools disagreeing (a married name, a typo).
+        return (Conflict("last_name", "different last names"), *found)
     return ()
 
 

@@ -16,17 +16,24 @@ records a batch touches), splits and ``explain``. The edges, strongest first:
      (``DEFAULT_PEOPLE_LIMITS``) the value joins no one; child objects (orders) never count;
    - when no two holders conflict, the value joins them all (one person in six tools);
    - when some do (a family inbox, a switchboard), it only joins holders that positively agree,
-     and never two groups that hold a conflicting pair: a nameless record cannot bridge Tom and
-     Sue Parker.
+     and never two groups that hold a conflicting pair.
 
    Conflict on a shared value (``shared_identifier_conflicts``): different first names while the
-   dates of birth do not agree (a different national id alone is weighed, not a conflict).
+   dates of birth do not agree, or different last names and birth dates (a different national id
+   alone is weighed, not a conflict; a national id's holders conflict on different first names and
+   birth dates only). Values
+   are applied in sorted order, and a join that would put two records that conflict on the strict
+   rule (below) into one component is refused, whichever values bring them there: a nameless
+   record holding Tom's email and Sue's email (or phone) joins one of them, never both.
 4. **Fuzzy links.** ``decide`` on the candidate pairs (records sharing a blocking key): a pair at or
-   above the link threshold links, unless a person rejected it; a record keeps its
-   ``max_fuzzy_links_per_record`` strongest links (a link stays only if both records keep it). The
-   links are then added strongest first, and a link that would put two conflicting records into
-   one component (different dates of birth, or the conflict above) is refused: a chain A~B~C whose
-   ends conflict does not join them.
+   above the link threshold links, unless a person rejected it. The links are added strongest first
+   (by weight, then keys). A link between records already in one component joins nothing and is
+   kept as evidence. A link that would join two components is refused when it would put two
+   conflicting records into one (different dates of birth, or the conflict above: a chain A~B~C
+   whose ends conflict does not join them), or when either record has already joined
+   ``max_fuzzy_links_per_record`` groups by fuzzy links (the cap): one vague record cannot chain
+   more strangers than that, while one person's records in any number of tools, linking each
+   other, stay one customer (the cap counts the groups a record joins, not its links).
 
 Every edge keeps its reason, every refusal is listed, and nothing depends on the order the nodes
 come in (they are sorted by key first): the result is a function of the set of records.
@@ -250,16 +257,19 @@ class _Value:
     pairs: list[tuple[int, int]]
     people: int
     refused: str = ""
+    complete: bool = False
+    """Any two holders may be joined (no two conflict): ``pairs`` lists a star, not every pair."""
 
 
 def _value_conflicts(kind: str, a: LinkageRecord, b: LinkageRecord) -> tuple[Conflict, ...]:
     """Why two holders of one value are not one person. A national id is issued to one person, so
     its holders conflict only on the stated rule, different first names *and* different dates of
-    birth (a first name replaced or swapped with the surname, and no birth date, is still them);
-    an email or a phone is shared by families and colleagues, so there an unknown birth date does
-    not rescue different first names (``shared_identifier_conflicts``)."""
+    birth (a first name replaced or swapped with the surname, and no birth date, is still them; so
+    is a surname changed with the birth date); an email or a phone is shared by families and
+    colleagues, so there an unknown birth date does not rescue different first names, and one first
+    name does not rescue another surname and birth date (``shared_identifier_conflicts``)."""
     found = shared_identifier_conflicts(a, b)
-    if kind == "national_id" and not any(c.field == "date_of_birth" for c in found):
+    if kind == "national_id" and not {"first_name", "date_of_birth"} <= {c.field for c in found}:
         return ()
     return found
 
@@ -287,6 +297,7 @@ def _value_pairs(
             return _Value(
                 [(x, y)],
                 1 if len(persons) == 2 and _positively_agree(records[x], records[y]) else len(persons),
+                complete=True,
             )
         result.refused.append(
             Refusal(
@@ -325,7 +336,7 @@ def _value_pairs(
             )
         )
     if not conflicts:
-        return _Value([(members[0], other) for other in members[1:]], people)
+        return _Value([(members[0], other) for other in members[1:]], people, complete=True)
     return _Value(agreeing, people)
 
 
@@ -363,6 +374,27 @@ def link_graph(
         if (a, b) not in used:
             used.add((a, b))
             result.edges.append(Edge(a, b, kind, reason))
+
+    def join_checked(x: int, y: int, kind: str, shown: str) -> bool:
+        """Join two holders of a value unless that puts two conflicting records in one component (a
+        nameless record holding Tom's email and Sue's cannot bridge them); False when refused."""
+        if groups.find(x) != groups.find(y):
+            found = groups.conflict(x, y, ())
+            if found is not None:
+                first, second, conflicts = found
+                a, b = sorted((keys[x], keys[y]))
+                result.refused.append(
+                    Refusal(
+                        a,
+                        b,
+                        f"shared {kind} {shown}, but it would join {first.key} and {second.key}: "
+                        f"{_reasons(conflicts)}",
+                        "conflict",
+                    )
+                )
+                return False
+        join(x, y, "identifier", f"shared {kind} {shown}")
+        return True
 
     # 1. Source ids: a record's own key and a child's link to its owner.
     holders_of: dict[str, list[int]] = {}
@@ -402,9 +434,19 @@ def link_graph(
                 )
             continue
         joined: set[int] = set()
+        bridging = False
         for x, y in outcome.pairs:
-            join(x, y, "identifier", f"shared {kind} {shown}")
-            joined.update((x, y))
+            if join_checked(x, y, kind, shown):
+                joined.update((x, y))
+            else:
+                bridging = True
+        if bridging and outcome.complete:
+            # A holder the value may not join to the first one (it would bridge two people) may
+            # still join the others: one person's other records on the value stay together.
+            for i, x in enumerate(members):
+                for y in members[i + 1 :]:
+                    if groups.find(x) != groups.find(y) and join_checked(x, y, kind, shown):
+                        joined.update((x, y))
         result.hits.extend(
             (keys[m], value, f"shared {kind} {shown} with records it conflicts with")
             for m in members
@@ -437,10 +479,24 @@ def link_graph(
                 links.append(decision)
             else:
                 result.reviews.append(decision)
-        kept = _cap_fuzzy_links(links, model.max_fuzzy_links_per_record, result)
-        for decision in sorted(kept, key=lambda d: (-(d.score.weight if d.score else 0.0), d.a, d.b)):
+        cap = model.max_fuzzy_links_per_record
+        joins = [0] * len(keys)
+        capped: list[Refusal] = []
+        for decision in sorted(links, key=lambda d: (-(d.score.weight if d.score else 0.0), d.a, d.b)):
             x, y = index[decision.a], index[decision.b]
             if groups.find(x) != groups.find(y):
+                full = [keys[k] for k in (x, y) if joins[k] >= cap]
+                if full:
+                    capped.append(
+                        Refusal(
+                            decision.a,
+                            decision.b,
+                            f"{full[0]} has more than {cap} fuzzy links: it joined {cap} groups of "
+                            "records already",
+                            "cap",
+                        )
+                    )
+                    continue
                 found = groups.conflict(x, y, model.vetoes)
                 if found is not None:
                     first, second, conflicts = found
@@ -454,10 +510,15 @@ def link_graph(
                         )
                     )
                     continue
+                joins[x] += 1
+                joins[y] += 1
             groups.union(x, y)
             if (decision.a, decision.b) not in used:
                 used.add((decision.a, decision.b))
                 result.edges.append(Edge(decision.a, decision.b, "fuzzy", decision.reason, decision.score))
+
+        # A capped link between records other links join after all refused nothing.
+        result.refused.extend(r for r in capped if groups.find(index[r.a]) != groups.find(index[r.b]))
 
     by_root: dict[int, list[str]] = {}
     for i, key in enumerate(keys):
@@ -500,33 +561,6 @@ def _without_refused_values(
             continue
         out[(a, b)] = decide(stripped.get(x, ordered[x].record), stripped.get(y, ordered[y].record), model)
     return out
-
-
-def _cap_fuzzy_links(links: list[Decision], cap: int, result: LinkResult) -> list[Decision]:
-    """A record keeps its ``cap`` strongest links (by weight, then keys); a link stays only if both
-    of its records keep it, so one vague record cannot chain strangers together."""
-
-    def strength(d: Decision) -> tuple[float, str, str]:
-        weight = d.score.weight if d.score is not None else 0.0
-        return (-weight, d.a, d.b)
-
-    by_record: dict[str, list[Decision]] = {}
-    for decision in links:
-        by_record.setdefault(decision.a, []).append(decision)
-        by_record.setdefault(decision.b, []).append(decision)
-    dropped: set[tuple[str, str]] = set()
-    for record_key in sorted(by_record):
-        own = by_record[record_key]
-        if len(own) > cap:
-            for decision in sorted(own, key=strength)[cap:]:
-                if (decision.a, decision.b) not in dropped:
-                    dropped.add((decision.a, decision.b))
-                    result.refused.append(
-                        Refusal(
-                            decision.a, decision.b, f"{record_key} has more than {cap} fuzzy links", "cap"
-                        )
-                    )
-    return [d for d in links if (d.a, d.b) not in dropped]
 
 
 def link_records(

@@ -18,8 +18,9 @@ import pytest
 
 from connectors.jsonl import draft_from_flat
 from core.identity import IdentityPolicy
-from core.link_index import block_item_key
+from core.link_index import ReviewItem, block_item_key
 from core.link_nodes import graph_node, index_keys
+from core.link_review import decide
 from core.linkage import default_model
 from core.normalise import normalise_record
 from core.privacy import erase_person
@@ -137,14 +138,6 @@ def test_an_erased_fuzzy_linked_person_leaves_no_index_or_review_item_after_a_re
 
 
 @STORES
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/link_nodes.py forget_records finds an erased record's REVIEW# items only among the "
-    "current members of its BLOCK# keys; once the other record of a review pair has moved and changed "
-    "its name (no key in common any more) the item, naming her record keys with her pair's per-field "
-    "evidence, survives the erasure (review items are never dropped when a pair stops being a "
-    "candidate; review/privacy)",
-)
 def test_an_erasure_drops_the_review_items_of_a_namesake_who_has_since_moved(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:
@@ -158,18 +151,35 @@ def test_an_erasure_drops_the_review_items_of_a_namesake_who_has_since_moved(
         assert _leftovers(stores) == []
 
 
+@STORES
+def test_an_erasure_drops_a_decided_review_item_of_a_namesake_who_has_since_moved(
+    stores_of: Callable[[], AbstractContextManager[Stores]],
+) -> None:
+    """GIVEN Hana and the namesake at her address, a person's rejection of each of their pairs (kept:
+    a decision outlives the pair's doubt), and the namesake then married and moved (no key shared with
+    Hana any more) WHEN Hana is erased THEN no item names Hana's records: her review items are found
+    through the list of review partners filed under her records."""
+    with stores_of() as stores:
+        _import(stores, [*HER, NAMESAKE, NEIGHBOUR])
+        for item in stores.profiles.pending_reviews():
+            decide(stores.profiles, item.pair_id, "rejected", by="ops", settings=ingest_settings())
+        _import(stores, [MOVED])
+        assert {item.status for item in _review_items(stores)} == {"rejected"}
+        _erase_hana(stores)
+        assert _leftovers(stores) == []
+        assert _review_items(stores) == []
+
+
+def _review_items(stores: Stores) -> list[ReviewItem]:
+    pairs = [("crm:contact:1", "shop:contact:3"), ("shop:contact:2", "shop:contact:3")]
+    return list(stores.profiles.get_reviews(pairs).values())
+
+
 def _pending_pairs(stores: Stores) -> set[tuple[str, str]]:
     return {(item.a, item.b) for item in stores.profiles.pending_reviews()}
 
 
 @STORES
-@pytest.mark.xfail(
-    strict=True,
-    reason="review items are written when a pair scores between the thresholds and never dropped: "
-    "after the namesake's record changes so the pair no longer scores (another name, birth date, "
-    "address) the stale items stay pending in the queue a person is asked to decide (core/link_plan.py "
-    "plan_linked, core/ingest_plan.py; review)",
-)
 def test_a_review_item_leaves_the_queue_when_the_pair_stops_being_a_candidate(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:

@@ -9,16 +9,19 @@ the customers one batch of the latest versions gives.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.link_scope import LinkageSettings
 from tests.integration.identity_attack_records import (
     Flat,
     corrupt,
     flat,
     groups,
+    ingest_settings,
     latest,
     resolve_lines,
     sqlite_store,
@@ -181,6 +184,32 @@ def test_past_the_fuzzy_link_cap_the_customers_still_do_not_depend_on_order() ->
             resolve_lines(shuffled, store, batch_size=batch_size)
             outcomes.add(frozenset(groups(store)))
     assert len(outcomes) == 1
+
+
+@pytest.mark.parametrize("cap", [1, 2])
+def test_a_cap_that_bites_gives_the_customers_of_the_pure_matcher_in_any_order(cap: int) -> None:
+    """GIVEN the eighteen Ann Lees and a model whose cap of fuzzy links per record bites (each record
+    may join 1 or 2 groups by fuzzy links; with 1 they pair off) WHEN delivered in four shuffles in
+    batches of 1, 7 and 500 THEN every delivery gives the customers one batch of them all gives."""
+    base = ingest_settings()
+    assert base.linkage is not None
+    assert base.linkage.model is not None
+    model = base.linkage.model.model_copy(update={"max_fuzzy_links_per_record": cap})
+    lines = _ann_and_her_namesakes()
+    expected = None
+    for batch_size in (500, 1, 7):
+        for seed in range(4):
+            shuffled = list(lines)
+            random.Random(seed).shuffle(shuffled)
+            store = sqlite_store()
+            linkage = LinkageSettings(model=model, model_name="capped")
+            resolve_lines(shuffled, store, batch_size=batch_size, settings=replace(base, linkage=linkage))
+            found = groups(store)
+            expected = expected or found
+            assert found == expected, (batch_size, seed)
+    assert expected is not None
+    if cap == 1:  # each record joins one group at most: the cap bit
+        assert max(len(g) for g in expected) == 2
 
 
 @pytest.mark.parametrize("batch_size", [1, 500])

@@ -113,12 +113,6 @@ def test_six_colleagues_on_one_switchboard_phone_stay_six(batch_size: int) -> No
 
 
 @BATCHES
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/conflicts.py shared_identifier_conflicts: holders of one phone conflict only "
-    "when their first names differ, so two colleagues named Ann (Ann Lee 1970, Ann Wu 1990: other "
-    "surname, other birth date) are joined by their switchboard number (fuzzyacc)",
-)
 def test_two_colleagues_of_one_first_name_on_a_switchboard_stay_apart(batch_size: int) -> None:
     lines = [
         flat(
@@ -287,13 +281,6 @@ PARKERS_HOME = {"last_name": "Parker", "address": "3 Elm Road", "postcode": "BS1
 
 
 @BATCHES
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/graph.py checks a component for conflicting records only when it adds a fuzzy "
-    "link; identifier edges are added without that check, so a nameless record holding Tom's email and "
-    "Sue's email (or Tom's email and Sue's phone) joins Tom and Sue Parker, whose first names and birth "
-    "dates both differ, through two values neither of which is shared by conflicting holders (fuzzyacc)",
-)
 @pytest.mark.parametrize("bridge", ["two emails", "an email and a phone"])
 def test_a_nameless_record_holding_two_peoples_identifiers_does_not_join_them(
     batch_size: int, bridge: str

@@ -12,15 +12,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.linkage import (
+    Decision,
+    GraphNode,
     LinkageModel,
     LinkageRecord,
     conflict_evidence,
     decide,
     default_model,
+    link_graph,
     link_records,
     linkage_record,
     shared_identifier_conflicts,
 )
+from core.linkage.scoring import PairScore
 from core.testing.linkage_population import people
 from profilesync.identity_cli import read_linkage_records
 
@@ -122,6 +126,28 @@ def test_conflict_evidence() -> None:
     assert shared_identifier_conflicts(bob, nameless) == ()
 
 
+def test_holders_of_one_first_name_conflict_on_another_surname_and_birth_date() -> None:
+    """GIVEN two colleagues called Ann on one switchboard (other surnames and birth dates), one Ann
+    under a married name (same birth date), and one Ann with a birth date typed wrong WHEN the holders
+    are compared THEN only the colleagues conflict, and a national id's holders keep the strict rule."""
+    phone = ["+442079460000"]
+    lee = linkage_record("a", {"first_name": "Ann", "last_name": "Lee", "dob": "1970-01-01"}, (), phone)
+    wu = linkage_record("b", {"first_name": "Ann", "last_name": "Wu", "dob": "1990-05-05"}, (), phone)
+    married = linkage_record("c", {"first_name": "Ann", "last_name": "Wu", "dob": "1970-01-01"}, (), phone)
+    mistyped = linkage_record("d", {"first_name": "Ann", "last_name": "Lee", "dob": "1990-05-05"}, (), phone)
+    assert [c.field for c in shared_identifier_conflicts(lee, wu)] == ["last_name", "date_of_birth"]
+    assert shared_identifier_conflicts(lee, married) == ()
+    assert shared_identifier_conflicts(lee, mistyped) == ()
+    result = link_records([lee, wu, married, mistyped], default_model())
+    assert [r for r in result.refused if r.kind == "conflict" and (r.a, r.b) == ("a", "b")]
+    assert not [e for e in result.edges if (e.a, e.b) == ("a", "b") and e.kind == "identifier"]
+    same_id = [
+        linkage_record(k, {"first_name": "Ann", "last_name": last, "dob": dob, "national_id": "123456789"})
+        for k, last, dob in (("x", "Lee", "1970-01-01"), ("y", "Wu", "1990-05-05"))
+    ]
+    assert link_records(same_id, default_model()).components == [("x", "y")]
+
+
 def test_one_value_shared_by_more_people_than_the_limit_joins_no_one() -> None:
     """GIVEN one email held by four different people WHEN the limit is three people THEN it joins no one,
     while one person's four records on one email are one customer."""
@@ -137,9 +163,15 @@ def test_one_value_shared_by_more_people_than_the_limit_joins_no_one() -> None:
     assert link_records(same, default_model(), {"email": 3}).components == [("t0", "t1", "t2", "t3")]
 
 
-def test_a_record_keeps_at_most_the_cap_of_fuzzy_links() -> None:
-    """GIVEN eight records that all match each other fuzzily WHEN the cap is three THEN nobody has more
-    than three fuzzy edges and the refusals say why."""
+def _capped(cap: int) -> LinkageModel:
+    return LinkageModel.model_validate({**default_model().model_dump(), "max_fuzzy_links_per_record": cap})
+
+
+def test_one_persons_records_that_all_match_stay_one_customer_past_the_cap() -> None:
+    """GIVEN twelve records of identical evidence (one person in twelve tools, no identifier in
+    common) WHEN the cap is three THEN one customer: links between records already joined join no one
+    new and do not count against the cap (the old rule, three strongest links kept by both ends, split
+    them)."""
     fields = {
         "first_name": "Ann",
         "last_name": "Lee",
@@ -147,15 +179,30 @@ def test_a_record_keeps_at_most_the_cap_of_fuzzy_links() -> None:
         "address": "4 Elm Rd",
         "postcode": "BS1 4DJ",
     }
-    records = [linkage_record(f"r{i}", fields) for i in range(8)]
-    model = LinkageModel.model_validate({**default_model().model_dump(), "max_fuzzy_links_per_record": 3})
-    result = link_records(records, model)
-    degree: dict[str, int] = {}
-    for edge in result.edges:
-        degree[edge.a] = degree.get(edge.a, 0) + 1
-        degree[edge.b] = degree.get(edge.b, 0) + 1
-    assert max(degree.values()) <= 3
-    assert any("more than 3 fuzzy links" in r.reason for r in result.refused)
+    records = [linkage_record(f"r{i:02d}", fields) for i in range(12)]
+    result = link_records(records, _capped(3))
+    assert result.components == [tuple(f"r{i:02d}" for i in range(12))]
+    assert not [r for r in result.refused if r.kind == "cap"]
+
+
+def test_a_vague_record_joins_at_most_the_cap_of_groups_by_fuzzy_links() -> None:
+    """GIVEN a vague record linked (above the threshold) to eight records that do not link each other
+    WHEN the cap is three THEN it joins its three strongest, and each other link is refused with the
+    cap as its reason, whatever order the nodes come in."""
+    hub = linkage_record("hub", {"last_name": "Lee"})
+    strangers = [linkage_record(f"s{i}", {"last_name": "Lee"}) for i in range(8)]
+    decisions = {
+        ("hub", s.key): Decision("hub", s.key, "link", "score", PairScore("hub", s.key, 20.0 - i, 0.999, ()))
+        for i, s in enumerate(strangers)
+    }
+    nodes = [GraphNode(r) for r in [hub, *strangers]]
+    for order in (nodes, list(reversed(nodes))):
+        result = link_graph(order, _capped(3), decisions)
+        assert ("hub", "s0", "s1", "s2") in result.components
+        assert sum(len(c) == 1 for c in result.components) == 5
+        capped = sorted(r.b for r in result.refused if r.kind == "cap")
+        assert capped == ["s3", "s4", "s5", "s6", "s7"]
+        assert all("hub has more than 3 fuzzy links" in r.reason for r in result.refused)
 
 
 def test_an_overloaded_blocking_key_finds_no_candidates() -> None:
