@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, Self, overload
+from typing import Any, ClassVar, Literal, Self, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -133,6 +133,23 @@ class _Frozen(BaseModel):
         fields_set = self.__pydantic_fields_set__
         shared = fields_set is _ALL_FIELDS.get(type(self))
         return (_reassemble, (type(self), self.__dict__, None if shared else fields_set))
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def assemble_model(cls: type[_Model], values: dict[str, Any]) -> _Model:
+    """``_Frozen.assemble`` for another model (core.governance.history's events): an instance of
+    ``cls`` holding ``values``, every field given and already valid, without validation."""
+    fields_set = _ALL_FIELDS.get(cls)
+    if fields_set is None:
+        fields_set = _ALL_FIELDS[cls] = set(cls.model_fields)
+    obj = _new_object(cls)
+    _set_dict(obj, values)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
 
 
 def _reassemble(cls: type[_Frozen], values: dict[str, Any], fields_set: set[str] | None) -> _Frozen:
