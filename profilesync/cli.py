@@ -280,7 +280,7 @@ def _resolve(args: argparse.Namespace) -> int:
         # is opened, so that a forked worker inherits no connection).
         # On the embedded store, the file is read in batches that keep each person's lines together
         # (connectors.jsonl.batched): their records found new customers, planned together.
-        by_person = args.batch_size if args.endpoint_url is None else None
+        by_person = args.batch_size if args.endpoint_url is None and args.input.is_file() else None
         worker = (
             stack.enter_context(NormalisingWorker(args.input, options, batch_size=by_person))
             if worker_wanted(args.input)

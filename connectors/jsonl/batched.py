@@ -29,8 +29,9 @@ drafts by ``connectors.jsonl.line_outcome``, as ``read_jsonl`` does, line number
   one dict entry per distinct value (about 100 bytes): some 250 MB at a million lines, freed before
   the lines are read again. The file is read through ``mmap``, which the system pages in and out.
 * Files this cannot read line for line as ``read_jsonl`` does are read in file order, as before: a
-  file that fits one batch, a line over ``MAX_LINE_CHARS`` bytes, a carriage return that ends no
-  ``\\r\\n`` (text mode splits lines there), an empty file, a file that does not open.
+  pipe (it cannot be read twice), a file that fits one batch, a line over ``MAX_LINE_CHARS`` bytes,
+  a carriage return that ends no ``\\r\\n`` (text mode splits lines there), an empty file, a file
+  that does not open.
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ def plan_batches(path: Path | str, batch_size: int, default_source: str = "jsonl
     """The batches of ``path`` (see the module's docstring), or None to read it in file order."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    if not Path(path).is_file():
+        return None  # a pipe cannot be read twice; read_jsonl says why anything else cannot be read
     try:
         handle = open(path, "rb")  # noqa: SIM115 (closed below, on every path)
     except OSError:

@@ -304,3 +304,14 @@ def _reference_groups(lines: list[str]) -> list[set[int]]:
             if merged:
                 break
     return groups
+
+
+def test_a_pipe_is_not_read_ahead(tmp_path: Path) -> None:
+    # GIVEN a named pipe (which cannot be read twice) with no writer yet: opening it would block
+    import os
+
+    pipe = tmp_path / "pipe.jsonl"
+    os.mkfifo(pipe)
+
+    # WHEN the batches are planned THEN there is no plan, and the pipe was not opened (this returns)
+    assert plan_batches(pipe, 5) is None
