@@ -112,17 +112,7 @@ class _Frozen(BaseModel):
         types. ``model_construct`` does the same but fills defaults and tracks extras, which costs
         more than the assembly itself.
         """
-        fields_set = _ALL_FIELDS.get(cls)
-        if fields_set is None:
-            fields_set = _ALL_FIELDS[cls] = set(cls.model_fields)
-        # No model class defines __new__ (tests/unit/test_core_fast_paths.py checks), so this is
-        # cls.__new__(cls) without looking it up through the class's bases on every call.
-        obj = _new_object(cls)
-        _set_dict(obj, values)
-        _set_fields_set(obj, fields_set)
-        _set_extra(obj, None)
-        _set_private(obj, None)
-        return obj
+        return assemble_model(cls, values)
 
     def __reduce__(self) -> str | tuple[Any, ...]:
         """Pickle as the values and the fields set, rebuilt by ``_reassemble``: a third less time to
@@ -139,11 +129,14 @@ _Model = TypeVar("_Model", bound=BaseModel)
 
 
 def assemble_model(cls: type[_Model], values: dict[str, Any]) -> _Model:
-    """``_Frozen.assemble`` for another model (core.governance.history's events): an instance of
-    ``cls`` holding ``values``, every field given and already valid, without validation."""
+    """An instance of ``cls`` holding ``values``, every field given and already valid, without
+    validation: ``_Frozen.assemble``, and the same for a model outside the schema
+    (core.governance.history's events)."""
     fields_set = _ALL_FIELDS.get(cls)
     if fields_set is None:
         fields_set = _ALL_FIELDS[cls] = set(cls.model_fields)
+    # No model class defines __new__ (tests/unit/test_core_fast_paths.py checks), so this is
+    # cls.__new__(cls) without looking it up through the class's bases on every call.
     obj = _new_object(cls)
     _set_dict(obj, values)
     _set_fields_set(obj, fields_set)
