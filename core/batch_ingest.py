@@ -34,8 +34,9 @@ from datetime import datetime
 from typing import Final
 
 from core.identity import group_records
+from core.ingest_changeset import _changeset
 from core.merge import record_hash
-from core.pipeline import IngestResult, IngestSettings, _changeset, ingest, latest_versions
+from core.pipeline import IngestResult, IngestSettings, ingest, latest_versions
 from core.ports import Changeset, CustomerState, ProfileStore, PutIdent, ReadsTombstones
 from core.schema import SourceRecord
 

@@ -21,7 +21,7 @@ from core.ports import CustomerState, ProfileStore
 from core.schema import SourceRecord
 
 if TYPE_CHECKING:
-    from core.pipeline import IngestSettings
+    from core.ingest_settings import IngestSettings
 
 __all__ = [
     "GraphLinks",
@@ -39,7 +39,8 @@ def identity_graph(store: ProfileStore, state: CustomerState, settings: IngestSe
     """The link graph over the customer's records, the holders of the values they share, and the
     candidates filed under their blocking keys (so that a pair decided against them, a rejected
     review or one below the threshold, is shown too)."""
-    from core.link_scope import Scope, index_keys
+    from core.link_nodes import index_keys
+    from core.link_scope import Scope
 
     scope = Scope(store, settings)
     scope.add_customer(state)
@@ -57,7 +58,7 @@ def identity_explanation(
     must be set (probabilistic identity)."""
     if settings.linkage is None:
         raise ValueError("identity_explanation needs probabilistic identity (IngestSettings.linkage)")
-    from core.link_scope import direct_pairs
+    from core.link_plan import direct_pairs
 
     result = identity_graph(store, state, settings)
     own = set(state.snapshots)

@@ -30,10 +30,12 @@ from typing import Any, Literal
 
 from core.errors import InputError
 from core.governance.history import MAX_REASON, HistoryEvent, event_id_for, quotes_identifier
+from core.ingest_settings import IngestSettings
 from core.link_index import LinkIndex, ReviewItem
-from core.pipeline import IngestSettings, complete_merge, split_customer
+from core.merge_steps import complete_merge
 from core.ports import ProfileStore
 from core.privacy_store import AuditRecord
+from core.split import split_customer
 
 __all__ = [
     "DecisionOutcome",

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from core.connector import Connector
 from core.identity import IdentityPolicy
 from core.mailbox import canonical_spelling, mailbox_key
-from core.pipeline import SPLIT_SERIES_LENGTH, split_ids
 from core.ports import CustomerState, ProfileStore, PushedState, ReadsProfiles, SyncStateStore
 from core.privacy_store import DeleteItem, ErasureStep, ErasureStore, ItemKey
 from core.schema import Identifier
+from core.split import SPLIT_SERIES_LENGTH, split_ids
 from core.tool_erasure import ErasesPushedRecords
 
 
@@ -343,7 +343,7 @@ def absorbed_customers(
 ) -> dict[str, tuple[int, list[ItemKey]]]:
     """Customers merged into this one, directly or through others, found through the ids their
     records gave them (deterministic: the founding id, then the series a split gives out in order,
-    ``core.pipeline.split_ids``), with their tombstone's version and their items."""
+    ``core.split.split_ids``), with their tombstone's version and their items."""
     if state is None:
         return {}
     series = {key: split_ids(key) for key in state.snapshots}

@@ -40,7 +40,9 @@ from core.governance.history_redaction import redact_other_histories
 from core.governance.person_record import PersonRecord, person_record
 from core.governance.reading import ReadAudit
 from core.identity import IdentityPolicy
+from core.ingest_settings import IngestSettings
 from core.mailbox import mailbox_key
+from core.merge_steps import complete_merge
 from core.normalise import normalise_email, normalise_phone
 from core.person_scope import (
     PersonScope,
@@ -50,7 +52,6 @@ from core.person_scope import (
     plan_scope,
     scope_of,
 )
-from core.pipeline import IngestSettings, complete_merge
 from core.ports import CustomerState, ProfileStore, PushedState, SyncStateStore
 from core.privacy_store import (
     AuditRecord,
@@ -600,7 +601,7 @@ def _forget_in_index(profiles: ProfileStore, records: Iterable[SourceRecord], po
     from core.link_index import LinkIndex
 
     if isinstance(profiles, LinkIndex):
-        from core.link_scope import forget_records  # the matcher's imports only where it is used
+        from core.link_nodes import forget_records  # the matcher's imports only where it is used
 
         forget_records(profiles, records, policy)
 

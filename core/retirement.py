@@ -11,7 +11,7 @@ deleted (``updated_at``), nothing else. ``split_tombstones`` takes them out of a
               -> the customer, read whole -> one conditional changeset: delete the SOURCE# item,
                  the IDENT items no record left holds, rebuild the profile from the records left
               -> the records left no longer share an identifier: split the customer
-                 (``core.pipeline.split_customer``, as after an update that dropped the link)
+                 (``core.split.split_customer``, as after an update that dropped the link)
               -> no record left: delete the customer's items as an erasure does
                  (``core.person_scope``'s plan, without suppressing anything)
 
@@ -56,7 +56,7 @@ from core.privacy_store import DeleteItem, ErasureStore, ItemKey
 from core.schema import Identifier, Quarantined, RecordDraft, SourceDeletion, SourceRecord
 
 if TYPE_CHECKING:
-    from core.pipeline import IngestSettings
+    from core.ingest_settings import IngestSettings
 
 
 def tombstone_of(draft: RecordDraft) -> SourceDeletion | Quarantined:
@@ -172,7 +172,7 @@ def retire_records(
     (core.push_policy), until a record of theirs comes from the tool again. Raises
     ConflictError when a customer kept changing for ``max_attempts`` rounds (send the deletions
     again: they apply once)."""
-    from core.pipeline import IngestSettings
+    from core.ingest_settings import IngestSettings
 
     settings = settings or IngestSettings()
     latest: dict[str, SourceDeletion] = {}
@@ -232,7 +232,7 @@ def _retire_round(
 
 def _live_state(store: ProfileStore, customer_id: str, settings: IngestSettings) -> CustomerState:
     """The customer as it is now: merges in flight finished first, merged-away ones followed."""
-    from core.pipeline import complete_merge
+    from core.merge_steps import complete_merge
 
     seen: set[str] = set()
     while customer_id not in seen:
@@ -290,7 +290,7 @@ def _retire_from(
         tools = sorted({state.snapshots[k].source for k in gone} - left)
         at = max(d.deleted_at for d in deletions)
         pushed.put_pushed([PushedState(cid, tool, RETIRED_HASH, None, at) for tool in tools])
-    from core.pipeline import record_groups, split_customer
+    from core.split import record_groups, split_customer
 
     if len(record_groups(remaining, settings.policy)) > 1:
         # The retired record was what joined the others (an email two records shared through it).

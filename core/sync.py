@@ -47,15 +47,15 @@ if TYPE_CHECKING:
     # but never do either (merge ingests), and the normalisers bring phonenumbers and pycountry, the
     # pipeline identity resolution: tens of ms of every cold start.
     from core.governance.quality import RunQuality
+    from core.ingest_settings import IngestResult, IngestSettings
     from core.normalise import NormaliseOptions
-    from core.pipeline import IngestResult, IngestSettings
     from core.privacy_store import ErasureStore
     from core.retirement import RetireResult
     from core.schema import SourceDeletion
 
 
 def _no_ingest() -> IngestResult:
-    from core.pipeline import IngestResult
+    from core.ingest_settings import IngestResult
 
     return IngestResult()
 
@@ -182,7 +182,7 @@ def pull_into_store(
     report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
     run_id = f"{name}-{uuid.uuid4().hex[:12]}"
     quality = report.quality = resume_quality(name, run_id, saved.report)
-    from core.pipeline import IngestSettings
+    from core.ingest_settings import IngestSettings
 
     settings = settings or IngestSettings()
     if settings.actor == IngestSettings.actor:  # the changes of this pull are this run's in the history

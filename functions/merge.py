@@ -184,7 +184,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if totals.split_customers:
         metrics.add_metric(name="Splits", unit=MetricUnit.Count, value=totals.split_customers)
     if totals.unsplit:
-        # Stored, but still one customer: core.pipeline.split_customer says why (a race, or a group
+        # Stored, but still one customer: core.split.split_customer says why (a race, or a group
         # of records too large to move in one transaction).
         metrics.add_metric(name="SplitsDeferred", unit=MetricUnit.Count, value=len(totals.unsplit))
         logger.warning(

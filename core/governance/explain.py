@@ -10,7 +10,7 @@ passing more links, not changing this module: see ``LinkSource``.
 
 ``groups`` are the connected components of the records under the edges that are used: one group
 when the records still join up; several when an update removed what joined them and the customer
-waits to be split (core.pipeline.split_customer).
+waits to be split (core.split.split_customer).
 """
 
 from __future__ import annotations

@@ -33,9 +33,11 @@ from core.errors import ConflictError
 from core.governance.changes import survivor_of_merge_event
 from core.governance.errors import SplitRefusedError
 from core.governance.history import HistoryEvent, HistoryStore
-from core.pipeline import IngestSettings, ResolutionGaveUpError, complete_merge, split_changeset
+from core.ingest_settings import IngestSettings, ResolutionGaveUpError
+from core.merge_steps import complete_merge
 from core.ports import CustomerState, ProfileStore
 from core.privacy_store import AuditRecord
+from core.split import split_changeset
 
 #: How many pages of the survivor's history are searched for the event (200 events a page).
 MAX_PAGES_SEARCHED = 500

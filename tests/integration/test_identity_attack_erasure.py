@@ -19,7 +19,7 @@ import pytest
 from connectors.jsonl import draft_from_flat
 from core.identity import IdentityPolicy
 from core.link_index import block_item_key
-from core.link_scope import graph_node, index_keys
+from core.link_nodes import graph_node, index_keys
 from core.linkage import default_model
 from core.normalise import normalise_record
 from core.privacy import erase_person
@@ -139,7 +139,7 @@ def test_an_erased_fuzzy_linked_person_leaves_no_index_or_review_item_after_a_re
 @STORES
 @pytest.mark.xfail(
     strict=True,
-    reason="core/link_scope.py forget_records finds an erased record's REVIEW# items only among the "
+    reason="core/link_nodes.py forget_records finds an erased record's REVIEW# items only among the "
     "current members of its BLOCK# keys; once the other record of a review pair has moved and changed "
     "its name (no key in common any more) the item, naming her record keys with her pair's per-field "
     "evidence, survives the erasure (review items are never dropped when a pair stops being a "
@@ -167,8 +167,8 @@ def _pending_pairs(stores: Stores) -> set[tuple[str, str]]:
     strict=True,
     reason="review items are written when a pair scores between the thresholds and never dropped: "
     "after the namesake's record changes so the pair no longer scores (another name, birth date, "
-    "address) the stale items stay pending in the queue a person is asked to decide (core/link_scope.py "
-    "plan_linked, core/pipeline.py; review)",
+    "address) the stale items stay pending in the queue a person is asked to decide (core/link_plan.py "
+    "plan_linked, core/ingest_plan.py; review)",
 )
 def test_a_review_item_leaves_the_queue_when_the_pair_stops_being_a_candidate(
     stores_of: Callable[[], AbstractContextManager[Stores]],

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from core.identity import IdentityPolicy
-from core.link_scope import LinkageSettings, graph_node, index_keys
+from core.link_nodes import graph_node, index_keys
+from core.link_scope import LinkageSettings
 from core.linkage import default_model
 from core.pipeline import IngestSettings, ingest
 from core.privacy import erase_person

@@ -16,7 +16,8 @@ import pytest
 
 from connectors.jsonl import draft_from_flat
 from core.identity import IdentityPolicy
-from core.link_scope import LinkageSettings, Scope, _as_match_node, _match_node, graph_node
+from core.link_nodes import _as_match_node, _match_node, graph_node
+from core.link_scope import LinkageSettings, Scope
 from core.linkage import link_graph
 from core.normalise import NormaliseOptions, normalise_record
 from core.pipeline import IngestSettings, ingest

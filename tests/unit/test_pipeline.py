@@ -12,16 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.identity import IdentityPolicy, customer_id_for
-from core.pipeline import (
-    IngestSettings,
-    _hold_together,
-    complete_merge,
-    ingest,
-    record_groups,
-    split_customer,
-)
+from core.merge_steps import complete_merge
+from core.pipeline import IngestSettings, ingest
 from core.ports import Changeset, CustomerState, Ownership
 from core.schema import Profile, SourceRecord
+from core.split import _hold_together, record_groups, split_customer
 from core.storage.memory import InMemoryProfileStore
 from core.testing.invariants import store_problems
 from tests.conftest import make_record

@@ -17,10 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.identity import IdentityPolicy
-from core.link_scope import LinkageSettings, graph_node
+from core.link_nodes import graph_node
+from core.link_scope import LinkageSettings
 from core.linkage import link_graph
-from core.pipeline import IngestSettings, ingest, split_customer
+from core.pipeline import IngestSettings, ingest
 from core.schema import SourceRecord
+from core.split import split_customer
 from core.storage.memory import InMemoryProfileStore
 from core.testing.invariants import store_problems
 from tests.conftest import make_record

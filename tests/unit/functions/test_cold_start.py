@@ -183,6 +183,9 @@ NOT_LOADED = {
         "httpx",
         "connectors",
         "core.pipeline",
+        "core.ingest_plan",  # and the modules ingest is split into
+        "core.split",
+        "core.merge_steps",
         "core.normalise",
         "phonenumbers",
         "aws_lambda_powertools.utilities.batch",
@@ -191,6 +194,9 @@ NOT_LOADED = {
     ),
     "functions.pull": (
         "core.pipeline",
+        "core.ingest_plan",  # and the modules ingest is split into
+        "core.split",
+        "core.merge_steps",
         "aws_lambda_powertools.utilities.batch",
         "aws_lambda_powertools.utilities.parser",
         "aws_xray_sdk",
@@ -209,6 +215,9 @@ NOT_LOADED = {
         "yaml",  # the configuration document and the matcher come with a decision, not the start
         "core.linkage",
         "core.pipeline",
+        "core.ingest_plan",  # and the modules ingest is split into
+        "core.split",
+        "core.merge_steps",
         "core.normalise",
         "phonenumbers",
         "aws_lambda_powertools.utilities.batch",
@@ -221,6 +230,9 @@ NOT_LOADED = {
         "core.normalise",
         "phonenumbers",
         "core.pipeline",
+        "core.ingest_plan",  # and the modules ingest is split into
+        "core.split",
+        "core.merge_steps",
         "aws_lambda_powertools.utilities.batch",
         "aws_lambda_powertools.utilities.parser",
         "aws_xray_sdk",

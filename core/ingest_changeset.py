@@ -1,0 +1,209 @@
+"""The changeset of one component of a batch (new customer, attach or merge): its records' snapshots,
+the identifiers its survivor takes, gives up or holds too, mailbox markers, suppression guards,
+tombstones of the customers it absorbs and the survivor's rebuilt profile, all conditional on what
+the plan read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from core.errors import ConflictError
+from core.governance.changes import change_history
+from core.identity import Component
+from core.ingest_settings import IngestSettings
+from core.link_index import match_document
+from core.mailbox import is_canonical, mailbox_key
+from core.merge import build_profile, newest, profile_hash, record_hash
+from core.ports import (
+    Changeset,
+    CustomerState,
+    DeleteIdent,
+    DeleteSource,
+    Operation,
+    ProfileStore,
+    PutHolder,
+    PutIdent,
+    PutProfile,
+    PutSource,
+    Tombstone,
+    Unsuppressed,
+)
+from core.schema import SourceRecord
+from core.split import _hold_together
+
+
+def _moving_watermarks(
+    store: ProfileStore,
+    components: Sequence[Component],
+    live: Mapping[str, CustomerState],
+    hashes: Mapping[str, str],
+) -> dict[str, datetime]:
+    """The stored ``updated_at`` of the ``source#`` keys whose snapshots a merge moves unchanged.
+
+    The identifier item's time can be newer than its snapshot's (a ``TouchSource`` moved it for an
+    echo); the merge hands the key over with that time, so that a version older than the echo stays
+    stale. Read only when a component merges customers, in one read for the batch.
+    """
+    keys = sorted(
+        f"source#{key}"
+        for component in components
+        if len(component.customers) > 1
+        for cid in component.customers - {component.survivor}
+        for key in live[cid].snapshots
+        if key not in hashes
+    )
+    if not keys:
+        return {}
+    return {k: o.updated_at for k, o in store.get_owners(keys).items() if o.updated_at is not None}
+
+
+def _changeset(
+    component: Component,
+    survivor: str,
+    absorbed: frozenset[str],
+    live: Mapping[str, CustomerState],
+    raw_owner: Mapping[str, str],
+    owner_of: Mapping[str, str],
+    hashes: Mapping[str, str],
+    watermarks: Mapping[str, datetime],
+    settings: IngestSettings,
+    splits: set[str],
+) -> Changeset:
+    """The changeset of one component; ``survivor`` and ``absorbed`` are the component's.
+
+    ``watermarks``: the stored times of the ``source#`` keys of snapshots that move unchanged.
+    ``survivor`` is added to ``splits`` when an update leaves its records in disconnected groups."""
+    members = component.customers
+    ops: list[Operation] = []
+
+    snapshots: dict[str, SourceRecord] = {}
+    snapshot_home: dict[str, str] = {}
+    for cid in sorted(members):
+        for key, snap in live[cid].snapshots.items():
+            snapshots[key] = snap
+            snapshot_home[key] = cid
+    changed: dict[str, str] = {}
+    stored_keys = set(snapshots)
+    for record in component.records:
+        key = record.key
+        changed[key] = hashes[key]
+        previous = snapshots.get(key)
+        if previous is not None and newest(previous, record) is previous:
+            # The owners read let this record through as newer, but a newer version was stored
+            # after that read (the customer, read later, holds it): plan again from fresh reads.
+            raise ConflictError(f"a newer {key} was stored while the batch was read; plan again")
+        snapshots[key] = record
+        ops.append(PutSource(survivor, record, hashes[key]))
+    records_of = {cid: live[cid].snapshots.keys() for cid in absorbed}
+    ops.extend(
+        change_history(
+            component.records,
+            stored_keys,
+            survivor,
+            members,
+            records_of,
+            owner_of,
+            hashes,
+            actor=settings.actor,
+            at=settings.clock(),
+        )
+    )
+    for key, home in sorted(snapshot_home.items()):
+        if home == survivor:
+            continue
+        ops.append(DeleteSource(home, key))
+        if key not in hashes:  # moved unchanged from an absorbed customer
+            h = record_hash(snapshots[key])
+            changed[key] = h
+            ops.append(PutSource(survivor, snapshots[key], h))
+
+    policy = settings.policy
+    desired: set[str] = set()
+    for snap in snapshots.values():
+        for ident in snap.identifiers:
+            key = ident.key
+            if key in desired or policy.is_blocked(ident):
+                continue
+            owner = owner_of.get(key)
+            if owner is None or owner in members:
+                desired.add(key)
+    holding: set[str] = set()
+    for record in component.records:
+        for ident in record.identifiers:
+            key = ident.key
+            if ident.kind == "source" or key in desired or policy.is_blocked(ident):
+                continue
+            owner = owner_of.get(key)
+            if owner is not None and owner not in members:
+                holding.add(key)  # another customer owns it: mark that this one holds it too
+    ops.extend(PutHolder(key, survivor) for key in sorted(holding))
+    for key in sorted(desired):
+        current = raw_owner.get(key)
+        is_source = key.startswith("source#")
+        source_key = key[len("source#") :] if is_source else ""
+        if current == survivor and not (is_source and source_key in changed):
+            continue
+        if is_source and source_key not in snapshots:
+            # A child's link to its owner (``source#shopify:customer:1``) before the owner record is
+            # here: the key is held with no hash or time, which the owner's record fills in later.
+            ops.append(PutIdent(key, survivor, current))
+        elif is_source:
+            snap = snapshots[source_key]
+            at = snap.ordered_at
+            if source_key not in hashes:  # not this batch's record: keep a newer stored time
+                at = max(at, watermarks.get(key, at))
+            h = changed.get(source_key) or record_hash(snap)
+            ops.append(PutIdent(key, survivor, current, h, at, _match(snap, settings)))
+        else:
+            ops.append(PutIdent(key, survivor, current))
+    previously_owned: set[str] = set()
+    for cid in members:
+        previously_owned |= live[cid].owned
+    ops.extend(DeleteIdent(key, raw_owner.get(key, survivor)) for key in sorted(previously_owned - desired))
+    ops.extend(_mailbox_markers(ops, survivor))
+    if settings.suppression is not None:
+        # An erasure may suppress a value nobody stored yet after this plan's check: the IDENT
+        # items this changeset creates are guarded by their suppression entries (docs/privacy.md).
+        created = (op.key for op in ops if isinstance(op, PutIdent) and op.expected_owner is None)
+        ops.extend(Unsuppressed(h) for h in settings.suppression.guards(created))
+    ops.extend(Tombstone(cid, survivor, live[cid].version) for cid in sorted(absorbed))
+    if (
+        settings.linkage is None
+        and members
+        and len(snapshots) > 1
+        and not _hold_together(snapshots.values(), policy)
+    ):
+        # An update removed the identifier that joined them, or a guardrail now refuses it (or a
+        # split was cut short): checked on every change to an existing customer, so it heals.
+        splits.add(survivor)
+    prior = live.get(survivor)
+    profile = build_profile(survivor, snapshots.values(), settings.rules, (prior.version if prior else 0) + 1)
+    ops.append(
+        PutProfile(
+            survivor, profile, profile_hash(profile), frozenset(desired), prior.version if prior else None
+        )
+    )
+    return Changeset(label=component.records[0].key, operations=tuple(ops))
+
+
+def _mailbox_markers(ops: Sequence[Operation], survivor: str) -> list[PutHolder]:
+    """A marker under the mailbox of each email this changeset gives ``survivor`` that is not the
+    mailbox's own spelling (``IDENT#mailbox#annsmith@gmail.com`` / ``HOLDER#<survivor>`` for
+    ``ann.smith@gmail.com``, core.mailbox): how an erasure naming another spelling of the address
+    finds the customer (core.person_scope); the own spelling is found by its IDENT item. One per
+    mailbox (a transaction takes one operation per item)."""
+    markers: dict[str, PutHolder] = {}
+    for op in ops:
+        if isinstance(op, PutIdent) and op.key.startswith("email#"):
+            mailbox = mailbox_key(op.key)
+            if mailbox is not None and not is_canonical(op.key, mailbox):
+                markers.setdefault(mailbox, PutHolder(mailbox, survivor))
+    return [markers[k] for k in sorted(markers)]
+
+
+def _match(record: SourceRecord, settings: IngestSettings) -> str | None:
+    """The match fields a source identifier carries when probabilistic identity is on."""
+    if settings.linkage is None:
+        return None
+    return match_document(record)

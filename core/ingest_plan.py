@@ -1,0 +1,286 @@
+"""One planning round of ``ingest`` (core.pipeline): read the owners of the batch's identifier keys,
+drop unchanged and stale records, load the customers those keys belong to, group the records into
+components (exact identifiers, or the link graph of core.link_plan) and plan one changeset per
+component (core.ingest_changeset). Every write is planned from what was read, and every ownership
+change is conditional on it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from core.child_moves import detach_changeset, moved_children
+from core.errors import ConflictError
+from core.identity import Component, IdentityPolicy, counts_toward_limits, group_records, live_owner
+from core.ingest_changeset import _changeset, _moving_watermarks
+from core.ingest_settings import IngestResult, IngestSettings
+from core.link_index import ReviewItem
+from core.merge import record_hash
+from core.ports import (
+    RETIRED_OWNER,
+    Changeset,
+    CustomerState,
+    Ownership,
+    ProfileStore,
+    PutIdent,
+    ReadsTombstones,
+    TouchSource,
+)
+from core.schema import SourceRecord
+
+
+@dataclass
+class _Plan:
+    changesets: list[Changeset]
+    records_of: dict[str, tuple[SourceRecord, ...]]
+    kinds: dict[str, str]
+    deferred: list[SourceRecord]
+    pending_merges: list[tuple[str, str]]
+    result: IngestResult
+    absorbed: dict[str, int] = field(default_factory=dict)
+    survivors: dict[str, str] = field(default_factory=dict)
+    touches: list[Changeset] = field(default_factory=list)
+    splits: set[str] = field(default_factory=set)
+    detaches: list[Changeset] = field(default_factory=list)
+    """Children leaving the customer that holds them (core.child_moves): committed, then re-planned."""
+    resplit: set[str] = field(default_factory=set)
+    reviews: list[ReviewItem] = field(default_factory=list)
+
+
+def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: IngestSettings) -> _Plan:
+    policy = settings.policy
+    result = IngestResult()
+    keys = sorted({i.key for r in records for i in r.identifiers if not policy.is_blocked(i)})
+    # Tombstones of records retired at the vendor (core.retirement) make an older version stale.
+    owners = (
+        store.get_owners_and_tombstones(keys)
+        if isinstance(store, ReadsTombstones)
+        else store.get_owners(keys)
+    )
+
+    active: list[SourceRecord] = []
+    hashes: dict[str, str] = {}
+    touches: list[Changeset] = []
+    for record in records:
+        h = record_hash(record)
+        source_key = f"source#{record.key}"  # record.source_identifier.key, without a model
+        stored = owners.get(source_key)
+        if stored is not None and stored.record_hash is not None and stored.updated_at is not None:
+            at = record.ordered_at  # the identifier item keeps ordering times (SourceRecord.ordered_at)
+            if stored.record_hash == h:
+                result.unchanged += 1
+                if at > stored.updated_at:
+                    result.touched += 1
+                    touch = TouchSource(source_key, h, stored.updated_at, at)
+                    touches.append(Changeset(f"touch:{record.key}", (touch,)))
+                continue
+            if (stored.updated_at, stored.record_hash) > (at, h):
+                result.stale += 1
+                continue
+        hashes[record.key] = h
+        active.append(record)
+    tombstones = [k for k, o in owners.items() if o.customer_id == RETIRED_OWNER]
+    if tombstones:
+        # Past the staleness check a tombstone owns nothing: the record re-created at the vendor
+        # replaces it (its PutIdent expects the tombstone's owner: see before _changeset below).
+        owners = {k: o for k, o in owners.items() if o.customer_id != RETIRED_OWNER}
+    if active and settings.suppression is not None:
+        # Read after the owners: an erasure suppresses before it deletes, so a record whose owner
+        # this plan found gone finds its suppression here; one whose owner was still there fails
+        # its commit's condition and is planned again, through this check (docs/privacy.md).
+        active, dropped = settings.suppression.split(active)
+        result.suppressed += len(dropped)
+    if not active:
+        return _Plan([], {}, {}, [], [], result, touches=touches)
+
+    customers = _load_customers(store, {o.customer_id for o in owners.values()})
+    merging = sorted(
+        {(cid, c.merging_into) for cid, c in customers.items() if c.merging_into}
+        | {(absorbed, cid) for cid, c in customers.items() for absorbed in c.absorbing}
+    )
+    if merging:
+        # A merge is in flight (or was cut short by a crash): finish it first, then plan afresh.
+        return _Plan([], {}, {}, list(active), merging, result, touches=touches)
+    merged_into = {cid: c.merged_into for cid, c in customers.items() if c.merged_into}
+    live = {cid: c for cid, c in customers.items() if not c.merged_into}
+    _check_owners_read(owners, live)
+
+    # Keys held by the loaded customers' snapshots whose owner we have not read yet.
+    known = set(owners)
+    for c in live.values():
+        known |= c.owned
+    extra = sorted(
+        {
+            i.key
+            for c in live.values()
+            for snap in c.snapshots.values()
+            for i in snap.identifiers
+            if i.key not in known and not policy.is_blocked(i)
+        }
+    )
+    if extra:
+        owners = {**owners, **store.get_owners(extra)}
+    raw_owner: dict[str, str] = {k: o.customer_id for k, o in owners.items()}
+    for c in live.values():
+        for k in c.owned:
+            raw_owner.setdefault(k, c.customer_id)
+    owner_of = {k: live_owner(cid, merged_into) for k, cid in raw_owner.items()}
+    leaving = moved_children(active, owner_of, live)
+    if leaving:
+        # An order re-assigned to another customer leaves its old one before it is planned: joined
+        # by its own key, it would merge the two customers, and the split after would re-id one.
+        detaches = [detach_changeset(live[c], leaving[c], policy, settings.rules) for c in sorted(leaving)]
+        return _Plan([], {}, {}, list(active), [], result, touches=touches, detaches=detaches)
+
+    linked_splits: set[str] = set()
+    if settings.linkage is not None:
+        # The link graph over the batch and what it touches (core.link_plan) decides the components.
+        from core.link_plan import plan_linked
+
+        linked = plan_linked(
+            active,
+            live,
+            raw_owner,
+            owner_of,
+            merged_into,
+            store,
+            settings,
+            lambda ids: _load_customers(store, ids),
+        )
+        if linked.merging or linked.merges:
+            return _Plan([], {}, {}, list(active), linked.merging + linked.merges, result, touches=touches)
+        components, linked_splits = linked.components, linked.split_labels
+        result.guardrail_hits.extend(linked.hits)
+        result.fuzzy_links += linked.fuzzy_links
+        result.reviews += len(linked.reviews)
+    else:
+        components = _group_exact(active, live, owner_of, policy, result)
+    watermarks = _moving_watermarks(store, components, live, hashes)
+
+    raw_owner.update(dict.fromkeys(tombstones, RETIRED_OWNER))  # owned by nobody (owner_of): replaced
+    changesets: list[Changeset] = []
+    records_of: dict[str, tuple[SourceRecord, ...]] = {}
+    kinds: dict[str, str] = {}
+    deferred: list[SourceRecord] = []
+    pending_merges: list[tuple[str, str]] = []
+    absorbed: dict[str, int] = {}
+    survivors: dict[str, str] = {}
+    splits: set[str] = set()
+    for component in components:
+        # ``survivor`` hashes a customer id for a new customer: work it out once per component.
+        survivor = component.survivor
+        absorbed_ids = component.customers - {survivor}
+        changeset = _changeset(
+            component, survivor, absorbed_ids, live, raw_owner, owner_of, hashes, watermarks, settings, splits
+        )
+        if len(changeset) > store.max_items_per_commit:
+            if absorbed_ids:
+                # Too large for one transaction: merge the customers step by step first, then
+                # these records attach to the survivor in the next round.
+                pending_merges.extend((a, survivor) for a in sorted(absorbed_ids))
+                deferred.extend(component.records)
+                continue
+            # A long chain of new records: take the first few now, the rest attach next round.
+            # Records differ in how many identifiers they bring, so the first guess may still be
+            # too large: take fewer until it fits (a single record that does not fit is refused).
+            per_record = max(1, len(changeset) // len(component.records))
+            take = max(1, store.max_items_per_commit // per_record - 1)
+            whole = component
+            while True:
+                component = Component(whole.records[:take], whole.customers)
+                survivor = component.survivor
+                absorbed_ids = component.customers - {survivor}
+                changeset = _changeset(
+                    component,
+                    survivor,
+                    absorbed_ids,
+                    live,
+                    raw_owner,
+                    owner_of,
+                    hashes,
+                    watermarks,
+                    settings,
+                    splits,
+                )
+                if len(changeset) <= store.max_items_per_commit or take == 1:
+                    break
+                take -= 1
+            deferred.extend(whole.records[take:])
+        changesets.append(changeset)
+        # A key nobody owned that this changeset claims is taken for the components planned after
+        # it: two claims of one unowned key (one the guardrails keep from joining them) would be two
+        # operations on one item in one transaction, which DynamoDB rejects whole.
+        for op in changeset.operations:
+            if isinstance(op, PutIdent) and op.expected_owner is None:
+                raw_owner[op.key] = owner_of[op.key] = survivor
+        records_of[changeset.label] = component.records
+        if linked_splits and any(r.key in linked_splits for r in component.records):
+            splits.add(survivor)  # the graph separates records of the customers it touches
+        kinds[changeset.label] = (
+            "new" if not component.customers else "attach" if not absorbed_ids else "merge"
+        )
+        absorbed[changeset.label] = len(absorbed_ids)
+        survivors[changeset.label] = survivor
+    plan = _Plan(
+        changesets, records_of, kinds, deferred, pending_merges, result, absorbed, survivors, touches, splits
+    )
+    if settings.linkage is not None:
+        plan.resplit, plan.reviews = linked.resplit, linked.reviews
+    return plan
+
+
+def _group_exact(
+    active: Sequence[SourceRecord],
+    live: Mapping[str, CustomerState],
+    owner_of: Mapping[str, str],
+    policy: IdentityPolicy,
+    result: IngestResult,
+) -> list[Component]:
+    """Components by exact identifiers (core.identity.group_records), with the people-level records
+    already holding the batch's keys as the guardrails' holders."""
+    # Which people already hold the keys of this batch's records (group_records looks up no other
+    # key, and child objects such as orders never count towards a guardrail limit).
+    batch_keys = {i.key for r in active for i in r.identifiers}
+    holders: dict[str, set[str]] = {}
+    for c in live.values():
+        for snap in c.snapshots.values():
+            if not counts_toward_limits(snap):
+                continue
+            for i in snap.identifiers:
+                key = i.key
+                if key in batch_keys:
+                    if key in holders:
+                        holders[key].add(snap.key)
+                    else:
+                        holders[key] = {snap.key}
+    components, hits = group_records(active, owner_of, {k: frozenset(v) for k, v in holders.items()}, policy)
+    result.guardrail_hits.extend(hits)
+    return components
+
+
+def _check_owners_read(owners: Mapping[str, Ownership], live: Mapping[str, CustomerState]) -> None:
+    """Raise ConflictError when a key the owners read gave to a live customer is not in that
+    customer's ``owned`` set as loaded after it: the key moved away in between (a split, or a record
+    that dropped it). The plan skips writing keys its survivor already owns, so it must not take
+    such a key for owned; the version the commit checks covers ``owned`` from the load onwards,
+    since every change of a key's owner rewrites the owner's profile item."""
+    for key, owner in owners.items():
+        customer = live.get(owner.customer_id)
+        if customer is not None and key not in customer.owned:
+            raise ConflictError(f"{key} left {owner.customer_id} while the batch was read; plan again")
+
+
+def _load_customers(store: ProfileStore, ids: set[str]) -> dict[str, CustomerState]:
+    """Load customers and, transitively, the customers they were merged into."""
+    loaded: dict[str, CustomerState] = {}
+    todo = set(ids)
+    while todo:
+        fetched = store.get_customers(sorted(todo))
+        missing = todo - set(fetched)
+        if missing:
+            # An owner (or a tombstone) names a customer with no items: the read raced a write that
+            # had not finished or was rolled back. Planning on it would attach records to nobody.
+            raise ConflictError(f"customer {sorted(missing)[0]} is referenced but has no items yet")
+        loaded.update(fetched)
+        todo = {c.merged_into for c in fetched.values() if c.merged_into} - set(loaded)
+    return loaded

@@ -1,0 +1,154 @@
+"""A record as the link graph (core.linkage.graph) sees it: its graph node, built from a stored or
+incoming record or from the match fields a candidate is read through, the index keys it is filed
+under (blocking keys, identifier values), and its removal from the index on erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Final
+
+from core.identity import IdentityPolicy
+from core.link_index import BlockState, LinkIndex, changes_for, fields_from_match, match_document
+from core.linkage import (
+    GraphNode,
+    LinkageModel,
+    LinkageRecord,
+    blocking_keys,
+    default_model,
+    email_match_key,
+    linkage_record,
+)
+from core.schema import Identifier, SourceRecord
+
+__all__ = ["forget_records", "graph_node", "index_keys"]
+
+
+def _values(
+    record: LinkageRecord, identifiers: Iterable[Identifier], policy: IdentityPolicy
+) -> tuple[str, ...]:
+    values: list[str] = []
+    for ident in identifiers:
+        if ident.kind == "source" or policy.is_blocked(ident):
+            continue
+        values.append(f"email#{email_match_key(ident.value)}" if ident.kind == "email" else ident.key)
+    if record.national_id:
+        values.append(f"national_id#{record.national_id}")
+    return tuple(dict.fromkeys(values))
+
+
+def graph_node(record: SourceRecord, policy: IdentityPolicy) -> GraphNode:
+    """The graph node of a stored or incoming record. Blocklisted emails and phones are left out of
+    its fields too: a ``noreply@`` address is no evidence, exact or fuzzy.
+
+    Kept in the record's ``__dict__`` per policy, as ``SourceRecord.key`` is: the in-memory store
+    hands the same snapshots to every batch, and a customer with 500 orders was prepared again for
+    each of them (pydantic compares and serialises fields only; ``model_copy`` drops the entry)."""
+    cached = record.__dict__.get("_graph_node")
+    if cached is not None and cached[0] is policy:
+        node: GraphNode = cached[1]
+        return node
+    node = _graph_node(record, policy)
+    record.__dict__["_graph_node"] = (policy, node)
+    return node
+
+
+def _graph_node(record: SourceRecord, policy: IdentityPolicy) -> GraphNode:
+    usable = [i for i in record.identifiers if i.kind != "source" and not policy.is_blocked(i)]
+    prepared = linkage_record(
+        record.key,
+        record.traits,
+        [i.value for i in usable if i.kind == "email"],
+        [i.value for i in usable if i.kind == "phone"],
+    )
+    person = record.level == "person"
+    return GraphNode(
+        prepared,
+        person=person,
+        links=tuple(i.key for i in record.identifiers if i.kind == "source"),
+        values=_values(prepared, usable, policy),
+        blocks=blocking_keys(prepared) if person else (),
+    )
+
+
+def _match_node(key: str, match: str, policy: IdentityPolicy) -> GraphNode:
+    fields = fields_from_match(match)
+    identifiers = [Identifier.assemble(kind="email", value=e) for e in fields.emails]
+    identifiers += [Identifier.assemble(kind="phone", value=p) for p in fields.phones]
+    usable = [i for i in identifiers if not policy.is_blocked(i)]
+    prepared = linkage_record(
+        key,
+        fields.traits,
+        [i.value for i in usable if i.kind == "email"],
+        [i.value for i in usable if i.kind == "phone"],
+    )
+    links = (f"source#{key}",) + ((f"source#{fields.owner}",) if fields.owner else ())
+    blocks = () if fields.child else blocking_keys(prepared)
+    return GraphNode(prepared, not fields.child, links, _values(prepared, usable, policy), blocks)
+
+
+def _as_match_node(
+    record: SourceRecord, node: GraphNode, policy: IdentityPolicy
+) -> tuple[str, GraphNode] | None:
+    """The record's ``match`` document and the node ``_match_node`` makes of it, from the record's own
+    node, when the two are the same by construction: identifiers of the kinds the document keeps,
+    text traits (they read back from JSON unchanged) and the source links the document implies."""
+    if any(i.kind not in _MATCHED_KINDS for i in record.identifiers):
+        return None
+    if not all(isinstance(v, str) for v in record.traits.values()):
+        return None
+    child = record.level != "person"
+    links = (f"source#{record.key}",) + ((f"source#{record.owner}",) if child and record.owner else ())
+    if node.links != links:
+        return None
+    ordered = [i for i in record.identifiers if i.kind == "email"]
+    ordered += [i for i in record.identifiers if i.kind == "phone"]
+    values = _values(node.record, ordered, policy)
+    blocks = () if child else node.blocks
+    return match_document(record), GraphNode(node.record, not child, links, values, blocks)
+
+
+_MATCHED_KINDS: Final = frozenset({"email", "phone", "source"})
+
+
+def index_keys(node: GraphNode, model: LinkageModel | None) -> tuple[str, ...]:
+    """The index keys a record is filed under: its blocking keys (with a model) and ``id:`` + each
+    identifier value. A child object is filed under its values only (a guest order's email), apart
+    from the people (core.link_index.BlockChange); it is never fuzzy-matched."""
+    if not node.person:
+        return tuple(f"id:{value}" for value in node.values)
+    keys = list(node.blocking_keys()) if model is not None else []
+    keys += [f"id:{value}" for value in node.values]
+    return tuple(dict.fromkeys(keys))
+
+
+def forget_records(store: Any, records: Iterable[SourceRecord], policy: IdentityPolicy | None = None) -> int:
+    """Remove records from the index (an erasure): their keys' memberships and the review items of
+    their candidate pairs. Returns how many index entries were removed. Harmless for records that
+    were never filed, and a no-op on a store without an index."""
+    if not isinstance(store, LinkIndex):
+        return 0
+    policy = policy or IdentityPolicy(blocked_values=frozenset(), blocked_patterns=())
+    filed: dict[str, tuple[str, ...]] = {}
+    children: set[str] = set()
+    for record in records:
+        node = graph_node(record, policy)
+        filed[record.key] = index_keys(node, default_model())
+        if not node.person:
+            children.add(record.key)
+    if not filed:
+        return 0
+    keys = sorted({k for ks in filed.values() for k in ks})
+    blocks = store.get_blocks(keys)
+    pairs = {
+        tuple(sorted((record_key, other)))
+        for record_key, ks in filed.items()
+        for k in ks
+        for other in blocks.get(k, BlockState(k)).members
+        if other != record_key and record_key not in children
+    }
+    found = store.get_reviews([(a, b) for a, b in sorted(pairs)])
+    if found:
+        store.drop_reviews(sorted(found))
+    limits = {"block": 10**9, "id": 10**9}
+    store.update_blocks(changes_for(filed, {}, limits, children))
+    return sum(len(ks) for ks in filed.values()) + len(found)

@@ -1,0 +1,268 @@
+"""Ingest's plan from the link graph (core.link_scope.Scope over the batch):
+
+    batch -> file its records under their index keys (blocking keys, identifier values)
+          -> read those keys: the candidates, and which keys are overloaded
+          -> read the candidates' match fields (their source identifiers), decide the pairs
+          -> load the customers of every record the graph joins to the batch, and the holders of
+             the values the scope's records share; decide again, until nothing new is joined
+          -> components of the graph -> one plan per group of components sharing a customer
+
+and a customer's records grouped the same way, for a split (``linked_groups``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
+
+from core.identity import Component, GuardrailHit, IdentityPolicy, live_owner
+from core.link_index import ReviewItem, changes_for
+from core.link_nodes import graph_node, index_keys
+from core.link_scope import Scope
+from core.linkage import LinkResult, email_match_key
+from core.ports import CustomerState, ProfileStore
+from core.schema import SourceRecord
+
+if TYPE_CHECKING:
+    from core.ingest_settings import IngestSettings
+
+__all__ = ["LinkedPlan", "direct_pairs", "linked_groups", "plan_linked"]
+
+
+#: Rounds of "load what the graph joined, decide again" before the plan goes ahead with what it has.
+MAX_ROUNDS: Final = 6
+
+
+@dataclass
+class LinkedPlan:
+    """What ingest plans from the graph: one ``Component`` per group of graph components that share a
+    customer (with batch records), and what must follow."""
+
+    components: list[Component] = field(default_factory=list)
+    hits: list[GuardrailHit] = field(default_factory=list)
+    split_labels: set[str] = field(default_factory=set)
+    """Components (by their first record key) whose customers hold records the graph separates."""
+    resplit: set[str] = field(default_factory=set)
+    """Customers with no record in the batch whose records the graph now separates."""
+    merges: list[tuple[str, str]] = field(default_factory=list)
+    """(absorbed, survivor): customers the graph joins with no batch record between them."""
+    merging: list[tuple[str, str]] = field(default_factory=list)
+    """Merges in flight found in the customers loaded: finished before planning."""
+    reviews: list[ReviewItem] = field(default_factory=list)
+    fuzzy_links: int = 0
+
+
+def plan_linked(
+    active: Sequence[SourceRecord],
+    live: dict[str, CustomerState],
+    raw_owner: dict[str, str],
+    owner_of: dict[str, str],
+    merged_into: dict[str, str],
+    store: ProfileStore,
+    settings: IngestSettings,
+    load: Callable[[set[str]], dict[str, CustomerState]],
+) -> LinkedPlan:
+    """Plan the batch ``active`` with the link graph; ``live`` and the owner maps grow with the
+    customers it loads (``load`` reads them and those they were merged into)."""
+    assert settings.linkage is not None
+    policy = settings.policy
+    scope = Scope(store, settings)
+    plan = LinkedPlan()
+    scope.add_batch(active)
+    for state in live.values():
+        scope.add_customer(state)
+
+    # File the batch's records under their keys (removing their previous versions' keys) before
+    # reading: of two writers adding matching records at once, the one reading second sees the other.
+    new_keys = {k: index_keys(scope.nodes[k], scope.model) for k in scope.batch}
+    old_keys: dict[str, tuple[str, ...]] = {}
+    changed: set[str] = set()
+    for record in active:
+        cid = scope.home.get(record.key)
+        previous = live[cid].snapshots.get(record.key) if cid in live else None
+        if previous is not None:
+            before = graph_node(previous, policy)
+            old_keys[record.key] = index_keys(before, scope.model)
+            if cid is not None and before != scope.nodes[record.key]:
+                changed.add(cid)
+    children = {r.key for r in active if r.level != "person"}
+    if scope.index is not None:
+        limits = scope.linkage.index_limits()
+        scope.index.update_blocks(changes_for(old_keys, new_keys, limits, children))
+    wanted = {key for keys in new_keys.values() for key in keys}
+    # A record that changed may have been what kept its customer's other records from their
+    # matches (a conflicting birth date, the cap): their candidates are read too.
+    for key, cid in scope.home.items():
+        if cid in changed and key not in scope.batch:
+            wanted.update(index_keys(scope.nodes[key], scope.model))
+    to_load = scope.add_candidates(scope.read_index(wanted) - scope.batch, merged_into)
+
+    # Load the customers of what the graph joins, read the holders of the values the scope shares,
+    # and decide again, until a round adds nothing.
+    result = LinkResult()
+    for _ in range(MAX_ROUNDS):
+        if to_load - scope.loaded:
+            fetched = load(to_load - scope.loaded)
+            for cid, state in sorted(fetched.items()):
+                if state.merged_into:
+                    merged_into[cid] = state.merged_into
+                    continue
+                if state.merging_into:
+                    plan.merging.append((cid, state.merging_into))
+                plan.merging.extend((absorbed, cid) for absorbed in sorted(state.absorbing))
+                live[cid] = state
+                scope.add_customer(state)
+            if plan.merging:
+                return plan  # a merge is in flight: the pipeline finishes it and plans afresh
+            _read_owners(store, fetched.values(), live, raw_owner, owner_of, merged_into, policy)
+        holders = scope.read_index(scope.shared_values()) - set(scope.nodes)
+        to_load = scope.add_candidates(holders, merged_into) - scope.loaded
+        if to_load:
+            continue
+        result = scope.graph(scope.anchors())
+        to_load = scope.unloaded_joined(result)
+        if not to_load:
+            break
+    else:
+        result = scope.graph(scope.anchors())
+
+    # A batch record's source keys go wherever the record goes (a child's link claimed its owner's
+    # key before the owner arrived): their owner is planned with it, as exact resolution does.
+    held = {
+        r.key: {owner_of[i.key] for i in r.identifiers if i.kind == "source" and i.key in owner_of}
+        for r in active
+    }
+    _plan_components(scope, result, active, plan, held)
+    plan.hits = _hits(scope, result, active, policy)
+    now = datetime.now(UTC)
+    name = scope.linkage.model_name or "default"
+    direct = direct_pairs(result)
+    for d in result.reviews:
+        if (d.a, d.b) in direct:
+            continue  # a shared identifier joins them already: nothing for a person to decide
+        if (d.a in scope.batch or d.b in scope.batch) and (d.a, d.b) not in scope.review_items:
+            plan.reviews.append(ReviewItem(d.a, d.b, "pending", d.as_dict(), name, now))
+    plan.fuzzy_links = sum(
+        1 for e in result.edges if e.kind == "fuzzy" and (e.a in scope.batch or e.b in scope.batch)
+    )
+    return plan
+
+
+def direct_pairs(result: LinkResult) -> set[tuple[str, str]]:
+    """The pairs an identifier value or an owner id joins directly (their review would decide nothing)."""
+    return {(e.a, e.b) for e in result.edges if e.kind in ("identifier", "owner")}
+
+
+def _read_owners(
+    store: ProfileStore,
+    states: Iterable[CustomerState],
+    live: Mapping[str, CustomerState],
+    raw_owner: dict[str, str],
+    owner_of: dict[str, str],
+    merged_into: Mapping[str, str],
+    policy: IdentityPolicy,
+) -> None:
+    """The owners of the keys the newly loaded customers hold, as the pipeline reads them for its own."""
+    keys: set[str] = set()
+    for state in states:
+        if state.customer_id not in live:
+            continue
+        for key in state.owned:
+            raw_owner.setdefault(key, state.customer_id)
+        for snapshot in state.snapshots.values():
+            keys.update(i.key for i in snapshot.identifiers if not policy.is_blocked(i))
+    unknown = sorted(k for k in keys if k not in raw_owner)
+    if unknown:
+        for key, owner in store.get_owners(unknown).items():
+            raw_owner[key] = owner.customer_id
+    for key, cid in raw_owner.items():
+        owner_of[key] = live_owner(cid, merged_into)
+
+
+def _plan_components(
+    scope: Scope,
+    result: LinkResult,
+    active: Sequence[SourceRecord],
+    plan: LinkedPlan,
+    held: Mapping[str, set[str]],
+) -> None:
+    """Group the graph's components by the customers they touch (their records' homes, and the owners
+    of the batch records' source keys), and plan each group."""
+    by_key = {r.key: r for r in active}
+    groups: list[list[tuple[str, ...]]] = []
+    group_of_customer: dict[str, int] = {}
+    for component in result.components:
+        customers = {scope.home[k] for k in component if k in scope.home and scope.home[k] in scope.loaded}
+        customers |= {c for k in component if k in held for c in held[k] if c in scope.loaded}
+        if not customers and not any(k in scope.batch for k in component):
+            continue  # candidates only, none loaded: nothing of theirs changes
+        joined = sorted({group_of_customer[c] for c in customers if c in group_of_customer})
+        if joined:
+            target = joined[0]
+            for other in joined[1:]:
+                groups[target].extend(groups[other])
+                groups[other] = []
+                for c, g in group_of_customer.items():
+                    if g == other:
+                        group_of_customer[c] = target
+            groups[target].append(component)
+        else:
+            target = len(groups)
+            groups.append([component])
+        for c in customers:
+            group_of_customer[c] = target
+    for index, parts in enumerate(groups):
+        if not parts:
+            continue
+        members = frozenset(c for c, g in group_of_customer.items() if g == index)
+        records = sorted((by_key[k] for part in parts for k in part if k in by_key), key=lambda r: r.key)
+        if records:
+            plan.components.append(Component(tuple(records), members))
+            if len(parts) > 1:
+                plan.split_labels.add(records[0].key)
+        elif len(members) > 1:
+            survivor = min(members)
+            plan.merges.extend((absorbed, survivor) for absorbed in sorted(members - {survivor}))
+        elif len(parts) > 1:
+            plan.resplit |= members
+    plan.components.sort(key=lambda c: c.records[0].key)
+
+
+def _hits(
+    scope: Scope, result: LinkResult, active: Sequence[SourceRecord], policy: IdentityPolicy
+) -> list[GuardrailHit]:
+    """The identifier uses refused to the batch's records, by their stored identifier keys."""
+    hits: list[GuardrailHit] = []
+    refused: dict[str, dict[str, str]] = {}
+    for key, value, reason in result.hits:
+        if key in scope.batch:
+            refused.setdefault(key, {}).setdefault(value, reason)
+    for record in active:
+        for ident in record.identifiers:
+            if ident.kind == "source":
+                continue
+            if policy.is_blocked(ident):
+                hits.append(GuardrailHit(record.key, ident.key, "blocklisted value"))
+                continue
+            value = f"email#{email_match_key(ident.value)}" if ident.kind == "email" else ident.key
+            refusal = refused.get(record.key, {}).get(value)
+            if refusal is not None:
+                hits.append(GuardrailHit(record.key, ident.key, refusal))
+    return hits
+
+
+def linked_groups(
+    store: ProfileStore, state: CustomerState, settings: IngestSettings
+) -> list[tuple[SourceRecord, ...]]:
+    """A customer's records grouped as the link graph groups them: by its own records, the holders
+    of the values they share (read through the index) and people's decisions on their pairs. Groups
+    and their records are sorted by source key; what ``split_customer`` moves apart."""
+    scope = Scope(store, settings)
+    scope.add_customer(state)
+    scope.add_candidates(scope.read_index(scope.shared_values()) - set(scope.nodes), {})
+    result = scope.graph()
+    own = state.snapshots
+    groups = [tuple(own[k] for k in component if k in own) for component in result.components]
+    return sorted((g for g in groups if g), key=lambda g: g[0].key)

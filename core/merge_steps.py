@@ -1,0 +1,124 @@
+"""Merges too large for one atomic changeset, run as idempotent steps (``complete_merge``) that any
+later writer can finish if the first one crashed half-way, and the chunked commits they use."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from core.errors import ConflictError
+from core.governance.changes import inherit_merged, merge_event
+from core.ingest_settings import IngestSettings, ResolutionGaveUpError
+from core.merge import build_profile, profile_hash, record_hash
+from core.ports import (
+    Changeset,
+    DeleteSource,
+    MarkAbsorbing,
+    MarkMerging,
+    Operation,
+    ProfileStore,
+    PutIdent,
+    PutProfile,
+    PutSource,
+    Tombstone,
+)
+
+
+def complete_merge(
+    store: ProfileStore,
+    absorbed: str,
+    survivor: str,
+    settings: IngestSettings | None = None,
+    joined_by: Sequence[str] = (),
+) -> None:
+    """Merge ``absorbed`` into ``survivor`` in idempotent steps, for merges too large to be atomic.
+
+    1. freeze the absorbed customer (``merging_into``), 2. copy its snapshots to the survivor,
+    3. hand its identifiers to the survivor, 4. delete its snapshots, 5. rebuild the survivor's
+    profile and leave a tombstone. Each step can be repeated; a writer that finds a frozen customer
+    calls this to finish the job, so a crash at any point loses nothing. ``joined_by``: the
+    identifier keys that joined them, for the survivor's merge event (unknown to a writer that
+    finishes a merge cut short).
+    """
+    settings = settings or IngestSettings()
+    limit = store.max_items_per_commit
+    for attempt in range(settings.max_attempts):
+        state = store.get_customers([absorbed]).get(absorbed)
+        if state is None or state.merged_into:
+            return
+        if state.merging_into is None:
+            target = store.get_customers([survivor]).get(survivor)
+            if target is None:
+                raise ValueError(f"cannot merge {absorbed} into {survivor}: {survivor} does not exist")
+            if target.merged_into or target.merging_into:
+                # The survivor is itself on its way into another customer: follow it there.
+                next_hop = target.merged_into or target.merging_into
+                assert next_hop is not None
+                if target.merging_into:
+                    complete_merge(store, survivor, next_hop, settings)
+                survivor = next_hop
+                continue
+            freeze = Changeset(
+                f"freeze:{absorbed}",
+                (
+                    MarkMerging(absorbed, survivor, state.version),
+                    MarkAbsorbing(survivor, absorbed, target.version),
+                ),
+            )
+            if store.commit([freeze]):
+                settings.sleep(random.uniform(0, settings.backoff_base * 2**attempt))
+                continue
+            state = store.get_customers([absorbed]).get(absorbed)
+            if state is None:
+                raise ConflictError(f"customer {absorbed} vanished while being merged")
+        survivor = state.merging_into or survivor
+        moves: list[Operation] = [
+            PutSource(survivor, snap, record_hash(snap)) for snap in state.snapshots.values()
+        ]
+        _commit_in_chunks(store, moves, limit, f"copy:{absorbed}")
+        current = store.get_owners(sorted(state.owned))
+        handovers: list[Operation] = [
+            PutIdent(k, survivor, absorbed, o.record_hash, o.updated_at, o.match)
+            for k, o in current.items()
+            if o.customer_id == absorbed
+        ]
+        _commit_in_chunks(store, handovers, limit, f"idents:{absorbed}")
+        deletes: list[Operation] = [DeleteSource(absorbed, k) for k in state.snapshots]
+        _commit_in_chunks(store, deletes, limit, f"drop:{absorbed}")
+        target = store.get_customers([survivor]).get(survivor)
+        if target is None:
+            raise ConflictError(f"customer {survivor} vanished while absorbing {absorbed}")
+        profile = build_profile(survivor, target.snapshots.values(), settings.rules, target.version + 1)
+        final = Changeset(
+            f"final:{absorbed}",
+            (
+                PutProfile(
+                    survivor,
+                    profile,
+                    profile_hash(profile),
+                    target.owned | state.owned,
+                    target.version,
+                    target.absorbing - {absorbed},
+                ),
+                Tombstone(absorbed, survivor, state.version),
+                merge_event(
+                    survivor, absorbed, state.snapshots, joined_by, actor=settings.actor, at=settings.clock()
+                ),
+            ),
+        )
+        if not store.commit([final]):
+            inherit_merged(store, [final])
+            return
+        settings.sleep(random.uniform(0, settings.backoff_base * 2**attempt))
+    raise ResolutionGaveUpError(
+        f"merge of {absorbed} into {survivor} kept conflicting; it resumes on next ingest"
+    )
+
+
+def _commit_in_chunks(store: ProfileStore, ops: list[Operation], limit: int, label: str) -> None:
+    for start in range(0, len(ops), limit):
+        chunk = Changeset(f"{label}:{start}", tuple(ops[start : start + limit]))
+        if store.commit([chunk]):
+            # Handovers are conditional on the absorbed owner; a failure means another writer
+            # finished this step already (or the state moved on), which the next round re-reads.
+            continue
