@@ -213,9 +213,10 @@ def group_records(
     ``owner_of`` maps identifier keys to their live owner; ``existing_holders`` maps keys to the
     people-level source keys already holding them in the store (from the loaded customers'
     snapshots). A key whose people-level holders would exceed its kind's limit is not used to match
-    any record of this batch that does not already hold it, and each such record gets a
-    ``GuardrailHit``. Child objects (``counts_toward_limits``) are never holders: they join their
-    owner through the owner's ``source#`` key, or, without an owner id, by email or phone like anyone.
+    any record of this batch that does not already use it (hold it in the customer that owns it),
+    and each such record gets a ``GuardrailHit``. Child objects (``counts_toward_limits``) are never
+    holders: they join their owner through the owner's ``source#`` key, or, without an owner id, by
+    email or phone like anyone.
     """
     hits: list[GuardrailHit] = []
     record_keys = [record.key for record in records]
@@ -254,7 +255,7 @@ def group_records(
         if node is None:
             node = record_node[record_key] = uf.add()
         for key in usable[record_key]:
-            if key in overloaded and record_key not in existing_holders.get(key, frozenset()):
+            if key in overloaded and not _uses(record_key, key, owner_of, existing_holders):
                 hits.append(
                     GuardrailHit(
                         record_key,
@@ -294,6 +295,18 @@ def group_records(
     ]
     components.sort(key=lambda c: c.records[0].key)
     return components, hits
+
+
+def _uses(
+    record_key: str, key: str, owner_of: Mapping[str, str], existing_holders: Mapping[str, frozenset[str]]
+) -> bool:
+    """Whether a stored version of the record already uses ``key`` to match: it holds it, and its
+    customer is the key's owner. A holder the guardrail kept apart (its customer holds the key
+    without owning it) does not: exempting it let its next version join the owner, past the limit.
+    With no owners known (``record_groups`` on one customer's records) every holder uses its keys."""
+    if record_key not in existing_holders.get(key, _NO_HOLDERS):
+        return False
+    return owner_of.get(f"source#{record_key}") == owner_of.get(key)
 
 
 _NO_CUSTOMERS: frozenset[str] = frozenset()  # shared by the components of new customers

@@ -28,6 +28,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from core.linkage import Decision, GraphNode, LinkageModel, decide
+from core.linkage.blocking import DENSE_BLOCK, block_neighbours, neighbourhood_order
 
 if TYPE_CHECKING:
     from core.identity import IdentityPolicy
@@ -120,12 +121,18 @@ def reachable(
     ``no_link`` (see the module docstring).
 
     ``blocks``: each blocking key -> the person nodes filed under it, of which those with at most
-    ``limit`` members and not listed in ``overloaded`` (by the index) make candidates; ``decide``
-    decides pairs of keys (sorted) and returns them by the same pairs. Every pair of blocking-key
-    mates with a reached node is decided, so the pairs among the reached nodes are all decided
+    ``limit`` members and not listed in ``overloaded`` (by the index) make candidates (all pairs, or
+    in a dense block a node's neighbours: core.linkage.blocking.block_pairs); ``decide``
+    decides pairs of keys (sorted) and returns them by the same pairs. Every candidate pair with a
+    reached node is decided, so the pairs among the reached nodes are all decided
     when this returns. Work is in proportion to what is reached, not to the scope."""
     reached = {key for key in anchors if key in nodes}
     frontier = sorted(reached)
+    dense: dict[str, dict[str, list[str]]] = {}  # a dense block's neighbours, worked out once
+
+    def order(key: str) -> tuple[str, ...]:
+        return neighbourhood_order(nodes[key].record)
+
     while frontier:
         pairs: set[tuple[str, str]] = set()
         found: list[str] = []
@@ -137,9 +144,15 @@ def reachable(
                 continue
             for key in node.blocking_keys():
                 mates = blocks[key]
-                if len(mates) <= limit and key not in overloaded:
-                    pairs.update((u, w) if u < w else (w, u) for w in mates if w != u)
-        ordered = sorted(pairs)
+                if len(mates) > limit or key in overloaded:
+                    continue
+                if len(mates) > DENSE_BLOCK:
+                    near = dense.get(key)
+                    if near is None:
+                        near = dense[key] = block_neighbours(mates, order)
+                    mates = near[u]
+                pairs.update((u, w) if u < w else (w, u) for w in mates if w != u)
+        ordered = list(pairs)  # in any order: each decision depends on its pair alone
         decided = decide(ordered)
         found.extend(key for pair in ordered if decided[pair].outcome != "no_link" for key in pair)
         frontier = sorted(set(found) - reached)

@@ -32,6 +32,7 @@ from core.linkage import (
     default_model,
     link_graph,
 )
+from core.linkage.blocking import block_pairs, neighbourhood_order
 from core.linkage.graph import MAX_HOLDERS_COMPARED
 from core.ports import CustomerState, ProfileStore
 from core.schema import SourceRecord
@@ -217,10 +218,13 @@ class Scope:
                 self.result = result
                 return result
         pairs: set[tuple[str, str]] = set()
+
+        def order(key: str) -> tuple[str, ...]:
+            return neighbourhood_order(self.nodes[key].record)
+
         for block, members in self.blocks.items():
             if usable(block):
-                ordered = sorted(members)
-                pairs.update((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1 :])
+                pairs.update(block_pairs(members, order))  # every pair, or a dense block's neighbours
         self._decide(sorted(pairs))
         self._read_reviews()
         self.result = self._link(list(self.nodes.values()))

@@ -11,7 +11,6 @@ writers racing on the same person cannot both win: the loser re-resolves against
 Merges too large for one atomic changeset run as idempotent steps (``complete_merge``) that any later
 writer can finish if the first one crashed half-way.
 
-
 The plan of one round is core.ingest_plan, the changeset of one component core.ingest_changeset,
 merges in steps core.merge_steps and splits core.split. ``IngestSettings``, ``IngestResult`` and
 ``ResolutionGaveUpError`` (core.ingest_settings) are re-exported here with ``ingest``: they are its

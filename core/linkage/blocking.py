@@ -13,19 +13,47 @@ written in a key). A key held by more than ``max_block_size`` records is overloa
 identifier over its guardrail: it is not used to find candidates (a very common name born in a
 common year says little), and it is reported. Whether a key is used is a function of the set of
 records filed under it, never of their order.
+
+A key held by more than ``DENSE_BLOCK`` records (and at most ``max_block_size``) is dense: a
+hundred Smiths of one postcode would make 4,950 pairs, nearly all strangers. Its records are
+compared by sorted neighbourhood instead (Hernandez and Stolfo's method, which recordlinkage ships):
+ordered by their names, birth date and address (``neighbourhood_order``), each record meets the
+``NEIGHBOURS`` records on either side of it. The work a record adds is then at most
+``2 * NEIGHBOURS`` pairs per key, however crowded the key, and a person's records, which sort
+together, still meet. Which pairs a key gives is a function of the set of records filed under it,
+as its overload is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeVar
 
 from core.link_index import block_item_key
 from core.linkage.email_keys import provider_local_part
 from core.linkage.fields import LinkageRecord
 
-__all__ = ["RULES", "BlockingRule", "Candidates", "block_item_key", "blocking_keys", "candidate_pairs"]
+__all__ = [
+    "DENSE_BLOCK",
+    "NEIGHBOURS",
+    "RULES",
+    "BlockingRule",
+    "Candidates",
+    "block_item_key",
+    "block_neighbours",
+    "block_pairs",
+    "blocking_keys",
+    "candidate_pairs",
+    "neighbourhood_order",
+]
+
+DENSE_BLOCK: Final = 8
+"""A blocking key held by more records than this is dense: compared by sorted neighbourhood. FEBRL3
+and FEBRL4 have a few keys of 9 to 12 records, all of whose true pairs the neighbourhood keeps."""
+
+NEIGHBOURS: Final = 4
+"""In a dense block, how many records on either side of a record (in ``neighbourhood_order``) it meets."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +146,50 @@ def blocking_keys(record: LinkageRecord, rules: Sequence[BlockingRule] = RULES) 
     return tuple(dict.fromkeys(keys))
 
 
+def neighbourhood_order(record: LinkageRecord) -> tuple[str, ...]:
+    """Where a record stands in a dense block: by first and last name, birth date, postcode and
+    address, then its key (so that the order is total). A person's records agree on most of these,
+    so they stand together; one that differs in the first few still shares other keys with them."""
+    return (
+        record.first_name or "",
+        record.last_name or "",
+        record.date_of_birth or "",
+        record.postal_code or "",
+        record.house_number or "",
+        record.street or "",
+        record.key,
+    )
+
+
+_M = TypeVar("_M", int, str)  # a block member: an index into the records, or a source key
+
+
+def block_pairs(members: Collection[_M], order: Callable[[_M], tuple[str, ...]]) -> Iterator[tuple[_M, _M]]:
+    """The candidate pairs of one usable block, each ``(smaller, larger)``: every pair of a block of at
+    most ``DENSE_BLOCK`` members; in a dense one, each member with the ``NEIGHBOURS`` after it when the
+    members are sorted by ``order`` (their records' ``neighbourhood_order``)."""
+    if len(members) <= DENSE_BLOCK:
+        ordered = sorted(members)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                yield a, b
+        return
+    ranked = sorted(members, key=order)
+    for i, a in enumerate(ranked):
+        for b in ranked[i + 1 : i + 1 + NEIGHBOURS]:
+            yield (a, b) if a < b else (b, a)
+
+
+def block_neighbours(members: Collection[_M], order: Callable[[_M], tuple[str, ...]]) -> dict[_M, list[_M]]:
+    """Each member of a dense block (more than ``DENSE_BLOCK``) with the members ``block_pairs`` pairs
+    it with: the ``NEIGHBOURS`` on either side of it in ``order``."""
+    ranked = sorted(members, key=order)
+    return {
+        a: ranked[max(0, i - NEIGHBOURS) : i] + ranked[i + 1 : i + 1 + NEIGHBOURS]
+        for i, a in enumerate(ranked)
+    }
+
+
 @dataclass
 class Candidates:
     """Candidate pairs (indexes into the records, smaller first) and the keys left out as overloaded."""
@@ -147,14 +219,20 @@ def candidate_pairs(
             for value in rule.keys(record):
                 blocks[rule.name].setdefault(value, []).append(index)
     result = Candidates()
+
+    def order(index: int) -> tuple[str, ...]:
+        return neighbourhood_order(records[index])
+
     for rule in rules:
         found = result.by_rule.setdefault(rule.name, set())
-        _pairs_of_blocks(blocks[rule.name], rule.prefix, max_block_size, found, result.overloaded, overloaded)
+        _pairs_of_blocks(
+            blocks[rule.name], rule.prefix, max_block_size, found, result.overloaded, order, overloaded
+        )
         result.pairs |= found
     extra: dict[str, list[int]] = {name: list(indexes) for name, indexes in extra_blocks}
     if extra:
         found = result.by_rule.setdefault("identifiers", set())
-        _pairs_of_blocks(extra, "id", max_block_size, found, result.overloaded)
+        _pairs_of_blocks(extra, "id", max_block_size, found, result.overloaded, None)
         result.pairs |= found
     return result
 
@@ -165,12 +243,17 @@ def _pairs_of_blocks(
     max_block_size: int,
     into: set[tuple[int, int]],
     overloaded: dict[str, int],
+    order: Callable[[int], tuple[str, ...]] | None,
     known: Collection[str] = (),
 ) -> None:
+    # ``order`` None: the caller's own blocks (shared identifier values), every pair compared.
     for value, members in blocks.items():
         unique = sorted(set(members))
         if len(unique) > max_block_size or (known and f"{prefix}:{value}" in known):
             overloaded[f"{prefix}:{value}"] = len(unique)
+            continue
+        if order is not None:
+            into.update(block_pairs(unique, order))
             continue
         for i, a in enumerate(unique):
             for b in unique[i + 1 :]:

@@ -22,7 +22,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 
 from core.linkage.email_keys import likely_typo_of, provider_local_part
 from core.linkage.fields import LinkageRecord
-from core.linkage.nicknames import are_nicknames
+from core.linkage.nicknames import are_nicknames, is_listed_name, related_names
 
 __all__ = ["COMPARISONS", "NULL", "Comparison", "comparison_named"]
 
@@ -66,9 +66,33 @@ def _first_name(a: LinkageRecord, b: LinkageRecord) -> int:
         return 3  # first and last name swapped between the two tools
     if (len(x) == 1 or len(y) == 1) and x[0] == y[0]:
         return 4  # an initial
-    if similarity >= 0.80 or _transposed(x, y):
+    if similarity >= 0.80 or _transposed(x, y) or _nickname_of_a_typo(x, y) or _slip_of_a_name(x, y):
         return 5  # close: Jaro-Winkler reads ``sma`` / ``sam`` as 0.56, but it is one keying slip
     return 6
+
+
+def _slip_of_a_name(x: str, y: str) -> bool:
+    """Whether one short name is a listed name and the other the same with one letter after the first
+    mistyped and not a listed name (``roy`` / ``rxy``, ``max`` / ``msx``): Jaro-Winkler reads a slip
+    in three letters as below 0.80. Two listed names one letter apart (``tom`` / ``tim``) are two
+    names: that is the difference a twins' veto is for."""
+    if len(x) != len(y) or x[0] != y[0] or _osa(x, y, score_cutoff=1) > 1:
+        return False
+    return is_listed_name(x) != is_listed_name(y)
+
+
+def _nickname_of_a_typo(x: str, y: str) -> bool:
+    """Whether one name is a nickname of a mistyped other (``kate`` / ``kathrine``: the list holds
+    ``katherine``): a nickname in one tool and a typo in another are two ordinary slips, and without
+    this the pair reads as two different first names, which vetoes a link. Only names of the same
+    first letter are tried, which spares most pairs the look-up."""
+    if x[0] != y[0]:
+        return False
+    for name, other in ((x, y), (y, x)):
+        for related in related_names(name):
+            if related[0] == other[0] and _jw(related, other, score_cutoff=0.92) >= 0.92:
+                return True
+    return False
 
 
 def _transposed(x: str, y: str) -> bool:
@@ -79,16 +103,28 @@ def _transposed(x: str, y: str) -> bool:
 def _names_swapped(x: str, y: str, x_other: str | None, y_other: str | None) -> bool:
     """Whether one tool holds as first name what the other holds as last name, and the other way
     round: each cross pair agrees within the typing bands of a name (one exact or at Jaro-Winkler
-    >= 0.92, the other at >= 0.80), since a swapped name is as often mistyped as a name in its place.
-    A mistyped cross pair must keep its first letter: the check runs on every pair that differs, and
-    the letter spares it the similarity of two unrelated names."""
+    >= 0.92, the other at >= 0.80 or one keying slip away), since a swapped name is as often
+    mistyped as a name in its place. A mistyped cross pair must keep its first letter: the check runs
+    on every pair that differs, and the letter spares it the similarity of two unrelated names."""
     if x_other is None or y_other is None or x[0] != y_other[0] or y[0] != x_other[0]:
         return False
-    first = 1.0 if x == y_other else _jw(x, y_other, score_cutoff=0.80)
+    first = _cross_similarity(x, y_other)
     if first < 0.80:
         return False
-    second = 1.0 if y == x_other else _jw(y, x_other, score_cutoff=0.80)
+    second = _cross_similarity(y, x_other)
     return second >= 0.80 and max(first, second) >= 0.92
+
+
+def _cross_similarity(x: str, y: str) -> float:
+    # Jaro-Winkler, with one keying slip (a letter substituted, dropped or two neighbours swapped)
+    # counted at the 0.80 band: Jaro-Winkler reads ``sma`` / ``sam`` as 0.56 and ``ay`` / ``amy`` as
+    # 0.65, yet in a swapped name whose other half agrees they are one slip in a short name.
+    if x == y:
+        return 1.0
+    similarity = _jw(x, y, score_cutoff=0.80)
+    if similarity >= 0.80:
+        return similarity
+    return 0.80 if _osa(x, y, score_cutoff=1) <= 1 else 0.0
 
 
 def _last_name(a: LinkageRecord, b: LinkageRecord) -> int:
@@ -110,6 +146,12 @@ def _last_name(a: LinkageRecord, b: LinkageRecord) -> int:
 def _date_of_birth(a: LinkageRecord, b: LinkageRecord) -> int:
     x, y = a.date_of_birth, b.date_of_birth
     if x is None or y is None:
+        # A typed date that is no calendar day (``19320239``) is no evidence, neither agreement nor
+        # conflict, unless it is one keystroke from the other's real date: that date mistyped.
+        if x is not None and b.date_of_birth_slip is not None and _osa(x, b.date_of_birth_slip) <= 1:
+            return 2
+        if y is not None and a.date_of_birth_slip is not None and _osa(y, a.date_of_birth_slip) <= 1:
+            return 2
         return NULL
     if x == y:
         return 0

@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Final
 import jellyfish
 
 from core.linkage.email_keys import email_match_key
-from core.normalise._identity import FIELD_ALIASES, parse_date_of_birth, trait_text
+from core.normalise._identity import (
+    FIELD_ALIASES,
+    birth_date_slip,
+    parse_date_of_birth,
+    plausible_national_id,
+    trait_text,
+)
 
 if TYPE_CHECKING:
     from core.schema import SourceRecord
@@ -126,7 +132,10 @@ class LinkageRecord:
     first_name: str | None = None
     last_name: str | None = None
     date_of_birth: str | None = None
-    """``YYYYMMDD``; may be an impossible date (a typo), see ``parse_date_of_birth``."""
+    """``YYYYMMDD``, a day someone alive can have been born on (``parse_date_of_birth``)."""
+    date_of_birth_slip: str | None = None
+    """The digits of a typed birth date that is no calendar day (``birth_date_slip``): compared only
+    as one keystroke from the other record's real date."""
     house_number: str | None = None
     street: str | None = None
     address_line2: str | None = None
@@ -218,13 +227,14 @@ def linkage_record(
         first_name=first_name,
         last_name=last_name,
         date_of_birth=parse_date_of_birth(dob_raw) if dob_raw else None,
+        date_of_birth_slip=birth_date_slip(dob_raw) if dob_raw else None,
         house_number=house_number,
         street=street,
         address_line2=address_line2,
         postal_code=_compact(prepared("postal_code")),
         city=prepared("city"),
         region=prepared("region"),
-        national_id=_compact(prepared("national_id")),
+        national_id=_national_id(_compact(prepared("national_id"))),
         emails=email_list,
         email_keys=tuple(sorted({email_match_key(e) for e in email_list})),
         phones=tuple(sorted({p.strip() for p in phones if p and p.strip()})),
@@ -250,6 +260,11 @@ def _split_full_name(text: str | None) -> tuple[str | None, str | None]:
 def _compact(value: str | None) -> str | None:
     # Postcodes and id numbers are written with and without spaces (``SW1A 1AA``).
     return value.replace(" ", "") or None if value else None
+
+
+def _national_id(value: str | None) -> str | None:
+    # Only an id that looks like one is evidence (an identifier value, a veto): not a placeholder.
+    return value if value is not None and plausible_national_id(value) else None
 
 
 def from_source_record(record: SourceRecord) -> LinkageRecord:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Final, Literal
 
-from core.linkage.blocking import blocking_keys
+from core.linkage.blocking import block_pairs, blocking_keys, neighbourhood_order
 from core.linkage.comparisons import comparison_named
 from core.linkage.conflicts import Conflict, shared_identifier_conflicts, vetoing_conflicts
 from core.linkage.email_keys import email_match_key
@@ -164,10 +164,12 @@ def candidate_index_pairs(
     the keys left out as overloaded (within the nodes, or listed in ``overloaded`` by an index)."""
     blocks, left_out = block_members(nodes, model.max_block_size, overloaded)
     pairs: set[tuple[int, int]] = set()
+
+    def order(index: int) -> tuple[str, ...]:
+        return neighbourhood_order(nodes[index].record)
+
     for members in blocks.values():
-        for i, a in enumerate(members):
-            for b in members[i + 1 :]:
-                pairs.add((a, b))
+        pairs.update(block_pairs(members, order))  # every pair, or a dense block's neighbours
     return pairs, left_out
 
 

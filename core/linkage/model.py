@@ -27,6 +27,7 @@ from core.linkage.comparisons import COMPARISONS, Comparison
 from core.linkage.fields import LinkageRecord
 
 __all__ = [
+    "DEFAULT_VETOES",
     "MODEL_FORMAT",
     "MODEL_VERSION",
     "ComparisonParams",
@@ -44,6 +45,16 @@ MODEL_FORMAT: Final = "profilesync.linkage-model"
 MODEL_VERSION: Final = 1
 
 Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
+
+#: The fields whose conflict stops a fuzzy link unless a sample's own matches say the field is
+#: unreliable (core.linkage.training drops such a veto). One person's tools agree on a birth date
+#: and a first name up to the slips the comparisons forgive (a nickname, an initial, a typo, a day
+#: apart); two records that clearly differ on one of them, however alike the rest, are a parent and
+#: child of one name, or twins and siblings of one surname, birth date and address. No field the
+#: records hold tells those apart from one person, so they are two people unless an identifier they
+#: share says otherwise. A national id is issued to one person: two different ones (not a typo of
+#: each other) are two people.
+DEFAULT_VETOES: Final = ("date_of_birth", "first_name", "national_id")
 
 
 class _Frozen(BaseModel):
@@ -108,7 +119,7 @@ class LinkageModel(_Frozen):
     tf_minimum: Probability = 1e-5
     """The smallest frequency any value is given, so that one rare name cannot outweigh everything."""
     thresholds: Thresholds = Field(default_factory=Thresholds)
-    vetoes: tuple[str, ...] = ("date_of_birth",)
+    vetoes: tuple[str, ...] = DEFAULT_VETOES
     """Fields whose conflict (core.linkage.conflicts) stops a fuzzy link: the pair goes to review."""
     max_fuzzy_links_per_record: Annotated[int, Field(ge=1)] = 10
     max_block_size: Annotated[int, Field(ge=2)] = 100

@@ -10,7 +10,7 @@ import csv
 from functools import cache
 from importlib import resources
 
-__all__ = ["are_nicknames", "nickname_pairs"]
+__all__ = ["are_nicknames", "is_listed_name", "nickname_pairs", "related_names"]
 
 
 @cache
@@ -32,3 +32,23 @@ def nickname_pairs() -> frozenset[tuple[str, str]]:
 def are_nicknames(a: str, b: str) -> bool:
     """True when one of the two (folded) first names is listed as a nickname of the other."""
     return (a, b) in nickname_pairs()
+
+
+@cache
+def _related() -> dict[str, tuple[str, ...]]:
+    related: dict[str, set[str]] = {}
+    for a, b in nickname_pairs():
+        related.setdefault(a, set()).add(b)
+    return {name: tuple(sorted(others)) for name, others in related.items()}
+
+
+def related_names(name: str) -> tuple[str, ...]:
+    """The names listed as nicknames of ``name`` or as what it is a nickname of (``kate`` ->
+    ``katherine``, ``catherine``, ...), sorted; empty when the list does not know it."""
+    return _related().get(name, ())
+
+
+def is_listed_name(name: str) -> bool:
+    """Whether the (folded) first name is in the list, as a name or a nickname. The list holds the
+    names that have nicknames (about 2,000), so a name missing from it may still be a name."""
+    return name in _related()

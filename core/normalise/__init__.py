@@ -21,7 +21,14 @@ from __future__ import annotations
 
 from ._country import normalise_country, normalise_currency
 from ._email import normalise_email
-from ._identity import has_other_identity, parse_date_of_birth, trait_text
+from ._identity import (
+    birth_date_slip,
+    has_other_identity,
+    is_possible_birth_date,
+    parse_date_of_birth,
+    plausible_national_id,
+    trait_text,
+)
 from ._limits import (
     MAX_CHANNEL_CHARS,
     MAX_CONSENT_CHANNELS,
@@ -54,9 +61,11 @@ __all__ = [
     "MAX_TRAIT_CHARS",
     "MAX_TRAIT_NAME_CHARS",
     "NormaliseOptions",
+    "birth_date_slip",
     "count_outcomes",
     "has_other_identity",
     "is_future_dated",
+    "is_possible_birth_date",
     "normalise_country",
     "normalise_currency",
     "normalise_email",
@@ -67,6 +76,7 @@ __all__ = [
     "normalise_timestamp",
     "parse_date_of_birth",
     "phone_region",
+    "plausible_national_id",
     "trait_text",
 ]
 

@@ -16,9 +16,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Final
 
-__all__ = ["FIELD_ALIASES", "has_other_identity", "parse_date_of_birth", "trait_text"]
+__all__ = [
+    "FIELD_ALIASES",
+    "birth_date_slip",
+    "has_other_identity",
+    "is_possible_birth_date",
+    "parse_date_of_birth",
+    "plausible_national_id",
+    "trait_text",
+]
 
 #: For each compared field, the trait names it is read from, first found wins. Traits arrive in
 #: snake case (core.normalise), so ``addressLine1`` is ``address_line1`` here.
@@ -43,6 +52,15 @@ MAX_FIELD_LEN: Final = 200
 _DATE_ISO: Final = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?")
 _DATE_COMPACT: Final = re.compile(r"\d{8}")
 
+#: Birth dates before this year are no evidence: nobody alive was born then, so such a date is a
+#: default or a slip (the oldest verified living people were born in the 1900s).
+_FIRST_BIRTH_YEAR: Final = 1900
+#: Defaults that tools write when a birth date is required and unknown: the first day of the
+#: earliest year date pickers offer, as commonly seen in CRMs and spreadsheets.
+_PLACEHOLDER_BIRTH_DATES: Final = frozenset({"19000101"})
+#: The fewest characters a national id has (a US SSN has nine, a Danish CPR ten, FEBRL's seven).
+_MIN_NATIONAL_ID: Final = 4
+
 
 def trait_text(traits: Mapping[str, object], field: str) -> str | None:
     """The first non-blank trait named for ``field`` (``FIELD_ALIASES``), stripped; None if none."""
@@ -56,48 +74,91 @@ def trait_text(traits: Mapping[str, object], field: str) -> str | None:
     return None
 
 
-def parse_date_of_birth(value: str) -> str | None:
-    """``YYYYMMDD`` from an ISO date (``1980-03-07``, a time after it is ignored) or 8 digits.
+def parse_date_of_birth(value: str, today: date | None = None) -> str | None:
+    """``YYYYMMDD`` from an ISO date (``1980-03-07``, a time after it is ignored) or 8 digits, when
+    it is a birth date a living customer can have; otherwise None.
 
     Other spellings (``07/03/1980``) are ambiguous between day-first and month-first tools, so they
-    are not guessed: such a record is compared without its date of birth. A date whose digits are
-    not a real day (a typo) is kept, because the comparison levels still see its year and digits.
+    are not guessed. A date that cannot be anyone's birth date is no evidence, neither agreement nor
+    conflict (``is_possible_birth_date``): a day the calendar lacks (``1900-02-29``, ``1980-13-07``),
+    a tool's placeholder (``1900-01-01``), a year before 1900, a day after ``today`` (default: the
+    current UTC day). Two namesakes whose tools filled one such default are not one person. The
+    record keeps the value as typed: only matching leaves it out, as it does with an absent one.
     """
+    digits = _date_digits(value)
+    return digits if digits is not None and is_possible_birth_date(digits, today) else None
+
+
+def birth_date_slip(value: str, today: date | None = None) -> str | None:
+    """The digits of a birth date that is no calendar day but one keystroke could have made from a
+    real one (``1932-02-39``: a year from 1900 to ``today``'s, not a placeholder); None otherwise,
+    and None for a possible date (``parse_date_of_birth`` reads those).
+
+    Such a date is no evidence on its own (two records holding one impossible day are not one
+    person), but one keystroke away from another record's real date it is that date mistyped: the
+    date-of-birth comparison reads it for that level alone (core.linkage.comparisons)."""
+    digits = _date_digits(value)
+    if digits is None or is_possible_birth_date(digits, today) or digits in _PLACEHOLDER_BIRTH_DATES:
+        return None
+    year = int(digits[:4])
+    return digits if _FIRST_BIRTH_YEAR <= year <= (today or datetime.now(UTC).date()).year else None
+
+
+def _date_digits(value: str) -> str | None:
     text = value.strip()
     match = _DATE_ISO.fullmatch(text)
     if match is not None:
         year, month, day = match.groups()
-        digits = f"{year}{int(month):02d}{int(day):02d}"
-    elif _DATE_COMPACT.fullmatch(text):
-        digits = text
-    else:
-        return None
-    return digits if 1800 <= int(digits[:4]) <= 2200 else None
+        return f"{year}{int(month):02d}{int(day):02d}"
+    return text if _DATE_COMPACT.fullmatch(text) else None
+
+
+def is_possible_birth_date(digits: str, today: date | None = None) -> bool:
+    """Whether ``YYYYMMDD`` is a day someone alive can have been born on (see ``parse_date_of_birth``)."""
+    try:
+        born = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        return False  # no such day: 29 February 1900, a 13th month, day 0
+    if born.year < _FIRST_BIRTH_YEAR or digits in _PLACEHOLDER_BIRTH_DATES:
+        return False
+    return born <= (today or datetime.now(UTC).date())
 
 
 def has_other_identity(traits: Mapping[str, str]) -> bool:
     """Whether the traits name a person well enough to keep a record without email or phone.
 
-    A name (a first or last name with a letter) and two of: a date of birth that can be read
-    (``parse_date_of_birth``), a full address (an address line and a postcode or town), both names, a
-    national id. So a first and a last name with a birth date or an address, or one name with a
-    birth date and an address (a registry that left the first name out), or a national id and a name.
+    Two of: both names (each with a letter), a date of birth someone alive can have
+    (``parse_date_of_birth``) or a slip of one (``birth_date_slip``), a full address (an address
+    line and a postcode or town), a national id that looks like one (``plausible_national_id``).
+    So a first and a last name with a birth date or
+    an address; one name, or none, with a birth date and an address (a registry that left the names
+    out: a birth date at one address is one person but for twins, whom the matcher keeps apart by
+    their first names); a national id with any of them. One name alone is no evidence: a family
+    shares a surname.
     """
     first = _letters(trait_text(traits, "first_name"))
     last = _letters(trait_text(traits, "last_name"))
-    if not first and not last:
-        return False
     dob = trait_text(traits, "date_of_birth")
     # Either address line: some tools keep a building or locality in line 2 and leave line 1 empty.
     street = trait_text(traits, "street") or trait_text(traits, "address_line2")
+    national_id = trait_text(traits, "national_id")
     evidence = [
         first and last,
-        dob is not None and parse_date_of_birth(dob) is not None,
+        dob is not None and (parse_date_of_birth(dob) is not None or birth_date_slip(dob) is not None),
         street is not None
         and (trait_text(traits, "postal_code") is not None or trait_text(traits, "city") is not None),
-        trait_text(traits, "national_id") is not None,
+        national_id is not None and plausible_national_id(national_id),
     ]
     return sum(1 for found in evidence if found) >= 2
+
+
+def plausible_national_id(text: str) -> bool:
+    """Whether a national id (as typed) looks like one: at least four letters or digits, one of them a
+    digit, not one character repeated. ``000000000``, ``n/a`` or ``x`` are what a tool writes when the
+    field is required and unknown; read as an id they would join every record that holds them (an
+    identifier value), or keep one person's records apart (a veto)."""
+    compact = "".join(ch for ch in text.lower() if ch.isalnum())
+    return len(compact) >= _MIN_NATIONAL_ID and len(set(compact)) > 1 and any(ch.isdigit() for ch in compact)
 
 
 def _letters(text: str | None) -> bool:

@@ -43,12 +43,15 @@ def _rows(store: Any) -> Iterator[tuple[str, str, str | None]]:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="no size limit bites below 100 members a key, and every pair of a dense block scoring "
-    "between the thresholds (same surname, postcode and street) becomes a REVIEW# item: pairs decided and "
-    "review items grow with the square of the block (100 Smiths: 577 pairs; 400: 9,104; 800: 34,075 "
-    "pairs and 21,657 reviews, the same before and after main's link_reach; 1,600 took 162 s before it), so "
-    "10,000 Smiths in one postcode do not finish in hours (core/link_scope.py, core/link_reach.py; "
-    "fuzzyspeed)",
+    reason="a dense key is now compared by sorted neighbourhood (core.linkage.blocking: past 8 records "
+    "a record meets its 4 neighbours on either side), so the pairs a record adds are bounded: 800 Smiths "
+    "decide 9,173 pairs in batches of 100, not 34,075, and the pairs per record stop growing past ~1,600 "
+    "(tests/unit/linkage/test_dense_blocks.py). This test's step from 100 to 400 Smiths still grows 8.7x "
+    "(397 -> 3,471 pairs; 307 -> 3,211 reviews): at 100 most keys hold 1 or 2 records (surname + birth "
+    "year: 65 years), at 400 they fill up to the window; a window small enough to stay flat from 100 "
+    "(2 neighbours past 4 records) drops 407 of FEBRL3's 6,538 true pairs from the candidates. Every "
+    "Smith pair on one street scores between the thresholds, so reviews follow the "
+    "pairs until different first names weigh against a link (febrl3) (linkspeed)",
 )
 def test_the_work_per_record_does_not_grow_with_a_dense_block(monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN 100, then 400 different Smiths in one postcode WHEN resolved in batches of 100 THEN four
@@ -78,12 +81,6 @@ def test_an_overfull_blocking_key_is_overloaded_and_stores_no_member_list() -> N
             assert "date_of_birth" not in fields, (a.key, b.key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/linking.py decide: different first names are no veto, so in a dense block "
-    "Kate Smith (1967-10-24, 27 High Street) and David Smith (1967-10-25, 278 High Street) of one "
-    "postcode score above the link threshold and are joined (fuzzyacc)",
-)
 def test_strangers_of_one_surname_and_postcode_are_never_joined_across_different_first_names(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

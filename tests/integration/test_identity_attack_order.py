@@ -168,13 +168,6 @@ def _ann_and_her_namesakes() -> list[Flat]:
     return [*lines, flat("zz", "x", **ANN, email="ann.x@example.com")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the cap of fuzzy links per record is applied to the scope's graph (core/link_scope.py, "
-    "core/linkage/graph.py), which holds the batch and its candidates but not every candidate's other "
-    "links: past the cap, which links a record keeps depends on what was in the scope, so shuffled "
-    "deliveries in batches of 1 and 7 give other customers than one batch (fuzzyspeed/fuzzyacc)",
-)
 def test_past_the_fuzzy_link_cap_the_customers_still_do_not_depend_on_order() -> None:
     """GIVEN eighteen records that all link with each other past the cap of fuzzy links per record
     WHEN delivered in six shuffles in batches of 1, 7 and 500 THEN every delivery gives one answer."""
@@ -190,13 +183,6 @@ def test_past_the_fuzzy_link_cap_the_customers_still_do_not_depend_on_order() ->
     assert len(outcomes) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/graph.py: each record keeps its 10 strongest fuzzy links by (weight, key) and a "
-    "link stays only if both ends keep it, so among 12 records of identical evidence the one with the "
-    "highest key keeps links nobody returns: one person in 12 tools without a shared identifier becomes "
-    "two customers (the cap could keep a spanning set instead; fuzzyacc)",
-)
 @pytest.mark.parametrize("batch_size", [1, 500])
 def test_one_person_in_twelve_tools_without_a_shared_identifier_is_one_customer(batch_size: int) -> None:
     lines = [

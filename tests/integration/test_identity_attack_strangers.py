@@ -160,12 +160,6 @@ def test_two_john_smiths_born_the_same_year_in_one_city_stay_apart(batch_size: i
 
 
 @BATCHES
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/linking.py decide: only the model's vetoes (date_of_birth) stop a fuzzy link, "
-    "so twins with different first names (Emma and Grace Jones: same surname, birth date, address) "
-    "score 1.0 and are joined; different first names are conflict evidence but no veto (fuzzyacc)",
-)
 def test_twins_with_different_first_names_stay_apart(batch_size: int) -> None:
     lines = [flat("crm", "t1", first_name="Emma", **TWIN), flat("shop", "t2", first_name="Grace", **TWIN)]
     assert _resolved(lines, batch_size) == _apart(lines)
@@ -256,13 +250,6 @@ def test_a_vague_record_matching_fifteen_smiths_joins_no_two_people_who_conflict
 
 
 @BATCHES
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/conflicts.py: birth dates one digit apart agree (1950-01-10 / 1959-01-10) and "
-    "different first names are no veto, so John Smith of 1 High Street and Jean Smith of 10 High Street "
-    "(house numbers one edit apart) are linked directly, and any vague Smith record joins them too "
-    "(fuzzyacc)",
-)
 def test_john_and_jean_smith_a_birth_year_digit_apart_stay_apart(batch_size: int) -> None:
     lines = [
         flat(
@@ -288,13 +275,6 @@ def test_john_and_jean_smith_a_birth_year_digit_apart_stay_apart(batch_size: int
 
 
 @BATCHES
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/model.py default vetoes are date_of_birth only and core/linkage/conflicts.py "
-    "weighs a different national id instead of refusing it (docs/identity.md: FEBRL replaces one in 25), "
-    "so two Emma Joneses of one birth date and address whose national ids differ in every digit are "
-    "joined by a fuzzy link: the link overrides a conflicting exact identifier (fuzzyacc)",
-)
 def test_a_fuzzy_link_never_overrides_two_different_national_ids(batch_size: int) -> None:
     lines = [
         flat("crm", "1", first_name="Emma", national_id="123456789", **TWIN),

@@ -23,6 +23,7 @@ from core.normalise import NormaliseOptions, normalise_record
 from core.pipeline import IngestSettings, ingest
 from core.schema import SourceRecord
 from core.storage.memory import InMemoryProfileStore
+from core.testing.dense_block import smiths
 from core.testing.invariants import store_problems
 from core.testing.records import make_record
 from core.testing.varied_population import varied_population
@@ -206,3 +207,50 @@ def test_colleagues_on_one_switchboard_arriving_one_by_one_stay_apart(whole_scop
     for record in records:
         ingest([record], store, settings)
     assert _customers(store) == _graph_customers(records, settings) == {frozenset({r.key}) for r in records}
+
+
+def _smiths_in_several_tools(people: int, seed: int) -> list[SourceRecord]:
+    """``people`` different Smiths of one postcode (core.testing.dense_block), six of them also in
+    three more tools: their postcode + initial and names keys are dense (core.linkage.blocking)."""
+    lines = smiths(people, seed)
+    rng = random.Random(seed)
+    for n in range(6):
+        person = dict(rng.choice(lines[:people]))
+        lines += [{**person, "source": f"tool{t}", "email": f"p{n}.{t}@example.org"} for t in range(3)]
+    out = []
+    for flat in lines:
+        record = normalise_record(draft_from_flat(flat), OPTIONS)
+        assert isinstance(record, SourceRecord), record
+        out.append(record)
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_dense_blocks_in_shuffled_batches_give_the_customers_of_one_batch(
+    seed: int, whole_scope_checked: list[int]
+) -> None:
+    """GIVEN 150 Smiths of one postcode, six of them in four tools each (keys of 10 to 40 records,
+    compared by sorted neighbourhood) WHEN ingested shuffled, in batches of random sizes, with
+    probabilistic identity THEN every batch's reached graph agrees with the graph over its whole
+    scope, the customers are those of one batch of everything, and each of the six is one customer."""
+    records = _smiths_in_several_tools(150, seed)
+    rng = random.Random(seed)
+
+    def customers(sizes: list[int]) -> set[frozenset[str]]:
+        shuffled = records[:]
+        rng.shuffle(shuffled)
+        settings = IngestSettings(sleep=lambda _: None, linkage=LinkageSettings())
+        store = InMemoryProfileStore()
+        start = 0
+        while start < len(shuffled):
+            size = rng.choice(sizes)
+            ingest(shuffled[start : start + size], store, settings)
+            start += size
+        assert store_problems(list(store.iter_profiles()), store.ident_owners()) == []
+        return _customers(store)
+
+    in_batches = customers([1, 7, 40, 100])
+    assert whole_scope_checked, "no graph was built from anchors"
+    assert in_batches == customers([len(records)])
+    for copies in (records[150 + 3 * n : 153 + 3 * n] for n in range(6)):
+        assert any({r.key for r in copies} <= c for c in in_batches), [r.key for r in copies]

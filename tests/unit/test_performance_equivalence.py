@@ -260,7 +260,10 @@ def _reference_group_records(
         node = "R" + record.key
         uf.find(node)
         for key in usable[record.key]:
-            if key in overloaded and record.key not in existing_holders.get(key, frozenset()):
+            uses = record.key in existing_holders.get(key, frozenset()) and owner_of.get(
+                f"source#{record.key}"
+            ) == owner_of.get(key)
+            if key in overloaded and not uses:
                 limit = policy.limit_for(key.partition("#")[0])
                 hits.append(GuardrailHit(record.key, key, f"shared by more than {limit} records"))
                 continue

@@ -128,6 +128,33 @@ def _sqlite(limit: int = 100) -> SQLiteProfileStore:
     return SQLiteProfileStore(SQLiteDatabase(IN_MEMORY), max_items_per_commit=limit)
 
 
+def test_a_holder_the_guardrail_kept_apart_stays_apart_when_it_changes_on_every_store(kit: StoreKit) -> None:
+    # GIVEN twelve people-level records on one email, one at a time: 8 joined, 4 refused (limit 8)
+    def buyer(k: int, name: str, day: str) -> SourceRecord:
+        flat = {"source": "stripe", "id": f"cus_{k}", "updated_at": day, "email": "ann@example.com"}
+        record = normalise_record(draft_from_flat({**flat, "full_name": name}))
+        assert isinstance(record, SourceRecord)
+        return record
+
+    reference = InMemoryProfileStore()
+    for store in (kit.profiles, reference):
+        for k in range(12):
+            ingest([buyer(k, "Ann Lee", "2026-01-01T00:00:00Z")], store, NO_SLEEP)
+
+    def groups(store: Any) -> list[list[str]]:
+        return sorted(sorted(s.key for s in p.sources) for p in store.iter_profiles())
+
+    before = groups(kit.profiles)
+    # WHEN each refused holder's record changes
+    for k in range(8, 12):
+        result = ingest([buyer(k, "Ann B. Lee", "2026-02-01T00:00:00Z")], kit.profiles, NO_SLEEP)
+        # THEN the address is refused to it again, and it stays a customer of its own
+        assert [h.identifier_key for h in result.guardrail_hits] == ["email#ann@example.com"]
+    assert groups(kit.profiles) == before == groups(reference)
+    assert sorted(len(p) for p in before) == [1, 1, 1, 1, 8]
+    _consistent(kit.profiles)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records=record_sets(), seed=st.integers(0, 2**32 - 1))
 def test_on_sqlite_the_same_records_in_any_order_and_number_give_identical_profiles(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from core.linkage import linkage_record
+from core.linkage import conflict_evidence, linkage_record
+from core.linkage.comparisons import NULL, comparison_named
 from core.linkage.fields import fold, parse_date_of_birth
+from core.normalise import birth_date_slip
 
 
 def test_names_are_folded_to_letters() -> None:
@@ -34,15 +38,49 @@ def test_house_number_is_split_from_a_street_line_and_street_types_abbreviated()
         ("1980-3-7", "19800307"),
         ("1980-03-07T00:00:00Z", "19800307"),
         ("19800307", "19800307"),
-        ("19801307", "19801307"),  # impossible, but its digits still compare
+        ("1900-01-02", "19000102"),
+        ("2000-02-29", "20000229"),  # a leap day
+        ("2026-12-05", "20261205"),  # born today
         ("07/03/1980", None),  # day-first or month-first: not guessed
         ("yesterday", None),
+        ("19801307", None),  # no 13th month
+        ("1980-04-31", None),  # no 31 April
+        ("1900-02-29", None),  # 1900 was no leap year
+        ("1900-01-01", None),  # a tool's placeholder
+        ("1899-12-31", None),  # before anyone alive was born
+        ("1800-06-01", None),
+        ("2026-12-06", None),  # tomorrow
+        ("2100-01-01", None),
         ("99990101", None),
     ],
 )
-def test_dates_of_birth_are_read_only_when_unambiguous(raw: str, expected: str | None) -> None:
-    """GIVEN a date of birth as typed WHEN parsed THEN YYYYMMDD, or None when it cannot be read safely."""
-    assert parse_date_of_birth(raw) == expected
+def test_dates_of_birth_are_read_only_when_unambiguous_and_possible(raw: str, expected: str | None) -> None:
+    """GIVEN a date of birth as typed, on 5 December 2026 WHEN parsed THEN YYYYMMDD, or None when it
+    cannot be read safely or is no day a living customer was born on."""
+    assert parse_date_of_birth(raw, today=date(2026, 12, 5)) == expected
+
+
+def test_an_impossible_birth_date_stays_on_the_record_but_is_no_evidence() -> None:
+    """GIVEN two John Smiths whose tools filled the placeholder 1900-01-01 WHEN prepared and compared
+    THEN neither has a birth date to compare (no agreement, no conflict), while the normalised record
+    still holds the date as typed."""
+    from connectors.jsonl import draft_from_flat
+    from core.linkage import from_source_record
+    from core.linkage.comparisons import NULL, comparison_named
+    from core.normalise import normalise_record
+    from core.schema import SourceRecord
+
+    john = {"first_name": "John", "last_name": "Smith", "address": "1 Kirkgate", "postcode": "LS1 6BH"}
+    records = []
+    for i, dob in enumerate(["1900-01-01", "1980-05-17"]):
+        line = {"source": "crm", "id": str(i), "updated_at": "2026-01-01T00:00:00Z", **john}
+        record = normalise_record(draft_from_flat({**line, "date_of_birth": dob}))
+        assert isinstance(record, SourceRecord)
+        records.append(record)
+    assert records[0].traits["date_of_birth"] == "1900-01-01"
+    placeholder, real = (from_source_record(r) for r in records)
+    assert (placeholder.date_of_birth, real.date_of_birth) == (None, "19800517")
+    assert comparison_named("date_of_birth").compare(placeholder, real) == NULL
 
 
 def test_common_field_names_are_understood() -> None:
@@ -65,3 +103,38 @@ def test_blank_and_oversized_values_count_as_absent() -> None:
     """GIVEN blank, non-text and huge values WHEN prepared THEN those fields are None."""
     record = linkage_record("k", {"first_name": "  ", "last_name": "x" * 500, "city": True})
     assert (record.first_name, record.last_name, record.city) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "slip"),
+    [
+        ("1932-02-39", "19320239"),  # no 39th day: a keystroke from a real date
+        ("19801307", "19801307"),
+        ("1900-02-29", "19000229"),
+        ("1980-03-07", None),  # a real date is read by parse_date_of_birth instead
+        ("1900-01-01", None),  # a placeholder is no slip
+        ("1899-02-30", None),  # before 1900
+        ("2100-02-30", None),  # after this year
+        ("07/03/1980", None),
+    ],
+)
+def test_a_date_that_is_no_calendar_day_is_kept_apart_as_a_slip(raw: str, slip: str | None) -> None:
+    """GIVEN a typed birth date WHEN read on 5 December 2026 THEN the digits of an impossible day of a
+    plausible year are a slip, anything else is not."""
+    assert birth_date_slip(raw, today=date(2026, 12, 5)) == slip
+
+
+def test_a_slip_agrees_only_one_keystroke_from_a_real_date() -> None:
+    """GIVEN records with a real date, its slip (1932-02-39 for 1932-02-29), the same slip twice, and a
+    real date far from the slip WHEN compared THEN the slip and its real date are one edit apart;
+    two equal slips, and a slip against an unrelated date, are no evidence (no agreement, no conflict)."""
+    level = comparison_named("date_of_birth")
+    real = linkage_record("a", {"dob": "1932-02-29"})
+    slip = linkage_record("b", {"dob": "1932-02-39"})
+    same_slip = linkage_record("c", {"dob": "1932-02-39"})
+    unrelated = linkage_record("d", {"dob": "1975-06-01"})
+    assert level.levels[level.compare(real, slip)] == "one_edit"
+    assert level.levels[level.compare(slip, real)] == "one_edit"
+    assert level.compare(slip, same_slip) == NULL
+    assert level.compare(slip, unrelated) == NULL
+    assert conflict_evidence(slip, unrelated) == ()
