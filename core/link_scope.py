@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from core.identity import IdentityPolicy, live_owner
 from core.link_index import BlockState, LinkIndex, ReviewItem
 from core.link_nodes import _as_match_node, _match_node, graph_node
-from core.link_reach import CandidateNodes, DecisionCache, reachable
+from core.link_reach import CandidateNodes, DecisionCache, Filing, reachable
 from core.linkage import (
     DEFAULT_PEOPLE_LIMITS,
     Decision,
@@ -98,9 +98,9 @@ class Scope:
         self.looked_up: set[tuple[str, str]] = set()
         self.result: LinkResult = LinkResult()
         # Kept as nodes come and go, so that a graph costs what it reaches, not the whole scope.
-        self.blocks: dict[str, set[str]] = {}
+        self.blocks = Filing()
         """Blocking key -> the person nodes filed under it."""
-        self.holders: dict[str, set[str]] = {}
+        self.holders = Filing()
         """Identifier value (``email#...``) or source key (``source#...``) -> the nodes holding it."""
 
     # -- what the scope holds ------------------------------------------------------------------
@@ -118,19 +118,11 @@ class Scope:
 
     def _file(self, key: str, node: GraphNode, *, remove: bool = False) -> None:
         """Add (or remove) the node under its values, source keys and, for a person, blocking keys."""
-        for where, names in (
-            (self.holders, (*node.values, *node.links)),
-            (self.blocks, node.blocking_keys() if node.person else ()),
-        ):
-            for name in names:
-                held = where.get(name)
-                if remove:
-                    if held is not None:
-                        held.discard(key)
-                elif held is None:
-                    where[name] = {key}
-                else:
-                    held.add(key)
+        change = Filing.remove if remove else Filing.add
+        change(self.holders, key, node.values)
+        change(self.holders, key, node.links)
+        if node.person:
+            change(self.blocks, key, node.blocking_keys())
 
     def add_batch(self, records: Iterable[SourceRecord]) -> None:
         for record in records:
@@ -189,8 +181,7 @@ class Scope:
 
     def shared_values(self) -> set[str]:
         """Index keys of the values two or more records of the scope hold (their holders matter)."""
-        holders = self.holders.items()
-        return {f"id:{v}" for v, held in holders if len(held) >= 2 and not v.startswith("source#")}
+        return {f"id:{v}" for v in self.holders.shared() if not v.startswith("source#")}
 
     # -- the graph -----------------------------------------------------------------------------
 
@@ -203,10 +194,6 @@ class Scope:
             self.result = self._link(list(self.nodes.values()))
             return self.result
         limit, overloaded = model.max_block_size, self.overloaded_blocks
-
-        def usable(block: str) -> bool:
-            return len(self.blocks[block]) <= limit and block not in overloaded
-
         if anchors is not None:
             within = reachable(
                 anchors, self.nodes, self.blocks, limit, overloaded, self.holders, self._decide
@@ -222,8 +209,8 @@ class Scope:
         def order(key: str) -> tuple[str, ...]:
             return neighbourhood_order(self.nodes[key].record)
 
-        for block, members in self.blocks.items():
-            if usable(block):
+        for block, members in self.blocks.many.items():  # a block of one node pairs it with none
+            if len(members) <= limit and block not in overloaded:
                 pairs.update(block_pairs(members, order))  # every pair, or a dense block's neighbours
         self._decide(sorted(pairs))
         self._read_reviews()
@@ -234,17 +221,17 @@ class Scope:
         """The decisions on pairs of keys (each sorted), from this scope's own or the settings' cache;
         kept in ``decisions``."""
         assert self.model is not None
-        decisions, nodes = self.decisions, self.nodes
+        decisions = self.decisions
         out: dict[tuple[str, str], Decision] = {}
-        new: list[tuple[GraphNode, GraphNode]] = []
+        new: list[tuple[str, str]] = []
         for pair in pairs:
             found = decisions.get(pair)
             if found is None:
-                new.append((nodes[pair[0]], nodes[pair[1]]))
+                new.append(pair)
             else:
                 out[pair] = found
         if new:
-            fresh = self.linkage.decisions.decide_nodes(new, self.model)
+            fresh = self.linkage.decisions.decide_keys(new, self.nodes, self.model)
             decisions.update(fresh)
             out.update(fresh)
         return out

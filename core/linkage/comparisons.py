@@ -259,8 +259,9 @@ def _region(a: LinkageRecord, b: LinkageRecord) -> int:
 def _email(a: LinkageRecord, b: LinkageRecord) -> int:
     if not a.email_keys or not b.email_keys:
         return NULL
-    if not set(a.email_keys).isdisjoint(b.email_keys):
-        return 0
+    for key in a.email_keys:  # a record holds one or two: a loop, not a set for every pair
+        if key in b.email_keys:
+            return 0
     best = 4
     for x in a.email_keys:
         lx, _, dx = x.rpartition("@")
@@ -295,8 +296,9 @@ def _intended_domain(dx: str, dy: str) -> str | None:
 def _phone(a: LinkageRecord, b: LinkageRecord) -> int:
     if not a.phones or not b.phones:
         return NULL
-    if not set(a.phones).isdisjoint(b.phones):
-        return 0
+    for phone in a.phones:
+        if phone in b.phones:
+            return 0
     for x in a.phones:
         for y in b.phones:
             if len(x) == len(y) and _osa(x, y, score_cutoff=1) <= 1:

@@ -57,9 +57,11 @@ def decide(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> Decision:
         a, b = b, a
     thresholds = model.thresholds
     weight, review_level = weigh(a, b, model)
-    if not review_level and probability_from_weight(weight) < thresholds.review:
-        # A clear non-match (most candidate pairs): no per-field reasons are built for it.
-        return Decision(a.key, b.key, "no_link", f"score {probability_from_weight(weight):.4f}")
+    if not review_level:
+        clear = probability_from_weight(weight)
+        if clear < thresholds.review:
+            # A clear non-match (most candidate pairs): no per-field reasons are built for it.
+            return Decision(a.key, b.key, "no_link", f"score {clear:.4f}")
     score = score_pair(a, b, model)
     p = score.probability
     conflicts = vetoing_conflicts(a, b, model.vetoes)

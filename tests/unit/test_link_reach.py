@@ -13,12 +13,15 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from connectors.jsonl import draft_from_flat
 from core.identity import IdentityPolicy
 from core.link_nodes import _as_match_node, _match_node, graph_node
+from core.link_reach import DecisionCache, Filing
 from core.link_scope import LinkageSettings, Scope
-from core.linkage import link_graph
+from core.linkage import GraphNode, decide, default_model, link_graph, linkage_record
 from core.normalise import NormaliseOptions, normalise_record
 from core.pipeline import IngestSettings, ingest
 from core.schema import SourceRecord
@@ -254,3 +257,80 @@ def test_dense_blocks_in_shuffled_batches_give_the_customers_of_one_batch(
     assert in_batches == customers([len(records)])
     for copies in (records[150 + 3 * n : 153 + 3 * n] for n in range(6)):
         assert any({r.key for r in copies} <= c for c in in_batches), [r.key for r in copies]
+
+
+_KEYS = st.sampled_from(["rec-1", "rec-2", "rec-3"])
+_NAMES = st.lists(st.sampled_from(["nn:SAN:WAB", "sb:WAB:1970", "id:email#a@x"]), max_size=3)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), _KEYS, _NAMES), max_size=40))
+@example(
+    [(False, k, ["nn:SAN:WAB"]) for k in ("rec-1", "rec-2", "rec-3")]
+    + [(True, "rec-1", ["nn:SAN:WAB"]), (False, "rec-1", ["nn:SAN:WAB"])]
+)
+def test_the_filing_holds_what_a_set_per_name_holds(steps: list[tuple[bool, str, list[str]]]) -> None:
+    """GIVEN any order of records filed under names and taken out again (a candidate replaced by its
+    loaded version, a name given twice) WHEN a scope's ``Filing`` and a set per name do the same THEN
+    every name holds the same keys, and the names two keys or more hold are the shared ones."""
+    filing, model = Filing(), dict[str, set[str]]()
+    for remove, key, names in steps:
+        if remove:
+            filing.remove(key, names)
+            for name in names:
+                model.get(name, set()).discard(key)
+        else:
+            filing.add(key, names)
+            for name in names:
+                model.setdefault(name, set()).add(key)
+        for name, held in model.items():
+            assert sorted(filing.get(name)) == sorted(held), name
+        assert set(filing.shared()) == {name for name, held in model.items() if len(held) >= 2}
+
+
+_FIELD = st.one_of(st.none(), st.sampled_from(["Ann", "Anne", "Ana", "Lee", "Leigh", "Ann Lee"]))
+_PERSON = st.builds(
+    lambda first, last, dob, pc, email: {
+        k: v
+        for k, v in {
+            "first_name": first,
+            "last_name": last,
+            "dob": dob,
+            "postcode": pc,
+            "email": email,
+        }.items()
+        if v
+    },
+    _FIELD,
+    _FIELD,
+    st.sampled_from(["", "1980-02-01", "1980-01-02", "1981-02-01", "1932-02-39"]),
+    st.sampled_from(["", "BA14 8AA", "BA14 8AB", "LS1 4AP"]),
+    st.sampled_from(["", "ann.lee@gmail.com", "annlee@gmial.com", "ann@work.example"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_PERSON, min_size=2, max_size=6), st.integers(0, 5), _PERSON)
+def test_the_decision_cache_decides_every_pair_as_decide(
+    people: list[dict[str, str]], changed: int, other: dict[str, str]
+) -> None:
+    """GIVEN hypothesis-made records WHEN every pair is decided through the cache by its sorted keys,
+    again (from the cache), and after one record changed THEN each decision is ``decide``'s."""
+    model = default_model()
+
+    def node(key: str, traits: dict[str, str]) -> GraphNode:
+        email = traits.get("email")
+        return GraphNode(linkage_record(key, traits, [email] if email else []))
+
+    nodes = {f"rec-{i}": node(f"rec-{i}", traits) for i, traits in enumerate(people)}
+    pairs = [(a, b) for a in sorted(nodes) for b in sorted(nodes) if a < b]
+    cache = DecisionCache()
+    for _ in range(2):
+        assert cache.decide_keys(pairs, nodes, model) == {
+            (a, b): decide(nodes[a].record, nodes[b].record, model) for a, b in pairs
+        }
+    key = f"rec-{changed % len(people)}"
+    nodes[key] = node(key, other)
+    assert cache.decide_keys(pairs, nodes, model) == {
+        (a, b): decide(nodes[a].record, nodes[b].record, model) for a, b in pairs
+    }
