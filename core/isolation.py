@@ -11,14 +11,17 @@ What counts as a data error: the store refusing the data (``RecordRejectedError`
 ``ValueError``/``TypeError``/``LookupError`` family a bad value raises. Anything else (throttling,
 a lost race, a missing table, a network error) is the service's, and is raised for the caller to
 retry. When every record of a batch fails alone, the cause is not in the records: the first error
-is raised rather than quarantining a whole batch.
+is raised rather than quarantining a whole batch; unless the store refused them
+(``RecordRejectedError``: each record would make its customer larger than one item holds, say),
+which says the records are at fault: raising would stop a resolve run and hold a pull's cursor
+before them for good.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from core.errors import RetryableError
+from core.errors import RecordRejectedError, RetryableError
 from core.pipeline import IngestResult, IngestSettings, ingest
 from core.ports import ProfileStore
 from core.schema import Quarantined, SourceRecord
@@ -53,8 +56,8 @@ def ingest_isolating(
         result, bad = ingest_isolating(half, store, settings, ingesting)
         total.add(result)
         quarantined.extend(bad)
-    if len(quarantined) == len(records):
-        raise first_error  # every record fails alone: the cause is elsewhere
+    if len(quarantined) == len(records) and not isinstance(first_error, RecordRejectedError):
+        raise first_error  # every record fails alone, and the store did not say why: the cause is elsewhere
     return total, quarantined
 
 

@@ -150,13 +150,15 @@ class DecisionOutcome:
         return self.after[0] is not None and self.after[0] == self.after[1]
 
     def audit(self, request_id: str, requested_by: str, invocation: str = "") -> AuditRecord:
-        """The ``AUDIT#review`` record of the decision (ids and counts only, as every audit record)."""
+        """The ``AUDIT#review`` record of the decision (who, when and counts, as every audit record).
+        Not the pair: its id is a hash of the two record keys that anybody holding the vendor's ids
+        can compute, and an audit record outlives the erasure of the people it names."""
         return AuditRecord(
             action="review",
             request_id=request_id,
             at=datetime.now(UTC),
             subject_hash="",
-            outcome=f"{self.status}{' (repeated)' if self.repeated else ''}: {self.pair}",
+            outcome=f"{self.status}{' (repeated)' if self.repeated else ''}",
             counts={"merged": len(self.merged), "split_off": len(self.split_off)},
             requested_by=requested_by,
             invocation=invocation,

@@ -1,9 +1,11 @@
-"""What belongs to the person a privacy request names: exactly one customer, and nobody else.
+"""What belongs to the person a privacy request names: one customer (with the customers past a
+guardrail that hold nothing but her values, core.scope_splinters), and nobody else.
 
 The request's identifier resolves to the live customer that owns it (following merges). Everything
 stored under that customer is the person's: the profile, the source snapshots, what was pushed, the
-identifiers it owns, the tombstones of customers merged into it, and the markers saying it holds a
-value someone else owns. Its identifiers split in two:
+identifiers it owns, the tombstones of customers merged into it and of its records deleted at their
+vendor (core.scope_tombstones), and the markers saying it holds a value someone else owns. Its
+identifiers split in two:
 
 * **exclusive**: an email or phone no other live customer holds. These are suppressed after the
   erasure, and used to find the person's quarantined records and dead letters.
@@ -16,6 +18,7 @@ value someone else owns. Its identifiers split in two:
 Tools are asked by the ids of the records the customer holds (``source`` identifiers), and by the
 records our pushes created there (``PUSHED#`` remote ids, for connectors that can map them), never
 by a value. A request that matches no customer has the request's own identifier as its only scope.
+Her split-off customers are scoped the same way (``PersonScope.splinters``) and erased after her.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from dataclasses import dataclass, field
 from core.connector import Connector
 from core.identity import IdentityPolicy
 from core.mailbox import canonical_spelling, mailbox_key
-from core.ports import CustomerState, ProfileStore, PushedState, ReadsProfiles, SyncStateStore
+from core.ports import RETIRED_OWNER, CustomerState, ProfileStore, PushedState, SyncStateStore
 from core.privacy_store import DeleteItem, ErasureStep, ErasureStore, ItemKey
 from core.schema import Identifier
+from core.scope_splinters import live_identifiers, own_splinters
+from core.scope_tombstones import retired_tombstones
 from core.split import SPLIT_SERIES_LENGTH, split_ids
 from core.tool_erasure import ErasesPushedRecords
 
@@ -49,10 +54,16 @@ class PersonScope:
     sources: list[str] = field(default_factory=list)
     """The keys of the customer's source records (``hubspot:contact:123``)."""
     holder_items: list[ItemKey] = field(default_factory=list)
+    tombstones: list[str] = field(default_factory=list)
+    """The ``source#`` keys of the tombstones of the person's records deleted at their vendor
+    (core.scope_tombstones): deleted with the customer, their record ids suppressed."""
     pushed: list[PushedState] = field(default_factory=list)
     mailboxes: list[str] = field(default_factory=list)
     """The mailboxes (core.mailbox) of the exclusive emails that no other live customer holds a
     spelling of: suppressed with them, so every spelling the provider delivers there is."""
+    splinters: list[PersonScope] = field(default_factory=list)
+    """The scopes of the person's split-off customers (core.scope_splinters): customers past a
+    guardrail that hold nothing but her values. Erased with her, their record ids suppressed."""
     ambiguous: bool = False
     """The request named no stored spelling, and several live customers hold other spellings of its
     mailbox: nobody is erased or exported (core.privacy)."""
@@ -63,7 +74,9 @@ class PersonScope:
 
     def suppression_keys(self) -> list[str]:
         """The identifier keys to suppress: the exclusive ones and every source record id."""
-        return sorted({*self.exclusive, *self.mailboxes, *(f"source#{key}" for key in self.sources)})
+        sources = (f"source#{key}" for key in self.sources)
+        theirs = (k for s in self.splinters for k in s.suppression_keys())
+        return sorted({*self.exclusive, *self.mailboxes, *sources, *self.tombstones, *theirs})
 
     def finding_keys(self) -> set[str]:
         """The keys that find the person's copies elsewhere (quarantine, dead letters)."""
@@ -72,10 +85,11 @@ class PersonScope:
     def table_items(self) -> list[ItemKey]:
         """Every item of the table this scope erases, quarantined records aside."""
         keys = list(self.items)
-        keys += [ItemKey(f"IDENT#{k}", "IDENT") for k in self.owned]
+        keys += [ItemKey(f"IDENT#{k}", "IDENT") for k in (*self.owned, *self.tombstones)]
         for _, absorbed_items in self.absorbed.values():
             keys += absorbed_items
         keys += self.holder_items
+        keys += [k for s in self.splinters for k in s.table_items()]
         return sorted(set(keys), key=lambda k: (k.pk, k.sk))
 
     def tool_targets(self, tool: str, connector: Connector | None) -> list[Identifier]:
@@ -93,6 +107,8 @@ class PersonScope:
                     ident = connector.pushed_identifier(pushed.remote_id)
                     if ident is not None:
                         found.setdefault(ident.key, ident)
+        for splinter in self.splinters:
+            found.update((i.key, i) for i in splinter.tool_targets(tool, connector))
         return [found[k] for k in sorted(found)]
 
     def _pushed_on_a_shared_value(self, connector: Connector) -> bool:
@@ -180,16 +196,21 @@ def scope_of(
     erasure: ErasureStore,
     sync_state: SyncStateStore | None,
     policy: IdentityPolicy,
+    splinters: bool = True,
 ) -> PersonScope:
-    """The scope of the customer ``state`` (read again by an erasure that lost a race)."""
+    """The scope of the customer ``state`` (read again by an erasure that lost a race); with the
+    scopes of its split-off customers unless ``splinters`` is False (core.scope_splinters)."""
     cid = state.customer_id
     absorbed = absorbed_customers(profiles, erasure, cid, state)
     values = sorted(
         {i.key for snap in state.snapshots.values() for i in snap.identifiers if i.kind != "source"}
     )
     usable = [k for k in values if not policy.is_blocked(Identifier.from_key(k))]
-    shared = _shared(profiles, erasure, cid, usable, set(absorbed))
     mine = {cid, *absorbed}
+    split_off = (
+        {s.customer_id: s for s in own_splinters(profiles, erasure, state, usable, mine)} if splinters else {}
+    )
+    shared = _shared(profiles, erasure, cid, usable, {*absorbed, *split_off})
     mailboxes = sorted({m for k in values if (m := mailbox_key(k)) is not None})
     markers = erasure.holders([*values, *mailboxes])
     holder_items = sorted(
@@ -219,8 +240,21 @@ def scope_of(
         shared=sorted(shared),
         sources=sorted(state.snapshots),
         holder_items=holder_items,
+        tombstones=retired_tombstones(profiles, mine),
         pushed=pushed,
-        mailboxes=_own_mailboxes(profiles, erasure, cid, exclusive, set(absorbed)),
+        mailboxes=_own_mailboxes(profiles, erasure, cid, exclusive, {*absorbed, *split_off}),
+        splinters=[
+            scope_of(
+                identifier,
+                other,
+                profiles=profiles,
+                erasure=erasure,
+                sync_state=sync_state,
+                policy=policy,
+                splinters=False,
+            )
+            for other in split_off.values()
+        ],
     )
 
 
@@ -291,40 +325,16 @@ def _shared(
         if owner is not None:
             named.add(owner.customer_id)
         candidates[key] = named - mine
-    held = _live_identifiers(profiles, {c for named in candidates.values() for c in named})
+    held = live_identifiers(profiles, {c for named in candidates.values() for c in named})
     shared: set[str] = set()
     for key, named in candidates.items():
         for candidate in named:
             live = held.get(candidate)
             # A marker may be stale: it counts only if the customer it leads to holds the value now.
-            if live is not None and live[0] != customer and key in live[1]:
+            if live is not None and live[0] not in mine and key in live[1]:
                 shared.add(key)
                 break
     return shared
-
-
-def _live_identifiers(profiles: ProfileStore, customer_ids: set[str]) -> dict[str, tuple[str, set[str]]]:
-    """For each id, the live customer it leads to (following merges) and the keys it holds."""
-    out: dict[str, tuple[str, set[str]]] = {}
-    for start in customer_ids:
-        cid, seen = start, set()
-        while cid not in seen:
-            seen.add(cid)
-            if isinstance(profiles, ReadsProfiles):
-                item = profiles.get_profiles([cid]).get(cid)
-                merged_into = item.merged_into if item else None
-                profile = item.profile if item else None
-            else:
-                state = profiles.get_customers([cid]).get(cid)
-                merged_into = state.merged_into if state else None
-                profile = state.profile if state else None
-            if merged_into:
-                cid = merged_into
-                continue
-            if profile is not None:
-                out[start] = (cid, {i.key for i in profile.identifiers})
-            break
-    return out
 
 
 def owned_identifiers(profiles: ProfileStore, customer: str, state: CustomerState | None) -> list[str]:
@@ -378,12 +388,15 @@ def plan_erasure(
     absorbed: Mapping[str, tuple[int, Sequence[ItemKey]]],
     limit: int,
     holder_items: Sequence[ItemKey] = (),
+    tombstones: Sequence[str] = (),
 ) -> list[ErasureStep]:
     """The deletes that remove ``customer`` and everything that points to it, in steps of ``limit``.
 
     Order: its PROFILE item (guarded by the version read) and the IDENT items it owns (guarded by
-    the owner) first, so that no new record resolves to it after the first step; then the items of
-    customers merged into it (their tombstones guarded by their version); then its holder markers,
+    the owner) first, so that no new record resolves to it after the first step; then the tombstones
+    of its retired records (guarded by their owner, ``RETIRED_OWNER``: a record re-created since is
+    not deleted); then the items of customers merged into it (their tombstones guarded by their
+    version); then its holder markers,
     PUSHED# and any other item; the SOURCE# items last, since they are what a retry reads the
     identifiers from.
     """
@@ -392,6 +405,8 @@ def plan_erasure(
     if profile in items:
         deletes.append(DeleteItem(profile, expected_version=state.version if state is not None else 0))
     deletes.extend(DeleteItem(ItemKey(f"IDENT#{k}", "IDENT"), expected_owner=customer) for k in owned_idents)
+    retired = (DeleteItem(ItemKey(f"IDENT#{k}", "IDENT"), expected_owner=RETIRED_OWNER) for k in tombstones)
+    deletes.extend(retired)
     for absorbed_id in sorted(absorbed):
         version, keys = absorbed[absorbed_id]
         deletes.extend(
@@ -410,7 +425,14 @@ def plan_scope(scope: PersonScope, limit: int) -> list[ErasureStep]:
     if scope.customer_id is None:
         return []
     return plan_erasure(
-        scope.customer_id, scope.state, scope.items, scope.owned, scope.absorbed, limit, scope.holder_items
+        scope.customer_id,
+        scope.state,
+        scope.items,
+        scope.owned,
+        scope.absorbed,
+        limit,
+        scope.holder_items,
+        scope.tombstones,
     )
 
 

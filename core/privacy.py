@@ -65,6 +65,7 @@ from core.privacy_store import (
 )
 from core.quarantine import legacy_identifier_keys
 from core.schema import Identifier, Profile, SourceRecord
+from core.scope_tombstones import retired_tombstones
 from core.suppression import SuppressionEntry, SuppressionStore, keyed_hash
 from core.tool_erasure import ToolResult, erase_in_tool
 
@@ -228,7 +229,7 @@ def export_person(
     return PersonExport(
         customer_id=scope.customer_id,
         profile=state.profile if state else None,
-        sources=tuple(sorted(state.snapshots.values(), key=lambda r: r.key)) if state else (),
+        sources=tuple(sorted(_records(scope), key=lambda r: r.key)),
         identifiers=tuple(scope.owned),
         pushed=pushed,
         quarantined=quarantined,
@@ -240,12 +241,19 @@ def export_person(
     )
 
 
+def _records(scope: PersonScope) -> list[SourceRecord]:
+    """The records of the person's customer and of her split-off customers."""
+    return [r for s in (scope, *scope.splinters) if s.state is not None for r in s.state.snapshots.values()]
+
+
 def _explained(
     profiles: ProfileStore, state: CustomerState, identity: IngestSettings | None
 ) -> dict[str, Any]:
+    from core.export_identity import for_the_subject
     from core.link_explain import customer_explanation
 
-    return customer_explanation(profiles, state, identity)
+    # The export is handed to the person: the other records of pairs in review are someone else's.
+    return for_the_subject(customer_explanation(profiles, state, identity), set(state.snapshots))
 
 
 def _pushed_record(
@@ -399,11 +407,13 @@ def erase_person(
         if target.found:
             scopes.append(target)
     if target.found:
-        _redact_other_histories(target, stores, report)
-        try:
-            scopes += _erase_customer(target, stores, report, policy, max_attempts, sleep)
-        except ConflictError as exc:
-            error = exc
+        # The person's customer, then her split-off customers (core.scope_splinters), each whole.
+        for erased in (target, *target.splinters):
+            _redact_other_histories(erased, stores, report)
+            try:
+                scopes += _erase_customer(erased, stores, report, policy, max_attempts, sleep)
+            except ConflictError as exc:
+                error = error or exc
     # Record ids a racing merge brought in are suppressed too (step 1 could not know them).
     later = sorted({k for s in scopes[1:] for k in s.suppression_keys()} - set(scope.suppression_keys()))
     suppressed += _suppress(stores, salt, later, request_id, started)
@@ -563,7 +573,9 @@ def _erase_customer(
                     items = erasure.customer_items(customer)
                     if not items:
                         return later
-                    current = PersonScope(scope.request, customer, None, items=items)
+                    # Its history goes last: the tombstones of its retired records are still found.
+                    tombstones = retired_tombstones(profiles, [customer])
+                    current = PersonScope(scope.request, customer, None, items=items, tombstones=tombstones)
                 else:
                     current = scope_of(
                         scope.request,
@@ -572,6 +584,7 @@ def _erase_customer(
                         erasure=erasure,
                         sync_state=stores.sync_state,
                         policy=policy,
+                        splinters=False,  # the caller erases those of the first read
                     )
                     later.append(current)
             if not current.items:

@@ -26,7 +26,9 @@ the deletion's time as ``updated_at``), so an older version of the record that a
 ingest message delivered late by SQS) is stale, as it would be next to the stored record; a version
 newer than the deletion (re-created or restored at the vendor) replaces the tombstone and is resolved
 like any new record. A tombstone holds the vendor's record id and nothing of the person. Within one
-pulled page the records go in before the tombstones.
+pulled page the records go in before the tombstones. The customer that stays gets a
+``source_removed`` history event naming the retired records (in the retiring changeset): an erasure
+of the person reads it to delete their tombstones and suppress those record ids (core.person_scope).
 """
 
 from __future__ import annotations
@@ -315,6 +317,7 @@ def _retire_changeset(
 ) -> Changeset:
     """Delete the retired snapshots and the identifiers only they held (a retired record's own id
     becomes its tombstone); rebuild the profile."""
+    from core.governance.changes import removal_event
     from core.merge import build_profile, profile_hash  # lazily: events.py imports this module's model
 
     cid = state.customer_id
@@ -339,6 +342,10 @@ def _retire_changeset(
             cid, profile, profile_hash(profile), state.owned - released, state.version, state.absorbing
         )
     )
+    # The history says which records went; it is also how an erasure of the person finds their
+    # tombstones, which name no customer (core.person_scope).
+    at = max(deletions[key].deleted_at for key in gone)
+    ops.append(removal_event(cid, gone, actor=settings.actor, at=at))
     return Changeset(f"retire:{cid}", tuple(ops))
 
 
@@ -355,7 +362,16 @@ def _remove_customer(
     from core.person_scope import plan_scope, scope_of
 
     request = Identifier(kind="source", value=deletion.key)
-    scope = scope_of(request, state, profiles=store, erasure=erasure, sync_state=None, policy=settings.policy)
+    scope = scope_of(
+        request,
+        state,
+        profiles=store,
+        erasure=erasure,
+        sync_state=None,
+        policy=settings.policy,
+        splinters=False,
+    )
+    scope.tombstones = []  # the tombstones of its records retired before stay: they are not erased
     applied = 0
     try:
         for step in plan_scope(scope, erasure.max_items_per_step):

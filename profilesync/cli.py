@@ -329,6 +329,11 @@ def _resolve(args: argparse.Namespace) -> int:
                 stores.suppression, audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
             )
             settings = dataclasses.replace(settings or IngestSettings(), suppression=check)
+        erased = None
+        if settings is not None and settings.suppression is not None:
+            from profilesync.erased_quarantine import erased_check
+
+            erased = erased_check(settings.suppression, options)
         report = resolve(
             chained() if worker is None else worker,
             store,
@@ -337,6 +342,7 @@ def _resolve(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             quarantine=lambda q: write_quarantine_line(q, qfile),
             progress=progress,
+            erased=erased,
         )
         reading.total = report.read if reading.total else None  # blank lines are no records
         reading.finish(report.read, f"{report.quarantined:,} quarantined")

@@ -59,6 +59,10 @@ def check_writable(path: Path, option: str) -> None:
         ) from None
 
 
+#: The UTF-8 byte-order mark some editors (Notepad, Excel's "UTF-8 CSV") write at the start of a file.
+_BOM = b"\xef\xbb\xbf"
+
+
 def check_json_lines(path: Path) -> None:
     """Refuse an input none of whose first lines even starts like a JSON object (a CSV, a TSV, a list).
 
@@ -75,6 +79,8 @@ def check_json_lines(path: Path) -> None:
             line = handle.readline(SNIFF_LINE_BYTES)
             if not line:
                 break
+            if not lines:
+                line = line.removeprefix(_BOM)  # a file saved as "UTF-8 with BOM" (the reader skips it)
             if line.strip():
                 lines.append(line)
     if not lines:

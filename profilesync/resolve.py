@@ -30,11 +30,13 @@ ENDPOINT_BATCH_SIZE: Final = 100
 
 @dataclass
 class ResolveReport:
-    """What a resolve run did. ``read == normalised + quarantined`` always holds."""
+    """What a resolve run did. ``read == normalised + quarantined + erased_quarantined`` always holds."""
 
     read: int = 0
     normalised: int = 0
     quarantined: int = 0
+    erased_quarantined: int = 0
+    """Malformed records of people erased from the table: dropped, not written to the quarantine."""
     quarantine_reasons: Counter[str] = field(default_factory=Counter)
     dropped_values: Counter[str] = field(default_factory=Counter)
     ingest: IngestResult = field(default_factory=IngestResult)
@@ -63,8 +65,8 @@ class ResolveReport:
         out += [
             f"unchanged         {ing.unchanged + ing.stale:>8,}",
             *(
-                [f"erased, dropped   {ing.suppressed:>8,}  (people erased from this table)"]
-                if ing.suppressed
+                [f"erased, dropped   {erased:>8,}  (people erased from this table)"]
+                if (erased := ing.suppressed + self.erased_quarantined)
                 else []
             ),
             f"profiles          {self.profiles:>8,}",
@@ -95,6 +97,7 @@ def resolve(
     quarantine: Callable[[Quarantined], None] | None = None,
     progress: Callable[[ResolveReport], None] | None = None,
     ingesting: Ingest = ingest_batch,
+    erased: Callable[[Quarantined], bool] | None = None,
 ) -> ResolveReport:
     """Normalise, quarantine and ingest ``drafts`` in batches; nothing read goes unaccounted.
 
@@ -104,7 +107,8 @@ def resolve(
     ``core.pipeline.ingest`` (the other choice) stores, founding a batch's new customers together.
     A ``BatchEnd`` ends a batch there (``connectors.jsonl.batched``: batches that keep each person's
     records together, so that most of them found new customers); batches end after ``batch_size``
-    records too."""
+    records too. A malformed record ``erased`` says is an erased person's is dropped and counted,
+    never passed to ``quarantine`` (profilesync.erased_quarantine)."""
     options = options or NormaliseOptions()
     report = ResolveReport()
     batch: list[SourceRecord] = []
@@ -124,6 +128,9 @@ def resolve(
                 progress(report)
 
     def count_quarantined(entry: Quarantined) -> None:
+        if erased is not None and erased(entry):
+            report.erased_quarantined += 1
+            return
         report.quarantined += 1
         report.quarantine_reasons[_reason_class(entry.reason)] += 1
         if quarantine:

@@ -136,9 +136,16 @@ def _dynamodb_stores(endpoint_url: str, table: str) -> Stores:
 
     client = dynamodb_client(endpoint_url)
     try:
-        client.describe_table(TableName=table)
+        status = client.describe_table(TableName=table)["Table"]["TableStatus"]
     except client.exceptions.ResourceNotFoundException:
-        create_table(client, table)
+        try:
+            create_table(client, table)
+            status = "ACTIVE"
+        except client.exceptions.ResourceInUseException:
+            status = "CREATING"  # another run started at the same time (a second resolve) makes it
+    if status == "CREATING":
+        # DynamoDB refuses reads and writes until the table is active: wait as create_table does.
+        client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1})
     return Stores(
         DynamoDBProfileStore(client, table),
         DynamoDBSyncStateStore(client, table),

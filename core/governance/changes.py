@@ -10,7 +10,8 @@ hash, the absorbed customer), so that two changes never share an item.
 - a stored record's new content: ``source_changed`` on its customer (the record);
 - a customer absorbed by another: one ``merge`` on the survivor per absorbed customer (it, its
   records, the keys that joined them), the event ``split --event`` undoes;
-- records split off a customer: a ``split`` on both customers (the other one, the records moved).
+- records split off a customer: a ``split`` on both customers (the other one, the records moved);
+- records deleted at their vendor (core.retirement): ``source_removed`` on their customer.
 """
 
 from __future__ import annotations
@@ -70,6 +71,24 @@ def record_event(
     # above, quoting nothing, no keys handed over), which tests/unit/test_history_fast_event.py
     # holds against the validated model.
     return PutHistory(assemble_model(HistoryEvent, fields))
+
+
+def removal_event(customer_id: str, source_keys: Iterable[str], *, actor: str, at: datetime) -> PutHistory:
+    """``source_removed``: records of the customer deleted at their vendor (core.retirement). The
+    event is how an erasure of the person finds the tombstones those records left (their
+    ``IDENT#source#`` items name no customer): core.person_scope reads it back."""
+    keys = tuple(sorted(source_keys))
+    return PutHistory(
+        _event(
+            customer_id=customer_id,
+            event_id=event_id_for(customer_id, "source_removed", at, *keys),
+            at=at,
+            kind="source_removed",
+            actor=actor,
+            reason="deleted in its tool" if len(keys) == 1 else "deleted in their tool",
+            source_keys=keys,
+        )
+    )
 
 
 def merge_event(
@@ -238,6 +257,7 @@ __all__ = [
     "merge_event",
     "merge_event_id",
     "record_event",
+    "removal_event",
     "split_events",
     "survivor_of_merge_event",
 ]

@@ -8,8 +8,8 @@ identifiers that had joined them. The erased customer's own history names those 
 (every split and merge event names the other side), so they are found without a scan.
 
 In each of them, an event copied from the erased customer is deleted, and any other event that names
-the erased person's records or identifiers keeps its kind, time, actor and reason but loses those
-names (its other names stay: they are someone else's). Values the erased person shared with others
+the erased person's records, identifiers or customer id keeps its kind, time, actor and reason but
+loses those names (its other names stay: they are someone else's). Values the erased person shared with others
 are not theirs alone, and stay, as erasure leaves shared values with the other holder.
 """
 
@@ -41,13 +41,16 @@ def redact_other_histories(
         for event in _events(history, other):
             if event.inherited_from == customer_id:
                 deletes.append(DeleteItem(ItemKey(f"CUSTOMER#{other}", f"HISTORY#{event.sort_key}")))
-            elif names & {*event.source_keys, *event.identifiers}:
+            elif names & {*event.source_keys, *event.identifiers} or customer_id in event.customers:
+                # Her customer id too: it is a hash of her first record's key (core.identity's
+                # customer_id_for) that anybody holding the vendor's id can compute.
                 rewrites.append(
                     event.model_copy(
                         update={
                             "source_keys": tuple(k for k in event.source_keys if k not in names),
                             "identifiers": tuple(k for k in event.identifiers if k not in names),
                             "handed_over": tuple(k for k in event.handed_over if k not in names),
+                            "customers": tuple(c for c in event.customers if c != customer_id),
                         }
                     )
                 )

@@ -395,7 +395,15 @@ def test_erasing_any_one_customer_leaves_every_other_item_of_the_store_byte_iden
             assert stores.erase(Identifier.from_key(key), "req-0", policy).outcome == "ambiguous"
             assert [r for r in stores.rows() if not r[0].startswith(BOOKKEEPING)] == before
             return
+        # Her split-off customers (her values and names only) go with her: each holds only records
+        # of the generated people (``<person>-<n>``) the target's records are of.
+        people = {record.source_id.partition("-")[0] for record in state.snapshots.values()}
         theirs = {target, *scope.absorbed}
+        for splinter in scope.splinters:
+            assert splinter.state is not None
+            assert splinter.customer_id is not None
+            assert {r.source_id.partition("-")[0] for r in splinter.state.snapshots.values()} <= people
+            theirs |= {splinter.customer_id, *splinter.absorbed}
         others_before = [r for r in stores.rows() if not _theirs(r, theirs)]
         # WHEN the customer is erased by one of its values
         report = stores.erase(Identifier.from_key(key), "req-1", policy)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from core.connector import ConnectorSpec, EraseOutcome
 from core.identity import IdentityPolicy
-from core.person_scope import find_scope
+from core.person_scope import find_scope, scope_of
 from core.pipeline import IngestSettings, ingest
 from core.ports import PushedState
 from core.privacy import erase_person, lift_suppression
@@ -274,6 +274,25 @@ def populations(draw: st.DrawFn) -> list[SourceRecord]:
     return draw(st.permutations(records))
 
 
+def _split_off(world: World, target: str) -> set[str]:
+    """The customers an erasure of ``target`` takes with it, checked to hold only records of the
+    generated people (``<person>-<n>``) whose records ``target`` holds."""
+    state = world.profiles.get_customers([target])[target]
+    scope = scope_of(
+        Identifier(kind="source", value=next(iter(state.snapshots))),
+        state,
+        profiles=world.profiles,
+        erasure=world.erasure,
+        sync_state=world.state,
+        policy=APART,
+    )
+    people = {record.source_id.partition("-")[0] for record in state.snapshots.values()}
+    for splinter in scope.splinters:
+        assert splinter.state is not None
+        assert {r.source_id.partition("-")[0] for r in splinter.state.snapshots.values()} <= people
+    return {s.customer_id for s in scope.splinters if s.customer_id is not None}
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records=populations(), data=st.data())
 def test_erasing_any_one_customer_leaves_every_other_customer_byte_identical(
@@ -284,7 +303,10 @@ def test_erasing_any_one_customer_leaves_every_other_customer_byte_identical(
         world.ingest(records[start : start + 3])
     customers = sorted({p.customer_id for p in world.profiles.iter_profiles()})
     target = data.draw(st.sampled_from(customers))
-    others = {cid: world.snapshot(cid) for cid in customers if cid != target}
+    # Her split-off customers (core.scope_splinters: her values and names only) go with her; each is
+    # made of her own generated person's records, never of another person's.
+    split_off = _split_off(world, target)
+    others = {cid: world.snapshot(cid) for cid in customers if cid != target and cid not in split_off}
     held_by_others = {
         i.key for cid in others for i in world.profiles.get_customers([cid])[cid].profile.identifiers
     }  # type: ignore[union-attr]
@@ -304,7 +326,7 @@ def test_erasing_any_one_customer_leaves_every_other_customer_byte_identical(
     report = world.erase(Identifier.from_key(key))
     # THEN exactly that customer is gone, and every other one is as it was
     assert report.outcome == "erased"
-    assert world.profiles.get_customers([target]) == {}
+    assert world.profiles.get_customers([target, *split_off]) == {}
     assert {cid: world.snapshot(cid) for cid in others} == others
     # AND nothing another customer holds was suppressed
     assert not {keyed_hash(SALT, k) for k in held_by_others} & world.suppression.hashes()

@@ -1,0 +1,95 @@
+"""The person's split-off customers: what an erasure by her address takes with her.
+
+Past an identifier's guardrail (core.identity: more records on one address than
+``max_records_per_identifier``), the records that come later found customers of their own, holding
+the address beside its owner (``HOLDER#`` markers). Those customers are the person's own when they
+hold nothing that is not hers: every email, phone or other value their records carry is one of the
+erased customer's values (or another spelling of one of her mailboxes, core.mailbox: one inbox), and
+every first or last name one her records carry. A customer holding a
+value or a name of its own (another phone, another first name) may be someone else sharing the
+address (a family inbox, a company's), and is left as before: the value is shared, unlinked from the
+person, never deleted from them (core.person_scope).
+
+A nameless customer whose only value is the person's address cannot be told from her by anything
+stored; the request comes from whoever controls that address, so what is known of it only through
+that address is erased with her (docs/privacy.md states it, limit included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+
+from core.mailbox import canonical_spelling, mailbox_key
+from core.ports import CustomerState, ProfileStore, ReadsProfiles
+from core.privacy_store import ErasureStore
+from core.schema import SourceRecord
+
+#: The traits that name a person: a split-off customer must carry none the person's records do not.
+NAME_TRAITS = ("first_name", "last_name")
+
+
+def own_splinters(
+    profiles: ProfileStore,
+    erasure: ErasureStore,
+    state: CustomerState,
+    values: Sequence[str],
+    mine: Collection[str],
+) -> list[CustomerState]:
+    """The live customers outside ``mine`` (the person's customer ``state`` and those merged into
+    it) that hold one of the person's ``values`` (identifier keys, source ids aside) or a spelling of
+    one of her mailboxes, no value beside them, and no name her records do not carry."""
+    if not values:
+        return []
+    mailboxes = {m for k in values if (m := mailbox_key(k)) is not None}
+    owners = profiles.get_owners([*values, *(canonical_spelling(m) for m in sorted(mailboxes))])
+    markers = erasure.holders([*values, *sorted(mailboxes)])
+    candidates = {o.customer_id for o in owners.values()}.union(*markers.values()) - set(mine)
+    allowed = set(values)
+    live: set[str] = set()
+    for cid, keys in live_identifiers(profiles, candidates).values():
+        own = {k for k in keys if not k.startswith("source#")}
+        if cid not in mine and own and all(k in allowed or mailbox_key(k) in mailboxes for k in own):
+            live.add(cid)
+    names = _names(state.snapshots.values())
+    found = profiles.get_customers(sorted(live))
+    return [found[c] for c in sorted(found) if _names(found[c].snapshots.values()) <= names]
+
+
+def _names(records: Iterable[SourceRecord]) -> set[tuple[str, str]]:
+    """The names the records carry (first and last, case-folded): a split-off customer named
+    otherwise is someone else sharing the address (a colleague on a company's, a twin on a family's)."""
+    return {
+        (trait, str(value).strip().casefold())
+        for record in records
+        for trait in NAME_TRAITS
+        if (value := record.traits.get(trait)) not in (None, "")
+    }
+
+
+def live_identifiers(
+    profiles: ProfileStore, customer_ids: Collection[str]
+) -> dict[str, tuple[str, set[str]]]:
+    """For each id, the live customer it leads to (following merges) and the keys it holds."""
+    out: dict[str, tuple[str, set[str]]] = {}
+    for start in customer_ids:
+        cid, seen = start, set()
+        while cid not in seen:
+            seen.add(cid)
+            if isinstance(profiles, ReadsProfiles):
+                item = profiles.get_profiles([cid]).get(cid)
+                merged_into = item.merged_into if item else None
+                profile = item.profile if item else None
+            else:
+                state = profiles.get_customers([cid]).get(cid)
+                merged_into = state.merged_into if state else None
+                profile = state.profile if state else None
+            if merged_into:
+                cid = merged_into
+                continue
+            if profile is not None:
+                out[start] = (cid, {i.key for i in profile.identifiers})
+            break
+    return out
+
+
+__all__ = ["live_identifiers", "own_splinters"]

@@ -1,0 +1,121 @@
+"""attack3: ``profilesync resolve --endpoint-url`` killed (SIGKILL) part way, then run again, ends
+as a clean run of the same file ends: the same people with the same content, each source record in
+exactly one profile, nothing doubled; and what the kill left is never half a customer (every
+identifier item names a customer whose profile holds it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from core.testing.population import population
+from tests.e2e.test_endpoint_url import endpoint  # noqa: F401 (a fixture)
+from tests.e2e.test_privacy_cli_attacks import scan
+
+pytestmark = pytest.mark.slow
+
+
+def _resolve(url: str, source: Path, out: Path, table: str, batch: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PROFILESYNC_AUDIT_SALT": "attack3-kill",
+    }
+    argv = [str(Path(sys.executable).with_name("profilesync")), "resolve", str(source), "--out", str(out)]
+    argv += ["--endpoint-url", url, "--table", table, "--batch-size", str(batch), "--quiet"]
+    argv += ["--state-dir", str(out.parent / "state")]
+    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _content(out: Path) -> tuple[Counter[str], set[str]]:
+    """Source keys by how many profiles hold them, and each profile's content without its ids."""
+    held: Counter[str] = Counter()
+    contents: set[str] = set()
+    for line in out.read_text(encoding="utf-8").splitlines():
+        profile: dict[str, Any] = json.loads(line)
+        sources = sorted(f"{s['source']}:{s['object_type']}:{s['id']}" for s in profile["sources"])
+        held.update(sources)
+        content = {k: v for k, v in profile.items() if k not in ("customer_id", "version")}
+        contents.add(json.dumps(content, sort_keys=True))
+    return held, contents
+
+
+def _profiles(url: str, table: str) -> int:
+    try:
+        return sum(1 for i in scan(url, table) if i["SK"]["S"] == "PROFILE")
+    except ClientError:  # the run has not made its table yet
+        return 0
+
+
+def _half_customers(items: list[dict[str, Any]]) -> list[str]:
+    """Identifier items whose customer has no live profile holding the identifier."""
+    profiles = {
+        i["PK"]["S"].removeprefix("CUSTOMER#"): i
+        for i in items
+        if i["SK"]["S"] == "PROFILE" and i["PK"]["S"].startswith("CUSTOMER#")
+    }
+    half = []
+    for item in items:
+        if not (item["PK"]["S"].startswith("IDENT#") and item["SK"]["S"] == "IDENT"):
+            continue
+        owner = item["customer_id"]["S"]
+        if owner == "~retired":
+            continue
+        profile = profiles.get(owner)
+        if profile is None:
+            half.append(f"{item['PK']['S']} -> {owner} (no profile)")
+    return half
+
+
+@pytest.mark.parametrize("seed", [3])
+def test_a_killed_resolve_run_again_ends_as_a_clean_run(
+    endpoint: str,  # noqa: F811
+    tmp_path: Path,
+    seed: int,
+) -> None:
+    # GIVEN 120 people whose records overlap across small batches (merges between batches)
+    source = tmp_path / "people.jsonl"
+    records = [flat for _, flat in population(120, seed=seed, malformed_share=0.02)]
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    # AND a clean run into a table of its own
+    clean = tmp_path / "clean.jsonl"
+    done = _resolve(endpoint, source, clean, f"clean-{seed}", 7)
+    _, err = done.communicate(timeout=300)
+    assert done.returncode == 0, err.decode()
+    # WHEN a run into another table is killed once it has written part of the file
+    table = f"killed-{seed}"
+    killed = _resolve(endpoint, source, tmp_path / "killed.jsonl", table, 7)
+    wanted = random.Random(seed).randint(30, 150)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and killed.poll() is None:
+        if _profiles(endpoint, table) >= wanted:
+            break
+        time.sleep(0.05)
+    assert killed.poll() is None, "the run ended before it could be killed"
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    # THEN what it left holds no identifier of a customer that has no profile
+    assert _half_customers(scan(endpoint, table)) == []
+    # AND run again over the same file, it ends as the clean run ended
+    again = tmp_path / "again.jsonl"
+    rerun = _resolve(endpoint, source, again, table, 7)
+    _, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err.decode()
+    clean_held, clean_contents = _content(clean)
+    again_held, again_contents = _content(again)
+    assert max(again_held.values()) == 1  # no source record in two profiles
+    assert again_held == clean_held
+    assert again_contents == clean_contents
