@@ -131,15 +131,16 @@ def run_size(records: int, folder: Path) -> list[Run]:
 
 
 def child_memory(source: Path, out: Path) -> None:
-    """The in-memory job: what ``profilesync resolve`` does, on InMemoryProfileStore."""
-    from connectors.jsonl import read_jsonl
+    """The in-memory job: what ``profilesync resolve`` does (batches that keep each person's lines
+    together, connectors.jsonl.batched), on InMemoryProfileStore."""
+    from connectors.jsonl.batched import read_jsonl_batched
     from core.runtime import bulk_gc
     from core.storage.memory import InMemoryProfileStore
-    from profilesync.resolve import resolve, write_profiles
+    from profilesync.resolve import EMBEDDED_BATCH_SIZE, resolve, write_profiles
 
     store = InMemoryProfileStore()
     with bulk_gc(), out.open("w", encoding="utf-8") as handle:
-        resolve(read_jsonl(source), store)
+        resolve(read_jsonl_batched(source, EMBEDDED_BATCH_SIZE), store)
         write_profiles(store.iter_profiles(), handle)
 
 

@@ -218,6 +218,10 @@ def group_records(
     holders: they join their owner through the owner's ``source#`` key, or, without an owner id, by
     email or phone like anyone.
     """
+    if len(records) == 1 and not owner_of and not existing_holders:
+        alone = _alone(records[0], policy)
+        if alone is not None:
+            return alone
     hits: list[GuardrailHit] = []
     record_keys = [record.key for record in records]
     # Keyed by record key, so that two records with one key (not possible from ingest, which
@@ -295,6 +299,19 @@ def group_records(
     ]
     components.sort(key=lambda c: c.records[0].key)
     return components, hits
+
+
+def _alone(record: SourceRecord, policy: IdentityPolicy) -> tuple[list[Component], list[GuardrailHit]] | None:
+    """``group_records`` of one record and nothing stored (most new customers of a batch, in
+    core.batch_ingest): one new customer and the record's blocked keys, or None when a limit below
+    one would refuse the record its own key (the general path writes that hit)."""
+    keys, hits = matching_keys(record, policy)
+    if counts_toward_limits(record):
+        for key in keys:
+            limit = policy.limit_for(key.partition("#")[0])
+            if limit is not None and limit < 1:
+                return None
+    return [Component((record,), _NO_CUSTOMERS)], hits
 
 
 def _uses(

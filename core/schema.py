@@ -125,7 +125,14 @@ class _Frozen(BaseModel):
         return (_reassemble, (type(self), self.__dict__, None if shared else fields_set))
 
 
-_FrozenT = TypeVar("_FrozenT", bound=_Frozen)
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def assemble_model(cls: type[_Model], values: dict[str, Any]) -> _Model:
+    """An instance of ``cls`` holding ``values``, every field given and already valid, without
+    validation: ``_Frozen.assemble``, and the same for a model outside the schema
+    (core.governance.history's events)."""
+    return _assembled(cls, values, None)
 
 
 def _reassemble(cls: type[_Frozen], values: dict[str, Any], fields_set: set[str] | None) -> _Frozen:
@@ -138,7 +145,7 @@ def _reassemble(cls: type[_Frozen], values: dict[str, Any], fields_set: set[str]
     return _assembled(cls, values, fields_set)
 
 
-def _assembled(cls: type[_FrozenT], values: dict[str, Any], fields_set: set[str] | None) -> _FrozenT:
+def _assembled(cls: type[_Model], values: dict[str, Any], fields_set: set[str] | None) -> _Model:
     """A ``cls`` whose ``__dict__`` is ``values`` itself, with ``fields_set`` (None: the class's
     shared set of all its fields, see ``_ALL_FIELDS``)."""
     if fields_set is None:
@@ -147,7 +154,7 @@ def _assembled(cls: type[_FrozenT], values: dict[str, Any], fields_set: set[str]
             fields_set = _ALL_FIELDS[cls] = set(cls.model_fields)
     # No model class defines __new__ (tests/unit/test_core_fast_paths.py checks), so this is
     # cls.__new__(cls) without looking it up through the class's bases on every call.
-    obj: _FrozenT = _new_object(cls)
+    obj: _Model = _new_object(cls)
     _set_dict(obj, values)
     _set_fields_set(obj, fields_set)
     _set_extra(obj, None)

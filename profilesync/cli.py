@@ -238,6 +238,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _resolve(args: argparse.Namespace) -> int:
     from connectors.jsonl import read_jsonl
+    from connectors.jsonl.batched import BatchEnd, read_jsonl_batched
     from core.normalise import NormaliseOptions
     from core.runtime import bulk_gc
     from profilesync import cli_checks
@@ -277,8 +278,13 @@ def _resolve(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         # Read and normalise in a second process while this one resolves (started before the store
         # is opened, so that a forked worker inherits no connection).
+        # On the embedded store, the file is read in batches that keep each person's lines together
+        # (connectors.jsonl.batched): their records found new customers, planned together.
+        by_person = args.batch_size if args.endpoint_url is None and args.input.is_file() else None
         worker = (
-            stack.enter_context(NormalisingWorker(args.input, options)) if worker_wanted(args.input) else None
+            stack.enter_context(NormalisingWorker(args.input, options, batch_size=by_person))
+            if worker_wanted(args.input)
+            else None
         )
         if args.endpoint_url is None:
             # A store of this run's own: its commits are grouped (core.storage.sqlite_database).
@@ -296,13 +302,16 @@ def _resolve(args: argparse.Namespace) -> int:
         def progress(report: ResolveReport) -> None:
             reading.update(report.read, f"{report.quarantined:,} quarantined")
 
-        def chained() -> Iterator[RecordDraft | Quarantined]:
+        def chained() -> Iterator[RecordDraft | Quarantined | BatchEnd]:
+            if by_person is not None:
+                yield from read_jsonl_batched(args.input, by_person)  # from its first line again
+                return
             if first is not None:
                 yield first
             yield from drafts
 
-        if worker is not None:
-            drafts.close()  # the worker reads the file from its first line
+        if worker is not None or by_person is not None:
+            drafts.close()  # the worker (or read_jsonl_batched) reads the file from its first line
 
         # Set-up is done (imports, the store): freeze it and run the collector less often while
         # the records are resolved (see core.runtime).

@@ -14,6 +14,9 @@ the worker has already sent; the DuckDB peer of ``bench/resolve_scaling.py`` use
   each record arrives with its ``record_hash`` worked out (``core.merge``), which ingest reads next.
   tests/unit/test_parallel_normalise.py compares a resolve with the worker to one without, byte for
   byte.
+  With ``batch_size`` it reads the file as ``connectors.jsonl.batched.read_jsonl_batched`` does
+  (batches that keep each person's lines together, a ``BatchEnd`` after each), again as the caller
+  would.
 * Bounded memory: records go in chunks of ``chunk_size`` through a queue of at most ``ahead`` chunks;
   when the main process falls behind, the worker waits.
 * Nothing hangs, nothing is left running: an error the worker meets (the file stops being UTF-8 half
@@ -41,6 +44,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
+from connectors.jsonl.batched import BatchEnd
 from core.errors import ProfileSyncError
 from core.normalise import NormaliseOptions
 from core.schema import Quarantined, SourceRecord
@@ -96,8 +100,12 @@ class NormalisingWorker:
         *,
         chunk_size: int = CHUNK_SIZE,
         ahead: int = AHEAD,
+        batch_size: int | None = None,
     ) -> None:
         self.path = Path(path)
+        self.batch_size = batch_size
+        """Read the file in batches of lines that keep each person's together, each followed by a
+        ``BatchEnd`` (connectors.jsonl.batched); None: in file order."""
         self.options = options or NormaliseOptions()
         self.chunk_size = chunk_size
         self.ahead = ahead
@@ -126,13 +134,13 @@ class NormalisingWorker:
         self._messages = context.Queue(maxsize=self.ahead)
         self.process = context.Process(
             target=_produce,
-            args=(str(self.path), self.options, self._messages, self.chunk_size),
+            args=(str(self.path), self.options, self._messages, self.chunk_size, self.batch_size),
             name="profilesync-normalise",
             daemon=True,  # never outlives the caller, whatever happens to it
         )
         self.process.start()
 
-    def __iter__(self) -> Iterator[SourceRecord | Quarantined]:
+    def __iter__(self) -> Iterator[SourceRecord | Quarantined | BatchEnd]:
         self.start()
         messages = self._messages
         try:
@@ -189,19 +197,24 @@ def _context() -> Any:  # a ForkContext or a SpawnContext (typeshed's BaseContex
     return multiprocessing.get_context("spawn")
 
 
-def _produce(path: str, options: NormaliseOptions, messages: Any, chunk_size: int) -> None:
-    """The worker: read, normalise and hash every line of ``path``; send the outcomes in order."""
+def _produce(
+    path: str, options: NormaliseOptions, messages: Any, chunk_size: int, batch_size: int | None = None
+) -> None:
+    """The worker: read, normalise and hash every line of ``path``; send the outcomes in order (in
+    file order, or batch after batch with ``batch_size``)."""
     # Imported here: a spawned worker imports only what it runs.
     from connectors.jsonl import read_jsonl
+    from connectors.jsonl.batched import read_jsonl_batched
     from core.merge import record_hash
     from core.normalise import normalise_record
     from core.runtime import tune_gc_for_bulk_work
 
     tune_gc_for_bulk_work()  # what it inherited or imported is frozen, as in the main process
-    chunk: list[SourceRecord | Quarantined] = []
+    chunk: list[SourceRecord | Quarantined | BatchEnd] = []
+    items = read_jsonl(path) if batch_size is None else read_jsonl_batched(path, batch_size)
     try:
-        for item in read_jsonl(path):
-            outcome = item if isinstance(item, Quarantined) else normalise_record(item, options)
+        for item in items:
+            outcome = item if isinstance(item, Quarantined | BatchEnd) else normalise_record(item, options)
             if isinstance(outcome, SourceRecord):
                 record_hash(outcome)  # kept with the record: the caller's ingest needs it next
             chunk.append(outcome)

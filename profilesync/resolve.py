@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+from connectors.jsonl.batched import BatchEnd
 from core.batch_ingest import ingest_batch
 from core.errors import InputError
 from core.isolation import Ingest, ingest_isolating
@@ -92,7 +93,7 @@ def _reason_class(reason: str) -> str:
 
 
 def resolve(
-    drafts: Iterable[RecordDraft | SourceRecord | Quarantined],
+    drafts: Iterable[RecordDraft | SourceRecord | Quarantined | BatchEnd],
     store: ProfileStore,
     *,
     options: NormaliseOptions | None = None,
@@ -109,8 +110,10 @@ def resolve(
     its normalisation): ``profilesync.parallel_normalise`` normalises in a worker process. Each
     batch goes through ``ingesting``: ``core.batch_ingest.ingest_batch``, which stores what
     ``core.pipeline.ingest`` (the other choice) stores, founding a batch's new customers together.
-    A malformed record ``erased`` says is an erased person's is dropped and counted, never passed to
-    ``quarantine`` (profilesync.erased_quarantine)."""
+    A ``BatchEnd`` ends a batch there (``connectors.jsonl.batched``: batches that keep each person's
+    records together, so that most of them found new customers); batches end after ``batch_size``
+    records too. A malformed record ``erased`` says is an erased person's is dropped and counted,
+    never passed to ``quarantine`` (profilesync.erased_quarantine)."""
     options = options or NormaliseOptions()
     report = ResolveReport()
     batch: list[SourceRecord] = []
@@ -139,6 +142,9 @@ def resolve(
             quarantine(entry)
 
     for item in drafts:
+        if isinstance(item, BatchEnd):
+            flush()
+            continue
         report.read += 1
         outcome = item if isinstance(item, Quarantined | SourceRecord) else normalise_record(item, options)
         if isinstance(outcome, Quarantined):

@@ -24,7 +24,7 @@ from typing import Any, Final, TextIO
 from core.errors import InputError
 from core.schema import Quarantined, RecordDraft
 
-__all__ = ["MAX_LINE_CHARS", "draft_from_flat", "read_jsonl"]
+__all__ = ["MAX_LINE_CHARS", "draft_from_flat", "line_outcome", "read_jsonl"]
 
 _RESERVED = {
     "source",
@@ -240,37 +240,42 @@ def read_jsonl(
         )
     with handle:
         for number, line, length in _lines(handle):
-            if (bad := _undecodable(line, number, default_source)) is not None:
-                yield bad
-                continue
-            if length > MAX_LINE_CHARS:
-                reason = (
-                    f"line {number} is {length:,} characters, over the {MAX_LINE_CHARS:,} a record "
-                    "may have (a record this large cannot be stored); split it or leave out "
-                    "what it does not need"
-                )
-                yield _bad_line(default_source, number, reason, line)
-                continue
-            text = line.strip()
-            if not text:
-                continue
-            try:
-                data = _decode(text)
-            except json.JSONDecodeError as error:
-                yield _bad_line(default_source, number, f"not valid JSON (line {number}: {error.msg})", text)
-                continue
-            except RecursionError:
-                # "[[[[...]]]]" a hundred thousand deep fits in one line and ended the whole run.
-                reason = (
-                    f"line {number} is JSON nested too deeply to read (arrays or objects inside "
-                    "each other about a thousand levels or more); a record is one flat object"
-                )
-                yield _bad_line(default_source, number, reason, text)
-                continue
-            if not isinstance(data, dict):
-                reason = f"not a JSON object (line {number} is {_json_kind(data)})"
-                yield _bad_line(default_source, number, reason, text)
-                continue
-            if not data.get("source"):
-                data = {**data, "source": default_source}
-            yield _draft_from_json(data)
+            outcome = line_outcome(number, line, length, default_source)
+            if outcome is not None:
+                yield outcome
+
+
+def line_outcome(
+    number: int, line: str, length: int, default_source: str
+) -> RecordDraft | Quarantined | None:
+    """What ``read_jsonl`` yields for line ``number`` (``length`` characters, of which ``line`` holds
+    the start when it is over ``MAX_LINE_CHARS``): a draft, a quarantine entry, or None (blank)."""
+    if (bad := _undecodable(line, number, default_source)) is not None:
+        return bad
+    if length > MAX_LINE_CHARS:
+        reason = (
+            f"line {number} is {length:,} characters, over the {MAX_LINE_CHARS:,} a record "
+            "may have (a record this large cannot be stored); split it or leave out "
+            "what it does not need"
+        )
+        return _bad_line(default_source, number, reason, line)
+    text = line.strip()
+    if not text:
+        return None
+    try:
+        data = _decode(text)
+    except json.JSONDecodeError as error:
+        return _bad_line(default_source, number, f"not valid JSON (line {number}: {error.msg})", text)
+    except RecursionError:
+        # "[[[[...]]]]" a hundred thousand deep fits in one line and ended the whole run.
+        reason = (
+            f"line {number} is JSON nested too deeply to read (arrays or objects inside "
+            "each other about a thousand levels or more); a record is one flat object"
+        )
+        return _bad_line(default_source, number, reason, text)
+    if not isinstance(data, dict):
+        reason = f"not a JSON object (line {number} is {_json_kind(data)})"
+        return _bad_line(default_source, number, reason, text)
+    if not data.get("source"):
+        data = {**data, "source": default_source}
+    return _draft_from_json(data)

@@ -393,6 +393,7 @@ def test_the_embedded_store_writes_what_the_in_memory_store_writes_byte_for_byte
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from connectors.jsonl import read_jsonl
+    from connectors.jsonl.batched import read_jsonl_batched
     from core.storage.memory import InMemoryProfileStore
     from core.testing.population import population
     from profilesync.resolve import resolve, write_profiles
@@ -402,15 +403,28 @@ def test_the_embedded_store_writes_what_the_in_memory_store_writes_byte_for_byte
     with source.open("w", encoding="utf-8") as handle:
         for _, flat in population(400, seed=21):
             handle.write(json.dumps(flat, ensure_ascii=False) + "\n")
-    # WHEN resolve runs on its embedded store, in batches of 37, and the same job on the fake
+    # WHEN resolve runs on its embedded store, in batches of 37 (which keep each person's lines
+    # together: connectors.jsonl.batched), and the same job on the fake
     out = tmp_path / "embedded.jsonl"
     assert main(["resolve", str(source), "--out", str(out), "--batch-size", "37", "--quiet"]) == 0
     capsys.readouterr()
     store = InMemoryProfileStore()
-    resolve(read_jsonl(source), store, batch_size=37)
+    resolve(read_jsonl_batched(source, 37), store, batch_size=37)
     reference = tmp_path / "memory.jsonl"
     with reference.open("w", encoding="utf-8") as handle:
         write_profiles(store.iter_profiles(), handle)
     # THEN the two outputs are the same bytes
     assert out.read_bytes() == reference.read_bytes()
     assert len(_lines(out)) == 400
+    # AND the people and their content are those of batches of 37 in file order (ids, versions aside)
+    in_order = InMemoryProfileStore()
+    resolve(read_jsonl(source), in_order, batch_size=37)
+    file_order = tmp_path / "file-order.jsonl"
+    with file_order.open("w", encoding="utf-8") as handle:
+        write_profiles(in_order.iter_profiles(), handle)
+
+    def content(path: Path) -> list[dict[str, Any]]:
+        kept = [{k: v for k, v in p.items() if k not in ("customer_id", "version")} for p in _lines(path)]
+        return sorted(kept, key=lambda p: json.dumps(p["sources"]))
+
+    assert content(out) == content(file_order)
