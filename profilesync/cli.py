@@ -20,6 +20,7 @@ from core.errors import ConnectorConfigError
 from core.schema import Quarantined, RecordDraft
 from profilesync.cli_errors import EXIT_USAGE, UsageError, describe_failure
 from profilesync.identity_cli import add_identity_parser, run_identity
+from profilesync.store_arguments import add_store_arguments
 
 if TYPE_CHECKING:
     from core.pipeline import IngestSettings
@@ -189,16 +190,7 @@ def _parser() -> argparse.ArgumentParser:
         "allows the tool's channel (default: the connector's, or PROFILESYNC_<CONNECTOR>_PUSH_MODE)",
     )
     sync.add_argument("--sandbox", action="store_true", help="run against the connector's in-process sandbox")
-    sync.add_argument(
-        "--endpoint-url", default=None, help="a DynamoDB endpoint; default: the embedded SQLite store"
-    )
-    sync.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
-    sync.add_argument(
-        "--state-dir",
-        type=Path,
-        default=Path(".profilesync"),
-        help="where the embedded store (TABLE.sqlite3) is kept between runs (default .profilesync/)",
-    )
+    add_store_arguments(sync, DEFAULT_TABLE)
     sync.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     from profilesync.privacy_cli import add_parser as add_privacy_parser
 
