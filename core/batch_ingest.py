@@ -35,6 +35,7 @@ from typing import Final
 
 from core.identity import group_records
 from core.ingest_changeset import _changeset
+from core.ingest_fresh import WritesNewItems, found_fresh
 from core.merge import record_hash
 from core.pipeline import IngestResult, IngestSettings, ingest, latest_versions
 from core.ports import Changeset, CustomerState, ProfileStore, PutIdent, ReadsTombstones
@@ -66,9 +67,10 @@ def ingest_batch(
     for start in range(0, len(fresh), GROUPS_PER_COMMIT):
         # In slices, so that memory holds the changesets and rows of one slice, not of the batch;
         # a caller that groups commits (profilesync resolve) still writes the batch in one transaction.
-        changesets, founds = _plan_fresh(
-            fresh[start : start + GROUPS_PER_COMMIT], store, settings, total, overflow
-        )
+        groups = fresh[start : start + GROUPS_PER_COMMIT]
+        if isinstance(store, WritesNewItems):  # the common groups as rows (core.ingest_fresh)
+            groups = found_fresh(groups, store, settings, total, lost)
+        changesets, founds = _plan_fresh(groups, store, settings, total, overflow)
         failed = {c.label for c in store.commit(changesets)} if changesets else set()
         for changeset in changesets:
             survivor, founding = founds[changeset.label]

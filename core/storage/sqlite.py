@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -65,6 +66,11 @@ T = TypeVar("T")
 
 _PUT = (
     "INSERT OR REPLACE INTO items (pk, sk, version, hash, owner, updated_at, data, attrs) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+#: A new item, refused (``IntegrityError``) where one has its key: ``insert_new_items``.
+_INSERT = (
+    "INSERT INTO items (pk, sk, version, hash, owner, updated_at, data, attrs) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _DELETE = "DELETE FROM items WHERE pk = ? AND sk = ?"
@@ -270,6 +276,51 @@ class SQLiteProfileStore(SQLiteLinkIndex):
                     failed.append(changeset)
             state.write(conn)
         return failed
+
+    def insert_new_items(self, groups: Sequence[tuple[Sequence[_Row], Sequence[_Row]]]) -> set[int]:
+        """Write new customers' items (core.ingest_fresh), each group all or nothing, in one
+        transaction: a group's first rows (its IDENT and PROFILE items) only if no item has their
+        keys, which is the condition of the ``PutIdent`` and ``PutProfile`` that found a customer,
+        and its second rows as puts. Returns the indices of the groups that wrote nothing because
+        one of those items exists. One statement per kind: the inserts are tried for every group at
+        once, and only when one of them finds its item taken (another writer won) are the items
+        read to tell which groups lost, and the others written."""
+        if not groups:
+            return set()
+        failed: set[int] = set()
+        with self.database.writing() as conn:
+            conn.execute("SAVEPOINT new_items")
+            try:
+                conn.executemany(_INSERT, [row for claimed, _ in groups for row in claimed])
+            except sqlite3.IntegrityError:
+                conn.execute("ROLLBACK TO new_items")
+                failed = _taken(conn, groups)
+                conn.executemany(
+                    _INSERT,
+                    [row for i, (claimed, _) in enumerate(groups) if i not in failed for row in claimed],
+                )
+            conn.executemany(
+                _PUT, [row for i, (_, free) in enumerate(groups) if i not in failed for row in free]
+            )
+            conn.execute("RELEASE new_items")
+        return failed
+
+
+def _taken(conn: Any, groups: Sequence[tuple[Sequence[_Row], Sequence[_Row]]]) -> set[int]:
+    """The indices of the groups one of whose first rows names an item that exists."""
+    keys = {(row[0], row[1]) for claimed, _ in groups for row in claimed}
+    found: set[tuple[str, str]] = set()
+    for sk in {sk for _, sk in keys}:
+        found.update(
+            (pk, sk)
+            for (pk,) in select_in(
+                conn,
+                "SELECT pk FROM items WHERE sk = ? AND pk IN ({keys})",
+                [pk for pk, s in keys if s == sk],
+                sk,
+            )
+        )
+    return {i for i, (claimed, _) in enumerate(groups) if any((row[0], row[1]) in found for row in claimed)}
 
 
 def _item_bytes(changeset: Changeset, row: _Row) -> int:

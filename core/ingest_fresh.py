@@ -1,0 +1,228 @@
+"""New customers written as items, a batch at a time: the fast path of core.batch_ingest.
+
+``ingest_batch`` finds the groups of a batch that touch nothing stored (``_split_fresh``: no key
+of theirs has an item, a tombstone included) and plans each with the general planner: guardrails
+(``group_records``), a changeset of operations (``_changeset``), then the store's ``commit``
+checks every operation's condition and sizes every item. For the common group none of that can
+change the outcome, and this module writes the same items without it:
+
+    group -> no limited key held by more people-level records than its limit (one component)
+          -> the items ``_changeset`` + ``SQLiteProfileStore.commit`` would write, built as rows:
+             SOURCE (the snapshot's JSON), HISTORY (``source_arrived``, its JSON written here),
+             IDENT (every usable key; the group's own ``source#`` keys with hash and time),
+             HOLDER (mailbox markers), PROFILE (``build_profile``'s JSON, version 1, ``owned``)
+          -> one length check against the item and transaction limits
+          -> the store inserts the IDENT and PROFILE items of all the groups with one statement
+             (a group one of whose items exists now writes nothing: ``PutIdent``'s and
+             ``PutProfile``'s conditions) and puts the others with another
+
+A group this does not take goes to the general planner as before: a limited key (an email held by
+more than 8 people's records, a phone by more than 5) that the guardrails would refuse, more items
+than one transaction holds, keys or items that may be too long, a clock that is not UTC. The whole
+fast path is off for probabilistic identity (the link graph reads stored neighbours and writes
+match documents) and with a suppression check (core.batch_ingest sends both to ``ingest``), and on
+stores that do not write rows (``WritesNewItems``: the SQLite store does; the in-memory store keeps
+models and DynamoDB transactions, both planned as before). tests/unit/test_ingest_fresh.py compares
+every item with the general path's over generated populations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Final, Protocol, runtime_checkable
+
+from pydantic import TypeAdapter
+
+from core.governance.history import event_id_for, history_sort_key, quotes_identifier
+from core.identity import GuardrailHit, IdentityPolicy, customer_id_for
+from core.ingest_settings import IngestResult, IngestSettings
+from core.mailbox import is_canonical, mailbox_key
+from core.merge import build_profile, profile_hash, profile_json, record_hash
+from core.schema import SourceRecord
+
+__all__ = ["ITEM_MAX_BYTES", "Row", "WritesNewItems", "found_fresh"]
+
+#: An item as the SQLite store writes it: pk, sk, version, hash, owner, updated_at, data, attrs.
+Row = tuple[str, str, int | None, str | None, str | None, str | None, str | None, str | None]
+#: DynamoDB's limits the stores hold (core.storage.sqlite): an item, and the keys' UTF-8 bytes.
+ITEM_MAX_BYTES: Final = 400 * 1024
+_PK_MAX_BYTES: Final = 2048
+_SK_MAX_BYTES: Final = 1024
+#: What an item costs beyond its texts' bytes, at most: attribute names, 8 per value no text.
+_ITEM_OVERHEAD: Final = 48 + 8 * 8
+_ARRIVED: Final = "a new record"
+_BLOCKED: Final = "blocklisted value"
+
+
+@runtime_checkable
+class WritesNewItems(Protocol):
+    """A store that writes new customers' items as rows (core.storage.sqlite)."""
+
+    max_items_per_commit: int
+
+    def insert_new_items(self, groups: Sequence[tuple[Sequence[Row], Sequence[Row]]]) -> set[int]:
+        """Write each group's items in one transaction: the first rows only if no item has their
+        keys (else the group writes nothing), the second as puts; the indices of the groups that
+        wrote nothing."""
+        ...
+
+
+def found_fresh(
+    groups: list[list[SourceRecord]],
+    store: WritesNewItems,
+    settings: IngestSettings,
+    total: IngestResult,
+    lost: list[SourceRecord],
+) -> list[list[SourceRecord]]:
+    """Write the new customers of the ``groups`` this path takes (counted in ``total``; the records
+    of a group whose items were taken meanwhile go to ``lost``); the groups it leaves, for the
+    general planner."""
+    left: list[list[SourceRecord]] = []
+    taken: list[tuple[list[Row], list[Row]]] = []
+    founds: list[tuple[str, list[SourceRecord], list[GuardrailHit]]] = []
+    limit = store.max_items_per_commit
+    for group in groups:
+        at = settings.clock()
+        planned = _rows(group, settings, at, limit) if at.tzinfo is UTC else None
+        if planned is None:
+            left.append(group)
+            continue
+        survivor, claimed, free, hits = planned
+        taken.append((claimed, free))
+        founds.append((survivor, group, hits))
+    failed = store.insert_new_items(taken) if taken else set()
+    for index, (survivor, group, hits) in enumerate(founds):
+        if index in failed:
+            lost.extend(group)
+            continue
+        total.written += len(group)
+        total.new_customers += 1
+        total.customers.add(survivor)
+        total.guardrail_hits.extend(hits)
+    return left
+
+
+def _rows(
+    group: list[SourceRecord], settings: IngestSettings, at: datetime, limit: int
+) -> tuple[str, list[Row], list[Row], list[GuardrailHit]] | None:
+    """The survivor and the items ``_changeset`` of this group as one new customer would write
+    (conditional ones first), with the group's guardrail hits; None when the general planner must
+    decide (see the module's docstring)."""
+    policy = settings.policy
+    group.sort(key=_key)
+    hits: list[GuardrailHit] = []
+    usable: dict[str, None] = {}  # the keys the customer takes, in order of first sight
+    holders: dict[str, int] = {}
+    longest = 0
+    for record in group:
+        record_key = record.key
+        longest = max(longest, len(record_key))
+        person = record.level == "person"
+        for ident in record.identifiers:
+            key = ident.key
+            if ident.kind != "source" and policy.is_blocked(ident):
+                hits.append(GuardrailHit(record_key, key, _BLOCKED))
+                continue
+            usable[key] = None
+            if person and _limited(policy, ident.kind):
+                holders[key] = holders.get(key, 0) + 1
+    for key, count in holders.items():
+        if count > _limit(policy, key):
+            return None  # the guardrails would refuse the key: components are the planner's
+    desired = sorted(usable)
+    markers: dict[str, None] = {}
+    for key in desired:
+        if key.startswith("email#"):
+            mailbox = mailbox_key(key)
+            if mailbox is not None and not is_canonical(key, mailbox):
+                markers[mailbox] = None
+    longest_ident = max(map(len, [*desired, *markers]), default=0)
+    if 4 * (7 + longest) > _SK_MAX_BYTES or 4 * (6 + longest_ident) > _PK_MAX_BYTES:
+        return None  # a key that may be longer than DynamoDB takes: sized exactly by the planner
+    survivor = customer_id_for(group[0].key)
+    if 2 * len(group) + len(desired) + len(markers) + 1 > limit:
+        return None  # more than one transaction: the planner takes the group in rounds
+
+    pk = "CUSTOMER#" + survivor
+    at_json = _time_json(at)
+    actor = _string_json(settings.actor)
+    cid_json = _string_json(survivor)
+    free: list[Row] = []
+    chars = 0
+    by_key: dict[str, SourceRecord] = {}
+    for record in group:
+        record_key = record.key
+        by_key[record_key] = record
+        h = record_hash(record)
+        snapshot = record.model_dump_json()
+        free.append((pk, "SOURCE#" + record_key, None, h, None, None, snapshot, None))
+        event_id = event_id_for(survivor, "source_arrived", at, record_key, h)
+        reason = "" if quotes_identifier(_ARRIVED, (record_key,)) else _ARRIVED
+        event = (
+            f'{{"customer_id":{cid_json},"event_id":"{event_id}","at":{at_json},'
+            f'"kind":"source_arrived","actor":{actor},"reason":"{reason}",'
+            f'"source_keys":[{_string_json(record_key)}],"customers":[],"identifiers":[],'
+            f'"handed_over":[],"inherited_from":null}}'
+        )
+        sort_key = "HISTORY#" + history_sort_key(at, event_id)
+        free.append((pk, sort_key, None, None, None, None, event, None))
+        chars += len(record_key) + len(h) + len(snapshot) + len(sort_key) + len(event)
+    claimed: list[Row] = []
+    for key in desired:
+        snap = by_key.get(key[7:]) if key.startswith("source#") else None
+        if snap is None:  # not a source key, or a child's link to an owner not in the group
+            claimed.append(("IDENT#" + key, "IDENT", None, None, survivor, None, None, None))
+            chars += len(key)
+        else:
+            h = record_hash(snap)
+            moment = snap.ordered_at.isoformat()
+            claimed.append(("IDENT#" + key, "IDENT", None, h, survivor, moment, None, None))
+            chars += len(key) + len(h) + len(moment)
+    for mailbox in markers:
+        free.append(("IDENT#" + mailbox, "HOLDER#" + survivor, None, None, survivor, None, None, None))
+        chars += len(mailbox)
+    profile = build_profile(survivor, group, settings.rules, 1)
+    item_hash = profile_hash(profile)
+    document = profile_json(profile)
+    owned = json.dumps({"owned": desired})
+    claimed.append((pk, "PROFILE", 1, item_hash, None, None, document, owned))
+    rows = len(free) + len(claimed)
+    chars += len(document) + len(owned) + rows * (2 * len(survivor) + 16)  # keys' prefixes, ids
+    if 4 * chars + _ITEM_OVERHEAD * rows > ITEM_MAX_BYTES:
+        return None  # an item (or the transaction) may be too large: sized exactly by the planner
+    return survivor, claimed, free, hits
+
+
+def _key(record: SourceRecord) -> str:
+    return record.key
+
+
+def _limited(policy: IdentityPolicy, kind: str) -> bool:
+    return policy.limit_for(kind) is not None
+
+
+def _limit(policy: IdentityPolicy, key: str) -> int:
+    limit = policy.limit_for(key.partition("#")[0])
+    assert limit is not None  # only limited keys are counted
+    return limit
+
+
+_TIME: Final = TypeAdapter(datetime)
+_TEXT: Final = TypeAdapter(str)
+
+
+@lru_cache(maxsize=64)
+def _time_json(at: datetime) -> str:
+    """``at`` as pydantic writes it in an event's JSON (``"2026-01-05T10:00:00.5Z"``)."""
+    return _TIME.dump_json(at).decode()
+
+
+def _string_json(text: str) -> str:
+    """``text`` as a JSON string, as pydantic writes it: as it is between quotes when it holds
+    nothing to escape (printable ASCII without quotes or backslashes), else pydantic's own."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return _TEXT.dump_json(text).decode()
