@@ -37,7 +37,7 @@ from typing import Final, Protocol, runtime_checkable
 from pydantic import TypeAdapter
 
 from core.governance.history import event_id_for, history_sort_key, quotes_identifier
-from core.identity import GuardrailHit, IdentityPolicy, customer_id_for
+from core.identity import GuardrailHit, customer_id_for
 from core.ingest_settings import IngestResult, IngestSettings
 from core.mailbox import is_canonical, mailbox_key
 from core.merge import build_profile, profile_hash, profile_json, record_hash
@@ -112,7 +112,10 @@ def _rows(
     (conditional ones first), with the group's guardrail hits; None when the general planner must
     decide (see the module's docstring)."""
     policy = settings.policy
-    group.sort(key=_key)
+    is_blocked = policy.is_blocked
+    limits = policy.max_records_per_identifier  # IdentityPolicy.limit_for, but for source keys
+    if len(group) > 1:
+        group.sort(key=_key)
     hits: list[GuardrailHit] = []
     usable: dict[str, None] = {}  # the keys the customer takes, in order of first sight
     holders: dict[str, int] = {}
@@ -123,14 +126,18 @@ def _rows(
         person = record.level == "person"
         for ident in record.identifiers:
             key = ident.key
-            if ident.kind != "source" and policy.is_blocked(ident):
+            kind = ident.kind
+            if kind == "source":
+                usable[key] = None
+                continue
+            if is_blocked(ident):
                 hits.append(GuardrailHit(record_key, key, _BLOCKED))
                 continue
             usable[key] = None
-            if person and _limited(policy, ident.kind):
+            if person and kind in limits:
                 holders[key] = holders.get(key, 0) + 1
     for key, count in holders.items():
-        if count > _limit(policy, key):
+        if count > limits[key.partition("#")[0]]:
             return None  # the guardrails would refuse the key: components are the planner's
     desired = sorted(usable)
     markers: dict[str, None] = {}
@@ -187,7 +194,7 @@ def _rows(
     profile = build_profile(survivor, group, settings.rules, 1)
     item_hash = profile_hash(profile)
     document = profile_json(profile)
-    owned = json.dumps({"owned": desired})
+    owned = _owned_json(desired)
     claimed.append((pk, "PROFILE", 1, item_hash, None, None, document, owned))
     rows = len(free) + len(claimed)
     chars += len(document) + len(owned) + rows * (2 * len(survivor) + 16)  # keys' prefixes, ids
@@ -198,16 +205,6 @@ def _rows(
 
 def _key(record: SourceRecord) -> str:
     return record.key
-
-
-def _limited(policy: IdentityPolicy, kind: str) -> bool:
-    return policy.limit_for(kind) is not None
-
-
-def _limit(policy: IdentityPolicy, key: str) -> int:
-    limit = policy.limit_for(key.partition("#")[0])
-    assert limit is not None  # only limited keys are counted
-    return limit
 
 
 _TIME: Final = TypeAdapter(datetime)
@@ -226,3 +223,11 @@ def _string_json(text: str) -> str:
     if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
         return f'"{text}"'
     return _TEXT.dump_json(text).decode()
+
+
+def _owned_json(keys: list[str]) -> str:
+    """``json.dumps({"owned": keys})``, the profile item's ``attrs`` (core.storage.sqlite), without
+    the encoder for the common keys (printable ASCII without quotes or backslashes)."""
+    if all(key.isascii() and key.isprintable() and '"' not in key and "\\" not in key for key in keys):
+        return '{"owned": [' + ", ".join(f'"{key}"' for key in keys) + "]}"
+    return json.dumps({"owned": keys})
