@@ -7,6 +7,10 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter
+
 from connectors.jsonl import draft_from_flat
 from core.merge import build_profile
 from core.normalise import normalise_record
@@ -15,7 +19,7 @@ from core.schema import ConsentState, Order, SourceRecord
 from core.storage.memory import InMemoryProfileStore
 from core.testing.population import population
 from core.testing.records import make_record
-from profilesync.resolve import document_line, profile_line, write_documents, write_profiles
+from profilesync.resolve import _isoformat, document_line, profile_line, write_documents, write_profiles
 
 
 def test_every_profile_of_a_population_gives_the_same_line_from_its_document() -> None:
@@ -57,6 +61,21 @@ def test_times_with_fractions_and_other_offsets_are_written_as_isoformat_writes_
     assert line == profile_line(profile)
     assert line["provenance"]["city"]["updated_at"] == "2026-01-05T01:02:03.000456+00:00"
     assert line["consent"]["email"]["changed_at"] == "2026-02-03T04:05:06.789000+05:30"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 30), timezones=st.timezones()
+    ),
+    whole=st.booleans(),
+)
+def test_any_time_pydantic_writes_is_written_as_isoformat_writes_it(moment: datetime, whole: bool) -> None:
+    # GIVEN any aware time (whole seconds often: the text-only path), as a profile's JSON holds it
+    moment = moment.replace(microsecond=0) if whole else moment
+    text = TypeAdapter(datetime).dump_json(moment).decode().strip('"')
+    # WHEN it is written THEN it is what parsing it and isoformat give
+    assert _isoformat(text) == datetime.fromisoformat(text).isoformat()
 
 
 def test_resolve_keeps_counts_not_ids_and_names_what_the_guardrails_refused() -> None:
