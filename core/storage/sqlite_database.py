@@ -5,9 +5,10 @@ the same key strings (``CUSTOMER#<cid>`` / ``PROFILE``, ``IDENT#<key>`` / ``IDEN
 typed columns hold the attributes the stores read in bulk or put conditions on; ``data`` holds a
 model's JSON and ``attrs`` a JSON object of the rest. Mirroring the item layout keeps the three
 stores (in-memory, SQLite, DynamoDB) one design: a new item kind is a new key prefix, "every item
-of a customer" is one key range, and the stores' code reads alike. The table is ``WITHOUT ROWID``,
-so rows are clustered on the key: a customer's items sit together, and ``pk IN (...)`` reads a
-batch of customers or identifiers with one B-tree walk per key.
+of a customer" is one key range, and the stores' code reads alike. The table keeps its rowid, with
+the key as a unique index (``WITHOUT ROWID``, rows inside the key's B-tree, wrote them at half the
+speed: docs/architecture.md): ``pk IN (...)`` reads a batch of customers or identifiers with one
+index walk per key.
 
 Transactions: the connection is in autocommit mode and every unit of work opens its own. A write
 starts with ``BEGIN IMMEDIATE``, which takes the database's write lock at once, so the conditions it
