@@ -8,8 +8,10 @@ finds those components for the whole batch at once and plans them without a read
 
     records -> newest version of each -> one read of the owners of every usable key
             -> union-find over the usable keys (the guardrails aside: a superset of what joins)
-            -> groups with no key stored: planned here, each component by the planner's own
-               ``_changeset`` (guardrails, holders, claims and history as it makes them)
+            -> groups with no key stored: on a store that writes rows (SQLite), the common ones
+               built straight into their items (core.ingest_fresh); the rest planned here, each
+               component by the planner's own ``_changeset`` (guardrails, holders, claims and
+               history as it makes them)
             -> every other group: ``ingest`` unchanged, as it would have planned them
             -> the new customers' changesets committed together (one SQLite transaction)
 

@@ -307,7 +307,8 @@ class SQLiteProfileStore(SQLiteLinkIndex):
 
 
 def _taken(conn: Any, groups: Sequence[tuple[Sequence[_Row], Sequence[_Row]]]) -> set[int]:
-    """The indices of the groups one of whose first rows names an item that exists."""
+    """The indices of the groups one of whose first rows names an item that exists, or one that a
+    group before it names too (as the second of two changesets claiming one key would fail)."""
     keys = {(row[0], row[1]) for claimed, _ in groups for row in claimed}
     found: set[tuple[str, str]] = set()
     for sk in {sk for _, sk in keys}:
@@ -320,7 +321,14 @@ def _taken(conn: Any, groups: Sequence[tuple[Sequence[_Row], Sequence[_Row]]]) -
                 sk,
             )
         )
-    return {i for i, (claimed, _) in enumerate(groups) if any((row[0], row[1]) in found for row in claimed)}
+    failed: set[int] = set()
+    for index, (claimed, _) in enumerate(groups):
+        named = [(row[0], row[1]) for row in claimed]
+        if any(key in found for key in named):
+            failed.add(index)
+        else:
+            found.update(named)
+    return failed
 
 
 def _item_bytes(changeset: Changeset, row: _Row) -> int:

@@ -388,7 +388,7 @@ def test_a_group_whose_items_another_writer_took_loses_whole_and_is_planned_agai
 
 
 def test_insert_new_items_writes_nothing_of_a_group_whose_item_exists(tmp_path: Path) -> None:
-    # GIVEN a stored identifier item, and two groups of new items, the second naming it
+    # GIVEN a stored identifier item, and groups of new items, the second naming it
     with sqlite_store(tmp_path / "s.sqlite3") as store:
         taken = ("IDENT#email#a@x.io", "IDENT", None, None, "cus_other", None, None, None)
         assert store.insert_new_items([([taken], [])]) == set()
@@ -403,10 +403,15 @@ def test_insert_new_items_writes_nothing_of_a_group_whose_item_exists(tmp_path: 
             ],
             [("CUSTOMER#cus_c", "SOURCE#y", None, "h", None, None, "{}", None)],
         )
-        # WHEN both are inserted
-        failed = store.insert_new_items([one, two])
-        # THEN the second wrote nothing (not even its other items), the first everything
-        assert failed == {1}
+        # (and a third naming the first one's key: two claims of one key, which no batch makes)
+        three = (
+            [("IDENT#email#b@x.io", "IDENT", None, None, "cus_d", None, None, None)],
+            [("CUSTOMER#cus_d", "SOURCE#z", None, "h", None, None, "{}", None)],
+        )
+        # WHEN they are inserted
+        failed = store.insert_new_items([one, two, three])
+        # THEN the second and third wrote nothing (not even their other items), the first everything
+        assert failed == {1, 2}
         keys = {(row[0], row[1]) for row in dump(store)}
         assert keys == {
             ("IDENT#email#a@x.io", "IDENT"),
