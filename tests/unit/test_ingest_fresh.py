@@ -66,9 +66,15 @@ def population(seed: int, count: int) -> list[SourceRecord]:
 
 
 @contextmanager
-def sqlite_store(path: Path, **options: Any) -> Iterator[SQLiteProfileStore]:
-    with SQLiteDatabase(path) as database:
-        yield SQLiteProfileStore(database, **options)
+def sqlite_store(path: Path, *, grouped: bool = False, **options: Any) -> Iterator[SQLiteProfileStore]:
+    """A store on a file; ``grouped``: as ``profilesync resolve`` opens its own (a throwaway file,
+    its writes savepoints inside one transaction)."""
+    with SQLiteDatabase(path, durable=not grouped) as database:
+        if not grouped:
+            yield SQLiteProfileStore(database, **options)
+            return
+        with database.grouped_commits():
+            yield SQLiteProfileStore(database, **options)
 
 
 def dump(store: SQLiteProfileStore) -> list[tuple[Any, ...]]:
@@ -156,10 +162,14 @@ def assert_same(
 def test_the_bench_population_stores_every_item_the_general_path_stores(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_size: int
 ) -> None:
-    # GIVEN the bench's people across three tools, with later versions of a tenth of their records
+    # GIVEN the bench's people across three tools, with later versions of a tenth of their records,
+    # new customers written a few groups at a time (at the largest batch), into a store whose
+    # writes are grouped as resolve's are (at the smallest)
     records = population(seed=batch_size, count=400)
+    if batch_size == 100_000:
+        monkeypatch.setattr(batch_module, "GROUPS_PER_COMMIT", 7)
     # WHEN they are ingested in batches with the fast path, without it, and by the planner alone
-    rows, taken = assert_same(records, tmp_path, batch_size, monkeypatch)
+    rows, taken = assert_same(records, tmp_path, batch_size, monkeypatch, grouped=batch_size == 1)
     # THEN every item is the same (above), the fast path founded customers, and there was
     # every kind of item to compare
     assert taken.taken > 50
@@ -349,8 +359,9 @@ def test_the_in_memory_store_is_planned_as_before(monkeypatch: pytest.MonkeyPatc
     assert list(batched.iter_profiles()) == list(planned.iter_profiles())
 
 
+@pytest.mark.parametrize("grouped", [False, True], ids=["transactions", "grouped-commits"])
 def test_a_group_whose_items_another_writer_took_loses_whole_and_is_planned_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grouped: bool
 ) -> None:
     # GIVEN a batch of three strangers, and another writer that stores a record sharing the
     # second one's email after the batch was split (before its new customers are written)
@@ -368,7 +379,7 @@ def test_a_group_whose_items_another_writer_took_loses_whole_and_is_planned_agai
             return found
 
         with (
-            sqlite_store(path) as store,
+            sqlite_store(path, grouped=grouped) as store,
             fast_path(monkeypatch, on=fast) as taken,
             monkeypatch.context() as patch,
         ):
