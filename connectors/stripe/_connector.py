@@ -4,15 +4,18 @@
   a record and copies the amount as is; a Stripe charge *is* the order, in minor units).
 * Event streams: their records are events; each draft is made from the event's ``data.object`` with
   the stream of that object's type, so a changed customer comes back as ``customer:<id>``. On a full
-  pull (no earlier walk of the object streams finished) the events are read only to set the
-watermark. An event stream that has never seen an event asks for all events (Stripe keeps 30 days):
-old events then repeat objects already pulled (a repeat, never a loss). Within
-  one pull an object comes back once: the newest event wins (Stripe lists newest first), and an
-  object already returned by its own stream is not repeated.
+  pull (no earlier walk of the object streams finished) the events set the watermark, and return
+  only what changed behind the walk: the newest event of an object the list streams returned, when
+  it differs from what they returned (a customer renamed or deleted, a charge refunded after its
+  page was read; dropping those lost them for good). An event stream that has never seen an event
+  asks for all events (Stripe keeps 30 days): old events then repeat objects already pulled (a
+  repeat, never a loss). Within one pull an object comes back once: the newest event wins (Stripe
+  lists newest first), and an object its own stream returned as the event left it is not repeated.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -106,6 +109,11 @@ def _as_of_event(draft: RecordDraft, event: Any) -> RecordDraft:
     return draft.model_copy(update={"updated_at": happened})
 
 
+def _fingerprint(obj: Any) -> str:
+    """An object as listed or as an event carries it, to tell whether the event changed it since."""
+    return json.dumps(obj, sort_keys=True, default=str)
+
+
 def _tombstone(event: Any, object_type: str) -> RecordDraft:
     """A ``customer.deleted`` event as a tombstone of its customer, dated by the event (junk in the
     list, or an event naming no object, is quarantined like any such element)."""
@@ -140,26 +148,42 @@ class StripeConnector(RestConnector):
             state.state(s.name).since is not None for s in streams if s.object_type not in EVENT_STREAMS
         )
         baseline = {s.object_type: walked or state.state(s.name).since is not None for s in streams}
-        emitted: set[tuple[str, str]] = set()
+        emitted: dict[tuple[str, str], str] = {}
+        changed: set[tuple[str, str]] = set()
         deleted: set[tuple[str, str]] = set()
         for page in super().pull(cursor):
             target = EVENT_STREAMS.get(page.object_type)
             if target is None:
-                emitted.update((page.object_type, str(value_at(r, "id"))) for r in page.records)
+                emitted.update(
+                    ((page.object_type, str(value_at(r, "id"))), _fingerprint(r)) for r in page.records
+                )
                 yield page
                 continue
-            # A deletion is kept even when the customer's update came earlier in this pull: it is
-            # newer than any update (a deleted customer cannot change), and retiring needs it.
-            seen = deleted if page.object_type in DELETION_STREAMS else emitted
+            since_walk = baseline[page.object_type]
             kept = []
-            for event in page.records if baseline[page.object_type] else []:
+            for event in page.records:
                 if not isinstance(event, dict):
-                    kept.append(event)  # junk in the list: the mapping quarantines it
+                    if since_walk:
+                        kept.append(event)  # junk in the list: the mapping quarantines it
                     continue
                 key = (target, str(value_at(event, "data.object.id")))
-                if key not in seen:
-                    seen.add(key)
-                    kept.append(event)
+                if page.object_type in DELETION_STREAMS:
+                    # Kept even when the customer's update came earlier in this pull: a deletion is
+                    # newer than any update (a deleted customer cannot change), and retiring needs
+                    # it. On a full pull, only the deletion of a customer this walk returned.
+                    if key in deleted or not (since_walk or key in emitted):
+                        continue
+                    deleted.add(key)
+                elif key in changed:
+                    continue  # the newest event of the object came first (Stripe lists newest first)
+                else:
+                    changed.add(key)
+                    listed = emitted.get(key)
+                    if listed == _fingerprint(value_at(event, "data.object")):
+                        continue  # its own stream returned the object as the event left it
+                    if listed is None and not since_walk:
+                        continue  # a full pull's list streams return the object as it is now
+                kept.append(event)
             yield RawPage(records=kept, cursor=page.cursor, object_type=page.object_type)
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:

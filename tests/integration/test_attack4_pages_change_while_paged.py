@@ -1,0 +1,125 @@
+"""Attack (attack4): the tool changes while a pull is paging through it, and nothing is lost.
+
+Every built-in connector is pulled into a store through ``pull_into_store`` against its own sandbox;
+after the first page is durable (the pull's progress callback), records the walk already passed are
+changed, records are added, and (where the vendor reports deletions) one record the walk passed is
+deleted. The next incremental pull then runs. Whatever order the vendor pages in, the store must
+then hold exactly what a fresh full pull of the tool holds, record for record: a change made behind
+the walk must not be skipped by the walk and then by the cursor it hands on.
+
+Found: Stripe's full pull read the events (``customer.updated``, ``charge.refunded``,
+``customer.deleted``) only to set their watermark, and dropped those of objects its list streams had
+already returned: a customer renamed, a charge refunded or a customer deleted while a full pull
+paged was never pulled (the rename and the refund were lost for good, the deleted customer stayed
+in its profile).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from connectors import hubspot, klaviyo, mailchimp, salesforce, shopify, stripe, woocommerce
+from connectors._http import RetryPolicy
+from connectors._sandbox import DeletesRecords
+from core.connector import Connector, ConnectorPlugin
+from core.pipeline import IngestSettings
+from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
+from core.storage.memory_privacy import InMemoryErasureStore
+from core.sync import PullReport, pull_into_store
+from profilesync.testing.contract import T_CHANGES
+
+PLUGINS: dict[str, tuple[ConnectorPlugin, dict[str, Any]]] = {
+    "hubspot": (hubspot.PLUGIN, {}),
+    "mailchimp": (mailchimp.PLUGIN, {}),
+    "klaviyo": (klaviyo.PLUGIN, {}),
+    "stripe": (stripe.PLUGIN, {}),
+    "shopify": (shopify.PLUGIN, {"rate_scale": 1000.0}),
+    "salesforce": (salesforce.PLUGIN, {"bulk_threshold": 0}),
+    "woocommerce": (woocommerce.PLUGIN, {"requests_per_10s": 2500}),
+}
+SETTINGS = IngestSettings(sleep=lambda _: None)
+
+
+def _sandbox(name: str) -> Any:
+    plugin, options = PLUGINS[name]
+    assert plugin.sandbox is not None
+    sandbox = plugin.sandbox(people=60, seed=11, **options)
+    sandbox.add_records(2 * plugin.spec.page_size + 5, at=T_CHANGES)
+    return sandbox
+
+
+def _connect(name: str, sandbox: Any) -> Connector:
+    retry = RetryPolicy(max_attempts=10, backoff_floor=0.01, backoff_cap=0.1, sleep=lambda _: None)
+    return PLUGINS[name][0].build(dataclasses.replace(sandbox.settings(), retry=retry))
+
+
+def _held(store: InMemoryProfileStore) -> dict[str, str | None]:
+    """Each live record the store holds, by key, with the hash of the version it keeps (without its
+    time: a Stripe object has none, a full pull dates it by its creation, a pulled change by its event)."""
+    keys = [f"source#{r.key}" for p in store.iter_profiles() for r in p.sources]
+    return {k.removeprefix("source#"): o.record_hash for k, o in store.get_owners(keys).items()}
+
+
+def _as_a_fresh_pull(connector: Connector) -> dict[str, str | None]:
+    """What a full pull of the tool as it is now gives, by record key and version hash."""
+    store = InMemoryProfileStore()
+    pull_into_store(connector, store, InMemorySyncStateStore(), cursor=None, settings=SETTINGS)
+    return _held(store)
+
+
+@pytest.mark.parametrize("first", ["full", "incremental"])
+@pytest.mark.parametrize("name", sorted(PLUGINS))
+def test_records_changed_added_and_deleted_behind_a_walk_are_all_in_after_the_next_pull(
+    name: str, first: str
+) -> None:
+    sandbox = _sandbox(name)
+    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+    erasure = InMemoryErasureStore(store, state)
+    connector = _connect(name, sandbox)
+    try:
+        if first == "incremental":
+            # GIVEN a synced store, and more than two pages of new records since its cursor
+            pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
+            sandbox.add_records(2 * PLUGINS[name][0].spec.page_size + 5, at=T_CHANGES + timedelta(seconds=5))
+        passed: list[str] = []
+        changed_at = T_CHANGES + timedelta(seconds=30)
+
+        def behind_the_walk(report: PullReport) -> None:
+            if report.pages != 1:
+                return
+            # WHEN, once the first page is in, records it held change, new ones arrive, and one it
+            # held is deleted at the vendor
+            passed.extend(sorted(_held(store))[:12])
+            keys = {k.split(":", 1)[1] for k in passed}
+            sandbox.touch(set(sorted(keys)[:6]), at=changed_at)
+            sandbox.add_records(3, at=changed_at)
+            if isinstance(sandbox, DeletesRecords) and "deletions" in connector.spec.capabilities:
+                for key in sorted(keys - set(sorted(keys)[:6]), reverse=True):
+                    try:  # a record the vendor can delete (Stripe deletes customers, not charges)
+                        sandbox.delete_records({key}, at=changed_at)
+                        break
+                    except ValueError:
+                        continue
+
+        walk = pull_into_store(
+            connector, store, state, settings=SETTINGS, erasure=erasure, progress=behind_the_walk
+        )
+        assert walk.pages >= 2, "the walk must have more than one page"
+        assert passed
+        # AND the next incremental pull runs
+        pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
+        # THEN the store holds every record the tool holds, each as the tool holds it now
+        fresh = _as_a_fresh_pull(connector)
+    finally:
+        connector.close()
+    held = _held(store)
+    wrong = {
+        "never pulled": sorted(set(fresh) - set(held)),
+        "deleted at the tool, still in a profile": sorted(set(held) - set(fresh)),
+        "kept in an old version": sorted(k for k in fresh.keys() & held.keys() if held[k] != fresh[k]),
+    }
+    assert wrong == {key: [] for key in wrong}
