@@ -3,29 +3,30 @@
 * Charges become orders with money in major units (the SDK's ``OrdersMap`` reads orders embedded in
   a record and copies the amount as is; a Stripe charge *is* the order, in minor units).
 * Event streams: their records are events; each draft is made from the event's ``data.object`` with
-  the stream of that object's type, so a changed customer comes back as ``customer:<id>``. On a full
-  pull (no earlier walk of the object streams finished) the events set the watermark, and return
-  only what changed behind the walk: the newest event of an object the list streams returned, when
-  it differs from what they returned (a customer renamed or deleted, a charge refunded after its
-  page was read; dropping those lost them for good). An event stream that has never seen an event
-  asks for all events (Stripe keeps 30 days): old events then repeat objects already pulled (a
-  repeat, never a loss). Within one pull an object comes back once: the newest event wins (Stripe
-  lists newest first), and an object its own stream returned as the event left it is not repeated.
+  the stream of that object's type, so a changed customer comes back as ``customer:<id>``. A full
+  pull starts them at the newest event Stripe holds when it begins, so every event of the walk is
+  a change: a customer renamed or deleted, a charge refunded after its page was read (a full pull
+  read the events only to set the watermark, and those changes were lost for good). A walk begun
+  by an older version (its event streams without a watermark) keeps the events of the objects it
+  returned whose newest event differs from what it returned. Within one pull an object comes back
+  once: the newest event wins (Stripe lists newest first), and an object its own stream returned
+  as the event left it is not repeated.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from connectors._http import value_at
-from connectors.sdk import PullCursor, RestConnector, record_to_draft
+from connectors.sdk import PullCursor, RestConnector, StreamState, parse_point, record_to_draft
 from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
 from core.schema import RecordDraft
 
-from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS
+from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS
 
 #: ISO 4217 minor-unit exponents that are not 2, for the currencies Stripe charges in
 #: (https://docs.stripe.com/currencies#zero-decimal and #three-decimal).
@@ -53,6 +54,8 @@ _EXPONENTS = {
     ),
     **dict.fromkeys(["bhd", "jod", "kwd", "omr", "tnd"], 3),
 }
+#: A full pull of an account with no event yet reads every event that appears during the walk.
+_NO_EVENT_YET = datetime(1970, 1, 1, tzinfo=UTC)
 _STATUSES = {"succeeded": "paid", "pending": "pending", "failed": "cancelled"}
 
 
@@ -140,6 +143,8 @@ class StripeConnector(RestConnector):
     """The declared Stripe connector (see the module docstring for what it adds)."""
 
     def pull(self, cursor: str | None = None) -> Iterator[RawPage]:
+        if cursor is None:
+            cursor = self._full_walk()
         state = PullCursor.decode(cursor, self.declaration.name)
         streams = self.declaration.streams
         # A previous walk finished every object stream: the events since then are changes. (An event
@@ -185,6 +190,18 @@ class StripeConnector(RestConnector):
                         continue  # a full pull's list streams return the object as it is now
                 kept.append(event)
             yield RawPage(records=kept, cursor=page.cursor, object_type=page.object_type)
+
+    def _full_walk(self) -> str:
+        """The cursor a full pull starts from: the list streams from the start, the event streams
+        from the newest event Stripe holds (by Stripe's clock), so that every event of the walk is
+        read as a change even when the walk is cut short and resumed."""
+        newest = self.context.client("pull").get_json(EVENTS, params={"limit": 1}) or {}
+        data = newest.get("data") if isinstance(newest, dict) else None
+        first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+        start = parse_point(first.get("created"), "epoch") or _NO_EVENT_YET
+        streams = self.declaration.streams
+        events = {s.name: StreamState(since=start) for s in streams if s.object_type in EVENT_STREAMS}
+        return PullCursor(events).encode()
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
         if page.object_type in DELETION_STREAMS:

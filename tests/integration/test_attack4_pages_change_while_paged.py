@@ -7,11 +7,14 @@ deleted. The next incremental pull then runs. Whatever order the vendor pages in
 then hold exactly what a fresh full pull of the tool holds, record for record: a change made behind
 the walk must not be skipped by the walk and then by the cursor it hands on.
 
+The same holds for a full pull killed between two pages, changed at the tool, then resumed from its
+saved cursor.
+
 Found: Stripe's full pull read the events (``customer.updated``, ``charge.refunded``,
 ``customer.deleted``) only to set their watermark, and dropped those of objects its list streams had
 already returned: a customer renamed, a charge refunded or a customer deleted while a full pull
 paged was never pulled (the rename and the refund were lost for good, the deleted customer stayed
-in its profile).
+in its profile); a full pull killed and resumed lost them likewise.
 """
 
 from __future__ import annotations
@@ -116,6 +119,57 @@ def test_records_changed_added_and_deleted_behind_a_walk_are_all_in_after_the_ne
         fresh = _as_a_fresh_pull(connector)
     finally:
         connector.close()
+    held = _held(store)
+    wrong = {
+        "never pulled": sorted(set(fresh) - set(held)),
+        "deleted at the tool, still in a profile": sorted(set(held) - set(fresh)),
+        "kept in an old version": sorted(k for k in fresh.keys() & held.keys() if held[k] != fresh[k]),
+    }
+    assert wrong == {key: [] for key in wrong}
+
+
+class _KilledError(Exception):
+    """The run dies between two pages (a Lambda timing out, a deploy)."""
+
+
+@pytest.mark.parametrize("name", sorted(PLUGINS))
+def test_a_full_pull_killed_mid_walk_and_resumed_after_changes_loses_nothing(name: str) -> None:
+    sandbox = _sandbox(name)
+    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+    erasure = InMemoryErasureStore(store, state)
+    connector = _connect(name, sandbox)
+
+    def killed_after_two_pages(report: PullReport) -> None:
+        if report.pages == 2:
+            raise _KilledError
+
+    try:
+        # GIVEN a first full pull killed once two pages are durable
+        with pytest.raises(_KilledError):
+            pull_into_store(connector, store, state, settings=SETTINGS, progress=killed_after_two_pages)
+        saved = state.get_sync_state(name).cursor
+        assert saved is not None, "the cursor of the durable pages was not saved"
+        # WHEN, before it is resumed, records already pulled change, new ones arrive, one is deleted
+        keys = sorted(k.split(":", 1)[1] for k in _held(store))
+        changed_at = T_CHANGES + timedelta(seconds=30)
+        sandbox.touch(set(keys[:5]), at=changed_at)
+        sandbox.add_records(3, at=changed_at)
+        if isinstance(sandbox, DeletesRecords) and "deletions" in connector.spec.capabilities:
+            for key in reversed(keys[5:]):
+                try:
+                    sandbox.delete_records({key}, at=changed_at)
+                    break
+                except ValueError:
+                    continue
+        # AND the pull resumes from its saved cursor, and the next incremental pull runs
+        resumed = pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
+        assert resumed.cursor_before == saved
+        assert state.get_sync_state(name).cursor != saved, "the cursor did not move"
+        pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
+        fresh = _as_a_fresh_pull(connector)
+    finally:
+        connector.close()
+    # THEN the store holds what the tool holds
     held = _held(store)
     wrong = {
         "never pulled": sorted(set(fresh) - set(held)),
