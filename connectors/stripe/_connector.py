@@ -11,18 +11,21 @@
   returned whose newest event differs from what it returned. Within one pull an object comes back
   once: the newest event wins (Stripe lists newest first), and an object its own stream returned
   as the event left it is not repeated.
+* A list walk pages with ``starting_after`` (the id of the last object read): once that customer is
+  deleted Stripe refuses the id, and the walk begins again from its first page (``walk``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from connectors._http import value_at
-from connectors.sdk import PullCursor, RestConnector, StreamState, parse_point, record_to_draft
+from connectors._http import ConnectorRequestError, value_at
+from connectors.sdk import PullCursor, RestConnector, Stream, StreamState, parse_point, record_to_draft
 from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
 from core.schema import RecordDraft
 
@@ -54,6 +57,8 @@ _EXPONENTS = {
     ),
     **dict.fromkeys(["bhd", "jod", "kwd", "omr", "tnd"], 3),
 }
+#: How many times one walk begins again after its page token was refused (its object deleted).
+_RESTARTS = 3
 #: A full pull of an account with no event yet reads every event that appears during the walk.
 _NO_EVENT_YET = datetime(1970, 1, 1, tzinfo=UTC)
 _STATUSES = {"succeeded": "paid", "pending": "pending", "failed": "cancelled"}
@@ -190,6 +195,27 @@ class StripeConnector(RestConnector):
                         continue  # a full pull's list streams return the object as it is now
                 kept.append(event)
             yield RawPage(records=kept, cursor=page.cursor, object_type=page.object_type)
+
+    def walk(
+        self, stream: Stream, state: StreamState
+    ) -> Iterator[tuple[list[dict[str, Any]], StreamState, bool]]:
+        """The SDK's walk, begun again from the stream's first page when Stripe refuses the page
+        token: ``starting_after`` names the last object read, and once that customer is deleted
+        Stripe answers 400 "No such customer" for it. The walk, and every pull resumed from its
+        saved cursor, failed that way for good; the pages read again are repeats, never a loss."""
+        current = state
+        for _ in range(_RESTARTS):
+            try:
+                for records, after, done in super().walk(stream, current):
+                    current = after
+                    yield records, after, done
+                return
+            except ConnectorRequestError as exc:
+                anchor = current.page
+                if not anchor or exc.status not in (400, 404) or anchor not in exc.vendor_message:
+                    raise
+                current = replace(current, page=None)
+        yield from super().walk(stream, current)
 
     def _full_walk(self) -> str:
         """The cursor a full pull starts from: the list streams from the start, the event streams

@@ -177,3 +177,34 @@ def test_a_full_pull_killed_mid_walk_and_resumed_after_changes_loses_nothing(nam
         "kept in an old version": sorted(k for k in fresh.keys() & held.keys() if held[k] != fresh[k]),
     }
     assert wrong == {key: [] for key in wrong}
+
+
+@pytest.mark.parametrize("resume", [False, True], ids=["walk-on", "resumed"])
+@pytest.mark.parametrize(
+    "name", sorted(n for n, (p, _) in PLUGINS.items() if "deletions" in p.spec.capabilities)
+)
+def test_the_record_a_page_token_names_deleted_before_the_next_page_stops_no_pull(
+    name: str, resume: bool
+) -> None:
+    """A vendor that pages with the id of the last record read (Stripe's ``starting_after``) refuses
+    that id once the record is deleted: the walk, and every pull resumed from its saved cursor,
+    failed with the same 400 for good (the cursor never moved again)."""
+    sandbox = _sandbox(name)
+    connector = _connect(name, sandbox)
+    try:
+        # GIVEN the first page of a full pull
+        pages = connector.pull(None)
+        first = next(pages)
+        drafts = [d for d in connector.to_records(first) if not d.deleted]
+        # WHEN the last record it listed (the one the next page is asked after) is deleted at the tool
+        last = drafts[-1]
+        sandbox.delete_records({f"{last.object_type}:{last.source_id}"})
+        # THEN the walk goes on (or a pull resumed from the first page's cursor does), and together
+        # with the first page it returns every record the tool still holds
+        rest = connector.pull(first.cursor) if resume else pages
+        seen = {f"{d.object_type}:{d.source_id}" for d in drafts}
+        for page in rest:
+            seen |= {f"{d.object_type}:{d.source_id}" for d in connector.to_records(page) if not d.deleted}
+    finally:
+        connector.close()
+    assert sorted(sandbox.record_keys() - seen) == []
