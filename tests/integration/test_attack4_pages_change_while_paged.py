@@ -299,3 +299,49 @@ def test_one_record_edited_again_after_each_sync_is_pulled_each_time(name: str) 
     assert all(pulled), pulled
     held = _held(store)
     assert held[f"{name}:{key}"] == fresh[f"{name}:{key}"]
+
+
+_ROUND = st.lists(st.tuples(_CHANGE, st.integers(0, 10_000), st.integers(0, 3)), min_size=1, max_size=4)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rounds=st.lists(_ROUND, min_size=1, max_size=4))
+@pytest.mark.parametrize("name", sorted(PLUGINS))
+def test_changes_between_syncs_in_any_order_end_as_the_tool_holds(
+    name: str, rounds: list[list[tuple[str, int, int]]]
+) -> None:
+    """Rounds of changes (the same record edited again, a record deleted then its key picked
+    again, several on one second), each followed by an incremental sync: the store ends as the
+    tool holds it."""
+    plugin, options = PLUGINS[name]
+    assert plugin.sandbox is not None
+    sandbox = plugin.sandbox(people=30, seed=3, **options)
+    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+    erasure = InMemoryErasureStore(store, state)
+    connector = _connect(name, sandbox)
+    deletes = isinstance(sandbox, DeletesRecords) and "deletions" in plugin.spec.capabilities
+    try:
+        pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
+        for number, changes in enumerate(rounds):
+            for what, pick, second in changes:
+                at = T_CHANGES + timedelta(minutes=number, seconds=second)
+                keys = sorted(sandbox.record_keys())
+                key = keys[pick % len(keys)]
+                if what == "touch":
+                    sandbox.touch({key}, at=at)
+                elif what == "add":
+                    sandbox.add_records(1, at=at)
+                elif deletes:
+                    with contextlib.suppress(ValueError):  # not a record the vendor deletes
+                        sandbox.delete_records({key}, at=at)
+            pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
+        fresh = _as_a_fresh_pull(connector)
+    finally:
+        connector.close()
+    held = _held(store)
+    wrong = {
+        "never pulled": sorted(set(fresh) - set(held)),
+        "deleted at the tool, still in a profile": sorted(set(held) - set(fresh)),
+        "kept in an old version": sorted(k for k in fresh.keys() & held.keys() if held[k] != fresh[k]),
+    }
+    assert wrong == {key: [] for key in wrong}
