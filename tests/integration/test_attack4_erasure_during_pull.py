@@ -15,12 +15,8 @@ from typing import Any
 from connectors.hubspot import HubSpotConnector
 from core.connector import RawPage
 from core.pipeline import IngestSettings
-from core.privacy import erase_person, identifier_for
-from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
-from core.storage.memory_privacy import InMemoryErasureStore, InMemorySuppressionStore
-from core.suppression import SuppressionCheck
 from profilesync.syncrun import run_sync
-from tests.unit.connectors.hubspot.conftest import connect, fast_sandbox
+from tests.integration.test_attack4_erasure_during_push import world
 
 SALT = "attack4-salt"
 
@@ -48,23 +44,11 @@ class ErasingBeforeIngest:
 
 
 def test_a_person_erased_while_her_page_waits_to_be_ingested_does_not_come_back() -> None:
-    sandbox = fast_sandbox(people=300)
-    hubspot = connect(sandbox)
-    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
-    erasure, suppression = InMemoryErasureStore(store, state), InMemorySuppressionStore(store)
-    check = SuppressionCheck(suppression, SALT)
+    w = world(300)
+    sandbox, hubspot, store, state = w.sandbox, w.hubspot, w.store, w.state
 
     def erase(email: str) -> None:
-        erase_person(
-            identifier_for(email=email),
-            profiles=store,
-            erasure=erasure,
-            tools={"hubspot": hubspot},
-            salt=SALT,
-            request_id="erase-during-pull",
-            sync_state=state,
-            suppression=suppression,
-        )
+        w.erase(email)
 
     tool = ErasingBeforeIngest(hubspot, erase)
     try:
@@ -73,8 +57,8 @@ def test_a_person_erased_while_her_page_waits_to_be_ingested_does_not_come_back(
             tool,  # type: ignore[arg-type]
             store,
             state,
-            suppression=check,
-            erasure=erasure,
+            suppression=w.check,
+            erasure=w.erasure,
             settings=IngestSettings(sleep=lambda _: None),
         )
     finally:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.hubspot import HubSpotConnector, HubSpotSandbox
@@ -53,32 +54,52 @@ class ErasingOnFirstPush:
         return self.inner.push(payloads)
 
 
+@dataclass
+class World:
+    """An in-memory store with its erasure and suppression, and HubSpot's connector to its sandbox."""
+
+    sandbox: HubSpotSandbox
+    hubspot: HubSpotConnector
+    store: InMemoryProfileStore = field(default_factory=InMemoryProfileStore)
+    state: InMemorySyncStateStore = field(default_factory=InMemorySyncStateStore)
+
+    def __post_init__(self) -> None:
+        self.erasure = InMemoryErasureStore(self.store, self.state)
+        self.suppression = InMemorySuppressionStore(self.store)
+        self.check = SuppressionCheck(self.suppression, SALT)
+
+    def erase(self, email: str) -> str:
+        """Erase the person with this address everywhere, HubSpot included; the outcome."""
+        return erase_person(
+            identifier_for(email=email),
+            profiles=self.store,
+            erasure=self.erasure,
+            tools={"hubspot": self.hubspot},
+            salt=SALT,
+            request_id=f"attack4-erase-{email}",
+            sync_state=self.state,
+            suppression=self.suppression,
+        ).outcome
+
+
+def world(people: int) -> World:
+    sandbox = fast_sandbox(people=people)
+    return World(sandbox, connect(sandbox))
+
+
 def test_a_person_erased_while_a_push_is_sending_is_not_sent_after_her_erasure() -> None:
     # GIVEN four shop buyers HubSpot does not hold yet, resolved into profiles
-    sandbox: HubSpotSandbox = fast_sandbox(people=5)
-    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
-    erasure, suppression = InMemoryErasureStore(store, state), InMemorySuppressionStore(store)
-    check = SuppressionCheck(suppression, SALT)
+    w = world(5)
+    sandbox, hubspot, store, state, check = w.sandbox, w.hubspot, w.store, w.state, w.check
     records = [
         make_record("shop", f"s{n}", email=email, traits={"first_name": f"Buyer{n}"})
         for n, email in enumerate(PEOPLE)
     ]
     ingest(records, store, IngestSettings(sleep=lambda _: None, suppression=check))
     profiles = sorted(store.iter_profiles(), key=lambda p: p.customer_id)
-    hubspot = connect(sandbox)
 
     def erase_victim(victim: str) -> None:
-        report = erase_person(
-            identifier_for(email=victim),
-            profiles=store,
-            erasure=erasure,
-            tools={"hubspot": hubspot},
-            salt=SALT,
-            request_id="erase-during-push",
-            sync_state=state,
-            suppression=suppression,
-        )
-        assert report.outcome == "erased"
+        assert w.erase(victim) == "erased"
 
     tool = ErasingOnFirstPush(hubspot, erase_victim)
     try:

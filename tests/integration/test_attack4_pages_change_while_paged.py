@@ -77,6 +77,26 @@ def _as_a_fresh_pull(connector: Connector) -> dict[str, str | None]:
     return _held(store)
 
 
+def _assert_as_the_tool_holds(store: InMemoryProfileStore, fresh: dict[str, str | None]) -> None:
+    """The store holds every record of ``fresh`` (a full pull of the tool now), in that version,
+    and no other."""
+    held = _held(store)
+    wrong = {
+        "never pulled": sorted(set(fresh) - set(held)),
+        "deleted at the tool, still in a profile": sorted(set(held) - set(fresh)),
+        "kept in an old version": sorted(k for k in fresh.keys() & held.keys() if held[k] != fresh[k]),
+    }
+    assert wrong == {key: [] for key in wrong}
+
+
+def _delete_one(sandbox: Any, keys: list[str], at: Any) -> None:
+    """Delete the first of ``keys`` the vendor deletes (Stripe deletes customers, not charges)."""
+    for key in keys:
+        with contextlib.suppress(ValueError):
+            sandbox.delete_records({key}, at=at)
+            return
+
+
 @pytest.mark.parametrize("first", ["full", "incremental"])
 @pytest.mark.parametrize("name", sorted(PLUGINS))
 def test_records_changed_added_and_deleted_behind_a_walk_are_all_in_after_the_next_pull(
@@ -104,12 +124,7 @@ def test_records_changed_added_and_deleted_behind_a_walk_are_all_in_after_the_ne
             sandbox.touch(set(sorted(keys)[:6]), at=changed_at)
             sandbox.add_records(3, at=changed_at)
             if isinstance(sandbox, DeletesRecords) and "deletions" in connector.spec.capabilities:
-                for key in sorted(keys - set(sorted(keys)[:6]), reverse=True):
-                    try:  # a record the vendor can delete (Stripe deletes customers, not charges)
-                        sandbox.delete_records({key}, at=changed_at)
-                        break
-                    except ValueError:
-                        continue
+                _delete_one(sandbox, sorted(keys - set(sorted(keys)[:6]), reverse=True), changed_at)
 
         walk = pull_into_store(
             connector, store, state, settings=SETTINGS, erasure=erasure, progress=behind_the_walk
@@ -122,13 +137,7 @@ def test_records_changed_added_and_deleted_behind_a_walk_are_all_in_after_the_ne
         fresh = _as_a_fresh_pull(connector)
     finally:
         connector.close()
-    held = _held(store)
-    wrong = {
-        "never pulled": sorted(set(fresh) - set(held)),
-        "deleted at the tool, still in a profile": sorted(set(held) - set(fresh)),
-        "kept in an old version": sorted(k for k in fresh.keys() & held.keys() if held[k] != fresh[k]),
-    }
-    assert wrong == {key: [] for key in wrong}
+    _assert_as_the_tool_holds(store, fresh)
 
 
 class _KilledError(Exception):
@@ -158,12 +167,7 @@ def test_a_full_pull_killed_mid_walk_and_resumed_after_changes_loses_nothing(nam
         sandbox.touch(set(keys[:5]), at=changed_at)
         sandbox.add_records(3, at=changed_at)
         if isinstance(sandbox, DeletesRecords) and "deletions" in connector.spec.capabilities:
-            for key in reversed(keys[5:]):
-                try:
-                    sandbox.delete_records({key}, at=changed_at)
-                    break
-                except ValueError:
-                    continue
+            _delete_one(sandbox, list(reversed(keys[5:])), changed_at)
         # AND the pull resumes from its saved cursor, and the next incremental pull runs
         resumed = pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
         assert resumed.cursor_before == saved
@@ -173,13 +177,7 @@ def test_a_full_pull_killed_mid_walk_and_resumed_after_changes_loses_nothing(nam
     finally:
         connector.close()
     # THEN the store holds what the tool holds
-    held = _held(store)
-    wrong = {
-        "never pulled": sorted(set(fresh) - set(held)),
-        "deleted at the tool, still in a profile": sorted(set(held) - set(fresh)),
-        "kept in an old version": sorted(k for k in fresh.keys() & held.keys() if held[k] != fresh[k]),
-    }
-    assert wrong == {key: [] for key in wrong}
+    _assert_as_the_tool_holds(store, fresh)
 
 
 @pytest.mark.parametrize("resume", [False, True], ids=["walk-on", "resumed"])
@@ -248,8 +246,7 @@ def test_changes_at_any_page_of_walks_killed_anywhere_end_as_the_tool_holds(
             elif what == "add":
                 sandbox.add_records(1, at=clock[0])
             else:
-                with contextlib.suppress(ValueError):  # not a record the vendor deletes
-                    sandbox.delete_records({key}, at=clock[0])
+                _delete_one(sandbox, [key], clock[0])
         if kill_at is not None and report.pages == kill_at and not killed:
             killed.append(True)
             raise _KilledError
@@ -263,13 +260,7 @@ def test_changes_at_any_page_of_walks_killed_anywhere_end_as_the_tool_holds(
         fresh = _as_a_fresh_pull(connector)
     finally:
         connector.close()
-    held = _held(store)
-    wrong = {
-        "never pulled": sorted(set(fresh) - set(held)),
-        "deleted at the tool, still in a profile": sorted(set(held) - set(fresh)),
-        "kept in an old version": sorted(k for k in fresh.keys() & held.keys() if held[k] != fresh[k]),
-    }
-    assert wrong == {key: [] for key in wrong}
+    _assert_as_the_tool_holds(store, fresh)
 
 
 @pytest.mark.parametrize("name", sorted(PLUGINS))
@@ -332,16 +323,9 @@ def test_changes_between_syncs_in_any_order_end_as_the_tool_holds(
                 elif what == "add":
                     sandbox.add_records(1, at=at)
                 elif deletes:
-                    with contextlib.suppress(ValueError):  # not a record the vendor deletes
-                        sandbox.delete_records({key}, at=at)
+                    _delete_one(sandbox, [key], at)
             pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
         fresh = _as_a_fresh_pull(connector)
     finally:
         connector.close()
-    held = _held(store)
-    wrong = {
-        "never pulled": sorted(set(fresh) - set(held)),
-        "deleted at the tool, still in a profile": sorted(set(held) - set(fresh)),
-        "kept in an old version": sorted(k for k in fresh.keys() & held.keys() if held[k] != fresh[k]),
-    }
-    assert wrong == {key: [] for key in wrong}
+    _assert_as_the_tool_holds(store, fresh)
