@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import replace
@@ -117,9 +118,11 @@ def _as_of_event(draft: RecordDraft, event: Any) -> RecordDraft:
     return draft.model_copy(update={"updated_at": happened})
 
 
-def _fingerprint(obj: Any) -> str:
-    """An object as listed or as an event carries it, to tell whether the event changed it since."""
-    return json.dumps(obj, sort_keys=True, default=str)
+def _fingerprint(obj: Any) -> bytes:
+    """A hash of an object as listed or as an event carries it, to tell whether the event changed it
+    since (a hash: a pull remembers one for every object it lists)."""
+    text = json.dumps(obj, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def _tombstone(event: Any, object_type: str) -> RecordDraft:
@@ -158,7 +161,7 @@ class StripeConnector(RestConnector):
             state.state(s.name).since is not None for s in streams if s.object_type not in EVENT_STREAMS
         )
         baseline = {s.object_type: walked or state.state(s.name).since is not None for s in streams}
-        emitted: dict[tuple[str, str], str] = {}
+        emitted: dict[tuple[str, str], bytes] = {}
         changed: set[tuple[str, str]] = set()
         deleted: set[tuple[str, str]] = set()
         for page in super().pull(cursor):
