@@ -21,9 +21,10 @@ more than 8 people's records, a phone by more than 5) that the guardrails would 
 than one transaction holds, keys or items that may be too long, a clock that is not UTC. The whole
 fast path is off for probabilistic identity (the link graph reads stored neighbours and writes
 match documents) and with a suppression check (core.batch_ingest sends both to ``ingest``), and on
-stores that do not write rows (``WritesNewItems``: the SQLite store does; the in-memory store keeps
-models and DynamoDB transactions, both planned as before). tests/unit/test_ingest_fresh.py compares
-every item with the general path's over generated populations.
+stores that do not write rows (``WritesNewItems``: the SQLite store does, in
+core.storage.sqlite_new_items; the in-memory store keeps models and DynamoDB transactions, both
+planned as before). tests/unit/test_ingest_fresh.py compares every item with the general path's
+over generated populations.
 """
 
 from __future__ import annotations
@@ -42,11 +43,10 @@ from core.ingest_settings import IngestResult, IngestSettings
 from core.mailbox import is_canonical, mailbox_key
 from core.merge import build_profile, profile_hash, profile_json, record_hash
 from core.schema import SourceRecord
+from core.storage.sqlite_new_items import Row
 
 __all__ = ["ITEM_MAX_BYTES", "Row", "WritesNewItems", "found_fresh"]
 
-#: An item as the SQLite store writes it: pk, sk, version, hash, owner, updated_at, data, attrs.
-Row = tuple[str, str, int | None, str | None, str | None, str | None, str | None, str | None]
 #: DynamoDB's limits the stores hold (core.storage.sqlite): an item, and the keys' UTF-8 bytes.
 ITEM_MAX_BYTES: Final = 400 * 1024
 _PK_MAX_BYTES: Final = 2048

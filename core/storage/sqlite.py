@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -50,6 +49,7 @@ from core.schema import Profile, SourceRecord
 from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES
 from core.storage.sqlite_database import SQLiteDatabase, select_in
 from core.storage.sqlite_links import SQLiteLinkIndex
+from core.storage.sqlite_new_items import PUT_ITEM, SQLiteNewItems
 
 if TYPE_CHECKING:
     from core.storage.sqlite_history import SQLiteHistoryStore
@@ -64,15 +64,6 @@ SORT_KEY_MAX_BYTES: Final = 1024
 PROFILES_PER_PAGE: Final = 500
 T = TypeVar("T")
 
-_PUT = (
-    "INSERT OR REPLACE INTO items (pk, sk, version, hash, owner, updated_at, data, attrs) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-#: A new item, refused (``IntegrityError``) where one has its key: ``insert_new_items``.
-_INSERT = (
-    "INSERT INTO items (pk, sk, version, hash, owner, updated_at, data, attrs) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
 _DELETE = "DELETE FROM items WHERE pk = ? AND sk = ?"
 _SET_VERSION_ATTRS = "UPDATE items SET version = ?, attrs = ? WHERE pk = ? AND sk = 'PROFILE'"
 _SET_UPDATED_AT = "UPDATE items SET updated_at = ? WHERE pk = ? AND sk = 'IDENT'"
@@ -87,9 +78,9 @@ _ProfileRow = tuple[int, str | None]  # version, attrs (JSON)
 _Row = tuple[str, str, int | None, str | None, str | None, str | None, str | None, str | None]
 
 
-class SQLiteProfileStore(SQLiteLinkIndex):
-    """``ProfileStore`` (and ``ReadsProfiles``, and ``LinkIndex``: core.storage.sqlite_links) over a
-    ``SQLiteDatabase``; thread-safe."""
+class SQLiteProfileStore(SQLiteLinkIndex, SQLiteNewItems):
+    """``ProfileStore`` (and ``ReadsProfiles``, and ``LinkIndex``: core.storage.sqlite_links, and
+    ``WritesNewItems``: core.storage.sqlite_new_items) over a ``SQLiteDatabase``; thread-safe."""
 
     def __init__(
         self, database: SQLiteDatabase, *, max_items_per_commit: int = TRANSACTION_MAX_ITEMS
@@ -276,59 +267,6 @@ class SQLiteProfileStore(SQLiteLinkIndex):
                     failed.append(changeset)
             state.write(conn)
         return failed
-
-    def insert_new_items(self, groups: Sequence[tuple[Sequence[_Row], Sequence[_Row]]]) -> set[int]:
-        """Write new customers' items (core.ingest_fresh), each group all or nothing, in one
-        transaction: a group's first rows (its IDENT and PROFILE items) only if no item has their
-        keys, which is the condition of the ``PutIdent`` and ``PutProfile`` that found a customer,
-        and its second rows as puts. Returns the indices of the groups that wrote nothing because
-        one of those items exists. One statement per kind: the inserts are tried for every group at
-        once, and only when one of them finds its item taken (another writer won) are the items
-        read to tell which groups lost, and the others written."""
-        if not groups:
-            return set()
-        failed: set[int] = set()
-        with self.database.writing() as conn:
-            conn.execute("SAVEPOINT new_items")
-            try:
-                conn.executemany(_INSERT, [row for claimed, _ in groups for row in claimed])
-            except sqlite3.IntegrityError:
-                conn.execute("ROLLBACK TO new_items")
-                failed = _taken(conn, groups)
-                conn.executemany(
-                    _INSERT,
-                    [row for i, (claimed, _) in enumerate(groups) if i not in failed for row in claimed],
-                )
-            conn.executemany(
-                _PUT, [row for i, (_, free) in enumerate(groups) if i not in failed for row in free]
-            )
-            conn.execute("RELEASE new_items")
-        return failed
-
-
-def _taken(conn: Any, groups: Sequence[tuple[Sequence[_Row], Sequence[_Row]]]) -> set[int]:
-    """The indices of the groups one of whose first rows names an item that exists, or one that a
-    group before it names too (as the second of two changesets claiming one key would fail)."""
-    keys = {(row[0], row[1]) for claimed, _ in groups for row in claimed}
-    found: set[tuple[str, str]] = set()
-    for sk in {sk for _, sk in keys}:
-        found.update(
-            (pk, sk)
-            for (pk,) in select_in(
-                conn,
-                "SELECT pk FROM items WHERE sk = ? AND pk IN ({keys})",
-                [pk for pk, s in keys if s == sk],
-                sk,
-            )
-        )
-    failed: set[int] = set()
-    for index, (claimed, _) in enumerate(groups):
-        named = [(row[0], row[1]) for row in claimed]
-        if any(key in found for key in named):
-            failed.add(index)
-        else:
-            found.update(named)
-    return failed
 
 
 def _item_bytes(changeset: Changeset, row: _Row) -> int:
@@ -592,7 +530,7 @@ class _Conditions:
         if deletes:
             conn.executemany(_DELETE, deletes)
         if puts:
-            conn.executemany(_PUT, puts)
+            conn.executemany(PUT_ITEM, puts)
         if self.profile_updates:
             conn.executemany(
                 _SET_VERSION_ATTRS,
