@@ -8,7 +8,9 @@
               2. ask every connected tool to erase the records of the person it holds (by id)
               3. delete every item of the customer (PROFILE, SOURCE#, PUSHED#), the IDENT items it
                  owns, its holder markers and the tombstones of customers merged into it, in guarded
-                 steps; then the person's quarantined records and dead letters, found by identifier
+                 steps; with probabilistic identity, plan the link graph around her records again
+                 (core.link_relink); then the person's quarantined records and dead letters, found
+                 by identifier
               4. leave an audit record that holds no personal data, and a receipt of what is kept
 
 Suppression comes first: a pull, merge or push running meanwhile sees it. The deletes are
@@ -64,7 +66,7 @@ from core.privacy_store import (
     QuarantineItem,
 )
 from core.quarantine import legacy_identifier_keys
-from core.schema import Identifier, Profile, SourceRecord
+from core.schema import Identifier, Profile, SourceRecord, source_identifier
 from core.scope_tombstones import retired_tombstones
 from core.suppression import SuppressionEntry, SuppressionStore, keyed_hash
 from core.tool_erasure import ToolResult, erase_in_tool
@@ -75,33 +77,42 @@ BACKUP_RETENTION_DAYS = 35
 INGEST_RETENTION_DAYS = 4
 #: After this many rounds of asking, a tool that still has not confirmed raises the alarm.
 ERASE_ATTEMPTS_BEFORE_ALARM = 5
-#: The outcome of an erase or export request naming a phone several live customers hold: nobody is
-#: erased, nothing is handed over.
+#: The outcome of an erase or export request naming an email or phone several people hold (a
+#: family inbox, a household phone: core.person_scope): nobody is erased, nothing is handed over.
 AMBIGUOUS = "ambiguous"
 
 
-def _ambiguous(identifier: Identifier, shared: Iterable[str]) -> bool:
-    """Whether a request names a phone that several live customers hold (a household or switchboard
-    number): its owner is whoever got it first, not necessarily the person asking. Only phones: an
-    email is a person's own address far more often, and a customer split off from another may hold
-    no email of its own that the other does not also hold, so refusing shared emails would leave
-    that customer impossible to erase."""
-    return identifier.key.startswith("phone#") and identifier.key in shared
+def refusal(identifier: Identifier, action: str, source: str = '"source"') -> str:
+    """The message of an ``ambiguous`` refusal: what was refused and how to name the person instead
+    (``source``: how the request names a record id; ``--source`` on the command line). Never repeats
+    the value."""
+    done = "erased" if action == "erase" else "exported"
+    what = {"email": "email address", "phone": "phone"}.get(identifier.kind, "identifier")
+    return (
+        f"the {what} given is held by more than one person, so nothing was {done}: name the person "
+        f"by an email or phone only they hold, or by the id of one of their records ({source} "
+        "<tool>:<object type>:<id>, such as hubspot:contact:123)"
+    )
 
 
 # --- finding the person -------------------------------------------------------------------------------
 
 
-def identifier_for(*, email: str | None = None, phone: str | None = None, region: str = "US") -> Identifier:
-    """The normalised identifier a request names; exactly one of ``email`` and ``phone``.
+def identifier_for(
+    *, email: str | None = None, phone: str | None = None, region: str = "US", source: str | None = None
+) -> Identifier:
+    """The normalised identifier a request names; exactly one of ``email``, ``phone`` and ``source``
+    (the id of one of the person's records, ``<tool>:<object type>:<id>`` as the export lists them).
 
     Raises ValueError (a NormalisationError for a malformed value) whose message never repeats the
     value, so it can be logged and returned.
     """
-    if (email is None) == (phone is None):
-        raise ValueError("give exactly one of email or phone")
+    if sum(v is not None for v in (email, phone, source)) != 1:
+        raise ValueError("give exactly one of email, phone or source")
     if email is not None:
         return Identifier(kind="email", value=normalise_email(email))
+    if source is not None:
+        return source_identifier(source)
     assert phone is not None
     return Identifier(kind="phone", value=normalise_phone(phone, region))
 
@@ -167,7 +178,9 @@ class PersonExport:
     governance: PersonRecord = field(default_factory=PersonRecord)
     """The customer's history, and who read their profile in the last 90 days (the read audit)."""
     ambiguous: bool = False
-    """The identifier is held by several live customers: nothing of anyone is exported."""
+    """The identifier is held by several people: nothing of anyone is exported."""
+    refusal: str = ""
+    """When ``ambiguous``: why nothing was exported, and how to name the person instead."""
     identity: Mapping[str, Any] | None = None
     """Why the customer's records are one customer: the link graph with each edge's reason and what
     was refused (core.link_explain.customer_explanation); None when no customer was found."""
@@ -202,9 +215,11 @@ def export_person(
             state.customer_id, state.profile, sources, identity=_explained(profiles, state, identity)
         )
     scope = find_scope(identifier, profiles=profiles, erasure=stores.erasure, sync_state=stores.sync_state)
-    if scope.ambiguous or (scope.found and _ambiguous(identifier, scope.shared)):
-        # A household phone names several people: its owner's data is not the asker's (see erase).
-        return PersonExport(customer_id=None, profile=None, sources=(), ambiguous=True)
+    if scope.ambiguous:
+        # A family inbox names several people: its owner's data is not the asker's (see erase).
+        return PersonExport(
+            customer_id=None, profile=None, sources=(), ambiguous=True, refusal=refusal(identifier, "export")
+        )
     state = scope.state
     pushed = tuple(_pushed_record(p, state.profile if state else None, payload_of) for p in scope.pushed)
     quarantined: tuple[QuarantineItem, ...] = ()
@@ -312,6 +327,8 @@ class ErasureReport:
     retries: int = 0
     kept: list[dict[str, str]] = field(default_factory=list)
     pending: bool = False
+    refusal: str = ""
+    """When ``ambiguous``: why nobody was erased, and how to name the person instead."""
 
     @property
     def complete(self) -> bool:
@@ -358,9 +375,13 @@ def erase_person(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     max_attempts: int = 8,
     sleep: Callable[[float], None] = time.sleep,
+    identity: IngestSettings | None = None,
 ) -> ErasureReport:
     """Erase the person everywhere and write the audit record; see the module docstring for the order.
 
+    ``identity``: the settings ingest resolves with (the deployment's model when
+    ``identity.linkage`` is set, and its policy unless ``policy`` is given): the link graph around
+    the erased records is planned again with them, as after a retirement (core.link_relink).
     ``unavailable`` names the tools that should have been asked but could not be built (missing
     credentials, say) with the error type; they fail if the person has records there. The
     quarantines of the connectors in ``quarantine_of`` are searched by identifier. Raises
@@ -368,16 +389,17 @@ def erase_person(
     says ``retry``, and sending the request again finishes the job).
     """
     stores = PrivacyStores(profiles, erasure, sync_state, suppression, dead_letters, quarantine_of)
-    policy = policy or IdentityPolicy()
+    policy = policy or (identity.policy if identity is not None else IdentityPolicy())
     started = now()
     scope = find_scope(identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy)
     report = ErasureReport(found=scope.found, outcome="")
-    if scope.ambiguous or (scope.found and _ambiguous(identifier, scope.shared)):
-        # A household phone names several people: its owner is whoever got it first, not
-        # necessarily the person who asked. Nobody is erased; the person is named again by a value
-        # only they hold (their email, or a phone of their own). Likewise a spelling of a mailbox
-        # several customers hold other spellings of: each is named by the spelling it holds.
+    if scope.ambiguous:
+        # A family inbox or a household phone names several people: its owner is whoever got it
+        # first, not necessarily the person who asked. Nobody is erased; the person is named again
+        # by a value only they hold, or a record id. Likewise a spelling of a mailbox several
+        # customers hold other spellings of: each is named by the spelling it holds.
         report.outcome = AMBIGUOUS
+        report.refusal = refusal(identifier, "erase")
         erasure.put_audit(
             AuditRecord(
                 action="erase",
@@ -414,6 +436,8 @@ def erase_person(
                 scopes += _erase_customer(erased, stores, report, policy, max_attempts, sleep)
             except ConflictError as exc:
                 error = error or exc
+        if error is None and identity is not None:
+            _relink(profiles, [target, *target.splinters, *scopes[1:]], identity)
     # Record ids a racing merge brought in are suppressed too (step 1 could not know them).
     later = sorted({k for s in scopes[1:] for k in s.suppression_keys()} - set(scope.suppression_keys()))
     suppressed += _suppress(stores, salt, later, request_id, started)
@@ -459,6 +483,14 @@ def erase_person(
     if error is not None:
         raise error
     return report
+
+
+def _relink(profiles: ProfileStore, erased: Sequence[PersonScope], identity: IngestSettings) -> None:
+    """Plan the link graph around the erased customers' records again (core.link_relink)."""
+    from core.link_relink import relink_after_erasure  # the matcher's imports only where it is used
+
+    gone = {r.key: r for s in erased if s.state is not None for r in s.state.snapshots.values()}
+    relink_after_erasure(profiles, [gone[k] for k in sorted(gone)], identity)
 
 
 def _redact_other_histories(scope: PersonScope, stores: PrivacyStores, report: ErasureReport) -> None:
@@ -754,6 +786,7 @@ __all__ = [
     "lift_suppression",
     "locate",
     "plan_erasure",
+    "refusal",
     "retry_erasures",
     "subject_hash",
 ]
