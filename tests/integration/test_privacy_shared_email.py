@@ -103,8 +103,13 @@ def test_an_email_two_people_hold_erases_and_exports_nobody(stores: Stores) -> N
         r for r in before if not r[0].startswith("AUDIT#")
     ]
     # AND the audit record says the request was refused as ambiguous
-    audits = [r for r in stores.rows() if r[0] == "AUDIT#erase"]
-    assert not stores.rows() or (len(audits) == 1 and "ambiguous" in audits[0][2])
+    kept = getattr(stores.erasure, "audits", None)  # the in-memory store keeps no rows
+    if kept is not None:
+        assert [(a.action, a.outcome) for a in kept] == [("erase", "ambiguous")]
+    else:
+        audits = [r for r in stores.rows() if r[0] == "AUDIT#erase"]
+        assert len(audits) == 1
+        assert "ambiguous" in audits[0][2]
 
 
 def test_each_is_erased_by_a_record_id_and_the_last_one_by_the_address(stores: Stores) -> None:
