@@ -115,9 +115,12 @@ def _normalise_phone(value: str, region: str) -> str:
 
 
 def _read_phone(text: str, region: str) -> str:
-    parsed = _fast_parse_phone(text, region)
-    if parsed is not None:
-        number, e164 = parsed
+    fast = _fast_phone(text, region)
+    if fast is not None:  # a plain number: validity from its parts, no PhoneNumber built
+        country_code, nsn, e164 = fast
+        valid = _VALID_E164.get(e164)
+        if valid is None:
+            valid = _remember_validity(e164, _is_valid_parts(country_code, nsn))
     else:
         try:
             number = phonenumbers.parse(text, region)
@@ -129,8 +132,10 @@ def _read_phone(text: str, region: str) -> str:
                 reason = f"no country code, and {region!r} is not a known default region"
             raise NormalisationError("phone", reason) from None
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if not _valid_e164(e164, number):
-        number_region = phonenumbers.region_code_for_country_code(number.country_code or 0)
+        country_code = number.country_code or 0
+        valid = _valid_e164(e164, number)
+    if not valid:
+        number_region = phonenumbers.region_code_for_country_code(country_code)
         where = number_region if number_region != phonenumbers.UNKNOWN_REGION else region
         raise NormalisationError("phone", f"not a valid number for region {where}")
     return e164
@@ -196,7 +201,19 @@ def _plan_for_region(region: str) -> _DialPlan | None:
 
 
 def _fast_parse_phone(text: str, region: str) -> tuple[phonenumbers.PhoneNumber, str] | None:
-    """``phonenumbers.parse(text, region)`` and its E.164 form, for plain numbers; else None.
+    """``phonenumbers.parse(text, region)`` and its E.164 form, for plain numbers; else None: the
+    number ``_fast_phone`` reads, built."""
+    parts = _fast_phone(text, region)
+    if parts is None:
+        return None
+    country_code, nsn, e164 = parts
+    return phonenumbers.PhoneNumber(country_code=country_code, national_number=int(nsn)), e164
+
+
+def _fast_phone(text: str, region: str) -> tuple[int, str, str] | None:
+    """``(country code, national significant number, E.164 form)`` of ``phonenumbers.parse(text,
+    region)``, for plain numbers; else None. No ``PhoneNumber`` is built (a microsecond and a half):
+    the national number has no leading zero, so its text is its national significant number.
 
     None means "ask parse": any input this is not certain about, including every input parse
     rejects. ``text`` is stripped and non-empty. The steps are parse's for such input (see
@@ -240,8 +257,7 @@ def _fast_parse_phone(text: str, region: str) -> tuple[phonenumbers.PhoneNumber,
         or (plan.national_prefix is not None and plan.national_prefix.match(national))
     ):
         return None
-    number = phonenumbers.PhoneNumber(country_code=plan.country_code, national_number=int(national))
-    return number, f"+{plan.country_code_text}{national}"
+    return plan.country_code, national, f"+{plan.country_code_text}{national}"
 
 
 _VALID_E164: dict[str, bool] = {}
@@ -252,9 +268,14 @@ def _valid_e164(e164: str, number: phonenumbers.PhoneNumber) -> bool:
     # region); the same number arrives in several formats across tools, so cache it by E.164.
     valid = _VALID_E164.get(e164)
     if valid is None:
-        if len(_VALID_E164) >= _CACHE_SIZE:
-            _VALID_E164.clear()
-        valid = _VALID_E164[e164] = _is_valid_number(number)
+        valid = _remember_validity(e164, _is_valid_number(number))
+    return valid
+
+
+def _remember_validity(e164: str, valid: bool) -> bool:
+    if len(_VALID_E164) >= _CACHE_SIZE:
+        _VALID_E164.clear()
+    _VALID_E164[e164] = valid
     return valid
 
 
@@ -270,32 +291,34 @@ def _is_valid_number(number: phonenumbers.PhoneNumber) -> bool:
     once), so the answer is the same (tests/unit/test_core_fast_paths.py compares them on every
     region's example numbers and on random digits).
     """
-    regions = COUNTRY_CODE_TO_REGION_CODE.get(number.country_code or 0)  # None: is_valid_number
-    if regions is None:
+    if COUNTRY_CODE_TO_REGION_CODE.get(number.country_code or 0) is None:
         return bool(phonenumbers.is_valid_number(number))
-    nsn = national_significant_number(number)
+    return _is_valid_parts(number.country_code or 0, national_significant_number(number))
+
+
+def _is_valid_parts(country_code: int, nsn: str) -> bool:
+    """``_is_valid_number`` of the number with this country code (one phonenumbers knows) and
+    national significant number."""
+    regions = COUNTRY_CODE_TO_REGION_CODE[country_code]
     if len(regions) == 1:  # region_code_for_number's answer without a match
-        return _is_valid_for_region(number, nsn, regions[0])
+        return _is_valid_for_region(country_code, nsn, regions[0])
     for region in regions:
         metadata = PhoneMetadata.metadata_for_region(region.upper(), None)
         if metadata is None:
             continue
         if metadata.leading_digits is not None:
             if re_compile(metadata.leading_digits).match(nsn):
-                return _is_valid_for_region(number, nsn, region)
+                return _is_valid_for_region(country_code, nsn, region)
         elif _NumberTypes.of(metadata).known(nsn):
-            if region != REGION_CODE_FOR_NON_GEO_ENTITY and metadata.country_code == number.country_code:
+            if region != REGION_CODE_FOR_NON_GEO_ENTITY and metadata.country_code == country_code:
                 return True  # what is_valid_number_for_region(number, region) would find again
-            return _is_valid_for_region(number, nsn, region)
+            return _is_valid_for_region(country_code, nsn, region)
     return False  # no region: is_valid_number_for_region(number, None) is False
 
 
-def _is_valid_for_region(number: phonenumbers.PhoneNumber, nsn: str, region: str) -> bool:
-    """``phonenumbers.is_valid_number_for_region(number, region)``; ``nsn`` is the number's national
-    significant number."""
-    country_code = number.country_code
-    if country_code is None:  # never on the hot path: phonenumbers' own answer
-        return bool(phonenumbers.is_valid_number_for_region(number, region))
+def _is_valid_for_region(country_code: int, nsn: str, region: str) -> bool:
+    """``phonenumbers.is_valid_number_for_region(number, region)`` of the number with this (known)
+    country code and national significant number."""
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region.upper())
     if metadata is None or (
         region != REGION_CODE_FOR_NON_GEO_ENTITY and country_code != country_code_for_valid_region(region)
@@ -317,12 +340,13 @@ class _NumberTypes:
     That helper returns UNKNOWN unless the general description matches; then a type as soon as
     premium rate, toll free, shared cost, VoIP, personal number, pager, UAN, voicemail or fixed
     line matches; then mobile, unless the metadata says mobile and fixed line have the same pattern.
-    Validity needs only whether some type was found, which is what ``known`` answers.
+    Validity needs only whether some type was found, which is what ``known`` answers, so the types
+    are tried in any order: fixed line and mobile first, the types most numbers are (a valid US
+    number matched ten patterns, now two).
     """
 
     general: _Desc | None
     types: tuple[_Desc, ...]
-    mobile: _Desc | None
 
     @classmethod
     def of(cls, metadata: PhoneMetadata) -> _NumberTypes:
@@ -330,20 +354,20 @@ class _NumberTypes:
         if found is not None and found[0] is metadata:  # the id of this very object, still alive
             return found[1]
         kinds = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan")
+        mobile = () if metadata.same_mobile_and_fixed_line_pattern else ("mobile",)
         types = tuple(
             desc
-            for name in (*kinds, "voicemail", "fixed_line")
+            for name in ("fixed_line", *mobile, *kinds, "voicemail")
             if (desc := _desc(getattr(metadata, name))) is not None
         )
-        mobile = None if metadata.same_mobile_and_fixed_line_pattern else _desc(metadata.mobile)
-        plan = cls(general=_desc(metadata.general_desc), types=types, mobile=mobile)
+        plan = cls(general=_desc(metadata.general_desc), types=types)
         _NUMBER_TYPES[id(metadata)] = (metadata, plan)
         return plan
 
     def known(self, nsn: str) -> bool:
         if not _matches(self.general, nsn):
             return False
-        return any(_matches(desc, nsn) for desc in self.types) or _matches(self.mobile, nsn)
+        return any(_matches(desc, nsn) for desc in self.types)
 
 
 _NUMBER_TYPES: dict[int, tuple[PhoneMetadata, _NumberTypes]] = {}

@@ -2,7 +2,7 @@
 
 ``profilesync resolve`` reads each line with one shared JSON decoder, assembles the drafts of decoded
 objects without validation (``connectors.jsonl._draft_from_json``), reads plain phone numbers without
-``phonenumbers.parse`` (``_fast_parse_phone``), checks their validity with compiled number types
+``phonenumbers.parse`` (``_fast_phone``), checks their validity with compiled number types
 (``_is_valid_number``), decides plain email addresses with one regex, and keeps what it worked out
 (emails, phones and their validity, names, countries, currencies, timestamps, identifiers) in caches.
 ``full_path()`` turns every one of those off: ``json.loads`` per line, validated drafts, phonenumbers'
@@ -87,7 +87,7 @@ def full_path() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jsonl, "_decode", _loads)
         patch.setattr(jsonl, "_draft_from_json", draft_from_flat)
-        patch.setattr(_phone, "_fast_parse_phone", lambda text, region: None)
+        patch.setattr(_phone, "_fast_phone", lambda text, region: None)
         patch.setattr(_phone, "_valid_e164", lambda e164, number: phonenumbers.is_valid_number(number))
         patch.setattr(_phone, "_phone_normaliser", _phone_reader_uncached)
         patch.setattr(_email, "_normalise_email", _email_step_by_step)
@@ -340,19 +340,19 @@ def test_the_full_path_really_is_another_path() -> None:
 
 def test_a_fast_path_that_changed_a_result_is_caught(tmp_path: Path) -> None:
     # GIVEN a fast phone parse that reads every plain number one digit short
-    real = _phone._fast_parse_phone
+    real = _phone._fast_phone
 
     def wrong(text: str, region: str) -> Any:
         parsed = real(text, region)
         if parsed is None:
             return None
-        number, e164 = parsed
-        return number, e164[:-1]
+        country_code, nsn, e164 = parsed
+        return country_code, nsn, e164[:-1]
 
     lines = [json.dumps(flat) for _, flat in population(40, seed=3)]
     # WHEN the comparison runs with it THEN it fails
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_phone, "_fast_parse_phone", wrong)
+        patch.setattr(_phone, "_fast_phone", wrong)
         with pytest.raises(AssertionError):
             _both_ways_from_lines(lines, tmp_path / "in.jsonl")
     _clear_caches()
