@@ -4,7 +4,7 @@
 objects without validation (``connectors.jsonl._draft_from_json``), reads plain phone numbers without
 ``phonenumbers.parse`` (``_fast_phone``), checks their validity with compiled number types
 (``_is_valid_number``), decides plain email addresses with one regex, and keeps what it worked out
-(emails, phones and their validity, names, countries, currencies, timestamps, identifiers) in caches.
+(emails, phones and their validity, names, countries, traits, currencies, timestamps, identifiers) in caches.
 ``full_path()`` turns every one of those off: ``json.loads`` per line, validated drafts, phonenumbers'
 own ``parse`` and ``is_valid_number``, every address checked step by step, and no cache at all.
 
@@ -56,6 +56,7 @@ def _clear_caches() -> None:
         _time._parse_timestamp,
         _names._normalise_name,
         _names._snake_case,
+        _names._text_trait,
         country._normalise_country,
         country._cached_currency,
         _record._email_identifier,
@@ -95,6 +96,7 @@ def full_path() -> Iterator[None]:
         patch.setattr(_time, "_parse_timestamp", _time._parse_timestamp.__wrapped__)
         patch.setattr(_names, "_normalise_name", _names._normalise_name.__wrapped__)
         patch.setattr(_names, "_snake_case", _names._snake_case.__wrapped__)
+        patch.setattr(_names, "_text_trait", _names._trait)
         patch.setattr(country, "_normalise_country", country._normalise_country.__wrapped__)
         patch.setattr(country, "_cached_currency", country._cached_currency.__wrapped__)
         patch.setattr(_record, "_email_identifier", _record._email_identifier.__wrapped__)
