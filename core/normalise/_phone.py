@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import phonenumbers
 from phonenumbers.phonemetadata import REGION_CODE_FOR_NON_GEO_ENTITY, PhoneMetadata
@@ -62,6 +62,21 @@ def normalise_phone(value: str, default_region: str = "US") -> str:
         raise NormalisationError("phone", "default region is not a string")
     region = default_region.strip().upper()
     return _phone_normaliser(_REGION_ALIASES.get(region, region))(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _region_reader(region: str) -> Callable[[Any], str]:
+    """``normalise_phone(value, region)`` as a function of the value alone: the region read once,
+    not for every number (a record's phones are read with the same one, or two)."""
+    canonical = region.strip().upper()
+    normalise = _phone_normaliser(_REGION_ALIASES.get(canonical, canonical))
+
+    def read(value: Any) -> str:
+        if type(value) is str and len(value) <= _MAX_INPUT_LEN:
+            return normalise(value)
+        return normalise_phone(value, region)  # which says what is wrong with it
+
+    return read
 
 
 def phone_region(value: object) -> str | None:

@@ -25,7 +25,7 @@ from ._identity import has_other_identity
 from ._limits import _CACHE_SIZE, MAX_CHANNEL_CHARS, MAX_CONSENT_CHANNELS, MAX_IDENTIFIERS, MAX_KEY_BYTES
 from ._money import _orders
 from ._names import _traits
-from ._phone import _is_phone_region, normalise_phone
+from ._phone import _is_phone_region, _region_reader, normalise_phone
 from ._time import normalise_timestamp
 from ._values import (
     _Collector,
@@ -314,17 +314,26 @@ def _phone_reader(country: str | None, default: str) -> Callable[[Any], str]:
     """How the record's phones are read: a national number in the record's own country first (a UK
     record's "020 7946 0018"), then, if it is no valid number there, in the configured default
     region (a number kept from a move abroad). International numbers are the same either way."""
+    if not isinstance(default, str):
+        return lambda value: normalise_phone(value, default)  # which refuses the region
     if country is None or country == default or not _is_phone_region(country):
-        return lambda value: normalise_phone(value, default)
+        return _region_reader(default)
+    return _reader_in_country(country, default)
+
+
+@functools.lru_cache(maxsize=1024)
+def _reader_in_country(country: str, default: str) -> Callable[[Any], str]:
+    """``_phone_reader`` of a record in ``country``, which is not ``default``: built once a pair."""
+    first, then = _region_reader(country), _region_reader(default)
 
     def read(value: Any) -> str:
         try:
-            return normalise_phone(value, country)
-        except NormalisationError as first:
+            return first(value)
+        except NormalisationError as error:
             try:
-                return normalise_phone(value, default)
+                return then(value)
             except NormalisationError:
-                raise first from None
+                raise error from None
 
     return read
 

@@ -53,6 +53,8 @@ def _clear_caches() -> None:
         _email._normalise_email,
         _email._idna_domain,
         _phone._phone_normaliser,
+        _phone._region_reader,
+        _record._reader_in_country,
         _time._parse_timestamp,
         _names._normalise_name,
         _names._snake_case,
@@ -91,6 +93,10 @@ def full_path() -> Iterator[None]:
         patch.setattr(_phone, "_fast_phone", lambda text, region: None)
         patch.setattr(_phone, "_valid_e164", lambda e164, number: phonenumbers.is_valid_number(number))
         patch.setattr(_phone, "_phone_normaliser", _phone_reader_uncached)
+        patch.setattr(
+            _record, "_region_reader", lambda region: lambda value: _phone.normalise_phone(value, region)
+        )
+        patch.setattr(_record, "_reader_in_country", _record._reader_in_country.__wrapped__)
         patch.setattr(_email, "_normalise_email", _email_step_by_step)
         patch.setattr(_email, "_idna_domain", _email._idna_domain.__wrapped__)
         patch.setattr(_time, "_parse_timestamp", _time._parse_timestamp.__wrapped__)
