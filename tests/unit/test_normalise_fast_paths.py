@@ -4,7 +4,8 @@
 objects without validation (``connectors.jsonl._draft_from_json``), reads plain phone numbers without
 ``phonenumbers.parse`` (``_fast_phone``), checks their validity with compiled number types
 (``_is_valid_number``), decides plain email addresses with one regex, and keeps what it worked out
-(emails, phones and their validity, names, countries, traits, currencies, timestamps, identifiers) in caches.
+(emails, phones and their validity, names, countries, traits, amounts, currencies, timestamps,
+identifiers) in caches.
 ``full_path()`` turns every one of those off: ``json.loads`` per line, validated drafts, phonenumbers'
 own ``parse`` and ``is_valid_number``, every address checked step by step, and no cache at all.
 
@@ -34,7 +35,7 @@ import connectors.jsonl as jsonl
 from connectors.jsonl import draft_from_flat, read_jsonl
 from core.connector import RawPage
 from core.merge import record_hash
-from core.normalise import NormaliseOptions, _email, _names, _phone, _record, _time, normalise_record
+from core.normalise import NormaliseOptions, _email, _money, _names, _phone, _record, _time, normalise_record
 from core.normalise import _country as country
 from core.schema import Quarantined, RecordDraft, SourceRecord
 from core.testing.mutations import mutate
@@ -59,6 +60,7 @@ def _clear_caches() -> None:
         _names._normalise_name,
         _names._snake_case,
         _names._text_trait,
+        _money._text_money,
         country._normalise_country,
         country._cached_currency,
         _record._email_identifier,
@@ -103,6 +105,7 @@ def full_path() -> Iterator[None]:
         patch.setattr(_names, "_normalise_name", _names._normalise_name.__wrapped__)
         patch.setattr(_names, "_snake_case", _names._snake_case.__wrapped__)
         patch.setattr(_names, "_text_trait", _names._trait)
+        patch.setattr(_money, "_text_money", _money._money)
         patch.setattr(country, "_normalise_country", country._normalise_country.__wrapped__)
         patch.setattr(country, "_cached_currency", country._cached_currency.__wrapped__)
         patch.setattr(_record, "_email_identifier", _record._email_identifier.__wrapped__)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import connectors.jsonl as jsonl
 from connectors.jsonl import _undecodable
 from core.errors import NormalisationError
-from core.normalise import NormaliseOptions, _email, _names, _time, _values, normalise_record
+from core.normalise import NormaliseOptions, _email, _money, _names, _time, _values, normalise_record
 from core.normalise._limits import MAX_TRAITS_BYTES
 from core.normalise._values import _Collector
 from core.schema import RecordDraft, SourceRecord
@@ -190,6 +190,31 @@ def test_traits_are_read_as_before_whatever_was_read_earlier(batch: list[dict[An
         # THEN the same traits are kept, in the same order, and the same values dropped for the same reasons
         assert list(new.items()) == list(old.items())
         assert new_collector.listed() == old_collector.listed()
+
+
+# --------------------------------------------------------------------------------------------------
+# Money: a text amount and currency read once, the reading kept
+
+_amount = st.one_of(
+    st.sampled_from(
+        ["19.90", "19.9", "19,90", "1,299", "-0.001", " 7 ", "1e3", "NaN", "", "1" * 70, "0.005"]
+    ),
+    st.sampled_from([19.9, 1, True, Decimal("19.90"), Decimal("sNaN"), None, [1]]),
+    st.from_regex(r"-?[0-9]{1,5}(\.[0-9]{0,4})?", fullmatch=True),
+    st.text(max_size=6),
+)
+_currency = st.one_of(
+    st.sampled_from(["GBP", "gbp", " JPY ", "BHD", "XXX", "", "£", 826]), st.text(max_size=4)
+)
+
+
+@SETTINGS
+@given(prices=st.lists(st.tuples(_amount, _currency), min_size=1, max_size=8))
+def test_an_amount_is_read_as_before_whatever_was_read_earlier(prices: list[tuple[Any, Any]]) -> None:
+    # GIVEN prices one after another, texts and numbers equal to them (the readings of texts are kept)
+    for amount, currency in prices:
+        # WHEN one is normalised THEN it gives what the step without the kept readings gives
+        assert _outcome(_money.normalise_money, amount, currency) == _outcome(_money._money, amount, currency)
 
 
 # --------------------------------------------------------------------------------------------------
