@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import connectors.jsonl as jsonl
+import connectors.jsonl.batched as batched
 from connectors.jsonl import _undecodable
 from core.errors import NormalisationError
 from core.normalise import NormaliseOptions, _email, _money, _names, _time, _values, normalise_record
@@ -378,3 +379,41 @@ def test_a_line_decodes_as_loads_decodes_it(text: str) -> None:
     # GIVEN a line of one value, several, none, or a value with whitespace or more after it
     # THEN the same value (Decimals and all) or the same error, at the same place
     assert _outcome(jsonl._decode, text) == _outcome(_loads, text)
+
+
+# --------------------------------------------------------------------------------------------------
+# Planning batches: a line's bytes decode as json.loads decodes them
+
+_json_bytes = st.lists(
+    st.sampled_from(
+        [
+            b'{"a": 1.5}',
+            b"{",
+            b"}",
+            b'"\\ud800"',
+            b"\xff",
+            b"\xc3\xa9",
+            b"\x00",
+            b" ",
+            b"\r\n",
+            b"\n",
+            b"\x0b",
+            b"[1]",
+        ]
+    ),
+    min_size=1,
+    max_size=4,
+).map(b"".join)
+
+
+@SETTINGS
+@given(raw=_json_bytes | st.binary(max_size=8).map(lambda tail: b"{" + tail))
+def test_a_planned_line_decodes_as_loads_decodes_it(raw: bytes) -> None:
+    # GIVEN a line's bytes: an object with more or whitespace after it, not UTF-8, UTF-16-looking
+    # THEN the same value (compared by repr: NaN is not NaN), or an error the planner catches
+    new, old = _outcome(batched._loads, raw), _outcome(json.loads, raw)
+    if old[0] == "error":
+        assert new[0] == "error"
+        assert new[1][0] in ("JSONDecodeError", "UnicodeDecodeError"), (new, old)
+    else:
+        assert repr(new) == repr(old)
