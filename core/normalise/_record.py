@@ -17,6 +17,7 @@ from core.schema import (
     RecordDraft,
     RecordLevel,
     SourceRecord,
+    assemble_model,
 )
 from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span
 
@@ -266,27 +267,34 @@ def _normalise_record(
     # Every value below is normalised to its field's exact type, so the models are assembled, not
     # validated a second time (tests/unit/test_performance_equivalence.py checks both agree).
     # Sorted by kind, then value: "email" < "phone" < "source", so each kind's values sorted in turn.
-    identifiers = [_email_identifier(email) for email in sorted(emails)]
-    identifiers += [_phone_identifier(phone) for phone in sorted(phones)]
-    identifiers += [
-        Identifier.assemble(kind="source", value=value)
-        for value in ((key,) if owner is None else sorted((key, owner)))
-    ]
+    # One email and one phone at most (nearly every record) need no sort.
+    identifiers = [_email_identifier(email) for email in (emails if len(emails) < 2 else sorted(emails))]
+    identifiers += [_phone_identifier(phone) for phone in (phones if len(phones) < 2 else sorted(phones))]
+    if owner is None:
+        identifiers.append(assemble_model(Identifier, {"kind": "source", "value": key}))
+    else:
+        identifiers += [
+            assemble_model(Identifier, {"kind": "source", "value": value}) for value in sorted((key, owner))
+        ]
 
-    return SourceRecord.assemble(
-        source=source,
-        object_type=object_type,
-        source_id=source_id,
-        updated_at=updated_at,
-        identifiers=tuple(identifiers),
-        traits=traits,
-        consent=consent,
-        orders=orders,
-        dropped=collector.listed(),
-        level=level,
-        owner=owner,
-        order_summary=summary,
-        read_at=read_at,
+    # SourceRecord.assemble, without gathering its keyword arguments into a dict first
+    return assemble_model(
+        SourceRecord,
+        {
+            "source": source,
+            "object_type": object_type,
+            "source_id": source_id,
+            "updated_at": updated_at,
+            "identifiers": tuple(identifiers),
+            "traits": traits,
+            "consent": consent,
+            "orders": orders,
+            "dropped": collector.listed(),
+            "level": level,
+            "owner": owner,
+            "order_summary": summary,
+            "read_at": read_at,
+        },
     )
 
 
