@@ -32,7 +32,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import connectors.jsonl as jsonl
+from bench.resolve_scaling import generate
 from connectors.jsonl import draft_from_flat, read_jsonl
+from connectors.jsonl.batched import BatchEnd, read_jsonl_batched
 from core.connector import RawPage
 from core.merge import record_hash
 from core.normalise import NormaliseOptions, _email, _money, _names, _phone, _record, _time, normalise_record
@@ -40,6 +42,7 @@ from core.normalise import _country as country
 from core.schema import Quarantined, RecordDraft, SourceRecord
 from core.testing.mutations import mutate
 from core.testing.population import population
+from core.testing.varied_population import varied_population
 from profilesync.registry import get
 from profilesync.testing.fuzz import mutated_population_lines, vendor_objects
 from profilesync.testing.spec_objects import spec_objects
@@ -286,6 +289,37 @@ def test_the_population_plain_and_broken_gives_the_same_outcomes_both_ways(tmp_p
     assert len(outcomes) - len(records) > 100
     assert any(o.orders for o in records)
     assert any(o.consent for o in records)
+
+
+def test_the_resolve_bench_and_varied_populations_give_the_same_outcomes_both_ways(tmp_path: Path) -> None:
+    # GIVEN the file bench.resolve_scaling times (three tools, 2% malformed lines, national and
+    # international phones, orders) and the population varied as tools vary one person (birth
+    # dates, addresses, nicknames, typed slips, work emails: the FEBRL-like shapes), read in the
+    # order resolve reads them (batches that keep each person's lines together)
+    bench_file = tmp_path / "bench.jsonl"
+    generate(bench_file, 2500, seed=5)
+    varied = [json.dumps(flat, ensure_ascii=False) for _, flat in varied_population(400, 6, 0.05)]
+    lines = bench_file.read_text(encoding="utf-8").splitlines() + varied
+    path = tmp_path / "both.jsonl"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+    def read() -> list[Outcome]:
+        items = read_jsonl_batched(path, 700)
+        return _outcomes([i for i in items if not isinstance(i, BatchEnd)], OPTIONS)
+
+    # WHEN normalised with every fast path and cache (cold, then warm) and with the full path
+    _clear_caches()
+    fast, fast_again = read(), read()
+    with full_path():
+        full = read()
+    # THEN the outcomes are the same, record for record and reason for reason
+    assert_same(fast, full)
+    assert_same(fast_again, full)
+    records = [o for o in fast if isinstance(o, SourceRecord)]
+    assert len(records) > 2500
+    assert len(fast) - len(records) > 40
+    assert any(o.orders for o in records)
+    assert any("date_of_birth" in o.traits for o in records)
 
 
 # --------------------------------------------------------------------------------------------------
