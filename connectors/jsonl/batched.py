@@ -200,7 +200,10 @@ def _loads(raw: bytes) -> Any:
     if raw[:1] != b"{" or raw[1:2] == b"\x00":  # loads reads "{\x00..." as UTF-16
         return json.loads(raw)
     text = raw.decode("utf-8", "surrogatepass")  # as loads decodes UTF-8
-    data, end = _SCAN(text, 0)  # a "{" starts a value or raises what loads raises
+    try:
+        data, end = _SCAN(text, 0)
+    except StopIteration:  # a value missing inside the object ('{"a": }'): loads says so
+        return json.loads(raw)
     if end != len(text) and text[end:].strip(" \t\n\r"):
         return json.loads(raw)  # which raises: more after the object
     return data

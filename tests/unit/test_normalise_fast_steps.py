@@ -399,6 +399,13 @@ _json_bytes = st.lists(
             b"\n",
             b"\x0b",
             b"[1]",
+            # a value missing inside an object or a list: the scanner stops there
+            b'{"a": ',
+            b'{"a": [1, ',
+            b'{"a": {"b": ',
+            b"]",
+            b",",
+            b"NaN",
         ]
     ),
     min_size=1,
