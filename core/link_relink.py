@@ -12,7 +12,8 @@ can change more than its own customer:
 ``relink_after_removal`` plans those customers as ingest plans a batch (core.link_plan, with the
 records as ``gone`` and no batch of its own): it finishes the merges the graph asks for, lists the
 pairs now in doubt for review, and splits the customers the graph separates. Called after the
-records' items and index entries are gone (core.retirement).
+records' items and index entries are gone (core.retirement), and after an erasure
+(``relink_after_erasure``, core.privacy).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from core.split import split_customer
 if TYPE_CHECKING:
     from core.ingest_settings import IngestSettings
 
-__all__ = ["relink_after_removal"]
+__all__ = ["relink_after_erasure", "relink_after_removal"]
 
 #: Rounds of "finish the merges the graph asks for, plan again".
 MAX_ROUNDS: Final = 6
@@ -77,6 +78,18 @@ def relink_after_removal(
                 continue  # the next change to the customer splits it (as after ingest)
         break
     return split_off
+
+
+def relink_after_erasure(store: ProfileStore, gone: Sequence[SourceRecord], settings: IngestSettings) -> None:
+    """``relink_after_removal`` after an erasure: the erased person's records are out of the index
+    and the table, and are passed as gone, so no pair, review item or index entry names them again.
+    Her customers are gone too: only her neighbours are planned. A no-op without fuzzy matching. A
+    neighbour that changes meanwhile (a lost race) is left to be planned by that change, as after
+    ingest: the erasure itself is done."""
+    try:
+        relink_after_removal(store, gone, settings)
+    except ConflictError:
+        return
 
 
 def _partners(store: ProfileStore, gone: Sequence[SourceRecord], settings: IngestSettings) -> set[str]:

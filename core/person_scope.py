@@ -1,7 +1,11 @@
 """What belongs to the person a privacy request names: one customer (with the customers past a
 guardrail that hold nothing but her values, core.scope_splinters), and nobody else.
 
-The request's identifier resolves to the live customer that owns it (following merges). Everything
+The request's identifier resolves to the live customer that owns it (following merges), or, when
+nobody owns it any more, to the live customers holding it. An email or phone that another live
+customer holds too, one that is not hers (core.scope_splinters: a value or a name of its own), names
+two people (a family inbox, a household phone): the scope is ``ambiguous`` and nobody is erased or
+exported; the person is named by a value only she holds, or by a record id (``source``). Everything
 stored under that customer is the person's: the profile, the source snapshots, what was pushed, the
 identifiers it owns, the tombstones of customers merged into it and of its records deleted at their
 vendor (core.scope_tombstones), and the markers saying it holds a value someone else owns. Its
@@ -32,10 +36,13 @@ from core.mailbox import canonical_spelling, mailbox_key
 from core.ports import RETIRED_OWNER, CustomerState, ProfileStore, PushedState, SyncStateStore
 from core.privacy_store import DeleteItem, ErasureStep, ErasureStore, ItemKey
 from core.schema import Identifier
-from core.scope_splinters import live_identifiers, own_splinters
+from core.scope_splinters import live_identifiers, own_splinters, widest_holder
 from core.scope_tombstones import retired_tombstones
 from core.split import SPLIT_SERIES_LENGTH, split_ids
 from core.tool_erasure import ErasesPushedRecords
+
+#: The kinds of identifier that name a person and that several people may hold.
+NAMING_KINDS = ("email", "phone")
 
 
 @dataclass
@@ -65,8 +72,9 @@ class PersonScope:
     """The scopes of the person's split-off customers (core.scope_splinters): customers past a
     guardrail that hold nothing but her values. Erased with her, their record ids suppressed."""
     ambiguous: bool = False
-    """The request named no stored spelling, and several live customers hold other spellings of its
-    mailbox: nobody is erased or exported (core.privacy)."""
+    """The request names an email or phone held by another live customer who is not one of the
+    person's (a family inbox, a household phone), or a spelling no customer holds of a mailbox
+    several customers hold other spellings of: nobody is erased or exported (core.privacy)."""
 
     @property
     def found(self) -> bool:
@@ -94,9 +102,12 @@ class PersonScope:
 
     def tool_targets(self, tool: str, connector: Connector | None) -> list[Identifier]:
         """What to ask ``tool`` to erase: the ids of the person's records there (see the module
-        docstring), or the request's identifier when the request matched no customer."""
+        docstring), or the request's identifier when the request matched no customer (a record id:
+        of its own tool only)."""
         if not self.found:
-            return [self.request]
+            # A record id is asked of its own tool only: another tool's ids are not its.
+            own = self.request.kind != "source" or self.request.value.startswith(f"{tool}:")
+            return [self.request] if own else []
         found: dict[str, Identifier] = {}
         for key in self.sources:
             if key.startswith(f"{tool}:"):
@@ -176,6 +187,10 @@ def find_scope(
         if len(spelled) > 1:
             return PersonScope(identifier, ambiguous=True)
         state = spelled[0] if spelled else None
+    if state is None and identifier.kind in NAMING_KINDS and not policy.is_blocked(identifier):
+        # Nobody owns it (its owner was erased by a record id, say): the customers holding it do.
+        # Never a blocklisted value (a noreply@ address): it names no one.
+        state = widest_holder(profiles, erasure, identifier.key)
     if state is None:
         scope = PersonScope(identifier)
         if identifier.kind != "source" and not policy.is_blocked(identifier):
@@ -183,9 +198,24 @@ def find_scope(
             (scope.shared if shared else scope.exclusive).append(identifier.key)
             scope.mailboxes = _own_mailboxes(profiles, erasure, None, scope.exclusive)
         return scope
-    return scope_of(
+    scope = scope_of(
         identifier, state, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
     )
+    if identifier.kind not in NAMING_KINDS or identifier.key not in scope.shared:
+        return scope
+    # Another live customer holds the value, and is not one of hers: the owner may be a customer
+    # split off from the person who holds it with more (her values and names include its).
+    widest = widest_holder(profiles, erasure, identifier.key)
+    if widest is not None and widest.customer_id != scope.customer_id:
+        other = scope_of(
+            identifier, widest, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
+        )
+        if identifier.key not in other.shared:
+            return other
+    # Two people hold it (a family inbox, a household phone): whoever got it first is not
+    # necessarily the one asking. Nobody is erased or exported (core.privacy).
+    scope.ambiguous = True
+    return scope
 
 
 def scope_of(

@@ -177,6 +177,15 @@ class Identifier(_Frozen):
         return cls.model_validate({"kind": kind, "value": value})
 
 
+def source_identifier(value: str) -> Identifier:
+    """The identifier of one record, ``<tool>:<object type>:<id>`` (``hubspot:contact:123``);
+    ValueError, never quoting the value, for anything else."""
+    source, object_type, source_id = (part.strip() for part in [*value.split(":", 2), "", ""][:3])
+    if not source or not object_type or not source_id:
+        raise ValueError("a record id is <tool>:<object type>:<id>, such as hubspot:contact:123")
+    return Identifier(kind="source", value=f"{source}:{object_type}:{source_id}")
+
+
 class Order(_Frozen):
     """An order as the profile needs it: money is a Decimal with its ISO 4217 currency, never a float."""
 

@@ -55,6 +55,30 @@ def own_splinters(
     return [found[c] for c in sorted(found) if _names(found[c].snapshots.values()) <= names]
 
 
+def widest_holder(profiles: ProfileStore, erasure: ErasureStore, key: str) -> CustomerState | None:
+    """Of the live customers holding the identifier ``key`` now (its owner's and those its holder
+    markers name, each followed to the live customer it leads to), the one whose values and names
+    are the widest: the only one of them the others can be split off from (``own_splinters``
+    takes a customer holding nothing she does not). None when no live customer holds it. Whether
+    the others are hers is for her scope to say (``core.person_scope``): when two hold values or
+    names the other does not, they are two people, whichever is returned."""
+    owner = profiles.get_owners([key]).get(key)
+    candidates = set(erasure.holders([key]).get(key, set()))
+    if owner is not None:
+        candidates.add(owner.customer_id)
+    holding = {cid for cid, keys in live_identifiers(profiles, candidates).values() if key in keys}
+    found = profiles.get_customers(sorted(holding))
+    if not found:
+        return None
+
+    def width(state: CustomerState) -> tuple[int, int, str]:
+        values = {i.key for i in state.profile.identifiers} if state.profile is not None else set()
+        named = _names(state.snapshots.values())
+        return (len({k for k in values if not k.startswith("source#")}), len(named), state.customer_id)
+
+    return max(found.values(), key=width)
+
+
 def _names(records: Iterable[SourceRecord]) -> set[tuple[str, str]]:
     """The names the records carry (first and last, case-folded): a split-off customer named
     otherwise is someone else sharing the address (a colleague on a company's, a twin on a family's)."""
@@ -92,4 +116,4 @@ def live_identifiers(
     return out
 
 
-__all__ = ["live_identifiers", "own_splinters"]
+__all__ = ["live_identifiers", "own_splinters", "widest_holder"]

@@ -116,9 +116,10 @@ class StreamChange(_Message):
 
 class PrivacyRequest(_Message):
     """``{"action": "erase" | "export" | "unsuppress", "email": ...}`` or with ``"phone"`` (and
-    ``"region"``); ``{"action": "erase-retry"}`` names nobody (it asks the tools again for every
-    erasure they have not confirmed); ``{"action": "split", "event_id": "merge:...", "requested_by":
-    ...}`` undoes the merge a history event records (core.governance.unmerge).
+    ``"region"``) or ``"source"`` (a record id); ``{"action": "erase-retry"}`` names nobody (it
+    asks the tools again for every erasure they have not confirmed); ``{"action": "split",
+    "event_id": "merge:...", "requested_by": ...}`` undoes the merge a history event records
+    (core.governance.unmerge).
 
     ``request_id`` is the caller's reference (a ticket number), kept in the audit record; the
     invocation's own request id is used when it is missing. ``requested_by`` names who asked (an
@@ -130,6 +131,9 @@ class PrivacyRequest(_Message):
     action: Literal["erase", "export", "erase-retry", "unsuppress", "split"]
     email: str | None = Field(default=None, min_length=1, max_length=320)
     phone: str | None = Field(default=None, min_length=1, max_length=64)
+    source: str | None = Field(default=None, min_length=5, max_length=512)
+    """The id of one of the person's records, ``<tool>:<object type>:<id>`` (``hubspot:contact:123``):
+    names a person whose email or phone several people hold (core.person_scope)."""
     request_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
     region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
     """Where a phone number without a country code is from (ISO 3166 alpha-2), as pull assumes."""
@@ -139,25 +143,26 @@ class PrivacyRequest(_Message):
 
     @model_validator(mode="after")
     def _one_identifier(self) -> PrivacyRequest:
+        named = [v for v in (self.email, self.phone, self.source) if v is not None]
         if self.action == "split":
-            if self.event_id is None or self.email is not None or self.phone is not None:
+            if self.event_id is None or named:
                 raise ValueError("split names a merge event (event_id), not a person")
             if self.requested_by is None:
                 raise ValueError("split needs requested_by: undoing a merge is an audited decision")
         elif self.event_id is not None:
             raise ValueError("event_id is for split only")
         elif self.action == "erase-retry":
-            if self.email is not None or self.phone is not None:
+            if named:
                 raise ValueError("erase-retry names nobody: it asks again for every pending erasure")
-        elif (self.email is None) == (self.phone is None):
-            raise ValueError("give exactly one of email or phone")
+        elif len(named) != 1:
+            raise ValueError("give exactly one of email, phone or source")
         return self
 
     def identifier(self) -> Identifier:
         """The normalised identifier; raises ValueError (never quoting the value) if it is malformed."""
         from core.privacy import identifier_for
 
-        return identifier_for(email=self.email, phone=self.phone, region=self.region)
+        return identifier_for(email=self.email, phone=self.phone, region=self.region, source=self.source)
 
 
 __all__ = [

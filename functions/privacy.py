@@ -111,8 +111,7 @@ def erase_answer(report: ErasureReport, request_id: str) -> dict[str, Any]:
             "request_id": request_id,
             "found": True,
             "outcome": report.outcome,
-            "error": "the phone given is held by more than one person, so nobody was erased: "
-            "name the person by their email or a phone only they hold",
+            "error": report.refusal,
         }
     return {
         "ok": report.complete,
@@ -228,8 +227,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
                 "found": True,
                 "outcome": "ambiguous",
                 "request_id": request_id,
-                "error": "the phone given is held by more than one person, so nothing was "
-                "exported: name the person by their email or a phone only they hold",
+                "error": found.refusal,
             }
         return {
             "ok": True,
@@ -256,6 +254,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             requested_by=requested_by,
             invocation=invocation,
             region=request.region,
+            identity=_identity_settings(),  # merge's model: the link graph around her is planned again
         )
     except ConflictError as error:
         logger.warning(
@@ -278,7 +277,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
 
 
 def _identity_settings() -> Any:
-    from functions._identity import identity_settings  # the matcher only for an export
+    from functions._identity import identity_settings  # the matcher only in probabilistic mode
 
     return identity_settings()
 

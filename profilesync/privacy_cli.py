@@ -6,6 +6,7 @@ The same use cases as the privacy function (core.privacy), against the embedded 
     profilesync privacy export --email ann@example.com
     profilesync privacy erase --phone "020 7946 0018" --region GB --connector hubspot --requested-by dpo
     profilesync privacy erase --email ann@example.com --connector hubspot=http://127.0.0.1:8081
+    profilesync privacy erase --source hubspot:contact:123 --requested-by dpo
     profilesync privacy unsuppress --email ann@example.com --requested-by dpo
     profilesync privacy erase-retry --connector hubspot
 
@@ -58,6 +59,12 @@ def add_parser(sub: Any, default_table: str) -> None:
             who = command.add_mutually_exclusive_group(required=True)
             who.add_argument("--email", help="the person's email address")
             who.add_argument("--phone", help="the person's phone number")
+            who.add_argument(
+                "--source",
+                metavar="TOOL:OBJECT:ID",
+                help="the id of one of the person's records (hubspot:contact:123), for an address "
+                "or phone several people hold",
+            )
             command.add_argument(
                 "--region", default="US", help="region of a phone without a country code (default US)"
             )
@@ -135,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         export_person,
         identifier_for,
         lift_suppression,
+        refusal,
         retry_erasures,
     )
     from functions.privacy import erase_answer, export_answer
@@ -171,7 +179,9 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(answer, indent=2))
             return 0 if answer["ok"] else 1
         try:
-            identifier = identifier_for(email=args.email, phone=args.phone, region=args.region)
+            identifier = identifier_for(
+                email=args.email, phone=args.phone, region=args.region, source=args.source
+            )
         except ValueError as error:
             raise SystemExit(f"profilesync privacy {command}: {error}") from None
         quarantine_of = stores.connectors()
@@ -195,13 +205,8 @@ def run(args: argparse.Namespace) -> int:
                 identity=identity_settings(None, None),
             )
             if found is not None and found.ambiguous:
-                answer = {
-                    "ok": False,
-                    "found": True,
-                    "outcome": "ambiguous",
-                    "error": "the phone is held by more than one person: name the person by "
-                    "their email or a phone only they hold",
-                }
+                refused = refusal(identifier, command, source="--source")
+                answer = {"ok": False, "found": True, "outcome": "ambiguous", "error": refused}
             else:
                 answer = {"ok": True, "found": found is not None, **(export_answer(found) if found else {})}
         elif command == "unsuppress":
@@ -228,8 +233,11 @@ def run(args: argparse.Namespace) -> int:
                 suppression=suppression,
                 requested_by=requested_by,
                 region=args.region,
+                identity=identity_settings(None, None),  # the model sync resolves with
             )
             answer = erase_answer(report, request_id)
+            if report.outcome == "ambiguous":
+                answer["error"] = refusal(identifier, command, source="--source")
             if not report.tools:
                 answer["tools"] = "no tool asked (name them with --connector)"
             if stores.database is not None:

@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 
 from core.governance.errors import BadLookupError
 from core.ports import ProfileStore
-from core.schema import Identifier, Profile, SourceRecord
+from core.schema import Identifier, Profile, SourceRecord, source_identifier
 
 LookupKind = Literal["id", "email", "phone", "source"]
 _CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -72,10 +72,10 @@ def lookup_from_query(params: Mapping[str, str], *, default_region: str = "US") 
     except NormalisationError as error:
         # The normalisers' reasons never quote the value, so this message can be logged and returned.
         raise BadLookupError(f"{name} cannot be used: {error.reason}") from None
-    source, object_type, source_id = (part.strip() for part in [*value.split(":", 2), "", ""][:3])
-    if not source or not object_type or not source_id:
-        raise BadLookupError("source= takes <tool>:<object type>:<id>, such as hubspot:contact:123")
-    return Lookup("source", Identifier(kind="source", value=f"{source}:{object_type}:{source_id}").key)
+    try:
+        return Lookup("source", source_identifier(value).key)
+    except ValueError:
+        raise BadLookupError("source= takes <tool>:<object type>:<id>, such as hubspot:contact:123") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -11,7 +12,7 @@ from core.errors import NormalisationError
 from core.schema import Order, OrderStatus, OrderSummary
 
 from ._country import normalise_currency
-from ._limits import MAX_INLINE_ORDERS, MAX_ORDER_ID_CHARS
+from ._limits import _CACHE_SIZE, MAX_INLINE_ORDERS, MAX_ORDER_ID_CHARS
 from ._time import normalise_timestamp
 from ._values import _Collector, _id_problem, _is_blank, _reason, _short, _text_id
 
@@ -82,6 +83,12 @@ def normalise_money(amount: str | int | float | Decimal, currency: str) -> tuple
     ``NormalisationError("amount", reason)``; an unknown currency raises
     ``NormalisationError("currency", reason)``.
     """
+    if type(amount) is str and type(currency) is str and len(amount) <= 64:
+        return _text_money(amount, currency)
+    return _money(amount, currency)
+
+
+def _money(amount: str | int | float | Decimal, currency: str) -> tuple[Decimal, str]:
     code = normalise_currency(currency)
     number = _parse_amount(amount)
     try:
@@ -92,6 +99,11 @@ def normalise_money(amount: str | int | float | Decimal, currency: str) -> tuple
     if result.is_zero() and result.is_signed():
         result = abs(result)  # "-0.00" -> "0.00"
     return result, code
+
+
+#: ``_money`` of a text amount and currency, kept: the same prices recur across orders (a result is
+#: immutable, an error is not kept). Only exact ``str``: a cache compares keys with ``==``.
+_text_money: Final = functools.lru_cache(maxsize=_CACHE_SIZE)(_money)
 
 
 _ORDER_STATUSES: Final[dict[str, OrderStatus]] = {
@@ -157,14 +169,13 @@ def _orders(orders: object, collector: _Collector) -> tuple[tuple[Order, ...], O
             collector.drop("orders", orders, "orders must be a list")
         return (), None
     for i, raw in enumerate(orders):
-        field = f"orders[{i}]"
         try:
             order = _order(raw)
         except Exception as exc:
-            collector.drop(field, raw, _reason(exc))
+            collector.drop(f"orders[{i}]", raw, _reason(exc))
             continue
         if order.id in result:
-            collector.drop(field, raw, f"duplicate order id {order.id!r}; the first one is kept")
+            collector.drop(f"orders[{i}]", raw, f"duplicate order id {order.id!r}; the first one is kept")
             continue
         result[order.id] = order
     if len(result) <= MAX_INLINE_ORDERS:

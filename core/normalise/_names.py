@@ -150,34 +150,60 @@ def _traits(traits: object, collector: _Collector) -> dict[str, str]:
             collector.drop("traits", traits, "traits must be a mapping of name to value")
         return result
     for raw_key, value in traits.items():
-        if _is_blank(value):
+        # Text names and values (nearly all) are read once per distinct pair: names and countries
+        # recur across people, and a person's traits across their records.
+        text_pair = type(value) is str and type(raw_key) is str
+        trait = _text_trait(raw_key, value) if text_pair else _trait(raw_key, value)
+        if trait is _BLANK:
             continue
-        name = raw_key if isinstance(raw_key, str) else _short(raw_key)
-        if len(name) > MAX_TRAIT_NAME_CHARS:
-            collector.drop("traits", name, f"a trait name may have {MAX_TRAIT_NAME_CHARS} characters at most")
-            continue
-        key = _snake_case(name)
-        field = f"traits.{key}"
-        if not key:
-            collector.drop("traits", value, f"trait name {_short(raw_key, 40)!r} is empty after snake_case")
-            continue
-        if key in result:
+        key, field, text, reason, shown = trait
+        if not key:  # a name that cannot be one
+            collector.drop(field, shown, reason)
+        elif key in result:
             collector.drop(field, value, f"duplicate trait: {_short(raw_key, 40)!r} is also {key!r}")
-            continue
-        try:
-            text = _scalar_text(value)
-            if key in ("first_name", "last_name"):
-                text = normalise_name(text)
-            elif key == "country":
-                text = normalise_country(text)
-            if len(text) > MAX_TRAIT_CHARS:
-                raise NormalisationError("trait", f"longer than {MAX_TRAIT_CHARS} characters")
-        except Exception as exc:
-            collector.drop(field, value, _reason(exc))
-            continue
-        if text:
+        elif reason:
+            collector.drop(field, shown, reason)
+        elif text:
             result[key] = text
     return _within_budget(result, collector)
+
+
+#: What ``_trait`` says of one name and value: ``(key, field, text, "", None)`` for a value read;
+#: ``(key, field, "", reason, value)`` for one refused (a duplicate of an earlier name is refused
+#: first, by ``_traits``); ``("", "traits", "", reason, shown)`` for a name that cannot be one;
+#: ``_BLANK`` for a blank value (left out, not dropped). A refusal is ``_Collector.drop``'s
+#: arguments: ``field, shown, reason``.
+_Trait = tuple[str, str, str, str, object]
+_BLANK: Final[_Trait] = ("", "", "", "", None)
+
+
+def _trait(raw_key: object, value: object) -> _Trait:
+    """One trait, read on its own: the part of ``_traits`` that depends on nothing else."""
+    if _is_blank(value):
+        return _BLANK
+    name = raw_key if isinstance(raw_key, str) else _short(raw_key)
+    if len(name) > MAX_TRAIT_NAME_CHARS:
+        return "", "traits", "", f"a trait name may have {MAX_TRAIT_NAME_CHARS} characters at most", name
+    key = _snake_case(name)
+    if not key:
+        return "", "traits", "", f"trait name {_short(raw_key, 40)!r} is empty after snake_case", value
+    field = f"traits.{key}"
+    try:
+        text = _scalar_text(value)
+        if key in ("first_name", "last_name"):
+            text = normalise_name(text)
+        elif key == "country":
+            text = normalise_country(text)
+        if len(text) > MAX_TRAIT_CHARS:
+            raise NormalisationError("trait", f"longer than {MAX_TRAIT_CHARS} characters")
+    except Exception as exc:
+        return key, field, "", _reason(exc), value
+    return key, field, text, "", None
+
+
+#: ``_trait`` of a text name and value, kept: only for exact ``str`` (a cache compares keys with
+#: ``==``, and ``True == 1``).
+_text_trait: Final = functools.lru_cache(maxsize=_CACHE_SIZE)(_trait)
 
 
 def _within_budget(traits: dict[str, str], collector: _Collector) -> dict[str, str]:

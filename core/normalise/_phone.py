@@ -6,31 +6,28 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import phonenumbers
-from phonenumbers.phonemetadata import REGION_CODE_FOR_NON_GEO_ENTITY, PhoneMetadata
+from phonenumbers.phonemetadata import PhoneMetadata
 from phonenumbers.phonenumberutil import (
     _MAX_INPUT_STRING_LENGTH,
     _MAX_LENGTH_FOR_NSN,
     _MIN_LENGTH_FOR_NSN,
     COUNTRY_CODE_TO_REGION_CODE,
     SUPPORTED_REGIONS,
-    country_code_for_valid_region,
-    national_significant_number,
 )
-
-try:  # phonenumbers >= 9.0.43 caches its compiled patterns here; phonenumberslite 9.0.42 (Lambda) has not
-    from phonenumbers.re_util import re_compile
-except ImportError:  # pragma: no cover - the Lambda layer's phonenumberslite
-
-    def re_compile(regex: str) -> re.Pattern[str]:
-        return re.compile(regex)  # the re module caches compiled patterns itself
-
 
 from core.errors import NormalisationError
 
 from ._limits import _CACHE_SIZE, _MAX_INPUT_LEN
+
+# Validity, in a module of its own; imported here, where the hot path and the tests look it up.
+from ._phone_valid import _VALID_E164 as _VALID_E164
+from ._phone_valid import _is_valid_number as _is_valid_number
+from ._phone_valid import _is_valid_parts as _is_valid_parts
+from ._phone_valid import _remember_validity as _remember_validity
+from ._phone_valid import _valid_e164 as _valid_e164
 
 _REGION_ALIASES: Final = {"UK": "GB"}
 
@@ -62,6 +59,21 @@ def normalise_phone(value: str, default_region: str = "US") -> str:
         raise NormalisationError("phone", "default region is not a string")
     region = default_region.strip().upper()
     return _phone_normaliser(_REGION_ALIASES.get(region, region))(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _region_reader(region: str) -> Callable[[Any], str]:
+    """``normalise_phone(value, region)`` as a function of the value alone: the region read once,
+    not for every number (a record's phones are read with the same one, or two)."""
+    canonical = region.strip().upper()
+    normalise = _phone_normaliser(_REGION_ALIASES.get(canonical, canonical))
+
+    def read(value: Any) -> str:
+        if type(value) is str and len(value) <= _MAX_INPUT_LEN:
+            return normalise(value)
+        return normalise_phone(value, region)  # which says what is wrong with it
+
+    return read
 
 
 def phone_region(value: object) -> str | None:
@@ -115,9 +127,12 @@ def _normalise_phone(value: str, region: str) -> str:
 
 
 def _read_phone(text: str, region: str) -> str:
-    parsed = _fast_parse_phone(text, region)
-    if parsed is not None:
-        number, e164 = parsed
+    fast = _fast_phone(text, region)
+    if fast is not None:  # a plain number: validity from its parts, no PhoneNumber built
+        country_code, nsn, e164 = fast
+        valid = _VALID_E164.get(e164)
+        if valid is None:
+            valid = _remember_validity(e164, _is_valid_parts(country_code, nsn))
     else:
         try:
             number = phonenumbers.parse(text, region)
@@ -129,8 +144,10 @@ def _read_phone(text: str, region: str) -> str:
                 reason = f"no country code, and {region!r} is not a known default region"
             raise NormalisationError("phone", reason) from None
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if not _valid_e164(e164, number):
-        number_region = phonenumbers.region_code_for_country_code(number.country_code or 0)
+        country_code = number.country_code or 0
+        valid = _valid_e164(e164, number)
+    if not valid:
+        number_region = phonenumbers.region_code_for_country_code(country_code)
         where = number_region if number_region != phonenumbers.UNKNOWN_REGION else region
         raise NormalisationError("phone", f"not a valid number for region {where}")
     return e164
@@ -196,7 +213,19 @@ def _plan_for_region(region: str) -> _DialPlan | None:
 
 
 def _fast_parse_phone(text: str, region: str) -> tuple[phonenumbers.PhoneNumber, str] | None:
-    """``phonenumbers.parse(text, region)`` and its E.164 form, for plain numbers; else None.
+    """``phonenumbers.parse(text, region)`` and its E.164 form, for plain numbers; else None: the
+    number ``_fast_phone`` reads, built."""
+    parts = _fast_phone(text, region)
+    if parts is None:
+        return None
+    country_code, nsn, e164 = parts
+    return phonenumbers.PhoneNumber(country_code=country_code, national_number=int(nsn)), e164
+
+
+def _fast_phone(text: str, region: str) -> tuple[int, str, str] | None:
+    """``(country code, national significant number, E.164 form)`` of ``phonenumbers.parse(text,
+    region)``, for plain numbers; else None. No ``PhoneNumber`` is built (a microsecond and a half):
+    the national number has no leading zero, so its text is its national significant number.
 
     None means "ask parse": any input this is not certain about, including every input parse
     rejects. ``text`` is stripped and non-empty. The steps are parse's for such input (see
@@ -240,130 +269,4 @@ def _fast_parse_phone(text: str, region: str) -> tuple[phonenumbers.PhoneNumber,
         or (plan.national_prefix is not None and plan.national_prefix.match(national))
     ):
         return None
-    number = phonenumbers.PhoneNumber(country_code=plan.country_code, national_number=int(national))
-    return number, f"+{plan.country_code_text}{national}"
-
-
-_VALID_E164: dict[str, bool] = {}
-
-
-def _valid_e164(e164: str, number: phonenumbers.PhoneNumber) -> bool:
-    # Validity is the expensive half (it matches the number against every number type of its
-    # region); the same number arrives in several formats across tools, so cache it by E.164.
-    valid = _VALID_E164.get(e164)
-    if valid is None:
-        if len(_VALID_E164) >= _CACHE_SIZE:
-            _VALID_E164.clear()
-        valid = _VALID_E164[e164] = _is_valid_number(number)
-    return valid
-
-
-def _is_valid_number(number: phonenumbers.PhoneNumber) -> bool:
-    """``phonenumbers.is_valid_number``, without matching the number against its region twice.
-
-    For a calling code shared by several regions (+1: the US, Canada and the Caribbean; +44: GB and
-    the Crown dependencies), ``is_valid_number`` finds the region by matching the number against
-    each region's number types (``_region_code_for_number_from_list``), then validates it for that
-    region (``is_valid_number_for_region``), which matches the same number against the same types
-    of the same region again. This is those two functions with the second match skipped when the
-    first one decided, and each number-type match done by ``_NumberTypes`` (the patterns compiled
-    once), so the answer is the same (tests/unit/test_core_fast_paths.py compares them on every
-    region's example numbers and on random digits).
-    """
-    regions = COUNTRY_CODE_TO_REGION_CODE.get(number.country_code or 0)  # None: is_valid_number
-    if regions is None:
-        return bool(phonenumbers.is_valid_number(number))
-    nsn = national_significant_number(number)
-    if len(regions) == 1:  # region_code_for_number's answer without a match
-        return _is_valid_for_region(number, nsn, regions[0])
-    for region in regions:
-        metadata = PhoneMetadata.metadata_for_region(region.upper(), None)
-        if metadata is None:
-            continue
-        if metadata.leading_digits is not None:
-            if re_compile(metadata.leading_digits).match(nsn):
-                return _is_valid_for_region(number, nsn, region)
-        elif _NumberTypes.of(metadata).known(nsn):
-            if region != REGION_CODE_FOR_NON_GEO_ENTITY and metadata.country_code == number.country_code:
-                return True  # what is_valid_number_for_region(number, region) would find again
-            return _is_valid_for_region(number, nsn, region)
-    return False  # no region: is_valid_number_for_region(number, None) is False
-
-
-def _is_valid_for_region(number: phonenumbers.PhoneNumber, nsn: str, region: str) -> bool:
-    """``phonenumbers.is_valid_number_for_region(number, region)``; ``nsn`` is the number's national
-    significant number."""
-    country_code = number.country_code
-    if country_code is None:  # never on the hot path: phonenumbers' own answer
-        return bool(phonenumbers.is_valid_number_for_region(number, region))
-    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region.upper())
-    if metadata is None or (
-        region != REGION_CODE_FOR_NON_GEO_ENTITY and country_code != country_code_for_valid_region(region)
-    ):
-        return False
-    return _NumberTypes.of(metadata).known(nsn)
-
-
-#: A number description as ``_NumberTypes`` matches it: the lengths it allows (None: any, as
-#: phonenumbers reads an empty list) and its pattern's fullmatch (None: no pattern, never matches).
-_Desc = tuple[frozenset[int] | None, Callable[[str], object] | None]
-
-
-@dataclass(frozen=True, slots=True)
-class _NumberTypes:
-    """``phonenumberutil._number_type_helper(nsn, metadata) != PhoneNumberType.UNKNOWN`` for one
-    metadata, its descriptions read and their patterns compiled once.
-
-    That helper returns UNKNOWN unless the general description matches; then a type as soon as
-    premium rate, toll free, shared cost, VoIP, personal number, pager, UAN, voicemail or fixed
-    line matches; then mobile, unless the metadata says mobile and fixed line have the same pattern.
-    Validity needs only whether some type was found, which is what ``known`` answers.
-    """
-
-    general: _Desc | None
-    types: tuple[_Desc, ...]
-    mobile: _Desc | None
-
-    @classmethod
-    def of(cls, metadata: PhoneMetadata) -> _NumberTypes:
-        found = _NUMBER_TYPES.get(id(metadata))
-        if found is not None and found[0] is metadata:  # the id of this very object, still alive
-            return found[1]
-        kinds = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan")
-        types = tuple(
-            desc
-            for name in (*kinds, "voicemail", "fixed_line")
-            if (desc := _desc(getattr(metadata, name))) is not None
-        )
-        mobile = None if metadata.same_mobile_and_fixed_line_pattern else _desc(metadata.mobile)
-        plan = cls(general=_desc(metadata.general_desc), types=types, mobile=mobile)
-        _NUMBER_TYPES[id(metadata)] = (metadata, plan)
-        return plan
-
-    def known(self, nsn: str) -> bool:
-        if not _matches(self.general, nsn):
-            return False
-        return any(_matches(desc, nsn) for desc in self.types) or _matches(self.mobile, nsn)
-
-
-_NUMBER_TYPES: dict[int, tuple[PhoneMetadata, _NumberTypes]] = {}
-
-
-def _desc(desc: object) -> _Desc | None:
-    """A number description as ``_matches`` reads it; None for no description (never matches)."""
-    if desc is None:
-        return None
-    lengths = getattr(desc, "possible_length", None) or ()
-    pattern = getattr(desc, "national_number_pattern", None)
-    return (frozenset(lengths) or None, re_compile(pattern).fullmatch if pattern else None)
-
-
-def _matches(desc: _Desc | None, nsn: str) -> bool:
-    """``phonenumberutil._is_number_matching_desc(nsn, desc)``: the length allowed (when lengths are
-    listed), then the whole number matched by the pattern (``_match`` without prefix matches)."""
-    if desc is None:
-        return False
-    lengths, fullmatch = desc
-    if lengths is not None and len(nsn) not in lengths:
-        return False
-    return fullmatch is not None and fullmatch(nsn) is not None
+    return plan.country_code, national, f"+{plan.country_code_text}{national}"

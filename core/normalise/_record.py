@@ -17,6 +17,7 @@ from core.schema import (
     RecordDraft,
     RecordLevel,
     SourceRecord,
+    assemble_model,
 )
 from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span
 
@@ -25,7 +26,7 @@ from ._identity import has_other_identity
 from ._limits import _CACHE_SIZE, MAX_CHANNEL_CHARS, MAX_CONSENT_CHANNELS, MAX_IDENTIFIERS, MAX_KEY_BYTES
 from ._money import _orders
 from ._names import _traits
-from ._phone import _is_phone_region, normalise_phone
+from ._phone import _is_phone_region, _region_reader, normalise_phone
 from ._time import normalise_timestamp
 from ._values import (
     _Collector,
@@ -266,27 +267,34 @@ def _normalise_record(
     # Every value below is normalised to its field's exact type, so the models are assembled, not
     # validated a second time (tests/unit/test_performance_equivalence.py checks both agree).
     # Sorted by kind, then value: "email" < "phone" < "source", so each kind's values sorted in turn.
-    identifiers = [_email_identifier(email) for email in sorted(emails)]
-    identifiers += [_phone_identifier(phone) for phone in sorted(phones)]
-    identifiers += [
-        Identifier.assemble(kind="source", value=value)
-        for value in ((key,) if owner is None else sorted((key, owner)))
-    ]
+    # One email and one phone at most (nearly every record) need no sort.
+    identifiers = [_email_identifier(email) for email in (emails if len(emails) < 2 else sorted(emails))]
+    identifiers += [_phone_identifier(phone) for phone in (phones if len(phones) < 2 else sorted(phones))]
+    if owner is None:
+        identifiers.append(assemble_model(Identifier, {"kind": "source", "value": key}))
+    else:
+        identifiers += [
+            assemble_model(Identifier, {"kind": "source", "value": value}) for value in sorted((key, owner))
+        ]
 
-    return SourceRecord.assemble(
-        source=source,
-        object_type=object_type,
-        source_id=source_id,
-        updated_at=updated_at,
-        identifiers=tuple(identifiers),
-        traits=traits,
-        consent=consent,
-        orders=orders,
-        dropped=collector.listed(),
-        level=level,
-        owner=owner,
-        order_summary=summary,
-        read_at=read_at,
+    # SourceRecord.assemble, without gathering its keyword arguments into a dict first
+    return assemble_model(
+        SourceRecord,
+        {
+            "source": source,
+            "object_type": object_type,
+            "source_id": source_id,
+            "updated_at": updated_at,
+            "identifiers": tuple(identifiers),
+            "traits": traits,
+            "consent": consent,
+            "orders": orders,
+            "dropped": collector.listed(),
+            "level": level,
+            "owner": owner,
+            "order_summary": summary,
+            "read_at": read_at,
+        },
     )
 
 
@@ -314,17 +322,26 @@ def _phone_reader(country: str | None, default: str) -> Callable[[Any], str]:
     """How the record's phones are read: a national number in the record's own country first (a UK
     record's "020 7946 0018"), then, if it is no valid number there, in the configured default
     region (a number kept from a move abroad). International numbers are the same either way."""
+    if not isinstance(default, str):
+        return lambda value: normalise_phone(value, default)  # which refuses the region
     if country is None or country == default or not _is_phone_region(country):
-        return lambda value: normalise_phone(value, default)
+        return _region_reader(default)
+    return _reader_in_country(country, default)
+
+
+@functools.lru_cache(maxsize=1024)
+def _reader_in_country(country: str, default: str) -> Callable[[Any], str]:
+    """``_phone_reader`` of a record in ``country``, which is not ``default``: built once a pair."""
+    first, then = _region_reader(country), _region_reader(default)
 
     def read(value: Any) -> str:
         try:
-            return normalise_phone(value, country)
-        except NormalisationError as first:
+            return first(value)
+        except NormalisationError as error:
             try:
-                return normalise_phone(value, default)
+                return then(value)
             except NormalisationError:
-                raise first from None
+                raise error from None
 
     return read
 

@@ -41,7 +41,14 @@ from tests.integration.identity_attack_records import (
     latest,
     resolve_lines,
 )
-from tests.integration.test_erasure_attacks import SALT, Stores, dynamodb_stores, memory_stores, sqlite_stores
+from tests.integration.test_erasure_attacks import (
+    BOOKKEEPING,
+    SALT,
+    Stores,
+    dynamodb_stores,
+    memory_stores,
+    sqlite_stores,
+)
 from tests.integration.test_link_graph_promises import PERSONAS, histories
 
 #: After every version (``flat`` days stay within 2026).
@@ -79,7 +86,7 @@ def _erase_tom(stores: Stores, final: list[Flat]) -> set[str]:
         return set()
     state = stores.profiles.get_customers([owner.customer_id])[owner.customer_id]
     erased = set(state.snapshots)
-    stores.erase(tom, "req-tom", IdentityPolicy())
+    stores.erase(tom, "req-tom", IdentityPolicy(), _settings(stores))  # as the privacy function does
     return erased
 
 
@@ -230,22 +237,39 @@ def test_a_retired_record_leaves_its_neighbours_in_a_dense_block_paired_as_one_b
         _same(got, ref, "after the retirement")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an erasure takes the person out of the index (core.privacy._forget_in_index) but does not "
-    "plan the link graph around her again as a retirement does (core.link_relink): erase_person has no "
-    "identity model to decide her neighbours' new pairs with, so in a dense block the namesake's pair "
-    "with the Ann the erasure brings next to her is not listed until one of them changes (linkgraph)",
+@pytest.mark.parametrize(
+    "stores_of", [memory_stores, sqlite_stores, dynamodb_stores], ids=["memory", "sqlite", "dynamodb"]
 )
-def test_an_erased_record_leaves_its_neighbours_in_a_dense_block_paired_as_one_batch_pairs_them() -> None:
-    """GIVEN the namesake and nine Anns WHEN one of the four Anns next to the namesake is erased THEN
-    the pending pairs are those one batch of the nine records left gives."""
-    lines = _namesake_and_nine_anns()
-    with memory_stores() as ref, memory_stores() as got:
+def test_an_erased_record_leaves_its_neighbours_in_a_dense_block_paired_as_one_batch_pairs_them(
+    stores_of: Callable[[], AbstractContextManager[Stores]],
+) -> None:
+    """GIVEN the namesake, nine Anns and a lodger (another Ann Lee, born between the namesake and Ann:
+    she stands between them in the dense block of 12 High Street) WHEN the lodger is erased, with
+    the identity settings ingest uses (the privacy function's and the CLI's: merge's model) THEN the
+    pending pairs are those one batch of the ten records left gives (the namesake with the four
+    Anns next to her now), and nothing stored names the lodger's record or her address (before
+    privacy4, the namesake's pair with the Ann the erasure brought next to her was not listed until
+    one of them changed)."""
+    lodger = flat(
+        "l", "1", **{**PERSONAS["namesake"], "date_of_birth": "1977-04-09"}, email="lodger@example.org"
+    )
+    lines = [*_namesake_and_nine_anns(), lodger]
+    gone = _key(lodger)
+    with memory_stores() as ref, stores_of() as got:
         resolve_lines(lines, got.profiles, batch_size=500, settings=_settings(got))
-        gone = _an_ann_next_to_the_namesake(_pending(got))
-        got.erase(Identifier.assemble(kind="source", value=gone), "req-ann", IdentityPolicy())
-        resolve_lines(
-            [x for x in lines if _key(x) != gone], ref.profiles, batch_size=500, settings=_settings(ref)
+        assert [c for c in groups(got.profiles) if "l:1" in c] == [frozenset({"l:1"})]  # a person of her own
+        report = got.erase(
+            Identifier.assemble(kind="source", value=gone), "req-ann", IdentityPolicy(), _settings(got)
         )
+        assert report.outcome == "erased"
+        rest = [x for x in lines if _key(x) != gone]
+        resolve_lines(rest, ref.profiles, batch_size=500, settings=_settings(ref))
         assert _pending(got) == _pending(ref)
+        assert ("a3:contact:1", "n:contact:1") in _pending(got)  # next to each other once she is gone
+        _same(got, ref, "after the erasure")
+        # AND no pair, review item or index entry names her record or holds her address
+        assert not [pair for pair in _pending(got) if gone in pair]
+        assert not _items_naming(got, {gone}, {_key(x) for x in lines})
+        left = [row for row in got.rows() if not row[0].startswith(BOOKKEEPING)]
+        theirs = (gone, lodger["email"], lodger["date_of_birth"])
+        assert not [row for row in left if any(value in str(row).lower() for value in theirs)]

@@ -2,9 +2,10 @@
 
 ``profilesync resolve`` reads each line with one shared JSON decoder, assembles the drafts of decoded
 objects without validation (``connectors.jsonl._draft_from_json``), reads plain phone numbers without
-``phonenumbers.parse`` (``_fast_parse_phone``), checks their validity with compiled number types
+``phonenumbers.parse`` (``_fast_phone``), checks their validity with compiled number types
 (``_is_valid_number``), decides plain email addresses with one regex, and keeps what it worked out
-(emails, phones and their validity, names, countries, currencies, timestamps, identifiers) in caches.
+(emails, phones and their validity, names, countries, traits, amounts, currencies, timestamps,
+identifiers) in caches.
 ``full_path()`` turns every one of those off: ``json.loads`` per line, validated drafts, phonenumbers'
 own ``parse`` and ``is_valid_number``, every address checked step by step, and no cache at all.
 
@@ -31,14 +32,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import connectors.jsonl as jsonl
+from bench.resolve_scaling import generate
 from connectors.jsonl import draft_from_flat, read_jsonl
+from connectors.jsonl.batched import BatchEnd, read_jsonl_batched
 from core.connector import RawPage
 from core.merge import record_hash
-from core.normalise import NormaliseOptions, _email, _names, _phone, _record, _time, normalise_record
+from core.normalise import NormaliseOptions, _email, _money, _names, _phone, _record, _time, normalise_record
 from core.normalise import _country as country
 from core.schema import Quarantined, RecordDraft, SourceRecord
 from core.testing.mutations import mutate
 from core.testing.population import population
+from core.testing.varied_population import varied_population
 from profilesync.registry import get
 from profilesync.testing.fuzz import mutated_population_lines, vendor_objects
 from profilesync.testing.spec_objects import spec_objects
@@ -53,9 +57,13 @@ def _clear_caches() -> None:
         _email._normalise_email,
         _email._idna_domain,
         _phone._phone_normaliser,
+        _phone._region_reader,
+        _record._reader_in_country,
         _time._parse_timestamp,
         _names._normalise_name,
         _names._snake_case,
+        _names._text_trait,
+        _money._text_money,
         country._normalise_country,
         country._cached_currency,
         _record._email_identifier,
@@ -87,14 +95,20 @@ def full_path() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jsonl, "_decode", _loads)
         patch.setattr(jsonl, "_draft_from_json", draft_from_flat)
-        patch.setattr(_phone, "_fast_parse_phone", lambda text, region: None)
+        patch.setattr(_phone, "_fast_phone", lambda text, region: None)
         patch.setattr(_phone, "_valid_e164", lambda e164, number: phonenumbers.is_valid_number(number))
         patch.setattr(_phone, "_phone_normaliser", _phone_reader_uncached)
+        patch.setattr(
+            _record, "_region_reader", lambda region: lambda value: _phone.normalise_phone(value, region)
+        )
+        patch.setattr(_record, "_reader_in_country", _record._reader_in_country.__wrapped__)
         patch.setattr(_email, "_normalise_email", _email_step_by_step)
         patch.setattr(_email, "_idna_domain", _email._idna_domain.__wrapped__)
         patch.setattr(_time, "_parse_timestamp", _time._parse_timestamp.__wrapped__)
         patch.setattr(_names, "_normalise_name", _names._normalise_name.__wrapped__)
         patch.setattr(_names, "_snake_case", _names._snake_case.__wrapped__)
+        patch.setattr(_names, "_text_trait", _names._trait)
+        patch.setattr(_money, "_text_money", _money._money)
         patch.setattr(country, "_normalise_country", country._normalise_country.__wrapped__)
         patch.setattr(country, "_cached_currency", country._cached_currency.__wrapped__)
         patch.setattr(_record, "_email_identifier", _record._email_identifier.__wrapped__)
@@ -277,6 +291,37 @@ def test_the_population_plain_and_broken_gives_the_same_outcomes_both_ways(tmp_p
     assert any(o.consent for o in records)
 
 
+def test_the_resolve_bench_and_varied_populations_give_the_same_outcomes_both_ways(tmp_path: Path) -> None:
+    # GIVEN the file bench.resolve_scaling times (three tools, 2% malformed lines, national and
+    # international phones, orders) and the population varied as tools vary one person (birth
+    # dates, addresses, nicknames, typed slips, work emails: the FEBRL-like shapes), read in the
+    # order resolve reads them (batches that keep each person's lines together)
+    bench_file = tmp_path / "bench.jsonl"
+    generate(bench_file, 2500, seed=5)
+    varied = [json.dumps(flat, ensure_ascii=False) for _, flat in varied_population(400, 6, 0.05)]
+    lines = bench_file.read_text(encoding="utf-8").splitlines() + varied
+    path = tmp_path / "both.jsonl"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+    def read() -> list[Outcome]:
+        items = read_jsonl_batched(path, 700)
+        return _outcomes([i for i in items if not isinstance(i, BatchEnd)], OPTIONS)
+
+    # WHEN normalised with every fast path and cache (cold, then warm) and with the full path
+    _clear_caches()
+    fast, fast_again = read(), read()
+    with full_path():
+        full = read()
+    # THEN the outcomes are the same, record for record and reason for reason
+    assert_same(fast, full)
+    assert_same(fast_again, full)
+    records = [o for o in fast if isinstance(o, SourceRecord)]
+    assert len(records) > 2500
+    assert len(fast) - len(records) > 40
+    assert any(o.orders for o in records)
+    assert any("date_of_birth" in o.traits for o in records)
+
+
 # --------------------------------------------------------------------------------------------------
 # Vendors' objects through their connectors' mappings
 
@@ -340,19 +385,19 @@ def test_the_full_path_really_is_another_path() -> None:
 
 def test_a_fast_path_that_changed_a_result_is_caught(tmp_path: Path) -> None:
     # GIVEN a fast phone parse that reads every plain number one digit short
-    real = _phone._fast_parse_phone
+    real = _phone._fast_phone
 
     def wrong(text: str, region: str) -> Any:
         parsed = real(text, region)
         if parsed is None:
             return None
-        number, e164 = parsed
-        return number, e164[:-1]
+        country_code, nsn, e164 = parsed
+        return country_code, nsn, e164[:-1]
 
     lines = [json.dumps(flat) for _, flat in population(40, seed=3)]
     # WHEN the comparison runs with it THEN it fails
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_phone, "_fast_parse_phone", wrong)
+        patch.setattr(_phone, "_fast_phone", wrong)
         with pytest.raises(AssertionError):
             _both_ways_from_lines(lines, tmp_path / "in.jsonl")
     _clear_caches()

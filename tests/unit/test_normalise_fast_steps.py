@@ -19,9 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import connectors.jsonl as jsonl
+import connectors.jsonl.batched as batched
 from connectors.jsonl import _undecodable
 from core.errors import NormalisationError
-from core.normalise import NormaliseOptions, _email, _names, _time, _values, normalise_record
+from core.normalise import NormaliseOptions, _email, _money, _names, _time, _values, normalise_record
 from core.normalise._limits import MAX_TRAITS_BYTES
 from core.normalise._values import _Collector
 from core.schema import RecordDraft, SourceRecord
@@ -121,6 +122,100 @@ def test_traits_near_the_limit_are_kept_or_left_out_as_before(traits: dict[str, 
     # THEN the same traits stay, and the same ones are left out
     assert new == old
     assert [d.field for d in new_collector.dropped] == [d.field for d in old_collector.dropped]
+
+
+# --------------------------------------------------------------------------------------------------
+# Traits: a text name and value read once, the reading kept
+
+
+def _old_traits(traits: dict[Any, Any], collector: _Collector) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for raw_key, value in traits.items():
+        if _values._is_blank(value):
+            continue
+        name = raw_key if isinstance(raw_key, str) else _values._short(raw_key)
+        if len(name) > _names.MAX_TRAIT_NAME_CHARS:
+            collector.drop(
+                "traits", name, f"a trait name may have {_names.MAX_TRAIT_NAME_CHARS} characters at most"
+            )
+            continue
+        key = _names._snake_case(name)
+        field = f"traits.{key}"
+        if not key:
+            collector.drop(
+                "traits", value, f"trait name {_values._short(raw_key, 40)!r} is empty after snake_case"
+            )
+            continue
+        if key in result:
+            collector.drop(field, value, f"duplicate trait: {_values._short(raw_key, 40)!r} is also {key!r}")
+            continue
+        try:
+            text = _names._scalar_text(value)
+            if key in ("first_name", "last_name"):
+                text = _names.normalise_name(text)
+            elif key == "country":
+                text = _names.normalise_country(text)
+            if len(text) > _names.MAX_TRAIT_CHARS:
+                raise NormalisationError("trait", f"longer than {_names.MAX_TRAIT_CHARS} characters")
+        except Exception as exc:
+            collector.drop(field, value, _values._reason(exc))
+            continue
+        if text:
+            result[key] = text
+    return _names._within_budget(result, collector)
+
+
+#: Names that collide after snake_case, one too long, one empty after it, and a number.
+_trait_name = st.sampled_from(
+    ["first_name", "First Name", "firstName", "country", "Country", "vip", "VIP", "--", "n" * 70, 1, True]
+)
+#: Values equal to each other across types (``"1"``, ``1``, ``True``, ``1.0``, ``Decimal(1)``), blanks,
+#: names and countries in several writings, and values no trait may hold.
+_trait_value = st.one_of(
+    st.sampled_from(["1", "true", " ann ", "ANN", "", "  ", "gb", "United Kingdom", "zz", "x" * 600]),
+    st.sampled_from([1, True, False, 0, 1.0, Decimal(1), Decimal("NaN"), None, [1], {"a": 1}]),
+    st.text(max_size=8),
+)
+
+
+@SETTINGS
+@given(batch=st.lists(st.dictionaries(_trait_name, _trait_value, max_size=5), min_size=1, max_size=6))
+def test_traits_are_read_as_before_whatever_was_read_earlier(batch: list[dict[Any, Any]]) -> None:
+    # GIVEN records' traits one after another, so that each is read with the readings of the earlier
+    # ones kept (the same names and values, and values equal to them in other types)
+    for traits in batch:
+        new_collector, old_collector = _Collector(), _Collector()
+        # WHEN they are read by the faster step and by the one it replaced
+        new = _names._traits(traits, new_collector)
+        old = _old_traits(traits, old_collector)
+        # THEN the same traits are kept, in the same order, and the same values dropped for the same reasons
+        assert list(new.items()) == list(old.items())
+        assert new_collector.listed() == old_collector.listed()
+
+
+# --------------------------------------------------------------------------------------------------
+# Money: a text amount and currency read once, the reading kept
+
+_amount = st.one_of(
+    st.sampled_from(
+        ["19.90", "19.9", "19,90", "1,299", "-0.001", " 7 ", "1e3", "NaN", "", "1" * 70, "0.005"]
+    ),
+    st.sampled_from([19.9, 1, True, Decimal("19.90"), Decimal("sNaN"), None, [1]]),
+    st.from_regex(r"-?[0-9]{1,5}(\.[0-9]{0,4})?", fullmatch=True),
+    st.text(max_size=6),
+)
+_currency = st.one_of(
+    st.sampled_from(["GBP", "gbp", " JPY ", "BHD", "XXX", "", "£", 826]), st.text(max_size=4)
+)
+
+
+@SETTINGS
+@given(prices=st.lists(st.tuples(_amount, _currency), min_size=1, max_size=8))
+def test_an_amount_is_read_as_before_whatever_was_read_earlier(prices: list[tuple[Any, Any]]) -> None:
+    # GIVEN prices one after another, texts and numbers equal to them (the readings of texts are kept)
+    for amount, currency in prices:
+        # WHEN one is normalised THEN it gives what the step without the kept readings gives
+        assert _outcome(_money.normalise_money, amount, currency) == _outcome(_money._money, amount, currency)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -284,3 +379,48 @@ def test_a_line_decodes_as_loads_decodes_it(text: str) -> None:
     # GIVEN a line of one value, several, none, or a value with whitespace or more after it
     # THEN the same value (Decimals and all) or the same error, at the same place
     assert _outcome(jsonl._decode, text) == _outcome(_loads, text)
+
+
+# --------------------------------------------------------------------------------------------------
+# Planning batches: a line's bytes decode as json.loads decodes them
+
+_json_bytes = st.lists(
+    st.sampled_from(
+        [
+            b'{"a": 1.5}',
+            b"{",
+            b"}",
+            b'"\\ud800"',
+            b"\xff",
+            b"\xc3\xa9",
+            b"\x00",
+            b" ",
+            b"\r\n",
+            b"\n",
+            b"\x0b",
+            b"[1]",
+            # a value missing inside an object or a list: the scanner stops there
+            b'{"a": ',
+            b'{"a": [1, ',
+            b'{"a": {"b": ',
+            b"]",
+            b",",
+            b"NaN",
+        ]
+    ),
+    min_size=1,
+    max_size=4,
+).map(b"".join)
+
+
+@SETTINGS
+@given(raw=_json_bytes | st.binary(max_size=8).map(lambda tail: b"{" + tail))
+def test_a_planned_line_decodes_as_loads_decodes_it(raw: bytes) -> None:
+    # GIVEN a line's bytes: an object with more or whitespace after it, not UTF-8, UTF-16-looking
+    # THEN the same value (compared by repr: NaN is not NaN), or an error the planner catches
+    new, old = _outcome(batched._loads, raw), _outcome(json.loads, raw)
+    if old[0] == "error":
+        assert new[0] == "error"
+        assert new[1][0] in ("JSONDecodeError", "UnicodeDecodeError"), (new, old)
+    else:
+        assert repr(new) == repr(old)

@@ -29,3 +29,19 @@ def test_a_refused_identifier_is_never_repeated_in_the_refusal(
     # WHEN accepted, it is one normalised identifier of the kind asked for
     assert identifier.kind == ("email" if as_email else "phone")
     assert identifier.value
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=JUNK | st.builds(lambda a, b: f"{a}:{b}", JUNK, JUNK))
+def test_a_refused_record_id_is_never_repeated_and_an_accepted_one_is_three_parts(value: str) -> None:
+    """``"source"`` (``--source``) junk: refused without repeating it, or one record id of three parts."""
+    try:
+        identifier = identifier_for(source=value)
+    except ValueError as error:
+        message = str(error)
+        assert value.strip() not in message
+        assert "<tool>:<object type>:<id>" in message
+        return
+    assert identifier.kind == "source"
+    assert all(part.strip() for part in identifier.value.split(":", 2))
+    assert identifier.value.count(":") >= 2

@@ -183,7 +183,7 @@ def test_a_merge_racing_the_erasure_is_seen_and_erased_too(people: Env) -> None:
 @pytest.mark.parametrize(
     ("event", "expected"),
     [
-        ({"action": "erase"}, "exactly one of email or phone"),
+        ({"action": "erase"}, "exactly one of email, phone or source"),
         ({"action": "erase", "email": "a@example.com", "phone": "+447700900123"}, "exactly one"),
         ({"action": "forget", "email": "a@example.com"}, "action"),
         ({"action": "erase", "email": "not-an-address"}, "email"),

@@ -1,0 +1,161 @@
+"""The export of one person (``{"action": "export"}``): everything held about them, from the scope an
+erasure would delete (core.person_scope) and what lies outside the table (core.privacy_request)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from core.connector import Payload
+from core.governance.person_record import PersonRecord, person_record
+from core.ingest_settings import IngestSettings
+from core.person_scope import PersonScope, find_scope, locate
+from core.ports import CustomerState, ProfileStore, PushedState
+from core.privacy_request import PrivacyStores, quarantined_of, record_matcher, refusal
+from core.privacy_store import ErasureStore, ItemKey, QuarantineItem
+from core.schema import Identifier, Profile, SourceRecord
+from core.suppression import SuppressionEntry, keyed_hash
+
+# --- export ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PushedRecord:
+    """What one tool last received for the person: the payload's hash, when, its id there, and the
+    payload itself when it is still what the profile gives (``payload_of``)."""
+
+    destination: str
+    payload_hash: str
+    remote_id: str | None
+    at: datetime | None
+    payload: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PersonExport:
+    """Everything stored about one person (see the module docstring); ``items`` are the keys of
+    every table item an erasure of the person would delete."""
+
+    customer_id: str | None
+    profile: Profile | None
+    sources: tuple[SourceRecord, ...]
+    identifiers: tuple[str, ...] = ()
+    pushed: tuple[PushedRecord, ...] = ()
+    quarantined: tuple[QuarantineItem, ...] = ()
+    dead_letters: tuple[SourceRecord, ...] = ()
+    suppressed: Mapping[str, SuppressionEntry | None] = field(default_factory=dict)
+    """Each identifier of the person -> its suppression entry, or None when it is not suppressed."""
+    items: tuple[ItemKey, ...] = ()
+    governance: PersonRecord = field(default_factory=PersonRecord)
+    """The customer's history, and who read their profile in the last 90 days (the read audit)."""
+    ambiguous: bool = False
+    """The identifier is held by several people: nothing of anyone is exported."""
+    refusal: str = ""
+    """When ``ambiguous``: why nothing was exported, and how to name the person instead."""
+    identity: Mapping[str, Any] | None = None
+    """Why the customer's records are one customer: the link graph with each edge's reason and what
+    was refused (core.link_explain.customer_explanation); None when no customer was found."""
+
+
+def export_person(
+    profiles: ProfileStore,
+    identifier: Identifier,
+    *,
+    erasure: ErasureStore | None = None,
+    stores: PrivacyStores | None = None,
+    salt: str = "",
+    payload_of: Callable[[str, Profile], Payload | None] | None = None,
+    region: str = "US",
+    identity: IngestSettings | None = None,
+) -> PersonExport | None:
+    """Everything held about the person, or None when nothing is: no customer, no quarantined
+    record, no dead letter and no suppression names the identifier.
+
+    ``stores`` (with ``salt``) adds what lies outside the customer: quarantine, dead letters,
+    suppression state. Without them (``erasure`` only, or nothing) the export holds the customer.
+    ``identity``: the settings ingest resolves with (probabilistic when ``identity.linkage`` is
+    set), for the explanation of why the customer's records are one customer.
+    """
+    stores = stores or (PrivacyStores(profiles, erasure) if erasure is not None else None)
+    if stores is None:
+        state = locate(profiles, identifier)
+        if state is None:
+            return None
+        sources = tuple(sorted(state.snapshots.values(), key=lambda r: r.key))
+        return PersonExport(
+            state.customer_id, state.profile, sources, identity=_explained(profiles, state, identity)
+        )
+    scope = find_scope(identifier, profiles=profiles, erasure=stores.erasure, sync_state=stores.sync_state)
+    if scope.ambiguous:
+        # A family inbox names several people: its owner's data is not the asker's (see erase).
+        return PersonExport(
+            customer_id=None, profile=None, sources=(), ambiguous=True, refusal=refusal(identifier, "export")
+        )
+    state = scope.state
+    pushed = tuple(_pushed_record(p, state.profile if state else None, payload_of) for p in scope.pushed)
+    quarantined: tuple[QuarantineItem, ...] = ()
+    dead: tuple[SourceRecord, ...] = ()
+    suppressed: dict[str, SuppressionEntry | None] = {}
+    if salt:
+        finding = {keyed_hash(salt, k) for k in scope.finding_keys()}
+        quarantined = tuple(quarantined_of(stores, finding, scope.finding_keys(), region))
+        if stores.dead_letters is not None:
+            wanted = record_matcher(scope)
+            dead = tuple(r for r in stores.dead_letters.records() if wanted(r))
+        if stores.suppression is not None:
+            for key in sorted(
+                {scope.request.key, *scope.exclusive, *scope.shared, *scope.suppression_keys()}
+            ):
+                suppressed[key] = stores.suppression.entry(keyed_hash(salt, key))
+    if not scope.found and not quarantined and not dead and not any(suppressed.values()):
+        return None
+    # The history is kept by the profile store (PutHistory) unless another store is named.
+    history = stores.history if stores.history is not None else getattr(profiles, "history", None)
+    governance = person_record(scope.customer_id, history, stores.reads, now=datetime.now(UTC))
+    return PersonExport(
+        customer_id=scope.customer_id,
+        profile=state.profile if state else None,
+        sources=tuple(sorted(_records(scope), key=lambda r: r.key)),
+        identifiers=tuple(scope.owned),
+        pushed=pushed,
+        quarantined=quarantined,
+        dead_letters=dead,
+        suppressed=suppressed,
+        items=tuple(scope.table_items() + [q.key for q in quarantined]),
+        governance=governance,
+        identity=_explained(profiles, state, identity) if state else None,
+    )
+
+
+def _records(scope: PersonScope) -> list[SourceRecord]:
+    """The records of the person's customer and of her split-off customers."""
+    return [r for s in (scope, *scope.splinters) if s.state is not None for r in s.state.snapshots.values()]
+
+
+def _explained(
+    profiles: ProfileStore, state: CustomerState, identity: IngestSettings | None
+) -> dict[str, Any]:
+    from core.export_identity import for_the_subject
+    from core.link_explain import customer_explanation
+
+    # The export is handed to the person: the other records of pairs in review are someone else's.
+    return for_the_subject(customer_explanation(profiles, state, identity), set(state.snapshots))
+
+
+def _pushed_record(
+    pushed: PushedState, profile: Profile | None, payload_of: Callable[[str, Profile], Payload | None] | None
+) -> PushedRecord:
+    body: Mapping[str, Any] | None = None
+    if profile is not None and payload_of is not None:
+        try:
+            payload = payload_of(pushed.destination, profile)
+        except Exception:  # a tool that cannot be built still has its push record exported
+            payload = None
+        if payload is not None and payload.hash == pushed.payload_hash:
+            body = dict(payload.body)
+    return PushedRecord(pushed.destination, pushed.payload_hash, pushed.remote_id, pushed.at, body)
+
+
+__all__ = ["PersonExport", "PushedRecord", "export_person"]

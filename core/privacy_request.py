@@ -1,0 +1,123 @@
+"""What every privacy request starts from (core.privacy): the identifier it names, the keyed hash of
+it, the stores it works with, the ``ambiguous`` refusal of a value several people hold
+(core.person_scope), and the person's copies outside the table found by identifier (quarantine,
+dead letters)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from core.governance.history import HistoryStore
+from core.governance.reading import ReadAudit
+from core.normalise import normalise_email, normalise_phone
+from core.person_scope import PersonScope
+from core.ports import ProfileStore, SyncStateStore
+from core.privacy_store import DeadLetterQueue, ErasureStore, QuarantineItem
+from core.quarantine import legacy_identifier_keys
+from core.schema import Identifier, SourceRecord, source_identifier
+from core.suppression import SuppressionStore, keyed_hash
+
+#: The outcome of an erase or export request naming an email or phone several people hold (a
+#: family inbox, a household phone: core.person_scope): nobody is erased, nothing is handed over.
+AMBIGUOUS = "ambiguous"
+
+
+def refusal(identifier: Identifier, action: str, source: str = '"source"') -> str:
+    """The message of an ``ambiguous`` refusal: what was refused and how to name the person instead
+    (``source``: how the request names a record id; ``--source`` on the command line). Never repeats
+    the value."""
+    done = "erased" if action == "erase" else "exported"
+    what = {"email": "email address", "phone": "phone"}.get(identifier.kind, "identifier")
+    return (
+        f"the {what} given is held by more than one person, so nothing was {done}: name the person "
+        f"by an email or phone only they hold, or by the id of one of their records ({source} "
+        "<tool>:<object type>:<id>, such as hubspot:contact:123)"
+    )
+
+
+# --- finding the person -------------------------------------------------------------------------------
+
+
+def identifier_for(
+    *, email: str | None = None, phone: str | None = None, region: str = "US", source: str | None = None
+) -> Identifier:
+    """The normalised identifier a request names; exactly one of ``email``, ``phone`` and ``source``
+    (the id of one of the person's records, ``<tool>:<object type>:<id>`` as the export lists them).
+
+    Raises ValueError (a NormalisationError for a malformed value) whose message never repeats the
+    value, so it can be logged and returned.
+    """
+    if sum(v is not None for v in (email, phone, source)) != 1:
+        raise ValueError("give exactly one of email, phone or source")
+    if email is not None:
+        return Identifier(kind="email", value=normalise_email(email))
+    if source is not None:
+        return source_identifier(source)
+    assert phone is not None
+    return Identifier(kind="phone", value=normalise_phone(phone, region))
+
+
+def subject_hash(salt: str, identifier: Identifier) -> str:
+    """A keyed hash (HMAC-SHA256) of the identifier: the same person gives the same hash, so a later
+    request can be matched to an audit record, but the hash cannot be reversed without the salt.
+    Suppression entries use the same hash (core.suppression.keyed_hash)."""
+    return keyed_hash(salt, identifier.key)
+
+
+# --- the stores a request works with ---------------------------------------------------------------
+
+
+@dataclass
+class PrivacyStores:
+    """What a privacy request reads and writes. ``suppression`` None leaves suppression out (only
+    for stores that have none); ``dead_letters`` None when there is no dead-letter queue to search."""
+
+    profiles: ProfileStore
+    erasure: ErasureStore
+    sync_state: SyncStateStore | None = None
+    suppression: SuppressionStore | None = None
+    dead_letters: DeadLetterQueue | None = None
+    quarantine_of: Sequence[str] = ()
+    """The connectors whose quarantine is searched."""
+    history: HistoryStore | None = None
+    """The customers' histories, for the export (None: the profile store's own, if it keeps one)."""
+    reads: ReadAudit | None = None
+    """The read audit, for the export's "who looked at this person in the last 90 days"."""
+
+
+def quarantined_of(
+    stores: PrivacyStores, hashes: set[str], keys: set[str], region: str
+) -> list[QuarantineItem]:
+    """The person's quarantined records: by the keyed hashes stored with them, or (items stored
+    before hashes were) by the keys their raw values normalise to. Never by searching text."""
+    found: list[QuarantineItem] = []
+    for connector in stores.quarantine_of:
+        for item in stores.erasure.quarantined_items(connector):
+            if item.subjects is not None:
+                if item.subjects & hashes:
+                    found.append(item)
+            elif legacy_identifier_keys(item.raw, region) & keys:
+                found.append(item)
+    return found
+
+
+def record_matcher(scope: PersonScope) -> Callable[[SourceRecord], bool]:
+    sources = set(scope.sources)
+    keys = scope.finding_keys()
+
+    def matches(record: SourceRecord) -> bool:
+        return record.key in sources or any(i.key in keys for i in record.identifiers)
+
+    return matches
+
+
+__all__ = [
+    "AMBIGUOUS",
+    "PrivacyStores",
+    "identifier_for",
+    "quarantined_of",
+    "record_matcher",
+    "refusal",
+    "subject_hash",
+]
