@@ -157,10 +157,12 @@ def _changeset(
         elif is_source:
             snap = snapshots[source_key]
             at = snap.ordered_at
+            read_at = None
             if source_key not in hashes:  # not this batch's record: keep a newer stored time
-                at = max(at, watermarks.get(key, at))
+                read_at = watermarks.get(key) if current is not None else None
+                at = max(at, read_at or at)  # and only if no touch moved it since (expected_at)
             h = changed.get(source_key) or record_hash(snap)
-            ops.append(PutIdent(key, survivor, current, h, at, _match(snap, settings)))
+            ops.append(PutIdent(key, survivor, current, h, at, _match(snap, settings), read_at))
         else:
             ops.append(PutIdent(key, survivor, current))
     previously_owned: set[str] = set()

@@ -537,6 +537,18 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
                             "ConditionExpression": "attribute_not_exists(PK)",
                         }
                     }
+                if op.expected_at is not None:  # a handover: no touch since the time was read
+                    return {
+                        "Put": {
+                            "TableName": table,
+                            "Item": ident,
+                            "ConditionExpression": "customer_id = :o AND updated_at = :w",
+                            "ExpressionAttributeValues": {
+                                ":o": {"S": op.expected_owner},
+                                ":w": {"S": op.expected_at.isoformat()},
+                            },
+                        }
+                    }
                 return {
                     "Put": {
                         "TableName": table,
