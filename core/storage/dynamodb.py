@@ -56,6 +56,7 @@ from core.ports import (
     TouchSource,
     Unsuppressed,
 )
+from core.quarantine import distinct_times
 from core.schema import Profile, SourceRecord
 from core.storage.dynamodb_links import DynamoDBLinkIndex
 from core.storage.dynamodb_transactions import Prepared, next_batch, prepare
@@ -720,7 +721,7 @@ class DynamoDBSyncStateStore:
 
     def put_quarantined(self, entries: Sequence[QuarantineEntry]) -> None:
         items: list[Item] = []
-        for e in entries:
+        for e in distinct_times(entries):  # one item each, also for one key at one time
             expires = e.at + timedelta(days=QUARANTINE_RETENTION_DAYS)
             items.append(
                 {
