@@ -166,3 +166,58 @@ def test_any_batch_with_refused_records_counts_each_record_once(
         poisons,
         duplicates=min(duplicates, 2 * people),
     )
+
+
+class FailsOnce:
+    """An in-memory store whose ``nth`` call of ``method`` raises a data error once, before doing
+    anything (a bug a rare value triggers, anywhere in a round: reading owners or customers, or
+    committing)."""
+
+    def __init__(self, inner: InMemoryProfileStore, method: str, nth: int) -> None:
+        self.inner, self.method, self.nth, self.calls = inner, method, nth, 0
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self.inner, name)
+        if name != self.method:
+            return attribute
+
+        def once(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            if self.calls == self.nth:
+                raise ValueError(f"injected at call {self.nth} of {name}")
+            return attribute(*args, **kwargs)
+
+        return once
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    people=st.integers(1, 120),
+    stored=st.integers(0, 120),
+    method=st.sampled_from(["get_owners_and_tombstones", "get_customers", "commit"]),
+    nth=st.integers(1, 3),
+    fast=st.booleans(),
+)
+def test_a_data_error_anywhere_in_a_round_leaves_every_record_stored_or_quarantined_once(
+    people: int, stored: int, method: str, nth: int, fast: bool
+) -> None:
+    ingesting = ingest_batch if fast else ingest
+    inner = InMemoryProfileStore()
+    records = _people(people)
+    stored = min(stored, people)
+    ingesting(records[: 2 * stored], inner, None)
+    # GIVEN the people again, a third record for each one stored already (it attaches: a second
+    # commit after the fresh path's), and a store whose nth read or commit of one kind fails once
+    # with a data error
+    third = [make_record("crm", f"p{n:05d}c", email=f"p{n}@example.com") for n in range(stored)]
+    batch = sorted([*records, *third], key=lambda r: r.key)
+    store = FailsOnce(inner, method, nth)
+    result, quarantined = ingest_isolating(batch, store, None, ingesting)
+    # THEN every record is counted once: stored (written or unchanged) or quarantined
+    assert result.received + len(quarantined) == len(batch)
+    held = {s.id for p in inner.iter_profiles() for s in p.sources}
+    assert held | {q.source_id for q in quarantined} == {r.source_id for r in batch}
+    # AND the records the failed attempt stored are counted written, not unchanged
+    old = sum(q.source_id[-1] != "c" and int(q.source_id[1:6]) < stored for q in quarantined)
+    assert result.unchanged == 2 * stored - old
+    assert result.written == len(batch) - 2 * stored - (len(quarantined) - old)
