@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Final
 from core.errors import ConflictError
 from core.identity import GuardrailHit, IdentityPolicy
 from core.merge import DEFAULT_RULES, MergeRules
-from core.schema import SourceRecord
 from core.suppression import SuppressionCheck
 
 if TYPE_CHECKING:
     from core.link_scope import LinkageSettings
+    from core.schema import SourceRecord
 
 
 @dataclass

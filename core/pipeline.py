@@ -54,7 +54,8 @@ def ingest(
     try:
         return _ingest(records, store, settings or IngestSettings(), progress)
     except Exception as error:
-        carry_partial(error, progress.total, progress.unsettled)
+        if progress.total is not None:  # None: it failed before it counted the records
+            carry_partial(error, progress.total, progress.unsettled)
         raise
 
 
@@ -62,7 +63,7 @@ def ingest(
 class _Progress:
     """How far an ``ingest`` got: ``total`` counts every record received but ``unsettled``."""
 
-    total: IngestResult = field(default_factory=IngestResult)
+    total: IngestResult | None = None
     unsettled: list[SourceRecord] = field(default_factory=list)
 
 

@@ -23,7 +23,7 @@ from moto import mock_aws
 
 from core.merge_steps import complete_merge
 from core.pipeline import IngestSettings, ingest
-from core.ports import Changeset, Tombstone
+from core.ports import Changeset, PutSource, Tombstone
 from core.schema import SourceRecord
 from core.storage.dynamodb import DynamoDBProfileStore
 from core.storage.memory import InMemoryProfileStore
@@ -215,3 +215,32 @@ def test_a_touch_between_a_split_s_read_and_its_commit_is_not_undone(stores: Sto
         ann_now.updated_at + timedelta(days=7),
         bo_then.updated_at + timedelta(days=7),
     }
+
+
+def test_a_touch_between_an_update_s_read_and_its_commit_makes_the_older_update_stale(
+    stores: Stores,
+) -> None:
+    store, other = stores
+    # GIVEN Ann's record, stored on day 1
+    ann = make_record("crm", "ann", email="ann@example.com", day=1, traits={"first_name": "Ann"})
+    ingest([ann], store)
+    # WHEN process B ingests a changed version dated day 5 while process A, between B's read and
+    # its commit, brings day 1's content back dated day 9 (an echo: the tool holds it on day 9)
+    changed = make_record("crm", "ann", email="ann@example.com", day=5, traits={"first_name": "Old"})
+
+    def echo() -> None:
+        later = ann.model_copy(update={"updated_at": ann.updated_at + timedelta(days=8)})
+        assert ingest([later], other()).touched == 1
+
+    writes_ann = lambda cs: any(  # noqa: E731
+        isinstance(op, PutSource) and op.record.source_id == "ann" for c in cs for op in c.operations
+    )
+    b = Interleaved(store, writes_ann, echo)
+    result = ingest([changed], b, IngestSettings(sleep=lambda _: None))
+    # THEN B's version, older than the echo, is stale once B sees it: the content is day 1's, dated day 9
+    assert b.fired == 1
+    assert (result.stale, result.written) == (1, 0)
+    [profile] = store.iter_profiles()
+    assert profile.traits["first_name"].value == "Ann"
+    [owner] = store.get_owners(["source#crm:contact:ann"]).values()
+    assert owner.updated_at == ann.updated_at + timedelta(days=8)
