@@ -35,9 +35,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Final
 
+from core.errors import RecordRejectedError
 from core.identity import group_records
 from core.ingest_changeset import _changeset
 from core.ingest_fresh import WritesNewItems, found_fresh
+from core.ingest_settings import carry_partial, partial_of
 from core.merge import record_hash
 from core.pipeline import IngestResult, IngestSettings, ingest, latest_versions
 from core.ports import Changeset, CustomerState, ProfileStore, PutIdent, ReadsTombstones
@@ -63,6 +65,37 @@ def ingest_batch(
         return ingest(records, store, settings)
     received, ordered = latest_versions(records)
     total = IngestResult(received=received, unchanged=received - len(ordered))
+    stored: set[str] = set()  # the keys of the records written here, for an exception's partial
+    try:
+        rest = _ingest_fresh(ordered, store, settings, total, stored)
+    except Exception as error:
+        carry_partial(error, total, [r for r in ordered if r.key not in stored])
+        raise
+    if rest:
+        rest.sort(key=lambda r: r.key)
+        try:
+            planned = ingest(rest, store, settings)
+        except Exception as error:
+            partial = partial_of(error)
+            if partial is not None:  # what ingest did of the rest before it raised
+                partial.done.received = 0  # counted above, with the batch's duplicates
+                total.add(partial.done)
+            carry_partial(error, total, rest if partial is None else partial.rest)
+            raise
+        planned.received = 0  # counted above, with the batch's duplicates
+        total.add(planned)
+    return total
+
+
+def _ingest_fresh(
+    ordered: list[SourceRecord],
+    store: ProfileStore,
+    settings: IngestSettings,
+    total: IngestResult,
+    stored: set[str],
+) -> list[SourceRecord]:
+    """Plan and commit the new customers of the fresh groups, counted in ``total`` (their records'
+    keys in ``stored``); return the records left for ``ingest``."""
     fresh, touching = _split_fresh(ordered, store, settings)
     overflow: list[SourceRecord] = []
     lost: list[SourceRecord] = []
@@ -71,9 +104,14 @@ def ingest_batch(
         # a caller that groups commits (profilesync resolve) still writes the batch in one transaction.
         groups = fresh[start : start + GROUPS_PER_COMMIT]
         if isinstance(store, WritesNewItems):  # the common groups as rows (core.ingest_fresh)
-            groups = found_fresh(groups, store, settings, total, lost)
+            groups = found_fresh(groups, store, settings, total, lost, stored)
         changesets, founds = _plan_fresh(groups, store, settings, total, overflow)
-        failed = {c.label for c in store.commit(changesets)} if changesets else set()
+        refused: RecordRejectedError | None = None
+        try:
+            failed = {c.label for c in store.commit(changesets)} if changesets else set()
+        except RecordRejectedError as error:
+            # The store names what it wrote before refusing (DynamoDB's commit is no transaction).
+            failed, refused = {c.label for c in changesets} - error.written, error
         for changeset in changesets:
             survivor, founding = founds[changeset.label]
             if changeset.label in failed:
@@ -82,13 +120,10 @@ def ingest_batch(
             total.written += len(founding)
             total.new_customers += 1
             total.customers.add(survivor)
-    rest = touching + overflow + lost
-    if rest:
-        rest.sort(key=lambda r: r.key)
-        planned = ingest(rest, store, settings)
-        planned.received = 0  # counted above, with the batch's duplicates
-        total.add(planned)
-    return total
+            stored.update(r.key for r in founding)
+        if refused is not None:
+            raise refused  # core.isolation ingests the others again, and quarantines the refused record
+    return touching + overflow + lost
 
 
 def _split_fresh(

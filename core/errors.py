@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class ProfileSyncError(Exception):
     """Base class of every error profilesync raises on purpose."""
@@ -27,7 +29,16 @@ class ConflictError(RetryableError):
 class RecordRejectedError(ProfileSyncError, ValueError):
     """The store refused to write a record as invalid (an item over 400 KB, a key over its limit, a
     transaction over 4 MB): the data is at fault, not the service, so retrying cannot help. The
-    record is quarantined with this message; the rest of its batch is written."""
+    record is quarantined with this message; the rest of its batch is written.
+
+    ``written`` names, by label, the changesets of the refused commit that were written all the
+    same: DynamoDB's commit spans several transactions, and sends the other changesets of a refused
+    one alone; the embedded store's commit is one transaction and writes none (empty). ``ingest``
+    counts them as stored (core.ingest_settings.PartialIngest)."""
+
+    def __init__(self, message: str, written: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.written = frozenset(written)
 
 
 class ConnectorConfigError(ProfileSyncError):

@@ -157,10 +157,12 @@ def _changeset(
         elif is_source:
             snap = snapshots[source_key]
             at = snap.ordered_at
+            # The time read: written only if no touch moved it since (PutIdent.expected_at).
+            read_at = watermarks.get(key) if current is not None else None
             if source_key not in hashes:  # not this batch's record: keep a newer stored time
-                at = max(at, watermarks.get(key, at))
+                at = max(at, read_at or at)
             h = changed.get(source_key) or record_hash(snap)
-            ops.append(PutIdent(key, survivor, current, h, at, _match(snap, settings)))
+            ops.append(PutIdent(key, survivor, current, h, at, _match(snap, settings), read_at))
         else:
             ops.append(PutIdent(key, survivor, current))
     previously_owned: set[str] = set()

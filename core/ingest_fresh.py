@@ -76,10 +76,11 @@ def found_fresh(
     settings: IngestSettings,
     total: IngestResult,
     lost: list[SourceRecord],
+    stored: set[str],
 ) -> list[list[SourceRecord]]:
-    """Write the new customers of the ``groups`` this path takes (counted in ``total``; the records
-    of a group whose items were taken meanwhile go to ``lost``); the groups it leaves, for the
-    general planner."""
+    """Write the new customers of the ``groups`` this path takes (counted in ``total``, their
+    records' keys in ``stored``; the records of a group whose items were taken meanwhile go to
+    ``lost``); the groups it leaves, for the general planner."""
     left: list[list[SourceRecord]] = []
     taken: list[tuple[list[Row], list[Row]]] = []
     founds: list[tuple[str, list[SourceRecord], list[GuardrailHit]]] = []
@@ -102,6 +103,7 @@ def found_fresh(
         total.new_customers += 1
         total.customers.add(survivor)
         total.guardrail_hits.extend(hits)
+        stored.update(r.key for r in group)
     return left
 
 

@@ -159,6 +159,12 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
     else:
         components = _group_exact(active, live, owner_of, policy, result)
     watermarks = _moving_watermarks(store, components, live, hashes, touched)
+    for record in active:
+        # The times read of the batch's records stored before: their new versions are written on
+        # condition that no touch moved the time since (PutIdent.expected_at), else they are stale.
+        stored = owners.get(f"source#{record.key}")
+        if stored is not None and stored.updated_at is not None:
+            watermarks[f"source#{record.key}"] = stored.updated_at
 
     raw_owner.update(dict.fromkeys(tombstones, RETIRED_OWNER))  # owned by nobody (owner_of): replaced
     changesets: list[Changeset] = []

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from core.errors import ConflictError
 from core.identity import GuardrailHit, IdentityPolicy
@@ -17,6 +17,7 @@ from core.suppression import SuppressionCheck
 
 if TYPE_CHECKING:
     from core.link_scope import LinkageSettings
+    from core.schema import SourceRecord
 
 
 @dataclass
@@ -68,6 +69,37 @@ class IngestResult:
         self.guardrail_hits.extend(other.guardrail_hits)
         self.customers |= other.customers
         self.unsplit.extend(other.unsplit)
+
+
+@dataclass
+class PartialIngest:
+    """What an ``ingest`` that raised had done, carried by its exception (``partial_of``).
+
+    ``done`` counts the records it settled: stored, or found unchanged, stale or suppressed
+    (``received = written + unchanged + stale + suppressed``, the duplicates of every record
+    included); ``rest`` is the newest version of each other record, none of them stored. Ingesting
+    ``rest`` again and adding its result to ``done`` gives the whole batch's counts
+    (core.isolation: the records a failed attempt stored are not counted again as unchanged)."""
+
+    done: IngestResult
+    rest: list[SourceRecord]
+
+
+#: The attribute of an exception that holds its ``PartialIngest``.
+_PARTIAL: Final = "profilesync_partial_ingest"
+
+
+def carry_partial(error: BaseException, total: IngestResult, rest: list[SourceRecord]) -> None:
+    """Attach to ``error`` what an ingest whose ``total`` counted every record received did before
+    it: ``rest``, the records it settled no outcome for, leave ``total``'s ``received``."""
+    total.received -= len(rest)
+    setattr(error, _PARTIAL, PartialIngest(total, rest))
+
+
+def partial_of(error: BaseException) -> PartialIngest | None:
+    """The ``PartialIngest`` an ingest attached to ``error`` (None: the error says nothing of it)."""
+    partial = getattr(error, _PARTIAL, None)
+    return partial if isinstance(partial, PartialIngest) else None
 
 
 class ResolutionGaveUpError(ConflictError):

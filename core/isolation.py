@@ -5,7 +5,12 @@ exist; this is the net under that promise, for what no limit foresaw (a customer
 together outgrow one item, a bug a rare value triggers). ``ingest_isolating`` ingests a batch; if
 the batch fails with a data error, it ingests each half again, down to the single records that
 fail alone, which it returns as ``Quarantined`` with the error as the reason. Ingest is idempotent,
-so the records of a half that was written before the failure are unchanged the second time.
+so the records of a half that was written before the failure are unchanged the second time; but
+the failed attempt says what it stored (``core.ingest_settings.PartialIngest``, which ``ingest`` and
+``core.batch_ingest.ingest_batch`` attach to the exception): those records are counted once, as
+the attempt stored them, and only the others are ingested again. A run's counts add up
+(``received = written + unchanged + stale + suppressed``, plus the quarantined records), and a
+customer is counted new once.
 
 What counts as a data error: the store refusing the data (``RecordRejectedError``) and the
 ``ValueError``/``TypeError``/``LookupError`` family a bad value raises. Anything else (throttling,
@@ -22,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from core.errors import RecordRejectedError, RetryableError
+from core.ingest_settings import partial_of
 from core.pipeline import IngestResult, IngestSettings, ingest
 from core.ports import ProfileStore
 from core.schema import Quarantined, SourceRecord
@@ -39,24 +45,30 @@ def ingest_isolating(
     ingesting: Ingest = ingest,
 ) -> tuple[IngestResult, list[Quarantined]]:
     """``ingest(records)``; the records that alone make it fail with a data error are returned as
-    quarantined (with the error as the reason), and every other record is ingested. ``ingesting``:
-    ``ingest`` or a function with its results (core.batch_ingest.ingest_batch)."""
+    quarantined (with the error as the reason), and every other record is ingested: the result's
+    ``received`` and the quarantined add up to ``len(records)``. ``ingesting``: ``ingest`` or a
+    function with its results (core.batch_ingest.ingest_batch)."""
     try:
         return ingesting(records, store, settings), []
     except RetryableError:
         raise
     except DATA_ERRORS as error:
-        if len(records) == 1:
-            return IngestResult(), [rejected(records[0], error)]
+        # What the failed attempt stored is counted as it did (not again as unchanged), and only
+        # the records it left are ingested again; an error that says nothing: all of them.
+        partial = partial_of(error)
+        total, rest = (partial.done, partial.rest) if partial is not None else (IngestResult(), records)
+        if not rest:
+            raise  # every record is stored or settled: the cause is not in them
+        if len(rest) == 1:
+            return total, [rejected(rest[0], error)]
         first_error = error
-    total = IngestResult()
     quarantined: list[Quarantined] = []
-    middle = len(records) // 2
-    for half in (records[:middle], records[middle:]):
+    middle = len(rest) // 2
+    for half in (rest[:middle], rest[middle:]):
         result, bad = ingest_isolating(half, store, settings, ingesting)
         total.add(result)
         quarantined.extend(bad)
-    if len(quarantined) == len(records) and not isinstance(first_error, RecordRejectedError):
+    if len(quarantined) == len(rest) and not isinstance(first_error, RecordRejectedError):
         raise first_error  # every record fails alone, and the store did not say why: the cause is elsewhere
     return total, quarantined
 

@@ -76,13 +76,7 @@ def complete_merge(
             PutSource(survivor, snap, record_hash(snap)) for snap in state.snapshots.values()
         ]
         _commit_in_chunks(store, moves, limit, f"copy:{absorbed}")
-        current = store.get_owners(sorted(state.owned))
-        handovers: list[Operation] = [
-            PutIdent(k, survivor, absorbed, o.record_hash, o.updated_at, o.match)
-            for k, o in current.items()
-            if o.customer_id == absorbed
-        ]
-        _commit_in_chunks(store, handovers, limit, f"idents:{absorbed}")
+        _hand_over(store, state.owned, absorbed, survivor, settings)
         deletes: list[Operation] = [DeleteSource(absorbed, k) for k in state.snapshots]
         _commit_in_chunks(store, deletes, limit, f"drop:{absorbed}")
         target = store.get_customers([survivor]).get(survivor)
@@ -115,10 +109,36 @@ def complete_merge(
     )
 
 
-def _commit_in_chunks(store: ProfileStore, ops: list[Operation], limit: int, label: str) -> None:
+def _hand_over(
+    store: ProfileStore, keys: frozenset[str], absorbed: str, survivor: str, settings: IngestSettings
+) -> None:
+    """Give ``survivor`` the identifiers ``absorbed`` still owns, each with the hash and time read
+    from it and conditional on both owner and time (``PutIdent.expected_at``): a touch committed by
+    another writer in between makes the handover lose, and it is read and made again, never
+    putting the older time back. A key another writer moved elsewhere is left to it."""
+    todo = sorted(keys)
+    for _ in range(settings.max_attempts):
+        current = store.get_owners(todo)
+        handovers: list[Operation] = [
+            PutIdent(k, survivor, absorbed, o.record_hash, o.updated_at, o.match, o.updated_at)
+            for k, o in current.items()
+            if o.customer_id == absorbed
+        ]
+        lost = _commit_in_chunks(store, handovers, store.max_items_per_commit, f"idents:{absorbed}")
+        if not lost:
+            return
+        todo = sorted(op.key for op in lost if isinstance(op, PutIdent))
+    # The final step's conditions still hold: a key left with ``absorbed`` resolves to ``survivor``
+    # through its tombstone (core.identity.live_owner), as a crash between steps leaves it.
+
+
+def _commit_in_chunks(store: ProfileStore, ops: list[Operation], limit: int, label: str) -> list[Operation]:
+    """Commit ``ops`` a transaction at a time; the operations of the chunks that lost a condition."""
+    lost: list[Operation] = []
     for start in range(0, len(ops), limit):
         chunk = Changeset(f"{label}:{start}", tuple(ops[start : start + limit]))
         if store.commit([chunk]):
             # Handovers are conditional on the absorbed owner; a failure means another writer
             # finished this step already (or the state moved on), which the next round re-reads.
-            continue
+            lost.extend(chunk.operations)
+    return lost

@@ -20,15 +20,22 @@ signature, which the CLI, the handlers and connectors' contract tests (profilesy
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from core.errors import ConflictError
+from core.errors import ConflictError, RecordRejectedError
 from core.governance.changes import inherit_merged
 from core.ingest_plan import _Plan, _plan
-from core.ingest_settings import IngestResult, IngestSettings, ResolutionGaveUpError, _back_off
+from core.ingest_settings import (
+    IngestResult,
+    IngestSettings,
+    ResolutionGaveUpError,
+    _back_off,
+    carry_partial,
+)
 from core.link_index import LinkIndex
 from core.merge import newest
 from core.merge_steps import complete_merge
-from core.ports import ProfileStore
+from core.ports import Changeset, ProfileStore
 from core.schema import SourceRecord
 from core.split import split_customer
 
@@ -39,13 +46,35 @@ def ingest(
     """Resolve and merge records into the store; safe to call again with the same records.
 
     Duplicates within the call collapse to the newest version of each source record. Lost races are
-    re-planned with jittered exponential backoff, up to ``settings.max_attempts`` rounds.
+    re-planned with jittered exponential backoff, up to ``settings.max_attempts`` rounds. An
+    exception carries what was done before it (``core.ingest_settings.partial_of``): the records
+    stored (or found unchanged) so far, counted, and the others, none of them stored.
     """
-    settings = settings or IngestSettings()
+    progress = _Progress()
+    try:
+        return _ingest(records, store, settings or IngestSettings(), progress)
+    except Exception as error:
+        if progress.total is not None:  # None: it failed before it counted the records
+            carry_partial(error, progress.total, progress.unsettled)
+        raise
+
+
+@dataclass
+class _Progress:
+    """How far an ``ingest`` got: ``total`` counts every record received but ``unsettled``."""
+
+    total: IngestResult | None = None
+    unsettled: list[SourceRecord] = field(default_factory=list)
+
+
+def _ingest(
+    records: Iterable[SourceRecord], store: ProfileStore, settings: IngestSettings, progress: _Progress
+) -> IngestResult:
     received, pending = latest_versions(records)
-    total = IngestResult(received=received, unchanged=received - len(pending))
+    total = progress.total = IngestResult(received=received, unchanged=received - len(pending))
     attempt = 0
     while pending:
+        progress.unsettled = pending
         try:
             plan = _plan(pending, store, settings)
         except ConflictError:
@@ -57,6 +86,7 @@ def ingest(
             _back_off(settings, attempt)
             continue
         total.add(plan.result)
+        progress.unsettled = [r for c in plan.changesets for r in plan.records_of[c.label]] + plan.deferred
         if plan.touches:
             # Best effort by design: a touch that lost its condition was overtaken by a newer write.
             store.commit(plan.touches)
@@ -86,33 +116,21 @@ def ingest(
                     raise
                 _back_off(settings, attempt)
             # The state moved under every changeset of this plan: re-plan all of its records.
-            pending = [r for c in plan.changesets for r in plan.records_of[c.label]] + plan.deferred
+            pending = progress.unsettled
             continue
-        failed = store.commit(plan.changesets) if plan.changesets else []
+        refused: RecordRejectedError | None = None
+        try:
+            failed = store.commit(plan.changesets) if plan.changesets else []
+        except RecordRejectedError as error:
+            # The store names what it wrote before refusing (DynamoDB's commit is no transaction).
+            failed = [c for c in plan.changesets if c.label not in error.written]
+            refused = error
         failed_labels = {c.label for c in failed}
-        for changeset in plan.changesets:
-            if changeset.label in failed_labels:
-                continue
-            recs = plan.records_of[changeset.label]
-            total.written += len(recs)
-            kind = plan.kinds[changeset.label]
-            if kind == "new":
-                total.new_customers += 1
-            elif kind == "attach":
-                total.attached += 1
-            else:
-                inherit_merged(store, [changeset])  # the survivor inherits the absorbed histories
-            total.merged_customers += plan.absorbed[changeset.label]
-            survivor = plan.survivors[changeset.label]
-            total.customers.add(survivor)
-            if survivor in plan.splits:
-                # The customer's records no longer share identifiers (see _changeset).
-                try:
-                    total.split_customers += len(split_customer(store, survivor, settings))
-                except (ConflictError, ValueError):
-                    total.unsplit.append(survivor)
+        pending = progress.unsettled = [r for c in failed for r in plan.records_of[c.label]] + plan.deferred
+        _settle(store, plan, [c for c in plan.changesets if c.label not in failed_labels], total, settings)
         _after_linked_commit(store, plan, total, settings)
-        pending = [r for c in failed for r in plan.records_of[c.label]] + plan.deferred
+        if refused is not None:
+            raise refused  # core.isolation ingests the rest again, and quarantines the refused record
         if failed:
             # Only lost races back off; deferred records of an oversized component go on at once.
             attempt += 1
@@ -135,6 +153,32 @@ def latest_versions(records: Iterable[SourceRecord]) -> tuple[int, list[SourceRe
         prior = latest.get(record.key)
         latest[record.key] = record if prior is None else newest(prior, record)
     return received, sorted(latest.values(), key=lambda r: r.key)
+
+
+def _settle(
+    store: ProfileStore, plan: _Plan, written: list[Changeset], total: IngestResult, settings: IngestSettings
+) -> None:
+    """Count the written changesets of ``plan``; then what follows them: the survivor of a merge
+    inherits the absorbed histories, a customer whose records no longer share identifiers is split."""
+    for changeset in written:
+        total.written += len(plan.records_of[changeset.label])
+        kind = plan.kinds[changeset.label]
+        if kind == "new":
+            total.new_customers += 1
+        elif kind == "attach":
+            total.attached += 1
+        total.merged_customers += plan.absorbed[changeset.label]
+        total.customers.add(plan.survivors[changeset.label])
+    for changeset in written:
+        if plan.kinds[changeset.label] == "merge":
+            inherit_merged(store, [changeset])  # the survivor inherits the absorbed histories
+        survivor = plan.survivors[changeset.label]
+        if survivor in plan.splits:
+            # The customer's records no longer share identifiers (see _changeset).
+            try:
+                total.split_customers += len(split_customer(store, survivor, settings))
+            except (ConflictError, ValueError):
+                total.unsplit.append(survivor)
 
 
 def _after_linked_commit(

@@ -109,6 +109,11 @@ class PutIdent:
     record_hash: str | None = None
     updated_at: datetime | None = None
     match: str | None = None
+    expected_at: datetime | None = None
+    """The ``updated_at`` read from the item, when a ``source#`` key is handed over unchanged (a
+    merge, a split): the write then also needs the item to hold that time still, so that a
+    ``TouchSource`` committed since by another writer is not undone (the handover loses, and is
+    planned again from fresh reads). Only with an ``expected_owner``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from core.errors import NormalisationError
@@ -31,6 +32,23 @@ if TYPE_CHECKING:  # the normalisers load on first use: merge imports this modul
     from core.normalise import NormaliseOptions
     from core.schema import Quarantined, RecordDraft
     from core.suppression import SuppressionCheck
+
+
+def distinct_times(entries: Sequence[QuarantineEntry]) -> list[QuarantineEntry]:
+    """``entries``, each one that repeats the connector, record key and time of an earlier one moved
+    on by a microsecond until it does not. The stores keep an entry under ``<at>#<record key>``
+    (the DynamoDB layout), and a page's entries share their time: two rows with no id in one page
+    were one item, the second overwriting the first. Putting the same entries again still writes
+    the same items (the first of each key keeps its time)."""
+    seen: set[tuple[str, str, datetime]] = set()
+    out: list[QuarantineEntry] = []
+    for entry in entries:
+        at = entry.at
+        while (entry.connector, entry.key, at) in seen:
+            at += timedelta(microseconds=1)
+        seen.add((entry.connector, entry.key, at))
+        out.append(entry if at == entry.at else replace(entry, at=at))
+    return out
 
 
 def source_key(draft: RecordDraft) -> str:

@@ -207,7 +207,10 @@ def split_changeset(
         owner = owners.get(key)
         if owner is None or owner.customer_id != cid:
             raise ConflictError(f"identifier {key} of {cid} is not owned by it; plan again")
-        ops.append(PutIdent(key, new_id, cid, owner.record_hash, owner.updated_at, owner.match))
+        # Conditional on the time read too: a touch since then is not undone (PutIdent.expected_at).
+        ops.append(
+            PutIdent(key, new_id, cid, owner.record_hash, owner.updated_at, owner.match, owner.updated_at)
+        )
     # Values both groups hold stay with ``cid``: mark that the customer split off holds them too.
     ops.extend(
         PutHolder(key, new_id) for key in sorted(usable(moving) - set(taken)) if not key.startswith("source#")

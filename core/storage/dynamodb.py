@@ -56,6 +56,7 @@ from core.ports import (
     TouchSource,
     Unsuppressed,
 )
+from core.quarantine import distinct_times
 from core.schema import Profile, SourceRecord
 from core.storage.dynamodb_links import DynamoDBLinkIndex
 from core.storage.dynamodb_transactions import Prepared, next_batch, prepare
@@ -324,9 +325,15 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
             for c in changesets
             if c.operations
         ]
+        written: list[str] = []  # labels, for a refusal: the changesets written before it
         while queue:
             batch = next_batch(queue, self.max_items_per_commit)
-            lost = self._transact(batch)
+            try:
+                lost = self._transact(batch)
+            except RecordRejectedError as refused:
+                # Each transaction is atomic, the commit is not: say what is written (ingest counts it).
+                refused.written |= frozenset(written)
+                raise
             if lost is None:  # the endpoint only takes the old 25-item limit: re-pack smaller
                 for prepared in batch:
                     prepare(prepared.changeset, prepared.entries, self.max_items_per_commit)
@@ -335,6 +342,8 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
             failed.extend(lost)
             if lost:
                 queue = [p for p in batch if p.changeset not in lost] + queue
+            else:
+                written.extend(p.changeset.label for p in batch)
         return failed
 
     def _transact(self, batch: list[Prepared]) -> list[Changeset] | None:
@@ -376,14 +385,24 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
         each is sent alone, so the ones DynamoDB accepts are written and the offender is named."""
         if len(batch) > 1:
             lost: list[Changeset] = []
+            written: list[str] = []
             refused: RecordRejectedError | None = None
             for prepared in batch:
                 try:
-                    lost.extend(self._transact([prepared]) or [])
-                except RecordRejectedError as alone:
-                    refused = refused or alone
+                    alone = self._transact([prepared])
+                except RecordRejectedError as refusal:
+                    refused = refused or refusal
+                    continue
+                if alone is None:
+                    lost.append(prepared.changeset)  # not written (too many items): planned again
+                elif alone:
+                    lost.extend(alone)
+                else:
+                    written.append(prepared.changeset.label)
             if refused is not None:
-                raise refused  # after the others were written: ingest is run again without it
+                # After the others were written (which it names): ingest is run again without it.
+                refused.written |= frozenset(written)
+                raise refused
             return lost
         raise RecordRejectedError(
             f"DynamoDB refused the writes of {batch[0].changeset.label!r}: {message} "
@@ -517,6 +536,18 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
                             "TableName": table,
                             "Item": ident,
                             "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    }
+                if op.expected_at is not None:  # a handover: no touch since the time was read
+                    return {
+                        "Put": {
+                            "TableName": table,
+                            "Item": ident,
+                            "ConditionExpression": "customer_id = :o AND updated_at = :w",
+                            "ExpressionAttributeValues": {
+                                ":o": {"S": op.expected_owner},
+                                ":w": {"S": op.expected_at.isoformat()},
+                            },
                         }
                     }
                 return {
@@ -690,7 +721,7 @@ class DynamoDBSyncStateStore:
 
     def put_quarantined(self, entries: Sequence[QuarantineEntry]) -> None:
         items: list[Item] = []
-        for e in entries:
+        for e in distinct_times(entries):  # one item each, also for one key at one time
             expires = e.at + timedelta(days=QUARANTINE_RETENTION_DAYS)
             items.append(
                 {

@@ -196,6 +196,8 @@ class InMemoryProfileStore(InMemoryLinkIndex):
 
     def _holds_put_ident(self, op: PutIdent) -> bool:
         current = self._idents.get(op.key)
+        if op.expected_at is not None and (current is None or current[2] != op.expected_at):
+            return False
         return (current[0] if current else None) == op.expected_owner
 
     def _holds_version(self, op: PutProfile | MarkMerging | MarkAbsorbing | Tombstone) -> bool:

@@ -413,6 +413,10 @@ class _Conditions:
             return op.hash not in self.suppressed
         if isinstance(op, PutIdent):
             ident = self.idents[op.key]
+            if op.expected_at is not None and (
+                ident is None or ident[2] is None or datetime.fromisoformat(ident[2]) != op.expected_at
+            ):
+                return False  # a touch moved the time since it was read
             return (ident[0] if ident is not None else None) == op.expected_owner
         if isinstance(op, DeleteIdent):
             ident = self.idents[op.key]

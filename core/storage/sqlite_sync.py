@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.errors import ConflictError
 from core.ports import PushedState, QuarantineEntry, SyncState
+from core.quarantine import distinct_times
 from core.storage.dynamodb import QUARANTINE_RETENTION_DAYS
 from core.storage.sqlite_database import SQLiteDatabase, select_in
 
@@ -121,7 +122,7 @@ class SQLiteSyncStateStore:
         if not entries:
             return
         rows = []
-        for e in entries:
+        for e in distinct_times(entries):  # one row each, also for one key at one time
             expires = e.at + timedelta(days=QUARANTINE_RETENTION_DAYS)
             body: dict[str, object] = {"reason": e.reason, "raw": e.raw[:RAW_MAX_CHARS]}
             if e.subjects:  # the keyed hashes an erasure finds the record by (core.quarantine)

@@ -1,0 +1,151 @@
+"""robust4: a pull whose store fails in the middle of its writes resumes and loses nothing.
+
+A pull (core.sync.pull_into_store, what ``profilesync sync --endpoint-url`` and the pull Lambda's
+inline mode run) writes through DynamoDB's ``TransactWriteItems`` (records, cursors) and
+``BatchWriteItem`` (quarantined records). botocore's event hooks fail the Nth of those requests on
+moto, either before it is sent (nothing written) or after DynamoDB applied it (written, but the
+caller gets an error, as a lost connection leaves it): the run stops with the error, the next run
+resumes from the saved cursor, and the table ends as a clean run leaves it: the same profiles, every
+identifier owned once, every malformed record quarantined, the cursor at the end.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from core.pipeline import IngestSettings
+from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
+from core.sync import pull_into_store
+from core.testing.invariants import store_problems
+from profilesync.embedded import dynamodb_client, model_aws_semantics
+from profilesync.template import create_table
+from tests.unit.test_sync import ListConnector
+
+TABLE = "profilesync-failure-test"
+NO_SLEEP = IngestSettings(sleep=lambda _: None)
+WRITES = ("TransactWriteItems", "BatchWriteItem")
+
+
+class StoreFailureError(Exception):
+    """The injected failure (a lost connection: not the data's fault, so not quarantined)."""
+
+
+class FailNth:
+    """Fails the ``nth`` request (1-based) of the write operations, before it is sent or after
+    DynamoDB applied it; counts the requests in either case."""
+
+    def __init__(self, client: Any, nth: int | None, after: bool) -> None:
+        self.nth, self.after, self.calls, self.failed = nth, after, 0, 0
+        for name in WRITES:
+            client.meta.events.register(f"before-call.dynamodb.{name}", self._before)
+            client.meta.events.register(f"after-call.dynamodb.{name}", self._after)
+
+    def _before(self, **_: Any) -> None:
+        self.calls += 1
+        if not self.after and self.calls == self.nth:
+            self.failed += 1
+            raise StoreFailureError(f"connection lost before request {self.calls}")
+
+    def _after(self, **_: Any) -> None:
+        if self.after and self.calls == self.nth:
+            self.failed += 1
+            raise StoreFailureError(f"connection lost after request {self.calls} was applied")
+
+
+def _rows() -> list[dict[str, Any]]:
+    """60 people over pages of 7: a third with a second record on another page (merges and
+    attaches), a few updated later in the file, and four with no id (quarantined)."""
+    rows: list[dict[str, Any]] = [
+        {"id": f"p{n}", "email": f"p{n}@example.com", "name": f"P{n}"} for n in range(60)
+    ]
+    rows += [{"id": f"q{n}", "email": f"p{n}@example.com", "name": f"Q{n}"} for n in range(0, 60, 3)]
+    rows += [
+        {"id": f"p{n}", "email": f"p{n}@example.com", "name": f"New{n}", "updated_at": "2026-02-01"}
+        for n in range(0, 60, 7)
+    ]
+    for n in range(4):
+        rows.insert(17 * n + 5, {"id": "", "email": f"bad{n}@example.com"})
+    return rows
+
+
+def _pull(client: Any, connector: ListConnector) -> None:
+    pull_into_store(
+        connector,
+        DynamoDBProfileStore(client, TABLE, read_workers=1),
+        DynamoDBSyncStateStore(client, TABLE),
+        settings=NO_SLEEP,
+    )
+
+
+def _outcome(client: Any) -> tuple[list[str], str | None, int]:
+    """The profiles (without ids and versions), the cursor and the quarantined count, after
+    checking the table's invariants."""
+    store = DynamoDBProfileStore(client, TABLE, read_workers=1)
+    profiles = list(store.iter_profiles())
+    assert store_problems(profiles, store.ident_owners()) == []
+    state = DynamoDBSyncStateStore(client, TABLE)
+    canonical = sorted(
+        json.dumps(
+            {
+                "sources": sorted(f"{s.source}:{s.id}" for s in p.sources),
+                "identifiers": sorted(i.key for i in p.identifiers),
+                "traits": {k: t.value for k, t in p.traits.items()},
+            },
+            sort_keys=True,
+        )
+        for p in profiles
+    )
+    # Each malformed record at least once (a page pulled again after a failure quarantines again).
+    quarantined = {json.loads(q.raw)["email"] for q in state.quarantined("fake")}
+    return canonical, state.get_sync_state("fake").cursor, len(quarantined)
+
+
+def _clean_run(client: Any) -> tuple[tuple[list[str], str | None, int], int]:
+    counter = FailNth(client, None, after=False)
+    _pull(client, ListConnector(_rows(), page_size=7))
+    return _outcome(client), counter.calls
+
+
+@pytest.fixture(scope="module")
+def clean() -> tuple[tuple[list[str], str | None, int], int]:
+    model_aws_semantics()
+    with mock_aws():
+        client = dynamodb_client()
+        create_table(client, TABLE)
+        return _clean_run(client)
+
+
+def test_the_clean_run_writes_every_record_and_moves_the_cursor_to_the_end(
+    clean: tuple[tuple[list[str], str | None, int], int],
+) -> None:
+    (profiles, cursor, quarantined), writes = clean
+    assert len(profiles) == 60
+    assert cursor == str(len(_rows()))
+    assert quarantined == 4
+    assert writes > 10  # records, cursors and quarantine: the failures below land in each
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before-sent", "after-applied"])
+def test_any_write_failing_mid_run_is_resumed_by_the_next_run_and_loses_nothing(
+    clean: tuple[tuple[list[str], str | None, int], int], after: bool
+) -> None:
+    expected, writes = clean
+    for nth in range(1, writes + 1):
+        model_aws_semantics()
+        with mock_aws():
+            client = dynamodb_client()
+            create_table(client, TABLE)
+            # GIVEN a pull whose Nth write request fails (before it is sent, or after it was applied)
+            failure = FailNth(client, nth, after)
+            connector = ListConnector(_rows(), page_size=7)
+            # WHEN the run stops with the failure, and the next run starts from the saved cursor
+            with pytest.raises(StoreFailureError):
+                _pull(client, connector)
+            assert failure.failed == 1
+            _pull(client, connector)
+            # THEN the table is as a clean run leaves it: nothing lost or twice, the cursor at the end
+            assert _outcome(client) == expected, nth
