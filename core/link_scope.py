@@ -315,8 +315,13 @@ class Scope:
         touched |= {k for node in before.values() if node.person for k in node.blocking_keys()}
         added: set[Pair] = set()
         removed: set[Pair] = set()
-        for block in sorted(touched):
-            after_members = set(self.blocks.get(block))
+        # A block has at most its members now and the batch records that left it: most of a batch's
+        # blocks hold a few records, every pair both ways, and are passed over without sets.
+        leavers = sum(1 for node in before.values() if node.person)
+        blocks = self.blocks
+        dense = [k for k in touched if len(blocks.get(k)) + leavers > DENSE_BLOCK]
+        for block in sorted(dense):
+            after_members = set(blocks.get(block))
             left = {k for k, node in before.items() if node.person and block in node.blocking_keys()}
             before_members = {k for k in after_members if k not in batch or k in left} | left
             if max(len(before_members), len(after_members)) <= DENSE_BLOCK:
