@@ -126,8 +126,7 @@ class Scope:
     def _file(self, key: str, node: GraphNode, *, remove: bool = False) -> None:
         """Add (or remove) the node under its values, source keys and, for a person, blocking keys."""
         change = Filing.remove if remove else Filing.add
-        change(self.holders, key, node.values)
-        change(self.holders, key, node.links)
+        change(self.holders, key, node.values + node.links)
         if node.person:
             change(self.blocks, key, node.blocking_keys())
 
@@ -155,18 +154,21 @@ class Scope:
         wanted = sorted(k for k in keys if k not in self.nodes)
         if not wanted:
             return set()
-        owners = self.store.get_owners([f"source#{k}" for k in wanted])
+        sources = [f"source#{k}" for k in wanted]
+        owners = self.store.get_owners(sources)
         missing: set[str] = set()
-        for key in wanted:
-            owner = owners.get(f"source#{key}")
+        home, nodes, policy, known = self.home, self.nodes, self.policy, self.linkage.candidates
+        for key, source in zip(wanted, sources, strict=True):
+            owner = owners.get(source)
             if owner is None:
                 continue  # filed but not stored (a write cut short, or not committed yet)
-            cid = live_owner(owner.customer_id, merged_into)
-            self.home[key] = cid
+            home[key] = live_owner(owner.customer_id, merged_into)
             if owner.match is not None:
-                self._put(key, self.linkage.candidates.get(key, owner.match, self.policy, _match_node))
+                node = known.get(key, owner.match, policy, _match_node)
+                nodes[key] = node  # ``_put`` of a key the scope does not hold (``wanted``)
+                self._file(key, node)
             else:
-                missing.add(cid)  # stored before the index had match fields: load its customer
+                missing.add(home[key])  # stored before the index had match fields: load its customer
         return missing
 
     def read_index(self, keys: Iterable[str]) -> set[str]:

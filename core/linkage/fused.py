@@ -5,13 +5,15 @@ non-matches). Its generic form loops over the model's comparisons and calls each
 more than most comparisons' own work: a missing field (``NULL``) or two equal values (``exact``) is
 known from two attribute reads. ``fused_weigh`` is the same sum for a model whose comparisons are
 the code's, in the code's order (every shipped and trained model): each field's missing and equal
-cases are read inline, the comparison is called only for the rest, and the term-frequency weight
-of an exact name or town is looked up once per value. The inlined cases are facts of the code's
-comparisons: a name, postcode, town, region or national id is ``NULL`` when either value is missing
-and ``exact`` when the two are equal; two equal birth dates are ``exact``; equal street keys and
-house numbers are ``house_number_and_street``, and a record with neither a street nor a line 2 is
-``NULL`` on address; line 2, email and phone are ``NULL`` when either record has none. The weights
-are added in the model's order, as the loop adds them, so the two give the same float
+cases are read inline, the comparison is called only for the rest, the term-frequency weight of
+an exact name or town is looked up once per value, and the weight of two different names or towns
+is kept per pair of values (a name's comparison reads the other name too, for a swap). The inlined
+cases are facts of the code's comparisons: a name, postcode, town, region or national id is
+``NULL`` when either value is missing and ``exact`` when the two are equal; two equal birth dates
+are ``exact``; equal street keys and house numbers are ``house_number_and_street``, and a record
+with neither a street nor a line 2 is ``NULL`` on address; line 2, email and phone are ``NULL``
+when either record has none. The weights are added in the model's order, as the loop adds them,
+so the two give the same float
 (tests/unit/linkage/test_fast_paths.py checks both on hypothesis-made records). Any other model
 takes the loop.
 """
@@ -34,6 +36,8 @@ Weigh = Callable[["LinkageRecord", "LinkageRecord"], tuple[float, bool]]
 
 _SHIPPED: Final = tuple(c.name for c in COMPARISONS)
 _COMPARE: Final = {c.name: c.compare for c in COMPARISONS}
+_KEPT: Final = 100_000
+"""Pairs of different names (or towns) whose weight is kept; the table is emptied when full."""
 
 
 def _exact_weights(entry: _Entry, tf_minimum: float) -> Callable[[str], float]:
@@ -87,14 +91,38 @@ def fused_weigh(table: _WeightTable) -> Weigh | None:
         national_id,
     ) = (e[0] for e in entries)
 
+    # The weight of two different names (with the other name, which a swap reads) or towns, by the
+    # values: a population holds far fewer of those than pairs, and each costs a similarity or more.
+    firsts: dict[tuple[str, str, str | None, str | None], float] = {}
+    lasts: dict[tuple[str, str, str | None, str | None], float] = {}
+    towns: dict[tuple[str, str], float] = {}
+
     def weigh(a: LinkageRecord, b: LinkageRecord) -> tuple[float, bool]:
         total = prior
         x, y = a.first_name, b.first_name
         if x is not None and y is not None:
-            total += first_exact(x) if x == y else w_first[first_name(a, b)]
+            if x == y:
+                total += first_exact(x)
+            else:
+                names = (x, y, a.last_name, b.last_name)
+                weight = firsts.get(names)
+                if weight is None:
+                    if len(firsts) >= _KEPT:
+                        firsts.clear()
+                    weight = firsts[names] = w_first[first_name(a, b)]
+                total += weight
         x, y = a.last_name, b.last_name
         if x is not None and y is not None:
-            total += last_exact(x) if x == y else w_last[last_name(a, b)]
+            if x == y:
+                total += last_exact(x)
+            else:
+                names = (x, y, a.first_name, b.first_name)
+                weight = lasts.get(names)
+                if weight is None:
+                    if len(lasts) >= _KEPT:
+                        lasts.clear()
+                    weight = lasts[names] = w_last[last_name(a, b)]
+                total += weight
         x, y = a.date_of_birth, b.date_of_birth
         if x is not None and x == y:
             total += w_dob[0]
@@ -116,7 +144,15 @@ def fused_weigh(table: _WeightTable) -> Weigh | None:
             total += w_postcode[0] if x == y else w_postcode[postal_code(a, b)]
         x, y = a.city, b.city
         if x is not None and y is not None:
-            total += city_exact(x) if x == y else w_city[city(a, b)]
+            if x == y:
+                total += city_exact(x)
+            else:
+                weight = towns.get((x, y))
+                if weight is None:
+                    if len(towns) >= _KEPT:
+                        towns.clear()
+                    weight = towns[(x, y)] = w_city[city(a, b)]
+                total += weight
         x, y = a.region, b.region
         if x is not None and y is not None:
             total += w_region[0] if x == y else w_region[1]

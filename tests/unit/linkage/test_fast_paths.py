@@ -106,6 +106,40 @@ def test_the_fused_weigh_is_the_loops_sum(a: object, b: object) -> None:
         assert weigh(a, b, model) == _weigh_loop(a, b, table)  # type: ignore[arg-type]
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_records, min_size=2, max_size=8))
+def test_the_weights_the_fused_weigh_keeps_are_right_for_every_later_pair(records: list[object]) -> None:
+    """GIVEN records sharing names and towns in other combinations (a swapped name, another surname)
+    WHEN every pair is weighed both ways by one fused weigh, which keeps the weights of the values
+    it has seen THEN each pair's weight is the loop's."""
+    model = LinkageModel.model_validate(default_model().model_dump())  # a table of its own
+    table = model.table()
+    fused = fused_weigh(table)
+    assert fused is not None
+    for a in records:
+        for b in records:
+            assert fused(a, b) == _weigh_loop(a, b, table)  # type: ignore[arg-type]
+
+
+def test_a_swapped_name_is_not_taken_for_another_pair_of_the_same_first_names() -> None:
+    """GIVEN Ann Bob / Bob Ann (swapped) weighed first WHEN Ann Smith / Bob Jones is weighed THEN its
+    first names are different, not swapped (the kept weight is by both names of each record)."""
+    model = LinkageModel.model_validate(default_model().model_dump())
+    table = model.table()
+    fused = fused_weigh(table)
+    assert fused is not None
+    swapped = [
+        linkage_record(k, {"first_name": f, "last_name": last})
+        for k, f, last in (("a", "Ann", "Bob"), ("b", "Bob", "Ann"))
+    ]
+    apart = [
+        linkage_record(k, {"first_name": f, "last_name": last})
+        for k, f, last in (("c", "Ann", "Smith"), ("d", "Bob", "Jones"))
+    ]
+    assert fused(*swapped) == _weigh_loop(*swapped, table)
+    assert fused(*apart) == _weigh_loop(*apart, table)
+
+
 def test_a_model_of_other_comparisons_is_weighed_by_the_loop() -> None:
     """GIVEN a model whose comparisons are in another order WHEN its fused weigh is asked for THEN
     there is none (the loop weighs it), and it still scores like the loop."""
