@@ -188,7 +188,9 @@ class Scope:
                     self.overloaded_values.add(key[3:])
                 else:
                     self.overloaded_blocks.add(key)
-            members |= state.members | state.children
+            members.update(state.members)
+            if state.children:
+                members.update(state.children)
         return members
 
     def shared_values(self) -> set[str]:

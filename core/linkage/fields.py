@@ -280,7 +280,7 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _birth_date(raw: str, today: date) -> tuple[str | None, str | None]:
     # The date as compared and, for an impossible day, its digits as typed (kept per day: what is
     # possible depends on today).

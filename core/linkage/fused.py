@@ -36,8 +36,9 @@ Weigh = Callable[["LinkageRecord", "LinkageRecord"], tuple[float, bool]]
 
 _SHIPPED: Final = tuple(c.name for c in COMPARISONS)
 _COMPARE: Final = {c.name: c.compare for c in COMPARISONS}
-_KEPT: Final = 100_000
-"""Pairs of different names (or towns) whose weight is kept; the table is emptied when full."""
+_KEPT: Final = 20_000
+"""Pairs of different names (or towns) whose weight is kept, and values whose exact weight is: each
+table is emptied when full (a few megabytes at most; 8,576 pairs of names at 3,000 people)."""
 
 
 def _exact_weights(entry: _Entry, tf_minimum: float) -> Callable[[str], float]:
@@ -55,7 +56,7 @@ def _exact_weights(entry: _Entry, tf_minimum: float) -> Callable[[str], float]:
         if found is None:
             frequency = tf.get(value, unseen)
             found = plain if frequency is None else math.log2(m / max(frequency, tf_minimum))
-            if len(known) < 100_000:
+            if len(known) < _KEPT:
                 known[value] = found
         return found
 
