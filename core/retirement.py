@@ -6,8 +6,9 @@ tombstone for each: a ``RecordDraft`` with ``deleted=True`` that names the recor
 deleted (``updated_at``), nothing else. ``split_tombstones`` takes them out of a page's drafts;
 ``retire_records`` applies them:
 
-    tombstone -> the owner of its ``source#`` key (absent: nothing to do; stored version newer than
-                 the deletion: the record came back at the vendor, so the tombstone is stale)
+    tombstone -> the owner of its ``source#`` key (absent, or only the owner link of other records
+                 such as a charge's customer: nothing to do; stored version newer than the
+                 deletion: the record came back at the vendor, so the tombstone is stale)
               -> the customer, read whole -> one conditional changeset: delete the SOURCE# item,
                  the IDENT items no record left holds, rebuild the profile from the records left
               -> the records left no longer share an identifier: split the customer
@@ -217,7 +218,9 @@ def _retire_round(
     by_customer: dict[str, list[SourceDeletion]] = {}
     for key, deletion in pending.items():
         owner = owners.get(f"source#{key}")
-        if owner is None:
+        if owner is None or owner.record_hash is None:
+            # Absent, or held only as the owner link of other records (a Stripe charge names its
+            # customer): the record itself was never stored, or was retired already.
             result.absent += 1
         elif owner.updated_at is not None and owner.updated_at > deletion.deleted_at:
             result.stale += 1

@@ -20,7 +20,7 @@ import dataclasses
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -124,7 +124,7 @@ class PullReport:
 @dataclass
 class PushReport:
     """What one push did: ``considered = no_payload + skipped_by_mode + skipped_by_consent +
-    skipped_retired + skipped_unchanged + sent``, and ``pushed = created + updated``.
+    skipped_retired + skipped_unchanged + suppressed + sent``, and ``pushed = created + updated``.
 
     ``created`` counts people pushed whom the tool did not hold (as far as profilesync knew);
     ``skipped_by_mode`` the people an ``update`` push left out because the tool does not hold them,
@@ -147,6 +147,9 @@ class PushReport:
     skipped_by_consent: int = 0
     skipped_retired: int = 0
     """People whose record the tool deleted (core.retirement): not created there again."""
+    suppressed: int = 0
+    """People erased while the push ran (their profile was read before): found suppressed just
+    before their batch was sent, and not sent; counted in ``considered``, not in ``sent``."""
 
 
 def pull_into_store(
@@ -352,6 +355,7 @@ def push_profiles(
     mode: str | None = None,
     max_rounds: int = 3,
     progress: Callable[[PushReport], None] | None = None,
+    suppression: SuppressionCheck | None = None,
 ) -> PushReport:
     """Push the profiles whose payload for this connector changed since the last push.
 
@@ -360,12 +364,16 @@ def push_profiles(
     and in ``upsert`` mode people it does not hold whose consent allows its channel. Retryable
     per-record failures are sent again (up to ``max_rounds`` rounds, in full batches); the rest are
     reported in ``failed`` and their hashes are not saved, so the next run tries again.
+    ``suppression``: each batch is checked against it just before it is sent, so a person erased
+    while the push runs (a push to a rate-limited tool takes minutes) is not sent after her erasure
+    (counted in ``report.suppressed``); the caller leaves out those suppressed before the push.
     """
     destination = connector.spec.name
     rules = connector.spec.push_rules
     report = PushReport(destination, mode=push_mode_of(connector.spec, mode))
     # 1. What the tool should hold for each profile.
     planned: list[tuple[Profile, Payload]] = []
+    profile_of: dict[str, Profile] = {}
     for profile in profiles:
         report.considered += 1
         payload = connector.from_profile(profile)
@@ -373,6 +381,7 @@ def push_profiles(
             report.no_payload += 1
         else:
             planned.append((profile, payload))
+            profile_of[payload.customer_id] = profile
     last = state.get_pushed(destination, [p.customer_id for _, p in planned])
     # 2. Who may be pushed: the people the tool holds, and those the mode and their consent let it create.
     payloads: list[Payload] = []
@@ -404,6 +413,10 @@ def push_profiles(
     for round_number in range(max_rounds):
         retry: list[Payload] = []
         for batch in _batches(todo, size):
+            if suppression is not None:
+                batch = _not_erased(batch, profile_of, suppression, report)
+                if not batch:
+                    continue
             outcomes = connector.push(batch)
             report.calls += 1
             if len(outcomes) != len(batch):
@@ -435,6 +448,20 @@ def push_profiles(
         report.retried += len(retry)
         todo = retry
     return report
+
+
+def _not_erased(
+    batch: list[Payload], profile_of: Mapping[str, Profile], suppression: SuppressionCheck, report: PushReport
+) -> list[Payload]:
+    """The batch without the people erased since their profiles were read (a batch may be minutes
+    after the first): read just before it is sent, so an erasure that asked the tool to delete a
+    person is not undone by a push that creates her again."""
+    blocked = suppression.suppressed_customers([profile_of[p.customer_id] for p in batch])
+    if not blocked:
+        return batch
+    report.suppressed += len(blocked)
+    report.sent -= len(blocked)
+    return [p for p in batch if p.customer_id not in blocked]
 
 
 def _batches(payloads: Sequence[Payload], size: int) -> Iterator[list[Payload]]:

@@ -114,8 +114,14 @@ def push_everywhere(
         )
     for destination in w.destinations():
         try:
+            # Each batch is checked again just before it is sent (strongly consistent): a person
+            # erased while this push runs is not created again at a tool her erasure just asked.
             report = push_profiles(
-                w.connector(destination), profiles, w.sync_state, mode=w.push_mode(destination)
+                w.connector(destination),
+                profiles,
+                w.sync_state,
+                mode=w.push_mode(destination),
+                suppression=w.suppression(consistent=True),
             )
         except Exception:  # one unreachable tool must not stop the others; its records are retried
             logger.exception("push to a destination failed", extra={"destination": destination})
@@ -131,6 +137,8 @@ def push_everywhere(
         _emit("PushSkippedByConsent", report.skipped_by_consent, destination)
         if report.skipped_retired:
             _emit("PushSkippedRetired", report.skipped_retired, destination)
+        if report.suppressed:
+            _emit("PushSuppressed", report.suppressed, destination)
         _emit("PushSkippedUnchanged", report.skipped_unchanged, destination)
         _emit("PushFailed", len(report.failed), destination)
         if report.retried:

@@ -194,7 +194,9 @@ def run_sync(
                     progress.push(report)
 
                 profiles = _unsuppressed(suppression, changed_profiles(store, pulled.ingest.customers))
-                pushed = push_profiles(connector, profiles, state, mode=push_mode, progress=pushed_batch)
+                pushed = push_profiles(
+                    connector, profiles, state, mode=push_mode, progress=pushed_batch, suppression=suppression
+                )
             progress.done()
             if not pushed.failed:
                 _mark_push_done(state, name, True)
@@ -228,11 +230,19 @@ def _push_everyone(
             chunk.append(profile)
         if len(chunk) >= CATCH_UP_CHUNK:
             chunk = _unsuppressed(suppression, chunk)
-            total = _added(total, push_profiles(connector, chunk, state, mode=mode, progress=pushed_batch))
+            total = _added(
+                total,
+                push_profiles(
+                    connector, chunk, state, mode=mode, progress=pushed_batch, suppression=suppression
+                ),
+            )
             chunk = []
     chunk = _unsuppressed(suppression, chunk)
     if chunk:
-        total = _added(total, push_profiles(connector, chunk, state, mode=mode, progress=pushed_batch))
+        total = _added(
+            total,
+            push_profiles(connector, chunk, state, mode=mode, progress=pushed_batch, suppression=suppression),
+        )
     return total
 
 
@@ -314,6 +324,8 @@ def summary_lines(outcome: SyncOutcome) -> list[str]:
             f"  {r.mode} mode: {r.updated:,} updated, {r.created:,} created; skipped {r.skipped_by_mode:,} "
             f"not in the tool (mode), {r.skipped_by_consent:,} without consent for its channel"
         )
+        if r.suppressed:
+            lines.append(f"  {r.suppressed:,} erased while the push ran: not sent")
         lines.extend(f"  failed {f.customer_id}: {f.error}" for f in r.failed[:5])
     return lines
 

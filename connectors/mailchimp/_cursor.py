@@ -13,8 +13,9 @@ for a later timestamp, where the walk meets them again.
 Timestamps have one-second resolution. Whether ``since_last_changed`` is ``>`` or ``>=`` is not
 documented precisely, so requests ask for ``w - 1 s`` and the walk drops what is older than ``w``:
 right under both readings. The request before the offset re-reads one member (``pos - 1``), which
-must be one already passed; if it is not, the block moved under us and the walk reads it again
-from offset 0, skipping the ids it has seen. A resumed pull therefore neither loses nor repeats a
+must be one already passed (on ``w`` and seen there: a member read there that has changed since is
+not); if it is not, the block moved under us and the walk reads it again from offset 0, skipping
+the ids it has seen. A resumed pull therefore neither loses nor repeats a
 member.
 
 The cursor is stored in the table (``SYNC#mailchimp``), and a member id is the MD5 of the member's
@@ -131,14 +132,17 @@ class WalkState:
         return since, 0, False
 
     def passed(self, member: Mapping[str, Any], bound: TimeBound | None = None) -> bool:
-        """Whether the walk has already gone past this member (older than ``w``, or read on ``w``).
+        """Whether the walk has already gone past this member (older than ``w``, or read on ``w`` and
+        still on it: one read there that changed since is not).
         An element that is not a member at all cannot be placed: it is taken as passed, so junk in
         the list cannot make the overlap check restart the walk forever."""
         if not isinstance(member, Mapping):
             return True
         changed = _changed(member, bound)
-        if self.w is not None and changed is not None and changed < self.w:
-            return True
+        if self.w is not None and changed is not None and changed != self.w:
+            # Older than the watermark: passed. Newer: it changed after the walk read it on ``w``
+            # (its id is in ``seen``), so the block shifted and its new version is still to read.
+            return changed < self.w
         return self.tag(member) in self.seen
 
 

@@ -1,9 +1,9 @@
 """Mailchimp list members <-> canonical records and push payloads: pure functions, no I/O.
 
-Pulling maps only what the person told Mailchimp (email, FNAME/LNAME, PHONE, the ADDRESS country,
-language, subscription status). The merge fields profilesync pushes (``PS*``) are never read back,
-so the echo of a push (Mailchimp moves ``last_changed`` when merge fields change) changes nothing
-downstream but timestamps.
+Pulling maps only what the person told Mailchimp (email, FNAME/LNAME, PHONE, the ADDRESS city,
+state, zip and country as HubSpot's, Stripe's and Klaviyo's are, language, subscription status).
+The merge fields profilesync pushes (``PS*``) are never read back, so the echo of a push (Mailchimp
+moves ``last_changed`` when merge fields change) changes nothing downstream but timestamps.
 
 Statuses (https://mailchimp.com/developer/marketing/docs/fundamentals/#member-status):
 ``subscribed`` is an opt-in; ``unsubscribed`` and ``cleaned`` (hard bounce) are opt-outs;
@@ -108,13 +108,16 @@ def member_to_draft(member: Mapping[str, Any]) -> RecordDraft:
     merge = merge if isinstance(merge, Mapping) else {}
     # ADDRESS is an object when filled in and "" when not.
     address = merge.get("ADDRESS")
-    country = _text(address.get("country")) if isinstance(address, Mapping) else ""
+    address = address if isinstance(address, Mapping) else {}
     status = _text(raw.get("status"))
     last_changed = _text(raw.get("last_changed"))
     traits: dict[str, Any] = {
         "first_name": _text(merge.get("FNAME")),
         "last_name": _text(merge.get("LNAME")),
-        "country": country,
+        "country": _text(address.get("country")),
+        "city": _text(address.get("city")),
+        "region": _text(address.get("state")),
+        "postal_code": _text(address.get("zip")),
         "language": _text(raw.get("language")),
         STATUS_TRAIT: status if status in STATUSES else "",
     }

@@ -3,26 +3,34 @@
 * Charges become orders with money in major units (the SDK's ``OrdersMap`` reads orders embedded in
   a record and copies the amount as is; a Stripe charge *is* the order, in minor units).
 * Event streams: their records are events; each draft is made from the event's ``data.object`` with
-  the stream of that object's type, so a changed customer comes back as ``customer:<id>``. On a full
-  pull (no earlier walk of the object streams finished) the events are read only to set the
-watermark. An event stream that has never seen an event asks for all events (Stripe keeps 30 days):
-old events then repeat objects already pulled (a repeat, never a loss). Within
-  one pull an object comes back once: the newest event wins (Stripe lists newest first), and an
-  object already returned by its own stream is not repeated.
+  the stream of that object's type, so a changed customer comes back as ``customer:<id>``. A full
+  pull starts them at the newest event Stripe holds when it begins, so every event of the walk is
+  a change: a customer renamed or deleted, a charge refunded after its page was read (a full pull
+  read the events only to set the watermark, and those changes were lost for good). A walk begun
+  by an older version (its event streams without a watermark) keeps the events of the objects it
+  returned whose newest event differs from what it returned. Within one pull an object comes back
+  once: the newest event wins (Stripe lists newest first), and an object its own stream returned
+  as the event left it is not repeated.
+* A list walk pages with ``starting_after`` (the id of the last object read): once that customer is
+  deleted Stripe refuses the id, and the walk begins again from its first page (``walk``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from connectors._http import value_at
-from connectors.sdk import PullCursor, RestConnector, record_to_draft
+from connectors._http import ConnectorRequestError, value_at
+from connectors.sdk import PullCursor, RestConnector, Stream, StreamState, parse_point, record_to_draft
 from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
 from core.schema import RecordDraft
 
-from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS
+from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS
 
 #: ISO 4217 minor-unit exponents that are not 2, for the currencies Stripe charges in
 #: (https://docs.stripe.com/currencies#zero-decimal and #three-decimal).
@@ -50,6 +58,10 @@ _EXPONENTS = {
     ),
     **dict.fromkeys(["bhd", "jod", "kwd", "omr", "tnd"], 3),
 }
+#: How many times one walk begins again after its page token was refused (its object deleted).
+_RESTARTS = 3
+#: A full pull of an account with no event yet reads every event that appears during the walk.
+_NO_EVENT_YET = datetime(1970, 1, 1, tzinfo=UTC)
 _STATUSES = {"succeeded": "paid", "pending": "pending", "failed": "cancelled"}
 
 
@@ -106,6 +118,13 @@ def _as_of_event(draft: RecordDraft, event: Any) -> RecordDraft:
     return draft.model_copy(update={"updated_at": happened})
 
 
+def _fingerprint(obj: Any) -> bytes:
+    """A hash of an object as listed or as an event carries it, to tell whether the event changed it
+    since (a hash: a pull remembers one for every object it lists)."""
+    text = json.dumps(obj, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
 def _tombstone(event: Any, object_type: str) -> RecordDraft:
     """A ``customer.deleted`` event as a tombstone of its customer, dated by the event (junk in the
     list, or an event naming no object, is quarantined like any such element)."""
@@ -132,6 +151,8 @@ class StripeConnector(RestConnector):
     """The declared Stripe connector (see the module docstring for what it adds)."""
 
     def pull(self, cursor: str | None = None) -> Iterator[RawPage]:
+        if cursor is None:
+            cursor = self._full_walk()
         state = PullCursor.decode(cursor, self.declaration.name)
         streams = self.declaration.streams
         # A previous walk finished every object stream: the events since then are changes. (An event
@@ -140,27 +161,76 @@ class StripeConnector(RestConnector):
             state.state(s.name).since is not None for s in streams if s.object_type not in EVENT_STREAMS
         )
         baseline = {s.object_type: walked or state.state(s.name).since is not None for s in streams}
-        emitted: set[tuple[str, str]] = set()
+        emitted: dict[tuple[str, str], bytes] = {}
+        changed: set[tuple[str, str]] = set()
         deleted: set[tuple[str, str]] = set()
         for page in super().pull(cursor):
             target = EVENT_STREAMS.get(page.object_type)
             if target is None:
-                emitted.update((page.object_type, str(value_at(r, "id"))) for r in page.records)
+                emitted.update(
+                    ((page.object_type, str(value_at(r, "id"))), _fingerprint(r)) for r in page.records
+                )
                 yield page
                 continue
-            # A deletion is kept even when the customer's update came earlier in this pull: it is
-            # newer than any update (a deleted customer cannot change), and retiring needs it.
-            seen = deleted if page.object_type in DELETION_STREAMS else emitted
+            since_walk = baseline[page.object_type]
             kept = []
-            for event in page.records if baseline[page.object_type] else []:
+            for event in page.records:
                 if not isinstance(event, dict):
-                    kept.append(event)  # junk in the list: the mapping quarantines it
+                    if since_walk:
+                        kept.append(event)  # junk in the list: the mapping quarantines it
                     continue
                 key = (target, str(value_at(event, "data.object.id")))
-                if key not in seen:
-                    seen.add(key)
-                    kept.append(event)
+                if page.object_type in DELETION_STREAMS:
+                    # Kept even when the customer's update came earlier in this pull: a deletion is
+                    # newer than any update (a deleted customer cannot change), and retiring needs
+                    # it. On a full pull, only the deletion of a customer this walk returned.
+                    if key in deleted or not (since_walk or key in emitted):
+                        continue
+                    deleted.add(key)
+                elif key in changed:
+                    continue  # the newest event of the object came first (Stripe lists newest first)
+                else:
+                    changed.add(key)
+                    listed = emitted.get(key)
+                    if listed == _fingerprint(value_at(event, "data.object")):
+                        continue  # its own stream returned the object as the event left it
+                    if listed is None and not since_walk:
+                        continue  # a full pull's list streams return the object as it is now
+                kept.append(event)
             yield RawPage(records=kept, cursor=page.cursor, object_type=page.object_type)
+
+    def walk(
+        self, stream: Stream, state: StreamState
+    ) -> Iterator[tuple[list[dict[str, Any]], StreamState, bool]]:
+        """The SDK's walk, begun again from the stream's first page when Stripe refuses the page
+        token: ``starting_after`` names the last object read, and once that customer is deleted
+        Stripe answers 400 "No such customer" for it. The walk, and every pull resumed from its
+        saved cursor, failed that way for good; the pages read again are repeats, never a loss."""
+        current = state
+        for _ in range(_RESTARTS):
+            try:
+                for records, after, done in super().walk(stream, current):
+                    current = after
+                    yield records, after, done
+                return
+            except ConnectorRequestError as exc:
+                anchor = current.page
+                if not anchor or exc.status not in (400, 404) or anchor not in exc.vendor_message:
+                    raise
+                current = replace(current, page=None)
+        yield from super().walk(stream, current)
+
+    def _full_walk(self) -> str:
+        """The cursor a full pull starts from: the list streams from the start, the event streams
+        from the newest event Stripe holds (by Stripe's clock), so that every event of the walk is
+        read as a change even when the walk is cut short and resumed."""
+        newest = self.context.client("pull").get_json(EVENTS, params={"limit": 1}) or {}
+        data = newest.get("data") if isinstance(newest, dict) else None
+        first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+        start = parse_point(first.get("created"), "epoch") or _NO_EVENT_YET
+        streams = self.declaration.streams
+        events = {s.name: StreamState(since=start) for s in streams if s.object_type in EVENT_STREAMS}
+        return PullCursor(events).encode()
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
         if page.object_type in DELETION_STREAMS:

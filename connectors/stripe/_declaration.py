@@ -10,8 +10,10 @@ Vendor facts (Stripe API reference, https://docs.stripe.com/api; spec ``specs/st
   ``created`` only, so it sees new customers. Changes to existing customers come through the Events
   API, ``GET /v1/events?type=customer.updated`` (each event's ``data.object`` is the customer as it
   became), read here as a second stream ``customer_updates``; refunds likewise through
-  ``type=charge.refunded`` (``charge_updates``). On a full pull (no cursor) the event streams only
-  advance their watermark: the customers and charges streams already carry the current state.
+  ``type=charge.refunded`` (``charge_updates``). A full pull (no cursor) starts the event streams
+  at the newest event Stripe holds when it begins (``GET /v1/events?limit=1``, Stripe's clock), so
+  the events of the walk are read as changes: a customer renamed or deleted, a charge refunded
+  behind the walk, even one cut short and resumed.
   Stripe keeps events for 30 days, so a cursor older than that needs a full refresh.
 * Deletions: ``DELETE /v1/customers/{id}`` "permanently deletes a customer" (a later retrieve
   answers ``{"id", "object": "customer", "deleted": true}``) and emits ``customer.deleted`` whose
