@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from core.linkage.comparisons import COMPARISONS, NULL
 
@@ -36,6 +36,7 @@ Weigh = Callable[["LinkageRecord", "LinkageRecord"], tuple[float, bool]]
 
 _SHIPPED: Final = tuple(c.name for c in COMPARISONS)
 _COMPARE: Final = {c.name: c.compare for c in COMPARISONS}
+_K = TypeVar("_K")
 _KEPT: Final = 20_000
 """Pairs of different names (or towns) whose weight is kept, and values whose exact weight is: each
 table is emptied when full (a few megabytes at most; 8,576 pairs of names at 3,000 people)."""
@@ -60,6 +61,14 @@ def _exact_weights(entry: _Entry, tf_minimum: float) -> Callable[[str], float]:
                 known[value] = found
         return found
 
+    return weight
+
+
+def _keep(kept: dict[_K, float], key: _K, weight: float) -> float:
+    """Keep a weight worked out for a pair of values (the table emptied when full) and return it."""
+    if len(kept) >= _KEPT:
+        kept.clear()
+    kept[key] = weight
     return weight
 
 
@@ -107,11 +116,7 @@ def fused_weigh(table: _WeightTable) -> Weigh | None:
             else:
                 names = (x, y, a.last_name, b.last_name)
                 weight = firsts.get(names)
-                if weight is None:
-                    if len(firsts) >= _KEPT:
-                        firsts.clear()
-                    weight = firsts[names] = w_first[first_name(a, b)]
-                total += weight
+                total += _keep(firsts, names, w_first[first_name(a, b)]) if weight is None else weight
         x, y = a.last_name, b.last_name
         if x is not None and y is not None:
             if x == y:
@@ -119,11 +124,7 @@ def fused_weigh(table: _WeightTable) -> Weigh | None:
             else:
                 names = (x, y, a.first_name, b.first_name)
                 weight = lasts.get(names)
-                if weight is None:
-                    if len(lasts) >= _KEPT:
-                        lasts.clear()
-                    weight = lasts[names] = w_last[last_name(a, b)]
-                total += weight
+                total += _keep(lasts, names, w_last[last_name(a, b)]) if weight is None else weight
         x, y = a.date_of_birth, b.date_of_birth
         if x is not None and x == y:
             total += w_dob[0]
@@ -149,11 +150,7 @@ def fused_weigh(table: _WeightTable) -> Weigh | None:
                 total += city_exact(x)
             else:
                 weight = towns.get((x, y))
-                if weight is None:
-                    if len(towns) >= _KEPT:
-                        towns.clear()
-                    weight = towns[(x, y)] = w_city[city(a, b)]
-                total += weight
+                total += _keep(towns, (x, y), w_city[city(a, b)]) if weight is None else weight
         x, y = a.region, b.region
         if x is not None and y is not None:
             total += w_region[0] if x == y else w_region[1]
