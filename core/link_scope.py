@@ -126,8 +126,7 @@ class Scope:
     def _file(self, key: str, node: GraphNode, *, remove: bool = False) -> None:
         """Add (or remove) the node under its values, source keys and, for a person, blocking keys."""
         change = Filing.remove if remove else Filing.add
-        change(self.holders, key, node.values)
-        change(self.holders, key, node.links)
+        change(self.holders, key, node.values + node.links)
         if node.person:
             change(self.blocks, key, node.blocking_keys())
 
@@ -155,18 +154,21 @@ class Scope:
         wanted = sorted(k for k in keys if k not in self.nodes)
         if not wanted:
             return set()
-        owners = self.store.get_owners([f"source#{k}" for k in wanted])
+        sources = [f"source#{k}" for k in wanted]
+        owners = self.store.get_owners(sources)
         missing: set[str] = set()
-        for key in wanted:
-            owner = owners.get(f"source#{key}")
+        home, nodes, policy, known = self.home, self.nodes, self.policy, self.linkage.candidates
+        for key, source in zip(wanted, sources, strict=True):
+            owner = owners.get(source)
             if owner is None:
                 continue  # filed but not stored (a write cut short, or not committed yet)
-            cid = live_owner(owner.customer_id, merged_into)
-            self.home[key] = cid
+            home[key] = live_owner(owner.customer_id, merged_into)
             if owner.match is not None:
-                self._put(key, self.linkage.candidates.get(key, owner.match, self.policy, _match_node))
+                node = known.get(key, owner.match, policy, _match_node)
+                nodes[key] = node  # ``_put`` of a key the scope does not hold (``wanted``)
+                self._file(key, node)
             else:
-                missing.add(cid)  # stored before the index had match fields: load its customer
+                missing.add(home[key])  # stored before the index had match fields: load its customer
         return missing
 
     def read_index(self, keys: Iterable[str]) -> set[str]:
@@ -186,7 +188,9 @@ class Scope:
                     self.overloaded_values.add(key[3:])
                 else:
                     self.overloaded_blocks.add(key)
-            members |= state.members | state.children
+            members.update(state.members)
+            if state.children:
+                members.update(state.children)
         return members
 
     def shared_values(self) -> set[str]:
@@ -315,8 +319,13 @@ class Scope:
         touched |= {k for node in before.values() if node.person for k in node.blocking_keys()}
         added: set[Pair] = set()
         removed: set[Pair] = set()
-        for block in sorted(touched):
-            after_members = set(self.blocks.get(block))
+        # A block has at most its members now and the batch records that left it: most of a batch's
+        # blocks hold a few records, every pair both ways, and are passed over without sets.
+        leavers = sum(1 for node in before.values() if node.person)
+        blocks = self.blocks
+        dense = [k for k in touched if len(blocks.get(k)) + leavers > DENSE_BLOCK]
+        for block in sorted(dense):
+            after_members = set(blocks.get(block))
             left = {k for k, node in before.items() if node.person and block in node.blocking_keys()}
             before_members = {k for k in after_members if k not in batch or k in left} | left
             if max(len(before_members), len(after_members)) <= DENSE_BLOCK:

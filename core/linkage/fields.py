@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
@@ -26,10 +26,10 @@ import jellyfish
 from core.linkage.email_keys import email_match_key
 from core.normalise._identity import (
     FIELD_ALIASES,
+    MAX_FIELD_LEN,
     birth_date_slip,
     parse_date_of_birth,
     plausible_national_id,
-    trait_text,
 )
 
 if TYPE_CHECKING:
@@ -190,8 +190,8 @@ def linkage_record(
     count as absent: a comparison with an absent value gives no evidence either way.
     """
 
-    def text(field: str) -> str | None:
-        return trait_text(traits, field)
+    texts = _trait_texts(traits)
+    text = texts.get
 
     def prepared(field: str, *, name: bool = False) -> str | None:
         raw = text(field)
@@ -203,7 +203,7 @@ def linkage_record(
     first_name = prepared("first_name", name=True)
     last_name = prepared("last_name", name=True)
     if first_name is None and last_name is None:
-        first_name, last_name = _split_full_name(trait_text(traits, "full_name"))
+        first_name, last_name = _split_full_name(text("full_name"))
     street_raw = text("street")
     house = text("house_number")
     house_number = None
@@ -220,14 +220,15 @@ def linkage_record(
             folded = split.group(2)
         street = _street(folded) or None
     dob_raw = text("date_of_birth")
+    date_of_birth, date_of_birth_slip = _birth_date(dob_raw, _today()) if dob_raw else (None, None)
     email_list = tuple(dict.fromkeys(e.strip().lower() for e in emails if e and e.strip()))
     address_line2 = prepared("address_line2")
     return LinkageRecord(
         key=key,
         first_name=first_name,
         last_name=last_name,
-        date_of_birth=parse_date_of_birth(dob_raw) if dob_raw else None,
-        date_of_birth_slip=birth_date_slip(dob_raw) if dob_raw else None,
+        date_of_birth=date_of_birth,
+        date_of_birth_slip=date_of_birth_slip,
         house_number=house_number,
         street=street,
         address_line2=address_line2,
@@ -241,6 +242,49 @@ def linkage_record(
         street_key=line_key(street) or None if street else None,
         line2_key=line_key(address_line2) or None if address_line2 else None,
     )
+
+
+#: Each trait name ``FIELD_ALIASES`` reads, with its field and its place among that field's names.
+_ALIAS_OF: Final[Mapping[str, tuple[str, int]]] = {
+    alias: (field, rank) for field, aliases in FIELD_ALIASES.items() for rank, alias in enumerate(aliases)
+}
+
+
+def _trait_texts(traits: Mapping[str, object]) -> dict[str, str]:
+    """``trait_text`` of every field at once: one pass over the traits (a record holds a few) instead
+    of a look-up of every alias of every field; the first alias with a text wins, as there."""
+    found: dict[str, tuple[int, str]] = {}
+    for name, value in traits.items():
+        alias = _ALIAS_OF.get(name)
+        if alias is None:
+            continue
+        field, rank = alias
+        held = found.get(field)
+        if held is not None and held[0] < rank:
+            continue
+        text = _one_text(value)
+        if text is not None:
+            found[field] = (rank, text)
+    return {field: text for field, (_, text) in found.items()}
+
+
+def _one_text(value: object) -> str | None:
+    # ``trait_text``'s reading of one value: not None, not a boolean, stripped, not blank, not too long.
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    return text if text and len(text) <= MAX_FIELD_LEN else None
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+@lru_cache(maxsize=16384)
+def _birth_date(raw: str, today: date) -> tuple[str | None, str | None]:
+    # The date as compared and, for an impossible day, its digits as typed (kept per day: what is
+    # possible depends on today).
+    return parse_date_of_birth(raw, today), birth_date_slip(raw, today)
 
 
 def _split_full_name(text: str | None) -> tuple[str | None, str | None]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from core.linkage.comparisons import NULL
 from core.linkage.fields import LinkageRecord
-from core.linkage.model import LinkageModel, probability_from_weight
+from core.linkage.fused import fused_weigh
+from core.linkage.model import LinkageModel, _WeightTable, probability_from_weight
 
 __all__ = ["FieldWeight", "PairScore", "comparison_vector", "match_weight", "score_pair", "weigh"]
 
@@ -81,9 +83,17 @@ def match_weight(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> flo
 def weigh(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> tuple[float, bool]:
     """The match weight, and whether a field sits at a level that asks for review (no explanation built).
 
-    The hot path of ingest: most candidate pairs are clear non-matches, which need no reasons.
+    The hot path of ingest: most candidate pairs are clear non-matches, which need no reasons. The
+    sum is core.linkage.fused's for a model of the code's comparisons (the same float), else the loop.
     """
     table = model.table()
+    fused = table.fused
+    if fused is None:
+        fused = table.fused = fused_weigh(table) or partial(_weigh_loop, table=table)
+    return fused(a, b)
+
+
+def _weigh_loop(a: LinkageRecord, b: LinkageRecord, table: _WeightTable) -> tuple[float, bool]:
     total = table.prior_weight
     review = False
     for compare, weights, tf_level, tf_value, ms, tf, unseen, review_level, _ in table.entries:

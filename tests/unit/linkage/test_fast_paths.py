@@ -1,0 +1,194 @@
+"""The hot path's shortcuts give what the plain code gives, on hypothesis-made records.
+
+Ingest prepares every record and scores every candidate pair through shortcuts: the fused weigh
+(core.linkage.fused), the shipped blocking rules written inline, one pass over a record's traits,
+and birth dates read once per spelling. Each is checked here against the code it stands for.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.linkage import LinkageModel, blocking_keys, decide, default_model, linkage_record
+from core.linkage.blocking import RULES
+from core.linkage.fields import _birth_date, _trait_texts
+from core.linkage.fused import fused_weigh
+from core.linkage.linking import Decision, _no_link
+from core.linkage.scoring import _weigh_loop, weigh
+from core.normalise._identity import FIELD_ALIASES, birth_date_slip, parse_date_of_birth, trait_text
+
+_NAMES = ["ann", "Anne", "anna", "Ann-Marie", "annie", "ana", "bob", "Robert", "rob", "o'neil", "oneil", "x"]
+_SURNAMES = ["Smith", "Smyth", "smith", "Jones", "Johns", "Ann", "Bob", "Thompson", "Tompson", "a"]
+_STREETS = ["12 High St", "12 High Street", "12a High St", "13 High St", "High Street", "Flat 2", "Villa 9"]
+_DATES = [
+    "1980-01-31",
+    "1980-02-01",
+    "1980-31-01",
+    "19800131",
+    "1980-01-13",
+    "1932-02-39",
+    "1900-01-01",
+    "07/03/1980",
+]
+
+_value = st.one_of(
+    st.none(), st.just(""), st.just("  "), st.booleans(), st.integers(0, 99), st.just("y" * 201)
+)
+
+
+def _field(choices: list[str]) -> st.SearchStrategy[object]:
+    return st.one_of(st.none(), st.sampled_from(choices), _value)
+
+
+_traits = st.fixed_dictionaries(
+    {},
+    optional={
+        "first_name": _field(_NAMES),
+        "given_name": _field(_NAMES),
+        "last_name": _field(_SURNAMES),
+        "surname": _field(_SURNAMES),
+        "full_name": _field(["Ann Smith", "Bob", "Ann Marie Smyth"]),
+        "dob": _field(_DATES),
+        "date_of_birth": _field(_DATES),
+        "house_number": _field(["12", "12a", "13", "x"]),
+        "address": _field(_STREETS),
+        "street": _field(_STREETS),
+        "address_line2": _field(_STREETS),
+        "postcode": _field(["SW1A 1AA", "SW1A 1AB", "SW1B 1AA", "4223", "4228", "42230"]),
+        "city": _field(["London", "Londn", "Leeds", "Exeter"]),
+        "town": _field(["London", "Leeds"]),
+        "state": _field(["LND", "YKS"]),
+        "national_id": _field(["123456789", "123456780", "987654321", "000000000"]),
+        "country": _field(["GB"]),
+    },
+)
+_emails = st.lists(
+    st.sampled_from(
+        [
+            "ann.lee@gmail.com",
+            "annlee@gmial.com",
+            "ann.lee+x@googlemail.com",
+            "ann.lee@work.com",
+            "bob@x.org",
+            "ab@x.org",
+        ]
+    ),
+    max_size=2,
+)
+_phones = st.lists(st.sampled_from(["+441234567890", "+441234567891", "+449876543210"]), max_size=2)
+_records = st.builds(linkage_record, st.sampled_from(["a", "b", "c"]), _traits, _emails, _phones)
+
+
+def _model_with_frequencies() -> LinkageModel:
+    data = default_model().model_dump()
+    data["term_frequencies"] = {"first_name": {"ann": 0.02, "bob": 0.3}, "city": {"london": 0.2}}
+    data["term_frequency_unseen"] = {"first_name": 0.001, "last_name": 0.0005}
+    return LinkageModel.model_validate(data)
+
+
+_MODELS = (default_model(), _model_with_frequencies())
+
+
+@settings(max_examples=600, deadline=None)
+@given(_records, _records)
+def test_the_fused_weigh_is_the_loops_sum(a: object, b: object) -> None:
+    """GIVEN any two records WHEN weighed by the fused scorer and by the loop over the comparisons THEN
+    the same float and review flag, for the shipped model and one with term frequencies."""
+    for model in _MODELS:
+        table = model.table()
+        fused = fused_weigh(table)
+        assert fused is not None
+        assert fused(a, b) == _weigh_loop(a, b, table)  # type: ignore[arg-type]
+        assert weigh(a, b, model) == _weigh_loop(a, b, table)  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_records, min_size=2, max_size=8))
+def test_the_weights_the_fused_weigh_keeps_are_right_for_every_later_pair(records: list[object]) -> None:
+    """GIVEN records sharing names and towns in other combinations (a swapped name, another surname)
+    WHEN every pair is weighed both ways by one fused weigh, which keeps the weights of the values
+    it has seen THEN each pair's weight is the loop's."""
+    model = LinkageModel.model_validate(default_model().model_dump())  # a table of its own
+    table = model.table()
+    fused = fused_weigh(table)
+    assert fused is not None
+    for a in records:
+        for b in records:
+            assert fused(a, b) == _weigh_loop(a, b, table)  # type: ignore[arg-type]
+
+
+def test_a_swapped_name_is_not_taken_for_another_pair_of_the_same_first_names() -> None:
+    """GIVEN Ann Bob / Bob Ann (swapped) weighed first WHEN Ann Smith / Bob Jones is weighed THEN its
+    first names are different, not swapped (the kept weight is by both names of each record)."""
+    model = LinkageModel.model_validate(default_model().model_dump())
+    table = model.table()
+    fused = fused_weigh(table)
+    assert fused is not None
+    swapped = [
+        linkage_record(k, {"first_name": f, "last_name": last})
+        for k, f, last in (("a", "Ann", "Bob"), ("b", "Bob", "Ann"))
+    ]
+    apart = [
+        linkage_record(k, {"first_name": f, "last_name": last})
+        for k, f, last in (("c", "Ann", "Smith"), ("d", "Bob", "Jones"))
+    ]
+    assert fused(*swapped) == _weigh_loop(*swapped, table)
+    assert fused(*apart) == _weigh_loop(*apart, table)
+
+
+def test_a_model_of_other_comparisons_is_weighed_by_the_loop() -> None:
+    """GIVEN a model whose comparisons are in another order WHEN its fused weigh is asked for THEN
+    there is none (the loop weighs it), and it still scores like the loop."""
+    data = default_model().model_dump()
+    data["comparisons"] = list(reversed(data["comparisons"]))
+    model = LinkageModel.model_validate(data)
+    assert fused_weigh(model.table()) is None
+    a = linkage_record("a", {"first_name": "Ann", "last_name": "Smith", "postcode": "SW1A 1AA"})
+    b = linkage_record("b", {"first_name": "Anne", "last_name": "Smith", "postcode": "SW1A 1AB"})
+    assert weigh(a, b, model) == _weigh_loop(a, b, model.table())
+
+
+def test_a_clear_no_link_is_the_decision_the_dataclass_makes() -> None:
+    """GIVEN the decision made through its slots WHEN compared with the dataclass's THEN equal, same
+    hash and text, and still frozen."""
+    fast, plain = _no_link("a", "b", "score 0.0000"), Decision("a", "b", "no_link", "score 0.0000")
+    assert fast == plain
+    assert hash(fast) == hash(plain)
+    assert repr(fast) == repr(plain)
+    assert fast.as_dict() == plain.as_dict()
+    far = decide(
+        linkage_record("a", {"first_name": "Ann"}),
+        linkage_record("b", {"first_name": "Zed"}),
+        default_model(),
+    )
+    assert type(far) is Decision
+    assert (far.outcome, far.score, far.conflicts) == ("no_link", None, ())
+    with pytest.raises(AttributeError):
+        far.reason = "changed"  # type: ignore[misc]
+
+
+@settings(max_examples=400, deadline=None)
+@given(_records)
+def test_the_inline_blocking_keys_are_the_rules_keys(record: object) -> None:
+    """GIVEN any record WHEN keyed by the inline shipped rules and by the rules one by one THEN the
+    same keys in the same order."""
+    assert blocking_keys(record) == blocking_keys(record, list(RULES))  # type: ignore[arg-type]
+
+
+@settings(max_examples=400, deadline=None)
+@given(_traits)
+def test_one_pass_over_the_traits_reads_what_each_field_reads(traits: dict[str, object]) -> None:
+    """GIVEN any traits (aliases, blanks, booleans, numbers, oversized values) WHEN read in one pass
+    THEN each field has the text ``trait_text`` gives it."""
+    expected = {f: t for f in FIELD_ALIASES if (t := trait_text(traits, f)) is not None}
+    assert _trait_texts(traits) == expected
+
+
+@given(st.sampled_from(_DATES) | st.text(max_size=12), st.dates(date(1990, 1, 1), date(2100, 1, 1)))
+def test_a_birth_date_read_once_per_spelling_and_day_is_read_as_always(raw: str, today: date) -> None:
+    """GIVEN a typed birth date and a day WHEN read through the cache THEN as parsed afresh."""
+    assert _birth_date(raw, today) == (parse_date_of_birth(raw, today), birth_date_slip(raw, today))
