@@ -4,7 +4,8 @@ Objects are shaped after Stripe's own examples (``specs/stripe-fixtures3.json.gz
 customer`` and ``resources.charge``). Reproduced: bearer auth (401 ``invalid_request_error``, the key
 masked), list objects (``object: "list"``, ``data``, ``has_more``, ``url``), newest first, ``limit``
 1-100 (default 10), ``starting_after`` (400 ``resource_missing`` for an unknown id), ``created[gte]``,
-``email`` (exact, case-sensitive) on customers, ``type`` on events; ``POST /v1/customers/{id}``
+``email`` (exact, case-sensitive) on customers, ``type`` on events; events stamped by Stripe's
+clock, never before their object's creation or previous event; ``POST /v1/customers/{id}``
 merging ``metadata[...]`` from the form body and emitting ``customer.updated``;
 ``DELETE /v1/customers/{id}`` answering ``{"id", "object": "customer", "deleted": true}``; errors
 ``{"error": {"type", "code", "message", "param"}}``; test-mode read limit 25 requests/s (429
@@ -120,6 +121,8 @@ class StripeSandbox(VendorSandbox):
         self._idempotent: dict[str, tuple[int, bytes]] = {}
         self._seq = itertools.count(1)
         self._order: dict[str, int] = {}
+        #: Object id -> the ``created`` of its newest event (``_event``).
+        self._changed: dict[str, int] = {}
         self._touches = itertools.count()
         self._new = itertools.count(1)
         self._seed(people, seed)
@@ -187,12 +190,20 @@ class StripeSandbox(VendorSandbox):
         self.charges[charge["id"]] = charge
 
     def _event(self, type_: str, obj: dict[str, Any], at: datetime) -> None:
+        """Record a change of ``obj`` at ``at``, by Stripe's clock: never before the object was
+        created or before its previous event. Stripe stamps an event when the change happens and
+        applies the changes of one object one after another, so the newest event of an object (the
+        largest ``created``; on one second, the one listed first) carries the object as it is. A
+        control call asking for an earlier time gets the object's latest time instead (without it,
+        a customer renamed at :01 then again "at :00" kept the first name in its newest event)."""
         event_id = self._id("evt")
+        created = max(int(at.timestamp()), obj.get("created", 0), self._changed.get(obj["id"], 0))
+        self._changed[obj["id"]] = created
         self.events[event_id] = {
             "id": event_id,
             "object": "event",
             "api_version": "2024-06-20",
-            "created": int(at.timestamp()),
+            "created": created,
             "data": {"object": copy.deepcopy(obj)},
             "livemode": False,
             "pending_webhooks": 0,

@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from connectors import hubspot, klaviyo, mailchimp, salesforce, shopify, stripe, woocommerce
@@ -297,6 +297,10 @@ _ROUND = st.lists(st.tuples(_CHANGE, st.integers(0, 10_000), st.integers(0, 3)),
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rounds=st.lists(_ROUND, min_size=1, max_size=4))
+# Found by hypothesis on Stripe: a customer renamed at :01, then again asked to be stamped :00 (the
+# sandbox listed the second event after the first, which Stripe's clock cannot: it kept the first
+# name).
+@example(rounds=[[("touch", 62, 1), ("add", 0, 0), ("add", 0, 0), ("touch", 204, 0)], [("touch", 0, 0)]])
 @pytest.mark.parametrize("name", sorted(PLUGINS))
 def test_changes_between_syncs_in_any_order_end_as_the_tool_holds(
     name: str, rounds: list[list[tuple[str, int, int]]]
