@@ -4,7 +4,8 @@
   a record and copies the amount as is; a Stripe charge *is* the order, in minor units).
 * Event streams: their records are events; each draft is made from the event's ``data.object`` with
   the stream of that object's type, so a changed customer comes back as ``customer:<id>``. A full
-  pull starts them at the newest event Stripe holds when it begins, so every event of the walk is
+  pull starts them at the newest event Stripe holds when it begins (the events already on that
+  second count as seen: ``created[gte]`` returns the whole second), so every event of the walk is
   a change: a customer renamed or deleted, a charge refunded after its page was read (a full pull
   read the events only to set the watermark, and those changes were lost for good). A walk begun
   by an older version (its event streams without a watermark) keeps the events of the objects it
@@ -26,11 +27,20 @@ from decimal import Decimal
 from typing import Any
 
 from connectors._http import ConnectorRequestError, value_at
-from connectors.sdk import PullCursor, RestConnector, Stream, StreamState, parse_point, record_to_draft
+from connectors.cursor_tags import tagged
+from connectors.sdk import (
+    SEEN_LIMIT,
+    PullCursor,
+    RestConnector,
+    Stream,
+    StreamState,
+    parse_point,
+    record_to_draft,
+)
 from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
 from core.schema import RecordDraft
 
-from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS
+from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE
 
 #: ISO 4217 minor-unit exponents that are not 2, for the currencies Stripe charges in
 #: (https://docs.stripe.com/currencies#zero-decimal and #three-decimal).
@@ -223,14 +233,47 @@ class StripeConnector(RestConnector):
     def _full_walk(self) -> str:
         """The cursor a full pull starts from: the list streams from the start, the event streams
         from the newest event Stripe holds (by Stripe's clock), so that every event of the walk is
-        read as a change even when the walk is cut short and resumed."""
-        newest = self.context.client("pull").get_json(EVENTS, params={"limit": 1}) or {}
-        data = newest.get("data") if isinstance(newest, dict) else None
-        first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
-        start = parse_point(first.get("created"), "epoch") or _NO_EVENT_YET
-        streams = self.declaration.streams
-        events = {s.name: StreamState(since=start) for s in streams if s.object_type in EVENT_STREAMS}
-        return PullCursor(events).encode()
+        read as a change even when the walk is cut short and resumed.
+
+        ``created[gte]`` has a resolution of one second: the events already on that second are in
+        the cursor's seen ids, so they are not read as changes made during the walk (the lists
+        return their objects as they are now). Read as changes, a customer updated and deleted on
+        the second the full pull began came back from its update event: the list no longer returns
+        it, and its tombstone tied with the update."""
+        newest, before = self._newest_second()
+        events_state = {
+            s.name: StreamState(
+                since=newest, skip=tagged(self.cursor_tag_key, before.get(str(s.params.get("type")), []))
+            )
+            for s in self.declaration.streams
+            if s.object_type in EVENT_STREAMS
+        }
+        return PullCursor(events_state).encode()
+
+    def _newest_second(self) -> tuple[datetime, dict[str, list[str]]]:
+        """The second of the newest event Stripe holds (``_NO_EVENT_YET`` when it holds none), and
+        the ids of the events on it by type (newest first, paged while they fill a page; at most
+        ``SEEN_LIMIT``: past that, the oldest are read again, a repeat)."""
+        newest, on_it = _NO_EVENT_YET, dict[str, list[str]]()
+        params: dict[str, Any] = {"limit": PAGE}
+        client = self.context.client("pull")
+        for _ in range(SEEN_LIMIT // PAGE):
+            body = client.get_json(EVENTS, params=params) or {}
+            data = body.get("data") if isinstance(body, dict) else None
+            events = [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
+            for event in events:
+                created = parse_point(event.get("created"), "epoch")
+                if created is None:
+                    continue
+                if newest == _NO_EVENT_YET:
+                    newest = created
+                if created < newest:
+                    return newest, on_it
+                on_it.setdefault(str(event.get("type")), []).append(str(event.get("id")))
+            if not events or not body.get("has_more"):
+                break
+            params = {"limit": PAGE, "starting_after": events[-1].get("id")}
+        return newest, on_it
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
         if page.object_type in DELETION_STREAMS:

@@ -11,7 +11,8 @@ Vendor facts (Stripe API reference, https://docs.stripe.com/api; spec ``specs/st
   API, ``GET /v1/events?type=customer.updated`` (each event's ``data.object`` is the customer as it
   became), read here as a second stream ``customer_updates``; refunds likewise through
   ``type=charge.refunded`` (``charge_updates``). A full pull (no cursor) starts the event streams
-  at the newest event Stripe holds when it begins (``GET /v1/events?limit=1``, Stripe's clock), so
+  at the newest event Stripe holds when it begins (``GET /v1/events``, Stripe's clock; the events
+  already on its second are kept as seen, since ``created[gte]`` has one-second resolution), so
   the events of the walk are read as changes: a customer renamed or deleted, a charge refunded
   behind the walk, even one cut short and resumed.
   Stripe keeps events for 30 days, so a cursor older than that needs a full refresh.

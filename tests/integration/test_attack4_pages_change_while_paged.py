@@ -299,8 +299,10 @@ _ROUND = st.lists(st.tuples(_CHANGE, st.integers(0, 10_000), st.integers(0, 3)),
 @given(rounds=st.lists(_ROUND, min_size=1, max_size=4))
 # Found by hypothesis on Stripe: a customer renamed at :01, then again asked to be stamped :00 (the
 # sandbox listed the second event after the first, which Stripe's clock cannot: it kept the first
-# name).
+# name); a customer renamed and deleted on the second of the newest event (the fresh full pull read
+# both events as changes made during it, and the update brought the deleted customer back).
 @example(rounds=[[("touch", 62, 1), ("add", 0, 0), ("add", 0, 0), ("touch", 204, 0)], [("touch", 0, 0)]])
+@example(rounds=[[("touch", 9986, 0), ("delete", 9986, 0)]])
 @pytest.mark.parametrize("name", sorted(PLUGINS))
 def test_changes_between_syncs_in_any_order_end_as_the_tool_holds(
     name: str, rounds: list[list[tuple[str, int, int]]]

@@ -1,8 +1,12 @@
-"""Stripe's events on one second: ``created`` has a resolution of a second.
+"""Stripe's events on one second: ``created`` has a resolution of a second, and ``created[gte]``
+returns the whole second.
 
-The sandbox stamps an object's events by Stripe's clock: never before the object's previous event
-(Stripe applies the changes of one object one after another), so the newest event of an object
-carries the object as it is.
+* A full pull starts its event streams on the second of the newest event: the events already on it
+  are not changes made during the walk (the lists return their objects as they are now). Read as
+  changes, a customer updated then deleted on that second came back from its update event.
+* The sandbox stamps an object's events by Stripe's clock: never before the object's previous event
+  (Stripe applies the changes of one object one after another), so the newest event of an object
+  carries the object as it is.
 """
 
 from __future__ import annotations
@@ -11,12 +15,68 @@ from datetime import UTC, datetime, timedelta
 
 from connectors.stripe import PLUGIN, make_sandbox
 from connectors.stripe._sandbox import StripeSandbox
+from core.connector import Connector
+from core.pipeline import IngestSettings
+from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
+from core.sync import pull_into_store
 
 AT = datetime(2026, 11, 20, 12, tzinfo=UTC)
+SETTINGS = IngestSettings(sleep=lambda _: None)
 
 
 def _customers(sandbox: StripeSandbox) -> list[str]:
     return sorted(k for k in sandbox.record_keys() if k.startswith("customer:"))
+
+
+def _event_drafts(connector: Connector, cursor: str | None) -> list[str]:
+    """The records a pull from ``cursor`` takes from Stripe's events, as ``"<type>:<id>"``."""
+    pages = [p for p in connector.pull(cursor) if p.object_type.startswith("event:")]
+    return [f"{d.object_type}:{d.source_id}" for p in pages for d in connector.to_records(p)]
+
+
+def test_a_customer_updated_and_deleted_on_the_second_a_full_pull_begins_does_not_come_back() -> None:
+    # GIVEN a customer renamed, then deleted, on one second (the newest events Stripe holds)
+    sandbox = make_sandbox(people=30, seed=3)
+    gone = _customers(sandbox)[0]
+    sandbox.touch({gone}, at=AT)
+    sandbox.delete_records({gone}, at=AT)
+    # WHEN a full pull runs into an empty store
+    store = InMemoryProfileStore()
+    with PLUGIN.build(sandbox.settings()) as connector:
+        pull_into_store(connector, store, InMemorySyncStateStore(), cursor=None, settings=SETTINGS)
+    # THEN the deleted customer is in no profile, and the others are
+    held = {r.key.removeprefix("stripe:") for p in store.iter_profiles() for r in p.sources}
+    assert gone not in held
+    assert set(_customers(sandbox)) <= held
+
+
+def test_a_full_pull_reads_no_event_made_before_it_began_on_that_second_and_every_one_made_after() -> None:
+    # GIVEN customers renamed and deleted on one second, more events than one page holds
+    sandbox = make_sandbox(people=200, seed=3)
+    customers = _customers(sandbox)
+    before = customers[:60]
+    for key in before:
+        sandbox.touch({key}, at=AT)
+        sandbox.delete_records({key}, at=AT)
+    with PLUGIN.build(sandbox.settings()) as connector:
+        # WHEN a full pull begins, and other customers are renamed on that same second during its walk
+        pages = connector.pull(None)
+        first = next(pages)
+        after = sorted(f"customer:{c['id']}" for c in first.records[:3])  # already read
+        for key in after:
+            sandbox.touch({key}, at=AT)
+        rest = list(pages)
+        # THEN no event made before it began is read as a change, and the customers renamed during
+        # it reach it as they are now (from their event, or from the list when it read them after)
+        drafts = [(p.object_type, d) for p in [first, *rest] for d in connector.to_records(p)]
+        from_events = [f"{d.object_type}:{d.source_id}" for t, d in drafts if t.startswith("event:")]
+        assert set(from_events) <= set(after), "a customer deleted before the pull came back"
+        assert len(from_events) == len(set(from_events))
+        names = {f"{d.object_type}:{d.source_id}": d.traits.get("full_name") for _, d in drafts}
+        now = {k: sandbox.customers[k.split(":", 1)[1]]["name"] for k in after}
+        assert {k: names[k] for k in after} == now
+        # AND the next pull reads none of them again
+        assert _event_drafts(connector, rest[-1].cursor) == []
 
 
 def test_a_customer_changed_again_stamped_before_its_last_change_is_stamped_at_it() -> None:
