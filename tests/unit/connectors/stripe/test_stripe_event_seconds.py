@@ -7,11 +7,15 @@ returns the whole second.
 * The sandbox stamps an object's events by Stripe's clock: never before the object's previous event
   (Stripe applies the changes of one object one after another), so the newest event of an object
   carries the object as it is.
+* Known gap (strict xfail): an object changed again on the second of the change the last sync read
+  has two versions of one time, and the store keeps the one whose hash sorts higher.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from connectors.stripe import PLUGIN, make_sandbox
 from connectors.stripe._sandbox import StripeSandbox
@@ -96,3 +100,30 @@ def test_a_customer_changed_again_stamped_before_its_last_change_is_stamped_at_i
             "/v1/events", params={"type": "customer.updated", "limit": 1}
         )
     assert body["data"][0]["data"]["object"]["name"] == sandbox.customers[customer_id]["name"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: two versions of one Stripe object dated the same second (its events' created) "
+    "tie in the store, which keeps the larger content hash; a rename read by one sync and renamed "
+    "again on that second kept the first name for 4 of these 10 customers",
+)
+def test_a_customer_renamed_again_on_the_second_of_the_rename_the_last_sync_read_is_pulled() -> None:
+    # GIVEN a synced store
+    sandbox = make_sandbox(people=30, seed=3)
+    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+    keys = [f"stripe:{k}" for k in _customers(sandbox)[-10:]]
+    with PLUGIN.build(sandbox.settings()) as connector:
+        pull_into_store(connector, store, state, settings=SETTINGS)
+        # WHEN customers are renamed, synced, and renamed again on the same second, and synced
+        for _ in range(2):
+            sandbox.touch({k.removeprefix("stripe:") for k in keys}, at=AT)
+            pull_into_store(connector, store, state, settings=SETTINGS)
+        fresh = InMemoryProfileStore()
+        pull_into_store(connector, fresh, InMemorySyncStateStore(), cursor=None, settings=SETTINGS)
+
+    # THEN the store holds each one as a full pull of the tool now gives it
+    def versions(held: InMemoryProfileStore) -> dict[str, str | None]:
+        return {k: o.record_hash for k, o in held.get_owners([f"source#{k}" for k in keys]).items()}
+
+    assert versions(store) == versions(fresh)
