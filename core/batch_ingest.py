@@ -96,7 +96,8 @@ def _ingest_fresh(
 ) -> list[SourceRecord]:
     """Plan and commit the new customers of the fresh groups, counted in ``total`` (their records'
     keys in ``stored``); return the records left for ``ingest``."""
-    fresh, touching = _split_fresh(ordered, store, settings)
+    blocked: dict[str, bool] = {}  # per identifier key, whether the policy blocks it
+    fresh, touching = _split_fresh(ordered, store, settings, blocked)
     overflow: list[SourceRecord] = []
     lost: list[SourceRecord] = []
     for start in range(0, len(fresh), GROUPS_PER_COMMIT):
@@ -104,7 +105,7 @@ def _ingest_fresh(
         # a caller that groups commits (profilesync resolve) still writes the batch in one transaction.
         groups = fresh[start : start + GROUPS_PER_COMMIT]
         if isinstance(store, WritesNewItems):  # the common groups as rows (core.ingest_fresh)
-            groups = found_fresh(groups, store, settings, total, lost, stored)
+            groups = found_fresh(groups, store, settings, total, lost, stored, blocked)
         changesets, founds = _plan_fresh(groups, store, settings, total, overflow)
         refused: RecordRejectedError | None = None
         try:
@@ -127,14 +128,20 @@ def _ingest_fresh(
 
 
 def _split_fresh(
-    records: list[SourceRecord], store: ProfileStore, settings: IngestSettings
+    records: list[SourceRecord],
+    store: ProfileStore,
+    settings: IngestSettings,
+    blocked: dict[str, bool] | None = None,
 ) -> tuple[list[list[SourceRecord]], list[SourceRecord]]:
     """The batch's groups of records linked by usable keys (blocklisted values aside, guardrail
-    limits ignored) that hold no key the store knows, and the records of every other group."""
-    policy = settings.policy
+    limits ignored) that hold no key the store knows, and the records of every other group.
+    ``blocked`` keeps, per identifier key, whether the policy blocks it (for core.ingest_fresh,
+    which asks again: one look-up per key of a batch instead of two policy checks)."""
+    is_blocked = settings.policy.is_blocked
+    if blocked is None:
+        blocked = {}
     parent: list[int] = list(range(len(records)))
     first_with: dict[str, int] = {}
-    keys_of: list[list[str]] = []
 
     def find(node: int) -> int:
         root = node
@@ -145,8 +152,14 @@ def _split_fresh(
         return root
 
     for index, record in enumerate(records):
-        keys = [i.key for i in record.identifiers if not policy.is_blocked(i)]
-        keys_of.append(keys)
+        keys = []
+        for ident in record.identifiers:
+            key = ident.key
+            refused = blocked.get(key)
+            if refused is None:
+                refused = blocked[key] = is_blocked(ident)
+            if not refused:
+                keys.append(key)
         for key in keys:
             other = first_with.setdefault(key, index)
             if other != index:

@@ -33,11 +33,12 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from hashlib import blake2b
 from typing import Final, Protocol, runtime_checkable
 
 from pydantic import TypeAdapter
 
-from core.governance.history import event_id_for, history_sort_key, quotes_identifier
+from core.governance.history import history_sort_key, quotes_identifier
 from core.identity import GuardrailHit, customer_id_for
 from core.ingest_settings import IngestResult, IngestSettings
 from core.mailbox import is_canonical, mailbox_key
@@ -77,17 +78,26 @@ def found_fresh(
     total: IngestResult,
     lost: list[SourceRecord],
     stored: set[str],
+    blocked: dict[str, bool] | None = None,
 ) -> list[list[SourceRecord]]:
     """Write the new customers of the ``groups`` this path takes (counted in ``total``, their
     records' keys in ``stored``; the records of a group whose items were taken meanwhile go to
-    ``lost``); the groups it leaves, for the general planner."""
+    ``lost``); the groups it leaves, for the general planner. ``blocked``: per identifier key,
+    whether the policy blocks it, as far as known (core.batch_ingest's split asked first).
+
+    The clock is read once: every new customer written here arrived at that time."""
     left: list[list[SourceRecord]] = []
     taken: list[tuple[list[Row], list[Row]]] = []
     founds: list[tuple[str, list[SourceRecord], list[GuardrailHit]]] = []
+    if blocked is None:
+        blocked = {}
+    at = settings.clock()
+    if at.tzinfo is not UTC:
+        return groups  # the planner turns the time to UTC as it validates the events
+    arrival = _Arrival(at, settings.actor)
     limit = store.max_items_per_commit
     for group in groups:
-        at = settings.clock()
-        planned = _rows(group, settings, at, limit) if at.tzinfo is UTC else None
+        planned = _rows(group, settings, arrival, limit, blocked)
         if planned is None:
             left.append(group)
             continue
@@ -107,8 +117,31 @@ def found_fresh(
     return left
 
 
+class _Arrival:
+    """What every ``source_arrived`` event of one call shares: its time and actor, as JSON and as
+    the start of its sort key and of its id's text (core.governance.history)."""
+
+    __slots__ = ("actor", "id_time", "sort_prefix", "time")
+
+    def __init__(self, at: datetime, actor: str) -> None:
+        stamp = history_sort_key(at, "")  # "<time>#"
+        self.time = _time_json(at)
+        self.actor = _string_json(actor)
+        self.sort_prefix = "HISTORY#" + stamp
+        self.id_time = stamp + "x"  # event_id_for's text holds history_sort_key(at, "x")
+
+    def event_id(self, customer_id: str, record_key: str, record_hash: str) -> str:
+        """``event_id_for(customer_id, "source_arrived", at, record_key, record_hash)``."""
+        text = f"{customer_id}\x1fsource_arrived\x1f{self.id_time}\x1f{record_key}\x1f{record_hash}"
+        return "sourc-" + blake2b(text.encode(), digest_size=10).hexdigest()
+
+
 def _rows(
-    group: list[SourceRecord], settings: IngestSettings, at: datetime, limit: int
+    group: list[SourceRecord],
+    settings: IngestSettings,
+    arrival: _Arrival,
+    limit: int,
+    blocked: dict[str, bool],
 ) -> tuple[str, list[Row], list[Row], list[GuardrailHit]] | None:
     """The survivor and the items ``_changeset`` of this group as one new customer would write
     (conditional ones first), with the group's guardrail hits; None when the general planner must
@@ -132,7 +165,10 @@ def _rows(
             if kind == "source":
                 usable[key] = None
                 continue
-            if is_blocked(ident):
+            refused = blocked.get(key)
+            if refused is None:
+                refused = blocked[key] = is_blocked(ident)
+            if refused:
                 hits.append(GuardrailHit(record_key, key, _BLOCKED))
                 continue
             usable[key] = None
@@ -156,8 +192,10 @@ def _rows(
         return None  # more than one transaction: the planner takes the group in rounds
 
     pk = "CUSTOMER#" + survivor
-    at_json = _time_json(at)
-    actor = _string_json(settings.actor)
+    at_json = arrival.time
+    actor = arrival.actor
+    event_id = arrival.event_id
+    sort_prefix = arrival.sort_prefix
     cid_json = _string_json(survivor)
     free: list[Row] = []
     chars = 0
@@ -168,15 +206,15 @@ def _rows(
         h = record_hash(record)
         snapshot = record.model_dump_json()
         free.append((pk, "SOURCE#" + record_key, None, h, None, None, snapshot, None))
-        event_id = event_id_for(survivor, "source_arrived", at, record_key, h)
+        eid = event_id(survivor, record_key, h)
         reason = "" if quotes_identifier(_ARRIVED, (record_key,)) else _ARRIVED
         event = (
-            f'{{"customer_id":{cid_json},"event_id":"{event_id}","at":{at_json},'
+            f'{{"customer_id":{cid_json},"event_id":"{eid}","at":{at_json},'
             f'"kind":"source_arrived","actor":{actor},"reason":"{reason}",'
             f'"source_keys":[{_string_json(record_key)}],"customers":[],"identifiers":[],'
             f'"handed_over":[],"inherited_from":null}}'
         )
-        sort_key = "HISTORY#" + history_sort_key(at, event_id)
+        sort_key = sort_prefix + eid
         free.append((pk, sort_key, None, None, None, None, event, None))
         chars += len(record_key) + len(h) + len(snapshot) + len(sort_key) + len(event)
     claimed: list[Row] = []

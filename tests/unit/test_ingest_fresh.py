@@ -373,8 +373,8 @@ def test_a_group_whose_items_another_writer_took_loses_whole_and_is_planned_agai
     def outcome_with_rival(fast: bool, path: Path) -> tuple[list[tuple[Any, ...]], Any]:
         real_split = batch_module._split_fresh
 
-        def split_then_rival(records: Any, store: Any, settings: Any) -> Any:
-            found = real_split(records, store, settings)
+        def split_then_rival(records: Any, store: Any, settings: Any, *rest: Any) -> Any:
+            found = real_split(records, store, settings, *rest)
             ingest(rival, store, SETTINGS)
             return found
 
