@@ -10,7 +10,8 @@ change the outcome, and this module writes the same items without it:
           -> the items ``_changeset`` + ``SQLiteProfileStore.commit`` would write, built as rows:
              SOURCE (the snapshot's JSON), HISTORY (``source_arrived``, its JSON written here),
              IDENT (every usable key; the group's own ``source#`` keys with hash and time),
-             HOLDER (mailbox markers), PROFILE (``build_profile``'s JSON, version 1, ``owned``)
+             HOLDER (mailbox markers), PROFILE (``build_profile``'s JSON and hash, version 1, ``owned``,
+             written by core.ingest_profile without the Profile model)
           -> one length check against the item and transaction limits
           -> the store inserts the IDENT and PROFILE items of all the groups with one statement
              (a group one of whose items exists now writes nothing: ``PutIdent``'s and
@@ -40,9 +41,10 @@ from pydantic import TypeAdapter
 
 from core.governance.history import history_sort_key, quotes_identifier
 from core.identity import GuardrailHit, customer_id_for
+from core.ingest_profile import new_profile
 from core.ingest_settings import IngestResult, IngestSettings
 from core.mailbox import is_canonical, mailbox_key
-from core.merge import build_profile, profile_hash, profile_json, record_hash
+from core.merge import record_hash
 from core.schema import SourceRecord
 from core.storage.sqlite_new_items import Row
 
@@ -231,9 +233,7 @@ def _rows(
     for mailbox in markers:
         free.append(("IDENT#" + mailbox, "HOLDER#" + survivor, None, None, survivor, None, None, None))
         chars += len(mailbox)
-    profile = build_profile(survivor, group, settings.rules, 1)
-    item_hash = profile_hash(profile)
-    document = profile_json(profile)
+    document, item_hash = new_profile(survivor, group, settings.rules)
     owned = _owned_json(desired)
     claimed.append((pk, "PROFILE", 1, item_hash, None, None, document, owned))
     rows = len(free) + len(claimed)
