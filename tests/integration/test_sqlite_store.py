@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from connectors.jsonl import draft_from_flat
-from core.errors import ConflictError, StoreLayoutError
+from core.errors import ConflictError, StoreLayoutError, StoreUnavailableError
 from core.normalise import normalise_record
 from core.pipeline import IngestSettings, ingest
 from core.ports import Changeset, PutIdent, QuarantineEntry, SyncState
@@ -111,6 +111,46 @@ def test_grouped_commits_keep_each_write_all_or_nothing_and_commit_at_the_end(
         assert outside.execute("SELECT count(*) FROM items WHERE sk = 'IDENT'").fetchone()[0] == 1
     assert state.get_sync_state("crm").cursor == "c1"
     database.close()
+
+
+def test_a_write_without_a_savepoint_that_fails_in_a_group_loses_the_group_and_says_so(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a group of commits holding a committed item and one written since the last commit
+    database = SQLiteDatabase(tmp_path / "g.sqlite3", durable=False)
+    store = SQLiteProfileStore(database)
+    with database.grouped_commits(seconds=3600):
+        assert store.commit([Changeset("a", (PutIdent("email#a@example.com", "cus_a", None),))]) == []
+        database._conn.execute("COMMIT")  # as the group does every few seconds
+        database._conn.execute("BEGIN IMMEDIATE")
+        assert store.commit([Changeset("b", (PutIdent("email#b@example.com", "cus_b", None),))]) == []
+        # WHEN a write without a savepoint of its own raises after writing a row
+        with pytest.raises(RuntimeError), database.writing(savepoint=False) as conn:  # noqa: PT012
+            conn.execute("INSERT INTO items (pk, sk) VALUES ('IDENT#email#c@example.com', 'IDENT')")
+            raise RuntimeError("half done")
+        # THEN nothing since the last commit is read back, neither the half write nor the one
+        # before it: every read and write says the store lost them
+        with pytest.raises(StoreUnavailableError, match="lost the writes"):
+            store.get_owners(["email#b@example.com"])
+    with sqlite3.connect(tmp_path / "g.sqlite3") as outside:
+        keys = [row[0] for row in outside.execute("SELECT pk FROM items WHERE sk = 'IDENT'")]
+    assert keys == ["IDENT#email#a@example.com"]
+    database.close()
+
+
+def test_a_write_without_a_savepoint_outside_a_group_is_a_transaction(tmp_path: Path) -> None:
+    # GIVEN a store without grouped commits
+    with SQLiteDatabase(tmp_path / "t.sqlite3") as database:
+        # WHEN a write without a savepoint raises after writing a row
+        with pytest.raises(RuntimeError), database.writing(savepoint=False) as conn:  # noqa: PT012
+            conn.execute("INSERT INTO items (pk, sk) VALUES ('IDENT#email#c@example.com', 'IDENT')")
+            raise RuntimeError("half done")
+        # THEN it is rolled back, and the store goes on
+        assert SQLiteProfileStore(database).get_owners(["email#c@example.com"]) == {}
+        with database.writing(savepoint=False) as conn:
+            conn.execute("INSERT INTO items (pk, sk) VALUES ('IDENT#email#d@example.com', 'IDENT')")
+        with database.reading() as conn:
+            assert conn.execute("SELECT count(*) FROM items WHERE sk = 'IDENT'").fetchone()[0] == 1
 
 
 def _usable_records(people: int, seed: int) -> list[SourceRecord]:

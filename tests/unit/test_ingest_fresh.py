@@ -398,9 +398,10 @@ def test_a_group_whose_items_another_writer_took_loses_whole_and_is_planned_agai
     assert fast[1][5] == 1  # attached
 
 
-def test_insert_new_items_writes_nothing_of_a_group_whose_item_exists(tmp_path: Path) -> None:
+@pytest.mark.parametrize("grouped", [False, True], ids=["transactions", "grouped-commits"])
+def test_insert_new_items_writes_nothing_of_a_group_whose_item_exists(tmp_path: Path, grouped: bool) -> None:
     # GIVEN a stored identifier item, and groups of new items, the second naming it
-    with sqlite_store(tmp_path / "s.sqlite3") as store:
+    with sqlite_store(tmp_path / "s.sqlite3", grouped=grouped) as store:
         taken = ("IDENT#email#a@x.io", "IDENT", None, None, "cus_other", None, None, None)
         assert store.insert_new_items([([taken], [])]) == set()
         one = (
@@ -430,3 +431,10 @@ def test_insert_new_items_writes_nothing_of_a_group_whose_item_exists(tmp_path: 
             ("CUSTOMER#cus_b", "SOURCE#x"),
         }
         assert {row[0]: row[4] for row in dump(store)}["IDENT#email#a@x.io"] == "cus_other"
+        # AND the store goes on: a later group is written whole, the lost ones' keys are free
+        four = (
+            [("IDENT#email#c@x.io", "IDENT", None, None, "cus_e", None, None, None)],
+            [("CUSTOMER#cus_e", "SOURCE#w", None, "h", None, None, "{}", None)],
+        )
+        assert store.insert_new_items([four]) == set()
+        assert len(dump(store)) == 5
