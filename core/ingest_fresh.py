@@ -206,7 +206,7 @@ def _rows(
         record_key = record.key
         by_key[record_key] = record
         h = record_hash(record)
-        snapshot = record.model_dump_json()
+        snapshot = record.__pydantic_serializer__.to_json(record).decode()  # model_dump_json's text
         free.append((pk, "SOURCE#" + record_key, None, h, None, None, snapshot, None))
         eid = event_id(survivor, record_key, h)
         reason = "" if quotes_identifier(_ARRIVED, (record_key,)) else _ARRIVED
