@@ -17,8 +17,10 @@ the worker has already sent; the DuckDB peer of ``bench/resolve_scaling.py`` use
   With ``batch_size`` it reads the file as ``connectors.jsonl.batched.read_jsonl_batched`` does
   (batches that keep each person's lines together, a ``BatchEnd`` after each), again as the caller
   would.
-* Bounded memory: records go in chunks of ``chunk_size`` through a queue of at most ``ahead`` chunks;
-  when the main process falls behind, the worker waits.
+* Bounded memory: records go in chunks of ``chunk_size``, pickled by the worker (about 350 bytes a
+  record, a tenth of the models), through a queue of at most ``ahead`` chunks, and with
+  ``batch_size`` a batch more (the worker normalises the next batch while the caller ingests this
+  one: about 7 MB at 20,000 records); when the main process falls behind, the worker waits.
 * Nothing hangs, nothing is left running: an error the worker meets (the file stops being UTF-8 half
   way) is raised in the caller as it would have been there; a worker that dies (killed, out of memory)
   raises ``NormaliseWorkerError``; leaving the loop early, or an error in the caller, stops the worker;
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import queue
 import sys
 import threading
@@ -108,7 +111,11 @@ class NormalisingWorker:
         ``BatchEnd`` (connectors.jsonl.batched); None: in file order."""
         self.options = options or NormaliseOptions()
         self.chunk_size = chunk_size
-        self.ahead = ahead
+        self.ahead = ahead if batch_size is None else ahead + -(-batch_size // chunk_size)
+        """Chunks the worker may run ahead of the caller: ``ahead``, and with ``batch_size`` a whole
+        batch more, so that it normalises the next batch while the caller ingests this one (the
+        caller reads nothing while it ingests: a queue of 4,000 records let the worker work through
+        a fifth of each batch of 20,000, and the caller then waited for the rest)."""
         self.process: Any = None  # multiprocessing's process object, once started
         self._messages: Any = None
 
@@ -147,7 +154,7 @@ class NormalisingWorker:
             while True:
                 kind, payload = self._next_message(messages)
                 if kind == _CHUNK:
-                    yield from payload
+                    yield from pickle.loads(payload)
                 elif kind == _END:
                     return
                 else:
@@ -219,10 +226,10 @@ def _produce(
                 record_hash(outcome)  # kept with the record: the caller's ingest needs it next
             chunk.append(outcome)
             if len(chunk) >= chunk_size:
-                _send(messages, (_CHUNK, chunk))
+                _send(messages, (_CHUNK, _pickled(chunk)))
                 chunk = []
         if chunk:
-            _send(messages, (_CHUNK, chunk))
+            _send(messages, (_CHUNK, _pickled(chunk)))
     except _CallerGoneError:
         return
     except BaseException as error:  # sent to the caller, which raises it where it is read
@@ -231,6 +238,13 @@ def _produce(
         return
     with suppress(_CallerGoneError):
         _send(messages, (_END, None))
+
+
+def _pickled(chunk: list[SourceRecord | Quarantined | BatchEnd]) -> bytes:
+    """A chunk as the bytes it crosses the pipe as, pickled here rather than by the queue's feeder
+    thread: the chunks waiting in the queue (a batch's worth) are kept as these bytes, about a
+    tenth of the memory of the models they hold."""
+    return pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class _CallerGoneError(Exception):
@@ -253,8 +267,6 @@ def _send(messages: Any, message: tuple[str, Any]) -> None:
 
 def _sendable(error: BaseException) -> BaseException:
     """``error`` if it survives pickling unchanged in type, else a NormaliseWorkerError saying it."""
-    import pickle
-
     try:
         if type(pickle.loads(pickle.dumps(error))) is type(error):
             return error

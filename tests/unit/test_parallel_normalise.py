@@ -29,6 +29,7 @@ import pytest
 
 import profilesync.parallel_normalise as parallel
 from connectors.jsonl import read_jsonl
+from connectors.jsonl.batched import BatchEnd, read_jsonl_batched
 from core.errors import InputError
 from core.merge import RECORD_HASH_MEMO, record_hash
 from core.normalise import NormaliseOptions, normalise_record
@@ -158,6 +159,32 @@ def test_the_in_memory_path_writes_the_profiles_resolve_writes(population_file: 
         write_profiles(store.iter_profiles(), handle)
     # THEN it writes the same profiles as the command (the golden file)
     assert _digest(out) == GOLDEN["profiles"]
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="Queue.qsize is not implemented on macOS")
+def test_the_worker_normalises_the_next_batch_while_the_caller_ingests(population_file: Path) -> None:
+    # GIVEN a worker reading batches of 1,000 lines in chunks of 50, and a caller that has read
+    # one outcome and now works on something else (resolve ingesting a batch reads nothing)
+    worker = NormalisingWorker(population_file, batch_size=1000, chunk_size=50, ahead=2)
+    with worker:
+        items = iter(worker)
+        first = next(items)
+        # WHEN the caller waits THEN the worker fills the queue with more than a batch (20 chunks
+        # of 50), and no more than its bound; a queue of ``ahead`` chunks had stopped it at 2
+        queued = 0
+        deadline = time.monotonic() + 60
+        while queued < 21 and worker.process.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+            queued = worker._messages.qsize()
+        assert 21 <= queued <= worker.ahead == 2 + 20
+        # and what it sent is what the caller would have read, in order
+        rest = [item for item in items if not isinstance(item, BatchEnd)]
+    expected = [
+        item if isinstance(item, Quarantined) else normalise_record(item, NormaliseOptions())
+        for item in read_jsonl_batched(population_file, 1000)
+        if not isinstance(item, BatchEnd)
+    ]
+    assert [first, *rest] == expected
 
 
 def test_an_error_in_the_worker_is_raised_in_the_caller(tmp_path: Path) -> None:
