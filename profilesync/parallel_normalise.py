@@ -214,6 +214,7 @@ def _produce(
     from connectors.jsonl.batched import read_jsonl_batched
     from core.merge import record_hash
     from core.normalise import normalise_record
+    from core.record_json import record_json
     from core.runtime import tune_gc_for_bulk_work
 
     tune_gc_for_bulk_work()  # what it inherited or imported is frozen, as in the main process
@@ -224,6 +225,7 @@ def _produce(
             outcome = item if isinstance(item, Quarantined | BatchEnd) else normalise_record(item, options)
             if isinstance(outcome, SourceRecord):
                 record_hash(outcome)  # kept with the record: the caller's ingest needs it next
+                record_json(outcome)  # and so is its JSON, which the embedded store writes
             chunk.append(outcome)
             if len(chunk) >= chunk_size:
                 _send(messages, (_CHUNK, _pickled(chunk)))

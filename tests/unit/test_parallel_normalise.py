@@ -33,6 +33,7 @@ from connectors.jsonl.batched import BatchEnd, read_jsonl_batched
 from core.errors import InputError
 from core.merge import RECORD_HASH_MEMO, record_hash
 from core.normalise import NormaliseOptions, normalise_record
+from core.record_json import RECORD_JSON_MEMO
 from core.runtime import bulk_gc
 from core.schema import Quarantined, SourceRecord
 from core.storage.memory import InMemoryProfileStore
@@ -106,7 +107,7 @@ def test_the_workers_outcomes_are_the_callers_own_in_file_order(
     # WHEN the file is normalised by the worker and in this process
     sent = list(NormalisingWorker(awkward_file, options, chunk_size=7, ahead=2))
     expected = _in_process(awkward_file, options)
-    # THEN the outcomes are the same, in the same order, each record with its hash already kept
+    # THEN the outcomes are the same, in the same order, each record with its hash and JSON kept
     assert len(sent) == len(expected) > 400
     assert any(isinstance(item, Quarantined) for item in expected)
     for got, want in zip(sent, expected, strict=True):
@@ -115,6 +116,7 @@ def test_the_workers_outcomes_are_the_callers_own_in_file_order(
         assert got == want
         if isinstance(got, SourceRecord):
             assert got.__dict__[RECORD_HASH_MEMO] == record_hash(want)
+            assert got.__dict__[RECORD_JSON_MEMO] == want.model_dump_json()
 
 
 def _resolve_files(
