@@ -10,21 +10,10 @@ from __future__ import annotations
 
 import pickle
 
-from connectors.jsonl import draft_from_flat
 from core.merge import record_hash
-from core.normalise import normalise_record
 from core.record_json import RECORD_JSON_MEMO, record_json
 from core.schema import SourceRecord
-from core.testing.population import population
-
-
-def _records(people: int, seed: int) -> list[SourceRecord]:
-    out = []
-    for _, flat in population(people, seed=seed):
-        record = normalise_record(draft_from_flat(flat))
-        if isinstance(record, SourceRecord):
-            out.append(record)
-    return out
+from tests.unit.test_record_hash_memo import _records
 
 
 def test_the_kept_json_is_the_records_and_invisible_to_pydantic() -> None:
