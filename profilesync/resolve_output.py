@@ -193,14 +193,17 @@ def write_store(
         if not parallel or not _at_least(connection, PARALLEL_MIN_PROFILES):
             return write_documents(store_documents(connection, "", None), out, progress)
         with tempfile.TemporaryFile(dir=Path(out.name).parent) as part:
-            child = subprocess.Popen(
-                [sys.executable, "-m", __name__, str(store), SPLIT, str(part.fileno())],
-                pass_fds=(part.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env={**os.environ, "PYTHONPATH": _import_path()},
-            )
+            try:
+                child = subprocess.Popen(
+                    [sys.executable, "-m", __name__, str(store), SPLIT, str(part.fileno())],
+                    pass_fds=(part.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env={**os.environ, "PYTHONPATH": _import_path()},
+                )
+            except OSError:  # no interpreter to start (an embedded Python): one process writes all
+                return write_documents(store_documents(connection, "", None), out, progress)
             try:
                 count = write_documents(store_documents(connection, "", SPLIT), out, progress)
             except BaseException:

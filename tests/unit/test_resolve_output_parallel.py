@@ -134,3 +134,18 @@ json_values = st.recursive(
 def test_the_line_encoder_is_json_dumps(value: dict[str, object]) -> None:
     # GIVEN any JSON object (nan and infinities included) WHEN encoded as a line THEN it is json.dumps's text
     assert output._encode_line(value) == json.dumps(value, ensure_ascii=False)
+
+
+def test_without_an_interpreter_to_start_one_process_writes_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a Python that cannot start another (no executable where sys.executable says)
+    store = _store(tmp_path / "store.sqlite3", 40, 3)
+    expected = _single(store)
+    monkeypatch.setattr(output, "PARALLEL_MIN_PROFILES", 1)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    # WHEN the profiles are written THEN this process writes them all
+    path = tmp_path / "out.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        assert output.write_store(store, out) == len(expected.splitlines())
+    assert path.read_text(encoding="utf-8") == expected
