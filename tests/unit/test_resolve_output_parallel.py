@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +150,32 @@ def test_without_an_interpreter_to_start_one_process_writes_all(
     with path.open("w", encoding="utf-8") as out:
         assert output.write_store(store, out) == len(expected.splitlines())
     assert path.read_text(encoding="utf-8") == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ids=st.lists(
+        st.sampled_from(["k", "j", "kz", "jzzz", "7", "a", "z", "k2", "", "kk"])
+        | st.text("2jkz7a", max_size=4),
+        unique=True,
+        max_size=12,
+    ),
+    per_page=st.integers(1, 4),
+)
+def test_the_two_halves_are_every_profile_once_in_order(ids: list[str], per_page: int) -> None:
+    # GIVEN profiles whose ids fall on, next to and either side of the split, read a few per page
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE TABLE items (pk TEXT, sk TEXT, data TEXT, PRIMARY KEY (pk, sk))")
+    rows = [(f"CUSTOMER#cus_{i}", "PROFILE", json.dumps({"id": i})) for i in ids]
+    rows += [(f"CUSTOMER#cus_{i}", "SOURCE#x", json.dumps({"not": i})) for i in ids]  # not profiles
+    rows += [("CUSTOMER#cus_gone", "PROFILE", None)]  # merged away: no data
+    connection.executemany("INSERT INTO items VALUES (?, ?, ?)", rows)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(output, "_PER_PAGE", per_page)
+        # WHEN read as the two processes read them
+        lower = list(output.store_documents(connection, "", output.SPLIT))
+        upper = list(output.store_documents(connection, output.SPLIT, None))
+    # THEN together they are every profile once, in key order, each on its side of the split
+    assert [d["id"] for d in lower + upper] == sorted(ids, key=lambda i: f"CUSTOMER#cus_{i}")
+    assert all(f"CUSTOMER#cus_{d['id']}" < output.SPLIT for d in lower)
+    assert all(f"CUSTOMER#cus_{d['id']}" >= output.SPLIT for d in upper)
