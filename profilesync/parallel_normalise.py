@@ -11,7 +11,8 @@ the worker has already sent; the DuckDB peer of ``bench/resolve_scaling.py`` use
 
 * Same results: the worker runs ``connectors.jsonl.read_jsonl`` and ``core.normalise.normalise_record``,
   the very functions the main process would run, and sends their outcomes in the order of the file;
-  each record arrives with its ``record_hash`` worked out (``core.merge``), which ingest reads next.
+  each record arrives with its ``record_hash`` (``core.merge``) and its JSON (``core.record_json``,
+  the snapshot the SQLite store writes) worked out, which ingest reads next.
   tests/unit/test_parallel_normalise.py compares a resolve with the worker to one without, byte for
   byte.
   With ``batch_size`` it reads the file as ``connectors.jsonl.batched.read_jsonl_batched`` does

@@ -4,16 +4,19 @@
 
 The embedded store keeps each profile as the JSON document ``Profile.model_dump_json`` wrote;
 ``document_line`` turns one into the output's flat shape without building the model, and the lines
-are written in customer id order. That is a tenth of ``resolve``'s resolving process (about 35 µs
-a profile, nearly all of it json's C decoder and encoder), done after the normalising worker has
-finished: the second core is free. So for a large store (``write_store``) a second process writes
-the upper half of the customer ids (from ``SPLIT``: the ids are BLAKE2b digests in base32, so the
-split is about even) into an unnamed temporary file while this one writes the lower half into the
-output, and this one appends the other's part when both are done: the same bytes in about half the
-wall time. The second process is a fresh interpreter importing only this module (the standard
-library, not pydantic: about 50 ms to start) and opens the store's file read-only; it is never
-forked from a process holding a SQLite connection. Its failure is an error of the command; if the
-caller dies, the part it wrote dies with the last open descriptor of its unnamed file.
+are written in customer id order. That was a sixth of ``resolve``'s resolving process (about 40 µs
+a profile, 21 a record, more than half of it json's C decoder and encoder), done after the
+normalising worker has finished: the second core is free. So for a large store (``write_store``)
+a second process writes the upper half of the customer ids (from ``SPLIT``: the ids are BLAKE2b
+digests in base32, so the split is about even) into an unnamed temporary file while this one
+writes the lower half into the output, and this one appends the other's part when both are done:
+the same bytes, in up to half the wall time when the second core is free (none saved on a machine
+whose cores are busy: 2.25 -> 2.5 s for 52,427 profiles at load 6). The second process is a fresh
+interpreter (started by exec: nothing of this process's SQLite connections lives on in it)
+importing only this module (the standard library, not pydantic: under 0.1 s to start), and it opens
+the store's file read-only. Its failure is an
+error of the command; if the caller dies, the part it wrote dies with the last open descriptor of
+its unnamed file.
 
 Nothing here imports more than the standard library: keep it so, the second process starts from it.
 """
@@ -187,10 +190,11 @@ def write_store(
     store: Path, out: TextIO, progress: Callable[[int], None] | None = None, *, parallel: bool = True
 ) -> int:
     """Write every live profile of the embedded store file ``store`` (committed, no write under
-    way) to ``out`` (a file) in customer id order; with ``parallel`` and at least
-    ``PARALLEL_MIN_PROFILES`` profiles, the upper half in a second process. Returns the count."""
+    way) to ``out`` (a file) in customer id order; with ``parallel``, on a POSIX system, and at
+    least ``PARALLEL_MIN_PROFILES`` profiles, the upper half in a second process. Returns the count."""
     with _read_only(store) as connection:
-        if not parallel or not _at_least(connection, PARALLEL_MIN_PROFILES):
+        # (pass_fds, which hands the second process its file, is POSIX only)
+        if not parallel or os.name != "posix" or not _at_least(connection, PARALLEL_MIN_PROFILES):
             return write_documents(store_documents(connection, "", None), out, progress)
         with tempfile.TemporaryFile(dir=Path(out.name).parent) as part:
             try:
