@@ -18,10 +18,11 @@ the worker has already sent; the DuckDB peer of ``bench/resolve_scaling.py`` use
   With ``batch_size`` it reads the file as ``connectors.jsonl.batched.read_jsonl_batched`` does
   (batches that keep each person's lines together, a ``BatchEnd`` after each), again as the caller
   would.
-* Bounded memory: records go in chunks of ``chunk_size``, pickled by the worker (about 350 bytes a
-  record, a tenth of the models), through a queue of at most ``ahead`` chunks, and with
-  ``batch_size`` a batch more (the worker normalises the next batch while the caller ingests this
-  one: about 7 MB at 20,000 records); when the main process falls behind, the worker waits.
+* Bounded memory: records go in chunks of ``chunk_size``, pickled by the worker (about 850 bytes a
+  record with its JSON, a quarter of the models' memory), through a queue of at most ``ahead``
+  chunks, and with ``batch_size`` a batch more (the worker normalises the next batch while the
+  caller ingests this one: about 17 MB at 20,000 records); when the main process falls behind, the
+  worker waits.
 * Nothing hangs, nothing is left running: an error the worker meets (the file stops being UTF-8 half
   way) is raised in the caller as it would have been there; a worker that dies (killed, out of memory)
   raises ``NormaliseWorkerError``; leaving the loop early, or an error in the caller, stops the worker;
@@ -246,7 +247,7 @@ def _produce(
 def _pickled(chunk: list[SourceRecord | Quarantined | BatchEnd]) -> bytes:
     """A chunk as the bytes it crosses the pipe as, pickled here rather than by the queue's feeder
     thread: the chunks waiting in the queue (a batch's worth) are kept as these bytes, about a
-    tenth of the memory of the models they hold."""
+    quarter of the memory of the models they hold."""
     return pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
 
 
