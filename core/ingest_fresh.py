@@ -45,6 +45,7 @@ from core.ingest_profile import new_profile
 from core.ingest_settings import IngestResult, IngestSettings
 from core.mailbox import is_canonical, mailbox_key
 from core.merge import record_hash
+from core.record_json import record_json
 from core.schema import SourceRecord
 from core.storage.sqlite_new_items import Row
 
@@ -206,7 +207,7 @@ def _rows(
         record_key = record.key
         by_key[record_key] = record
         h = record_hash(record)
-        snapshot = record.__pydantic_serializer__.to_json(record).decode()  # model_dump_json's text
+        snapshot = record_json(record)  # worked out in the normalising worker, if there is one
         free.append((pk, "SOURCE#" + record_key, None, h, None, None, snapshot, None))
         eid = event_id(survivor, record_key, h)
         reason = "" if quotes_identifier(_ARRIVED, (record_key,)) else _ARRIVED
