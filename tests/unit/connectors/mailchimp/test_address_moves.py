@@ -258,10 +258,15 @@ def test_a_deployment_keyed_by_member_id_moves_to_contact_ids_losing_and_duplica
         # GIVEN a store an earlier version filled, and its version-2 cursor
         deploy_as_before(w)
         before = {p.customer_id: {r.key for r in p.sources} for p in w.store.iter_profiles()}
+        pushed = push_profiles(w.connector, list(w.store.iter_profiles()), w.state)
+        assert pushed.sent > 0
         # WHEN the next (incremental) pull runs
         w.sync()
         # THEN each profile holds its member under the contact id, and the next pull retires nothing
         _check_moved(w, before)
+        # AND no payload changed: pushing the profiles again sends nothing
+        again = push_profiles(w.connector, list(w.store.iter_profiles()), w.state)
+        assert (again.sent, again.calls) == (0, 0)
         # AND an address change now leaves no old address behind
         member = _subscribed(w.sandbox, 3)
         w.move(member["id"], "after.move@example.com")
