@@ -57,6 +57,7 @@ from ._mapping import (
     OBJECT_TYPE,
     SOURCE,
     consent_from_status,
+    former_key_tombstone,
     member_to_draft,
     plan_status,
     profile_to_payload,
@@ -77,6 +78,9 @@ MAX_CONNECTIONS: Final = 10
 RANGE_PAGES: Final = 10
 #: A walk whose overlap check fails this many times in a row gives up (the block keeps moving).
 _MAX_RESTARTS: Final = 20
+#: The pages of a walk that also retires the records keyed by member id before (``WalkState``'s
+#: ``retire_member_ids``): ``to_records`` adds each member's ``former_key_tombstone``.
+RETIRING_PAGE: Final = f"{OBJECT_TYPE}+former-keys"
 
 _DATA_CENTER = re.compile(r"^[a-z]{2,4}\d{1,3}$")
 _PULL_FIELDS: Final = ",".join([*(f"members.{f}" for f in MEMBER_FIELDS), "total_items"])
@@ -100,6 +104,11 @@ SPEC = ConnectorSpec(
         "max_connections": (
             "simultaneous connections this run may open, 1-10 (default 10, Mailchimp's limit per key); "
             "give each of several parallel runs on one key a share"
+        ),
+        "retire_member_id_keys": (
+            "true: a full refresh also retires the records an earlier version keyed by member id "
+            "(mailchimp:member:<MD5 of the address>); the first pull from such a version's cursor does "
+            "it anyway. For a deployment that lost its cursor or ran sync --full first after upgrading"
         ),
     },
     page_size=PAGE_SIZE,
@@ -148,6 +157,13 @@ def _max_connections(options: Mapping[str, str]) -> int:
     return int(text)
 
 
+def _flag(options: Mapping[str, str], name: str) -> bool:
+    text = str(options.get(name, "") or "false").strip().lower()
+    if text not in ("true", "false"):
+        raise ConnectorConfigError(f"mailchimp: option {name} must be true or false, got {text!r}")
+    return text == "true"
+
+
 class MailchimpConnector:
     """One Mailchimp audience. Thread-safe; close it (or use ``with``) to release its connections."""
 
@@ -166,6 +182,7 @@ class MailchimpConnector:
             )
         self.list_id = list_id
         self.max_connections = _max_connections(settings.options)
+        self.retire_member_id_keys = _flag(settings.options, "retire_member_id_keys")
         retry = settings.retry if isinstance(settings.retry, RetryPolicy) else RetryPolicy()
         self._client: ConnectorHttpClient = build_client(
             HttpClientConfig(
@@ -225,10 +242,16 @@ class MailchimpConnector:
         # A member stamped far in the future is read as the start of this pull (core.time_bound): it
         # can carry no watermark past the pull, so the changes made after it are asked for next time.
         self._bound = TimeBound.from_now()
-        if cursor is not None:
-            yield from self._pages(self._walk(WalkState.decode(cursor, self.cursor_tag_key), None))
+        if cursor is None:
+            yield from self._full_refresh(retiring=self.retire_member_id_keys)
             return
-        yield from self._full_refresh()
+        state = WalkState.decode(cursor, self.cursor_tag_key)
+        if state.retire_member_ids and state.w is None and state.pos == 0:
+            # The first pull from a cursor written where records were keyed by the member id
+            # (_cursor's docstring): the whole audience, each member retiring its former key.
+            yield from self._full_refresh(retiring=True)
+            return
+        yield from self._pages(self._walk(state, None), retiring=state.retire_member_ids)
 
     def _request(self, state: WalkState, upper: datetime | None) -> tuple[list[dict[str, Any]], bool, int]:
         """One page of the walk from ``state``: its members, whether the first is the overlap check,
@@ -291,18 +314,23 @@ class MailchimpConnector:
             state = step.state
 
     @staticmethod
-    def _pages(steps: Iterator[Step]) -> Iterator[RawPage]:
-        """RawPages for the steps that found members, then an empty page if the cursor moved on."""
+    def _pages(steps: Iterator[Step], *, retiring: bool) -> Iterator[RawPage]:
+        """RawPages for the steps that found members, then an empty page if the cursor moved on.
+
+        ``retiring``: the walk also retires the member-id keys (``RETIRING_PAGE``); its cursors say so
+        until the last, which is written once every page before it is durable."""
         last: str | None = None
         final: WalkState | None = None
+        object_type = RETIRING_PAGE if retiring else OBJECT_TYPE
         for step in steps:
             final = step.state
             if step.emit:
-                last = step.state.encode()
-                yield RawPage(step.emit, last, OBJECT_TYPE)
+                last = replace(step.state, retire_member_ids=retiring).encode()
+                yield RawPage(step.emit, last, object_type)
         assert final is not None  # a walk makes at least one step
-        if last != final.encode():
-            yield RawPage([], final.encode(), OBJECT_TYPE)
+        done = replace(final, retire_member_ids=False).encode()
+        if last != done:
+            yield RawPage([], done, object_type)
 
     def _probe(self, offset: int, sort_dir: str = "ASC") -> tuple[datetime | None, int]:
         body = self._get(
@@ -323,14 +351,14 @@ class MailchimpConnector:
             total if isinstance(total, int) else 0,
         )
 
-    def _full_refresh(self) -> Iterator[RawPage]:
+    def _full_refresh(self, *, retiring: bool) -> Iterator[RawPage]:
         # A one-member probe says how large the audience is (total_items) before anything is read.
         _, total = self._probe(0)
         pages = math.ceil(total / PAGE_SIZE)
         per_round = self.max_connections * RANGE_PAGES
         ranges = min(pages, self.max_connections * math.ceil(pages / per_round))
         if ranges < 2 or self.max_connections == 1:
-            yield from self._pages(self._walk(WalkState(key=self.cursor_tag_key), None))
+            yield from self._pages(self._walk(WalkState(key=self.cursor_tag_key), None), retiring=retiring)
             return
         # Range bounds are the last_changed values at evenly spaced offsets. They only balance the
         # work: each range is walked by watermark, so bounds that moved since cannot lose a member.
@@ -340,7 +368,7 @@ class MailchimpConnector:
         bounds = sorted({self._bound.clamp(at).replace(microsecond=0) for at, _ in probed if at is not None})
         lowers: list[datetime | None] = [None, *bounds]
         uppers: list[datetime | None] = [*bounds, None]
-        yield from self._pages(self._parallel_walks(lowers, uppers))
+        yield from self._pages(self._parallel_walks(lowers, uppers), retiring=retiring)
 
     def _parallel_walks(self, lowers: list[datetime | None], uppers: list[datetime | None]) -> Iterator[Step]:
         """The steps of every range's walk, range after range, while up to ``max_connections`` ranges
@@ -385,8 +413,12 @@ class MailchimpConnector:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
-        """Map a page of members to drafts (pure; bad values are left to ``normalise_record``)."""
-        return [member_to_draft(member) for member in page.records]
+        """Map a page of members to drafts (pure; bad values are left to ``normalise_record``); a
+        page of a walk that retires the member-id keys also carries each member's tombstone there."""
+        drafts = [member_to_draft(member) for member in page.records]
+        if page.object_type == RETIRING_PAGE:
+            drafts += [t for t in map(former_key_tombstone, page.records) if t is not None]
+        return drafts
 
     # --- push --------------------------------------------------------------------------------------
     def from_profile(self, profile: Profile) -> Payload | None:
@@ -555,9 +587,11 @@ class MailchimpConnector:
     def erase(self, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
         """Permanently delete members (GDPR): ``POST .../members/{hash}/actions/delete-permanent``.
 
-        Members are found by their ``mailchimp:member:<id>`` source identifier or by email (its
-        subscriber hash); a 404 there, in an audience that exists, confirms the member is gone. A
-        phone number cannot address a member. A deleted address cannot be re-imported by API.
+        Members are found by their ``mailchimp:member:<id>`` source identifier (the record's contact
+        id, or the member id a push answered or a record was keyed by before: the path takes either)
+        or by email (its subscriber hash); a 404 there, in an audience that exists, confirms the
+        member is gone. A phone number cannot address a member. A deleted address cannot be
+        re-imported by API.
         """
         outcomes: list[EraseOutcome] = []
         prefix = f"{SOURCE}:{OBJECT_TYPE}:"

@@ -21,8 +21,13 @@ member.
 The cursor is stored in the table (``SYNC#mailchimp``), and a member id is the MD5 of the member's
 lowercased address (Mailchimp's subscriber hash): an erased person at the watermark would stay
 there, in a form anyone can match against an address. So ``seen`` keeps keyed tags of the ids
-(connectors.cursor_tags, keyed by the API key and the audience), never the ids. Version-1 cursors
-(ids in clear) are read and re-keyed.
+(connectors.cursor_tags, keyed by the API key and the audience), never the ids.
+
+Version 3 came with records keyed by ``contact_id`` (``member_to_draft``): a cursor of version 1 or 2
+was written where records were keyed by the member id, so it is read as a walk from the start that
+retires those keys (``retire_member_ids``): the connector then pulls the whole audience once, each
+member with a tombstone of its former key. ``retire`` stays in the cursors of that walk until it is
+done, so a walk cut short resumes retiring.
 """
 
 from __future__ import annotations
@@ -33,12 +38,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from connectors.cursor_tags import id_tag, tagged
+from connectors.cursor_tags import id_tag
 from core.errors import ConnectorConfigError
 from core.time_bound import TimeBound
 
-_VERSION: Final = 2
-_READABLE_VERSIONS: Final = (1, 2)
+_VERSION: Final = 3
+_READABLE_VERSIONS: Final = (1, 2, 3)
 ONE_SECOND: Final = timedelta(seconds=1)
 #: The cursor keeps the ids of at most this many members read on the watermark (the latest ones):
 #: the overlap check needs only the last, and an import can put 100 000 members on one second,
@@ -75,6 +80,10 @@ class WalkState:
     key: bytes | None = field(default=None, compare=False, repr=False)
     """The key of the tags ``seen`` holds (the connector's ``cursor_tag_key``); never encoded. None
     keeps ids as they are (a state built by hand, in tests)."""
+    retire_member_ids: bool = False
+    """The walk also reports each member's record under its former key, the member id, as deleted
+    (see the module docstring): the first pull from a version-1 or -2 cursor, or a full refresh with
+    the option ``retire_member_id_keys``."""
 
     def tag(self, member: Mapping[str, Any]) -> str:
         """What ``seen`` keeps of a member's id."""
@@ -89,6 +98,7 @@ class WalkState:
                 "w": format_time(self.w) if self.w else None,
                 "seen": list(self.seen),
                 "pos": self.pos,
+                **({"retire": True} if self.retire_member_ids else {}),
             },
             separators=(",", ":"),
         )
@@ -96,7 +106,8 @@ class WalkState:
     @classmethod
     def decode(cls, cursor: str, key: bytes | None = None) -> WalkState:
         """Read a cursor written by ``encode``; a cursor from anything else is a config error. The
-        state tags with ``key``; a version-1 cursor's ids are re-keyed under it."""
+        state tags with ``key``; a version-1 or -2 cursor is a walk from the start that retires the
+        member-id keys (the module docstring)."""
         try:
             data = json.loads(cursor)
             if not isinstance(data, dict) or data.get("v") not in _READABLE_VERSIONS:
@@ -110,13 +121,17 @@ class WalkState:
                 raise ValueError("bad seen list")
             if not isinstance(pos, int) or isinstance(pos, bool) or pos < 0:
                 raise ValueError("bad position")
+            if not isinstance(data.get("retire", False), bool):
+                raise ValueError("bad retire flag")
         except (ValueError, TypeError, KeyError) as exc:
             raise ConnectorConfigError(
                 f"mailchimp: the saved cursor cannot be read ({exc}); run a full refresh (cursor None)"
             ) from None
-        if data["v"] == 1 and key is not None:
-            seen = list(tagged(key, seen))
-        return cls(w, tuple(seen), pos, key)
+        if data["v"] < 3:
+            # Written where records were keyed by the member id: walk the whole audience again,
+            # retiring those keys (the module docstring).
+            return cls(key=key, retire_member_ids=True)
+        return cls(w, tuple(seen), pos, key, data.get("retire") is True)
 
     @classmethod
     def since(cls, at: datetime, key: bytes | None = None) -> WalkState:

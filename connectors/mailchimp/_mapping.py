@@ -5,6 +5,15 @@ state, zip and country as HubSpot's, Stripe's and Klaviyo's are, language, subsc
 The merge fields profilesync pushes (``PS*``) are never read back, so the echo of a push (Mailchimp
 moves ``last_changed`` when merge fields change) changes nothing downstream but timestamps.
 
+A member's record is keyed by its ``contact_id`` (``mailchimp:member:<contact_id>``): the member
+``id`` is the MD5 of the lower-cased address and changes with it (``PATCH .../members/{hash}`` with
+a new ``email_address``), while "this ``contact_id`` is agnostic of contact's inclusion of an email
+address" (the spec's ``contact_id``). Keyed by the id, a member who changed her address kept her old
+record, and her old address, in her profile for good: Mailchimp lists the old id nowhere, so no pull
+could report it gone. The member id stays in the trait ``mailchimp_member_id``: a push finds by it
+the address the audience holds the person under. Records keyed by the member id before (an
+existing deployment) are retired by the connector's next full walk (``former_key_tombstone``).
+
 Statuses (https://mailchimp.com/developer/marketing/docs/fundamentals/#member-status):
 ``subscribed`` is an opt-in; ``unsubscribed`` and ``cleaned`` (hard bounce) are opt-outs;
 ``pending`` (double opt-in not yet confirmed), ``transactional`` and ``archived`` say nothing about
@@ -28,6 +37,9 @@ OBJECT_TYPE: Final = "member"
 #: The trait that carries the member's Mailchimp status into the profile, so ``from_profile`` knows
 #: what the batch endpoint must be told for an existing member (it always sets a status).
 STATUS_TRAIT: Final = "mailchimp_status"
+#: The trait that carries the member id (the subscriber hash of the member's address): the push
+#: pushes to the address the audience holds the person under, and records are keyed by contact_id.
+MEMBER_ID_TRAIT: Final = "mailchimp_member_id"
 
 Status = Literal["subscribed", "unsubscribed", "cleaned", "pending", "transactional", "archived"]
 STATUSES: Final[frozenset[str]] = frozenset(
@@ -61,6 +73,7 @@ PUSHED_TAGS: Final[frozenset[str]] = frozenset(f.tag for f in MERGE_FIELDS)
 #: The member fields a pull asks for (``fields=``): what the mapping reads, nothing more.
 MEMBER_FIELDS: Final[tuple[str, ...]] = (
     "id",
+    "contact_id",
     "email_address",
     "status",
     "merge_fields",
@@ -85,8 +98,16 @@ def _first_text(*values: Any) -> str:
     return next((t for t in (_text(v) for v in values) if t), "")
 
 
+def _record_id(raw: Mapping[str, Any]) -> Any:
+    """The record's id: the member's ``contact_id``. One that is not text is passed on as found, for
+    normalisation to refuse with the reason (a member without one is quarantined, never keyed by its
+    address's hash again)."""
+    return _text(raw.get("contact_id")) or raw.get("contact_id")
+
+
 def member_to_draft(member: Mapping[str, Any]) -> RecordDraft:
-    """Map one list member (as ``GET /lists/{list_id}/members`` returns it) to a draft.
+    """Map one list member (as ``GET /lists/{list_id}/members`` returns it) to a draft, keyed by its
+    ``contact_id`` (see the module docstring).
 
     Never raises on bad data: wrong types become absent values and ``normalise_record`` decides.
     The consent's ``changed_at`` is the opt-in time for a subscriber (``timestamp_opt``, else the
@@ -100,7 +121,7 @@ def member_to_draft(member: Mapping[str, Any]) -> RecordDraft:
         return RecordDraft(
             source=SOURCE,
             object_type=OBJECT_TYPE,
-            source_id=_text(raw.get("id")) or raw.get("id"),
+            source_id=_record_id(raw),
             updated_at=_text(raw.get("last_changed")) or None,
             deleted=True,
         )
@@ -120,6 +141,7 @@ def member_to_draft(member: Mapping[str, Any]) -> RecordDraft:
         "postal_code": _text(address.get("zip")),
         "language": _text(raw.get("language")),
         STATUS_TRAIT: status if status in STATUSES else "",
+        MEMBER_ID_TRAIT: _text(raw.get("id")),
     }
     consent: dict[str, Any] = {}
     if status == "subscribed":
@@ -132,14 +154,30 @@ def member_to_draft(member: Mapping[str, Any]) -> RecordDraft:
     return RecordDraft(
         source=SOURCE,
         object_type=OBJECT_TYPE,
-        # An id that is not text is passed on as found, for normalisation to refuse with the reason.
-        source_id=_text(raw.get("id")) or raw.get("id"),
+        source_id=_record_id(raw),
         updated_at=last_changed or None,
         emails=[email] if email else [],
         phones=[phone] if phone else [],
         traits={k: v for k, v in traits.items() if v},
         consent=consent,
         raw=raw,
+    )
+
+
+def former_key_tombstone(member: Any) -> RecordDraft | None:
+    """The member's record under the key it had before records were keyed by ``contact_id``
+    (``mailchimp:member:<member id>``), reported deleted as of ``last_changed``; None for an element
+    that names no such key. Where no record of that key is stored, retiring it reads one item and
+    writes nothing; where one is (a deployment from before), it leaves the profile the member's
+    record under her contact id has just joined (records go in before a page's tombstones)."""
+    if not isinstance(member, Mapping):
+        return None
+    member_id, contact_id = _text(member.get("id")), _text(member.get("contact_id"))
+    changed = _text(member.get("last_changed"))
+    if not member_id or not contact_id or member_id == contact_id or not changed:
+        return None
+    return RecordDraft(
+        source=SOURCE, object_type=OBJECT_TYPE, source_id=member_id, updated_at=changed, deleted=True
     )
 
 
@@ -193,17 +231,24 @@ def consent_from_status(status: str) -> bool | None:
     return {"subscribed": True, "unsubscribed": False, "cleaned": False}.get(status)
 
 
+def member_ids(profile: Profile) -> set[str]:
+    """The member ids (subscriber hashes) the profile's records know: the ``mailchimp_member_id``
+    trait (the newest member's), and the keys of records keyed by the member id before
+    (``former_key_tombstone``; a contact id is no address's hash, so it matches none)."""
+    trait = profile.traits.get(MEMBER_ID_TRAIT)
+    return set(source_ids(profile, SOURCE, OBJECT_TYPE)) | ({trait.value} if trait is not None else set())
+
+
 def known_status(profile: Profile, email: str) -> str | None:
     """The status Mailchimp showed for this person's member at the last pull, if it is unambiguous.
 
     The status trait is trusted only when the profile holds exactly one Mailchimp member and it is
     the one ``email`` addresses: with two members (two addresses) the trait may be the other's.
     """
-    members = set(source_ids(profile, SOURCE, OBJECT_TYPE))
     trait = profile.traits.get(STATUS_TRAIT)
-    if trait is None or members != {subscriber_hash(email)} or trait.value not in STATUSES:
+    if trait is None or trait.value not in STATUSES or len(source_ids(profile, SOURCE, OBJECT_TYPE)) != 1:
         return None
-    return trait.value
+    return trait.value if subscriber_hash(email) in member_ids(profile) else None
 
 
 def merge_fields_for(profile: Profile) -> dict[str, str]:
@@ -236,7 +281,7 @@ def profile_to_payload(profile: Profile) -> Payload | None:
         match_key=email,
         body={"member": member, "update_existing": plan.update_existing},
         group="update" if plan.update_existing else "add",
-        remote_id=held if held in source_ids(profile, SOURCE, OBJECT_TYPE) else None,
+        remote_id=held if held in member_ids(profile) else None,
     )
 
 
@@ -245,7 +290,7 @@ def member_email(profile: Profile) -> str | None:
     another of their addresses (a member whose id is that address's hash): then that one, so a push
     never adds a second member for someone Mailchimp already has."""
     email = primary_email(profile)
-    members = set(source_ids(profile, SOURCE, OBJECT_TYPE))
+    members = member_ids(profile)
     if not members or (email is not None and subscriber_hash(email) in members):
         return email
     held = sorted(
@@ -256,6 +301,7 @@ def member_email(profile: Profile) -> str | None:
 
 __all__ = [
     "MEMBER_FIELDS",
+    "MEMBER_ID_TRAIT",
     "MERGE_FIELDS",
     "OBJECT_TYPE",
     "PUSHED_TAGS",
@@ -265,8 +311,10 @@ __all__ = [
     "MergeField",
     "StatusPlan",
     "consent_from_status",
+    "former_key_tombstone",
     "known_status",
     "member_email",
+    "member_ids",
     "member_to_draft",
     "merge_fields_for",
     "plan_status",

@@ -184,6 +184,8 @@ class MailchimpSandbox(VendorSandbox):
         # the walk's queries become a bisect instead of a scan of the whole audience.
         self._index: tuple[list[str], list[dict[str, Any]]] | None = None
         self._json_cache: dict[tuple[str, str, str, int, str], bytes] = {}
+        #: contact id -> member id, built on a miss (``find_member``).
+        self._contacts: dict[str, str] = {}
         self.deleted: set[str] = set()
         self.merge_fields: list[dict[str, Any]] = []
         for tag, name, kind in (
@@ -593,8 +595,30 @@ class MailchimpSandbox(VendorSandbox):
         return self._index
 
     def find_member(self, key: str) -> dict[str, Any] | None:
-        """The member a path names: by subscriber hash, or by email address (call under the lock)."""
-        return self.members.get(key.lower()) or self.members.get(subscriber_hash(key))
+        """The member a path names: by subscriber hash, email address or contact id, as the spec's
+        ``subscriber_hash`` parameter says (call under the lock)."""
+        found = self.members.get(key.lower()) or self.members.get(subscriber_hash(key))
+        if found is not None:
+            return found
+        member_id = self._contacts.get(key)
+        member = self.members.get(member_id) if member_id is not None else None
+        if member is None or member["contact_id"] != key:
+            # Members come and go under many writers: the contact index is built again on a miss.
+            self._contacts = {m["contact_id"]: i for i, m in self.members.items()}
+            member_id = self._contacts.get(key)
+            member = self.members.get(member_id) if member_id is not None else None
+        return member
+
+    def move_member(self, member: dict[str, Any], email: str) -> None:
+        """Give a member a new address, as ``PATCH .../members/{hash}`` with ``email_address`` does: a
+        new id (the new address's hash) and ``unique_email_id``, the same ``contact_id`` (call under
+        the lock; the caller checks that the address is free)."""
+        del self.members[member["id"]]
+        member_id = subscriber_hash(email)
+        member.update(id=member_id, email_address=email, unique_email_id=member_id[:10])
+        self.members[member_id] = member
+        self._contacts[member["contact_id"]] = member_id
+        self._index = None
 
     @staticmethod
     def is_valid_address(email: str) -> bool:
@@ -612,7 +636,8 @@ class MailchimpSandbox(VendorSandbox):
 
     def _delete_permanent(self, member_id: str) -> httpx.Response:
         with self.lock:
-            member = self.members.pop(member_id.lower(), None)
+            found = self.find_member(member_id)
+            member = self.members.pop(found["id"], None) if found is not None else None
             self._index = None
             if member is not None:
                 # Mailchimp remembers that the address was deleted (it refuses a re-import); the
@@ -820,13 +845,21 @@ class MailchimpSandbox(VendorSandbox):
         )
 
     def record_keys(self) -> set[str]:
+        """``member:<contact id>``: the connector keys a member's record by its contact id."""
         with self.lock:
-            return {f"member:{i}" for i, m in self.members.items() if m["status"] != "archived"}
+            return {f"member:{m['contact_id']}" for m in self.members.values() if m["status"] != "archived"}
+
+    def _member_of(self, key: str) -> dict[str, Any]:
+        """The member a record key (``member:<contact id or member id>``) names (under the lock)."""
+        member = self.find_member(key.split(":", 1)[1])
+        if member is None:
+            raise KeyError(key)
+        return member
 
     def _archive_member(self, member_id: str) -> httpx.Response:
         """``DELETE .../members/{hash}``: archive the member (204); it stays listed, status "archived"."""
         with self.lock:
-            member = self.members.get(member_id)
+            member = self.find_member(member_id)
             if member is None or member["status"] == "archived":
                 return self._not_found()
             self._archive(member, self.clock.now())
@@ -841,14 +874,14 @@ class MailchimpSandbox(VendorSandbox):
         """Archive these members (``member:<id>``) at ``at``, as ``DELETE .../members/{hash}`` does."""
         with self.lock:
             for key in sorted(keys):
-                self._archive(self.members[key.split(":", 1)[1]], at or self.clock.now())
+                self._archive(self._member_of(key), at or self.clock.now())
 
     def touch(self, keys: Iterable[str], at: datetime | None = None) -> None:
         """Give each member a new last name, stamped ``at`` (default: the sandbox clock)."""
         stamp = format_time(at or self.clock.now())
         with self.lock:
             for key in keys:
-                member = self.members[key.split(":", 1)[1]]
+                member = self._member_of(key)
                 current = member["merge_fields"].get("LNAME", "")
                 name = next(
                     n for n in (_SURNAMES[next(self._touches) % len(_SURNAMES)], *_SURNAMES) if n != current
@@ -875,7 +908,7 @@ class MailchimpSandbox(VendorSandbox):
                 )
                 self.members[member["id"]] = member
                 self._index = None
-                keys.add(f"member:{member['id']}")
+                keys.add(f"member:{member['contact_id']}")
         return keys
 
     def was_deleted(self, member_id: str) -> bool:

@@ -7,7 +7,11 @@
   member takes ``status_if_new`` (required, with ``email_address``), an existing one ``status`` if
   given.
 * ``PATCH /lists/{list_id}/members/{subscriber_hash}`` (``update_list_member``): update a member
-  Mailchimp holds; 404 for anyone else, so a PATCH never adds anyone.
+  Mailchimp holds; 404 for anyone else, so a PATCH never adds anyone. A new ``email_address`` moves
+  the member to it, as Mailchimp does (the spec's request body takes ``email_address``): a new ``id``
+  (the MD5 of the new address) and ``unique_email_id``, the same ``contact_id``, ``last_changed``
+  moved; the old id is then found nowhere. An address another member has is 400 "Member Exists", a
+  permanently deleted one 400 "Forgotten Email Not Subscribed".
 
 Every write checks statuses (``subscribed``, ``unsubscribed``, ``cleaned``, ``pending``,
 ``transactional``) and merge fields as batch subscribe does (numbers stored as numbers), refuses to
@@ -15,8 +19,10 @@ subscribe an unsubscribed or cleaned member (400 "Member In Compliance State"), 
 ``last_changed`` only when something changed. Sources: the endpoints' entries in
 ``specs/mailchimp-marketing-3.0.55.json.gz`` and https://mailchimp.com/developer/marketing/docs/errors/.
 
-Simplification: an address cannot be changed here (Mailchimp lets PATCH change ``email_address``);
-the sandbox answers 400 saying so.
+Simplification: ``PUT`` does not change an address (it answers 400 saying so); ``PATCH`` does.
+
+Every path takes the subscriber hash, the address, or the member's ``contact_id`` (the spec: "This
+endpoint also accepts a list member's email address or contact_id").
 """
 
 from __future__ import annotations
@@ -88,16 +94,47 @@ def _email(sandbox: MailchimpSandbox, value: Any) -> str:
     return email
 
 
-def _apply(
-    sandbox: MailchimpSandbox, member: dict[str, Any], body: dict[str, Any], status: str | None
-) -> None:
-    """Apply a PUT or PATCH to an existing member (call under ``sandbox.lock``)."""
-    if "email_address" in body and subscriber_hash(str(body["email_address"])) != member["id"]:
+def _new_address(
+    sandbox: MailchimpSandbox, member: dict[str, Any], body: dict[str, Any], moves: bool
+) -> str | None:
+    """The address a write moves the member to, or None; refused when it cannot move there."""
+    if "email_address" not in body or subscriber_hash(str(body["email_address"])) == member["id"]:
+        return None
+    if not moves:
         raise _RefusedError(
-            sandbox._invalid(
-                "The sandbox does not change a member's email address; add the new address as a member"
+            sandbox._invalid("The sandbox changes a member's email address by PATCH only, not by PUT")
+        )
+    email = _email(sandbox, body["email_address"])
+    if subscriber_hash(email) in sandbox.members:
+        raise _RefusedError(sandbox.problem(400, "Member Exists", f"{email} is already a list member."))
+    _refuse_forgotten(sandbox, email)
+    return email
+
+
+def _refuse_forgotten(sandbox: MailchimpSandbox, email: str) -> None:
+    """Refuse an address that was permanently deleted: Mailchimp never takes it again by API."""
+    if sandbox.was_deleted(subscriber_hash(email)):
+        raise _RefusedError(
+            sandbox.problem(
+                400,
+                "Forgotten Email Not Subscribed",
+                f"{email} was permanently deleted and cannot be re-imported. The contact must re-subscribe "
+                "to get back on the list.",
             )
         )
+
+
+def _apply(
+    sandbox: MailchimpSandbox,
+    member: dict[str, Any],
+    body: dict[str, Any],
+    status: str | None,
+    *,
+    moves: bool = False,
+) -> None:
+    """Apply a PUT or PATCH (``moves``: it may change the address) to an existing member (call under
+    ``sandbox.lock``). Everything is checked before anything changes."""
+    email = _new_address(sandbox, member, body, moves)
     merge = _merge(sandbox, body.get("merge_fields"))
     if status == "subscribed" and member["status"] in ("unsubscribed", "cleaned"):
         raise _RefusedError(
@@ -110,6 +147,9 @@ def _apply(
         )
     now = sandbox.clock.now()
     changed = False
+    if email is not None:
+        sandbox.move_member(member, email)
+        changed = True
     if status is not None and status != member["status"]:
         if status == "subscribed":
             member["timestamp_opt"] = format_time(now)
@@ -136,15 +176,7 @@ def _apply(
 def _create(sandbox: MailchimpSandbox, email: str, status: str, body: dict[str, Any]) -> dict[str, Any]:
     merge = _merge(sandbox, body.get("merge_fields"))
     member_id = subscriber_hash(email)
-    if sandbox.was_deleted(member_id):
-        raise _RefusedError(
-            sandbox.problem(
-                400,
-                "Forgotten Email Not Subscribed",
-                f"{email} was permanently deleted and cannot be re-imported. The contact must re-subscribe "
-                "to get back on the list.",
-            )
-        )
+    _refuse_forgotten(sandbox, email)
     now = sandbox.clock.now()
     member = sandbox._new_member(
         email,
@@ -230,7 +262,7 @@ def update_member(sandbox: MailchimpSandbox, request: httpx.Request, key: str) -
             member = sandbox.find_member(key)
             if member is None:
                 return sandbox._not_found()
-            _apply(sandbox, member, body, status)
+            _apply(sandbox, member, body, status, moves=True)
             return _answer(sandbox, member, request)
     except _RefusedError as refused:
         return refused.response

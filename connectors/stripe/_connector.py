@@ -12,6 +12,14 @@
   returned whose newest event differs from what it returned. Within one pull an object comes back
   once: the newest event wins (Stripe lists newest first), and an object its own stream returned
   as the event left it is not repeated.
+* Versions on one second: an event's ``created`` is in whole seconds, and an object changed again on
+  the second of the change the last pull read would have two versions of one time (the store then
+  keeps the larger content hash). Stripe lists events newest first and stamps them by its clock,
+  so the events on the watermark second that the cursor has not seen were all made after those it
+  has: an update is dated ``created`` plus one microsecond more than the events of its stream seen
+  on that second (``_sub_second``), and a deletion at the end of its second (nothing changes a
+  deleted customer). Beyond ``SEEN_LIMIT`` events of one type on one second the count stops
+  growing, and a third version on that second ties again.
 * A list walk pages with ``starting_after`` (the id of the last object read): once that customer is
   deleted Stripe refuses the id, and the walk begins again from its first page (``walk``).
 """
@@ -22,9 +30,9 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from connectors._http import ConnectorRequestError, value_at
 from connectors.cursor_tags import tagged
@@ -73,6 +81,11 @@ _RESTARTS = 3
 #: A full pull of an account with no event yet reads every event that appears during the walk.
 _NO_EVENT_YET = datetime(1970, 1, 1, tzinfo=UTC)
 _STATUSES = {"succeeded": "paid", "pending": "pending", "failed": "cancelled"}
+#: The key ``pull`` adds to an event it keeps: microseconds past ``created`` that date its version
+#: (``_sub_second``). Not a Stripe field; only ``to_records`` reads it, and no draft carries it.
+_AFTER: Final = "profilesync_after_us"
+#: A deletion is dated at the end of its second: after every update of that second.
+_END_OF_SECOND: Final = 999_999
 
 
 def to_major(amount: Any, currency: str) -> Decimal | None:
@@ -119,13 +132,46 @@ def _as_of_event(draft: RecordDraft, event: Any) -> RecordDraft:
     """
     if draft.problem or not isinstance(event, dict):
         return draft
-    happened = event.get("created")
-    if not isinstance(happened, int) or isinstance(happened, bool):
+    happened = _stamp(event)
+    if happened is None:
         return draft
     created = draft.updated_at
-    if isinstance(created, int) and not isinstance(created, bool) and created >= happened:
+    if isinstance(created, int) and not isinstance(created, bool) and created > event["created"]:
         return draft
     return draft.model_copy(update={"updated_at": happened})
+
+
+def _stamp(event: dict[str, Any]) -> datetime | None:
+    """When an event's version of its object was made: ``created`` (whole seconds) and the
+    microseconds ``pull`` put in ``_AFTER`` (see ``_sub_second``); None without a readable time."""
+    happened = event.get("created")
+    if not isinstance(happened, int) or isinstance(happened, bool):
+        return None
+    after = event.get(_AFTER)
+    after = after if isinstance(after, int) and not isinstance(after, bool) else 0
+    try:
+        return datetime.fromtimestamp(happened, UTC) + timedelta(microseconds=after)
+    except (OverflowError, OSError, ValueError):  # a year beyond datetime's: normalise says so
+        return None
+
+
+def _sub_second(event: dict[str, Any], since: datetime | None, seen: int, deletion: bool) -> dict[str, Any]:
+    """The event with the microseconds that order its version after the versions of its second
+    read before (``_AFTER``).
+
+    Stripe stamps events by its clock, one object's changes one after another, and lists them newest
+    first: the events of a stream on its watermark second (``since``) that the cursor has not seen
+    (``seen`` of them on it) were made after every one it has seen, so ``seen + 1`` microseconds
+    order them after every version a pull read on that second before (at most ``seen``), and after
+    the object's creation (a list version dated ``created``). On another second no version of the
+    object was read yet: one microsecond, after its creation. A deletion goes at the end of its
+    second."""
+    created = parse_point(event.get("created"), "epoch")
+    if created is None:
+        return event
+    if deletion:
+        return {**event, _AFTER: _END_OF_SECOND}
+    return {**event, _AFTER: 1 + (seen if since is not None and created == since else 0)}
 
 
 def _fingerprint(obj: Any) -> bytes:
@@ -152,7 +198,7 @@ def _tombstone(event: Any, object_type: str) -> RecordDraft:
         source="stripe",
         object_type=object_type,
         source_id=object_id,
-        updated_at=event.get("created"),
+        updated_at=_stamp(event) or event.get("created"),
         deleted=True,
     )
 
@@ -183,7 +229,8 @@ class StripeConnector(RestConnector):
                 yield page
                 continue
             since_walk = baseline[page.object_type]
-            kept = []
+            stream_state = state.state(self.declaration.stream_for(page.object_type).name)
+            kept: list[Any] = []
             for event in page.records:
                 if not isinstance(event, dict):
                     if since_walk:
@@ -206,7 +253,14 @@ class StripeConnector(RestConnector):
                         continue  # its own stream returned the object as the event left it
                     if listed is None and not since_walk:
                         continue  # a full pull's list streams return the object as it is now
-                kept.append(event)
+                kept.append(
+                    _sub_second(
+                        event,
+                        stream_state.since,
+                        len(stream_state.skip),
+                        page.object_type in DELETION_STREAMS,
+                    )
+                )
             yield RawPage(records=kept, cursor=page.cursor, object_type=page.object_type)
 
     def walk(

@@ -697,6 +697,9 @@ class JunkInjector:
     replacing keeps the vendor's offsets and counts true, so offset paging reads on as it would."""
 
     JUNK: ClassVar[tuple[Any, ...]] = ("junk", None, 42, ["a", "b"])
+    #: The fields a record key may be made of, noted for a replaced element (Mailchimp keys a
+    #: member by its ``contact_id``; the bucket is chosen by ``id``).
+    ID_FIELDS: ClassVar[tuple[str, ...]] = ("id", "Id", "contact_id")
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -718,7 +721,9 @@ class JunkInjector:
         for index, element in enumerate(target):
             key = str(element.get("id", element.get("Id", ""))).rsplit("/", 1)[-1]
             if key and zlib.crc32(key.encode()) % 5 == 0:
-                self.replaced.add(key)
+                self.replaced |= {
+                    str(element[f]).rsplit("/", 1)[-1] for f in self.ID_FIELDS if element.get(f)
+                }
                 target[index] = self.JUNK[self._count % len(self.JUNK)]
                 self._count += 1
         headers = {

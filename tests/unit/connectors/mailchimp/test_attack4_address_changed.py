@@ -3,18 +3,17 @@
 Mailchimp lets ``PATCH /lists/{id}/members/{hash}`` change ``email_address``, and a member's ``id`` is
 the MD5 of her lower-cased address (the spec: "the `id` is the MD5 hash of their email address";
 ``contact_id`` is the id that stays). After the change she is listed under a new id, and her old id
-is listed nowhere: not archived, not deleted, so no pull reports it gone. The connector keys records
-by that id, so the old record stays in her profile for good with the old address, which is pushed
-to and matched on as hers. (The sandbox refuses an address change; the test makes the change as
-Mailchimp would: same ``contact_id``, new address and id, ``last_changed`` moved.)
+is listed nowhere: not archived, not deleted, so no pull reports it gone. Keyed by that id, the old
+record stayed in her profile for good with the old address, which was pushed to and matched on as
+hers. Records are keyed by ``contact_id`` now. (The test makes the change by hand, as Mailchimp
+would: same ``contact_id``, new address and id, ``last_changed`` moved; test_address_moves.py makes
+it through the sandbox's PATCH.)
 """
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
-
-import pytest
 
 from connectors._http import RetryPolicy
 from connectors.mailchimp import PLUGIN
@@ -28,12 +27,6 @@ from profilesync.testing.contract import T_CHANGES
 SETTINGS = IngestSettings(sleep=lambda _: None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mailchimp keys a record by the member id, the MD5 of the address, which Mailchimp changes "
-    "with the address; the old id is reported nowhere, so its record stays (keying by contact_id, "
-    "with the stored member ids moved over, is the fix: connectors/mailchimp, a change of record keys)",
-)
 def test_a_member_whose_address_changed_at_mailchimp_keeps_only_the_new_one() -> None:
     sandbox = PLUGIN.sandbox(people=20, seed=4)
     retry = RetryPolicy(max_attempts=3, backoff_floor=0.01, backoff_cap=0.05, sleep=lambda _: None)

@@ -17,7 +17,7 @@ from connectors.mailchimp import (
     profile_to_payload,
     subscriber_hash,
 )
-from connectors.mailchimp._mapping import StatusPlan
+from connectors.mailchimp._mapping import MEMBER_ID_TRAIT, StatusPlan
 from core.normalise import normalise_email, normalise_record
 from core.schema import (
     ComputedTraits,
@@ -32,11 +32,13 @@ from core.schema import (
 from core.testing.population import people, population
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
+CONTACT_ID = "5e7a0c2b9d1f4e3a8b6c0d2f4a6b8c0e"
 
 
 def member(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "id": subscriber_hash("Ann.Lee@Example.com"),
+        "contact_id": CONTACT_ID,
         "email_address": "Ann.Lee@Example.com",
         "status": "subscribed",
         "merge_fields": {
@@ -64,7 +66,7 @@ def test_a_subscriber_maps_to_the_persons_own_fields_and_an_opt_in() -> None:
     # THEN identifiers, names, country and language are the person's own; the PS* fields are not read
     assert draft.source == "mailchimp"
     assert draft.object_type == "member"
-    assert draft.source_id == subscriber_hash("ann.lee@example.com")
+    assert draft.source_id == CONTACT_ID  # the id that stays when the address changes
     assert draft.emails == ["Ann.Lee@Example.com"]
     assert draft.phones == ["+44 20 7946 0018"]
     assert draft.traits == {
@@ -73,6 +75,7 @@ def test_a_subscriber_maps_to_the_persons_own_fields_and_an_opt_in() -> None:
         "country": "United Kingdom",
         "language": "fr",
         STATUS_TRAIT: "subscribed",
+        MEMBER_ID_TRAIT: subscriber_hash("ann.lee@example.com"),
     }
     # AND the consent is granted as of the opt-in time, and the record is dated by last_changed
     assert draft.consent == {"email": {"granted": True, "changed_at": "2026-01-05T10:00:00+00:00"}}
@@ -107,7 +110,7 @@ def test_an_archived_member_is_a_tombstone_dated_by_last_changed_not_a_consent_c
     draft = member_to_draft(member(status="archived"))
     # THEN it is a deletion of that member, holding nothing of the person and deciding no consent
     assert draft.deleted is True
-    assert (draft.source_id, draft.updated_at) == (member()["id"], "2026-02-01T09:30:00+00:00")
+    assert (draft.source_id, draft.updated_at) == (CONTACT_ID, "2026-02-01T09:30:00+00:00")
     assert (draft.emails, draft.traits, draft.consent) == ([], {}, {})
 
 

@@ -159,6 +159,56 @@ def test_update_list_member_patches_one_field(client: Any, sandbox: MailchimpSan
     assert patched["merge_fields"]["LNAME"] == member["merge_fields"].get("LNAME", "")
 
 
+def test_update_list_member_moves_a_member_to_a_new_address_keeping_her_contact_id(
+    client: Any, sandbox: MailchimpSandbox
+) -> None:
+    # GIVEN a member
+    member = _member(sandbox)
+    # WHEN her address is changed (PATCH with email_address, as the spec's request body allows)
+    moved = client.lists.update_list_member(
+        sandbox.list_id, member["id"], {"email_address": "Moved.On@Example.com"}
+    )
+    # THEN she has the new address's hash as her id, and the same contact id
+    assert moved["email_address"] == "Moved.On@Example.com"
+    assert moved["id"] == subscriber_hash("moved.on@example.com") != member["id"]
+    assert moved["contact_id"] == member["contact_id"]
+    assert moved["unique_email_id"] != member["unique_email_id"]
+    assert moved["last_changed"] >= member["last_changed"]
+    # AND her old id names nobody, while the path takes her new id, her address or her contact id
+    with pytest.raises(ApiClientError) as gone:
+        client.lists.get_list_member(sandbox.list_id, member["id"])
+    assert gone.value.status_code == 404
+    for key in (moved["id"], "moved.on@example.com", member["contact_id"]):
+        assert client.lists.get_list_member(sandbox.list_id, key)["contact_id"] == member["contact_id"]
+    # AND the audience still holds one member for her
+    listed = client.lists.get_list_members_info(sandbox.list_id, count=1000)["members"]
+    assert [m["id"] for m in listed if m["contact_id"] == member["contact_id"]] == [moved["id"]]
+
+
+def test_update_list_member_to_an_address_another_member_has_is_member_exists(
+    client: Any, sandbox: MailchimpSandbox
+) -> None:
+    # GIVEN two members
+    with sandbox.lock:
+        first, second = (dict(m) for m in list(sandbox.members.values())[:2])
+    # WHEN one is moved to the other's address, or moved by PUT
+    with pytest.raises(ApiClientError) as taken:
+        client.lists.update_list_member(
+            sandbox.list_id, first["id"], {"email_address": second["email_address"]}
+        )
+    with pytest.raises(ApiClientError) as by_put:
+        client.lists.set_list_member(
+            sandbox.list_id, first["id"], {"email_address": "else@example.com", "status_if_new": "subscribed"}
+        )
+    # THEN both are refused and nobody changed
+    assert taken.value.status_code == 400
+    assert json.loads(taken.value.text)["title"] == "Member Exists"
+    assert by_put.value.status_code == 400
+    with sandbox.lock:
+        assert sandbox.members[first["id"]]["email_address"] == first["email_address"]
+        assert sandbox.members[second["id"]]["email_address"] == second["email_address"]
+
+
 def test_batch_list_members(client: Any, sandbox: MailchimpSandbox) -> None:
     answer = client.lists.batch_list_members(
         sandbox.list_id,

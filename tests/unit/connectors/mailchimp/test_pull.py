@@ -24,7 +24,7 @@ SECOND = timedelta(seconds=1)
 
 
 def keys_of(pages: list[RawPage]) -> list[str]:
-    return [f"member:{m['id']}" for page in pages for m in page.records]
+    return [f"member:{m['contact_id']}" for page in pages for m in page.records]
 
 
 def test_pages_ask_for_the_maximum_page_size_sorted_by_last_changed(
@@ -278,11 +278,11 @@ def test_the_official_sdk_reads_members_from_the_served_sandbox(sandbox: Mailchi
         client.set_config({"api_key": sandbox.token})
         client.api_client.host = f"{server.url}/3.0"
         body = client.lists.get_list_members_info(
-            sandbox.list_id, count=5, fields=["members.id", "total_items"]
+            sandbox.list_id, count=5, fields=["members.contact_id", "total_items"]
         )
     assert body["total_items"] == len(sandbox.record_keys())
     assert len(body["members"]) == 5
-    assert {f"member:{m['id']}" for m in body["members"]} <= sandbox.record_keys()
+    assert {f"member:{m['contact_id']}" for m in body["members"]} <= sandbox.record_keys()
 
 
 def test_cursors_round_trip_and_foreign_cursors_are_refused() -> None:

@@ -260,5 +260,7 @@ def test_a_customer_updated_then_deleted_in_one_window_arrives_as_the_update_and
     # THEN the pull carries the update and, dated after it, the tombstone: retiring wins
     mine = [d for d in drafts if f"{d.object_type}:{d.source_id}" == customer]
     assert [d.deleted for d in mine] == [False, True]
-    assert mine[1].updated_at == int((at + timedelta(seconds=5)).timestamp())
+    # (a deletion is dated at the end of its second: after every update of that second)
+    assert mine[1].updated_at == at + timedelta(seconds=5, microseconds=999_999)
+    assert mine[0].updated_at < mine[1].updated_at
     assert (mine[1].emails, mine[1].traits) == ([], {})
