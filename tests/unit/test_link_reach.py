@@ -17,6 +17,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from connectors.jsonl import draft_from_flat
+from core import link_scope
 from core.identity import IdentityPolicy
 from core.link_nodes import _as_match_node, _match_node, graph_node
 from core.link_reach import DecisionCache, Filing
@@ -334,3 +335,65 @@ def test_the_decision_cache_decides_every_pair_as_decide(
     assert cache.decide_keys(pairs, nodes, model) == {
         (a, b): decide(nodes[a].record, nodes[b].record, model) for a, b in pairs
     }
+
+
+@pytest.fixture
+def fresh_walk_checked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every walk a scope makes with what its earlier rounds found (``Scope.walked``) is compared
+    with a walk from nothing over the same scope: the same records reached and the same candidate
+    pairs. Returns, per walk, how many of the records it reached it took from the kept walk."""
+    reused: list[int] = []
+    real = link_scope.reachable
+
+    def both(*args: Any) -> set[str]:
+        anchors, nodes, blocks, limit, overloaded, holders, decide, walked, note = args
+        before = set(walked)
+        kept: set[tuple[str, str]] = set()
+
+        def noted(pairs: Any) -> None:
+            kept.update(pairs)
+            note(pairs)
+
+        def decided(pairs: Any) -> Any:
+            kept.update(pairs)
+            return decide(pairs)
+
+        got = real(anchors, nodes, blocks, limit, overloaded, holders, decided, walked, noted)
+        fresh: set[tuple[str, str]] = set()
+
+        def decided_fresh(pairs: Any) -> Any:
+            fresh.update(pairs)
+            return decide(pairs)
+
+        assert got == real(anchors, nodes, blocks, limit, overloaded, holders, decided_fresh)
+        assert kept == fresh
+        reused.append(len(before & got))
+        return got
+
+    monkeypatch.setattr(link_scope, "reachable", both)
+    return reused
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_walk_kept_between_rounds_reaches_what_a_fresh_walk_reaches(
+    seed: int, fresh_walk_checked: list[int]
+) -> None:
+    """GIVEN 200 varied people with older versions of a fifth of their records, and 120 Smiths of one
+    postcode in several tools (dense blocks, whose neighbours shift as records arrive), shuffled WHEN
+    ingested in batches of random sizes, each batch's scope walking again from what its earlier
+    rounds found after candidates are read and customers loaded THEN every walk reaches the records
+    and decides the candidate pairs a walk from nothing does, and the customers are those of
+    ``link_graph`` over the latest versions."""
+    rng = random.Random(seed)
+    latest = _records(200, seed) + _smiths_in_several_tools(120, seed)
+    deliveries = latest + [_older_version(r, rng) for r in rng.sample(latest, len(latest) // 5)]
+    rng.shuffle(deliveries)
+    settings = IngestSettings(sleep=lambda _: None, linkage=LinkageSettings())
+    store = InMemoryProfileStore()
+    start = 0
+    while start < len(deliveries):
+        size = rng.choice([1, 7, 40, 100])
+        ingest(deliveries[start : start + size], store, settings)
+        start += size
+    assert sum(fresh_walk_checked) > 100, "the kept walk was hardly used"
+    assert _customers(store) == _graph_customers(latest, settings)
