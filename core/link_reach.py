@@ -30,13 +30,13 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from core.linkage import Decision, GraphNode, LinkageModel, decide
-from core.linkage.blocking import DENSE_BLOCK, block_neighbours, neighbourhood_order
+from core.linkage.blocking import DENSE_BLOCK, NEIGHBOURS, neighbourhood_order
 
 if TYPE_CHECKING:
     from core.identity import IdentityPolicy
     from core.linkage import LinkageRecord
 
-__all__ = ["CandidateNodes", "DecisionCache", "Filing", "reachable"]
+__all__ = ["CandidateNodes", "DecisionCache", "Filing", "Walked", "reachable"]
 
 
 class DecisionCache:
@@ -165,6 +165,11 @@ class Filing:
         return self.many.keys()
 
 
+Walked = dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]]
+"""What ``reachable`` found from each node it walked: its candidate pairs, and the keys they and its
+values join it to. A scope keeps it between its rounds (core.link_scope: ``Scope.graph``)."""
+
+
 def reachable(
     anchors: Iterable[str],
     nodes: Mapping[str, GraphNode],
@@ -173,6 +178,8 @@ def reachable(
     overloaded: Collection[str],
     holders: Filing,
     decide: Callable[[list[tuple[str, str]]], Mapping[tuple[str, str], Decision]],
+    walked: Walked | None = None,
+    note: Callable[[Iterable[tuple[str, str]]], object] | None = None,
 ) -> set[str]:
     """The keys of the nodes the anchors reach through shared source keys and identifier values
     (``holders``: each value and source key -> the nodes holding it) and candidate pairs not decided
@@ -183,10 +190,15 @@ def reachable(
     in a dense block a node's neighbours: core.linkage.blocking.block_pairs); ``decide``
     decides pairs of keys (sorted) and returns them by the same pairs. Every candidate pair with a
     reached node is decided, so the pairs among the reached nodes are all decided
-    when this returns. Work is in proportion to what is reached, not to the scope."""
+    when this returns. Work is in proportion to what is reached, not to the scope.
+
+    ``walked``: what an earlier walk over the same filings found from each node, used in place of
+    walking it again (its pairs are given to ``note``, not decided again), and where this walk
+    keeps what it finds. The caller drops the entries a change of the filings or of ``overloaded``
+    makes wrong: those of every node holding a name whose holders changed."""
     reached = {key for key in anchors if key in nodes}
     frontier = sorted(reached)
-    dense: dict[str, dict[str, list[str]]] = {}  # a dense block's neighbours, worked out once
+    dense: dict[str, list[str]] = {}  # a dense block's members in order, worked out once
     # A name only one node holds (most blocking keys of a scope) joins it to nothing: only the
     # names held by two nodes or more are looked at.
     shared_blocks, shared_values = blocks.many, holders.many
@@ -197,29 +209,53 @@ def reachable(
     while frontier:
         pairs: set[tuple[str, str]] = set()
         found: list[str] = []
+        fresh: list[tuple[str, list[tuple[str, str]], list[str]]] = []
         for u in frontier:
+            if walked is not None:
+                known = walked.get(u)
+                if known is not None:
+                    if note is not None:
+                        note(known[0])
+                    found.extend(known[1])
+                    continue
             node = nodes[u]
+            held_by: list[str] = []
             for names in (node.values, node.links):
                 for shared in names:
                     held = shared_values.get(shared)
                     if held is not None:
-                        found.extend(held)
+                        held_by.extend(held)
+            found.extend(held_by)
             if not node.person:
+                fresh.append((u, [], held_by))
                 continue
+            own: list[tuple[str, str]] = []
             for key in node.blocking_keys():
                 mates = shared_blocks.get(key)
                 if mates is None or len(mates) > limit or key in overloaded:
                     continue
                 if len(mates) > DENSE_BLOCK:
-                    near = dense.get(key)
-                    if near is None:
-                        near = dense[key] = block_neighbours(mates, order)
-                    pairs.update((u, w) if u < w else (w, u) for w in near[u])
+                    # u's neighbours in the block's order (``block_neighbours``'s, for u alone: a
+                    # walk meets one or two of a dense block's members, not all of them).
+                    ranked = dense.get(key)
+                    if ranked is None:
+                        ranked = dense[key] = sorted(mates, key=order)
+                    i = ranked.index(u)
+                    own.extend((u, w) if u < w else (w, u) for w in ranked[max(0, i - NEIGHBOURS) : i])
+                    own.extend((u, w) if u < w else (w, u) for w in ranked[i + 1 : i + 1 + NEIGHBOURS])
                     continue
-                pairs.update((u, w) if u < w else (w, u) for w in mates if w != u)
+                own.extend((u, w) if u < w else (w, u) for w in mates if w != u)
+            pairs.update(own)
+            fresh.append((u, own, held_by))
         ordered = list(pairs)  # in any order: each decision depends on its pair alone
         decided = decide(ordered)
-        found.extend(key for pair in ordered if decided[pair].outcome != "no_link" for key in pair)
+        if walked is None:
+            found.extend(key for pair in ordered if decided[pair].outcome != "no_link" for key in pair)
+        else:
+            for u, own, held_by in fresh:
+                linked = [key for pair in own if decided[pair].outcome != "no_link" for key in pair]
+                found.extend(linked)
+                walked[u] = (tuple(own), tuple(held_by + linked))
         frontier = sorted(set(found) - reached)
         reached.update(frontier)
     return reached

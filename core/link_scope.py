@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from core.identity import IdentityPolicy, live_owner
 from core.link_index import BlockState, LinkIndex, ReviewItem
 from core.link_nodes import _as_match_node, _match_node, graph_node
-from core.link_reach import CandidateNodes, DecisionCache, Filing, reachable
+from core.link_reach import CandidateNodes, DecisionCache, Filing, Walked, reachable
 from core.link_review_index import PARTNERS_PREFIX
 from core.linkage import (
     DEFAULT_PEOPLE_LIMITS,
@@ -109,6 +109,14 @@ class Scope:
         """Blocking key -> the person nodes filed under it."""
         self.holders = Filing()
         """Identifier value (``email#...``) or source key (``source#...``) -> the nodes holding it."""
+        # What the walk found from each node (core.link_reach.reachable), kept between rounds: a
+        # round after the first meets mostly the same records (at 3,000 people it decided no new
+        # pair), and walking them again cost a tenth of ingest. A node put, and an index key found
+        # overloaded, make their names ``_changed``; the entries of every node holding one of them
+        # (and of the nodes put) are dropped before the next walk.
+        self.walked: Walked = {}
+        self._changed: set[str] = set()
+        self._changed_keys: set[str] = set()
 
     # -- what the scope holds ------------------------------------------------------------------
 
@@ -120,8 +128,18 @@ class Scope:
             # A candidate read through its match fields, now loaded: decide its pairs again.
             self.decisions = {p: d for p, d in self.decisions.items() if key not in p}
             self._file(key, previous, remove=True)
+            self._note_change(key, previous)
         self.nodes[key] = node
         self._file(key, node)
+        self._note_change(key, node)
+
+    def _note_change(self, key: str, node: GraphNode) -> None:
+        """Note the names of a node put in the scope (or replaced) once a walk has been kept."""
+        if self.walked:
+            self._changed_keys.add(key)
+            self._changed.update(node.values + node.links)
+            if node.person:
+                self._changed.update(node.blocking_keys())
 
     def _file(self, key: str, node: GraphNode, *, remove: bool = False) -> None:
         """Add (or remove) the node under its values, source keys and, for a person, blocking keys."""
@@ -167,6 +185,7 @@ class Scope:
                 node = known.get(key, owner.match, policy, _match_node)
                 nodes[key] = node  # ``_put`` of a key the scope does not hold (``wanted``)
                 self._file(key, node)
+                self._note_change(key, node)
             else:
                 missing.add(home[key])  # stored before the index had match fields: load its customer
         return missing
@@ -188,6 +207,7 @@ class Scope:
                     self.overloaded_values.add(key[3:])
                 else:
                     self.overloaded_blocks.add(key)
+                    self._changed.add(key)  # its members' pairs are gone
             members.update(state.members)
             if state.children:
                 members.update(state.children)
@@ -217,7 +237,18 @@ class Scope:
                 candidates.update(pairs)
                 return self._decide(pairs)
 
-            within = reachable(anchors, self.nodes, self.blocks, limit, overloaded, self.holders, decide)
+            self._forget_walks()
+            within = reachable(
+                anchors,
+                self.nodes,
+                self.blocks,
+                limit,
+                overloaded,
+                self.holders,
+                decide,
+                self.walked,
+                candidates.update,
+            )
             self._read_reviews()
             decided = {p: self.decisions[p] for p in candidates if p[0] in within and p[1] in within}
             result = self._link([self.nodes[k] for k in within], decided)
@@ -236,6 +267,22 @@ class Scope:
         self._read_reviews()
         self.result = self._link(list(self.nodes.values()), decided)
         return self.result
+
+    def _forget_walks(self) -> None:
+        """Drop what the kept walk found from the nodes a change since touches: the nodes put, and
+        every node holding a name whose holders (or overload) changed."""
+        walked = self.walked
+        if walked:
+            for key in self._changed_keys:
+                walked.pop(key, None)
+            blocks, holders = self.blocks, self.holders
+            for name in self._changed:
+                for key in blocks.get(name):
+                    walked.pop(key, None)
+                for key in holders.get(name):
+                    walked.pop(key, None)
+        self._changed.clear()
+        self._changed_keys.clear()
 
     def _decide(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Decision]:
         """The decisions on pairs of keys (each sorted), from this scope's own or the settings' cache;

@@ -41,7 +41,6 @@ __all__ = [
     "BlockingRule",
     "Candidates",
     "block_item_key",
-    "block_neighbours",
     "block_pairs",
     "blocking_keys",
     "candidate_pairs",
@@ -218,16 +217,6 @@ def block_pairs(members: Collection[_M], order: Callable[[_M], tuple[str, ...]])
     for i, a in enumerate(ranked):
         for b in ranked[i + 1 : i + 1 + NEIGHBOURS]:
             yield (a, b) if a < b else (b, a)
-
-
-def block_neighbours(members: Collection[_M], order: Callable[[_M], tuple[str, ...]]) -> dict[_M, list[_M]]:
-    """Each member of a dense block (more than ``DENSE_BLOCK``) with the members ``block_pairs`` pairs
-    it with: the ``NEIGHBOURS`` on either side of it in ``order``."""
-    ranked = sorted(members, key=order)
-    return {
-        a: ranked[max(0, i - NEIGHBOURS) : i] + ranked[i + 1 : i + 1 + NEIGHBOURS]
-        for i, a in enumerate(ranked)
-    }
 
 
 @dataclass

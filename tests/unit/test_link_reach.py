@@ -17,9 +17,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from connectors.jsonl import draft_from_flat
+from core import link_scope
 from core.identity import IdentityPolicy
 from core.link_nodes import _as_match_node, _match_node, graph_node
-from core.link_reach import DecisionCache, Filing
+from core.link_reach import DecisionCache, Filing, reachable
 from core.link_scope import LinkageSettings, Scope
 from core.linkage import GraphNode, decide, default_model, link_graph, linkage_record
 from core.normalise import NormaliseOptions, normalise_record
@@ -56,6 +57,28 @@ def _older_version(record: SourceRecord, rng: random.Random) -> SourceRecord:
         traits["postal_code"] = rng.choice(["LS1 4AP", "BS1 4DJ", "N1 9GU"])
     earlier = record.updated_at.replace(year=record.updated_at.year - 1)
     return record.model_copy(update={"traits": traits, "updated_at": earlier})
+
+
+def _delivered(latest: list[SourceRecord], rng: random.Random) -> list[SourceRecord]:
+    """The latest records with older versions of a fifth of them, shuffled."""
+    deliveries = latest + [_older_version(r, rng) for r in rng.sample(latest, len(latest) // 5)]
+    rng.shuffle(deliveries)
+    return deliveries
+
+
+def _ingest_in_batches(
+    records: list[SourceRecord], rng: random.Random, sizes: list[int]
+) -> tuple[InMemoryProfileStore, IngestSettings]:
+    """Ingest the records in order, in batches of sizes drawn from ``sizes``, with probabilistic
+    identity into a fresh in-memory store."""
+    settings = IngestSettings(sleep=lambda _: None, linkage=LinkageSettings())
+    store = InMemoryProfileStore()
+    start = 0
+    while start < len(records):
+        size = rng.choice(sizes)
+        ingest(records[start : start + size], store, settings)
+        start += size
+    return store, settings
 
 
 def _customers(store: InMemoryProfileStore) -> set[frozenset[str]]:
@@ -113,15 +136,7 @@ def test_a_varied_population_in_shuffled_batches_gives_the_customers_of_the_whol
     versions at once."""
     rng = random.Random(seed)
     latest = _records(250, seed)
-    deliveries = latest + [_older_version(r, rng) for r in rng.sample(latest, len(latest) // 5)]
-    rng.shuffle(deliveries)
-    settings = IngestSettings(sleep=lambda _: None, linkage=LinkageSettings())
-    store = InMemoryProfileStore()
-    start = 0
-    while start < len(deliveries):
-        size = rng.choice([1, 7, 40, 100])
-        ingest(deliveries[start : start + size], store, settings)
-        start += size
+    store, settings = _ingest_in_batches(_delivered(latest, rng), rng, [1, 7, 40, 100])
     assert whole_scope_checked, "no graph was built from anchors"
     assert _customers(store) == _graph_customers(latest, settings)
     assert store_problems(list(store.iter_profiles()), store.ident_owners()) == []
@@ -242,13 +257,7 @@ def test_dense_blocks_in_shuffled_batches_give_the_customers_of_one_batch(
     def customers(sizes: list[int]) -> set[frozenset[str]]:
         shuffled = records[:]
         rng.shuffle(shuffled)
-        settings = IngestSettings(sleep=lambda _: None, linkage=LinkageSettings())
-        store = InMemoryProfileStore()
-        start = 0
-        while start < len(shuffled):
-            size = rng.choice(sizes)
-            ingest(shuffled[start : start + size], store, settings)
-            start += size
+        store, _ = _ingest_in_batches(shuffled, rng, sizes)
         assert store_problems(list(store.iter_profiles()), store.ident_owners()) == []
         return _customers(store)
 
@@ -334,3 +343,57 @@ def test_the_decision_cache_decides_every_pair_as_decide(
     assert cache.decide_keys(pairs, nodes, model) == {
         (a, b): decide(nodes[a].record, nodes[b].record, model) for a, b in pairs
     }
+
+
+@pytest.fixture
+def fresh_walk_checked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every walk a scope makes with what its earlier rounds found (``Scope.walked``) is compared
+    with a walk from nothing over the same scope: the same records reached and the same candidate
+    pairs. Returns, per walk, how many of the records it reached it took from the kept walk."""
+    reused: list[int] = []
+    real = reachable
+
+    def both(*args: Any) -> set[str]:
+        anchors, nodes, blocks, limit, overloaded, holders, decide, walked, note = args
+        before = set(walked)
+        kept: set[tuple[str, str]] = set()
+
+        def noted(pairs: Any) -> None:
+            kept.update(pairs)
+            note(pairs)
+
+        def decided(pairs: Any) -> Any:
+            kept.update(pairs)
+            return decide(pairs)
+
+        got = real(anchors, nodes, blocks, limit, overloaded, holders, decided, walked, noted)
+        fresh: set[tuple[str, str]] = set()
+
+        def decided_fresh(pairs: Any) -> Any:
+            fresh.update(pairs)
+            return decide(pairs)
+
+        assert got == real(anchors, nodes, blocks, limit, overloaded, holders, decided_fresh)
+        assert kept == fresh
+        reused.append(len(before & got))
+        return got
+
+    monkeypatch.setattr(link_scope, "reachable", both)
+    return reused
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_walk_kept_between_rounds_reaches_what_a_fresh_walk_reaches(
+    seed: int, fresh_walk_checked: list[int]
+) -> None:
+    """GIVEN 200 varied people with older versions of a fifth of their records, and 120 Smiths of one
+    postcode in several tools (dense blocks, whose neighbours shift as records arrive), shuffled WHEN
+    ingested in batches of random sizes, each batch's scope walking again from what its earlier
+    rounds found after candidates are read and customers loaded THEN every walk reaches the records
+    and decides the candidate pairs a walk from nothing does, and the customers are those of
+    ``link_graph`` over the latest versions."""
+    rng = random.Random(seed)
+    latest = _records(200, seed) + _smiths_in_several_tools(120, seed)
+    store, settings = _ingest_in_batches(_delivered(latest, rng), rng, [1, 7, 40, 100])
+    assert sum(fresh_walk_checked) > 100, "the kept walk was hardly used"
+    assert _customers(store) == _graph_customers(latest, settings)
