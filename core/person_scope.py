@@ -33,7 +33,14 @@ from dataclasses import dataclass, field
 from core.connector import Connector
 from core.identity import IdentityPolicy
 from core.mailbox import canonical_spelling, mailbox_key
-from core.ports import RETIRED_OWNER, CustomerState, ProfileStore, PushedState, SyncStateStore
+from core.ports import (
+    RETIRED_OWNER,
+    CustomerState,
+    ProfileStore,
+    PushedState,
+    ReadsTombstones,
+    SyncStateStore,
+)
 from core.privacy_store import DeleteItem, ErasureStep, ErasureStore, ItemKey
 from core.schema import Identifier
 from core.scope_splinters import live_identifiers, own_splinters, widest_holder
@@ -152,6 +159,11 @@ class PersonScope:
         return [Identifier.from_key(key)] if key in self.exclusive else []
 
 
+def _is_tombstone(profiles: ReadsTombstones, key: str) -> bool:
+    found = profiles.get_owners_and_tombstones([key]).get(key)
+    return found is not None and found.customer_id == RETIRED_OWNER
+
+
 def locate(profiles: ProfileStore, identifier: Identifier) -> CustomerState | None:
     """The live customer that owns ``identifier`` (following merges), or None."""
     owner = profiles.get_owners([identifier.key]).get(identifier.key)
@@ -193,7 +205,13 @@ def find_scope(
         state = widest_holder(profiles, erasure, identifier.key)
     if state is None:
         scope = PersonScope(identifier)
-        if identifier.kind != "source" and not policy.is_blocked(identifier):
+        if identifier.kind == "source":
+            # A record id nobody holds (not pulled yet, or retired): the person's own, suppressed
+            # like an address nobody holds, so that the record pulled after the erasure is dropped;
+            # a retired record's tombstone, which names it in clear, is deleted (core.privacy).
+            retired = isinstance(profiles, ReadsTombstones) and _is_tombstone(profiles, identifier.key)
+            (scope.tombstones if retired else scope.exclusive).append(identifier.key)
+        elif not policy.is_blocked(identifier):
             shared = _shared(profiles, erasure, None, [identifier.key])
             (scope.shared if shared else scope.exclusive).append(identifier.key)
             scope.mailboxes = _own_mailboxes(profiles, erasure, None, scope.exclusive)
