@@ -88,10 +88,14 @@ class PersonScope:
         return self.customer_id is not None
 
     def suppression_keys(self) -> list[str]:
-        """The identifier keys to suppress: the exclusive ones and every source record id."""
+        """The identifier keys to suppress: the exclusive ones and every source record id, the ids
+        her child records (orders, charges) name as their owner included: her account at the tool,
+        which a pull may read after the erasure without any value of hers the erasure knew."""
         sources = (f"source#{key}" for key in self.sources)
+        snapshots = self.state.snapshots.values() if self.state is not None else ()
+        owners = (f"source#{snap.owner}" for snap in snapshots if snap.owner)
         theirs = (k for s in self.splinters for k in s.suppression_keys())
-        return sorted({*self.exclusive, *self.mailboxes, *sources, *self.tombstones, *theirs})
+        return sorted({*self.exclusive, *self.mailboxes, *sources, *owners, *self.tombstones, *theirs})
 
     def finding_keys(self) -> set[str]:
         """The keys that find the person's copies elsewhere (quarantine, dead letters)."""

@@ -74,7 +74,11 @@ def values_of(person: str, spelling: int = 0) -> tuple[str, ...]:
     return (f"email#{home}", f"email#{person}.work@example.com", f"phone#{phone}")
 
 
-RECORDS = tuple((tool, f"{person}x{n}") for person in PEOPLE for n, tool in enumerate(TOOLS))
+PEOPLES_RECORDS = tuple((tool, f"{person}x{n}") for person in PEOPLE for n, tool in enumerate(TOOLS))
+#: Two orders of each person in the shop, children of her shop record (``annx1``): they join her
+#: customer through its id, which they hold as their owner's, and count towards no guardrail.
+ORDERS = tuple(("shop", f"{person}o{n}") for person in PEOPLE for n in range(2))
+RECORDS = PEOPLES_RECORDS + ORDERS
 """(tool, id): the person is the id's prefix; every id is distinct in every text of the store."""
 
 
@@ -82,8 +86,17 @@ def person_of(record: tuple[str, str]) -> str:
     return record[1][:3]
 
 
+def is_order(record: tuple[str, str]) -> bool:
+    return record[1][3] == "o"
+
+
 def key_of(record: tuple[str, str]) -> str:
-    return f"{record[0]}:contact:{record[1]}"
+    return f"{record[0]}:{'order' if is_order(record) else 'contact'}:{record[1]}"
+
+
+def owner_of(record: tuple[str, str]) -> str:
+    """The source key of an order's owner, her shop record."""
+    return f"shop:contact:{person_of(record)}x1"
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,17 @@ class Version:
     def source_record(self) -> SourceRecord:
         emails = [v.partition("#")[2] for v in self.values if v.startswith("email#")]
         phones = [v.partition("#")[2] for v in self.values if v.startswith("phone#")]
+        if is_order(self.record):
+            keys = [f"source#{key_of(self.record)}", *self.values]
+            return SourceRecord(
+                source="shop",
+                object_type="order",
+                source_id=self.record[1],
+                updated_at=T0 + timedelta(days=self.day),
+                identifiers=tuple(sorted((Identifier.from_key(k) for k in keys), key=lambda i: i.key)),
+                level="child",
+                owner=owner_of(self.record),
+            )
         return make_record(
             self.record[0],
             self.record[1],
@@ -134,7 +158,7 @@ class Model:
 
     def accept(self, version: Version) -> None:
         record = version.record
-        if key_of(record) in self.erased_records or self.suppressed(version.values):
+        if self.suppressed((f"source#{key_of(record)}", *version.values)):
             return
         stored = self.live.get(record)
         if stored is not None and version.day <= self.watermark[record]:
@@ -147,7 +171,12 @@ class Model:
             self.live[record] = version  # the same content at a later time moves the watermark only
 
     def suppressed(self, values: Iterable[str]) -> bool:
-        return any(v in self.erased_values or mailbox_key(v) in self.erased_values for v in values)
+        return any(
+            v in self.erased_values
+            or mailbox_key(v) in self.erased_values
+            or (v.startswith("source#") and v[7:] in self.erased_records)
+            for v in values
+        )
 
     def components(self, mailboxes: bool) -> set[frozenset[str]]:
         """The live records grouped by shared values (no value reaches a guardrail's limit), and
@@ -161,7 +190,7 @@ class Model:
 
         first: dict[str, tuple[str, str]] = {}
         for record, version in sorted(self.live.items()):
-            for value in version.values:
+            for value in (f"source#{key_of(record)}", *version.values):  # an order holds its owner's
                 value = (mailbox_key(value) or value) if mailboxes else value
                 other = first.setdefault(value, record)
                 parent[find(record)] = find(other)
@@ -187,7 +216,7 @@ _STEP = st.one_of(
     ),
     st.tuples(st.just("replay"), st.sampled_from(RECORDS), st.integers(0, 5)),
     st.tuples(st.just("retire"), st.sampled_from(RECORDS)),
-    st.tuples(st.just("erase"), st.sampled_from(PEOPLE), st.integers(0, 5), st.integers(0, 3)),
+    st.tuples(st.just("erase"), st.sampled_from(PEOPLE), st.integers(0, 7), st.integers(0, 3)),
 )
 
 
@@ -211,7 +240,13 @@ class Program:
                     continue
                 person = person_of(record)
                 values = tuple(values_of(person, spelling)[i] for i in sorted(parts))
-                version = Version(record, values, NAMES[person][name], self.model.tick())
+                if is_order(record):  # an order holds its owner's id, and maybe the buyer's address
+                    values = (
+                        f"source#{owner_of(record)}",
+                        *(v for v in values if not v.startswith("phone#")),
+                    )
+                named = "" if is_order(record) else NAMES[person][name]  # an order holds no name
+                version = Version(record, values, named, self.model.tick())
                 self.model.sent.setdefault(record, []).append(version)
                 batch.append(version)
             self.ingest(batch)
@@ -247,7 +282,10 @@ class Program:
     def retire(self, record: tuple[str, str]) -> None:
         day = self.model.tick()
         deletion = SourceDeletion(
-            source=record[0], object_type="contact", source_id=record[1], deleted_at=T0 + timedelta(days=day)
+            source=record[0],
+            object_type=key_of(record).split(":")[1],
+            source_id=record[1],
+            deleted_at=T0 + timedelta(days=day),
         )
         retire_records([deletion], self.stores.profiles, self.stores.erasure, self.settings)
         if record in self.model.live:  # every version read is older than the deletion
@@ -313,7 +351,8 @@ class Program:
     def owners(self) -> dict[str, str]:
         keys = [f"source#{key_of(r)}" for r in RECORDS]
         found = self.stores.profiles.get_owners(keys)
-        return {k.removeprefix("source#"): str(o.customer_id) for k, o in found.items()}
+        # a record stored (the item of an order's owner link alone has no record hash)
+        return {k.removeprefix("source#"): str(o.customer_id) for k, o in found.items() if o.record_hash}
 
     def check(self) -> None:
         model = self.model
