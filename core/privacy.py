@@ -279,8 +279,11 @@ def _redact_other_histories(scope: PersonScope, stores: PrivacyStores, report: E
     history = stores.history if stores.history is not None else getattr(stores.profiles, "history", None)
     if history is None or scope.customer_id is None:
         return
+    # Her identifiers: every value she held alone and every record id of hers (an event lists the
+    # owner link that joined her order as ``source#shop:contact:...``), as her erasure suppresses them.
+    identifiers = scope.suppression_keys()
     redacted = redact_other_histories(
-        history, stores.erasure, scope.customer_id, sources=scope.sources, identifiers=scope.exclusive
+        history, stores.erasure, scope.customer_id, sources=scope.sources, identifiers=identifiers
     )
     if redacted:
         report.counts["history_redacted"] += redacted
