@@ -418,6 +418,15 @@ def absorbed_customers(
         seen.update(profiles.get_customers(sorted(set(ids) - {customer})))
         # A series is given out in order: look further only past an id that was used.
         todo = sorted(key for cid, key in ids.items() if cid in seen or cid == customer)
+    # A customer founded by a record that has left since (split off after the merge) is found
+    # through the merge events of the history instead, and so are the ones merged into it.
+    asked = {customer, *seen}
+    named = _merged_in_history(profiles, [customer]) - asked
+    while named:
+        asked |= named
+        found = profiles.get_customers(sorted(named))
+        seen.update(found)
+        named = _merged_in_history(profiles, sorted(found)) - asked
     # Merged into this customer, or into one merged into it (A into B, then B into this one).
     into = {customer}
     merged: list[str] = []
@@ -430,6 +439,26 @@ def absorbed_customers(
                 merged.append(cid)
                 grew = True
     return {cid: (seen[cid].version, erasure.customer_items(cid)) for cid in sorted(merged)}
+
+
+def _merged_in_history(profiles: ProfileStore, customers: Sequence[str]) -> set[str]:
+    """The customers the ``merge`` events of these customers' histories name (none on a store
+    without history)."""
+    history = getattr(profiles, "history", None)
+    if history is None or not customers:
+        return set()
+    from core.governance.history import MAX_PAGE
+
+    named: set[str] = set()
+    for cid in customers:
+        after: str | None = None
+        while True:
+            page = history.list_history(cid, limit=MAX_PAGE, after=after, newest_first=False)
+            named.update(c for e in page.events if e.kind == "merge" for c in e.customers)
+            if page.next is None:
+                break
+            after = page.next
+    return named - set(customers)
 
 
 def plan_erasure(
