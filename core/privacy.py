@@ -282,8 +282,9 @@ def _redact_other_histories(scope: PersonScope, stores: PrivacyStores, report: E
     # Her identifiers: every value she held alone and every record id of hers (an event lists the
     # owner link that joined her order as ``source#shop:contact:...``), as her erasure suppresses them.
     identifiers = scope.suppression_keys()
+    sources = {*scope.sources, *(k.removeprefix("source#") for k in identifiers if k.startswith("source#"))}
     redacted = redact_other_histories(
-        history, stores.erasure, scope.customer_id, sources=scope.sources, identifiers=identifiers
+        history, stores.erasure, scope.customer_id, sources=sorted(sources), identifiers=identifiers
     )
     if redacted:
         report.counts["history_redacted"] += redacted

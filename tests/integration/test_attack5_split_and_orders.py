@@ -9,6 +9,8 @@ as fixed examples on the in-memory, SQLite and DynamoDB (moto) stores.
 * An erasure missed a customer merged into hers when the record that founded it had left her
   customer since (split off again): its tombstone and its history, naming the record, stayed.
   The merge events of her history name it; the erasure reads them now.
+* The redaction of a copy inherited from a third customer (a customer the erased one founded,
+  merged into another) wrote the redacted event under the third customer and left the copy.
 * Known gap (strict xfail): an order pulled after its owner's record was retired takes over the
   owner's tombstone as its link, so a late copy of the owner's deleted version is stored again.
 """
@@ -105,6 +107,27 @@ def test_a_customer_merged_in_by_a_record_that_left_since_is_erased_with_the_sur
         program.run(("erase", "ann", 0, 0))
         # THEN the customer merged in (founded by the contact, which left it) goes too: no item
         # of it names her contact (the program's check reads every item)
+        program.check()
+        assert [(pk, sk) for pk, sk, rest in stores.rows() if "annx0" in f"{sk} {rest}"] == []
+
+
+@pytest.mark.parametrize("store", ["sqlite", "dynamodb"])  # the in-memory store has no items to read
+def test_a_copy_inherited_from_a_third_customer_names_her_no_more(store: str) -> None:
+    # GIVEN Ann's contact (its customer founded by it) merged into her shop record's customer by a
+    # change of addresses in one batch, and split off again: the shop record's customer keeps a copy
+    # of the contact's arrival, inherited from the customer the contact founded
+    with STORES[store]() as stores:
+        program = _run(
+            stores,
+            [
+                ("put", [(("hubspot", "annx0"), {0, 1}, 0, 0), (("shop", "annx1"), {0}, 0, 1)]),
+                ("put", [(("hubspot", "annx0"), {0}, 0, 0), (("shop", "annx1"), {1}, 0, 0)]),
+            ],
+        )
+        # WHEN the contact's person is erased by her address
+        program.run(("erase", "ann", 0, 0))
+        # THEN no history names the contact: the inherited copy was rewritten under the customer it
+        # came from (a store writes an event under its own customer), and stayed where it was
         program.check()
         assert [(pk, sk) for pk, sk, rest in stores.rows() if "annx0" in f"{sk} {rest}"] == []
 
