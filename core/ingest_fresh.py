@@ -42,6 +42,7 @@ from core.identity import GuardrailHit, customer_id_for
 from core.ingest_settings import IngestResult, IngestSettings
 from core.mailbox import is_canonical, mailbox_key
 from core.merge import build_profile, profile_hash, profile_json, record_hash
+from core.record_json import record_json
 from core.schema import SourceRecord
 from core.storage.sqlite_new_items import Row
 
@@ -166,7 +167,7 @@ def _rows(
         record_key = record.key
         by_key[record_key] = record
         h = record_hash(record)
-        snapshot = record.model_dump_json()
+        snapshot = record_json(record)  # worked out in the normalising worker, if there is one
         free.append((pk, "SOURCE#" + record_key, None, h, None, None, snapshot, None))
         event_id = event_id_for(survivor, "source_arrived", at, record_key, h)
         reason = "" if quotes_identifier(_ARRIVED, (record_key,)) else _ARRIVED

@@ -234,7 +234,7 @@ def _resolve(args: argparse.Namespace) -> int:
     from core.normalise import NormaliseOptions
     from core.runtime import bulk_gc
     from profilesync import cli_checks
-    from profilesync.parallel_normalise import NormalisingWorker, worker_wanted
+    from profilesync.parallel_normalise import NormalisingWorker, usable_cores, worker_wanted
     from profilesync.progress import Progress, count_lines
     from profilesync.resolve import (
         EMBEDDED_BATCH_SIZE,
@@ -243,10 +243,10 @@ def _resolve(args: argparse.Namespace) -> int:
         check_paths,
         default_quarantine_path,
         resolve,
-        write_documents,
         write_profiles,
         write_quarantine_line,
     )
+    from profilesync.resolve_output import write_store
     from profilesync.stores import open_stores, temporary_store_path
 
     if args.batch_size is None:
@@ -284,7 +284,9 @@ def _resolve(args: argparse.Namespace) -> int:
             stores = stack.enter_context(
                 open_stores(endpoint_url=None, table=args.table, path=path, durable=False)
             )
-            stack.enter_context(stores.database.grouped_commits(seconds=5.0))
+            # Ended (committed) when the records are resolved: the output is read by two processes.
+            grouped = stack.enter_context(ExitStack())
+            grouped.enter_context(stores.database.grouped_commits(seconds=5.0))
         else:
             stores = stack.enter_context(open_stores(endpoint_url=args.endpoint_url, table=args.table))
         store = stores.profiles
@@ -336,13 +338,15 @@ def _resolve(args: argparse.Namespace) -> int:
             progress=progress,
             erased=erased,
         )
+        if args.endpoint_url is None:
+            grouped.close()
         reading.total = report.read if reading.total else None  # blank lines are no records
         reading.finish(report.read, f"{report.quarantined:,} quarantined")
         writing = Progress("write", unit="profiles", quiet=args.quiet)
         with args.out.open("w", encoding="utf-8") as out:
-            documents = getattr(store, "profile_documents", None)  # the SQLite store's JSON as is
-            if documents is not None:
-                report.profiles = write_documents(documents(), out, progress=writing.update)
+            if args.endpoint_url is None:  # the SQLite store's JSON as is, half in a second process
+                parallel = usable_cores() >= 2
+                report.profiles = write_store(path, out, progress=writing.update, parallel=parallel)
             else:
                 report.profiles = write_profiles(store.iter_profiles(), out, progress=writing.update)
         writing.finish(report.profiles)

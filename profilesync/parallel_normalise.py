@@ -11,14 +11,18 @@ the worker has already sent; the DuckDB peer of ``bench/resolve_scaling.py`` use
 
 * Same results: the worker runs ``connectors.jsonl.read_jsonl`` and ``core.normalise.normalise_record``,
   the very functions the main process would run, and sends their outcomes in the order of the file;
-  each record arrives with its ``record_hash`` worked out (``core.merge``), which ingest reads next.
+  each record arrives with its ``record_hash`` (``core.merge``) and its JSON (``core.record_json``,
+  the snapshot the SQLite store writes) worked out, which ingest reads next.
   tests/unit/test_parallel_normalise.py compares a resolve with the worker to one without, byte for
   byte.
   With ``batch_size`` it reads the file as ``connectors.jsonl.batched.read_jsonl_batched`` does
   (batches that keep each person's lines together, a ``BatchEnd`` after each), again as the caller
   would.
-* Bounded memory: records go in chunks of ``chunk_size`` through a queue of at most ``ahead`` chunks;
-  when the main process falls behind, the worker waits.
+* Bounded memory: records go in chunks of ``chunk_size``, pickled by the worker (about 850 bytes a
+  record with its JSON, a quarter of the models' memory), through a queue of at most ``ahead``
+  chunks, and with ``batch_size`` a batch more (the worker normalises the next batch while the
+  caller ingests this one: about 17 MB at 20,000 records); when the main process falls behind, the
+  worker waits.
 * Nothing hangs, nothing is left running: an error the worker meets (the file stops being UTF-8 half
   way) is raised in the caller as it would have been there; a worker that dies (killed, out of memory)
   raises ``NormaliseWorkerError``; leaving the loop early, or an error in the caller, stops the worker;
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import queue
 import sys
 import threading
@@ -108,7 +113,11 @@ class NormalisingWorker:
         ``BatchEnd`` (connectors.jsonl.batched); None: in file order."""
         self.options = options or NormaliseOptions()
         self.chunk_size = chunk_size
-        self.ahead = ahead
+        self.ahead = ahead if batch_size is None else ahead + -(-batch_size // chunk_size)
+        """Chunks the worker may run ahead of the caller: ``ahead``, and with ``batch_size`` a whole
+        batch more, so that it normalises the next batch while the caller ingests this one (the
+        caller reads nothing while it ingests: a queue of 4,000 records let the worker work through
+        a fifth of each batch of 20,000, and the caller then waited for the rest)."""
         self.process: Any = None  # multiprocessing's process object, once started
         self._messages: Any = None
 
@@ -147,7 +156,7 @@ class NormalisingWorker:
             while True:
                 kind, payload = self._next_message(messages)
                 if kind == _CHUNK:
-                    yield from payload
+                    yield from pickle.loads(payload)
                 elif kind == _END:
                     return
                 else:
@@ -207,6 +216,7 @@ def _produce(
     from connectors.jsonl.batched import read_jsonl_batched
     from core.merge import record_hash
     from core.normalise import normalise_record
+    from core.record_json import record_json
     from core.runtime import tune_gc_for_bulk_work
 
     tune_gc_for_bulk_work()  # what it inherited or imported is frozen, as in the main process
@@ -217,12 +227,13 @@ def _produce(
             outcome = item if isinstance(item, Quarantined | BatchEnd) else normalise_record(item, options)
             if isinstance(outcome, SourceRecord):
                 record_hash(outcome)  # kept with the record: the caller's ingest needs it next
+                record_json(outcome)  # and so is its JSON, which the embedded store writes
             chunk.append(outcome)
             if len(chunk) >= chunk_size:
-                _send(messages, (_CHUNK, chunk))
+                _send(messages, (_CHUNK, _pickled(chunk)))
                 chunk = []
         if chunk:
-            _send(messages, (_CHUNK, chunk))
+            _send(messages, (_CHUNK, _pickled(chunk)))
     except _CallerGoneError:
         return
     except BaseException as error:  # sent to the caller, which raises it where it is read
@@ -231,6 +242,13 @@ def _produce(
         return
     with suppress(_CallerGoneError):
         _send(messages, (_END, None))
+
+
+def _pickled(chunk: list[SourceRecord | Quarantined | BatchEnd]) -> bytes:
+    """A chunk as the bytes it crosses the pipe as, pickled here rather than by the queue's feeder
+    thread: the chunks waiting in the queue (a batch's worth) are kept as these bytes, about a
+    quarter of the memory of the models they hold."""
+    return pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class _CallerGoneError(Exception):
@@ -253,8 +271,6 @@ def _send(messages: Any, message: tuple[str, Any]) -> None:
 
 def _sendable(error: BaseException) -> BaseException:
     """``error`` if it survives pickling unchanged in type, else a NormaliseWorkerError saying it."""
-    import pickle
-
     try:
         if type(pickle.loads(pickle.dumps(error))) is type(error):
             return error

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TextIO
 
@@ -21,16 +19,17 @@ from core.pipeline import IngestResult, IngestSettings
 from core.ports import ProfileStore
 from core.schema import Profile, Quarantined, RecordDraft, SourceRecord
 
+# Re-exported: the writers of the JSON documents live with the process that writes half of them.
+from profilesync.resolve_output import document_line as document_line
+from profilesync.resolve_output import write_documents as write_documents
+from profilesync.resolve_output import write_lines
+
 #: Records per batch on the embedded store: the new customers of a batch are planned and written
 #: together (core.batch_ingest), and a person whose records share a batch is founded whole rather
 #: than founded then attached to; memory grows with the batch (about 650 MB at 20,000 records).
 EMBEDDED_BATCH_SIZE: Final = 20_000
 #: Records per batch on DynamoDB (``--endpoint-url``): as before, small conditional transactions.
 ENDPOINT_BATCH_SIZE: Final = 100
-#: Distinct times whose output form ``_isoformat`` keeps (about 6 MB when full).
-_TIMES_KEPT: Final = 65_536
-#: ``json.dumps(line, ensure_ascii=False)`` without building an encoder for every line.
-_LINE_ENCODER: Final = json.JSONEncoder(ensure_ascii=False)
 
 
 @dataclass
@@ -187,88 +186,11 @@ def profile_line(profile: Profile) -> dict[str, Any]:
     }
 
 
-def document_line(document: Mapping[str, Any]) -> dict[str, Any]:
-    """``profile_line`` of the profile whose JSON document (``Profile.model_dump_json``) this is,
-    without building the model: the embedded store keeps profiles as JSON, and validating each one
-    back into a model only to write it out as JSON again was a tenth of a resolve. The same
-    output, key for key (tests/unit/test_resolve_output.py compares the two on a population)."""
-    identifiers: dict[str, list[str]] = {}
-    for ident in document["identifiers"]:
-        if ident["kind"] != "source":
-            identifiers.setdefault(ident["kind"], []).append(ident["value"])
-    traits: Mapping[str, Mapping[str, Any]] = document["traits"]
-    consent: Mapping[str, Mapping[str, Any]] = document["consent"]
-    return {
-        "customer_id": document["customer_id"],
-        "sources": [
-            {"source": s["source"], "object_type": s["object_type"], "id": s["id"]}
-            for s in document["sources"]
-        ],
-        "identifiers": identifiers,
-        "traits": {name: t["value"] for name, t in traits.items()},
-        "provenance": {
-            name: {"source": t["source"], "updated_at": _isoformat(t["updated_at"])}
-            for name, t in traits.items()
-        },
-        "computed": document["computed"],
-        "consent": {
-            channel: {
-                "granted": c["granted"],
-                "changed_at": _isoformat(c["changed_at"]),
-                "source": c["source"],
-            }
-            for channel, c in consent.items()
-        },
-        "version": document["version"],
-    }
-
-
-def _isoformat(text: str) -> str:
-    """A time as pydantic writes it (``...Z``) in ``datetime.isoformat``'s form (``...+00:00``).
-
-    A whole second in UTC (``2026-06-19T06:46:24Z``, nearly every time a vendor gives) is the same
-    text with ``+00:00`` for the ``Z``; any other is parsed (``_parsed_isoformat``)."""
-    if len(text) == 20 and text[19] == "Z" and text[10] == "T":
-        return text[:19] + "+00:00"
-    return _parsed_isoformat(text)
-
-
-@functools.lru_cache(maxsize=_TIMES_KEPT)
-def _parsed_isoformat(text: str) -> str:
-    """``_isoformat`` by parsing. Kept by its text: a profile's traits and consent mostly share
-    their records' few times, and parsing each one again was a third of writing a line. (A text
-    that is no time raises each time: ``lru_cache`` keeps no exception.)"""
-    return datetime.fromisoformat(text).isoformat()
-
-
-def _iso(moment: datetime) -> str:
-    # The same form pydantic gives the computed traits: UTC with a Z.
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def write_profiles(
     profiles: Iterator[Profile], out: TextIO, progress: Callable[[int], None] | None = None
 ) -> int:
     """Write one line per profile as the store yields them (memory stays that of one page)."""
-    return _write_lines(map(profile_line, profiles), out, progress)
-
-
-def write_documents(
-    documents: Iterator[Mapping[str, Any]], out: TextIO, progress: Callable[[int], None] | None = None
-) -> int:
-    """``write_profiles`` for profiles read as JSON documents (``document_line``)."""
-    return _write_lines(map(document_line, documents), out, progress)
-
-
-def _write_lines(lines: Iterator[dict[str, Any]], out: TextIO, progress: Callable[[int], None] | None) -> int:
-    count = 0
-    encode = _LINE_ENCODER.encode
-    for line in lines:
-        out.write(encode(line) + "\n")
-        count += 1
-        if progress is not None and not count % 1000:
-            progress(count)
-    return count
+    return write_lines(map(profile_line, profiles), out, progress)
 
 
 def write_quarantine_line(entry: Quarantined, out: TextIO) -> None:

@@ -45,6 +45,7 @@ from core.ports import (
     TouchSource,
     Unsuppressed,
 )
+from core.record_json import record_json
 from core.schema import Profile, SourceRecord
 from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES
 from core.storage.sqlite_database import SQLiteDatabase, select_in
@@ -438,7 +439,7 @@ class _Conditions:
         match op:
             case PutSource():
                 key = (_CUSTOMER + op.customer_id, "SOURCE#" + op.record.key)
-                row: _Row = (*key, None, op.record_hash, None, None, op.record.model_dump_json(), None)
+                row: _Row = (*key, None, op.record_hash, None, None, record_json(op.record), None)
                 self.puts[key] = row
                 return row
             case DeleteSource():

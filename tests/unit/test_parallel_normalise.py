@@ -29,9 +29,11 @@ import pytest
 
 import profilesync.parallel_normalise as parallel
 from connectors.jsonl import read_jsonl
+from connectors.jsonl.batched import BatchEnd, read_jsonl_batched
 from core.errors import InputError
 from core.merge import RECORD_HASH_MEMO, record_hash
 from core.normalise import NormaliseOptions, normalise_record
+from core.record_json import RECORD_JSON_MEMO
 from core.runtime import bulk_gc
 from core.schema import Quarantined, SourceRecord
 from core.storage.memory import InMemoryProfileStore
@@ -105,7 +107,7 @@ def test_the_workers_outcomes_are_the_callers_own_in_file_order(
     # WHEN the file is normalised by the worker and in this process
     sent = list(NormalisingWorker(awkward_file, options, chunk_size=7, ahead=2))
     expected = _in_process(awkward_file, options)
-    # THEN the outcomes are the same, in the same order, each record with its hash already kept
+    # THEN the outcomes are the same, in the same order, each record with its hash and JSON kept
     assert len(sent) == len(expected) > 400
     assert any(isinstance(item, Quarantined) for item in expected)
     for got, want in zip(sent, expected, strict=True):
@@ -114,6 +116,7 @@ def test_the_workers_outcomes_are_the_callers_own_in_file_order(
         assert got == want
         if isinstance(got, SourceRecord):
             assert got.__dict__[RECORD_HASH_MEMO] == record_hash(want)
+            assert got.__dict__[RECORD_JSON_MEMO] == want.model_dump_json()
 
 
 def _resolve_files(
@@ -158,6 +161,32 @@ def test_the_in_memory_path_writes_the_profiles_resolve_writes(population_file: 
         write_profiles(store.iter_profiles(), handle)
     # THEN it writes the same profiles as the command (the golden file)
     assert _digest(out) == GOLDEN["profiles"]
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="Queue.qsize is not implemented on macOS")
+def test_the_worker_normalises_the_next_batch_while_the_caller_ingests(population_file: Path) -> None:
+    # GIVEN a worker reading batches of 1,000 lines in chunks of 50, and a caller that has read
+    # one outcome and now works on something else (resolve ingesting a batch reads nothing)
+    worker = NormalisingWorker(population_file, batch_size=1000, chunk_size=50, ahead=2)
+    with worker:
+        items = iter(worker)
+        first = next(items)
+        # WHEN the caller waits THEN the worker fills the queue with more than a batch (20 chunks
+        # of 50), and no more than its bound; a queue of ``ahead`` chunks had stopped it at 2
+        queued = 0
+        deadline = time.monotonic() + 60
+        while queued < 21 and worker.process.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+            queued = worker._messages.qsize()
+        assert 21 <= queued <= worker.ahead == 2 + 20
+        # and what it sent is what the caller would have read, in order
+        rest = [item for item in items if not isinstance(item, BatchEnd)]
+    expected = [
+        item if isinstance(item, Quarantined) else normalise_record(item, NormaliseOptions())
+        for item in read_jsonl_batched(population_file, 1000)
+        if not isinstance(item, BatchEnd)
+    ]
+    assert [first, *rest] == expected
 
 
 def test_an_error_in_the_worker_is_raised_in_the_caller(tmp_path: Path) -> None:

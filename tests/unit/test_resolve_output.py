@@ -19,7 +19,8 @@ from core.schema import ConsentState, Order, SourceRecord
 from core.storage.memory import InMemoryProfileStore
 from core.testing.population import population
 from core.testing.records import make_record
-from profilesync.resolve import _isoformat, document_line, profile_line, write_documents, write_profiles
+from profilesync.resolve import document_line, profile_line, write_documents, write_profiles
+from profilesync.resolve_output import _isoformat
 
 
 def test_every_profile_of_a_population_gives_the_same_line_from_its_document() -> None:

@@ -1,0 +1,113 @@
+"""Where ``profilesync resolve``'s time goes: CPU of each process and each phase, and the waits.
+
+    python -m bench.resolve_phases [--records 250000] [--file FILE] [--out OUT]
+
+Generates the population of ``bench.resolve_scaling`` (or reads ``--file``) and runs ``profilesync
+resolve FILE --out OUT --quiet`` in this process, with its phases timed: resolving the records
+(of which ingest, ``core.batch_ingest.ingest_batch``, and the rest: receiving the records from the
+normalising worker and the loop), writing the output, and the rest (set-up, the store). It prints
+the CPU seconds and µs a record of each, the CPU of the child processes (the normalising worker
+and the output's second writer), and the wall seconds the resolving process spent waiting for the
+worker's records: with a free core, the run's wall time is about the resolving process's CPU plus
+that wait. CPU time, not wall time, is what to compare between runs on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import core.batch_ingest
+import profilesync.parallel_normalise as parallel
+import profilesync.resolve
+import profilesync.resolve_output
+from bench.resolve_scaling import generate
+from profilesync.cli import main as cli_main
+
+_cpu: dict[str, float] = {}
+_wall: dict[str, float] = {}
+
+
+def _timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        cpu, wall = time.process_time(), time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _cpu[name] = _cpu.get(name, 0.0) + time.process_time() - cpu
+            _wall[name] = _wall.get(name, 0.0) + time.perf_counter() - wall
+
+    return timed
+
+
+def _instrument() -> None:
+    ingest = _timed("ingest", core.batch_ingest.ingest_batch)
+    resolve = profilesync.resolve.resolve
+
+    def resolving(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("ingesting", ingest)  # the default was bound when resolve was defined
+        return resolve(*args, **kwargs)
+
+    profilesync.resolve.resolve = _timed("resolve", resolving)  # type: ignore[assignment]
+    profilesync.resolve_output.write_store = _timed("write", profilesync.resolve_output.write_store)  # type: ignore[assignment]
+    parallel.NormalisingWorker._next_message = _timed("wait", parallel.NormalisingWorker._next_message)  # type: ignore[method-assign]
+
+
+def _usage(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(source: Path, out: Path) -> int:
+    """Resolve ``source`` into ``out`` with the phases timed; the records read."""
+    _instrument()
+    own, children = _usage(resource.RUSAGE_SELF), _usage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    assert cli_main(["resolve", str(source), "--out", str(out), "--quiet"]) == 0
+    wall = time.perf_counter() - started
+    main_cpu = _usage(resource.RUSAGE_SELF) - own
+    child_cpu = _usage(resource.RUSAGE_CHILDREN) - children
+    records = sum(1 for line in source.open("rb") if line.strip())
+
+    def line(label: str, seconds: float) -> str:
+        return f"  {label:<44} {seconds:7.1f} CPU s {seconds / records * 1e6:7.1f} µs a record"
+
+    resolving, ingest, write = _cpu.get("resolve", 0.0), _cpu.get("ingest", 0.0), _cpu.get("write", 0.0)
+    print(f"{records:,} records, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}: {wall:.1f} s wall")
+    print(line("resolving process", main_cpu))
+    print(line("  ingest", ingest))
+    print(line("  receiving the records and the loop", resolving - ingest))
+    print(line("  writing the output", write))
+    print(line("  the rest (set-up, the store)", main_cpu - resolving - write))
+    print(line("child processes (worker, second writer)", child_cpu))
+    waited, wrote = _wall.get("wait", 0.0), _wall.get("write", 0.0)
+    print(f"  waited for the worker's records {waited:.1f} s wall; wrote the output in {wrote:.1f} s wall")
+    return records
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=250_000)
+    parser.add_argument(
+        "--file", type=Path, default=None, help="resolve this file instead of a generated one"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="keep the profiles here (default: a temporary file)"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="resolve-phases-") as folder:
+        source = args.file
+        if source is None:
+            source = Path(folder) / "records.jsonl"
+            generate(source, args.records)
+        run(source, args.out or Path(folder) / "profiles.jsonl")
+
+
+if __name__ == "__main__":
+    main()
