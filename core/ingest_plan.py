@@ -28,6 +28,7 @@ from core.ports import (
     TouchSource,
 )
 from core.schema import SourceRecord
+from core.split import split_ids
 
 
 @dataclass
@@ -175,9 +176,10 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
     absorbed: dict[str, int] = {}
     survivors: dict[str, str] = {}
     splits: set[str] = set()
+    retired = set(tombstones)
     for component in components:
         # ``survivor`` hashes a customer id for a new customer: work it out once per component.
-        survivor = component.survivor
+        survivor = _founding_id(store, component, retired)
         absorbed_ids = component.customers - {survivor}
         changeset = _changeset(
             component, survivor, absorbed_ids, live, raw_owner, owner_of, hashes, watermarks, settings, splits
@@ -197,7 +199,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
             whole = component
             while True:
                 component = Component(whole.records[:take], whole.customers)
-                survivor = component.survivor
+                survivor = _founding_id(store, component, retired)
                 absorbed_ids = component.customers - {survivor}
                 changeset = _changeset(
                     component,
@@ -236,6 +238,23 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
     if settings.linkage is not None:
         plan.resplit, plan.reviews = linked.resplit, linked.reviews
     return plan
+
+
+def _founding_id(store: ProfileStore, component: Component, retired: set[str]) -> str:
+    """``component.survivor``; but a new customer whose smallest record was retired (deleted at its
+    vendor, and now re-created there) takes the first id of that record's series (core.split) that
+    no customer has: the customer the record founded before may live on with its other records, or
+    be a merge's tombstone, and a new customer planned under its id lost every commit."""
+    survivor = component.survivor
+    if component.customers:
+        return survivor
+    first = min(r.key for r in component.records)
+    if f"source#{first}" not in retired:
+        return survivor
+    for candidate in split_ids(first):
+        if not store.get_customers([candidate]):
+            return candidate
+    raise ConflictError(f"every customer id for a record re-created at its vendor is taken ({first})")
 
 
 def _group_exact(

@@ -33,7 +33,14 @@ from dataclasses import dataclass, field
 from core.connector import Connector
 from core.identity import IdentityPolicy
 from core.mailbox import canonical_spelling, mailbox_key
-from core.ports import RETIRED_OWNER, CustomerState, ProfileStore, PushedState, SyncStateStore
+from core.ports import (
+    RETIRED_OWNER,
+    CustomerState,
+    ProfileStore,
+    PushedState,
+    ReadsTombstones,
+    SyncStateStore,
+)
 from core.privacy_store import DeleteItem, ErasureStep, ErasureStore, ItemKey
 from core.schema import Identifier
 from core.scope_splinters import live_identifiers, own_splinters, widest_holder
@@ -81,10 +88,14 @@ class PersonScope:
         return self.customer_id is not None
 
     def suppression_keys(self) -> list[str]:
-        """The identifier keys to suppress: the exclusive ones and every source record id."""
+        """The identifier keys to suppress: the exclusive ones and every source record id, the ids
+        her child records (orders, charges) name as their owner included: her account at the tool,
+        which a pull may read after the erasure without any value of hers the erasure knew."""
         sources = (f"source#{key}" for key in self.sources)
+        snapshots = self.state.snapshots.values() if self.state is not None else ()
+        owners = (f"source#{snap.owner}" for snap in snapshots if snap.owner)
         theirs = (k for s in self.splinters for k in s.suppression_keys())
-        return sorted({*self.exclusive, *self.mailboxes, *sources, *self.tombstones, *theirs})
+        return sorted({*self.exclusive, *self.mailboxes, *sources, *owners, *self.tombstones, *theirs})
 
     def finding_keys(self) -> set[str]:
         """The keys that find the person's copies elsewhere (quarantine, dead letters)."""
@@ -152,6 +163,11 @@ class PersonScope:
         return [Identifier.from_key(key)] if key in self.exclusive else []
 
 
+def _is_tombstone(profiles: ReadsTombstones, key: str) -> bool:
+    found = profiles.get_owners_and_tombstones([key]).get(key)
+    return found is not None and found.customer_id == RETIRED_OWNER
+
+
 def locate(profiles: ProfileStore, identifier: Identifier) -> CustomerState | None:
     """The live customer that owns ``identifier`` (following merges), or None."""
     owner = profiles.get_owners([identifier.key]).get(identifier.key)
@@ -193,7 +209,13 @@ def find_scope(
         state = widest_holder(profiles, erasure, identifier.key)
     if state is None:
         scope = PersonScope(identifier)
-        if identifier.kind != "source" and not policy.is_blocked(identifier):
+        if identifier.kind == "source":
+            # A record id nobody holds (not pulled yet, or retired): the person's own, suppressed
+            # like an address nobody holds, so that the record pulled after the erasure is dropped;
+            # a retired record's tombstone, which names it in clear, is deleted (core.privacy).
+            retired = isinstance(profiles, ReadsTombstones) and _is_tombstone(profiles, identifier.key)
+            (scope.tombstones if retired else scope.exclusive).append(identifier.key)
+        elif not policy.is_blocked(identifier):
             shared = _shared(profiles, erasure, None, [identifier.key])
             (scope.shared if shared else scope.exclusive).append(identifier.key)
             scope.mailboxes = _own_mailboxes(profiles, erasure, None, scope.exclusive)
@@ -396,6 +418,15 @@ def absorbed_customers(
         seen.update(profiles.get_customers(sorted(set(ids) - {customer})))
         # A series is given out in order: look further only past an id that was used.
         todo = sorted(key for cid, key in ids.items() if cid in seen or cid == customer)
+    # A customer founded by a record that has left since (split off after the merge) is found
+    # through the merge events of the history instead, and so are the ones merged into it.
+    asked = {customer, *seen}
+    named = _merged_in_history(profiles, [customer]) - asked
+    while named:
+        asked |= named
+        found = profiles.get_customers(sorted(named))
+        seen.update(found)
+        named = _merged_in_history(profiles, sorted(found)) - asked
     # Merged into this customer, or into one merged into it (A into B, then B into this one).
     into = {customer}
     merged: list[str] = []
@@ -408,6 +439,26 @@ def absorbed_customers(
                 merged.append(cid)
                 grew = True
     return {cid: (seen[cid].version, erasure.customer_items(cid)) for cid in sorted(merged)}
+
+
+def _merged_in_history(profiles: ProfileStore, customers: Sequence[str]) -> set[str]:
+    """The customers the ``merge`` events of these customers' histories name (none on a store
+    without history)."""
+    history = getattr(profiles, "history", None)
+    if history is None or not customers:
+        return set()
+    from core.governance.history import MAX_PAGE
+
+    named: set[str] = set()
+    for cid in customers:
+        after: str | None = None
+        while True:
+            page = history.list_history(cid, limit=MAX_PAGE, after=after, newest_first=False)
+            named.update(c for e in page.events if e.kind == "merge" for c in e.customers)
+            if page.next is None:
+                break
+            after = page.next
+    return named - set(customers)
 
 
 def plan_erasure(

@@ -48,7 +48,7 @@ from core.identity import IdentityPolicy
 from core.ingest_settings import IngestSettings
 from core.merge_steps import complete_merge
 from core.person_scope import PersonScope, find_scope, locate, plan_erasure, plan_scope, scope_of
-from core.ports import ProfileStore, SyncStateStore
+from core.ports import RETIRED_OWNER, ProfileStore, SyncStateStore
 from core.privacy_export import PersonExport, PushedRecord, export_person
 from core.privacy_request import (
     AMBIGUOUS,
@@ -207,6 +207,16 @@ def erase_person(
                 error = error or exc
         if error is None and identity is not None:
             _relink(profiles, [target, *target.splinters, *scopes[1:]], identity)
+    elif target.tombstones:
+        # A record id nobody holds, of a record retired at its vendor: its tombstone names it in
+        # clear. It is suppressed now (above), so a late copy of the record is dropped without it.
+        keys = target.tombstones
+        step = tuple(DeleteItem(ItemKey(f"IDENT#{k}", "IDENT"), expected_owner=RETIRED_OWNER) for k in keys)
+        try:
+            erasure.apply(step)
+            report.counts["ident"] += len(step)
+        except ConflictError as exc:  # the record came back meanwhile: the request is sent again
+            error = exc
     # Record ids a racing merge brought in are suppressed too (step 1 could not know them).
     later = sorted({k for s in scopes[1:] for k in s.suppression_keys()} - set(scope.suppression_keys()))
     suppressed += _suppress(stores, salt, later, request_id, started)
@@ -269,8 +279,12 @@ def _redact_other_histories(scope: PersonScope, stores: PrivacyStores, report: E
     history = stores.history if stores.history is not None else getattr(stores.profiles, "history", None)
     if history is None or scope.customer_id is None:
         return
+    # Her identifiers: every value she held alone and every record id of hers (an event lists the
+    # owner link that joined her order as ``source#shop:contact:...``), as her erasure suppresses them.
+    identifiers = scope.suppression_keys()
+    sources = {*scope.sources, *(k.removeprefix("source#") for k in identifiers if k.startswith("source#"))}
     redacted = redact_other_histories(
-        history, stores.erasure, scope.customer_id, sources=scope.sources, identifiers=scope.exclusive
+        history, stores.erasure, scope.customer_id, sources=sorted(sources), identifiers=identifiers
     )
     if redacted:
         report.counts["history_redacted"] += redacted

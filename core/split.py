@@ -11,6 +11,7 @@ from core.errors import ConflictError
 from core.governance.changes import split_events
 from core.identity import IdentityPolicy, customer_id_for, group_records
 from core.ingest_settings import IngestSettings, ResolutionGaveUpError, _back_off
+from core.mailbox import is_canonical, mailbox_key
 from core.merge import build_profile, identifier_holders, profile_hash, record_hash
 from core.merge_steps import complete_merge
 from core.ports import (
@@ -130,6 +131,18 @@ def split_ids(source_key: str) -> list[str]:
     return [customer_id_for(source_key), *series]
 
 
+def _mailboxes(keys: Iterable[str]) -> list[str]:
+    """The mailboxes (core.mailbox) of the emails among ``keys`` not spelt as their mailbox."""
+    found = {
+        mailbox
+        for key in keys
+        if key.startswith("email#")
+        and (mailbox := mailbox_key(key)) is not None
+        and not is_canonical(key, mailbox)
+    }
+    return sorted(found)
+
+
 def _hold_together(records: Iterable[SourceRecord], policy: IdentityPolicy) -> bool:
     """Whether the records form one group by shared usable identifiers: what ``record_groups``
     answers with one group, for a customer's own records (each of which holds the keys it has, so
@@ -216,6 +229,9 @@ def split_changeset(
         PutHolder(key, new_id) for key in sorted(usable(moving) - set(taken)) if not key.startswith("source#")
     )
     ops.extend(PutHolder(key, cid) for key in taken if key in staying)  # handed back, held here too
+    # The mailbox markers of the spellings the new customer holds (core.ingest_changeset's
+    # ``_mailbox_markers``): how a request naming another spelling of the address finds it.
+    ops.extend(PutHolder(mailbox, new_id) for mailbox in _mailboxes(usable(moving)))
     moved = build_profile(new_id, moving, settings.rules, 1 if revive is None else revive + 1)
     ops.append(PutProfile(new_id, moved, profile_hash(moved), frozenset(taken), revive))
     rest = build_profile(cid, remaining, settings.rules, state.version + 1)

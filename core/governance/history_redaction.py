@@ -7,7 +7,9 @@ split from a merge's event, copies of the restored customer's events and the mer
 identifiers that had joined them. The erased customer's own history names those other customers
 (every split and merge event names the other side), so they are found without a scan.
 
-In each of them, an event copied from the erased customer is deleted, and any other event that names
+In each of them, an event copied from the erased customer is deleted (so is a copy inherited from a
+third customer that names her: its redacted event replaces the third customer's own), and any
+other event that names
 the erased person's records, identifiers or customer id keeps its kind, time, actor and reason but
 loses those names (its other names stay: they are someone else's). Values the erased person shared with others
 are not theirs alone, and stay, as erasure leaves shared values with the other holder.
@@ -39,9 +41,13 @@ def redact_other_histories(
         deletes: list[DeleteItem] = []
         rewrites: list[HistoryEvent] = []
         for event in _events(history, other):
-            if event.inherited_from == customer_id:
+            named = names & {*event.source_keys, *event.identifiers} or customer_id in event.customers
+            if event.inherited_from == customer_id or (named and event.inherited_from is not None):
+                # A copy inherited from the erased customer, or from a third customer and naming her:
+                # deleted here. A store writes an event under its own customer, so the redacted
+                # event below replaces the third customer's own (a merge's tombstone), not this copy.
                 deletes.append(DeleteItem(ItemKey(f"CUSTOMER#{other}", f"HISTORY#{event.sort_key}")))
-            elif names & {*event.source_keys, *event.identifiers} or customer_id in event.customers:
+            if named and event.inherited_from != customer_id:
                 # Her customer id too: it is a hash of her first record's key (core.identity's
                 # customer_id_for) that anybody holding the vendor's id can compute.
                 rewrites.append(
