@@ -16,11 +16,13 @@ from core.link_index import match_document
 from core.mailbox import is_canonical, mailbox_key
 from core.merge import build_profile, newest, profile_hash, record_hash
 from core.ports import (
+    RETIRED_HASH,
     Changeset,
     CustomerState,
     DeleteIdent,
     DeleteSource,
     Operation,
+    Ownership,
     ProfileStore,
     PutHolder,
     PutIdent,
@@ -64,6 +66,38 @@ def _moving_watermarks(
     return moving
 
 
+def _retired_marks(
+    store: ProfileStore,
+    components: Sequence[Component],
+    live: Mapping[str, CustomerState],
+    read: Mapping[str, Ownership],
+) -> dict[str, datetime]:
+    """The deletion times the ``source#`` keys of retired records keep (``RETIRED_HASH``).
+
+    A tombstone's item stays a tombstone until a child record (a Stripe charge naming its deleted
+    customer) claims the key as its owner link: the link keeps the deletion's time and
+    ``RETIRED_HASH``, so that a late copy of the deleted record is still stale (core.retirement),
+    also when the link is handed over to another customer later (a merge). ``read``: the items the
+    plan read (tombstones among them); the links held by customers a merge absorbs are read here,
+    in one read for the batch, only when a component merges customers.
+    """
+    marks = {k: o.updated_at for k, o in read.items() if o.record_hash == RETIRED_HASH and o.updated_at}
+    links = sorted(
+        key
+        for component in components
+        if len(component.customers) > 1
+        for cid in component.customers - {component.survivor}
+        for key in live[cid].owned
+        if key.startswith("source#") and key[len("source#") :] not in live[cid].snapshots and key not in read
+    )
+    if links:
+        owners = store.get_owners(links)
+        marks.update(
+            {k: o.updated_at for k, o in owners.items() if o.record_hash == RETIRED_HASH and o.updated_at}
+        )
+    return marks
+
+
 def _changeset(
     component: Component,
     survivor: str,
@@ -75,10 +109,12 @@ def _changeset(
     watermarks: Mapping[str, datetime],
     settings: IngestSettings,
     splits: set[str],
+    marks: Mapping[str, datetime] | None = None,
 ) -> Changeset:
     """The changeset of one component; ``survivor`` and ``absorbed`` are the component's.
 
     ``watermarks``: the stored times of the ``source#`` keys of snapshots that move unchanged.
+    ``marks``: the deletion times kept by the ``source#`` keys of retired records (``_retired_marks``).
     ``survivor`` is added to ``splits`` when an update leaves its records in disconnected groups."""
     members = component.customers
     ops: list[Operation] = []
@@ -152,8 +188,13 @@ def _changeset(
             continue
         if is_source and source_key not in snapshots:
             # A child's link to its owner (``source#shopify:customer:1``) before the owner record is
-            # here: the key is held with no hash or time, which the owner's record fills in later.
-            ops.append(PutIdent(key, survivor, current))
+            # here: the key is held with no hash or time, which the owner's record fills in later;
+            # or after it was retired: the link keeps the deletion's time (a late copy is stale).
+            mark = (marks or {}).get(key)
+            if mark is None:
+                ops.append(PutIdent(key, survivor, current))
+            else:
+                ops.append(PutIdent(key, survivor, current, RETIRED_HASH, mark))
         elif is_source:
             snap = snapshots[source_key]
             at = snap.ordered_at

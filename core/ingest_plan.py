@@ -13,7 +13,7 @@ from datetime import datetime
 from core.child_moves import detach_changeset, moved_children
 from core.errors import ConflictError
 from core.identity import Component, IdentityPolicy, counts_toward_limits, group_records, live_owner
-from core.ingest_changeset import _changeset, _moving_watermarks
+from core.ingest_changeset import _changeset, _moving_watermarks, _retired_marks
 from core.ingest_settings import IngestResult, IngestSettings
 from core.link_index import ReviewItem
 from core.merge import record_hash
@@ -84,6 +84,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         hashes[record.key] = h
         active.append(record)
     tombstones = [k for k, o in owners.items() if o.customer_id == RETIRED_OWNER]
+    read = owners  # with the tombstones: the deletion times a link that replaces one keeps
     if tombstones:
         # Past the staleness check a tombstone owns nothing: the record re-created at the vendor
         # replaces it (its PutIdent expects the tombstone's owner: see before _changeset below).
@@ -160,6 +161,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
     else:
         components = _group_exact(active, live, owner_of, policy, result)
     watermarks = _moving_watermarks(store, components, live, hashes, touched)
+    marks = _retired_marks(store, components, live, {**owners, **read})
     for record in active:
         # The times read of the batch's records stored before: their new versions are written on
         # condition that no touch moved the time since (PutIdent.expected_at), else they are stale.
@@ -182,7 +184,17 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         survivor = _founding_id(store, component, retired)
         absorbed_ids = component.customers - {survivor}
         changeset = _changeset(
-            component, survivor, absorbed_ids, live, raw_owner, owner_of, hashes, watermarks, settings, splits
+            component,
+            survivor,
+            absorbed_ids,
+            live,
+            raw_owner,
+            owner_of,
+            hashes,
+            watermarks,
+            settings,
+            splits,
+            marks,
         )
         if len(changeset) > store.max_items_per_commit:
             if absorbed_ids:
@@ -212,6 +224,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
                     watermarks,
                     settings,
                     splits,
+                    marks,
                 )
                 if len(changeset) <= store.max_items_per_commit or take == 1:
                     break

@@ -218,9 +218,10 @@ def _retire_round(
     by_customer: dict[str, list[SourceDeletion]] = {}
     for key, deletion in pending.items():
         owner = owners.get(f"source#{key}")
-        if owner is None or owner.record_hash is None:
+        if owner is None or owner.record_hash in (None, RETIRED_HASH):
             # Absent, or held only as the owner link of other records (a Stripe charge names its
-            # customer): the record itself was never stored, or was retired already.
+            # customer; one claimed after the record was retired keeps RETIRED_HASH): the record
+            # itself was never stored, or was retired already.
             result.absent += 1
         elif owner.updated_at is not None and owner.updated_at > deletion.deleted_at:
             result.stale += 1
@@ -356,9 +357,11 @@ def _retire_changeset(
             released.add(key)
         elif key.startswith("source#") and key[len("source#") :] in gone:
             # A retired person's id that a child of theirs still holds (an order's owner link): kept
-            # as the link, without the retired record's hash and time, so that the record, created
-            # again with the same content, is taken as new rather than as unchanged.
-            ops.append(PutIdent(key, cid, cid))
+            # as the link with the tombstone's hash and time (``RETIRED_HASH``, the deletion's), so
+            # that an older copy of the record arriving late is stale, and the record, created
+            # again at the vendor (with the same content or not), is taken as new.
+            deletion = deletions[key[len("source#") :]]
+            ops.append(PutIdent(key, cid, cid, RETIRED_HASH, deletion.deleted_at))
     profile = build_profile(cid, remaining, settings.rules, state.version + 1)
     ops.append(
         PutProfile(

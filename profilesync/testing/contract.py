@@ -48,6 +48,7 @@ from core.connector import Connector, ConnectorPlugin, RawPage
 from core.merge import record_hash
 from core.normalise import normalise_record, normalise_timestamp
 from core.pipeline import IngestSettings, ingest
+from core.ports import RETIRED_HASH
 from core.push import primary_email
 from core.schema import Identifier, Profile, Quarantined, RecordDraft, SourceRecord
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
@@ -446,13 +447,13 @@ class ConnectorContract:
         sandbox.delete_records({f"{gone.object_type}:{gone.source_id}"}, at=T_CHANGES + timedelta(seconds=1))
         report = pull_into_store(connector, store, state, settings=settings, erasure=erasure)
         # THEN the record is gone from every profile, and its id names no stored record (an order of
-        # the person may still hold it as its owner link, without the record's hash); the person's
+        # the person may still hold it as its owner link, with the tombstone's hash); the person's
         # other records all stay (the ones only the deleted record tied to them, such as its orders
         # joined by its id, as a profile of their own, as a resolution from scratch would make them)
         assert report.retired is not None, report.as_json()
         assert report.retired.retired == 1, report.as_json()
         link = store.get_owners([f"source#{gone.key}"]).get(f"source#{gone.key}")
-        assert link is None or link.record_hash is None
+        assert link is None or link.record_hash == RETIRED_HASH
         held = {r.key: p.customer_id for p in store.iter_profiles() for r in p.sources}
         assert gone.key not in held
         assert before - {gone.key} <= set(held)

@@ -44,6 +44,7 @@ from core.batch_ingest import ingest_batch
 from core.identity import IdentityPolicy
 from core.mailbox import mailbox_key
 from core.pipeline import IngestSettings, ingest
+from core.ports import RETIRED_HASH
 from core.privacy import identifier_for, lift_suppression
 from core.retirement import SourceDeletion, retire_records
 from core.schema import Identifier, Profile, SourceRecord
@@ -268,18 +269,6 @@ class Program:
             self.erase(step[1], step[2], step[3])
 
     def ingest(self, batch: list[Version]) -> None:
-        # An older version of a retired record whose id an order holds as its owner's: the strict
-        # xfail in test_attack5_split_and_orders.py (the order's link replaced the tombstone)
-        linked = {v for version in self.model.live.values() for v in version.values}
-        batch = [
-            v
-            for v in batch
-            if not (
-                f"source#{key_of(v.record)}" in linked and v.day <= self.model.tombstone.get(v.record, -1)
-            )
-        ]
-        if not batch:
-            return
         records = [v.source_record() for v in batch]
         if self.fast and not self.model.erasures:
             result = ingest_batch(records, self.stores.profiles, self.settings)
@@ -391,8 +380,10 @@ class Program:
     def owners(self) -> dict[str, str]:
         keys = [f"source#{key_of(r)}" for r in RECORDS]
         found = self.stores.profiles.get_owners(keys)
-        # a record stored (the item of an order's owner link alone has no record hash)
-        return {k.removeprefix("source#"): str(o.customer_id) for k, o in found.items() if o.record_hash}
+        # a record stored (the item of an order's owner link alone has no record hash, or the
+        # retired record's mark when the link was claimed after its deletion)
+        stored = {k: o for k, o in found.items() if o.record_hash not in (None, RETIRED_HASH)}
+        return {k.removeprefix("source#"): str(o.customer_id) for k, o in stored.items()}
 
     def check(self) -> None:
         model = self.model

@@ -11,17 +11,22 @@ as fixed examples on the in-memory, SQLite and DynamoDB (moto) stores.
   The merge events of her history name it; the erasure reads them now.
 * The redaction of a copy inherited from a third customer (a customer the erased one founded,
   merged into another) wrote the redacted event under the third customer and left the copy.
-* Known gap (strict xfail): an order pulled after its owner's record was retired takes over the
-  owner's tombstone as its link, so a late copy of the owner's deleted version is stored again.
+* An order pulled after its owner's record was retired took over the owner's tombstone as its
+  link without the deletion's time, so a late copy of the owner's deleted version was stored again
+  (and so did the link a retirement keeps for an order pulled before). The link keeps the
+  tombstone's hash and time now, also when a merge hands it over (core.ingest_changeset).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from core.retirement import SourceDeletion, retire_records
+from core.testing.records import T0
 from tests.integration.test_attack5_odd_orders import POLICY, Program
 from tests.integration.test_erasure_attacks import BOOKKEEPING, STORES, Stores
 
@@ -132,15 +137,6 @@ def test_a_copy_inherited_from_a_third_customer_names_her_no_more(store: str) ->
         assert [(pk, sk) for pk, sk, rest in stores.rows() if "annx0" in f"{sk} {rest}"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an order pulled after its owner's record was retired claims the owner's id as its link: "
-    "its PutIdent replaces the tombstone (owner ~retired, the deletion's time) with the customer's "
-    "ownership without a record hash or time, so ingest's staleness check has nothing to compare a "
-    "late copy of the deleted record with, and stores it again (a Stripe customer deleted, a charge "
-    "of hers pulled, then the customer's older version redelivered). Fix: the link keeps the "
-    "tombstone's time (and a retired hash) when it replaces it, in core.ingest_changeset (attack5)",
-)
 def test_a_late_copy_of_a_retired_owner_stays_retired_after_its_order_arrives(stores: Stores) -> None:
     # GIVEN Ann's shop record retired at the shop, then an order of hers naming it as its owner
     program = _run(
@@ -156,3 +152,94 @@ def test_a_late_copy_of_a_retired_owner_stays_retired_after_its_order_arrives(st
     program.stores.ingest([late.source_record()], POLICY)
     # THEN it is stale: the record stays retired
     assert "shop:contact:annx1" not in program.owners()
+
+
+def test_a_late_copy_of_an_owner_retired_under_its_order_stays_retired(stores: Stores) -> None:
+    # GIVEN Ann's shop record and an order of hers naming it as its owner, then the record retired
+    # at the shop: the order keeps the record's id as its owner link
+    program = _run(
+        stores,
+        [
+            ("put", [(("hubspot", "annx0"), {0}, 0, 0), (("shop", "annx1"), {0}, 0, 0)]),
+            ("put", [(("shop", "anno0"), {2}, 0, 0)]),
+            ("retire", ("shop", "annx1")),
+        ],
+    )
+    # WHEN the shop record's version from before the deletion arrives late
+    program.run(("replay", ("shop", "annx1"), 0))
+    # THEN it is stale: the record stays retired, the order stays with her contact
+    program.check()
+    assert "shop:contact:annx1" not in program.owners()
+
+
+def test_a_late_copy_of_a_retired_owner_stays_retired_after_its_orders_customer_is_merged(
+    stores: Stores,
+) -> None:
+    # GIVEN Ann's shop record retired, then an order naming it as its owner and her work address
+    # (a customer of its own), then her contact taking the work address too: the order's customer
+    # is merged into her contact's (the smaller id survives), the owner link handed over with it
+    # by a batch that does not name it
+    program = _run(
+        stores,
+        [
+            ("put", [(("hubspot", "annx0"), {0}, 0, 0), (("shop", "annx1"), {0}, 0, 0)]),
+            ("retire", ("shop", "annx1")),
+            ("put", [(("shop", "anno0"), {1}, 0, 0)]),
+            ("put", [(("hubspot", "annx0"), {0, 1}, 0, 0)]),
+        ],
+    )
+    owners = program.owners()
+    assert owners["shop:order:anno0"] == owners["hubspot:contact:annx0"]
+    # WHEN the shop record's version from before the deletion arrives late
+    program.run(("replay", ("shop", "annx1"), 0))
+    # THEN it is stale: the record stays retired
+    program.check()
+    assert "shop:contact:annx1" not in program.owners()
+
+
+@pytest.mark.parametrize("order_first", [True, False], ids=["order-before-deletion", "order-after-deletion"])
+def test_a_retired_owner_recreated_at_the_vendor_comes_back_to_its_orders(
+    stores: Stores, order_first: bool
+) -> None:
+    # GIVEN Ann's shop record retired at the shop, and an order of hers naming it as its owner
+    # (pulled before the deletion, or after it)
+    order = ("put", [(("shop", "anno0"), {2}, 0, 0)])
+    retire = ("retire", ("shop", "annx1"))
+    program = _run(
+        stores,
+        [
+            ("put", [(("hubspot", "annx0"), {0}, 0, 0), (("shop", "annx1"), {0}, 0, 0)]),
+            *((order, retire) if order_first else (retire, order)),
+        ],
+    )
+    # WHEN the record is created again at the shop (the same id and content, a newer time)
+    program.run(("put", [(("shop", "annx1"), {0}, 0, 0)]))
+    # THEN it is stored again, with her contact and her order (the program checks the groups)
+    program.check()
+    owners = program.owners()
+    assert owners["shop:contact:annx1"] == owners["shop:order:anno0"] == owners["hubspot:contact:annx0"]
+    # AND its version from before the deletion, arriving late, is stale next to it
+    program.run(("replay", ("shop", "annx1"), 0))
+    program.check()
+
+
+def test_a_second_deletion_of_an_owner_its_order_links_to_retires_nothing(stores: Stores) -> None:
+    # GIVEN Ann's shop record retired at the shop, then an order naming it as its owner
+    program = _run(
+        stores,
+        [
+            ("put", [(("hubspot", "annx0"), {0}, 0, 0), (("shop", "annx1"), {0}, 0, 0)]),
+            ("retire", ("shop", "annx1")),
+            ("put", [(("shop", "anno0"), {0}, 0, 0)]),
+        ],
+    )
+    before = program.owners()
+    # WHEN the shop reports the deletion again (a page pulled twice)
+    deletion = SourceDeletion(
+        source="shop", object_type="contact", source_id="annx1", deleted_at=T0 + timedelta(days=9)
+    )
+    result = retire_records([deletion], program.stores.profiles, program.stores.erasure, program.settings)
+    # THEN the record was retired already: nothing changes, the order stays with her contact
+    assert (result.absent, result.retired, result.stale) == (1, 0, 0)
+    assert program.owners() == before
+    program.check()

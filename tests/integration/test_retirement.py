@@ -12,6 +12,7 @@ import pytest
 
 from core.batch_ingest import ingest_batch
 from core.pipeline import IngestSettings, ingest
+from core.ports import RETIRED_HASH
 from core.retirement import SourceDeletion, retire_records, split_tombstones
 from core.schema import RecordDraft
 from core.testing.invariants import store_problems
@@ -168,13 +169,31 @@ def test_an_order_keeps_its_owner_link_and_the_owner_recreated_with_the_same_con
         source="shopify", object_type="customer", source_id="1", deleted_at=T0 + timedelta(days=1)
     )
     retire_records([deletion], stores.profiles, stores.erasure, SETTINGS)
-    # THEN the order stays, the email only she held is released, and the link is kept without a hash
+    # THEN the order stays, the email only she held is released, and the link is kept with the
+    # tombstone's hash and the deletion's time
     (profile,) = list(stores.profiles.iter_profiles())
     assert [s.key for s in profile.sources] == ["shopify:order:5"]
     link = stores.profiles.get_owners(["source#shopify:customer:1"])["source#shopify:customer:1"]
-    assert (link.customer_id, link.record_hash) == (profile.customer_id, None)
-    # AND the same customer record sent again joins her order as new, not as unchanged
+    assert (link.customer_id, link.record_hash, link.updated_at) == (
+        profile.customer_id,
+        RETIRED_HASH,
+        deletion.deleted_at,
+    )
+    # AND the customer record's version from before the deletion, sent again late, is stale
     result = ingest([owner], stores.profiles, SETTINGS)  # type: ignore[list-item]
+    assert (result.written, result.unchanged, result.stale) == (0, 0, 1)
+    # AND the record re-created with the same content (a newer time) joins her order as new, not
+    # as unchanged
+    recreated = normalise_record(
+        RecordDraft(
+            source="shopify",
+            object_type="customer",
+            source_id="1",
+            updated_at=T0 + timedelta(days=2),
+            emails=["gi@example.com"],
+        )
+    )
+    result = ingest([recreated], stores.profiles, SETTINGS)  # type: ignore[list-item]
     assert (result.written, result.unchanged) == (1, 0)
     (again,) = list(stores.profiles.iter_profiles())
     assert {s.key for s in again.sources} == {"shopify:order:5", "shopify:customer:1"}
