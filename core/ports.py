@@ -204,8 +204,9 @@ RETIRED_OWNER: Final = "~retired"
 leaves tombstones out; ingest reads them with ``get_owners_and_tombstones`` and replaces one with the
 record re-created at the vendor after its deletion (a ``PutIdent`` expecting this owner)."""
 RETIRED_HASH: Final = "~retired"
-"""A tombstone's ``record_hash``: after every hex hash, so that a version stamped with the deletion's
-own time is stale too."""
+"""A tombstone's ``record_hash`` (and that of an owner link to a retired record, which keeps the
+deletion's time under a live customer): after every hex hash, so that a version stamped with the
+deletion's own time is stale too."""
 
 
 @runtime_checkable

@@ -26,7 +26,9 @@ The retired record's ``source#`` IDENT item stays as a tombstone (owner ``core.p
 the deletion's time as ``updated_at``), so an older version of the record that arrives after it (an
 ingest message delivered late by SQS) is stale, as it would be next to the stored record; a version
 newer than the deletion (re-created or restored at the vendor) replaces the tombstone and is resolved
-like any new record. A tombstone holds the vendor's record id and nothing of the person. Within one
+like any new record. An owner link to the record (an order's, kept by the retirement or claimed by
+a child pulled after it) keeps the tombstone's hash and time the same way, under the customer that
+holds the child. A tombstone holds the vendor's record id and nothing of the person. Within one
 pulled page the records go in before the tombstones. The customer that stays gets a
 ``source_removed`` history event naming the retired records (in the retiring changeset): an erasure
 of the person reads it to delete their tombstones and suppress those record ids (core.person_scope).
