@@ -23,29 +23,26 @@ Tools are asked by the ids of the records the customer holds (``source`` identif
 records our pushes created there (``PUSHED#`` remote ids, for connectors that can map them), never
 by a value. A request that matches no customer has the request's own identifier as its only scope.
 Her split-off customers are scoped the same way (``PersonScope.splinters``) and erased after her.
+
+Who holds a value is core.scope_holders, the customers merged into hers core.scope_merged, the
+deletes in their order core.erasure_plan; their names are exported from here too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from core.connector import Connector
+from core.erasure_plan import plan_erasure
 from core.identity import IdentityPolicy
-from core.mailbox import canonical_spelling, mailbox_key
-from core.ports import (
-    RETIRED_OWNER,
-    CustomerState,
-    ProfileStore,
-    PushedState,
-    ReadsTombstones,
-    SyncStateStore,
-)
-from core.privacy_store import DeleteItem, ErasureStep, ErasureStore, ItemKey
+from core.mailbox import mailbox_key
+from core.ports import CustomerState, ProfileStore, PushedState, ReadsTombstones, SyncStateStore
+from core.privacy_store import ErasureStep, ErasureStore, ItemKey
 from core.schema import Identifier
-from core.scope_splinters import live_identifiers, own_splinters, widest_holder
+from core.scope_holders import _is_tombstone, _own_mailboxes, _shared, holding_mailbox, locate
+from core.scope_merged import absorbed_customers, owned_identifiers
+from core.scope_splinters import own_splinters, widest_holder
 from core.scope_tombstones import retired_tombstones
-from core.split import SPLIT_SERIES_LENGTH, split_ids
 from core.tool_erasure import ErasesPushedRecords
 
 #: The kinds of identifier that name a person and that several people may hold.
@@ -161,29 +158,6 @@ class PersonScope:
             return []
         key = f"email#{payload.match_key.strip().lower()}" if payload is not None else ""
         return [Identifier.from_key(key)] if key in self.exclusive else []
-
-
-def _is_tombstone(profiles: ReadsTombstones, key: str) -> bool:
-    found = profiles.get_owners_and_tombstones([key]).get(key)
-    return found is not None and found.customer_id == RETIRED_OWNER
-
-
-def locate(profiles: ProfileStore, identifier: Identifier) -> CustomerState | None:
-    """The live customer that owns ``identifier`` (following merges), or None."""
-    owner = profiles.get_owners([identifier.key]).get(identifier.key)
-    return None if owner is None else _live(profiles, owner.customer_id)
-
-
-def _live(profiles: ProfileStore, customer_id: str) -> CustomerState | None:
-    seen: set[str] = set()
-    cid = customer_id
-    while cid not in seen:
-        seen.add(cid)
-        state = profiles.get_customers([cid]).get(cid)
-        if state is None or not state.merged_into:
-            return state
-        cid = state.merged_into
-    return None  # a cycle of tombstones cannot be written by the pipeline; treat as nobody
 
 
 def find_scope(
@@ -308,197 +282,6 @@ def scope_of(
             for other in split_off.values()
         ],
     )
-
-
-def holding_mailbox(profiles: ProfileStore, erasure: ErasureStore, key: str) -> list[CustomerState]:
-    """The live customers holding a spelling of the mailbox of the email ``key`` (core.mailbox): the
-    owner of the mailbox's own spelling, and the customers its markers name (``PutHolder`` under
-    ``mailbox#...``, written for every other spelling), each checked against its live profile."""
-    mailbox = mailbox_key(key)
-    if mailbox is None:
-        return []
-    candidates = set(erasure.holders([mailbox]).get(mailbox, set()))
-    own = canonical_spelling(mailbox)
-    owner = profiles.get_owners([own]).get(own)
-    if owner is not None:
-        candidates.add(owner.customer_id)
-    found: dict[str, CustomerState] = {}
-    for candidate in sorted(candidates):
-        state = _live(profiles, candidate)
-        if (
-            state is not None
-            and state.profile is not None
-            and any(mailbox_key(i.key) == mailbox for i in state.profile.identifiers)
-        ):
-            found[state.customer_id] = state
-    return [found[c] for c in sorted(found)]
-
-
-def _own_mailboxes(
-    profiles: ProfileStore,
-    erasure: ErasureStore,
-    customer: str | None,
-    exclusive: Sequence[str],
-    absorbed: Iterable[str] = (),
-) -> list[str]:
-    """The mailboxes of the ``exclusive`` emails that no live customer other than ``customer`` holds
-    a spelling of (another customer's spelling keeps its mailbox unsuppressed: their records are
-    theirs, as a shared value is)."""
-    mine = {customer, *absorbed}
-    out: set[str] = set()
-    for key in exclusive:
-        mailbox = mailbox_key(key)
-        if (
-            mailbox is not None
-            and mailbox not in out
-            and all(s.customer_id in mine for s in holding_mailbox(profiles, erasure, key))
-        ):
-            out.add(mailbox)
-    return sorted(out)
-
-
-def _shared(
-    profiles: ProfileStore,
-    erasure: ErasureStore,
-    customer: str | None,
-    keys: Sequence[str],
-    absorbed: Iterable[str] = (),
-) -> set[str]:
-    """The keys among ``keys`` that a live customer other than ``customer`` holds too."""
-    if not keys:
-        return set()
-    mine = {customer, *absorbed}
-    owners = profiles.get_owners(list(keys))
-    markers = erasure.holders(list(keys))
-    candidates: dict[str, set[str]] = {}
-    for key in keys:
-        named = set(markers.get(key, set()))
-        owner = owners.get(key)
-        if owner is not None:
-            named.add(owner.customer_id)
-        candidates[key] = named - mine
-    held = live_identifiers(profiles, {c for named in candidates.values() for c in named})
-    shared: set[str] = set()
-    for key, named in candidates.items():
-        for candidate in named:
-            live = held.get(candidate)
-            # A marker may be stale: it counts only if the customer it leads to holds the value now.
-            if live is not None and live[0] not in mine and key in live[1]:
-                shared.add(key)
-                break
-    return shared
-
-
-def owned_identifiers(profiles: ProfileStore, customer: str, state: CustomerState | None) -> list[str]:
-    """The identifier keys whose IDENT item names ``customer``."""
-    if state is None:
-        return []
-    candidates = set(state.owned)
-    for snapshot in state.snapshots.values():
-        candidates.update(i.key for i in snapshot.identifiers)
-    owners = profiles.get_owners(sorted(candidates))
-    return sorted(k for k, o in owners.items() if o.customer_id == customer)
-
-
-def absorbed_customers(
-    profiles: ProfileStore, erasure: ErasureStore, customer: str, state: CustomerState | None
-) -> dict[str, tuple[int, list[ItemKey]]]:
-    """Customers merged into this one, directly or through others, found through the ids their
-    records gave them (deterministic: the founding id, then the series a split gives out in order,
-    ``core.split.split_ids``), with their tombstone's version and their items."""
-    if state is None:
-        return {}
-    series = {key: split_ids(key) for key in state.snapshots}
-    seen: dict[str, CustomerState] = {}
-    todo = sorted(series)
-    for n in range(SPLIT_SERIES_LENGTH + 1):
-        if not todo:
-            break
-        ids = {series[key][n]: key for key in todo}
-        seen.update(profiles.get_customers(sorted(set(ids) - {customer})))
-        # A series is given out in order: look further only past an id that was used.
-        todo = sorted(key for cid, key in ids.items() if cid in seen or cid == customer)
-    # A customer founded by a record that has left since (split off after the merge) is found
-    # through the merge events of the history instead, and so are the ones merged into it.
-    asked = {customer, *seen}
-    named = _merged_in_history(profiles, [customer]) - asked
-    while named:
-        asked |= named
-        found = profiles.get_customers(sorted(named))
-        seen.update(found)
-        named = _merged_in_history(profiles, sorted(found)) - asked
-    # Merged into this customer, or into one merged into it (A into B, then B into this one).
-    into = {customer}
-    merged: list[str] = []
-    grew = True
-    while grew:
-        grew = False
-        for cid, other in seen.items():
-            if cid not in into and other.merged_into in into:
-                into.add(cid)
-                merged.append(cid)
-                grew = True
-    return {cid: (seen[cid].version, erasure.customer_items(cid)) for cid in sorted(merged)}
-
-
-def _merged_in_history(profiles: ProfileStore, customers: Sequence[str]) -> set[str]:
-    """The customers the ``merge`` events of these customers' histories name (none on a store
-    without history)."""
-    history = getattr(profiles, "history", None)
-    if history is None or not customers:
-        return set()
-    from core.governance.history import MAX_PAGE
-
-    named: set[str] = set()
-    for cid in customers:
-        after: str | None = None
-        while True:
-            page = history.list_history(cid, limit=MAX_PAGE, after=after, newest_first=False)
-            named.update(c for e in page.events if e.kind == "merge" for c in e.customers)
-            if page.next is None:
-                break
-            after = page.next
-    return named - set(customers)
-
-
-def plan_erasure(
-    customer: str,
-    state: CustomerState | None,
-    items: Sequence[ItemKey],
-    owned_idents: Sequence[str],
-    absorbed: Mapping[str, tuple[int, Sequence[ItemKey]]],
-    limit: int,
-    holder_items: Sequence[ItemKey] = (),
-    tombstones: Sequence[str] = (),
-) -> list[ErasureStep]:
-    """The deletes that remove ``customer`` and everything that points to it, in steps of ``limit``.
-
-    Order: its PROFILE item (guarded by the version read) and the IDENT items it owns (guarded by
-    the owner) first, so that no new record resolves to it after the first step; then the tombstones
-    of its retired records (guarded by their owner, ``RETIRED_OWNER``: a record re-created since is
-    not deleted); then the items of customers merged into it (their tombstones guarded by their
-    version); then its holder markers,
-    PUSHED# and any other item; the SOURCE# items last, since they are what a retry reads the
-    identifiers from.
-    """
-    deletes: list[DeleteItem] = []
-    profile = ItemKey(f"CUSTOMER#{customer}", "PROFILE")
-    if profile in items:
-        deletes.append(DeleteItem(profile, expected_version=state.version if state is not None else 0))
-    deletes.extend(DeleteItem(ItemKey(f"IDENT#{k}", "IDENT"), expected_owner=customer) for k in owned_idents)
-    retired = (DeleteItem(ItemKey(f"IDENT#{k}", "IDENT"), expected_owner=RETIRED_OWNER) for k in tombstones)
-    deletes.extend(retired)
-    for absorbed_id in sorted(absorbed):
-        version, keys = absorbed[absorbed_id]
-        deletes.extend(
-            DeleteItem(key, expected_version=version if key.sk == "PROFILE" else None)
-            for key in sorted(keys, key=lambda k: (k.sk != "PROFILE", k.sk))
-        )
-    deletes.extend(DeleteItem(k) for k in holder_items)
-    rest = sorted((k for k in items if k != profile), key=lambda k: (k.kind == "source", k.sk))
-    deletes.extend(DeleteItem(k) for k in rest)
-    size = max(1, limit)
-    return [tuple(deletes[i : i + size]) for i in range(0, len(deletes), size)]
 
 
 def plan_scope(scope: PersonScope, limit: int) -> list[ErasureStep]:

@@ -26,19 +26,19 @@ kept as a pending erasure and asked again by ``retry_erasures`` (``{"action": "e
 A suppression is lifted only by ``lift_suppression`` (``{"action": "unsuppress"}``), for a person
 who signed up again; it is audited like the erasure.
 
-This module erases; the export is core.privacy_export, asking again and lifting core.privacy_retry,
-what every request starts from (the identifier, its hash, the stores, the refusal) core.privacy_request.
-Their names are exported from here too.
+This module erases; deleting one customer in guarded steps is core.privacy_customer, the receipt of
+what is kept core.privacy_receipt, the export core.privacy_export, asking again and lifting
+core.privacy_retry, what every request starts from (the identifier, its hash, the stores, the
+refusal) core.privacy_request. Their names are exported from here too.
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from core.connector import Connector
@@ -46,10 +46,11 @@ from core.errors import ConflictError
 from core.governance.history_redaction import redact_other_histories
 from core.identity import IdentityPolicy
 from core.ingest_settings import IngestSettings
-from core.merge_steps import complete_merge
-from core.person_scope import PersonScope, find_scope, locate, plan_erasure, plan_scope, scope_of
+from core.person_scope import PersonScope, find_scope, locate, plan_erasure
 from core.ports import RETIRED_OWNER, ProfileStore, SyncStateStore
+from core.privacy_customer import _erase_customer
 from core.privacy_export import PersonExport, PushedRecord, export_person
+from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, kept_by_policy
 from core.privacy_request import (
     AMBIGUOUS,
     PrivacyStores,
@@ -70,15 +71,9 @@ from core.privacy_store import (
     PendingErasure,
     QuarantineItem,
 )
-from core.schema import Identifier, SourceRecord
-from core.scope_tombstones import retired_tombstones
+from core.schema import Identifier
 from core.suppression import SuppressionEntry, SuppressionStore, keyed_hash
 from core.tool_erasure import ToolResult, erase_in_tool
-
-#: How long DynamoDB point-in-time recovery keeps the table's earlier states (its maximum window).
-BACKUP_RETENTION_DAYS = 35
-#: How long the ingest queue keeps a message (template.yaml); suppression drops it at merge anyway.
-INGEST_RETENTION_DAYS = 4
 
 # --- erasure -----------------------------------------------------------------------------------------
 
@@ -314,130 +309,11 @@ def _kind(key: str) -> Any:
     return "email" if kind == "mailbox" else kind  # a mailbox entry suppresses emails
 
 
-def kept_by_policy(at: datetime, *, suppressed: int, pending: bool) -> list[dict[str, str]]:
-    """What an erasure leaves by policy, why, and until when: the receipt's ``kept``."""
-    kept = [
-        {
-            "what": "audit record",
-            "holds": "a keyed hash of the identifier, who asked, when, counts and each tool's outcome",
-            "why": "accountability for the request (GDPR art. 5(2)); it holds no personal data",
-            "until": "kept with the table; the privacy role can neither change nor delete it",
-        },
-        {
-            "what": f"suppression entries ({suppressed})",
-            "holds": "keyed hashes of the identifiers the person held alone and of their record ids",
-            "why": "so that no tool's next pull, and no push, brings the person back",
-            "until": "until lifted by an explicit, audited request (the person signed up again)",
-        },
-        {
-            "what": "point-in-time backups of the table",
-            "holds": "the table as it was before the erasure",
-            "why": "disaster recovery; restores are done by operators and must re-run erasures",
-            "until": (at + timedelta(days=BACKUP_RETENTION_DAYS)).isoformat(),
-        },
-        {
-            "what": "ingest queue messages in flight",
-            "holds": "records pulled before the erasure and not yet merged",
-            "why": "they are dropped at merge by the suppression entries, never stored",
-            "until": (at + timedelta(days=INGEST_RETENTION_DAYS)).isoformat(),
-        },
-    ]
-    if pending:
-        kept.append(
-            {
-                "what": "pending tool erasures",
-                "holds": "the ids of the person's records in the tools that have not confirmed",
-                "why": 'to ask those tools again ({"action": "erase-retry"})',
-                "until": "until every tool confirms",
-            }
-        )
-    return kept
-
-
-def _erase_customer(
-    scope: PersonScope,
-    stores: PrivacyStores,
-    report: ErasureReport,
-    policy: IdentityPolicy,
-    max_attempts: int,
-    sleep: Callable[[float], None],
-) -> list[PersonScope]:
-    """Delete the customer's items in guarded steps until nothing is left; return the scopes read
-    again after a lost race (they may hold record ids a concurrent merge brought)."""
-    profiles, erasure = stores.profiles, stores.erasure
-    settings = IngestSettings(sleep=sleep)
-    customer = scope.customer_id
-    assert customer is not None
-    current: PersonScope | None = scope
-    later: list[PersonScope] = []
-    for attempt in range(max_attempts):
-        try:
-            if current is None:
-                state = profiles.get_customers([customer]).get(customer)
-                if state is not None and state.merged_into:
-                    customer = state.merged_into  # merged away meanwhile: the survivor is the person now
-                    continue
-                if state is not None and (state.merging_into or state.absorbing):
-                    # A large merge is in flight: finish it (idempotent) and erase what it leaves.
-                    if state.merging_into:
-                        complete_merge(profiles, customer, state.merging_into, settings)
-                    for absorbed in sorted(state.absorbing):
-                        complete_merge(profiles, absorbed, customer, settings)
-                    continue
-                if state is None:
-                    items = erasure.customer_items(customer)
-                    if not items:
-                        return later
-                    # Its history goes last: the tombstones of its retired records are still found.
-                    tombstones = retired_tombstones(profiles, [customer])
-                    current = PersonScope(scope.request, customer, None, items=items, tombstones=tombstones)
-                else:
-                    current = scope_of(
-                        scope.request,
-                        state,
-                        profiles=profiles,
-                        erasure=erasure,
-                        sync_state=stores.sync_state,
-                        policy=policy,
-                        splinters=False,  # the caller erases those of the first read
-                    )
-                    later.append(current)
-            if not current.items:
-                return later
-            if current.state is not None:
-                _forget_in_index(profiles, current.state.snapshots.values(), policy)
-            for step in plan_scope(current, erasure.max_items_per_step):
-                erasure.apply(step)
-                report.steps += 1
-                for delete in step:
-                    report.counts[delete.key.kind] += 1
-            # Read once more: an item written while the steps ran is found and deleted too.
-            current = None
-        except ConflictError:
-            report.retries += 1
-            current = None
-            sleep(random.uniform(0, 0.02 * 2**attempt))
-    raise ConflictError(
-        f"customer {customer} kept changing while it was erased; send the request again to finish"
-    )
-
-
-def _forget_in_index(profiles: ProfileStore, records: Iterable[SourceRecord], policy: IdentityPolicy) -> None:
-    """Take the records out of the identity index (BLOCK# memberships, REVIEW# pairs) before their
-    items go: nobody is found through an erased person's name or address. A no-op on a store
-    without the index; idempotent, so a retried erasure does it again harmlessly."""
-    from core.link_index import LinkIndex
-
-    if isinstance(profiles, LinkIndex):
-        from core.link_nodes import forget_records  # the matcher's imports only where it is used
-
-        forget_records(profiles, records, policy)
-
-
 __all__ = [
     "AMBIGUOUS",
     "BACKUP_RETENTION_DAYS",
     "ERASE_ATTEMPTS_BEFORE_ALARM",
+    "INGEST_RETENTION_DAYS",
     "AuditRecord",
     "DeleteItem",
     "ErasureReport",

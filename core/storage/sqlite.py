@@ -1,15 +1,11 @@
 """The SQLite ``ProfileStore``: the embedded default of ``profilesync resolve`` and ``sync``.
 
 It keeps the DynamoDB store's items (see core.storage.sqlite_database for the table) and the port's
-exact semantics: ``commit`` applies each changeset all-or-nothing under the conditions its
-operations carry (a profile write at the version read, an identifier write at the owner read) and
-hands back the changesets that lost. One ``commit`` call is one SQLite transaction: the conditions
-of every changeset are checked against one read of the items they name, made after the write lock
-was taken, and kept up to date as the changesets before it apply; a changeset whose conditions fail
-writes nothing and the next ones go on. ``max_items_per_commit`` stays DynamoDB's 100, and an item
-stays within DynamoDB's 400 KB and key sizes and a changeset within one transaction's 4 MB (or the
-commit raises ``RecordRejectedError`` and writes nothing), so a plan that fits here fits a
-``TransactWriteItems`` too, and a customer who outgrows one item is quarantined here as there.
+exact semantics: ``commit`` (core.storage.sqlite_commit) applies each changeset all-or-nothing under
+the conditions its operations carry (a profile write at the version read, an identifier write at
+the owner read) and hands back the changesets that lost, in one SQLite transaction per call.
+``max_items_per_commit`` stays DynamoDB's 100, and a customer who outgrows one DynamoDB item is
+quarantined here as there.
 
 Reads go in batches (``pk IN (...)``), never one query per key, and each read runs in one read
 transaction, so it never sees half of another process's commit.
@@ -23,65 +19,30 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from core.errors import RecordRejectedError
-from core.merge import profile_json
-from core.ports import (
-    RETIRED_OWNER,
-    Changeset,
-    CustomerState,
-    DeleteIdent,
-    DeleteSource,
-    MarkAbsorbing,
-    MarkMerging,
-    Operation,
-    Ownership,
-    ProfileItem,
-    PutHistory,
-    PutHolder,
-    PutIdent,
-    PutProfile,
-    PutSource,
-    Tombstone,
-    TouchSource,
-    Unsuppressed,
-)
-from core.record_json import record_json
+from core.ports import RETIRED_OWNER, CustomerState, Ownership, ProfileItem
 from core.schema import Profile, SourceRecord
-from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES
+from core.storage.sqlite_commit import _CUSTOMER, _IDENT, SQLiteCommit
+from core.storage.sqlite_commit import ITEM_MAX_BYTES as ITEM_MAX_BYTES
+from core.storage.sqlite_commit import PARTITION_KEY_MAX_BYTES as PARTITION_KEY_MAX_BYTES
+from core.storage.sqlite_commit import SORT_KEY_MAX_BYTES as SORT_KEY_MAX_BYTES
+from core.storage.sqlite_commit import _item_bytes as _item_bytes
 from core.storage.sqlite_database import SQLiteDatabase, select_in
 from core.storage.sqlite_links import SQLiteLinkIndex
-from core.storage.sqlite_new_items import PUT_ITEM, SQLiteNewItems
+from core.storage.sqlite_new_items import SQLiteNewItems
 
 if TYPE_CHECKING:
     from core.storage.sqlite_history import SQLiteHistoryStore
 
 #: The same limit as one DynamoDB transaction, so behaviour (how plans are cut) matches.
 TRANSACTION_MAX_ITEMS: Final = 100
-#: DynamoDB's limits on one item and its keys (UTF-8 bytes), held here too: a customer whose item
-#: outgrows them is refused the same way on every store.
-ITEM_MAX_BYTES: Final = 400 * 1024
-PARTITION_KEY_MAX_BYTES: Final = 2048
-SORT_KEY_MAX_BYTES: Final = 1024
 PROFILES_PER_PAGE: Final = 500
 T = TypeVar("T")
 
-_DELETE = "DELETE FROM items WHERE pk = ? AND sk = ?"
-_SET_VERSION_ATTRS = "UPDATE items SET version = ?, attrs = ? WHERE pk = ? AND sk = 'PROFILE'"
-_SET_UPDATED_AT = "UPDATE items SET updated_at = ? WHERE pk = ? AND sk = 'IDENT'"
-_CUSTOMER = "CUSTOMER#"
-_IDENT = "IDENT#"
 
-# What the conditions of a commit are checked against: the identifier items (owner, record hash,
-# updated_at) and the profile items (version, attrs) a commit names, read once, then kept current.
-_IdentRow = tuple[str, str | None, str | None]
-_ProfileRow = tuple[int, str | None]  # version, attrs (JSON)
-#: An item as written: pk, sk, version, hash, owner, updated_at, data, attrs.
-_Row = tuple[str, str, int | None, str | None, str | None, str | None, str | None, str | None]
-
-
-class SQLiteProfileStore(SQLiteLinkIndex, SQLiteNewItems):
-    """``ProfileStore`` (and ``ReadsProfiles``, and ``LinkIndex``: core.storage.sqlite_links, and
-    ``WritesNewItems``: core.storage.sqlite_new_items) over a ``SQLiteDatabase``; thread-safe."""
+class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems):
+    """``ProfileStore`` (its ``commit``: core.storage.sqlite_commit), ``ReadsProfiles``, ``LinkIndex``
+    (core.storage.sqlite_links) and ``WritesNewItems`` (core.storage.sqlite_new_items) over a
+    ``SQLiteDatabase``; thread-safe."""
 
     def __init__(
         self, database: SQLiteDatabase, *, max_items_per_commit: int = TRANSACTION_MAX_ITEMS
@@ -235,70 +196,6 @@ class SQLiteProfileStore(SQLiteLinkIndex, SQLiteNewItems):
         """Copy ``absorbed``'s history to ``survivor`` (core.governance.history.HistoryStore)."""
         return self.history.inherit_history(absorbed, survivor)
 
-    # -- writes --------------------------------------------------------------------------------
-
-    def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
-        todo = [c for c in changesets if c.operations]
-        for changeset in todo:
-            if len(changeset) > self.max_items_per_commit:
-                raise ValueError(
-                    f"changeset {changeset.label!r} has {len(changeset)} operations, more than one "
-                    f"transaction holds ({self.max_items_per_commit}); split it before committing"
-                )
-        if not todo:
-            return []
-        failed: list[Changeset] = []
-        with self.database.writing() as conn:
-            state = _Conditions.read(conn, todo)
-            for changeset in todo:
-                if all(state.holds(op) for op in changeset.operations):
-                    size = 0
-                    for op in changeset.operations:
-                        row = state.apply(op)
-                        if row is not None:
-                            size += _item_bytes(changeset, row)
-                    if size > TRANSACTION_BUDGET_BYTES:
-                        # Raising inside the transaction rolls it back: this commit writes nothing.
-                        raise RecordRejectedError(
-                            f"changeset {changeset.label!r} writes about {size // 1024:,} KB, over the "
-                            "4 MB one transaction holds; the customer's records are too large to store "
-                            "together"
-                        )
-                else:
-                    failed.append(changeset)
-            state.write(conn)
-        return failed
-
-
-def _item_bytes(changeset: Changeset, row: _Row) -> int:
-    """The size of an item as DynamoDB counts it (attribute names and values, UTF-8), or
-    ``RecordRejectedError`` if DynamoDB would refuse it. The columns of a row are the item's
-    attributes; ``attrs`` holds its sets as JSON, a few bytes more than DynamoDB counts."""
-    pk, sk = row[0], row[1]
-    # A character is at most 4 bytes: a key that short cannot be too long (most are).
-    if (len(pk) * 4 > PARTITION_KEY_MAX_BYTES and _utf8_len(pk) > PARTITION_KEY_MAX_BYTES) or (
-        len(sk) * 4 > SORT_KEY_MAX_BYTES and _utf8_len(sk) > SORT_KEY_MAX_BYTES
-    ):
-        raise RecordRejectedError(
-            f"changeset {changeset.label!r} writes an item whose key is longer than DynamoDB takes "
-            f"({PARTITION_KEY_MAX_BYTES:,} and {SORT_KEY_MAX_BYTES:,} bytes): {pk[:60]!r} / {sk[:60]!r}"
-        )
-    # The attribute names (PK, SK, version, hash, data, ...), 8 per value that is no text, and the
-    # text's UTF-8 bytes: the bytes of the texts joined are the sum of theirs, in one call, not eight.
-    texts = [value for value in row if isinstance(value, str)]
-    size = 48 + 8 * (len(row) - len(texts)) + _utf8_len("".join(texts))
-    if size > ITEM_MAX_BYTES:
-        raise RecordRejectedError(
-            f"changeset {changeset.label!r} writes {pk} / {sk} of about {size // 1024:,} KB, over the "
-            f"{ITEM_MAX_BYTES // 1024} KB one item holds; the customer's records are too large to "
-            "store together"
-        )
-    return size
-
-
-def _utf8_len(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-
 
 #: The slot a ``CustomerState`` keeps its profile in (``slots=True``), under the property below.
 _PROFILE_SLOT: Any = CustomerState.__dict__["profile"]
@@ -341,208 +238,6 @@ class _StoredCustomerState(CustomerState):
         return all(getattr(self, f.name) == getattr(other, f.name) for f in dataclasses.fields(CustomerState))
 
     __hash__ = None  # type: ignore[assignment]  # as the dataclass's: it holds a dict
-
-
-class _Conditions:
-    """The items a commit's conditions name, as they stand inside the commit's transaction, and the
-    writes the commit makes.
-
-    The conditions are checked against one read of the items (made after the write lock was taken)
-    that every applied operation updates, so a changeset sees the ones applied before it. The
-    writes are gathered per item, the last one winning as it would in order, and sent at the end
-    with one ``executemany`` per kind of statement: items are distinct, so the order between them
-    does not matter, and SQLite steps through a batch of parameters without returning to Python.
-    """
-
-    def __init__(
-        self,
-        idents: dict[str, _IdentRow | None],
-        profiles: dict[str, _ProfileRow | None],
-        suppressed: frozenset[str] = frozenset(),
-    ) -> None:
-        self.idents = idents
-        self.profiles = profiles
-        self.suppressed = suppressed
-        """The hashes of ``Unsuppressed`` conditions that have a ``SUPPRESS#`` row (none are written
-        by a commit, so the one read holds for the whole transaction)."""
-        self.puts: dict[tuple[str, str], _Row | None] = {}  # None: delete the item
-        self.profile_updates: dict[str, tuple[int, str]] = {}  # customer -> (version, attrs)
-        self.touches: dict[str, str] = {}  # identifier key -> updated_at
-
-    @classmethod
-    def read(cls, conn: Any, changesets: Sequence[Changeset]) -> _Conditions:
-        ident_keys: set[str] = set()
-        customer_ids: set[str] = set()
-        guards: set[str] = set()
-        for changeset in changesets:
-            for op in changeset.operations:
-                if isinstance(op, PutIdent | DeleteIdent | TouchSource):
-                    ident_keys.add(op.key)
-                elif isinstance(op, PutProfile | MarkAbsorbing | MarkMerging | Tombstone):
-                    customer_ids.add(op.customer_id)
-                elif isinstance(op, Unsuppressed):
-                    guards.add(op.hash)
-        idents: dict[str, _IdentRow | None] = dict.fromkeys(ident_keys)
-        for pk, owner, record_hash, updated_at in select_in(
-            conn,
-            "SELECT pk, owner, hash, updated_at FROM items WHERE sk = 'IDENT' AND pk IN ({keys})",
-            [_IDENT + k for k in ident_keys],
-        ):
-            idents[pk[6:]] = (owner, record_hash, updated_at)
-        profiles: dict[str, _ProfileRow | None] = dict.fromkeys(customer_ids)
-        for pk, version, attrs in select_in(
-            conn,
-            "SELECT pk, version, attrs FROM items WHERE sk = 'PROFILE' AND pk IN ({keys})",
-            [_CUSTOMER + c for c in customer_ids],
-        ):
-            profiles[pk[9:]] = (version or 0, attrs)
-        suppressed = frozenset(
-            pk[len("SUPPRESS#") :]
-            for (pk,) in select_in(
-                conn,
-                "SELECT pk FROM items WHERE sk = 'SUPPRESS' AND pk IN ({keys})",
-                ["SUPPRESS#" + h for h in guards],
-            )
-        )
-        return cls(idents, profiles, suppressed)
-
-    def holds(self, op: Operation) -> bool:
-        """Whether ``op``'s condition holds: DynamoDB's ConditionExpression of the same operation."""
-        if isinstance(op, PutSource | DeleteSource | PutHolder | PutHistory):
-            return True
-        if isinstance(op, Unsuppressed):
-            return op.hash not in self.suppressed
-        if isinstance(op, PutIdent):
-            ident = self.idents[op.key]
-            if op.expected_at is not None and (
-                ident is None or ident[2] is None or datetime.fromisoformat(ident[2]) != op.expected_at
-            ):
-                return False  # a touch moved the time since it was read
-            return (ident[0] if ident is not None else None) == op.expected_owner
-        if isinstance(op, DeleteIdent):
-            ident = self.idents[op.key]
-            return ident is not None and ident[0] == op.expected_owner
-        if isinstance(op, TouchSource):
-            ident = self.idents[op.key]
-            return (
-                ident is not None
-                and ident[1] == op.record_hash
-                and ident[2] is not None
-                and datetime.fromisoformat(ident[2]) == op.previous
-            )
-        profile = self.profiles[op.customer_id]
-        return (profile[0] if profile is not None else None) == op.expected_version
-
-    def apply(self, op: Operation) -> _Row | None:
-        """Record the write of ``op`` (its condition holds) and keep the items read current; the
-        whole item it puts, if it puts one (its size is checked against DynamoDB's)."""
-        match op:
-            case PutSource():
-                key = (_CUSTOMER + op.customer_id, "SOURCE#" + op.record.key)
-                row: _Row = (*key, None, op.record_hash, None, None, record_json(op.record), None)
-                self.puts[key] = row
-                return row
-            case DeleteSource():
-                self.puts[(_CUSTOMER + op.customer_id, "SOURCE#" + op.source_key)] = None
-            case PutIdent():
-                at = op.updated_at.isoformat() if op.updated_at is not None else None
-                pk = _IDENT + op.key
-                row = (pk, "IDENT", None, op.record_hash, op.customer_id, at, op.match, None)
-                self.puts[(pk, "IDENT")] = row
-                self.touches.pop(op.key, None)
-                self.idents[op.key] = (op.customer_id, op.record_hash, at)
-                return row
-            case PutHolder():
-                # Next to the key's IDENT item, as in DynamoDB: ``IDENT#<key>`` / ``HOLDER#<cid>``.
-                pk, sk = _IDENT + op.key, "HOLDER#" + op.customer_id
-                holder: _Row = (pk, sk, None, None, op.customer_id, None, None, None)
-                self.puts[(pk, sk)] = holder
-                return holder
-            case PutHistory():
-                # In the customer's partition, as core.storage.sqlite_history keeps events.
-                key = (_CUSTOMER + op.event.customer_id, "HISTORY#" + op.event.sort_key)
-                event: _Row = (*key, None, None, None, None, op.event.model_dump_json(), None)
-                self.puts[key] = event
-                return event
-            case DeleteIdent():
-                self.puts[(_IDENT + op.key, "IDENT")] = None
-                self.touches.pop(op.key, None)
-                self.idents[op.key] = None
-            case Unsuppressed():
-                pass  # a condition only
-            case TouchSource():
-                ident = self.idents[op.key]
-                assert ident is not None  # the condition held
-                at = op.updated_at.isoformat()
-                self.idents[op.key] = (ident[0], ident[1], at)
-                put = self.puts.get((_IDENT + op.key, "IDENT"))
-                if put is not None:  # written by this commit: the touch goes into that write
-                    self.puts[(_IDENT + op.key, "IDENT")] = (*put[:5], at, *put[6:])
-                else:
-                    self.touches[op.key] = at
-            case PutProfile():
-                extra: dict[str, Any] = {"owned": sorted(op.owned)}
-                if op.absorbing:
-                    extra["absorbing"] = sorted(op.absorbing)
-                return self._put_profile(
-                    op.customer_id, op.profile.version, op.profile_hash, op.profile, extra
-                )
-            case MarkAbsorbing() | MarkMerging():
-                version, attrs = self.profiles[op.customer_id] or (0, None)
-                extra = json.loads(attrs) if attrs else {}
-                if isinstance(op, MarkAbsorbing):
-                    extra["absorbing"] = sorted({*extra.get("absorbing", ()), op.absorbed})
-                else:
-                    extra["merging_into"] = op.into
-                text = json.dumps(extra)
-                self.profiles[op.customer_id] = (version + 1, text)
-                key = (_CUSTOMER + op.customer_id, "PROFILE")
-                put = self.puts.get(key)
-                if put is not None:  # written by this commit: the update goes into that write
-                    self.puts[key] = (*key, version + 1, *put[3:7], text)
-                else:
-                    self.profile_updates[op.customer_id] = (version + 1, text)
-            case Tombstone():
-                # A Put, as in DynamoDB: the tombstone holds its version and merged_into only.
-                return self._put_profile(
-                    op.customer_id, op.expected_version + 1, None, None, {"merged_into": op.merged_into}
-                )
-            case _:
-                raise TypeError(f"unknown operation {op!r}")
-        return None
-
-    def _put_profile(
-        self,
-        customer_id: str,
-        version: int,
-        item_hash: str | None,
-        profile: Profile | None,
-        extra: dict[str, Any],
-    ) -> _Row:
-        text = json.dumps(extra)
-        key = (_CUSTOMER + customer_id, "PROFILE")
-        data = profile_json(profile) if profile is not None else None
-        row: _Row = (*key, version, item_hash, None, None, data, text)
-        self.puts[key] = row
-        self.profile_updates.pop(customer_id, None)
-        self.profiles[customer_id] = (version, text)
-        return row
-
-    def write(self, conn: Any) -> None:
-        """Send the writes gathered: one statement per kind, each over all its items."""
-        puts = [row for row in self.puts.values() if row is not None]
-        deletes = [key for key, row in self.puts.items() if row is None]
-        if deletes:
-            conn.executemany(_DELETE, deletes)
-        if puts:
-            conn.executemany(PUT_ITEM, puts)
-        if self.profile_updates:
-            conn.executemany(
-                _SET_VERSION_ATTRS,
-                [(version, attrs, _CUSTOMER + cid) for cid, (version, attrs) in self.profile_updates.items()],
-            )
-        if self.touches:
-            conn.executemany(_SET_UPDATED_AT, [(at, _IDENT + key) for key, at in self.touches.items()])
 
 
 __all__ = ["TRANSACTION_MAX_ITEMS", "SQLiteProfileStore"]

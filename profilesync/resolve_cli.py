@@ -1,0 +1,168 @@
+"""``profilesync resolve``: a JSON-lines file of records resolved into merged profiles (the
+resolving engine is profilesync.resolve), and the identity settings ``resolve`` and ``sync`` share
+(``--identity``, ``--identity-model``, the configuration document's ``identity`` section)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import TYPE_CHECKING
+
+from core.schema import Quarantined, RecordDraft
+from profilesync.cli_errors import UsageError
+
+if TYPE_CHECKING:
+    from core.pipeline import IngestSettings
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from connectors.jsonl import read_jsonl
+    from connectors.jsonl.batched import BatchEnd, read_jsonl_batched
+    from core.normalise import NormaliseOptions
+    from core.runtime import bulk_gc
+    from profilesync import cli_checks
+    from profilesync.parallel_normalise import NormalisingWorker, usable_cores, worker_wanted
+    from profilesync.progress import Progress, count_lines
+    from profilesync.resolve import (
+        EMBEDDED_BATCH_SIZE,
+        ENDPOINT_BATCH_SIZE,
+        ResolveReport,
+        check_paths,
+        default_quarantine_path,
+        resolve,
+        write_profiles,
+        write_quarantine_line,
+    )
+    from profilesync.resolve_output import write_store
+    from profilesync.stores import open_stores, temporary_store_path
+
+    if args.batch_size is None:
+        args.batch_size = EMBEDDED_BATCH_SIZE if args.endpoint_url is None else ENDPOINT_BATCH_SIZE
+    if args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    region = cli_checks.check_region(args.default_region, "--region")
+    cli_checks.check_json_lines(args.input)
+    quarantine_path = args.quarantine or default_quarantine_path(args.out)
+    check_paths(args.input, args.out, quarantine_path)  # before anything is written
+    drafts = read_jsonl(args.input)
+    first = next(drafts, None)  # surfaces an unreadable file before any store is set up
+    cli_checks.check_writable(args.out, "--out")
+    cli_checks.check_writable(quarantine_path, "--quarantine")
+    if args.endpoint_url is not None:
+        cli_checks.check_aws_credentials(args.endpoint_url)
+        cli_checks.probe_endpoint(args.endpoint_url)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    quarantine_path.parent.mkdir(parents=True, exist_ok=True)
+    options = NormaliseOptions(default_region=region)
+    with ExitStack() as stack:
+        # Read and normalise in a second process while this one resolves (started before the store
+        # is opened, so that a forked worker inherits no connection).
+        # On the embedded store, the file is read in batches that keep each person's lines together
+        # (connectors.jsonl.batched): their records found new customers, planned together.
+        by_person = args.batch_size if args.endpoint_url is None and args.input.is_file() else None
+        worker = (
+            stack.enter_context(NormalisingWorker(args.input, options, batch_size=by_person))
+            if worker_wanted(args.input)
+            else None
+        )
+        if args.endpoint_url is None:
+            # A store of this run's own: its commits are grouped (core.storage.sqlite_database).
+            path = stack.enter_context(temporary_store_path(args.out.parent))
+            stores = stack.enter_context(
+                open_stores(endpoint_url=None, table=args.table, path=path, durable=False)
+            )
+            # Ended (committed) when the records are resolved: the output is read by two processes.
+            grouped = stack.enter_context(ExitStack())
+            grouped.enter_context(stores.database.grouped_commits(seconds=5.0))
+        else:
+            stores = stack.enter_context(open_stores(endpoint_url=args.endpoint_url, table=args.table))
+        store = stores.profiles
+        qfile = stack.enter_context(quarantine_path.open("w", encoding="utf-8"))
+        reading = Progress("resolve", total=None if args.quiet else count_lines(args.input), quiet=args.quiet)
+
+        def progress(report: ResolveReport) -> None:
+            reading.update(report.read, f"{report.quarantined:,} quarantined")
+
+        def chained() -> Iterator[RecordDraft | Quarantined | BatchEnd]:
+            if by_person is not None:
+                yield from read_jsonl_batched(args.input, by_person)  # from its first line again
+                return
+            if first is not None:
+                yield first
+            yield from drafts
+
+        if worker is not None or by_person is not None:
+            drafts.close()  # the worker (or read_jsonl_batched) reads the file from its first line
+
+        # Set-up is done (imports, the store): freeze it and run the collector less often while
+        # the records are resolved (see core.runtime).
+        stack.enter_context(bulk_gc())
+        settings = _identity_settings(args)
+        if args.endpoint_url is not None:
+            # A table on an endpoint may hold erasures (`profilesync privacy erase`, the deployed
+            # stack): their people are not resolved back into it. The run's own embedded store is
+            # new every run, so nobody in it was ever erased.
+            from core.pipeline import IngestSettings
+            from core.suppression import SuppressionCheck
+            from profilesync.privacy_cli import audit_salt
+
+            check = SuppressionCheck(
+                stores.suppression, audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
+            )
+            settings = dataclasses.replace(settings or IngestSettings(), suppression=check)
+        erased = None
+        if settings is not None and settings.suppression is not None:
+            from profilesync.erased_quarantine import erased_check
+
+            erased = erased_check(settings.suppression, options)
+        report = resolve(
+            chained() if worker is None else worker,
+            store,
+            options=options,
+            settings=settings,
+            batch_size=args.batch_size,
+            quarantine=lambda q: write_quarantine_line(q, qfile),
+            progress=progress,
+            erased=erased,
+        )
+        if args.endpoint_url is None:
+            grouped.close()
+        reading.total = report.read if reading.total else None  # blank lines are no records
+        reading.finish(report.read, f"{report.quarantined:,} quarantined")
+        writing = Progress("write", unit="profiles", quiet=args.quiet)
+        with args.out.open("w", encoding="utf-8") as out:
+            if args.endpoint_url is None:  # the SQLite store's JSON as is, half in a second process
+                parallel = usable_cores() >= 2
+                report.profiles = write_store(path, out, progress=writing.update, parallel=parallel)
+            else:
+                report.profiles = write_profiles(store.iter_profiles(), out, progress=writing.update)
+        writing.finish(report.profiles)
+    for line in report.lines():
+        print(line)
+    print(f"wrote {report.profiles:,} profiles to {args.out}")
+    if report.quarantined:
+        print(f"wrote {report.quarantined:,} quarantined records to {quarantine_path}")
+    return 0
+
+
+def _identity_settings(args: argparse.Namespace) -> IngestSettings | None:
+    """Ingest settings for ``--identity`` / ``--identity-model``, or the configuration document's
+    ``identity`` section when neither is given (None: exact identifiers)."""
+    from core.config import IdentitySection, find_config, load_config
+    from core.link_settings import linkage_settings
+    from core.pipeline import IngestSettings
+
+    section, base = IdentitySection(), None
+    found = find_config()
+    if found is not None:
+        section, base = load_config(found).identity, found.parent
+    # `sync` has no --identity flags: the document decides.
+    flag, model_flag = getattr(args, "identity", None), getattr(args, "identity_model", None)
+    if flag is not None or model_flag is not None:
+        mode = flag or "probabilistic"
+        model = str(model_flag.resolve()) if model_flag is not None else section.model
+        section = section.model_copy(update={"mode": mode, "model": model})
+    linkage = linkage_settings(section, base)
+    return None if linkage is None else IngestSettings(linkage=linkage)
