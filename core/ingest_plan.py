@@ -179,7 +179,8 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
     survivors: dict[str, str] = {}
     splits: set[str] = set()
     retired = set(tombstones)
-    for component in components:
+
+    def plan_component(component: Component) -> tuple[str, frozenset[str], Changeset]:
         # ``survivor`` hashes a customer id for a new customer: work it out once per component.
         survivor = _founding_id(store, component, retired)
         absorbed_ids = component.customers - {survivor}
@@ -196,6 +197,10 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
             splits,
             marks,
         )
+        return survivor, absorbed_ids, changeset
+
+    for component in components:
+        survivor, absorbed_ids, changeset = plan_component(component)
         if len(changeset) > store.max_items_per_commit:
             if absorbed_ids:
                 # Too large for one transaction: merge the customers step by step first, then
@@ -211,21 +216,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
             whole = component
             while True:
                 component = Component(whole.records[:take], whole.customers)
-                survivor = _founding_id(store, component, retired)
-                absorbed_ids = component.customers - {survivor}
-                changeset = _changeset(
-                    component,
-                    survivor,
-                    absorbed_ids,
-                    live,
-                    raw_owner,
-                    owner_of,
-                    hashes,
-                    watermarks,
-                    settings,
-                    splits,
-                    marks,
-                )
+                survivor, absorbed_ids, changeset = plan_component(component)
                 if len(changeset) <= store.max_items_per_commit or take == 1:
                     break
                 take -= 1
