@@ -42,7 +42,7 @@ from core.schema import Identifier
 from core.scope_holders import _is_tombstone, _own_mailboxes, _shared, holding_mailbox, locate
 from core.scope_merged import absorbed_customers, owned_identifiers
 from core.scope_splinters import own_splinters, widest_holder
-from core.scope_tombstones import retired_tombstones
+from core.scope_tombstones import retired_from, retired_tombstones
 from core.tool_erasure import ErasesPushedRecords
 
 #: The kinds of identifier that name a person and that several people may hold.
@@ -181,6 +181,12 @@ def find_scope(
         # Nobody owns it (its owner was erased by a record id, say): the customers holding it do.
         # Never a blocklisted value (a noreply@ address): it names no one.
         state = widest_holder(profiles, erasure, identifier.key)
+    if state is None and identifier.kind == "source":
+        # A retired record's id: the customer it was retired from, if it lives (core.scope_tombstones).
+        retired_by = retired_from(profiles, identifier.key)
+        if len(retired_by) > 1:
+            return PersonScope(identifier, ambiguous=True)
+        state = retired_by[0] if retired_by else None
     if state is None:
         scope = PersonScope(identifier)
         if identifier.kind == "source":

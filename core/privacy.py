@@ -36,18 +36,19 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from core.connector import Connector
 from core.errors import ConflictError
-from core.governance.history_redaction import redact_other_histories
+from core.governance.history_redaction import redact_histories
 from core.identity import IdentityPolicy
 from core.ingest_settings import IngestSettings
+from core.mailbox import mailbox_key
 from core.person_scope import PersonScope, find_scope, locate, plan_erasure
-from core.ports import RETIRED_OWNER, ProfileStore, SyncStateStore
+from core.ports import RETIRED_OWNER, ProfileStore, ReadsTombstones, SyncStateStore
 from core.privacy_customer import _erase_customer
 from core.privacy_export import PersonExport, PushedRecord, export_person
 from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, kept_by_policy
@@ -192,28 +193,38 @@ def erase_person(
         report.found = target.found
         if target.found:
             scopes.append(target)
+    retired: list[str] = []
+    """Records of hers found gone through the histories that named her values (their tombstones
+    deleted below, their ids suppressed)."""
     if target.found:
         # The person's customer, then her split-off customers (core.scope_splinters), each whole.
         for erased in (target, *target.splinters):
-            _redact_other_histories(erased, stores, report)
+            retired += _redact_other_histories(erased, stores, report)
             try:
                 scopes += _erase_customer(erased, stores, report, policy, max_attempts, sleep)
             except ConflictError as exc:
                 error = error or exc
         if error is None and identity is not None:
             _relink(profiles, [target, *target.splinters, *scopes[1:]], identity)
-    elif target.tombstones:
-        # A record id nobody holds, of a record retired at its vendor: its tombstone names it in
-        # clear. It is suppressed now (above), so a late copy of the record is dropped without it.
-        keys = target.tombstones
+    else:
+        # Nobody holds what the request names: the histories that name it lose it (a value held by
+        # a customer split off and retired since, core.governance.history_names).
+        retired += _redact_other_histories(target, stores, report)
+    # A record id nobody holds, of a record retired at its vendor: its tombstone names it in clear.
+    # It is suppressed (above, or below for one found now), so a late copy of it is dropped.
+    tombstones = sorted({*(target.tombstones if not target.found else ()), *retired})
+    for start in range(0, len(tombstones), erasure.max_items_per_step):
+        keys = tombstones[start : start + erasure.max_items_per_step]
         step = tuple(DeleteItem(ItemKey(f"IDENT#{k}", "IDENT"), expected_owner=RETIRED_OWNER) for k in keys)
         try:
             erasure.apply(step)
             report.counts["ident"] += len(step)
         except ConflictError as exc:  # the record came back meanwhile: the request is sent again
-            error = exc
+            error = error or exc
     # Record ids a racing merge brought in are suppressed too (step 1 could not know them).
-    later = sorted({k for s in scopes[1:] for k in s.suppression_keys()} - set(scope.suppression_keys()))
+    later = sorted(
+        {*retired, *(k for s in scopes[1:] for k in s.suppression_keys())} - set(scope.suppression_keys())
+    )
     suppressed += _suppress(stores, salt, later, request_id, started)
     report.counts["suppressed"] += suppressed
 
@@ -267,22 +278,41 @@ def _relink(profiles: ProfileStore, erased: Sequence[PersonScope], identity: Ing
     relink_after_erasure(profiles, [gone[k] for k in sorted(gone)], identity)
 
 
-def _redact_other_histories(scope: PersonScope, stores: PrivacyStores, report: ErasureReport) -> None:
-    """Take the person's records and identifiers out of the histories of the customers their own
-    history names (a split leaves traces there: core.governance.history_redaction); before their
-    own history is deleted with the rest of their customer."""
+def _redact_other_histories(scope: PersonScope, stores: PrivacyStores, report: ErasureReport) -> list[str]:
+    """Take the person's records and identifiers out of the histories of other customers: those
+    their own history names (a split leaves traces there: core.governance.history_redaction) and
+    those the index of names leads to (core.governance.history_names); before their own history is
+    deleted with the rest of their customer. Returns the tombstones of records of hers it found
+    through the events that named her values (to delete, their ids to suppress)."""
     history = stores.history if stores.history is not None else getattr(stores.profiles, "history", None)
-    if history is None or scope.customer_id is None:
-        return
+    if history is None:
+        return []
     # Her identifiers: every value she held alone and every record id of hers (an event lists the
     # owner link that joined her order as ``source#shop:contact:...``), as her erasure suppresses them.
-    identifiers = scope.suppression_keys()
+    identifiers = [k for k in scope.suppression_keys() if not k.startswith("mailbox#")]
+    if mailbox_key(scope.request.key) in scope.mailboxes:  # the spelling the request named, too
+        identifiers.append(scope.request.key)
     sources = {*scope.sources, *(k.removeprefix("source#") for k in identifiers if k.startswith("source#"))}
-    redacted = redact_other_histories(
-        history, stores.erasure, scope.customer_id, sources=sorted(sources), identifiers=identifiers
+    mine = {scope.customer_id, *scope.absorbed} - {None}
+    redacted = redact_histories(
+        history,
+        stores.erasure,
+        {c for c in mine if c is not None},
+        [*(f"source#{k}" for k in sorted(sources)), *identifiers],
+        gone=lambda keys: _retired(stores.profiles, keys),
     )
-    if redacted:
-        report.counts["history_redacted"] += redacted
+    if redacted.events:
+        report.counts["history_redacted"] += redacted.events
+    tombstones = _retired(stores.profiles, sorted(redacted.records))
+    return sorted(tombstones)
+
+
+def _retired(profiles: ProfileStore, keys: Collection[str]) -> set[str]:
+    """The ``source#`` keys among ``keys`` that are tombstones of retired records."""
+    if not keys or not isinstance(profiles, ReadsTombstones):
+        return set()
+    found = profiles.get_owners_and_tombstones(list(keys))
+    return {k for k, o in found.items() if o.customer_id == RETIRED_OWNER}
 
 
 def _suppress(stores: PrivacyStores, salt: str, keys: Sequence[str], request_id: str, at: datetime) -> int:

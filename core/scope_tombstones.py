@@ -9,15 +9,28 @@ merged into it, and takes every named record whose item is still a tombstone: it
 customer (guarded by that owner) and its record id suppressed. A record re-created at the vendor
 since (its item names a customer again) is not a tombstone any more, and is left to whoever holds it.
 
+The other way round, a request naming a retired record's id finds the customer it was retired from
+(``retired_from``): the index of the names histories hold (core.governance.history_names) leads from
+the record to the customers whose history names it; followed through merges to the live ones, the
+one whose ``source_removed`` event for it has the tombstone's time (the deletion's) is that customer,
+or the one it was merged into since. A customer deleted since (erased, or its last record retired)
+leaves nothing to follow: the request erases the tombstone and suppresses the id, as before.
+
 Limit: a person whose every record was retired has no customer left (nor history), so nothing leads
 from their address to their tombstones, which hold the vendors' record ids and nothing else.
+Histories written before the index (core.governance.history_names) are not in it: a record retired
+from them does not lead to its customer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from core.ports import RETIRED_OWNER, ProfileStore, ReadsTombstones
+from core.ports import RETIRED_OWNER, CustomerState, ProfileStore, ReadsTombstones
+
+if TYPE_CHECKING:
+    from core.governance.history import HistoryEvent, HistoryStore
 
 
 def retired_tombstones(profiles: ProfileStore, customer_ids: Iterable[str]) -> list[str]:
@@ -46,4 +59,50 @@ def retired_tombstones(profiles: ProfileStore, customer_ids: Iterable[str]) -> l
     return sorted(k for k, o in owners.items() if o.customer_id == RETIRED_OWNER)
 
 
-__all__ = ["retired_tombstones"]
+def retired_from(profiles: ProfileStore, key: str) -> list[CustomerState]:
+    """The live customers the record ``key`` (``source#...``, a tombstone) was retired from (see the
+    module docstring): one, or none when it is gone since; more only if histories disagree."""
+    from core.governance.history import MAX_PAGE
+    from core.governance.history_names import IndexesHistoryNames
+    from core.scope_holders import _live
+
+    history: Any = getattr(profiles, "history", None)
+    reader: HistoryStore = history
+    if not isinstance(history, IndexesHistoryNames) or not isinstance(profiles, ReadsTombstones):
+        return []
+    tombstone = profiles.get_owners_and_tombstones([key]).get(key)
+    if tombstone is None or tombstone.customer_id != RETIRED_OWNER:
+        return []
+    source_key = key.removeprefix("source#")
+    live: dict[str, CustomerState] = {}
+    after: str | None = None
+    while True:
+        page = history.histories_naming(key, after=after)
+        for customer in page.customers:
+            state = _live(profiles, customer)
+            if state is not None and state.profile is not None:
+                live.setdefault(state.customer_id, state)
+        if page.next is None:
+            break
+        after = page.next
+    found: list[CustomerState] = []
+    for cid in sorted(live):
+        events = _removals(reader, cid, MAX_PAGE)
+        if any(source_key in e.source_keys and e.at == tombstone.updated_at for e in events):
+            found.append(live[cid])
+    return found
+
+
+def _removals(history: HistoryStore, customer_id: str, page_size: int) -> list[HistoryEvent]:
+    """The ``source_removed`` events of a customer's history, its inherited copies included."""
+    out: list[HistoryEvent] = []
+    after: str | None = None
+    while True:
+        page = history.list_history(customer_id, limit=page_size, after=after, newest_first=False)
+        out.extend(e for e in page.events if e.kind == "source_removed")
+        if page.next is None:
+            return out
+        after = page.next
+
+
+__all__ = ["retired_from", "retired_tombstones"]

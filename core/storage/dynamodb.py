@@ -325,6 +325,9 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
             for c in changesets
             if c.operations
         ]
+        # The index of the names the events hold, before the events (core.storage.dynamodb_history).
+        events = [op.event for c in changesets for op in c.operations if isinstance(op, PutHistory)]
+        self.history.put_named([(e.customer_id, e) for e in events])
         written: list[str] = []  # labels, for a refusal: the changesets written before it
         while queue:
             batch = next_batch(queue, self.max_items_per_commit)

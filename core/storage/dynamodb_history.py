@@ -3,6 +3,12 @@
 | PK             | SK                                  | attributes                              |
 | -------------- | ----------------------------------- | --------------------------------------- |
 | CUSTOMER#<cid> | HISTORY#<at, fixed width>#<event id> | data (the event as JSON), kind, at      |
+| NAMED#<hash>   | <cid>                               | (none)                                  |
+
+``NAMED#`` items index the names the events hold (core.governance.history_names): the history of
+``<cid>`` may name the value or record whose hash is ``<hash>``. They are written before the events
+(``DynamoDBProfileStore.commit`` puts those of a commit's ``PutHistory`` operations first, outside
+its transactions, which keep their size), so an event is never without its item.
 
 ``HISTORY#`` sorts before ``PROFILE``, ``PUSHED#`` and ``SOURCE#``, so a read of the profile and
 its sources (``SK >= "PROFILE"``, core.storage.dynamodb_reads) never reads the history, however long
@@ -20,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.governance.history import HistoryEvent, HistoryPage, check_page_size, inherit_in_pages
+from core.governance.history_names import NAMED_PAGE, NamedPage, index_pairs, named_pk
 from core.storage.dynamodb import BATCH_WRITE_MAX_ITEMS, _pause_if, customer_pk
 from core.storage.dynamodb_reads import table_call
 
@@ -42,6 +49,11 @@ def history_item(event: HistoryEvent, partition: str | None = None) -> Item:
     }
 
 
+def named_items(events: Sequence[tuple[str, HistoryEvent]]) -> list[Item]:
+    """The index items of ``events`` stored under those customers (core.governance.history_names)."""
+    return [{"PK": {"S": pk}, "SK": {"S": customer}} for pk, customer in sorted(index_pairs(events))]
+
+
 class DynamoDBHistoryStore:
     """``HistoryStore`` over the profile table."""
 
@@ -50,7 +62,53 @@ class DynamoDBHistoryStore:
         self.table_name = table_name
 
     def append_history(self, events: Sequence[HistoryEvent]) -> None:
+        self.put_named([(e.customer_id, e) for e in events])
         self._put([history_item(e) for e in events])
+
+    def put_named(self, events: Sequence[tuple[str, HistoryEvent]]) -> None:
+        """Write the index items of ``events`` (customer, event): before the events themselves."""
+        self._put(named_items(events))
+
+    def histories_naming(self, name: str, *, after: str | None = None, limit: int = NAMED_PAGE) -> NamedPage:
+        limit = max(1, limit)
+        values: dict[str, Any] = {":pk": {"S": named_pk(name)}}
+        condition = "PK = :pk"
+        if after is not None:
+            condition += " AND SK > :after"
+            values[":after"] = {"S": after}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ProjectionExpression": "SK",
+            "Limit": limit + 1,
+        }
+        customers: list[str] = []
+        while len(customers) <= limit:
+            page = self._call("query", **kwargs)
+            customers.extend(i["SK"]["S"] for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            kwargs["Limit"] = limit + 1 - len(customers)
+        more = len(customers) > limit
+        found = tuple(customers[:limit])
+        return NamedPage(found, found[-1] if more and found else None)
+
+    def forget_named(self, pairs: Sequence[tuple[str, str]]) -> None:
+        keys = sorted({(named_pk(name), customer) for name, customer in pairs})
+        for start in range(0, len(keys), BATCH_WRITE_MAX_ITEMS):
+            request: dict[str, Any] = {
+                self.table_name: [
+                    {"DeleteRequest": {"Key": {"PK": {"S": pk}, "SK": {"S": sk}}}}
+                    for pk, sk in keys[start : start + BATCH_WRITE_MAX_ITEMS]
+                ]
+            }
+            attempt = 0
+            while request:
+                response = self._call("batch_write_item", RequestItems=request)
+                request = response.get("UnprocessedItems") or {}
+                attempt = _pause_if(request, attempt)
 
     def list_history(
         self, customer_id: str, *, limit: int = 50, after: str | None = None, newest_first: bool = True
@@ -82,9 +140,11 @@ class DynamoDBHistoryStore:
         return HistoryPage(tuple(events), events[-1].sort_key if more and events else None)
 
     def inherit_history(self, absorbed: str, survivor: str) -> int:
-        return inherit_in_pages(
-            self, absorbed, lambda events: self._put([history_item(e, survivor) for e in events]), page=100
-        )
+        def write(events: Sequence[HistoryEvent]) -> None:
+            self.put_named([(survivor, e) for e in events])
+            self._put([history_item(e, survivor) for e in events])
+
+        return inherit_in_pages(self, absorbed, write, page=100)
 
     def _put(self, items: list[Item]) -> None:
         # Duplicate keys in one BatchWriteItem are rejected by AWS: the last entry per key wins here.
@@ -105,4 +165,4 @@ class DynamoDBHistoryStore:
         return table_call(self._client, self.table_name, method, **kwargs)
 
 
-__all__ = ["HISTORY_PREFIX", "DynamoDBHistoryStore", "history_item", "history_sk"]
+__all__ = ["HISTORY_PREFIX", "DynamoDBHistoryStore", "history_item", "history_sk", "named_items"]

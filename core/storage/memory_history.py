@@ -8,6 +8,7 @@ import threading
 from collections.abc import Sequence
 
 from core.governance.history import HistoryEvent, HistoryPage, check_page_size, inherited
+from core.governance.history_names import NAMED_PAGE, NamedPage, event_names, named_pk
 
 
 class InMemoryHistoryStore:
@@ -17,6 +18,9 @@ class InMemoryHistoryStore:
         self._lock = threading.Lock()
         self._keys: dict[str, list[str]] = {}
         self._events: dict[str, dict[str, HistoryEvent]] = {}
+        self._named: dict[str, set[str]] = {}
+        """The index of the names in the events (core.governance.history_names): customers by
+        the ``NAMED#`` key of each name."""
 
     def append_history(self, events: Sequence[HistoryEvent]) -> None:
         with self._lock:
@@ -29,6 +33,8 @@ class InMemoryHistoryStore:
         if key not in held:
             bisect.insort(self._keys.setdefault(partition, []), key)
         held[key] = event  # the same key again is the same event: last write wins, as in DynamoDB
+        for name in event_names(event):
+            self._named.setdefault(named_pk(name), set()).add(partition)
 
     def list_history(
         self, customer_id: str, *, limit: int = 50, after: str | None = None, newest_first: bool = True
@@ -52,6 +58,21 @@ class InMemoryHistoryStore:
             for event in events:
                 self._put(survivor, inherited(event, absorbed))
         return len(events)
+
+    def histories_naming(self, name: str, *, after: str | None = None, limit: int = NAMED_PAGE) -> NamedPage:
+        with self._lock:
+            customers = sorted(c for c in self._named.get(named_pk(name), ()) if after is None or c > after)
+        page = customers[: max(1, limit)]
+        return NamedPage(tuple(page), page[-1] if len(customers) > len(page) else None)
+
+    def forget_named(self, pairs: Sequence[tuple[str, str]]) -> None:
+        with self._lock:
+            for name, customer in pairs:
+                held = self._named.get(named_pk(name))
+                if held is not None:
+                    held.discard(customer)
+                    if not held:
+                        del self._named[named_pk(name)]
 
 
 __all__ = ["InMemoryHistoryStore"]

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from core.errors import RecordRejectedError
+from core.governance.history_names import index_pairs
 from core.merge import profile_json
 from core.ports import (
     Changeset,
@@ -249,6 +250,9 @@ class _Conditions:
                 key = (_CUSTOMER + op.event.customer_id, "HISTORY#" + op.event.sort_key)
                 event: _Row = (*key, None, None, None, None, op.event.model_dump_json(), None)
                 self.puts[key] = event
+                # The index of the names it holds (core.governance.history_names).
+                for pair in index_pairs([(op.event.customer_id, op.event)]):
+                    self.puts[pair] = (*pair, None, None, None, None, None, None)
                 return event
             case DeleteIdent():
                 self.puts[(_IDENT + op.key, "IDENT")] = None

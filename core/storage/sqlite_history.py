@@ -3,6 +3,7 @@
 | pk             | sk                                   | columns                                        |
 | -------------- | ------------------------------------ | ---------------------------------------------- |
 | CUSTOMER#<cid> | HISTORY#<at, fixed width>#<event id> | data (the event as JSON)                       |
+| NAMED#<hash>   | <cid>                                | (none: the history of <cid> may name the name)  |
 | READ#<cid>     | <at, fixed width>#<request id>       | attrs (principal, role, route, lookup, fields), |
 |                |                                      | expires_at (the read audit's retention)        |
 
@@ -20,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.governance.history import HistoryEvent, HistoryPage, check_page_size, inherit_in_pages
+from core.governance.history_names import NAMED_PAGE, NamedPage, index_pairs, named_pk
 from core.governance.reading import ReadRecord
 from core.storage.sqlite_database import SQLiteDatabase
 
@@ -45,6 +47,8 @@ class SQLiteHistoryStore:
                 "INSERT OR REPLACE INTO items (pk, sk, data) VALUES (?, ?, ?)",
                 [(f"CUSTOMER#{p}", _HISTORY + e.sort_key, e.model_dump_json()) for p, e in rows],
             )
+            # The index of the names the events hold (core.governance.history_names).
+            conn.executemany("INSERT OR IGNORE INTO items (pk, sk) VALUES (?, ?)", sorted(index_pairs(rows)))
 
     def list_history(
         self, customer_id: str, *, limit: int = 50, after: str | None = None, newest_first: bool = True
@@ -69,6 +73,24 @@ class SQLiteHistoryStore:
 
     def inherit_history(self, absorbed: str, survivor: str) -> int:
         return inherit_in_pages(self, absorbed, lambda events: self._put([(survivor, e) for e in events]))
+
+    def histories_naming(self, name: str, *, after: str | None = None, limit: int = NAMED_PAGE) -> NamedPage:
+        limit = max(1, limit)
+        with self.database.reading() as conn:
+            rows = conn.execute(
+                "SELECT sk FROM items WHERE pk = ? AND sk > ? ORDER BY sk LIMIT ?",
+                (named_pk(name), after or "", limit + 1),
+            ).fetchall()
+        customers = tuple(sk for (sk,) in rows[:limit])
+        return NamedPage(customers, customers[-1] if len(rows) > limit else None)
+
+    def forget_named(self, pairs: Sequence[tuple[str, str]]) -> None:
+        if not pairs:
+            return
+        with self.database.writing() as conn:
+            conn.executemany(
+                "DELETE FROM items WHERE pk = ? AND sk = ?", [(named_pk(n), c) for n, c in pairs]
+            )
 
 
 class SQLiteReadAudit:

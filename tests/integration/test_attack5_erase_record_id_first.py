@@ -95,17 +95,10 @@ def test_a_record_id_erased_after_its_record_was_retired_leaves_no_tombstone(sto
     assert left == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a request naming the id of a record retired from a customer that still lives (her other "
-    "records) does not find that customer: the tombstone holds the deletion's time and no customer id, "
-    "and only the customer's own history (source_removed) names the record, which nothing indexes by "
-    "record id. Her customer stays (the erasure answers not_found), and its history keeps the record "
-    "id in clear; the tombstone is deleted and the id suppressed. Fix: the retirement keeps the "
-    "customer it retired the record from on the tombstone (a new attribute of the IDENT item: the "
-    "DynamoDB layout), and find_scope follows it (attack5)",
-)
 def test_a_record_id_retired_from_a_live_customer_names_that_customer(stores: Stores) -> None:
+    """The tombstone names no customer; the index of names leads from the record to the histories
+    naming it, and the live one whose ``source_removed`` has the tombstone's time is hers
+    (core.scope_tombstones.retired_from; a strict xfail before)."""
     # GIVEN Ann in HubSpot and in the shop, one customer; HubSpot deletes her contact (retired)
     stores.ingest(
         [

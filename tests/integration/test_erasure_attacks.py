@@ -360,10 +360,13 @@ def test_erasing_a_person_merged_into_another_erases_both_records_and_leaves_no_
 
 def _theirs(row: Row, customers: set[str]) -> bool:
     """Whether an item belongs to one of ``customers``: stored under them, an IDENT item they own,
-    a marker that they hold a value, or the read audit of them."""
+    a marker that they hold a value, the read audit of them, or an index item saying their history
+    names a value (core.governance.history_names)."""
     pk, sk, rest = row
     if pk.startswith(("CUSTOMER#", "READ#")) and pk.partition("#")[2] in customers:
         return True
+    if pk.startswith("NAMED#"):
+        return sk in customers
     if pk.startswith("IDENT#"):
         if sk.startswith("HOLDER#"):
             return sk.partition("#")[2] in customers

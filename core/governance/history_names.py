@@ -1,0 +1,90 @@
+"""Which customers' histories name a value or a record: the index an erasure reads. Pure.
+
+A history event names records (``source_keys``) and identifiers (``identifiers``, ``handed_over``).
+Once a value or a record has left a customer (a record changed, split off, retired, merged away),
+nothing stored leads from it to the histories that still name it, and an erasure of its person
+would leave it there. So every store writes, with every event it stores under a customer (its own,
+a copy a survivor inherits, a redacted rewrite), one index item per name in it:
+
+    NAMED#<hash of the name> / <customer id>
+
+The name is an identifier key (``email#ann@example.com``) or a record as ``source#<source key>``;
+its hash is :func:`name_hash` (BLAKE2b, 128 bits: the clear value is never a key; the table's
+``IDENT#`` items hold values in clear anyway, and an erasure deletes the index items of what it
+erases). An item says "this customer's history may name it": written before or with the event, it
+may outlive it (the event redacted, the customer deleted), never the other way round, so an erasure
+that reads a customer's history from it finds what is there or nothing. The erasure
+(core.governance.history_redaction) pages through a name's items, redacts each history, and deletes
+the items it read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from core.governance.history import HistoryEvent
+
+NAMED_PREFIX = "NAMED#"
+#: How many customers one page of a name's index items holds at most.
+NAMED_PAGE = 100
+
+
+def name_hash(name: str) -> str:
+    """The hash an index item is keyed by: 32 hex digits of BLAKE2b over the name."""
+    return hashlib.blake2b(name.encode(), digest_size=16).hexdigest()
+
+
+def named_pk(name: str) -> str:
+    return NAMED_PREFIX + name_hash(name)
+
+
+def source_name(source_key: str) -> str:
+    """A record's name in the index (``source#hubspot:contact:123``), as its IDENT key."""
+    return "source#" + source_key
+
+
+def event_names(event: HistoryEvent) -> set[str]:
+    """Every name an event holds: its records as ``source#`` keys, and its identifier keys."""
+    return {*(source_name(k) for k in event.source_keys), *event.identifiers, *event.handed_over}
+
+
+def index_pairs(events: Iterable[tuple[str, HistoryEvent]]) -> set[tuple[str, str]]:
+    """The (``NAMED#`` partition key, customer) pairs of events stored under those customers."""
+    return {(named_pk(name), customer) for customer, event in events for name in event_names(event)}
+
+
+@dataclass(frozen=True, slots=True)
+class NamedPage:
+    """Customers whose history may name one name, in order; ``next`` continues after the last."""
+
+    customers: tuple[str, ...]
+    next: str | None = None
+
+
+@runtime_checkable
+class IndexesHistoryNames(Protocol):
+    """A history store that keeps the index (the in-memory, SQLite and DynamoDB ones)."""
+
+    def histories_naming(self, name: str, *, after: str | None = None, limit: int = NAMED_PAGE) -> NamedPage:
+        """Up to ``limit`` customers whose history may name ``name``, after the customer ``after``."""
+        ...
+
+    def forget_named(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Delete the index items of these (name, customer) pairs; absent ones are no error."""
+        ...
+
+
+__all__ = [
+    "NAMED_PAGE",
+    "NAMED_PREFIX",
+    "IndexesHistoryNames",
+    "NamedPage",
+    "event_names",
+    "index_pairs",
+    "name_hash",
+    "named_pk",
+    "source_name",
+]

@@ -1,0 +1,122 @@
+"""The index of the names histories hold (core.governance.history_names), on the in-memory, SQLite
+and DynamoDB (moto) stores: every way an event is stored writes its items (an event appended on its
+own, one committed in a changeset, a survivor's inherited copy), a name's customers come back in
+pages, and an erasure reads them a page at a time, redacts every history and deletes the items."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from core.governance.history import HistoryEvent
+from core.governance.history_names import NAMED_PAGE, NAMED_PREFIX, name_hash
+from core.governance.history_redaction import redact_histories
+from core.pipeline import IngestSettings, ingest
+from core.privacy_store import ErasureStore
+from core.storage.memory_privacy import InMemoryErasureStore
+from core.testing.records import T0, make_record
+from tests.integration.store_port.conftest import StoreKit
+
+WORK = "email#ann.work@example.com"
+
+
+def _event(customer: str, n: int, *, identifiers: tuple[str, ...] = (WORK,)) -> HistoryEvent:
+    return HistoryEvent(
+        customer_id=customer,
+        event_id=f"ev-{customer}-{n}",
+        at=T0 + timedelta(seconds=n),
+        kind="source_arrived",
+        actor="test",
+        source_keys=(f"shop:contact:{customer}",),
+        identifiers=identifiers,
+    )
+
+
+def _naming(kit: StoreKit, name: str, page: int = NAMED_PAGE) -> list[str]:
+    history = kit.profiles.history
+    out: list[str] = []
+    after: str | None = None
+    while True:
+        found = history.histories_naming(name, after=after, limit=page)
+        assert len(found.customers) <= page
+        out += found.customers
+        if found.next is None:
+            return out
+        after = found.next
+
+
+def _erasure(kit: StoreKit) -> ErasureStore:
+    return kit.erasure if kit.erasure is not None else InMemoryErasureStore(kit.profiles, kit.sync_state)
+
+
+def test_every_event_stored_is_indexed_by_its_names(kit: StoreKit) -> None:
+    # GIVEN an event appended on its own, one committed with an ingest (a record joining by an
+    # address), and a survivor inheriting the first
+    history = kit.profiles.history
+    history.append_history([_event("cus-a", 1)])
+    ingest([make_record("crm", "1", email="bob@example.com")], kit.profiles, IngestSettings())
+    history.inherit_history("cus-a", "cus-b")
+    # THEN each name leads to every customer whose history holds it, and to no other
+    assert _naming(kit, WORK) == ["cus-a", "cus-b"]
+    assert _naming(kit, "source#shop:contact:cus-a") == ["cus-a", "cus-b"]
+    [bob] = _naming(kit, "source#crm:contact:1")
+    assert kit.profiles.get_owners(["email#bob@example.com"])["email#bob@example.com"].customer_id == bob
+    assert _naming(kit, "email#nobody@example.com") == []
+    # WHEN items are forgotten, THEN only those go
+    history.forget_named([(WORK, "cus-a"), (WORK, "cus-zzz")])
+    assert _naming(kit, WORK) == ["cus-b"]
+
+
+def test_a_name_in_many_histories_comes_back_in_pages(kit: StoreKit) -> None:
+    customers = [f"cus-{n:03d}" for n in range(230)]
+    kit.profiles.history.append_history([_event(c, n) for n, c in enumerate(customers)])
+    assert _naming(kit, WORK, page=NAMED_PAGE) == customers
+    assert _naming(kit, WORK, page=7) == customers
+
+
+def test_an_erasure_redacts_every_history_the_index_names_and_deletes_its_items(kit: StoreKit) -> None:
+    # GIVEN an address named in the histories of more customers than a page holds, beside
+    # another address that stays
+    customers = [f"cus-{n:03d}" for n in range(NAMED_PAGE + 30)]
+    other = "email#other@example.com"
+    history = kit.profiles.history
+    history.append_history([_event(c, n, identifiers=(WORK, other)) for n, c in enumerate(customers)])
+    # WHEN the address is erased (nobody holds it)
+    done = redact_histories(history, _erasure(kit), set(), [WORK])
+    # THEN no history names it, its index items are gone, the other address stays everywhere
+    assert done.events == len(customers)
+    for customer in customers:
+        [event] = history.list_history(customer).events
+        assert (event.identifiers, event.source_keys) == ((other,), (f"shop:contact:{customer}",))
+    assert _naming(kit, WORK) == []
+    assert _naming(kit, other) == customers
+    # and repeating it changes nothing more
+    assert redact_histories(history, _erasure(kit), set(), [WORK]).events == 0
+
+
+def test_index_items_hold_no_value_in_clear(durable_kit: StoreKit) -> None:
+    durable_kit.profiles.history.append_history([_event("cus-a", 1)])
+    rows = _rows(durable_kit)
+    named = [r for r in rows if r[0].startswith(NAMED_PREFIX)]
+    assert sorted(named) == sorted(
+        [
+            (NAMED_PREFIX + name_hash(WORK), "cus-a"),
+            (NAMED_PREFIX + name_hash("source#shop:contact:cus-a"), "cus-a"),
+        ]
+    )
+    assert not [r for r in named if "ann" in str(r)]
+
+
+def _rows(kit: StoreKit) -> list[tuple[str, str]]:
+    if kit.name == "sqlite":
+        with kit.profiles.database.reading() as conn:
+            return [(pk, sk) for pk, sk in conn.execute("SELECT pk, sk FROM items")]
+    client: Any = kit.profiles._client
+    out: list[tuple[str, str]] = []
+    kwargs: dict[str, Any] = {"TableName": kit.profiles.table_name}
+    while True:
+        page = client.scan(**kwargs)
+        out += [(i["PK"]["S"], i["SK"]["S"]) for i in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return out
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
