@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.connector import Payload
+from core.governance.history_names import IndexesHistoryNames, named_pk, names_in_history
 from core.governance.person_record import PersonRecord, person_record
 from core.ingest_settings import IngestSettings
 from core.person_scope import PersonScope, find_scope, locate
@@ -123,10 +124,22 @@ def export_person(
         quarantined=quarantined,
         dead_letters=dead,
         suppressed=suppressed,
-        items=tuple(scope.table_items() + [q.key for q in quarantined]),
+        items=tuple(scope.table_items() + _named_items(history, scope) + [q.key for q in quarantined]),
         governance=governance,
         identity=_explained(profiles, state, identity) if state else None,
     )
+
+
+def _named_items(history: object, scope: PersonScope) -> list[ItemKey]:
+    """The index items of her customers' histories (core.governance.history_names), which the
+    erasure deletes with them."""
+    if not isinstance(history, IndexesHistoryNames):
+        return []
+    keys: list[ItemKey] = []
+    for part in (scope, *scope.splinters):
+        for customer in sorted(c for c in {part.customer_id, *part.absorbed} if c is not None):
+            keys += [ItemKey(named_pk(n), customer) for n in sorted(names_in_history(history, customer))]
+    return keys
 
 
 def _records(scope: PersonScope) -> list[SourceRecord]:

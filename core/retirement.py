@@ -400,6 +400,10 @@ def _remove_customer(
         splinters=False,
     )
     scope.tombstones = []  # the tombstones of its records retired before stay: they are not erased
+    from core.governance.history_names import IndexesHistoryNames, names_in_history
+
+    history = getattr(store, "history", None)
+    named = names_in_history(history, state.customer_id) if isinstance(history, IndexesHistoryNames) else ()
     applied = 0
     try:
         for step in plan_scope(scope, erasure.max_items_per_step):
@@ -418,6 +422,10 @@ def _remove_customer(
         size = max(1, erasure.max_items_per_step)
         for start in range(0, len(left), size):
             erasure.apply(tuple(left[start : start + size]))
+    if named and isinstance(history, IndexesHistoryNames):
+        # Its history went with it: the index items saying it names a value or record go too,
+        # after it (an item may outlive its event, never the other way round).
+        history.forget_named(sorted((name, state.customer_id) for name in named))
 
 
 __all__ = [

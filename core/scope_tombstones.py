@@ -25,7 +25,7 @@ from them does not lead to its customer.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.ports import RETIRED_OWNER, CustomerState, ProfileStore, ReadsTombstones
 
@@ -66,8 +66,7 @@ def retired_from(profiles: ProfileStore, key: str) -> list[CustomerState]:
     from core.governance.history_names import IndexesHistoryNames
     from core.scope_holders import _live
 
-    history: Any = getattr(profiles, "history", None)
-    reader: HistoryStore = history
+    history = getattr(profiles, "history", None)
     if not isinstance(history, IndexesHistoryNames) or not isinstance(profiles, ReadsTombstones):
         return []
     tombstone = profiles.get_owners_and_tombstones([key]).get(key)
@@ -87,7 +86,7 @@ def retired_from(profiles: ProfileStore, key: str) -> list[CustomerState]:
         after = page.next
     found: list[CustomerState] = []
     for cid in sorted(live):
-        events = _removals(reader, cid, MAX_PAGE)
+        events = _removals(history, cid, MAX_PAGE)
         if any(source_key in e.source_keys and e.at == tombstone.updated_at for e in events):
             found.append(live[cid])
     return found

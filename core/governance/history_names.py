@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from core.governance.history import HistoryEvent
+from core.governance.history import MAX_PAGE, HistoryEvent, HistoryStore
 
 NAMED_PREFIX = "NAMED#"
 #: How many customers one page of a name's index items holds at most.
@@ -56,6 +56,19 @@ def index_pairs(events: Iterable[tuple[str, HistoryEvent]]) -> set[tuple[str, st
     return {(named_pk(name), customer) for customer, event in events for name in event_names(event)}
 
 
+def names_in_history(history: HistoryStore, customer_id: str) -> set[str]:
+    """Every name the history of ``customer_id`` holds (the names of its index items), a page at a time."""
+    names: set[str] = set()
+    after: str | None = None
+    while True:
+        page = history.list_history(customer_id, limit=MAX_PAGE, after=after, newest_first=False)
+        for event in page.events:
+            names |= event_names(event)
+        if page.next is None:
+            return names
+        after = page.next
+
+
 @dataclass(frozen=True, slots=True)
 class NamedPage:
     """Customers whose history may name one name, in order; ``next`` continues after the last."""
@@ -65,7 +78,7 @@ class NamedPage:
 
 
 @runtime_checkable
-class IndexesHistoryNames(Protocol):
+class IndexesHistoryNames(HistoryStore, Protocol):
     """A history store that keeps the index (the in-memory, SQLite and DynamoDB ones)."""
 
     def histories_naming(self, name: str, *, after: str | None = None, limit: int = NAMED_PAGE) -> NamedPage:
@@ -86,5 +99,6 @@ __all__ = [
     "index_pairs",
     "name_hash",
     "named_pk",
+    "names_in_history",
     "source_name",
 ]

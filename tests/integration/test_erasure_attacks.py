@@ -432,10 +432,11 @@ def test_erasing_any_one_customer_leaves_every_other_item_of_the_store_byte_iden
 
 
 def test_an_export_lists_every_item_the_erasure_deletes_tombstones_markers_and_quarantine(
-    stores: Stores,
+    stores: Stores, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from datetime import UTC, datetime
 
+    from core.governance.history_names import named_pk
     from core.ports import QuarantineEntry
     from core.privacy import PrivacyStores, export_person
     from core.privacy_store import ItemKey
@@ -484,6 +485,14 @@ def test_an_export_lists_every_item_the_erasure_deletes_tombstones_markers_and_q
         deleted.extend(d.key for d in step)
 
     stores.erasure.apply = recording  # type: ignore[method-assign]
+    kind = type(stores.profiles.history)  # a store may build its history port at each use
+    forget = kind.forget_named
+
+    def forgetting(self: Any, pairs: Any) -> None:  # her histories' index items: the history port's
+        forget(self, pairs)
+        deleted.extend(ItemKey(named_pk(name), customer) for name, customer in pairs)
+
+    monkeypatch.setattr(kind, "forget_named", forgetting)
     report = erase_person(
         email(both[1]),
         profiles=stores.profiles,
@@ -503,6 +512,7 @@ def test_an_export_lists_every_item_the_erasure_deletes_tombstones_markers_and_q
     )
     kinds = {k.kind for k in deleted}
     assert {"profile", "source", "ident", "quarantined"} <= kinds
+    assert [k for k in deleted if k.pk.startswith("NAMED#")]  # her histories' index items
     assert len([k for k in deleted if k.kind == "profile"]) == 2  # her profile and the tombstone
     # AND Bob, his phone and his quarantined record are left
     assert stores.owner("email#bob@example.com") is not None

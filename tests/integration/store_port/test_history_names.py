@@ -13,6 +13,7 @@ from core.governance.history_names import NAMED_PAGE, NAMED_PREFIX, name_hash
 from core.governance.history_redaction import redact_histories
 from core.pipeline import IngestSettings, ingest
 from core.privacy_store import ErasureStore
+from core.retirement import SourceDeletion, retire_records
 from core.storage.memory_privacy import InMemoryErasureStore
 from core.testing.records import T0, make_record
 from tests.integration.store_port.conftest import StoreKit
@@ -92,6 +93,21 @@ def test_an_erasure_redacts_every_history_the_index_names_and_deletes_its_items(
     assert _naming(kit, other) == customers
     # and repeating it changes nothing more
     assert redact_histories(history, _erasure(kit), set(), [WORK]).events == 0
+
+
+def test_a_customer_deleted_by_retiring_its_last_record_leaves_no_index_item(kit: StoreKit) -> None:
+    # GIVEN Ann's one record, then Bob's record that joins it by her address and leaves again
+    settings = IngestSettings(sleep=lambda _: None)
+    ingest([make_record("crm", "1", email="ann@example.com")], kit.profiles, settings)
+    assert len(_naming(kit, "source#crm:contact:1")) == 1
+    # WHEN the vendor deletes her record: her customer goes, with its history
+    deletion = SourceDeletion(
+        source="crm", object_type="contact", source_id="1", deleted_at=T0 + timedelta(days=2)
+    )
+    retire_records([deletion], kit.profiles, _erasure(kit), settings)
+    # THEN no index item leads to it any more
+    assert kit.profiles.get_owners(["email#ann@example.com"]) == {}
+    assert _naming(kit, "source#crm:contact:1") == []
 
 
 def test_index_items_hold_no_value_in_clear(durable_kit: StoreKit) -> None:
