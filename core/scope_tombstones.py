@@ -18,8 +18,9 @@ leaves nothing to follow: the request erases the tombstone and suppresses the id
 
 Limit: a person whose every record was retired has no customer left (nor history), so nothing leads
 from their address to their tombstones, which hold the vendors' record ids and nothing else.
-Histories written before the index (core.governance.history_names) are not in it: a record retired
-from them does not lead to its customer.
+Histories written before the index (core.governance.history_names) are not in it until
+``profilesync privacy index-histories`` writes their items: a record retired from them does not lead
+to its customer meanwhile.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ The same use cases as the privacy function (core.privacy), against the embedded 
     profilesync privacy erase --source hubspot:contact:123 --requested-by dpo
     profilesync privacy unsuppress --email ann@example.com --requested-by dpo
     profilesync privacy erase-retry --connector hubspot
+    profilesync privacy index-histories
 
 The answer is the JSON the privacy function answers with. The tools named with ``--connector`` are
 asked too (their credentials come from the environment, as for ``sync``); without it, only the
@@ -41,7 +42,7 @@ SALT_FILE = "audit-salt"
 
 
 def add_parser(sub: Any, default_table: str) -> None:
-    """Register ``profilesync privacy`` and its four commands on the CLI's subparsers."""
+    """Register ``profilesync privacy`` and its five commands on the CLI's subparsers."""
     privacy = sub.add_parser(
         "privacy",
         help="erase or export one person, lift a suppression, retry erasures",
@@ -81,6 +82,11 @@ def add_parser(sub: Any, default_table: str) -> None:
             help="a tool to ask too, repeatable; its credentials and options come from the environment",
         )
         add_store_arguments(command, default_table)
+    text = (
+        "index the histories written before this version, so that an erasure finds every history "
+        "naming the person (once, after the upgrade; docs/privacy.md)"
+    )
+    add_store_arguments(actions.add_parser("index-histories", help=text, description=text), default_table)
 
 
 def audit_salt(state_dir: Path, *, endpoint_url: str | None = None) -> str:
@@ -150,7 +156,9 @@ def run(args: argparse.Namespace) -> int:
     from profilesync.stores import open_stores, store_path
 
     command = args.privacy_command
-    requested_by = args.requested_by or f"{getpass.getuser()} (profilesync privacy, this machine)"
+    requested_by = (
+        getattr(args, "requested_by", None) or f"{getpass.getuser()} (profilesync privacy, this machine)"
+    )
     request_id = f"local-{uuid.uuid4().hex[:12]}"
     answer: dict[str, Any]
     path = None
@@ -162,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
             )
     with ExitStack() as stack:
         stores = stack.enter_context(open_stores(endpoint_url=args.endpoint_url, table=args.table, path=path))
+        if command == "index-histories":
+            return _index_histories(stores.profiles)
         salt = audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
         profiles, erasure, sync_state = stores.profiles, stores.erasure, stores.sync_state
         suppression = stores.suppression
@@ -244,6 +254,19 @@ def run(args: argparse.Namespace) -> int:
                 stores.database.scrub()  # no image of the deleted rows left in the write-ahead log
     print(json.dumps(answer, indent=2, ensure_ascii=False))
     return 0 if answer["ok"] else 1
+
+
+def _index_histories(profiles: Any) -> int:
+    """``profilesync privacy index-histories``: the index of the names in the histories of every
+    live customer (core.governance.history_names.index_histories), for histories written before it."""
+    from core.governance.history_names import IndexesHistoryNames, index_histories
+
+    history = profiles.history
+    if not isinstance(history, IndexesHistoryNames):  # pragma: no cover - every store keeps it
+        raise SystemExit("profilesync privacy index-histories: this store keeps no history index")
+    customers, events = index_histories(history, (p.customer_id for p in profiles.iter_profiles()))
+    print(json.dumps({"ok": True, "customers": customers, "events": events}, indent=2))
+    return 0
 
 
 __all__ = ["SALT_FILE", "add_parser", "audit_salt", "run"]

@@ -89,6 +89,31 @@ class IndexesHistoryNames(HistoryStore, Protocol):
         """Delete the index items of these (name, customer) pairs; absent ones are no error."""
         ...
 
+    def put_named(self, events: Sequence[tuple[str, HistoryEvent]]) -> None:
+        """Write the index items of ``events`` stored under those customers (``inherited`` copies
+        under the survivor): what storing an event writes, and what ``index_histories`` writes
+        for events stored before the index."""
+        ...
+
+
+def index_histories(history: IndexesHistoryNames, customers: Iterable[str]) -> tuple[int, int]:
+    """Write the index items of the histories of ``customers`` (events stored before the index;
+    writing them again changes nothing): how many customers and events were read. The live
+    customers are enough: a customer merged away has its events copied to the survivor, whose
+    items lead an erasure there, and the redaction of a copy rewrites the original."""
+    done = events = 0
+    for customer in customers:
+        after: str | None = None
+        while True:
+            page = history.list_history(customer, limit=MAX_PAGE, after=after, newest_first=False)
+            history.put_named([(customer, e) for e in page.events])
+            events += len(page.events)
+            if page.next is None:
+                break
+            after = page.next
+        done += 1
+    return done, events
+
 
 __all__ = [
     "NAMED_PAGE",
@@ -96,6 +121,7 @@ __all__ = [
     "IndexesHistoryNames",
     "NamedPage",
     "event_names",
+    "index_histories",
     "index_pairs",
     "name_hash",
     "named_pk",

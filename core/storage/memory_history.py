@@ -65,6 +65,12 @@ class InMemoryHistoryStore:
         page = customers[: max(1, limit)]
         return NamedPage(tuple(page), page[-1] if len(customers) > len(page) else None)
 
+    def put_named(self, events: Sequence[tuple[str, HistoryEvent]]) -> None:
+        with self._lock:
+            for customer, event in events:
+                for name in event_names(event):
+                    self._named.setdefault(named_pk(name), set()).add(customer)
+
     def forget_named(self, pairs: Sequence[tuple[str, str]]) -> None:
         with self._lock:
             for name, customer in pairs:

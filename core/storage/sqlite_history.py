@@ -48,7 +48,7 @@ class SQLiteHistoryStore:
                 [(f"CUSTOMER#{p}", _HISTORY + e.sort_key, e.model_dump_json()) for p, e in rows],
             )
             # The index of the names the events hold (core.governance.history_names).
-            conn.executemany("INSERT OR IGNORE INTO items (pk, sk) VALUES (?, ?)", sorted(index_pairs(rows)))
+            _put_named(conn, rows)
 
     def list_history(
         self, customer_id: str, *, limit: int = 50, after: str | None = None, newest_first: bool = True
@@ -84,6 +84,10 @@ class SQLiteHistoryStore:
         customers = tuple(sk for (sk,) in rows[:limit])
         return NamedPage(customers, customers[-1] if len(rows) > limit else None)
 
+    def put_named(self, events: Sequence[tuple[str, HistoryEvent]]) -> None:
+        with self.database.writing() as conn:
+            _put_named(conn, events)
+
     def forget_named(self, pairs: Sequence[tuple[str, str]]) -> None:
         if not pairs:
             return
@@ -91,6 +95,10 @@ class SQLiteHistoryStore:
             conn.executemany(
                 "DELETE FROM items WHERE pk = ? AND sk = ?", [(named_pk(n), c) for n, c in pairs]
             )
+
+
+def _put_named(conn: Any, events: Sequence[tuple[str, HistoryEvent]]) -> None:
+    conn.executemany("INSERT OR IGNORE INTO items (pk, sk) VALUES (?, ?)", sorted(index_pairs(events)))
 
 
 class SQLiteReadAudit:
