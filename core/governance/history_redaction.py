@@ -76,20 +76,24 @@ def redact_histories(
             while True:
                 page = history.histories_naming(name, after=after)
                 for other in page.customers:
-                    forget.add((name, other))
                     if other in mine:
                         continue
                     found = set()
                     result.events += _redact_one(history, erasure, other, mine, names, found, gone)
                     todo.extend(sorted(found - result.records))
                     result.records |= found
+                # A page's items once its histories are redacted: memory stays one page's.
+                _forget(history, erasure, [(name, other) for other in page.customers])
                 if page.next is None:
                     break
                 after = page.next
-        pairs = sorted(forget)
-        for start in range(0, len(pairs), erasure.max_items_per_step):
-            history.forget_named(pairs[start : start + erasure.max_items_per_step])
+        _forget(history, erasure, sorted(forget))
     return result
+
+
+def _forget(history: IndexesHistoryNames, erasure: ErasureStore, pairs: list[tuple[str, str]]) -> None:
+    for start in range(0, len(pairs), erasure.max_items_per_step):
+        history.forget_named(pairs[start : start + erasure.max_items_per_step])
 
 
 def _redact_one(
