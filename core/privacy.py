@@ -212,7 +212,7 @@ def erase_person(
         retired += _redact_other_histories(target, stores, report)
     # A record id nobody holds, of a record retired at its vendor: its tombstone names it in clear.
     # It is suppressed (above, or below for one found now), so a late copy of it is dropped.
-    tombstones = sorted({*(target.tombstones if not target.found else ()), *retired})
+    tombstones = sorted(_retired(profiles, {*(target.tombstones if not target.found else ()), *retired}))
     for start in range(0, len(tombstones), erasure.max_items_per_step):
         keys = tombstones[start : start + erasure.max_items_per_step]
         step = tuple(DeleteItem(ItemKey(f"IDENT#{k}", "IDENT"), expected_owner=RETIRED_OWNER) for k in keys)
@@ -293,11 +293,11 @@ def _redact_other_histories(scope: PersonScope, stores: PrivacyStores, report: E
     if mailbox_key(scope.request.key) in scope.mailboxes:  # the spelling the request named, too
         identifiers.append(scope.request.key)
     sources = {*scope.sources, *(k.removeprefix("source#") for k in identifiers if k.startswith("source#"))}
-    mine = {scope.customer_id, *scope.absorbed} - {None}
+    mine = {c for c in (scope.customer_id, *scope.absorbed) if c is not None}
     redacted = redact_histories(
         history,
         stores.erasure,
-        {c for c in mine if c is not None},
+        mine,
         [*(f"source#{k}" for k in sorted(sources)), *identifiers],
         gone=lambda keys: _retired(stores.profiles, keys),
     )
