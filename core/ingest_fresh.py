@@ -40,7 +40,6 @@ from typing import Final, Protocol, runtime_checkable
 from pydantic import TypeAdapter
 
 from core.governance.history import history_sort_key, quotes_identifier
-from core.governance.history_names import named_pk, source_name
 from core.identity import GuardrailHit, customer_id_for
 from core.ingest_profile import new_profile
 from core.ingest_settings import IngestResult, IngestSettings
@@ -220,8 +219,6 @@ def _rows(
         )
         sort_key = sort_prefix + eid
         free.append((pk, sort_key, None, None, None, None, event, None))
-        # The event names the record: its item in the index of names (core.governance.history_names).
-        free.append((named_pk(source_name(record_key)), survivor, None, None, None, None, None, None))
         chars += len(record_key) + len(h) + len(snapshot) + len(sort_key) + len(event)
     claimed: list[Row] = []
     for key in desired:

@@ -4,7 +4,9 @@ A history event names records (``source_keys``) and identifiers (``identifiers``
 Once a value or a record has left a customer (a record changed, split off, retired, merged away),
 nothing stored leads from it to the histories that still name it, and an erasure of its person
 would leave it there. So every store writes, with every event it stores under a customer (its own,
-a copy a survivor inherits, a redacted rewrite), one index item per name in it:
+a copy a survivor inherits, a redacted rewrite), one index item per name in it (``indexed_names``:
+every identifier, and every record but the customer's own record in its arrival or change, which
+the event that takes it away names again):
 
     NAMED#<hash of the name> / <customer id>
 
@@ -51,19 +53,38 @@ def event_names(event: HistoryEvent) -> set[str]:
     return {*(source_name(k) for k in event.source_keys), *event.identifiers, *event.handed_over}
 
 
+#: Events about a record of the customer's own: the record's name in them is not indexed.
+_OWN_RECORD = frozenset({"source_arrived", "source_changed"})
+
+
+def indexed_names(event: HistoryEvent) -> set[str]:
+    """The names an event's index items are written for: its identifier keys, and its records
+    unless it is the arrival or change of a record of the customer's own. Such a record is the
+    customer's while it stays; whatever takes it away names it in another event of the same
+    history (a split, a merge absorbing the customer, a ``source_removed``), and those are
+    indexed; an erasure takes the customer's own history whole. So a new customer's arrival (its
+    identifiers are empty) writes no index item at all, and the record a history names is found
+    once it has left. A value has no such event when it leaves (a record changed or split off
+    takes it along unnamed), so every identifier is indexed."""
+    names = {*event.identifiers, *event.handed_over}
+    if event.kind not in _OWN_RECORD:
+        names.update(source_name(k) for k in event.source_keys)
+    return names
+
+
 def index_pairs(events: Iterable[tuple[str, HistoryEvent]]) -> set[tuple[str, str]]:
     """The (``NAMED#`` partition key, customer) pairs of events stored under those customers."""
-    return {(named_pk(name), customer) for customer, event in events for name in event_names(event)}
+    return {(named_pk(name), customer) for customer, event in events for name in indexed_names(event)}
 
 
 def names_in_history(history: HistoryStore, customer_id: str) -> set[str]:
-    """Every name the history of ``customer_id`` holds (the names of its index items), a page at a time."""
+    """The names of the index items of the history of ``customer_id``, a page at a time."""
     names: set[str] = set()
     after: str | None = None
     while True:
         page = history.list_history(customer_id, limit=MAX_PAGE, after=after, newest_first=False)
         for event in page.events:
-            names |= event_names(event)
+            names |= indexed_names(event)
         if page.next is None:
             return names
         after = page.next
@@ -123,6 +144,7 @@ __all__ = [
     "event_names",
     "index_histories",
     "index_pairs",
+    "indexed_names",
     "name_hash",
     "named_pk",
     "names_in_history",

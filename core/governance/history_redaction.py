@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 
 from core.governance.history import MAX_PAGE, HistoryEvent, HistoryStore
-from core.governance.history_names import IndexesHistoryNames, event_names, source_name
+from core.governance.history_names import IndexesHistoryNames, event_names, indexed_names, source_name
 from core.privacy_store import DeleteItem, ErasureStore, ItemKey
 
 
@@ -62,7 +62,7 @@ def redact_histories(
     for customer in sorted(mine):
         for event in _events(history, customer):
             others.update(event.customers)
-            forget.update((name, customer) for name in event_names(event))
+            forget.update((name, customer) for name in indexed_names(event))
     others -= mine
     for other in sorted(others):
         found: set[str] = set()

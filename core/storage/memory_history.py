@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 
 from core.governance.history import HistoryEvent, HistoryPage, check_page_size, inherited
-from core.governance.history_names import NAMED_PAGE, NamedPage, event_names, named_pk
+from core.governance.history_names import NAMED_PAGE, NamedPage, indexed_names, named_pk
 
 
 class InMemoryHistoryStore:
@@ -33,7 +33,7 @@ class InMemoryHistoryStore:
         if key not in held:
             bisect.insort(self._keys.setdefault(partition, []), key)
         held[key] = event  # the same key again is the same event: last write wins, as in DynamoDB
-        for name in event_names(event):
+        for name in indexed_names(event):
             self._named.setdefault(named_pk(name), set()).add(partition)
 
     def list_history(
@@ -68,7 +68,7 @@ class InMemoryHistoryStore:
     def put_named(self, events: Sequence[tuple[str, HistoryEvent]]) -> None:
         with self._lock:
             for customer, event in events:
-                for name in event_names(event):
+                for name in indexed_names(event):
                     self._named.setdefault(named_pk(name), set()).add(customer)
 
     def forget_named(self, pairs: Sequence[tuple[str, str]]) -> None:

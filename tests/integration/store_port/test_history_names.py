@@ -11,6 +11,7 @@ from typing import Any
 from core.governance.history import HistoryEvent
 from core.governance.history_names import NAMED_PAGE, NAMED_PREFIX, name_hash
 from core.governance.history_redaction import redact_histories
+from core.identity import IdentityPolicy
 from core.pipeline import IngestSettings, ingest
 from core.privacy_store import ErasureStore
 from core.retirement import SourceDeletion, retire_records
@@ -21,12 +22,14 @@ from tests.integration.store_port.conftest import StoreKit
 WORK = "email#ann.work@example.com"
 
 
-def _event(customer: str, n: int, *, identifiers: tuple[str, ...] = (WORK,)) -> HistoryEvent:
+def _event(
+    customer: str, n: int, *, identifiers: tuple[str, ...] = (WORK,), kind: Any = "source_arrived"
+) -> HistoryEvent:
     return HistoryEvent(
         customer_id=customer,
         event_id=f"ev-{customer}-{n}",
         at=T0 + timedelta(seconds=n),
-        kind="source_arrived",
+        kind=kind,
         actor="test",
         source_keys=(f"shop:contact:{customer}",),
         identifiers=identifiers,
@@ -51,18 +54,23 @@ def _erasure(kit: StoreKit) -> ErasureStore:
 
 
 def test_every_event_stored_is_indexed_by_its_names(kit: StoreKit) -> None:
-    # GIVEN an event appended on its own, one committed with an ingest (a record joining by an
-    # address), and a survivor inheriting the first
+    # GIVEN an arrival and a split appended on their own, a record joining another's customer by
+    # its address in an ingest (committed with its event), and a survivor inheriting the first two
     history = kit.profiles.history
-    history.append_history([_event("cus-a", 1)])
-    ingest([make_record("crm", "1", email="bob@example.com")], kit.profiles, IngestSettings())
+    history.append_history([_event("cus-a", 1), _event("cus-a", 2, identifiers=(), kind="split")])
+    settings = IngestSettings(policy=IdentityPolicy())
+    ingest([make_record("crm", "1", email="bob@example.com")], kit.profiles, settings)
+    ingest([make_record("shop", "2", email="bob@example.com", day=1)], kit.profiles, settings)
     history.inherit_history("cus-a", "cus-b")
-    # THEN each name leads to every customer whose history holds it, and to no other
+    # THEN each value leads to every customer whose history names it, and to no other
     assert _naming(kit, WORK) == ["cus-a", "cus-b"]
-    assert _naming(kit, "source#shop:contact:cus-a") == ["cus-a", "cus-b"]
-    [bob] = _naming(kit, "source#crm:contact:1")
-    assert kit.profiles.get_owners(["email#bob@example.com"])["email#bob@example.com"].customer_id == bob
+    bob = kit.profiles.get_owners(["email#bob@example.com"])["email#bob@example.com"].customer_id
+    assert _naming(kit, "email#bob@example.com") == [bob]
     assert _naming(kit, "email#nobody@example.com") == []
+    # AND a record leads to the histories of the split that named it; its own arrival writes no
+    # item (nor does a new customer's): the event that takes it away names it
+    assert _naming(kit, "source#shop:contact:cus-a") == ["cus-a", "cus-b"]
+    assert _naming(kit, "source#crm:contact:1") == []
     # WHEN items are forgotten, THEN only those go
     history.forget_named([(WORK, "cus-a"), (WORK, "cus-zzz")])
     assert _naming(kit, WORK) == ["cus-b"]
@@ -96,22 +104,30 @@ def test_an_erasure_redacts_every_history_the_index_names_and_deletes_its_items(
 
 
 def test_a_customer_deleted_by_retiring_its_last_record_leaves_no_index_item(kit: StoreKit) -> None:
-    # GIVEN Ann's one record, then Bob's record that joins it by her address and leaves again
-    settings = IngestSettings(sleep=lambda _: None)
+    # GIVEN Ann's two records, joined by her address; the vendor deletes the first (her customer
+    # stays: its source_removed names the record), then the second (her customer goes)
+    settings = IngestSettings(policy=IdentityPolicy(), sleep=lambda _: None)
     ingest([make_record("crm", "1", email="ann@example.com")], kit.profiles, settings)
-    assert len(_naming(kit, "source#crm:contact:1")) == 1
-    # WHEN the vendor deletes her record: her customer goes, with its history
-    deletion = SourceDeletion(
-        source="crm", object_type="contact", source_id="1", deleted_at=T0 + timedelta(days=2)
-    )
-    retire_records([deletion], kit.profiles, _erasure(kit), settings)
+    ingest([make_record("shop", "2", email="ann@example.com", day=1)], kit.profiles, settings)
+    [ann] = _naming(kit, "email#ann@example.com")
+
+    def retire(tool: str, source_id: str, day: int) -> None:
+        deletion = SourceDeletion(
+            source=tool, object_type="contact", source_id=source_id, deleted_at=T0 + timedelta(days=day)
+        )
+        retire_records([deletion], kit.profiles, _erasure(kit), settings)
+
+    retire("crm", "1", 2)
+    assert _naming(kit, "source#crm:contact:1") == [ann]
+    retire("shop", "2", 3)
     # THEN no index item leads to it any more
     assert kit.profiles.get_owners(["email#ann@example.com"]) == {}
     assert _naming(kit, "source#crm:contact:1") == []
+    assert _naming(kit, "email#ann@example.com") == []
 
 
 def test_index_items_hold_no_value_in_clear(durable_kit: StoreKit) -> None:
-    durable_kit.profiles.history.append_history([_event("cus-a", 1)])
+    durable_kit.profiles.history.append_history([_event("cus-a", 1, kind="split")])
     rows = _rows(durable_kit)
     named = [r for r in rows if r[0].startswith(NAMED_PREFIX)]
     assert sorted(named) == sorted(
