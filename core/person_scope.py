@@ -39,7 +39,7 @@ from core.mailbox import mailbox_key
 from core.ports import CustomerState, ProfileStore, PushedState, ReadsTombstones, SyncStateStore
 from core.privacy_store import ErasureStep, ErasureStore, ItemKey
 from core.schema import Identifier
-from core.scope_holders import _is_tombstone, _own_mailboxes, _shared, holding_mailbox, locate
+from core.scope_holders import _is_tombstone, _own_mailboxes, _shared, holding_mailbox, locate, stale_markers
 from core.scope_merged import absorbed_customers, owned_identifiers
 from core.scope_splinters import own_splinters, widest_holder
 from core.scope_tombstones import retired_from, retired_tombstones
@@ -199,6 +199,7 @@ def find_scope(
             shared = _shared(profiles, erasure, None, [identifier.key])
             (scope.shared if shared else scope.exclusive).append(identifier.key)
             scope.mailboxes = _own_mailboxes(profiles, erasure, None, scope.exclusive)
+            scope.holder_items = stale_markers(profiles, erasure, [*scope.exclusive, *scope.mailboxes])
         return scope
     scope = scope_of(
         identifier, state, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy

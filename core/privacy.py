@@ -208,8 +208,14 @@ def erase_person(
             _relink(profiles, [target, *target.splinters, *scopes[1:]], identity)
     else:
         # Nobody holds what the request names: the histories that name it lose it (a value held by
-        # a customer split off and retired since, core.governance.history_names).
+        # a customer split off and retired since, core.governance.history_names), and so do the
+        # stale markers of customers that held it once (core.scope_holders.stale_markers).
         retired += _redact_other_histories(target, stores, report)
+        for start in range(0, len(target.holder_items), erasure.max_items_per_step):
+            erasure.apply(
+                tuple(DeleteItem(k) for k in target.holder_items[start : start + erasure.max_items_per_step])
+            )
+            report.counts["holder"] += len(target.holder_items[start : start + erasure.max_items_per_step])
     # A record id nobody holds, of a record retired at its vendor: its tombstone names it in clear.
     # It is suppressed (above, or below for one found now), so a late copy of it is dropped.
     tombstones = sorted(_retired(profiles, {*(target.tombstones if not target.found else ()), *retired}))

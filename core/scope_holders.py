@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 
 from core.mailbox import canonical_spelling, mailbox_key
 from core.ports import RETIRED_OWNER, CustomerState, ProfileStore, ReadsTombstones
-from core.privacy_store import ErasureStore
+from core.privacy_store import ErasureStore, ItemKey
 from core.schema import Identifier
 from core.scope_splinters import live_identifiers
 
@@ -116,4 +116,20 @@ def _shared(
     return shared
 
 
-__all__ = ["holding_mailbox", "locate"]
+def stale_markers(profiles: ProfileStore, erasure: ErasureStore, keys: Sequence[str]) -> list[ItemKey]:
+    """The holder markers under ``keys`` (values, mailboxes) whose customer does not hold the value
+    (or a spelling of the mailbox) any more: left by a record that dropped it. A request naming a
+    value nobody holds deletes them, as they hold it in their key (core.privacy)."""
+    markers = erasure.holders(list(keys))
+    held = live_identifiers(profiles, {c for holders in markers.values() for c in holders})
+    stale: list[ItemKey] = []
+    for key, holders in sorted(markers.items()):
+        for holder in sorted(holders):
+            live = held.get(holder)
+            now = live[1] if live is not None else set()
+            if key not in now and key not in {mailbox_key(k) for k in now}:
+                stale.append(ItemKey(f"IDENT#{key}", f"HOLDER#{holder}"))
+    return stale
+
+
+__all__ = ["holding_mailbox", "locate", "stale_markers"]
