@@ -262,6 +262,10 @@ def scope_of(
                 destination = key.sk[len("PUSHED#") :]
                 pushed.extend(sync_state.get_pushed(destination, [owner]).values())
     exclusive = sorted(set(usable) - shared)
+    own_mailboxes = _own_mailboxes(profiles, erasure, cid, exclusive, {*absorbed, *split_off})
+    # Markers under her values that no customer holding them names any more (a record that dropped
+    # the value left its customer's, one deleted since too): they hold her value in their key.
+    stale = stale_markers(profiles, erasure, [*exclusive, *own_mailboxes])
     return PersonScope(
         request=identifier,
         customer_id=cid,
@@ -272,10 +276,10 @@ def scope_of(
         exclusive=exclusive,
         shared=sorted(shared),
         sources=sorted(state.snapshots),
-        holder_items=holder_items,
+        holder_items=sorted({*holder_items, *stale}, key=lambda k: (k.pk, k.sk)),
         tombstones=retired_tombstones(profiles, mine),
         pushed=pushed,
-        mailboxes=_own_mailboxes(profiles, erasure, cid, exclusive, {*absorbed, *split_off}),
+        mailboxes=own_mailboxes,
         splinters=[
             scope_of(
                 identifier,

@@ -498,3 +498,18 @@ def test_a_mailbox_named_after_its_address_was_dropped_is_left_in_no_marker() ->
     ]
     with STORES["sqlite"]() as stores:
         _run(stores, steps, fast=False, identity="probabilistic")
+
+
+def test_a_stale_marker_of_a_customer_retired_since_goes_with_her() -> None:
+    """The same stale marker, its customer deleted since (its last record retired) and her
+    address held by her other customer: erased by the mailbox's spelling, she is found, and the
+    marker under her mailbox goes with her (found at 40 steps too)."""
+    steps: list[tuple[Any, ...]] = [
+        ("put", [(("hubspot", "annx0"), {0}, 0, 0)]),
+        ("put", [(("hubspot", "annx0"), {1}, 0, 0), (("shop", "annx1"), {0}, 0, 0)]),
+        ("retire", ("hubspot", "annx0")),
+        ("put", [(("hubspot", "annx0"), {0}, 0, 0)]),
+        ("erase", "ann", 0, 3),
+    ]
+    with STORES["sqlite"]() as stores:
+        _run(stores, steps, fast=False, identity="probabilistic")
