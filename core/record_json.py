@@ -36,20 +36,21 @@ def record_json_and_hash(record: SourceRecord) -> None:
     """Keep ``record_json(record)`` and ``core.merge.record_hash(record)`` with the record, both
     from one serialisation where the hash's bytes can be cut out of the JSON (nearly every record),
     else each its own way. Either way they are exactly what the two functions give
-    (tests/unit/test_record_json_memo.py compares them on hypothesis records)."""
+    (tests/unit/test_record_json_and_hash.py compares them on hypothesis records)."""
     kept = record.__dict__
     if RECORD_JSON_MEMO in kept and RECORD_HASH_MEMO in kept:
         return
     # model_dump_json() is this call decoded; record_hash hashes this call with fields excluded.
     body = record.__pydantic_serializer__.to_json(record)
+    # The hash kept first, then the JSON, as the two functions called in turn keep them: the
+    # pickled record (the entries in that order) is then the bytes it was.
+    if RECORD_HASH_MEMO not in kept:
+        hashed = _hash_body(record, body)
+        if hashed is None:
+            record_hash(record)
+        else:
+            kept[RECORD_HASH_MEMO] = hashlib.blake2b(hashed, digest_size=16).hexdigest()
     kept[RECORD_JSON_MEMO] = body.decode()
-    if RECORD_HASH_MEMO in kept:
-        return
-    hashed = _hash_body(record, body)
-    if hashed is None:
-        record_hash(record)
-    else:
-        kept[RECORD_HASH_MEMO] = hashlib.blake2b(hashed, digest_size=16).hexdigest()
 
 
 _UPDATED_AT = b',"updated_at":"'
