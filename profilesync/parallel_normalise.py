@@ -278,15 +278,16 @@ _DISPATCH: dict[type, Any] = {}
 
 
 def _dispatch_table() -> dict[type, Any]:
-    """``copyreg``'s dispatch table with ``_reduce_model`` for every schema model class (a pickler
-    looks its table up by the exact class), made on first use, when every model class the records
-    hold has been defined."""
+    """``copyreg``'s dispatch table with ``_reduce_model`` for every schema model class that pickles
+    through ``_Frozen.__reduce__`` (a pickler looks its table up by the exact class), made on first
+    use, when every model class the records hold has been defined."""
     if not _DISPATCH:
         table: dict[type, Any] = dict(copyreg.dispatch_table)
         classes = [_Frozen]
         while classes:
             cls = classes.pop()
-            table[cls] = _reduce_model
+            if cls.__reduce__ is _Frozen.__reduce__:  # not a class that pickles its own way
+                table[cls] = _reduce_model
             classes.extend(cls.__subclasses__())
         _DISPATCH.update(table)
     return _DISPATCH

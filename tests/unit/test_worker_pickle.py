@@ -88,3 +88,19 @@ def test_the_worker_sends_what_it_pickled(tmp_path: Path) -> None:
     sent = list(parallel.NormalisingWorker(path))
     assert [type(item) for item in sent] == [SourceRecord, Quarantined]
     assert pickle.loads(pickle.dumps(sent)) == sent
+
+
+class _OwnWay(Identifier):
+    """A model class that pickles its own way (none of the schema's does today)."""
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        return (Identifier, (), None, None, None)  # a validated-less Identifier, on purpose different
+
+
+def test_a_model_class_that_pickles_its_own_way_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a class defined before the table is made, overriding __reduce__
+    monkeypatch.setattr(parallel, "_DISPATCH", {})
+    model = _OwnWay.assemble(kind="email", value="a@example.com")
+    # WHEN pickled by the worker's pickler THEN its own __reduce__ decides, as pickle.dumps does
+    assert _OwnWay not in parallel._dispatch_table()
+    assert parallel._pickled([model]) == pickle.dumps([model], protocol=pickle.HIGHEST_PROTOCOL)  # type: ignore[list-item]
