@@ -18,11 +18,14 @@ review with each of them. On the in-memory, SQLite and DynamoDB (moto) stores:
 * (strict xfail) a record of hers dropped at its commit by her suppression (an erasure ran between
   the merge's check and its write) leaves its index items and a pending review pair;
 * (strict xfail) a version of her record that lost a race to a newer one leaves its index items,
-  which her erasure does not find.
+  which her erasure does not find;
+* (strict xfail) a review decision on her pair racing her erasure writes the pair's item back, and
+  a history event naming her record on the other customer.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -33,7 +36,7 @@ import pytest
 from connectors.jsonl import draft_from_flat
 from core.identity import IdentityPolicy
 from core.link_nodes import graph_node, index_keys
-from core.link_review import decide
+from core.link_review import ReviewRefusedError, decide
 from core.linkage import default_model
 from core.normalise import normalise_record
 from core.pipeline import IngestSettings
@@ -332,5 +335,47 @@ def test_a_version_that_lost_a_race_to_a_newer_one_leaves_no_index_item_after_he
         keys = sorted(_index_keys(FIRST) | _index_keys(SECOND) | _index_keys(THIRD))
         blocks = stores.profiles.get_blocks(keys)
         assert not [k for k in keys if k in blocks and "crm:contact:1" in blocks[k].members]
+        left = [row for row in stores.rows() if not row[0].startswith(BOOKKEEPING)]
+        assert not [row[:2] for row in left if "crm:contact:1" in str(row)]
+
+
+@ON_EACH_STORE
+@pytest.mark.parametrize("verdict", ["accepted", "rejected"])
+@pytest.mark.xfail(
+    strict=True,
+    reason="a review decision reads its pair's item, then writes the decided item unconditionally "
+    "(core.link_review.decide -> decide_review: a put) and appends a history event naming both "
+    "records to each customer it finds: an erasure of one of the pair's people between the read and "
+    "the write leaves a REVIEW# item naming her record (listed as decided), and on SQLite and "
+    "DynamoDB a review event on the other customer's history naming it too, which nothing redacts "
+    "afterwards. A fix: decide_review writes only over an existing item (a condition), decide "
+    "refuses when it fails or when a record of the pair has no customer, and appends no event then: "
+    "core/link_review.py and the stores' link adapters (fuzzcand, rowsfast) (attack6)",
+)
+def test_a_decision_racing_her_erasure_leaves_no_item_naming_her(
+    stores_of: Callable[[], AbstractContextManager[Stores]], verdict: str
+) -> None:
+    """GIVEN Hana and her namesake in review WHEN a person decides the pair and Hana is erased
+    between the decision's read of the pair and its write THEN no item (the review item, the
+    namesake's history) names Hana's record afterwards, whether the decision was refused or not."""
+    with stores_of() as stores:
+        _import(stores, [CRM, NAMESAKE])
+        (item,) = stores.profiles.pending_reviews()
+        read = stores.profiles.review_by_id
+        erased: list[Any] = []
+
+        def review_by_id(pair_id: str) -> Any:
+            found = read(pair_id)
+            if not erased:
+                erased.append(_erase_hana(stores))  # the privacy function, at this moment
+            return found
+
+        stores.profiles.review_by_id = review_by_id
+        with contextlib.suppress(ReviewRefusedError):
+            decide(stores.profiles, item.pair_id, verdict, by="ops", settings=_settings(stores))
+        stores.profiles.review_by_id = read
+        assert erased
+        assert groups(stores.profiles) == {frozenset({"mail:3"})}
+        assert stores.profiles.get_reviews([(item.a, item.b)]) == {}
         left = [row for row in stores.rows() if not row[0].startswith(BOOKKEEPING)]
         assert not [row[:2] for row in left if "crm:contact:1" in str(row)]
