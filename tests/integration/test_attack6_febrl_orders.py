@@ -40,6 +40,8 @@ from core.suppression import SuppressionCheck
 from tests.integration.febrl_records import febrl, person
 from tests.integration.identity_attack_records import Flat, groups, latest, product_linkage, resolve_lines
 from tests.integration.test_erasure_attacks import SALT, Stores, dynamodb_stores, memory_stores, sqlite_stores
+from tests.integration.test_link_graph_interleaved import _same as same_customers
+from tests.integration.test_link_graph_interleaved import _same_queue as same_queue
 
 #: Examples a run tries (``ATTACK6_EXAMPLES=300`` to hunt; 12 take about 2 s in memory, 3 s on SQLite).
 EXAMPLES = int(os.environ.get("ATTACK6_EXAMPLES", "12"))
@@ -127,10 +129,6 @@ def _graph_groups(lines: list[Flat], model: LinkageModel) -> set[frozenset[str]]
     return {frozenset(_short(key) for key in component) for component in result.components}
 
 
-def _pending(stores: Stores) -> set[tuple[str, str]]:
-    return {(item.a, item.b) for item in stores.profiles.pending_reviews()}
-
-
 def _deliver(stores: Stores, lines: list[Flat], batch: int, model: LinkageModel) -> None:
     for start in range(0, len(lines), batch):
         resolve_lines(
@@ -139,14 +137,8 @@ def _deliver(stores: Stores, lines: list[Flat], batch: int, model: LinkageModel)
 
 
 def _same(got: Stores, ref: Stores, when: str) -> None:
-    found, expected = groups(got.profiles), groups(ref.profiles)
-    assert found == expected, (
-        when,
-        sorted(map(sorted, found - expected)),
-        sorted(map(sorted, expected - found)),
-    )
-    queue, queued = _pending(got), _pending(ref)
-    assert queue == queued, (when, "pending", sorted(queue - queued), sorted(queued - queue))
+    same_customers(got, ref, when)
+    same_queue(got, ref, when)
 
 
 def _orders(
