@@ -21,8 +21,9 @@ review with each of them. On the in-memory, SQLite and DynamoDB (moto) stores:
   which her erasure does not find;
 * (strict xfail) a review decision on her pair racing her erasure writes the pair's item back, and
   a history event naming her record on the other customer;
-* (strict xfail) a namesake whose records shared a customer with Ann's for a while (one record a
-  batch) leaves copies of her events in Ann's history after her erasure.
+* (strict xfail) a namesake whose customer id passed to Ann's records (one record a batch, a vague
+  record joining the namesake first and Ann later) leaves events naming her records in Ann's history
+  after her erasure.
 """
 
 from __future__ import annotations
@@ -391,13 +392,13 @@ def _persona(tool: str, day: int, persona: str) -> Flat:
 @pytest.mark.parametrize("stores_of", [STORES["sqlite"], STORES["dynamodb"]], ids=["sqlite", "dynamodb"])
 @pytest.mark.xfail(
     strict=True,
-    reason="delivered one record a batch, the records of Ann Lee and of her namesake (another birth "
-    "date, one address) pass through one customer: a vague record (no birth date) links the first of "
-    "them, a third record's arrival splits them. The customer kept by Ann keeps the copies of the "
-    "namesake's events it inherited (source_arrived, naming her records), and the namesake's erasure "
-    "does not redact them: another person's history names her records. The history redaction of "
-    "merges and splits (privacy6: core/governance/history_redaction.py; the strict xfails at the end "
-    "of test_attack5_odd_orders.py are the same family, between one person's customers) (attack6)",
+    reason="delivered one record a batch, a vague record (no birth date) joins the namesake's records "
+    "first and Ann Lee's later: customers merge and split several times, and the customer id that held "
+    "the namesake's first record and the vague one ends up Ann's, with the events it held and "
+    "inherited (source_arrived, merge and split naming the namesake's record tool12). The namesake's "
+    "erasure leaves them: another person's history names her record. The history redaction of merges "
+    "and splits (privacy6: core/governance/history_redaction.py; the strict xfails at the end of "
+    "test_attack5_odd_orders.py are the same family, between one person's customers) (attack6)",
 )
 def test_a_namesake_merged_with_ann_for_a_while_leaves_no_event_in_anns_history_once_erased(
     stores_of: Callable[[], AbstractContextManager[Stores]],

@@ -211,7 +211,7 @@ def _run(
                 "review items name",
                 gone,
             )
-            # Histories left aside: the copies of events a merge inherits can name a person erased
+            # Histories left aside: events a customer held or inherited can name a person erased
             # since (the strict xfail at the end of test_attack6_erased_and_fuzzy.py).
             rows = [r for r in stores.rows() if not r[0].startswith(BOOKKEEPING) and "HISTORY#" not in r[1]]
             assert not [r[:2] for r in rows for k in gone if k in str(r)], (when, gone)
