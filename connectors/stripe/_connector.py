@@ -26,8 +26,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -35,7 +33,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from connectors._http import ConnectorRequestError, value_at
-from connectors.cursor_tags import tagged
+from connectors.cursor_tags import id_tag, tagged
 from connectors.sdk import (
     SEEN_LIMIT,
     PullCursor,
@@ -49,6 +47,8 @@ from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
 from core.schema import RecordDraft
 
 from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE
+from ._full_dates import DATED, Held, dated, held_dates
+from ._full_dates import fingerprint as _fingerprint
 
 #: ISO 4217 minor-unit exponents that are not 2, for the currencies Stripe charges in
 #: (https://docs.stripe.com/currencies#zero-decimal and #three-decimal).
@@ -141,6 +141,17 @@ def _as_of_event(draft: RecordDraft, event: Any) -> RecordDraft:
     return draft.model_copy(update={"updated_at": happened})
 
 
+def _as_listed(draft: RecordDraft, at: datetime | None) -> RecordDraft:
+    """A listed object's draft, dated ``at`` (its newest event held when a full pull began,
+    ``_full_dates``) rather than by ``created``."""
+    if draft.problem or at is None:
+        return draft
+    created = draft.updated_at
+    if isinstance(created, int) and not isinstance(created, bool) and created > at.timestamp():
+        return draft
+    return draft.model_copy(update={"updated_at": at})
+
+
 def _stamp(event: dict[str, Any]) -> datetime | None:
     """When an event's version of its object was made: ``created`` (whole seconds) and the
     microseconds ``pull`` put in ``_AFTER`` (see ``_sub_second``); None without a readable time."""
@@ -172,13 +183,6 @@ def _sub_second(event: dict[str, Any], since: datetime | None, seen: int, deleti
     if deletion:
         return {**event, _AFTER: _END_OF_SECOND}
     return {**event, _AFTER: 1 + (seen if since is not None and created == since else 0)}
-
-
-def _fingerprint(obj: Any) -> bytes:
-    """A hash of an object as listed or as an event carries it, to tell whether the event changed it
-    since (a hash: a pull remembers one for every object it lists)."""
-    text = json.dumps(obj, sort_keys=True, default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def _tombstone(event: Any, object_type: str) -> RecordDraft:
@@ -217,16 +221,18 @@ class StripeConnector(RestConnector):
             state.state(s.name).since is not None for s in streams if s.object_type not in EVENT_STREAMS
         )
         baseline = {s.object_type: walked or state.state(s.name).since is not None for s in streams}
-        emitted: dict[tuple[str, str], bytes] = {}
+        # A full pull (or one resumed from its cursor) dates what it lists by the events held when
+        # it began (``_full_dates``): None when it lists nothing from the start.
+        held = self._held(cursor)
+        listed: set[tuple[str, str]] = set()
+        #: The listed objects an event carrying the same content need not repeat, by their hash.
+        same: dict[tuple[str, str], bytes] = {}
         changed: set[tuple[str, str]] = set()
         deleted: set[tuple[str, str]] = set()
         for page in super().pull(cursor):
             target = EVENT_STREAMS.get(page.object_type)
             if target is None:
-                emitted.update(
-                    ((page.object_type, str(value_at(r, "id"))), _fingerprint(r)) for r in page.records
-                )
-                yield page
+                yield self._listed(page, held, listed, same)
                 continue
             since_walk = baseline[page.object_type]
             stream_state = state.state(self.declaration.stream_for(page.object_type).name)
@@ -241,17 +247,16 @@ class StripeConnector(RestConnector):
                     # Kept even when the customer's update came earlier in this pull: a deletion is
                     # newer than any update (a deleted customer cannot change), and retiring needs
                     # it. On a full pull, only the deletion of a customer this walk returned.
-                    if key in deleted or not (since_walk or key in emitted):
+                    if key in deleted or not (since_walk or key in listed):
                         continue
                     deleted.add(key)
                 elif key in changed:
                     continue  # the newest event of the object came first (Stripe lists newest first)
                 else:
                     changed.add(key)
-                    listed = emitted.get(key)
-                    if listed == _fingerprint(value_at(event, "data.object")):
+                    if same.get(key) == _fingerprint(value_at(event, "data.object")):
                         continue  # its own stream returned the object as the event left it
-                    if listed is None and not since_walk:
+                    if key not in listed and not since_walk:
                         continue  # a full pull's list streams return the object as it is now
                 kept.append(
                     _sub_second(
@@ -262,6 +267,57 @@ class StripeConnector(RestConnector):
                     )
                 )
             yield RawPage(records=kept, cursor=page.cursor, object_type=page.object_type)
+
+    def _held(self, cursor: str) -> dict[tuple[str, str], Held] | None:
+        """The dates of the objects this pull lists from the start (``_full_dates``), or None when it
+        lists none from the start (an incremental pull lists the objects created since), or its
+        event streams have no watermark (a cursor of an older version)."""
+        state = PullCursor.decode(cursor, self.declaration.name, self.cursor_tag_key)
+        streams = self.declaration.streams
+        order = [s.name for s in streams]
+        ahead = order[order.index(state.active) :] if state.active in order else order
+        fresh = [
+            s
+            for s in streams
+            if s.object_type not in EVENT_STREAMS and s.name in ahead and state.state(s.name).since is None
+        ]
+        if not fresh or (state.active is None and len(fresh) < len(order) - len(EVENT_STREAMS)):
+            return None
+        types = {
+            str(s.params["type"]): (EVENT_STREAMS[s.object_type], state.state(s.name))
+            for s in streams
+            if s.object_type in EVENT_STREAMS and s.object_type not in DELETION_STREAMS
+        }
+        if any(stream.since is None for _, stream in types.values()):
+            return None
+        key = self.cursor_tag_key
+        return held_dates(self.context.client("pull"), EVENTS, PAGE, types, lambda i: id_tag(key, i))
+
+    def _listed(
+        self,
+        page: RawPage,
+        held: dict[tuple[str, str], Held] | None,
+        listed: set[tuple[str, str]],
+        same: dict[tuple[str, str], bytes],
+    ) -> RawPage:
+        """A list stream's page, its objects dated by ``held`` when the pull has it (``DATED``).
+
+        Without ``held`` (an incremental pull: customers created since the last one) an event with
+        the content listed is not repeated. With it, only when the object is as its newest held event
+        left it: else it changed after the pull began, and its event is read, dated after."""
+        records: list[Any] = []
+        for record in page.records:
+            key = (page.object_type, str(value_at(record, "id")))
+            if not isinstance(record, dict):
+                records.append(record)
+                continue
+            listed.add(key)
+            content = _fingerprint(record)
+            found = None if held is None else held.get(key)
+            if held is None or (found is not None and found.fingerprint == content):
+                same[key] = content
+            records.append(record if found is None else {**record, DATED: found.micros})
+        return RawPage(records=records, cursor=page.cursor, object_type=page.object_type)
 
     def walk(
         self, stream: Stream, state: StreamState
@@ -339,10 +395,13 @@ class StripeConnector(RestConnector):
             objects = [value_at(e, "data.object") if isinstance(e, dict) else e for e in page.records]
         else:
             stream = self.declaration.stream_for(page.object_type)
-            objects = list(page.records)
+            listed = [dated(r) if isinstance(r, dict) else (r, None) for r in page.records]
+            objects = [r for r, _ in listed]
         drafts = [record_to_draft(self.declaration.name, stream, r) for r in objects]
         if target is not None:
             drafts = [_as_of_event(d, e) for d, e in zip(drafts, page.records, strict=True)]
+        else:
+            drafts = [_as_listed(d, at) for d, (_, at) in zip(drafts, listed, strict=True)]
         if stream.object_type == "charge":
             drafts = [
                 d.model_copy(update={"orders": [charge_order(r)]})
