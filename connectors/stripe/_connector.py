@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from connectors._http import ConnectorRequestError, value_at
-from connectors.cursor_tags import id_tag, tagged
+from connectors.cursor_tags import tagged
 from connectors.sdk import (
     SEEN_LIMIT,
     PullCursor,
@@ -47,7 +47,7 @@ from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
 from core.schema import RecordDraft
 
 from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE
-from ._full_dates import DATED, Held, dated, held_dates
+from ._full_dates import dated, held_events, listed_page
 from ._full_dates import fingerprint as _fingerprint
 
 #: ISO 4217 minor-unit exponents that are not 2, for the currencies Stripe charges in
@@ -223,16 +223,24 @@ class StripeConnector(RestConnector):
         baseline = {s.object_type: walked or state.state(s.name).since is not None for s in streams}
         # A full pull (or one resumed from its cursor) dates what it lists by the events held when
         # it began (``_full_dates``): None when it lists nothing from the start.
-        held = self._held(cursor)
+        held = held_events(self.declaration, cursor, self.context.client("pull"), self.cursor_tag_key)
         listed: set[tuple[str, str]] = set()
         #: The listed objects an event carrying the same content need not repeat, by their hash.
         same: dict[tuple[str, str], bytes] = {}
         changed: set[tuple[str, str]] = set()
         deleted: set[tuple[str, str]] = set()
+        for kind, events in ({} if held is None else held.deletions).items():
+            # Customers deleted before the pull began: the list no longer returns them, and the
+            # event streams start where it began (the pages carry the cursor it began from).
+            for start in range(0, len(events), PAGE):
+                chunk = events[start : start + PAGE]
+                deleted.update((EVENT_STREAMS[kind], str(value_at(e, "data.object.id"))) for e in chunk)
+                tombstones = [_sub_second(e, None, 0, deletion=True) for e in chunk]
+                yield RawPage(records=tombstones, cursor=cursor, object_type=kind)
         for page in super().pull(cursor):
             target = EVENT_STREAMS.get(page.object_type)
             if target is None:
-                yield self._listed(page, held, listed, same)
+                yield listed_page(page, None if held is None else held.dates, listed, same)
                 continue
             since_walk = baseline[page.object_type]
             stream_state = state.state(self.declaration.stream_for(page.object_type).name)
@@ -267,57 +275,6 @@ class StripeConnector(RestConnector):
                     )
                 )
             yield RawPage(records=kept, cursor=page.cursor, object_type=page.object_type)
-
-    def _held(self, cursor: str) -> dict[tuple[str, str], Held] | None:
-        """The dates of the objects this pull lists from the start (``_full_dates``), or None when it
-        lists none from the start (an incremental pull lists the objects created since), or its
-        event streams have no watermark (a cursor of an older version)."""
-        state = PullCursor.decode(cursor, self.declaration.name, self.cursor_tag_key)
-        streams = self.declaration.streams
-        order = [s.name for s in streams]
-        ahead = order[order.index(state.active) :] if state.active in order else order
-        fresh = [
-            s
-            for s in streams
-            if s.object_type not in EVENT_STREAMS and s.name in ahead and state.state(s.name).since is None
-        ]
-        if not fresh or (state.active is None and len(fresh) < len(order) - len(EVENT_STREAMS)):
-            return None
-        types = {
-            str(s.params["type"]): (EVENT_STREAMS[s.object_type], state.state(s.name))
-            for s in streams
-            if s.object_type in EVENT_STREAMS and s.object_type not in DELETION_STREAMS
-        }
-        if any(stream.since is None for _, stream in types.values()):
-            return None
-        key = self.cursor_tag_key
-        return held_dates(self.context.client("pull"), EVENTS, PAGE, types, lambda i: id_tag(key, i))
-
-    def _listed(
-        self,
-        page: RawPage,
-        held: dict[tuple[str, str], Held] | None,
-        listed: set[tuple[str, str]],
-        same: dict[tuple[str, str], bytes],
-    ) -> RawPage:
-        """A list stream's page, its objects dated by ``held`` when the pull has it (``DATED``).
-
-        Without ``held`` (an incremental pull: customers created since the last one) an event with
-        the content listed is not repeated. With it, only when the object is as its newest held event
-        left it: else it changed after the pull began, and its event is read, dated after."""
-        records: list[Any] = []
-        for record in page.records:
-            key = (page.object_type, str(value_at(record, "id")))
-            if not isinstance(record, dict):
-                records.append(record)
-                continue
-            listed.add(key)
-            content = _fingerprint(record)
-            found = None if held is None else held.get(key)
-            if held is None or (found is not None and found.fingerprint == content):
-                same[key] = content
-            records.append(record if found is None else {**record, DATED: found.micros})
-        return RawPage(records=records, cursor=page.cursor, object_type=page.object_type)
 
     def walk(
         self, stream: Stream, state: StreamState

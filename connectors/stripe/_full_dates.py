@@ -40,7 +40,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from connectors._http import ConnectorHttpClient, ConnectorRequestError, value_at
-from connectors.sdk import SEEN_LIMIT, StreamState
+from connectors.cursor_tags import id_tag
+from connectors.sdk import SEEN_LIMIT, PullCursor, RestConnectorSpec, StreamState
+from core.connector import RawPage
+
+from ._declaration import DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE
 
 #: The key ``pull`` adds to a listed object it dates: epoch microseconds of its version. Not a Stripe
 #: field; only ``to_records`` reads it, and it takes it out before mapping the object.
@@ -78,6 +82,17 @@ def dated(record: dict[str, Any]) -> tuple[dict[str, Any], datetime | None]:
         return rest, None
 
 
+@dataclass(frozen=True, slots=True)
+class HeldEvents:
+    """What a full pull learns from the events held when it began: the date of each object by its
+    newest event, and the deletion events (a customer deleted since the last sync, which the list
+    no longer returns and the event streams, starting where the pull began, do not read)."""
+
+    dates: dict[tuple[str, str], Held]
+    deletions: dict[str, list[dict[str, Any]]]
+    """By the object type of the deletion stream that reads them (``event:customer.deleted``)."""
+
+
 @dataclass
 class _Newest:
     kind: str
@@ -86,23 +101,86 @@ class _Newest:
     previous: int | None = None  # place, newest first, of its previous event on that second
 
 
-def held_dates(
+def held_events(
+    declaration: RestConnectorSpec, cursor: str, client: ConnectorHttpClient, tag_key: bytes
+) -> HeldEvents | None:
+    """What the events held when this pull began say (``_held``), or None when the pull lists
+    nothing from the start (an incremental pull lists only the objects created since) or its event
+    streams have no watermark (a cursor of an older version: nothing says when it began)."""
+    state = PullCursor.decode(cursor, declaration.name, tag_key)
+    streams = declaration.streams
+    order = [s.name for s in streams]
+    ahead = order[order.index(state.active) :] if state.active in order else order
+    lists = [s for s in streams if s.object_type not in EVENT_STREAMS]
+    fresh = [s for s in lists if s.name in ahead and state.state(s.name).since is None]
+    # Between pulls, a list stream with no watermark found nothing on its last walk: it lists the
+    # objects created since from the start, as an incremental pull does.
+    if not fresh or (state.active is None and len(fresh) < len(lists)):
+        return None
+    # A deletion event is kept by its stream's object type (its RawPage's), an update by its object's.
+    events = [s for s in streams if s.object_type in EVENT_STREAMS]
+    types = {
+        str(s.params["type"]): (
+            s.object_type if s.object_type in DELETION_STREAMS else EVENT_STREAMS[s.object_type],
+            state.state(s.name),
+        )
+        for s in events
+    }
+    if any(stream.since is None for _, stream in types.values()):
+        return None
+    deletions = frozenset(str(s.params["type"]) for s in streams if s.object_type in DELETION_STREAMS)
+    return _held(client, EVENTS, PAGE, types, deletions, lambda i: id_tag(tag_key, i))
+
+
+def listed_page(
+    page: RawPage,
+    dates: dict[tuple[str, str], Held] | None,
+    listed: set[tuple[str, str]],
+    same: dict[tuple[str, str], bytes],
+) -> RawPage:
+    """A list stream's page, its objects dated by ``dates`` when the pull has them (``DATED``);
+    records the keys it lists in ``listed``, and in ``same`` the hash of those an event with the
+    same content need not repeat.
+
+    Without ``dates`` (an incremental pull: customers created since the last one) an event with the
+    content listed is not repeated. With them, only when the object is as its newest held event
+    left it: else it changed after the pull began, and its event is read, dated after."""
+    records: list[Any] = []
+    for record in page.records:
+        if not isinstance(record, dict):
+            records.append(record)
+            continue
+        key = (page.object_type, str(value_at(record, "id")))
+        listed.add(key)
+        content = fingerprint(record)
+        found = None if dates is None else dates.get(key)
+        if dates is None or (found is not None and found.fingerprint == content):
+            same[key] = content
+        records.append(record if found is None else {**record, DATED: found.micros})
+    return RawPage(records=records, cursor=page.cursor, object_type=page.object_type)
+
+
+def _held(
     client: ConnectorHttpClient,
     path: str,
     page_size: int,
     types: Mapping[str, tuple[str, StreamState]],
+    deletions: frozenset[str],
     tag: Callable[[str], str],
-) -> dict[tuple[str, str], Held]:
-    """The date of each object by its newest held event (see the module docstring).
+) -> HeldEvents:
+    """The date of each object by its newest held event (see the module docstring), and the held
+    deletion events.
 
     ``types``: event type -> (the object type its events carry, the state of the event stream that
-    reads it: its watermark and seen ids, which say what was held when the pull began). ``tag``: an
+    reads it: its watermark and seen ids, which say what was held when the pull began); the types in
+    ``deletions`` are deletion events (they date nothing). ``tag``: an
     event id as the cursor keeps it. One walk of ``GET path?types[]=...`` newest first, paged with
     ``starting_after``: the events of 30 days, ``page_size`` a request."""
     names = sorted(types)
     params: dict[str, Any] = {"limit": page_size, **{f"types[{i}]": t for i, t in enumerate(names)}}
     newest: dict[tuple[str, str], _Newest] = {}
     on_second: dict[tuple[str, int], int] = {}  # events of a type on a second, counted newest first
+    deleted: dict[str, list[dict[str, Any]]] = {}
     while True:
         try:
             body = client.get_json(path, params=params) or {}
@@ -125,6 +203,9 @@ def held_dates(
                 continue  # made after the pull began: the event streams read it as a change
             if created == since and tag(str(event.get("id"))) not in stream.skip:
                 continue
+            if kind in deletions:
+                deleted.setdefault(object_type, []).append(event)
+                continue
             place = on_second[(kind, created)] = on_second.get((kind, created), 0) + 1
             if not object_id:
                 continue
@@ -146,7 +227,7 @@ def held_dates(
         micros = min(before + 1, SEEN_LIMIT + 1)
         at = datetime.fromtimestamp(found.second, UTC) + timedelta(microseconds=micros)
         out[key] = Held(at, found.fingerprint)
-    return out
+    return HeldEvents(out, deleted)
 
 
-__all__ = ["DATED", "Held", "dated", "fingerprint", "held_dates"]
+__all__ = ["DATED", "Held", "HeldEvents", "dated", "fingerprint", "held_events", "listed_page"]

@@ -470,12 +470,15 @@ class StripeSandbox(VendorSandbox):
                 self._delete_customer(object_id, when)
 
     def add_records(self, count: int, at: datetime | None = None) -> set[str]:
+        """New customers created at ``at``, each with its ``customer.created`` event, as Stripe makes."""
         when = at or self.clock.now()
+        added: set[str] = set()
         with self.lock:
-            return {
-                "customer:" + self._customer(f"new{k}@example.com", "New Person", None, None, when)["id"]
-                for k in (next(self._new) for _ in range(count))
-            }
+            for k in (next(self._new) for _ in range(count)):
+                customer = self._customer(f"new{k}@example.com", "New Person", None, None, when)
+                self._event("customer.created", customer, when)
+                added.add(f"customer:{customer['id']}")
+        return added
 
     def holdings(self) -> str:
         """Every customer, charge and event (redacted objects keep their ids, as in Stripe)."""

@@ -7,6 +7,7 @@ from the list only: dated ``created``, it was older than the version an earlier 
 event, and the store kept the earlier name (3 of 3 renamed customers). A full pull now dates each
 listed object by its newest event Stripe held when it began (``connectors/stripe/_full_dates.py``).
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
