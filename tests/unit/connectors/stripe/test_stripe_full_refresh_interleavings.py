@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -39,11 +40,12 @@ SETTINGS = IngestSettings(sleep=lambda _: None)
 UNPACED = dataclasses.replace(DECLARATION, account_limits=())
 
 #: One step: what happens, to which of four customers, and whether Stripe's clock moves on a second
-#: first. ``sync`` and ``full`` ignore the customer.
+#: first. ``sync`` and ``full`` ignore the customer; ``cut`` is a full sync stopped after 1 to 4
+#: pages (by the customer's index): the next ``sync`` resumes it from its saved cursor.
 Step = tuple[str, int, bool]
 STEPS = st.lists(
     st.tuples(
-        st.sampled_from(["rename", "rename", "rename", "delete", "recreate", "sync", "full", "full"]),
+        st.sampled_from(["rename", "rename", "rename", "delete", "recreate", "sync", "full", "full", "cut"]),
         st.integers(0, 3),
         st.booleans(),
     ),
@@ -78,9 +80,11 @@ def _run(
     deleted: set[str] = set()
     with _connector(sandbox) as connector:
 
-        def sync(full: bool = False) -> None:
+        def sync(full: bool = False, pages: int | None = None) -> None:
             if full:
-                pull_into_store(connector, store, state, cursor=None, settings=SETTINGS, erasure=erasure)
+                pull_into_store(
+                    connector, store, state, cursor=None, settings=SETTINGS, erasure=erasure, max_pages=pages
+                )
             else:
                 pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
 
@@ -95,6 +99,8 @@ def _run(
                 sync()
             elif action == "full":
                 sync(full=True)
+            elif action == "cut":
+                sync(full=True, pages=1 + index)
             elif action == "rename" and customer is not None:
                 sandbox.touch({f"customer:{customer}"}, at=now)
             elif action == "delete" and customer is not None:
@@ -105,6 +111,9 @@ def _run(
                 slots[index] = None
             elif action == "recreate" and customer is None:
                 slots[index] = _recreate(sandbox, *gone[index])
+        # The first finishes a sync cut short (its streams walked before the last changes do not
+        # read them again); the second begins after every change.
+        sync()
         sync()
         fresh = InMemoryProfileStore()
         pull_into_store(connector, fresh, InMemorySyncStateStore(), cursor=None, settings=SETTINGS)
@@ -149,6 +158,24 @@ def test_a_customer_deleted_after_the_last_sync_leaves_the_store_in_a_full_refre
     # GIVEN a customer deleted after the last sync: the list no longer returns it, and the full
     # pull's event streams start where it began (its deletion stayed in the profile for good)
     _in_memory([("delete", 0, True), ("full", 0, False)])
+
+
+def test_a_full_refresh_cut_short_and_resumed_after_renames_on_its_second() -> None:
+    # GIVEN renames a sync read, then renames no sync read, on one second
+    _in_memory(
+        [
+            ("rename", 0, True),
+            ("rename", 1, False),
+            ("sync", 0, False),
+            ("rename", 1, False),
+            ("rename", 2, False),
+            # WHEN a full refresh stops after its first page, more renames come, and it resumes
+            ("cut", 0, False),
+            ("rename", 0, False),
+            ("delete", 3, False),
+            ("sync", 0, False),
+        ]
+    )
 
 
 def test_a_re_created_customer_renamed_before_a_full_refresh() -> None:
@@ -226,5 +253,37 @@ def test_renames_before_and_behind_a_full_refresh_walk_end_as_stripe_holds_them(
         fresh = InMemoryProfileStore()
         pull_into_store(connector, fresh, InMemorySyncStateStore(), cursor=None, settings=SETTINGS)
     owners = [f"source#stripe:{k}" for k in chosen]
+    held = {k: o.record_hash for k, o in store.get_owners(owners).items()}
+    assert held == {k: o.record_hash for k, o in fresh.get_owners(owners).items()}
+
+
+@pytest.mark.parametrize("same_second", [False, True])
+def test_a_full_refresh_resumed_after_its_first_page_dates_the_pages_after_as_the_first(
+    same_second: bool,
+) -> None:
+    # GIVEN a synced store, and customers on the last page of the walk (the oldest: Stripe lists
+    # newest first) renamed since the last sync
+    sandbox = make_sandbox(people=260, seed=5, requests_per_second=10_000)
+    oldest = sorted(
+        (k for k in sandbox.record_keys() if k.startswith("customer:")),
+        key=lambda k: (sandbox.customers[k[9:]]["created"], k),
+    )[:3]
+    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+    erasure = InMemoryErasureStore(store, state)
+    with _connector(sandbox) as connector:
+        pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
+        sandbox.touch(set(oldest), at=AT)
+        pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
+        sandbox.touch(set(oldest), at=AT + timedelta(seconds=0 if same_second else 1))
+        # WHEN a full refresh stops after its first page, and the next sync resumes it
+        first = pull_into_store(
+            connector, store, state, cursor=None, settings=SETTINGS, erasure=erasure, max_pages=1
+        )
+        assert first.pages == 1
+        pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
+        fresh = InMemoryProfileStore()
+        pull_into_store(connector, fresh, InMemorySyncStateStore(), cursor=None, settings=SETTINGS)
+    # THEN the customers listed after it resumed are held as Stripe holds them
+    owners = [f"source#stripe:{k}" for k in oldest]
     held = {k: o.record_hash for k, o in store.get_owners(owners).items()}
     assert held == {k: o.record_hash for k, o in fresh.get_owners(owners).items()}
