@@ -9,9 +9,12 @@
   a change: a customer renamed or deleted, a charge refunded after its page was read (a full pull
   read the events only to set the watermark, and those changes were lost for good). A walk begun
   by an older version (its event streams without a watermark) keeps the events of the objects it
-  returned whose newest event differs from what it returned. Within one pull an object comes back
-  once: the newest event wins (Stripe lists newest first), and an object its own stream returned
-  as the event left it is not repeated.
+  returned whose newest event differs from what it returned. Within one pull an object's event
+  comes back once: the newest wins (Stripe lists newest first), and an object its own stream
+  returned as the event left it is not repeated (in a full pull, only when its newest event held
+  when the pull began carries it too).
+* A full pull dates what its lists return by the events Stripe held when it began, and retires the
+  customers whose deletions it held (``_full_dates``); a pull resumed from its cursor does the same.
 * Versions on one second: an event's ``created`` is in whole seconds, and an object changed again on
   the second of the change the last pull read would have two versions of one time (the store then
   keeps the larger content hash). Stripe lists events newest first and stamps them by its clock,

@@ -5,8 +5,12 @@ change by its event (``created`` plus the microseconds ``_connector._sub_second`
 with). A full pull into a store that earlier syncs filled listed a customer renamed since the last
 sync dated ``created``: older than the event version the store held, so the store kept the old
 name. So a full pull first reads the events Stripe holds (``GET /v1/events``, 30 days, with
-``types[]`` of the event streams' update types: ``customer.updated``, ``charge.refunded``) and dates
-each listed object by its newest event held when the pull began.
+``types[]`` of its event streams: ``customer.updated``, ``charge.refunded``, ``customer.deleted``)
+and dates each listed object by its newest update event held when the pull began. The deletion
+events held then are tombstones of the customers deleted since the last sync: the list no longer
+returns them, and the event streams start where the pull began (a tombstone of a customer the store
+never held retires nothing). ``customer.created`` is not read: a customer whose newest event is its
+creation is dated ``created`` anyway.
 
 The date of such an object whose newest event is on second ``s``: ``s`` plus ``j + 1`` microseconds,
 where ``j`` is the place, oldest first among the events of that type on ``s``, of its previous
