@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.stripe import PLUGIN, make_sandbox
+from connectors.stripe._sandbox import StripeSandbox
 from connectors.stripe._sandbox_events import RETENTION
 from core.pipeline import IngestSettings
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
@@ -29,9 +30,12 @@ AT = datetime(2026, 11, 20, 12, tzinfo=UTC)
 SETTINGS = IngestSettings(sleep=lambda _: None)
 
 
-def test_a_full_refresh_after_renames_no_sync_read_keeps_the_names_stripe_holds() -> None:
-    # GIVEN a store synced after a rename of three customers
-    sandbox = make_sandbox(people=12, seed=5)
+def _renamed_synced_then_refreshed(
+    sandbox: StripeSandbox, renamed_again: datetime, refresh_at: datetime | None = None
+) -> None:
+    """Three customers renamed at ``AT`` and synced into a store, renamed again at ``renamed_again``
+    (no sync reads that), then a full refresh into the same store (Stripe's clock at
+    ``refresh_at``): the store must hold them as a full pull into an empty store does."""
     keys = sorted(k for k in sandbox.record_keys() if k.startswith("customer:"))[:3]
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
     erasure = InMemoryErasureStore(store, state)
@@ -39,15 +43,21 @@ def test_a_full_refresh_after_renames_no_sync_read_keeps_the_names_stripe_holds(
         pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
         sandbox.touch(set(keys), at=AT)
         pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
-        # WHEN they are renamed again, and a full refresh runs into the same store
-        sandbox.touch(set(keys), at=AT + timedelta(seconds=5))
+        sandbox.touch(set(keys), at=renamed_again)
+        if refresh_at is not None:
+            sandbox.clock.set(refresh_at)
         pull_into_store(connector, store, state, cursor=None, settings=SETTINGS, erasure=erasure)
         fresh = InMemoryProfileStore()
         pull_into_store(connector, fresh, InMemorySyncStateStore(), cursor=None, settings=SETTINGS)
-    # THEN the store holds them as a full pull into an empty store does
     owners = [f"source#stripe:{k}" for k in keys]
     held = {k: o.record_hash for k, o in store.get_owners(owners).items()}
     assert held == {k: o.record_hash for k, o in fresh.get_owners(owners).items()}
+
+
+def test_a_full_refresh_after_renames_no_sync_read_keeps_the_names_stripe_holds() -> None:
+    # GIVEN a store synced after a rename of three customers, WHEN they are renamed again and a
+    # full refresh runs into the same store, THEN it holds them as a full pull into an empty store
+    _renamed_synced_then_refreshed(make_sandbox(people=12, seed=5), AT + timedelta(seconds=5))
 
 
 @pytest.mark.xfail(
@@ -60,20 +70,5 @@ def test_a_full_refresh_after_a_rename_stripe_no_longer_holds_an_event_of() -> N
     # GIVEN an account that keeps events 30 days, and a store synced after a rename
     sandbox = make_sandbox(people=12, seed=5, event_retention=RETENTION)
     sandbox.clock.set(AT)
-    keys = sorted(k for k in sandbox.record_keys() if k.startswith("customer:"))[:3]
-    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
-    erasure = InMemoryErasureStore(store, state)
-    with PLUGIN.build(sandbox.settings()) as connector:
-        pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
-        sandbox.touch(set(keys), at=AT)
-        pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
-        # WHEN they are renamed again, no sync runs for 40 days, and a full refresh runs then
-        sandbox.touch(set(keys), at=AT + timedelta(days=5))
-        sandbox.clock.set(AT + timedelta(days=40))
-        pull_into_store(connector, store, state, cursor=None, settings=SETTINGS, erasure=erasure)
-        fresh = InMemoryProfileStore()
-        pull_into_store(connector, fresh, InMemorySyncStateStore(), cursor=None, settings=SETTINGS)
-    # THEN the store holds them as a full pull into an empty store does
-    owners = [f"source#stripe:{k}" for k in keys]
-    held = {k: o.record_hash for k, o in store.get_owners(owners).items()}
-    assert held == {k: o.record_hash for k, o in fresh.get_owners(owners).items()}
+    # WHEN they are renamed again, no sync runs for 40 days, and a full refresh runs then
+    _renamed_synced_then_refreshed(sandbox, AT + timedelta(days=5), refresh_at=AT + timedelta(days=40))
