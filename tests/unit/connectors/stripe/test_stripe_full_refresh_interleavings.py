@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -32,6 +33,7 @@ from core.storage.sqlite_database import SQLiteDatabase
 from core.storage.sqlite_privacy import SQLiteErasureStore
 from core.storage.sqlite_sync import SQLiteSyncStateStore
 from core.sync import PullReport, pull_into_store
+from tests.unit.connectors.served import served
 
 AT = datetime(2026, 11, 20, 12, tzinfo=UTC)
 SETTINGS = IngestSettings(sleep=lambda _: None)
@@ -287,3 +289,32 @@ def test_a_full_refresh_resumed_after_its_first_page_dates_the_pages_after_as_th
     owners = [f"source#stripe:{k}" for k in oldest]
     held = {k: o.record_hash for k, o in store.get_owners(owners).items()}
     assert held == {k: o.record_hash for k, o in fresh.get_owners(owners).items()}
+
+
+def test_renames_and_a_deletion_through_stripes_sdk_before_a_full_refresh() -> None:
+    stripe = pytest.importorskip("stripe")
+    # GIVEN a store synced after renames made through Stripe's own SDK (by Stripe's clock: several
+    # on one second), then more renames, a rename back and a deletion through it, no sync between
+    sandbox = make_sandbox(people=30, seed=5, requests_per_second=10_000)
+    ids = sorted(c for c, v in sandbox.customers.items() if v.get("email"))[:4]
+    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+    erasure = InMemoryErasureStore(store, state)
+    with served(sandbox) as server, _connector(sandbox) as connector:
+        client: Any = stripe.StripeClient(
+            sandbox.token, base_addresses={"api": server.url}, max_network_retries=0
+        )
+        pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
+        for n, customer in enumerate(ids):
+            client.v1.customers.update(customer, {"name": f"First {n}"})
+        pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
+        for n, customer in enumerate(ids[:3]):
+            client.v1.customers.update(customer, {"name": f"Second {n}", "metadata": {"tier": "gold"}})
+        client.v1.customers.update(ids[1], {"name": "First 1"})
+        client.v1.customers.delete(ids[3])
+        # WHEN a full refresh runs into the same store
+        pull_into_store(connector, store, state, cursor=None, settings=SETTINGS, erasure=erasure)
+    # THEN it holds the names Stripe holds, and not the deleted customer
+    names = {
+        r.id: p.traits["full_name"].value for p in store.iter_profiles() for r in p.sources if r.id in ids
+    }
+    assert names == {ids[0]: "Second 0", ids[1]: "First 1", ids[2]: "Second 2"}
