@@ -49,6 +49,8 @@ class DecisionCache:
     def __init__(self, limit: int = 200_000) -> None:
         self.limit = limit
         self.known: dict[tuple[str, str], tuple[LinkageRecord, LinkageRecord, Decision]] = {}
+        self.scored = 0
+        """Pairs decided afresh (not from the cache) since the cache was made: what ingest scored."""
 
     def decide(
         self, nodes: Sequence[GraphNode], pairs: Iterable[tuple[int, int]], model: LinkageModel
@@ -75,6 +77,7 @@ class DecisionCache:
             else:
                 todo.append((pair, a, b))
         if todo:
+            self.scored += len(todo)
             if len(known) + len(todo) > self.limit:
                 known.clear()
             for pair, a, b in todo:
