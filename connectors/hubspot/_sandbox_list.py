@@ -27,7 +27,6 @@ from ._sandbox_wire import (
 if TYPE_CHECKING:
     from ._sandbox import HubSpotSandbox, _Contact
 
-
 LIST_MAX: Final = 100
 LIST_DEFAULT: Final = 10
 _ALWAYS_RETURNED: Final = ("createdate", "hs_object_id", "lastmodifieddate")

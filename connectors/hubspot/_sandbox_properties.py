@@ -26,7 +26,6 @@ from ._sandbox_wire import (
 if TYPE_CHECKING:
     from ._sandbox import HubSpotSandbox
 
-
 _READ_ONLY: Final = frozenset({"createdate", "lastmodifieddate", "hs_object_id", "hs_email_optout"})
 _PROPERTY_NAME: Final = re.compile(r"^[a-z][a-z0-9_]*$")
 _FIELD_TYPES: Final = frozenset(
@@ -46,7 +45,6 @@ _FIELD_TYPES: Final = frozenset(
     }
 )
 _TYPES: Final = frozenset({"bool", "date", "datetime", "enumeration", "number", "phone_number", "string"})
-
 
 #: (name, label, type, fieldType) of the HubSpot-defined contact properties the sandbox knows.
 _DEFAULT_PROPERTIES: Final = (
@@ -74,7 +72,6 @@ _DEFAULT_GROUPS: Final = (
     ("contactinformation", "Contact information"),
     ("emailinformation", "Email information"),
 )
-
 
 #: Boot time of the fake portal: property and group definitions are stamped with it.
 _BOOT: Final = datetime(2025, 1, 1, tzinfo=UTC)

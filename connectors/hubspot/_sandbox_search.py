@@ -27,7 +27,6 @@ from ._sandbox_wire import (
 if TYPE_CHECKING:
     from ._sandbox import HubSpotSandbox, _Contact
 
-
 SEARCH_MAX: Final = 200
 SEARCH_DEFAULT: Final = 10
 MAX_FILTER_GROUPS: Final = 5

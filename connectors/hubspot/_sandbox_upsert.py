@@ -30,7 +30,6 @@ from ._sandbox_wire import (
 if TYPE_CHECKING:
     from ._sandbox import HubSpotSandbox
 
-
 BATCH_MAX: Final = 100
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
