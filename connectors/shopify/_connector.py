@@ -9,6 +9,9 @@ Throttling is cost based: every request reserves its requested cost in a ``CostB
 adopts the shop's real bucket from each response's ``extensions.cost.throttleStatus``; a THROTTLED
 answer (HTTP 200 with ``errors[].extensions.code == "THROTTLED"``) is retried by the kit after the
 limiter has learnt the shop's balance.
+
+``ShopifyConnector`` mixes in the pull (``_pull``), the push (``_push``) and the erasure (``_erase``),
+each on the GraphQL client of ``_client``.
 """
 
 from __future__ import annotations
