@@ -67,6 +67,7 @@ from ._sandbox_list import MAX_COUNT as MAX_COUNT
 from ._sandbox_list import SORT_FIELDS as SORT_FIELDS
 from ._sandbox_merge_fields import MERGE_TYPES as MERGE_TYPES
 from ._sandbox_wire import INVALID as INVALID
+from ._sandbox_wire import FieldTree as FieldTree
 
 DEFAULT_TOKEN: Final = "5f0c2d4b9a8e7c6d1b3a2f4e6d8c0b1a-us21"
 DEFAULT_LIST_ID: Final = "a1b2c3d4e5"

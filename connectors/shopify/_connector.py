@@ -16,6 +16,7 @@ each on the GraphQL client of ``_client``.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -45,6 +46,8 @@ from ._erase import ShopifyErase
 from ._mapping import CUSTOMER, METAFIELD_TYPES, SOURCE
 from ._pull import ShopifyPull, parse_bulk_jsonl
 from ._push import ShopifyPush
+
+logger = logging.getLogger("connectors.shopify")
 
 ACCESS_TOKEN_HEADER: Final = "X-Shopify-Access-Token"
 DEFAULT_NAMESPACE: Final = "profilesync"

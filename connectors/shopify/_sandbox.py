@@ -57,8 +57,10 @@ from . import _sandbox_execute as execution
 from . import _sandbox_seed as seeding
 from ._sandbox_cost import LeakyBucket
 from ._sandbox_schema import TYPES
+from ._sandbox_schema import Kind as Kind
 from ._sandbox_seed import _current_total
-from ._sandbox_wire import GraphQLFailureError, _error, _Prepared, stamp
+from ._sandbox_wire import GraphQLFailureError as GraphQLFailureError
+from ._sandbox_wire import _error, _Prepared, stamp
 
 DEFAULT_TOKEN = "shpat_sandbox_0123456789abcdef0123456789abcdef"
 DEFAULT_SHOP = "profilesync-sandbox"
