@@ -12,7 +12,6 @@ from profilesync.template import load_template
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
-REGION = "us-east-1"
 
 
 # --- the template's intrinsic functions -------------------------------------------------------------
