@@ -147,7 +147,7 @@ def _encoded_page(
 
 
 def _changed_index(sb: MailchimpSandbox) -> tuple[list[str], list[dict[str, Any]]]:
-    """Members by (last_changed, web_id), and their last_changed texts (call under ``sb.lock``)."""
+    """Members by (last_changed, web_id), and their last_changed texts (call under the sandbox's lock)."""
     if sb._index is None:
         ordered = sorted(sb.members.values(), key=lambda m: (m["last_changed"], m["web_id"]))
         sb._index = ([m["last_changed"] for m in ordered], ordered)
