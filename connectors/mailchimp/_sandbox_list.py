@@ -108,7 +108,7 @@ def _encoded_page(
 ) -> httpx.Response | None:
     """The members page of a ``fields=`` query, from per-member JSON cached until the member (or
     the list's merge fields) change: what the walk asks for, served without re-encoding it.
-    None when the query needs the general path. Call under ``sb.lock``."""
+    None when the query needs the general path. Call under the sandbox's lock."""
     fields = params.get("fields")
     if not fields or params.get("exclude_fields"):
         return None
