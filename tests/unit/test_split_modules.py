@@ -125,6 +125,13 @@ BEFORE_THE_SPLIT: dict[str, tuple[str, ...]] = {
         "build",
         "update_outcomes",
     ),
+    "connectors.woocommerce._sandbox": (
+        "API",
+        "BATCH_LIMIT",
+        "STORE_URL",
+        "WooCommerceSandbox",
+        "make_sandbox",
+    ),
 }
 
 
