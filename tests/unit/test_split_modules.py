@@ -132,6 +132,7 @@ BEFORE_THE_SPLIT: dict[str, tuple[str, ...]] = {
         "WooCommerceSandbox",
         "make_sandbox",
     ),
+    "connectors.salesforce._sandbox_routes": ("dispatch",),
 }
 
 
