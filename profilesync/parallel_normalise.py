@@ -37,6 +37,8 @@ can help: it needs a second core to run on, and a regular file it can open by it
 
 from __future__ import annotations
 
+import copyreg
+import io
 import multiprocessing
 import os
 import pickle
@@ -52,7 +54,7 @@ from typing import Any, Final
 from connectors.jsonl.batched import BatchEnd
 from core.errors import ProfileSyncError
 from core.normalise import NormaliseOptions
-from core.schema import Quarantined, SourceRecord
+from core.schema import _ALL_FIELDS, Quarantined, SourceRecord, _Frozen, _reassemble
 
 __all__ = ["MIN_BYTES", "NormaliseWorkerError", "NormalisingWorker", "usable_cores", "worker_wanted"]
 
@@ -214,9 +216,8 @@ def _produce(
     # Imported here: a spawned worker imports only what it runs.
     from connectors.jsonl import read_jsonl
     from connectors.jsonl.batched import read_jsonl_batched
-    from core.merge import record_hash
     from core.normalise import normalise_record
-    from core.record_json import record_json
+    from core.record_json import record_json_and_hash
     from core.runtime import tune_gc_for_bulk_work
 
     tune_gc_for_bulk_work()  # what it inherited or imported is frozen, as in the main process
@@ -226,8 +227,9 @@ def _produce(
         for item in items:
             outcome = item if isinstance(item, Quarantined | BatchEnd) else normalise_record(item, options)
             if isinstance(outcome, SourceRecord):
-                record_hash(outcome)  # kept with the record: the caller's ingest needs it next
-                record_json(outcome)  # and so is its JSON, which the embedded store writes
+                # Kept with the record: its hash, which the caller's ingest needs next, and its
+                # JSON, which the embedded store writes (one serialisation for both).
+                record_json_and_hash(outcome)
             chunk.append(outcome)
             if len(chunk) >= chunk_size:
                 _send(messages, (_CHUNK, _pickled(chunk)))
@@ -247,8 +249,48 @@ def _produce(
 def _pickled(chunk: list[SourceRecord | Quarantined | BatchEnd]) -> bytes:
     """A chunk as the bytes it crosses the pipe as, pickled here rather than by the queue's feeder
     thread: the chunks waiting in the queue (a batch's worth) are kept as these bytes, about a
-    quarter of the memory of the models they hold."""
-    return pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
+    quarter of the memory of the models they hold.
+
+    The bytes of ``pickle.dumps(chunk)``, made by a pickler that finds the schema's models in its
+    dispatch table (``_reduce_model``) instead of asking each for ``__reduce_ex__``, which goes
+    through pydantic's attribute look-up before it reaches ``_Frozen.__reduce__``: 9.0 -> 7.7 µs a
+    record. The caller reads them back as before, at the same cost."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _dispatch_table()
+    pickler.dump(chunk)
+    return buffer.getvalue()
+
+
+def _reduce_model(model: _Frozen) -> str | tuple[Any, ...]:
+    """``model.__reduce__()`` (``core.schema._Frozen``), its common case without the method call."""
+    cls = type(model)
+    if (
+        model.__pydantic_fields_set__ is _ALL_FIELDS.get(cls)
+        and model.__pydantic_private__ is None
+        and model.__pydantic_extra__ is None
+    ):
+        return (_reassemble, (cls, model.__dict__, None))
+    return model.__reduce__()
+
+
+_DISPATCH: dict[type, Any] = {}
+
+
+def _dispatch_table() -> dict[type, Any]:
+    """``copyreg``'s dispatch table with ``_reduce_model`` for every schema model class that pickles
+    through ``_Frozen.__reduce__`` (a pickler looks its table up by the exact class), made on first
+    use, when every model class the records hold has been defined."""
+    if not _DISPATCH:
+        table: dict[type, Any] = dict(copyreg.dispatch_table)
+        classes = [_Frozen]
+        while classes:
+            cls = classes.pop()
+            if cls.__reduce__ is _Frozen.__reduce__:  # not a class that pickles its own way
+                table[cls] = _reduce_model
+            classes.extend(cls.__subclasses__())
+        _DISPATCH.update(table)
+    return _DISPATCH
 
 
 class _CallerGoneError(Exception):
