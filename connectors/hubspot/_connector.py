@@ -21,6 +21,9 @@ Vendor facts it relies on (each checked against HubSpot's documentation):
   each incremental pull ends with that list, as tombstones of the contacts archived since the last.
 * 423 Locked lasts about two seconds and is worth retrying
   (https://developers.hubspot.com/docs/api-reference/error-handling).
+
+``HubSpotConnector`` mixes in the pull (``_pull``) and the push (``_push``), on the clients, paths and
+limits of ``_client``; erasure is here.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Final
+from typing import Final
 from urllib.parse import quote
 
 import httpx
@@ -39,69 +42,37 @@ from connectors._http import (
     BearerToken,
     ConnectorHttpClient,
     ConnectorRequestError,
-    CursorPaginator,
     HttpClientConfig,
-    PaginationError,
     RetryPolicy,
     SlidingWindowLimiter,
     build_client,
-    paginate,
     resolve_secret,
-    secret_env_var,
-    value_at,
 )
-from connectors.cursor_tags import id_tag, tag_key
+from connectors.cursor_tags import tag_key
 from connectors.secrets import revealed
-from core.connector import (
-    ConnectorSettings,
-    ConnectorSpec,
-    Credential,
-    EraseOutcome,
-    Payload,
-    PushOutcome,
-    PushRules,
-    RawPage,
-)
-from core.errors import ConnectorConfigError, ProfileSyncError
+from core.connector import ConnectorSettings, ConnectorSpec, Credential, EraseOutcome, PushRules
+from core.errors import ConnectorConfigError
 from core.push_policy import push_mode_of
-from core.schema import Identifier, Profile, RecordDraft
-from core.time_bound import TimeBound
+from core.schema import Identifier
 
-from ._cursor import FullState, IncrementalState, PullState, decode, encode
-from ._mapping import (
-    CUSTOM_PROPERTIES,
-    MODIFIED,
-    OBJECT_TYPE,
-    PROPERTY_GROUP,
-    PROPERTY_GROUP_LABEL,
-    PULL_PROPERTIES,
-    SOURCE,
-    contact_id,
-    contact_to_draft,
-    hubspot_email,
-    modified_ms,
-    payload_for,
-    timestamp_ms,
-    upsert_input,
-)
+from ._client import ARCHIVE_MARGIN_MS as ARCHIVE_MARGIN_MS
+from ._client import BATCH_SIZE as BATCH_SIZE
+from ._client import CONTACTS_PATH as CONTACTS_PATH
+from ._client import CREDENTIAL, DEFAULT_BASE_URL
+from ._client import GDPR_DELETE_PATH as GDPR_DELETE_PATH
+from ._client import GROUPS_PATH as GROUPS_PATH
+from ._client import LIST_PAGE_SIZE as LIST_PAGE_SIZE
+from ._client import PROPERTIES_PATH as PROPERTIES_PATH
+from ._client import SEARCH_PAGE_SIZE as SEARCH_PAGE_SIZE
+from ._client import SEARCH_PATH as SEARCH_PATH
+from ._client import UPDATE_PATH as UPDATE_PATH
+from ._client import UPSERT_PATH as UPSERT_PATH
+from ._mapping import OBJECT_TYPE, SOURCE, contact_id, hubspot_email
+from ._pull import HubSpotPull, advance
+from ._push import RETRYABLE_CATEGORIES as RETRYABLE_CATEGORIES
+from ._push import HubSpotPush, batch_outcomes
+from ._push import update_outcomes as update_outcomes
 
-DEFAULT_BASE_URL: Final = "https://api.hubapi.com"
-CREDENTIAL: Final = "hubspot_token"
-
-CONTACTS_PATH: Final = "/crm/v3/objects/contacts"
-SEARCH_PATH: Final = "/crm/v3/objects/contacts/search"
-UPSERT_PATH: Final = "/crm/v3/objects/contacts/batch/upsert"
-UPDATE_PATH: Final = "/crm/v3/objects/contacts/batch/update"
-GDPR_DELETE_PATH: Final = "/crm/v3/objects/contacts/gdpr-delete"
-PROPERTIES_PATH: Final = "/crm/v3/properties/contacts"
-GROUPS_PATH: Final = "/crm/v3/properties/contacts/groups"
-
-LIST_PAGE_SIZE: Final = 100
-#: How far before the newest archive time seen the next run looks again for archived contacts: a
-#: contact archived while the list was walked, at an id the walk had passed, is found next time.
-ARCHIVE_MARGIN_MS: Final = 15 * 60 * 1000
-SEARCH_PAGE_SIZE: Final = 200
-BATCH_SIZE: Final = 100
 DEFAULT_RATE_LIMIT_PER_10S: Final = 100
 DEFAULT_SEARCH_PER_SECOND: Final = 5
 
@@ -110,8 +81,6 @@ DEFAULT_SEARCH_PER_SECOND: Final = 5
 #: request that took the slot travelled slower. Waiting this much longer than the window absorbs that.
 LATENCY_MARGIN_SECONDS: Final = 0.05
 
-#: Per-record error categories (batch ``errors[].category``) that may succeed when sent again.
-RETRYABLE_CATEGORIES: Final = frozenset({"RATE_LIMITS", "LOCKED", "TIMEOUT", "INTERNAL_ERROR"})
 
 OPTIONS: Final[Mapping[str, str]] = {
     "rate_limit_per_10s": (
@@ -181,7 +150,7 @@ def _positive_int_option(options: Mapping[str, str], name: str, default: int) ->
     return value
 
 
-class HubSpotConnector:
+class HubSpotConnector(HubSpotPull, HubSpotPush):
     """HubSpot contacts as a profilesync ``Connector``. Holds two HTTP clients: one paced at the
     private app's 10-second limit, one at the search limit. Close it, or use it as a context manager.
 
@@ -250,276 +219,6 @@ class HubSpotConnector:
     ) -> None:
         self.close()
 
-    # --- pull -------------------------------------------------------------------------------------
-    def pull(self, cursor: str | None = None) -> Iterator[RawPage]:
-        """Contacts page by page: a full refresh for ``cursor=None``, else what changed since the cursor.
-
-        Every page carries the cursor to resume right after it; the last page's cursor starts the next
-        incremental run. An incremental run with nothing new yields one empty page carrying its cursor.
-        """
-        state: PullState | None = decode(cursor, self.cursor_tag_key)
-        # A contact stamped far in the future is read as the start of this pull (core.time_bound): it
-        # can carry no watermark past the pull, so the changes made after it are asked for next time.
-        bound = TimeBound.from_now()
-        if state is None or isinstance(state, FullState):
-            yield from self._full(state, bound)
-        else:
-            yield from self._incremental(state, bound)
-
-    def _full(self, state: FullState | None, bound: TimeBound) -> Iterator[RawPage]:
-        if state is None:
-            newest = self._newest_modification()
-            state = FullState(after=None, watermark=None if newest is None else _bounded(newest, bound))
-        watermark, max_id = state.watermark, state.max_id
-        paginator = CursorPaginator("paging.next.after", "after", start=state.after)
-        params = {"limit": LIST_PAGE_SIZE, "properties": ",".join(PULL_PROPERTIES)}
-        for page in paginate(
-            self._api, "GET", CONTACTS_PATH, paginator, params=params, records_path="results"
-        ):
-            records = list(page.records)  # junk elements too: the mapping quarantines them
-            max_id = max([max_id, *(int(i) for i in map(contact_id, records) if i.isdigit())])
-            following: PullState
-            if page.has_next:
-                following = FullState(after=page.checkpoint, watermark=watermark, max_id=max_id)
-            else:
-                # Every contact modified up to the watermark existed before the first page and was
-                # listed, so the next run starts strictly after it (or at this pull's start, when the
-                # newest contact was stamped ahead of it: see _capped).
-                following = _capped(
-                    IncrementalState(watermark=watermark, tie=max_id if watermark is not None else None),
-                    bound,
-                )
-            yield RawPage(records=records, cursor=encode(following), object_type=OBJECT_TYPE)
-
-    def _newest_modification(self) -> int | None:
-        """The newest ``lastmodifieddate`` in the account (epoch ms), None when it has no contacts."""
-        body = {
-            "filterGroups": [],
-            "sorts": [{"propertyName": MODIFIED, "direction": "DESCENDING"}],
-            "properties": [MODIFIED],
-            "limit": 1,
-            "after": "0",
-        }
-        results = value_at(self._search.post_json(SEARCH_PATH, json=body, idempotent=True), "results")
-        if not isinstance(results, list) or not results or not isinstance(results[0], dict):
-            return None
-        return modified_ms(results[0])
-
-    def _incremental(self, state: IncrementalState, bound: TimeBound) -> Iterator[RawPage]:
-        archived_since = state.archived_since
-        while True:
-            data = self._search.post_json(SEARCH_PATH, json=self._query(state), idempotent=True)
-            found = value_at(data, "results")
-            found = found if isinstance(found, list) else []
-            raw = [r for r in found if isinstance(r, dict)]
-            junk = [r for r in found if not isinstance(r, dict)]  # the mapping quarantines these
-            has_more = bool(value_at(data, "paging.next.after"))
-            # ``seen`` lists records returned at the watermark; one modified since has a later time.
-            fresh = [
-                r for r in raw if not (self._tag(r) in state.seen and _modified(r, bound) == state.watermark)
-            ]
-            following = advance(
-                state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE, bound=bound, tag=self._tag
-            )
-            following = dataclasses.replace(following, archived_since=archived_since)
-            fresh += junk
-            if has_more and following == state:
-                raise PaginationError(
-                    f"hubspot: search at lastmodifieddate {state.watermark} made no progress; stopping "
-                    "instead of looping"
-                )
-            last = not has_more and state.phase == "time"  # (a tie walk that ends goes on with the time)
-            if last:
-                following = dataclasses.replace(_capped(following, bound), archived_since=archived_since)
-            yield RawPage(records=fresh, cursor=encode(following), object_type=OBJECT_TYPE)
-            if last:
-                yield from self._archived(following, bound)
-                return
-            state = following
-
-    def _tag(self, contact: Mapping[str, Any]) -> str:
-        """The tag the cursor keeps of a contact's id."""
-        return id_tag(self.cursor_tag_key, contact_id(contact))
-
-    def _archived(self, state: IncrementalState, bound: TimeBound) -> Iterator[RawPage]:
-        """The contacts archived (deleted) since ``state.archived_since``, as tombstones' pages.
-
-        ``GET /crm/v3/objects/contacts?archived=true`` lists the archived contacts (restorable for 90
-        days) ordered by id, each with ``archived: true`` and ``archivedAt``; search never returns
-        them, and the list cannot filter by time, so the whole list is walked and only the recent
-        ones kept. Every page but the last carries ``state``'s own cursor (a pull cut short walks the
-        list again: a tombstone repeated retires nothing twice); the last one moves the archive
-        watermark to the newest ``archivedAt`` seen, less ``ARCHIVE_MARGIN_MS`` for contacts archived
-        while the list was walked at ids already passed."""
-        since = state.archived_since
-        newest = since
-        paginator = CursorPaginator("paging.next.after", "after")
-        params = {"limit": LIST_PAGE_SIZE, "archived": "true", "properties": MODIFIED}
-        pages = paginate(self._api, "GET", CONTACTS_PATH, paginator, params=params, records_path="results")
-        for page in pages:
-            recent = []
-            for record in page.records:
-                at = timestamp_ms(record.get("archivedAt")) if isinstance(record, dict) else None
-                if at is None or since is None or at >= since:
-                    recent.append(record)  # (an archived contact with no time is a tombstone to refuse)
-                if at is not None:
-                    at = _bounded(at, bound)
-                    newest = at if newest is None else max(newest, at)
-            following = state
-            if not page.has_next and newest is not None:
-                moved = max(newest - ARCHIVE_MARGIN_MS, since or 0)
-                following = dataclasses.replace(state, archived_since=moved)
-            yield RawPage(records=recent, cursor=encode(following), object_type=OBJECT_TYPE)
-
-    @staticmethod
-    def _query(state: IncrementalState) -> dict[str, Any]:
-        """The search body for the next page of ``state`` (see ``_cursor.IncrementalState``)."""
-        filters: list[dict[str, Any]]
-        sort = MODIFIED
-        if state.phase == "tie":
-            sort = "hs_object_id"
-            filters = [
-                {"propertyName": MODIFIED, "operator": "EQ", "value": str(state.watermark)},
-                {"propertyName": "hs_object_id", "operator": "GT", "value": str(state.tie or 0)},
-            ]
-        elif state.watermark is None:
-            filters = []
-        else:
-            operator = "GT" if state.tie is not None else "GTE"
-            filters = [{"propertyName": MODIFIED, "operator": operator, "value": str(state.watermark)}]
-        return {
-            "filterGroups": [{"filters": filters}] if filters else [],
-            # HubSpot's guide and API take sorts as objects; its published spec types them as strings.
-            "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
-            "properties": list(PULL_PROPERTIES),
-            "limit": SEARCH_PAGE_SIZE,
-            "after": "0",
-        }
-
-    def to_records(self, page: RawPage) -> list[RecordDraft]:
-        """Each contact of ``page`` as a draft (pure; bad values are left for normalisation)."""
-        return [contact_to_draft(record) for record in page.records]
-
-    # --- push -------------------------------------------------------------------------------------
-    def from_profile(self, profile: Profile) -> Payload | None:
-        """The upsert for this profile (matched on email), or None when it has no email."""
-        return payload_for(profile)
-
-    def push(self, payloads: Sequence[Payload]) -> list[PushOutcome]:
-        """Push ``payloads``, at most 100 a request, creating the ``profilesync_*`` contact properties
-        first if the account lacks them. One outcome per payload, in order.
-
-        A payload with a ``remote_id`` (a contact HubSpot holds) is updated by that record id with batch
-        update, which never creates anyone; the others are upserted by email. A contact HubSpot no
-        longer has is upserted by email in ``upsert`` mode and reported as failed in ``update`` mode.
-        """
-        if not payloads:
-            return []
-        self.ensure_properties()
-        outcomes: list[PushOutcome | None] = [None] * len(payloads)
-        by_id = [i for i, p in enumerate(payloads) if p.remote_id]
-        gone: list[int] = []
-        for batch in _batches([payloads[i] for i in by_id], BATCH_SIZE, key=_remote_key):
-            sent = [by_id[i] for i in batch]
-            for index, outcome in zip(sent, self._update([payloads[i] for i in sent]), strict=True):
-                if outcome is None:
-                    gone.append(index)
-                else:
-                    outcomes[index] = outcome
-        if gone and self._mode == "update":
-            for index in gone:
-                outcomes[index] = _failed(
-                    payloads[index],
-                    f"HubSpot no longer has contact {payloads[index].remote_id}; in update mode profilesync "
-                    "creates nobody (switch the instance to upsert to create it again)",
-                    retryable=False,
-                )
-            gone = []
-        by_email = [i for i, p in enumerate(payloads) if not p.remote_id] + gone
-        for batch in _batches([payloads[i] for i in by_email], BATCH_SIZE):
-            sent = [by_email[i] for i in batch]
-            for index, outcome in zip(sent, self._send([payloads[i] for i in sent]), strict=True):
-                outcomes[index] = outcome
-        return [o for o in outcomes if o is not None]
-
-    def _update(self, batch: list[Payload]) -> list[PushOutcome | None]:
-        """Batch-update contacts by record id; None for a contact HubSpot does not have (any more)."""
-        inputs = [{"id": str(p.remote_id), "properties": upsert_input(p)["properties"]} for p in batch]
-        try:
-            # Setting the same values twice leaves the contact as set once.
-            _, data = self._api.exchange_json("POST", UPDATE_PATH, json={"inputs": inputs}, idempotent=True)
-        except ConnectorRequestError as exc:
-            message = exc.vendor_message or str(exc)
-            return [_failed(p, message, retryable=False) for p in batch]
-        return update_outcomes(batch, data)
-
-    def _send(self, batch: list[Payload]) -> list[PushOutcome]:
-        """Upsert one batch. When HubSpot rejects the whole batch (400) naming some inputs' emails, those
-        inputs fail with its message and the rest are sent again; a rejection naming no input is about
-        the request itself, so every input fails with it."""
-        outcomes: dict[int, PushOutcome] = {}
-        pending = list(range(len(batch)))
-        while pending:
-            try:
-                _, data = self._api.exchange_json(
-                    "POST",
-                    UPSERT_PATH,
-                    json={"inputs": [upsert_input(batch[i]) for i in pending]},
-                    idempotent=True,  # an upsert sent twice leaves the contact as sent once
-                )
-            except ConnectorRequestError as exc:
-                message = exc.vendor_message or str(exc)
-                named = [i for i in pending if batch[i].match_key.strip().lower() in message.lower()]
-                if exc.status not in (400, 422) or not named or len(named) == len(pending):
-                    named = pending
-                outcomes.update((i, _failed(batch[i], message, retryable=False)) for i in named)
-                pending = [i for i in pending if i not in outcomes]
-                continue
-            sent = [batch[i] for i in pending]
-            outcomes.update(zip(pending, batch_outcomes(sent, data), strict=True))
-            pending = []
-        return [outcomes[i] for i in range(len(batch))]
-
-    def ensure_properties(self) -> None:
-        """Create the ``profilesync`` property group and the custom contact properties push writes, if
-        missing. Runs once per connector instance: one GET when everything exists already."""
-        with self._properties_lock:
-            if self._properties_ready:
-                return
-            listed = value_at(self._api.get_json(PROPERTIES_PATH), "results")
-            names = (
-                {p.get("name") for p in listed if isinstance(p, dict)} if isinstance(listed, list) else set()
-            )
-            missing = [p.definition() for p in CUSTOM_PROPERTIES if p.name not in names]
-            if missing:
-                self._ensure_group()
-                _, data = self._api.exchange_json(
-                    "POST", f"{PROPERTIES_PATH}/batch/create", json={"inputs": missing}, idempotent=True
-                )
-                errors = value_at(data, "errors")
-                failures = [e for e in (errors if isinstance(errors, list) else []) if not _already_exists(e)]
-                if failures:
-                    raise ProfileSyncError(
-                        "hubspot: could not create the profilesync contact properties: "
-                        + "; ".join(str(e.get("message", e)) for e in failures if isinstance(e, dict))
-                        + f" (check that {secret_env_var(CREDENTIAL)} may write contact schemas)"
-                    )
-            self._properties_ready = True
-
-    def _ensure_group(self) -> None:
-        try:
-            self._api.get_json(f"{GROUPS_PATH}/{PROPERTY_GROUP}")
-            return
-        except ConnectorRequestError as exc:
-            if exc.status != 404:
-                raise
-        group = {"name": PROPERTY_GROUP, "label": PROPERTY_GROUP_LABEL, "displayOrder": -1}
-        try:
-            self._api.post_json(GROUPS_PATH, json=group, idempotent=True)
-        except ConnectorRequestError as exc:
-            if exc.status != 409:  # created meanwhile (another run, or our own retried POST)
-                raise
-
     # --- erase ------------------------------------------------------------------------------------
     def erase(self, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
         """Permanently delete (GDPR) the contact behind each identifier: this tool's own ``source``
@@ -572,213 +271,6 @@ class HubSpotConnector:
                 return False
             raise
         return True
-
-
-# --- helpers (pure) -------------------------------------------------------------------------------
-
-
-def _bounded(ms: int, bound: TimeBound) -> int:
-    """A time in epoch milliseconds, read as the pull's start when it is too far in the future."""
-    limit = int(bound.limit.timestamp() * 1000)
-    return ms if ms <= limit else int(bound.start.timestamp() * 1000)
-
-
-def _capped(state: IncrementalState, bound: TimeBound) -> IncrementalState:
-    """The state a finished run hands to the next: its watermark no later than the run's start
-    (``TimeBound.cap``). A contact stamped hours ahead (within the skew) is read as stamped while the
-    run lasts, but the next run asks from the start of this one: asking after the contact's time
-    would never return the edits made before it."""
-    start = int(bound.start.timestamp() * 1000)
-    if state.watermark is None or state.watermark <= start:
-        return state
-    return IncrementalState(start)
-
-
-def _modified(contact: Mapping[str, Any], bound: TimeBound | None) -> int | None:
-    ms = modified_ms(contact)
-    return ms if ms is None or bound is None else _bounded(ms, bound)
-
-
-def advance(
-    state: IncrementalState,
-    raw: list[dict[str, Any]],
-    *,
-    has_more: bool,
-    page_size: int,
-    tag: Callable[[Mapping[str, Any]], str],
-    bound: TimeBound | None = None,
-) -> IncrementalState:
-    """The incremental state after one search page (``raw``: every result, seen ones included);
-    ``tag`` gives what the cursor keeps of a contact's id (connectors.cursor_tags).
-
-    In the tie phase the id keyset moves to the page's highest id, and the tags of the page's contacts
-    leave ``seen`` (the keyset is past them); once the timestamp is exhausted the time phase resumes
-    strictly after it. In the time phase the watermark moves to the page's newest timestamp,
-    remembering the tags of the contacts returned at it; when that timestamp alone fills a page,
-    paging by time cannot get past it, so the tie phase takes over.
-    """
-    if state.phase == "tie":
-        tie = max([state.tie if state.tie is not None else -1, *_numeric_ids(raw)])
-        seen = state.seen - {tag(r) for r in raw}
-        return IncrementalState(state.watermark, tie, seen, "tie" if has_more else "time")
-    stamped = [(ms, tag(r) if contact_id(r) else "") for r in raw if (ms := _modified(r, bound)) is not None]
-    if not stamped:
-        return state
-    newest = max(ms for ms, _ in stamped)
-    at_newest = frozenset(i for ms, i in stamped if ms == newest and i)
-    if state.watermark is None or newest > state.watermark:
-        following = IncrementalState(newest, None, at_newest, "time")
-    else:
-        following = IncrementalState(state.watermark, state.tie, state.seen | at_newest, "time")
-    if has_more and following.tie is None and len(following.seen) >= page_size:
-        return dataclasses.replace(following, phase="tie")
-    return following
-
-
-def _numeric_ids(raw: list[dict[str, Any]]) -> list[int]:
-    return [int(i) for i in map(contact_id, raw) if i.isdigit()]
-
-
-def batch_outcomes(batch: Sequence[Payload], data: Any) -> list[PushOutcome]:
-    """One outcome per input of a batch upsert answer (200, or 207 Multi-Status with ``errors``).
-
-    Results are matched to inputs by email; errors by the input ids HubSpot lists in ``context`` (or
-    quotes in the message). An input the answer does not mention is reported as a retryable failure.
-    """
-    results = value_at(data, "results")
-    by_email: dict[str, str] = {}
-    for result in results if isinstance(results, list) else []:
-        properties = result.get("properties") if isinstance(result, dict) else None
-        email = properties.get("email") if isinstance(properties, dict) else None
-        if isinstance(email, str):
-            by_email[email.strip().lower()] = contact_id(result)
-    keys = {p.match_key.strip().lower() for p in batch}
-    errors: dict[str, dict[str, Any]] = {}
-    raw_errors = value_at(data, "errors")
-    for error in raw_errors if isinstance(raw_errors, list) else []:
-        if not isinstance(error, dict):
-            continue
-        for key in _error_ids(error) & keys:
-            errors.setdefault(key, error)
-        message = error.get("message")
-        if isinstance(message, str):
-            for key in keys:
-                if key in message.lower():
-                    errors.setdefault(key, error)
-    mentioned_nothing = not by_email and not errors
-    outcomes: list[PushOutcome] = []
-    for payload in batch:
-        key = payload.match_key.strip().lower()
-        if key in errors:
-            error = errors[key]
-            outcomes.append(_failed(payload, _error_text(error), retryable=_retryable(error)))
-        elif key in by_email:
-            outcomes.append(PushOutcome(payload.customer_id, ok=True, remote_id=by_email[key] or None))
-        elif mentioned_nothing and isinstance(results, list) and len(results) == len(batch):
-            outcomes.append(PushOutcome(payload.customer_id, ok=True))
-        else:
-            outcomes.append(
-                _failed(payload, "HubSpot's batch answer did not mention this contact", retryable=True)
-            )
-    return outcomes
-
-
-def _error_ids(error: Mapping[str, Any]) -> set[str]:
-    context = error.get("context")
-    found: set[str] = set()
-    if isinstance(context, dict):
-        for values in context.values():
-            if isinstance(values, list):
-                found.update(v.strip().lower() for v in values if isinstance(v, str))
-    return found
-
-
-def _error_text(error: Mapping[str, Any]) -> str:
-    category = error.get("category")
-    message = error.get("message")
-    text = message if isinstance(message, str) and message else "rejected without a message"
-    return f"HubSpot {category}: {text}" if isinstance(category, str) and category else f"HubSpot: {text}"
-
-
-def _retryable(error: Mapping[str, Any]) -> bool:
-    status = str(error.get("status", ""))
-    return error.get("category") in RETRYABLE_CATEGORIES or status in {
-        "423",
-        "429",
-        "500",
-        "502",
-        "503",
-        "504",
-    }
-
-
-def _already_exists(error: Any) -> bool:
-    if not isinstance(error, dict):
-        return False
-    text = f"{error.get('category', '')} {error.get('message', '')}".lower()
-    return "already exists" in text or "already_exists" in text
-
-
-def _failed(payload: Payload, error: str, *, retryable: bool) -> PushOutcome:
-    return PushOutcome(payload.customer_id, ok=False, error=error, retryable=retryable)
-
-
-def update_outcomes(batch: Sequence[Payload], data: Any) -> list[PushOutcome | None]:
-    """One outcome per input of a batch update answer (200, or 207 with ``errors``): ok for each id in
-    ``results``, None for an id an ``OBJECT_NOT_FOUND`` error lists, a failure for any other error."""
-    results = value_at(data, "results")
-    done = {contact_id(r) for r in (results if isinstance(results, list) else [])}
-    missing: set[str] = set()
-    failed: dict[str, dict[str, Any]] = {}
-    raw_errors = value_at(data, "errors")
-    for error in raw_errors if isinstance(raw_errors, list) else []:
-        if not isinstance(error, dict):
-            continue
-        for record_id in _error_ids(error):
-            if error.get("category") == "OBJECT_NOT_FOUND":
-                missing.add(record_id)
-            else:
-                failed.setdefault(record_id, error)
-    outcomes: list[PushOutcome | None] = []
-    for payload in batch:
-        record_id = str(payload.remote_id).strip().lower()
-        if record_id in failed:
-            error = failed[record_id]
-            outcomes.append(_failed(payload, _error_text(error), retryable=_retryable(error)))
-        elif record_id in missing:
-            outcomes.append(None)
-        elif record_id in done:
-            outcomes.append(PushOutcome(payload.customer_id, ok=True, remote_id=str(payload.remote_id)))
-        else:
-            outcomes.append(
-                _failed(payload, "HubSpot's batch answer did not mention this contact", retryable=True)
-            )
-    return outcomes
-
-
-def _remote_key(payload: Payload) -> str:
-    return str(payload.remote_id)
-
-
-def _email_key(payload: Payload) -> str:
-    return payload.match_key.strip().lower()
-
-
-def _batches(
-    payloads: Sequence[Payload], size: int, key: Callable[[Payload], str] = _email_key
-) -> list[list[int]]:
-    """Indices of ``payloads`` in batches of at most ``size``, never two inputs with one ``key`` (email,
-    or record id) in a batch (HubSpot rejects a batch that names the same id twice)."""
-    batches: list[tuple[list[int], set[str]]] = []
-    for index, payload in enumerate(payloads):
-        key_of = key(payload)
-        target = next((b for b in batches if len(b[0]) < size and key_of not in b[1]), None)
-        if target is None:
-            target = ([], set())
-            batches.append(target)
-        target[0].append(index)
-        target[1].add(key_of)
-    return [indices for indices, _ in batches]
 
 
 def build(settings: ConnectorSettings) -> HubSpotConnector:

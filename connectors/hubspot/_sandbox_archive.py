@@ -17,6 +17,7 @@ import httpx
 
 from connectors._sandbox import json_response
 
+from . import _sandbox_list as listing
 from ._mapping import format_timestamp
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def restore(sb: HubSpotSandbox, record_id: str, at: datetime) -> None:
 
 def view(sb: HubSpotSandbox, contact: _Contact, archived_at: datetime, names: list[str]) -> dict[str, Any]:
     """An archived contact as the list answers it: as a live one, archived and dated."""
-    return {**sb._view(contact, names), "archived": True, "archivedAt": format_timestamp(archived_at)}
+    return {**listing.view(sb, contact, names), "archived": True, "archivedAt": format_timestamp(archived_at)}
 
 
 def archived_list(

@@ -29,6 +29,8 @@ import httpx
 
 from connectors._sandbox import json_response
 
+from . import _sandbox_list as listing
+from . import _sandbox_upsert as upsert
 from ._mapping import format_timestamp
 from ._sandbox_wire import (
     _invalid,
@@ -103,7 +105,7 @@ _NO_EMAIL: Final = "no.email@example.com"
 
 
 def _check_values(sandbox: HubSpotSandbox, email: str | None, properties: Mapping[str, str]) -> None:
-    problem = sandbox._invalid_value(email or _NO_EMAIL, properties)
+    problem = upsert.invalid_value(sandbox, email or _NO_EMAIL, properties)
     if problem is not None:
         code, message = problem
         raise _invalid(message, errors=[{"message": message, "code": code}])
@@ -205,7 +207,7 @@ def create(sandbox: HubSpotSandbox, request: _Request, read_only: frozenset[str]
     if email is not None and email in sandbox._by_email:
         raise _conflict(sandbox._by_email[email])
     contact = _new_contact(sandbox, properties, _now(sandbox))
-    return json_response(201, sandbox._view(contact, [*DEFAULT_PROPERTIES, *properties]))
+    return json_response(201, listing.view(sandbox, contact, [*DEFAULT_PROPERTIES, *properties]))
 
 
 def update(sandbox: HubSpotSandbox, request: _Request, key: str, read_only: frozenset[str]) -> httpx.Response:
@@ -219,7 +221,7 @@ def update(sandbox: HubSpotSandbox, request: _Request, key: str, read_only: froz
     property_problems(sandbox, properties, read_only)
     _check_values(sandbox, properties.get("email"), properties)
     _apply(sandbox, contact, properties, _now(sandbox))
-    return json_response(200, sandbox._view(contact, [*DEFAULT_PROPERTIES, *properties]))
+    return json_response(200, listing.view(sandbox, contact, [*DEFAULT_PROPERTIES, *properties]))
 
 
 # --- batch_api ----------------------------------------------------------------------------------------
@@ -244,7 +246,7 @@ def batch_read(sandbox: HubSpotSandbox, request: _Request) -> httpx.Response:
             missing.append(key)
         elif contact.id not in seen:
             seen.add(contact.id)
-            results.append(sandbox._view(contact, wanted))
+            results.append(listing.view(sandbox, contact, wanted))
     return _batch_answer(sandbox, started, results, missing, 200)
 
 
@@ -262,7 +264,9 @@ def batch_create(sandbox: HubSpotSandbox, request: _Request, read_only: frozense
         emails.append(email)
     now = _now(sandbox)
     created = [_new_contact(sandbox, properties, now) for properties in inputs]
-    results = [sandbox._view(c, [*DEFAULT_PROPERTIES, *p]) for c, p in zip(created, inputs, strict=True)]
+    results = [
+        listing.view(sandbox, c, [*DEFAULT_PROPERTIES, *p]) for c, p in zip(created, inputs, strict=True)
+    ]
     return _batch_answer(sandbox, started, results, [], 201)
 
 
@@ -294,7 +298,7 @@ def batch_update(sandbox: HubSpotSandbox, request: _Request, read_only: frozense
             missing.append(record_id)
             continue
         _apply(sandbox, contact, properties, now)
-        results.append(sandbox._view(contact, list(properties)))
+        results.append(listing.view(sandbox, contact, list(properties)))
     return _batch_answer(sandbox, started, results, missing, 200)
 
 

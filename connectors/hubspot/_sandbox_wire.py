@@ -1,11 +1,13 @@
-"""The HubSpot sandbox's wire: requests parsed once, and HubSpot's error envelope.
+"""The HubSpot sandbox's wire: requests parsed once, HubSpot's error envelope, and emails as the
+sandbox compares them (``canonical_email``).
 
-Shared by the sandbox's modules (``_sandbox`` for contacts' reads, search, upsert and properties;
-``_sandbox_objects`` for the basic and batch object endpoints), so each answers errors alike.
+Shared by the sandbox's modules (``_sandbox`` and the modules beside it: list, search, upsert,
+properties, objects), so each answers errors alike.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -13,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import idna
 
 from connectors._sandbox import json_response
 
@@ -60,6 +63,16 @@ def _not_found() -> httpx.Response:
 
 def _invalid(message: str, **extra: Any) -> _RejectedError:
     return _RejectedError(hubspot_error(400, message, "VALIDATION_ERROR", **extra))
+
+
+def canonical_email(email: str) -> str:
+    """Lower case with the domain in IDNA form, so a profile's normalised email finds HubSpot's."""
+    local, at, domain = email.strip().lower().rpartition("@")
+    if not at:
+        return email.strip().lower()
+    with contextlib.suppress(idna.IDNAError, UnicodeError):
+        domain = idna.encode(domain, uts46=True).decode("ascii")
+    return f"{local}@{domain}"
 
 
 def _parse(request: httpx.Request) -> _Request:

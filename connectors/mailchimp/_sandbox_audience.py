@@ -17,6 +17,8 @@ import httpx
 
 from connectors._sandbox import json_response
 
+from . import _sandbox_wire as wire
+
 if TYPE_CHECKING:
     from ._sandbox import MailchimpSandbox
 
@@ -110,7 +112,7 @@ def get_list(sandbox: MailchimpSandbox, request: httpx.Request) -> httpx.Respons
         body = audience(
             sandbox, request.url.host, include_total=params.get("include_total_contacts") == "true"
         )
-    return json_response(200, sandbox._shape(body, params))
+    return json_response(200, wire.shape(body, params))
 
 
 def get_lists(sandbox: MailchimpSandbox, request: httpx.Request) -> httpx.Response:
@@ -126,7 +128,7 @@ def get_lists(sandbox: MailchimpSandbox, request: httpx.Request) -> httpx.Respon
         "constraints": {"may_create": False, "max_instances": 1, "current_total_instances": 1},
         "_links": [],
     }
-    return json_response(200, sandbox._shape(body, params))
+    return json_response(200, wire.shape(body, params))
 
 
 __all__ = ["HEALTH", "audience", "get_list", "get_lists", "ping"]

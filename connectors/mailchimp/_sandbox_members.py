@@ -19,6 +19,10 @@ subscribe an unsubscribed or cleaned member (400 "Member In Compliance State"), 
 ``last_changed`` only when something changed. Sources: the endpoints' entries in
 ``specs/mailchimp-marketing-3.0.55.json.gz`` and https://mailchimp.com/developer/marketing/docs/errors/.
 
+``DELETE .../members/{subscriber_hash}`` archives the member (204; it stays listed, status
+"archived"); ``POST .../members/{subscriber_hash}/actions/delete-permanent`` deletes it for good (204,
+then 404; its address cannot be re-imported).
+
 Simplification: ``PUT`` does not change an address (it answers 400 saying so); ``PATCH`` does.
 
 Every path takes the subscriber hash, the address, or the member's ``contact_id`` (the spec: "This
@@ -32,8 +36,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
-from connectors._sandbox import json_response
+from connectors._sandbox import forgotten, json_response
 
+from . import _sandbox_batch as batch
+from . import _sandbox_seed as seeding
+from . import _sandbox_wire as wire
 from ._cursor import format_time
 from ._mapping import subscriber_hash
 
@@ -77,7 +84,7 @@ def _status(sandbox: MailchimpSandbox, value: Any, field: str) -> str:
 
 
 def _merge(sandbox: MailchimpSandbox, raw: Any) -> dict[str, Any]:
-    merge, bad = sandbox._merge_errors(raw)
+    merge, bad = batch.merge_errors(sandbox, raw)
     if bad is not None:
         raise _RefusedError(
             sandbox._invalid("Your merge fields were invalid.", [{"field": bad[0], "message": bad[1]}])
@@ -178,7 +185,8 @@ def _create(sandbox: MailchimpSandbox, email: str, status: str, body: dict[str, 
     member_id = subscriber_hash(email)
     _refuse_forgotten(sandbox, email)
     now = sandbox.clock.now()
-    member = sandbox._new_member(
+    member = seeding.new_member(
+        sandbox,
         email,
         status,
         merge,
@@ -192,7 +200,7 @@ def _create(sandbox: MailchimpSandbox, email: str, status: str, body: dict[str, 
 
 
 def _answer(sandbox: MailchimpSandbox, member: dict[str, Any], request: httpx.Request) -> httpx.Response:
-    return json_response(200, sandbox._shape(sandbox._view(member), request.url.params))
+    return json_response(200, wire.shape(sandbox._view(member), request.url.params))
 
 
 def add(sandbox: MailchimpSandbox, request: httpx.Request) -> httpx.Response:
@@ -268,4 +276,29 @@ def update_member(sandbox: MailchimpSandbox, request: httpx.Request, key: str) -
         return refused.response
 
 
-__all__ = ["STATUSES", "add", "set_member", "update_member"]
+def delete_permanent(sandbox: MailchimpSandbox, member_id: str) -> httpx.Response:
+    with sandbox.lock:
+        found = sandbox.find_member(member_id)
+        member = sandbox.members.pop(found["id"], None) if found is not None else None
+        sandbox._index = None
+        if member is not None:
+            # Mailchimp remembers that the address was deleted (it refuses a re-import); the
+            # sandbox keeps a digest of the member id, not the id (which is the address's hash).
+            sandbox.deleted.add(forgotten(member["id"]))
+    if member is None:
+        return sandbox._not_found()
+    sandbox._spend(0)
+    return httpx.Response(204)
+
+
+def archive_member(sandbox: MailchimpSandbox, member_id: str) -> httpx.Response:
+    """``DELETE .../members/{hash}``: archive the member (204); it stays listed, status "archived"."""
+    with sandbox.lock:
+        member = sandbox.find_member(member_id)
+        if member is None or member["status"] == "archived":
+            return sandbox._not_found()
+        sandbox._archive(member, sandbox.clock.now())
+    return httpx.Response(204)
+
+
+__all__ = ["STATUSES", "add", "archive_member", "delete_permanent", "set_member", "update_member"]

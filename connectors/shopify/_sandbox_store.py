@@ -23,6 +23,9 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
+from . import _sandbox_mutations as mutations
+from . import _sandbox_seed as seeding
+
 if TYPE_CHECKING:
     from ._graphql import Field
     from ._sandbox import ShopifySandbox
@@ -251,7 +254,9 @@ def _metafields(
     wanted = values.get("metafields") or []
     if not wanted:
         return []
-    result = sandbox._metafields_set({"metafields": [{**m, "ownerId": customer["id"]} for m in wanted]}, node)
+    result = mutations.metafields_set(
+        sandbox, {"metafields": [{**m, "ownerId": customer["id"]} for m in wanted]}, node
+    )
     return [
         _error(["metafields", *[str(f) for f in (e.get("field") or [])[1:]]], str(e.get("message")))
         for e in result["userErrors"]
@@ -301,7 +306,8 @@ def customer_create(sandbox: ShopifySandbox, values: dict[str, Any], node: Field
     if errors:
         return {"customer": None, "userErrors": errors}
     now = sandbox.clock.now()
-    customer = sandbox._customer(
+    customer = seeding.add_customer(
+        sandbox,
         numeric=sandbox._id("customer"),
         first=None,
         last=None,

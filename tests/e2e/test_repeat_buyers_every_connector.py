@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from connectors.shopify._sandbox_seed import add_customer, add_order
 from core.pipeline import IngestSettings
 from core.ports import ProfileStore
 from core.schema import Profile
@@ -48,7 +49,8 @@ class RepeatBuyer:
 def _shopify() -> RepeatBuyer:
     sandbox = get("shopify").sandbox(people=12, seed=3)  # type: ignore[misc]
     numeric = sandbox._id("customer")
-    customer = sandbox._customer(
+    customer = add_customer(
+        sandbox,
         numeric=numeric,
         first="Rae",
         last="Peat",
@@ -59,7 +61,9 @@ def _shopify() -> RepeatBuyer:
         updated=AT,
     )
     orders = [
-        sandbox._order(customer, "20.00", "GBP", "PAID", AT - timedelta(days=k + 1), AT - timedelta(days=k))
+        add_order(
+            sandbox, customer, "20.00", "GBP", "PAID", AT - timedelta(days=k + 1), AT - timedelta(days=k)
+        )
         for k in range(CHILDREN)
     ]
     return RepeatBuyer(

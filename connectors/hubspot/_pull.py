@@ -1,0 +1,257 @@
+"""The HubSpot connector's pull: a full refresh lists every contact (``GET /crm/v3/objects/contacts``);
+an incremental pull searches by ``lastmodifieddate`` after the cursor's watermark (a tie walk by id
+when one timestamp fills a page), then walks the archived list for the contacts deleted since.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from connectors._http import CursorPaginator, PaginationError, paginate, value_at
+from connectors.cursor_tags import id_tag
+from core.connector import RawPage
+from core.schema import RecordDraft
+from core.time_bound import TimeBound
+
+from ._client import (
+    ARCHIVE_MARGIN_MS,
+    CONTACTS_PATH,
+    LIST_PAGE_SIZE,
+    SEARCH_PAGE_SIZE,
+    SEARCH_PATH,
+    HubSpotClient,
+)
+from ._cursor import FullState, IncrementalState, PullState, decode, encode
+from ._mapping import (
+    MODIFIED,
+    OBJECT_TYPE,
+    PULL_PROPERTIES,
+    contact_id,
+    contact_to_draft,
+    modified_ms,
+    timestamp_ms,
+)
+
+
+class HubSpotPull(HubSpotClient):
+    """``pull`` and ``to_records`` of ``HubSpotConnector``: a full refresh by list, else a search by
+    ``lastmodifieddate`` from the cursor, ending with the contacts archived since the last run."""
+
+    cursor_tag_key: bytes
+
+    # --- pull -------------------------------------------------------------------------------------
+    def pull(self, cursor: str | None = None) -> Iterator[RawPage]:
+        """Contacts page by page: a full refresh for ``cursor=None``, else what changed since the cursor.
+
+        Every page carries the cursor to resume right after it; the last page's cursor starts the next
+        incremental run. An incremental run with nothing new yields one empty page carrying its cursor.
+        """
+        state: PullState | None = decode(cursor, self.cursor_tag_key)
+        # A contact stamped far in the future is read as the start of this pull (core.time_bound): it
+        # can carry no watermark past the pull, so the changes made after it are asked for next time.
+        bound = TimeBound.from_now()
+        if state is None or isinstance(state, FullState):
+            yield from self._full(state, bound)
+        else:
+            yield from self._incremental(state, bound)
+
+    def _full(self, state: FullState | None, bound: TimeBound) -> Iterator[RawPage]:
+        if state is None:
+            newest = self._newest_modification()
+            state = FullState(after=None, watermark=None if newest is None else _bounded(newest, bound))
+        watermark, max_id = state.watermark, state.max_id
+        paginator = CursorPaginator("paging.next.after", "after", start=state.after)
+        params = {"limit": LIST_PAGE_SIZE, "properties": ",".join(PULL_PROPERTIES)}
+        for page in paginate(
+            self._api, "GET", CONTACTS_PATH, paginator, params=params, records_path="results"
+        ):
+            records = list(page.records)  # junk elements too: the mapping quarantines them
+            max_id = max([max_id, *(int(i) for i in map(contact_id, records) if i.isdigit())])
+            following: PullState
+            if page.has_next:
+                following = FullState(after=page.checkpoint, watermark=watermark, max_id=max_id)
+            else:
+                # Every contact modified up to the watermark existed before the first page and was
+                # listed, so the next run starts strictly after it (or at this pull's start, when the
+                # newest contact was stamped ahead of it: see _capped).
+                following = _capped(
+                    IncrementalState(watermark=watermark, tie=max_id if watermark is not None else None),
+                    bound,
+                )
+            yield RawPage(records=records, cursor=encode(following), object_type=OBJECT_TYPE)
+
+    def _newest_modification(self) -> int | None:
+        """The newest ``lastmodifieddate`` in the account (epoch ms), None when it has no contacts."""
+        body = {
+            "filterGroups": [],
+            "sorts": [{"propertyName": MODIFIED, "direction": "DESCENDING"}],
+            "properties": [MODIFIED],
+            "limit": 1,
+            "after": "0",
+        }
+        results = value_at(self._search.post_json(SEARCH_PATH, json=body, idempotent=True), "results")
+        if not isinstance(results, list) or not results or not isinstance(results[0], dict):
+            return None
+        return modified_ms(results[0])
+
+    def _incremental(self, state: IncrementalState, bound: TimeBound) -> Iterator[RawPage]:
+        archived_since = state.archived_since
+        while True:
+            data = self._search.post_json(SEARCH_PATH, json=self._query(state), idempotent=True)
+            found = value_at(data, "results")
+            found = found if isinstance(found, list) else []
+            raw = [r for r in found if isinstance(r, dict)]
+            junk = [r for r in found if not isinstance(r, dict)]  # the mapping quarantines these
+            has_more = bool(value_at(data, "paging.next.after"))
+            # ``seen`` lists records returned at the watermark; one modified since has a later time.
+            fresh = [
+                r for r in raw if not (self._tag(r) in state.seen and _modified(r, bound) == state.watermark)
+            ]
+            following = advance(
+                state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE, bound=bound, tag=self._tag
+            )
+            following = dataclasses.replace(following, archived_since=archived_since)
+            fresh += junk
+            if has_more and following == state:
+                raise PaginationError(
+                    f"hubspot: search at lastmodifieddate {state.watermark} made no progress; stopping "
+                    "instead of looping"
+                )
+            last = not has_more and state.phase == "time"  # (a tie walk that ends goes on with the time)
+            if last:
+                following = dataclasses.replace(_capped(following, bound), archived_since=archived_since)
+            yield RawPage(records=fresh, cursor=encode(following), object_type=OBJECT_TYPE)
+            if last:
+                yield from self._archived(following, bound)
+                return
+            state = following
+
+    def _tag(self, contact: Mapping[str, Any]) -> str:
+        """The tag the cursor keeps of a contact's id."""
+        return id_tag(self.cursor_tag_key, contact_id(contact))
+
+    def _archived(self, state: IncrementalState, bound: TimeBound) -> Iterator[RawPage]:
+        """The contacts archived (deleted) since ``state.archived_since``, as tombstones' pages.
+
+        ``GET /crm/v3/objects/contacts?archived=true`` lists the archived contacts (restorable for 90
+        days) ordered by id, each with ``archived: true`` and ``archivedAt``; search never returns
+        them, and the list cannot filter by time, so the whole list is walked and only the recent
+        ones kept. Every page but the last carries ``state``'s own cursor (a pull cut short walks the
+        list again: a tombstone repeated retires nothing twice); the last one moves the archive
+        watermark to the newest ``archivedAt`` seen, less ``ARCHIVE_MARGIN_MS`` for contacts archived
+        while the list was walked at ids already passed."""
+        since = state.archived_since
+        newest = since
+        paginator = CursorPaginator("paging.next.after", "after")
+        params = {"limit": LIST_PAGE_SIZE, "archived": "true", "properties": MODIFIED}
+        pages = paginate(self._api, "GET", CONTACTS_PATH, paginator, params=params, records_path="results")
+        for page in pages:
+            recent = []
+            for record in page.records:
+                at = timestamp_ms(record.get("archivedAt")) if isinstance(record, dict) else None
+                if at is None or since is None or at >= since:
+                    recent.append(record)  # (an archived contact with no time is a tombstone to refuse)
+                if at is not None:
+                    at = _bounded(at, bound)
+                    newest = at if newest is None else max(newest, at)
+            following = state
+            if not page.has_next and newest is not None:
+                moved = max(newest - ARCHIVE_MARGIN_MS, since or 0)
+                following = dataclasses.replace(state, archived_since=moved)
+            yield RawPage(records=recent, cursor=encode(following), object_type=OBJECT_TYPE)
+
+    @staticmethod
+    def _query(state: IncrementalState) -> dict[str, Any]:
+        """The search body for the next page of ``state`` (see ``_cursor.IncrementalState``)."""
+        filters: list[dict[str, Any]]
+        sort = MODIFIED
+        if state.phase == "tie":
+            sort = "hs_object_id"
+            filters = [
+                {"propertyName": MODIFIED, "operator": "EQ", "value": str(state.watermark)},
+                {"propertyName": "hs_object_id", "operator": "GT", "value": str(state.tie or 0)},
+            ]
+        elif state.watermark is None:
+            filters = []
+        else:
+            operator = "GT" if state.tie is not None else "GTE"
+            filters = [{"propertyName": MODIFIED, "operator": operator, "value": str(state.watermark)}]
+        return {
+            "filterGroups": [{"filters": filters}] if filters else [],
+            # HubSpot's guide and API take sorts as objects; its published spec types them as strings.
+            "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
+            "properties": list(PULL_PROPERTIES),
+            "limit": SEARCH_PAGE_SIZE,
+            "after": "0",
+        }
+
+    def to_records(self, page: RawPage) -> list[RecordDraft]:
+        """Each contact of ``page`` as a draft (pure; bad values are left for normalisation)."""
+        return [contact_to_draft(record) for record in page.records]
+
+
+# --- helpers (pure) -------------------------------------------------------------------------------
+
+
+def _bounded(ms: int, bound: TimeBound) -> int:
+    """A time in epoch milliseconds, read as the pull's start when it is too far in the future."""
+    limit = int(bound.limit.timestamp() * 1000)
+    return ms if ms <= limit else int(bound.start.timestamp() * 1000)
+
+
+def _capped(state: IncrementalState, bound: TimeBound) -> IncrementalState:
+    """The state a finished run hands to the next: its watermark no later than the run's start
+    (``TimeBound.cap``). A contact stamped hours ahead (within the skew) is read as stamped while the
+    run lasts, but the next run asks from the start of this one: asking after the contact's time
+    would never return the edits made before it."""
+    start = int(bound.start.timestamp() * 1000)
+    if state.watermark is None or state.watermark <= start:
+        return state
+    return IncrementalState(start)
+
+
+def _modified(contact: Mapping[str, Any], bound: TimeBound | None) -> int | None:
+    ms = modified_ms(contact)
+    return ms if ms is None or bound is None else _bounded(ms, bound)
+
+
+def advance(
+    state: IncrementalState,
+    raw: list[dict[str, Any]],
+    *,
+    has_more: bool,
+    page_size: int,
+    tag: Callable[[Mapping[str, Any]], str],
+    bound: TimeBound | None = None,
+) -> IncrementalState:
+    """The incremental state after one search page (``raw``: every result, seen ones included);
+    ``tag`` gives what the cursor keeps of a contact's id (connectors.cursor_tags).
+
+    In the tie phase the id keyset moves to the page's highest id, and the tags of the page's contacts
+    leave ``seen`` (the keyset is past them); once the timestamp is exhausted the time phase resumes
+    strictly after it. In the time phase the watermark moves to the page's newest timestamp,
+    remembering the tags of the contacts returned at it; when that timestamp alone fills a page,
+    paging by time cannot get past it, so the tie phase takes over.
+    """
+    if state.phase == "tie":
+        tie = max([state.tie if state.tie is not None else -1, *_numeric_ids(raw)])
+        seen = state.seen - {tag(r) for r in raw}
+        return IncrementalState(state.watermark, tie, seen, "tie" if has_more else "time")
+    stamped = [(ms, tag(r) if contact_id(r) else "") for r in raw if (ms := _modified(r, bound)) is not None]
+    if not stamped:
+        return state
+    newest = max(ms for ms, _ in stamped)
+    at_newest = frozenset(i for ms, i in stamped if ms == newest and i)
+    if state.watermark is None or newest > state.watermark:
+        following = IncrementalState(newest, None, at_newest, "time")
+    else:
+        following = IncrementalState(state.watermark, state.tie, state.seen | at_newest, "time")
+    if has_more and following.tie is None and len(following.seen) >= page_size:
+        return dataclasses.replace(following, phase="tie")
+    return following
+
+
+def _numeric_ids(raw: list[dict[str, Any]]) -> list[int]:
+    return [int(i) for i in map(contact_id, raw) if i.isdigit()]
