@@ -49,7 +49,16 @@ class _Plan:
     reviews: list[ReviewItem] = field(default_factory=list)
 
 
-def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: IngestSettings) -> _Plan:
+def _plan(
+    records: Sequence[SourceRecord],
+    store: ProfileStore,
+    settings: IngestSettings,
+    filed: set[str] | None = None,
+) -> _Plan:
+    """``filed``: the records earlier rounds of this ingest filed in the identity index, by source
+    key (this round adds its own); those this round drops, stale or suppressed, are taken out of it
+    again (core.link_unfile)."""
+    filed = set() if filed is None else filed
     policy = settings.policy
     result = IngestResult()
     keys = sorted({i.key for r in records for i in r.identifiers if not policy.is_blocked(i)})
@@ -64,6 +73,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
     hashes: dict[str, str] = {}
     touches: list[Changeset] = []
     touched: dict[str, datetime] = {}  # the times the touches give, for a merge that moves the key
+    unfiled: list[SourceRecord] = []
     for record in records:
         h = record_hash(record)
         source_key = f"source#{record.key}"  # record.source_identifier.key, without a model
@@ -95,6 +105,14 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         # its commit's condition and is planned again, through this check (docs/privacy.md).
         active, dropped = settings.suppression.split(active)
         result.suppressed += len(dropped)
+        unfiled.extend(r for r in dropped if r.key in filed)
+    if unfiled and settings.linkage is not None:
+        # Filed by an earlier round whose commit lost, dropped now: the index keeps no item of the
+        # version it tried that the store does not hold, which an erasure would not find.
+        from core.link_unfile import unfile_dropped
+
+        unfile_dropped(store, unfiled, policy, settings.linkage)
+        filed.difference_update(r.key for r in unfiled)
     if not active:
         return _Plan([], {}, {}, [], [], result, touches=touches)
 
@@ -142,6 +160,7 @@ def _plan(records: Sequence[SourceRecord], store: ProfileStore, settings: Ingest
         # The link graph over the batch and what it touches (core.link_plan) decides the components.
         from core.link_plan import plan_linked
 
+        filed.update(r.key for r in active)  # before plan_linked files them: it may raise after
         linked = plan_linked(
             active,
             live,

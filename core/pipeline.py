@@ -73,10 +73,11 @@ def _ingest(
     received, pending = latest_versions(records)
     total = progress.total = IngestResult(received=received, unchanged=received - len(pending))
     attempt = 0
+    filed: set[str] = set()  # the records a round filed in the identity index (core.link_plan)
     while pending:
         progress.unsettled = pending
         try:
-            plan = _plan(pending, store, settings)
+            plan = _plan(pending, store, settings, filed)
         except ConflictError:
             # A read that could not be made consistent (a writer kept changing the customer).
             attempt += 1

@@ -2,10 +2,10 @@
 
 The people of test_attack6_erased_and_fuzzy.py (Hana Sato, her namesake at her address), on the
 in-memory, SQLite and DynamoDB (moto) stores; each race is made deterministic by a store method that
-lets the other side run at the chosen moment. All three are strict xfails:
+lets the other side run at the chosen moment. A record of hers dropped at its commit by her
+suppression (an erasure ran between the merge's check and its write) leaves no index item or review
+pair (core.link_unfile). Two are strict xfails:
 
-* a record of hers dropped at its commit by her suppression (an erasure ran between the merge's
-  check and its write) leaves its index items and a pending review pair;
 * a version of her record that lost a race to a newer one leaves its index items, which her erasure
   does not find;
 * a review decision on her pair racing her erasure writes the pair's item back, and a history event
@@ -49,18 +49,6 @@ DUPLICATE = flat(
 
 
 @ON_EACH_STORE
-@pytest.mark.xfail(
-    strict=True,
-    reason="probabilistic ingest files a batch's records in the identity index and lists their pairs "
-    "in doubt (core.link_plan.plan_linked) before the commit; a record whose commit then fails on its "
-    "suppression's condition (an erasure of a person not stored yet ran in between) is planned again "
-    "and dropped as suppressed (core.ingest_plan._plan), but its BLOCK# memberships (its record key, "
-    "under keys hashed from her email, name and address) and its pending REVIEW# pair with the "
-    "namesake stay, and the review queue lists a record nobody holds. A fix: take the records the "
-    "replan drops as suppressed and that no customer holds out of the index "
-    "(core.link_nodes.forget_records), in core/ingest_plan.py (rowsfast) or core/link_plan.py "
-    "(fuzzcand) (attack6)",
-)
 def test_a_record_dropped_at_its_commit_by_her_suppression_leaves_no_index_or_review_item(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:

@@ -1,0 +1,68 @@
+"""Take out of the identity index the filings of records an ingest round dropped after an earlier
+round of the same ingest had filed them (core.link_plan.plan_linked files a batch before its commit).
+
+A record whose commit lost and that the next round drops, as suppressed (an erasure ran in between)
+or as stale (another worker stored a newer version), leaves the keys of the version it tried: a
+record no customer holds is forgotten whole (its memberships and review pairs,
+core.link_nodes.forget_records), and one a customer holds loses the keys its stored version lacks, so
+that the index lists what the store holds and an erasure (which forgets the stored version's keys)
+finds every item naming the record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.identity import IdentityPolicy
+from core.link_index import LinkIndex, changes_for
+from core.link_nodes import forget_records, graph_node, index_keys
+from core.link_scope import LinkageSettings
+from core.ports import RETIRED_OWNER, ProfileStore
+from core.schema import SourceRecord
+
+__all__ = ["unfile_dropped"]
+
+
+def unfile_dropped(
+    store: ProfileStore, dropped: Sequence[SourceRecord], policy: IdentityPolicy, linkage: LinkageSettings
+) -> None:
+    """Undo the index filings of ``dropped`` (records this ingest filed, then dropped) beyond what
+    their stored versions are filed under. A no-op on a store without an index."""
+    if not dropped or not isinstance(store, LinkIndex):
+        return
+    owners = store.get_owners([f"source#{r.key}" for r in dropped])
+    holder = {
+        key[len("source#") :]: o.customer_id for key, o in owners.items() if o.customer_id != RETIRED_OWNER
+    }
+    stored: dict[str, SourceRecord] = {}
+    todo = {r.key: holder[r.key] for r in dropped if r.key in holder}
+    for _ in range(8):  # a merge's tombstone names its survivor: follow a short chain
+        if not todo:
+            break
+        customers = store.get_customers(sorted(set(todo.values())))
+        later: dict[str, str] = {}
+        for key, cid in todo.items():
+            customer = customers.get(cid)
+            if customer is None:
+                continue
+            snapshot = customer.snapshots.get(key)
+            if snapshot is not None:
+                stored[key] = snapshot
+            elif customer.merged_into:
+                later[key] = customer.merged_into
+        todo = later
+    forget_records(store, [r for r in dropped if r.key not in stored], policy)
+    surplus: dict[str, tuple[str, ...]] = {}
+    children: set[str] = set()
+    for record in dropped:
+        kept = stored.get(record.key)
+        if kept is None:
+            continue
+        node = graph_node(record, policy)
+        held = set(index_keys(graph_node(kept, policy), linkage.model))
+        extra = tuple(k for k in index_keys(node, linkage.model) if k not in held)
+        if extra:
+            surplus[record.key] = extra
+            if not node.person:
+                children.add(record.key)
+    if surplus:
+        store.update_blocks(changes_for(surplus, {}, linkage.index_limits(), children))
