@@ -90,6 +90,8 @@ def _plan(
                 continue
             if (stored.updated_at, stored.record_hash) > (at, h):
                 result.stale += 1
+                if record.key in filed:
+                    unfiled.append(record)  # it lost a race to a newer version: see below
                 continue
         hashes[record.key] = h
         active.append(record)

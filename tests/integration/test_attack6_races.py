@@ -4,10 +4,9 @@ The people of test_attack6_erased_and_fuzzy.py (Hana Sato, her namesake at her a
 in-memory, SQLite and DynamoDB (moto) stores; each race is made deterministic by a store method that
 lets the other side run at the chosen moment. A record of hers dropped at its commit by her
 suppression (an erasure ran between the merge's check and its write) leaves no index item or review
-pair (core.link_unfile). Two are strict xfails:
+pair, and a version of her record that lost a race to a newer one leaves no index item her erasure
+does not find (core.link_unfile). One is a strict xfail:
 
-* a version of her record that lost a race to a newer one leaves its index items, which her erasure
-  does not find;
 * a review decision on her pair racing her erasure writes the pair's item back, and a history event
   naming her record on the other customer.
 """
@@ -93,18 +92,6 @@ def _index_keys(line: Flat) -> set[str]:
 
 
 @ON_EACH_STORE
-@pytest.mark.xfail(
-    strict=True,
-    reason="probabilistic ingest files a batch's records in the index before its commit, removing "
-    "their stored versions' keys (core.link_plan.plan_linked); when two workers merge two versions of "
-    "one record at once, the one whose commit loses is planned again and dropped as stale "
-    "(core.ingest_plan._plan), and its version's filings stay: her record is a member of keys it no "
-    "longer has (a candidate there, unlike one batch of the records), and her erasure, which forgets "
-    "the keys of the stored version only (core.link_nodes.forget_records), leaves her record key in "
-    "five BLOCK# items whose keys hash her birth date with her old postcode, her old street... A fix: "
-    "on the replan, take a dropped record's attempted keys that its stored version lacks out of the "
-    "index: core/ingest_plan.py (rowsfast) or core/link_plan.py (fuzzcand) (attack6)",
-)
 def test_a_version_that_lost_a_race_to_a_newer_one_leaves_no_index_item_after_her_erasure(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:
