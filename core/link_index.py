@@ -178,8 +178,10 @@ class LinkIndex(Protocol):
         """Create the items that do not exist yet; an existing item (a decision) is never overwritten."""
         ...
 
-    def decide_review(self, item: ReviewItem) -> None:
-        """Store a person's decision (``item.status`` accepted or rejected): overwrites the item."""
+    def decide_review(self, item: ReviewItem) -> bool:
+        """Store a person's decision (``item.status`` accepted or rejected) over the pair's item.
+        Writes only over an existing item: False, writing nothing, when the pair has none (its
+        records were erased since it was read: core.link_review refuses the decision then)."""
         ...
 
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:

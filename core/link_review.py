@@ -224,7 +224,9 @@ def decide(
 
     ``settings`` must be probabilistic identity (``settings.linkage``), as ingest runs: the split a
     rejection makes groups the records by the link graph. Raises ReviewRefusedError, changing
-    nothing, for an unknown pair or a reason quoting an id."""
+    nothing, for an unknown pair, a reason quoting an id, or a record of the pair that no customer
+    holds (erased or retired); and, appending no event, when an erasure drops the pair's item
+    before the decision's write or takes a record of the pair out of the store before its events."""
     if settings.linkage is None:
         raise ReviewRefusedError(
             "review decisions need probabilistic identity: set identity.mode: probabilistic in the "
@@ -241,11 +243,13 @@ def decide(
             "ones with `profilesync identity review list`"
         )
     reason = _check_reason(reason, (item.a, item.b))
+    before = _held(store, item)
     at = now()
     repeated = item.status == verdict
-    index.decide_review(replace(item, status=verdict, decided_by=by, decided_at=at, note=reason))
+    # Only over the item read: an erasure of one of the pair's people since dropped it.
+    if not index.decide_review(replace(item, status=verdict, decided_by=by, decided_at=at, note=reason)):
+        raise ReviewRefusedError(f"review pair {pair} was dropped (its records erased) as it was decided")
     settings = replace(settings, actor=f"review:{by}", clock=lambda: at)
-    before = _customers(store, item.a, item.b)
     merged: list[str] = []
     split_off: list[str] = []
     status: str = verdict
@@ -264,6 +268,11 @@ def decide(
             break
         status = stored.status
     after = _customers(store, item.a, item.b)
+    if after[0] is None or after[1] is None:
+        # A record of the pair left the store while it was decided (an erasure): its item goes, and
+        # no history event names it.
+        index.drop_reviews([(item.a, item.b)])
+        raise ReviewRefusedError(f"a record of review pair {pair} was erased as it was decided")
     events: list[HistoryEvent] = []
     if not repeated:
         events = _events(item, verdict, by, reason, at, after, before)
@@ -283,6 +292,18 @@ def decide(
         repeated,
         tuple(e.event_id for e in events),
     )
+
+
+def _held(store: ProfileStore, item: ReviewItem) -> tuple[str | None, str | None]:
+    """The customers of the pair's records; ReviewRefusedError when one has none (erased, or
+    retired at its vendor, since the pair was filed): nobody decides about a record nobody holds."""
+    held = _customers(store, item.a, item.b)
+    for key, customer in zip((item.a, item.b), held, strict=True):
+        if customer is None:
+            raise ReviewRefusedError(
+                f"review pair {item.pair_id}: no customer holds {key} (erased or retired); nothing decided"
+            )
+    return held
 
 
 def _customers(store: ProfileStore, a: str, b: str) -> tuple[str | None, str | None]:

@@ -246,9 +246,17 @@ class DynamoDBLinkIndex:
                 created.append(item.pair_id)
         self._pending("ADD", created)
 
-    def decide_review(self, item: ReviewItem) -> None:
-        self._client.put_item(TableName=self.table_name, Item=self._review_item(item))
+    def decide_review(self, item: ReviewItem) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self.table_name,
+                Item=self._review_item(item),
+                ConditionExpression="attribute_exists(PK)",  # an erasure dropped it: write nothing
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
         self._pending("DELETE" if item.status != "pending" else "ADD", [item.pair_id])
+        return True
 
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
         for a, b in pairs:

@@ -77,10 +77,13 @@ class InMemoryLinkIndex:
                     self._reviews[item.pair_id] = item
                     self.index_writes += 1
 
-    def decide_review(self, item: ReviewItem) -> None:
+    def decide_review(self, item: ReviewItem) -> bool:
         with self._links_lock:
+            if item.pair_id not in self._reviews:
+                return False
             self._reviews[item.pair_id] = item
             self.index_writes += 1
+            return True
 
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
         with self._links_lock:

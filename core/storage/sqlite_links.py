@@ -95,9 +95,15 @@ class SQLiteLinkIndex:
         with self.database.writing() as conn:
             conn.executemany(_INSERT, [_review_row(item) for item in items])
 
-    def decide_review(self, item: ReviewItem) -> None:
+    def decide_review(self, item: ReviewItem) -> bool:
+        pk, _, status, created_at, data, attrs = _review_row(item)
         with self.database.writing() as conn:
-            conn.execute(_PUT, _review_row(item))
+            written = conn.execute(
+                "UPDATE items SET hash = ?, updated_at = ?, data = ?, attrs = ? "
+                "WHERE pk = ? AND sk = 'REVIEW'",
+                (status, created_at, data, attrs, pk),
+            )
+            return written.rowcount == 1
 
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
         if not pairs:

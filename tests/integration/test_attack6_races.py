@@ -5,10 +5,8 @@ in-memory, SQLite and DynamoDB (moto) stores; each race is made deterministic by
 lets the other side run at the chosen moment. A record of hers dropped at its commit by her
 suppression (an erasure ran between the merge's check and its write) leaves no index item or review
 pair, and a version of her record that lost a race to a newer one leaves no index item her erasure
-does not find (core.link_unfile). One is a strict xfail:
-
-* a review decision on her pair racing her erasure writes the pair's item back, and a history event
-  naming her record on the other customer.
+does not find (core.link_unfile). A review decision on her pair racing her erasure is refused (her
+record held by no customer, or the pair's item gone at the write) and writes nothing naming her.
 """
 
 from __future__ import annotations
@@ -125,17 +123,6 @@ def test_a_version_that_lost_a_race_to_a_newer_one_leaves_no_index_item_after_he
 
 @ON_EACH_STORE
 @pytest.mark.parametrize("verdict", ["accepted", "rejected"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="a review decision reads its pair's item, then writes the decided item unconditionally "
-    "(core.link_review.decide -> decide_review: a put) and appends a history event naming both "
-    "records to each customer it finds: an erasure of one of the pair's people between the read and "
-    "the write leaves a REVIEW# item naming her record (listed as decided), and on SQLite and "
-    "DynamoDB a review event on the other customer's history naming it too, which nothing redacts "
-    "afterwards. A fix: decide_review writes only over an existing item (a condition), decide "
-    "refuses when it fails or when a record of the pair has no customer, and appends no event then: "
-    "core/link_review.py and the stores' link adapters (fuzzcand, rowsfast) (attack6)",
-)
 def test_a_decision_racing_her_erasure_leaves_no_item_naming_her(
     stores_of: Callable[[], AbstractContextManager[Stores]], verdict: str
 ) -> None:
@@ -158,6 +145,36 @@ def test_a_decision_racing_her_erasure_leaves_no_item_naming_her(
         with contextlib.suppress(ReviewRefusedError):
             decide(stores.profiles, item.pair_id, verdict, by="ops", settings=_settings(stores))
         stores.profiles.review_by_id = read
+        assert erased
+        assert groups(stores.profiles) == {frozenset({"mail:3"})}
+        assert stores.profiles.get_reviews([(item.a, item.b)]) == {}
+        left = [row for row in stores.rows() if not row[0].startswith(BOOKKEEPING)]
+        assert not [row[:2] for row in left if "crm:contact:1" in str(row)]
+
+
+@ON_EACH_STORE
+@pytest.mark.parametrize("verdict", ["accepted", "rejected"])
+def test_a_decision_whose_write_follows_her_erasure_is_refused_and_writes_nothing(
+    stores_of: Callable[[], AbstractContextManager[Stores]], verdict: str
+) -> None:
+    """GIVEN Hana and her namesake in review WHEN Hana is erased after the decision found both of
+    the pair's records held, just before it writes the decision THEN the decision is refused, and no
+    item (the review item, the namesake's history) names Hana's record."""
+    with stores_of() as stores:
+        _import(stores, [CRM, NAMESAKE])
+        (item,) = stores.profiles.pending_reviews()
+        write = stores.profiles.decide_review
+        erased: list[Any] = []
+
+        def decide_review(decided: Any) -> Any:
+            if not erased:
+                erased.append(_erase_hana(stores))
+            return write(decided)
+
+        stores.profiles.decide_review = decide_review
+        with pytest.raises(ReviewRefusedError, match="dropped"):
+            decide(stores.profiles, item.pair_id, verdict, by="ops", settings=_settings(stores))
+        stores.profiles.decide_review = write
         assert erased
         assert groups(stores.profiles) == {frozenset({"mail:3"})}
         assert stores.profiles.get_reviews([(item.a, item.b)]) == {}

@@ -228,7 +228,7 @@ def test_a_decision_is_replayed_by_later_ingests_in_any_order_and_batch_size(
     # AND a fresh store holding only the decision gives the same customers from the records in
     # this order and batch size (the decision is part of the graph, not of the arrival order)
     fresh = InMemoryProfileStore()
-    fresh.decide_review(store.review_by_id(pair))  # type: ignore[arg-type]
+    fresh.put_reviews([store.review_by_id(pair)])  # type: ignore[list-item]
     for start in range(0, len(later), batch):
         ingest(later[start : start + batch], fresh, LINKED)
     assert _customers(fresh, later) == decided
@@ -241,13 +241,14 @@ def test_two_reviewers_deciding_one_pair_at_once_leave_the_customers_as_the_stor
     write = store.decide_review
     raced: list[bool] = []
 
-    def decide_then_overtaken(item: object) -> None:
-        write(item)  # type: ignore[arg-type]
+    def decide_then_overtaken(item: object) -> bool:
+        written = write(item)  # type: ignore[arg-type]
         if not raced:
             raced.append(True)
             stored = store.review_by_id(pair)
             assert stored is not None
             write(replace(stored, status="rejected", decided_by="lead"))
+        return written
 
     store.decide_review = decide_then_overtaken  # type: ignore[method-assign]
     # WHEN the first reviewer's accept runs

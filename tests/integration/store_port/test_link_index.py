@@ -121,6 +121,24 @@ def test_a_review_is_created_once_and_a_decision_overwrites_it(kit: StoreKit) ->
     assert (stored.status, stored.decided_by) == ("accepted", "ops@acme")
 
 
+def test_a_decision_writes_only_over_an_existing_review_item(kit: StoreKit) -> None:
+    index = kit.profiles
+    kept, gone = _review("a", "b"), _review("c", "d", minutes=1)
+    # GIVEN two pending reviews, one of which an erasure then drops
+    index.put_reviews([kept, gone])
+    index.drop_reviews([("c", "d")])
+    # WHEN a person decides each of them
+    decided = [
+        ReviewItem(r.a, r.b, "rejected", r.decision, r.model, r.created_at, "ops", T0) for r in (kept, gone)
+    ]
+    written = [index.decide_review(item) for item in decided]
+    # THEN the decision over the existing item is stored, the other writes nothing
+    assert written == [True, False]
+    assert index.get_reviews([("a", "b"), ("c", "d")]) == {("a", "b"): decided[0]}
+    assert index.review_by_id(gone.pair_id) is None
+    assert index.pending_reviews() == []
+
+
 def test_pending_reviews_come_oldest_first_and_can_be_dropped(kit: StoreKit) -> None:
     index = kit.profiles
     index.put_reviews([_review("c", "d", 2), _review("a", "b", minutes=1), _review("e", "f", minutes=3)])
