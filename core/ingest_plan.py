@@ -6,7 +6,7 @@ change is conditional on it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -54,10 +54,12 @@ def _plan(
     store: ProfileStore,
     settings: IngestSettings,
     filed: set[str] | None = None,
+    lost: Collection[str] = (),
 ) -> _Plan:
     """``filed``: the records earlier rounds of this ingest filed in the identity index, by source
     key (this round adds its own); those this round drops, stale or suppressed, are taken out of it
-    again (core.link_unfile)."""
+    again (core.link_unfile). ``lost``: the records whose commit failed in an earlier round: a new
+    customer one of them founds checks its id is free (``_founding_id``)."""
     filed = set() if filed is None else filed
     policy = settings.policy
     result = IngestResult()
@@ -203,7 +205,7 @@ def _plan(
 
     def plan_component(component: Component) -> tuple[str, frozenset[str], Changeset]:
         # ``survivor`` hashes a customer id for a new customer: work it out once per component.
-        survivor = _founding_id(store, component, retired)
+        survivor = _founding_id(store, component, retired, lost)
         absorbed_ids = component.customers - {survivor}
         changeset = _changeset(
             component,
@@ -265,16 +267,20 @@ def _plan(
     return plan
 
 
-def _founding_id(store: ProfileStore, component: Component, retired: set[str]) -> str:
+def _founding_id(
+    store: ProfileStore, component: Component, retired: set[str], lost: Collection[str] = ()
+) -> str:
     """``component.survivor``; but a new customer whose smallest record was retired (deleted at its
-    vendor, and now re-created there) takes the first id of that record's series (core.split) that
-    no customer has: the customer the record founded before may live on with its other records, or
-    be a merge's tombstone, and a new customer planned under its id lost every commit."""
+    vendor, and now re-created there), or lost its commit in an earlier round (``lost``), takes the
+    first id of that record's series (core.split) that no customer has: the customer the record
+    founded before may live on with its other records, or be a merge's tombstone (the record was
+    split off it, then it was merged into another; the record's person erased and back), and a new
+    customer planned under its id lost every commit. Checked only then: a read per new customer."""
     survivor = component.survivor
     if component.customers:
         return survivor
     first = min(r.key for r in component.records)
-    if f"source#{first}" not in retired:
+    if f"source#{first}" not in retired and first not in lost:
         return survivor
     for candidate in split_ids(first):
         if not store.get_customers([candidate]):

@@ -74,10 +74,11 @@ def _ingest(
     total = progress.total = IngestResult(received=received, unchanged=received - len(pending))
     attempt = 0
     filed: set[str] = set()  # the records a round filed in the identity index (core.link_plan)
+    lost: set[str] = set()  # the records whose commit failed: a customer id they found is checked
     while pending:
         progress.unsettled = pending
         try:
-            plan = _plan(pending, store, settings, filed)
+            plan = _plan(pending, store, settings, filed, lost)
         except ConflictError:
             # A read that could not be made consistent (a writer kept changing the customer).
             attempt += 1
@@ -127,6 +128,7 @@ def _ingest(
             failed = [c for c in plan.changesets if c.label not in error.written]
             refused = error
         failed_labels = {c.label for c in failed}
+        lost.update(r.key for c in failed for r in plan.records_of[c.label])
         pending = progress.unsettled = [r for c in failed for r in plan.records_of[c.label]] + plan.deferred
         _settle(store, plan, [c for c in plan.changesets if c.label not in failed_labels], total, settings)
         _after_linked_commit(store, plan, total, settings)

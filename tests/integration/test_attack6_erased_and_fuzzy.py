@@ -15,8 +15,8 @@ review with each of them. On the in-memory, SQLite and DynamoDB (moto) stores:
   first name and birth date), keeps the two people in one customer;
 * (strict xfail) a reviewer's words about her in the reason of a rejection stay in her namesake's
   history after her erasure;
-* (strict xfail) a record whose founded customer was merged away (a tombstone left under its id)
-  can never be stored again once its person is erased and signs up again;
+* a record whose founded customer was merged away (a tombstone left under its id) is stored again
+  once its person is erased and signs up again (the next id of its series, core.ingest_plan);
 * (strict xfail) a namesake whose customer id passed to Ann's records (one record a batch, a vague
   record joining the namesake first and Ann later) leaves events naming her records in Ann's history
   after her erasure.
@@ -276,19 +276,6 @@ def _of(tool: int, day: int, persona: str) -> Flat:
 
 
 @ON_EACH_STORE
-@pytest.mark.xfail(
-    strict=True,
-    reason="a new customer takes the id its smallest record founded before (core.ingest_plan: "
-    "_founding_id; only a retired record's id is checked for a customer already there). Ann's "
-    "record tool09 founds a customer; a record of hers that becomes Sue's takes that customer into "
-    "the Parkers' household customer (a merge: the id is left as a tombstone pointing there) while "
-    "tool09 is split off; Ann is erased (the tombstone is not hers: it points to the household) and "
-    "signs up again: every commit of tool09 as a new customer expects no customer under that id, "
-    "so merge gives up after 12 attempts (ResolutionGaveUpError), at every retry: her record is "
-    "never stored and goes to the dead-letter queue. Found by the random programs of "
-    "test_attack6_fuzzy_programs.py. A fix: take the next id of the record's series when the "
-    "founding id is taken, as for a retired record (rowsfast: core/ingest_plan.py) (attack6)",
-)
 def test_a_record_whose_founded_customer_was_merged_away_is_stored_again_after_her_erasure(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:
