@@ -269,6 +269,7 @@ def _string_json(text: str) -> str:
 def _owned_json(keys: list[str]) -> str:
     """``json.dumps({"owned": keys})``, the profile item's ``attrs`` (core.storage.sqlite), without
     the encoder for the common keys (printable ASCII without quotes or backslashes)."""
-    if all(key.isascii() and key.isprintable() and '"' not in key and "\\" not in key for key in keys):
-        return '{"owned": [' + ", ".join(f'"{key}"' for key in keys) + "]}"
+    text = "".join(keys)  # one check of all of them: each key passes exactly when their text does
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return '{"owned": ["' + '", "'.join(keys) + '"]}' if keys else '{"owned": []}'
     return json.dumps({"owned": keys})
