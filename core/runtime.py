@@ -8,8 +8,9 @@ are freed by reference counting as soon as they are dropped), so the collector c
 often without holding on to memory.
 
 ``bulk_gc`` is the context manager the entry points that ingest records in bulk put around that
-work, after their imports and set-up: ``profilesync resolve`` (profilesync/resolve_cli.py) and the core
-throughput benchmark (bench/core_throughput.py). A process that does nothing else (a Lambda
+work, after their imports and set-up: ``profilesync resolve`` (profilesync/resolve_cli.py, with
+``RESOLVE_GC_THRESHOLDS``, and each batch ingested with the collector off: ``collected_after``) and
+the core throughput benchmark (bench/core_throughput.py). A process that does nothing else (a Lambda
 function) calls ``tune_gc_for_bulk_work`` once at module level, after its imports. Both change
 process-wide state, so library code (``ingest``, ``normalise_record``) never calls them: the caller
 that owns the process decides.
