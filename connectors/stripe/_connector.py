@@ -9,9 +9,12 @@
   a change: a customer renamed or deleted, a charge refunded after its page was read (a full pull
   read the events only to set the watermark, and those changes were lost for good). A walk begun
   by an older version (its event streams without a watermark) keeps the events of the objects it
-  returned whose newest event differs from what it returned. Within one pull an object comes back
-  once: the newest event wins (Stripe lists newest first), and an object its own stream returned
-  as the event left it is not repeated.
+  returned whose newest event differs from what it returned. Within one pull an object's event
+  comes back once: the newest wins (Stripe lists newest first), and an object its own stream
+  returned as the event left it is not repeated (in a full pull, only when its newest event held
+  when the pull began carries it too).
+* A full pull dates what its lists return by the events Stripe held when it began, and retires the
+  customers whose deletions it held (``_full_dates``); a pull resumed from its cursor does the same.
 * Versions on one second: an event's ``created`` is in whole seconds, and an object changed again on
   the second of the change the last pull read would have two versions of one time (the store then
   keeps the larger content hash). Stripe lists events newest first and stamps them by its clock,
@@ -26,8 +29,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -49,6 +50,8 @@ from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
 from core.schema import RecordDraft
 
 from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE
+from ._full_dates import dated, held_events, listed_page
+from ._full_dates import fingerprint as _fingerprint
 
 #: ISO 4217 minor-unit exponents that are not 2, for the currencies Stripe charges in
 #: (https://docs.stripe.com/currencies#zero-decimal and #three-decimal).
@@ -141,6 +144,17 @@ def _as_of_event(draft: RecordDraft, event: Any) -> RecordDraft:
     return draft.model_copy(update={"updated_at": happened})
 
 
+def _as_listed(draft: RecordDraft, at: datetime | None) -> RecordDraft:
+    """A listed object's draft, dated ``at`` (its newest event held when a full pull began,
+    ``_full_dates``) rather than by ``created``."""
+    if draft.problem or at is None:
+        return draft
+    created = draft.updated_at
+    if isinstance(created, int) and not isinstance(created, bool) and created > at.timestamp():
+        return draft
+    return draft.model_copy(update={"updated_at": at})
+
+
 def _stamp(event: dict[str, Any]) -> datetime | None:
     """When an event's version of its object was made: ``created`` (whole seconds) and the
     microseconds ``pull`` put in ``_AFTER`` (see ``_sub_second``); None without a readable time."""
@@ -172,13 +186,6 @@ def _sub_second(event: dict[str, Any], since: datetime | None, seen: int, deleti
     if deletion:
         return {**event, _AFTER: _END_OF_SECOND}
     return {**event, _AFTER: 1 + (seen if since is not None and created == since else 0)}
-
-
-def _fingerprint(obj: Any) -> bytes:
-    """A hash of an object as listed or as an event carries it, to tell whether the event changed it
-    since (a hash: a pull remembers one for every object it lists)."""
-    text = json.dumps(obj, sort_keys=True, default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def _tombstone(event: Any, object_type: str) -> RecordDraft:
@@ -217,16 +224,26 @@ class StripeConnector(RestConnector):
             state.state(s.name).since is not None for s in streams if s.object_type not in EVENT_STREAMS
         )
         baseline = {s.object_type: walked or state.state(s.name).since is not None for s in streams}
-        emitted: dict[tuple[str, str], bytes] = {}
+        # A full pull (or one resumed from its cursor) dates what it lists by the events held when
+        # it began (``_full_dates``): None when it lists nothing from the start.
+        held = held_events(self.declaration, cursor, self.context.client("pull"), self.cursor_tag_key)
+        listed: set[tuple[str, str]] = set()
+        #: The listed objects an event carrying the same content need not repeat, by their hash.
+        same: dict[tuple[str, str], bytes] = {}
         changed: set[tuple[str, str]] = set()
         deleted: set[tuple[str, str]] = set()
+        for kind, events in ({} if held is None else held.deletions).items():
+            # Customers deleted before the pull began: the list no longer returns them, and the
+            # event streams start where it began (the pages carry the cursor it began from).
+            for start in range(0, len(events), PAGE):
+                chunk = events[start : start + PAGE]
+                deleted.update((EVENT_STREAMS[kind], str(value_at(e, "data.object.id"))) for e in chunk)
+                tombstones = [_sub_second(e, None, 0, deletion=True) for e in chunk]
+                yield RawPage(records=tombstones, cursor=cursor, object_type=kind)
         for page in super().pull(cursor):
             target = EVENT_STREAMS.get(page.object_type)
             if target is None:
-                emitted.update(
-                    ((page.object_type, str(value_at(r, "id"))), _fingerprint(r)) for r in page.records
-                )
-                yield page
+                yield listed_page(page, None if held is None else held.dates, listed, same)
                 continue
             since_walk = baseline[page.object_type]
             stream_state = state.state(self.declaration.stream_for(page.object_type).name)
@@ -241,17 +258,16 @@ class StripeConnector(RestConnector):
                     # Kept even when the customer's update came earlier in this pull: a deletion is
                     # newer than any update (a deleted customer cannot change), and retiring needs
                     # it. On a full pull, only the deletion of a customer this walk returned.
-                    if key in deleted or not (since_walk or key in emitted):
+                    if key in deleted or not (since_walk or key in listed):
                         continue
                     deleted.add(key)
                 elif key in changed:
                     continue  # the newest event of the object came first (Stripe lists newest first)
                 else:
                     changed.add(key)
-                    listed = emitted.get(key)
-                    if listed == _fingerprint(value_at(event, "data.object")):
+                    if same.get(key) == _fingerprint(value_at(event, "data.object")):
                         continue  # its own stream returned the object as the event left it
-                    if listed is None and not since_walk:
+                    if key not in listed and not since_walk:
                         continue  # a full pull's list streams return the object as it is now
                 kept.append(
                     _sub_second(
@@ -339,10 +355,13 @@ class StripeConnector(RestConnector):
             objects = [value_at(e, "data.object") if isinstance(e, dict) else e for e in page.records]
         else:
             stream = self.declaration.stream_for(page.object_type)
-            objects = list(page.records)
+            listed = [dated(r) if isinstance(r, dict) else (r, None) for r in page.records]
+            objects = [r for r, _ in listed]
         drafts = [record_to_draft(self.declaration.name, stream, r) for r in objects]
         if target is not None:
             drafts = [_as_of_event(d, e) for d, e in zip(drafts, page.records, strict=True)]
+        else:
+            drafts = [_as_listed(d, at) for d, (_, at) in zip(drafts, listed, strict=True)]
         if stream.object_type == "charge":
             drafts = [
                 d.model_copy(update={"orders": [charge_order(r)]})

@@ -14,8 +14,12 @@ Vendor facts (Stripe API reference, https://docs.stripe.com/api; spec ``specs/st
   at the newest event Stripe holds when it begins (``GET /v1/events``, Stripe's clock; the events
   already on its second are kept as seen, since ``created[gte]`` has one-second resolution), so
   the events of the walk are read as changes: a customer renamed or deleted, a charge refunded
-  behind the walk, even one cut short and resumed.
-  Stripe keeps events for 30 days, so a cursor older than that needs a full refresh.
+  behind the walk, even one cut short and resumed. Before its lists it reads the events Stripe
+  holds (``GET /v1/events`` with ``types[]``, the stream types) to date each listed customer and
+  charge by its newest one, and to retire the customers deleted since the last sync
+  (``_full_dates``): a list version dated ``created`` was older than a stored event version.
+  Stripe keeps events for 30 days, so a cursor older than that needs a full refresh (and a
+  customer changed twice before those 30 days with no sync between keeps the older version).
 * Deletions: ``DELETE /v1/customers/{id}`` "permanently deletes a customer" (a later retrieve
   answers ``{"id", "object": "customer", "deleted": true}``) and emits ``customer.deleted`` whose
   ``data.object`` is the customer as it was (https://docs.stripe.com/api/events/types). The stream

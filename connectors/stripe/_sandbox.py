@@ -4,7 +4,8 @@ Objects are shaped after Stripe's own examples (``specs/stripe-fixtures3.json.gz
 customer`` and ``resources.charge``). Reproduced: bearer auth (401 ``invalid_request_error``, the key
 masked), list objects (``object: "list"``, ``data``, ``has_more``, ``url``), newest first, ``limit``
 1-100 (default 10), ``starting_after`` (400 ``resource_missing`` for an unknown id), ``created[gte]``,
-``email`` (exact, case-sensitive) on customers, ``type`` on events; events stamped by Stripe's
+``email`` (exact, case-sensitive) on customers, ``type`` (with ``*``) or ``types[]`` on events, and
+events kept 30 days when ``event_retention`` is set (``_sandbox_events``); events stamped by Stripe's
 clock, never before their object's creation or previous event; ``POST /v1/customers/{id}``
 merging ``metadata[...]`` from the form body and emitting ``customer.updated``;
 ``DELETE /v1/customers/{id}`` answering ``{"id", "object": "customer", "deleted": true}``; errors
@@ -31,7 +32,7 @@ import gzip
 import itertools
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
@@ -47,6 +48,7 @@ from core.normalise import normalise_email
 from core.testing.population import COUNTRIES, population
 
 from . import _sandbox_customers as customer_api
+from . import _sandbox_events as events
 from . import _sandbox_expand as expansion
 from . import _sandbox_redaction as redaction
 from ._connector import _EXPONENTS
@@ -104,9 +106,13 @@ class StripeSandbox(VendorSandbox):
         token: str | None = None,
         faults: Faults | None = None,
         requests_per_second: int = 25,
+        event_retention: timedelta | None = None,
     ) -> None:
         super().__init__(token=token or DEFAULT_TOKEN, seed=seed, faults=faults or Faults(seed=seed))
         self.window = SlidingWindow(requests_per_second, 1.0)
+        #: How far back ``GET /v1/events`` goes (Stripe: 30 days, ``events.RETENTION``); None keeps
+        #: every event (tests date their changes on fixed days, the clock is real time).
+        self.event_retention = event_retention
         fixtures = _fixtures()
         self._customer_template = fixtures["customer"]
         self._charge_template = fixtures["charge"]
@@ -254,6 +260,7 @@ class StripeSandbox(VendorSandbox):
     def route(self, request: httpx.Request) -> httpx.Response:
         method, parts = request.method, request.url.path.strip("/").split("/")
         params = dict(request.url.params)
+        params.update(events.indexed(request.url.params.multi_items()))
         if method == "POST":
             # Stripe reads a POST's parameters from its form-encoded body, not from the query string.
             if request.content and not request.headers.get("content-type", "").startswith(
@@ -331,7 +338,11 @@ class StripeSandbox(VendorSandbox):
                 )
             return charge
         if method == "GET" and parts == ["v1", "events"]:
-            return self._list(self.events, "/v1/events", params, type_=params.get("type"))
+            refused = events.problem(params)
+            if refused is not None:
+                return error(400, "invalid_request_error", refused[0], "parameter_invalid", refused[1])
+            held = events.select(self.events.values(), params, self.clock.now(), self.event_retention)
+            return self._list({e["id"]: e for e in held}, "/v1/events", params)
         if len(parts) == 3 and parts[:2] == ["v1", "customers"]:
             if method == "GET" and parts[2] in self.deleted_customers:
                 # Stripe answers a deleted customer's id with 200 and a stub, not 404.
@@ -361,7 +372,6 @@ class StripeSandbox(VendorSandbox):
         params: dict[str, str],
         *,
         email: str | None = None,
-        type_: str | None = None,
         customer: str | None = None,
     ) -> httpx.Response | dict[str, Any]:
         limit = params.get("limit", "10")
@@ -387,8 +397,6 @@ class StripeSandbox(VendorSandbox):
             chosen = [o for o in chosen if o["created"] >= int(gte)]
         if email is not None:
             chosen = [o for o in chosen if o.get("email") == email]
-        if type_ is not None:
-            chosen = [o for o in chosen if o["type"] == type_]
         if customer is not None:
             chosen = [o for o in chosen if o.get("customer") == customer]
         after = params.get("starting_after")
@@ -462,12 +470,15 @@ class StripeSandbox(VendorSandbox):
                 self._delete_customer(object_id, when)
 
     def add_records(self, count: int, at: datetime | None = None) -> set[str]:
+        """New customers created at ``at``, each with its ``customer.created`` event, as Stripe makes."""
         when = at or self.clock.now()
+        added: set[str] = set()
         with self.lock:
-            return {
-                "customer:" + self._customer(f"new{k}@example.com", "New Person", None, None, when)["id"]
-                for k in (next(self._new) for _ in range(count))
-            }
+            for k in (next(self._new) for _ in range(count)):
+                customer = self._customer(f"new{k}@example.com", "New Person", None, None, when)
+                self._event("customer.created", customer, when)
+                added.add(f"customer:{customer['id']}")
+        return added
 
     def holdings(self) -> str:
         """Every customer, charge and event (redacted objects keep their ids, as in Stripe)."""

@@ -324,7 +324,8 @@ def test_the_decision_cache_decides_every_pair_as_decide(
     people: list[dict[str, str]], changed: int, other: dict[str, str]
 ) -> None:
     """GIVEN hypothesis-made records WHEN every pair is decided through the cache by its sorted keys,
-    again (from the cache), and after one record changed THEN each decision is ``decide``'s."""
+    again (from the cache), and after one record changed THEN each decision is ``decide``'s, and
+    the cache counts as scored each pair once, and again each pair of the record that changed."""
     model = default_model()
 
     def node(key: str, traits: dict[str, str]) -> GraphNode:
@@ -338,11 +339,15 @@ def test_the_decision_cache_decides_every_pair_as_decide(
         assert cache.decide_keys(pairs, nodes, model) == {
             (a, b): decide(nodes[a].record, nodes[b].record, model) for a, b in pairs
         }
+    assert cache.scored == len(pairs)
     key = f"rec-{changed % len(people)}"
+    unchanged = nodes[key].record
     nodes[key] = node(key, other)
     assert cache.decide_keys(pairs, nodes, model) == {
         (a, b): decide(nodes[a].record, nodes[b].record, model) for a, b in pairs
     }
+    rescored = len(people) - 1 if nodes[key].record != unchanged else 0
+    assert cache.scored == len(pairs) + rescored
 
 
 @pytest.fixture

@@ -155,3 +155,25 @@ def test_a_deleted_customer_is_announced_by_a_customer_deleted_event(
     assert event.data.object["id"] == wanted["id"]
     assert event.data.object["email"] == wanted["email"]
     assert wanted["id"] not in {c.id for c in client.v1.customers.list({"limit": 100}).auto_paging_iter()}
+
+
+def test_events_list_by_types_pages_newest_first(client: Any, sandbox: StripeSandbox) -> None:
+    # GIVEN a customer updated, another deleted, and a charge refunded
+    first, second = [c for c in sandbox.customers.values() if c.get("email")][:2]
+    client.v1.customers.update(first["id"], {"name": "Types Listed"})
+    client.v1.customers.delete(second["id"])
+    charge = next(iter(sandbox.charges))
+    sandbox.touch({f"charge:{charge}"})
+    # WHEN the SDK lists two of those types (it sends types[0]=...&types[1]=...), a page at a time
+    wanted = ["customer.updated", "charge.refunded"]
+    listed = list(client.v1.events.list({"types": wanted, "limit": 1}).auto_paging_iter())
+    # THEN both of those events, and only those, newest first (every answer checked against the spec)
+    assert [e.type for e in listed] == ["charge.refunded", "customer.updated"]
+    assert listed[1].data.object["id"] == first["id"]
+
+
+def test_events_list_refuses_type_with_types(client: Any) -> None:
+    # Stripe: "You may pass either type or types, but not both."
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.events.list({"type": "customer.updated", "types": ["customer.deleted"]})
+    assert refused.value.param == "types"

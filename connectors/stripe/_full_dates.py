@@ -1,0 +1,237 @@
+"""When a full pull's listed customers and charges were last changed, from the events Stripe holds.
+
+Stripe customers and charges carry no modification time. A list version is dated by ``created``, a
+change by its event (``created`` plus the microseconds ``_connector._sub_second`` orders one second
+with). A full pull into a store that earlier syncs filled listed a customer renamed since the last
+sync dated ``created``: older than the event version the store held, so the store kept the old
+name. So a full pull first reads the events Stripe holds (``GET /v1/events``, 30 days, with
+``types[]`` of its event streams: ``customer.updated``, ``charge.refunded``, ``customer.deleted``)
+and dates each listed object by its newest update event held when the pull began. The deletion
+events held then are tombstones of the customers deleted since the last sync: the list no longer
+returns them, and the event streams start where the pull began (a tombstone of a customer the store
+never held retires nothing). ``customer.created`` is not read: a customer whose newest event is its
+creation is dated ``created`` anyway.
+
+The date of such an object whose newest event is on second ``s``: ``s`` plus ``j + 1`` microseconds,
+where ``j`` is the place, oldest first among the events of that type on ``s``, of its previous
+event of the same type on ``s`` (0 when it has none on ``s``). Every version of it a sync stored
+from an older event is older than that (an event read on ``s`` after ``k`` seen ones is dated
+``k + 1``, and at most ``j - 1`` events of ``s`` came before its previous one); the version its
+newest event gave, read by a later sync than the previous one's, is dated at least ``j + 1``
+(that sync had seen the previous event and every event before it): the same time or later, with
+the same content as the list when nothing changed since. A later change is dated after: on a later
+second, or on ``s`` past every event held on it (``s`` is then the watermark second the event
+streams start from, and they date such an event after all of them).
+
+"Held when the pull began" is what the cursor's event streams hold as read: events before their
+watermark second, and the ones on it in their seen ids. A pull resumed from a full pull's cursor
+reads the events again and keeps those same ones, so the objects listed after it resumed are dated
+as the ones listed before. A listed object whose content is not what its newest held event carries
+changed after the pull began: its event streams read that change, dated after it.
+
+An object with no event held (none in 30 days) keeps ``created``: if the store read a version of
+it from an event older than that, and it changed again before the 30 days (with no sync between),
+the full pull's version is older than the stored one (Stripe no longer holds what would date it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from connectors._http import ConnectorHttpClient, ConnectorRequestError, value_at
+from connectors.cursor_tags import id_tag
+from connectors.sdk import SEEN_LIMIT, PullCursor, RestConnectorSpec, StreamState
+from core.connector import RawPage
+
+from ._declaration import DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE
+
+#: The key ``pull`` adds to a listed object it dates: epoch microseconds of its version. Not a Stripe
+#: field; only ``to_records`` reads it, and it takes it out before mapping the object.
+DATED: Final = "profilesync_dated_us"
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A listed object's newest event held when the pull began: its version's date, and the hash of
+    the object as the event carries it."""
+
+    at: datetime
+    fingerprint: bytes
+
+    @property
+    def micros(self) -> int:
+        return (self.at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def fingerprint(obj: Any) -> bytes:
+    """A hash of an object as listed or as an event carries it (a pull keeps one per listed object)."""
+    text = json.dumps(obj, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def dated(record: dict[str, Any]) -> tuple[dict[str, Any], datetime | None]:
+    """A listed object without ``DATED``, and the time it gave (None without one)."""
+    micros = record.get(DATED)
+    if not isinstance(micros, int) or isinstance(micros, bool):
+        return record, None
+    rest = {k: v for k, v in record.items() if k != DATED}
+    try:
+        return rest, datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+    except OverflowError:
+        return rest, None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldEvents:
+    """What a full pull learns from the events held when it began: the date of each object by its
+    newest event, and the deletion events (a customer deleted since the last sync, which the list
+    no longer returns and the event streams, starting where the pull began, do not read)."""
+
+    dates: dict[tuple[str, str], Held]
+    deletions: dict[str, list[dict[str, Any]]]
+    """By the object type of the deletion stream that reads them (``event:customer.deleted``)."""
+
+
+@dataclass
+class _Newest:
+    kind: str
+    second: int
+    fingerprint: bytes
+    previous: int | None = None  # place, newest first, of its previous event on that second
+
+
+def held_events(
+    declaration: RestConnectorSpec, cursor: str, client: ConnectorHttpClient, tag_key: bytes
+) -> HeldEvents | None:
+    """What the events held when this pull began say (``_held``), or None when the pull lists
+    nothing from the start (an incremental pull lists only the objects created since) or its event
+    streams have no watermark (a cursor of an older version: nothing says when it began)."""
+    state = PullCursor.decode(cursor, declaration.name, tag_key)
+    streams = declaration.streams
+    order = [s.name for s in streams]
+    ahead = order[order.index(state.active) :] if state.active in order else order
+    lists = [s for s in streams if s.object_type not in EVENT_STREAMS]
+    fresh = [s for s in lists if s.name in ahead and state.state(s.name).since is None]
+    # Between pulls, a list stream with no watermark found nothing on its last walk: it lists the
+    # objects created since from the start, as an incremental pull does.
+    if not fresh or (state.active is None and len(fresh) < len(lists)):
+        return None
+    # A deletion event is kept by its stream's object type (its RawPage's), an update by its object's.
+    events = [s for s in streams if s.object_type in EVENT_STREAMS]
+    types = {
+        str(s.params["type"]): (
+            s.object_type if s.object_type in DELETION_STREAMS else EVENT_STREAMS[s.object_type],
+            state.state(s.name),
+        )
+        for s in events
+    }
+    if any(stream.since is None for _, stream in types.values()):
+        return None
+    deletions = frozenset(str(s.params["type"]) for s in streams if s.object_type in DELETION_STREAMS)
+    return _held(client, EVENTS, PAGE, types, deletions, lambda i: id_tag(tag_key, i))
+
+
+def listed_page(
+    page: RawPage,
+    dates: dict[tuple[str, str], Held] | None,
+    listed: set[tuple[str, str]],
+    same: dict[tuple[str, str], bytes],
+) -> RawPage:
+    """A list stream's page, its objects dated by ``dates`` when the pull has them (``DATED``);
+    records the keys it lists in ``listed``, and in ``same`` the hash of those an event with the
+    same content need not repeat.
+
+    Without ``dates`` (an incremental pull: customers created since the last one) an event with the
+    content listed is not repeated. With them, only when the object is as its newest held event
+    left it: else it changed after the pull began, and its event is read, dated after."""
+    records: list[Any] = []
+    for record in page.records:
+        if not isinstance(record, dict):
+            records.append(record)
+            continue
+        key = (page.object_type, str(value_at(record, "id")))
+        listed.add(key)
+        content = fingerprint(record)
+        found = None if dates is None else dates.get(key)
+        if dates is None or (found is not None and found.fingerprint == content):
+            same[key] = content
+        records.append(record if found is None else {**record, DATED: found.micros})
+    return RawPage(records=records, cursor=page.cursor, object_type=page.object_type)
+
+
+def _held(
+    client: ConnectorHttpClient,
+    path: str,
+    page_size: int,
+    types: Mapping[str, tuple[str, StreamState]],
+    deletions: frozenset[str],
+    tag: Callable[[str], str],
+) -> HeldEvents:
+    """The date of each object by its newest held event (see the module docstring), and the held
+    deletion events.
+
+    ``types``: event type -> (the object type its events carry, the state of the event stream that
+    reads it: its watermark and seen ids, which say what was held when the pull began); the types in
+    ``deletions`` are deletion events (they date nothing). ``tag``: an
+    event id as the cursor keeps it. One walk of ``GET path?types[]=...`` newest first, paged with
+    ``starting_after``: the events of 30 days, ``page_size`` a request."""
+    names = sorted(types)
+    params: dict[str, Any] = {"limit": page_size, **{f"types[{i}]": t for i, t in enumerate(names)}}
+    newest: dict[tuple[str, str], _Newest] = {}
+    on_second: dict[tuple[str, int], int] = {}  # events of a type on a second, counted newest first
+    deleted: dict[str, list[dict[str, Any]]] = {}
+    while True:
+        try:
+            body = client.get_json(path, params=params) or {}
+        except ConnectorRequestError as exc:
+            anchor = params.get("starting_after")
+            if anchor and exc.status in (400, 404) and str(anchor) in exc.vendor_message:
+                break  # the last event read expired (30 days): the rest are older still
+            raise
+        data = body.get("data") if isinstance(body, dict) else None
+        events = [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
+        for event in events:
+            kind = str(event.get("type"))
+            created = event.get("created")
+            object_id = value_at(event, "data.object.id")
+            if kind not in types or not isinstance(created, int) or isinstance(created, bool):
+                continue
+            object_type, stream = types[kind]
+            since = None if stream.since is None else int(stream.since.timestamp())
+            if since is None or created > since:
+                continue  # made after the pull began: the event streams read it as a change
+            if created == since and tag(str(event.get("id"))) not in stream.skip:
+                continue
+            if kind in deletions:
+                deleted.setdefault(object_type, []).append(event)
+                continue
+            place = on_second[(kind, created)] = on_second.get((kind, created), 0) + 1
+            if not object_id:
+                continue
+            key = (object_type, str(object_id))
+            found = newest.get(key)
+            if found is None:
+                newest[key] = _Newest(kind, created, fingerprint(value_at(event, "data.object")))
+            elif found.previous is None and found.second == created and found.kind == kind:
+                found.previous = place
+        if not events or not (isinstance(body, dict) and body.get("has_more")):
+            break
+        params = {**params, "starting_after": events[-1].get("id")}
+    out: dict[tuple[str, str], Held] = {}
+    for key, found in newest.items():
+        before = 0
+        if found.previous is not None:
+            # Its place oldest first: the events of that second after it, newest first, come before.
+            before = on_second[(found.kind, found.second)] - found.previous + 1
+        micros = min(before + 1, SEEN_LIMIT + 1)
+        at = datetime.fromtimestamp(found.second, UTC) + timedelta(microseconds=micros)
+        out[key] = Held(at, found.fingerprint)
+    return HeldEvents(out, deleted)
+
+
+__all__ = ["DATED", "Held", "HeldEvents", "dated", "fingerprint", "held_events", "listed_page"]
