@@ -152,15 +152,13 @@ def _split_fresh(
         return root
 
     for index, record in enumerate(records):
-        keys = []
         for ident in record.identifiers:
             key = ident.key
             refused = blocked.get(key)
             if refused is None:
                 refused = blocked[key] = is_blocked(ident)
-            if not refused:
-                keys.append(key)
-        for key in keys:
+            if refused:
+                continue
             other = first_with.setdefault(key, index)
             if other != index:
                 a, b = find(index), find(other)

@@ -47,9 +47,9 @@ from core.mailbox import is_canonical, mailbox_key
 from core.merge import record_hash
 from core.record_json import record_json
 from core.schema import SourceRecord
-from core.storage.sqlite_new_items import Row
+from core.storage.sqlite_new_items import EventRow, IdentRow, MarkerRow, NewItems, SourceRow
 
-__all__ = ["ITEM_MAX_BYTES", "Row", "WritesNewItems", "found_fresh"]
+__all__ = ["ITEM_MAX_BYTES", "NewItems", "WritesNewItems", "found_fresh"]
 
 #: DynamoDB's limits the stores hold (core.storage.sqlite): an item, and the keys' UTF-8 bytes.
 ITEM_MAX_BYTES: Final = 400 * 1024
@@ -67,10 +67,10 @@ class WritesNewItems(Protocol):
 
     max_items_per_commit: int
 
-    def insert_new_items(self, groups: Sequence[tuple[Sequence[Row], Sequence[Row]]]) -> set[int]:
-        """Write each group's items in one transaction: the first rows only if no item has their
-        keys (else the group writes nothing), the second as puts; the indices of the groups that
-        wrote nothing."""
+    def insert_new_items(self, groups: Sequence[NewItems]) -> set[int]:
+        """Write each group's items in one transaction: its IDENT and PROFILE items only if no item
+        has their keys (else the group writes nothing), the others as puts; the indices of the
+        groups that wrote nothing."""
         ...
 
 
@@ -90,7 +90,7 @@ def found_fresh(
 
     The clock is read once: every new customer written here arrived at that time."""
     left: list[list[SourceRecord]] = []
-    taken: list[tuple[list[Row], list[Row]]] = []
+    taken: list[NewItems] = []
     founds: list[tuple[str, list[SourceRecord], list[GuardrailHit]]] = []
     if blocked is None:
         blocked = {}
@@ -104,8 +104,8 @@ def found_fresh(
         if planned is None:
             left.append(group)
             continue
-        survivor, claimed, free, hits = planned
-        taken.append((claimed, free))
+        survivor, items, hits = planned
+        taken.append(items)
         founds.append((survivor, group, hits))
     failed = store.insert_new_items(taken) if taken else set()
     for index, (survivor, group, hits) in enumerate(founds):
@@ -145,10 +145,10 @@ def _rows(
     arrival: _Arrival,
     limit: int,
     blocked: dict[str, bool],
-) -> tuple[str, list[Row], list[Row], list[GuardrailHit]] | None:
-    """The survivor and the items ``_changeset`` of this group as one new customer would write
-    (conditional ones first), with the group's guardrail hits; None when the general planner must
-    decide (see the module's docstring)."""
+) -> tuple[str, NewItems, list[GuardrailHit]] | None:
+    """The survivor and the items ``_changeset`` of this group as one new customer would write, by
+    kind, with the group's guardrail hits; None when the general planner must decide (see the
+    module's docstring)."""
     policy = settings.policy
     is_blocked = policy.is_blocked
     limits = policy.max_records_per_identifier  # IdentityPolicy.limit_for, but for source keys
@@ -200,7 +200,8 @@ def _rows(
     event_id = arrival.event_id
     sort_prefix = arrival.sort_prefix
     cid_json = _string_json(survivor)
-    free: list[Row] = []
+    sources: list[SourceRow] = []
+    events: list[EventRow] = []
     chars = 0
     by_key: dict[str, SourceRecord] = {}
     for record in group:
@@ -208,7 +209,7 @@ def _rows(
         by_key[record_key] = record
         h = record_hash(record)
         snapshot = record_json(record)  # worked out in the normalising worker, if there is one
-        free.append((pk, "SOURCE#" + record_key, None, h, None, None, snapshot, None))
+        sources.append((pk, "SOURCE#" + record_key, h, snapshot))
         eid = event_id(survivor, record_key, h)
         reason = "" if quotes_identifier(_ARRIVED, (record_key,)) else _ARRIVED
         event = (
@@ -218,30 +219,30 @@ def _rows(
             f'"handed_over":[],"inherited_from":null}}'
         )
         sort_key = sort_prefix + eid
-        free.append((pk, sort_key, None, None, None, None, event, None))
+        events.append((pk, sort_key, event))
         chars += len(record_key) + len(h) + len(snapshot) + len(sort_key) + len(event)
-    claimed: list[Row] = []
+    idents: list[IdentRow] = []
     for key in desired:
         snap = by_key.get(key[7:]) if key.startswith("source#") else None
         if snap is None:  # not a source key, or a child's link to an owner not in the group
-            claimed.append(("IDENT#" + key, "IDENT", None, None, survivor, None, None, None))
+            idents.append(("IDENT#" + key, None, survivor, None))
             chars += len(key)
         else:
             h = record_hash(snap)
             moment = snap.ordered_at.isoformat()
-            claimed.append(("IDENT#" + key, "IDENT", None, h, survivor, moment, None, None))
+            idents.append(("IDENT#" + key, h, survivor, moment))
             chars += len(key) + len(h) + len(moment)
+    held: list[MarkerRow] = []
     for mailbox in markers:
-        free.append(("IDENT#" + mailbox, "HOLDER#" + survivor, None, None, survivor, None, None, None))
+        held.append(("IDENT#" + mailbox, "HOLDER#" + survivor, survivor))
         chars += len(mailbox)
     document, item_hash = new_profile(survivor, group, settings.rules)
     owned = _owned_json(desired)
-    claimed.append((pk, "PROFILE", 1, item_hash, None, None, document, owned))
-    rows = len(free) + len(claimed)
+    rows = len(sources) + len(events) + len(idents) + len(held) + 1  # and the profile
     chars += len(document) + len(owned) + rows * (2 * len(survivor) + 16)  # keys' prefixes, ids
     if 4 * chars + _ITEM_OVERHEAD * rows > ITEM_MAX_BYTES:
         return None  # an item (or the transaction) may be too large: sized exactly by the planner
-    return survivor, claimed, free, hits
+    return survivor, (idents, [(pk, item_hash, document, owned)], sources, events, held), hits
 
 
 def _key(record: SourceRecord) -> str:
@@ -269,6 +270,7 @@ def _string_json(text: str) -> str:
 def _owned_json(keys: list[str]) -> str:
     """``json.dumps({"owned": keys})``, the profile item's ``attrs`` (core.storage.sqlite), without
     the encoder for the common keys (printable ASCII without quotes or backslashes)."""
-    if all(key.isascii() and key.isprintable() and '"' not in key and "\\" not in key for key in keys):
-        return '{"owned": [' + ", ".join(f'"{key}"' for key in keys) + "]}"
+    text = "".join(keys)  # one check of all of them: each key passes exactly when their text does
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return '{"owned": ["' + '", "'.join(keys) + '"]}' if keys else '{"owned": []}'
     return json.dumps({"owned": keys})

@@ -18,11 +18,10 @@ records; tests/unit/test_ingest_fresh.py compares every stored item with the gen
 from __future__ import annotations
 
 from hashlib import blake2b
-from typing import Any
 
 from pydantic_core import to_json
 
-from core.merge import MergeRules, _identifiers, _merge_consent, _merge_traits, compute_traits
+from core.merge import MergeRules, _identifiers, _winning_consent, _winning_traits, compute_traits
 from core.schema import SourceRecord
 
 __all__ = ["new_profile"]
@@ -32,23 +31,12 @@ def new_profile(customer_id: str, records: list[SourceRecord], rules: MergeRules
     """``(profile_json(p), profile_hash(p))`` for ``p = build_profile(customer_id, records, rules,
     1)``; ``records`` sorted by key, each key once (a batch's newest versions)."""
     keyed = [(r.key, r) for r in records]
-    traits: dict[str, Any]
-    if len(records) == 1:  # every value is a lone candidate: it wins (core.merge._merge_traits)
-        key, record = keyed[0]
-        at, values = record.updated_at, record.traits
-        traits = {
-            name: {"value": values[name], "source": key, "updated_at": at}
-            for name in sorted(values)
-            if values[name]
-        }
-    else:
-        traits = _merge_traits(keyed, rules)
     body = to_json(
         {
             "identifiers": _identifiers(keyed),
-            "traits": traits,
+            "traits": _winning_traits(keyed, rules, dict),
             "computed": compute_traits(records, rules),
-            "consent": _merge_consent(keyed) if any(r.consent for r in records) else {},
+            "consent": _winning_consent(keyed, dict) if any(r.consent for r in records) else {},
             "sources": [
                 {
                     "source": r.source,

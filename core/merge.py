@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from operator import itemgetter, lt
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from core.identity import counts_toward_limits
 from core.schema import (
@@ -67,6 +67,8 @@ DEFAULT_RULES = MergeRules()
 _Keyed = tuple[str, SourceRecord]
 #: A trait's candidate value: the record's key, the record, the value.
 _Candidate = tuple[str, SourceRecord, str]
+#: What a winning trait or consent value is made into (a model, or a dict of its fields).
+_V = TypeVar("_V")
 
 
 def _with_keys(records: Iterable[SourceRecord]) -> list[_Keyed]:
@@ -91,12 +93,18 @@ def merge_traits(records: Iterable[SourceRecord], rules: MergeRules) -> dict[str
 
 
 def _merge_traits(records: list[_Keyed], rules: MergeRules) -> dict[str, TraitValue]:
+    return _winning_traits(records, rules, TraitValue.assemble)
+
+
+def _winning_traits(records: list[_Keyed], rules: MergeRules, make: Callable[..., _V]) -> dict[str, _V]:
+    """``_merge_traits``, each winner made by ``make(value=, source=, updated_at=)``: a TraitValue, or
+    (core.ingest_profile, which only serialises them) a plain dict of the same fields in order."""
     if len(records) == 1:
         # Half the profiles of a sync: every value is a lone candidate, so it wins (as below).
         key, record = records[0]
         at, traits = record.updated_at, record.traits
         return {
-            name: TraitValue.assemble(value=traits[name], source=key, updated_at=at)
+            name: make(value=traits[name], source=key, updated_at=at)
             for name in sorted(traits)
             if traits[name]
         }
@@ -105,14 +113,14 @@ def _merge_traits(records: list[_Keyed], rules: MergeRules) -> dict[str, TraitVa
         for name, value in record.traits.items():
             if value:
                 by_trait.setdefault(name, []).append((key, record, value))
-    out: dict[str, TraitValue] = {}
+    out: dict[str, _V] = {}
     for name in sorted(by_trait):
         candidates = by_trait[name]
         # A lone candidate wins under every rule; most traits of most profiles have one.
         key, record, value = (
             candidates[0] if len(candidates) == 1 else _pick(candidates, rules.rule_for(name))
         )
-        out[name] = TraitValue.assemble(value=value, source=key, updated_at=record.updated_at)
+        out[name] = make(value=value, source=key, updated_at=record.updated_at)
     return out
 
 
@@ -122,6 +130,12 @@ def merge_consent(records: Iterable[SourceRecord]) -> dict[str, ConsentValue]:
 
 
 def _merge_consent(records: list[_Keyed]) -> dict[str, ConsentValue]:
+    return _winning_consent(records, ConsentValue.assemble)
+
+
+def _winning_consent(records: list[_Keyed], make: Callable[..., _V]) -> dict[str, _V]:
+    """``_merge_consent``, each winner made by ``make(granted=, changed_at=, source=)`` (see
+    ``_winning_traits``)."""
     best: dict[str, tuple[tuple[datetime, bool, str], ConsentState]] = {}
     for key, record in records:
         read_at = record.read_at  # a decision stamped ahead counts from when it was read, as a record
@@ -134,10 +148,10 @@ def _merge_consent(records: list[_Keyed]) -> dict[str, ConsentValue]:
             current = best.get(channel)
             if current is None or rank > current[0]:
                 best[channel] = (rank, state)
-    out: dict[str, ConsentValue] = {}
+    out: dict[str, _V] = {}
     for channel in sorted(best):
         (_, _, key), state = best[channel]
-        out[channel] = ConsentValue.assemble(granted=state.granted, changed_at=state.changed_at, source=key)
+        out[channel] = make(granted=state.granted, changed_at=state.changed_at, source=key)
     return out
 
 

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 def _resolve(args: argparse.Namespace) -> int:
     from connectors.jsonl import read_jsonl
     from connectors.jsonl.batched import BatchEnd, read_jsonl_batched
+    from core.batch_ingest import ingest_batch
     from core.normalise import NormaliseOptions
-    from core.runtime import bulk_gc
+    from core.runtime import RESOLVE_GC_THRESHOLDS, bulk_gc, collected_after
     from profilesync import cli_checks
     from profilesync.parallel_normalise import NormalisingWorker, usable_cores, worker_wanted
     from profilesync.progress import Progress, count_lines
@@ -97,8 +98,8 @@ def _resolve(args: argparse.Namespace) -> int:
             drafts.close()  # the worker (or read_jsonl_batched) reads the file from its first line
 
         # Set-up is done (imports, the store): freeze it and run the collector less often while
-        # the records are resolved (see core.runtime).
-        stack.enter_context(bulk_gc())
+        # the records are resolved, and not at all while a batch is ingested (see core.runtime).
+        stack.enter_context(bulk_gc(RESOLVE_GC_THRESHOLDS))
         settings = _identity_settings(args)
         if args.endpoint_url is not None:
             # A table on an endpoint may hold erasures (`profilesync privacy erase`, the deployed
@@ -126,6 +127,7 @@ def _resolve(args: argparse.Namespace) -> int:
             quarantine=lambda q: write_quarantine_line(q, qfile),
             progress=progress,
             erased=erased,
+            ingesting=collected_after(ingest_batch),
         )
         if args.endpoint_url is None:
             grouped.close()

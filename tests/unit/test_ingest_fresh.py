@@ -39,6 +39,7 @@ from core.schema import SourceRecord
 from core.storage.memory import InMemoryProfileStore
 from core.storage.sqlite import SQLiteProfileStore
 from core.storage.sqlite_database import SQLiteDatabase
+from core.storage.sqlite_new_items import NewItems
 from core.testing.population import people, records_for
 
 AT = datetime(2026, 6, 1, 12, 30, 15, 250000, tzinfo=UTC)
@@ -398,28 +399,26 @@ def test_a_group_whose_items_another_writer_took_loses_whole_and_is_planned_agai
     assert fast[1][5] == 1  # attached
 
 
+def _new(cid: str, keys: list[str], source: str) -> NewItems:
+    """A new customer's items: an IDENT item per key, no profile, one SOURCE item."""
+    return (
+        [("IDENT#" + key, None, cid, None) for key in keys],
+        [],
+        [("CUSTOMER#" + cid, source, "h", "{}")],
+        [],
+        [],
+    )
+
+
 @pytest.mark.parametrize("grouped", [False, True], ids=["transactions", "grouped-commits"])
 def test_insert_new_items_writes_nothing_of_a_group_whose_item_exists(tmp_path: Path, grouped: bool) -> None:
     # GIVEN a stored identifier item, and groups of new items, the second naming it
     with sqlite_store(tmp_path / "s.sqlite3", grouped=grouped) as store:
-        taken = ("IDENT#email#a@x.io", "IDENT", None, None, "cus_other", None, None, None)
-        assert store.insert_new_items([([taken], [])]) == set()
-        one = (
-            [("IDENT#email#b@x.io", "IDENT", None, None, "cus_b", None, None, None)],
-            [("CUSTOMER#cus_b", "SOURCE#x", None, "h", None, None, "{}", None)],
-        )
-        two = (
-            [
-                ("IDENT#email#c@x.io", "IDENT", None, None, "cus_c", None, None, None),
-                ("IDENT#email#a@x.io", "IDENT", None, None, "cus_c", None, None, None),
-            ],
-            [("CUSTOMER#cus_c", "SOURCE#y", None, "h", None, None, "{}", None)],
-        )
+        assert store.insert_new_items([_new("cus_other", ["email#a@x.io"], "SOURCE#o")]) == set()
+        one = _new("cus_b", ["email#b@x.io"], "SOURCE#x")
+        two = _new("cus_c", ["email#c@x.io", "email#a@x.io"], "SOURCE#y")
         # (and a third naming the first one's key: two claims of one key, which no batch makes)
-        three = (
-            [("IDENT#email#b@x.io", "IDENT", None, None, "cus_d", None, None, None)],
-            [("CUSTOMER#cus_d", "SOURCE#z", None, "h", None, None, "{}", None)],
-        )
+        three = _new("cus_d", ["email#b@x.io"], "SOURCE#z")
         # WHEN they are inserted
         failed = store.insert_new_items([one, two, three])
         # THEN the second and third wrote nothing (not even their other items), the first everything
@@ -428,13 +427,73 @@ def test_insert_new_items_writes_nothing_of_a_group_whose_item_exists(tmp_path: 
         assert keys == {
             ("IDENT#email#a@x.io", "IDENT"),
             ("IDENT#email#b@x.io", "IDENT"),
+            ("CUSTOMER#cus_other", "SOURCE#o"),
             ("CUSTOMER#cus_b", "SOURCE#x"),
         }
         assert {row[0]: row[4] for row in dump(store)}["IDENT#email#a@x.io"] == "cus_other"
         # AND the store goes on: a later group is written whole, the lost ones' keys are free
-        four = (
-            [("IDENT#email#c@x.io", "IDENT", None, None, "cus_e", None, None, None)],
-            [("CUSTOMER#cus_e", "SOURCE#w", None, "h", None, None, "{}", None)],
+        assert store.insert_new_items([_new("cus_e", ["email#c@x.io"], "SOURCE#w")]) == set()
+        assert len(dump(store)) == 6
+
+
+def test_insert_new_items_writes_nothing_of_a_group_whose_profile_exists(tmp_path: Path) -> None:
+    # GIVEN a stored profile item, and two new customers, the second under that customer id
+    with sqlite_store(tmp_path / "s.sqlite3", grouped=True) as store:
+        profile = ("CUSTOMER#cus_p", "h1", '{"customer_id":"cus_p"}', '{"owned": []}')
+        assert store.insert_new_items([([], [profile], [], [], [])]) == set()
+        first = _new("cus_q", ["email#q@x.io"], "SOURCE#q")
+        second: NewItems = (
+            [("IDENT#email#r@x.io", "h", "cus_p", "2026-01-05T10:00:00+00:00")],
+            [("CUSTOMER#cus_p", "h2", "{}", '{"owned": []}')],
+            [("CUSTOMER#cus_p", "SOURCE#r", "h", "{}")],
+            [("CUSTOMER#cus_p", "HISTORY#r", "{}")],
+            [("IDENT#mailbox#r@x.io", "HOLDER#cus_p", "cus_p")],
         )
-        assert store.insert_new_items([four]) == set()
-        assert len(dump(store)) == 5
+        # WHEN they are inserted THEN the second writes nothing, not even its puts
+        assert store.insert_new_items([first, second]) == {1}
+        rows = {(row[0], row[1]): row for row in dump(store)}
+        assert set(rows) == {
+            ("CUSTOMER#cus_p", "PROFILE"),
+            ("IDENT#email#q@x.io", "IDENT"),
+            ("CUSTOMER#cus_q", "SOURCE#q"),
+        }
+        # AND the stored profile is the one that was there, each item's columns where they belong
+        assert rows[("CUSTOMER#cus_p", "PROFILE")][2:8] == (
+            1,
+            "h1",
+            None,
+            None,
+            '{"customer_id":"cus_p"}',
+            '{"owned": []}',
+        )
+        assert rows[("CUSTOMER#cus_q", "SOURCE#q")][2:8] == (None, "h", None, None, "{}", None)
+        # AND every kind of item of a group that wins lands in its columns
+        assert store.insert_new_items([second]) == {0}  # the profile is still there
+        third: NewItems = (
+            [("IDENT#email#r@x.io", "h", "cus_s", "2026-01-05T10:00:00+00:00")],
+            [("CUSTOMER#cus_s", "h3", "{}", '{"owned": []}')],
+            [],
+            [("CUSTOMER#cus_s", "HISTORY#r", "{}")],
+            [("IDENT#mailbox#r@x.io", "HOLDER#cus_s", "cus_s")],
+        )
+        assert store.insert_new_items([third]) == set()
+        rows = {(row[0], row[1]): row for row in dump(store)}
+        assert rows[("IDENT#email#r@x.io", "IDENT")][2:9] == (
+            None,
+            "h",
+            "cus_s",
+            "2026-01-05T10:00:00+00:00",
+            None,
+            None,
+            None,
+        )
+        assert rows[("CUSTOMER#cus_s", "HISTORY#r")][2:9] == (None, None, None, None, "{}", None, None)
+        assert rows[("IDENT#mailbox#r@x.io", "HOLDER#cus_s")][2:9] == (
+            None,
+            None,
+            "cus_s",
+            None,
+            None,
+            None,
+            None,
+        )

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -22,6 +23,7 @@ from connectors.jsonl import draft_from_flat
 from core.errors import RecordRejectedError
 from core.governance.history import _sortable_time
 from core.identity import IdentityPolicy, group_records
+from core.ingest_fresh import _owned_json
 from core.normalise import normalise_record
 from core.ports import Changeset
 from core.schema import SourceRecord
@@ -169,3 +171,14 @@ def test_item_bytes_refuses_keys_over_dynamodbs_by_their_bytes(pk: str, sk: str,
             _item_bytes(Changeset("c", ()), row)
     else:
         assert _item_bytes(Changeset("c", ()), row) == _dynamodb_count(row)
+
+
+_KEY_TEXT = st.text(alphabet=st.sampled_from(["a", "Z", "#", "@", '"', "\\", "\n", "\x7f", "é", "字", " "]))
+
+
+@SETTINGS
+@given(keys=st.lists(_KEY_TEXT, max_size=5))
+def test_owned_keys_json_is_the_encoders(keys: list[str]) -> None:
+    # GIVEN a new customer's owned keys (quotes, backslashes, controls, non-ASCII, none at all)
+    # WHEN the profile item's attrs are written without the encoder THEN they are json.dumps's
+    assert _owned_json(keys) == json.dumps({"owned": keys})
