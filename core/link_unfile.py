@@ -2,11 +2,11 @@
 round of the same ingest had filed them (core.link_plan.plan_linked files a batch before its commit).
 
 A record whose commit lost and that the next round drops, as suppressed (an erasure ran in between)
-or as stale (another worker stored a newer version), leaves the keys of the version it tried: a
-record no customer holds is forgotten whole (its memberships and review pairs,
-core.link_nodes.forget_records), and one a customer holds loses the keys its stored version lacks, so
-that the index lists what the store holds and an erasure (which forgets the stored version's keys)
-finds every item naming the record."""
+or as stale (another worker stored a newer version), leaves the keys of the version it tried (and
+filing it took its stored version's other keys away): a record no customer holds is forgotten whole
+(its memberships and review pairs, core.link_nodes.forget_records), and one a customer holds moves
+back to its stored version's keys, so that the index lists what the store holds and an erasure
+(which forgets the stored version's keys) finds every item naming the record."""
 
 from __future__ import annotations
 
@@ -51,18 +51,20 @@ def unfile_dropped(
                 later[key] = customer.merged_into
         todo = later
     forget_records(store, [r for r in dropped if r.key not in stored], policy)
-    surplus: dict[str, tuple[str, ...]] = {}
+    # Back from the keys the dropped version was filed under to its stored version's: filing it took
+    # the stored version's other keys away (core.link_plan).
+    tried: dict[str, tuple[str, ...]] = {}
+    held: dict[str, tuple[str, ...]] = {}
     children: set[str] = set()
     for record in dropped:
         kept = stored.get(record.key)
         if kept is None:
             continue
-        node = graph_node(record, policy)
-        held = set(index_keys(graph_node(kept, policy), linkage.model))
-        extra = tuple(k for k in index_keys(node, linkage.model) if k not in held)
-        if extra:
-            surplus[record.key] = extra
-            if not node.person:
-                children.add(record.key)
-    if surplus:
-        store.update_blocks(changes_for(surplus, {}, linkage.index_limits(), children))
+        node, kept_node = graph_node(record, policy), graph_node(kept, policy)
+        tried[record.key] = index_keys(node, linkage.model)
+        held[record.key] = index_keys(kept_node, linkage.model)
+        if not kept_node.person:
+            children.add(record.key)
+    changes = changes_for(tried, held, linkage.index_limits(), children)
+    if changes:
+        store.update_blocks(changes)
