@@ -69,17 +69,11 @@ def _merged_in_history(profiles: ProfileStore, customers: Sequence[str]) -> set[
     history = getattr(profiles, "history", None)
     if history is None or not customers:
         return set()
-    from core.governance.history import MAX_PAGE
+    from core.governance.history import whole_history
 
     named: set[str] = set()
     for cid in customers:
-        after: str | None = None
-        while True:
-            page = history.list_history(cid, limit=MAX_PAGE, after=after, newest_first=False)
-            named.update(c for e in page.events if e.kind == "merge" for c in e.customers)
-            if page.next is None:
-                break
-            after = page.next
+        named.update(c for e in whole_history(history, cid) if e.kind == "merge" for c in e.customers)
     return named - set(customers)
 
 

@@ -26,12 +26,8 @@ to its customer meanwhile.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from core.ports import RETIRED_OWNER, CustomerState, ProfileStore, ReadsTombstones
-
-if TYPE_CHECKING:
-    from core.governance.history import HistoryEvent, HistoryStore
 
 
 def retired_tombstones(profiles: ProfileStore, customer_ids: Iterable[str]) -> list[str]:
@@ -41,19 +37,13 @@ def retired_tombstones(profiles: ProfileStore, customer_ids: Iterable[str]) -> l
     history = getattr(profiles, "history", None)
     if history is None or not isinstance(profiles, ReadsTombstones):
         return []
-    from core.governance.history import MAX_PAGE
+    from core.governance.history import whole_history
 
     named: set[str] = set()
     for cid in sorted(set(customer_ids)):
-        after: str | None = None
-        while True:
-            page = history.list_history(cid, limit=MAX_PAGE, after=after, newest_first=False)
-            for event in page.events:
-                if event.kind == "source_removed":
-                    named.update(f"source#{key}" for key in event.source_keys)
-            if page.next is None:
-                break
-            after = page.next
+        for event in whole_history(history, cid):
+            if event.kind == "source_removed":
+                named.update(f"source#{key}" for key in event.source_keys)
     if not named:
         return []
     owners = profiles.get_owners_and_tombstones(sorted(named))
@@ -63,7 +53,7 @@ def retired_tombstones(profiles: ProfileStore, customer_ids: Iterable[str]) -> l
 def retired_from(profiles: ProfileStore, key: str) -> list[CustomerState]:
     """The live customers the record ``key`` (``source#...``, a tombstone) was retired from (see the
     module docstring): one, or none when it is gone since; more only if histories disagree."""
-    from core.governance.history import MAX_PAGE
+    from core.governance.history import whole_history
     from core.governance.history_names import IndexesHistoryNames
     from core.scope_holders import _live
 
@@ -87,22 +77,10 @@ def retired_from(profiles: ProfileStore, key: str) -> list[CustomerState]:
         after = page.next
     found: list[CustomerState] = []
     for cid in sorted(live):
-        events = _removals(history, cid, MAX_PAGE)
-        if any(source_key in e.source_keys and e.at == tombstone.updated_at for e in events):
+        removals = (e for e in whole_history(history, cid) if e.kind == "source_removed")
+        if any(source_key in e.source_keys and e.at == tombstone.updated_at for e in removals):
             found.append(live[cid])
     return found
-
-
-def _removals(history: HistoryStore, customer_id: str, page_size: int) -> list[HistoryEvent]:
-    """The ``source_removed`` events of a customer's history, its inherited copies included."""
-    out: list[HistoryEvent] = []
-    after: str | None = None
-    while True:
-        page = history.list_history(customer_id, limit=page_size, after=after, newest_first=False)
-        out.extend(e for e in page.events if e.kind == "source_removed")
-        if page.next is None:
-            return out
-        after = page.next
 
 
 __all__ = ["retired_from", "retired_tombstones"]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -211,6 +211,18 @@ def inherit_in_pages(
         after = found.next
 
 
+def whole_history(store: HistoryStore, customer_id: str) -> Iterator[HistoryEvent]:
+    """Every event of ``customer_id``'s history (its inherited copies included), oldest first, read
+    a page of ``MAX_PAGE`` at a time."""
+    after: str | None = None
+    while True:
+        page = store.list_history(customer_id, limit=MAX_PAGE, after=after, newest_first=False)
+        yield from page.events
+        if page.next is None:
+            return
+        after = page.next
+
+
 __all__ = [
     "MAX_PAGE",
     "HistoryEvent",
@@ -223,4 +235,5 @@ __all__ = [
     "inherit_in_pages",
     "inherited",
     "quotes_identifier",
+    "whole_history",
 ]

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from core.governance.history import MAX_PAGE, HistoryEvent, HistoryStore
+from core.governance.history import MAX_PAGE, HistoryEvent, HistoryStore, whole_history
 
 NAMED_PREFIX = "NAMED#"
 #: How many customers one page of a name's index items holds at most.
@@ -80,14 +80,9 @@ def index_pairs(events: Iterable[tuple[str, HistoryEvent]]) -> set[tuple[str, st
 def names_in_history(history: HistoryStore, customer_id: str) -> set[str]:
     """The names of the index items of the history of ``customer_id``, a page at a time."""
     names: set[str] = set()
-    after: str | None = None
-    while True:
-        page = history.list_history(customer_id, limit=MAX_PAGE, after=after, newest_first=False)
-        for event in page.events:
-            names |= indexed_names(event)
-        if page.next is None:
-            return names
-        after = page.next
+    for event in whole_history(history, customer_id):
+        names |= indexed_names(event)
+    return names
 
 
 @dataclass(frozen=True, slots=True)

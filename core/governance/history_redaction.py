@@ -22,10 +22,10 @@ are not theirs alone, and stay, as erasure leaves shared values with the other h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-from core.governance.history import MAX_PAGE, HistoryEvent, HistoryStore
+from core.governance.history import HistoryEvent, HistoryStore, whole_history
 from core.governance.history_names import IndexesHistoryNames, event_names, indexed_names, source_name
 from core.privacy_store import DeleteItem, ErasureStore, ItemKey
 
@@ -60,7 +60,7 @@ def redact_histories(
     others: set[str] = set()
     forget: set[tuple[str, str]] = set()
     for customer in sorted(mine):
-        for event in _events(history, customer):
+        for event in whole_history(history, customer):
             others.update(event.customers)
             forget.update((name, customer) for name in indexed_names(event))
     others -= mine
@@ -110,7 +110,7 @@ def _redact_one(
     values = {n for n in names if not n.startswith("source#")}
     deletes: list[DeleteItem] = []
     rewrites: list[HistoryEvent] = []
-    for event in _events(history, other):
+    for event in whole_history(history, other):
         if gone is not None and event.kind in _ARRIVALS and values & set(event.identifiers):
             held = {source_name(k) for k in event.source_keys} - names
             found |= gone(sorted(held)) if held else set()
@@ -138,16 +138,6 @@ def _redact_one(
     for start in range(0, len(deletes), erasure.max_items_per_step):
         erasure.apply(deletes[start : start + erasure.max_items_per_step])
     return len(deletes) + len(rewrites)
-
-
-def _events(history: HistoryStore, customer_id: str) -> Iterator[HistoryEvent]:
-    after: str | None = None
-    while True:
-        page = history.list_history(customer_id, limit=MAX_PAGE, after=after, newest_first=False)
-        yield from page.events
-        if page.next is None:
-            return
-        after = page.next
 
 
 #: Events whose identifiers are the keys the record held (it joined by them).
