@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 import phonenumbers
 from phonenumbers.phonemetadata import REGION_CODE_FOR_NON_GEO_ENTITY, PhoneMetadata
@@ -63,7 +64,71 @@ def _is_valid_number(number: phonenumbers.PhoneNumber) -> bool:
 
 def _is_valid_parts(country_code: int, nsn: str) -> bool:
     """``_is_valid_number`` of the number with this country code (one phonenumbers knows) and
-    national significant number."""
+    national significant number: ``_is_valid_parts_general``'s steps, read once per calling code
+    (``_ValidityPlan``)."""
+    plan = _VALIDITY_PLANS.get(country_code)
+    if plan is None:
+        plan = _VALIDITY_PLANS[country_code] = _ValidityPlan.of(country_code)
+    for leading, types, decided, then in plan.steps:
+        if leading is not None:
+            if leading(nsn) is not None:
+                return then is not None and then.known(nsn)
+        elif types.known(nsn):  # type: ignore[union-attr]  # a step has one or the other
+            return decided or (then is not None and then.known(nsn))
+    return False
+
+
+#: A step of ``_ValidityPlan``: a region's leading digits' match (or None), else its number types;
+#: whether a match of those types decides validity; and the number types the number is then
+#: validated with (``_is_valid_for_region``), None for never valid.
+_Step = tuple[Callable[[str], object] | None, "_NumberTypes | None", bool, "_NumberTypes | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class _ValidityPlan:
+    """What ``_is_valid_parts_general`` reads for one calling code, read once: its regions in order
+    (without those phonenumbers has no metadata for), each as a ``_Step``. A calling code of one
+    region is one step that always matches (its leading digits the empty pattern)."""
+
+    steps: tuple[_Step, ...]
+
+    @classmethod
+    def of(cls, country_code: int) -> _ValidityPlan:
+        regions = COUNTRY_CODE_TO_REGION_CODE[country_code]
+        if len(regions) == 1:
+            return cls(((_ALWAYS, None, False, _types_for_region(country_code, regions[0])),))
+        steps: list[_Step] = []
+        for region in regions:
+            metadata = PhoneMetadata.metadata_for_region(region.upper(), None)
+            if metadata is None:
+                continue
+            then = _types_for_region(country_code, region)
+            if metadata.leading_digits is not None:
+                steps.append((re_compile(metadata.leading_digits).match, None, False, then))
+            else:
+                decided = region != REGION_CODE_FOR_NON_GEO_ENTITY and metadata.country_code == country_code
+                steps.append((None, _NumberTypes.of(metadata), decided, then))
+        return cls(tuple(steps))
+
+
+_VALIDITY_PLANS: dict[int, _ValidityPlan] = {}
+_ALWAYS: Final = re.compile("").match
+
+
+def _types_for_region(country_code: int, region: str) -> _NumberTypes | None:
+    """The number types ``_is_valid_for_region(country_code, nsn, region)`` matches a number
+    against, or None where it is False whatever the number."""
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region.upper())
+    if metadata is None or (
+        region != REGION_CODE_FOR_NON_GEO_ENTITY and country_code != country_code_for_valid_region(region)
+    ):
+        return None
+    return _NumberTypes.of(metadata)
+
+
+def _is_valid_parts_general(country_code: int, nsn: str) -> bool:
+    """``_is_valid_parts`` step by step, as ``phonenumbers.is_valid_number`` goes (kept for the tests,
+    which compare the two)."""
     regions = COUNTRY_CODE_TO_REGION_CODE[country_code]
     if len(regions) == 1:  # region_code_for_number's answer without a match
         return _is_valid_for_region(country_code, nsn, regions[0])
@@ -130,9 +195,19 @@ class _NumberTypes:
         return plan
 
     def known(self, nsn: str) -> bool:
-        if not _matches(self.general, nsn):
+        # _matches of the general description, then of each type, without a call per description
+        general = self.general
+        if general is None:
             return False
-        return any(_matches(desc, nsn) for desc in self.types)
+        lengths, fullmatch = general
+        if (lengths is not None and len(nsn) not in lengths) or fullmatch is None or fullmatch(nsn) is None:
+            return False
+        for lengths, fullmatch in self.types:
+            if lengths is not None and len(nsn) not in lengths:
+                continue
+            if fullmatch is not None and fullmatch(nsn) is not None:
+                return True
+        return False
 
 
 _NUMBER_TYPES: dict[int, tuple[PhoneMetadata, _NumberTypes]] = {}

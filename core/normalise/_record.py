@@ -91,6 +91,27 @@ def _identifiers(
     """Normalise a list of emails or phones, dropping bad ones and duplicates (order kept), and
     every one past the first ``room`` (a record is stored with all its identifiers in one
     transaction, see ``MAX_IDENTIFIERS``)."""
+    if type(values) is list and len(values) < 2 and room > 0:
+        # One value, or none (what nearly every record holds): _identifiers_general's outcome
+        # without its steps. None is blank; a text not blank is read as it is.
+        if not values:
+            return []
+        raw = values[0]
+        if raw is None:
+            return []
+        if type(raw) is str and raw and not raw[0].isspace():  # not blank (strip's whitespace is isspace's)
+            try:
+                return [normalise(raw)]
+            except Exception as exc:
+                collector.drop(kind, raw, _reason(exc))
+                return []
+    return _identifiers_general(values, kind, normalise, collector, room)
+
+
+def _identifiers_general(
+    values: object, kind: str, normalise: Callable[[Any], str], collector: _Collector, room: int
+) -> list[str]:
+    """``_identifiers`` of any values, one by one."""
     found: dict[str, None] = {}
     items = values if isinstance(values, list | tuple) else [values]
     for raw in items:
@@ -260,7 +281,7 @@ def _normalise_record(
     # Within the skew a stamped time is kept; the read time beside it orders the record and its
     # consent decisions (SourceRecord.ordered_at), so a change read later is not taken for older.
     read_at = None
-    if updated_at > now or any(state.changed_at > now for state in consent.values()):
+    if updated_at > now or (consent and any(state.changed_at > now for state in consent.values())):
         read_at = now
     orders, summary = _orders(draft.orders, collector)
 
@@ -268,8 +289,15 @@ def _normalise_record(
     # validated a second time (tests/unit/test_performance_equivalence.py checks both agree).
     # Sorted by kind, then value: "email" < "phone" < "source", so each kind's values sorted in turn.
     # One email and one phone at most (nearly every record) need no sort.
-    identifiers = [_email_identifier(email) for email in (emails if len(emails) < 2 else sorted(emails))]
-    identifiers += [_phone_identifier(phone) for phone in (phones if len(phones) < 2 else sorted(phones))]
+    # Without a comprehension for one value or none (a comprehension is a function call).
+    if len(emails) < 2:
+        identifiers = [_email_identifier(emails[0])] if emails else []
+    else:
+        identifiers = [_email_identifier(email) for email in sorted(emails)]
+    if len(phones) == 1:
+        identifiers.append(_phone_identifier(phones[0]))
+    elif phones:
+        identifiers += [_phone_identifier(phone) for phone in sorted(phones)]
     if owner is None:
         identifiers.append(assemble_model(Identifier, {"kind": "source", "value": key}))
     else:

@@ -5,7 +5,8 @@ objects without validation (``connectors.jsonl._draft_from_json``), reads plain 
 ``phonenumbers.parse`` (``_fast_phone``), checks their validity with compiled number types
 (``_is_valid_number``), decides plain email addresses with one regex, and keeps what it worked out
 (emails, phones and their validity, names, countries, traits, amounts, currencies, timestamps,
-identifiers) in caches.
+identifiers) in caches; a record's one email and one phone skip the loop over a list, and its traits
+are a copy of the line's object without the reserved names.
 ``full_path()`` turns every one of those off: ``json.loads`` per line, validated drafts, phonenumbers'
 own ``parse`` and ``is_valid_number``, every address checked step by step, and no cache at all.
 
@@ -89,6 +90,10 @@ def _phone_reader_uncached(region: str) -> Callable[[str], str]:
     return lambda value: _phone._normalise_phone(value, region)
 
 
+def _traits_by_comprehension(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in jsonl._RESERVED}
+
+
 @contextmanager
 def full_path() -> Iterator[None]:
     """Every fast path and cache of the normalising worker turned off (see the module's docstring)."""
@@ -113,6 +118,8 @@ def full_path() -> Iterator[None]:
         patch.setattr(country, "_cached_currency", country._cached_currency.__wrapped__)
         patch.setattr(_record, "_email_identifier", _record._email_identifier.__wrapped__)
         patch.setattr(_record, "_phone_identifier", _record._phone_identifier.__wrapped__)
+        patch.setattr(_record, "_identifiers", _record._identifiers_general)
+        patch.setattr(jsonl, "_traits_of", _traits_by_comprehension)
         yield
 
 
