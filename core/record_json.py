@@ -82,13 +82,17 @@ def _hash_body(record: SourceRecord, body: bytes) -> bytes | None:
     consent = fields["consent"]
     if consent:
         at = fields["updated_at"]
-        defaulted = [state.changed_at for state in consent.values() if state.changed_at == at]
+        defaulted = False
+        for state in consent.values():
+            changed_at = state.changed_at
+            if changed_at == at:
+                if changed_at is not at:
+                    return None  # an equal time that may be written otherwise (another offset)
+                defaulted = True
         if defaulted:
             # record_hash leaves out the time of a decision made at the record's own time. Those
             # made with that very datetime serialise it as the record's; any other time serialises
             # to another text, so replacing that text's decisions touches exactly the defaulted ones.
-            if any(changed_at is not at for changed_at in defaulted):
-                return None  # an equal time that may be written otherwise (another offset)
             stamp = b',"changed_at":"' + body[after : end - 1] + b'"}'
             rest = body[end:cut].replace(b'{"granted":true' + stamp, b'{"granted":true}')
             rest = rest.replace(b'{"granted":false' + stamp, b'{"granted":false}')
