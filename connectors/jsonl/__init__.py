@@ -259,11 +259,13 @@ def read_jsonl(
 
 
 def line_outcome(
-    number: int, line: str, length: int, default_source: str
+    number: int, line: str, length: int, default_source: str, *, utf8: bool = False
 ) -> RecordDraft | Quarantined | None:
     """What ``read_jsonl`` yields for line ``number`` (``length`` characters, of which ``line`` holds
-    the start when it is over ``MAX_LINE_CHARS``): a draft, a quarantine entry, or None (blank)."""
-    if (bad := _undecodable(line, number, default_source)) is not None:
+    the start when it is over ``MAX_LINE_CHARS``): a draft, a quarantine entry, or None (blank).
+    ``utf8``: the line was decoded strictly, so it holds no byte that is not UTF-8 to look for
+    (``errors="surrogateescape"`` makes those U+DC80..U+DCFF, which no valid UTF-8 decodes to)."""
+    if not utf8 and (bad := _undecodable(line, number, default_source)) is not None:
         return bad
     if length > MAX_LINE_CHARS:
         reason = (

@@ -96,10 +96,13 @@ def read_jsonl_batched(
                 raw = data[starts[index] : starts[index + 1]]
                 if index == 0 and raw.startswith(_BOM):
                     raw = raw[len(_BOM) :]  # utf-8-sig, as read_jsonl opens the file
-                line = raw.decode("utf-8", "surrogateescape")
+                try:  # valid UTF-8 (nearly every line): no byte for line_outcome to look for
+                    line, utf8 = raw.decode("utf-8"), True
+                except UnicodeDecodeError:
+                    line, utf8 = raw.decode("utf-8", "surrogateescape"), False
                 if line.endswith("\r\n"):
                     line = line[:-2] + "\n"  # text mode's newline translation
-                outcome = line_outcome(index + 1, line, len(line), default_source)
+                outcome = line_outcome(index + 1, line, len(line), default_source, utf8=utf8)
                 if outcome is not None:
                     yield outcome
             first = end
