@@ -381,12 +381,12 @@ def _reader_in_country(country: str, default: str) -> Callable[[Any], str]:
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _email_identifier(value: str) -> Identifier:
-    return Identifier.assemble(kind="email", value=value)
+    return assemble_model(Identifier, {"kind": "email", "value": value})
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _phone_identifier(value: str) -> Identifier:
-    return Identifier.assemble(kind="phone", value=value)
+    return assemble_model(Identifier, {"kind": "phone", "value": value})
 
 
 def count_outcomes(results: Iterable[SourceRecord | Quarantined]) -> tuple[int, int]:
