@@ -4,7 +4,7 @@
   the same identifiers and the same dropped values, with their reasons, as ``_identifiers_general``.
 * ``connectors.jsonl._traits_of``: a record's traits as a copy without the reserved names; the same
   names, values and order as the comprehension it replaced.
-* ``_phone_valid._is_valid_parts``: the regions of a calling code read once (``_ValidityPlan``); the
+* ``_phone_valid._is_valid_parts``: each region of a calling code read once (``_step``); the
   same answer as ``_is_valid_parts_general`` and as ``phonenumbers.is_valid_number``, for every
   calling code, on every region's example numbers and on random digits.
 
@@ -133,10 +133,16 @@ def _nsns(country_code: int, rng: random.Random) -> list[str]:
     return [nsn for nsn in found if len(nsn) >= 2]
 
 
+@pytest.mark.parametrize("backwards", [False, True])
 @pytest.mark.parametrize("country_code", sorted(COUNTRY_CODE_TO_REGION_CODE))
-def test_validity_plan_as_is_valid_number(country_code: int) -> None:
+def test_validity_plan_as_is_valid_number(
+    country_code: int, backwards: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its regions read from nothing, in either order: a later region's number first or last
+    monkeypatch.setattr(_phone_valid, "_VALIDITY_STEPS", {})
     rng = random.Random(country_code)
-    for nsn in _nsns(country_code, rng):
+    nsns = _nsns(country_code, rng)
+    for nsn in reversed(nsns) if backwards else nsns:
         number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(nsn))
         if phonenumbers.national_significant_number(number) != nsn:
             continue  # a leading zero: not a number the fast path reads
