@@ -6,20 +6,38 @@ or as stale (another worker stored a newer version), leaves the keys of the vers
 filing it took its stored version's other keys away): a record no customer holds is forgotten whole
 (its memberships and review pairs, core.link_nodes.forget_records), and one a customer holds moves
 back to its stored version's keys, so that the index lists what the store holds and an erasure
-(which forgets the stored version's keys) finds every item naming the record."""
+(which forgets the stored version's keys) finds every item naming the record.
+
+A commit that lost may leave index items of the names its history events hold too: DynamoDB writes
+them before the events, outside the commit's transactions (core.storage.dynamodb_history). When the
+commit lost to an erasure (her customer deleted under it) and the record is dropped now as
+suppressed, those items name her values under her deleted customer, written after her erasure
+deleted theirs: ``unname_suppressed`` deletes every index item of her suppressed names."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.governance.history_names import IndexesHistoryNames, forget_names
 from core.identity import IdentityPolicy
 from core.link_index import LinkIndex, changes_for
 from core.link_nodes import forget_records, graph_node, index_keys
 from core.link_scope import LinkageSettings
 from core.ports import RETIRED_OWNER, ProfileStore
 from core.schema import SourceRecord
+from core.suppression import SuppressionCheck
 
-__all__ = ["unfile_dropped"]
+__all__ = ["unfile_dropped", "unname_suppressed"]
+
+
+def unname_suppressed(store: ProfileStore, dropped: Sequence[SourceRecord], check: SuppressionCheck) -> int:
+    """Delete every index item of the suppressed names (identifier keys, record ids) of ``dropped``,
+    records whose commit lost in an earlier round of this ingest and that are dropped now as
+    suppressed; how many. A no-op on a store that keeps no index of history names."""
+    history = getattr(store, "history", None)
+    if not dropped or not isinstance(history, IndexesHistoryNames):
+        return 0
+    return forget_names(history, check.suppressed_keys(i.key for r in dropped for i in r.identifiers))
 
 
 def unfile_dropped(

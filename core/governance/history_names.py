@@ -131,12 +131,28 @@ def index_histories(history: IndexesHistoryNames, customers: Iterable[str]) -> t
     return done, events
 
 
+def forget_names(history: IndexesHistoryNames, names: Iterable[str]) -> int:
+    """Delete every index item of ``names``, a page at a time; how many. For names no history may
+    name any more (an erased person's suppressed values and records: her erasure redacted every
+    history naming them), whose items a commit that lost wrote after the erasure deleted theirs."""
+    forgotten = 0
+    for name in sorted(set(names)):
+        while True:  # from the start each time: the items of the page before are gone
+            page = history.histories_naming(name)
+            history.forget_named([(name, c) for c in page.customers])
+            forgotten += len(page.customers)
+            if page.next is None:
+                break
+    return forgotten
+
+
 __all__ = [
     "NAMED_PAGE",
     "NAMED_PREFIX",
     "IndexesHistoryNames",
     "NamedPage",
     "event_names",
+    "forget_names",
     "index_histories",
     "index_pairs",
     "indexed_names",

@@ -1,0 +1,77 @@
+"""attack7: the NAMED# index of the names histories hold (core.governance.history_names), attacked
+on the in-memory, SQLite and DynamoDB (moto) stores: a record of hers racing her erasure, histories
+naming one value past a page of 100, a backfill run twice. Every item is read raw, so an index item
+no history backs (a stale one, keyed by the hash of her address) is seen: the existing attack
+suites search items for her values in clear, which a hash never shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.governance.history import whole_history
+from core.governance.history_names import NAMED_PREFIX, indexed_names, named_pk, source_name
+from core.identity import IdentityPolicy
+from core.pipeline import IngestSettings, ingest
+from core.suppression import SuppressionCheck
+from core.testing.records import make_record
+from tests.integration.test_erasure_attacks import SALT, Stores, email, stores
+
+__all__ = ["stores"]  # the fixture, on the three stores
+
+JOINED = IdentityPolicy()
+
+
+def named_items(stores: Stores) -> set[tuple[str, str]]:
+    """Every ``NAMED#`` item stored: (partition key, customer)."""
+    history = stores.profiles.history
+    if hasattr(history, "_named"):  # the in-memory store keeps no items: its index, read as they
+        return {(pk, c) for pk, held in history._named.items() for c in held}
+    return {(pk, sk) for pk, sk, _ in stores.rows() if pk.startswith(NAMED_PREFIX)}
+
+
+def stale_named(stores: Stores) -> set[tuple[str, str]]:
+    """Index items whose customer's history names nothing under their key."""
+    by_customer: dict[str, set[str]] = {}
+    out: set[tuple[str, str]] = set()
+    for pk, customer in sorted(named_items(stores)):
+        if customer not in by_customer:
+            names = set()
+            for event in whole_history(stores.profiles.history, customer):
+                names |= indexed_names(event)
+            by_customer[customer] = {named_pk(n) for n in names}
+        if pk not in by_customer[customer]:
+            out.add((pk, customer))
+    return out
+
+
+def _ingest(stores: Stores, records: Any, suppression: Any = None) -> Any:
+    check = SuppressionCheck(suppression or stores.suppression, SALT)
+    return ingest(records, stores.profiles, IngestSettings(policy=JOINED, suppression=check))
+
+
+def test_a_record_joining_her_customer_while_she_is_erased_leaves_no_index_item(stores: Stores) -> None:
+    """GIVEN Ann stored, and a second record of hers on her address whose merge read her customer
+    just before her erasure WHEN the merge writes (its record joins her customer: an event naming
+    her address, whose index item goes first) THEN it is dropped as suppressed, and no index item names her
+    address or her records: nothing is left keyed by the hash of her address."""
+    _ingest(stores, [make_record("crm", "1", email="ann@example.com", phone="+442079460018")])
+    erased: list[Any] = []
+    real = stores.profiles.commit
+
+    def commit(changesets: Any) -> Any:
+        if not erased:  # the privacy function, between the merge's read and its write
+            erased.append(stores.erase(email("ann@example.com"), "req-1", JOINED))
+        return real(changesets)
+
+    stores.profiles.commit = commit
+    result = _ingest(stores, [make_record("shop", "2", email="ann@example.com")])
+    stores.profiles.commit = real
+    assert [e.outcome for e in erased] == ["erased"]
+    assert result.suppressed == 1
+    hers = {
+        named_pk(n) for n in ("email#ann@example.com", "phone#+442079460018", source_name("crm:contact:1"))
+    }
+    hers |= {named_pk(source_name(k)) for k in ("shop:contact:2", "shop:customer:2", "shop:order:2")}
+    assert not [item for item in named_items(stores) if item[0] in hers]
+    assert stale_named(stores) == set()
