@@ -8,11 +8,13 @@ filing it took its stored version's other keys away): a record no customer holds
 back to its stored version's keys, so that the index lists what the store holds and an erasure
 (which forgets the stored version's keys) finds every item naming the record.
 
-A commit that lost may leave index items of the names its history events hold too: DynamoDB writes
-them before the events, outside the commit's transactions (core.storage.dynamodb_history). When the
-commit lost to an erasure (her customer deleted under it) and the record is dropped now as
-suppressed, those items name her values under her deleted customer, written after her erasure
-deleted theirs: ``unname_suppressed`` deletes every index item of her suppressed names."""
+A commit that lost, or a process killed in its commit, may leave index items of the names its
+history events hold too: DynamoDB writes them before the events, outside the commit's transactions
+(core.storage.dynamodb_history). When it lost to an erasure (her customer deleted under it), those
+items name her values under her deleted customer, written after her erasure deleted theirs. A record
+dropped as suppressed, in a later round of the same ingest or delivered again to another process,
+has ``unname_suppressed`` delete every index item of its suppressed names: nothing may name them
+(her erasure redacted every history that did), and one query per name finds none otherwise."""
 
 from __future__ import annotations
 
@@ -32,8 +34,8 @@ __all__ = ["unfile_dropped", "unname_suppressed"]
 
 def unname_suppressed(store: ProfileStore, dropped: Sequence[SourceRecord], check: SuppressionCheck) -> int:
     """Delete every index item of the suppressed names (identifier keys, record ids) of ``dropped``,
-    records whose commit lost in an earlier round of this ingest and that are dropped now as
-    suppressed; how many. A no-op on a store that keeps no index of history names."""
+    records an ingest drops as suppressed; how many. A no-op on a store that keeps no index of
+    history names."""
     history = getattr(store, "history", None)
     if not dropped or not isinstance(history, IndexesHistoryNames):
         return 0

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from core.governance.history import whole_history
 from core.governance.history_names import NAMED_PREFIX, indexed_names, named_pk, source_name
 from core.identity import IdentityPolicy
@@ -20,6 +22,10 @@ from tests.integration.test_erasure_attacks import SALT, Stores, email, stores
 __all__ = ["stores"]  # the fixture, on the three stores
 
 JOINED = IdentityPolicy()
+
+
+class Killed(BaseException):
+    """The process dies here (nothing catches it)."""
 
 
 def named_items(stores: Stores) -> set[tuple[str, str]]:
@@ -75,3 +81,36 @@ def test_a_record_joining_her_customer_while_she_is_erased_leaves_no_index_item(
     hers |= {named_pk(source_name(k)) for k in ("shop:contact:2", "shop:customer:2", "shop:order:2")}
     assert not [item for item in named_items(stores) if item[0] in hers]
     assert stale_named(stores) == set()
+
+
+def test_a_merge_killed_after_its_index_items_and_sent_again_after_her_erasure_leaves_none(
+    stores: Stores,
+) -> None:
+    """GIVEN Ann stored, and a merge of a second record of hers that read her customer, then her
+    erasure, then the merge killed between writing its index items and its transaction (DynamoDB
+    writes them first; the other stores write nothing before their transaction) WHEN the queue
+    delivers the record again (a new process: nothing says its commit was lost) THEN it is dropped as
+    suppressed and no index item names her address."""
+    _ingest(stores, [make_record("crm", "1", email="ann@example.com")])
+    real_commit = stores.profiles.commit
+    transact = getattr(stores.profiles, "_transact", None)
+
+    def killed(*_: Any) -> Any:
+        raise Killed
+
+    def commit(changesets: Any) -> Any:
+        stores.erase(email("ann@example.com"), "req-1", JOINED)
+        if transact is None:
+            killed()
+        stores.profiles._transact = killed
+        return real_commit(changesets)
+
+    stores.profiles.commit = commit
+    with pytest.raises(Killed):
+        _ingest(stores, [make_record("shop", "2", email="ann@example.com")])
+    stores.profiles.commit = real_commit
+    if transact is not None:
+        stores.profiles._transact = transact
+    again = _ingest(stores, [make_record("shop", "2", email="ann@example.com")])
+    assert again.suppressed == 1
+    assert named_items(stores) == set()
