@@ -7,16 +7,18 @@ suites search items for her values in clear, which a hash never shows.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from core.governance.history import whole_history
-from core.governance.history_names import NAMED_PREFIX, indexed_names, named_pk, source_name
+from core.governance.history_names import NAMED_PREFIX, index_histories, indexed_names, named_pk, source_name
 from core.identity import IdentityPolicy
 from core.pipeline import IngestSettings, ingest
+from core.retirement import SourceDeletion, retire_records
 from core.suppression import SuppressionCheck
-from core.testing.records import make_record
+from core.testing.records import T0, make_record
 from tests.integration.test_erasure_attacks import SALT, Stores, email, stores
 
 __all__ = ["stores"]  # the fixture, on the three stores
@@ -114,3 +116,82 @@ def test_a_merge_killed_after_its_index_items_and_sent_again_after_her_erasure_l
     again = _ingest(stores, [make_record("shop", "2", email="ann@example.com")])
     assert again.suppressed == 1
     assert named_items(stores) == set()
+
+
+class ErasedAfterRead:
+    """A history store that runs ``meanwhile`` right after the first page it reads: a backfill that
+    read a history just before an erasure redacted or deleted it, and writes its items after."""
+
+    def __init__(self, history: Any, meanwhile: Any) -> None:
+        self.history = history
+        self.meanwhile = meanwhile
+
+    def list_history(self, *args: Any, **kwargs: Any) -> Any:
+        page = self.history.list_history(*args, **kwargs)
+        if self.meanwhile is not None:
+            run, self.meanwhile = self.meanwhile, None
+            run()
+        return page
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.history, name)
+
+
+def test_a_backfill_that_read_her_history_just_before_her_erasure_leaves_no_index_item(
+    stores: Stores,
+) -> None:
+    """GIVEN Ann's two records on her address (one customer: its history names her address, the
+    second record joining by it) WHEN ``index-histories`` reads her history, her erasure runs, and
+    the backfill writes the items of what it read THEN no index item names her address or is
+    stale (her customer and its history are gone)."""
+    _ingest(stores, [make_record("crm", "1", email="ann@example.com")])
+    _ingest(stores, [make_record("shop", "2", email="ann@example.com", day=1)])
+    live = sorted({p.customer_id for p in stores.profiles.iter_profiles()})
+    erased: list[Any] = []
+    racing = ErasedAfterRead(
+        stores.profiles.history,
+        lambda: erased.append(stores.erase(email("ann@example.com"), "req-1", JOINED)),
+    )
+    assert index_histories(racing, live) == (1, 2)
+    assert [e.outcome for e in erased] == ["erased"]
+    assert named_items(stores) == set()
+
+
+def test_a_backfill_that_read_a_history_just_before_her_erasure_redacted_it_leaves_no_item_of_hers(
+    stores: Stores,
+) -> None:
+    """GIVEN Ann's record that held her work address and then only her home one (split: the work
+    address and its record a customer of their own), that record retired since (its customer
+    deleted) WHEN ``index-histories`` reads the history of Ann's customer, which names her work
+    address, just before her erasure by the work address redacts it THEN no index item names her
+    work address afterwards."""
+    _ingest(stores, [make_record("crm", "1", email="ann.work@example.com")])
+    _ingest(
+        stores,
+        [
+            make_record("crm", "1", email="ann@example.com", day=1),
+            make_record("shop", "2", email="ann.work@example.com", day=1),
+        ],
+    )
+    retire_records(
+        [
+            SourceDeletion(
+                source="shop", object_type="contact", source_id="2", deleted_at=T0 + timedelta(days=2)
+            )
+        ],
+        stores.profiles,
+        stores.erasure,
+        IngestSettings(policy=JOINED),
+    )
+    work = named_pk("email#ann.work@example.com")
+    assert [item for item in named_items(stores) if item[0] == work]  # her customer's history names it
+    live = sorted({p.customer_id for p in stores.profiles.iter_profiles()})
+    erased: list[Any] = []
+    racing = ErasedAfterRead(
+        stores.profiles.history,
+        lambda: erased.append(stores.erase(email("ann.work@example.com"), "req-1", JOINED)),
+    )
+    index_histories(racing, live)
+    assert erased
+    assert not [item for item in named_items(stores) if item[0] == work]
+    assert stale_named(stores) == set()
