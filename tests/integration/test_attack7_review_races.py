@@ -1,0 +1,149 @@
+"""attack7: people deciding one review pair at once (core.link_review.decide), in threads, on the
+in-memory, SQLite and DynamoDB (moto) stores: two reviewers with opposite verdicts, two with the same
+one, and a decision racing an ingest of new versions of the pair's records. Whatever the order, the
+customers are what the stored decision says, the store is consistent (core.testing.invariants), the
+pair is listed as pending only while it is, and every history event of a decision names customers
+that exist. Each test plays 4 rounds (the threads meet in another order each time); on DynamoDB
+through moto's threaded server, about 2 s a test (load 9): a decision that applies its own verdict
+rather than the one stored last is caught in most runs at this size.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+from core.link_index import review_pair_id
+from core.link_review import ReviewRefusedError, decide, pending
+from core.link_scope import LinkageSettings
+from core.pipeline import IngestSettings, ingest
+from core.storage.dynamodb import DynamoDBProfileStore
+from core.storage.memory import InMemoryProfileStore
+from core.storage.sqlite import SQLiteProfileStore
+from core.storage.sqlite_database import SQLiteDatabase
+from core.testing.invariants import store_problems
+from core.testing.records import make_record
+from profilesync.embedded import dynamodb_client, model_aws_semantics
+from profilesync.template import create_table
+
+LINKED = IngestSettings(sleep=lambda _: None, linkage=LinkageSettings())
+HANA = {"first_name": "Hana", "last_name": "Sato", "date_of_birth": "1992-11-30"}
+CRM = make_record("crm", "1", email="hana.sato@corp.jp", traits={**HANA, "address": "8 Mill Lane"})
+SHOP = make_record(
+    "shop", "2", email="hanasato92@icloud.com", traits={**HANA, "address": "40 Bridge St"}, day=1
+)
+PAIR = review_pair_id(CRM.key, SHOP.key)
+
+
+def _together(store: Any) -> bool:
+    groups = {frozenset(s.key for s in p.sources) for p in store.iter_profiles()}
+    return frozenset({CRM.key, SHOP.key}) in groups
+
+
+@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The profile store, shared by the threads. DynamoDB through moto's threaded server (its
+    in-process mock is not made for threads: tests/integration/test_concurrency.py)."""
+    if request.param == "memory":
+        yield InMemoryProfileStore()
+    elif request.param == "sqlite":
+        with tempfile.TemporaryDirectory() as folder, SQLiteDatabase(Path(folder) / "r.sqlite3") as database:
+            yield SQLiteProfileStore(database)
+    else:
+        model_aws_semantics()
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+        server.start()
+        try:
+            client = dynamodb_client(f"http://127.0.0.1:{port}")
+            table = f"reviews-{uuid.uuid4().hex[:8]}"  # moto's servers share one backend
+            create_table(client, table)
+            yield DynamoDBProfileStore(client, table)
+        finally:
+            server.stop()
+
+
+def _at_once(*calls: Callable[[], Any]) -> list[BaseException]:
+    """Run ``calls`` in threads started together; what they raised."""
+    barrier = threading.Barrier(len(calls))
+    errors: list[BaseException] = []
+
+    def run(call: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            call()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return errors
+
+
+def _check(store: Any) -> None:
+    stored = store.review_by_id(PAIR)
+    assert stored is not None
+    assert _together(store) == (stored.status == "accepted"), stored.status
+    assert (PAIR in [p["pair"] for p in pending(store)]) == (stored.status == "pending")
+    assert store_problems(list(store.iter_profiles()), store.ident_owners()) == []
+    live = {p.customer_id for p in store.iter_profiles()}
+    for cid in live:
+        for event in store.history.list_history(cid, limit=200).events:
+            if event.kind.startswith("review_"):
+                assert set(event.source_keys) == {CRM.key, SHOP.key}
+
+
+@pytest.mark.parametrize(
+    "verdicts", [("accepted", "rejected"), ("accepted", "accepted"), ("rejected", "rejected")]
+)
+def test_two_reviewers_deciding_one_pair_at_once_leave_what_the_stored_decision_says(
+    store: Any, verdicts: tuple[str, str]
+) -> None:
+    ingest([CRM, SHOP], store, LINKED)
+    assert PAIR in [p["pair"] for p in pending(store)]
+    for round_ in range(4):
+        errors = _at_once(
+            *(
+                lambda v=v, by=f"r{n}-{round_}": decide(store, PAIR, v, by=by, settings=LINKED)  # type: ignore[misc]
+                for n, v in enumerate(verdicts)
+            )
+        )
+        assert not [e for e in errors if not isinstance(e, ReviewRefusedError)], errors
+        _check(store)
+        verdicts = verdicts[::-1] if verdicts[0] != verdicts[1] else verdicts
+
+
+def test_a_decision_racing_new_versions_of_its_records_leaves_what_the_stored_decision_says(
+    store: Any,
+) -> None:
+    ingest([CRM, SHOP], store, LINKED)
+    for n, verdict in enumerate(["accepted", "rejected", "accepted", "rejected"]):
+        later = [
+            r.model_copy(
+                update={
+                    "traits": {**r.traits, "lifecycle_stage": f"stage {n}"},
+                    "updated_at": r.updated_at.replace(year=2027 + n),
+                }
+            )
+            for r in (CRM, SHOP)
+        ]
+        errors = _at_once(
+            lambda v=verdict: decide(store, PAIR, v, by="ops", settings=LINKED),  # type: ignore[misc]
+            lambda one=later[:1]: ingest(one, store, LINKED),  # type: ignore[misc]
+            lambda other=later[1:]: ingest(other, store, LINKED),  # type: ignore[misc]
+        )
+        assert not [e for e in errors if not isinstance(e, ReviewRefusedError)], errors
+        _check(store)
