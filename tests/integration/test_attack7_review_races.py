@@ -2,8 +2,8 @@
 in-memory, SQLite and DynamoDB (moto) stores: two reviewers with opposite verdicts, two with the same
 one, and a decision racing an ingest of new versions of the pair's records. Whatever the order, the
 customers are what the stored decision says, the store is consistent (core.testing.invariants), the
-pair is listed as pending only while it is, and every history event of a decision names customers
-that exist. Each test plays 4 rounds (the threads meet in another order each time); on DynamoDB
+pair is listed as pending only while it is, and every history event of a decision names the
+pair's two records. Each test plays 4 rounds (the threads meet in another order each time); on DynamoDB
 through moto's threaded server, about 2 s a test (load 9): a decision that applies its own verdict
 rather than the one stored last is caught in most runs at this size.
 """
