@@ -15,6 +15,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,9 @@ from core.testing.invariants import store_problems
 from core.testing.records import make_record
 from profilesync.embedded import dynamodb_client, model_aws_semantics
 from profilesync.template import create_table
+from tests.integration.test_attack6_erased_and_fuzzy import CRM as HANA_CRM
+from tests.integration.test_attack6_erased_and_fuzzy import NAMESAKE, ON_EACH_STORE, _erase_hana, _import
+from tests.integration.test_erasure_attacks import Stores
 
 LINKED = IngestSettings(sleep=lambda _: None, linkage=LinkageSettings())
 HANA = {"first_name": "Hana", "last_name": "Sato", "date_of_birth": "1992-11-30"}
@@ -147,3 +151,71 @@ def test_a_decision_racing_new_versions_of_its_records_leaves_what_the_stored_de
         )
         assert not [e for e in errors if not isinstance(e, ReviewRefusedError)], errors
         _check(store)
+
+
+class Killed(BaseException):
+    """The process dies here (nothing catches it)."""
+
+
+def test_a_review_filed_by_an_ingest_killed_before_it_was_listed_is_listed_when_filed_again(
+    store: Any,
+) -> None:
+    """GIVEN an ingest that stores the pair's records and dies before the pair is listed for review
+    (DynamoDB: between the REVIEW# item and the PENDING list's update; the other stores: before the
+    review item) WHEN one of the records changes (a field the model does not compare) and is
+    ingested again THEN the pair is listed as pending: no review is lost for good."""
+    real = getattr(store, "_pending", None)
+    put = store.put_reviews
+
+    def killed_listing(verb: str, ids: list[str]) -> None:
+        if verb == "ADD" and ids:
+            raise Killed
+        assert real is not None
+        real(verb, ids)
+
+    def killed_filing(items: Any) -> None:
+        raise Killed
+
+    if real is not None:
+        store._pending = killed_listing
+    else:
+        store.put_reviews = killed_filing
+    with pytest.raises(Killed):
+        ingest([CRM, SHOP], store, LINKED)
+    if real is not None:
+        store._pending = real
+    store.put_reviews = put
+    assert PAIR not in [p["pair"] for p in pending(store)]
+    later = SHOP.model_copy(
+        update={
+            "traits": {**SHOP.traits, "lifecycle_stage": "customer"},
+            "updated_at": SHOP.updated_at.replace(year=2027),
+        }
+    )
+    ingest([later], store, LINKED)
+    assert PAIR in [p["pair"] for p in pending(store)]
+
+
+@ON_EACH_STORE
+def test_her_erasure_between_her_records_commit_and_their_review_filing_leaves_no_review_item(
+    stores_of: Callable[[], AbstractContextManager[Stores]],
+) -> None:
+    """GIVEN the namesake stored WHEN Hana's CRM record is merged (stored: her customer) and she is
+    erased between that commit and the filing of the pair in doubt with the namesake THEN no review
+    item names her record afterwards (the filing lands after her erasure dropped her pairs)."""
+    with stores_of() as stores:
+        _import(stores, [NAMESAKE])
+        put = stores.profiles.put_reviews
+        erased: list[Any] = []
+
+        def put_reviews(items: Any) -> None:
+            if not erased:
+                erased.append(_erase_hana(stores))  # the privacy function, at this moment
+            put(items)
+
+        stores.profiles.put_reviews = put_reviews
+        _import(stores, [HANA_CRM])
+        stores.profiles.put_reviews = put
+        assert erased
+        assert stores.profiles.get_reviews([("crm:contact:1", "mail:contact:3")]) == {}
+        assert [item.pair_id for item in stores.profiles.pending_reviews()] == []
