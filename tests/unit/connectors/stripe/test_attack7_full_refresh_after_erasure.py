@@ -1,8 +1,10 @@
-"""attack7: a person erased while Stripe still holds her (the redaction job not run yet, or asked of
-no tool), then full refreshes (``sync --full``) of Stripe: cut short and resumed, with her renamed
-and a charge of hers refunded at Stripe in between, into the in-memory and SQLite stores. Her
+"""attack7: a person erased while Stripe still holds her (asked of no tool), or once Stripe redacted
+her customer and charges (``[redacted]`` where her values were), then full refreshes (``sync
+--full``) of Stripe: cut short and resumed, with her renamed (when not redacted) and a charge of hers
+refunded at Stripe in between, into the in-memory and SQLite stores. Her
 customer and charges are listed again and their events read again; none comes back: no owner of
-her address or of any of her records, no profile holding one, and each pull counts what it dropped.
+her address or of any of her records, no profile holding one, no quarantined record of hers, and
+the pulls count what they dropped.
 """
 
 from __future__ import annotations
@@ -34,9 +36,15 @@ def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
         yield found
 
 
+def _quarantined(stores: Stores) -> list[Any]:
+    held = stores.sync_state.quarantined
+    return list(held("stripe")) if callable(held) else [q for q in held if q.connector == "stripe"]
+
+
+@pytest.mark.parametrize("asked", [False, True], ids=["stripe-not-asked", "stripe-redacted"])
 @pytest.mark.parametrize("pages", [None, 1, 2])
 def test_a_full_refresh_after_her_erasure_brings_back_nothing_of_hers(
-    stores: Stores, pages: int | None
+    stores: Stores, pages: int | None, asked: bool
 ) -> None:
     sandbox = make_sandbox(people=12, seed=5, requests_per_second=10_000)
     sandbox.clock.set(AT)
@@ -72,15 +80,16 @@ def test_a_full_refresh_after_her_erasure_brings_back_nothing_of_hers(
             identifier_for(email=address),
             profiles=stores.profiles,
             erasure=stores.erasure,
-            tools={},
+            tools={"stripe": connector} if asked else {},
             salt=SALT,
             request_id="req-1",
             sync_state=stores.sync_state,
             suppression=stores.suppression,
         )
-        assert report.outcome == "erased"
+        assert report.outcome == "erased", report
         sandbox.clock.set(AT + timedelta(seconds=2))
-        sandbox.touch({f"customer:{her}", *(f"charge:{c}" for c in charges[:1])})
+        renamed = set() if asked else {f"customer:{her}"}  # a redacted customer is not renamed
+        sandbox.touch(renamed | {f"charge:{c}" for c in charges[:1]})
         # WHEN a full refresh runs (cut after ``pages`` pages and resumed), then an incremental sync
         pull(cursor=None, max_pages=pages)
         pull()
@@ -90,3 +99,6 @@ def test_a_full_refresh_after_her_erasure_brings_back_nothing_of_hers(
     held = {r.key for p in stores.profiles.iter_profiles() for r in p.sources}
     assert not held & {k.removeprefix("source#") for k in keys}
     assert dropped >= 1
+    # AND a redacted object of hers (``[redacted]`` where her address was) is dropped, not quarantined
+    ids = {her, *charges}
+    assert not [q for q in _quarantined(stores) if any(i in str(q) for i in ids)]
