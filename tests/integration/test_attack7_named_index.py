@@ -195,3 +195,43 @@ def test_a_backfill_that_read_a_history_just_before_her_erasure_redacted_it_leav
     assert erased
     assert not [item for item in named_items(stores) if item[0] == work]
     assert stale_named(stores) == set()
+
+
+def _sharing_a_prefix(digits: int = 5) -> tuple[str, str]:
+    """Two addresses whose index hashes begin with the same ``digits`` hex digits."""
+    seen: dict[str, str] = {}
+    n = 0
+    while True:
+        name = f"email#p{n}@example.com"
+        head = named_pk(name)[: len(NAMED_PREFIX) + digits]
+        if head in seen:
+            return seen[head], name
+        seen[head] = name
+        n += 1
+
+
+def test_an_erasure_by_a_value_whose_hash_shares_a_prefix_with_another_leaves_the_other(
+    stores: Stores,
+) -> None:
+    """GIVEN two people's histories, each naming a value of its own that left it, the two values'
+    index hashes beginning alike WHEN one value is erased THEN the other's history and index item
+    stay as they were: the index is read by the whole hash."""
+    first, second = _sharing_a_prefix()
+    a, b = first.partition("#")[2], second.partition("#")[2]
+    _ingest(stores, [make_record("crm", "1", email=a), make_record("crm", "2", email=b)])
+    # each record drops its address for another: the history keeps naming the one it left
+    _ingest(
+        stores,
+        [
+            make_record("crm", "1", email="one@example.com", day=1),
+            make_record("crm", "2", email="two@example.com", day=1),
+            make_record("shop", "1", email=a, day=1),
+            make_record("shop", "2", email=b, day=1),
+        ],
+    )
+    before = {item for item in named_items(stores) if item[0] == named_pk(second)}
+    assert before
+    stores.erase(email(a), "req-1", JOINED)
+    assert not [item for item in named_items(stores) if item[0] == named_pk(first)]
+    assert {item for item in named_items(stores) if item[0] == named_pk(second)} == before
+    assert stale_named(stores) == set()
