@@ -11,32 +11,27 @@ rather than the one stored last is caught in most runs at this size.
 from __future__ import annotations
 
 import contextlib
-import socket
 import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from core.link_index import review_pair_id
 from core.link_review import ReviewRefusedError, decide, pending
 from core.link_scope import LinkageSettings
 from core.pipeline import IngestSettings, ingest
-from core.storage.dynamodb import DynamoDBProfileStore
 from core.storage.memory import InMemoryProfileStore
 from core.storage.sqlite import SQLiteProfileStore
 from core.storage.sqlite_database import SQLiteDatabase
 from core.testing.invariants import store_problems
 from core.testing.records import make_record
-from profilesync.embedded import dynamodb_client, model_aws_semantics
-from profilesync.template import create_table
 from tests.integration.test_attack6_erased_and_fuzzy import CRM as HANA_CRM
 from tests.integration.test_attack6_erased_and_fuzzy import NAMESAKE, ON_EACH_STORE, _erase_hana, _import
+from tests.integration.test_attack7_unfile_threads import dynamodb_server_stores
 from tests.integration.test_erasure_attacks import Stores
 
 LINKED = IngestSettings(sleep=lambda _: None, linkage=LinkageSettings())
@@ -63,19 +58,8 @@ def store(request: pytest.FixtureRequest) -> Iterator[Any]:
         with tempfile.TemporaryDirectory() as folder, SQLiteDatabase(Path(folder) / "r.sqlite3") as database:
             yield SQLiteProfileStore(database)
     else:
-        model_aws_semantics()
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-        server.start()
-        try:
-            client = dynamodb_client(f"http://127.0.0.1:{port}")
-            table = f"reviews-{uuid.uuid4().hex[:8]}"  # moto's servers share one backend
-            create_table(client, table)
-            yield DynamoDBProfileStore(client, table)
-        finally:
-            server.stop()
+        with dynamodb_server_stores() as stores:
+            yield stores.profiles
 
 
 def _at_once(*calls: Callable[[], Any]) -> list[BaseException]:
