@@ -15,6 +15,7 @@ import pytest
 from core.governance.history import whole_history
 from core.governance.history_names import NAMED_PREFIX, index_histories, indexed_names, named_pk, source_name
 from core.identity import IdentityPolicy
+from core.link_review import decide
 from core.pipeline import IngestSettings, ingest
 from core.retirement import SourceDeletion, retire_records
 from core.suppression import SuppressionCheck
@@ -235,3 +236,26 @@ def test_an_erasure_by_a_value_whose_hash_shares_a_prefix_with_another_leaves_th
     assert not [item for item in named_items(stores) if item[0] == named_pk(first)]
     assert {item for item in named_items(stores) if item[0] == named_pk(second)} == before
     assert stale_named(stores) == set()
+
+
+def test_a_customer_deleted_by_retiring_its_last_record_takes_the_items_of_those_merged_into_it(
+    stores: Stores,
+) -> None:
+    """GIVEN Hana's CRM and shop records in review, two customers, and a person accepting the pair
+    (one customer merged into the other; the decision's event, naming both records, is in both
+    histories, the merged one's under its tombstone) WHEN the vendors delete both records (her
+    customer deleted with what was merged into it) THEN no index item is left, under either."""
+    from tests.integration.test_attack7_review_races import CRM, LINKED, PAIR, SHOP
+
+    ingest([CRM, SHOP], stores.profiles, LINKED)
+    decide(stores.profiles, PAIR, "accepted", by="ops", settings=LINKED)
+    assert len({customer for _, customer in named_items(stores)}) == 2
+    deletions = [
+        SourceDeletion(
+            source=r.source, object_type="contact", source_id=r.source_id, deleted_at=T0 + timedelta(days=9)
+        )
+        for r in (CRM, SHOP)
+    ]
+    retire_records(deletions, stores.profiles, stores.erasure, LINKED)
+    assert list(stores.profiles.iter_profiles()) == []
+    assert named_items(stores) == set()
