@@ -259,3 +259,35 @@ def test_a_customer_deleted_by_retiring_its_last_record_takes_the_items_of_those
     retire_records(deletions, stores.profiles, stores.erasure, LINKED)
     assert list(stores.profiles.iter_profiles()) == []
     assert named_items(stores) == set()
+
+
+def test_the_dynamodb_history_and_its_index_are_read_consistently() -> None:
+    """An erasure reads a name's index items and the histories they lead to, and a backfill reads
+    a page again after writing its items: on DynamoDB a query reads eventually consistent data
+    unless it asks otherwise, so an item written or redacted a moment before (a commit just before
+    the erasure) could be read as it was. moto answers consistently either way: the queries' own
+    arguments are checked."""
+    from moto import mock_aws
+
+    from core.storage.dynamodb import DynamoDBProfileStore
+    from profilesync.embedded import dynamodb_client, model_aws_semantics
+    from profilesync.template import create_table
+
+    model_aws_semantics()
+    with mock_aws():
+        client = dynamodb_client()
+        create_table(client, "consistent")
+        queries: list[dict[str, Any]] = []
+        real = client.query
+
+        def query(**kwargs: Any) -> Any:
+            queries.append(kwargs)
+            return real(**kwargs)
+
+        client.query = query
+        history = DynamoDBProfileStore(client, "consistent").history
+        history.list_history("cus-a")
+        history.histories_naming("email#ann@example.com")
+        index_histories(history, ["cus-a"])
+    assert len(queries) >= 3
+    assert [q.get("ConsistentRead") for q in queries] == [True] * len(queries)
