@@ -14,28 +14,28 @@ of each of her stored records: ``fuzzy`` suppression entries, one per look-up ke
 
 (the fields as the matcher prepares them, core.linkage.fields: folded, ``HANA`` = ``Hana``, ``8 Mill
 Ln`` = ``8 Mill Lane``), each stored as its keyed hash (HMAC-SHA256 with the suppression salt, as
-every entry), never the value. The entry holds the keyed hashes of the record's other compared fields
-(its ``fingerprint``: each field's hash keyed with the entry's hash too, so that two entries cannot
-be told to share a birth date), and which of her fields were present without an exact value (an
-email, a street without a house number).
+every entry), never the value. The entry holds the keyed hashes of the record's compared fields,
+its street and its birth year (its ``fingerprint``: each field's hash keyed with the entry's hash
+too, so that two entries cannot be told to share a birth date), and whether she had an email and a
+phone (hers are suppressed as identifiers).
 
 Merge (``SuppressionCheck.split`` with the deployment's model) looks each incoming person record up
 by its own look-up keys, in the same store read as its identifiers. On a hit it weighs the record
-against each fingerprint with the model, knowing for each field only whether the two values are
-equal (the hashes match), absent on either side, or different: a different value counts as the
-level of that field the model weighs least (different, not a typo), and a field that could be a
-veto conflict (another birth date, another first name) is taken as one. The record is dropped as
-suppressed when even that lower bound of the pair's score links, at or above the model's ``link``
-threshold, with no possible veto: exactly the records the model would have linked to her stored
-record on equal names, birth dates and addresses, never a namesake with another birth date (a veto,
-or a strongly negative weight), whom the matcher would have sent to review at most.
+against each fingerprint with the model, knowing for each field whether the two values are equal
+(the hashes match) or absent on either side, and for a birth date its level (the record's own dates
+a day apart, day and month swapped or one digit off are hashed and compared, then the year); any
+other field that differs counts at the level of it the model weighs least (another street rather
+than a typo of hers), and a possible conflict of a veto field (another first name) as a conflict.
+The record is dropped as suppressed when even that lower bound of the pair's score links, at or
+above the model's ``link`` threshold: a record the model would have linked to her stored record,
+never a namesake with another birth date (a veto: the matcher sends such a pair to review at most).
 
-Limits: a record of hers whose name is spelt differently (a nickname, a typo, the names swapped)
-and that shares neither her birth date nor her house and street has no look-up key in common with
-her fingerprint and is stored; one that matches a look-up key but differs from her in a field the
-model weighs as a typo (a birth date one digit apart) is weighed as different, and stored unless
-the rest links it. Two erased people with one look-up key: the first erasure's entry stays (as for
-an identifier), and the second person's record is weighed against the first's fingerprint.
+Limits: a record of hers whose name is spelt otherwise (a nickname, a typo, the names swapped), or
+that holds neither her birth date nor her house and street, shares no look-up key with her
+fingerprints and is stored; one that shares a key but differs from her where the model would read a
+typo (a street or a postcode one letter off) is weighed as differing there, and stored unless the
+rest links it. Two erased people with one look-up key: the first erasure's entry stays (as for an
+identifier), and the second person's record is weighed against the first's fingerprint.
 """
 
 from __future__ import annotations
