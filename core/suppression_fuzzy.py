@@ -268,7 +268,10 @@ def _possible(
         return everything if _PRESENT[name](record) and name in theirs else frozenset({NULL})
     if name == "address":
         return _address_levels(record, entry, theirs, hash_of)
-    mine = _VALUES[name](record)
+    value_of = _VALUES.get(name)
+    if value_of is None:
+        return everything | {NULL}  # a comparison this module does not know: anything
+    mine = value_of(record)
     held = theirs.get(name)
     if mine is not None and held:
         if _field_hash(hash_of, entry, name, mine) == held:
