@@ -111,6 +111,10 @@ def _plan(
         active, dropped = settings.suppression.split(active, model, policy)
         result.suppressed += len(dropped)
         unfiled.extend(r for r in dropped if r.key in filed)
+        if dropped:
+            from core.link_unfile import unname_suppressed  # what a lost or killed commit left
+
+            unname_suppressed(store, dropped, settings.suppression)
     if unfiled and settings.linkage is not None:
         # Filed by an earlier round whose commit lost, dropped now: the index keeps no item of the
         # version it tried that the store does not hold, which an erasure would not find.

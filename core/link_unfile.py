@@ -6,20 +6,58 @@ or as stale (another worker stored a newer version), leaves the keys of the vers
 filing it took its stored version's other keys away): a record no customer holds is forgotten whole
 (its memberships and review pairs, core.link_nodes.forget_records), and one a customer holds moves
 back to its stored version's keys, so that the index lists what the store holds and an erasure
-(which forgets the stored version's keys) finds every item naming the record."""
+(which forgets the stored version's keys) finds every item naming the record.
+
+A commit that lost, or a process killed in its commit, may leave index items of the names its
+history events hold too: DynamoDB writes them before the events, outside the commit's transactions
+(core.storage.dynamodb_history). When it lost to an erasure (her customer deleted under it), those
+items name her values under her deleted customer, written after her erasure deleted theirs. A record
+dropped as suppressed, in a later round of the same ingest or delivered again to another process,
+has ``unname_suppressed`` delete every index item of its suppressed names: nothing may name them
+(her erasure redacted every history that did), and one query per name finds none otherwise.
+
+Review items are filed after the commit that stores their records (core.pipeline): an erasure
+between the two drops the pairs it finds, and the filing after it would write an item naming her
+record. ``file_reviews`` puts them, then takes back those with a record nobody holds by then."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.governance.history_names import IndexesHistoryNames, forget_names
 from core.identity import IdentityPolicy
-from core.link_index import LinkIndex, changes_for
+from core.link_index import LinkIndex, ReviewItem, changes_for
 from core.link_nodes import forget_records, graph_node, index_keys
 from core.link_scope import LinkageSettings
 from core.ports import RETIRED_OWNER, ProfileStore
 from core.schema import SourceRecord
+from core.suppression import SuppressionCheck
 
-__all__ = ["unfile_dropped"]
+__all__ = ["file_reviews", "unfile_dropped", "unname_suppressed"]
+
+
+def file_reviews(store: ProfileStore, items: Sequence[ReviewItem]) -> None:
+    """Put the review ``items`` (pairs in doubt, for a person), then drop those with a record no
+    customer holds now: erased (or retired, or its commit lost: the next round files it again)
+    since the plan read it. One more read of the records' owners."""
+    if not items or not isinstance(store, LinkIndex):
+        return
+    store.put_reviews(items)
+    owners = store.get_owners(sorted({f"source#{k}" for item in items for k in (item.a, item.b)}))
+    held = {key for key, o in owners.items() if o.customer_id != RETIRED_OWNER}
+    gone = [(i.a, i.b) for i in items if f"source#{i.a}" not in held or f"source#{i.b}" not in held]
+    if gone:
+        store.drop_reviews(gone)
+
+
+def unname_suppressed(store: ProfileStore, dropped: Sequence[SourceRecord], check: SuppressionCheck) -> int:
+    """Delete every index item of the suppressed names (identifier keys, record ids) of ``dropped``,
+    records an ingest drops as suppressed; how many. A no-op on a store that keeps no index of
+    history names."""
+    history = getattr(store, "history", None)
+    if not dropped or not isinstance(history, IndexesHistoryNames):
+        return 0
+    return forget_names(history, check.suppressed_keys(i.key for r in dropped for i in r.identifiers))
 
 
 def unfile_dropped(

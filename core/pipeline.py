@@ -32,7 +32,6 @@ from core.ingest_settings import (
     _back_off,
     carry_partial,
 )
-from core.link_index import LinkIndex
 from core.merge import newest
 from core.merge_steps import complete_merge
 from core.ports import Changeset, ProfileStore
@@ -189,8 +188,10 @@ def _after_linked_commit(
 ) -> None:
     """What the link graph asks for beyond the changesets: review items for a person, and splits of
     customers the batch separated without writing to them (a value's holders now conflict)."""
-    if plan.reviews and isinstance(store, LinkIndex):
-        store.put_reviews(plan.reviews)
+    if plan.reviews:
+        from core.link_unfile import file_reviews  # the link graph's modules: a linked ingest's only
+
+        file_reviews(store, plan.reviews)  # and drops those an erasure since left without a record
     for cid in sorted(plan.resplit):
         try:
             total.split_customers += len(split_customer(store, cid, settings))

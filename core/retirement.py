@@ -403,7 +403,11 @@ def _remove_customer(
     from core.governance.history_names import IndexesHistoryNames, names_in_history
 
     history = getattr(store, "history", None)
-    named = names_in_history(history, state.customer_id) if isinstance(history, IndexesHistoryNames) else ()
+    named: list[tuple[str, str]] = []
+    if isinstance(history, IndexesHistoryNames):
+        # Its own history, and those of the customers merged into it, whose items go with it too.
+        for cid in sorted({state.customer_id, *scope.absorbed}):
+            named += [(name, cid) for name in sorted(names_in_history(history, cid))]
     applied = 0
     try:
         for step in plan_scope(scope, erasure.max_items_per_step):
@@ -423,9 +427,10 @@ def _remove_customer(
         for start in range(0, len(left), size):
             erasure.apply(tuple(left[start : start + size]))
     if named and isinstance(history, IndexesHistoryNames):
-        # Its history went with it: the index items saying it names a value or record go too,
-        # after it (an item may outlive its event, never the other way round).
-        history.forget_named(sorted((name, state.customer_id) for name in named))
+        # Its histories went with it: the index items saying they name a value or record go too,
+        # after them (an item may outlive its event, never the other way round).
+        for start in range(0, len(named), max(1, erasure.max_items_per_step)):
+            history.forget_named(named[start : start + max(1, erasure.max_items_per_step)])
 
 
 __all__ = [

@@ -123,6 +123,7 @@ def index_histories(history: IndexesHistoryNames, customers: Iterable[str]) -> t
         while True:
             page = history.list_history(customer, limit=MAX_PAGE, after=after, newest_first=False)
             history.put_named([(customer, e) for e in page.events])
+            _unless_redacted(history, customer, page.events, after)
             events += len(page.events)
             if page.next is None:
                 break
@@ -131,12 +132,62 @@ def index_histories(history: IndexesHistoryNames, customers: Iterable[str]) -> t
     return done, events
 
 
+def _unless_redacted(
+    history: IndexesHistoryNames, customer: str, read: Sequence[HistoryEvent], after: str | None
+) -> None:
+    """Take back the items just written of names an erasure took from these events since they were
+    read (redacted, or deleted with the customer): it ran between the read and the write, and left
+    nothing else to delete them. The events are read again (one more page); only when a name went is
+    the whole history read, to keep the items of names other events hold."""
+    if not read:
+        return
+    last = read[-1].sort_key
+    now: set[str] = set()
+    for event in _events_between(history, customer, after, last):
+        now |= indexed_names(event)
+    went = {name for e in read for name in indexed_names(e)} - now
+    if went:
+        went -= names_in_history(history, customer)
+        history.forget_named(sorted((name, customer) for name in went))
+
+
+def _events_between(
+    history: HistoryStore, customer: str, after: str | None, last: str
+) -> Iterable[HistoryEvent]:
+    """The events of ``customer`` after the sort key ``after`` up to ``last``, oldest first."""
+    while True:
+        page = history.list_history(customer, limit=MAX_PAGE, after=after, newest_first=False)
+        for event in page.events:
+            if event.sort_key > last:
+                return
+            yield event
+        if page.next is None:
+            return
+        after = page.next
+
+
+def forget_names(history: IndexesHistoryNames, names: Iterable[str]) -> int:
+    """Delete every index item of ``names``, a page at a time; how many. For names no history may
+    name any more (an erased person's suppressed values and records: her erasure redacted every
+    history naming them), whose items a commit that lost wrote after the erasure deleted theirs."""
+    forgotten = 0
+    for name in sorted(set(names)):
+        while True:  # from the start each time: the items of the page before are gone
+            page = history.histories_naming(name)
+            history.forget_named([(name, c) for c in page.customers])
+            forgotten += len(page.customers)
+            if page.next is None:
+                break
+    return forgotten
+
+
 __all__ = [
     "NAMED_PAGE",
     "NAMED_PREFIX",
     "IndexesHistoryNames",
     "NamedPage",
     "event_names",
+    "forget_names",
     "index_histories",
     "index_pairs",
     "indexed_names",

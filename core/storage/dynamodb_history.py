@@ -82,6 +82,7 @@ class DynamoDBHistoryStore:
             "ExpressionAttributeValues": values,
             "ProjectionExpression": "SK",
             "Limit": limit + 1,
+            "ConsistentRead": True,  # an item written a moment ago (a commit just before an erasure)
         }
         customers: list[str] = []
         while len(customers) <= limit:
@@ -124,6 +125,9 @@ class DynamoDBHistoryStore:
             "ScanIndexForward": not newest_first,
             # One more than asked: whether a next page exists is then known without another read.
             "Limit": limit + 1,
+            # What an erasure reads and redacts, and what a backfill reads again after its write:
+            # an event written or redacted a moment ago is read as it is now.
+            "ConsistentRead": True,
         }
         if after is not None:
             kwargs["ExclusiveStartKey"] = {"PK": {"S": pk}, "SK": {"S": history_sk(after)}}

@@ -231,7 +231,12 @@ class DynamoDBLinkIndex:
         }
 
     def put_reviews(self, items: Sequence[ReviewItem]) -> None:
-        created: list[str] = []
+        # Listed before the items are written: a filing killed in between leaves an id without an
+        # item (not listed: pending_reviews reads the items), never a pending item nobody lists (a
+        # later filing of the pair finds its item and writes nothing).
+        listed = sorted({item.pair_id for item in items if item.status == "pending"})
+        self._pending("ADD", listed)
+        decided: list[str] = []
         exceptions = self._client.exceptions
         for item in items:
             try:
@@ -241,10 +246,12 @@ class DynamoDBLinkIndex:
                     ConditionExpression="attribute_not_exists(PK)",
                 )
             except exceptions.ConditionalCheckFailedException:
-                continue  # it exists: a pending item, or a person's decision, which stays
-            if item.status == "pending":
-                created.append(item.pair_id)
-        self._pending("ADD", created)
+                # It exists: a pending item, or a person's decision, which stays and is not listed
+                # (a race: a plan files only pairs without an item, so this read is rare).
+                found = self.review_by_id(item.pair_id)
+                if found is not None and found.status != "pending":
+                    decided.append(item.pair_id)
+        self._pending("DELETE", decided)
 
     def decide_review(self, item: ReviewItem) -> bool:
         try:
