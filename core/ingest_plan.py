@@ -107,7 +107,8 @@ def _plan(
         # Read after the owners: an erasure suppresses before it deletes, so a record whose owner
         # this plan found gone finds its suppression here; one whose owner was still there fails
         # its commit's condition and is planned again, through this check (docs/privacy.md).
-        active, dropped = settings.suppression.split(active)
+        model = settings.linkage.model if settings.linkage is not None else None
+        active, dropped = settings.suppression.split(active, model, policy)
         result.suppressed += len(dropped)
         unfiled.extend(r for r in dropped if r.key in filed)
         if dropped:

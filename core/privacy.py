@@ -178,6 +178,7 @@ def erase_person(
         )
         return report
     suppressed = _suppress(stores, salt, scope.suppression_keys(), request_id, started)
+    prints = _fingerprint(stores, salt, [scope], identity, request_id, started)
 
     results = ask_tools(scope, tools, unavailable)
     report.tools = {name: r.label for name, r in results.items()}
@@ -232,6 +233,9 @@ def erase_person(
         {*retired, *(k for s in scopes[1:] for k in s.suppression_keys())} - set(scope.suppression_keys())
     )
     suppressed += _suppress(stores, salt, later, request_id, started)
+    prints += _fingerprint(stores, salt, scopes[1:], identity, request_id, started)
+    if fingerprinted := len({e.hash for e in prints if e.erasure == request_id}):
+        report.counts["fingerprinted"] += fingerprinted  # this erasure's (an earlier one's stay its)
     report.counts["suppressed"] += suppressed
 
     finding = set().union(*(s.finding_keys() for s in scopes))
@@ -242,6 +246,10 @@ def erase_person(
     report.counts["quarantined"] += len(found)
     if dead_letters is not None:
         matchers = [record_matcher(s) for s in scopes]
+        if prints and identity is not None:
+            from core.suppression_fuzzy import fingerprint_matcher
+
+            matchers.append(fingerprint_matcher(prints, salt, identity))  # hers by a fuzzy link only
         report.counts["dead_letter_records"] += dead_letters.remove(lambda r: any(m(r) for m in matchers))
 
     failed = {name: r.remaining for name, r in results.items() if not r.done and r.remaining}
@@ -338,6 +346,24 @@ def _suppress(stores: PrivacyStores, salt: str, keys: Sequence[str], request_id:
     if entries:
         stores.suppression.suppress(entries)
     return len(hashes)
+
+
+def _fingerprint(
+    stores: PrivacyStores,
+    salt: str,
+    scopes: Sequence[PersonScope],
+    identity: IngestSettings | None,
+    request_id: str,
+    at: datetime,
+) -> list[SuppressionEntry]:
+    """With probabilistic identity, the fingerprints of the records of ``scopes`` and their split-off
+    customers, left in suppression (core.suppression_fuzzy)."""
+    if stores.suppression is None or identity is None or identity.linkage is None:
+        return []
+    from core.suppression_fuzzy import leave_fingerprints  # the matcher's imports only where used
+
+    records = [r for s in scopes for e in (s, *s.splinters) if e.state for r in e.state.snapshots.values()]
+    return leave_fingerprints(stores.suppression, salt, records, identity, request_id, at)
 
 
 def _kind(key: str) -> Any:

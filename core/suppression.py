@@ -12,7 +12,9 @@ Every path checks them:
   dead-letter queue receives it) and counts it in the run's report; a quarantined record that
   normalises to a suppressed identifier is dropped too, not stored with its content;
 * merge drops one before anything is stored (a record queued before the erasure, or a pull that
-  raced it) and counts it in ``IngestResult.suppressed``;
+  raced it) and counts it in ``IngestResult.suppressed``; with probabilistic identity also a record
+  the model would have linked to one of the erased person's records, judged from the fingerprint the
+  erasure left of it (``fuzzy`` entries: core.suppression_fuzzy);
 * push never sends a profile that holds a suppressed identifier (a record that raced the erasure).
 
 The rule, ``is_suppressed``: a record is suppressed when any of its identifiers is, its source id
@@ -27,23 +29,28 @@ test ``tests/unit/test_suppression_store.py`` holds each implementation to the s
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from core.mailbox import mailbox_key
 from core.schema import Profile, SourceRecord
 
-SuppressedKind = Literal["email", "phone", "source"]
+if TYPE_CHECKING:
+    from core.identity import IdentityPolicy
+    from core.linkage import LinkageModel
+
+SuppressedKind = Literal["email", "phone", "source", "fuzzy"]
+"""What an entry suppresses: an identifier, a record id, or (``fuzzy``) a keyed fingerprint of an
+erased person's name with her birth date or address (core.suppression_fuzzy)."""
 
 
 def keyed_hash(salt: str, key: str) -> str:
     """HMAC-SHA256 of an identifier key (``email#ann@example.com``) with the audit salt, in hex: the
     same key gives the same hash, and without the salt it cannot be reversed or searched for."""
-    return hmac.new(salt.encode(), key.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(salt.encode(), key.encode(), "sha256").hex()  # hmac.new's, in one C call
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,9 @@ class SuppressionEntry:
     erasure: str
     """The request id of the erasure; lifting one entry lifts every entry of that erasure."""
     at: datetime
+    fingerprint: str = ""
+    """For a ``fuzzy`` entry: the keyed hashes of the erased records' other fields, as
+    core.suppression_fuzzy writes and reads them (no value, no name of a field's value)."""
 
 
 class SuppressionStore(Protocol):
@@ -102,11 +112,12 @@ class SuppressionCheck:
             found = self._hashes[key] = keyed_hash(self._salt, key)
         return found
 
-    def suppressed_keys(self, keys: Iterable[str]) -> set[str]:
+    def suppressed_keys(self, keys: Iterable[str], *, extra: Iterable[str] = ()) -> set[str]:
         """The identifier keys among ``keys`` that are suppressed (one store read for all of them):
         an email is suppressed too when its mailbox is (core.mailbox: every spelling the provider
-        delivers to one mailbox)."""
-        by_hash: dict[str, list[str]] = {}
+        delivers to one mailbox). ``extra``: hashes read in the same store read, returned among the
+        keys when suppressed (the fuzzy look-ups of core.suppression_fuzzy)."""
+        by_hash: dict[str, list[str]] = {h: [h] for h in extra}
         for key in dict.fromkeys(keys):
             by_hash.setdefault(self.hash(key), []).append(key)
             mailbox = mailbox_key(key)
@@ -131,17 +142,33 @@ class SuppressionCheck:
                     guarded.add(self.hash(mailbox))
         return sorted(guarded)
 
-    def split(self, records: Sequence[SourceRecord]) -> tuple[list[SourceRecord], list[SourceRecord]]:
-        """``records`` as (kept, suppressed), each in the order given."""
+    def split(
+        self,
+        records: Sequence[SourceRecord],
+        model: LinkageModel | None = None,
+        policy: IdentityPolicy | None = None,
+    ) -> tuple[list[SourceRecord], list[SourceRecord]]:
+        """``records`` as (kept, suppressed), each in the order given. With a linkage ``model`` (and
+        the ``policy`` ingest resolves with), a record that model would have linked to a record of
+        an erased person is suppressed too (core.suppression_fuzzy: the erasure's fingerprints)."""
         if not records:
             return [], []
-        hit = self.suppressed_keys(i.key for r in records for i in r.identifiers)
+        fuzzy = None
+        if model is not None and policy is not None:
+            from core.suppression_fuzzy import FuzzyLookups  # the matcher's imports only when linking
+
+            fuzzy = FuzzyLookups(records, model, policy, self.hash)
+        hit = self.suppressed_keys(
+            (i.key for r in records for i in r.identifiers), extra=fuzzy.hashes if fuzzy else ()
+        )
         if not hit:
             return list(records), []
+        linked = fuzzy.linked(self.store.entry, hit) if fuzzy is not None else set()
         kept: list[SourceRecord] = []
         dropped: list[SourceRecord] = []
         for record in records:
-            (dropped if is_suppressed((i.key for i in record.identifiers), hit) else kept).append(record)
+            erased = record.key in linked or is_suppressed((i.key for i in record.identifiers), hit)
+            (dropped if erased else kept).append(record)
         return kept, dropped
 
     def suppressed_customers(self, profiles: Sequence[Profile]) -> set[str]:

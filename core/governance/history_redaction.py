@@ -16,7 +16,10 @@ In each of them, an event copied from the erased customer is deleted (so is a co
 third customer that names her: its redacted event replaces the third customer's own), and any
 other event that names
 the erased person's records, identifiers or customer id keeps its kind, time, actor and reason but
-loses those names (its other names stay: they are someone else's). Values the erased person shared with others
+loses those names (its other names stay: they are someone else's). A review decision's reason is a
+reviewer's free text (core.link_review), which no search for her values can vet: in an event that
+loses her record it is replaced by ``REDACTED_REASON``; the other kinds' reasons are the code's
+own words (``joined by shared email``) and stay. Values the erased person shared with others
 are not theirs alone, and stay, as erasure leaves shared values with the other holder.
 """
 
@@ -124,9 +127,11 @@ def _redact_one(
         if named and event.inherited_from not in mine:
             # Her customer id too: it is a hash of her first record's key (core.identity's
             # customer_id_for) that anybody holding the vendor's id can compute.
+            said = REDACTED_REASON if event.kind in _WORDS_OF_A_PERSON else event.reason
             rewrites.append(
                 event.model_copy(
                     update={
+                        "reason": said,
                         "source_keys": tuple(k for k in event.source_keys if source_name(k) not in names),
                         "identifiers": tuple(k for k in event.identifiers if k not in names),
                         "handed_over": tuple(k for k in event.handed_over if k not in names),
@@ -142,5 +147,9 @@ def _redact_one(
 
 #: Events whose identifiers are the keys the record held (it joined by them).
 _ARRIVALS = ("source_arrived", "source_changed")
+#: Events whose reason is a person's words (a review decision's, core.link_review).
+_WORDS_OF_A_PERSON = ("review", "review_accepted", "review_rejected")
+#: What such an event says instead, once it names an erased person's record no more.
+REDACTED_REASON = "a reviewer's reason, redacted with a record of an erased person"
 
-__all__ = ["Redacted", "redact_histories"]
+__all__ = ["REDACTED_REASON", "Redacted", "redact_histories"]

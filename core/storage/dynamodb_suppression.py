@@ -2,7 +2,8 @@
 
 | PK                    | SK        | attributes                                              |
 | --------------------- | --------- | ------------------------------------------------------- |
-| SUPPRESS#<hash>       | SUPPRESS  | kind (email, phone, source), erasure (request id), at   |
+| SUPPRESS#<hash>       | SUPPRESS  | kind (email, phone, source, fuzzy), erasure (request    |
+|                       |           | id), at; a fuzzy entry's fingerprint (S, JSON of hashes)|
 | SUPPRESSION#<request> | ENTRIES   | hashes (SS): every entry the erasure left, at           |
 
 ``<hash>`` is the keyed hash of the identifier key (core.suppression.keyed_hash), never the value.
@@ -90,6 +91,7 @@ class DynamoDBSuppressionStore:
                     "erasure": {"S": e.erasure},
                     "at": {"S": e.at.isoformat()},
                 }
+                | ({"fingerprint": {"S": e.fingerprint}} if e.fingerprint else {})
                 for e in group
             )
         batch_put(self._client, self.table_name, items)
@@ -141,6 +143,7 @@ def _entry(item: dict[str, Any]) -> SuppressionEntry:
         kind=cast(SuppressedKind, item["kind"]["S"]),
         erasure=item["erasure"]["S"],
         at=datetime.fromisoformat(item["at"]["S"]),
+        fingerprint=item.get("fingerprint", {}).get("S", ""),
     )
 
 

@@ -7,7 +7,7 @@
 | ERASURE#pending       | <request id>           | updated_at (created), attrs: subject_hash, tools, held,  |
 |                       |                        | attempts, requested_by                                   |
 | SUPPRESS#<hash>       | SUPPRESS               | owner (the erasure's request id), updated_at (at),       |
-|                       |                        | attrs: kind                                              |
+|                       |                        | attrs: kind, a fuzzy entry's fingerprint                 |
 | SUPPRESSION#<request> | ENTRIES                | updated_at (at), attrs: hashes                           |
 
 The same items and rules as core.storage.dynamodb_privacy and core.storage.dynamodb_suppression:
@@ -212,7 +212,7 @@ class SQLiteSuppressionStore:
                     "INSERT OR REPLACE INTO items (pk, sk, owner, updated_at, attrs) "
                     "VALUES (?, 'SUPPRESS', ?, ?, ?)",
                     [
-                        (f"SUPPRESS#{e.hash}", e.erasure, e.at.isoformat(), json.dumps({"kind": e.kind}))
+                        (f"SUPPRESS#{e.hash}", e.erasure, e.at.isoformat(), json.dumps(_attrs(e)))
                         for e in group
                     ],
                 )
@@ -251,12 +251,18 @@ class SQLiteSuppressionStore:
         return lifted
 
 
+def _attrs(entry: SuppressionEntry) -> dict[str, str]:
+    return {"kind": entry.kind} | ({"fingerprint": entry.fingerprint} if entry.fingerprint else {})
+
+
 def _entry(hash_: str, erasure: str, at: str, attrs: str) -> SuppressionEntry:
+    held = json.loads(attrs)
     return SuppressionEntry(
         hash=hash_,
-        kind=cast(SuppressedKind, json.loads(attrs)["kind"]),
+        kind=cast(SuppressedKind, held["kind"]),
         erasure=erasure,
         at=datetime.fromisoformat(at),
+        fingerprint=held.get("fingerprint", ""),
     )
 
 

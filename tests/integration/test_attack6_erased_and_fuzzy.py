@@ -8,13 +8,14 @@ review with each of them. On the in-memory, SQLite and DynamoDB (moto) stores:
 * a decision a person took on one of her pairs does not outlive her erasure: when she signs up
   again (her suppression lifted) and every tool is imported again, her pairs wait for review
   afresh, as on a store that never saw her;
-* (strict xfail) her shop record, queued before her erasure and merged after it, is hers as much as
-  the CRM record the erasure found: it must be dropped at merge (docs/privacy.md: the ingest queue's
-  records of the person "are dropped at merge"), and is stored as a new customer instead;
+* her shop record, queued before her erasure and merged after it, is hers as much as the CRM record
+  the erasure found: it is dropped at merge (docs/privacy.md: the ingest queue's records of the
+  person "are dropped at merge"; core.suppression_fuzzy, the fingerprint her erasure leaves), and
+  her namesake's and her sister's records queued with it are stored;
 * (strict xfail) a pair accepted by a person, whose record then becomes someone else's (another
   first name and birth date), keeps the two people in one customer;
-* (strict xfail) a reviewer's words about her in the reason of a rejection stay in her namesake's
-  history after her erasure;
+* a reviewer's words about her in the reason of a decision on her pair leave her namesake's history
+  with her record (the reason is replaced by a fixed marker), and her pair's review item goes;
 * a record whose founded customer was merged away (a tombstone left under its id) is stored again
   once its person is erased and signs up again (the next id of its series, core.ingest_plan);
 * (strict xfail) a namesake whose customer id passed to Ann's records (one record a batch, a vague
@@ -33,11 +34,15 @@ from typing import Any
 
 import pytest
 
+from connectors.jsonl import draft_from_flat
+from core.governance.history import HistoryEvent, whole_history
+from core.governance.history_redaction import REDACTED_REASON
 from core.identity import IdentityPolicy
 from core.link_review import decide
+from core.normalise import normalise_record
 from core.pipeline import IngestSettings
-from core.privacy import lift_suppression
-from core.schema import Identifier
+from core.privacy import PrivacyStores, erase_person, export_person, lift_suppression
+from core.schema import Identifier, SourceRecord
 from core.suppression import SuppressionCheck
 from tests.integration.identity_attack_records import HANA, Flat, flat, groups, ingest_settings, resolve_lines
 from tests.integration.test_erasure_attacks import BOOKKEEPING, SALT, STORES, Stores
@@ -78,6 +83,27 @@ def _erase_hana(stores: Stores, outcome: str = "erased") -> Any:
     return report
 
 
+def _lift_hana(stores: Stores, request_id: str) -> int:
+    """Hana signs up again: her suppression lifted; how many entries were."""
+    return lift_suppression(
+        HER,
+        suppression=stores.suppression,
+        erasure=stores.erasure,
+        salt=SALT,
+        request_id=request_id,
+        requested_by="dpo",
+    )
+
+
+def _holding_hers(stores: Stores) -> list[Any]:
+    """The items, but the erasure's bookkeeping, that hold one of Hana's values."""
+    return [
+        row
+        for row in stores.rows()
+        if not row[0].startswith(BOOKKEEPING) and any(v in str(row).lower() for v in HER_VALUES)
+    ]
+
+
 def _reviews(stores: Stores) -> dict[tuple[str, str], str]:
     pairs = [("crm:contact:1", "mail:contact:3"), ("mail:contact:3", "shop:contact:2")]
     return {(item.a, item.b): item.status for item in stores.profiles.get_reviews(pairs).values()}
@@ -108,19 +134,8 @@ def test_a_decision_on_her_pair_does_not_outlive_her_erasure_when_she_signs_up_a
             settings=_settings(stores),
         )
         _erase_hana(stores)
-        assert not [
-            row
-            for row in stores.rows()
-            if not row[0].startswith(BOOKKEEPING) and any(v in str(row).lower() for v in HER_VALUES)
-        ]
-        lifted = lift_suppression(
-            HER,
-            suppression=stores.suppression,
-            erasure=stores.erasure,
-            salt=SALT,
-            request_id="req-hana-again",
-            requested_by="dpo",
-        )
+        assert not _holding_hers(stores)
+        lifted = _lift_hana(stores, "req-hana-again")
         assert lifted > 0
         _import(stores, [CRM, SHOP, NAMESAKE])
         _import(fresh, [CRM, SHOP, NAMESAKE])
@@ -143,16 +158,6 @@ def test_a_decision_on_her_pair_does_not_outlive_her_erasure_when_she_signs_up_a
 
 
 @ON_EACH_STORE
-@pytest.mark.xfail(
-    strict=True,
-    reason="suppression holds her identifiers and record ids only (core.suppression): a record of hers "
-    "that only her name, birth date and address make hers (a fuzzy link), not stored when she was "
-    "erased (in the ingest queue, in the dead-letter queue, or not pulled yet), is stored after the "
-    "erasure as a new customer holding her name, birth date and address, though merged before the "
-    "erasure it would have been erased with her. Closing it needs an erasure to leave a keyed "
-    "fingerprint of her fuzzy identity (e.g. HMACs of folded name + birth date, name + address key) "
-    "that merge checks: a change to the suppression layout (attack6)",
-)
 def test_a_record_of_hers_queued_before_her_erasure_is_dropped_at_merge(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:
@@ -167,9 +172,37 @@ def test_a_record_of_hers_queued_before_her_erasure_is_dropped_at_merge(
         assert groups(before.profiles) == set()  # merged before the erasure: erased with her
 
         _import(stores, [CRM])
-        _erase_hana(stores)
+        report = _erase_hana(stores)
+        assert report.counts["fingerprinted"] == 2  # her names with her birth date, with her house
         _import(stores, [SHOP])  # queued before the erasure
         assert groups(stores.profiles) == set()
+        assert not _holding_hers(stores)
+        assert not [row for row in stores.rows() if "sato" in str(row).lower() or "mill" in str(row).lower()]
+
+
+@ON_EACH_STORE
+def test_her_namesake_and_her_sister_queued_before_her_erasure_are_stored(
+    stores_of: Callable[[], AbstractContextManager[Stores]],
+) -> None:
+    """GIVEN Hana's CRM record stored, and queued: her namesake's record (her name and address,
+    another birth date) and her sister's (her address and surname) WHEN Hana is erased and they are
+    merged after THEN both are stored, as on a store that never saw Hana; and once Hana signs up
+    again (her suppression lifted) her shop record is stored too."""
+    with stores_of() as stores, STORES["memory"]() as fresh:
+        _import(stores, [CRM])
+        _erase_hana(stores)
+        _import(stores, [NAMESAKE])
+        _import(stores, [{**SISTER, "id": "4", "email": "yuki@example.com"}])
+        _import(fresh, [NAMESAKE, {**SISTER, "id": "4", "email": "yuki@example.com"}])
+        assert (
+            groups(stores.profiles)
+            == groups(fresh.profiles)
+            == {frozenset({"mail:3"}), frozenset({"mail:4"})}
+        )
+        lifted = _lift_hana(stores, "again")
+        assert lifted == 4  # her address, her record id, her two fingerprints
+        _import(stores, [SHOP])
+        assert frozenset({"shop:2"}) in groups(stores.profiles)
 
 
 @ON_EACH_STORE
@@ -200,34 +233,52 @@ def test_an_accepted_pair_whose_record_becomes_another_person_is_split(
         assert groups(stores.profiles) == groups(fresh.profiles)
 
 
-@pytest.mark.parametrize("stores_of", [STORES["sqlite"], STORES["dynamodb"]], ids=["sqlite", "dynamodb"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="a review decision's reason is the reviewer's free text, checked only for ids, emails and "
-    "phones (core.link_review._check_reason), and stored on the history of every customer concerned: "
-    "after Hana's erasure her namesake's review_rejected event has lost Hana's record key (history "
-    "redaction) but keeps the reviewer's words about her (her name, birth month, employer). The "
-    "redaction could replace the reason of an event it takes her record out of (a reviewer's words "
-    "cannot be searched for her): core/governance/history_redaction.py (privacy6) or "
-    "core/link_review.py (fuzzcand) (attack6)",
-)
+@ON_EACH_STORE
 def test_a_rejection_whose_reason_names_her_leaves_no_trace_of_her_once_she_is_erased(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:
     """GIVEN Hana and her namesake in review, rejected with a reason in words about Hana (no id, email
     or phone, so accepted) WHEN Hana is erased THEN no item (the namesake's history included) holds
-    the reviewer's words about her."""
+    the reviewer's words about her: the namesake's review event says ``REDACTED_REASON``, and
+    neither the review queue nor the namesake's export holds them."""
     with stores_of() as stores:
         _import(stores, [CRM, NAMESAKE])
         (item,) = stores.profiles.pending_reviews()
         reason = "our Hana Sato was born in November and works at Corp, the other one is her cousin"
         decide(stores.profiles, item.pair_id, "rejected", by="ops", reason=reason, settings=_settings(stores))
-        assert [row for row in stores.rows() if reason in str(row)]  # on both customers' histories
+        assert _said(stores, "mail:contact:3", reason)  # on the namesake's history
         _erase_hana(stores)
         assert groups(stores.profiles) == {frozenset({"mail:3"})}
         left = [row for row in stores.rows() if not row[0].startswith(BOOKKEEPING)]
         assert not [row for row in left if "crm:contact:1" in str(row)]  # her record key is redacted
         assert not [row for row in left if "born in november" in str(row).lower()]
+        assert not _said(stores, "mail:contact:3", "born in November")
+        (event,) = [e for e in _history(stores, "mail:contact:3") if e.kind == "review_rejected"]
+        assert (event.reason, event.source_keys) == (REDACTED_REASON, ("mail:contact:3",))
+        assert not list(stores.profiles.pending_reviews())
+        assert not stores.profiles.get_reviews([("crm:contact:1", "mail:contact:3")])
+
+
+def _history(stores: Stores, record: str) -> list[HistoryEvent]:
+    """The whole history of the customer holding ``record``."""
+    owner = stores.profiles.get_owners([f"source#{record}"])[f"source#{record}"].customer_id
+    return list(whole_history(stores.profiles.history, owner))  # type: ignore[attr-defined]
+
+
+def _said(stores: Stores, record: str, words: str) -> bool:
+    """Whether the customer holding ``record`` holds ``words``: its history, or its export."""
+    export = export_person(
+        stores.profiles,
+        Identifier.assemble(kind="source", value=record),
+        stores=PrivacyStores(stores.profiles, stores.erasure, stores.sync_state, stores.suppression),
+        salt=SALT,
+        identity=_settings(stores),
+    )
+    assert export is not None
+    in_export = words.lower() in repr(export).lower()  # its history and identity, as the answer
+    in_history = any(words.lower() in e.reason.lower() for e in _history(stores, record))
+    assert in_export == in_history
+    return in_history
 
 
 def _persona(tool: str, day: int, persona: str) -> Flat:
@@ -305,3 +356,46 @@ def test_a_record_whose_founded_customer_was_merged_away_is_stored_again_after_h
         )
         _import(stores, [lines[0]])
         assert frozenset({"tool09:1"}) in groups(stores.profiles)
+
+
+class _DeadLetters:
+    """A dead-letter queue of one message per record (core.privacy_store.DeadLetterQueue)."""
+
+    def __init__(self, records: list[SourceRecord]) -> None:
+        self.records = records
+
+    def remove(self, matches: Callable[[SourceRecord], bool]) -> int:
+        kept = [r for r in self.records if not matches(r)]
+        removed, self.records = len(self.records) - len(kept), kept
+        return removed
+
+
+@ON_EACH_STORE
+def test_her_record_in_the_dead_letter_queue_that_only_a_fuzzy_link_makes_hers_goes_with_her(
+    stores_of: Callable[[], AbstractContextManager[Stores]],
+) -> None:
+    """GIVEN Hana's CRM record stored, and in the dead-letter queue her shop record and her
+    namesake's WHEN she is erased THEN her shop record leaves the queue and her namesake's stays."""
+    with stores_of() as stores:
+        _import(stores, [CRM])
+        queue = _DeadLetters([_normalised(SHOP), _normalised(NAMESAKE)])
+        report = erase_person(
+            HER,
+            profiles=stores.profiles,
+            erasure=stores.erasure,
+            tools={},
+            salt=SALT,
+            request_id="req-hana",
+            sync_state=stores.sync_state,
+            suppression=stores.suppression,
+            dead_letters=queue,
+            identity=_settings(stores),
+        )
+        assert (report.outcome, report.counts["dead_letter_records"]) == ("erased", 1)
+        assert [r.key for r in queue.records] == ["mail:contact:3"]
+
+
+def _normalised(line: Flat) -> SourceRecord:
+    record = normalise_record(draft_from_flat(line))
+    assert isinstance(record, SourceRecord)
+    return record
