@@ -22,6 +22,7 @@ from core.link_index import ReviewItem, changes_for
 from core.link_nodes import graph_node, index_keys
 from core.link_review_index import drop_stale_pending, partners_key, settle_reviews
 from core.link_scope import Scope
+from core.link_shifts import shared_keys, shifted_pairs, unpaired
 from core.linkage import GraphNode, LinkResult, email_match_key
 from core.ports import CustomerState, ProfileStore
 from core.schema import SourceRecord
@@ -112,7 +113,12 @@ def plan_linked(
     # A batch record entering or leaving a dense block changes which of its other records are
     # neighbours (candidates): the customers of the pairs it makes or unmakes are planned again, as
     # one batch of every record would pair them.
-    shifted_in, shifted_out = scope.shifted_pairs(before_nodes)
+    shifted_in, shifted_out = shifted_pairs(scope, before_nodes)
+    if shifted_out:
+        # A pair parted in one key may be paired by another the two share: read those keys whole.
+        shared = scope.read_index(shared_keys(scope, shifted_out)) - set(scope.nodes)
+        to_load |= scope.add_candidates(shared, merged_into)
+        shifted_out = unpaired(scope, shifted_out)
     for pair, decision in scope.decide_pairs(sorted(shifted_in | shifted_out)).items():
         if decision.outcome != "no_link":
             to_load |= {scope.home[k] for k in pair if k in scope.home}

@@ -30,7 +30,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from core.linkage import Decision, GraphNode, LinkageModel, decide
-from core.linkage.blocking import DENSE_BLOCK, NEIGHBOURS, neighbourhood_order
+from core.linkage.blocking import CHAIN_DENSE, block_shape
 
 if TYPE_CHECKING:
     from core.identity import IdentityPolicy
@@ -201,13 +201,10 @@ def reachable(
     makes wrong: those of every node holding a name whose holders changed."""
     reached = {key for key in anchors if key in nodes}
     frontier = sorted(reached)
-    dense: dict[str, list[str]] = {}  # a dense block's members in order, worked out once
+    dense: dict[str, tuple[list[str], int]] = {}  # a dense block's members in order, and its window
     # A name only one node holds (most blocking keys of a scope) joins it to nothing: only the
     # names held by two nodes or more are looked at.
     shared_blocks, shared_values = blocks.many, holders.many
-
-    def order(key: str) -> tuple[str, ...]:
-        return neighbourhood_order(nodes[key].record)
 
     while frontier:
         pairs: set[tuple[str, str]] = set()
@@ -239,15 +236,24 @@ def reachable(
                 mates = shared_blocks.get(key)
                 if mates is None or len(mates) > limit or key in overloaded:
                     continue
-                if len(mates) > DENSE_BLOCK:
-                    # u's neighbours in the block's order (``block_neighbours``'s, for u alone: a
-                    # walk meets one or two of a dense block's members, not all of them).
-                    ranked = dense.get(key)
-                    if ranked is None:
-                        ranked = dense[key] = sorted(mates, key=order)
+                if len(mates) > CHAIN_DENSE:  # a smaller block is every pair in any shape
+                    # u's neighbours in the block's order (``block_pairs``'s, for u alone: a walk
+                    # meets one or two of a dense block's members, not all of them).
+                    shaped = dense.get(key)
+                    if shaped is None:
+                        shape = block_shape(key)
+                        if len(mates) <= shape.dense:
+                            others.update(mates)
+                            continue
+                        order = shape.order
+                        shaped = dense[key] = (
+                            sorted(mates, key=lambda k: order(nodes[k].record)),
+                            shape.window,
+                        )
+                    ranked, window = shaped
                     i = ranked.index(u)
-                    others.update(ranked[max(0, i - NEIGHBOURS) : i])
-                    others.update(ranked[i + 1 : i + 1 + NEIGHBOURS])
+                    others.update(ranked[max(0, i - window) : i])
+                    others.update(ranked[i + 1 : i + 1 + window])
                     continue
                 others.update(mates)
             others.discard(u)

@@ -30,12 +30,13 @@ from core.linkage import (
     Decision,
     GraphNode,
     LinkageModel,
+    LinkageRecord,
     LinkResult,
     ReviewState,
     default_model,
     link_graph,
 )
-from core.linkage.blocking import DENSE_BLOCK, block_pairs, neighbourhood_order
+from core.linkage.blocking import block_pairs
 from core.linkage.graph import MAX_HOLDERS_COMPARED
 from core.ports import CustomerState, ProfileStore
 from core.schema import SourceRecord
@@ -257,12 +258,12 @@ class Scope:
                 return result
         pairs: set[tuple[str, str]] = set()
 
-        def order(key: str) -> tuple[str, ...]:
-            return neighbourhood_order(self.nodes[key].record)
+        def record(key: str) -> LinkageRecord:
+            return self.nodes[key].record
 
         for block, members in self.blocks.many.items():  # a block of one node pairs it with none
             if len(members) <= limit and block not in overloaded:
-                pairs.update(block_pairs(members, order))  # every pair, or a dense block's neighbours
+                pairs.update(block_pairs(members, record, block))  # every pair, or its neighbours
         decided = self._decide(sorted(pairs))
         self._read_reviews()
         self.result = self._link(list(self.nodes.values()), decided)
@@ -348,51 +349,6 @@ class Scope:
         count = len(nodes)
         missing = self.add_candidates(self.read_index(wanted) - set(nodes), merged_into)
         return missing, len(nodes) > count
-
-    def shifted_pairs(self, before: Mapping[str, GraphNode]) -> tuple[set[Pair], set[Pair]]:
-        """The candidate pairs of other records that the batch's records make or unmake in a dense
-        block (core.linkage.blocking: its records meet their neighbours only), as (added, removed):
-        a record entering a dense block (or moving in its order) parts two neighbours that were
-        paired; one leaving it pairs two that were not. ``before``: the batch records' previous
-        nodes (a record gone, retired or erased, is in ``batch`` with no node). Call after the batch's
-        blocking keys are read (their members are all in the scope)."""
-        model = self.model
-        if model is None:
-            return set(), set()
-        batch, nodes = self.batch, self.nodes
-        touched = {
-            k for key in batch if key in nodes and nodes[key].person for k in nodes[key].blocking_keys()
-        }
-        touched |= {k for node in before.values() if node.person for k in node.blocking_keys()}
-        added: set[Pair] = set()
-        removed: set[Pair] = set()
-        # A block has at most its members now and the batch records that left it: most of a batch's
-        # blocks hold a few records, every pair both ways, and are passed over without sets.
-        leavers = sum(1 for node in before.values() if node.person)
-        blocks = self.blocks
-        dense = [k for k in touched if len(blocks.get(k)) + leavers > DENSE_BLOCK]
-        for block in sorted(dense):
-            after_members = set(blocks.get(block))
-            left = {k for k, node in before.items() if node.person and block in node.blocking_keys()}
-            before_members = {k for k in after_members if k not in batch or k in left} | left
-            if max(len(before_members), len(after_members)) <= DENSE_BLOCK:
-                continue  # every pair both ways: only the batch's own pairs change
-            if block in self.overloaded_blocks:
-                continue
-            old = self._block_pairs(before_members, before, model.max_block_size)
-            new = self._block_pairs(after_members, {}, model.max_block_size)
-            added |= {p for p in new - old if p[0] not in batch and p[1] not in batch}
-            removed |= {p for p in old - new if p[0] not in batch and p[1] not in batch}
-        return added, removed
-
-    def _block_pairs(self, members: set[str], nodes: Mapping[str, GraphNode], limit: int) -> set[Pair]:
-        if len(members) > limit:
-            return set()
-
-        def order(key: str) -> tuple[str, ...]:
-            return neighbourhood_order((nodes.get(key) or self.nodes[key]).record)
-
-        return set(block_pairs(members, order))
 
     def decide_pairs(self, pairs: Iterable[Pair]) -> dict[Pair, Decision]:
         """The decisions on pairs of the scope's keys (each sorted)."""

@@ -22,6 +22,12 @@ ordered by their names, birth date and address (``neighbourhood_order``), each r
 ``2 * NEIGHBOURS`` pairs per key, however crowded the key, and a person's records, which sort
 together, still meet. Which pairs a key gives is a function of the set of records filed under it,
 as its overload is.
+
+Four rules crowd with strangers long before that (a name, a surname born in one year, a street in a
+town, a house number on a street name: namesakes and neighbours), so their keys are chains past
+``CHAIN_DENSE`` records: sorted by the fields the key leaves open, each record meets the one on
+either side (``CHAIN_SHAPES``, ``block_shape``). A person's records share several keys and stand
+together in each one's order, so the chains and the other rules' keys still join them all.
 """
 
 from __future__ import annotations
@@ -38,13 +44,16 @@ __all__ = [
     "DENSE_BLOCK",
     "NEIGHBOURS",
     "RULES",
+    "BlockShape",
     "BlockingRule",
     "Candidates",
     "block_item_key",
     "block_pairs",
+    "block_shape",
     "blocking_keys",
     "candidate_pairs",
     "neighbourhood_order",
+    "ranked_pairs",
 ]
 
 DENSE_BLOCK: Final = 8
@@ -200,22 +209,106 @@ def neighbourhood_order(record: LinkageRecord) -> tuple[str, ...]:
     )
 
 
+def _order_by_birth_date(record: LinkageRecord) -> tuple[str, ...]:
+    # A names key: the names already agree (by their sound), so the birth date and the address part
+    # namesakes; a person's records, which agree on them, stand together.
+    return (
+        record.date_of_birth or "",
+        record.postal_code or "",
+        record.house_number or "",
+        record.street or "",
+        record.first_name or "",
+        record.last_name or "",
+        record.key,
+    )
+
+
+def _order_by_first_name(record: LinkageRecord) -> tuple[str, ...]:
+    # A surname and birth year key: the first name and the birth date part its members.
+    return (
+        record.first_name or "",
+        record.date_of_birth or "",
+        record.postal_code or "",
+        record.house_number or "",
+        record.last_name or "",
+        record.key,
+    )
+
+
+def _order_by_names(record: LinkageRecord) -> tuple[str, ...]:
+    # An address key (a street in a town, a house on a street): the names part its residents.
+    return (
+        record.last_name or "",
+        record.first_name or "",
+        record.date_of_birth or "",
+        record.postal_code or "",
+        record.house_number or "",
+        record.key,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BlockShape:
+    """How one rule's block gives pairs: every pair up to ``dense`` members; past it each member with
+    the ``window`` members on either side of it when they are sorted by ``order``."""
+
+    dense: int
+    window: int
+    order: Callable[[LinkageRecord], tuple[str, ...]]
+
+
+SHAPE: Final = BlockShape(DENSE_BLOCK, NEIGHBOURS, neighbourhood_order)
+"""The shape of the rules that pin a person down closely (a birth date, a postcode, an email)."""
+
+CHAIN_DENSE: Final = 2
+"""A key of a crowding rule held by more records than this is a chain (``CHAIN_SHAPES``)."""
+
+CHAIN_SHAPES: Final[Mapping[str, BlockShape]] = {
+    "sb": BlockShape(CHAIN_DENSE, 1, _order_by_first_name),
+    "nn": BlockShape(CHAIN_DENSE, 1, _order_by_birth_date),
+    "hs": BlockShape(CHAIN_DENSE, 1, _order_by_names),
+    "lt": BlockShape(CHAIN_DENSE, 1, _order_by_names),
+}
+"""The rules whose keys crowd with strangers (a surname born in one year, a name, a street in a
+town, a house number on a street name): namesakes and neighbours, nearly never the same person.
+Past ``CHAIN_DENSE`` records such a key is a chain: its records, sorted by the fields the key does
+not already fix, each meet the one on either side (Hernandez and Stolfo's multi-pass sorted
+neighbourhood: several keys, each with a small window, find what one key with a wide window finds).
+A person's records share several keys and stand together in each order, so their pairs along the
+chains (and the other rules' keys) still join them all; the strangers a crowded key adds cost one or
+two pairs a record instead of up to eight."""
+
+
+def block_shape(key: str) -> BlockShape:
+    """The shape of a blocking key's block (``<prefix>:<value>``), by its rule."""
+    return CHAIN_SHAPES.get(key[:2], SHAPE)
+
+
 _M = TypeVar("_M", int, str)  # a block member: an index into the records, or a source key
 
 
-def block_pairs(members: Collection[_M], order: Callable[[_M], tuple[str, ...]]) -> Iterator[tuple[_M, _M]]:
-    """The candidate pairs of one usable block, each ``(smaller, larger)``: every pair of a block of at
-    most ``DENSE_BLOCK`` members; in a dense one, each member with the ``NEIGHBOURS`` after it when the
-    members are sorted by ``order`` (their records' ``neighbourhood_order``)."""
-    if len(members) <= DENSE_BLOCK:
+def block_pairs(
+    members: Collection[_M], record: Callable[[_M], LinkageRecord], key: str
+) -> Iterator[tuple[_M, _M]]:
+    """The candidate pairs of one usable block ``key``, each ``(smaller, larger)``: every pair of a
+    block of at most its shape's ``dense`` members (``block_shape``); in a denser one, each member with
+    the ``window`` after it when the members are sorted by the shape's order of their records."""
+    shape = block_shape(key)
+    if len(members) <= shape.dense:
         ordered = sorted(members)
         for i, a in enumerate(ordered):
             for b in ordered[i + 1 :]:
                 yield a, b
         return
-    ranked = sorted(members, key=order)
+    order = shape.order
+    yield from ranked_pairs(sorted(members, key=lambda m: order(record(m))), shape)
+
+
+def ranked_pairs(ranked: Sequence[_M], shape: BlockShape) -> Iterator[tuple[_M, _M]]:
+    """``block_pairs`` of a block whose members are ``ranked`` in its shape's order already."""
+    window = len(ranked) if len(ranked) <= shape.dense else shape.window
     for i, a in enumerate(ranked):
-        for b in ranked[i + 1 : i + 1 + NEIGHBOURS]:
+        for b in ranked[i + 1 : i + 1 + window]:
             yield (a, b) if a < b else (b, a)
 
 
@@ -248,14 +341,10 @@ def candidate_pairs(
             for value in rule.keys(record):
                 blocks[rule.name].setdefault(value, []).append(index)
     result = Candidates()
-
-    def order(index: int) -> tuple[str, ...]:
-        return neighbourhood_order(records[index])
-
     for rule in rules:
         found = result.by_rule.setdefault(rule.name, set())
         _pairs_of_blocks(
-            blocks[rule.name], rule.prefix, max_block_size, found, result.overloaded, order, overloaded
+            blocks[rule.name], rule.prefix, max_block_size, found, result.overloaded, records, overloaded
         )
         result.pairs |= found
     extra: dict[str, list[int]] = {name: list(indexes) for name, indexes in extra_blocks}
@@ -272,17 +361,17 @@ def _pairs_of_blocks(
     max_block_size: int,
     into: set[tuple[int, int]],
     overloaded: dict[str, int],
-    order: Callable[[int], tuple[str, ...]] | None,
+    records: Sequence[LinkageRecord] | None,
     known: Collection[str] = (),
 ) -> None:
-    # ``order`` None: the caller's own blocks (shared identifier values), every pair compared.
+    # ``records`` None: the caller's own blocks (shared identifier values), every pair compared.
     for value, members in blocks.items():
         unique = sorted(set(members))
         if len(unique) > max_block_size or (known and f"{prefix}:{value}" in known):
             overloaded[f"{prefix}:{value}"] = len(unique)
             continue
-        if order is not None:
-            into.update(block_pairs(unique, order))
+        if records is not None:
+            into.update(block_pairs(unique, records.__getitem__, f"{prefix}:{value}"))
             continue
         for i, a in enumerate(unique):
             for b in unique[i + 1 :]:

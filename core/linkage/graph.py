@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Final, Literal
 
-from core.linkage.blocking import block_pairs, blocking_keys, neighbourhood_order
+from core.linkage.blocking import block_pairs, blocking_keys
 from core.linkage.comparisons import comparison_named
 from core.linkage.conflicts import Conflict, shared_identifier_conflicts, vetoing_conflicts
 from core.linkage.email_keys import email_match_key
@@ -172,11 +172,11 @@ def candidate_index_pairs(
     blocks, left_out = block_members(nodes, model.max_block_size, overloaded)
     pairs: set[tuple[int, int]] = set()
 
-    def order(index: int) -> tuple[str, ...]:
-        return neighbourhood_order(nodes[index].record)
+    def record(index: int) -> LinkageRecord:
+        return nodes[index].record
 
-    for members in blocks.values():
-        pairs.update(block_pairs(members, order))  # every pair, or a dense block's neighbours
+    for key, members in blocks.items():
+        pairs.update(block_pairs(members, record, key))  # every pair, or a dense block's neighbours
     return pairs, left_out
 
 

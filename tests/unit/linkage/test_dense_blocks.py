@@ -1,9 +1,11 @@
 """Dense blocks: a crowded blocking key is compared by sorted neighbourhood, not pair by pair.
 
-The promise (core.linkage.blocking): a key held by at most ``DENSE_BLOCK`` records gives every pair;
-a denser one gives each record its ``NEIGHBOURS`` on either side in ``neighbourhood_order``, so the
-pairs a record adds stay bounded however crowded the key, a person's records still meet, and the
-pairs are a function of the set of records filed under the key, never of their order.
+The promise (core.linkage.blocking): a key held by at most its shape's ``dense`` records gives every
+pair (``DENSE_BLOCK`` for most rules, ``CHAIN_DENSE`` for the rules whose keys crowd with strangers);
+a denser one gives each record its ``window`` neighbours on either side in the shape's order
+(``NEIGHBOURS`` in ``neighbourhood_order``; one in a chain), so the pairs a record adds stay bounded
+however crowded the key, a person's records still meet, and the pairs are a function of the set of
+records filed under the key, never of their order.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.linkage import LinkageRecord, blocking_keys, candidate_pairs, linkage_record
-from core.linkage.blocking import DENSE_BLOCK, NEIGHBOURS, block_pairs, neighbourhood_order
+from core.linkage.blocking import (
+    CHAIN_DENSE,
+    CHAIN_SHAPES,
+    DENSE_BLOCK,
+    NEIGHBOURS,
+    block_pairs,
+    block_shape,
+    neighbourhood_order,
+)
 from core.testing.dense_block import smiths
 
 LIMIT = 100  # the shipped model's max_block_size
@@ -37,14 +47,17 @@ def _pairs_by_key(records: list[LinkageRecord]) -> set[tuple[str, str]]:
 
 
 def test_a_block_up_to_the_dense_size_gives_every_pair_and_a_dense_one_each_members_neighbours() -> None:
-    """GIVEN blocks of DENSE_BLOCK and of 40 members WHEN their pairs are listed THEN the first gives
-    all pairs; the second each member with the NEIGHBOURS after it in ``order``, once, smaller first."""
+    """GIVEN blocks of DENSE_BLOCK and of 40 members under a postcode key WHEN their pairs are listed
+    THEN the first gives all pairs; the second each member with the NEIGHBOURS after it in
+    ``neighbourhood_order``, once, smaller first."""
+    records = _smiths(40)
+    key = "pf:ab12cd:s"
     small = list(range(DENSE_BLOCK))
-    assert sorted(block_pairs(small, lambda i: (str(i),))) == list(itertools.combinations(small, 2))
+    pairs = sorted(block_pairs(small, records.__getitem__, key))
+    assert pairs == list(itertools.combinations(small, 2))
     members = list(range(40))
-    rank = {m: f"{(m * 17) % 40:03d}" for m in members}  # an order unrelated to the members' own
-    pairs = list(block_pairs(members, lambda m: (rank[m],)))
-    ranked = sorted(members, key=lambda m: rank[m])
+    pairs = list(block_pairs(members, records.__getitem__, key))
+    ranked = sorted(members, key=lambda m: neighbourhood_order(records[m]))
     expected = {
         tuple(sorted((a, b))) for i, a in enumerate(ranked) for b in ranked[i + 1 : i + 1 + NEIGHBOURS]
     }
@@ -53,11 +66,33 @@ def test_a_block_up_to_the_dense_size_gives_every_pair_and_a_dense_one_each_memb
     assert all(a < b for a, b in pairs)
 
 
+def test_a_crowding_rules_block_past_the_chain_size_is_a_chain_in_its_own_order() -> None:
+    """GIVEN blocks of CHAIN_DENSE and of 40 members under each crowding rule's key (names, surname
+    and birth year, street in a town, house on a street) WHEN their pairs are listed THEN the first
+    gives every pair; the second each member with the next one in the rule's order: 39 pairs, and
+    the order is not the one of the other rules (the names key sorts by birth date)."""
+    records = _smiths(40)
+    for prefix, shape in CHAIN_SHAPES.items():
+        key = f"{prefix}:value"
+        assert block_shape(key) is shape
+        small = list(range(CHAIN_DENSE))
+        assert sorted(block_pairs(small, records.__getitem__, key)) == list(itertools.combinations(small, 2))
+        members = list(range(40))
+        ranked = sorted(members, key=lambda m: shape.order(records[m]))
+        expected = {tuple(sorted(p)) for p in itertools.pairwise(ranked)}
+        assert set(block_pairs(members, records.__getitem__, key)) == expected
+        assert len(expected) == 39
+    by_names = sorted(range(40), key=lambda m: neighbourhood_order(records[m]))
+    by_birth = sorted(range(40), key=lambda m: block_shape("nn:x").order(records[m]))
+    assert by_names != by_birth
+
+
 def test_the_pairs_a_record_adds_stay_bounded_however_crowded_its_keys() -> None:
     """GIVEN 400, 1,600, then 6,400 different Smiths in one postcode (their postcode + initial, names
     and surname + birth year keys hold tens to hundreds of records) WHEN candidate pairs are found
-    THEN no record is in more than 2 * NEIGHBOURS pairs per dense key, and the pairs per record do
-    not grow with the crowd (every pair of every key: 23 per record at 400, 40 at 800, growing on)."""
+    THEN no record is in more than twice its window's pairs per dense key (NEIGHBOURS, or one in a
+    chain), and the pairs per record do not grow with the crowd (every pair of every key: 23 per
+    record at 400, 40 at 800, growing on)."""
     per_record = []
     for people in (400, 1600, 6400):
         records = _smiths(people)
@@ -73,7 +108,11 @@ def test_the_pairs_a_record_adds_stay_bounded_however_crowded_its_keys() -> None
                 sizes[key] = sizes.get(key, 0) + 1
         for i, record in enumerate(records):
             bound = sum(
-                0 if sizes[k] > LIMIT else 2 * NEIGHBOURS if sizes[k] > DENSE_BLOCK else sizes[k] - 1
+                0
+                if sizes[k] > LIMIT
+                else 2 * block_shape(k).window
+                if sizes[k] > block_shape(k).dense
+                else sizes[k] - 1
                 for k in blocking_keys(record)
             )
             assert degree[i] <= bound, (record.key, degree[i], bound)
