@@ -203,6 +203,26 @@ def test_default_blocklist_matches_like_fnmatch(local: str) -> None:
         assert IdentityPolicy().is_blocked(Identifier(kind="email", value=value)) == expected
 
 
+@SETTINGS
+@given(
+    patterns=st.lists(glob_text, max_size=5).map(tuple),
+    blocked=st.frozensets(glob_text, max_size=3),
+    values=st.lists(st.tuples(st.sampled_from(["email", "phone", "source"]), glob_text), max_size=6),
+)
+def test_is_blocked_once_is_is_blocked(
+    patterns: tuple[str, ...], blocked: frozenset[str], values: list[tuple[str, str]]
+) -> None:
+    """GIVEN a policy and identifiers, asked twice (a kept answer, then a new one) WHEN asked
+    without the per-value cache THEN the same answer as is_blocked, which any(fnmatchcase) gives."""
+    policy = IdentityPolicy(blocked_values=blocked, blocked_patterns=patterns)
+    for kind, value in values * 2:
+        ident = Identifier(kind=kind, value=value)  # type: ignore[arg-type]
+        expected = kind != "source" and (
+            value in blocked or any(fnmatch.fnmatchcase(value, p) for p in patterns)
+        )
+        assert policy.is_blocked_once(ident) == policy.is_blocked(ident) == expected
+
+
 def test_live_owner_follows_chains_and_returns_unmerged_ids_as_they_are() -> None:
     merged_into = {"cus_a": "cus_b", "cus_b": "cus_c"}
     assert live_owner("cus_a", merged_into) == "cus_c"
