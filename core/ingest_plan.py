@@ -47,6 +47,7 @@ class _Plan:
     """Children leaving the customer that holds them (core.child_moves): committed, then re-planned."""
     resplit: set[str] = field(default_factory=set)
     reviews: list[ReviewItem] = field(default_factory=list)
+    outdated: dict[tuple[str, str], ReviewItem] = field(default_factory=dict)
 
 
 def _plan(
@@ -263,7 +264,7 @@ def _plan(
         changesets, records_of, kinds, deferred, pending_merges, result, absorbed, survivors, touches, splits
     )
     if settings.linkage is not None:
-        plan.resplit, plan.reviews = linked.resplit, linked.reviews
+        plan.resplit, plan.reviews, plan.outdated = linked.resplit, linked.reviews, linked.outdated
     return plan
 
 

@@ -26,6 +26,7 @@ from core.ingest_plan import _load_customers
 from core.link_index import LinkIndex
 from core.link_nodes import graph_node, index_keys
 from core.link_plan import plan_linked
+from core.link_review_index import file_reviews
 from core.link_scope import Scope
 from core.merge_steps import complete_merge
 from core.ports import ProfileStore
@@ -70,7 +71,7 @@ def relink_after_removal(
             customers = {survivor for _, survivor in merges}
             continue  # plan again over the merged customers
         if plan.reviews and isinstance(store, LinkIndex):
-            store.put_reviews(plan.reviews)
+            file_reviews(store, plan.reviews, plan.outdated)
         for cid in sorted(plan.resplit):
             try:
                 split_off += split_customer(store, cid, settings)

@@ -33,6 +33,7 @@ from core.ingest_settings import (
     carry_partial,
 )
 from core.link_index import LinkIndex
+from core.link_review_index import file_reviews
 from core.merge import newest
 from core.merge_steps import complete_merge
 from core.ports import Changeset, ProfileStore
@@ -190,7 +191,7 @@ def _after_linked_commit(
     """What the link graph asks for beyond the changesets: review items for a person, and splits of
     customers the batch separated without writing to them (a value's holders now conflict)."""
     if plan.reviews and isinstance(store, LinkIndex):
-        store.put_reviews(plan.reviews)
+        file_reviews(store, plan.reviews, plan.outdated)
     for cid in sorted(plan.resplit):
         try:
             total.split_customers += len(split_customer(store, cid, settings))

@@ -11,8 +11,8 @@ review with each of them. On the in-memory, SQLite and DynamoDB (moto) stores:
 * (strict xfail) her shop record, queued before her erasure and merged after it, is hers as much as
   the CRM record the erasure found: it must be dropped at merge (docs/privacy.md: the ingest queue's
   records of the person "are dropped at merge"), and is stored as a new customer instead;
-* (strict xfail) a pair accepted by a person, whose record then becomes someone else's (another
-  first name and birth date), keeps the two people in one customer;
+* a pair accepted by a person, whose record then becomes someone else's (another first name and
+  birth date), is split: the decision was taken on the records as they were (its evidence);
 * (strict xfail) a reviewer's words about her in the reason of a rejection stay in her namesake's
   history after her erasure;
 * a record whose founded customer was merged away (a tombstone left under its id) is stored again
@@ -173,16 +173,6 @@ def test_a_record_of_hers_queued_before_her_erasure_is_dropped_at_merge(
 
 
 @ON_EACH_STORE
-@pytest.mark.xfail(
-    strict=True,
-    reason="a person's decision is stored on the pair (REVIEW#, core.link_review) and replayed while the "
-    "pair is a candidate, whatever the records hold now: an accepted pair whose record becomes another "
-    "person's (another first name and birth date: the conflicts the graph keeps apart everywhere "
-    "else) keeps both in one customer, though a record that moves away (no shared blocking key) is "
-    "split off. A decision would need to be bound to the evidence it was taken on (the two match "
-    "documents) and the pair queued again when it changes: core/link_review.py and the graph "
-    "(fuzzcand's code) (attack6)",
-)
 def test_an_accepted_pair_whose_record_becomes_another_person_is_split(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:
