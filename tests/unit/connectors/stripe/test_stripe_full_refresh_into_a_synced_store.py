@@ -64,7 +64,13 @@ def test_a_full_refresh_after_renames_no_sync_read_keeps_the_names_stripe_holds(
     strict=True,
     reason="known gap: Stripe keeps events 30 days; a customer renamed again more than 30 days ago, "
     "after the last sync read its previous rename, has no event left to date it: the full pull dates "
-    "it by created, older than the stored event version, and the store keeps the earlier name",
+    "it by created, older than the stored event version, and the store keeps the earlier name. Dating "
+    "it at the retention horizon instead (now - 30 days: it changed before then) would win exactly "
+    "when it differs, but ingest touches a stored version of the same content to a newer time "
+    "(core.ingest_plan: TouchSource), so every unchanged customer and charge without an event would "
+    "cost a write on each full refresh. It needs a version whose time is an upper bound of its change "
+    "(ordered by it when its content differs, no touch when not): a SourceRecord field or draft flag "
+    "that ingest_plan reads, beyond the connector (gaps7)",
 )
 def test_a_full_refresh_after_a_rename_stripe_no_longer_holds_an_event_of() -> None:
     # GIVEN an account that keeps events 30 days, and a store synced after a rename
