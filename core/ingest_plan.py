@@ -85,7 +85,7 @@ def _plan(
             at = record.ordered_at  # the identifier item keeps ordering times (SourceRecord.ordered_at)
             if stored.record_hash == h:
                 result.unchanged += 1
-                if at > stored.updated_at:
+                if at > stored.updated_at and not record.undated:  # an undated time moves nothing
                     result.touched += 1
                     touch = TouchSource(source_key, h, stored.updated_at, at)
                     touches.append(Changeset(f"touch:{record.key}", (touch,)))

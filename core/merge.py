@@ -318,7 +318,8 @@ def _identifiers(snapshots: list[_Keyed]) -> tuple[Identifier, ...]:
 
 
 def record_hash(record: SourceRecord) -> str:
-    """Content hash of a normalised record, without its ``updated_at`` and ``read_at``: equal hashes
+    """Content hash of a normalised record, without its times (``updated_at``, ``read_at``, and
+    ``undated``, which says what ``updated_at`` is): equal hashes
     mean the record says the same thing. A record that comes back with the same content and only a
     newer timestamp (the echo of a push: the vendor bumps its modification time) changes no profile. A consent
     decision whose time is the record's own ``updated_at`` (the default when the tool gives none)
@@ -357,8 +358,8 @@ RECORD_HASH_MEMO = "_record_hash"
 HASHED_BYTES_MEMO = "_hashed_bytes"
 
 # Read only (pydantic takes a set): what a person's record leaves out, and what any record does.
-_RECORD_HASH_EXCLUDE: set[str] = {"updated_at", "read_at", "level", "owner", "order_summary"}
-_RECORD_HASH_EXCLUDE_TIME: set[str] = {"updated_at", "read_at"}
+_RECORD_HASH_EXCLUDE: set[str] = {"updated_at", "read_at", "undated", "level", "owner", "order_summary"}
+_RECORD_HASH_EXCLUDE_TIME: set[str] = {"updated_at", "read_at", "undated"}
 
 
 def profile_hash(profile: Profile) -> str:
