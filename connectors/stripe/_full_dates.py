@@ -32,7 +32,7 @@ changed after the pull began: its event streams read that change, dated after it
 An object with no event held (none in the 30 days Stripe keeps them) last changed before the
 retention horizon: 30 days before Stripe's clock when the walk read the events (its ``Date``
 header; a pull resumed later reads them again, and a later horizon still bounds the change of an
-object with none left). It is dated at the horizon and marked
+object with none left), rounded up to the next midnight (UTC). It is dated there and marked
 ``undated`` (``RecordDraft.undated``): any version a sync stored from an event of it is older (that
 event is gone: before the horizon), and so is one an earlier full pull dated at its own horizon,
 so a version of other content wins; a version of the same content is left as stored, with no write
@@ -261,7 +261,15 @@ def _held(
         micros = min(before + 1, SEEN_LIMIT + 1)
         at = datetime.fromtimestamp(found.second, UTC) + timedelta(microseconds=micros)
         out[key] = Held(at, found.fingerprint)
-    return HeldEvents(out, deleted, None if answered is None else answered - EVENT_RETENTION)
+    return HeldEvents(out, deleted, None if answered is None else _next_day(answered - EVENT_RETENTION))
+
+
+def _next_day(at: datetime) -> datetime:
+    """The first midnight (UTC) at or after ``at``: a later bound is as true (the object changed
+    before ``at``, and a day is far from the pull's beginning), and full pulls on one day date such
+    an object alike, so that one pull's version is never older than the next's."""
+    midnight = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight if midnight == at else midnight + timedelta(days=1)
 
 
 def _answered(headers: Mapping[str, str]) -> datetime | None:

@@ -94,9 +94,9 @@ def test_a_customer_created_after_the_horizon_keeps_its_creation_time() -> None:
     with PLUGIN.build(sandbox.settings()) as connector:
         pull_into_store(connector, store, InMemorySyncStateStore(), cursor=None, settings=SETTINGS)
     owners = store.get_owners([f"source#stripe:{k}" for k in [new, *old]])
-    # THEN the new one is dated when it was created; the others at the horizon, 30 days back (or
-    # when they were created, for those the fixture made after it)
-    horizon = AT + timedelta(days=10)
+    # THEN the new one is dated when it was created; the others at the horizon, 30 days back and
+    # rounded up to midnight (or when they were created, for those the fixture made after it)
+    horizon = datetime(2026, 9, 12, tzinfo=UTC)
     assert owners[f"source#stripe:{new}"].updated_at == created
     for key in old:
         made = datetime.fromtimestamp(sandbox.customers[key.partition(":")[2]]["created"], UTC)
