@@ -11,7 +11,7 @@ may reach (those the tool holds; in ``upsert`` mode also those whose consent all
 rest in the vendor's batch size, retries the per-record failures that can succeed, and remembers
 the new hashes. A second push of the same
 profiles therefore makes no call at all, and an echo (the pushed change coming back on the next
-pull) rebuilds the same payload and stops there.
+pull) rebuilds the same payload and stops there. The push is core.sync_push (importable from here).
 """
 
 from __future__ import annotations
@@ -20,27 +20,23 @@ import dataclasses
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from core.connector import Connector, Payload, PushMode, PushOutcome
+from core.connector import Connector
 from core.ports import (
-    RETIRED_HASH,
-    CustomerState,
-    ProfileItem,
     ProfileStore,
-    PushedState,
     QuarantineEntry,
-    ReadsProfiles,
     SyncState,
     SyncStateStore,
 )
-from core.push_policy import decide, push_mode_of
 from core.redaction import reason_kind
-from core.schema import Profile, Quarantined, RecordDraft, SourceRecord
+from core.schema import Quarantined, RecordDraft, SourceRecord
 from core.suppression import SuppressionCheck, is_suppressed
+from core.sync_push import PushReport, changed_profiles, push_profiles
+from core.sync_push import last_pushed as last_pushed
 
 if TYPE_CHECKING:
     # Imported where a pull normalises and ingests: the pull and push functions import this module
@@ -119,37 +115,6 @@ class PullReport:
             },
             sort_keys=True,
         )
-
-
-@dataclass
-class PushReport:
-    """What one push did: ``considered = no_payload + skipped_by_mode + skipped_by_consent +
-    skipped_retired + skipped_unchanged + suppressed + sent``, and ``pushed = created + updated``.
-
-    ``created`` counts people pushed whom the tool did not hold (as far as profilesync knew);
-    ``skipped_by_mode`` the people an ``update`` push left out because the tool does not hold them,
-    ``skipped_by_consent`` those an ``upsert`` push left out because their consent does not allow the
-    tool's channel (``core.push_policy``)."""
-
-    destination: str
-    considered: int = 0
-    no_payload: int = 0
-    skipped_unchanged: int = 0
-    sent: int = 0
-    pushed: int = 0
-    calls: int = 0
-    retried: int = 0
-    failed: list[PushOutcome] = field(default_factory=list)
-    mode: PushMode = "upsert"
-    created: int = 0
-    updated: int = 0
-    skipped_by_mode: int = 0
-    skipped_by_consent: int = 0
-    skipped_retired: int = 0
-    """People whose record the tool deleted (core.retirement): not created there again."""
-    suppressed: int = 0
-    """People erased while the push ran (their profile was read before): found suppressed just
-    before their batch was sent, and not sent; counted in ``considered``, not in ``sent``."""
 
 
 def pull_into_store(
@@ -323,161 +288,6 @@ def quarantine_entries(
             )
         )
     return entries
-
-
-def changed_profiles(store: ProfileStore, customer_ids: Iterable[str]) -> list[Profile]:
-    """The live profiles of these customers (a merged-away customer gives its survivor's profile)."""
-    todo = set(customer_ids)
-    found: dict[str, Profile] = {}
-    seen: set[str] = set()
-    while todo:
-        seen |= todo
-        items: Iterable[ProfileItem | CustomerState]
-        if isinstance(store, ReadsProfiles):
-            items = store.get_profiles(sorted(todo)).values()
-        else:
-            items = store.get_customers(sorted(todo)).values()
-        todo = set()
-        for item in items:
-            if item.merged_into:
-                todo.add(item.merged_into)
-            elif item.profile is not None:
-                found[item.customer_id] = item.profile
-        todo -= seen
-    return [found[cid] for cid in sorted(found)]
-
-
-def push_profiles(
-    connector: Connector,
-    profiles: Iterable[Profile],
-    state: SyncStateStore,
-    *,
-    mode: str | None = None,
-    max_rounds: int = 3,
-    progress: Callable[[PushReport], None] | None = None,
-    suppression: SuppressionCheck | None = None,
-) -> PushReport:
-    """Push the profiles whose payload for this connector changed since the last push.
-
-    ``mode`` is the instance's push mode (``update`` or ``upsert``; None: the connector's default).
-    Who may be pushed is decided before anything is sent (``core.push_policy``): people the tool holds,
-    and in ``upsert`` mode people it does not hold whose consent allows its channel. Retryable
-    per-record failures are sent again (up to ``max_rounds`` rounds, in full batches); the rest are
-    reported in ``failed`` and their hashes are not saved, so the next run tries again.
-    ``suppression``: each batch is checked against it just before it is sent, so a person erased
-    while the push runs (a push to a rate-limited tool takes minutes) is not sent after her erasure
-    (counted in ``report.suppressed``); the caller leaves out those suppressed before the push.
-    """
-    destination = connector.spec.name
-    rules = connector.spec.push_rules
-    report = PushReport(destination, mode=push_mode_of(connector.spec, mode))
-    # 1. What the tool should hold for each profile.
-    planned: list[tuple[Profile, Payload]] = []
-    profile_of: dict[str, Profile] = {}
-    for profile in profiles:
-        report.considered += 1
-        payload = connector.from_profile(profile)
-        if payload is None:
-            report.no_payload += 1
-        else:
-            planned.append((profile, payload))
-            profile_of[payload.customer_id] = profile
-    last = state.get_pushed(destination, [p.customer_id for _, p in planned])
-    # 2. Who may be pushed: the people the tool holds, and those the mode and their consent let it create.
-    payloads: list[Payload] = []
-    creating: set[str] = set()
-    for profile, payload in planned:
-        pushed = last.get(payload.customer_id)
-        decision = decide(profile, destination, rules, report.mode, pushed)
-        if decision == "skipped_by_mode":
-            report.skipped_by_mode += 1
-            continue
-        if decision == "skipped_by_consent":
-            report.skipped_by_consent += 1
-            continue
-        if decision == "skipped_retired":
-            report.skipped_retired += 1
-            continue
-        if pushed is not None and pushed.payload_hash == RETIRED_HASH:
-            pushed = None  # the person is back at the tool: the retired mark is no push of ours
-        if decision == "create":
-            creating.add(payload.customer_id)
-        if payload.remote_id is None and pushed is not None and pushed.remote_id:
-            payload = dataclasses.replace(payload, remote_id=pushed.remote_id)
-        payloads.append(payload)
-    # 3. Only what changed since the last push.
-    todo = [p for p in payloads if (prev := last.get(p.customer_id)) is None or prev.payload_hash != p.hash]
-    report.skipped_unchanged = len(payloads) - len(todo)
-    report.sent = len(todo)
-    size = max(1, connector.spec.push_batch_size)
-    for round_number in range(max_rounds):
-        retry: list[Payload] = []
-        for batch in _batches(todo, size):
-            if suppression is not None:
-                batch = _not_erased(batch, profile_of, suppression, report)
-                if not batch:
-                    continue
-            outcomes = connector.push(batch)
-            report.calls += 1
-            if len(outcomes) != len(batch):
-                raise RuntimeError(
-                    f"{destination}.push returned {len(outcomes)} outcomes for {len(batch)} payloads; "
-                    "a connector must return one outcome per payload, in order"
-                )
-            done: list[PushedState] = []
-            at = datetime.now(UTC)
-            for payload, outcome in zip(batch, outcomes, strict=True):
-                if outcome.ok:
-                    done.append(
-                        PushedState(payload.customer_id, destination, payload.hash, outcome.remote_id, at)
-                    )
-                    if payload.customer_id in creating:
-                        report.created += 1
-                    else:
-                        report.updated += 1
-                elif outcome.retryable and round_number + 1 < max_rounds:
-                    retry.append(payload)
-                else:
-                    report.failed.append(outcome)
-            state.put_pushed(done)
-            report.pushed += len(done)
-            if progress is not None:
-                progress(report)
-        if not retry:
-            break
-        report.retried += len(retry)
-        todo = retry
-    return report
-
-
-def _not_erased(
-    batch: list[Payload], profile_of: Mapping[str, Profile], suppression: SuppressionCheck, report: PushReport
-) -> list[Payload]:
-    """The batch without the people erased since their profiles were read (a batch may be minutes
-    after the first): read just before it is sent, so an erasure that asked the tool to delete a
-    person is not undone by a push that creates her again."""
-    blocked = suppression.suppressed_customers([profile_of[p.customer_id] for p in batch])
-    if not blocked:
-        return batch
-    report.suppressed += len(blocked)
-    report.sent -= len(blocked)
-    return [p for p in batch if p.customer_id not in blocked]
-
-
-def _batches(payloads: Sequence[Payload], size: int) -> Iterator[list[Payload]]:
-    """Full batches of ``size``, each holding one ``group`` only (in first-seen group order)."""
-    groups: dict[str, list[Payload]] = {}
-    for payload in payloads:
-        groups.setdefault(payload.group, []).append(payload)
-    for members in groups.values():
-        for start in range(0, len(members), size):
-            yield members[start : start + size]
-
-
-def last_pushed(state: SyncStateStore, destination: str, payloads: Sequence[Payload]) -> dict[str, str]:
-    """The hash last pushed to ``destination`` for each payload's customer (for reports and tests)."""
-    got = state.get_pushed(destination, [p.customer_id for p in payloads])
-    return {cid: s.payload_hash for cid, s in got.items()}
 
 
 __all__ = [

@@ -4,6 +4,8 @@ Everything here is a frozen dataclass; behaviour lives in small objects each of 
 ``httpx.Auth``, a ``connectors._http`` paginator) and in the two hooks a declaration may name for the
 vendor-specific writes (``PushMap.send`` and ``RestConnectorSpec.erase``). ``RestConnector`` reads a
 declaration and implements ``core.connector.Connector`` from it.
+
+Auth strategies are in ``_auth``, paging in ``_paging`` (both importable from here).
 """
 
 from __future__ import annotations
@@ -14,27 +16,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
-
-from connectors._http import (
-    ApiKeyHeader,
-    BasicAuthKey,
-    BasicAuthPair,
-    BearerToken,
-    CursorPaginator,
-    OAuthClientCredentials,
-    OAuthJwtBearer,
-    OffsetPaginator,
-    OverlapOffsetPaginator,
-    Paginator,
-    secret_env_var,
-    sort_key,
-)
 from core.connector import (
     Capability,
     ConnectorKind,
     ConnectorSpec,
-    Credential,
     EraseOutcome,
     PushMode,
     PushOutcome,
@@ -43,227 +28,21 @@ from core.connector import (
 from core.errors import ConnectorConfigError
 from core.schema import Identifier, Profile
 
+from ._auth import (
+    ApiKeyAuth,
+    AuthStrategy,
+    BasicAuth,
+    BearerAuth,
+    ClientCredentialsAuth,
+    JwtBearerAuth,
+    KeyPairAuth,
+)
+from ._paging import NextUrlPaging, OffsetPaging, OverlapOffsetPaging, Paging, TokenPaging
+
 if TYPE_CHECKING:
     from core.connector import Payload
 
     from ._connector import RestContext
-
-# --- auth -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class BearerAuth:
-    """``Authorization: Bearer <secret>`` (HubSpot private apps, Stripe secret keys)."""
-
-    credential: Credential
-
-    @property
-    def credentials(self) -> tuple[Credential, ...]:
-        return (self.credential,)
-
-    def build(self, secret: str) -> httpx.Auth:
-        return BearerToken(secret)
-
-    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
-        return self.build(secrets[self.credential.name])
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKeyAuth:
-    """A key in a header of its own, after an optional scheme word (Klaviyo: ``Authorization:
-    Klaviyo-API-Key <key>``; Shopify: ``X-Shopify-Access-Token: <token>``)."""
-
-    credential: Credential
-    header: str = "Authorization"
-    prefix: str = ""
-
-    @property
-    def credentials(self) -> tuple[Credential, ...]:
-        return (self.credential,)
-
-    def build(self, secret: str) -> httpx.Auth:
-        return ApiKeyHeader(self.header, secret, prefix=self.prefix)
-
-    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
-        return self.build(secrets[self.credential.name])
-
-
-@dataclass(frozen=True, slots=True)
-class BasicAuth:
-    """HTTP Basic with the key as the password (Mailchimp accepts any user name)."""
-
-    credential: Credential
-    user: str = "profilesync"
-
-    @property
-    def credentials(self) -> tuple[Credential, ...]:
-        return (self.credential,)
-
-    def build(self, secret: str) -> httpx.Auth:
-        return BasicAuthKey(self.user, secret)
-
-    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
-        return self.build(secrets[self.credential.name])
-
-
-@dataclass(frozen=True, slots=True)
-class ClientCredentialsAuth:
-    """OAuth 2.0 client credentials (server-to-server): a token from ``token_path`` on the base URL for
-    a client id and secret, sent as a bearer token and renewed once when the API answers 401
-    (Salesforce connected apps: ``/services/oauth2/token``). Two credentials, two secrets."""
-
-    client_id: Credential
-    client_secret: Credential
-    token_path: str
-
-    @property
-    def credential(self) -> Credential:
-        """The credential an API 401 names first (the client id; the token error names both)."""
-        return self.client_id
-
-    @property
-    def credentials(self) -> tuple[Credential, ...]:
-        return (self.client_id, self.client_secret)
-
-    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
-        hint = " and ".join(secret_env_var(c.name) for c in self.credentials)
-        return OAuthClientCredentials(
-            base_url.rstrip("/") + self.token_path,
-            secrets[self.client_id.name],
-            secrets[self.client_secret.name],
-            connector=connector,
-            credential_hint=hint,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class JwtBearerAuth:
-    """OAuth 2.0 JWT bearer (RFC 7523; Salesforce connected apps with a certificate): an assertion for
-    ``username``, for the login server ``audience``, signed with ``private_key`` (the PEM of the key
-    whose certificate the app holds), posted to ``token_path`` for a token; renewed on a 401 as the
-    client credentials flow is. The app's consumer key is ``client_id``."""
-
-    client_id: Credential
-    private_key: Credential
-    token_path: str
-    username: str
-    audience: str
-
-    @property
-    def credential(self) -> Credential:
-        return self.client_id
-
-    @property
-    def credentials(self) -> tuple[Credential, ...]:
-        return (self.client_id, self.private_key)
-
-    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
-        hint = " and ".join(secret_env_var(c.name) for c in self.credentials)
-        try:
-            return OAuthJwtBearer(
-                base_url.rstrip("/") + self.token_path,
-                secrets[self.client_id.name],
-                secrets[self.private_key.name],
-                username=self.username,
-                audience=self.audience,
-                connector=connector,
-                credential_hint=hint,
-            )
-        except ValueError as exc:
-            raise ConnectorConfigError(
-                f"{connector}: {exc}; set {secret_env_var(self.private_key.name)} to the PEM of the key "
-                "whose certificate the connected app holds"
-            ) from None
-
-
-@dataclass(frozen=True, slots=True)
-class KeyPairAuth:
-    """HTTP Basic where the credential holds both halves as ``user:password`` (WooCommerce
-    ``consumer_key:consumer_secret``), so one secret carries the pair."""
-
-    credential: Credential
-
-    @property
-    def credentials(self) -> tuple[Credential, ...]:
-        return (self.credential,)
-
-    def build(self, secret: str) -> httpx.Auth:
-        return BasicAuthPair(secret)
-
-    def build_for(self, secrets: Mapping[str, str], base_url: str, connector: str) -> httpx.Auth:
-        return self.build(secrets[self.credential.name])
-
-
-AuthStrategy = BearerAuth | ApiKeyAuth | BasicAuth | ClientCredentialsAuth | JwtBearerAuth | KeyPairAuth
-
-# --- paging -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class NextUrlPaging:
-    """The body names the next page's full URL (Klaviyo ``links.next``, JSON:API)."""
-
-    next_path: str
-
-    def paginator(self, start: str | None, page_size: int, page_size_param: str | None) -> Paginator:
-        return CursorPaginator(self.next_path, start=start)
-
-
-@dataclass(frozen=True, slots=True)
-class TokenPaging:
-    """A token from the body goes back as a query parameter: HubSpot ``paging.next.after`` ->
-    ``after``; Stripe ``data.-1.id`` -> ``starting_after`` with ``has_more_path="has_more"``."""
-
-    token_path: str
-    param: str
-    has_more_path: str | None = None
-
-    def paginator(self, start: str | None, page_size: int, page_size_param: str | None) -> Paginator:
-        return CursorPaginator(self.token_path, self.param, has_more_path=self.has_more_path, start=start)
-
-
-@dataclass(frozen=True, slots=True)
-class OffsetPaging:
-    """Offset and page size parameters (Mailchimp ``offset``/``count``), ending at ``total_path``."""
-
-    offset_param: str = "offset"
-    total_path: str | None = None
-
-    def paginator(self, start: str | None, page_size: int, page_size_param: str | None) -> Paginator:
-        return OffsetPaginator(
-            page_size,
-            offset_param=self.offset_param,
-            limit_param=page_size_param or "limit",
-            total_path=self.total_path,
-            start=int(start or 0),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class OverlapOffsetPaging:
-    """Offset paging over a list sorted by ``sort_key`` (dotted paths, ascending, unique together),
-    each page overlapping the last by one record so that records leaving the ordering mid-walk never
-    make it skip one (``connectors._http.OverlapOffsetPaginator``). WordPress/WooCommerce:
-    ``OverlapOffsetPaging(("id",), total_header="X-WP-Total")`` with ``page_size_param="per_page"``.
-    """
-
-    sort_key: tuple[str, ...]
-    total_header: str | None = None
-    offset_param: str = "offset"
-
-    def paginator(self, start: str | None, page_size: int, page_size_param: str | None) -> Paginator:
-        paths = self.sort_key
-        return OverlapOffsetPaginator(
-            page_size,
-            lambda record: sort_key(record, paths),
-            offset_param=self.offset_param,
-            limit_param=page_size_param or "per_page",
-            total_header=self.total_header,
-            start=start,
-        )
-
-
-Paging = NextUrlPaging | TokenPaging | OffsetPaging | OverlapOffsetPaging
 
 # --- incremental pulls ------------------------------------------------------------------------------
 

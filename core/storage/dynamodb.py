@@ -18,6 +18,10 @@ the owner that was read, so of two writers that planned from the same state only
 other gets ``ConditionalCheckFailed`` in the cancellation reasons and re-plans. Several small
 changesets are packed into one transaction to keep requests per record low; when one of them loses
 its race, the others are sent again without it.
+
+The items and the transaction entry of each operation are built in core.storage.dynamodb_items, the
+batch requests' limits and backoff are core.storage.dynamodb_batch, and the ``SyncStateStore`` of the
+same table is core.storage.dynamodb_sync_state (all importable from here as before).
 """
 
 from __future__ import annotations
@@ -26,39 +30,37 @@ import random
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from types import MappingProxyType
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from core.errors import ConflictError, RecordRejectedError, RetryableError, StoreLayoutError
-from core.merge import profile_json
+from core.errors import ConflictError, RecordRejectedError, StoreLayoutError
 from core.ports import (
     RETIRED_OWNER,
     Changeset,
     CustomerState,
-    DeleteIdent,
-    DeleteSource,
-    MarkAbsorbing,
-    MarkMerging,
     Operation,
     Ownership,
     ProfileItem,
-    PushedState,
     PutHistory,
-    PutHolder,
-    PutIdent,
-    PutProfile,
-    PutSource,
-    QuarantineEntry,
-    SyncState,
-    Tombstone,
-    TouchSource,
-    Unsuppressed,
 )
-from core.quarantine import distinct_times
 from core.schema import Profile, SourceRecord
+from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS as BATCH_GET_MAX_KEYS
+from core.storage.dynamodb_batch import BATCH_WRITE_MAX_ITEMS as BATCH_WRITE_MAX_ITEMS
+from core.storage.dynamodb_batch import _pause_if as _pause_if
+from core.storage.dynamodb_batch import batch_put as batch_put
+from core.storage.dynamodb_items import LIVE_PROFILE_SCAN as LIVE_PROFILE_SCAN
+from core.storage.dynamodb_items import Item as Item
+from core.storage.dynamodb_items import customer_pk as customer_pk
+from core.storage.dynamodb_items import holder_sk as holder_sk
+from core.storage.dynamodb_items import ident_pk as ident_pk
+from core.storage.dynamodb_items import is_live_profile as is_live_profile
+from core.storage.dynamodb_items import source_sk as source_sk
+from core.storage.dynamodb_items import transact_item
 from core.storage.dynamodb_links import DynamoDBLinkIndex
+from core.storage.dynamodb_sync_state import QUARANTINE_RETENTION_DAYS as QUARANTINE_RETENTION_DAYS
+from core.storage.dynamodb_sync_state import DynamoDBSyncStateStore as DynamoDBSyncStateStore
+from core.storage.dynamodb_sync_state import cut_utf8 as cut_utf8
+from core.storage.dynamodb_sync_state import pushed_sk as pushed_sk
 from core.storage.dynamodb_transactions import Prepared, next_batch, prepare
 
 if TYPE_CHECKING:
@@ -66,43 +68,7 @@ if TYPE_CHECKING:
 
 #: AWS limits: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
 TRANSACTION_MAX_ITEMS = 100  # TransactWriteItems, raised from 25 in September 2022
-BATCH_GET_MAX_KEYS = 100
 LEGACY_TRANSACTION_MAX_ITEMS = 25  # older emulators (moto, old DynamoDB Local) still enforce this
-
-Item = dict[str, dict[str, Any]]
-
-
-def customer_pk(customer_id: str) -> str:
-    return f"CUSTOMER#{customer_id}"
-
-
-def ident_pk(key: str) -> str:
-    return f"IDENT#{key}"
-
-
-def source_sk(source_key: str) -> str:
-    return f"SOURCE#{source_key}"
-
-
-def holder_sk(customer_id: str) -> str:
-    """The sort key of a ``PutHolder`` marker, next to the key's IDENT item."""
-    return f"HOLDER#{customer_id}"
-
-
-#: The Scan filter of live profiles: PROFILE items with data. A merged-away customer's tombstone and an
-#: erased customer's item have none. ``is_live_profile`` is the same test on an item already read.
-LIVE_PROFILE_SCAN: Mapping[str, Any] = MappingProxyType(
-    {
-        "FilterExpression": "SK = :p AND attribute_exists(#d)",
-        "ExpressionAttributeNames": {"#d": "data"},
-        "ExpressionAttributeValues": {":p": {"S": "PROFILE"}},
-    }
-)
-
-
-def is_live_profile(item: Mapping[str, Any]) -> bool:
-    """Whether a table item is a live profile, as ``LIVE_PROFILE_SCAN`` selects them."""
-    return item["SK"]["S"] == "PROFILE" and "data" in item
 
 
 class DynamoDBProfileStore(DynamoDBLinkIndex):
@@ -413,188 +379,8 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
         ) from error
 
     def _transact_item(self, op: Operation) -> dict[str, Any]:
-        table = self.table_name
-        match op:
-            case PutProfile():
-                item: Item = {
-                    "PK": {"S": customer_pk(op.customer_id)},
-                    "SK": {"S": "PROFILE"},
-                    "version": {"N": str(op.profile.version)},
-                    "hash": {"S": op.profile_hash},
-                    "data": {"S": profile_json(op.profile)},
-                }
-                if op.owned:
-                    item["owned"] = {"SS": sorted(op.owned)}
-                if op.absorbing:
-                    item["absorbing"] = {"SS": sorted(op.absorbing)}
-                if op.expected_version is None:
-                    return {
-                        "Put": {
-                            "TableName": table,
-                            "Item": item,
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    }
-                return {
-                    "Put": {
-                        "TableName": table,
-                        "Item": item,
-                        "ConditionExpression": "version = :v",
-                        "ExpressionAttributeValues": {":v": {"N": str(op.expected_version)}},
-                    }
-                }
-            case MarkAbsorbing():
-                return {
-                    "Update": {
-                        "TableName": table,
-                        "Key": {"PK": {"S": customer_pk(op.customer_id)}, "SK": {"S": "PROFILE"}},
-                        "UpdateExpression": "ADD absorbing :a SET version = version + :one",
-                        "ConditionExpression": "version = :v",
-                        "ExpressionAttributeValues": {
-                            ":a": {"SS": [op.absorbed]},
-                            ":one": {"N": "1"},
-                            ":v": {"N": str(op.expected_version)},
-                        },
-                    }
-                }
-            case MarkMerging():
-                return {
-                    "Update": {
-                        "TableName": table,
-                        "Key": {"PK": {"S": customer_pk(op.customer_id)}, "SK": {"S": "PROFILE"}},
-                        "UpdateExpression": "SET merging_into = :into, version = version + :one",
-                        "ConditionExpression": "version = :v",
-                        "ExpressionAttributeValues": {
-                            ":into": {"S": op.into},
-                            ":one": {"N": "1"},
-                            ":v": {"N": str(op.expected_version)},
-                        },
-                    }
-                }
-            case Tombstone():
-                return {
-                    "Put": {
-                        "TableName": table,
-                        "Item": {
-                            "PK": {"S": customer_pk(op.customer_id)},
-                            "SK": {"S": "PROFILE"},
-                            "version": {"N": str(op.expected_version + 1)},
-                            "merged_into": {"S": op.merged_into},
-                        },
-                        "ConditionExpression": "version = :v",
-                        "ExpressionAttributeValues": {":v": {"N": str(op.expected_version)}},
-                    }
-                }
-            case PutSource():
-                return {
-                    "Put": {
-                        "TableName": table,
-                        "Item": {
-                            "PK": {"S": customer_pk(op.customer_id)},
-                            "SK": {"S": source_sk(op.record.key)},
-                            "hash": {"S": op.record_hash},
-                            "data": {"S": op.record.model_dump_json()},
-                        },
-                    }
-                }
-            case DeleteSource():
-                return {
-                    "Delete": {
-                        "TableName": table,
-                        "Key": {
-                            "PK": {"S": customer_pk(op.customer_id)},
-                            "SK": {"S": source_sk(op.source_key)},
-                        },
-                    }
-                }
-            case TouchSource():
-                return {
-                    "Update": {
-                        "TableName": table,
-                        "Key": {"PK": {"S": ident_pk(op.key)}, "SK": {"S": "IDENT"}},
-                        "UpdateExpression": "SET updated_at = :t",
-                        "ConditionExpression": "record_hash = :h AND updated_at = :p",
-                        "ExpressionAttributeValues": {
-                            ":t": {"S": op.updated_at.isoformat()},
-                            ":h": {"S": op.record_hash},
-                            ":p": {"S": op.previous.isoformat()},
-                        },
-                    }
-                }
-            case PutIdent():
-                ident: Item = {
-                    "PK": {"S": ident_pk(op.key)},
-                    "SK": {"S": "IDENT"},
-                    "customer_id": {"S": op.customer_id},
-                }
-                if op.record_hash is not None:
-                    ident["record_hash"] = {"S": op.record_hash}
-                if op.updated_at is not None:
-                    ident["updated_at"] = {"S": op.updated_at.isoformat()}
-                if op.match is not None:
-                    ident["match"] = {"S": op.match}
-                if op.expected_owner is None:
-                    return {
-                        "Put": {
-                            "TableName": table,
-                            "Item": ident,
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    }
-                if op.expected_at is not None:  # a handover: no touch since the time was read
-                    return {
-                        "Put": {
-                            "TableName": table,
-                            "Item": ident,
-                            "ConditionExpression": "customer_id = :o AND updated_at = :w",
-                            "ExpressionAttributeValues": {
-                                ":o": {"S": op.expected_owner},
-                                ":w": {"S": op.expected_at.isoformat()},
-                            },
-                        }
-                    }
-                return {
-                    "Put": {
-                        "TableName": table,
-                        "Item": ident,
-                        "ConditionExpression": "customer_id = :o",
-                        "ExpressionAttributeValues": {":o": {"S": op.expected_owner}},
-                    }
-                }
-            case PutHolder():
-                return {
-                    "Put": {
-                        "TableName": table,
-                        "Item": {
-                            "PK": {"S": ident_pk(op.key)},
-                            "SK": {"S": holder_sk(op.customer_id)},
-                            "customer_id": {"S": op.customer_id},
-                        },
-                    }
-                }
-            case PutHistory():
-                from core.storage.dynamodb_history import history_item  # it imports this module
-
-                return {"Put": {"TableName": table, "Item": history_item(op.event)}}
-            case Unsuppressed():
-                # The item an erasure's SuppressionStore writes (core.storage.dynamodb_suppression).
-                return {
-                    "ConditionCheck": {
-                        "TableName": table,
-                        "Key": {"PK": {"S": f"SUPPRESS#{op.hash}"}, "SK": {"S": "SUPPRESS"}},
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    }
-                }
-            case DeleteIdent():
-                return {
-                    "Delete": {
-                        "TableName": table,
-                        "Key": {"PK": {"S": ident_pk(op.key)}, "SK": {"S": "IDENT"}},
-                        "ConditionExpression": "customer_id = :o",
-                        "ExpressionAttributeValues": {":o": {"S": op.expected_owner}},
-                    }
-                }
-        raise TypeError(f"unknown operation {op!r}")
+        """The entry of ``op`` in a transaction (core.storage.dynamodb_items.transact_item)."""
+        return transact_item(self.table_name, op)
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -605,200 +391,3 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
                 "or create it with `profilesync.template.create_table`"
             ) from error
         return result
-
-
-def pushed_sk(destination: str) -> str:
-    return f"PUSHED#{destination}"
-
-
-#: Quarantined records stay this long (TTL ``expires_at``), long enough to fix a source and re-pull.
-QUARANTINE_RETENTION_DAYS = 30
-BATCH_WRITE_MAX_ITEMS = 25  # BatchWriteItem; moto accepts more, AWS does not
-
-
-class DynamoDBSyncStateStore:
-    """``SyncStateStore`` in the same table: the SYNC#, PUSHED# and QUARANTINE# items.
-
-    | PK                     | SK                      | attributes                                 |
-    | ---------------------- | ----------------------- | ------------------------------------------ |
-    | SYNC#<connector>       | STATE                   | cursor, version, updated_at, report (JSON) |
-    | CUSTOMER#<cid>         | PUSHED#<destination>    | hash, remote_id, pushed_at                 |
-    | QUARANTINE#<connector> | <at ISO>#<record key>   | reason, raw, subjects (SS), expires_at     |
-
-    The cursor write is conditional on the version read, so two overlapping runs of one schedule
-    cannot move a cursor backwards; the loser gets ConflictError and its data is already durable.
-    """
-
-    def __init__(self, client: Any, table_name: str) -> None:
-        self._client = client
-        self.table_name = table_name
-
-    def get_sync_state(self, connector: str) -> SyncState:
-        response = self._client.get_item(
-            TableName=self.table_name,
-            Key={"PK": {"S": f"SYNC#{connector}"}, "SK": {"S": "STATE"}},
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
-        if item is None:
-            return SyncState(connector)
-        return SyncState(
-            connector=connector,
-            cursor=item["cursor"]["S"] if "cursor" in item else None,
-            version=int(item["version"]["N"]),
-            updated_at=datetime.fromisoformat(item["updated_at"]["S"]) if "updated_at" in item else None,
-            report=item.get("report", {}).get("S", ""),
-        )
-
-    def put_sync_state(self, state: SyncState) -> SyncState:
-        saved = replace(state, version=state.version + 1, updated_at=state.updated_at or datetime.now(UTC))
-        item: Item = {
-            "PK": {"S": f"SYNC#{state.connector}"},
-            "SK": {"S": "STATE"},
-            "version": {"N": str(saved.version)},
-            "updated_at": {"S": saved.updated_at.isoformat() if saved.updated_at else ""},
-        }
-        if saved.cursor is not None:
-            item["cursor"] = {"S": saved.cursor}
-        if saved.report:
-            item["report"] = {"S": saved.report}
-        condition: dict[str, Any] = (
-            {"ConditionExpression": "attribute_not_exists(PK)"}
-            if state.version == 0
-            else {
-                "ConditionExpression": "version = :v",
-                "ExpressionAttributeValues": {":v": {"N": str(state.version)}},
-            }
-        )
-        try:
-            self._client.put_item(TableName=self.table_name, Item=item, **condition)
-        except self._client.exceptions.ConditionalCheckFailedException as error:
-            raise ConflictError(
-                f"sync state of {state.connector!r} was saved by another run since version "
-                f"{state.version}; re-read it and go on"
-            ) from error
-        return saved
-
-    def get_pushed(self, destination: str, customer_ids: Sequence[str]) -> dict[str, PushedState]:
-        out: dict[str, PushedState] = {}
-        unique = list(dict.fromkeys(customer_ids))
-        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [
-                        {"PK": {"S": customer_pk(cid)}, "SK": {"S": pushed_sk(destination)}}
-                        for cid in unique[start : start + BATCH_GET_MAX_KEYS]
-                    ]
-                }
-            }
-            attempt = 0
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    cid = item["PK"]["S"][len("CUSTOMER#") :]
-                    out[cid] = PushedState(
-                        customer_id=cid,
-                        destination=destination,
-                        payload_hash=item["hash"]["S"],
-                        remote_id=item["remote_id"]["S"] if "remote_id" in item else None,
-                        at=datetime.fromisoformat(item["pushed_at"]["S"]) if "pushed_at" in item else None,
-                    )
-                request = response.get("UnprocessedKeys") or {}
-                attempt = _pause_if(request, attempt)
-        return out
-
-    def put_pushed(self, states: Sequence[PushedState]) -> None:
-        items: list[Item] = []
-        for s in states:
-            item: Item = {
-                "PK": {"S": customer_pk(s.customer_id)},
-                "SK": {"S": pushed_sk(s.destination)},
-                "hash": {"S": s.payload_hash},
-            }
-            if s.remote_id:
-                item["remote_id"] = {"S": s.remote_id}
-            if s.at is not None:
-                item["pushed_at"] = {"S": s.at.isoformat()}
-            items.append(item)
-        self._batch_put(items)
-
-    def put_quarantined(self, entries: Sequence[QuarantineEntry]) -> None:
-        items: list[Item] = []
-        for e in distinct_times(entries):  # one item each, also for one key at one time
-            expires = e.at + timedelta(days=QUARANTINE_RETENTION_DAYS)
-            items.append(
-                {
-                    "PK": {"S": f"QUARANTINE#{e.connector}"},
-                    # The sort key holds 1,024 bytes and the item 400 KB: a quarantined record is
-                    # often one too large or too odd to store, so what is kept of it is cut to fit.
-                    "SK": {"S": f"{e.at.isoformat()}#{cut_utf8(e.key, 900)}"},
-                    "reason": {"S": cut_utf8(e.reason, 4_000)},
-                    "raw": {"S": cut_utf8(e.raw, 100_000)},
-                    "expires_at": {"N": str(int(expires.timestamp()))},
-                    **({"subjects": {"SS": sorted(set(e.subjects))}} if e.subjects else {}),
-                }
-            )
-        self._batch_put(items)
-
-    def quarantined(self, connector: str) -> list[QuarantineEntry]:
-        """The quarantine of one connector, oldest first (for reports and tests)."""
-        out: list[QuarantineEntry] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"QUARANTINE#{connector}"}},
-        }
-        while True:
-            page = self._client.query(**kwargs)
-            for item in page.get("Items", []):
-                at, _, key = item["SK"]["S"].partition("#")
-                out.append(
-                    QuarantineEntry(
-                        connector,
-                        key,
-                        item["reason"]["S"],
-                        item["raw"]["S"],
-                        datetime.fromisoformat(at),
-                        tuple(sorted(item.get("subjects", {}).get("SS", []))),
-                    )
-                )
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def _batch_put(self, items: list[Item]) -> None:
-        batch_put(self._client, self.table_name, items)
-
-
-def batch_put(client: Any, table_name: str, items: list[Item]) -> None:
-    """Put items with BatchWriteItem, 25 a request, re-sending the unprocessed ones with backoff."""
-    # Duplicate keys in one BatchWriteItem are rejected by AWS: the last entry per key wins here.
-    unique = list({(i["PK"]["S"], i["SK"]["S"]): i for i in items}.values())
-    for start in range(0, len(unique), BATCH_WRITE_MAX_ITEMS):
-        request: dict[str, Any] = {
-            table_name: [{"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_WRITE_MAX_ITEMS]]
-        }
-        attempt = 0
-        while request:
-            response = client.batch_write_item(RequestItems=request)
-            request = response.get("UnprocessedItems") or {}
-            attempt = _pause_if(request, attempt)
-
-
-def cut_utf8(text: str, max_bytes: int) -> str:
-    """``text`` cut to at most ``max_bytes`` in UTF-8 (never inside a character), lone surrogates
-    replaced: DynamoDB sizes strings in UTF-8 and refuses what cannot be encoded."""
-    data = text.encode("utf-8", "replace")
-    if len(data) <= max_bytes:
-        return data.decode("utf-8")
-    return data[:max_bytes].decode("utf-8", "ignore")
-
-
-def _pause_if(unprocessed: Any, attempt: int) -> int:
-    """Back off before re-sending unprocessed batch items (they mean throttling, per AWS guidance)."""
-    if not unprocessed:
-        return attempt
-    if attempt >= 10:
-        raise RetryableError("DynamoDB kept returning unprocessed batch items; retry the run later")
-    time.sleep(min(1.0, 0.02 * 2 ** (attempt + 1)) * random.random())
-    return attempt + 1

@@ -1,0 +1,250 @@
+"""The items of the one-table layout (core.storage.dynamodb): their keys, the Scan filter of live
+profiles, and the ``TransactWriteItems`` entry each port ``Operation`` becomes.
+
+Pure: builds request entries, calls no client. ``DynamoDBProfileStore.commit`` packs the entries
+(core.storage.dynamodb_transactions) and sends them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from core.merge import profile_json
+from core.ports import (
+    DeleteIdent,
+    DeleteSource,
+    MarkAbsorbing,
+    MarkMerging,
+    Operation,
+    PutHistory,
+    PutHolder,
+    PutIdent,
+    PutProfile,
+    PutSource,
+    Tombstone,
+    TouchSource,
+    Unsuppressed,
+)
+
+Item = dict[str, dict[str, Any]]
+
+
+def customer_pk(customer_id: str) -> str:
+    return f"CUSTOMER#{customer_id}"
+
+
+def ident_pk(key: str) -> str:
+    return f"IDENT#{key}"
+
+
+def source_sk(source_key: str) -> str:
+    return f"SOURCE#{source_key}"
+
+
+def holder_sk(customer_id: str) -> str:
+    """The sort key of a ``PutHolder`` marker, next to the key's IDENT item."""
+    return f"HOLDER#{customer_id}"
+
+
+#: The Scan filter of live profiles: PROFILE items with data. A merged-away customer's tombstone and an
+#: erased customer's item have none. ``is_live_profile`` is the same test on an item already read.
+LIVE_PROFILE_SCAN: Mapping[str, Any] = MappingProxyType(
+    {
+        "FilterExpression": "SK = :p AND attribute_exists(#d)",
+        "ExpressionAttributeNames": {"#d": "data"},
+        "ExpressionAttributeValues": {":p": {"S": "PROFILE"}},
+    }
+)
+
+
+def is_live_profile(item: Mapping[str, Any]) -> bool:
+    """Whether a table item is a live profile, as ``LIVE_PROFILE_SCAN`` selects them."""
+    return item["SK"]["S"] == "PROFILE" and "data" in item
+
+
+def transact_item(table: str, op: Operation) -> dict[str, Any]:
+    """The entry of ``op`` in a ``TransactWriteItems`` request on ``table``."""
+    match op:
+        case PutProfile():
+            item: Item = {
+                "PK": {"S": customer_pk(op.customer_id)},
+                "SK": {"S": "PROFILE"},
+                "version": {"N": str(op.profile.version)},
+                "hash": {"S": op.profile_hash},
+                "data": {"S": profile_json(op.profile)},
+            }
+            if op.owned:
+                item["owned"] = {"SS": sorted(op.owned)}
+            if op.absorbing:
+                item["absorbing"] = {"SS": sorted(op.absorbing)}
+            if op.expected_version is None:
+                return {
+                    "Put": {
+                        "TableName": table,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                }
+            return {
+                "Put": {
+                    "TableName": table,
+                    "Item": item,
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": {":v": {"N": str(op.expected_version)}},
+                }
+            }
+        case MarkAbsorbing():
+            return {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"PK": {"S": customer_pk(op.customer_id)}, "SK": {"S": "PROFILE"}},
+                    "UpdateExpression": "ADD absorbing :a SET version = version + :one",
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": {
+                        ":a": {"SS": [op.absorbed]},
+                        ":one": {"N": "1"},
+                        ":v": {"N": str(op.expected_version)},
+                    },
+                }
+            }
+        case MarkMerging():
+            return {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"PK": {"S": customer_pk(op.customer_id)}, "SK": {"S": "PROFILE"}},
+                    "UpdateExpression": "SET merging_into = :into, version = version + :one",
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": {
+                        ":into": {"S": op.into},
+                        ":one": {"N": "1"},
+                        ":v": {"N": str(op.expected_version)},
+                    },
+                }
+            }
+        case Tombstone():
+            return {
+                "Put": {
+                    "TableName": table,
+                    "Item": {
+                        "PK": {"S": customer_pk(op.customer_id)},
+                        "SK": {"S": "PROFILE"},
+                        "version": {"N": str(op.expected_version + 1)},
+                        "merged_into": {"S": op.merged_into},
+                    },
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": {":v": {"N": str(op.expected_version)}},
+                }
+            }
+        case PutSource():
+            return {
+                "Put": {
+                    "TableName": table,
+                    "Item": {
+                        "PK": {"S": customer_pk(op.customer_id)},
+                        "SK": {"S": source_sk(op.record.key)},
+                        "hash": {"S": op.record_hash},
+                        "data": {"S": op.record.model_dump_json()},
+                    },
+                }
+            }
+        case DeleteSource():
+            return {
+                "Delete": {
+                    "TableName": table,
+                    "Key": {
+                        "PK": {"S": customer_pk(op.customer_id)},
+                        "SK": {"S": source_sk(op.source_key)},
+                    },
+                }
+            }
+        case TouchSource():
+            return {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"PK": {"S": ident_pk(op.key)}, "SK": {"S": "IDENT"}},
+                    "UpdateExpression": "SET updated_at = :t",
+                    "ConditionExpression": "record_hash = :h AND updated_at = :p",
+                    "ExpressionAttributeValues": {
+                        ":t": {"S": op.updated_at.isoformat()},
+                        ":h": {"S": op.record_hash},
+                        ":p": {"S": op.previous.isoformat()},
+                    },
+                }
+            }
+        case PutIdent():
+            ident: Item = {
+                "PK": {"S": ident_pk(op.key)},
+                "SK": {"S": "IDENT"},
+                "customer_id": {"S": op.customer_id},
+            }
+            if op.record_hash is not None:
+                ident["record_hash"] = {"S": op.record_hash}
+            if op.updated_at is not None:
+                ident["updated_at"] = {"S": op.updated_at.isoformat()}
+            if op.match is not None:
+                ident["match"] = {"S": op.match}
+            if op.expected_owner is None:
+                return {
+                    "Put": {
+                        "TableName": table,
+                        "Item": ident,
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                }
+            if op.expected_at is not None:  # a handover: no touch since the time was read
+                return {
+                    "Put": {
+                        "TableName": table,
+                        "Item": ident,
+                        "ConditionExpression": "customer_id = :o AND updated_at = :w",
+                        "ExpressionAttributeValues": {
+                            ":o": {"S": op.expected_owner},
+                            ":w": {"S": op.expected_at.isoformat()},
+                        },
+                    }
+                }
+            return {
+                "Put": {
+                    "TableName": table,
+                    "Item": ident,
+                    "ConditionExpression": "customer_id = :o",
+                    "ExpressionAttributeValues": {":o": {"S": op.expected_owner}},
+                }
+            }
+        case PutHolder():
+            return {
+                "Put": {
+                    "TableName": table,
+                    "Item": {
+                        "PK": {"S": ident_pk(op.key)},
+                        "SK": {"S": holder_sk(op.customer_id)},
+                        "customer_id": {"S": op.customer_id},
+                    },
+                }
+            }
+        case PutHistory():
+            # core.storage.dynamodb_history imports core.storage.dynamodb, which imports this module.
+            from core.storage.dynamodb_history import history_item
+
+            return {"Put": {"TableName": table, "Item": history_item(op.event)}}
+        case Unsuppressed():
+            # The item an erasure's SuppressionStore writes (core.storage.dynamodb_suppression).
+            return {
+                "ConditionCheck": {
+                    "TableName": table,
+                    "Key": {"PK": {"S": f"SUPPRESS#{op.hash}"}, "SK": {"S": "SUPPRESS"}},
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+        case DeleteIdent():
+            return {
+                "Delete": {
+                    "TableName": table,
+                    "Key": {"PK": {"S": ident_pk(op.key)}, "SK": {"S": "IDENT"}},
+                    "ConditionExpression": "customer_id = :o",
+                    "ExpressionAttributeValues": {":o": {"S": op.expected_owner}},
+                }
+            }
+    raise TypeError(f"unknown operation {op!r}")

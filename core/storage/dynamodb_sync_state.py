@@ -1,0 +1,187 @@
+"""The DynamoDB ``SyncStateStore``: connectors' cursors, what was pushed where, and the quarantine,
+in the profile store's table (core.storage.dynamodb).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from core.errors import ConflictError
+from core.ports import PushedState, QuarantineEntry, SyncState
+from core.quarantine import distinct_times
+from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS, _pause_if, batch_put
+from core.storage.dynamodb_items import Item, customer_pk
+
+
+def pushed_sk(destination: str) -> str:
+    return f"PUSHED#{destination}"
+
+
+#: Quarantined records stay this long (TTL ``expires_at``), long enough to fix a source and re-pull.
+QUARANTINE_RETENTION_DAYS = 30
+
+
+class DynamoDBSyncStateStore:
+    """``SyncStateStore`` in the same table: the SYNC#, PUSHED# and QUARANTINE# items.
+
+    | PK                     | SK                      | attributes                                 |
+    | ---------------------- | ----------------------- | ------------------------------------------ |
+    | SYNC#<connector>       | STATE                   | cursor, version, updated_at, report (JSON) |
+    | CUSTOMER#<cid>         | PUSHED#<destination>    | hash, remote_id, pushed_at                 |
+    | QUARANTINE#<connector> | <at ISO>#<record key>   | reason, raw, subjects (SS), expires_at     |
+
+    The cursor write is conditional on the version read, so two overlapping runs of one schedule
+    cannot move a cursor backwards; the loser gets ConflictError and its data is already durable.
+    """
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self.table_name = table_name
+
+    def get_sync_state(self, connector: str) -> SyncState:
+        response = self._client.get_item(
+            TableName=self.table_name,
+            Key={"PK": {"S": f"SYNC#{connector}"}, "SK": {"S": "STATE"}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if item is None:
+            return SyncState(connector)
+        return SyncState(
+            connector=connector,
+            cursor=item["cursor"]["S"] if "cursor" in item else None,
+            version=int(item["version"]["N"]),
+            updated_at=datetime.fromisoformat(item["updated_at"]["S"]) if "updated_at" in item else None,
+            report=item.get("report", {}).get("S", ""),
+        )
+
+    def put_sync_state(self, state: SyncState) -> SyncState:
+        saved = replace(state, version=state.version + 1, updated_at=state.updated_at or datetime.now(UTC))
+        item: Item = {
+            "PK": {"S": f"SYNC#{state.connector}"},
+            "SK": {"S": "STATE"},
+            "version": {"N": str(saved.version)},
+            "updated_at": {"S": saved.updated_at.isoformat() if saved.updated_at else ""},
+        }
+        if saved.cursor is not None:
+            item["cursor"] = {"S": saved.cursor}
+        if saved.report:
+            item["report"] = {"S": saved.report}
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(PK)"}
+            if state.version == 0
+            else {
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(state.version)}},
+            }
+        )
+        try:
+            self._client.put_item(TableName=self.table_name, Item=item, **condition)
+        except self._client.exceptions.ConditionalCheckFailedException as error:
+            raise ConflictError(
+                f"sync state of {state.connector!r} was saved by another run since version "
+                f"{state.version}; re-read it and go on"
+            ) from error
+        return saved
+
+    def get_pushed(self, destination: str, customer_ids: Sequence[str]) -> dict[str, PushedState]:
+        out: dict[str, PushedState] = {}
+        unique = list(dict.fromkeys(customer_ids))
+        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [
+                        {"PK": {"S": customer_pk(cid)}, "SK": {"S": pushed_sk(destination)}}
+                        for cid in unique[start : start + BATCH_GET_MAX_KEYS]
+                    ]
+                }
+            }
+            attempt = 0
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    cid = item["PK"]["S"][len("CUSTOMER#") :]
+                    out[cid] = PushedState(
+                        customer_id=cid,
+                        destination=destination,
+                        payload_hash=item["hash"]["S"],
+                        remote_id=item["remote_id"]["S"] if "remote_id" in item else None,
+                        at=datetime.fromisoformat(item["pushed_at"]["S"]) if "pushed_at" in item else None,
+                    )
+                request = response.get("UnprocessedKeys") or {}
+                attempt = _pause_if(request, attempt)
+        return out
+
+    def put_pushed(self, states: Sequence[PushedState]) -> None:
+        items: list[Item] = []
+        for s in states:
+            item: Item = {
+                "PK": {"S": customer_pk(s.customer_id)},
+                "SK": {"S": pushed_sk(s.destination)},
+                "hash": {"S": s.payload_hash},
+            }
+            if s.remote_id:
+                item["remote_id"] = {"S": s.remote_id}
+            if s.at is not None:
+                item["pushed_at"] = {"S": s.at.isoformat()}
+            items.append(item)
+        self._batch_put(items)
+
+    def put_quarantined(self, entries: Sequence[QuarantineEntry]) -> None:
+        items: list[Item] = []
+        for e in distinct_times(entries):  # one item each, also for one key at one time
+            expires = e.at + timedelta(days=QUARANTINE_RETENTION_DAYS)
+            items.append(
+                {
+                    "PK": {"S": f"QUARANTINE#{e.connector}"},
+                    # The sort key holds 1,024 bytes and the item 400 KB: a quarantined record is
+                    # often one too large or too odd to store, so what is kept of it is cut to fit.
+                    "SK": {"S": f"{e.at.isoformat()}#{cut_utf8(e.key, 900)}"},
+                    "reason": {"S": cut_utf8(e.reason, 4_000)},
+                    "raw": {"S": cut_utf8(e.raw, 100_000)},
+                    "expires_at": {"N": str(int(expires.timestamp()))},
+                    **({"subjects": {"SS": sorted(set(e.subjects))}} if e.subjects else {}),
+                }
+            )
+        self._batch_put(items)
+
+    def quarantined(self, connector: str) -> list[QuarantineEntry]:
+        """The quarantine of one connector, oldest first (for reports and tests)."""
+        out: list[QuarantineEntry] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"QUARANTINE#{connector}"}},
+        }
+        while True:
+            page = self._client.query(**kwargs)
+            for item in page.get("Items", []):
+                at, _, key = item["SK"]["S"].partition("#")
+                out.append(
+                    QuarantineEntry(
+                        connector,
+                        key,
+                        item["reason"]["S"],
+                        item["raw"]["S"],
+                        datetime.fromisoformat(at),
+                        tuple(sorted(item.get("subjects", {}).get("SS", []))),
+                    )
+                )
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _batch_put(self, items: list[Item]) -> None:
+        batch_put(self._client, self.table_name, items)
+
+
+def cut_utf8(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` in UTF-8 (never inside a character), lone surrogates
+    replaced: DynamoDB sizes strings in UTF-8 and refuses what cannot be encoded."""
+    data = text.encode("utf-8", "replace")
+    if len(data) <= max_bytes:
+        return data.decode("utf-8")
+    return data[:max_bytes].decode("utf-8", "ignore")
