@@ -47,6 +47,7 @@ class _Plan:
     """Children leaving the customer that holds them (core.child_moves): committed, then re-planned."""
     resplit: set[str] = field(default_factory=set)
     reviews: list[ReviewItem] = field(default_factory=list)
+    outdated: dict[tuple[str, str], ReviewItem] = field(default_factory=dict)
 
 
 def _plan(
@@ -84,7 +85,7 @@ def _plan(
             at = record.ordered_at  # the identifier item keeps ordering times (SourceRecord.ordered_at)
             if stored.record_hash == h:
                 result.unchanged += 1
-                if at > stored.updated_at:
+                if at > stored.updated_at and not record.undated:  # an undated time moves nothing
                     result.touched += 1
                     touch = TouchSource(source_key, h, stored.updated_at, at)
                     touches.append(Changeset(f"touch:{record.key}", (touch,)))
@@ -268,7 +269,7 @@ def _plan(
         changesets, records_of, kinds, deferred, pending_merges, result, absorbed, survivors, touches, splits
     )
     if settings.linkage is not None:
-        plan.resplit, plan.reviews = linked.resplit, linked.reviews
+        plan.resplit, plan.reviews, plan.outdated = linked.resplit, linked.reviews, linked.outdated
     return plan
 
 

@@ -11,7 +11,10 @@ Three kinds of items sit beside the identifier items (docs/identity.md has the l
 - ``REVIEW#<pair hash>`` / ``REVIEW``: a pair of records the matcher was unsure about (between the
   ``review`` and ``link`` thresholds, a likely typo, a conflicting birth date), with its score,
   the model version and, once a person decided, ``accepted`` or ``rejected``, by whom and when.
-  A decision is replayed whenever the pair is decided again: accepted is a link, rejected a refusal.
+  A decision is replayed whenever the pair is decided again (accepted is a link, rejected a
+  refusal) while both records hold what they held when it was taken: ``evidence``, a hash of the
+  two records' match documents (``pair_evidence``). A decision stored without it (before it was
+  kept) is replayed whatever the records hold.
 - the identifier item of a source record (``IDENT#source#<key>``) carries ``match``: the record's
   fields the matcher reads (``match_document``), so that candidates found through the index are
   compared without loading their customers.
@@ -48,6 +51,7 @@ __all__ = [
     "changes_for",
     "fields_from_match",
     "match_document",
+    "pair_evidence",
     "review_pair_id",
 ]
 
@@ -117,10 +121,19 @@ class ReviewItem:
     decided_by: str | None = None
     decided_at: datetime | None = None
     note: str = field(default="", compare=False)
+    evidence: str = ""
+    """For a decision: ``pair_evidence`` of the two records as they were when it was taken; it applies
+    while they hold the same (``applies_to``). Empty: a decision taken before evidence was kept, or
+    a pending item."""
 
     @property
     def pair_id(self) -> str:
         return review_pair_id(self.a, self.b)
+
+    def applies_to(self, evidence: str) -> bool:
+        """Whether the person's decision holds for records whose ``pair_evidence`` is ``evidence``:
+        always for one taken before evidence was kept, else only on the same evidence."""
+        return self.status != "pending" and (not self.evidence or self.evidence == evidence)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -133,6 +146,7 @@ class ReviewItem:
             "decided_by": self.decided_by,
             "decided_at": self.decided_at.isoformat() if self.decided_at else None,
             "note": self.note,
+            "evidence": self.evidence,
         }
 
     @classmethod
@@ -148,7 +162,14 @@ class ReviewItem:
             decided_by=data.get("decided_by"),
             decided_at=datetime.fromisoformat(data["decided_at"]) if data.get("decided_at") else None,
             note=data.get("note", ""),
+            evidence=data.get("evidence") or "",
         )
+
+
+def pair_evidence(a_match: str, b_match: str) -> str:
+    """What a decision on a pair is taken on: 128 bits of BLAKE2b of the match documents
+    (``match_document``) of its two records, in the pair's order (``a`` the smaller key)."""
+    return hashlib.blake2b(f"{a_match}\x00{b_match}".encode(), digest_size=16).hexdigest()
 
 
 def review_pair_id(a: str, b: str) -> str:
@@ -182,6 +203,13 @@ class LinkIndex(Protocol):
         """Store a person's decision (``item.status`` accepted or rejected) over the pair's item.
         Writes only over an existing item: False, writing nothing, when the pair has none (its
         records were erased since it was read: core.link_review refuses the decision then)."""
+        ...
+
+    def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
+        """Replace a person's decision, as read (``decided``), with a pending item of the same pair
+        (``pending``): the records changed since it was taken (core.link_plan). Writes only while
+        the pair's item is still that decision (same status, evidence and time); False, writing
+        nothing, when it is gone or was decided again meanwhile (the newer decision stays)."""
         ...
 
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:

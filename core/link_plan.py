@@ -53,6 +53,10 @@ class LinkedPlan:
     merging: list[tuple[str, str]] = field(default_factory=list)
     """Merges in flight found in the customers loaded: finished before planning."""
     reviews: list[ReviewItem] = field(default_factory=list)
+    """Pairs in doubt for a person to decide (``file_reviews`` writes them)."""
+    outdated: dict[tuple[str, str], ReviewItem] = field(default_factory=dict)
+    """The decisions read on pairs in ``reviews`` that were taken on other versions of the records:
+    their items become pending again."""
     fuzzy_links: int = 0
 
 
@@ -171,7 +175,10 @@ def plan_linked(
             continue  # a shared identifier joins them already: nothing for a person to decide
         if d.a in scope.batch or d.b in scope.batch or (d.a, d.b) in shifted_in:
             in_doubt.append((d.a, d.b))
-            if (d.a, d.b) not in scope.review_items:
+            outdated = scope.outdated.get((d.a, d.b))
+            if outdated is not None:
+                plan.outdated[(d.a, d.b)] = outdated
+            if outdated is not None or (d.a, d.b) not in scope.review_items:
                 plan.reviews.append(ReviewItem(d.a, d.b, "pending", d.as_dict(), name, now))
     if scope.index is not None:
         # The batch's pending items no longer in doubt leave the queue; new ones are listed under

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Final
 
 from core.errors import ConflictError
 from core.ingest_plan import _load_customers
-from core.link_index import LinkIndex
 from core.link_nodes import graph_node, index_keys
 from core.link_plan import plan_linked
 from core.link_scope import Scope
+from core.link_unfile import file_reviews
 from core.merge_steps import complete_merge
 from core.ports import ProfileStore
 from core.schema import SourceRecord
@@ -69,8 +69,8 @@ def relink_after_removal(
                 complete_merge(store, absorbed, survivor, settings)
             customers = {survivor for _, survivor in merges}
             continue  # plan again over the merged customers
-        if plan.reviews and isinstance(store, LinkIndex):
-            store.put_reviews(plan.reviews)
+        if plan.reviews:
+            file_reviews(store, plan.reviews, plan.outdated)
         for cid in sorted(plan.resplit):
             try:
                 split_off += split_customer(store, cid, settings)

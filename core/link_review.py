@@ -12,12 +12,17 @@ person needs to decide: both records' source keys, the score and its per-field w
   groups its records (``split_customer``, which reads the decision). Records that other evidence
   still joins (a shared email, another fuzzy link) stay together; the outcome says so.
 
-The decision is then part of the graph for good: every later ingest reads it for the pair, whatever
-order and batches the records come in (core.link_scope), so the customers stay the components of
-the graph with the decision applied. Deciding again overwrites the decision (accepting a pair
-rejected before joins it). Each decision appends a ``review_accepted`` or ``review_rejected`` event
-(who, why) to the history of every customer concerned; the caller writes the ``AUDIT#review`` item
-(``DecisionOutcome.audit``), as the privacy function and ``profilesync identity review`` do.
+The decision is then part of the graph: every later ingest reads it for the pair, whatever order
+and batches the records come in (core.link_scope), so the customers stay the components of the
+graph with the decision applied. It is bound to the records as they are when it is taken (the
+item's ``evidence``: a hash of their match documents): once either record holds other match fields
+(another name, birth date, address, email or phone at its tool), the pair is scored as if nobody
+had decided, and queued again when it is still in doubt (core.link_plan). A decision stored before
+evidence was kept has none and is replayed whatever the records hold, until the pair is decided
+again. Deciding again overwrites the decision (accepting a pair rejected before joins it). Each
+decision appends a ``review_accepted`` or ``review_rejected`` event (who, why) to the history of
+every customer concerned; the caller writes the ``AUDIT#review`` item (``DecisionOutcome.audit``),
+as the privacy function and ``profilesync identity review`` do.
 """
 
 from __future__ import annotations
@@ -31,9 +36,9 @@ from typing import Any, Literal
 from core.errors import InputError
 from core.governance.history import MAX_REASON, HistoryEvent, event_id_for, quotes_identifier
 from core.ingest_settings import IngestSettings
-from core.link_index import LinkIndex, ReviewItem
+from core.link_index import LinkIndex, ReviewItem, match_document, pair_evidence
 from core.merge_steps import complete_merge
-from core.ports import ProfileStore
+from core.ports import CustomerState, ProfileStore
 from core.privacy_store import AuditRecord
 from core.split import split_customer
 
@@ -243,11 +248,12 @@ def decide(
             "ones with `profilesync identity review list`"
         )
     reason = _check_reason(reason, (item.a, item.b))
-    before = _held(store, item)
+    before, evidence = _held(store, item)
     at = now()
-    repeated = item.status == verdict
+    repeated = item.status == verdict and item.evidence == evidence
+    decided = replace(item, status=verdict, decided_by=by, decided_at=at, note=reason, evidence=evidence)
     # Only over the item read: an erasure of one of the pair's people since dropped it.
-    if not index.decide_review(replace(item, status=verdict, decided_by=by, decided_at=at, note=reason)):
+    if not index.decide_review(decided):
         raise ReviewRefusedError(f"review pair {pair} was dropped (its records erased) as it was decided")
     settings = replace(settings, actor=f"review:{by}", clock=lambda: at)
     merged: list[str] = []
@@ -294,28 +300,40 @@ def decide(
     )
 
 
-def _held(store: ProfileStore, item: ReviewItem) -> tuple[str | None, str | None]:
-    """The customers of the pair's records; ReviewRefusedError when one has none (erased, or
-    retired at its vendor, since the pair was filed): nobody decides about a record nobody holds."""
-    held = _customers(store, item.a, item.b)
-    for key, customer in zip((item.a, item.b), held, strict=True):
-        if customer is None:
+def _held(store: ProfileStore, item: ReviewItem) -> tuple[tuple[str | None, str | None], str]:
+    """The customers of the pair's records, and the evidence a decision on them is taken on
+    (``pair_evidence`` of the records the store holds); ReviewRefusedError when one has no customer
+    (erased, or retired at its vendor, since the pair was filed): nobody decides about a record
+    nobody holds."""
+    states = _states(store, item.a, item.b)
+    matches: list[str] = []
+    for key, state in zip((item.a, item.b), states, strict=True):
+        record = state.snapshots.get(key) if state is not None else None
+        if state is None or record is None:
             raise ReviewRefusedError(
                 f"review pair {item.pair_id}: no customer holds {key} (erased or retired); nothing decided"
             )
-    return held
+        matches.append(match_document(record))
+    return _ids(states), pair_evidence(matches[0], matches[1])
 
 
-def _customers(store: ProfileStore, a: str, b: str) -> tuple[str | None, str | None]:
+def _states(store: ProfileStore, a: str, b: str) -> tuple[CustomerState | None, CustomerState | None]:
     """The live customers holding the two records now (following merges); None for one not stored."""
     from core.person_scope import locate
     from core.schema import Identifier
 
-    found: list[str | None] = []
-    for key in (a, b):
-        state = locate(store, Identifier(kind="source", value=key))
-        found.append(state.customer_id if state is not None else None)
+    found = [locate(store, Identifier(kind="source", value=key)) for key in (a, b)]
     return found[0], found[1]
+
+
+def _customers(store: ProfileStore, a: str, b: str) -> tuple[str | None, str | None]:
+    """The ids of ``_states``."""
+    return _ids(_states(store, a, b))
+
+
+def _ids(states: tuple[CustomerState | None, CustomerState | None]) -> tuple[str | None, str | None]:
+    first, second = states
+    return (first.customer_id if first else None, second.customer_id if second else None)
 
 
 def _events(

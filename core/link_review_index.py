@@ -9,7 +9,10 @@ records instead:
 - **The queue holds what is still in doubt.** A pending item whose pair no longer scores between
   the thresholds (one record changed: another name, address or birth date; or it now links, or a
   shared identifier joins them) leaves the queue when either record is ingested again. A person's
-  decision (accepted, rejected) is kept: it is replayed whenever the pair is decided again.
+  decision (accepted, rejected) is kept: it is replayed whenever the pair is decided again, while
+  the records hold what they held when it was taken (``ReviewItem.evidence``); once either record
+  changes, the pair is scored as if undecided, and when it is in doubt again the decision's item
+  becomes pending (``file_reviews``), so that a person decides on the records as they are now.
 
 Each record with review items has an index entry ``rv:<record key>`` (a ``BLOCK#`` item like the
 blocking keys, its key hashed by ``block_item_key``) listing the other record of each of its pairs.
@@ -24,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Final
 
-from core.link_index import BlockChange, BlockState, LinkIndex
+from core.link_index import BlockChange, BlockState, LinkIndex, ReviewItem
 
 __all__ = [
     "PARTNERS_LIMIT",
@@ -32,6 +35,7 @@ __all__ = [
     "drop_review_pairs",
     "drop_stale_pending",
     "file_review_pairs",
+    "file_reviews",
     "partners_key",
     "review_pairs",
     "settle_reviews",
@@ -71,6 +75,19 @@ def file_review_pairs(index: LinkIndex, pairs: Collection[Pair]) -> None:
     is skipped when read, an item without its entry could outlive an erasure)."""
     if pairs:
         index.update_blocks(_changes(pairs, remove=False))
+
+
+def file_reviews(
+    index: LinkIndex, items: Collection[ReviewItem], outdated: Mapping[Pair, ReviewItem]
+) -> None:
+    """Write a plan's pending items: a new pair's is created (an existing item stays); a pair in
+    ``outdated`` (a decision read, taken on other versions of its records) has its decision replaced
+    by it, unless a person decided the pair again since it was read (``requeue_review``)."""
+    index.put_reviews([item for item in items if (item.a, item.b) not in outdated])
+    for item in items:
+        decided = outdated.get((item.a, item.b))
+        if decided is not None:
+            index.requeue_review(decided, item)
 
 
 def review_pairs(states: Mapping[str, BlockState], record_keys: Iterable[str]) -> set[Pair]:

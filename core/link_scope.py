@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from core.identity import IdentityPolicy, live_owner
-from core.link_index import BlockState, LinkIndex, ReviewItem
+from core.link_index import BlockState, LinkIndex, ReviewItem, match_document, pair_evidence
 from core.link_nodes import _as_match_node, _match_node, graph_node
 from core.link_reach import CandidateNodes, DecisionCache, Filing, Walked, reachable
 from core.link_review_index import PARTNERS_PREFIX
@@ -101,6 +101,10 @@ class Scope:
         self.decisions: dict[tuple[str, str], Decision] = {}
         self.reviews: dict[tuple[str, str], ReviewState] = {}
         self.review_items: dict[tuple[str, str], ReviewItem] = {}
+        self.outdated: dict[tuple[str, str], ReviewItem] = {}
+        """Decisions read that were taken on other versions of their records: not applied."""
+        self.matched: dict[str, SourceRecord | str] = {}
+        """What each node was made from: its record, or a candidate's match document."""
         self.looked_up: set[tuple[str, str]] = set()
         self.partners: dict[str, BlockState] = {}
         """The review partners entries read (core.link_review_index), by index key."""
@@ -152,6 +156,7 @@ class Scope:
     def add_batch(self, records: Iterable[SourceRecord]) -> None:
         for record in records:
             self.batch.add(record.key)
+            self.matched[record.key] = record
             node = graph_node(record, self.policy)
             self._put(record.key, node)
             if self.model is not None:
@@ -166,6 +171,7 @@ class Scope:
         for key, snapshot in state.snapshots.items():
             self.home[key] = state.customer_id
             if key not in self.batch:
+                self.matched[key] = snapshot
                 self._put(key, graph_node(snapshot, self.policy))
 
     def add_candidates(self, keys: Iterable[str], merged_into: Mapping[str, str]) -> set[str]:
@@ -183,6 +189,7 @@ class Scope:
                 continue  # filed but not stored (a write cut short, or not committed yet)
             home[key] = live_owner(owner.customer_id, merged_into)
             if owner.match is not None:
+                self.matched[key] = owner.match
                 node = known.get(key, owner.match, policy, _match_node)
                 nodes[key] = node  # ``_put`` of a key the scope does not hold (``wanted``)
                 self._file(key, node)
@@ -325,9 +332,19 @@ class Scope:
         self.looked_up.update(wanted)
         for pair, item in self.index.get_reviews(wanted).items():
             self.review_items[pair] = item
+            if item.status != "pending" and not item.applies_to(self.evidence(pair)):
+                self.outdated[pair] = item  # scored as if undecided (core.link_plan queues it again)
+                continue
             self.reviews[pair] = ReviewState(
                 item.status, item.decided_by or "", item.decided_at.isoformat() if item.decided_at else ""
             )
+
+    def evidence(self, pair: Pair) -> str:
+        """``pair_evidence`` of the pair's records as the scope holds them."""
+        a, b = (self.matched[key] for key in pair)
+        return pair_evidence(
+            a if isinstance(a, str) else match_document(a), b if isinstance(b, str) else match_document(b)
+        )
 
     def widen(self, result: LinkResult, merged_into: Mapping[str, str]) -> tuple[set[str], bool]:
         """Read the blocking keys not read yet of every record the graph links fuzzily: which links

@@ -22,12 +22,14 @@ record. ``file_reviews`` puts them, then takes back those with a record nobody h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from core.governance.history_names import IndexesHistoryNames, forget_names
 from core.identity import IdentityPolicy
 from core.link_index import LinkIndex, ReviewItem, changes_for
 from core.link_nodes import forget_records, graph_node, index_keys
+from core.link_review_index import Pair
+from core.link_review_index import file_reviews as put_reviews
 from core.link_scope import LinkageSettings
 from core.ports import RETIRED_OWNER, ProfileStore
 from core.schema import SourceRecord
@@ -36,13 +38,16 @@ from core.suppression import SuppressionCheck
 __all__ = ["file_reviews", "unfile_dropped", "unname_suppressed"]
 
 
-def file_reviews(store: ProfileStore, items: Sequence[ReviewItem]) -> None:
-    """Put the review ``items`` (pairs in doubt, for a person), then drop those with a record no
-    customer holds now: erased (or retired, or its commit lost: the next round files it again)
-    since the plan read it. One more read of the records' owners."""
+def file_reviews(
+    store: ProfileStore, items: Sequence[ReviewItem], outdated: Mapping[Pair, ReviewItem] | None = None
+) -> None:
+    """Put the review ``items`` (pairs in doubt, for a person; those in ``outdated``, decided on other
+    versions of their records, are requeued: core.link_review_index.file_reviews), then drop those
+    with a record no customer holds now: erased (or retired, or its commit lost: the next round files
+    it again) since the plan read it. One more read of the records' owners."""
     if not items or not isinstance(store, LinkIndex):
         return
-    store.put_reviews(items)
+    put_reviews(store, items, outdated or {})
     owners = store.get_owners(sorted({f"source#{k}" for item in items for k in (item.a, item.b)}))
     held = {key for key, o in owners.items() if o.customer_id != RETIRED_OWNER}
     gone = [(i.a, i.b) for i in items if f"source#{i.a}" not in held or f"source#{i.b}" not in held]

@@ -318,7 +318,8 @@ def _identifiers(snapshots: list[_Keyed]) -> tuple[Identifier, ...]:
 
 
 def record_hash(record: SourceRecord) -> str:
-    """Content hash of a normalised record, without its ``updated_at`` and ``read_at``: equal hashes
+    """Content hash of a normalised record, without its times (``updated_at``, ``read_at``, and
+    ``undated``, which says what ``updated_at`` is): equal hashes
     mean the record says the same thing. A record that comes back with the same content and only a
     newer timestamp (the echo of a push: the vendor bumps its modification time) changes no profile. A consent
     decision whose time is the record's own ``updated_at`` (the default when the tool gives none)
@@ -342,7 +343,9 @@ def record_hash(record: SourceRecord) -> str:
     # The bytes of ``record.model_dump_json(exclude=...)``, without decoding them to ``str`` first.
     body = record.__pydantic_serializer__.to_json(record, exclude=exclude)
     digest = hashlib.blake2b(body, digest_size=16).hexdigest()
-    record.__dict__[RECORD_HASH_MEMO] = digest
+    kept = record.__dict__
+    kept[RECORD_HASH_MEMO] = digest
+    kept[HASHED_BYTES_MEMO] = len(body)
     return digest
 
 
@@ -350,10 +353,13 @@ def record_hash(record: SourceRecord) -> str:
 #: field, like the memoised ``key`` (core.schema), so pydantic leaves it out of dumps and ``==``.
 #: It travels with the record when the record is pickled; ``model_copy`` drops it.
 RECORD_HASH_MEMO = "_record_hash"
+#: Beside it (and beside a profile's ``profile_hash``): how many bytes were hashed, which the
+#: in-memory store weighs the item by (core.storage.memory_sizes) without serialising it again.
+HASHED_BYTES_MEMO = "_hashed_bytes"
 
 # Read only (pydantic takes a set): what a person's record leaves out, and what any record does.
-_RECORD_HASH_EXCLUDE: set[str] = {"updated_at", "read_at", "level", "owner", "order_summary"}
-_RECORD_HASH_EXCLUDE_TIME: set[str] = {"updated_at", "read_at"}
+_RECORD_HASH_EXCLUDE: set[str] = {"updated_at", "read_at", "undated", "level", "owner", "order_summary"}
+_RECORD_HASH_EXCLUDE_TIME: set[str] = {"updated_at", "read_at", "undated"}
 
 
 def profile_hash(profile: Profile) -> str:
@@ -365,6 +371,7 @@ def profile_hash(profile: Profile) -> str:
     the store writes next, need not serialise it a second time.
     """
     body = profile.__pydantic_serializer__.to_json(profile, exclude=_PROFILE_HASH_EXCLUDE)
+    profile.__dict__[HASHED_BYTES_MEMO] = len(body)
     recent = _RECENT_BODIES
     with _RECENT_LOCK:
         recent[id(profile)] = (profile, body)
@@ -429,6 +436,7 @@ def identifier_holders(records: Iterable[SourceRecord]) -> dict[str, frozenset[s
 
 __all__ = [
     "DEFAULT_RULES",
+    "HASHED_BYTES_MEMO",
     "RECORD_HASH_MEMO",
     "Identifier",
     "MergeRules",

@@ -191,7 +191,8 @@ def _after_linked_commit(
     if plan.reviews:
         from core.link_unfile import file_reviews  # the link graph's modules: a linked ingest's only
 
-        file_reviews(store, plan.reviews)  # and drops those an erasure since left without a record
+        # requeues the pairs decided on other versions, drops those an erasure since left without a record
+        file_reviews(store, plan.reviews, plan.outdated)
     for cid in sorted(plan.resplit):
         try:
             total.split_customers += len(split_customer(store, cid, settings))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 
-from core.merge import RECORD_HASH_MEMO, record_hash
+from core.merge import HASHED_BYTES_MEMO, RECORD_HASH_MEMO, record_hash
 from core.schema import SourceRecord
 
 #: Where ``record_json`` keeps the text: an entry of the model's ``__dict__`` that is not a field,
@@ -50,6 +50,7 @@ def record_json_and_hash(record: SourceRecord) -> None:
             record_hash(record)
         else:
             kept[RECORD_HASH_MEMO] = hashlib.blake2b(hashed, digest_size=16).hexdigest()
+            kept[HASHED_BYTES_MEMO] = len(hashed)
     kept[RECORD_JSON_MEMO] = body.decode()
 
 

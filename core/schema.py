@@ -100,6 +100,7 @@ class _Frozen(BaseModel):
         copied = super().model_copy(update=update, deep=deep)
         copied.__dict__.pop("key", None)  # a memoised key (see _MemoKey) is worked out again
         copied.__dict__.pop("_record_hash", None)  # and so is a record's hash (core.merge)
+        copied.__dict__.pop("_hashed_bytes", None)  # with its length, and a profile's (core.merge)
         copied.__dict__.pop("_record_json", None)  # and its JSON (core.record_json)
         copied.__dict__.pop("_graph_node", None)  # and a record's graph node (core.link_scope)
         copied.__dict__.pop("_match_document", None)  # and its match document (core.link_index)
@@ -264,6 +265,11 @@ class RecordDraft(BaseModel):
     owner_id: Any = None
     """The owner's vendor id (Shopify ``customer.id``, Stripe ``customer``), when the vendor names it.
     The child then joins its owner by that id alone; without it, by its email or phone."""
+    undated: bool = False
+    """The vendor does not say when this version was made, only that it was by ``updated_at`` (Stripe,
+    for an object with no event left in the 30 days it keeps them: its last change was before then).
+    Ingest orders it by ``updated_at`` against a stored version of other content, and leaves a stored
+    version of the same content as it is (no touch: the time says nothing about when it changed)."""
     deleted: bool = False
     """A tombstone: the vendor deleted the record ``source``/``object_type``/``source_id`` name, at
     ``updated_at``; nothing else is read. It is retired from its customer (core.retirement): the
@@ -315,6 +321,10 @@ class SourceRecord(_Frozen):
     decision's ``changed_at``, by less than ``max_future_skew``: a vendor clock a few hours fast);
     None for a record stamped at or before it. The stamped times are kept; ordering uses
     ``ordered_at``, and a consent decision's time no later than ``read_at``."""
+    undated: bool = Field(default=False, exclude_if=lambda undated: not undated)
+    """``RecordDraft.undated``: ``updated_at`` bounds when this version was made (no touch of a stored
+    version of the same content). Left out of the JSON when False (every record but such a version,
+    whose snapshots and messages are as before) and out of ``record_hash``."""
 
     key: ClassVar[_MemoKey] = _MemoKey(lambda self: f"{self.source}:{self.object_type}:{self.source_id}")
 

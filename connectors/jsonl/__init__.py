@@ -67,6 +67,7 @@ def draft_from_flat(data: dict[str, Any]) -> RecordDraft:
     names the record an order belongs to."""
     fields = _draft_fields(data)
     del fields["deleted"]  # left to its default, as it always was: not in the draft's fields set
+    del fields["undated"]  # and so is this one
     return RecordDraft(**fields)
 
 
@@ -94,6 +95,7 @@ def _draft_fields(data: dict[str, Any]) -> dict[str, Any]:
         "orders": orders if isinstance(orders, list) else _as_list(orders),
         "owner_type": (owner_type or "contact") if owner_id not in (None, "") and problem is None else None,
         "owner_id": owner_id,
+        "undated": False,
         "deleted": False,
         "problem": problem,
         "raw": data,
@@ -102,8 +104,8 @@ def _draft_fields(data: dict[str, Any]) -> dict[str, Any]:
 
 _new_object = object.__new__
 _set_attribute = object.__setattr__
-#: The fields set of a draft ``draft_from_flat`` validates: every field but ``deleted``.
-_GIVEN: Final = frozenset(RecordDraft.model_fields) - {"deleted"}
+#: The fields set of a draft ``draft_from_flat`` validates: every field but ``deleted`` and ``undated``.
+_GIVEN: Final = frozenset(RecordDraft.model_fields) - {"deleted", "undated"}
 
 
 def _draft_from_json(data: dict[str, Any]) -> RecordDraft:

@@ -13,8 +13,9 @@
   comes back once: the newest wins (Stripe lists newest first), and an object its own stream
   returned as the event left it is not repeated (in a full pull, only when its newest event held
   when the pull began carries it too).
-* A full pull dates what its lists return by the events Stripe held when it began, and retires the
-  customers whose deletions it held (``_full_dates``); a pull resumed from its cursor does the same.
+* A full pull dates what its lists return by the events Stripe held when it began (an object with
+  none, at the 30-day retention horizon, ``undated``), and retires the customers whose deletions it
+  held (``_full_dates``); a pull resumed from its cursor does the same.
 * Versions on one second: an event's ``created`` is in whole seconds, and an object changed again on
   the second of the change the last pull read would have two versions of one time (the store then
   keeps the larger content hash). Stripe lists events newest first and stamps them by its clock,
@@ -144,15 +145,16 @@ def _as_of_event(draft: RecordDraft, event: Any) -> RecordDraft:
     return draft.model_copy(update={"updated_at": happened})
 
 
-def _as_listed(draft: RecordDraft, at: datetime | None) -> RecordDraft:
-    """A listed object's draft, dated ``at`` (its newest event held when a full pull began,
-    ``_full_dates``) rather than by ``created``."""
+def _as_listed(draft: RecordDraft, at: datetime | None, undated: bool = False) -> RecordDraft:
+    """A listed object's draft, dated ``at`` (its newest event held when a full pull began, or for
+    one with none, the retention horizon, ``undated``: ``_full_dates``) rather than by ``created``;
+    one created after ``at`` keeps ``created``."""
     if draft.problem or at is None:
         return draft
     created = draft.updated_at
     if isinstance(created, int) and not isinstance(created, bool) and created > at.timestamp():
         return draft
-    return draft.model_copy(update={"updated_at": at})
+    return draft.model_copy(update={"updated_at": at, "undated": undated})
 
 
 def _stamp(event: dict[str, Any]) -> datetime | None:
@@ -243,7 +245,8 @@ class StripeConnector(RestConnector):
         for page in super().pull(cursor):
             target = EVENT_STREAMS.get(page.object_type)
             if target is None:
-                yield listed_page(page, None if held is None else held.dates, listed, same)
+                dates, horizon = (None, None) if held is None else (held.dates, held.horizon)
+                yield listed_page(page, dates, listed, same, horizon)
                 continue
             since_walk = baseline[page.object_type]
             stream_state = state.state(self.declaration.stream_for(page.object_type).name)
@@ -355,13 +358,13 @@ class StripeConnector(RestConnector):
             objects = [value_at(e, "data.object") if isinstance(e, dict) else e for e in page.records]
         else:
             stream = self.declaration.stream_for(page.object_type)
-            listed = [dated(r) if isinstance(r, dict) else (r, None) for r in page.records]
-            objects = [r for r, _ in listed]
+            listed = [dated(r) if isinstance(r, dict) else (r, None, False) for r in page.records]
+            objects = [r for r, _, _ in listed]
         drafts = [record_to_draft(self.declaration.name, stream, r) for r in objects]
         if target is not None:
             drafts = [_as_of_event(d, e) for d, e in zip(drafts, page.records, strict=True)]
         else:
-            drafts = [_as_listed(d, at) for d, (_, at) in zip(drafts, listed, strict=True)]
+            drafts = [_as_listed(d, at, undated) for d, (_, at, undated) in zip(drafts, listed, strict=True)]
         if stream.object_type == "charge":
             drafts = [
                 d.model_copy(update={"orders": [charge_order(r)]})

@@ -29,9 +29,15 @@ reads the events again and keeps those same ones, so the objects listed after it
 as the ones listed before. A listed object whose content is not what its newest held event carries
 changed after the pull began: its event streams read that change, dated after it.
 
-An object with no event held (none in 30 days) keeps ``created``: if the store read a version of
-it from an event older than that, and it changed again before the 30 days (with no sync between),
-the full pull's version is older than the stored one (Stripe no longer holds what would date it).
+An object with no event held (none in the 30 days Stripe keeps them) last changed before the
+retention horizon: 30 days before Stripe's clock when the walk read the events (its ``Date``
+header; a pull resumed later reads them again, and a later horizon still bounds the change of an
+object with none left), rounded up to the next midnight (UTC). It is dated there and marked
+``undated`` (``RecordDraft.undated``): any version a sync stored from an event of it is older (that
+event is gone: before the horizon), and so is one an earlier full pull dated at its own horizon,
+so a version of other content wins; a version of the same content is left as stored, with no write
+(ingest does not touch a stored version to an undated time). A version the event streams read after
+the pull began is newer. An object created after the horizon and never changed keeps ``created``.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
 from connectors._http import ConnectorHttpClient, ConnectorRequestError, value_at
@@ -53,6 +60,14 @@ from ._declaration import DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE
 #: The key ``pull`` adds to a listed object it dates: epoch microseconds of its version. Not a Stripe
 #: field; only ``to_records`` reads it, and it takes it out before mapping the object.
 DATED: Final = "profilesync_dated_us"
+#: Beside ``DATED`` on an object dated at the retention horizon: its version's time is a bound.
+UNDATED: Final = "profilesync_undated"
+#: How long Stripe keeps events ("List all events": "going back up to 30 days").
+EVENT_RETENTION: Final = timedelta(days=30)
+
+
+def _micros(at: datetime) -> int:
+    return (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +80,7 @@ class Held:
 
     @property
     def micros(self) -> int:
-        return (self.at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+        return _micros(self.at)
 
 
 def fingerprint(obj: Any) -> bytes:
@@ -74,16 +89,18 @@ def fingerprint(obj: Any) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
-def dated(record: dict[str, Any]) -> tuple[dict[str, Any], datetime | None]:
-    """A listed object without ``DATED``, and the time it gave (None without one)."""
+def dated(record: dict[str, Any]) -> tuple[dict[str, Any], datetime | None, bool]:
+    """A listed object without ``DATED`` and ``UNDATED``, the time it gave (None without one), and
+    whether that time only bounds its last change (``UNDATED``)."""
     micros = record.get(DATED)
     if not isinstance(micros, int) or isinstance(micros, bool):
-        return record, None
-    rest = {k: v for k, v in record.items() if k != DATED}
+        return record, None, False
+    rest = {k: v for k, v in record.items() if k not in (DATED, UNDATED)}
     try:
-        return rest, datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+        at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
     except OverflowError:
-        return rest, None
+        return rest, None, False
+    return rest, at, record.get(UNDATED) is True
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +112,9 @@ class HeldEvents:
     dates: dict[tuple[str, str], Held]
     deletions: dict[str, list[dict[str, Any]]]
     """By the object type of the deletion stream that reads them (``event:customer.deleted``)."""
+    horizon: datetime | None = None
+    """Before this, Stripe held no event when the walk read them: an object without one last
+    changed before it (None: Stripe's clock unknown, such an object keeps ``created``)."""
 
 
 @dataclass
@@ -141,6 +161,7 @@ def listed_page(
     dates: dict[tuple[str, str], Held] | None,
     listed: set[tuple[str, str]],
     same: dict[tuple[str, str], bytes],
+    horizon: datetime | None = None,
 ) -> RawPage:
     """A list stream's page, its objects dated by ``dates`` when the pull has them (``DATED``);
     records the keys it lists in ``listed``, and in ``same`` the hash of those an event with the
@@ -148,7 +169,8 @@ def listed_page(
 
     Without ``dates`` (an incremental pull: customers created since the last one) an event with the
     content listed is not repeated. With them, only when the object is as its newest held event
-    left it: else it changed after the pull began, and its event is read, dated after."""
+    left it: else it changed after the pull began, and its event is read, dated after. With them, an
+    object with no held event is dated at the ``horizon`` and marked ``UNDATED``."""
     records: list[Any] = []
     for record in page.records:
         if not isinstance(record, dict):
@@ -160,7 +182,11 @@ def listed_page(
         found = None if dates is None else dates.get(key)
         if dates is None or (found is not None and found.fingerprint == content):
             same[key] = content
-        records.append(record if found is None else {**record, DATED: found.micros})
+        if found is not None:
+            record = {**record, DATED: found.micros}
+        elif dates is not None and horizon is not None:
+            record = {**record, DATED: _micros(horizon), UNDATED: True}
+        records.append(record)
     return RawPage(records=records, cursor=page.cursor, object_type=page.object_type)
 
 
@@ -185,9 +211,13 @@ def _held(
     newest: dict[tuple[str, str], _Newest] = {}
     on_second: dict[tuple[str, int], int] = {}  # events of a type on a second, counted newest first
     deleted: dict[str, list[dict[str, Any]]] = {}
+    answered: datetime | None = None
     while True:
         try:
-            body = client.get_json(path, params=params) or {}
+            response, body = client.exchange_json("GET", path, params=params)
+            body = body or {}
+            if answered is None:
+                answered = _answered(response.headers)
         except ConnectorRequestError as exc:
             anchor = params.get("starting_after")
             if anchor and exc.status in (400, 404) and str(anchor) in exc.vendor_message:
@@ -231,7 +261,35 @@ def _held(
         micros = min(before + 1, SEEN_LIMIT + 1)
         at = datetime.fromtimestamp(found.second, UTC) + timedelta(microseconds=micros)
         out[key] = Held(at, found.fingerprint)
-    return HeldEvents(out, deleted)
+    return HeldEvents(out, deleted, None if answered is None else _next_day(answered - EVENT_RETENTION))
 
 
-__all__ = ["DATED", "Held", "HeldEvents", "dated", "fingerprint", "held_events", "listed_page"]
+def _next_day(at: datetime) -> datetime:
+    """The first midnight (UTC) at or after ``at``: a later bound is as true (the object changed
+    before ``at``, and a day is far from the pull's beginning), and full pulls on one day date such
+    an object alike, so that one pull's version is never older than the next's."""
+    midnight = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight if midnight == at else midnight + timedelta(days=1)
+
+
+def _answered(headers: Mapping[str, str]) -> datetime | None:
+    """When Stripe answered, by its clock (the ``Date`` header), or None without a readable one:
+    this machine's clock is no stand-in (a fast one would date objects after their change)."""
+    try:
+        at = parsedate_to_datetime(headers.get("date") or "")
+    except (TypeError, ValueError, IndexError):
+        return None
+    return None if at is None or at.tzinfo is None else at.astimezone(UTC)
+
+
+__all__ = [
+    "DATED",
+    "EVENT_RETENTION",
+    "UNDATED",
+    "Held",
+    "HeldEvents",
+    "dated",
+    "fingerprint",
+    "held_events",
+    "listed_page",
+]

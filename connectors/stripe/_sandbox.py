@@ -34,6 +34,7 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qsl
@@ -258,6 +259,12 @@ class StripeSandbox(VendorSandbox):
         return response
 
     def route(self, request: httpx.Request) -> httpx.Response:
+        response = self._answer(request)
+        # Every answer says when, by the account's clock (RFC 9110 ``Date``), as Stripe's do.
+        response.headers["Date"] = format_datetime(self.clock.now().astimezone(UTC), usegmt=True)
+        return response
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
         method, parts = request.method, request.url.path.strip("/").split("/")
         params = dict(request.url.params)
         params.update(events.indexed(request.url.params.multi_items()))

@@ -322,6 +322,7 @@ def _normalise_record(
             "owner": owner,
             "order_summary": summary,
             "read_at": read_at,
+            "undated": draft.undated,
         },
     )
 

@@ -265,6 +265,23 @@ class DynamoDBLinkIndex:
         self._pending("DELETE" if item.status != "pending" else "ADD", [item.pair_id])
         return True
 
+    def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
+        # The decision as read is the item's whole ``data`` (JSON written from ``as_dict``, keys
+        # sorted): a decision taken again meanwhile has another time, and stays.
+        read = json.dumps(decided.as_dict(), ensure_ascii=False, sort_keys=True)
+        try:
+            self._client.put_item(
+                TableName=self.table_name,
+                Item=self._review_item(pending),
+                ConditionExpression="#d = :read",
+                ExpressionAttributeNames={"#d": "data"},
+                ExpressionAttributeValues={":read": {"S": read}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        self._pending("ADD", [pending.pair_id])
+        return True
+
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
         for a, b in pairs:
             self._client.delete_item(TableName=self.table_name, Key=self._review_key(a, b))

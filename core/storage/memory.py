@@ -1,7 +1,10 @@
 """An in-memory ``ProfileStore`` with the same conditional semantics as the DynamoDB one.
 
 It is the fake at the storage port: unit tests, property tests and the core throughput benchmark use
-it. Commits are atomic under one lock and check every condition before applying anything.
+it. Commits are atomic under one lock and check every condition before applying anything; a
+changeset DynamoDB would refuse (an item over 400 KB, a key too long, over one transaction) is
+refused as there (core.storage.memory_sizes): ``RecordRejectedError``, naming the changesets of the
+commit written before it; it and those after it are not written.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from core.errors import ConflictError
+from core.errors import ConflictError, RecordRejectedError
 from core.ports import (
     RETIRED_OWNER,
     Changeset,
@@ -38,6 +41,7 @@ from core.ports import (
 from core.schema import Profile, SourceRecord
 from core.storage.memory_history import InMemoryHistoryStore
 from core.storage.memory_links import InMemoryLinkIndex
+from core.storage.memory_sizes import check_changeset
 
 # Ownerships are kept as plain tuples: the store holds every identifier of a run, and the garbage
 # collector walks every container object that is alive, again and again as the heap grows. Tuples
@@ -158,13 +162,20 @@ class InMemoryProfileStore(InMemoryLinkIndex):
                     f"changeset {changeset.label!r} has {len(changeset.operations)} operations, more "
                     f"than one transaction holds ({self.max_items_per_commit}); split it before committing"
                 )
+        written: list[str] = []
         with self._lock:
             for changeset in changesets:
                 ops = changeset.operations
                 if all(holds[type(op)](op) for op in ops):
+                    try:
+                        check_changeset(changeset)  # DynamoDB's limits, as the SQLite store holds them
+                    except RecordRejectedError as refused:
+                        # As DynamoDB's commit (several transactions): what went before is written.
+                        raise RecordRejectedError(str(refused), written=written) from None
                     for op in ops:
                         apply[type(op)](op)
                     self.writes += len(ops)
+                    written.append(changeset.label)
                 else:
                     failed.append(changeset)
         return failed

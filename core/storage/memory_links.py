@@ -85,6 +85,15 @@ class InMemoryLinkIndex:
             self.index_writes += 1
             return True
 
+    def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
+        with self._links_lock:
+            current = self._reviews.get(decided.pair_id)
+            if current is None or not _same_decision(current, decided):
+                return False
+            self._reviews[decided.pair_id] = pending
+            self.index_writes += 1
+            return True
+
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
         with self._links_lock:
             for a, b in pairs:
@@ -103,3 +112,8 @@ class InMemoryLinkIndex:
         with self._links_lock:
             other._blocks = dict(self._blocks)
             other._reviews = dict(self._reviews)
+
+
+def _same_decision(current: ReviewItem, read: ReviewItem) -> bool:
+    held = (current.status, current.evidence, current.decided_at)
+    return held == (read.status, read.evidence, read.decided_at)

@@ -105,6 +105,19 @@ class SQLiteLinkIndex:
             )
             return written.rowcount == 1
 
+    def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
+        pk, _, status, created_at, data, attrs = _review_row(pending)
+        at = decided.decided_at.isoformat() if decided.decided_at else None
+        with self.database.writing() as conn:
+            written = conn.execute(
+                "UPDATE items SET hash = ?, updated_at = ?, data = ?, attrs = ? "
+                "WHERE pk = ? AND sk = 'REVIEW' AND hash = ? "
+                "AND COALESCE(json_extract(data, '$.evidence'), '') = ? "
+                "AND json_extract(data, '$.decided_at') IS ?",
+                (status, created_at, data, attrs, pk, decided.status, decided.evidence, at),
+            )
+            return written.rowcount == 1
+
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
         if not pairs:
             return

@@ -12,15 +12,15 @@ review with each of them. On the in-memory, SQLite and DynamoDB (moto) stores:
   the erasure found: it is dropped at merge (docs/privacy.md: the ingest queue's records of the
   person "are dropped at merge"; core.suppression_fuzzy, the fingerprint her erasure leaves), and
   her namesake's and her sister's records queued with it are stored;
-* (strict xfail) a pair accepted by a person, whose record then becomes someone else's (another
-  first name and birth date), keeps the two people in one customer;
+* a pair accepted by a person, whose record then becomes someone else's (another first name and
+  birth date), is split: the decision was taken on the records as they were (its evidence);
 * a reviewer's words about her in the reason of a decision on her pair leave her namesake's history
   with her record (the reason is replaced by a fixed marker), and her pair's review item goes;
 * a record whose founded customer was merged away (a tombstone left under its id) is stored again
   once its person is erased and signs up again (the next id of its series, core.ingest_plan);
-* (strict xfail) a namesake whose customer id passed to Ann's records (one record a batch, a vague
-  record joining the namesake first and Ann later) leaves events naming her records in Ann's history
-  after her erasure.
+* a namesake whose customer id passed to Ann's records (one record a batch, a vague record joining
+  the namesake first and Ann later) leaves no event naming her records in Ann's history after her
+  erasure.
 
 Races between her erasure and a merge or a review decision: test_attack6_races.py.
 """
@@ -206,16 +206,6 @@ def test_her_namesake_and_her_sister_queued_before_her_erasure_are_stored(
 
 
 @ON_EACH_STORE
-@pytest.mark.xfail(
-    strict=True,
-    reason="a person's decision is stored on the pair (REVIEW#, core.link_review) and replayed while the "
-    "pair is a candidate, whatever the records hold now: an accepted pair whose record becomes another "
-    "person's (another first name and birth date: the conflicts the graph keeps apart everywhere "
-    "else) keeps both in one customer, though a record that moves away (no shared blocking key) is "
-    "split off. A decision would need to be bound to the evidence it was taken on (the two match "
-    "documents) and the pair queued again when it changes: core/link_review.py and the graph "
-    "(fuzzcand's code) (attack6)",
-)
 def test_an_accepted_pair_whose_record_becomes_another_person_is_split(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:

@@ -1,12 +1,14 @@
 """The ``LinkIndex`` port (core.link_index) on the in-memory, SQLite and DynamoDB stores.
 
 Index keys hold the source keys filed under them up to a limit, then become overloaded for good;
-review items are created once and only a person's decision overwrites them; the ``match`` fields of
+review items are created once and only a person's decision overwrites them (or, once its records
+changed, a pending item in place of the decision read, never of a newer one); the ``match`` fields of
 a source identifier survive every write the pipeline makes to that item.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from core.link_index import (
@@ -136,6 +138,45 @@ def test_a_decision_writes_only_over_an_existing_review_item(kit: StoreKit) -> N
     assert written == [True, False]
     assert index.get_reviews([("a", "b"), ("c", "d")]) == {("a", "b"): decided[0]}
     assert index.review_by_id(gone.pair_id) is None
+    assert index.pending_reviews() == []
+
+
+def test_a_decision_is_requeued_only_while_the_item_holds_the_decision_read(kit: StoreKit) -> None:
+    index = kit.profiles
+    first = _review("crm:contact:1", "shop:customer:9")
+    index.put_reviews([first])
+    # GIVEN a pair accepted on one version of its records (its evidence)
+    accepted = replace(first, status="accepted", decided_by="ops", decided_at=T0, evidence="e1" * 16)
+    assert index.decide_review(accepted)
+    # WHEN ingest, having read that decision, requeues the pair (a record changed)
+    again = _review(first.a, first.b, minutes=9)
+    assert index.requeue_review(accepted, again)
+    # THEN the pair is pending again, listed, with the new score's time, and no evidence
+    assert [(r.pair_id, r.status, r.created_at, r.evidence) for r in index.pending_reviews()] == [
+        (first.pair_id, "pending", again.created_at, "")
+    ]
+    # GIVEN a person deciding the pair again (on the new records) after another ingest read it
+    rejected = replace(again, status="rejected", decided_by="ana", decided_at=T0 + timedelta(hours=1))
+    assert index.decide_review(replace(rejected, evidence="e2" * 16))
+    # WHEN ingest requeues it over what it read before (the first decision; then the pending item;
+    # then the new decision with another time or evidence)
+    stale = [
+        accepted,
+        again,
+        replace(rejected, evidence="e2" * 16, decided_at=T0),
+        replace(rejected, evidence="e3" * 16),
+    ]
+    written = [index.requeue_review(read, _review(first.a, first.b, minutes=20)) for read in stale]
+    # THEN nothing is written: the newer decision stays, unlisted
+    assert written == [False] * 4
+    stored = index.review_by_id(first.pair_id)
+    assert stored is not None
+    assert (stored.status, stored.decided_by, stored.evidence) == ("rejected", "ana", "e2" * 16)
+    assert index.pending_reviews() == []
+    # AND a pair an erasure dropped is not created again
+    index.drop_reviews([(first.a, first.b)])
+    assert not index.requeue_review(stored, again)
+    assert index.review_by_id(first.pair_id) is None
     assert index.pending_reviews() == []
 
 

@@ -5,13 +5,12 @@ batch's commit fail after other changesets were written (DynamoDB's commit is se
 the fast path commits its new customers in slices; a chain grows over rounds). ``core.isolation``
 quarantines the record alone and ingests the rest again; the attempt that failed says what it
 stored (``core.ingest_settings.PartialIngest``), so that its records are not counted again as
-unchanged, nor their customers as not new. The in-memory fake sizes nothing: ``Refusing`` gives it
-DynamoDB's behaviour for such a record (the other changesets written, and named).
+unchanged, nor their customers as not new. The in-memory store refuses such a record as DynamoDB
+does (core.storage.memory_sizes): the changesets before it written, and named.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -19,10 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.batch_ingest import ingest_batch
-from core.errors import RecordRejectedError
 from core.isolation import Ingest, ingest_isolating
 from core.pipeline import ingest
-from core.ports import Changeset, PutSource
 from core.schema import SourceRecord
 from core.storage.memory import InMemoryProfileStore
 from tests.conftest import make_record
@@ -33,33 +30,8 @@ INGESTS: dict[str, Ingest] = {"ingest": ingest, "ingest_batch": ingest_batch}
 POSITIONS = {"start": "a", "middle": "p5", "end": "z"}
 
 
-class Refusing:
-    """An in-memory store that refuses a changeset writing a record with an id over 1,000
-    characters as DynamoDB does: the others are written, the refusal names them."""
-
-    def __init__(self, inner: InMemoryProfileStore) -> None:
-        self.inner = inner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
-        refused = [c for c in changesets if any(_poison_op(op) for op in c.operations)]
-        if not refused:
-            return self.inner.commit(changesets)
-        others = [c for c in changesets if c not in refused]
-        failed = self.inner.commit(others)
-        raise RecordRejectedError(
-            f"refused {refused[0].label[:40]}", written={c.label for c in others} - {c.label for c in failed}
-        )
-
-
-def _poison_op(op: object) -> bool:
-    return isinstance(op, PutSource) and len(op.record.source_id) > 1000
-
-
 def _store(kit: StoreKit) -> Any:
-    return Refusing(kit.profiles) if kit.name == "memory" else kit.profiles
+    return kit.profiles
 
 
 def _people(count: int, day: int = 0) -> list[SourceRecord]:
@@ -156,10 +128,11 @@ def test_a_batch_of_20_000_records_over_several_commits_counts_each_once(
 def test_any_batch_with_refused_records_counts_each_record_once(
     people: int, stored: int, duplicates: int, poisons: list[str], fast: bool
 ) -> None:
-    # In memory (DynamoDB's partial writes, modelled), for batches of 0 to 600 good records.
+    # In memory (its own refusal: the changesets before the refused one written), for batches of 0
+    # to 600 good records.
     ingesting = ingest_batch if fast else ingest
     _check(
-        Refusing(InMemoryProfileStore()),
+        InMemoryProfileStore(),
         ingesting,
         people,
         min(stored, people),

@@ -325,18 +325,7 @@ def test_reads_take_many_keys_and_duplicates(kit: StoreKit) -> None:
     assert len(store.get_customers([*sample, *sample[:5]])) == len(sample)
 
 
-def test_an_item_or_a_changeset_over_dynamodb_s_limits_is_refused_and_writes_nothing(
-    kit: StoreKit, request: pytest.FixtureRequest
-) -> None:
-    if kit.name == "memory":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="the in-memory fake does not size its items: it would have to dump every "
-                "profile to JSON on each commit, which doubles the cost of the fake the core "
-                "benchmarks run on",
-            )
-        )
+def test_an_item_or_a_changeset_over_dynamodb_s_limits_is_refused_and_writes_nothing(kit: StoreKit) -> None:
     store = kit.profiles
     store.commit([_new_customer("cus_a", ANN)])
     # GIVEN a profile of 120 records with a 4,000-character trait each: about 500 KB as one item

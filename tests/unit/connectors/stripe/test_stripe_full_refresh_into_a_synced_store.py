@@ -7,16 +7,14 @@ from the list only: dated ``created``, it was older than the version an earlier 
 event, and the store kept the earlier name (3 of 3 renamed customers). A full pull now dates each
 listed object by its newest event Stripe held when it began (``connectors/stripe/_full_dates.py``).
 
-Stripe keeps events 30 days: a customer with no event left is dated by ``created`` still, which is
-wrong when the store holds a version from an event older than that and the customer changed again
-before the 30 days, with no sync between (known gap, strict xfail).
+Stripe keeps events 30 days: a customer with no event left changed before the retention horizon,
+and is dated there, marked undated: it wins over a version the store read from an older event, and
+one of the same content is left as stored, with no write.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from connectors.stripe import PLUGIN, make_sandbox
 from connectors.stripe._sandbox import StripeSandbox
@@ -60,12 +58,6 @@ def test_a_full_refresh_after_renames_no_sync_read_keeps_the_names_stripe_holds(
     _renamed_synced_then_refreshed(make_sandbox(people=12, seed=5), AT + timedelta(seconds=5))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: Stripe keeps events 30 days; a customer renamed again more than 30 days ago, "
-    "after the last sync read its previous rename, has no event left to date it: the full pull dates "
-    "it by created, older than the stored event version, and the store keeps the earlier name",
-)
 def test_a_full_refresh_after_a_rename_stripe_no_longer_holds_an_event_of() -> None:
     # GIVEN an account that keeps events 30 days, and a store synced after a rename
     sandbox = make_sandbox(people=12, seed=5, event_retention=RETENTION)
