@@ -57,12 +57,18 @@ def prepare(changeset: Changeset, entries: list[Entry], max_items: int) -> Prepa
             "takes one operation per item in a transaction (a planning bug: report it)"
         )
     size = sum(entry_bytes(entry) for entry in entries)
-    if size > TRANSACTION_MAX_BYTES - _MARGIN:
-        raise RecordRejectedError(
-            f"changeset {changeset.label!r} writes about {size // 1024:,} KB, over the 4 MB one "
-            "transaction holds; the customer's records are too large to store together"
-        )
+    if size > TRANSACTION_BUDGET_BYTES:
+        raise too_large(changeset, size)
     return Prepared(changeset, entries, items, size)
+
+
+def too_large(changeset: Changeset, size: int) -> RecordRejectedError:
+    """The error of a changeset writing ``size`` bytes, over what one transaction holds (every store
+    refuses it alike: DynamoDB, SQLite, in-memory)."""
+    return RecordRejectedError(
+        f"changeset {changeset.label!r} writes about {size // 1024:,} KB, over the 4 MB one "
+        "transaction holds; the customer's records are too large to store together"
+    )
 
 
 def next_batch(queue: list[Prepared], max_items: int) -> list[Prepared]:

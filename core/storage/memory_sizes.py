@@ -20,13 +20,12 @@ import json
 from collections.abc import Callable
 from typing import Any, Final
 
-from core.errors import RecordRejectedError
 from core.governance.history import HistoryEvent
 from core.merge import HASHED_BYTES_MEMO, profile_json
 from core.ports import Changeset, PutHistory, PutHolder, PutIdent, PutProfile, PutSource, Tombstone
 from core.record_json import RECORD_JSON_MEMO, record_json
 from core.schema import SourceRecord
-from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES
+from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES, too_large
 
 # The one rule of what an item weighs and when DynamoDB refuses it: the SQLite store's.
 from core.storage.sqlite_commit import ITEM_MAX_BYTES, SORT_KEY_MAX_BYTES, _item_bytes, _Row
@@ -151,10 +150,7 @@ def _check_exactly(changeset: Changeset) -> None:
         if row is not None:
             size += _item_bytes(changeset, row)
     if size > TRANSACTION_BUDGET_BYTES:
-        raise RecordRejectedError(
-            f"changeset {changeset.label!r} writes about {size // 1024:,} KB, over the 4 MB one "
-            "transaction holds; the customer's records are too large to store together"
-        )
+        raise too_large(changeset, size)
 
 
 def _row(op: object) -> _Row | None:

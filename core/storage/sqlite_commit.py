@@ -37,7 +37,7 @@ from core.ports import (
 )
 from core.record_json import record_json
 from core.schema import Profile
-from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES
+from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES, too_large
 from core.storage.sqlite_database import SQLiteDatabase, select_in
 from core.storage.sqlite_new_items import PUT_ITEM
 
@@ -89,11 +89,7 @@ class SQLiteCommit:
                             size += _item_bytes(changeset, row)
                     if size > TRANSACTION_BUDGET_BYTES:
                         # Raising inside the transaction rolls it back: this commit writes nothing.
-                        raise RecordRejectedError(
-                            f"changeset {changeset.label!r} writes about {size // 1024:,} KB, over the "
-                            "4 MB one transaction holds; the customer's records are too large to store "
-                            "together"
-                        )
+                        raise too_large(changeset, size)
                 else:
                     failed.append(changeset)
             state.write(conn)
