@@ -31,7 +31,7 @@ from core.link_nodes import forget_records, graph_node, index_keys
 from core.link_review_index import Pair
 from core.link_review_index import file_reviews as put_reviews
 from core.link_scope import LinkageSettings
-from core.ports import RETIRED_OWNER, ProfileStore
+from core.ports import ProfileStore
 from core.schema import SourceRecord
 from core.suppression import SuppressionCheck
 
@@ -49,8 +49,7 @@ def file_reviews(
         return
     put_reviews(store, items, outdated or {})
     owners = store.get_owners(sorted({f"source#{k}" for item in items for k in (item.a, item.b)}))
-    held = {key for key, o in owners.items() if o.customer_id != RETIRED_OWNER}
-    gone = [(i.a, i.b) for i in items if f"source#{i.a}" not in held or f"source#{i.b}" not in held]
+    gone = [(i.a, i.b) for i in items if f"source#{i.a}" not in owners or f"source#{i.b}" not in owners]
     if gone:
         store.drop_reviews(gone)
 
@@ -73,9 +72,7 @@ def unfile_dropped(
     if not dropped or not isinstance(store, LinkIndex):
         return
     owners = store.get_owners([f"source#{r.key}" for r in dropped])
-    holder = {
-        key[len("source#") :]: o.customer_id for key, o in owners.items() if o.customer_id != RETIRED_OWNER
-    }
+    holder = {key[len("source#") :]: o.customer_id for key, o in owners.items()}  # no tombstones
     stored: dict[str, SourceRecord] = {}
     todo = {r.key: holder[r.key] for r in dropped if r.key in holder}
     for _ in range(8):  # a merge's tombstone names its survivor: follow a short chain
