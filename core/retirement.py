@@ -400,7 +400,7 @@ def _remove_customer(
         splinters=False,
     )
     scope.tombstones = []  # the tombstones of its records retired before stay: they are not erased
-    from core.governance.history_names import IndexesHistoryNames, names_in_history
+    from core.governance.history_names import IndexesHistoryNames, forget_in_steps, names_in_history
 
     history = getattr(store, "history", None)
     named: list[tuple[str, str]] = []
@@ -429,8 +429,7 @@ def _remove_customer(
     if named and isinstance(history, IndexesHistoryNames):
         # Its histories went with it: the index items saying they name a value or record go too,
         # after them (an item may outlive its event, never the other way round).
-        for start in range(0, len(named), max(1, erasure.max_items_per_step)):
-            history.forget_named(named[start : start + max(1, erasure.max_items_per_step)])
+        forget_in_steps(history, named, erasure.max_items_per_step)
 
 
 __all__ = [

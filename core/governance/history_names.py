@@ -166,6 +166,13 @@ def _events_between(
         after = page.next
 
 
+def forget_in_steps(history: IndexesHistoryNames, pairs: Sequence[tuple[str, str]], step: int) -> None:
+    """Delete the index items ``pairs`` (name, customer id), ``step`` items a request at most."""
+    size = max(1, step)
+    for start in range(0, len(pairs), size):
+        history.forget_named(pairs[start : start + size])
+
+
 def forget_names(history: IndexesHistoryNames, names: Iterable[str]) -> int:
     """Delete every index item of ``names``, a page at a time; how many. For names no history may
     name any more (an erased person's suppressed values and records: her erasure redacted every
@@ -187,6 +194,7 @@ __all__ = [
     "IndexesHistoryNames",
     "NamedPage",
     "event_names",
+    "forget_in_steps",
     "forget_names",
     "index_histories",
     "index_pairs",

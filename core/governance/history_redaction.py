@@ -29,7 +29,13 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from core.governance.history import HistoryEvent, HistoryStore, whole_history
-from core.governance.history_names import IndexesHistoryNames, event_names, indexed_names, source_name
+from core.governance.history_names import (
+    IndexesHistoryNames,
+    event_names,
+    forget_in_steps,
+    indexed_names,
+    source_name,
+)
 from core.privacy_store import DeleteItem, ErasureStore, ItemKey
 
 
@@ -86,17 +92,14 @@ def redact_histories(
                     todo.extend(sorted(found - result.records))
                     result.records |= found
                 # A page's items once its histories are redacted: memory stays one page's.
-                _forget(history, erasure, [(name, other) for other in page.customers])
+                forget_in_steps(
+                    history, [(name, other) for other in page.customers], erasure.max_items_per_step
+                )
                 if page.next is None:
                     break
                 after = page.next
-        _forget(history, erasure, sorted(forget))
+        forget_in_steps(history, sorted(forget), erasure.max_items_per_step)
     return result
-
-
-def _forget(history: IndexesHistoryNames, erasure: ErasureStore, pairs: list[tuple[str, str]]) -> None:
-    for start in range(0, len(pairs), erasure.max_items_per_step):
-        history.forget_named(pairs[start : start + erasure.max_items_per_step])
 
 
 def _redact_one(
