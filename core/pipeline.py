@@ -127,8 +127,9 @@ def _ingest(
             failed = [c for c in plan.changesets if c.label not in error.written]
             refused = error
         failed_labels = {c.label for c in failed}
-        lost.update(r.key for c in failed for r in plan.records_of[c.label])
-        pending = progress.unsettled = [r for c in failed for r in plan.records_of[c.label]] + plan.deferred
+        failed_records = [r for c in failed for r in plan.records_of[c.label]]
+        lost.update(r.key for r in failed_records)
+        pending = progress.unsettled = failed_records + plan.deferred
         _settle(store, plan, [c for c in plan.changesets if c.label not in failed_labels], total, settings)
         _after_linked_commit(store, plan, total, settings)
         if refused is not None:
