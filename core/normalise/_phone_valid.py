@@ -191,7 +191,8 @@ class _NumberTypes:
         return plan
 
     def known(self, nsn: str) -> bool:
-        # _matches of the general description, then of each type, without a call per description
+        # phonenumberutil._is_number_matching_desc(nsn, desc) of the general description, then of
+        # each type: the length allowed (when lengths are listed), then the whole number matched
         general = self.general
         if general is None:
             return False
@@ -210,20 +211,9 @@ _NUMBER_TYPES: dict[int, tuple[PhoneMetadata, _NumberTypes]] = {}
 
 
 def _desc(desc: object) -> _Desc | None:
-    """A number description as ``_matches`` reads it; None for no description (never matches)."""
+    """A number description as ``_NumberTypes.known`` reads it; None for no description (never matches)."""
     if desc is None:
         return None
     lengths = getattr(desc, "possible_length", None) or ()
     pattern = getattr(desc, "national_number_pattern", None)
     return (frozenset(lengths) or None, re_compile(pattern).fullmatch if pattern else None)
-
-
-def _matches(desc: _Desc | None, nsn: str) -> bool:
-    """``phonenumberutil._is_number_matching_desc(nsn, desc)``: the length allowed (when lengths are
-    listed), then the whole number matched by the pattern (``_match`` without prefix matches)."""
-    if desc is None:
-        return False
-    lengths, fullmatch = desc
-    if lengths is not None and len(nsn) not in lengths:
-        return False
-    return fullmatch is not None and fullmatch(nsn) is not None

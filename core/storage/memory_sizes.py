@@ -28,7 +28,7 @@ from core.schema import SourceRecord
 from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES, too_large
 
 # The one rule of what an item weighs and when DynamoDB refuses it: the SQLite store's.
-from core.storage.sqlite_commit import ITEM_MAX_BYTES, SORT_KEY_MAX_BYTES, _item_bytes, _Row
+from core.storage.sqlite_commit import ITEM_MAX_BYTES, SORT_KEY_MAX_BYTES, _item_bytes, _Row, _utf8_len
 
 __all__ = ["check_changeset"]
 
@@ -178,7 +178,3 @@ def _row(op: object) -> _Row | None:
         attrs, version = json.dumps({"merged_into": op.merged_into}), op.expected_version + 1
         return ("CUSTOMER#" + op.customer_id, "PROFILE", version, None, None, None, None, attrs)
     return None
-
-
-def _utf8_len(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))  # as SQLite's
