@@ -90,8 +90,11 @@ class Model:
 
     def deliver(self, stores: Stores, lines: list[Flat]) -> None:
         """The versions of one batch, as the store takes them: the newest of each record that is
-        not quarantined, stale or suppressed (checked now, as the batch's merge checks)."""
-        check = SuppressionCheck(stores.suppression, SALT)
+        not quarantined, stale or suppressed (checked now, as the batch's merge checks: with the
+        model, so a record her erasure's fingerprints make hers is suppressed, core.suppression_fuzzy)."""
+        settings = _settings(stores)
+        check, model = settings.suppression, settings.linkage.model if settings.linkage else None
+        assert check is not None
         newest: dict[str, Flat] = {}
         for line in lines:
             key = _key(line)
@@ -104,7 +107,7 @@ class Model:
             assert record is not None
             if key in self.live and self.live[key]["updated_at"] >= line["updated_at"]:
                 continue
-            if check.split([record])[1]:
+            if check.split([record], model, settings.policy)[1]:
                 continue
             self.live[key] = line
 
