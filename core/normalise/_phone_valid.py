@@ -145,12 +145,8 @@ def _is_valid_parts_general(country_code: int, nsn: str) -> bool:
 def _is_valid_for_region(country_code: int, nsn: str, region: str) -> bool:
     """``phonenumbers.is_valid_number_for_region(number, region)`` of the number with this (known)
     country code and national significant number."""
-    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region.upper())
-    if metadata is None or (
-        region != REGION_CODE_FOR_NON_GEO_ENTITY and country_code != country_code_for_valid_region(region)
-    ):
-        return False
-    return _NumberTypes.of(metadata).known(nsn)
+    types = _types_for_region(country_code, region)
+    return types is not None and types.known(nsn)
 
 
 #: A number description as ``_NumberTypes`` matches it: the lengths it allows (None: any, as
