@@ -43,12 +43,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Final, Literal
 
 from core.linkage.blocking import block_pairs, blocking_keys
 from core.linkage.comparisons import comparison_named
-from core.linkage.conflicts import Conflict, shared_identifier_conflicts, vetoing_conflicts
+from core.linkage.conflicts import Conflict, conflict_evidence, shared_identifier_conflicts
 from core.linkage.email_keys import email_match_key
 from core.linkage.fields import LinkageRecord
 from core.linkage.linking import Decision, Edge, LinkResult, Refusal, decide
@@ -82,6 +83,9 @@ _first_name = comparison_named("first_name").compare
 _dob = comparison_named("date_of_birth").compare
 _FIRST_NAME_AGREES: Final = 2  # exact, nickname, Jaro-Winkler >= 0.92
 _DOB_AGREES: Final = 0  # the same date of birth
+_STRICT: Final = frozenset({"first_name", "date_of_birth"})
+_record_key: Final = attrgetter("key")
+_node_key: Final = attrgetter("record.key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +140,18 @@ def _positively_agree(a: LinkageRecord, b: LinkageRecord) -> bool:
 def _records_conflict(a: LinkageRecord, b: LinkageRecord, vetoes: Collection[str]) -> tuple[Conflict, ...]:
     """What keeps two records out of one component: a vetoed field (two birth dates) or the shared
     identifier conflict."""
-    found = {c.field: c for c in vetoing_conflicts(a, b, vetoes)}
-    # The strict rule (different first names *and* birth dates): the scores already weighed what the
-    # records say; an unknown birth date rescuing nobody is for a shared inbox (``_value_conflicts``).
-    for conflict in _value_conflicts("national_id", a, b):
-        found.setdefault(conflict.field, conflict)
-    return tuple(found.values())
+    evidence = conflict_evidence(a, b)
+    if not evidence:
+        return ()
+    vetoed = tuple(c for c in evidence if c.field in vetoes)
+    # The strict rule (different first names *and* birth dates, which is what
+    # ``_value_conflicts("national_id", a, b)`` finds): the scores already weighed what the records
+    # say; an unknown birth date rescuing nobody is for a shared inbox (``_value_conflicts``). Read
+    # from the one evidence, the vetoed conflicts first (tests/unit/linkage/test_fast_paths.py
+    # checks it against the two calls it stands for).
+    if {c.field for c in evidence} >= _STRICT:
+        return vetoed + tuple(c for c in evidence if c.field not in vetoes)
+    return vetoed
 
 
 def block_members(
@@ -228,8 +238,10 @@ class _Groups:
         self, a: int, b: int, vetoes: Collection[str]
     ) -> tuple[LinkageRecord, LinkageRecord, tuple[Conflict, ...]] | None:
         """The first conflicting pair across the groups of ``a`` and ``b`` (in key order), if any."""
-        left = sorted(self.evidence[self.find(a)].values(), key=lambda r: r.key)
-        right = sorted(self.evidence[self.find(b)].values(), key=lambda r: r.key)
+        held = self.evidence[self.find(a)]
+        left = sorted(held.values(), key=_record_key) if len(held) > 1 else held.values()
+        held = self.evidence[self.find(b)]
+        right = sorted(held.values(), key=_record_key) if len(held) > 1 else held.values()
         for x in left:
             for y in right:
                 found = _records_conflict(x, y, vetoes)
@@ -357,7 +369,7 @@ def link_graph(
     not overloaded (within the nodes, or in ``overloaded_blocks``). ``overloaded_values``: values an
     index knows to be held by too many records. ``reviews``: people's decisions on pairs.
     """
-    ordered = sorted(nodes, key=lambda n: n.key)
+    ordered = sorted(nodes, key=_node_key)
     keys = [n.key for n in ordered]
     if len(set(keys)) != len(keys):
         raise ValueError("link_graph: record keys must be unique (keep the latest version of each record)")
