@@ -8,15 +8,17 @@ identifier values; ``link_records`` (the pure matcher over a set of records) liv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 from core.linkage.conflicts import Conflict, vetoing_conflicts
 from core.linkage.fields import LinkageRecord
 from core.linkage.model import LinkageModel, probability_from_weight
-from core.linkage.scoring import PairScore, score_pair, weigh
+from core.linkage.scoring import PairScore, pair_weigh, score_pair
 
-__all__ = ["Decision", "Edge", "LinkResult", "Outcome", "Refusal", "decide"]
+__all__ = ["Decision", "Edge", "LinkResult", "Outcome", "Refusal", "decide", "decider"]
 
 Outcome = Literal["link", "review", "no_link"]
 
@@ -53,16 +55,39 @@ def decide(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> Decision:
     email domain that looks like a typo (``gmial.com``) links only if the rest of the evidence
     links without it; otherwise it goes to review, whatever the score.
     """
+    return _decide(model, pair_weigh(model), model.thresholds.review, a, b)
+
+
+def decider(model: LinkageModel) -> Callable[[LinkageRecord, LinkageRecord], Decision]:
+    """``decide`` for one model, its weigh and review threshold looked up once: what ingest calls on
+    each pair a batch brings (the same decisions, without a look-up of the model's parts per pair).
+    Made per model, never kept on it: a ``model_copy`` with other thresholds or vetoes shares the
+    original's weight table."""
+    return partial(_decide, model, pair_weigh(model), model.thresholds.review)
+
+
+def _decide(
+    model: LinkageModel,
+    weigh_pair: Callable[[LinkageRecord, LinkageRecord], tuple[float, bool]],
+    review: float,
+    a: LinkageRecord,
+    b: LinkageRecord,
+) -> Decision:
     if b.key < a.key:
         a, b = b, a
-    thresholds = model.thresholds
-    weight, review_level = weigh(a, b, model)
+    weight, review_level = weigh_pair(a, b)
     if not review_level:
         clear = probability_from_weight(weight)
-        if clear < thresholds.review:
+        if clear < review:
             # A clear non-match (most candidate pairs): no per-field reasons are built for it, and
             # the decision is made without the dataclass's ``__init__`` (a third of its cost).
             return _no_link(a.key, b.key, f"score {clear:.4f}")
+    return _explained(a, b, model)
+
+
+def _explained(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> Decision:
+    """The decision on a pair (keys in order) that is no clear non-match, with its per-field reasons."""
+    thresholds = model.thresholds
     score = score_pair(a, b, model)
     p = score.probability
     conflicts = vetoing_conflicts(a, b, model.vetoes)

@@ -172,12 +172,15 @@ class _WeightTable:
     """Per comparison, the form scoring reads: the code's comparison, each level's weight and m,
     the term frequencies of the exact level and the frequency of a value they do not list."""
 
-    __slots__ = ("entries", "fused", "prior_weight", "tf_minimum")
+    __slots__ = ("entries", "fused", "level_weights", "prior_weight", "tf_minimum")
 
     def __init__(self, model: LinkageModel) -> None:
         known = {c.name: c for c in COMPARISONS}
         self.fused: Callable[[LinkageRecord, LinkageRecord], tuple[float, bool]] | None = None
         """core.linkage.fused's weigh for this model (set by the first pair scored), or the loop."""
+        self.level_weights: tuple[tuple[Any, ...], ...] | None = None
+        """Per comparison, the ``FieldWeight`` of each level (core.linkage.scoring, set by the first
+        pair ``score_pair`` explains): the same for every pair at that level, so made once."""
         self.prior_weight = model.prior_weight
         self.tf_minimum = model.tf_minimum
         self.entries: tuple[_Entry, ...] = tuple(

@@ -9,7 +9,7 @@ and depend on the two records and the model only.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -18,7 +18,15 @@ from core.linkage.fields import LinkageRecord
 from core.linkage.fused import fused_weigh
 from core.linkage.model import LinkageModel, _WeightTable, probability_from_weight
 
-__all__ = ["FieldWeight", "PairScore", "comparison_vector", "match_weight", "score_pair", "weigh"]
+__all__ = [
+    "FieldWeight",
+    "PairScore",
+    "comparison_vector",
+    "match_weight",
+    "pair_weigh",
+    "score_pair",
+    "weigh",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +94,17 @@ def weigh(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> tuple[floa
     The hot path of ingest: most candidate pairs are clear non-matches, which need no reasons. The
     sum is core.linkage.fused's for a model of the code's comparisons (the same float), else the loop.
     """
+    return pair_weigh(model)(a, b)
+
+
+def pair_weigh(model: LinkageModel) -> Callable[[LinkageRecord, LinkageRecord], tuple[float, bool]]:
+    """``weigh`` for one model, looked up once (made on the first call): core.linkage.fused's, or the
+    loop for a model of other comparisons."""
     table = model.table()
     fused = table.fused
     if fused is None:
         fused = table.fused = fused_weigh(table) or partial(_weigh_loop, table=table)
-    return fused(a, b)
+    return fused
 
 
 def _weigh_loop(a: LinkageRecord, b: LinkageRecord, table: _WeightTable) -> tuple[float, bool]:
@@ -115,23 +129,44 @@ def score_pair(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> PairS
     if b.key < a.key:
         a, b = b, a
     table = model.table()
+    shown = table.level_weights
+    if shown is None:
+        shown = table.level_weights = _level_weights(table)
     total = table.prior_weight
     fields: list[FieldWeight] = []
     review: list[str] = []
-    for compare, weights, tf_level, tf_value, ms, tf, unseen, review_level, comparison in table.entries:
+    for entry, at_level in zip(table.entries, shown, strict=True):
+        compare, weights, tf_level, tf_value, ms, tf, unseen, review_level, comparison = entry
         level = compare(a, b)
         if level == NULL:
             continue
-        weight = weights[level]
-        frequency = None
         if level == tf_level and tf_value is not None and (tf or unseen is not None):
+            weight = weights[level]
+            frequency = None
             value = tf_value(a)
             adjusted = _tf_weight(ms[level], value, tf, unseen, table.tf_minimum)
             if adjusted is not None and value is not None:
                 weight = adjusted
                 frequency = max(tf.get(value, unseen or 0.0), table.tf_minimum)
-        total += weight
-        fields.append(FieldWeight(comparison.name, comparison.levels[level], weight, frequency))
+            total += weight
+            fields.append(FieldWeight(comparison.name, comparison.levels[level], weight, frequency))
+        else:
+            field_weight = at_level[level]
+            total += field_weight.weight
+            fields.append(field_weight)
         if level == review_level:
             review.append(comparison.name)
     return PairScore(a.key, b.key, total, probability_from_weight(total), tuple(fields), tuple(review))
+
+
+def _level_weights(table: _WeightTable) -> tuple[tuple[FieldWeight, ...], ...]:
+    """Per comparison, the ``FieldWeight`` of each of its levels unadjusted (no term frequency): a
+    frozen value that every pair at the level shares, made once rather than per pair (a frozen
+    dataclass's ``__init__`` cost more than the comparison behind it)."""
+    return tuple(
+        tuple(
+            FieldWeight(comparison.name, comparison.levels[level], weight, None)
+            for level, weight in enumerate(weights)
+        )
+        for _, weights, _, _, _, _, _, _, comparison in table.entries
+    )

@@ -10,15 +10,18 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core.linkage import LinkageModel, blocking_keys, decide, default_model, linkage_record
 from core.linkage.blocking import RULES
+from core.linkage.conflicts import vetoing_conflicts
 from core.linkage.fields import _birth_date, _trait_texts
 from core.linkage.fused import fused_weigh
-from core.linkage.linking import Decision, _no_link
-from core.linkage.scoring import _weigh_loop, weigh
+from core.linkage.graph import _records_conflict, _value_conflicts
+from core.linkage.linking import Decision, _no_link, decider
+from core.linkage.model import probability_from_weight
+from core.linkage.scoring import FieldWeight, PairScore, _tf_weight, _weigh_loop, score_pair, weigh
 from core.normalise._identity import FIELD_ALIASES, birth_date_slip, parse_date_of_birth, trait_text
 
 _NAMES = ["ann", "Anne", "anna", "Ann-Marie", "annie", "ana", "bob", "Robert", "rob", "o'neil", "oneil", "x"]
@@ -33,6 +36,8 @@ _DATES = [
     "1932-02-39",
     "1900-01-01",
     "07/03/1980",
+    "1975-06-02",
+    "1962-11-20",
 ]
 
 _value = st.one_of(
@@ -119,6 +124,93 @@ def test_the_weights_the_fused_weigh_keeps_are_right_for_every_later_pair(record
     for a in records:
         for b in records:
             assert fused(a, b) == _weigh_loop(a, b, table)  # type: ignore[arg-type]
+
+
+def _records_conflict_as_written(a: object, b: object, vetoes: frozenset[str]) -> tuple[object, ...]:
+    """What ``_records_conflict`` stands for: the vetoed conflicts, then the strict rule's (a national
+    id's holders' conflict), each field once, in that order."""
+    found = {c.field: c for c in vetoing_conflicts(a, b, vetoes)}  # type: ignore[arg-type]
+    for conflict in _value_conflicts("national_id", a, b):  # type: ignore[arg-type]
+        found.setdefault(conflict.field, conflict)
+    return tuple(found.values())
+
+
+_ANN = linkage_record("a", {"first_name": "Ann", "dob": "1980-01-31", "national_id": "123456789"})
+_BOB = linkage_record("b", {"first_name": "Bob", "dob": "1975-06-02", "national_id": "987654321"})
+
+
+@settings(max_examples=600, deadline=None)
+@example(_ANN, _BOB, frozenset({"date_of_birth"}))
+@example(_ANN, _BOB, frozenset({"national_id", "x"}))
+@example(_ANN, _BOB, frozenset())
+@given(
+    _records, _records, st.frozensets(st.sampled_from(["first_name", "date_of_birth", "national_id", "x"]))
+)
+def test_the_graph_reads_a_pairs_conflicts_from_one_evidence(
+    a: object, b: object, vetoes: frozenset[str]
+) -> None:
+    """GIVEN any two records and any veto fields WHEN the graph asks whether they may be in one
+    component THEN the conflicts (and their order, which the refusal's reason lists) are those of
+    the vetoes and the strict rule worked out apart."""
+    assert _records_conflict(a, b, vetoes) == _records_conflict_as_written(a, b, vetoes)  # type: ignore[arg-type]
+
+
+def _score_pair_as_written(a: object, b: object, model: LinkageModel) -> PairScore:
+    """What ``score_pair`` stands for: every field's weight and its ``FieldWeight`` made per pair."""
+    if b.key < a.key:  # type: ignore[attr-defined]
+        a, b = b, a
+    table = model.table()
+    total = table.prior_weight
+    fields: list[FieldWeight] = []
+    review: list[str] = []
+    for compare, weights, tf_level, tf_value, ms, tf, unseen, review_level, comparison in table.entries:
+        level = compare(a, b)  # type: ignore[arg-type]
+        if level < 0:
+            continue
+        weight, frequency = weights[level], None
+        if level == tf_level and tf_value is not None and (tf or unseen is not None):
+            value = tf_value(a)  # type: ignore[arg-type]
+            adjusted = _tf_weight(ms[level], value, tf, unseen, table.tf_minimum)
+            if adjusted is not None and value is not None:
+                weight = adjusted
+                frequency = max(tf.get(value, unseen or 0.0), table.tf_minimum)
+        total += weight
+        fields.append(FieldWeight(comparison.name, comparison.levels[level], weight, frequency))
+        if level == review_level:
+            review.append(comparison.name)
+    keys = (a.key, b.key)  # type: ignore[attr-defined]
+    return PairScore(*keys, total, probability_from_weight(total), tuple(fields), tuple(review))
+
+
+@settings(max_examples=600, deadline=None)
+@given(_records, _records)
+def test_a_pairs_explanation_is_the_one_made_field_by_field(a: object, b: object) -> None:
+    """GIVEN any two records WHEN explained by ``score_pair`` (each level's ``FieldWeight`` made once
+    per model) THEN the same weight, probability and fields as made per pair, with term frequencies
+    too, and ``decide`` and a model's ``decider`` give the same decision."""
+    for model in _MODELS:
+        assert score_pair(a, b, model) == _score_pair_as_written(a, b, model)  # type: ignore[arg-type]
+        assert decider(model)(a, b) == decide(a, b, model)  # type: ignore[arg-type]
+
+
+def test_a_decider_reads_the_thresholds_and_vetoes_of_its_own_model() -> None:
+    """GIVEN a model that decided a pair, and a copy of it with other thresholds and no vetoes (a
+    copy shares the weight table) WHEN the copy decides the pair THEN by the copy's thresholds and
+    vetoes, not the first model's."""
+    ann = linkage_record(
+        "a", {"first_name": "Ann", "last_name": "Lee", "dob": "1980-01-31", "postcode": "LS1 4AP"}
+    )
+    twin = linkage_record(
+        "b", {"first_name": "Ann", "last_name": "Lee", "dob": "1975-06-02", "postcode": "LS1 4AP"}
+    )
+    model = default_model()
+    assert decider(model)(ann, twin).outcome != "link"  # the birth date's veto
+    loose = model.model_copy(
+        update={"vetoes": (), "thresholds": model.thresholds.model_copy(update={"link": 0.5})}
+    )
+    assert loose.table() is model.table()
+    assert decider(loose)(ann, twin).outcome == "link"
+    assert decide(ann, twin, loose).outcome == "link"
 
 
 def test_a_swapped_name_is_not_taken_for_another_pair_of_the_same_first_names() -> None:
