@@ -101,9 +101,15 @@ def _as_match_node(
     links = (f"source#{record.key}",) + ((f"source#{record.owner}",) if child and record.owner else ())
     if node.links != links:
         return None
-    ordered = [i for i in record.identifiers if i.kind == "email"]
-    ordered += [i for i in record.identifiers if i.kind == "phone"]
-    values = _values(node.record, ordered, policy)
+    kinds = [i.kind for i in record.identifiers if i.kind != "source"]
+    if kinds.count("email") == len(kinds) or kinds.index("phone") == kinds.count("email"):
+        # Emails before phones already (as normalising writes them): the document reads back in the
+        # order the node's own values were made in, so they are the same values.
+        values = node.values
+    else:
+        ordered = [i for i in record.identifiers if i.kind == "email"]
+        ordered += [i for i in record.identifiers if i.kind == "phone"]
+        values = _values(node.record, ordered, policy)
     blocks = () if child else node.blocks
     return match_document(record), GraphNode(node.record, not child, links, values, blocks)
 
