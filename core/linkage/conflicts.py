@@ -44,6 +44,13 @@ class Conflict:
     reason: str
 
 
+# Each conflict is one value whichever pair it is found on (a frozen dataclass: made once, not per
+# pair; ingest reads conflicts on tens of thousands of pairs).
+_FIRST_NAMES_DIFFER: Final = Conflict("first_name", "different first names")
+_BIRTH_DATES_DIFFER: Final = Conflict("date_of_birth", "different dates of birth")
+_NATIONAL_IDS_DIFFER: Final = Conflict("national_id", "different national ids")
+_LAST_NAMES_DIFFER: Final = Conflict("last_name", "different last names")
+
 _first_name = comparison_named("first_name").compare
 _date_of_birth = comparison_named("date_of_birth").compare
 _national_id = comparison_named("national_id").compare
@@ -75,11 +82,11 @@ def conflict_evidence(a: LinkageRecord, b: LinkageRecord) -> tuple[Conflict, ...
     """Every field on which the two records conflict (empty when nothing does). Symmetric."""
     found: list[Conflict] = []
     if _first_name(a, b) >= _FIRST_NAME_DIFFERENT:
-        found.append(Conflict("first_name", "different first names"))
+        found.append(_FIRST_NAMES_DIFFER)
     if _date_of_birth(a, b) >= _DOB_SAME_YEAR:
-        found.append(Conflict("date_of_birth", "different dates of birth"))
+        found.append(_BIRTH_DATES_DIFFER)
     if _national_id(a, b) >= _NATIONAL_ID_DIFFERENT:
-        found.append(Conflict("national_id", "different national ids"))
+        found.append(_NATIONAL_IDS_DIFFER)
     return tuple(found)
 
 
@@ -108,7 +115,7 @@ def shared_identifier_conflicts(a: LinkageRecord, b: LinkageRecord) -> tuple[Con
     if "date_of_birth" in fields and _last_name(a, b) >= _LAST_NAME_DIFFERENT:
         # One first name, but another surname and another birth date: two colleagues called Ann on
         # one switchboard. Either alone is one person's tools disagreeing (a married name, a typo).
-        return (Conflict("last_name", "different last names"), *found)
+        return (_LAST_NAMES_DIFFER, *found)
     return ()
 
 
