@@ -19,6 +19,7 @@ from core.linkage import (
     email_match_key,
     linkage_record,
 )
+from core.linkage.graph import make_node
 from core.schema import Identifier, SourceRecord
 
 __all__ = ["forget_records", "graph_node", "index_keys"]
@@ -62,12 +63,12 @@ def _graph_node(record: SourceRecord, policy: IdentityPolicy) -> GraphNode:
         [i.value for i in usable if i.kind == "phone"],
     )
     person = record.level == "person"
-    return GraphNode(
+    return make_node(
         prepared,
-        person=person,
-        links=tuple(i.key for i in record.identifiers if i.kind == "source"),
-        values=_values(prepared, usable, policy),
-        blocks=blocking_keys(prepared) if person else (),
+        person,
+        tuple(i.key for i in record.identifiers if i.kind == "source"),
+        _values(prepared, usable, policy),
+        blocking_keys(prepared) if person else (),
     )
 
 
@@ -84,7 +85,7 @@ def _match_node(key: str, match: str, policy: IdentityPolicy) -> GraphNode:
     )
     links = (f"source#{key}",) + ((f"source#{fields.owner}",) if fields.owner else ())
     blocks = () if fields.child else blocking_keys(prepared)
-    return GraphNode(prepared, not fields.child, links, _values(prepared, usable, policy), blocks)
+    return make_node(prepared, not fields.child, links, _values(prepared, usable, policy), blocks)
 
 
 def _as_match_node(
@@ -111,7 +112,7 @@ def _as_match_node(
         ordered += [i for i in record.identifiers if i.kind == "phone"]
         values = _values(node.record, ordered, policy)
     blocks = () if child else node.blocks
-    return match_document(record), GraphNode(node.record, not child, links, values, blocks)
+    return match_document(record), make_node(node.record, not child, links, values, blocks)
 
 
 _MATCHED_KINDS: Final = frozenset({"email", "phone", "source"})

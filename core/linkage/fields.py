@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Final
 import jellyfish
 
 from core.linkage.email_keys import email_match_key
+from core.linkage.slots import slot_maker
 from core.normalise._identity import (
     FIELD_ALIASES,
     MAX_FIELD_LEN,
@@ -170,6 +171,10 @@ class LinkageRecord:
         return _phonetic(self.last_name) if self.last_name else ""
 
 
+_make_record: Final = slot_maker(LinkageRecord)
+"""``LinkageRecord(...)`` with every field given, without the frozen ``__init__`` (core.linkage.slots)."""
+
+
 @lru_cache(maxsize=65536)
 def _real_date(digits: str) -> date | None:
     try:
@@ -223,7 +228,7 @@ def linkage_record(
     date_of_birth, date_of_birth_slip = _birth_date(dob_raw, _today()) if dob_raw else (None, None)
     email_list = tuple(dict.fromkeys(e.strip().lower() for e in emails if e and e.strip()))
     address_line2 = prepared("address_line2")
-    return LinkageRecord(
+    return _make_record(
         key=key,
         first_name=first_name,
         last_name=last_name,

@@ -54,6 +54,7 @@ from core.linkage.email_keys import email_match_key
 from core.linkage.fields import LinkageRecord
 from core.linkage.linking import Decision, Edge, LinkResult, Refusal, decide
 from core.linkage.model import LinkageModel
+from core.linkage.slots import slot_maker
 
 __all__ = [
     "DEFAULT_PEOPLE_LIMITS",
@@ -112,6 +113,12 @@ class GraphNode:
 
     def blocking_keys(self) -> tuple[str, ...]:
         return self.blocks if self.blocks is not None else blocking_keys(self.record)
+
+
+make_node: Final = slot_maker(GraphNode)
+"""``GraphNode(record, person, links, values, blocks)``, every field given, without the frozen
+``__init__`` (core.linkage.slots): ingest makes two a record."""
+_make_edge: Final = slot_maker(Edge)
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,7 +392,7 @@ def link_graph(
         groups.union(x, y)
         if (a, b) not in used:
             used.add((a, b))
-            result.edges.append(Edge(a, b, kind, reason))
+            result.edges.append(_make_edge(a, b, kind, reason, None))
 
     def join_checked(x: int, y: int, kind: str, shown: str) -> bool:
         """Join two holders of a value unless that puts two conflicting records in one component (a
@@ -527,7 +534,9 @@ def link_graph(
             groups.union(x, y)
             if (decision.a, decision.b) not in used:
                 used.add((decision.a, decision.b))
-                result.edges.append(Edge(decision.a, decision.b, "fuzzy", decision.reason, decision.score))
+                result.edges.append(
+                    _make_edge(decision.a, decision.b, "fuzzy", decision.reason, decision.score)
+                )
 
         # A capped link between records other links join after all refused nothing.
         result.refused.extend(r for r in capped if groups.find(index[r.a]) != groups.find(index[r.b]))

@@ -12,11 +12,13 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from typing import Final
 
 from core.linkage.comparisons import NULL
 from core.linkage.fields import LinkageRecord
 from core.linkage.fused import fused_weigh
 from core.linkage.model import LinkageModel, _WeightTable, probability_from_weight
+from core.linkage.slots import slot_maker
 
 __all__ = [
     "FieldWeight",
@@ -156,7 +158,10 @@ def score_pair(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> PairS
             fields.append(field_weight)
         if level == review_level:
             review.append(comparison.name)
-    return PairScore(a.key, b.key, total, probability_from_weight(total), tuple(fields), tuple(review))
+    return _make_score(a.key, b.key, total, probability_from_weight(total), tuple(fields), tuple(review))
+
+
+_make_score: Final = slot_maker(PairScore)
 
 
 def _level_weights(table: _WeightTable) -> tuple[tuple[FieldWeight, ...], ...]:

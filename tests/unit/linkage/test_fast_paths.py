@@ -7,13 +7,24 @@ and birth dates read once per spelling. Each is checked here against the code it
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError, dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import date
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from core.linkage import LinkageModel, blocking_keys, decide, default_model, linkage_record
+from core.linkage import (
+    Edge,
+    GraphNode,
+    LinkageModel,
+    LinkageRecord,
+    blocking_keys,
+    decide,
+    default_model,
+    linkage_record,
+)
 from core.linkage.blocking import RULES
 from core.linkage.conflicts import vetoing_conflicts
 from core.linkage.fields import _birth_date, _trait_texts
@@ -22,6 +33,7 @@ from core.linkage.graph import _records_conflict, _value_conflicts
 from core.linkage.linking import Decision, _no_link, decider
 from core.linkage.model import probability_from_weight
 from core.linkage.scoring import FieldWeight, PairScore, _tf_weight, _weigh_loop, score_pair, weigh
+from core.linkage.slots import slot_maker
 from core.normalise._identity import FIELD_ALIASES, birth_date_slip, parse_date_of_birth, trait_text
 
 _NAMES = ["ann", "Anne", "anna", "Ann-Marie", "annie", "ana", "bob", "Robert", "rob", "o'neil", "oneil", "x"]
@@ -284,3 +296,45 @@ def test_one_pass_over_the_traits_reads_what_each_field_reads(traits: dict[str, 
 def test_a_birth_date_read_once_per_spelling_and_day_is_read_as_always(raw: str, today: date) -> None:
     """GIVEN a typed birth date and a day WHEN read through the cache THEN as parsed afresh."""
     assert _birth_date(raw, today) == (parse_date_of_birth(raw, today), birth_date_slip(raw, today))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_records, _records)
+def test_a_frozen_dataclass_made_through_its_slots_is_the_one_its_init_makes(a: object, b: object) -> None:
+    """GIVEN the frozen dataclasses ingest makes per record and per pair WHEN made by ``slot_maker``
+    from the values their ``__init__`` is given THEN equal, hashed alike, and still frozen."""
+    score = score_pair(a, b, default_model())  # type: ignore[arg-type]
+    made: list[tuple[type, tuple[object, ...]]] = [
+        (LinkageRecord, tuple(getattr(a, f.name) for f in dataclass_fields(LinkageRecord))),
+        (GraphNode, (a, True, ("source#a",), ("email#x",), ("k1", "k2"))),
+        (GraphNode, (b, False, (), (), None)),
+        (Edge, ("a", "b", "fuzzy", "score 0.9991", score)),
+        (PairScore, (score.a, score.b, score.weight, score.probability, score.fields, score.review_fields)),
+    ]
+    for cls, values in made:
+        expected, got = cls(*values), slot_maker(cls)(*values)
+        assert type(got) is cls
+        assert got == expected
+        assert hash(got) == hash(expected)
+        with pytest.raises(FrozenInstanceError):
+            got.__setattr__(dataclass_fields(cls)[0].name, None)
+
+
+def test_a_maker_is_refused_for_a_class_its_init_does_more_for() -> None:
+    """GIVEN a dataclass without slots, and one with a ``__post_init__`` WHEN a slot maker is asked for
+    THEN refused: setting the slots would skip what their ``__init__`` does."""
+
+    @dataclass(frozen=True)
+    class Plain:
+        a: int
+
+    @dataclass(frozen=True, slots=True)
+    class Checked:
+        a: int
+
+        def __post_init__(self) -> None:
+            raise ValueError
+
+    for cls in (Plain, Checked):
+        with pytest.raises(TypeError):
+            slot_maker(cls)
