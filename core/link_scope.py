@@ -182,20 +182,33 @@ class Scope:
         sources = [f"source#{k}" for k in wanted]
         owners = self.store.get_owners(sources)
         missing: set[str] = set()
-        home, nodes, policy, known = self.home, self.nodes, self.policy, self.linkage.candidates
+        home, nodes, policy, matched = self.home, self.nodes, self.policy, self.matched
+        known, get_node = self.linkage.candidates.known, self.linkage.candidates.get
+        file_holders, file_blocks = self.holders.add, self.blocks.add
+        noting = bool(self.walked)
         for key, source in zip(wanted, sources, strict=True):
             owner = owners.get(source)
             if owner is None:
                 continue  # filed but not stored (a write cut short, or not committed yet)
             home[key] = live_owner(owner.customer_id, merged_into)
-            if owner.match is not None:
-                self.matched[key] = owner.match
-                node = known.get(key, owner.match, policy, _match_node)
-                nodes[key] = node  # ``_put`` of a key the scope does not hold (``wanted``)
-                self._file(key, node)
-                self._note_change(key, node)
-            else:
+            match = owner.match
+            if match is None:
                 missing.add(home[key])  # stored before the index had match fields: load its customer
+                continue
+            matched[key] = match
+            # ``CandidateNodes.get``, its hit read inline (most candidates were read by a batch before).
+            found = known.get((key, match))
+            node = (
+                found[1]
+                if found is not None and found[0] is policy
+                else get_node(key, match, policy, _match_node)
+            )
+            nodes[key] = node  # ``_put`` of a key the scope does not hold (``wanted``): ``_file`` inline
+            file_holders(key, node.values + node.links)
+            if node.person:
+                file_blocks(key, node.blocking_keys())
+            if noting:
+                self._note_change(key, node)
         return missing
 
     def read_index(self, keys: Iterable[str]) -> set[str]:

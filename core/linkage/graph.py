@@ -466,11 +466,12 @@ def link_graph(
                 for y in members[i + 1 :]:
                     if groups.find(x) != groups.find(y) and join_checked(x, y, kind, shown):
                         joined.update((x, y))
-        result.hits.extend(
-            (keys[m], value, f"shared {kind} {shown} with records it conflicts with")
-            for m in members
-            if m not in joined
-        )
+        if len(joined) < len(members):  # (most values join every holder)
+            result.hits.extend(
+                (keys[m], value, f"shared {kind} {shown} with records it conflicts with")
+                for m in members
+                if m not in joined
+            )
 
     # 4. Fuzzy links: decided pairs, people's rejections, the cap, strongest first without conflicts.
     if model is not None:
