@@ -234,10 +234,11 @@ def _plan_components(
     by_key = {r.key: r for r in active}
     groups: list[list[tuple[str, ...]]] = []
     group_of_customer: dict[str, int] = {}
+    home, loaded, batch = scope.home, scope.loaded, scope.batch
     for component in result.components:
-        customers = {scope.home[k] for k in component if k in scope.home and scope.home[k] in scope.loaded}
-        customers |= {c for k in component if k in held for c in held[k] if c in scope.loaded}
-        if not customers and not any(k in scope.batch for k in component):
+        customers = {cid for k in component if (cid := home.get(k)) is not None and cid in loaded}
+        customers |= {c for k in component if k in held for c in held[k] if c in loaded}
+        if not customers and not any(k in batch for k in component):
             continue  # candidates only, none loaded: nothing of theirs changes
         joined = sorted({group_of_customer[c] for c in customers if c in group_of_customer})
         if joined:

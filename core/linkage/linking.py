@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Literal
+from typing import Final, Literal
 
 from core.linkage.conflicts import Conflict, vetoing_conflicts
 from core.linkage.fields import LinkageRecord
 from core.linkage.model import LinkageModel, probability_from_weight
 from core.linkage.scoring import PairScore, pair_weigh, score_pair
+from core.linkage.slots import slot_maker
 
 __all__ = ["Decision", "Edge", "LinkResult", "Outcome", "Refusal", "decide", "decider"]
 
@@ -94,42 +95,30 @@ def _explained(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> Decis
     if conflicts:
         reasons = ", ".join(c.reason for c in conflicts)
         if p >= thresholds.review:
-            return Decision(a.key, b.key, "review", f"score {p:.4f} but {reasons}", score, conflicts)
-        return Decision(a.key, b.key, "no_link", f"{reasons} (score {p:.4f})", score, conflicts)
+            return _make_decision(a.key, b.key, "review", f"score {p:.4f} but {reasons}", score, conflicts)
+        return _make_decision(a.key, b.key, "no_link", f"{reasons} (score {p:.4f})", score, conflicts)
     if score.review_fields:
         without = score.weight - sum(f.weight for f in score.fields if f.field in score.review_fields)
         if probability_from_weight(without) >= thresholds.link:
-            return Decision(a.key, b.key, "link", f"score {p:.4f}", score)
+            return _make_decision(a.key, b.key, "link", f"score {p:.4f}", score, ())
         fields = ", ".join(score.review_fields)
-        return Decision(
-            a.key, b.key, "review", f"{fields} looks like a typo of the other (score {p:.4f})", score
+        return _make_decision(
+            a.key, b.key, "review", f"{fields} looks like a typo of the other (score {p:.4f})", score, ()
         )
     if p >= thresholds.link:
-        return Decision(a.key, b.key, "link", f"score {p:.4f}", score)
+        return _make_decision(a.key, b.key, "link", f"score {p:.4f}", score, ())
     if p >= thresholds.review:
-        return Decision(a.key, b.key, "review", f"score {p:.4f} between the thresholds", score)
-    return Decision(a.key, b.key, "no_link", f"score {p:.4f}", score)
+        return _make_decision(a.key, b.key, "review", f"score {p:.4f} between the thresholds", score, ())
+    return _make_decision(a.key, b.key, "no_link", f"score {p:.4f}", score, ())
 
 
 def _no_link(a: str, b: str, reason: str) -> Decision:
     """``Decision(a, b, "no_link", reason)``, its fields set through their slots."""
-    decision = _new(Decision)
-    _set_a(decision, a)
-    _set_b(decision, b)
-    _set_outcome(decision, "no_link")
-    _set_reason(decision, reason)
-    _set_score(decision, None)
-    _set_conflicts(decision, ())
-    return decision
+    return _make_decision(a, b, "no_link", reason, None, ())
 
 
-_new = object.__new__
-_set_a = Decision.__dict__["a"].__set__
-_set_b = Decision.__dict__["b"].__set__
-_set_outcome = Decision.__dict__["outcome"].__set__
-_set_reason = Decision.__dict__["reason"].__set__
-_set_score = Decision.__dict__["score"].__set__
-_set_conflicts = Decision.__dict__["conflicts"].__set__
+_make_decision: Final = slot_maker(Decision)
+"""``Decision(...)`` with every field given, without the frozen ``__init__`` (core.linkage.slots)."""
 
 
 @dataclass(frozen=True, slots=True)

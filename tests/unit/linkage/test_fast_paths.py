@@ -310,6 +310,7 @@ def test_a_frozen_dataclass_made_through_its_slots_is_the_one_its_init_makes(a: 
         (GraphNode, (b, False, (), (), None)),
         (Edge, ("a", "b", "fuzzy", "score 0.9991", score)),
         (PairScore, (score.a, score.b, score.weight, score.probability, score.fields, score.review_fields)),
+        (Decision, (score.a, score.b, "review", "score 0.9 but different dates of birth", score, ())),
     ]
     for cls, values in made:
         expected, got = cls(*values), slot_maker(cls)(*values)
