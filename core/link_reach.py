@@ -29,9 +29,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from core.linkage import Decision, GraphNode, LinkageModel
+from core.linkage import Decision, GraphNode, LinkageModel, decide
 from core.linkage.blocking import CHAIN_DENSE, block_shape
-from core.linkage.linking import decider
 
 if TYPE_CHECKING:
     from core.identity import IdentityPolicy
@@ -81,9 +80,8 @@ class DecisionCache:
             self.scored += len(todo)
             if len(known) + len(todo) > self.limit:
                 known.clear()
-            decide_pair = decider(model)
             for pair, a, b in todo:
-                decision = decide_pair(a, b)
+                decision = decide(a, b, model)
                 known[pair] = (a, b, decision)
                 out[pair] = decision
         return out

@@ -8,9 +8,7 @@ identifier values; ``link_records`` (the pure matcher over a set of records) liv
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Final, Literal
 
 from core.linkage.conflicts import Conflict, vetoing_conflicts
@@ -19,7 +17,7 @@ from core.linkage.model import LinkageModel, probability_from_weight
 from core.linkage.scoring import PairScore, pair_weigh, score_pair
 from core.linkage.slots import slot_maker
 
-__all__ = ["Decision", "Edge", "LinkResult", "Outcome", "Refusal", "decide", "decider"]
+__all__ = ["Decision", "Edge", "LinkResult", "Outcome", "Refusal", "decide"]
 
 Outcome = Literal["link", "review", "no_link"]
 
@@ -56,30 +54,12 @@ def decide(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> Decision:
     email domain that looks like a typo (``gmial.com``) links only if the rest of the evidence
     links without it; otherwise it goes to review, whatever the score.
     """
-    return _decide(model, pair_weigh(model), model.thresholds.review, a, b)
-
-
-def decider(model: LinkageModel) -> Callable[[LinkageRecord, LinkageRecord], Decision]:
-    """``decide`` for one model, its weigh and review threshold looked up once: what ingest calls on
-    each pair a batch brings (the same decisions, without a look-up of the model's parts per pair).
-    Made per model, never kept on it: a ``model_copy`` with other thresholds or vetoes shares the
-    original's weight table."""
-    return partial(_decide, model, pair_weigh(model), model.thresholds.review)
-
-
-def _decide(
-    model: LinkageModel,
-    weigh_pair: Callable[[LinkageRecord, LinkageRecord], tuple[float, bool]],
-    review: float,
-    a: LinkageRecord,
-    b: LinkageRecord,
-) -> Decision:
     if b.key < a.key:
         a, b = b, a
-    weight, review_level = weigh_pair(a, b)
+    weight, review_level = pair_weigh(model)(a, b)
     if not review_level:
         clear = probability_from_weight(weight)
-        if clear < review:
+        if clear < model.thresholds.review:
             # A clear non-match (most candidate pairs): no per-field reasons are built for it, and
             # the decision is made without the dataclass's ``__init__`` (a third of its cost).
             return _no_link(a.key, b.key, f"score {clear:.4f}")

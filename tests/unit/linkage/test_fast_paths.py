@@ -30,7 +30,7 @@ from core.linkage.conflicts import vetoing_conflicts
 from core.linkage.fields import _birth_date, _trait_texts
 from core.linkage.fused import fused_weigh
 from core.linkage.graph import _records_conflict, _value_conflicts
-from core.linkage.linking import Decision, _no_link, decider
+from core.linkage.linking import Decision, _no_link
 from core.linkage.model import probability_from_weight
 from core.linkage.scoring import FieldWeight, PairScore, _tf_weight, _weigh_loop, score_pair, weigh
 from core.linkage.slots import slot_maker
@@ -199,13 +199,12 @@ def _score_pair_as_written(a: object, b: object, model: LinkageModel) -> PairSco
 def test_a_pairs_explanation_is_the_one_made_field_by_field(a: object, b: object) -> None:
     """GIVEN any two records WHEN explained by ``score_pair`` (each level's ``FieldWeight`` made once
     per model) THEN the same weight, probability and fields as made per pair, with term frequencies
-    too, and ``decide`` and a model's ``decider`` give the same decision."""
+    too."""
     for model in _MODELS:
         assert score_pair(a, b, model) == _score_pair_as_written(a, b, model)  # type: ignore[arg-type]
-        assert decider(model)(a, b) == decide(a, b, model)  # type: ignore[arg-type]
 
 
-def test_a_decider_reads_the_thresholds_and_vetoes_of_its_own_model() -> None:
+def test_a_copy_of_a_model_decides_by_its_own_thresholds_and_vetoes() -> None:
     """GIVEN a model that decided a pair, and a copy of it with other thresholds and no vetoes (a
     copy shares the weight table) WHEN the copy decides the pair THEN by the copy's thresholds and
     vetoes, not the first model's."""
@@ -216,12 +215,11 @@ def test_a_decider_reads_the_thresholds_and_vetoes_of_its_own_model() -> None:
         "b", {"first_name": "Ann", "last_name": "Lee", "dob": "1975-06-02", "postcode": "LS1 4AP"}
     )
     model = default_model()
-    assert decider(model)(ann, twin).outcome != "link"  # the birth date's veto
+    assert decide(ann, twin, model).outcome != "link"  # the birth date's veto
     loose = model.model_copy(
         update={"vetoes": (), "thresholds": model.thresholds.model_copy(update={"link": 0.5})}
     )
     assert loose.table() is model.table()
-    assert decider(loose)(ann, twin).outcome == "link"
     assert decide(ann, twin, loose).outcome == "link"
 
 
