@@ -133,6 +133,23 @@ BEFORE_THE_SPLIT: dict[str, tuple[str, ...]] = {
         "make_sandbox",
     ),
     "connectors.salesforce._sandbox_routes": ("dispatch",),
+    "connectors.salesforce._sandbox": (
+        "DAILY_LIMIT",
+        "DEFAULT_CLIENT_ID",
+        "DEFAULT_SECRET",
+        "Handler",
+        "LOCATOR_IDLE",
+        "MAX_BATCH",
+        "MAX_COLLECTION",
+        "MAX_COMPOSITE",
+        "OPEN_LOCATORS",
+        "SCHEMA",
+        "SalesforceSandbox",
+        "error",
+        "make_sandbox",
+        "sf_id",
+        "stamp",
+    ),
 }
 
 
