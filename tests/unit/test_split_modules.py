@@ -133,6 +133,15 @@ BEFORE_THE_SPLIT: dict[str, tuple[str, ...]] = {
         "make_sandbox",
     ),
     "connectors.salesforce._sandbox_routes": ("dispatch",),
+    "connectors.stripe._sandbox": (
+        "DEFAULT_TOKEN",
+        "FIXTURES",
+        "MAX_LIMIT",
+        "StripeSandbox",
+        "WALK_IN",
+        "error",
+        "make_sandbox",
+    ),
     "connectors.salesforce._sandbox": (
         "DAILY_LIMIT",
         "DEFAULT_CLIENT_ID",
