@@ -159,6 +159,13 @@ BEFORE_THE_SPLIT: dict[str, tuple[str, ...]] = {
         "error",
         "make_sandbox",
     ),
+    "core.retirement": (
+        "RetireResult",
+        "SourceDeletion",
+        "retire_records",
+        "split_tombstones",
+        "tombstone_of",
+    ),
     "connectors._http._pagination": (
         "CursorPaginator",
         "GraphQLPageInfoPaginator",
