@@ -50,7 +50,7 @@ from core.mailbox import mailbox_key
 from core.person_scope import PersonScope, find_scope, locate, plan_erasure
 from core.ports import RETIRED_OWNER, ProfileStore, ReadsTombstones, SyncStateStore
 from core.privacy_customer import _erase_customer
-from core.privacy_export import PersonExport, PushedRecord, export_person
+from core.privacy_export import PersonExport, PushedRecord, export_person, scope_records
 from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, kept_by_policy
 from core.privacy_request import (
     AMBIGUOUS,
@@ -362,7 +362,7 @@ def _fingerprint(
         return []
     from core.suppression_fuzzy import leave_fingerprints  # the matcher's imports only where used
 
-    records = [r for s in scopes for e in (s, *s.splinters) if e.state for r in e.state.snapshots.values()]
+    records = [r for s in scopes for r in scope_records(s)]
     return leave_fingerprints(stores.suppression, salt, records, identity, request_id, at)
 
 
