@@ -253,7 +253,10 @@ def decide(
     rejection makes groups the records by the link graph. Raises ReviewRefusedError, changing
     nothing, for an unknown pair, a reason quoting an id, or a record of the pair that no customer
     holds (erased or retired); and, appending no event, when an erasure drops the pair's item
-    before the decision's write or takes a record of the pair out of the store before its events."""
+    before the decision's write or takes a record of the pair out of the store before its events.
+    Raises ReviewOutdatedError, applying nothing and appending no event, when an ingest stored
+    another version of a record of the pair (other match fields) as it was decided
+    (core.link_review_apply: the pair is pending again when it is in doubt on the new versions)."""
     if settings.linkage is None:
         raise ReviewRefusedError(
             "review decisions need probabilistic identity: set identity.mode: probabilistic in the "
