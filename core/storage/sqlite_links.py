@@ -106,9 +106,10 @@ class SQLiteLinkIndex:
         at = decided.decided_at.isoformat() if decided.decided_at else None
         return self._update_review(
             pending,
-            " AND hash = ? AND COALESCE(json_extract(data, '$.evidence'), '') = ? "
+            " AND hash = ? AND updated_at = ? AND COALESCE(json_extract(data, '$.evidence'), '') = ? "
             "AND json_extract(data, '$.decided_at') IS ?",
             decided.status,
+            decided.created_at.isoformat(),
             decided.evidence,
             at,
         )

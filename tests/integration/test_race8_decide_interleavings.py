@@ -320,3 +320,22 @@ def test_a_writer_finishing_a_merge_another_finished_and_moved_on_from_copies_no
         assert sorted(stored) == [CRM.key, SHOP.key]  # each record's snapshot in one customer
         held = {s.key: s for p in profiles.iter_profiles() for s in p.sources}
         assert held[CRM.key].updated_at.year == 2029
+
+
+@pytest.mark.parametrize("kind", sorted(STORES))
+def test_a_requeue_writes_only_over_the_very_item_it_read(kind: str) -> None:
+    """GIVEN the pair's item read pending (filed at one time) WHEN another writer decides it and
+    requeues it (a pending item filed later) THEN writing over the item first read writes nothing,
+    on every store: the later filing stays (core.link_review_apply puts a decision back only over the
+    pending item it wrote itself)."""
+    with STORES[kind]() as stores:
+        profiles = stores.profiles
+        ingest([CRM, SHOP], profiles, _settings(stores))
+        first = profiles.review_by_id(PAIR)
+        assert first is not None
+        decided = replace(first, status="accepted", decided_by="ops", decided_at=first.created_at)
+        assert profiles.decide_review(decided)
+        later = replace(first, created_at=first.created_at.replace(year=2030))
+        assert profiles.requeue_review(decided, later)
+        assert not profiles.requeue_review(first, decided)
+        assert profiles.review_by_id(PAIR) == later
