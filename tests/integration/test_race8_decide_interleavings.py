@@ -1,15 +1,16 @@
 """race8: a person's review decision (core.link_review.decide) interleaved with ingests of other
 versions of the pair's records and with an erasure, at any point of the decision's calls to the
 store, on the in-memory and SQLite stores (``RACE8_EXAMPLES`` programs each, 30 unless told) and a
-few on DynamoDB (moto).
+few on DynamoDB (moto); then the same race in two threads on the three stores.
 
 The other writers run inside the decision, between two of its store calls (the k-th call returns,
 then they run), so every point of its reads, its write, its requeue and its merge's steps is met.
-Whatever the point, the
-customers and the queue end as in one sequential order of the same steps (the decision before,
-between or after the others, on a fresh in-memory store): the records' groups, and whether the
-pair waits for review. A decision that lost the race is reported (ReviewOutdatedError, or refused
-when its pair or a record went) and appends no event; the store is consistent.
+Whatever the point, the customers and the queue end as in one sequential order of the same steps
+(the decision before, between or after the others, on a fresh in-memory store): the records'
+groups, and whether the pair waits for review. A decision that lost the race is reported
+(ReviewOutdatedError, or refused when its pair or a record went) and appends no event; the store
+is consistent. The causes these programs found have tests of their own below: a merge's copy
+step, an erasure meeting a merge in flight, a requeue over another writer's filing.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from core.pipeline import ingest
 from core.schema import Identifier, SourceRecord
 from core.suppression import SuppressionCheck
 from core.testing.invariants import store_problems
-from tests.integration.test_attack7_review_races import CRM, LINKED, MOVED, SHOP
+from tests.integration.test_attack7_review_races import CRM, LINKED, MOVED, SHOP, _at_once
+from tests.integration.test_attack7_review_races import store as store  # the fixture: three stores, threads
 from tests.integration.test_erasure_attacks import SALT, STORES, Stores
 
 EXAMPLES = int(os.environ.get("RACE8_EXAMPLES", "30"))
@@ -339,3 +341,23 @@ def test_a_requeue_writes_only_over_the_very_item_it_read(kind: str) -> None:
         assert profiles.requeue_review(decided, later)
         assert not profiles.requeue_review(first, decided)
         assert profiles.review_by_id(PAIR) == later
+
+
+@pytest.mark.parametrize("version", ["elsewhere", "moved", "crm moved"])
+@pytest.mark.parametrize("verdict", ["accepted", "rejected"])
+def test_a_decision_and_an_ingest_in_threads_end_as_in_one_order(
+    store: Any, verdict: str, version: str
+) -> None:
+    """GIVEN the pair in review WHEN a person decides it while another worker ingests a new version
+    of one of its records (other match fields), in two threads started together THEN the customers
+    and the queue are those of one order of the two, and the store is consistent."""
+    ingest([CRM, SHOP], store, LINKED)
+    errors = _at_once(
+        lambda: decide(store, PAIR, verdict, by="ops", settings=LINKED),  # type: ignore[arg-type]
+        lambda: ingest([VERSIONS[version]], store, LINKED),
+    )
+    assert not [e for e in errors if not isinstance(e, ReviewRefusedError)], errors
+    groups = frozenset(frozenset(s.key for s in p.sources) for p in store.iter_profiles())
+    got = (groups, PAIR in {i.pair_id for i in store.pending_reviews()})
+    assert got in {_sequential(verdict, [version], at) for at in (0, 1)}
+    assert store_problems(list(store.iter_profiles()), store.ident_owners()) == []
