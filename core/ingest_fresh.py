@@ -49,7 +49,7 @@ from core.record_json import record_json
 from core.schema import SourceRecord
 from core.storage.sqlite_new_items import EventRow, IdentRow, MarkerRow, NewItems, SourceRow
 
-__all__ = ["ITEM_MAX_BYTES", "NewItems", "WritesNewItems", "found_fresh", "work_out_ahead"]
+__all__ = ["ITEM_MAX_BYTES", "NewItems", "WritesNewItems", "found_fresh"]
 
 #: DynamoDB's limits the stores hold (core.storage.sqlite): an item, and the keys' UTF-8 bytes.
 ITEM_MAX_BYTES: Final = 400 * 1024
@@ -59,35 +59,6 @@ _SK_MAX_BYTES: Final = 1024
 _ITEM_OVERHEAD: Final = 48 + 8 * 8
 _ARRIVED: Final = "a new record"
 _BLOCKED: Final = "blocklisted value"
-#: Entries a record keeps in its ``__dict__`` (like core.merge's hash, core.record_json's JSON;
-#: pydantic leaves them out of dumps and ``==``, pickling takes them along, ``model_copy`` drops
-#: them): what ``_rows`` reads of the record alone, worked out ahead by ``work_out_ahead``.
-ORDERED_TEXT_MEMO: Final = "_ordered_text"
-"""``record.ordered_at.isoformat()``: a ``source#`` IDENT item's time."""
-ARRIVAL_MEMO: Final = "_arrival"
-"""The record's key as a JSON string and the reason of its ``source_arrived`` event."""
-
-
-def work_out_ahead(record: SourceRecord) -> None:
-    """Work out what ``found_fresh`` reads of ``record`` alone and keep it with the record: its key
-    and its identifiers' keys (memoised by the schema), its ordering time's text, and its key's
-    JSON and event reason. The normalising worker calls it
-    (profilesync.parallel_normalise), so that the resolving process, which ``resolve`` waits for,
-    finds them ready. Each is what ``_rows`` works out without it (tests/unit/test_ingest_fresh.py
-    compares every row both ways). Not the id of the customer a record founds: the worker would
-    work it out for every record (1.5 µs), the resolving process needs it for one record a group."""
-    kept = record.__dict__
-    key = record.key
-    for ident in record.identifiers:
-        ident.key  # noqa: B018 (memoised in the identifier's __dict__, which crosses with it)
-    kept[ORDERED_TEXT_MEMO] = record.ordered_at.isoformat()
-    kept[ARRIVAL_MEMO] = _arrival_text(key)
-
-
-def _arrival_text(record_key: str) -> tuple[str, str]:
-    """The record key as a JSON string, and its ``source_arrived`` event's reason: none when the
-    reason would quote the key's value (core.governance.history)."""
-    return _string_json(record_key), "" if quotes_identifier(_ARRIVED, (record_key,)) else _ARRIVED
 
 
 @runtime_checkable
@@ -240,11 +211,11 @@ def _rows(
         snapshot = record_json(record)  # worked out in the normalising worker, if there is one
         sources.append((pk, "SOURCE#" + record_key, h, snapshot))
         eid = event_id(survivor, record_key, h)
-        key_json, reason = record.__dict__.get(ARRIVAL_MEMO) or _arrival_text(record_key)
+        reason = "" if quotes_identifier(_ARRIVED, (record_key,)) else _ARRIVED
         event = (
             f'{{"customer_id":{cid_json},"event_id":"{eid}","at":{at_json},'
             f'"kind":"source_arrived","actor":{actor},"reason":"{reason}",'
-            f'"source_keys":[{key_json}],"customers":[],"identifiers":[],'
+            f'"source_keys":[{_string_json(record_key)}],"customers":[],"identifiers":[],'
             f'"handed_over":[],"inherited_from":null}}'
         )
         sort_key = sort_prefix + eid
@@ -258,7 +229,7 @@ def _rows(
             chars += len(key)
         else:
             h = record_hash(snap)
-            moment = snap.__dict__.get(ORDERED_TEXT_MEMO) or snap.ordered_at.isoformat()
+            moment = snap.ordered_at.isoformat()
             idents.append(("IDENT#" + key, h, survivor, moment))
             chars += len(key) + len(h) + len(moment)
     held: list[MarkerRow] = []

@@ -104,8 +104,6 @@ class _Frozen(BaseModel):
         copied.__dict__.pop("_record_json", None)  # and its JSON (core.record_json)
         copied.__dict__.pop("_graph_node", None)  # and a record's graph node (core.link_scope)
         copied.__dict__.pop("_match_document", None)  # and its match document (core.link_index)
-        for memo in ("_ordered_text", "_arrival"):  # and core.ingest_fresh's
-            copied.__dict__.pop(memo, None)
         return copied
 
     @classmethod

@@ -216,7 +216,6 @@ def _produce(
     # Imported here: a spawned worker imports only what it runs.
     from connectors.jsonl import read_jsonl
     from connectors.jsonl.batched import read_jsonl_batched
-    from core.ingest_fresh import work_out_ahead
     from core.normalise import normalise_record
     from core.record_json import record_json_and_hash
     from core.runtime import tune_gc_for_bulk_work
@@ -237,8 +236,6 @@ def _produce(
                 # Kept with the record: its hash, which the caller's ingest needs next, and its
                 # JSON, which the embedded store writes (one serialisation for both).
                 record_json_and_hash(outcome)
-                # And what ingest's fast path reads of the record alone (core.ingest_fresh).
-                work_out_ahead(outcome)
             chunk.append(outcome)
             if len(chunk) >= chunk_size:
                 _send(messages, (_CHUNK, _pickled(chunk)))

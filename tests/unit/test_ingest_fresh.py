@@ -16,7 +16,6 @@ loses whole and is planned against the winner.
 
 from __future__ import annotations
 
-import pickle
 import random
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -36,7 +35,6 @@ from core.errors import RecordRejectedError
 from core.identity import IdentityPolicy
 from core.normalise import normalise_record
 from core.pipeline import IngestSettings, ingest
-from core.record_json import record_json_and_hash
 from core.schema import SourceRecord
 from core.storage.memory import InMemoryProfileStore
 from core.storage.sqlite import SQLiteProfileStore
@@ -126,31 +124,15 @@ def run(
     how: str,
     **options: Any,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], Taken]:
-    """Ingest ``records`` in batches ``how``: ``fast`` (ingest_batch as it is), ``ahead`` (the same,
-    on copies of the records worked out ahead and pickled as the normalising worker sends them),
-    ``general`` (ingest_batch without the fast path) or ``planner`` (core.pipeline.ingest)."""
-    if how == "ahead":
-        records = sent_ahead(records)
+    """Ingest ``records`` in batches ``how``: ``fast`` (ingest_batch as it is), ``general``
+    (ingest_batch without the fast path) or ``planner`` (core.pipeline.ingest)."""
     results = []
-    on = how in ("fast", "ahead")
-    with sqlite_store(path, **options) as store, fast_path(monkeypatch, on=on) as taken:
+    with sqlite_store(path, **options) as store, fast_path(monkeypatch, on=how == "fast") as taken:
         for start in range(0, len(records), batch_size):
             batch = records[start : start + batch_size]
             ingesting = ingest if how == "planner" else ingest_batch
             results.append(outcome(ingesting(batch, store, ingest_settings)))
         return dump(store), results, taken
-
-
-def sent_ahead(records: list[SourceRecord]) -> list[SourceRecord]:
-    """Copies of ``records`` as the normalising worker sends them: hash and JSON kept, what the
-    fast path reads of each record alone worked out (``work_out_ahead``), pickled across."""
-    copies: list[SourceRecord] = pickle.loads(pickle.dumps(records))
-    for record in copies:
-        record_json_and_hash(record)
-        fresh_module.work_out_ahead(record)
-    sent: list[SourceRecord] = pickle.loads(pickle.dumps(copies))
-    assert all(fresh_module.ARRIVAL_MEMO in record.__dict__ for record in sent)
-    return sent
 
 
 def assert_same(
@@ -168,11 +150,6 @@ def assert_same(
     planner = run(
         records, folder / "planner.sqlite3", batch_size, ingest_settings, monkeypatch, "planner", **options
     )
-    ahead = run(
-        records, folder / "ahead.sqlite3", batch_size, ingest_settings, monkeypatch, "ahead", **options
-    )
-    assert ahead[0] == fast[0]
-    assert ahead[1] == fast[1]
     assert len(fast[0]) == len(general[0])
     for mine, theirs in zip(fast[0], general[0], strict=True):
         assert mine == theirs
@@ -200,9 +177,6 @@ def test_the_bench_population_stores_every_item_the_general_path_stores(
     assert {row[1].split("#")[0] for row in rows} >= {"PROFILE", "IDENT", "SOURCE", "HISTORY", "HOLDER"}
 
 
-#: A time a vendor's clock might stamp a little ahead: such a record's ordering time is when it
-#: was read (its ``read_at``), not its ``updated_at``.
-AHEAD = (datetime.now(UTC) + timedelta(minutes=20)).isoformat()
 _ODD = st.text(
     alphabet=st.sampled_from(
         ["a", "Z", "7", '"', "\\", "/", "\n", "\t", "\x01", "\x7f", "é", "ß", "İ", "字", "😀", " ", ":", "#"]
@@ -222,7 +196,7 @@ _ODD = st.text(
                     st.integers(0, 20).map(str), _ODD, st.sampled_from(["new", "record", "w re"])
                 ),
                 "updated_at": st.sampled_from(
-                    ["2026-01-01T00:00:00Z", "2026-02-03T04:05:06.789Z", "2025-12-31T23:59:59+02:00", AHEAD]
+                    ["2026-01-01T00:00:00Z", "2026-02-03T04:05:06.789Z", "2025-12-31T23:59:59+02:00"]
                 ),
                 "email": st.sampled_from(
                     [None, "ann.smith@gmail.com", "annsmith+x@googlemail.com", "b@x.io", "test@example.com"]
@@ -523,16 +497,3 @@ def test_insert_new_items_writes_nothing_of_a_group_whose_profile_exists(tmp_pat
             None,
             None,
         )
-
-
-def test_what_is_worked_out_ahead_is_dropped_by_a_copy_that_may_change_it() -> None:
-    # GIVEN a record worked out ahead, as the normalising worker sends it
-    (record,) = normalised([_person(1)])
-    fresh_module.work_out_ahead(record)
-    memos = (fresh_module.ORDERED_TEXT_MEMO, fresh_module.ARRIVAL_MEMO)
-    assert all(memo in record.__dict__ for memo in memos)
-    # WHEN a copy changes its id and time
-    later = datetime(2026, 12, 1, tzinfo=UTC)
-    copy = record.model_copy(update={"source_id": "other", "updated_at": later})
-    # THEN the copy keeps none of what was worked out of the original
-    assert not any(memo in copy.__dict__ for memo in memos)
