@@ -12,6 +12,7 @@ from core.ingest_settings import IngestSettings, ResolutionGaveUpError
 from core.merge import build_profile, profile_hash, record_hash
 from core.ports import (
     Changeset,
+    CustomerState,
     DeleteSource,
     MarkAbsorbing,
     MarkMerging,
@@ -22,6 +23,30 @@ from core.ports import (
     PutSource,
     Tombstone,
 )
+
+
+def freeze_merge(store: ProfileStore, absorbed: CustomerState, survivor: CustomerState) -> bool:
+    """The first step of a merge: freeze ``absorbed`` into ``survivor``, both at the versions read
+    (a write to either since makes it lose). Whether it was committed; ``complete_merge`` does the
+    rest."""
+    freeze = Changeset(
+        f"freeze:{absorbed.customer_id}",
+        (
+            MarkMerging(absorbed.customer_id, survivor.customer_id, absorbed.version),
+            MarkAbsorbing(survivor.customer_id, absorbed.customer_id, survivor.version),
+        ),
+    )
+    return not store.commit([freeze])
+
+
+def finish_merges(store: ProfileStore, state: CustomerState, settings: IngestSettings) -> bool:
+    """Finish the merges in flight (or cut short) of the customer read as ``state``: those into it
+    and its own into another. Whether there was one (the customer is then read again)."""
+    for absorbed in sorted(state.absorbing):
+        complete_merge(store, absorbed, state.customer_id, settings)
+    if state.merging_into:
+        complete_merge(store, state.customer_id, state.merging_into, settings)
+    return bool(state.absorbing or state.merging_into)
 
 
 def complete_merge(
@@ -58,24 +83,16 @@ def complete_merge(
                     complete_merge(store, survivor, next_hop, settings)
                 survivor = next_hop
                 continue
-            freeze = Changeset(
-                f"freeze:{absorbed}",
-                (
-                    MarkMerging(absorbed, survivor, state.version),
-                    MarkAbsorbing(survivor, absorbed, target.version),
-                ),
-            )
-            if store.commit([freeze]):
+            if not freeze_merge(store, state, target):
                 settings.sleep(random.uniform(0, settings.backoff_base * 2**attempt))
                 continue
             state = store.get_customers([absorbed]).get(absorbed)
             if state is None:
                 raise ConflictError(f"customer {absorbed} vanished while being merged")
         survivor = state.merging_into or survivor
-        moves: list[Operation] = [
-            PutSource(survivor, snap, record_hash(snap)) for snap in state.snapshots.values()
-        ]
-        _commit_in_chunks(store, moves, limit, f"copy:{absorbed}")
+        version = _copy(store, state, survivor, limit)
+        if version is None:
+            continue  # another writer finished the merge (or moved it on) since the read: read again
         _hand_over(store, state.owned, absorbed, survivor, settings)
         deletes: list[Operation] = [DeleteSource(absorbed, k) for k in state.snapshots]
         _commit_in_chunks(store, deletes, limit, f"drop:{absorbed}")
@@ -94,7 +111,7 @@ def complete_merge(
                     target.version,
                     target.absorbing - {absorbed},
                 ),
-                Tombstone(absorbed, survivor, state.version),
+                Tombstone(absorbed, survivor, version),
                 merge_event(
                     survivor, absorbed, state.snapshots, joined_by, actor=settings.actor, at=settings.clock()
                 ),
@@ -107,6 +124,29 @@ def complete_merge(
     raise ResolutionGaveUpError(
         f"merge of {absorbed} into {survivor} kept conflicting; it resumes on next ingest"
     )
+
+
+def _copy(store: ProfileStore, state: CustomerState, survivor: str, limit: int) -> int | None:
+    """Copy the frozen customer's snapshots, as read in ``state``, to ``survivor``, a transaction at a
+    time, each conditional on the customer still frozen as read (``MarkMerging`` again, which moves
+    its version on): a writer that read it before another finished the merge, stored newer versions
+    and split them off, copies nothing stale. The customer's version after the copy; None when it
+    moved on."""
+    version = state.version
+    snapshots = list(state.snapshots.values())
+    step = max(1, limit - 1)
+    for start in range(0, len(snapshots), step):
+        chunk = Changeset(
+            f"copy:{state.customer_id}:{start}",
+            (
+                MarkMerging(state.customer_id, survivor, version),
+                *(PutSource(survivor, snap, record_hash(snap)) for snap in snapshots[start : start + step]),
+            ),
+        )
+        if store.commit([chunk]):
+            return None
+        version += 1
+    return version
 
 
 def _hand_over(

@@ -36,7 +36,10 @@ def _erase_customer(
     settings = IngestSettings(sleep=sleep)
     customer = scope.customer_id
     assert customer is not None
-    current: PersonScope | None = scope
+    # A large merge in flight (a review decision's, or a batch's) is finished first, on the read
+    # below: erasing the survivor alone would leave the absorbed customer's records stored.
+    busy = scope.state is not None and (scope.state.merging_into or scope.state.absorbing)
+    current: PersonScope | None = None if busy else scope
     later: list[PersonScope] = []
     for attempt in range(max_attempts):
         try:
