@@ -32,6 +32,7 @@ together in each one's order, so the chains and the other rules' keys still join
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
@@ -47,12 +48,15 @@ __all__ = [
     "BlockShape",
     "BlockingRule",
     "Candidates",
+    "Ranking",
     "block_item_key",
     "block_pairs",
     "block_shape",
     "blocking_keys",
     "candidate_pairs",
+    "filing_orders",
     "neighbourhood_order",
+    "order_string",
     "ranked_pairs",
 ]
 
@@ -284,6 +288,87 @@ def block_shape(key: str) -> BlockShape:
     return CHAIN_SHAPES.get(key[:2], SHAPE)
 
 
+ORDER_SEPARATOR: Final = "\x1f"
+"""Joins a shape's order fields into one string (``order_string``). Every field is folded (letters,
+digits and spaces: core.linkage.fields), so the separator sorts below all their characters and two
+strings compare as the tuples they join do."""
+
+
+def order_string(record: LinkageRecord, shape: BlockShape) -> str:
+    """Where ``record`` stands in a block of ``shape``, as a string: its order fields without the key
+    (the block's member itself), joined. Members rank by ``(order_string, key)``, the order of
+    ``shape.order`` (whose last field is the key). What a ``BLOCK#`` item keeps per member, so that a
+    record finds its neighbours in a crowded block without reading every member's fields."""
+    return ORDER_SEPARATOR.join(shape.order(record)[:-1])
+
+
+def filing_orders(record: LinkageRecord, keys: Iterable[str]) -> dict[str, str]:
+    """``order_string`` of the record in each of its blocking ``keys`` (``<prefix>:<value>``), by key:
+    what ingest files beside its membership of each key. Keys of one shape share the string."""
+    out: dict[str, str] = {}
+    made: dict[int, str] = {}
+    for key in keys:
+        shape = block_shape(key)
+        found = made.get(id(shape))
+        if found is None:
+            found = made[id(shape)] = order_string(record, shape)
+        out[key] = found
+    return out
+
+
+class Ranking:
+    """A block's members ranked by ``(order_string, key)`` for its shape, and the rule of
+    ``block_pairs`` over them: every pair up to the shape's ``dense`` members, past it each member
+    with the ``window`` on either side. Built from what a ``BLOCK#`` item keeps (core.link_index) or
+    from the records themselves; the walk, the shifted pairs and ``unpaired`` all ask it."""
+
+    __slots__ = ("items", "keys", "position", "shape")
+
+    def __init__(self, items: Iterable[tuple[str, str]], shape: BlockShape) -> None:
+        self.items = sorted(items)
+        """``(order_string, key)`` of every member, in order."""
+        self.keys = [key for _, key in self.items]
+        self.position = {key: i for i, key in enumerate(self.keys)}
+        self.shape = shape
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @property
+    def windowed(self) -> bool:
+        """Whether members meet their neighbours only (more than the shape's ``dense``)."""
+        return len(self.keys) > self.shape.dense
+
+    def neighbours(self, key: str) -> list[str]:
+        """The members ``key`` is paired with (every other one in a block that is not windowed)."""
+        i, window = self.position[key], _window(len(self.keys), self.shape)
+        return self.keys[max(0, i - window) : i] + self.keys[i + 1 : i + 1 + window]
+
+    def paired(self, a: str, b: str) -> bool:
+        """Whether the block pairs two of its members."""
+        return abs(self.position[a] - self.position[b]) <= _window(len(self.keys), self.shape)
+
+    def near(self, order: str, key: str, count: int, skip: Collection[str]) -> list[str]:
+        """The ``count`` members nearest to where ``(order, key)`` stands on either side, passing over
+        those in ``skip``: the records a batch record entering or leaving the block there may change
+        the pairs of, and its own neighbours among them."""
+        i = bisect_left(self.items, (order, key))
+        out: list[str] = []
+        for step, start in ((-1, i - 1), (1, i)):
+            found, j = 0, start
+            while found < count and 0 <= j < len(self.keys):
+                other = self.keys[j]
+                if other != key and other not in skip:
+                    out.append(other)
+                    found += 1
+                j += step
+        return out
+
+    def pairs(self) -> Iterator[tuple[str, str]]:
+        """``block_pairs`` of the block."""
+        return ranked_pairs(self.keys, self.shape)
+
+
 _M = TypeVar("_M", int, str)  # a block member: an index into the records, or a source key
 
 
@@ -306,10 +391,16 @@ def block_pairs(
 
 def ranked_pairs(ranked: Sequence[_M], shape: BlockShape) -> Iterator[tuple[_M, _M]]:
     """``block_pairs`` of a block whose members are ``ranked`` in its shape's order already."""
-    window = len(ranked) if len(ranked) <= shape.dense else shape.window
+    window = _window(len(ranked), shape)
     for i, a in enumerate(ranked):
         for b in ranked[i + 1 : i + 1 + window]:
             yield (a, b) if a < b else (b, a)
+
+
+def _window(size: int, shape: BlockShape) -> int:
+    """How far apart in a block's order two of its ``size`` members may stand and be paired: the
+    rule of ``block_pairs``, ``ranked_pairs`` and ``Ranking`` (every pair up to ``dense`` members)."""
+    return size if size <= shape.dense else shape.window
 
 
 @dataclass
