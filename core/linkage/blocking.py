@@ -12,7 +12,9 @@ filed under it (``block_item_key`` gives the item's key: a hash, so that no name
 written in a key). A key held by more than ``max_block_size`` records is overloaded, like an
 identifier over its guardrail: it is not used to find candidates (a very common name born in a
 common year says little), and it is reported. Whether a key is used is a function of the set of
-records filed under it, never of their order.
+records filed under it, never of their order. The item also keeps each member's place in the key's
+order (``order_string``), so that a record's neighbours in a crowded key are found from the one
+item (``Ranking``) and only they are read.
 
 A key held by more than ``DENSE_BLOCK`` records (and at most ``max_block_size``) is dense: a
 hundred Smiths of one postcode would make 4,950 pairs, nearly all strangers. Its records are
