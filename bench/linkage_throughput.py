@@ -10,7 +10,7 @@ Probabilistic mode is ``IngestSettings(linkage=LinkageSettings())`` with the shi
 ``identity.mode: probabilistic`` gives: each batch files its records under their blocking keys,
 reads the candidates, scores the pairs and builds the link graph over what it touches.
 
-    python -m bench.linkage_throughput [--people 3000] [--batch 100] [--repeat 3]
+    python -m bench.linkage_throughput [--people 3000] [--batch 100] [--repeat 3] [--counts]
 
 Each mode runs ``--repeat`` times, the two modes taking turns, and its best run counts, so that a
 burst of load from elsewhere does not land on one mode only. Rates are printed by wall-clock time
@@ -19,6 +19,10 @@ shared one the CPU figure is the steadier). The ratio printed is (probabilistic 
 / 0.5 by CPU time: >= 1.00 meets the target. The load average is printed with the figures, and
 each population's line counts the candidate pairs probabilistic ingest scored (decided afresh, not
 from its cache), per record: the work that grows with the population (docs/identity.md, Throughput).
+``--counts`` adds one untimed probabilistic run through a counting store: per record, the candidates
+read (records outside the batch whose match fields a scope read), the index keys read and written,
+the identifier items read and the store requests (calls that are one request, or one batch of
+requests, to a remote store).
 """
 
 from __future__ import annotations
@@ -47,20 +51,27 @@ def rate(drafts: Sequence[Any], settings: IngestSettings, batch_size: int) -> tu
     profiles made. With probabilistic identity, ``settings.linkage.decisions.scored`` then counts
     the pairs it scored."""
     store = InMemoryProfileStore()
-    options = NormaliseOptions(default_region="GB")
     with bulk_gc():
         start, cpu = time.perf_counter(), time.process_time()
-        batch: list[SourceRecord] = []
-        for draft in drafts:
-            outcome = normalise_record(draft, options)
-            if isinstance(outcome, SourceRecord):
-                batch.append(outcome)
-            if len(batch) == batch_size:
-                ingest(batch, store, settings)
-                batch = []
-        ingest(batch, store, settings)
+        _ingest_all(drafts, store, settings, batch_size)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     return len(drafts) / elapsed, len(drafts) / cpu, sum(1 for _ in store.iter_profiles())
+
+
+def _ingest_all(
+    drafts: Sequence[Any], store: InMemoryProfileStore, settings: IngestSettings, batch_size: int
+) -> None:
+    """Normalise the drafts and ingest them in batches of ``batch_size``."""
+    options = NormaliseOptions(default_region="GB")
+    batch: list[SourceRecord] = []
+    for draft in drafts:
+        outcome = normalise_record(draft, options)
+        if isinstance(outcome, SourceRecord):
+            batch.append(outcome)
+        if len(batch) == batch_size:
+            ingest(batch, store, settings)
+            batch = []
+    ingest(batch, store, settings)
 
 
 def best_rates(
@@ -83,11 +94,82 @@ def best_rates(
     return best, scored
 
 
+_REQUESTS = (
+    "get_blocks",
+    "update_blocks",
+    "get_owners",
+    "get_customers",
+    "commit",
+    "get_reviews",
+    "put_reviews",
+    "drop_reviews",
+    "requeue_review",
+)
+"""The store calls a batch makes (each one request, or one batch of requests, to a remote store)."""
+
+
+class CountingStore(InMemoryProfileStore):
+    """The in-memory store, counting what probabilistic ingest asks of it: the index keys read and
+    written, the candidates' identifier items read, and the calls (``_REQUESTS``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: dict[str, int] = dict.fromkeys(
+            ("index keys read", "index keys written", "owner items read", "requests"), 0
+        )
+
+    def _count(self, name: str, items: int) -> None:
+        self.counts[name] += items
+        self.counts["requests"] += 1
+
+    def get_blocks(self, keys: Sequence[str]) -> Any:
+        self._count("index keys read", len(keys))
+        return super().get_blocks(keys)
+
+    def update_blocks(self, changes: Sequence[Any]) -> None:
+        self._count("index keys written", len(changes))
+        super().update_blocks(changes)
+
+    def get_owners(self, keys: Sequence[str]) -> Any:
+        self._count("owner items read", len(keys))
+        return super().get_owners(keys)
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _REQUESTS[3:]:
+            object.__getattribute__(self, "counts")["requests"] += 1
+        return object.__getattribute__(self, name)
+
+
+def work_counts(drafts: Sequence[Any], batch_size: int) -> dict[str, float]:
+    """One untimed probabilistic run: per record, the candidates read (match fields of records not in
+    the batch), the index keys read and written, the owner items read and the store requests."""
+    store = CountingStore()
+    settings = IngestSettings(linkage=LinkageSettings())
+    from core import link_scope
+
+    read = [0]
+    original = link_scope.Scope.add_candidates
+
+    def counting(scope: Any, keys: Any, merged_into: Any) -> Any:
+        wanted = [k for k in keys if k not in scope.nodes]
+        read[0] += len(wanted)
+        return original(scope, wanted, merged_into)
+
+    link_scope.Scope.add_candidates = counting  # type: ignore[method-assign]
+    try:
+        _ingest_all(drafts, store, settings, batch_size)
+    finally:
+        link_scope.Scope.add_candidates = original  # type: ignore[method-assign]
+    counts = {"candidates read": read[0], **store.counts}
+    return {name: value / len(drafts) for name, value in counts.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--counts", action="store_true", help="also count the store work per record")
     args = parser.parse_args()
     modes = {"exact": IngestSettings(), "probabilistic": IngestSettings(linkage=LinkageSettings())}
     print(
@@ -104,6 +186,9 @@ def main() -> None:
         print(f"  {name} ({len(drafts):,} records; {scored:,} pairs scored, {per_record:.1f} a record)")
         for mode, (wall, cpu, profiles) in best.items():
             print(f"    {mode:14} {wall:8,.0f} records/s wall, {cpu:8,.0f} CPU -> {profiles:,} profiles")
+        if args.counts:
+            counts = work_counts(drafts, args.batch)
+            print("    a record, probabilistic: " + ", ".join(f"{v:.1f} {k}" for k, v in counts.items()))
         wall_ratio = best["probabilistic"][0] / best["exact"][0]
         ratio = best["probabilistic"][1] / best["exact"][1]
         verdict = f"ratio {ratio / TARGET_RATIO:.2f} (>= 1.00 meets it)"

@@ -36,7 +36,8 @@ import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
+from types import MappingProxyType
+from typing import Any, Final, Literal, NamedTuple, Protocol, runtime_checkable
 
 from core.schema import SourceRecord
 
@@ -76,9 +77,15 @@ def block_item_key(key: str) -> str:
     return "BLOCK#" + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
+NO_ORDERS: Final[Mapping[str, str]] = MappingProxyType({})
+
+
 class BlockState(NamedTuple):
     """One index key as stored: the people-level source keys filed under it, or ``overloaded`` (then
     none); and, under an identifier value, the child objects holding it (guest orders with an email).
+    Under a blocking key, ``orders``: each member's place in its block's order
+    (core.linkage.blocking.order_string), so that a record's neighbours in a crowded block are found
+    from this one item; a member filed before the orders were kept has none.
 
     A named tuple rather than a frozen dataclass: as immutable, and made for every key a batch reads
     or files (about a dozen per record), where a frozen dataclass's ``__init__`` cost 2 us each."""
@@ -87,6 +94,12 @@ class BlockState(NamedTuple):
     members: frozenset[str] = frozenset()
     overloaded: bool = False
     children: frozenset[str] = frozenset()
+    orders: Mapping[str, str] = NO_ORDERS
+
+    def ranked(self) -> bool:
+        """Whether every member's place in the order is kept (``orders``): the block can be ranked
+        from this item alone."""
+        return bool(self.members) and all(member in self.orders for member in self.members)
 
 
 class BlockChange(NamedTuple):
@@ -95,7 +108,9 @@ class BlockChange(NamedTuple):
     Child objects go in a set of their own (``add_children``): they never count towards a value's
     people, and a shopper's hundreds of guest orders must not overload her address for the people
     holding it. Past ``children_limit`` further children are not filed (they are still found through
-    the exact identifier they hold). A named tuple, as ``BlockState`` is."""
+    the exact identifier they hold). ``orders``: the place in the block's order of members added, or
+    of members whose place changed (they are in ``add`` again); a removed member's place goes with
+    it. A named tuple, as ``BlockState`` is."""
 
     key: str
     add: frozenset[str] = frozenset()
@@ -104,6 +119,7 @@ class BlockChange(NamedTuple):
     add_children: frozenset[str] = frozenset()
     remove_children: frozenset[str] = frozenset()
     children_limit: int = 2000
+    orders: Mapping[str, str] = NO_ORDERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,21 +301,34 @@ def changes_for(
     new: Mapping[str, Iterable[str]],
     limits: Mapping[str, int],
     children: Collection[str] = (),
+    orders: Mapping[str, Mapping[str, str]] | None = None,
+    old_orders: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[BlockChange]:
     """The index changes that move records from the keys in ``old`` to the keys in ``new`` (each maps a
     source key to its index keys); ``limits`` gives the limit of each key's kind (``id`` or ``block``);
-    the records in ``children`` are child objects (filed apart, see ``BlockChange``)."""
+    the records in ``children`` are child objects (filed apart, see ``BlockChange``). ``orders``: each
+    new version's place in the order of its blocking keys (source key -> index key -> order string),
+    filed with it; ``old_orders`` the old versions', so that a record whose place in a key it keeps
+    changed is filed there again, and one whose place did not is not written."""
     # One entry per index key: the sources to add and remove, people and children apart. Built in
     # one pass, frozensets only where there is something (a batch files ~12 keys per record).
     slots: dict[str, list[set[str] | None]] = {}
+    placed: dict[str, dict[str, str]] = {}
+    new_orders: Mapping[str, Mapping[str, str]] = orders or {}
+    was_ordered: Mapping[str, Mapping[str, str]] = old_orders or {}
     for record_key in set(old) | set(new):
         child = 2 if record_key in children else 0
         previous = old.get(record_key)
+        now = new_orders.get(record_key, NO_ORDERS)
         if previous is None:  # a new record (most of a batch): every key is an add
             movements: tuple[tuple[Iterable[str], int], ...] = ((new.get(record_key, ()), 0),)
         else:
             before, after = set(previous), set(new.get(record_key, ()))
-            movements = ((after - before, 0), (before - after, 1))
+            added = after - before
+            if now:
+                then = was_ordered.get(record_key, NO_ORDERS)
+                added |= {k for k in after & before if k in now and then.get(k) != now[k]}
+            movements = ((added, 0), (before - after, 1))
         for moved, offset in movements:
             for key in moved:
                 slot = slots.get(key)
@@ -310,6 +339,8 @@ def changes_for(
                     slot[child + offset] = {record_key}
                 else:
                     held.add(record_key)
+                if offset == 0 and key in now:
+                    placed.setdefault(key, {})[record_key] = now[key]
     block_limit, id_limit, children_limit = limits["block"], limits["id"], limits.get("children", 2000)
     empty: frozenset[str] = frozenset()
     # ``tuple.__new__`` with every field given: what ``BlockChange(...)`` does, without the named
@@ -326,6 +357,7 @@ def changes_for(
                 frozenset(add_children) if (add_children := slot[2]) else empty,
                 frozenset(remove_children) if (remove_children := slot[3]) else empty,
                 children_limit,
+                placed.get(key, NO_ORDERS),
             ),
         )
         for key, slot in sorted(slots.items())

@@ -22,8 +22,9 @@ from core.link_index import ReviewItem, changes_for
 from core.link_nodes import graph_node, index_keys
 from core.link_review_index import drop_stale_pending, partners_key, settle_reviews
 from core.link_scope import Scope
-from core.link_shifts import shared_keys, shifted_pairs, unpaired
+from core.link_shifts import neighbours_to_read, shared_keys, shifted_pairs, unpaired
 from core.linkage import GraphNode, LinkResult, email_match_key
+from core.linkage.blocking import filing_orders
 from core.ports import CustomerState, ProfileStore
 from core.schema import SourceRecord
 
@@ -103,7 +104,11 @@ def plan_linked(
     children = {r.key for r in active if r.level != "person"}
     if scope.index is not None:
         limits = scope.linkage.index_limits()
-        scope.index.update_blocks(changes_for(old_keys, new_keys, limits, children))
+        # Each record's place in the order of its blocking keys is filed with it (and filed again
+        # only where it changed), so that later batches read its neighbours, not the whole block.
+        orders = {r.key: _orders(scope.nodes[r.key]) for r in active}
+        old_orders = {k: _orders(before_nodes[k]) for k in old_keys}
+        scope.index.update_blocks(changes_for(old_keys, new_keys, limits, children, orders, old_orders))
     wanted = {key for keys in new_keys.values() for key in keys}
     wanted.update(k for node in before_nodes.values() if node.person for k in node.blocking_keys())
     # A record that changed may have been what kept its customer's other records from their
@@ -113,14 +118,16 @@ def plan_linked(
             wanted.update(index_keys(scope.nodes[key], scope.model))
     # The batch's review partners are read with its keys (settled after the graph, below).
     wanted.update(partners_key(r.key) for r in active)
-    to_load = scope.add_candidates(scope.read_index(wanted) - scope.batch, merged_into)
+    # A crowded block is read as its members' places: only the records next to the scope's are read.
+    found = scope.read_index(wanted, whole=False) | neighbours_to_read(scope, before_nodes, wanted)
+    to_load = scope.add_candidates(found - scope.batch, merged_into)
     # A batch record entering or leaving a dense block changes which of its other records are
     # neighbours (candidates): the customers of the pairs it makes or unmakes are planned again, as
     # one batch of every record would pair them.
     shifted_in, shifted_out = shifted_pairs(scope, before_nodes)
     if shifted_out:
-        # A pair parted in one key may be paired by another the two share: read those keys whole.
-        shared = scope.read_index(shared_keys(scope, shifted_out)) - set(scope.nodes)
+        # A pair parted in one key may be paired by another the two share: read those keys (ranked).
+        shared = scope.read_index(shared_keys(scope, shifted_out), whole=False) - set(scope.nodes)
         to_load |= scope.add_candidates(shared, merged_into)
         shifted_out = unpaired(scope, shifted_out)
     for pair, decision in scope.decide_pairs(sorted(shifted_in | shifted_out)).items():
@@ -189,6 +196,11 @@ def plan_linked(
         1 for e in result.edges if e.kind == "fuzzy" and (e.a in scope.batch or e.b in scope.batch)
     )
     return plan
+
+
+def _orders(node: GraphNode) -> dict[str, str]:
+    """A person's place in the order of each of its blocking keys (core.linkage.blocking)."""
+    return filing_orders(node.record, node.blocking_keys()) if node.person else {}
 
 
 def direct_pairs(result: LinkResult) -> set[tuple[str, str]]:

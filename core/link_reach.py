@@ -30,13 +30,14 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from core.linkage import Decision, GraphNode, LinkageModel, decide
-from core.linkage.blocking import CHAIN_DENSE, block_shape
+from core.linkage.blocking import CHAIN_DENSE, Ranking, block_shape, order_string
 
 if TYPE_CHECKING:
     from core.identity import IdentityPolicy
+    from core.link_index import BlockState
     from core.linkage import LinkageRecord
 
-__all__ = ["CandidateNodes", "DecisionCache", "Filing", "Walked", "reachable"]
+__all__ = ["BlockFiling", "CandidateNodes", "DecisionCache", "Filing", "Walked", "reachable"]
 
 
 class DecisionCache:
@@ -168,6 +169,91 @@ class Filing:
         return self.many.keys()
 
 
+class BlockFiling(Filing):
+    """Blocking key -> the person nodes a scope files under it, and, for each crowded key read from
+    the index with every member's place in its order (``BlockState.orders``), the block's ``Ranking``:
+    a node's neighbours in a crowded block are then known from the one item, and only they need
+    reading (``needed``). Keys read from an older index (no places kept) and keys not read rank the
+    nodes filed under them, as before.
+
+    ``missing``: neighbours a walk wanted that the scope does not hold; the plan reads them and walks
+    again (``tried`` keeps it from asking twice for a record filed but not stored)."""
+
+    __slots__ = ("missing", "nodes", "ranks", "stored", "tried")
+
+    def __init__(self, nodes: Mapping[str, GraphNode]) -> None:
+        super().__init__()
+        self.nodes = nodes
+        self.stored: dict[str, Mapping[str, str]] = {}
+        """Key read -> each member's place in its order, as the index keeps them."""
+        self.ranks: dict[str, Ranking] = {}
+        self.missing: set[str] = set()
+        self.tried: set[str] = set()
+
+    def note(self, state: BlockState) -> bool:
+        """Keep what the index holds of a blocking key read; whether its members meet their
+        neighbours only (then the members themselves need not all be read: ``needed``)."""
+        key = state.key
+        self.ranks.pop(key, None)
+        # Only a crowded block is ranked: a smaller one is read whole and pairs every two members.
+        if len(state.members) <= block_shape(key).dense or state.overloaded or not state.ranked():
+            self.stored.pop(key, None)
+            return False
+        self.stored[key] = state.orders
+        return True
+
+    def add(self, key: str, names: Iterable[str]) -> None:
+        super().add(key, names)
+        self._changed(key, names)
+
+    def remove(self, key: str, names: Iterable[str]) -> None:
+        super().remove(key, names)
+        self._changed(key, names)
+
+    def _changed(self, key: str, names: Iterable[str]) -> None:
+        # A node the index does not list under a ranked key is ranked with its members (a record
+        # stored before its rule existed): the ranking is made again.
+        if self.ranks:
+            stored, ranks = self.stored, self.ranks
+            for name in names:
+                if name in ranks and key not in stored[name]:
+                    del ranks[name]
+
+    def ranking(self, key: str) -> Ranking | None:
+        """The key's members in order, when the index kept their places: the index's members and the
+        nodes filed under the key that it does not list. None: a key not read with its places, or
+        not crowded when read (every member read, and ranked from its fields where needed)."""
+        stored = self.stored.get(key)
+        if stored is None:
+            return None
+        ranking = self.ranks.get(key)
+        if ranking is None:
+            shape = block_shape(key)
+            items = [(order, member) for member, order in stored.items()]
+            nodes = self.nodes
+            items += [(order_string(nodes[k].record, shape), k) for k in self.get(key) if k not in stored]
+            ranking = self.ranks[key] = Ranking(items, shape)
+        return ranking
+
+    def needed(self, key: str, at: Iterable[tuple[str, str]], skip: Collection[str]) -> list[str]:
+        """The members of a ranked key to read for records standing at ``at`` (``(order_string,
+        key)``: the batch's records, their previous versions, the customers' records): their
+        neighbours, and the neighbours of a gap a batch record leaves or fills, passing over the
+        records in ``skip`` (the batch, held already)."""
+        ranking = self.ranking(key)
+        if ranking is None:
+            return []
+        count = ranking.shape.window if ranking.windowed else len(ranking)
+        return [k for order, member in at for k in ranking.near(order, member, count, skip)]
+
+    def pairs(self, key: str) -> Iterable[tuple[str, str]]:
+        """The candidate pairs of a ranked key between nodes the scope holds."""
+        ranking = self.ranking(key)
+        assert ranking is not None
+        nodes = self.nodes
+        return [(a, b) for a, b in ranking.pairs() if a in nodes and b in nodes]
+
+
 Walked = dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]]
 """What ``reachable`` found from each node it walked: its candidate pairs, and the keys they and its
 values join it to. A scope keeps it between its rounds (core.link_scope: ``Scope.graph``)."""
@@ -201,6 +287,8 @@ def reachable(
     makes wrong: those of every node holding a name whose holders changed."""
     reached = {key for key in anchors if key in nodes}
     frontier = sorted(reached)
+    filing = blocks if isinstance(blocks, BlockFiling) else BlockFiling(nodes)
+    kept_orders, missing = filing.stored, filing.missing
     dense: dict[str, tuple[list[str], int]] = {}  # a dense block's members in order, and its window
     # A name only one node holds (most blocking keys of a scope) joins it to nothing: only the
     # names held by two nodes or more are looked at.
@@ -233,6 +321,18 @@ def reachable(
             # keys: pairing per key made the same pair up to nine times).
             others: set[str] = set()
             for key in node.blocking_keys():
+                ranking = filing.ranking(key) if key in kept_orders else None
+                if ranking is not None:
+                    # A key read with its members' places: u's neighbours in the whole block, those
+                    # the scope lacks noted for the plan to read (``BlockFiling.missing``).
+                    if len(ranking) > limit or key in overloaded:
+                        continue
+                    for mate in ranking.neighbours(u):
+                        if mate in nodes:
+                            others.add(mate)
+                        else:
+                            missing.add(mate)
+                    continue
                 mates = shared_blocks.get(key)
                 if mates is None or len(mates) > limit or key in overloaded:
                     continue

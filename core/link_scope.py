@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from core.identity import IdentityPolicy, live_owner
 from core.link_index import BlockState, LinkIndex, ReviewItem, match_document, pair_evidence
 from core.link_nodes import _as_match_node, _match_node, graph_node
-from core.link_reach import CandidateNodes, DecisionCache, Filing, Walked, reachable
+from core.link_reach import BlockFiling, CandidateNodes, DecisionCache, Filing, Walked, reachable
 from core.link_review_index import PARTNERS_PREFIX
 from core.linkage import (
     DEFAULT_PEOPLE_LIMITS,
@@ -110,8 +110,8 @@ class Scope:
         """The review partners entries read (core.link_review_index), by index key."""
         self.result: LinkResult = LinkResult()
         # Kept as nodes come and go, so that a graph costs what it reaches, not the whole scope.
-        self.blocks = Filing()
-        """Blocking key -> the person nodes filed under it."""
+        self.blocks = BlockFiling(self.nodes)
+        """Blocking key -> the person nodes filed under it, and the order of each key read."""
         self.holders = Filing()
         """Identifier value (``email#...``) or source key (``source#...``) -> the nodes holding it."""
         # What the walk found from each node (core.link_reach.reachable), kept between rounds: a
@@ -148,10 +148,14 @@ class Scope:
 
     def _file(self, key: str, node: GraphNode, *, remove: bool = False) -> None:
         """Add (or remove) the node under its values, source keys and, for a person, blocking keys."""
-        change = Filing.remove if remove else Filing.add
-        change(self.holders, key, node.values + node.links)
+        if remove:
+            self.holders.remove(key, node.values + node.links)
+            if node.person:
+                self.blocks.remove(key, node.blocking_keys())
+            return
+        self.holders.add(key, node.values + node.links)
         if node.person:
-            change(self.blocks, key, node.blocking_keys())
+            self.blocks.add(key, node.blocking_keys())
 
     def add_batch(self, records: Iterable[SourceRecord]) -> None:
         for record in records:
@@ -211,8 +215,11 @@ class Scope:
                 self._note_change(key, node)
         return missing
 
-    def read_index(self, keys: Iterable[str]) -> set[str]:
-        """Read index keys not read yet; return their members (and note the overloaded ones)."""
+    def read_index(self, keys: Iterable[str], *, whole: bool = True) -> set[str]:
+        """Read index keys not read yet; return their members (and note the overloaded ones). Not
+        ``whole``: a crowded block whose members' places the index keeps is ranked instead, and
+        its members are not returned: the plan reads the ones next to its records
+        (``BlockFiling.needed``), and the walk asks for more (``widen``)."""
         todo = sorted(set(keys) - self.read)
         if not todo or self.index is None:
             return set()
@@ -229,6 +236,10 @@ class Scope:
                 else:
                     self.overloaded_blocks.add(key)
                     self._changed.add(key)  # its members' pairs are gone
+            if not key.startswith("id:") and self.blocks.note(state):
+                self._changed.add(key)  # ranked as the index keeps it: walks through it are redone
+                if not whole:
+                    continue
             members.update(state.members)
             if state.children:
                 members.update(state.children)
@@ -281,8 +292,14 @@ class Scope:
         def record(key: str) -> LinkageRecord:
             return self.nodes[key].record
 
-        for block, members in self.blocks.many.items():  # a block of one node pairs it with none
-            if len(members) <= limit and block not in overloaded:
+        blocks = self.blocks
+        for block, members in blocks.many.items():  # a block of one node pairs it with none
+            if block in overloaded:
+                continue
+            if block in blocks.stored:  # ranked as the index keeps it: its pairs among the scope's
+                if len(blocks.ranking(block) or ()) <= limit:
+                    pairs.update(blocks.pairs(block))
+            elif len(members) <= limit:
                 pairs.update(block_pairs(members, record, block))  # every pair, or its neighbours
         decided = self._decide(sorted(pairs))
         self._read_reviews()
@@ -367,18 +384,30 @@ class Scope:
         if self.model is None or self.index is None:
             return set(), False
         nodes, read = self.nodes, self.read
+        # The neighbours the walk wanted in ranked blocks and the scope lacks (read once each).
+        blocks = self.blocks
+        neighbours = blocks.missing - blocks.tried - set(nodes)
+        blocks.missing.clear()
+        blocks.tried |= neighbours
         wanted: set[str] = set()
+        linked: set[str] = set()
         for decision in result.decisions:
             if decision.outcome == "link":
                 for key in (decision.a, decision.b):
                     node = nodes[key]
                     if node.person:
+                        linked.add(key)
                         wanted.update(k for k in node.blocking_keys() if k not in read)
-        if not wanted:
-            return set(), False
-        count = len(nodes)
-        missing = self.add_candidates(self.read_index(wanted) - set(nodes), merged_into)
-        return missing, len(nodes) > count
+        count, ranked = len(nodes), len(blocks.stored)
+        found = self.read_index(wanted, whole=False) if wanted else set()
+        for block in wanted:  # the linked records' neighbours in the crowded blocks just read
+            ranking = blocks.ranking(block)
+            if ranking is not None and ranking.windowed:
+                for key in linked.intersection(blocks.get(block)):
+                    neighbours.update(k for k in ranking.neighbours(key) if k not in nodes)
+        missing = self.add_candidates((found | neighbours) - set(nodes), merged_into)
+        # Records added, or a block now ranked as the index keeps it: the graph is made again.
+        return missing, len(nodes) > count or len(blocks.stored) > ranked
 
     def decide_pairs(self, pairs: Iterable[Pair]) -> dict[Pair, Decision]:
         """The decisions on pairs of the scope's keys (each sorted)."""

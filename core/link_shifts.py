@@ -15,12 +15,45 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from core.link_scope import Scope
-from core.linkage import GraphNode, LinkageRecord
-from core.linkage.blocking import block_pairs, block_shape, ranked_pairs
+from core.linkage import GraphNode
+from core.linkage.blocking import Ranking, block_shape, order_string, ranked_pairs
 
 Pair = tuple[str, str]
 
-__all__ = ["shared_keys", "shifted_pairs", "unpaired"]
+__all__ = ["neighbours_to_read", "shared_keys", "shifted_pairs", "unpaired"]
+
+
+def neighbours_to_read(scope: Scope, before: Mapping[str, GraphNode], keys: Iterable[str]) -> set[str]:
+    """The members of the crowded blocks among ``keys`` (read, ranked as the index keeps them) that
+    the scope must hold: the ones next to where each record of the scope filed under a block stands
+    (the batch's records, the customers' records), and next to where each batch record's previous
+    version stood (``before``). Those are every neighbour the walk will pair them with, and both
+    records of every pair the batch makes or unmakes there (``shifted_pairs``): a pair of other
+    records changes only with a batch record between them, within the window. A record a batch
+    adds reads its few neighbours, not the whole block."""
+    blocks, nodes, batch = scope.blocks, scope.nodes, scope.batch
+    stored = blocks.stored
+    left: dict[str, list[tuple[str, str]]] = {}  # a ranked key -> where the batch's records stood
+    for k, node in before.items():
+        if node.person:
+            for key in node.blocking_keys():
+                ranking = blocks.ranking(key) if key in stored else None
+                if ranking is not None:
+                    left.setdefault(key, []).append((order_string(node.record, ranking.shape), k))
+    out: set[str] = set()
+    for key in keys:
+        ranking = blocks.ranking(key) if key in stored else None
+        if ranking is None:
+            continue  # read whole (its members were returned), or not read
+        items, position, filed = ranking.items, ranking.position, blocks.get(key)
+        stood = left.get(key, [])
+        entering = sum(1 for k in filed if k in batch)
+        if len(ranking) - entering + len(stood) <= ranking.shape.dense:
+            # Every pair before the batch, neighbours only now: pairs of any two members change.
+            out.update(ranking.keys)
+            continue
+        out.update(blocks.needed(key, [items[position[k]] for k in filed] + stood, batch))
+    return out - nodes.keys()
 
 
 def shifted_pairs(scope: Scope, before: Mapping[str, GraphNode]) -> tuple[set[Pair], set[Pair]]:
@@ -29,46 +62,55 @@ def shifted_pairs(scope: Scope, before: Mapping[str, GraphNode]) -> tuple[set[Pa
     a record entering a dense block (or moving in its order) parts two neighbours that were
     paired; one leaving it pairs two that were not. ``before``: the batch records' previous
     nodes (a record gone, retired or erased, is in ``batch`` with no node). Call after the batch's
-    blocking keys are read (their members are all in the scope)."""
+    blocking keys are read, and the records next to where its records stand, and stood, in them
+    (``BlockFiling.needed``): both records of every pair returned are in the scope."""
     model = scope.model
     if model is None:
         return set(), set()
-    batch, nodes = scope.batch, scope.nodes
+    batch, nodes, blocks = scope.batch, scope.nodes, scope.blocks
     touched = {k for key in batch if key in nodes and nodes[key].person for k in nodes[key].blocking_keys()}
     touched |= {k for node in before.values() if node.person for k in node.blocking_keys()}
     added: set[Pair] = set()
     removed: set[Pair] = set()
-    # A block has at most its members now and the batch records that left it: most of a batch's
-    # blocks hold a few records, every pair both ways, and are passed over without sets.
-    leavers = sum(1 for node in before.values() if node.person)
-    blocks = scope.blocks
-    dense = [k for k in touched if len(blocks.get(k)) + leavers > block_shape(k).dense]
-    for block in sorted(dense):
-        after_members = set(blocks.get(block))
-        left = {k for k, node in before.items() if node.person and block in node.blocking_keys()}
-        before_members = {k for k in after_members if k not in batch or k in left} | left
-        if max(len(before_members), len(after_members)) <= block_shape(block).dense:
-            continue  # every pair both ways: only the batch's own pairs change
+    leavers: dict[str, dict[str, GraphNode]] = {}  # block -> the batch's previous versions in it
+    for k, node in before.items():
+        if node.person:
+            for block in node.blocking_keys():
+                leavers.setdefault(block, {})[k] = node
+    limit = model.max_block_size
+    stored = blocks.stored
+    for block in sorted(touched):
         if block in scope.overloaded_blocks:
             continue
-        if not left and len(after_members) <= model.max_block_size:
-            # Records entering only (most batches): the block's order before is its order now
-            # without them, so it is sorted once.
-            shape = block_shape(block)
-            order = shape.order
-            ranked = sorted(after_members, key=lambda k: order(nodes[k].record))
-            new = set(ranked_pairs(ranked, shape))
-            old = set(ranked_pairs([k for k in ranked if k not in batch], shape))
-        else:
-            old = _block_pairs(scope, block, before_members, before, model.max_block_size)
-            new = _block_pairs(scope, block, after_members, {}, model.max_block_size)
+        shape = block_shape(block)
+        left = leavers.get(block, {})
+        # Most of a batch's blocks hold a few records, every pair both ways, and are passed over
+        # without ranking them (a bound on their size: the index's members and the scope's).
+        if len(stored.get(block, ())) + len(blocks.get(block)) + len(left) <= shape.dense:
+            continue  # every pair both ways: only the batch's own pairs change
+        now = _ranking(scope, block)
+        # The block's order before the batch: its members now without the batch's records, and
+        # the batch's records where their previous versions stood (all of it from the order kept).
+        then = Ranking(
+            [item for item in now.items if item[1] not in batch]
+            + [(order_string(node.record, shape), k) for k, node in left.items()],
+            shape,
+        )
+        if max(len(then), len(now)) <= shape.dense:
+            continue
+        old = set(ranked_pairs(then.keys, shape)) if len(then) <= limit else set()
+        new = set(ranked_pairs(now.keys, shape)) if len(now) <= limit else set()
         added |= {p for p in new - old if p[0] not in batch and p[1] not in batch}
         removed |= {p for p in old - new if p[0] not in batch and p[1] not in batch}
-    return added, removed
+    # A record the index lists but the store does not hold (filed, not committed) is no candidate.
+    return (
+        {p for p in added if p[0] in nodes and p[1] in nodes},
+        {p for p in removed if p[0] in nodes and p[1] in nodes},
+    )
 
 
 def shared_keys(scope: Scope, pairs: Iterable[Pair]) -> set[str]:
-    """The blocking keys both records of each pair hold (read whole before ``unpaired``)."""
+    """The blocking keys both records of each pair hold (read before ``unpaired``)."""
     nodes = scope.nodes
     return {k for a, b in pairs for k in set(nodes[a].blocking_keys()).intersection(nodes[b].blocking_keys())}
 
@@ -77,42 +119,32 @@ def unpaired(scope: Scope, pairs: Iterable[Pair]) -> set[Pair]:
     """The pairs no usable blocking key of the two records pairs now: a pair that a record
     entering a chain or a dense block parts there may still be paired by another key they share
     (a chain of a street parts them, the postcode and house number key holds them both). The
-    keys they share must be read (``shared_keys``), so that their members are the index's."""
+    keys they share must be read (``shared_keys``), so that their orders are the index's. The rule
+    is ``block_pairs``'s, asked of the key's ``Ranking`` (members in the same order: the shape's
+    fields, then the key)."""
     assert scope.model is not None
-    limit, overloaded, blocks, nodes = (
-        scope.model.max_block_size,
-        scope.overloaded_blocks,
-        scope.blocks,
-        scope.nodes,
-    )
-    ranked: dict[str, list[str]] = {}
+    limit, overloaded, nodes = scope.model.max_block_size, scope.overloaded_blocks, scope.nodes
+    rankings: dict[str, Ranking] = {}
     out: set[Pair] = set()
     for a, b in pairs:
         for key in set(nodes[a].blocking_keys()).intersection(nodes[b].blocking_keys()):
-            members = blocks.get(key)
-            if len(members) > limit or key in overloaded:
+            ranking = rankings.get(key)
+            if ranking is None:
+                ranking = rankings[key] = _ranking(scope, key)
+            if len(ranking) > limit or key in overloaded:
                 continue
-            shape = block_shape(key)
-            if len(members) <= shape.dense:
-                break
-            order = ranked.get(key)
-            if order is None:
-                by = shape.order
-                order = ranked[key] = sorted(members, key=lambda k: by(nodes[k].record))
-            if abs(order.index(a) - order.index(b)) <= shape.window:
+            if ranking.paired(a, b):
                 break
         else:
             out.add((a, b))
     return out
 
 
-def _block_pairs(
-    scope: Scope, block: str, members: set[str], nodes: Mapping[str, GraphNode], limit: int
-) -> set[Pair]:
-    if len(members) > limit:
-        return set()
-
-    def record(key: str) -> LinkageRecord:
-        return (nodes.get(key) or scope.nodes[key]).record
-
-    return set(block_pairs(members, record, block))
+def _ranking(scope: Scope, key: str) -> Ranking:
+    """The key's ranking: as the index keeps it, or (a key read from an index without the members'
+    places) the scope's records filed under it, ranked by their fields."""
+    ranking = scope.blocks.ranking(key)
+    if ranking is not None:
+        return ranking
+    shape, nodes = block_shape(key), scope.nodes
+    return Ranking([(order_string(nodes[k].record, shape), k) for k in scope.blocks.get(key)], shape)

@@ -12,7 +12,9 @@ filed under it (``block_item_key`` gives the item's key: a hash, so that no name
 written in a key). A key held by more than ``max_block_size`` records is overloaded, like an
 identifier over its guardrail: it is not used to find candidates (a very common name born in a
 common year says little), and it is reported. Whether a key is used is a function of the set of
-records filed under it, never of their order.
+records filed under it, never of their order. The item also keeps each member's place in the key's
+order (``order_string``), so that a record's neighbours in a crowded key are found from the one
+item (``Ranking``) and only they are read.
 
 A key held by more than ``DENSE_BLOCK`` records (and at most ``max_block_size``) is dense: a
 hundred Smiths of one postcode would make 4,950 pairs, nearly all strangers. Its records are
@@ -32,36 +34,52 @@ together in each one's order, so the chains and the other rules' keys still join
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, TypeVar
+from typing import Final
 
 from core.link_index import block_item_key
+from core.linkage.block_order import (
+    CHAIN_DENSE,
+    CHAIN_SHAPES,
+    DENSE_BLOCK,
+    NEIGHBOURS,
+    ORDER_SEPARATOR,
+    SHAPE,
+    BlockShape,
+    Ranking,
+    block_pairs,
+    block_shape,
+    filing_orders,
+    neighbourhood_order,
+    order_string,
+    ranked_pairs,
+)
 from core.linkage.email_keys import provider_local_part
 from core.linkage.fields import LinkageRecord
 
 __all__ = [
+    "CHAIN_DENSE",
+    "CHAIN_SHAPES",
     "DENSE_BLOCK",
     "NEIGHBOURS",
+    "ORDER_SEPARATOR",
     "RULES",
+    "SHAPE",
     "BlockShape",
     "BlockingRule",
     "Candidates",
+    "Ranking",
     "block_item_key",
     "block_pairs",
     "block_shape",
     "blocking_keys",
     "candidate_pairs",
+    "filing_orders",
     "neighbourhood_order",
+    "order_string",
     "ranked_pairs",
 ]
-
-DENSE_BLOCK: Final = 8
-"""A blocking key held by more records than this is dense: compared by sorted neighbourhood. FEBRL3
-and FEBRL4 have a few keys of 9 to 12 records, all of whose true pairs the neighbourhood keeps."""
-
-NEIGHBOURS: Final = 4
-"""In a dense block, how many records on either side of a record (in ``neighbourhood_order``) it meets."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,124 +210,6 @@ def _shipped_keys(r: LinkageRecord) -> tuple[str, ...]:
     if r.email_keys:
         keys.extend(f"eu:{value}" for value in _email_user_name(r))
     return tuple(keys)
-
-
-def neighbourhood_order(record: LinkageRecord) -> tuple[str, ...]:
-    """Where a record stands in a dense block: by first and last name, birth date, postcode and
-    address, then its key (so that the order is total). A person's records agree on most of these,
-    so they stand together; one that differs in the first few still shares other keys with them."""
-    return (
-        record.first_name or "",
-        record.last_name or "",
-        record.date_of_birth or "",
-        record.postal_code or "",
-        record.house_number or "",
-        record.street or "",
-        record.key,
-    )
-
-
-def _order_by_birth_date(record: LinkageRecord) -> tuple[str, ...]:
-    # A names key: the names already agree (by their sound), so the birth date and the address part
-    # namesakes; a person's records, which agree on them, stand together.
-    return (
-        record.date_of_birth or "",
-        record.postal_code or "",
-        record.house_number or "",
-        record.street or "",
-        record.first_name or "",
-        record.last_name or "",
-        record.key,
-    )
-
-
-def _order_by_first_name(record: LinkageRecord) -> tuple[str, ...]:
-    # A surname and birth year key: the first name and the birth date part its members.
-    return (
-        record.first_name or "",
-        record.date_of_birth or "",
-        record.postal_code or "",
-        record.house_number or "",
-        record.last_name or "",
-        record.key,
-    )
-
-
-def _order_by_names(record: LinkageRecord) -> tuple[str, ...]:
-    # An address key (a street in a town, a house on a street): the names part its residents.
-    return (
-        record.last_name or "",
-        record.first_name or "",
-        record.date_of_birth or "",
-        record.postal_code or "",
-        record.house_number or "",
-        record.key,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class BlockShape:
-    """How one rule's block gives pairs: every pair up to ``dense`` members; past it each member with
-    the ``window`` members on either side of it when they are sorted by ``order``."""
-
-    dense: int
-    window: int
-    order: Callable[[LinkageRecord], tuple[str, ...]]
-
-
-SHAPE: Final = BlockShape(DENSE_BLOCK, NEIGHBOURS, neighbourhood_order)
-"""The shape of the rules that pin a person down closely (a birth date, a postcode, an email)."""
-
-CHAIN_DENSE: Final = 2
-"""A key of a crowding rule held by more records than this is a chain (``CHAIN_SHAPES``)."""
-
-CHAIN_SHAPES: Final[Mapping[str, BlockShape]] = {
-    "sb": BlockShape(CHAIN_DENSE, 1, _order_by_first_name),
-    "nn": BlockShape(CHAIN_DENSE, 1, _order_by_birth_date),
-    "hs": BlockShape(CHAIN_DENSE, 1, _order_by_names),
-    "lt": BlockShape(CHAIN_DENSE, 1, _order_by_names),
-}
-"""The rules whose keys crowd with strangers (a surname born in one year, a name, a street in a
-town, a house number on a street name): namesakes and neighbours, nearly never the same person.
-Past ``CHAIN_DENSE`` records such a key is a chain: its records, sorted by the fields the key does
-not already fix, each meet the one on either side (Hernandez and Stolfo's multi-pass sorted
-neighbourhood: several keys, each with a small window, find what one key with a wide window finds).
-A person's records share several keys and stand together in each order, so their pairs along the
-chains (and the other rules' keys) still join them all; the strangers a crowded key adds cost one or
-two pairs a record instead of up to eight."""
-
-
-def block_shape(key: str) -> BlockShape:
-    """The shape of a blocking key's block (``<prefix>:<value>``), by its rule."""
-    return CHAIN_SHAPES.get(key[:2], SHAPE)
-
-
-_M = TypeVar("_M", int, str)  # a block member: an index into the records, or a source key
-
-
-def block_pairs(
-    members: Collection[_M], record: Callable[[_M], LinkageRecord], key: str
-) -> Iterator[tuple[_M, _M]]:
-    """The candidate pairs of one usable block ``key``, each ``(smaller, larger)``: every pair of a
-    block of at most its shape's ``dense`` members (``block_shape``); in a denser one, each member with
-    the ``window`` after it when the members are sorted by the shape's order of their records."""
-    shape = block_shape(key)
-    if len(members) <= shape.dense:
-        ordered = sorted(members)
-        for i, a in enumerate(ordered):
-            for b in ordered[i + 1 :]:
-                yield a, b
-        return
-    order = shape.order
-    yield from ranked_pairs(sorted(members, key=lambda m: order(record(m))), shape)
-
-
-def ranked_pairs(ranked: Sequence[_M], shape: BlockShape) -> Iterator[tuple[_M, _M]]:
-    """``block_pairs`` of a block whose members are ``ranked`` in its shape's order already."""
-    window = len(ranked) if len(ranked) <= shape.dense else shape.window
-    for i, a in enumerate(ranked):
-        for b in ranked[i + 1 : i + 1 + window]:
-            yield (a, b) if a < b else (b, a)
 
 
 @dataclass

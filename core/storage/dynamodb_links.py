@@ -2,15 +2,19 @@
 
 | PK                   | SK      | attributes                                                       |
 | -------------------- | ------- | ---------------------------------------------------------------- |
-| BLOCK#<hash>         | BLOCK   | records (SS of source keys), overloaded (BOOL), children (SS)    |
+| BLOCK#<hash>         | BLOCK   | records (SS of source keys), overloaded (BOOL), children (SS),   |
+|                      |         | ``o#<source key>`` (S) per member: its place in the block's order |
 | REVIEW#<pair hash>   | REVIEW  | status, created_at, data (the item as JSON)                      |
 | REVIEW#_pending      | PENDING | pairs (SS of the pair hashes still pending)                      |
 
 Index updates go as ``TransactWriteItems`` of up to 100 ``Update`` actions (one request for the keys
 of about a dozen records): ``ADD records`` under the condition that the key is not overloaded and
 has room, ``DELETE records`` for removals (in a pass of their own: one expression cannot ADD to and
-DELETE from one set). An ADD whose condition fails is read back: an overloaded key is left alone, a
-full one becomes ``overloaded`` and drops its members. A transaction conflict (another writer on one
+DELETE from one set). A member's place in its block's order (core.linkage.blocking.order_string) is
+an attribute of its own, ``o#<source key>``, set with its ADD and removed with its DELETE, so that a
+record finds its neighbours in a crowded block from the one item. An ADD whose condition fails is
+read back: an overloaded key is left alone, a full one becomes ``overloaded`` and drops its members
+(and their places). A transaction conflict (another writer on one
 of the keys) sends the lost updates again after a pause; every update is idempotent.
 
 Pending reviews are listed through one item that holds their ids, so listing never scans the table.
@@ -25,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.errors import RetryableError
-from core.link_index import BlockChange, BlockState, ReviewItem, block_item_key, review_pair_id
+from core.link_index import NO_ORDERS, BlockChange, BlockState, ReviewItem, block_item_key, review_pair_id
 
 __all__ = ["DynamoDBLinkIndex"]
 
@@ -34,6 +38,8 @@ _TRANSACTION = 100
 _LEGACY_TRANSACTION = 25
 _PENDING_PK = "REVIEW#_pending"
 _MAX_ATTEMPTS = 8
+_ORDER = "o#"
+"""Prefix of the attribute holding one member's place in the block's order."""
 
 
 class DynamoDBLinkIndex:
@@ -66,11 +72,14 @@ class DynamoDBLinkIndex:
         out: dict[str, BlockState] = {}
         for item in self._batch_get([{"PK": {"S": pk}, "SK": {"S": "BLOCK"}} for pk in by_item]):
             key = by_item[item["PK"]["S"]]
+            members = frozenset(item["records"]["SS"]) if "records" in item else frozenset()
+            orders = {name[2:]: value["S"] for name, value in item.items() if name.startswith(_ORDER)}
             out[key] = BlockState(
                 key,
-                frozenset(item["records"]["SS"]) if "records" in item else frozenset(),
+                members,
                 bool(item.get("overloaded", {}).get("BOOL", False)),
                 frozenset(item["children"]["SS"]) if "children" in item else frozenset(),
+                {k: v for k, v in orders.items() if k in members} if orders else NO_ORDERS,
             )
         return out
 
@@ -110,15 +119,19 @@ class DynamoDBLinkIndex:
         return {"PK": {"S": block_item_key(change.key)}, "SK": {"S": "BLOCK"}}
 
     def _remove_action(self, change: BlockChange, attribute: str, members: frozenset[str]) -> dict[str, Any]:
-        return {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": self._key(change),
-                "UpdateExpression": f"DELETE {attribute} :r",
-                "ConditionExpression": f"attribute_exists({attribute})",
-                "ExpressionAttributeValues": {":r": {"SS": sorted(members)}},
-            }
+        update: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": self._key(change),
+            "UpdateExpression": f"DELETE {attribute} :r",
+            "ConditionExpression": f"attribute_exists({attribute})",
+            "ExpressionAttributeValues": {":r": {"SS": sorted(members)}},
         }
+        if attribute == "records" and not change.key.startswith(("id:", "rv:")):
+            # Each member's place goes with it (an erasure leaves no folded name behind).
+            names = {f"#o{i}": _ORDER + member for i, member in enumerate(sorted(members))}
+            update["UpdateExpression"] += " REMOVE " + ", ".join(names)
+            update["ExpressionAttributeNames"] = names
+        return {"Update": update}
 
     def _add_children_action(self, change: BlockChange) -> dict[str, Any]:
         room = change.children_limit - len(change.add_children)
@@ -137,16 +150,16 @@ class DynamoDBLinkIndex:
 
     def _add_action(self, change: BlockChange) -> dict[str, Any]:
         room = change.limit - len(change.add)
-        return {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": self._key(change),
-                "UpdateExpression": "ADD records :a",
-                "ConditionExpression": "attribute_not_exists(overloaded) AND "
-                "(attribute_not_exists(records) OR size(records) <= :room)",
-                "ExpressionAttributeValues": {":a": {"SS": sorted(change.add)}, ":room": {"N": str(room)}},
-            }
+        update: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": self._key(change),
+            "UpdateExpression": "ADD records :a",
+            "ConditionExpression": "attribute_not_exists(overloaded) AND "
+            "(attribute_not_exists(records) OR size(records) <= :room)",
+            "ExpressionAttributeValues": {":a": {"SS": sorted(change.add)}, ":room": {"N": str(room)}},
         }
+        _set_orders(update, change)
+        return {"Update": update}
 
     def _full_or_overloaded(self, change: BlockChange) -> None:
         """An ADD whose condition failed: the key is overloaded (leave it), or too full to take all
@@ -158,20 +171,24 @@ class DynamoDBLinkIndex:
             return
         members = set(item.get("records", {}).get("SS", ())) | change.add
         if len(members) > change.limit:
-            self._client.update_item(
-                TableName=self.table_name,
-                Key=self._key(change),
-                UpdateExpression="SET overloaded = :t REMOVE records",
-                ExpressionAttributeValues={":t": {"BOOL": True}},
-            )
+            # The members' places go with them (as read: a writer adding meanwhile failed its ADD's
+            # condition on the size, or adds after this and is refused by ``overloaded``).
+            names = {f"#o{i}": name for i, name in enumerate(sorted(n for n in item if n.startswith(_ORDER)))}
+            update: dict[str, Any] = {
+                "UpdateExpression": "SET overloaded = :t REMOVE " + ", ".join(["records", *names]),
+                "ExpressionAttributeValues": {":t": {"BOOL": True}},
+            }
+            if names:
+                update["ExpressionAttributeNames"] = names
+            self._client.update_item(TableName=self.table_name, Key=self._key(change), **update)
         else:
-            self._client.update_item(
-                TableName=self.table_name,
-                Key=self._key(change),
-                UpdateExpression="ADD records :a",
-                ConditionExpression="attribute_not_exists(overloaded)",
-                ExpressionAttributeValues={":a": {"SS": sorted(change.add)}},
-            )
+            update = {
+                "UpdateExpression": "ADD records :a",
+                "ConditionExpression": "attribute_not_exists(overloaded)",
+                "ExpressionAttributeValues": {":a": {"SS": sorted(change.add)}},
+            }
+            _set_orders(update, change)
+            self._client.update_item(TableName=self.table_name, Key=self._key(change), **update)
 
     def _send(self, actions: list[tuple[BlockChange, dict[str, Any]]], on_condition: Any) -> None:
         exceptions = self._client.exceptions
@@ -325,3 +342,19 @@ class DynamoDBLinkIndex:
         )
         item = response.get("Item")
         return None if item is None else ReviewItem.from_dict(json.loads(item["data"]["S"]))
+
+
+def _set_orders(update: dict[str, Any], change: BlockChange) -> None:
+    """Add ``SET o#<member> = <place>`` for the change's members' places to an ADD's update."""
+    if not change.orders:
+        return
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    sets: list[str] = []
+    for i, (member, order) in enumerate(sorted(change.orders.items())):
+        names[f"#o{i}"] = _ORDER + member
+        values[f":o{i}"] = {"S": order}
+        sets.append(f"#o{i} = :o{i}")
+    update["UpdateExpression"] += " SET " + ", ".join(sets)
+    update["ExpressionAttributeNames"] = {**update.get("ExpressionAttributeNames", {}), **names}
+    update["ExpressionAttributeValues"] = {**update["ExpressionAttributeValues"], **values}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from core.link_index import BlockChange, BlockState, ReviewItem, review_pair_id
+from core.link_index import NO_ORDERS, BlockChange, BlockState, ReviewItem, review_pair_id
 
 __all__ = ["InMemoryLinkIndex"]
 
@@ -37,6 +37,7 @@ class InMemoryLinkIndex:
             self.index_writes += len(changes)
             for change in changes:
                 current = blocks.get(change.key)
+                orders = change.orders
                 if current is None:
                     # A key seen for the first time (most of a batch's new records' keys).
                     children, members, overloaded = empty, change.add, False
@@ -54,10 +55,20 @@ class InMemoryLinkIndex:
                         members = members - change.remove
                     if not overloaded and change.add:
                         members = members | change.add
+                    if current.orders and members:
+                        # Each member's place goes with it: a removed member's, and every one once
+                        # the key is overloaded (members is then empty: no places are kept).
+                        kept = dict(current.orders)
+                        for gone in change.remove:
+                            kept.pop(gone, None)
+                        if orders:
+                            kept.update(orders)
+                        orders = kept
                 if len(members) > change.limit:
                     members, overloaded = empty, True
                 if members or overloaded or children:
-                    blocks[change.key] = BlockState(change.key, members, overloaded, children)
+                    placed = orders if members and orders else NO_ORDERS  # only members' places
+                    blocks[change.key] = BlockState(change.key, members, overloaded, children, placed)
                 else:
                     blocks.pop(change.key, None)
 

@@ -2,7 +2,8 @@
 
 | pk                   | sk     | columns                                                              |
 | -------------------- | ------ | -------------------------------------------------------------------- |
-| BLOCK#<hash>         | BLOCK  | attrs: ``{"records": [...], "overloaded": bool, "children": [...]}`` |
+| BLOCK#<hash>         | BLOCK  | attrs: ``{"records": [...], "overloaded": bool, "children": [...],   |
+|                      |        | "orders": {<member>: <place in the block's order>}}``               |
 | REVIEW#<pair hash>   | REVIEW | hash: the status; updated_at: created; data: the item as JSON       |
 
 An update is a read and a write inside one write transaction (``BEGIN IMMEDIATE`` holds the lock),
@@ -16,7 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from core.link_index import BlockChange, BlockState, ReviewItem, block_item_key, review_pair_id
+from core.link_index import NO_ORDERS, BlockChange, BlockState, ReviewItem, block_item_key, review_pair_id
 from core.storage.sqlite_database import SQLiteDatabase, select_in
 
 __all__ = ["SQLiteLinkIndex"]
@@ -70,9 +71,13 @@ class SQLiteLinkIndex:
                 if len(members) > change.limit:
                     members, overloaded = frozenset(), True
                 if members or overloaded or children:
-                    attrs = {"records": sorted(members), "overloaded": overloaded}
+                    attrs: dict[str, Any] = {"records": sorted(members), "overloaded": overloaded}
                     if children:
                         attrs["children"] = sorted(children)
+                    # Each member's place in the order; a removed member's goes with it.
+                    orders = {k: v for k, v in {**state.orders, **change.orders}.items() if k in members}
+                    if orders:
+                        attrs["orders"] = dict(sorted(orders.items()))
                     puts.append((pk, "BLOCK", None, None, None, json.dumps(attrs)))
                 elif pk in current:
                     deletes.append((pk, "BLOCK"))
@@ -160,6 +165,7 @@ def _block(key: str, attrs: str | None) -> BlockState:
         frozenset(data.get("records", ())),
         bool(data.get("overloaded")),
         frozenset(data.get("children", ())),
+        data.get("orders") or NO_ORDERS,
     )
 
 
