@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from core.errors import InputError
+from core.errors import InputError, RecordRejectedError
 from core.governance.history import MAX_REASON, HistoryEvent, event_id_for, quotes_identifier
 from core.ingest_settings import IngestSettings
 from core.link_index import LinkIndex, ReviewItem, match_document, pair_evidence
@@ -265,7 +265,13 @@ def decide(
         now_apart = _customers(store, item.a, item.b)
         if status == "accepted" and now_apart[0] and now_apart[1] and now_apart[0] != now_apart[1]:
             absorbed = max(now_apart[0], now_apart[1])
-            complete_merge(store, absorbed, min(now_apart[0], now_apart[1]), settings)
+            try:
+                complete_merge(store, absorbed, min(now_apart[0], now_apart[1]), settings)
+            except RecordRejectedError as refused:
+                # Their records do not fit one customer (refused before its first step): the pair
+                # is left as it was read, and nothing else was written.
+                index.decide_review(item)
+                raise ReviewRefusedError(f"review pair {pair} cannot be accepted: {refused}") from refused
             merged.append(absorbed)
         elif status == "rejected" and now_apart[0] and now_apart[0] == now_apart[1]:
             split_off += split_customer(store, now_apart[0], settings)

@@ -4,7 +4,7 @@ later writer can finish if the first one crashed half-way, and the chunked commi
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from core.errors import ConflictError
 from core.governance.changes import inherit_merged, merge_event
@@ -12,6 +12,7 @@ from core.ingest_settings import IngestSettings, ResolutionGaveUpError
 from core.merge import build_profile, profile_hash, record_hash
 from core.ports import (
     Changeset,
+    CustomerState,
     DeleteSource,
     MarkAbsorbing,
     MarkMerging,
@@ -22,6 +23,7 @@ from core.ports import (
     PutSource,
     Tombstone,
 )
+from core.schema import SourceRecord
 
 
 def complete_merge(
@@ -58,6 +60,10 @@ def complete_merge(
                     complete_merge(store, survivor, next_hop, settings)
                 survivor = next_hop
                 continue
+            # Refused before the first step when the last would be: a merge stopped there leaves
+            # the absorbed customer frozen half-way, and every later writer refused finishing it.
+            together = {**target.snapshots, **state.snapshots}
+            _check_final(_final(absorbed, survivor, state, target, together, joined_by, settings))
             freeze = Changeset(
                 f"freeze:{absorbed}",
                 (
@@ -82,24 +88,7 @@ def complete_merge(
         target = store.get_customers([survivor]).get(survivor)
         if target is None:
             raise ConflictError(f"customer {survivor} vanished while absorbing {absorbed}")
-        profile = build_profile(survivor, target.snapshots.values(), settings.rules, target.version + 1)
-        final = Changeset(
-            f"final:{absorbed}",
-            (
-                PutProfile(
-                    survivor,
-                    profile,
-                    profile_hash(profile),
-                    target.owned | state.owned,
-                    target.version,
-                    target.absorbing - {absorbed},
-                ),
-                Tombstone(absorbed, survivor, state.version),
-                merge_event(
-                    survivor, absorbed, state.snapshots, joined_by, actor=settings.actor, at=settings.clock()
-                ),
-            ),
-        )
+        final = _final(absorbed, survivor, state, target, target.snapshots, joined_by, settings)
         if not store.commit([final]):
             inherit_merged(store, [final])
             return
@@ -107,6 +96,45 @@ def complete_merge(
     raise ResolutionGaveUpError(
         f"merge of {absorbed} into {survivor} kept conflicting; it resumes on next ingest"
     )
+
+
+def _final(
+    absorbed: str,
+    survivor: str,
+    state: CustomerState,
+    target: CustomerState,
+    snapshots: Mapping[str, SourceRecord],
+    joined_by: Sequence[str],
+    settings: IngestSettings,
+) -> Changeset:
+    """The last step: the survivor's profile built from ``snapshots`` (its own and the absorbed
+    customer's), the absorbed customer's tombstone, the merge event."""
+    profile = build_profile(survivor, snapshots.values(), settings.rules, target.version + 1)
+    return Changeset(
+        f"final:{absorbed}",
+        (
+            PutProfile(
+                survivor,
+                profile,
+                profile_hash(profile),
+                target.owned | state.owned,
+                target.version,
+                target.absorbing - {absorbed},
+            ),
+            Tombstone(absorbed, survivor, state.version),
+            merge_event(
+                survivor, absorbed, state.snapshots, joined_by, actor=settings.actor, at=settings.clock()
+            ),
+        ),
+    )
+
+
+def _check_final(final: Changeset) -> None:
+    """``RecordRejectedError`` when a store would refuse the last step (a profile or an event past
+    DynamoDB's 400 KB: core.storage.memory_sizes, the rule every store holds)."""
+    from core.storage.memory_sizes import check_changeset  # only for a merge run in steps
+
+    check_changeset(final)
 
 
 def _hand_over(
