@@ -133,3 +133,45 @@ def test_a_rename_after_a_full_refresh_of_a_quiet_account_is_kept_with_a_date_he
         pull_into_store(connector, fresh, InMemorySyncStateStore(), cursor=None, settings=SETTINGS)
     # THEN the store holds her new name
     assert _held(store, keys) == _held(fresh, keys)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    edge=st.integers(-2 * 24 * 3600, 2 * 24 * 3600),
+    synced=st.booleans(),
+    again=st.booleans(),
+    ahead=st.sampled_from([0, 0, 1, 31]),
+    gap=st.integers(1, 6 * 3600),
+)
+def test_a_rename_at_the_30_day_edge_survives_two_full_refreshes(
+    edge: int, synced: bool, again: bool, ahead: int, gap: int
+) -> None:
+    # GIVEN a store synced once, a rename ``edge`` seconds from 30 days before a full refresh (its
+    # event held or just expired) after another read by a sync, the later read by an incremental
+    # sync or not, and a Date header ``ahead`` seconds ahead of the events
+    sandbox = make_sandbox(people=4, seed=3, event_retention=RETENTION)
+    _skewed(sandbox, timedelta(seconds=ahead))
+    keys = sorted(k for k in sandbox.record_keys() if k.startswith("customer:"))
+    refresh = AT + timedelta(days=40, hours=13)
+    renamed = refresh - RETENTION + timedelta(seconds=edge)
+    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+    with PLUGIN.build(sandbox.settings()) as connector:
+        sandbox.clock.set(renamed - timedelta(days=1))
+        pull_into_store(connector, store, state, settings=SETTINGS)
+        # an earlier rename, ``gap`` seconds before, read by a sync: the store's version is dated there
+        sandbox.clock.set(renamed - timedelta(seconds=gap))
+        sandbox.touch({keys[0]}, at=renamed - timedelta(seconds=gap))
+        pull_into_store(connector, store, state, settings=SETTINGS)
+        sandbox.clock.set(renamed)
+        sandbox.touch({keys[0]}, at=renamed)
+        if synced:
+            sandbox.clock.set(renamed + timedelta(seconds=1))
+            pull_into_store(connector, store, state, settings=SETTINGS)
+        # WHEN one full refresh runs, and (``again``) another a day later
+        for day in range(2 if again else 1):
+            sandbox.clock.set(refresh + timedelta(days=day))
+            pull_into_store(connector, store, state, cursor=None, settings=SETTINGS)
+        fresh = InMemoryProfileStore()
+        pull_into_store(connector, fresh, InMemorySyncStateStore(), cursor=None, settings=SETTINGS)
+    # THEN the store holds every customer as Stripe holds it
+    assert _held(store, keys) == _held(fresh, keys)
