@@ -16,8 +16,12 @@ bound: with a Date header that far ahead, its objects are still dated after the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -27,9 +31,14 @@ from hypothesis import strategies as st
 from connectors.stripe import PLUGIN, make_sandbox
 from connectors.stripe._sandbox import StripeSandbox
 from connectors.stripe._sandbox_events import RETENTION
+from core.identity import IdentityPolicy
+from core.person_scope import locate
 from core.pipeline import IngestSettings
+from core.schema import Identifier
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
+from core.suppression import SuppressionCheck
 from core.sync import pull_into_store
+from tests.integration.test_erasure_attacks import SALT, STORES, Stores
 
 AT = datetime(2026, 9, 1, 12, tzinfo=UTC)
 SETTINGS = IngestSettings(sleep=lambda _: None)
@@ -175,3 +184,38 @@ def test_a_rename_at_the_30_day_edge_survives_two_full_refreshes(
         pull_into_store(connector, fresh, InMemorySyncStateStore(), cursor=None, settings=SETTINGS)
     # THEN the store holds every customer as Stripe holds it
     assert _held(store, keys) == _held(fresh, keys)
+
+
+@pytest.mark.parametrize("stores_of", [STORES[n] for n in sorted(STORES)], ids=sorted(STORES))
+def test_an_erased_customer_stays_out_of_two_full_refreshes_and_the_others_cost_no_write(
+    stores_of: Callable[[], AbstractContextManager[Stores]],
+) -> None:
+    # GIVEN an account whose customers have no event left (each listed undated), pulled in full
+    sandbox = make_sandbox(people=4, seed=3, event_retention=RETENTION)
+    keys = sorted(k for k in sandbox.record_keys() if k.startswith("customer:"))
+    with stores_of() as stores, PLUGIN.build(sandbox.settings()) as connector:
+        sandbox.clock.set(AT + timedelta(days=40))
+        pull_into_store(connector, stores.profiles, stores.sync_state, cursor=None, settings=SETTINGS)
+        her = f"stripe:{keys[0]}"
+        state = locate(stores.profiles, Identifier(kind="source", value=her))
+        assert state is not None
+        assert state.profile is not None
+        checked = replace(SETTINGS, suppression=SuppressionCheck(stores.suppression, SALT))
+        # WHEN she is erased here (Stripe still holds her) and two full refreshes run, a day apart
+        report = stores.erase(Identifier(kind="source", value=her), "req-stripe", IdentityPolicy(), SETTINGS)
+        assert report.outcome == "erased"
+        others = {k: v for k, v in _held_on(stores.profiles, keys).items() if k != keys[0]}
+        for day in (41, 42):
+            sandbox.clock.set(AT + timedelta(days=day))
+            pull = pull_into_store(
+                connector, stores.profiles, stores.sync_state, cursor=None, settings=checked
+            )
+            # THEN she is dropped each time, and the others are held as they were
+            assert pull.ingest.suppressed + pull.suppressed >= 1
+            assert locate(stores.profiles, Identifier(kind="source", value=her)) is None
+            assert _held_on(stores.profiles, keys) == others
+
+
+def _held_on(store: Any, keys: list[str]) -> dict[str, tuple[str | None, datetime | None]]:
+    owners = store.get_owners([f"source#stripe:{k}" for k in keys])
+    return {k.removeprefix("source#stripe:"): (o.record_hash, o.updated_at) for k, o in owners.items()}
