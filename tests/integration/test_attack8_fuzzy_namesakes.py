@@ -78,6 +78,14 @@ def _erase(stores: Stores, who: Identifier, request: str) -> None:
     assert report.outcome == "erased", report
 
 
+def _erase_both(stores: Stores) -> None:
+    """The namesake stored and erased, then Hana's CRM record stored and Hana erased."""
+    _import(stores, [NAMESAKE])
+    _erase(stores, THE_NAMESAKE, "req-namesake")
+    _import(stores, [CRM])
+    _erase(stores, HER, "req-hana")
+
+
 def test_her_shop_record_and_her_crm_record_are_one_customer() -> None:
     with STORES["memory"]() as stores, STORES["memory"]() as bare:
         _import(stores, [CRM, SHOP, NAMESAKE])
@@ -110,10 +118,7 @@ def test_erased_after_her_namesake_her_queued_shop_record_is_dropped(
     """GIVEN her namesake erased, then Hana's CRM record stored and Hana erased WHEN her queued
     shop record is merged THEN it is dropped, as when Hana alone was erased."""
     with stores_of() as stores:
-        _import(stores, [NAMESAKE])
-        _erase(stores, THE_NAMESAKE, "req-namesake")
-        _import(stores, [CRM])
-        _erase(stores, HER, "req-hana")
+        _erase_both(stores)
         _import(stores, [SHOP])
         assert groups(stores.profiles) == set()
 
@@ -127,10 +132,7 @@ def test_lifting_her_namesakes_suppression_leaves_hers(
     dropped at merge WHEN the namesake signs up again (her suppression lifted) and Hana's record is
     delivered again THEN it is dropped still: Hana's erasure stands."""
     with stores_of() as stores:
-        _import(stores, [NAMESAKE])
-        _erase(stores, THE_NAMESAKE, "req-namesake")
-        _import(stores, [CRM])
-        _erase(stores, HER, "req-hana")
+        _erase_both(stores)
         _import(stores, [BARE])
         assert groups(stores.profiles) == set()
         lifted = lift_suppression(
