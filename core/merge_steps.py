@@ -38,7 +38,9 @@ def complete_merge(
     1. freeze the absorbed customer (``merging_into``), 2. copy its snapshots to the survivor,
     3. hand its identifiers to the survivor, 4. delete its snapshots, 5. rebuild the survivor's
     profile and leave a tombstone. Each step can be repeated; a writer that finds a frozen customer
-    calls this to finish the job, so a crash at any point loses nothing. ``joined_by``: the
+    calls this to finish the job, so a crash at any point loses nothing. A merge whose last step a
+    store would refuse (the survivor's profile past 400 KB) is refused, ``RecordRejectedError``,
+    before its first: never frozen half-way for good. ``joined_by``: the
     identifier keys that joined them, for the survivor's merge event (unknown to a writer that
     finishes a merge cut short).
     """
