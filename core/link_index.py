@@ -208,8 +208,10 @@ class LinkIndex(Protocol):
     def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
         """Replace a person's decision, as read (``decided``), with a pending item of the same pair
         (``pending``): the records changed since it was taken (core.link_plan). Writes only while
-        the pair's item is still that decision (same status, evidence and time); False, writing
-        nothing, when it is gone or was decided again meanwhile (the newer decision stays)."""
+        the pair's item is still that decision (same status, evidence, time and filing time); False,
+        writing nothing, when it is gone or was decided again meanwhile (the newer decision stays).
+        core.link_review_apply also puts a decision back over the pending item it wrote itself
+        (``decided`` pending then): another pending filing written meanwhile stays."""
         ...
 
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:

@@ -36,14 +36,14 @@ from typing import Any, Literal
 from core.errors import InputError, RecordRejectedError
 from core.governance.history import MAX_REASON, HistoryEvent, event_id_for, quotes_identifier
 from core.ingest_settings import IngestSettings
-from core.link_index import LinkIndex, ReviewItem, match_document, pair_evidence
-from core.merge_steps import complete_merge
+from core.link_index import LinkIndex, ReviewItem
+from core.link_review_apply import apply_decision, evidence_of, states_of
 from core.ports import CustomerState, ProfileStore
 from core.privacy_store import AuditRecord
-from core.split import split_customer
 
 __all__ = [
     "DecisionOutcome",
+    "ReviewOutdatedError",
     "ReviewRefusedError",
     "Verdict",
     "decide",
@@ -59,13 +59,35 @@ _PAIR_ID = re.compile(r"^[0-9a-f]{32}$")
 _CONTACT = re.compile(r"[^\s@]+@[^\s@]+|\+?\d[\d\s().-]{5,}\d")
 #: How many reviews one listing returns at most.
 MAX_LISTED = 1000
-#: Rounds of "apply the decision the item holds" when reviewers decide one pair at the same time.
-MAX_SETTLING_ROUNDS = 3
 
 
 class ReviewRefusedError(InputError):
     """A review decision that cannot be made as asked: no such pair, a store without a review
     queue, a reason that quotes a record's id. Nothing was changed."""
+
+
+class ReviewOutdatedError(ReviewRefusedError):
+    """A decision that lost a race with an ingest: another version of a record of the pair, with
+    other match fields, was stored as it was decided (core.link_review_apply). It was not applied and
+    no event names it; ``pending_again``: the pair waits for review, scored on the new versions
+    (otherwise it is no longer in doubt on them)."""
+
+    def __init__(self, pair: str, pending_again: bool) -> None:
+        self.pair = pair
+        self.pending_again = pending_again
+        then = (
+            "it waits for review again, scored on the new versions: list it and decide again"
+            if pending_again
+            else "it is no longer in doubt on the new versions: nothing waits for a decision"
+        )
+        super().__init__(
+            f"review pair {pair}: a record of the pair changed (another version was stored) as it was "
+            f"decided, so the decision was not applied; {then}"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """The answer of the function's ``review-accept``/``review-reject`` and of the CLI."""
+        return {"pair": self.pair, "outdated": True, "pending_again": self.pending_again, "error": str(self)}
 
 
 def _index(store: ProfileStore) -> LinkIndex:
@@ -231,7 +253,10 @@ def decide(
     rejection makes groups the records by the link graph. Raises ReviewRefusedError, changing
     nothing, for an unknown pair, a reason quoting an id, or a record of the pair that no customer
     holds (erased or retired); and, appending no event, when an erasure drops the pair's item
-    before the decision's write or takes a record of the pair out of the store before its events."""
+    before the decision's write or takes a record of the pair out of the store before its events.
+    Raises ReviewOutdatedError, applying nothing and appending no event, when an ingest stored
+    another version of a record of the pair (other match fields) as it was decided
+    (core.link_review_apply: the pair is pending again when it is in doubt on the new versions)."""
     if settings.linkage is None:
         raise ReviewRefusedError(
             "review decisions need probabilistic identity: set identity.mode: probabilistic in the "
@@ -254,37 +279,26 @@ def decide(
     decided = replace(item, status=verdict, decided_by=by, decided_at=at, note=reason, evidence=evidence)
     # Only over the item read: an erasure of one of the pair's people since dropped it.
     if not index.decide_review(decided):
+        if evidence_of(item, states_of(store, item.a, item.b)) is not None:
+            # Both records are held: an ingest of another version found the pair no longer in doubt.
+            raise ReviewOutdatedError(pair, pending_again=False)
         raise ReviewRefusedError(f"review pair {pair} was dropped (its records erased) as it was decided")
     settings = replace(settings, actor=f"review:{by}", clock=lambda: at)
-    merged: list[str] = []
-    split_off: list[str] = []
-    status: str = verdict
-    for _ in range(MAX_SETTLING_ROUNDS):
-        # Apply the decision the item holds now: another reviewer deciding the same pair at the same
-        # time may have written after this one, and the customers must follow the stored decision.
-        now_apart = _customers(store, item.a, item.b)
-        if status == "accepted" and now_apart[0] and now_apart[1] and now_apart[0] != now_apart[1]:
-            absorbed = max(now_apart[0], now_apart[1])
-            try:
-                complete_merge(store, absorbed, min(now_apart[0], now_apart[1]), settings)
-            except RecordRejectedError as refused:
-                # Their records do not fit one customer (refused before its first step): the pair
-                # is left as it was read, and nothing else was written.
-                index.decide_review(item)
-                raise ReviewRefusedError(f"review pair {pair} cannot be accepted: {refused}") from refused
-            merged.append(absorbed)
-        elif status == "rejected" and now_apart[0] and now_apart[0] == now_apart[1]:
-            split_off += split_customer(store, now_apart[0], settings)
-        stored = index.review_by_id(pair)
-        if stored is None or stored.status == status:
-            break
-        status = stored.status
+    try:
+        done = apply_decision(store, index, decided, settings, now)
+    except RecordRejectedError as refused:
+        # Their records do not fit one customer (refused before the merge's first step): the pair
+        # is left as it was read, and nothing else was written.
+        index.decide_review(item)
+        raise ReviewRefusedError(f"review pair {pair} cannot be accepted: {refused}") from refused
     after = _customers(store, item.a, item.b)
     if after[0] is None or after[1] is None:
         # A record of the pair left the store while it was decided (an erasure): its item goes, and
         # no history event names it.
         index.drop_reviews([(item.a, item.b)])
         raise ReviewRefusedError(f"a record of review pair {pair} was erased as it was decided")
+    if not done.applied:
+        raise ReviewOutdatedError(pair, done.pending_again)
     events: list[HistoryEvent] = []
     if not repeated:
         events = _events(item, verdict, by, reason, at, after, before)
@@ -299,8 +313,8 @@ def decide(
         reason,
         before,
         after,
-        tuple(merged),
-        tuple(split_off),
+        tuple(done.merged),
+        tuple(done.split_off),
         repeated,
         tuple(e.event_id for e in events),
     )
@@ -311,30 +325,21 @@ def _held(store: ProfileStore, item: ReviewItem) -> tuple[tuple[str | None, str 
     (``pair_evidence`` of the records the store holds); ReviewRefusedError when one has no customer
     (erased, or retired at its vendor, since the pair was filed): nobody decides about a record
     nobody holds."""
-    states = _states(store, item.a, item.b)
-    matches: list[str] = []
-    for key, state in zip((item.a, item.b), states, strict=True):
-        record = state.snapshots.get(key) if state is not None else None
-        if state is None or record is None:
-            raise ReviewRefusedError(
-                f"review pair {item.pair_id}: no customer holds {key} (erased or retired); nothing decided"
-            )
-        matches.append(match_document(record))
-    return _ids(states), pair_evidence(matches[0], matches[1])
-
-
-def _states(store: ProfileStore, a: str, b: str) -> tuple[CustomerState | None, CustomerState | None]:
-    """The live customers holding the two records now (following merges); None for one not stored."""
-    from core.person_scope import locate
-    from core.schema import Identifier
-
-    found = [locate(store, Identifier(kind="source", value=key)) for key in (a, b)]
-    return found[0], found[1]
+    states = states_of(store, item.a, item.b)
+    evidence = evidence_of(item, states)
+    if evidence is None:
+        key = next(
+            k for k, s in zip((item.a, item.b), states, strict=True) if s is None or k not in s.snapshots
+        )
+        raise ReviewRefusedError(
+            f"review pair {item.pair_id}: no customer holds {key} (erased or retired); nothing decided"
+        )
+    return _ids(states), evidence
 
 
 def _customers(store: ProfileStore, a: str, b: str) -> tuple[str | None, str | None]:
-    """The ids of ``_states``."""
-    return _ids(_states(store, a, b))
+    """The ids of the live customers holding the two records now (None: not stored)."""
+    return _ids(states_of(store, a, b))
 
 
 def _ids(states: tuple[CustomerState | None, CustomerState | None]) -> tuple[str | None, str | None]:

@@ -26,6 +26,30 @@ from core.ports import (
 from core.schema import SourceRecord
 
 
+def freeze_merge(store: ProfileStore, absorbed: CustomerState, survivor: CustomerState) -> bool:
+    """The first step of a merge: freeze ``absorbed`` into ``survivor``, both at the versions read
+    (a write to either since makes it lose). Whether it was committed; ``complete_merge`` does the
+    rest."""
+    freeze = Changeset(
+        f"freeze:{absorbed.customer_id}",
+        (
+            MarkMerging(absorbed.customer_id, survivor.customer_id, absorbed.version),
+            MarkAbsorbing(survivor.customer_id, absorbed.customer_id, survivor.version),
+        ),
+    )
+    return not store.commit([freeze])
+
+
+def finish_merges(store: ProfileStore, state: CustomerState, settings: IngestSettings) -> bool:
+    """Finish the merges in flight (or cut short) of the customer read as ``state``: those into it
+    and its own into another. Whether there was one (the customer is then read again)."""
+    for absorbed in sorted(state.absorbing):
+        complete_merge(store, absorbed, state.customer_id, settings)
+    if state.merging_into:
+        complete_merge(store, state.customer_id, state.merging_into, settings)
+    return bool(state.absorbing or state.merging_into)
+
+
 def complete_merge(
     store: ProfileStore,
     absorbed: str,
@@ -62,35 +86,24 @@ def complete_merge(
                     complete_merge(store, survivor, next_hop, settings)
                 survivor = next_hop
                 continue
-            # Refused before the first step when the last would be: a merge stopped there leaves
-            # the absorbed customer frozen half-way, and every later writer refused finishing it.
-            together = {**target.snapshots, **state.snapshots}
-            _check_final(_final(absorbed, survivor, state, target, together, joined_by, settings))
-            freeze = Changeset(
-                f"freeze:{absorbed}",
-                (
-                    MarkMerging(absorbed, survivor, state.version),
-                    MarkAbsorbing(survivor, absorbed, target.version),
-                ),
-            )
-            if store.commit([freeze]):
+            check_merge_fits(state, target, settings, joined_by)
+            if not freeze_merge(store, state, target):
                 settings.sleep(random.uniform(0, settings.backoff_base * 2**attempt))
                 continue
             state = store.get_customers([absorbed]).get(absorbed)
             if state is None:
                 raise ConflictError(f"customer {absorbed} vanished while being merged")
         survivor = state.merging_into or survivor
-        moves: list[Operation] = [
-            PutSource(survivor, snap, record_hash(snap)) for snap in state.snapshots.values()
-        ]
-        _commit_in_chunks(store, moves, limit, f"copy:{absorbed}")
+        version = _copy(store, state, survivor, limit)
+        if version is None:
+            continue  # another writer finished the merge (or moved it on) since the read: read again
         _hand_over(store, state.owned, absorbed, survivor, settings)
         deletes: list[Operation] = [DeleteSource(absorbed, k) for k in state.snapshots]
         _commit_in_chunks(store, deletes, limit, f"drop:{absorbed}")
         target = store.get_customers([survivor]).get(survivor)
         if target is None:
             raise ConflictError(f"customer {survivor} vanished while absorbing {absorbed}")
-        final = _final(absorbed, survivor, state, target, target.snapshots, joined_by, settings)
+        final = _final(absorbed, survivor, state, target, target.snapshots, joined_by, settings, version)
         if not store.commit([final]):
             inherit_merged(store, [final])
             return
@@ -108,9 +121,10 @@ def _final(
     snapshots: Mapping[str, SourceRecord],
     joined_by: Sequence[str],
     settings: IngestSettings,
+    version: int,
 ) -> Changeset:
     """The last step: the survivor's profile built from ``snapshots`` (its own and the absorbed
-    customer's), the absorbed customer's tombstone, the merge event."""
+    customer's), the absorbed customer's tombstone (over its ``version``), the merge event."""
     profile = build_profile(survivor, snapshots.values(), settings.rules, target.version + 1)
     return Changeset(
         f"final:{absorbed}",
@@ -123,7 +137,7 @@ def _final(
                 target.version,
                 target.absorbing - {absorbed},
             ),
-            Tombstone(absorbed, survivor, state.version),
+            Tombstone(absorbed, survivor, version),
             merge_event(
                 survivor, absorbed, state.snapshots, joined_by, actor=settings.actor, at=settings.clock()
             ),
@@ -131,12 +145,45 @@ def _final(
     )
 
 
-def _check_final(final: Changeset) -> None:
-    """``RecordRejectedError`` when a store would refuse the last step (a profile or an event past
-    DynamoDB's 400 KB: core.storage.memory_sizes, the rule every store holds)."""
+def check_merge_fits(
+    absorbed: CustomerState, survivor: CustomerState, settings: IngestSettings, joined_by: Sequence[str] = ()
+) -> None:
+    """``RecordRejectedError`` when a store would refuse the last step of merging ``absorbed`` into
+    ``survivor`` as read (a profile or an event past DynamoDB's 400 KB: core.storage.memory_sizes,
+    the rule every store holds). Asked before the freeze: a merge stopped at its last step leaves
+    the absorbed customer frozen half-way, and every later writer refused finishing it."""
     from core.storage.memory_sizes import check_changeset  # only for a merge run in steps
 
-    check_changeset(final)
+    together = {**survivor.snapshots, **absorbed.snapshots}
+    name = absorbed.customer_id
+    check_changeset(
+        _final(
+            name, survivor.customer_id, absorbed, survivor, together, joined_by, settings, absorbed.version
+        )
+    )
+
+
+def _copy(store: ProfileStore, state: CustomerState, survivor: str, limit: int) -> int | None:
+    """Copy the frozen customer's snapshots, as read in ``state``, to ``survivor``, a transaction at a
+    time, each conditional on the customer still frozen as read (``MarkMerging`` again, which moves
+    its version on): a writer that read it before another finished the merge, stored newer versions
+    and split them off, copies nothing stale. The customer's version after the copy; None when it
+    moved on."""
+    version = state.version
+    snapshots = list(state.snapshots.values())
+    step = max(1, limit - 1)
+    for start in range(0, len(snapshots), step):
+        chunk = Changeset(
+            f"copy:{state.customer_id}:{start}",
+            (
+                MarkMerging(state.customer_id, survivor, version),
+                *(PutSource(survivor, snap, record_hash(snap)) for snap in snapshots[start : start + step]),
+            ),
+        )
+        if store.commit([chunk]):
+            return None
+        version += 1
+    return version
 
 
 def _hand_over(

@@ -26,29 +26,27 @@ kept as a pending erasure and asked again by ``retry_erasures`` (``{"action": "e
 A suppression is lifted only by ``lift_suppression`` (``{"action": "unsuppress"}``), for a person
 who signed up again; it is audited like the erasure.
 
-This module erases; deleting one customer in guarded steps is core.privacy_customer, the receipt of
-what is kept core.privacy_receipt, the export core.privacy_export, asking again and lifting
-core.privacy_retry, what every request starts from (the identifier, its hash, the stores, the
-refusal) core.privacy_request. Their names are exported from here too.
+This module erases; deleting one customer in guarded steps is core.privacy_customer, suppressing the
+person and clearing her traces outside her customer core.privacy_traces, the receipt of what is kept
+core.privacy_receipt, the export core.privacy_export, asking again and lifting core.privacy_retry,
+what every request starts from (the identifier, its hash, the stores, the refusal)
+core.privacy_request. Their names are exported from here too.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from core.connector import Connector
 from core.errors import ConflictError
-from core.governance.history_redaction import redact_histories
 from core.identity import IdentityPolicy
 from core.ingest_settings import IngestSettings
-from core.mailbox import mailbox_key
 from core.person_scope import PersonScope, find_scope, locate, plan_erasure
-from core.ports import RETIRED_OWNER, ProfileStore, ReadsTombstones, SyncStateStore
+from core.ports import RETIRED_OWNER, ProfileStore, SyncStateStore
 from core.privacy_customer import _erase_customer
 from core.privacy_export import PersonExport, PushedRecord, export_person
 from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, kept_by_policy
@@ -72,8 +70,9 @@ from core.privacy_store import (
     PendingErasure,
     QuarantineItem,
 )
+from core.privacy_traces import _fingerprint, _redact_other_histories, _relink, _retired, _suppress
 from core.schema import Identifier
-from core.suppression import SuppressionEntry, SuppressionStore, keyed_hash
+from core.suppression import SuppressionStore, keyed_hash
 from core.tool_erasure import ToolResult, erase_in_tool
 
 # --- erasure -----------------------------------------------------------------------------------------
@@ -282,93 +281,6 @@ def erase_person(
     if error is not None:
         raise error
     return report
-
-
-def _relink(profiles: ProfileStore, erased: Sequence[PersonScope], identity: IngestSettings) -> None:
-    """Plan the link graph around the erased customers' records again (core.link_relink)."""
-    from core.link_relink import relink_after_erasure  # the matcher's imports only where it is used
-
-    gone = {r.key: r for s in erased if s.state is not None for r in s.state.snapshots.values()}
-    relink_after_erasure(profiles, [gone[k] for k in sorted(gone)], identity)
-
-
-def _redact_other_histories(scope: PersonScope, stores: PrivacyStores, report: ErasureReport) -> list[str]:
-    """Take the person's records and identifiers out of the histories of other customers: those
-    their own history names (a split leaves traces there: core.governance.history_redaction) and
-    those the index of names leads to (core.governance.history_names); before their own history is
-    deleted with the rest of their customer. Returns the tombstones of records of hers it found
-    through the events that named her values (to delete, their ids to suppress)."""
-    history = stores.history if stores.history is not None else getattr(stores.profiles, "history", None)
-    if history is None:
-        return []
-    # Her identifiers: every value she held alone and every record id of hers (an event lists the
-    # owner link that joined her order as ``source#shop:contact:...``), as her erasure suppresses them.
-    identifiers = [k for k in scope.suppression_keys() if not k.startswith("mailbox#")]
-    if mailbox_key(scope.request.key) in scope.mailboxes:  # the spelling the request named, too
-        identifiers.append(scope.request.key)
-    sources = {*scope.sources, *(k.removeprefix("source#") for k in identifiers if k.startswith("source#"))}
-    mine = {c for c in (scope.customer_id, *scope.absorbed) if c is not None}
-    redacted = redact_histories(
-        history,
-        stores.erasure,
-        mine,
-        [*(f"source#{k}" for k in sorted(sources)), *identifiers],
-        gone=lambda keys: _retired(stores.profiles, keys),
-    )
-    if redacted.events:
-        report.counts["history_redacted"] += redacted.events
-    tombstones = _retired(stores.profiles, sorted(redacted.records))
-    return sorted(tombstones)
-
-
-def _retired(profiles: ProfileStore, keys: Collection[str]) -> set[str]:
-    """The ``source#`` keys among ``keys`` that are tombstones of retired records."""
-    if not keys or not isinstance(profiles, ReadsTombstones):
-        return set()
-    found = profiles.get_owners_and_tombstones(list(keys))
-    return {k for k, o in found.items() if o.customer_id == RETIRED_OWNER}
-
-
-def _suppress(stores: PrivacyStores, salt: str, keys: Sequence[str], request_id: str, at: datetime) -> int:
-    """Suppress ``keys``; how many are suppressed now. An entry an earlier erasure left stays that
-    erasure's: were it taken over, lifting it (the person signed up again) would lift only what the
-    later request named, and leave the earlier erasure's other entries (their phone, their record
-    ids) suppressing the person for good."""
-    if stores.suppression is None or not keys:
-        return 0
-    hashes = {keyed_hash(salt, key): key for key in sorted(set(keys))}
-    already = stores.suppression.suppressed(sorted(hashes))
-    entries = [
-        SuppressionEntry(hash_, _kind(key), request_id, at)
-        for hash_, key in hashes.items()
-        if hash_ not in already
-    ]
-    if entries:
-        stores.suppression.suppress(entries)
-    return len(hashes)
-
-
-def _fingerprint(
-    stores: PrivacyStores,
-    salt: str,
-    scopes: Sequence[PersonScope],
-    identity: IngestSettings | None,
-    request_id: str,
-    at: datetime,
-) -> list[SuppressionEntry]:
-    """With probabilistic identity, the fingerprints of the records of ``scopes`` and their split-off
-    customers, left in suppression (core.suppression_fuzzy)."""
-    if stores.suppression is None or identity is None or identity.linkage is None:
-        return []
-    from core.suppression_fuzzy import leave_fingerprints  # the matcher's imports only where used
-
-    records = [r for s in scopes for e in (s, *s.splinters) if e.state for r in e.state.snapshots.values()]
-    return leave_fingerprints(stores.suppression, salt, records, identity, request_id, at)
-
-
-def _kind(key: str) -> Any:
-    kind = key.partition("#")[0]
-    return "email" if kind == "mailbox" else kind  # a mailbox entry suppresses emails
 
 
 __all__ = [

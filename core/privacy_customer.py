@@ -36,12 +36,11 @@ def _erase_customer(
     settings = IngestSettings(sleep=sleep)
     customer = scope.customer_id
     assert customer is not None
-    current: PersonScope | None = scope
+    # A large merge in flight (a review decision's, or a batch's) is finished first, on the read
+    # below: erasing the survivor alone would leave the absorbed customer's records stored.
+    busy = scope.state is not None and (scope.state.merging_into or scope.state.absorbing)
+    current: PersonScope | None = None if busy else scope
     later: list[PersonScope] = []
-    if scope.state is not None and (scope.state.merging_into or scope.state.absorbing):
-        # A merge in steps stopped half-way (killed before its last step): finished first, below,
-        # and read again; erasing one side would leave the other's profile, which holds her.
-        current = None
     for attempt in range(max_attempts):
         try:
             if current is None:

@@ -118,7 +118,7 @@ def export_person(
     return PersonExport(
         customer_id=scope.customer_id,
         profile=state.profile if state else None,
-        sources=tuple(sorted(_records(scope), key=lambda r: r.key)),
+        sources=tuple(sorted(scope_records(scope), key=lambda r: r.key)),
         identifiers=tuple(scope.owned),
         pushed=pushed,
         quarantined=quarantined,
@@ -142,8 +142,9 @@ def _named_items(history: object, scope: PersonScope) -> list[ItemKey]:
     return keys
 
 
-def _records(scope: PersonScope) -> list[SourceRecord]:
-    """The records of the person's customer and of her split-off customers."""
+def scope_records(scope: PersonScope) -> list[SourceRecord]:
+    """The records of the person's customer and of her split-off customers (what her export lists and
+    her erasure fingerprints)."""
     return [r for s in (scope, *scope.splinters) if s.state is not None for r in s.state.snapshots.values()]
 
 
@@ -171,4 +172,4 @@ def _pushed_record(
     return PushedRecord(pushed.destination, pushed.payload_hash, pushed.remote_id, pushed.at, body)
 
 
-__all__ = ["PersonExport", "PushedRecord", "export_person"]
+__all__ = ["PersonExport", "PushedRecord", "export_person", "scope_records"]

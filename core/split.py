@@ -13,7 +13,7 @@ from core.identity import IdentityPolicy, customer_id_for, group_records
 from core.ingest_settings import IngestSettings, ResolutionGaveUpError, _back_off
 from core.mailbox import is_canonical, mailbox_key
 from core.merge import build_profile, identifier_holders, profile_hash, record_hash
-from core.merge_steps import complete_merge
+from core.merge_steps import finish_merges
 from core.ports import (
     Changeset,
     CustomerState,
@@ -78,13 +78,8 @@ def _split_step(store: ProfileStore, customer_id: str, settings: IngestSettings)
     state = store.get_customers([customer_id]).get(customer_id)
     if state is None or state.merged_into:
         return None
-    if state.merging_into or state.absorbing:
-        # A merge in flight (or cut short): finish it; what it leaves is split next.
-        for absorbed in sorted(state.absorbing):
-            complete_merge(store, absorbed, customer_id, settings)
-        if state.merging_into:
-            complete_merge(store, customer_id, state.merging_into, settings)
-        return ""
+    if finish_merges(store, state, settings):
+        return ""  # a merge in flight (or cut short) was finished: what it left is split next
     if settings.linkage is not None:
         from core.link_plan import linked_groups
 

@@ -10,8 +10,12 @@ A decision is written to the histories of the customers concerned (``review_acce
 ``review_rejected``, who and why) and leaves an ``AUDIT#review`` item (who asked, the invocation's
 id, the pair and counts; nothing personal). The answer is ``{"ok": true, ...}`` or ``{"ok": false,
 "error": ...}`` for a request that cannot be served (an unknown pair, a reason quoting an email,
-exact identity); nothing is changed then. The stack's ``IdentityMode`` must be ``probabilistic``
-(core.link_review explains the decision; docs/identity.md the queue).
+exact identity); nothing is changed then. A decision that lost a race with an ingest storing another
+version of a record of the pair (other match fields) is not applied either: ``{"ok": false,
+"outdated": true, "pending_again": ..., "error": ...}``, ``pending_again`` saying whether the pair
+waits for review again, scored on the new versions (metric ``ReviewsOutdated``). The stack's
+``IdentityMode`` must be ``probabilistic`` (core.link_review explains the decision; docs/identity.md
+the queue).
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ def _describe(error: ValidationError) -> str:
 
 def serve(request: ReviewRequest, request_id: str, w: Wiring, invocation: str = "") -> dict[str, Any]:
     """Answer one request (the handler's body, callable without a Lambda context)."""
-    from core.link_review import ReviewRefusedError, decide, pending
+    from core.link_review import ReviewOutdatedError, ReviewRefusedError, decide, pending
 
     if request.action == "list":
         try:
@@ -96,6 +100,10 @@ def serve(request: ReviewRequest, request_id: str, w: Wiring, invocation: str = 
             reason=request.reason,
             settings=settings,
         )
+    except ReviewOutdatedError as error:
+        # Lost a race with an ingest of a record of the pair: not applied, no audit (nothing decided).
+        metrics.add_metric(name="ReviewsOutdated", unit=MetricUnit.Count, value=1)
+        return {"ok": False, "action": request.action, "request_id": request_id, **error.as_json()}
     except (ReviewRefusedError, ConflictError) as error:
         metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
         return {"ok": False, "action": request.action, "request_id": request_id, "error": str(error)}

@@ -158,7 +158,14 @@ def identity_settings(
 
 def run_review(args: argparse.Namespace) -> int:
     """Serve ``identity review list|accept|reject``; a decision that cannot be made is a usage error."""
-    from core.link_review import ReviewRefusedError, Verdict, decide, pending, review_lines
+    from core.link_review import (
+        ReviewOutdatedError,
+        ReviewRefusedError,
+        Verdict,
+        decide,
+        pending,
+        review_lines,
+    )
     from profilesync.cli_errors import UsageError
 
     if args.review_command == "list":
@@ -181,6 +188,12 @@ def run_review(args: argparse.Namespace) -> int:
             outcome = decide(
                 stores.profiles, args.pair, verdict, by=by, reason=args.reason, settings=settings
             )
+        except ReviewOutdatedError as error:
+            # Lost a race with an ingest: not a usage error; the answer says what became of the pair.
+            answer = {"ok": False, "action": f"review-{args.review_command}", **error.as_json()}
+            print(json.dumps(answer, indent=2, ensure_ascii=False))
+            print(f"profilesync identity review: {error}", file=sys.stderr)
+            return 1
         except ReviewRefusedError as error:
             raise UsageError(str(error)) from error
         request_id = f"local-{uuid.uuid4().hex[:12]}"

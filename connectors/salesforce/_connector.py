@@ -15,25 +15,21 @@
   was part of (core.retirement) and the person's other records stay; ``HasOptedOutOfEmail`` is an
   email opt-out; an opportunity becomes one order of its contact.
 * **Push**: the custom fields are checked (and created) once per connector before its first batch.
+
+The limits' answers are read in ``_limits``, the Bulk API 2.0 job and its CSV in ``_bulk``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-import httpx
-
 from connectors._http import (
     ConnectorRequestError,
-    ConnectorUnavailableError,
     DailyAllowance,
     value_at,
 )
@@ -52,8 +48,9 @@ from core.push import enriched_traits, source_ids
 from core.schema import Profile, RecordDraft
 from core.time_bound import TimeBound
 
+from . import _bulk as bulk
+from ._bulk import BULK_PAGE, BULK_POLLS, BULK_THRESHOLD, csv_records
 from ._declaration import (
-    DATA,
     LOGIN_URL,
     OPPORTUNITY_SOQL,
     PLACEHOLDER_BASE,
@@ -64,75 +61,12 @@ from ._declaration import (
     shape,
     soql,
 )
+from ._limits import api_usage, busy, exhausted
 from ._writes import create_fields, erase, missing_fields, send
 
 logger = logging.getLogger(__name__)
 
 DECLARATION: Final = declaration(send, erase)
-BULK_THRESHOLD: Final = 50_000
-#: Records per Bulk API result set: a set is one page (and one SQS batch run) of the pull.
-BULK_PAGE: Final = 10_000
-BULK_POLLS: Final = 40
-_BOOLEANS: Final = frozenset({"IsDeleted", "IsWon", "IsClosed", "HasOptedOutOfEmail", "IsConverted"})
-#: Bulk CSV writes datetimes ``2026-01-02T03:04:05.000Z``; the REST API ``...000+0000``.
-_CSV_DATETIME: Final = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)Z$")
-
-
-# --- Sforce-Limit-Info and the answers about limits -----------------------------------------------------
-def api_usage(response: httpx.Response) -> tuple[int, int] | None:
-    """``Sforce-Limit-Info: api-usage=18/5000; per-app-api-usage=...`` -> (18, 5000)."""
-    for part in response.headers.get("Sforce-Limit-Info", "").split(";"):
-        name, _, value = part.strip().partition("=")
-        used, _, limit = value.partition("/")
-        if name == "api-usage" and used.strip().isdigit() and limit.strip().isdigit():
-            return int(used), int(limit)
-    return None
-
-
-def _limit_refusal(response: httpx.Response) -> str:
-    if response.status_code != 403 or b"REQUEST_LIMIT_EXCEEDED" not in response.content:
-        return ""
-    return "concurrent" if b"Concurrent" in response.content else "total"
-
-
-def exhausted(response: httpx.Response) -> bool:
-    """403 ``REQUEST_LIMIT_EXCEEDED`` "TotalRequests Limit exceeded.": the day's allocation is spent."""
-    return _limit_refusal(response) == "total"
-
-
-def busy(response: httpx.Response) -> bool:
-    """403 ``REQUEST_LIMIT_EXCEEDED`` for concurrent long-running requests: passes when they end."""
-    return _limit_refusal(response) == "concurrent"
-
-
-# --- Bulk API 2.0 CSV -----------------------------------------------------------------------------------
-def csv_records(text: str) -> list[dict[str, Any]]:
-    """Bulk API 2.0 CSV rows as the REST API's records: ``Contact.Email`` nested, ``""`` as null,
-    ``true``/``false`` as booleans, datetimes written as the REST API writes them (so a record reads the
-    same whichever API brought it). Raises ``csv.Error`` on a body cut inside a quoted value."""
-    rows = csv.reader(io.StringIO(text), strict=True)
-    header = next(rows, None)
-    if header is None:
-        return []
-    records = []
-    for row in rows:
-        record: dict[str, Any] = {}
-        for name, raw in zip(header, row, strict=False):
-            value: Any = None if raw == "" else raw
-            head, _, leaf = name.rpartition(".")
-            if leaf in _BOOLEANS and value is not None:
-                value = value == "true"
-            elif value is not None and (moment := _CSV_DATETIME.match(value)):
-                value = f"{moment.group(1)}+0000"
-            if head:
-                parent = record.setdefault(head, None) or {}
-                if value is not None:
-                    parent[leaf] = value
-                record[head] = parent or None
-            else:
-                record[name] = value
-        records.append(record)
-    return records
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -190,14 +124,14 @@ class SalesforceConnector(RestConnector):
         self, stream: Stream, state: StreamState
     ) -> Iterator[tuple[list[dict[str, Any]], StreamState, bool]]:
         if state.page is not None and state.page.startswith("bulk:"):
-            yield from self._bulk(stream, state)
+            yield from bulk.walk(self, stream, state)
             return
         if state.page is None and state.since is None:
             # A first pull: its first batch says how many records there are (totalSize), at no extra
             # call. Above the threshold one bulk job reads them instead (this batch is the only waste).
             first = self.context.client("pull").get_json(stream.path, params=dict(stream.params)) or {}
             if int(first.get("totalSize") or 0) > self.bulk_threshold:
-                yield from self._bulk(stream, state)
+                yield from bulk.walk(self, stream, state)
                 return
             bound = TimeBound.from_now()
             emitted, state = accept(state, first.get("records") or [], self._key_point(stream, bound))
@@ -231,88 +165,6 @@ class SalesforceConnector(RestConnector):
                 return
             again = StreamState(since=state.high, skip=state.at_high, high=state.high, at_high=state.at_high)
             yield from super().walk(stream, again)
-
-    def _bulk(
-        self, stream: Stream, state: StreamState
-    ) -> Iterator[tuple[list[dict[str, Any]], StreamState, bool]]:
-        client = self.context.client("pull")
-        if state.page is not None:
-            _, job, locator = state.page.split(":", 2)
-        else:
-            query = stream.params["q"].split(" ORDER BY ")[0]
-            # Creating a second job after a timeout costs one call and leaves an unused job: safe to resend.
-            created = client.post_json(
-                f"{DATA}/jobs/query", json={"operation": "queryAll", "query": query}, idempotent=True
-            )
-            job, locator = str(created["id"]), ""
-            self._wait_for(job)
-        bound = TimeBound.from_now()
-        key_point = self._key_point(stream, bound)
-        while True:
-            try:
-                records, following = self._result_set(job, locator)
-            except ConnectorRequestError as exc:
-                if exc.status != 404 or state.page is None:
-                    raise
-                logger.warning(
-                    "salesforce: %s: bulk job %s is gone; reading the stream again", stream.name, job
-                )
-                yield from self.walk(stream, replace(state, page=None))
-                return
-            emitted, state = accept(state, records, key_point)
-            if following is None:
-                yield emitted, state.finished(bound.start), True
-                return
-            locator = following
-            yield emitted, replace(state, page=f"bulk:{job}:{locator}"), False
-
-    def _wait_for(self, job: str) -> None:
-        for poll in range(BULK_POLLS):
-            status = self.context.client("pull").get_json(f"{DATA}/jobs/query/{job}")
-            found = str((status or {}).get("state"))
-            if found == "JobComplete":
-                return
-            if found in ("Failed", "Aborted"):
-                raise ConnectorUnavailableError(
-                    "salesforce",
-                    "GET",
-                    f"{DATA}/jobs/query/{job}",
-                    attempts=poll + 1,
-                    reason=f"the bulk query job ended {found}: {(status or {}).get('errorMessage', '')}",
-                )
-            self.context.retry.sleep(min(2.0**poll, 30.0))
-        raise ConnectorUnavailableError(
-            "salesforce",
-            "GET",
-            f"{DATA}/jobs/query/{job}",
-            attempts=BULK_POLLS,
-            reason="the bulk query job did not complete in time",
-        )
-
-    def _result_set(self, job: str, locator: str) -> tuple[list[dict[str, Any]], str | None]:
-        """One CSV result set and the next locator (None after the last). A body shorter than its
-        ``Sforce-NumberOfRecords`` was cut in transit and is read again."""
-        params = {"maxRecords": BULK_PAGE, **({"locator": locator} if locator else {})}
-        for _ in range(self.context.retry.max_attempts):
-            response = self.context.client("pull").request(
-                "GET", f"{DATA}/jobs/query/{job}/results", params=params, headers={"Accept": "text/csv"}
-            )
-            expected = response.headers.get("Sforce-NumberOfRecords", "")
-            try:
-                records = csv_records(response.text)
-            except csv.Error:
-                continue
-            if expected.isdigit() and len(records) != int(expected):
-                continue
-            following = response.headers.get("Sforce-Locator", "null")
-            return records, None if following in ("", "null") else following
-        raise ConnectorUnavailableError(
-            "salesforce",
-            "GET",
-            f"{DATA}/jobs/query/{job}/results",
-            attempts=self.context.retry.max_attempts,
-            reason="every answer was cut short of Sforce-NumberOfRecords",
-        )
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
         # Junk elements (not objects) stay: the SDK's mapping quarantines them one by one.
@@ -445,6 +297,7 @@ def make_plugin(sandbox: Callable[..., Any] | None) -> ConnectorPlugin:
 
 __all__ = [
     "BULK_PAGE",
+    "BULK_POLLS",
     "BULK_THRESHOLD",
     "DECLARATION",
     "PUSH_FIELDS",

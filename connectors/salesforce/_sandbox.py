@@ -28,130 +28,52 @@ What it reproduces, and from where (the facts and their pages are listed in ``_d
 Simplifications, on purpose: one user; every request costs one API call; the org's currency is one
 (``multicurrency=True`` adds ``CurrencyIsoCode``); records carry the fields the connector and the
 official SDK's common calls use, not every standard field.
+
+Where each part lives: the org's limits, fields, ids and wire forms in ``_sandbox_schema``; seeding in
+``_sandbox_seed``; the token endpoint in ``_sandbox_token`` (its JWT checks in ``_sandbox_jwt``); the
+API's routes in ``_sandbox_routes``, ``_sandbox_records`` and ``_sandbox_queries``.
 """
 
 from __future__ import annotations
 
-import base64
 import itertools
-import random
 import re
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
-from urllib.parse import parse_qs
 
 import httpx
 
-from connectors._http._jwt_bearer import JWT_BEARER_GRANT
-from connectors._sandbox import Faults, VendorSandbox, holdings_text, json_response
-from connectors.sdk import parse_point
+from connectors._sandbox import Faults, VendorSandbox, holdings_text
 from core.connector import ConnectorSettings
-from core.errors import NormalisationError
-from core.normalise import normalise_email
-from core.testing.population import REPEAT_BUYER_EVERY, population
 
 from . import _sandbox_jwt as jwt
+from . import _sandbox_seed as seeding
+from . import _sandbox_token as tokens
 from . import _soql
 from ._declaration import CLIENT_ID, CLIENT_SECRET, PRIVATE_KEY
+from ._sandbox_schema import (
+    _PREFIX,
+    _SOBJECTS,
+    DAILY_LIMIT,
+    LOCATOR_IDLE,
+    MAX_BATCH,
+    MAX_COLLECTION,
+    MAX_COMPOSITE,
+    OPEN_LOCATORS,
+    SCHEMA,
+    _canonical,
+    error,
+    sf_id,
+    stamp,
+)
 
 DEFAULT_CLIENT_ID: Final = "3MVG9sandbox.profilesync.consumer.key"
 DEFAULT_SECRET: Final = "8A4BE698BCA216718ECB0B1DCA294C69732EAD9472A1790F8FED38DD2E02B5FA"
-DAILY_LIMIT: Final = 100_000
-MAX_BATCH: Final = 2000
-MAX_COLLECTION: Final = 200
-MAX_COMPOSITE: Final = 25
-OPEN_LOCATORS: Final = 10
-LOCATOR_IDLE: Final = timedelta(minutes=15)
 _VERSION = re.compile(r"^/services/data/v(\d+)\.0(/.*)?$")
-_PREFIX: Final = {"Contact": "003", "Lead": "00Q", "Opportunity": "006", "CustomField": "00N", "Job": "750"}
-_CHECKSUM: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-_BASE62: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SURNAMES: Final = ("Moreau", "Keller", "Adeyemi", "Lindqvist", "Okonkwo", "Barros", "Hale")
-_COMMON: Final = ("Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp", "Name")
-SCHEMA: Final[dict[str, tuple[str, ...]]] = {
-    "Contact": (
-        *_COMMON,
-        "Email",
-        "Phone",
-        "MobilePhone",
-        "FirstName",
-        "LastName",
-        "Title",
-        "MailingCity",
-        "MailingState",
-        "MailingPostalCode",
-        "MailingCountry",
-        "HasOptedOutOfEmail",
-        "AccountId",
-    ),
-    "Lead": (
-        *_COMMON,
-        "Email",
-        "Phone",
-        "MobilePhone",
-        "FirstName",
-        "LastName",
-        "Title",
-        "Company",
-        "City",
-        "State",
-        "PostalCode",
-        "Country",
-        "HasOptedOutOfEmail",
-        "IsConverted",
-        "Status",
-    ),
-    "Opportunity": (
-        *_COMMON,
-        "Amount",
-        "CloseDate",
-        "StageName",
-        "IsClosed",
-        "IsWon",
-        "ContactId",
-        "AccountId",
-    ),
-}
-_REQUIRED: Final = {
-    "Contact": ("LastName",),
-    "Lead": ("LastName", "Company"),
-    "Opportunity": ("Name", "StageName", "CloseDate"),
-}
-_READ_ONLY: Final = frozenset(
-    {"Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp", "Name", "IsClosed", "IsWon"}
-)
-
-
-def sf_id(prefix: str, n: int) -> str:
-    """An 18-character Salesforce id: 15 case-sensitive characters and the case-safe suffix."""
-    body = ""
-    for _ in range(12):
-        n, digit = divmod(n, 62)
-        body = _BASE62[digit] + body
-    short = prefix + body
-    suffix = ""
-    for chunk in (short[0:5], short[5:10], short[10:15]):
-        bits = sum(1 << i for i, c in enumerate(chunk) if c.isupper())
-        suffix += _CHECKSUM[bits]
-    return short + suffix
-
-
-def stamp(at: datetime) -> str:
-    """A datetime as the REST API writes it: ``2026-01-02T03:04:05.000+0000``."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-
-
-def _errors(code: str, message: str, fields: Iterable[str] = ()) -> list[dict[str, Any]]:
-    return [{"message": message, "errorCode": code, "fields": list(fields)}]
-
-
-def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> httpx.Response:
-    """Salesforce's error answer: a JSON array of ``{message, errorCode}``."""
-    return json_response(status, _errors(code, message), headers)
 
 
 class SalesforceSandbox(VendorSandbox):
@@ -193,7 +115,7 @@ class SalesforceSandbox(VendorSandbox):
         self._counter = itertools.count(1)
         self._touches = itertools.count()
         self._new_people = itertools.count(1)
-        self._seed(people, seed)
+        seeding.seed_org(self, people, seed)
 
     # --- records -----------------------------------------------------------------------------------------
     def _new(self, sobject: str, values: dict[str, Any], at: datetime) -> dict[str, Any]:
@@ -225,74 +147,6 @@ class SalesforceSandbox(VendorSandbox):
             record["IsClosed"] = stage.startswith("Closed")
             record["IsWon"] = stage == "Closed Won"
 
-    def _seed(self, count: int, seed: int) -> None:
-        rng = random.Random(seed * 7919 + 3)
-        for index, flat in population(count, seed):
-            if flat.get("source") != "crm":
-                continue
-            at = parse_point(str(flat.get("updated_at", ""))) or datetime(2026, 2, 1, tzinfo=UTC)
-            values = {
-                "Email": str(flat["email"]).strip() if flat.get("email") else None,
-                "Phone": flat.get("phone"),
-                "FirstName": flat.get("first_name"),
-                "LastName": flat.get("last_name") or "[not provided]",
-                "HasOptedOutOfEmail": rng.random() < 0.1,
-            }
-            if index is None or rng.random() < 0.3:
-                values.update(
-                    {
-                        "Country": flat.get("country"),
-                        "Company": "[not provided]",
-                        "Status": "Open - Not Contacted",
-                    }
-                )
-                self._new("Lead", values, at)
-                continue
-            values["MailingCountry"] = flat.get("country")
-            contact = self._new("Contact", values, at)
-            if index % REPEAT_BUYER_EVERY == REPEAT_BUYER_EVERY // 2:
-                self._repeat_deals(contact, index, at)
-            for k in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
-                stage = rng.choices(["Closed Won", "Closed Lost", "Prospecting"], weights=[6, 2, 2])[0]
-                opened = at - timedelta(days=rng.randint(1, 200), seconds=rng.randint(0, 86399))
-                self._new(
-                    "Opportunity",
-                    {
-                        "Name": f"{values['LastName']} deal {k + 1}",
-                        "Amount": round(rng.uniform(200, 20_000), 2),
-                        "CloseDate": opened.date(),
-                        "StageName": stage,
-                        "ContactId": contact["Id"],
-                        **(
-                            {"CurrencyIsoCode": "USD"}
-                            if "CurrencyIsoCode" in self.schema["Opportunity"]
-                            else {}
-                        ),
-                    },
-                    opened,
-                )
-
-    def _repeat_deals(self, contact: dict[str, Any], index: int, at: datetime) -> None:
-        """The population's repeat buyers (one person in ``REPEAT_BUYER_EVERY``) won 10 to 60 deals:
-        more than the email guardrail's limit, so a deal that joined its contact by email instead of
-        ``ContactId`` shows. Drawn from a generator of their own: everyone else's records stay as
-        they were."""
-        rng = random.Random(f"salesforce-repeat-{index}")
-        for k in range(rng.randint(10, 60)):
-            opened = at - timedelta(days=rng.randint(1, 400), seconds=k)
-            self._new(
-                "Opportunity",
-                {
-                    "Name": f"{contact['LastName']} renewal {k + 1}",
-                    "Amount": round(rng.uniform(100, 5_000), 2),
-                    "CloseDate": opened.date(),
-                    "StageName": "Closed Won",
-                    "ContactId": contact["Id"],
-                    **({"CurrencyIsoCode": "USD"} if "CurrencyIsoCode" in self.schema["Opportunity"] else {}),
-                },
-                opened,
-            )
-
     def value(self, record: dict[str, Any], path: str) -> Any:
         """A field of a record, following one relationship (``Contact.Email`` through ``ContactId``)."""
         head, _, leaf = path.partition(".")
@@ -300,34 +154,6 @@ class SalesforceSandbox(VendorSandbox):
             return record.get(path)
         parent = self.objects.get(head, {}).get(record.get(f"{head}Id") or "")
         return parent.get(leaf) if parent else None
-
-    def _render(
-        self, sobject: str, record: dict[str, Any], fields: Iterable[str], version: str
-    ) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "attributes": {
-                "type": sobject,
-                "url": f"/services/data/v{version}/sobjects/{sobject}/{record['Id']}",
-            }
-        }
-        for path in fields:
-            head, _, leaf = path.partition(".")
-            if leaf:
-                parent = self.objects[head].get(record.get(f"{head}Id") or "")
-                if parent is None:
-                    out[head] = None
-                    continue
-                nested = out.get(head) or {
-                    "attributes": {
-                        "type": head,
-                        "url": f"/services/data/v{version}/sobjects/{head}/{parent['Id']}",
-                    }
-                }
-                nested[leaf] = _json(parent.get(leaf))
-                out[head] = nested
-            else:
-                out[path] = _json(record.get(path))
-        return out
 
     # --- VendorSandbox hooks -----------------------------------------------------------------------------
     def authenticate(self, request: httpx.Request) -> httpx.Response | None:
@@ -369,7 +195,7 @@ class SalesforceSandbox(VendorSandbox):
         path, method = request.url.path.rstrip("/") or "/", request.method
         if path == "/services/oauth2/token":
             return (
-                self._token(request)
+                tokens.token(self, request)
                 if method == "POST"
                 else error(405, "METHOD_NOT_ALLOWED", "HTTP Method 'GET' not allowed. Allowed are POST")
             )
@@ -403,51 +229,6 @@ class SalesforceSandbox(VendorSandbox):
             plain,
             credentials={CLIENT_ID: self.client_id, PRIVATE_KEY: self.certificate().private_key_pem()},
             options={**plain.options, "auth_flow": "jwt_bearer", "username": self.jwt_username},
-        )
-
-    def _token(self, request: httpx.Request) -> httpx.Response:
-        form = {k: v[0] for k, v in parse_qs(request.content.decode(errors="replace")).items()}
-        if form.get("grant_type") == JWT_BEARER_GRANT:
-            refused = jwt.refusal(self, form.get("assertion") or "")
-            if refused is not None:
-                return json_response(400, {"error": refused[0], "error_description": refused[1]})
-            return self._session(request)
-        if form.get("grant_type") != "client_credentials":
-            return json_response(
-                400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"}
-            )
-        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "basic":  # RFC 6749 2.3.1: the id and secret may come as HTTP Basic instead
-            try:
-                client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
-            except (ValueError, UnicodeDecodeError):
-                client_id, secret = "", ""
-            form.setdefault("client_id", client_id)
-            form.setdefault("client_secret", secret)
-        if form.get("client_id") != self.client_id or form.get("client_secret") != self.token:
-            return json_response(
-                400, {"error": "invalid_client", "error_description": "invalid client credentials"}
-            )
-        return self._session(request)
-
-    def _session(self, request: httpx.Request) -> httpx.Response:
-        """A new session for a granted token request, as the token endpoint answers it."""
-        session = f"00DSANDBOX0000001!{uuid.uuid4().hex}{uuid.uuid4().hex}"
-        with self.lock:
-            self.sessions.add(session)
-        base = f"{request.url.scheme}://{request.url.netloc.decode()}"
-        return json_response(
-            200,
-            {
-                "access_token": session,
-                "signature": base64.b64encode(uuid.uuid4().bytes).decode(),
-                "token_format": "opaque",
-                "instance_url": base,
-                "id": f"{base}/id/00DSANDBOX0000001/005SANDBOX0000001",
-                "token_type": "Bearer",
-                "issued_at": str(int(self.clock.now().timestamp() * 1000)),
-                "scope": "api",
-            },
         )
 
     def expire_sessions(self) -> None:
@@ -579,25 +360,6 @@ class SalesforceSandbox(VendorSandbox):
         return sf_id(_PREFIX[sobject], next(self._counter))
 
 
-#: The object type of a record key (``contact:003...``) -> its sObject.
-_SOBJECTS: Final = {"contact": "Contact", "lead": "Lead", "opportunity": "Opportunity"}
-
-
-def _canonical(email: str) -> str:
-    try:
-        return normalise_email(email)
-    except NormalisationError:
-        return email.strip().lower()
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return stamp(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def make_sandbox(
     people: int = 200, seed: int = 7, token: str | None = None, faults: Faults | None = None, **options: Any
 ) -> SalesforceSandbox:
@@ -608,8 +370,15 @@ def make_sandbox(
 Handler = Callable[..., httpx.Response]
 
 __all__ = [
+    "DAILY_LIMIT",
     "DEFAULT_CLIENT_ID",
     "DEFAULT_SECRET",
+    "LOCATOR_IDLE",
+    "MAX_BATCH",
+    "MAX_COLLECTION",
+    "MAX_COMPOSITE",
+    "OPEN_LOCATORS",
+    "SCHEMA",
     "SalesforceSandbox",
     "error",
     "make_sandbox",

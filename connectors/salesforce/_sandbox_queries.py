@@ -15,8 +15,8 @@ import httpx
 from connectors._sandbox import json_response
 
 from . import _soql
-from ._sandbox import LOCATOR_IDLE, MAX_BATCH, OPEN_LOCATORS, error, sf_id
-from ._sandbox_records import _NOT_FOUND, _body
+from ._sandbox_records import _NOT_FOUND, _body, _render
+from ._sandbox_schema import LOCATOR_IDLE, MAX_BATCH, OPEN_LOCATORS, error, sf_id
 
 if TYPE_CHECKING:
     from ._sandbox import SalesforceSandbox
@@ -70,7 +70,7 @@ def _query(sb: SalesforceSandbox, request: httpx.Request, version: str, kind: st
         if name == "batchSize" and value.isdigit():
             batch = min(MAX_BATCH, max(200, int(value)))
     with sb.lock:
-        rows = [sb._render(query.sobject, r, query.fields, version) for r in chosen]
+        rows = [_render(sb, query.sobject, r, query.fields, version) for r in chosen]
     return _page(sb, rows, 0, batch, version, kind, None)
 
 

@@ -6,6 +6,7 @@ and UpsertResult shapes and error arrays as the REST API Developer Guide.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ import httpx
 from connectors._sandbox import json_response
 
 from . import _soql
-from ._sandbox import _READ_ONLY, _REQUIRED, MAX_COLLECTION, error
+from ._sandbox_schema import _READ_ONLY, _REQUIRED, MAX_COLLECTION, _json, error
 
 if TYPE_CHECKING:
     from ._sandbox import SalesforceSandbox
@@ -30,6 +31,37 @@ def _body(request: httpx.Request) -> Any:
         raise _soql.SoqlError(
             "JSON_PARSER_ERROR", f"Unexpected character in the request body: {exc}"
         ) from None
+
+
+def _render(
+    sb: SalesforceSandbox, sobject: str, record: dict[str, Any], fields: Iterable[str], version: str
+) -> dict[str, Any]:
+    """A record as the REST API answers it: its ``attributes`` and the fields asked for, a relationship
+    field (``Contact.Email``) nested under its parent's own ``attributes``."""
+    out: dict[str, Any] = {
+        "attributes": {
+            "type": sobject,
+            "url": f"/services/data/v{version}/sobjects/{sobject}/{record['Id']}",
+        }
+    }
+    for path in fields:
+        head, _, leaf = path.partition(".")
+        if leaf:
+            parent = sb.objects[head].get(record.get(f"{head}Id") or "")
+            if parent is None:
+                out[head] = None
+                continue
+            nested = out.get(head) or {
+                "attributes": {
+                    "type": head,
+                    "url": f"/services/data/v{version}/sobjects/{head}/{parent['Id']}",
+                }
+            }
+            nested[leaf] = _json(parent.get(leaf))
+            out[head] = nested
+        else:
+            out[path] = _json(record.get(path))
+    return out
 
 
 # --- records -------------------------------------------------------------------------------------------
@@ -116,7 +148,7 @@ def _get(sb: SalesforceSandbox, sobject: str, record_id: str, version: str) -> h
         record = _live(sb, sobject, record_id)
         if record is None:
             return error(404, *_NOT_FOUND)
-        return json_response(200, sb._render(sobject, record, sb.schema[sobject], version))
+        return json_response(200, _render(sb, sobject, record, sb.schema[sobject], version))
 
 
 def _create_one(sb: SalesforceSandbox, sobject: str, request: httpx.Request) -> httpx.Response:

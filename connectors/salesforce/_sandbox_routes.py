@@ -18,7 +18,6 @@ import httpx
 
 from connectors._sandbox import json_response
 
-from ._sandbox import MAX_COMPOSITE, error
 from ._sandbox_queries import _create_job, _job, _more, _query, _results
 from ._sandbox_records import (
     _NOT_FOUND,
@@ -33,6 +32,7 @@ from ._sandbox_records import (
     _upsert_many,
     _upsert_one,
 )
+from ._sandbox_schema import MAX_COMPOSITE, error
 
 if TYPE_CHECKING:
     from ._sandbox import SalesforceSandbox

@@ -23,75 +23,40 @@ Also, for the stripe SDK's common calls: ``customers.create``, full ``customers.
 Simplifications: seeded emails are trimmed and lower-cased; charges are all card charges with the
 fixture's payment details; events carry only ``customer.created``, ``customer.updated``,
 ``customer.deleted`` and ``charge.refunded``; other query parameters are ignored rather than rejected.
+
+Where each part lives: the fixtures, new customers and charges, and seeding in ``_sandbox_objects``;
+error bodies and list objects in ``_sandbox_wire``; the rest as named above.
 """
 
 from __future__ import annotations
 
 import copy
-import gzip
 import itertools
-import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from email.utils import format_datetime
-from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
 import httpx
 
 from connectors._sandbox import Faults, SlidingWindow, VendorSandbox, holdings_text, json_response
-from connectors.sdk import parse_point
 from core.connector import ConnectorSettings
 from core.errors import NormalisationError
 from core.normalise import normalise_email
-from core.testing.population import COUNTRIES, population
 
 from . import _sandbox_customers as customer_api
 from . import _sandbox_events as events
 from . import _sandbox_expand as expansion
+from . import _sandbox_objects as objects
 from . import _sandbox_redaction as redaction
-from ._connector import _EXPONENTS
+from . import _sandbox_wire as wire
 from ._declaration import CREDENTIAL, METADATA_PREFIX
+from ._sandbox_objects import FIXTURES, WALK_IN
+from ._sandbox_wire import MAX_LIMIT, error
 
 DEFAULT_TOKEN: Final = "sk_test_51Sandbox0123456789abcdefABCDEF"
-_PACKAGES: Final = Path(__file__).resolve().parents[2]
-#: Stripe's published fixtures: specs/ of a source tree, or the copy an installed wheel carries.
-FIXTURES: Final = next(
-    (
-        path
-        for path in (
-            _PACKAGES / "specs" / "stripe-fixtures3.json.gz",
-            _PACKAGES / "profilesync" / "_data" / "specs" / "stripe-fixtures3.json.gz",
-        )
-        if path.is_file()
-    ),
-    _PACKAGES / "specs" / "stripe-fixtures3.json.gz",
-)
-MAX_LIMIT: Final = 100
-#: When the seeded customers without email or phone were created (before the contract's changes).
-WALK_IN: Final = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
-_COUNTRY_CODE: Final = {
-    variant.casefold(): code for code, variants in COUNTRIES.items() for variant in variants
-}
 _NAMES: Final = ("Moreau", "Keller", "Adeyemi", "Lindqvist", "Okonkwo", "Barros", "Hale")
-
-
-def _fixtures() -> dict[str, Any]:
-    resources: dict[str, Any] = json.loads(gzip.decompress(FIXTURES.read_bytes()))["resources"]
-    return resources
-
-
-def error(
-    status: int, type_: str, message: str, code: str | None = None, param: str | None = None
-) -> httpx.Response:
-    body: dict[str, Any] = {"type": type_, "message": message}
-    if code:
-        body["code"] = code
-    if param:
-        body["param"] = param
-    return json_response(status, {"error": body})
 
 
 class StripeSandbox(VendorSandbox):
@@ -114,7 +79,7 @@ class StripeSandbox(VendorSandbox):
         #: How far back ``GET /v1/events`` goes (Stripe: 30 days, ``events.RETENTION``); None keeps
         #: every event (tests date their changes on fixed days, the clock is real time).
         self.event_retention = event_retention
-        fixtures = _fixtures()
+        fixtures = objects.fixtures()
         self._customer_template = fixtures["customer"]
         self._charge_template = fixtures["charge"]
         self.customers: dict[str, dict[str, Any]] = {}
@@ -132,7 +97,7 @@ class StripeSandbox(VendorSandbox):
         self._changed: dict[str, int] = {}
         self._touches = itertools.count()
         self._new = itertools.count(1)
-        self._seed(people, seed)
+        objects.seed_account(self, people, seed)
 
     # --- objects -----------------------------------------------------------------------------------
     def _id(self, prefix: str) -> str:
@@ -140,61 +105,6 @@ class StripeSandbox(VendorSandbox):
         object_id = f"{prefix}_Sbx{n:010d}"
         self._order[object_id] = n
         return object_id
-
-    def _customer(
-        self, email: str | None, name: str | None, phone: str | None, country: str | None, at: datetime
-    ) -> dict[str, Any]:
-        customer: dict[str, Any] = copy.deepcopy(self._customer_template)
-        customer.update(
-            id=self._id("cus"),
-            email=email,
-            name=name,
-            phone=phone,
-            created=int(at.timestamp()),
-            discount=None,
-            metadata={},
-            invoice_prefix=f"SBX{len(self.customers):05d}"[-8:],
-        )
-        customer["address"] = {**customer["address"], "country": country} if country else None
-        self.customers[customer["id"]] = customer
-        return customer
-
-    def _charge(self, customer: dict[str, Any], order: dict[str, Any]) -> None:
-        currency = str(order["currency"]).lower()
-        amount = int(Decimal(str(order["total"])).scaleb(_EXPONENTS.get(currency, 2)))
-        at = parse_point(str(order["created_at"])) or self.clock.now()
-        charge = copy.deepcopy(self._charge_template)
-        refunded = order.get("status") == "refunded"
-        charge_id = self._id("ch")
-        charge.update(
-            id=charge_id,
-            amount=amount,
-            amount_captured=amount,
-            captured=True,
-            amount_refunded=amount if refunded else 0,
-            refunded=refunded,
-            currency=currency,
-            customer=customer["id"],
-            created=int(at.timestamp()),
-            receipt_email=customer["email"],
-            description=None,
-            status="succeeded",
-            source=None,
-            balance_transaction=None,
-            refunds={
-                "object": "list",
-                "data": [],
-                "has_more": False,
-                "url": f"/v1/charges/{charge_id}/refunds",
-            },
-        )
-        charge["billing_details"] = {
-            **charge["billing_details"],
-            "email": customer["email"],
-            "name": customer["name"],
-            "phone": customer["phone"],
-        }
-        self.charges[charge["id"]] = charge
 
     def _event(self, type_: str, obj: dict[str, Any], at: datetime) -> None:
         """Record a change of ``obj`` at ``at``, by Stripe's clock: never before the object was
@@ -217,23 +127,6 @@ class StripeSandbox(VendorSandbox):
             "request": {"id": None, "idempotency_key": None},
             "type": type_,
         }
-
-    def _seed(self, count: int, seed: int) -> None:
-        for index, flat in population(count, seed):
-            if flat.get("source") != "shop":
-                continue
-            at = parse_point(str(flat.get("updated_at", "")))
-            if index is None or at is None:
-                # A customer created by hand in the dashboard with neither email nor phone: quarantined.
-                self._customer(None, "Walk-in", None, None, WALK_IN)
-                continue
-            name = " ".join(str(flat[k]) for k in ("first_name", "last_name") if flat.get(k)) or None
-            email = str(flat.get("email") or "").strip().lower() or None
-            # Checkout and Elements collect the country as an ISO code, which is what Stripe then holds.
-            country = _COUNTRY_CODE.get(str(flat.get("country") or "").casefold())
-            customer = self._customer(email, name, flat.get("phone"), country, at)
-            for order in flat.get("orders") or []:
-                self._charge(customer, order)
 
     # --- VendorSandbox hooks -----------------------------------------------------------------------
     def authenticate(self, request: httpx.Request) -> httpx.Response | None:
@@ -327,7 +220,9 @@ class StripeSandbox(VendorSandbox):
         if parts[:3] == ["v1", "privacy", "redaction_jobs"]:
             return redaction.route(self, method, parts[3:], params)
         if method == "GET" and parts == ["v1", "customers"]:
-            return self._list(self.customers, "/v1/customers", params, email=params.get("email"))
+            return wire.list_page(
+                self._order, self.customers, "/v1/customers", params, email=params.get("email")
+            )
         if method == "GET" and parts == ["v1", "customers", "search"]:
             return customer_api.search(self, params)
         if method == "POST" and parts == ["v1", "customers"]:
@@ -336,7 +231,9 @@ class StripeSandbox(VendorSandbox):
                 return error(400, "invalid_request_error", problem, "parameter_invalid")
             return customer_api.create(self, params)
         if method == "GET" and parts == ["v1", "charges"]:
-            return self._list(self.charges, "/v1/charges", params, customer=params.get("customer"))
+            return wire.list_page(
+                self._order, self.charges, "/v1/charges", params, customer=params.get("customer")
+            )
         if method == "GET" and len(parts) == 3 and parts[:2] == ["v1", "charges"]:
             charge = self.charges.get(parts[2])
             if charge is None:
@@ -349,7 +246,7 @@ class StripeSandbox(VendorSandbox):
             if refused is not None:
                 return error(400, "invalid_request_error", refused[0], "parameter_invalid", refused[1])
             held = events.select(self.events.values(), params, self.clock.now(), self.event_retention)
-            return self._list({e["id"]: e for e in held}, "/v1/events", params)
+            return wire.list_page(self._order, {e["id"]: e for e in held}, "/v1/events", params)
         if len(parts) == 3 and parts[:2] == ["v1", "customers"]:
             if method == "GET" and parts[2] in self.deleted_customers:
                 # Stripe answers a deleted customer's id with 200 and a stub, not 404.
@@ -371,55 +268,6 @@ class StripeSandbox(VendorSandbox):
             if method == "GET":
                 return customer
         return None
-
-    def _list(
-        self,
-        objects: dict[str, dict[str, Any]],
-        url: str,
-        params: dict[str, str],
-        *,
-        email: str | None = None,
-        customer: str | None = None,
-    ) -> httpx.Response | dict[str, Any]:
-        limit = params.get("limit", "10")
-        if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
-            return error(
-                400,
-                "invalid_request_error",
-                "Invalid integer: limit must be 1-100.",
-                "parameter_invalid_integer",
-                "limit",
-            )
-        gte = params.get("created[gte]")
-        if gte is not None and not gte.isdigit():
-            return error(
-                400,
-                "invalid_request_error",
-                "Invalid integer: created[gte]",
-                "parameter_invalid_integer",
-                "created[gte]",
-            )
-        chosen = sorted(objects.values(), key=lambda o: (o["created"], self._order[o["id"]]), reverse=True)
-        if gte is not None:
-            chosen = [o for o in chosen if o["created"] >= int(gte)]
-        if email is not None:
-            chosen = [o for o in chosen if o.get("email") == email]
-        if customer is not None:
-            chosen = [o for o in chosen if o.get("customer") == customer]
-        after = params.get("starting_after")
-        if after is not None:
-            ids = [o["id"] for o in chosen]
-            if after not in ids:
-                return error(
-                    400,
-                    "invalid_request_error",
-                    f"No such object: '{after}'",
-                    "resource_missing",
-                    "starting_after",
-                )
-            chosen = chosen[ids.index(after) + 1 :]
-        page = chosen[: int(limit)]
-        return {"object": "list", "data": page, "has_more": len(chosen) > len(page), "url": url}
 
     def _update(self, customer: dict[str, Any], params: dict[str, str]) -> httpx.Response | dict[str, Any]:
         problem = customer_api.check(params)
@@ -482,7 +330,7 @@ class StripeSandbox(VendorSandbox):
         added: set[str] = set()
         with self.lock:
             for k in (next(self._new) for _ in range(count)):
-                customer = self._customer(f"new{k}@example.com", "New Person", None, None, when)
+                customer = objects.new_customer(self, f"new{k}@example.com", "New Person", None, None, when)
                 self._event("customer.created", customer, when)
                 added.add(f"customer:{customer['id']}")
         return added
@@ -524,4 +372,4 @@ def make_sandbox(
     return StripeSandbox(people=people, seed=seed, token=token, faults=faults, **options)
 
 
-__all__ = ["DEFAULT_TOKEN", "StripeSandbox", "error", "make_sandbox"]
+__all__ = ["DEFAULT_TOKEN", "FIXTURES", "MAX_LIMIT", "WALK_IN", "StripeSandbox", "error", "make_sandbox"]

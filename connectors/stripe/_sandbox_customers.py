@@ -24,6 +24,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from ._sandbox_objects import new_customer
+
 if TYPE_CHECKING:
     from ._sandbox import StripeSandbox
 
@@ -79,7 +81,7 @@ def check(params: Mapping[str, str]) -> str | None:
 
 def create(sandbox: StripeSandbox, params: Mapping[str, str]) -> dict[str, Any]:
     """A new customer from ``POST /v1/customers`` (call under ``sandbox.lock``, after ``check``)."""
-    customer = sandbox._customer(None, None, None, None, sandbox.clock.now())
+    customer = new_customer(sandbox, None, None, None, None, sandbox.clock.now())
     apply(sandbox, customer, params)
     sandbox._event("customer.created", customer, sandbox.clock.now())
     return customer

@@ -18,6 +18,8 @@ import httpx
 
 from connectors._sandbox import json_response
 
+from ._sandbox_wire import error
+
 if TYPE_CHECKING:
     from ._sandbox import StripeSandbox
 
@@ -28,8 +30,6 @@ _KINDS: Final = ("customers", "charges")
 
 def route(sb: StripeSandbox, method: str, rest: list[str], params: dict[str, str]) -> httpx.Response:
     """Answer a request under ``/v1/privacy/redaction_jobs`` (``rest``: the path after it)."""
-    from ._sandbox import error
-
     if method == "POST" and not rest:
         return _create(sb, params)
     job = sb.jobs.get(rest[0]) if rest else None
@@ -67,8 +67,6 @@ def route(sb: StripeSandbox, method: str, rest: list[str], params: dict[str, str
 
 
 def _create(sb: StripeSandbox, params: dict[str, str]) -> httpx.Response:
-    from ._sandbox import error
-
     objects: dict[str, list[str]] = {kind: [] for kind in _KINDS}
     for key, value in sorted(params.items()):
         for kind in _KINDS:

@@ -211,10 +211,10 @@ def inherit_in_pages(
         after = found.next
 
 
-def whole_history(store: HistoryStore, customer_id: str) -> Iterator[HistoryEvent]:
+def whole_history(store: HistoryStore, customer_id: str, after: str | None = None) -> Iterator[HistoryEvent]:
     """Every event of ``customer_id``'s history (its inherited copies included), oldest first, read
-    a page of ``MAX_PAGE`` at a time."""
-    after: str | None = None
+    a page of ``MAX_PAGE`` at a time (as the caller pulls them); with ``after``, those after that
+    sort key."""
     while True:
         page = store.list_history(customer_id, limit=MAX_PAGE, after=after, newest_first=False)
         yield from page.events

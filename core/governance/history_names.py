@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import takewhile
 from typing import Protocol, runtime_checkable
 
 from core.governance.history import MAX_PAGE, HistoryEvent, HistoryStore, whole_history
@@ -143,27 +144,12 @@ def _unless_redacted(
         return
     last = read[-1].sort_key
     now: set[str] = set()
-    for event in _events_between(history, customer, after, last):
+    for event in takewhile(lambda e: e.sort_key <= last, whole_history(history, customer, after)):
         now |= indexed_names(event)
     went = {name for e in read for name in indexed_names(e)} - now
     if went:
         went -= names_in_history(history, customer)
         history.forget_named(sorted((name, customer) for name in went))
-
-
-def _events_between(
-    history: HistoryStore, customer: str, after: str | None, last: str
-) -> Iterable[HistoryEvent]:
-    """The events of ``customer`` after the sort key ``after`` up to ``last``, oldest first."""
-    while True:
-        page = history.list_history(customer, limit=MAX_PAGE, after=after, newest_first=False)
-        for event in page.events:
-            if event.sort_key > last:
-                return
-            yield event
-        if page.next is None:
-            return
-        after = page.next
 
 
 def forget_in_steps(history: IndexesHistoryNames, pairs: Sequence[tuple[str, str]], step: int) -> None:

@@ -115,5 +115,5 @@ class InMemoryLinkIndex:
 
 
 def _same_decision(current: ReviewItem, read: ReviewItem) -> bool:
-    held = (current.status, current.evidence, current.decided_at)
-    return held == (read.status, read.evidence, read.decided_at)
+    held = (current.status, current.evidence, current.decided_at, current.created_at)
+    return held == (read.status, read.evidence, read.decided_at, read.created_at)

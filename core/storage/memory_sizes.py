@@ -16,19 +16,25 @@ the SQLite store sizes its rows (``_item_bytes``): so the refusals are the SQLit
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, Final
 
 from core.governance.history import HistoryEvent
-from core.merge import HASHED_BYTES_MEMO, profile_json
+from core.merge import HASHED_BYTES_MEMO
 from core.ports import Changeset, PutHistory, PutHolder, PutIdent, PutProfile, PutSource, Tombstone
-from core.record_json import RECORD_JSON_MEMO, record_json
+from core.record_json import RECORD_JSON_MEMO
 from core.schema import SourceRecord
 from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES, too_large
 
 # The one rule of what an item weighs and when DynamoDB refuses it: the SQLite store's.
-from core.storage.sqlite_commit import ITEM_MAX_BYTES, SORT_KEY_MAX_BYTES, _item_bytes, _Row, _utf8_len
+from core.storage.sqlite_commit import (
+    ITEM_MAX_BYTES,
+    SORT_KEY_MAX_BYTES,
+    ItemPut,
+    _item_bytes,
+    _utf8_len,
+    row_of,
+)
 
 __all__ = ["check_changeset"]
 
@@ -146,35 +152,7 @@ def _event_bound(event: HistoryEvent) -> int:
 def _check_exactly(changeset: Changeset) -> None:
     size = 0
     for op in changeset.operations:
-        row = _row(op)
-        if row is not None:
-            size += _item_bytes(changeset, row)
+        if isinstance(op, ItemPut):
+            size += _item_bytes(changeset, row_of(op))
     if size > TRANSACTION_BUDGET_BYTES:
         raise too_large(changeset, size)
-
-
-def _row(op: object) -> _Row | None:
-    """The item ``op`` puts, as the SQLite store's row (pk, sk, version, hash, owner, updated_at,
-    data, attrs: core.storage.sqlite_commit); None for an operation that puts no item."""
-    if isinstance(op, PutIdent):
-        at = op.updated_at.isoformat() if op.updated_at is not None else None
-        return ("IDENT#" + op.key, "IDENT", None, op.record_hash, op.customer_id, at, op.match, None)
-    if isinstance(op, PutSource):
-        pk, sk = "CUSTOMER#" + op.customer_id, "SOURCE#" + op.record.key
-        return (pk, sk, None, op.record_hash, None, None, record_json(op.record), None)
-    if isinstance(op, PutProfile):
-        extra: dict[str, object] = {"owned": sorted(op.owned)}
-        if op.absorbing:
-            extra["absorbing"] = sorted(op.absorbing)
-        data, attrs, version = profile_json(op.profile), json.dumps(extra), op.profile.version
-        return ("CUSTOMER#" + op.customer_id, "PROFILE", version, op.profile_hash, None, None, data, attrs)
-    if isinstance(op, PutHolder):
-        return ("IDENT#" + op.key, "HOLDER#" + op.customer_id, None, None, op.customer_id, None, None, None)
-    if isinstance(op, PutHistory):
-        event = op.event
-        pk, sk = "CUSTOMER#" + event.customer_id, "HISTORY#" + event.sort_key
-        return (pk, sk, None, None, None, None, event.model_dump_json(), None)
-    if isinstance(op, Tombstone):
-        attrs, version = json.dumps({"merged_into": op.merged_into}), op.expected_version + 1
-        return ("CUSTOMER#" + op.customer_id, "PROFILE", version, None, None, None, None, attrs)
-    return None

@@ -36,7 +36,6 @@ from core.ports import (
     Unsuppressed,
 )
 from core.record_json import record_json
-from core.schema import Profile
 from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES, too_large
 from core.storage.sqlite_database import SQLiteDatabase, select_in
 from core.storage.sqlite_new_items import PUT_ITEM
@@ -120,6 +119,37 @@ def _item_bytes(changeset: Changeset, row: _Row) -> int:
             "store together"
         )
     return size
+
+
+#: The operations that put a whole item (``row_of``).
+ItemPut = PutSource | PutIdent | PutHolder | PutHistory | PutProfile | Tombstone
+
+
+def row_of(op: ItemPut) -> _Row:
+    """The item ``op`` puts, as this store writes it (pk, sk, version, hash, owner, updated_at, data,
+    attrs). The in-memory store sizes its commits by the same rows (core.storage.memory_sizes)."""
+    match op:
+        case PutSource():
+            pk, sk = _CUSTOMER + op.customer_id, "SOURCE#" + op.record.key
+            return (pk, sk, None, op.record_hash, None, None, record_json(op.record), None)
+        case PutIdent():
+            at = op.updated_at.isoformat() if op.updated_at is not None else None
+            return (_IDENT + op.key, "IDENT", None, op.record_hash, op.customer_id, at, op.match, None)
+        case PutHolder():
+            return (_IDENT + op.key, "HOLDER#" + op.customer_id, None, None, op.customer_id, None, None, None)
+        case PutHistory():
+            pk, sk = _CUSTOMER + op.event.customer_id, "HISTORY#" + op.event.sort_key
+            return (pk, sk, None, None, None, None, op.event.model_dump_json(), None)
+        case PutProfile():
+            extra: dict[str, Any] = {"owned": sorted(op.owned)}
+            if op.absorbing:
+                extra["absorbing"] = sorted(op.absorbing)
+            data, attrs, version = profile_json(op.profile), json.dumps(extra), op.profile.version
+            return (_CUSTOMER + op.customer_id, "PROFILE", version, op.profile_hash, None, None, data, attrs)
+        case Tombstone():
+            # A Put, as in DynamoDB: the tombstone holds its version and merged_into only.
+            attrs, version = json.dumps({"merged_into": op.merged_into}), op.expected_version + 1
+            return (_CUSTOMER + op.customer_id, "PROFILE", version, None, None, None, None, attrs)
 
 
 def _utf8_len(text: str) -> int:
@@ -220,36 +250,28 @@ class _Conditions:
         """Record the write of ``op`` (its condition holds) and keep the items read current; the
         whole item it puts, if it puts one (its size is checked against DynamoDB's)."""
         match op:
-            case PutSource():
-                key = (_CUSTOMER + op.customer_id, "SOURCE#" + op.record.key)
-                row: _Row = (*key, None, op.record_hash, None, None, record_json(op.record), None)
-                self.puts[key] = row
+            case PutSource() | PutHolder():
+                # A holder sits next to the key's IDENT item, as in DynamoDB: ``IDENT#<key>`` /
+                # ``HOLDER#<cid>``.
+                row = row_of(op)
+                self.puts[row[:2]] = row
                 return row
             case DeleteSource():
                 self.puts[(_CUSTOMER + op.customer_id, "SOURCE#" + op.source_key)] = None
             case PutIdent():
-                at = op.updated_at.isoformat() if op.updated_at is not None else None
-                pk = _IDENT + op.key
-                row = (pk, "IDENT", None, op.record_hash, op.customer_id, at, op.match, None)
-                self.puts[(pk, "IDENT")] = row
+                row = row_of(op)
+                self.puts[row[:2]] = row
                 self.touches.pop(op.key, None)
-                self.idents[op.key] = (op.customer_id, op.record_hash, at)
+                self.idents[op.key] = (op.customer_id, op.record_hash, row[5])
                 return row
-            case PutHolder():
-                # Next to the key's IDENT item, as in DynamoDB: ``IDENT#<key>`` / ``HOLDER#<cid>``.
-                pk, sk = _IDENT + op.key, "HOLDER#" + op.customer_id
-                holder: _Row = (pk, sk, None, None, op.customer_id, None, None, None)
-                self.puts[(pk, sk)] = holder
-                return holder
             case PutHistory():
                 # In the customer's partition, as core.storage.sqlite_history keeps events.
-                key = (_CUSTOMER + op.event.customer_id, "HISTORY#" + op.event.sort_key)
-                event: _Row = (*key, None, None, None, None, op.event.model_dump_json(), None)
-                self.puts[key] = event
+                row = row_of(op)
+                self.puts[row[:2]] = row
                 # The index of the names it holds (core.governance.history_names).
                 for pair in index_pairs([(op.event.customer_id, op.event)]):
                     self.puts[pair] = (*pair, None, None, None, None, None, None)
-                return event
+                return row
             case DeleteIdent():
                 self.puts[(_IDENT + op.key, "IDENT")] = None
                 self.touches.pop(op.key, None)
@@ -266,13 +288,8 @@ class _Conditions:
                     self.puts[(_IDENT + op.key, "IDENT")] = (*put[:5], at, *put[6:])
                 else:
                     self.touches[op.key] = at
-            case PutProfile():
-                extra: dict[str, Any] = {"owned": sorted(op.owned)}
-                if op.absorbing:
-                    extra["absorbing"] = sorted(op.absorbing)
-                return self._put_profile(
-                    op.customer_id, op.profile.version, op.profile_hash, op.profile, extra
-                )
+            case PutProfile() | Tombstone():
+                return self._put_profile(op.customer_id, row_of(op))
             case MarkAbsorbing() | MarkMerging():
                 version, attrs = self.profiles[op.customer_id] or (0, None)
                 extra = json.loads(attrs) if attrs else {}
@@ -288,30 +305,15 @@ class _Conditions:
                     self.puts[key] = (*key, version + 1, *put[3:7], text)
                 else:
                     self.profile_updates[op.customer_id] = (version + 1, text)
-            case Tombstone():
-                # A Put, as in DynamoDB: the tombstone holds its version and merged_into only.
-                return self._put_profile(
-                    op.customer_id, op.expected_version + 1, None, None, {"merged_into": op.merged_into}
-                )
             case _:
                 raise TypeError(f"unknown operation {op!r}")
         return None
 
-    def _put_profile(
-        self,
-        customer_id: str,
-        version: int,
-        item_hash: str | None,
-        profile: Profile | None,
-        extra: dict[str, Any],
-    ) -> _Row:
-        text = json.dumps(extra)
-        key = (_CUSTOMER + customer_id, "PROFILE")
-        data = profile_json(profile) if profile is not None else None
-        row: _Row = (*key, version, item_hash, None, None, data, text)
-        self.puts[key] = row
+    def _put_profile(self, customer_id: str, row: _Row) -> _Row:
+        self.puts[row[:2]] = row
         self.profile_updates.pop(customer_id, None)
-        self.profiles[customer_id] = (version, text)
+        assert row[2] is not None  # a profile item has a version
+        self.profiles[customer_id] = (row[2], row[7])
         return row
 
     def write(self, conn: Any) -> None:

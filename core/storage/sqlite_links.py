@@ -23,6 +23,10 @@ __all__ = ["SQLiteLinkIndex"]
 
 _REVIEW = "REVIEW#"
 _INSERT = "INSERT OR IGNORE INTO items (pk, sk, hash, updated_at, data, attrs) VALUES (?, ?, ?, ?, ?, ?)"
+#: Write a review item over the pair's existing one (a decision, a requeue: more conditions may follow).
+_UPDATE_REVIEW = (
+    "UPDATE items SET hash = ?, updated_at = ?, data = ?, attrs = ? WHERE pk = ? AND sk = 'REVIEW'"
+)
 _PUT = "INSERT OR REPLACE INTO items (pk, sk, hash, updated_at, data, attrs) VALUES (?, ?, ?, ?, ?, ?)"
 
 
@@ -96,25 +100,28 @@ class SQLiteLinkIndex:
             conn.executemany(_INSERT, [_review_row(item) for item in items])
 
     def decide_review(self, item: ReviewItem) -> bool:
+        return self._update_review(item, "")
+
+    def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
+        at = decided.decided_at.isoformat() if decided.decided_at else None
+        return self._update_review(
+            pending,
+            " AND hash = ? AND updated_at = ? AND COALESCE(json_extract(data, '$.evidence'), '') = ? "
+            "AND json_extract(data, '$.decided_at') IS ?",
+            decided.status,
+            decided.created_at.isoformat(),
+            decided.evidence,
+            at,
+        )
+
+    def _update_review(self, item: ReviewItem, condition: str, *values: str | None) -> bool:
+        """Write ``item`` over the pair's existing item, where ``condition`` (more of the WHERE
+        clause, over ``values``) holds too; whether it was written."""
         pk, _, status, created_at, data, attrs = _review_row(item)
         with self.database.writing() as conn:
             written = conn.execute(
-                "UPDATE items SET hash = ?, updated_at = ?, data = ?, attrs = ? "
-                "WHERE pk = ? AND sk = 'REVIEW'",
-                (status, created_at, data, attrs, pk),
-            )
-            return written.rowcount == 1
-
-    def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
-        pk, _, status, created_at, data, attrs = _review_row(pending)
-        at = decided.decided_at.isoformat() if decided.decided_at else None
-        with self.database.writing() as conn:
-            written = conn.execute(
-                "UPDATE items SET hash = ?, updated_at = ?, data = ?, attrs = ? "
-                "WHERE pk = ? AND sk = 'REVIEW' AND hash = ? "
-                "AND COALESCE(json_extract(data, '$.evidence'), '') = ? "
-                "AND json_extract(data, '$.decided_at') IS ?",
-                (status, created_at, data, attrs, pk, decided.status, decided.evidence, at),
+                _UPDATE_REVIEW + condition,
+                (status, created_at, data, attrs, pk, *values),
             )
             return written.rowcount == 1
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from connectors.shopify._sandbox_seed import add_customer, add_order
+from connectors.stripe._sandbox_objects import new_charge, new_customer
 from core.pipeline import IngestSettings
 from core.ports import ProfileStore
 from core.schema import Profile
@@ -77,11 +78,11 @@ def _shopify() -> RepeatBuyer:
 
 def _stripe() -> RepeatBuyer:
     sandbox = get("stripe").sandbox(people=12, seed=3)  # type: ignore[misc]
-    customer = sandbox._customer(EMAIL, "Rae Peat", None, "GB", AT - timedelta(days=400))
+    customer = new_customer(sandbox, EMAIL, "Rae Peat", None, "GB", AT - timedelta(days=400))
     before = set(sandbox.charges)
     for k in range(CHILDREN):
         order = {"currency": "gbp", "total": "20.00", "created_at": (AT - timedelta(days=k)).isoformat()}
-        sandbox._charge(customer, order)
+        new_charge(sandbox, customer, order)
     charges = set(sandbox.charges) - before
     return RepeatBuyer(
         sandbox,

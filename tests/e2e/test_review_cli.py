@@ -298,3 +298,26 @@ def test_profile_show_explain_shows_the_accepted_review_under_probabilistic_iden
     (state_dir / "profilesync.yaml").unlink()
     code, out, _ = _run(capsys, "profile", "show", "--source", SHOP.key, "--explain", "--json", *where)
     assert json.loads(out)["explain"]["connected"] is False
+
+
+def test_an_accept_that_lost_to_a_new_version_is_reported_and_the_pair_waits_again(
+    state_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.integration.test_race8_decide_interleavings import another_version_before_the_write
+
+    where = ["--state-dir", str(state_dir)]
+    # GIVEN the shop record at another address, stored as the decision is taken (still in doubt)
+    another_version_before_the_write(monkeypatch, {"address": "12 Canal Walk"})
+    # WHEN the pair is accepted
+    code, out, err = _run(capsys, "identity", "review", "accept", PAIR, "--by", "ana", *where)
+    # THEN the command fails saying the decision was not applied, and why; the records stay apart
+    answer = json.loads(out)
+    assert code == 1
+    assert (answer["ok"], answer["outdated"], answer["pending_again"]) == (False, True, True)
+    assert "was not applied" in err
+    assert _owners(state_dir)[CRM.key] != _owners(state_dir)[SHOP.key]
+    # AND the pair waits for review again, and accepting it now joins them
+    listed = json.loads(_run(capsys, "identity", "review", "list", "--json", *where)[1])["pending"]
+    assert PAIR in [p["pair"] for p in listed]
+    assert _run(capsys, "identity", "review", "accept", PAIR, "--by", "ana", *where)[0] == 0
+    assert _owners(state_dir)[CRM.key] == _owners(state_dir)[SHOP.key]

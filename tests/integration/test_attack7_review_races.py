@@ -264,16 +264,6 @@ def test_a_version_moving_a_record_away_between_the_decisions_read_and_write_end
     assert store_problems(list(store.iter_profiles()), store.ident_owners()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core.link_review.decide merges the pair after writing an accepted decision, from the "
-    "customers it reads then, without checking the two records are still candidates: an ingest that "
-    "moved one away (another surname and address) between the decision's write and its merge kept "
-    "them apart, and the merge joins them; decided then ingested, or ingested then decided, they end "
-    "apart. A later change to either record splits them again. Fix in decide (gaps7 owns "
-    "core/link_review.py): apply the verdict only to a pair the link graph still holds as candidates, "
-    "as ingest replays it (attack7)",
-)
 def test_a_version_moving_a_record_away_between_the_decisions_write_and_its_merge_ends_as_in_one_order(
     store: Any,
 ) -> None:

@@ -210,6 +210,28 @@ def test_an_exact_identity_stack_has_no_queue_to_decide(hana: Env, monkeypatch: 
     assert ReviewRequest(action="list").limit == 50
 
 
+def test_a_decision_that_lost_to_a_new_version_is_answered_as_outdated(
+    hana: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.integration.test_race8_decide_interleavings import another_version_before_the_write
+
+    # GIVEN the pair in review, and a version of its second record that moves away (another surname
+    # and address) stored by another worker as the decision is taken
+    pair = identity_review.handler({"action": "list"}, FakeContext())["pending"][0]
+    another_version_before_the_write(monkeypatch, {"last_name": "Tanaka", "address": "3 Quay Street"})
+    # WHEN a person accepts it
+    event = {"action": "accept", "pair": pair["pair"], "requested_by": "ana"}
+    answer = identity_review.handler(event, FakeContext())
+    # THEN the answer says the decision was outdated, not applied, and the pair waits no more
+    assert (answer["ok"], answer["outdated"], answer["pending_again"]) == (False, True, False)
+    assert "was not applied" in answer["error"]
+    owners = _owners(hana)
+    assert owners[pair["records"][0]] != owners[pair["records"][1]]
+    assert identity_review.handler({"action": "list"}, FakeContext())["pending"] == []
+    # AND nothing was audited: no decision was made
+    assert not [i for i in hana.items() if i["PK"]["S"].startswith("AUDIT#review")]
+
+
 def test_the_export_explains_the_link_graph(hana: Env) -> None:
     from functions import privacy
 

@@ -26,9 +26,9 @@ from core.ports import Changeset, Operation, PutHistory, PutHolder, PutIdent, Pu
 from core.record_json import record_json
 from core.schema import ConsentState, OrderSummary, SourceRecord
 from core.storage.memory import InMemoryProfileStore
-from core.storage.memory_sizes import _BOUNDS, _row
+from core.storage.memory_sizes import _BOUNDS
 from core.storage.sqlite import SQLiteProfileStore
-from core.storage.sqlite_commit import _item_bytes
+from core.storage.sqlite_commit import _item_bytes, row_of
 from core.storage.sqlite_database import SQLiteDatabase
 from core.testing.records import T0, make_record
 from tests.integration.store_port.test_profile_store import _new_customer
@@ -270,7 +270,6 @@ def test_what_an_item_is_weighed_at_is_at_least_what_it_weighs(
     ]
     for op in ops:
         weighed = _BOUNDS[type(op)](op)
-        row = _row(op)
-        assert row is not None
+        row = row_of(op)
         if weighed is not None:
             assert weighed >= _item_bytes(Changeset("c", ()), row), op

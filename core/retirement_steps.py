@@ -1,0 +1,227 @@
+"""Retiring records from one customer (``core.retirement``'s steps): the customer read live (merges
+in flight finished first), one conditional changeset that deletes the retired records and the
+identifiers only they held, leaves tombstones over their ``source#`` items and rebuilds the profile,
+then a split when the records left no longer share an identifier; a customer left with no record is
+deleted as an erasure deletes one, nothing suppressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from core.errors import ConflictError
+from core.ports import (
+    RETIRED_HASH,
+    RETIRED_OWNER,
+    Changeset,
+    CustomerState,
+    DeleteIdent,
+    DeleteSource,
+    Operation,
+    ProfileStore,
+    PushedState,
+    PutIdent,
+    PutProfile,
+    SyncStateStore,
+)
+from core.privacy_store import DeleteItem, ErasureStore, ItemKey
+from core.schema import Identifier, SourceDeletion, SourceRecord
+
+if TYPE_CHECKING:
+    from core.ingest_settings import IngestSettings
+    from core.retirement import RetireResult
+
+
+def _live_state(store: ProfileStore, customer_id: str, settings: IngestSettings) -> CustomerState:
+    """The customer as it is now: merges in flight finished first, merged-away ones followed."""
+    from core.merge_steps import complete_merge
+
+    seen: set[str] = set()
+    while customer_id not in seen:
+        seen.add(customer_id)
+        state = store.get_customers([customer_id]).get(customer_id)
+        if state is None:
+            raise ConflictError(f"customer {customer_id} is named by an identifier but has no items yet")
+        if state.merged_into:
+            customer_id = state.merged_into
+            continue
+        if state.merging_into or state.absorbing:
+            for absorbed in sorted(state.absorbing):
+                complete_merge(store, absorbed, customer_id, settings)
+            if state.merging_into:
+                complete_merge(store, customer_id, state.merging_into, settings)
+            raise ConflictError(f"a merge of {customer_id} was in flight; it is finished, plan again")
+        return state
+    raise ConflictError(f"customer {customer_id} is merged in a cycle")
+
+
+def _retire_from(
+    customer_id: str,
+    deletions: Sequence[SourceDeletion],
+    store: ProfileStore,
+    erasure: ErasureStore,
+    settings: IngestSettings,
+    result: RetireResult,
+    pushed: SyncStateStore | None = None,
+) -> None:
+    state = _live_state(store, customer_id, settings)
+    cid = state.customer_id
+    gone = {d.key for d in deletions}
+    missing = gone - set(state.snapshots)
+    if missing:
+        # The identifier named this customer, its records do not hold the key: a move is half-read.
+        raise ConflictError(f"{sorted(missing)[0]} is not among the records of {cid}; plan again")
+    remaining = [r for key, r in state.snapshots.items() if key not in gone]
+    if not remaining:
+        _remove_customer(state, deletions[0], store, erasure, settings)
+        # The customer's items are gone, its source# items with them: the tombstones take their place
+        # (one already there, or a record re-created since, is left as it is).
+        for deletion in deletions:
+            store.commit([Changeset(f"tombstone:{deletion.key}", (_tombstone(deletion, None),))])
+        _forget_retired(store, [state.snapshots[k] for k in sorted(gone)], settings, ())
+        result.retired += len(gone)
+        result.removed_customers += 1
+        return
+    deleted_at = {d.key: d for d in deletions}
+    if store.commit([_retire_changeset(state, gone, remaining, settings, deleted_at)]):
+        raise ConflictError(f"retiring records of {cid} lost a race; plan again")
+    _forget_retired(store, [state.snapshots[k] for k in sorted(gone)], settings, (cid,))
+    result.retired += len(gone)
+    result.customers.add(cid)
+    if pushed is not None:
+        # The tool deleted the person's record there: an upsert push must not create it again.
+        left = {r.source for r in remaining}
+        tools = sorted({state.snapshots[k].source for k in gone} - left)
+        at = max(d.deleted_at for d in deletions)
+        pushed.put_pushed([PushedState(cid, tool, RETIRED_HASH, None, at) for tool in tools])
+    from core.split import record_groups, split_customer
+
+    if len(record_groups(remaining, settings.policy)) > 1:
+        # The retired record was what joined the others (an email two records shared through it).
+        try:
+            result.split_customers += len(split_customer(store, cid, settings))
+        except (ConflictError, ValueError):
+            result.unsplit.append(cid)
+
+
+def _forget_retired(
+    store: ProfileStore, records: Sequence[SourceRecord], settings: IngestSettings, left: Sequence[str]
+) -> None:
+    """Take retired records out of the identity index (their BLOCK# memberships, the review items
+    naming them), as an erasure does: no later batch finds a record that is gone as a candidate,
+    and no review item asks a person about it (a re-created record is filed again when ingested).
+    Then the link graph around them is planned again (core.link_relink): their neighbours in a
+    dense block are paired anew, and a record they kept from a join (the cap) may join; ``left``:
+    the customer they left, if it stays."""
+    if settings.linkage is None:
+        return
+    from core.link_nodes import forget_records  # the matcher's imports only where it is used
+    from core.link_relink import relink_after_removal
+
+    forget_records(store, records, settings.policy)
+    relink_after_removal(store, records, settings, left)
+
+
+def _tombstone(deletion: SourceDeletion, owner: str | None) -> PutIdent:
+    """The tombstone of a retired record, over its ``source#`` IDENT item (``owner``: the customer
+    it names now; None when it is gone)."""
+    return PutIdent(f"source#{deletion.key}", RETIRED_OWNER, owner, RETIRED_HASH, deletion.deleted_at)
+
+
+def _retire_changeset(
+    state: CustomerState,
+    gone: set[str],
+    remaining: list[SourceRecord],
+    settings: IngestSettings,
+    deletions: dict[str, SourceDeletion],
+) -> Changeset:
+    """Delete the retired snapshots and the identifiers only they held (a retired record's own id
+    becomes its tombstone); rebuild the profile."""
+    from core.governance.changes import removal_event
+    from core.merge import build_profile, profile_hash  # lazily: events.py imports this module's model
+
+    cid = state.customer_id
+    held = {i.key for r in remaining for i in r.identifiers}
+    ops: list[Operation] = [DeleteSource(cid, key) for key in sorted(gone)]
+    released: set[str] = set()
+    for key in sorted({i.key for k in gone for i in state.snapshots[k].identifiers}):
+        if key not in state.owned:
+            continue  # another customer owns it (a shared value): its IDENT item is not ours
+        if key not in held:
+            own = deletions.get(key[len("source#") :]) if key.startswith("source#") else None
+            ops.append(_tombstone(own, cid) if own is not None else DeleteIdent(key, cid))
+            released.add(key)
+        elif key.startswith("source#") and key[len("source#") :] in gone:
+            # A retired person's id that a child of theirs still holds (an order's owner link): kept
+            # as the link with the tombstone's hash and time (``RETIRED_HASH``, the deletion's), so
+            # that an older copy of the record arriving late is stale, and the record, created
+            # again at the vendor (with the same content or not), is taken as new.
+            deletion = deletions[key[len("source#") :]]
+            ops.append(PutIdent(key, cid, cid, RETIRED_HASH, deletion.deleted_at))
+    profile = build_profile(cid, remaining, settings.rules, state.version + 1)
+    ops.append(
+        PutProfile(
+            cid, profile, profile_hash(profile), state.owned - released, state.version, state.absorbing
+        )
+    )
+    # The history says which records went; it is also how an erasure of the person finds their
+    # tombstones, which name no customer (core.person_scope).
+    at = max(deletions[key].deleted_at for key in gone)
+    ops.append(removal_event(cid, gone, actor=settings.actor, at=at))
+    return Changeset(f"retire:{cid}", tuple(ops))
+
+
+def _remove_customer(
+    state: CustomerState,
+    deletion: SourceDeletion,
+    store: ProfileStore,
+    erasure: ErasureStore,
+    settings: IngestSettings,
+) -> None:
+    """Delete every item of a customer whose last record was retired: what an erasure deletes
+    (``core.person_scope``), in its order and with its guards, but nothing suppressed and no tool
+    asked. A lost race raises ConflictError (the caller reads again)."""
+    from core.person_scope import plan_scope, scope_of
+
+    request = Identifier(kind="source", value=deletion.key)
+    scope = scope_of(
+        request,
+        state,
+        profiles=store,
+        erasure=erasure,
+        sync_state=None,
+        policy=settings.policy,
+        splinters=False,
+    )
+    scope.tombstones = []  # the tombstones of its records retired before stay: they are not erased
+    from core.governance.history_names import IndexesHistoryNames, forget_in_steps, names_in_history
+
+    history = getattr(store, "history", None)
+    named: list[tuple[str, str]] = []
+    if isinstance(history, IndexesHistoryNames):
+        # Its own history, and those of the customers merged into it, whose items go with it too.
+        for cid in sorted({state.customer_id, *scope.absorbed}):
+            named += [(name, cid) for name in sorted(names_in_history(history, cid))]
+    applied = 0
+    try:
+        for step in plan_scope(scope, erasure.max_items_per_step):
+            erasure.apply(step)
+            applied += 1
+    except ConflictError:
+        if not applied:
+            raise  # nothing deleted yet: the caller reads the customer again
+        # The profile went in the first step: no later round would find this customer again, so
+        # delete what is left of it now, read afresh (an identifier still naming it would make every
+        # later record that holds it wait for a customer that no longer exists).
+        cid = state.customer_id
+        owned = sorted(k for k, o in store.get_owners(scope.owned).items() if o.customer_id == cid)
+        left = [DeleteItem(ItemKey(f"IDENT#{k}", "IDENT"), expected_owner=cid) for k in owned]
+        left += [DeleteItem(k) for k in (*scope.holder_items, *erasure.customer_items(cid))]
+        size = max(1, erasure.max_items_per_step)
+        for start in range(0, len(left), size):
+            erasure.apply(tuple(left[start : start + size]))
+    if named and isinstance(history, IndexesHistoryNames):
+        # Its histories went with it: the index items saying they name a value or record go too,
+        # after them (an item may outlive its event, never the other way round).
+        forget_in_steps(history, named, erasure.max_items_per_step)
