@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from core.errors import InputError
+from core.errors import InputError, RecordRejectedError
 from core.governance.history import MAX_REASON, HistoryEvent, event_id_for, quotes_identifier
 from core.ingest_settings import IngestSettings
 from core.link_index import LinkIndex, ReviewItem
@@ -284,7 +284,13 @@ def decide(
             raise ReviewOutdatedError(pair, pending_again=False)
         raise ReviewRefusedError(f"review pair {pair} was dropped (its records erased) as it was decided")
     settings = replace(settings, actor=f"review:{by}", clock=lambda: at)
-    done = apply_decision(store, index, decided, settings, now)
+    try:
+        done = apply_decision(store, index, decided, settings, now)
+    except RecordRejectedError as refused:
+        # Their records do not fit one customer (refused before the merge's first step): the pair
+        # is left as it was read, and nothing else was written.
+        index.decide_review(item)
+        raise ReviewRefusedError(f"review pair {pair} cannot be accepted: {refused}") from refused
     after = _customers(store, item.a, item.b)
     if after[0] is None or after[1] is None:
         # A record of the pair left the store while it was decided (an erasure): its item goes, and

@@ -25,7 +25,7 @@ from datetime import datetime
 from core.errors import ConflictError
 from core.ingest_settings import IngestSettings
 from core.link_index import LinkIndex, ReviewItem, match_document, pair_evidence
-from core.merge_steps import complete_merge, finish_merges, freeze_merge
+from core.merge_steps import check_merge_fits, complete_merge, finish_merges, freeze_merge
 from core.ports import CustomerState, ProfileStore
 from core.split import split_customer
 
@@ -119,6 +119,7 @@ def settle(store: ProfileStore, index: LinkIndex, item: ReviewItem, settings: In
             if finish_merges(store, first, settings) or finish_merges(store, second, settings):
                 continue
             survivor, absorbed = sorted((first, second), key=lambda s: s.customer_id)
+            check_merge_fits(absorbed, survivor, settings)  # else refused before the freeze
             if not freeze_merge(store, absorbed, survivor):
                 # A write to either customer since they were read (another version of a record?).
                 settings.sleep(random.uniform(0, settings.backoff_base * 2 ** min(attempt, 6)))

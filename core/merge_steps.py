@@ -4,7 +4,7 @@ later writer can finish if the first one crashed half-way, and the chunked commi
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from core.errors import ConflictError
 from core.governance.changes import inherit_merged, merge_event
@@ -23,6 +23,7 @@ from core.ports import (
     PutSource,
     Tombstone,
 )
+from core.schema import SourceRecord
 
 
 def freeze_merge(store: ProfileStore, absorbed: CustomerState, survivor: CustomerState) -> bool:
@@ -61,7 +62,9 @@ def complete_merge(
     1. freeze the absorbed customer (``merging_into``), 2. copy its snapshots to the survivor,
     3. hand its identifiers to the survivor, 4. delete its snapshots, 5. rebuild the survivor's
     profile and leave a tombstone. Each step can be repeated; a writer that finds a frozen customer
-    calls this to finish the job, so a crash at any point loses nothing. ``joined_by``: the
+    calls this to finish the job, so a crash at any point loses nothing. A merge whose last step a
+    store would refuse (the survivor's profile past 400 KB) is refused, ``RecordRejectedError``,
+    before its first: never frozen half-way for good. ``joined_by``: the
     identifier keys that joined them, for the survivor's merge event (unknown to a writer that
     finishes a merge cut short).
     """
@@ -83,6 +86,7 @@ def complete_merge(
                     complete_merge(store, survivor, next_hop, settings)
                 survivor = next_hop
                 continue
+            check_merge_fits(state, target, settings, joined_by)
             if not freeze_merge(store, state, target):
                 settings.sleep(random.uniform(0, settings.backoff_base * 2**attempt))
                 continue
@@ -99,30 +103,63 @@ def complete_merge(
         target = store.get_customers([survivor]).get(survivor)
         if target is None:
             raise ConflictError(f"customer {survivor} vanished while absorbing {absorbed}")
-        profile = build_profile(survivor, target.snapshots.values(), settings.rules, target.version + 1)
-        final = Changeset(
-            f"final:{absorbed}",
-            (
-                PutProfile(
-                    survivor,
-                    profile,
-                    profile_hash(profile),
-                    target.owned | state.owned,
-                    target.version,
-                    target.absorbing - {absorbed},
-                ),
-                Tombstone(absorbed, survivor, version),
-                merge_event(
-                    survivor, absorbed, state.snapshots, joined_by, actor=settings.actor, at=settings.clock()
-                ),
-            ),
-        )
+        final = _final(absorbed, survivor, state, target, target.snapshots, joined_by, settings, version)
         if not store.commit([final]):
             inherit_merged(store, [final])
             return
         settings.sleep(random.uniform(0, settings.backoff_base * 2**attempt))
     raise ResolutionGaveUpError(
         f"merge of {absorbed} into {survivor} kept conflicting; it resumes on next ingest"
+    )
+
+
+def _final(
+    absorbed: str,
+    survivor: str,
+    state: CustomerState,
+    target: CustomerState,
+    snapshots: Mapping[str, SourceRecord],
+    joined_by: Sequence[str],
+    settings: IngestSettings,
+    version: int,
+) -> Changeset:
+    """The last step: the survivor's profile built from ``snapshots`` (its own and the absorbed
+    customer's), the absorbed customer's tombstone (over its ``version``), the merge event."""
+    profile = build_profile(survivor, snapshots.values(), settings.rules, target.version + 1)
+    return Changeset(
+        f"final:{absorbed}",
+        (
+            PutProfile(
+                survivor,
+                profile,
+                profile_hash(profile),
+                target.owned | state.owned,
+                target.version,
+                target.absorbing - {absorbed},
+            ),
+            Tombstone(absorbed, survivor, version),
+            merge_event(
+                survivor, absorbed, state.snapshots, joined_by, actor=settings.actor, at=settings.clock()
+            ),
+        ),
+    )
+
+
+def check_merge_fits(
+    absorbed: CustomerState, survivor: CustomerState, settings: IngestSettings, joined_by: Sequence[str] = ()
+) -> None:
+    """``RecordRejectedError`` when a store would refuse the last step of merging ``absorbed`` into
+    ``survivor`` as read (a profile or an event past DynamoDB's 400 KB: core.storage.memory_sizes,
+    the rule every store holds). Asked before the freeze: a merge stopped at its last step leaves
+    the absorbed customer frozen half-way, and every later writer refused finishing it."""
+    from core.storage.memory_sizes import check_changeset  # only for a merge run in steps
+
+    together = {**survivor.snapshots, **absorbed.snapshots}
+    name = absorbed.customer_id
+    check_changeset(
+        _final(
+            name, survivor.customer_id, absorbed, survivor, together, joined_by, settings, absorbed.version
+        )
     )
 
 

@@ -34,7 +34,9 @@ Limits: a record of hers whose name is spelt otherwise (a nickname, a typo, the 
 that holds neither her birth date nor her house and street, shares no look-up key with her
 fingerprints and is stored; one that shares a key but differs from her where the model would read a
 typo (a street or a postcode one letter off) is weighed as differing there, and stored unless the
-rest links it. Two erased people with one look-up key: the first erasure's entry stays (as for an
+rest links it. An entry holds the fingerprints of 600 to 900 records at most (DynamoDB's 400 KB
+item): beyond, a record of hers under that key alone (no house and street) may be stored. Two
+erased people with one look-up key: the first erasure's entry stays (as for an
 identifier), and the second person's record is weighed against the first's fingerprint.
 """
 
@@ -43,6 +45,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Final
 
 from core.identity import IdentityPolicy
 from core.ingest_settings import IngestSettings
@@ -71,6 +74,11 @@ _VALUES: Mapping[str, Callable[[LinkageRecord], str | None]] = {
     "region": lambda r: r.region,
     "national_id": lambda r: r.national_id,
 }
+#: What one entry's fingerprints may hold, in characters (hex and field names: a byte each). DynamoDB
+#: holds an item up to 400 KB, the entry's keys, kind, erasure and time beside; a look-up key holding
+#: more (a person with 600 to 900 records or more under one name and birth date) keeps the first that
+#: fit, and each of her records is still found by its own house and street key when it has one.
+_MAX_PRINTS_CHARS: Final = 384 * 1024
 #: Fields whose presence matters without a value: an email or a phone (hers are suppressed as
 #: identifiers, and a record holding one is dropped without a fingerprint).
 _PRESENT: Mapping[str, Callable[[LinkageRecord], bool]] = {
@@ -129,9 +137,25 @@ def fingerprint_entries(
             if fingerprint not in held:
                 held.append(fingerprint)
     return [
-        SuppressionEntry(entry, "fuzzy", erasure, at, json.dumps(sorted(held, key=sorted), sort_keys=True))
+        SuppressionEntry(entry, "fuzzy", erasure, at, _fitting(held))
         for entry, held in sorted(prints.items())
     ]
+
+
+def _fitting(held: list[dict[str, str]]) -> str:
+    """The fingerprints of one entry as stored: those that fit ``_MAX_PRINTS_CHARS``, in order."""
+    ordered = sorted(held, key=sorted)
+    text = json.dumps(ordered, sort_keys=True)
+    if len(text) <= _MAX_PRINTS_CHARS:
+        return text
+    kept: list[dict[str, str]] = []
+    size = 2
+    for fingerprint in ordered:
+        size += len(json.dumps(fingerprint, sort_keys=True)) + 2
+        if size > _MAX_PRINTS_CHARS:
+            break
+        kept.append(fingerprint)
+    return json.dumps(kept, sort_keys=True)
 
 
 def leave_fingerprints(

@@ -32,7 +32,10 @@ changed after the pull began: its event streams read that change, dated after it
 An object with no event held (none in the 30 days Stripe keeps them) last changed before the
 retention horizon: 30 days before Stripe's clock when the walk read the events (its ``Date``
 header; a pull resumed later reads them again, and a later horizon still bounds the change of an
-object with none left), rounded up to the next midnight (UTC). It is dated there and marked
+object with none left), rounded up to the next midnight (UTC), and no later than the newest event
+Stripe held when the pull began (the event streams' watermark: such an object changed before every
+held event; a ``Date`` header ahead of Stripe's events, a proxy's or a cache's, dated it after the
+pull began). An account holding no event has no such bound. It is dated there and marked
 ``undated`` (``RecordDraft.undated``): any version a sync stored from an event of it is older (that
 event is gone: before the horizon), and so is one an earlier full pull dated at its own horizon,
 so a version of other content wins; a version of the same content is left as stored, with no write
@@ -64,6 +67,8 @@ DATED: Final = "profilesync_dated_us"
 UNDATED: Final = "profilesync_undated"
 #: How long Stripe keeps events ("List all events": "going back up to 30 days").
 EVENT_RETENTION: Final = timedelta(days=30)
+#: An event stream's watermark when Stripe held no event as the full pull began (no bound).
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _micros(at: datetime) -> int:
@@ -261,7 +266,14 @@ def _held(
         micros = min(before + 1, SEEN_LIMIT + 1)
         at = datetime.fromtimestamp(found.second, UTC) + timedelta(microseconds=micros)
         out[key] = Held(at, found.fingerprint)
-    return HeldEvents(out, deleted, None if answered is None else _next_day(answered - EVENT_RETENTION))
+    horizon = None if answered is None else _next_day(answered - EVENT_RETENTION)
+    began = max((stream.since for _, stream in types.values() if stream.since is not None), default=None)
+    if horizon is not None and began is not None and _EPOCH < began < horizon:
+        # No later than the newest event Stripe held when the pull began (its watermark, by Stripe's
+        # event clock), which every event of an object without one left came before: a Date header
+        # ahead of Stripe's events (a proxy's, a cache's) dated such objects after the pull began.
+        horizon = began
+    return HeldEvents(out, deleted, horizon)
 
 
 def _next_day(at: datetime) -> datetime:
