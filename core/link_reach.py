@@ -289,7 +289,7 @@ def reachable(
     frontier = sorted(reached)
     filing = blocks if isinstance(blocks, BlockFiling) else BlockFiling(nodes)
     kept_orders, missing = filing.stored, filing.missing
-    dense: dict[str, tuple[list[str], int]] = {}  # a dense block's members in order, and its window
+    dense: dict[str, Ranking] = {}  # a dense block's members in order
     # A name only one node holds (most blocking keys of a scope) joins it to nothing: only the
     # names held by two nodes or more are looked at.
     shared_blocks, shared_values = blocks.many, holders.many
@@ -345,15 +345,9 @@ def reachable(
                         if len(mates) <= shape.dense:
                             others.update(mates)
                             continue
-                        order = shape.order
-                        shaped = dense[key] = (
-                            sorted(mates, key=lambda k: order(nodes[k].record)),
-                            shape.window,
-                        )
-                    ranked, window = shaped
-                    i = ranked.index(u)
-                    others.update(ranked[max(0, i - window) : i])
-                    others.update(ranked[i + 1 : i + 1 + window])
+                        ranked = ((order_string(nodes[k].record, shape), k) for k in mates)
+                        shaped = dense[key] = Ranking(ranked, shape)
+                    others.update(shaped.neighbours(u))
                     continue
                 others.update(mates)
             others.discard(u)
