@@ -151,6 +151,11 @@ class ReviewItem:
         always for one taken before evidence was kept, else only on the same evidence."""
         return self.status != "pending" and (not self.evidence or self.evidence == evidence)
 
+    def same_filing(self, other: ReviewItem) -> bool:
+        """Whether ``other`` is this very item: the same decision, or the same pending filing."""
+        held = (self.status, self.evidence, self.decided_at, self.created_at)
+        return held == (other.status, other.evidence, other.decided_at, other.created_at)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "pair": self.pair_id,

@@ -19,6 +19,7 @@ from core.linkage import (
     email_match_key,
     linkage_record,
 )
+from core.linkage.blocking import filing_orders
 from core.linkage.graph import make_node
 from core.schema import Identifier, SourceRecord
 
@@ -127,6 +128,12 @@ def index_keys(node: GraphNode, model: LinkageModel | None) -> tuple[str, ...]:
     keys = list(node.blocking_keys()) if model is not None else []
     keys += [f"id:{value}" for value in node.values]
     return tuple(dict.fromkeys(keys))
+
+
+def node_orders(node: GraphNode) -> dict[str, str]:
+    """A person's place in the order of each of its blocking keys (core.linkage.blocking), filed with
+    it under those keys; none for a child object."""
+    return filing_orders(node.record, node.blocking_keys()) if node.person else {}
 
 
 def forget_records(store: Any, records: Iterable[SourceRecord], policy: IdentityPolicy | None = None) -> int:

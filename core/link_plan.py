@@ -19,12 +19,11 @@ from typing import TYPE_CHECKING, Final
 
 from core.identity import Component, GuardrailHit, IdentityPolicy, live_owner
 from core.link_index import ReviewItem, changes_for
-from core.link_nodes import graph_node, index_keys
+from core.link_nodes import graph_node, index_keys, node_orders
 from core.link_review_index import drop_stale_pending, partners_key, settle_reviews
 from core.link_scope import Scope
 from core.link_shifts import neighbours_to_read, shared_keys, shifted_pairs, unpaired
 from core.linkage import GraphNode, LinkResult, email_match_key
-from core.linkage.blocking import filing_orders
 from core.ports import CustomerState, ProfileStore
 from core.schema import SourceRecord
 
@@ -106,8 +105,8 @@ def plan_linked(
         limits = scope.linkage.index_limits()
         # Each record's place in the order of its blocking keys is filed with it (and filed again
         # only where it changed), so that later batches read its neighbours, not the whole block.
-        orders = {r.key: _orders(scope.nodes[r.key]) for r in active}
-        old_orders = {k: _orders(before_nodes[k]) for k in old_keys}
+        orders = {r.key: node_orders(scope.nodes[r.key]) for r in active}
+        old_orders = {k: node_orders(before_nodes[k]) for k in old_keys}
         scope.index.update_blocks(changes_for(old_keys, new_keys, limits, children, orders, old_orders))
     wanted = {key for keys in new_keys.values() for key in keys}
     wanted.update(k for node in before_nodes.values() if node.person for k in node.blocking_keys())
@@ -196,11 +195,6 @@ def plan_linked(
         1 for e in result.edges if e.kind == "fuzzy" and (e.a in scope.batch or e.b in scope.batch)
     )
     return plan
-
-
-def _orders(node: GraphNode) -> dict[str, str]:
-    """A person's place in the order of each of its blocking keys (core.linkage.blocking)."""
-    return filing_orders(node.record, node.blocking_keys()) if node.person else {}
 
 
 def direct_pairs(result: LinkResult) -> set[tuple[str, str]]:

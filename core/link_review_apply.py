@@ -18,12 +18,11 @@ versions it was taken on, which no later version matches unless it holds the sam
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from datetime import datetime
 
 from core.errors import ConflictError
-from core.ingest_settings import IngestSettings
+from core.ingest_settings import IngestSettings, _back_off
 from core.link_index import LinkIndex, ReviewItem, match_document, pair_evidence
 from core.merge_steps import check_merge_fits, complete_merge, finish_merges, freeze_merge
 from core.ports import CustomerState, ProfileStore
@@ -109,7 +108,7 @@ def settle(store: ProfileStore, index: LinkIndex, item: ReviewItem, settings: In
         first, second = states
         if stored is None or first is None or second is None:
             return done  # an erasure, or an ingest that found the pair no longer in doubt
-        if stored.status == "pending" or not stored.applies_to(evidence_of(item, states) or ""):
+        if not stored.applies_to(evidence_of(item, states) or ""):  # pending again, or other records
             return done  # the records changed since the decision: an ingest took it up
         if stored.status == applied:
             return done
@@ -122,7 +121,7 @@ def settle(store: ProfileStore, index: LinkIndex, item: ReviewItem, settings: In
             check_merge_fits(absorbed, survivor, settings)  # else refused before the freeze
             if not freeze_merge(store, absorbed, survivor):
                 # A write to either customer since they were read (another version of a record?).
-                settings.sleep(random.uniform(0, settings.backoff_base * 2 ** min(attempt, 6)))
+                _back_off(settings, attempt)
                 continue
             try:
                 complete_merge(store, absorbed.customer_id, survivor.customer_id, settings)
@@ -162,7 +161,7 @@ def requeue(
         if decided.applies_to(evidence):
             return None
         stored = index.review_by_id(decided.pair_id)
-        if stored is None or not _same(stored, mine):
+        if stored is None or not stored.same_filing(mine):
             # Gone, requeued by an ingest, or decided again by a person: theirs stays.
             return stored is not None and stored.status == "pending"
         wanted = _pending_on(store, decided, states, settings, now) or decided
@@ -171,12 +170,6 @@ def requeue(
         if index.requeue_review(mine, wanted):
             mine = wanted  # read the records again: a version stored meanwhile is followed
     return mine.status == "pending"
-
-
-def _same(stored: ReviewItem, written: ReviewItem) -> bool:
-    """Whether the item read is the one written (the same decision, or the same pending filing)."""
-    held = (stored.status, stored.evidence, stored.decided_at, stored.created_at)
-    return held == (written.status, written.evidence, written.decided_at, written.created_at)
 
 
 def _pending_on(

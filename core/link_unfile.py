@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from core.governance.history_names import IndexesHistoryNames, forget_names
 from core.identity import IdentityPolicy
 from core.link_index import LinkIndex, ReviewItem, changes_for
-from core.link_nodes import forget_records, graph_node, index_keys
+from core.link_nodes import forget_records, graph_node, index_keys, node_orders
 from core.link_review_index import Pair
 from core.link_review_index import file_reviews as put_reviews
 from core.link_scope import LinkageSettings
@@ -95,6 +95,9 @@ def unfile_dropped(
     # the stored version's other keys away (core.link_plan).
     tried: dict[str, tuple[str, ...]] = {}
     held: dict[str, tuple[str, ...]] = {}
+    # Its places too: a key both versions have is filed again at the stored version's place.
+    tried_at: dict[str, dict[str, str]] = {}
+    held_at: dict[str, dict[str, str]] = {}
     children: set[str] = set()
     for record in dropped:
         kept = stored.get(record.key)
@@ -103,8 +106,9 @@ def unfile_dropped(
         node, kept_node = graph_node(record, policy), graph_node(kept, policy)
         tried[record.key] = index_keys(node, linkage.model)
         held[record.key] = index_keys(kept_node, linkage.model)
+        tried_at[record.key], held_at[record.key] = node_orders(node), node_orders(kept_node)
         if not kept_node.person:
             children.add(record.key)
-    changes = changes_for(tried, held, linkage.index_limits(), children)
+    changes = changes_for(tried, held, linkage.index_limits(), children, held_at, tried_at)
     if changes:
         store.update_blocks(changes)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from core.errors import ConflictError
 from core.identity import IdentityPolicy
 from core.ingest_settings import IngestSettings
-from core.merge_steps import complete_merge
+from core.merge_steps import finish_merges
 from core.person_scope import PersonScope, plan_scope, scope_of
 from core.ports import ProfileStore
 from core.privacy_request import PrivacyStores
@@ -48,12 +48,8 @@ def _erase_customer(
                 if state is not None and state.merged_into:
                     customer = state.merged_into  # merged away meanwhile: the survivor is the person now
                     continue
-                if state is not None and (state.merging_into or state.absorbing):
-                    # A large merge is in flight: finish it (idempotent) and erase what it leaves.
-                    if state.merging_into:
-                        complete_merge(profiles, customer, state.merging_into, settings)
-                    for absorbed in sorted(state.absorbing):
-                        complete_merge(profiles, absorbed, customer, settings)
+                # A large merge in flight: finish it (idempotent) and erase what it leaves.
+                if state is not None and finish_merges(profiles, state, settings):
                     continue
                 if state is None:
                     items = erasure.customer_items(customer)

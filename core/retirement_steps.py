@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 def _live_state(store: ProfileStore, customer_id: str, settings: IngestSettings) -> CustomerState:
     """The customer as it is now: merges in flight finished first, merged-away ones followed."""
-    from core.merge_steps import complete_merge
+    from core.merge_steps import finish_merges
 
     seen: set[str] = set()
     while customer_id not in seen:
@@ -46,11 +46,7 @@ def _live_state(store: ProfileStore, customer_id: str, settings: IngestSettings)
         if state.merged_into:
             customer_id = state.merged_into
             continue
-        if state.merging_into or state.absorbing:
-            for absorbed in sorted(state.absorbing):
-                complete_merge(store, absorbed, customer_id, settings)
-            if state.merging_into:
-                complete_merge(store, customer_id, state.merging_into, settings)
+        if finish_merges(store, state, settings):
             raise ConflictError(f"a merge of {customer_id} was in flight; it is finished, plan again")
         return state
     raise ConflictError(f"customer {customer_id} is merged in a cycle")

@@ -51,7 +51,7 @@ from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
 from core.schema import RecordDraft
 
 from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE
-from ._full_dates import dated, held_events, listed_page
+from ._full_dates import NO_EVENT_YET, dated, held_events, listed_page
 from ._full_dates import fingerprint as _fingerprint
 
 #: ISO 4217 minor-unit exponents that are not 2, for the currencies Stripe charges in
@@ -82,8 +82,6 @@ _EXPONENTS = {
 }
 #: How many times one walk begins again after its page token was refused (its object deleted).
 _RESTARTS = 3
-#: A full pull of an account with no event yet reads every event that appears during the walk.
-_NO_EVENT_YET = datetime(1970, 1, 1, tzinfo=UTC)
 _STATUSES = {"succeeded": "paid", "pending": "pending", "failed": "cancelled"}
 #: The key ``pull`` adds to an event it keeps: microseconds past ``created`` that date its version
 #: (``_sub_second``). Not a Stripe field; only ``to_records`` reads it, and no draft carries it.
@@ -324,10 +322,10 @@ class StripeConnector(RestConnector):
         return PullCursor(events_state).encode()
 
     def _newest_second(self) -> tuple[datetime, dict[str, list[str]]]:
-        """The second of the newest event Stripe holds (``_NO_EVENT_YET`` when it holds none), and
+        """The second of the newest event Stripe holds (``NO_EVENT_YET`` when it holds none), and
         the ids of the events on it by type (newest first, paged while they fill a page; at most
         ``SEEN_LIMIT``: past that, the oldest are read again, a repeat)."""
-        newest, on_it = _NO_EVENT_YET, dict[str, list[str]]()
+        newest, on_it = NO_EVENT_YET, dict[str, list[str]]()
         params: dict[str, Any] = {"limit": PAGE}
         client = self.context.client("pull")
         for _ in range(SEEN_LIMIT // PAGE):
@@ -338,7 +336,7 @@ class StripeConnector(RestConnector):
                 created = parse_point(event.get("created"), "epoch")
                 if created is None:
                     continue
-                if newest == _NO_EVENT_YET:
+                if newest == NO_EVENT_YET:
                     newest = created
                 if created < newest:
                     return newest, on_it

@@ -67,12 +67,13 @@ DATED: Final = "profilesync_dated_us"
 UNDATED: Final = "profilesync_undated"
 #: How long Stripe keeps events ("List all events": "going back up to 30 days").
 EVENT_RETENTION: Final = timedelta(days=30)
-#: An event stream's watermark when Stripe held no event as the full pull began (no bound).
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+#: An event stream's watermark when Stripe held no event as the full pull began (no bound): a full
+#: pull of such an account reads every event that appears during the walk.
+NO_EVENT_YET: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _micros(at: datetime) -> int:
-    return (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    return (at - NO_EVENT_YET) // timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ def dated(record: dict[str, Any]) -> tuple[dict[str, Any], datetime | None, bool
         return record, None, False
     rest = {k: v for k, v in record.items() if k not in (DATED, UNDATED)}
     try:
-        at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+        at = NO_EVENT_YET + timedelta(microseconds=micros)
     except OverflowError:
         return rest, None, False
     return rest, at, record.get(UNDATED) is True
@@ -268,7 +269,7 @@ def _held(
         out[key] = Held(at, found.fingerprint)
     horizon = None if answered is None else _next_day(answered - EVENT_RETENTION)
     began = max((stream.since for _, stream in types.values() if stream.since is not None), default=None)
-    if horizon is not None and began is not None and _EPOCH < began < horizon:
+    if horizon is not None and began is not None and NO_EVENT_YET < began < horizon:
         # No later than the newest event Stripe held when the pull began (its watermark, by Stripe's
         # event clock), which every event of an object without one left came before: a Date header
         # ahead of Stripe's events (a proxy's, a cache's) dated such objects after the pull began.

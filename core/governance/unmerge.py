@@ -34,7 +34,7 @@ from core.governance.changes import survivor_of_merge_event
 from core.governance.errors import SplitRefusedError
 from core.governance.history import HistoryEvent, HistoryStore
 from core.ingest_settings import IngestSettings, ResolutionGaveUpError
-from core.merge_steps import complete_merge
+from core.merge_steps import finish_merges
 from core.ports import CustomerState, ProfileStore
 from core.privacy_store import AuditRecord
 from core.split import split_changeset
@@ -144,11 +144,7 @@ def _split_once(
     if gone.merged_into is None:
         return SplitOutcome(event.event_id, event.customer_id, absorbed, (), already_split=True)
     state = _live(store, gone.merged_into)
-    if state.merging_into or state.absorbing:
-        for other in sorted(state.absorbing):
-            complete_merge(store, other, state.customer_id, settings)
-        if state.merging_into:
-            complete_merge(store, state.customer_id, state.merging_into, settings)
+    if finish_merges(store, state, settings):
         return None
     moving = tuple(state.snapshots[k] for k in sorted(event.source_keys) if k in state.snapshots)
     missing = tuple(sorted(set(event.source_keys) - set(state.snapshots)))

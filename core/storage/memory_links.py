@@ -99,7 +99,7 @@ class InMemoryLinkIndex:
     def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
         with self._links_lock:
             current = self._reviews.get(decided.pair_id)
-            if current is None or not _same_decision(current, decided):
+            if current is None or not current.same_filing(decided):
                 return False
             self._reviews[decided.pair_id] = pending
             self.index_writes += 1
@@ -123,8 +123,3 @@ class InMemoryLinkIndex:
         with self._links_lock:
             other._blocks = dict(self._blocks)
             other._reviews = dict(self._reviews)
-
-
-def _same_decision(current: ReviewItem, read: ReviewItem) -> bool:
-    held = (current.status, current.evidence, current.decided_at, current.created_at)
-    return held == (read.status, read.evidence, read.decided_at, read.created_at)

@@ -13,8 +13,11 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
 
+from connectors.jsonl import draft_from_flat
 from core.identity import IdentityPolicy
-from core.schema import Identifier
+from core.link_nodes import graph_node, node_orders
+from core.normalise import normalise_record
+from core.schema import Identifier, SourceRecord
 from core.suppression import SuppressionCheck
 from tests.integration.identity_attack_records import flat, groups, ingest_settings, resolve_lines
 from tests.integration.test_attack6_erased_and_fuzzy import HOME, ON_EACH_STORE, _import, _settings
@@ -62,3 +65,38 @@ def test_a_held_record_s_version_dropped_as_suppressed_leaves_only_its_stored_ve
         blocks = stores.profiles.get_blocks(sorted(stored | tried))
         assert not [k for k in tried if k in blocks and "crm:contact:1" in blocks[k].members]
         assert sorted(k for k in stored if "crm:contact:1" not in blocks[k].members) == []
+
+
+def _places(line: Any) -> dict[str, str]:
+    """The record's place in the order of each of its blocking keys, as ingest files it."""
+    record = normalise_record(draft_from_flat(dict(line)))
+    assert isinstance(record, SourceRecord)
+    return node_orders(graph_node(record, IdentityPolicy()))
+
+
+@ON_EACH_STORE
+def test_a_dropped_version_s_place_in_a_key_both_versions_hold_goes_back_to_the_stored_one(
+    stores_of: Callable[[], AbstractContextManager[Stores]],
+) -> None:
+    """GIVEN Hana's CRM record stored, and a later version of it with another address dropped as
+    suppressed at its commit (as above) WHEN the ingest unfiles it THEN under every blocking key of
+    the stored version her place in the key's order is the stored version's, not the dropped one's
+    (a neighbour search ranks the block from those places, core.linkage.block_order)."""
+    with stores_of() as stores:
+        _import(stores, [FIRST])
+        gone = Identifier.assemble(kind="email", value="flat.5@canal.example")
+
+        def erase() -> None:
+            stores.erase(gone, "req-flat", IdentityPolicy(), _settings(stores))
+
+        racing = CheckedJustBefore(stores.suppression, erase)
+        settings = replace(ingest_settings(), suppression=SuppressionCheck(racing, SALT))
+        report, _ = resolve_lines([MOVED], stores.profiles, settings=settings)
+        assert report.ingest.suppressed == 1
+        kept, dropped = _places(FIRST), _places(MOVED)
+        # the attack needs a key both versions hold where their places differ
+        assert [k for k in kept if k in dropped and kept[k] != dropped[k]]
+        blocks = stores.profiles.get_blocks(sorted(kept))
+        placed = {k: blocks[k].orders.get("crm:contact:1") for k in kept if k in blocks}
+        assert placed == {k: kept[k] for k in placed}
+        assert set(placed) == set(kept)
