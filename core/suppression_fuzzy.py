@@ -35,9 +35,11 @@ that holds neither her birth date nor her house and street, shares no look-up ke
 fingerprints and is stored; one that shares a key but differs from her where the model would read a
 typo (a street or a postcode one letter off) is weighed as differing there, and stored unless the
 rest links it. An entry holds the fingerprints of 600 to 900 records at most (DynamoDB's 400 KB
-item): beyond, a record of hers under that key alone (no house and street) may be stored. Two
-erased people with one look-up key: the first erasure's entry stays (as for an
-identifier), and the second person's record is weighed against the first's fingerprint.
+item): beyond, a record of hers under that key alone (no house and street) may be stored.
+
+Two erased people with one look-up key (namesakes born the same day): the entry holds the
+fingerprints of both, each tagged with her erasure (core.suppression_prints); a record is weighed
+against each, and lifting one erasure removes its own fingerprints only.
 """
 
 from __future__ import annotations
@@ -45,7 +47,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Final
 
 from core.identity import IdentityPolicy
 from core.ingest_settings import IngestSettings
@@ -57,6 +58,7 @@ from core.linkage.fields import _real_date
 from core.linkage.scoring import _tf_weight
 from core.schema import SourceRecord
 from core.suppression import SuppressionEntry, SuppressionStore, keyed_hash
+from core.suppression_prints import all_prints, fit
 
 __all__ = ["FuzzyLookups", "fingerprint_entries", "fingerprint_matcher", "leave_fingerprints", "lookup_keys"]
 
@@ -74,11 +76,6 @@ _VALUES: Mapping[str, Callable[[LinkageRecord], str | None]] = {
     "region": lambda r: r.region,
     "national_id": lambda r: r.national_id,
 }
-#: What one entry's fingerprints may hold, in characters (hex and field names: a byte each). DynamoDB
-#: holds an item up to 400 KB, the entry's keys, kind, erasure and time beside; a look-up key holding
-#: more (a person with 600 to 900 records or more under one name and birth date) keeps the first that
-#: fit, and each of her records is still found by its own house and street key when it has one.
-_MAX_PRINTS_CHARS: Final = 384 * 1024
 #: Fields whose presence matters without a value: an email or a phone (hers are suppressed as
 #: identifiers, and a record holding one is dropped without a fingerprint).
 _PRESENT: Mapping[str, Callable[[LinkageRecord], bool]] = {
@@ -143,19 +140,8 @@ def fingerprint_entries(
 
 
 def _fitting(held: list[dict[str, str]]) -> str:
-    """The fingerprints of one entry as stored: those that fit ``_MAX_PRINTS_CHARS``, in order."""
-    ordered = sorted(held, key=sorted)
-    text = json.dumps(ordered, sort_keys=True)
-    if len(text) <= _MAX_PRINTS_CHARS:
-        return text
-    kept: list[dict[str, str]] = []
-    size = 2
-    for fingerprint in ordered:
-        size += len(json.dumps(fingerprint, sort_keys=True)) + 2
-        if size > _MAX_PRINTS_CHARS:
-            break
-        kept.append(fingerprint)
-    return json.dumps(kept, sort_keys=True)
+    """The fingerprints of one entry as stored: those that fit ``MAX_PRINTS_CHARS``, in order."""
+    return json.dumps(fit(sorted(held, key=sorted)), sort_keys=True)
 
 
 def leave_fingerprints(
@@ -167,16 +153,15 @@ def leave_fingerprints(
     at: datetime,
 ) -> list[SuppressionEntry]:
     """Suppress the fingerprints of ``records`` (``fingerprint_entries``) when ``identity`` links by
-    a model, and return them. An entry an earlier erasure left stays that erasure's (as an
-    identifier's does, core.privacy): returned as stored, lifting it lifts that erasure's entries."""
+    a model, and return them. An entry an earlier erasure left under the same look-up key (a
+    namesake's) keeps hers and takes these beside, as this erasure's (core.suppression_prints):
+    lifting either erasure lifts its own fingerprints only."""
     if identity.linkage is None or identity.linkage.model is None:
         return []  # no fuzzy link makes a record anybody's
     entries = fingerprint_entries(records, identity.policy, salt, erasure, at)
-    already = store.suppressed([e.hash for e in entries]) if entries else set()
-    new = [e for e in entries if e.hash not in already]
-    if new:
-        store.suppress(new)
-    return new + [e for h in sorted(already) if (e := store.entry(h)) is not None]
+    if entries:
+        store.suppress(entries)
+    return entries
 
 
 def fingerprint_matcher(
@@ -227,7 +212,7 @@ class FuzzyLookups:
                     continue
                 if h not in prints:
                     stored = entry(h)
-                    prints[h] = json.loads(stored.fingerprint) if stored and stored.fingerprint else []
+                    prints[h] = all_prints(stored) if stored is not None else []
                 if any(self._links(record, h, p) for p in prints[h]):
                     found.add(key)
                     break

@@ -3,7 +3,8 @@
 | PK                    | SK        | attributes                                              |
 | --------------------- | --------- | ------------------------------------------------------- |
 | SUPPRESS#<hash>       | SUPPRESS  | kind (email, phone, source, fuzzy), erasure (request    |
-|                       |           | id), at; a fuzzy entry's fingerprint (S, JSON of hashes)|
+|                       |           | id), at; a fuzzy entry's fingerprint (S, JSON of hashes:|
+|                       |           | core.suppression_prints) and version (N)                |
 | SUPPRESSION#<request> | ENTRIES   | hashes (SS): every entry the erasure left, at           |
 
 ``<hash>`` is the keyed hash of the identifier key (core.suppression.keyed_hash), never the value.
@@ -12,17 +13,31 @@ hashes, projected to the key (the answer is only whether the item exists). ``lif
 then its erasure's item, and deletes the entries that still belong to that erasure (a later erasure
 of the same identifier took its entry over, and keeps it) before the erasure's item.
 
+A ``fuzzy`` entry holds every erasure's fingerprints under its look-up key (namesakes share one): an
+erasure adds its own and a lift removes its own by reading the item and writing it back conditioned
+on its ``version`` (an item written before versions: on having none, and its ``erasure``), read and
+tried again when another erasure or lift wrote it in between.
+
 Like core.storage.dynamodb, it takes an injected boto3 client and imports neither boto3 nor botocore.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any, cast
 
+from core.errors import ConflictError
 from core.storage.dynamodb import BATCH_GET_MAX_KEYS, _pause_if, batch_put
 from core.suppression import SuppressedKind, SuppressionEntry
+from core.suppression_prints import merged, without
+
+#: Tries of a fuzzy entry's conditional update before a conflict is an error (another erasure or
+#: lift of the same look-up key each time).
+_FUZZY_ATTEMPTS = 8
 
 
 def suppress_pk(hash_: str) -> str:
@@ -83,18 +98,51 @@ class DynamoDBSuppressionStore:
                     ":at": {"S": group[0].at.isoformat()},
                 },
             )
-            items.extend(
-                {
-                    "PK": {"S": suppress_pk(e.hash)},
-                    "SK": {"S": "SUPPRESS"},
-                    "kind": {"S": e.kind},
-                    "erasure": {"S": e.erasure},
-                    "at": {"S": e.at.isoformat()},
-                }
-                | ({"fingerprint": {"S": e.fingerprint}} if e.fingerprint else {})
-                for e in group
-            )
+            items.extend(_item(e) for e in group if e.kind != "fuzzy")
+            for e in group:
+                if e.kind == "fuzzy":
+                    self._update_fuzzy(e.hash, partial(_merged, new=e))
         batch_put(self._client, self.table_name, items)
+
+    def _update_fuzzy(
+        self,
+        hash_: str,
+        change: Callable[[SuppressionEntry | None], tuple[SuppressionEntry | None, SuppressionEntry | None]],
+    ) -> SuppressionEntry | None:
+        """Read a fuzzy entry, apply ``change`` (the entry left, or None to delete it; and what it
+        returns), and write it back conditioned on the ``version`` read: another erasure or lift
+        writing the entry in between makes the write fail, and it is read and changed again."""
+        key = {"PK": {"S": suppress_pk(hash_)}, "SK": {"S": "SUPPRESS"}}
+        exceptions = self._client.exceptions
+        for attempt in range(_FUZZY_ATTEMPTS):
+            item = self._client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
+            held = None if item is None else _entry(item)
+            version = int(item["version"]["N"]) if item is not None and "version" in item else None
+            left, result = change(held)
+            if item is None:
+                condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(PK)"}
+            elif version is None:  # written by the previous version: no version yet
+                condition = {
+                    "ConditionExpression": "attribute_not_exists(version) AND erasure = :e",
+                    "ExpressionAttributeValues": {":e": item["erasure"]},
+                }
+            else:
+                condition = {
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": {":v": {"N": str(version)}},
+                }
+            try:
+                if left is None:
+                    if item is not None:
+                        self._client.delete_item(TableName=self.table_name, Key=key, **condition)
+                elif held is None or left != held:
+                    written = _item(left) | {"version": {"N": str((version or 0) + 1)}}
+                    self._client.put_item(TableName=self.table_name, Item=written, **condition)
+            except exceptions.ConditionalCheckFailedException:
+                time.sleep(min(0.5, 0.01 * 2**attempt) * random.random())
+                continue
+            return result
+        raise ConflictError(f"suppression entry {hash_[:12]}: written concurrently {_FUZZY_ATTEMPTS} times")
 
     def entry(self, hash_: str) -> SuppressionEntry | None:
         item = self._client.get_item(
@@ -123,11 +171,16 @@ class DynamoDBSuppressionStore:
                     TableName=self.table_name,
                     Key={"PK": {"S": suppress_pk(h)}, "SK": {"S": "SUPPRESS"}},
                     # Only while it is still this erasure's: a later erasure keeps its own entry.
-                    ConditionExpression="erasure = :e",
-                    ExpressionAttributeValues={":e": {"S": erasure}},
+                    ConditionExpression="erasure = :e AND kind <> :f",
+                    ExpressionAttributeValues={":e": {"S": erasure}, ":f": {"S": "fuzzy"}},
                     ReturnValues="ALL_OLD",
                 )
             except exceptions.ConditionalCheckFailedException:
+                held = self.entry(h)
+                if held is not None and held.kind == "fuzzy":
+                    # Every erasure's fingerprints under one key: this erasure's own are lifted.
+                    mine = self._update_fuzzy(h, lambda held: _without(held, erasure))
+                    lifted.extend([mine] if mine is not None else [])
                 continue
             if "Attributes" in old:
                 lifted.append(_entry(old["Attributes"]))
@@ -135,6 +188,28 @@ class DynamoDBSuppressionStore:
             TableName=self.table_name, Key={"PK": {"S": erasure_pk(erasure)}, "SK": {"S": "ENTRIES"}}
         )
         return lifted
+
+
+def _merged(
+    held: SuppressionEntry | None, new: SuppressionEntry
+) -> tuple[SuppressionEntry | None, SuppressionEntry | None]:
+    return merged(held, new), None
+
+
+def _without(
+    held: SuppressionEntry | None, erasure: str
+) -> tuple[SuppressionEntry | None, SuppressionEntry | None]:
+    return (None, None) if held is None else without(held, erasure)
+
+
+def _item(e: SuppressionEntry) -> dict[str, Any]:
+    return {
+        "PK": {"S": suppress_pk(e.hash)},
+        "SK": {"S": "SUPPRESS"},
+        "kind": {"S": e.kind},
+        "erasure": {"S": e.erasure},
+        "at": {"S": e.at.isoformat()},
+    } | ({"fingerprint": {"S": e.fingerprint}} if e.fingerprint else {})
 
 
 def _entry(item: dict[str, Any]) -> SuppressionEntry:

@@ -20,6 +20,7 @@ from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.storage.memory_history import InMemoryHistoryStore
 from core.storage.memory_reads import InMemoryReadAudit
 from core.suppression import SuppressionEntry
+from core.suppression_prints import merged, without
 
 
 class InMemorySuppressionStore:
@@ -43,7 +44,9 @@ class InMemorySuppressionStore:
     def suppress(self, entries: Sequence[SuppressionEntry]) -> None:
         with self._lock:
             for entry in entries:
-                self._entries[entry.hash] = entry
+                # A fuzzy entry holds every erasure's fingerprints under its key (suppression_prints).
+                held = self._entries.get(entry.hash)
+                self._entries[entry.hash] = merged(held, entry) if entry.kind == "fuzzy" else entry
                 self._erasures.setdefault(entry.erasure, set()).add(entry.hash)
                 self._mirror.add(entry.hash)
 
@@ -56,12 +59,20 @@ class InMemorySuppressionStore:
             first = self._entries.get(hash_)
             if first is None:
                 return []
-            lifted = [
-                self._entries.pop(h)
-                for h in sorted(self._erasures.pop(first.erasure, set()) | {hash_})
-                if h in self._entries and self._entries[h].erasure == first.erasure
-            ]
-            self._mirror.difference_update(e.hash for e in lifted)
+            lifted: list[SuppressionEntry] = []
+            for h in sorted(self._erasures.pop(first.erasure, set()) | {hash_}):
+                held = self._entries.get(h)
+                if held is not None and held.kind == "fuzzy":
+                    left, mine = without(held, first.erasure)
+                    if left is not None:
+                        self._entries[h] = left
+                    else:
+                        del self._entries[h]
+                        self._mirror.discard(h)
+                    lifted.extend([mine] if mine is not None else [])
+                elif held is not None and held.erasure == first.erasure:
+                    lifted.append(self._entries.pop(h))
+                    self._mirror.discard(h)
             return lifted
 
     def hashes(self) -> set[str]:

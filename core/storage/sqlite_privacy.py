@@ -34,6 +34,7 @@ from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure,
 from core.storage.sqlite import TRANSACTION_MAX_ITEMS
 from core.storage.sqlite_database import SQLiteDatabase, select_in
 from core.suppression import SuppressedKind, SuppressionEntry
+from core.suppression_prints import merged, without
 
 PENDING_PK = "ERASURE#pending"
 
@@ -208,12 +209,13 @@ class SQLiteSuppressionStore:
                     "INSERT OR REPLACE INTO items (pk, sk, updated_at, attrs) VALUES (?, 'ENTRIES', ?, ?)",
                     (pk, at, json.dumps({"hashes": sorted(hashes | {e.hash for e in group})})),
                 )
+                written = [_merged(conn, e) if e.kind == "fuzzy" else e for e in group]
                 conn.executemany(
                     "INSERT OR REPLACE INTO items (pk, sk, owner, updated_at, attrs) "
                     "VALUES (?, 'SUPPRESS', ?, ?, ?)",
                     [
                         (f"SUPPRESS#{e.hash}", e.erasure, e.at.isoformat(), json.dumps(_attrs(e)))
-                        for e in group
+                        for e in written
                     ],
                 )
 
@@ -243,12 +245,33 @@ class SQLiteSuppressionStore:
                     "SELECT owner, updated_at, attrs FROM items WHERE pk = ? AND sk = 'SUPPRESS'",
                     (f"SUPPRESS#{h}",),
                 ).fetchone()
+                if found is not None and json.loads(found[2])["kind"] == "fuzzy":
+                    # Every erasure's fingerprints under one key: this erasure's own are lifted.
+                    left, mine = without(_entry(h, *found), erasure)
+                    if left is None:
+                        conn.execute("DELETE FROM items WHERE pk = ? AND sk = 'SUPPRESS'", (f"SUPPRESS#{h}",))
+                    elif mine is not None:
+                        conn.execute(
+                            "UPDATE items SET owner = ?, attrs = ? WHERE pk = ? AND sk = 'SUPPRESS'",
+                            (left.erasure, json.dumps(_attrs(left)), f"SUPPRESS#{h}"),
+                        )
+                    lifted.extend([mine] if mine is not None else [])
                 # Only while it is still this erasure's: a later erasure keeps its own entry.
-                if found is not None and found[0] == erasure:
+                elif found is not None and found[0] == erasure:
                     conn.execute("DELETE FROM items WHERE pk = ? AND sk = 'SUPPRESS'", (f"SUPPRESS#{h}",))
                     lifted.append(_entry(h, *found))
             conn.execute("DELETE FROM items WHERE pk = ? AND sk = 'ENTRIES'", (f"SUPPRESSION#{erasure}",))
         return lifted
+
+
+def _merged(conn: Any, entry: SuppressionEntry) -> SuppressionEntry:
+    """A fuzzy entry with the fingerprints already under its key (core.suppression_prints), read
+    in the same write transaction."""
+    row = conn.execute(
+        "SELECT owner, updated_at, attrs FROM items WHERE pk = ? AND sk = 'SUPPRESS'",
+        (f"SUPPRESS#{entry.hash}",),
+    ).fetchone()
+    return merged(None if row is None else _entry(entry.hash, *row), entry)
 
 
 def _attrs(entry: SuppressionEntry) -> dict[str, str]:

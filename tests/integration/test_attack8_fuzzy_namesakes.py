@@ -12,16 +12,11 @@ On the in-memory, SQLite and DynamoDB (moto) stores:
 * erased alone, Hana's queued shop record is dropped at merge (her name + birth date fingerprint);
 * the namesake's fingerprint suppresses no stranger: Hana's CRM record, merged after the
   namesake's erasure, is stored;
-* erased after her namesake, Hana leaves no fingerprint under her name and birth date: the
-  namesake's erasure holds that look-up key, and its entry, which holds the namesake's fingerprint
-  only, is returned as stored (``leave_fingerprints``: "an entry an earlier erasure left stays that
-  erasure's"). Her queued shop record is weighed against the namesake's (London) and stored: a new
-  customer with Hana's name, birth date and city after her erasure (strict xfail);
-* the namesake signs up again (her suppression lifted): the entry goes with her erasure, and a
-  record of Hana's holding her name and birth date alone, dropped before, is stored (strict xfail).
-
-Both need a look-up key to hold the fingerprints of several erasures, each lifted with its own: a
-change of the ``SUPPRESS#`` layout (one item a look-up key, owned by one erasure, lifted whole).
+* erased after her namesake, Hana leaves her own fingerprint under her name and birth date beside
+  the namesake's (one entry holds every erasure's fingerprints under its key, each tagged with its
+  erasure: core.suppression_prints): her queued shop record is dropped;
+* the namesake signs up again (her suppression lifted): her fingerprints go with her erasure, Hana's
+  stay, and a record of Hana's holding her name and birth date alone is dropped still.
 """
 
 from __future__ import annotations
@@ -57,12 +52,6 @@ HER = Identifier.assemble(kind="email", value="hana.sato@corp.jp")
 THE_NAMESAKE = Identifier.assemble(kind="email", value="hana.oak@example.com")
 
 ON_EACH_STORE = pytest.mark.parametrize("stores_of", [STORES[n] for n in sorted(STORES)], ids=sorted(STORES))
-GAP = (
-    "a look-up key holds one erasure's fingerprints: Hana's erasure, finding her name + birth date "
-    "key held by her namesake's, leaves none of her own under it (core.suppression_fuzzy."
-    "leave_fingerprints), and lifting the namesake's erasure takes the key's entry whole; a key "
-    "holding several erasures' fingerprints, each lifted with its own, changes the SUPPRESS# layout"
-)
 
 
 def _settings(stores: Stores) -> IngestSettings:
@@ -111,7 +100,6 @@ def test_erased_alone_her_queued_records_are_dropped_and_the_namesakes_erasure_s
 
 
 @ON_EACH_STORE
-@pytest.mark.xfail(strict=True, reason=GAP)
 def test_erased_after_her_namesake_her_queued_shop_record_is_dropped(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:
@@ -124,7 +112,6 @@ def test_erased_after_her_namesake_her_queued_shop_record_is_dropped(
 
 
 @ON_EACH_STORE
-@pytest.mark.xfail(strict=True, reason=GAP)
 def test_lifting_her_namesakes_suppression_leaves_hers(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:

@@ -1,0 +1,108 @@
+"""The ``fingerprint`` of a ``fuzzy`` suppression entry: whose fingerprints it holds.
+
+Two erased people may share a look-up key (namesakes born the same day: core.suppression_fuzzy), so
+one entry holds the fingerprints of every erasure filed under its key, each erasure's own:
+
+* a JSON list of fingerprints: all of them the entry's ``erasure``'s (one erasure; the form every
+  entry had before this version, read the same way);
+* a JSON object, erasure (request id) to its list of fingerprints (several erasures).
+
+A later erasure adds its fingerprints to the entry (``merged``); lifting an erasure removes its own
+(``without``), and the entry goes with the last of them. The stores apply both as one conditional
+update of the entry (core.storage: memory under its lock, SQLite in one write transaction, DynamoDB
+conditioned on the entry's ``version``, retried on conflict). The whole entry stays within
+``MAX_PRINTS_CHARS`` (DynamoDB's 400 KB item): an erasure adding fingerprints to a full entry keeps
+those that fit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any, Final
+
+from core.suppression import SuppressionEntry
+
+__all__ = ["MAX_PRINTS_CHARS", "all_prints", "fit", "merged", "prints_by_erasure", "without"]
+
+#: What one entry's fingerprints may hold, in characters (hex and field names: a byte each). DynamoDB
+#: holds an item up to 400 KB, the entry's keys, kind, erasure and time beside; a look-up key holding
+#: more (a person with 600 to 900 records or more under one name and birth date) keeps the first that
+#: fit, and each of her records is still found by its own house and street key when it has one.
+MAX_PRINTS_CHARS: Final = 384 * 1024
+
+Prints = list[dict[str, str]]
+
+
+def fit(prints: Prints, budget: int = MAX_PRINTS_CHARS) -> Prints:
+    """The fingerprints, in order, that fit ``budget`` characters as a JSON list."""
+    if len(json.dumps(prints, sort_keys=True)) <= budget:
+        return prints
+    kept: Prints = []
+    size = 2
+    for fingerprint in prints:
+        size += len(json.dumps(fingerprint, sort_keys=True)) + 2
+        if size > budget:
+            break
+        kept.append(fingerprint)
+    return kept
+
+
+def prints_by_erasure(entry: SuppressionEntry) -> dict[str, Prints]:
+    """Each erasure's fingerprints in a ``fuzzy`` entry (an untagged list: the entry's erasure's)."""
+    if not entry.fingerprint:
+        return {}
+    held: Any = json.loads(entry.fingerprint)
+    if isinstance(held, list):
+        return {entry.erasure: held} if held else {}
+    return {erasure: list(prints) for erasure, prints in held.items() if prints}
+
+
+def all_prints(entry: SuppressionEntry) -> Prints:
+    """Every fingerprint an entry holds, whoever's."""
+    return [p for _, prints in sorted(prints_by_erasure(entry).items()) for p in prints]
+
+
+def _encoded(owner: str, by: dict[str, Prints]) -> str:
+    if set(by) == {owner}:
+        return json.dumps(by[owner], sort_keys=True)
+    return json.dumps(dict(sorted(by.items())), sort_keys=True)
+
+
+def merged(stored: SuppressionEntry | None, new: SuppressionEntry) -> SuppressionEntry:
+    """The entry ``stored`` with ``new``'s fingerprints added as its erasure's (replacing what that
+    erasure held there before: suppressing again is idempotent); ``new`` itself when none is stored.
+    The entry keeps its owner (``erasure``) and time; ``new``'s fingerprints are cut to what fits."""
+    if stored is None or stored.kind != "fuzzy":
+        base: SuppressionEntry = replace(new, fingerprint="[]")
+    else:
+        base = stored
+    by = prints_by_erasure(base)
+    by.pop(new.erasure, None)
+    owner = base.erasure if base.erasure in by else new.erasure
+    others = len(_encoded(owner, by)) if by else 0
+    budget = MAX_PRINTS_CHARS - others - len(json.dumps(new.erasure)) - 4
+    theirs = fit(prints_by_erasure(new).get(new.erasure, []), budget)
+    if theirs:
+        by[new.erasure] = theirs
+    if not by:
+        return replace(new, fingerprint="")
+    return replace(base, erasure=owner, fingerprint=_encoded(owner, by))
+
+
+def without(
+    stored: SuppressionEntry, erasure: str
+) -> tuple[SuppressionEntry | None, SuppressionEntry | None]:
+    """Lifting ``erasure`` from a ``fuzzy`` entry: (the entry left, None when no fingerprint
+    remains; what was lifted, None when the entry held none of that erasure's)."""
+    by = prints_by_erasure(stored)
+    if erasure not in by:
+        if stored.erasure == erasure and not by:
+            return None, stored  # an entry of this erasure's without fingerprints
+        return stored, None
+    mine = by.pop(erasure)
+    lifted = replace(stored, erasure=erasure, fingerprint=json.dumps(mine, sort_keys=True))
+    if not by:
+        return None, lifted
+    owner = stored.erasure if stored.erasure in by else min(by)
+    return replace(stored, erasure=owner, fingerprint=_encoded(owner, by)), lifted
