@@ -30,7 +30,27 @@ def _last_with(data: Any, path: str) -> Any:
     return None
 
 
-class CursorPaginator:
+class _Cursors:
+    """The state both cursor paginators keep: the next page's cursor (the checkpoint) and every cursor
+    followed so far, so that a cursor coming back stops the walk instead of looping."""
+
+    _cursor: str | None
+    _seen: set[str]
+
+    @property
+    def checkpoint(self) -> str | None:
+        return self._cursor
+
+    def _advance(self, cursor: str) -> None:
+        if cursor in self._seen:
+            raise PaginationError(
+                f"the cursor {_short(cursor)} came back a second time; stopping instead of looping"
+            )
+        self._seen.add(cursor)
+        self._cursor = cursor
+
+
+class CursorPaginator(_Cursors):
     """Follows a cursor found at ``cursor_path`` in each body.
 
     With ``cursor_param`` the cursor is sent as that query parameter, with ``cursor_json_key`` as
@@ -61,10 +81,6 @@ class CursorPaginator:
         self._seen: set[str] = {start} if start else set()
         self.has_next = True
 
-    @property
-    def checkpoint(self) -> str | None:
-        return self._cursor
-
     def update_request(self, request: PageRequest) -> PageRequest:
         if self._cursor is None:
             return request
@@ -92,15 +108,10 @@ class CursorPaginator:
             self._cursor, self.has_next = None, False
             return
         assert cursor is not None
-        if cursor in self._seen:
-            raise PaginationError(
-                f"the cursor {_short(cursor)} came back a second time; stopping instead of looping"
-            )
-        self._seen.add(cursor)
-        self._cursor = cursor
+        self._advance(cursor)
 
 
-class GraphQLPageInfoPaginator:
+class GraphQLPageInfoPaginator(_Cursors):
     """Relay-style GraphQL paging: ``pageInfo { hasNextPage endCursor }`` at ``page_info_path``; the
     cursor goes into the query variable ``cursor_variable`` (Shopify: ``data.customers.pageInfo``, ``after``).
     """
@@ -113,10 +124,6 @@ class GraphQLPageInfoPaginator:
         self._cursor = start
         self._seen: set[str] = {start} if start else set()
         self.has_next = True
-
-    @property
-    def checkpoint(self) -> str | None:
-        return self._cursor
 
     def update_request(self, request: PageRequest) -> PageRequest:
         if self._cursor is None:
@@ -135,9 +142,4 @@ class GraphQLPageInfoPaginator:
             return
         if not isinstance(cursor, str) or not cursor:
             raise PaginationError(f"hasNextPage is true but {self._page_info_path}.endCursor is empty")
-        if cursor in self._seen:
-            raise PaginationError(
-                f"the cursor {_short(cursor)} came back a second time; stopping instead of looping"
-            )
-        self._seen.add(cursor)
-        self._cursor = cursor
+        self._advance(cursor)
