@@ -64,9 +64,10 @@ def complete_merge(
     profile and leave a tombstone. Each step can be repeated; a writer that finds a frozen customer
     calls this to finish the job, so a crash at any point loses nothing. A merge whose last step a
     store would refuse (the survivor's profile past 400 KB) is refused, ``RecordRejectedError``,
-    before its first: never frozen half-way for good. ``joined_by``: the
-    identifier keys that joined them, for the survivor's merge event (unknown to a writer that
-    finishes a merge cut short).
+    before its first: never frozen half-way for good. One an older version froze so (it did not ask
+    first) is taken back instead, ``core.merge_undo.undo_merge``. ``joined_by``: the identifier keys
+    that joined them, for the survivor's merge event (unknown to a writer that finishes a merge cut
+    short).
     """
     settings = settings or IngestSettings()
     limit = store.max_items_per_commit
@@ -93,6 +94,13 @@ def complete_merge(
             state = store.get_customers([absorbed]).get(absorbed)
             if state is None:
                 raise ConflictError(f"customer {absorbed} vanished while being merged")
+        elif _cannot_finish(store, state, settings):
+            # Frozen by an older version, which did not ask before the freeze: its last step would
+            # be refused again, so every writer that meets it takes it back (core.merge_undo).
+            from core.merge_undo import undo_merge
+
+            undo_merge(store, absorbed, state.merging_into, settings)
+            return
         survivor = state.merging_into or survivor
         version = _copy(store, state, survivor, limit)
         if version is None:
@@ -111,6 +119,18 @@ def complete_merge(
     raise ResolutionGaveUpError(
         f"merge of {absorbed} into {survivor} kept conflicting; it resumes on next ingest"
     )
+
+
+def _cannot_finish(store: ProfileStore, state: CustomerState, settings: IngestSettings) -> bool:
+    """Whether the merge in flight of the customer read as ``state`` is one whose last step a store
+    refuses (its records and the survivor's together past 400 KB)."""
+    from core.merge_undo import merge_fits
+
+    assert state.merging_into is not None
+    target = store.get_customers([state.merging_into]).get(state.merging_into)
+    if target is None or target.merged_into or target.merging_into:
+        return False  # the steps below follow (or report) it
+    return not merge_fits(state, target, settings)
 
 
 def _final(
