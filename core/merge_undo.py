@@ -93,7 +93,9 @@ def undo_merge(store: ProfileStore, absorbed: str, survivor: str, settings: Inge
         version = frozen.version
         step = max(1, limit - 1)
         lost = False
-        for start in range(0, len(back), step):
+        # At least one chunk, empty when all are back: the steps below run only on a read of the
+        # customer still frozen (another writer that finished the undo since leaves nothing to do).
+        for start in range(0, max(1, len(back)), step):
             chunk = Changeset(
                 f"unfreeze:{absorbed}:{start}",
                 (
@@ -234,7 +236,7 @@ def repair_frozen(
             problems.append(f"{frozen.absorbed}: its survivor {frozen.survivor} is gone or itself frozen")
             continue
         try:
-            complete_merge(store, frozen.absorbed, frozen.survivor, settings)
+            complete_merge(store, frozen.absorbed, frozen.survivor, settings, in_flight=True)
         except (ConflictError, ResolutionGaveUpError, RecordRejectedError) as error:
             problems.append(f"{frozen.absorbed}: {error}")
     return found, problems

@@ -74,6 +74,7 @@ def _ingest(
     attempt = 0
     filed: set[str] = set()  # the records a round filed in the identity index (core.link_plan)
     lost: set[str] = set()  # the records whose commit failed: a customer id they found is checked
+    refused_merges: set[tuple[str, str]] = set()  # merges in steps refused once (planned again)
     while pending:
         progress.unsettled = pending
         try:
@@ -107,7 +108,16 @@ def _ingest(
         if plan.pending_merges:
             try:
                 for absorbed, survivor in plan.pending_merges:
-                    complete_merge(store, absorbed, survivor, settings)
+                    try:
+                        complete_merge(store, absorbed, survivor, settings)
+                    except RecordRejectedError:
+                        # Refused before its first step: planned on a read of a merge in flight that
+                        # another writer took back since (core.merge_undo), planned again once; a
+                        # merge planned again and refused again is the records' (quarantined).
+                        if (absorbed, survivor) in refused_merges:
+                            raise
+                        refused_merges.add((absorbed, survivor))
+                        raise ConflictError(f"merge of {absorbed} into {survivor} refused") from None
             except ResolutionGaveUpError:
                 raise
             except ConflictError:

@@ -50,6 +50,7 @@ def _pair(store: Any) -> Any:
 
 
 CRM_KEY, NAMESAKE_KEY = "crm:contact:1", "mail:contact:3"
+SALT = "repair-salt"
 
 
 def old_accept(store: Any, settings: Any, stop: str = "dropped") -> tuple[str, str]:
@@ -114,7 +115,7 @@ def _erase_her(kit: StoreKit, settings: Any) -> Any:
         profiles=kit.profiles,
         erasure=erasure,
         tools={},
-        salt="repair-salt",
+        salt=SALT,
         request_id="req-h",
         sync_state=kit.sync_state,
         suppression=suppression,
