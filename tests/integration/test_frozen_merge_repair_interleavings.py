@@ -136,8 +136,8 @@ def test_a_repair_interleaved_with_ingests_another_repair_and_her_erasure_ends_a
 
 @pytest.mark.parametrize("name", ["memory", "sqlite"])
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(first=st.sampled_from(["crm", "mail"]), others=st.lists(OTHER, min_size=1, max_size=3))
-def test_an_ingest_meeting_the_frozen_customer_interleaved_with_a_repair_and_the_rest_ends_apart(
+@given(first=st.sampled_from(["crm", "mail", "erase"]), others=st.lists(OTHER, min_size=1, max_size=3))
+def test_an_ingest_or_her_erasure_meeting_the_frozen_customer_interleaved_with_the_rest_ends_apart(
     name: str, first: str, others: list[tuple[str, int]]
 ) -> None:
     _program(name, others, first)
