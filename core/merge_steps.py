@@ -98,14 +98,16 @@ def complete_merge(
             if state is None:
                 raise ConflictError(f"customer {absorbed} vanished while being merged")
         else:
-            # In flight: which way it goes is read off one read of both customers (taken back by
-            # another writer since the read above, it is left so).
+            # In flight: which way it goes is read off the survivor, then the customer read again
+            # (taken back by another writer since the read above, it is left so). In that order,
+            # as no store reads two customers at one instant: an undo copies the records back
+            # before it drops them from the survivor, so the two reads hold all of them.
             into = state.merging_into
-            both = store.get_customers([absorbed, into])
-            state = both.get(absorbed)
+            target = store.get_customers([into]).get(into)
+            state = store.get_customers([absorbed]).get(absorbed)
             if state is None or state.merged_into or state.merging_into != into:
                 continue
-            if _cannot_finish(state, both.get(into), settings):
+            if _cannot_finish(state, target, settings):
                 # Frozen by an older version, which did not ask before the freeze: its last step
                 # would be refused again, so every writer that meets it takes it back.
                 from core.merge_undo import undo_merge
@@ -133,9 +135,9 @@ def complete_merge(
 
 
 def _cannot_finish(state: CustomerState, target: CustomerState | None, settings: IngestSettings) -> bool:
-    """Whether the merge in flight of the customer read as ``state`` into ``target`` (read with it)
-    is one whose last step a store refuses (their records together past 400 KB). Every writer reads
-    the same answer: the records are on one side or the other until the merge ends either way."""
+    """Whether the merge in flight of the customer read as ``state`` into ``target`` (read just
+    before it) is one whose last step a store refuses (their records together past 400 KB). Every
+    writer reads the same answer: the records are on one side or the other until the merge ends."""
     from core.merge_undo import merge_fits
 
     if target is None or target.merged_into or target.merging_into:
