@@ -99,8 +99,8 @@ class _Frozen(BaseModel):
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         copied = super().model_copy(update=update, deep=deep)
         copied.__dict__.pop("key", None)  # a memoised key (see _MemoKey) is worked out again
-        copied.__dict__.pop("_record_hash", None)  # and so is a record's hash (core.merge)
-        copied.__dict__.pop("_hashed_bytes", None)  # with its length, and a profile's (core.merge)
+        copied.__dict__.pop("_record_hash", None)  # and so is a record's hash (core.content_hash)
+        copied.__dict__.pop("_hashed_bytes", None)  # with its length, and a profile's (core.content_hash)
         copied.__dict__.pop("_record_json", None)  # and its JSON (core.record_json)
         copied.__dict__.pop("_graph_node", None)  # and a record's graph node (core.link_scope)
         copied.__dict__.pop("_match_document", None)  # and its match document (core.link_index)

@@ -1,6 +1,6 @@
 """Fast paths of the core that stand in for a library call give exactly what that call gives.
 
-``core.merge.profile_hash`` calls the serializer behind ``model_dump_json`` directly.
+``core.content_hash.profile_hash`` calls the serializer behind ``model_dump_json`` directly.
 
 ``core.schema._Frozen.assemble`` creates instances with ``object.__new__``, which is what
 ``cls.__new__`` is for every model class of the schema.
