@@ -66,11 +66,16 @@ from typing import Any
 
 from bench.cold_start_probes import (
     CONFIG_DOCUMENT,
+    CONTEXT,
     ENV,
     FIRST_USE,
+    INGEST_EVENT,
+    PROFILE_REQUEST,
+    RECORD,
     REGION,
     SECRETS,
     SECRETS_PREFIX,
+    STREAM_RECORD,
     TABLE,
     probe_first_use,
 )
@@ -276,6 +281,34 @@ def main() -> None:
                 f"  (PROFILESYNC_TRACING=sdk: aws_xray_sdk; off by default){suffix}"
             )
 
+
+__all__ = [
+    "CONFIG_DOCUMENT",
+    "CONTEXT",
+    "DEPENDENCIES",
+    "ENV",
+    "FIRST_USE",
+    "IMPORT_LIMIT",
+    "INGEST_EVENT",
+    "PROBE",
+    "PROFILE_REQUEST",
+    "PYTHON_FLAGS",
+    "RECORD",
+    "REGION",
+    "ROOT",
+    "SECRETS",
+    "SECRETS_PREFIX",
+    "STREAM_RECORD",
+    "TABLE",
+    "aws_endpoint",
+    "best_of",
+    "bundle",
+    "host_layer",
+    "main",
+    "measure_once",
+    "precompile",
+    "probe_first_use",
+]
 
 if __name__ == "__main__":
     main()

@@ -50,7 +50,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.identity_peers import run_recordlinkage, run_splink
-from bench.identity_scoring import Dataset, Row, closure, load_datasets, score
+from bench.identity_scoring import Dataset, Pair, Row, closure, load_datasets, score
 from core.linkage import LinkageModel, link_records, linkage_record, train_model
 
 TARGETS = {"febrl4": (0.995, 0.999), "febrl3": (0.99, 0.0)}  # (F1, precision)
@@ -291,6 +291,21 @@ def main() -> None:
         _print(data, rows)
         sys.stdout.flush()
 
+
+__all__ = [
+    "FIELDS",
+    "POPULATION_TARGET",
+    "TARGETS",
+    "Dataset",
+    "Pair",
+    "Row",
+    "main",
+    "population_accuracy",
+    "run_ours",
+    "run_recordlinkage",
+    "run_resolve",
+    "run_splink",
+]
 
 if __name__ == "__main__":
     main()
