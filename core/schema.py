@@ -72,13 +72,21 @@ class Identifier(_Frozen):
         return cls.model_validate({"kind": kind, "value": value})
 
 
+def source_key(source: str, object_type: str, source_id: str) -> str:
+    """A record's key, unique across all tools: ``<tool>:<object type>:<id>`` (``hubspot:contact:123``),
+    as the stores keep it. ``SourceRecord.key``, ``SourceDeletion.key``, ``SourceRef.key`` and
+    ``source_identifier`` all write it here, so a record, its deletion and a profile's reference to it
+    name the same key."""
+    return f"{source}:{object_type}:{source_id}"
+
+
 def source_identifier(value: str) -> Identifier:
     """The identifier of one record, ``<tool>:<object type>:<id>`` (``hubspot:contact:123``);
     ValueError, never quoting the value, for anything else."""
     source, object_type, source_id = (part.strip() for part in [*value.split(":", 2), "", ""][:3])
     if not source or not object_type or not source_id:
         raise ValueError("a record id is <tool>:<object type>:<id>, such as hubspot:contact:123")
-    return Identifier(kind="source", value=f"{source}:{object_type}:{source_id}")
+    return Identifier(kind="source", value=source_key(source, object_type, source_id))
 
 
 class Order(_Frozen):
@@ -219,7 +227,7 @@ class SourceRecord(_Frozen):
     version of the same content). Left out of the JSON when False (every record but such a version,
     whose snapshots and messages are as before) and out of ``record_hash``."""
 
-    key: ClassVar[_MemoKey] = _MemoKey(lambda self: f"{self.source}:{self.object_type}:{self.source_id}")
+    key: ClassVar[_MemoKey] = _MemoKey(lambda self: source_key(self.source, self.object_type, self.source_id))
     """The source-scoped id, unique across all tools: ``hubspot:contact:123``."""
 
     @property
@@ -248,7 +256,7 @@ class SourceDeletion(_Frozen):
     @property
     def key(self) -> str:
         """The deleted record's source key: ``salesforce:contact:003...``."""
-        return f"{self.source}:{self.object_type}:{self.source_id}"
+        return source_key(self.source, self.object_type, self.source_id)
 
 
 class Quarantined(_Frozen):
@@ -297,7 +305,7 @@ class SourceRef(_Frozen):
 
     @property
     def key(self) -> str:
-        return f"{self.source}:{self.object_type}:{self.id}"
+        return source_key(self.source, self.object_type, self.id)
 
 
 class Profile(_Frozen):
