@@ -19,18 +19,13 @@ from typing import TYPE_CHECKING
 
 from core.governance.quality import JUMP_ALARM_POINTS, JUMP_MIN_RECORDS
 from core.schema import Profile
+from profilesync.demo_sandboxes import LABELS
+from profilesync.demo_sandboxes import label as tool_label
 from profilesync.report_charts import ACCENT, SECOND, bar_chart, column_chart, grouped_bars
 
 if TYPE_CHECKING:
     from profilesync.demo import DemoResult
 
-LABELS = {
-    "hubspot": "HubSpot",
-    "mailchimp": "Mailchimp",
-    "shopify": "Shopify",
-    "salesforce": "Salesforce",
-    "woocommerce": "WooCommerce",
-}
 COLOURS = {"hubspot": "#ff7a59", "mailchimp": "#c9a400", "shopify": "#5e8e3e", "salesforce": "#00a1e0"}
 OTHER_COLOUR = "#7a869a"
 
@@ -86,7 +81,7 @@ def combinations(profiles: Sequence[Profile]) -> list[tuple[str, int]]:
         counts[tools] += 1
     order = sorted(counts.items(), key=lambda kv: (-len(kv[0]), -kv[1]))
     return [
-        (" + ".join(LABELS.get(t, t) for t in tools) + (" only" if len(tools) == 1 else ""), n)
+        (" + ".join(tool_label(t) for t in tools) + (" only" if len(tools) == 1 else ""), n)
         for tools, n in order
     ]
 
@@ -171,7 +166,7 @@ def render(result: DemoResult, *, generated: datetime) -> str:
     for name in result.tools:
         reasons = result.quarantine.get(name, Counter())
         dropped = result.dropped.get(name, Counter())
-        label = LABELS.get(name, name.capitalize())
+        label = tool_label(name)
         colour = COLOURS.get(name, OTHER_COLOUR)
         quality.append(
             f"<div><h3>{escape(label)}: {sum(reasons.values()):,} records quarantined</h3>"
@@ -199,7 +194,7 @@ def render(result: DemoResult, *, generated: datetime) -> str:
         ("new customers", [float(first.metric("NewCustomers")), float(second.metric("NewCustomers"))]),
     ]
     metrics += [
-        (f"pushed to {LABELS.get(n, n.capitalize())}", [float(first.pushed(n)), float(second.pushed(n))])
+        (f"pushed to {tool_label(n)}", [float(first.pushed(n)), float(second.pushed(n))])
         for n in result.tools
     ]
     changed = sum(second.changed_in_tools.values())
@@ -261,7 +256,7 @@ def _monitoring(result: DemoResult) -> str:
             values.append(float(share) if isinstance(share, int | float) else 0.0)
             dropped = quality.get("dropped", {})
             rows.append(
-                f"<tr><td>{escape(LABELS.get(name, name.capitalize()))}, {escape(report.name)}</td>"
+                f"<tr><td>{escape(tool_label(name))}, {escape(report.name)}</td>"
                 f"<td>{int(quality.get('pulled', 0)):,}</td>"
                 f"<td>{_percent(share)}</td><td>{escape(_jump(quality))}</td>"
                 f"<td>{sum(dropped.values()) if isinstance(dropped, dict) else 0:,}</td>"
@@ -278,7 +273,7 @@ def _monitoring(result: DemoResult) -> str:
         f"+{JUMP_ALARM_POINTS:g} points), values dropped from kept records, identifiers the guardrails "
         "refused to match on, and people-level records without a granted email consent.</p>"
         "<h3>Share of records quarantined (%)</h3>"
-        + grouped_bars([LABELS.get(n, n.capitalize()) for n in result.tools], shares)
+        + grouped_bars([tool_label(n) for n in result.tools], shares)
         + "".join(rows)
         + "</section>"
     )
@@ -323,6 +318,7 @@ def write_report(result: DemoResult, path: Path, *, generated: datetime) -> Path
 
 
 __all__ = [
+    "LABELS",
     "SECTION_IDS",
     "bar_chart",
     "column_chart",
