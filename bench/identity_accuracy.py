@@ -44,9 +44,14 @@ from a shared machine: noisy.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.identity_peers import run_recordlinkage, run_splink
@@ -111,14 +116,6 @@ def run_resolve(data: Dataset, ssn: bool, batch_size: int = 100) -> Row:
     the records conflict (different first names and birth dates), and a typo in it is fuzzy evidence.
     A record the normaliser refuses (no email, no phone, and not a first and last name with a birth
     date or full address) is quarantined: it counts against recall."""
-    import contextlib
-    import io
-    import json
-    import tempfile
-    from pathlib import Path
-
-    from profilesync.cli import main as cli
-
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="identity-accuracy-") as folder:
         root = Path(folder)
@@ -132,23 +129,40 @@ def run_resolve(data: Dataset, ssn: bool, batch_size: int = 100) -> Row:
                     if ssn and isinstance(row["soc_sec_id"], str):
                         line["national_id"] = row["soc_sec_id"]
                     file.write(json.dumps(line) + "\n")
-        quiet = io.StringIO()
-        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-            if cli(["identity", "train", str(records), "--out", str(model)]) != 0:
-                raise RuntimeError(f"identity train failed: {quiet.getvalue()[-500:]}")
-            args = ["resolve", str(records), "--out", str(out), "-q", "--batch-size", str(batch_size)]
-            args += ["--identity", "probabilistic", "--identity-model", str(model)]
-            if cli(args) != 0:
-                raise RuntimeError(f"resolve failed: {quiet.getvalue()[-500:]}")
-        groups = []
-        for text in out.read_text(encoding="utf-8").splitlines():
-            profile = json.loads(text)
-            groups.append([_record_id(s["source"], s["id"]) for s in profile["sources"]])
+        quietly("identity train", str(records), "--out", str(model))
+        identity = ["--identity", "probabilistic", "--identity-model", str(model)]
+        groups = [
+            [_record_id(*source) for source in sources]
+            for sources in resolve_sources(records, out, batch_size, identity)
+        ]
         quarantined = sum(1 for _ in (root / "profiles.quarantine.jsonl").open(encoding="utf-8"))
     seconds = time.perf_counter() - started
     note = f"batches of {batch_size}; {quarantined} quarantined"
     fields = "crm+ssn" if ssn else "crm"
     return score("profilesync resolve (ingest)", fields, closure(groups), data.truth, seconds, note)
+
+
+def quietly(command: str, *args: str) -> None:
+    """``profilesync <command> <args>`` with its output kept from the bench's; RuntimeError naming the
+    command, with the end of that output, when it fails."""
+    from profilesync.cli import main as cli
+
+    kept = io.StringIO()
+    with contextlib.redirect_stdout(kept), contextlib.redirect_stderr(kept):
+        if cli([*command.split(), *args]) != 0:
+            raise RuntimeError(f"{command} failed: {kept.getvalue()[-500:]}")
+
+
+def resolve_sources(
+    records: Path, out: Path, batch_size: int, options: list[str]
+) -> list[list[tuple[str, str]]]:
+    """``profilesync resolve`` of ``records`` into ``out`` in batches of ``batch_size`` (``quietly``),
+    with ``options``; per profile written, the (source, id) of each record it holds."""
+    quietly("resolve", str(records), "--out", str(out), "-q", "--batch-size", str(batch_size), *options)
+    return [
+        [(source["source"], source["id"]) for source in json.loads(text)["sources"]]
+        for text in out.read_text(encoding="utf-8").splitlines()
+    ]
 
 
 def _record_id(source: str, source_id: str) -> str:
@@ -161,14 +175,7 @@ def population_accuracy(people: int, identity: str, batch_size: int = 100) -> Ro
     through ``profilesync resolve --identity <identity>`` with the shipped model; scored against the
     generator's own truth. The note counts people split over several profiles and profiles holding
     more than one person (over-merged)."""
-    import contextlib
-    import io
-    import json
-    import tempfile
-    from pathlib import Path
-
     from core.testing.varied_population import grouping_accuracy, varied_population
-    from profilesync.cli import main as cli
 
     started = time.perf_counter()
     pairs = varied_population(people, seed=7)
@@ -179,15 +186,10 @@ def population_accuracy(people: int, identity: str, batch_size: int = 100) -> Ro
         records.write_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for _, r in pairs), encoding="utf-8"
         )
-        quiet = io.StringIO()
-        args = ["resolve", str(records), "--out", str(out), "-q", "--batch-size", str(batch_size)]
-        args += ["--identity", identity, "--default-region", "GB"]
-        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-            if cli(args) != 0:
-                raise RuntimeError(f"resolve failed: {quiet.getvalue()[-500:]}")
+        options = ["--identity", identity, "--default-region", "GB"]
         groups = [
-            [f"{s['source']}:{s['id']}" for s in json.loads(text)["sources"]]
-            for text in out.read_text(encoding="utf-8").splitlines()
+            [f"{source}:{source_id}" for source, source_id in sources]
+            for sources in resolve_sources(records, out, batch_size, options)
         ]
     seconds = time.perf_counter() - started
     found = grouping_accuracy(groups, person_of)
