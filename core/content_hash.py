@@ -39,12 +39,23 @@ def record_hash(record: SourceRecord) -> str:
         exclude = dict.fromkeys(exclude, True)
         exclude["consent"] = {channel: {"changed_at"} for channel in defaulted}
     # The bytes of ``record.model_dump_json(exclude=...)``, without decoding them to ``str`` first.
-    body = record.__pydantic_serializer__.to_json(record, exclude=exclude)
-    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+    return keep_record_hash(record, record.__pydantic_serializer__.to_json(record, exclude=exclude))
+
+
+def keep_record_hash(record: SourceRecord, body: bytes) -> str:
+    """The hash of ``body``, the bytes ``record_hash`` hashes for ``record``, kept with the record
+    (``RECORD_HASH_MEMO``) beside their length (``HASHED_BYTES_MEMO``): ``record_hash``, and
+    core.record_json, which cuts the same bytes out of the record's JSON."""
+    digest = content_digest(body)
     kept = record.__dict__
     kept[RECORD_HASH_MEMO] = digest
     kept[HASHED_BYTES_MEMO] = len(body)
     return digest
+
+
+def content_digest(body: bytes) -> str:
+    """The content hash of serialised bytes, a record's or a profile's: blake2b, 128 bits, in hex."""
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
 #: Where ``record_hash`` keeps a record's hash: an entry of the model's ``__dict__`` that is not a
@@ -75,7 +86,7 @@ def profile_hash(profile: Profile) -> str:
         recent[id(profile)] = (profile, body)
         if len(recent) > _RECENT_BODIES_KEPT:
             del recent[next(iter(recent))]  # the oldest: dicts keep insertion order
-    return hashlib.blake2b(body, digest_size=16).hexdigest()
+    return content_digest(body)
 
 
 def profile_json(profile: Profile) -> str:

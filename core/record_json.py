@@ -13,9 +13,7 @@ the record a second time cost the worker about 3 µs a record.
 
 from __future__ import annotations
 
-import hashlib
-
-from core.merge import HASHED_BYTES_MEMO, RECORD_HASH_MEMO, record_hash
+from core.content_hash import RECORD_HASH_MEMO, keep_record_hash, record_hash
 from core.schema import SourceRecord
 
 #: Where ``record_json`` keeps the text: an entry of the model's ``__dict__`` that is not a field,
@@ -49,8 +47,7 @@ def record_json_and_hash(record: SourceRecord) -> None:
         if hashed is None:
             record_hash(record)
         else:
-            kept[RECORD_HASH_MEMO] = hashlib.blake2b(hashed, digest_size=16).hexdigest()
-            kept[HASHED_BYTES_MEMO] = len(hashed)
+            keep_record_hash(record, hashed)
     kept[RECORD_JSON_MEMO] = body.decode()
 
 
