@@ -61,13 +61,15 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy with ``update``'s fields, holding none of the entries kept beside the fields: each is
+        worked out from fields the update may change (the memoised ``key`` of ``_MemoKey``, a record's
+        hash and its length, its JSON, its graph node, its match document, a profile's hashed length),
+        so it is worked out again for the copy when asked for."""
         copied = super().model_copy(update=update, deep=deep)
-        copied.__dict__.pop("key", None)  # a memoised key (see _MemoKey) is worked out again
-        copied.__dict__.pop("_record_hash", None)  # and so is a record's hash (core.content_hash)
-        copied.__dict__.pop("_hashed_bytes", None)  # with its length, and a profile's (core.content_hash)
-        copied.__dict__.pop("_record_json", None)  # and its JSON (core.record_json)
-        copied.__dict__.pop("_graph_node", None)  # and a record's graph node (core.link_scope)
-        copied.__dict__.pop("_match_document", None)  # and its match document (core.link_index)
+        kept = copied.__dict__
+        fields = type(self).model_fields
+        for name in [name for name in kept if name not in fields]:
+            del kept[name]
         return copied
 
     @classmethod
