@@ -1,8 +1,9 @@
 """Content hashes of records and profiles, and the profile JSON the stores write from the same body.
 
 ``record_hash`` says whether a record says something new (times left out), ``profile_hash`` whether a
-profile changed; ``profile_json`` reuses the bytes ``profile_hash`` serialised. core.merge re-exports
-all of them.
+profile changed; ``profile_json`` reuses the bytes ``profile_hash`` serialised. Both hashes are one
+``content_digest`` of the bytes serialised. core.merge re-exports the hashes, their memo names and
+``profile_json``.
 """
 
 from __future__ import annotations
