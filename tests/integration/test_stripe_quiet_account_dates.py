@@ -19,7 +19,8 @@ from core.sync import SAVED, pull_into_store
 from tests.integration.test_attack8_stripe_dates import SETTINGS, _held, _renamed_before
 
 #: A step after the quiet refresh: (hours after the previous step, what Stripe does to which customer
-#: (by place, modulo their number), then what reads it: "sync" incremental, "full" a full refresh).
+#: (by place, modulo their number), then what reads it: "sync" incremental, "full" a full refresh,
+#: "none" nothing until the end).
 _STEPS = st.lists(
     st.tuples(
         st.integers(1, 20 * 24),
