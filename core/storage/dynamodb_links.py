@@ -309,7 +309,8 @@ class DynamoDBLinkIndex:
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
-        self._pending("ADD", [pending.pair_id])
+        # A refused decision puts the item back as read, which may be a decision (core.link_review).
+        self._pending("ADD" if pending.status == "pending" else "DELETE", [pending.pair_id])
         return True
 
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
