@@ -233,18 +233,34 @@ def _stores_opened(monkeypatch: pytest.MonkeyPatch, *, scratch: bool | None) -> 
 
 
 def _resolved(
-    source: Path, out: Path, monkeypatch: pytest.MonkeyPatch, scratch: bool | None
+    source: Path, out: Path, monkeypatch: pytest.MonkeyPatch, scratch: bool | None, identity: str = "exact"
 ) -> tuple[bytes, bytes, list[bool]]:
     with _stores_opened(monkeypatch, scratch=scratch) as opened, monkeypatch.context() as patch:
         # The file in file order (batches end every 9 records): people and versions cut apart, so
         # later batches attach to, update and merge the customers earlier ones founded.
         patch.setattr(connectors.jsonl.batched, "read_jsonl_batched", lambda path, size: read_jsonl(path))
-        assert main(["resolve", str(source), "--out", str(out), "--batch-size", "9", "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "resolve",
+                    str(source),
+                    "--out",
+                    str(out),
+                    "--batch-size",
+                    "9",
+                    "--quiet",
+                    "--identity",
+                    identity,
+                ]
+            )
+            == 0
+        )
     return out.read_bytes(), out.with_name(out.stem + ".quarantine.jsonl").read_bytes(), opened
 
 
+@pytest.mark.parametrize("identity", ["exact", "probabilistic"])
 def test_resolve_writes_the_same_bytes_on_its_scratch_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, identity: str
 ) -> None:
     # GIVEN people across three tools, later versions of some records, malformed lines, and a
     # mailbox's other spellings
@@ -260,8 +276,8 @@ def test_resolve_writes_the_same_bytes_on_its_scratch_store(
     source = tmp_path / "people.jsonl"
     source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     # WHEN resolve runs as it is (its store a scratch one) and on a full store
-    scratch = _resolved(source, tmp_path / "scratch.jsonl", monkeypatch, None)
-    full = _resolved(source, tmp_path / "full.jsonl", monkeypatch, False)
+    scratch = _resolved(source, tmp_path / "scratch.jsonl", monkeypatch, None, identity)
+    full = _resolved(source, tmp_path / "full.jsonl", monkeypatch, False, identity)
     # THEN the profiles and the quarantine are the same bytes, and only resolve's run was scratch
     assert scratch[2] == [True]
     assert full[2] == [False]
