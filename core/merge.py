@@ -1,30 +1,28 @@
-"""Survivorship and computed traits: ``Profile = fold(rules, source records)``.
+"""Survivorship: ``Profile = fold(rules, source records)``.
 
 The profile is a pure function of the *set* of a customer's source records: every choice below
 breaks ties on the source record's key, so neither arrival order nor duplicates change a value.
+Its computed traits are summed in core.computed_traits, and content hashes (``record_hash``,
+``profile_hash``, ``profile_json``) live in core.content_hash; this module re-exports both.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from operator import itemgetter, lt
 from types import MappingProxyType
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
+from core.computed_traits import compute_traits
+from core.content_hash import HASHED_BYTES_MEMO, RECORD_HASH_MEMO, profile_hash, profile_json, record_hash
 from core.identity import counts_toward_limits
 from core.schema import (
-    ComputedTraits,
     ConsentState,
     ConsentValue,
     Identifier,
-    Order,
-    OrderSummary,
     Profile,
     SourceRecord,
     SourceRef,
@@ -155,125 +153,6 @@ def _winning_consent(records: list[_Keyed], make: Callable[..., _V]) -> dict[str
     return out
 
 
-def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> ComputedTraits:
-    """Lifetime value and average order value per currency, order count, first/last order, segment.
-
-    Only paid orders count. An order is identified by its source and id, so the same order carried
-    by two snapshots of one tool is counted once.
-    """
-    orders: dict[tuple[str, str], Order] = {}
-    summaries: list[tuple[str, OrderSummary]] = []
-    for record in records:
-        if record.orders:  # most records carry none
-            source = record.source
-            for order in record.orders:
-                orders.setdefault((source, order.id), order)
-        if record.order_summary is not None:
-            summaries.append((record.key, record.order_summary))
-    if summaries:
-        return _with_summaries(orders, sorted(summaries, key=itemgetter(0)), rules)
-    if not orders:  # most customers: nothing to sort or sum
-        return _NO_ORDERS
-    # Sorted, so that the sums are added in the same order whatever the records' order.
-    ordered: Iterable[Order] = orders.values() if len(orders) == 1 else [orders[k] for k in sorted(orders)]
-    ltv: dict[str, Decimal] = {}
-    counts: dict[str, int] = {}
-    first: datetime | None = None
-    last: datetime | None = None
-    for order in ordered:
-        if order.status != "paid":
-            continue
-        currency, at = order.currency, order.created_at
-        if currency in ltv:
-            ltv[currency] += order.total
-            counts[currency] += 1
-        else:
-            ltv[currency] = _ZERO + order.total  # what sum() from Decimal(0) gives (e.g. -0 -> 0)
-            counts[currency] = 1
-        if first is None or at < first:
-            first = at
-        if last is None or at > last:
-            last = at
-    if first is None:
-        return _NO_ORDERS
-    return _computed(ltv, counts, first, last, rules)
-
-
-def _computed(
-    ltv: dict[str, Decimal],
-    counts: dict[str, int],
-    first: datetime | None,
-    last: datetime | None,
-    rules: MergeRules,
-) -> ComputedTraits:
-    """The computed traits of paid totals and counts per currency (every count above zero)."""
-    paid_count = sum(counts.values())
-    aov = {
-        cur: (total / counts[cur]).quantize(_quantum(total), rounding=ROUND_HALF_EVEN)
-        for cur, total in ltv.items()
-    }
-    if any(total >= rules.vip_lifetime_value for total in ltv.values()):
-        segment = "vip"
-    elif paid_count >= 2:
-        segment = "repeat"
-    else:
-        segment = "customer"
-    return ComputedTraits.assemble(
-        lifetime_value=ltv if len(ltv) == 1 else dict(sorted(ltv.items())),
-        order_count=paid_count,
-        first_order_at=first,
-        last_order_at=last,
-        average_order_value=aov if len(aov) == 1 else dict(sorted(aov.items())),
-        segment=segment,
-    )
-
-
-def _with_summaries(
-    orders: Mapping[tuple[str, str], Order], summaries: list[tuple[str, OrderSummary]], rules: MergeRules
-) -> ComputedTraits:
-    """``compute_traits`` for customers with a record too large to hold its orders inline: the orders
-    each such record summed up (``OrderSummary``) are added to the ones listed. Rare, so kept apart
-    from the hot path above, which it equals when there is no summary."""
-    ltv: dict[str, Decimal] = {}
-    counts: dict[str, int] = {}
-    moments: list[datetime] = []
-    for key in sorted(orders):
-        order = orders[key]
-        if order.status == "paid":
-            ltv[order.currency] = ltv.get(order.currency, _ZERO) + order.total
-            counts[order.currency] = counts.get(order.currency, 0) + 1
-            moments.append(order.created_at)
-    for _, summary in summaries:
-        for currency, total in sorted(summary.totals.items()):
-            paid = summary.paid.get(currency, 0)
-            if paid:
-                ltv[currency] = ltv.get(currency, _ZERO) + total
-                counts[currency] = counts.get(currency, 0) + paid
-        moments.extend(at for at in (summary.first_paid_at, summary.last_paid_at) if at is not None)
-    if not counts:
-        return _NO_ORDERS
-    return _computed(ltv, counts, min(moments), max(moments), rules)
-
-
-_ZERO = Decimal(0)
-
-
-def _quantum(total: Decimal) -> Decimal:
-    """The quantum of an average: the total's own precision, at most whole units."""
-    found = total.as_tuple().exponent
-    exponent = min(found, 0) if isinstance(found, int) else 0
-    quantum = _QUANTA.get(exponent)
-    if quantum is None:
-        quantum = _QUANTA[exponent] = Decimal(1).scaleb(exponent)
-    return quantum
-
-
-_QUANTA: dict[int, Decimal] = {}
-
-
-_NO_ORDERS = ComputedTraits()
-
-
 def build_profile(
     customer_id: str,
     records: Iterable[SourceRecord],
@@ -315,99 +194,6 @@ def _identifiers(snapshots: list[_Keyed]) -> tuple[Identifier, ...]:
         for ident in r.identifiers:
             identifiers.setdefault(ident.key, ident)
     return tuple(identifiers[k] for k in sorted(identifiers))
-
-
-def record_hash(record: SourceRecord) -> str:
-    """Content hash of a normalised record, without its times (``updated_at``, ``read_at``, and
-    ``undated``, which says what ``updated_at`` is): equal hashes
-    mean the record says the same thing. A record that comes back with the same content and only a
-    newer timestamp (the echo of a push: the vendor bumps its modification time) changes no profile. A consent
-    decision whose time is the record's own ``updated_at`` (the default when the tool gives none)
-    is hashed without that time, for the same reason.
-
-    Worked out once per record and kept with it (``RECORD_HASH_MEMO``): ingest asks for it when it
-    checks the record against the store and again when it moves a snapshot, and a record normalised
-    in a worker process (``profilesync.parallel_normalise``) arrives with it already worked out."""
-    memo: str | None = record.__dict__.get(RECORD_HASH_MEMO)
-    if memo is not None:
-        return memo
-    at = record.updated_at
-    defaulted = [channel for channel, state in record.consent.items() if state.changed_at == at]
-    # The fields added for child objects are hashed only when they say something, so a person's record
-    # hashes as it did before they existed, and a stored snapshot is not taken for changed.
-    plain = record.level == "person" and record.owner is None and record.order_summary is None
-    exclude: Any = _RECORD_HASH_EXCLUDE if plain else _RECORD_HASH_EXCLUDE_TIME
-    if defaulted:
-        exclude = dict.fromkeys(exclude, True)
-        exclude["consent"] = {channel: {"changed_at"} for channel in defaulted}
-    # The bytes of ``record.model_dump_json(exclude=...)``, without decoding them to ``str`` first.
-    body = record.__pydantic_serializer__.to_json(record, exclude=exclude)
-    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
-    kept = record.__dict__
-    kept[RECORD_HASH_MEMO] = digest
-    kept[HASHED_BYTES_MEMO] = len(body)
-    return digest
-
-
-#: Where ``record_hash`` keeps a record's hash: an entry of the model's ``__dict__`` that is not a
-#: field, like the memoised ``key`` (core.schema), so pydantic leaves it out of dumps and ``==``.
-#: It travels with the record when the record is pickled; ``model_copy`` drops it.
-RECORD_HASH_MEMO = "_record_hash"
-#: Beside it (and beside a profile's ``profile_hash``): how many bytes were hashed, which the
-#: in-memory store weighs the item by (core.storage.memory_sizes) without serialising it again.
-HASHED_BYTES_MEMO = "_hashed_bytes"
-
-# Read only (pydantic takes a set): what a person's record leaves out, and what any record does.
-_RECORD_HASH_EXCLUDE: set[str] = {"updated_at", "read_at", "undated", "level", "owner", "order_summary"}
-_RECORD_HASH_EXCLUDE_TIME: set[str] = {"updated_at", "read_at", "undated"}
-
-
-def profile_hash(profile: Profile) -> str:
-    """Content hash of a profile, ignoring its version and customer id.
-
-    The bytes hashed are ``profile.model_dump_json(exclude={"version", "customer_id"}).encode()``:
-    that method is this serializer call with the same (default) options, decoded to ``str``. They
-    are kept for a while (``_RECENT_BODIES``), so that ``profile_json`` of the same profile, which
-    the store writes next, need not serialise it a second time.
-    """
-    body = profile.__pydantic_serializer__.to_json(profile, exclude=_PROFILE_HASH_EXCLUDE)
-    profile.__dict__[HASHED_BYTES_MEMO] = len(body)
-    recent = _RECENT_BODIES
-    with _RECENT_LOCK:
-        recent[id(profile)] = (profile, body)
-        if len(recent) > _RECENT_BODIES_KEPT:
-            del recent[next(iter(recent))]  # the oldest: dicts keep insertion order
-    return hashlib.blake2b(body, digest_size=16).hexdigest()
-
-
-def profile_json(profile: Profile) -> str:
-    """``profile.model_dump_json()``, the profile as the stores keep it.
-
-    A profile is serialised for its hash when it is planned (``profile_hash``, every field but the
-    customer id and the version) and again when the store writes it, each about 10 µs. The text
-    written is the hashed body with those two fields around it (the first and the last field of
-    ``Profile``), so when the body is at hand this puts them around it instead of serialising again.
-    Only for a customer id that JSON writes as it is (``cus_`` and base32, as every generated id);
-    tests/unit/test_profile_json.py checks the text is ``model_dump_json``'s on arbitrary profiles.
-    """
-    with _RECENT_LOCK:
-        kept = _RECENT_BODIES.pop(id(profile), None)
-    customer_id = profile.customer_id
-    if kept is None or kept[0] is not profile or not _PLAIN_ID.fullmatch(customer_id):
-        return profile.model_dump_json()
-    body = kept[1].decode()
-    return f'{{"customer_id":"{customer_id}",{body[1:-1]},"version":{int(profile.version)}}}'
-
-
-_PROFILE_HASH_EXCLUDE: set[str] = {"version", "customer_id"}  # read only (pydantic takes a set)
-#: Bodies serialised by ``profile_hash``, by ``id()`` of their profile, which each entry keeps
-#: alive (so the id cannot be reused while it is here): the profiles of one plan, whose changesets
-#: the store writes next. Bounded: an older body is dropped, and its profile serialised again.
-_RECENT_BODIES: dict[int, tuple[Profile, bytes]] = {}
-_RECENT_BODIES_KEPT = 512
-_RECENT_LOCK = threading.Lock()
-#: Customer ids whose JSON string is the id itself between quotes (no escapes).
-_PLAIN_ID = re.compile(r"[A-Za-z0-9_\-]+")
 
 
 def newest(a: SourceRecord, b: SourceRecord) -> SourceRecord:

@@ -13,13 +13,11 @@ the record a second time cost the worker about 3 µs a record.
 
 from __future__ import annotations
 
-import hashlib
-
-from core.merge import HASHED_BYTES_MEMO, RECORD_HASH_MEMO, record_hash
+from core.content_hash import RECORD_HASH_MEMO, keep_record_hash, record_hash
 from core.schema import SourceRecord
 
 #: Where ``record_json`` keeps the text: an entry of the model's ``__dict__`` that is not a field,
-#: like ``core.merge.RECORD_HASH_MEMO``; pydantic leaves it out of dumps and ``==``, pickling takes
+#: like ``core.content_hash.RECORD_HASH_MEMO``; pydantic leaves it out of dumps and ``==``, pickling takes
 #: it along, ``model_copy`` drops it (core.schema).
 RECORD_JSON_MEMO = "_record_json"
 
@@ -33,7 +31,7 @@ def record_json(record: SourceRecord) -> str:
 
 
 def record_json_and_hash(record: SourceRecord) -> None:
-    """Keep ``record_json(record)`` and ``core.merge.record_hash(record)`` with the record, both
+    """Keep ``record_json(record)`` and ``core.content_hash.record_hash(record)`` with the record, both
     from one serialisation where the hash's bytes can be cut out of the JSON (nearly every record),
     else each its own way. Either way they are exactly what the two functions give
     (tests/unit/test_record_json_and_hash.py compares them on hypothesis records)."""
@@ -49,8 +47,7 @@ def record_json_and_hash(record: SourceRecord) -> None:
         if hashed is None:
             record_hash(record)
         else:
-            kept[RECORD_HASH_MEMO] = hashlib.blake2b(hashed, digest_size=16).hexdigest()
-            kept[HASHED_BYTES_MEMO] = len(hashed)
+            keep_record_hash(record, hashed)
     kept[RECORD_JSON_MEMO] = body.decode()
 
 

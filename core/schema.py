@@ -3,7 +3,8 @@
 ``RecordDraft`` is what a connector's field mapping produces: canonical field names, raw values.
 ``normalise_record`` (core.normalise) turns it into a ``SourceRecord`` with clean values, or a
 ``Quarantined`` entry with a reason. ``Profile`` is computed from a customer's source records only
-(core.merge), so it can always be rebuilt, unmerged or erased.
+(core.merge), so it can always be rebuilt, unmerged or erased. The models' base (assembly without
+validation, memoised keys, pickling) is core.schema_base.
 
 Public surface: change field names here deliberately, with a note, since they are stored in DynamoDB
 and pushed to every tool.
@@ -11,12 +12,18 @@ and pushed to every tool.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, Self, TypeVar, overload
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# The base of the models; the names other modules import from here stay importable here.
+from core.schema_base import _ALL_FIELDS as _ALL_FIELDS
+from core.schema_base import _Frozen as _Frozen
+from core.schema_base import _MemoKey as _MemoKey
+from core.schema_base import _reassemble as _reassemble
+from core.schema_base import assemble_model as assemble_model
 
 IdentifierKind = Literal["email", "phone", "source"]
 
@@ -50,120 +57,6 @@ CHILD_OBJECT_TYPES: frozenset[str] = frozenset(
 )
 
 
-#: Per model class, the names of all its fields: the ``__pydantic_fields_set__`` of every assembled
-#: instance. One set per class instead of one per instance: every field of an assembled instance is
-#: set, and a frozen model never changes the set (pydantic copies it before ``model_copy`` adds to
-#: it). A set per instance was a third of the objects the garbage collector had to walk in a sync.
-_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
-
-# The setters of BaseModel's four slots, looked up once: ``assemble`` runs about ten times per record,
-# and going through ``object.__setattr__`` by name costs more than the rest of it.
-_set_dict = BaseModel.__dict__["__dict__"].__set__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
-_new_object = object.__new__
-
-
-class _MemoKey:
-    """A ``key`` property worked out once per instance and kept in the instance's ``__dict__``.
-
-    Keys (``email#ann@example.com``, ``hubspot:contact:123``) are read a dozen times per record on
-    the hot path, and formatting the string each time was 5% of a sync. A non-data descriptor: once
-    the value is in ``__dict__``, attribute lookup finds it there without calling this. pydantic
-    leaves such entries alone: the serializer writes fields only, ``==`` and ``hash`` compare fields
-    only (as for ``functools.cached_property``, which costs a lock per first read in Python 3.11).
-    ``model_copy`` drops the entry, since an update may change the fields it is made of.
-    """
-
-    __slots__ = ("compute",)
-
-    def __init__(self, compute: Callable[[Any], str]) -> None:
-        self.compute = compute
-
-    @overload
-    def __get__(self, obj: None, owner: type | None = None) -> _MemoKey: ...
-    @overload
-    def __get__(self, obj: object, owner: type | None = None) -> str: ...
-    def __get__(self, obj: object | None, owner: type | None = None) -> str | _MemoKey:
-        if obj is None:
-            return self
-        value: str = self.compute(obj)
-        obj.__dict__["key"] = value
-        return value
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        copied = super().model_copy(update=update, deep=deep)
-        copied.__dict__.pop("key", None)  # a memoised key (see _MemoKey) is worked out again
-        copied.__dict__.pop("_record_hash", None)  # and so is a record's hash (core.merge)
-        copied.__dict__.pop("_hashed_bytes", None)  # with its length, and a profile's (core.merge)
-        copied.__dict__.pop("_record_json", None)  # and its JSON (core.record_json)
-        copied.__dict__.pop("_graph_node", None)  # and a record's graph node (core.link_scope)
-        copied.__dict__.pop("_match_document", None)  # and its match document (core.link_index)
-        return copied
-
-    @classmethod
-    def assemble(cls, **values: Any) -> Self:
-        """Build from values that are already valid, every field given: no validation, no defaults.
-
-        For the hot paths whose inputs are validated models or normalised values of the exact field
-        types. ``model_construct`` does the same but fills defaults and tracks extras, which costs
-        more than the assembly itself.
-        """
-        return _assembled(cls, values, None)
-
-    def __reduce__(self) -> str | tuple[Any, ...]:
-        """Pickle as the values and the fields set, rebuilt by ``_reassemble``: a third less time to
-        read back than pydantic's ``__setstate__`` (records cross a process boundary in bulk, see
-        profilesync.parallel_normalise). Entries kept in ``__dict__`` (a memoised key or hash) go too."""
-        if self.__pydantic_private__ is not None or self.__pydantic_extra__ is not None:
-            return super().__reduce__()  # none of the schema's models has either: pydantic's own way
-        fields_set = self.__pydantic_fields_set__
-        shared = fields_set is _ALL_FIELDS.get(type(self))
-        return (_reassemble, (type(self), self.__dict__, None if shared else fields_set))
-
-
-_Model = TypeVar("_Model", bound=BaseModel)
-
-
-def assemble_model(cls: type[_Model], values: dict[str, Any]) -> _Model:
-    """An instance of ``cls`` holding ``values``, every field given and already valid, without
-    validation: ``_Frozen.assemble``, and the same for a model outside the schema
-    (core.governance.history's events)."""
-    return _assembled(cls, values, None)
-
-
-def _reassemble(cls: type[_Frozen], values: dict[str, Any], fields_set: set[str] | None) -> _Frozen:
-    """A pickled model back (``_Frozen.__reduce__``); ``None`` stands for the class's shared set of
-    all its fields, which an assembled model holds (see ``_ALL_FIELDS``).
-
-    ``values`` becomes the model's ``__dict__`` as it is, not copied through ``assemble(**values)``:
-    pickle made it for this model alone, and the copy was half of what reading a record back cost
-    in the process that resolves. (``copy.copy`` never comes here: pydantic's ``__copy__`` does it.)"""
-    return _assembled(cls, values, fields_set)
-
-
-def _assembled(cls: type[_Model], values: dict[str, Any], fields_set: set[str] | None) -> _Model:
-    """A ``cls`` whose ``__dict__`` is ``values`` itself, with ``fields_set`` (None: the class's
-    shared set of all its fields, see ``_ALL_FIELDS``)."""
-    if fields_set is None:
-        fields_set = _ALL_FIELDS.get(cls)
-        if fields_set is None:
-            fields_set = _ALL_FIELDS[cls] = set(cls.model_fields)
-    # No model class defines __new__ (tests/unit/test_core_fast_paths.py checks), so this is
-    # cls.__new__(cls) without looking it up through the class's bases on every call.
-    obj: _Model = _new_object(cls)
-    _set_dict(obj, values)
-    _set_fields_set(obj, fields_set)
-    _set_extra(obj, None)
-    _set_private(obj, None)
-    return obj
-
-
 class Identifier(_Frozen):
     """One identity key: a normalised email, an E.164 phone, or a source-scoped id."""
 
@@ -179,13 +72,21 @@ class Identifier(_Frozen):
         return cls.model_validate({"kind": kind, "value": value})
 
 
+def source_key(source: str, object_type: str, source_id: str) -> str:
+    """A record's key, unique across all tools: ``<tool>:<object type>:<id>`` (``hubspot:contact:123``),
+    as the stores keep it. ``SourceRecord.key``, ``SourceDeletion.key``, ``SourceRef.key`` and
+    ``source_identifier`` all write it here, so a record, its deletion and a profile's reference to it
+    name the same key."""
+    return f"{source}:{object_type}:{source_id}"
+
+
 def source_identifier(value: str) -> Identifier:
     """The identifier of one record, ``<tool>:<object type>:<id>`` (``hubspot:contact:123``);
     ValueError, never quoting the value, for anything else."""
     source, object_type, source_id = (part.strip() for part in [*value.split(":", 2), "", ""][:3])
     if not source or not object_type or not source_id:
         raise ValueError("a record id is <tool>:<object type>:<id>, such as hubspot:contact:123")
-    return Identifier(kind="source", value=f"{source}:{object_type}:{source_id}")
+    return Identifier(kind="source", value=source_key(source, object_type, source_id))
 
 
 class Order(_Frozen):
@@ -269,7 +170,9 @@ class RecordDraft(BaseModel):
     """The vendor does not say when this version was made, only that it was by ``updated_at`` (Stripe,
     for an object with no event left in the 30 days it keeps them: its last change was before then).
     Ingest orders it by ``updated_at`` against a stored version of other content, and leaves a stored
-    version of the same content as it is (no touch: the time says nothing about when it changed)."""
+    version of the same content as it is (no touch: the time says nothing about when it changed).
+    Once stored, it gives way to any later version of other content that is not undated, and to a
+    tombstone, whatever their times (core.undated)."""
     deleted: bool = False
     """A tombstone: the vendor deleted the record ``source``/``object_type``/``source_id`` name, at
     ``updated_at``; nothing else is read. It is retired from its customer (core.retirement): the
@@ -326,7 +229,8 @@ class SourceRecord(_Frozen):
     version of the same content). Left out of the JSON when False (every record but such a version,
     whose snapshots and messages are as before) and out of ``record_hash``."""
 
-    key: ClassVar[_MemoKey] = _MemoKey(lambda self: f"{self.source}:{self.object_type}:{self.source_id}")
+    key: ClassVar[_MemoKey] = _MemoKey(lambda self: source_key(self.source, self.object_type, self.source_id))
+    """The source-scoped id, unique across all tools: ``hubspot:contact:123``."""
 
     @property
     def ordered_at(self) -> datetime:
@@ -336,8 +240,6 @@ class SourceRecord(_Frozen):
         correction read an hour later wins over it."""
         read_at = self.read_at
         return self.updated_at if read_at is None or read_at >= self.updated_at else read_at
-
-    """The source-scoped id, unique across all tools: ``hubspot:contact:123``."""
 
     @property
     def source_identifier(self) -> Identifier:
@@ -356,7 +258,7 @@ class SourceDeletion(_Frozen):
     @property
     def key(self) -> str:
         """The deleted record's source key: ``salesforce:contact:003...``."""
-        return f"{self.source}:{self.object_type}:{self.source_id}"
+        return source_key(self.source, self.object_type, self.source_id)
 
 
 class Quarantined(_Frozen):
@@ -405,7 +307,7 @@ class SourceRef(_Frozen):
 
     @property
     def key(self) -> str:
-        return f"{self.source}:{self.object_type}:{self.id}"
+        return source_key(self.source, self.object_type, self.id)
 
 
 class Profile(_Frozen):

@@ -3,7 +3,7 @@
 Sections: the headline numbers; customers per combination of tools; lifetime value per primary
 currency; segments; data-quality problems per source (quarantine reasons and dropped values); the
 data-quality monitoring of each run (quarantine share and its jump, refused identifiers, consent); and
-round 1 against round 2.
+round 1 against round 2. The charts are drawn by profilesync.report_charts.
 """
 
 from __future__ import annotations
@@ -19,21 +19,15 @@ from typing import TYPE_CHECKING
 
 from core.governance.quality import JUMP_ALARM_POINTS, JUMP_MIN_RECORDS
 from core.schema import Profile
+from profilesync.demo_sandboxes import LABELS
+from profilesync.demo_sandboxes import label as tool_label
+from profilesync.report_charts import ACCENT, SECOND, bar_chart, column_chart, grouped_bars
 
 if TYPE_CHECKING:
     from profilesync.demo import DemoResult
 
-LABELS = {
-    "hubspot": "HubSpot",
-    "mailchimp": "Mailchimp",
-    "shopify": "Shopify",
-    "salesforce": "Salesforce",
-    "woocommerce": "WooCommerce",
-}
 COLOURS = {"hubspot": "#ff7a59", "mailchimp": "#c9a400", "shopify": "#5e8e3e", "salesforce": "#00a1e0"}
 OTHER_COLOUR = "#7a869a"
-ACCENT = "#3b6ea8"
-SECOND = "#9bb7d4"
 
 #: Lifetime-value bins (upper bounds, in the currency's units); the last bin is open.
 LTV_BINS = (Decimal(50), Decimal(100), Decimal(250), Decimal(500), Decimal(1000), Decimal(2000))
@@ -78,88 +72,6 @@ svg .muted{fill:#55606e}
 """
 
 
-def _fmt(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def bar_chart(rows: Sequence[tuple[str, float]], *, colour: str = ACCENT, label_width: int = 230) -> str:
-    """Horizontal bars, one per ``(label, value)``, with the value at the end of each bar."""
-    if not rows:
-        return '<p class="note">none</p>'
-    bar_height, gap, width = 20, 6, 720
-    plot = width - label_width - 70
-    top = max(v for _, v in rows) or 1
-    height = len(rows) * (bar_height + gap)
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img">']
-    for i, (label, value) in enumerate(rows):
-        y = i * (bar_height + gap)
-        length = max(1.0, plot * value / top) if value else 0.0
-        parts.append(
-            f'<text x="{label_width - 8}" y="{y + 14}" text-anchor="end">{escape(label)}</text>'
-            f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height}" rx="3" '
-            f'fill="{colour}">'
-            f"<title>{escape(label)}: {_fmt(value)}</title></rect>"
-            f'<text x="{label_width + length + 6:.1f}" y="{y + 14}" class="muted">{_fmt(value)}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def column_chart(bins: Sequence[tuple[str, float]], *, colour: str = ACCENT) -> str:
-    """Vertical columns (a histogram), labelled below, counts above."""
-    if not bins:
-        return '<p class="note">none</p>'
-    width, height, base = 460, 200, 170
-    step = width / len(bins)
-    top = max(v for _, v in bins) or 1
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img">']
-    for i, (label, value) in enumerate(bins):
-        h = (base - 20) * value / top
-        x = i * step + 4
-        parts.append(
-            f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{step - 8:.1f}" height="{h:.1f}" rx="2" '
-            f'fill="{colour}">'
-            f"<title>{escape(label)}: {_fmt(value)}</title></rect>"
-            f'<text x="{x + (step - 8) / 2:.1f}" y="{base - h - 4:.1f}" text-anchor="middle" class="muted">'
-            f"{_fmt(value)}</text>"
-            f'<text x="{x + (step - 8) / 2:.1f}" y="{base + 16}" text-anchor="middle">{escape(label)}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def grouped_bars(
-    categories: Sequence[str], series: Sequence[tuple[str, str, Sequence[float]]], *, label_width: int = 200
-) -> str:
-    """Horizontal bars grouped per category; ``series`` is ``(name, colour, values)``."""
-    bar_height, gap, width = 14, 10, 720
-    plot = width - label_width - 70
-    top = max((v for _, _, values in series for v in values), default=1) or 1
-    group = bar_height * len(series) + gap
-    height = len(categories) * group
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img">']
-    for i, category in enumerate(categories):
-        y0 = i * group
-        parts.append(
-            f'<text x="{label_width - 8}" y="{y0 + bar_height * len(series) / 2 + 4:.1f}" '
-            f'text-anchor="end">{escape(category)}</text>'
-        )
-        for j, (name, colour, values) in enumerate(series):
-            value = values[i]
-            y = y0 + j * bar_height
-            length = max(1.0, plot * value / top) if value else 0.0
-            parts.append(
-                f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height - 2}" rx="2" '
-                f'fill="{colour}"><title>{escape(category)}, {escape(name)}: {_fmt(value)}</title></rect>'
-                f'<text x="{label_width + length + 6:.1f}" y="{y + 11}" class="muted">{_fmt(value)}</text>'
-            )
-    parts.append("</svg>")
-    legend = "".join(
-        f'<span><i style="background:{colour}"></i>{escape(name)}</span>' for name, colour, _ in series
-    )
-    return f'<div class="legend">{legend}</div>' + "".join(parts)
-
-
 # --- what the pictures show -------------------------------------------------------------------------------
 def combinations(profiles: Sequence[Profile]) -> list[tuple[str, int]]:
     """Customers per combination of tools, largest first: ``("HubSpot + Shopify", 412)``."""
@@ -169,7 +81,7 @@ def combinations(profiles: Sequence[Profile]) -> list[tuple[str, int]]:
         counts[tools] += 1
     order = sorted(counts.items(), key=lambda kv: (-len(kv[0]), -kv[1]))
     return [
-        (" + ".join(LABELS.get(t, t) for t in tools) + (" only" if len(tools) == 1 else ""), n)
+        (" + ".join(tool_label(t) for t in tools) + (" only" if len(tools) == 1 else ""), n)
         for tools, n in order
     ]
 
@@ -254,7 +166,7 @@ def render(result: DemoResult, *, generated: datetime) -> str:
     for name in result.tools:
         reasons = result.quarantine.get(name, Counter())
         dropped = result.dropped.get(name, Counter())
-        label = LABELS.get(name, name.capitalize())
+        label = tool_label(name)
         colour = COLOURS.get(name, OTHER_COLOUR)
         quality.append(
             f"<div><h3>{escape(label)}: {sum(reasons.values()):,} records quarantined</h3>"
@@ -282,7 +194,7 @@ def render(result: DemoResult, *, generated: datetime) -> str:
         ("new customers", [float(first.metric("NewCustomers")), float(second.metric("NewCustomers"))]),
     ]
     metrics += [
-        (f"pushed to {LABELS.get(n, n.capitalize())}", [float(first.pushed(n)), float(second.pushed(n))])
+        (f"pushed to {tool_label(n)}", [float(first.pushed(n)), float(second.pushed(n))])
         for n in result.tools
     ]
     changed = sum(second.changed_in_tools.values())
@@ -344,7 +256,7 @@ def _monitoring(result: DemoResult) -> str:
             values.append(float(share) if isinstance(share, int | float) else 0.0)
             dropped = quality.get("dropped", {})
             rows.append(
-                f"<tr><td>{escape(LABELS.get(name, name.capitalize()))}, {escape(report.name)}</td>"
+                f"<tr><td>{escape(tool_label(name))}, {escape(report.name)}</td>"
                 f"<td>{int(quality.get('pulled', 0)):,}</td>"
                 f"<td>{_percent(share)}</td><td>{escape(_jump(quality))}</td>"
                 f"<td>{sum(dropped.values()) if isinstance(dropped, dict) else 0:,}</td>"
@@ -361,7 +273,7 @@ def _monitoring(result: DemoResult) -> str:
         f"+{JUMP_ALARM_POINTS:g} points), values dropped from kept records, identifiers the guardrails "
         "refused to match on, and people-level records without a granted email consent.</p>"
         "<h3>Share of records quarantined (%)</h3>"
-        + grouped_bars([LABELS.get(n, n.capitalize()) for n in result.tools], shares)
+        + grouped_bars([tool_label(n) for n in result.tools], shares)
         + "".join(rows)
         + "</section>"
     )
@@ -406,6 +318,7 @@ def write_report(result: DemoResult, path: Path, *, generated: datetime) -> Path
 
 
 __all__ = [
+    "LABELS",
     "SECTION_IDS",
     "bar_chart",
     "column_chart",

@@ -21,7 +21,8 @@ a commit without those before it, so a saved cursor never outlives the data it c
 The file (and the folder, if this creates it) is made readable by its owner only: it holds
 personal data. A durable file has ``secure_delete`` on: a deleted row (an erased person's) is
 overwritten with zeros rather than left in a free page, and ``scrub`` checkpoints and truncates the
-write-ahead log, so the file and its log keep no copy of what an erasure deleted.
+write-ahead log, so the file and its log keep no copy of what an erasure deleted. Opening the file
+and the messages of its failures are core.storage.sqlite_file.
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from core.errors import StoreLayoutError, StoreUnavailableError
+from core.storage.sqlite_file import (
+    BUSY_CODES,
+    connect_read_only,
+    create_private,
+    failure_message,
+    open_failure_message,
+    primary_code,
+)
 
 #: ``PRAGMA application_id``: marks a file as a profilesync store ("PSNC").
 APPLICATION_ID: Final = 0x50534E43
@@ -96,15 +105,15 @@ class SQLiteDatabase:
         self._broken: str | None = None  # why the writes of a lost group make the store unusable
         try:
             if read_only:
-                self._conn = _connect_read_only(self.path, busy_timeout)
+                self._conn = connect_read_only(self.path, busy_timeout)
             else:
                 if self.path != IN_MEMORY:
-                    _create_private(Path(self.path))
+                    create_private(Path(self.path))
                 self._conn = sqlite3.connect(
                     self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
                 )
         except (OSError, sqlite3.Error) as error:
-            raise StoreLayoutError(_open_failure(self.path, error)) from error
+            raise StoreLayoutError(open_failure_message(self.path, error)) from error
         try:
             if read_only:
                 self._check_layout(self._conn, read_only=True)
@@ -112,7 +121,7 @@ class SQLiteDatabase:
                 self._set_up(cache_mb)
         except sqlite3.DatabaseError as error:
             self._conn.close()
-            raise StoreLayoutError(_open_failure(self.path, error)) from error
+            raise StoreLayoutError(open_failure_message(self.path, error)) from error
         except StoreLayoutError:
             self._conn.close()
             raise
@@ -176,7 +185,7 @@ class SQLiteDatabase:
                 self._conn.execute(f"PRAGMA journal_mode={mode}")
                 return
             except sqlite3.OperationalError as error:
-                if _primary_code(error) not in _BUSY_CODES or time.monotonic() >= deadline:
+                if primary_code(error) not in BUSY_CODES or time.monotonic() >= deadline:
                     raise
                 time.sleep(0.01)
 
@@ -331,7 +340,7 @@ class SQLiteDatabase:
         """``error`` as the user should read it: a ``StoreUnavailableError`` when the file's
         surroundings failed (a full disk, a read-only file, damage, a lock held too long), or
         ``error`` itself when it is a bug to report."""
-        message = _failure(self.path, error)
+        message = failure_message(self.path, error)
         return StoreUnavailableError(message) if message is not None else error
 
     def scrub(self) -> None:
@@ -352,106 +361,6 @@ class SQLiteDatabase:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-#: SQLite's primary result codes (``sqlite3.Error.sqlite_errorcode & 0xFF``) that come from the
-#: file's surroundings rather than from a bug.
-_BUSY_CODES: Final = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
-_WRITE_CODES: Final = frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN})
-_DAMAGE_CODES: Final = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
-
-
-def _primary_code(error: BaseException) -> int:
-    return int(getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF
-
-
-def _failure(path: str, error: BaseException) -> str | None:
-    """What ``error`` means for the user of the store at ``path``, and what to do; None when it is
-    not the surroundings' doing."""
-    code = _primary_code(error)
-    if code == sqlite3.SQLITE_FULL:
-        return (
-            f"the disk holding {path} is full ({error}); free some space or keep the store on another "
-            "disk (resolve: --out's folder; sync: --state-dir), then run again"
-        )
-    if code in _WRITE_CODES:
-        return (
-            f"{path} cannot be written ({error}): the file or its folder is read-only or not yours; "
-            "make them writable or choose another folder (resolve: --out; sync: --state-dir)"
-        )
-    if code in _DAMAGE_CODES:
-        return (
-            f"{path} is damaged ({error}); move it away (the next sync starts afresh, a full refresh) "
-            "or put back a copy, then run again"
-        )
-    if code in _BUSY_CODES:
-        return (
-            f"{path} stayed locked by another process ({error}); let the other profilesync run on it "
-            "end, then run again"
-        )
-    if code == sqlite3.SQLITE_IOERR:
-        return f"reading or writing {path} failed ({error}); check its disk, then run again"
-    return None
-
-
-def _open_failure(path: str, error: BaseException) -> str:
-    """Why the store at ``path`` cannot be opened, and what to do."""
-    if isinstance(error, OSError):
-        return (
-            f"cannot create the store {path} ({error.strerror or error}); choose a folder you can "
-            "write (resolve: --out; sync: --state-dir)"
-        )
-    if _primary_code(error) == sqlite3.SQLITE_NOTADB:
-        return f"{path} is not a profilesync store ({error}); move it away or choose another --state-dir"
-    return _failure(path, error) or f"cannot open the store {path} ({error})"
-
-
-def _connect_read_only(path: str, busy_timeout: float) -> sqlite3.Connection:
-    """A connection that never writes the file: for reading a store (``profilesync status``) that
-    may sit in a read-only folder. A WAL database is read through its ``-shm`` file, which SQLite
-    cannot create there: a store nobody has open (no ``-wal`` left) is then read as immutable."""
-    if not Path(path).is_file():
-        raise StoreLayoutError(f"there is no store at {path}: run `profilesync sync` first")
-    uri = Path(path).resolve().as_uri()
-    conn = sqlite3.connect(
-        f"{uri}?mode=ro", uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-    )
-    try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return conn
-    except sqlite3.OperationalError as error:
-        conn.close()
-        if _primary_code(error) not in _WRITE_CODES or Path(path + "-wal").exists():
-            raise
-    return sqlite3.connect(
-        f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False
-    )
-
-
-def _create_private(path: Path) -> None:
-    """Create the file (and its folder) for the owner only, unless it exists already. SQLite gives
-    the ``-wal`` and ``-shm`` files it adds the database file's permissions. Another process may
-    create them at the same moment (two runs starting on a new folder): that is no error."""
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    # A file an earlier version (or another tool) made readable by others is made private too, with
-    # its log files: SQLite gives a new -wal/-shm file the database file's permissions.
-    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
-        _make_private(file)
-
-
-def _make_private(file: Path) -> None:
-    """Take the group's and others' permissions away from a file this user owns (else leave it)."""
-    try:
-        found = file.stat()
-    except FileNotFoundError:
-        return
-    mine = not hasattr(os, "getuid") or found.st_uid == os.getuid()
-    if mine and found.st_mode & 0o077:
-        with suppress(OSError):  # a file system without Unix permissions keeps what it has
-            os.chmod(file, found.st_mode & 0o700)
 
 
 def select_in(conn: sqlite3.Connection, sql: str, keys: Iterable[str], *params: object) -> Iterator[Any]:

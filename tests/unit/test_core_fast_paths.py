@@ -1,12 +1,12 @@
 """Fast paths of the core that stand in for a library call give exactly what that call gives.
 
-``core.merge.profile_hash`` calls the serializer behind ``model_dump_json`` directly.
+``core.content_hash.profile_hash`` calls the serializer behind ``model_dump_json`` directly.
 
-``core.schema._Frozen.assemble`` creates instances with ``object.__new__``, which is what
+``core.schema_base._Frozen.assemble`` creates instances with ``object.__new__``, which is what
 ``cls.__new__`` is for every model class of the schema.
 
 ``Identifier.key`` and ``SourceRecord.key`` are kept in the instance once read
-(``core.schema._MemoKey``): the kept value is invisible to serialization, ``==`` and ``hash``, and a
+(``core.schema_base._MemoKey``): the kept value is invisible to serialization, ``==`` and ``hash``, and a
 copy with updated fields works its key out again.
 
 ``core.normalise._is_valid_number`` stands in for ``phonenumbers.is_valid_number`` on the hot path

@@ -1,7 +1,7 @@
 """``profilesync resolve`` normalises in a worker process and writes what it wrote before, byte for byte.
 
 The worker (profilesync.parallel_normalise) reads and normalises the file while the caller ingests;
-the stores write profiles from the body their hash serialised (core.merge.profile_json) and read a
+the stores write profiles from the body their hash serialised (core.content_hash.profile_json) and read a
 customer's profile only when asked (core.storage.sqlite). None of it may change a byte of the output:
 
 * the worker's outcomes are the caller's own, in file order, forked or spawned, in any chunking;

@@ -116,7 +116,7 @@ def _same_structure(a: Any, b: Any) -> bool:
         return False
     if isinstance(a, SourceRecord | Identifier | Order | ConsentState):
         fields = type(a).model_fields.keys()
-        # Beyond the fields, an instance may hold only its memoised key, once read (core.schema._MemoKey).
+        # Beyond the fields, an instance may hold only its memoised key (core.schema_base._MemoKey).
         return (
             a.model_fields_set == b.model_fields_set
             and a.__dict__.keys() - fields <= {"key"} >= b.__dict__.keys() - fields

@@ -1,4 +1,4 @@
-"""``core.merge.profile_json`` writes exactly what ``Profile.model_dump_json`` writes.
+"""``core.content_hash.profile_json`` writes exactly what ``Profile.model_dump_json`` writes.
 
 The stores write a profile right after ``profile_hash`` serialised it for its hash; ``profile_json``
 puts the customer id and the version around that body instead of serialising the profile again.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import core.merge
+import core.content_hash
 from connectors.jsonl import draft_from_flat
 from core.merge import build_profile, profile_hash, profile_json
 from core.normalise import normalise_record
@@ -40,9 +40,9 @@ def test_every_profile_of_a_population_is_written_as_model_dump_json_writes_it()
     for number, group in enumerate(GROUPS):
         profile = build_profile(f"cus_{number:04d}", group, version=number % 7 + 1)
         profile_hash(profile)
-        assert id(profile) in core.merge._RECENT_BODIES
+        assert id(profile) in core.content_hash._RECENT_BODIES
         assert profile_json(profile) == profile.model_dump_json()
-        assert id(profile) not in core.merge._RECENT_BODIES  # taken once, not kept
+        assert id(profile) not in core.content_hash._RECENT_BODIES  # taken once, not kept
 
 
 @SETTINGS
@@ -68,10 +68,10 @@ def test_a_body_kept_for_another_profile_is_never_used() -> None:
     and many others are hashed after it THEN each is written from its own content."""
     first = build_profile("cus_a", GROUPS[0], version=1)
     profile_hash(first)
-    for number in range(core.merge._RECENT_BODIES_KEPT + 5):  # pushes the first body out
+    for number in range(core.content_hash._RECENT_BODIES_KEPT + 5):  # pushes the first body out
         profile_hash(build_profile(f"cus_{number}", GROUPS[1], version=1))
-    assert id(first) not in core.merge._RECENT_BODIES
+    assert id(first) not in core.content_hash._RECENT_BODIES
     assert profile_json(first) == first.model_dump_json()
     second = Profile.model_validate_json(first.model_dump_json())
     assert profile_json(second) == first.model_dump_json()
-    assert len(core.merge._RECENT_BODIES) <= core.merge._RECENT_BODIES_KEPT
+    assert len(core.content_hash._RECENT_BODIES) <= core.content_hash._RECENT_BODIES_KEPT

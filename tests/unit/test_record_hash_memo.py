@@ -1,4 +1,4 @@
-"""A record's hash is worked out once and kept with it (``core.merge.RECORD_HASH_MEMO``).
+"""A record's hash is worked out once and kept with it (``core.content_hash.RECORD_HASH_MEMO``).
 
 Ingest asks for it when it checks a record against the store and again when it moves a snapshot,
 and a record normalised in a worker process arrives with it. The kept value must be the hash of

@@ -2,7 +2,7 @@
 
 The normalising worker of ``profilesync resolve`` keeps both with each record. The hash's bytes are
 cut out of the JSON rather than serialised again, so both must be exactly what ``record_json`` and
-``core.merge.record_hash`` give, for any record: values holding the very text that is cut
+``core.content_hash.record_hash`` give, for any record: values holding the very text that is cut
 (``,"updated_at":"`` in a trait, a quote, a backslash), times at other offsets, consent decisions
 at the record's own time (the same ``datetime``, an equal one written otherwise, another time),
 children with an owner, summaries, a time read ahead.

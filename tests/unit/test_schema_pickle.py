@@ -1,7 +1,7 @@
 """Schema models pickle through ``_Frozen.__reduce__`` and come back as they were.
 
 Records cross from the normalising worker to ``resolve`` pickled, in bulk, so the schema's models
-pickle as their values and fields set (``core.schema._reassemble``) rather than through pydantic's
+pickle as their values and fields set (``core.schema_base._reassemble``) rather than through pydantic's
 ``__setstate__``. What comes back must be the same model: fields, the fields set (whether shared by
 assembled models or a model's own), kept entries (a memoised key or hash), dumps and ``==``.
 """

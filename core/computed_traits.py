@@ -1,0 +1,138 @@
+"""Computed traits: lifetime value, order count, first and last order, average order value, segment.
+
+Part of ``Profile = fold(rules, source records)`` (core.merge, which re-exports ``compute_traits``):
+a pure function of the *set* of a customer's records, summed in key order so that neither arrival
+order nor duplicates change a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from operator import itemgetter
+from typing import TYPE_CHECKING
+
+from core.schema import ComputedTraits, Order, OrderSummary, SourceRecord
+
+if TYPE_CHECKING:  # core.merge imports this module; the rules are only read here
+    from core.merge import MergeRules
+
+
+def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> ComputedTraits:
+    """Lifetime value and average order value per currency, order count, first/last order, segment.
+
+    Only paid orders count. An order is identified by its source and id, so the same order carried
+    by two snapshots of one tool is counted once.
+    """
+    orders: dict[tuple[str, str], Order] = {}
+    summaries: list[tuple[str, OrderSummary]] = []
+    for record in records:
+        if record.orders:  # most records carry none
+            source = record.source
+            for order in record.orders:
+                orders.setdefault((source, order.id), order)
+        if record.order_summary is not None:
+            summaries.append((record.key, record.order_summary))
+    if summaries:
+        return _with_summaries(orders, sorted(summaries, key=itemgetter(0)), rules)
+    if not orders:  # most customers: nothing to sort or sum
+        return _NO_ORDERS
+    # Sorted, so that the sums are added in the same order whatever the records' order.
+    ordered: Iterable[Order] = orders.values() if len(orders) == 1 else [orders[k] for k in sorted(orders)]
+    ltv: dict[str, Decimal] = {}
+    counts: dict[str, int] = {}
+    first: datetime | None = None
+    last: datetime | None = None
+    for order in ordered:
+        if order.status != "paid":
+            continue
+        currency, at = order.currency, order.created_at
+        if currency in ltv:
+            ltv[currency] += order.total
+            counts[currency] += 1
+        else:
+            ltv[currency] = _ZERO + order.total  # what sum() from Decimal(0) gives (e.g. -0 -> 0)
+            counts[currency] = 1
+        if first is None or at < first:
+            first = at
+        if last is None or at > last:
+            last = at
+    if first is None:
+        return _NO_ORDERS
+    return _computed(ltv, counts, first, last, rules)
+
+
+def _computed(
+    ltv: dict[str, Decimal],
+    counts: dict[str, int],
+    first: datetime | None,
+    last: datetime | None,
+    rules: MergeRules,
+) -> ComputedTraits:
+    """The computed traits of paid totals and counts per currency (every count above zero)."""
+    paid_count = sum(counts.values())
+    aov = {
+        cur: (total / counts[cur]).quantize(_quantum(total), rounding=ROUND_HALF_EVEN)
+        for cur, total in ltv.items()
+    }
+    if any(total >= rules.vip_lifetime_value for total in ltv.values()):
+        segment = "vip"
+    elif paid_count >= 2:
+        segment = "repeat"
+    else:
+        segment = "customer"
+    return ComputedTraits.assemble(
+        lifetime_value=ltv if len(ltv) == 1 else dict(sorted(ltv.items())),
+        order_count=paid_count,
+        first_order_at=first,
+        last_order_at=last,
+        average_order_value=aov if len(aov) == 1 else dict(sorted(aov.items())),
+        segment=segment,
+    )
+
+
+def _with_summaries(
+    orders: Mapping[tuple[str, str], Order], summaries: list[tuple[str, OrderSummary]], rules: MergeRules
+) -> ComputedTraits:
+    """``compute_traits`` for customers with a record too large to hold its orders inline: the orders
+    each such record summed up (``OrderSummary``) are added to the ones listed. Rare, so kept apart
+    from the hot path above, which it equals when there is no summary."""
+    ltv: dict[str, Decimal] = {}
+    counts: dict[str, int] = {}
+    moments: list[datetime] = []
+    for key in sorted(orders):
+        order = orders[key]
+        if order.status == "paid":
+            ltv[order.currency] = ltv.get(order.currency, _ZERO) + order.total
+            counts[order.currency] = counts.get(order.currency, 0) + 1
+            moments.append(order.created_at)
+    for _, summary in summaries:
+        for currency, total in sorted(summary.totals.items()):
+            paid = summary.paid.get(currency, 0)
+            if paid:
+                ltv[currency] = ltv.get(currency, _ZERO) + total
+                counts[currency] = counts.get(currency, 0) + paid
+        moments.extend(at for at in (summary.first_paid_at, summary.last_paid_at) if at is not None)
+    if not counts:
+        return _NO_ORDERS
+    return _computed(ltv, counts, min(moments), max(moments), rules)
+
+
+_ZERO = Decimal(0)
+
+
+def _quantum(total: Decimal) -> Decimal:
+    """The quantum of an average: the total's own precision, at most whole units."""
+    found = total.as_tuple().exponent
+    exponent = min(found, 0) if isinstance(found, int) else 0
+    quantum = _QUANTA.get(exponent)
+    if quantum is None:
+        quantum = _QUANTA[exponent] = Decimal(1).scaleb(exponent)
+    return quantum
+
+
+_QUANTA: dict[int, Decimal] = {}
+
+
+_NO_ORDERS = ComputedTraits()
