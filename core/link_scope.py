@@ -11,32 +11,31 @@ record the graph links fuzzily, not only the batch's (``Scope.widen``). What the
 a block key's overloaded state beyond the keys it read (docs/identity.md, Limits).
 
 ``Scope`` is what ingest plans with (core.link_plan), and what splits (``linked_groups``) and
-``explain`` (core.explain) build the graph with. Records become graph nodes in core.link_nodes.
+``explain`` (core.explain) build the graph with. Records become graph nodes in core.link_nodes; the
+graph itself (the walk, the decisions, ``link_graph``) is core.link_scope_graph's ``ScopeGraph``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from core.identity import IdentityPolicy, live_owner
-from core.link_index import BlockState, LinkIndex, ReviewItem, match_document, pair_evidence
+from core.link_index import BlockState, LinkIndex, ReviewItem
 from core.link_nodes import _as_match_node, _match_node, graph_node
-from core.link_reach import BlockFiling, CandidateNodes, DecisionCache, Filing, Walked, reachable
+from core.link_reach import BlockFiling, CandidateNodes, DecisionCache, Filing, Walked
 from core.link_review_index import PARTNERS_PREFIX
+from core.link_scope_graph import ScopeGraph, _GraphInputs
 from core.linkage import (
     DEFAULT_PEOPLE_LIMITS,
     Decision,
     GraphNode,
     LinkageModel,
-    LinkageRecord,
     LinkResult,
     ReviewState,
     default_model,
-    link_graph,
 )
-from core.linkage.blocking import block_pairs
 from core.linkage.graph import MAX_HOLDERS_COMPARED
 from core.ports import CustomerState, ProfileStore
 from core.schema import SourceRecord
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from core.ingest_settings import IngestSettings
 
 Pair = tuple[str, str]
+
 
 __all__ = [
     "DecisionCache",
@@ -76,7 +76,7 @@ class LinkageSettings:
         return {"block": block, "id": MAX_HOLDERS_COMPARED}
 
 
-class Scope:
+class Scope(ScopeGraph):
     """The records around a batch (or a customer), and the link graph over them.
 
     ``nodes`` holds every record the graph sees; ``home`` the customer of each stored one. Customers
@@ -122,6 +122,7 @@ class Scope:
         self.walked: Walked = {}
         self._changed: set[str] = set()
         self._changed_keys: set[str] = set()
+        self._last_graph: tuple[_GraphInputs, LinkResult] | None = None
 
     # -- what the scope holds ------------------------------------------------------------------
 
@@ -249,133 +250,6 @@ class Scope:
         """Index keys of the values two or more records of the scope hold (their holders matter)."""
         return {f"id:{v}" for v in self.holders.shared() if not v.startswith("source#")}
 
-    # -- the graph -----------------------------------------------------------------------------
-
-    def graph(self, anchors: Collection[str] | None = None) -> LinkResult:
-        """The link graph over the scope. With ``anchors`` (ingest: the batch's records and those of
-        the customers loaded), over the records they reach (core.link_reach), with the same
-        components there; without, or when a guardrail refused a value, over every record."""
-        model = self.model
-        if model is None:
-            self.result = self._link(list(self.nodes.values()))
-            return self.result
-        limit, overloaded = model.max_block_size, self.overloaded_blocks
-        if anchors is not None:
-            # Only the pairs that are candidates now: a pair decided in an earlier round may have
-            # stopped being one (a dense block read in full pairs a record with its neighbours only).
-            candidates: set[Pair] = set()
-
-            def decide(pairs: Sequence[Pair]) -> dict[Pair, Decision]:
-                candidates.update(pairs)
-                return self._decide(pairs)
-
-            self._forget_walks()
-            within = reachable(
-                anchors,
-                self.nodes,
-                self.blocks,
-                limit,
-                overloaded,
-                self.holders,
-                decide,
-                self.walked,
-                candidates.update,
-            )
-            self._read_reviews()
-            decided = {p: self.decisions[p] for p in candidates if p[0] in within and p[1] in within}
-            result = self._link([self.nodes[k] for k in within], decided)
-            if not result.overloaded:
-                self.result = result
-                return result
-        pairs: set[tuple[str, str]] = set()
-
-        def record(key: str) -> LinkageRecord:
-            return self.nodes[key].record
-
-        blocks = self.blocks
-        for block, members in blocks.many.items():  # a block of one node pairs it with none
-            if block in overloaded:
-                continue
-            if block in blocks.stored:  # ranked as the index keeps it: its pairs among the scope's
-                if len(blocks.ranking(block) or ()) <= limit:
-                    pairs.update(blocks.pairs(block))
-            elif len(members) <= limit:
-                pairs.update(block_pairs(members, record, block))  # every pair, or its neighbours
-        decided = self._decide(sorted(pairs))
-        self._read_reviews()
-        self.result = self._link(list(self.nodes.values()), decided)
-        return self.result
-
-    def _forget_walks(self) -> None:
-        """Drop what the kept walk found from the nodes a change since touches: the nodes put, and
-        every node holding a name whose holders (or overload) changed."""
-        walked = self.walked
-        if walked:
-            for key in self._changed_keys:
-                walked.pop(key, None)
-            blocks, holders = self.blocks, self.holders
-            for name in self._changed:
-                for key in blocks.get(name):
-                    walked.pop(key, None)
-                for key in holders.get(name):
-                    walked.pop(key, None)
-        self._changed.clear()
-        self._changed_keys.clear()
-
-    def _decide(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Decision]:
-        """The decisions on pairs of keys (each sorted), from this scope's own or the settings' cache;
-        kept in ``decisions``."""
-        assert self.model is not None
-        decisions = self.decisions
-        out: dict[tuple[str, str], Decision] = {}
-        new: list[tuple[str, str]] = []
-        for pair in pairs:
-            found = decisions.get(pair)
-            if found is None:
-                new.append(pair)
-            else:
-                out[pair] = found
-        if new:
-            fresh = self.linkage.decisions.decide_keys(new, self.nodes, self.model)
-            decisions.update(fresh)
-            out.update(fresh)
-        return out
-
-    def _link(
-        self, nodes: Sequence[GraphNode], decisions: Mapping[tuple[str, str], Decision] | None = None
-    ) -> LinkResult:
-        return link_graph(
-            nodes,
-            self.model,
-            (self.decisions if decisions is None else decisions) if self.model is not None else None,
-            people_limits=self.linkage.limits(self.policy),
-            overloaded_values=self.overloaded_values,
-            reviews=self.reviews,
-        )
-
-    def _read_reviews(self) -> None:
-        if self.index is None:
-            return
-        wanted = [p for p, d in self.decisions.items() if d.outcome != "no_link" and p not in self.looked_up]
-        if not wanted:
-            return
-        self.looked_up.update(wanted)
-        for pair, item in self.index.get_reviews(wanted).items():
-            self.review_items[pair] = item
-            if item.status != "pending" and not item.applies_to(self.evidence(pair)):
-                self.outdated[pair] = item  # scored as if undecided (core.link_plan queues it again)
-                continue
-            self.reviews[pair] = ReviewState(
-                item.status, item.decided_by or "", item.decided_at.isoformat() if item.decided_at else ""
-            )
-
-    def evidence(self, pair: Pair) -> str:
-        """``pair_evidence`` of the pair's records as the scope holds them."""
-        a, b = (self.matched[key] for key in pair)
-        return pair_evidence(
-            a if isinstance(a, str) else match_document(a), b if isinstance(b, str) else match_document(b)
-        )
-
     def widen(self, result: LinkResult, merged_into: Mapping[str, str]) -> tuple[set[str], bool]:
         """Read the blocking keys not read yet of every record the graph links fuzzily: which links
         join (the cap of groups a record joins, a conflict in the component) depends on each linked
@@ -408,33 +282,3 @@ class Scope:
         missing = self.add_candidates((found | neighbours) - set(nodes), merged_into)
         # Records added, or a block now ranked as the index keeps it: the graph is made again.
         return missing, len(nodes) > count or len(blocks.stored) > ranked
-
-    def decide_pairs(self, pairs: Iterable[Pair]) -> dict[Pair, Decision]:
-        """The decisions on pairs of the scope's keys (each sorted)."""
-        return self._decide(pairs)
-
-    def anchors(self) -> set[str]:
-        """The records ingest plans for: the batch's, and every record of the customers loaded."""
-        return self.batch | {key for key, cid in self.home.items() if cid in self.loaded}
-
-    def unloaded_joined(self, result: LinkResult) -> set[str]:
-        """Customers not loaded yet that hold a record the graph joins to another, or whose records
-        the graph puts in two components (a link of theirs now refused: the cap, a conflict)."""
-        out: set[str] = set()
-        parts: dict[str, int] = {}
-        for component in result.components:
-            for cid in {self.home.get(key) for key in component}:
-                if cid is not None and cid not in self.loaded:
-                    parts[cid] = parts.get(cid, 0) + 1
-            if len(component) < 2:
-                continue
-            homes = {self.home.get(key) for key in component}
-            unloaded = {cid for cid in homes if cid is not None and cid not in self.loaded}
-            if not unloaded:
-                continue
-            if len(homes) == 1 and not any(key in self.batch for key in component):
-                # Candidates of one stored customer joined to one another and to nothing of the
-                # batch's: that customer already holds them together, and nothing of it changes.
-                continue
-            out |= unloaded
-        return out | {cid for cid, count in parts.items() if count > 1}

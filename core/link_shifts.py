@@ -12,7 +12,8 @@ queue only when one batch of every record would not list it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from bisect import bisect_left
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from core.link_scope import Scope
 from core.linkage import GraphNode
@@ -20,7 +21,7 @@ from core.linkage.blocking import Ranking, block_shape, order_string, ranked_pai
 
 Pair = tuple[str, str]
 
-__all__ = ["neighbours_to_read", "shared_keys", "shifted_pairs", "unpaired"]
+__all__ = ["neighbours_to_read", "shared_keys", "shifted_pairs", "unpaired", "window_shifts"]
 
 
 def neighbours_to_read(scope: Scope, before: Mapping[str, GraphNode], keys: Iterable[str]) -> set[str]:
@@ -91,13 +92,18 @@ def shifted_pairs(scope: Scope, before: Mapping[str, GraphNode]) -> tuple[set[Pa
         now = _ranking(scope, block)
         # The block's order before the batch: its members now without the batch's records, and
         # the batch's records where their previous versions stood (all of it from the order kept).
-        then = Ranking(
-            [item for item in now.items if item[1] not in batch]
-            + [(order_string(node.record, shape), k) for k, node in left.items()],
-            shape,
-        )
-        if max(len(then), len(now)) <= shape.dense:
+        kept = [item for item in now.items if item[1] not in batch]
+        stood = [(order_string(node.record, shape), k) for k, node in left.items()]
+        size = len(kept) + len(stood)
+        if max(size, len(now)) <= shape.dense:
             continue
+        if min(size, len(now)) > shape.dense and max(size, len(now)) <= limit:
+            # Windowed before and after: only pairs across a place the batch changed change.
+            made, unmade = window_shifts(now.items, kept, stood, batch, shape.window)
+            added |= made
+            removed |= unmade
+            continue
+        then = Ranking(kept + stood, shape)
         old = set(ranked_pairs(then.keys, shape)) if len(then) <= limit else set()
         new = set(ranked_pairs(now.keys, shape)) if len(now) <= limit else set()
         added |= {p for p in new - old if p[0] not in batch and p[1] not in batch}
@@ -107,6 +113,51 @@ def shifted_pairs(scope: Scope, before: Mapping[str, GraphNode]) -> tuple[set[Pa
         {p for p in added if p[0] in nodes and p[1] in nodes},
         {p for p in removed if p[0] in nodes and p[1] in nodes},
     )
+
+
+def window_shifts(
+    now: Sequence[tuple[str, str]],
+    kept: Sequence[tuple[str, str]],
+    stood: Iterable[tuple[str, str]],
+    batch: Collection[str],
+    window: int,
+) -> tuple[set[Pair], set[Pair]]:
+    """The pairs of records outside the batch that a windowed block makes and unmakes, as
+    (made, unmade), without pairing the whole block twice. ``now``: the block's ``(order, key)``
+    items in order; ``kept``: those of records outside the batch (the same order); ``stood``: where
+    the batch's records stood before (the block then is ``kept`` with ``stood`` among it); both
+    orders pair each member with the ``window`` members on either side.
+
+    Two kept records ``i < j`` stand ``j - i`` kept places apart in both orders, plus the batch
+    records between them now, or those that stood between them then: their pair changes only if a
+    gap between them holds a different count in the two orders, and they are within ``window`` of
+    each other. Only those pairs are looked at: a few a batch record, however long the block."""
+    count = len(kept)
+    entered = [0] * (count + 1)  # batch records standing now before kept[g] (after kept[g - 1])
+    gap = 0
+    for _, key in now:
+        if key in batch:
+            entered[gap] += 1
+        else:
+            gap += 1
+    left = [0] * (count + 1)
+    for item in stood:
+        left[bisect_left(kept, item)] += 1
+    keys = [key for _, key in kept]
+    made: set[Pair] = set()
+    unmade: set[Pair] = set()
+    for gap in range(1, count):
+        if entered[gap] == left[gap]:
+            continue
+        for i in range(max(0, gap - window), gap):
+            for j in range(gap, min(count, i + window + 1)):
+                apart = j - i
+                paired_now = apart + sum(entered[i + 1 : j + 1]) <= window
+                paired_then = apart + sum(left[i + 1 : j + 1]) <= window
+                if paired_now != paired_then:
+                    a, b = keys[i], keys[j]
+                    (made if paired_now else unmade).add((a, b) if a < b else (b, a))
+    return made, unmade
 
 
 def shared_keys(scope: Scope, pairs: Iterable[Pair]) -> set[str]:

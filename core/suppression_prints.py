@@ -148,7 +148,9 @@ def merged(stored: SuppressionEntry | None, new: SuppressionEntry) -> Suppressio
     by = prints_by_erasure(base)
     by.pop(new.erasure, None)
     owner = base.erasure if base.erasure in by else new.erasure
-    others = len(_encoded(owner, by)) if by else 0
+    # The others as the tagged object they become beside ``new`` (an untagged list is shorter by its
+    # erasure's id and the braces), and ``new``'s ``, "<id>": `` on top.
+    others = len(json.dumps(dict(sorted(by.items())), sort_keys=True)) if by else 0
     budget = MAX_PRINTS_CHARS - others - len(json.dumps(new.erasure)) - 4
     theirs = fit(prints_by_erasure(new).get(new.erasure, []), budget)
     if theirs:

@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
         "--endpoint-url",
         default=None,
         help="a DynamoDB endpoint (DynamoDB Local, AWS); default: an embedded SQLite store, "
-        "made next to --out for the run and removed after it",
+        "made next to --out for the run and removed after it (it keeps no history of its customers, "
+        "which nothing reads before it is removed)",
     )
     resolve.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
     resolve.add_argument(

@@ -17,7 +17,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from connectors.jsonl import draft_from_flat
-from core import link_scope
+from core import link_scope_graph
 from core.identity import IdentityPolicy
 from core.link_nodes import _as_match_node, _match_node, graph_node
 from core.link_reach import DecisionCache, Filing, reachable
@@ -395,7 +395,7 @@ def fresh_walk_checked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         reused.append(len(before & got))
         return got
 
-    monkeypatch.setattr(link_scope, "reachable", both)
+    monkeypatch.setattr(link_scope_graph, "reachable", both)
     return reused
 
 

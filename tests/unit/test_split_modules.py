@@ -291,6 +291,7 @@ BEFORE_THE_SPLIT: dict[str, tuple[str, ...]] = {
         "SQLiteDatabase",
         "select_in",
     ),
+    "core.link_scope": ("DecisionCache", "LinkageSettings", "Pair", "Scope"),
     "profilesync.report": (
         "ACCENT",
         "COLOURS",
