@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from core.errors import RecordRejectedError
+from core.errors import ConflictError, RecordRejectedError
 from core.identity import IdentityPolicy
 from core.link_review_apply import evidence_of, states_of
 from core.merge_steps import _commit_in_chunks, _copy, _final, _hand_over, freeze_merge
@@ -224,7 +224,10 @@ def test_repairs_and_an_ingest_racing_end_with_the_customers_apart(kit: StoreKit
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    # A writer that kept losing to the other two (no back-off here) gives up retryably, as ingest
+    # does on a hot spot (the queue delivers its batch again): the next repair finds nothing left.
+    assert [e for e in errors if not isinstance(e, ConflictError)] == []
+    assert repair_frozen(kit.profiles, settings)[1] == []
     assert repair_frozen(kit.profiles, settings) == ([], [])
     _flows_again_and_erases(kit, settings, before)
 
