@@ -43,7 +43,7 @@ def test_an_entry_stays_within_its_cap_whatever_form_it_held_and_whoever_adds(
     longer than ``MAX_PRINTS_CHARS``, and each erasure holds a leading part of its own prints."""
 
     def prints(who: str, count: int, size: int) -> list[dict[str, str]]:
-        return [{"k": f"{who}{i}".ljust(size, "x")} for i in range(count)]
+        return [{"last_name": f"{who}{i}".ljust(size, "x")} for i in range(count)]
 
     count, size = first
     if old_form:  # as the previous version wrote it: an untagged list, cut to the cap
