@@ -133,7 +133,7 @@ class DynamoDBLinkIndex:
             "ConditionExpression": f"attribute_exists({attribute})",
             "ExpressionAttributeValues": {":r": {"SS": sorted(members)}},
         }
-        if attribute == "records" and not change.key.startswith(("id:", "rv:")):
+        if attribute == "records" and _has_places(change.key):
             # Each member's place goes with it (an erasure leaves no folded name behind).
             names = {f"#o{i}": _ORDER + member for i, member in enumerate(sorted(members))}
             update["UpdateExpression"] += " REMOVE " + ", ".join(names)
@@ -367,7 +367,7 @@ def _rounds(changes: Sequence[BlockChange], side: str) -> list[list[BlockChange]
     rounds: list[list[BlockChange]] = [[]]
     for change in changes:
         members = sorted(change.add if side == "add" else change.remove)
-        placed = bool(change.orders) if side == "add" else not change.key.startswith(("id:", "rv:"))
+        placed = bool(change.orders) if side == "add" else _has_places(change.key)
         if not placed or len(members) <= _PLACES_PER_UPDATE:
             rounds[0].append(change)
             continue
@@ -382,6 +382,11 @@ def _rounds(changes: Sequence[BlockChange], side: str) -> list[list[BlockChange]
                 rounds.append([])
             rounds[n].append(cut)
     return [r for r in rounds if r]
+
+
+def _has_places(key: str) -> bool:
+    """Whether the key's members have places in its item (an id or a review's key has none)."""
+    return not key.startswith(("id:", "rv:"))
 
 
 def _set_orders(update: dict[str, Any], change: BlockChange) -> None:
