@@ -14,9 +14,12 @@ DELETE from one set). A member's place in its block's order (core.linkage.blocki
 an attribute of its own, ``o#<source key>``, set with its ADD and removed with its DELETE, so that a
 record finds its neighbours in a crowded block from the one item; an update names at most 100
 places (an expression holds 4 KB): a change naming more goes in pieces, a round each. An ADD whose
-condition fails is read back: an overloaded key is left alone, a full one becomes ``overloaded`` and
-drops its members, then every place the item still holds (one filed between the read and the write
-too). A transaction conflict (another writer on one of the keys) sends the lost updates again after
+condition fails is read back: a full key becomes ``overloaded`` and drops its members and the first
+99 places read in one write, then every place the item still holds (one filed between the read and
+the write too). A writer killed in between leaves places on an overloaded item: an ADD meeting an
+overloaded key removes any it holds (the killed write, sent again, finishes), and a removal finding
+no members removes its members' places from an overloaded item (an erasure leaves none behind). A
+transaction conflict (another writer on one of the keys) sends the lost updates again after
 a pause; every update is idempotent.
 
 Pending reviews are listed through one item that holds their ids, so listing never scans the table.
@@ -94,7 +97,7 @@ class DynamoDBLinkIndex:
         # A change naming more places than one expression holds goes in pieces, a round each (one
         # transaction takes one action per item).
         for removes in _rounds([c for c in changes if c.remove], "remove"):
-            self._send([(c, self._remove_action(c, "records", c.remove)) for c in removes], lambda c: None)
+            self._send([(c, self._remove_action(c, "records", c.remove)) for c in removes], self._no_records)
         for adds in _rounds([c for c in changes if c.add], "add"):
             self._send([(c, self._add_action(c)) for c in adds], on_condition=self._full_or_overloaded)
         # Child objects in a set of their own: past its limit, further ones are simply not filed.
@@ -140,6 +143,30 @@ class DynamoDBLinkIndex:
             update["ExpressionAttributeNames"] = names
         return {"Update": update}
 
+    def _no_records(self, change: BlockChange) -> None:
+        """A removal that found no members: the key is gone, or overloaded. An overloading killed
+        before it took every place away leaves them on the item (core.storage.dynamodb_links'
+        docstring): the members' places go now (an erasure leaves no folded name behind)."""
+        if _has_places(change.key):
+            self._remove_places(self._key(change), [_ORDER + member for member in change.remove])
+
+    def _remove_places(self, key: dict[str, Any], places: Sequence[str]) -> None:
+        """Remove ``places`` (attribute names) from an overloaded item, at most 100 an update; the
+        condition writes nothing on an item that is not overloaded (gone, or holding members)."""
+        places = sorted(places)
+        for start in range(0, len(places), _PLACES_PER_UPDATE):
+            names = {f"#o{i}": name for i, name in enumerate(places[start : start + _PLACES_PER_UPDATE])}
+            try:
+                self._client.update_item(
+                    TableName=self.table_name,
+                    Key=key,
+                    UpdateExpression="REMOVE " + ", ".join(names),
+                    ConditionExpression="attribute_exists(overloaded)",
+                    ExpressionAttributeNames=names,
+                )
+            except self._client.exceptions.ConditionalCheckFailedException:
+                return
+
     def _add_children_action(self, change: BlockChange) -> dict[str, Any]:
         room = change.children_limit - len(change.add_children)
         return {
@@ -174,28 +201,26 @@ class DynamoDBLinkIndex:
         key = self._key(change)
         response = self._client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
         item = response.get("Item") or {}
+        read = sorted(name for name in item if name.startswith(_ORDER))
         if item.get("overloaded", {}).get("BOOL"):
+            # Places left by an overloading killed part way: this write (sent again) finishes it.
+            self._remove_places(key, read)
             return
         members = set(item.get("records", {}).get("SS", ())) | change.add
         if len(members) > change.limit:
-            # The members go, and every place the write leaves (those read, and any a smaller ADD
-            # filed between the read and this write: no ADD passes ``overloaded`` after it).
+            # The members go with the first 99 places read, in one write; then every place the item
+            # still holds (the rest, and any a smaller ADD filed between the read and this write: no
+            # ADD passes ``overloaded`` after it).
+            names = {f"#o{i}": name for i, name in enumerate(read[: _PLACES_PER_UPDATE - 1])}
             after = self._client.update_item(
                 TableName=self.table_name,
                 Key=key,
-                UpdateExpression="SET overloaded = :t REMOVE records",
+                UpdateExpression="SET overloaded = :t REMOVE " + ", ".join(["records", *names]),
                 ExpressionAttributeValues={":t": {"BOOL": True}},
                 ReturnValues="ALL_NEW",
+                **({"ExpressionAttributeNames": names} if names else {}),
             )
-            places = sorted(n for n in after.get("Attributes", {}) if n.startswith(_ORDER))
-            for start in range(0, len(places), _PLACES_PER_UPDATE):
-                names = {f"#o{i}": name for i, name in enumerate(places[start : start + _PLACES_PER_UPDATE])}
-                self._client.update_item(
-                    TableName=self.table_name,
-                    Key=key,
-                    UpdateExpression="REMOVE " + ", ".join(names),
-                    ExpressionAttributeNames=names,
-                )
+            self._remove_places(key, [n for n in after.get("Attributes", {}) if n.startswith(_ORDER)])
         else:
             update = {
                 "UpdateExpression": "ADD records :a",
