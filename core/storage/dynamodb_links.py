@@ -23,6 +23,9 @@ transaction conflict (another writer on one of the keys) sends the lost updates 
 a pause; every update is idempotent.
 
 Pending reviews are listed through one item that holds their ids, so listing never scans the table.
+An id is listed before its pending item is written; one leaving the list (its item decided or
+dropped) is read again after, and listed again if a requeue made it pending meanwhile. An id left on
+the list by a decided item costs a read: listing leaves out the decided.
 """
 
 from __future__ import annotations
@@ -308,7 +311,7 @@ class DynamoDBLinkIndex:
                 found = self.review_by_id(item.pair_id)
                 if found is not None and found.status != "pending":
                     decided.append(item.pair_id)
-        self._pending("DELETE", decided)
+        self._unlist(decided)
 
     def decide_review(self, item: ReviewItem) -> bool:
         try:
@@ -319,7 +322,10 @@ class DynamoDBLinkIndex:
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
-        self._pending("DELETE" if item.status != "pending" else "ADD", [item.pair_id])
+        if item.status == "pending":
+            self._pending("ADD", [item.pair_id])
+        else:
+            self._unlist([item.pair_id])
         return True
 
     def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
@@ -336,14 +342,17 @@ class DynamoDBLinkIndex:
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
-        # A refused decision puts the item back as read, which may be a decision (core.link_review).
-        self._pending("ADD" if pending.status == "pending" else "DELETE", [pending.pair_id])
+        # A refused decision puts the item back as read, which may be a decision (core.link_review):
+        # its id, if still listed, is not taken off (a requeue may have listed it since: listing
+        # reads the items and leaves out the decided).
+        if pending.status == "pending":
+            self._pending("ADD", [pending.pair_id])
         return True
 
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
         for a, b in pairs:
             self._client.delete_item(TableName=self.table_name, Key=self._review_key(a, b))
-        self._pending("DELETE", [review_pair_id(a, b) for a, b in pairs])
+        self._unlist([review_pair_id(a, b) for a, b in pairs])
 
     def _pending(self, verb: str, ids: list[str]) -> None:
         if not ids:
@@ -360,6 +369,17 @@ class DynamoDBLinkIndex:
             # listed until the queue is worked down. Nothing else fails for it.
             if error.response.get("Error", {}).get("Code") != "ValidationException":
                 raise
+
+    def _unlist(self, ids: list[str]) -> None:
+        """Take ``ids`` off the pending list, then list again those whose item is pending: a requeue
+        (or a filing) that wrote its item and listed it after this caller's write (core.link_review)
+        stays listed."""
+        if not ids:
+            return
+        self._pending("DELETE", ids)
+        keys = [{"PK": {"S": "REVIEW#" + i}, "SK": {"S": "REVIEW"}} for i in sorted(set(ids))]
+        found = [ReviewItem.from_dict(json.loads(item["data"]["S"])) for item in self._batch_get(keys)]
+        self._pending("ADD", [item.pair_id for item in found if item.status == "pending"])
 
     def pending_reviews(self, limit: int = 1000) -> list[ReviewItem]:
         response = self._client.get_item(
