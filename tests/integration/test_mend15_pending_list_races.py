@@ -1,5 +1,5 @@
 """A pending review stays listed on DynamoDB when a requeue lands between a write and its unlisting
-(core.storage.dynamodb_links).
+(core.storage.dynamodb_reviews).
 
 Pending reviews are listed through one item holding their ids (``REVIEW#_pending``). A write that
 leaves the pair decided (``decide_review``, ``requeue_review`` putting a decision back as read, a
