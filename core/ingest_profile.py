@@ -17,10 +17,9 @@ records; tests/unit/test_ingest_fresh.py compares every stored item with the gen
 
 from __future__ import annotations
 
-from hashlib import blake2b
-
 from pydantic_core import to_json
 
+from core.content_hash import content_digest
 from core.merge import MergeRules, _identifiers, _winning_consent, _winning_traits, compute_traits
 from core.schema import SourceRecord
 
@@ -48,5 +47,5 @@ def new_profile(customer_id: str, records: list[SourceRecord], rules: MergeRules
             ],
         }
     )
-    digest = blake2b(body, digest_size=16).hexdigest()
+    digest = content_digest(body)
     return f'{{"customer_id":{to_json(customer_id).decode()},{body[1:-1].decode()},"version":1}}', digest

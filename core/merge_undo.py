@@ -74,6 +74,7 @@ def undo_merge(store: ProfileStore, absorbed: str, survivor: str, settings: Inge
     this read). Raises ConflictError for a survivor itself merged or frozen into a third customer
     (not repaired: the operator is told), ResolutionGaveUpError when the customers kept changing."""
     limit = store.max_items_per_commit
+    requeued = False
     for attempt in range(settings.max_attempts):
         read = store.get_customers([absorbed, survivor])
         frozen, target = read.get(absorbed), read.get(survivor)
@@ -127,8 +128,11 @@ def undo_merge(store: ProfileStore, absorbed: str, survivor: str, settings: Inge
         if set(target.snapshots) & keys:
             _back_off(settings, attempt)
             continue
-        # 4. The pair back in the queue, while the marks still say the merge was refused.
-        requeue_across(store, keys, set(target.snapshots))
+        # 4. The pair back in the queue, while the marks still say the merge was refused (once a
+        # call: a later pass, after losing the commit below, finds nothing more to requeue).
+        if not requeued:
+            requeue_across(store, keys, set(target.snapshots))
+            requeued = True
         if not store.commit([_apart(frozen, target, settings)]):
             return True
         _back_off(settings, attempt)

@@ -91,7 +91,7 @@ def read_linkage_records(path: Path, default_region: str = "US") -> tuple[list[L
     from connectors.jsonl import read_jsonl
     from core.linkage import linkage_record
     from core.normalise import normalise_email, normalise_phone
-    from core.schema import Quarantined
+    from core.schema import Quarantined, source_key
 
     skipped: Counter[str] = Counter()
     records: dict[str, LinkageRecord] = {}
@@ -104,7 +104,7 @@ def read_linkage_records(path: Path, default_region: str = "US") -> tuple[list[L
             continue
         emails = [_or_none(normalise_email, v) for v in item.emails]
         phones = [_or_none(lambda v: normalise_phone(v, default_region.upper()), v) for v in item.phones]
-        key = f"{item.source}:{item.object_type}:{item.source_id}"
+        key = source_key(item.source, item.object_type, item.source_id)
         records[key] = linkage_record(key, item.traits, [e for e in emails if e], [p for p in phones if p])
     return list(records.values()), skipped
 

@@ -27,7 +27,8 @@ def register(sub: Any) -> None:
         description="List every customer frozen by a merge in flight (a merge in steps that an older "
         "version stopped at its last step, refused past 400 KB) and finish it when it fits now, or take "
         "it back (both customers as before, an accepted review pair pending again). Safe to run twice "
-        "and while ingest runs. Exit 0 when nothing is left frozen, 1 otherwise.",
+        "and while ingest runs, once every function and command writing to the store runs this version. "
+        "Exit 0 when nothing is left frozen, 1 otherwise.",
     )
     repair.add_argument("--dry-run", action="store_true", help="list what it would do, changing nothing")
     repair.add_argument("--json", action="store_true", help="print JSON instead of text")

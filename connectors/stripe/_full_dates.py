@@ -43,7 +43,8 @@ of other content wins; a version of the same content is left as stored, with no 
 not touch a stored version to an undated time). A version the event streams read after the pull
 began is newer, whatever the header said: once stored, an undated version gives way to any later
 version of other content that is not undated, and a tombstone retires it (core.undated), so a
-header far ahead of a quiet account's clock loses no change made after the pull. An object created
+header far ahead of a quiet account's clock loses no change read after the pull (one read before
+it and delivered after it is still ordered by time; docs/connectors.md). An object created
 after the horizon and never changed keeps ``created``.
 """
 

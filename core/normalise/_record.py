@@ -18,6 +18,7 @@ from core.schema import (
     RecordLevel,
     SourceRecord,
     assemble_model,
+    source_key,
 )
 from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span
 
@@ -227,7 +228,7 @@ def _normalise_record(
     if problem is not None:
         return quarantine(problem)
     object_type = _text_id(draft.object_type) or "contact"
-    key = f"{source}:{object_type}:{source_id}"
+    key = source_key(source, object_type, source_id)
     if (bad := _surrogate(object_type)) is not None:
         return quarantine(f"object type holds invalid Unicode (a lone surrogate, {bad})")
     if len(key) * 4 > MAX_KEY_BYTES and (size := len(key.encode())) > MAX_KEY_BYTES:
