@@ -33,7 +33,8 @@ class _GraphInputs:
     inputs give the same graph. Nodes by key, compared by value (the same objects, mostly)."""
 
     nodes: dict[str, GraphNode]
-    decisions: dict[Pair, Decision] | None
+    decisions: Mapping[Pair, Decision] | None
+    """The caller's own dict, kept without a copy: each call passes a fresh one."""
     reviews: dict[Pair, ReviewState]
     overloaded_values: frozenset[str]
     people_limits: dict[str, int]
@@ -159,14 +160,16 @@ class ScopeGraph:
     def _link(
         self, nodes: Sequence[GraphNode], decisions: Mapping[tuple[str, str], Decision] | None = None
     ) -> LinkResult:
-        decided = (self.decisions if decisions is None else decisions) if self.model is not None else None
+        # ``decisions`` is a fresh dict of the caller's (none without a model), never changed after:
+        # kept as it is, not copied (a copy of every decision on every graph).
+        decided = decisions if self.model is not None else None
         limits = self.linkage.limits(self.policy)
         # ``link_graph`` is a function of these inputs alone. A round that only loaded the customers
         # of records the scope already held (most second rounds) gives the graph the same ones:
         # its result is the last one (at 3,000 people half the graphs ingest built).
         inputs = _GraphInputs(
             {node.key: node for node in nodes},
-            None if decided is None else dict(decided),
+            decided,
             dict(self.reviews),
             frozenset(self.overloaded_values),
             limits,

@@ -73,7 +73,7 @@ LEGACY_TRANSACTION_MAX_ITEMS = 25  # older emulators (moto, old DynamoDB Local) 
 
 class DynamoDBProfileStore(DynamoDBLinkIndex):
     """``ProfileStore`` over one DynamoDB table; thread-safe as boto3 clients are. It is also the
-    table's ``LinkIndex`` (core.storage.dynamodb_links)."""
+    table's ``LinkIndex`` (core.storage.dynamodb_links, its reviews core.storage.dynamodb_reviews)."""
 
     def __init__(
         self,

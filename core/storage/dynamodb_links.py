@@ -1,4 +1,5 @@
-"""The DynamoDB store's ``LinkIndex`` (core.link_index): index keys and review items in the table.
+"""The DynamoDB store's ``LinkIndex`` (core.link_index): index keys in the table; review items are
+its base's, ``DynamoDBReviews`` (core.storage.dynamodb_reviews).
 
 | PK                   | SK      | attributes                                                       |
 | -------------------- | ------- | ---------------------------------------------------------------- |
@@ -14,31 +15,30 @@ DELETE from one set). A member's place in its block's order (core.linkage.blocki
 an attribute of its own, ``o#<source key>``, set with its ADD and removed with its DELETE, so that a
 record finds its neighbours in a crowded block from the one item; an update names at most 100
 places (an expression holds 4 KB): a change naming more goes in pieces, a round each. An ADD whose
-condition fails is read back: an overloaded key is left alone, a full one becomes ``overloaded`` and
-drops its members, then every place the item still holds (one filed between the read and the write
-too). A transaction conflict (another writer on one of the keys) sends the lost updates again after
+condition fails is read back: a full key becomes ``overloaded`` and drops its members and the first
+99 places read in one write, then every place the item still holds (one filed between the read and
+the write too). A writer killed in between leaves places on an overloaded item: an ADD meeting an
+overloaded key removes any it holds (the killed write, sent again, finishes), and a removal finding
+no members removes its members' places from an overloaded item (an erasure leaves none behind). A
+transaction conflict (another writer on one of the keys) sends the lost updates again after
 a pause; every update is idempotent.
-
-Pending reviews are listed through one item that holds their ids, so listing never scans the table.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from core.errors import RetryableError
-from core.link_index import NO_ORDERS, BlockChange, BlockState, ReviewItem, block_item_key, review_pair_id
+from core.link_index import NO_ORDERS, BlockChange, BlockState, block_item_key
+from core.storage.dynamodb_reviews import DynamoDBReviews
 
 __all__ = ["DynamoDBLinkIndex"]
 
-_BATCH_GET = 100
 _TRANSACTION = 100
 _LEGACY_TRANSACTION = 25
-_PENDING_PK = "REVIEW#_pending"
 _MAX_ATTEMPTS = 8
 _ORDER = "o#"
 """Prefix of the attribute holding one member's place in the block's order."""
@@ -47,7 +47,7 @@ _PLACES_PER_UPDATE = 100
 expression of at most 4 KB (moto fails one of about 250)."""
 
 
-class DynamoDBLinkIndex:
+class DynamoDBLinkIndex(DynamoDBReviews):
     """Mixed into ``DynamoDBProfileStore`` (which sets ``_client`` and ``table_name``)."""
 
     _client: Any
@@ -55,22 +55,6 @@ class DynamoDBLinkIndex:
     max_items_per_commit: int
 
     # -- reads ---------------------------------------------------------------------------------
-
-    def _batch_get(self, keys: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        for start in range(0, len(keys), _BATCH_GET):
-            request: dict[str, Any] = {
-                self.table_name: {"Keys": list(keys[start : start + _BATCH_GET]), "ConsistentRead": True}
-            }
-            attempt = 0
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                items.extend(response.get("Responses", {}).get(self.table_name, []))
-                request = response.get("UnprocessedKeys") or {}
-                if request:
-                    attempt += 1
-                    time.sleep(min(1.0, 0.02 * 2**attempt) * random.random())
-        return items
 
     def get_blocks(self, keys: Sequence[str]) -> dict[str, BlockState]:
         by_item = {block_item_key(k): k for k in dict.fromkeys(keys)}
@@ -94,7 +78,7 @@ class DynamoDBLinkIndex:
         # A change naming more places than one expression holds goes in pieces, a round each (one
         # transaction takes one action per item).
         for removes in _rounds([c for c in changes if c.remove], "remove"):
-            self._send([(c, self._remove_action(c, "records", c.remove)) for c in removes], lambda c: None)
+            self._send([(c, self._remove_action(c, "records", c.remove)) for c in removes], self._no_records)
         for adds in _rounds([c for c in changes if c.add], "add"):
             self._send([(c, self._add_action(c)) for c in adds], on_condition=self._full_or_overloaded)
         # Child objects in a set of their own: past its limit, further ones are simply not filed.
@@ -133,12 +117,36 @@ class DynamoDBLinkIndex:
             "ConditionExpression": f"attribute_exists({attribute})",
             "ExpressionAttributeValues": {":r": {"SS": sorted(members)}},
         }
-        if attribute == "records" and not change.key.startswith(("id:", "rv:")):
+        if attribute == "records" and _has_places(change.key):
             # Each member's place goes with it (an erasure leaves no folded name behind).
             names = {f"#o{i}": _ORDER + member for i, member in enumerate(sorted(members))}
             update["UpdateExpression"] += " REMOVE " + ", ".join(names)
             update["ExpressionAttributeNames"] = names
         return {"Update": update}
+
+    def _no_records(self, change: BlockChange) -> None:
+        """A removal that found no members: the key is gone, or overloaded. An overloading killed
+        before it took every place away leaves them on the item (core.storage.dynamodb_links'
+        docstring): the members' places go now (an erasure leaves no folded name behind)."""
+        if _has_places(change.key):
+            self._remove_places(self._key(change), [_ORDER + member for member in change.remove])
+
+    def _remove_places(self, key: dict[str, Any], places: Sequence[str]) -> None:
+        """Remove ``places`` (attribute names) from an overloaded item, at most 100 an update; the
+        condition writes nothing on an item that is not overloaded (gone, or holding members)."""
+        places = sorted(places)
+        for start in range(0, len(places), _PLACES_PER_UPDATE):
+            names = {f"#o{i}": name for i, name in enumerate(places[start : start + _PLACES_PER_UPDATE])}
+            try:
+                self._client.update_item(
+                    TableName=self.table_name,
+                    Key=key,
+                    UpdateExpression="REMOVE " + ", ".join(names),
+                    ConditionExpression="attribute_exists(overloaded)",
+                    ExpressionAttributeNames=names,
+                )
+            except self._client.exceptions.ConditionalCheckFailedException:
+                return
 
     def _add_children_action(self, change: BlockChange) -> dict[str, Any]:
         room = change.children_limit - len(change.add_children)
@@ -174,28 +182,26 @@ class DynamoDBLinkIndex:
         key = self._key(change)
         response = self._client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
         item = response.get("Item") or {}
+        read = sorted(name for name in item if name.startswith(_ORDER))
         if item.get("overloaded", {}).get("BOOL"):
+            # Places left by an overloading killed part way: this write (sent again) finishes it.
+            self._remove_places(key, read)
             return
         members = set(item.get("records", {}).get("SS", ())) | change.add
         if len(members) > change.limit:
-            # The members go, and every place the write leaves (those read, and any a smaller ADD
-            # filed between the read and this write: no ADD passes ``overloaded`` after it).
+            # The members go with the first 99 places read, in one write; then every place the item
+            # still holds (the rest, and any a smaller ADD filed between the read and this write: no
+            # ADD passes ``overloaded`` after it).
+            names = {f"#o{i}": name for i, name in enumerate(read[: _PLACES_PER_UPDATE - 1])}
             after = self._client.update_item(
                 TableName=self.table_name,
                 Key=key,
-                UpdateExpression="SET overloaded = :t REMOVE records",
+                UpdateExpression="SET overloaded = :t REMOVE " + ", ".join(["records", *names]),
                 ExpressionAttributeValues={":t": {"BOOL": True}},
                 ReturnValues="ALL_NEW",
+                **({"ExpressionAttributeNames": names} if names else {}),
             )
-            places = sorted(n for n in after.get("Attributes", {}) if n.startswith(_ORDER))
-            for start in range(0, len(places), _PLACES_PER_UPDATE):
-                names = {f"#o{i}": name for i, name in enumerate(places[start : start + _PLACES_PER_UPDATE])}
-                self._client.update_item(
-                    TableName=self.table_name,
-                    Key=key,
-                    UpdateExpression="REMOVE " + ", ".join(names),
-                    ExpressionAttributeNames=names,
-                )
+            self._remove_places(key, [n for n in after.get("Attributes", {}) if n.startswith(_ORDER)])
         else:
             update = {
                 "UpdateExpression": "ADD records :a",
@@ -242,123 +248,6 @@ class DynamoDBLinkIndex:
             time.sleep(min(1.0, 0.02 * 2**attempt) * random.random())
             actions = retry + actions
 
-    # -- reviews -------------------------------------------------------------------------------
-
-    def _review_key(self, a: str, b: str) -> dict[str, Any]:
-        return {"PK": {"S": "REVIEW#" + review_pair_id(a, b)}, "SK": {"S": "REVIEW"}}
-
-    def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:
-        by_pk = {"REVIEW#" + review_pair_id(a, b): (a, b) for a, b in pairs}
-        out: dict[tuple[str, str], ReviewItem] = {}
-        for item in self._batch_get([{"PK": {"S": pk}, "SK": {"S": "REVIEW"}} for pk in by_pk]):
-            out[by_pk[item["PK"]["S"]]] = ReviewItem.from_dict(json.loads(item["data"]["S"]))
-        return out
-
-    def _review_item(self, item: ReviewItem) -> dict[str, Any]:
-        return {
-            **self._review_key(item.a, item.b),
-            "status": {"S": item.status},
-            "created_at": {"S": item.created_at.isoformat()},
-            "data": {"S": json.dumps(item.as_dict(), ensure_ascii=False, sort_keys=True)},
-        }
-
-    def put_reviews(self, items: Sequence[ReviewItem]) -> None:
-        # Listed before the items are written: a filing killed in between leaves an id without an
-        # item (not listed: pending_reviews reads the items), never a pending item nobody lists (a
-        # later filing of the pair finds its item and writes nothing).
-        listed = sorted({item.pair_id for item in items if item.status == "pending"})
-        self._pending("ADD", listed)
-        decided: list[str] = []
-        exceptions = self._client.exceptions
-        for item in items:
-            try:
-                self._client.put_item(
-                    TableName=self.table_name,
-                    Item=self._review_item(item),
-                    ConditionExpression="attribute_not_exists(PK)",
-                )
-            except exceptions.ConditionalCheckFailedException:
-                # It exists: a pending item, or a person's decision, which stays and is not listed
-                # (a race: a plan files only pairs without an item, so this read is rare).
-                found = self.review_by_id(item.pair_id)
-                if found is not None and found.status != "pending":
-                    decided.append(item.pair_id)
-        self._pending("DELETE", decided)
-
-    def decide_review(self, item: ReviewItem) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self.table_name,
-                Item=self._review_item(item),
-                ConditionExpression="attribute_exists(PK)",  # an erasure dropped it: write nothing
-            )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return False
-        self._pending("DELETE" if item.status != "pending" else "ADD", [item.pair_id])
-        return True
-
-    def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
-        # The decision as read is the item's whole ``data`` (JSON written from ``as_dict``, keys
-        # sorted): a decision taken again meanwhile has another time, and stays.
-        read = json.dumps(decided.as_dict(), ensure_ascii=False, sort_keys=True)
-        try:
-            self._client.put_item(
-                TableName=self.table_name,
-                Item=self._review_item(pending),
-                ConditionExpression="#d = :read",
-                ExpressionAttributeNames={"#d": "data"},
-                ExpressionAttributeValues={":read": {"S": read}},
-            )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return False
-        # A refused decision puts the item back as read, which may be a decision (core.link_review).
-        self._pending("ADD" if pending.status == "pending" else "DELETE", [pending.pair_id])
-        return True
-
-    def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
-        for a, b in pairs:
-            self._client.delete_item(TableName=self.table_name, Key=self._review_key(a, b))
-        self._pending("DELETE", [review_pair_id(a, b) for a, b in pairs])
-
-    def _pending(self, verb: str, ids: list[str]) -> None:
-        if not ids:
-            return
-        try:
-            self._client.update_item(
-                TableName=self.table_name,
-                Key={"PK": {"S": _PENDING_PK}, "SK": {"S": "PENDING"}},
-                UpdateExpression=f"{verb} pairs :p",
-                ExpressionAttributeValues={":p": {"SS": sorted(set(ids))}},
-            )
-        except self._client.exceptions.ClientError as error:
-            # The list item holds about 12,000 ids (400 KB); beyond, new reviews are stored but not
-            # listed until the queue is worked down. Nothing else fails for it.
-            if error.response.get("Error", {}).get("Code") != "ValidationException":
-                raise
-
-    def pending_reviews(self, limit: int = 1000) -> list[ReviewItem]:
-        response = self._client.get_item(
-            TableName=self.table_name,
-            Key={"PK": {"S": _PENDING_PK}, "SK": {"S": "PENDING"}},
-            ConsistentRead=True,
-        )
-        ids = sorted(response.get("Item", {}).get("pairs", {}).get("SS", ()))
-        items = [
-            ReviewItem.from_dict(json.loads(found["data"]["S"]))
-            for found in self._batch_get([{"PK": {"S": "REVIEW#" + i}, "SK": {"S": "REVIEW"}} for i in ids])
-        ]
-        pending = [i for i in items if i.status == "pending"]
-        return sorted(pending, key=lambda i: (i.created_at, i.a, i.b))[:limit]
-
-    def review_by_id(self, pair_id: str) -> ReviewItem | None:
-        response = self._client.get_item(
-            TableName=self.table_name,
-            Key={"PK": {"S": "REVIEW#" + pair_id}, "SK": {"S": "REVIEW"}},
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
-        return None if item is None else ReviewItem.from_dict(json.loads(item["data"]["S"]))
-
 
 def _rounds(changes: Sequence[BlockChange], side: str) -> list[list[BlockChange]]:
     """``changes`` whose ``add`` (with its places) or ``remove`` (``side``) names more places than
@@ -367,7 +256,7 @@ def _rounds(changes: Sequence[BlockChange], side: str) -> list[list[BlockChange]
     rounds: list[list[BlockChange]] = [[]]
     for change in changes:
         members = sorted(change.add if side == "add" else change.remove)
-        placed = bool(change.orders) if side == "add" else not change.key.startswith(("id:", "rv:"))
+        placed = bool(change.orders) if side == "add" else _has_places(change.key)
         if not placed or len(members) <= _PLACES_PER_UPDATE:
             rounds[0].append(change)
             continue
@@ -382,6 +271,11 @@ def _rounds(changes: Sequence[BlockChange], side: str) -> list[list[BlockChange]
                 rounds.append([])
             rounds[n].append(cut)
     return [r for r in rounds if r]
+
+
+def _has_places(key: str) -> bool:
+    """Whether the key's members have places in its item (an id or a review's key has none)."""
+    return not key.startswith(("id:", "rv:"))
 
 
 def _set_orders(update: dict[str, Any], change: BlockChange) -> None:

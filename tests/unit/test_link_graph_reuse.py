@@ -9,6 +9,7 @@ new graph, and every graph ingest reuses must be the one ``link_graph`` builds a
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -68,6 +69,24 @@ def test_a_record_replaced_in_the_scope_changes_the_graph() -> None:
     assert not _together(scope, a.key, b.key)
     scope.add_batch([b])
     assert not scope.decisions
+    assert _together(scope, a.key, b.key)
+
+
+def test_a_changed_decision_changes_the_graph_built_over_the_same_records() -> None:
+    """GIVEN the same person in two sources, joined on a fuzzy decision WHEN the scope's decision on
+    the pair becomes ``no_link`` (a new model's, say) THEN the next graph keeps them apart; and
+    WHEN it is the link again THEN they are joined again (the decisions are compared by value)."""
+    scope = _scope()
+    a = make_record("crm", "1", email="ann@example.org", traits=ANN)
+    b = make_record("shop", "2", email="lee.ann@example.org", traits=ANN)
+    scope.add_batch([a, b])
+    assert _together(scope, a.key, b.key)
+    pair = (a.key, b.key) if a.key < b.key else (b.key, a.key)
+    linked = scope.decisions[pair]
+    assert linked.outcome == "link"
+    scope.decisions[pair] = replace(linked, outcome="no_link", reason="refused")
+    assert not _together(scope, a.key, b.key)
+    scope.decisions[pair] = linked
     assert _together(scope, a.key, b.key)
 
 
