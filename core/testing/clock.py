@@ -16,12 +16,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 
-def days_ago(days: int) -> datetime:
-    """Noon UTC, ``days`` (at least 1) days before this machine's date: at least ``days - 1`` days
-    and 12 hours before now."""
+def days_ago(days: int, now: datetime | None = None) -> datetime:
+    """Noon UTC, ``days`` (at least 1) days before the date of ``now`` (default: this machine's
+    clock): at least ``days - 1`` days and 12 hours before ``now``."""
     if days < 1:
         raise ValueError(f"days_ago needs days >= 1 to stay in the past, got {days}")
-    return datetime.combine(datetime.now(UTC).date() - timedelta(days=days), time(12), tzinfo=UTC)
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    return datetime.combine(today - timedelta(days=days), time(12), tzinfo=UTC)
 
 
 __all__ = ["days_ago"]
