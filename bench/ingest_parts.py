@@ -1,14 +1,15 @@
 """Where ``resolve``'s ingest spends its CPU, part by part, in one process; and SQLite's inserts by kind.
 
-    python -m bench.ingest_parts [--records 100000] [--file FILE] [--narrow-idents]
+    python -m bench.ingest_parts [--records 100000] [--file FILE] [--full] [--narrow-idents]
 
 Generates the population of ``bench.resolve_scaling`` (or reads ``--file``), reads it by person in
 batches of 20,000 and normalises it as ``resolve``'s worker does (each record's hash and JSON kept
 with it), then ingests the batches with ``core.batch_ingest.ingest_batch`` on the kind of store
-``resolve`` uses (a throwaway SQLite file, commits grouped), with a fixed clock and the collector
-off as ``resolve`` ingests a batch. It prints the CPU of ingest and of its parts, in µs a record:
-the split into fresh and touching groups (``_split_fresh``), the new customers' rows without their
-profiles, the profiles (``core.ingest_profile.new_profile``), SQLite's inserts
+``resolve`` uses (a throwaway SQLite file, commits grouped, a scratch store that writes no history
+events or holder markers; ``--full`` for a store that writes every item, as ``sync``'s), with a
+fixed clock and the collector off as ``resolve`` ingests a batch. It prints the CPU of ingest and
+of its parts, in µs a record: the split into fresh and touching groups (``_split_fresh``), the new
+customers' rows without their profiles, the profiles (``core.ingest_profile.new_profile``), SQLite's inserts
 (``insert_new_items``), and the rest. Then it replays the rows the inserts wrote into a new file,
 one statement per kind of item as ``insert_new_items`` sends them, and prints each kind's µs a row;
 with ``--narrow-idents``, also into the layout the docs weighed (IDENT items in a ``WITHOUT ROWID``
@@ -72,8 +73,11 @@ def batches(source: Path) -> list[list[SourceRecord]]:
     return [batch for batch in out if batch]
 
 
-def ingest(work: list[list[SourceRecord]], folder: Path) -> tuple[dict[str, float], list[list[NewItems]]]:
-    """Ingest the batches with the parts timed; the CPU seconds of each, and the rows inserted."""
+def ingest(
+    work: list[list[SourceRecord]], folder: Path, *, scratch: bool = True
+) -> tuple[dict[str, float], list[list[NewItems]]]:
+    """Ingest the batches with the parts timed; the CPU seconds of each, and the rows inserted
+    (``scratch``: into a store as ``resolve``'s, else one that writes every item)."""
     cpu: dict[str, float] = {}
     written: list[list[NewItems]] = []
 
@@ -106,7 +110,7 @@ def ingest(work: list[list[SourceRecord]], folder: Path) -> tuple[dict[str, floa
     settings = IngestSettings(clock=lambda: AT)
     try:
         with SQLiteDatabase(folder / "store.sqlite3", durable=False) as database, database.grouped_commits():
-            store = SQLiteProfileStore(database)
+            store = SQLiteProfileStore(database, scratch=scratch)
             gc.disable()
             started = time.process_time()
             for batch in work:
@@ -155,6 +159,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--file", type=Path, default=None, help="read this file instead of a generated one")
     parser.add_argument(
+        "--full", action="store_true", help="a store that writes every item (not resolve's scratch store)"
+    )
+    parser.add_argument(
         "--narrow-idents", action="store_true", help="also replay into IDENT items of their own"
     )
     args = parser.parse_args()
@@ -166,9 +173,10 @@ def main() -> None:
             generate(source, args.records)
         work = batches(source)
         records = sum(map(len, work))
-        cpu, written = ingest(work, folder)
+        cpu, written = ingest(work, folder, scratch=not args.full)
         load = os.getloadavg()[0]
-        print(f"{records:,} records in {len(work)} batches, load {load:.1f}")
+        store = "every item" if args.full else "a scratch store"
+        print(f"{records:,} records in {len(work)} batches, {store}, load {load:.1f}")
 
         def line(label: str, seconds: float) -> None:
             print(f"  {label:<40} {seconds:6.2f} CPU s {seconds / records * 1e6:6.1f} µs a record")

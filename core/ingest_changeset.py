@@ -14,7 +14,7 @@ from core.identity import Component
 from core.ingest_settings import IngestSettings
 from core.link_index import match_document
 from core.mailbox import is_canonical, mailbox_key
-from core.merge import build_profile, newest, profile_hash, record_hash
+from core.merge import build_profile, profile_hash, record_hash
 from core.ports import (
     RETIRED_HASH,
     Changeset,
@@ -33,6 +33,7 @@ from core.ports import (
 )
 from core.schema import SourceRecord
 from core.split import _hold_together
+from core.undated import later
 
 
 def _moving_watermarks(
@@ -131,7 +132,7 @@ def _changeset(
         key = record.key
         changed[key] = hashes[key]
         previous = snapshots.get(key)
-        if previous is not None and newest(previous, record) is previous:
+        if previous is not None and later(previous, record) is previous:
             # The owners read let this record through as newer, but a newer version was stored
             # after that read (the customer, read later, holds it): plan again from fresh reads.
             raise ConflictError(f"a newer {key} was stored while the batch was read; plan again")

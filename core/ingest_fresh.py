@@ -58,6 +58,10 @@ _SK_MAX_BYTES: Final = 1024
 #: What an item costs beyond its texts' bytes, at most: attribute names, 8 per value no text.
 _ITEM_OVERHEAD: Final = 48 + 8 * 8
 _ARRIVED: Final = "a new record"
+#: A ``source_arrived`` event's id (``sourc-`` and 20 hex digits), and the characters of its JSON
+#: beyond its id, customer id, time, actor, reason and record key (``_rows`` writes it).
+_EVENT_ID_CHARS: Final = 26
+_EVENT_CHARS: Final = 169
 _BLOCKED: Final = "blocklisted value"
 
 
@@ -66,6 +70,9 @@ class WritesNewItems(Protocol):
     """A store that writes new customers' items as rows (core.storage.sqlite)."""
 
     max_items_per_commit: int
+    scratch: bool
+    """A store that writes no history events or holder markers (core.storage.sqlite's scratch
+    store): their rows are sized, not built."""
 
     def insert_new_items(self, groups: Sequence[NewItems]) -> set[int]:
         """Write each group's items in one transaction: its IDENT and PROFILE items only if no item
@@ -99,8 +106,9 @@ def found_fresh(
         return groups  # the planner turns the time to UTC as it validates the events
     arrival = _Arrival(at, settings.actor)
     limit = store.max_items_per_commit
+    unread = store.scratch
     for group in groups:
-        planned = _rows(group, settings, arrival, limit, blocked)
+        planned = _rows(group, settings, arrival, limit, blocked, unread)
         if planned is None:
             left.append(group)
             continue
@@ -133,6 +141,13 @@ class _Arrival:
         self.sort_prefix = "HISTORY#" + stamp
         self.id_time = stamp + "x"  # event_id_for's text holds history_sort_key(at, "x")
 
+    def event_chars(self, customer_json: str) -> int:
+        """The characters of an event of this customer and of its sort key, but its reason's and
+        record key's JSON: what ``_rows`` counts against the limits, whether it writes the event
+        or not (a scratch store)."""
+        fixed = _EVENT_CHARS + len(customer_json) + len(self.time) + len(self.actor)
+        return fixed + 2 * _EVENT_ID_CHARS + len(self.sort_prefix)
+
     def event_id(self, customer_id: str, record_key: str, record_hash: str) -> str:
         """``event_id_for(customer_id, "source_arrived", at, record_key, record_hash)``."""
         text = f"{customer_id}\x1fsource_arrived\x1f{self.id_time}\x1f{record_key}\x1f{record_hash}"
@@ -145,10 +160,12 @@ def _rows(
     arrival: _Arrival,
     limit: int,
     blocked: dict[str, bool],
+    scratch: bool = False,
 ) -> tuple[str, NewItems, list[GuardrailHit]] | None:
     """The survivor and the items ``_changeset`` of this group as one new customer would write, by
     kind, with the group's guardrail hits; None when the general planner must decide (see the
-    module's docstring)."""
+    module's docstring). ``scratch``: the events and markers are counted in the limits as before
+    but not built (a scratch store writes none)."""
     policy = settings.policy
     is_blocked = policy.is_blocked
     limits = policy.max_records_per_identifier  # IdentityPolicy.limit_for, but for source keys
@@ -200,6 +217,7 @@ def _rows(
     event_id = arrival.event_id
     sort_prefix = arrival.sort_prefix
     cid_json = _string_json(survivor)
+    fixed = arrival.event_chars(cid_json)
     sources: list[SourceRow] = []
     events: list[EventRow] = []
     chars = 0
@@ -210,17 +228,19 @@ def _rows(
         h = record_hash(record)
         snapshot = record_json(record)  # worked out in the normalising worker, if there is one
         sources.append((pk, "SOURCE#" + record_key, h, snapshot))
-        eid = event_id(survivor, record_key, h)
         reason = "" if quotes_identifier(_ARRIVED, (record_key,)) else _ARRIVED
-        event = (
-            f'{{"customer_id":{cid_json},"event_id":"{eid}","at":{at_json},'
-            f'"kind":"source_arrived","actor":{actor},"reason":"{reason}",'
-            f'"source_keys":[{_string_json(record_key)}],"customers":[],"identifiers":[],'
-            f'"handed_over":[],"inherited_from":null}}'
-        )
-        sort_key = sort_prefix + eid
-        events.append((pk, sort_key, event))
-        chars += len(record_key) + len(h) + len(snapshot) + len(sort_key) + len(event)
+        key_json = _string_json(record_key)
+        chars += fixed + len(reason) + len(key_json)  # the event and its sort key
+        if not scratch:
+            eid = event_id(survivor, record_key, h)
+            event = (
+                f'{{"customer_id":{cid_json},"event_id":"{eid}","at":{at_json},'
+                f'"kind":"source_arrived","actor":{actor},"reason":"{reason}",'
+                f'"source_keys":[{key_json}],"customers":[],"identifiers":[],'
+                f'"handed_over":[],"inherited_from":null}}'
+            )
+            events.append((pk, sort_prefix + eid, event))
+        chars += len(record_key) + len(h) + len(snapshot)
     idents: list[IdentRow] = []
     for key in desired:
         snap = by_key.get(key[7:]) if key.startswith("source#") else None
@@ -234,11 +254,12 @@ def _rows(
             chars += len(key) + len(h) + len(moment)
     held: list[MarkerRow] = []
     for mailbox in markers:
-        held.append(("IDENT#" + mailbox, "HOLDER#" + survivor, survivor))
+        if not scratch:
+            held.append(("IDENT#" + mailbox, "HOLDER#" + survivor, survivor))
         chars += len(mailbox)
     document, item_hash = new_profile(survivor, group, settings.rules)
     owned = _owned_json(desired)
-    rows = len(sources) + len(events) + len(idents) + len(held) + 1  # and the profile
+    rows = 2 * len(sources) + len(idents) + len(markers) + 1  # events, and the profile
     chars += len(document) + len(owned) + rows * (2 * len(survivor) + 16)  # keys' prefixes, ids
     if 4 * chars + _ITEM_OVERHEAD * rows > ITEM_MAX_BYTES:
         return None  # an item (or the transaction) may be too large: sized exactly by the planner

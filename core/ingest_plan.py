@@ -29,6 +29,7 @@ from core.ports import (
 )
 from core.schema import SourceRecord
 from core.split import split_ids
+from core.undated import replacing_undated
 
 
 @dataclass
@@ -77,6 +78,8 @@ def _plan(
     touches: list[Changeset] = []
     touched: dict[str, datetime] = {}  # the times the touches give, for a merge that moves the key
     unfiled: list[SourceRecord] = []
+    # A stored undated version gives way to a later one of other content whatever its time (core.undated).
+    after_undated = replacing_undated(store, owners, records)
     for record in records:
         h = record_hash(record)
         source_key = f"source#{record.key}"  # record.source_identifier.key, without a model
@@ -91,7 +94,7 @@ def _plan(
                     touches.append(Changeset(f"touch:{record.key}", (touch,)))
                     touched[source_key] = at
                 continue
-            if (stored.updated_at, stored.record_hash) > (at, h):
+            if (stored.updated_at, stored.record_hash) > (at, h) and record.key not in after_undated:
                 result.stale += 1
                 if record.key in filed:
                     unfiled.append(record)  # it lost a race to a newer version: see below

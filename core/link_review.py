@@ -288,8 +288,9 @@ def decide(
         done = apply_decision(store, index, decided, settings, now)
     except RecordRejectedError as refused:
         # Their records do not fit one customer (refused before the merge's first step): the pair
-        # is left as it was read, and nothing else was written.
-        index.decide_review(item)
+        # is left as it was read, and nothing else was written. Only over this decision: another
+        # reviewer's, taken meanwhile (and applied), stays.
+        index.requeue_review(decided, item)
         raise ReviewRefusedError(f"review pair {pair} cannot be accepted: {refused}") from refused
     after = _customers(store, item.a, item.b)
     if after[0] is None or after[1] is None:

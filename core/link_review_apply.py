@@ -79,7 +79,8 @@ def apply_decision(
 ) -> Settled:
     """``settle`` the decision just written (``decided``); when it lost the race, ``requeue`` the pair.
     Records brought back meanwhile to what the decision was taken on (a version undoing the change)
-    have it written and settled again: ingested then decided, it would apply."""
+    have it written again (over its own requeue or an ingest's pending item, never over another
+    person's decision taken meanwhile) and settled again: ingested then decided, it would apply."""
     done = settle(store, index, decided, settings)
     for _ in range(MAX_SETTLING_ROUNDS):
         if done.applied:
@@ -88,8 +89,15 @@ def apply_decision(
         if again is not None:
             done.pending_again = again
             return done
-        if not index.decide_review(decided):
+        stored = index.review_by_id(decided.pair_id)
+        if stored is None:
             return done  # gone meanwhile: an erasure, or an ingest found it no longer in doubt
+        # Written again only over a pending item (this decision's requeue, or an ingest's): a
+        # person's decision taken meanwhile stays, as ``requeue_review`` keeps it.
+        if not stored.same_filing(decided) and (
+            stored.status != "pending" or not index.requeue_review(stored, decided)
+        ):
+            return done
         done = settle(store, index, decided, settings)
     return done
 

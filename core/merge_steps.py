@@ -44,9 +44,9 @@ def finish_merges(store: ProfileStore, state: CustomerState, settings: IngestSet
     """Finish the merges in flight (or cut short) of the customer read as ``state``: those into it
     and its own into another. Whether there was one (the customer is then read again)."""
     for absorbed in sorted(state.absorbing):
-        complete_merge(store, absorbed, state.customer_id, settings)
+        complete_merge(store, absorbed, state.customer_id, settings, in_flight=True)
     if state.merging_into:
-        complete_merge(store, state.customer_id, state.merging_into, settings)
+        complete_merge(store, state.customer_id, state.merging_into, settings, in_flight=True)
     return bool(state.absorbing or state.merging_into)
 
 
@@ -56,6 +56,8 @@ def complete_merge(
     survivor: str,
     settings: IngestSettings | None = None,
     joined_by: Sequence[str] = (),
+    *,
+    in_flight: bool = False,
 ) -> None:
     """Merge ``absorbed`` into ``survivor`` in idempotent steps, for merges too large to be atomic.
 
@@ -64,15 +66,17 @@ def complete_merge(
     profile and leave a tombstone. Each step can be repeated; a writer that finds a frozen customer
     calls this to finish the job, so a crash at any point loses nothing. A merge whose last step a
     store would refuse (the survivor's profile past 400 KB) is refused, ``RecordRejectedError``,
-    before its first: never frozen half-way for good. ``joined_by``: the
-    identifier keys that joined them, for the survivor's merge event (unknown to a writer that
-    finishes a merge cut short).
+    before its first: never frozen half-way for good. One an older version froze so (it did not ask
+    first) is taken back instead, ``core.merge_undo.undo_merge``. ``joined_by``: the identifier keys
+    that joined them, for the survivor's merge event (unknown to a writer that finishes a merge cut
+    short). ``in_flight``: the caller read the merge in flight and only finishes it; found no longer
+    in flight here (another writer finished it or took it back), it is left so, not started afresh.
     """
     settings = settings or IngestSettings()
     limit = store.max_items_per_commit
     for attempt in range(settings.max_attempts):
         state = store.get_customers([absorbed]).get(absorbed)
-        if state is None or state.merged_into:
+        if state is None or state.merged_into or (in_flight and state.merging_into is None):
             return
         if state.merging_into is None:
             target = store.get_customers([survivor]).get(survivor)
@@ -93,6 +97,23 @@ def complete_merge(
             state = store.get_customers([absorbed]).get(absorbed)
             if state is None:
                 raise ConflictError(f"customer {absorbed} vanished while being merged")
+        else:
+            # In flight: which way it goes is read off the survivor, then the customer read again
+            # (taken back by another writer since the read above, it is left so). In that order,
+            # as no store reads two customers at one instant: an undo copies the records back
+            # before it drops them from the survivor, so the two reads hold all of them.
+            into = state.merging_into
+            target = store.get_customers([into]).get(into)
+            state = store.get_customers([absorbed]).get(absorbed)
+            if state is None or state.merged_into or state.merging_into != into:
+                continue
+            if _cannot_finish(state, target, settings):
+                # Frozen by an older version, which did not ask before the freeze: its last step
+                # would be refused again, so every writer that meets it takes it back.
+                from core.merge_undo import undo_merge
+
+                undo_merge(store, absorbed, into, settings)
+                return
         survivor = state.merging_into or survivor
         version = _copy(store, state, survivor, limit)
         if version is None:
@@ -111,6 +132,17 @@ def complete_merge(
     raise ResolutionGaveUpError(
         f"merge of {absorbed} into {survivor} kept conflicting; it resumes on next ingest"
     )
+
+
+def _cannot_finish(state: CustomerState, target: CustomerState | None, settings: IngestSettings) -> bool:
+    """Whether the merge in flight of the customer read as ``state`` into ``target`` (read just
+    before it) is one whose last step a store refuses (their records together past 400 KB). Every
+    writer reads the same answer: the records are on one side or the other until the merge ends."""
+    from core.merge_undo import merge_fits
+
+    if target is None or target.merged_into or target.merging_into:
+        return False  # the steps below follow (or report) it
+    return not merge_fits(state, target, settings)
 
 
 def _final(

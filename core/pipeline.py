@@ -32,11 +32,11 @@ from core.ingest_settings import (
     _back_off,
     carry_partial,
 )
-from core.merge import newest
 from core.merge_steps import complete_merge
 from core.ports import Changeset, ProfileStore
 from core.schema import SourceRecord
 from core.split import split_customer
+from core.undated import later
 
 
 def ingest(
@@ -44,7 +44,8 @@ def ingest(
 ) -> IngestResult:
     """Resolve and merge records into the store; safe to call again with the same records.
 
-    Duplicates within the call collapse to the newest version of each source record. Lost races are
+    Duplicates within the call collapse to the newest version of each source record (a dated one after
+    an undated one of other content replaces it: core.undated). Lost races are
     re-planned with jittered exponential backoff, up to ``settings.max_attempts`` rounds. An
     exception carries what was done before it (``core.ingest_settings.partial_of``): the records
     stored (or found unchanged) so far, counted, and the others, none of them stored.
@@ -74,6 +75,7 @@ def _ingest(
     attempt = 0
     filed: set[str] = set()  # the records a round filed in the identity index (core.link_plan)
     lost: set[str] = set()  # the records whose commit failed: a customer id they found is checked
+    refused_merges: set[tuple[str, str]] = set()  # merges in steps refused once (planned again)
     while pending:
         progress.unsettled = pending
         try:
@@ -107,7 +109,16 @@ def _ingest(
         if plan.pending_merges:
             try:
                 for absorbed, survivor in plan.pending_merges:
-                    complete_merge(store, absorbed, survivor, settings)
+                    try:
+                        complete_merge(store, absorbed, survivor, settings)
+                    except RecordRejectedError:
+                        # Refused before its first step: planned on a read of a merge in flight that
+                        # another writer took back since (core.merge_undo), planned again once; a
+                        # merge planned again and refused again is the records' (quarantined).
+                        if (absorbed, survivor) in refused_merges:
+                            raise
+                        refused_merges.add((absorbed, survivor))
+                        raise ConflictError(f"merge of {absorbed} into {survivor} refused") from None
             except ResolutionGaveUpError:
                 raise
             except ConflictError:
@@ -154,7 +165,7 @@ def latest_versions(records: Iterable[SourceRecord]) -> tuple[int, list[SourceRe
     for record in records:
         received += 1
         prior = latest.get(record.key)
-        latest[record.key] = record if prior is None else newest(prior, record)
+        latest[record.key] = record if prior is None else later(prior, record)
     return received, sorted(latest.values(), key=lambda r: r.key)
 
 

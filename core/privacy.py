@@ -47,7 +47,7 @@ from core.identity import IdentityPolicy
 from core.ingest_settings import IngestSettings
 from core.person_scope import PersonScope, find_scope, locate, plan_erasure
 from core.ports import RETIRED_OWNER, ProfileStore, SyncStateStore
-from core.privacy_customer import _erase_customer
+from core.privacy_customer import _erase_customer, settle_merges
 from core.privacy_export import PersonExport, PushedRecord, export_person
 from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, kept_by_policy
 from core.privacy_request import (
@@ -119,6 +119,31 @@ def ask_tools(
     return results
 
 
+def _find_person(
+    identifier: Identifier,
+    profiles: ProfileStore,
+    erasure: ErasureStore,
+    sync_state: SyncStateStore | None,
+    policy: IdentityPolicy,
+    sleep: Callable[[float], None],
+) -> PersonScope:
+    """``find_scope``, on a store at rest for her: the large merge in flight of the customer found is
+    finished (or taken back: core.merge_undo) and the person located again, and so is she when the
+    owner of what the request names changed while she was located (that merge taken back by another
+    writer between the read of the owner and of its customer: the customer read is her namesake's)."""
+    for _ in range(3):
+        owner = profiles.get_owners([identifier.key]).get(identifier.key)
+        scope = find_scope(
+            identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
+        )
+        if settle_merges(profiles, scope, sleep):
+            continue
+        after = profiles.get_owners([identifier.key]).get(identifier.key)
+        if (owner and owner.customer_id) == (after and after.customer_id):
+            return scope
+    return find_scope(identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy)
+
+
 def erase_person(
     identifier: Identifier,
     *,
@@ -155,7 +180,7 @@ def erase_person(
     stores = PrivacyStores(profiles, erasure, sync_state, suppression, dead_letters, quarantine_of)
     policy = policy or (identity.policy if identity is not None else IdentityPolicy())
     started = now()
-    scope = find_scope(identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy)
+    scope = _find_person(identifier, profiles, erasure, sync_state, policy, sleep)
     report = ErasureReport(found=scope.found, outcome="")
     if scope.ambiguous:
         # A family inbox or a household phone names several people: its owner is whoever got it

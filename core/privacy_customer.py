@@ -22,6 +22,17 @@ if TYPE_CHECKING:
     from core.privacy import ErasureReport
 
 
+def settle_merges(profiles: ProfileStore, scope: PersonScope, sleep: Callable[[float], None]) -> bool:
+    """Finish the large merge in flight of the customer ``scope`` found (or take back one an older
+    version froze for good, core.merge_undo), before anything is erased: her identifiers may be with
+    the other customer of it until then, and the customer found is then somebody else's. Whether
+    there was one (the person is then located again)."""
+    state = scope.state
+    if state is None or not (state.merging_into or state.absorbing):
+        return False
+    return finish_merges(profiles, state, IngestSettings(sleep=sleep))
+
+
 def _erase_customer(
     scope: PersonScope,
     stores: PrivacyStores,

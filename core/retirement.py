@@ -8,7 +8,8 @@ deleted (``updated_at``), nothing else. ``split_tombstones`` takes them out of a
 
     tombstone -> the owner of its ``source#`` key (absent, or only the owner link of other records
                  such as a charge's customer: nothing to do; stored version newer than the
-                 deletion: the record came back at the vendor, so the tombstone is stale)
+                 deletion: the record came back at the vendor, so the tombstone is stale, unless
+                 that version is undated: read before the deletion, core.undated)
               -> the customer, read whole -> one conditional changeset: delete the SOURCE# item,
                  the IDENT items no record left holds, rebuild the profile from the records left
               -> the records left no longer share an identifier: split the customer
@@ -51,6 +52,7 @@ from core.ports import (
 from core.privacy_store import ErasureStore
 from core.retirement_steps import _retire_from
 from core.schema import Quarantined, RecordDraft, SourceDeletion
+from core.undated import undated_stored
 
 if TYPE_CHECKING:
     from core.ingest_settings import IngestSettings
@@ -209,6 +211,16 @@ def _retire_round(
 ) -> dict[str, SourceDeletion]:
     """One round: retire what can be, return the deletions whose customer lost a race."""
     owners = store.get_owners([f"source#{key}" for key in pending])
+    # A stored undated version is retired whatever its time: the record existed when it was read.
+    later = [
+        key
+        for key, deletion in pending.items()
+        if (owner := owners.get(f"source#{key}")) is not None
+        and owner.record_hash not in (None, RETIRED_HASH)
+        and owner.updated_at is not None
+        and owner.updated_at > deletion.deleted_at
+    ]
+    undated = undated_stored(store, owners, later) if later else set()
     by_customer: dict[str, list[SourceDeletion]] = {}
     for key, deletion in pending.items():
         owner = owners.get(f"source#{key}")
@@ -217,7 +229,7 @@ def _retire_round(
             # customer; one claimed after the record was retired keeps RETIRED_HASH): the record
             # itself was never stored, or was retired already.
             result.absent += 1
-        elif owner.updated_at is not None and owner.updated_at > deletion.deleted_at:
+        elif owner.updated_at is not None and owner.updated_at > deletion.deleted_at and key not in undated:
             result.stale += 1
         else:
             by_customer.setdefault(owner.customer_id, []).append(deletion)

@@ -170,7 +170,9 @@ class RecordDraft(BaseModel):
     """The vendor does not say when this version was made, only that it was by ``updated_at`` (Stripe,
     for an object with no event left in the 30 days it keeps them: its last change was before then).
     Ingest orders it by ``updated_at`` against a stored version of other content, and leaves a stored
-    version of the same content as it is (no touch: the time says nothing about when it changed)."""
+    version of the same content as it is (no touch: the time says nothing about when it changed).
+    Once stored, it gives way to any later version of other content that is not undated, and to a
+    tombstone, whatever their times (core.undated)."""
     deleted: bool = False
     """A tombstone: the vendor deleted the record ``source``/``object_type``/``source_id`` name, at
     ``updated_at``; nothing else is read. It is retired from its customer (core.retirement): the

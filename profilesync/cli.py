@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
         "--endpoint-url",
         default=None,
         help="a DynamoDB endpoint (DynamoDB Local, AWS); default: an embedded SQLite store, "
-        "made next to --out for the run and removed after it",
+        "made next to --out for the run and removed after it (it keeps no history of its customers, "
+        "which nothing reads before it is removed)",
     )
     resolve.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
     resolve.add_argument(
@@ -213,12 +214,13 @@ def _parser() -> argparse.ArgumentParser:
         "(see `profilesync connectors list`; default hubspot,mailchimp,shopify)",
     )
     add_identity_parser(sub)
-    from profilesync import ops_cli, profile_commands
+    from profilesync import ops_cli, profile_commands, repair_cli
     from profilesync.review_cli import add_explain_parser
 
     add_explain_parser(sub)
 
     ops_cli.register(sub)
+    repair_cli.register(sub)
     profile_commands.add_parsers(sub)
     _add_common_options(parser, top=True)
     return parser

@@ -69,10 +69,11 @@ def _resolve(args: argparse.Namespace) -> int:
             else None
         )
         if args.endpoint_url is None:
-            # A store of this run's own: its commits are grouped (core.storage.sqlite_database).
+            # A store of this run's own: its commits are grouped (core.storage.sqlite_database),
+            # and it writes no history events or holder markers, which nothing in the run reads.
             path = stack.enter_context(temporary_store_path(args.out.parent))
             stores = stack.enter_context(
-                open_stores(endpoint_url=None, table=args.table, path=path, durable=False)
+                open_stores(endpoint_url=None, table=args.table, path=path, durable=False, scratch=True)
             )
             # Ended (committed) when the records are resolved: the output is read by two processes.
             grouped = stack.enter_context(ExitStack())

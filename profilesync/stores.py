@@ -95,11 +95,14 @@ def open_stores(
     path: Path | str | None = None,
     durable: bool = True,
     read_only: bool = False,
+    scratch: bool = False,
 ) -> Iterator[Stores]:
     """The stores on DynamoDB at ``endpoint_url``, or on the SQLite file ``path`` (``":memory:"``
     for one that lives as long as the block). The SQLite file is closed when the block ends;
     ``durable=False`` is for a file deleted after the run, ``read_only=True`` for reading a store
-    without writing anything to it or its folder (see ``SQLiteDatabase``)."""
+    without writing anything to it or its folder (see ``SQLiteDatabase``); ``scratch=True`` for
+    ``resolve``'s own file, whose profile store leaves out the items nothing in the run reads
+    (history events, holder markers: ``SQLiteProfileStore``'s scratch mode)."""
     if endpoint_url is not None:
         yield _dynamodb_stores(endpoint_url, table)
         return
@@ -114,7 +117,7 @@ def open_stores(
     database = SQLiteDatabase(path, durable=durable, read_only=read_only)
     try:
         yield Stores(
-            SQLiteProfileStore(database),
+            SQLiteProfileStore(database, scratch=scratch),
             SQLiteSyncStateStore(database),
             SQLiteErasureStore(database),
             SQLiteSuppressionStore(database),

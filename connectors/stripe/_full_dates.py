@@ -35,12 +35,16 @@ header; a pull resumed later reads them again, and a later horizon still bounds 
 object with none left), rounded up to the next midnight (UTC), and no later than the newest event
 Stripe held when the pull began (the event streams' watermark: such an object changed before every
 held event; a ``Date`` header ahead of Stripe's events, a proxy's or a cache's, dated it after the
-pull began). An account holding no event has no such bound. It is dated there and marked
-``undated`` (``RecordDraft.undated``): any version a sync stored from an event of it is older (that
-event is gone: before the horizon), and so is one an earlier full pull dated at its own horizon,
-so a version of other content wins; a version of the same content is left as stored, with no write
-(ingest does not touch a stored version to an undated time). A version the event streams read after
-the pull began is newer. An object created after the horizon and never changed keeps ``created``.
+pull began). An account holding no event has no such bound, nor any other time of Stripe's (every
+object and event of it is older than 30 days). It is dated there and marked ``undated``
+(``RecordDraft.undated``): any version a sync stored from an event of it is older (that event is
+gone: before the horizon), and so is one an earlier full pull dated at its own horizon, so a version
+of other content wins; a version of the same content is left as stored, with no write (ingest does
+not touch a stored version to an undated time). A version the event streams read after the pull
+began is newer, whatever the header said: once stored, an undated version gives way to any later
+version of other content that is not undated, and a tombstone retires it (core.undated), so a
+header far ahead of a quiet account's clock loses no change made after the pull. An object created
+after the horizon and never changed keeps ``created``.
 """
 
 from __future__ import annotations

@@ -12,10 +12,12 @@ of about a dozen records): ``ADD records`` under the condition that the key is n
 has room, ``DELETE records`` for removals (in a pass of their own: one expression cannot ADD to and
 DELETE from one set). A member's place in its block's order (core.linkage.blocking.order_string) is
 an attribute of its own, ``o#<source key>``, set with its ADD and removed with its DELETE, so that a
-record finds its neighbours in a crowded block from the one item. An ADD whose condition fails is
-read back: an overloaded key is left alone, a full one becomes ``overloaded`` and drops its members
-(and their places). A transaction conflict (another writer on one
-of the keys) sends the lost updates again after a pause; every update is idempotent.
+record finds its neighbours in a crowded block from the one item; an update names at most 100
+places (an expression holds 4 KB): a change naming more goes in pieces, a round each. An ADD whose
+condition fails is read back: an overloaded key is left alone, a full one becomes ``overloaded`` and
+drops its members, then every place the item still holds (one filed between the read and the write
+too). A transaction conflict (another writer on one of the keys) sends the lost updates again after
+a pause; every update is idempotent.
 
 Pending reviews are listed through one item that holds their ids, so listing never scans the table.
 """
@@ -40,6 +42,9 @@ _PENDING_PK = "REVIEW#_pending"
 _MAX_ATTEMPTS = 8
 _ORDER = "o#"
 """Prefix of the attribute holding one member's place in the block's order."""
+_PLACES_PER_UPDATE = 100
+"""The most places one update sets or removes: ``#o99 = :o99, `` is 14 bytes, and DynamoDB takes an
+expression of at most 4 KB (moto fails one of about 250)."""
 
 
 class DynamoDBLinkIndex:
@@ -86,10 +91,12 @@ class DynamoDBLinkIndex:
     # -- index writes --------------------------------------------------------------------------
 
     def update_blocks(self, changes: Sequence[BlockChange]) -> None:
-        removes = [c for c in changes if c.remove]
-        adds = [c for c in changes if c.add]
-        self._send([(c, self._remove_action(c, "records", c.remove)) for c in removes], lambda c: None)
-        self._send([(c, self._add_action(c)) for c in adds], on_condition=self._full_or_overloaded)
+        # A change naming more places than one expression holds goes in pieces, a round each (one
+        # transaction takes one action per item).
+        for removes in _rounds([c for c in changes if c.remove], "remove"):
+            self._send([(c, self._remove_action(c, "records", c.remove)) for c in removes], lambda c: None)
+        for adds in _rounds([c for c in changes if c.add], "add"):
+            self._send([(c, self._add_action(c)) for c in adds], on_condition=self._full_or_overloaded)
         # Child objects in a set of their own: past its limit, further ones are simply not filed.
         gone = [c for c in changes if c.remove_children]
         self._send([(c, self._remove_action(c, "children", c.remove_children)) for c in gone], lambda c: None)
@@ -171,16 +178,24 @@ class DynamoDBLinkIndex:
             return
         members = set(item.get("records", {}).get("SS", ())) | change.add
         if len(members) > change.limit:
-            # The members' places go with them (as read: a writer adding meanwhile failed its ADD's
-            # condition on the size, or adds after this and is refused by ``overloaded``).
-            names = {f"#o{i}": name for i, name in enumerate(sorted(n for n in item if n.startswith(_ORDER)))}
-            update: dict[str, Any] = {
-                "UpdateExpression": "SET overloaded = :t REMOVE " + ", ".join(["records", *names]),
-                "ExpressionAttributeValues": {":t": {"BOOL": True}},
-            }
-            if names:
-                update["ExpressionAttributeNames"] = names
-            self._client.update_item(TableName=self.table_name, Key=self._key(change), **update)
+            # The members go, and every place the write leaves (those read, and any a smaller ADD
+            # filed between the read and this write: no ADD passes ``overloaded`` after it).
+            after = self._client.update_item(
+                TableName=self.table_name,
+                Key=key,
+                UpdateExpression="SET overloaded = :t REMOVE records",
+                ExpressionAttributeValues={":t": {"BOOL": True}},
+                ReturnValues="ALL_NEW",
+            )
+            places = sorted(n for n in after.get("Attributes", {}) if n.startswith(_ORDER))
+            for start in range(0, len(places), _PLACES_PER_UPDATE):
+                names = {f"#o{i}": name for i, name in enumerate(places[start : start + _PLACES_PER_UPDATE])}
+                self._client.update_item(
+                    TableName=self.table_name,
+                    Key=key,
+                    UpdateExpression="REMOVE " + ", ".join(names),
+                    ExpressionAttributeNames=names,
+                )
         else:
             update = {
                 "UpdateExpression": "ADD records :a",
@@ -296,7 +311,8 @@ class DynamoDBLinkIndex:
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
-        self._pending("ADD", [pending.pair_id])
+        # A refused decision puts the item back as read, which may be a decision (core.link_review).
+        self._pending("ADD" if pending.status == "pending" else "DELETE", [pending.pair_id])
         return True
 
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
@@ -342,6 +358,30 @@ class DynamoDBLinkIndex:
         )
         item = response.get("Item")
         return None if item is None else ReviewItem.from_dict(json.loads(item["data"]["S"]))
+
+
+def _rounds(changes: Sequence[BlockChange], side: str) -> list[list[BlockChange]]:
+    """``changes`` whose ``add`` (with its places) or ``remove`` (``side``) names more places than
+    ``_PLACES_PER_UPDATE`` cut in pieces: round ``i`` holds each change's ``i``-th piece. A key whose
+    pieces go in turn keeps its limit: each piece's ADD is conditioned on the room left for it."""
+    rounds: list[list[BlockChange]] = [[]]
+    for change in changes:
+        members = sorted(change.add if side == "add" else change.remove)
+        placed = bool(change.orders) if side == "add" else not change.key.startswith(("id:", "rv:"))
+        if not placed or len(members) <= _PLACES_PER_UPDATE:
+            rounds[0].append(change)
+            continue
+        for n, start in enumerate(range(0, len(members), _PLACES_PER_UPDATE)):
+            piece = frozenset(members[start : start + _PLACES_PER_UPDATE])
+            if side == "add":
+                orders = {m: change.orders[m] for m in piece if m in change.orders}
+                cut = change._replace(add=piece, orders=orders)
+            else:
+                cut = change._replace(remove=piece)
+            if n == len(rounds):
+                rounds.append([])
+            rounds[n].append(cut)
+    return [r for r in rounds if r]
 
 
 def _set_orders(update: dict[str, Any], change: BlockChange) -> None:

@@ -16,7 +16,9 @@ of the same identifier took its entry over, and keeps it) before the erasure's i
 A ``fuzzy`` entry holds every erasure's fingerprints under its look-up key (namesakes share one): an
 erasure adds its own and a lift removes its own by reading the item and writing it back conditioned
 on its ``version`` (an item written before versions: on having none, and its ``erasure``), read and
-tried again when another erasure or lift wrote it in between.
+tried again when another erasure or lift wrote it in between. An item made anew starts its version
+at a random 62-bit number, not at 1: one deleted (its last erasure lifted) and made again (another
+namesake erased) between a writer's read and its write must not pass for the item it read.
 
 Like core.storage.dynamodb, it takes an injected boto3 client and imports neither boto3 nor botocore.
 """
@@ -24,6 +26,7 @@ Like core.storage.dynamodb, it takes an injected boto3 client and imports neithe
 from __future__ import annotations
 
 import random
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -136,7 +139,9 @@ class DynamoDBSuppressionStore:
                     if item is not None:
                         self._client.delete_item(TableName=self.table_name, Key=key, **condition)
                 elif held is None or left != held:
-                    written = _item(left) | {"version": {"N": str((version or 0) + 1)}}
+                    # A new item's version is random (see the module docstring).
+                    after = secrets.randbits(62) if version is None else version + 1
+                    written = _item(left) | {"version": {"N": str(after)}}
                     self._client.put_item(TableName=self.table_name, Item=written, **condition)
             except exceptions.ConditionalCheckFailedException:
                 time.sleep(min(0.5, 0.01 * 2**attempt) * random.random())

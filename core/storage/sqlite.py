@@ -9,6 +9,13 @@ quarantined here as there.
 
 Reads go in batches (``pk IN (...)``), never one query per key, and each read runs in one read
 transaction, so it never sees half of another process's commit.
+
+A *scratch* store (``scratch=True``: ``profilesync resolve``'s own file, deleted after its run)
+leaves out the items nothing in that run reads: history events (``HISTORY#``), their name index
+(``NAMED#``) and mailbox holder markers (``HOLDER#``), which only ``profilesync history``, the
+privacy commands and the profile API read, on a store that outlives the run. Everything else is as
+in any store: every condition is checked and every item sized as before (a changeset too large
+with its events is refused as before), only those items are not written.
 """
 
 from __future__ import annotations
@@ -45,10 +52,16 @@ class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems):
     ``SQLiteDatabase``; thread-safe."""
 
     def __init__(
-        self, database: SQLiteDatabase, *, max_items_per_commit: int = TRANSACTION_MAX_ITEMS
+        self,
+        database: SQLiteDatabase,
+        *,
+        max_items_per_commit: int = TRANSACTION_MAX_ITEMS,
+        scratch: bool = False,
     ) -> None:
         self.database = database
         self.max_items_per_commit = max_items_per_commit
+        self.scratch = scratch
+        """Leave out the items nothing in a ``resolve`` run reads (see the module's docstring)."""
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -193,7 +206,10 @@ class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems):
         return SQLiteHistoryStore(self.database)
 
     def inherit_history(self, absorbed: str, survivor: str) -> int:
-        """Copy ``absorbed``'s history to ``survivor`` (core.governance.history.HistoryStore)."""
+        """Copy ``absorbed``'s history to ``survivor`` (core.governance.history.HistoryStore); a
+        scratch store keeps no history, so it copies nothing."""
+        if self.scratch:
+            return 0
         return self.history.inherit_history(absorbed, survivor)
 
 

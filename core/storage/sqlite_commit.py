@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from core.errors import RecordRejectedError
-from core.governance.history_names import index_pairs
+from core.governance.history_names import NAMED_PREFIX, index_pairs
 from core.merge import profile_json
 from core.ports import (
     Changeset,
@@ -65,6 +65,7 @@ class SQLiteCommit:
 
     database: SQLiteDatabase
     max_items_per_commit: int
+    scratch: bool
 
     def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
         todo = [c for c in changesets if c.operations]
@@ -91,6 +92,8 @@ class SQLiteCommit:
                         raise too_large(changeset, size)
                 else:
                     failed.append(changeset)
+            if self.scratch:
+                state.leave_out_unread()
             state.write(conn)
         return failed
 
@@ -150,6 +153,12 @@ def row_of(op: ItemPut) -> _Row:
             # A Put, as in DynamoDB: the tombstone holds its version and merged_into only.
             attrs, version = json.dumps({"merged_into": op.merged_into}), op.expected_version + 1
             return (_CUSTOMER + op.customer_id, "PROFILE", version, None, None, None, None, attrs)
+
+
+def is_unread(pk: str, sk: str) -> bool:
+    """Whether an item is one a scratch store leaves out: a history event (``HISTORY#``), its name
+    index (``NAMED#``), a holder marker (``HOLDER#``)."""
+    return sk.startswith(("HISTORY#", "HOLDER#")) or pk.startswith(NAMED_PREFIX)
 
 
 def _utf8_len(text: str) -> int:
@@ -315,6 +324,13 @@ class _Conditions:
         assert row[2] is not None  # a profile item has a version
         self.profiles[customer_id] = (row[2], row[7])
         return row
+
+    def leave_out_unread(self) -> None:
+        """Drop the puts a scratch store does not write (core.storage.sqlite): history events, their
+        name index items and holder markers, sized and checked already."""
+        self.puts = {
+            key: row for key, row in self.puts.items() if row is None or not is_unread(key[0], key[1])
+        }
 
     def write(self, conn: Any) -> None:
         """Send the writes gathered: one statement per kind, each over all its items."""

@@ -45,24 +45,25 @@ def _rows(store: Any) -> Iterator[tuple[str, str, str | None]]:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="a dense key is now compared by sorted neighbourhood (core.linkage.blocking: past 8 records "
-    "a record meets its 4 neighbours on either side; the keys of the rules that crowd with strangers, "
-    "names, surname + birth year, street in a town and house on a street, are chains past 2 records, "
-    "one neighbour on either side), so the pairs a record adds are bounded: 800 Smiths decide 7,004 "
-    "pairs in batches of 100, not 34,075, and the pairs per record stop growing past ~1,600 "
-    "(tests/unit/linkage/test_dense_blocks.py). This test's step from 100 to 400 Smiths still grows "
-    "7.6x (357 -> 2,720 pairs; 273 -> 2,472 reviews): at 100 most keys hold 1 or 2 records (surname + "
-    "birth year 1.9 on average, postcode + house number 1.2), at 400 they fill (6.2, 1.8) and the "
-    "postcode + first initial key (9 -> 33 records) gives each record up to its 8 neighbours; in "
-    "batches a dense key's neighbours change as records arrive (2,720 pairs against one batch's 2,054 "
-    "at 400). A window small enough to stay flat from 100 on every key (2 neighbours past 4 records) "
-    "drops 407 of FEBRL3's 6,538 true pairs from the candidates. Every Smith pair on one street scores "
-    "between the thresholds, so reviews follow the pairs until different first names weigh against a "
-    "link (febrl3) (linkspeed). What a record reads is bounded now (cand14: BLOCK# items keep each "
-    "member's place in the order, and a record reads its neighbours, at most 2 a chain and 8 a dense "
-    "key, not the whole block): candidates read a record 0 / 1.5 / 4.5 at 100 / 400 / 800 Smiths "
-    "(4.95 at 800 before), but the pairs decided, which this test counts, are the blocking's: "
-    "the same at 100 and 400 (357 / 2,720; 6,960 at 800 against 7,004)",
+    reason="batches of 100 decide pairs that one batch never forms, and more of them as the block "
+    "grows: 357 -> 2,720 pairs from 100 to 400 Smiths (7.6x; 273 -> 2,472 reviews), 2,054 in one "
+    "batch of 400. Pairs per record, one batch: 3.57 / 4.43 / 5.13 / 5.42 / 4.69 / 4.20 at 100 / 200 "
+    "/ 400 / 800 / 1,600 / 3,200 Smiths (flat: the windows bound it, core.linkage.blocking); batches "
+    "of 100: 3.57 / 5.11 / 6.80 / 8.70 / 10.49 / 12.46, a batch's own pairs by quarter of the run "
+    "870 / 1,228 / 1,492 / 1,396 at 3,200 and 1,049 / 1,444 / 2,447 / 4,741 at 6,400. No pair is "
+    "decided twice (the decision cache). At 800 the 6,960 pairs decided in batches are one batch's "
+    "4,340 plus 2,620 others: 1,751 newcomer-to-stored and 671 between newcomers (neighbours when "
+    "they came, pushed apart by later records: the candidates of what was stored then, which order "
+    "independence makes the store decide) and 198 between two stored records. The last kind is what "
+    "keeps growing: 3,967 of the last 7 batches' 9,744 pairs at 3,200. Records only enter a key, so "
+    "two stored records are never newly neighbours in its full order: these pairs come from a "
+    "neighbourhood worked out over the part of a key the batch's scope holds (docs/identity.md, "
+    "Limits: a key only a loaded customer's record holds, its block limit judged on the scope too). "
+    "What it would take: rank every key a loaded record holds from the places its BLOCK# item keeps, "
+    "as the walk does for the scope's own keys, or decide no pair of two stored records that the "
+    "index does not make neighbours (core/link_scope.py, core/link_reach.py: lean15's), checked "
+    "against order independence and FEBRL accuracy. From 100 to 400 the keys also fill (most hold 1 "
+    "or 2 records at 100), so even one batch grows 5.8x there: the 5x step needs both",
 )
 def test_the_work_per_record_does_not_grow_with_a_dense_block(monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN 100, then 400 different Smiths in one postcode WHEN resolved in batches of 100 THEN four

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bench.ingest_parts import batches, ingest, replay
 from bench.resolve_scaling import generate
 
@@ -20,11 +22,12 @@ def _rows(path: Path, query: str) -> list[tuple[object, ...]]:
         return connection.execute(query).fetchall()
 
 
-def test_the_replayed_rows_are_the_rows_ingest_stored(tmp_path: Path) -> None:
+@pytest.mark.parametrize("scratch", [True, False], ids=["scratch", "full"])
+def test_the_replayed_rows_are_the_rows_ingest_stored(tmp_path: Path, scratch: bool) -> None:
     source = tmp_path / "records.jsonl"
     generate(source, 600, seed=5)
     work = batches(source)
-    cpu, written = ingest(work, tmp_path)
+    cpu, written = ingest(work, tmp_path, scratch=scratch)
     assert written, "the population's new customers go through insert_new_items"
     assert {"ingest", "split", "rows", "profiles", "inserts"} <= set(cpu)
     every = "SELECT * FROM items ORDER BY pk, sk"
