@@ -14,9 +14,12 @@ import pytest
 from connectors._http import RetryPolicy
 from core.connector import Connector, ConnectorPlugin, RawPage
 from core.schema import RecordDraft
+from core.testing.clock import days_ago
 
-#: Where the sandbox clock stands while the suite changes records (after every seeded timestamp).
-T_CHANGES = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
+#: When the suite changes records: noon yesterday by this machine's date (``core.testing.clock``), after
+#: every seeded timestamp and, whatever day the suite runs, neither in the machine's future nor further
+#: behind a sandbox clock running in real time than a vendor keeps its changes (Stripe: 30 days).
+T_CHANGES = days_ago(1)
 #: A record's time far ahead of any clock (more than ``core.time_bound``'s default skew of a day).
 FAR_FUTURE = datetime(2099, 1, 1, tzinfo=UTC)
 _FLOOR = 0.01

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime
 
 from connectors.mailchimp import PLUGIN as MAILCHIMP
 from connectors.stripe import PLUGIN, make_sandbox
@@ -21,10 +20,12 @@ from core.schema import SourceRecord
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.storage.memory_privacy import InMemoryErasureStore
 from core.sync import pull_into_store
+from core.testing.clock import days_ago
 
 from .conftest import StoreKit
 
-AT = datetime(2026, 11, 20, 12, tzinfo=UTC)
+#: Recent, by this machine's date: the sandbox's clock runs in real time (core.testing.clock).
+AT = days_ago(1)
 SETTINGS = IngestSettings(sleep=lambda _: None)
 
 

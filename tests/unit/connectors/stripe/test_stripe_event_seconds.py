@@ -15,7 +15,7 @@ returns the whole second.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from connectors.stripe import PLUGIN, make_sandbox
 from connectors.stripe._sandbox import StripeSandbox
@@ -23,8 +23,10 @@ from core.connector import Connector
 from core.pipeline import IngestSettings
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import pull_into_store
+from core.testing.clock import days_ago
 
-AT = datetime(2026, 11, 20, 12, tzinfo=UTC)
+#: Recent, by this machine's date: the sandbox's clock runs in real time (core.testing.clock).
+AT = days_ago(1)
 SETTINGS = IngestSettings(sleep=lambda _: None)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +33,11 @@ from core.storage.sqlite_database import SQLiteDatabase
 from core.storage.sqlite_privacy import SQLiteErasureStore
 from core.storage.sqlite_sync import SQLiteSyncStateStore
 from core.sync import PullReport, pull_into_store
+from core.testing.clock import days_ago
 from tests.unit.connectors.served import served
 
-AT = datetime(2026, 11, 20, 12, tzinfo=UTC)
+#: Recent, by this machine's date: the sandbox's clock runs in real time (core.testing.clock).
+AT = days_ago(1)
 SETTINGS = IngestSettings(sleep=lambda _: None)
 #: The sandbox serves 10,000 requests a second; the connector's own pacing at Stripe's 25 would
 #: make each example wait seconds of real time.

@@ -14,7 +14,7 @@ one of the same content is left as stored, with no write.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from connectors.stripe import PLUGIN, make_sandbox
 from connectors.stripe._sandbox import StripeSandbox
@@ -23,15 +23,20 @@ from core.pipeline import IngestSettings
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.storage.memory_privacy import InMemoryErasureStore
 from core.sync import pull_into_store
+from core.testing.clock import days_ago
 
-AT = datetime(2026, 11, 20, 12, tzinfo=UTC)
+#: Recent, by this machine's date: the sandbox's clock runs in real time (core.testing.clock).
+AT = days_ago(1)
 SETTINGS = IngestSettings(sleep=lambda _: None)
 
 
 def _renamed_synced_then_refreshed(
-    sandbox: StripeSandbox, renamed_again: datetime, refresh_at: datetime | None = None
+    sandbox: StripeSandbox,
+    renamed_again: datetime,
+    refresh_at: datetime | None = None,
+    renamed: datetime = AT,
 ) -> None:
-    """Three customers renamed at ``AT`` and synced into a store, renamed again at ``renamed_again``
+    """Three customers renamed at ``renamed`` and synced into a store, renamed again at ``renamed_again``
     (no sync reads that), then a full refresh into the same store (Stripe's clock at
     ``refresh_at``): the store must hold them as a full pull into an empty store does."""
     keys = sorted(k for k in sandbox.record_keys() if k.startswith("customer:"))[:3]
@@ -39,7 +44,7 @@ def _renamed_synced_then_refreshed(
     erasure = InMemoryErasureStore(store, state)
     with PLUGIN.build(sandbox.settings()) as connector:
         pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
-        sandbox.touch(set(keys), at=AT)
+        sandbox.touch(set(keys), at=renamed)
         pull_into_store(connector, store, state, settings=SETTINGS, erasure=erasure)
         sandbox.touch(set(keys), at=renamed_again)
         if refresh_at is not None:
@@ -61,6 +66,9 @@ def test_a_full_refresh_after_renames_no_sync_read_keeps_the_names_stripe_holds(
 def test_a_full_refresh_after_a_rename_stripe_no_longer_holds_an_event_of() -> None:
     # GIVEN an account that keeps events 30 days, and a store synced after a rename
     sandbox = make_sandbox(people=12, seed=5, event_retention=RETENTION)
-    sandbox.clock.set(AT)
+    start = days_ago(41)  # the refresh, 40 days on, is still in this machine's past
+    sandbox.clock.set(start)
     # WHEN they are renamed again, no sync runs for 40 days, and a full refresh runs then
-    _renamed_synced_then_refreshed(sandbox, AT + timedelta(days=5), refresh_at=AT + timedelta(days=40))
+    _renamed_synced_then_refreshed(
+        sandbox, start + timedelta(days=5), refresh_at=start + timedelta(days=40), renamed=start
+    )

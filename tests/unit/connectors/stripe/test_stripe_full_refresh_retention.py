@@ -14,7 +14,7 @@ any order and at any distance from the refresh:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,9 +28,12 @@ from core.record_json import record_json
 from core.schema import SourceRecord
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import pull_into_store
+from core.testing.clock import days_ago
 from core.testing.records import make_record
 
-AT = datetime(2026, 9, 1, 12, tzinfo=UTC)
+#: Far enough back that the furthest step (100 days, a refresh 60 days and an hour on) stays in this
+#: machine's past: the product reads a later time as its own clock (core.testing.clock).
+AT = days_ago(170)
 SETTINGS = IngestSettings(sleep=lambda _: None)
 
 
@@ -96,7 +99,7 @@ def test_a_customer_created_after_the_horizon_keeps_its_creation_time() -> None:
     owners = store.get_owners([f"source#stripe:{k}" for k in [new, *old]])
     # THEN the new one is dated when it was created; the others at the horizon, 30 days back and
     # rounded up to midnight (or when they were created, for those the fixture made after it)
-    horizon = datetime(2026, 9, 12, tzinfo=UTC)
+    horizon = datetime.combine(AT.date() + timedelta(days=11), time(), tzinfo=UTC)
     assert owners[f"source#stripe:{new}"].updated_at == created
     for key in old:
         made = datetime.fromtimestamp(sandbox.customers[key.partition(":")[2]]["created"], UTC)

@@ -7,7 +7,7 @@ no customer deleted at Stripe.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,8 +18,10 @@ from core.pipeline import IngestSettings
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.storage.memory_privacy import InMemoryErasureStore
 from core.sync import pull_into_store
+from core.testing.clock import days_ago
 
-AT = datetime(2026, 11, 20, 12, tzinfo=UTC)
+#: Recent, by this machine's date: the sandbox's clock runs in real time (core.testing.clock).
+AT = days_ago(1)
 SETTINGS = IngestSettings(sleep=lambda _: None)
 PEOPLE = 12
 
