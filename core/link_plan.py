@@ -98,8 +98,10 @@ def plan_linked(
             old_keys[record.key] = index_keys(before, scope.model)
             if cid is not None and before != scope.nodes[record.key]:
                 changed.add(cid)
-    if gone:
-        changed.update(live)  # the customers a record left, or that held its values: read around them
+    if gone or not active:
+        # The customers a record left, or that held its values, or planned again with no batch
+        # (core.link_relink): read around them.
+        changed.update(live)
     children = {r.key for r in active if r.level != "person"}
     if scope.index is not None:
         limits = scope.linkage.index_limits()

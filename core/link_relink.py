@@ -14,11 +14,16 @@ records as ``gone`` and no batch of its own): it finishes the merges the graph a
 pairs now in doubt for review, and splits the customers the graph separates. Called after the
 records' items and index entries are gone (core.retirement), and after an erasure
 (``relink_after_erasure``, core.privacy).
+
+``relink_customers`` plans given customers the same way with nothing gone: after a person's review
+decision (core.link_review_apply), so that ``decide`` leaves the customers the next ingest of their
+records would make.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from core.errors import ConflictError
@@ -35,7 +40,7 @@ from core.split import split_customer
 if TYPE_CHECKING:
     from core.ingest_settings import IngestSettings
 
-__all__ = ["relink_after_erasure", "relink_after_removal"]
+__all__ = ["Relinked", "relink_after_erasure", "relink_after_removal", "relink_customers"]
 
 #: Rounds of "finish the merges the graph asks for, plan again".
 MAX_ROUNDS: Final = 6
@@ -52,8 +57,31 @@ def relink_after_removal(
     they left). Returns the ids of the customers split off. A no-op without fuzzy matching."""
     if settings.linkage is None or settings.linkage.model is None or not gone:
         return []
-    split_off: list[str] = []
     customers = set(customers) | _partners(store, gone, settings)
+    return _plan_again(store, customers, settings, gone).split_off
+
+
+@dataclass
+class Relinked:
+    """What planning customers again did: the customers merged away and those split off."""
+
+    merged: list[str] = field(default_factory=list)
+    split_off: list[str] = field(default_factory=list)
+
+
+def relink_customers(store: ProfileStore, customers: Collection[str], settings: IngestSettings) -> Relinked:
+    """Plan the ``customers`` again as ingest plans the records around a batch (see the module
+    docstring): the merges the graph asks for are finished and the customers it separates split.
+    A no-op without fuzzy matching."""
+    if settings.linkage is None or settings.linkage.model is None or not customers:
+        return Relinked()
+    return _plan_again(store, set(customers), settings, ())
+
+
+def _plan_again(
+    store: ProfileStore, customers: set[str], settings: IngestSettings, gone: Sequence[SourceRecord]
+) -> Relinked:
+    done = Relinked()
     for _ in range(MAX_ROUNDS):
         live = {
             cid: state
@@ -67,17 +95,18 @@ def relink_after_removal(
         if merges:
             for absorbed, survivor in merges:
                 complete_merge(store, absorbed, survivor, settings)
+                done.merged.append(absorbed)
             customers = {survivor for _, survivor in merges}
             continue  # plan again over the merged customers
         if plan.reviews:
             file_reviews(store, plan.reviews, plan.outdated)
         for cid in sorted(plan.resplit):
             try:
-                split_off += split_customer(store, cid, settings)
+                done.split_off += split_customer(store, cid, settings)
             except (ConflictError, ValueError):
                 continue  # the next change to the customer splits it (as after ingest)
         break
-    return split_off
+    return done
 
 
 def relink_after_erasure(store: ProfileStore, gone: Sequence[SourceRecord], settings: IngestSettings) -> None:

@@ -9,17 +9,25 @@ person needs to decide: both records' source keys, the score and its per-field w
 - **accept** joins the two records: their customers merge (``complete_merge``; the merge event says
   who accepted), unless they are one customer already;
 - **reject** refuses the pair: the customer holding both is split the way the link graph now
-  groups its records (``split_customer``, which reads the decision). Records that other evidence
-  still joins (a shared email, another fuzzy link) stay together; the outcome says so.
+  groups its records (``split_customer``, which reads the decision: the fuzzy links chaining the
+  two give way). Records that a shared identifier joins stay together; the outcome says so.
 
-The decision is then part of the graph: every later ingest reads it for the pair, whatever order
-and batches the records come in (core.link_scope), so the customers stay the components of the
-graph with the decision applied. It is bound to the records as they are when it is taken (the
-item's ``evidence``: a hash of their match documents): once either record holds other match fields
-(another name, birth date, address, email or phone at its tool), the pair is scored as if nobody
-had decided, and queued again when it is still in doubt (core.link_plan). A decision stored before
-evidence was kept has none and is replayed whatever the records hold, until the pair is decided
-again. Deciding again overwrites the decision (accepting a pair rejected before joins it). Each
+Then the two customers are planned again as ingest would (core.link_relink ``relink_customers``),
+so that ``decide`` leaves what the next ingest makes. A decision that contradicts a standing one
+(core.link_review_rule: an accept joining a rejected pair through accepted pairs and identifiers,
+or a reject of a pair accepted pairs join) is refused (``ReviewContradictsError``) naming it.
+
+The decision is then part of the graph (core.linkage.graph: an accepted pair a must-link edge, a
+rejected one a cannot-link constraint on the fuzzy links): every later ingest reads it for the
+pair, whatever order and batches the records come in, and whether or not the blocking keys still
+pair them (the records' review partners: core.link_scope_graph), so the customers stay the
+components of the graph with the decisions applied. It is bound to the records as they are when
+it is taken (the item's ``evidence``: a hash of their match documents): once either record holds
+other match fields (another name, birth date, address, email or phone at its tool), the pair is
+scored as if nobody had decided, and queued again when it is still in doubt (core.link_plan). A
+decision stored before evidence was kept has none and is replayed whatever the records hold,
+until the pair is decided again. Deciding again overwrites the decision (accepting a pair
+rejected before joins it, unless it contradicts another standing decision). Each
 decision appends a ``review_accepted`` or ``review_rejected`` event (who, why) to the history of
 every customer concerned; the caller writes the ``AUDIT#review`` item (``DecisionOutcome.audit``),
 as the privacy function and ``profilesync identity review`` do.
@@ -38,11 +46,13 @@ from core.governance.history import MAX_REASON, HistoryEvent, event_id_for, quot
 from core.ingest_settings import IngestSettings
 from core.link_index import LinkIndex, ReviewItem
 from core.link_review_apply import apply_decision, evidence_of, states_of
+from core.link_review_rule import contradiction
 from core.ports import CustomerState, ProfileStore
 from core.privacy_store import AuditRecord
 
 __all__ = [
     "DecisionOutcome",
+    "ReviewContradictsError",
     "ReviewOutdatedError",
     "ReviewRefusedError",
     "Verdict",
@@ -64,6 +74,12 @@ MAX_LISTED = 1000
 class ReviewRefusedError(InputError):
     """A review decision that cannot be made as asked: no such pair, a store without a review
     queue, a reason that quotes a record's id. Nothing was changed."""
+
+
+class ReviewContradictsError(ReviewRefusedError):
+    """A decision that contradicts a standing one (core.link_review_rule): an accept that would join
+    a rejected pair through accepted pairs and shared identifiers, or a reject of a pair accepted
+    pairs join. The message names the standing decision; nothing was changed."""
 
 
 class ReviewOutdatedError(ReviewRefusedError):
@@ -273,9 +289,14 @@ def decide(
             "ones with `profilesync identity review list`"
         )
     reason = _check_reason(reason, (item.a, item.b))
-    before, evidence = _held(store, item)
+    states, evidence = _held(store, item)
+    before = _ids(states)
     at = now()
     repeated = item.status == verdict and item.evidence == evidence
+    held = [s for s in states if s is not None]
+    contradicted = None if repeated else contradiction(store, index, item, verdict, held, settings)
+    if contradicted is not None:
+        raise ReviewContradictsError(f"review pair {pair} cannot be {verdict}: {contradicted}")
     decided = replace(item, status=verdict, decided_by=by, decided_at=at, note=reason, evidence=evidence)
     # Only over the item read: an erasure of one of the pair's people since dropped it.
     if not index.decide_review(decided):
@@ -321,7 +342,9 @@ def decide(
     )
 
 
-def _held(store: ProfileStore, item: ReviewItem) -> tuple[tuple[str | None, str | None], str]:
+def _held(
+    store: ProfileStore, item: ReviewItem
+) -> tuple[tuple[CustomerState | None, CustomerState | None], str]:
     """The customers of the pair's records, and the evidence a decision on them is taken on
     (``pair_evidence`` of the records the store holds); ReviewRefusedError when one has no customer
     (erased, or retired at its vendor, since the pair was filed): nobody decides about a record
@@ -335,7 +358,7 @@ def _held(store: ProfileStore, item: ReviewItem) -> tuple[tuple[str | None, str 
         raise ReviewRefusedError(
             f"review pair {item.pair_id}: no customer holds {key} (erased or retired); nothing decided"
         )
-    return _ids(states), evidence
+    return states, evidence
 
 
 def _customers(store: ProfileStore, a: str, b: str) -> tuple[str | None, str | None]:

@@ -84,7 +84,7 @@ def apply_decision(
     done = settle(store, index, decided, settings)
     for _ in range(MAX_SETTLING_ROUNDS):
         if done.applied:
-            return done
+            return _follow_graph(store, decided, settings, done)
         again = requeue(store, index, decided, settings, now)
         if again is not None:
             done.pending_again = again
@@ -99,6 +99,25 @@ def apply_decision(
         ):
             return done
         done = settle(store, index, decided, settings)
+    return _follow_graph(store, decided, settings, done) if done.applied else done
+
+
+def _follow_graph(
+    store: ProfileStore, decided: ReviewItem, settings: IngestSettings, done: Settled
+) -> Settled:
+    """After the decision applied: plan the customers of its records again as ingest would
+    (core.link_relink), so that they are the components of the graph with every decision applied
+    (a merge can bring a rejected pair into one customer, to be parted along the weakest fuzzy
+    link). A write racing it is left to be planned by that write, as after ingest."""
+    from core.link_relink import relink_customers
+
+    customers = {s.customer_id for s in states_of(store, decided.a, decided.b) if s is not None}
+    try:
+        relinked = relink_customers(store, customers, settings)
+    except ConflictError:
+        return done
+    done.merged += relinked.merged
+    done.split_off += relinked.split_off
     return done
 
 

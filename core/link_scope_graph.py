@@ -12,8 +12,9 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.link_index import LinkIndex, ReviewItem, match_document, pair_evidence
+from core.link_index import BlockState, LinkIndex, ReviewItem, match_document, pair_evidence
 from core.link_reach import BlockFiling, Filing, Walked, reachable
+from core.link_review_index import partners_key, review_pairs
 from core.linkage import Decision, GraphNode, LinkageModel, LinkageRecord, LinkResult, ReviewState, link_graph
 from core.linkage.blocking import block_pairs
 
@@ -59,6 +60,8 @@ class ScopeGraph:
     outdated: dict[Pair, ReviewItem]
     matched: dict[str, SourceRecord | str]
     looked_up: set[Pair]
+    partners: dict[str, BlockState]
+    read: set[str]
     result: LinkResult
     blocks: BlockFiling
     holders: Filing
@@ -97,7 +100,7 @@ class ScopeGraph:
                 self.walked,
                 candidates.update,
             )
-            self._read_reviews()
+            self._read_reviews(anchors)
             decided = {p: self.decisions[p] for p in candidates if p[0] in within and p[1] in within}
             result = self._link([self.nodes[k] for k in within], decided)
             if not result.overloaded:
@@ -118,7 +121,7 @@ class ScopeGraph:
             elif len(members) <= limit:
                 pairs.update(block_pairs(members, record, block))  # every pair, or its neighbours
         decided = self._decide(sorted(pairs))
-        self._read_reviews()
+        self._read_reviews(self.nodes)
         self.result = self._link(list(self.nodes.values()), decided)
         return self.result
 
@@ -188,10 +191,14 @@ class ScopeGraph:
         self._last_graph = (inputs, result)
         return result
 
-    def _read_reviews(self) -> None:
+    def _read_reviews(self, records: Collection[str]) -> None:
+        """Read people's decisions on the pairs in doubt, and on the pairs the review partners of
+        ``records`` list (an accepted or rejected pair binds whether or not its records are still
+        candidates: their blocking keys may no longer pair them)."""
         if self.index is None:
             return
         wanted = [p for p, d in self.decisions.items() if d.outcome != "no_link" and p not in self.looked_up]
+        wanted += self._partner_pairs(records)
         if not wanted:
             return
         self.looked_up.update(wanted)
@@ -203,6 +210,23 @@ class ScopeGraph:
             self.reviews[pair] = ReviewState(
                 item.status, item.decided_by or "", item.decided_at.isoformat() if item.decided_at else ""
             )
+
+    def _partner_pairs(self, records: Collection[str]) -> list[Pair]:
+        """The pairs the review partners entries of the stored ``records`` list (read once each),
+        both of whose records the scope holds, not looked up yet."""
+        assert self.index is not None
+        stored = [k for k in records if k in self.home or k in self.batch]
+        read = self.read
+        unread = sorted(key for k in stored if (key := partners_key(k)) not in read)
+        if unread:
+            read.update(unread)
+            self.partners.update(self.index.get_blocks(unread))
+        nodes, looked_up = self.nodes, self.looked_up
+        return sorted(
+            p
+            for p in review_pairs(self.partners, stored)
+            if p[0] in nodes and p[1] in nodes and p not in looked_up
+        )
 
     def evidence(self, pair: Pair) -> str:
         """``pair_evidence`` of the pair's records as the scope holds them."""

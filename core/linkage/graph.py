@@ -33,7 +33,10 @@ records a batch touches), splits and ``explain``. The edges, strongest first:
    whose ends conflict does not join them), or when either record has already joined
    ``max_fuzzy_links_per_record`` groups by fuzzy links (the cap): one vague record cannot chain
    more strangers than that, while one person's records in any number of tools, linking each
-   other, stay one customer (the cap counts the groups a record joins, not its links).
+   other, stay one customer (the cap counts the groups a record joins, not its links). A pair a
+   person rejected is a cannot-link constraint: a fuzzy link that would put its two records into
+   one component is refused, so the weakest link of any chain between them gives way (ties by
+   keys); only accepted pairs, identifier values and source ids (the edges above) join it.
 
 Every edge keeps its reason, every refusal is listed, and nothing depends on the order the nodes
 come in (they are sorted by key first): the result is a function of the set of records.
@@ -501,6 +504,11 @@ def link_graph(
                 result.reviews.append(decision)
         cap = model.max_fuzzy_links_per_record
         joins = [0] * len(keys)
+        apart = sorted(
+            (index[a], index[b])
+            for (a, b), state in stored.items()
+            if state.status == "rejected" and a in index and b in index
+        )
         capped: list[Refusal] = []
         for decision in sorted(links, key=lambda d: (-(d.score.weight if d.score else 0.0), d.a, d.b)):
             x, y = index[decision.a], index[decision.b]
@@ -514,6 +522,19 @@ def link_graph(
                             f"{full[0]} has more than {cap} fuzzy links: it joined {cap} groups of "
                             "records already",
                             "cap",
+                        )
+                    )
+                    continue
+                rejected = _rejected_between(groups, apart, x, y) if apart else None
+                if rejected is not None:
+                    a, b = keys[rejected[0]], keys[rejected[1]]
+                    result.refused.append(
+                        Refusal(
+                            decision.a,
+                            decision.b,
+                            f"{decision.reason}, but it would join {a} and {b}: "
+                            + _by_whom("rejected", stored[(a, b)]),
+                            "rejected",
                         )
                     )
                     continue
@@ -551,6 +572,18 @@ def link_graph(
     result.refused.sort(key=lambda r: (r.a, r.b, r.reason))
     result.hits.sort()
     return result
+
+
+def _rejected_between(
+    groups: _Groups, apart: Sequence[tuple[int, int]], x: int, y: int
+) -> tuple[int, int] | None:
+    """The first rejected pair (node indexes, in key order) with one record in the group of ``x``
+    and the other in the group of ``y``."""
+    ends = {groups.find(x), groups.find(y)}
+    for u, v in apart:
+        if {groups.find(u), groups.find(v)} == ends:
+            return u, v
+    return None
 
 
 def _without_refused_values(

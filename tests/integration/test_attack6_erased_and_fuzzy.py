@@ -95,13 +95,19 @@ def _lift_hana(stores: Stores, request_id: str) -> int:
     )
 
 
-def _holding_hers(stores: Stores) -> list[Any]:
+def _holding_hers(stores: Stores, values: tuple[str, ...] = HER_VALUES) -> list[Any]:
     """The items, but the erasure's bookkeeping, that hold one of Hana's values."""
     return [
         row
         for row in stores.rows()
-        if not row[0].startswith(BOOKKEEPING) and any(v in str(row).lower() for v in HER_VALUES)
+        if not row[0].startswith(BOOKKEEPING) and any(v in str(row).lower() for v in values)
     ]
+
+
+#: What of her customer an item may not hold after her erasure once crm~mail was accepted: the
+#: accepted pair is a must-link, and her shop record, whose birth date conflicts with the
+#: namesake's, is a customer of its own (docs/identity.md, "Review"), which her email does not find.
+ACCEPTED_VALUES = ("hana.sato@corp.jp", "crm:contact:1", "mail:contact:3", "hana.s@example.com")
 
 
 def _reviews(stores: Stores) -> dict[tuple[str, str], str]:
@@ -133,8 +139,10 @@ def test_a_decision_on_her_pair_does_not_outlive_her_erasure_when_she_signs_up_a
             by="ops",
             settings=_settings(stores),
         )
+        if verdict == "accepted":
+            assert groups(stores.profiles) == {frozenset({"crm:1", "mail:3"}), frozenset({"shop:2"})}
         _erase_hana(stores)
-        assert not _holding_hers(stores)
+        assert not _holding_hers(stores, ACCEPTED_VALUES if verdict == "accepted" else HER_VALUES)
         lifted = _lift_hana(stores, "req-hana-again")
         assert lifted > 0
         _import(stores, [CRM, SHOP, NAMESAKE])
