@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 import socket
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -33,6 +32,7 @@ from tests.integration.test_attack6_erased_and_fuzzy import CRM, HER, HOME, NAME
 from tests.integration.test_attack6_races import _index_keys
 from tests.integration.test_attack7_named_index import named_items
 from tests.integration.test_erasure_attacks import BOOKKEEPING, STORES, Stores
+from tests.threads import at_once
 
 CORP, ICLOUD = "hana.sato@corp.jp", "hanasato92@icloud.com"
 VERSIONS = [
@@ -132,21 +132,15 @@ def test_workers_merging_her_versions_at_once_leave_the_index_as_stored_and_noth
             lines = list(VERSIONS)
             rng.shuffle(lines)
             plans.append((lines, rng.choice([1, 2, 6])))
-        barrier = threading.Barrier(len(plans))
-        errors: list[BaseException] = []
-
-        def worker(lines: list[Any], size: int) -> None:
-            barrier.wait()
-            try:
-                resolve_lines(lines, stores.profiles, batch_size=size, settings=_settings(stores))
-            except BaseException as error:
-                errors.append(error)
-
-        threads = [threading.Thread(target=worker, args=plan) for plan in plans]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
+        errors = at_once(
+            *(
+                lambda lines=lines, size=size: resolve_lines(  # type: ignore[misc]
+                    lines, stores.profiles, batch_size=size, settings=_settings(stores)
+                )
+                for lines, size in plans
+            ),
+            timeout=120,
+        )
         assert errors == []
         # the index lists each record under its stored version's keys only
         stored = {}

@@ -14,7 +14,6 @@ the places of the rest are unchanged and nothing names the erased. About 3 s a s
 from __future__ import annotations
 
 import random
-import threading
 from typing import Any
 
 import pytest
@@ -27,6 +26,7 @@ from tests.integration.identity_attack_records import groups, resolve_lines
 from tests.integration.test_attack6_erased_and_fuzzy import _settings
 from tests.integration.test_attack7_unfile_threads import OPENED
 from tests.integration.test_attack9_place_programs import COUNT, _check_places, _held, _line, _record
+from tests.threads import at_once
 
 WORKERS = 3
 
@@ -56,21 +56,15 @@ def test_workers_filing_a_crowded_block_at_once_leave_the_stored_places(store: s
             lines = list(every)
             rng.shuffle(lines)
             plans.append((lines, rng.choice([1, 3, 7])))
-        barrier = threading.Barrier(WORKERS)
-        errors: list[BaseException] = []
-
-        def worker(lines: list[Any], size: int) -> None:
-            barrier.wait()
-            try:
-                resolve_lines(lines, stores.profiles, batch_size=size, settings=_settings(stores))
-            except BaseException as error:  # reported below
-                errors.append(error)
-
-        threads = [threading.Thread(target=worker, args=plan) for plan in plans]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(300)
+        errors = at_once(
+            *(
+                lambda lines=lines, size=size: resolve_lines(  # type: ignore[misc]
+                    lines, stores.profiles, batch_size=size, settings=_settings(stores)
+                )
+                for lines, size in plans
+            ),
+            timeout=300,
+        )
         assert errors == []
         held = _held(stores)
         # (by content: a version that changes nothing the store keeps, Fen's name in lower case,
