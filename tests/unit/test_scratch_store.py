@@ -317,3 +317,18 @@ def test_a_scratch_commit_never_builds_the_name_index_of_the_events_it_leaves_ou
     # THEN the full store built the index items and the scratch store, which writes none, built none
     assert sum(full) > 0
     assert built == []
+
+
+def test_the_fixed_characters_of_an_event_are_derived_from_the_format_it_is_written_in() -> None:
+    from core.governance.history import HistoryEvent
+
+    # GIVEN the writer of a source_arrived event's JSON, every field empty
+    empty = fresh_module._event_json("", "", "", "", "", "")
+    # THEN the characters counted beyond the fields are its length, whatever the format holds
+    assert len(empty) == fresh_module._EVENT_CHARS
+    # and an event it writes is the model's JSON of the same event, byte for byte: a change of the
+    # model's fields or their order fails here, not as a size limit off by a few bytes
+    event = fresh_module._event_json(
+        '"cus_x"', "sourc-0123", '"2026-01-01T00:00:00Z"', '"ingest"', "a new record", '"crm:contact:1"'
+    )
+    assert HistoryEvent.model_validate_json(event).model_dump_json() == event
