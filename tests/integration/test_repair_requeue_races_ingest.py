@@ -23,10 +23,7 @@ evidence as they are when it is taken either way.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from tempfile import TemporaryDirectory
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -39,20 +36,12 @@ from tests.integration.identity_attack_records import groups, ingest_settings, r
 from tests.integration.store_port.conftest import KITS, StoreKit
 from tests.integration.store_port.test_frozen_merge_repair import CRM_KEY, NAMESAKE_KEY, _broken, _frozen
 from tests.integration.test_attack8_review_sizes import CRM, _lines
+from tests.integration.test_frozen_merge_repair_interleavings import _kit
+from tests.interleave import after_call
 
 #: Hana's CRM record, moved to Salford: the pair stays in doubt, on other evidence.
 MOVED = {**CRM, "updated_at": "2026-04-01T00:00:00Z", "city": "Salford"}
 CALLS = ("get_customers", "get_owners", "commit", "get_reviews", "requeue_review")
-
-
-@contextlib.contextmanager
-def _kit(name: str) -> Iterator[StoreKit]:
-    with TemporaryDirectory() as folder:
-        made = KITS[name](Path(folder))
-        try:
-            yield next(made)
-        finally:
-            made.close()
 
 
 def _repair(kit: StoreKit) -> tuple[IngestSettings, Callable[[], list[str]]]:
@@ -96,31 +85,10 @@ def _outcome(
 
     if k == 0:
         ingest()
-    made: list[str] = [] if calls is None else calls
-    busy = [False]
-
-    def wrap(real: Callable[..., Any]) -> Callable[..., Any]:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            found = real(*args, **kwargs)
-            if not busy[0]:
-                made.append(real.__name__)
-                if len(made) == k:
-                    busy[0] = True
-                    try:
-                        ingest()
-                    finally:
-                        busy[0] = False
-            return found
-
-        return call
-
-    for name in CALLS:
-        setattr(store, name, wrap(getattr(store, name)))
-    try:
+    with after_call(store, k, ingest, CALLS) as made:
         problems.extend(write())
-    finally:
-        for name in CALLS:
-            delattr(store, name)
+    if calls is not None:
+        calls.extend(made)
     if k is None or k > len(made):
         ingest()
     item = store.get_reviews([(CRM_KEY, NAMESAKE_KEY)]).get((CRM_KEY, NAMESAKE_KEY))

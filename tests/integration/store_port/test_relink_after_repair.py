@@ -15,11 +15,8 @@ On the three stores, with the repair after each of the relink's first store call
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -34,16 +31,7 @@ from tests.integration.identity_attack_records import groups, ingest_settings, r
 from tests.integration.store_port.conftest import StoreKit
 from tests.integration.store_port.test_frozen_merge_repair import _broken, _frozen, _pair
 from tests.integration.test_attack8_review_sizes import _heavy, _lines
-
-CALLS = (
-    "get_customers",
-    "get_owners",
-    "commit",
-    "get_reviews",
-    "requeue_review",
-    "get_blocks",
-    "update_blocks",
-)
+from tests.interleave import after_call
 
 
 def _retired() -> list[SourceRecord]:
@@ -51,36 +39,6 @@ def _retired() -> list[SourceRecord]:
     record = normalise_record(draft_from_flat(dict(_heavy("mail", 9, "hana.s@example.com"))))
     assert isinstance(record, SourceRecord)
     return [record]
-
-
-@contextmanager
-def _after_call(store: Any, k: int, act: Callable[[], None]) -> Iterator[list[str]]:
-    """Run ``act`` once, after the ``k``-th store call made inside (the calls' names are listed)."""
-    made: list[str] = []
-    busy = [False]
-
-    def wrap(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            found = real(*args, **kwargs)
-            if not busy[0]:
-                made.append(name)
-                if len(made) == k:
-                    busy[0] = True
-                    try:
-                        act()
-                    finally:
-                        busy[0] = False
-            return found
-
-        return call
-
-    for name in CALLS:
-        setattr(store, name, wrap(name, getattr(store, name)))
-    try:
-        yield made
-    finally:
-        for name in CALLS:
-            delattr(store, name)
 
 
 @pytest.mark.parametrize("k", [3, 6, 7, 9, 12])
@@ -93,7 +51,7 @@ def test_a_relink_beside_a_repair_leaves_the_merge_taken_back(kit: StoreKit, sto
     problems: list[str] = []
     # WHEN the graph around both is planned again after a retirement, the repair running after the
     # relink's k-th store call
-    with _after_call(store, k, lambda: problems.extend(repair_frozen(store, settings)[1])) as made:
+    with after_call(store, k, lambda: problems.extend(repair_frozen(store, settings)[1])) as made:
         relink_after_removal(store, _retired(), settings, {absorbed, survivor})
     assert len(made) >= k  # the repair ran inside the relink
     # THEN the merge is taken back, by the repair or by the relink, and nothing else happened
