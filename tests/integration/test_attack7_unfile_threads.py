@@ -113,6 +113,28 @@ OPENED: dict[str, Callable[[], AbstractContextManager[Stores]]] = {
 }
 
 
+def resolve_at_once(
+    stores: Stores, lines: list[Any], workers: int, sizes: list[int], seed: int, timeout: float
+) -> list[BaseException]:
+    """``workers`` threads started together, each resolving all of ``lines`` in an order and a batch
+    size (one of ``sizes``) of its own, drawn from ``seed``; what they raised."""
+    rng = random.Random(seed)
+    plans = []
+    for _ in range(workers):
+        shuffled = list(lines)
+        rng.shuffle(shuffled)
+        plans.append((shuffled, rng.choice(sizes)))
+    return at_once(
+        *(
+            lambda mine=mine, size=size: resolve_lines(  # type: ignore[misc]
+                mine, stores.profiles, batch_size=size, settings=_settings(stores)
+            )
+            for mine, size in plans
+        ),
+        timeout=timeout,
+    )
+
+
 def _listed(stores: Stores) -> dict[str, set[str]]:
     """Each of her records -> the index keys (of any version) that list it."""
     keys = sorted(set().union(*(_index_keys(v) for v in VERSIONS)))
@@ -126,22 +148,7 @@ def test_workers_merging_her_versions_at_once_leave_the_index_as_stored_and_noth
     store: str, seed: int
 ) -> None:
     with OPENED[store]() as stores:
-        rng = random.Random(seed)
-        plans = []
-        for _ in range(3):
-            lines = list(VERSIONS)
-            rng.shuffle(lines)
-            plans.append((lines, rng.choice([1, 2, 6])))
-        errors = at_once(
-            *(
-                lambda lines=lines, size=size: resolve_lines(  # type: ignore[misc]
-                    lines, stores.profiles, batch_size=size, settings=_settings(stores)
-                )
-                for lines, size in plans
-            ),
-            timeout=120,
-        )
-        assert errors == []
+        assert resolve_at_once(stores, VERSIONS, 3, [1, 2, 6], seed, timeout=120) == []
         # the index lists each record under its stored version's keys only
         stored = {}
         for record in HERS:
