@@ -58,10 +58,8 @@ _SK_MAX_BYTES: Final = 1024
 #: What an item costs beyond its texts' bytes, at most: attribute names, 8 per value no text.
 _ITEM_OVERHEAD: Final = 48 + 8 * 8
 _ARRIVED: Final = "a new record"
-#: A ``source_arrived`` event's id (``sourc-`` and 20 hex digits), and the characters of its JSON
-#: beyond its id, customer id, time, actor, reason and record key (``_rows`` writes it).
+#: A ``source_arrived`` event's id (``sourc-`` and 20 hex digits).
 _EVENT_ID_CHARS: Final = 26
-_EVENT_CHARS: Final = 169
 _BLOCKED: Final = "blocklisted value"
 
 
@@ -233,12 +231,7 @@ def _rows(
         chars += fixed + len(reason) + len(key_json)  # the event and its sort key
         if not scratch:
             eid = event_id(survivor, record_key, h)
-            event = (
-                f'{{"customer_id":{cid_json},"event_id":"{eid}","at":{at_json},'
-                f'"kind":"source_arrived","actor":{actor},"reason":"{reason}",'
-                f'"source_keys":[{key_json}],"customers":[],"identifiers":[],'
-                f'"handed_over":[],"inherited_from":null}}'
-            )
+            event = _event_json(cid_json, eid, at_json, actor, reason, key_json)
             events.append((pk, sort_prefix + eid, event))
         chars += len(record_key) + len(h) + len(snapshot)
     idents: list[IdentRow] = []
@@ -264,6 +257,22 @@ def _rows(
     if 4 * chars + _ITEM_OVERHEAD * rows > ITEM_MAX_BYTES:
         return None  # an item (or the transaction) may be too large: sized exactly by the planner
     return survivor, (idents, [(pk, item_hash, document, owned)], sources, events, held), hits
+
+
+def _event_json(cid_json: str, eid: str, at_json: str, actor: str, reason: str, key_json: str) -> str:
+    """A ``source_arrived`` event's JSON as ``HistoryEvent.model_dump_json`` writes it (the ids,
+    time, actor and key given as JSON, but ``eid`` and ``reason``, which need no escaping)."""
+    return (
+        f'{{"customer_id":{cid_json},"event_id":"{eid}","at":{at_json},'
+        f'"kind":"source_arrived","actor":{actor},"reason":"{reason}",'
+        f'"source_keys":[{key_json}],"customers":[],"identifiers":[],'
+        f'"handed_over":[],"inherited_from":null}}'
+    )
+
+
+#: The characters of a ``source_arrived`` event's JSON beyond its id, customer id, time, actor,
+#: reason and record key: its format's, every field empty.
+_EVENT_CHARS: Final = len(_event_json("", "", "", "", "", ""))
 
 
 def _key(record: SourceRecord) -> str:

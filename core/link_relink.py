@@ -26,7 +26,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from core.errors import ConflictError
+from core.errors import ConflictError, RecordRejectedError
 from core.ingest_plan import _load_customers
 from core.link_nodes import graph_node, index_keys
 from core.link_plan import plan_linked
@@ -82,6 +82,7 @@ def _plan_again(
     store: ProfileStore, customers: set[str], settings: IngestSettings, gone: Sequence[SourceRecord]
 ) -> Relinked:
     done = Relinked()
+    refused: set[tuple[str, str]] = set()
     for _ in range(MAX_ROUNDS):
         live = {
             cid: state
@@ -91,12 +92,22 @@ def _plan_again(
         plan = plan_linked(
             [], live, {}, {}, {}, store, settings, lambda ids: _load_customers(store, ids), gone
         )
-        merges = plan.merging + plan.merges
+        merges = [m for m in plan.merging + plan.merges if m not in refused]
         if merges:
+            # A customer read frozen (``live`` holds every customer the plan read) has its merge in
+            # flight finished, or left as another writer left it (a repair took it back since: a
+            # fresh merge of that pair would be refused, core.merge_undo); never started afresh.
+            frozen = {cid for cid, state in live.items() if state.merging_into}
             for absorbed, survivor in merges:
-                complete_merge(store, absorbed, survivor, settings)
-                done.merged.append(absorbed)
-            customers = {survivor for _, survivor in merges}
+                try:
+                    complete_merge(store, absorbed, survivor, settings, in_flight=absorbed in frozen)
+                except RecordRejectedError:
+                    # Their records do not fit one profile: refused before its first step, the two
+                    # stay apart, as an ingest leaves them (its own record, not these, is refused).
+                    refused.add((absorbed, survivor))
+                else:
+                    done.merged.append(absorbed)
+            customers = {c for merge in merges for c in merge}
             continue  # plan again over the merged customers
         if plan.reviews:
             file_reviews(store, plan.reviews, plan.outdated)

@@ -33,6 +33,7 @@ from core.ports import (
     Changeset,
     CustomerState,
     DeleteSource,
+    ListsFrozen,
     MarkMerging,
     Operation,
     ProfileStore,
@@ -204,15 +205,19 @@ class FrozenMerge:
 
 
 def find_frozen(store: ProfileStore, settings: IngestSettings) -> list[FrozenMerge]:
-    """Every customer frozen into another (reads every profile: an operator's command)."""
-    ids = [p.customer_id for p in store.iter_profiles()]
+    """Every customer frozen into another: those the store lists (``ListsFrozen``; any other store
+    has every customer read), each read with the customer it goes into."""
+    if isinstance(store, ListsFrozen):
+        ids = [cid for cid, _ in store.frozen_customers()]
+    else:
+        ids = [p.customer_id for p in store.iter_profiles()]
     found: list[FrozenMerge] = []
     for start in range(0, len(ids), 100):
         states = store.get_customers(ids[start : start + 100])
         for cid in sorted(states):
             state = states[cid]
             if not state.merging_into or state.merged_into:
-                continue
+                continue  # not frozen, or no longer: finished or taken back since it was listed
             target = store.get_customers([state.merging_into]).get(state.merging_into)
             action: Literal["finish", "undo", "unrepairable"]
             if target is None or target.merged_into or target.merging_into:

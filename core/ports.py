@@ -218,6 +218,17 @@ class ReadsTombstones(Protocol):
         ...
 
 
+@runtime_checkable
+class ListsFrozen(Protocol):
+    """A store that lists the customers a merge in flight froze without reading every customer (the
+    three stores of core.storage; ``core.merge_undo.find_frozen`` reads every customer of another)."""
+
+    def frozen_customers(self) -> list[tuple[str, str]]:
+        """Each customer whose profile item holds a ``merging_into`` mark, with the customer the
+        mark names, in customer id order."""
+        ...
+
+
 class ProfileStore(Protocol):
     """Storage behind identity resolution; see core.storage for the implementations."""
 

@@ -48,6 +48,7 @@ from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS as BATCH_GET_MAX_KEYS
 from core.storage.dynamodb_batch import BATCH_WRITE_MAX_ITEMS as BATCH_WRITE_MAX_ITEMS
 from core.storage.dynamodb_batch import _pause_if as _pause_if
 from core.storage.dynamodb_batch import batch_put as batch_put
+from core.storage.dynamodb_items import FROZEN_SCAN, transact_item
 from core.storage.dynamodb_items import LIVE_PROFILE_SCAN as LIVE_PROFILE_SCAN
 from core.storage.dynamodb_items import Item as Item
 from core.storage.dynamodb_items import customer_pk as customer_pk
@@ -55,7 +56,6 @@ from core.storage.dynamodb_items import holder_sk as holder_sk
 from core.storage.dynamodb_items import ident_pk as ident_pk
 from core.storage.dynamodb_items import is_live_profile as is_live_profile
 from core.storage.dynamodb_items import source_sk as source_sk
-from core.storage.dynamodb_items import transact_item
 from core.storage.dynamodb_links import DynamoDBLinkIndex
 from core.storage.dynamodb_sync_state import QUARANTINE_RETENTION_DAYS as QUARANTINE_RETENTION_DAYS
 from core.storage.dynamodb_sync_state import DynamoDBSyncStateStore as DynamoDBSyncStateStore
@@ -254,19 +254,23 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
 
     def ident_owners(self) -> dict[str, str]:
         """Every identifier key and its owner (a full scan: for checks and tools, not the hot path)."""
-        out: dict[str, str] = {}
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "FilterExpression": "SK = :i",
-            "ExpressionAttributeValues": {":i": {"S": "IDENT"}},
-        }
+        scan = self._scanned(FilterExpression="SK = :i", ExpressionAttributeValues={":i": {"S": "IDENT"}})
+        owners = ((item["PK"]["S"][len("IDENT#") :], item["customer_id"]["S"]) for item in scan)
+        return {key: owner for key, owner in owners if owner != RETIRED_OWNER}
+
+    def frozen_customers(self, *, items_per_page: int | None = None) -> list[tuple[str, str]]:
+        """The customers with a ``merging_into`` mark (core.ports.ListsFrozen): ``FROZEN_SCAN``, paged
+        (``items_per_page``: its ``Limit``)."""
+        scan = self._scanned(**FROZEN_SCAN, **({"Limit": items_per_page} if items_per_page else {}))
+        return sorted((item["PK"]["S"][len("CUSTOMER#") :], item["merging_into"]["S"]) for item in scan)
+
+    def _scanned(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Every item a Scan of the table with ``kwargs`` returns, page after page."""
         while True:
-            page = self._call("scan", **kwargs)
-            for item in page.get("Items", []):
-                if item["customer_id"]["S"] != RETIRED_OWNER:
-                    out[item["PK"]["S"][len("IDENT#") :]] = item["customer_id"]["S"]
+            page = self._call("scan", TableName=self.table_name, **kwargs)
+            yield from page.get("Items", [])
             if "LastEvaluatedKey" not in page:
-                return out
+                return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     @property

@@ -59,6 +59,20 @@ LIVE_PROFILE_SCAN: Mapping[str, Any] = MappingProxyType(
 )
 
 
+#: The Scan that lists the customers a merge in flight froze (``DynamoDBProfileStore.frozen_customers``).
+#: No index holds the ``merging_into`` mark (adding one would change the table's layout for a rare
+#: operator's command), so it reads every item of the table and is billed for all of them, as
+#: ``profile_pages`` is; the filter and the projection send back the key and mark of the marked
+#: PROFILE items only, a few bytes each, however large the profiles.
+FROZEN_SCAN: Mapping[str, Any] = MappingProxyType(
+    {
+        "FilterExpression": "SK = :p AND attribute_exists(merging_into)",
+        "ProjectionExpression": "PK, merging_into",
+        "ExpressionAttributeValues": {":p": {"S": "PROFILE"}},
+    }
+)
+
+
 def is_live_profile(item: Mapping[str, Any]) -> bool:
     """Whether a table item is a live profile, as ``LIVE_PROFILE_SCAN`` selects them."""
     return item["SK"]["S"] == "PROFILE" and "data" in item

@@ -189,6 +189,11 @@ class InMemoryProfileStore(InMemoryLinkIndex):
             ]
         yield from sorted(profiles, key=lambda p: p.customer_id)
 
+    def frozen_customers(self) -> list[tuple[str, str]]:
+        """The customers with a ``merging_into`` mark (core.ports.ListsFrozen): a scan of the marks."""
+        with self._lock:
+            return sorted((cid, c.merging_into) for cid, c in self._customers.items() if c.merging_into)
+
     def ident_items(self) -> dict[str, Ownership]:
         """Every identifier ownership (for invariant checks in tests); tombstones left out."""
         with self._lock:

@@ -182,6 +182,17 @@ class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems):
                 return
             after = _CUSTOMER + last
 
+    def frozen_customers(self) -> list[tuple[str, str]]:
+        """The customers with a ``merging_into`` mark (core.ports.ListsFrozen): one pass over the
+        table's rows in SQLite, which hands back only the PROFILE rows whose ``attrs`` JSON names the
+        mark (a few bytes each: no profile is read or parsed)."""
+        with self.database.reading() as conn:
+            rows = conn.execute(
+                "SELECT pk, attrs FROM items WHERE sk = 'PROFILE' AND instr(attrs, '\"merging_into\"') > 0"
+            ).fetchall()
+        marks = ((pk[9:], json.loads(attrs).get("merging_into")) for pk, attrs in rows)
+        return sorted((cid, into) for cid, into in marks if into)
+
     def ident_owners(self) -> dict[str, str]:
         """Every identifier key and its owner (a full scan: for checks and tools, not the hot path)."""
         with self.database.reading() as conn:

@@ -79,7 +79,7 @@ class SQLiteCommit:
             return []
         failed: list[Changeset] = []
         with self.database.writing() as conn:
-            state = _Conditions.read(conn, todo)
+            state = _Conditions.read(conn, todo, scratch=self.scratch)
             for changeset in todo:
                 if all(state.holds(op) for op in changeset.operations):
                     size = 0
@@ -92,8 +92,6 @@ class SQLiteCommit:
                         raise too_large(changeset, size)
                 else:
                     failed.append(changeset)
-            if self.scratch:
-                state.leave_out_unread()
             state.write(conn)
         return failed
 
@@ -174,6 +172,8 @@ class _Conditions:
     writes are gathered per item, the last one winning as it would in order, and sent at the end
     with one ``executemany`` per kind of statement: items are distinct, so the order between them
     does not matter, and SQLite steps through a batch of parameters without returning to Python.
+    For a scratch store (``scratch``) the items it leaves out (``is_unread``) are sized as any
+    other, but never gathered, and an event's name index items are never built.
     """
 
     def __init__(
@@ -181,18 +181,21 @@ class _Conditions:
         idents: dict[str, _IdentRow | None],
         profiles: dict[str, _ProfileRow | None],
         suppressed: frozenset[str] = frozenset(),
+        *,
+        scratch: bool = False,
     ) -> None:
         self.idents = idents
         self.profiles = profiles
         self.suppressed = suppressed
         """The hashes of ``Unsuppressed`` conditions that have a ``SUPPRESS#`` row (none are written
         by a commit, so the one read holds for the whole transaction)."""
+        self.scratch = scratch
         self.puts: dict[tuple[str, str], _Row | None] = {}  # None: delete the item
         self.profile_updates: dict[str, tuple[int, str]] = {}  # customer -> (version, attrs)
         self.touches: dict[str, str] = {}  # identifier key -> updated_at
 
     @classmethod
-    def read(cls, conn: Any, changesets: Sequence[Changeset]) -> _Conditions:
+    def read(cls, conn: Any, changesets: Sequence[Changeset], *, scratch: bool = False) -> _Conditions:
         ident_keys: set[str] = set()
         customer_ids: set[str] = set()
         guards: set[str] = set()
@@ -226,7 +229,7 @@ class _Conditions:
                 ["SUPPRESS#" + h for h in guards],
             )
         )
-        return cls(idents, profiles, suppressed)
+        return cls(idents, profiles, suppressed, scratch=scratch)
 
     def holds(self, op: Operation) -> bool:
         """Whether ``op``'s condition holds: DynamoDB's ConditionExpression of the same operation."""
@@ -261,9 +264,10 @@ class _Conditions:
         match op:
             case PutSource() | PutHolder():
                 # A holder sits next to the key's IDENT item, as in DynamoDB: ``IDENT#<key>`` /
-                # ``HOLDER#<cid>``.
+                # ``HOLDER#<cid>`` (sized, not written, by a scratch store).
                 row = row_of(op)
-                self.puts[row[:2]] = row
+                if not (self.scratch and isinstance(op, PutHolder)):
+                    self.puts[row[:2]] = row
                 return row
             case DeleteSource():
                 self.puts[(_CUSTOMER + op.customer_id, "SOURCE#" + op.source_key)] = None
@@ -276,6 +280,8 @@ class _Conditions:
             case PutHistory():
                 # In the customer's partition, as core.storage.sqlite_history keeps events.
                 row = row_of(op)
+                if self.scratch:
+                    return row  # sized, not written: nor is the index of the names it holds
                 self.puts[row[:2]] = row
                 # The index of the names it holds (core.governance.history_names).
                 for pair in index_pairs([(op.event.customer_id, op.event)]):
@@ -324,13 +330,6 @@ class _Conditions:
         assert row[2] is not None  # a profile item has a version
         self.profiles[customer_id] = (row[2], row[7])
         return row
-
-    def leave_out_unread(self) -> None:
-        """Drop the puts a scratch store does not write (core.storage.sqlite): history events, their
-        name index items and holder markers, sized and checked already."""
-        self.puts = {
-            key: row for key, row in self.puts.items() if row is None or not is_unread(key[0], key[1])
-        }
 
     def write(self, conn: Any) -> None:
         """Send the writes gathered: one statement per kind, each over all its items."""

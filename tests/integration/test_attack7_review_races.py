@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -33,6 +32,7 @@ from tests.integration.test_attack6_erased_and_fuzzy import CRM as HANA_CRM
 from tests.integration.test_attack6_erased_and_fuzzy import NAMESAKE, ON_EACH_STORE, _erase_hana, _import
 from tests.integration.test_attack7_unfile_threads import dynamodb_server_stores
 from tests.integration.test_erasure_attacks import Stores
+from tests.threads import at_once
 
 LINKED = IngestSettings(sleep=lambda _: None, linkage=LinkageSettings())
 HANA = {"first_name": "Hana", "last_name": "Sato", "date_of_birth": "1992-11-30"}
@@ -62,26 +62,6 @@ def store(request: pytest.FixtureRequest) -> Iterator[Any]:
             yield stores.profiles
 
 
-def _at_once(*calls: Callable[[], Any]) -> list[BaseException]:
-    """Run ``calls`` in threads started together; what they raised."""
-    barrier = threading.Barrier(len(calls))
-    errors: list[BaseException] = []
-
-    def run(call: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            call()
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return errors
-
-
 def _check(store: Any) -> None:
     stored = store.review_by_id(PAIR)
     assert stored is not None
@@ -104,7 +84,7 @@ def test_two_reviewers_deciding_one_pair_at_once_leave_what_the_stored_decision_
     ingest([CRM, SHOP], store, LINKED)
     assert PAIR in [p["pair"] for p in pending(store)]
     for round_ in range(4):
-        errors = _at_once(
+        errors = at_once(
             *(
                 lambda v=v, by=f"r{n}-{round_}": decide(store, PAIR, v, by=by, settings=LINKED)  # type: ignore[misc]
                 for n, v in enumerate(verdicts)
@@ -129,7 +109,7 @@ def test_a_decision_racing_new_versions_of_its_records_leaves_what_the_stored_de
             )
             for r in (CRM, SHOP)
         ]
-        errors = _at_once(
+        errors = at_once(
             lambda v=verdict: decide(store, PAIR, v, by="ops", settings=LINKED),  # type: ignore[misc]
             lambda one=later[:1]: ingest(one, store, LINKED),  # type: ignore[misc]
             lambda other=later[1:]: ingest(other, store, LINKED),  # type: ignore[misc]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 import socket
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -33,6 +32,7 @@ from tests.integration.test_attack6_erased_and_fuzzy import CRM, HER, HOME, NAME
 from tests.integration.test_attack6_races import _index_keys
 from tests.integration.test_attack7_named_index import named_items
 from tests.integration.test_erasure_attacks import BOOKKEEPING, STORES, Stores
+from tests.threads import at_once
 
 CORP, ICLOUD = "hana.sato@corp.jp", "hanasato92@icloud.com"
 VERSIONS = [
@@ -113,6 +113,28 @@ OPENED: dict[str, Callable[[], AbstractContextManager[Stores]]] = {
 }
 
 
+def resolve_at_once(
+    stores: Stores, lines: list[Any], workers: int, sizes: list[int], seed: int, timeout: float
+) -> list[BaseException]:
+    """``workers`` threads started together, each resolving all of ``lines`` in an order and a batch
+    size (one of ``sizes``) of its own, drawn from ``seed``; what they raised."""
+    rng = random.Random(seed)
+    plans = []
+    for _ in range(workers):
+        shuffled = list(lines)
+        rng.shuffle(shuffled)
+        plans.append((shuffled, rng.choice(sizes)))
+    return at_once(
+        *(
+            lambda mine=mine, size=size: resolve_lines(  # type: ignore[misc]
+                mine, stores.profiles, batch_size=size, settings=_settings(stores)
+            )
+            for mine, size in plans
+        ),
+        timeout=timeout,
+    )
+
+
 def _listed(stores: Stores) -> dict[str, set[str]]:
     """Each of her records -> the index keys (of any version) that list it."""
     keys = sorted(set().union(*(_index_keys(v) for v in VERSIONS)))
@@ -126,28 +148,7 @@ def test_workers_merging_her_versions_at_once_leave_the_index_as_stored_and_noth
     store: str, seed: int
 ) -> None:
     with OPENED[store]() as stores:
-        rng = random.Random(seed)
-        plans = []
-        for _ in range(3):
-            lines = list(VERSIONS)
-            rng.shuffle(lines)
-            plans.append((lines, rng.choice([1, 2, 6])))
-        barrier = threading.Barrier(len(plans))
-        errors: list[BaseException] = []
-
-        def worker(lines: list[Any], size: int) -> None:
-            barrier.wait()
-            try:
-                resolve_lines(lines, stores.profiles, batch_size=size, settings=_settings(stores))
-            except BaseException as error:
-                errors.append(error)
-
-        threads = [threading.Thread(target=worker, args=plan) for plan in plans]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        assert errors == []
+        assert resolve_at_once(stores, VERSIONS, 3, [1, 2, 6], seed, timeout=120) == []
         # the index lists each record under its stored version's keys only
         stored = {}
         for record in HERS:

@@ -13,8 +13,6 @@ the places of the rest are unchanged and nothing names the erased. About 3 s a s
 
 from __future__ import annotations
 
-import random
-import threading
 from typing import Any
 
 import pytest
@@ -25,7 +23,7 @@ from core.schema import Identifier
 from core.storage.memory import InMemoryProfileStore
 from tests.integration.identity_attack_records import groups, resolve_lines
 from tests.integration.test_attack6_erased_and_fuzzy import _settings
-from tests.integration.test_attack7_unfile_threads import OPENED
+from tests.integration.test_attack7_unfile_threads import OPENED, resolve_at_once
 from tests.integration.test_attack9_place_programs import COUNT, _check_places, _held, _line, _record
 
 WORKERS = 3
@@ -50,28 +48,7 @@ _STORES = [pytest.param(s, marks=_RACY) for s in sorted(OPENED)]
 def test_workers_filing_a_crowded_block_at_once_leave_the_stored_places(store: str, seed: int) -> None:
     every = [_line(i, later) for i in range(COUNT) for later in (False, True)]
     with OPENED[store]() as stores:
-        rng = random.Random(seed)
-        plans = []
-        for _ in range(WORKERS):
-            lines = list(every)
-            rng.shuffle(lines)
-            plans.append((lines, rng.choice([1, 3, 7])))
-        barrier = threading.Barrier(WORKERS)
-        errors: list[BaseException] = []
-
-        def worker(lines: list[Any], size: int) -> None:
-            barrier.wait()
-            try:
-                resolve_lines(lines, stores.profiles, batch_size=size, settings=_settings(stores))
-            except BaseException as error:  # reported below
-                errors.append(error)
-
-        threads = [threading.Thread(target=worker, args=plan) for plan in plans]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(300)
-        assert errors == []
+        assert resolve_at_once(stores, every, WORKERS, [1, 3, 7], seed, timeout=300) == []
         held = _held(stores)
         # (by content: a version that changes nothing the store keeps, Fen's name in lower case,
         # only touches the stored one's time)

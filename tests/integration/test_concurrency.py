@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +20,7 @@ from core.testing.population import population
 from core.testing.records import make_record
 from profilesync.embedded import dynamodb_client, model_aws_semantics
 from profilesync.template import create_table
+from tests.threads import at_once
 
 pytestmark = pytest.mark.slow
 
@@ -54,26 +54,18 @@ def test_concurrent_writers_leave_one_owner_per_identifier_and_lose_no_record(se
         assert person is not None
         records.append((person, outcome))
     create_table(dynamodb_client(server_url), "concurrent")
-    errors: list[BaseException] = []
 
     def writer(seed: int) -> None:
         rng = random.Random(seed)
         mine = [r for _, r in records if rng.random() < 0.7]
         rng.shuffle(mine)
         store = DynamoDBProfileStore(dynamodb_client(server_url), "concurrent", read_workers=2)
-        try:
-            for start in range(0, len(mine), 7):
-                ingest(mine[start : start + 7], store, IngestSettings(max_attempts=30))
-        except BaseException as error:  # surfaced to the main thread below
-            errors.append(error)
+        for start in range(0, len(mine), 7):
+            ingest(mine[start : start + 7], store, IngestSettings(max_attempts=30))
 
-    threads = [threading.Thread(target=writer, args=(seed,)) for seed in range(4)]
-    # AND one more pass over everything at the end, so every record has been delivered
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = at_once(*(lambda seed=seed: writer(seed) for seed in range(4)), timeout=600, together=False)
     assert errors == []
+    # AND one more pass over everything at the end, so every record has been delivered
     store = DynamoDBProfileStore(dynamodb_client(server_url), "concurrent")
     ingest([r for _, r in records], store)
 
@@ -116,25 +108,17 @@ def test_concurrent_updates_that_join_and_split_customers_end_as_the_latest_reco
         if record.key not in latest or record.updated_at > latest[record.key].updated_at:
             latest[record.key] = record
     create_table(dynamodb_client(server_url), f"updates{seed}")
-    errors: list[BaseException] = []
     unsplit: list[str] = []
     settings = IngestSettings(max_attempts=30)
 
     def writer(share: list[SourceRecord]) -> None:
         store = DynamoDBProfileStore(dynamodb_client(server_url), f"updates{seed}", read_workers=2)
-        try:
-            for start in range(0, len(share), 2):
-                unsplit.extend(ingest(share[start : start + 2], store, settings).unsplit)
-        except BaseException as error:  # surfaced to the main thread below
-            errors.append(error)
+        for start in range(0, len(share), 2):
+            unsplit.extend(ingest(share[start : start + 2], store, settings).unsplit)
 
     # WHEN 4 writers ingest them at once, in a shuffled order (a later version may come first)
     rng.shuffle(versions)
-    threads = [threading.Thread(target=writer, args=(versions[i::4],)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = at_once(*(lambda i=i: writer(versions[i::4]) for i in range(4)), timeout=600, together=False)
     assert errors == []
     assert unsplit == []
     # THEN the customers are what the latest versions resolve to from scratch, and consistent

@@ -34,9 +34,10 @@ from core.pipeline import ingest
 from core.schema import Identifier, SourceRecord
 from core.suppression import SuppressionCheck
 from core.testing.invariants import store_problems
-from tests.integration.test_attack7_review_races import CRM, LINKED, MOVED, SHOP, _at_once
+from tests.integration.test_attack7_review_races import CRM, LINKED, MOVED, SHOP
 from tests.integration.test_attack7_review_races import store as store  # the fixture: three stores, threads
 from tests.integration.test_erasure_attacks import SALT, STORES, Stores
+from tests.threads import at_once
 
 EXAMPLES = int(os.environ.get("RACE8_EXAMPLES", "30"))
 PAIR = review_pair_id(CRM.key, SHOP.key)
@@ -352,7 +353,7 @@ def test_a_decision_and_an_ingest_in_threads_end_as_in_one_order(
     of one of its records (other match fields), in two threads started together THEN the customers
     and the queue are those of one order of the two, and the store is consistent."""
     ingest([CRM, SHOP], store, LINKED)
-    errors = _at_once(
+    errors = at_once(
         lambda: decide(store, PAIR, verdict, by="ops", settings=LINKED),  # type: ignore[arg-type]
         lambda: ingest([VERSIONS[version]], store, LINKED),
     )

@@ -30,6 +30,7 @@ from core.storage.sqlite_database import SQLiteDatabase
 from core.testing.records import make_record
 from profilesync.embedded import dynamodb_client, model_aws_semantics
 from profilesync.template import create_table
+from tests.threads import at_once
 
 pytestmark = pytest.mark.slow
 
@@ -85,7 +86,6 @@ def test_echoes_racing_merges_leave_every_record_at_its_newest_echo(opener: Call
     records = [r for n in range(PEOPLE) for r in _person(n)]
     ingest(records, opener())
     settings = IngestSettings(max_attempts=40)
-    errors: list[BaseException] = []
 
     def echoes() -> None:
         store = opener()
@@ -107,20 +107,9 @@ def test_echoes_racing_merges_leave_every_record_at_its_newest_echo(opener: Call
             emails = [f"{kind}{m}@example.com" for m in range(n, n + width) for kind in "cs"]
             ingest([make_record("pos", f"j{width}-{n}", email=emails, day=1)], store, settings)
 
-    def run(work: Callable[[], None]) -> None:
-        try:
-            work()
-        except BaseException as error:  # surfaced in the test's thread below
-            errors.append(error)
-
     # WHEN one writer echoes every record six times while two others merge the people two by two,
     # then four by four
-    writers = [lambda: echoes(), lambda: joins(2, 2), lambda: joins(3, 4)]
-    threads = [threading.Thread(target=run, args=(w,)) for w in writers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = at_once(echoes, lambda: joins(2, 2), lambda: joins(3, 4), timeout=600, together=False)
     assert errors == []
     # THEN every source identifier holds its newest echo's time
     store = opener()

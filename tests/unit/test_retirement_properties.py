@@ -19,6 +19,7 @@ from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.storage.memory_privacy import InMemoryErasureStore
 from core.testing.invariants import store_problems
 from core.testing.records import T0, make_record
+from tests.threads import at_once
 
 SETTINGS = IngestSettings(sleep=lambda _: None)
 EMAILS = [f"e{n}@example.com" for n in range(5)]
@@ -94,8 +95,6 @@ def test_retiring_leaves_what_a_resolution_of_the_records_left_makes(
 
 def test_retiring_while_another_writer_ingests_the_same_people_loses_no_write() -> None:
     # GIVEN 20 people, each with a HubSpot and a Salesforce record
-    import threading
-
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
     erasure = InMemoryErasureStore(store, state)
     people = [f"p{n}@example.com" for n in range(20)]
@@ -112,29 +111,12 @@ def test_retiring_while_another_writer_ingests_the_same_people_loses_no_write() 
         )
         for r in old
     ]
-    errors: list[BaseException] = []
-
-    def run(work: object) -> None:
-        try:
-            work()  # type: ignore[operator]
-        except BaseException as exc:
-            errors.append(exc)
-
-    writers = [
-        threading.Thread(target=run, args=(lambda: [ingest([r], store, SETTINGS) for r in new],)),
-        threading.Thread(
-            target=run,
-            args=(
-                lambda: [
-                    retire_records([d], store, erasure, SETTINGS, sleep=lambda _: None) for d in deletions
-                ],
-            ),
-        ),
-    ]
-    for writer in writers:
-        writer.start()
-    for writer in writers:
-        writer.join()
+    errors = at_once(
+        lambda: [ingest([r], store, SETTINGS) for r in new],
+        lambda: [retire_records([d], store, erasure, SETTINGS, sleep=lambda _: None) for d in deletions],
+        timeout=600,
+        together=False,
+    )
     # THEN each person is one profile of their HubSpot and Stripe records, and the store is consistent
     assert errors == []
     assert _partition(store) == {

@@ -291,3 +291,44 @@ def test_a_store_is_full_unless_asked(tmp_path: Path) -> None:
     with profilesync.stores.open_stores(endpoint_url=None, table="t", path=tmp_path / "s.sqlite3") as stores:
         # THEN the profile store writes every item
         assert stores.profiles.scratch is False
+
+
+def test_a_scratch_commit_never_builds_the_name_index_of_the_events_it_leaves_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the commit's builder of the name index items of an event, counted
+    import core.storage.sqlite_commit as commit_module
+
+    built: list[int] = []
+    real = commit_module.index_pairs
+
+    def counted(events: Any) -> Any:
+        pairs = list(real(events))
+        built.append(len(pairs))
+        return pairs
+
+    monkeypatch.setattr(commit_module, "index_pairs", counted)
+    # WHEN people whose later records attach and merge (events naming identifiers) are ingested one
+    # record a batch through the planner's commit into a full store, then into a scratch one
+    records = population(seed=5, count=60)
+    _ingested(records, tmp_path / "full.sqlite3", 1, "planner", SETTINGS)
+    full, built[:] = list(built), []
+    _ingested(records, tmp_path / "scratch.sqlite3", 1, "planner", SETTINGS, scratch=True)
+    # THEN the full store built the index items and the scratch store, which writes none, built none
+    assert sum(full) > 0
+    assert built == []
+
+
+def test_the_fixed_characters_of_an_event_are_derived_from_the_format_it_is_written_in() -> None:
+    from core.governance.history import HistoryEvent
+
+    # GIVEN the writer of a source_arrived event's JSON, every field empty
+    empty = fresh_module._event_json("", "", "", "", "", "")
+    # THEN the characters counted beyond the fields are its length, whatever the format holds
+    assert len(empty) == fresh_module._EVENT_CHARS
+    # and an event it writes is the model's JSON of the same event, byte for byte: a change of the
+    # model's fields or their order fails here, not as a size limit off by a few bytes
+    event = fresh_module._event_json(
+        '"cus_x"', "sourc-0123", '"2026-01-01T00:00:00Z"', '"ingest"', "a new record", '"crm:contact:1"'
+    )
+    assert HistoryEvent.model_validate_json(event).model_dump_json() == event

@@ -17,7 +17,6 @@ profile. On each store (in-memory, SQLite, DynamoDB on moto), from a merge stopp
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -38,6 +37,7 @@ from core.testing.invariants import store_problems
 from tests.integration.identity_attack_records import groups, ingest_settings, resolve_lines
 from tests.integration.store_port.conftest import StoreKit
 from tests.integration.test_attack8_review_sizes import CRM, HER_EMAIL, NAMESAKE, _lines
+from tests.threads import at_once
 
 STEPS = ("frozen", "copied", "handed", "dropped")
 """Where the old merge stopped: after the freeze, the copies, the handover, or the deletes (where the
@@ -205,25 +205,13 @@ def test_a_merge_cut_short_that_fits_is_finished_not_undone(kit: StoreKit) -> No
 
 def test_repairs_and_an_ingest_racing_end_with_the_customers_apart(kit: StoreKit) -> None:
     settings, before = _broken(kit)
-    errors: list[BaseException] = []
-
-    def run(job: Callable[[], object]) -> None:
-        try:
-            job()
-        except BaseException as error:
-            errors.append(error)
-
     later = [{**CRM, "updated_at": "2026-03-01T00:00:00Z", "job": "chemist"}]
     jobs: list[Callable[[], object]] = [
         lambda: repair_frozen(kit.profiles, settings),
         lambda: repair_frozen(kit.profiles, settings),
         lambda: resolve_lines(later, kit.profiles, settings=settings),
     ]
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = at_once(*jobs, timeout=600, together=False)
     # A writer that kept losing to the other two (no back-off here) gives up retryably, as ingest
     # does on a hot spot (the queue delivers its batch again): the next repair finds nothing left.
     assert [e for e in errors if not isinstance(e, ConflictError)] == []
