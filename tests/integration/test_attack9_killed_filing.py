@@ -109,13 +109,6 @@ def test_a_killed_version_delivered_again_is_stored_and_files_from_there(
 
 
 @ON_EACH_STORE
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack9: a version filed and killed before its commit, never stored (a newer one was, and "
-    "the killed one came again stale), leaves her record under its 3 own keys (hs:, lt:, ph: of "
-    "Tanner Row) and its place in the keys both share: nothing records where a record was filed "
-    "beyond its stored version",
-)
 def test_a_version_killed_before_its_commit_leaves_nothing_once_a_newer_one_is_stored(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:
@@ -130,12 +123,6 @@ def test_a_version_killed_before_its_commit_leaves_nothing_once_a_newer_one_is_s
 
 
 @ON_EACH_STORE
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack9: after a version killed before its commit and never stored, her erasure forgets "
-    "her stored version's keys only: the killed version's 3 own BLOCK# items still list her record "
-    "and hold its place (folded name, birth date, postcode, house, street)",
-)
 def test_her_erasure_after_a_killed_version_leaves_no_index_item_naming_her(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:
