@@ -11,10 +11,11 @@ killed one, delivered again after it, is dropped as stale. Then the record is st
 only the killed version was, and her erasure (which forgets the stored version's keys) leaves that
 membership and its place (her folded name, birth date, house and street) in the table.
 
-Found here (strict xfails below): the index would need to know where a record was filed beyond its
-stored version (a write-ahead of the keys filed, read by the next version's filing and by erasure),
-a change of the index layout in lean15's files (core/link_plan.py, core/link_nodes.py). Delivered
-again, the killed version itself repairs the index (tested: it is stored and files from there).
+Found here (strict xfails until filed16): the index needed to know where a record was filed beyond
+its stored version. core.link_filed writes it ahead of the filing (a ``fl:`` entry per record),
+read by the next version's filing, by a stale version's drop (how the killed one, delivered again
+after the newer one, puts the index back here) and by erasure. Delivered again before a newer one,
+the killed version itself repairs the index (tested: it is stored and files from there).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Eli has four versions: on Quillon Road, moved to Tanner Row, renamed there, and 
 as she first was (only its time differs: an unchanged record, touched). Ada, her neighbour, has two.
 Both first versions are stored; then hypothesis draws a batch (one of Eli's versions, maybe with
 Ada's later one) and the store call the process dies at (raising a ``BaseException`` nothing
-catches, before the call), and a program of deliveries and at most one erasure of Eli. Then:
+catches, before the call), and a program of deliveries, more such kills and erasures of Eli. Then:
 
 * after her erasure, no ``BLOCK#`` item names her record or holds any of her places (Tanner Row is
   hers alone; her folded name and birth date too);
@@ -148,15 +148,19 @@ STEP = st.one_of(
     st.tuples(st.just("eli"), st.integers(0, 3)),
     st.tuples(st.just("ada"), st.integers(0, 1)),
     st.tuples(st.just("erase"), st.just(0)),
+    st.tuples(st.just("kill"), st.tuples(st.integers(0, 3), st.integers(1, 10))),  # killed again
 )
 
 
-def _run(stores: Stores, killed: int, with_ada: bool, at: int, program: list[tuple[str, int]]) -> None:
+def _run(stores: Stores, killed: int, with_ada: bool, at: int, program: list[tuple[str, Any]]) -> None:
     resolve_lines([_eli(0), _ada(0)], stores.profiles, settings=_settings(stores))
     _killed_at(stores, [_eli(killed), *([_ada(1)] if with_ada else [])], at)
     erased = False
     for action, version in program:
-        if action == "erase":
+        if action == "kill":
+            if not erased:  # (her version killed after her erasure is dropped as suppressed)
+                _killed_at(stores, [_eli(version[0])], version[1])
+        elif action == "erase":
             email = Identifier.assemble(kind="email", value=ELI_EMAIL)
             report = stores.erase(email, "req-eli", IdentityPolicy(), _settings(stores))
             assert report.outcome in ("erased", "not_found"), report
@@ -210,7 +214,7 @@ def test_a_kill_anywhere_then_any_deliveries_leave_the_index_as_stored_or_erased
 ) -> None:
     @_example(examples)
     @given(killed=KILLED, with_ada=st.booleans(), at=AT, program=PROGRAM)
-    def check(killed: int, with_ada: bool, at: int, program: list[tuple[str, int]]) -> None:
+    def check(killed: int, with_ada: bool, at: int, program: list[tuple[str, Any]]) -> None:
         _test(STORES[name], killed, with_ada, at, program)
 
     check()
