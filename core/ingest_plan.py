@@ -78,6 +78,7 @@ def _plan(
     touches: list[Changeset] = []
     touched: dict[str, datetime] = {}  # the times the touches give, for a merge that moves the key
     unfiled: list[SourceRecord] = []
+    overtaken: list[SourceRecord] = []
     # A stored undated version gives way to a later one of other content whatever its time (core.undated).
     after_undated = replacing_undated(store, owners, records)
     for record in records:
@@ -98,6 +99,8 @@ def _plan(
                 result.stale += 1
                 if record.key in filed:
                     unfiled.append(record)  # it lost a race to a newer version: see below
+                else:
+                    overtaken.append(record)  # a filing of it killed before its commit may linger
                 continue
         hashes[record.key] = h
         active.append(record)
@@ -126,6 +129,10 @@ def _plan(
 
         unfile_dropped(store, unfiled, policy, settings.linkage)
         filed.difference_update(r.key for r in unfiled)
+    if overtaken and settings.linkage is not None:
+        from core.link_unfile import unfile_dropped
+
+        unfile_dropped(store, overtaken, policy, settings.linkage, filed=False)
     if not active:
         return _Plan([], {}, {}, [], [], result, touches=touches)
 

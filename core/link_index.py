@@ -22,8 +22,9 @@ Three kinds of items sit beside the identifier items (docs/identity.md has the l
 The index is written before the batch is planned (adds and removals of the batch's own records),
 so that of two writers adding records that match each other at the same time, the one that reads
 second sees the other. Writes are idempotent; a crash leaves at most an entry for a record that was
-not stored (skipped when read: it owns no identifier) or one removal too early (re-done when the
-batch is delivered again).
+not stored (skipped when read: it owns no identifier) or one removal too early, both listed in the
+record's write-ahead entry (core.link_filed): the next filing of the record, its staleness or its
+erasure puts them right.
 
 ``LinkIndex`` is the port; the in-memory, SQLite and DynamoDB profile stores implement it
 (tests/integration/store_port). Pure: no I/O here.

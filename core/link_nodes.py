@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from core.identity import IdentityPolicy
-from core.link_index import BlockState, LinkIndex, changes_for, fields_from_match, match_document
+from core.link_filed import filed_key
+from core.link_index import BlockChange, BlockState, LinkIndex, changes_for, fields_from_match, match_document
 from core.link_review_index import drop_review_pairs, partners_key, review_pairs
 from core.linkage import (
     GraphNode,
@@ -153,7 +154,13 @@ def forget_records(store: Any, records: Iterable[SourceRecord], policy: Identity
     if not filed:
         return 0
     keys = sorted({k for ks in filed.values() for k in ks})
-    blocks = store.get_blocks([*keys, *(partners_key(k) for k in sorted(filed))])
+    entries = [filed_key(k) for k in sorted(filed)]
+    blocks = store.get_blocks([*keys, *(partners_key(k) for k in sorted(filed)), *entries])
+    # Where a version never stored was filed too (core.link_filed): a filing killed before its commit.
+    for record_key in filed:
+        entry = blocks.get(filed_key(record_key))
+        if entry is not None and entry.members:
+            filed[record_key] = tuple(dict.fromkeys((*filed[record_key], *sorted(entry.members))))
     # Her review partners as listed under her records, and (for items filed before those lists)
     # the current members of her keys.
     pairs: set[tuple[str, str]] = review_pairs(blocks, filed)
@@ -167,4 +174,8 @@ def forget_records(store: Any, records: Iterable[SourceRecord], policy: Identity
     found = drop_review_pairs(store, pairs)
     limits = {"block": 10**9, "id": 10**9}
     store.update_blocks(changes_for(filed, {}, limits, children))
+    # The entries last: killed before, the erasure sent again finds them.
+    listed = [BlockChange(k, remove=blocks[k].members) for k in entries if k in blocks and blocks[k].members]
+    if listed:
+        store.update_blocks(listed)
     return sum(len(ks) for ks in filed.values()) + found

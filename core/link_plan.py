@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from core.identity import Component, GuardrailHit, IdentityPolicy, live_owner
+from core.link_filed import FiledAs, ahead, filed_key, filing, filing_tag, settle
 from core.link_index import ReviewItem, changes_for
 from core.link_nodes import graph_node, index_keys, node_orders
 from core.link_review_index import drop_stale_pending, partners_key, settle_reviews
@@ -103,13 +104,24 @@ def plan_linked(
         # (core.link_relink): read around them.
         changed.update(live)
     children = {r.key for r in active if r.level != "person"}
+    versions: dict[str, FiledAs] = {}
+    stored_tags: dict[str, str] = {}
+    limits: dict[str, int] = {}
     if scope.index is not None:
         limits = scope.linkage.index_limits()
         # Each record's place in the order of its blocking keys is filed with it (and filed again
         # only where it changed), so that later batches read its neighbours, not the whole block.
         orders = {r.key: node_orders(scope.nodes[r.key]) for r in active}
         old_orders = {k: node_orders(before_nodes[k]) for k in old_keys}
-        scope.index.update_blocks(changes_for(old_keys, new_keys, limits, children, orders, old_orders))
+        filed = changes_for(old_keys, new_keys, limits, children, orders, old_orders)
+        # Where each record is filed is written ahead of the filing (core.link_filed): a process killed
+        # before its commit leaves every key it touched listed for the next version and an erasure.
+        versions = {r.key: filing(new_keys[r.key], orders[r.key], r.key in children) for r in active}
+        stored_tags = {k: filing_tag(old_keys[k], old_orders[k]) for k in old_keys}
+        written_ahead = ahead(filed, {k: v.tag for k, v in versions.items()})
+        if written_ahead:
+            scope.index.update_blocks(written_ahead)
+        scope.index.update_blocks(filed)
     wanted = {key for keys in new_keys.values() for key in keys}
     wanted.update(k for node in before_nodes.values() if node.person for k in node.blocking_keys())
     # A record that changed may have been what kept its customer's other records from their
@@ -119,8 +131,12 @@ def plan_linked(
             wanted.update(index_keys(scope.nodes[key], scope.model))
     # The batch's review partners are read with its keys (settled after the graph, below).
     wanted.update(partners_key(r.key) for r in active)
+    wanted.update(filed_key(r.key) for r in active)  # and where they were filed (core.link_filed)
     # A crowded block is read as its members' places: only the records next to the scope's are read.
     found = scope.read_index(wanted, whole=False) | neighbours_to_read(scope, before_nodes, wanted)
+    if scope.index is not None:
+        # A filing killed or lost before this one left the records elsewhere: put back to this version.
+        settle(scope.index, versions, scope.partners, stored_tags, limits)
     to_load = scope.add_candidates(found - scope.batch, merged_into)
     # A batch record entering or leaving a dense block changes which of its other records are
     # neighbours (candidates): the customers of the pairs it makes or unmakes are planned again, as

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from core.identity import IdentityPolicy, live_owner
+from core.link_filed import FILED_PREFIX
 from core.link_index import BlockState, LinkIndex, ReviewItem
 from core.link_nodes import _as_match_node, _match_node, graph_node
 from core.link_reach import BlockFiling, CandidateNodes, DecisionCache, Filing, Walked
@@ -107,7 +108,8 @@ class Scope(ScopeGraph):
         """What each node was made from: its record, or a candidate's match document."""
         self.looked_up: set[tuple[str, str]] = set()
         self.partners: dict[str, BlockState] = {}
-        """The review partners entries read (core.link_review_index), by index key."""
+        """The review partners entries read (core.link_review_index), and where the batch's records
+        were filed (core.link_filed), by index key."""
         self.result: LinkResult = LinkResult()
         # Kept as nodes come and go, so that a graph costs what it reaches, not the whole scope.
         self.blocks = BlockFiling(self.nodes)
@@ -228,8 +230,8 @@ class Scope(ScopeGraph):
         members: set[str] = set()
         blocks: dict[str, BlockState] = self.index.get_blocks(todo)
         for key, state in blocks.items():
-            if key.startswith(PARTNERS_PREFIX):
-                self.partners[key] = state  # a record's review partners: no candidates
+            if key.startswith((PARTNERS_PREFIX, FILED_PREFIX)):
+                self.partners[key] = state  # a record's review partners, or where it was filed
                 continue
             if state.overloaded:
                 if key.startswith("id:"):

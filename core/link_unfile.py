@@ -26,7 +26,8 @@ from collections.abc import Mapping, Sequence
 
 from core.governance.history_names import IndexesHistoryNames, forget_names
 from core.identity import IdentityPolicy
-from core.link_index import LinkIndex, ReviewItem, changes_for
+from core.link_filed import FiledAs, filed_key, filing, settle
+from core.link_index import LinkIndex, ReviewItem
 from core.link_nodes import forget_records, graph_node, index_keys, node_orders
 from core.link_review_index import Pair
 from core.link_review_index import file_reviews as put_reviews
@@ -65,12 +66,24 @@ def unname_suppressed(store: ProfileStore, dropped: Sequence[SourceRecord], chec
 
 
 def unfile_dropped(
-    store: ProfileStore, dropped: Sequence[SourceRecord], policy: IdentityPolicy, linkage: LinkageSettings
+    store: ProfileStore,
+    dropped: Sequence[SourceRecord],
+    policy: IdentityPolicy,
+    linkage: LinkageSettings,
+    *,
+    filed: bool = True,
 ) -> None:
     """Undo the index filings of ``dropped`` (records this ingest filed, then dropped) beyond what
-    their stored versions are filed under. A no-op on a store without an index."""
+    their stored versions are filed under. Not ``filed``: records dropped as stale that this ingest
+    did not file; only those whose entry (core.link_filed) lists keys are read further, as a filing
+    killed or lost before may have left them there. A no-op on a store without an index."""
     if not dropped or not isinstance(store, LinkIndex):
         return
+    entries = store.get_blocks([filed_key(r.key) for r in dropped])
+    if not filed:
+        dropped = [r for r in dropped if filed_key(r.key) in entries]
+        if not dropped:
+            return
     owners = store.get_owners([f"source#{r.key}" for r in dropped])
     holder = {key[len("source#") :]: o.customer_id for key, o in owners.items()}  # no tombstones
     stored: dict[str, SourceRecord] = {}
@@ -91,24 +104,23 @@ def unfile_dropped(
                 later[key] = customer.merged_into
         todo = later
     forget_records(store, [r for r in dropped if r.key not in stored], policy)
-    # Back from the keys the dropped version was filed under to its stored version's: filing it took
-    # the stored version's other keys away (core.link_plan).
-    tried: dict[str, tuple[str, ...]] = {}
-    held: dict[str, tuple[str, ...]] = {}
-    # Its places too: a key both versions have is filed again at the stored version's place.
-    tried_at: dict[str, dict[str, str]] = {}
-    held_at: dict[str, dict[str, str]] = {}
-    children: set[str] = set()
+    # Back from the keys the dropped version was filed under (and any other its entry lists: a filing
+    # killed before) to its stored version's, at its places (core.link_filed): filing it took the
+    # stored version's other keys away, and moved its place in the keys both have.
+    held: dict[str, FiledAs] = {}
+    tried: dict[str, set[str]] = {}
     for record in dropped:
         kept = stored.get(record.key)
         if kept is None:
             continue
         node, kept_node = graph_node(record, policy), graph_node(kept, policy)
-        tried[record.key] = index_keys(node, linkage.model)
-        held[record.key] = index_keys(kept_node, linkage.model)
-        tried_at[record.key], held_at[record.key] = node_orders(node), node_orders(kept_node)
-        if not kept_node.person:
-            children.add(record.key)
-    changes = changes_for(tried, held, linkage.index_limits(), children, held_at, tried_at)
-    if changes:
-        store.update_blocks(changes)
+        keys, places = index_keys(kept_node, linkage.model), node_orders(kept_node)
+        held[record.key] = filing(keys, places, not kept_node.person)
+        if filed:
+            # The keys where the two differ: in one only, or at another place (its entry lists them
+            # too, unless filed before the entries were kept).
+            tried_at = node_orders(node)
+            moved = {k for k in tried_at if tried_at[k] != places.get(k)}
+            tried[record.key] = (set(index_keys(node, linkage.model)) ^ set(keys)) | moved
+    if held:
+        settle(store, held, entries, {k: v.tag for k, v in held.items()}, linkage.index_limits(), tried)

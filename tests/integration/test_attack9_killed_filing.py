@@ -11,10 +11,11 @@ killed one, delivered again after it, is dropped as stale. Then the record is st
 only the killed version was, and her erasure (which forgets the stored version's keys) leaves that
 membership and its place (her folded name, birth date, house and street) in the table.
 
-Found here (strict xfails below): the index would need to know where a record was filed beyond its
-stored version (a write-ahead of the keys filed, read by the next version's filing and by erasure),
-a change of the index layout in lean15's files (core/link_plan.py, core/link_nodes.py). Delivered
-again, the killed version itself repairs the index (tested: it is stored and files from there).
+Found here (strict xfails until filed16): the index needed to know where a record was filed beyond
+its stored version. core.link_filed writes it ahead of the filing (a ``fl:`` entry per record),
+read by the next version's filing, by a stale version's drop (how the killed one, delivered again
+after the newer one, puts the index back here) and by erasure. Delivered again before a newer one,
+the killed version itself repairs the index (tested: it is stored and files from there).
 """
 
 from __future__ import annotations
@@ -109,13 +110,6 @@ def test_a_killed_version_delivered_again_is_stored_and_files_from_there(
 
 
 @ON_EACH_STORE
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack9: a version filed and killed before its commit, never stored (a newer one was, and "
-    "the killed one came again stale), leaves her record under its 3 own keys (hs:, lt:, ph: of "
-    "Tanner Row) and its place in the keys both share: nothing records where a record was filed "
-    "beyond its stored version",
-)
 def test_a_version_killed_before_its_commit_leaves_nothing_once_a_newer_one_is_stored(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:
@@ -130,12 +124,6 @@ def test_a_version_killed_before_its_commit_leaves_nothing_once_a_newer_one_is_s
 
 
 @ON_EACH_STORE
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack9: after a version killed before its commit and never stored, her erasure forgets "
-    "her stored version's keys only: the killed version's 3 own BLOCK# items still list her record "
-    "and hold its place (folded name, birth date, postcode, house, street)",
-)
 def test_her_erasure_after_a_killed_version_leaves_no_index_item_naming_her(
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:

@@ -29,18 +29,7 @@ from tests.integration.test_attack9_place_programs import COUNT, _check_places, 
 WORKERS = 3
 
 
-# Found by CI (1 run in about 2 under `-n 2` at load, never alone: 12 of 12 green): on the in-memory
-# store a record stayed filed under keys of a version whose commit lost to another worker
-# ('hs:10:quillon rd', 'ph:ls14ap:10' for crm:contact:1); on SQLite a record's place was not its
-# stored version's ('nn:B:OCAFAR' for crm:contact:4). The race family of
-# test_attack9_killed_filing.py (nothing records where a record was filed beyond its stored version).
-_RACY: Any = pytest.mark.xfail(
-    strict=False,
-    reason="threads: a version whose commit lost can stay filed under its own keys or places (rare, "
-    "timing-dependent; same cause as test_attack9_killed_filing.py's strict xfails)",
-)
-
-_STORES = [pytest.param(s, marks=_RACY) for s in sorted(OPENED)]
+_STORES = sorted(OPENED)
 
 
 @pytest.mark.parametrize("seed", [1, 2])

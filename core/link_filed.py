@@ -1,0 +1,135 @@
+"""Where a record is filed in the identity index beyond its stored version: a write-ahead entry.
+
+Ingest files a batch's records under their new version's keys, at their new places, before it
+commits them (core.link_plan). Killed in between, or its commit lost, the index holds a version the
+store may never hold: a newer version files from the STORED version's keys, and an erasure forgets
+the stored version's keys, so neither would find the memberships and places only that version had.
+
+Each record has an index entry ``fl:<record key>`` (a ``BLOCK#`` item like the blocking keys, its
+key hashed by ``block_item_key``; read with the batch's own keys, no request of its own, as the
+review partners' ``rv:`` entry is) listing the index keys a filing touched (added it to, moved its
+place in, or took it from), each with the ``filing_tag`` of the version that touched it:
+
+- written BEFORE the filing (``ahead``): a process killed after it leaves every key it touched listed;
+- read after the filing (``FiledAs`` of the batch's version): a key tagged by another version than
+  the stored one and the one being filed was touched by a filing that never committed; the record is
+  put back to this version's state there (``settle``: added at its place, or taken out), and only
+  then the entry is retagged. Keys tagged by the stored version agree with it: they leave the entry.
+- read by an erasure (core.link_nodes.forget_records): every key listed loses the record, then
+  the entry goes.
+
+The common path costs one write of the entry per record filed (with the filing's writes) and one
+item more in the read the plan makes anyway; a record updated writes it once more to drop its
+stored version's tags. A record filed before the entry existed has none: its stored version's keys
+are used, as before (docs/identity.md, "Changed in this version"). Pure over the ``LinkIndex`` port.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Final, NamedTuple
+
+from core.link_index import NO_ORDERS, BlockChange, BlockState, LinkIndex, changes_for
+
+__all__ = ["FILED_LIMIT", "FILED_PREFIX", "FiledAs", "ahead", "filed_key", "filing", "filing_tag", "settle"]
+
+#: The index key prefix of a record's filed entry (never a blocking key, an ``id:`` value or ``rv:``).
+FILED_PREFIX: Final = "fl:"
+#: Keys one record's entry lists at most (a record has about a dozen; 1,000 with their tags stay far
+#: below DynamoDB's 400 KB item). Past it the entry is overloaded and lists none: its stored version's
+#: keys are used, as for a record filed before the entry existed.
+FILED_LIMIT: Final = 1000
+
+
+def filed_key(record_key: str) -> str:
+    """The index key of the entry listing where ``record_key`` was filed."""
+    return FILED_PREFIX + record_key
+
+
+def filing_tag(keys: Iterable[str], orders: Mapping[str, str]) -> str:
+    """What one version's filing writes (its index keys and its places in them), as 64 bits of
+    BLAKE2b, hex: two versions filed alike have one tag."""
+    text = "\x1f".join(f"{key}\x1e{orders.get(key, '')}" for key in sorted(keys))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+class FiledAs(NamedTuple):
+    """A record's version as filed: its index keys, its places in them, its tag, whether a child."""
+
+    keys: tuple[str, ...]
+    orders: Mapping[str, str]
+    tag: str
+    child: bool = False
+
+
+def filing(keys: tuple[str, ...], orders: Mapping[str, str], child: bool = False) -> FiledAs:
+    """The ``FiledAs`` of a version from its keys and places."""
+    return FiledAs(keys, orders, filing_tag(keys, orders), child)
+
+
+def ahead(changes: Sequence[BlockChange], tags: Mapping[str, str]) -> list[BlockChange]:
+    """The write-ahead of a filing (``changes``): each record of ``tags`` gets in its entry every key
+    the filing touches, tagged with its new version's tag. Written before ``changes``."""
+    touched: dict[str, list[str]] = {}
+    for change in changes:
+        for side in (change.add, change.remove, change.add_children, change.remove_children):
+            for member in side:
+                touched.setdefault(member, []).append(change.key)
+    out: list[BlockChange] = []
+    for record_key, keys in sorted(touched.items()):
+        tag = tags.get(record_key)
+        if tag is not None:
+            out.append(
+                BlockChange(
+                    filed_key(record_key), frozenset(keys), limit=FILED_LIMIT, orders=dict.fromkeys(keys, tag)
+                )
+            )
+    return out
+
+
+def settle(
+    index: LinkIndex,
+    wanted: Mapping[str, FiledAs],
+    states: Mapping[str, BlockState],
+    stored: Mapping[str, str],
+    limits: Mapping[str, int],
+    also: Mapping[str, Collection[str]] | None = None,
+) -> None:
+    """Put each record of ``wanted`` to its version's state (``FiledAs``) at every key its entry (in
+    ``states``, by ``filed_key``) lists under a tag neither that version's nor its stored version's
+    (``stored``, by record; absent when none is stored), and at the keys in ``also``; then retag those
+    keys in the entry, and drop the keys the stored version's tag holds (they agree with the store).
+    A version that is the stored one (``wanted[r].tag == stored[r]``) leaves nothing in the entry."""
+    old: dict[str, set[str]] = {}
+    new: dict[str, set[str]] = {}
+    places: dict[str, dict[str, str]] = {}
+    children: set[str] = set()
+    entries: list[BlockChange] = []
+    for record_key, version in wanted.items():
+        entry = states.get(filed_key(record_key))
+        tags = entry.orders if entry is not None else NO_ORDERS
+        base = stored.get(record_key)
+        odd = {k for k, tag in tags.items() if tag not in (version.tag, base)}
+        if also:
+            odd.update(also.get(record_key, ()))
+        if odd:
+            keys = set(version.keys)
+            old[record_key], new[record_key] = odd - keys, odd & keys
+            places[record_key] = {k: version.orders[k] for k in odd & keys if k in version.orders}
+            if version.child:
+                children.add(record_key)
+        if version.tag == base:  # the stored version itself: every key listed agrees with it now
+            gone, retag = frozenset(tags), frozenset[str]()
+        else:
+            gone = frozenset(k for k, tag in tags.items() if tag == base)
+            retag = frozenset(odd)
+        if gone or retag:
+            orders = dict.fromkeys(retag, version.tag) if retag else NO_ORDERS
+            entries.append(BlockChange(filed_key(record_key), retag, gone, FILED_LIMIT, orders=orders))
+    if old or new:
+        # Added where the version has the key (its place written again: an add of a member moves it),
+        # taken out where it has not. Before the entry changes: killed in between, it is done again.
+        index.update_blocks(changes_for(old, new, limits, children, places))
+    if entries:
+        index.update_blocks(entries)
