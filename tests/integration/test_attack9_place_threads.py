@@ -13,8 +13,6 @@ the places of the rest are unchanged and nothing names the erased. About 3 s a s
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from core.identity import IdentityPolicy
