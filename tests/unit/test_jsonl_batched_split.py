@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
 import pickle
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +26,7 @@ from connectors.jsonl.batched import BatchEnd, half_way, link_part, plan_batches
 from core.normalise import NormaliseOptions, normalise_record
 from core.schema import Quarantined
 from profilesync.parallel_normalise import NormalisingWorker
-from tests.unit.test_parallel_normalise import _state
+from tests.unit.test_parallel_normalise import assert_worker_ends_with_its_killed_caller
 
 _EMAILS = st.sampled_from(["a@x.co", "B@x.co", "b@x.co ", "c@x.co", "", "not-an-email"])
 _PHONES = st.sampled_from(["+44 20 3000 0001", "020 3000 0001", "+1 201 200 0002", "12", ""])
@@ -191,21 +187,6 @@ def test_a_worker_waiting_for_the_half_of_a_killed_caller_ends_by_itself(tmp_pat
         "time.sleep(120)\n",
         encoding="utf-8",
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), os.environ.get("PYTHONPATH", "")])}
-    caller = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert caller.stdout is not None
-        worker_pid = int(caller.stdout.readline())
-        time.sleep(1)  # the worker reads its half, then waits
-        assert _state(worker_pid) not in (None, "Z")
-        # WHEN the caller is killed outright (no clean-up runs)
-        caller.kill()
-        caller.wait(timeout=10)
-        # THEN the worker ends by itself (it had waited for the half for ever)
-        deadline = time.monotonic() + 20
-        while _state(worker_pid) not in (None, "Z") and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert _state(worker_pid) in (None, "Z")
-    finally:
-        caller.kill()
-        caller.wait(timeout=10)
+    # WHEN the worker has read its half and waits, and the caller is killed outright THEN the
+    # worker ends by itself (it had waited for the half for ever)
+    assert_worker_ends_with_its_killed_caller(script, settle=1.0)
