@@ -17,7 +17,10 @@ the worker has already sent; the DuckDB peer of ``bench/resolve_scaling.py`` use
   byte.
   With ``batch_size`` it reads the file as ``connectors.jsonl.batched.read_jsonl_batched`` does
   (batches that keep each person's lines together, a ``BatchEnd`` after each), again as the caller
-  would.
+  would. Its first pass over the file (the batches' plan) is the one time the caller has nothing
+  to do but wait: the caller's thread reads the second half's linking values meanwhile
+  (``connectors.jsonl.batched.link_part``) and sends them to the worker, which links them after its
+  own half's, as one pass would (the same plan; the caller does it or, failing, the worker).
 * Bounded memory: records go in chunks of ``chunk_size``, pickled by the worker (about 850 bytes a
   record with its JSON, a quarter of the models' memory), through a queue of at most ``ahead``
   chunks, and with ``batch_size`` a batch more (the worker normalises the next batch while the
@@ -55,6 +58,9 @@ from connectors.jsonl.batched import BatchEnd
 from core.errors import ProfileSyncError
 from core.normalise import NormaliseOptions
 from core.schema import _ALL_FIELDS, Quarantined, RecordDraft, SourceRecord, _Frozen, _reassemble
+from profilesync import parallel_plan
+from profilesync.parallel_plan import POLL_SECONDS as _POLL_SECONDS
+from profilesync.parallel_plan import CallerGoneError as _CallerGoneError
 
 __all__ = ["MIN_BYTES", "NormaliseWorkerError", "NormalisingWorker", "usable_cores", "worker_wanted"]
 
@@ -66,8 +72,6 @@ AHEAD: Final = 8
 #: Files smaller than this (about 3,000 records) are normalised in the caller: a worker saves about
 #: 40 µs a record and costs a fork (milliseconds), or a spawn where forking is unsafe (a second).
 MIN_BYTES: Final = 1 << 20
-#: How often the caller, waiting for a chunk, checks that the worker is still alive.
-_POLL_SECONDS: Final = 0.5
 
 _CHUNK: Final = "chunk"
 _END: Final = "end"
@@ -143,13 +147,36 @@ class NormalisingWorker:
         sys.stdout.flush()
         sys.stderr.flush()
         self._messages = context.Queue(maxsize=self.ahead)
+        half = parallel_plan.second_half(self.path) if self.batch_size is not None else None
+        receiving: Any = None
+        sending: Any = None
+        if half is not None:
+            receiving, sending = context.Pipe(duplex=False)
         self.process = context.Process(
             target=_produce,
-            args=(str(self.path), self.options, self._messages, self.chunk_size, self.batch_size),
+            args=(
+                str(self.path),
+                self.options,
+                self._messages,
+                self.chunk_size,
+                self.batch_size,
+                None if half is None else (half, receiving),
+            ),
             name="profilesync-normalise",
             daemon=True,  # never outlives the caller, whatever happens to it
         )
         self.process.start()
+        if half is not None:
+            receiving.close()  # the worker's end
+            # The batches' plan reads the whole file before the worker sends a record: the
+            # second half's linking values are read here meanwhile, by a thread (this process
+            # has nothing else to do until the first records come), and sent to the worker.
+            threading.Thread(
+                target=parallel_plan.send_part,
+                args=(sending, self.path, half),
+                name="profilesync-plan",
+                daemon=True,
+            ).start()
 
     def __iter__(self) -> Iterator[SourceRecord | Quarantined | BatchEnd]:
         self.start()
@@ -209,10 +236,16 @@ def _context() -> Any:  # a ForkContext or a SpawnContext (typeshed's BaseContex
 
 
 def _produce(
-    path: str, options: NormaliseOptions, messages: Any, chunk_size: int, batch_size: int | None = None
+    path: str,
+    options: NormaliseOptions,
+    messages: Any,
+    chunk_size: int,
+    batch_size: int | None = None,
+    second_half: tuple[int, Any] | None = None,
 ) -> None:
     """The worker: read, normalise and hash every line of ``path``; send the outcomes in order (in
-    file order, or batch after batch with ``batch_size``)."""
+    file order, or batch after batch with ``batch_size``). ``second_half``: where the caller reads
+    the second half of the batches' first pass from, and the pipe it sends its part through."""
     # Imported here: a spawned worker imports only what it runs.
     from connectors.jsonl import read_jsonl
     from connectors.jsonl.batched import read_jsonl_batched
@@ -222,7 +255,15 @@ def _produce(
 
     tune_gc_for_bulk_work()  # what it inherited or imported is frozen, as in the main process
     chunk: list[SourceRecord | Quarantined | BatchEnd] = []
-    items = read_jsonl(path) if batch_size is None else read_jsonl_batched(path, batch_size)
+    items: Iterator[RecordDraft | Quarantined | BatchEnd]
+    if batch_size is None:
+        items = read_jsonl(path)
+    elif second_half is None:
+        items = read_jsonl_batched(path, batch_size)
+    else:
+        half, receiving = second_half
+        split = (half, lambda: parallel_plan.received_part(receiving, path, half))
+        items = read_jsonl_batched(path, batch_size, split=split)
     try:
         for item in items:
             # The exact types first: isinstance with a model class goes through its metaclass's
@@ -302,10 +343,6 @@ def _dispatch_table() -> dict[type, Any]:
             classes.extend(cls.__subclasses__())
         _DISPATCH.update(table)
     return _DISPATCH
-
-
-class _CallerGoneError(Exception):
-    """The process the worker normalises for has ended (killed, or it left without stopping it)."""
 
 
 def _send(messages: Any, message: tuple[str, Any]) -> None:

@@ -15,7 +15,10 @@ record (``source``, ``object_type``, ``id``), its owner's (``owner_id``), its em
 case) and phones (their last nine digits). A union-find over those values groups the lines; the
 groups are packed, in the order of their first line, into batches of at most ``batch_size`` lines,
 and the lines are then read again batch after batch (in file order within a batch) and turned into
-drafts by ``connectors.jsonl.line_outcome``, as ``read_jsonl`` does, line numbers and all.
+drafts by ``connectors.jsonl.line_outcome``, as ``read_jsonl`` does, line numbers and all. The first
+pass may be read in two parts at once (``split``: profilesync.parallel_normalise's caller reads the
+second half's values with ``link_part`` while its worker reads the first); the lines are linked in
+file order all the same, so the plan is the one pass's (tests/unit/test_jsonl_batched_split.py).
 
 * Same result as reading in file order: a batch is any set of records to ``ingest_batch``, which
   stores the same people whatever the order and the cut (tests/unit/test_batch_ingest.py). The keys
@@ -39,6 +42,7 @@ from __future__ import annotations
 import codecs
 import json
 import mmap
+import os
 import re
 from array import array
 from collections.abc import Callable, Iterator
@@ -49,7 +53,17 @@ from typing import Any, Final
 from connectors.jsonl import MAX_LINE_CHARS, line_outcome, read_jsonl
 from core.schema import Quarantined, RecordDraft
 
-__all__ = ["BATCH_END", "BatchEnd", "BatchPlan", "plan_batches", "read_jsonl_batched"]
+__all__ = [
+    "BATCH_END",
+    "BatchEnd",
+    "BatchPlan",
+    "LinkedPart",
+    "Split",
+    "half_way",
+    "link_part",
+    "plan_batches",
+    "read_jsonl_batched",
+]
 
 
 @dataclass(frozen=True)
@@ -81,11 +95,12 @@ class BatchPlan:
 
 
 def read_jsonl_batched(
-    path: Path | str, batch_size: int, default_source: str = "jsonl"
+    path: Path | str, batch_size: int, default_source: str = "jsonl", *, split: Split | None = None
 ) -> Iterator[RecordDraft | Quarantined | BatchEnd]:
     """``read_jsonl(path)``'s drafts and quarantine entries, batch after batch, each batch followed by
-    ``BATCH_END``; in file order (and without ``BATCH_END``) when ``plan_batches`` gives no plan."""
-    plan = plan_batches(path, batch_size, default_source)
+    ``BATCH_END``; in file order (and without ``BATCH_END``) when ``plan_batches`` gives no plan.
+    ``split``: the second part of the file's first pass, read apart (``plan_batches``)."""
+    plan = plan_batches(path, batch_size, default_source, split=split)
     if plan is None:
         yield from read_jsonl(path, default_source)
         return
@@ -109,8 +124,23 @@ def read_jsonl_batched(
             yield BATCH_END
 
 
-def plan_batches(path: Path | str, batch_size: int, default_source: str = "jsonl") -> BatchPlan | None:
-    """The batches of ``path`` (see the module's docstring), or None to read it in file order."""
+#: The lines of a file from one line's start to its end as the first pass reads them (``link_part``):
+#: each line's length in bytes and its linking values.
+LinkedPart = tuple["array[int]", list[list[str]]]
+#: Where the second part of a file starts (a line's start), and how to get its ``LinkedPart`` (None:
+#: a line there makes the file read in file order), read apart (by another process).
+Split = tuple[int, Callable[[], "LinkedPart | None"]]
+
+
+def plan_batches(
+    path: Path | str, batch_size: int, default_source: str = "jsonl", *, split: Split | None = None
+) -> BatchPlan | None:
+    """The batches of ``path`` (see the module's docstring), or None to read it in file order.
+
+    ``split``: the lines from its offset on were read apart (``link_part``), and this pass reads the
+    lines before it, then links the part's lines after them, as one pass would: the same plan
+    (profilesync.parallel_normalise reads the two halves in two processes at once). The part is
+    asked for once whatever happens, unless the file cannot be opened."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     if not Path(path).is_file():
@@ -120,15 +150,18 @@ def plan_batches(path: Path | str, batch_size: int, default_source: str = "jsonl
     except OSError:
         return None  # read_jsonl says why
     with handle:
-        linked = _link_lines(handle, batch_size, default_source)
+        linked = _link_lines(handle, batch_size, default_source, split)
     if linked is None:
         return None
     starts, parent = linked
     return _pack(starts, parent, batch_size)
 
 
-def _link_lines(handle: Any, batch_size: int, default_source: str) -> tuple[array[int], list[int]] | None:
-    """Each line's start, and a union-find forest over the lines (a root is its group's first line)."""
+def _link_lines(
+    handle: Any, batch_size: int, default_source: str, split: Split | None = None
+) -> tuple[array[int], list[int]] | None:
+    """Each line's start, and a union-find forest over the lines (a root is its group's first line);
+    with ``split``, the lines before its offset read here and the rest from its part."""
     starts: array[int] = array("q")
     parent: list[int] = []
     first_with: dict[int, int] = {}  # hash of a linking value -> the first line holding it
@@ -139,29 +172,82 @@ def _link_lines(handle: Any, batch_size: int, default_source: str) -> tuple[arra
             parent[node] = node = parent[parent[node]]  # path halving
         return node
 
-    while True:
-        raw = handle.readline(MAX_LINE_CHARS + 1)
-        if not raw:
-            break
-        index = len(parent)
-        if index == 0 and raw.startswith(_FOREIGN_BOMS):
-            return None  # read_jsonl refuses the file
-        if len(raw) > MAX_LINE_CHARS or (b"\r" in raw and raw.find(b"\r") != len(raw) - 2):
-            return None  # read_jsonl reads such a line differently: keep its order
-        starts.append(offset)
-        offset += len(raw)
-        parent.append(index)
-        text = raw[len(_BOM) :] if index == 0 and raw.startswith(_BOM) else raw
-        for value in _linking_values(text, default_source):
+    def link(index: int, values: list[str]) -> None:
+        for value in values:
             other = first_with.setdefault(hash(value), index)
             if other != index:
                 a, b = find(index), find(other)
                 if a != b:
                     parent[max(a, b)] = min(a, b)
-    if len(parent) <= batch_size:
-        return None  # one batch: nothing to order
+
+    stop = None if split is None else split[0]
+    refused = False
+    while stop is None or offset < stop:
+        raw = handle.readline(MAX_LINE_CHARS + 1)
+        if not raw:
+            break
+        index = len(parent)
+        if index == 0 and raw.startswith(_FOREIGN_BOMS):
+            refused = True  # read_jsonl refuses the file
+            break
+        if not _read_as_is(raw):
+            refused = True  # read_jsonl reads such a line differently: keep its order
+            break
+        starts.append(offset)
+        offset += len(raw)
+        parent.append(index)
+        text = raw[len(_BOM) :] if index == 0 and raw.startswith(_BOM) else raw
+        link(index, _linking_values(text, default_source))
+    if split is not None:
+        part = split[1]()  # asked for even when refused: its reader waits for this pass to take it
+        if part is None or refused:
+            return None
+        for length, values in zip(*part, strict=True):
+            index = len(parent)
+            starts.append(offset)
+            offset += length
+            parent.append(index)
+            link(index, values)
+    if refused or len(parent) <= batch_size:
+        return None  # refused, or one batch: nothing to order
     starts.append(offset)
     return starts, parent
+
+
+def _read_as_is(raw: bytes) -> bool:
+    """Whether ``read_jsonl`` reads this line (of ``readline(MAX_LINE_CHARS + 1)``) as these bytes:
+    not over ``MAX_LINE_CHARS``, and no carriage return but one ending ``\\r\\n``."""
+    return len(raw) <= MAX_LINE_CHARS and (b"\r" not in raw or raw.find(b"\r") == len(raw) - 2)
+
+
+def half_way(path: Path | str) -> int:
+    """The start of the first line of ``path`` at or after its middle byte (its size if none):
+    where ``link_part`` may read the second half from."""
+    with open(path, "rb") as handle:
+        middle = os.fstat(handle.fileno()).st_size // 2
+        if middle == 0:
+            return 0
+        handle.seek(middle - 1)
+        return middle - 1 + len(handle.readline())
+
+
+def link_part(path: Path | str, begin: int, default_source: str = "jsonl") -> LinkedPart | None:
+    """The lines of ``path`` from ``begin`` (a line's start) to its end, as the first pass of
+    ``plan_batches`` reads them: their lengths and linking values; None when one of them makes the
+    file read in file order."""
+    lengths: array[int] = array("q")
+    values: list[list[str]] = []
+    with open(path, "rb") as handle:
+        handle.seek(begin)
+        while raw := handle.readline(MAX_LINE_CHARS + 1):
+            first = begin == 0 and not lengths
+            if (first and raw.startswith(_FOREIGN_BOMS)) or not _read_as_is(raw):
+                return None
+            lengths.append(len(raw))
+            values.append(
+                _linking_values(raw[len(_BOM) :] if first and raw.startswith(_BOM) else raw, default_source)
+            )
+    return lengths, values
 
 
 def _linking_values(raw: bytes, default_source: str) -> list[str]:

@@ -249,16 +249,23 @@ def test_a_worker_whose_caller_is_killed_ends_by_itself(population_file: Path, t
         "time.sleep(120)\n",
         encoding="utf-8",
     )
+    # WHEN the caller is killed outright (no clean-up runs) THEN the worker ends by itself
+    assert_worker_ends_with_its_killed_caller(script)
+
+
+def assert_worker_ends_with_its_killed_caller(script: Path, settle: float = 0.0) -> None:
+    """Run ``script`` (a caller that prints its worker's pid, then sleeps), let the worker run for
+    ``settle`` seconds, kill the caller outright (no clean-up runs), and assert that the worker ends
+    by itself within a few seconds."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), os.environ.get("PYTHONPATH", "")])}
     caller = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert caller.stdout is not None
         worker_pid = int(caller.stdout.readline())
+        time.sleep(settle)
         assert _state(worker_pid) not in (None, "Z")
-        # WHEN the caller is killed outright (no clean-up runs)
         caller.kill()
         caller.wait(timeout=10)
-        # THEN the worker ends by itself within a few seconds
         deadline = time.monotonic() + 20
         while _state(worker_pid) not in (None, "Z") and time.monotonic() < deadline:
             time.sleep(0.2)
