@@ -96,8 +96,8 @@ def plan_linked(
         if previous is not None:
             before = before_nodes[record.key] = graph_node(previous, policy)
             # A new version also leaves the keys of rules an earlier version of profilesync filed
-            # the old one under (core.linkage.blocking.RETIRED_RULES); an unchanged one keeps them,
-            # and its erasure takes them (core.link_nodes.forget_records).
+            # the old one under (core.linkage.blocking.RETIRED_RULES); one whose match fields did
+            # not change keeps them, at no write, and its erasure takes them (forget_records).
             replaced = before != scope.nodes[record.key]
             old_keys[record.key] = index_keys(before, scope.model, retired=replaced)
             if cid is not None and replaced:
