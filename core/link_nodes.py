@@ -20,7 +20,7 @@ from core.linkage import (
     email_match_key,
     linkage_record,
 )
-from core.linkage.blocking import filing_orders
+from core.linkage.blocking import filing_orders, retired_keys
 from core.linkage.graph import make_node
 from core.schema import Identifier, SourceRecord
 
@@ -120,13 +120,17 @@ def _as_match_node(
 _MATCHED_KINDS: Final = frozenset({"email", "phone", "source"})
 
 
-def index_keys(node: GraphNode, model: LinkageModel | None) -> tuple[str, ...]:
+def index_keys(node: GraphNode, model: LinkageModel | None, *, retired: bool = False) -> tuple[str, ...]:
     """The index keys a record is filed under: its blocking keys (with a model) and ``id:`` + each
     identifier value. A child object is filed under its values only (a guest order's email), apart
-    from the people (core.link_index.BlockChange); it is never fuzzy-matched."""
+    from the people (core.link_index.BlockChange); it is never fuzzy-matched. ``retired``: also the
+    keys of rules an earlier version filed under (core.linkage.blocking.RETIRED_RULES), where a
+    record stored before the upgrade may still be listed: for taking it out of the index."""
     if not node.person:
         return tuple(f"id:{value}" for value in node.values)
     keys = list(node.blocking_keys()) if model is not None else []
+    if retired and model is not None:
+        keys += retired_keys(node.record)
     keys += [f"id:{value}" for value in node.values]
     return tuple(dict.fromkeys(keys))
 
@@ -148,7 +152,7 @@ def forget_records(store: Any, records: Iterable[SourceRecord], policy: Identity
     children: set[str] = set()
     for record in records:
         node = graph_node(record, policy)
-        filed[record.key] = index_keys(node, default_model())
+        filed[record.key] = index_keys(node, default_model(), retired=True)
         if not node.person:
             children.add(record.key)
     if not filed:

@@ -96,8 +96,12 @@ def plan_linked(
         previous = live[cid].snapshots.get(record.key) if cid in live else None
         if previous is not None:
             before = before_nodes[record.key] = graph_node(previous, policy)
-            old_keys[record.key] = index_keys(before, scope.model)
-            if cid is not None and before != scope.nodes[record.key]:
+            # A new version also leaves the keys of rules an earlier version of profilesync filed
+            # the old one under (core.linkage.blocking.RETIRED_RULES); one whose match fields did
+            # not change keeps them, at no write, and its erasure takes them (forget_records).
+            replaced = before != scope.nodes[record.key]
+            old_keys[record.key] = index_keys(before, scope.model, retired=replaced)
+            if cid is not None and replaced:
                 changed.add(cid)
     if gone or not active:
         # The customers a record left, or that held its values, or planned again with no batch
