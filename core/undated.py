@@ -10,11 +10,13 @@ days ahead dated the listed customers 15 days after the pull), and a change the 
 day, dated by its own clock, was taken for older and dropped.
 
 So a version of other content that comes after a stored undated one replaces it whatever their
-times, unless it is undated too (two bounds are ordered by time, as before). For Stripe this is
-what happened: an undated version is an object as listed, whose last change was before every event
-Stripe held when the pull began (30 days back); any version read from Stripe after the listing (an
-event, a later listing) is of a later change or of the same content, and one read before it that
-arrives after it (a redelivered message) was read more than 30 days before it, which no queue keeps.
+times, unless it is undated too (two bounds are ordered by time, as before), or a dated version of
+the same content came after it later than its bound (that dated the content: the stored version is
+then ordered by that time, as any dated one). For Stripe this is what happened: an undated version
+is an object as listed, whose last change was before every event Stripe held when the pull began (30
+days back); any version read from Stripe after the listing (an event, a later listing) is of a later
+change or of the same content, and one read before it that arrives after it (a redelivered message)
+was read more than 30 days before it, which no queue keeps.
 A tombstone after an undated version retires it in the same way (core.retirement): a customer listed
 was not deleted yet. Only versions of other content are concerned: one of the same content is
 unchanged (core.ingest_plan), and an undated time touches nothing.
@@ -60,8 +62,10 @@ def replacing_undated(
 
 def undated_stored(store: ProfileStore, owners: Mapping[str, Ownership], keys: Iterable[str]) -> set[str]:
     """Of the source record ``keys`` (``shopify:customer:1``), those whose stored snapshot is undated
-    (read from the customers ``owners``, by ``source#`` key, name). A record whose customer is gone
-    or does not hold it any more is left out: the caller keeps the time order."""
+    (read from the customers ``owners``, by ``source#`` key, name) and dated by nothing since: not
+    one whose ``source#`` item a dated version of the same content moved past the snapshot's time (a
+    touch, core.ingest_plan), which the vendor's own clock dated. A record whose customer is gone or
+    does not hold it any more is left out: the caller keeps the time order."""
     wanted: dict[str, str] = {}
     for key in keys:
         owner = owners.get(f"source#{key}")
@@ -80,7 +84,8 @@ def undated_stored(store: ProfileStore, owners: Mapping[str, Ownership], keys: I
             seen.add(state.customer_id)
             snapshot = state.snapshots.get(key)
             if snapshot is not None:
-                if snapshot.undated:
+                moved = owners[f"source#{key}"].updated_at
+                if snapshot.undated and (moved is None or moved <= snapshot.ordered_at):
                     found.add(key)
                 break
             state = loaded.get(state.merged_into) if state.merged_into else None
