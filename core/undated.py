@@ -36,8 +36,11 @@ from core.schema import SourceRecord
 
 def later(prior: SourceRecord, record: SourceRecord) -> SourceRecord:
     """Of two versions of one source record, ``record`` arriving after ``prior``, the one that wins:
-    ``record`` when ``prior`` is undated, ``record`` is not and their contents differ; else
-    ``core.merge.newest``."""
+    ``prior`` when ``record`` is undated and of the same content (an undated time moves nothing, as
+    against a stored version: core.ingest_plan); ``record`` when ``prior`` is undated, ``record`` is
+    not and their contents differ; else ``core.merge.newest``."""
+    if record.undated and record_hash(prior) == record_hash(record):
+        return prior
     if prior.undated and not record.undated and record_hash(prior) != record_hash(record):
         return record
     return newest(prior, record)

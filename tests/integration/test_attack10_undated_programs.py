@@ -160,6 +160,43 @@ def _run(name: str, steps: list[tuple[Any, ...]]) -> None:
             assert _stored(kit) == _seen(held), (i, step)
 
 
+@st.composite
+def calls(draw: st.DrawFn) -> list[list[tuple[Any, ...]]]:
+    """Versions only (no deletion, no erasure), cut into ingest calls of one or more."""
+    steps = [s for s in draw(programs()) if s[0] == "version"]
+    out: list[list[tuple[Any, ...]]] = []
+    for step in steps:
+        if out and draw(st.booleans()):
+            out[-1].append(step)
+        else:
+            out.append([step])
+    return out
+
+
+DATED_THEN_UNDATED = [[("version", 1, "Oslo", False), ("version", 2, "Oslo", True)]]
+"""In one call, a dated version and the same content undated later: the undated one was kept, its
+time and its mark stored (core.merge.newest took it), where against a stored version it moves
+nothing."""
+
+
+@pytest.mark.parametrize("name", ["memory", "sqlite"])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=calls())
+@example(batches=DATED_THEN_UNDATED)
+def test_versions_in_one_call_hold_to_the_rules_of_versions_ingested_one_by_one(
+    name: str, batches: list[list[tuple[Any, ...]]]
+) -> None:
+    with _kit(name) as kit:
+        held: Held | None = None
+        for batch in batches:
+            ingest(
+                [_ann(s[1], s[2], s[3]) for s in batch], kit.profiles, IngestSettings(sleep=lambda _: None)
+            )
+            for step in batch:
+                held = _expect(held, step)
+            assert _stored(kit) == _seen(held), batch
+
+
 @pytest.mark.parametrize("name", ["memory", "sqlite"])
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=programs())
