@@ -51,7 +51,9 @@ def replacing_undated(
 ) -> set[str]:
     """The keys of the dated ``records`` that the times alone would drop as stale (the stored
     version, in ``owners`` by ``source#`` key, has other content and a later time) but that replace
-    it: it is undated."""
+    it: it is undated. And those whose stored version is no longer the one ``owners`` read (another
+    writer stored one since): planned as writes, they are judged again on the customer's read
+    (core.ingest_changeset) under the commit's conditions, not dropped on a stale read."""
     keys: list[str] = []
     for record in records:
         stored = owners.get(f"source#{record.key}")
@@ -60,21 +62,29 @@ def replacing_undated(
         h = record_hash(record)
         if stored.record_hash != h and (stored.updated_at, stored.record_hash) > (record.ordered_at, h):
             keys.append(record.key)
-    return undated_stored(store, owners, keys) if keys else set()
+    if not keys:
+        return set()
+    undated, changed = undated_stored(store, owners, keys)
+    return undated | changed
 
 
-def undated_stored(store: ProfileStore, owners: Mapping[str, Ownership], keys: Iterable[str]) -> set[str]:
+def undated_stored(
+    store: ProfileStore, owners: Mapping[str, Ownership], keys: Iterable[str]
+) -> tuple[set[str], set[str]]:
     """Of the source record ``keys`` (``shopify:customer:1``), those whose stored snapshot is undated
     (read from the customers ``owners``, by ``source#`` key, name) and dated by nothing since: not
     one whose ``source#`` item a dated version of the same content moved past the snapshot's time (a
     touch, core.ingest_plan), which the vendor's own clock dated. A record whose customer is gone or
-    does not hold it any more is left out: the caller keeps the time order."""
+    does not hold it any more is left out: the caller keeps the time order. Second, the keys whose
+    stored snapshot is not the version ``owners`` read (its content changed since): a verdict on the
+    owner's time and the snapshot together would mix two versions, so the caller reads again."""
     wanted: dict[str, str] = {}
     for key in keys:
         owner = owners.get(f"source#{key}")
         if owner is not None and owner.customer_id != RETIRED_OWNER:
             wanted[key] = owner.customer_id
     found: set[str] = set()
+    changed: set[str] = set()
     loaded: dict[str, CustomerState] = {}
     todo = set(wanted.values())
     while todo:  # a customer merged into another: its snapshots may have moved there
@@ -87,12 +97,15 @@ def undated_stored(store: ProfileStore, owners: Mapping[str, Ownership], keys: I
             seen.add(state.customer_id)
             snapshot = state.snapshots.get(key)
             if snapshot is not None:
-                moved = owners[f"source#{key}"].updated_at
-                if snapshot.undated and (moved is None or moved <= snapshot.ordered_at):
+                owner = owners[f"source#{key}"]
+                moved = owner.updated_at
+                if owner.record_hash != record_hash(snapshot):
+                    changed.add(key)
+                elif snapshot.undated and (moved is None or moved <= snapshot.ordered_at):
                     found.add(key)
                 break
             state = loaded.get(state.merged_into) if state.merged_into else None
-    return found
+    return found, changed
 
 
 __all__ = ["later", "replacing_undated", "undated_stored"]
