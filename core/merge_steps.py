@@ -81,7 +81,10 @@ def complete_merge(
         if state.merging_into is None:
             target = store.get_customers([survivor]).get(survivor)
             if target is None:
-                raise ValueError(f"cannot merge {absorbed} into {survivor}: {survivor} does not exist")
+                # Planned on a read of it (a merge in flight another writer took back since, then
+                # erased the survivor): the caller plans again on fresh reads, its records are not
+                # at fault.
+                raise ConflictError(f"cannot merge {absorbed} into {survivor}: {survivor} does not exist")
             if target.merged_into or target.merging_into:
                 # The survivor is itself on its way into another customer: follow it there.
                 next_hop = target.merged_into or target.merging_into

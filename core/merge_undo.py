@@ -242,7 +242,11 @@ def repair_frozen(
         return found, problems
     for frozen in found:
         if frozen.action == "unrepairable":
-            problems.append(f"{frozen.absorbed}: its survivor {frozen.survivor} is gone or itself frozen")
+            # Read again: another writer may have taken it back since it was found (an erasure of the
+            # survivor's person settles the merge first, then the survivor is gone).
+            state = store.get_customers([frozen.absorbed]).get(frozen.absorbed)
+            if state is not None and state.merging_into == frozen.survivor and not state.merged_into:
+                problems.append(f"{frozen.absorbed}: its survivor {frozen.survivor} is gone or itself frozen")
             continue
         try:
             complete_merge(store, frozen.absorbed, frozen.survivor, settings, in_flight=True)

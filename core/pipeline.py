@@ -90,9 +90,16 @@ def _ingest(
             continue
         total.add(plan.result)
         progress.unsettled = [r for c in plan.changesets for r in plan.records_of[c.label]] + plan.deferred
+        retouch: list[SourceRecord] = []
         if plan.touches:
-            # Best effort by design: a touch that lost its condition was overtaken by a newer write.
-            store.commit(plan.touches)
+            # A touch that lost its condition: the item changed since the read. Mostly a newer
+            # version overtook it, but a deletion older than this version may have retired the
+            # record (an undated one gives way to it): planned again on a fresh read (unchanged,
+            # stale, or stored over the tombstone), counted then.
+            lost_touches = {c.label for c in store.commit(plan.touches)}
+            retouch = [r for r in pending if f"touch:{r.key}" in lost_touches]
+            total.unchanged -= len(retouch)
+            total.touched -= len(retouch)
         if plan.detaches:
             # Children re-assigned to another owner leave their old customer first; then all of the
             # plan's records are planned again (a lost race too: its re-read sees the winner).
@@ -104,7 +111,7 @@ def _ingest(
                         f"moving {len(plan.deferred)} records' children kept conflicting; retry the batch"
                     )
                 _back_off(settings, attempt)
-            pending = plan.deferred
+            pending = plan.deferred + retouch
             continue
         if plan.pending_merges:
             try:
@@ -128,7 +135,7 @@ def _ingest(
                     raise
                 _back_off(settings, attempt)
             # The state moved under every changeset of this plan: re-plan all of its records.
-            pending = progress.unsettled
+            pending = progress.unsettled + retouch
             continue
         refused: RecordRejectedError | None = None
         try:
@@ -140,7 +147,7 @@ def _ingest(
         failed_labels = {c.label for c in failed}
         failed_records = [r for c in failed for r in plan.records_of[c.label]]
         lost.update(r.key for r in failed_records)
-        pending = progress.unsettled = failed_records + plan.deferred
+        pending = progress.unsettled = failed_records + plan.deferred + retouch
         _settle(store, plan, [c for c in plan.changesets if c.label not in failed_labels], total, settings)
         _after_linked_commit(store, plan, total, settings)
         if refused is not None:

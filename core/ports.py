@@ -128,8 +128,9 @@ class TouchSource:
     a push): move only its ``source#`` identifier's ``updated_at`` forward, so an older version that
     arrives later is still recognised as stale. The snapshot, the profile and every other item stay
     as they are; the content's own time keeps deciding survivorship. Conditional on the item still
-    holding ``record_hash`` and ``previous`` (what was read); a touch that loses that race is simply
-    dropped, since whatever won is at least as new."""
+    holding ``record_hash`` and ``previous`` (what was read); a touch that loses that race is planned
+    again (core.pipeline): mostly whatever won is at least as new and the record is then unchanged
+    or stale, but a deletion older than it may have retired the record, which it then re-creates."""
 
     key: str
     record_hash: str

@@ -220,10 +220,14 @@ def _retire_round(
         and owner.updated_at is not None
         and owner.updated_at > deletion.deleted_at
     ]
-    undated = undated_stored(store, owners, later) if later else set()
+    # One whose stored version changed since the owners were read is judged again on a new read.
+    undated, changed = undated_stored(store, owners, later) if later else (set(), set())
+    lost = {key: pending[key] for key in changed}
     by_customer: dict[str, list[SourceDeletion]] = {}
     for key, deletion in pending.items():
         owner = owners.get(f"source#{key}")
+        if key in lost:
+            continue
         if owner is None or owner.record_hash in (None, RETIRED_HASH):
             # Absent, or held only as the owner link of other records (a Stripe charge names its
             # customer; one claimed after the record was retired keeps RETIRED_HASH): the record
@@ -233,10 +237,10 @@ def _retire_round(
             result.stale += 1
         else:
             by_customer.setdefault(owner.customer_id, []).append(deletion)
-    lost: dict[str, SourceDeletion] = {}
     for customer_id, gone in sorted(by_customer.items()):
         try:
-            _retire_from(customer_id, gone, store, erasure, settings, result, pushed)
+            read = {d.key: owners[f"source#{d.key}"].updated_at for d in gone}
+            _retire_from(customer_id, gone, store, erasure, settings, result, pushed, read)
         except ConflictError:
             lost.update((d.key, d) for d in gone)
     return lost

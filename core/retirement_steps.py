@@ -7,7 +7,8 @@ deleted as an erasure deletes one, nothing suppressed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from core.errors import ConflictError
@@ -60,7 +61,12 @@ def _retire_from(
     settings: IngestSettings,
     result: RetireResult,
     pushed: SyncStateStore | None = None,
+    read: Mapping[str, datetime | None] | None = None,
 ) -> None:
+    """Retire ``deletions`` from the customer. ``read``: the time each record's ``source#`` item held
+    when the caller judged the deletion (by source key): the tombstone replaces the item only while
+    it holds that time still, so a version or a touch committed since (newer than the deletion,
+    perhaps) makes it lose, and the deletion is judged again on a fresh read."""
     state = _live_state(store, customer_id, settings)
     cid = state.customer_id
     gone = {d.key for d in deletions}
@@ -80,7 +86,7 @@ def _retire_from(
         result.removed_customers += 1
         return
     deleted_at = {d.key: d for d in deletions}
-    if store.commit([_retire_changeset(state, gone, remaining, settings, deleted_at)]):
+    if store.commit([_retire_changeset(state, gone, remaining, settings, deleted_at, read or {})]):
         raise ConflictError(f"retiring records of {cid} lost a race; plan again")
     _forget_retired(store, [state.snapshots[k] for k in sorted(gone)], settings, (cid,))
     result.retired += len(gone)
@@ -119,10 +125,13 @@ def _forget_retired(
     relink_after_removal(store, records, settings, left)
 
 
-def _tombstone(deletion: SourceDeletion, owner: str | None) -> PutIdent:
+def _tombstone(deletion: SourceDeletion, owner: str | None, read: datetime | None = None) -> PutIdent:
     """The tombstone of a retired record, over its ``source#`` IDENT item (``owner``: the customer
-    it names now; None when it is gone)."""
-    return PutIdent(f"source#{deletion.key}", RETIRED_OWNER, owner, RETIRED_HASH, deletion.deleted_at)
+    it names now; None when it is gone; ``read``: the time the item must still hold, with an owner)."""
+    at = read if owner is not None else None
+    return PutIdent(
+        f"source#{deletion.key}", RETIRED_OWNER, owner, RETIRED_HASH, deletion.deleted_at, expected_at=at
+    )
 
 
 def _retire_changeset(
@@ -131,6 +140,7 @@ def _retire_changeset(
     remaining: list[SourceRecord],
     settings: IngestSettings,
     deletions: dict[str, SourceDeletion],
+    read: Mapping[str, datetime | None],
 ) -> Changeset:
     """Delete the retired snapshots and the identifiers only they held (a retired record's own id
     becomes its tombstone); rebuild the profile."""
@@ -146,7 +156,7 @@ def _retire_changeset(
             continue  # another customer owns it (a shared value): its IDENT item is not ours
         if key not in held:
             own = deletions.get(key[len("source#") :]) if key.startswith("source#") else None
-            ops.append(_tombstone(own, cid) if own is not None else DeleteIdent(key, cid))
+            ops.append(_tombstone(own, cid, read.get(own.key)) if own is not None else DeleteIdent(key, cid))
             released.add(key)
         elif key.startswith("source#") and key[len("source#") :] in gone:
             # A retired person's id that a child of theirs still holds (an order's owner link): kept
@@ -154,7 +164,8 @@ def _retire_changeset(
             # that an older copy of the record arriving late is stale, and the record, created
             # again at the vendor (with the same content or not), is taken as new.
             deletion = deletions[key[len("source#") :]]
-            ops.append(PutIdent(key, cid, cid, RETIRED_HASH, deletion.deleted_at))
+            at = read.get(deletion.key)
+            ops.append(PutIdent(key, cid, cid, RETIRED_HASH, deletion.deleted_at, expected_at=at))
     profile = build_profile(cid, remaining, settings.rules, state.version + 1)
     ops.append(
         PutProfile(

@@ -10,11 +10,13 @@ days ahead dated the listed customers 15 days after the pull), and a change the 
 day, dated by its own clock, was taken for older and dropped.
 
 So a version of other content that comes after a stored undated one replaces it whatever their
-times, unless it is undated too (two bounds are ordered by time, as before). For Stripe this is
-what happened: an undated version is an object as listed, whose last change was before every event
-Stripe held when the pull began (30 days back); any version read from Stripe after the listing (an
-event, a later listing) is of a later change or of the same content, and one read before it that
-arrives after it (a redelivered message) was read more than 30 days before it, which no queue keeps.
+times, unless it is undated too (two bounds are ordered by time, as before), or a dated version of
+the same content came after it later than its bound (that dated the content: the stored version is
+then ordered by that time, as any dated one). For Stripe this is what happened: an undated version
+is an object as listed, whose last change was before every event Stripe held when the pull began (30
+days back); any version read from Stripe after the listing (an event, a later listing) is of a later
+change or of the same content, and one read before it that arrives after it (a redelivered message)
+was read more than 30 days before it, which no queue keeps.
 A tombstone after an undated version retires it in the same way (core.retirement): a customer listed
 was not deleted yet. Only versions of other content are concerned: one of the same content is
 unchanged (core.ingest_plan), and an undated time touches nothing.
@@ -35,7 +37,8 @@ from core.schema import SourceRecord
 def later(prior: SourceRecord, record: SourceRecord) -> SourceRecord:
     """Of two versions of one source record, ``record`` arriving after ``prior``, the one that wins:
     ``record`` when ``prior`` is undated, ``record`` is not and their contents differ; else
-    ``core.merge.newest``."""
+    ``core.merge.newest``. (One version cannot always do what the two would one after the other
+    against the stored one: tests/integration/test_attack10_undated_programs.py, strict xfails.)"""
     if prior.undated and not record.undated and record_hash(prior) != record_hash(record):
         return record
     return newest(prior, record)
@@ -46,7 +49,9 @@ def replacing_undated(
 ) -> set[str]:
     """The keys of the dated ``records`` that the times alone would drop as stale (the stored
     version, in ``owners`` by ``source#`` key, has other content and a later time) but that replace
-    it: it is undated."""
+    it: it is undated. And those whose stored version is no longer the one ``owners`` read (another
+    writer stored one since): planned as writes, they are judged again on the customer's read
+    (core.ingest_changeset) under the commit's conditions, not dropped on a stale read."""
     keys: list[str] = []
     for record in records:
         stored = owners.get(f"source#{record.key}")
@@ -55,19 +60,29 @@ def replacing_undated(
         h = record_hash(record)
         if stored.record_hash != h and (stored.updated_at, stored.record_hash) > (record.ordered_at, h):
             keys.append(record.key)
-    return undated_stored(store, owners, keys) if keys else set()
+    if not keys:
+        return set()
+    undated, changed = undated_stored(store, owners, keys)
+    return undated | changed
 
 
-def undated_stored(store: ProfileStore, owners: Mapping[str, Ownership], keys: Iterable[str]) -> set[str]:
+def undated_stored(
+    store: ProfileStore, owners: Mapping[str, Ownership], keys: Iterable[str]
+) -> tuple[set[str], set[str]]:
     """Of the source record ``keys`` (``shopify:customer:1``), those whose stored snapshot is undated
-    (read from the customers ``owners``, by ``source#`` key, name). A record whose customer is gone
-    or does not hold it any more is left out: the caller keeps the time order."""
+    (read from the customers ``owners``, by ``source#`` key, name) and dated by nothing since: not
+    one whose ``source#`` item a dated version of the same content moved past the snapshot's time (a
+    touch, core.ingest_plan), which the vendor's own clock dated. A record whose customer is gone or
+    does not hold it any more is left out: the caller keeps the time order. Second, the keys whose
+    stored snapshot is not the version ``owners`` read (its content changed since): a verdict on the
+    owner's time and the snapshot together would mix two versions, so the caller reads again."""
     wanted: dict[str, str] = {}
     for key in keys:
         owner = owners.get(f"source#{key}")
         if owner is not None and owner.customer_id != RETIRED_OWNER:
             wanted[key] = owner.customer_id
     found: set[str] = set()
+    changed: set[str] = set()
     loaded: dict[str, CustomerState] = {}
     todo = set(wanted.values())
     while todo:  # a customer merged into another: its snapshots may have moved there
@@ -80,11 +95,15 @@ def undated_stored(store: ProfileStore, owners: Mapping[str, Ownership], keys: I
             seen.add(state.customer_id)
             snapshot = state.snapshots.get(key)
             if snapshot is not None:
-                if snapshot.undated:
+                owner = owners[f"source#{key}"]
+                moved = owner.updated_at
+                if owner.record_hash != record_hash(snapshot):
+                    changed.add(key)
+                elif snapshot.undated and (moved is None or moved <= snapshot.ordered_at):
                     found.add(key)
                 break
             state = loaded.get(state.merged_into) if state.merged_into else None
-    return found
+    return found, changed
 
 
 __all__ = ["later", "replacing_undated", "undated_stored"]

@@ -56,8 +56,11 @@ def _kit(name: str) -> Iterator[StoreKit]:
             made.close()
 
 
-def _interleaved(kit: StoreKit, others: list[tuple[str, int]], act: Callable[[str], None]) -> Any:
-    """Run each of ``others`` after the k-th store call of what runs inside (the order given)."""
+def _interleaved(
+    kit: StoreKit, others: list[tuple[str, int]], act: Callable[[str], None], calls: tuple[str, ...] = CALLS
+) -> Any:
+    """Run each of ``others`` after the k-th store call of what runs inside (the order given), of
+    the store methods ``calls`` names."""
     store = kit.profiles
     todo = sorted(others, key=lambda o: o[1])
     count, busy = [0], [False]
@@ -79,12 +82,12 @@ def _interleaved(kit: StoreKit, others: list[tuple[str, int]], act: Callable[[st
 
     @contextlib.contextmanager
     def running() -> Iterator[None]:
-        for name in CALLS:
+        for name in calls:
             setattr(store, name, wrap(getattr(store, name)))
         try:
             yield
         finally:
-            for name in CALLS:
+            for name in calls:
                 delattr(store, name)
             while todo:
                 act(todo.pop(0)[0])

@@ -107,16 +107,19 @@ def _broken(kit: StoreKit, kilobytes: int = 32, stop: str = "dropped") -> tuple[
     return settings, before
 
 
-def _erase_her(kit: StoreKit, settings: Any) -> Any:
+def _erase_her(
+    kit: StoreKit, settings: Any, email: str = HER_EMAIL, salt: str = SALT, request_id: str = "req-h"
+) -> Any:
+    """Her erasure (or that of the person ``email`` names) on the kit's stores."""
     erasure = kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
     suppression = kit.suppression or InMemorySuppressionStore(kit.profiles)
     return erase_person(
-        Identifier.assemble(kind="email", value=HER_EMAIL),
+        Identifier.assemble(kind="email", value=email),
         profiles=kit.profiles,
         erasure=erasure,
         tools={},
-        salt=SALT,
-        request_id="req-h",
+        salt=salt,
+        request_id=request_id,
         sync_state=kit.sync_state,
         suppression=suppression,
         policy=IdentityPolicy(),
