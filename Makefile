@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench bench-identity clean check-template check-wheel
+.PHONY: demo test test-clock lint typecheck unit bench bench-identity clean check-template check-wheel
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,20 @@ unit: $(STAMP)
 	$(BIN)/pytest -q -n auto
 
 test: lint typecheck unit check-template
+
+# The whole suite again under moved clocks (libfaketime: `apt-get install faketime`): two years on,
+# 200 days on, 30 days behind. A test that pins a date the calendar will pass fails here first.
+# Each clock is a whole run of the suite; `make unit` runs a few date-sensitive tests under them too.
+# Only the wall clock moves: Python's timed waits (Event.wait(0.05)) read CLOCK_MONOTONIC through
+# sem_clockwait, which libfaketime does not intercept, so a moved monotonic clock hangs them.
+CLOCKS ?= +730d +200d -30d
+test-clock: $(STAMP)
+	@command -v faketime >/dev/null || { echo "make test-clock needs faketime: apt-get install faketime" >&2; exit 2; }
+	@failed=""; for offset in $(CLOCKS); do \
+	  echo "--- the suite under faketime -f $$offset"; \
+	  FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$$offset" $(BIN)/pytest -q -n auto -p no:cacheprovider || failed="$$failed $$offset"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "failed under:$$failed" >&2; exit 1; fi
 
 $(VENV)/.bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
