@@ -29,6 +29,7 @@ import core.batch_ingest as batch_module
 from core.batch_ingest import ingest_batch
 from core.identity import IdentityPolicy
 from core.isolation import Ingest
+from core.normalise import NormaliseOptions
 from core.pipeline import IngestSettings, ingest
 from core.storage.sqlite import SQLiteProfileStore
 from core.storage.sqlite_database import SQLiteDatabase
@@ -37,6 +38,10 @@ from profilesync.resolve import ResolveReport, resolve
 
 AT = datetime(2026, 6, 1, tzinfo=UTC)
 SETTINGS = IngestSettings(clock=lambda: AT)
+#: The moment every run normalises at: after the population's latest update (2026-11-30), so no time
+#: is read as "now" (one past the machine's clock would be, at each run's own moment, and the runs'
+#: rows would differ by when they ran).
+OPTIONS = NormaliseOptions(now=datetime(2026, 12, 1, tzinfo=UTC))
 #: Guardrail limits a handful of records cross, so that hypothesis meets shared values often.
 TIGHT = IngestSettings(
     policy=IdentityPolicy(max_records_per_identifier={"email": 2, "phone": 2}), clock=lambda: AT
@@ -153,6 +158,7 @@ def run(
         report = resolve(
             read_jsonl_batched(source, batch_size) if by_person else read_jsonl(source),
             store,
+            options=OPTIONS,
             settings=ingest_settings,
             batch_size=batch_size,
             quarantine=lambda q: quarantined.append(q.model_dump_json()),

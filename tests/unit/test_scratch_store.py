@@ -31,6 +31,7 @@ from core.batch_ingest import ingest_batch
 from core.pipeline import IngestSettings, ingest
 from core.schema import SourceRecord
 from core.storage.sqlite_commit import is_unread
+from core.testing.clock import days_ago
 from core.testing.population import people, records_for
 from profilesync.cli import main
 from tests.unit.test_ingest_fresh import _ODD, AT, SETTINGS, TIGHT, dump, normalised, population, sqlite_store
@@ -268,9 +269,10 @@ def test_resolve_writes_the_same_bytes_on_its_scratch_store(
     lines = [r for p in people(120, 4) for r in records_for(p, rng)]
     for n, line in enumerate(rng.sample(lines, 10)):
         line["email"] = f"Mail.Box{n}+tag@gmail.com"
-    lines += [
-        {**line, "updated_at": "2026-11-30T00:00:00Z", "last_name": "Later"} for line in rng.sample(lines, 40)
-    ]
+    # (later than the population's 2026 times, and in the machine's past: a time ahead of it would be
+    # read as each run's own start, and the two runs' bytes would differ by when they ran)
+    later = f"{days_ago(1):%Y-%m-%dT%H:%M:%SZ}"
+    lines += [{**line, "updated_at": later, "last_name": "Later"} for line in rng.sample(lines, 40)]
     rng.shuffle(lines)
     lines += [{"source": "crm", "id": "bad"}, {"source": "crm", "updated_at": "2026-01-01T00:00:00Z"}]
     source = tmp_path / "people.jsonl"

@@ -4,12 +4,15 @@ contact ids at its watermark, never the ids, so an erased person's ids do not st
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from connectors.hubspot import HubSpotConnector, HubSpotSandbox
 from connectors.hubspot._cursor import IncrementalState, decode
+from core.testing.clock import days_ago
 
-T = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+#: Noon three days ago: after the sandbox's seeded times and, with the offsets the tests add, still
+#: in the machine's past whatever its date (a time ahead of a pull's start is read as that start).
+T = days_ago(3)
 
 
 def _ids(keys: set[str]) -> set[str]:

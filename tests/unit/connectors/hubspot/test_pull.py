@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,10 +13,13 @@ from connectors._http import ConnectorAuthError
 from connectors.hubspot import PULL_PROPERTIES, HubSpotConnector, HubSpotSandbox
 from core.connector import ConnectorSettings, RawPage
 from core.errors import ConnectorConfigError
+from core.testing.clock import days_ago
 
 from .conftest import SpecChecked, connect, fast_sandbox
 
-T = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+#: Noon three days ago: after the sandbox's seeded times and, with the offsets the tests add, still
+#: in the machine's past whatever its date (a time ahead of a pull's start is read as that start).
+T = days_ago(3)
 
 
 def _keys(pages: list[RawPage]) -> list[str]:
@@ -83,7 +86,7 @@ def test_contacts_archived_since_the_last_pull_come_as_tombstones(
     # THEN each archived contact comes as one tombstone dated by its archivedAt, and the list asked
     # was the archived one
     assert sorted(f"{d.object_type}:{d.source_id}" for d in drafts if d.deleted) == gone
-    assert {d.updated_at for d in drafts if d.deleted} == {"2026-11-21T12:00:00.000Z"}
+    assert {d.updated_at for d in drafts if d.deleted} == {f"{T + timedelta(days=1):%Y-%m-%dT%H:%M:%S}.000Z"}
     assert any(r.url.params.get("archived") == "true" for r, _ in checked.exchanges)
     # AND later pulls report again only what was archived within ARCHIVE_MARGIN_MS of the newest
     # archive seen (a repeat retires nothing twice): a newer archive moves the watermark past them

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -15,11 +15,14 @@ from connectors._sandbox import Faults, serve
 from connectors.mailchimp import DEFAULT_TOKEN, MailchimpConnector, MailchimpSandbox, WalkState, make_sandbox
 from core.connector import RawPage
 from core.errors import ConnectorConfigError
+from core.testing.clock import days_ago
 from profilesync.testing.specs import OpenApiSpec
 
 from .conftest import SPEC_FILE, SleepRecorder, SpecChecked, connect
 
-T = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
+#: Noon three days ago: after the sandbox's seeded times and, with the offsets the tests add, still
+#: in the machine's past whatever its date (a time ahead of a pull's start is read as that start).
+T = days_ago(3)
 SECOND = timedelta(seconds=1)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
 
 import pytest
 
@@ -16,10 +15,13 @@ from core.connector import RawPage
 from core.errors import ConnectorConfigError
 from core.normalise import normalise_record
 from core.schema import SourceRecord
+from core.testing.clock import days_ago
 
 from .conftest import Connect, RecordingSandbox
 
-T = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+#: Noon three days ago: after the sandbox's seeded times and, with the offsets the tests add, still
+#: in the machine's past whatever its date (a time ahead of a pull's start is read as that start).
+T = days_ago(3)
 
 
 def _keys(connector: object, cursor: str | None = None) -> tuple[list[str], str | None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,14 @@ from connectors.shopify import (
 from connectors.shopify import _documents as docs
 from core.connector import ConnectorSettings, RawPage
 from core.errors import ConnectorConfigError
+from core.testing.clock import days_ago
 
 from .conftest import FakeClock, SchemaCheckedTransport, connect, fast_retry
 
-T = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
+#: Noon three days ago: after the sandbox's seeded times (2026) and, with the hours and the day the
+#: tests add, still in the machine's past, whatever its date (a time ahead is read as the pull's start).
+T = days_ago(3)
+STAMP = f"{T:%Y-%m-%dT%H:%M:%SZ}"
 
 
 def keys(pages: list[RawPage]) -> list[str]:
@@ -87,11 +91,11 @@ def test_an_incremental_pull_returns_exactly_the_changes_with_ties_across_page_b
     late = sandbox.add_records(3, at=T)
     pages, cursor = pull(connector, cursor)
     assert sorted(keys(pages)) == sorted(late)
-    assert any(e.variables.get("query") == "updated_at:>='2026-11-20T12:00:00Z'" for e in transport.exchanges)
+    assert any(e.variables.get("query") == f"updated_at:>='{STAMP}'" for e in transport.exchanges)
     # AND with nothing new, one empty page hands the cursor back
     pages, again = pull(connector, cursor)
     assert [len(p.records) for p in pages] == [0]
-    assert json.loads(again)["customers"]["since"] == "2026-11-20T12:00:00Z"
+    assert json.loads(again)["customers"]["since"] == STAMP
 
 
 def _watermarks(transport: SchemaCheckedTransport) -> set[str]:
@@ -206,7 +210,7 @@ def test_more_records_on_one_second_than_a_walk_may_cover_is_a_clear_error(
     sandbox = make_sandbox(people=1, rate_scale=1000.0, page_cap=300)
     sandbox.add_records(350, at=T)
     connector = connect(sandbox, SchemaCheckedTransport(sandbox, schema), waits, walk_limit="300")
-    with pytest.raises(PaginationError, match="share updated_at 2026-11-20T12:00:00Z"):
+    with pytest.raises(PaginationError, match=f"share updated_at {STAMP}"):
         list(connector.pull(None))
 
 
@@ -387,8 +391,9 @@ def test_records_from_before_the_bound_are_not_delivered_again(
     # GIVEN a shop whose updated_at filter matches the whole day (as Shopify documents for customers)
     def whole_day(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
-        node = {"id": "gid://shopify/Customer/1", "updatedAt": "2026-11-20T08:00:00Z"}
-        newer = {"id": "gid://shopify/Customer/2", "updatedAt": "2026-11-20T12:30:00Z"}
+        morning, after_noon = T - timedelta(hours=4), T + timedelta(minutes=30)
+        node = {"id": "gid://shopify/Customer/1", "updatedAt": f"{morning:%Y-%m-%dT%H:%M:%SZ}"}
+        newer = {"id": "gid://shopify/Customer/2", "updatedAt": f"{after_noon:%Y-%m-%dT%H:%M:%SZ}"}
         root = "customers" if "customers(" in body["query"] else "orders"
         nodes = [node, newer] if root == "customers" else []
         data = {root: {"nodes": nodes, "pageInfo": {"hasNextPage": False, "endCursor": None}}}

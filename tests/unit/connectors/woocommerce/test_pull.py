@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -14,10 +14,13 @@ from connectors.sdk import Incremental, PullCursor, RestConnector
 from connectors.woocommerce import DECLARATION, PLUGIN, WooCommerceConnector, WooCommerceSandbox
 from core.connector import ConnectorSettings
 from core.errors import ConnectorConfigError
+from core.testing.clock import days_ago
 
 from .conftest import FAST, connect
 
-T = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
+#: Noon three days ago: after the sandbox's seeded times (2026) and, with the seconds and hours the
+#: tests add, still in the machine's past, whatever its date (a time ahead is read as the pull's start).
+T = days_ago(3)
 
 
 def _record(sandbox: WooCommerceSandbox) -> list[httpx.Request]:
