@@ -50,7 +50,7 @@ from core.ports import (
     SyncStateStore,
 )
 from core.privacy_store import ErasureStore
-from core.retirement_steps import _retire_from
+from core.retirement_steps import RemovalRacedError, _retire_from
 from core.schema import Quarantined, RecordDraft, SourceDeletion
 from core.undated import undated_stored
 
@@ -240,7 +240,10 @@ def _retire_round(
     for customer_id, gone in sorted(by_customer.items()):
         try:
             read = {d.key: owners[f"source#{d.key}"].updated_at for d in gone}
-            _retire_from(customer_id, gone, store, erasure, settings, result, pushed, read)
+            judged = {d.key: owners[f"source#{d.key}"].record_hash for d in gone}
+            _retire_from(customer_id, gone, store, erasure, settings, result, pushed, read, judged)
+        except RemovalRacedError as raced:
+            lost.update((d.key, d) for d in raced.deletions)
         except ConflictError:
             lost.update((d.key, d) for d in gone)
     return lost

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from core.content_hash import record_hash
 from core.errors import ConflictError
 from core.ports import (
     RETIRED_HASH,
@@ -32,6 +33,16 @@ from core.schema import Identifier, SourceDeletion, SourceRecord
 if TYPE_CHECKING:
     from core.ingest_settings import IngestSettings
     from core.retirement import RetireResult
+
+
+class RemovalRacedError(ConflictError):
+    """Tombstones of a removed customer's records that lost their condition: a version of those records
+    was stored after the customer's items went (as a customer of its own, older or newer than the
+    deletion). The rest of the removal stands; these deletions are judged again on a fresh read."""
+
+    def __init__(self, deletions: Sequence[SourceDeletion]) -> None:
+        super().__init__(f"{len(deletions)} record(s) stored again while their customer was removed")
+        self.deletions = tuple(deletions)
 
 
 def _live_state(store: ProfileStore, customer_id: str, settings: IngestSettings) -> CustomerState:
@@ -62,11 +73,14 @@ def _retire_from(
     result: RetireResult,
     pushed: SyncStateStore | None = None,
     read: Mapping[str, datetime | None] | None = None,
+    judged: Mapping[str, str | None] | None = None,
 ) -> None:
     """Retire ``deletions`` from the customer. ``read``: the time each record's ``source#`` item held
     when the caller judged the deletion (by source key): the tombstone replaces the item only while
     it holds that time still, so a version or a touch committed since (newer than the deletion,
-    perhaps) makes it lose, and the deletion is judged again on a fresh read."""
+    perhaps) makes it lose, and the deletion is judged again on a fresh read. ``judged``: the record
+    hash that item held: a customer whose records hold another version now (stored since the owners
+    were read) is not retired from (ConflictError), whichever path the retirement takes."""
     state = _live_state(store, customer_id, settings)
     cid = state.customer_id
     gone = {d.key for d in deletions}
@@ -74,16 +88,27 @@ def _retire_from(
     if missing:
         # The identifier named this customer, its records do not hold the key: a move is half-read.
         raise ConflictError(f"{sorted(missing)[0]} is not among the records of {cid}; plan again")
+    if judged is not None and any(record_hash(state.snapshots[k]) != judged.get(k) for k in sorted(gone)):
+        # The removal below deletes what it reads now: a version stored since the deletion was judged
+        # (newer than it, perhaps) would go with it.
+        raise ConflictError(f"a record of {cid} was stored again since its deletion was judged; plan again")
     remaining = [r for key, r in state.snapshots.items() if key not in gone]
     if not remaining:
         _remove_customer(state, deletions[0], store, erasure, settings)
-        # The customer's items are gone, its source# items with them: the tombstones take their place
-        # (one already there, or a record re-created since, is left as it is).
-        for deletion in deletions:
-            store.commit([Changeset(f"tombstone:{deletion.key}", (_tombstone(deletion, None),))])
-        _forget_retired(store, [state.snapshots[k] for k in sorted(gone)], settings, ())
-        result.retired += len(gone)
+        # The customer's items are gone, its source# items with them: the tombstones take their place.
+        # One that loses its condition meets a version stored since the items went (a customer of its
+        # own now): that deletion is judged again (older: retired; newer: stale), not left undone.
+        again = [
+            deletion
+            for deletion in deletions
+            if store.commit([Changeset(f"tombstone:{deletion.key}", (_tombstone(deletion, None),))])
+        ]
+        retired = sorted(gone - {d.key for d in again})
+        _forget_retired(store, [state.snapshots[k] for k in retired], settings, ())
+        result.retired += len(retired)
         result.removed_customers += 1
+        if again:
+            raise RemovalRacedError(again)
         return
     deleted_at = {d.key: d for d in deletions}
     if store.commit([_retire_changeset(state, gone, remaining, settings, deleted_at, read or {})]):
