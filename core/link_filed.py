@@ -32,7 +32,19 @@ from typing import Final, NamedTuple
 
 from core.link_index import NO_ORDERS, BlockChange, BlockState, LinkIndex, changes_for
 
-__all__ = ["FILED_LIMIT", "FILED_PREFIX", "FiledAs", "ahead", "filed_key", "filing", "filing_tag", "settle"]
+__all__ = [
+    "FILED_LIMIT",
+    "FILED_PREFIX",
+    "LEFT_PREFIX",
+    "FiledAs",
+    "ahead",
+    "filed_key",
+    "filing",
+    "filing_tag",
+    "left_key",
+    "listed_keys",
+    "settle",
+]
 
 #: The index key prefix of a record's filed entry (never a blocking key, an ``id:`` value or ``rv:``).
 FILED_PREFIX: Final = "fl:"
@@ -40,6 +52,24 @@ FILED_PREFIX: Final = "fl:"
 #: below DynamoDB's 400 KB item). Past it the entry is overloaded and lists none: its stored version's
 #: keys are used, as for a record filed before the entry existed.
 FILED_LIMIT: Final = 1000
+
+
+#: How an entry lists a key a filing took the record FROM: hashed, never as written (an ``id:`` key
+#: holds an email or phone the record no longer has: the entry outlives the commit, and an erasure by
+#: that value, which no record holds, would not find it there). Only a later version that has the
+#: key again needs it, and it knows the key: it is matched by its hash (``settle``).
+LEFT_PREFIX: Final = "left:"
+
+
+def left_key(key: str) -> str:
+    """How an entry lists ``key`` when a filing took the record out of it (see ``LEFT_PREFIX``)."""
+    return LEFT_PREFIX + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+def listed_keys(members: Iterable[str]) -> list[str]:
+    """The index keys an entry lists where the record may be filed (the keys it was taken from are
+    not: it is in none of them)."""
+    return sorted(k for k in members if not k.startswith(LEFT_PREFIX))
 
 
 def filed_key(record_key: str) -> str:
@@ -73,9 +103,12 @@ def ahead(changes: Sequence[BlockChange], tags: Mapping[str, str]) -> list[Block
     the filing touches, tagged with its new version's tag. Written before ``changes``."""
     touched: dict[str, list[str]] = {}
     for change in changes:
-        for side in (change.add, change.remove, change.add_children, change.remove_children):
+        for side in (change.add, change.add_children):
             for member in side:
                 touched.setdefault(member, []).append(change.key)
+        for side in (change.remove, change.remove_children):
+            for member in side:
+                touched.setdefault(member, []).append(left_key(change.key))
     out: list[BlockChange] = []
     for record_key, keys in sorted(touched.items()):
         tag = tags.get(record_key)
@@ -111,6 +144,12 @@ def settle(
         tags = entry.orders if entry is not None else NO_ORDERS
         base = stored.get(record_key)
         odd = {k for k, tag in tags.items() if tag not in (version.tag, base)}
+        # A key a filing took the record from is listed hashed: it matters only where this version
+        # has the key (it is put back there); elsewhere the record is in it no more.
+        left = {k for k in odd if k.startswith(LEFT_PREFIX)}
+        if left:
+            odd -= left
+            odd.update(k for k in version.keys if left_key(k) in left)
         if also:
             odd.update(also.get(record_key, ()))
         if odd:
@@ -122,8 +161,11 @@ def settle(
         if version.tag == base:  # the stored version itself: every key listed agrees with it now
             gone, retag = frozenset(tags), frozenset[str]()
         else:
-            gone = frozenset(k for k, tag in tags.items() if tag == base)
-            retag = frozenset(odd)
+            # Retagged: the keys this version has as they are, those it was taken out of hashed (the
+            # plain ones and the hashed ones just settled leave the entry).
+            keys = set(version.keys)
+            retag = frozenset({*(odd & keys), *(left_key(k) for k in odd - keys)})
+            gone = frozenset({k for k, tag in tags.items() if tag == base} | left | (odd - keys)) - retag
         if gone or retag:
             orders = dict.fromkeys(retag, version.tag) if retag else NO_ORDERS
             entries.append(BlockChange(filed_key(record_key), retag, gone, FILED_LIMIT, orders=orders))

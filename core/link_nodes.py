@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from core.identity import IdentityPolicy
-from core.link_filed import filed_key
+from core.link_filed import filed_key, listed_keys
 from core.link_index import BlockChange, BlockState, LinkIndex, changes_for, fields_from_match, match_document
 from core.link_review_index import drop_review_pairs, partners_key, review_pairs
 from core.linkage import (
@@ -164,7 +164,7 @@ def forget_records(store: Any, records: Iterable[SourceRecord], policy: Identity
     for record_key in filed:
         entry = blocks.get(filed_key(record_key))
         if entry is not None and entry.members:
-            filed[record_key] = tuple(dict.fromkeys((*filed[record_key], *sorted(entry.members))))
+            filed[record_key] = tuple(dict.fromkeys((*filed[record_key], *listed_keys(entry.members))))
     # Her review partners as listed under her records, and (for items filed before those lists)
     # the current members of her keys.
     pairs: set[tuple[str, str]] = review_pairs(blocks, filed)
