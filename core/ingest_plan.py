@@ -118,6 +118,8 @@ def _plan(
         active, dropped = settings.suppression.split(active, model, policy)
         result.suppressed += len(dropped)
         unfiled.extend(r for r in dropped if r.key in filed)
+        # Not filed by this call: a filing of hers killed after her erasure may linger (its entry says).
+        overtaken.extend(r for r in dropped if r.key not in filed)
         if dropped:
             from core.link_unfile import unname_suppressed  # what a lost or killed commit left
 

@@ -158,20 +158,20 @@ def settle(
             places[record_key] = {k: version.orders[k] for k in odd & keys if k in version.orders}
             if version.child:
                 children.add(record_key)
-        if version.tag == base:  # the stored version itself: every key listed agrees with it now
-            gone, retag = frozenset(tags), frozenset[str]()
-        else:
-            # Retagged: the keys this version has as they are, those it was taken out of hashed (the
-            # plain ones and the hashed ones just settled leave the entry).
-            keys = set(version.keys)
-            retag = frozenset({*(odd & keys), *(left_key(k) for k in odd - keys)})
-            gone = frozenset({k for k, tag in tags.items() if tag == base} | left | (odd - keys)) - retag
+        # Retagged: the keys this version has as they are, those it was taken out of hashed (the
+        # plain ones and the hashed ones just settled leave the entry), and the keys the stored
+        # version's tag holds go. Only those: a key another writer listed ahead of its own filing a
+        # moment ago (another tag) stays listed until that filing is settled.
+        keys = set(version.keys)
+        retag = frozenset({*(odd & keys), *(left_key(k) for k in odd - keys)})
+        gone = frozenset({k for k, tag in tags.items() if tag == base} | left | (odd - keys)) - retag
         if gone or retag:
             orders = dict.fromkeys(retag, version.tag) if retag else NO_ORDERS
             entries.append(BlockChange(filed_key(record_key), retag, gone, FILED_LIMIT, orders=orders))
-    if old or new:
-        # Added where the version has the key (its place written again: an add of a member moves it),
-        # taken out where it has not. Before the entry changes: killed in between, it is done again.
-        index.update_blocks(changes_for(old, new, limits, children, places))
-    if entries:
-        index.update_blocks(entries)
+    # Added where the version has the key (its place written again: an add of a member moves it),
+    # taken out where it has not, and the entries retagged, in one write: another writer's settle
+    # cannot come between the two (the in-memory and SQLite stores apply it whole; DynamoDB in pieces,
+    # the entries' after the memberships': killed in between, it is done again).
+    together = [*(changes_for(old, new, limits, children, places) if old or new else ()), *entries]
+    if together:
+        index.update_blocks(together)

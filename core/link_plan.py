@@ -121,11 +121,14 @@ def plan_linked(
         # Where each record is filed is written ahead of the filing (core.link_filed): a process killed
         # before its commit leaves every key it touched listed for the next version and an erasure.
         versions = {r.key: filing(new_keys[r.key], orders[r.key], r.key in children) for r in active}
-        stored_tags = {k: filing_tag(old_keys[k], old_orders[k]) for k in old_keys}
+        # The tag the stored version was filed with: its keys without the retired rules' (it was never
+        # filed under those: with them no tag would ever match, and its keys would never leave the entry).
+        stored_tags = {
+            k: filing_tag(index_keys(before_nodes[k], scope.model), old_orders[k]) for k in old_keys
+        }
         written_ahead = ahead(filed, {k: v.tag for k, v in versions.items()})
-        if written_ahead:
-            scope.index.update_blocks(written_ahead)
-        scope.index.update_blocks(filed)
+        # The entry and the filing in one write (entries first): no other writer's settle comes between.
+        scope.index.update_blocks([*written_ahead, *filed])
     wanted = {key for keys in new_keys.values() for key in keys}
     wanted.update(k for node in before_nodes.values() if node.person for k in node.blocking_keys())
     # A record that changed may have been what kept its customer's other records from their
