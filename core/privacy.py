@@ -45,7 +45,7 @@ from core.connector import Connector
 from core.errors import ConflictError
 from core.identity import IdentityPolicy
 from core.ingest_settings import IngestSettings
-from core.person_scope import PersonScope, find_scope, locate, plan_erasure
+from core.person_scope import PersonScope, find_scope, locate, plan_erasure, scope_of
 from core.ports import RETIRED_OWNER, ProfileStore, SyncStateStore
 from core.privacy_customer import _erase_customer, settle_merges
 from core.privacy_export import PersonExport, PushedRecord, export_person
@@ -126,11 +126,13 @@ def _find_person(
     sync_state: SyncStateStore | None,
     policy: IdentityPolicy,
     sleep: Callable[[float], None],
-) -> PersonScope:
+) -> tuple[PersonScope, bool]:
     """``find_scope``, on a store at rest for her: the large merge in flight of the customer found is
     finished (or taken back: core.merge_undo) and the person located again, and so is she when the
     owner of what the request names changed while she was located (that merge taken back by another
-    writer between the read of the owner and of its customer: the customer read is her namesake's)."""
+    writer between the read of the owner and of its customer: the customer read is her namesake's).
+    Nobody found, a customer frozen into one that is gone is looked for (``_orphaned``); with
+    whether such a customer of hers was found and its profile gone."""
     for _ in range(3):
         owner = profiles.get_owners([identifier.key]).get(identifier.key)
         scope = find_scope(
@@ -140,8 +142,51 @@ def _find_person(
             continue
         after = profiles.get_owners([identifier.key]).get(identifier.key)
         if (owner and owner.customer_id) == (after and after.customer_id):
-            return scope
-    return find_scope(identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy)
+            break
+    else:
+        scope = find_scope(
+            identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
+        )
+    if scope.found or scope.ambiguous:
+        return scope, False
+    return _orphaned(identifier, profiles, erasure, sync_state, policy, sleep) or (scope, False)
+
+
+def _orphaned(
+    identifier: Identifier,
+    profiles: ProfileStore,
+    erasure: ErasureStore,
+    sync_state: SyncStateStore | None,
+    policy: IdentityPolicy,
+    sleep: Callable[[float], None],
+) -> tuple[PersonScope, bool] | None:
+    """Nobody found: a customer an older version froze into a survivor its erasure deleted may hold
+    what the request names, with no identifier item leading to it (core.merge_undo.repair_orphan).
+    It is repaired first: rebuilt from its snapshots, it is the person's customer; holding none, its
+    profile is gone with the repair (the person was found, nothing more of hers is stored)."""
+    from core.merge_undo import orphans_holding, repair_orphan
+
+    orphans = orphans_holding(profiles, identifier.key)
+    for cid, into in orphans:
+        repair_orphan(profiles, cid, into, IngestSettings(sleep=sleep))
+    for cid, _ in orphans:
+        state = profiles.get_customers([cid]).get(cid)
+        if state is not None and not state.merged_into and not state.merging_into:
+            found = find_scope(
+                identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
+            )
+            if found.found or found.ambiguous:
+                return found, False
+            scope = scope_of(
+                identifier, state, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
+            )
+            return scope, False
+    if orphans:
+        scope = find_scope(
+            identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
+        )
+        return scope, not scope.found
+    return None
 
 
 def erase_person(
@@ -180,8 +225,8 @@ def erase_person(
     stores = PrivacyStores(profiles, erasure, sync_state, suppression, dead_letters, quarantine_of)
     policy = policy or (identity.policy if identity is not None else IdentityPolicy())
     started = now()
-    scope = _find_person(identifier, profiles, erasure, sync_state, policy, sleep)
-    report = ErasureReport(found=scope.found, outcome="")
+    scope, orphan_gone = _find_person(identifier, profiles, erasure, sync_state, policy, sleep)
+    report = ErasureReport(found=scope.found or orphan_gone, outcome="")
     if scope.ambiguous:
         # A family inbox or a household phone names several people: its owner is whoever got it
         # first, not necessarily the person who asked. Nobody is erased; the person is named again
@@ -215,7 +260,7 @@ def erase_person(
         target = find_scope(
             identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
         )
-        report.found = target.found
+        report.found = target.found or orphan_gone
         if target.found:
             scopes.append(target)
     retired: list[str] = []

@@ -48,7 +48,12 @@ def run_repair(args: argparse.Namespace) -> int:
         answer = {"dry_run": args.dry_run, "frozen": [f.as_json() for f in found], "problems": problems}
         print(json.dumps(answer, indent=2))
     else:
-        verb = {"finish": "finish the merge", "undo": "take the merge back", "unrepairable": "leave it"}
+        verb = {
+            "finish": "finish the merge",
+            "undo": "take the merge back",
+            "rebuild": "rebuild it from its own records (its survivor is gone)",
+            "unrepairable": "leave it",
+        }
         for frozen in found:
             done = "would " if args.dry_run else ""
             print(
