@@ -26,7 +26,8 @@ def register(sub: Any) -> None:
         help="find customers frozen by a merge an older version could not finish, and repair them",
         description="List every customer frozen by a merge in flight (a merge in steps that an older "
         "version stopped at its last step, refused past 400 KB) and finish it when it fits now, or take "
-        "it back (both customers as before, an accepted review pair pending again). Safe to run twice "
+        "it back (both customers as before, an accepted review pair pending again); one whose survivor an "
+        "older version's erasure deleted is rebuilt from its own records. Safe to run twice "
         "and while ingest runs, once every function and command writing to the store runs this version. "
         "Exit 0 when nothing is left frozen, 1 otherwise.",
     )

@@ -1,5 +1,5 @@
 """attack10: a customer an older version froze into a survivor that an older version's erasure then
-deleted (the upgrade's leftover the repair does not take).
+deleted (the upgrade's leftover the repair did not take).
 
 core/merge_undo.py says what the versions before it left: a merge in steps stopped at its last step
 (the absorbed customer frozen, ``merging_into``), and "an erasure found the survivor through the
@@ -10,10 +10,12 @@ as before it existed), on the in-memory, SQLite and DynamoDB (moto) stores. Then
 ``profilesync repair`` runs and both people are erased. The promise: nothing frozen is left and no
 profile names either person.
 
-What happens: ``find_frozen`` reports the customer ``unrepairable`` (its survivor is gone) and
-``repair`` leaves it; no identifier item leads to it any more (the old erasure deleted those handed
-over), so each new erasure answers ``not_found``; the frozen profile, with her name and email, stays
-for good, and its ``source#`` keys are owned by nobody (store_problems: "not owned by its profile").
+Before the fix: ``find_frozen`` reported the customer ``unrepairable`` (its survivor is gone) and
+``repair`` left it; no identifier item led to it any more (the old erasure deleted those handed
+over), so each new erasure answered ``not_found``; the frozen profile, with her name and email,
+stayed for good. Now ``repair_orphan`` (core.merge_undo) rebuilds it from its own records (or, with
+none left, leaves a tombstone), and an erasure that finds nobody looks for it among the frozen
+customers (core.privacy), before or after a repair.
 """
 
 from __future__ import annotations
@@ -30,15 +32,6 @@ from tests.integration.store_port.test_frozen_merge_repair import _broken, _froz
 from tests.integration.test_attack8_review_sizes import HER_EMAIL
 from tests.integration.test_attack10_repair_programs import NAMESAKE_EMAIL, _erase, _names_nobody_erased
 from tests.integration.test_frozen_merge_repair_interleavings import _kit
-
-CAUSE = (
-    "core.merge_undo: a frozen customer whose survivor is gone (an older version's erasure deleted "
-    "it) is 'unrepairable': repair_frozen leaves it and no identifier item leads an erasure to it, so "
-    "its profile (her name, email) stays for good. Fix: repair it from what it holds (its profile "
-    "rebuilt from the snapshots it still has, the mark cleared; none left: its items deleted as an "
-    "erasure deletes them, its record ids suppressed), and let erase_person find a profile by its "
-    "sources' keys when no identifier item leads to it"
-)
 
 
 @pytest.mark.parametrize("first", [HER_EMAIL, NAMESAKE_EMAIL], ids=["her-first", "namesake-first"])
