@@ -25,10 +25,14 @@ from unittest import mock
 
 import pytest
 
+from core.identity import IdentityPolicy
 from core.merge_undo import repair_frozen
+from core.privacy import erase_person
+from core.schema import Identifier
+from core.storage.memory_privacy import InMemoryErasureStore, InMemorySuppressionStore
 from core.testing.invariants import store_problems
 from tests.integration.identity_attack_records import groups
-from tests.integration.store_port.test_frozen_merge_repair import _broken, _frozen
+from tests.integration.store_port.test_frozen_merge_repair import SALT, _broken, _frozen
 from tests.integration.test_attack8_review_sizes import HER_EMAIL
 from tests.integration.test_attack10_repair_programs import NAMESAKE_EMAIL, _erase, _names_nobody_erased
 from tests.integration.test_frozen_merge_repair_interleavings import _kit
@@ -130,3 +134,32 @@ def test_her_erasure_before_any_repair_finds_and_erases_an_orphan(name: str, sto
         assert (outcome, again) == ("erased", "not_found")
         _nothing_left(kit)
         assert repair_frozen(kit.profiles, settings) == ([], [])
+
+
+@pytest.mark.parametrize("stop", ["handed", "dropped"])
+@pytest.mark.parametrize("name", ["memory", "sqlite", "dynamodb"])
+def test_her_erasure_by_a_record_id_finds_an_orphan_no_identifier_item_leads_to(name: str, stop: str) -> None:
+    with _kit(name) as kit:
+        # GIVEN an orphan whose identifier items went with the survivor (handed over, then erased)
+        settings, email, _, _ = _orphaned(kit, stop)
+        [(orphan, _, _)] = _frozen(kit.profiles)
+        profile = kit.profiles.get_customers([orphan])[orphan].profile
+        record = Identifier.assemble(kind="source", value=profile.sources[0].key)
+        assert kit.profiles.get_owners([record.key, f"email#{email}"]) == {}
+        # WHEN this version erases her by the id of one of her records
+        erasure = kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
+        report = erase_person(
+            record,
+            profiles=kit.profiles,
+            erasure=erasure,
+            tools={},
+            salt=SALT,
+            request_id="req-record",
+            sync_state=kit.sync_state,
+            suppression=kit.suppression or InMemorySuppressionStore(kit.profiles),
+            policy=IdentityPolicy(),
+            identity=settings,
+        )
+        # THEN she is found and nothing of her is left
+        assert report.outcome == "erased"
+        _nothing_left(kit)
