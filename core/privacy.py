@@ -45,10 +45,11 @@ from core.connector import Connector
 from core.errors import ConflictError
 from core.identity import IdentityPolicy
 from core.ingest_settings import IngestSettings
-from core.person_scope import PersonScope, find_scope, locate, plan_erasure, scope_of
+from core.person_scope import PersonScope, find_scope, locate, plan_erasure
 from core.ports import RETIRED_OWNER, ProfileStore, SyncStateStore
 from core.privacy_customer import _erase_customer, settle_merges
 from core.privacy_export import PersonExport, PushedRecord, export_person
+from core.privacy_orphans import find_orphaned
 from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, kept_by_policy
 from core.privacy_request import (
     AMBIGUOUS,
@@ -126,13 +127,11 @@ def _find_person(
     sync_state: SyncStateStore | None,
     policy: IdentityPolicy,
     sleep: Callable[[float], None],
-) -> tuple[PersonScope, bool]:
+) -> PersonScope:
     """``find_scope``, on a store at rest for her: the large merge in flight of the customer found is
     finished (or taken back: core.merge_undo) and the person located again, and so is she when the
     owner of what the request names changed while she was located (that merge taken back by another
-    writer between the read of the owner and of its customer: the customer read is her namesake's).
-    Nobody found, a customer frozen into one that is gone is looked for (``_orphaned``); with
-    whether such a customer of hers was found and its profile gone."""
+    writer between the read of the owner and of its customer: the customer read is her namesake's)."""
     for _ in range(3):
         owner = profiles.get_owners([identifier.key]).get(identifier.key)
         scope = find_scope(
@@ -147,46 +146,7 @@ def _find_person(
         scope = find_scope(
             identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
         )
-    if scope.found or scope.ambiguous:
-        return scope, False
-    return _orphaned(identifier, profiles, erasure, sync_state, policy, sleep) or (scope, False)
-
-
-def _orphaned(
-    identifier: Identifier,
-    profiles: ProfileStore,
-    erasure: ErasureStore,
-    sync_state: SyncStateStore | None,
-    policy: IdentityPolicy,
-    sleep: Callable[[float], None],
-) -> tuple[PersonScope, bool] | None:
-    """Nobody found: a customer an older version froze into a survivor its erasure deleted may hold
-    what the request names, with no identifier item leading to it (core.merge_undo.repair_orphan).
-    It is repaired first: rebuilt from its snapshots, it is the person's customer; holding none, its
-    profile is gone with the repair (the person was found, nothing more of hers is stored)."""
-    from core.merge_undo import orphans_holding, repair_orphan
-
-    orphans = orphans_holding(profiles, identifier.key)
-    for cid, into in orphans:
-        repair_orphan(profiles, cid, into, IngestSettings(sleep=sleep))
-    for cid, _ in orphans:
-        state = profiles.get_customers([cid]).get(cid)
-        if state is not None and not state.merged_into and not state.merging_into:
-            found = find_scope(
-                identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
-            )
-            if found.found or found.ambiguous:
-                return found, False
-            scope = scope_of(
-                identifier, state, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
-            )
-            return scope, False
-    if orphans:
-        scope = find_scope(
-            identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
-        )
-        return scope, not scope.found
-    return None
+    return scope
 
 
 def erase_person(
@@ -225,7 +185,10 @@ def erase_person(
     stores = PrivacyStores(profiles, erasure, sync_state, suppression, dead_letters, quarantine_of)
     policy = policy or (identity.policy if identity is not None else IdentityPolicy())
     started = now()
-    scope, orphan_gone = _find_person(identifier, profiles, erasure, sync_state, policy, sleep)
+    scope = _find_person(identifier, profiles, erasure, sync_state, policy, sleep)
+    orphan_gone = False  # found frozen into a customer that is gone, and left with nothing of her
+    if not scope.found and not scope.ambiguous:
+        scope, orphan_gone = find_orphaned(identifier, stores, salt, policy, sleep) or (scope, False)
     report = ErasureReport(found=scope.found or orphan_gone, outcome="")
     if scope.ambiguous:
         # A family inbox or a household phone names several people: its owner is whoever got it

@@ -163,3 +163,22 @@ def test_her_erasure_by_a_record_id_finds_an_orphan_no_identifier_item_leads_to(
         # THEN she is found and nothing of her is left
         assert report.outcome == "erased"
         _nothing_left(kit)
+
+
+@pytest.mark.parametrize("name", ["memory", "sqlite", "dynamodb"])
+def test_an_erasure_of_a_value_nobody_held_does_not_read_the_frozen_list(name: str) -> None:
+    with _kit(name) as kit:
+        # GIVEN an orphan (the frozen list holds it)
+        settings, _, _, _ = _orphaned(kit, "dropped")
+        # WHEN a value nobody ever held is erased
+        with mock.patch.object(
+            type(kit.profiles),
+            "frozen_customers",
+            autospec=True,
+            side_effect=type(kit.profiles).frozen_customers,
+        ) as listed:
+            outcome = _erase(kit, settings, "never.stored@example.com")
+        # THEN nobody is found without a Scan of the table (DynamoDB); the orphan is left to repair
+        assert outcome == "not_found"
+        assert listed.call_count == 0
+        assert len(_frozen(kit.profiles)) == 1
