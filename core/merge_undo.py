@@ -102,24 +102,10 @@ def undo_merge(store: ProfileStore, absorbed: str, survivor: str, settings: Inge
         back = [
             target.snapshots[k] for k in sorted(keys) if k not in frozen.snapshots and k in target.snapshots
         ]
-        version = frozen.version
-        step = max(1, limit - 1)
-        lost = False
         # At least one chunk, empty when all are back: the steps below run only on a read of the
         # customer still frozen (another writer that finished the undo since leaves nothing to do).
-        for start in range(0, max(1, len(back)), step):
-            chunk = Changeset(
-                f"unfreeze:{absorbed}:{start}",
-                (
-                    MarkMerging(absorbed, survivor, version),
-                    *(PutSource(absorbed, snap, record_hash(snap)) for snap in back[start : start + step]),
-                ),
-            )
-            if store.commit([chunk]):
-                lost = True
-                break
-            version += 1
-        if lost:
+        copies: list[Operation] = [PutSource(absorbed, snap, record_hash(snap)) for snap in back]
+        if _while_frozen(store, frozen, copies, f"unfreeze:{absorbed}") is None:
             _back_off(settings, attempt)
             continue
         # 2. Its identifiers back (those the survivor holds since the handover; another writer's
@@ -153,6 +139,21 @@ def undo_merge(store: ProfileStore, absorbed: str, survivor: str, settings: Inge
     )
 
 
+def _while_frozen(store: ProfileStore, frozen: CustomerState, ops: list[Operation], label: str) -> int | None:
+    """Commit ``ops`` in chunks, each conditional on the customer still frozen as read (with a
+    ``MarkMerging`` again, which moves its version; at least one chunk). The version it holds after
+    them, or None when one lost (another writer changed the customer: read it again)."""
+    assert frozen.merging_into is not None
+    version = frozen.version
+    step = max(1, store.max_items_per_commit - 1)
+    for start in range(0, max(1, len(ops)), step):
+        chunk = (MarkMerging(frozen.customer_id, frozen.merging_into, version), *ops[start : start + step])
+        if store.commit([Changeset(f"{label}:{start}", chunk)]):
+            return None
+        version += 1
+    return version
+
+
 def repair_orphan(store: ProfileStore, absorbed: str, survivor: str, settings: IngestSettings) -> bool:
     """Repair a customer frozen into ``survivor`` that an older version's erasure deleted (it found
     the survivor through the handed-over identifiers): no merge is left to finish or take back. It is
@@ -160,8 +161,6 @@ def repair_orphan(store: ProfileStore, absorbed: str, survivor: str, settings: I
     the gone survivor handed back to it; holding none (its records went with the survivor), its
     profile item becomes a tombstone, which holds no personal data. Whether this call (or a writer
     racing it) repaired it; False when it is not such a customer."""
-    from core.merge_steps import _commit_in_chunks
-
     for attempt in range(settings.max_attempts):
         read = store.get_customers([absorbed, survivor])
         frozen = read.get(absorbed)
@@ -185,11 +184,16 @@ def repair_orphan(store: ProfileStore, absorbed: str, survivor: str, settings: I
             ]
             # Those the erasure deleted with the survivor: claimed again, as ingest writes them.
             back += [_claim(k, absorbed, frozen, settings) for k in sorted(keys - set(owners))]
-            _commit_in_chunks(store, back, store.max_items_per_commit, f"orphan-idents:{absorbed}")
+            # Each chunk while it is frozen as read: an erasure that deleted it meanwhile leaves
+            # no identifier item naming a customer that is gone.
+            version = _while_frozen(store, frozen, back, f"orphan-idents:{absorbed}")
+            if version is None:
+                _back_off(settings, attempt)
+                continue
             owners = store.get_owners(sorted(keys | frozen.owned))
             owned = frozenset(k for k, o in owners.items() if o.customer_id == absorbed)
-            profile = build_profile(absorbed, frozen.snapshots.values(), settings.rules, frozen.version + 1)
-            op = PutProfile(absorbed, profile, profile_hash(profile), owned, frozen.version, frozen.absorbing)
+            profile = build_profile(absorbed, frozen.snapshots.values(), settings.rules, version + 1)
+            op = PutProfile(absorbed, profile, profile_hash(profile), owned, version, frozen.absorbing)
         if not store.commit([Changeset(f"orphan:{absorbed}", (op,))]):
             return True
         _back_off(settings, attempt)
