@@ -182,3 +182,43 @@ def test_an_erasure_of_a_value_nobody_held_does_not_read_the_frozen_list(name: s
         assert outcome == "not_found"
         assert listed.call_count == 0
         assert len(_frozen(kit.profiles)) == 1
+
+
+class _Killed(BaseException):
+    """The repair's process ended after a write (no ``except Exception`` in the product catches it)."""
+
+
+@pytest.mark.parametrize("then", ["repair", "erase"])
+@pytest.mark.parametrize("kill_after", [0, 1])
+@pytest.mark.parametrize("name", ["memory", "sqlite", "dynamodb"])
+def test_a_repair_of_an_orphan_killed_after_a_write_is_finished_by_the_next_or_her_erasure(
+    name: str, kill_after: int, then: str
+) -> None:
+    with _kit(name) as kit:
+        # GIVEN an orphan holding its records, its identifier items gone with the survivor
+        settings, email, _, records = _orphaned(kit, "handed")
+        store = kit.profiles
+        commit = type(store).commit
+        done: list[int] = []
+
+        def dies(self: Any, changesets: Any) -> Any:
+            if len(done) == kill_after:
+                raise _Killed
+            done.append(1)
+            return commit(self, changesets)
+
+        # WHEN a repair dies after its ``kill_after``-th write (1: its identifiers claimed, its
+        # profile not rebuilt yet), and the next repair runs, or her erasure before it
+        with mock.patch.object(type(store), "commit", dies), pytest.raises(_Killed):
+            repair_frozen(store, settings)
+        if then == "erase":
+            assert _erase(kit, settings, email) == "erased"
+            _nothing_left(kit)
+            return
+        assert repair_frozen(store, settings)[1] == []
+        # THEN it is as one repair leaves it, and her erasure takes it all
+        assert _frozen(store) == []
+        assert groups(store) == {records}
+        assert store_problems(list(store.iter_profiles()), store.ident_owners()) == []
+        assert _erase(kit, settings, email) == "erased"
+        _nothing_left(kit)
