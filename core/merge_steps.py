@@ -110,6 +110,12 @@ def complete_merge(
             state = store.get_customers([absorbed]).get(absorbed)
             if state is None or state.merged_into or state.merging_into != into:
                 continue
+            if target is None:
+                # Its survivor deleted by an older version's erasure: nothing to finish or take back.
+                from core.merge_undo import repair_orphan
+
+                repair_orphan(store, absorbed, into, settings)
+                return
             if _cannot_finish(state, target, settings):
                 # Frozen by an older version, which did not ask before the freeze: its last step
                 # would be refused again, so every writer that meets it takes it back.

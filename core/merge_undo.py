@@ -37,11 +37,21 @@ from core.ports import (
     MarkMerging,
     Operation,
     ProfileStore,
+    PutIdent,
     PutProfile,
     PutSource,
+    Tombstone,
 )
 
-__all__ = ["FrozenMerge", "find_frozen", "merge_fits", "repair_frozen", "undo_merge"]
+__all__ = [
+    "FrozenMerge",
+    "find_frozen",
+    "merge_fits",
+    "orphans_holding",
+    "repair_frozen",
+    "repair_orphan",
+    "undo_merge",
+]
 
 #: Review pairs read per ``get_reviews`` call when looking for the accepted pair of an undone merge.
 _PAIRS_PER_READ = 500
@@ -92,24 +102,10 @@ def undo_merge(store: ProfileStore, absorbed: str, survivor: str, settings: Inge
         back = [
             target.snapshots[k] for k in sorted(keys) if k not in frozen.snapshots and k in target.snapshots
         ]
-        version = frozen.version
-        step = max(1, limit - 1)
-        lost = False
         # At least one chunk, empty when all are back: the steps below run only on a read of the
         # customer still frozen (another writer that finished the undo since leaves nothing to do).
-        for start in range(0, max(1, len(back)), step):
-            chunk = Changeset(
-                f"unfreeze:{absorbed}:{start}",
-                (
-                    MarkMerging(absorbed, survivor, version),
-                    *(PutSource(absorbed, snap, record_hash(snap)) for snap in back[start : start + step]),
-                ),
-            )
-            if store.commit([chunk]):
-                lost = True
-                break
-            version += 1
-        if lost:
+        copies: list[Operation] = [PutSource(absorbed, snap, record_hash(snap)) for snap in back]
+        if _while_frozen(store, frozen, copies, f"unfreeze:{absorbed}") is None:
             _back_off(settings, attempt)
             continue
         # 2. Its identifiers back (those the survivor holds since the handover; another writer's
@@ -141,6 +137,103 @@ def undo_merge(store: ProfileStore, absorbed: str, survivor: str, settings: Inge
         f"undoing the merge of {absorbed} into {survivor} kept conflicting; it resumes on next ingest "
         "or `profilesync repair`"
     )
+
+
+def _while_frozen(store: ProfileStore, frozen: CustomerState, ops: list[Operation], label: str) -> int | None:
+    """Commit ``ops`` in chunks, each conditional on the customer still frozen as read (with a
+    ``MarkMerging`` again, which moves its version; at least one chunk). The version it holds after
+    them, or None when one lost (another writer changed the customer: read it again)."""
+    assert frozen.merging_into is not None
+    version = frozen.version
+    step = max(1, store.max_items_per_commit - 1)
+    for start in range(0, max(1, len(ops)), step):
+        chunk = (MarkMerging(frozen.customer_id, frozen.merging_into, version), *ops[start : start + step])
+        if store.commit([Changeset(f"{label}:{start}", chunk)]):
+            return None
+        version += 1
+    return version
+
+
+def repair_orphan(store: ProfileStore, absorbed: str, survivor: str, settings: IngestSettings) -> bool:
+    """Repair a customer frozen into ``survivor`` that an older version's erasure deleted (it found
+    the survivor through the handed-over identifiers): no merge is left to finish or take back. It is
+    rebuilt from the snapshots it still holds, the mark cleared, its identifiers whose items lead to
+    the gone survivor handed back to it; holding none (its records went with the survivor), its
+    profile item becomes a tombstone, which holds no personal data. Whether this call (or a writer
+    racing it) repaired it; False when it is not such a customer."""
+    for attempt in range(settings.max_attempts):
+        read = store.get_customers([absorbed, survivor])
+        frozen = read.get(absorbed)
+        if frozen is None or frozen.merged_into or frozen.merging_into != survivor:
+            return False
+        if read.get(survivor) is not None:
+            return False
+        op: Operation = Tombstone(absorbed, survivor, frozen.version)
+        if frozen.snapshots:
+            keys = {
+                i.key
+                for snap in frozen.snapshots.values()
+                for i in snap.identifiers
+                if not settings.policy.is_blocked(i)
+            }
+            owners = store.get_owners(sorted(keys))
+            back: list[Operation] = [
+                PutIdent(k, absorbed, survivor, o.record_hash, o.updated_at, o.match, o.updated_at)
+                for k, o in owners.items()
+                if o.customer_id == survivor
+            ]
+            # Those the erasure deleted with the survivor: claimed again, as ingest writes them.
+            back += [_claim(k, absorbed, frozen, settings) for k in sorted(keys - set(owners))]
+            # Each chunk while it is frozen as read: an erasure that deleted it meanwhile leaves
+            # no identifier item naming a customer that is gone.
+            version = _while_frozen(store, frozen, back, f"orphan-idents:{absorbed}")
+            if version is None:
+                _back_off(settings, attempt)
+                continue
+            owners = store.get_owners(sorted(keys | frozen.owned))
+            owned = frozenset(k for k, o in owners.items() if o.customer_id == absorbed)
+            profile = build_profile(absorbed, frozen.snapshots.values(), settings.rules, version + 1)
+            op = PutProfile(absorbed, profile, profile_hash(profile), owned, version, frozen.absorbing)
+        if not store.commit([Changeset(f"orphan:{absorbed}", (op,))]):
+            return True
+        _back_off(settings, attempt)
+    raise ResolutionGaveUpError(
+        f"repairing {absorbed}, frozen into the gone {survivor}, kept conflicting; `profilesync repair` "
+        "resumes it"
+    )
+
+
+def _claim(key: str, absorbed: str, frozen: CustomerState, settings: IngestSettings) -> PutIdent:
+    """The identifier item of ``key`` for ``absorbed``, which must not exist; a record id with its
+    record's hash, time and match fields, as ingest writes it (core.ingest_changeset)."""
+    from core.ingest_changeset import _match
+
+    snap = frozen.snapshots.get(key[len("source#") :]) if key.startswith("source#") else None
+    if snap is None:
+        return PutIdent(key, absorbed, None)
+    return PutIdent(key, absorbed, None, record_hash(snap), snap.ordered_at, _match(snap, settings))
+
+
+def orphans_holding(store: ProfileStore, key: str) -> list[tuple[str, str]]:
+    """The customers frozen into a customer that is gone (``repair_orphan``) whose profile or
+    snapshots hold the identifier or record id ``key`` (``email#...``, ``source#crm:1``), each with
+    the customer it names: the identifier items that led to them went with the survivor. Read from
+    the list of frozen customers (``ListsFrozen``: the three stores); none on another store."""
+    if not isinstance(store, ListsFrozen):
+        return []
+    found: list[tuple[str, str]] = []
+    for cid, into in store.frozen_customers():
+        read = store.get_customers([cid, into])
+        state = read.get(cid)
+        if state is None or into in read or state.merging_into != into:
+            continue
+        held = {i.key for snap in state.snapshots.values() for i in snap.identifiers}
+        if state.profile is not None:
+            held |= {i.key for i in state.profile.identifiers}
+            held |= {f"source#{ref.key}" for ref in state.profile.sources}
+        if key in held:
+            found.append((cid, into))
+    return found
 
 
 def _apart(frozen: CustomerState, target: CustomerState, settings: IngestSettings) -> Changeset:
@@ -191,9 +284,10 @@ class FrozenMerge:
     survivor: str
     records: int
     """The absorbed customer's records (wherever they are now)."""
-    action: Literal["finish", "undo", "unrepairable"]
-    """``finish``: the last step fits now; ``undo``: it does not; ``unrepairable``: the survivor is
-    gone or itself frozen (left as it is, reported)."""
+    action: Literal["finish", "undo", "rebuild", "unrepairable"]
+    """``finish``: the last step fits now; ``undo``: it does not; ``rebuild``: the survivor is gone
+    (``repair_orphan``); ``unrepairable``: the survivor is merged away or itself frozen (left as it
+    is, reported)."""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -219,8 +313,10 @@ def find_frozen(store: ProfileStore, settings: IngestSettings) -> list[FrozenMer
             if not state.merging_into or state.merged_into:
                 continue  # not frozen, or no longer: finished or taken back since it was listed
             target = store.get_customers([state.merging_into]).get(state.merging_into)
-            action: Literal["finish", "undo", "unrepairable"]
-            if target is None or target.merged_into or target.merging_into:
+            action: Literal["finish", "undo", "rebuild", "unrepairable"]
+            if target is None:
+                action = "rebuild"
+            elif target.merged_into or target.merging_into:
                 action = "unrepairable"
             else:
                 action = "finish" if merge_fits(state, target, settings) else "undo"
@@ -232,8 +328,9 @@ def repair_frozen(
     store: ProfileStore, settings: IngestSettings, *, dry_run: bool = False
 ) -> tuple[list[FrozenMerge], list[str]]:
     """Find the frozen customers and (unless ``dry_run``) finish each merge that fits, undo the others
-    (``complete_merge`` chooses, as a writer meeting one does). What was found, and why each one left
-    unrepaired was (an empty list when all were)."""
+    (``complete_merge`` chooses, as a writer meeting one does), rebuild those whose survivor is gone
+    (``repair_orphan``). What was found, and why each one left unrepaired was (an empty list when
+    all were)."""
     from core.merge_steps import complete_merge
 
     found = find_frozen(store, settings)
@@ -246,7 +343,9 @@ def repair_frozen(
             # survivor's person settles the merge first, then the survivor is gone).
             state = store.get_customers([frozen.absorbed]).get(frozen.absorbed)
             if state is not None and state.merging_into == frozen.survivor and not state.merged_into:
-                problems.append(f"{frozen.absorbed}: its survivor {frozen.survivor} is gone or itself frozen")
+                problems.append(
+                    f"{frozen.absorbed}: its survivor {frozen.survivor} is merged away or itself frozen"
+                )
             continue
         try:
             complete_merge(store, frozen.absorbed, frozen.survivor, settings, in_flight=True)

@@ -49,6 +49,7 @@ from core.person_scope import PersonScope, find_scope, locate, plan_erasure
 from core.ports import RETIRED_OWNER, ProfileStore, SyncStateStore
 from core.privacy_customer import _erase_customer, settle_merges
 from core.privacy_export import PersonExport, PushedRecord, export_person
+from core.privacy_orphans import find_orphaned
 from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, kept_by_policy
 from core.privacy_request import (
     AMBIGUOUS,
@@ -140,8 +141,12 @@ def _find_person(
             continue
         after = profiles.get_owners([identifier.key]).get(identifier.key)
         if (owner and owner.customer_id) == (after and after.customer_id):
-            return scope
-    return find_scope(identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy)
+            break
+    else:
+        scope = find_scope(
+            identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
+        )
+    return scope
 
 
 def erase_person(
@@ -181,7 +186,10 @@ def erase_person(
     policy = policy or (identity.policy if identity is not None else IdentityPolicy())
     started = now()
     scope = _find_person(identifier, profiles, erasure, sync_state, policy, sleep)
-    report = ErasureReport(found=scope.found, outcome="")
+    orphan_gone = False  # found frozen into a customer that is gone, and left with nothing of her
+    if not scope.found and not scope.ambiguous:
+        scope, orphan_gone = find_orphaned(identifier, stores, salt, policy, sleep) or (scope, False)
+    report = ErasureReport(found=scope.found or orphan_gone, outcome="")
     if scope.ambiguous:
         # A family inbox or a household phone names several people: its owner is whoever got it
         # first, not necessarily the person who asked. Nobody is erased; the person is named again
@@ -215,7 +223,7 @@ def erase_person(
         target = find_scope(
             identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
         )
-        report.found = target.found
+        report.found = target.found or orphan_gone
         if target.found:
             scopes.append(target)
     retired: list[str] = []

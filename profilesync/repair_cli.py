@@ -26,7 +26,8 @@ def register(sub: Any) -> None:
         help="find customers frozen by a merge an older version could not finish, and repair them",
         description="List every customer frozen by a merge in flight (a merge in steps that an older "
         "version stopped at its last step, refused past 400 KB) and finish it when it fits now, or take "
-        "it back (both customers as before, an accepted review pair pending again). Safe to run twice "
+        "it back (both customers as before, an accepted review pair pending again); one whose survivor an "
+        "older version's erasure deleted is rebuilt from its own records. Safe to run twice "
         "and while ingest runs, once every function and command writing to the store runs this version. "
         "Exit 0 when nothing is left frozen, 1 otherwise.",
     )
@@ -48,7 +49,12 @@ def run_repair(args: argparse.Namespace) -> int:
         answer = {"dry_run": args.dry_run, "frozen": [f.as_json() for f in found], "problems": problems}
         print(json.dumps(answer, indent=2))
     else:
-        verb = {"finish": "finish the merge", "undo": "take the merge back", "unrepairable": "leave it"}
+        verb = {
+            "finish": "finish the merge",
+            "undo": "take the merge back",
+            "rebuild": "rebuild it from its own records (its survivor is gone)",
+            "unrepairable": "leave it",
+        }
         for frozen in found:
             done = "would " if args.dry_run else ""
             print(
