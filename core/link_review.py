@@ -304,6 +304,8 @@ def decide(
             # Both records are held: an ingest of another version found the pair no longer in doubt.
             raise ReviewOutdatedError(pair, pending_again=False)
         raise ReviewRefusedError(f"review pair {pair} was dropped (its records erased) as it was decided")
+    if not repeated:
+        _check_again(store, index, decided, item, settings)
     settings = replace(settings, actor=f"review:{by}", clock=lambda: at)
     try:
         done = apply_decision(store, index, decided, settings, now)
@@ -340,6 +342,23 @@ def decide(
         repeated,
         tuple(e.event_id for e in events),
     )
+
+
+def _check_again(
+    store: ProfileStore, index: LinkIndex, decided: ReviewItem, item: ReviewItem, settings: IngestSettings
+) -> None:
+    """The contradiction check once more, after the decision's write: the write is conditional on the
+    pair's own item only, so a contradicting decision on another pair stored between the first check
+    and it is seen now. Then the pair is put back as it was read and ReviewContradictsError raised
+    (two reviewers deciding contradicting pairs at once may both be refused; each can decide again)."""
+    held = [s for s in states_of(store, item.a, item.b) if s is not None]
+    contradicted = contradiction(store, index, item, decided.status, held, settings)
+    if contradicted is not None:
+        index.requeue_review(decided, item)
+        raise ReviewContradictsError(
+            f"review pair {decided.pair_id} cannot be {decided.status}: {contradicted} (decided as this "
+            "one was; it was put back as it was)"
+        )
 
 
 def _held(
