@@ -46,6 +46,7 @@ from core.governance.history import MAX_REASON, HistoryEvent, event_id_for, quot
 from core.ingest_settings import IngestSettings
 from core.link_index import LinkIndex, ReviewItem
 from core.link_review_apply import apply_decision, evidence_of, states_of
+from core.link_review_list import MAX_LISTED, review_lines, review_summary
 from core.link_review_rule import contradiction
 from core.ports import CustomerState, ProfileStore
 from core.privacy_store import AuditRecord
@@ -67,8 +68,6 @@ Verdict = Literal["accepted", "rejected"]
 _PAIR_ID = re.compile(r"^[0-9a-f]{32}$")
 #: What an email address or a phone number looks like in a reviewer's words.
 _CONTACT = re.compile(r"[^\s@]+@[^\s@]+|\+?\d[\d\s().-]{5,}\d")
-#: How many reviews one listing returns at most.
-MAX_LISTED = 1000
 
 
 class ReviewRefusedError(InputError):
@@ -115,57 +114,11 @@ def _index(store: ProfileStore) -> LinkIndex:
     return store
 
 
-def review_summary(item: ReviewItem) -> dict[str, Any]:
-    """One review as the list shows it: pair id, both records, the score with per-field weights, the
-    matcher's reason, since when, and (once decided) the decision."""
-    decision = dict(item.decision)
-    score = decision.get("score") or {}
-    summary: dict[str, Any] = {
-        "pair": item.pair_id,
-        "records": [item.a, item.b],
-        "status": item.status,
-        "reason": decision.get("reason", ""),
-        "score": score.get("probability"),
-        "weight": score.get("weight"),
-        "fields": [
-            {"field": f.get("field"), "level": f.get("level"), "weight": f.get("weight")}
-            for f in score.get("fields", [])
-        ],
-        "conflicts": list(decision.get("conflicts", [])),
-        "model": item.model,
-        "since": item.created_at.isoformat(),
-    }
-    if item.status != "pending":
-        summary["decided_by"] = item.decided_by
-        summary["decided_at"] = item.decided_at.isoformat() if item.decided_at else None
-        summary["note"] = item.note
-    return summary
-
-
 def pending(store: ProfileStore, limit: int = 50) -> list[dict[str, Any]]:
     """The pending reviews, oldest first, at most ``limit`` (1..MAX_LISTED), as ``review_summary``."""
     if limit < 1:
         raise ReviewRefusedError(f"the limit must be at least 1 (got {limit})")
     return [review_summary(item) for item in _index(store).pending_reviews(min(limit, MAX_LISTED))]
-
-
-def review_lines(summaries: Sequence[dict[str, Any]]) -> list[str]:
-    """The list for a person to read: one block per pair, its fields strongest evidence first."""
-    if not summaries:
-        return ["no pairs wait for review"]
-    lines: list[str] = []
-    for s in summaries:
-        score = "-" if s["score"] is None else f"{s['score']:.4f}"
-        lines.append(f"{s['pair']}  score {score}  since {s['since'][:19]}")
-        lines.append(f"  {s['records'][0]}  ~  {s['records'][1]}")
-        lines.append(f"  {s['reason']}")
-        fields = sorted(s["fields"], key=lambda f: -abs(float(f.get("weight") or 0.0)))
-        if fields:
-            lines.append(
-                "  " + ", ".join(f"{f['field']} {f['level']} {float(f['weight'] or 0):+.2f}" for f in fields)
-            )
-        lines += [f"  conflict: {c.get('field')}: {c.get('reason')}" for c in s["conflicts"]]
-    return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +257,8 @@ def decide(
             # Both records are held: an ingest of another version found the pair no longer in doubt.
             raise ReviewOutdatedError(pair, pending_again=False)
         raise ReviewRefusedError(f"review pair {pair} was dropped (its records erased) as it was decided")
+    if not repeated:
+        _check_again(store, index, decided, item, settings)
     settings = replace(settings, actor=f"review:{by}", clock=lambda: at)
     try:
         done = apply_decision(store, index, decided, settings, now)
@@ -340,6 +295,23 @@ def decide(
         repeated,
         tuple(e.event_id for e in events),
     )
+
+
+def _check_again(
+    store: ProfileStore, index: LinkIndex, decided: ReviewItem, item: ReviewItem, settings: IngestSettings
+) -> None:
+    """The contradiction check once more, after the decision's write: the write is conditional on the
+    pair's own item only, so a contradicting decision on another pair stored between the first check
+    and it is seen now. Then the pair is put back as it was read and ReviewContradictsError raised
+    (two reviewers deciding contradicting pairs at once may both be refused; each can decide again)."""
+    held = [s for s in states_of(store, item.a, item.b) if s is not None]
+    contradicted = contradiction(store, index, item, decided.status, held, settings)
+    if contradicted is not None:
+        index.requeue_review(decided, item)
+        raise ReviewContradictsError(
+            f"review pair {decided.pair_id} cannot be {decided.status}: {contradicted} (decided as this "
+            "one was; it was put back as it was)"
+        )
 
 
 def _held(

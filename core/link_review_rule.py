@@ -16,7 +16,9 @@ first, naming the standing one:
 A decision taken again on the same pair replaces that pair's own (it is not a standing one).
 Standing decisions are those on pairs among the records of the two customers concerned, listed by
 their records' review partners entries (core.link_review_index), that hold for the records as they
-are (``ReviewItem.applies_to``). Pure over the store's ports.
+are (``ReviewItem.applies_to``). The holders of the values the scope's records share are read
+through the index as ingest reads them, so a value held by more people than its limit (a
+switchboard phone) joins nobody here either. Pure over the store's ports.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["contradiction"]
 
 Pair = tuple[str, str]
+#: How many times the holders of shared values are read (the holders' own shared values, once more).
+_HOLDER_ROUNDS = 2
 
 
 def contradiction(
@@ -54,6 +58,7 @@ def contradiction(
     for state in {s.customer_id: s for s in states}.values():
         scope.add_customer(state)
     standing = _standing(scope, index, (item.a, item.b))
+    _read_holders(scope)
     accepted = {p for p, s in standing.items() if s.status == "accepted"}
     pair = (item.a, item.b)
     if verdict == "accepted":
@@ -98,6 +103,17 @@ def _standing(scope: Scope, index: LinkIndex, pair: Pair) -> dict[Pair, ReviewIt
         for p, item in found.items()
         if item.status in ("accepted", "rejected") and item.applies_to(scope.evidence(p))
     }
+
+
+def _read_holders(scope: Scope) -> None:
+    """Read the index entries of the values the scope's records share, and add their other holders,
+    as ingest does (core.link_plan): a value more people hold than its limit (a switchboard phone)
+    or one the index marks overloaded joins nobody, in the check as in the graph ingest builds."""
+    for _ in range(_HOLDER_ROUNDS):
+        found = scope.read_index(scope.shared_values()) - set(scope.nodes)
+        if not found:
+            return
+        scope.add_candidates(found, {})
 
 
 def _must_links(scope: Scope, accepted: Collection[Pair]) -> Mapping[str, int]:

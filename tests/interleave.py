@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+_ABSENT = object()
+
 #: The ProfileStore and LinkIndex calls a writer makes.
 STORE_CALLS: tuple[str, ...] = (
     "get_customers",
@@ -47,10 +49,16 @@ def after_call(
 
         return call
 
+    # What the instance itself held under each name (a hook this one is nested in, a test's patch):
+    # put back on the way out; a name it did not hold is removed, so the class's method shows again.
+    held = {name: vars(store).get(name, _ABSENT) for name in names}
     for name in names:
         setattr(store, name, wrap(name, getattr(store, name)))
     try:
         yield made
     finally:
-        for name in names:
-            delattr(store, name)
+        for name, before in held.items():
+            if before is _ABSENT:
+                delattr(store, name)
+            else:
+                setattr(store, name, before)

@@ -15,7 +15,8 @@ def at_once(*calls: Callable[[], Any], timeout: float = 60.0, together: bool = T
     """Run each of ``calls`` in a thread of its own and wait for all of them (``timeout`` seconds
     each); what they raised, in the order they raised it. ``together``: the threads start their
     calls at one barrier, so none is done before the last one starts (the race is as close as the
-    interpreter makes it)."""
+    interpreter makes it). The threads are daemons: one still hung at the end never keeps the test run
+    from exiting."""
     barrier = threading.Barrier(len(calls)) if together and calls else None
     errors: list[BaseException] = []
 
@@ -27,7 +28,7 @@ def at_once(*calls: Callable[[], Any], timeout: float = 60.0, together: bool = T
         except BaseException as error:  # reported to the test by the list returned
             errors.append(error)
 
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    threads = [threading.Thread(target=run, args=(call,), daemon=True) for call in calls]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -23,3 +23,9 @@ def test_a_writer_still_running_after_the_timeout_is_reported() -> None:
     errors = at_once(lambda: release.wait(10), timeout=0.05)
     release.set()
     assert [type(e) for e in errors] == [TimeoutError]
+
+
+def test_a_writer_runs_in_a_daemon_thread_so_a_hung_one_never_keeps_the_run_from_exiting() -> None:
+    daemon: list[bool] = []
+    assert at_once(lambda: daemon.append(threading.current_thread().daemon)) == []
+    assert daemon == [True]

@@ -111,3 +111,34 @@ def test_the_weakest_link_of_a_chain_through_a_rejected_pair_gives_way() -> None
     assert _components(3, links, {(a, c): "rejected"}, {}, [0, 1, 2]) == [(a, b), (c,)]
     links = {(a, b): 5.0, (b, c): 8.0}
     assert _components(3, links, {(a, c): "rejected"}, {}, [2, 1, 0]) == [(a,), (b, c)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(graphs())
+def test_a_fuzzy_link_is_refused_as_rejected_only_when_it_would_join_a_rejected_pair(
+    drawn: tuple[int, dict[Pair, float], dict[Pair, str], dict[str, str]],
+) -> None:
+    """GIVEN fuzzy links, people's decisions and shared emails over namesakes WHEN the graph is built
+    THEN each link refused as ``rejected`` is a rejected pair, or its two records end in components
+    holding a rejected pair between them (the components only grow after it: the link would have
+    joined that pair); and every link not refused is an edge of the graph (the one before only
+    checks the components, which link_graph computes from its nodes sorted by key)."""
+    n, links, verdicts, emails = drawn
+    nodes = [_node(KEYS[i], emails.get(KEYS[i])) for i in range(n)]
+    reviews = {p: ReviewState(v, "ops") for p, v in verdicts.items()}
+    result = link_graph(nodes, MODEL, {p: _link(*p, w) for p, w in links.items()}, reviews=reviews)
+    where = {key: i for i, component in enumerate(result.components) for key in component}
+    rejected = {p for p, v in verdicts.items() if v == "rejected"}
+    across = {frozenset((where[a], where[b])) for a, b in rejected if where[a] != where[b]}
+    refused = {(r.a, r.b): r.kind for r in result.refused}
+    assert set(refused.values()) <= {"rejected", "cap"}, result.refused  # namesakes: no conflicts
+    for (a, b), kind in refused.items():
+        if kind == "rejected" and (a, b) not in rejected:
+            assert frozenset((where[a], where[b])) in across, (a, b, result.components)
+    # A link whose pair a shared email or an accept joins already is that edge, not a fuzzy one.
+    edged = {(e.a, e.b): e.kind for e in result.edges}
+    for pair in links:
+        if pair in refused:
+            assert pair not in edged or edged[pair] != "fuzzy", (pair, result.edges)
+        else:
+            assert pair in edged, (pair, result.refused, result.edges)

@@ -1,0 +1,90 @@
+"""Two reviewers deciding contradicting pairs at the same time (core.link_review ``decide``): the
+contradiction check reads, then the decision's write is conditional on its own pair's item only, so
+without a second check both contradicting decisions were stored. Reviewer 2's decision runs after
+every store call of reviewer 1's, on memory, SQLite and DynamoDB (moto): whatever the point, the
+stored decisions never contradict each other, and a refused decision leaves its pair as it was read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.link_index import review_pair_id
+from core.link_review import ReviewContradictsError, decide
+from tests.integration.identity_attack_records import groups, resolve_lines
+from tests.integration.test_attack6_erased_and_fuzzy import _settings
+from tests.integration.test_erasure_attacks import STORES
+from tests.integration.test_review_decisions_any_order import CRM_MAIL, CRM_NEWS, MAIL_NEWS, RECORDS
+from tests.interleave import after_call
+
+#: Every call ``decide`` makes on the store, the check's reads and the decision's write among them.
+CALLS = (
+    "review_by_id",
+    "decide_review",
+    "requeue_review",
+    "get_customers",
+    "get_owners",
+    "get_reviews",
+    "get_blocks",
+    "update_blocks",
+    "commit",
+)
+
+
+def _statuses(stores: Any) -> dict[tuple[str, str], str]:
+    return {p: i.status for p, i in stores.profiles.get_reviews([CRM_MAIL, CRM_NEWS, MAIL_NEWS]).items()}
+
+
+def _race(store: str, k: int | None, second: str) -> tuple[list[str], list[str], Any, Any]:
+    """Ana accepted crm~mail; then she accepts crm~news while Bob decides mail~news ``second``, after
+    the ``k``-th store call of hers. What was refused (``ana``/``bob``), the calls, the statuses and
+    the customers."""
+    refused: list[str] = []
+    with STORES[store]() as stores:
+        s = _settings(stores)
+        resolve_lines(RECORDS, stores.profiles, settings=s)
+        decide(stores.profiles, review_pair_id(*CRM_MAIL), "accepted", by="ana", settings=s)
+
+        def bob() -> None:
+            try:
+                decide(stores.profiles, review_pair_id(*MAIL_NEWS), second, by="bob", settings=s)  # type: ignore[arg-type]
+            except ReviewContradictsError:
+                refused.append("bob")
+
+        with after_call(stores.profiles, k, bob, CALLS) as made:
+            try:
+                decide(stores.profiles, review_pair_id(*CRM_NEWS), "accepted", by="ana", settings=s)
+            except ReviewContradictsError:
+                refused.append("ana")
+        return refused, made, _statuses(stores), groups(stores.profiles)
+
+
+@pytest.mark.parametrize("store", sorted(STORES))
+def test_contradicting_decisions_taken_at_once_are_never_both_stored(store: str) -> None:
+    _, made, _, _ = _race(store, None, "rejected")
+    assert "decide_review" in made  # the sweep covers the write and the calls after it
+    for k in range(1, len(made) + 1):
+        refused, _, statuses, customers = _race(store, k, "rejected")
+        where = f"Bob after Ana's call {k} ({made[k - 1]}): refused {refused}, {statuses}"
+        # Red before: Bob's reject between Ana's check and her write left both stored (accept,
+        # accept, reject: no partition honours them), and crm:1 and news:5 one customer.
+        assert not (
+            statuses[CRM_MAIL] == statuses[CRM_NEWS] == "accepted" and statuses[MAIL_NEWS] == "rejected"
+        ), where
+        assert refused, where  # one of the two (or both) was refused
+        if "ana" in refused:
+            assert statuses[CRM_NEWS] == "pending", where  # put back as she read it
+            assert not any({"crm:1", "news:5"} <= c for c in customers), where
+        if "bob" in refused:
+            assert statuses[MAIL_NEWS] == "pending", where
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_concurring_decision_taken_at_once_refuses_neither(store: str) -> None:
+    _, made, _, _ = _race(store, None, "accepted")
+    for k in range(1, len(made) + 1):
+        refused, _, statuses, customers = _race(store, k, "accepted")
+        assert refused == [], f"call {k} ({made[k - 1]}): {refused}"
+        assert statuses == dict.fromkeys((CRM_MAIL, CRM_NEWS, MAIL_NEWS), "accepted")
+        assert any({"crm:1", "mail:3", "news:5"} <= c for c in customers)
