@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import connectors.jsonl.batched as batched
 import profilesync.parallel_plan as parallel_plan
 from bench.resolve_scaling import generate
-from connectors.jsonl.batched import BatchEnd, half_way, link_part, plan_batches, read_jsonl_batched
+from connectors.jsonl.batched import BatchEnd, Split, half_way, link_part, plan_batches, read_jsonl_batched
 from core.normalise import NormaliseOptions, normalise_record
 from core.schema import Quarantined
 from profilesync.parallel_normalise import NormalisingWorker
@@ -123,34 +123,44 @@ def test_half_way_is_the_start_of_the_first_line_past_the_middle(tmp_path: Path)
         assert half_way(path) == expected, content
 
 
-def _outcomes(path: Path, batch_size: int) -> list[object]:
+def _outcomes(path: Path, batch_size: int, split: Split | None = None) -> list[object]:
     """What the caller would read without a worker: batches, each record normalised."""
     return [
         item if isinstance(item, Quarantined | BatchEnd) else normalise_record(item, NormaliseOptions())
-        for item in read_jsonl_batched(path, batch_size)
+        for item in read_jsonl_batched(path, batch_size, split=split)
     ]
 
 
 def test_the_worker_plans_with_the_callers_second_half_and_sends_the_same_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN the population, and a worker reading it in batches of 300
+    # GIVEN the population, a worker reading it in batches of 300, and a caller whose second half
+    # differs from the file's: its last line also holds the first line's values, which joins their
+    # groups (a worker that read the half itself would not see that value)
     source = tmp_path / "records.jsonl"
     generate(source, 3000, seed=7)
+    half = half_way(source)
+    part = link_part(source, half)
+    first = link_part(source, 0)
+    assert part is not None
+    assert first is not None
+    joined = (part[0], [*part[1][:-1], part[1][-1] + first[1][0]])
     sent: list[int] = []
-    send = parallel_plan.send_part
 
-    def counted(sending: object, path: Path, half: int) -> None:
-        sent.append(half)
-        send(sending, path, half)
+    def joining(sending: Any, path: Path, at: int) -> None:
+        sent.append(at)
+        sending.send_bytes(pickle.dumps(joined))
+        sending.close()
 
-    monkeypatch.setattr(parallel_plan, "send_part", counted)
+    monkeypatch.setattr(parallel_plan, "send_part", joining)
+    expected = _outcomes(source, 300, split=(half, lambda: joined))
+    assert expected != _outcomes(source, 300)  # the joined value moves the last line's batch
 
-    # WHEN it runs THEN this process read the second half's values, and the worker sent what the
-    # caller would have read, batch ends and all
+    # WHEN it runs THEN this process sent the second half's values, and the worker planned with
+    # them: it sent the batches of that plan, batch ends and all
     got = list(NormalisingWorker(source, batch_size=300))
-    assert sent == [half_way(source)]
-    assert got == _outcomes(source, 300)
+    assert sent == [half]
+    assert got == expected
 
 
 def test_when_the_caller_cannot_read_its_half_the_worker_reads_it(
