@@ -12,6 +12,8 @@ from __future__ import annotations
 import codecs
 import json
 import pickle
+import tracemalloc
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +123,26 @@ def test_half_way_is_the_start_of_the_first_line_past_the_middle(tmp_path: Path)
         path = tmp_path / "f.jsonl"
         path.write_bytes(content)
         assert half_way(path) == expected, content
+
+
+def test_half_way_in_a_line_too_long_to_read_holds_a_few_kb_and_gives_the_whole_file(tmp_path: Path) -> None:
+    # GIVEN a file whose middle falls in a 20 MB line (over MAX_LINE_CHARS), with or without lines
+    # after it
+    for tail in (b"", b'\n{"id": "2"}\n'):
+        path = tmp_path / "long.jsonl"
+        path.write_bytes(b'{"id": "1"}\n' + b"x" * (20 << 20) + tail)
+
+        # WHEN its half way is found THEN it is the end (the plan refuses that line anyway, and
+        # reads the whole file in the worker), read without holding the line
+        tracemalloc.start()
+        try:
+            found = half_way(path)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert found == path.stat().st_size
+        assert peak < 2 << 20, peak
+        assert plan_batches(path, 1, split=(found, partial(link_part, path, found))) is None
 
 
 def _outcomes(path: Path, batch_size: int, split: Split | None = None) -> list[object]:
