@@ -104,13 +104,16 @@ def _ingest(
             # Children re-assigned to another owner leave their old customer first; then all of the
             # plan's records are planned again (a lost race too: its re-read sees the winner).
             if store.commit(plan.detaches):
-                attempt += 1
-                total.retries += 1
-                if attempt >= settings.max_attempts:
-                    raise ResolutionGaveUpError(
-                        f"moving {len(plan.deferred)} records' children kept conflicting; retry the batch"
-                    )
-                _back_off(settings, attempt)
+                attempt = _lost_round(
+                    total,
+                    attempt,
+                    settings,
+                    f"moving {len(plan.deferred)} records' children kept conflicting",
+                )
+            elif retouch:
+                attempt = _lost_round(
+                    total, attempt, settings, f"{len(retouch)} records' touches kept losing"
+                )
             pending = plan.deferred + retouch
             continue
         if plan.pending_merges:
@@ -134,6 +137,11 @@ def _ingest(
                 if attempt >= settings.max_attempts:
                     raise
                 _back_off(settings, attempt)
+            else:
+                if retouch:
+                    attempt = _lost_round(
+                        total, attempt, settings, f"{len(retouch)} records' touches kept losing"
+                    )
             # The state moved under every changeset of this plan: re-plan all of its records.
             pending = progress.unsettled + retouch
             continue
@@ -152,17 +160,25 @@ def _ingest(
         _after_linked_commit(store, plan, total, settings)
         if refused is not None:
             raise refused  # core.isolation ingests the rest again, and quarantines the refused record
-        if failed:
-            # Only lost races back off; deferred records of an oversized component go on at once.
-            attempt += 1
-            total.retries += 1
-            if attempt >= settings.max_attempts:
-                raise ResolutionGaveUpError(
-                    f"{len(pending)} records still conflicted after {attempt} attempts; "
-                    "retry the batch later (it is safe to ingest the same records again)"
-                )
-            _back_off(settings, attempt)
+        if failed or retouch:
+            # Only lost races (a commit's or a touch's) back off; deferred records of an oversized
+            # component go on at once.
+            attempt = _lost_round(total, attempt, settings, f"{len(pending)} records still conflicted")
     return total
+
+
+def _lost_round(total: IngestResult, attempt: int, settings: IngestSettings, what: str) -> int:
+    """A round that lost a race: counted, and backed off (jittered) before the next, or given up
+    (``ResolutionGaveUpError``) at ``settings.max_attempts``. Returns the attempts so far."""
+    attempt += 1
+    total.retries += 1
+    if attempt >= settings.max_attempts:
+        raise ResolutionGaveUpError(
+            f"{what} after {attempt} attempts; "
+            "retry the batch later (it is safe to ingest the same records again)"
+        )
+    _back_off(settings, attempt)
+    return attempt
 
 
 def latest_versions(records: Iterable[SourceRecord]) -> tuple[int, list[SourceRecord]]:

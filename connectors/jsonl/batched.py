@@ -220,15 +220,30 @@ def _read_as_is(raw: bytes) -> bool:
     return len(raw) <= MAX_LINE_CHARS and (b"\r" not in raw or raw.find(b"\r") == len(raw) - 2)
 
 
+#: How much of a line ``half_way`` reads at a time looking for its end.
+_HALF_WAY_CHUNK: Final = 64 * 1024
+
+
 def half_way(path: Path | str) -> int:
     """The start of the first line of ``path`` at or after its middle byte (its size if none):
-    where ``link_part`` may read the second half from."""
+    where ``link_part`` may read the second half from. Read a chunk at a time: a line whose rest
+    is over ``MAX_LINE_CHARS`` gives the size (the plan refuses that line wherever it is cut)."""
     with open(path, "rb") as handle:
-        middle = os.fstat(handle.fileno()).st_size // 2
+        size = os.fstat(handle.fileno()).st_size
+        middle = size // 2
         if middle == 0:
             return 0
-        handle.seek(middle - 1)
-        return middle - 1 + len(handle.readline())
+        offset = middle - 1
+        handle.seek(offset)
+        while offset - middle <= MAX_LINE_CHARS:
+            chunk = handle.read(_HALF_WAY_CHUNK)
+            end = chunk.find(b"\n")
+            if end >= 0:
+                return offset + end + 1
+            if not chunk:
+                break
+            offset += len(chunk)
+        return size
 
 
 def link_part(path: Path | str, begin: int, default_source: str = "jsonl") -> LinkedPart | None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import codecs
 import json
 import pickle
+import tracemalloc
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from hypothesis import strategies as st
 import connectors.jsonl.batched as batched
 import profilesync.parallel_plan as parallel_plan
 from bench.resolve_scaling import generate
-from connectors.jsonl.batched import BatchEnd, half_way, link_part, plan_batches, read_jsonl_batched
+from connectors.jsonl.batched import BatchEnd, Split, half_way, link_part, plan_batches, read_jsonl_batched
 from core.normalise import NormaliseOptions, normalise_record
 from core.schema import Quarantined
 from profilesync.parallel_normalise import NormalisingWorker
@@ -123,34 +125,64 @@ def test_half_way_is_the_start_of_the_first_line_past_the_middle(tmp_path: Path)
         assert half_way(path) == expected, content
 
 
-def _outcomes(path: Path, batch_size: int) -> list[object]:
+def test_half_way_in_a_line_too_long_to_read_holds_a_few_kb_and_gives_the_whole_file(tmp_path: Path) -> None:
+    # GIVEN a file whose middle falls in a 20 MB line (over MAX_LINE_CHARS), with or without lines
+    # after it
+    for tail in (b"", b'\n{"id": "2"}\n'):
+        path = tmp_path / "long.jsonl"
+        path.write_bytes(b'{"id": "1"}\n' + b"x" * (20 << 20) + tail)
+
+        # WHEN its half way is found THEN it is the end (the plan refuses that line anyway, and
+        # reads the whole file in the worker), read without holding the line
+        tracemalloc.start()
+        try:
+            found = half_way(path)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert found == path.stat().st_size
+        assert peak < 2 << 20, peak
+        assert plan_batches(path, 1, split=(found, partial(link_part, path, found))) is None
+
+
+def _outcomes(path: Path, batch_size: int, split: Split | None = None) -> list[object]:
     """What the caller would read without a worker: batches, each record normalised."""
     return [
         item if isinstance(item, Quarantined | BatchEnd) else normalise_record(item, NormaliseOptions())
-        for item in read_jsonl_batched(path, batch_size)
+        for item in read_jsonl_batched(path, batch_size, split=split)
     ]
 
 
 def test_the_worker_plans_with_the_callers_second_half_and_sends_the_same_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN the population, and a worker reading it in batches of 300
+    # GIVEN the population, a worker reading it in batches of 300, and a caller whose second half
+    # differs from the file's: its last line also holds the first line's values, which joins their
+    # groups (a worker that read the half itself would not see that value)
     source = tmp_path / "records.jsonl"
     generate(source, 3000, seed=7)
+    half = half_way(source)
+    part = link_part(source, half)
+    first = link_part(source, 0)
+    assert part is not None
+    assert first is not None
+    joined = (part[0], [*part[1][:-1], part[1][-1] + first[1][0]])
     sent: list[int] = []
-    send = parallel_plan.send_part
 
-    def counted(sending: object, path: Path, half: int) -> None:
-        sent.append(half)
-        send(sending, path, half)
+    def joining(sending: Any, path: Path, at: int) -> None:
+        sent.append(at)
+        sending.send_bytes(pickle.dumps(joined))
+        sending.close()
 
-    monkeypatch.setattr(parallel_plan, "send_part", counted)
+    monkeypatch.setattr(parallel_plan, "send_part", joining)
+    expected = _outcomes(source, 300, split=(half, lambda: joined))
+    assert expected != _outcomes(source, 300)  # the joined value moves the last line's batch
 
-    # WHEN it runs THEN this process read the second half's values, and the worker sent what the
-    # caller would have read, batch ends and all
+    # WHEN it runs THEN this process sent the second half's values, and the worker planned with
+    # them: it sent the batches of that plan, batch ends and all
     got = list(NormalisingWorker(source, batch_size=300))
-    assert sent == [half_way(source)]
-    assert got == _outcomes(source, 300)
+    assert sent == [half]
+    assert got == expected
 
 
 def test_when_the_caller_cannot_read_its_half_the_worker_reads_it(

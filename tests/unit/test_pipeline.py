@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from core.identity import IdentityPolicy, customer_id_for
 from core.merge_steps import complete_merge
-from core.pipeline import IngestSettings, ingest
+from core.pipeline import IngestSettings, ResolutionGaveUpError, ingest
 from core.ports import Changeset, CustomerState, Ownership
 from core.schema import Profile, SourceRecord
 from core.split import _hold_together, record_groups, split_customer
@@ -566,3 +566,37 @@ def test_the_quick_check_that_records_hold_together_agrees_with_their_groups(
 ) -> None:
     policy = IdentityPolicy(blocked_values=frozenset(blocked))
     assert _hold_together(records, policy) == (len(record_groups(records, policy)) == 1)
+
+
+class _TouchesAlwaysLose(InMemoryProfileStore):
+    """Every touch loses its condition (another writer moves the item each time), as the store
+    says by returning it; past ``limit`` touch commits it raises, so a loop that never gives up
+    fails instead of hanging."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.touch_commits = 0
+
+    def commit(self, changesets: Sequence[Changeset]) -> list[Changeset]:
+        if changesets and all(c.label.startswith("touch:") for c in changesets):
+            self.touch_commits += 1
+            if self.touch_commits > self.limit:
+                raise AssertionError(f"{self.touch_commits} touch commits: never gave up")
+            return list(changesets)
+        return super().commit(changesets)
+
+
+def test_touches_that_always_lose_are_retried_with_backoff_then_given_up() -> None:
+    # GIVEN a stored record, and a store where every touch of it loses its condition
+    store = _TouchesAlwaysLose(limit=50)
+    ingest([make_record("crm", "1", email="ann@example.com", day=1)], store, NO_SLEEP)
+    slept: list[float] = []
+    settings = IngestSettings(max_attempts=4, sleep=slept.append)
+
+    # WHEN the same content dated later (a touch) is ingested
+    # THEN each lost touch counts an attempt and backs off, and max_attempts gives up
+    with pytest.raises(ResolutionGaveUpError):
+        ingest([make_record("crm", "1", email="ann@example.com", day=2)], store, settings)
+    assert store.touch_commits == 4
+    assert len(slept) == 3
