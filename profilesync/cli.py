@@ -94,8 +94,8 @@ def _parser() -> argparse.ArgumentParser:
         "--state-dir",
         type=Path,
         default=Path(".profilesync"),
-        help="with --endpoint-url, where the audit salt is kept when none is configured, so that people "
-        "erased from the table are not resolved back into it (default .profilesync/)",
+        help="where the embedded store (TABLE.sqlite3) and the audit salt are kept: people erased from "
+        "it (or, with --endpoint-url, from the table) are not resolved back (default .profilesync/)",
     )
     resolve.add_argument(
         "--region",

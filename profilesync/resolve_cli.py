@@ -15,6 +15,7 @@ from profilesync.cli_errors import UsageError
 
 if TYPE_CHECKING:
     from core.pipeline import IngestSettings
+    from core.suppression import SuppressionCheck, SuppressionStore
 
 
 def _resolve(args: argparse.Namespace) -> int:
@@ -102,18 +103,9 @@ def _resolve(args: argparse.Namespace) -> int:
         # the records are resolved, and not at all while a batch is ingested (see core.runtime).
         stack.enter_context(bulk_gc(RESOLVE_GC_THRESHOLDS))
         settings = _identity_settings(args)
-        if args.endpoint_url is not None:
-            # A table on an endpoint may hold erasures (`profilesync privacy erase`, the deployed
-            # stack): their people are not resolved back into it. The run's own embedded store is
-            # new every run, so nobody in it was ever erased.
-            from core.pipeline import IngestSettings
-            from core.suppression import SuppressionCheck
-            from profilesync.privacy_cli import audit_salt
-
-            check = SuppressionCheck(
-                stores.suppression, audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
-            )
-            settings = dataclasses.replace(settings or IngestSettings(), suppression=check)
+        suppression = _erasures(args, stack, stores.suppression)
+        if suppression is not None:
+            settings = dataclasses.replace(settings or _default_settings(), suppression=suppression)
         erased = None
         if settings is not None and settings.suppression is not None:
             from profilesync.erased_quarantine import erased_check
@@ -148,6 +140,35 @@ def _resolve(args: argparse.Namespace) -> int:
     if report.quarantined:
         print(f"wrote {report.quarantined:,} quarantined records to {quarantine_path}")
     return 0
+
+
+def _default_settings() -> IngestSettings:
+    from core.pipeline import IngestSettings
+
+    return IngestSettings()
+
+
+def _erasures(args: argparse.Namespace, stack: ExitStack, table: SuppressionStore) -> SuppressionCheck | None:
+    """The erasures a run honours: people erased (``profilesync privacy erase``) are not resolved back.
+
+    With ``--endpoint-url`` they are the table's own suppression entries. On the embedded default the
+    run resolves into a new store of its own, so they are those of the embedded store in
+    ``--state-dir`` (``TABLE.sqlite3``, where ``privacy erase`` and ``sync`` keep them), opened read
+    only; None when there is no such store (nobody was erased there)."""
+    from core.suppression import SuppressionCheck
+    from profilesync.privacy_cli import audit_salt
+
+    if args.endpoint_url is not None:
+        return SuppressionCheck(table, audit_salt(args.state_dir, endpoint_url=args.endpoint_url))
+    from profilesync.stores import open_stores, store_path
+
+    path = store_path(args.state_dir, args.table)
+    if not path.is_file():
+        return None
+    embedded = stack.enter_context(
+        open_stores(endpoint_url=None, table=args.table, path=path, read_only=True)
+    )
+    return SuppressionCheck(embedded.suppression, audit_salt(args.state_dir))
 
 
 def _identity_settings(args: argparse.Namespace) -> IngestSettings | None:

@@ -4,8 +4,8 @@
 
 The erasure's receipt says its suppression entries are kept "so that no tool's next pull, and no
 push, brings the person back". ``resolve`` on the embedded default resolves into a store of its own,
-new every run (profilesync/resolve_cli.py:96-99: "nobody in it was ever erased"), and reads no
-suppression: she comes back in the profiles written, uncounted.
+new every run, and read no suppression: she came back in the profiles written, uncounted (red
+before the fix: resolve now honours the erasures kept in the embedded store of ``--state-dir``).
 """
 
 from __future__ import annotations
@@ -45,19 +45,6 @@ def _lines(count: int) -> list[dict[str, object]]:
     return others[: count // 2] + hers + others[count // 2 :]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolve on the embedded default reads no suppression entries: the erasure is kept in "
-    "<state-dir>/profilesync-dev-profiles.sqlite3 (privacy_cli), resolve resolves into a temporary "
-    "store of its own and sets settings.suppression only with --endpoint-url "
-    "(profilesync/resolve_cli.py:96-116). Smallest case: privacy erase --email ann@example.com, then "
-    "resolve a file holding {source crm, id c1, email ann@example.com}: her profile is written, "
-    "'erased, dropped' is not printed. Proposed fix: without --endpoint-url, when "
-    "<--state-dir>/profilesync-dev-profiles.sqlite3 exists, open it read-only and pass "
-    "SuppressionCheck(SQLiteSuppressionStore(it), audit_salt(state_dir)) as settings.suppression "
-    "(and erased_check for the quarantine), as the --endpoint-url branch does; --state-dir's help "
-    "then drops 'with --endpoint-url'",
-)
 def test_a_person_erased_from_the_embedded_store_is_not_resolved_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -85,3 +72,16 @@ def test_a_person_erased_from_the_embedded_store_is_not_resolved_back(
     assert any(
         line.split()[:2] == ["erased,", "dropped"] and line.split()[2] == "2" for line in printed.splitlines()
     )
+
+
+def test_resolve_without_an_embedded_store_makes_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a folder where nothing was ever synced or erased
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "people.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in _lines(4)), encoding="utf-8")
+    # WHEN a file is resolved THEN she is resolved, and no state folder (store, salt) is made
+    assert main(["resolve", str(source), "--out", "out.jsonl", "--quiet"]) == 0
+    assert HER in Path("out.jsonl").read_text(encoding="utf-8")
+    assert not (tmp_path / ".profilesync").exists()
