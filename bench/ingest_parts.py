@@ -32,7 +32,7 @@ from typing import Any
 
 import core.batch_ingest
 import core.ingest_fresh
-from bench.resolve_scaling import generate
+from bench.resolve_scaling import source_file
 from connectors.jsonl.batched import BatchEnd, read_jsonl_batched
 from core.normalise import normalise_record
 from core.pipeline import IngestSettings
@@ -167,10 +167,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ingest-parts-") as name:
         folder = Path(name)
-        source = args.file
-        if source is None:
-            source = folder / "records.jsonl"
-            generate(source, args.records)
+        source = source_file(args.file, folder, args.records)
         work = batches(source)
         records = sum(map(len, work))
         cpu, written = ingest(work, folder, scratch=not args.full)

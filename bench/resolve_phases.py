@@ -27,7 +27,7 @@ import core.batch_ingest
 import profilesync.parallel_normalise as parallel
 import profilesync.resolve
 import profilesync.resolve_output
-from bench.resolve_scaling import generate
+from bench.resolve_scaling import source_file
 from profilesync.cli import main as cli_main
 
 _cpu: dict[str, float] = {}
@@ -143,10 +143,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="resolve-phases-") as folder:
-        source = args.file
-        if source is None:
-            source = Path(folder) / "records.jsonl"
-            generate(source, args.records)
+        source = source_file(args.file, Path(folder), args.records)
         run(source, args.out or Path(folder) / "profiles.jsonl")
 
 

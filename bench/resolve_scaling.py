@@ -73,6 +73,16 @@ def generate(path: Path, records: int, seed: int = 12) -> int:
     return len(lines)
 
 
+def source_file(given: Path | None, folder: Path, records: int) -> Path:
+    """``given``, or a population of about ``records`` records written into ``folder`` (``generate``):
+    the input of the benches that take ``--file`` or ``--records``."""
+    if given is not None:
+        return given
+    source = folder / "records.jsonl"
+    generate(source, records)
+    return source
+
+
 def measure(job: str, command: list[str], records: int, output: Path) -> Run:
     """Run ``command`` in a child process; its wall time and its own peak resident memory."""
     env = {

@@ -1,0 +1,117 @@
+"""What ``profilesync resolve`` must spend on a record, stage by stage, against 4x the DuckDB peer's CPU.
+
+    python -m bench.resolve_floors [--records 100000] [--file FILE]
+
+Issue 12 wants ``resolve`` within 4x of the peer of ``bench.resolve_scaling`` (DuckDB: connected
+components over normalised email and phone, a line per person). This bench asks whether any
+arrangement of resolve's processes can get there: it times each stage resolve runs on every record
+in this one process, with nothing waiting and nothing crossing a process boundary but where resolve
+crosses one, and sets their sum against the budget, 4x the peer's CPU per record measured on the
+same file in the same run (a child process). The stages are the worker's (``bench.normalise_worker``'s
+steps: the batches' plan, reading and parsing, normalising, the JSON and hash, pickling), unpickling
+in the resolving process, ingest's parts (``bench.ingest_parts``: the split, the new customers' rows,
+their profiles, SQLite's inserts, the rest) and writing the output (``resolve_output.write_store``,
+one process). Two cores share the work in resolve, but the peer uses both as well: CPU per record,
+not wall time, is what a 4x target on a shared machine can be held to. A stage whose floor alone
+is over the budget cannot be arranged away: it must do less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Final
+
+from bench.ingest_parts import batches, ingest
+from bench.normalise_worker import steps
+from bench.resolve_scaling import PEER_MAX_RATIO, source_file
+from profilesync.parallel_normalise import CHUNK_SIZE, _pickled
+from profilesync.resolve import EMBEDDED_BATCH_SIZE
+from profilesync.resolve_output import write_store
+
+#: bench.ingest_parts's parts of ingest, and their names here.
+_INGEST_PARTS: Final = {
+    "split": "ingest: split into fresh groups",
+    "rows": "ingest: new customers' rows",
+    "profiles": "ingest: profiles",
+    "inserts": "ingest: SQLite's inserts",
+}
+
+
+def peer_cpu(source: Path, folder: Path) -> float:
+    """The DuckDB peer's CPU seconds on ``source``, in a child process of its own."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(Path.cwd()), os.environ.get("PYTHONPATH")])),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "bench.resolve_scaling",
+        "--child-duckdb",
+        str(source),
+        str(folder / "peer.jsonl"),
+    ]
+    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def floors(source: Path, folder: Path) -> dict[str, float]:
+    """Each stage's CPU µs a line of ``source``, in resolve's order (a part missing from the benches
+    timed here is a KeyError, not a stage silently timed at nothing)."""
+    stages = steps(source, EMBEDDED_BATCH_SIZE)  # the worker's, µs a line
+    work = batches(source)
+    lines = sum(1 for line in source.open("rb") if line.strip()) / 1e6
+    chunks = [
+        _pickled(list(batch[start : start + CHUNK_SIZE]))
+        for batch in work
+        for start in range(0, len(batch), CHUNK_SIZE)
+    ]
+    started = time.process_time()
+    for chunk in chunks:
+        pickle.loads(chunk)
+    stages["unpickling (resolving process)"] = (time.process_time() - started) / lines
+    cpu, _ = ingest(work, folder)
+    for part, stage in _INGEST_PARTS.items():
+        stages[stage] = cpu[part] / lines
+    stages["ingest: the rest"] = (cpu["ingest"] - sum(cpu[part] for part in _INGEST_PARTS)) / lines
+    started = time.process_time()
+    write_store(folder / "store.sqlite3", io.StringIO(), parallel=False)
+    stages["writing the output"] = (time.process_time() - started) / lines
+    return stages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--file", type=Path, default=None, help="read this file instead of a generated one")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="resolve-floors-") as name:
+        folder = Path(name)
+        source = source_file(args.file, folder, args.records)
+        lines = sum(1 for line in source.open("rb") if line.strip())
+        peer = peer_cpu(source, folder) / lines * 1e6
+        stages = floors(source, folder)
+    budget = PEER_MAX_RATIO * peer
+    print(f"{lines:,} lines, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    print(f"  DuckDB peer {peer:6.1f} µs a line; the budget ({PEER_MAX_RATIO:g}x) {budget:6.1f} µs")
+    for stage, micros in stages.items():
+        print(f"  {stage:<36} {micros:6.1f} µs a line  {micros / budget:5.2f} of the budget")
+    total = sum(stages.values())
+    worst = max(stages, key=stages.__getitem__)
+    print(f"  {'every stage':<36} {total:6.1f} µs a line: ratio {total / budget:.2f} of the budget")
+    print(f"largest stage: {worst}, ratio {stages[worst] / budget:.2f} of the budget alone")
+
+
+if __name__ == "__main__":
+    main()
