@@ -16,18 +16,11 @@ from core.link_review_index import drop_stale_pending, file_reviews
 from core.link_scope import LinkageSettings
 from core.linkage import decide as score_pair
 from core.linkage import default_model, from_source_record
-from core.pipeline import IngestSettings, ingest
+from core.pipeline import ingest
 from core.schema import SourceRecord
 from core.testing.records import make_record
 from tests.integration.store_port.conftest import StoreKit
-
-LINKED = IngestSettings(sleep=lambda _: None, linkage=LinkageSettings())
-HANA = {"first_name": "Hana", "last_name": "Sato", "date_of_birth": "1992-11-30"}
-CRM = make_record("crm", "1", email="hana.sato@corp.jp", traits={**HANA, "address": "8 Mill Lane"})
-SHOP = make_record(
-    "shop", "2", email="hanasato92@icloud.com", traits={**HANA, "address": "40 Bridge St"}, day=1
-)
-PAIR = review_pair_id(CRM.key, SHOP.key)
+from tests.integration.store_port.test_review_decisions_on_every_store import CRM, LINKED, PAIR, SHOP
 
 
 def _retrained() -> LinkageSettings:
