@@ -230,14 +230,22 @@ class LinkIndex(Protocol):
     def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
         """Replace a person's decision, as read (``decided``), with a pending item of the same pair
         (``pending``): the records changed since it was taken (core.link_plan). Writes only while
-        the pair's item is still that decision (same status, evidence, time and filing time); False,
+        the pair's item is still the item read (all of it: status, evidence, times, score); False,
         writing nothing, when it is gone or was decided again meanwhile (the newer decision stays).
         core.link_review_apply also puts a decision back over the pending item it wrote itself
-        (``decided`` pending then): another pending filing written meanwhile stays."""
+        (``decided`` pending then), and ingest writes a pending item scored again over the one it
+        read (core.link_review_index ``review_filing``): another filing or decision written
+        meanwhile stays."""
         ...
 
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
-        """Delete the review items of the pairs (erasure, or a pending pair decided otherwise now)."""
+        """Delete the review items of the pairs, whatever they hold (an erasure)."""
+        ...
+
+    def drop_reviews_as_read(self, items: Sequence[ReviewItem]) -> list[tuple[str, str]]:
+        """Delete each pair's item only while it is still the item read (``items``, as
+        ``requeue_review`` compares them): a pending pair no longer in doubt leaves the queue, a
+        decision taken meanwhile stays. Returns the pairs deleted."""
         ...
 
     def pending_reviews(self, limit: int = 1000) -> list[ReviewItem]:

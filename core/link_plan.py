@@ -21,7 +21,7 @@ from core.identity import Component, GuardrailHit, IdentityPolicy, live_owner
 from core.link_filed import FiledAs, ahead, filed_key, filing, filing_tag, settle
 from core.link_index import ReviewItem, changes_for
 from core.link_nodes import graph_node, index_keys, node_orders
-from core.link_review_index import drop_stale_pending, partners_key, settle_reviews
+from core.link_review_index import drop_stale_pending, partners_key, review_filing, settle_reviews
 from core.link_scope import Scope
 from core.link_shifts import neighbours_to_read, shared_keys, shifted_pairs, unpaired
 from core.linkage import GraphNode, LinkResult, email_match_key
@@ -56,8 +56,9 @@ class LinkedPlan:
     reviews: list[ReviewItem] = field(default_factory=list)
     """Pairs in doubt for a person to decide (``file_reviews`` writes them)."""
     outdated: dict[tuple[str, str], ReviewItem] = field(default_factory=dict)
-    """The decisions read on pairs in ``reviews`` that were taken on other versions of the records:
-    their items become pending again."""
+    """The items read on pairs in ``reviews`` that these replace: decisions taken on other versions of
+    the records (pending again), pending items scored otherwise now (core.link_review_index
+    ``review_filing``)."""
     fuzzy_links: int = 0
 
 
@@ -205,12 +206,15 @@ def plan_linked(
         if (d.a, d.b) in direct:
             continue  # a shared identifier joins them already: nothing for a person to decide
         if d.a in scope.batch or d.b in scope.batch or (d.a, d.b) in shifted_in:
-            in_doubt.append((d.a, d.b))
-            outdated = scope.outdated.get((d.a, d.b))
-            if outdated is not None:
-                plan.outdated[(d.a, d.b)] = outdated
-            if outdated is not None or (d.a, d.b) not in scope.review_items:
-                plan.reviews.append(ReviewItem(d.a, d.b, "pending", d.as_dict(), name, now))
+            pair = (d.a, d.b)
+            in_doubt.append(pair)
+            queued = review_filing(
+                pair, d.as_dict(), name, now, scope.review_items.get(pair), scope.outdated.get(pair)
+            )
+            if queued is not None:
+                plan.reviews.append(queued[0])
+                if queued[1] is not None:
+                    plan.outdated[pair] = queued[1]  # replaced only while it is the item read
     if scope.index is not None:
         # The batch's pending items no longer in doubt leave the queue; new ones are listed under
         # their records, so that an erasure finds them whoever the other record is by then.

@@ -8,7 +8,8 @@ records instead:
   more, so the members of her keys no longer lead to the item.
 - **The queue holds what is still in doubt.** A pending item whose pair no longer scores between
   the thresholds (one record changed: another name, address or birth date; or it now links, or a
-  shared identifier joins them) leaves the queue when either record is ingested again. A person's
+  shared identifier joins them) leaves the queue when either record is ingested again, and one still
+  in doubt shows the score it has now (a record changed, the model retrained). A person's
   decision (accepted, rejected) is kept: it is replayed whenever the pair is decided again, while
   the records hold what they held when it was taken (``ReviewItem.evidence``); once either record
   changes, the pair is scored as if undecided, and when it is in doubt again the decision's item
@@ -24,8 +25,11 @@ Pure over the ``LinkIndex`` port: no I/O of its own.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Mapping
-from typing import Final
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Final
 
 from core.link_index import BlockChange, BlockState, LinkIndex, ReviewItem
 
@@ -37,6 +41,7 @@ __all__ = [
     "file_review_pairs",
     "file_reviews",
     "partners_key",
+    "review_filing",
     "review_pairs",
     "settle_reviews",
 ]
@@ -77,12 +82,40 @@ def file_review_pairs(index: LinkIndex, pairs: Collection[Pair]) -> None:
         index.update_blocks(_changes(pairs, remove=False))
 
 
+def review_filing(
+    pair: Pair,
+    decision: Mapping[str, Any],
+    model: str,
+    now: datetime,
+    stored: ReviewItem | None,
+    outdated: ReviewItem | None,
+) -> tuple[ReviewItem, ReviewItem | None] | None:
+    """What a plan files for a pair in doubt that the matcher scored ``decision`` (``Decision.as_dict``)
+    with ``model``: (the pending item, the item read it replaces), or None when the item read
+    (``stored``) stands. A new pair's item is created; a decision taken on other versions of the
+    records (``outdated``) becomes pending; a pending item scored otherwise now (a record changed,
+    the model retrained) takes the new score and reasons, waiting since it was first filed. A
+    decision that holds, or a pending item scored the same (its JSON read back), is not written."""
+    if outdated is not None:
+        return ReviewItem(*pair, "pending", decision, model, now), outdated
+    if stored is None:
+        return ReviewItem(*pair, "pending", decision, model, now), None
+    if stored.status != "pending" or (stored.model, _json(stored.decision)) == (model, _json(decision)):
+        return None
+    return replace(stored, decision=decision, model=model), stored
+
+
+def _json(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
 def file_reviews(
     index: LinkIndex, items: Collection[ReviewItem], outdated: Mapping[Pair, ReviewItem]
 ) -> None:
     """Write a plan's pending items: a new pair's is created (an existing item stays); a pair in
-    ``outdated`` (a decision read, taken on other versions of its records) has its decision replaced
-    by it, unless a person decided the pair again since it was read (``requeue_review``)."""
+    ``outdated`` (an item read: a decision taken on other versions of its records, or a pending item
+    scored otherwise now, ``review_filing``) has it replaced, unless a person decided the pair, or another
+    ingest scored it, since it was read (``requeue_review``)."""
     index.put_reviews([item for item in items if (item.a, item.b) not in outdated])
     for item in items:
         decided = outdated.get((item.a, item.b))
@@ -122,12 +155,14 @@ def drop_stale_pending(index: LinkIndex, listed: Collection[Pair], in_doubt: Col
     if not stale:
         return []
     found = index.get_reviews(stale)
-    pending = [pair for pair in stale if pair in found and found[pair].status == "pending"]
+    # Only the pending items as read: a person deciding one meanwhile keeps the decision.
+    pending = index.drop_reviews_as_read(
+        [found[p] for p in stale if p in found and found[p].status == "pending"]
+    )
     if pending:
-        index.drop_reviews(pending)
         # An entry with no item yet stays: another writer may be about to commit it.
         index.update_blocks(_changes(pending, remove=True))
-    return pending
+    return sorted(pending)
 
 
 def settle_reviews(

@@ -14,11 +14,14 @@ first, naming the standing one:
   the records staying one customer).
 
 A decision taken again on the same pair replaces that pair's own (it is not a standing one).
-Standing decisions are those on pairs among the records of the two customers concerned, listed by
-their records' review partners entries (core.link_review_index), that hold for the records as they
-are (``ReviewItem.applies_to``). The holders of the values the scope's records share are read
-through the index as ingest reads them, so a value held by more people than its limit (a
-switchboard phone) joins nobody here either. Pure over the store's ports.
+Standing decisions are those on pairs among the records the decision concerns, listed by their
+records' review partners entries (core.link_review_index), that hold for the records as they are
+(``ReviewItem.applies_to``). The records concerned are those of the two customers of the pair and
+of the customers the must-links with the decision join to it (``_gather``): a shared value a
+conflict kept from a third customer may join it once an accept changes which joins the conflicts
+refuse. The holders of the values are read through the index as ingest reads them, so a value held
+by more people than its limit (a switchboard phone) joins nobody here either. Pure over the store's
+ports.
 """
 
 from __future__ import annotations
@@ -38,8 +41,8 @@ if TYPE_CHECKING:
 __all__ = ["contradiction"]
 
 Pair = tuple[str, str]
-#: How many times the holders of shared values are read (the holders' own shared values, once more).
-_HOLDER_ROUNDS = 2
+#: Rounds of "read the holders of the scope's values, load the customers the decision would join".
+_ROUNDS = 4
 
 
 def contradiction(
@@ -57,10 +60,11 @@ def contradiction(
     scope = Scope(store, settings)
     for state in {s.customer_id: s for s in states}.values():
         scope.add_customer(state)
-    standing = _standing(scope, index, (item.a, item.b))
-    _read_holders(scope)
-    accepted = {p for p, s in standing.items() if s.status == "accepted"}
     pair = (item.a, item.b)
+    if item.a not in scope.nodes or item.b not in scope.nodes:
+        return None  # a record of the pair went as it was decided (an erasure): decide refuses it
+    standing = _gather(scope, index, pair, verdict)
+    accepted = {p for p, s in standing.items() if s.status == "accepted"}
     if verdict == "accepted":
         joined, before = _must_links(scope, accepted | {pair}), _must_links(scope, accepted)
         for (a, b), other in sorted(standing.items()):
@@ -105,15 +109,39 @@ def _standing(scope: Scope, index: LinkIndex, pair: Pair) -> dict[Pair, ReviewIt
     }
 
 
-def _read_holders(scope: Scope) -> None:
-    """Read the index entries of the values the scope's records share, and add their other holders,
-    as ingest does (core.link_plan): a value more people hold than its limit (a switchboard phone)
-    or one the index marks overloaded joins nobody, in the check as in the graph ingest builds."""
-    for _ in range(_HOLDER_ROUNDS):
-        found = scope.read_index(scope.shared_values()) - set(scope.nodes)
-        if not found:
-            return
-        scope.add_candidates(found, {})
+def _gather(scope: Scope, index: LinkIndex, pair: Pair, verdict: str) -> dict[Pair, ReviewItem]:
+    """Read what the decision can join, and the decisions standing there. Each round reads the holders
+    of every value the loaded customers' records hold (and of those the scope's records share), as
+    ingest reads them (core.link_plan: a value more people hold than its limit, or one the index
+    marks overloaded, joins nobody, in the check as in the graph), then loads the customers of the
+    holders the must-links (with an accept, with it) join to the pair: a third customer holding a
+    value that a conflict kept apart may be joined once the accept changes which joins the conflicts
+    refuse, and its records' decisions stand too. Up to ``_ROUNDS`` rounds (docs/identity.md,
+    Limits: a contradiction further away is not seen)."""
+    from core.ingest_plan import _load_customers
+
+    standing: dict[Pair, ReviewItem] = {}
+    for _ in range(_ROUNDS):
+        values = {
+            f"id:{v}"
+            for key, node in scope.nodes.items()
+            if scope.home.get(key) in scope.loaded
+            for v in node.values
+            if not v.startswith("source#")
+        }
+        found = scope.read_index(values | scope.shared_values()) - set(scope.nodes)
+        unmatched = scope.add_candidates(found, {})
+        standing = _standing(scope, index, pair)
+        accepted = {p for p, s in standing.items() if s.status == "accepted"}
+        joined = _must_links(scope, accepted | {pair} if verdict == "accepted" else accepted)
+        reach = {scope.home[k] for k, part in joined.items() if part == joined[pair[0]] and k in scope.home}
+        todo = (reach | unmatched) - scope.loaded
+        if not todo:
+            break
+        for state in _load_customers(scope.store, todo).values():
+            if not state.merged_into:
+                scope.add_customer(state)
+    return standing
 
 
 def _must_links(scope: Scope, accepted: Collection[Pair]) -> Mapping[str, int]:

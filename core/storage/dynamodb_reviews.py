@@ -134,6 +134,23 @@ class DynamoDBReviews:
             self._client.delete_item(TableName=self.table_name, Key=self._review_key(a, b))
         self._unlist([review_pair_id(a, b) for a, b in pairs])
 
+    def drop_reviews_as_read(self, items: Sequence[ReviewItem]) -> list[tuple[str, str]]:
+        dropped: list[tuple[str, str]] = []
+        for item in items:
+            try:
+                self._client.delete_item(
+                    TableName=self.table_name,
+                    Key=self._review_key(item.a, item.b),
+                    ConditionExpression="#d = :read",  # a decision taken meanwhile stays
+                    ExpressionAttributeNames={"#d": "data"},
+                    ExpressionAttributeValues={":read": self._review_item(item)["data"]},
+                )
+            except self._client.exceptions.ConditionalCheckFailedException:
+                continue
+            dropped.append((item.a, item.b))
+        self._unlist([review_pair_id(a, b) for a, b in dropped])
+        return dropped
+
     def _pending(self, verb: str, ids: list[str]) -> None:
         if not ids:
             return

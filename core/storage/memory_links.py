@@ -2,7 +2,8 @@
 
 Dictionaries under one lock, with the semantics of the SQLite and DynamoDB index (the port suite runs
 the same tests on the three): a key that would pass its limit becomes overloaded and drops its
-members; a review item, once created, is only overwritten by a person's decision.
+members; a review item, once created, is only overwritten by a person's decision, or by a write
+conditional on the item as read (a requeue, a pair scored again).
 """
 
 from __future__ import annotations
@@ -98,17 +99,30 @@ class InMemoryLinkIndex:
 
     def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
         with self._links_lock:
-            current = self._reviews.get(decided.pair_id)
-            if current is None or not current.same_filing(decided):
+            if not self._holds(decided):
                 return False
             self._reviews[decided.pair_id] = pending
             self.index_writes += 1
             return True
 
+    def _holds(self, read: ReviewItem) -> bool:
+        """Whether the pair's item is the one read, all of it (as the other stores compare its JSON)."""
+        current = self._reviews.get(read.pair_id)
+        return current is not None and current.as_dict() == read.as_dict()
+
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
         with self._links_lock:
             for a, b in pairs:
                 self._reviews.pop(review_pair_id(a, b), None)
+
+    def drop_reviews_as_read(self, items: Sequence[ReviewItem]) -> list[tuple[str, str]]:
+        dropped: list[tuple[str, str]] = []
+        with self._links_lock:
+            for item in items:
+                if self._holds(item):
+                    del self._reviews[item.pair_id]
+                    dropped.append((item.a, item.b))
+        return dropped
 
     def pending_reviews(self, limit: int = 1000) -> list[ReviewItem]:
         with self._links_lock:

@@ -108,16 +108,21 @@ class SQLiteLinkIndex:
         return self._update_review(item, "")
 
     def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
-        at = decided.decided_at.isoformat() if decided.decided_at else None
-        return self._update_review(
-            pending,
-            " AND hash = ? AND updated_at = ? AND COALESCE(json_extract(data, '$.evidence'), '') = ? "
-            "AND json_extract(data, '$.decided_at') IS ?",
-            decided.status,
-            decided.created_at.isoformat(),
-            decided.evidence,
-            at,
-        )
+        # The item as read is its whole ``data`` (JSON written from ``as_dict``, keys sorted), as
+        # DynamoDB compares it: a decision or another scoring written meanwhile stays.
+        return self._update_review(pending, " AND data = ?", _review_row(decided)[4])
+
+    def drop_reviews_as_read(self, items: Sequence[ReviewItem]) -> list[tuple[str, str]]:
+        dropped: list[tuple[str, str]] = []
+        with self.database.writing() as conn:
+            for item in items:
+                pk, _, _, _, data, _ = _review_row(item)
+                gone = conn.execute(
+                    "DELETE FROM items WHERE pk = ? AND sk = 'REVIEW' AND data = ?", (pk, data)
+                )
+                if gone.rowcount == 1:
+                    dropped.append((item.a, item.b))
+        return dropped
 
     def _update_review(self, item: ReviewItem, condition: str, *values: str | None) -> bool:
         """Write ``item`` over the pair's existing item, where ``condition`` (more of the WHERE

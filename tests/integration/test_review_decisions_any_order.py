@@ -6,7 +6,11 @@ web sign-up, her namesakes' mail and newsletter records): an order and batch siz
 records in, up to four decisions on the pairs waiting for review taken in a random order, and the records
 delivered again afterwards (a field the matcher does not read changed, in another order). After the
 decisions and after every later delivery, the customers must be those of one reference computation:
-a fresh store given every record in one batch and the decisions that were taken (not refused). A
+a fresh store given every record in one batch and the decisions that were taken (not refused); and
+the queue of pairs waiting for review must be that store's, each pair with the same score and model.
+Half the programs then retrain the model and deliver every record again one by one (a field the
+matcher does not read changed): the customers and the queue, each pending pair scored again with the
+new model, must be those of the reference given every record again in one batch with it. A
 decision that contradicts a standing one is refused (core.link_review_rule); taken in the reverse
 order, the customers are again those of the reference for the decisions taken, and the same as in
 the first order whenever the same decisions stand (how many are refused may differ: a reject can
@@ -19,6 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -28,7 +33,18 @@ from hypothesis import strategies as st
 
 from core.link_index import review_pair_id
 from core.link_review import ReviewContradictsError, decide
-from tests.integration.identity_attack_records import Flat, flat, groups, ingest_settings, resolve_lines
+from core.link_scope import LinkageSettings
+from core.linkage import LinkageModel, from_source_record
+from core.linkage import decide as score_pair
+from core.pipeline import IngestSettings
+from tests.integration.identity_attack_records import (
+    Flat,
+    flat,
+    groups,
+    ingest_settings,
+    product_linkage,
+    resolve_lines,
+)
 from tests.integration.test_attack6_erased_and_fuzzy import CRM, HOME, NAMESAKE, SHOP, _settings
 from tests.integration.test_attack7_unfile_threads import VERSIONS
 from tests.integration.test_erasure_attacks import STORES, Stores
@@ -42,6 +58,52 @@ EXAMPLES = int(os.environ.get("REVIEW_ORDER_EXAMPLES", "60"))
 
 Decision = tuple[tuple[str, str], str]
 Groups = set[frozenset[str]]
+Queue = dict[tuple[str, str], tuple[object, str]]
+Program = tuple[list[Flat], int, list[Decision], list[Flat], bool]
+
+
+@cache
+def _retrained_model() -> LinkageModel:
+    """The shipped model retrained on another sample: a smaller prior (every score lower)."""
+    model = product_linkage().model
+    assert model is not None
+    prior = model.probability_two_random_records_match / 3
+    return type(model).model_validate({**model.model_dump(), "probability_two_random_records_match": prior})
+
+
+def _retrained(stores: Stores) -> IngestSettings:
+    return replace(
+        _settings(stores), linkage=LinkageSettings(model=_retrained_model(), model_name="retrained")
+    )
+
+
+def _queue(stores: Stores, scored: IngestSettings | None = None) -> Queue:
+    """The pairs waiting for review, with the score and model each shows; with ``scored``: with the
+    score and model name those settings give the pair's two records as the store holds them."""
+    items = stores.profiles.pending_reviews()
+    if scored is None:
+        return {(i.a, i.b): ((i.decision.get("score") or {}).get("probability"), i.model) for i in items}
+    assert scored.linkage is not None
+    assert scored.linkage.model is not None
+    held = {
+        key: record
+        for state in stores.profiles.get_customers(
+            [p.customer_id for p in stores.profiles.iter_profiles()]
+        ).values()
+        for key, record in state.snapshots.items()
+    }
+    queue: Queue = {}
+    for i in items:
+        fresh = score_pair(from_source_record(held[i.a]), from_source_record(held[i.b]), scored.linkage.model)
+        queue[(i.a, i.b)] = (
+            (fresh.as_dict().get("score") or {}).get("probability"),
+            scored.linkage.model_name,
+        )  # type: ignore[union-attr]
+    return queue
+
+
+def _again(line: Flat, when: str, job: str) -> Flat:
+    return {**line, "updated_at": when, "job": job}
 
 
 @cache
@@ -64,17 +126,21 @@ def _take(stores: Stores, decisions: list[Decision]) -> list[Decision]:
     return taken
 
 
-def _reference(decisions: list[Decision]) -> Groups:
-    """One batch of every record on a fresh store, then the decisions (each pair's last)."""
+def _reference(decisions: list[Decision]) -> tuple[Groups, Queue, Groups, Queue]:
+    """One batch of every record on a fresh store, then the decisions (each pair's last): its
+    customers and queue; then every record again in one batch with the retrained model: the same."""
     last = dict(decisions)
     with STORES["memory"]() as stores:
         resolve_lines(RECORDS, stores.profiles, settings=_settings(stores))
         assert _take(stores, sorted(last.items())) == sorted(last.items())  # none contradicts
-        return groups(stores.profiles)
+        customers, queue = groups(stores.profiles), _queue(stores)
+        retrain = [_again(line, "2026-09-01T00:00:00Z", "retrained") for line in RECORDS]
+        resolve_lines(retrain, stores.profiles, settings=_retrained(stores))
+        return customers, queue, groups(stores.profiles), _queue(stores)
 
 
 @st.composite
-def programs(draw: st.DrawFn) -> tuple[list[Flat], int, list[Decision], list[Flat]]:
+def programs(draw: st.DrawFn) -> Program:
     pairs = pairs_in_doubt()
     order = draw(st.permutations(RECORDS))
     size = draw(st.integers(1, len(RECORDS)))
@@ -86,33 +152,38 @@ def programs(draw: st.DrawFn) -> tuple[list[Flat], int, list[Decision], list[Fla
         )
     )
     again = draw(st.lists(st.sampled_from(RECORDS), max_size=6))
-    return list(order), size, decisions, again
+    return list(order), size, decisions, again, draw(st.booleans())
 
 
-def _run(
-    stores: Stores, program: tuple[list[Flat], int, list[Decision], list[Flat]]
-) -> tuple[list[Decision], Groups]:
-    order, size, decisions, again = program
+def _run(stores: Stores, program: Program) -> tuple[list[Decision], Groups]:
+    order, size, decisions, again, retrain = program
     resolve_lines(order, stores.profiles, batch_size=size, settings=_settings(stores))
     taken = _take(stores, decisions)
-    expected = _reference(taken)
+    expected, queue, retrained, retrained_queue = _reference(taken)
     assert groups(stores.profiles) == expected, ("after the decisions", taken)
+    assert _queue(stores) == queue, ("the queue after the decisions", taken)
     for day, line in enumerate(again, start=1):
-        later: Flat = {**line, "updated_at": f"2026-06-{day:02d}T00:00:00Z", "job": f"job {day}"}
+        later = _again(line, f"2026-06-{day:02d}T00:00:00Z", f"job {day}")
         resolve_lines([later], stores.profiles, settings=_settings(stores))
         assert groups(stores.profiles) == expected, ("after delivering again", line["source"], taken)
+    assert _queue(stores) == queue, ("the queue after delivering again", taken)
+    if retrain:
+        for line in order[::-1]:
+            later = _again(line, "2026-09-01T00:00:00Z", "retrained")
+            resolve_lines([later], stores.profiles, settings=_retrained(stores))
+        assert groups(stores.profiles) == retrained, ("after the model was retrained", taken)
+        assert _queue(stores).keys() == retrained_queue.keys(), ("the queue after retraining", taken)
+        # Each pending pair shows what the retrained model says of its records (scored again).
+        assert _queue(stores) == _queue(stores, _retrained(stores)), ("scores after retraining", taken)
     return taken, expected
 
 
-def _check(
-    stores_of: Callable[[], AbstractContextManager[Stores]],
-    program: tuple[list[Flat], int, list[Decision], list[Flat]],
-) -> None:
-    order, size, decisions, again = program
+def _check(stores_of: Callable[[], AbstractContextManager[Stores]], program: Program) -> None:
+    order, size, decisions, again, retrain = program
     with stores_of() as stores:
         forward, customers = _run(stores, program)
     with stores_of() as stores:
-        backward, reversed_customers = _run(stores, (order, size, decisions[::-1], again))
+        backward, reversed_customers = _run(stores, (order, size, decisions[::-1], again, retrain))
     # How many are refused depends on the order (a reject can block a later accept, or the accept
     # the reject): the customers are compared when the decisions that stand are the same.
     if dict(forward) == dict(backward):
@@ -127,9 +198,7 @@ def test_the_premise_decisions_can_contradict() -> None:
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
-def test_decisions_in_any_order_make_the_customers_of_one_batch_with_them_on_memory(
-    program: tuple[list[Flat], int, list[Decision], list[Flat]],
-) -> None:
+def test_decisions_in_any_order_make_the_customers_of_one_batch_with_them_on_memory(program: Program) -> None:
     _check(STORES["memory"], program)
 
 
@@ -137,7 +206,7 @@ def test_decisions_in_any_order_make_the_customers_of_one_batch_with_them_on_mem
 @settings(max_examples=max(3, EXAMPLES // 10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(program=programs())
 def test_decisions_in_any_order_make_the_customers_of_one_batch_with_them(
-    store: str, program: tuple[list[Flat], int, list[Decision], list[Flat]]
+    store: str, program: Program
 ) -> None:
     _check(STORES[store], program)
 
