@@ -107,12 +107,12 @@ def _as_match_node(
     kinds = [i.kind for i in record.identifiers if i.kind != "source"]
     if kinds.count("email") == len(kinds) or kinds.index("phone") == kinds.count("email"):
         # Emails before phones already (as normalising writes them): the document reads back in the
-        # order the node's own values were made in, so they are the same values.
-        values = node.values
-    else:
-        ordered = [i for i in record.identifiers if i.kind == "email"]
-        ordered += [i for i in record.identifiers if i.kind == "phone"]
-        values = _values(node.record, ordered, policy)
+        # order the node's own values were made in, so they are the same values, and the node made
+        # of it is the record's own (its person flag, links and blocks are: a child's blocks are none).
+        return match_document(record), node
+    ordered = [i for i in record.identifiers if i.kind == "email"]
+    ordered += [i for i in record.identifiers if i.kind == "phone"]
+    values = _values(node.record, ordered, policy)
     blocks = () if child else node.blocks
     return match_document(record), make_node(node.record, not child, links, values, blocks)
 

@@ -288,7 +288,7 @@ def reachable(
     reached = {key for key in anchors if key in nodes}
     frontier = sorted(reached)
     filing = blocks if isinstance(blocks, BlockFiling) else BlockFiling(nodes)
-    kept_orders, missing = filing.stored, filing.missing
+    kept_orders, missing, ranks = filing.stored, filing.missing, filing.ranks
     dense: dict[str, Ranking] = {}  # a dense block's members in order
     # A name only one node holds (most blocking keys of a scope) joins it to nothing: only the
     # names held by two nodes or more are looked at.
@@ -321,7 +321,10 @@ def reachable(
             # keys: pairing per key made the same pair up to nine times).
             others: set[str] = set()
             for key in node.blocking_keys():
-                ranking = filing.ranking(key) if key in kept_orders else None
+                # ``filing.ranking(key)``, a ranking it keeps read inline (no call for most keys).
+                ranking = ranks.get(key) if key in kept_orders else None
+                if ranking is None and key in kept_orders:
+                    ranking = filing.ranking(key)
                 if ranking is not None:
                     # A key read with its members' places: u's neighbours in the whole block, those
                     # the scope lacks noted for the plan to read (``BlockFiling.missing``).

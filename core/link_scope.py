@@ -37,6 +37,7 @@ from core.linkage import (
     ReviewState,
     default_model,
 )
+from core.linkage.blocking import CHAIN_DENSE
 from core.linkage.graph import MAX_HOLDERS_COMPARED
 from core.ports import CustomerState, ProfileStore
 from core.schema import SourceRecord
@@ -239,7 +240,9 @@ class Scope(ScopeGraph):
                 else:
                     self.overloaded_blocks.add(key)
                     self._changed.add(key)  # its members' pairs are gone
-            if not key.startswith("id:") and self.blocks.note(state):
+            # A key of a few members pairs every two of them in any shape: ``note`` would keep nothing
+            # (nor has anything of it to forget: a scope reads each key once), so it is not asked.
+            if len(state.members) > CHAIN_DENSE and not key.startswith("id:") and self.blocks.note(state):
                 self._changed.add(key)  # ranked as the index keeps it: walks through it are redone
                 if not whole:
                     continue

@@ -33,6 +33,7 @@ class InMemoryLinkIndex:
 
     def update_blocks(self, changes: Sequence[BlockChange]) -> None:
         empty: frozenset[str] = frozenset()
+        make = tuple.__new__
         with self._links_lock:
             blocks = self._blocks
             self.index_writes += len(changes)
@@ -69,7 +70,10 @@ class InMemoryLinkIndex:
                     members, overloaded = empty, True
                 if members or overloaded or children:
                     placed = orders if members and orders else NO_ORDERS  # only members' places
-                    blocks[change.key] = BlockState(change.key, members, overloaded, children, placed)
+                    # ``BlockState(...)`` with every field given, without the named tuple's Python
+                    # ``__new__`` (as core.link_index.changes_for makes its changes).
+                    state = (change.key, members, overloaded, children, placed)
+                    blocks[change.key] = make(BlockState, state)
                 else:
                     blocks.pop(change.key, None)
 
