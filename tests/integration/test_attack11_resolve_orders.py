@@ -56,7 +56,7 @@ def _phone(person: int, spelling: int) -> str:
 
 
 @st.composite
-def contact(draw: st.DrawFn, people: int, crowd: bool = False) -> Flat:
+def contact(draw: st.DrawFn, people: int) -> Flat:
     person = draw(st.integers(0, people - 1))
     source = draw(st.sampled_from(SOURCES))
     record: Flat = {
@@ -76,9 +76,6 @@ def contact(draw: st.DrawFn, people: int, crowd: bool = False) -> Flat:
         record["phone"] = _phone(person, draw(st.integers(0, 2)))
     if "email" not in record and "phone" not in record:
         record["phone"] = _phone(person, 0)
-    if crowd and draw(st.booleans()):  # a household's phone or address: more people than its limit
-        shared = draw(st.sampled_from(["family@example.com", "+1 201 555 9999", "(201) 555-9999"]))
-        record["email" if "@" in shared else "phone"] = shared
     if draw(st.booleans()):
         record["first_name"] = draw(st.sampled_from(["Ann", "ann", "Anne", "Bob", "Zoë"]))
     if draw(st.booleans()):
@@ -115,9 +112,13 @@ def order(draw: st.DrawFn, people: int) -> Flat:
 
 
 @st.composite
-def files(draw: st.DrawFn, crowd: bool = False) -> tuple[list[Flat], int]:
-    people = draw(st.integers(1, 12 if crowd else 6))
-    lines = draw(st.lists(contact(people, crowd) | order(people), min_size=1, max_size=60 if crowd else 40))
+def files(draw: st.DrawFn) -> tuple[list[Flat], int]:
+    # (at most six people, so no address or phone passes its guardrail limit: past it, exact mode's
+    # customers depend on the batch and the order by design, docs/architecture.md "Crossing a
+    # guardrail limit"; hypothesis drew six records on one phone: one by one five join, in one batch
+    # none do)
+    people = draw(st.integers(1, 6))
+    lines = draw(st.lists(contact(people) | order(people), min_size=1, max_size=40))
     shuffled = _one_time_per_content(draw(st.permutations(lines)))
     batch_size = draw(st.sampled_from([1, 2, 3, 5, 8, 20_000]))
     return shuffled, batch_size
@@ -128,12 +129,19 @@ def _one_time_per_content(lines: list[Flat]) -> list[Flat]:
     copy counts from depends on the batching and the order (test_attack11_same_content_times.py)."""
     kept: list[Flat] = []
     seen: set[tuple[str, str]] = set()
+    holders: dict[str, set[str]] = {}
     for line in lines:
         record = normalise_record(draft_from_flat(dict(line)), NormaliseOptions())
         assert isinstance(record, SourceRecord)
-        if (record.key, record_hash(record)) not in seen:
-            seen.add((record.key, record_hash(record)))
-            kept.append(line)
+        shared = [i.key for i in record.identifiers if i.kind in ("email", "phone")]
+        if (record.key, record_hash(record)) in seen or any(
+            len(holders.get(k, set()) | {record.key}) > 5 for k in shared
+        ):
+            continue  # (nor a value held by more records than a phone's limit: see files())
+        seen.add((record.key, record_hash(record)))
+        for k in shared:
+            holders.setdefault(k, set()).add(record.key)
+        kept.append(line)
     return kept
 
 
@@ -192,13 +200,11 @@ def _line_keys(lines: list[Flat]) -> set[str]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(drawn=files(), crowd=st.booleans().flatmap(lambda c: files(crowd=True) if c else st.none()))
+@given(drawn=files())
 def test_resolve_gives_ingests_people_whatever_the_order_and_batch_size(
-    tmp_path_factory: pytest.TempPathFactory,
-    drawn: tuple[list[Flat], int],
-    crowd: tuple[list[Flat], int] | None,
+    tmp_path_factory: pytest.TempPathFactory, drawn: tuple[list[Flat], int]
 ) -> None:
-    lines, batch_size = crowd or drawn
+    lines, batch_size = drawn
     # GIVEN the drawn lines, shuffled, resolved at the drawn batch size
     profiles, quarantine = _resolved(tmp_path_factory.mktemp("run"), lines, batch_size)
     # THEN nothing is quarantined, every record is in exactly one profile
