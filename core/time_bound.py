@@ -44,7 +44,10 @@ class TimeBound:
 
     @classmethod
     def from_now(cls, skew: timedelta = DEFAULT_MAX_FUTURE_SKEW) -> TimeBound:
-        return cls(datetime.now(UTC), skew)
+        """From the start of the current second: tools stamp whole seconds, so a change made later
+        in the second a pull began is stamped before that moment; a watermark capped at the moment
+        itself (``cap``) never asked for it again (tests/integration/test_attack11_sync_cursors.py)."""
+        return cls(datetime.now(UTC).replace(microsecond=0), skew)
 
     @property
     def limit(self) -> datetime:
