@@ -88,6 +88,10 @@ class DynamoDBLinkIndex(DynamoDBReviews):
         self._send([(c, self._add_children_action(c)) for c in more], on_condition=lambda c: None)
         self._delete_emptied([c for c in changes if (c.remove or c.remove_children) and not c.add])
 
+    def drop_blocks(self, keys: Sequence[str]) -> None:
+        for key in dict.fromkeys(keys):  # an erasure drops one entry a record: a request each is fine
+            self._client.delete_item(TableName=self.table_name, Key=self._key(BlockChange(key)))
+
     def _delete_emptied(self, changes: Sequence[BlockChange]) -> None:
         """Delete the items the removals left empty. DynamoDB drops a set whose last member is
         deleted but keeps the item, whose key is the unsalted hash of a blocking key (a birth date and
@@ -165,12 +169,14 @@ class DynamoDBLinkIndex(DynamoDBReviews):
 
     def _add_action(self, change: BlockChange) -> dict[str, Any]:
         room = change.limit - len(change.add)
+        # More than the limit at once overloads even a key with no members yet (as the SQLite and
+        # in-memory stores do): the condition fails, and the read decides (``_full_or_overloaded``).
+        fits = "attribute_not_exists(records) OR " if room >= 0 else "attribute_exists(records) AND "
         update: dict[str, Any] = {
             "TableName": self.table_name,
             "Key": self._key(change),
             "UpdateExpression": "ADD records :a",
-            "ConditionExpression": "attribute_not_exists(overloaded) AND "
-            "(attribute_not_exists(records) OR size(records) <= :room)",
+            "ConditionExpression": f"attribute_not_exists(overloaded) AND ({fits}size(records) <= :room)",
             "ExpressionAttributeValues": {":a": {"SS": sorted(change.add)}, ":room": {"N": str(room)}},
         }
         _set_orders(update, change)
