@@ -1,10 +1,14 @@
 """An erasure that finds nobody (core.privacy): the person's customer may be one an older version
 froze into a survivor its erasure then deleted (core.merge_undo.repair_orphan). That erasure found
 the survivor through the identifiers handed to it and deleted their items with it, so no identifier
-item leads to her customer any more; it suppressed them too. So when what the request names is
-suppressed already, or its identifier item names a customer that is gone, the frozen customers whose
-survivor is gone are read for it (``orphans_holding``: the store's list of frozen customers, on
-DynamoDB a Scan of the table); never for a value nobody has held."""
+item leads to her customer any more; it suppressed them too, unless it ran before suppression
+existed (or its suppression was lifted since). So whenever nobody holds what a request names, the
+frozen customers whose survivor is gone are read for it (``orphans_holding``: the store's list of
+frozen customers). Cost: on DynamoDB one Scan of the table filtered to the frozen profiles
+(``FROZEN_SCAN``: it reads every item once, as ``profilesync repair`` does) and one read of each
+frozen customer with its survivor (merges in flight are frozen for the seconds their steps take:
+normally none); in SQLite one pass over the profile rows; in memory a scan of the marks. Only an
+erasure that finds nobody pays it."""
 
 from __future__ import annotations
 
@@ -13,26 +17,13 @@ from collections.abc import Callable
 from core.identity import IdentityPolicy
 from core.ingest_settings import IngestSettings
 from core.person_scope import PersonScope, find_scope, scope_of
-from core.ports import RETIRED_OWNER
 from core.privacy_request import PrivacyStores
 from core.schema import Identifier
-from core.suppression import keyed_hash
-
-
-def _may_be_orphaned(stores: PrivacyStores, salt: str, key: str) -> bool:
-    """Whether an older erasure may have left the person's customer frozen with no item leading to
-    it: the key's item names a customer that is gone, or an earlier erasure suppressed the key
-    (without a suppression store, always)."""
-    owner = stores.profiles.get_owners([key]).get(key)
-    if owner is not None and owner.customer_id != RETIRED_OWNER:
-        return not stores.profiles.get_customers([owner.customer_id])
-    return stores.suppression is None or bool(stores.suppression.suppressed([keyed_hash(salt, key)]))
 
 
 def find_orphaned(
     identifier: Identifier,
     stores: PrivacyStores,
-    salt: str,
     policy: IdentityPolicy,
     sleep: Callable[[float], None],
 ) -> tuple[PersonScope, bool] | None:
@@ -43,8 +34,6 @@ def find_orphaned(
     person's customer, found again as any other."""
     from core.merge_undo import orphans_holding, repair_orphan
 
-    if not _may_be_orphaned(stores, salt, identifier.key):
-        return None
     profiles = stores.profiles
     orphans = orphans_holding(profiles, identifier.key)
     for cid, into in orphans:
