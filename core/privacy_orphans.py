@@ -51,4 +51,26 @@ def find_orphaned(
                 identifier, state, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
             )
             return found, False
+    for cid, into in orphans:
+        _delete_tombstone(stores, cid, into)
     return scope, True
+
+
+def _delete_tombstone(stores: PrivacyStores, cid: str, into: str) -> None:
+    """Delete every item of an orphan left with no record: the repair made its profile a tombstone
+    naming ``into``, a customer that is gone, and its history names her records. Nothing of hers
+    is kept in it (its identifiers went with ``into``); the index items of the names its history
+    holds go after it (an item may outlive its event, never the other way round)."""
+    from core.erasure_plan import plan_erasure
+    from core.governance.history_names import IndexesHistoryNames, forget_in_steps, names_in_history
+
+    profiles, erasure = stores.profiles, stores.erasure
+    state = profiles.get_customers([cid]).get(cid)
+    if state is None or state.snapshots or state.merged_into != into or profiles.get_customers([into]):
+        return  # gone already, or not such a tombstone (it names a live customer: a merge's)
+    history = getattr(profiles, "history", None)
+    named = sorted(names_in_history(history, cid)) if isinstance(history, IndexesHistoryNames) else []
+    for step in plan_erasure(cid, state, erasure.customer_items(cid), [], {}, erasure.max_items_per_step):
+        erasure.apply(step)
+    if named and isinstance(history, IndexesHistoryNames):
+        forget_in_steps(history, [(name, cid) for name in named], erasure.max_items_per_step)

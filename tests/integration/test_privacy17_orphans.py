@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from core.storage.memory_privacy import InMemoryErasureStore
 from core.suppression import keyed_hash
 from tests.integration.store_port.test_frozen_merge_repair import SALT, _frozen
 from tests.integration.test_attack10_frozen_orphan import _nothing_left, _orphaned
@@ -40,3 +41,21 @@ def test_her_erasure_by_an_email_nothing_suppressed_or_names_finds_her_orphan(na
         assert _erase(kit, settings, email) == "erased"
         _nothing_left(kit)
         assert _frozen(kit.profiles) == []
+
+
+@pytest.mark.parametrize("name", ["memory", "sqlite", "dynamodb"])
+def test_her_erasure_of_an_orphan_left_with_no_record_leaves_no_item_of_it(name: str) -> None:
+    """GIVEN a customer frozen into one an older version's erasure deleted, left with no record (the
+    merge had dropped them from it), never repaired
+    WHEN this version erases her by her email
+    THEN she is found (erased) and no item of that customer is left: no tombstone naming the gone
+    customer, no history naming her records (red before privacy17: the repair made its profile a
+    tombstone naming the gone customer, and it and its history stayed)."""
+    with _kit(name) as kit:
+        settings, email, _, _ = _orphaned(kit, "dropped")
+        [(orphan, _, _)] = _frozen(kit.profiles)
+        assert _erase(kit, settings, email) == "erased"
+        erasure = kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
+        assert erasure.customer_items(orphan) == []
+        assert kit.profiles.get_customers([orphan]) == {}
+        _nothing_left(kit)
