@@ -171,7 +171,8 @@ def settle(
     # Added where the version has the key (its place written again: an add of a member moves it),
     # taken out where it has not, and the entries retagged, in one write: another writer's settle
     # cannot come between the two (the in-memory and SQLite stores apply it whole; DynamoDB in pieces,
-    # the entries' after the memberships': killed in between, it is done again).
+    # the entries listed last after every membership: killed in between, it is done again; a
+    # filing's write-ahead, listed first, goes before them: core.storage.dynamodb_links).
     together = [*(changes_for(old, new, limits, children, places) if old or new else ()), *entries]
     if together:
         index.update_blocks(together)
