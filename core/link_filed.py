@@ -16,7 +16,7 @@ place in, or took it from), each with the ``filing_tag`` of the version that tou
   put back to this version's state there (``settle``: added at its place, or taken out), and only
   then the entry is retagged. Keys tagged by the stored version agree with it: they leave the entry.
 - read by an erasure (core.link_nodes.forget_records): every key listed loses the record, then
-  the entry goes.
+  the entry goes (an overloaded one, which lists none, is dropped whole: ``LinkIndex.drop_blocks``).
 
 The common path costs one write of the entry per record filed (with the filing's writes) and one
 item more in the read the plan makes anyway; a record updated writes it once more to drop its
@@ -50,7 +50,7 @@ __all__ = [
 FILED_PREFIX: Final = "fl:"
 #: Keys one record's entry lists at most (a record has about a dozen; 1,000 with their tags stay far
 #: below DynamoDB's 400 KB item). Past it the entry is overloaded and lists none: its stored version's
-#: keys are used, as for a record filed before the entry existed.
+#: keys are used, as for a record filed before the entry existed; her erasure drops it whole.
 FILED_LIMIT: Final = 1000
 
 
@@ -171,7 +171,8 @@ def settle(
     # Added where the version has the key (its place written again: an add of a member moves it),
     # taken out where it has not, and the entries retagged, in one write: another writer's settle
     # cannot come between the two (the in-memory and SQLite stores apply it whole; DynamoDB in pieces,
-    # the entries' after the memberships': killed in between, it is done again).
+    # the entries listed last after every membership: killed in between, it is done again; a
+    # filing's write-ahead, listed first, goes before them: core.storage.dynamodb_links).
     together = [*(changes_for(old, new, limits, children, places) if old or new else ()), *entries]
     if together:
         index.update_blocks(together)

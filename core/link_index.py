@@ -213,6 +213,11 @@ class LinkIndex(Protocol):
         """Apply the adds and removals; a key whose members would pass its limit becomes overloaded."""
         ...
 
+    def drop_blocks(self, keys: Sequence[str]) -> None:
+        """Delete the keys' items whole, whatever they hold, overloaded or not: an erasure's own
+        write-ahead entries (core.link_filed), which no removal of members empties once overloaded."""
+        ...
+
     def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:
         """The review items of the pairs (each given sorted), where they exist."""
         ...

@@ -182,4 +182,8 @@ def forget_records(store: Any, records: Iterable[SourceRecord], policy: Identity
     listed = [BlockChange(k, remove=blocks[k].members) for k in entries if k in blocks and blocks[k].members]
     if listed:
         store.update_blocks(listed)
+    # An entry overloaded (past FILED_LIMIT) lists nothing, and no removal empties it: it goes whole.
+    overloaded = [k for k in entries if k in blocks and blocks[k].overloaded]
+    if overloaded:
+        store.drop_blocks(overloaded)
     return sum(len(ks) for ks in filed.values()) + found

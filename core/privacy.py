@@ -188,7 +188,7 @@ def erase_person(
     scope = _find_person(identifier, profiles, erasure, sync_state, policy, sleep)
     orphan_gone = False  # found frozen into a customer that is gone, and left with nothing of her
     if not scope.found and not scope.ambiguous:
-        scope, orphan_gone = find_orphaned(identifier, stores, salt, policy, sleep) or (scope, False)
+        scope, orphan_gone = find_orphaned(identifier, stores, policy, sleep) or (scope, False)
     report = ErasureReport(found=scope.found or orphan_gone, outcome="")
     if scope.ambiguous:
         # A family inbox or a household phone names several people: its owner is whoever got it

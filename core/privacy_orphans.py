@@ -1,10 +1,14 @@
 """An erasure that finds nobody (core.privacy): the person's customer may be one an older version
 froze into a survivor its erasure then deleted (core.merge_undo.repair_orphan). That erasure found
 the survivor through the identifiers handed to it and deleted their items with it, so no identifier
-item leads to her customer any more; it suppressed them too. So when what the request names is
-suppressed already, or its identifier item names a customer that is gone, the frozen customers whose
-survivor is gone are read for it (``orphans_holding``: the store's list of frozen customers, on
-DynamoDB a Scan of the table); never for a value nobody has held."""
+item leads to her customer any more; it suppressed them too, unless it ran before suppression
+existed (or its suppression was lifted since). So whenever nobody holds what a request names, the
+frozen customers whose survivor is gone are read for it (``orphans_holding``: the store's list of
+frozen customers). Cost: on DynamoDB one Scan of the table filtered to the frozen profiles
+(``FROZEN_SCAN``: it reads every item once, as ``profilesync repair`` does) and one read of each
+frozen customer with its survivor (merges in flight are frozen for the seconds their steps take:
+normally none); in SQLite one pass over the profile rows; in memory a scan of the marks. Only an
+erasure that finds nobody pays it."""
 
 from __future__ import annotations
 
@@ -13,26 +17,13 @@ from collections.abc import Callable
 from core.identity import IdentityPolicy
 from core.ingest_settings import IngestSettings
 from core.person_scope import PersonScope, find_scope, scope_of
-from core.ports import RETIRED_OWNER
 from core.privacy_request import PrivacyStores
 from core.schema import Identifier
-from core.suppression import keyed_hash
-
-
-def _may_be_orphaned(stores: PrivacyStores, salt: str, key: str) -> bool:
-    """Whether an older erasure may have left the person's customer frozen with no item leading to
-    it: the key's item names a customer that is gone, or an earlier erasure suppressed the key
-    (without a suppression store, always)."""
-    owner = stores.profiles.get_owners([key]).get(key)
-    if owner is not None and owner.customer_id != RETIRED_OWNER:
-        return not stores.profiles.get_customers([owner.customer_id])
-    return stores.suppression is None or bool(stores.suppression.suppressed([keyed_hash(salt, key)]))
 
 
 def find_orphaned(
     identifier: Identifier,
     stores: PrivacyStores,
-    salt: str,
     policy: IdentityPolicy,
     sleep: Callable[[float], None],
 ) -> tuple[PersonScope, bool] | None:
@@ -43,8 +34,6 @@ def find_orphaned(
     person's customer, found again as any other."""
     from core.merge_undo import orphans_holding, repair_orphan
 
-    if not _may_be_orphaned(stores, salt, identifier.key):
-        return None
     profiles = stores.profiles
     orphans = orphans_holding(profiles, identifier.key)
     for cid, into in orphans:
@@ -62,4 +51,26 @@ def find_orphaned(
                 identifier, state, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
             )
             return found, False
+    for cid, into in orphans:
+        _delete_tombstone(stores, cid, into)
     return scope, True
+
+
+def _delete_tombstone(stores: PrivacyStores, cid: str, into: str) -> None:
+    """Delete every item of an orphan left with no record: the repair made its profile a tombstone
+    naming ``into``, a customer that is gone, and its history names her records. Nothing of hers
+    is kept in it (its identifiers went with ``into``); the index items of the names its history
+    holds go after it (an item may outlive its event, never the other way round)."""
+    from core.erasure_plan import plan_erasure
+    from core.governance.history_names import IndexesHistoryNames, forget_in_steps, names_in_history
+
+    profiles, erasure = stores.profiles, stores.erasure
+    state = profiles.get_customers([cid]).get(cid)
+    if state is None or state.snapshots or state.merged_into != into or profiles.get_customers([into]):
+        return  # gone already, or not such a tombstone (it names a live customer: a merge's)
+    history = getattr(profiles, "history", None)
+    named = sorted(names_in_history(history, cid)) if isinstance(history, IndexesHistoryNames) else []
+    for step in plan_erasure(cid, state, erasure.customer_items(cid), [], {}, erasure.max_items_per_step):
+        erasure.apply(step)
+    if named and isinstance(history, IndexesHistoryNames):
+        forget_in_steps(history, [(name, cid) for name in named], erasure.max_items_per_step)

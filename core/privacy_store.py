@@ -48,11 +48,14 @@ class ItemKey:
 
 @dataclass(frozen=True, slots=True)
 class DeleteItem:
-    """Delete one item; ``expected_owner`` guards an IDENT item, ``expected_version`` a PROFILE item."""
+    """Delete one item; ``expected_owner`` guards an IDENT item, ``expected_version`` a PROFILE item.
+    ``expected_at`` (with ``expected_owner``): the ``updated_at`` a ``source#`` IDENT item held when
+    it was read, which it must hold still (a retirement's read: a touch committed since is kept)."""
 
     key: ItemKey
     expected_owner: str | None = None
     expected_version: int | None = None
+    expected_at: datetime | None = None
 
 
 ErasureStep = tuple[DeleteItem, ...]

@@ -8,6 +8,7 @@ deleted as an erasure deletes one, nothing suppressed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -94,7 +95,7 @@ def _retire_from(
         raise ConflictError(f"a record of {cid} was stored again since its deletion was judged; plan again")
     remaining = [r for key, r in state.snapshots.items() if key not in gone]
     if not remaining:
-        _remove_customer(state, deletions[0], store, erasure, settings)
+        _remove_customer(state, deletions[0], store, erasure, settings, read or {})
         # The customer's items are gone, its source# items with them: the tombstones take their place.
         # One that loses its condition meets a version stored since the items went (a customer of its
         # own now): that deletion is judged again (older: retired; newer: stale), not left undone.
@@ -148,6 +149,13 @@ def _forget_retired(
 
     forget_records(store, records, settings.policy)
     relink_after_removal(store, records, settings, left)
+
+
+def _held_at(delete: DeleteItem, timed: Mapping[str, datetime]) -> DeleteItem:
+    """``delete``, guarded on the time read (``timed``, by identifier key) when it deletes one of those
+    IDENT items by its owner."""
+    at = timed.get(delete.key.pk[len("IDENT#") :]) if delete.key.sk == "IDENT" else None
+    return replace(delete, expected_at=at) if at is not None and delete.expected_owner else delete
 
 
 def _tombstone(deletion: SourceDeletion, owner: str | None, read: datetime | None = None) -> PutIdent:
@@ -210,10 +218,14 @@ def _remove_customer(
     store: ProfileStore,
     erasure: ErasureStore,
     settings: IngestSettings,
+    read: Mapping[str, datetime | None],
 ) -> None:
     """Delete every item of a customer whose last record was retired: what an erasure deletes
     (``core.person_scope``), in its order and with its guards, but nothing suppressed and no tool
-    asked. A lost race raises ConflictError (the caller reads again)."""
+    asked. A lost race raises ConflictError (the caller reads again). ``read``: the time each retired
+    record's ``source#`` item held when the deletion was judged (by source key): its delete holds
+    that time too, in the first step, so that a touch committed since (a version newer than the
+    deletion, perhaps) makes the removal lose before anything is deleted, and it is judged again."""
     from core.person_scope import plan_scope, scope_of
 
     request = Identifier(kind="source", value=deletion.key)
@@ -227,6 +239,8 @@ def _remove_customer(
         splinters=False,
     )
     scope.tombstones = []  # the tombstones of its records retired before stay: they are not erased
+    timed = {f"source#{k}": at for k, at in read.items() if at is not None and f"source#{k}" in scope.owned}
+    scope.owned = sorted(scope.owned, key=lambda k: k not in timed)  # first: in the first step
     from core.governance.history_names import IndexesHistoryNames, forget_in_steps, names_in_history
 
     history = getattr(store, "history", None)
@@ -238,7 +252,7 @@ def _remove_customer(
     applied = 0
     try:
         for step in plan_scope(scope, erasure.max_items_per_step):
-            erasure.apply(step)
+            erasure.apply(tuple(_held_at(delete, timed) for delete in step))
             applied += 1
     except ConflictError:
         if not applied:

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.errors import RetryableError
+from core.link_filed import FILED_PREFIX
 from core.link_index import NO_ORDERS, BlockChange, BlockState, block_item_key
 from core.storage.dynamodb_reviews import DynamoDBReviews
 
@@ -75,6 +76,21 @@ class DynamoDBLinkIndex(DynamoDBReviews):
     # -- index writes --------------------------------------------------------------------------
 
     def update_blocks(self, changes: Sequence[BlockChange]) -> None:
+        # One call goes in pieces here (the other stores apply it whole). A process killed between
+        # them must leave no membership that the record's write-ahead entry (core.link_filed, an
+        # ``fl:`` key) does not list: the entries listed before the first other key (a filing's
+        # write-ahead) go first, and those listed after the last (a settling's retagging, which
+        # drops what it settled) go last. An entry listing more than is filed is harmless: settling
+        # and erasure read the index at every key it lists.
+        first = next((n for n, c in enumerate(changes) if not c.key.startswith(FILED_PREFIX)), len(changes))
+        last = len(changes)
+        while last > first and changes[last - 1].key.startswith(FILED_PREFIX):
+            last -= 1
+        for piece in (changes[:first], changes[first:last], changes[last:]):
+            if piece:
+                self._update_in_rounds(piece)
+
+    def _update_in_rounds(self, changes: Sequence[BlockChange]) -> None:
         # A change naming more places than one expression holds goes in pieces, a round each (one
         # transaction takes one action per item).
         for removes in _rounds([c for c in changes if c.remove], "remove"):
@@ -87,6 +103,10 @@ class DynamoDBLinkIndex(DynamoDBReviews):
         more = [c for c in changes if c.add_children]
         self._send([(c, self._add_children_action(c)) for c in more], on_condition=lambda c: None)
         self._delete_emptied([c for c in changes if (c.remove or c.remove_children) and not c.add])
+
+    def drop_blocks(self, keys: Sequence[str]) -> None:
+        for key in dict.fromkeys(keys):  # an erasure drops one entry a record: a request each is fine
+            self._client.delete_item(TableName=self.table_name, Key=self._key(BlockChange(key)))
 
     def _delete_emptied(self, changes: Sequence[BlockChange]) -> None:
         """Delete the items the removals left empty. DynamoDB drops a set whose last member is
@@ -165,12 +185,14 @@ class DynamoDBLinkIndex(DynamoDBReviews):
 
     def _add_action(self, change: BlockChange) -> dict[str, Any]:
         room = change.limit - len(change.add)
+        # More than the limit at once overloads even a key with no members yet (as the SQLite and
+        # in-memory stores do): the condition fails, and the read decides (``_full_or_overloaded``).
+        fits = "attribute_not_exists(records) OR " if room >= 0 else "attribute_exists(records) AND "
         update: dict[str, Any] = {
             "TableName": self.table_name,
             "Key": self._key(change),
             "UpdateExpression": "ADD records :a",
-            "ConditionExpression": "attribute_not_exists(overloaded) AND "
-            "(attribute_not_exists(records) OR size(records) <= :room)",
+            "ConditionExpression": f"attribute_not_exists(overloaded) AND ({fits}size(records) <= :room)",
             "ExpressionAttributeValues": {":a": {"SS": sorted(change.add)}, ":room": {"N": str(room)}},
         }
         _set_orders(update, change)

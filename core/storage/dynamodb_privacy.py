@@ -92,7 +92,14 @@ class DynamoDBErasureStore:
             "TableName": self.table_name,
             "Key": {"PK": {"S": delete.key.pk}, "SK": {"S": delete.key.sk}},
         }
-        if delete.expected_owner is not None:
+        if delete.expected_owner is not None and delete.expected_at is not None:
+            # The time read too: a touch committed since (core.ports.TouchSource) is not deleted.
+            request["ConditionExpression"] = "customer_id = :o AND updated_at = :w"
+            request["ExpressionAttributeValues"] = {
+                ":o": {"S": delete.expected_owner},
+                ":w": {"S": delete.expected_at.isoformat()},
+            }
+        elif delete.expected_owner is not None:
             request["ConditionExpression"] = "customer_id = :o"
             request["ExpressionAttributeValues"] = {":o": {"S": delete.expected_owner}}
         elif delete.expected_version is not None:

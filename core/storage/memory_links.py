@@ -77,6 +77,11 @@ class InMemoryLinkIndex:
                 else:
                     blocks.pop(change.key, None)
 
+    def drop_blocks(self, keys: Sequence[str]) -> None:
+        with self._links_lock:
+            for key in keys:
+                self._blocks.pop(key, None)
+
     def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:
         with self._links_lock:
             out: dict[tuple[str, str], ReviewItem] = {}

@@ -144,6 +144,8 @@ class InMemoryErasureStore:
         key = delete.key
         if delete.expected_owner is not None:
             owner = self.profiles._idents.get(key.pk[len("IDENT#") :])
+            if owner is not None and delete.expected_at is not None and owner[2] != delete.expected_at:
+                return False  # a touch moved the time since it was read
             return owner is not None and owner[0] == delete.expected_owner
         if delete.expected_version is not None:
             customer = self.profiles._customers.get(key.pk[len("CUSTOMER#") :])

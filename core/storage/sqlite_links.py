@@ -86,6 +86,14 @@ class SQLiteLinkIndex:
             if puts:
                 conn.executemany(_PUT, puts)
 
+    def drop_blocks(self, keys: Sequence[str]) -> None:
+        if not keys:
+            return
+        with self.database.writing() as conn:
+            conn.executemany(
+                "DELETE FROM items WHERE pk = ? AND sk = 'BLOCK'", [(block_item_key(k),) for k in keys]
+            )
+
     def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:
         by_item = {_REVIEW + review_pair_id(a, b): (a, b) for a, b in pairs}
         out: dict[tuple[str, str], ReviewItem] = {}

@@ -293,8 +293,11 @@ def _guard_holds(conn: Any, delete: DeleteItem) -> bool:
     """DynamoDB's ConditionExpression of the same delete (core.storage.dynamodb_privacy)."""
     if delete.expected_owner is not None:
         row = conn.execute(
-            "SELECT owner FROM items WHERE pk = ? AND sk = ?", (delete.key.pk, delete.key.sk)
+            "SELECT owner, updated_at FROM items WHERE pk = ? AND sk = ?", (delete.key.pk, delete.key.sk)
         ).fetchone()
+        at = delete.expected_at
+        if row is not None and at is not None and (row[1] is None or datetime.fromisoformat(row[1]) != at):
+            return False  # a touch committed since the time was read moved it: the delete loses
         return row is not None and row[0] == delete.expected_owner
     if delete.expected_version is not None:
         row = conn.execute(

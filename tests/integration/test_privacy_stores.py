@@ -205,6 +205,22 @@ def test_a_step_whose_guard_fails_deletes_nothing(stores: PrivacyStoreSet) -> No
     assert list(stores.profiles.iter_profiles()) == []
 
 
+def test_a_delete_guarded_on_the_time_read_loses_to_a_touch(stores: PrivacyStoreSet) -> None:
+    """GIVEN a stored record's ``source#`` item, its time read WHEN a delete guarded on an older
+    time is applied THEN it loses (ConflictError) and the item stays; on the time it holds it goes
+    (``DeleteItem.expected_at``: a retirement's read, core.retirement_steps)."""
+    ingest([make_record("crm", "1", email="ann@example.com")], stores.profiles)
+    owner = stores.profiles.get_owners(["source#crm:contact:1"])["source#crm:contact:1"]
+    assert owner.updated_at is not None
+    key = ItemKey("IDENT#source#crm:contact:1", "IDENT")
+    cid = owner.customer_id
+    with pytest.raises(ConflictError):
+        stores.erasure.apply((DeleteItem(key, cid, expected_at=owner.updated_at - timedelta(seconds=1)),))
+    assert "source#crm:contact:1" in stores.profiles.get_owners(["source#crm:contact:1"])
+    stores.erasure.apply((DeleteItem(key, cid, expected_at=owner.updated_at),))
+    assert "source#crm:contact:1" not in stores.profiles.get_owners(["source#crm:contact:1"])
+
+
 def test_an_audit_record_is_written_once_and_never_replaced(stores: PrivacyStoreSet) -> None:
     record = AuditRecord("erase", "req-1", T, "h" * 64, "erased", {"source": 2}, {"crm": "erased"}, "dpo")
     stores.erasure.put_audit(record)

@@ -90,6 +90,33 @@ def test_a_key_that_would_pass_its_limit_is_overloaded_for_good(kit: StoreKit) -
     assert index.get_blocks(["nn:SNAT:JAN"])["nn:SNAT:JAN"].overloaded
 
 
+def test_more_members_than_the_limit_at_once_overload_a_new_key(kit: StoreKit) -> None:
+    """GIVEN a key never written WHEN one update adds more members than its limit THEN it is
+    overloaded, on every store (red before privacy17 on DynamoDB: a key with no members yet took
+    them all, its ADD's condition passing on ``attribute_not_exists(records)``)."""
+    index = kit.profiles
+    index.update_blocks(
+        [BlockChange("nn:SNAT:FEB", frozenset(f"crm:contact:{n}" for n in range(4)), limit=3)]
+    )
+    assert index.get_blocks(["nn:SNAT:FEB"])["nn:SNAT:FEB"] == BlockState("nn:SNAT:FEB", frozenset(), True)
+
+
+def test_dropped_keys_are_gone_whole_overloaded_or_not(kit: StoreKit) -> None:
+    """GIVEN an overloaded key, a key with members and a key never written WHEN the three are dropped
+    THEN none is left, and a key not named stays."""
+    index = kit.profiles
+    index.update_blocks(
+        [
+            BlockChange("fl:crm:contact:1", frozenset(f"k{n}" for n in range(4)), limit=3),
+            BlockChange("fl:crm:contact:2", frozenset({"k1"}), orders={"k1": "tag"}),
+            BlockChange("fl:crm:contact:3", frozenset({"k1"})),
+        ]
+    )
+    index.drop_blocks(["fl:crm:contact:1", "fl:crm:contact:2", "fl:crm:contact:9"])
+    keys = ["fl:crm:contact:1", "fl:crm:contact:2", "fl:crm:contact:3", "fl:crm:contact:9"]
+    assert list(index.get_blocks(keys)) == ["fl:crm:contact:3"]
+
+
 def test_many_keys_in_one_update(kit: StoreKit) -> None:
     # GIVEN more keys than one DynamoDB transaction holds WHEN updated at once THEN all are written
     index = kit.profiles
