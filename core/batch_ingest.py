@@ -41,7 +41,7 @@ from core.ingest_changeset import _changeset
 from core.ingest_fresh import WritesNewItems, found_fresh
 from core.ingest_settings import carry_partial, partial_of
 from core.merge import record_hash
-from core.pipeline import IngestResult, IngestSettings, ingest, latest_versions
+from core.pipeline import IngestResult, IngestSettings, ingest, version_rounds
 from core.ports import Changeset, CustomerState, ProfileStore, PutIdent, ReadsTombstones
 from core.schema import SourceRecord
 
@@ -63,7 +63,13 @@ def ingest_batch(
     settings = settings or IngestSettings()
     if settings.linkage is not None or settings.suppression is not None:
         return ingest(records, store, settings)
-    received, ordered = latest_versions(records)
+    received, rounds = version_rounds(records)
+    if len(rounds) > 1:  # an undated version and another of one record: one round after another
+        result = ingest([r for versions in rounds for r in versions], store, settings)
+        result.unchanged += received - result.received  # the versions reduced away
+        result.received = received
+        return result
+    ordered = rounds[0] if rounds else []
     total = IngestResult(received=received, unchanged=received - len(ordered))
     stored: set[str] = set()  # the keys of the records written here, for an exception's partial
     try:

@@ -38,7 +38,7 @@ def later(prior: SourceRecord, record: SourceRecord) -> SourceRecord:
     """Of two versions of one source record, ``record`` arriving after ``prior``, the one that wins:
     ``record`` when ``prior`` is undated, ``record`` is not and their contents differ; else
     ``core.merge.newest``. (One version cannot always do what the two would one after the other
-    against the stored one: tests/integration/test_attack10_undated_programs.py, strict xfails.)"""
+    against the stored one: core.pipeline.version_rounds reduces only dated versions in a row.)"""
     if prior.undated and not record.undated and record_hash(prior) != record_hash(record):
         return record
     return newest(prior, record)
