@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import reduce
 
+from core.content_hash import record_hash
 from core.errors import ConflictError, RecordRejectedError
 from core.governance.changes import inherit_merged
 from core.ingest_plan import _Plan, _plan
@@ -36,7 +38,7 @@ from core.merge_steps import complete_merge
 from core.ports import Changeset, ProfileStore
 from core.schema import SourceRecord
 from core.split import split_customer
-from core.undated import later
+from core.undated import kept_undated, later
 
 
 def ingest(
@@ -72,7 +74,7 @@ class _Progress:
 def _ingest(
     records: Iterable[SourceRecord], store: ProfileStore, settings: IngestSettings, progress: _Progress
 ) -> IngestResult:
-    received, rounds = version_rounds(records)
+    received, rounds = version_rounds(records, store)
     kept = sum(map(len, rounds))
     total = progress.total = IngestResult(received=received, unchanged=received - kept)
     for number, pending in enumerate(rounds):
@@ -197,25 +199,53 @@ def _lost_round(total: IngestResult, attempt: int, settings: IngestSettings, wha
     return attempt
 
 
-def version_rounds(records: Iterable[SourceRecord]) -> tuple[int, list[list[SourceRecord]]]:
-    """How many records came, and the rounds to ingest them in, each by source key. A record's
-    dated versions in a row reduce to the newest; an undated one is a round of its own: no one
-    version does what it and another do one after the other (core.undated), so the next round
-    applies the next after the one before settled, as a call of its own would. Nearly every call
-    is one round."""
+def version_rounds(
+    records: Iterable[SourceRecord], store: ProfileStore
+) -> tuple[int, list[list[SourceRecord]]]:
+    """How many records came, and the rounds to ingest them in, each by source key, so that each
+    round does what its versions did one after the other against ``store`` (core.undated: no one
+    version does what an undated one and another do). An undated version is a round of its own. A
+    record's dated versions in a row reduce to the newest, unless they hold several contents and the
+    stored version is undated (``kept_undated``): against it the first content may do nothing (the
+    same content, not later than its bound), the second replaces it whatever the times, and from
+    there on the newest wins. Then the first content is a round, the second another (each its
+    newest), and the rest one more. Nearly every call is one round."""
     versions: dict[str, list[SourceRecord]] = {}
+    run: dict[str, int] = {}  # per key, the rounds its dated versions in a row hold so far
     received = 0
     for record in records:
         received += 1
         held = versions.setdefault(record.key, [])
         if held and not (held[-1].undated or record.undated):
-            held[-1] = later(held[-1], record)
+            if run[record.key] < _DATED_ROUNDS and record_hash(held[-1]) != record_hash(record):
+                held.append(record)
+                run[record.key] += 1
+            else:
+                held[-1] = later(held[-1], record)
         else:
             held.append(record)
+            run[record.key] = 1
+    # A run after an undated version of the call is kept apart: that one is the stored version then
+    heads = {k: n for k, v in versions.items() if (n := _run_length(v)) > 1}
+    if heads:
+        newest_of = {k: reduce(later, versions[k][:n]) for k, n in heads.items()}
+        kept = kept_undated(store, sorted(newest_of.values(), key=lambda r: r.key))
+        for key, n in heads.items():
+            if key not in kept:
+                versions[key][:n] = [newest_of[key]]
     depth = max(map(len, versions.values()), default=0)
     return received, [
         sorted((v[i] for v in versions.values() if len(v) > i), key=lambda r: r.key) for i in range(depth)
     ]
+
+
+def _run_length(held: list[SourceRecord]) -> int:
+    """How many of a record's first rounds (``version_rounds``) are dated versions in a row."""
+    return next((i for i, r in enumerate(held) if r.undated), len(held))
+
+
+_DATED_ROUNDS = 3
+"""The rounds a record's dated versions in a row take at most (``version_rounds``)."""
 
 
 def _settle(
