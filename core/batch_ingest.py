@@ -41,7 +41,7 @@ from core.ingest_changeset import _changeset
 from core.ingest_fresh import WritesNewItems, found_fresh
 from core.ingest_settings import carry_partial, partial_of
 from core.merge import record_hash
-from core.pipeline import IngestResult, IngestSettings, ingest, latest_versions
+from core.pipeline import IngestResult, IngestSettings, ingest, version_rounds
 from core.ports import Changeset, CustomerState, ProfileStore, PutIdent, ReadsTombstones
 from core.schema import SourceRecord
 
@@ -63,28 +63,46 @@ def ingest_batch(
     settings = settings or IngestSettings()
     if settings.linkage is not None or settings.suppression is not None:
         return ingest(records, store, settings)
-    received, ordered = latest_versions(records)
-    total = IngestResult(received=received, unchanged=received - len(ordered))
+    received, rounds = version_rounds(records, store)
+    ordered = rounds[0] if rounds else []
+    # A record's later versions (an undated one and another, dated ones of several contents): ingest
+    # applies them round by round once the first round settled here
+    later = [r for versions in rounds[1:] for r in versions]
+    total = IngestResult(received=received, unchanged=received - len(ordered) - len(later))
     stored: set[str] = set()  # the keys of the records written here, for an exception's partial
     try:
         rest = _ingest_fresh(ordered, store, settings, total, stored)
     except Exception as error:
-        carry_partial(error, total, [r for r in ordered if r.key not in stored])
+        carry_partial(error, total, [r for r in ordered if r.key not in stored] + later)
         raise
-    if rest:
-        rest.sort(key=lambda r: r.key)
-        try:
-            planned = ingest(rest, store, settings)
-        except Exception as error:
-            partial = partial_of(error)
-            if partial is not None:  # what ingest did of the rest before it raised
-                partial.done.received = 0  # counted above, with the batch's duplicates
-                total.add(partial.done)
-            carry_partial(error, total, rest if partial is None else partial.rest)
-            raise
-        planned.received = 0  # counted above, with the batch's duplicates
-        total.add(planned)
+    rest.sort(key=lambda r: r.key)
+    _ingest_rest(rest, later, store, settings, total)
+    _ingest_rest(later, [], store, settings, total)
     return total
+
+
+def _ingest_rest(
+    records: list[SourceRecord],
+    after: list[SourceRecord],
+    store: ProfileStore,
+    settings: IngestSettings,
+    total: IngestResult,
+) -> None:
+    """``ingest`` the ``records`` (counted in ``total``, with the batch's duplicates), then ``after``
+    follow; an exception's partial lists both as unsettled (what ``ingest`` did not settle of them)."""
+    if not records:
+        return
+    try:
+        planned = ingest(records, store, settings)
+    except Exception as error:
+        partial = partial_of(error)
+        if partial is not None:  # what ingest did of the records before it raised
+            partial.done.received = 0  # counted above, with the batch's duplicates
+            total.add(partial.done)
+        carry_partial(error, total, (records if partial is None else partial.rest) + after)
+        raise
+    planned.received = 0  # counted above, with the batch's duplicates
+    total.add(planned)
 
 
 def _ingest_fresh(

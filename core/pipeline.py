@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import reduce
 
+from core.content_hash import record_hash
 from core.errors import ConflictError, RecordRejectedError
 from core.governance.changes import inherit_merged
 from core.ingest_plan import _Plan, _plan
@@ -36,7 +38,7 @@ from core.merge_steps import complete_merge
 from core.ports import Changeset, ProfileStore
 from core.schema import SourceRecord
 from core.split import split_customer
-from core.undated import later
+from core.undated import kept_undated, later
 
 
 def ingest(
@@ -44,8 +46,9 @@ def ingest(
 ) -> IngestResult:
     """Resolve and merge records into the store; safe to call again with the same records.
 
-    Duplicates within the call collapse to the newest version of each source record (a dated one after
-    an undated one of other content replaces it: core.undated). Lost races are
+    Duplicates within the call collapse to the newest version of each source record; an undated
+    version (core.undated) and another of the same record are applied one after the other, in
+    rounds (``version_rounds``). Lost races are
     re-planned with jittered exponential backoff, up to ``settings.max_attempts`` rounds. An
     exception carries what was done before it (``core.ingest_settings.partial_of``): the records
     stored (or found unchanged) so far, counted, and the others, none of them stored.
@@ -55,7 +58,7 @@ def ingest(
         return _ingest(records, store, settings or IngestSettings(), progress)
     except Exception as error:
         if progress.total is not None:  # None: it failed before it counted the records
-            carry_partial(error, progress.total, progress.unsettled)
+            carry_partial(error, progress.total, progress.unsettled + progress.later)
         raise
 
 
@@ -65,13 +68,29 @@ class _Progress:
 
     total: IngestResult | None = None
     unsettled: list[SourceRecord] = field(default_factory=list)
+    later: list[SourceRecord] = field(default_factory=list)  # the rounds not begun (version_rounds)
 
 
 def _ingest(
     records: Iterable[SourceRecord], store: ProfileStore, settings: IngestSettings, progress: _Progress
 ) -> IngestResult:
-    received, pending = latest_versions(records)
-    total = progress.total = IngestResult(received=received, unchanged=received - len(pending))
+    received, rounds = version_rounds(records, store)
+    kept = sum(map(len, rounds))
+    total = progress.total = IngestResult(received=received, unchanged=received - kept)
+    for number, pending in enumerate(rounds):
+        progress.later = [r for after in rounds[number + 1 :] for r in after]
+        _ingest_round(pending, store, settings, progress, total)
+    return total
+
+
+def _ingest_round(
+    pending: list[SourceRecord],
+    store: ProfileStore,
+    settings: IngestSettings,
+    progress: _Progress,
+    total: IngestResult,
+) -> None:
+    """One round of ``version_rounds``: at most one version of each record, as one call would."""
     attempt = 0
     filed: set[str] = set()  # the records a round filed in the identity index (core.link_plan)
     lost: set[str] = set()  # the records whose commit failed: a customer id they found is checked
@@ -164,7 +183,6 @@ def _ingest(
             # Only lost races (a commit's or a touch's) back off; deferred records of an oversized
             # component go on at once.
             attempt = _lost_round(total, attempt, settings, f"{len(pending)} records still conflicted")
-    return total
 
 
 def _lost_round(total: IngestResult, attempt: int, settings: IngestSettings, what: str) -> int:
@@ -181,15 +199,53 @@ def _lost_round(total: IngestResult, attempt: int, settings: IngestSettings, wha
     return attempt
 
 
-def latest_versions(records: Iterable[SourceRecord]) -> tuple[int, list[SourceRecord]]:
-    """How many records came, and the newest version of each source record, by source key."""
-    latest: dict[str, SourceRecord] = {}
+def version_rounds(
+    records: Iterable[SourceRecord], store: ProfileStore
+) -> tuple[int, list[list[SourceRecord]]]:
+    """How many records came, and the rounds to ingest them in, each by source key, so that each
+    round does what its versions did one after the other against ``store`` (core.undated: no one
+    version does what an undated one and another do). An undated version is a round of its own. A
+    record's dated versions in a row reduce to the newest, unless they hold several contents and the
+    stored version is undated (``kept_undated``): against it the first content may do nothing (the
+    same content, not later than its bound), the second replaces it whatever the times, and from
+    there on the newest wins. Then the first content is a round, the second another (each its
+    newest), and the rest one more. Nearly every call is one round."""
+    versions: dict[str, list[SourceRecord]] = {}
+    run: dict[str, int] = {}  # per key, the rounds its dated versions in a row hold so far
     received = 0
     for record in records:
         received += 1
-        prior = latest.get(record.key)
-        latest[record.key] = record if prior is None else later(prior, record)
-    return received, sorted(latest.values(), key=lambda r: r.key)
+        held = versions.setdefault(record.key, [])
+        if held and not (held[-1].undated or record.undated):
+            if run[record.key] < _DATED_ROUNDS and record_hash(held[-1]) != record_hash(record):
+                held.append(record)
+                run[record.key] += 1
+            else:
+                held[-1] = later(held[-1], record)
+        else:
+            held.append(record)
+            run[record.key] = 1
+    # A run after an undated version of the call is kept apart: that one is the stored version then
+    heads = {k: n for k, v in versions.items() if (n := _run_length(v)) > 1}
+    if heads:
+        newest_of = {k: reduce(later, versions[k][:n]) for k, n in heads.items()}
+        kept = kept_undated(store, sorted(newest_of.values(), key=lambda r: r.key))
+        for key, n in heads.items():
+            if key not in kept:
+                versions[key][:n] = [newest_of[key]]
+    depth = max(map(len, versions.values()), default=0)
+    return received, [
+        sorted((v[i] for v in versions.values() if len(v) > i), key=lambda r: r.key) for i in range(depth)
+    ]
+
+
+def _run_length(held: list[SourceRecord]) -> int:
+    """How many of a record's first rounds (``version_rounds``) are dated versions in a row."""
+    return next((i for i, r in enumerate(held) if r.undated), len(held))
+
+
+_DATED_ROUNDS = 3
+"""The rounds a record's dated versions in a row take at most (``version_rounds``)."""
 
 
 def _settle(
@@ -240,5 +296,5 @@ __all__ = [
     "IngestSettings",
     "ResolutionGaveUpError",
     "ingest",
-    "latest_versions",
+    "version_rounds",
 ]

@@ -38,7 +38,7 @@ def later(prior: SourceRecord, record: SourceRecord) -> SourceRecord:
     """Of two versions of one source record, ``record`` arriving after ``prior``, the one that wins:
     ``record`` when ``prior`` is undated, ``record`` is not and their contents differ; else
     ``core.merge.newest``. (One version cannot always do what the two would one after the other
-    against the stored one: tests/integration/test_attack10_undated_programs.py, strict xfails.)"""
+    against the stored one: core.pipeline.version_rounds reduces only dated versions in a row.)"""
     if prior.undated and not record.undated and record_hash(prior) != record_hash(record):
         return record
     return newest(prior, record)
@@ -64,6 +64,26 @@ def replacing_undated(
         return set()
     undated, changed = undated_stored(store, owners, keys)
     return undated | changed
+
+
+def kept_undated(store: ProfileStore, versions: Sequence[SourceRecord]) -> set[str]:
+    """Of ``versions``, each the newest of a record's dated versions in a row of several contents in
+    one call, the keys whose stored version is undated, of the same content and not older: the
+    newest alone would do nothing against it, where one after the other the first of other content
+    replaces it whatever the times (core.pipeline.version_rounds applies them in rounds). One owner
+    read; a customer read only for a stored version of the newest's content, not older."""
+    owners = store.get_owners([f"source#{r.key}" for r in versions])
+    keys: list[str] = []
+    for record in versions:
+        stored = owners.get(f"source#{record.key}")
+        if stored is None or stored.updated_at is None or stored.record_hash != record_hash(record):
+            continue
+        if stored.updated_at >= record.ordered_at:
+            keys.append(record.key)
+    if not keys:
+        return set()
+    undated, changed = undated_stored(store, owners, keys)
+    return undated | changed  # changed since the read: kept apart, which is never wrong
 
 
 def undated_stored(
@@ -106,4 +126,4 @@ def undated_stored(
     return found, changed
 
 
-__all__ = ["later", "replacing_undated", "undated_stored"]
+__all__ = ["kept_undated", "later", "replacing_undated", "undated_stored"]

@@ -18,12 +18,13 @@
   held (``_full_dates``); a pull resumed from its cursor does the same.
 * Versions on one second: an event's ``created`` is in whole seconds, and an object changed again on
   the second of the change the last pull read would have two versions of one time (the store then
-  keeps the larger content hash). Stripe lists events newest first and stamps them by its clock,
-  so the events on the watermark second that the cursor has not seen were all made after those it
-  has: an update is dated ``created`` plus one microsecond more than the events of its stream seen
-  on that second (``_sub_second``), and a deletion at the end of its second (nothing changes a
-  deleted customer). Beyond ``SEEN_LIMIT`` events of one type on one second the count stops
-  growing, and a third version on that second ties again.
+  keeps the larger content hash). Stripe lists events newest first and stamps them by its clock, so
+  the events on the watermark second that the cursor has not seen were all made after those it has:
+  an update is dated ``created`` plus one microsecond more than the events of its stream seen on
+  that second and those after it in its page on that second (made before it:
+  ``_event_seconds.sub_second``), and a deletion at the end of its second (nothing changes a deleted
+  customer). Beyond ``SEEN_LIMIT`` events of one type on one second the count stops growing, and a
+  third version on that second ties again.
 * A list walk pages with ``starting_after`` (the id of the last object read): once that customer is
   deleted Stripe refuses the id, and the walk begins again from its first page (``walk``).
 """
@@ -32,9 +33,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any
 
 from connectors._http import ConnectorRequestError, value_at
 from connectors.cursor_tags import tagged
@@ -51,6 +52,7 @@ from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
 from core.schema import RecordDraft
 
 from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE
+from ._event_seconds import older_on_second, stamp, sub_second
 from ._full_dates import NO_EVENT_YET, dated, held_events, listed_page
 from ._full_dates import fingerprint as _fingerprint
 
@@ -83,11 +85,6 @@ _EXPONENTS = {
 #: How many times one walk begins again after its page token was refused (its object deleted).
 _RESTARTS = 3
 _STATUSES = {"succeeded": "paid", "pending": "pending", "failed": "cancelled"}
-#: The key ``pull`` adds to an event it keeps: microseconds past ``created`` that date its version
-#: (``_sub_second``). Not a Stripe field; only ``to_records`` reads it, and no draft carries it.
-_AFTER: Final = "profilesync_after_us"
-#: A deletion is dated at the end of its second: after every update of that second.
-_END_OF_SECOND: Final = 999_999
 
 
 def to_major(amount: Any, currency: str) -> Decimal | None:
@@ -134,7 +131,7 @@ def _as_of_event(draft: RecordDraft, event: Any) -> RecordDraft:
     """
     if draft.problem or not isinstance(event, dict):
         return draft
-    happened = _stamp(event)
+    happened = stamp(event)
     if happened is None:
         return draft
     created = draft.updated_at
@@ -155,39 +152,6 @@ def _as_listed(draft: RecordDraft, at: datetime | None, undated: bool = False) -
     return draft.model_copy(update={"updated_at": at, "undated": undated})
 
 
-def _stamp(event: dict[str, Any]) -> datetime | None:
-    """When an event's version of its object was made: ``created`` (whole seconds) and the
-    microseconds ``pull`` put in ``_AFTER`` (see ``_sub_second``); None without a readable time."""
-    happened = event.get("created")
-    if not isinstance(happened, int) or isinstance(happened, bool):
-        return None
-    after = event.get(_AFTER)
-    after = after if isinstance(after, int) and not isinstance(after, bool) else 0
-    try:
-        return datetime.fromtimestamp(happened, UTC) + timedelta(microseconds=after)
-    except (OverflowError, OSError, ValueError):  # a year beyond datetime's: normalise says so
-        return None
-
-
-def _sub_second(event: dict[str, Any], since: datetime | None, seen: int, deletion: bool) -> dict[str, Any]:
-    """The event with the microseconds that order its version after the versions of its second
-    read before (``_AFTER``).
-
-    Stripe stamps events by its clock, one object's changes one after another, and lists them newest
-    first: the events of a stream on its watermark second (``since``) that the cursor has not seen
-    (``seen`` of them on it) were made after every one it has seen, so ``seen + 1`` microseconds
-    order them after every version a pull read on that second before (at most ``seen``), and after
-    the object's creation (a list version dated ``created``). On another second no version of the
-    object was read yet: one microsecond, after its creation. A deletion goes at the end of its
-    second."""
-    created = parse_point(event.get("created"), "epoch")
-    if created is None:
-        return event
-    if deletion:
-        return {**event, _AFTER: _END_OF_SECOND}
-    return {**event, _AFTER: 1 + (seen if since is not None and created == since else 0)}
-
-
 def _tombstone(event: Any, object_type: str) -> RecordDraft:
     """A ``customer.deleted`` event as a tombstone of its customer, dated by the event (junk in the
     list, or an event naming no object, is quarantined like any such element)."""
@@ -205,7 +169,7 @@ def _tombstone(event: Any, object_type: str) -> RecordDraft:
         source="stripe",
         object_type=object_type,
         source_id=object_id,
-        updated_at=_stamp(event) or event.get("created"),
+        updated_at=stamp(event) or event.get("created"),
         deleted=True,
     )
 
@@ -238,7 +202,7 @@ class StripeConnector(RestConnector):
             for start in range(0, len(events), PAGE):
                 chunk = events[start : start + PAGE]
                 deleted.update((EVENT_STREAMS[kind], str(value_at(e, "data.object.id"))) for e in chunk)
-                tombstones = [_sub_second(e, None, 0, deletion=True) for e in chunk]
+                tombstones = [sub_second(e, None, 0, deletion=True) for e in chunk]
                 yield RawPage(records=tombstones, cursor=cursor, object_type=kind)
         for page in super().pull(cursor):
             target = EVENT_STREAMS.get(page.object_type)
@@ -249,7 +213,8 @@ class StripeConnector(RestConnector):
             since_walk = baseline[page.object_type]
             stream_state = state.state(self.declaration.stream_for(page.object_type).name)
             kept: list[Any] = []
-            for event in page.records:
+            older = older_on_second(page.records)
+            for index, event in enumerate(page.records):
                 if not isinstance(event, dict):
                     if since_walk:
                         kept.append(event)  # junk in the list: the mapping quarantines it
@@ -271,11 +236,12 @@ class StripeConnector(RestConnector):
                     if key not in listed and not since_walk:
                         continue  # a full pull's list streams return the object as it is now
                 kept.append(
-                    _sub_second(
+                    sub_second(
                         event,
                         stream_state.since,
                         len(stream_state.skip),
                         page.object_type in DELETION_STREAMS,
+                        older[index],
                     )
                 )
             yield RawPage(records=kept, cursor=page.cursor, object_type=page.object_type)

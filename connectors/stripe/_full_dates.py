@@ -1,7 +1,7 @@
 """When a full pull's listed customers and charges were last changed, from the events Stripe holds.
 
 Stripe customers and charges carry no modification time. A list version is dated by ``created``, a
-change by its event (``created`` plus the microseconds ``_connector._sub_second`` orders one second
+change by its event (``created`` plus the microseconds ``_event_seconds.sub_second`` orders one second
 with). A full pull into a store that earlier syncs filled listed a customer renamed since the last
 sync dated ``created``: older than the event version the store held, so the store kept the old
 name. So a full pull first reads the events Stripe holds (``GET /v1/events``, 30 days, with
@@ -13,15 +13,16 @@ never held retires nothing). ``customer.created`` is not read: a customer whose 
 creation is dated ``created`` anyway.
 
 The date of such an object whose newest event is on second ``s``: ``s`` plus ``j + 1`` microseconds,
-where ``j`` is the place, oldest first among the events of that type on ``s``, of its previous
-event of the same type on ``s`` (0 when it has none on ``s``). Every version of it a sync stored
-from an older event is older than that (an event read on ``s`` after ``k`` seen ones is dated
-``k + 1``, and at most ``j - 1`` events of ``s`` came before its previous one); the version its
-newest event gave, read by a later sync than the previous one's, is dated at least ``j + 1``
-(that sync had seen the previous event and every event before it): the same time or later, with
-the same content as the list when nothing changed since. A later change is dated after: on a later
-second, or on ``s`` past every event held on it (``s`` is then the watermark second the event
-streams start from, and they date such an event after all of them).
+where ``j`` is the place, oldest first among the events of that type on ``s``, of its previous event
+of the same type on ``s`` (0 when it has none on ``s``). Every version of it a sync stored from an
+older event is older than that (an event read on ``s`` after ``k`` seen ones is dated ``k + 1``, and
+at most ``j - 1`` events of ``s`` came before its previous one); the version its newest event gave
+is dated at least ``j + 1``: a later sync than the previous one's had seen the previous event and
+every event before it, and a sync that read both counts the events of ``s`` after the newest in its
+page, the previous one among them (``_event_seconds.sub_second``): the same time or later, with the
+same content as the list when nothing changed since, so no touch. A later change is dated after: on
+a later second, or on ``s`` past every event held on it (``s`` is then the watermark second the
+event streams start from, and they date such an event after all of them).
 
 "Held when the pull began" is what the cursor's event streams hold as read: events before their
 watermark second, and the ones on it in their seen ids. A pull resumed from a full pull's cursor

@@ -29,6 +29,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from core.batch_ingest import ingest_batch
 from core.pipeline import IngestSettings, ingest
 from core.retirement import SourceDeletion, retire_records
 from core.schema import SourceRecord
@@ -162,16 +163,13 @@ def _run(name: str, steps: list[tuple[Any, ...]]) -> None:
 
 @st.composite
 def calls(draw: st.DrawFn) -> list[list[tuple[Any, ...]]]:
-    """Versions only (no deletion, no erasure), cut into ingest calls of one or more; an undated
-    version alone in its call (with others: ``MIXED_CALLS``, strict xfails below)."""
+    """Versions only (no deletion, no erasure), cut into ingest calls of one or more, undated ones
+    too (``MIXED_CALLS``), and dated versions of several contents after an undated one
+    (``DATED_AFTER_UNDATED``)."""
     steps = [s for s in draw(programs()) if s[0] == "version"]
     out: list[list[tuple[Any, ...]]] = []
-    for number, step in enumerate(steps):
-        joined = [*out[-1], step] if out else []
-        # Dated versions of two contents in one call once an undated one came reduce to the newer, which
-        # is not what they do one by one (found by this program; fixed on the next round's branch)
-        mixed = len({s[2] for s in joined}) > 1 and any(s[3] for s in steps[:number])
-        if joined and draw(st.booleans()) and not any(s[3] for s in joined) and not mixed:
+    for step in steps:
+        if out and draw(st.booleans()):
             out[-1].append(step)
         else:
             out.append([step])
@@ -193,10 +191,10 @@ MIXED_CALLS = {
 """Calls holding an undated version and another of one record. One by one, each goes by its own rule
 against what the one before left (an undated version of the same content moves nothing, a dated one
 touches, an undated one of other content replaces a dated one older than its bound, a dated one
-replaces an undated one). In one call core.undated.later keeps one of the two, and the store ends
-with another time, or undated where it would be dated: what is stale next is not what it would be
-had they come one after the other, so content is lost (``LOST_CONTENT``: an older change of other
-content replaces the newer one)."""
+replaces an undated one). Reduced to one (core.undated.later), the store ended with another time, or
+undated where it would be dated: what was stale next was not what it would be had they come one
+after the other, and content was lost (``LOST_CONTENT``); core.pipeline.version_rounds applies them
+in rounds, one after the other."""
 
 
 LOST_CONTENT = [
@@ -204,22 +202,43 @@ LOST_CONTENT = [
     [("version", 2, "Bergen", False)],
 ]
 """A dated version and an undated listing of the same content in one call, then an older change of
-other content: one by one the dated version stays (Oslo, day 3) and the older change is stale; in
-one call the store holds the listing (undated, day 5), which the older change replaces: Bergen."""
+other content: one by one the dated version stays (Oslo, day 3) and the older change is stale; the
+call reduced to one version stored the listing (undated, day 5), which the older change replaced."""
+
+DATED_AFTER_UNDATED = [
+    [("version", 6, "Oslo", True)],
+    [("version", 3, "Oslo", False)],
+    [("version", 5, "Oslo", False), ("version", 4, "Bergen", False)],
+]
+"""Dated versions of two contents in one call against a stored undated version: one by one Oslo
+(day 5, same content, before the bound) moves nothing and Bergen (dated, other content) replaces
+the undated version whatever its time; reduced to the newer (Oslo) the call changed nothing."""
+
+DATED_AFTER_UNDATED_THREE = [
+    [("version", 10, "Oslo", True)],
+    [("version", 3, "Oslo", False), ("version", 4, "Bergen", False), ("version", 5, "Oslo", False)],
+]
+"""Three contents in a row against a stored undated version: one by one Oslo day 3 moves nothing,
+Bergen replaces the undated version and Oslo day 5, later than Bergen, replaces it: Oslo, dated day
+5. Bergen and Oslo day 5 reduced to the newer (Oslo) would move nothing (before the bound, day 10)."""
 
 
+@pytest.mark.parametrize("entry", [ingest, ingest_batch], ids=["ingest", "ingest_batch"])
 @pytest.mark.parametrize("name", ["memory", "sqlite"])
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=calls())
 def test_versions_in_one_call_hold_to_the_rules_of_versions_ingested_one_by_one(
-    name: str, batches: list[list[tuple[Any, ...]]]
+    name: str, entry: Any, batches: list[list[tuple[Any, ...]]]
 ) -> None:
+    # ingest_batch (profilesync resolve) founds the records the store does not hold on its batch path
+    _calls_as_one_by_one(name, batches, entry)
+
+
+def _calls_as_one_by_one(name: str, batches: list[list[tuple[Any, ...]]], entry: Any) -> None:
     with _kit(name) as kit:
         held: Held | None = None
         for batch in batches:
-            ingest(
-                [_ann(s[1], s[2], s[3]) for s in batch], kit.profiles, IngestSettings(sleep=lambda _: None)
-            )
+            entry([_ann(s[1], s[2], s[3]) for s in batch], kit.profiles, IngestSettings(sleep=lambda _: None))
             for step in batch:
                 held = _expect(held, step)
             assert _stored(kit) == _seen(held), batch
@@ -248,34 +267,21 @@ def test_undated_versions_deletions_and_erasure_in_any_order_hold_to_the_rules_o
     _run("dynamodb", steps)
 
 
-_MIXED_REASON = (
-    "core.undated.later reduces a call's versions of one record to one, and no one version has the "
-    "effect of an undated version and another one after the other (each goes by its own rule against "
-    "what the one before left): the stored time differs, and content is lost (an older change of other "
-    "content delivered next replaces the newer one). Fix by applying the later of the two in a second "
-    "round (pipeline.latest_versions keeping it back) rather than reducing them"
-)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=_MIXED_REASON,
-)
 @pytest.mark.parametrize("case", sorted(MIXED_CALLS))
 @pytest.mark.parametrize("name", ["memory", "sqlite"])
 def test_an_undated_version_and_another_in_one_call(name: str, case: str) -> None:
     test_versions_in_one_call_hold_to_the_rules_of_versions_ingested_one_by_one.hypothesis.inner_test(  # type: ignore[attr-defined]
-        name, MIXED_CALLS[case]
+        name=name, entry=ingest, batches=MIXED_CALLS[case]
     )
 
 
-def _stored_after(name: str, batches: list[list[tuple[Any, ...]]]) -> tuple[str | None, int] | None:
-    """What the store holds of her record after ``batches`` of versions, a call each."""
+def _stored_after(
+    name: str, batches: list[list[tuple[Any, ...]]], entry: Any = ingest
+) -> tuple[str | None, int] | None:
+    """What the store holds of her record after ``batches`` of versions, a call each of ``entry``."""
     with _kit(name) as kit:
         for batch in batches:
-            ingest(
-                [_ann(s[1], s[2], s[3]) for s in batch], kit.profiles, IngestSettings(sleep=lambda _: None)
-            )
+            entry([_ann(s[1], s[2], s[3]) for s in batch], kit.profiles, IngestSettings(sleep=lambda _: None))
         return _stored(kit)
 
 
@@ -285,9 +291,25 @@ def test_lost_content_versions_one_call_each_keep_the_newer_change(name: str) ->
     assert _stored_after(name, [[step] for batch in LOST_CONTENT for step in batch]) == ("Oslo", 3)
 
 
-@pytest.mark.xfail(strict=True, reason=_MIXED_REASON)
 @pytest.mark.parametrize("name", ["memory", "sqlite"])
 def test_a_dated_version_and_its_undated_listing_in_one_call_lose_no_content(name: str) -> None:
     # GIVEN Oslo dated day 3 and its undated listing (day 5) in one call, then Bergen dated day 2
     # THEN Bergen, older than Oslo's day 3, is stale: Oslo stays, dated day 3
     assert _stored_after(name, LOST_CONTENT) == ("Oslo", 3)
+
+
+@pytest.mark.parametrize("name", ["memory", "sqlite"])
+def test_dated_versions_of_two_contents_in_one_call_after_an_undated_one(name: str) -> None:
+    test_versions_in_one_call_hold_to_the_rules_of_versions_ingested_one_by_one.hypothesis.inner_test(  # type: ignore[attr-defined]
+        name=name, entry=ingest, batches=DATED_AFTER_UNDATED
+    )
+
+
+@pytest.mark.parametrize("entry", [ingest, ingest_batch], ids=["ingest", "ingest_batch"])
+@pytest.mark.parametrize("name", ["memory", "sqlite"])
+def test_dated_versions_of_three_contents_in_one_call_after_an_undated_one(name: str, entry: Any) -> None:
+    # GIVEN Oslo undated (bound day 10) stored, then Oslo day 3, Bergen day 4 and Oslo day 5 in one call
+    # THEN as one by one: Bergen replaced the undated version and Oslo day 5 the older Bergen
+    assert _stored_after(name, DATED_AFTER_UNDATED_THREE, entry) == ("Oslo", 5)
+    # AND two contents in one call (DATED_AFTER_UNDATED): Bergen replaced the undated Oslo
+    assert _stored_after(name, DATED_AFTER_UNDATED, entry) == ("Bergen", 4)

@@ -279,7 +279,7 @@ class Program:
         assert result.received == len(records)
         assert result.received == result.written + result.unchanged + result.stale + result.suppressed
         newest: dict[tuple[str, str], Version] = {}
-        for version in batch:  # a batch's older version of a record is not read (latest_versions)
+        for version in batch:  # a batch's older version of a record is not read (version_rounds)
             if version.record not in newest or version.day > newest[version.record].day:
                 newest[version.record] = version
         for version in newest.values():

@@ -1,0 +1,71 @@
+"""The microseconds that order a Stripe event's version within its second (events carry ``created``
+in whole seconds): the ``StripeConnector``'s pull puts them in ``AFTER``, its mapping reads them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from connectors.sdk import SEEN_LIMIT, parse_point
+
+#: The key ``pull`` adds to an event it keeps: microseconds past ``created`` that date its version
+#: (``sub_second``). Not a Stripe field; only ``to_records`` reads it, and no draft carries it.
+AFTER: Final = "profilesync_after_us"
+#: A deletion is dated at the end of its second: after every update of that second.
+_END_OF_SECOND: Final = 999_999
+
+
+def stamp(event: dict[str, Any]) -> datetime | None:
+    """When an event's version of its object was made: ``created`` (whole seconds) and the
+    microseconds ``pull`` put in ``AFTER`` (see ``sub_second``); None without a readable time."""
+    happened = event.get("created")
+    if not isinstance(happened, int) or isinstance(happened, bool):
+        return None
+    after = event.get(AFTER)
+    after = after if isinstance(after, int) and not isinstance(after, bool) else 0
+    try:
+        return datetime.fromtimestamp(happened, UTC) + timedelta(microseconds=after)
+    except (OverflowError, OSError, ValueError):  # a year beyond datetime's: normalise says so
+        return None
+
+
+def sub_second(
+    event: dict[str, Any], since: datetime | None, seen: int, deletion: bool, older: int = 0
+) -> dict[str, Any]:
+    """The event with the microseconds that order its version after the versions of its second
+    read before (``AFTER``).
+
+    Stripe stamps events by its clock, one object's changes one after another, and lists them newest
+    first: the events of a stream on its watermark second (``since``) that the cursor has not seen
+    (``seen`` of them on it) were made after every one it has seen, so ``seen + 1`` microseconds
+    order them after every version a pull read on that second before (at most ``seen``), and after
+    the object's creation (a list version dated ``created``). On another second no version of the
+    object was read yet: one microsecond, after its creation. ``older``: the events of the stream
+    on its second after it in its page (made before it, read by this pull): each adds one, so the
+    version goes no earlier than a full pull dates it by its previous event on that second
+    (``_full_dates``: a version of the same content dated later is a touch, a write), and no later
+    than the count of events made before it, which a later pull's ``seen`` holds once it read them
+    (up to ``SEEN_LIMIT``). A deletion goes at the end of its second."""
+    created = parse_point(event.get("created"), "epoch")
+    if created is None:
+        return event
+    if deletion:
+        return {**event, AFTER: _END_OF_SECOND}
+    before = (seen if since is not None and created == since else 0) + older
+    return {**event, AFTER: 1 + min(before, SEEN_LIMIT)}
+
+
+def older_on_second(events: list[Any]) -> list[int]:
+    """For each of a page's events (newest first), how many after it in the page are on its second."""
+    out = [0] * len(events)
+    count: dict[Any, int] = {}
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        created = event.get("created") if isinstance(event, dict) else None
+        if isinstance(created, int) and not isinstance(created, bool):
+            out[index] = count.get(created, 0)
+            count[created] = out[index] + 1
+    return out
+
+
+__all__ = ["AFTER", "older_on_second", "stamp", "sub_second"]
