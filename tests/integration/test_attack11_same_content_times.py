@@ -38,15 +38,16 @@ MEL_JAN_2 = {"source": "mail", "id": "m0", "updated_at": "2026-01-02T12:00:00Z",
 
 REASON = (
     "the time a record's unchanged content counts from depends on the batching and the order: one "
-    "ingest call keeps the newest of identical versions as the snapshot (core/pipeline.py:184-192 "
-    "latest_versions, `later`), across calls the first one stored stays and the later copy only "
-    "touches the watermark (core/ingest_plan.py:86-95), and an older identical copy arriving second "
-    "changes nothing. Smallest case: crm c0 Ann 1 Jan and 3 Jan (same content), mail m0 Mel 2 Jan, "
-    "same email: batch 1 -> Mel, batch 20000 -> Ann. Proposed fix: a snapshot's time is the earliest "
-    "time of its content's latest run (latest_versions keeps the earliest of the newest version's "
-    "identical predecessors as the snapshot and passes the newest time as a touch; the stale/"
-    "unchanged check in ingest_plan rewrites the snapshot's time when an identical copy is older than "
-    "the snapshot, a real write that only late out-of-order copies pay)"
+    "ingest call reduces identical versions to the newest (core/pipeline.py version_rounds), across "
+    "calls the first one stored stays as the snapshot and a later copy only moves the IDENT item's "
+    "time (the touch, core/ingest_plan.py), and an older identical copy arriving second changes "
+    "nothing. Smallest case: crm c0 Ann 1 Jan and 3 Jan (same content), mail m0 Mel 2 Jan, same "
+    "email: batch 1 -> Mel, batch 20000 -> Ann. Not a fix: 'the earliest time of the content's latest "
+    "run' (it cannot be known from what is stored: A 3 Jan, then A 1 Jan, then B 2 Jan would move A's "
+    "time back to 1 Jan and let B win though A is the newest content). The order-free rule is the "
+    "newest time of the stored content, which the touch already records: survivorship must read it, "
+    "so a touch that moves a snapshot's time past another source's rebuilds the profile (a write "
+    "touches do not make today)"
 )
 
 
