@@ -127,6 +127,11 @@ chains (and the other rules' keys) still join them all; the strangers a crowded 
 two pairs a record instead of up to eight."""
 
 
+# The index read (core.link_scope) asks no ranking of a key of CHAIN_DENSE members or fewer: true
+# only while no shape pairs every two members of a smaller block than that.
+assert all(shape.dense >= CHAIN_DENSE for shape in (SHAPE, *CHAIN_SHAPES.values())), "see core.link_scope"
+
+
 def block_shape(key: str) -> BlockShape:
     """The shape of a blocking key's block (``<prefix>:<value>``), by its rule."""
     return CHAIN_SHAPES.get(key[:2], SHAPE)
