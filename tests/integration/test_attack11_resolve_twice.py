@@ -45,7 +45,8 @@ def _state(kit: StoreKit, folder: Path) -> Any:
             start = page.get("LastEvaluatedKey")
             if not start:
                 return sorted(items, key=repr)
-    return kit.profiles.writes
+    # memory: its commits and its index writes (the index is the LinkIndex half of the same store)
+    return kit.profiles.writes, kit.profiles.index_writes
 
 
 def _run(kit: StoreKit, flats: list[dict[str, Any]], batch: int, linked: bool) -> ResolveReport:
