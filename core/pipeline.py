@@ -77,7 +77,7 @@ def _ingest(
     received, rounds, collapsed = _version_rounds(records, store)
     kept = sum(map(len, rounds))
     total = progress.total = IngestResult(received=received, unchanged=received - kept)
-    number = 0
+    number = reruns = 0
     while number < len(rounds):
         progress.later = [r for after in rounds[number + 1 :] for r in after]
         rerun: set[str] = set()
@@ -88,7 +88,7 @@ def _ingest(
         if runs:
             # A collapsed record did nothing against an undated version stored since the rounds'
             # read (another writer's): its versions are applied again, in rounds on a fresh read.
-            total.retries += 1
+            reruns = _lost_round(total, reruns, settings, f"{len(runs)} records' versions kept changing")
             collapsed = _rerun(rounds, number, runs, store, total)
     return total
 
