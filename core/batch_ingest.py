@@ -41,7 +41,7 @@ from core.ingest_changeset import _changeset
 from core.ingest_fresh import WritesNewItems, found_fresh
 from core.ingest_settings import carry_partial, partial_of
 from core.merge import record_hash
-from core.pipeline import IngestResult, IngestSettings, ingest, version_rounds
+from core.pipeline import IngestResult, IngestSettings, _version_rounds, ingest
 from core.ports import Changeset, CustomerState, ProfileStore, PutIdent, ReadsTombstones
 from core.schema import SourceRecord
 
@@ -63,7 +63,7 @@ def ingest_batch(
     settings = settings or IngestSettings()
     if settings.linkage is not None or settings.suppression is not None:
         return ingest(records, store, settings)
-    received, rounds = version_rounds(records, store)
+    received, rounds, collapsed = _version_rounds(records, store)
     ordered = rounds[0] if rounds else []
     # A record's later versions (an undated one and another, dated ones of several contents): ingest
     # applies them round by round once the first round settled here
@@ -75,7 +75,12 @@ def ingest_batch(
     except Exception as error:
         carry_partial(error, total, [r for r in ordered if r.key not in stored] + later)
         raise
-    rest.sort(key=lambda r: r.key)
+    # One that is not new any more goes to ingest with its collapsed versions (a writer may have
+    # stored an undated version since the rounds' read): decided again on its fresh read.
+    again = {r.key: collapsed[r.key] for r in rest if r.key in collapsed}
+    total.unchanged -= sum(len(run) - 1 for run in again.values())
+    rest = [r for r in rest if r.key not in again] + [r for run in again.values() for r in run]
+    rest.sort(key=lambda r: r.key)  # stable: a record's versions stay in order
     _ingest_rest(rest, later, store, settings, total)
     _ingest_rest(later, [], store, settings, total)
     return total

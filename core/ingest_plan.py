@@ -29,7 +29,7 @@ from core.ports import (
 )
 from core.schema import SourceRecord
 from core.split import split_ids
-from core.undated import replacing_undated
+from core.undated import replacing_undated, undated_stored
 
 
 @dataclass
@@ -57,11 +57,16 @@ def _plan(
     settings: IngestSettings,
     filed: set[str] | None = None,
     lost: Collection[str] = (),
+    collapsed: Collection[str] = (),
+    rerun: set[str] | None = None,
 ) -> _Plan:
     """``filed``: the records earlier rounds of this ingest filed in the identity index, by source
     key (this round adds its own); those this round drops, stale or suppressed, are taken out of it
     again (core.link_unfile). ``lost``: the records whose commit failed in an earlier round: a new
-    customer one of them founds checks its id is free (``_founding_id``)."""
+    customer one of them founds checks its id is free (``_founding_id``). ``collapsed``: the records
+    core.pipeline.version_rounds reduced to the newest of several contents on an earlier read; one
+    this read finds doing nothing against an undated stored version is left out, added to
+    ``rerun`` (core.pipeline applies the record's versions again in rounds)."""
     filed = set() if filed is None else filed
     policy = settings.policy
     result = IngestResult()
@@ -81,6 +86,7 @@ def _plan(
     overtaken: list[SourceRecord] = []
     # A stored undated version gives way to a later one of other content whatever its time (core.undated).
     after_undated = replacing_undated(store, owners, records)
+    recheck: list[str] = []  # collapsed records this read finds doing nothing (see ``collapsed``)
     for record in records:
         h = record_hash(record)
         source_key = f"source#{record.key}"  # record.source_identifier.key, without a model
@@ -88,6 +94,9 @@ def _plan(
         if stored is not None and stored.record_hash is not None and stored.updated_at is not None:
             at = record.ordered_at  # the identifier item keeps ordering times (SourceRecord.ordered_at)
             if stored.record_hash == h:
+                if record.key in collapsed and at <= stored.updated_at:
+                    recheck.append(record.key)
+                    continue
                 result.unchanged += 1
                 if at > stored.updated_at and not record.undated:  # an undated time moves nothing
                     result.touched += 1
@@ -104,6 +113,11 @@ def _plan(
                 continue
         hashes[record.key] = h
         active.append(record)
+    if recheck:
+        again = set[str]().union(*undated_stored(store, owners, recheck)) if rerun is not None else set()
+        result.unchanged += len(set(recheck) - again)
+        if rerun is not None:
+            rerun.update(again)
     tombstones = [k for k, o in owners.items() if o.customer_id == RETIRED_OWNER]
     read = owners  # with the tombstones: the deletion times a link that replaces one keeps
     if tombstones:

@@ -19,7 +19,7 @@ signature, which the CLI, the handlers and connectors' contract tests (profilesy
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -74,13 +74,48 @@ class _Progress:
 def _ingest(
     records: Iterable[SourceRecord], store: ProfileStore, settings: IngestSettings, progress: _Progress
 ) -> IngestResult:
-    received, rounds = version_rounds(records, store)
+    received, rounds, collapsed = _version_rounds(records, store)
     kept = sum(map(len, rounds))
     total = progress.total = IngestResult(received=received, unchanged=received - kept)
-    for number, pending in enumerate(rounds):
+    number = reruns = 0
+    while number < len(rounds):
         progress.later = [r for after in rounds[number + 1 :] for r in after]
-        _ingest_round(pending, store, settings, progress, total)
+        rerun: set[str] = set()
+        _ingest_round(rounds[number], store, settings, progress, total, collapsed, rerun)
+        number += 1
+        runs = {k: collapsed[k] for k in rerun}
+        collapsed = {}  # a record's collapsed versions are its first round's
+        if runs:
+            # A collapsed record did nothing against an undated version stored since the rounds'
+            # read (another writer's): its versions are applied again, in rounds on a fresh read.
+            reruns = _lost_round(total, reruns, settings, f"{len(runs)} records' versions kept changing")
+            collapsed = _rerun(rounds, number, runs, store, total)
     return total
+
+
+def _rerun(
+    rounds: list[list[SourceRecord]],
+    number: int,
+    runs: dict[str, list[SourceRecord]],
+    store: ProfileStore,
+    total: IngestResult,
+) -> dict[str, list[SourceRecord]]:
+    """Take the records of ``runs`` (by key, the dated versions ``version_rounds`` collapsed) out of
+    ``rounds`` from ``number`` on and put them back in rounds planned again; the new collapsed runs."""
+    again = [r for run in runs.values() for r in run]
+    kept = len(runs)  # the collapsed versions, counted as kept and done now as nothing
+    for pending in rounds[number:]:
+        again.extend(r for r in pending if r.key in runs)
+        kept += sum(r.key in runs for r in pending)
+        pending[:] = [r for r in pending if r.key not in runs]
+    _, more, collapsed = _version_rounds(again, store)
+    total.unchanged += kept - sum(map(len, more))
+    for i, extra in enumerate(more):
+        if number + i < len(rounds):
+            rounds[number + i] = sorted(rounds[number + i] + extra, key=lambda r: r.key)
+        else:
+            rounds.append(extra)
+    return collapsed
 
 
 def _ingest_round(
@@ -89,8 +124,11 @@ def _ingest_round(
     settings: IngestSettings,
     progress: _Progress,
     total: IngestResult,
+    collapsed: Mapping[str, object] = {},
+    rerun: set[str] | None = None,
 ) -> None:
-    """One round of ``version_rounds``: at most one version of each record, as one call would."""
+    """One round of ``version_rounds``: at most one version of each record, as one call would.
+    ``collapsed`` and ``rerun``: core.ingest_plan._plan's."""
     attempt = 0
     filed: set[str] = set()  # the records a round filed in the identity index (core.link_plan)
     lost: set[str] = set()  # the records whose commit failed: a customer id they found is checked
@@ -98,7 +136,7 @@ def _ingest_round(
     while pending:
         progress.unsettled = pending
         try:
-            plan = _plan(pending, store, settings, filed, lost)
+            plan = _plan(pending, store, settings, filed, lost, collapsed.keys(), rerun)
         except ConflictError:
             # A read that could not be made consistent (a writer kept changing the customer).
             attempt += 1
@@ -202,6 +240,14 @@ def _lost_round(total: IngestResult, attempt: int, settings: IngestSettings, wha
 def version_rounds(
     records: Iterable[SourceRecord], store: ProfileStore
 ) -> tuple[int, list[list[SourceRecord]]]:
+    """``_version_rounds`` without the collapsed runs."""
+    received, rounds, _ = _version_rounds(records, store)
+    return received, rounds
+
+
+def _version_rounds(
+    records: Iterable[SourceRecord], store: ProfileStore
+) -> tuple[int, list[list[SourceRecord]], dict[str, list[SourceRecord]]]:
     """How many records came, and the rounds to ingest them in, each by source key, so that each
     round does what its versions did one after the other against ``store`` (core.undated: no one
     version does what an undated one and another do). An undated version is a round of its own. A
@@ -209,7 +255,9 @@ def version_rounds(
     stored version is undated (``kept_undated``): against it the first content may do nothing (the
     same content, not later than its bound), the second replaces it whatever the times, and from
     there on the newest wins. Then the first content is a round, the second another (each its
-    newest), and the rest one more. Nearly every call is one round."""
+    newest), and the rest one more. Nearly every call is one round. Third, by key, the dated
+    versions in a row of several contents reduced to the newest: the read that decided it may be
+    stale by the commit (another writer stores an undated version), which core.ingest_plan checks."""
     versions: dict[str, list[SourceRecord]] = {}
     run: dict[str, int] = {}  # per key, the rounds its dated versions in a row hold so far
     received = 0
@@ -227,16 +275,19 @@ def version_rounds(
             run[record.key] = 1
     # A run after an undated version of the call is kept apart: that one is the stored version then
     heads = {k: n for k, v in versions.items() if (n := _run_length(v)) > 1}
+    collapsed: dict[str, list[SourceRecord]] = {}
     if heads:
         newest_of = {k: reduce(later, versions[k][:n]) for k, n in heads.items()}
         kept = kept_undated(store, sorted(newest_of.values(), key=lambda r: r.key))
         for key, n in heads.items():
             if key not in kept:
+                collapsed[key] = versions[key][:n]  # their rounds, which do what they did
                 versions[key][:n] = [newest_of[key]]
     depth = max(map(len, versions.values()), default=0)
-    return received, [
+    rounds = [
         sorted((v[i] for v in versions.values() if len(v) > i), key=lambda r: r.key) for i in range(depth)
     ]
+    return received, rounds, collapsed
 
 
 def _run_length(held: list[SourceRecord]) -> int:

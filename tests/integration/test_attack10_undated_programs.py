@@ -224,7 +224,7 @@ Bergen replaces the undated version and Oslo day 5, later than Bergen, replaces 
 
 
 @pytest.mark.parametrize("entry", [ingest, ingest_batch], ids=["ingest", "ingest_batch"])
-@pytest.mark.parametrize("name", ["memory", "sqlite"])
+@pytest.mark.parametrize("name", ["memory", "sqlite", "dynamodb"])
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=calls())
 def test_versions_in_one_call_hold_to_the_rules_of_versions_ingested_one_by_one(
