@@ -17,8 +17,10 @@ from collections.abc import Callable
 from core.identity import IdentityPolicy
 from core.ingest_settings import IngestSettings
 from core.person_scope import PersonScope, find_scope, scope_of
+from core.ports import ProfileStore
 from core.privacy_request import PrivacyStores
 from core.schema import Identifier
+from core.scope_holders import _shared
 
 
 def find_orphaned(
@@ -36,6 +38,7 @@ def find_orphaned(
 
     profiles = stores.profiles
     orphans = orphans_holding(profiles, identifier.key)
+    held = _held(profiles, [cid for cid, _ in orphans])
     for cid, into in orphans:
         repair_orphan(profiles, cid, into, IngestSettings(sleep=sleep))
     if not orphans:
@@ -51,9 +54,36 @@ def find_orphaned(
                 identifier, state, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
             )
             return found, False
+    _claim_held(scope, held, stores, policy)
     for cid, into in orphans:
         _delete_tombstone(stores, cid, into)
     return scope, True
+
+
+def _held(profiles: ProfileStore, cids: list[str]) -> tuple[set[str], set[str]]:
+    """The identifier keys and the record ids (``crm:contact:1``) the frozen profiles of ``cids``
+    hold, read before their repair: one left with no record becomes a tombstone, which holds none."""
+    keys: set[str] = set()
+    sources: set[str] = set()
+    for state in profiles.get_customers(cids).values() if cids else ():
+        if state.profile is not None:
+            keys |= {i.key for i in state.profile.identifiers}
+            sources |= {ref.key for ref in state.profile.sources}
+    return keys, sources
+
+
+def _claim_held(
+    scope: PersonScope, held: tuple[set[str], set[str]], stores: PrivacyStores, policy: IdentityPolicy
+) -> None:
+    """What her orphans held, into the scope of a request that found nobody left: her record ids
+    (suppressed, so the next pull of her records drops them, and used to find her copies) and the
+    identifiers nobody else holds (never a blocklisted value, never one another live customer holds)."""
+    keys, sources = held
+    known = {*scope.exclusive, *scope.shared}
+    usable = sorted(k for k in keys - known if not policy.is_blocked(Identifier.from_key(k)))
+    shared = _shared(stores.profiles, stores.erasure, None, usable)
+    scope.exclusive = sorted({*scope.exclusive, *(k for k in usable if k not in shared)})
+    scope.sources = sorted({*scope.sources, *sources})
 
 
 def _delete_tombstone(stores: PrivacyStores, cid: str, into: str) -> None:
