@@ -6,10 +6,14 @@ point then sent again leaves nothing of her, on the in-memory, SQLite and Dynamo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
+from unittest import mock
 
 import pytest
 
+from core.storage.memory_privacy import InMemoryErasureStore
 from core.suppression import keyed_hash
 from tests.integration.store_port.test_frozen_merge_repair import SALT, _frozen
 from tests.integration.test_attack10_frozen_orphan import _nothing_left, _orphaned
@@ -52,3 +56,76 @@ def test_her_erasure_suppresses_the_record_ids_her_orphan_held(name: str) -> Non
         assert _erase(kit, settings, email) == "erased"
         assert _unsuppressed_of(kit, keys) == []
         _nothing_left(kit)
+
+
+class _Killed(BaseException):
+    """The process killed (not an Exception: nothing in the erasure may catch it)."""
+
+
+def _writers(kit: Any) -> list[tuple[type, str]]:
+    """The store methods that write: every kill point of an erasure is before one of their calls."""
+    erasure = type(kit.erasure) if kit.erasure is not None else InMemoryErasureStore
+    found = [(erasure, "apply"), (erasure, "put_audit"), (type(kit.profiles), "commit")]
+    found.append((type(kit.suppression), "suppress"))
+    history = getattr(kit.profiles, "history", None)
+    if history is not None:
+        found.append((type(history), "forget_named"))
+    return found
+
+
+@contextmanager
+def _killed_at(kit: Any, at: int | None) -> Iterator[list[str]]:
+    """Each write counted (its name listed); the process killed before the ``at``-th one."""
+    calls: list[str] = []
+    with ExitStack() as stack:
+        for cls, name in _writers(kit):
+            real = getattr(cls, name)
+
+            def write(self: Any, *args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+                if len(calls) == at:
+                    raise _Killed(_name)
+                calls.append(_name)
+                return _real(self, *args, **kwargs)
+
+            stack.enter_context(mock.patch.object(cls, name, write))
+        yield calls
+
+
+def _her_orphan(kit: Any) -> tuple[Any, str, str, list[str]]:
+    settings, email, _, _ = _orphaned(kit, "dropped")
+    [(orphan, _, _)] = _frozen(kit.profiles)
+    keys = _held(kit, orphan)
+    _unsuppressed(kit, email)
+    for key in keys:
+        kit.suppression.lift(keyed_hash(SALT, key))
+    return settings, email, orphan, keys
+
+
+@pytest.mark.parametrize("name", STORES)
+def test_her_erasure_killed_at_any_write_then_sent_again_leaves_nothing_of_her_orphan(name: str) -> None:
+    """GIVEN a customer frozen into one an older version's erasure deleted, left with no record
+    WHEN this version's erasure of her is killed before any of its writes, then sent again
+    THEN she is found (erased; not found when only the audit was left to write) and no item of
+    that customer is left, its record ids suppressed
+    (red before orph17: killed between the repair that made it a tombstone and the tombstone's
+    delete, the retry answered ``not_found`` and the tombstone and its history stayed)."""
+    with _kit(name) as kit:
+        settings, email, _, _ = _her_orphan(kit)
+        with _killed_at(kit, None) as calls:
+            assert _erase(kit, settings, email) == "erased"
+        points = len(calls)
+    assert points > 2
+    # killed after its last delete, nothing of her is left: the retry finds nobody (no audit of hers)
+    last_delete = max(i for i, call in enumerate(calls) if call == "apply")
+    for at in range(points):
+        with _kit(name) as kit:
+            settings, email, orphan, keys = _her_orphan(kit)
+            with _killed_at(kit, at), pytest.raises(_Killed):
+                _erase(kit, settings, email)
+            again = _erase(kit, settings, email)
+            assert again == ("erased" if at <= last_delete else "not_found"), at
+            erasure = kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
+            assert erasure.customer_items(orphan) == [], at
+            assert kit.profiles.get_customers([orphan]) == {}, at
+            assert _unsuppressed_of(kit, keys) == [], at
+            _nothing_left(kit)
