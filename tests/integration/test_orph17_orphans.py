@@ -13,6 +13,8 @@ from unittest import mock
 
 import pytest
 
+from core.content_hash import profile_hash
+from core.ports import Changeset, MarkMerging, PutProfile
 from core.storage.memory_privacy import InMemoryErasureStore
 from core.suppression import keyed_hash
 from tests.integration.store_port.test_frozen_merge_repair import SALT, _frozen
@@ -129,3 +131,36 @@ def test_her_erasure_killed_at_any_write_then_sent_again_leaves_nothing_of_her_o
             assert kit.profiles.get_customers([orphan]) == {}, at
             assert _unsuppressed_of(kit, keys) == [], at
             _nothing_left(kit)
+
+
+def _second_orphan(kit: Any, orphan: str, into: str) -> str:
+    """Another customer frozen into ``into`` (gone), left with no record, holding what ``orphan``'s
+    profile holds: as the second of two merges into the survivor an older version's erasure
+    deleted, which had dropped its records from it."""
+    other = f"{orphan}-second"
+    profile = kit.profiles.get_customers([orphan])[orphan].profile.model_copy(update={"customer_id": other})
+    put = PutProfile(other, profile, profile_hash(profile), frozenset(), None)
+    assert kit.profiles.commit([Changeset(f"put:{other}", (put,))]) == []
+    freeze = MarkMerging(other, into, profile.version)  # the version the put wrote
+    assert kit.profiles.commit([Changeset(f"freeze:{other}", (freeze,))]) == []
+    return other
+
+
+@pytest.mark.parametrize("name", STORES)
+def test_her_erasure_deletes_an_orphan_with_no_record_when_another_of_hers_is_found(name: str) -> None:
+    """GIVEN two customers frozen into one an older version's erasure deleted, both holding her
+    email: one with her records, one left with none
+    WHEN this version erases her by her email
+    THEN she is found (erased) through the one with records, and no item of the other is left
+    (red before orph17: found, the erasure returned before deleting the other one's tombstone)."""
+    with _kit(name) as kit:
+        settings, email, _, _ = _orphaned(kit, "handed")
+        [(orphan, into, _)] = _frozen(kit.profiles)
+        assert kit.profiles.get_customers([orphan])[orphan].snapshots
+        other = _second_orphan(kit, orphan, into)
+        assert sorted(f[0] for f in _frozen(kit.profiles)) == sorted([orphan, other])
+        assert _erase(kit, settings, email) == "erased"
+        erasure = kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
+        assert erasure.customer_items(other) == []
+        assert kit.profiles.get_customers([orphan, other]) == {}
+        _nothing_left(kit)
