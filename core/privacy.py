@@ -49,7 +49,7 @@ from core.person_scope import PersonScope, find_scope, locate, plan_erasure
 from core.ports import RETIRED_OWNER, ProfileStore, SyncStateStore
 from core.privacy_customer import _erase_customer, settle_merges
 from core.privacy_export import PersonExport, PushedRecord, export_person
-from core.privacy_orphans import find_orphaned
+from core.privacy_orphans import delete_orphans, find_orphaned
 from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, kept_by_policy
 from core.privacy_request import (
     AMBIGUOUS,
@@ -187,8 +187,9 @@ def erase_person(
     started = now()
     scope = _find_person(identifier, profiles, erasure, sync_state, policy, sleep)
     orphan_gone = False  # found frozen into a customer that is gone, and left with nothing of her
+    orphans: list[tuple[str, str]] = []  # those of them left with no record: deleted once suppressed
     if not scope.found and not scope.ambiguous:
-        scope, orphan_gone = find_orphaned(identifier, stores, policy, sleep) or (scope, False)
+        scope, orphan_gone, orphans = find_orphaned(identifier, stores, policy, sleep) or (scope, False, [])
     report = ErasureReport(found=scope.found or orphan_gone, outcome="")
     if scope.ambiguous:
         # A family inbox or a household phone names several people: its owner is whoever got it
@@ -211,6 +212,7 @@ def erase_person(
         return report
     suppressed = _suppress(stores, salt, scope.suppression_keys(), request_id, started)
     prints = _fingerprint(stores, salt, [scope], identity, request_id, started)
+    delete_orphans(stores, orphans)
 
     results = ask_tools(scope, tools, unavailable)
     report.tools = {name: r.label for name, r in results.items()}
