@@ -15,22 +15,17 @@ from core.link_review import decide, pending
 from core.link_review_index import drop_stale_pending, file_reviews
 from core.link_scope import LinkageSettings
 from core.linkage import decide as score_pair
-from core.linkage import default_model, from_source_record
+from core.linkage import from_source_record
 from core.pipeline import ingest
 from core.schema import SourceRecord
 from core.testing.records import make_record
+from tests.integration.identity_attack_records import retrained_model
 from tests.integration.store_port.conftest import StoreKit
 from tests.integration.store_port.test_review_decisions_on_every_store import CRM, LINKED, PAIR, SHOP
 
 
 def _retrained() -> LinkageSettings:
-    """The shipped default model retrained on another sample: a smaller prior, the same thresholds."""
-    model = default_model()
-    prior = model.probability_two_random_records_match / 3
-    retrained = type(model).model_validate(
-        {**model.model_dump(), "probability_two_random_records_match": prior}
-    )
-    return LinkageSettings(model=retrained, model_name="retrained.json")
+    return LinkageSettings(model=retrained_model(), model_name="retrained.json")
 
 
 def _version(record: SourceRecord, year: int, **traits: str) -> SourceRecord:
@@ -128,9 +123,9 @@ def test_a_pending_pair_that_now_links_or_falls_below_review_leaves_the_queue(ki
     # WHEN her shop record comes with her CRM address (the pair links) THEN nothing waits
     ingest([_version(SHOP, 2027, address="8 Mill Lane", city="Leeds", postcode="LS1 4AP")], store, LINKED)
     linked = {frozenset(s.key for s in p.sources) for p in store.iter_profiles()}
-    if frozenset({CRM.key, SHOP.key}) in linked:
-        assert pending(store) == []
-        assert store.review_by_id(PAIR) is None
+    assert frozenset({CRM.key, SHOP.key}) in linked
+    assert pending(store) == []
+    assert store.review_by_id(PAIR) is None
     # WHEN it comes as another person (another first name: below review) THEN nothing waits either
     ingest([_version(SHOP, 2028, first_name="Yuki", date_of_birth="1990-02-14")], store, LINKED)
     assert pending(store) == []
