@@ -157,9 +157,10 @@ class ReviewItem:
         return self.status != "pending" and (not self.evidence or self.evidence == evidence)
 
     def same_filing(self, other: ReviewItem) -> bool:
-        """Whether ``other`` is this very item: the same decision, or the same pending filing."""
-        held = (self.status, self.evidence, self.decided_at, self.created_at)
-        return held == (other.status, other.evidence, other.decided_at, other.created_at)
+        """Whether ``other`` is this very item, all of it (status, evidence, times, score, who and
+        why): what the conditional writes (``requeue_review``, ``drop_reviews_as_read``) compare, so
+        that a loop retrying one stops once another writer changed the item."""
+        return self.as_dict() == other.as_dict()
 
     def stored_json(self) -> str:
         """The text a store holds for this item: as read (``read_as``), else as written now."""
