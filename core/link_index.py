@@ -142,6 +142,10 @@ class ReviewItem:
     """For a decision: ``pair_evidence`` of the two records as they were when it was taken; it applies
     while they hold the same (``applies_to``). Empty: a decision taken before evidence was kept, or
     a pending item."""
+    read_as: str = field(default="", init=False, compare=False, repr=False)
+    """The item's JSON exactly as a store read it (``from_json``), which an earlier release may have
+    written in another shape (without ``evidence``); empty for an item made here (``replace`` too).
+    The conditional writes compare the stored text with ``stored_json``."""
 
     @property
     def pair_id(self) -> str:
@@ -153,9 +157,14 @@ class ReviewItem:
         return self.status != "pending" and (not self.evidence or self.evidence == evidence)
 
     def same_filing(self, other: ReviewItem) -> bool:
-        """Whether ``other`` is this very item: the same decision, or the same pending filing."""
-        held = (self.status, self.evidence, self.decided_at, self.created_at)
-        return held == (other.status, other.evidence, other.decided_at, other.created_at)
+        """Whether ``other`` is this very item, all of it (status, evidence, times, score, who and
+        why): what the conditional writes (``requeue_review``, ``drop_reviews_as_read``) compare, so
+        that a loop retrying one stops once another writer changed the item."""
+        return self.as_dict() == other.as_dict()
+
+    def stored_json(self) -> str:
+        """The text a store holds for this item: as read (``read_as``), else as written now."""
+        return self.read_as or json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -170,6 +179,13 @@ class ReviewItem:
             "note": self.note,
             "evidence": self.evidence,
         }
+
+    @classmethod
+    def from_json(cls, text: str) -> ReviewItem:
+        """The item a store holds as ``text``, which it keeps (``read_as``)."""
+        item = cls.from_dict(json.loads(text))
+        object.__setattr__(item, "read_as", text)
+        return item
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReviewItem:

@@ -59,7 +59,7 @@ class DynamoDBReviews:
         by_pk = {"REVIEW#" + review_pair_id(a, b): (a, b) for a, b in pairs}
         out: dict[tuple[str, str], ReviewItem] = {}
         for item in self._batch_get([{"PK": {"S": pk}, "SK": {"S": "REVIEW"}} for pk in by_pk]):
-            out[by_pk[item["PK"]["S"]]] = ReviewItem.from_dict(json.loads(item["data"]["S"]))
+            out[by_pk[item["PK"]["S"]]] = ReviewItem.from_json(item["data"]["S"])
         return out
 
     def _review_item(self, item: ReviewItem) -> dict[str, Any]:
@@ -109,16 +109,15 @@ class DynamoDBReviews:
         return True
 
     def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
-        # The decision as read is the item's whole ``data`` (JSON written from ``as_dict``, keys
-        # sorted): a decision taken again meanwhile has another time, and stays.
-        read = json.dumps(decided.as_dict(), ensure_ascii=False, sort_keys=True)
+        # The decision as read is the item's whole ``data`` (its text as read, an earlier release's
+        # shape too): a decision taken again meanwhile has another time, and stays.
         try:
             self._client.put_item(
                 TableName=self.table_name,
                 Item=self._review_item(pending),
                 ConditionExpression="#d = :read",
                 ExpressionAttributeNames={"#d": "data"},
-                ExpressionAttributeValues={":read": {"S": read}},
+                ExpressionAttributeValues={":read": {"S": decided.stored_json()}},
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
@@ -143,7 +142,7 @@ class DynamoDBReviews:
                     Key=self._review_key(item.a, item.b),
                     ConditionExpression="#d = :read",  # a decision taken meanwhile stays
                     ExpressionAttributeNames={"#d": "data"},
-                    ExpressionAttributeValues={":read": self._review_item(item)["data"]},
+                    ExpressionAttributeValues={":read": {"S": item.stored_json()}},
                 )
             except self._client.exceptions.ConditionalCheckFailedException:
                 continue
@@ -175,7 +174,7 @@ class DynamoDBReviews:
             return
         self._pending("DELETE", ids)
         keys = [{"PK": {"S": "REVIEW#" + i}, "SK": {"S": "REVIEW"}} for i in sorted(set(ids))]
-        found = [ReviewItem.from_dict(json.loads(item["data"]["S"])) for item in self._batch_get(keys)]
+        found = [ReviewItem.from_json(item["data"]["S"]) for item in self._batch_get(keys)]
         self._pending("ADD", [item.pair_id for item in found if item.status == "pending"])
 
     def pending_reviews(self, limit: int = 1000) -> list[ReviewItem]:
@@ -186,7 +185,7 @@ class DynamoDBReviews:
         )
         ids = sorted(response.get("Item", {}).get("pairs", {}).get("SS", ()))
         items = [
-            ReviewItem.from_dict(json.loads(found["data"]["S"]))
+            ReviewItem.from_json(found["data"]["S"])
             for found in self._batch_get([{"PK": {"S": "REVIEW#" + i}, "SK": {"S": "REVIEW"}} for i in ids])
         ]
         pending = [i for i in items if i.status == "pending"]
@@ -199,4 +198,4 @@ class DynamoDBReviews:
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return None if item is None else ReviewItem.from_dict(json.loads(item["data"]["S"]))
+        return None if item is None else ReviewItem.from_json(item["data"]["S"])

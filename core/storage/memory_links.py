@@ -117,7 +117,7 @@ class InMemoryLinkIndex:
     def _holds(self, read: ReviewItem) -> bool:
         """Whether the pair's item is the one read, all of it (as the other stores compare its JSON)."""
         current = self._reviews.get(read.pair_id)
-        return current is not None and current.as_dict() == read.as_dict()
+        return current is not None and current.same_filing(read)
 
     def drop_reviews(self, pairs: Sequence[tuple[str, str]]) -> None:
         with self._links_lock:

@@ -103,7 +103,7 @@ class SQLiteLinkIndex:
             for pk, data in select_in(
                 conn, "SELECT pk, data FROM items WHERE sk = 'REVIEW' AND pk IN ({keys})", list(by_item)
             ):
-                out[by_item[pk]] = ReviewItem.from_dict(json.loads(data))
+                out[by_item[pk]] = ReviewItem.from_json(data)
         return out
 
     def put_reviews(self, items: Sequence[ReviewItem]) -> None:
@@ -116,17 +116,17 @@ class SQLiteLinkIndex:
         return self._update_review(item, "")
 
     def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
-        # The item as read is its whole ``data`` (JSON written from ``as_dict``, keys sorted), as
-        # DynamoDB compares it: a decision or another scoring written meanwhile stays.
-        return self._update_review(pending, " AND data = ?", _review_row(decided)[4])
+        # The item as read is its whole ``data`` (its text as read: an earlier release's shape too),
+        # as DynamoDB compares it: a decision or another scoring written meanwhile stays.
+        return self._update_review(pending, " AND data = ?", decided.stored_json())
 
     def drop_reviews_as_read(self, items: Sequence[ReviewItem]) -> list[tuple[str, str]]:
         dropped: list[tuple[str, str]] = []
         with self.database.writing() as conn:
             for item in items:
-                pk, _, _, _, data, _ = _review_row(item)
                 gone = conn.execute(
-                    "DELETE FROM items WHERE pk = ? AND sk = 'REVIEW' AND data = ?", (pk, data)
+                    "DELETE FROM items WHERE pk = ? AND sk = 'REVIEW' AND data = ?",
+                    (_REVIEW + item.pair_id, item.stored_json()),
                 )
                 if gone.rowcount == 1:
                     dropped.append((item.a, item.b))
@@ -159,14 +159,14 @@ class SQLiteLinkIndex:
                 "ORDER BY updated_at, pk LIMIT ?",
                 (_REVIEW, "REVIEW$", limit),
             ).fetchall()
-        return [ReviewItem.from_dict(json.loads(data)) for (data,) in rows]
+        return [ReviewItem.from_json(data) for (data,) in rows]
 
     def review_by_id(self, pair_id: str) -> ReviewItem | None:
         with self.database.reading() as conn:
             row = conn.execute(
                 "SELECT data FROM items WHERE pk = ? AND sk = 'REVIEW'", (_REVIEW + pair_id,)
             ).fetchone()
-        return None if row is None else ReviewItem.from_dict(json.loads(row[0]))
+        return None if row is None else ReviewItem.from_json(row[0])
 
 
 def _block(key: str, attrs: str | None) -> BlockState:
@@ -183,5 +183,5 @@ def _block(key: str, attrs: str | None) -> BlockState:
 
 
 def _review_row(item: ReviewItem) -> tuple[Any, ...]:
-    data = json.dumps(item.as_dict(), ensure_ascii=False, sort_keys=True)
+    data = json.dumps(item.as_dict(), ensure_ascii=False, sort_keys=True)  # as written now
     return (_REVIEW + item.pair_id, "REVIEW", item.status, item.created_at.isoformat(), data, None)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from connectors.jsonl import draft_from_flat
 from core.config import IdentitySection
 from core.link_scope import LinkageSettings
 from core.link_settings import linkage_settings
+from core.linkage import LinkageModel
 from core.normalise import normalise_record
 from core.pipeline import IngestSettings
 from core.ports import ProfileStore
@@ -43,6 +45,16 @@ def product_linkage() -> LinkageSettings:
     shipped = linkage_settings(IdentitySection(mode="probabilistic"))
     assert shipped is not None
     return LinkageSettings(model=shipped.model, model_name=shipped.model_name)
+
+
+@cache
+def retrained_model() -> LinkageModel:
+    """The shipped model retrained on another sample: a smaller prior (every score lower), the same
+    thresholds."""
+    model = product_linkage().model
+    assert model is not None
+    prior = model.probability_two_random_records_match / 3
+    return type(model).model_validate({**model.model_dump(), "probability_two_random_records_match": prior})
 
 
 def ingest_settings() -> IngestSettings:

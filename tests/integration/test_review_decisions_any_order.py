@@ -34,16 +34,16 @@ from hypothesis import strategies as st
 from core.link_index import review_pair_id
 from core.link_review import ReviewContradictsError, decide
 from core.link_scope import LinkageSettings
-from core.linkage import LinkageModel, from_source_record
 from core.linkage import decide as score_pair
+from core.linkage import from_source_record
 from core.pipeline import IngestSettings
 from tests.integration.identity_attack_records import (
     Flat,
     flat,
     groups,
     ingest_settings,
-    product_linkage,
     resolve_lines,
+    retrained_model,
 )
 from tests.integration.test_attack6_erased_and_fuzzy import CRM, HOME, NAMESAKE, SHOP, _settings
 from tests.integration.test_attack7_unfile_threads import VERSIONS
@@ -62,18 +62,9 @@ Queue = dict[tuple[str, str], tuple[object, str]]
 Program = tuple[list[Flat], int, list[Decision], list[Flat], bool]
 
 
-@cache
-def _retrained_model() -> LinkageModel:
-    """The shipped model retrained on another sample: a smaller prior (every score lower)."""
-    model = product_linkage().model
-    assert model is not None
-    prior = model.probability_two_random_records_match / 3
-    return type(model).model_validate({**model.model_dump(), "probability_two_random_records_match": prior})
-
-
 def _retrained(stores: Stores) -> IngestSettings:
     return replace(
-        _settings(stores), linkage=LinkageSettings(model=_retrained_model(), model_name="retrained")
+        _settings(stores), linkage=LinkageSettings(model=retrained_model(), model_name="retrained")
     )
 
 

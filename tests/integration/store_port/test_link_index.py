@@ -207,6 +207,27 @@ def test_a_decision_is_requeued_only_while_the_item_holds_the_decision_read(kit:
     assert index.pending_reviews() == []
 
 
+def test_an_item_is_the_same_filing_exactly_when_the_conditional_writes_take_it(kit: StoreKit) -> None:
+    index = kit.profiles
+    first = _review("crm:contact:1", "shop:customer:9")
+    index.put_reviews([first])
+    read = index.review_by_id(first.pair_id)
+    assert read is not None
+    assert read.same_filing(first)
+    # GIVEN the pair scored again by an ingest since it was read (same filing time, another score)
+    rescored = replace(read, decision={"outcome": "review", "reason": "score 0.7"}, model="retrained")
+    assert index.requeue_review(read, rescored)
+    # THEN the item read is not the stored one any more, as the conditional writes see it: decide's
+    # settling loop (core.link_review_apply) follows the stored item instead of retrying a write
+    stored = index.review_by_id(first.pair_id)
+    assert stored is not None
+    assert not stored.same_filing(read)
+    assert not index.requeue_review(read, _review(first.a, first.b, minutes=5))
+    assert index.drop_reviews_as_read([read]) == []
+    assert stored.same_filing(rescored)
+    assert index.drop_reviews_as_read([stored]) == [(first.a, first.b)]
+
+
 def test_pending_reviews_come_oldest_first_and_can_be_dropped(kit: StoreKit) -> None:
     index = kit.profiles
     index.put_reviews([_review("c", "d", 2), _review("a", "b", minutes=1), _review("e", "f", minutes=3)])

@@ -10,27 +10,24 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from core.link_index import ReviewItem, review_pair_id
-from core.link_review import decide, pending
+from core.link_review import ReviewOutdatedError, decide, pending
 from core.link_review_index import drop_stale_pending, file_reviews
 from core.link_scope import LinkageSettings
 from core.linkage import decide as score_pair
-from core.linkage import default_model, from_source_record
+from core.linkage import from_source_record
 from core.pipeline import ingest
 from core.schema import SourceRecord
 from core.testing.records import make_record
+from tests.integration.identity_attack_records import retrained_model
 from tests.integration.store_port.conftest import StoreKit
 from tests.integration.store_port.test_review_decisions_on_every_store import CRM, LINKED, PAIR, SHOP
 
 
 def _retrained() -> LinkageSettings:
-    """The shipped default model retrained on another sample: a smaller prior, the same thresholds."""
-    model = default_model()
-    prior = model.probability_two_random_records_match / 3
-    retrained = type(model).model_validate(
-        {**model.model_dump(), "probability_two_random_records_match": prior}
-    )
-    return LinkageSettings(model=retrained, model_name="retrained.json")
+    return LinkageSettings(model=retrained_model(), model_name="retrained.json")
 
 
 def _version(record: SourceRecord, year: int, **traits: str) -> SourceRecord:
@@ -128,9 +125,9 @@ def test_a_pending_pair_that_now_links_or_falls_below_review_leaves_the_queue(ki
     # WHEN her shop record comes with her CRM address (the pair links) THEN nothing waits
     ingest([_version(SHOP, 2027, address="8 Mill Lane", city="Leeds", postcode="LS1 4AP")], store, LINKED)
     linked = {frozenset(s.key for s in p.sources) for p in store.iter_profiles()}
-    if frozenset({CRM.key, SHOP.key}) in linked:
-        assert pending(store) == []
-        assert store.review_by_id(PAIR) is None
+    assert frozenset({CRM.key, SHOP.key}) in linked
+    assert pending(store) == []
+    assert store.review_by_id(PAIR) is None
     # WHEN it comes as another person (another first name: below review) THEN nothing waits either
     ingest([_version(SHOP, 2028, first_name="Yuki", date_of_birth="1990-02-14")], store, LINKED)
     assert pending(store) == []
@@ -193,3 +190,42 @@ def test_a_stale_pending_item_is_dropped_only_while_it_is_the_item_read(kit: Sto
     assert index.review_by_id(kept.pair_id) == accepted
     assert index.review_by_id(stale.pair_id) is None
     assert index.pending_reviews() == []
+
+
+@pytest.mark.parametrize("changed", [False, True], ids=["retrained", "changed_record"])
+def test_a_decision_taken_as_an_ingest_rescores_the_pair_lands_or_is_refused_clearly(
+    kit: StoreKit, changed: bool
+) -> None:
+    store = kit.profiles
+    ingest([CRM, SHOP], store, LINKED)
+    # GIVEN an ingest rescoring the pair between decide's read and its write: with the retrained
+    # model (the same match fields), or on another birth date of the shop record
+    if changed:
+        shop, settings = _version(SHOP, 2027, date_of_birth="1992-11-03"), LINKED
+    else:
+        shop, settings = _version(SHOP, 2027, lifecycle_stage="vip"), replace(LINKED, linkage=_retrained())
+    write = store.decide_review
+
+    def rescored_first(item: ReviewItem) -> bool:
+        store.decide_review = write
+        ingest([shop], store, settings)
+        (now,) = pending(store)
+        assert now["score"] != first["score"]  # the ingest did rescore the item decide read
+        return bool(write(item))
+
+    (first,) = pending(store)
+    store.decide_review = rescored_first
+    # WHEN a person accepts the pair
+    if changed:
+        # THEN refused as the records changed, saying what the stored item is (pending: in doubt)
+        with pytest.raises(ReviewOutdatedError) as refused:
+            decide(store, PAIR, "accepted", by="ana", settings=LINKED)
+        stored = store.review_by_id(PAIR)
+        assert stored is not None
+        assert refused.value.pending_again == (stored.status == "pending")
+        return
+    # THEN it lands on the same records: one customer, the decision stored, nothing pending
+    outcome = decide(store, PAIR, "accepted", by="ana", settings=LINKED)
+    assert outcome.together
+    assert store.review_by_id(PAIR).status == "accepted"
+    assert pending(store) == []
