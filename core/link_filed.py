@@ -17,6 +17,10 @@ place in, or took it from), each with the ``filing_tag`` of the version that tou
   then the entry is retagged. Keys tagged by the stored version agree with it: they leave the entry.
 - read by an erasure (core.link_nodes.forget_records): every key listed loses the record, then
   the entry goes (an overloaded one, which lists none, is dropped whole: ``LinkIndex.drop_blocks``).
+- read before the write-ahead (``drop_overloaded_entries``): an overloaded entry takes no more keys,
+  so it is dropped and the write-ahead lists the new version afresh; never left overloaded under a
+  filing. Two writers filing one record at once over an overloaded entry may lose the first one's
+  fresh write-ahead to the second one's drop (the drop has no condition).
 
 The common path costs one write of the entry per record filed (with the filing's writes) and one
 item more in the read the plan makes anyway; a record updated writes it once more to drop its
@@ -38,6 +42,7 @@ __all__ = [
     "LEFT_PREFIX",
     "FiledAs",
     "ahead",
+    "drop_overloaded_entries",
     "filed_key",
     "filing",
     "filing_tag",
@@ -50,7 +55,8 @@ __all__ = [
 FILED_PREFIX: Final = "fl:"
 #: Keys one record's entry lists at most (a record has about a dozen; 1,000 with their tags stay far
 #: below DynamoDB's 400 KB item). Past it the entry is overloaded and lists none: its stored version's
-#: keys are used, as for a record filed before the entry existed; her erasure drops it whole.
+#: keys are used, as for a record filed before the entry existed; her erasure drops it whole, and the
+#: next filing drops it before its write-ahead (``drop_overloaded_entries``).
 FILED_LIMIT: Final = 1000
 
 
@@ -119,6 +125,21 @@ def ahead(changes: Sequence[BlockChange], tags: Mapping[str, str]) -> list[Block
                 )
             )
     return out
+
+
+def drop_overloaded_entries(index: LinkIndex, records: Collection[str]) -> None:
+    """Drop the entries of ``records`` that are overloaded, before a filing writes ahead into them: an
+    overloaded entry takes no more keys, so the write-ahead would be lost and a filing killed before
+    its commit would leave memberships that neither the next version nor an erasure finds. Dropped,
+    the entry is written fresh by the write-ahead (what it listed is lost already: the stored
+    version's keys are used for it, as for a record filed before entries existed). One read of the
+    records' entries per filing."""
+    if not records:
+        return
+    entries = [filed_key(r) for r in sorted(records)]
+    overloaded = [k for k, state in index.get_blocks(entries).items() if state.overloaded]
+    if overloaded:
+        index.drop_blocks(sorted(overloaded))
 
 
 def settle(

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from core.identity import Component, GuardrailHit, IdentityPolicy, live_owner
-from core.link_filed import FiledAs, ahead, filed_key, filing, filing_tag, settle
+from core.link_filed import FiledAs, ahead, drop_overloaded_entries, filed_key, filing, filing_tag, settle
 from core.link_index import ReviewItem, changes_for
 from core.link_nodes import graph_node, index_keys, node_orders
 from core.link_review_index import drop_stale_pending, partners_key, review_filing, settle_reviews
@@ -127,6 +127,7 @@ def plan_linked(
         stored_tags = {
             k: filing_tag(index_keys(before_nodes[k], scope.model), old_orders[k]) for k in old_keys
         }
+        drop_overloaded_entries(scope.index, versions)
         written_ahead = ahead(filed, {k: v.tag for k, v in versions.items()})
         # The entry and the filing in one write (entries first): no other writer's settle comes between.
         scope.index.update_blocks([*written_ahead, *filed])

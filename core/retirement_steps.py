@@ -94,6 +94,11 @@ def _retire_from(
         # (newer than it, perhaps) would go with it.
         raise ConflictError(f"a record of {cid} was stored again since its deletion was judged; plan again")
     remaining = [r for key, r in state.snapshots.items() if key not in gone]
+    if not remaining and len(deletions) > 1 and len(deletions) + 1 > erasure.max_items_per_step:
+        # The removal's time checks hold only in its first step (with the PROFILE delete): what does
+        # not fit there is retired first, the customer kept with the last record, then removed.
+        _retire_in_two(cid, deletions, store, erasure, settings, result, pushed, read, judged)
+        return
     if not remaining:
         _remove_customer(state, deletions[0], store, erasure, settings, read or {})
         # The customer's items are gone, its source# items with them: the tombstones take their place.
@@ -131,6 +136,33 @@ def _retire_from(
             result.split_customers += len(split_customer(store, cid, settings))
         except (ConflictError, ValueError):
             result.unsplit.append(cid)
+
+
+def _retire_in_two(
+    cid: str,
+    deletions: Sequence[SourceDeletion],
+    store: ProfileStore,
+    erasure: ErasureStore,
+    settings: IngestSettings,
+    result: RetireResult,
+    pushed: SyncStateStore | None,
+    read: Mapping[str, datetime | None] | None,
+    judged: Mapping[str, str | None] | None,
+) -> None:
+    """Retire every record of ``cid`` but the last (one changeset, each tombstone over the time read),
+    then the last one, which removes the customer: its ``source#`` delete holds the time read in the
+    removal's first step, so a touch committed since loses before anything of it is deleted. Only the
+    last deletion is judged again when that part loses (the others are retired: counted once)."""
+    *first, last = deletions
+    _retire_from(cid, first, store, erasure, settings, result, pushed, read, judged)
+    try:
+        _retire_from(cid, [last], store, erasure, settings, result, pushed, read, judged)
+    except RemovalRacedError:
+        result.customers.discard(cid)  # removed, a tombstone lost: judged again
+        raise
+    except ConflictError as lost:
+        raise RemovalRacedError([last]) from lost
+    result.customers.discard(cid)  # removed: nothing to push
 
 
 def _forget_retired(
