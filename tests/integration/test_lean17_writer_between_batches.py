@@ -80,7 +80,9 @@ def test_another_writer_between_her_index_read_and_her_commit_joins_her(store: s
     serial = _serial(store, [ANN_CRM, ANN_SHOP])
     assert serial == {frozenset({"crm:1", "shop:2"})}
     _, made = _interleaved(store, [ANN_CRM], None)
-    read = made.index("get_blocks") + 1  # her read of the keys she filed (her filing is call 1)
+    # her read of the keys she filed: the last read before her commit (before it: the read of her
+    # write-ahead entry, her filing)
+    read = len(made) - made[::-1].index("get_blocks")
     assert made[read:] == ["commit"]
     customers, _ = _interleaved(store, [ANN_CRM], read)
     assert customers == serial
