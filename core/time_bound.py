@@ -6,7 +6,9 @@ every later version of itself stale. So a time more than ``skew`` after the mome
 normalisation) started is read as that moment: the record is kept, but for ordering and for
 cursors it is "now". A vendor clock that runs a little ahead (within ``skew``) is left alone while
 a walk runs, but the watermark a finished walk hands to the next is never later than the walk's
-start (``TimeBound.cap``): a record a few hours ahead must not hide the edits of those hours.
+start less ``CLOCK_SKEW`` (``TimeBound.cap``): a record a few hours ahead must not hide the edits of
+those hours, and a tool whose clock runs behind ours (up to ``CLOCK_SKEW``) stamps the changes made
+after the pull no earlier than that.
 
 Pure: no I/O. Used by ``core.normalise`` for ``updated_at`` and consent times, and by every
 connector's cursor for the watermark it keeps.
@@ -21,6 +23,13 @@ from typing import Final
 #: The default tolerance for a clock ahead of ours; configurable per run (``NormaliseOptions`` and
 #: each connector's ``TimeBound``).
 DEFAULT_MAX_FUTURE_SKEW: Final = timedelta(days=1)
+
+#: How far a tool's clock may run behind ours. The watermark a finished walk hands to the next is no
+#: later than ``start - CLOCK_SKEW`` (``TimeBound.cap``): a tool 10 s behind stamps a change made
+#: just after the pull 10 s before our start, and a watermark at our start never asked for it
+#: (tests/integration/test_skew17_lagging_clock.py). The records re-pulled from that window are
+#: unchanged and write nothing. A tool further behind can still lose such a change: a documented limit.
+CLOCK_SKEW: Final = timedelta(minutes=5)
 
 
 def describe_span(span: timedelta) -> str:
@@ -45,8 +54,8 @@ class TimeBound:
     @classmethod
     def from_now(cls, skew: timedelta = DEFAULT_MAX_FUTURE_SKEW) -> TimeBound:
         """From the start of the current second: tools stamp whole seconds, so a change made later
-        in the second a pull began is stamped before that moment; a watermark capped at the moment
-        itself (``cap``) never asked for it again (tests/integration/test_attack11_sync_cursors.py)."""
+        in the second a pull began is stamped before that moment; a watermark capped with its
+        microseconds (``cap``) never asked for it again (tests/integration/test_attack11_sync_cursors.py)."""
         return cls(datetime.now(UTC).replace(microsecond=0), skew)
 
     @property
@@ -61,16 +70,22 @@ class TimeBound:
         """``moment``, or the start when it is too late."""
         return self.start if moment > self.start + self.skew else moment
 
+    @property
+    def handoff(self) -> datetime:
+        """The latest watermark a finished walk hands to the next: ``start - CLOCK_SKEW``."""
+        return self.start - CLOCK_SKEW
+
     def cap(self, moment: datetime) -> datetime:
-        """``moment``, or the start when it is later: the watermark a finished walk hands to the next.
+        """``moment``, or ``handoff`` when it is later: the watermark a finished walk hands to the next.
 
         A time within the skew is read as it is while the walk runs (a vendor clock a little ahead;
         the changes made while the pull runs), but the next walk starts no later than this one
-        began. Starting at a record's time hours ahead (a local time written as UTC, Sydney's 10
-        hours) would never again ask for the changes made before that time: every edit of those
-        hours was lost. Starting at the pull's start repeats the records after it, which change
-        nothing."""
-        return self.start if moment > self.start else moment
+        began, less ``CLOCK_SKEW``. Starting at a record's time hours ahead (a local time written as
+        UTC, Sydney's 10 hours) would never again ask for the changes made before that time: every
+        edit of those hours was lost. Starting at our own start lost the changes a tool whose clock
+        runs behind ours stamps after the pull but before our start. Starting earlier repeats the
+        records after it, which change nothing."""
+        return self.handoff if moment > self.handoff else moment
 
 
-__all__ = ["DEFAULT_MAX_FUTURE_SKEW", "TimeBound", "describe_span"]
+__all__ = ["CLOCK_SKEW", "DEFAULT_MAX_FUTURE_SKEW", "TimeBound", "describe_span"]

@@ -202,14 +202,14 @@ def _bounded(ms: int, bound: TimeBound) -> int:
 
 
 def _capped(state: IncrementalState, bound: TimeBound) -> IncrementalState:
-    """The state a finished run hands to the next: its watermark no later than the run's start
-    (``TimeBound.cap``). A contact stamped hours ahead (within the skew) is read as stamped while the
-    run lasts, but the next run asks from the start of this one: asking after the contact's time
-    would never return the edits made before it."""
-    start = int(bound.start.timestamp() * 1000)
-    if state.watermark is None or state.watermark <= start:
+    """The state a finished run hands to the next: its watermark no later than the run's start less
+    ``CLOCK_SKEW`` (``TimeBound.cap``: a tool clock behind ours). A contact stamped hours ahead
+    (within the skew) is read as stamped while the run lasts, but the next run asks from the start
+    of this one: asking after the contact's time would never return the edits made before it."""
+    handoff = int(bound.handoff.timestamp() * 1000)
+    if state.watermark is None or state.watermark <= handoff:
         return state
-    return IncrementalState(start)
+    return IncrementalState(handoff)
 
 
 def _modified(contact: Mapping[str, Any], bound: TimeBound | None) -> int | None:

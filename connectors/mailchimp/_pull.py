@@ -113,13 +113,14 @@ class MailchimpPull(MailchimpAudience):
             else:
                 restarts = 0
             if step.done:
-                # The next walk starts no later than this pull began (TimeBound.cap): a member stamped
-                # hours ahead must not hide the changes made before its time.
+                # The next walk starts no later than this pull began less CLOCK_SKEW (TimeBound.cap):
+                # a member stamped hours ahead must not hide the changes made before its time, nor a
+                # clock behind ours those it stamps just after the pull.
                 w = step.state.w
                 if w is not None and self._bound.cap(w) != w:
                     # Mailchimp's times are whole seconds: the start, floored, repeats rather than skips.
-                    start = self._bound.start.replace(microsecond=0)
-                    step = replace(step, state=WalkState(start, key=self.cursor_tag_key))
+                    handoff = self._bound.handoff.replace(microsecond=0)
+                    step = replace(step, state=WalkState(handoff, key=self.cursor_tag_key))
                 yield step
                 return
             yield step

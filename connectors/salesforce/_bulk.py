@@ -94,7 +94,7 @@ def walk(
             return
         emitted, state = accept(state, records, key_point)
         if following is None:
-            yield emitted, state.finished(bound.start), True
+            yield emitted, state.finished(bound.handoff), True
             return
         locator = following
         yield emitted, replace(state, page=f"bulk:{job}:{locator}"), False

@@ -137,7 +137,7 @@ class SalesforceConnector(RestConnector):
             emitted, state = accept(state, first.get("records") or [], self._key_point(stream, bound))
             following = first.get("nextRecordsUrl")
             if first.get("done", True) or not following:
-                yield emitted, state.finished(bound.start), True
+                yield emitted, state.finished(bound.handoff), True
                 return
             state = replace(state, page=str(following))
             yield emitted, state, False

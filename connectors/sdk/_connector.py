@@ -169,7 +169,8 @@ class RestConnector:
             params.update({k: v.replace("{since}", text) for k, v in incremental.since_params.items()})
         paginator = stream.paging.paginator(state.page, stream.page_size, stream.page_size_param)
         # A record stamped far in the future is read as the start of this walk, and the walk hands on
-        # a watermark no later than its start: the changes made after it are asked for next time.
+        # a watermark no later than its start less CLOCK_SKEW: the changes made after it are asked for
+        # next time, even by a tool whose clock runs behind ours.
         time_bound = TimeBound.from_now()
         key_point = self._key_point(stream, time_bound)
         unordered = incremental is not None and not incremental.ordered
@@ -187,7 +188,7 @@ class RestConnector:
             if page.has_next:
                 yield records, replace(state, page=str(page.checkpoint)), False
             else:
-                yield records, state.finished(time_bound.start), True
+                yield records, state.finished(time_bound.handoff), True
 
     def _key_point(
         self, stream: Stream, bound: TimeBound | None = None

@@ -107,8 +107,9 @@ class StreamState:
     def finished(self, latest: datetime | None = None) -> StreamState:
         """The state once the walk has read its last page: its newest time is the next ``since``
         (no later than ``started``, when set; records on that instant then all come back), and no
-        later than ``latest`` (the walk's start, ``core.time_bound.TimeBound.cap``): a record stamped
-        hours ahead must not start the next walk after the edits made before its time."""
+        later than ``latest`` (the walk's start less ``CLOCK_SKEW``, ``core.time_bound.TimeBound.cap``):
+        a record stamped hours ahead must not start the next walk after the edits made before its
+        time."""
         done = self._finished()
         if latest is not None and done.since is not None and done.since > latest:
             return StreamState(latest)

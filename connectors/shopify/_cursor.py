@@ -112,11 +112,11 @@ class StreamState:
 
     def finish_walk(self, bound: TimeBound | None = None) -> None:
         """The walk reached the end: the next one starts at the newest timestamp delivered, or at the
-        start of the pull when that is earlier (``TimeBound.cap``: a record stamped hours ahead must
-        not hide the edits made before its time)."""
+        start of the pull less ``CLOCK_SKEW`` when that is earlier (``TimeBound.cap``: a record
+        stamped hours ahead must not hide the edits made before its time)."""
         self.since, self.skip = self.high, dict(self.high_ids)
-        if bound is not None and self.since is not None and self.since > _spelled(bound.start):
-            self.since, self.skip = _spelled(bound.start), {}
+        if bound is not None and self.since is not None and self.since > _spelled(bound.handoff):
+            self.since, self.skip = _spelled(bound.handoff), {}
         self.mode, self.bulk = None, None
         self.begin_walk()
 
