@@ -41,7 +41,7 @@ from core.ingest_changeset import _changeset
 from core.ingest_fresh import WritesNewItems, found_fresh
 from core.ingest_settings import carry_partial, partial_of
 from core.merge import record_hash
-from core.pipeline import IngestResult, IngestSettings, _version_rounds, ingest
+from core.pipeline import IngestResult, IngestSettings, ingest, version_rounds
 from core.ports import Changeset, CustomerState, ProfileStore, PutIdent, ReadsTombstones
 from core.schema import SourceRecord
 
@@ -63,7 +63,7 @@ def ingest_batch(
     settings = settings or IngestSettings()
     if settings.linkage is not None or settings.suppression is not None:
         return ingest(records, store, settings)
-    received, rounds, collapsed = _version_rounds(records, store)
+    received, rounds, collapsed = version_rounds(records, store)
     ordered = rounds[0] if rounds else []
     # A record's later versions (an undated one and another, dated ones of several contents): ingest
     # applies them round by round once the first round settled here

@@ -74,7 +74,7 @@ class _Progress:
 def _ingest(
     records: Iterable[SourceRecord], store: ProfileStore, settings: IngestSettings, progress: _Progress
 ) -> IngestResult:
-    received, rounds, collapsed = _version_rounds(records, store)
+    received, rounds, collapsed = version_rounds(records, store)
     kept = sum(map(len, rounds))
     total = progress.total = IngestResult(received=received, unchanged=received - kept)
     number = reruns = 0
@@ -108,7 +108,7 @@ def _rerun(
         again.extend(r for r in pending if r.key in runs)
         kept += sum(r.key in runs for r in pending)
         pending[:] = [r for r in pending if r.key not in runs]
-    _, more, collapsed = _version_rounds(again, store)
+    _, more, collapsed = version_rounds(again, store)
     total.unchanged += kept - sum(map(len, more))
     for i, extra in enumerate(more):
         if number + i < len(rounds):
@@ -238,14 +238,6 @@ def _lost_round(total: IngestResult, attempt: int, settings: IngestSettings, wha
 
 
 def version_rounds(
-    records: Iterable[SourceRecord], store: ProfileStore
-) -> tuple[int, list[list[SourceRecord]]]:
-    """``_version_rounds`` without the collapsed runs."""
-    received, rounds, _ = _version_rounds(records, store)
-    return received, rounds
-
-
-def _version_rounds(
     records: Iterable[SourceRecord], store: ProfileStore
 ) -> tuple[int, list[list[SourceRecord]], dict[str, list[SourceRecord]]]:
     """How many records came, and the rounds to ingest them in, each by source key, so that each
