@@ -70,6 +70,7 @@ from core.privacy_store import (
     ItemKey,
     PendingErasure,
     QuarantineItem,
+    apply_in_steps,
 )
 from core.privacy_traces import _fingerprint, _redact_other_histories, _relink, _retired, _suppress
 from core.schema import Identifier
@@ -275,8 +276,7 @@ def erase_person(
     finding = set().union(*(s.finding_keys() for s in scopes))
     hashes = {keyed_hash(salt, k) for k in finding}
     found = quarantined_of(stores, hashes, finding, region)
-    for start in range(0, len(found), erasure.max_items_per_step):
-        erasure.apply(tuple(DeleteItem(q.key) for q in found[start : start + erasure.max_items_per_step]))
+    apply_in_steps(erasure, [DeleteItem(q.key) for q in found])
     report.counts["quarantined"] += len(found)
     if dead_letters is not None:
         matchers = [record_matcher(s) for s in scopes]

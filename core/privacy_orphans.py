@@ -69,7 +69,7 @@ def delete_orphans(stores: PrivacyStores, orphans: list[tuple[str, str]]) -> Non
     (``orphans_holding`` reads the profile) and finishes. Nothing of hers is kept in it (its
     identifiers went with the customer it names); one no longer such a customer is left alone."""
     from core.governance.history_names import IndexesHistoryNames, forget_in_steps, names_in_history
-    from core.privacy_store import DeleteItem, ItemKey
+    from core.privacy_store import DeleteItem, ItemKey, apply_in_steps
 
     profiles, erasure = stores.profiles, stores.erasure
     size = max(1, erasure.max_items_per_step)
@@ -89,8 +89,7 @@ def delete_orphans(stores: PrivacyStores, orphans: list[tuple[str, str]]) -> Non
             for k, o in owners.items()
             if o.customer_id == cid
         ]
-        for start in range(0, len(rest), size):
-            erasure.apply(tuple(rest[start : start + size]))
+        apply_in_steps(erasure, rest)
         erasure.apply((DeleteItem(profile, expected_version=state.version),))
 
 

@@ -171,6 +171,14 @@ class DeadLetterQueue(Protocol):
         ...
 
 
+def apply_in_steps(erasure: ErasureStore, deletes: Sequence[DeleteItem]) -> None:
+    """Delete ``deletes`` in order, as many a step as the store takes (``max_items_per_step``): each
+    step all together or not at all, the steps one after the other (not atomic as a whole)."""
+    size = max(1, erasure.max_items_per_step)
+    for start in range(0, len(deletes), size):
+        erasure.apply(tuple(deletes[start : start + size]))
+
+
 __all__ = [
     "AuditAction",
     "AuditRecord",
@@ -181,4 +189,5 @@ __all__ = [
     "ItemKey",
     "PendingErasure",
     "QuarantineItem",
+    "apply_in_steps",
 ]

@@ -28,7 +28,7 @@ from core.ports import (
     PutProfile,
     SyncStateStore,
 )
-from core.privacy_store import DeleteItem, ErasureStore, ItemKey
+from core.privacy_store import DeleteItem, ErasureStore, ItemKey, apply_in_steps
 from core.schema import Identifier, SourceDeletion, SourceRecord
 
 if TYPE_CHECKING:
@@ -296,9 +296,7 @@ def _remove_customer(
         owned = sorted(k for k, o in store.get_owners(scope.owned).items() if o.customer_id == cid)
         left = [DeleteItem(ItemKey(f"IDENT#{k}", "IDENT"), expected_owner=cid) for k in owned]
         left += [DeleteItem(k) for k in (*scope.holder_items, *erasure.customer_items(cid))]
-        size = max(1, erasure.max_items_per_step)
-        for start in range(0, len(left), size):
-            erasure.apply(tuple(left[start : start + size]))
+        apply_in_steps(erasure, left)
     if named and isinstance(history, IndexesHistoryNames):
         # Its histories went with it: the index items saying they name a value or record go too,
         # after them (an item may outlive its event, never the other way round).

@@ -36,7 +36,7 @@ from core.governance.history_names import (
     indexed_names,
     source_name,
 )
-from core.privacy_store import DeleteItem, ErasureStore, ItemKey
+from core.privacy_store import DeleteItem, ErasureStore, ItemKey, apply_in_steps
 
 
 @dataclass
@@ -143,8 +143,7 @@ def _redact_one(
                 )
             )
     history.append_history(rewrites)  # the same key: each replaces the event it redacts
-    for start in range(0, len(deletes), erasure.max_items_per_step):
-        erasure.apply(deletes[start : start + erasure.max_items_per_step])
+    apply_in_steps(erasure, deletes)
     return len(deletes) + len(rewrites)
 
 
