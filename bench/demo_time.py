@@ -11,12 +11,17 @@ compared: the summary's counts (records pulled, pushed, merged...), a digest of 
 records ended up together in one profile (customer ids are random, so they are left out), and the
 table's items by kind at the end (profiles, source records, identifiers, history events, pushes).
 
-    python -m bench.demo_time [--people 3000] [--runs 1] [--baseline 97.4]
+With ``--requests`` it also prints the AWS requests each phase sent and the table items they named
+(bench.demo_requests): the demo's CPU time is mostly moto's work per request and item, and these
+counts, unlike seconds, do not move with the machine's load.
+
+    python -m bench.demo_time [--people 3000] [--runs 1] [--baseline 97.4] [--requests]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -26,6 +31,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.demo_requests import RequestCount
 from profilesync.demo import Progress, RoundReport, run_demo, summary_lines
 from profilesync.local import LocalRuntime
 
@@ -36,13 +42,16 @@ BASELINE_SECONDS = 97.4
 class PhaseClock(Progress):
     """The demo's progress lines, with each stage's wall-clock and CPU seconds kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, requests: RequestCount | None = None) -> None:
         super().__init__(live=False)
         self.phases: list[tuple[str, float, float]] = []
         self._cpu = time.process_time()
+        self.requests = requests
 
     def begin(self, stage: str) -> None:
         self._cpu = time.process_time()
+        if self.requests is not None:
+            self.requests.phase = stage
         super().begin(stage)
 
     def end(self, text: str) -> None:
@@ -73,8 +82,8 @@ def grouping_digest(profiles_path: Path) -> str:
     return hashlib.sha256("\n".join(groups).encode()).hexdigest()[:16]
 
 
-def run_once(people: int, seed: int, out_dir: Path) -> dict[str, Any]:
-    clock = PhaseClock()
+def run_once(people: int, seed: int, out_dir: Path, requests: RequestCount | None = None) -> dict[str, Any]:
+    clock = PhaseClock(requests)
     kinds: Counter[str] = Counter()
     hook_seconds = 0.0
 
@@ -86,7 +95,10 @@ def run_once(people: int, seed: int, out_dir: Path) -> dict[str, Any]:
             hook_seconds += time.monotonic() - started
 
     cpu = time.process_time()
-    result = run_demo(people=people, seed=seed, out_dir=out_dir, progress=clock, after_round=after_round)
+    with contextlib.ExitStack() as counting:
+        if requests is not None:
+            counting.enter_context(requests.counting())
+        result = run_demo(people=people, seed=seed, out_dir=out_dir, progress=clock, after_round=after_round)
     summary = [
         line
         for line in summary_lines(result)
@@ -110,12 +122,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7, help="population seed (make demo: 7)")
     parser.add_argument("--runs", type=int, default=1, help="runs; the fastest total is compared")
     parser.add_argument("--baseline", type=float, default=BASELINE_SECONDS, help="seconds to compare with")
+    parser.add_argument(
+        "--requests", action="store_true", help="also print each phase's AWS requests and items by kind"
+    )
     args = parser.parse_args()
     runs = []
     for n in range(args.runs):
         load = os.getloadavg()[0]
+        requests = RequestCount() if args.requests else None
         with tempfile.TemporaryDirectory(prefix="demo-time-") as folder:
-            run = run_once(args.people, args.seed, Path(folder))
+            run = run_once(args.people, args.seed, Path(folder), requests)
         run["load"] = load
         runs.append(run)
         print(f"\nrun {n + 1}: {args.people:,} people, load average {load:.2f} at the start")
@@ -123,6 +139,10 @@ def main() -> None:
         for stage, wall, cpu in run["phases"]:
             print(f"  {stage:<30}{wall:>9.1f}{cpu:>9.1f}")
         print(f"  {'total':<30}{run['seconds']:>9.1f}{run['cpu']:>9.1f}")
+        if requests is not None:
+            print("\n  requests sent and items named, by phase (bench.demo_requests):")
+            for stage, _wall, _cpu in run["phases"]:
+                print("\n".join(f"  {line}" for line in requests.lines(stage)))
     first = runs[0]
     changed = [
         n + 1
