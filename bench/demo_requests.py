@@ -14,6 +14,7 @@ is named by its kind: the partition key up to its ``#`` and the sort key up to i
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,11 +25,16 @@ import botocore.client
 __all__ = ["RequestCount", "item_kind"]
 
 
+#: A sort key's kind is a word in capitals (``PROFILE``, ``SOURCE#...``); any other is a value.
+_KIND = re.compile(r"[A-Z_]+|\?")
+
+
 def item_kind(key: dict[str, Any]) -> str:
-    """A DynamoDB key's kind: ``CUSTOMER/PROFILE`` for ``CUSTOMER#cus_1`` / ``PROFILE``."""
+    """A DynamoDB key's kind: ``CUSTOMER/PROFILE`` for ``CUSTOMER#cus_1`` / ``PROFILE``; a sort key
+    that is a value, not a kind (a quarantine's time, a customer id), is ``*``."""
     pk = str(key.get("PK", {}).get("S", "?")).split("#", 1)[0]
     sk = str(key.get("SK", {}).get("S", "?")).split("#", 1)[0]
-    return f"{pk}/{sk}"
+    return f"{pk}/{sk if _KIND.fullmatch(sk) else '*'}"
 
 
 def _key(body: dict[str, Any]) -> dict[str, Any]:

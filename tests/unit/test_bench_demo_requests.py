@@ -112,3 +112,6 @@ def test_an_item_kind_is_each_key_up_to_its_hash() -> None:
     assert item_kind(_key("CUSTOMER#cus_1", "HISTORY#2026-12-06#e1")) == "CUSTOMER/HISTORY"
     assert item_kind(_key("BLOCK#ab12", "BLOCK")) == "BLOCK/BLOCK"
     assert item_kind({}) == "?/?"
+    # A sort key that is a value, not a kind (a quarantine's time, a customer id), is one kind.
+    assert item_kind(_key("QUARANTINE#hubspot", "2026-12-06T10:15:54.900398+00:00")) == "QUARANTINE/*"
+    assert item_kind(_key("NAMED#ab12", "cus_hwkpxgfbdyzoyhmwyzua")) == "NAMED/*"
