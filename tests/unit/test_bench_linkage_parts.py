@@ -1,0 +1,31 @@
+"""bench.linkage_throughput --parts times the linkage's parts where ingest calls them.
+
+The parts are timed by wrapping functions at the names ingest calls them through; if a call site
+moved (a function renamed, imported under another name, or no longer called), its part would read
+0 and the table would quietly point the next round at the wrong place. Every part must be seen
+working on a varied population, the parts must nest inside the linkage's total, and the wrappers
+must be gone afterwards (a later run times the code, not the wrappers).
+"""
+
+from __future__ import annotations
+
+import core.link_plan
+import core.link_reach
+import core.link_scope_graph
+from bench.linkage_throughput import PARTS, linkage_parts
+from connectors.jsonl import draft_from_flat
+from core.testing.varied_population import varied_population
+
+
+def test_every_part_is_timed_inside_the_linkage_and_the_wrappers_go() -> None:
+    before = (core.link_plan.changes_for, core.link_reach.decide, core.link_scope_graph.reachable)
+    drafts = [draft_from_flat(f) for _, f in varied_population(120, seed=3)]
+    parts = linkage_parts(drafts, batch_size=50)
+    assert set(parts) == {"exact ingest", "probabilistic ingest", *(label for label, *_ in PARTS)}
+    assert all(parts[label] > 0 for label, *_ in PARTS), parts
+    linkage = parts["the linkage (plan_linked)"]
+    assert linkage < parts["probabilistic ingest"]
+    assert parts["deciding fresh pairs (decide)"] < parts["the walk, deciding included (reachable)"]
+    assert parts["the walk, deciding included (reachable)"] < linkage
+    after = (core.link_plan.changes_for, core.link_reach.decide, core.link_scope_graph.reachable)
+    assert after == before
