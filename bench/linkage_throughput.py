@@ -22,10 +22,12 @@ from its cache), per record: the work that grows with the population (docs/ident
 ``--counts`` adds one untimed probabilistic run through a counting store: per record, the candidates
 read (records outside the batch whose match fields a scope read), the index keys read and written,
 the identifier items read and the store requests (calls that are one request, or one batch of
-requests, to a remote store). ``--parts`` adds where probabilistic ingest's extra CPU goes: each
-part of the linkage (``PARTS``) timed by ``time.process_time`` around the calls ingest makes (the
-outermost call of each, so a part called from within itself is counted once), best of two runs
-with exact ingest, in µs a record; a part is inclusive of the parts it calls.
+requests, to a remote store), the pairs decided and, of them, those no key pairs once every record
+is in: decided while a chain or a block was smaller (what grows with the population).
+``--parts`` adds where probabilistic ingest's extra CPU goes: each part of the linkage (``PARTS``)
+timed by ``time.process_time`` around the calls ingest makes (the outermost call of each, so a part
+called from within itself is counted once), best of two runs with exact ingest, in µs a record; a
+part is inclusive of the parts it calls.
 """
 
 from __future__ import annotations
@@ -166,8 +168,36 @@ def work_counts(drafts: Sequence[Any], batch_size: int) -> dict[str, float]:
         _ingest_all(drafts, store, settings, batch_size)
     finally:
         link_scope.Scope.add_candidates = original  # type: ignore[method-assign]
-    counts = {"candidates read": read[0], **store.counts}
+    assert settings.linkage is not None
+    decided = settings.linkage.decisions.known.keys()
+    counts = {
+        "candidates read": read[0],
+        **store.counts,
+        "pairs decided": settings.linkage.decisions.scored,
+        "of them no candidates at the end": len(decided - _final_pairs(drafts, settings)),
+    }
     return {name: value / len(drafts) for name, value in counts.items()}
+
+
+def _final_pairs(drafts: Sequence[Any], settings: IngestSettings) -> set[tuple[str, str]]:
+    """The candidate pairs of the records' last versions, as one batch of them all would pair them
+    (``candidate_pairs``): a pair ingest decided and not among these was a candidate in passing (a
+    chain's neighbours before a later record came between them, a block before it grew dense)."""
+    from core.linkage.blocking import candidate_pairs
+    from core.linkage.fields import from_source_record
+
+    assert settings.linkage is not None
+    assert settings.linkage.model is not None
+    options = NormaliseOptions(default_region="GB")
+    last: dict[str, SourceRecord] = {}
+    for draft in drafts:
+        outcome = normalise_record(draft, options)
+        if isinstance(outcome, SourceRecord):
+            last[outcome.key] = outcome
+    records = [from_source_record(r) for r in last.values()]
+    found = candidate_pairs(records, settings.linkage.model.max_block_size)
+    keys = [r.key for r in records]
+    return {(keys[a], keys[b]) if keys[a] < keys[b] else (keys[b], keys[a]) for a, b in found.pairs}
 
 
 PARTS: tuple[tuple[str, str, str | None, str], ...] = (

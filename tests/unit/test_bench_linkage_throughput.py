@@ -1,10 +1,14 @@
-"""bench.linkage_throughput --parts times the linkage's parts where ingest calls them.
+"""bench.linkage_throughput: --parts times the linkage's parts where ingest calls them; --counts
+counts the pairs decided in passing.
 
 The parts are timed by wrapping functions at the names ingest calls them through; if a call site
 moved (a function renamed, imported under another name, or no longer called), its part would read
 0 and the table would quietly point the next round at the wrong place. Every part must be seen
 working on a varied population, the parts must nest inside the linkage's total, and the wrappers
 must be gone afterwards (a later run times the code, not the wrappers).
+
+A pair decided in passing is one no key pairs once every record is in (a chain's neighbours before a
+later record came between them): one batch of every record decides none, batches of ten some.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import core.link_plan
 import core.link_reach
 import core.link_scope_graph
-from bench.linkage_throughput import PARTS, linkage_parts
+from bench.linkage_throughput import PARTS, linkage_parts, work_counts
 from connectors.jsonl import draft_from_flat
 from core.testing.varied_population import varied_population
 
@@ -29,3 +33,14 @@ def test_every_part_is_timed_inside_the_linkage_and_the_wrappers_go() -> None:
     assert parts["the walk, deciding included (reachable)"] < linkage
     after = (core.link_plan.changes_for, core.link_reach.decide, core.link_scope_graph.reachable)
     assert after == before
+
+
+def test_pairs_decided_in_passing_are_none_in_one_batch_and_some_in_small_batches() -> None:
+    drafts = [draft_from_flat(f) for _, f in varied_population(150, seed=3)]
+    whole = {k: round(v * len(drafts)) for k, v in work_counts(drafts, len(drafts)).items()}
+    small = {k: round(v * len(drafts)) for k, v in work_counts(drafts, 10).items()}
+    passing = "of them no candidates at the end"
+    assert whole["pairs decided"] > 0
+    assert whole[passing] == 0
+    assert 0 < small[passing] < small["pairs decided"]
+    assert small["pairs decided"] - small[passing] == whole["pairs decided"]
