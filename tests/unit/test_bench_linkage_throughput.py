@@ -22,16 +22,21 @@ from core.testing.varied_population import varied_population
 
 
 def test_every_part_is_timed_inside_the_linkage_and_the_wrappers_go() -> None:
-    before = (core.link_plan.changes_for, core.link_reach.decide, core.link_scope_graph.reachable)
+    decide_keys = core.link_reach.DecisionCache.decide_keys
+    before = (core.link_plan.changes_for, decide_keys, core.link_scope_graph.reachable)
     drafts = [draft_from_flat(f) for _, f in varied_population(120, seed=3)]
     parts = linkage_parts(drafts, batch_size=50)
     assert set(parts) == {"exact ingest", "probabilistic ingest", *(label for label, *_ in PARTS)}
     assert all(parts[label] > 0 for label, *_ in PARTS), parts
     linkage = parts["the linkage (plan_linked)"]
     assert linkage < parts["probabilistic ingest"]
-    assert parts["deciding fresh pairs (decide)"] < parts["the walk, deciding included (reachable)"]
-    assert parts["the walk, deciding included (reachable)"] < linkage
-    after = (core.link_plan.changes_for, core.link_reach.decide, core.link_scope_graph.reachable)
+    walk = parts["the walk, deciding included (reachable)"]
+    assert parts["deciding pairs (DecisionCache.decide_keys)"] < walk < linkage
+    after = (
+        core.link_plan.changes_for,
+        core.link_reach.DecisionCache.decide_keys,
+        core.link_scope_graph.reachable,
+    )
     assert after == before
 
 
