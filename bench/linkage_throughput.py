@@ -10,7 +10,7 @@ Probabilistic mode is ``IngestSettings(linkage=LinkageSettings())`` with the shi
 ``identity.mode: probabilistic`` gives: each batch files its records under their blocking keys,
 reads the candidates, scores the pairs and builds the link graph over what it touches.
 
-    python -m bench.linkage_throughput [--people 3000] [--batch 100] [--repeat 3] [--counts]
+    python -m bench.linkage_throughput [--people 3000] [--batch 100] [--repeat 3] [--counts] [--parts]
 
 Each mode runs ``--repeat`` times, the two modes taking turns, and its best run counts, so that a
 burst of load from elsewhere does not land on one mode only. Rates are printed by wall-clock time
@@ -22,15 +22,23 @@ from its cache), per record: the work that grows with the population (docs/ident
 ``--counts`` adds one untimed probabilistic run through a counting store: per record, the candidates
 read (records outside the batch whose match fields a scope read), the index keys read and written,
 the identifier items read and the store requests (calls that are one request, or one batch of
-requests, to a remote store).
+requests, to a remote store), the pairs decided and, of them, those no key pairs once every record
+is in: decided while a chain or a block was smaller (what grows with the population).
+``--parts`` adds where probabilistic ingest's extra CPU goes: each part of the linkage (``PARTS``)
+timed by ``time.process_time`` around the calls ingest makes (the outermost call of each, so a part
+called from within itself is counted once), best of two runs with exact ingest, in µs a record; a
+part is inclusive of the parts it calls.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from connectors.jsonl import draft_from_flat
@@ -160,8 +168,127 @@ def work_counts(drafts: Sequence[Any], batch_size: int) -> dict[str, float]:
         _ingest_all(drafts, store, settings, batch_size)
     finally:
         link_scope.Scope.add_candidates = original  # type: ignore[method-assign]
-    counts = {"candidates read": read[0], **store.counts}
+    assert settings.linkage is not None
+    decided = settings.linkage.decisions.known.keys()
+    counts = {
+        "candidates read": read[0],
+        **store.counts,
+        "pairs decided": settings.linkage.decisions.scored,
+        "of them no candidates at the end": len(decided - _final_pairs(drafts, settings)),
+    }
     return {name: value / len(drafts) for name, value in counts.items()}
+
+
+def _final_pairs(drafts: Sequence[Any], settings: IngestSettings) -> set[tuple[str, str]]:
+    """The candidate pairs of the records' last versions, as one batch of them all would pair them
+    (``candidate_pairs``): a pair ingest decided and not among these was a candidate in passing (a
+    chain's neighbours before a later record came between them, a block before it grew dense)."""
+    from core.linkage.blocking import candidate_pairs
+    from core.linkage.fields import from_source_record
+
+    assert settings.linkage is not None
+    assert settings.linkage.model is not None
+    options = NormaliseOptions(default_region="GB")
+    last: dict[str, SourceRecord] = {}
+    for draft in drafts:
+        outcome = normalise_record(draft, options)
+        if isinstance(outcome, SourceRecord):
+            last[outcome.key] = outcome
+    records = [from_source_record(r) for r in last.values()]
+    found = candidate_pairs(records, settings.linkage.model.max_block_size)
+    keys = [r.key for r in records]
+    return {(keys[a], keys[b]) if keys[a] < keys[b] else (keys[b], keys[a]) for a, b in found.pairs}
+
+
+PARTS: tuple[tuple[str, str, str | None, str], ...] = (
+    ("the linkage (plan_linked)", "core.link_plan", None, "plan_linked"),
+    ("the batch's records as nodes (Scope.add_batch)", "core.link_scope", "Scope", "add_batch"),
+    ("filing: the index changes (changes_for)", "core.link_plan", None, "changes_for"),
+    ("filing: the write-ahead entries (ahead)", "core.link_plan", None, "ahead"),
+    ("filing: the store's update_blocks", "core.storage.memory", "InMemoryProfileStore", "update_blocks"),
+    ("reading: index keys (Scope.read_index)", "core.link_scope", "Scope", "read_index"),
+    ("reading: crowded keys' neighbours (neighbours_to_read)", "core.link_plan", None, "neighbours_to_read"),
+    ("reading: candidates as nodes (Scope.add_candidates)", "core.link_scope", "Scope", "add_candidates"),
+    ("reading: widening (Scope.widen)", "core.link_scope", "Scope", "widen"),
+    ("pairs chains make and unmake (shifted_pairs)", "core.link_plan", None, "shifted_pairs"),
+    ("the graph (Scope.graph)", "core.link_scope", "Scope", "graph"),
+    ("the walk, deciding included (reachable)", "core.link_scope_graph", None, "reachable"),
+    ("deciding pairs (DecisionCache.decide_keys)", "core.link_reach", "DecisionCache", "decide_keys"),
+    ("the link graph (link_graph)", "core.link_scope_graph", None, "link_graph"),
+)
+"""The parts ``--parts`` times: label, module, class (None: a module-level name), attribute: each at
+the name ingest calls it through (tests/unit/test_bench_linkage_throughput.py checks each is
+reached). Only calls made a few times a batch are wrapped: ``time.process_time`` costs about a
+microsecond, which a wrapper around each pair's ``decide`` added to every pair."""
+
+
+@contextmanager
+def _timed_parts(spent: dict[str, float]) -> Iterator[None]:
+    """Wrap every part of ``PARTS`` to add its CPU time to ``spent`` (outermost calls only); undone on
+    exit."""
+    undo: list[Callable[[], None]] = []
+    try:
+        for label, module_name, owner_name, attribute in PARTS:
+            module = importlib.import_module(module_name)
+            owner: Any = getattr(module, owner_name) if owner_name else module
+            own = owner.__dict__.get(attribute)
+            wrapped = _timer(getattr(owner, attribute), label, spent)
+            if owner_name and isinstance(own, staticmethod | classmethod):
+                raise TypeError(f"{label}: only plain methods and functions are timed")
+            setattr(owner, attribute, wrapped)
+            undo.append(
+                functools.partial(setattr, owner, attribute, own)
+                if own is not None
+                else functools.partial(delattr, owner, attribute)
+            )
+        yield
+    finally:
+        for step in reversed(undo):
+            step()
+
+
+def _timer(function: Callable[..., Any], label: str, spent: dict[str, float]) -> Callable[..., Any]:
+    depth = [0]
+    clock = time.process_time
+
+    @functools.wraps(function)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        if depth[0]:
+            return function(*args, **kwargs)
+        depth[0] += 1
+        start = clock()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[label] = spent.get(label, 0.0) + clock() - start
+            depth[0] -= 1
+
+    return timed
+
+
+def linkage_parts(drafts: Sequence[Any], batch_size: int, repeat: int = 2) -> dict[str, float]:
+    """µs a record of exact ingest, probabilistic ingest and each part of its linkage (``PARTS``),
+    each the best of ``repeat`` runs, the modes taking turns."""
+    best: dict[str, float] = {}
+    for _ in range(repeat):
+        for mode in ("exact ingest", "probabilistic ingest"):
+            exact = mode == "exact ingest"
+            settings = IngestSettings() if exact else IngestSettings(linkage=LinkageSettings())
+            spent: dict[str, float] = {}
+            store = InMemoryProfileStore()
+            with _untimed() if exact else _timed_parts(spent), bulk_gc():
+                cpu = time.process_time()
+                _ingest_all(drafts, store, settings, batch_size)
+                spent[mode] = time.process_time() - cpu
+            for label, seconds in spent.items():
+                best[label] = min(best.get(label, seconds), seconds)
+    order = ["exact ingest", "probabilistic ingest", *(label for label, *_ in PARTS)]
+    return {label: best[label] / len(drafts) * 1e6 for label in order if label in best}
+
+
+@contextmanager
+def _untimed() -> Iterator[None]:
+    yield
 
 
 def main() -> None:
@@ -170,6 +297,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--counts", action="store_true", help="also count the store work per record")
+    parser.add_argument("--parts", action="store_true", help="also time the linkage's parts (CPU)")
     args = parser.parse_args()
     modes = {"exact": IngestSettings(), "probabilistic": IngestSettings(linkage=LinkageSettings())}
     print(
@@ -189,6 +317,10 @@ def main() -> None:
         if args.counts:
             counts = work_counts(drafts, args.batch)
             print("    a record, probabilistic: " + ", ".join(f"{v:.1f} {k}" for k, v in counts.items()))
+        if args.parts:
+            print("    CPU us a record (best of 2; a part includes the parts it calls):")
+            for label, micros in linkage_parts(drafts, args.batch).items():
+                print(f"      {label:58} {micros:7.1f}")
         wall_ratio = best["probabilistic"][0] / best["exact"][0]
         ratio = best["probabilistic"][1] / best["exact"][1]
         verdict = f"ratio {ratio / TARGET_RATIO:.2f} (>= 1.00 meets it)"
