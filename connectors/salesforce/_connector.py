@@ -167,9 +167,8 @@ class SalesforceConnector(RestConnector):
             yield from super().walk(stream, again)
 
     def version_content(self, record: Any) -> Any:
-        """A record without its ``attributes`` (REST sends them, Bulk CSV does not; ``_bulk``
-        spells the rest as REST does), so the version a bulk job delivered on the watermark is not
-        pulled again through REST."""
+        """A record as Bulk CSV and REST JSON spell it alike (``_without_attributes``), so the version
+        a bulk job delivered on the watermark is not pulled again through REST."""
         return _without_attributes(record)
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
@@ -302,8 +301,17 @@ def make_plugin(sandbox: Callable[..., Any] | None) -> ConnectorPlugin:
 
 
 def _without_attributes(value: Any) -> Any:
+    """What Bulk CSV and REST JSON say alike of a record: no ``attributes``, no null fields (CSV
+    leaves a null nested field out), numbers as numbers (CSV writes ``17272.43`` as text)."""
     if isinstance(value, Mapping):
-        return {k: _without_attributes(v) for k, v in value.items() if k != "attributes"}
+        return {k: _without_attributes(v) for k, v in value.items() if k != "attributes" and v is not None}
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | str):
+        try:
+            return repr(float(value))
+        except ValueError:
+            return value
     return value
 
 
