@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, runtime_checkable
 
@@ -207,7 +208,14 @@ class VendorSandbox:
 
     # --- serving ------------------------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request as the vendor would, faults included."""
+        """Answer one request as the vendor would, faults included, with the ``Date`` header every
+        real API sends (RFC 9110: when it answered, by its own clock, here ``clock``)."""
+        response = self._respond(request)
+        if "date" not in response.headers:
+            response.headers["Date"] = format_datetime(self.clock.now().astimezone(UTC), usegmt=True)
+        return response
+
+    def _respond(self, request: httpx.Request) -> httpx.Response:
         route_name = f"{request.method} {request.url.path}"
         with self._stats_lock:
             self.stats.requests += 1

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from connectors._http import CursorPaginator, PaginationError, paginate, value_at
-from connectors.cursor_tags import id_tag
+from connectors.cursor_seconds import dated, mark
+from connectors.cursor_tags import same_record, version_tag
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
@@ -106,9 +107,14 @@ class HubSpotPull(HubSpotClient):
             junk = [r for r in found if not isinstance(r, dict)]  # the mapping quarantines these
             has_more = bool(value_at(data, "paging.next.after"))
             # ``seen`` lists records returned at the watermark; one modified since has a later time.
-            fresh = [
-                r for r in raw if not (self._tag(r) in state.seen and _modified(r, bound) == state.watermark)
-            ]
+            fresh = []
+            for r in raw:
+                modified = _modified(r, bound)
+                if modified is None or modified != state.watermark:
+                    fresh.append(r)
+                elif (tag := self._tag(r)) not in state.seen:
+                    # another version of a contact returned at the watermark: dated after them all
+                    fresh.append(mark(r, len(state.seen)) if same_record(tag, state.seen) else r)
             following = advance(
                 state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE, bound=bound, tag=self._tag
             )
@@ -129,8 +135,9 @@ class HubSpotPull(HubSpotClient):
             state = following
 
     def _tag(self, contact: Mapping[str, Any]) -> str:
-        """The tag the cursor keeps of a contact's id."""
-        return id_tag(self.cursor_tag_key, contact_id(contact))
+        """The tag the cursor keeps of a contact: its id with its content (``version_tag``), so a
+        contact changed again on the watermark's timestamp is returned again."""
+        return version_tag(self.cursor_tag_key, contact_id(contact), contact)
 
     def _archived(self, state: IncrementalState, bound: TimeBound) -> Iterator[RawPage]:
         """The contacts archived (deleted) since ``state.archived_since``, as tombstones' pages.
@@ -189,7 +196,7 @@ class HubSpotPull(HubSpotClient):
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
         """Each contact of ``page`` as a draft (pure; bad values are left for normalisation)."""
-        return [contact_to_draft(record) for record in page.records]
+        return dated([contact_to_draft(record) for record in page.records], page.records)
 
 
 # --- helpers (pure) -------------------------------------------------------------------------------
@@ -227,7 +234,7 @@ def advance(
     bound: TimeBound | None = None,
 ) -> IncrementalState:
     """The incremental state after one search page (``raw``: every result, seen ones included);
-    ``tag`` gives what the cursor keeps of a contact's id (connectors.cursor_tags).
+    ``tag`` gives what the cursor keeps of a contact's version (connectors.cursor_tags).
 
     In the tie phase the id keyset moves to the page's highest id, and the tags of the page's contacts
     leave ``seen`` (the keyset is past them); once the timestamp is exhausted the time phase resumes

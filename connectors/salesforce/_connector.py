@@ -166,6 +166,11 @@ class SalesforceConnector(RestConnector):
             again = StreamState(since=state.high, skip=state.at_high, high=state.high, at_high=state.at_high)
             yield from super().walk(stream, again)
 
+    def version_content(self, record: Any) -> Any:
+        """A record as Bulk CSV and REST JSON spell it alike (``_without_attributes``), so the version
+        a bulk job delivered on the watermark is not pulled again through REST."""
+        return _without_attributes(record)
+
     def to_records(self, page: RawPage) -> list[RecordDraft]:
         # Junk elements (not objects) stay: the SDK's mapping quarantines them one by one.
         live = [r for r in page.records if not (isinstance(r, Mapping) and r.get("IsDeleted") is True)]
@@ -293,6 +298,21 @@ def build(settings: ConnectorSettings) -> SalesforceConnector:
 
 def make_plugin(sandbox: Callable[..., Any] | None) -> ConnectorPlugin:
     return ConnectorPlugin(spec=DECLARATION.connector_spec(), build=build, sandbox=sandbox)
+
+
+def _without_attributes(value: Any) -> Any:
+    """What Bulk CSV and REST JSON say alike of a record: no ``attributes``, no null fields (CSV
+    leaves a null nested field out), numbers as numbers (CSV writes ``17272.43`` as text)."""
+    if isinstance(value, Mapping):
+        return {k: _without_attributes(v) for k, v in value.items() if k != "attributes" and v is not None}
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | str):
+        try:
+            return repr(float(value))
+        except ValueError:
+            return value
+    return value
 
 
 __all__ = [

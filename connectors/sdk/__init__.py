@@ -19,13 +19,15 @@ A simple vendor is a declaration, two small hooks (push, erase) and a sandbox::
     )
     PLUGIN = declare_plugin(DECLARATION, sandbox=make_sandbox)
 
-``RestConnector`` pulls incrementally with a cursor that keeps the watermark and the ids seen on it
-(ties across a page boundary are neither missed nor repeated), resumes from any page, and paces
-and retries through ``connectors._http``. See docs/connectors.md for the whole guide.
+``RestConnector`` pulls incrementally with a cursor that keeps the watermark and the record versions
+seen on it (ties across a page boundary are neither missed nor repeated; a record changed again on
+the watermark second comes back), resumes from any page, and paces and retries through
+``connectors._http``. See docs/connectors.md for the whole guide.
 """
 
 import typing
 
+from connectors.cursor_tags import version_tag
 from core.connector import lazy_exports
 
 from ._connector import RestConnector, RestContext, declare_plugin
@@ -109,4 +111,5 @@ __all__ = [
     "parse_point",
     "profile_to_payload",
     "record_to_draft",
+    "version_tag",
 ]

@@ -19,7 +19,8 @@ from connectors._http import (
     resolve_secret,
     value_at,
 )
-from connectors.cursor_tags import id_tag, tag_key
+from connectors.cursor_seconds import dated
+from connectors.cursor_tags import id_tag, tag_key, version_tag
 from connectors.secrets import revealed
 from core.connector import (
     ConnectorPlugin,
@@ -35,7 +36,7 @@ from core.schema import Identifier, Profile, RecordDraft
 from core.time_bound import TimeBound
 
 from ._cursor import PullCursor, StreamState, accept, format_point, parse_point
-from ._declaration import Operation, RestConnectorSpec, Stream, Window
+from ._declaration import Incremental, Operation, RestConnectorSpec, Stream, Window
 from ._mapping import profile_to_payload, record_to_draft
 
 
@@ -73,6 +74,11 @@ def _windows(windows: tuple[Window, ...]) -> tuple[RateLimiter, ...]:
 
 class RestConnector:
     """A connector driven by its declaration. Close it (or use ``with``) to release its connections."""
+
+    versioned_tags: bool = True
+    """Whether the cursor keeps a tag of each record's id with its content (``version_tag``), so a
+    record changed again on its watermark second is pulled; False keeps the id alone (``id_tag``),
+    for a vendor whose records never change under one id (Stripe's events)."""
 
     def __init__(self, declaration: RestConnectorSpec, settings: ConnectorSettings) -> None:
         self.declaration = declaration
@@ -193,29 +199,36 @@ class RestConnector:
     def _key_point(
         self, stream: Stream, bound: TimeBound | None = None
     ) -> Callable[[Any], tuple[str, datetime | None]]:
-        """A record's key, as the tag the cursor keeps of it (connectors.cursor_tags), and its
+        """A record's key, as the tag the cursor keeps of its version (connectors.cursor_tags
+        ``version_tag``: its id with its content, or its id alone without ``versioned_tags``), and its
         modification time; a time more than a day ahead of ``bound``'s start (default: now, when the
         walk begins) is read as that start (``core.time_bound``)."""
         incremental = stream.incremental
         bound = bound or TimeBound.from_now()
-        tag_of = self.cursor_tag_key
+        tag_of, versioned = self.cursor_tag_key, self.versioned_tags
 
         def key_point(record: Any) -> tuple[str, datetime | None]:
-            key = id_tag(tag_of, str(value_at(record, stream.primary_key) or ""))
-            if incremental is None:
-                return key, None
-            value = value_at(record, incremental.cursor_field)
-            if value in (None, "") and incremental.fallback_field:
-                value = value_at(record, incremental.fallback_field)
-            point = parse_point(value, incremental.time_format)
-            return key, None if point is None else bound.clamp(point)
+            record_id = str(value_at(record, stream.primary_key) or "")
+            if versioned:
+                key = version_tag(tag_of, record_id, self.version_content(record))
+            else:
+                key = id_tag(tag_of, record_id)
+            return key, _point(incremental, record, bound)
 
         return key_point
 
+    def version_content(self, record: Any) -> Any:
+        """What of a record says which version it is (``version_tag`` digests it): the record as the
+        vendor sent it. A vendor read through two APIs that spell one version differently (Salesforce:
+        Bulk CSV, REST JSON) overrides this with the parts they share, or a version read through one
+        comes back once through the other (a repeat, never a loss)."""
+        return record
+
     def to_records(self, page: RawPage) -> list[RecordDraft]:
-        """Map a page's records with the field mapping of the stream that yielded it."""
+        """Map a page's records with the field mapping of the stream that yielded it (a record the
+        cursor marked dated after the versions delivered on its second: connectors.cursor_seconds)."""
         stream = self.declaration.stream_for(page.object_type)
-        return [record_to_draft(self.declaration.name, stream, r) for r in page.records]
+        return dated([record_to_draft(self.declaration.name, stream, r) for r in page.records], page.records)
 
     # --- push and erase ----------------------------------------------------------------------------
     def from_profile(self, profile: Profile) -> Payload | None:
@@ -239,6 +252,17 @@ class RestConnector:
         if self.declaration.erase is None:
             raise ConnectorConfigError(f"{self.declaration.name} cannot erase")
         return self.declaration.erase(self.context, identifiers)
+
+
+def _point(incremental: Incremental | None, record: Any, bound: TimeBound) -> datetime | None:
+    """A record's modification time, read as ``bound``'s start when too far ahead; None without one."""
+    if incremental is None:
+        return None
+    value = value_at(record, incremental.cursor_field)
+    if value in (None, "") and incremental.fallback_field:
+        value = value_at(record, incremental.fallback_field)
+    point = parse_point(value, incremental.time_format)
+    return None if point is None else bound.clamp(point)
 
 
 def declare_plugin(

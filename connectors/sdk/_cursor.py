@@ -1,4 +1,4 @@
-"""The pull cursor of a declared connector: per stream, a watermark, the ids seen on it, and the page.
+"""The pull cursor of a declared connector: per stream, a watermark, the versions seen on it, and the page.
 
 A walk reads a stream sorted or filtered by its modification time, following the vendor's own page
 tokens. Its lower bound stays fixed for the whole walk (``since``); what it has read is summed up as
@@ -8,7 +8,10 @@ ends, ``high`` becomes the next walk's ``since``.
 Why ids at the watermark: vendors stamp many records with the same second (an import, a bulk update).
 A next walk asking for "after ``w``" would miss records stamped ``w`` that arrived after the last walk
 read ``w``; asking for "from ``w``" would return the ones already read again. So the next walk asks
-from ``w`` (one resolution earlier if the vendor's filter is strict) and drops the ids it already has.
+from ``w`` (one resolution earlier if the vendor's filter is strict) and drops the records it already
+has, in the version it has them: the key ``accept`` is given is a tag of the record's id with its
+content (``connectors.cursor_tags.version_tag``), so a record changed again within the watermark
+second, which keeps its time, is returned again; one returned unchanged is dropped.
 
 Why the vendor's page token and not our own offset: a record that changes mid-walk leaves its place
 in the order; an offset would then skip the record after it. Every page carries the whole state,
@@ -18,7 +21,9 @@ walked safely when every page overlaps the one before: ``OverlapOffsetPaging``.)
 Why tags, not ids: the cursor is stored in the table (``SYNC#<connector>``), and an erased person's
 records may be among those at the watermark. The connector hands ``accept`` keyed tags of the ids
 (connectors.cursor_tags, keyed by its credentials), so ``skip`` and ``at_high`` name nobody. Version-1
-cursors (ids in clear) are read and re-keyed.
+cursors (ids in clear) are read and re-keyed; their tags, and those of a cursor written before tags
+held the content, name ids and no version: the records of their watermark second are returned once
+more (a repeat, which ingest takes as unchanged, never a loss).
 
 Why a walk not in modification order starts the next one no later than it began (``started``): a
 walk that pages by id reads record A, then A changes, then the walk reads B, changed later still. The
@@ -33,7 +38,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from connectors.cursor_tags import tagged
+from connectors.cursor_seconds import mark
+from connectors.cursor_tags import latest_of, same_record, tagged
 from core.errors import ConnectorConfigError
 
 _VERSION: Final = 2
@@ -92,7 +98,7 @@ class StreamState:
         """Whether a record was returned before this walk (older than ``since``, or seen on it)."""
         if point is None or self.since is None:
             return False
-        return point < self.since or (point == self.since and key in self.skip)
+        return point < self.since or (point == self.since and latest_of(key, self.skip))
 
     def read(self, key: str, point: datetime | None) -> StreamState:
         """The state after returning one record."""
@@ -100,8 +106,8 @@ class StreamState:
             return self
         if self.high is None or point > self.high:
             return replace(self, high=point, at_high=(key,))
-        if point == self.high and key not in self.at_high:
-            return replace(self, at_high=(*self.at_high, key)[-SEEN_LIMIT:])
+        if point == self.high:  # (delivered again: last, so the version it left does not hide it)
+            return replace(self, at_high=_last((*self.at_high, key))[-SEEN_LIMIT:])
         return self
 
     def finished(self, latest: datetime | None = None) -> StreamState:
@@ -122,9 +128,13 @@ class StreamState:
         if high is None or (self.since is not None and high < self.since):
             return StreamState(self.since, self.skip)
         if high == self.since:
-            merged = dict.fromkeys((*self.skip, *at_high))
-            return StreamState(self.since, tuple(merged)[-SEEN_LIMIT:])
+            return StreamState(self.since, _last((*self.skip, *at_high))[-SEEN_LIMIT:])
         return StreamState(high, at_high)
+
+
+def _last(tags: tuple[str, ...]) -> tuple[str, ...]:
+    """``tags`` once each, where each was last: the order versions were delivered in (``latest_of``)."""
+    return tuple(reversed(dict.fromkeys(reversed(tags))))
 
 
 def accept(
@@ -132,9 +142,14 @@ def accept(
 ) -> tuple[list[dict[str, Any]], StreamState]:
     """Apply one page: the records not returned before, and the state after them.
 
-    ``key_point(record)`` gives ``(primary key, modification time or None)``. Records with no readable
+    ``key_point(record)`` gives ``(key, modification time or None)``: the key is what the cursor
+    keeps of the record at the watermark, best the tag of its version
+    (``connectors.cursor_tags.version_tag``; a tag of the id alone skips a record changed again on
+    the watermark second). Records with no readable
     time are always returned (normalise quarantines them) and never move the watermark, and so are
-    elements that are not objects at all (the mapping quarantines them). A time too far ahead is
+    elements that are not objects at all (the mapping quarantines them). A record on the watermark
+    that the cursor delivered there in another version is marked (``connectors.cursor_seconds.mark``)
+    so that ``to_records`` dates it after the versions delivered there. A time too far ahead is
     the caller's to clamp in ``key_point`` (``core.time_bound``), so it cannot carry the watermark
     past the pull.
     """
@@ -146,7 +161,10 @@ def accept(
         key, point = key_point(record)
         if state.passed(key, point):
             continue
-        emit.append(dict(record))
+        # Another version of a record the cursor delivered on its watermark was made after every
+        # version it delivered there: marked, its draft is dated after them (connectors.cursor_seconds).
+        again = point is not None and point == state.since and same_record(key, state.skip)
+        emit.append(mark(record, len(state.skip)) if again else dict(record))
         state = state.read(key, point)
     return emit, state
 

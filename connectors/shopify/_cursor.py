@@ -2,8 +2,9 @@
 
 Each stream walks ``updated_at:>='<since>'`` sorted by UPDATED_AT. Shopify timestamps have one-second
 precision and many records can share one, so the lower bound is inclusive and the cursor keeps, with
-``since``, the ids already delivered at or after it (``skip``: id -> updatedAt). A record comes back
-again only when its ``updatedAt`` differs from the one delivered, that is when it really changed.
+``since``, the versions already delivered at or after it (``skip``: tag -> updatedAt). A record comes
+back again only when its ``updatedAt`` or its content differs from the one delivered, that is when it
+really changed.
 
 During a walk the cursor also holds the GraphQL ``after`` position, the number of nodes walked (paging
 stops at 25,000 objects), the newest timestamp delivered so far (``high``) with the ids delivered at it,
@@ -12,11 +13,14 @@ stream runs; when both are done the run is complete and the next ``pull`` starts
 
 The cursor is stored in the table (``SYNC#shopify``), and an erased person's records may be among
 those delivered at the watermark second, so it never holds a record's id: the id maps are keyed by
-``id_tag``, an HMAC of the id under a key derived from the shop's access token (which lives in
-Secrets Manager, not in the table). A tag names nobody to whoever reads the table; 64 bits keep
-thousands of records sharing one second apart. When the token is rotated the tags stop matching and
-the records of the watermark second are delivered once more, which ingest takes as unchanged.
-Version-1 cursors (ids in clear) are read and re-keyed.
+``version_tag``, an HMAC of the id and the node's content under a key derived from the shop's access
+token (which lives in Secrets Manager, not in the table). A tag names nobody to whoever reads the
+table; 64 bits keep thousands of records sharing one second apart. The content is in the tag because
+Shopify stamps whole seconds: a record delivered on the watermark second and changed again within it
+keeps its ``updatedAt``, and only its content says it is another version. When the token is rotated
+(or a cursor written before the content was tagged is read) the tags stop matching and the records
+of the watermark second are delivered once more, which ingest takes as unchanged. Version-1 cursors
+(ids in clear) are read and re-keyed.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.cursor_tags import id_tag
+from connectors.cursor_tags import id_tag, latest_of, version_tag
 from connectors.cursor_tags import tag_key as connector_tag_key
 from core.errors import ConnectorConfigError
 from core.time_bound import TimeBound
@@ -98,16 +102,18 @@ class StreamState:
         self.high, self.high_ids = self.since, dict(self.skip)
 
     def already_delivered(self, tag: str, updated_at: str | None) -> bool:
-        """Whether the record tagged ``tag`` (``id_tag``) was delivered at ``updated_at``."""
-        return updated_at is not None and self.skip.get(tag) == updated_at
+        """Whether the record version tagged ``tag`` (``version_tag``) was delivered at ``updated_at``."""
+        return updated_at is not None and self.skip.get(tag) == updated_at and latest_of(tag, self.skip)
 
     def delivered(self, tag: str, updated_at: str | None) -> None:
-        """Note a record (by its ``id_tag``) handed to the caller, moving ``high`` forward."""
+        """Note a record version (by its ``version_tag``) handed to the caller, moving ``high`` forward."""
         if updated_at is None:
             return
         if self.high is None or updated_at > self.high:
             self.high, self.high_ids = updated_at, {tag: updated_at}
         elif updated_at == self.high:
+            # last, so the version it left does not hide it (``latest_of``: A, B, then A again)
+            self.high_ids.pop(tag, None)
             self.high_ids[tag] = updated_at
 
     def finish_walk(self, bound: TimeBound | None = None) -> None:
@@ -203,4 +209,5 @@ __all__ = [
     "canonical_time",
     "id_tag",
     "tag_key",
+    "version_tag",
 ]

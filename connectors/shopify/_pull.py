@@ -22,13 +22,15 @@ from connectors._http import (
     describe_vendor_error,
     secret_env_var,
 )
+from connectors.cursor_seconds import dated, mark
+from connectors.cursor_tags import same_record
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
 
 from . import _documents as docs
 from ._client import CREDENTIAL, ShopifyBulkOperationError, ShopifyClient
-from ._cursor import STREAMS, BulkPosition, PullState, StreamState, bounded_time, canonical_time, id_tag
+from ._cursor import STREAMS, BulkPosition, PullState, StreamState, bounded_time, canonical_time, version_tag
 from ._mapping import CUSTOMER, ORDER, SOURCE, draft
 
 _BULK_DONE: Final = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
@@ -172,7 +174,7 @@ class ShopifyPull(ShopifyClient):
                 fresh.append(node)  # junk in the list: the mapping quarantines it
                 continue
             tag, updated = (
-                id_tag(self._tag_key, str(node.get("id"))),
+                version_tag(self._tag_key, str(node.get("id")), node),
                 bounded_time(node.get("updatedAt"), bound),
             )
             if position.already_delivered(tag, updated):
@@ -181,8 +183,11 @@ class ShopifyPull(ShopifyClient):
                 # Shopify documents the customers filter on updated_at as "matching a whole day": what
                 # comes back from before the bound was delivered by the walk that set it.
                 continue
+            # Another version of a record delivered on the watermark: made after every one delivered.
+            again = updated is not None and updated == position.since and same_record(tag, position.skip)
+            seen = len(position.skip)
             position.delivered(tag, updated)
-            fresh.append(node)
+            fresh.append(mark(node, seen) if again else node)
         return fresh
 
     def _restart_walk(self, stream: str, position: StreamState) -> None:
@@ -228,7 +233,7 @@ class ShopifyPull(ShopifyClient):
             for node in chunk:
                 updated = bounded_time(node.get("updatedAt"), self._bound) if isinstance(node, dict) else None
                 if updated is not None and updated >= bulk.started:
-                    bulk.late[id_tag(self._tag_key, str(node.get("id")))] = updated
+                    bulk.late[version_tag(self._tag_key, str(node.get("id")), node)] = updated
             bulk.offset += len(chunk)
             if start + size >= len(roots):
                 position.finish_bulk(bulk)
@@ -282,7 +287,7 @@ class ShopifyPull(ShopifyClient):
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
         """Map a page of customers or orders (``page.object_type``); never raises."""
-        return [draft(page.object_type, node) for node in page.records]
+        return dated([draft(page.object_type, node) for node in page.records], page.records)
 
 
 def _updated_since(since: str | None) -> str | None:

@@ -177,6 +177,11 @@ def _tombstone(event: Any, object_type: str) -> RecordDraft:
 class StripeConnector(RestConnector):
     """The declared Stripe connector (see the module docstring for what it adds)."""
 
+    #: Its streams' time is ``created``, which a change never moves: an event never changes under
+    #: its id, and an object's changes come as events. So the cursor keeps ids alone (the full
+    #: walk's seen events, ``_full_walk``, are tags of ids).
+    versioned_tags = False
+
     def pull(self, cursor: str | None = None) -> Iterator[RawPage]:
         if cursor is None:
             cursor = self._full_walk()

@@ -4,15 +4,14 @@ in whole seconds): the ``StripeConnector``'s pull puts them in ``AFTER``, its ma
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any
 
+from connectors.cursor_seconds import AFTER, END_OF_SECOND
 from connectors.sdk import SEEN_LIMIT, parse_point
 
-#: The key ``pull`` adds to an event it keeps: microseconds past ``created`` that date its version
-#: (``sub_second``). Not a Stripe field; only ``to_records`` reads it, and no draft carries it.
-AFTER: Final = "profilesync_after_us"
-#: A deletion is dated at the end of its second: after every update of that second.
-_END_OF_SECOND: Final = 999_999
+#: ``AFTER``: the key ``pull`` adds to an event it keeps: microseconds past ``created`` that date its
+#: version (``sub_second``), the key every cursor marks with (connectors.cursor_seconds). A deletion
+#: is dated at the end of its second (``END_OF_SECOND``): after every update of that second.
 
 
 def stamp(event: dict[str, Any]) -> datetime | None:
@@ -50,7 +49,7 @@ def sub_second(
     if created is None:
         return event
     if deletion:
-        return {**event, AFTER: _END_OF_SECOND}
+        return {**event, AFTER: END_OF_SECOND}
     before = (seen if since is not None and created == since else 0) + older
     return {**event, AFTER: 1 + min(before, SEEN_LIMIT)}
 

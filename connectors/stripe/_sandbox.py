@@ -33,8 +33,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
@@ -152,12 +151,7 @@ class StripeSandbox(VendorSandbox):
         return response
 
     def route(self, request: httpx.Request) -> httpx.Response:
-        response = self._answer(request)
-        # Every answer says when, by the account's clock (RFC 9110 ``Date``), as Stripe's do.
-        response.headers["Date"] = format_datetime(self.clock.now().astimezone(UTC), usegmt=True)
-        return response
-
-    def _answer(self, request: httpx.Request) -> httpx.Response:
+        # (Every answer says when, by the account's clock: ``Date``, from ``VendorSandbox.handle``.)
         method, parts = request.method, request.url.path.strip("/").split("/")
         params = dict(request.url.params)
         params.update(events.indexed(request.url.params.multi_items()))

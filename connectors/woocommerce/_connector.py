@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from connectors.cursor_seconds import dated
 from connectors.sdk import RestConnector
 from core.connector import ConnectorPlugin, ConnectorSettings, Payload, RawPage
 from core.errors import ConnectorConfigError
@@ -52,7 +53,8 @@ class WooCommerceConnector(RestConnector):
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
         mapper = customer_draft if page.object_type == CUSTOMER else order_draft
-        return [mapper(record) for record in page.records]
+        # A record the cursor marked is dated after the versions delivered on its second.
+        return dated([mapper(record) for record in page.records], page.records)
 
     def from_profile(self, profile: Profile) -> Payload | None:
         if not customer_ids(profile):

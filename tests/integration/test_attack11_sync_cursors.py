@@ -13,10 +13,11 @@ whole seconds, so a change made later in the second the pull began was stamped b
 and never asked for (HubSpot, Klaviyo, Salesforce, Stripe lost them; WooCommerce pulled that second's
 records again on every run). ``TimeBound.from_now`` starts at the whole second now.
 
-Found, not fixed: a record delivered on its cursor's watermark second and changed again within that second (a
-tool stamping seconds: Shopify, WooCommerce, Salesforce, Klaviyo; the HubSpot sandbox stamps seconds
-too) is never pulled again: the cursor remembers the ids it delivered at the watermark
-(connectors/cursor_tags.py) and skips them, whatever their content now.
+Found and fixed: a record delivered on its cursor's watermark second and changed again within that
+second (a tool stamping seconds: Shopify, WooCommerce, Salesforce, Klaviyo; the HubSpot sandbox stamps
+seconds too) was never pulled again: the cursor remembered the ids it delivered at the watermark and
+skipped them, whatever their content now. It now keeps tags of the versions delivered, the id with
+the content (``connectors.cursor_tags.version_tag``).
 """
 
 from __future__ import annotations
@@ -44,22 +45,6 @@ from tests.integration.test_attack4_pages_change_while_paged import (
 )
 
 pytestmark = pytest.mark.slow
-
-#: The connectors whose cursor skips a record changed again on its watermark second.
-SKIPS_A_SECOND_CHANGE = {"hubspot", "klaviyo", "salesforce", "shopify", "woocommerce"}
-SECOND_CHANGE = (
-    "a record delivered on the cursor's watermark second and changed again within that second is "
-    "skipped by every later incremental pull: the cursor keeps tags of the ids delivered at the "
-    "watermark (connectors/cursor_tags.py `tagged`, the SDK's and each connector's 'skip'/'seen' "
-    "list) and drops a record whose id it holds, whatever its content. Smallest case: full pull; "
-    "touch one contact at T; pull (cursor w=T, skip=[its tag]); touch it again at T; pull -> "
-    "pulled 0, the store keeps the first change for good (until a full refresh). Proposed fix: tag "
-    "the id with the version delivered (id_tag(key, f'{id}\\0{record_hash or the vendor updated_at "
-    "with its sub-second part}')) so a record at the watermark is skipped only in the version the "
-    "cursor delivered; an older cursor's plain id tags then deliver that second once more, which "
-    "ingest takes as unchanged"
-)
-
 
 #: Room for the extra full pulls this test makes (each run is compared with one): Stripe's sandbox
 #: answers 25 requests a second, and the client's retries do not wait here.
@@ -157,15 +142,7 @@ def test_odd_dates_and_failing_pages_move_every_cursor_past_what_it_delivered(na
         connector.close()
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=SECOND_CHANGE))
-        if n in SKIPS_A_SECOND_CHANGE
-        else n
-        for n in sorted(PLUGINS)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(PLUGINS))
 def test_a_record_changed_again_on_its_watermark_second_is_pulled(name: str) -> None:
     sandbox = _sandbox(name)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()

@@ -59,10 +59,32 @@ def test_a_version_1_cursor_with_ids_in_clear_is_read_and_re_keyed(
     tied = sandbox.add_records(3, at=at)
     ms = int(at.timestamp() * 1000)
     old = json.dumps({"v": 1, "m": "inc", "w": ms, "t": None, "s": sorted(_ids(tied)), "p": "time"})
-    # WHEN it is pulled from
+    # WHEN it is pulled from, and then from the cursor that pull writes
     pages = list(hubspot.pull(old))
-    # THEN they are known (none comes back) and the cursor written next names none of them
-    assert [r for p in pages for r in p.records] == []
+    after = [r for p in hubspot.pull(pages[-1].cursor) for r in p.records]
+    # THEN they come back once (its tags name ids, not the versions delivered: a repeat, never a
+    # loss), the cursor written next names none of them, and the pull after returns none of them
+    assert sorted(str(r["id"]) for p in pages for r in p.records) == sorted(_ids(tied))
     assert not [i for i in _ids(tied) if i in (pages[-1].cursor or "")]
     state = decode(pages[-1].cursor, hubspot.cursor_tag_key)
     assert isinstance(state, IncrementalState)
+    assert after == []
+
+
+def test_a_contact_changed_again_on_the_watermark_millisecond_comes_back_dated_after(
+    sandbox: HubSpotSandbox, hubspot: HubSpotConnector
+) -> None:
+    # GIVEN a full pull, then three contacts changed on one millisecond and pulled
+    cursor = list(hubspot.pull(None))[-1].cursor
+    at = T + timedelta(seconds=5)
+    tied = sorted(sandbox.add_records(3, at=at))
+    cursor = list(hubspot.pull(cursor))[-1].cursor
+    # WHEN one of them changes again on that millisecond
+    sandbox.touch({tied[0]}, at=at)
+    pages = list(hubspot.pull(cursor))
+    # THEN the next pull returns it alone, dated after the three versions returned on it
+    drafts = [d for p in pages for d in hubspot.to_records(p)]
+    assert [d.source_id for d in drafts] == [tied[0].rsplit(":", 1)[1]]
+    assert drafts[0].updated_at == at + timedelta(microseconds=4)
+    # AND the pull after returns nothing
+    assert [r for p in hubspot.pull(pages[-1].cursor) for r in p.records] == []

@@ -47,6 +47,7 @@ def test_a_version_1_cursor_with_ids_in_clear_is_read_and_re_keyed() -> None:
     old = json.dumps({"v": 1, "phase": 2, "customers": dict(stream, skip={}, high_ids={}), "orders": stream})
     # WHEN it is read
     state = PullState.decode(old, KEY)
-    # THEN the order delivered at the watermark is still skipped, and the cursor written next names it not
+    # THEN the order's id is re-keyed as a tag (of the id alone: a pull delivers the watermark's
+    # records once more, and keeps the versions it delivered), and the cursor written next names it not
     assert state.streams["orders"].already_delivered(id_tag(KEY, ORDER), AT)
     assert "5912345678901" not in state.encode()
