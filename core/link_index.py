@@ -102,6 +102,15 @@ class BlockState(NamedTuple):
         from this item alone."""
         return bool(self.members) and all(member in self.orders for member in self.members)
 
+    def holds_as(self, read: BlockState) -> bool:
+        """Whether this key holds what ``read`` held: overloaded or not, its members, its child
+        objects (``LinkIndex.drop_blocks_as_read`` compares them; places go with their members)."""
+        return (self.overloaded, self.members, self.children) == (
+            read.overloaded,
+            read.members,
+            read.children,
+        )
+
 
 class BlockChange(NamedTuple):
     """Add and remove source keys under one index key; ``limit``: the most members it may hold.
@@ -229,9 +238,12 @@ class LinkIndex(Protocol):
         """Apply the adds and removals; a key whose members would pass its limit becomes overloaded."""
         ...
 
-    def drop_blocks(self, keys: Sequence[str]) -> None:
-        """Delete the keys' items whole, whatever they hold, overloaded or not: an erasure's own
-        write-ahead entries (core.link_filed), which no removal of members empties once overloaded."""
+    def drop_blocks_as_read(self, states: Sequence[BlockState]) -> list[str]:
+        """Delete each key's item whole (overloaded or not) only while it holds what was read
+        (``states``: whether overloaded, its members and its child objects): an overloaded write-ahead
+        entry (core.link_filed), which no removal of members empties. A key another writer dropped
+        and wrote afresh, or changed, since it was read stays. Returns the keys deleted (a key gone
+        already is not)."""
         ...
 
     def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:

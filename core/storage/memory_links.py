@@ -77,10 +77,15 @@ class InMemoryLinkIndex:
                 else:
                     blocks.pop(change.key, None)
 
-    def drop_blocks(self, keys: Sequence[str]) -> None:
+    def drop_blocks_as_read(self, states: Sequence[BlockState]) -> list[str]:
+        dropped: list[str] = []
         with self._links_lock:
-            for key in keys:
-                self._blocks.pop(key, None)
+            for read in states:
+                current = self._blocks.get(read.key)
+                if current is not None and current.holds_as(read):
+                    del self._blocks[read.key]
+                    dropped.append(read.key)
+        return dropped
 
     def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:
         with self._links_lock:
