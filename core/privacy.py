@@ -49,7 +49,7 @@ from core.person_scope import PersonScope, find_scope, locate, plan_erasure
 from core.ports import RETIRED_OWNER, ProfileStore, SyncStateStore
 from core.privacy_customer import _erase_customer, settle_merges
 from core.privacy_export import PersonExport, PushedRecord, export_person
-from core.privacy_orphans import delete_orphans, find_orphaned
+from core.privacy_orphans import delete_orphans, find_orphaned, orphan_targets
 from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, kept_by_policy
 from core.privacy_request import (
     AMBIGUOUS,
@@ -106,13 +106,20 @@ def ask_tools(
     tools: Mapping[str, Connector],
     unavailable: Mapping[str, str] | None = None,
 ) -> dict[str, ToolResult]:
-    """Ask every tool to erase what it holds of the person; one tool failing does not stop the others."""
+    """Ask every tool to erase what it holds of the person; one tool failing does not stop the others.
+    A request that found her only through an orphan (core.privacy_orphans: ``scope.sources`` holds
+    the record ids it named) asks each tool for those records as for a live customer's (``held``:
+    one the tool neither finds nor confirms gone is a failure, kept to be asked again), and for the
+    identifier the request named too, without that duty."""
     results: dict[str, ToolResult] = {}
+    held = scope.found or bool(scope.sources)
     for name in sorted({*tools, *(unavailable or {})}):
         connector = tools.get(name)
         targets = scope.tool_targets(name, connector)
         extras = scope.pushed_addresses(name, connector)
-        result = erase_in_tool(name, connector, targets, held=scope.found, extras=extras)
+        if not scope.found and held:
+            extras, targets = [*targets, *extras], orphan_targets(scope, name)
+        result = erase_in_tool(name, connector, targets, held=held, extras=extras)
         if connector is None and result.status == "failed":
             result = ToolResult(
                 name, "failed", (unavailable or {}).get(name, "unavailable"), 0, result.remaining
@@ -290,7 +297,9 @@ def erase_person(
     subject = subject_hash(salt, identifier)
     if failed:
         erasure.put_pending(
-            PendingErasure(request_id, subject, started, failed, scope.found, 1, requested_by)
+            PendingErasure(
+                request_id, subject, started, failed, scope.found or bool(scope.sources), 1, requested_by
+            )
         )
         report.pending = True
     if error is not None:
