@@ -254,10 +254,13 @@ class LinkIndex(Protocol):
         """Create the items that do not exist yet; an existing item (a decision) is never overwritten."""
         ...
 
-    def decide_review(self, item: ReviewItem) -> bool:
+    def decide_review(self, item: ReviewItem, read: ReviewItem | None = None) -> bool:
         """Store a person's decision (``item.status`` accepted or rejected) over the pair's item.
         Writes only over an existing item: False, writing nothing, when the pair has none (its
-        records were erased since it was read: core.link_review refuses the decision then)."""
+        records were erased since it was read: core.link_review refuses the decision then); with
+        ``read``, only while the pair's item is still the item read (as ``requeue_review``
+        compares it): an ingest that scored the pair again meanwhile, or another person's
+        decision, is not written over (core.link_review reads the item again)."""
         ...
 
     def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:

@@ -103,9 +103,9 @@ class InMemoryLinkIndex:
                     self._reviews[item.pair_id] = item
                     self.index_writes += 1
 
-    def decide_review(self, item: ReviewItem) -> bool:
+    def decide_review(self, item: ReviewItem, read: ReviewItem | None = None) -> bool:
         with self._links_lock:
-            if item.pair_id not in self._reviews:
+            if item.pair_id not in self._reviews or (read is not None and not self._holds(read)):
                 return False
             self._reviews[item.pair_id] = item
             self.index_writes += 1

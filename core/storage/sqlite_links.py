@@ -120,8 +120,10 @@ class SQLiteLinkIndex:
         with self.database.writing() as conn:
             conn.executemany(_INSERT, [_review_row(item) for item in items])
 
-    def decide_review(self, item: ReviewItem) -> bool:
-        return self._update_review(item, "")
+    def decide_review(self, item: ReviewItem, read: ReviewItem | None = None) -> bool:
+        if read is None:
+            return self._update_review(item, "")
+        return self._update_review(item, " AND data = ?", read.stored_json())
 
     def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
         # The item as read is its whole ``data`` (its text as read: an earlier release's shape too),
