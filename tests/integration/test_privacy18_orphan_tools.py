@@ -16,11 +16,8 @@ from typing import Any
 import pytest
 
 from core.connector import ConnectorSpec, EraseOutcome
-from core.identity import IdentityPolicy
-from core.privacy import erase_person
 from core.schema import Identifier
-from core.storage.memory_privacy import InMemoryErasureStore, InMemorySuppressionStore
-from tests.integration.store_port.test_frozen_merge_repair import SALT
+from tests.integration.store_port.test_frozen_merge_repair import SALT, _erase_her
 from tests.integration.test_attack10_frozen_orphan import _orphaned
 from tests.integration.test_frozen_merge_repair_interleavings import _kit
 
@@ -42,18 +39,7 @@ class _Tool:
 
 
 def _erase(kit: Any, settings: Any, email: str, tools: dict[str, Any]) -> Any:
-    return erase_person(
-        Identifier.assemble(kind="email", value=email),
-        profiles=kit.profiles,
-        erasure=kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state),
-        tools=tools,
-        salt=SALT,
-        request_id="req-orphan-tools",
-        sync_state=kit.sync_state,
-        suppression=kit.suppression or InMemorySuppressionStore(kit.profiles),
-        policy=IdentityPolicy(),
-        identity=settings,
-    )
+    return _erase_her(kit, settings, email, SALT, "req-orphan-tools", tools)
 
 
 @pytest.mark.parametrize("name", ["memory", "sqlite", "dynamodb"])

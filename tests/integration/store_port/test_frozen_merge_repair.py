@@ -108,16 +108,21 @@ def _broken(kit: StoreKit, kilobytes: int = 32, stop: str = "dropped") -> tuple[
 
 
 def _erase_her(
-    kit: StoreKit, settings: Any, email: str = HER_EMAIL, salt: str = SALT, request_id: str = "req-h"
+    kit: StoreKit,
+    settings: Any,
+    email: str = HER_EMAIL,
+    salt: str = SALT,
+    request_id: str = "req-h",
+    tools: dict[str, Any] | None = None,
 ) -> Any:
-    """Her erasure (or that of the person ``email`` names) on the kit's stores."""
+    """Her erasure (or that of the person ``email`` names) on the kit's stores, asking ``tools``."""
     erasure = kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
     suppression = kit.suppression or InMemorySuppressionStore(kit.profiles)
     return erase_person(
         Identifier.assemble(kind="email", value=email),
         profiles=kit.profiles,
         erasure=erasure,
-        tools={},
+        tools=tools or {},
         salt=salt,
         request_id=request_id,
         sync_state=kit.sync_state,
