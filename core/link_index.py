@@ -259,8 +259,11 @@ class LinkIndex(Protocol):
         Writes only over an existing item: False, writing nothing, when the pair has none (its
         records were erased since it was read: core.link_review refuses the decision then); with
         ``read``, only while the pair's item is still the item read (as ``requeue_review``
-        compares it): an ingest that scored the pair again meanwhile, or another person's
-        decision, is not written over (core.link_review reads the item again)."""
+        compares it): False, writing nothing, when an ingest scored the pair again meanwhile or
+        another person decided it. The decision is not dropped for that: core.link_review
+        ``decide`` reads the item again and, while the records still hold what it was taken on,
+        writes it over the newer item in its next round (the last writer wins: a valid order, as
+        if the two decisions had been taken one after the other)."""
         ...
 
     def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
