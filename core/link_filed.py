@@ -16,11 +16,14 @@ place in, or took it from), each with the ``filing_tag`` of the version that tou
   put back to this version's state there (``settle``: added at its place, or taken out), and only
   then the entry is retagged. Keys tagged by the stored version agree with it: they leave the entry.
 - read by an erasure (core.link_nodes.forget_records): every key listed loses the record, then
-  the entry goes (an overloaded one, which lists none, is dropped whole: ``LinkIndex.drop_blocks``).
+  the entry goes (an overloaded one, which lists none, is dropped whole: ``drop_as_read``).
 - read before the write-ahead (``drop_overloaded_entries``): an overloaded entry takes no more keys,
   so it is dropped and the write-ahead lists the new version afresh; never left overloaded under a
-  filing. Two writers filing one record at once over an overloaded entry may lose the first one's
-  fresh write-ahead to the second one's drop (the drop has no condition).
+  filing.
+
+Both drops take the entry only as read (``LinkIndex.drop_blocks_as_read``): of two writers dropping
+one overloaded entry at once, the one that drops second keeps the fresh write-ahead the other wrote
+meanwhile; an erasure finding the entry changed reads it again and forgets the keys it lists now.
 
 The common path costs one write of the entry per record filed (with the filing's writes) and one
 item more in the read the plan makes anyway; a record updated writes it once more to drop its
@@ -31,9 +34,10 @@ are used, as before (docs/identity.md, "Changed in this version"). Pure over the
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Final, NamedTuple
 
+from core.errors import RetryableError
 from core.link_index import NO_ORDERS, BlockChange, BlockState, LinkIndex, changes_for
 
 __all__ = [
@@ -42,6 +46,7 @@ __all__ = [
     "LEFT_PREFIX",
     "FiledAs",
     "ahead",
+    "drop_as_read",
     "drop_overloaded_entries",
     "filed_key",
     "filing",
@@ -58,6 +63,10 @@ FILED_PREFIX: Final = "fl:"
 #: keys are used, as for a record filed before the entry existed; her erasure drops it whole, and the
 #: next filing drops it before its write-ahead (``drop_overloaded_entries``).
 FILED_LIMIT: Final = 1000
+
+
+#: Rounds of "drop the overloaded entries as read, read those that changed" (``drop_as_read``).
+DROP_ATTEMPTS: Final = 5
 
 
 #: How an entry lists a key a filing took the record FROM: hashed, never as written (an ``id:`` key
@@ -136,10 +145,32 @@ def drop_overloaded_entries(index: LinkIndex, records: Collection[str]) -> None:
     records' entries per filing."""
     if not records:
         return
-    entries = [filed_key(r) for r in sorted(records)]
-    overloaded = [k for k, state in index.get_blocks(entries).items() if state.overloaded]
-    if overloaded:
-        index.drop_blocks(sorted(overloaded))
+    read = index.get_blocks([filed_key(r) for r in sorted(records)])
+    drop_as_read(index, read, lambda _: None)
+
+
+def drop_as_read(
+    index: LinkIndex, read: Mapping[str, BlockState], forget: Callable[[Mapping[str, BlockState]], None]
+) -> None:
+    """Drop the overloaded entries of ``read`` (entries as read) only as read: another writer that
+    dropped one and wrote a fresh write-ahead since keeps it. An entry that changed is read again
+    and handed to ``forget`` (an erasure forgets what it lists now; a filing has nothing to do), and
+    dropped in turn when it is overloaded again. RetryableError when entries kept changing for
+    ``DROP_ATTEMPTS`` rounds (the erasure or the batch is sent again)."""
+    for _ in range(DROP_ATTEMPTS):
+        overloaded = [state for state in read.values() if state.overloaded]
+        if not overloaded:
+            return
+        dropped = set(index.drop_blocks_as_read(overloaded))
+        changed = sorted(state.key for state in overloaded if state.key not in dropped)
+        if not changed:
+            return
+        read = index.get_blocks(changed)
+        forget(read)
+    raise RetryableError(
+        f"{len(read)} write-ahead entries of the identity index kept changing as they were dropped; "
+        "send the request again"
+    )
 
 
 def settle(

@@ -102,6 +102,15 @@ class BlockState(NamedTuple):
         from this item alone."""
         return bool(self.members) and all(member in self.orders for member in self.members)
 
+    def holds_as(self, read: BlockState) -> bool:
+        """Whether this key holds what ``read`` held: overloaded or not, its members, its child
+        objects (``LinkIndex.drop_blocks_as_read`` compares them; places go with their members)."""
+        return (self.overloaded, self.members, self.children) == (
+            read.overloaded,
+            read.members,
+            read.children,
+        )
+
 
 class BlockChange(NamedTuple):
     """Add and remove source keys under one index key; ``limit``: the most members it may hold.
@@ -229,9 +238,12 @@ class LinkIndex(Protocol):
         """Apply the adds and removals; a key whose members would pass its limit becomes overloaded."""
         ...
 
-    def drop_blocks(self, keys: Sequence[str]) -> None:
-        """Delete the keys' items whole, whatever they hold, overloaded or not: an erasure's own
-        write-ahead entries (core.link_filed), which no removal of members empties once overloaded."""
+    def drop_blocks_as_read(self, states: Sequence[BlockState]) -> list[str]:
+        """Delete each key's item whole (overloaded or not) only while it holds what was read
+        (``states``: whether overloaded, its members and its child objects): an overloaded write-ahead
+        entry (core.link_filed), which no removal of members empties. A key another writer dropped
+        and wrote afresh, or changed, since it was read stays. Returns the keys deleted (a key gone
+        already is not)."""
         ...
 
     def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:
@@ -242,10 +254,16 @@ class LinkIndex(Protocol):
         """Create the items that do not exist yet; an existing item (a decision) is never overwritten."""
         ...
 
-    def decide_review(self, item: ReviewItem) -> bool:
+    def decide_review(self, item: ReviewItem, read: ReviewItem | None = None) -> bool:
         """Store a person's decision (``item.status`` accepted or rejected) over the pair's item.
         Writes only over an existing item: False, writing nothing, when the pair has none (its
-        records were erased since it was read: core.link_review refuses the decision then)."""
+        records were erased since it was read: core.link_review refuses the decision then); with
+        ``read``, only while the pair's item is still the item read (as ``requeue_review``
+        compares it): False, writing nothing, when an ingest scored the pair again meanwhile or
+        another person decided it. The decision is not dropped for that: core.link_review
+        ``decide`` reads the item again and, while the records still hold what it was taken on,
+        writes it over the newer item in its next round (the last writer wins: a valid order, as
+        if the two decisions had been taken one after the other)."""
         ...
 
     def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:

@@ -4,11 +4,11 @@ under (blocking keys, identifier values), and its removal from the index on eras
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Final
 
 from core.identity import IdentityPolicy
-from core.link_filed import filed_key, listed_keys
+from core.link_filed import FILED_PREFIX, drop_as_read, filed_key, listed_keys
 from core.link_index import BlockChange, BlockState, LinkIndex, changes_for, fields_from_match, match_document
 from core.link_review_index import drop_review_pairs, partners_key, review_pairs
 from core.linkage import (
@@ -176,14 +176,33 @@ def forget_records(store: Any, records: Iterable[SourceRecord], policy: Identity
         if other != record_key and record_key not in children
     }
     found = drop_review_pairs(store, pairs)
-    limits = {"block": 10**9, "id": 10**9}
-    store.update_blocks(changes_for(filed, {}, limits, children))
+    store.update_blocks(changes_for(filed, {}, _NO_LIMITS, children))
     # The entries last: killed before, the erasure sent again finds them.
-    listed = [BlockChange(k, remove=blocks[k].members) for k in entries if k in blocks and blocks[k].members]
+    read = {k: blocks[k] for k in entries if k in blocks}
+    _clear_listed(store, read)
+    # An entry overloaded (past FILED_LIMIT) lists nothing, and no removal empties it: it goes whole,
+    # as read: one another writer's filing dropped and wrote afresh meanwhile is read again, and
+    # what it lists now forgotten (core.link_filed.drop_as_read).
+    drop_as_read(store, read, lambda again: _forget_listed(store, again, children))
+    return sum(len(ks) for ks in filed.values()) + found
+
+
+#: An erasure's removals overload no key.
+_NO_LIMITS: Final = {"block": 10**9, "id": 10**9}
+
+
+def _clear_listed(store: Any, entries: Mapping[str, BlockState]) -> None:
+    """Take the keys the write-ahead ``entries`` list out of them (an erasure: the records were
+    taken out of those keys first)."""
+    listed = [BlockChange(k, remove=s.members) for k, s in sorted(entries.items()) if s.members]
     if listed:
         store.update_blocks(listed)
-    # An entry overloaded (past FILED_LIMIT) lists nothing, and no removal empties it: it goes whole.
-    overloaded = [k for k in entries if k in blocks and blocks[k].overloaded]
-    if overloaded:
-        store.drop_blocks(overloaded)
-    return sum(len(ks) for ks in filed.values()) + found
+
+
+def _forget_listed(store: Any, entries: Mapping[str, BlockState], children: Collection[str]) -> None:
+    """An erasure finding write-ahead ``entries`` changed as it dropped them (another writer's filing):
+    their records leave every key they list now, then the entries are cleared."""
+    filed = {k[len(FILED_PREFIX) :]: tuple(listed_keys(s.members)) for k, s in entries.items() if s.members}
+    if filed:
+        store.update_blocks(changes_for(filed, {}, _NO_LIMITS, set(children) & set(filed)))
+    _clear_listed(store, entries)

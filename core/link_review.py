@@ -41,11 +41,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from core.errors import InputError, RecordRejectedError
+from core.errors import ConflictError, RecordRejectedError
 from core.governance.history import MAX_REASON, HistoryEvent, event_id_for, quotes_identifier
 from core.ingest_settings import IngestSettings
 from core.link_index import LinkIndex, ReviewItem
 from core.link_review_apply import apply_decision, evidence_of, states_of
+from core.link_review_errors import ReviewContradictsError, ReviewOutdatedError, ReviewRefusedError
 from core.link_review_list import MAX_LISTED, review_lines, review_summary
 from core.link_review_rule import contradiction
 from core.ports import CustomerState, ProfileStore
@@ -65,44 +66,11 @@ __all__ = [
 
 Verdict = Literal["accepted", "rejected"]
 
+#: Rounds of "read the item, write the decision over it as read" before a decision gives up.
+_DECIDE_ATTEMPTS = 5
 _PAIR_ID = re.compile(r"^[0-9a-f]{32}$")
 #: What an email address or a phone number looks like in a reviewer's words.
 _CONTACT = re.compile(r"[^\s@]+@[^\s@]+|\+?\d[\d\s().-]{5,}\d")
-
-
-class ReviewRefusedError(InputError):
-    """A review decision that cannot be made as asked: no such pair, a store without a review
-    queue, a reason that quotes a record's id. Nothing was changed."""
-
-
-class ReviewContradictsError(ReviewRefusedError):
-    """A decision that contradicts a standing one (core.link_review_rule): an accept that would join
-    a rejected pair through accepted pairs and shared identifiers, or a reject of a pair accepted
-    pairs join. The message names the standing decision; nothing was changed."""
-
-
-class ReviewOutdatedError(ReviewRefusedError):
-    """A decision that lost a race with an ingest: another version of a record of the pair, with
-    other match fields, was stored as it was decided (core.link_review_apply). It was not applied and
-    no event names it; ``pending_again``: the pair waits for review, scored on the new versions
-    (otherwise it is no longer in doubt on them)."""
-
-    def __init__(self, pair: str, pending_again: bool) -> None:
-        self.pair = pair
-        self.pending_again = pending_again
-        then = (
-            "it waits for review again, scored on the new versions: list it and decide again"
-            if pending_again
-            else "it is no longer in doubt on the new versions: nothing waits for a decision"
-        )
-        super().__init__(
-            f"review pair {pair}: a record of the pair changed (another version was stored) as it was "
-            f"decided, so the decision was not applied; {then}"
-        )
-
-    def as_json(self) -> dict[str, Any]:
-        """The answer of the function's ``review-accept``/``review-reject`` and of the CLI."""
-        return {"pair": self.pair, "outdated": True, "pending_again": self.pending_again, "error": str(self)}
 
 
 def _index(store: ProfileStore) -> LinkIndex:
@@ -241,22 +209,27 @@ def decide(
             f"no review pair {pair}: it was never filed, or its records were erased; list the pending "
             "ones with `profilesync identity review list`"
         )
-    reason = _check_reason(reason, (item.a, item.b))
-    states, evidence = _held(store, item)
-    before = _ids(states)
-    at = now()
-    repeated = item.status == verdict and item.evidence == evidence
-    held = [s for s in states if s is not None]
-    contradicted = None if repeated else contradiction(store, index, item, verdict, held, settings)
-    if contradicted is not None:
-        raise ReviewContradictsError(f"review pair {pair} cannot be {verdict}: {contradicted}")
-    decided = replace(item, status=verdict, decided_by=by, decided_at=at, note=reason, evidence=evidence)
-    # Only over the item read: an erasure of one of the pair's people since dropped it.
-    if not index.decide_review(decided):
-        if evidence_of(item, states_of(store, item.a, item.b)) is not None:
-            # Both records are held: an ingest of another version found the pair no longer in doubt.
-            raise ReviewOutdatedError(pair, pending_again=False)
-        raise ReviewRefusedError(f"review pair {pair} was dropped (its records erased) as it was decided")
+    for _ in range(_DECIDE_ATTEMPTS):
+        reason = _check_reason(reason, (item.a, item.b))
+        states, evidence = _held(store, item)
+        before = _ids(states)
+        at = now()
+        repeated = item.status == verdict and item.evidence == evidence
+        held = [s for s in states if s is not None]
+        contradicted = None if repeated else _contradiction(store, index, item, verdict, held, settings)
+        if contradicted is not None:
+            raise ReviewContradictsError(f"review pair {pair} cannot be {verdict}: {contradicted}")
+        decided = replace(item, status=verdict, decided_by=by, decided_at=at, note=reason, evidence=evidence)
+        # Only over the item as read: an erasure of one of the pair's people since dropped it, an
+        # ingest scored it again (the decision is then taken on that item), a person decided it.
+        if index.decide_review(decided, item):
+            break
+        item = _read_again(store, index, item, evidence)
+    else:
+        raise ReviewRefusedError(
+            f"review pair {pair} kept changing as it was decided (ingests scoring it again, or other "
+            "reviewers); nothing was decided: decide again"
+        )
     if not repeated:
         _check_again(store, index, decided, item, settings)
     settings = replace(settings, actor=f"review:{by}", clock=lambda: at)
@@ -297,6 +270,43 @@ def decide(
     )
 
 
+def _read_again(store: ProfileStore, index: LinkIndex, item: ReviewItem, evidence: str) -> ReviewItem:
+    """The pair's item read again after the decision's write found it changed since ``item`` was
+    read: the item to decide on, while the records hold what the decision was to be taken on (an
+    ingest scored the pair again with another model, a person decided it meanwhile); else
+    ReviewOutdatedError (another version of a record was stored) or ReviewRefusedError (erased)."""
+    pair = item.pair_id
+    again = index.review_by_id(pair)
+    now = evidence_of(item, states_of(store, item.a, item.b))
+    if now is None:
+        raise ReviewRefusedError(f"review pair {pair} was dropped (its records erased) as it was decided")
+    if again is None:
+        # Both records are held: an ingest of another version found the pair no longer in doubt.
+        raise ReviewOutdatedError(pair, pending_again=False)
+    if now != evidence:
+        raise ReviewOutdatedError(pair, pending_again=again.status == "pending")
+    return again
+
+
+def _contradiction(
+    store: ProfileStore,
+    index: LinkIndex,
+    item: ReviewItem,
+    verdict: str,
+    held: list[CustomerState],
+    settings: IngestSettings,
+) -> str | None:
+    """``contradiction``, or ReviewRefusedError when the customers it reads kept changing under it
+    (writers racing: a customer referenced before its items were written): nothing was decided."""
+    try:
+        return contradiction(store, index, item, verdict, held, settings)
+    except ConflictError as error:
+        raise ReviewRefusedError(
+            f"review pair {item.pair_id}: the customers around it kept changing as it was checked "
+            f"({error}); nothing was decided: decide again"
+        ) from error
+
+
 def _check_again(
     store: ProfileStore, index: LinkIndex, decided: ReviewItem, item: ReviewItem, settings: IngestSettings
 ) -> None:
@@ -305,7 +315,7 @@ def _check_again(
     and it is seen now. Then the pair is put back as it was read and ReviewContradictsError raised
     (two reviewers deciding contradicting pairs at once may both be refused; each can decide again)."""
     held = [s for s in states_of(store, item.a, item.b) if s is not None]
-    contradicted = contradiction(store, index, item, decided.status, held, settings)
+    contradicted = _contradiction(store, index, item, decided.status, held, settings)
     if contradicted is not None:
         index.requeue_review(decided, item)
         raise ReviewContradictsError(

@@ -26,7 +26,7 @@ ports.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
 
 from core.link_index import LinkIndex, ReviewItem
@@ -43,6 +43,8 @@ __all__ = ["contradiction"]
 Pair = tuple[str, str]
 #: Rounds of "read the holders of the scope's values, load the customers the decision would join".
 _ROUNDS = 4
+#: Reads of customers racing a writer before the check gives up.
+_LOAD_ATTEMPTS = 4
 
 
 def contradiction(
@@ -63,7 +65,7 @@ def contradiction(
     pair = (item.a, item.b)
     if item.a not in scope.nodes or item.b not in scope.nodes:
         return None  # a record of the pair went as it was decided (an erasure): decide refuses it
-    standing = _gather(scope, index, pair, verdict)
+    standing = _gather(scope, index, pair, verdict, settings.sleep)
     accepted = {p for p, s in standing.items() if s.status == "accepted"}
     if verdict == "accepted":
         joined, before = _must_links(scope, accepted | {pair}), _must_links(scope, accepted)
@@ -109,7 +111,9 @@ def _standing(scope: Scope, index: LinkIndex, pair: Pair) -> dict[Pair, ReviewIt
     }
 
 
-def _gather(scope: Scope, index: LinkIndex, pair: Pair, verdict: str) -> dict[Pair, ReviewItem]:
+def _gather(
+    scope: Scope, index: LinkIndex, pair: Pair, verdict: str, sleep: Callable[[float], None]
+) -> dict[Pair, ReviewItem]:
     """Read what the decision can join, and the decisions standing there. Each round reads the holders
     of every value the loaded customers' records hold (and of those the scope's records share), as
     ingest reads them (core.link_plan: a value more people hold than its limit, or one the index
@@ -118,9 +122,8 @@ def _gather(scope: Scope, index: LinkIndex, pair: Pair, verdict: str) -> dict[Pa
     value that a conflict kept apart may be joined once the accept changes which joins the conflicts
     refuse, and its records' decisions stand too. Up to ``_ROUNDS`` rounds (docs/identity.md,
     Limits: a contradiction further away is not seen)."""
-    from core.ingest_plan import _load_customers
-
     standing: dict[Pair, ReviewItem] = {}
+    read: set[str] = set()  # customers read: one merged away is followed once, never read again
     for _ in range(_ROUNDS):
         values = {
             f"id:{v}"
@@ -135,13 +138,32 @@ def _gather(scope: Scope, index: LinkIndex, pair: Pair, verdict: str) -> dict[Pa
         accepted = {p for p, s in standing.items() if s.status == "accepted"}
         joined = _must_links(scope, accepted | {pair} if verdict == "accepted" else accepted)
         reach = {scope.home[k] for k, part in joined.items() if part == joined[pair[0]] and k in scope.home}
-        todo = (reach | unmatched) - scope.loaded
+        todo = (reach | unmatched) - scope.loaded - read
         if not todo:
             break
-        for state in _load_customers(scope.store, todo).values():
+        loaded = _load(scope.store, todo, sleep)
+        read |= todo | set(loaded)
+        for state in loaded.values():
             if not state.merged_into:
                 scope.add_customer(state)
     return standing
+
+
+def _load(store: ProfileStore, ids: set[str], sleep: Callable[[float], None]) -> dict[str, CustomerState]:
+    """The customers ``ids`` and those they were merged into, read again while a read races a
+    writer (a customer referenced before its items are written: ConflictError), a few times with a
+    pause, then the ConflictError is raised (core.link_review says nothing was decided)."""
+    from core.errors import ConflictError
+    from core.ingest_plan import _load_customers
+
+    for attempt in range(_LOAD_ATTEMPTS):
+        try:
+            return _load_customers(store, ids)
+        except ConflictError:
+            if attempt + 1 == _LOAD_ATTEMPTS:
+                raise
+            sleep(min(1.0, 0.05 * 2**attempt))
+    raise AssertionError("unreachable")
 
 
 def _must_links(scope: Scope, accepted: Collection[Pair]) -> Mapping[str, int]:

@@ -49,7 +49,7 @@ from core.person_scope import PersonScope, find_scope, locate, plan_erasure
 from core.ports import RETIRED_OWNER, ProfileStore, SyncStateStore
 from core.privacy_customer import _erase_customer, settle_merges
 from core.privacy_export import PersonExport, PushedRecord, export_person
-from core.privacy_orphans import delete_orphans, find_orphaned
+from core.privacy_orphans import delete_orphans, find_orphaned, orphan_targets
 from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, kept_by_policy
 from core.privacy_request import (
     AMBIGUOUS,
@@ -106,19 +106,34 @@ def ask_tools(
     tools: Mapping[str, Connector],
     unavailable: Mapping[str, str] | None = None,
 ) -> dict[str, ToolResult]:
-    """Ask every tool to erase what it holds of the person; one tool failing does not stop the others."""
+    """Ask every tool to erase what it holds of the person; one tool failing does not stop the others.
+    A request that found her only through an orphan (core.privacy_orphans: ``scope.sources`` holds
+    the record ids it named) asks a tool the orphan named records in for those records as for a live
+    customer's (``held``: one the tool neither finds nor confirms gone is a failure, kept to be asked
+    again), and for the identifier the request named too, without that duty; any other tool by that
+    identifier, as for a request that matched no customer (kept to be asked again if the tool fails,
+    never a failure for not finding it: ``_held_at``)."""
     results: dict[str, ToolResult] = {}
     for name in sorted({*tools, *(unavailable or {})}):
         connector = tools.get(name)
         targets = scope.tool_targets(name, connector)
         extras = scope.pushed_addresses(name, connector)
-        result = erase_in_tool(name, connector, targets, held=scope.found, extras=extras)
+        held = _held_at(scope, name)
+        if held and not scope.found:
+            extras, targets = [*targets, *extras], orphan_targets(scope, name)
+        result = erase_in_tool(name, connector, targets, held=held, extras=extras)
         if connector is None and result.status == "failed":
             result = ToolResult(
                 name, "failed", (unavailable or {}).get(name, "unavailable"), 0, result.remaining
             )
         results[name] = result
     return results
+
+
+def _held_at(scope: PersonScope, tool: str) -> bool:
+    """Whether ``tool`` is asked for records we hold of the person: those of her customer, or those
+    at ``tool`` of the orphans she was found through."""
+    return scope.found or bool(orphan_targets(scope, tool))
 
 
 def _find_person(
@@ -289,8 +304,10 @@ def erase_person(
     failed = {name: r.remaining for name, r in results.items() if not r.done and r.remaining}
     subject = subject_hash(salt, identifier)
     if failed:
+        held = scope.found or bool(scope.sources)
+        unheld = tuple(sorted(t for t in failed if not _held_at(scope, t))) if held else ()
         erasure.put_pending(
-            PendingErasure(request_id, subject, started, failed, scope.found, 1, requested_by)
+            PendingErasure(request_id, subject, started, failed, held, 1, requested_by, unheld)
         )
         report.pending = True
     if error is not None:

@@ -117,3 +117,9 @@ def _claim_held(
     shared = _shared(stores.profiles, stores.erasure, None, usable)
     scope.exclusive = sorted({*scope.exclusive, *(k for k in usable if k not in shared)})
     scope.sources = sorted({*scope.sources, *sources})
+
+
+def orphan_targets(scope: PersonScope, tool: str) -> list[Identifier]:
+    """The ids of the records at ``tool`` that her orphans named (``scope.sources`` of a request that
+    found her only through them: ``_claim_held``), to be erased there as a live customer's are."""
+    return [Identifier(kind="source", value=key) for key in scope.sources if key.startswith(f"{tool}:")]

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from core.connector import Connector
 from core.mailbox import mailbox_key
 from core.privacy_request import subject_hash
-from core.privacy_store import AuditRecord, ErasureStore, PendingErasure
+from core.privacy_store import AuditRecord, ErasureStore
 from core.schema import Identifier
 from core.suppression import SuppressionStore, keyed_hash
 from core.tool_erasure import ToolResult, erase_in_tool
@@ -53,7 +53,7 @@ def retry_erasures(
         answers: dict[str, str] = {}
         for name, keys in sorted(pending.tools.items()):
             targets = [Identifier.from_key(k) for k in keys]
-            result = erase_in_tool(name, tools.get(name), targets, held=pending.held)
+            result = erase_in_tool(name, tools.get(name), targets, held=pending.held_at(name))
             if tools.get(name) is None and result.status == "failed":
                 result = ToolResult(name, "failed", (unavailable or {}).get(name, "unavailable"), 0, keys)
             answers[name] = result.label
@@ -78,17 +78,8 @@ def retry_erasures(
             )
             continue
         attempts = pending.attempts + 1
-        erasure.put_pending(
-            PendingErasure(
-                pending.request_id,
-                pending.subject_hash,
-                pending.created_at,
-                remaining,
-                pending.held,
-                attempts,
-                pending.requested_by,
-            )
-        )
+        unheld = tuple(t for t in pending.unheld if t in remaining)
+        erasure.put_pending(replace(pending, tools=remaining, attempts=attempts, unheld=unheld))
         report.still_failing += 1
         if attempts >= ERASE_ATTEMPTS_BEFORE_ALARM:
             report.alarming += 1

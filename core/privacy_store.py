@@ -111,6 +111,14 @@ class PendingErasure:
     """True when the keys are records we held (a tool not finding one is then a failure)."""
     attempts: int = 1
     requested_by: str = ""
+    unheld: tuple[str, ...] = ()
+    """The tools whose keys are asked without that duty whatever ``held`` says: for a request that
+    found the person only through an orphan (``held``), the tools it named no record of hers in,
+    asked by the identifier the request named. Empty in an item stored before it was kept."""
+
+    def held_at(self, tool: str) -> bool:
+        """Whether the keys kept for ``tool`` are records we held."""
+        return self.held and tool not in self.unheld
 
 
 # --- ports -------------------------------------------------------------------------------------------

@@ -104,9 +104,30 @@ class DynamoDBLinkIndex(DynamoDBReviews):
         self._send([(c, self._add_children_action(c)) for c in more], on_condition=lambda c: None)
         self._delete_emptied([c for c in changes if (c.remove or c.remove_children) and not c.add])
 
-    def drop_blocks(self, keys: Sequence[str]) -> None:
-        for key in dict.fromkeys(keys):  # an erasure drops one entry a record: a request each is fine
-            self._client.delete_item(TableName=self.table_name, Key=self._key(BlockChange(key)))
+    def drop_blocks_as_read(self, states: Sequence[BlockState]) -> list[str]:
+        # A request each (an erasure or a filing drops one entry a record, rarely), conditioned on
+        # the item holding what was read: a key dropped and written afresh meanwhile stays.
+        dropped: list[str] = []
+        for read in {s.key: s for s in states}.values():
+            conditions = [
+                f"attribute_{'' if read.overloaded else 'not_'}exists(overloaded)",
+                "records = :r" if read.members else "attribute_not_exists(records)",
+                "children = :c" if read.children else "attribute_not_exists(children)",
+            ]
+            values = {":r": {"SS": sorted(read.members)}} if read.members else {}
+            if read.children:
+                values[":c"] = {"SS": sorted(read.children)}
+            try:
+                self._client.delete_item(
+                    TableName=self.table_name,
+                    Key=self._key(BlockChange(read.key)),
+                    ConditionExpression="attribute_exists(PK) AND " + " AND ".join(conditions),
+                    **({"ExpressionAttributeValues": values} if values else {}),
+                )
+            except self._client.exceptions.ConditionalCheckFailedException:
+                continue  # gone, or changed since it was read: it stays
+            dropped.append(read.key)
+        return dropped
 
     def _delete_emptied(self, changes: Sequence[BlockChange]) -> None:
         """Delete the items the removals left empty. DynamoDB drops a set whose last member is

@@ -5,7 +5,7 @@
 | AUDIT#<action>    | <at ISO>#<request id>     | subject_hash, outcome, counts (M), tools (M),           |
 |                   |                           | requested_by, invocation                                |
 | ERASURE#pending   | <request id>              | subject_hash, created_at, tools (M of L), held,         |
-|                   |                           | attempts, requested_by                                  |
+|                   |                           | attempts, requested_by, unheld (L, when any)            |
 
 Each erasure step is one ``TransactWriteItems`` of ``Delete`` requests: a PROFILE item is deleted
 only at the version that was read (``version = :v``), an IDENT item only while the customer still
@@ -181,6 +181,8 @@ class DynamoDBErasureStore:
         }
         if pending.requested_by:
             item["requested_by"] = {"S": pending.requested_by}
+        if pending.unheld:
+            item["unheld"] = {"L": [{"S": t} for t in pending.unheld]}
         self._client.put_item(TableName=self.table_name, Item=item)
 
     def pending_erasures(self) -> list[PendingErasure]:
@@ -198,6 +200,7 @@ class DynamoDBErasureStore:
                 held=bool(i["held"]["BOOL"]),
                 attempts=int(i["attempts"]["N"]),
                 requested_by=i.get("requested_by", {}).get("S", ""),
+                unheld=tuple(t["S"] for t in i.get("unheld", {}).get("L", ())),
             )
             for i in items
         ]

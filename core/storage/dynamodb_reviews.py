@@ -93,13 +93,17 @@ class DynamoDBReviews:
                     decided.append(item.pair_id)
         self._unlist(decided)
 
-    def decide_review(self, item: ReviewItem) -> bool:
+    def decide_review(self, item: ReviewItem, read: ReviewItem | None = None) -> bool:
+        # An erasure dropped it: write nothing; with the item as read, nothing over another scoring.
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_exists(PK)"}
+        if read is not None:
+            condition = {
+                "ConditionExpression": "#d = :read",
+                "ExpressionAttributeNames": {"#d": "data"},
+                "ExpressionAttributeValues": {":read": {"S": read.stored_json()}},
+            }
         try:
-            self._client.put_item(
-                TableName=self.table_name,
-                Item=self._review_item(item),
-                ConditionExpression="attribute_exists(PK)",  # an erasure dropped it: write nothing
-            )
+            self._client.put_item(TableName=self.table_name, Item=self._review_item(item), **condition)
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
         if item.status == "pending":

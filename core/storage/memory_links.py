@@ -77,10 +77,15 @@ class InMemoryLinkIndex:
                 else:
                     blocks.pop(change.key, None)
 
-    def drop_blocks(self, keys: Sequence[str]) -> None:
+    def drop_blocks_as_read(self, states: Sequence[BlockState]) -> list[str]:
+        dropped: list[str] = []
         with self._links_lock:
-            for key in keys:
-                self._blocks.pop(key, None)
+            for read in states:
+                current = self._blocks.get(read.key)
+                if current is not None and current.holds_as(read):
+                    del self._blocks[read.key]
+                    dropped.append(read.key)
+        return dropped
 
     def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:
         with self._links_lock:
@@ -98,9 +103,9 @@ class InMemoryLinkIndex:
                     self._reviews[item.pair_id] = item
                     self.index_writes += 1
 
-    def decide_review(self, item: ReviewItem) -> bool:
+    def decide_review(self, item: ReviewItem, read: ReviewItem | None = None) -> bool:
         with self._links_lock:
-            if item.pair_id not in self._reviews:
+            if item.pair_id not in self._reviews or (read is not None and not self._holds(read)):
                 return False
             self._reviews[item.pair_id] = item
             self.index_writes += 1

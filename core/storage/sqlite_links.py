@@ -86,13 +86,21 @@ class SQLiteLinkIndex:
             if puts:
                 conn.executemany(_PUT, puts)
 
-    def drop_blocks(self, keys: Sequence[str]) -> None:
-        if not keys:
-            return
+    def drop_blocks_as_read(self, states: Sequence[BlockState]) -> list[str]:
+        by_item = {block_item_key(s.key): s for s in states}
+        dropped: list[str] = []
+        if not by_item:
+            return dropped
+        # Read and deleted in one write transaction: no writer comes between the comparison and it.
         with self.database.writing() as conn:
-            conn.executemany(
-                "DELETE FROM items WHERE pk = ? AND sk = 'BLOCK'", [(block_item_key(k),) for k in keys]
-            )
+            for pk, attrs in select_in(
+                conn, "SELECT pk, attrs FROM items WHERE sk = 'BLOCK' AND pk IN ({keys})", list(by_item)
+            ):
+                read = by_item[pk]
+                if _block(read.key, attrs).holds_as(read):
+                    conn.execute("DELETE FROM items WHERE pk = ? AND sk = 'BLOCK'", (pk,))
+                    dropped.append(read.key)
+        return sorted(dropped)
 
     def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:
         by_item = {_REVIEW + review_pair_id(a, b): (a, b) for a, b in pairs}
@@ -112,8 +120,10 @@ class SQLiteLinkIndex:
         with self.database.writing() as conn:
             conn.executemany(_INSERT, [_review_row(item) for item in items])
 
-    def decide_review(self, item: ReviewItem) -> bool:
-        return self._update_review(item, "")
+    def decide_review(self, item: ReviewItem, read: ReviewItem | None = None) -> bool:
+        if read is None:
+            return self._update_review(item, "")
+        return self._update_review(item, " AND data = ?", read.stored_json())
 
     def requeue_review(self, decided: ReviewItem, pending: ReviewItem) -> bool:
         # The item as read is its whole ``data`` (its text as read: an earlier release's shape too),

@@ -5,7 +5,7 @@
 | AUDIT#<action>        | <at ISO>#<request id>  | attrs: request_id, subject_hash, outcome, counts, tools, |
 |                       |                        | requested_by, invocation                                 |
 | ERASURE#pending       | <request id>           | updated_at (created), attrs: subject_hash, tools, held,  |
-|                       |                        | attempts, requested_by                                   |
+|                       |                        | attempts, requested_by, unheld (when any)                |
 | SUPPRESS#<hash>       | SUPPRESS               | owner (the erasure's request id), updated_at (at),       |
 |                       |                        | attrs: kind, a fuzzy entry's fingerprint                 |
 | SUPPRESSION#<request> | ENTRIES                | updated_at (at), attrs: hashes                           |
@@ -132,6 +132,8 @@ class SQLiteErasureStore:
         }
         if pending.requested_by:
             attrs["requested_by"] = pending.requested_by
+        if pending.unheld:
+            attrs["unheld"] = list(pending.unheld)
         with self.database.writing() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO items (pk, sk, updated_at, attrs) VALUES (?, ?, ?, ?)",
@@ -155,6 +157,7 @@ class SQLiteErasureStore:
                     held=bool(body["held"]),
                     attempts=int(body["attempts"]),
                     requested_by=body.get("requested_by", ""),
+                    unheld=tuple(body.get("unheld", ())),
                 )
             )
         return sorted(found, key=lambda p: (p.created_at, p.request_id))

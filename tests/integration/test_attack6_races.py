@@ -166,10 +166,10 @@ def test_a_decision_whose_write_follows_her_erasure_is_refused_and_writes_nothin
         write = stores.profiles.decide_review
         erased: list[Any] = []
 
-        def decide_review(decided: Any) -> Any:
+        def decide_review(decided: Any, *read: Any) -> Any:
             if not erased:
                 erased.append(_erase_hana(stores))
-            return write(decided)
+            return write(decided, *read)
 
         stores.profiles.decide_review = decide_review
         with pytest.raises(ReviewRefusedError, match="dropped"):

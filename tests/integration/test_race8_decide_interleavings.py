@@ -225,10 +225,10 @@ def test_a_decision_that_lost_to_a_new_version_is_reported_and_loses_no_review(
         ingest([CRM, SHOP], profiles, _settings(stores))
         real = profiles.decide_review
 
-        def decide_review(item: Any) -> bool:
+        def decide_review(item: Any, *read: Any) -> bool:
             profiles.decide_review = real
             ingest([version], profiles, _settings(stores))  # another worker, just before the write
-            return bool(real(item))
+            return bool(real(item, *read))
 
         profiles.decide_review = decide_review
         with pytest.raises(ReviewOutdatedError) as lost:

@@ -241,8 +241,8 @@ def test_two_reviewers_deciding_one_pair_at_once_leave_the_customers_as_the_stor
     write = store.decide_review
     raced: list[bool] = []
 
-    def decide_then_overtaken(item: object) -> bool:
-        written = write(item)  # type: ignore[arg-type]
+    def decide_then_overtaken(item: object, *read: object) -> bool:
+        written = write(item, *read)  # type: ignore[arg-type]
         if not raced:
             raced.append(True)
             stored = store.review_by_id(pair)

@@ -31,6 +31,7 @@ from core.merge_steps import _commit_in_chunks, _copy, _final, _hand_over, freez
 from core.merge_undo import find_frozen, repair_frozen
 from core.ports import DeleteSource, Operation
 from core.privacy import erase_person
+from core.privacy_store import ErasureStore
 from core.schema import Identifier
 from core.storage.memory_privacy import InMemoryErasureStore, InMemorySuppressionStore
 from core.testing.invariants import store_problems
@@ -108,22 +109,31 @@ def _broken(kit: StoreKit, kilobytes: int = 32, stop: str = "dropped") -> tuple[
 
 
 def _erase_her(
-    kit: StoreKit, settings: Any, email: str = HER_EMAIL, salt: str = SALT, request_id: str = "req-h"
+    kit: StoreKit,
+    settings: Any,
+    email: str = HER_EMAIL,
+    salt: str = SALT,
+    request_id: str = "req-h",
+    tools: dict[str, Any] | None = None,
+    erasure: ErasureStore | None = None,
+    unavailable: dict[str, str] | None = None,
 ) -> Any:
-    """Her erasure (or that of the person ``email`` names) on the kit's stores."""
-    erasure = kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
+    """Her erasure (or that of the person ``email`` names) on the kit's stores (or ``erasure``),
+    asking ``tools``; ``unavailable``: the tools that could not be built, and why."""
+    erasure = erasure or kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
     suppression = kit.suppression or InMemorySuppressionStore(kit.profiles)
     return erase_person(
         Identifier.assemble(kind="email", value=email),
         profiles=kit.profiles,
         erasure=erasure,
-        tools={},
+        tools=tools or {},
         salt=salt,
         request_id=request_id,
         sync_state=kit.sync_state,
         suppression=suppression,
         policy=IdentityPolicy(),
         identity=settings,
+        unavailable=unavailable,
     )
 
 

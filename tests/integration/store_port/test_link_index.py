@@ -101,20 +101,41 @@ def test_more_members_than_the_limit_at_once_overload_a_new_key(kit: StoreKit) -
     assert index.get_blocks(["nn:SNAT:FEB"])["nn:SNAT:FEB"] == BlockState("nn:SNAT:FEB", frozenset(), True)
 
 
-def test_dropped_keys_are_gone_whole_overloaded_or_not(kit: StoreKit) -> None:
-    """GIVEN an overloaded key, a key with members and a key never written WHEN the three are dropped
-    THEN none is left, and a key not named stays."""
+def test_dropped_keys_are_gone_whole_overloaded_or_not_while_as_read(kit: StoreKit) -> None:
+    """GIVEN an overloaded key, a key with members, a key with child objects and a key never written
+    WHEN they are dropped as read THEN none is left, and a key not named stays; and a key changed
+    since it was read (a member added, one taken out, a child added) stays."""
     index = kit.profiles
+    children = BlockChange("id:email#a@b.c", frozenset({"k1"}), add_children=frozenset({"shop:order:1"}))
     index.update_blocks(
         [
             BlockChange("fl:crm:contact:1", frozenset(f"k{n}" for n in range(4)), limit=3),
             BlockChange("fl:crm:contact:2", frozenset({"k1"}), orders={"k1": "tag"}),
             BlockChange("fl:crm:contact:3", frozenset({"k1"})),
+            children,
         ]
     )
-    index.drop_blocks(["fl:crm:contact:1", "fl:crm:contact:2", "fl:crm:contact:9"])
-    keys = ["fl:crm:contact:1", "fl:crm:contact:2", "fl:crm:contact:3", "fl:crm:contact:9"]
-    assert list(index.get_blocks(keys)) == ["fl:crm:contact:3"]
+    keys = ["fl:crm:contact:1", "fl:crm:contact:2", "fl:crm:contact:3", "id:email#a@b.c"]
+    read = index.get_blocks(keys)
+    gone = [read["fl:crm:contact:1"], read["fl:crm:contact:2"], read["id:email#a@b.c"]]
+    assert sorted(index.drop_blocks_as_read([*gone, BlockState("fl:crm:contact:9", frozenset({"k1"}))])) == [
+        "fl:crm:contact:1",
+        "fl:crm:contact:2",
+        "id:email#a@b.c",
+    ]
+    assert list(index.get_blocks([*keys, "fl:crm:contact:9"])) == ["fl:crm:contact:3"]
+    # Changed since read: each stays.
+    index.update_blocks([*(c._replace(key=f"x{n}") for n, c in enumerate([children] * 3))])
+    before = index.get_blocks(["x0", "x1", "x2"])
+    index.update_blocks(
+        [
+            BlockChange("x0", frozenset({"k2"})),
+            BlockChange("x1", remove=frozenset({"k1"})),
+            BlockChange("x2", add_children=frozenset({"shop:order:2"})),
+        ]
+    )
+    assert index.drop_blocks_as_read(list(before.values())) == []
+    assert sorted(index.get_blocks(["x0", "x1", "x2"])) == ["x0", "x1", "x2"]
 
 
 def test_many_keys_in_one_update(kit: StoreKit) -> None:

@@ -206,12 +206,12 @@ def test_a_decision_taken_as_an_ingest_rescores_the_pair_lands_or_is_refused_cle
         shop, settings = _version(SHOP, 2027, lifecycle_stage="vip"), replace(LINKED, linkage=_retrained())
     write = store.decide_review
 
-    def rescored_first(item: ReviewItem) -> bool:
+    def rescored_first(item: ReviewItem, *read: ReviewItem) -> bool:
         store.decide_review = write
         ingest([shop], store, settings)
         (now,) = pending(store)
         assert now["score"] != first["score"]  # the ingest did rescore the item decide read
-        return bool(write(item))
+        return bool(write(item, *read))
 
     (first,) = pending(store)
     store.decide_review = rescored_first
