@@ -39,17 +39,22 @@ def id_tag(key: bytes, record_id: str) -> str:
 
 def version_tag(key: bytes, record_id: str, record: Any) -> str:
     """What a cursor keeps of one version of a record, 64 bits as ``id_tag``: 32 of its id (the same
-    as ``id_tag``'s first half, ``same_record``), then 32 of its id with a digest of its content
+    as ``id_tag``'s first half, ``another_version``), then 32 of its id with a digest of its content
     (canonical JSON: key order and spacing do not make a new version)."""
     return id_tag(key, record_id)[:8] + id_tag(key, f"{record_id}\0{content_digest(record)}")[:8]
 
 
-def same_record(tag: str, tags: Iterable[str]) -> bool:
-    """Whether ``tags`` hold a version of the record ``tag`` (a ``version_tag``) is a version of, or
-    its ``id_tag`` (a cursor written before versions were tagged); 32 bits, so among a thousand
-    records one in about four thousand seconds has a false match, which only dates a version a few
-    microseconds later (``connectors.cursor_seconds``)."""
-    return any(t[:8] == tag[:8] for t in tags)
+def another_version(tag: str, tags: Iterable[str], plain: str | None = None) -> bool:
+    """Whether ``tags`` hold a version of the record ``tag`` (a ``version_tag``) is a version of: a
+    version pulled again on the watermark second is then dated after the ones delivered there
+    (``connectors.cursor_seconds``). 32 bits, so among a thousand records one in about four thousand
+    seconds has a false match, which only dates a version a few microseconds later.
+
+    ``plain``, the record's ``id_tag``, does not count: a cursor written before versions were tagged
+    says only that the record was delivered, and the version pulled again after upgrading is most
+    likely that one; dated as the vendor dates it, ingest takes it as unchanged (marked, each such
+    record committed a touch)."""
+    return any(t[:8] == tag[:8] and t != plain for t in tags)
 
 
 def content_digest(record: Any) -> str:
@@ -74,4 +79,12 @@ def tagged(key: bytes, ids: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(id_tag(key, str(i)) for i in ids))
 
 
-__all__ = ["content_digest", "id_tag", "latest_of", "same_record", "tag_key", "tagged", "version_tag"]
+__all__ = [
+    "another_version",
+    "content_digest",
+    "id_tag",
+    "latest_of",
+    "tag_key",
+    "tagged",
+    "version_tag",
+]

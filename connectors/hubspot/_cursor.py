@@ -16,13 +16,15 @@ those at the watermark, so ``seen`` holds keyed tags of the ids (connectors.curs
 access token), never the ids. ``tie`` is an id HubSpot must be asked with (``hs_object_id > tie``),
 so it is kept only while a walk of one timestamp by id is under way; once the time phase resumes it
 only says that the whole timestamp is covered, and is written as 0. Version-1 cursors (ids in
-clear) are read and re-keyed.
+clear) are read and re-keyed. A cursor written before ``seen`` kept the order returned (sorted, tags
+of ids or of versions) is read in its sorted order: a contact of two versions in it is at worst
+returned again (a repeat), as its ids alone would be.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from connectors.cursor_tags import tagged
@@ -58,8 +60,10 @@ class IncrementalState:
 
     watermark: int | None
     tie: int | None = None
-    seen: frozenset[str] = field(default_factory=frozenset)
-    """Tags (connectors.cursor_tags) of the ids returned at the watermark."""
+    seen: tuple[str, ...] = ()
+    """Tags (connectors.cursor_tags ``version_tag``) of the versions returned at the watermark, in the
+    order returned, a version returned again once more: a contact is skipped only in the version
+    returned last (``latest_of``), and the count dates a version returned again after them all."""
     phase: Phase = "time"
     archived_since: int | None = None
     """Contacts archived (deleted) at or after this time (epoch ms, HubSpot's clock) are reported as
@@ -70,7 +74,7 @@ PullState = FullState | IncrementalState
 
 
 def encode(state: PullState) -> str:
-    """The cursor string for ``state`` (compact JSON, ids sorted so equal states give equal strings)."""
+    """The cursor string for ``state`` (compact JSON; ``seen`` in the order returned)."""
     data: dict[str, Any]
     if isinstance(state, FullState):
         data = {"v": _VERSION, "m": "full", "after": state.after, "w": state.watermark, "x": state.max_id}
@@ -78,7 +82,7 @@ def encode(state: PullState) -> str:
         # In the time phase a tie only says the watermark's timestamp is covered (``>`` rather than
         # ``>=``): 0 says so without naming the contact that closed the walk.
         tie = state.tie if state.phase == "tie" or state.tie is None else 0
-        data = {"v": _VERSION, "m": "inc", "w": state.watermark, "t": tie, "s": sorted(state.seen)}
+        data = {"v": _VERSION, "m": "inc", "w": state.watermark, "t": tie, "s": list(state.seen)}
         data["p"] = state.phase
         if state.archived_since is not None:
             data["a"] = state.archived_since
@@ -113,7 +117,7 @@ def decode(cursor: str | None, key: bytes) -> PullState | None:
             return IncrementalState(
                 watermark=watermark,
                 tie=_optional_int(data.get("t")),
-                seen=frozenset(tagged(key, seen) if data["v"] == 1 else seen),
+                seen=tagged(key, seen) if data["v"] == 1 else tuple(seen),
                 phase=phase,
                 archived_since=_optional_int(data.get("a")),
             )

@@ -11,7 +11,7 @@ from typing import Any
 
 from connectors._http import CursorPaginator, PaginationError, paginate, value_at
 from connectors.cursor_seconds import dated, mark
-from connectors.cursor_tags import same_record, version_tag
+from connectors.cursor_tags import another_version, id_tag, latest_of, version_tag
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
@@ -34,6 +34,9 @@ from ._mapping import (
     modified_ms,
     timestamp_ms,
 )
+
+#: The most version tags a cursor keeps of one watermark (a DynamoDB item holds 400 KB).
+SEEN_LIMIT = 1000
 
 
 class HubSpotPull(HubSpotClient):
@@ -112,9 +115,11 @@ class HubSpotPull(HubSpotClient):
                 modified = _modified(r, bound)
                 if modified is None or modified != state.watermark:
                     fresh.append(r)
-                elif (tag := self._tag(r)) not in state.seen:
+                elif not latest_of(tag := self._tag(r), state.seen):
                     # another version of a contact returned at the watermark: dated after them all
-                    fresh.append(mark(r, len(state.seen)) if same_record(tag, state.seen) else r)
+                    # (not one only its id was kept of, by a cursor from before versions: unchanged)
+                    plain = id_tag(self.cursor_tag_key, contact_id(r))
+                    fresh.append(mark(r, len(state.seen)) if another_version(tag, state.seen, plain) else r)
             following = advance(
                 state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE, bound=bound, tag=self._tag
             )
@@ -244,20 +249,32 @@ def advance(
     """
     if state.phase == "tie":
         tie = max([state.tie if state.tie is not None else -1, *_numeric_ids(raw)])
-        seen = state.seen - {tag(r) for r in raw}
+        passed = {tag(r) for r in raw}
+        seen = tuple(t for t in state.seen if t not in passed)
         return IncrementalState(state.watermark, tie, seen, "tie" if has_more else "time")
     stamped = [(ms, tag(r) if contact_id(r) else "") for r in raw if (ms := _modified(r, bound)) is not None]
     if not stamped:
         return state
     newest = max(ms for ms, _ in stamped)
-    at_newest = frozenset(i for ms, i in stamped if ms == newest and i)
+    at_newest = [i for ms, i in stamped if ms == newest and i]
     if state.watermark is None or newest > state.watermark:
-        following = IncrementalState(newest, None, at_newest, "time")
+        following = IncrementalState(newest, None, _returned((), at_newest), "time")
     else:
-        following = IncrementalState(state.watermark, state.tie, state.seen | at_newest, "time")
-    if has_more and following.tie is None and len(following.seen) >= page_size:
+        following = IncrementalState(state.watermark, state.tie, _returned(state.seen, at_newest), "time")
+    if has_more and following.tie is None and len(set(following.seen)) >= page_size:
         return dataclasses.replace(following, phase="tie")
     return following
+
+
+def _returned(seen: tuple[str, ...], tags: list[str]) -> tuple[str, ...]:
+    """``seen`` with ``tags`` returned after it, in order: a version not the last of its contact goes
+    last again (``latest_of``), one that is stays where it is (a search repeats what it returned);
+    the oldest leave beyond ``SEEN_LIMIT`` (their contacts are returned again: a repeat)."""
+    out = list(seen)
+    for tag in tags:
+        if not latest_of(tag, out):
+            out.append(tag)
+    return tuple(out[-SEEN_LIMIT:])
 
 
 def _numeric_ids(raw: list[dict[str, Any]]) -> list[int]:

@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from connectors.cursor_seconds import mark
-from connectors.cursor_tags import latest_of, same_record, tagged
+from connectors.cursor_tags import another_version, latest_of, tagged
 from core.errors import ConnectorConfigError
 
 _VERSION: Final = 2
@@ -107,7 +107,7 @@ class StreamState:
         if self.high is None or point > self.high:
             return replace(self, high=point, at_high=(key,))
         if point == self.high:  # (delivered again: last, so the version it left does not hide it)
-            return replace(self, at_high=_last((*self.at_high, key))[-SEEN_LIMIT:])
+            return replace(self, at_high=(*self.at_high, key)[-SEEN_LIMIT:])
         return self
 
     def finished(self, latest: datetime | None = None) -> StreamState:
@@ -128,17 +128,12 @@ class StreamState:
         if high is None or (self.since is not None and high < self.since):
             return StreamState(self.since, self.skip)
         if high == self.since:
-            return StreamState(self.since, _last((*self.skip, *at_high))[-SEEN_LIMIT:])
+            return StreamState(self.since, (*self.skip, *at_high)[-SEEN_LIMIT:])
         return StreamState(high, at_high)
 
 
-def _last(tags: tuple[str, ...]) -> tuple[str, ...]:
-    """``tags`` once each, where each was last: the order versions were delivered in (``latest_of``)."""
-    return tuple(reversed(dict.fromkeys(reversed(tags))))
-
-
 def accept(
-    state: StreamState, records: Iterable[Mapping[str, Any]], key_point: Any
+    state: StreamState, records: Iterable[Mapping[str, Any]], key_point: Any, plain: Any = None
 ) -> tuple[list[dict[str, Any]], StreamState]:
     """Apply one page: the records not returned before, and the state after them.
 
@@ -151,7 +146,13 @@ def accept(
     that the cursor delivered there in another version is marked (``connectors.cursor_seconds.mark``)
     so that ``to_records`` dates it after the versions delivered there. A time too far ahead is
     the caller's to clamp in ``key_point`` (``core.time_bound``), so it cannot carry the watermark
-    past the pull.
+    past the pull. ``plain(record)``, when given, is the tag a cursor written before versions were
+    tagged kept of the record (``id_tag``): a record held only that way is not marked
+    (``connectors.cursor_tags.another_version``).
+
+    The skip list keeps every version in the order delivered, a version delivered again once more
+    (``latest_of`` reads its last place), so its length counts the versions delivered on the
+    watermark and each mark is later than the one before, up to ``SEEN_LIMIT``.
     """
     emit: list[dict[str, Any]] = []
     for record in records:
@@ -163,7 +164,11 @@ def accept(
             continue
         # Another version of a record the cursor delivered on its watermark was made after every
         # version it delivered there: marked, its draft is dated after them (connectors.cursor_seconds).
-        again = point is not None and point == state.since and same_record(key, state.skip)
+        again = (
+            point is not None
+            and point == state.since
+            and another_version(key, state.skip, plain and plain(record))
+        )
         emit.append(mark(record, len(state.skip)) if again else dict(record))
         state = state.read(key, point)
     return emit, state

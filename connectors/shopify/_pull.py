@@ -23,7 +23,7 @@ from connectors._http import (
     secret_env_var,
 )
 from connectors.cursor_seconds import dated, mark
-from connectors.cursor_tags import same_record
+from connectors.cursor_tags import another_version, id_tag
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
@@ -184,7 +184,12 @@ class ShopifyPull(ShopifyClient):
                 # comes back from before the bound was delivered by the walk that set it.
                 continue
             # Another version of a record delivered on the watermark: made after every one delivered.
-            again = updated is not None and updated == position.since and same_record(tag, position.skip)
+            plain = id_tag(self._tag_key, str(node.get("id")))  # (a cursor from before versions)
+            again = (
+                updated is not None
+                and updated == position.since
+                and another_version(tag, position.skip, plain)
+            )
             seen = len(position.skip)
             position.delivered(tag, updated)
             fresh.append(mark(node, seen) if again else node)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from connectors.cursor_tags import id_tag
 from connectors.hubspot import HubSpotConnector, HubSpotSandbox
 from connectors.hubspot._cursor import IncrementalState, decode
 from core.testing.clock import days_ago
@@ -88,3 +89,32 @@ def test_a_contact_changed_again_on_the_watermark_millisecond_comes_back_dated_a
     assert drafts[0].updated_at == at + timedelta(microseconds=4)
     # AND the pull after returns nothing
     assert [r for p in hubspot.pull(pages[-1].cursor) for r in p.records] == []
+
+
+def test_seen_keeps_the_order_returned_and_a_pull_with_nothing_new_hands_the_cursor_back(
+    sandbox: HubSpotSandbox, hubspot: HubSpotConnector
+) -> None:
+    # GIVEN three contacts pulled on one millisecond, then one of them changed on it and pulled
+    cursor = list(hubspot.pull(None))[-1].cursor
+    at = T + timedelta(seconds=5)
+    tied = sorted(sandbox.add_records(3, at=at))
+    cursor = list(hubspot.pull(cursor))[-1].cursor
+    sandbox.touch({tied[0]}, at=at)
+    cursor = list(hubspot.pull(cursor))[-1].cursor
+    # THEN the cursor keeps the four versions, the one returned last last
+    state = decode(cursor, hubspot.cursor_tag_key)
+    assert isinstance(state, IncrementalState)
+    assert len(state.seen) == 4
+    assert state.seen[-1][:8] == id_tag(hubspot.cursor_tag_key, tied[0].rsplit(":", 1)[1])[:8]
+    # AND a pull with nothing new returns nothing and hands the same cursor back (a search that
+    # repeats what it returned adds nothing to ``seen``)
+    pages = list(hubspot.pull(cursor))
+    assert [r for p in pages for r in p.records] == []
+    assert pages[-1].cursor == cursor
+
+
+def test_seen_is_bounded() -> None:
+    from connectors.hubspot._pull import SEEN_LIMIT, _returned
+
+    tags = [f"{n:08x}00000000" for n in range(SEEN_LIMIT + 50)]
+    assert _returned((), tags) == tuple(tags[-SEEN_LIMIT:])
