@@ -95,11 +95,19 @@ class StreamState:
     high_ids: dict[str, str] = field(default_factory=dict)
     mode: str | None = None  # "bulk" or "paging", decided by a count on a full pull
     bulk: BulkPosition | None = None
+    repeats: int = 0
+    """Versions delivered on ``since`` again (A, B, then A: ``skip`` holds A once), so that
+    ``delivered_on_since`` counts every delivery there (``connectors.cursor_seconds``)."""
+    high_repeats: int = 0
 
     def begin_walk(self) -> None:
         """Start walking from ``since``: nothing walked yet, the newest delivery is the bound itself."""
         self.after, self.walked = None, 0
-        self.high, self.high_ids = self.since, dict(self.skip)
+        self.high, self.high_ids, self.high_repeats = self.since, dict(self.skip), self.repeats
+
+    def delivered_on_since(self) -> int:
+        """How many versions the cursor delivered on ``since``: what a version marked there follows."""
+        return len(self.skip) + self.repeats
 
     def already_delivered(self, tag: str, updated_at: str | None) -> bool:
         """Whether the record version tagged ``tag`` (``version_tag``) was delivered at ``updated_at``."""
@@ -110,26 +118,36 @@ class StreamState:
         if updated_at is None:
             return
         if self.high is None or updated_at > self.high:
-            self.high, self.high_ids = updated_at, {tag: updated_at}
+            self.high, self.high_ids, self.high_repeats = updated_at, {tag: updated_at}, 0
         elif updated_at == self.high:
             # last, so the version it left does not hide it (``latest_of``: A, B, then A again)
-            self.high_ids.pop(tag, None)
+            if self.high_ids.pop(tag, None) is not None:
+                self.high_repeats += 1
             self.high_ids[tag] = updated_at
 
     def finish_walk(self, bound: TimeBound | None = None) -> None:
         """The walk reached the end: the next one starts at the newest timestamp delivered, or at the
         start of the pull less ``CLOCK_SKEW`` when that is earlier (``TimeBound.cap``: a record
         stamped hours ahead must not hide the edits made before its time)."""
-        self.since, self.skip = self.high, dict(self.high_ids)
+        self._from_high()
         if bound is not None and self.since is not None and self.since > _spelled(bound.handoff):
-            self.since, self.skip = _spelled(bound.handoff), {}
+            self.since, self.skip, self.repeats = _spelled(bound.handoff), {}, 0
         self.mode, self.bulk = None, None
         self.begin_walk()
+
+    def restart_walk(self) -> None:
+        """Start another walk from the newest timestamp delivered, skipping what was delivered at it
+        (cursor paging stops at 25,000 objects)."""
+        self._from_high()
+        self.begin_walk()
+
+    def _from_high(self) -> None:
+        self.since, self.skip, self.repeats = self.high, dict(self.high_ids), self.high_repeats
 
     def finish_bulk(self, bulk: BulkPosition) -> None:
         """A bulk operation was read to the end. Changes made while it ran may or may not be in its
         file, so the next walk starts at the moment it started, skipping what the file already gave."""
-        self.since, self.skip = bulk.started, dict(bulk.late)
+        self.since, self.skip, self.repeats = bulk.started, dict(bulk.late), 0
         self.mode, self.bulk = None, None
         self.begin_walk()
 
@@ -197,6 +215,9 @@ def _stream_json(stream: StreamState) -> dict[str, Any]:
         "bulk": None
         if bulk is None
         else {"id": bulk.id, "started": bulk.started, "offset": bulk.offset, "late": bulk.late},
+        # (only when there are any: a cursor without them reads as none, and stays as it was written)
+        **({"repeats": stream.repeats} if stream.repeats else {}),
+        **({"high_repeats": stream.high_repeats} if stream.high_repeats else {}),
     }
 
 

@@ -190,7 +190,7 @@ class ShopifyPull(ShopifyClient):
                 and updated == position.since
                 and another_version(tag, position.skip, plain)
             )
-            seen = len(position.skip)
+            seen = position.delivered_on_since()
             position.delivered(tag, updated)
             fresh.append(mark(node, seen) if again else node)
         return fresh
@@ -203,8 +203,7 @@ class ShopifyPull(ShopifyClient):
                 f"shopify: {stream}: more than {self.walk_limit} records share updated_at {position.since}, "
                 "which cursor paging cannot get past; run a full pull (cursor=None): it uses a bulk operation"
             )
-        position.since, position.skip = position.high, dict(position.high_ids)
-        position.begin_walk()
+        position.restart_walk()
 
     def _walk_bulk(self, stream: str, state: PullState) -> Iterator[list[dict[str, Any]]]:
         position = state.streams[stream]

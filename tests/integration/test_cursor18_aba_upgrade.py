@@ -6,7 +6,8 @@ consent opt-out set and undone), must be pulled again in A: the cursor's skip li
 order versions were delivered (``connectors.cursor_tags.latest_of``), so an earlier A does not hide
 it. Before this change HubSpot's ``seen`` (a set) skipped it and the store kept B; Klaviyo,
 Salesforce and WooCommerce pulled it again but dated it like the B before it (the skip list, kept
-once per version, did not grow), so ingest kept B by content hash.
+once per version, did not grow), so ingest kept B by content hash; Shopify the same for an order
+toggled A, B, A, B (its skip map holds each version once).
 
 A cursor written before versions were tagged holds a tag of each id alone: the first pull after
 upgrading delivers the watermark second again, and those records, unchanged, must be taken as
@@ -71,6 +72,21 @@ def test_a_change_undone_on_the_watermark_second_is_pulled(name: str) -> None:
             sandbox.touch({key}, at=AT)
             _pull(connector, store, state)
             _assert_as_the_tool_holds(store, _fresh(name, sandbox))
+    finally:
+        connector.close()
+
+
+def test_shopify_an_order_toggled_back_and_forth_on_the_watermark_second_is_kept() -> None:
+    sandbox = _sandbox("shopify")
+    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+    connector = _connect("shopify", sandbox)
+    try:
+        _pull(connector, store, state)
+        key = sorted(k.split(":", 1)[1] for k in _held(store) if ":order:" in k)[0]
+        for _ in range(6):  # the sandbox's touch toggles an order's financial status: A, B, A, B ...
+            sandbox.touch({key}, at=AT)
+            _pull(connector, store, state)
+            _assert_as_the_tool_holds(store, _fresh("shopify", sandbox))
     finally:
         connector.close()
 
