@@ -4,7 +4,7 @@ contact ids at its watermark, never the ids, so an erased person's ids do not st
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from connectors.cursor_tags import id_tag
 from connectors.hubspot import HubSpotConnector, HubSpotSandbox
@@ -72,16 +72,25 @@ def test_a_version_1_cursor_with_ids_in_clear_is_read_and_re_keyed(
     assert after == []
 
 
-def test_a_contact_changed_again_on_the_watermark_millisecond_comes_back_dated_after(
+def _three_pulled_on_one_millisecond_then_one_changed(
     sandbox: HubSpotSandbox, hubspot: HubSpotConnector
-) -> None:
-    # GIVEN a full pull, then three contacts changed on one millisecond and pulled
+) -> tuple[str | None, list[str], datetime]:
+    """After a full pull, three contacts changed on one millisecond and pulled, then the first of them
+    changed again on it: the cursor to pull from, their keys, the millisecond."""
     cursor = list(hubspot.pull(None))[-1].cursor
     at = T + timedelta(seconds=5)
     tied = sorted(sandbox.add_records(3, at=at))
     cursor = list(hubspot.pull(cursor))[-1].cursor
-    # WHEN one of them changes again on that millisecond
     sandbox.touch({tied[0]}, at=at)
+    return cursor, tied, at
+
+
+def test_a_contact_changed_again_on_the_watermark_millisecond_comes_back_dated_after(
+    sandbox: HubSpotSandbox, hubspot: HubSpotConnector
+) -> None:
+    # GIVEN a full pull, then three contacts changed on one millisecond and pulled
+    # WHEN one of them changes again on that millisecond
+    cursor, tied, at = _three_pulled_on_one_millisecond_then_one_changed(sandbox, hubspot)
     pages = list(hubspot.pull(cursor))
     # THEN the next pull returns it alone, dated after the three versions returned on it
     drafts = [d for p in pages for d in hubspot.to_records(p)]
@@ -95,11 +104,7 @@ def test_seen_keeps_the_order_returned_and_a_pull_with_nothing_new_hands_the_cur
     sandbox: HubSpotSandbox, hubspot: HubSpotConnector
 ) -> None:
     # GIVEN three contacts pulled on one millisecond, then one of them changed on it and pulled
-    cursor = list(hubspot.pull(None))[-1].cursor
-    at = T + timedelta(seconds=5)
-    tied = sorted(sandbox.add_records(3, at=at))
-    cursor = list(hubspot.pull(cursor))[-1].cursor
-    sandbox.touch({tied[0]}, at=at)
+    cursor, tied, _ = _three_pulled_on_one_millisecond_then_one_changed(sandbox, hubspot)
     cursor = list(hubspot.pull(cursor))[-1].cursor
     # THEN the cursor keeps the four versions, the one returned last last
     state = decode(cursor, hubspot.cursor_tag_key)
