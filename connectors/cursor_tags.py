@@ -44,17 +44,18 @@ def version_tag(key: bytes, record_id: str, record: Any) -> str:
     return id_tag(key, record_id)[:8] + id_tag(key, f"{record_id}\0{content_digest(record)}")[:8]
 
 
-def another_version(tag: str, tags: Iterable[str], plain: str | None = None) -> bool:
+def another_version(tag: str, tags: Iterable[str]) -> bool:
     """Whether ``tags`` hold a version of the record ``tag`` (a ``version_tag``) is a version of: a
     version pulled again on the watermark second is then dated after the ones delivered there
     (``connectors.cursor_seconds``). 32 bits, so among a thousand records one in about four thousand
     seconds has a false match, which only dates a version a few microseconds later.
 
-    ``plain``, the record's ``id_tag``, does not count: a cursor written before versions were tagged
-    says only that the record was delivered, and the version pulled again after upgrading is most
-    likely that one; dated as the vendor dates it, ingest takes it as unchanged (marked, each such
-    record committed a touch)."""
-    return any(t[:8] == tag[:8] and t != plain for t in tags)
+    A record's ``id_tag`` (a cursor written before versions were tagged) counts: it says the record
+    was delivered on the second but not in which version, and the one pulled again after upgrading
+    may have been changed since within it. Marked, an unchanged one commits a touch on that one pull
+    (``unchanged`` and ``touched`` in ingest's result); not marked, a changed one would be ordered
+    against the version held by content hash, and lost half the time."""
+    return any(t[:8] == tag[:8] for t in tags)
 
 
 def content_digest(record: Any) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from connectors._http import CursorPaginator, PaginationError, paginate, value_at
 from connectors.cursor_seconds import dated, mark
-from connectors.cursor_tags import another_version, id_tag, latest_of, version_tag
+from connectors.cursor_tags import another_version, latest_of, version_tag
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
@@ -117,9 +117,7 @@ class HubSpotPull(HubSpotClient):
                     fresh.append(r)
                 elif not latest_of(tag := self._tag(r), state.seen):
                     # another version of a contact returned at the watermark: dated after them all
-                    # (not one only its id was kept of, by a cursor from before versions: unchanged)
-                    plain = id_tag(self.cursor_tag_key, contact_id(r))
-                    fresh.append(mark(r, len(state.seen)) if another_version(tag, state.seen, plain) else r)
+                    fresh.append(mark(r, len(state.seen)) if another_version(tag, state.seen) else r)
             following = advance(
                 state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE, bound=bound, tag=self._tag
             )

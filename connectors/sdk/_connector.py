@@ -190,7 +190,7 @@ class RestConnector:
         ):
             if unordered and state.started is None:
                 state = replace(state, started=vendor_time(page.headers))
-            records, state = accept(state, page.records, key_point, self._plain_tag(stream))
+            records, state = accept(state, page.records, key_point)
             if page.has_next:
                 yield records, replace(state, page=str(page.checkpoint)), False
             else:
@@ -216,11 +216,6 @@ class RestConnector:
             return key, _point(incremental, record, bound)
 
         return key_point
-
-    def _plain_tag(self, stream: Stream) -> Callable[[Any], str]:
-        """A record's tag as a cursor written before versions were tagged kept it: its id alone."""
-        key = self.cursor_tag_key
-        return lambda record: id_tag(key, str(value_at(record, stream.primary_key) or ""))
 
     def version_content(self, record: Any) -> Any:
         """What of a record says which version it is (``version_tag`` digests it): the record as the

@@ -133,7 +133,7 @@ class StreamState:
 
 
 def accept(
-    state: StreamState, records: Iterable[Mapping[str, Any]], key_point: Any, plain: Any = None
+    state: StreamState, records: Iterable[Mapping[str, Any]], key_point: Any
 ) -> tuple[list[dict[str, Any]], StreamState]:
     """Apply one page: the records not returned before, and the state after them.
 
@@ -146,9 +146,7 @@ def accept(
     that the cursor delivered there in another version is marked (``connectors.cursor_seconds.mark``)
     so that ``to_records`` dates it after the versions delivered there. A time too far ahead is
     the caller's to clamp in ``key_point`` (``core.time_bound``), so it cannot carry the watermark
-    past the pull. ``plain(record)``, when given, is the tag a cursor written before versions were
-    tagged kept of the record (``id_tag``): a record held only that way is not marked
-    (``connectors.cursor_tags.another_version``).
+    past the pull.
 
     The skip list keeps every version in the order delivered, a version delivered again once more
     (``latest_of`` reads its last place), so its length counts the versions delivered on the
@@ -164,11 +162,7 @@ def accept(
             continue
         # Another version of a record the cursor delivered on its watermark was made after every
         # version it delivered there: marked, its draft is dated after them (connectors.cursor_seconds).
-        again = (
-            point is not None
-            and point == state.since
-            and another_version(key, state.skip, plain and plain(record))
-        )
+        again = point is not None and point == state.since and another_version(key, state.skip)
         emit.append(mark(record, len(state.skip)) if again else dict(record))
         state = state.read(key, point)
     return emit, state

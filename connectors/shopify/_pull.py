@@ -23,7 +23,7 @@ from connectors._http import (
     secret_env_var,
 )
 from connectors.cursor_seconds import dated, mark
-from connectors.cursor_tags import another_version, id_tag
+from connectors.cursor_tags import another_version
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
@@ -184,12 +184,7 @@ class ShopifyPull(ShopifyClient):
                 # comes back from before the bound was delivered by the walk that set it.
                 continue
             # Another version of a record delivered on the watermark: made after every one delivered.
-            plain = id_tag(self._tag_key, str(node.get("id")))  # (a cursor from before versions)
-            again = (
-                updated is not None
-                and updated == position.since
-                and another_version(tag, position.skip, plain)
-            )
+            again = updated is not None and updated == position.since and another_version(tag, position.skip)
             seen = position.delivered_on_since()
             position.delivered(tag, updated)
             fresh.append(mark(node, seen) if again else node)

@@ -10,8 +10,9 @@ once per version, did not grow), so ingest kept B by content hash; Shopify the s
 toggled A, B, A, B (its skip map holds each version once).
 
 A cursor written before versions were tagged holds a tag of each id alone: the first pull after
-upgrading delivers the watermark second again, and those records, unchanged, must be taken as
-unchanged (not marked as a later version of themselves, each committing a touch).
+upgrading delivers the watermark second again; nothing is written for the records unchanged, and a
+record changed again on that second before the pull is kept. Those unchanged are touched once
+(marked as a later version, since the cursor cannot tell them from a changed one): a strict xfail.
 """
 
 from __future__ import annotations
@@ -108,26 +109,71 @@ def _plain_id_tags(name: str, connector: Any, mp: pytest.MonkeyPatch) -> Iterato
         yield
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_the_first_pull_after_upgrading_an_id_tag_cursor_writes_and_touches_nothing(
-    name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _upgraded(
+    name: str, mp: pytest.MonkeyPatch
+) -> tuple[Any, InMemoryProfileStore, InMemorySyncStateStore, Any, list[str]]:
+    """A tool whose records were pulled, three changed on ``AT`` and pulled, by the connector as it
+    was before versions were tagged: the sandbox, store, state, connector (now upgraded), keys."""
     sandbox = _sandbox(name)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
     connector = _connect(name, sandbox)
+    with _plain_id_tags(name, connector, mp):
+        _pull(connector, store, state)
+        keys = sorted(k.split(":", 1)[1] for k in _held(store))
+        sandbox.touch(set(keys[:3]), at=AT)
+        assert _pull(connector, store, state).pulled >= 3
+    return sandbox, store, state, connector, keys
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_after_upgrading_an_id_tag_cursor_nothing_is_written_for_an_unchanged_second(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox, store, state, connector, _ = _upgraded(name, monkeypatch)
     try:
-        with _plain_id_tags(name, connector, monkeypatch):
-            _pull(connector, store, state)
-            keys = sorted(k.split(":", 1)[1] for k in _held(store))
-            sandbox.touch(set(keys[:3]), at=AT)
-            assert _pull(connector, store, state).pulled >= 3
-        upgrade = _pull(connector, store, state)
-        assert (upgrade.ingest.written, upgrade.ingest.touched) == (0, 0), upgrade.ingest
+        assert _pull(connector, store, state).ingest.written == 0
         after = _pull(connector, store, state)
         assert (after.pulled, after.ingest.written) == (0, 0)
         _assert_as_the_tool_holds(store, _fresh(name, sandbox))
-        sandbox.touch({keys[1]}, at=AT)  # then changed again on the second: kept
+    finally:
+        connector.close()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_after_upgrading_an_id_tag_cursor_a_change_on_its_second_is_kept(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox, store, state, connector, keys = _upgraded(name, monkeypatch)
+    try:
+        sandbox.touch({keys[1]}, at=AT)  # changed again on the second, before the upgraded pull
         _pull(connector, store, state)
         _assert_as_the_tool_holds(store, _fresh(name, sandbox))
+        sandbox.touch({keys[1]}, at=AT)
+        _pull(connector, store, state)
+        _assert_as_the_tool_holds(store, _fresh(name, sandbox))
+    finally:
+        connector.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "kept on purpose: the first pull after upgrading a cursor of plain id tags touches each unchanged "
+        "record of its watermark second once (ingest: unchanged=n, touched=n). The id tag says the record "
+        "was delivered on that second but not in which version; the version pulled again may have been "
+        "changed within the second since, and only the mark (connectors.cursor_seconds) dates it after "
+        "the one held. Left unmarked (tried in cfix18), such a change was ordered against the held "
+        "version by content hash and lost on Salesforce, Shopify and WooCommerce "
+        "(test_after_upgrading_an_id_tag_cursor_a_change_on_its_second_is_kept). A one-time touch per "
+        "record beats a lost change; telling them apart needs the held version's content at pull time."
+    ),
+)
+@pytest.mark.parametrize("name", NAMES)
+def test_the_first_pull_after_upgrading_an_id_tag_cursor_touches_nothing(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, store, state, connector, _ = _upgraded(name, monkeypatch)
+    try:
+        assert _pull(connector, store, state).ingest.touched == 0
     finally:
         connector.close()
