@@ -1,4 +1,5 @@
-"""Shared fixtures: records built in one line, and the moto environment set before boto3 loads."""
+"""Shared fixtures: records built in one line, the moto environment set before boto3 loads, and the
+Hypothesis profile (tests/hypothesis_profiles.py: ``ci`` by default, ``HYPOTHESIS_PROFILE=deep``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import pytest
 
 from core.testing.records import T0, MakeRecord, make_record
+from tests import hypothesis_profiles
 
 os.environ.update(
     {
@@ -17,6 +19,8 @@ os.environ.update(
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     }
 )
+
+hypothesis_profiles.load()
 
 __all__ = ["T0", "MakeRecord", "make_record"]
 
