@@ -32,23 +32,23 @@ def _share_botocore_data_loader() -> None:
     again from botocore's JSON files: a mock and a DynamoDB client took 0.10 s of CPU, 0.02 s with
     the loader shared, in each of the thousands of mocks the suite enters (every test, hypothesis
     example and kill point on DynamoDB). The loader caches what it read; models are only read.
-    Sessions, clients, credentials and moto's state stay one per mock, as before. The loader's search
-    path is the first session's: a test that sets ``AWS_DATA_PATH`` makes a loader of its own (as
-    tests/unit/test_aws_clients.py does).
+    Sessions, clients, credentials and moto's state stay one per mock, as before. Only sessions made
+    while ``AWS_DATA_PATH`` is unset share it (one loader per data path): a test that sets it to add
+    models of its own (tests/unit/test_aws_clients.py) gets a loader that searches there.
     """
     import boto3
 
     new_session = boto3.setup_default_session
-    shared: list[Any] = []
+    shared: dict[str | None, Any] = {}
 
     def setup_default_session(**kwargs: Any) -> None:
         new_session(**kwargs)
         session = boto3.DEFAULT_SESSION
         assert session is not None
-        if not shared:
-            shared.append(session._loader)  # its search path holds boto3's data, as any session's
-        session._session.register_component("data_loader", shared[0])
-        session._loader = shared[0]
+        # The loader's search path holds boto3's data and AWS_DATA_PATH's folders, read when made.
+        loader = shared.setdefault(os.environ.get("AWS_DATA_PATH"), session._loader)
+        session._session.register_component("data_loader", loader)
+        session._loader = loader
 
     boto3.setup_default_session = setup_default_session
 

@@ -3,9 +3,12 @@ each mock still has its own session, client and moto state."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from moto import mock_aws
 
 from profilesync.embedded import dynamodb_client
@@ -38,3 +41,24 @@ def test_the_shared_loader_still_finds_boto3_s_own_data() -> None:
     _, session, _ = _in_a_mock(None)
     assert any(path.endswith("boto3/data") for path in session._loader.search_paths)
     assert "dynamodb" in session.get_available_resources()
+
+
+def test_a_session_made_with_aws_data_path_set_finds_the_models_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the run's shared loader made (another test's session, in a full run)
+    boto3.setup_default_session()
+    # AND a folder holding a service model of its own, named by AWS_DATA_PATH
+    folder = tmp_path / "profilesyncfake" / "2024-01-01"
+    folder.mkdir(parents=True)
+    metadata = {"apiVersion": "2024-01-01", "endpointPrefix": "profilesyncfake", "protocol": "json",
+                "serviceId": "ProfilesyncFake", "signatureVersion": "v4", "targetPrefix": "Fake",
+                "jsonVersion": "1.0"}  # fmt: skip
+    model = {"version": "2.0", "metadata": metadata, "operations": {}, "shapes": {}}
+    (folder / "service-2.json").write_text(json.dumps(model), encoding="utf-8")
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    # WHEN a default session is made
+    boto3.setup_default_session()
+    # THEN it finds the model there (a loader of its own data path, not the shared one)
+    assert boto3.DEFAULT_SESSION is not None
+    assert "profilesyncfake" in boto3.DEFAULT_SESSION.get_available_services()
