@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from connectors._http import PaginationError
+from connectors.cursor_seconds import dated
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
@@ -228,7 +229,9 @@ class MailchimpPull(MailchimpAudience):
     def to_records(self, page: RawPage) -> list[RecordDraft]:
         """Map a page of members to drafts (pure; bad values are left to ``normalise_record``); a
         page of a walk that retires the member-id keys also carries each member's tombstone there."""
-        drafts = [member_to_draft(member) for member in page.records]
+        # A member the cursor pulled again on its watermark second is dated after the versions it
+        # delivered there (connectors.cursor_seconds).
+        drafts = dated([member_to_draft(member) for member in page.records], page.records)
         if page.object_type == RETIRING_PAGE:
             drafts += [t for t in map(former_key_tombstone, page.records) if t is not None]
         return drafts

@@ -12,8 +12,9 @@ Before the cursors kept the version delivered (``connectors.cursor_tags.version_
 version pulled again on its second after the ones delivered there (``connectors.cursor_seconds``),
 a record changed twice on one second was kept in its first change for good on HubSpot, Klaviyo,
 Salesforce, Shopify and WooCommerce; a record changed A, B, back to A on one second was kept in B
-(WooCommerce's order status). Mailchimp still loses a member changed onto the watermark second: a
-strict xfail below, outside the programs.
+(WooCommerce's order status). Mailchimp lost a member changed onto the watermark second (its
+cursor carried an offset past the members read there into the next pull; one that joined the
+second sorted before them was stepped over) and a member changed again on it (mail18).
 """
 
 from __future__ import annotations
@@ -50,16 +51,7 @@ _STEP = st.tuples(
 )
 
 
-#: Mailchimp loses a member changed onto the watermark second (the same on the code before this
-#: change): ``test_mailchimp_a_member_changed_into_the_watermark_block``
-#: (a strict xfail) holds the smallest case; programs would find it at random.
-PROGRAMMED = sorted(set(PLUGINS) - {"mailchimp"})
-MAILCHIMP_BLOCK = (
-    "found, not fixed: a member changed onto the watermark second after the pull that set it is "
-    "never pulled (the store keeps its old version). Likely cause, not confirmed: the Mailchimp "
-    "cursor steps over the members read on that second by offset (connectors/mailchimp/_cursor.py) "
-    "and checks only the member at offset - 1, so a member sorting before the offset is stepped over"
-)
+PROGRAMMED = sorted(PLUGINS)
 
 
 @pytest.mark.parametrize("name", PROGRAMMED)
@@ -71,7 +63,6 @@ def test_changes_on_the_watermark_second_and_after_are_all_pulled(
     _run(name, program)
 
 
-@pytest.mark.xfail(strict=True, reason=MAILCHIMP_BLOCK)
 def test_mailchimp_a_member_changed_into_the_watermark_block_is_pulled() -> None:
     # (the smallest case the programs found: one member changed and one added on a second, pulled;
     # then another member changed on that second)
