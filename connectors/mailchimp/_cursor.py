@@ -25,7 +25,10 @@ versions it delivered on ``w`` (``seen``: ``connectors.cursor_tags.version_tag``
 delivered. One delivered on ``w`` and changed again within that second keeps its time; pulled again,
 it is marked (``connectors.cursor_seconds.mark``) so that ``to_records`` dates it after the versions
 delivered there. A block larger than ``SEEN_LIMIT`` keeps its offset (its versions do not all fit
-in a cursor; reading it whole on every pull would repeat it).
+in a cursor; reading it whole on every pull would repeat it) and its size (``block``): the next pull
+first counts the members on ``w`` and reads the block from its start when they are not as many (a
+member joined it, or one left it; the block's first members then come once more). A member joining
+a large block while another leaves it, both between two pulls, is still stepped over.
 
 The cursor is stored in the table (``SYNC#mailchimp``), and a member id is the MD5 of the member's
 lowercased address (Mailchimp's subscriber hash): an erased person at the watermark would stay
@@ -99,6 +102,9 @@ class WalkState:
     """The walk also reports each member's record under its former key, the member id, as deleted
     (see the module docstring): the first pull from a version-1 or -2 cursor, or a full refresh with
     the option ``retire_member_id_keys``."""
+    block: int | None = None
+    """How many members the query from ``w`` served when a walk ended on a block larger than
+    ``SEEN_LIMIT``, keeping its offset: the next pull counts them again first (the module docstring)."""
 
     def tag(self, member: Mapping[str, Any]) -> str:
         """What ``seen`` keeps of a member: a tag of its id with its content (one version of it)."""
@@ -113,6 +119,7 @@ class WalkState:
                 "seen": list(self.seen),
                 "pos": self.pos,
                 **({"retire": True} if self.retire_member_ids else {}),
+                **({"n": self.block} if self.block is not None else {}),
             },
             separators=(",", ":"),
         )
@@ -137,6 +144,9 @@ class WalkState:
                 raise ValueError("bad position")
             if not isinstance(data.get("retire", False), bool):
                 raise ValueError("bad retire flag")
+            block = data.get("n")
+            if block is not None and (not isinstance(block, int) or isinstance(block, bool) or block < 0):
+                raise ValueError("bad block size")
         except (ValueError, TypeError, KeyError) as exc:
             raise ConnectorConfigError(
                 f"mailchimp: the saved cursor cannot be read ({exc}); run a full refresh (cursor None)"
@@ -149,7 +159,7 @@ class WalkState:
             # Tags of ids, no version, and maybe an offset past members changed onto ``w`` since:
             # the block is read again from its start (the module docstring).
             pos = 0
-        return cls(w, tuple(seen), pos, key, data.get("retire") is True)
+        return cls(w, tuple(seen), pos, key, data.get("retire") is True, block)
 
     @classmethod
     def since(cls, at: datetime, key: bytes | None = None) -> WalkState:
@@ -265,7 +275,7 @@ def advance(
     if verify:
         if not page or not state.passed(page[0], bound):
             # The block on ``w`` shifted (a member read on it changed or was deleted): read it again.
-            return Step([], replace(state, pos=0), done=False, restarted=True)
+            return Step([], replace(state, pos=0, block=None), done=False, restarted=True)
         page = page[1:]
     w, pos = state.w, state.pos
     held = _Held(state.seen)
@@ -273,9 +283,10 @@ def advance(
 
     def now(done: bool = False) -> Step:
         # A walk that is done hands on offset 0 (the module docstring) unless its block holds more
-        # members than the cursor keeps versions of.
-        end = 0 if done and pos <= SEEN_LIMIT else pos
-        return Step(emit, WalkState(w, held.kept(), end, state.key), done)
+        # members than the cursor keeps versions of: then its offset, and the block's size.
+        large = done and pos > SEEN_LIMIT
+        end = pos if large or not done else 0
+        return Step(emit, WalkState(w, held.kept(), end, state.key, block=pos if large else None), done)
 
     for member in page:
         if not isinstance(member, Mapping):

@@ -1,6 +1,7 @@
 """mail18: a Mailchimp cursor of version 3 (tags of the ids on its watermark second, and an offset
 past them) continues under the cursor that keeps versions and ends a walk at offset 0, losing
-nothing and writing nothing again (connectors/mailchimp/_cursor.py)."""
+nothing and writing nothing again; and a watermark second holding more members than the cursor
+keeps versions of loses none that joins it (connectors/mailchimp/_cursor.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from connectors.cursor_tags import id_tag
 from connectors.mailchimp import MailchimpConnector
+from connectors.mailchimp._cursor import SEEN_LIMIT
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from profilesync.testing.contract import T_CHANGES
 from tests.integration.test_attack4_pages_change_while_paged import _assert_as_the_tool_holds, _connect, _held
@@ -53,5 +55,28 @@ def test_a_version_3_cursor_continues_without_losing_or_writing_anything_again()
         _assert_as_the_tool_holds(store, _fresh("mailchimp", sandbox))
         again = _pull(connector, store, state)
         assert (again.ingest.written, again.ingest.new_customers) == (0, 0)
+    finally:
+        connector.close()
+
+
+def test_a_member_changed_onto_a_watermark_second_larger_than_the_cursor_is_pulled() -> None:
+    sandbox = _sandbox("mailchimp")
+    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+    connector = _connect("mailchimp", sandbox)
+    try:
+        # GIVEN a synced audience into which more members were imported on one second than the
+        # cursor keeps versions of, and synced
+        _pull(connector, store, state)
+        keys = sorted(k.split(":", 1)[1] for k in _held(store))
+        at = T_CHANGES.replace(microsecond=0) + timedelta(seconds=30)
+        sandbox.add_records(SEEN_LIMIT + 200, at=at)
+        _pull(connector, store, state)
+        # WHEN a member older than them (sorted before them on that second) changes on it
+        sandbox.touch({keys[0]}, at=at)
+        _pull(connector, store, state)
+        # THEN it is pulled (red before: the cursor's offset stepped over it)
+        _assert_as_the_tool_holds(store, _fresh("mailchimp", sandbox))
+        quiet = _pull(connector, store, state)
+        assert (quiet.ingest.written, quiet.ingest.new_customers) == (0, 0)
     finally:
         connector.close()

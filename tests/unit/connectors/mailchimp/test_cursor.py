@@ -72,8 +72,12 @@ def test_the_versions_kept_on_a_huge_tie_are_capped_and_its_offset_kept() -> Non
     assert len(step.emit) == SEEN_LIMIT + 500
     assert len(step.state.seen) == SEEN_LIMIT
     assert step.state.seen[-1] == tags(page[-1])[0]  # the overlap check needs the last one read
-    # (a block whose versions do not all fit is not read whole again: the walk keeps its offset)
-    assert step.state.pos == SEEN_LIMIT + 500
+    # (a block whose versions do not all fit is not read whole again: the walk keeps its offset,
+    # and the block's size, which the next pull counts again first)
+    assert (step.state.pos, step.state.block) == (SEEN_LIMIT + 500, SEEN_LIMIT + 500)
+    assert WalkState.decode(step.state.encode()) == step.state
+    # AND a walk still in the block (a page ended it, not the block) hands on no size
+    assert advance(WalkState(), page, verify=False, page_size=len(page)).state.block is None
 
 
 def test_a_walk_that_ends_hands_on_offset_0_and_a_member_changed_onto_the_watermark_is_read() -> None:
