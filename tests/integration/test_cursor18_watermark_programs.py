@@ -126,3 +126,33 @@ def _run(name: str, program: list[tuple[str, list[int], int, bool]]) -> None:
         assert (quiet.ingest.written, quiet.ingest.new_customers) == (0, 0)
     finally:
         connector.close()
+
+
+CORRECTED = (
+    "found, not fixed: a record stamped ahead (2099) is ordered by when it was read "
+    "(SourceRecord.ordered_at, min(updated_at, read_at)); a correction the tool stamps on the second "
+    "that read began (whole seconds: made just after the read, or by a clock a little behind ours) "
+    "is dated before that read and ingest takes it as stale: the 2099 version is kept. The cursors "
+    "pull it (the same on main before connectors.cursor_ahead); the ordering is core's"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=CORRECTED)
+@pytest.mark.parametrize("name", sorted(PLUGINS))
+def test_a_record_stamped_ahead_and_corrected_on_the_second_it_was_read_is_kept(name: str) -> None:
+    sandbox = _sandbox(name)
+    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+    connector = _connect(name, sandbox)
+    try:
+        _pull(connector, store, state)
+        # GIVEN a record stamped 2099, pulled on the second ``read``
+        ahead = sandbox.add_records(1, at=FAR_FUTURE)
+        read = datetime.now(UTC).replace(microsecond=0)
+        _pull(connector, store, state)
+        # WHEN the tool corrects it, stamping that second (never past its clock)
+        sandbox.touch(ahead, at=read)
+        _pull(connector, store, state)
+        # THEN the store holds the correction
+        _assert_as_the_tool_holds(store, _fresh(name, sandbox))
+    finally:
+        connector.close()
