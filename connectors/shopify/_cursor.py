@@ -95,6 +95,8 @@ class StreamState:
     high_ids: dict[str, str] = field(default_factory=dict)
     mode: str | None = None  # "bulk" or "paging", decided by a count on a full pull
     bulk: BulkPosition | None = None
+    ahead: list[str] = field(default_factory=list)
+    """Tags of the versions delivered on or after a walk's handoff (``connectors.cursor_ahead``)."""
 
     def begin_walk(self) -> None:
         """Start walking from ``since``: nothing walked yet, the newest delivery is the bound itself."""
@@ -170,6 +172,8 @@ class PullState:
                     raw["skip"], raw["high_ids"] = _tagged(key, raw["skip"]), _tagged(key, raw["high_ids"])
                     if bulk:
                         bulk["late"] = _tagged(key, bulk.get("late", {}))
+                if not isinstance(raw.get("ahead", []), list):
+                    raise ValueError("ahead must be a list of tags")
                 streams[name] = StreamState(**raw, bulk=BulkPosition(**bulk) if bulk else None)
             return cls(phase=int(body["phase"]), streams=streams)
         except (ValueError, TypeError, KeyError) as exc:
@@ -197,6 +201,7 @@ def _stream_json(stream: StreamState) -> dict[str, Any]:
         "bulk": None
         if bulk is None
         else {"id": bulk.id, "started": bulk.started, "offset": bulk.offset, "late": bulk.late},
+        **({"ahead": stream.ahead} if stream.ahead else {}),  # (absent from an older cursor: none kept)
     }
 
 
