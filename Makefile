@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-clock lint typecheck unit bench bench-identity clean check-template check-wheel
+.PHONY: demo test test-deep test-clock lint typecheck unit bench bench-identity clean check-template check-wheel
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ unit: $(STAMP)
 	$(BIN)/pytest -q -n auto
 
 test: lint typecheck unit check-template
+
+# The suite with every property's full count of random examples (Hypothesis's `deep` profile,
+# tests/hypothesis_profiles.py); `make unit` runs the `ci` profile: fewer examples where a property
+# runs its programs over the three stores, derandomized so that CI is deterministic.
+test-deep: $(STAMP)
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n auto
 
 # The whole suite again under moved clocks (libfaketime: `apt-get install faketime`): two years on,
 # 200 days on, 30 days behind. A test that pins a date the calendar will pass fails here first.

@@ -68,6 +68,8 @@ class IncrementalState:
     archived_since: int | None = None
     """Contacts archived (deleted) at or after this time (epoch ms, HubSpot's clock) are reported as
     tombstones by the next run; None: every archived contact (a cursor written before this field)."""
+    ahead: tuple[str, ...] = ()
+    """Tags of the versions returned on or after a run's handoff (``connectors.cursor_ahead``)."""
 
 
 PullState = FullState | IncrementalState
@@ -86,6 +88,8 @@ def encode(state: PullState) -> str:
         data["p"] = state.phase
         if state.archived_since is not None:
             data["a"] = state.archived_since
+        if state.ahead:
+            data["ah"] = list(state.ahead)
     return json.dumps(data, separators=(",", ":"))
 
 
@@ -106,9 +110,10 @@ def decode(cursor: str | None, key: bytes) -> PullState | None:
                 raise ValueError("after must be a string")
             return FullState(after=after, watermark=watermark, max_id=_optional_int(data.get("x")) or 0)
         if data.get("m") == "inc":
-            seen = data.get("s") or []
-            if not isinstance(seen, list) or not all(isinstance(s, str) for s in seen):
-                raise ValueError("seen ids must be strings")
+            seen, ahead = data.get("s") or [], data.get("ah") or []  # (no "ah" in an older cursor)
+            for tags in (seen, ahead):
+                if not isinstance(tags, list) or not all(isinstance(s, str) for s in tags):
+                    raise ValueError("seen ids must be strings")
             phase = data.get("p", "time")
             if phase not in ("time", "tie"):
                 raise ValueError(f"unknown phase {phase!r}")
@@ -120,6 +125,7 @@ def decode(cursor: str | None, key: bytes) -> PullState | None:
                 seen=tagged(key, seen) if data["v"] == 1 else tuple(seen),
                 phase=phase,
                 archived_since=_optional_int(data.get("a")),
+                ahead=tuple(ahead),
             )
         raise ValueError(f"unknown mode {data.get('m')!r}")
     except (ValueError, TypeError) as exc:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from connectors._http import CursorPaginator, PaginationError, paginate, value_at
+from connectors.cursor_ahead import changed_ahead, kept_ahead
 from connectors.cursor_seconds import dated, mark
 from connectors.cursor_tags import another_version, latest_of, version_tag
 from core.connector import RawPage
@@ -110,18 +111,23 @@ class HubSpotPull(HubSpotClient):
             junk = [r for r in found if not isinstance(r, dict)]  # the mapping quarantines these
             has_more = bool(value_at(data, "paging.next.after"))
             # ``seen`` lists records returned at the watermark; one modified since has a later time.
-            fresh = []
+            fresh, ahead = [], state.ahead
             for r in raw:
-                modified = _modified(r, bound)
-                if modified is None or modified != state.watermark:
-                    fresh.append(r)
-                elif not latest_of(tag := self._tag(r), state.seen):
-                    # another version of a contact returned at the watermark: dated after them all
-                    fresh.append(mark(r, len(state.seen)) if another_version(tag, state.seen) else r)
+                modified, tag = _modified(r, bound), self._tag(r)
+                on = modified is not None and modified == state.watermark
+                if on and latest_of(tag, state.seen):
+                    continue
+                # another version of a contact returned at the watermark (or above a capped one,
+                # connectors.cursor_ahead): dated after them all
+                again = (on and another_version(tag, state.seen)) or (
+                    modified is not None and changed_ahead(tag, ahead)
+                )
+                fresh.append(mark(r, len(ahead) + (len(state.seen) if on else 0)) if again else r)
+                ahead = kept_ahead(ahead, [(tag, modified)], int(bound.handoff.timestamp() * 1000))
             following = advance(
                 state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE, bound=bound, tag=self._tag
             )
-            following = dataclasses.replace(following, archived_since=archived_since)
+            following = dataclasses.replace(following, archived_since=archived_since, ahead=ahead)
             fresh += junk
             if has_more and following == state:
                 raise PaginationError(
@@ -219,7 +225,7 @@ def _capped(state: IncrementalState, bound: TimeBound) -> IncrementalState:
     handoff = int(bound.handoff.timestamp() * 1000)
     if state.watermark is None or state.watermark <= handoff:
         return state
-    return IncrementalState(handoff)
+    return IncrementalState(handoff, ahead=state.ahead)
 
 
 def _modified(contact: Mapping[str, Any], bound: TimeBound | None) -> int | None:

@@ -1,4 +1,4 @@
-"""The pull cursor: a ``last_changed`` watermark, the members already seen on it, and an offset.
+"""The pull cursor: a ``last_changed`` watermark, the member versions delivered on it, and an offset.
 
 Mailchimp pages list members with ``count``/``offset`` (at most 1000 per page) and filters them with
 ``since_last_changed``, documented as "changed after the set timeframe"
@@ -6,22 +6,38 @@ Mailchimp pages list members with ``count``/``offset`` (at most 1000 per page) a
 that changes while it is read skip records: when a member on an earlier page changes, it moves to the
 end and everything after it shifts left by one. So the walk never pages by offset across timestamps.
 Each request starts again at the watermark ``w`` (the newest ``last_changed`` read so far), sorted by
-``last_changed`` ascending, and the offset only steps over the members already read *on* ``w``
-(many members can share one second, e.g. after an import). Members changing later leave that block
-for a later timestamp, where the walk meets them again.
+``last_changed`` ascending, and within a walk the offset only steps over the members already read
+*on* ``w`` (many members can share one second, e.g. after an import). Members changing later leave
+that block for a later timestamp, where the walk meets them again.
 
-Timestamps have one-second resolution. Whether ``since_last_changed`` is ``>`` or ``>=`` is not
-documented precisely, so requests ask for ``w - 1 s`` and the walk drops what is older than ``w``:
-right under both readings. The request before the offset re-reads one member (``pos - 1``), which
-must be one already passed (on ``w`` and seen there: a member read there that has changed since is
-not); if it is not, the block moved under us and the walk reads it again from offset 0, skipping
-the ids it has seen. A resumed pull therefore neither loses nor repeats a
-member.
+Timestamps have one-second resolution. The spec says ``since_last_changed`` keeps members "changed
+after" it, the sandbox reads it as ``>``; requests ask for ``w - 1 s`` and the walk drops what is
+older than ``w``: right under either reading. The request after the first page re-reads one member
+(``pos - 1``), which must be one already passed (on ``w`` and delivered there in the version read);
+if it is not, the block moved under us and the walk reads it again from offset 0.
+
+Why the next pull starts at offset 0, not at ``pos``: members sort within a second in an order of
+the vendor's own (the sandbox's: ``web_id``). A member changed onto ``w`` after a walk ended there
+can sort anywhere in the block, and an offset carried over to the next pull stepped over it (the
+overlap check sees only the member at ``pos - 1``). So a walk that ends hands on ``pos = 0`` and the
+versions it delivered on ``w`` (``seen``: ``connectors.cursor_tags.version_tag``, the last
+``SEEN_LIMIT``): the next pull reads the block again from its start and skips only the versions
+delivered. One delivered on ``w`` and changed again within that second keeps its time; pulled again,
+it is marked (``connectors.cursor_seconds.mark``) so that ``to_records`` dates it after the versions
+delivered there. A block larger than ``SEEN_LIMIT`` keeps its offset (its versions do not all fit
+in a cursor; reading it whole on every pull would repeat it) and its size (``block``): the next pull
+first counts the members on ``w`` and reads the block from its start when they are not as many (a
+member joined it, or one left it; the block's first members then come once more). A member joining
+a large block while another leaves it, both between two pulls, is still stepped over.
 
 The cursor is stored in the table (``SYNC#mailchimp``), and a member id is the MD5 of the member's
 lowercased address (Mailchimp's subscriber hash): an erased person at the watermark would stay
-there, in a form anyone can match against an address. So ``seen`` keeps keyed tags of the ids
+there, in a form anyone can match against an address. So ``seen`` keeps keyed tags of the versions
 (connectors.cursor_tags, keyed by the API key and the audience), never the ids.
+
+Version 4 keeps tags of versions and ends a walk at offset 0. A version-3 cursor's tags name ids, no
+version: it is read at offset 0, so its first pull delivers the members of its watermark second once
+more (ingest takes an unchanged copy as unchanged and writes nothing) and writes a version-4 cursor.
 
 Version 3 came with records keyed by ``contact_id`` (``member_to_draft``): a cursor of version 1 or 2
 was written where records were keyed by the member id, so it is read as a walk from the start that
@@ -33,22 +49,24 @@ done, so a walk cut short resumes retiring.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Final
 
-from connectors.cursor_tags import id_tag
+from connectors.cursor_seconds import mark
+from connectors.cursor_tags import version_tag
 from core.errors import ConnectorConfigError
 from core.time_bound import TimeBound
 
-_VERSION: Final = 3
-_READABLE_VERSIONS: Final = (1, 2, 3)
+_VERSION: Final = 4
+_READABLE_VERSIONS: Final = (1, 2, 3, 4)
 ONE_SECOND: Final = timedelta(seconds=1)
-#: The cursor keeps the ids of at most this many members read on the watermark (the latest ones):
-#: the overlap check needs only the last, and an import can put 100 000 members on one second,
-#: whose ids would not fit in a saved cursor (a DynamoDB item holds 400 KB). Should the block move
-#: under a walk that has dropped some of its ids, reading it again repeats members, never loses one.
+#: The cursor keeps the versions of at most this many members read on the watermark (the latest
+#: ones): an import can put 100 000 members on one second, whose tags would not fit in a saved cursor
+#: (a DynamoDB item holds 400 KB). Should the block move under a walk that has dropped some of its
+#: tags, reading it again repeats members, never loses one.
 SEEN_LIMIT: Final = 1000
 
 
@@ -70,25 +88,27 @@ def format_time(value: datetime) -> str:
 
 @dataclass(frozen=True)
 class WalkState:
-    """Where a walk stands: watermark ``w`` (None: from the start), the ids read on ``w`` (in the
-    order read, the last ``SEEN_LIMIT``), and ``pos``, the offset of the next unread member in the
-    query that starts at ``w``."""
+    """Where a walk stands: watermark ``w`` (None: from the start), the versions delivered on ``w``
+    (tags, in the order delivered, the last ``SEEN_LIMIT``), and ``pos``, the offset of the next
+    unread member in the query that starts at ``w`` (0 once a walk is done: the module docstring)."""
 
     w: datetime | None = None
     seen: tuple[str, ...] = ()
     pos: int = 0
     key: bytes | None = field(default=None, compare=False, repr=False)
     """The key of the tags ``seen`` holds (the connector's ``cursor_tag_key``); never encoded. None
-    keeps ids as they are (a state built by hand, in tests)."""
+    tags under an empty key (a state built by hand, in tests)."""
     retire_member_ids: bool = False
     """The walk also reports each member's record under its former key, the member id, as deleted
     (see the module docstring): the first pull from a version-1 or -2 cursor, or a full refresh with
     the option ``retire_member_id_keys``."""
+    block: int | None = None
+    """How many members the query from ``w`` served when a walk ended on a block larger than
+    ``SEEN_LIMIT``, keeping its offset: the next pull counts them again first (the module docstring)."""
 
     def tag(self, member: Mapping[str, Any]) -> str:
-        """What ``seen`` keeps of a member's id."""
-        member_id = str(member.get("id", ""))
-        return member_id if self.key is None else id_tag(self.key, member_id)
+        """What ``seen`` keeps of a member: a tag of its id with its content (one version of it)."""
+        return version_tag(self.key or b"", str(member.get("id", "")), dict(member))
 
     def encode(self) -> str:
         """The opaque cursor string (JSON) for this state."""
@@ -99,6 +119,7 @@ class WalkState:
                 "seen": list(self.seen),
                 "pos": self.pos,
                 **({"retire": True} if self.retire_member_ids else {}),
+                **({"n": self.block} if self.block is not None else {}),
             },
             separators=(",", ":"),
         )
@@ -123,6 +144,9 @@ class WalkState:
                 raise ValueError("bad position")
             if not isinstance(data.get("retire", False), bool):
                 raise ValueError("bad retire flag")
+            block = data.get("n")
+            if block is not None and (not isinstance(block, int) or isinstance(block, bool) or block < 0):
+                raise ValueError("bad block size")
         except (ValueError, TypeError, KeyError) as exc:
             raise ConnectorConfigError(
                 f"mailchimp: the saved cursor cannot be read ({exc}); run a full refresh (cursor None)"
@@ -131,7 +155,11 @@ class WalkState:
             # Written where records were keyed by the member id: walk the whole audience again,
             # retiring those keys (the module docstring).
             return cls(key=key, retire_member_ids=True)
-        return cls(w, tuple(seen), pos, key, data.get("retire") is True)
+        if data["v"] == 3:
+            # Tags of ids, no version, and maybe an offset past members changed onto ``w`` since:
+            # the block is read again from its start (the module docstring).
+            pos = 0
+        return cls(w, tuple(seen), pos, key, data.get("retire") is True, block)
 
     @classmethod
     def since(cls, at: datetime, key: bytes | None = None) -> WalkState:
@@ -147,8 +175,8 @@ class WalkState:
         return since, 0, False
 
     def passed(self, member: Mapping[str, Any], bound: TimeBound | None = None) -> bool:
-        """Whether the walk has already gone past this member (older than ``w``, or read on ``w`` and
-        still on it: one read there that changed since is not).
+        """Whether the walk has already gone past this member (older than ``w``, or delivered on ``w``
+        in this version: one read there that changed since is not).
         An element that is not a member at all cannot be placed: it is taken as passed, so junk in
         the list cannot make the overlap check restart the walk forever."""
         if not isinstance(member, Mapping):
@@ -158,7 +186,52 @@ class WalkState:
             # Older than the watermark: passed. Newer: it changed after the walk read it on ``w``
             # (its id is in ``seen``), so the block shifted and its new version is still to read.
             return changed < self.w
-        return self.tag(member) in self.seen
+        return _Held(self.seen).delivered(self.tag(member))
+
+
+class _Held:
+    """The versions delivered on the watermark: in the order delivered, each once where it was last
+    (``connectors.cursor_tags.latest_of``), and each record's latest, by the tag's first half (the
+    record's, ``connectors.cursor_tags.another_version``). ``first`` is the tag of a version delivered
+    before ``tags``, taken only when asked for: hashing a member's content is most of a walk's CPU,
+    and a member whose second no other shares needs no tag unless it ends the page."""
+
+    def __init__(self, tags: Iterable[str] = (), first: Callable[[], str] | None = None) -> None:
+        self._order: dict[str, None] = {}
+        self._latest: dict[str, str] = {}
+        self._first = first
+        for tag in tags:
+            self.add(tag)
+
+    def _settle(self) -> None:
+        if self._first is not None:
+            tag, self._first = self._first(), None
+            self._order = {tag: None, **self._order}
+            self._latest.setdefault(tag[:8], tag)
+
+    def add(self, tag: str) -> None:
+        self._settle()
+        self._order.pop(tag, None)
+        self._order[tag] = None
+        self._latest[tag[:8]] = tag
+
+    def delivered(self, tag: str) -> bool:
+        """Whether this version is the latest delivered of its record."""
+        self._settle()
+        return self._latest.get(tag[:8]) == tag
+
+    def holds_record(self, tag: str) -> bool:
+        """Whether a version of this tag's record was delivered."""
+        self._settle()
+        return tag[:8] in self._latest
+
+    def __len__(self) -> int:
+        self._settle()
+        return len(self._order)
+
+    def kept(self) -> tuple[str, ...]:
+        self._settle()
+        return tuple(self._order)[-SEEN_LIMIT:]
 
 
 @dataclass(frozen=True)
@@ -202,15 +275,18 @@ def advance(
     if verify:
         if not page or not state.passed(page[0], bound):
             # The block on ``w`` shifted (a member read on it changed or was deleted): read it again.
-            return Step([], replace(state, pos=0), done=False, restarted=True)
+            return Step([], replace(state, pos=0, block=None), done=False, restarted=True)
         page = page[1:]
     w, pos = state.w, state.pos
-    order = list(state.seen)
-    seen = set(order)
+    held = _Held(state.seen)
     emit: list[dict[str, Any]] = []
 
-    def now() -> WalkState:
-        return WalkState(w, tuple(order[-SEEN_LIMIT:]), pos, state.key)
+    def now(done: bool = False) -> Step:
+        # A walk that is done hands on offset 0 (the module docstring) unless its block holds more
+        # members than the cursor keeps versions of: then its offset, and the block's size.
+        large = done and pos > SEEN_LIMIT
+        end = pos if large or not done else 0
+        return Step(emit, WalkState(w, held.kept(), end, state.key, block=pos if large else None), done)
 
     for member in page:
         if not isinstance(member, Mapping):
@@ -220,23 +296,24 @@ def advance(
             pos += 1
             continue
         changed = _changed(member, bound)
-        member_id = state.tag(member)
         if upper is not None and changed is not None and changed >= upper:
-            return Step(emit, now(), done=True)
+            return now(done=True)
         if w is not None and changed is not None and changed < w:
             pos += 1  # before the watermark: only served when the API reads "since" as ">="
             continue
         if changed is None or (w is not None and changed == w):
+            tag = state.tag(member)
             # Unparseable timestamps stay on the current watermark (normalise will quarantine them).
-            if member_id not in seen:
-                seen.add(member_id)
-                order.append(member_id)
-                emit.append(dict(member))
+            if not held.delivered(tag):
+                # Another version of a member delivered on ``w`` was made after all delivered there.
+                again = changed is not None and held.holds_record(tag)
+                emit.append(mark(member, len(held)) if again else dict(member))
+                held.add(tag)
             pos += 1
             continue
-        w, seen, order, pos = changed, {member_id}, [member_id], 1
+        w, held, pos = changed, _Held(first=partial(state.tag, member)), 1
         emit.append(dict(member))
-    return Step(emit, now(), done=last or returned < page_size)
+    return now(done=last or returned < page_size)
 
 
 __all__ = ["ONE_SECOND", "SEEN_LIMIT", "Step", "WalkState", "advance", "format_time", "parse_time"]

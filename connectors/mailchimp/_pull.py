@@ -16,12 +16,13 @@ from datetime import datetime
 from typing import Any, Final
 
 from connectors._http import PaginationError
+from connectors.cursor_seconds import dated
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
 
 from ._audience import PAGE_SIZE, MailchimpAudience
-from ._cursor import Step, WalkState, advance, format_time, parse_time
+from ._cursor import ONE_SECOND, Step, WalkState, advance, format_time, parse_time
 from ._mapping import MEMBER_FIELDS, OBJECT_TYPE, former_key_tombstone, member_to_draft
 
 #: A full refresh splits the audience into ``last_changed`` ranges walked in parallel, a multiple of
@@ -63,7 +64,27 @@ class MailchimpPull(MailchimpAudience):
             # (_cursor's docstring): the whole audience, each member retiring its former key.
             yield from self._full_refresh(retiring=True)
             return
+        if state.block is not None:
+            state = self._recount(state)
         yield from self._pages(self._walk(state, None), retiring=state.retire_member_ids)
+
+    def _recount(self, state: WalkState) -> WalkState:
+        """``state`` (a walk that ended on a block larger than the cursor keeps versions of) at its
+        offset if the block holds as many members as it did, else at offset 0: a member that joined
+        it may sort before the offset (connectors.mailchimp._cursor's docstring)."""
+        assert state.w is not None
+        body = self._get(
+            f"{self._list_path}/members",
+            {
+                "count": 1,
+                "since_last_changed": format_time(state.w - ONE_SECOND),
+                "before_last_changed": format_time(state.w + ONE_SECOND),
+                "fields": "total_items",
+            },
+        )
+        total = body.get("total_items")
+        same = isinstance(total, int) and not isinstance(total, bool) and total == state.block
+        return replace(state, pos=state.pos if same else 0, block=None)
 
     def _request(self, state: WalkState, upper: datetime | None) -> tuple[list[dict[str, Any]], bool, int]:
         """One page of the walk from ``state``: its members, whether the first is the overlap check,
@@ -228,7 +249,9 @@ class MailchimpPull(MailchimpAudience):
     def to_records(self, page: RawPage) -> list[RecordDraft]:
         """Map a page of members to drafts (pure; bad values are left to ``normalise_record``); a
         page of a walk that retires the member-id keys also carries each member's tombstone there."""
-        drafts = [member_to_draft(member) for member in page.records]
+        # A member the cursor pulled again on its watermark second is dated after the versions it
+        # delivered there (connectors.cursor_seconds).
+        drafts = dated([member_to_draft(member) for member in page.records], page.records)
         if page.object_type == RETIRING_PAGE:
             drafts += [t for t in map(former_key_tombstone, page.records) if t is not None]
         return drafts

@@ -92,7 +92,7 @@ def walk(
             logger.warning("salesforce: %s: bulk job %s is gone; reading the stream again", stream.name, job)
             yield from connector.walk(stream, replace(state, page=None))
             return
-        emitted, state = accept(state, records, key_point)
+        emitted, state = accept(state, records, key_point, bound.handoff)
         if following is None:
             yield emitted, state.finished(bound.handoff), True
             return

@@ -134,7 +134,9 @@ class SalesforceConnector(RestConnector):
                 yield from bulk.walk(self, stream, state)
                 return
             bound = TimeBound.from_now()
-            emitted, state = accept(state, first.get("records") or [], self._key_point(stream, bound))
+            emitted, state = accept(
+                state, first.get("records") or [], self._key_point(stream, bound), bound.handoff
+            )
             following = first.get("nextRecordsUrl")
             if first.get("done", True) or not following:
                 yield emitted, state.finished(bound.handoff), True

@@ -190,7 +190,7 @@ class RestConnector:
         ):
             if unordered and state.started is None:
                 state = replace(state, started=vendor_time(page.headers))
-            records, state = accept(state, page.records, key_point)
+            records, state = accept(state, page.records, key_point, time_bound.handoff)
             if page.has_next:
                 yield records, replace(state, page=str(page.checkpoint)), False
             else:

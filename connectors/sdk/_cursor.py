@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from connectors.cursor_ahead import changed_ahead, kept_ahead
 from connectors.cursor_seconds import mark
 from connectors.cursor_tags import another_version, latest_of, tagged
 from core.errors import ConnectorConfigError
@@ -91,6 +92,8 @@ class StreamState:
     at_high: tuple[str, ...] = ()
     page: str | None = None
     started: datetime | None = None
+    ahead: tuple[str, ...] = ()
+    """Tags of the versions delivered on or after a walk's handoff (``connectors.cursor_ahead``)."""
     """When a walk that is not in modification order began, by the vendor's clock: the next
     ``since`` is never later (see the module docstring)."""
 
@@ -118,8 +121,8 @@ class StreamState:
         time."""
         done = self._finished()
         if latest is not None and done.since is not None and done.since > latest:
-            return StreamState(latest)
-        return done
+            return StreamState(latest, ahead=self.ahead)
+        return replace(done, ahead=self.ahead)
 
     def _finished(self) -> StreamState:
         high, at_high = self.high, self.at_high
@@ -133,7 +136,7 @@ class StreamState:
 
 
 def accept(
-    state: StreamState, records: Iterable[Mapping[str, Any]], key_point: Any
+    state: StreamState, records: Iterable[Mapping[str, Any]], key_point: Any, floor: datetime | None = None
 ) -> tuple[list[dict[str, Any]], StreamState]:
     """Apply one page: the records not returned before, and the state after them.
 
@@ -146,7 +149,9 @@ def accept(
     that the cursor delivered there in another version is marked (``connectors.cursor_seconds.mark``)
     so that ``to_records`` dates it after the versions delivered there. A time too far ahead is
     the caller's to clamp in ``key_point`` (``core.time_bound``), so it cannot carry the watermark
-    past the pull.
+    past the pull. ``floor`` (the walk's ``TimeBound.handoff``): the versions delivered on or after
+    it are kept in ``ahead``, and one found there in another version is marked as well
+    (``connectors.cursor_ahead``).
 
     The skip list keeps every version in the order delivered, a version delivered again once more
     (``latest_of`` reads its last place), so its length counts the versions delivered on the
@@ -162,9 +167,15 @@ def accept(
             continue
         # Another version of a record the cursor delivered on its watermark was made after every
         # version it delivered there: marked, its draft is dated after them (connectors.cursor_seconds).
-        again = point is not None and point == state.since and another_version(key, state.skip)
-        emit.append(mark(record, len(state.skip)) if again else dict(record))
-        state = state.read(key, point)
+        on = point is not None and point == state.since
+        # (or one it delivered above a capped watermark: connectors.cursor_ahead; ``passed`` has
+        # dropped what is below the watermark)
+        again = (on and another_version(key, state.skip)) or (
+            point is not None and changed_ahead(key, state.ahead)
+        )
+        seen = len(state.ahead) + (len(state.skip) if on else 0)
+        emit.append(mark(record, seen) if again else dict(record))
+        state = replace(state.read(key, point), ahead=kept_ahead(state.ahead, [(key, point)], floor))
     return emit, state
 
 
@@ -227,6 +238,7 @@ def _encode_state(state: StreamState) -> dict[str, Any]:
         "at_hi": list(state.at_high),
         "page": state.page,
         **({"st": state.started.isoformat()} if state.started else {}),
+        **({"ahead": list(state.ahead)} if state.ahead else {}),
     }
 
 
@@ -234,13 +246,20 @@ def _decode_state(data: Any) -> StreamState:
     if not isinstance(data, dict):
         raise ValueError("a stream state must be an object")
     skip, at_high, page = data.get("skip", []), data.get("at_hi", []), data.get("page")
-    for ids in (skip, at_high):
+    ahead = data.get("ahead", [])  # (absent from a cursor written before it: nothing kept)
+    for ids in (skip, at_high, ahead):
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise ValueError("ids must be a list of strings")
     if page is not None and not isinstance(page, str):
         raise ValueError("page must be a string")
     return StreamState(
-        _time(data.get("w")), tuple(skip), _time(data.get("hi")), tuple(at_high), page, _time(data.get("st"))
+        _time(data.get("w")),
+        tuple(skip),
+        _time(data.get("hi")),
+        tuple(at_high),
+        page,
+        _time(data.get("st")),
+        tuple(ahead),
     )
 
 

@@ -99,6 +99,8 @@ class StreamState:
     """Versions delivered on ``since`` again (A, B, then A: ``skip`` holds A once), so that
     ``delivered_on_since`` counts every delivery there (``connectors.cursor_seconds``)."""
     high_repeats: int = 0
+    ahead: list[str] = field(default_factory=list)
+    """Tags of the versions delivered on or after a walk's handoff (``connectors.cursor_ahead``)."""
 
     def begin_walk(self) -> None:
         """Start walking from ``since``: nothing walked yet, the newest delivery is the bound itself."""
@@ -188,6 +190,8 @@ class PullState:
                     raw["skip"], raw["high_ids"] = _tagged(key, raw["skip"]), _tagged(key, raw["high_ids"])
                     if bulk:
                         bulk["late"] = _tagged(key, bulk.get("late", {}))
+                if not isinstance(raw.get("ahead", []), list):
+                    raise ValueError("ahead must be a list of tags")
                 streams[name] = StreamState(**raw, bulk=BulkPosition(**bulk) if bulk else None)
             return cls(phase=int(body["phase"]), streams=streams)
         except (ValueError, TypeError, KeyError) as exc:
@@ -218,6 +222,7 @@ def _stream_json(stream: StreamState) -> dict[str, Any]:
         # (only when there are any: a cursor without them reads as none, and stays as it was written)
         **({"repeats": stream.repeats} if stream.repeats else {}),
         **({"high_repeats": stream.high_repeats} if stream.high_repeats else {}),
+        **({"ahead": stream.ahead} if stream.ahead else {}),  # (absent from an older cursor: none kept)
     }
 
 

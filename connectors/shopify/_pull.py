@@ -22,6 +22,7 @@ from connectors._http import (
     describe_vendor_error,
     secret_env_var,
 )
+from connectors.cursor_ahead import changed_ahead, kept_ahead
 from connectors.cursor_seconds import dated, mark
 from connectors.cursor_tags import another_version
 from core.connector import RawPage
@@ -183,10 +184,17 @@ class ShopifyPull(ShopifyClient):
                 # Shopify documents the customers filter on updated_at as "matching a whole day": what
                 # comes back from before the bound was delivered by the walk that set it.
                 continue
-            # Another version of a record delivered on the watermark: made after every one delivered.
-            again = updated is not None and updated == position.since and another_version(tag, position.skip)
-            seen = position.delivered_on_since()
+            # Another version of a record delivered on the watermark: made after every one delivered
+            # (or above a capped watermark: connectors.cursor_ahead).
+            on = updated is not None and updated == position.since
+            again = (on and another_version(tag, position.skip)) or (
+                updated is not None and changed_ahead(tag, position.ahead)
+            )
+            seen = len(position.ahead) + (position.delivered_on_since() if on else 0)
             position.delivered(tag, updated)
+            position.ahead = list(
+                kept_ahead(position.ahead, [(tag, updated)], canonical_time(bound.handoff.isoformat()))
+            )
             fresh.append(mark(node, seen) if again else node)
         return fresh
 

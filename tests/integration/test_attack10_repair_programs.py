@@ -29,13 +29,14 @@ from core.retirement import SourceDeletion, retire_records
 from core.storage.memory_privacy import InMemoryErasureStore
 from core.suppression import SuppressionCheck
 from core.testing.invariants import store_problems
+from tests.hypothesis_profiles import examples
 from tests.integration.identity_attack_records import groups, resolve_lines
 from tests.integration.store_port.conftest import StoreKit
 from tests.integration.store_port.test_frozen_merge_repair import SALT, STEPS, _broken, _erase_her, _frozen
 from tests.integration.test_attack8_review_sizes import HER_EMAIL
 from tests.integration.test_frozen_merge_repair_interleavings import CALLS, LATER, _interleaved, _kit
 
-EXAMPLES = int(os.environ.get("REPAIR_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("REPAIR_EXAMPLES", examples(ci=6, deep=12)))
 NAMESAKE_EMAIL = "hana.s@example.com"
 HERS = frozenset({"crm:1", *(f"crm:b{i}" for i in range(7))})
 THEIRS = frozenset({"mail:3", *(f"mail:b{i}" for i in range(7))})

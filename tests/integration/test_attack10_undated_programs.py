@@ -36,10 +36,11 @@ from core.schema import SourceRecord
 from core.storage.memory_privacy import InMemoryErasureStore
 from core.suppression import SuppressionCheck
 from core.testing.records import T0, make_record
+from tests.hypothesis_profiles import examples
 from tests.integration.test_attack10_repair_programs import _erase
 from tests.integration.test_frozen_merge_repair_interleavings import _kit
 
-EXAMPLES = int(os.environ.get("UNDATED_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("UNDATED_EXAMPLES", examples(ci=20, deep=60)))
 KEY = "stripe:contact:cus_1"
 EMAIL = "ann@example.com"
 SALT = "undated-salt"

@@ -22,7 +22,8 @@ after every step:
 On the in-memory and SQLite stores, in exact and probabilistic identity (the exact SQLite batches
 also through ``ingest_batch``, which writes new customers as rows, until the first erasure: it
 takes no suppression check), and a few programs on DynamoDB (moto). Each test runs 40 programs
-(``ATTACK5_EXAMPLES`` for more: 400 each pass), 1-5 s: a program is up to 14 steps, each checked
+(15 in the ci profile; ``ATTACK5_EXAMPLES`` for more: 400 each pass), 1-5 s: a program is up to 14
+steps, each checked
 against a fresh store. It found the two fixes of test_attack5_erase_record_id_first.py and
 test_attack5_recreated_record.py, and the two traces at the end, left in histories until the index
 of names (core.governance.history_names).
@@ -53,13 +54,14 @@ from core.schema import Identifier, Profile, SourceRecord
 from core.storage.memory import InMemoryProfileStore
 from core.suppression import SuppressionCheck
 from core.testing.records import T0, make_record
+from tests.hypothesis_profiles import examples
 from tests.integration.identity_attack_records import product_linkage
 from tests.integration.test_erasure_attacks import BOOKKEEPING, SALT, STORES, Stores
 
 POLICY = IdentityPolicy(max_records_per_identifier=MappingProxyType({"email": 8, "phone": 5}))
 PEOPLE = ("ann", "bob", "cyd")
 #: Programs a run tries, and their most steps (``ATTACK5_EXAMPLES=1000 ATTACK5_STEPS=40`` to hunt).
-EXAMPLES = int(os.environ.get("ATTACK5_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("ATTACK5_EXAMPLES", examples(ci=15, deep=40)))
 STEPS = int(os.environ.get("ATTACK5_STEPS", "14"))
 TOOLS = ("hubspot", "shop", "mail")
 NAMES = {"ann": ("Ann", "Annie"), "bob": ("Bob", "Robert"), "cyd": ("Cyd", "Cydney")}

@@ -1,7 +1,8 @@
 """attack7: random programs of deliveries, review decisions, erasures, sign-ups again and vendor
 deletions over Hana's records (her CRM record moving house and changing her surname, her shop
 record) and her namesake's at her address, in probabilistic identity, on the in-memory and SQLite
-stores (40 programs of up to 12 steps, ``ATTACK7_EXAMPLES`` for more) and a few on DynamoDB (moto).
+stores (40 programs of up to 12 steps, 15 in the ci profile, ``ATTACK7_EXAMPLES`` for more) and a
+few on DynamoDB (moto).
 
 attack6's programs (test_attack6_fuzzy_programs.py) have no review decisions: here a person decides
 a pending pair (accepts or rejects it) at any point, or a pair already decided again. After every
@@ -29,6 +30,7 @@ from core.privacy import lift_suppression
 from core.retirement import retire_records
 from core.schema import Identifier, SourceDeletion
 from core.testing.invariants import store_problems
+from tests.hypothesis_profiles import examples
 from tests.integration.identity_attack_records import resolve_lines
 from tests.integration.test_attack6_erased_and_fuzzy import _settings
 from tests.integration.test_attack6_fuzzy_programs import DELETED_AT, _key
@@ -36,7 +38,7 @@ from tests.integration.test_attack7_named_index import named_items, stale_named
 from tests.integration.test_attack7_unfile_threads import VERSIONS
 from tests.integration.test_erasure_attacks import BOOKKEEPING, SALT, STORES, Stores
 
-EXAMPLES = int(os.environ.get("ATTACK7_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("ATTACK7_EXAMPLES", examples(ci=15, deep=40)))
 KEYS = sorted({_key(v) for v in VERSIONS})
 EVERYTHING = ("deliver", list(range(len(VERSIONS))))
 

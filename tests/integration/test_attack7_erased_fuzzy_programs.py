@@ -35,11 +35,12 @@ from core.normalise import normalise_record
 from core.pipeline import IngestSettings
 from core.schema import Identifier, SourceRecord
 from core.suppression import SuppressionCheck
+from tests.hypothesis_profiles import examples
 from tests.integration.identity_attack_records import HANA, Flat, flat, groups, ingest_settings, resolve_lines
 from tests.integration.test_erasure_attacks import BOOKKEEPING, SALT, STORES, Stores
 
 #: Programs a run tries per store (``ATTACK7_EXAMPLES=300`` to hunt).
-EXAMPLES = int(os.environ.get("ATTACK7_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("ATTACK7_EXAMPLES", examples(ci=10, deep=25)))
 
 HOME = {**HANA, "city": "Manchester"}
 HERS = {

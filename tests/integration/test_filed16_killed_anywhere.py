@@ -30,6 +30,7 @@ from core.identity import IdentityPolicy
 from core.link_nodes import graph_node, index_keys, node_orders
 from core.linkage import default_model
 from core.schema import Identifier
+from tests.hypothesis_profiles import examples
 from tests.integration.identity_attack_records import Flat, flat, resolve_lines
 from tests.integration.test_attack6_erased_and_fuzzy import _settings
 from tests.integration.test_attack9_place_programs import STREET, _held, _record
@@ -209,7 +210,14 @@ def test_the_population_puts_her_places_apart() -> None:
         assert not _killed_at(stores, [_eli(1), _ada(1)], CALLS + 1)  # AT draws every call
 
 
-@pytest.mark.parametrize(("name", "examples"), [("memory", 40), ("sqlite", 12), ("dynamodb", 8)])
+@pytest.mark.parametrize(
+    ("name", "examples"),
+    [
+        ("memory", examples(ci=20, deep=40)),
+        ("sqlite", examples(ci=6, deep=12)),
+        ("dynamodb", examples(ci=4, deep=8)),
+    ],
+)
 def test_a_kill_anywhere_then_any_deliveries_leave_the_index_as_stored_or_erased(
     name: str, examples: int
 ) -> None:

@@ -3,7 +3,8 @@ that meet the same customers: ingests of later versions of either person's recor
 her erasure; each runs after the repair's k-th store call returns (every point of its reads, its
 copies, handovers, deletes, requeue and last write), and likewise inside an ingest that meets the
 frozen customer and takes the merge back itself, on the in-memory and SQLite stores
-(``REPAIR_EXAMPLES`` programs each, 15 unless told). Whatever the point: nothing stays frozen, no
+(``REPAIR_EXAMPLES`` programs each, 15 unless told, 8 in the ci profile). Whatever the point:
+nothing stays frozen, no
 record is quarantined, the customers are the two people as before (hers gone when she was erased,
 her namesake's whole), the store is consistent, and the pair waits for review unless she was erased.
 """
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 from core.merge_undo import repair_frozen
 from core.suppression import SuppressionCheck
 from core.testing.invariants import store_problems
+from tests.hypothesis_profiles import examples
 from tests.integration.identity_attack_records import groups, resolve_lines
 from tests.integration.store_port.conftest import KITS, StoreKit
 from tests.integration.store_port.test_frozen_merge_repair import (
@@ -37,7 +39,7 @@ from tests.integration.store_port.test_frozen_merge_repair import (
 )
 from tests.integration.test_attack8_review_sizes import CRM, NAMESAKE
 
-EXAMPLES = int(os.environ.get("REPAIR_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("REPAIR_EXAMPLES", examples(ci=8, deep=15)))
 CALLS = ("get_customers", "get_owners", "commit", "get_reviews", "requeue_review", "iter_profiles")
 LATER = {
     "crm": {**CRM, "updated_at": "2026-04-01T00:00:00Z", "job": "chemist"},

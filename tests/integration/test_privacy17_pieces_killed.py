@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import core.storage.dynamodb_links
 from core.identity import IdentityPolicy
 from core.schema import Identifier
+from tests.hypothesis_profiles import examples
 from tests.integration.identity_attack_records import Flat, flat, resolve_lines
 from tests.integration.test_attack6_erased_and_fuzzy import _settings
 from tests.integration.test_attack9_place_programs import STREET, _held
@@ -223,7 +224,14 @@ def _erase_any(stores: Stores) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "examples"), [("memory", 60), ("sqlite", 15), ("dynamodb", 10)])
+@pytest.mark.parametrize(
+    ("name", "examples"),
+    [
+        ("memory", examples(ci=25, deep=60)),
+        ("sqlite", examples(ci=8, deep=15)),
+        ("dynamodb", examples(ci=5, deep=10)),
+    ],
+)
 def test_programs_of_kills_racing_writers_and_erasures_leave_the_index_as_stored_or_erased(
     monkeypatch: pytest.MonkeyPatch, name: str, examples: int
 ) -> None:

@@ -1,7 +1,7 @@
 """race8: a person's review decision (core.link_review.decide) interleaved with ingests of other
 versions of the pair's records and with an erasure, at any point of the decision's calls to the
-store, on the in-memory and SQLite stores (``RACE8_EXAMPLES`` programs each, 30 unless told) and a
-few on DynamoDB (moto); then the same race in two threads on the three stores.
+store, on the in-memory and SQLite stores (``RACE8_EXAMPLES`` programs each, 30 unless told, 12
+in the ci profile) and a few on DynamoDB (moto); then the same race in two threads on the three stores.
 
 The other writers run inside the decision, between two of its store calls (the k-th call returns,
 then they run), so every point of its reads, its write, its requeue and its merge's steps is met.
@@ -34,12 +34,13 @@ from core.pipeline import ingest
 from core.schema import Identifier, SourceRecord
 from core.suppression import SuppressionCheck
 from core.testing.invariants import store_problems
+from tests.hypothesis_profiles import examples
 from tests.integration.test_attack7_review_races import CRM, LINKED, MOVED, SHOP
 from tests.integration.test_attack7_review_races import store as store  # the fixture: three stores, threads
 from tests.integration.test_erasure_attacks import SALT, STORES, Stores
 from tests.threads import at_once
 
-EXAMPLES = int(os.environ.get("RACE8_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("RACE8_EXAMPLES", examples(ci=12, deep=30)))
 PAIR = review_pair_id(CRM.key, SHOP.key)
 
 #: The shop record at another address: other match fields, the pair still in doubt.

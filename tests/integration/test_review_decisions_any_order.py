@@ -15,7 +15,8 @@ decision that contradicts a standing one is refused (core.link_review_rule); tak
 order, the customers are again those of the reference for the decisions taken, and the same as in
 the first order whenever the same decisions stand (how many are refused may differ: a reject can
 block a later accept in one order, the accept the reject in the other). On the in-memory store with many
-examples (``REVIEW_ORDER_EXAMPLES``, default 60), on SQLite and DynamoDB (moto) with a few.
+examples (``REVIEW_ORDER_EXAMPLES``, default 60, 25 in the ci profile), on SQLite and DynamoDB
+(moto) with a few.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from core.link_scope import LinkageSettings
 from core.linkage import decide as score_pair
 from core.linkage import from_source_record
 from core.pipeline import IngestSettings
+from tests.hypothesis_profiles import examples
 from tests.integration.identity_attack_records import (
     Flat,
     flat,
@@ -54,7 +56,7 @@ WEB = flat("web", "4", **{**HOME, "date_of_birth": None})
 #: A second namesake at her address (another birth date): in doubt with Hana and with the first one.
 NEWS = flat("news", "5", **{**HOME, "date_of_birth": "1988-07-21"})
 RECORDS: list[Flat] = [CRM, SHOP, NAMESAKE, WEB, NEWS]
-EXAMPLES = int(os.environ.get("REVIEW_ORDER_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("REVIEW_ORDER_EXAMPLES", examples(ci=25, deep=60)))
 
 Decision = tuple[tuple[str, str], str]
 Groups = set[frozenset[str]]
