@@ -16,24 +16,14 @@ import pytest
 from moto import mock_aws
 
 from bench.demo_requests import RequestCount, item_kind
+from profilesync.template import create_table
 
 
 @pytest.fixture
 def table() -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="t",
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table(client, "t")  # the template's table, as the demo makes it
         yield client
 
 
