@@ -92,10 +92,10 @@ class StreamState:
     at_high: tuple[str, ...] = ()
     page: str | None = None
     started: datetime | None = None
-    ahead: tuple[str, ...] = ()
-    """Tags of the versions delivered on or after a walk's handoff (``connectors.cursor_ahead``)."""
     """When a walk that is not in modification order began, by the vendor's clock: the next
     ``since`` is never later (see the module docstring)."""
+    ahead: tuple[str, ...] = ()
+    """Tags of the versions delivered on or after a walk's handoff (``connectors.cursor_ahead``)."""
 
     def passed(self, key: str, point: datetime | None) -> bool:
         """Whether a record was returned before this walk (older than ``since``, or seen on it)."""
