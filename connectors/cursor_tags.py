@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 
 def tag_key(connector: str, *secrets: str) -> bytes:
@@ -37,11 +37,15 @@ def id_tag(key: bytes, record_id: str) -> str:
     return hmac.new(key, record_id.encode(), hashlib.sha256).hexdigest()[:16]
 
 
+#: The hex characters of a ``version_tag`` that name its record (the rest name the version).
+RECORD_PART: Final = 8
+
+
 def version_tag(key: bytes, record_id: str, record: Any) -> str:
     """What a cursor keeps of one version of a record, 64 bits as ``id_tag``: 32 of its id (the same
     as ``id_tag``'s first half, ``another_version``), then 32 of its id with a digest of its content
     (canonical JSON: key order and spacing do not make a new version)."""
-    return id_tag(key, record_id)[:8] + id_tag(key, f"{record_id}\0{content_digest(record)}")[:8]
+    return id_tag(key, record_id)[:RECORD_PART] + id_tag(key, f"{record_id}\0{content_digest(record)}")[:8]
 
 
 def another_version(tag: str, tags: Iterable[str]) -> bool:
@@ -55,7 +59,7 @@ def another_version(tag: str, tags: Iterable[str]) -> bool:
     may have been changed since within it. Marked, an unchanged one commits a touch on that one pull
     (``unchanged`` and ``touched`` in ingest's result); not marked, a changed one would be ordered
     against the version held by content hash, and lost half the time."""
-    return any(t[:8] == tag[:8] for t in tags)
+    return any(t[:RECORD_PART] == tag[:RECORD_PART] for t in tags)
 
 
 def content_digest(record: Any) -> str:
@@ -70,7 +74,7 @@ def latest_of(tag: str, tags: Iterable[str]) -> bool:
     place of A's tag does not hide."""
     last = None
     for held in tags:
-        if held[:8] == tag[:8]:
+        if held[:RECORD_PART] == tag[:RECORD_PART]:
             last = held
     return last == tag
 
@@ -81,6 +85,7 @@ def tagged(key: bytes, ids: Iterable[str]) -> tuple[str, ...]:
 
 
 __all__ = [
+    "RECORD_PART",
     "another_version",
     "content_digest",
     "id_tag",
