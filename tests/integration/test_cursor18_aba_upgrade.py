@@ -109,50 +109,49 @@ def _plain_id_tags(name: str, connector: Any, mp: pytest.MonkeyPatch) -> Iterato
         yield
 
 
+@contextlib.contextmanager
 def _upgraded(
     name: str, mp: pytest.MonkeyPatch
-) -> tuple[Any, InMemoryProfileStore, InMemorySyncStateStore, Any, list[str]]:
+) -> Iterator[tuple[Any, InMemoryProfileStore, InMemorySyncStateStore, Any, list[str]]]:
     """A tool whose records were pulled, three changed on ``AT`` and pulled, by the connector as it
-    was before versions were tagged: the sandbox, store, state, connector (now upgraded), keys."""
+    was before versions were tagged: the sandbox, store, state, connector (now upgraded), keys; the
+    connector is closed on leaving."""
     sandbox = _sandbox(name)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
     connector = _connect(name, sandbox)
-    with _plain_id_tags(name, connector, mp):
-        _pull(connector, store, state)
-        keys = sorted(k.split(":", 1)[1] for k in _held(store))
-        sandbox.touch(set(keys[:3]), at=AT)
-        assert _pull(connector, store, state).pulled >= 3
-    return sandbox, store, state, connector, keys
+    try:
+        with _plain_id_tags(name, connector, mp):
+            _pull(connector, store, state)
+            keys = sorted(k.split(":", 1)[1] for k in _held(store))
+            sandbox.touch(set(keys[:3]), at=AT)
+            assert _pull(connector, store, state).pulled >= 3
+        yield sandbox, store, state, connector, keys
+    finally:
+        connector.close()
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_after_upgrading_an_id_tag_cursor_nothing_is_written_for_an_unchanged_second(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sandbox, store, state, connector, _ = _upgraded(name, monkeypatch)
-    try:
+    with _upgraded(name, monkeypatch) as (sandbox, store, state, connector, _):
         assert _pull(connector, store, state).ingest.written == 0
         after = _pull(connector, store, state)
         assert (after.pulled, after.ingest.written) == (0, 0)
         _assert_as_the_tool_holds(store, _fresh(name, sandbox))
-    finally:
-        connector.close()
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_after_upgrading_an_id_tag_cursor_a_change_on_its_second_is_kept(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sandbox, store, state, connector, keys = _upgraded(name, monkeypatch)
-    try:
+    with _upgraded(name, monkeypatch) as (sandbox, store, state, connector, keys):
         sandbox.touch({keys[1]}, at=AT)  # changed again on the second, before the upgraded pull
         _pull(connector, store, state)
         _assert_as_the_tool_holds(store, _fresh(name, sandbox))
         sandbox.touch({keys[1]}, at=AT)
         _pull(connector, store, state)
         _assert_as_the_tool_holds(store, _fresh(name, sandbox))
-    finally:
-        connector.close()
 
 
 @pytest.mark.xfail(
@@ -172,8 +171,5 @@ def test_after_upgrading_an_id_tag_cursor_a_change_on_its_second_is_kept(
 def test_the_first_pull_after_upgrading_an_id_tag_cursor_touches_nothing(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, store, state, connector, _ = _upgraded(name, monkeypatch)
-    try:
+    with _upgraded(name, monkeypatch) as (_, store, state, connector, _):
         assert _pull(connector, store, state).ingest.touched == 0
-    finally:
-        connector.close()
