@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -78,21 +79,21 @@ class World:
     def erase(self, person: Person) -> dict[str, Any]:
         return self.privacy(action="erase", email=person.email, requested_by=DPO)
 
-    def person_in(self, *sources: str) -> list[Person]:
+    def person_in(self, *sources: str, from_end: bool = False) -> Iterator[Person]:
         """People with a record in each of ``sources`` (population sources: crm, shop, email) who are
         one customer: no other customer holds their email or phone. (Orders and charges join their
         owner's customer; a person whose email or phone another customer holds too is the shared-value
-        case, which erasure unlinks rather than deletes, tested on its own.)"""
-        found = []
-        for person in self.persons:
+        case, which erasure unlinks rather than deletes, tested on its own.) Lazily, in the
+        population's order (from its end with ``from_end``): each candidate costs a find_scope, some
+        forty queries on moto, and a test takes the first one or few (``first``)."""
+        for person in reversed(self.persons) if from_end else self.persons:
             if not set(sources) <= self.sources_of[person.index]:
                 continue
             identifier = Identifier(kind="email", value=normalise_email(person.email))
             w = self.rt.wiring
             scope = find_scope(identifier, profiles=w.profiles, erasure=w.erasure, sync_state=w.sync_state)
             if scope.found and not scope.shared and f"phone#{person.phone_e164}" in scope.exclusive:
-                found.append(person)
-        return found
+                yield person
 
     def items(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -151,6 +152,11 @@ def synced(tmp_path: Path, *, people_count: int = PEOPLE, seed: int = SEED) -> I
         yield world
 
 
+def first(persons: Iterable[Person], count: int) -> list[Person]:
+    """The first ``count`` of ``persons`` (fewer if there are fewer), asking no further."""
+    return list(islice(persons, count))
+
+
 def traces(person: Person) -> dict[str, str]:
     """How the person can be written: the address as given and canonical, the full name."""
     found = {"email": person.email.lower(), "canonical email": normalise_email(person.email)}
@@ -207,8 +213,8 @@ def hubspot_upsert(sandbox: Any, contacts: list[dict[str, str]]) -> None:
 def test_erased_people_stay_erased_through_full_and_incremental_pulls_and_pushes(tmp_path: Path) -> None:
     with synced(tmp_path) as world:
         # GIVEN people in every kind of tool (Stripe and Shopify among them), synced and pushed
-        everywhere = world.person_in("crm", "shop", "email")[:3]
-        erased = everywhere + [p for p in world.person_in("shop") if p not in everywhere][:2]
+        everywhere = first(world.person_in("crm", "shop", "email"), 3)
+        erased = everywhere + first((p for p in world.person_in("shop") if p not in everywhere), 2)
         assert len({p.index for p in erased}) == 5
         for person in erased:
             assert world.customer_of(person) is not None
@@ -306,12 +312,12 @@ def test_erasing_a_never_changes_b_when_they_share_a_household_phone(tmp_path: P
 
 def test_after_a_complete_erase_nothing_of_the_person_is_left_anywhere(tmp_path: Path) -> None:
     with synced(tmp_path) as world:
-        person = world.person_in("crm", "shop", "email")[0]
+        person = next(world.person_in("crm", "shop", "email"))
         cid = world.customer_of(person)
         assert cid is not None
         sources = sorted(world.snapshots_of(cid))
         # GIVEN a message of theirs parked in the ingest dead-letter queue, with someone else's record
-        other = world.person_in("crm")[-1]
+        other = next(world.person_in("crm", from_end=True))
         records = [
             world.snapshots_of(cid)[sources[0]],
             *world.snapshots_of(world.customer_of(other) or "").values(),
@@ -355,7 +361,7 @@ def test_an_export_returns_every_item_the_erasure_then_deletes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with synced(tmp_path) as world:
-        person = world.person_in("crm", "shop")[0]
+        person = next(world.person_in("crm", "shop"))
         # GIVEN their export
         export = world.privacy(action="export", email=person.email, requested_by=DPO)
         assert export["found"]
@@ -398,7 +404,7 @@ def test_an_export_returns_every_item_the_erasure_then_deletes(
 
 def test_a_tool_that_cannot_confirm_is_retried_and_alarmed_until_it_does(tmp_path: Path) -> None:
     with synced(tmp_path) as world:
-        person = world.person_in("crm", "shop")[0]
+        person = next(world.person_in("crm", "shop"))
         hubspot = world.sandboxes["hubspot"]
         # GIVEN HubSpot refuses the erasure (its token was revoked)
         good, hubspot.token = hubspot.token, "pat-revoked"
@@ -444,10 +450,12 @@ def test_no_log_line_of_a_run_names_a_sandbox_person(tmp_path: Path) -> None:
             seed=3,
         )
         world.sync()
-        erased = world.person_in("crm", "email")[:2]
+        erased = first(world.person_in("crm", "email"), 2)
         for person in erased:
             assert world.erase(person)["outcome"] in ("erased", "incomplete")
-        assert world.privacy(action="export", email=world.person_in("crm")[-1].email)["found"]
+        assert world.privacy(action="export", email=next(world.person_in("crm", from_end=True)).email)[
+            "found"
+        ]
         world.sync()
     # WHEN every line the handlers wrote is read
     log = (tmp_path / "handlers.log").read_text(encoding="utf-8")

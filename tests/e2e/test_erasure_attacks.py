@@ -34,6 +34,7 @@ from tests.e2e.test_erasure import (
     PEOPLE,
     SEED,
     World,
+    first,
     five_sandboxes,
     hubspot_upsert,
     leftovers,
@@ -95,10 +96,12 @@ def test_no_log_record_names_a_person_even_with_every_logger_at_debug(tmp_path: 
     # GIVEN the functions at DEBUG, and the root logger too (library loggers reach the log)
     with world_at(tmp_path, root_level=logging.DEBUG, LogLevel="DEBUG") as world:
         # WHEN people are erased and exported, and the tools pulled and pushed again
-        erased = world.person_in("crm", "shop", "email")[:2]
+        erased = first(world.person_in("crm", "shop", "email"), 2)
         for person in erased:
             assert world.erase(person)["outcome"] == "erased"
-        assert world.privacy(action="export", email=world.person_in("crm")[-1].email)["found"]
+        assert world.privacy(action="export", email=next(world.person_in("crm", from_end=True)).email)[
+            "found"
+        ]
         hubspot_upsert(world.sandboxes["hubspot"], [{"email": "new.one@example.com", "firstname": "New"}])
         world.sync()
         log = (tmp_path / "handlers.log").read_text(encoding="utf-8")
@@ -113,7 +116,7 @@ def test_no_log_record_names_a_person_even_with_every_logger_at_debug(tmp_path: 
 
 def test_an_erasure_in_the_middle_of_a_sync_brings_nobody_back(tmp_path: Path) -> None:
     with world_at(tmp_path) as world:
-        queued, waiting = world.person_in("crm", "email")[:2]
+        queued, waiting = first(world.person_in("crm", "email"), 2)
         hubspot = world.sandboxes["hubspot"]
         # GIVEN both changed in HubSpot; a pull has queued the change of the first, not merged yet
         hubspot_upsert(
@@ -200,7 +203,7 @@ def disguises(value: str) -> dict[str, str]:
 
 def test_no_hashed_or_encoded_copy_of_an_erased_person_is_left(tmp_path: Path) -> None:
     with world_at(tmp_path) as world:
-        person = world.person_in("crm", "shop", "email")[0]
+        person = next(world.person_in("crm", "shop", "email"))
         cid = world.customer_of(person)
         assert cid is not None
         snapshots = world.snapshots_of(cid)

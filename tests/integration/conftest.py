@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from core.storage.dynamodb import DynamoDBProfileStore
 from profilesync.embedded import dynamodb_client, model_aws_semantics
+from profilesync.local import model_moto_costs
 from profilesync.template import create_table
 
 TABLE = "profilesync-test-profiles"
@@ -46,6 +47,7 @@ class RequestLog:
 @pytest.fixture
 def dynamo() -> Iterator[tuple[DynamoDBProfileStore, RequestLog]]:
     model_aws_semantics()
+    model_moto_costs()  # a Query reads its partition, not a sort of the whole table (moto's results)
     with mock_aws():
         client = dynamodb_client()
         create_table(client, TABLE)

@@ -32,6 +32,7 @@ from core.storage.sqlite_privacy import SQLiteErasureStore, SQLiteSuppressionSto
 from core.storage.sqlite_sync import SQLiteSyncStateStore
 from core.suppression import SuppressionStore
 from profilesync.embedded import dynamodb_client, model_aws_semantics
+from profilesync.local import model_moto_costs
 from profilesync.template import create_table
 
 TABLE = "profilesync-port-test"
@@ -86,6 +87,10 @@ def _sqlite_kit(folder: Path) -> Iterator[StoreKit]:
 
 def _dynamodb_kit(_: Path) -> Iterator[StoreKit]:
     model_aws_semantics()
+    # moto answers a Query of one customer by sorting the whole table through DynamoType
+    # comparisons; this reads only the partition it names, with moto's own results
+    # (profilesync.local_moto, tests/unit/test_moto_patches.py).
+    model_moto_costs()
     with mock_aws():
         client = dynamodb_client()
         create_table(client, TABLE)
