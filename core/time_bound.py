@@ -8,7 +8,13 @@ cursors it is "now". A vendor clock that runs a little ahead (within ``skew``) i
 a walk runs, but the watermark a finished walk hands to the next is never later than the walk's
 start less ``CLOCK_SKEW`` (``TimeBound.cap``): a record a few hours ahead must not hide the edits of
 those hours, and a tool whose clock runs behind ours (up to ``CLOCK_SKEW``) stamps the changes made
-after the pull no earlier than that.
+after the pull no earlier than that. When the walk read the tool's own clock (the ``Date`` of its
+first answer, ``TimeBound.answered``), the hand-off is no later than that less ``CLOCK_SKEW`` either:
+a tool whose clock runs further behind ours stamps the changes made after the pull after it.
+
+A time read as the moment it was read is known only to be no later than that moment: it orders just
+before the second it was read in (``read_before``), so a correction the tool stamps on that second
+(made just after the read, on whole seconds) wins over it.
 
 Pure: no I/O. Used by ``core.normalise`` for ``updated_at`` and consent times, and by every
 connector's cursor for the watermark it keeps.
@@ -16,7 +22,7 @@ connector's cursor for the watermark it keeps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -50,6 +56,9 @@ class TimeBound:
 
     start: datetime
     skew: timedelta = field(default=DEFAULT_MAX_FUTURE_SKEW)
+    tool: datetime | None = None
+    """When the tool answered the walk's first request, by its own clock (its ``Date`` header):
+    ``answered``. None until then."""
 
     @classmethod
     def from_now(cls, skew: timedelta = DEFAULT_MAX_FUTURE_SKEW) -> TimeBound:
@@ -70,10 +79,22 @@ class TimeBound:
         """``moment``, or the start when it is too late."""
         return self.start if moment > self.start + self.skew else moment
 
+    def answered(self, tool: datetime | None) -> TimeBound:
+        """This bound with the tool's clock read from the walk's first answer (``tool``, aware; None
+        when the answer had no readable ``Date``: our own start stands for it). Read once: a later
+        answer of the walk changes nothing, so the hand-off never moves later within a walk."""
+        if self.tool is not None:
+            return self
+        return replace(self, tool=self.start if tool is None else tool)
+
     @property
     def handoff(self) -> datetime:
-        """The latest watermark a finished walk hands to the next: ``start - CLOCK_SKEW``."""
-        return self.start - CLOCK_SKEW
+        """The latest watermark a finished walk hands to the next: the earlier of our start and the
+        tool's clock when it first answered (``tool``), less ``CLOCK_SKEW``. A tool whose clock runs
+        behind ours stamps a change made just after the pull before our start; one whose clock runs
+        ahead must not carry the watermark past our own start (we would skip our own changes)."""
+        tool = self.tool
+        return (self.start if tool is None or tool > self.start else tool) - CLOCK_SKEW
 
     def cap(self, moment: datetime) -> datetime:
         """``moment``, or ``handoff`` when it is later: the watermark a finished walk hands to the next.
@@ -88,4 +109,18 @@ class TimeBound:
         return self.handoff if moment > self.handoff else moment
 
 
-__all__ = ["CLOCK_SKEW", "DEFAULT_MAX_FUTURE_SKEW", "TimeBound", "describe_span"]
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+
+def read_before(moment: datetime) -> datetime:
+    """When a version whose time was read as ``moment`` (stamped ahead of its read, ``moment``
+    being the read) is ordered: just before the second ``moment`` is in. Such a version was made no
+    later than the read; a version the tool stamps on that second (whole seconds: a correction made
+    just after the read) was made after it, and wins. One stamped there and made before the read
+    loses, until the next pull reads the version stamped ahead again (a walk hands off no later
+    than its start less ``CLOCK_SKEW``: that version is pulled again on every walk while it is
+    ahead, now read a later second)."""
+    return moment.replace(microsecond=0) - _MICROSECOND
+
+
+__all__ = ["CLOCK_SKEW", "DEFAULT_MAX_FUTURE_SKEW", "TimeBound", "describe_span", "read_before"]
