@@ -24,6 +24,7 @@ from core.schema_base import _Frozen as _Frozen
 from core.schema_base import _MemoKey as _MemoKey
 from core.schema_base import _reassemble as _reassemble
 from core.schema_base import assemble_model as assemble_model
+from core.time_bound import read_before
 
 IdentifierKind = Literal["email", "phone", "source"]
 
@@ -222,8 +223,8 @@ class SourceRecord(_Frozen):
     read_at: datetime | None = None
     """When normalisation read a record stamped ahead of that time (its ``updated_at`` or a consent
     decision's ``changed_at``, by less than ``max_future_skew``: a vendor clock a few hours fast);
-    None for a record stamped at or before it. The stamped times are kept; ordering uses
-    ``ordered_at``, and a consent decision's time no later than ``read_at``."""
+    None for a record stamped at or before it. The stamped times are kept; ordering uses ``ordered_at``, and a
+    consent decision's time no later than ``read_at``."""
     undated: bool = Field(default=False, exclude_if=lambda undated: not undated)
     """``RecordDraft.undated``: ``updated_at`` bounds when this version was made (no touch of a stored
     version of the same content). Left out of the JSON when False (every record but such a version,
@@ -235,11 +236,15 @@ class SourceRecord(_Frozen):
     @property
     def ordered_at(self) -> datetime:
         """The time that orders this record against other versions and other records (staleness
-        in ingest, survivorship): ``min(updated_at, read_at)``. Nobody can have observed a change
-        from the future, so a version stamped ahead counts as made when it was read, and a
-        correction read an hour later wins over it."""
+        in ingest, survivorship): ``updated_at``, or, for a version stamped ahead of when it was read
+        (``read_at`` before ``updated_at``), just before the second it was read in
+        (``core.time_bound.read_before``; normalisation reads a time more than the skew ahead so).
+        Nobody can have observed a change from the future, so a version stamped ahead counts as made
+        no later than its read, and a correction the tool stamps on that second (made just after the
+        read, on whole seconds) or later wins over it."""
         read_at = self.read_at
-        return self.updated_at if read_at is None or read_at >= self.updated_at else read_at
+        updated_at = self.updated_at
+        return updated_at if read_at is None or read_at >= updated_at else read_before(read_at)
 
     @property
     def source_identifier(self) -> Identifier:

@@ -12,9 +12,9 @@ after the pull no earlier than that. When the walk read the tool's own clock (th
 first answer, ``TimeBound.answered``), the hand-off is no later than that less ``CLOCK_SKEW`` either:
 a tool whose clock runs further behind ours stamps the changes made after the pull after it.
 
-A time read as the moment it was read is known only to be no later than that moment: it orders just
-before the second it was read in (``read_before``), so a correction the tool stamps on that second
-(made just after the read, on whole seconds) wins over it.
+A time stamped ahead of the moment it was read is known only to be no later than that moment: it
+orders just before the second it was read in (``read_before``), so a correction the tool stamps on
+that second (made just after the read, on whole seconds) wins over it.
 
 Pure: no I/O. Used by ``core.normalise`` for ``updated_at`` and consent times, and by every
 connector's cursor for the watermark it keeps.
@@ -109,18 +109,26 @@ class TimeBound:
         return self.handoff if moment > self.handoff else moment
 
 
-_MICROSECOND: Final = timedelta(microseconds=1)
+#: The span just before a second that the versions read in it with a time stamped ahead are ordered
+#: in (``read_before``): a millisecond, so a version stamped in the second before, to the millisecond
+#: (HubSpot), stays before them.
+_BEFORE: Final = timedelta(milliseconds=1)
 
 
-def read_before(moment: datetime) -> datetime:
-    """When a version whose time was read as ``moment`` (stamped ahead of its read, ``moment``
-    being the read) is ordered: just before the second ``moment`` is in. Such a version was made no
-    later than the read; a version the tool stamps on that second (whole seconds: a correction made
-    just after the read) was made after it, and wins. One stamped there and made before the read
-    loses, until the next pull reads the version stamped ahead again (a walk hands off no later
-    than its start less ``CLOCK_SKEW``: that version is pulled again on every walk while it is
-    ahead, now read a later second)."""
-    return moment.replace(microsecond=0) - _MICROSECOND
+def read_before(read: datetime) -> datetime:
+    """When a version read at ``read`` with a time stamped ahead of it is ordered: in the
+    millisecond before the second ``read`` is in, a microsecond for each millisecond of ``read``.
+
+    Such a version was made no later than the read, and that is all that is known of it. A version
+    the tool stamps on that second (tools stamp whole seconds: a correction made just after the read)
+    or later was made after it, and wins. Two such versions of one record keep the order they were
+    read in (to the millisecond): each was the tool's version when it was read, so the later read is
+    the newer (a 2099 record corrected, still stamped 2099, on the second it was read: Stripe stamps
+    a change no earlier than the object's creation). A version stamped on that second and made
+    before the read loses to it, until the next pull reads the version stamped ahead again (a walk
+    hands off no later than its start less ``CLOCK_SKEW``: such a version is pulled again on every
+    walk while it is ahead, and is then read on a later second)."""
+    return read.replace(microsecond=0) - _BEFORE + timedelta(microseconds=read.microsecond // 1000)
 
 
 __all__ = ["CLOCK_SKEW", "DEFAULT_MAX_FUTURE_SKEW", "TimeBound", "describe_span", "read_before"]

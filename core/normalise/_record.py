@@ -20,7 +20,7 @@ from core.schema import (
     assemble_model,
     source_key,
 )
-from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span
+from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span, read_before
 
 from ._email import normalise_email
 from ._identity import has_other_identity
@@ -247,10 +247,13 @@ def _normalise_record(
     now = options.now or datetime.now(UTC)
     latest = now + options.max_future_skew
     if updated_at > latest:
-        collector.drop(
-            "updated_at", raw_updated_at, _future_reason(options.max_future_skew, "the time it was read")
-        )
-        updated_at = now
+        # The stamped second, in one spelling: the note is hashed with the record's content, and
+        # one version reaches us spelled as the vendor's list has it (Stripe's epoch seconds) or
+        # dated by a pull (a datetime, with the microseconds connectors.cursor_seconds adds).
+        stamped = updated_at.replace(microsecond=0).isoformat()
+        collector.drop("updated_at", stamped, _future_reason(options.max_future_skew, "the time it was read"))
+        # (no later than the read, and just before the second it was read in: core.time_bound)
+        updated_at = read_before(now)
 
     level: RecordLevel = (
         "child" if draft.owner_type is not None or object_type in CHILD_OBJECT_TYPES else "person"

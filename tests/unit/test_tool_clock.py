@@ -71,10 +71,19 @@ def test_the_handoff_is_no_later_than_either_clock_and_read_once(behind: timedel
     assert on_tool_clock(bound, {"Date": _http(tool + later)}, "acme") == bound
 
 
-@given(moment=st.datetimes(min_value=datetime(2000, 1, 1), timezones=st.just(UTC)))
-def test_a_time_read_as_its_read_orders_before_every_stamp_of_that_second(moment: datetime) -> None:
-    second = moment.replace(microsecond=0)
-    assert second - timedelta(seconds=1) < read_before(moment) < second
+@given(
+    read=st.datetimes(min_value=datetime(2000, 1, 1), timezones=st.just(UTC)),
+    later=st.integers(1000, 3 * 10**6).map(lambda us: timedelta(microseconds=us)),
+)
+def test_a_time_read_as_its_read_orders_before_every_stamp_of_that_second_in_read_order(
+    read: datetime, later: timedelta
+) -> None:
+    # a version stamped ahead and read at ``read`` orders after the second before it, to the
+    # millisecond, and before its own second's stamps
+    second = read.replace(microsecond=0)
+    assert second - timedelta(milliseconds=1) <= read_before(read) < second
+    # and before a version read a millisecond or more later
+    assert read_before(read) < read_before(read + later)
 
 
 def _http(moment: datetime) -> str:
