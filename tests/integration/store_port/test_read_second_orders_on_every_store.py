@@ -22,26 +22,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.content_hash import record_hash
-from core.normalise import NormaliseOptions, normalise_record
 from core.pipeline import IngestSettings, ingest
-from core.schema import RecordDraft, SourceRecord
 from core.storage.memory import InMemoryProfileStore
 
 from .conftest import KITS, StoreKit
+from .test_time_ahead_on_every_store import version as _version
 
 #: The second the versions are read around, and when a version stamped 2099 is read.
 S = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 FAR = datetime(2099, 1, 1, tzinfo=UTC)
 NO_SLEEP = IngestSettings(sleep=lambda _: None)
-
-
-def _version(city: str, stamped: datetime, read: datetime) -> SourceRecord:
-    draft = RecordDraft(
-        source="crm", source_id="1", updated_at=stamped, emails=["ann@example.com"], traits={"city": city}
-    )
-    record = normalise_record(draft, NormaliseOptions(now=read))
-    assert isinstance(record, SourceRecord)
-    return record
 
 
 def _kit(name: str, folder: Path) -> contextlib.AbstractContextManager[StoreKit]:
