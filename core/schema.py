@@ -223,8 +223,8 @@ class SourceRecord(_Frozen):
     read_at: datetime | None = None
     """When normalisation read a record stamped ahead of that time (its ``updated_at`` or a consent
     decision's ``changed_at``, by less than ``max_future_skew``: a vendor clock a few hours fast);
-    None for a record stamped at or before it. The stamped times are kept; ordering uses ``ordered_at``, and a
-    consent decision's time no later than ``read_at``."""
+    None for a record stamped at or before it. The stamped times are kept; ordering uses
+    ``ordered_at``, and a consent decision's time no later than ``read_at``."""
     undated: bool = Field(default=False, exclude_if=lambda undated: not undated)
     """``RecordDraft.undated``: ``updated_at`` bounds when this version was made (no touch of a stored
     version of the same content). Left out of the JSON when False (every record but such a version,

@@ -247,13 +247,11 @@ def _normalise_record(
     now = options.now or datetime.now(UTC)
     latest = now + options.max_future_skew
     if updated_at > latest:
-        # The stamped second, in one spelling: the note is hashed with the record's content, and
-        # one version reaches us spelled as the vendor's list has it (Stripe's epoch seconds) or
-        # dated by a pull (a datetime, with the microseconds connectors.cursor_seconds adds).
+        # (the stamped second in one spelling: the note is hashed, and one version comes as Stripe's
+        # epoch seconds or as a pull's datetime with its sub-second mark, connectors.cursor_seconds)
         stamped = updated_at.replace(microsecond=0).isoformat()
         collector.drop("updated_at", stamped, _future_reason(options.max_future_skew, "the time it was read"))
-        # (no later than the read, and just before the second it was read in: core.time_bound)
-        updated_at = read_before(now)
+        updated_at = read_before(now)  # no later than the read: just before its second (core.time_bound)
 
     level: RecordLevel = (
         "child" if draft.owner_type is not None or object_type in CHILD_OBJECT_TYPES else "person"
