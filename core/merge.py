@@ -28,7 +28,7 @@ from core.schema import (
     SourceRef,
     TraitValue,
 )
-from core.time_bound import read_before
+from core.time_bound import ordered_by_read
 
 Strategy = Literal["most_recent", "source_priority", "first_seen"]
 
@@ -143,7 +143,7 @@ def _winning_consent(records: list[_Keyed], make: Callable[..., _V]) -> dict[str
         for channel, state in record.consent.items():
             at = state.changed_at
             if read_at is not None and at > read_at:
-                at = read_before(read_at)
+                at = ordered_by_read(at, read_at)
             # not granted sorts above granted on equal times: when in doubt, do not contact.
             rank = (at, not state.granted, key)
             current = best.get(channel)

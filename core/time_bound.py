@@ -12,9 +12,11 @@ after the pull no earlier than that. When the walk read the tool's own clock (th
 first answer, ``TimeBound.answered``), the hand-off is no later than that less ``CLOCK_SKEW`` either:
 a tool whose clock runs further behind ours stamps the changes made after the pull after it.
 
-A time stamped ahead of the moment it was read is known only to be no later than that moment: it
-orders just before the second it was read in (``read_before``), so a correction the tool stamps on
-that second (made just after the read, on whole seconds) wins over it.
+A time stamped more than ``CLOCK_SKEW`` ahead of the moment it was read is known only to be no later
+than that moment: it orders just before the second it was read in (``read_before``), so a correction
+the tool stamps on that second (made just after the read, on whole seconds) wins over it. One less
+ahead orders at the read (``ordered_by_read``): a tool clock a second fast stamps its next change a
+second ahead, and that change is the newer.
 
 Pure: no I/O. Used by ``core.normalise`` for ``updated_at`` and consent times, and by every
 connector's cursor for the watermark it keeps.
@@ -109,6 +111,15 @@ class TimeBound:
         return self.handoff if moment > self.handoff else moment
 
 
+def ordered_by_read(stamped: datetime, read: datetime) -> datetime:
+    """When a version stamped ``stamped``, later than ``read`` (when it was read), is ordered: at the
+    read when it is at most ``CLOCK_SKEW`` ahead (a tool clock a little fast: its stamp is nearly
+    right, and a version it stamps a second ahead is the newer one), else just before the second of
+    the read (``read_before``: a clock hours or years off says nothing but that the version was
+    made no later than the read)."""
+    return read if stamped - read <= CLOCK_SKEW else read_before(read)
+
+
 #: The span just before a second that the versions read in it with a time stamped ahead are ordered
 #: in (``read_before``): a millisecond, so a version stamped in the second before, to the millisecond
 #: (HubSpot), stays before them.
@@ -131,4 +142,11 @@ def read_before(read: datetime) -> datetime:
     return read.replace(microsecond=0) - _BEFORE + timedelta(microseconds=read.microsecond // 1000)
 
 
-__all__ = ["CLOCK_SKEW", "DEFAULT_MAX_FUTURE_SKEW", "TimeBound", "describe_span", "read_before"]
+__all__ = [
+    "CLOCK_SKEW",
+    "DEFAULT_MAX_FUTURE_SKEW",
+    "TimeBound",
+    "describe_span",
+    "ordered_by_read",
+    "read_before",
+]

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.tool_clock import UNDATED_ANSWERS, answered_at, on_tool_clock
-from core.time_bound import CLOCK_SKEW, TimeBound, read_before
+from core.time_bound import CLOCK_SKEW, TimeBound, ordered_by_read, read_before
 
 START = datetime(2026, 12, 6, 12, 0, 0, tzinfo=UTC)
 _OFFSETS = st.integers(-3 * 86400, 86400).map(lambda s: timedelta(seconds=s))
@@ -88,3 +88,13 @@ def test_a_time_read_as_its_read_orders_before_every_stamp_of_that_second_in_rea
 
 def _http(moment: datetime) -> str:
     return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def test_a_version_a_second_ahead_orders_at_its_read_and_one_hours_ahead_just_before_its_second() -> None:
+    read = START + timedelta(milliseconds=300)
+    # a tool clock a second fast: its next change, stamped a second ahead, is newer than one stamped
+    # on the read's second (tests/unit/connectors/mailchimp/test_address_moves.py: an address moved)
+    assert ordered_by_read(START + timedelta(seconds=1), read) == read > START
+    assert ordered_by_read(START + CLOCK_SKEW + timedelta(milliseconds=300), read) == read
+    # a clock hours off: no later than the read, before every stamp of its second
+    assert ordered_by_read(START + timedelta(hours=10), read) == read_before(read) < START
