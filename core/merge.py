@@ -28,6 +28,7 @@ from core.schema import (
     SourceRef,
     TraitValue,
 )
+from core.time_bound import ordered_by_read
 
 Strategy = Literal["most_recent", "source_priority", "first_seen"]
 
@@ -136,11 +137,13 @@ def _winning_consent(records: list[_Keyed], make: Callable[..., _V]) -> dict[str
     ``_winning_traits``)."""
     best: dict[str, tuple[tuple[datetime, bool, str], ConsentState]] = {}
     for key, record in records:
-        read_at = record.read_at  # a decision stamped ahead counts from when it was read, as a record
+        # a decision stamped ahead counts from just before the second it was read in, as a record
+        # (SourceRecord.ordered_at)
+        read_at = record.read_at
         for channel, state in record.consent.items():
             at = state.changed_at
             if read_at is not None and at > read_at:
-                at = read_at
+                at = ordered_by_read(at, read_at)
             # not granted sorts above granted on equal times: when in doubt, do not contact.
             rank = (at, not state.granted, key)
             current = best.get(channel)

@@ -24,6 +24,7 @@ from core.schema_base import _Frozen as _Frozen
 from core.schema_base import _MemoKey as _MemoKey
 from core.schema_base import _reassemble as _reassemble
 from core.schema_base import assemble_model as assemble_model
+from core.time_bound import ordered_by_read
 
 IdentifierKind = Literal["email", "phone", "source"]
 
@@ -235,11 +236,17 @@ class SourceRecord(_Frozen):
     @property
     def ordered_at(self) -> datetime:
         """The time that orders this record against other versions and other records (staleness
-        in ingest, survivorship): ``min(updated_at, read_at)``. Nobody can have observed a change
-        from the future, so a version stamped ahead counts as made when it was read, and a
-        correction read an hour later wins over it."""
-        read_at = self.read_at
-        return self.updated_at if read_at is None or read_at >= self.updated_at else read_at
+        in ingest, survivorship): ``updated_at``, or, for a version stamped ahead of when it was read
+        (``read_at`` before ``updated_at``), the read, or just before the second of the read when it is
+        more than ``CLOCK_SKEW`` ahead (``core.time_bound.ordered_by_read``; normalisation reads a time
+        more than the skew ahead so). Nobody can have observed a change from the future, so such a
+        version counts as made no later than its read, and a correction the tool stamps on that
+        second (made just after the read, on whole seconds) or later wins over one stamped hours
+        ahead."""
+        read_at, updated_at = self.read_at, self.updated_at
+        if read_at is None or read_at >= updated_at:
+            return updated_at
+        return ordered_by_read(updated_at, read_at)
 
     @property
     def source_identifier(self) -> Identifier:

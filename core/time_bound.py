@@ -8,7 +8,15 @@ cursors it is "now". A vendor clock that runs a little ahead (within ``skew``) i
 a walk runs, but the watermark a finished walk hands to the next is never later than the walk's
 start less ``CLOCK_SKEW`` (``TimeBound.cap``): a record a few hours ahead must not hide the edits of
 those hours, and a tool whose clock runs behind ours (up to ``CLOCK_SKEW``) stamps the changes made
-after the pull no earlier than that.
+after the pull no earlier than that. When the walk read the tool's own clock (the ``Date`` of its
+first answer, ``TimeBound.answered``), the hand-off is no later than that less ``CLOCK_SKEW`` either:
+a tool whose clock runs further behind ours stamps the changes made after the pull after it.
+
+A time stamped more than ``CLOCK_SKEW`` ahead of the moment it was read is known only to be no later
+than that moment: it orders just before the second it was read in (``read_before``), so a correction
+the tool stamps on that second (made just after the read, on whole seconds) wins over it. One less
+ahead orders at the read (``ordered_by_read``): a tool clock a second fast stamps its next change a
+second ahead, and that change is the newer.
 
 Pure: no I/O. Used by ``core.normalise`` for ``updated_at`` and consent times, and by every
 connector's cursor for the watermark it keeps.
@@ -16,7 +24,7 @@ connector's cursor for the watermark it keeps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -50,6 +58,9 @@ class TimeBound:
 
     start: datetime
     skew: timedelta = field(default=DEFAULT_MAX_FUTURE_SKEW)
+    tool: datetime | None = None
+    """When the tool answered the walk's first request, by its own clock (its ``Date`` header):
+    ``answered``. None until then."""
 
     @classmethod
     def from_now(cls, skew: timedelta = DEFAULT_MAX_FUTURE_SKEW) -> TimeBound:
@@ -70,10 +81,22 @@ class TimeBound:
         """``moment``, or the start when it is too late."""
         return self.start if moment > self.start + self.skew else moment
 
+    def answered(self, tool: datetime | None) -> TimeBound:
+        """This bound with the tool's clock read from the walk's first answer (``tool``, aware; None
+        when the answer had no readable ``Date``: our own start stands for it). Read once: a later
+        answer of the walk changes nothing, so the hand-off never moves later within a walk."""
+        if self.tool is not None:
+            return self
+        return replace(self, tool=self.start if tool is None else tool)
+
     @property
     def handoff(self) -> datetime:
-        """The latest watermark a finished walk hands to the next: ``start - CLOCK_SKEW``."""
-        return self.start - CLOCK_SKEW
+        """The latest watermark a finished walk hands to the next: the earlier of our start and the
+        tool's clock when it first answered (``tool``), less ``CLOCK_SKEW``. A tool whose clock runs
+        behind ours stamps a change made just after the pull before our start; one whose clock runs
+        ahead must not carry the watermark past our own start (we would skip our own changes)."""
+        tool = self.tool
+        return (self.start if tool is None or tool > self.start else tool) - CLOCK_SKEW
 
     def cap(self, moment: datetime) -> datetime:
         """``moment``, or ``handoff`` when it is later: the watermark a finished walk hands to the next.
@@ -88,4 +111,42 @@ class TimeBound:
         return self.handoff if moment > self.handoff else moment
 
 
-__all__ = ["CLOCK_SKEW", "DEFAULT_MAX_FUTURE_SKEW", "TimeBound", "describe_span"]
+def ordered_by_read(stamped: datetime, read: datetime) -> datetime:
+    """When a version stamped ``stamped``, later than ``read`` (when it was read), is ordered: at the
+    read when it is at most ``CLOCK_SKEW`` ahead (a tool clock a little fast: its stamp is nearly
+    right, and a version it stamps a second ahead is the newer one), else just before the second of
+    the read (``read_before``: a clock hours or years off says nothing but that the version was
+    made no later than the read)."""
+    return read if stamped - read <= CLOCK_SKEW else read_before(read)
+
+
+#: The span just before a second that the versions read in it with a time stamped ahead are ordered
+#: in (``read_before``): a millisecond, so a version stamped in the second before, to the millisecond
+#: (HubSpot), stays before them.
+_BEFORE: Final = timedelta(milliseconds=1)
+
+
+def read_before(read: datetime) -> datetime:
+    """When a version read at ``read`` with a time stamped ahead of it is ordered: in the
+    millisecond before the second ``read`` is in, a microsecond for each millisecond of ``read``.
+
+    Such a version was made no later than the read, and that is all that is known of it. A version
+    the tool stamps on that second (tools stamp whole seconds: a correction made just after the read)
+    or later was made after it, and wins. Two such versions of one record keep the order they were
+    read in (to the millisecond): each was the tool's version when it was read, so the later read is
+    the newer (a 2099 record corrected, still stamped 2099, on the second it was read: Stripe stamps
+    a change no earlier than the object's creation). A version stamped on that second and made
+    before the read loses to it, until the next pull reads the version stamped ahead again (a walk
+    hands off no later than its start less ``CLOCK_SKEW``: such a version is pulled again on every
+    walk while it is ahead, and is then read on a later second)."""
+    return read.replace(microsecond=0) - _BEFORE + timedelta(microseconds=read.microsecond // 1000)
+
+
+__all__ = [
+    "CLOCK_SKEW",
+    "DEFAULT_MAX_FUTURE_SKEW",
+    "TimeBound",
+    "describe_span",
+    "ordered_by_read",
+    "read_before",
+]

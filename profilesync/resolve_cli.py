@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from core.schema import Quarantined, RecordDraft
@@ -57,7 +58,10 @@ def _resolve(args: argparse.Namespace) -> int:
         cli_checks.probe_endpoint(args.endpoint_url)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     quarantine_path.parent.mkdir(parents=True, exist_ok=True)
-    options = NormaliseOptions(default_region=region)
+    # The file is read as of one moment, the run's start: a version stamped ahead of it is ordered
+    # by that moment (core.time_bound.read_before), so the order of the lines and the batch size
+    # never choose between two such versions of one record (their content does).
+    options = NormaliseOptions(default_region=region, now=datetime.now(UTC))
     with ExitStack() as stack:
         # Read and normalise in a second process while this one resolves (started before the store
         # is opened, so that a forked worker inherits no connection).

@@ -13,6 +13,7 @@ from connectors._http import CursorPaginator, PaginationError, paginate, value_a
 from connectors.cursor_ahead import changed_ahead, kept_ahead
 from connectors.cursor_seconds import dated, mark
 from connectors.cursor_tags import another_version, latest_of, version_tag
+from connectors.tool_clock import on_tool_clock
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
@@ -38,6 +39,8 @@ from ._mapping import (
 
 #: The most version tags a cursor keeps of one watermark (a DynamoDB item holds 400 KB).
 SEEN_LIMIT = 1000
+#: The connector's name, as ``connectors.tool_clock`` counts its answers.
+NAME = "hubspot"
 
 
 class HubSpotPull(HubSpotClient):
@@ -64,7 +67,8 @@ class HubSpotPull(HubSpotClient):
 
     def _full(self, state: FullState | None, bound: TimeBound) -> Iterator[RawPage]:
         if state is None:
-            newest = self._newest_modification()
+            newest, answer = self._newest_modification()
+            bound = on_tool_clock(bound, answer, NAME)
             state = FullState(after=None, watermark=None if newest is None else _bounded(newest, bound))
         watermark, max_id = state.watermark, state.max_id
         paginator = CursorPaginator("paging.next.after", "after", start=state.after)
@@ -72,6 +76,7 @@ class HubSpotPull(HubSpotClient):
         for page in paginate(
             self._api, "GET", CONTACTS_PATH, paginator, params=params, records_path="results"
         ):
+            bound = on_tool_clock(bound, page.headers, NAME)
             records = list(page.records)  # junk elements too: the mapping quarantines them
             max_id = max([max_id, *(int(i) for i in map(contact_id, records) if i.isdigit())])
             following: PullState
@@ -87,8 +92,9 @@ class HubSpotPull(HubSpotClient):
                 )
             yield RawPage(records=records, cursor=encode(following), object_type=OBJECT_TYPE)
 
-    def _newest_modification(self) -> int | None:
-        """The newest ``lastmodifieddate`` in the account (epoch ms), None when it has no contacts."""
+    def _newest_modification(self) -> tuple[int | None, Mapping[str, str]]:
+        """The newest ``lastmodifieddate`` in the account (epoch ms), None when it has no contacts,
+        and the headers of HubSpot's answer (its ``Date``: connectors.tool_clock)."""
         body = {
             "filterGroups": [],
             "sorts": [{"propertyName": MODIFIED, "direction": "DESCENDING"}],
@@ -96,15 +102,20 @@ class HubSpotPull(HubSpotClient):
             "limit": 1,
             "after": "0",
         }
-        results = value_at(self._search.post_json(SEARCH_PATH, json=body, idempotent=True), "results")
+        answer, data = self._search.exchange_json("POST", SEARCH_PATH, json=body, idempotent=True)
+        results = value_at(data, "results")
         if not isinstance(results, list) or not results or not isinstance(results[0], dict):
-            return None
-        return modified_ms(results[0])
+            return None, answer.headers
+        return modified_ms(results[0]), answer.headers
 
     def _incremental(self, state: IncrementalState, bound: TimeBound) -> Iterator[RawPage]:
         archived_since = state.archived_since
         while True:
-            data = self._search.post_json(SEARCH_PATH, json=self._query(state), idempotent=True)
+            answer, data = self._search.exchange_json(
+                "POST", SEARCH_PATH, json=self._query(state), idempotent=True
+            )
+            # (the hand-off no later than HubSpot's clock when it first answered: connectors.tool_clock)
+            bound = on_tool_clock(bound, answer.headers, NAME)
             found = value_at(data, "results")
             found = found if isinstance(found, list) else []
             raw = [r for r in found if isinstance(r, dict)]

@@ -32,15 +32,21 @@ class MailchimpAudience:
 
     def _get(self, path: str, params: Mapping[str, Any], *, list_scoped: bool = True) -> dict[str, Any]:
         """GET a JSON object; a 404 on an audience-wide path means the audience does not exist."""
+        return self._answer(path, params, list_scoped=list_scoped)[1]
+
+    def _answer(
+        self, path: str, params: Mapping[str, Any], *, list_scoped: bool = True
+    ) -> tuple[Mapping[str, str], dict[str, Any]]:
+        """``_get``, with the headers of the answer (its ``Date``: connectors.tool_clock)."""
         try:
-            body = self._client.get_json(path, params=params)
+            response, body = self._client.exchange_json("GET", path, params=params)
         except ConnectorRequestError as error:
             if error.status == 404 and list_scoped:
                 raise self._list_missing(error) from None
             raise
         if not isinstance(body, dict):
             raise PaginationError(f"mailchimp: GET {path} answered {type(body).__name__}, not an object")
-        return body
+        return response.headers, body
 
     def _check_list(self) -> None:
         """Raise a config error if the audience itself does not exist (a 404 is then not 'absent')."""

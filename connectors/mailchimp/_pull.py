@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from connectors._http import PaginationError
 from connectors.cursor_seconds import dated
+from connectors.tool_clock import on_tool_clock
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
@@ -73,7 +74,7 @@ class MailchimpPull(MailchimpAudience):
         offset if the block holds as many members as it did, else at offset 0: a member that joined
         it may sort before the offset (connectors.mailchimp._cursor's docstring)."""
         assert state.w is not None
-        body = self._get(
+        body = self._walk_get(
             f"{self._list_path}/members",
             {
                 "count": 1,
@@ -85,6 +86,14 @@ class MailchimpPull(MailchimpAudience):
         total = body.get("total_items")
         same = isinstance(total, int) and not isinstance(total, bool) and total == state.block
         return replace(state, pos=state.pos if same else 0, block=None)
+
+    def _walk_get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """``_get`` for the pull: the first answer of the pull sets the tool's clock of its bound
+        (connectors.tool_clock: the hand-off is no later than Mailchimp's clock then, less
+        ``CLOCK_SKEW``)."""
+        headers, body = self._answer(path, params)
+        self._bound = on_tool_clock(self._bound, headers, "mailchimp")
+        return body
 
     def _request(self, state: WalkState, upper: datetime | None) -> tuple[list[dict[str, Any]], bool, int]:
         """One page of the walk from ``state``: its members, whether the first is the overlap check,
@@ -101,7 +110,7 @@ class MailchimpPull(MailchimpAudience):
             params["since_last_changed"] = since
         if upper is not None:
             params["before_last_changed"] = format_time(upper)
-        body = self._get(f"{self._list_path}/members", params)
+        body = self._walk_get(f"{self._list_path}/members", params)
         members = body.get("members")
         if not isinstance(members, list):
             raise PaginationError(f"mailchimp: GET {self._list_path}/members answered no members list")
@@ -134,9 +143,10 @@ class MailchimpPull(MailchimpAudience):
             else:
                 restarts = 0
             if step.done:
-                # The next walk starts no later than this pull began less CLOCK_SKEW (TimeBound.cap):
-                # a member stamped hours ahead must not hide the changes made before its time, nor a
-                # clock behind ours those it stamps just after the pull.
+                # The next walk starts no later than this pull began (or Mailchimp's clock when it
+                # first answered) less CLOCK_SKEW (TimeBound.cap): a member stamped hours ahead must
+                # not hide the changes made before its time, nor a clock behind ours those it
+                # stamps just after the pull.
                 w = step.state.w
                 if w is not None and self._bound.cap(w) != w:
                     # Mailchimp's times are whole seconds: the start, floored, repeats rather than skips.
@@ -167,7 +177,7 @@ class MailchimpPull(MailchimpAudience):
             yield RawPage([], done, object_type)
 
     def _probe(self, offset: int, sort_dir: str = "ASC") -> tuple[datetime | None, int]:
-        body = self._get(
+        body = self._walk_get(
             f"{self._list_path}/members",
             {
                 "count": 1,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 from connectors._http import ConnectorRequestError, ConnectorUnavailableError
 from connectors.sdk import RestContext, StreamState, accept
 from connectors.sdk._declaration import Stream
+from connectors.tool_clock import on_tool_clock
 from core.time_bound import TimeBound
 
 from ._declaration import DATA
@@ -71,17 +72,22 @@ def walk(
     cursor, resumed at its locator), waited for, and read a result set a page; a job gone (404) on a
     resumed walk reads the stream again from the start."""
     client = connector.context.client("pull")
+    # Taken before the job is created: the job reads the records as they are when it runs, and the
+    # hand-off is no later than that (nor than Salesforce's clock when it answered, less CLOCK_SKEW):
+    # taken once the job is done, a job longer than CLOCK_SKEW handed on a watermark past the changes
+    # made while it ran. (A walk resumed from a ``bulk:`` cursor has only its own start.)
+    bound = TimeBound.from_now()
     if state.page is not None:
         _, job, locator = state.page.split(":", 2)
     else:
         query = stream.params["q"].split(" ORDER BY ")[0]
         # Creating a second job after a timeout costs one call and leaves an unused job: safe to resend.
-        created = client.post_json(
-            f"{DATA}/jobs/query", json={"operation": "queryAll", "query": query}, idempotent=True
+        answer, created = client.exchange_json(
+            "POST", f"{DATA}/jobs/query", json={"operation": "queryAll", "query": query}, idempotent=True
         )
+        bound = on_tool_clock(bound, answer.headers, connector.declaration.name)
         job, locator = str(created["id"]), ""
         wait_for(connector.context, job)
-    bound = TimeBound.from_now()
     key_point = connector._key_point(stream, bound)
     while True:
         try:

@@ -42,6 +42,7 @@ from connectors.sdk import (
     profile_to_payload,
 )
 from connectors.sdk._declaration import Stream
+from connectors.tool_clock import on_tool_clock
 from core.connector import ConnectorPlugin, ConnectorSettings, Credential, Payload, PushOutcome, RawPage
 from core.errors import ConnectorConfigError
 from core.push import enriched_traits, source_ids
@@ -129,11 +130,17 @@ class SalesforceConnector(RestConnector):
         if state.page is None and state.since is None:
             # A first pull: its first batch says how many records there are (totalSize), at no extra
             # call. Above the threshold one bulk job reads them instead (this batch is the only waste).
-            first = self.context.client("pull").get_json(stream.path, params=dict(stream.params)) or {}
+            # (the bound before the query: its records are as they were when it ran; and the hand-off
+            # no later than Salesforce's clock when it answered, connectors.tool_clock)
+            bound = TimeBound.from_now()
+            answer, first = self.context.client("pull").exchange_json(
+                "GET", stream.path, params=dict(stream.params)
+            )
+            first = first or {}
             if int(first.get("totalSize") or 0) > self.bulk_threshold:
                 yield from bulk.walk(self, stream, state)
                 return
-            bound = TimeBound.from_now()
+            bound = on_tool_clock(bound, answer.headers, self.declaration.name)
             emitted, state = accept(
                 state, first.get("records") or [], self._key_point(stream, bound), bound.handoff
             )

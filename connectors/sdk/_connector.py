@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from connectors._http import (
@@ -22,6 +21,7 @@ from connectors._http import (
 from connectors.cursor_seconds import dated
 from connectors.cursor_tags import id_tag, tag_key, version_tag
 from connectors.secrets import revealed
+from connectors.tool_clock import answered_at, on_tool_clock
 from core.connector import (
     ConnectorPlugin,
     ConnectorSettings,
@@ -55,15 +55,10 @@ class RestContext:
 
 
 def vendor_time(headers: Mapping[str, str]) -> datetime:
-    """When the vendor answered, by its own clock (the ``Date`` header, RFC 9110); this machine's
-    clock, to the second, when the header is missing or unreadable."""
-    try:
-        answered = parsedate_to_datetime(headers.get("date") or headers.get("Date") or "")
-    except (TypeError, ValueError, IndexError):
-        answered = None
-    if answered is None or answered.tzinfo is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    return answered.astimezone(UTC)
+    """When the vendor answered, by its own clock (the ``Date`` header, RFC 9110:
+    ``connectors.tool_clock.answered_at``); this machine's clock, to the second, when the header is
+    missing or unreadable."""
+    return answered_at(headers) or datetime.now(UTC).replace(microsecond=0)
 
 
 def _windows(windows: tuple[Window, ...]) -> tuple[RateLimiter, ...]:
@@ -175,8 +170,9 @@ class RestConnector:
             params.update({k: v.replace("{since}", text) for k, v in incremental.since_params.items()})
         paginator = stream.paging.paginator(state.page, stream.page_size, stream.page_size_param)
         # A record stamped far in the future is read as the start of this walk, and the walk hands on
-        # a watermark no later than its start less CLOCK_SKEW: the changes made after it are asked for
-        # next time, even by a tool whose clock runs behind ours.
+        # a watermark no later than its start, nor than the tool's clock when it first answered
+        # (connectors.tool_clock), less CLOCK_SKEW: the changes made after it are asked for next
+        # time, even by a tool whose clock runs behind ours.
         time_bound = TimeBound.from_now()
         key_point = self._key_point(stream, time_bound)
         unordered = incremental is not None and not incremental.ordered
@@ -188,6 +184,7 @@ class RestConnector:
             params=params,
             records_path=stream.records_path,
         ):
+            time_bound = on_tool_clock(time_bound, page.headers, self.declaration.name)
             if unordered and state.started is None:
                 state = replace(state, started=vendor_time(page.headers))
             records, state = accept(state, page.records, key_point, time_bound.handoff)

@@ -56,12 +56,14 @@ class ShopifyClient:
     ) -> dict[str, Any]:
         """Send one document and return its ``data``; GraphQL errors raise (ACCESS_DENIED: an auth error)."""
         self.calls[operation] += 1
-        body = self._client.post_json(
+        response, body = self._client.exchange_json(
+            "POST",
             docs.GRAPHQL_PATH,
             json={"query": document, "variables": dict(variables)},
             cost=cost,
             idempotent=idempotent,
         )
+        self._answered(response.headers)
         if not isinstance(body, dict):
             raise ShopifyGraphQLError(operation, "the response is not a JSON object")
         errors = body.get("errors")
@@ -71,6 +73,10 @@ class ShopifyClient:
         if not isinstance(data, dict):
             raise ShopifyGraphQLError(operation, "the response has no data")
         return data
+
+    def _answered(self, headers: Mapping[str, str]) -> None:
+        """Called with the headers of every answer (the pull reads the shop's clock from its
+        ``Date``: connectors.tool_clock)."""
 
     @staticmethod
     def _error(operation: str, errors: Any) -> Exception:

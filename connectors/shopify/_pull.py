@@ -25,6 +25,7 @@ from connectors._http import (
 from connectors.cursor_ahead import changed_ahead, kept_ahead
 from connectors.cursor_seconds import dated, mark
 from connectors.cursor_tags import another_version
+from connectors.tool_clock import on_tool_clock
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
@@ -107,6 +108,11 @@ class ShopifyPull(ShopifyClient):
         if last != final:
             # Nothing new, or the last stream ended on records already delivered: hand back the cursor.
             yield RawPage(records=[], cursor=final, object_type=CUSTOMER)
+
+    def _answered(self, headers: Mapping[str, str]) -> None:
+        # The first answer of a pull sets the shop's clock of its bound: the hand-off is no later
+        # than that less CLOCK_SKEW either (connectors.tool_clock).
+        self._bound = on_tool_clock(self._bound, headers, SOURCE)
 
     def cursor_since(self, since: datetime) -> str:
         """A cursor whose pull returns the customers and orders updated at or after ``since``."""

@@ -20,7 +20,7 @@ from core.schema import (
     assemble_model,
     source_key,
 )
-from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span
+from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span, read_before
 
 from ._email import normalise_email
 from ._identity import has_other_identity
@@ -247,10 +247,11 @@ def _normalise_record(
     now = options.now or datetime.now(UTC)
     latest = now + options.max_future_skew
     if updated_at > latest:
-        collector.drop(
-            "updated_at", raw_updated_at, _future_reason(options.max_future_skew, "the time it was read")
-        )
-        updated_at = now
+        # (the stamped second in one spelling: the note is hashed, and one version comes as Stripe's
+        # epoch seconds or as a pull's datetime with its sub-second mark, connectors.cursor_seconds)
+        stamped = updated_at.replace(microsecond=0).isoformat()
+        collector.drop("updated_at", stamped, _future_reason(options.max_future_skew, "the time it was read"))
+        updated_at = read_before(now)  # no later than the read: just before its second (core.time_bound)
 
     level: RecordLevel = (
         "child" if draft.owner_type is not None or object_type in CHILD_OBJECT_TYPES else "person"

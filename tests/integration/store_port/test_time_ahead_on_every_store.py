@@ -17,6 +17,7 @@ from core.normalise import NormaliseOptions, normalise_record
 from core.pipeline import IngestSettings, ingest
 from core.schema import Profile, RecordDraft, SourceRecord
 from core.testing.invariants import store_problems
+from core.time_bound import read_before
 from tests.integration.store_port.conftest import StoreKit
 
 NO_SLEEP = IngestSettings(sleep=lambda _: None)
@@ -50,8 +51,11 @@ def only_profile(kit: StoreKit) -> Profile:
 def test_a_fast_clock_record_keeps_its_stamp_and_is_ordered_by_its_read_time(kit: StoreKit) -> None:
     # GIVEN a version stamped ten hours ahead of when it was read
     fast = version("Leeds", NOW + FAST, NOW)
-    # THEN it keeps its stamp, is not flagged (within the skew), and is ordered by the read time
-    assert (fast.updated_at, fast.read_at, fast.ordered_at, fast.dropped) == (NOW + FAST, NOW, NOW, ())
+    # THEN it keeps its stamp, is not flagged (within the skew), and is ordered by the read time:
+    # just before the second it was read in (core.time_bound.read_before)
+    expected = (NOW + FAST, NOW, read_before(NOW), ())
+    assert (fast.updated_at, fast.read_at, fast.ordered_at, fast.dropped) == expected
+    assert NOW - timedelta(seconds=1) < fast.ordered_at < NOW
     # AND a record stamped at or before its read has no read time (its JSON and hash as before)
     assert version("York", NOW, NOW + HOUR).read_at is None
     # WHEN stored, its snapshot keeps both times
