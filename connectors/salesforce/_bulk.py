@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 from connectors._http import ConnectorRequestError, ConnectorUnavailableError
-from connectors.sdk import RestContext, StreamState, accept
+from connectors.sdk import RestContext, StreamState, accept, parse_point
 from connectors.sdk._declaration import Stream
 from connectors.tool_clock import on_tool_clock
 from core.time_bound import TimeBound
@@ -69,17 +69,23 @@ def walk(
     connector: SalesforceConnector, stream: Stream, state: StreamState
 ) -> Iterator[tuple[list[dict[str, Any]], StreamState, bool]]:
     """The connector's walk of ``stream`` through one bulk job: created (or, from a ``bulk:`` page
-    cursor, resumed at its locator), waited for, and read a result set a page; a job gone (404) on a
-    resumed walk reads the stream again from the start."""
+    cursor, resumed at its locator, the hand-off resting on the job's ``createdDate``:
+    ``_resumed_bound``), waited for, and read a result set a page; a job gone (404) on a resumed walk
+    reads the stream again from the start."""
     client = connector.context.client("pull")
-    # Taken before the job is created: the job reads the records as they are when it runs, and the
-    # hand-off is no later than that (nor than Salesforce's clock when it answered, less CLOCK_SKEW):
-    # taken once the job is done, a job longer than CLOCK_SKEW handed on a watermark past the changes
-    # made while it ran. (A walk resumed from a ``bulk:`` cursor has only its own start.)
-    bound = TimeBound.from_now()
     if state.page is not None:
         _, job, locator = state.page.split(":", 2)
+        resumed = _resumed_bound(connector.context, job)
+        if resumed is None:
+            yield from _again(connector, stream, state, job)
+            return
+        bound = resumed
     else:
+        # Taken before the job is created: the job reads the records as they are when it runs, and
+        # the hand-off is no later than that (nor than Salesforce's clock when it answered, less
+        # CLOCK_SKEW): taken once the job is done, a job longer than CLOCK_SKEW handed on a watermark
+        # past the changes made while it ran.
+        bound = TimeBound.from_now()
         query = stream.params["q"].split(" ORDER BY ")[0]
         # Creating a second job after a timeout costs one call and leaves an unused job: safe to resend.
         answer, created = client.exchange_json(
@@ -95,8 +101,7 @@ def walk(
         except ConnectorRequestError as exc:
             if exc.status != 404 or state.page is None:
                 raise
-            logger.warning("salesforce: %s: bulk job %s is gone; reading the stream again", stream.name, job)
-            yield from connector.walk(stream, replace(state, page=None))
+            yield from _again(connector, stream, state, job)
             return
         emitted, state = accept(state, records, key_point, bound.handoff)
         if following is None:
@@ -104,6 +109,39 @@ def walk(
             return
         locator = following
         yield emitted, replace(state, page=f"bulk:{job}:{locator}"), False
+
+
+def _resumed_bound(context: RestContext, job: str) -> TimeBound | None:
+    """The bound of a walk resumed on ``job``: the job's ``createdDate`` (Salesforce's clock when the
+    job was made) as the tool's time, and as the start when it is earlier than ours. The job holds the
+    records as they were when it ran, so a change made after that is stamped after ``createdDate``:
+    the hand-off rests on it, as the walk that made the job rested on its own start and on the tool's
+    ``Date`` then. Resting on the resumed walk's own start (or the tool's clock now) handed on a
+    watermark past the changes made since the job ran. None when the job is gone (404) or its
+    ``createdDate`` is missing or unreadable: the stream is then read again from the start."""
+    try:
+        info = context.client("pull").get_json(f"{DATA}/jobs/query/{job}")
+    except ConnectorRequestError as exc:
+        if exc.status != 404:
+            raise
+        return None
+    created = parse_point((info or {}).get("createdDate"))
+    if created is None:
+        return None
+    now = TimeBound.from_now()
+    return replace(now, start=min(now.start, created)).answered(created)
+
+
+def _again(
+    connector: SalesforceConnector, stream: Stream, state: StreamState, job: str
+) -> Iterator[tuple[list[dict[str, Any]], StreamState, bool]]:
+    """The stream read again from the start: its resumed bulk job is gone, or says not when it ran."""
+    logger.warning(
+        "salesforce: %s: bulk job %s is gone or has no createdDate; reading the stream again",
+        stream.name,
+        job,
+    )
+    yield from connector.walk(stream, replace(state, page=None))
 
 
 def wait_for(context: RestContext, job: str) -> None:
