@@ -178,12 +178,13 @@ def transact_item(table: str, op: Operation) -> dict[str, Any]:
                 "Update": {
                     "TableName": table,
                     "Key": {"PK": {"S": ident_pk(op.key)}, "SK": {"S": "IDENT"}},
-                    "UpdateExpression": "SET updated_at = :t",
+                    "UpdateExpression": "SET updated_at = :t" + (", run = :r" if op.run is not None else ""),
                     "ConditionExpression": "record_hash = :h AND updated_at = :p",
                     "ExpressionAttributeValues": {
                         ":t": {"S": op.updated_at.isoformat()},
                         ":h": {"S": op.record_hash},
                         ":p": {"S": op.previous.isoformat()},
+                        **({":r": {"S": op.run}} if op.run is not None else {}),
                     },
                 }
             }
@@ -199,6 +200,8 @@ def transact_item(table: str, op: Operation) -> dict[str, Any]:
                 ident["updated_at"] = {"S": op.updated_at.isoformat()}
             if op.match is not None:
                 ident["match"] = {"S": op.match}
+            if op.run is not None:  # the content run (core.content_run): absent on items stored before
+                ident["run"] = {"S": op.run}
             if op.expected_owner is None:
                 return {
                     "Put": {

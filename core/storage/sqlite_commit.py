@@ -48,7 +48,8 @@ SORT_KEY_MAX_BYTES: Final = 1024
 
 _DELETE = "DELETE FROM items WHERE pk = ? AND sk = ?"
 _SET_VERSION_ATTRS = "UPDATE items SET version = ?, attrs = ? WHERE pk = ? AND sk = 'PROFILE'"
-_SET_UPDATED_AT = "UPDATE items SET updated_at = ? WHERE pk = ? AND sk = 'IDENT'"
+#: A touch: the watermark, and the content run when it gives one (core.content_run).
+_SET_UPDATED_AT = "UPDATE items SET updated_at = ?, attrs = COALESCE(?, attrs) WHERE pk = ? AND sk = 'IDENT'"
 _CUSTOMER = "CUSTOMER#"
 _IDENT = "IDENT#"
 
@@ -135,7 +136,8 @@ def row_of(op: ItemPut) -> _Row:
             return (pk, sk, None, op.record_hash, None, None, record_json(op.record), None)
         case PutIdent():
             at = op.updated_at.isoformat() if op.updated_at is not None else None
-            return (_IDENT + op.key, "IDENT", None, op.record_hash, op.customer_id, at, op.match, None)
+            # A source key's content run (core.content_run) in ``attrs``, unused by an IDENT item before.
+            return (_IDENT + op.key, "IDENT", None, op.record_hash, op.customer_id, at, op.match, op.run)
         case PutHolder():
             return (_IDENT + op.key, "HOLDER#" + op.customer_id, None, None, op.customer_id, None, None, None)
         case PutHistory():
@@ -192,7 +194,7 @@ class _Conditions:
         self.scratch = scratch
         self.puts: dict[tuple[str, str], _Row | None] = {}  # None: delete the item
         self.profile_updates: dict[str, tuple[int, str]] = {}  # customer -> (version, attrs)
-        self.touches: dict[str, str] = {}  # identifier key -> updated_at
+        self.touches: dict[str, tuple[str, str | None]] = {}  # identifier key -> updated_at, run
 
     @classmethod
     def read(cls, conn: Any, changesets: Sequence[Changeset], *, scratch: bool = False) -> _Conditions:
@@ -300,9 +302,9 @@ class _Conditions:
                 self.idents[op.key] = (ident[0], ident[1], at)
                 put = self.puts.get((_IDENT + op.key, "IDENT"))
                 if put is not None:  # written by this commit: the touch goes into that write
-                    self.puts[(_IDENT + op.key, "IDENT")] = (*put[:5], at, *put[6:])
+                    self.puts[(_IDENT + op.key, "IDENT")] = (*put[:5], at, put[6], op.run or put[7])
                 else:
-                    self.touches[op.key] = at
+                    self.touches[op.key] = (at, op.run)
             case PutProfile() | Tombstone():
                 return self._put_profile(op.customer_id, row_of(op))
             case MarkAbsorbing() | MarkMerging():
@@ -345,4 +347,6 @@ class _Conditions:
                 [(version, attrs, _CUSTOMER + cid) for cid, (version, attrs) in self.profile_updates.items()],
             )
         if self.touches:
-            conn.executemany(_SET_UPDATED_AT, [(at, _IDENT + key) for key, at in self.touches.items()])
+            conn.executemany(
+                _SET_UPDATED_AT, [(at, run, _IDENT + key) for key, (at, run) in self.touches.items()]
+            )
