@@ -145,11 +145,14 @@ def _changeset(
             snapshot_home[key] = cid
     changed: dict[str, str] = {}
     stored_keys = set(snapshots)
+    redated: set[str] = set()  # the stored content re-dated (core.ingest_runs): no change to record
     for record in component.records:
         key = record.key
         changed[key] = hashes[key]
         previous = snapshots.get(key)
-        if previous is not None and later(previous, record) is previous and not redating(previous, key, runs):
+        if previous is not None and redating(previous, key, runs):
+            redated.add(key)
+        elif previous is not None and later(previous, record) is previous:
             # The owners read let this record through as newer, but a newer version was stored
             # after that read (the customer, read later, holds it): plan again from fresh reads.
             raise ConflictError(f"a newer {key} was stored while the batch was read; plan again")
@@ -158,7 +161,7 @@ def _changeset(
     records_of = {cid: live[cid].snapshots.keys() for cid in absorbed}
     ops.extend(
         change_history(
-            component.records,
+            [r for r in component.records if r.key not in redated],
             stored_keys,
             survivor,
             members,

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from core.child_moves import detach_changeset, moved_children
-from core.content_run import ContentRun
 from core.errors import ConflictError
 from core.identity import Component, IdentityPolicy, counts_toward_limits, group_records, live_owner
 from core.ingest_changeset import _changeset, _moving_watermarks, _retired_marks
-from core.ingest_runs import judge, redated_snapshots
+from core.ingest_runs import RunDecisions
 from core.ingest_settings import IngestResult, IngestSettings
 from core.link_index import ReviewItem
 from core.merge import record_hash
@@ -27,7 +25,6 @@ from core.ports import (
     ProfileStore,
     PutIdent,
     ReadsTombstones,
-    TouchSource,
 )
 from core.schema import SourceRecord
 from core.split import split_ids
@@ -85,22 +82,16 @@ def _plan(
 
     active: list[SourceRecord] = []
     hashes: dict[str, str] = {}
-    touches: list[Changeset] = []
-    # the times and runs the touches give, for a merge that moves the key
-    touched: dict[str, tuple[datetime, str | None]] = {}
     unfiled: list[SourceRecord] = []
     overtaken: list[SourceRecord] = []
     # A stored undated version gives way to a later one of other content whatever its time (core.undated).
     after_undated = replacing_undated(store, owners, records)
     recheck: list[str] = []  # collapsed records this read finds doing nothing (see ``collapsed``)
-    runs: dict[str, ContentRun] = {}  # the content runs this plan writes (core.ingest_runs)
-    # the stored snapshots a version of other content re-dates, with that version
-    redate: dict[str, tuple[ContentRun, SourceRecord]] = {}
-    recount: dict[str, str] = {}  # see _Plan.recount
+    runs = RunDecisions(result)  # what dated versions do against the stored content runs
+    touches = runs.touches
     for record in records:
         h = record_hash(record)
-        source_key = f"source#{record.key}"  # record.source_identifier.key, without a model
-        stored = owners.get(source_key)
+        stored = owners.get(f"source#{record.key}")  # record.source_identifier.key, without a model
         if stored is not None and stored.record_hash is not None and stored.updated_at is not None:
             at = record.ordered_at  # the identifier item keeps ordering times (SourceRecord.ordered_at)
             if record.undated or record.key in after_undated:  # core.undated: times order nothing
@@ -112,54 +103,22 @@ def _plan(
                     (unfiled if record.key in filed else overtaken).append(record)
                     continue
             else:
-                verdict = judge(record, h, stored)
-                if verdict.kind == "unchanged" and verdict.run is None and record.key in collapsed:
-                    recheck.append(record.key)  # doing nothing: against an undated version stored since?
-                    continue
-                if verdict.kind in ("unchanged", "stale"):
-                    if verdict.kind == "unchanged":
-                        result.unchanged += 1
-                    else:
-                        result.stale += 1
-                        # it lost a race to a newer version (see below), or a filing of it killed
-                        # before its commit may linger
-                        (unfiled if record.key in filed else overtaken).append(record)
-                    if verdict.run is not None:  # the run moved, not the snapshot's time: a touch
-                        result.touched += verdict.moved and verdict.kind == "unchanged"
-                        run = verdict.run
-                        touch = TouchSource(
-                            source_key, stored.record_hash, stored.updated_at, run.last, run.encode()
-                        )
-                        touches.append(Changeset(f"touch:{record.key}", (touch,)))
-                        touched[source_key] = (run.last, touch.run)
-                    continue
-                assert verdict.run is not None
-                if verdict.kind == "redate":
-                    redate[record.key] = (verdict.run, record)
-                    if h != stored.record_hash:
-                        (unfiled if record.key in filed else overtaken).append(record)
-                    continue
-                assert verdict.record is not None
-                if verdict.run.record_hash == stored.record_hash:
-                    recount[record.key] = "unchanged" if h == stored.record_hash else "stale"
-                record, h = verdict.record, verdict.run.record_hash
-                runs[record.key] = verdict.run
-                hashes[record.key] = h
-                active.append(record)
+                outcome, record = runs.decide(record, h, stored, record.key in collapsed)
+                if outcome == "recheck":
+                    recheck.append(record.key)
+                elif outcome == "stale":
+                    # it lost a race to a newer version (see below), or a filing of it killed before
+                    # its commit may linger
+                    (unfiled if record.key in filed else overtaken).append(record)
+                elif outcome == "write":
+                    hashes[record.key] = runs.runs[record.key].record_hash
+                    active.append(record)
                 continue
         hashes[record.key] = h
         active.append(record)
-    if redate:
-        # A version of other content older than the watermark cut the stored run: its snapshot
-        # counts from a later copy now (core.content_run), rewritten re-dated; one whose customer
-        # read finds another content is left to the next read (a writer stored a version since).
-        copies = redated_snapshots(store, owners, redate)
-        for key, copy in copies.items():
-            recount[key] = "stale"
-            runs[key] = redate[key][0]
-            hashes[key] = runs[key].record_hash
-            active.append(copy)
-        result.stale += len(redate) - len(copies)
+    for copy in runs.redated(store, owners):
+        hashes[copy.key] = runs.runs[copy.key].record_hash
+        active.append(copy)
     if recheck:
         again = set[str]().union(*undated_stored(store, owners, recheck)) if rerun is not None else set()
         result.unchanged += len(set(recheck) - again)
@@ -263,7 +222,7 @@ def _plan(
     else:
         components = _group_exact(active, live, owner_of, policy, result)
     moving_runs: dict[str, str] = {}
-    watermarks = _moving_watermarks(store, components, live, hashes, touched, moving_runs)
+    watermarks = _moving_watermarks(store, components, live, hashes, runs.touched, moving_runs)
     marks = _retired_marks(store, components, live, {**owners, **read})
     for record in active:
         # The times read of the batch's records stored before: their new versions are written on
@@ -299,7 +258,7 @@ def _plan(
             settings,
             splits,
             marks,
-            runs,
+            runs.runs,
             moving_runs,
         )
         return survivor, absorbed_ids, changeset
@@ -346,7 +305,7 @@ def _plan(
     )
     if settings.linkage is not None:
         plan.resplit, plan.reviews, plan.outdated = linked.resplit, linked.reviews, linked.outdated
-    plan.recount = recount
+    plan.recount = runs.recount
     return plan
 
 

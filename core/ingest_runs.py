@@ -12,12 +12,14 @@ run starts at another time: survivorship reads that time, so the profile is rebu
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Final, Literal
 
 from core.content_hash import record_hash
 from core.content_run import ContentRun, redated, stored_run
-from core.ports import RETIRED_OWNER, CustomerState, Ownership, ProfileStore
+from core.ingest_settings import IngestResult
+from core.ports import RETIRED_OWNER, Changeset, CustomerState, Ownership, ProfileStore, TouchSource
 from core.schema import SourceRecord
 
 #: Where a record folded from several versions of one call keeps them (``fold``): an entry of the
@@ -121,6 +123,70 @@ def carrying(record: SourceRecord, versions: Sequence[SourceRecord]) -> SourceRe
     return copy
 
 
+@dataclass
+class RunDecisions:
+    """What the dated versions of one plan do against their stored content runs (``judge``), kept
+    for the plan: the runs its writes give (``runs``), the touches, and how written records count."""
+
+    result: IngestResult
+    runs: dict[str, ContentRun] = field(default_factory=dict)
+    touches: list[Changeset] = field(default_factory=list)
+    touched: dict[str, tuple[datetime, str | None]] = field(default_factory=dict)
+    """The times and runs the touches give, by ``source#`` key, for a merge that moves the key."""
+    recount: dict[str, str] = field(default_factory=dict)
+    """The records written as the stored content re-dated: counted as the version was."""
+    redate: dict[str, tuple[ContentRun, SourceRecord]] = field(default_factory=dict)
+    """The stored snapshots a version of other content re-dates, with that version (``redated``)."""
+
+    def decide(
+        self, record: SourceRecord, h: str, stored: Ownership, collapsed: bool
+    ) -> tuple[Literal["recheck", "stale", "done", "write"], SourceRecord]:
+        """What the dated ``record`` does against ``stored``, counted in ``result``: ``write`` the
+        record returned (its run in ``runs``); ``stale`` (counted; the caller unfiles it); ``done``
+        (unchanged, touched, or left for ``redated``); ``recheck``: a version ``collapsed`` by
+        core.pipeline.version_rounds that does nothing (an undated version stored since the call's
+        read?), uncounted."""
+        verdict = judge(record, h, stored)
+        assert stored.record_hash is not None
+        assert stored.updated_at is not None
+        if verdict.kind == "unchanged" and verdict.run is None and collapsed:
+            return "recheck", record
+        if verdict.kind in ("unchanged", "stale"):
+            if verdict.run is not None:  # the run moved, not the snapshot's time: a touch
+                run, key = verdict.run, f"source#{record.key}"
+                touch = TouchSource(key, stored.record_hash, stored.updated_at, run.last, run.encode())
+                self.touches.append(Changeset(f"touch:{record.key}", (touch,)))
+                self.touched[key] = (run.last, touch.run)
+                self.result.touched += verdict.moved and verdict.kind == "unchanged"
+            if verdict.kind == "unchanged":
+                self.result.unchanged += 1
+                return "done", record
+            self.result.stale += 1
+            return "stale", record
+        assert verdict.run is not None
+        if verdict.kind == "redate":
+            self.redate[record.key] = (verdict.run, record)
+            return ("stale" if h != stored.record_hash else "done"), record
+        assert verdict.record is not None
+        if verdict.run.record_hash == stored.record_hash:
+            self.recount[record.key] = "unchanged" if h == stored.record_hash else "stale"
+        self.runs[record.key] = verdict.run
+        return "write", verdict.record
+
+    def redated(self, store: ProfileStore, owners: Mapping[str, Ownership]) -> list[SourceRecord]:
+        """The stored snapshots to rewrite re-dated (``redate``), counted stale once written; one
+        whose customer read finds another content now (a writer stored a version since) is stale."""
+        if not self.redate:
+            return []
+        copies = redated_snapshots(store, owners, self.redate)
+        for key in copies:
+            self.recount[key] = "stale"
+            self.runs[key] = self.redate[key][0]
+        # the version was counted stale by ``decide`` only when written as nothing: count the rest
+        self.result.stale += len(self.redate) - len(copies)
+        return list(copies.values())
+
+
 def redated_snapshots(
     store: ProfileStore, owners: Mapping[str, Ownership], runs: Mapping[str, tuple[ContentRun, SourceRecord]]
 ) -> dict[str, SourceRecord]:
@@ -155,6 +221,7 @@ def redated_snapshots(
 
 __all__ = [
     "OBSERVED_MEMO",
+    "RunDecisions",
     "Verdict",
     "carrying",
     "fold",

@@ -28,6 +28,7 @@ from core.content_run import RUN_KEPT, ContentRun
 from core.merge import DEFAULT_RULES, build_profile, record_hash
 from core.pipeline import IngestSettings, ingest
 from core.schema import ConsentState, Profile, SourceRecord
+from core.storage.memory import InMemoryProfileStore
 from core.testing.records import T0, make_record
 from profilesync.cli import main
 from tests.hypothesis_profiles import examples
@@ -328,3 +329,20 @@ def test_an_item_stored_before_runs_were_kept_behaves_as_before_until_a_newer_ve
         assert ingest([_contact("crm", "Bo", True, 6)], kit.profiles, SETTINGS).stale == 1
         assert first_name() == ("Ann", _day(7))
         assert kit.profiles.get_owners([key])[key].updated_at == _day(7)
+
+
+def test_an_older_copy_that_moves_the_start_back_rewrites_the_profile_but_adds_no_history() -> None:
+    # GIVEN Ann's CRM contact stored from its 3 January copy, beside the newsletter's Mel of 2 January
+    store = InMemoryProfileStore()
+    ingest([_contact("crm", "Ann", True, 3), _contact("mail", "Mel", True, 2)], store, SETTINGS)
+    (before,) = store.iter_profiles()
+    assert before.traits["first_name"].value == "Ann"
+    events = store.history.list_history(before.customer_id).events
+    # WHEN its 1 January copy (the same content) arrives late
+    late = ingest([_contact("crm", "Ann", True, 1)], store, SETTINGS)
+    # THEN Ann counts from 1 January: Mel wins, the record counted unchanged, not written
+    (after,) = store.iter_profiles()
+    assert (after.traits["first_name"].value, after.traits["first_name"].updated_at) == ("Mel", _day(2))
+    assert (late.unchanged, late.written) == (1, 0)
+    # AND the customer's history holds no new event: its records' content did not change
+    assert store.history.list_history(after.customer_id).events == events
