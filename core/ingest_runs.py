@@ -19,8 +19,9 @@ from typing import Final, Literal
 from core.content_hash import record_hash
 from core.content_run import ContentRun, redated, stored_run
 from core.ingest_settings import IngestResult
-from core.ports import RETIRED_OWNER, Changeset, CustomerState, Ownership, ProfileStore, TouchSource
+from core.ports import Changeset, Ownership, ProfileStore, TouchSource
 from core.schema import SourceRecord
+from core.undated import stored_snapshots
 
 #: Where a record folded from several versions of one call keeps them (``fold``): an entry of the
 #: model's ``__dict__`` that is not a field, like ``core.content_hash.RECORD_HASH_MEMO``.
@@ -193,29 +194,11 @@ def redated_snapshots(
     """The stored snapshots of the source record keys of ``runs`` (each with the version that cut
     its run), each re-dated to its run's start and standing for that version too (``carrying``); a
     record whose customer is gone, or holds another content now, is left out."""
-    wanted = {
-        key: o.customer_id
-        for key in runs
-        if (o := owners.get(f"source#{key}")) is not None and o.customer_id != RETIRED_OWNER
-    }
-    loaded: dict[str, CustomerState] = {}
-    todo = set(wanted.values())
-    while todo:  # a customer merged into another: its snapshots may have moved there
-        fetched = store.get_customers(sorted(todo))
-        loaded.update(fetched)
-        todo = {c.merged_into for c in fetched.values() if c.merged_into} - set(loaded)
     out: dict[str, SourceRecord] = {}
-    for key, customer_id in wanted.items():
-        state, seen = loaded.get(customer_id), set[str]()
-        while state is not None and state.customer_id not in seen:
-            seen.add(state.customer_id)
-            snapshot = state.snapshots.get(key)
-            if snapshot is not None:
-                run, version = runs[key]
-                if record_hash(snapshot) == run.record_hash:
-                    out[key] = carrying(redated(snapshot, run.first), observed(version))
-                break
-            state = loaded.get(state.merged_into) if state.merged_into else None
+    for key, snapshot in stored_snapshots(store, owners, runs).items():
+        run, version = runs[key]
+        if record_hash(snapshot) == run.record_hash:
+            out[key] = carrying(redated(snapshot, run.first), observed(version))
     return out
 
 
