@@ -155,7 +155,9 @@ class RunDecisions:
         if verdict.kind in ("unchanged", "stale"):
             if verdict.run is not None:  # the run moved, not the snapshot's time: a touch
                 run, key = verdict.run, f"source#{record.key}"
-                touch = TouchSource(key, stored.record_hash, stored.updated_at, run.last, run.encode())
+                touch = TouchSource(
+                    key, stored.record_hash, stored.updated_at, run.last, run.encode(), True, stored.run
+                )
                 self.touches.append(Changeset(f"touch:{record.key}", (touch,)))
                 self.touched[key] = (run.last, touch.run)
                 self.result.touched += verdict.moved and verdict.kind == "unchanged"

@@ -145,6 +145,11 @@ class TouchSource:
     updated_at: datetime
     run: str | None = None
     """The content run (``Ownership.run``) the touch gives the item; None keeps the item's."""
+    checks_run: bool = False
+    """Whether the item must still hold ``previous_run`` (the run read; None: no ``run``) too: a
+    touch that changes the run alone leaves ``updated_at`` as it was, so two of them would both
+    hold the time condition and the second would undo the first."""
+    previous_run: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -233,7 +233,12 @@ class InMemoryProfileStore(InMemoryLinkIndex):
 
     def _holds_touch(self, op: TouchSource) -> bool:
         current = self._idents.get(op.key)
-        return current is not None and current[1] == op.record_hash and current[2] == op.previous
+        return (
+            current is not None
+            and current[1] == op.record_hash
+            and current[2] == op.previous
+            and (not op.checks_run or current[4] == op.previous_run)
+        )
 
     def _customer(self, cid: str) -> _Customer:
         """The customer's entry, created if missing (``setdefault`` would build one on every call)."""

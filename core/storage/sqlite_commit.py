@@ -55,7 +55,7 @@ _IDENT = "IDENT#"
 
 # What the conditions of a commit are checked against: the identifier items (owner, record hash,
 # updated_at) and the profile items (version, attrs) a commit names, read once, then kept current.
-_IdentRow = tuple[str, str | None, str | None]
+_IdentRow = tuple[str, str | None, str | None, str | None]  # owner, hash, updated_at, run (attrs)
 _ProfileRow = tuple[int, str | None]  # version, attrs (JSON)
 #: An item as written: pk, sk, version, hash, owner, updated_at, data, attrs.
 _Row = tuple[str, str, int | None, str | None, str | None, str | None, str | None, str | None]
@@ -210,12 +210,12 @@ class _Conditions:
                 elif isinstance(op, Unsuppressed):
                     guards.add(op.hash)
         idents: dict[str, _IdentRow | None] = dict.fromkeys(ident_keys)
-        for pk, owner, record_hash, updated_at in select_in(
+        for pk, owner, record_hash, updated_at, run in select_in(
             conn,
-            "SELECT pk, owner, hash, updated_at FROM items WHERE sk = 'IDENT' AND pk IN ({keys})",
+            "SELECT pk, owner, hash, updated_at, attrs FROM items WHERE sk = 'IDENT' AND pk IN ({keys})",
             [_IDENT + k for k in ident_keys],
         ):
-            idents[pk[6:]] = (owner, record_hash, updated_at)
+            idents[pk[6:]] = (owner, record_hash, updated_at, run)
         profiles: dict[str, _ProfileRow | None] = dict.fromkeys(customer_ids)
         for pk, version, attrs in select_in(
             conn,
@@ -256,6 +256,7 @@ class _Conditions:
                 and ident[1] == op.record_hash
                 and ident[2] is not None
                 and datetime.fromisoformat(ident[2]) == op.previous
+                and (not op.checks_run or ident[3] == op.previous_run)
             )
         profile = self.profiles[op.customer_id]
         return (profile[0] if profile is not None else None) == op.expected_version
@@ -277,7 +278,7 @@ class _Conditions:
                 row = row_of(op)
                 self.puts[row[:2]] = row
                 self.touches.pop(op.key, None)
-                self.idents[op.key] = (op.customer_id, op.record_hash, row[5])
+                self.idents[op.key] = (op.customer_id, op.record_hash, row[5], op.run)
                 return row
             case PutHistory():
                 # In the customer's partition, as core.storage.sqlite_history keeps events.
@@ -299,7 +300,7 @@ class _Conditions:
                 ident = self.idents[op.key]
                 assert ident is not None  # the condition held
                 at = op.updated_at.isoformat()
-                self.idents[op.key] = (ident[0], ident[1], at)
+                self.idents[op.key] = (ident[0], ident[1], at, op.run or ident[3])
                 put = self.puts.get((_IDENT + op.key, "IDENT"))
                 if put is not None:  # written by this commit: the touch goes into that write
                     self.puts[(_IDENT + op.key, "IDENT")] = (*put[:5], at, put[6], op.run or put[7])

@@ -33,6 +33,7 @@ from core.testing.records import T0, make_record
 from profilesync.cli import main
 from tests.hypothesis_profiles import examples
 from tests.integration.store_port.conftest import KITS, StoreKit
+from tests.integration.store_port.test_touch_races_merge import BACKENDS, Interleaved
 from tests.integration.test_frozen_merge_repair_interleavings import _kit
 
 pytestmark = pytest.mark.slow
@@ -346,3 +347,32 @@ def test_an_older_copy_that_moves_the_start_back_rewrites_the_profile_but_adds_n
     assert (late.unchanged, late.written) == (1, 0)
     # AND the customer's history holds no new event: its records' content did not change
     assert store.history.list_history(after.customer_id).events == events
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_a_touch_of_the_run_between_another_touch_s_read_and_its_commit_is_not_undone(
+    backend: str, tmp_path: Path
+) -> None:
+    made = BACKENDS[backend](tmp_path)
+    store, other = next(made)
+    try:
+        # GIVEN Ann's CRM contact of day 1, echoed on day 5 (its run: days 1 and 5)
+        ingest([_contact("crm", "Ann", True, 1), _contact("crm", "Ann", True, 5)], store, SETTINGS)
+        key = "source#crm:contact:1"
+
+        def copy_of_day_4() -> None:
+            assert ingest([_contact("crm", "Ann", True, 4)], other(), SETTINGS).unchanged == 1
+
+        # WHEN a copy of day 3 is planned as a touch of the run (the watermark stays day 5), and
+        # another process touches the run with a copy of day 4 between that read and its commit
+        b = Interleaved(
+            store, lambda changesets: any(c.label.startswith("touch:") for c in changesets), copy_of_day_4
+        )
+        assert ingest([_contact("crm", "Ann", True, 3)], b, SETTINGS).unchanged == 1
+        assert b.fired == 1
+        # THEN the run holds both copies: the later commit lost its condition and was planned again
+        run = store.get_owners([key])[key].run
+        assert run is not None
+        assert ContentRun.decode("h", run).times == (_day(1), _day(3), _day(4), _day(5))
+    finally:
+        made.close()
