@@ -72,6 +72,8 @@ def written_run(snapshot: SourceRecord, runs: Mapping[str, ContentRun] | None) -
         return run
     if snapshot.undated:
         return ContentRun.legacy(record_hash(snapshot), snapshot.ordered_at)
+    if OBSERVED_MEMO not in snapshot.__dict__:
+        return ContentRun(record_hash(snapshot), (snapshot.ordered_at,))  # ``run_of`` of one version
     return run_of(snapshot)
 
 
@@ -100,6 +102,12 @@ def judge(record: SourceRecord, h: str, stored: Ownership) -> Verdict:
     ``stored`` item of its ``source#`` key, which holds a hash and a time."""
     assert stored.record_hash is not None
     assert stored.updated_at is not None
+    if (
+        h == stored.record_hash
+        and record.ordered_at == stored.updated_at
+        and OBSERVED_MEMO not in record.__dict__
+    ):
+        return Verdict("unchanged")  # the stored version again (a redelivery): its run holds it
     before = stored_run(stored.record_hash, stored.updated_at, stored.run)
     after = before.merged(run_of(record))
     kind: Literal["unchanged", "stale"] = "unchanged" if h == stored.record_hash else "stale"
