@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from core.content_run import ContentRun
 from core.errors import ConflictError
 from core.governance.changes import change_history
 from core.identity import Component
+from core.ingest_runs import redating, written_run
 from core.ingest_settings import IngestSettings
 from core.link_index import match_document
 from core.mailbox import is_canonical, mailbox_key
@@ -41,7 +43,8 @@ def _moving_watermarks(
     components: Sequence[Component],
     live: Mapping[str, CustomerState],
     hashes: Mapping[str, str],
-    touched: Mapping[str, datetime],
+    touched: Mapping[str, tuple[datetime, str | None]],
+    runs_read: dict[str, str],
 ) -> dict[str, datetime]:
     """The stored ``updated_at`` of the ``source#`` keys whose snapshots a merge moves unchanged.
 
@@ -49,7 +52,8 @@ def _moving_watermarks(
     echo); the merge hands the key over with that time, so that a version older than the echo stays
     stale. ``touched``: the times this plan's own touches give (they commit before its changesets,
     so the read below, or the one the plan made, is older than what the store then holds). Read
-    only when a component merges customers, in one read for the batch.
+    only when a component merges customers, in one read for the batch. Their content runs
+    (core.content_run) go into ``runs_read``, so the handover keeps them.
     """
     keys = sorted(
         f"source#{key}"
@@ -59,11 +63,19 @@ def _moving_watermarks(
         for key in live[cid].snapshots
         if key not in hashes
     )
-    moving = {k: touched[k] for k in keys if k in touched}
+    moving: dict[str, datetime] = {}
+    for key in keys:
+        if key in touched:
+            moving[key], run = touched[key]
+            if run is not None:
+                runs_read[key] = run
     unread = [k for k in keys if k not in moving]
     if unread:
-        owners = store.get_owners(unread)
-        moving.update({k: o.updated_at for k, o in owners.items() if o.updated_at is not None})
+        for k, o in store.get_owners(unread).items():
+            if o.updated_at is not None:
+                moving[k] = o.updated_at
+                if o.run is not None:
+                    runs_read[k] = o.run
     return moving
 
 
@@ -111,11 +123,16 @@ def _changeset(
     settings: IngestSettings,
     splits: set[str],
     marks: Mapping[str, datetime] | None = None,
+    runs: Mapping[str, ContentRun] | None = None,
+    moving_runs: Mapping[str, str] | None = None,
 ) -> Changeset:
     """The changeset of one component; ``survivor`` and ``absorbed`` are the component's.
 
     ``watermarks``: the stored times of the ``source#`` keys of snapshots that move unchanged.
     ``marks``: the deletion times kept by the ``source#`` keys of retired records (``_retired_marks``).
+    ``runs``: the content runs (core.content_run) the plan worked out for records stored before; a
+    record not in it starts its run with the versions it stands for (core.ingest_runs.run_of).
+    ``moving_runs``: the stored runs of the ``source#`` keys of snapshots that move unchanged.
     ``survivor`` is added to ``splits`` when an update leaves its records in disconnected groups."""
     members = component.customers
     ops: list[Operation] = []
@@ -128,11 +145,14 @@ def _changeset(
             snapshot_home[key] = cid
     changed: dict[str, str] = {}
     stored_keys = set(snapshots)
+    redated: set[str] = set()  # the stored content re-dated (core.ingest_runs): no change to record
     for record in component.records:
         key = record.key
         changed[key] = hashes[key]
         previous = snapshots.get(key)
-        if previous is not None and later(previous, record) is previous:
+        if previous is not None and redating(previous, key, runs):
+            redated.add(key)
+        elif previous is not None and later(previous, record) is previous:
             # The owners read let this record through as newer, but a newer version was stored
             # after that read (the customer, read later, holds it): plan again from fresh reads.
             raise ConflictError(f"a newer {key} was stored while the batch was read; plan again")
@@ -141,7 +161,7 @@ def _changeset(
     records_of = {cid: live[cid].snapshots.keys() for cid in absorbed}
     ops.extend(
         change_history(
-            component.records,
+            [r for r in component.records if r.key not in redated],
             stored_keys,
             survivor,
             members,
@@ -198,13 +218,16 @@ def _changeset(
                 ops.append(PutIdent(key, survivor, current, RETIRED_HASH, mark))
         elif is_source:
             snap = snapshots[source_key]
-            at = snap.ordered_at
+            at, run = snap.ordered_at, None
             # The time read: written only if no touch moved it since (PutIdent.expected_at).
             read_at = watermarks.get(key) if current is not None else None
-            if source_key not in hashes:  # not this batch's record: keep a newer stored time
-                at = max(at, read_at or at)
+            if source_key not in hashes:  # not this batch's record: keep a newer stored time, its run
+                at, run = max(at, read_at or at), (moving_runs or {}).get(key)
+            else:  # the watermark is the newest time of the content's run, the snapshot its start
+                content = written_run(snap, runs)
+                at, run = content.last, content.encode()
             h = changed.get(source_key) or record_hash(snap)
-            ops.append(PutIdent(key, survivor, current, h, at, _match(snap, settings), read_at))
+            ops.append(PutIdent(key, survivor, current, h, at, _match(snap, settings), read_at, run))
         else:
             ops.append(PutIdent(key, survivor, current))
     previously_owned: set[str] = set()

@@ -42,6 +42,7 @@ from pydantic import TypeAdapter
 from core.governance.history import history_sort_key, quotes_identifier
 from core.identity import GuardrailHit, customer_id_for
 from core.ingest_profile import new_profile
+from core.ingest_runs import written_run
 from core.ingest_settings import IngestResult, IngestSettings
 from core.mailbox import is_canonical, mailbox_key
 from core.merge import record_hash
@@ -238,13 +239,14 @@ def _rows(
     for key in desired:
         snap = by_key.get(key[7:]) if key.startswith("source#") else None
         if snap is None:  # not a source key, or a child's link to an owner not in the group
-            idents.append(("IDENT#" + key, None, survivor, None))
+            idents.append(("IDENT#" + key, None, survivor, None, None))
             chars += len(key)
         else:
             h = record_hash(snap)
-            moment = snap.ordered_at.isoformat()
-            idents.append(("IDENT#" + key, h, survivor, moment))
-            chars += len(key) + len(h) + len(moment)
+            run = written_run(snap, None)  # the newest of the versions it stands for is the watermark
+            moment, kept = run.last.isoformat(), run.encode()
+            idents.append(("IDENT#" + key, h, survivor, moment, kept))
+            chars += len(key) + len(h) + len(moment) + len(kept)
     held: list[MarkerRow] = []
     for mailbox in markers:
         if not scratch:

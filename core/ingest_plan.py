@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from core.child_moves import detach_changeset, moved_children
 from core.errors import ConflictError
 from core.identity import Component, IdentityPolicy, counts_toward_limits, group_records, live_owner
 from core.ingest_changeset import _changeset, _moving_watermarks, _retired_marks
+from core.ingest_runs import RunDecisions
 from core.ingest_settings import IngestResult, IngestSettings
 from core.link_index import ReviewItem
 from core.merge import record_hash
@@ -25,7 +25,6 @@ from core.ports import (
     ProfileStore,
     PutIdent,
     ReadsTombstones,
-    TouchSource,
 )
 from core.schema import SourceRecord
 from core.split import split_ids
@@ -49,6 +48,9 @@ class _Plan:
     resplit: set[str] = field(default_factory=set)
     reviews: list[ReviewItem] = field(default_factory=list)
     outdated: dict[tuple[str, str], ReviewItem] = field(default_factory=dict)
+    recount: dict[str, str] = field(default_factory=dict)
+    """The records written as the stored content re-dated (core.ingest_runs), by key: counted as
+    what the version was once written, ``unchanged`` or ``stale``, not as ``written``."""
 
 
 def _plan(
@@ -80,39 +82,43 @@ def _plan(
 
     active: list[SourceRecord] = []
     hashes: dict[str, str] = {}
-    touches: list[Changeset] = []
-    touched: dict[str, datetime] = {}  # the times the touches give, for a merge that moves the key
     unfiled: list[SourceRecord] = []
     overtaken: list[SourceRecord] = []
     # A stored undated version gives way to a later one of other content whatever its time (core.undated).
     after_undated = replacing_undated(store, owners, records)
     recheck: list[str] = []  # collapsed records this read finds doing nothing (see ``collapsed``)
+    runs = RunDecisions(result)  # what dated versions do against the stored content runs
+    touches = runs.touches
     for record in records:
         h = record_hash(record)
-        source_key = f"source#{record.key}"  # record.source_identifier.key, without a model
-        stored = owners.get(source_key)
+        stored = owners.get(f"source#{record.key}")  # record.source_identifier.key, without a model
         if stored is not None and stored.record_hash is not None and stored.updated_at is not None:
             at = record.ordered_at  # the identifier item keeps ordering times (SourceRecord.ordered_at)
-            if stored.record_hash == h:
-                if record.key in collapsed and at <= stored.updated_at:
-                    recheck.append(record.key)
+            if record.undated or record.key in after_undated:  # core.undated: times order nothing
+                if stored.record_hash == h:
+                    result.unchanged += 1  # an undated time moves nothing
                     continue
-                result.unchanged += 1
-                if at > stored.updated_at and not record.undated:  # an undated time moves nothing
-                    result.touched += 1
-                    touch = TouchSource(source_key, h, stored.updated_at, at)
-                    touches.append(Changeset(f"touch:{record.key}", (touch,)))
-                    touched[source_key] = at
-                continue
-            if (stored.updated_at, stored.record_hash) > (at, h) and record.key not in after_undated:
-                result.stale += 1
-                if record.key in filed:
-                    unfiled.append(record)  # it lost a race to a newer version: see below
-                else:
-                    overtaken.append(record)  # a filing of it killed before its commit may linger
+                if (stored.updated_at, stored.record_hash) > (at, h) and record.key not in after_undated:
+                    result.stale += 1
+                    (unfiled if record.key in filed else overtaken).append(record)
+                    continue
+            else:
+                outcome, record = runs.decide(record, h, stored, record.key in collapsed)
+                if outcome == "recheck":
+                    recheck.append(record.key)
+                elif outcome == "stale":
+                    # it lost a race to a newer version (see below), or a filing of it killed before
+                    # its commit may linger
+                    (unfiled if record.key in filed else overtaken).append(record)
+                elif outcome == "write":
+                    hashes[record.key] = runs.runs[record.key].record_hash
+                    active.append(record)
                 continue
         hashes[record.key] = h
         active.append(record)
+    for copy in runs.redated(store, owners):
+        hashes[copy.key] = runs.runs[copy.key].record_hash
+        active.append(copy)
     if recheck:
         again = set[str]().union(*undated_stored(store, owners, recheck)) if rerun is not None else set()
         result.unchanged += len(set(recheck) - again)
@@ -215,7 +221,8 @@ def _plan(
         result.reviews += len(linked.reviews)
     else:
         components = _group_exact(active, live, owner_of, policy, result)
-    watermarks = _moving_watermarks(store, components, live, hashes, touched)
+    moving_runs: dict[str, str] = {}
+    watermarks = _moving_watermarks(store, components, live, hashes, runs.touched, moving_runs)
     marks = _retired_marks(store, components, live, {**owners, **read})
     for record in active:
         # The times read of the batch's records stored before: their new versions are written on
@@ -251,6 +258,8 @@ def _plan(
             settings,
             splits,
             marks,
+            runs.runs,
+            moving_runs,
         )
         return survivor, absorbed_ids, changeset
 
@@ -296,6 +305,7 @@ def _plan(
     )
     if settings.linkage is not None:
         plan.resplit, plan.reviews, plan.outdated = linked.resplit, linked.reviews, linked.outdated
+    plan.recount = runs.recount
     return plan
 
 

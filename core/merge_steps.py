@@ -238,7 +238,7 @@ def _hand_over(
     for _ in range(settings.max_attempts):
         current = store.get_owners(todo)
         handovers: list[Operation] = [
-            PutIdent(k, survivor, absorbed, o.record_hash, o.updated_at, o.match, o.updated_at)
+            PutIdent(k, survivor, absorbed, o.record_hash, o.updated_at, o.match, o.updated_at, o.run)
             for k, o in current.items()
             if o.customer_id == absorbed
         ]

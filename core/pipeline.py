@@ -27,6 +27,7 @@ from core.content_hash import record_hash
 from core.errors import ConflictError, RecordRejectedError
 from core.governance.changes import inherit_merged
 from core.ingest_plan import _Plan, _plan
+from core.ingest_runs import fold, observed
 from core.ingest_settings import (
     IngestResult,
     IngestSettings,
@@ -260,8 +261,8 @@ def version_rounds(
             if run[record.key] < _DATED_ROUNDS and record_hash(held[-1]) != record_hash(record):
                 held.append(record)
                 run[record.key] += 1
-            else:
-                held[-1] = later(held[-1], record)
+            else:  # every version folded in is kept with it: the plan folds their content run
+                held[-1] = fold([held[-1], record])
         else:
             held.append(record)
             run[record.key] = 1
@@ -269,12 +270,14 @@ def version_rounds(
     heads = {k: n for k, v in versions.items() if (n := _run_length(v)) > 1}
     collapsed: dict[str, list[SourceRecord]] = {}
     if heads:
-        newest_of = {k: reduce(later, versions[k][:n]) for k, n in heads.items()}
+        newest_of = {
+            k: reduce(later, [v for r in versions[k][:n] for v in observed(r)]) for k, n in heads.items()
+        }
         kept = kept_undated(store, sorted(newest_of.values(), key=lambda r: r.key))
         for key, n in heads.items():
             if key not in kept:
                 collapsed[key] = versions[key][:n]  # their rounds, which do what they did
-                versions[key][:n] = [newest_of[key]]
+                versions[key][:n] = [fold(versions[key][:n])]
     depth = max(map(len, versions.values()), default=0)
     rounds = [
         sorted((v[i] for v in versions.values() if len(v) > i), key=lambda r: r.key) for i in range(depth)
@@ -297,7 +300,14 @@ def _settle(
     """Count the written changesets of ``plan``; then what follows them: the survivor of a merge
     inherits the absorbed histories, a customer whose records no longer share identifiers is split."""
     for changeset in written:
-        total.written += len(plan.records_of[changeset.label])
+        for record in plan.records_of[changeset.label]:
+            counted = plan.recount.get(record.key)  # the stored content re-dated: as the version was
+            if counted is None:
+                total.written += 1
+            elif counted == "unchanged":
+                total.unchanged += 1
+            else:
+                total.stale += 1
         kind = plan.kinds[changeset.label]
         if kind == "new":
             total.new_customers += 1

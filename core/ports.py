@@ -29,6 +29,10 @@ class Ownership:
     match: str | None = None
     """On a source key: the record's fields the matcher reads (core.link_index.match_document), when
     probabilistic identity wrote them."""
+    run: str | None = None
+    """On a source key: the content run of the record's versions (core.content_run: the times of the
+    current content's latest run, the newest version of another content), ``ContentRun.encode``d;
+    None on an item written before it was kept (read as ``ContentRun.legacy``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +118,8 @@ class PutIdent:
     merge, a split): the write then also needs the item to hold that time still, so that a
     ``TouchSource`` committed since by another writer is not undone (the handover loses, and is
     planned again from fresh reads). Only with an ``expected_owner``."""
+    run: str | None = None
+    """On a source key: the record's content run (``Ownership.run``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +133,8 @@ class TouchSource:
     """A source record came back with the same content and a newer timestamp (typically the echo of
     a push): move only its ``source#`` identifier's ``updated_at`` forward, so an older version that
     arrives later is still recognised as stale. The snapshot, the profile and every other item stay
-    as they are; the content's own time keeps deciding survivorship. Conditional on the item still
+    as they are; the content's own time (the start of its run, core.content_run) keeps deciding
+    survivorship. Conditional on the item still
     holding ``record_hash`` and ``previous`` (what was read); a touch that loses that race is planned
     again (core.pipeline): mostly whatever won is at least as new and the record is then unchanged
     or stale, but a deletion older than it may have retired the record, which it then re-creates."""
@@ -136,6 +143,13 @@ class TouchSource:
     record_hash: str
     previous: datetime
     updated_at: datetime
+    run: str | None = None
+    """The content run (``Ownership.run``) the touch gives the item; None keeps the item's."""
+    checks_run: bool = False
+    """Whether the item must still hold ``previous_run`` (the run read; None: no ``run``) too: a
+    touch that changes the run alone leaves ``updated_at`` as it was, so two of them would both
+    hold the time condition and the second would undo the first."""
+    previous_run: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,7 +217,16 @@ def split_changeset(
             raise ConflictError(f"identifier {key} of {cid} is not owned by it; plan again")
         # Conditional on the time read too: a touch since then is not undone (PutIdent.expected_at).
         ops.append(
-            PutIdent(key, new_id, cid, owner.record_hash, owner.updated_at, owner.match, owner.updated_at)
+            PutIdent(
+                key,
+                new_id,
+                cid,
+                owner.record_hash,
+                owner.updated_at,
+                owner.match,
+                owner.updated_at,
+                owner.run,
+            )
         )
     # Values both groups hold stay with ``cid``: mark that the customer split off holds them too.
     ops.extend(

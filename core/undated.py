@@ -96,34 +96,46 @@ def undated_stored(
     does not hold it any more is left out: the caller keeps the time order. Second, the keys whose
     stored snapshot is not the version ``owners`` read (its content changed since): a verdict on the
     owner's time and the snapshot together would mix two versions, so the caller reads again."""
+    found: set[str] = set()
+    changed: set[str] = set()
+    for key, snapshot in stored_snapshots(store, owners, keys).items():
+        owner = owners[f"source#{key}"]
+        moved = owner.updated_at
+        if owner.record_hash != record_hash(snapshot):
+            changed.add(key)
+        elif snapshot.undated and (moved is None or moved <= snapshot.ordered_at):
+            found.add(key)
+    return found, changed
+
+
+def stored_snapshots(
+    store: ProfileStore, owners: Mapping[str, Ownership], keys: Iterable[str]
+) -> dict[str, SourceRecord]:
+    """The stored snapshots of the source record ``keys``, read from the customers ``owners`` (by
+    ``source#`` key) name, or the customers they were merged into; a record whose customer is gone
+    or does not hold it any more is left out."""
     wanted: dict[str, str] = {}
     for key in keys:
         owner = owners.get(f"source#{key}")
         if owner is not None and owner.customer_id != RETIRED_OWNER:
             wanted[key] = owner.customer_id
-    found: set[str] = set()
-    changed: set[str] = set()
     loaded: dict[str, CustomerState] = {}
     todo = set(wanted.values())
     while todo:  # a customer merged into another: its snapshots may have moved there
         fetched = store.get_customers(sorted(todo))
         loaded.update(fetched)
         todo = {c.merged_into for c in fetched.values() if c.merged_into} - set(loaded)
+    out: dict[str, SourceRecord] = {}
     for key, customer_id in wanted.items():
         state, seen = loaded.get(customer_id), set[str]()
         while state is not None and state.customer_id not in seen:
             seen.add(state.customer_id)
             snapshot = state.snapshots.get(key)
             if snapshot is not None:
-                owner = owners[f"source#{key}"]
-                moved = owner.updated_at
-                if owner.record_hash != record_hash(snapshot):
-                    changed.add(key)
-                elif snapshot.undated and (moved is None or moved <= snapshot.ordered_at):
-                    found.add(key)
+                out[key] = snapshot
                 break
             state = loaded.get(state.merged_into) if state.merged_into else None
-    return found, changed
+    return out
 
 
-__all__ = ["kept_undated", "later", "replacing_undated", "undated_stored"]
+__all__ = ["kept_undated", "later", "replacing_undated", "stored_snapshots", "undated_stored"]

@@ -5,7 +5,7 @@
 | CUSTOMER#<cid>     | PROFILE               | version, hash, owned (SS), data (profile JSON), and    |
 |                    |                       | merged_into / merging_into / absorbing during merges   |
 | CUSTOMER#<cid>     | SOURCE#<source key>   | hash, data (the normalised SourceRecord as JSON)       |
-| IDENT#<kind>#<val> | IDENT                 | customer_id; source ids: record_hash, updated_at too   |
+| IDENT#<kind>#<val> | IDENT                 | customer_id; source ids: record_hash, updated_at, run  |
 | IDENT#<kind>#<val> | HOLDER#<cid>          | customer_id: another customer holds the value too      |
 
 The client is injected (a boto3 DynamoDB *client*); this module imports neither boto3 nor botocore,
@@ -120,6 +120,7 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
                         if "updated_at" in item
                         else None,
                         match=item["match"]["S"] if "match" in item else None,
+                        run=item["run"]["S"] if "run" in item else None,
                     )
                 request = response.get("UnprocessedKeys") or {}
                 if request:

@@ -178,12 +178,14 @@ def transact_item(table: str, op: Operation) -> dict[str, Any]:
                 "Update": {
                     "TableName": table,
                     "Key": {"PK": {"S": ident_pk(op.key)}, "SK": {"S": "IDENT"}},
-                    "UpdateExpression": "SET updated_at = :t",
-                    "ConditionExpression": "record_hash = :h AND updated_at = :p",
+                    "UpdateExpression": "SET updated_at = :t" + (", run = :r" if op.run is not None else ""),
+                    "ConditionExpression": "record_hash = :h AND updated_at = :p" + _run_condition(op),
                     "ExpressionAttributeValues": {
                         ":t": {"S": op.updated_at.isoformat()},
                         ":h": {"S": op.record_hash},
                         ":p": {"S": op.previous.isoformat()},
+                        **({":r": {"S": op.run}} if op.run is not None else {}),
+                        **({":q": {"S": op.previous_run}} if op.checks_run and op.previous_run else {}),
                     },
                 }
             }
@@ -199,6 +201,8 @@ def transact_item(table: str, op: Operation) -> dict[str, Any]:
                 ident["updated_at"] = {"S": op.updated_at.isoformat()}
             if op.match is not None:
                 ident["match"] = {"S": op.match}
+            if op.run is not None:  # the content run (core.content_run): absent on items stored before
+                ident["run"] = {"S": op.run}
             if op.expected_owner is None:
                 return {
                     "Put": {
@@ -262,3 +266,10 @@ def transact_item(table: str, op: Operation) -> dict[str, Any]:
                 }
             }
     raise TypeError(f"unknown operation {op!r}")
+
+
+def _run_condition(op: TouchSource) -> str:
+    """The touch's condition on the content run it read (``TouchSource.checks_run``)."""
+    if not op.checks_run:
+        return ""
+    return " AND run = :q" if op.previous_run else " AND attribute_not_exists(run)"

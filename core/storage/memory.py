@@ -46,7 +46,8 @@ from core.storage.memory_sizes import check_changeset
 # Ownerships are kept as plain tuples: the store holds every identifier of a run, and the garbage
 # collector walks every container object that is alive, again and again as the heap grows. Tuples
 # of strings and datetimes are untracked by it; Ownership objects are not.
-_Owner = tuple[str, str | None, datetime | None, str | None]  # customer_id, record_hash, updated_at, match
+#: customer_id, record_hash, updated_at, match, run
+_Owner = tuple[str, str | None, datetime | None, str | None, str | None]
 
 
 @dataclass
@@ -232,7 +233,12 @@ class InMemoryProfileStore(InMemoryLinkIndex):
 
     def _holds_touch(self, op: TouchSource) -> bool:
         current = self._idents.get(op.key)
-        return current is not None and current[1] == op.record_hash and current[2] == op.previous
+        return (
+            current is not None
+            and current[1] == op.record_hash
+            and current[2] == op.previous
+            and (not op.checks_run or current[4] == op.previous_run)
+        )
 
     def _customer(self, cid: str) -> _Customer:
         """The customer's entry, created if missing (``setdefault`` would build one on every call)."""
@@ -245,11 +251,11 @@ class InMemoryProfileStore(InMemoryLinkIndex):
         self._customer(op.customer_id).snapshots[op.record.key] = op.record
 
     def _apply_put_ident(self, op: PutIdent) -> None:
-        self._idents[op.key] = (op.customer_id, op.record_hash, op.updated_at, op.match)
+        self._idents[op.key] = (op.customer_id, op.record_hash, op.updated_at, op.match, op.run)
 
     def _apply_touch(self, op: TouchSource) -> None:
-        owner, _, _, match = self._idents[op.key]
-        self._idents[op.key] = (owner, op.record_hash, op.updated_at, match)
+        owner, _, _, match, run = self._idents[op.key]
+        self._idents[op.key] = (owner, op.record_hash, op.updated_at, match, op.run or run)
 
     def _apply_put_profile(self, op: PutProfile) -> None:
         c = self._customer(op.customer_id)

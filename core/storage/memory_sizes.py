@@ -73,7 +73,7 @@ def check_changeset(changeset: Changeset) -> None:
 
 def _ident(op: PutIdent) -> int | None:
     keys = _keys(op.key, "")
-    texts = (op.record_hash or "", op.customer_id, op.match or "")
+    texts = (op.record_hash or "", op.customer_id, op.match or "", op.run or "")
     return None if keys is None else keys + 64 + sum(map(_utf8_len, texts))  # 64: its time
 
 

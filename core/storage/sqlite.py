@@ -77,14 +77,14 @@ class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems):
         with self.database.reading() as conn:
             rows = select_in(
                 conn,
-                "SELECT pk, owner, hash, updated_at, data FROM items WHERE sk = 'IDENT' AND pk IN ({keys})",
+                "SELECT pk, owner, hash, updated_at, data, attrs FROM items WHERE sk = 'IDENT' "
+                "AND pk IN ({keys})",
                 [_IDENT + k for k in unique],
             )
-            for pk, owner, record_hash, updated_at, match in rows:
+            for pk, owner, record_hash, updated_at, match, run in rows:
                 key = pk[6:]  # len("IDENT#")
-                out[key] = Ownership(
-                    key, owner, record_hash, datetime.fromisoformat(updated_at) if updated_at else None, match
-                )
+                at = datetime.fromisoformat(updated_at) if updated_at else None
+                out[key] = Ownership(key, owner, record_hash, at, match, run)
         return out
 
     def get_customers(self, customer_ids: Sequence[str]) -> dict[str, CustomerState]:

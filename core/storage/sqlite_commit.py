@@ -48,13 +48,14 @@ SORT_KEY_MAX_BYTES: Final = 1024
 
 _DELETE = "DELETE FROM items WHERE pk = ? AND sk = ?"
 _SET_VERSION_ATTRS = "UPDATE items SET version = ?, attrs = ? WHERE pk = ? AND sk = 'PROFILE'"
-_SET_UPDATED_AT = "UPDATE items SET updated_at = ? WHERE pk = ? AND sk = 'IDENT'"
+#: A touch: the watermark, and the content run when it gives one (core.content_run).
+_SET_UPDATED_AT = "UPDATE items SET updated_at = ?, attrs = COALESCE(?, attrs) WHERE pk = ? AND sk = 'IDENT'"
 _CUSTOMER = "CUSTOMER#"
 _IDENT = "IDENT#"
 
 # What the conditions of a commit are checked against: the identifier items (owner, record hash,
 # updated_at) and the profile items (version, attrs) a commit names, read once, then kept current.
-_IdentRow = tuple[str, str | None, str | None]
+_IdentRow = tuple[str, str | None, str | None, str | None]  # owner, hash, updated_at, run (attrs)
 _ProfileRow = tuple[int, str | None]  # version, attrs (JSON)
 #: An item as written: pk, sk, version, hash, owner, updated_at, data, attrs.
 _Row = tuple[str, str, int | None, str | None, str | None, str | None, str | None, str | None]
@@ -135,7 +136,8 @@ def row_of(op: ItemPut) -> _Row:
             return (pk, sk, None, op.record_hash, None, None, record_json(op.record), None)
         case PutIdent():
             at = op.updated_at.isoformat() if op.updated_at is not None else None
-            return (_IDENT + op.key, "IDENT", None, op.record_hash, op.customer_id, at, op.match, None)
+            # A source key's content run (core.content_run) in ``attrs``, unused by an IDENT item before.
+            return (_IDENT + op.key, "IDENT", None, op.record_hash, op.customer_id, at, op.match, op.run)
         case PutHolder():
             return (_IDENT + op.key, "HOLDER#" + op.customer_id, None, None, op.customer_id, None, None, None)
         case PutHistory():
@@ -192,7 +194,7 @@ class _Conditions:
         self.scratch = scratch
         self.puts: dict[tuple[str, str], _Row | None] = {}  # None: delete the item
         self.profile_updates: dict[str, tuple[int, str]] = {}  # customer -> (version, attrs)
-        self.touches: dict[str, str] = {}  # identifier key -> updated_at
+        self.touches: dict[str, tuple[str, str | None]] = {}  # identifier key -> updated_at, run
 
     @classmethod
     def read(cls, conn: Any, changesets: Sequence[Changeset], *, scratch: bool = False) -> _Conditions:
@@ -208,12 +210,12 @@ class _Conditions:
                 elif isinstance(op, Unsuppressed):
                     guards.add(op.hash)
         idents: dict[str, _IdentRow | None] = dict.fromkeys(ident_keys)
-        for pk, owner, record_hash, updated_at in select_in(
+        for pk, owner, record_hash, updated_at, run in select_in(
             conn,
-            "SELECT pk, owner, hash, updated_at FROM items WHERE sk = 'IDENT' AND pk IN ({keys})",
+            "SELECT pk, owner, hash, updated_at, attrs FROM items WHERE sk = 'IDENT' AND pk IN ({keys})",
             [_IDENT + k for k in ident_keys],
         ):
-            idents[pk[6:]] = (owner, record_hash, updated_at)
+            idents[pk[6:]] = (owner, record_hash, updated_at, run)
         profiles: dict[str, _ProfileRow | None] = dict.fromkeys(customer_ids)
         for pk, version, attrs in select_in(
             conn,
@@ -254,6 +256,7 @@ class _Conditions:
                 and ident[1] == op.record_hash
                 and ident[2] is not None
                 and datetime.fromisoformat(ident[2]) == op.previous
+                and (not op.checks_run or ident[3] == op.previous_run)
             )
         profile = self.profiles[op.customer_id]
         return (profile[0] if profile is not None else None) == op.expected_version
@@ -275,7 +278,7 @@ class _Conditions:
                 row = row_of(op)
                 self.puts[row[:2]] = row
                 self.touches.pop(op.key, None)
-                self.idents[op.key] = (op.customer_id, op.record_hash, row[5])
+                self.idents[op.key] = (op.customer_id, op.record_hash, row[5], op.run)
                 return row
             case PutHistory():
                 # In the customer's partition, as core.storage.sqlite_history keeps events.
@@ -297,12 +300,12 @@ class _Conditions:
                 ident = self.idents[op.key]
                 assert ident is not None  # the condition held
                 at = op.updated_at.isoformat()
-                self.idents[op.key] = (ident[0], ident[1], at)
+                self.idents[op.key] = (ident[0], ident[1], at, op.run or ident[3])
                 put = self.puts.get((_IDENT + op.key, "IDENT"))
                 if put is not None:  # written by this commit: the touch goes into that write
-                    self.puts[(_IDENT + op.key, "IDENT")] = (*put[:5], at, *put[6:])
+                    self.puts[(_IDENT + op.key, "IDENT")] = (*put[:5], at, put[6], op.run or put[7])
                 else:
-                    self.touches[op.key] = at
+                    self.touches[op.key] = (at, op.run)
             case PutProfile() | Tombstone():
                 return self._put_profile(op.customer_id, row_of(op))
             case MarkAbsorbing() | MarkMerging():
@@ -345,4 +348,6 @@ class _Conditions:
                 [(version, attrs, _CUSTOMER + cid) for cid, (version, attrs) in self.profile_updates.items()],
             )
         if self.touches:
-            conn.executemany(_SET_UPDATED_AT, [(at, _IDENT + key) for key, at in self.touches.items()])
+            conn.executemany(
+                _SET_UPDATED_AT, [(at, run, _IDENT + key) for key, (at, run) in self.touches.items()]
+            )

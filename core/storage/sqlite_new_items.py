@@ -31,8 +31,8 @@ _COLUMNS: Final = (
 PUT_ITEM: Final = "INSERT OR REPLACE " + _COLUMNS
 
 #: A new customer's IDENT item: pk (``IDENT#<key>``), the record hash and ordering time of a
-#: ``source#`` key's own record (else None), the owner.
-IdentRow = tuple[str, str | None, str, str | None]
+#: ``source#`` key's own record (else None), the owner, and that record's content run (else None).
+IdentRow = tuple[str, str | None, str, str | None, str | None]
 #: A new customer's PROFILE item (version 1): pk (``CUSTOMER#<id>``), hash, data, attrs.
 ProfileRow = tuple[str, str, str, str]
 #: A SOURCE item (a record's snapshot): pk, sk, hash, data.
@@ -48,7 +48,7 @@ MarkerRow = tuple[str, str, str]
 NewItems = tuple[list[IdentRow], list[ProfileRow], list[SourceRow], list[EventRow], list[MarkerRow]]
 
 
-_INSERT_IDENT: Final = "INTO items (pk, sk, hash, owner, updated_at) VALUES (?, 'IDENT', ?, ?, ?)"
+_INSERT_IDENT: Final = "INTO items (pk, sk, hash, owner, updated_at, attrs) VALUES (?, 'IDENT', ?, ?, ?, ?)"
 _INSERT_PROFILE: Final = "INTO items (pk, sk, version, hash, data, attrs) VALUES (?, 'PROFILE', 1, ?, ?, ?)"
 _PUT_SOURCE: Final = "INSERT OR REPLACE INTO items (pk, sk, hash, data) VALUES (?, ?, ?, ?)"
 _PUT_EVENT: Final = "INSERT OR REPLACE INTO items (pk, sk, data) VALUES (?, ?, ?)"

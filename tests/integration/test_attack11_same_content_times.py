@@ -16,6 +16,11 @@ on 3 January; her newsletter record, on the same address, says ``Mel`` on 2 Janu
 docs/architecture.md ("The content's own time keeps deciding survivorship, so an echo never makes a
 tool's stale value the most recent") says the first; DESIGN.md principle 2 says the same records in
 any order and any batching give the same profile.
+
+Fixed by keeping the start of the content's latest run (core.content_run): the earliest time of the
+current content after the newest time of any other content of the record, folded order-free from
+every version, in one call or many. Ann counts from 1 January whatever the order and batching, and
+Mel (2 January) wins; tests/integration/test_times19_content_runs.py holds it for random versions.
 """
 
 from __future__ import annotations
@@ -36,20 +41,6 @@ ANN_JAN_3 = {**ANN_JAN_1, "updated_at": "2026-01-03T00:00:00Z"}
 MEL_JAN_2 = {"source": "mail", "id": "m0", "updated_at": "2026-01-02T12:00:00Z", "email": "ann@example.com",
              "first_name": "Mel"}  # fmt: skip
 
-REASON = (
-    "the time a record's unchanged content counts from depends on the batching and the order: one "
-    "ingest call reduces identical versions to the newest (core/pipeline.py version_rounds), across "
-    "calls the first one stored stays as the snapshot and a later copy only moves the IDENT item's "
-    "time (the touch, core/ingest_plan.py), and an older identical copy arriving second changes "
-    "nothing. Smallest case: crm c0 Ann 1 Jan and 3 Jan (same content), mail m0 Mel 2 Jan, same "
-    "email: batch 1 -> Mel, batch 20000 -> Ann. Not a fix: 'the earliest time of the content's latest "
-    "run' (it cannot be known from what is stored: A 3 Jan, then A 1 Jan, then B 2 Jan would move A's "
-    "time back to 1 Jan and let B win though A is the newest content). The order-free rule is the "
-    "newest time of the stored content, which the touch already records: survivorship must read it, "
-    "so a touch that moves a snapshot's time past another source's rebuilds the profile (a write "
-    "touches do not make today)"
-)
-
 
 def _first_name(tmp: Path, lines: list[dict[str, Any]], batch_size: int) -> tuple[str, str]:
     tmp.mkdir(parents=True, exist_ok=True)
@@ -62,21 +53,19 @@ def _first_name(tmp: Path, lines: list[dict[str, Any]], batch_size: int) -> tupl
     return profile["traits"]["first_name"], profile["provenance"]["first_name"]["updated_at"]
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_an_unchanged_copy_decides_a_trait_the_same_at_every_batch_size(tmp_path: Path) -> None:
     # GIVEN the three lines in time order
     lines = [ANN_JAN_1, MEL_JAN_2, ANN_JAN_3]
     # WHEN resolved one by one and in one batch
     one_by_one = _first_name(tmp_path / "one", lines, 1)
     together = _first_name(tmp_path / "all", lines, 20_000)
-    # THEN the same first name wins, from the same time
-    assert one_by_one == together
+    # THEN the same first name wins, from the same time: Mel, Ann's content counting from 1 January
+    assert one_by_one == together == ("Mel", "2026-01-02T12:00:00+00:00")
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_an_unchanged_copy_decides_a_trait_the_same_in_any_order(tmp_path: Path) -> None:
     # GIVEN the lines one by one, the unchanged copies in either order
     forward = _first_name(tmp_path / "forward", [ANN_JAN_1, ANN_JAN_3, MEL_JAN_2], 1)
     backward = _first_name(tmp_path / "backward", [ANN_JAN_3, ANN_JAN_1, MEL_JAN_2], 1)
     # THEN the same first name wins
-    assert forward == backward
+    assert forward == backward == ("Mel", "2026-01-02T12:00:00+00:00")

@@ -280,11 +280,9 @@ class Program:
         # nothing lost: every record received is written, unchanged, stale or suppressed
         assert result.received == len(records)
         assert result.received == result.written + result.unchanged + result.stale + result.suppressed
-        newest: dict[tuple[str, str], Version] = {}
-        for version in batch:  # a batch's older version of a record is not read (version_rounds)
-            if version.record not in newest or version.day > newest[version.record].day:
-                newest[version.record] = version
-        for version in newest.values():
+        # Every version of the batch counts, as one by one in time order (the days ascend): an
+        # unchanged copy after the first only moves the watermark (core.content_run).
+        for version in sorted(batch, key=lambda v: v.day):
             self.model.accept(version)
 
     def retire(self, record: tuple[str, str]) -> None:

@@ -405,7 +405,7 @@ def test_a_group_whose_items_another_writer_took_loses_whole_and_is_planned_agai
 def _new(cid: str, keys: list[str], source: str) -> NewItems:
     """A new customer's items: an IDENT item per key, no profile, one SOURCE item."""
     return (
-        [("IDENT#" + key, None, cid, None) for key in keys],
+        [("IDENT#" + key, None, cid, None, None) for key in keys],
         [],
         [("CUSTOMER#" + cid, source, "h", "{}")],
         [],
@@ -446,7 +446,7 @@ def test_insert_new_items_writes_nothing_of_a_group_whose_profile_exists(tmp_pat
         assert store.insert_new_items([([], [profile], [], [], [])]) == set()
         first = _new("cus_q", ["email#q@x.io"], "SOURCE#q")
         second: NewItems = (
-            [("IDENT#email#r@x.io", "h", "cus_p", "2026-01-05T10:00:00+00:00")],
+            [("IDENT#email#r@x.io", "h", "cus_p", "2026-01-05T10:00:00+00:00", None)],
             [("CUSTOMER#cus_p", "h2", "{}", '{"owned": []}')],
             [("CUSTOMER#cus_p", "SOURCE#r", "h", "{}")],
             [("CUSTOMER#cus_p", "HISTORY#r", "{}")],
@@ -473,7 +473,7 @@ def test_insert_new_items_writes_nothing_of_a_group_whose_profile_exists(tmp_pat
         # AND every kind of item of a group that wins lands in its columns
         assert store.insert_new_items([second]) == {0}  # the profile is still there
         third: NewItems = (
-            [("IDENT#email#r@x.io", "h", "cus_s", "2026-01-05T10:00:00+00:00")],
+            [("IDENT#email#r@x.io", "h", "cus_s", "2026-01-05T10:00:00+00:00", None)],
             [("CUSTOMER#cus_s", "h3", "{}", '{"owned": []}')],
             [],
             [("CUSTOMER#cus_s", "HISTORY#r", "{}")],
