@@ -49,6 +49,7 @@ class _Plan:
     resplit: set[str] = field(default_factory=set)
     reviews: list[ReviewItem] = field(default_factory=list)
     outdated: dict[tuple[str, str], ReviewItem] = field(default_factory=dict)
+    read_back: dict[str, frozenset[str]] = field(default_factory=dict)  # core.link_plan.LinkedPlan's
 
 
 def _plan(
@@ -296,6 +297,7 @@ def _plan(
     )
     if settings.linkage is not None:
         plan.resplit, plan.reviews, plan.outdated = linked.resplit, linked.reviews, linked.outdated
+        plan.read_back = linked.read_back
     return plan
 
 
