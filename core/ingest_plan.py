@@ -51,6 +51,7 @@ class _Plan:
     recount: dict[str, str] = field(default_factory=dict)
     """The records written as the stored content re-dated (core.ingest_runs), by key: counted as
     what the version was once written, ``unchanged`` or ``stale``, not as ``written``."""
+    read_back: dict[str, frozenset[str]] = field(default_factory=dict)  # core.link_plan.LinkedPlan's
 
 
 def _plan(
@@ -305,6 +306,7 @@ def _plan(
     )
     if settings.linkage is not None:
         plan.resplit, plan.reviews, plan.outdated = linked.resplit, linked.reviews, linked.outdated
+        plan.read_back = linked.read_back
     plan.recount = runs.recount
     return plan
 

@@ -60,6 +60,9 @@ class LinkedPlan:
     the records (pending again), pending items scored otherwise now (core.link_review_index
     ``review_filing``)."""
     fuzzy_links: int = 0
+    read_back: dict[str, frozenset[str]] = field(default_factory=dict)
+    """The batch's index keys and the stored members read under each (those filed but not stored
+    left out): read again after the commit (core.link_recheck)."""
 
 
 def plan_linked(
@@ -224,6 +227,8 @@ def plan_linked(
     plan.fuzzy_links = sum(
         1 for e in result.edges if e.kind == "fuzzy" and (e.a in scope.batch or e.b in scope.batch)
     )
+    as_read, unowned = scope.as_read, scope.unowned
+    plan.read_back = {k: as_read[k] - unowned for keys in new_keys.values() for k in keys if k in as_read}
     return plan
 
 

@@ -108,6 +108,12 @@ class Scope(ScopeGraph):
         self.matched: dict[str, SourceRecord | str] = {}
         """What each node was made from: its record, or a candidate's match document."""
         self.looked_up: set[tuple[str, str]] = set()
+        self.as_read: dict[str, frozenset[str]] = {}
+        """The members of each index key not overloaded when it was read (core.link_recheck reads the
+        batch's again after its commit)."""
+        self.unowned: set[str] = set()
+        """Candidates read filed but not stored: a filing cut short, or another writer's not yet
+        committed (skipped; core.link_recheck)."""
         self.partners: dict[str, BlockState] = {}
         """The review partners entries read (core.link_review_index), and where the batch's records
         were filed (core.link_filed), by index key."""
@@ -197,7 +203,8 @@ class Scope(ScopeGraph):
         for key, source in zip(wanted, sources, strict=True):
             owner = owners.get(source)
             if owner is None:
-                continue  # filed but not stored (a write cut short, or not committed yet)
+                self.unowned.add(key)  # filed but not stored (a write cut short, or not committed yet)
+                continue
             home[key] = live_owner(owner.customer_id, merged_into)
             match = owner.match
             if match is None:
@@ -234,6 +241,8 @@ class Scope(ScopeGraph):
             if key.startswith((PARTNERS_PREFIX, FILED_PREFIX)):
                 self.partners[key] = state  # a record's review partners, or where it was filed
                 continue
+            if not state.overloaded:  # an overloaded key pairs nobody
+                self.as_read[key] = state.members
             if state.overloaded:
                 if key.startswith("id:"):
                     self.overloaded_values.add(key[3:])

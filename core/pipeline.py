@@ -214,8 +214,9 @@ def _ingest_round(
         failed_records = [r for c in failed for r in plan.records_of[c.label]]
         lost.update(r.key for r in failed_records)
         pending = progress.unsettled = failed_records + plan.deferred + retouch
-        _settle(store, plan, [c for c in plan.changesets if c.label not in failed_labels], total, settings)
-        _after_linked_commit(store, plan, total, settings)
+        written = [c for c in plan.changesets if c.label not in failed_labels]
+        _settle(store, plan, written, total, settings)
+        _after_linked_commit(store, plan, total, settings, written)
         if refused is not None:
             raise refused  # core.isolation ingests the rest again, and quarantines the refused record
         if failed or retouch:
@@ -328,10 +329,19 @@ def _settle(
 
 
 def _after_linked_commit(
-    store: ProfileStore, plan: _Plan, total: IngestResult, settings: IngestSettings
+    store: ProfileStore, plan: _Plan, total: IngestResult, settings: IngestSettings, written: list[Changeset]
 ) -> None:
-    """What the link graph asks for beyond the changesets: review items for a person, and splits of
-    customers the batch separated without writing to them (a value's holders now conflict)."""
+    """What the link graph asks for beyond the changesets: review items for a person, splits of
+    customers the batch separated without writing to them (a value's holders now conflict), and
+    the records another writer filed under the batch's keys since its read (core.link_recheck)."""
+    if plan.read_back and written:
+        from core.link_recheck import join_filed_since
+
+        records = {r.key for rs in plan.records_of.values() for r in rs} | {r.key for r in plan.deferred}
+        customers = {plan.survivors[c.label] for c in written}
+        total.merged_customers += len(
+            join_filed_since(store, plan.read_back, records, customers, settings, _back_off)
+        )
     if plan.reviews:
         from core.link_unfile import file_reviews  # the link graph's modules: a linked ingest's only
 

@@ -36,6 +36,10 @@ def model_aws_semantics() -> None:
       thread with no isolation, so two transactions could interleave; here they take a lock.
     * moto backs up the whole table once per item of a transaction, for rollback, which makes a
       transaction cost O(items x table size); the backup here holds only the items it touches.
+    * A transaction that fails writes nothing anybody can read, as in DynamoDB: moto writes each item
+      as it checks its condition, and rolls back when one failed, so a read meanwhile saw writes
+      that never happened (a writer could take a version number it rolled back for the one another
+      writer's commit gave next, and its ``version = :v`` held). Every condition is checked first.
     """
     global _PATCHED
     if _PATCHED:
@@ -58,6 +62,7 @@ def model_aws_semantics() -> None:
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         with _TRANSACTIONS:
+            _check_first(self, transact_items)
             backups: list[tuple[Any, Any, Any, Any]] = []
             for entry in transact_items:
                 op = next(iter(entry.values()))
@@ -92,6 +97,41 @@ def model_aws_semantics() -> None:
 
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _PATCHED = True
+
+
+def _check_first(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+    """Raise moto's TransactionCanceledException, with a reason per item, when a condition of
+    ``transact_items`` does not hold on the items as they are, before anything is written; the
+    rest (validation, one operation per item) is moto's, as before."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import TransactionCanceledException
+
+    reasons: list[tuple[str | None, str | None, Any]] = []
+    for entry in transact_items:
+        op = next(iter(entry.values()))
+        condition = op.get("ConditionExpression")
+        table = backend.tables.get(op.get("TableName"))
+        if condition is None or table is None:
+            reasons.append((None, None, None))
+            continue
+        item = op.get("Item") or {}
+        key = op.get("Key") or {
+            name: item[name] for name in (table.hash_key_attr, table.range_key_attr) if name and name in item
+        }
+        current = backend.get_item(op["TableName"], key)
+        holds = get_filter_expression(
+            condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+        ).expr(current)
+        if holds:
+            reasons.append((None, None, None))
+        else:
+            old = current.to_json()["Attributes"] if current is not None else None
+            wanted = op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+            reasons.append(
+                ("ConditionalCheckFailed", "The conditional request failed", old if wanted else None)
+            )
+    if any(code is not None for code, _, _ in reasons):
+        raise TransactionCanceledException(reasons)
 
 
 @contextmanager

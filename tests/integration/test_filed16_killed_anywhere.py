@@ -183,10 +183,10 @@ def _example(max_examples: int) -> Callable[[Callable[..., None]], Callable[...,
 
 
 KILLED = st.integers(0, 3)
-CALLS = 11
-"""At most the store calls of one ingest of a batch here (9: owners, customers, the entries' read
+CALLS = 12
+"""At most the store calls of one ingest of a batch here (10: owners, customers, the entries' read
 (core.link_filed.drop_overloaded_entries), the write-ahead, the filing, the read, the settling,
-reviews, the commit)."""
+reviews, the commit, the read of its keys again (core.link_recheck))."""
 AT = st.integers(1, CALLS)
 PROGRAM = st.lists(STEP, max_size=5)
 

@@ -69,20 +69,15 @@ def test_another_writer_between_her_batches_leaves_the_customers_of_one_after_th
         assert customers == serial, f"shop record after her call {k} ({made[k - 1]})"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pre-existing race (lean17's report): a matching record ingested whole between another "
-    "writer's index read and its commit finds that writer's record filed but not stored, and is not "
-    "joined to it; two customers until either record is delivered again",
-)
 @pytest.mark.parametrize("store", sorted(STORES))
 def test_another_writer_between_her_index_read_and_her_commit_joins_her(store: str) -> None:
     serial = _serial(store, [ANN_CRM, ANN_SHOP])
     assert serial == {frozenset({"crm:1", "shop:2"})}
     _, made = _interleaved(store, [ANN_CRM], None)
     # her read of the keys she filed: the last read before her commit (before it: the read of her
-    # write-ahead entry, her filing)
-    read = len(made) - made[::-1].index("get_blocks")
-    assert made[read:] == ["commit"]
+    # write-ahead entry, her filing; after it, her read of those keys again: core.link_recheck)
+    commit = made.index("commit")
+    read = commit + 1 - made[commit::-1].index("get_blocks")
+    assert made[read:] == ["commit", "get_blocks"]
     customers, _ = _interleaved(store, [ANN_CRM], read)
     assert customers == serial

@@ -1,0 +1,80 @@
+"""After a linked commit: the records another writer filed under the batch's keys since the batch
+read them, joined if they match.
+
+Ingest files a batch's records, reads their keys, plans and commits (core.link_plan). A candidate
+read filed but not stored is skipped: a filing killed before its commit looks the same, and joining
+to it would join to a record that may never be stored. So two writers with records of one person,
+each reading before the other's commit, would each found a customer: the one whose read came second
+finds the other's record filed but not stored, and the other read before that record was filed.
+
+The committing writer reads its batch's keys once more after its commit. Of the two, the one that
+commits second finds the other's record there, stored, where its read found it missing or not
+stored: its filing is before the second writer's read (or that read would have missed it), and
+its commit before the second writer's commit, so before that writer's read back. The customers
+holding such records are planned again with the batch's (core.link_relink ``relink_customers``):
+the merges the graph asks for are done there. A record still not stored joins nobody, so a filing
+killed before its commit never joins anybody (and its own writer, delivered again, files and reads
+anew).
+
+Cost: one read of the batch's own index keys per committed round (one request), and only when
+another writer filed under them meanwhile, a read of those records' owners and the planning again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING
+
+from core.errors import ConflictError
+from core.link_index import LinkIndex
+from core.ports import ProfileStore
+
+if TYPE_CHECKING:
+    from core.ingest_settings import IngestSettings
+
+__all__ = ["filed_since_read", "join_filed_since"]
+
+
+def filed_since_read(
+    store: ProfileStore, read_back: Mapping[str, frozenset[str]], batch: Collection[str]
+) -> set[str]:
+    """The customers holding records filed under the keys of ``read_back`` that were not there,
+    or not stored, when the keys were read (``read_back``: each key's stored members then); the
+    records of ``batch`` left out."""
+    if not read_back or not isinstance(store, LinkIndex):
+        return set()
+    new: set[str] = set()
+    for key, state in store.get_blocks(sorted(read_back)).items():
+        new.update(state.members - read_back.get(key, frozenset()))
+    new.difference_update(batch)
+    if not new:
+        return set()
+    owners = store.get_owners([f"source#{k}" for k in sorted(new)])
+    return {owner.customer_id for owner in owners.values()}
+
+
+def join_filed_since(
+    store: ProfileStore,
+    read_back: Mapping[str, frozenset[str]],
+    batch: Collection[str],
+    customers: Collection[str],
+    settings: IngestSettings,
+    back_off: Callable[[IngestSettings, int], None],
+) -> list[str]:
+    """Plan ``customers`` (the batch's, just committed) again with the customers of the records
+    ``filed_since_read`` finds, when there are any not among them; the customers merged away. A
+    lost race is planned again (``back_off`` between), up to ``settings.max_attempts`` rounds."""
+    others = filed_since_read(store, read_back, batch) - set(customers)
+    if not others:
+        return []
+    from core.link_relink import relink_customers  # the planning again: rare (another writer filed)
+
+    attempt = 0
+    while True:
+        try:
+            return relink_customers(store, {*customers, *others}, settings).merged
+        except ConflictError:
+            attempt += 1
+            if attempt >= settings.max_attempts:
+                raise
+            back_off(settings, attempt)
