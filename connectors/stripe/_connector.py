@@ -50,6 +50,7 @@ from connectors.sdk import (
 )
 from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
 from core.schema import RecordDraft
+from core.version_marks import after, settled
 
 from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE
 from ._event_seconds import older_on_second, stamp, sub_second
@@ -131,6 +132,8 @@ def _as_of_event(draft: RecordDraft, event: Any) -> RecordDraft:
     """
     if draft.problem or not isinstance(event, dict):
         return draft
+    if after(event):  # dated by the event's own rule (``stamp``): the pull's hook adds no more
+        draft = settled(draft)
     happened = stamp(event)
     if happened is None:
         return draft
