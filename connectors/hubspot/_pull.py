@@ -12,7 +12,7 @@ from typing import Any
 from connectors._http import CursorPaginator, PaginationError, paginate, value_at
 from connectors.cursor_ahead import changed_ahead, kept_ahead
 from connectors.cursor_seconds import dated, mark
-from connectors.cursor_tags import another_version, latest_of, version_tag
+from connectors.cursor_tags import RECORD_PART, another_version, last_versions, latest_of, version_tag
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
@@ -274,10 +274,11 @@ def _returned(seen: tuple[str, ...], tags: list[str]) -> tuple[str, ...]:
     """``seen`` with ``tags`` returned after it, in order: a version not the last of its contact goes
     last again (``latest_of``), one that is stays where it is (a search repeats what it returned);
     the oldest leave beyond ``SEEN_LIMIT`` (their contacts are returned again: a repeat)."""
-    out = list(seen)
+    out, last = list(seen), dict(last_versions(seen))  # the index of ``out``, kept as it grows
     for tag in tags:
-        if not latest_of(tag, out):
+        if last.get(tag[:RECORD_PART]) != tag:
             out.append(tag)
+            last[tag[:RECORD_PART]] = tag
     return tuple(out[-SEEN_LIMIT:])
 
 
