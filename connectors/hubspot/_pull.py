@@ -66,7 +66,8 @@ class HubSpotPull(HubSpotClient):
         if state is None:
             newest = self._newest_modification()
             state = FullState(after=None, watermark=None if newest is None else _bounded(newest, bound))
-        watermark, max_id = state.watermark, state.max_id
+        watermark, max_id, ahead = state.watermark, state.max_id, state.ahead
+        handoff = int(bound.handoff.timestamp() * 1000)
         paginator = CursorPaginator("paging.next.after", "after", start=state.after)
         params = {"limit": LIST_PAGE_SIZE, "properties": ",".join(PULL_PROPERTIES)}
         for page in paginate(
@@ -74,15 +75,21 @@ class HubSpotPull(HubSpotClient):
         ):
             records = list(page.records)  # junk elements too: the mapping quarantines them
             max_id = max([max_id, *(int(i) for i in map(contact_id, records) if i.isdigit())])
+            # The versions listed on or after the handoff: the next run asks from it and pulls them
+            # again, dating one changed since after them (connectors.cursor_ahead).
+            listed = [(self._tag(r), _modified(r, bound)) for r in records if isinstance(r, dict)]
+            ahead = kept_ahead(ahead, listed, handoff)
             following: PullState
             if page.has_next:
-                following = FullState(after=page.checkpoint, watermark=watermark, max_id=max_id)
+                following = FullState(after=page.checkpoint, watermark=watermark, max_id=max_id, ahead=ahead)
             else:
                 # Every contact modified up to the watermark existed before the first page and was
                 # listed, so the next run starts strictly after it (or at this pull's start, when the
                 # newest contact was stamped ahead of it: see _capped).
                 following = _capped(
-                    IncrementalState(watermark=watermark, tie=max_id if watermark is not None else None),
+                    IncrementalState(
+                        watermark=watermark, tie=max_id if watermark is not None else None, ahead=ahead
+                    ),
                     bound,
                 )
             yield RawPage(records=records, cursor=encode(following), object_type=OBJECT_TYPE)

@@ -10,7 +10,7 @@ from typing import Any
 from connectors.cursor_ahead import AHEAD_LIMIT, kept_ahead
 from connectors.cursor_seconds import after
 from connectors.cursor_tags import version_tag
-from connectors.hubspot._cursor import IncrementalState, decode, encode
+from connectors.hubspot._cursor import FullState, IncrementalState, decode, encode
 from connectors.sdk import PullCursor, StreamState, accept, parse_point
 from core.time_bound import CLOCK_SKEW
 
@@ -76,3 +76,10 @@ def test_a_hubspot_cursor_keeps_its_versions_ahead_and_one_written_before_them_r
     assert decode(json.dumps({"v": 2, "m": "inc", "w": 1000, "t": None, "s": []}), KEY) == IncrementalState(
         1000
     )
+
+
+def test_a_hubspot_full_refresh_cursor_keeps_its_versions_ahead_and_one_written_before_them_reads() -> None:
+    state = FullState("tok", 1000, 7, ahead=("a" * 16, "b" * 16))
+    assert decode(encode(state), KEY) == state
+    old = json.dumps({"v": 2, "m": "full", "after": "tok", "w": 1000, "x": 7})
+    assert decode(old, KEY) == FullState("tok", 1000, 7)
