@@ -62,10 +62,13 @@ def settled(draft: RecordDraft) -> RecordDraft:
 
 
 def drafts_of(connector: Connector, page: RawPage) -> list[RecordDraft]:
-    """``connector.to_records(page)``, each marked draft it left undated dated by its mark. A mapping
-    that does not give one draft a record (which connectors must) is left as it is."""
+    """``connector.to_records(page)``, each marked draft it left undated dated by its mark, the draft
+    at a record's place in the page. Left as it is: a page whose mapping does not give one draft a
+    record (which connectors must), and one where the mapping dated a draft (it dates its own: a
+    draft it left undated could not be, and a mapping that orders its drafts its own way is not
+    dated by place)."""
     drafts = connector.to_records(page)
-    if len(drafts) != len(page.records):
+    if len(drafts) != len(page.records) or any(d._dated for d in drafts):
         return drafts
     return dated(drafts, page.records)
 

@@ -18,7 +18,7 @@ from core.connector import Connector, RawPage
 from core.schema import RecordDraft
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import pull_into_store
-from core.version_marks import drafts_of
+from core.version_marks import AFTER, drafts_of
 from profilesync.testing.contract import T_CHANGES
 
 from .conftest import TinySandbox, declaration
@@ -90,3 +90,28 @@ def test_a_marked_version_is_dated_once_whoever_maps_it(kind: str) -> None:
         drafts = [d for page in connector.pull(cursor[0]) for d in drafts_of(connector, page)]
     # THEN the version is dated one microsecond past the one version delivered there, not two
     assert [d.updated_at for d in drafts] == [T_CHANGES + timedelta(microseconds=2)]
+
+
+class _Reordering:
+    """A mapping that dates its own drafts and returns them in an order of its own (newest first)."""
+
+    def to_records(self, page: RawPage) -> list[RecordDraft]:
+        drafts = [RecordDraft(source="t", source_id=r["id"], updated_at=r["at"]) for r in page.records]
+        return list(reversed(dated(drafts, page.records)))
+
+
+def test_a_mapping_that_dates_its_own_drafts_is_not_dated_by_place() -> None:
+    # GIVEN a page of an unmarked record then a marked one, mapped in reverse and dated by the mapping
+    at = T_CHANGES.replace(microsecond=0)
+    page = RawPage(
+        records=[{"id": "a", "at": at.isoformat()}, {"id": "b", "at": at.isoformat(), AFTER: 5}],
+        cursor=None,
+        object_type="contact",
+    )
+    # WHEN the pull's hook maps it
+    drafts = drafts_of(_Reordering(), page)  # type: ignore[arg-type]
+    # THEN the marked record alone is dated, once: the unmarked one at its place is left as it is
+    assert {d.source_id: d.updated_at for d in drafts} == {
+        "a": at.isoformat(),
+        "b": at + timedelta(microseconds=5),
+    }
