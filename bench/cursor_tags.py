@@ -30,11 +30,13 @@ LIMIT_MS = 20.0
 KEY = b"bench" * 6
 
 
-def _scan_another(tag: str, tags: Iterable[str]) -> bool:
+# The definitions, scans of the tags in the order delivered (as the module had them; the index must
+# answer as they do: tests/unit/connectors/test_cursor_tags_index.py).
+def scan_another_version(tag: str, tags: Iterable[str]) -> bool:
     return any(t[:RECORD_PART] == tag[:RECORD_PART] for t in tags)
 
 
-def _scan_latest(tag: str, tags: Iterable[str]) -> bool:
+def scan_latest_of(tag: str, tags: Iterable[str]) -> bool:
     last = None
     for held in tags:
         if held[:RECORD_PART] == tag[:RECORD_PART]:
@@ -42,10 +44,10 @@ def _scan_latest(tag: str, tags: Iterable[str]) -> bool:
     return last == tag
 
 
-def _scan_returned(seen: tuple[str, ...], tags: list[str]) -> tuple[str, ...]:
+def scan_returned(seen: tuple[str, ...], tags: list[str]) -> tuple[str, ...]:
     out = list(seen)
     for tag in tags:
-        if not _scan_latest(tag, out):
+        if not scan_latest_of(tag, out):
             out.append(tag)
     return tuple(out[-SEEN_LIMIT:])
 
@@ -69,7 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     skip = tuple(version_tag(KEY, f"r{i}", {"v": 1}) for i in range(args.tags))
     pulled = [version_tag(KEY, f"r{i}", {"v": 2}) for i in range(args.tags)]  # each changed again
-    scan = _best(args.repeat, lambda: _pull(skip, pulled, _scan_latest, _scan_another))
+    scan = _best(args.repeat, lambda: _pull(skip, pulled, scan_latest_of, scan_another_version))
     index = _best(args.repeat, lambda: _pull(skip, pulled, latest_of, another_version))
     page = pulled[:100]
 
@@ -78,9 +80,9 @@ def main() -> None:
         fn(skip, page)
         return time.process_time() - cpu
 
-    assert _scan_returned(skip, page) == _returned(skip, page)
+    assert scan_returned(skip, page) == _returned(skip, page)
     returned_scan, returned_index = (
-        _best(args.repeat, lambda: timed(_scan_returned)),
+        _best(args.repeat, lambda: timed(scan_returned)),
         _best(args.repeat, lambda: timed(_returned)),
     )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
