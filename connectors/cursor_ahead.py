@@ -22,10 +22,9 @@ hash, as before this). A version delivered again unchanged is not marked, and wr
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import Any, Final
 
-from connectors.cursor_tags import RECORD_PART
+from connectors.cursor_tags import RECORD_PART, last_versions
 
 #: At most this many tags are kept above a watermark (64 bits each: about 17 KB of the cursor).
 AHEAD_LIMIT: Final = 1000
@@ -38,14 +37,8 @@ def changed_ahead(tag: str, ahead: Sequence[str]) -> bool:
     tags)."""
     if not ahead:
         return False
-    last = _last_versions(tuple(ahead)).get(tag[:RECORD_PART])
+    last = last_versions(tuple(ahead)).get(tag[:RECORD_PART])
     return last is not None and last != tag
-
-
-@lru_cache(maxsize=4)
-def _last_versions(ahead: tuple[str, ...]) -> dict[str, str]:
-    """The last tag of each record in ``ahead`` (in the order delivered), by its record part."""
-    return {held[:RECORD_PART]: held for held in ahead}
 
 
 def kept_ahead(ahead: Sequence[str], delivered: Iterable[tuple[str, Any]], floor: Any) -> tuple[str, ...]:

@@ -21,7 +21,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any, Final
 
 
@@ -58,8 +60,11 @@ def another_version(tag: str, tags: Iterable[str]) -> bool:
     was delivered on the second but not in which version, and the one pulled again after upgrading
     may have been changed since within it. Marked, an unchanged one commits a touch on that one pull
     (``unchanged`` and ``touched`` in ingest's result); not marked, a changed one would be ordered
-    against the version held by content hash, and lost half the time."""
-    return any(t[:RECORD_PART] == tag[:RECORD_PART] for t in tags)
+    against the version held by content hash, and lost half the time.
+
+    Read from an index of ``tags`` made once per state (``last_versions``): every record a walk
+    reads on the watermark asks, against up to a thousand tags."""
+    return tag[:RECORD_PART] in last_versions(tags)
 
 
 def content_digest(record: Any) -> str:
@@ -71,12 +76,38 @@ def content_digest(record: Any) -> str:
 def latest_of(tag: str, tags: Iterable[str]) -> bool:
     """Whether ``tag`` is the last version of its record in ``tags`` (in the order delivered): a
     record changed A, B, then back to A on one second is delivered again in A, which an earlier
-    place of A's tag does not hide."""
-    last = None
-    for held in tags:
-        if held[:RECORD_PART] == tag[:RECORD_PART]:
-            last = held
-    return last == tag
+    place of A's tag does not hide. Read from the index ``another_version`` reads."""
+    return last_versions(tags).get(tag[:RECORD_PART]) == tag
+
+
+def last_versions(tags: Iterable[str]) -> dict[str, str]:
+    """The last tag of each record in ``tags`` (in the order delivered), by its record part: made
+    once for a state's tuple (a cursor's ``skip``, ``seen`` or ``ahead`` is one for a whole walk), and
+    from a copy of anything else (a dict of tags, as Shopify keeps). A caller building a list of tags
+    keeps its own index as it goes (HubSpot's ``_returned``): one made per call would cost more than
+    the scan it saves. Never change the dict returned."""
+    if type(tags) is not tuple:
+        return _last_versions(tuple(tags))
+    held = _BY_IDENTITY.get(id(tags))  # the state's own tuple, asked again: no hash of its tags
+    if held is not None and held[0] is tags:
+        return held[1]
+    index = _last_versions(tags)
+    with _LOCK:  # walks of several streams may run in threads
+        if len(_BY_IDENTITY) >= _INDEXES:
+            del _BY_IDENTITY[next(iter(_BY_IDENTITY))]
+        _BY_IDENTITY[id(tags)] = (tags, index)  # holding the tuple: its id names no other while here
+    return index
+
+
+#: How many states' indexes are kept (a walk asks of two or three: ``skip``, ``ahead``).
+_INDEXES: Final = 8
+_BY_IDENTITY: dict[int, tuple[tuple[str, ...], dict[str, str]]] = {}
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=_INDEXES)
+def _last_versions(tags: tuple[str, ...]) -> dict[str, str]:
+    return {held[:RECORD_PART]: held for held in tags}
 
 
 def tagged(key: bytes, ids: Iterable[str]) -> tuple[str, ...]:
@@ -89,6 +120,7 @@ __all__ = [
     "another_version",
     "content_digest",
     "id_tag",
+    "last_versions",
     "latest_of",
     "tag_key",
     "tagged",

@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 # The base of the models; the names other modules import from here stay importable here.
 from core.schema_base import _ALL_FIELDS as _ALL_FIELDS
@@ -183,6 +183,9 @@ class RecordDraft(BaseModel):
     object): normalisation quarantines the record with this reason."""
     raw: dict[str, Any] | None = None
     """The vendor's record as received, kept for quarantine reports (never stored in a profile)."""
+    _dated: bool = PrivateAttr(default=False)
+    """Whether ``updated_at`` already holds the mark the pull put on its record (``core.version_marks``):
+    a draft is dated once, whoever dates it. Not a field: no schema, no JSON, kept by ``model_copy``."""
 
     @classmethod
     def not_an_object(cls, source: str, object_type: str, element: Any) -> RecordDraft:

@@ -37,6 +37,7 @@ from core.schema import Quarantined, RecordDraft, SourceRecord
 from core.suppression import SuppressionCheck, is_suppressed
 from core.sync_push import PushReport, changed_profiles, push_profiles
 from core.sync_push import last_pushed as last_pushed
+from core.version_marks import drafts_of
 
 if TYPE_CHECKING:
     # Imported where a pull normalises and ingests: the pull and push functions import this module
@@ -158,7 +159,7 @@ def pull_into_store(
     if suppression is not None:
         settings = replace(settings, suppression=suppression)
     for page in connector.pull(start):
-        drafts = connector.to_records(page)
+        drafts = drafts_of(connector, page)  # a marked version dated, whatever its to_records
         records: list[SourceRecord] = []
         bad: list[tuple[Quarantined, RecordDraft]] = []
         now = datetime.now(UTC)

@@ -44,6 +44,9 @@ class FullState:
     after: str | None
     watermark: int | None
     max_id: int = 0
+    ahead: tuple[str, ...] = ()
+    """Tags of the versions listed on or after the run's handoff (``connectors.cursor_ahead``): the
+    next run asks from there and pulls them again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,8 @@ def encode(state: PullState) -> str:
     data: dict[str, Any]
     if isinstance(state, FullState):
         data = {"v": _VERSION, "m": "full", "after": state.after, "w": state.watermark, "x": state.max_id}
+        if state.ahead:
+            data["ah"] = list(state.ahead)
     else:
         # In the time phase a tie only says the watermark's timestamp is covered (``>`` rather than
         # ``>=``): 0 says so without naming the contact that closed the walk.
@@ -104,16 +109,17 @@ def decode(cursor: str | None, key: bytes) -> PullState | None:
         if not isinstance(data, dict) or data.get("v") not in _READABLE_VERSIONS:
             raise ValueError("not a version-1 or version-2 HubSpot cursor")
         watermark = _optional_int(data.get("w"))
+        after = data.get("after") if data.get("m") == "full" else None
+        if after is not None and not isinstance(after, str):
+            raise ValueError("after must be a string")
+        seen, ahead = data.get("s") or [], data.get("ah") or []  # (no "ah" in an older cursor)
+        for tags in (seen, ahead):
+            if not isinstance(tags, list) or not all(isinstance(s, str) for s in tags):
+                raise ValueError("seen ids must be strings")
         if data.get("m") == "full":
-            after = data.get("after")
-            if after is not None and not isinstance(after, str):
-                raise ValueError("after must be a string")
-            return FullState(after=after, watermark=watermark, max_id=_optional_int(data.get("x")) or 0)
+            max_id = _optional_int(data.get("x")) or 0
+            return FullState(after=after, watermark=watermark, max_id=max_id, ahead=tuple(ahead))
         if data.get("m") == "inc":
-            seen, ahead = data.get("s") or [], data.get("ah") or []  # (no "ah" in an older cursor)
-            for tags in (seen, ahead):
-                if not isinstance(tags, list) or not all(isinstance(s, str) for s in tags):
-                    raise ValueError("seen ids must be strings")
             phase = data.get("p", "time")
             if phase not in ("time", "tie"):
                 raise ValueError(f"unknown phase {phase!r}")

@@ -12,7 +12,7 @@ from typing import Any
 from connectors._http import CursorPaginator, PaginationError, paginate, value_at
 from connectors.cursor_ahead import changed_ahead, kept_ahead
 from connectors.cursor_seconds import dated, mark
-from connectors.cursor_tags import another_version, latest_of, version_tag
+from connectors.cursor_tags import RECORD_PART, another_version, last_versions, latest_of, version_tag
 from connectors.tool_clock import on_tool_clock
 from core.connector import RawPage
 from core.schema import RecordDraft
@@ -70,24 +70,32 @@ class HubSpotPull(HubSpotClient):
             newest, answer = self._newest_modification()
             bound = on_tool_clock(bound, answer, NAME)
             state = FullState(after=None, watermark=None if newest is None else _bounded(newest, bound))
-        watermark, max_id = state.watermark, state.max_id
+        watermark, max_id, ahead = state.watermark, state.max_id, state.ahead
         paginator = CursorPaginator("paging.next.after", "after", start=state.after)
         params = {"limit": LIST_PAGE_SIZE, "properties": ",".join(PULL_PROPERTIES)}
         for page in paginate(
             self._api, "GET", CONTACTS_PATH, paginator, params=params, records_path="results"
         ):
             bound = on_tool_clock(bound, page.headers, NAME)
+            # After the tool's clock is read: a resumed walk learns it only here (its first answer)
+            handoff = int(bound.handoff.timestamp() * 1000)
             records = list(page.records)  # junk elements too: the mapping quarantines them
             max_id = max([max_id, *(int(i) for i in map(contact_id, records) if i.isdigit())])
+            # The versions listed on or after the handoff: the next run asks from it and pulls them
+            # again, dating one changed since after them (connectors.cursor_ahead).
+            listed = [(self._tag(r), _modified(r, bound)) for r in records if isinstance(r, dict)]
+            ahead = kept_ahead(ahead, listed, handoff)
             following: PullState
             if page.has_next:
-                following = FullState(after=page.checkpoint, watermark=watermark, max_id=max_id)
+                following = FullState(after=page.checkpoint, watermark=watermark, max_id=max_id, ahead=ahead)
             else:
                 # Every contact modified up to the watermark existed before the first page and was
                 # listed, so the next run starts strictly after it (or at this pull's start, when the
                 # newest contact was stamped ahead of it: see _capped).
                 following = _capped(
-                    IncrementalState(watermark=watermark, tie=max_id if watermark is not None else None),
+                    IncrementalState(
+                        watermark=watermark, tie=max_id if watermark is not None else None, ahead=ahead
+                    ),
                     bound,
                 )
             yield RawPage(records=records, cursor=encode(following), object_type=OBJECT_TYPE)
@@ -285,10 +293,11 @@ def _returned(seen: tuple[str, ...], tags: list[str]) -> tuple[str, ...]:
     """``seen`` with ``tags`` returned after it, in order: a version not the last of its contact goes
     last again (``latest_of``), one that is stays where it is (a search repeats what it returned);
     the oldest leave beyond ``SEEN_LIMIT`` (their contacts are returned again: a repeat)."""
-    out = list(seen)
+    out, last = list(seen), dict(last_versions(seen))  # the index of ``out``, kept as it grows
     for tag in tags:
-        if not latest_of(tag, out):
+        if last.get(tag[:RECORD_PART]) != tag:
             out.append(tag)
+            last[tag[:RECORD_PART]] = tag
     return tuple(out[-SEEN_LIMIT:])
 
 

@@ -184,13 +184,16 @@ class SalesforceConnector(RestConnector):
         # Junk elements (not objects) stay: the SDK's mapping quarantines them one by one.
         live = [r for r in page.records if not (isinstance(r, Mapping) and r.get("IsDeleted") is True)]
         self.deleted_seen += len(page.records) - len(live)
-        drafts = super().to_records(RawPage(records=live, cursor=page.cursor, object_type=page.object_type))
-        out = [
-            self._tombstone(r, page.object_type)
-            for r in page.records
-            if isinstance(r, Mapping) and r.get("IsDeleted") is True
-        ]
-        for draft, record in zip(drafts, live, strict=True):
+        drafts = iter(
+            super().to_records(RawPage(records=live, cursor=page.cursor, object_type=page.object_type))
+        )
+        out = []
+        # One draft a record, in the page's order (the pull's hook dates a draft by its record's place).
+        for record in page.records:
+            if isinstance(record, Mapping) and record.get("IsDeleted") is True:
+                out.append(self._tombstone(record, page.object_type))
+                continue
+            draft = next(drafts)
             if not isinstance(record, Mapping) or draft.problem:
                 out.append(draft)
                 continue

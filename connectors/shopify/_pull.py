@@ -243,10 +243,15 @@ class ShopifyPull(ShopifyClient):
             return
         for start in range(0, len(roots), size):
             chunk = roots[start : start + size]
+            late = []
             for node in chunk:
                 updated = bounded_time(node.get("updatedAt"), self._bound) if isinstance(node, dict) else None
                 if updated is not None and updated >= bulk.started:
-                    bulk.late[version_tag(self._tag_key, str(node.get("id")), node)] = updated
+                    late.append((version_tag(self._tag_key, str(node.get("id")), node), updated))
+            bulk.late.update(late)
+            # The next walk asks from the operation's start and pulls these again: one changed since
+            # on its second is dated after them (connectors.cursor_ahead), as a walk's would be.
+            position.ahead = list(kept_ahead(position.ahead, late, bulk.started))
             bulk.offset += len(chunk)
             if start + size >= len(roots):
                 position.finish_bulk(bulk)

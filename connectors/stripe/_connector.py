@@ -21,7 +21,7 @@
   keeps the larger content hash). Stripe lists events newest first and stamps them by its clock, so
   the events on the watermark second that the cursor has not seen were all made after those it has:
   an update is dated ``created`` plus one microsecond more than the events of its stream seen on
-  that second and those after it in its page on that second (made before it:
+  that second and those after it in its walk on that second, across pages (made before it:
   ``_event_seconds.sub_second``), and a deletion at the end of its second (nothing changes a deleted
   customer). Beyond ``SEEN_LIMIT`` events of one type on one second the count stops growing, and a
   third version on that second ties again.
@@ -50,9 +50,10 @@ from connectors.sdk import (
 )
 from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
 from core.schema import RecordDraft
+from core.version_marks import after, settled
 
 from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE
-from ._event_seconds import older_on_second, stamp, sub_second
+from ._event_seconds import counted_across_pages, stamp, sub_second
 from ._full_dates import NO_EVENT_YET, dated, held_events, listed_page
 from ._full_dates import fingerprint as _fingerprint
 
@@ -131,6 +132,8 @@ def _as_of_event(draft: RecordDraft, event: Any) -> RecordDraft:
     """
     if draft.problem or not isinstance(event, dict):
         return draft
+    if after(event):  # dated by the event's own rule (``stamp``): the pull's hook adds no more
+        draft = settled(draft)
     happened = stamp(event)
     if happened is None:
         return draft
@@ -209,7 +212,8 @@ class StripeConnector(RestConnector):
                 deleted.update((EVENT_STREAMS[kind], str(value_at(e, "data.object.id"))) for e in chunk)
                 tombstones = [sub_second(e, None, 0, deletion=True) for e in chunk]
                 yield RawPage(records=tombstones, cursor=cursor, object_type=kind)
-        for page in super().pull(cursor):
+        # A second's events are counted across the pages of their stream (``counted_across_pages``).
+        for page, older in counted_across_pages(super().pull(cursor), EVENT_STREAMS):
             target = EVENT_STREAMS.get(page.object_type)
             if target is None:
                 dates, horizon = (None, None) if held is None else (held.dates, held.horizon)
@@ -218,7 +222,6 @@ class StripeConnector(RestConnector):
             since_walk = baseline[page.object_type]
             stream_state = state.state(self.declaration.stream_for(page.object_type).name)
             kept: list[Any] = []
-            older = older_on_second(page.records)
             for index, event in enumerate(page.records):
                 if not isinstance(event, dict):
                     if since_walk:

@@ -3,11 +3,13 @@ in whole seconds): the ``StripeConnector``'s pull puts them in ``AFTER``, its ma
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.cursor_seconds import AFTER, END_OF_SECOND
 from connectors.sdk import SEEN_LIMIT, parse_point
+from core.connector import RawPage
 
 #: ``AFTER``: the key ``pull`` adds to an event it keeps: microseconds past ``created`` that date its
 #: version (``sub_second``), the key every cursor marks with (connectors.cursor_seconds). A deletion
@@ -40,11 +42,12 @@ def sub_second(
     order them after every version a pull read on that second before (at most ``seen``), and after
     the object's creation (a list version dated ``created``). On another second no version of the
     object was read yet: one microsecond, after its creation. ``older``: the events of the stream
-    on its second after it in its page (made before it, read by this pull): each adds one, so the
-    version goes no earlier than a full pull dates it by its previous event on that second
-    (``_full_dates``: a version of the same content dated later is a touch, a write), and no later
-    than the count of events made before it, which a later pull's ``seen`` holds once it read them
-    (up to ``SEEN_LIMIT``). A deletion goes at the end of its second."""
+    on its second after it in its walk (made before it, read by this pull, across pages:
+    ``counted_across_pages``): each adds one, so the version goes no earlier than a full pull
+    dates it by its previous event on that second (``_full_dates``: a version of the same content
+    dated later is a touch, a write), and no later than the count of events made before it, which
+    a later pull's ``seen`` holds once it read them (up to ``SEEN_LIMIT``). A deletion goes at the
+    end of its second."""
     created = parse_point(event.get("created"), "epoch")
     if created is None:
         return event
@@ -52,6 +55,50 @@ def sub_second(
         return {**event, AFTER: END_OF_SECOND}
     before = (seen if since is not None and created == since else 0) + older
     return {**event, AFTER: 1 + min(before, SEEN_LIMIT)}
+
+
+def counted_across_pages(
+    pages: Iterable[RawPage], streams: Container[str]
+) -> Iterator[tuple[RawPage, list[int]]]:
+    """Each page, and for each of its records ``older_on_second`` across the pages of its stream's
+    walk: a page of one of ``streams`` whose last event's second the next page of its stream goes on
+    with is held until the walk leaves that second, so the events of one second on the next pages
+    are counted (101 renames on one second: the newest follows 100, not the 99 of its page). At most
+    ``SEEN_LIMIT`` events and a page are held: past that the count, which ``sub_second`` caps at
+    ``SEEN_LIMIT``, leaves the rest out. A pull stopped after a held page has read one page more."""
+    held: list[RawPage] = []
+    for page in pages:
+        if held and not (
+            page.object_type == held[-1].object_type
+            and _second(held[-1].records, -1) is not None
+            and _second(held[-1].records, -1) == _second(page.records, 0)
+            and sum(len(p.records) for p in held) <= SEEN_LIMIT
+        ):
+            yield from _counted(held)
+            held = []
+        if page.object_type in streams:
+            held.append(page)
+        else:
+            yield page, older_on_second(page.records)
+    yield from _counted(held)
+
+
+def _counted(pages: list[RawPage]) -> Iterator[tuple[RawPage, list[int]]]:
+    older = older_on_second([r for page in pages for r in page.records])
+    start = 0
+    for page in pages:
+        yield page, older[start : start + len(page.records)]
+        start += len(page.records)
+
+
+def _second(events: Sequence[Any], index: int) -> int | None:
+    """The ``created`` of the first (0) or last (-1) event of a page that has one."""
+    ordered = events if index == 0 else reversed(events)
+    for event in ordered:
+        created = event.get("created") if isinstance(event, dict) else None
+        if isinstance(created, int) and not isinstance(created, bool):
+            return created
+    return None
 
 
 def older_on_second(events: list[Any]) -> list[int]:
@@ -67,4 +114,4 @@ def older_on_second(events: list[Any]) -> list[int]:
     return out
 
 
-__all__ = ["AFTER", "older_on_second", "stamp", "sub_second"]
+__all__ = ["AFTER", "counted_across_pages", "older_on_second", "stamp", "sub_second"]

@@ -24,13 +24,12 @@ same content as the list when nothing changed since, so no touch. A later change
 a later second, or on ``s`` past every event held on it (``s`` is then the watermark second the
 event streams start from, and they date such an event after all of them).
 
-The limit: a sync counts the events of ``s`` after the newest within its page only
-(``_event_seconds.older_on_second``; ``PAGE`` = 100 a request). When more than a page of events of
-one type fall on one second, the ones on the next page are not counted, the sync dates the version
-earlier than this date, and a full refresh after it writes a touch (the same content: one write)
-where it would write nothing (tests/unit/connectors/stripe/test_stripe_renames_across_pages.py,
-101 renames, a strict xfail). Counting across pages would need the next page before yielding this
-one.
+A sync counts the events of ``s`` after the newest across its pages (``_event_seconds.
+counted_across_pages``: a page whose last second the next goes on with is held until the walk leaves
+it), so more than a page of events of one type on one second (``PAGE`` = 100 a request) date the
+version as this does (tests/unit/connectors/stripe/test_stripe_renames_across_pages.py, 101 and 201
+renames). Past ``SEEN_LIMIT`` events of one second and a page held, the rest are not counted (the
+microseconds stop at ``SEEN_LIMIT + 1`` here too).
 
 "Held when the pull began" is what the cursor's event streams hold as read: events before their
 watermark second, and the ones on it in their seen ids. A pull resumed from a full pull's cursor

@@ -15,6 +15,7 @@ from connectors._http import RetryPolicy
 from core.connector import Connector, ConnectorPlugin, RawPage
 from core.schema import RecordDraft
 from core.testing.clock import days_ago
+from core.version_marks import drafts_of
 
 #: When the suite changes records: noon yesterday by this machine's date (``core.testing.clock``), after
 #: every seeded timestamp and, whatever day the suite runs, neither in the machine's future nor further
@@ -90,7 +91,7 @@ class ContractHarness:
         """Each page and the records mapped from it; tombstones (records deleted at the vendor, which
         a full pull through Salesforce's queryAll also returns) are left out."""
         return [
-            (page, [d for d in connector.to_records(page) if not d.deleted])
+            (page, [d for d in drafts_of(connector, page) if not d.deleted])
             for page in connector.pull(cursor)
         ]
 

@@ -319,3 +319,36 @@ def test_a_page_of_only_deleted_records_maps_to_tombstones_only(
         True,
         "2026-01-02T03:04:05.000+0000",
     )
+
+
+def test_a_page_with_a_deletion_maps_one_draft_a_record_in_its_order_and_dates_only_the_marked(
+    sandbox: RecordingSandbox, connect: Connect
+) -> None:
+    # GIVEN a page holding a live contact, a contact the cursor marked (changed again on its second)
+    # and a deleted one, in that order
+    from core.version_marks import AFTER, drafts_of
+
+    connector = connect(sandbox)
+    contacts = [
+        r for p in connector.pull(None) for r in p.records if r.get("attributes", {}).get("type") == "Contact"
+    ]
+    live, marked, gone = (dict(r) for r in contacts[:3])
+    page = RawPage(
+        records=[live, {**marked, AFTER: 3}, {**gone, "IsDeleted": True}], cursor=None, object_type="contact"
+    )
+    # WHEN the pull's hook maps it
+    plain = connector.to_records(page)
+    drafts = drafts_of(connector, page)
+    # THEN one draft a record, in the page's order, and only the marked one dated later
+    assert [(d.source_id, d.deleted) for d in drafts] == [
+        (live["Id"], False),
+        (marked["Id"], False),
+        (gone["Id"], True),
+    ]
+    assert [d.updated_at for d in drafts] == [d.updated_at for d in plain]
+    assert (
+        drafts[0].updated_at
+        == connector.to_records(RawPage(records=[live], cursor=None, object_type="contact"))[0].updated_at
+    )
+    unmarked = connector.to_records(RawPage(records=[marked], cursor=None, object_type="contact"))[0]
+    assert drafts[1].updated_at != unmarked.updated_at

@@ -7,13 +7,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import given
-from hypothesis import strategies as st
-
-from connectors.cursor_ahead import AHEAD_LIMIT, changed_ahead, kept_ahead
+from connectors.cursor_ahead import AHEAD_LIMIT, kept_ahead
 from connectors.cursor_seconds import after
-from connectors.cursor_tags import another_version, latest_of, version_tag
-from connectors.hubspot._cursor import IncrementalState, decode, encode
+from connectors.cursor_tags import version_tag
+from connectors.hubspot._cursor import FullState, IncrementalState, decode, encode
 from connectors.sdk import PullCursor, StreamState, accept, parse_point
 from core.time_bound import CLOCK_SKEW
 
@@ -81,15 +78,8 @@ def test_a_hubspot_cursor_keeps_its_versions_ahead_and_one_written_before_them_r
     )
 
 
-#: Tags of a few records in a few versions each: record part and version part from small alphabets,
-#: so that lists hold several versions of one record, in any order, repeated.
-_TAGS = st.builds(lambda r, v: f"{r:08x}{v:08x}", st.integers(0, 3), st.integers(0, 3))
-
-
-@given(tag=_TAGS, ahead=st.lists(_TAGS, max_size=12))
-def test_changed_ahead_is_another_version_than_the_last_delivered(tag: str, ahead: list[str]) -> None:
-    # GIVEN any versions delivered above the watermark, in order, and a version pulled now
-    # THEN it counts as changed exactly when the cursor holds a version of its record and the last
-    # one held is not this one (the definition the index in changed_ahead must keep)
-    expected = another_version(tag, ahead) and not latest_of(tag, ahead)
-    assert changed_ahead(tag, tuple(ahead)) is expected
+def test_a_hubspot_full_refresh_cursor_keeps_its_versions_ahead_and_one_written_before_them_reads() -> None:
+    state = FullState("tok", 1000, 7, ahead=("a" * 16, "b" * 16))
+    assert decode(encode(state), KEY) == state
+    old = json.dumps({"v": 2, "m": "full", "after": "tok", "w": 1000, "x": 7})
+    assert decode(old, KEY) == FullState("tok", 1000, 7)

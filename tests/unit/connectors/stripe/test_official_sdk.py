@@ -177,3 +177,25 @@ def test_events_list_refuses_type_with_types(client: Any) -> None:
     with pytest.raises(stripe.InvalidRequestError) as refused:
         client.v1.events.list({"type": "customer.updated", "types": ["customer.deleted"]})
     assert refused.value.param == "types"
+
+
+def test_events_of_one_second_page_across_a_boundary_newest_first(
+    client: Any, sandbox: StripeSandbox
+) -> None:
+    # GIVEN a customer renamed 101 times on one second (more than a page: the connector counts a
+    # second's events across its pages, connectors/stripe/_event_seconds.counted_across_pages)
+    wanted = _customer(sandbox)
+    at = sandbox.clock.now().replace(microsecond=0)
+    for _ in range(101):
+        sandbox.touch({f"customer:{wanted['id']}"}, at=at)
+    # WHEN the SDK pages the customer.updated events 100 a request (Stripe's most), as the pull does
+    page = client.v1.events.list({"type": "customer.updated", "limit": 100})
+    listed = list(page.auto_paging_iter())
+    # THEN the first page is full and says more follow, and the walk holds every rename once, newest
+    # first (the last name first), on one second (every answer checked against Stripe's spec)
+    assert len(page.data) == 100
+    assert page.has_more is True
+    ours = [e for e in listed if e.data.object["id"] == wanted["id"]]
+    assert len({e.id for e in ours}) == len(ours) == 101
+    assert {e.created for e in ours} == {int(at.timestamp())}
+    assert ours[0].data.object["name"] == sandbox.customers[wanted["id"]]["name"]
