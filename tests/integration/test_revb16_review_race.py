@@ -66,6 +66,7 @@ def _race(fresh: Fresh, k: int | None, second: str) -> tuple[list[str], list[str
         return refused, made, _statuses(stores), groups(stores.profiles)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("store", sorted(STORES))
 def test_contradicting_decisions_taken_at_once_are_never_both_stored(store: str) -> None:
     with given_once(store, _given) as fresh:
