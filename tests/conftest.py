@@ -55,6 +55,49 @@ def _share_botocore_data_loader() -> None:
 
 _share_botocore_data_loader()
 
+
+def _query_one_partition() -> None:
+    """moto's Query of a table (not of an index) reads only the partition it names.
+
+    moto 5's ``Table.query`` walks every item of the table and keeps those whose hash key is the one
+    asked (``item.hash_key == hash_key``), so each Query cost the table's size: an erasure that asks
+    one partition per identifier of a large scope spent minutes in a table of a few hundred people
+    (tests/integration/test_attack3_erase_past_guardrail_cli.py). moto keeps a range-keyed table's
+    items by hash key (``Table.items[hash][range]``, the keys moto's own DynamoType hashes and
+    compares), so the items of that one partition are the same items its filter keeps: during a
+    base-table Query of a table with a sort key, ``all_items`` of that table returns them alone
+    (per thread: the threaded moto server answers requests at once), and moto's code does the rest
+    (sort, key conditions, paging, filters) as before. Index queries and scans are untouched.
+    """
+    import threading
+
+    from moto.dynamodb.models.table import Table
+
+    asked = threading.local()
+    all_items, query = Table.all_items, Table.query
+
+    def one_partition(self: Table) -> list[Any]:
+        partition = getattr(asked, "partition", None)
+        if partition is not None and partition[0] is self:
+            return list(self.items.get(partition[1], {}).values())
+        return all_items(self)
+
+    def partition_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name or hash_key is None or not self.range_key_attr:
+            return query(self, hash_key, *args, **kwargs)
+        asked.partition = (self, hash_key)
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            asked.partition = None
+
+    Table.all_items = one_partition  # type: ignore[method-assign]
+    Table.query = partition_query  # type: ignore[method-assign]
+
+
+_query_one_partition()
+
 __all__ = ["T0", "MakeRecord", "make_record"]
 
 
