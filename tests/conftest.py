@@ -56,47 +56,23 @@ def _share_botocore_data_loader() -> None:
 _share_botocore_data_loader()
 
 
-def _query_one_partition() -> None:
-    """moto's Query of a table (not of an index) reads only the partition it names.
+def _model_moto_costs() -> None:
+    """moto's reads cost about what DynamoDB's do, in every test, as in ``profilesync`` local runs.
 
-    moto 5's ``Table.query`` walks every item of the table and keeps those whose hash key is the one
-    asked (``item.hash_key == hash_key``), so each Query cost the table's size: an erasure that asks
-    one partition per identifier of a large scope spent minutes in a table of a few hundred people
-    (tests/integration/test_attack3_erase_past_guardrail_cli.py). moto keeps a range-keyed table's
-    items by hash key (``Table.items[hash][range]``, the keys moto's own DynamoType hashes and
-    compares), so the items of that one partition are the same items its filter keeps: during a
-    base-table Query of a table with a sort key, ``all_items`` of that table returns them alone
-    (per thread: the threaded moto server answers requests at once), and moto's code does the rest
-    (sort, key conditions, paging, filters) as before. Index queries and scans are untouched.
+    ``profilesync.local_moto.model_moto_costs`` (tests/unit/test_moto_patches.py holds its results
+    to moto's own): a table Query reads only the partition it names (moto 5 walks every item of the
+    table for each one: the erasure of tests/integration/test_attack3_erase_past_guardrail_cli.py
+    asks one partition per identifier of her scope and spent minutes there), a Scan page starts at
+    its ``ExclusiveStartKey``, and attribute values already in wire form are written as they are
+    (moto's generic serialiser took 120 of the 390 profiled seconds of
+    test_revb16_review_race[dynamodb]). A worker that ran test_moto_patches had it applied already.
     """
-    import threading
+    from profilesync.local_moto import model_moto_costs
 
-    from moto.dynamodb.models.table import Table
-
-    asked = threading.local()
-    all_items, query = Table.all_items, Table.query
-
-    def one_partition(self: Table) -> list[Any]:
-        partition = getattr(asked, "partition", None)
-        if partition is not None and partition[0] is self:
-            return list(self.items.get(partition[1], {}).values())
-        return all_items(self)
-
-    def partition_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if index_name or hash_key is None or not self.range_key_attr:
-            return query(self, hash_key, *args, **kwargs)
-        asked.partition = (self, hash_key)
-        try:
-            return query(self, hash_key, *args, **kwargs)
-        finally:
-            asked.partition = None
-
-    Table.all_items = one_partition  # type: ignore[method-assign]
-    Table.query = partition_query  # type: ignore[method-assign]
+    model_moto_costs()
 
 
-_query_one_partition()
+_model_moto_costs()
 
 __all__ = ["T0", "MakeRecord", "make_record"]
 
