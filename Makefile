@@ -33,7 +33,7 @@ check-wheel:
 	scripts/check-wheel.sh
 
 unit: $(STAMP)
-	$(BIN)/pytest -q -n auto
+	$(BIN)/pytest -q -n auto --dist worksteal
 
 test: lint typecheck unit check-template
 
@@ -41,7 +41,7 @@ test: lint typecheck unit check-template
 # tests/hypothesis_profiles.py); `make unit` runs the `ci` profile: fewer examples where a property
 # runs its programs over the three stores, derandomized so that CI is deterministic.
 test-deep: $(STAMP)
-	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n auto
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n auto --dist worksteal
 
 # The whole suite again under moved clocks (libfaketime: `apt-get install faketime`): two years on,
 # 200 days on, 30 days behind. A test that pins a date the calendar will pass fails here first.

@@ -34,7 +34,8 @@ def load() -> None:
 
 
 def examples(*, ci: int, deep: int) -> int:
-    """A property's ``max_examples``: ``ci`` in the default profile, ``deep`` in the deep one."""
+    """A property's ``max_examples`` (or a test's population, kill points, rounds): ``ci`` in the
+    default profile, ``deep`` in the deep one."""
     if not 0 < ci <= deep:
         raise ValueError(f"examples(ci={ci}, deep={deep}): expected 0 < ci <= deep")
     return deep if PROFILE == DEEP else ci

@@ -97,6 +97,7 @@ def _delete_one(sandbox: Any, keys: list[str], at: Any) -> None:
             return
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("first", ["full", "incremental"])
 @pytest.mark.parametrize("name", sorted(PLUGINS))
 def test_records_changed_added_and_deleted_behind_a_walk_are_all_in_after_the_next_pull(
@@ -144,6 +145,7 @@ class _KilledError(Exception):
     """The run dies between two pages (a Lambda timing out, a deploy)."""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PLUGINS))
 def test_a_full_pull_killed_mid_walk_and_resumed_after_changes_loses_nothing(name: str) -> None:
     sandbox = _sandbox(name)
@@ -214,6 +216,7 @@ def test_the_record_a_page_token_names_deleted_before_the_next_page_stops_no_pul
 _CHANGE = st.sampled_from(["touch", "add", "delete"])
 
 
+@pytest.mark.slow
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     plan=st.lists(st.tuples(st.integers(1, 4), _CHANGE, st.integers(0, 10_000)), min_size=1, max_size=5),

@@ -174,6 +174,7 @@ def test_the_population_collides_and_crowds() -> None:
 ON_EACH_STORE = pytest.mark.parametrize("stores_of", [STORES[n] for n in sorted(STORES)], ids=sorted(STORES))
 
 
+@pytest.mark.slow
 @ON_EACH_STORE
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(first=st.permutations(range(COUNT)), program=PROGRAM)

@@ -11,8 +11,7 @@ of her is delivered (the index lists her under its keys exactly, at its places).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from core.identity import IdentityPolicy
 from core.schema import Identifier
 from tests.hypothesis_profiles import examples
 from tests.integration.identity_attack_records import Flat, flat, resolve_lines
+from tests.integration.store_copies import given_once
 from tests.integration.test_attack6_erased_and_fuzzy import _settings
 from tests.integration.test_attack9_place_programs import STREET, _held
 from tests.integration.test_erasure_attacks import STORES, Stores
@@ -54,13 +54,6 @@ SETTLER = flat(
 EVERY_KEY = sorted(set().union(*(_filing(line)[0] for line in [*map(_eli, range(5)), SETTLER])))
 
 WRITES = ("transact_write_items", "update_item", "delete_item", "put_item", "batch_write_item")
-
-
-@contextmanager
-def _one_action_a_piece(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stores]:
-    monkeypatch.setattr(core.storage.dynamodb_links, "_TRANSACTION", 1)
-    with STORES["dynamodb"]() as stores:
-        yield stores
 
 
 def _killed_before_write(stores: Stores, lines: list[Flat], at: int) -> bool:
@@ -118,23 +111,21 @@ def _given(stores: Stores, killed_first: bool) -> None:
         _killed_before_commit(stores, [_eli(1)])
 
 
-def _kill_points(monkeypatch: pytest.MonkeyPatch, killed_first: bool, line: Flat) -> int:
+def _kill_points(stores: Stores, line: Flat) -> int:
     """How many write requests filing ``line`` makes unkilled (every one a kill point)."""
-    with _one_action_a_piece(monkeypatch) as stores:
-        _given(stores, killed_first)
-        counted = [0]
-        client = stores.profiles._client
-        for name in WRITES:
-            real = getattr(client, name)
-            setattr(
-                client,
-                name,
-                lambda *a, _r=real, **k: (counted.__setitem__(0, counted[0] + 1), _r(*a, **k))[1],
-            )
-        resolve_lines([line], stores.profiles, settings=_settings(stores))
-        for name in WRITES:
-            delattr(client, name)
-        return counted[0]
+    counted = [0]
+    client = stores.profiles._client
+    for name in WRITES:
+        real = getattr(client, name)
+        setattr(
+            client,
+            name,
+            lambda *a, _r=real, **k: (counted.__setitem__(0, counted[0] + 1), _r(*a, **k))[1],
+        )
+    resolve_lines([line], stores.profiles, settings=_settings(stores))
+    for name in WRITES:
+        delattr(client, name)
+    return counted[0]
 
 
 #: The version filed and killed: her Tanner Row one over her stored Quillon Road one (a filing and its
@@ -165,19 +156,22 @@ def test_a_kill_between_any_two_pieces_of_a_filing_leaves_nothing_unlisted(
     n, and then she is erased (or a newer version of her is delivered)
     THEN the index holds nothing of hers (or lists her exactly as stored)."""
     killed_first, version = CASES[case]
-    points = _kill_points(monkeypatch, killed_first, _eli(version))
-    assert points > 20  # the entry, the filing's pieces, the settling's, the commit
-    for at in range(1, points + 1):
-        with _one_action_a_piece(monkeypatch) as stores:
-            _given(stores, killed_first)
-            assert _killed_before_write(stores, [_eli(version)], at)
-            if then == "erase":
-                _erase(stores)
-                _check_erased(stores)
-                assert "quillon" not in _block_text(stores.profiles).lower()
-            else:
-                resolve_lines([SETTLER], stores.profiles, settings=_settings(stores))
-                _check_filed_as_stored(stores)
+    monkeypatch.setattr(core.storage.dynamodb_links, "_TRANSACTION", 1)
+    # Eli stored (and her killed filing) once; each kill point starts from those items put back.
+    with given_once("dynamodb", lambda stores: _given(stores, killed_first)) as fresh:
+        with fresh() as stores:
+            points = _kill_points(stores, _eli(version))
+        assert points > 20  # the entry, the filing's pieces, the settling's, the commit
+        for at in range(1, points + 1):
+            with fresh() as stores:
+                assert _killed_before_write(stores, [_eli(version)], at)
+                if then == "erase":
+                    _erase(stores)
+                    _check_erased(stores)
+                    assert "quillon" not in _block_text(stores.profiles).lower()
+                else:
+                    resolve_lines([SETTLER], stores.profiles, settings=_settings(stores))
+                    _check_filed_as_stored(stores)
 
 
 # -- the attack: a program of deliveries, kills, racing writers and erasures on the three stores --

@@ -13,6 +13,7 @@ import pytest
 from core.link_index import review_pair_id
 from core.link_review import ReviewContradictsError, decide
 from tests.integration.identity_attack_records import groups, resolve_lines
+from tests.integration.store_copies import Fresh, given_once
 from tests.integration.test_attack6_erased_and_fuzzy import _settings
 from tests.integration.test_erasure_attacks import STORES
 from tests.integration.test_review_decisions_any_order import CRM_MAIL, CRM_NEWS, MAIL_NEWS, RECORDS
@@ -36,15 +37,20 @@ def _statuses(stores: Any) -> dict[tuple[str, str], str]:
     return {p: i.status for p, i in stores.profiles.get_reviews([CRM_MAIL, CRM_NEWS, MAIL_NEWS]).items()}
 
 
-def _race(store: str, k: int | None, second: str) -> tuple[list[str], list[str], Any, Any]:
-    """Ana accepted crm~mail; then she accepts crm~news while Bob decides mail~news ``second``, after
-    the ``k``-th store call of hers. What was refused (``ana``/``bob``), the calls, the statuses and
-    the customers."""
+def _given(stores: Any) -> None:
+    """The people of RECORDS resolved, and Ana's acceptance of crm~mail stored."""
+    s = _settings(stores)
+    resolve_lines(RECORDS, stores.profiles, settings=s)
+    decide(stores.profiles, review_pair_id(*CRM_MAIL), "accepted", by="ana", settings=s)
+
+
+def _race(fresh: Fresh, k: int | None, second: str) -> tuple[list[str], list[str], Any, Any]:
+    """From ``_given`` (put back by ``fresh``): Ana accepts crm~news while Bob decides mail~news
+    ``second``, after the ``k``-th store call of hers. What was refused (``ana``/``bob``), the calls,
+    the statuses and the customers."""
     refused: list[str] = []
-    with STORES[store]() as stores:
+    with fresh() as stores:
         s = _settings(stores)
-        resolve_lines(RECORDS, stores.profiles, settings=s)
-        decide(stores.profiles, review_pair_id(*CRM_MAIL), "accepted", by="ana", settings=s)
 
         def bob() -> None:
             try:
@@ -60,12 +66,14 @@ def _race(store: str, k: int | None, second: str) -> tuple[list[str], list[str],
         return refused, made, _statuses(stores), groups(stores.profiles)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("store", sorted(STORES))
 def test_contradicting_decisions_taken_at_once_are_never_both_stored(store: str) -> None:
-    _, made, _, _ = _race(store, None, "rejected")
-    assert "decide_review" in made  # the sweep covers the write and the calls after it
-    for k in range(1, len(made) + 1):
-        refused, _, statuses, customers = _race(store, k, "rejected")
+    with given_once(store, _given) as fresh:
+        _, made, _, _ = _race(fresh, None, "rejected")
+        assert "decide_review" in made  # the sweep covers the write and the calls after it
+        races = [_race(fresh, k, "rejected") for k in range(1, len(made) + 1)]
+    for k, (refused, _, statuses, customers) in enumerate(races, start=1):
         where = f"Bob after Ana's call {k} ({made[k - 1]}): refused {refused}, {statuses}"
         # Red before: Bob's reject between Ana's check and her write left both stored (accept,
         # accept, reject: no partition honours them), and crm:1 and news:5 one customer.
@@ -82,9 +90,10 @@ def test_contradicting_decisions_taken_at_once_are_never_both_stored(store: str)
 
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
 def test_a_concurring_decision_taken_at_once_refuses_neither(store: str) -> None:
-    _, made, _, _ = _race(store, None, "accepted")
-    for k in range(1, len(made) + 1):
-        refused, _, statuses, customers = _race(store, k, "accepted")
+    with given_once(store, _given) as fresh:
+        _, made, _, _ = _race(fresh, None, "accepted")
+        races = [_race(fresh, k, "accepted") for k in range(1, len(made) + 1)]
+    for k, (refused, _, statuses, customers) in enumerate(races, start=1):
         assert refused == [], f"call {k} ({made[k - 1]}): {refused}"
         assert statuses == dict.fromkeys((CRM_MAIL, CRM_NEWS, MAIL_NEWS), "accepted")
         assert any({"crm:1", "mail:3", "news:5"} <= c for c in customers)

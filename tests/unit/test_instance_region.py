@@ -152,8 +152,15 @@ def test_sync_reads_in_the_instance_region_unless_region_is_given(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN a configuration document declaring a UK shop, and run_sync recording its options
+    import connectors.shopify._sandbox as shopify_sandbox
     import profilesync.syncrun as syncrun
 
+    # The sandbox shop's bucket restores 1,000 times faster: at Shopify's published rate each pull
+    # slept ~6 s in the connector's cost limiter (40 s of this test's 42), which is not what it checks.
+    real_sandbox = shopify_sandbox.make_sandbox
+    monkeypatch.setattr(
+        shopify_sandbox, "make_sandbox", lambda *a, **kw: real_sandbox(*a, **{"rate_scale": 1000.0, **kw})
+    )
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PROFILESYNC_CONFIG", raising=False)
     (tmp_path / "profilesync.yaml").write_text(UK_SHOP, encoding="utf-8")

@@ -17,12 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.batch_ingest import ingest_batch
+from core.batch_ingest import GROUPS_PER_COMMIT, ingest_batch
 from core.isolation import Ingest, ingest_isolating
 from core.pipeline import ingest
 from core.schema import SourceRecord
 from core.storage.memory import InMemoryProfileStore
 from tests.conftest import make_record
+from tests.hypothesis_profiles import examples
 from tests.integration.store_port.conftest import StoreKit
 
 INGESTS: dict[str, Ingest] = {"ingest": ingest, "ingest_batch": ingest_batch}
@@ -110,11 +111,15 @@ def test_a_batch_of_the_refused_record_alone_is_quarantined_with_nothing_counted
 def test_a_batch_of_20_000_records_over_several_commits_counts_each_once(
     kit: StoreKit, ingesting: str
 ) -> None:
-    # GIVEN 10,000 people (two fresh-path slices of 2,000 groups and more), 1,000 stored already,
-    # and refused records at the start, in the middle and at the end
+    # GIVEN 10,000 people (3,200 in the ci profile: still two fresh-path slices of 2,000 groups and
+    # more, core.batch_ingest.GROUPS_PER_COMMIT), 1,000 stored already, and refused records at the
+    # start, in the middle and at the end
     if kit.name == "dynamodb":
         pytest.skip("moto takes minutes for 20,000 records; the smaller batches cover its commit")
-    _check(_store(kit), INGESTS[ingesting], 10_000, 1_000, ["a", "p05", "z"], duplicates=50)
+    people = examples(ci=3_200, deep=10_000)
+    assert people - 1_000 > GROUPS_PER_COMMIT  # the fresh groups fill more than one slice
+    middle = f"p{people // 2000:02d}"  # p05 among 10,000 people, p01 among 3,200: inside the batch
+    _check(_store(kit), INGESTS[ingesting], people, 1_000, ["a", middle, "z"], duplicates=50)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,0 +1,91 @@
+"""Stores brought to one state once, then put back in it for each case of a sweep (a kill point, the
+call a racing writer runs after): the state the cases start from is the same items, read back from
+the table, not the same calls made again.
+
+``given_once(store, given)`` runs ``given`` once on the stores of ``STORES[store]`` and yields
+``fresh``: each ``with fresh() as stores`` puts every item back as ``given`` left it and yields the
+same stores. SQLite copies the database with its backup API, DynamoDB (moto) drops and makes the
+table again and writes the items back in batches of 25 (what AWS allows). The in-memory store keeps
+no items to copy (and builds in milliseconds): each case runs ``given`` on new stores.
+
+The stores themselves hold nothing between calls but their connection (SQLite) or client and
+table name (DynamoDB), so the same objects over restored items are stores whose process restarted.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, closing, contextmanager
+from typing import Any
+
+from profilesync.template import create_table
+from tests.integration.test_erasure_attacks import STORES, Stores
+
+#: BatchWriteItem's limit on AWS (moto takes 26).
+_BATCH = 25
+
+Fresh = Callable[[], AbstractContextManager[Stores]]
+
+
+@contextmanager
+def given_once(store: str, given: Callable[[Stores], None]) -> Iterator[Fresh]:
+    """Run ``given`` once on ``store``'s stores; yield ``fresh``, which puts its items back (above)."""
+    if store == "memory":
+        yield _rebuilt(given)
+        return
+    with STORES[store]() as stores:
+        given(stores)
+        restore = _dynamodb_copy(stores) if store == "dynamodb" else _sqlite_copy(stores)
+
+        @contextmanager
+        def fresh() -> Iterator[Stores]:
+            restore()
+            yield stores
+
+        yield fresh
+
+
+def _rebuilt(given: Callable[[Stores], None]) -> Fresh:
+    @contextmanager
+    def fresh() -> Iterator[Stores]:
+        with STORES["memory"]() as stores:
+            given(stores)
+            yield stores
+
+    return fresh
+
+
+def _sqlite_copy(stores: Stores) -> Callable[[], None]:
+    path = stores.profiles.database.path
+    saved = sqlite3.connect(":memory:")
+    with closing(sqlite3.connect(path)) as source:
+        source.backup(saved)
+
+    def restore() -> None:
+        with closing(sqlite3.connect(path)) as target:
+            saved.backup(target)
+
+    return restore
+
+
+def _dynamodb_copy(stores: Stores) -> Callable[[], None]:
+    client, table = stores.profiles._client, stores.profiles.table_name
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = client.scan(**kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def restore() -> None:
+        client.delete_table(TableName=table)
+        create_table(client, table)
+        for start in range(0, len(items), _BATCH):
+            puts = [{"PutRequest": {"Item": item}} for item in items[start : start + _BATCH]]
+            left = client.batch_write_item(RequestItems={table: puts})["UnprocessedItems"]
+            assert not left, left  # moto processes every item; AWS would need them sent again
+
+    return restore
