@@ -17,16 +17,6 @@ from core.linkage.linking import Decision, decide
 from core.linkage.model import LinkageModel
 from core.linkage.slots import slot_maker
 
-__all__ = [
-    "GraphNode",
-    "ReviewState",
-    "block_members",
-    "candidate_index_pairs",
-    "decide_pairs",
-    "identifier_values",
-    "make_node",
-]
-
 
 @dataclass(frozen=True, slots=True)
 class GraphNode:
