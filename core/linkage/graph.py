@@ -44,17 +44,26 @@ come in (they are sorted by key first): the result is a function of the set of r
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from operator import attrgetter
-from types import MappingProxyType
 from typing import Final, Literal
 
-from core.linkage.blocking import block_pairs, blocking_keys
-from core.linkage.comparisons import comparison_named
-from core.linkage.conflicts import Conflict, conflict_evidence, shared_identifier_conflicts
 from core.linkage.email_keys import email_match_key
 from core.linkage.fields import LinkageRecord
+from core.linkage.graph_groups import _Groups, _reasons
+from core.linkage.graph_groups import _records_conflict as _records_conflict
+from core.linkage.graph_nodes import (
+    GraphNode,
+    ReviewState,
+    block_members,
+    candidate_index_pairs,
+    decide_pairs,
+    identifier_values,
+)
+from core.linkage.graph_nodes import make_node as make_node
+from core.linkage.graph_values import DEFAULT_PEOPLE_LIMITS, MAX_HOLDERS_COMPARED, _value_pairs
+from core.linkage.graph_values import _value_conflicts as _value_conflicts
 from core.linkage.linking import Decision, Edge, LinkResult, Refusal, decide
 from core.linkage.model import LinkageModel
 from core.linkage.slots import slot_maker
@@ -72,193 +81,8 @@ __all__ = [
     "link_records",
 ]
 
-#: How many distinct people may share one value before it joins no one: the limits of
-#: core.identity (email 8, phone 5), counted in people instead of records (one person in six tools is
-#: one person). A national id is one person's, but its holders conflict when they are not (names and
-#: birth dates), so it takes the email's limit: the limit is for junk values held by many.
-DEFAULT_PEOPLE_LIMITS: Final[Mapping[str, int]] = MappingProxyType({"email": 8, "phone": 5, "national_id": 8})
-
-#: Holders of one value compared pairwise at most (the comparison is quadratic); more people-level
-#: records than this on one value is a shared mailbox or a placeholder, and it joins no one. The
-#: store's index of a value stops listing holders at this size (core.link_index).
-MAX_HOLDERS_COMPARED: Final = 64
-
-_first_name = comparison_named("first_name").compare
-_dob = comparison_named("date_of_birth").compare
-_FIRST_NAME_AGREES: Final = 2  # exact, nickname, Jaro-Winkler >= 0.92
-_DOB_AGREES: Final = 0  # the same date of birth
-_STRICT: Final = frozenset({"first_name", "date_of_birth"})
-_record_key: Final = attrgetter("key")
 _node_key: Final = attrgetter("record.key")
-
-
-@dataclass(frozen=True, slots=True)
-class GraphNode:
-    """One record in the graph: its fields, whether it is a person, and what it holds.
-
-    ``links``: source keys that join unconditionally (``source#`` + its own key, and a child's owner).
-    ``values``: identifier values as ``kind#value`` (``email#<match key>``, ``phone#+44...``,
-    ``national_id#...``), the blocklisted ones already left out. Child objects (``person=False``)
-    are never fuzzy-matched and never count towards a value's people.
-    """
-
-    record: LinkageRecord
-    person: bool = True
-    links: tuple[str, ...] = ()
-    values: tuple[str, ...] = ()
-    blocks: tuple[str, ...] | None = field(default=None, compare=False)
-    """The record's blocking keys (``blocking_keys``), when the maker computed them once: ingest
-    builds the graph of every batch over the same stored nodes. None: computed when needed."""
-
-    @property
-    def key(self) -> str:
-        return self.record.key
-
-    def blocking_keys(self) -> tuple[str, ...]:
-        return self.blocks if self.blocks is not None else blocking_keys(self.record)
-
-
-make_node: Final = slot_maker(GraphNode)
-"""``GraphNode(record, person, links, values, blocks)``, every field given, without the frozen
-``__init__`` (core.linkage.slots): ingest makes two a record."""
 _make_edge: Final = slot_maker(Edge)
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewState:
-    """A person's decision on a pair (``accepted`` / ``rejected``), or ``pending``."""
-
-    status: Literal["pending", "accepted", "rejected"]
-    by: str = ""
-    at: str = ""
-
-
-def identifier_values(record: LinkageRecord) -> tuple[str, ...]:
-    """The identifier values a record holds, as the graph joins on them (match keys, not addresses)."""
-    values = [f"email#{key}" for key in record.email_keys]
-    values += [f"phone#{phone}" for phone in record.phones]
-    if record.national_id:
-        values.append(f"national_id#{record.national_id}")
-    return tuple(values)
-
-
-def _positively_agree(a: LinkageRecord, b: LinkageRecord) -> bool:
-    first = _first_name(a, b)
-    return (0 <= first <= _FIRST_NAME_AGREES) or _dob(a, b) == _DOB_AGREES
-
-
-def _records_conflict(a: LinkageRecord, b: LinkageRecord, vetoes: Collection[str]) -> tuple[Conflict, ...]:
-    """What keeps two records out of one component: a vetoed field (two birth dates) or the shared
-    identifier conflict."""
-    evidence = conflict_evidence(a, b)
-    if not evidence:
-        return ()
-    vetoed = tuple(c for c in evidence if c.field in vetoes)
-    # The strict rule (different first names *and* birth dates, which is what
-    # ``_value_conflicts("national_id", a, b)`` finds): the scores already weighed what the records
-    # say; an unknown birth date rescuing nobody is for a shared inbox (``_value_conflicts``). Read
-    # from the one evidence, the vetoed conflicts first (tests/unit/linkage/test_fast_paths.py
-    # checks it against the two calls it stands for).
-    if {c.field for c in evidence} >= _STRICT:
-        return vetoed + tuple(c for c in evidence if c.field not in vetoes)
-    return vetoed
-
-
-def block_members(
-    nodes: Sequence[GraphNode], max_block_size: int, overloaded: Collection[str] = ()
-) -> tuple[dict[str, list[int]], dict[str, int]]:
-    """The usable blocking keys of the person nodes, each with its members (indexes into ``nodes``,
-    ascending), and the keys left out as overloaded with their sizes: more than ``max_block_size``
-    members among the nodes, or listed in ``overloaded`` by an index. The blocks
-    ``core.linkage.blocking.candidate_pairs`` makes of the same records, from the nodes' own keys."""
-    blocks: dict[str, list[int]] = {}
-    for i, node in enumerate(nodes):
-        if node.person:
-            for key in node.blocking_keys():
-                blocks.setdefault(key, []).append(i)
-    left_out: dict[str, int] = {}
-    for key, members in list(blocks.items()):
-        if len(members) > max_block_size or key in overloaded:
-            left_out[key] = len(members)
-            del blocks[key]
-    return blocks, left_out
-
-
-def candidate_index_pairs(
-    nodes: Sequence[GraphNode], model: LinkageModel, overloaded: Collection[str] = ()
-) -> tuple[set[tuple[int, int]], dict[str, int]]:
-    """Index pairs (into ``nodes``, smaller first) of person nodes sharing a usable blocking key, and
-    the keys left out as overloaded (within the nodes, or listed in ``overloaded`` by an index)."""
-    blocks, left_out = block_members(nodes, model.max_block_size, overloaded)
-    pairs: set[tuple[int, int]] = set()
-
-    def record(index: int) -> LinkageRecord:
-        return nodes[index].record
-
-    for key, members in blocks.items():
-        pairs.update(block_pairs(members, record, key))  # every pair, or a dense block's neighbours
-    return pairs, left_out
-
-
-def decide_pairs(
-    nodes: Sequence[GraphNode], pairs: Iterable[tuple[int, int]], model: LinkageModel
-) -> dict[tuple[str, str], Decision]:
-    """``decide`` on each pair, keyed by the sorted pair of record keys."""
-    out: dict[tuple[str, str], Decision] = {}
-    for x, y in pairs:
-        decision = decide(nodes[x].record, nodes[y].record, model)
-        out[(decision.a, decision.b)] = decision
-    return out
-
-
-class _Groups:
-    """Union-find over node indexes that keeps, per group, the distinct evidence conflicts are read
-    from (first name, date of birth, national id) with one record holding each."""
-
-    __slots__ = ("evidence", "parent")
-
-    def __init__(self, records: Sequence[LinkageRecord]) -> None:
-        self.parent = list(range(len(records)))
-        self.evidence: list[dict[tuple[str | None, str | None, str | None], LinkageRecord]] = [
-            {(r.first_name, r.date_of_birth, r.national_id): r}
-            if (r.first_name or r.date_of_birth or r.national_id)
-            else {}
-            for r in records
-        ]
-
-    def find(self, node: int) -> int:
-        parent = self.parent
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return
-        keep, gone = min(ra, rb), max(ra, rb)
-        self.parent[gone] = keep
-        merged = self.evidence[keep]
-        for signature, record in self.evidence[gone].items():
-            merged.setdefault(signature, record)
-        self.evidence[gone] = {}
-
-    def conflict(
-        self, a: int, b: int, vetoes: Collection[str]
-    ) -> tuple[LinkageRecord, LinkageRecord, tuple[Conflict, ...]] | None:
-        """The first conflicting pair across the groups of ``a`` and ``b`` (in key order), if any."""
-        held = self.evidence[self.find(a)]
-        left = sorted(held.values(), key=_record_key) if len(held) > 1 else held.values()
-        held = self.evidence[self.find(b)]
-        right = sorted(held.values(), key=_record_key) if len(held) > 1 else held.values()
-        for x in left:
-            for y in right:
-                found = _records_conflict(x, y, vetoes)
-                if found:
-                    first, second = (x, y) if x.key < y.key else (y, x)
-                    return first, second, found
-        return None
 
 
 _CONFLICT: Final = "conflict"
@@ -266,100 +90,6 @@ _CONFLICT: Final = "conflict"
 
 def _by_whom(verb: str, state: ReviewState) -> str:
     return f"{verb} by {state.by or 'a reviewer'}" + (f" at {state.at}" if state.at else "")
-
-
-def _reasons(conflicts: Iterable[Conflict]) -> str:
-    return ", ".join(c.reason for c in conflicts)
-
-
-@dataclass
-class _Value:
-    """The outcome for one identifier value: the pairs it joins, or why it joins no one."""
-
-    pairs: list[tuple[int, int]]
-    people: int
-    refused: str = ""
-    complete: bool = False
-    """Any two holders may be joined (no two conflict): ``pairs`` lists a star, not every pair."""
-
-
-def _value_conflicts(kind: str, a: LinkageRecord, b: LinkageRecord) -> tuple[Conflict, ...]:
-    """Why two holders of one value are not one person. A national id is issued to one person, so
-    its holders conflict only on the stated rule, different first names *and* different dates of
-    birth (a first name replaced or swapped with the surname, and no birth date, is still them; so
-    is a surname changed with the birth date); an email or a phone is shared by families and
-    colleagues, so there an unknown birth date does not rescue different first names, and one first
-    name does not rescue another surname and birth date (``shared_identifier_conflicts``)."""
-    found = shared_identifier_conflicts(a, b)
-    if kind == "national_id" and not {"first_name", "date_of_birth"} <= {c.field for c in found}:
-        return ()
-    return found
-
-
-def _value_pairs(
-    value: str,
-    members: list[int],
-    nodes: Sequence[GraphNode],
-    limit: int | None,
-    overloaded: bool,
-    result: LinkResult,
-) -> _Value:
-    kind, _, shown = value.partition("#")
-    persons = [m for m in members if nodes[m].person]
-    if overloaded or len(persons) > MAX_HOLDERS_COMPARED:
-        result.overloaded[value] = len(persons)
-        return _Value([], len(persons), f"{kind} {shown} is held by more than {MAX_HOLDERS_COMPARED} records")
-    records = {m: nodes[m].record for m in members}
-    if len(members) == 2 and (limit is None or limit >= 2):
-        # Two holders (most shared values: one person in two tools) are at most two people, within
-        # any limit: they are joined unless they conflict.
-        x, y = members
-        found = _value_conflicts(kind, records[x], records[y])
-        if not found:
-            return _Value(
-                [(x, y)],
-                1 if len(persons) == 2 and _positively_agree(records[x], records[y]) else len(persons),
-                complete=True,
-            )
-        result.refused.append(
-            Refusal(
-                records[x].key, records[y].key, f"shared {kind} {shown} but {_reasons(found)}", "conflict"
-            )
-        )
-        return _Value([], len(persons))
-    conflicts: dict[tuple[int, int], tuple[Conflict, ...]] = {}
-    for i, x in enumerate(members):
-        for y in members[i + 1 :]:
-            found = _value_conflicts(kind, records[x], records[y])
-            if found:
-                conflicts[(x, y)] = found
-    # The people behind the value: groups of holders that positively agree and conflict with nothing.
-    groups = _Groups([records[m] for m in members])
-    position = {m: i for i, m in enumerate(members)}
-    agreeing: list[tuple[int, int]] = []
-    for i, x in enumerate(members):
-        for y in members[i + 1 :]:
-            if (x, y) in conflicts or not _positively_agree(records[x], records[y]):
-                continue
-            if groups.find(position[x]) != groups.find(position[y]) and groups.conflict(
-                position[x], position[y], ()
-            ):
-                continue  # it would bridge two holders that conflict
-            groups.union(position[x], position[y])
-            agreeing.append((x, y))
-    people = len({groups.find(position[m]) for m in persons})
-    if limit is not None and people > limit:
-        result.overloaded[value] = people
-        return _Value([], people, f"{kind} {shown} is shared by {people} people, more than {limit}")
-    for (x, y), found in conflicts.items():
-        result.refused.append(
-            Refusal(
-                records[x].key, records[y].key, f"shared {kind} {shown} but {_reasons(found)}", "conflict"
-            )
-        )
-    if not conflicts:
-        return _Value([(members[0], other) for other in members[1:]], people, complete=True)
-    return _Value(agreeing, people)
 
 
 def link_graph(
