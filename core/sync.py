@@ -37,7 +37,7 @@ from core.schema import Quarantined, RecordDraft, SourceRecord
 from core.suppression import SuppressionCheck, is_suppressed
 from core.sync_push import PushReport, changed_profiles, push_profiles
 from core.sync_push import last_pushed as last_pushed
-from core.version_marks import drafts_of
+from core.version_marks import marked_drafts
 
 if TYPE_CHECKING:
     # Imported where a pull normalises and ingests: the pull and push functions import this module
@@ -82,6 +82,9 @@ class PullReport:
     full_refresh: bool = False
     future_dated: int = 0
     """Records kept with ``updated_at`` read as now (too far in the future: a clock ahead)."""
+    unpaired_marks: int = 0
+    """Records the pull marked to date their version that could not be paired with the draft mapped
+    from them, left undated (core.version_marks.drafts_of)."""
     quality: RunQuality | None = None
     """Data quality of the run (core.governance.quality), kept in the SYNC# report."""
     retired: RetireResult | None = None
@@ -112,6 +115,7 @@ class PullReport:
                 "full_refresh": self.full_refresh,
                 "future_dated": self.future_dated,
                 **quality,
+                **({"unpaired_marks": self.unpaired_marks} if self.unpaired_marks else {}),
                 **({} if self.retired is None else {"retired": self.retired.as_dict()}),
             },
             sort_keys=True,
@@ -159,7 +163,8 @@ def pull_into_store(
     if suppression is not None:
         settings = replace(settings, suppression=suppression)
     for page in connector.pull(start):
-        drafts = drafts_of(connector, page)  # a marked version dated, whatever its to_records
+        drafts, unpaired = marked_drafts(connector, page)  # a marked version dated, whatever its to_records
+        report.unpaired_marks += unpaired
         records: list[SourceRecord] = []
         bad: list[tuple[Quarantined, RecordDraft]] = []
         now = datetime.now(UTC)

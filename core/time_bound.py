@@ -121,25 +121,37 @@ def ordered_by_read(stamped: datetime, read: datetime) -> datetime:
 
 
 #: The span just before a second that the versions read in it with a time stamped ahead are ordered
-#: in (``read_before``): a millisecond, so a version stamped in the second before, to the millisecond
-#: (HubSpot), stays before them.
+#: in (``read_before``): the last millisecond of the second before, so a version stamped in the
+#: second before to the second (most tools) stays before them.
 _BEFORE: Final = timedelta(milliseconds=1)
+#: Where in that millisecond the span starts: strictly after its first microsecond, so a version
+#: HubSpot stamped in the last millisecond of the second before (``...59.999``), and a pull dated a few
+#: microseconds past that stamp (``core.version_marks.AFTER``), stays before them too.
+_FIRST: Final = 10
+#: The last microsecond of that millisecond the span may reach (``...59.999999``).
+_LAST: Final = 999
 
 
 def read_before(read: datetime) -> datetime:
-    """When a version read at ``read`` with a time stamped ahead of it is ordered: in the
-    millisecond before the second ``read`` is in, a microsecond for each millisecond of ``read``.
+    """When a version read at ``read`` with a time stamped ahead of it is ordered: in the last
+    millisecond of the second before the one ``read`` is in, ``_FIRST`` microseconds past its start
+    plus a microsecond for each millisecond of ``read`` (at most ``_LAST``: the reads of the last few
+    milliseconds of a second share the last microsecond, and their stamps order them,
+    ``core.merge.newest``).
 
     Such a version was made no later than the read, and that is all that is known of it. A version
     the tool stamps on that second (tools stamp whole seconds: a correction made just after the read)
-    or later was made after it, and wins. Two such versions of one record keep the order they were
-    read in (to the millisecond): each was the tool's version when it was read, so the later read is
-    the newer (a 2099 record corrected, still stamped 2099, on the second it was read: Stripe stamps
-    a change no earlier than the object's creation). A version stamped on that second and made
-    before the read loses to it, until the next pull reads the version stamped ahead again (a walk
-    hands off no later than its start less ``CLOCK_SKEW``: such a version is pulled again on every
-    walk while it is ahead, and is then read on a later second)."""
-    return read.replace(microsecond=0) - _BEFORE + timedelta(microseconds=read.microsecond // 1000)
+    or later was made after it, and wins; one stamped before that second (even ``...59.999``, HubSpot's
+    milliseconds, dated by a pull up to ``_FIRST - 1`` microseconds past it) was made before and loses.
+    Two such versions of one record keep the order they were read in (to the millisecond): each was
+    the tool's version when it was read, so the later read is the newer (a 2099 record corrected,
+    still stamped 2099, on the second it was read: Stripe stamps a change no earlier than the object's
+    creation). A version stamped on that second and made before the read loses to it, until the next
+    pull reads the version stamped ahead again (a walk hands off no later than its start less
+    ``CLOCK_SKEW``: such a version is pulled again on every walk while it is ahead, and is then read on
+    a later second)."""
+    offset = min(_FIRST + read.microsecond // 1000, _LAST)
+    return read.replace(microsecond=0) - _BEFORE + timedelta(microseconds=offset)
 
 
 __all__ = [

@@ -16,7 +16,9 @@ records its own way (Stripe's events) notes it with ``settled``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -24,6 +26,8 @@ from core.schema import RecordDraft
 
 if TYPE_CHECKING:
     from core.connector import Connector, RawPage
+
+logger = logging.getLogger("core.version_marks")
 
 #: The key a pull adds to a record it marks: microseconds past the vendor's time that date its
 #: version. Not a vendor field; only the mapping reads it.
@@ -42,14 +46,17 @@ def dated(drafts: Sequence[RecordDraft], records: Sequence[Any]) -> list[RecordD
     """The drafts mapped from ``records`` (in order), each marked one dated its mark later (once: a
     draft dated before is left as it is); a draft whose time cannot be read is left as it is
     (normalisation says why)."""
-    out = list(drafts)
-    for index, (draft, record) in enumerate(zip(drafts, records, strict=True)):
-        extra = after(record)
-        if extra and not draft.problem and not draft.deleted and not draft._dated:
-            moment = _moment(draft.updated_at)
-            if moment is not None:
-                out[index] = settled(_moved(draft, moment + timedelta(microseconds=extra)))
-    return out
+    return [_dated(draft, record) for draft, record in zip(drafts, records, strict=True)]
+
+
+def _dated(draft: RecordDraft, record: Any) -> RecordDraft:
+    # ``draft``, mapped from ``record``, dated by its mark (see ``dated``)
+    extra = after(record)
+    if extra and not draft.problem and not draft.deleted and not draft._dated:
+        moment = _moment(draft.updated_at)
+        if moment is not None:
+            return settled(_moved(draft, moment + timedelta(microseconds=extra)))
+    return draft
 
 
 def settled(draft: RecordDraft) -> RecordDraft:
@@ -62,15 +69,59 @@ def settled(draft: RecordDraft) -> RecordDraft:
 
 
 def drafts_of(connector: Connector, page: RawPage) -> list[RecordDraft]:
-    """``connector.to_records(page)``, each marked draft it left undated dated by its mark, the draft
-    at a record's place in the page. Left as it is: a page whose mapping does not give one draft a
-    record (which connectors must), and one where the mapping dated a draft (it dates its own: a
-    draft it left undated could not be, and a mapping that orders its drafts its own way is not
-    dated by place)."""
+    """``connector.to_records(page)``, each marked draft it left undated dated by its mark.
+
+    A marked record is paired with its draft by what it maps to (``source``, ``object_type`` and
+    ``source_id`` of the record mapped alone), not by its place in the page: a mapping may reorder
+    its drafts or leave out an element that is not a record. A marked record that cannot be paired
+    (it maps alone to no draft or to several, or the page holds no draft or several of its key) is
+    left undated, logged and counted (``unpaired``): ingest orders its version by content hash among
+    those of its second. Left as it is: a page where the mapping dated a draft (it dates its own)."""
+    return marked_drafts(connector, page)[0]
+
+
+def marked_drafts(connector: Connector, page: RawPage) -> tuple[list[RecordDraft], int]:
+    """``drafts_of``, and how many of the page's marked records it could not pair with a draft."""
     drafts = connector.to_records(page)
-    if len(drafts) != len(page.records) or any(d._dated for d in drafts):
-        return drafts
-    return dated(drafts, page.records)
+    marked = [record for record in page.records if after(record)]
+    if not marked or any(d._dated for d in drafts):
+        return drafts, 0
+    if len(drafts) == len(page.records):
+        places = [i for i, record in enumerate(page.records) if after(record)]
+        if all((key := _key(drafts[i])) and key == _alone(connector, page, page.records[i]) for i in places):
+            return dated(drafts, page.records), 0  # each at its record's place
+    at: dict[tuple[str, str, str] | None, list[int]] = {}
+    for index, draft in enumerate(drafts):
+        at.setdefault(_key(draft), []).append(index)
+    at.pop(None, None)
+    out, unpaired = list(drafts), 0
+    for record in marked:
+        found = at.get(_alone(connector, page, record)) or []
+        if len(found) == 1:
+            out[found[0]] = _dated(drafts[found[0]], record)
+        else:
+            unpaired += 1
+    if unpaired:
+        logger.warning(
+            "%d marked record(s) of a %s page could not be paired with a draft: left undated",
+            unpaired,
+            page.object_type,
+            extra={"unpaired_marks": unpaired, "object_type": page.object_type},
+        )
+    return out, unpaired
+
+
+def _key(draft: RecordDraft) -> tuple[str, str, str] | None:
+    # The record a draft was mapped from; None without an id (junk: ``RecordDraft.not_an_object``).
+    if draft.source_id in (None, ""):
+        return None
+    return (draft.source, draft.object_type, str(draft.source_id))
+
+
+def _alone(connector: Connector, page: RawPage, record: Any) -> tuple[str, str, str] | None:
+    # The key of the one draft ``record`` maps to on a page of its own; None if not one.
+    drafts = connector.to_records(replace(page, records=[record]))
+    return _key(drafts[0]) if len(drafts) == 1 else None
 
 
 def _moved(draft: RecordDraft, moment: datetime) -> RecordDraft:
@@ -99,4 +150,4 @@ def _moment(value: Any) -> datetime | None:
         return None
 
 
-__all__ = ["AFTER", "END_OF_SECOND", "after", "dated", "drafts_of", "settled"]
+__all__ = ["AFTER", "END_OF_SECOND", "after", "dated", "drafts_of", "marked_drafts", "settled"]

@@ -41,7 +41,7 @@ from core.ports import QuarantineEntry, SyncState
 from core.redaction import reason_kind
 from core.schema import Quarantined, RecordDraft, SourceRecord
 from core.sync import PullReport, quarantine_entries
-from core.version_marks import drafts_of
+from core.version_marks import marked_drafts
 from functions._ingest_queue import SQS_MAX_BATCH_ENTRIES as SQS_MAX_BATCH_ENTRIES
 from functions._ingest_queue import IngestQueueError, IngestSender, batch_messages, pack_messages, sqs_safe
 from functions._ingest_queue import SendReport as SendReport
@@ -160,7 +160,10 @@ def run_pull(
         try:
             for page in pages:
                 now = datetime.now(UTC)
-                drafts = drafts_of(connector, page)
+                drafts, unpaired = marked_drafts(connector, page)
+                report.unpaired_marks += unpaired
+                if unpaired:
+                    metrics.add_metric(name="MarksUnpaired", unit=MetricUnit.Count, value=unpaired)
                 received = len(drafts)
                 # Records the tool deleted travel as deletions, retired at merge (core.retirement).
                 drafts, deletions, unusable = _split_tombstones(drafts)

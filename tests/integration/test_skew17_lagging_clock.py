@@ -106,12 +106,12 @@ def _dated(sandbox: Any, date: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "date", [None, "garbled", "Sun, 06 Nov 1994 08:49:37"], ids=["missing", "garbled", "no-zone"]
+    "date", [None, "garbled", "Sun, 06 Nov 1994 08:49:37 GMT"], ids=["missing", "garbled", "years-old"]
 )
 @pytest.mark.parametrize("name", sorted(PLUGINS))
 def test_an_answer_without_a_readable_date_falls_back_to_our_clock(name: str, date: str | None) -> None:
     # GIVEN a tool 10 s behind ours whose answers carry no readable Date (a proxy dropped it, or
-    # garbled it), holding a record stamped 2099
+    # garbled it) or one more than a day old (a cache's), holding a record stamped 2099
     sandbox = _sandbox(name)
     _dated(sandbox, date)
     before = UNDATED_ANSWERS[name]
@@ -119,6 +119,18 @@ def test_an_answer_without_a_readable_date_falls_back_to_our_clock(name: str, da
     # THEN the hand-off rested on our clock (within CLOCK_SKEW of it: nothing lost), and the
     # answers were counted
     assert UNDATED_ANSWERS[name] > before
+
+
+@pytest.mark.parametrize("name", sorted(PLUGINS))
+def test_a_current_date_without_its_zone_is_read_as_the_tools_clock(name: str) -> None:
+    # GIVEN a tool 10 s behind ours whose answers carry a current Date without its zone (read as GMT,
+    # as RFC 9110's asctime form is: the tool's clock, not a fallback), holding a record stamped 2099
+    sandbox = _sandbox(name)
+    _dated(sandbox, (datetime.now(UTC) - timedelta(seconds=10)).strftime("%a, %d %b %Y %H:%M:%S"))
+    before = UNDATED_ANSWERS[name]
+    _lagging_change_is_pulled(name, sandbox, timedelta(seconds=10))
+    # THEN the hand-off rested on it (nothing lost), and no answer was counted as undated
+    assert UNDATED_ANSWERS[name] == before
 
 
 @pytest.mark.parametrize("name", sorted(PLUGINS))

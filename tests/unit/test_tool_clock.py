@@ -79,11 +79,18 @@ def test_a_time_read_as_its_read_orders_before_every_stamp_of_that_second_in_rea
     read: datetime, later: timedelta
 ) -> None:
     # a version stamped ahead and read at ``read`` orders after the second before it, to the
-    # millisecond, and before its own second's stamps
+    # millisecond (HubSpot's ``...59.999``, and that stamp dated by a pull a few microseconds past
+    # it: core.version_marks.AFTER), and before its own second's stamps
     second = read.replace(microsecond=0)
-    assert second - timedelta(milliseconds=1) <= read_before(read) < second
-    # and before a version read a millisecond or more later
-    assert read_before(read) < read_before(read + later)
+    last_ms = second - timedelta(milliseconds=1)
+    assert last_ms + timedelta(microseconds=9) < read_before(read) < second
+    # and before a version read a millisecond or more later; the reads of the last few milliseconds
+    # of a second share the last microsecond before it (their stamps order them)
+    after = read + later
+    if after.replace(microsecond=0) > second or after.microsecond < 990_000:
+        assert read_before(read) < read_before(after)
+    else:
+        assert read_before(read) <= read_before(after) == second - timedelta(microseconds=1)
 
 
 def _http(moment: datetime) -> str:
