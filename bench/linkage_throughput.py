@@ -130,9 +130,9 @@ class CountingStore(InMemoryProfileStore):
         self.counts[name] += items
         self.counts["requests"] += 1
 
-    def get_blocks(self, keys: Sequence[str]) -> Any:
+    def get_blocks(self, keys: Sequence[str], **how: Any) -> Any:
         self._count("index keys read", len(keys))
-        return super().get_blocks(keys)
+        return super().get_blocks(keys, **how)
 
     def update_blocks(self, changes: Sequence[Any]) -> None:
         self._count("index keys written", len(changes))

@@ -48,6 +48,10 @@ class IngestResult:
     unsplit: list[str] = field(default_factory=list)
     """Customers an update disconnected that could not be split now (a race, or too large for one
     transaction): their records are stored; ``split_customer`` finishes the job."""
+    unjoined: list[str] = field(default_factory=list)
+    """Customers of the batch whose re-check (core.link_recheck: records another writer filed under
+    the batch's keys meanwhile) lost its race every attempt: their records are stored, and the
+    customers stay apart until a change to one of their records plans them again."""
 
     def add(self, other: IngestResult) -> None:
         for name in (
@@ -69,6 +73,7 @@ class IngestResult:
         self.guardrail_hits.extend(other.guardrail_hits)
         self.customers |= other.customers
         self.unsplit.extend(other.unsplit)
+        self.unjoined.extend(other.unjoined)
 
 
 @dataclass

@@ -227,9 +227,34 @@ def plan_linked(
     plan.fuzzy_links = sum(
         1 for e in result.edges if e.kind == "fuzzy" and (e.a in scope.batch or e.b in scope.batch)
     )
-    as_read, unowned = scope.as_read, scope.unowned
-    plan.read_back = {k: as_read[k] - unowned for keys in new_keys.values() for k in keys if k in as_read}
+    plan.read_back = _read_back(scope, new_keys)
     return plan
+
+
+def _read_back(scope: Scope, new_keys: Mapping[str, Sequence[str]]) -> dict[str, frozenset[str]]:
+    """Each of the batch's keys read: the members read there stored and scored as stored
+    (core.link_recheck reads the key again after the commit, and plans again with the others). Left
+    out: a member filed but not stored, and one found under a key its stored fields do not give (a
+    new version filed there, not committed yet: scored on the old version, which the key is not for)."""
+    as_read, unowned, nodes, model = scope.as_read, scope.unowned, scope.nodes, scope.model
+    keys_of: dict[str, frozenset[str]] = {}
+
+    def scored_here(member: str, key: str) -> bool:
+        if member in unowned:
+            return False
+        node = nodes.get(member)
+        if node is None:
+            return True  # not read (a crowded key's far member): nothing to redo for it
+        if member not in keys_of:
+            keys_of[member] = frozenset(index_keys(node, model, retired=True))
+        return key in keys_of[member]
+
+    return {
+        k: frozenset(m for m in as_read[k] if scored_here(m, k))
+        for keys in new_keys.values()
+        for k in keys
+        if k in as_read
+    }
 
 
 def direct_pairs(result: LinkResult) -> set[tuple[str, str]]:

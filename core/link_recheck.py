@@ -16,8 +16,12 @@ the merges the graph asks for are done there. A record still not stored joins no
 killed before its commit never joins anybody (and its own writer, delivered again, files and reads
 anew).
 
-Cost: one read of the batch's own index keys per committed round (one request), and only when
-another writer filed under them meanwhile, a read of those records' owners and the planning again.
+Cost: one read of the batch's own index keys per committed round (one store call; on DynamoDB a
+consistent BatchGetItem per 100 keys, of each key's members and overloaded flag only, though its
+capacity is counted by whole items), and only when another writer filed under them meanwhile, a
+read of those records' owners and the planning again. Run after the batch's review items and
+splits: losing its race every attempt, it raises ConflictError, which ingest counts
+(``IngestResult.unjoined``) rather than fail a batch whose records are stored.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ def filed_since_read(
     if not read_back or not isinstance(store, LinkIndex):
         return set()
     new: set[str] = set()
-    for key, state in store.get_blocks(sorted(read_back)).items():
+    for key, state in store.get_blocks(sorted(read_back), members_only=True).items():
         new.update(state.members - read_back.get(key, frozenset()))
     new.difference_update(batch)
     if not new:

@@ -332,16 +332,10 @@ def _after_linked_commit(
     store: ProfileStore, plan: _Plan, total: IngestResult, settings: IngestSettings, written: list[Changeset]
 ) -> None:
     """What the link graph asks for beyond the changesets: review items for a person, splits of
-    customers the batch separated without writing to them (a value's holders now conflict), and
-    the records another writer filed under the batch's keys since its read (core.link_recheck)."""
-    if plan.read_back and written:
-        from core.link_recheck import join_filed_since
-
-        records = {r.key for rs in plan.records_of.values() for r in rs} | {r.key for r in plan.deferred}
-        customers = {plan.survivors[c.label] for c in written}
-        total.merged_customers += len(
-            join_filed_since(store, plan.read_back, records, customers, settings, _back_off)
-        )
+    customers the batch separated without writing to them (a value's holders now conflict), and,
+    last, the records another writer filed under the batch's keys since its read
+    (core.link_recheck). The batch's records are stored by then: a re-check that keeps losing races
+    is counted in ``unjoined`` (the customers it left apart), not raised."""
     if plan.reviews:
         from core.link_unfile import file_reviews  # the link graph's modules: a linked ingest's only
 
@@ -352,6 +346,17 @@ def _after_linked_commit(
             total.split_customers += len(split_customer(store, cid, settings))
         except (ConflictError, ValueError):
             total.unsplit.append(cid)
+    if plan.read_back and written:
+        from core.link_recheck import join_filed_since
+
+        records = {r.key for rs in plan.records_of.values() for r in rs} | {r.key for r in plan.deferred}
+        customers = {plan.survivors[c.label] for c in written}
+        try:
+            total.merged_customers += len(
+                join_filed_since(store, plan.read_back, records, customers, settings, _back_off)
+            )
+        except ConflictError:
+            total.unjoined.extend(sorted(customers))
 
 
 __all__ = [

@@ -43,6 +43,10 @@ _LEGACY_TRANSACTION = 25
 _MAX_ATTEMPTS = 8
 _ORDER = "o#"
 """Prefix of the attribute holding one member's place in the block's order."""
+_MEMBERS_ONLY = {
+    "ProjectionExpression": "PK, #records, #overloaded",
+    "ExpressionAttributeNames": {"#records": "records", "#overloaded": "overloaded"},
+}
 _PLACES_PER_UPDATE = 100
 """The most places one update sets or removes: ``#o99 = :o99, `` is 14 bytes, and DynamoDB takes an
 expression of at most 4 KB (moto fails one of about 250)."""
@@ -57,10 +61,14 @@ class DynamoDBLinkIndex(DynamoDBReviews):
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def get_blocks(self, keys: Sequence[str]) -> dict[str, BlockState]:
+    def get_blocks(self, keys: Sequence[str], *, members_only: bool = False) -> dict[str, BlockState]:
         by_item = {block_item_key(k): k for k in dict.fromkeys(keys)}
         out: dict[str, BlockState] = {}
-        for item in self._batch_get([{"PK": {"S": pk}, "SK": {"S": "BLOCK"}} for pk in by_item]):
+        # Members only: the item's key, members and flag, not its children and every member's place
+        # (less to send and parse; DynamoDB counts the read's capacity by the whole item all the same).
+        projection = _MEMBERS_ONLY if members_only else None
+        keys_read = [{"PK": {"S": pk}, "SK": {"S": "BLOCK"}} for pk in by_item]
+        for item in self._batch_get(keys_read, projection):
             key = by_item[item["PK"]["S"]]
             members = frozenset(item["records"]["SS"]) if "records" in item else frozenset()
             orders = {name[2:]: value["S"] for name, value in item.items() if name.startswith(_ORDER)}

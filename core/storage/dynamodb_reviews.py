@@ -34,11 +34,19 @@ class DynamoDBReviews:
     _client: Any
     table_name: str
 
-    def _batch_get(self, keys: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _batch_get(
+        self, keys: Sequence[dict[str, Any]], projection: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The items of ``keys`` (consistent reads); ``projection``: a ProjectionExpression and its
+        ExpressionAttributeNames, to read only those attributes."""
         items: list[dict[str, Any]] = []
         for start in range(0, len(keys), _BATCH_GET):
             request: dict[str, Any] = {
-                self.table_name: {"Keys": list(keys[start : start + _BATCH_GET]), "ConsistentRead": True}
+                self.table_name: {
+                    "Keys": list(keys[start : start + _BATCH_GET]),
+                    "ConsistentRead": True,
+                    **(projection or {}),
+                }
             }
             attempt = 0
             while request:

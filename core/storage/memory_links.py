@@ -26,10 +26,13 @@ class InMemoryLinkIndex:
         self.index_writes = 0
         """Index keys and review items written (for tests and benchmarks)."""
 
-    def get_blocks(self, keys: Sequence[str]) -> dict[str, BlockState]:
+    def get_blocks(self, keys: Sequence[str], *, members_only: bool = False) -> dict[str, BlockState]:
         with self._links_lock:
             blocks = self._blocks
-            return {k: blocks[k] for k in dict.fromkeys(keys) if k in blocks}
+            found = {k: blocks[k] for k in dict.fromkeys(keys) if k in blocks}
+        if members_only:
+            return {k: BlockState(k, s.members, s.overloaded) for k, s in found.items()}
+        return found
 
     def update_blocks(self, changes: Sequence[BlockChange]) -> None:
         empty: frozenset[str] = frozenset()

@@ -36,7 +36,7 @@ class SQLiteLinkIndex:
 
     database: SQLiteDatabase
 
-    def get_blocks(self, keys: Sequence[str]) -> dict[str, BlockState]:
+    def get_blocks(self, keys: Sequence[str], *, members_only: bool = False) -> dict[str, BlockState]:
         by_item = {block_item_key(k): k for k in dict.fromkeys(keys)}
         out: dict[str, BlockState] = {}
         if not by_item:
@@ -46,7 +46,8 @@ class SQLiteLinkIndex:
                 conn, "SELECT pk, attrs FROM items WHERE sk = 'BLOCK' AND pk IN ({keys})", list(by_item)
             ):
                 key = by_item[pk]
-                out[key] = _block(key, attrs)
+                state = _block(key, attrs)
+                out[key] = BlockState(key, state.members, state.overloaded) if members_only else state
         return out
 
     def update_blocks(self, changes: Sequence[BlockChange]) -> None:

@@ -298,3 +298,26 @@ def test_the_match_fields_of_a_source_identifier_survive_a_touch(kit: StoreKit) 
     assert (owner.updated_at, owner.match) == (later, match)
     assert '"dob":"1980-03-07"' in match
     assert "ann@example.com" in match
+
+
+def test_members_only_reads_each_keys_members_and_whether_overloaded(kit: StoreKit) -> None:
+    """GIVEN a key with members and their places, a key with child objects, an overloaded key WHEN
+    read members only (core.link_recheck) THEN each has its members and flag as a whole read has
+    them, and no child objects or places; a key never written is absent."""
+    index = kit.profiles
+    ann = frozenset({"crm:1", "shop:2"})
+    index.update_blocks(
+        [
+            BlockChange("bf:19800606:a", ann, orders={"crm:1": "a", "shop:2": "z"}),
+            BlockChange("id:email#a@b.c", frozenset({"crm:1"}), add_children=frozenset({"shop:order:1"})),
+            BlockChange("nn:AN:TANAR", frozenset(f"k{n}" for n in range(4)), limit=3),
+        ]
+    )
+    keys = ["bf:19800606:a", "id:email#a@b.c", "nn:AN:TANAR", "nn:never"]
+    whole = index.get_blocks(keys)
+    assert whole["bf:19800606:a"].orders == {"crm:1": "a", "shop:2": "z"}  # what members only leaves out
+    assert whole["id:email#a@b.c"].children == {"shop:order:1"}
+    assert whole["nn:AN:TANAR"].overloaded
+    assert index.get_blocks(keys, members_only=True) == {
+        k: BlockState(k, s.members, s.overloaded) for k, s in whole.items()
+    }
