@@ -53,8 +53,11 @@ _STATEMENTS = (
     sqlite_new_items._PUT_EVENT,
     sqlite_new_items._PUT_MARKER,
 )
-_NARROW = "CREATE TABLE idents (pk TEXT PRIMARY KEY, hash TEXT, owner TEXT, updated_at TEXT) WITHOUT ROWID"
-_INSERT_NARROW = "INSERT OR IGNORE INTO idents (pk, hash, owner, updated_at) VALUES (?, ?, ?, ?)"
+_NARROW = (
+    "CREATE TABLE idents (pk TEXT PRIMARY KEY, hash TEXT, owner TEXT, updated_at TEXT, run TEXT)"
+    " WITHOUT ROWID"
+)
+_INSERT_NARROW = "INSERT OR IGNORE INTO idents (pk, hash, owner, updated_at, run) VALUES (?, ?, ?, ?, ?)"
 
 
 def batches(source: Path) -> list[list[SourceRecord]]:
