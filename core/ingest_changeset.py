@@ -12,7 +12,7 @@ from core.content_run import ContentRun
 from core.errors import ConflictError
 from core.governance.changes import change_history
 from core.identity import Component
-from core.ingest_runs import redating, written_run
+from core.ingest_runs import redating, written_item
 from core.ingest_settings import IngestSettings
 from core.link_index import match_document
 from core.mailbox import is_canonical, mailbox_key
@@ -226,8 +226,7 @@ def _changeset(
             if source_key not in hashes:  # not this batch's record: keep a newer stored time, its run
                 at, run = max(at, read_at or at), (moving_runs or {}).get(key)
             else:  # the watermark is the newest time of the content's run, the snapshot its start
-                content = written_run(snap, runs)
-                at, run = content.last, content.encode()
+                at, run = written_item(snap, runs)
             h = changed.get(source_key) or record_hash(snap)
             expected_run = (moving_runs or {}).get(key)
             match = _match(snap, settings)
