@@ -34,9 +34,10 @@ from core.content_hash import record_hash
 from core.schema import SourceRecord
 
 RUN_KEPT: Final = 16
-"""The earliest times of a run kept (with the newest): a run reaches it only after 17 copies of one
-content at distinct times, and only a late version of other content older than most of them reads
-past it."""
+"""The earliest times of a run kept (with the newest): a run holds 17 times at 17 copies of one
+content at distinct times (a contact pushed to on every sync: its own and 16 echoes) and drops one
+from the 18th (its 17th echo) on; only a late version of other content older than the newest but
+after the 16th reads past it (docs/architecture.md, "content runs")."""
 
 ONE_TIME: Final = "1"
 """The ``run`` of a content seen at one time only, and no other content before it: that time is the
@@ -169,4 +170,4 @@ def _bounded(times: Iterable[datetime]) -> tuple[datetime, ...]:
     return (*ordered[:RUN_KEPT], ordered[-1])
 
 
-__all__ = ["RUN_KEPT", "ContentRun", "Observation", "redated", "stored_run"]
+__all__ = ["ONE_TIME", "RUN_KEPT", "ContentRun", "Observation", "redated", "stored_run"]

@@ -9,12 +9,12 @@ with no run at all, ``ContentRun.legacy``), on all three stores.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from core.batch_ingest import ingest_batch
-from core.content_run import ONE_TIME, ContentRun, stored_run
+from core.content_run import ONE_TIME, RUN_KEPT, ContentRun, stored_run
 from core.pipeline import ingest
 from tests.integration.store_port.conftest import KITS, StoreKit
 from tests.integration.test_frozen_merge_repair_interleavings import _kit
@@ -96,3 +96,21 @@ def test_a_new_record_s_run_of_one_time_lets_an_older_copy_join(store: str, form
         # AND a version of other content between them (day 2, Bo) cuts the run back to day 3
         assert ingest([_contact("crm", "Bo", True, 2)], kit.profiles, SETTINGS).stale == 1
         assert _first_name(kit) == ("Ann", _day(3))
+
+
+def test_a_contact_echoed_on_every_sync_fills_the_run_after_16_echoes_and_then_reads_late_cuts_late() -> None:
+    # GIVEN a contact's own version (day 0) and the echo of a push on each sync after it (days 1..)
+    run = ContentRun("h", (_day(0),))
+    for sync in range(1, RUN_KEPT + 1):
+        run = run.observe(_day(sync), "h")
+    # THEN after 16 echoes the run holds all 17 times (docs/architecture.md, "content runs")
+    assert run.times == tuple(_day(d) for d in range(RUN_KEPT + 1))
+    # WHEN the 17th echo arrives, the 16th echo's time is the one dropped: 16 earliest and the newest
+    run = run.observe(_day(RUN_KEPT + 1), "h")
+    assert run.times == (*(_day(d) for d in range(RUN_KEPT)), _day(RUN_KEPT + 1))
+    # AND a late version of other content after the 16th kept time (between the dropped echo and the
+    # newest) makes the content start at the newest time, later than the truth (the dropped echo)
+    cut = run.observe(_day(RUN_KEPT) - timedelta(hours=1), "g")
+    assert cut.first == _day(RUN_KEPT + 1)
+    # AND one before it cuts exactly (the next kept time)
+    assert run.observe(_day(RUN_KEPT - 1) - timedelta(hours=1), "g").first == _day(RUN_KEPT - 1)
