@@ -34,9 +34,15 @@ from core.content_hash import record_hash
 from core.schema import SourceRecord
 
 RUN_KEPT: Final = 16
-"""The earliest times of a run kept (with the newest): a run reaches it only after 17 copies of one
-content at distinct times, and only a late version of other content older than most of them reads
-past it."""
+"""The earliest times of a run kept (with the newest): a run holds 17 times at 17 copies of one
+content at distinct times (a contact pushed to on every sync: its own and 16 echoes) and drops one
+from the 18th (its 17th echo) on; only a late version of other content older than the newest but
+after the 16th reads past it (docs/architecture.md, "content runs")."""
+
+ONE_TIME: Final = "1"
+"""The ``run`` of a content seen at one time only, and no other content before it: that time is the
+item's own ``updated_at`` (the watermark), so nothing else needs keeping. Almost every new record's
+identifier item holds it; written without building the JSON form (``encode``)."""
 
 #: An observation: a version's ordering time and its content hash (compared as a pair).
 Observation = tuple[datetime, str]
@@ -88,7 +94,10 @@ class ContentRun:
         return run
 
     def encode(self) -> str:
-        """The ``run`` attribute of the identifier item (a short JSON array)."""
+        """The ``run`` attribute of the identifier item: ``ONE_TIME`` for one time and no other
+        content (that time is the item's ``updated_at``), else a short JSON array."""
+        if self.other is None and len(self.times) == 1:
+            return ONE_TIME
         # Built by hand (JSON of ISO times and hex hashes, nothing to escape): every new record's
         # identifier item is written with one, and ``json.dumps`` took most of the time.
         times = '","'.join([t.isoformat() for t in self.times])
@@ -97,8 +106,13 @@ class ContentRun:
         return f'[["{times}"],["{self.other[0].isoformat()}","{self.other[1]}"]]'
 
     @classmethod
-    def decode(cls, record_hash: str, text: str) -> ContentRun:
-        """A stored ``run`` attribute of an item holding ``record_hash`` (``encode``)."""
+    def decode(cls, record_hash: str, text: str, updated_at: datetime | None = None) -> ContentRun:
+        """A stored ``run`` attribute of an item holding ``record_hash`` and ``updated_at`` (``encode``;
+        ``updated_at`` is needed by ``ONE_TIME`` only)."""
+        if text == ONE_TIME:
+            if updated_at is None:
+                raise ValueError(f"the content run {ONE_TIME!r} is its item's updated_at, which is missing")
+            return cls(record_hash, (updated_at,))
         times, other = json.loads(text)
         at = tuple(datetime.fromisoformat(t) for t in times)
         return cls(record_hash, at, (datetime.fromisoformat(other[0]), other[1]) if other else None)
@@ -124,7 +138,11 @@ class ContentRun:
 
 def stored_run(record_hash: str, updated_at: datetime, text: str | None) -> ContentRun:
     """The state an identifier item holds: its ``run`` attribute, or ``ContentRun.legacy``."""
-    return ContentRun.decode(record_hash, text) if text else ContentRun.legacy(record_hash, updated_at)
+    return (
+        ContentRun.decode(record_hash, text, updated_at)
+        if text
+        else ContentRun.legacy(record_hash, updated_at)
+    )
 
 
 def redated(record: SourceRecord, at: datetime) -> SourceRecord:
@@ -152,4 +170,4 @@ def _bounded(times: Iterable[datetime]) -> tuple[datetime, ...]:
     return (*ordered[:RUN_KEPT], ordered[-1])
 
 
-__all__ = ["RUN_KEPT", "ContentRun", "Observation", "redated", "stored_run"]
+__all__ = ["ONE_TIME", "RUN_KEPT", "ContentRun", "Observation", "redated", "stored_run"]

@@ -12,7 +12,7 @@ from core.content_run import ContentRun
 from core.errors import ConflictError
 from core.governance.changes import change_history
 from core.identity import Component
-from core.ingest_runs import redating, written_run
+from core.ingest_runs import redating, written_item
 from core.ingest_settings import IngestSettings
 from core.link_index import match_document
 from core.mailbox import is_canonical, mailbox_key
@@ -132,7 +132,9 @@ def _changeset(
     ``marks``: the deletion times kept by the ``source#`` keys of retired records (``_retired_marks``).
     ``runs``: the content runs (core.content_run) the plan worked out for records stored before; a
     record not in it starts its run with the versions it stands for (core.ingest_runs.run_of).
-    ``moving_runs``: the stored runs of the ``source#`` keys of snapshots that move unchanged.
+    ``moving_runs``: the stored runs of the ``source#`` keys of snapshots that move unchanged (the
+    run each keeps) and of the batch's records stored before; every key written on condition of its
+    time read (``watermarks``) is on condition of its run read too (absent here: no run).
     ``survivor`` is added to ``splits`` when an update leaves its records in disconnected groups."""
     members = component.customers
     ops: list[Operation] = []
@@ -224,10 +226,15 @@ def _changeset(
             if source_key not in hashes:  # not this batch's record: keep a newer stored time, its run
                 at, run = max(at, read_at or at), (moving_runs or {}).get(key)
             else:  # the watermark is the newest time of the content's run, the snapshot its start
-                content = written_run(snap, runs)
-                at, run = content.last, content.encode()
+                at, run = written_item(snap, runs)
             h = changed.get(source_key) or record_hash(snap)
-            ops.append(PutIdent(key, survivor, current, h, at, _match(snap, settings), read_at, run))
+            expected_run = (moving_runs or {}).get(key)
+            match = _match(snap, settings)
+            ops.append(
+                PutIdent(
+                    key, survivor, current, h, at, match, read_at, run, read_at is not None, expected_run
+                )
+            )
         else:
             ops.append(PutIdent(key, survivor, current))
     previously_owned: set[str] = set()

@@ -42,7 +42,7 @@ from pydantic import TypeAdapter
 from core.governance.history import history_sort_key, quotes_identifier
 from core.identity import GuardrailHit, customer_id_for
 from core.ingest_profile import new_profile
-from core.ingest_runs import written_run
+from core.ingest_runs import written_item
 from core.ingest_settings import IngestResult, IngestSettings
 from core.mailbox import is_canonical, mailbox_key
 from core.merge import record_hash
@@ -243,8 +243,8 @@ def _rows(
             chars += len(key)
         else:
             h = record_hash(snap)
-            run = written_run(snap, None)  # the newest of the versions it stands for is the watermark
-            moment, kept = run.last.isoformat(), run.encode()
+            last, kept = written_item(snap, None)  # the newest of the versions it stands for, the run
+            moment = last.isoformat()
             idents.append(("IDENT#" + key, h, survivor, moment, kept))
             chars += len(key) + len(h) + len(moment) + len(kept)
     held: list[MarkerRow] = []

@@ -226,11 +226,13 @@ def _plan(
     watermarks = _moving_watermarks(store, components, live, hashes, runs.touched, moving_runs)
     marks = _retired_marks(store, components, live, {**owners, **read})
     for record in active:
-        # The times read of the batch's records stored before: their new versions are written on
-        # condition that no touch moved the time since (PutIdent.expected_at), else they are stale.
+        # The times and runs read of the batch's records stored before: their new versions are
+        # written on condition that no touch moved either since (PutIdent.expected_at, expected_run).
         stored = owners.get(f"source#{record.key}")
         if stored is not None and stored.updated_at is not None:
             watermarks[f"source#{record.key}"] = stored.updated_at
+            if stored.run is not None:
+                moving_runs[f"source#{record.key}"] = stored.run
 
     raw_owner.update(dict.fromkeys(tombstones, RETIRED_OWNER))  # owned by nobody (owner_of): replaced
     changesets: list[Changeset] = []

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Final, Literal
 
 from core.content_hash import record_hash
-from core.content_run import ContentRun, redated, stored_run
+from core.content_run import ONE_TIME, ContentRun, redated, stored_run
 from core.ingest_settings import IngestResult
 from core.ports import Changeset, Ownership, ProfileStore, TouchSource
 from core.schema import SourceRecord
@@ -61,6 +61,17 @@ def _copy_at(run: ContentRun, versions: Iterable[SourceRecord]) -> SourceRecord 
     if at:
         return min(at, key=lambda v: (v.updated_at, v.read_at is None))  # the same in any order
     return redated(same[0], run.first)
+
+
+def written_item(snapshot: SourceRecord, runs: Mapping[str, ContentRun] | None) -> tuple[datetime, str]:
+    """The watermark and ``run`` attribute a plan writes with ``snapshot`` (``written_run``): for a
+    record of one version with no run planned, its own time and ``ONE_TIME``, built from nothing
+    (every new record's identifier item: the embedded store's hot path)."""
+    one = OBSERVED_MEMO not in snapshot.__dict__ and not snapshot.undated
+    if one and (runs is None or snapshot.key not in runs):
+        return snapshot.ordered_at, ONE_TIME
+    run = written_run(snapshot, runs)
+    return run.last, run.encode()
 
 
 def written_run(snapshot: SourceRecord, runs: Mapping[str, ContentRun] | None) -> ContentRun:
@@ -223,5 +234,6 @@ __all__ = [
     "redated_snapshots",
     "redating",
     "run_of",
+    "written_item",
     "written_run",
 ]

@@ -238,7 +238,9 @@ def _hand_over(
     for _ in range(settings.max_attempts):
         current = store.get_owners(todo)
         handovers: list[Operation] = [
-            PutIdent(k, survivor, absorbed, o.record_hash, o.updated_at, o.match, o.updated_at, o.run)
+            PutIdent(
+                k, survivor, absorbed, o.record_hash, o.updated_at, o.match, o.updated_at, o.run, True, o.run
+            )
             for k, o in current.items()
             if o.customer_id == absorbed
         ]

@@ -178,7 +178,18 @@ def repair_orphan(store: ProfileStore, absorbed: str, survivor: str, settings: I
             }
             owners = store.get_owners(sorted(keys))
             back: list[Operation] = [
-                PutIdent(k, absorbed, survivor, o.record_hash, o.updated_at, o.match, o.updated_at, o.run)
+                PutIdent(
+                    k,
+                    absorbed,
+                    survivor,
+                    o.record_hash,
+                    o.updated_at,
+                    o.match,
+                    o.updated_at,
+                    o.run,
+                    True,
+                    o.run,
+                )
                 for k, o in owners.items()
                 if o.customer_id == survivor
             ]

@@ -120,6 +120,12 @@ class PutIdent:
     planned again from fresh reads). Only with an ``expected_owner``."""
     run: str | None = None
     """On a source key: the record's content run (``Ownership.run``)."""
+    checks_run: bool = False
+    """Whether the item must still hold ``expected_run`` (the run read; None: no ``run``) too, with
+    ``expected_at``: a touch that changes the run alone leaves ``updated_at`` as it was, so a
+    handover that writes back the run it read would undo it (as ``TouchSource.checks_run``). Only
+    with an ``expected_at``."""
+    expected_run: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

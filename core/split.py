@@ -226,6 +226,8 @@ def split_changeset(
                 owner.match,
                 owner.updated_at,
                 owner.run,
+                owner.updated_at is not None,  # and on the run read: a touch of the run alone is kept
+                owner.run,
             )
         )
     # Values both groups hold stay with ``cid``: mark that the customer split off holds them too.

@@ -216,10 +216,11 @@ def transact_item(table: str, op: Operation) -> dict[str, Any]:
                     "Put": {
                         "TableName": table,
                         "Item": ident,
-                        "ConditionExpression": "customer_id = :o AND updated_at = :w",
+                        "ConditionExpression": "customer_id = :o AND updated_at = :w" + _run_condition(op),
                         "ExpressionAttributeValues": {
                             ":o": {"S": op.expected_owner},
                             ":w": {"S": op.expected_at.isoformat()},
+                            **({":q": {"S": op.expected_run}} if op.checks_run and op.expected_run else {}),
                         },
                     }
                 }
@@ -268,8 +269,9 @@ def transact_item(table: str, op: Operation) -> dict[str, Any]:
     raise TypeError(f"unknown operation {op!r}")
 
 
-def _run_condition(op: TouchSource) -> str:
-    """The touch's condition on the content run it read (``TouchSource.checks_run``)."""
+def _run_condition(op: TouchSource | PutIdent) -> str:
+    """The condition on the content run read (``TouchSource.checks_run``, ``PutIdent.checks_run``)."""
     if not op.checks_run:
         return ""
-    return " AND run = :q" if op.previous_run else " AND attribute_not_exists(run)"
+    read = op.previous_run if isinstance(op, TouchSource) else op.expected_run
+    return " AND run = :q" if read else " AND attribute_not_exists(run)"

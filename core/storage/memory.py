@@ -215,6 +215,12 @@ class InMemoryProfileStore(InMemoryLinkIndex):
         current = self._idents.get(op.key)
         if op.expected_at is not None and (current is None or current[2] != op.expected_at):
             return False
+        if (
+            op.expected_at is not None
+            and op.checks_run
+            and (current is None or current[4] != op.expected_run)
+        ):
+            return False  # a touch of the run alone since it was read
         return (current[0] if current else None) == op.expected_owner
 
     def _holds_version(self, op: PutProfile | MarkMerging | MarkAbsorbing | Tombstone) -> bool:

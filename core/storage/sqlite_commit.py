@@ -245,6 +245,12 @@ class _Conditions:
                 ident is None or ident[2] is None or datetime.fromisoformat(ident[2]) != op.expected_at
             ):
                 return False  # a touch moved the time since it was read
+            if (
+                op.expected_at is not None
+                and op.checks_run
+                and (ident is None or ident[3] != op.expected_run)
+            ):
+                return False  # a touch of the run alone since it was read
             return (ident[0] if ident is not None else None) == op.expected_owner
         if isinstance(op, DeleteIdent):
             ident = self.idents[op.key]
