@@ -271,11 +271,16 @@ def test_an_echo_in_the_batch_that_absorbs_its_customer_keeps_later_versions_sta
     other_email = next(i.value for i in moved.identifiers if i.kind == "email")
     batch = [joining(staying, other_email), echo]
     assert ingest(batch, stores.profiles, settings()).merged_customers == 1
-    state, events = customer(stores, survivor), events_of(stores, survivor)
+    assert customer(stores, survivor).snapshots[moved.key].updated_at == moved.updated_at
+    merged_events = events_of(stores, survivor)
     # THEN a version from between the snapshot and the echo (day 1), delivered late, is stale
     source, _, source_id = moved.key.partition(":contact:")
     late = make_record(source, source_id, email="late@example.com", day=1)
     assert ingest([late], stores.profiles, settings()).stale == 1
+    # AND it cuts the content's run (core.content_run): the unchanged content counts from the echo
+    state, events = customer(stores, survivor), events_of(stores, survivor)
+    assert state.snapshots[moved.key].updated_at == echo.updated_at
+    assert events == merged_events  # a re-dated snapshot appends no history event
     # AND replaying the batch changes neither the customer nor its history
     ingest(batch, stores.profiles, settings())
     assert customer(stores, survivor).snapshots == state.snapshots
