@@ -17,7 +17,8 @@ request parsing, canonical emails and the error envelope in ``_sandbox_wire``; w
 request (path and method) in ``_sandbox_routes``.
 
 Deviations, each deliberate: search is immediately consistent (HubSpot documents a delay of "a few
-moments"); the list's ``after`` token is the next record id.
+moments"); the list's ``after`` token is the next record id; merge (``POST .../contacts/merge``) and the
+batch archive are not implemented, and answer 404.
 """
 
 from __future__ import annotations

@@ -55,6 +55,10 @@ def dispatch(sb: HubSpotSandbox, request: _Request) -> httpx.Response:
         return upsert.upsert(sb, request) if method == "POST" else method_not_allowed()
     if path == GDPR_DELETE_PATH:
         return upsert.gdpr_delete(sb, request) if method == "POST" else method_not_allowed()
+    if path == f"{CONTACTS_PATH}/merge":
+        # A documented literal path the sandbox does not implement (POST merges two contacts), never
+        # a contact id: literal segments win over {contactId}, as OpenAPI matches them.
+        return _not_found()
     if path.startswith(CONTACTS_PATH + "/") and path.count("/") == CONTACTS_PATH.count("/") + 1:
         if method == "PATCH":
             return objects.update(sb, request, path[len(CONTACTS_PATH) + 1 :], _READ_ONLY)
