@@ -46,6 +46,11 @@ class Vendor:
     served: frozenset[tuple[str, str]]
 
 
+def _pairs(*lines: str) -> frozenset[tuple[str, str]]:
+    """``"GET /path"`` lines as (method, template) pairs."""
+    return frozenset((method, path) for method, _, path in (line.partition(" ") for line in lines))
+
+
 def _hubspot_client(sandbox: HubSpotSandbox) -> httpx.Client:
     return httpx.Client(
         transport=sandbox.transport(),
@@ -86,22 +91,20 @@ HUBSPOT = Vendor(
     ),
     client=_hubspot_client,
     values=_hubspot_values,
-    served=frozenset(
-        {
-            ("GET", "/crm/v3/objects/contacts"),
-            ("POST", "/crm/v3/objects/contacts"),
-            ("POST", "/crm/v3/objects/contacts/search"),
-            ("POST", "/crm/v3/objects/contacts/batch/upsert"),
-            ("POST", "/crm/v3/objects/contacts/batch/read"),
-            ("POST", "/crm/v3/objects/contacts/gdpr-delete"),
-            ("GET", "/crm/v3/objects/contacts/{contactId}"),
-            ("PATCH", "/crm/v3/objects/contacts/{contactId}"),
-            ("DELETE", "/crm/v3/objects/contacts/{contactId}"),
-            ("GET", "/crm/v3/properties/{objectType}"),
-            ("POST", "/crm/v3/properties/{objectType}/batch/create"),
-            ("GET", "/crm/v3/properties/{objectType}/groups"),
-            ("GET", "/crm/v3/properties/{objectType}/{propertyName}"),
-        }
+    served=_pairs(
+        "GET /crm/v3/objects/contacts",
+        "POST /crm/v3/objects/contacts",
+        "POST /crm/v3/objects/contacts/search",
+        "POST /crm/v3/objects/contacts/batch/upsert",
+        "POST /crm/v3/objects/contacts/batch/read",
+        "POST /crm/v3/objects/contacts/gdpr-delete",
+        "GET /crm/v3/objects/contacts/{contactId}",
+        "PATCH /crm/v3/objects/contacts/{contactId}",
+        "DELETE /crm/v3/objects/contacts/{contactId}",
+        "GET /crm/v3/properties/{objectType}",
+        "POST /crm/v3/properties/{objectType}/batch/create",
+        "GET /crm/v3/properties/{objectType}/groups",
+        "GET /crm/v3/properties/{objectType}/{propertyName}",
     ),
 )
 
@@ -112,22 +115,20 @@ MAILCHIMP = Vendor(
     make=lambda: MailchimpSandbox(people=3, seed=2),
     client=_mailchimp_client,
     values=_mailchimp_values,
-    served=frozenset(
-        {
-            ("GET", "/ping"),
-            ("GET", "/lists"),
-            ("GET", "/lists/{list_id}"),
-            ("POST", "/lists/{list_id}"),
-            ("GET", "/lists/{list_id}/members"),
-            ("POST", "/lists/{list_id}/members"),
-            ("GET", "/lists/{list_id}/members/{subscriber_hash}"),
-            ("PUT", "/lists/{list_id}/members/{subscriber_hash}"),
-            ("PATCH", "/lists/{list_id}/members/{subscriber_hash}"),
-            ("DELETE", "/lists/{list_id}/members/{subscriber_hash}"),
-            ("POST", "/lists/{list_id}/members/{subscriber_hash}/actions/delete-permanent"),
-            ("GET", "/lists/{list_id}/merge-fields"),
-            ("POST", "/lists/{list_id}/merge-fields"),
-        }
+    served=_pairs(
+        "GET /ping",
+        "GET /lists",
+        "GET /lists/{list_id}",
+        "POST /lists/{list_id}",
+        "GET /lists/{list_id}/members",
+        "POST /lists/{list_id}/members",
+        "GET /lists/{list_id}/members/{subscriber_hash}",
+        "PUT /lists/{list_id}/members/{subscriber_hash}",
+        "PATCH /lists/{list_id}/members/{subscriber_hash}",
+        "DELETE /lists/{list_id}/members/{subscriber_hash}",
+        "POST /lists/{list_id}/members/{subscriber_hash}/actions/delete-permanent",
+        "GET /lists/{list_id}/merge-fields",
+        "POST /lists/{list_id}/merge-fields",
     ),
 )
 
