@@ -17,10 +17,11 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from core.background_http import BackgroundHttpServer
 from profilesync.local import LocalContext
 
 ROLE_HEADER = "X-Profilesync-Role"
@@ -75,7 +76,7 @@ def http_event(
     return event
 
 
-class LocalApiServer:
+class LocalApiServer(BackgroundHttpServer):
     """The profile API on ``host:port``, answering through ``handler(event, context, role)``."""
 
     def __init__(
@@ -85,29 +86,7 @@ class LocalApiServer:
         self.roles = tuple(roles)
         self._one_at_a_time = threading.Lock()
         self.requests = 0
-        self._server = ThreadingHTTPServer((host, port), self._request_handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="profile-api", daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> LocalApiServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def serve_forever(self) -> None:
-        self._server.serve_forever()
-
-    def wait(self) -> None:
-        """Block until the server stops (or the process is interrupted)."""
-        self._thread.join()
+        super().__init__(self._request_handler(), host, port, name="profile-api")
 
     def answer(self, method: str, target: str, headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
         """One request, as API Gateway and Lambda would answer it."""

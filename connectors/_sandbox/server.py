@@ -2,47 +2,23 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
 
 from connectors._sandbox.vendor import VendorSandbox
+from core.background_http import BackgroundHttpServer
 
 
-class SandboxServer:
-    """A sandbox served over HTTP on 127.0.0.1 (one thread per connection)."""
+class SandboxServer(BackgroundHttpServer):
+    """A sandbox served over HTTP on 127.0.0.1 (one thread per connection; ``core.background_http``)."""
 
     def __init__(self, sandbox: VendorSandbox, host: str = "127.0.0.1", port: int = 0) -> None:
         self.sandbox = sandbox
-        handler = _handler_for(sandbox)
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        # A short poll: ``stop`` waits up to one poll for the loop to notice (0.5 s by default, which
-        # tests that serve a sandbox each paid in full).
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{sandbox.name}"
-        )
-        self._thread.daemon = True
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> SandboxServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def serve_forever(self) -> None:
-        self._server.serve_forever()
+        super().__init__(_handler_for(sandbox), host, port, name=f"sandbox-{sandbox.name}")
 
 
 @contextmanager

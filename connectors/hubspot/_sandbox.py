@@ -13,10 +13,12 @@ come back as null, as HubSpot answers them. The basic and batch object endpoints
 batch read/create/update) live in ``_sandbox_objects``; list and get in ``_sandbox_list``, search in
 ``_sandbox_search``, batch upsert and GDPR delete in ``_sandbox_upsert``, the properties API in
 ``_sandbox_properties``, the rate-limit answers in ``_sandbox_limits``, seeding in ``_sandbox_seed``;
-request parsing, canonical emails and the error envelope in ``_sandbox_wire``.
+request parsing, canonical emails and the error envelope in ``_sandbox_wire``; which of them answers a
+request (path and method) in ``_sandbox_routes``.
 
 Deviations, each deliberate: search is immediately consistent (HubSpot documents a delay of "a few
-moments"); the list's ``after`` token is the next record id.
+moments"); the list's ``after`` token is the next record id; merge (``POST .../contacts/merge``) and the
+batch archive are not implemented, and answer 404.
 """
 
 from __future__ import annotations
@@ -35,25 +37,17 @@ from core.connector import ConnectorSettings
 
 from . import _sandbox_archive as archived
 from . import _sandbox_limits as limits
-from . import _sandbox_list as listing
-from . import _sandbox_objects as objects
 from . import _sandbox_properties as props
-from . import _sandbox_search as search
+from . import _sandbox_routes as routes
 from . import _sandbox_seed as seeding
-from . import _sandbox_upsert as upsert
 from ._connector import (
-    CONTACTS_PATH,
     CREDENTIAL,
-    GDPR_DELETE_PATH,
-    GROUPS_PATH,
-    PROPERTIES_PATH,
     SEARCH_PATH,
-    UPSERT_PATH,
 )
 from ._mapping import OBJECT_TYPE, PROPERTY_FOR_TRAIT, format_timestamp, timestamp_ms
 from ._sandbox_list import LIST_DEFAULT as LIST_DEFAULT
 from ._sandbox_list import LIST_MAX as LIST_MAX
-from ._sandbox_properties import _DEFAULT_GROUPS, _DEFAULT_PROPERTIES, _READ_ONLY
+from ._sandbox_properties import _DEFAULT_GROUPS, _DEFAULT_PROPERTIES
 from ._sandbox_search import MAX_FILTER_GROUPS as MAX_FILTER_GROUPS
 from ._sandbox_search import MAX_FILTERS as MAX_FILTERS
 from ._sandbox_search import MAX_FILTERS_PER_GROUP as MAX_FILTERS_PER_GROUP
@@ -62,10 +56,8 @@ from ._sandbox_search import SEARCH_MAX as SEARCH_MAX
 from ._sandbox_upsert import BATCH_MAX as BATCH_MAX
 from ._sandbox_wire import (
     _ms_precision,
-    _not_found,
     _parse,
     _RejectedError,
-    _Request,
     canonical_email,
     hubspot_error,
 )
@@ -319,7 +311,7 @@ class HubSpotSandbox(VendorSandbox):
         parsed = _parse(request)
         try:
             with self.lock:
-                return self._dispatch(parsed)
+                return routes.dispatch(self, parsed)
         except _RejectedError as rejected:
             return rejected.response
 
@@ -342,65 +334,6 @@ class HubSpotSandbox(VendorSandbox):
                 )
             )
         return response
-
-    # --- routing --------------------------------------------------------------------------------------
-    def _dispatch(self, request: _Request) -> httpx.Response:
-        method, path = request.method, request.path.rstrip("/")
-        if path == CONTACTS_PATH:
-            if method == "POST":
-                return objects.create(self, request, _READ_ONLY)
-            return listing.list_contacts(self, request) if method == "GET" else self._method_not_allowed()
-        if path in (
-            f"{CONTACTS_PATH}/batch/read",
-            f"{CONTACTS_PATH}/batch/create",
-            f"{CONTACTS_PATH}/batch/update",
-        ):
-            if method != "POST":
-                return self._method_not_allowed()
-            if path.endswith("/read"):
-                return objects.batch_read(self, request)
-            write = objects.batch_create if path.endswith("/create") else objects.batch_update
-            return write(self, request, _READ_ONLY)
-        if path == SEARCH_PATH:
-            return search.search(self, request) if method == "POST" else self._method_not_allowed()
-        if path == UPSERT_PATH:
-            return upsert.upsert(self, request) if method == "POST" else self._method_not_allowed()
-        if path == GDPR_DELETE_PATH:
-            return upsert.gdpr_delete(self, request) if method == "POST" else self._method_not_allowed()
-        if path.startswith(CONTACTS_PATH + "/") and path.count("/") == CONTACTS_PATH.count("/") + 1:
-            if method == "PATCH":
-                return objects.update(self, request, path[len(CONTACTS_PATH) + 1 :], _READ_ONLY)
-            if method == "DELETE":
-                found = archived.archive(self, path[len(CONTACTS_PATH) + 1 :], self.clock.now())
-                return httpx.Response(204) if found else _not_found()
-            if method != "GET":
-                return self._method_not_allowed()
-            return listing.get_contact(self, request, path[len(CONTACTS_PATH) + 1 :])
-        if path == PROPERTIES_PATH:
-            if method == "GET":
-                return json_response(200, {"results": list(self._properties.values())})
-            return props.create_property(self, request) if method == "POST" else self._method_not_allowed()
-        if path == f"{PROPERTIES_PATH}/batch/create":
-            return props.batch_create(self, request) if method == "POST" else self._method_not_allowed()
-        if path == GROUPS_PATH:
-            if method == "GET":
-                return json_response(200, {"results": list(self._groups.values())})
-            return props.create_group(self, request) if method == "POST" else self._method_not_allowed()
-        if path.startswith(GROUPS_PATH + "/"):
-            group = self._groups.get(path[len(GROUPS_PATH) + 1 :])
-            if method != "GET":
-                return self._method_not_allowed()
-            return json_response(200, group) if group else _not_found()
-        if path.startswith(PROPERTIES_PATH + "/") and path.count("/") == PROPERTIES_PATH.count("/") + 1:
-            prop = self._properties.get(path[len(PROPERTIES_PATH) + 1 :])
-            if method != "GET":
-                return self._method_not_allowed()
-            return json_response(200, prop) if prop else _not_found()
-        return _not_found()
-
-    @staticmethod
-    def _method_not_allowed() -> httpx.Response:
-        return hubspot_error(405, "HTTP 405 Method Not Allowed", "VALIDATION_ERROR")
 
 
 # --- request parsing helpers ------------------------------------------------------------------------

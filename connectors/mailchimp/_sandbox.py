@@ -29,7 +29,8 @@ What it reproduces, with where the behaviour comes from:
 
 The parts live beside this module: member reads (``_sandbox_list``), batch subscribe and the merge
 values it checks (``_sandbox_batch``), merge fields (``_sandbox_merge_fields``), seeding
-(``_sandbox_seed``), and the ``fields=`` selection every answer goes through (``_sandbox_wire``).
+(``_sandbox_seed``), the ``fields=`` selection every answer goes through (``_sandbox_wire``), and
+which of them answers a request (path and method: ``_sandbox_routes``).
 
 ``service_time`` and ``per_member_time`` make each request take that long (seconds), so a benchmark
 can measure what the concurrency limit allows.
@@ -53,11 +54,8 @@ import httpx
 from connectors._sandbox import Faults, VendorSandbox, forgotten, holdings_text
 from core.connector import ConnectorSettings
 
-from . import _sandbox_audience as audience
-from . import _sandbox_batch as batch
-from . import _sandbox_list as listing
-from . import _sandbox_members as members
 from . import _sandbox_merge_fields as merge_fields
+from . import _sandbox_routes as routes
 from . import _sandbox_seed as seeding
 from ._cursor import format_time
 from ._mapping import PUSHED_TAGS, subscriber_hash
@@ -221,56 +219,7 @@ class MailchimpSandbox(VendorSandbox):
                 time.sleep(target - elapsed)
 
     def route(self, request: httpx.Request) -> httpx.Response:
-        self._local.started = time.perf_counter()
-        path = request.url.path
-        if not path.startswith("/3.0/"):
-            return self._not_found()
-        parts = [p for p in path[len("/3.0/") :].split("/") if p]
-        if parts in (["ping"], ["lists"]):
-            if request.method != "GET":
-                return self.problem(
-                    405, "Method Not Allowed", "The requested method and resource are not compatible."
-                )
-            return audience.ping() if parts == ["ping"] else audience.get_lists(self, request)
-        if len(parts) < 2 or parts[0] != "lists":
-            return self._not_found()
-        if parts[1] != self.list_id:
-            return self._not_found()
-        rest, method = parts[2:], request.method
-        params = request.url.params
-        routes: dict[tuple[str, ...], dict[str, Any]] = {
-            (): {
-                "GET": lambda: audience.get_list(self, request),
-                "POST": lambda: batch.subscribe(self, request),
-            },
-            ("members",): {
-                "GET": lambda: listing.list_members(self, params),
-                "POST": lambda: members.add(self, request),
-            },
-            ("merge-fields",): {
-                "GET": lambda: merge_fields.list_fields(self, params),
-                "POST": lambda: merge_fields.create(self, request),
-            },
-        }
-        if len(rest) == 2 and rest[0] == "members":
-            routes[tuple(rest)] = {
-                "GET": lambda: listing.get_member(self, rest[1], params),
-                "PUT": lambda: members.set_member(self, request, rest[1]),
-                "PATCH": lambda: members.update_member(self, request, rest[1]),
-                "DELETE": lambda: members.archive_member(self, rest[1]),
-            }
-        if len(rest) == 4 and rest[0] == "members" and rest[2:] == ["actions", "delete-permanent"]:
-            routes[tuple(rest)] = {"POST": lambda: members.delete_permanent(self, rest[1])}
-        handlers = routes.get(tuple(rest))
-        if handlers is None:
-            return self._not_found()
-        handler = handlers.get(method)
-        if handler is None:
-            return self.problem(
-                405, "Method Not Allowed", "The requested method and resource are not compatible."
-            )
-        response: httpx.Response = handler()
-        return response
+        return routes.route(self, request)
 
     # --- members -----------------------------------------------------------------------------------
     def _view(self, member: Mapping[str, Any]) -> dict[str, Any]:

@@ -44,8 +44,9 @@ from ._limits import (
 )
 from ._money import normalise_money
 from ._names import normalise_name
+from ._options import NormaliseOptions, is_future_dated
 from ._phone import normalise_phone, phone_region
-from ._record import NormaliseOptions, count_outcomes, is_future_dated, normalise_record
+from ._record import count_outcomes, normalise_record
 from ._time import normalise_timestamp
 
 __all__ = [

@@ -1,17 +1,19 @@
-"""``normalise_record``: a connector's ``RecordDraft`` becomes a ``SourceRecord`` or ``Quarantined``."""
+"""``normalise_record``: a connector's ``RecordDraft`` becomes a ``SourceRecord`` or ``Quarantined``.
+
+The record's identifiers (emails, phones read in its country, its source key and a child's owner link)
+are worked out here; its options and the future-time mark in ``_options``, its consent in ``_consent``.
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from core.errors import NormalisationError
 from core.schema import (
     CHILD_OBJECT_TYPES,
-    ConsentState,
     Identifier,
     Quarantined,
     RecordDraft,
@@ -20,13 +22,16 @@ from core.schema import (
     assemble_model,
     source_key,
 )
-from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span, read_before
+from core.time_bound import read_before
 
+from ._consent import _consent
 from ._email import normalise_email
 from ._identity import has_other_identity
-from ._limits import _CACHE_SIZE, MAX_CHANNEL_CHARS, MAX_CONSENT_CHANNELS, MAX_IDENTIFIERS, MAX_KEY_BYTES
+from ._limits import _CACHE_SIZE, MAX_IDENTIFIERS, MAX_KEY_BYTES
 from ._money import _orders
 from ._names import _traits
+from ._options import _DEFAULT_OPTIONS, NormaliseOptions, _future_reason
+from ._options import is_future_dated as is_future_dated
 from ._phone import _is_phone_region, _region_reader, normalise_phone
 from ._time import normalise_timestamp
 from ._values import (
@@ -40,50 +45,6 @@ from ._values import (
     _surrogate,
     _text_id,
 )
-
-
-@dataclass(frozen=True)
-class NormaliseOptions:
-    """How ``normalise_record`` reads values that are ambiguous without context.
-
-    ``default_region`` is the ISO 3166-1 alpha-2 region a phone number without an international
-    prefix is read in when the record itself names no country (a connector for a UK shop sets
-    "GB"); a record's own ``country`` trait comes first.
-
-    ``max_future_skew``: a time further ahead of ``now`` than this (``updated_at``, a consent's
-    ``changed_at``) is taken for a wrong clock and read as ``now`` (``updated_at``) or as the
-    record's ``updated_at`` (consent); the record is kept and the value listed in ``dropped``.
-    An ``updated_at`` ahead of ``now`` by less is kept as stamped, with ``now`` as the record's
-    ``read_at``: the record is ordered by the earlier of the two (``SourceRecord.ordered_at``).
-    ``now`` is the clock (None: the time of each call).
-    """
-
-    default_region: str = "US"
-    max_future_skew: timedelta = DEFAULT_MAX_FUTURE_SKEW
-    now: datetime | None = field(default=None, compare=False)
-
-
-_DEFAULT_OPTIONS: Final = NormaliseOptions()
-
-#: The ``reason`` of the ``DroppedValue`` that flags a future time read as "now" (its field is
-#: ``updated_at`` or ``consent.<channel>.changed_at``); ``is_future_dated`` looks for it.
-_FUTURE_REASON_PREFIX: Final = "more than "
-_FUTURE_REASON_SUFFIX: Final = " in the future (a clock ahead?); "
-
-
-def _future_reason(skew: timedelta, read_as: str) -> str:
-    """The reason recorded when a time too far ahead is read as ``read_as``."""
-    return f"{_FUTURE_REASON_PREFIX}{describe_span(skew)}{_FUTURE_REASON_SUFFIX}read as {read_as}"
-
-
-def is_future_dated(record: SourceRecord) -> bool:
-    """Whether normalisation read the record's ``updated_at`` as "now" because it was too far ahead."""
-    return any(
-        d.field == "updated_at"
-        and _FUTURE_REASON_SUFFIX in d.reason
-        and d.reason.startswith(_FUTURE_REASON_PREFIX)
-        for d in record.dropped
-    )
 
 
 def _identifiers(
@@ -131,54 +92,6 @@ def _identifiers_general(
         except Exception as exc:
             collector.drop(kind, raw, _reason(exc))
     return list(found)
-
-
-def _consent(
-    consent: object, updated_at: datetime, latest: datetime, skew: timedelta, collector: _Collector
-) -> dict[str, ConsentState]:
-    result: dict[str, ConsentState] = {}
-    if type(consent) is not dict and not isinstance(consent, Mapping):  # the ABC's check: 0.4 us
-        if not _is_blank(consent):
-            collector.drop("consent", consent, "consent must be a mapping of channel to decision")
-        return result
-    for raw_channel, value in consent.items():
-        channel = (raw_channel if isinstance(raw_channel, str) else _short(raw_channel)).strip().lower()
-        field = f"consent.{_short(channel, 40)}"
-        if not channel:
-            collector.drop("consent", value, "empty channel name")
-            continue
-        if len(channel) > MAX_CHANNEL_CHARS or _surrogate(channel) is not None:
-            collector.drop(
-                "consent", channel, f"a channel name is text of at most {MAX_CHANNEL_CHARS} characters"
-            )
-            continue
-        if len(result) >= MAX_CONSENT_CHANNELS:
-            collector.drop(field, value, f"more than {MAX_CONSENT_CHANNELS} consent channels in one record")
-            continue
-        try:
-            if isinstance(value, bool):
-                state = ConsentState.assemble(granted=value, changed_at=updated_at)
-            elif isinstance(value, Mapping):
-                granted = value.get("granted")
-                if not isinstance(granted, bool):
-                    raise NormalisationError(field, "granted must be true or false")
-                changed: Any = value.get("changed_at")
-                changed_at = updated_at if _is_blank(changed) else normalise_timestamp(changed)
-                if changed_at > latest:
-                    # Read as the record's own time: the decision was made no later than the record,
-                    # and a time that moves with the clock would make the record look changed.
-                    collector.drop(
-                        f"{field}.changed_at", changed, _future_reason(skew, "the record's updated_at")
-                    )
-                    changed_at = updated_at
-                state = ConsentState.assemble(granted=granted, changed_at=changed_at)
-            else:
-                raise NormalisationError(field, "must be true/false or {granted, changed_at}")
-        except Exception as exc:
-            collector.drop(field, value, _reason(exc))
-            continue
-        result[channel] = state
-    return result
 
 
 def normalise_record(

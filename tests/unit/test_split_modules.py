@@ -66,6 +66,12 @@ BEFORE_THE_SPLIT: dict[str, tuple[str, ...]] = {
         "SORT_FIELDS",
         "make_sandbox",
     ),
+    "core.normalise._record": (
+        "NormaliseOptions",
+        "count_outcomes",
+        "is_future_dated",
+        "normalise_record",
+    ),
     "connectors.klaviyo._sandbox": (
         "BASE",
         "DEFAULT_TOKEN",
