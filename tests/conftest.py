@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.testing.records import T0, MakeRecord, make_record
-from tests import hypothesis_profiles
+from tests import hypothesis_profiles, runner_temp
 
 os.environ.update(
     {
@@ -22,6 +22,8 @@ os.environ.update(
 )
 
 hypothesis_profiles.load()
+# tmp_path on tmpfs where there is one with room: a SQLite store's syncs to disk cost nothing there.
+runner_temp.use_memory_for_tmp_path()
 
 
 def _share_botocore_data_loader() -> None:

@@ -1,0 +1,39 @@
+"""The tests' tmp_path is in memory where the machine has a tmpfs with room (tests/runner_temp.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests import runner_temp
+
+
+def _statvfs(free: int) -> os.statvfs_result:
+    # f_bsize, f_frsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree, f_favail, f_flag, f_namemax
+    return os.statvfs_result((4096, 1, free * 2, free, free, 10, 10, 10, 0, 255))
+
+
+def _no_shm(path: str) -> os.statvfs_result:
+    raise FileNotFoundError(path)
+
+
+def test_a_run_on_a_machine_with_room_in_dev_shm_has_its_tmp_path_there(tmp_path: Path) -> None:
+    if runner_temp.memory_temproot({}) is None:
+        pytest.skip("no /dev/shm with room on this machine: pytest's own temporary folder is used")
+    assert tmp_path.resolve().is_relative_to(Path(runner_temp.SHM).resolve())
+
+
+def test_dev_shm_is_chosen_only_with_room_and_write_access() -> None:
+    room, little = runner_temp.MIN_FREE, runner_temp.MIN_FREE - 1
+    assert runner_temp.memory_temproot({}, lambda _: _statvfs(room), lambda _: True) == runner_temp.SHM
+    assert runner_temp.memory_temproot({}, lambda _: _statvfs(little), lambda _: True) is None
+    assert runner_temp.memory_temproot({}, lambda _: _statvfs(room), lambda _: False) is None
+    assert runner_temp.memory_temproot({}, _no_shm, lambda _: True) is None
+
+
+def test_a_temporary_root_the_user_chose_is_kept() -> None:
+    environ = {runner_temp.TEMPROOT: "/somewhere"}
+    runner_temp.use_memory_for_tmp_path(environ)
+    assert environ == {runner_temp.TEMPROOT: "/somewhere"}
