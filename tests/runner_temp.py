@@ -8,14 +8,18 @@ can tell a synced file from one the kernel holds (only a power cut could).
 
 tests/conftest.py calls ``use_memory_for_tmp_path`` before any folder is made: it points pytest's
 ``PYTEST_DEBUG_TEMPROOT`` (the root its numbered ``pytest-of-<user>/pytest-N`` folders are made in)
-at ``/dev/shm`` when that exists and has ``MIN_FREE`` bytes free. Set ``PYTEST_DEBUG_TEMPROOT``
-yourself (or pass ``--basetemp``) to choose another place. pyproject's ``tmp_path_retention_policy =
-"failed"`` removes the folders of a run whose tests all passed, so that no memory is held after it.
+at ``/dev/shm`` when that exists and has ``MIN_FREE`` bytes free, and ``TMPDIR`` (``tempfile``'s
+folder) at a folder of the run's there, removed when the run ends. Set ``PYTEST_DEBUG_TEMPROOT`` or
+``TMPDIR`` yourself (or pass ``--basetemp``) to choose another place. pyproject's
+``tmp_path_retention_policy = "failed"`` removes the folders of a run whose tests all passed, so that
+no memory is held after it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, MutableMapping
 
 TEMPROOT = "PYTEST_DEBUG_TEMPROOT"
@@ -41,7 +45,25 @@ def memory_temproot(
     return SHM
 
 
-def use_memory_for_tmp_path(environ: MutableMapping[str, str] = os.environ) -> None:
+def use_memory_for_tmp_path(environ: MutableMapping[str, str] = os.environ) -> str | None:
+    """Point pytest's temporary root and ``tempfile``'s folder at memory; the folder made for
+    ``tempfile`` (to remove at the end of the run: ``remove``), or None when nothing changed."""
     root = memory_temproot(environ)
-    if root is not None:
-        environ[TEMPROOT] = root
+    if root is None:
+        return None
+    environ[TEMPROOT] = root
+    if environ.get("TMPDIR"):
+        return None  # chosen by the user, or by the controller of this xdist worker
+    # The stores tests make in a tempfile.TemporaryDirectory (tests/integration/test_erasure_attacks.py's
+    # STORES, one per example of a property) sync there too: one folder of this process's, removed
+    # at its end with whatever a killed subprocess left in it.
+    folder = tempfile.mkdtemp(prefix="profilesync-tests-", dir=root)
+    environ["TMPDIR"] = folder
+    tempfile.tempdir = folder
+    return folder
+
+
+def remove(folder: str | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        tempfile.tempdir = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,32 @@ def test_a_temporary_root_the_user_chose_is_kept() -> None:
     environ = {runner_temp.TEMPROOT: "/somewhere"}
     runner_temp.use_memory_for_tmp_path(environ)
     assert environ == {runner_temp.TEMPROOT: "/somewhere"}
+
+
+def test_a_run_on_a_machine_with_room_in_dev_shm_makes_its_tempfiles_there() -> None:
+    if runner_temp.memory_temproot({}) is None:
+        pytest.skip("no /dev/shm with room on this machine: the system's temporary folder is used")
+    folder = Path(tempfile.gettempdir()).resolve()
+    assert folder.is_relative_to(Path(runner_temp.SHM).resolve())
+    assert folder.name.startswith("profilesync-tests-")
+
+
+def test_a_tmpdir_already_set_is_kept_and_nothing_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner_temp, "memory_temproot", lambda environ: runner_temp.SHM)
+    environ = {"TMPDIR": "/mine"}
+    assert runner_temp.use_memory_for_tmp_path(environ) is None
+    assert environ == {"TMPDIR": "/mine", runner_temp.TEMPROOT: runner_temp.SHM}
+
+
+def test_the_runs_folder_is_removed_with_what_is_left_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner_temp, "memory_temproot", lambda environ: str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", tempfile.tempdir)
+    environ: dict[str, str] = {}
+    folder = runner_temp.use_memory_for_tmp_path(environ)
+    assert folder is not None
+    assert environ["TMPDIR"] == folder == tempfile.gettempdir()
+    (Path(folder) / "left-by-a-killed-process.sqlite3").write_bytes(b"x")
+    runner_temp.remove(folder)
+    assert not Path(folder).exists()
