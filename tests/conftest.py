@@ -24,11 +24,7 @@ os.environ.update(
 hypothesis_profiles.load()
 # tmp_path and tempfile on tmpfs where there is one with room: a SQLite store's syncs to disk cost
 # nothing there (tests/runner_temp.py).
-_TEMP_FOLDER = runner_temp.use_memory_for_tmp_path()
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    runner_temp.remove(_TEMP_FOLDER)
+runner_temp.use_memory_for_tmp_path()
 
 
 def _share_botocore_data_loader() -> None:

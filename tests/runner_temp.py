@@ -17,6 +17,7 @@ no memory is held after it.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -60,6 +61,7 @@ def use_memory_for_tmp_path(environ: MutableMapping[str, str] = os.environ) -> s
     folder = tempfile.mkdtemp(prefix="profilesync-tests-", dir=root)
     environ["TMPDIR"] = folder
     tempfile.tempdir = folder
+    atexit.register(remove, folder)  # at the end of pytest, or of a script that imported the conftest
     return folder
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -67,3 +69,20 @@ def test_the_runs_folder_is_removed_with_what_is_left_in_it(
     (Path(folder) / "left-by-a-killed-process.sqlite3").write_bytes(b"x")
     runner_temp.remove(folder)
     assert not Path(folder).exists()
+
+
+def test_the_folder_goes_when_the_process_that_made_it_ends(tmp_path: Path) -> None:
+    # GIVEN a process that made its folder (as tests/conftest.py does, in pytest or in a script)
+    code = (
+        "from tests import runner_temp\n"
+        f"runner_temp.memory_temproot = lambda environ: {str(tmp_path)!r}\n"
+        "folder = runner_temp.use_memory_for_tmp_path({})\n"
+        "open(folder + '/left.sqlite3', 'w').close()\n"
+        "print(folder)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    # THEN it was made, and is gone with its files once the process ended
+    folder = Path(done.stdout.strip())
+    assert folder.parent == tmp_path
+    assert not folder.exists()
