@@ -36,8 +36,9 @@ def project(pytester: pytest.Pytester, shipped: dict[str, float] | None) -> None
 
 
 def collected(pytester: pytest.Pytester, *args: str) -> list[str]:
+    """The test names of test_a.py in the order collected (``--collect-only -q``)."""
     result = pytester.runpytest("--collect-only", "-q", *args)
-    return [line for line in result.outlines if "::" in line]
+    return [line.removeprefix("test_a.py::") for line in result.outlines if "::" in line]
 
 
 def test_the_suite_loads_the_plugin(request: pytest.FixtureRequest) -> None:
@@ -48,12 +49,8 @@ def test_a_checkout_without_a_cache_runs_the_shipped_longest_first(pytester: pyt
     # GIVEN a fresh checkout: no pytest cache, the durations of a whole run shipped
     project(pytester, {"test_a.py::test_long": 9.0, "test_a.py::test_quick": 0.2})
     # THEN an untimed slow test first, then the timed ones longest first, then the rest as collected
-    assert collected(pytester, "-p", "no:cacheprovider") == [
-        "test_a.py::test_marked",
-        "test_a.py::test_long",
-        "test_a.py::test_quick",
-        "test_a.py::test_new",
-    ]
+    without_cache = collected(pytester, "-p", "no:cacheprovider")
+    assert without_cache == ["test_marked", "test_long", "test_quick", "test_new"]
 
 
 def test_the_local_runs_durations_come_before_the_shipped_ones(pytester: pytest.Pytester) -> None:
@@ -62,21 +59,13 @@ def test_the_local_runs_durations_come_before_the_shipped_ones(pytester: pytest.
     cached = pytester.path / ".pytest_cache" / "v" / runner_order.CACHE_KEY
     cached.parent.mkdir(parents=True)
     cached.write_text(json.dumps({"test_a.py::test_quick": 20.0}), encoding="utf-8")
-    assert collected(pytester)[:3] == [
-        "test_a.py::test_marked",
-        "test_a.py::test_quick",
-        "test_a.py::test_long",
-    ]
+    assert collected(pytester)[:3] == ["test_marked", "test_quick", "test_long"]
 
 
 def test_without_a_shipped_file_the_slow_mark_alone_orders(pytester: pytest.Pytester) -> None:
     project(pytester, None)
-    assert collected(pytester, "-p", "no:cacheprovider") == [
-        "test_a.py::test_marked",
-        "test_a.py::test_quick",
-        "test_a.py::test_long",
-        "test_a.py::test_new",
-    ]
+    without_cache = collected(pytester, "-p", "no:cacheprovider")
+    assert without_cache == ["test_marked", "test_quick", "test_long", "test_new"]
 
 
 def test_a_shipped_file_that_is_not_seconds_by_test_is_refused(pytester: pytest.Pytester) -> None:
