@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-deep test-clock lint typecheck unit bench bench-identity clean check-template check-wheel
+.PHONY: demo test test-deep test-clock lint typecheck unit durations bench bench-identity clean check-template check-wheel
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ unit: $(STAMP)
 	$(BIN)/pytest -q -n auto --dist worksteal
 
 test: lint typecheck unit check-template
+
+# The runner starts the longest tests first: by the last local run's durations (pytest's cache) or,
+# on a fresh checkout (CI), by tests/durations.json. Refresh that file after a change moves the slow
+# tests: a whole run on a quiet machine, whose durations of 0.1 s and more replace the file's.
+durations: $(STAMP)
+	$(BIN)/pytest -q -n auto --dist worksteal --write-durations=tests/durations.json
 
 # The suite with every property's full count of random examples (Hypothesis's `deep` profile,
 # tests/hypothesis_profiles.py); `make unit` runs the `ci` profile: fewer examples where a property

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.testing.records import T0, MakeRecord, make_record
-from tests import hypothesis_profiles
+from tests import hypothesis_profiles, runner_temp
 
 os.environ.update(
     {
@@ -22,6 +22,9 @@ os.environ.update(
 )
 
 hypothesis_profiles.load()
+# tmp_path and tempfile on tmpfs where there is one with room: a SQLite store's syncs to disk cost
+# nothing there (tests/runner_temp.py).
+runner_temp.use_memory_for_tmp_path()
 
 
 def _share_botocore_data_loader() -> None:
@@ -76,46 +79,11 @@ _model_moto_costs()
 
 __all__ = ["T0", "MakeRecord", "make_record"]
 
+#: The slowest tests first (the last local run's durations, else tests/durations.json, else the
+#: ``slow`` marker), and ``--write-durations`` (``make durations``).
+pytest_plugins = ["tests.runner_order"]
+
 
 @pytest.fixture
 def record() -> MakeRecord:
     return make_record
-
-
-# --- the slowest tests first ----------------------------------------------------------------------
-#: Where the durations of the last run are kept (pytest's cache, .pytest_cache/): seconds by node id.
-DURATIONS = "profilesync/durations"
-#: This run's durations (setup, call and teardown summed) by node id, as the reports arrive.
-_TIMED: dict[str, float] = {}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the slowest tests first, so that no long test starts when the other worker is nearly done.
-
-    The order is the last run's durations (pytest's cache), longest first; a test it did not time
-    (a new one, or a fresh checkout: CI) goes first if marked ``slow`` and otherwise keeps its place
-    after the timed ones (the sort is stable). Every xdist worker reads the same cache, so all of
-    them collect the same order, as xdist requires.
-    """
-    cache = getattr(config, "cache", None)
-    last: dict[str, float] = (cache.get(DURATIONS, None) if cache is not None else None) or {}
-    slowest = max(last.values(), default=0.0)
-
-    def key(item: pytest.Item) -> float:
-        if item.nodeid in last:
-            return -last[item.nodeid]
-        return -slowest - 1.0 if item.get_closest_marker("slow") else 0.0
-
-    items.sort(key=key)
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    _TIMED[report.nodeid] = _TIMED.get(report.nodeid, 0.0) + report.duration
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """The controller (or the only process) keeps this run's durations over the last run's."""
-    cache = getattr(session.config, "cache", None)
-    if cache is None or hasattr(session.config, "workerinput") or not _TIMED:
-        return
-    cache.set(DURATIONS, {**(cache.get(DURATIONS, None) or {}), **_TIMED})

@@ -242,11 +242,11 @@ def test_no_role_of_any_shape_reads_a_field_outside_its_grant(person: Generated,
     check(person, grant)
 
 
-def test_a_role_granted_nothing_reads_only_the_customer_id_and_the_profile_frame() -> None:
+# Any such person, not the smallest: hypothesis.find shrank to it for 6.5 of the file's 12.9 s.
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(person=people().filter(lambda p: len(p.records) >= 2 and bool(p.emails)))
+def test_a_role_granted_nothing_reads_only_the_customer_id_and_the_profile_frame(person: Generated) -> None:
     # GIVEN a role that is listed but granted nothing
-    from hypothesis import find
-
-    person = find(people(), lambda p: len(p.records) >= 2 and bool(p.emails))
     view = render(Answer(person.customer_id, person=person.page), RoleGrant())
     # THEN it learns the customer exists and from which tools, and nothing about the person
     profile = view.document["profile"]

@@ -1,0 +1,104 @@
+"""The runner starts the longest tests first, on a fresh checkout too (tests/runner_order.py).
+
+Each case runs pytest in-process on a small project of its own (pytester) with the plugin loaded as
+tests/conftest.py loads it, and reads the order of ``--collect-only -q``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests import runner_order
+
+pytest_plugins = ["pytester"]
+
+FOUR = """
+import pytest
+
+def test_quick(): pass
+def test_long(): pass
+def test_new(): pass
+
+@pytest.mark.slow
+def test_marked(): pass
+"""
+
+
+def project(pytester: pytest.Pytester, shipped: dict[str, float] | None) -> None:
+    pytester.makeini("[pytest]\nmarkers = slow: slow\n")
+    pytester.makeconftest("pytest_plugins = ['tests.runner_order']\n")
+    pytester.makepyfile(test_a=FOUR)
+    if shipped is not None:
+        (pytester.path / "tests").mkdir()
+        (pytester.path / runner_order.SHIPPED).write_text(json.dumps(shipped), encoding="utf-8")
+
+
+def collected(pytester: pytest.Pytester, *args: str) -> list[str]:
+    """The test names of test_a.py in the order collected (``--collect-only -q``)."""
+    result = pytester.runpytest("--collect-only", "-q", *args)
+    return [line.removeprefix("test_a.py::") for line in result.outlines if "::" in line]
+
+
+def test_the_suite_loads_the_plugin(request: pytest.FixtureRequest) -> None:
+    assert request.config.pluginmanager.has_plugin("profilesync-durations")
+
+
+def test_a_checkout_without_a_cache_runs_the_shipped_longest_first(pytester: pytest.Pytester) -> None:
+    # GIVEN a fresh checkout: no pytest cache, the durations of a whole run shipped
+    project(pytester, {"test_a.py::test_long": 9.0, "test_a.py::test_quick": 0.2})
+    # THEN an untimed slow test first, then the timed ones longest first, then the rest as collected
+    without_cache = collected(pytester, "-p", "no:cacheprovider")
+    assert without_cache == ["test_marked", "test_long", "test_quick", "test_new"]
+
+
+def test_the_local_runs_durations_come_before_the_shipped_ones(pytester: pytest.Pytester) -> None:
+    project(pytester, {"test_a.py::test_long": 9.0, "test_a.py::test_quick": 0.2})
+    # GIVEN a local run that timed test_quick at 20 s (pytest's cache)
+    cached = pytester.path / ".pytest_cache" / "v" / runner_order.CACHE_KEY
+    cached.parent.mkdir(parents=True)
+    cached.write_text(json.dumps({"test_a.py::test_quick": 20.0}), encoding="utf-8")
+    assert collected(pytester)[:3] == ["test_marked", "test_quick", "test_long"]
+
+
+def test_without_a_shipped_file_the_slow_mark_alone_orders(pytester: pytest.Pytester) -> None:
+    project(pytester, None)
+    without_cache = collected(pytester, "-p", "no:cacheprovider")
+    assert without_cache == ["test_marked", "test_quick", "test_long", "test_new"]
+
+
+def test_a_shipped_file_that_is_not_seconds_by_test_is_refused(pytester: pytest.Pytester) -> None:
+    project(pytester, None)
+    (pytester.path / "tests").mkdir()
+    (pytester.path / runner_order.SHIPPED).write_text('{"test_a.py::test_long": "9"}', encoding="utf-8")
+    result = pytester.runpytest("--collect-only", "-q", "-p", "no:cacheprovider")
+    assert result.ret != 0
+    result.stderr.fnmatch_lines(["*tests/durations.json: expected an object of seconds by test id*"])
+
+
+def test_write_durations_replaces_the_files_it_ran_and_keeps_the_others(pytester: pytest.Pytester) -> None:
+    # GIVEN a shipped file with a test of another file, a test of a file since deleted and a test of
+    # test_a.py since renamed
+    pytester.makeconftest("pytest_plugins = ['tests.runner_order']\n")
+    pytester.makepyfile(
+        test_a="import time\ndef test_sleepy(): time.sleep(0.15)\ndef test_fast(): pass\n",
+        test_b="def test_other(): pass\n",
+    )
+    old = {"test_b.py::test_other": 2.0, "test_gone.py::test_x": 1.0, "test_a.py::test_renamed": 3.0}
+    (pytester.path / "old.json").write_text(json.dumps(old), encoding="utf-8")
+    # WHEN test_a.py runs and writes its durations
+    result = pytester.runpytest("test_a.py", "-p", "no:cacheprovider", "--write-durations=old.json")
+    result.assert_outcomes(passed=2)
+    written = json.loads((pytester.path / "old.json").read_text(encoding="utf-8"))
+    # THEN test_a.py's tests are this run's (the fast one under the threshold left out), test_b's kept
+    assert sorted(written) == ["test_a.py::test_sleepy", "test_b.py::test_other"]
+    assert written["test_b.py::test_other"] == 2.0
+    assert written["test_a.py::test_sleepy"] >= 0.15
+
+
+def test_merged_for_shipping_rounds_and_sorts() -> None:
+    merged = runner_order.merged_for_shipping(
+        {"b.py::t": 1.0, "a.py::old": 4.0}, {"a.py::t2": 0.123456, "a.py::t1": 0.0999}, ["a.py", "b.py"]
+    )
+    assert list(merged.items()) == [("a.py::t2", 0.12), ("b.py::t", 1.0)]
