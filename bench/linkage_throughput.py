@@ -215,6 +215,8 @@ PARTS: tuple[tuple[str, str, str | None, str], ...] = (
     ("the walk, deciding included (reachable)", "core.link_scope_graph", None, "reachable"),
     ("deciding pairs (DecisionCache.decide_keys)", "core.link_reach", "DecisionCache", "decide_keys"),
     ("the link graph (link_graph)", "core.link_scope_graph", None, "link_graph"),
+    ("re-check: the members kept to read again (_read_back)", "core.link_plan", None, "_read_back"),
+    ("re-check: the keys read again (join_filed_since)", "core.link_recheck", None, "join_filed_since"),
 )
 """The parts ``--parts`` times: label, module, class (None: a module-level name), attribute: each at
 the name ingest calls it through (tests/unit/test_bench_linkage_throughput.py checks each is

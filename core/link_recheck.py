@@ -49,7 +49,9 @@ def filed_since_read(
         return set()
     new: set[str] = set()
     for key, state in store.get_blocks(sorted(read_back), members_only=True).items():
-        new.update(state.members - read_back.get(key, frozenset()))
+        members, read = state.members, read_back[key]
+        if members is not read and members:  # the same set: the key is as read (the in-memory store)
+            new.update(members.difference(read))
     new.difference_update(batch)
     if not new:
         return set()

@@ -31,7 +31,12 @@ class InMemoryLinkIndex:
             blocks = self._blocks
             found = {k: blocks[k] for k in dict.fromkeys(keys) if k in blocks}
         if members_only:
-            return {k: BlockState(k, s.members, s.overloaded) for k, s in found.items()}
+            # ``BlockState(k, members, overloaded)`` through ``tuple.__new__`` (the named tuple's
+            # ``__new__`` is Python-level): a batch's re-check reads about nine keys a record.
+            make, empty = tuple.__new__, frozenset[str]()
+            return {
+                k: make(BlockState, (k, s.members, s.overloaded, empty, NO_ORDERS)) for k, s in found.items()
+            }
         return found
 
     def update_blocks(self, changes: Sequence[BlockChange]) -> None:
