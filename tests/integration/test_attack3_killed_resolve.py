@@ -72,21 +72,18 @@ _client = cache(dynamodb_client)  # one client an endpoint: the poll below runs 
 def _profiles(url: str, table: str) -> int:
     """The profiles in ``table`` (counted by the endpoint: polled every 50 ms while the run writes,
     a scan of every item over HTTP competed with the run it waits for)."""
-    client = _client(url)
-    kwargs: dict[str, Any] = {
-        "TableName": table,
-        "Select": "COUNT",
-        "FilterExpression": "SK = :p",
-        "ExpressionAttributeValues": {":p": {"S": "PROFILE"}},
-    }
-    count = 0
+    pages = (
+        _client(url)
+        .get_paginator("scan")
+        .paginate(
+            TableName=table,
+            Select="COUNT",
+            FilterExpression="SK = :p",
+            ExpressionAttributeValues={":p": {"S": "PROFILE"}},
+        )
+    )
     try:
-        while True:
-            page = client.scan(**kwargs)
-            count += page["Count"]
-            if "LastEvaluatedKey" not in page:
-                return count
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sum(page["Count"] for page in pages)
     except ClientError:  # the run has not made its table yet
         return 0
 
