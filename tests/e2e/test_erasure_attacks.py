@@ -39,6 +39,7 @@ from tests.e2e.test_erasure import (
     hubspot_upsert,
     leftovers,
     phones_in,
+    quick_sandboxes,
     traces,
 )
 
@@ -254,10 +255,7 @@ def test_no_hashed_or_encoded_copy_of_an_erased_person_is_left(tmp_path: Path) -
 
 
 def test_no_pull_cursor_keeps_the_record_ids_of_an_erased_person(tmp_path: Path) -> None:
-    from connectors.shopify import ShopifySandbox
-
-    sandbox = ShopifySandbox(people=PEOPLE, seed=SEED)
-    with LocalRuntime({"shopify": sandbox}, log_path=tmp_path / "handlers.log") as rt:
+    with LocalRuntime(quick_sandboxes(["shopify"]), log_path=tmp_path / "handlers.log") as rt:
         rt.pull("shopify")
         rt.settle()
         buyer = next(
@@ -280,13 +278,7 @@ def test_no_pull_cursor_keeps_the_record_ids_of_an_erased_person(tmp_path: Path)
 def test_no_pull_cursor_keeps_the_id_of_an_erased_person_whose_record_is_at_its_watermark(
     tmp_path: Path, tool: str
 ) -> None:
-    from connectors.hubspot import HubSpotSandbox
-    from connectors.klaviyo import KlaviyoSandbox
-    from connectors.mailchimp import MailchimpSandbox
-
-    boxes = {"hubspot": HubSpotSandbox, "klaviyo": KlaviyoSandbox, "mailchimp": MailchimpSandbox}
-    sandbox = boxes[tool](people=PEOPLE, seed=SEED)
-    with LocalRuntime({tool: sandbox}, log_path=tmp_path / "handlers.log") as rt:
+    with LocalRuntime(quick_sandboxes([tool]), log_path=tmp_path / "handlers.log") as rt:
         for _ in range(2):  # a full pull, then an incremental one: the cursor at the newest second
             rt.pull(tool)
             rt.settle()
@@ -364,10 +356,8 @@ def test_erasing_one_of_many_buyers_behind_a_company_billing_email_leaves_the_ot
 def test_erased_people_stay_erased_in_salesforce_and_woocommerce_through_full_refreshes(
     tmp_path: Path,
 ) -> None:
-    from profilesync.demo import make_sandboxes
-
     tools = ("salesforce", "woocommerce", "hubspot")
-    sandboxes = make_sandboxes(PEOPLE, SEED, tools=tools)
+    sandboxes = quick_sandboxes(tools)
 
     def sync(rt: LocalRuntime, *, full: bool = False) -> dict[str, Any]:
         if full:
