@@ -278,7 +278,8 @@ def test_no_pull_cursor_keeps_the_record_ids_of_an_erased_person(tmp_path: Path)
 def test_no_pull_cursor_keeps_the_id_of_an_erased_person_whose_record_is_at_its_watermark(
     tmp_path: Path, tool: str
 ) -> None:
-    with LocalRuntime(quick_sandboxes([tool]), log_path=tmp_path / "handlers.log") as rt:
+    # 40 people, as many records at the newest second as before the world shrank to 20
+    with LocalRuntime(quick_sandboxes([tool], 2 * PEOPLE), log_path=tmp_path / "handlers.log") as rt:
         for _ in range(2):  # a full pull, then an incremental one: the cursor at the newest second
             rt.pull(tool)
             rt.settle()
