@@ -69,6 +69,11 @@ def quick_sandboxes(
     }
 
 
+def no_wait(seconds: float) -> None:
+    """The connectors' waits (a vendor job's polls, retries) in these tests: not slept
+    (``LocalRuntime(connector_sleep=)``; the waits themselves are tested on their own)."""
+
+
 def five_sandboxes(people_count: int = PEOPLE, seed: int = SEED) -> dict[str, Any]:
     return quick_sandboxes(CONNECTORS, people_count, seed)
 
@@ -165,7 +170,7 @@ def synced(tmp_path: Path, *, people_count: int = PEOPLE, seed: int = SEED) -> I
     for index, flat in population(people_count, seed):
         if index is not None:
             sources[index].add(str(flat["source"]))
-    with LocalRuntime(sandboxes, log_path=tmp_path / "handlers.log") as rt:
+    with LocalRuntime(sandboxes, log_path=tmp_path / "handlers.log", connector_sleep=no_wait) as rt:
         world = World(rt, sandboxes, people(people_count, seed), sources)
         world.sync()
         yield world
