@@ -31,6 +31,7 @@ deletes in their order core.erasure_plan; their names are exported from here too
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from core.connector import Connector
 from core.erasure_plan import plan_erasure
@@ -41,6 +42,7 @@ from core.privacy_store import ErasureStep, ErasureStore, ItemKey
 from core.schema import Identifier
 from core.scope_holders import _is_tombstone, _own_mailboxes, _shared, holding_mailbox, locate, stale_markers
 from core.scope_merged import absorbed_customers, owned_identifiers
+from core.scope_reads import ScopeReads
 from core.scope_splinters import own_splinters, widest_holder
 from core.scope_tombstones import retired_from, retired_tombstones
 from core.tool_erasure import ErasesPushedRecords
@@ -170,6 +172,8 @@ def find_scope(
 ) -> PersonScope:
     """The person the request names and everything that is theirs (see the module docstring)."""
     policy = policy or IdentityPolicy()
+    # Read-only: each keyed read asked once for all her split-off customers' scopes (core.scope_reads).
+    profiles, erasure = cast(ProfileStore, ScopeReads(profiles)), cast(ErasureStore, ScopeReads(erasure))
     state = locate(profiles, identifier)
     if state is None and identifier.kind == "email":
         # Another spelling of the mailbox (``annsmith@gmail.com`` for ``ann.smith@gmail.com``).

@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable, Sequence
 from core.mailbox import canonical_spelling, mailbox_key
 from core.ports import CustomerState, ProfileStore, ReadsProfiles
 from core.privacy_store import ErasureStore
-from core.schema import SourceRecord
+from core.schema import Profile, SourceRecord
 
 #: The traits that name a person: a split-off customer must carry none the person's records do not.
 NAME_TRAITS = ("first_name", "last_name")
@@ -93,27 +93,40 @@ def _names(records: Iterable[SourceRecord]) -> set[tuple[str, str]]:
 def live_identifiers(
     profiles: ProfileStore, customer_ids: Collection[str]
 ) -> dict[str, tuple[str, set[str]]]:
-    """For each id, the live customer it leads to (following merges) and the keys it holds."""
+    """For each id, the live customer it leads to (following merges) and the keys it holds.
+
+    The ids are read together, one batch per step along their merge chains (a person past her
+    guardrail has dozens of split-off customers, each scope asking about all of them)."""
     out: dict[str, tuple[str, set[str]]] = {}
-    for start in customer_ids:
-        cid, seen = start, set()
-        while cid not in seen:
-            seen.add(cid)
-            if isinstance(profiles, ReadsProfiles):
-                item = profiles.get_profiles([cid]).get(cid)
-                merged_into = item.merged_into if item else None
-                profile = item.profile if item else None
-            else:
-                state = profiles.get_customers([cid]).get(cid)
-                merged_into = state.merged_into if state else None
-                profile = state.profile if state else None
-            if merged_into:
-                cid = merged_into
+    at = {start: start for start in customer_ids}  # where each start's walk is now
+    seen: dict[str, set[str]] = {start: set() for start in at}
+    read: dict[str, tuple[str | None, Profile | None]] = {}
+    while at:
+        _read_items(profiles, sorted({c for c in at.values() if c not in read}), read)
+        for start, cid in list(at.items()):
+            seen[start].add(cid)
+            merged_into, profile = read[cid]
+            if merged_into and merged_into not in seen[start]:
+                at[start] = merged_into
                 continue
-            if profile is not None:
+            if not merged_into and profile is not None:
                 out[start] = (cid, {i.key for i in profile.identifiers})
-            break
+            del at[start]
     return out
+
+
+def _read_items(
+    profiles: ProfileStore, ids: Sequence[str], into: dict[str, tuple[str | None, Profile | None]]
+) -> None:
+    """Where each of ``ids`` was merged to and its profile, in one read (both None: no item)."""
+    if not ids:
+        return
+    if isinstance(profiles, ReadsProfiles):
+        items = profiles.get_profiles(ids)
+        into.update({c: (i.merged_into, i.profile) if (i := items.get(c)) else (None, None) for c in ids})
+    else:
+        states = profiles.get_customers(ids)
+        into.update({c: (s.merged_into, s.profile) if (s := states.get(c)) else (None, None) for c in ids})
 
 
 __all__ = ["live_identifiers", "own_splinters", "widest_holder"]

@@ -131,8 +131,12 @@ class LocalRuntime:
         seed: int = 0,
         progress: ProgressFn | None = None,
         client_checks: bool = True,
+        connector_sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.sandboxes = dict(sandboxes)
+        #: What the connectors built here wait with (their RetryPolicy's sleep: retries, a vendor
+        #: job's polls); None: real time. A test passes a recorder, and waits are counted, not slept.
+        self.connector_sleep = connector_sleep
         self.client_checks = client_checks
         self.config = config
         self._lookup = plugins
@@ -196,7 +200,13 @@ class LocalRuntime:
                     f"no single {name} sandbox has the options {dict(settings.options)}: give each "
                     "instance of one vendor its own options"
                 )
-            return base.build(replace(settings, transport=chosen[0].transport()))
+            settings = replace(settings, transport=chosen[0].transport())
+            if self.connector_sleep is not None:
+                from connectors._http import RetryPolicy
+
+                retry = settings.retry if isinstance(settings.retry, RetryPolicy) else RetryPolicy()
+                settings = replace(settings, retry=replace(retry, sleep=self.connector_sleep))
+            return base.build(settings)
 
         return replace(base, build=build)
 

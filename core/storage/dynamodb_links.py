@@ -282,14 +282,19 @@ class DynamoDBLinkIndex(DynamoDBReviews):
                     continue
                 raise
             retry: list[tuple[BlockChange, dict[str, Any]]] = []
+            contended = not reasons
             for index, (change, action) in enumerate(batch):
                 code = reasons[index].get("Code", "None") if index < len(reasons) else "TransactionConflict"
                 if code == "ConditionalCheckFailed":
                     on_condition(change)
-                elif code != "None" or not reasons:
-                    retry.append((change, action))
-                else:
-                    retry.append((change, action))  # cancelled because another action failed
+                    continue
+                retry.append((change, action))  # "None": cancelled because another action failed
+                contended = contended or code != "None"
+            if len(retry) < len(batch) and not contended:
+                # Only conditions failed (a key holding none of the members removed): no write
+                # conflicted, so the others go again at once, with no back-off.
+                actions = retry + actions
+                continue
             attempt += 1
             if attempt > _MAX_ATTEMPTS and retry:
                 raise RetryableError(

@@ -38,7 +38,9 @@ from tests.e2e.test_erasure import (
     five_sandboxes,
     hubspot_upsert,
     leftovers,
+    no_wait,
     phones_in,
+    quick_sandboxes,
     traces,
 )
 
@@ -61,7 +63,9 @@ def world_at(tmp_path: Path, *, root_level: int | None = None, **parameters: str
             sources[index].add(str(flat["source"]))
     sandboxes = five_sandboxes()
     try:
-        with LocalRuntime(sandboxes, log_path=tmp_path / "handlers.log", parameters=parameters) as rt:
+        with LocalRuntime(
+            sandboxes, log_path=tmp_path / "handlers.log", parameters=parameters, connector_sleep=no_wait
+        ) as rt:
             world = World(rt, sandboxes, people(PEOPLE, SEED), sources)
             world.sync()
             yield world
@@ -254,10 +258,9 @@ def test_no_hashed_or_encoded_copy_of_an_erased_person_is_left(tmp_path: Path) -
 
 
 def test_no_pull_cursor_keeps_the_record_ids_of_an_erased_person(tmp_path: Path) -> None:
-    from connectors.shopify import ShopifySandbox
-
-    sandbox = ShopifySandbox(people=PEOPLE, seed=SEED)
-    with LocalRuntime({"shopify": sandbox}, log_path=tmp_path / "handlers.log") as rt:
+    with LocalRuntime(
+        quick_sandboxes(["shopify"]), log_path=tmp_path / "handlers.log", connector_sleep=no_wait
+    ) as rt:
         rt.pull("shopify")
         rt.settle()
         buyer = next(
@@ -280,13 +283,10 @@ def test_no_pull_cursor_keeps_the_record_ids_of_an_erased_person(tmp_path: Path)
 def test_no_pull_cursor_keeps_the_id_of_an_erased_person_whose_record_is_at_its_watermark(
     tmp_path: Path, tool: str
 ) -> None:
-    from connectors.hubspot import HubSpotSandbox
-    from connectors.klaviyo import KlaviyoSandbox
-    from connectors.mailchimp import MailchimpSandbox
-
-    boxes = {"hubspot": HubSpotSandbox, "klaviyo": KlaviyoSandbox, "mailchimp": MailchimpSandbox}
-    sandbox = boxes[tool](people=PEOPLE, seed=SEED)
-    with LocalRuntime({tool: sandbox}, log_path=tmp_path / "handlers.log") as rt:
+    # 40 people, as many records at the newest second as before the world shrank to 20
+    with LocalRuntime(
+        quick_sandboxes([tool], 2 * PEOPLE), log_path=tmp_path / "handlers.log", connector_sleep=no_wait
+    ) as rt:
         for _ in range(2):  # a full pull, then an incremental one: the cursor at the newest second
             rt.pull(tool)
             rt.settle()
@@ -364,10 +364,8 @@ def test_erasing_one_of_many_buyers_behind_a_company_billing_email_leaves_the_ot
 def test_erased_people_stay_erased_in_salesforce_and_woocommerce_through_full_refreshes(
     tmp_path: Path,
 ) -> None:
-    from profilesync.demo import make_sandboxes
-
     tools = ("salesforce", "woocommerce", "hubspot")
-    sandboxes = make_sandboxes(PEOPLE, SEED, tools=tools)
+    sandboxes = quick_sandboxes(tools)
 
     def sync(rt: LocalRuntime, *, full: bool = False) -> dict[str, Any]:
         if full:
@@ -379,7 +377,7 @@ def test_erased_people_stay_erased_in_salesforce_and_woocommerce_through_full_re
         rt.settle()
         return pulled
 
-    with LocalRuntime(sandboxes, log_path=tmp_path / "handlers.log") as rt:
+    with LocalRuntime(sandboxes, log_path=tmp_path / "handlers.log", connector_sleep=no_wait) as rt:
         sync(rt)
         everyone = people(PEOPLE, SEED)
         # GIVEN people Salesforce and WooCommerce both hold (a contact, a lead, a shop account, orders)
