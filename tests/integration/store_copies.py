@@ -36,7 +36,7 @@ def given_once(store: str, given: Callable[[Stores], None]) -> Iterator[Fresh]:
         return
     with STORES[store]() as stores:
         given(stores)
-        restore = _dynamodb_copy(stores) if store == "dynamodb" else _sqlite_copy(stores)
+        restore = store_copy(store, stores.profiles)
 
         @contextmanager
         def fresh() -> Iterator[Stores]:
@@ -56,8 +56,14 @@ def _rebuilt(given: Callable[[Stores], None]) -> Fresh:
     return fresh
 
 
-def _sqlite_copy(stores: Stores) -> Callable[[], None]:
-    path = stores.profiles.database.path
+def store_copy(store: str, profiles: Any) -> Callable[[], None]:
+    """What puts the items of the SQLite or DynamoDB profile store ``profiles`` (and of every store
+    sharing its database or table) back as they are now."""
+    return _dynamodb_copy(profiles) if store == "dynamodb" else _sqlite_copy(profiles)
+
+
+def _sqlite_copy(profiles: Any) -> Callable[[], None]:
+    path = profiles.database.path
     saved = sqlite3.connect(":memory:")
     with closing(sqlite3.connect(path)) as source:
         source.backup(saved)
@@ -69,8 +75,8 @@ def _sqlite_copy(stores: Stores) -> Callable[[], None]:
     return restore
 
 
-def _dynamodb_copy(stores: Stores) -> Callable[[], None]:
-    client, table = stores.profiles._client, stores.profiles.table_name
+def _dynamodb_copy(profiles: Any) -> Callable[[], None]:
+    client, table = profiles._client, profiles.table_name
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
     while True:

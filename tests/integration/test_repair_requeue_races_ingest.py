@@ -23,7 +23,8 @@ evidence as they are when it is taken either way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ from core.link_review import ReviewOutdatedError, ReviewRefusedError, decide
 from core.merge_undo import repair_frozen
 from core.testing.invariants import store_problems
 from tests.integration.identity_attack_records import groups, ingest_settings, resolve_lines
+from tests.integration.store_copies import store_copy
 from tests.integration.store_port.conftest import KITS, StoreKit
 from tests.integration.store_port.test_frozen_merge_repair import CRM_KEY, NAMESAKE_KEY, _broken, _frozen
 from tests.integration.test_attack8_review_sizes import CRM, _lines
@@ -70,13 +72,12 @@ def _accept(kit: StoreKit) -> tuple[IngestSettings, Callable[[], list[str]]]:
 
 
 def _outcome(
-    kit: StoreKit, writer: Callable[[StoreKit], Any], k: int | None, calls: list[str] | None = None
+    kit: StoreKit, settings: IngestSettings, write: Callable[[], list[str]], k: int | None
 ) -> tuple[Any, ...]:
-    """The ``writer`` and an ingest of ``MOVED``: the ingest after the writer's ``k``-th store call
-    (None: after the writer; 0: before it). The customers, the pair's status and filing, and what
-    went wrong; the writer's store calls go to ``calls``."""
+    """The writer's ``write`` and an ingest of ``MOVED``: the ingest after the writer's ``k``-th
+    store call (None: after the writer; 0: before it). The customers, the pair's status and filing,
+    what went wrong, and the writer's store calls."""
     store = kit.profiles
-    settings, write = writer(kit)
     quarantined: list[Any] = []
     problems: list[str] = []
 
@@ -87,8 +88,6 @@ def _outcome(
         ingest()
     with after_call(store, k, ingest, CALLS) as made:
         problems.extend(write())
-    if calls is not None:
-        calls.extend(made)
     if k is None or k > len(made):
         ingest()
     item = store.get_reviews([(CRM_KEY, NAMESAKE_KEY)]).get((CRM_KEY, NAMESAKE_KEY))
@@ -99,7 +98,32 @@ def _outcome(
         quarantined,
         problems,
         None if item is None else item.status,
-    )
+    ), made
+
+
+@contextmanager
+def _given(name: str, writer: Callable[[StoreKit], Any]) -> Iterator[Callable[[], tuple[StoreKit, Any, Any]]]:
+    """The ``writer``'s store built once; ``fresh()`` puts its items back (SQLite: its backup API,
+    DynamoDB: the items written again, tests/integration/store_copies.py) and gives the kit, the
+    settings and the write. The in-memory store is built again each time (milliseconds)."""
+    if name == "memory":
+
+        def rebuilt() -> tuple[StoreKit, Any, Any]:
+            kit = stack.enter_context(_kit(name))
+            return (kit, *writer(kit))
+
+        with ExitStack() as stack:
+            yield rebuilt
+        return
+    with _kit(name) as kit:
+        settings, write = writer(kit)
+        restore = store_copy(name, kit.profiles)
+
+        def fresh() -> tuple[StoreKit, Any, Any]:
+            restore()
+            return kit, settings, write
+
+        yield fresh
 
 
 @pytest.mark.parametrize("writer", [_repair, _accept], ids=["repair", "refused accept"])
@@ -107,17 +131,14 @@ def _outcome(
 def test_a_requeue_and_an_ingest_changing_a_record_end_as_in_one_order(
     name: str, writer: Callable[[StoreKit], Any]
 ) -> None:
-    with _kit(name) as kit:
-        first = _outcome(kit, writer, 0)  # ingested, then the repair or the accept
-    made: list[str] = []
-    with _kit(name) as kit:
-        last = _outcome(kit, writer, None, made)  # the repair or the accept, then ingested
-    assert first[1:4] == ([], [], [])
-    assert last[1:4] == ([], [], [])
-    assert first[4] == last[4] == "pending"
-    # After each of the writer's store calls (every third on DynamoDB: moto is slow)
-    assert len(made) > 5
-    for k in range(1, len(made) + 1, 1 if name != "dynamodb" else 3):
-        with _kit(name) as kit:
-            got = _outcome(kit, writer, k)
-        assert got in (first, last), k
+    with _given(name, writer) as fresh:
+        first, _ = _outcome(*fresh(), 0)  # ingested, then the repair or the accept
+        last, made = _outcome(*fresh(), None)  # the repair or the accept, then ingested
+        assert first[1:4] == ([], [], [])
+        assert last[1:4] == ([], [], [])
+        assert first[4] == last[4] == "pending"
+        # After each of the writer's store calls (every third on DynamoDB: moto is slow)
+        assert len(made) > 5
+        for k in range(1, len(made) + 1, 1 if name != "dynamodb" else 3):
+            got, _ = _outcome(*fresh(), k)
+            assert got in (first, last), k
