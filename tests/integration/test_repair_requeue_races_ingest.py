@@ -23,8 +23,7 @@ evidence as they are when it is taken either way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -34,11 +33,10 @@ from core.link_review import ReviewOutdatedError, ReviewRefusedError, decide
 from core.merge_undo import repair_frozen
 from core.testing.invariants import store_problems
 from tests.integration.identity_attack_records import groups, ingest_settings, resolve_lines
-from tests.integration.store_copies import store_copy
 from tests.integration.store_port.conftest import KITS, StoreKit
+from tests.integration.store_port.kit_copies import kit_given_once
 from tests.integration.store_port.test_frozen_merge_repair import CRM_KEY, NAMESAKE_KEY, _broken, _frozen
 from tests.integration.test_attack8_review_sizes import CRM, _lines
-from tests.integration.test_frozen_merge_repair_interleavings import _kit
 from tests.interleave import after_call
 
 #: Hana's CRM record, moved to Salford: the pair stays in doubt, on other evidence.
@@ -101,29 +99,9 @@ def _outcome(
     ), made
 
 
-@contextmanager
-def _given(name: str, writer: Callable[[StoreKit], Any]) -> Iterator[Callable[[], tuple[StoreKit, Any, Any]]]:
-    """The ``writer``'s store built once; ``fresh()`` puts its items back (SQLite: its backup API,
-    DynamoDB: the items written again, tests/integration/store_copies.py) and gives the kit, the
-    settings and the write. The in-memory store is built again each time (milliseconds)."""
-    if name == "memory":
-
-        def rebuilt() -> tuple[StoreKit, Any, Any]:
-            kit = stack.enter_context(_kit(name))
-            return (kit, *writer(kit))
-
-        with ExitStack() as stack:
-            yield rebuilt
-        return
-    with _kit(name) as kit:
-        settings, write = writer(kit)
-        restore = store_copy(name, kit.profiles)
-
-        def fresh() -> tuple[StoreKit, Any, Any]:
-            restore()
-            return kit, settings, write
-
-        yield fresh
+def _unpacked(given: tuple[StoreKit, tuple[IngestSettings, Callable[[], list[str]]]]) -> tuple[Any, ...]:
+    kit, (settings, write) = given
+    return kit, settings, write
 
 
 @pytest.mark.parametrize("writer", [_repair, _accept], ids=["repair", "refused accept"])
@@ -131,14 +109,15 @@ def _given(name: str, writer: Callable[[StoreKit], Any]) -> Iterator[Callable[[]
 def test_a_requeue_and_an_ingest_changing_a_record_end_as_in_one_order(
     name: str, writer: Callable[[StoreKit], Any]
 ) -> None:
-    with _given(name, writer) as fresh:
-        first, _ = _outcome(*fresh(), 0)  # ingested, then the repair or the accept
-        last, made = _outcome(*fresh(), None)  # the repair or the accept, then ingested
+    # The writer's store built once, its items put back for each run (kit_copies)
+    with kit_given_once(name, writer) as fresh:
+        first, _ = _outcome(*_unpacked(fresh()), 0)  # ingested, then the repair or the accept
+        last, made = _outcome(*_unpacked(fresh()), None)  # the repair or the accept, then ingested
         assert first[1:4] == ([], [], [])
         assert last[1:4] == ([], [], [])
         assert first[4] == last[4] == "pending"
         # After each of the writer's store calls (every third on DynamoDB: moto is slow)
         assert len(made) > 5
         for k in range(1, len(made) + 1, 1 if name != "dynamodb" else 3):
-            got, _ = _outcome(*fresh(), k)
+            got, _ = _outcome(*_unpacked(fresh()), k)
             assert got in (first, last), k
