@@ -10,13 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import TypeVar
 
 from tests.integration.store_copies import store_copy
-from tests.integration.store_port.conftest import StoreKit
-from tests.integration.test_frozen_merge_repair_interleavings import _kit
+from tests.integration.store_port.conftest import KITS, StoreKit
 
 T = TypeVar("T")
+
+
+@contextmanager
+def opened_kit(name: str) -> Iterator[StoreKit]:
+    """A new kit of ``KITS[name]`` (outside a fixture: a sweep may open several)."""
+    with TemporaryDirectory() as folder:
+        made = KITS[name](Path(folder))
+        try:
+            yield next(made)
+        finally:
+            made.close()
 
 
 @contextmanager
@@ -26,12 +38,12 @@ def kit_given_once(name: str, given: Callable[[StoreKit], T]) -> Iterator[Callab
         with ExitStack() as stack:
 
             def rebuilt() -> tuple[StoreKit, T]:
-                kit = stack.enter_context(_kit(name))
+                kit = stack.enter_context(opened_kit(name))
                 return kit, given(kit)
 
             yield rebuilt
         return
-    with _kit(name) as kit:
+    with opened_kit(name) as kit:
         made = given(kit)
         restore = store_copy(name, kit.profiles)
 
