@@ -4,8 +4,10 @@ the table, not the same calls made again.
 
 ``given_once(store, given)`` runs ``given`` once on the stores of ``STORES[store]`` and yields
 ``fresh``: each ``with fresh() as stores`` puts every item back as ``given`` left it and yields the
-same stores. SQLite copies the database with its backup API, DynamoDB (moto) drops and makes the
-table again and writes the items back in batches of 25 (what AWS allows). The in-memory store keeps
+same stores. SQLite copies the database with its backup API; DynamoDB on moto in this process puts
+moto's own items back (a deep copy of the table's items as they were: the same items a Scan read,
+without a write through moto per item), any other DynamoDB drops and makes the table again and
+writes the items back in batches of 25 (what AWS allows). The in-memory store keeps
 no items to copy (and builds in milliseconds): each case runs ``given`` on new stores.
 
 The stores themselves hold nothing between calls but their connection (SQLite) or client and
@@ -14,6 +16,8 @@ table name (DynamoDB), so the same objects over restored items are stores whose 
 
 from __future__ import annotations
 
+import copy
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing, contextmanager
@@ -36,7 +40,7 @@ def given_once(store: str, given: Callable[[Stores], None]) -> Iterator[Fresh]:
         return
     with STORES[store]() as stores:
         given(stores)
-        restore = _dynamodb_copy(stores) if store == "dynamodb" else _sqlite_copy(stores)
+        restore = store_copy(store, stores.profiles)
 
         @contextmanager
         def fresh() -> Iterator[Stores]:
@@ -56,8 +60,14 @@ def _rebuilt(given: Callable[[Stores], None]) -> Fresh:
     return fresh
 
 
-def _sqlite_copy(stores: Stores) -> Callable[[], None]:
-    path = stores.profiles.database.path
+def store_copy(store: str, profiles: Any) -> Callable[[], None]:
+    """What puts the items of the SQLite or DynamoDB profile store ``profiles`` (and of every store
+    sharing its database or table) back as they are now."""
+    return _dynamodb_copy(profiles) if store == "dynamodb" else _sqlite_copy(profiles)
+
+
+def _sqlite_copy(profiles: Any) -> Callable[[], None]:
+    path = profiles.database.path
     saved = sqlite3.connect(":memory:")
     with closing(sqlite3.connect(path)) as source:
         source.backup(saved)
@@ -69,8 +79,8 @@ def _sqlite_copy(stores: Stores) -> Callable[[], None]:
     return restore
 
 
-def _dynamodb_copy(stores: Stores) -> Callable[[], None]:
-    client, table = stores.profiles._client, stores.profiles.table_name
+def _dynamodb_copy(profiles: Any) -> Callable[[], None]:
+    client, table = profiles._client, profiles.table_name
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
     while True:
@@ -79,6 +89,15 @@ def _dynamodb_copy(stores: Stores) -> Callable[[], None]:
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    held = _moto_table(client, table)
+    if held is not None and sum(len(partition) for partition in held.items.values()) == len(items):
+        saved = copy.deepcopy(held.items)
+
+        def put_back() -> None:
+            held.items = copy.deepcopy(saved)
+
+        return put_back
 
     def restore() -> None:
         client.delete_table(TableName=table)
@@ -89,3 +108,13 @@ def _dynamodb_copy(stores: Stores) -> Callable[[], None]:
             assert not left, left  # moto processes every item; AWS would need them sent again
 
     return restore
+
+
+def _moto_table(client: Any, table: str) -> Any:
+    """moto's own table object of ``table`` when the client talks to moto in this process (mock_aws
+    or its threaded server), else None."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    account = os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
+    return dynamodb_backends[account][client.meta.region_name].tables.get(table)

@@ -62,19 +62,24 @@ def _outcome(name: str, run: Callable[[StoreKit], None], alone: bool) -> Any:
         return _stored(kit), len(left)
 
 
-def _race(name: str, first: str, second: str, after: int, alone: bool = False) -> None:
-    def interleaved(kit: StoreKit) -> None:
-        with _interleaved(kit, [(second, after)], lambda w: _act(kit, w), READS_AND_WRITES):
-            _act(kit, first)
+def _orders(name: str, first: str, second: str, alone: bool) -> set[Any]:
+    """What the two writers leave one after the other, in either order."""
 
     def one_after_other(a: str, b: str) -> Callable[[StoreKit], None]:
         return lambda kit: (_act(kit, a), _act(kit, b))[0]
 
-    got = _outcome(name, interleaved, alone)
-    orders = {
+    return {
         _outcome(name, one_after_other(first, second), alone),
         _outcome(name, one_after_other(second, first), alone),
     }
+
+
+def _race(name: str, first: str, second: str, after: int, orders: set[Any], alone: bool = False) -> None:
+    def interleaved(kit: StoreKit) -> None:
+        with _interleaved(kit, [(second, after)], lambda w: _act(kit, w), READS_AND_WRITES):
+            _act(kit, first)
+
+    got = _outcome(name, interleaved, alone)
     assert got in orders, (first, second, after, got, orders)
     if "erase" in (first, second):
         assert got[1] == 0
@@ -87,8 +92,9 @@ longest) on memory, the first ones on the slower stores."""
 
 
 def _races(name: str, first: str, second: str, alone: bool = False) -> None:
+    orders = _orders(name, first, second, alone)  # the same for every point: made once
     for after in range(POINTS[name]):
-        _race(name, first, second, after, alone)
+        _race(name, first, second, after, orders, alone)
 
 
 @pytest.mark.parametrize(("first", "second"), PAIRS)

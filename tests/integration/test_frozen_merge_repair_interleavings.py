@@ -15,8 +15,6 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from pathlib import Path
-from tempfile import TemporaryDirectory
 from typing import Any
 
 import pytest
@@ -28,7 +26,8 @@ from core.suppression import SuppressionCheck
 from core.testing.invariants import store_problems
 from tests.hypothesis_profiles import examples
 from tests.integration.identity_attack_records import groups, resolve_lines
-from tests.integration.store_port.conftest import KITS, StoreKit
+from tests.integration.store_port.conftest import StoreKit
+from tests.integration.store_port.kit_copies import opened_kit as _kit
 from tests.integration.store_port.test_frozen_merge_repair import (
     CRM_KEY,
     NAMESAKE_KEY,
@@ -46,16 +45,6 @@ LATER = {
     "mail": {**NAMESAKE, "updated_at": "2026-04-01T00:00:00Z", "job": "vet"},
 }
 OTHER = st.tuples(st.sampled_from(["crm", "mail", "repair", "erase"]), st.integers(0, 24))
-
-
-@contextlib.contextmanager
-def _kit(name: str) -> Iterator[StoreKit]:
-    with TemporaryDirectory() as folder:
-        made = KITS[name](Path(folder))
-        try:
-            yield next(made)
-        finally:
-            made.close()
 
 
 def _interleaved(

@@ -34,9 +34,9 @@ from core.merge_undo import repair_frozen
 from core.testing.invariants import store_problems
 from tests.integration.identity_attack_records import groups, ingest_settings, resolve_lines
 from tests.integration.store_port.conftest import KITS, StoreKit
+from tests.integration.store_port.kit_copies import kit_given_once
 from tests.integration.store_port.test_frozen_merge_repair import CRM_KEY, NAMESAKE_KEY, _broken, _frozen
 from tests.integration.test_attack8_review_sizes import CRM, _lines
-from tests.integration.test_frozen_merge_repair_interleavings import _kit
 from tests.interleave import after_call
 
 #: Hana's CRM record, moved to Salford: the pair stays in doubt, on other evidence.
@@ -70,13 +70,12 @@ def _accept(kit: StoreKit) -> tuple[IngestSettings, Callable[[], list[str]]]:
 
 
 def _outcome(
-    kit: StoreKit, writer: Callable[[StoreKit], Any], k: int | None, calls: list[str] | None = None
+    kit: StoreKit, settings: IngestSettings, write: Callable[[], list[str]], k: int | None
 ) -> tuple[Any, ...]:
-    """The ``writer`` and an ingest of ``MOVED``: the ingest after the writer's ``k``-th store call
-    (None: after the writer; 0: before it). The customers, the pair's status and filing, and what
-    went wrong; the writer's store calls go to ``calls``."""
+    """The writer's ``write`` and an ingest of ``MOVED``: the ingest after the writer's ``k``-th
+    store call (None: after the writer; 0: before it). The customers, the pair's status and filing,
+    what went wrong, and the writer's store calls."""
     store = kit.profiles
-    settings, write = writer(kit)
     quarantined: list[Any] = []
     problems: list[str] = []
 
@@ -87,8 +86,6 @@ def _outcome(
         ingest()
     with after_call(store, k, ingest, CALLS) as made:
         problems.extend(write())
-    if calls is not None:
-        calls.extend(made)
     if k is None or k > len(made):
         ingest()
     item = store.get_reviews([(CRM_KEY, NAMESAKE_KEY)]).get((CRM_KEY, NAMESAKE_KEY))
@@ -99,7 +96,12 @@ def _outcome(
         quarantined,
         problems,
         None if item is None else item.status,
-    )
+    ), made
+
+
+def _unpacked(given: tuple[StoreKit, tuple[IngestSettings, Callable[[], list[str]]]]) -> tuple[Any, ...]:
+    kit, (settings, write) = given
+    return kit, settings, write
 
 
 @pytest.mark.parametrize("writer", [_repair, _accept], ids=["repair", "refused accept"])
@@ -107,17 +109,15 @@ def _outcome(
 def test_a_requeue_and_an_ingest_changing_a_record_end_as_in_one_order(
     name: str, writer: Callable[[StoreKit], Any]
 ) -> None:
-    with _kit(name) as kit:
-        first = _outcome(kit, writer, 0)  # ingested, then the repair or the accept
-    made: list[str] = []
-    with _kit(name) as kit:
-        last = _outcome(kit, writer, None, made)  # the repair or the accept, then ingested
-    assert first[1:4] == ([], [], [])
-    assert last[1:4] == ([], [], [])
-    assert first[4] == last[4] == "pending"
-    # After each of the writer's store calls (every third on DynamoDB: moto is slow)
-    assert len(made) > 5
-    for k in range(1, len(made) + 1, 1 if name != "dynamodb" else 3):
-        with _kit(name) as kit:
-            got = _outcome(kit, writer, k)
-        assert got in (first, last), k
+    # The writer's store built once, its items put back for each run (kit_copies)
+    with kit_given_once(name, writer) as fresh:
+        first, _ = _outcome(*_unpacked(fresh()), 0)  # ingested, then the repair or the accept
+        last, made = _outcome(*_unpacked(fresh()), None)  # the repair or the accept, then ingested
+        assert first[1:4] == ([], [], [])
+        assert last[1:4] == ([], [], [])
+        assert first[4] == last[4] == "pending"
+        # After each of the writer's store calls (every third on DynamoDB: moto is slow)
+        assert len(made) > 5
+        for k in range(1, len(made) + 1, 1 if name != "dynamodb" else 3):
+            got, _ = _outcome(*_unpacked(fresh()), k)
+            assert got in (first, last), k

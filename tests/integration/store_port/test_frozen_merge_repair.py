@@ -36,7 +36,8 @@ from core.schema import Identifier
 from core.storage.memory_privacy import InMemoryErasureStore, InMemorySuppressionStore
 from core.testing.invariants import store_problems
 from tests.integration.identity_attack_records import groups, ingest_settings, resolve_lines
-from tests.integration.store_port.conftest import StoreKit
+from tests.integration.store_port.conftest import KITS, StoreKit
+from tests.integration.store_port.kit_copies import kit_given_once
 from tests.integration.test_attack8_review_sizes import CRM, HER_EMAIL, NAMESAKE, _lines
 from tests.threads import at_once
 
@@ -237,10 +238,18 @@ class _CrashError(Exception):
     """The process running the repair killed between two of its writes."""
 
 
-@pytest.mark.parametrize("writes", range(6))  # the repair of one customer writes 5 times
-def test_a_repair_killed_after_any_write_is_finished_by_the_next_one(kit: StoreKit, writes: int) -> None:
-    settings, before = _broken(kit)
+@pytest.mark.parametrize("name", sorted(KITS))
+def test_a_repair_killed_after_any_write_is_finished_by_the_next_one(name: str) -> None:
+    # The broken store built once, its items put back before each kill point (kit_copies)
+    with kit_given_once(name, _broken) as fresh:
+        for writes in range(6):  # the repair of one customer writes 5 times
+            kit, (settings, before) = fresh()
+            _killed_then_repaired(kit, settings, before, writes)
+
+
+def _killed_then_repaired(kit: StoreKit, settings: Any, before: set[frozenset[str]], writes: int) -> None:
     store = kit.profiles
+    assert _frozen(store), writes  # the broken store, put back
     done = 0
 
     def crashing(write: Callable[..., Any]) -> Callable[..., Any]:
@@ -262,7 +271,7 @@ def test_a_repair_killed_after_any_write_is_finished_by_the_next_one(kit: StoreK
         del store.commit, store.requeue_review
     # WHEN the repair runs again THEN it ends as one run would have
     repair_frozen(store, settings)
-    assert _frozen(store) == []
-    assert groups(store) == before
-    assert store_problems(list(store.iter_profiles()), store.ident_owners()) == []
-    assert _pair(store).status == "pending"
+    assert _frozen(store) == [], writes
+    assert groups(store) == before, writes
+    assert store_problems(list(store.iter_profiles()), store.ident_owners()) == [], writes
+    assert _pair(store).status == "pending", writes

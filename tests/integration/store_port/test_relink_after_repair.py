@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,8 @@ from core.normalise import normalise_record
 from core.schema import SourceRecord
 from core.testing.invariants import store_problems
 from tests.integration.identity_attack_records import groups, ingest_settings, resolve_lines
-from tests.integration.store_port.conftest import StoreKit
+from tests.integration.store_port.conftest import KITS, StoreKit
+from tests.integration.store_port.kit_copies import kit_given_once
 from tests.integration.store_port.test_frozen_merge_repair import _broken, _frozen, _pair
 from tests.integration.test_attack8_review_sizes import _heavy, _lines
 from tests.interleave import after_call
@@ -41,11 +43,18 @@ def _retired() -> list[SourceRecord]:
     return [record]
 
 
-@pytest.mark.parametrize("k", [3, 6, 7, 9, 12])
 @pytest.mark.parametrize("stop", ["frozen", "copied"])
-def test_a_relink_beside_a_repair_leaves_the_merge_taken_back(kit: StoreKit, stop: str, k: int) -> None:
-    # GIVEN the old accept's merge stopped after its freeze (or its copies)
-    settings, before = _broken(kit, stop=stop)
+@pytest.mark.parametrize("name", sorted(KITS))
+def test_a_relink_beside_a_repair_leaves_the_merge_taken_back(name: str, stop: str) -> None:
+    # GIVEN the old accept's merge stopped after its freeze (or its copies): built once, its items
+    # put back before each k (kit_copies)
+    with kit_given_once(name, lambda kit: _broken(kit, stop=stop)) as fresh:
+        for k in (3, 6, 7, 9, 12):
+            kit, (settings, before) = fresh()
+            _relink_beside_repair(kit, settings, before, k)
+
+
+def _relink_beside_repair(kit: StoreKit, settings: Any, before: set[frozenset[str]], k: int) -> None:
     store = kit.profiles
     absorbed, survivor = next((cid, into) for cid, into, _ in _frozen(store) if into)
     problems: list[str] = []
@@ -55,11 +64,11 @@ def test_a_relink_beside_a_repair_leaves_the_merge_taken_back(kit: StoreKit, sto
         relink_after_removal(store, _retired(), settings, {absorbed, survivor})
     assert len(made) >= k  # the repair ran inside the relink
     # THEN the merge is taken back, by the repair or by the relink, and nothing else happened
-    assert problems == []
-    assert _frozen(store) == []
-    assert groups(store) == before
-    assert _pair(store).status == "pending"
-    assert store_problems(list(store.iter_profiles()), store.ident_owners()) == []
+    assert problems == [], k
+    assert _frozen(store) == [], k
+    assert groups(store) == before, k
+    assert _pair(store).status == "pending", k
+    assert store_problems(list(store.iter_profiles()), store.ident_owners()) == [], k
 
 
 def test_a_relink_meeting_an_accepted_pair_that_does_not_fit_leaves_it_apart(kit: StoreKit) -> None:
