@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from core.errors import NormalisationError
@@ -20,7 +20,7 @@ from core.schema import (
     assemble_model,
     source_key,
 )
-from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span, read_before
+from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span, read_before, utc_now
 
 from ._email import normalise_email
 from ._identity import has_other_identity
@@ -55,7 +55,7 @@ class NormaliseOptions:
     record's ``updated_at`` (consent); the record is kept and the value listed in ``dropped``.
     An ``updated_at`` ahead of ``now`` by less is kept as stamped, with ``now`` as the record's
     ``read_at``: the record is ordered by the earlier of the two (``SourceRecord.ordered_at``).
-    ``now`` is the clock (None: the time of each call).
+    ``now`` is the clock (None: ``core.time_bound.utc_now`` at each call).
     """
 
     default_region: str = "US"
@@ -244,7 +244,7 @@ def _normalise_record(
         return quarantine(f"updated_at missing or invalid: {_reason(exc)}")
 
     collector = _Collector()
-    now = options.now or datetime.now(UTC)
+    now = options.now or utc_now()
     latest = now + options.max_future_skew
     if updated_at > latest:
         # (the stamped second in one spelling: the note is hashed, and one version comes as Stripe's
