@@ -46,15 +46,11 @@ from tests.integration.test_attack4_pages_change_while_paged import (
 
 pytestmark = pytest.mark.slow
 
-#: Room for the extra full pulls this test makes (each run is compared with one): Stripe's sandbox
-#: answers 25 requests a second, and the client's retries do not wait here.
-MORE_ROOM: dict[str, dict[str, Any]] = {"stripe": {"requests_per_second": 1_000}}
-
 
 def _sandbox(name: str) -> Any:
     plugin, options = PLUGINS[name]
     assert plugin.sandbox is not None
-    return plugin.sandbox(people=30, seed=5, **options, **MORE_ROOM.get(name, {}))
+    return plugin.sandbox(people=30, seed=5, **options)
 
 
 def _failing(sandbox: Any, times: int) -> Callable[[], None]:
