@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from core.errors import NormalisationError
@@ -20,7 +20,7 @@ from core.schema import (
     assemble_model,
     source_key,
 )
-from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span, read_before, utc_now
+from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span, read_before
 
 from ._email import normalise_email
 from ._identity import has_other_identity
@@ -28,7 +28,7 @@ from ._limits import _CACHE_SIZE, MAX_CHANNEL_CHARS, MAX_CONSENT_CHANNELS, MAX_I
 from ._money import _orders
 from ._names import _traits
 from ._phone import _is_phone_region, _region_reader, normalise_phone
-from ._time import normalise_timestamp
+from ._time import normalise_timestamp, utc_now
 from ._values import (
     _Collector,
     _id_problem,
@@ -55,7 +55,7 @@ class NormaliseOptions:
     record's ``updated_at`` (consent); the record is kept and the value listed in ``dropped``.
     An ``updated_at`` ahead of ``now`` by less is kept as stamped, with ``now`` as the record's
     ``read_at``: the record is ordered by the earlier of the two (``SourceRecord.ordered_at``).
-    ``now`` is the clock (None: ``core.time_bound.utc_now`` at each call).
+    ``now`` is the clock (None: the time of each call).
     """
 
     default_region: str = "US"
@@ -244,7 +244,7 @@ def _normalise_record(
         return quarantine(f"updated_at missing or invalid: {_reason(exc)}")
 
     collector = _Collector()
-    now = options.now or utc_now()
+    now = options.now or utc_now().astimezone(UTC)
     latest = now + options.max_future_skew
     if updated_at > latest:
         # (the stamped second in one spelling: the note is hashed, and one version comes as Stripe's
