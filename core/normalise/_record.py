@@ -244,7 +244,7 @@ def _normalise_record(
         return quarantine(f"updated_at missing or invalid: {_reason(exc)}")
 
     collector = _Collector()
-    now = options.now or utc_now().astimezone(UTC)
+    now: datetime = options.now or utc_now().astimezone(UTC)
     latest = now + options.max_future_skew
     if updated_at > latest:
         # (the stamped second in one spelling: the note is hashed, and one version comes as Stripe's
