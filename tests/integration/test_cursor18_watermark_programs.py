@@ -140,6 +140,9 @@ def test_a_record_stamped_ahead_and_corrected_on_the_second_it_was_read_is_kept(
             ours.freeze()
             ahead = sandbox.add_records(1, at=FAR_FUTURE)
             _pull(connector, store, state)
+            # (the pull took time: what is read next is read later in the second, never on the
+            # millisecond of that read, where two 2099 versions would tie, core.time_bound.read_before)
+            ours.move_to(read + timedelta(milliseconds=100))
             ours.run()
             # WHEN the tool corrects it, stamping that second (never past its clock)
             sandbox.touch(ahead, at=read)
