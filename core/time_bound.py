@@ -24,6 +24,7 @@ connector's cursor for the watermark it keeps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -38,6 +39,27 @@ DEFAULT_MAX_FUTURE_SKEW: Final = timedelta(days=1)
 #: (tests/integration/test_skew17_lagging_clock.py). The records re-pulled from that window are
 #: unchanged and write nothing. A tool further behind can still lose such a change: a documented limit.
 CLOCK_SKEW: Final = timedelta(minutes=5)
+
+
+def _machine_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+#: The clock ``utc_now`` reads: this machine's, unless a test moved it (``use_clock``).
+_CLOCK: list[Callable[[], datetime]] = [_machine_clock]
+
+
+def utc_now() -> datetime:
+    """Our clock, aware UTC: this machine's, as every run's bound (``TimeBound.from_now``), the
+    normalisation of a run without a fixed ``now`` and the built-in sandboxes' running clocks read
+    it. One place, so a test moves it on a second (``core.testing.clock.OurClock``) where it
+    waited for the wall clock to pass one."""
+    return _CLOCK[0]()
+
+
+def use_clock(clock: Callable[[], datetime] | None) -> None:
+    """Make ``clock`` (aware UTC) the one ``utc_now`` reads; None puts this machine's back."""
+    _CLOCK[0] = clock or _machine_clock
 
 
 def describe_span(span: timedelta) -> str:
@@ -67,7 +89,7 @@ class TimeBound:
         """From the start of the current second: tools stamp whole seconds, so a change made later
         in the second a pull began is stamped before that moment; a watermark capped with its
         microseconds (``cap``) never asked for it again (tests/integration/test_attack11_sync_cursors.py)."""
-        return cls(datetime.now(UTC).replace(microsecond=0), skew)
+        return cls(utc_now().replace(microsecond=0), skew)
 
     @property
     def limit(self) -> datetime:
@@ -161,4 +183,6 @@ __all__ = [
     "describe_span",
     "ordered_by_read",
     "read_before",
+    "use_clock",
+    "utc_now",
 ]

@@ -186,7 +186,12 @@ def _parser() -> argparse.ArgumentParser:
         help="update: push only to people the tool holds; upsert: also create people whose consent "
         "allows the tool's channel (default: the connector's, or PROFILESYNC_<CONNECTOR>_PUSH_MODE)",
     )
-    sync.add_argument("--sandbox", action="store_true", help="run against the connector's in-process sandbox")
+    sync.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against the connector's in-process sandbox (at the vendor's higher published plan, as "
+        "the demo's)",
+    )
     add_store_arguments(sync, DEFAULT_TABLE)
     sync.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     from profilesync.privacy_cli import add_parser as add_privacy_parser

@@ -76,7 +76,9 @@ def configured_instance(name: str, *, sandbox: bool) -> tuple[Any, Any] | None:
     elif plugin.sandbox is None:
         raise ConnectorConfigError(f"connector {config.vendor(name)!r} ships no sandbox")
     else:
-        settings = plugin.sandbox().settings()
+        from profilesync.demo_sandboxes import run_sandbox
+
+        settings = run_sandbox(plugin).settings()
     if instance.push_mode is not None:
         settings = dataclasses.replace(settings, push_mode=instance.push_mode)
     return plugin, settings

@@ -59,7 +59,9 @@ def _sync(args: argparse.Namespace) -> int:
     elif args.sandbox:
         if plugin.sandbox is None:
             raise ConnectorConfigError(f"connector {args.connector!r} ships no sandbox")
-        settings = dataclasses.replace(plugin.sandbox().settings(), push_mode=args.push_mode)
+        from profilesync.demo_sandboxes import run_sandbox
+
+        settings = dataclasses.replace(run_sandbox(plugin).settings(), push_mode=args.push_mode)
     else:
         settings = settings_from_environment(
             plugin, base_url=args.base_url, options=options, push_mode=args.push_mode

@@ -7,11 +7,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from core.time_bound import utc_now
 
 
 class SandboxClock:
-    """Vendor time. Real UTC time by default; ``set(at)`` freezes it (tests put many changes on one
+    """Vendor time. Runs with our clock by default (``core.time_bound.utc_now``: this machine's, or
+    the one a test moved on); ``set(at)`` freezes it (tests put many changes on one
     timestamp), ``advance(seconds)`` moves a frozen clock on. Never goes backwards."""
 
     def __init__(self, frozen_at: datetime | None = None) -> None:
@@ -20,7 +23,7 @@ class SandboxClock:
 
     def now(self) -> datetime:
         with self._lock:
-            return self._frozen if self._frozen is not None else datetime.now(UTC)
+            return self._frozen if self._frozen is not None else utc_now()
 
     def set(self, at: datetime | None) -> None:
         with self._lock:
@@ -28,7 +31,7 @@ class SandboxClock:
 
     def advance(self, seconds: float) -> None:
         with self._lock:
-            base = self._frozen or datetime.now(UTC)
+            base = self._frozen or utc_now()
             self._frozen = base + timedelta(seconds=seconds)
 
 

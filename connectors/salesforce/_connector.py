@@ -52,11 +52,14 @@ from core.time_bound import TimeBound
 from . import _bulk as bulk
 from ._bulk import BULK_PAGE, BULK_POLLS, BULK_THRESHOLD, csv_records
 from ._declaration import (
+    BATCH_OPTION,
     LOGIN_URL,
+    MIN_QUERY_BATCH,
     OPPORTUNITY_SOQL,
     PLACEHOLDER_BASE,
     PRIVATE_KEY,
     PUSH_FIELDS,
+    QUERY_BATCH,
     STREAMS,
     declaration,
     shape,
@@ -96,14 +99,21 @@ class SalesforceConnector(RestConnector):
         self.currency = str(options.get("currency") or "USD").strip().upper()
         try:
             self.bulk_threshold = int(options.get("bulk_threshold") or BULK_THRESHOLD)
+            batch = int(options.get(BATCH_OPTION) or QUERY_BATCH)
             reserve = float(options.get("api_reserve") or 0.1)
             self.allowance = DailyAllowance(
                 "salesforce", api_usage, reserve=reserve, exhausted=exhausted, busy=busy
             )
         except ValueError as exc:
             raise ConnectorConfigError(
-                f"salesforce: bulk_threshold must be a whole number and api_reserve a share in [0, 1) ({exc})"
+                f"salesforce: bulk_threshold and {BATCH_OPTION} must be whole numbers and api_reserve a "
+                f"share in [0, 1) ({exc})"
             ) from None
+        if not MIN_QUERY_BATCH <= batch <= QUERY_BATCH:
+            raise ConnectorConfigError(
+                f"salesforce: {BATCH_OPTION} must be {MIN_QUERY_BATCH} to {QUERY_BATCH} records a query "
+                f"batch (Sforce-Query-Options batchSize), got {batch}"
+            )
         if self.currency != "MULTI" and (len(self.currency) != 3 or not self.currency.isalpha()):
             raise ConnectorConfigError(
                 f"salesforce: currency {self.currency!r} is not an ISO 4217 code or 'multi'"
@@ -112,6 +122,12 @@ class SalesforceConnector(RestConnector):
         if self.currency == "MULTI":
             spec = replace(spec, streams=tuple(_with_currency(s) for s in STREAMS))
         spec = replace(spec, auth=auth_strategy(options))
+        if batch != QUERY_BATCH:
+            spec = replace(
+                spec,
+                headers={**spec.headers, "Sforce-Query-Options": f"batchSize={batch}"},
+                streams=tuple(replace(s, page_size=batch) for s in spec.streams),
+            )
         super().__init__(spec, replace(settings, limiters=(*settings.limiters, self.allowance)))
         self.deleted_seen = 0
         self._fields_ready = False

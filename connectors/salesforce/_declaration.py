@@ -95,6 +95,9 @@ PRIVATE_KEY: Final = "salesforce_private_key"
 #: Where a JWT assertion is addressed (``aud``) unless the ``login_url`` option says otherwise.
 LOGIN_URL: Final = "https://login.salesforce.com"
 QUERY_BATCH: Final = 2000
+#: The fewest a query batch may ask for (``batchSize``: 200 to 2,000), with the option naming it.
+MIN_QUERY_BATCH: Final = 200
+BATCH_OPTION: Final = "batch_size"
 PUSH_BATCH: Final = 200
 EXTERNAL_ID: Final = "ProfileSync_Customer_Id__c"
 
@@ -324,6 +327,8 @@ def declaration(send: Any, erase: Any) -> RestConnectorSpec:
             "'multi' in multi-currency orgs (each record's CurrencyIsoCode)",
             "bulk_threshold": "a first pull of more records than this (per object) uses a Bulk API 2.0 "
             "query job (default 50000)",
+            BATCH_OPTION: f"records per query batch, {MIN_QUERY_BATCH} to {QUERY_BATCH} (default "
+            f"{QUERY_BATCH}; Sforce-Query-Options batchSize): fewer per page, a smaller answer to hold",
             "api_reserve": "share of the org's daily API allocation left unspent for other integrations "
             "(default 0.1)",
             "auth_flow": "client_credentials (default: consumer key and secret) or jwt_bearer (consumer "
@@ -351,11 +356,13 @@ def declaration(send: Any, erase: Any) -> RestConnectorSpec:
 
 __all__ = [
     "API_VERSION",
+    "BATCH_OPTION",
     "CLIENT_ID",
     "CLIENT_SECRET",
     "DATA",
     "EXTERNAL_ID",
     "LOGIN_URL",
+    "MIN_QUERY_BATCH",
     "PRIVATE_KEY",
     "PUSH_BATCH",
     "PUSH_FIELDS",

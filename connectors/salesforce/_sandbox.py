@@ -53,7 +53,7 @@ from . import _sandbox_jwt as jwt
 from . import _sandbox_seed as seeding
 from . import _sandbox_token as tokens
 from . import _soql
-from ._declaration import CLIENT_ID, CLIENT_SECRET, PRIVATE_KEY
+from ._declaration import BATCH_OPTION, CLIENT_ID, CLIENT_SECRET, PRIVATE_KEY
 from ._sandbox_schema import (
     _PREFIX,
     _SOBJECTS,
@@ -92,6 +92,7 @@ class SalesforceSandbox(VendorSandbox):
         daily_limit: int = DAILY_LIMIT,
         multicurrency: bool = False,
         bulk_threshold: int | None = None,
+        batch_size: int | None = None,
         domain: str = "https://mydomainname.my.salesforce.com",
     ) -> None:
         super().__init__(token=token or DEFAULT_SECRET, seed=seed, faults=faults or Faults(seed=seed))
@@ -99,6 +100,8 @@ class SalesforceSandbox(VendorSandbox):
         self.daily_limit = daily_limit
         self.api_usage = 0
         self.bulk_threshold = bulk_threshold
+        #: The connector's query batch (its ``batch_size``; None: the default 2,000).
+        self.batch_size = batch_size
         self.domain = domain
         self.schema = {name: list(fields) for name, fields in SCHEMA.items()}
         if multicurrency:
@@ -245,6 +248,8 @@ class SalesforceSandbox(VendorSandbox):
     def settings(self, transport: bool = True) -> ConnectorSettings:
         """The connected app's id and secret; in-process it answers for the placeholder My Domain."""
         options = {"bulk_threshold": str(self.bulk_threshold)} if self.bulk_threshold is not None else {}
+        if self.batch_size is not None:
+            options[BATCH_OPTION] = str(self.batch_size)
         if "CurrencyIsoCode" in self.schema["Opportunity"]:
             options["currency"] = "multi"
         return ConnectorSettings(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from connectors._http import (
@@ -33,7 +33,7 @@ from core.connector import (
 )
 from core.errors import ConnectorConfigError
 from core.schema import Identifier, Profile, RecordDraft
-from core.time_bound import TimeBound
+from core.time_bound import TimeBound, utc_now
 
 from ._cursor import PullCursor, StreamState, accept, format_point, parse_point
 from ._declaration import Incremental, Operation, RestConnectorSpec, Stream, Window
@@ -58,7 +58,7 @@ def vendor_time(headers: Mapping[str, str]) -> datetime:
     """When the vendor answered, by its own clock (the ``Date`` header, RFC 9110:
     ``connectors.tool_clock.answered_at``); this machine's clock, to the second, when the header is
     missing or unreadable."""
-    return answered_at(headers) or datetime.now(UTC).replace(microsecond=0)
+    return answered_at(headers) or utc_now().replace(microsecond=0)
 
 
 def _windows(windows: tuple[Window, ...]) -> tuple[RateLimiter, ...]:

@@ -52,7 +52,7 @@ from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
 from core.schema import RecordDraft
 from core.version_marks import after, settled
 
-from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE
+from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE, paced
 from ._event_seconds import counted_across_pages, stamp, sub_second
 from ._full_dates import NO_EVENT_YET, dated, held_events, listed_page
 from ._full_dates import fingerprint as _fingerprint
@@ -348,7 +348,7 @@ class StripeConnector(RestConnector):
 
 
 def build(settings: ConnectorSettings) -> StripeConnector:
-    return StripeConnector(DECLARATION, settings)
+    return StripeConnector(paced(settings), settings)
 
 
 def make_plugin(sandbox: Any) -> ConnectorPlugin:

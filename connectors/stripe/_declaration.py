@@ -33,7 +33,8 @@ Vendor facts (Stripe API reference, https://docs.stripe.com/api; spec ``specs/st
 * Errors: ``{"error": {"type", "code", "message", "param"}}``.
 * Rate limits: 100 read operations per second in live mode, 25 in test mode (account-wide;
   https://docs.stripe.com/rate-limits); a 429 says ``rate_limit``. The declaration paces at the
-  test-mode figure, which is safe for both modes.
+  test-mode figure, which is safe for both modes; an instance on a live key may raise it with the
+  option ``requests_per_second`` (``paced``).
 * Push: ``POST /v1/customers/{id}`` with ``metadata[key]=value``, one customer per request
   (``batch_size=1``); in ``upsert`` mode ``POST /v1/customers`` (with an ``Idempotency-Key``) for
   someone Stripe does not hold. Stripe takes
@@ -47,6 +48,7 @@ Vendor facts (Stripe API reference, https://docs.stripe.com/api; spec ``specs/st
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 from connectors._http import ConnectorRequestError
@@ -62,7 +64,8 @@ from connectors.sdk import (
     TokenPaging,
     Window,
 )
-from core.connector import Credential, Payload, PushOutcome
+from core.connector import ConnectorSettings, Credential, Payload, PushOutcome
+from core.errors import ConnectorConfigError
 from core.push import ENRICHED_TRAITS, source_ids
 from core.schema import Profile
 
@@ -192,6 +195,11 @@ def _create(context: RestContext, payload: Payload, metadata: dict[str, str]) ->
     return PushOutcome(payload.customer_id, ok=True, remote_id=str(created["id"]))
 
 
+#: Stripe's test-mode read limit, per second and account: safe in live mode (100) too.
+DEFAULT_REQUESTS_PER_SECOND: Final = 25
+RATE_OPTION: Final = "requests_per_second"
+
+
 DECLARATION = RestConnectorSpec(
     name="stripe",
     kind="ecommerce",
@@ -203,8 +211,12 @@ DECLARATION = RestConnectorSpec(
     base_url="https://api.stripe.com",
     auth=BearerAuth(Credential(CREDENTIAL, "a Stripe secret or restricted key (sk_test_... / sk_live_...)")),
     streams=STREAMS,
-    # One account-wide limit for every request, pull, push and erase alike.
-    account_limits=(Window(25, 1.0),),
+    # One account-wide limit for every request, pull, push and erase alike (``paced``).
+    account_limits=(Window(DEFAULT_REQUESTS_PER_SECOND, 1.0),),
+    options={
+        RATE_OPTION: f"read requests per second the account allows (default {DEFAULT_REQUESTS_PER_SECOND}, "
+        "test mode's; live mode allows 100)"
+    },
     push=PushMap(
         properties={f"{METADATA_PREFIX}{trait}": trait for trait in ENRICHED_TRAITS},
         shape=shape,
@@ -226,13 +238,32 @@ DECLARATION = RestConnectorSpec(
     ),
 )
 
+
+def paced(settings: ConnectorSettings) -> RestConnectorSpec:
+    """The declaration, pacing at the instance's ``requests_per_second`` (a whole number, at least 1;
+    default 25): a live-mode account allows 100, and pacing it at test mode's 25 took four times
+    as long as it needs to."""
+    text = str(settings.options.get(RATE_OPTION) or DEFAULT_REQUESTS_PER_SECOND).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ConnectorConfigError(
+            f"stripe: option {RATE_OPTION} must be a whole number of requests per second (at least 1; "
+            f"live mode allows 100, test mode 25), got {text!r}"
+        )
+    if int(text) == DEFAULT_REQUESTS_PER_SECOND:
+        return DECLARATION
+    return replace(DECLARATION, account_limits=(Window(int(text), 1.0),))
+
+
 __all__ = [
     "CREDENTIAL",
     "DECLARATION",
+    "DEFAULT_REQUESTS_PER_SECOND",
     "DELETION_STREAMS",
     "EVENT_STREAMS",
     "METADATA_PREFIX",
+    "RATE_OPTION",
     "erase",
+    "paced",
     "send",
     "shape",
 ]

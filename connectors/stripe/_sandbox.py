@@ -50,7 +50,7 @@ from . import _sandbox_expand as expansion
 from . import _sandbox_objects as objects
 from . import _sandbox_redaction as redaction
 from . import _sandbox_wire as wire
-from ._declaration import CREDENTIAL, METADATA_PREFIX
+from ._declaration import CREDENTIAL, DEFAULT_REQUESTS_PER_SECOND, METADATA_PREFIX, RATE_OPTION
 from ._sandbox_objects import FIXTURES, WALK_IN
 from ._sandbox_wire import MAX_LIMIT, error
 
@@ -70,11 +70,12 @@ class StripeSandbox(VendorSandbox):
         seed: int = 7,
         token: str | None = None,
         faults: Faults | None = None,
-        requests_per_second: int = 25,
+        requests_per_second: int = DEFAULT_REQUESTS_PER_SECOND,
         event_retention: timedelta | None = None,
     ) -> None:
         super().__init__(token=token or DEFAULT_TOKEN, seed=seed, faults=faults or Faults(seed=seed))
         self.window = SlidingWindow(requests_per_second, 1.0)
+        self.requests_per_second = requests_per_second
         #: How far back ``GET /v1/events`` goes (Stripe: 30 days, ``events.RETENTION``); None keeps
         #: every event (tests date their changes on fixed days, the clock is real time).
         self.event_retention = event_retention
@@ -274,8 +275,13 @@ class StripeSandbox(VendorSandbox):
 
     # --- SandboxControl ----------------------------------------------------------------------------
     def settings(self, transport: bool = True) -> ConnectorSettings:
+        """The key, and the account's read limit when it is not test mode's (the connector paces at
+        it: a sandbox serving thousands a second is not waited for at 25)."""
+        rate = self.requests_per_second
         return ConnectorSettings(
-            credentials={CREDENTIAL: self.token}, transport=self.transport() if transport else None
+            credentials={CREDENTIAL: self.token},
+            options={RATE_OPTION: str(rate)} if rate != DEFAULT_REQUESTS_PER_SECOND else {},
+            transport=self.transport() if transport else None,
         )
 
     def record_keys(self) -> set[str]:

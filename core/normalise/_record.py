@@ -33,7 +33,7 @@ from ._names import _traits
 from ._options import _DEFAULT_OPTIONS, NormaliseOptions, _future_reason
 from ._options import is_future_dated as is_future_dated
 from ._phone import _is_phone_region, _region_reader, normalise_phone
-from ._time import normalise_timestamp
+from ._time import normalise_timestamp, utc_now
 from ._values import (
     _Collector,
     _id_problem,
@@ -157,7 +157,7 @@ def _normalise_record(
         return quarantine(f"updated_at missing or invalid: {_reason(exc)}")
 
     collector = _Collector()
-    now = options.now or datetime.now(UTC)
+    now: datetime = options.now or utc_now().astimezone(UTC)
     latest = now + options.max_future_skew
     if updated_at > latest:
         # (the stamped second in one spelling: the note is hashed, and one version comes as Stripe's

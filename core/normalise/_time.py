@@ -12,6 +12,9 @@ from typing import Final
 
 from core.errors import NormalisationError
 
+# (the clock normalisation reads when its options fix none: ours, core.time_bound.utc_now)
+from core.time_bound import utc_now as utc_now
+
 from ._limits import _CACHE_SIZE
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)

@@ -13,7 +13,11 @@ small ``n`` stays within a running sandbox's retention.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, time, timedelta
+from types import TracebackType
+
+from core.time_bound import use_clock
 
 
 def days_ago(days: int, now: datetime | None = None) -> datetime:
@@ -25,4 +29,63 @@ def days_ago(days: int, now: datetime | None = None) -> datetime:
     return datetime.combine(today - timedelta(days=days), time(12), tzinfo=UTC)
 
 
-__all__ = ["days_ago"]
+class OurClock:
+    """Our clock (``core.time_bound.utc_now``: every run's bound, normalisation's ``now``, the running
+    clock of the built-in sandboxes), moved on instead of waited for. ``with OurClock() as ours:``
+    it runs with this machine's clock, and never goes back: ``next_second()`` moves it to just past
+    the start of its next second (where a test slept up to a second of real time), ``freeze()``
+    stops it (a pull that must begin and end within one second, whatever the machine's load) and
+    ``run()`` lets it run on from there. On leaving, the machine's clock is read again."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+        self._frozen: datetime | None = None
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._frozen if self._frozen is not None else datetime.now(UTC) + self._offset
+
+    def next_second(self, past: timedelta = timedelta(milliseconds=50)) -> datetime:
+        """Move to ``past`` after the start of the next whole second; that second (whole)."""
+        second = self.now().replace(microsecond=0) + timedelta(seconds=1)
+        self.move_to(second + past)
+        return second
+
+    def move_to(self, moment: datetime) -> None:
+        """Move on to ``moment`` (aware; not before now: the clock never goes back), running or
+        frozen as it was."""
+        with self._lock:
+            current = self._frozen if self._frozen is not None else datetime.now(UTC) + self._offset
+            if moment < current:
+                raise ValueError(f"our clock never goes back: {moment} is before {current}")
+            if self._frozen is not None:
+                self._frozen = moment
+            else:
+                self._offset += moment - current
+
+    def freeze(self) -> datetime:
+        """Stop the clock where it is; that moment."""
+        with self._lock:
+            if self._frozen is None:
+                self._frozen = datetime.now(UTC) + self._offset
+            return self._frozen
+
+    def run(self) -> None:
+        """Let a frozen clock run on from where it stopped."""
+        with self._lock:
+            if self._frozen is not None:
+                self._offset = self._frozen - datetime.now(UTC)
+                self._frozen = None
+
+    def __enter__(self) -> OurClock:
+        use_clock(self.now)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        use_clock(None)
+
+
+__all__ = ["OurClock", "days_ago"]

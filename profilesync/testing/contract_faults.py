@@ -29,7 +29,7 @@ class FaultContract(ContractHarness):
         # GIVEN a vendor whose record lists hold junk: in every answer, the records of one id bucket
         # in five are replaced by a string, a null, a number or a list (a non-object in Stripe's
         # data list used to fail its page on every run, forever)
-        sandbox.add_records(self.plugin.spec.page_size + 1, at=T_CHANGES)
+        sandbox.add_records(self.page_size(sandbox) + 1, at=T_CHANGES)
         junk = JunkInjector(sandbox.settings().transport)
         connector = self.connect(sandbox, sleeps, transport=junk)
         try:
@@ -58,7 +58,7 @@ class FaultContract(ContractHarness):
     ) -> None:
         # GIVEN a sandbox that throttles, fails, times out and cuts bodies short on a share of requests
         # (half of all requests fail, over at least five pages, so every run meets several faults)
-        sandbox.add_records(4 * self.plugin.spec.page_size, at=T_CHANGES)
+        sandbox.add_records(4 * self.page_size(sandbox), at=T_CHANGES)
         sandbox.faults = dataclasses.replace(
             sandbox.faults,
             throttle=0.25,

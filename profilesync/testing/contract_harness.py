@@ -102,5 +102,15 @@ class ContractHarness:
         drafts = [d for _, ds in pages for d in ds]
         return drafts, pages[-1][0].cursor
 
-    def _ties(self) -> int:
-        return self.tie_count or self.plugin.spec.page_size + 3
+    def page_size(self, sandbox: Any) -> int:
+        """The page size of the connector ``sandbox``'s settings build: the declaration's, unless an
+        option of the sandbox asks for fewer (Salesforce's ``batch_size``), so a case that needs more
+        than a page or two of records holds no more than that."""
+        connector = self.connect(sandbox)
+        try:
+            return connector.spec.page_size
+        finally:
+            connector.close()
+
+    def _ties(self, sandbox: Any) -> int:
+        return self.tie_count or self.page_size(sandbox) + 3

@@ -35,7 +35,7 @@ class PullContract(ContractHarness):
     # --- pulling ------------------------------------------------------------------------------
     def test_full_pull_returns_every_record_exactly_once(self, sandbox: Any, connector: Connector) -> None:
         # GIVEN a seeded sandbox with more than one page of records
-        sandbox.add_records(self.plugin.spec.page_size + 1, at=T_CHANGES)
+        sandbox.add_records(self.page_size(sandbox) + 1, at=T_CHANGES)
         # WHEN the connector pulls everything
         drafts, cursor = self.pull_drafts(connector, None)
         # THEN every object comes back once, and a cursor is handed back for the next run
@@ -103,7 +103,7 @@ class PullContract(ContractHarness):
         seeded = sorted(sandbox.record_keys())
         second = timedelta(seconds=1)
         rounds: list[Callable[[], object]] = [
-            lambda: sandbox.add_records(self._ties(), at=T_CHANGES),
+            lambda: sandbox.add_records(self._ties(sandbox), at=T_CHANGES),
             lambda: sandbox.touch(set(seeded[::5]), at=T_CHANGES + second),
             lambda: sandbox.add_records(2, at=T_CHANGES + second),
             lambda: sandbox.touch(set(seeded[1::7]), at=T_CHANGES + 2 * second),
@@ -128,7 +128,7 @@ class PullContract(ContractHarness):
         self, sandbox: Any, connector: Connector
     ) -> None:
         # GIVEN a sandbox with at least three pages
-        sandbox.add_records(2 * self.plugin.spec.page_size + 5, at=T_CHANGES)
+        sandbox.add_records(2 * self.page_size(sandbox) + 5, at=T_CHANGES)
         pages = self.pull_pages(connector, None)
         assert len(pages) >= 3
         everything = sandbox.record_keys()

@@ -218,3 +218,18 @@ def test_connectors_list_verbose_says_how_each_tool_reports_deletions(
     assert len(described) >= 7
     assert any("queryAll" in line for line in described)
     assert any("webhooks alone" in line for line in described)
+
+
+def test_sync_sandbox_runs_each_tool_at_the_plan_the_demo_runs_it_at() -> None:
+    # (at Shopify's Standard plan, `sync --connector shopify --sandbox` waited 12 s of pacing for
+    # 200 people; the demo's higher published plans are what a try-out runs at)
+    from profilesync.demo_sandboxes import run_sandbox
+    from profilesync.registry import get
+
+    # WHEN the sandboxes `sync --sandbox` runs against are made
+    shopify, hubspot, stripe = (run_sandbox(get(name)) for name in ("shopify", "hubspot", "stripe"))
+    # THEN Shopify restores 5,000 points a second and HubSpot allows 190 requests per 10 s, as the
+    # demo's; a tool the demo does not raise runs at its published limit
+    assert shopify.bucket.rate == 100 * 50
+    assert hubspot.rate_limit_per_10s == 190
+    assert stripe.requests_per_second == 25

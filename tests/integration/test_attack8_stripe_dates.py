@@ -43,6 +43,9 @@ from tests.integration.test_erasure_attacks import SALT, STORES, Stores
 
 AT = datetime(2026, 9, 1, 12, tzinfo=UTC)
 SETTINGS = IngestSettings(sleep=lambda _: None)
+#: The sandbox's read limit, passed to the connector (its ``requests_per_second``): paced at test
+#: mode's 25 a second, the pulls of each example waited seconds of real time.
+UNPACED = 10_000
 
 
 def _skewed(sandbox: StripeSandbox, ahead: timedelta) -> None:
@@ -61,7 +64,7 @@ def _renamed_before(ahead: timedelta, before: timedelta) -> tuple[StripeSandbox,
     """An account keeping events 30 days whose ``Date`` header is ``ahead`` of its events, its first
     customer renamed ``before`` a full refresh at ``AT`` + 40 days; its customers' keys, and the
     refresh's time (the account's clock is set there)."""
-    sandbox = make_sandbox(people=4, seed=3, event_retention=RETENTION)
+    sandbox = make_sandbox(people=4, seed=3, event_retention=RETENTION, requests_per_second=UNPACED)
     _skewed(sandbox, ahead)
     keys = sorted(k for k in sandbox.record_keys() if k.startswith("customer:"))
     refresh = AT + timedelta(days=40)
@@ -105,7 +108,7 @@ def test_a_rename_after_a_full_refresh_is_kept_whatever_the_date_header_says(
 def test_a_date_header_45_days_ahead_dates_no_listed_customer_after_the_pull() -> None:
     # GIVEN an account whose newest event is a rename on the day of a full refresh, and a Date
     # header 45 days ahead of its events
-    sandbox = make_sandbox(people=4, seed=3, event_retention=RETENTION)
+    sandbox = make_sandbox(people=4, seed=3, event_retention=RETENTION, requests_per_second=UNPACED)
     _skewed(sandbox, timedelta(days=45))
     keys = sorted(k for k in sandbox.record_keys() if k.startswith("customer:"))
     refresh = AT + timedelta(days=40)
@@ -154,7 +157,7 @@ def test_a_rename_at_the_30_day_edge_survives_two_full_refreshes(
     # GIVEN a store synced once, a rename ``edge`` seconds from 30 days before a full refresh (its
     # event held or just expired) after another read by a sync, the later read by an incremental
     # sync or not, and a Date header ``ahead`` seconds ahead of the events
-    sandbox = make_sandbox(people=4, seed=3, event_retention=RETENTION)
+    sandbox = make_sandbox(people=4, seed=3, event_retention=RETENTION, requests_per_second=UNPACED)
     _skewed(sandbox, timedelta(seconds=ahead))
     keys = sorted(k for k in sandbox.record_keys() if k.startswith("customer:"))
     refresh = AT + timedelta(days=40, hours=13)
@@ -187,7 +190,7 @@ def test_an_erased_customer_stays_out_of_two_full_refreshes_and_the_others_cost_
     stores_of: Callable[[], AbstractContextManager[Stores]],
 ) -> None:
     # GIVEN an account whose customers have no event left (each listed undated), pulled in full
-    sandbox = make_sandbox(people=4, seed=3, event_retention=RETENTION)
+    sandbox = make_sandbox(people=4, seed=3, event_retention=RETENTION, requests_per_second=UNPACED)
     keys = sorted(k for k in sandbox.record_keys() if k.startswith("customer:"))
     with stores_of() as stores, PLUGIN.build(sandbox.settings()) as connector:
         sandbox.clock.set(AT + timedelta(days=40))

@@ -20,7 +20,6 @@ second sorted before them was stepped over) and a member changed again on it (ma
 from __future__ import annotations
 
 import os
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
+from core.testing.clock import OurClock
 from profilesync.testing.contract import FAR_FUTURE, T_CHANGES
 from tests.integration.test_attack4_pages_change_while_paged import (
     PLUGINS,
@@ -120,10 +120,6 @@ def _run(name: str, program: list[tuple[str, list[int], int, bool]]) -> None:
         connector.close()
 
 
-#: Pulls begun as a second begins, until one is over within it.
-_ATTEMPTS = 5
-
-
 @pytest.mark.parametrize("name", sorted(PLUGINS))
 def test_a_record_stamped_ahead_and_corrected_on_the_second_it_was_read_is_kept(name: str) -> None:
     # (found by the programs, red on all seven until a version stamped ahead was ordered just before
@@ -133,24 +129,25 @@ def test_a_record_stamped_ahead_and_corrected_on_the_second_it_was_read_is_kept(
     sandbox = _sandbox(name)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
     connector = _connect(name, sandbox)
-    try:
-        _pull(connector, store, state)
-        # GIVEN a record stamped 2099, pulled on the second ``read`` (a pull begun as a second
-        # begins, until one is over within it: a loaded machine can read it a second later, and a
-        # correction stamped a second before the read is another case, a tool clock behind ours)
-        for _ in range(_ATTEMPTS):
-            time.sleep(1.01 - datetime.now(UTC).microsecond / 1e6)
-            read = datetime.now(UTC).replace(microsecond=0)
+    with OurClock() as ours:
+        try:
+            _pull(connector, store, state)
+            # GIVEN a record stamped 2099, pulled on the second ``read``: our clock (and the tool's,
+            # which runs with it) is moved to the start of a second and stopped there while the pull
+            # runs (a pull over a second later, on a loaded machine, is another case: a correction
+            # stamped a second before the read, a tool clock behind ours)
+            read = ours.next_second(past=timedelta(milliseconds=10))
+            ours.freeze()
             ahead = sandbox.add_records(1, at=FAR_FUTURE)
             _pull(connector, store, state)
-            if datetime.now(UTC).replace(microsecond=0) == read:
-                break
-        else:
-            pytest.fail(f"no pull was over within the second it began in {_ATTEMPTS} attempts")
-        # WHEN the tool corrects it, stamping that second (never past its clock)
-        sandbox.touch(ahead, at=read)
-        _pull(connector, store, state)
-        # THEN the store holds the correction
-        _assert_as_the_tool_holds(store, _fresh(name, sandbox))
-    finally:
-        connector.close()
+            # (the pull took time: what is read next is read later in the second, never on the
+            # millisecond of that read, where two 2099 versions would tie, core.time_bound.read_before)
+            ours.move_to(read + timedelta(milliseconds=100))
+            ours.run()
+            # WHEN the tool corrects it, stamping that second (never past its clock)
+            sandbox.touch(ahead, at=read)
+            _pull(connector, store, state)
+            # THEN the store holds the correction
+            _assert_as_the_tool_holds(store, _fresh(name, sandbox))
+        finally:
+            connector.close()

@@ -19,9 +19,8 @@ clock (counted), and a tool clock hours ahead of ours never carries the hand-off
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -30,6 +29,7 @@ import pytest
 from connectors.tool_clock import UNDATED_ANSWERS
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import pull_into_store
+from core.testing.clock import OurClock
 from core.time_bound import CLOCK_SKEW
 from profilesync.testing.contract import FAR_FUTURE
 from tests.integration.test_attack4_pages_change_while_paged import (
@@ -42,6 +42,14 @@ from tests.integration.test_attack4_pages_change_while_paged import (
 from tests.integration.test_attack11_sync_cursors import _fresh, _sandbox
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def ours() -> Iterator[OurClock]:
+    """Our clock, moved on a second where each case waited for the wall clock to pass one."""
+    with OurClock() as clock:
+        yield clock
+
 
 #: A lag past the margin: the change is stamped before a watermark capped on our clock alone (it was
 #: not asked for, before the hand-off was capped at the tool's clock too).
@@ -62,29 +70,30 @@ def _lags() -> list[object]:
 
 @pytest.mark.parametrize(("name", "lag"), _lags())
 def test_a_tool_clock_behind_ours_loses_no_change_after_a_record_stamped_ahead(
-    name: str, lag: timedelta
+    name: str, lag: timedelta, ours: OurClock
 ) -> None:
-    _lagging_change_is_pulled(name, _sandbox(name), lag)
+    _lagging_change_is_pulled(name, _sandbox(name), lag, ours)
 
 
-def _lagging_change_is_pulled(name: str, sandbox: Any, lag: timedelta) -> None:
+def _lagging_change_is_pulled(name: str, sandbox: Any, lag: timedelta, ours: OurClock) -> None:
     sandbox.add_records(1, at=FAR_FUTURE)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
     connector = _connect(name, sandbox)
     try:
-        ours = datetime.now(UTC)
-        sandbox.clock.set(datetime.now(UTC) - lag)
+        start = ours.now()
+        sandbox.clock.set(ours.now() - lag)
         pull_into_store(connector, store, state, settings=SETTINGS)
         _assert_as_the_tool_holds(store, _fresh(name, sandbox))
-        # After the pull, in real time, the tool (``lag`` behind) stamps changes at its next second.
-        at = (datetime.now(UTC) - lag).replace(microsecond=0) + timedelta(seconds=1)
-        time.sleep(max(0.0, (at + lag - datetime.now(UTC)).total_seconds()) + 0.05)
+        # After the pull, the tool (``lag`` behind) stamps changes at its next second (our clock is
+        # moved on to it, where the case waited for the wall clock).
+        at = (ours.now() - lag).replace(microsecond=0) + timedelta(seconds=1)
+        ours.move_to(max(ours.now(), at + lag + timedelta(milliseconds=50)))
         sandbox.clock.set(at)
-        assert at < ours.replace(microsecond=0), (at, ours)  # before our start second: the case
+        assert at < start.replace(microsecond=0), (at, start)  # before our start second: the case
         keys = sorted(k.split(":", 1)[1] for k in _held(store))
         sandbox.touch(set(keys[:2]), at=at)
         sandbox.add_records(1, at=at)
-        sandbox.clock.set(datetime.now(UTC) - lag)
+        sandbox.clock.set(ours.now() - lag)
         pull_into_store(connector, store, state, settings=SETTINGS)
         _assert_as_the_tool_holds(store, _fresh(name, sandbox))
     finally:
@@ -109,35 +118,39 @@ def _dated(sandbox: Any, date: str | None) -> None:
     "date", [None, "garbled", "Sun, 06 Nov 1994 08:49:37 GMT"], ids=["missing", "garbled", "years-old"]
 )
 @pytest.mark.parametrize("name", sorted(PLUGINS))
-def test_an_answer_without_a_readable_date_falls_back_to_our_clock(name: str, date: str | None) -> None:
+def test_an_answer_without_a_readable_date_falls_back_to_our_clock(
+    name: str, date: str | None, ours: OurClock
+) -> None:
     # GIVEN a tool 10 s behind ours whose answers carry no readable Date (a proxy dropped it, or
     # garbled it) or one more than a day old (a cache's), holding a record stamped 2099
     sandbox = _sandbox(name)
     _dated(sandbox, date)
     before = UNDATED_ANSWERS[name]
-    _lagging_change_is_pulled(name, sandbox, timedelta(seconds=10))
+    _lagging_change_is_pulled(name, sandbox, timedelta(seconds=10), ours)
     # THEN the hand-off rested on our clock (within CLOCK_SKEW of it: nothing lost), and the
     # answers were counted
     assert UNDATED_ANSWERS[name] > before
 
 
 @pytest.mark.parametrize("name", sorted(PLUGINS))
-def test_a_current_date_without_its_zone_is_read_as_the_tools_clock(name: str) -> None:
+def test_a_current_date_without_its_zone_is_read_as_the_tools_clock(name: str, ours: OurClock) -> None:
     # GIVEN a tool 10 s behind ours whose answers carry a current Date without its zone (read as GMT,
     # as RFC 9110's asctime form is: the tool's clock, not a fallback), holding a record stamped 2099
     sandbox = _sandbox(name)
-    _dated(sandbox, (datetime.now(UTC) - timedelta(seconds=10)).strftime("%a, %d %b %Y %H:%M:%S"))
+    _dated(sandbox, (ours.now() - timedelta(seconds=10)).strftime("%a, %d %b %Y %H:%M:%S"))
     before = UNDATED_ANSWERS[name]
-    _lagging_change_is_pulled(name, sandbox, timedelta(seconds=10))
+    _lagging_change_is_pulled(name, sandbox, timedelta(seconds=10), ours)
     # THEN the hand-off rested on it (nothing lost), and no answer was counted as undated
     assert UNDATED_ANSWERS[name] == before
 
 
 @pytest.mark.parametrize("name", sorted(PLUGINS))
-def test_a_tool_clock_hours_ahead_of_ours_does_not_carry_the_handoff_past_our_own(name: str) -> None:
+def test_a_tool_clock_hours_ahead_of_ours_does_not_carry_the_handoff_past_our_own(
+    name: str, ours: OurClock
+) -> None:
     # GIVEN a tool whose clock runs 3 hours ahead of ours, holding a record stamped by it
     sandbox = _sandbox(name)
-    fast = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+    fast = ours.now().replace(microsecond=0) + timedelta(hours=3)
     sandbox.clock.set(fast)
     sandbox.add_records(1, at=fast)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
@@ -147,8 +160,7 @@ def test_a_tool_clock_hours_ahead_of_ours_does_not_carry_the_handoff_past_our_ow
         _assert_as_the_tool_holds(store, _fresh(name, sandbox))
         # WHEN its clock is put right and it changes two records and adds one, on our clock
         sandbox.clock.set(None)
-        at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
-        time.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()) + 0.05)
+        at = ours.next_second()
         keys = sorted(k.split(":", 1)[1] for k in _held(store))
         sandbox.touch(set(keys[:2]), at=at)
         sandbox.add_records(1, at=at)
@@ -181,7 +193,9 @@ CORRECTED_AHEAD = {"stripe"}
         for n in sorted(PLUGINS)
     ],
 )
-def test_a_record_stamped_ahead_corrected_by_a_tool_clock_behind_ours_is_kept(name: str) -> None:
+def test_a_record_stamped_ahead_corrected_by_a_tool_clock_behind_ours_is_kept(
+    name: str, ours: OurClock
+) -> None:
     # GIVEN a tool 10 s behind ours holding a record stamped 2099, pulled
     lag = timedelta(seconds=10)
     sandbox = _sandbox(name)
@@ -189,11 +203,11 @@ def test_a_record_stamped_ahead_corrected_by_a_tool_clock_behind_ours_is_kept(na
     connector = _connect(name, sandbox)
     try:
         ahead = sandbox.add_records(1, at=FAR_FUTURE)
-        sandbox.clock.set(datetime.now(UTC) - lag)
+        sandbox.clock.set(ours.now() - lag)
         pull_into_store(connector, store, state, settings=SETTINGS)
         # WHEN the tool corrects it a second later, by its clock, and it is pulled
-        time.sleep(1.1)
-        at = (datetime.now(UTC) - lag).replace(microsecond=0)
+        ours.move_to(ours.now() + timedelta(seconds=1.1))
+        at = (ours.now() - lag).replace(microsecond=0)
         sandbox.clock.set(at)
         sandbox.touch(ahead, at=at)
         pull_into_store(connector, store, state, settings=SETTINGS)

@@ -36,6 +36,9 @@ from core.testing.records import make_record
 #: machine's past: the product reads a later time as its own clock (core.testing.clock).
 AT = days_ago(170)
 SETTINGS = IngestSettings(sleep=lambda _: None)
+#: The sandbox's read limit, passed to the connector (its ``requests_per_second``): paced at test
+#: mode's 25 a second, the pulls of each example waited seconds of real time.
+UNPACED = 10_000
 
 
 def _held(store: InMemoryProfileStore, keys: list[str]) -> dict[str, str | None]:
@@ -60,7 +63,7 @@ def test_a_full_refresh_holds_what_stripe_holds_and_writes_nothing_when_the_stor
 ) -> None:
     # GIVEN an account that keeps events 30 days, synced at day 0, then renames of customers and
     # incremental syncs on drawn days, and a full refresh ``after`` days after the last of them
-    sandbox = make_sandbox(people=8, seed=3, event_retention=RETENTION)
+    sandbox = make_sandbox(people=8, seed=3, event_retention=RETENTION, requests_per_second=UNPACED)
     sandbox.clock.set(AT)
     keys = sorted(k for k in sandbox.record_keys() if k.startswith("customer:"))
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
@@ -108,7 +111,7 @@ def test_a_refresh_after_two_renames_in_one_second_writes_nothing(steps: list[tu
 def test_a_customer_created_after_the_horizon_keeps_its_creation_time() -> None:
     # GIVEN a customer created 5 days before a full pull, never changed (its creation event is not
     # one a full pull reads), and the account's others, created more than 30 days before it
-    sandbox = make_sandbox(people=4, seed=3, event_retention=RETENTION)
+    sandbox = make_sandbox(people=4, seed=3, event_retention=RETENTION, requests_per_second=UNPACED)
     created = AT + timedelta(days=35)
     sandbox.clock.set(created)
     (new,) = sandbox.add_records(1, at=created)
