@@ -24,7 +24,7 @@ class NormaliseOptions:
     record's ``updated_at`` (consent); the record is kept and the value listed in ``dropped``.
     An ``updated_at`` ahead of ``now`` by less is kept as stamped, with ``now`` as the record's
     ``read_at``: the record is ordered by the earlier of the two (``SourceRecord.ordered_at``).
-    ``now`` is the clock (None: the time of each call).
+    ``now`` is the clock (None: ``core.time_bound.utc_now`` at each call).
     """
 
     default_region: str = "US"
