@@ -43,12 +43,14 @@ def model_moto_costs() -> None:
       ``ExclusiveStartKey`` names instead of sorting and walking the whole table
       (profilesync.moto_scan).
     * Attribute values are serialised as they are held (see below).
+    * Expressions are parsed once per text, not on every call (profilesync.moto_parse).
     """
     global _QUERY_PATCHED
     if _QUERY_PATCHED:
         return
     from moto.dynamodb.models.table import Table
 
+    from profilesync.moto_parse import patch_expression_parsing
     from profilesync.moto_scan import items_from, patch_scan, scan_hint
     from profilesync.moto_wire import (
         in_wire_form,
@@ -112,6 +114,7 @@ def model_moto_costs() -> None:
     patch_attribute_maps()
     patch_stream_records()
     patch_action_lookup()
+    patch_expression_parsing()
     _QUERY_PATCHED = True
 
 
