@@ -238,10 +238,12 @@ def _read_back(scope: Scope, new_keys: Mapping[str, Sequence[str]]) -> dict[str,
     new version filed there, not committed yet: scored on the old version, which the key is not for).
 
     A member the scope holds is scored as stored where the scope files its node under the key (its
-    blocking keys in ``Scope.blocks``, its ``id:`` values in ``Scope.holders``: the keys
-    ``index_keys`` gives it, bar the retired rules', which no batch reads); one it does not hold was
-    not read (a crowded key's far member): nothing to redo for it. Set operations per key, not a
-    test per member: a batch's keys hold about 30 members a record at 3,000 people."""
+    ``id:`` values in ``Scope.holders``, its blocking keys in ``Scope.blocks``); one it does not hold
+    was not read (a crowded key's far member): nothing to redo for it. With a model these are the
+    keys ``index_keys`` gives it (bar the retired rules', which no batch reads). Without one
+    ``index_keys`` gives the ``id:`` keys only: the scope still files people under their blocking
+    keys, but no batch has such a key among ``new_keys``, so none is read back. Set operations per
+    key, not a test per member: a batch's keys hold about 30 members a record at 3,000 people."""
     as_read, unowned, nodes = scope.as_read, scope.unowned, scope.nodes
     blocks, holders = scope.blocks, scope.holders
     kept: dict[str, frozenset[str]] = {}

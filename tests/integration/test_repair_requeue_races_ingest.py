@@ -44,20 +44,23 @@ MOVED = {**CRM, "updated_at": "2026-04-01T00:00:00Z", "city": "Salford"}
 CALLS = ("get_customers", "get_owners", "commit", "get_reviews", "requeue_review")
 
 
-def _repair(kit: StoreKit) -> tuple[IngestSettings, Callable[[], list[str]]]:
+#: A writer's write, run with the settings of the case (tests/integration/store_port/kit_copies).
+Write = Callable[[IngestSettings], list[str]]
+
+
+def _repair(kit: StoreKit) -> Write:
     """The store an old accept froze, and the operator's repair; what it could not repair."""
-    settings, _ = _broken(kit)
-    return settings, lambda: repair_frozen(kit.profiles, settings)[1]
+    _broken(kit)
+    return lambda settings: repair_frozen(kit.profiles, settings)[1]
 
 
-def _accept(kit: StoreKit) -> tuple[IngestSettings, Callable[[], list[str]]]:
+def _accept(kit: StoreKit) -> Write:
     """The two customers apart, and a reviewer's accept of their pair, refused as too large (its
     decision written, then put back over itself); what it raised, but that refusal."""
-    settings = ingest_settings()
-    resolve_lines(_lines(32), kit.profiles, settings=settings)
+    resolve_lines(_lines(32), kit.profiles, settings=ingest_settings())
     (item,) = kit.profiles.pending_reviews()
 
-    def accept() -> list[str]:
+    def accept(settings: IngestSettings) -> list[str]:
         try:
             decide(kit.profiles, item.pair_id, "accepted", by="ops", settings=settings)
         except ReviewOutdatedError:
@@ -66,12 +69,10 @@ def _accept(kit: StoreKit) -> tuple[IngestSettings, Callable[[], list[str]]]:
             return [] if "400 KB" in str(refused) else [str(refused)]
         return ["accepted"]
 
-    return settings, accept
+    return accept
 
 
-def _outcome(
-    kit: StoreKit, settings: IngestSettings, write: Callable[[], list[str]], k: int | None
-) -> tuple[Any, ...]:
+def _outcome(kit: StoreKit, settings: IngestSettings, write: Write, k: int | None) -> tuple[Any, ...]:
     """The writer's ``write`` and an ingest of ``MOVED``: the ingest after the writer's ``k``-th
     store call (None: after the writer; 0: before it). The customers, the pair's status and filing,
     what went wrong, and the writer's store calls."""
@@ -85,7 +86,7 @@ def _outcome(
     if k == 0:
         ingest()
     with after_call(store, k, ingest, CALLS) as made:
-        problems.extend(write())
+        problems.extend(write(settings))
     if k is None or k > len(made):
         ingest()
     item = store.get_reviews([(CRM_KEY, NAMESAKE_KEY)]).get((CRM_KEY, NAMESAKE_KEY))
@@ -99,11 +100,6 @@ def _outcome(
     ), made
 
 
-def _unpacked(given: tuple[StoreKit, tuple[IngestSettings, Callable[[], list[str]]]]) -> tuple[Any, ...]:
-    kit, (settings, write) = given
-    return kit, settings, write
-
-
 @pytest.mark.parametrize("writer", [_repair, _accept], ids=["repair", "refused accept"])
 @pytest.mark.parametrize("name", sorted(KITS))
 def test_a_requeue_and_an_ingest_changing_a_record_end_as_in_one_order(
@@ -111,13 +107,13 @@ def test_a_requeue_and_an_ingest_changing_a_record_end_as_in_one_order(
 ) -> None:
     # The writer's store built once, its items put back for each run (kit_copies)
     with kit_given_once(name, writer) as fresh:
-        first, _ = _outcome(*_unpacked(fresh()), 0)  # ingested, then the repair or the accept
-        last, made = _outcome(*_unpacked(fresh()), None)  # the repair or the accept, then ingested
+        first, _ = _outcome(*fresh(), 0)  # ingested, then the repair or the accept
+        last, made = _outcome(*fresh(), None)  # the repair or the accept, then ingested
         assert first[1:4] == ([], [], [])
         assert last[1:4] == ([], [], [])
         assert first[4] == last[4] == "pending"
         # After each of the writer's store calls (every third on DynamoDB: moto is slow)
         assert len(made) > 5
         for k in range(1, len(made) + 1, 1 if name != "dynamodb" else 3):
-            got, _ = _outcome(*_unpacked(fresh()), k)
+            got, _ = _outcome(*fresh(), k)
             assert got in (first, last), k

@@ -86,3 +86,52 @@ def test_the_folder_goes_when_the_process_that_made_it_ends(tmp_path: Path) -> N
     folder = Path(done.stdout.strip())
     assert folder.parent == tmp_path
     assert not folder.exists()
+
+
+def test_the_folder_of_a_run_killed_with_sigkill_is_swept_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a run killed with SIGKILL after it made its folder (no atexit ran: the folder stays)
+    code = (
+        "import sys, time\n"
+        "from tests import runner_temp\n"
+        f"runner_temp.memory_temproot = lambda environ: {str(tmp_path)!r}\n"
+        "folder = runner_temp.use_memory_for_tmp_path({})\n"
+        "open(folder + '/left.sqlite3', 'w').close()\n"
+        "print(folder, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    killed = subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, text=True)
+    assert killed.stdout is not None
+    stale = Path(killed.stdout.readline().strip())
+    killed.kill()
+    killed.wait()
+    assert (stale / "left.sqlite3").exists()
+    # and a live run's folder (this process's), and one named without a pid (made before pids were)
+    live = Path(tempfile.mkdtemp(prefix=f"{runner_temp.PREFIX}{os.getpid()}-", dir=tmp_path))
+    unnamed = tmp_path / f"{runner_temp.PREFIX}3jjivy7e"
+    unnamed.mkdir()
+    # WHEN the next run makes its folder
+    monkeypatch.setattr(runner_temp, "memory_temproot", lambda environ: str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", tempfile.tempdir)
+    folder = runner_temp.use_memory_for_tmp_path({})
+    assert folder is not None
+    # THEN the killed run's folder is gone, and the others stay
+    assert stale.parent == tmp_path
+    assert not stale.exists()
+    assert live.exists()
+    assert unnamed.exists()
+    assert Path(folder).exists()
+    assert Path(folder).name.startswith(f"{runner_temp.PREFIX}{os.getpid()}-")
+    runner_temp.remove(folder)
+
+
+def test_a_folder_is_swept_only_when_its_process_is_gone(tmp_path: Path) -> None:
+    for name in ("profilesync-tests-41-a", "profilesync-tests-42-b", "profilesync-tests-x-c", "other-43-d"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "profilesync-tests-44-file").write_text("not a folder")
+    removed = runner_temp.sweep_stale(str(tmp_path), alive=lambda pid: pid == 42)
+    assert removed == [str(tmp_path / "profilesync-tests-41-a")]
+    left = sorted(p.name.removeprefix("profilesync-tests-") for p in tmp_path.iterdir())
+    assert left == ["42-b", "44-file", "other-43-d", "x-c"]

@@ -1,9 +1,14 @@
 """A store kit (tests/integration/store_port/conftest.py) brought to one state once, then put back
 in it for each case of a sweep: ``kit_given_once(name, given)`` runs ``given`` once on a new kit of
 ``KITS[name]`` and yields ``fresh``; each ``fresh()`` puts the kit's items back as ``given`` left
-them (tests/integration/store_copies.store_copy: SQLite's backup API, DynamoDB's items written
-again) and returns the kit and what ``given`` returned. The in-memory kit keeps no items to copy
-(and builds in milliseconds): each ``fresh()`` runs ``given`` on a new one.
+them (tests/integration/store_copies.store_copy: SQLite's backup API; on moto, a deep copy of its
+own items put back, nothing written again) and returns the kit, new ``IngestSettings``
+(``ingest_settings()``) and what ``given`` returned. The in-memory kit keeps no items to copy (and
+builds in milliseconds): each ``fresh()`` runs ``given`` on a new one.
+
+The settings are new for each case because they hold the linkage's caches (decided pairs, candidate
+nodes): a case run with the settings ``given`` or an earlier case filled would start with what a
+new process does not know. ``given`` makes its own settings, and what it returns must not hold them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import TypeVar
 
+from core.ingest_settings import IngestSettings
+from tests.integration.identity_attack_records import ingest_settings
 from tests.integration.store_copies import store_copy
 from tests.integration.store_port.conftest import KITS, StoreKit
 
@@ -32,14 +39,17 @@ def opened_kit(name: str) -> Iterator[StoreKit]:
 
 
 @contextmanager
-def kit_given_once(name: str, given: Callable[[StoreKit], T]) -> Iterator[Callable[[], tuple[StoreKit, T]]]:
+def kit_given_once(
+    name: str, given: Callable[[StoreKit], T]
+) -> Iterator[Callable[[], tuple[StoreKit, IngestSettings, T]]]:
     """``given`` run once on ``name``'s kit; ``fresh()`` puts its items back (above)."""
     if name == "memory":
         with ExitStack() as stack:
 
-            def rebuilt() -> tuple[StoreKit, T]:
+            def rebuilt() -> tuple[StoreKit, IngestSettings, T]:
                 kit = stack.enter_context(opened_kit(name))
-                return kit, given(kit)
+                made = given(kit)
+                return kit, ingest_settings(), made
 
             yield rebuilt
         return
@@ -47,8 +57,8 @@ def kit_given_once(name: str, given: Callable[[StoreKit], T]) -> Iterator[Callab
         made = given(kit)
         restore = store_copy(name, kit.profiles)
 
-        def fresh() -> tuple[StoreKit, T]:
+        def fresh() -> tuple[StoreKit, IngestSettings, T]:
             restore()
-            return kit, made
+            return kit, ingest_settings(), made
 
         yield fresh

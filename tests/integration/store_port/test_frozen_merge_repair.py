@@ -241,9 +241,9 @@ class _CrashError(Exception):
 @pytest.mark.parametrize("name", sorted(KITS))
 def test_a_repair_killed_after_any_write_is_finished_by_the_next_one(name: str) -> None:
     # The broken store built once, its items put back before each kill point (kit_copies)
-    with kit_given_once(name, _broken) as fresh:
+    with kit_given_once(name, lambda kit: _broken(kit)[1]) as fresh:
         for writes in range(6):  # the repair of one customer writes 5 times
-            kit, (settings, before) = fresh()
+            kit, settings, before = fresh()
             _killed_then_repaired(kit, settings, before, writes)
 
 

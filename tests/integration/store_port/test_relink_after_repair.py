@@ -48,9 +48,9 @@ def _retired() -> list[SourceRecord]:
 def test_a_relink_beside_a_repair_leaves_the_merge_taken_back(name: str, stop: str) -> None:
     # GIVEN the old accept's merge stopped after its freeze (or its copies): built once, its items
     # put back before each k (kit_copies)
-    with kit_given_once(name, lambda kit: _broken(kit, stop=stop)) as fresh:
+    with kit_given_once(name, lambda kit: _broken(kit, stop=stop)[1]) as fresh:
         for k in (3, 6, 7, 9, 12):
-            kit, (settings, before) = fresh()
+            kit, settings, before = fresh()
             _relink_beside_repair(kit, settings, before, k)
 
 

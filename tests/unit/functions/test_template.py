@@ -356,4 +356,34 @@ def test_the_template_reads_the_same_with_libyaml_as_with_the_pure_python_parser
     # THEN it reads template.yaml, short tags and all, as PyYAML's own parser reads it
     with open(template.TEMPLATE_PATH, encoding="utf-8") as handle:
         assert yaml.load(handle, Loader=Pure) == TEMPLATE
-    assert issubclass(template._CfnLoader, yaml.CSafeLoader) == yaml.__with_libyaml__
+    _assert_libyaml_where_present(template._CfnLoader)
+
+
+def _assert_libyaml_where_present(loader: type) -> None:
+    """``loader`` is libyaml's where PyYAML was built with it, else PyYAML's own parser's (there is
+    no ``yaml.CSafeLoader`` then)."""
+    import yaml
+
+    fast = getattr(yaml, "CSafeLoader", None)
+    assert (fast is not None and issubclass(loader, fast)) == yaml.__with_libyaml__
+    assert issubclass(loader, yaml.SafeLoader) != yaml.__with_libyaml__  # CSafeLoader is no SafeLoader
+
+
+def test_the_template_is_read_where_pyyaml_has_no_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN PyYAML built without libyaml (no CSafeLoader): red before, the check above raised
+    # AttributeError there
+    import yaml
+
+    import profilesync.template as template
+
+    monkeypatch.delattr(yaml, "CSafeLoader")
+    monkeypatch.setattr(yaml, "__with_libyaml__", False)
+    try:
+        pure = importlib.reload(template)
+        # THEN the template reads the same with PyYAML's own parser, and the check holds
+        _assert_libyaml_where_present(pure._CfnLoader)
+        assert pure.load_template() == TEMPLATE
+    finally:
+        monkeypatch.undo()
+        importlib.reload(template)
+    _assert_libyaml_where_present(template._CfnLoader)
