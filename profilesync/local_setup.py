@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 
 
 def start(rt: LocalRuntime) -> None:
-    import boto3
-
     from functions import _wiring
     from profilesync.embedded import embedded_aws
 
@@ -55,15 +53,19 @@ def start(rt: LocalRuntime) -> None:
     import botocore
     from botocore.config import Config
 
-    session = boto3.session.Session(region_name=REGION)
+    from core.storage.aws_clients import aws_client
+
+    # The clients come from the process's botocore session, as the functions' own do (functions._wiring):
+    # each runtime gets new clients, but botocore's service models and endpoint data, which never
+    # change, are read once per process, not once per runtime (~0.1 s a client).
     checked = (
-        Config()
+        Config(region_name=REGION)
         if rt.client_checks
-        else Config(parameter_validation=False, signature_version=botocore.UNSIGNED)
+        else Config(region_name=REGION, parameter_validation=False, signature_version=botocore.UNSIGNED)
     )
-    rt.dynamodb = session.client("dynamodb", config=checked)
-    rt.sqs = session.client("sqs", config=checked)
-    rt.streams = session.client("dynamodbstreams", config=checked)
+    rt.dynamodb = aws_client("dynamodb", config=checked)
+    rt.sqs = aws_client("sqs", config=checked)
+    rt.streams = aws_client("dynamodbstreams", config=checked)
 
     rt.table_name = str(scope.resolve(resources["ProfilesTable"]["Properties"]["TableName"]))
     create_table(rt.dynamodb, rt.table_name)
@@ -75,7 +77,7 @@ def start(rt: LocalRuntime) -> None:
     arns: dict[str, str] = {"ProfilesTable": f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{rt.table_name}"}
     # Generated secrets (the audit salt): a fixed value per name, since the embedded AWS lives in
     # this process only; Powertools caches a secret per name, so a value must not change.
-    secrets_manager = session.client("secretsmanager")
+    secrets_manager = aws_client("secretsmanager", config=Config(region_name=REGION))
     for resource in resources.values():
         if resource["Type"] == "AWS::SecretsManager::Secret":
             secret_name = str(scope.resolve(resource["Properties"]["Name"]))
