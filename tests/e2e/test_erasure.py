@@ -50,7 +50,9 @@ _PHONE_LIKE = re.compile(r"\+?\d[\d ().-]{5,}\d")
 #: Sandbox limits far above what these tests send. The vendors' published limits and the pacing
 #: that keeps under them are tested on their own (tests/unit/connectors/*, test_shared_budget); here
 #: a pacing wait is only real time slept (16 of the 26 s of the Salesforce and WooCommerce refreshes,
-#: HubSpot's 190 requests per 10 s).
+#: HubSpot's 190 requests per 10 s). The connectors pace at these too: a sandbox's settings carry its
+#: limit to the connector the runtime builds (Stripe's as its ``requests_per_second`` option; before
+#: that option, the Stripe connector paced at test mode's 25 a second whatever its sandbox served).
 QUICK_LIMITS: dict[str, dict[str, Any]] = {
     "hubspot": {"rate_limit_per_10s": 10_000, "search_requests_per_second": 1_000},
     "shopify": {"rate_scale": 1000.0},
