@@ -35,6 +35,7 @@ class BackgroundHttpServer:
         self._thread = threading.Thread(target=self.serve_forever, name=name, daemon=True)
         self._serving = False
         self._stopped = False
+        self._lock = threading.Lock()  # a ``stop`` and a loop about to begin: one of them goes first
 
     @property
     def url(self) -> str:
@@ -43,13 +44,15 @@ class BackgroundHttpServer:
 
     def start(self) -> Self:
         """Serve in the background thread; return self (``server = Server(...).start()``)."""
-        self._serving = True  # before the thread runs: a ``stop`` right after must still end its loop
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until ``stop`` (from another thread) or an interrupt."""
-        self._serving = True
+        with self._lock:
+            if self._stopped:  # a ``stop`` came first: its socket is closed, there is nothing to serve
+                return
+            self._serving = True
         self._server.serve_forever(poll_interval=POLL_INTERVAL)
 
     def wait(self) -> None:
@@ -58,11 +61,15 @@ class BackgroundHttpServer:
 
     def stop(self) -> None:
         """Stop serving, free the port and join the background thread."""
-        if self._stopped:
-            return
-        self._stopped = True
-        # shutdown() waits for the loop to acknowledge; a loop that never ran never would.
-        if self._serving:
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            serving = self._serving
+        # shutdown() waits for the loop to acknowledge; a loop that never ran never would. A loop
+        # marked serving (under the lock) but not yet begun sees the request as it begins, and
+        # acknowledges it; one not marked yet never begins (serve_forever sees ``_stopped``).
+        if serving:
             self._server.shutdown()
         self._server.server_close()
         if self._thread.is_alive() and self._thread is not threading.current_thread():

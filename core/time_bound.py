@@ -57,9 +57,12 @@ def utc_now() -> datetime:
     return _CLOCK[0]()
 
 
-def use_clock(clock: Callable[[], datetime] | None) -> None:
-    """Make ``clock`` (aware UTC) the one ``utc_now`` reads; None puts this machine's back."""
+def use_clock(clock: Callable[[], datetime] | None) -> Callable[[], datetime]:
+    """Make ``clock`` (aware UTC) the one ``utc_now`` reads; None puts this machine's back. Returns
+    the clock it replaces (to put back: clocks nest)."""
+    previous = _CLOCK[0]
     _CLOCK[0] = clock or _machine_clock
+    return previous
 
 
 def describe_span(span: timedelta) -> str:

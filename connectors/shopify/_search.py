@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from core.time_bound import utc_now
+
 _TERM = re.compile(
     r"""\s*(?:(?P<field>[A-Za-z_][A-Za-z0-9_.]*):(?P<op>>=|<=|>|<)?\s*)?"""
     r"""(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s]+)"""
@@ -78,7 +80,7 @@ def _time_check(term: Term) -> Callable[[str | None], bool]:
     # Stored DateTimes are all spelt 2026-01-05T10:11:12Z, so they compare as strings: the term's
     # bound is converted once rather than every stored value parsed.
     if term.value.lower() == "now":
-        bound = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        bound = utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")  # our clock: a test moves it on
         return lambda stored: bool(stored) and _compare(stored, term.op, bound)
     if term.quoted and "T" in term.value:
         bound = _moment(term.value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -244,7 +244,7 @@ def paced(settings: ConnectorSettings) -> RestConnectorSpec:
     default 25): a live-mode account allows 100, and pacing it at test mode's 25 took four times
     as long as it needs to."""
     text = str(settings.options.get(RATE_OPTION) or DEFAULT_REQUESTS_PER_SECOND).strip()
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:  # "²".isdigit(), int("²") raises
         raise ConnectorConfigError(
             f"stripe: option {RATE_OPTION} must be a whole number of requests per second (at least 1; "
             f"live mode allows 100, test mode 25), got {text!r}"

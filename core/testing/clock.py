@@ -14,6 +14,7 @@ small ``n`` stays within a running sandbox's retention.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from types import TracebackType
 
@@ -35,12 +36,14 @@ class OurClock:
     it runs with this machine's clock, and never goes back: ``next_second()`` moves it to just past
     the start of its next second (where a test slept up to a second of real time), ``freeze()``
     stops it (a pull that must begin and end within one second, whatever the machine's load) and
-    ``run()`` lets it run on from there. On leaving, the machine's clock is read again."""
+    ``run()`` lets it run on from there. On leaving, the clock read before is read again (the
+    machine's, or an enclosing ``OurClock``'s)."""
 
     def __init__(self) -> None:
         self._offset = timedelta(0)
         self._frozen: datetime | None = None
         self._lock = threading.Lock()
+        self._previous: list[Callable[[], datetime]] = []
 
     def now(self) -> datetime:
         with self._lock:
@@ -79,13 +82,13 @@ class OurClock:
                 self._frozen = None
 
     def __enter__(self) -> OurClock:
-        use_clock(self.now)
+        self._previous.append(use_clock(self.now))
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        use_clock(None)
+        use_clock(self._previous.pop())
 
 
 __all__ = ["OurClock", "days_ago"]

@@ -36,9 +36,11 @@ from profilesync.local import LocalRuntime
 
 pytestmark = pytest.mark.slow
 
-#: The population: 20 people hold every case the tests pick (people in every tool, a shared household
-#: phone, buyers with orders) and sync in a third of the time 40 took (2 min against 6 at load 8-10).
-PEOPLE = 20
+#: The population: the fewest people holding every case the tests pick (people in every tool, a shared
+#: household phone, buyers with orders, a shop-only person, a malformed record the pulls quarantine);
+#: at 20 there was no malformed record (2 % of 58 records rounds to none) and no shop-only person.
+#: ``test_the_world_holds_every_case`` fails loudly if a later shrink loses one.
+PEOPLE = 29
 SEED = 11
 CONNECTORS = ("hubspot", "mailchimp", "shopify", "klaviyo", "stripe")
 DPO = "arn:aws:iam::123456789012:user/dpo"
@@ -48,7 +50,9 @@ _PHONE_LIKE = re.compile(r"\+?\d[\d ().-]{5,}\d")
 #: Sandbox limits far above what these tests send. The vendors' published limits and the pacing
 #: that keeps under them are tested on their own (tests/unit/connectors/*, test_shared_budget); here
 #: a pacing wait is only real time slept (16 of the 26 s of the Salesforce and WooCommerce refreshes,
-#: HubSpot's 190 requests per 10 s).
+#: HubSpot's 190 requests per 10 s). The connectors pace at these too: a sandbox's settings carry its
+#: limit to the connector the runtime builds (Stripe's as its ``requests_per_second`` option; before
+#: that option, the Stripe connector paced at test mode's 25 a second whatever its sandbox served).
 QUICK_LIMITS: dict[str, dict[str, Any]] = {
     "hubspot": {"rate_limit_per_10s": 10_000, "search_requests_per_second": 1_000},
     "shopify": {"rate_scale": 1000.0},
@@ -231,6 +235,23 @@ def hubspot_upsert(sandbox: Any, contacts: list[dict[str, str]]) -> None:
         assert response.status_code == 200, response.text
 
 
+# --- the world ----------------------------------------------------------------------------------
+
+
+def test_the_world_holds_every_case() -> None:
+    # GIVEN the population the sandboxes are seeded from
+    pairs = population(PEOPLE, SEED)
+    sources: dict[int, set[str]] = defaultdict(set)
+    for index, flat in pairs:
+        if index is not None:
+            sources[index].add(flat["source"])
+    # THEN it holds a malformed record (the pulls' quarantine path) and a person only the shop knows
+    # (an erasure that reaches one tool alone): a smaller PEOPLE loses them silently otherwise
+    world = f"population({PEOPLE}, {SEED})"
+    assert any(index is None for index, _ in pairs), f"{world} has no malformed record"
+    assert any(used == {"shop"} for used in sources.values()), f"{world} has no shop-only person"
+
+
 # --- erased people stay erased --------------------------------------------------------------------
 
 
@@ -281,6 +302,10 @@ def test_erased_people_stay_erased_through_full_and_incremental_pulls_and_pushes
             world.rt.wiring.sync_state.get_sync_state("stripe").report  # the SYNC# item's run report
         )
         assert report["suppressed"] == full["stripe"].suppressed
+        # AND the world's malformed HubSpot contact (test_the_world_holds_every_case) is quarantined
+        # by the full refresh, with its reason, while the batch goes on
+        assert full["hubspot"].quarantined >= 1, full["hubspot"]
+        assert sum(full["hubspot"].quarantine_reasons.values()) == full["hubspot"].quarantined
 
 
 # --- a person sharing a value is never touched ------------------------------------------------------

@@ -220,16 +220,39 @@ def test_connectors_list_verbose_says_how_each_tool_reports_deletions(
     assert any("webhooks alone" in line for line in described)
 
 
-def test_sync_sandbox_runs_each_tool_at_the_plan_the_demo_runs_it_at() -> None:
+@pytest.mark.parametrize("configured", [False, True], ids=["plain", "configured-instance"])
+def test_sync_sandbox_runs_each_tool_at_the_plan_the_demo_runs_it_at(
+    configured: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     # (at Shopify's Standard plan, `sync --connector shopify --sandbox` waited 12 s of pacing for
     # 200 people; the demo's higher published plans are what a try-out runs at)
+    from connectors.shopify._sandbox import ShopifySandbox
     from profilesync.demo_sandboxes import run_sandbox
     from profilesync.registry import get
 
-    # WHEN the sandboxes `sync --sandbox` runs against are made
-    shopify, hubspot, stripe = (run_sandbox(get(name)) for name in ("shopify", "hubspot", "stripe"))
-    # THEN Shopify restores 5,000 points a second and HubSpot allows 190 requests per 10 s, as the
-    # demo's; a tool the demo does not raise runs at its published limit
-    assert shopify.bucket.rate == 100 * 50
+    served: list[ShopifySandbox] = []
+    settings = ShopifySandbox.settings
+
+    def spy(self: ShopifySandbox, transport: bool = True) -> object:
+        served.append(self)
+        return settings(self, transport)
+
+    monkeypatch.setattr(ShopifySandbox, "settings", spy)
+    name = "shopify"
+    if configured:  # the path through a configuration document's instance (ops_cli)
+        (tmp_path / "profilesync.yaml").write_text("connectors:\n  shopify-us: {vendor: shopify}\n")
+        monkeypatch.chdir(tmp_path)
+        name = "shopify-us"
+    # WHEN `sync --sandbox` runs
+    assert main(["sync", "--connector", name, "--sandbox"]) == 0
+    capsys.readouterr()
+    # THEN the sandbox it ran against restores 5,000 points a second, as the demo's
+    assert [sandbox.bucket.rate for sandbox in served] == [100 * 50]
+    # AND HubSpot allows 190 requests per 10 s, as the demo's; a tool the demo does not raise runs
+    # at its published limit
+    hubspot, stripe = (run_sandbox(get(vendor)) for vendor in ("hubspot", "stripe"))
     assert hubspot.rate_limit_per_10s == 190
     assert stripe.requests_per_second == 25

@@ -81,3 +81,29 @@ def test_her_scope_past_the_guardrail_asks_each_read_of_each_key_once(stores: St
     # AND it is the scope found on the stores read directly
     direct = find_scope(identifier, profiles=stores.profiles, erasure=stores.erasure)
     assert scope == direct
+
+
+def test_a_record_written_between_two_scopes_is_seen_by_the_second(stores: Stores) -> None:
+    # GIVEN Kim past the guardrail on her one address, and her scope found once
+    kim = [
+        make_record(("crm", "shop", "mail")[n % 3], f"kim-{n}", email=EMAIL, day=n % 20 + 1)
+        for n in range(18)
+    ]
+    for start in range(0, 16, 2):
+        stores.ingest(kim[start : start + 2], IdentityPolicy())
+    identifier = Identifier.from_key(f"email#{EMAIL}")
+    first = find_scope(identifier, profiles=stores.profiles, erasure=stores.erasure)
+    # WHEN two more of her records arrive, and her scope is found again on the same stores
+    stores.ingest(kim[16:], IdentityPolicy())
+    second = find_scope(identifier, profiles=stores.profiles, erasure=stores.erasure)
+    # THEN the second scope holds them: the reads are memoised within one scope, never across two (a
+    # memo outliving one would leave a record written since out of an erasure)
+    holding = {
+        p.customer_id
+        for p in stores.profiles.iter_profiles()
+        if f"email#{EMAIL}" in {i.key for i in p.identifiers}
+    }
+    found = [{scope.customer_id, *(s.customer_id for s in scope.splinters)} for scope in (first, second)]
+    assert found[0] < found[1] == holding
+    sources = {key.rsplit(":", 1)[-1] for scope in (second, *second.splinters) for key in scope.sources}
+    assert {"kim-16", "kim-17"} <= sources

@@ -148,3 +148,21 @@ def test_the_servers_built_on_it_answer_then_free_their_port_and_thread(
     server.stop()
     assert not started[0].is_alive()
     assert _bindable(port)
+
+
+def test_serve_forever_after_a_stop_from_another_thread_returns_at_once() -> None:
+    # GIVEN a stop that won the race against a caller thread about to serve (before it began its loop)
+    server = BackgroundHttpServer(Echo, name="unused-background-thread")
+    server.stop()
+    errors: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            server.serve_forever()
+        except BaseException as error:  # what the loop raises on the closed socket
+            errors.append(error)
+
+    # WHEN the caller then serves THEN it returns, and quietly: before, its loop went on polling
+    # the closed socket (a ValueError on its file descriptor, or a thread that never ended)
+    assert _returns(serve)
+    assert errors == []

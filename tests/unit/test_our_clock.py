@@ -48,3 +48,28 @@ def test_next_second_freeze_and_run() -> None:
         assert ours.now() >= stopped + timedelta(seconds=2)
         with pytest.raises(ValueError, match="never goes back"):
             ours.move_to(stopped)
+
+
+def test_leaving_a_clock_inside_another_puts_the_outer_one_back() -> None:
+    with OurClock() as outer:
+        outer.move_to(datetime.now(UTC) + timedelta(hours=1))
+        with OurClock() as inner:
+            inner.move_to(datetime.now(UTC) + timedelta(hours=2))
+            assert utc_now() - datetime.now(UTC) > timedelta(minutes=110)
+        # WHEN the inner one is left THEN the outer one is read again, not the machine's
+        assert abs(utc_now() - outer.now()) < timedelta(seconds=1)
+        assert utc_now() - datetime.now(UTC) > timedelta(minutes=50)
+    assert abs(utc_now() - datetime.now(UTC)) < timedelta(seconds=1)
+
+
+def test_shopify_s_search_term_now_is_our_clock() -> None:
+    from connectors.shopify._search import parse_query, time_matches
+
+    # GIVEN a customer updated half an hour after the machine's clock
+    stamp = (datetime.now(UTC) + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (before_now,) = parse_query("updated_at:<now")
+    assert not time_matches(stamp, before_now)
+    with OurClock() as ours:
+        # WHEN our clock is moved an hour on THEN Shopify's `updated_at:<now` finds it
+        ours.move_to(datetime.now(UTC) + timedelta(hours=1))
+        assert time_matches(stamp, before_now)

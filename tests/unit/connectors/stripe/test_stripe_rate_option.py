@@ -24,7 +24,7 @@ def test_an_instance_paces_at_the_rate_its_option_gives_and_at_test_modes_withou
         assert default.declaration.account_limits == (Window(25, 1.0),)
 
 
-@pytest.mark.parametrize("rate", ["0", "fast", "-3", "2.5"])
+@pytest.mark.parametrize("rate", ["0", "fast", "-3", "2.5", "²"])
 def test_a_rate_that_is_not_a_whole_number_of_requests_is_refused(rate: str) -> None:
     with pytest.raises(ConnectorConfigError, match="requests_per_second must be a whole number"):
         PLUGIN.build(ConnectorSettings(options={"requests_per_second": rate}))
