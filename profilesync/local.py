@@ -51,7 +51,6 @@ import contextlib
 import io
 import logging
 import random
-import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
@@ -261,30 +260,10 @@ class LocalRuntime:
         fn = self.functions[logical_id]
         handler = fn.load()
         context = LocalContext(fn.name, fn.timeout, fn.memory)
-        with self._captured(), self._log_level(handler), warnings.catch_warnings():
+        with self._captured(), warnings.catch_warnings():
             # Powertools warns when an invocation emitted no metric (a crash before the first one).
             warnings.filterwarnings("ignore", message="No application metrics to publish")
             return handler(event, context)
-
-    @contextlib.contextmanager
-    def _log_level(self, handler: Any) -> Iterator[None]:
-        """The handler's Powertools logger at this runtime's ``POWERTOOLS_LOG_LEVEL`` while it runs.
-
-        Powertools reads the level when the handler's module makes its ``Logger``: once per process
-        here, while a runtime stands for one deployment, whose functions log at its own level (a
-        runtime at DEBUG after one at INFO in the same process logged at INFO)."""
-        module = sys.modules.get(getattr(handler, "__module__", ""))
-        logger: Any = getattr(module, "logger", None)
-        level = self.environment.get("POWERTOOLS_LOG_LEVEL", "").upper()
-        if not (hasattr(logger, "setLevel") and hasattr(logger, "log_level")) or not level:
-            yield
-            return
-        previous = logger.log_level
-        logger.setLevel(level)
-        try:
-            yield
-        finally:
-            logger.setLevel(previous)
 
     # --- pull ---------------------------------------------------------------------------------------------
     def pull(self, connector: str) -> PullResult:
