@@ -49,6 +49,7 @@ from connectors._http import (
     resolve_secret,
 )
 from connectors.cursor_tags import tag_key
+from connectors.option_numbers import whole_number
 from connectors.secrets import revealed
 from core.connector import ConnectorSettings, ConnectorSpec, Credential, EraseOutcome, PushRules
 from core.errors import ConnectorConfigError
@@ -136,18 +137,9 @@ Sleep = Callable[[float], None]
 
 
 def _positive_int_option(options: Mapping[str, str], name: str, default: int) -> int:
-    raw = options.get(name)
-    if raw is None or str(raw).strip() == "":
-        return default
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise ConnectorConfigError(
-            f"hubspot: option {name}={raw!r} must be a positive whole number ({OPTIONS[name]})"
-        )
-    return value
+    return whole_number(
+        options, name, connector="hubspot", default=default, low=1, meaning=f"({OPTIONS[name]})"
+    )
 
 
 class HubSpotConnector(HubSpotPull, HubSpotPush):

@@ -28,6 +28,7 @@ from connectors._http import (
     secret_env_var,
 )
 from connectors.cursor_tags import tag_key
+from connectors.option_numbers import whole_number
 from connectors.secrets import revealed
 from core.connector import (
     ConnectorSettings,
@@ -115,13 +116,15 @@ def _base_url(settings: ConnectorSettings, dc: str) -> str:
 
 
 def _max_connections(options: Mapping[str, str]) -> int:
-    text = str(options.get("max_connections", "") or MAX_CONNECTIONS).strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_CONNECTIONS:
-        raise ConnectorConfigError(
-            f"mailchimp: option max_connections must be a whole number from 1 to {MAX_CONNECTIONS}, "
-            f"got {text!r}"
-        )
-    return int(text)
+    return whole_number(
+        options,
+        "max_connections",
+        connector="mailchimp",
+        default=MAX_CONNECTIONS,
+        low=1,
+        high=MAX_CONNECTIONS,
+        meaning="simultaneous connections",
+    )
 
 
 def _flag(options: Mapping[str, str], name: str) -> bool:

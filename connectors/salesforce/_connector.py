@@ -33,6 +33,7 @@ from connectors._http import (
     DailyAllowance,
     value_at,
 )
+from connectors.option_numbers import decimal_share, whole_number
 from connectors.sdk import (
     ClientCredentialsAuth,
     JwtBearerAuth,
@@ -97,23 +98,22 @@ class SalesforceConnector(RestConnector):
                 "Setup > My Domain): pass --base-url, or the instance's base_url in profilesync.yaml"
             )
         self.currency = str(options.get("currency") or "USD").strip().upper()
-        try:
-            self.bulk_threshold = int(options.get("bulk_threshold") or BULK_THRESHOLD)
-            batch = int(options.get(BATCH_OPTION) or QUERY_BATCH)
-            reserve = float(options.get("api_reserve") or 0.1)
-            self.allowance = DailyAllowance(
-                "salesforce", api_usage, reserve=reserve, exhausted=exhausted, busy=busy
-            )
-        except ValueError as exc:
-            raise ConnectorConfigError(
-                f"salesforce: bulk_threshold and {BATCH_OPTION} must be whole numbers and api_reserve a "
-                f"share in [0, 1) ({exc})"
-            ) from None
-        if not MIN_QUERY_BATCH <= batch <= QUERY_BATCH:
-            raise ConnectorConfigError(
-                f"salesforce: {BATCH_OPTION} must be {MIN_QUERY_BATCH} to {QUERY_BATCH} records a query "
-                f"batch (Sforce-Query-Options batchSize), got {batch}"
-            )
+        self.bulk_threshold = whole_number(
+            options, "bulk_threshold", connector="salesforce", default=BULK_THRESHOLD, low=0
+        )
+        batch = whole_number(
+            options,
+            BATCH_OPTION,
+            connector="salesforce",
+            default=QUERY_BATCH,
+            low=MIN_QUERY_BATCH,
+            high=QUERY_BATCH,
+            meaning="records a query batch (Sforce-Query-Options batchSize)",
+        )
+        reserve = decimal_share(options, "api_reserve", connector="salesforce", default=0.1)
+        self.allowance = DailyAllowance(
+            "salesforce", api_usage, reserve=reserve, exhausted=exhausted, busy=busy
+        )
         if self.currency != "MULTI" and (len(self.currency) != 3 or not self.currency.isalpha()):
             raise ConnectorConfigError(
                 f"salesforce: currency {self.currency!r} is not an ISO 4217 code or 'multi'"

@@ -34,6 +34,7 @@ from connectors._http import (
     resolve_secret,
     shopify_graphql_throttled,
 )
+from connectors.option_numbers import whole_number
 from connectors.secrets import revealed
 from core.connector import ConnectorSettings, ConnectorSpec, Credential, PushRules
 from core.errors import ConnectorConfigError
@@ -142,16 +143,7 @@ def normalise_shop(value: str | None) -> str:
 
 
 def _int_option(options: Mapping[str, str], name: str, default: int) -> int:
-    raw = options.get(name)
-    if raw is None or str(raw).strip() == "":
-        return default
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ConnectorConfigError(f"shopify: option {name!r} must be a positive whole number (got {raw!r})")
-    return value
+    return whole_number(options, name, connector="shopify", default=default, low=1)
 
 
 class ShopifyConnector(ShopifyPull, ShopifyPush, ShopifyErase):

@@ -52,6 +52,7 @@ from dataclasses import replace
 from typing import Any, Final
 
 from connectors._http import ConnectorRequestError
+from connectors.option_numbers import whole_number
 from connectors.sdk import (
     BearerAuth,
     FieldMap,
@@ -65,7 +66,6 @@ from connectors.sdk import (
     Window,
 )
 from core.connector import ConnectorSettings, Credential, Payload, PushOutcome
-from core.errors import ConnectorConfigError
 from core.push import ENRICHED_TRAITS, source_ids
 from core.schema import Profile
 
@@ -243,15 +243,17 @@ def paced(settings: ConnectorSettings) -> RestConnectorSpec:
     """The declaration, pacing at the instance's ``requests_per_second`` (a whole number, at least 1;
     default 25): a live-mode account allows 100, and pacing it at test mode's 25 took four times
     as long as it needs to."""
-    text = str(settings.options.get(RATE_OPTION) or DEFAULT_REQUESTS_PER_SECOND).strip()
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:  # "²".isdigit(), int("²") raises
-        raise ConnectorConfigError(
-            f"stripe: option {RATE_OPTION} must be a whole number of requests per second (at least 1; "
-            f"live mode allows 100, test mode 25), got {text!r}"
-        )
-    if int(text) == DEFAULT_REQUESTS_PER_SECOND:
+    rate = whole_number(
+        settings.options,
+        RATE_OPTION,
+        connector="stripe",
+        default=DEFAULT_REQUESTS_PER_SECOND,
+        low=1,
+        meaning="requests per second (live mode allows 100, test mode 25)",
+    )
+    if rate == DEFAULT_REQUESTS_PER_SECOND:
         return DECLARATION
-    return replace(DECLARATION, account_limits=(Window(int(text), 1.0),))
+    return replace(DECLARATION, account_limits=(Window(rate, 1.0),))
 
 
 __all__ = [

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from connectors.cursor_seconds import dated
+from connectors.option_numbers import whole_number
 from connectors.sdk import RestConnector
 from core.connector import ConnectorPlugin, ConnectorSettings, Payload, RawPage
 from core.errors import ConnectorConfigError
@@ -25,13 +26,14 @@ from ._push import customer_ids
 
 
 def _rate(settings: ConnectorSettings) -> int:
-    text = str(settings.options.get(RATE_OPTION) or DEFAULT_REQUESTS_PER_10S).strip()
-    if not text.isdigit() or int(text) < 1:
-        raise ConnectorConfigError(
-            f"woocommerce: option {RATE_OPTION} must be a whole number of requests per 10 seconds "
-            f"(at least 1), got {text!r}"
-        )
-    return int(text)
+    return whole_number(
+        settings.options,
+        RATE_OPTION,
+        connector="woocommerce",
+        default=DEFAULT_REQUESTS_PER_10S,
+        low=1,
+        meaning="requests per 10 seconds",
+    )
 
 
 class WooCommerceConnector(RestConnector):

@@ -263,6 +263,9 @@ class DynamoDBLinkIndex(DynamoDBReviews):
             self._client.update_item(TableName=self.table_name, Key=self._key(change), **update)
 
     def _send(self, actions: list[tuple[BlockChange, dict[str, Any]]], on_condition: Any) -> None:
+        """Send ``actions`` in transactions of up to 100. The conflicts are counted per transaction:
+        one that goes through starts the next afresh, so a long call that met a few conflicts early
+        neither gives up at a later transaction's first conflict nor sleeps the longest back-off."""
         exceptions = self._client.exceptions
         attempt = 0
         while actions:
@@ -270,6 +273,7 @@ class DynamoDBLinkIndex(DynamoDBReviews):
             batch, actions = actions[:size], actions[size:]
             try:
                 self._client.transact_write_items(TransactItems=[action for _, action in batch])
+                attempt = 0
                 continue
             except exceptions.TransactionCanceledException as error:
                 reasons = error.response.get("CancellationReasons") or []

@@ -11,7 +11,11 @@ Found and fixed: with a record stamped ahead of the clock, the watermark a walk 
 the walk's start (``core.time_bound.TimeBound.cap``), which kept its microseconds; the tools stamp
 whole seconds, so a change made later in the second the pull began was stamped before the watermark
 and never asked for (HubSpot, Klaviyo, Salesforce, Stripe lost them; WooCommerce pulled that second's
-records again on every run). ``TimeBound.from_now`` starts at the whole second now.
+records again on every run). ``TimeBound.from_now`` starts at the whole second now. Since the hand-off
+is the start less ``CLOCK_SKEW`` (and no later than the tool's ``Date`` less it), the changes above are
+minutes after it and no longer tell; the case's last runs (``_hand_off_to_the_second``) put changes a
+second before the hand-off and on its second, and the hand-off kept with its microseconds, rounded to
+the nearest second or cut to the minute turns them red (5, 7 and 7 of the 7 connectors).
 
 Found and fixed: a record delivered on its cursor's watermark second and changed again within that
 second (a tool stamping seconds: Shopify, WooCommerce, Salesforce, Klaviyo; the HubSpot sandbox stamps
@@ -34,6 +38,7 @@ from core.connector import Connector
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import PullReport, pull_into_store
 from core.testing.clock import OurClock
+from core.time_bound import CLOCK_SKEW
 from profilesync.testing.contract import FAR_FUTURE, T_CHANGES
 from tests.integration.test_attack4_pages_change_while_paged import (
     PLUGINS,
@@ -135,8 +140,54 @@ def _odd_dates_and_failing_pages(name: str, ours: OurClock) -> None:
         quiet = _pull(connector, store, state)
         assert (quiet.ingest.written, quiet.ingest.new_customers) == (0, 0)
         assert quiet.pulled <= len(future) + len(recent)
+        _hand_off_to_the_second(name, sandbox, connector, store, state, ours, keys[7:11], future)
     finally:
         connector.close()
+
+
+def _hand_off_to_the_second(
+    name: str,
+    sandbox: Any,
+    connector: Connector,
+    store: InMemoryProfileStore,
+    state: InMemorySyncStateStore,
+    ours: OurClock,
+    keys: list[str],
+    future: set[str],
+) -> None:
+    """The hand-off is the run's start second less CLOCK_SKEW, to the second: not later (a change the
+    tool stamps on that second is asked for), not earlier (what came before it is not pulled again).
+
+    A run starting late in a second (.7) with the tool's clock ahead of ours (the hand-off rests on
+    our start, not the tool's ``Date``) hands off ``start - CLOCK_SKEW``; records changed a second
+    before that are delivered by the run, and records changed on that second after it. The next run
+    brings the latter (a hand-off kept with its .7, or rounded up, asked from after them) and
+    nothing else but the 2099 record (a hand-off rounded down, or cut to the minute, pulled the
+    former again). Our clock moves on past CLOCK_SKEW first, so that the changes made before are
+    all older than the hand-off."""
+    # (a whole second whose hand-off is half a minute past a whole minute, more than CLOCK_SKEW on)
+    start = ours.now().replace(microsecond=0) + CLOCK_SKEW + timedelta(seconds=3)
+    start += timedelta(seconds=(30 - start.second) % 60)
+    handoff = start - CLOCK_SKEW
+    ours.move_to(start - timedelta(seconds=1))
+    # GIVEN records changed a second before the hand-off the next run will give
+    sandbox.touch(set(keys[:2]), at=handoff - timedelta(seconds=1))
+    # WHEN that run begins late in a second, the tool's clock two seconds ahead of ours
+    ours.move_to(start + timedelta(milliseconds=700))
+    ours.freeze()
+    sandbox.clock.set(start + timedelta(seconds=2))
+    try:
+        _pull(connector, store, state)
+    finally:
+        sandbox.clock.set(None)
+        ours.run()
+    # AND after it other records change on the hand-off's second (the tool's clock behind ours)
+    sandbox.touch(set(keys[2:]), at=handoff)
+    on_handoff = {*keys[2:], *sandbox.add_records(1, at=handoff)}
+    after = _pull(connector, store, state)
+    # THEN the next run brings them, and pulls nothing else but the 2099 record
+    _assert_as_the_tool_holds(store, _fresh(name, sandbox))
+    assert after.pulled <= len(future) + len(on_handoff)
 
 
 @pytest.mark.parametrize("name", sorted(PLUGINS))

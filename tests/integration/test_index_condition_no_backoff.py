@@ -12,7 +12,7 @@ of a person filed under many emptied keys slept seconds for nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -25,6 +25,15 @@ def _sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
     monkeypatch.setattr(core.storage.dynamodb_links.time, "sleep", slept.append)
     return slept
+
+
+def _conflict(client: Any, request: dict[str, Any]) -> NoReturn:
+    """Cancel the transaction ``request`` as DynamoDB does when another writer holds its keys."""
+    reasons = [{"Code": "TransactionConflict"}] * len(request["TransactItems"])
+    raise client.exceptions.TransactionCanceledException(
+        {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons},
+        "TransactWriteItems",
+    )
 
 
 @pytest.mark.parametrize("transaction", [1, 100])
@@ -57,11 +66,7 @@ def test_a_conflict_still_backs_off_and_is_sent_again(monkeypatch: pytest.Monkey
         def conflicting(**kwargs: Any) -> Any:
             if conflicts[0]:
                 conflicts[0] -= 1
-                reasons = [{"Code": "TransactionConflict"}] * len(kwargs["TransactItems"])
-                raise client.exceptions.TransactionCanceledException(
-                    {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons},
-                    "TransactWriteItems",
-                )
+                _conflict(client, kwargs)
             return real(**kwargs)
 
         monkeypatch.setattr(client, "transact_write_items", conflicting)
@@ -70,3 +75,40 @@ def test_a_conflict_still_backs_off_and_is_sent_again(monkeypatch: pytest.Monkey
         store.update_blocks([BlockChange("em:kim", add=frozenset({"crm:contact:1"}))])
         assert len(slept) == 2
         assert store.get_blocks(["em:kim"])["em:kim"].members == {"crm:contact:1"}
+
+
+def test_conflicts_early_in_a_long_call_leave_the_later_transactions_their_own_attempts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The attempts are counted per transaction: one that went through starts the next afresh. They
+    were counted over the whole call, so a call of many transactions whose first ones had conflicts
+    gave up on a later one at its first conflict (or slept the longest back-off before it)."""
+    monkeypatch.setattr(core.storage.dynamodb_links, "_TRANSACTION", 1)
+    monkeypatch.setattr(core.storage.dynamodb_links.random, "random", lambda: 1.0)
+    with STORES["dynamodb"]() as stores:
+        store = stores.profiles
+        client = store._client
+        real = client.transact_write_items
+        # the first transaction conflicts as often as one may (_MAX_ATTEMPTS) and goes through, the
+        # second conflicts once (the call's transactions go in turn, a conflicted one sent again first)
+        most = core.storage.dynamodb_links._MAX_ATTEMPTS
+        conflicting_calls = {*range(1, most + 1), most + 2}
+        calls = [0]
+
+        def conflicting(**kwargs: Any) -> Any:
+            calls[0] += 1
+            if calls[0] in conflicting_calls:
+                _conflict(client, kwargs)
+            return real(**kwargs)
+
+        monkeypatch.setattr(client, "transact_write_items", conflicting)
+        slept = _sleeps(monkeypatch)
+        # WHEN one call files a record under three keys, a transaction each
+        keys = ["em:a", "em:b", "em:c"]
+        store.update_blocks([BlockChange(k, add=frozenset({"crm:contact:1"})) for k in keys])
+        # THEN every key holds it; the second key's one conflict backed off as a first conflict does
+        blocks = store.get_blocks(keys)
+        assert {k: blocks[k].members for k in keys} == {k: {"crm:contact:1"} for k in keys}
+        assert calls[0] == most + 4
+        assert len(slept) == most + 1
+        assert slept[-1] == slept[0]

@@ -331,7 +331,7 @@ def test_a_missing_scope_is_an_auth_error_not_a_retry(sandbox: ShopifySandbox, w
     [
         ({}, "option 'shop' must name the store"),
         ({"shop": "not a shop!"}, "option 'shop' must name the store"),
-        ({"shop": "acme", "bulk_threshold": "lots"}, "'bulk_threshold' must be a positive whole number"),
+        ({"shop": "acme", "bulk_threshold": "lots"}, "bulk_threshold must be a whole number of at least 1"),
         ({"shop": "acme", "namespace": "x"}, "'namespace' must be 3 to 255"),
         ({"shop": "acme", "shopp": "acme"}, "unknown option(s) shopp"),
     ],
