@@ -4,9 +4,9 @@ The order is the longest known duration first, file by file (a file's tests toge
 ``order``), so that no long test starts when the other worker is nearly done. A test's duration is
 the last local run's (pytest's cache, .pytest_cache/) or else the one shipped in
 ``tests/durations.json`` (a whole run of the suite, refreshed by ``make durations``): a fresh
-checkout (CI) has no cache and orders by the shipped file. A test neither knows (a new one) counts
-as longer than any timed one if marked ``slow`` and otherwise as nothing. Every xdist worker reads
-the same cache and file, so all of them collect the same order, as xdist requires.
+checkout (CI) has no cache and orders by the shipped file. A test neither knows counts as nothing,
+unless it is marked ``slow`` and its file is new: then as longer than any timed one. Every xdist
+worker reads the same cache and file, so all of them collect the same order, as xdist requires.
 
 ``--write-durations=PATH`` (``make durations``) writes this run's durations of at least
 ``SHIPPED_MIN`` seconds to PATH over what it held: the entries of the files this run timed are
@@ -60,7 +60,9 @@ def known_durations(cached: Mapping[str, float] | None, shipped: Mapping[str, fl
 
 def order(items: list[pytest.Item], known: Mapping[str, float]) -> None:
     """Sort ``items`` in place by file, the longest first: a file's known durations summed, an
-    untimed ``slow`` test counting as longer than any timed one; files alike keep their collected
+    untimed ``slow`` test of an untimed file (a new one) counting as longer than any timed one (the
+    shipped file leaves out tests under ``SHIPPED_MIN``: a timed file's others were short, and a
+    slow-marked file of many short tests went first); files alike keep their collected
     order, and a file's tests theirs (pytest's own, which groups the tests of a parametrised
     fixture).
 
@@ -68,10 +70,14 @@ def order(items: list[pytest.Item], known: Mapping[str, float]) -> None:
     module-scoped fixture (the demo's run, a data set loaded once) is built by one worker, not by
     both (ordered test by test, tests/e2e/test_demo.py's three runs took 43 s against 19 s)."""
     slowest = max(known.values(), default=0.0)
+    # A file with a known test was timed whole: its others ran under the shipped threshold.
+    timed_files = {nodeid.partition("::")[0] for nodeid in known}
 
     def key(item: pytest.Item) -> float:
         if item.nodeid in known:
             return -known[item.nodeid]
+        if item.nodeid.partition("::")[0] in timed_files:
+            return 0.0
         return -slowest - 1.0 if item.get_closest_marker("slow") else 0.0
 
     files: dict[str, float] = {}

@@ -22,10 +22,12 @@ FILES = {
 }
 
 
-def project(pytester: pytest.Pytester, shipped: dict[str, float] | None) -> None:
+def project(
+    pytester: pytest.Pytester, shipped: dict[str, float] | None, files: dict[str, str] = FILES
+) -> None:
     pytester.makeini("[pytest]\nmarkers = slow: slow\n")
     pytester.makeconftest("pytest_plugins = ['tests.runner_order']\n")
-    pytester.makepyfile(**FILES)
+    pytester.makepyfile(**files)
     if shipped is not None:
         (pytester.path / "tests").mkdir()
         (pytester.path / runner_order.SHIPPED).write_text(json.dumps(shipped), encoding="utf-8")
@@ -37,7 +39,12 @@ def collected(pytester: pytest.Pytester, *args: str) -> list[str]:
     return [line for line in result.outlines if "::" in line]
 
 
-SHIPPED = {"test_a.py::test_long": 9.0, "test_a.py::test_quick": 0.2, "test_d.py::test_y": 5.0}
+SHIPPED = {
+    "test_a.py::test_long": 9.0,
+    "test_a.py::test_quick": 0.2,
+    "test_d.py::test_y": 5.0,
+    "test_e.py::test_0": 0.3,
+}
 
 
 def test_the_suite_loads_the_plugin(request: pytest.FixtureRequest) -> None:
@@ -67,6 +74,21 @@ def test_the_local_runs_durations_come_before_the_shipped_ones(pytester: pytest.
     cached.parent.mkdir(parents=True)
     cached.write_text(json.dumps({"test_d.py::test_x": 20.0}), encoding="utf-8")
     assert collected(pytester)[:3] == ["test_d.py::test_x", "test_d.py::test_y", "test_c.py::test_marked"]
+
+
+def test_the_short_tests_of_a_shipped_slow_file_count_as_short(pytester: pytest.Pytester) -> None:
+    # GIVEN a slow-marked file whose one test of 0.3 s is shipped, its four others having run under
+    # the shipped file's threshold (SHIPPED_MIN), and a file of 9.2 s
+    slow_file = "import pytest\n\npytestmark = pytest.mark.slow\n" + "".join(
+        f"def test_{i}(): pass\n" for i in range(5)
+    )
+    project(pytester, SHIPPED, {"test_a": FILES["test_a"], "test_e": slow_file})
+    # THEN the 9.2 s file comes first: the slow file's short tests are not untimed new ones
+    assert collected(pytester, "-p", "no:cacheprovider")[:3] == [
+        "test_a.py::test_quick",
+        "test_a.py::test_long",
+        "test_e.py::test_0",
+    ]
 
 
 def test_without_a_shipped_file_the_slow_mark_alone_orders(pytester: pytest.Pytester) -> None:
