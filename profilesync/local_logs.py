@@ -8,7 +8,12 @@ deployment, whose execution environments import the handlers under its own envir
 invokes a function, ``captured`` holds every Powertools ``Logger`` the function's package holds (the
 handler module's own, however its service was named, and a helper's child) at the runtime's
 ``POWERTOOLS_LOG_LEVEL`` and points their handlers at the invocation's buffer, then puts back the
-levels and streams they had: another runtime in the process, before or after, gets its own.
+levels and streams they had: another runtime in the process, before or after, gets its own. The
+loggers are the process's: invocations run one at a time (``local``), and two runtimes invoking at
+once from two threads would write to each other's logs.
+
+What is still the import's: the ``service`` key of a function's JSON records (a module first imported
+under another service name writes that name).
 """
 
 from __future__ import annotations
