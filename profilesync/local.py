@@ -33,11 +33,13 @@ pollers would:
 handlers print (Powertools' JSON logs and EMF metrics, which Lambda would send to CloudWatch) is
 captured, with whatever else an invocation writes to stderr or to Python's root logger (library
 warnings, such as the HTTP layer's retries), as Lambda captures it: ``metrics`` sums the EMF values
-by name and dimension, and ``log_path`` keeps every line.
+by name and dimension, and ``log_path`` keeps every line. The functions log at the runtime's
+``LogLevel`` whatever imported their modules before in the process (``local_logs``).
 
 The parts live beside this module: the template's intrinsic functions (``local_template``), Lambda's
 side and the event shapes (``local_lambda``), the setup (``local_setup``), the pollers
-(``local_pollers``) and the embedded AWS's wiring and moto patches (``local_moto``).
+(``local_pollers``), the log capture (``local_logs``) and the embedded AWS's wiring and moto patches
+(``local_moto``).
 
 Differences from Lambda, each on purpose: invocations run one at a time in this process (Lambda would
 run merges and pushes concurrently, which the store's conditional writes are tested for elsewhere); the
@@ -48,11 +50,9 @@ wait for batching windows or visibility timeouts.
 from __future__ import annotations
 
 import contextlib
-import io
-import logging
 import random
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,6 +74,7 @@ from profilesync.local_lambda import (
     matches,
     sqs_event,
 )
+from profilesync.local_logs import captured
 from profilesync.local_moto import model_moto_costs
 from profilesync.local_template import ACCOUNT_ID, REGION, TemplateError, TemplateScope, template_parameters
 
@@ -231,36 +232,15 @@ class LocalRuntime:
         return self.functions[mapping["Properties"]["FunctionName"]["Ref"]]
 
     # --- invoking ---------------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _captured(self) -> Iterator[None]:
-        """What the handler writes (logs, EMF metrics, stderr, Python's root logger) goes to the metric
-        sink and the log file, not the terminal: all of it, as Lambda sends all of it to CloudWatch."""
-        buffer = io.StringIO()
-        service = self.environment.get("POWERTOOLS_SERVICE_NAME", "")
-        handlers = list(logging.getLogger(service).handlers)
-        streams = [(h, h.setStream(buffer)) for h in handlers if isinstance(h, logging.StreamHandler)]
-        # Lambda's runtime gives the root logger a handler: library loggers (the HTTP layer's retry
-        # warnings) reach the function's log through it. Powertools' own records are written above.
-        root = logging.StreamHandler(buffer)
-        root.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s\t%(name)s\t%(message)s"))
-        root.addFilter(lambda record: not (service and record.name.startswith(service)))
-        logging.getLogger().addHandler(root)
-        try:
-            with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-                yield
-        finally:
-            logging.getLogger().removeHandler(root)
-            for handler, previous in streams:
-                if previous is not None:
-                    handler.setStream(previous)
-            self.metrics.feed(buffer.getvalue())
-
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         """Invoke a function of the template with ``event``, as Lambda would (one at a time)."""
         fn = self.functions[logical_id]
         handler = fn.load()
         context = LocalContext(fn.name, fn.timeout, fn.memory)
-        with self._captured(), warnings.catch_warnings():
+        # What it writes goes to this runtime's log, its Powertools loggers at this runtime's level,
+        # however an earlier import in the process made them (local_logs).
+        package = fn.handler.partition(".")[0]
+        with captured(self.environment, package, self.metrics.feed), warnings.catch_warnings():
             # Powertools warns when an invocation emitted no metric (a crash before the first one).
             warnings.filterwarnings("ignore", message="No application metrics to publish")
             return handler(event, context)

@@ -1,12 +1,12 @@
 """The slowest tests first: a pytest plugin (tests/conftest.py loads it; `-p tests.runner_order` elsewhere).
 
-The order is the longest known duration first, so that no long test starts when the other worker is
-nearly done. A test's duration is the last local run's (pytest's cache, .pytest_cache/) or else the
-one shipped in ``tests/durations.json`` (a whole run of the suite, refreshed by ``make durations``):
-a fresh checkout (CI) has no cache and orders by the shipped file. A test neither knows (a new one)
-goes first if marked ``slow`` and otherwise keeps its place after the timed ones (the sort is stable).
-Every xdist worker reads the same cache and file, so all of them collect the same order, as xdist
-requires.
+The order is the longest known duration first, file by file (a file's tests together: see
+``order``), so that no long test starts when the other worker is nearly done. A test's duration is
+the last local run's (pytest's cache, .pytest_cache/) or else the one shipped in
+``tests/durations.json`` (a whole run of the suite, refreshed by ``make durations``): a fresh
+checkout (CI) has no cache and orders by the shipped file. A test neither knows counts as nothing,
+unless it is marked ``slow`` and its file is new: then as longer than any timed one. Every xdist
+worker reads the same cache and file, so all of them collect the same order, as xdist requires.
 
 ``--write-durations=PATH`` (``make durations``) writes this run's durations of at least
 ``SHIPPED_MIN`` seconds to PATH over what it held: the entries of the files this run timed are
@@ -59,16 +59,32 @@ def known_durations(cached: Mapping[str, float] | None, shipped: Mapping[str, fl
 
 
 def order(items: list[pytest.Item], known: Mapping[str, float]) -> None:
-    """Sort ``items`` in place: longest known first, then untimed ``slow`` tests' before the timed
-    ones, the others in their collected order after them."""
+    """Sort ``items`` in place by file, the longest first: a file's known durations summed, an
+    untimed ``slow`` test of an untimed file (a new one) counting as longer than any timed one (the
+    shipped file leaves out tests under ``SHIPPED_MIN``: a timed file's others were short, and a
+    slow-marked file of many short tests went first); files alike keep their collected
+    order, and a file's tests theirs (pytest's own, which groups the tests of a parametrised
+    fixture).
+
+    A file's tests stay together: xdist hands each worker a run of consecutive tests, so a
+    module-scoped fixture (the demo's run, a data set loaded once) is built by one worker, not by
+    both (ordered test by test, tests/e2e/test_demo.py's three runs took 43 s against 19 s)."""
     slowest = max(known.values(), default=0.0)
+    # A file with a known test was timed whole: its others ran under the shipped threshold.
+    timed_files = {nodeid.partition("::")[0] for nodeid in known}
 
     def key(item: pytest.Item) -> float:
         if item.nodeid in known:
             return -known[item.nodeid]
+        if item.nodeid.partition("::")[0] in timed_files:
+            return 0.0
         return -slowest - 1.0 if item.get_closest_marker("slow") else 0.0
 
-    items.sort(key=key)
+    files: dict[str, float] = {}
+    for item in items:
+        file = item.nodeid.partition("::")[0]
+        files[file] = files.get(file, 0.0) + key(item)
+    items.sort(key=lambda item: files[item.nodeid.partition("::")[0]])
 
 
 def merged_for_shipping(

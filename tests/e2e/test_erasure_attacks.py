@@ -111,7 +111,9 @@ def test_no_log_record_names_a_person_even_with_every_logger_at_debug(tmp_path: 
         log = (tmp_path / "handlers.log").read_text(encoding="utf-8")
     records = log_records(log)
     assert any("HTTP Request" in r for r in records)  # the HTTP library's lines were captured
-    assert any(r.startswith("[DEBUG]") for r in records)
+    # the functions' own DEBUG records were written (Powertools' JSON lines; a library's DEBUG lines,
+    # moto's expression parser or pycountry's loader, come only the first time in a process)
+    assert any(r.startswith("{") and '"level":"DEBUG"' in r.replace(" ", "") for r in records)
     # THEN no record names anyone of the population, by email or phone, not even the HTTP library's
     # request lines (erasure looks people up by address) nor the AWS SDK's bodies
     assert naming(records, world.persons) == []

@@ -1,4 +1,4 @@
-"""The runner starts the longest tests first, on a fresh checkout too (tests/runner_order.py).
+"""The runner starts the longest test files first, on a fresh checkout too (tests/runner_order.py).
 
 Each case runs pytest in-process on a small project of its own (pytester) with the plugin loaded as
 tests/conftest.py loads it, and reads the order of ``--collect-only -q``.
@@ -14,58 +14,93 @@ from tests import runner_order
 
 pytest_plugins = ["pytester"]
 
-FOUR = """
-import pytest
-
-def test_quick(): pass
-def test_long(): pass
-def test_new(): pass
-
-@pytest.mark.slow
-def test_marked(): pass
-"""
+FILES = {
+    "test_a": "def test_quick(): pass\ndef test_long(): pass\n",
+    "test_b": "def test_new(): pass\n",
+    "test_c": "import pytest\n\n@pytest.mark.slow\ndef test_marked(): pass\n",
+    "test_d": "def test_x(): pass\ndef test_y(): pass\n",
+}
 
 
-def project(pytester: pytest.Pytester, shipped: dict[str, float] | None) -> None:
+def project(
+    pytester: pytest.Pytester, shipped: dict[str, float] | None, files: dict[str, str] = FILES
+) -> None:
     pytester.makeini("[pytest]\nmarkers = slow: slow\n")
     pytester.makeconftest("pytest_plugins = ['tests.runner_order']\n")
-    pytester.makepyfile(test_a=FOUR)
+    pytester.makepyfile(**files)
     if shipped is not None:
         (pytester.path / "tests").mkdir()
         (pytester.path / runner_order.SHIPPED).write_text(json.dumps(shipped), encoding="utf-8")
 
 
 def collected(pytester: pytest.Pytester, *args: str) -> list[str]:
-    """The test names of test_a.py in the order collected (``--collect-only -q``)."""
+    """The test ids in the order collected (``--collect-only -q``)."""
     result = pytester.runpytest("--collect-only", "-q", *args)
-    return [line.removeprefix("test_a.py::") for line in result.outlines if "::" in line]
+    return [line for line in result.outlines if "::" in line]
+
+
+SHIPPED = {
+    "test_a.py::test_long": 9.0,
+    "test_a.py::test_quick": 0.2,
+    "test_d.py::test_y": 5.0,
+    "test_e.py::test_0": 0.3,
+}
 
 
 def test_the_suite_loads_the_plugin(request: pytest.FixtureRequest) -> None:
     assert request.config.pluginmanager.has_plugin("profilesync-durations")
 
 
-def test_a_checkout_without_a_cache_runs_the_shipped_longest_first(pytester: pytest.Pytester) -> None:
+def test_a_checkout_without_a_cache_runs_the_shipped_longest_files_first(pytester: pytest.Pytester) -> None:
     # GIVEN a fresh checkout: no pytest cache, the durations of a whole run shipped
-    project(pytester, {"test_a.py::test_long": 9.0, "test_a.py::test_quick": 0.2})
-    # THEN an untimed slow test first, then the timed ones longest first, then the rest as collected
-    without_cache = collected(pytester, "-p", "no:cacheprovider")
-    assert without_cache == ["test_marked", "test_long", "test_quick", "test_new"]
+    project(pytester, SHIPPED)
+    # THEN the file of an untimed slow test first, then the timed files longest first (9.2 s, 5 s),
+    # then the rest as collected; a file's tests together in their collected order (test_d's 5 s
+    # test does not come between test_a's 9 s and 0.2 s ones)
+    assert collected(pytester, "-p", "no:cacheprovider") == [
+        "test_c.py::test_marked",
+        "test_a.py::test_quick",
+        "test_a.py::test_long",
+        "test_d.py::test_x",
+        "test_d.py::test_y",
+        "test_b.py::test_new",
+    ]
 
 
 def test_the_local_runs_durations_come_before_the_shipped_ones(pytester: pytest.Pytester) -> None:
-    project(pytester, {"test_a.py::test_long": 9.0, "test_a.py::test_quick": 0.2})
-    # GIVEN a local run that timed test_quick at 20 s (pytest's cache)
+    project(pytester, SHIPPED)
+    # GIVEN a local run that timed test_x at 20 s (pytest's cache): test_d.py now sums 25 s
     cached = pytester.path / ".pytest_cache" / "v" / runner_order.CACHE_KEY
     cached.parent.mkdir(parents=True)
-    cached.write_text(json.dumps({"test_a.py::test_quick": 20.0}), encoding="utf-8")
-    assert collected(pytester)[:3] == ["test_marked", "test_quick", "test_long"]
+    cached.write_text(json.dumps({"test_d.py::test_x": 20.0}), encoding="utf-8")
+    assert collected(pytester)[:3] == ["test_d.py::test_x", "test_d.py::test_y", "test_c.py::test_marked"]
+
+
+def test_the_short_tests_of_a_shipped_slow_file_count_as_short(pytester: pytest.Pytester) -> None:
+    # GIVEN a slow-marked file whose one test of 0.3 s is shipped, its four others having run under
+    # the shipped file's threshold (SHIPPED_MIN), and a file of 9.2 s
+    slow_file = "import pytest\n\npytestmark = pytest.mark.slow\n" + "".join(
+        f"def test_{i}(): pass\n" for i in range(5)
+    )
+    project(pytester, SHIPPED, {"test_a": FILES["test_a"], "test_e": slow_file})
+    # THEN the 9.2 s file comes first: the slow file's short tests are not untimed new ones
+    assert collected(pytester, "-p", "no:cacheprovider")[:3] == [
+        "test_a.py::test_quick",
+        "test_a.py::test_long",
+        "test_e.py::test_0",
+    ]
 
 
 def test_without_a_shipped_file_the_slow_mark_alone_orders(pytester: pytest.Pytester) -> None:
     project(pytester, None)
-    without_cache = collected(pytester, "-p", "no:cacheprovider")
-    assert without_cache == ["test_marked", "test_quick", "test_long", "test_new"]
+    assert collected(pytester, "-p", "no:cacheprovider") == [
+        "test_c.py::test_marked",
+        "test_a.py::test_quick",
+        "test_a.py::test_long",
+        "test_b.py::test_new",
+        "test_d.py::test_x",
+        "test_d.py::test_y",
+    ]
 
 
 def test_a_shipped_file_that_is_not_seconds_by_test_is_refused(pytester: pytest.Pytester) -> None:
