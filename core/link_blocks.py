@@ -40,7 +40,9 @@ class BlockState(NamedTuple):
     def ranked(self) -> bool:
         """Whether every member's place in the order is kept (``orders``): the block can be ranked
         from this item alone."""
-        return bool(self.members) and all(member in self.orders for member in self.members)
+        # The members a subset of the places' keys: a set comparison in C, not a test per member
+        # (read for every crowded key a batch reads, of 20 to 100 members).
+        return bool(self.members) and self.orders.keys() >= self.members
 
     def holds_as(self, read: BlockState) -> bool:
         """Whether this key holds what ``read`` held: overloaded or not, its members, its child

@@ -53,7 +53,12 @@ def _match_document(record: SourceRecord) -> str:
         data["p"] = phones
     if record.level != "person":
         data["c"] = record.owner or ""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return _encode(data)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+"""``json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)`` with its encoder made
+once, not per record (``dumps`` makes one for any option given)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -326,10 +326,15 @@ def _plan_components(
             groups.append([component])
         for c in customers:
             group_of_customer[c] = target
+    # Each group's customers, gathered in one pass (not a pass over every customer per group: a batch
+    # at 3,000 people plans about a hundred groups over as many customers).
+    customers_of: dict[int, list[str]] = {}
+    for c, g in group_of_customer.items():
+        customers_of.setdefault(g, []).append(c)
     for index, parts in enumerate(groups):
         if not parts:
             continue
-        members = frozenset(c for c, g in group_of_customer.items() if g == index)
+        members = frozenset(customers_of.get(index, ()))
         records = sorted((by_key[k] for part in parts for k in part if k in by_key), key=lambda r: r.key)
         if records:
             plan.components.append(Component(tuple(records), members))

@@ -264,10 +264,12 @@ def _email(a: LinkageRecord, b: LinkageRecord) -> int:
             return 0
     best = 4
     for x in a.email_keys:
-        lx, _, dx = x.rpartition("@")
+        lx, dx, typo_x = _email_parts(x)
         for y in b.email_keys:
-            ly, _, dy = y.rpartition("@")
-            intended = _intended_domain(dx, dy)
+            ly, dy, typo_y = _email_parts(y)
+            # The known provider's domain when one of the two is a likely typo of the other (x's
+            # first), each domain's likely meaning read once per address.
+            intended = dy if typo_x == dy else dx if typo_y == dx else None
             if intended is not None and provider_local_part(lx, intended) == provider_local_part(
                 ly, intended
             ):
@@ -280,17 +282,16 @@ def _email(a: LinkageRecord, b: LinkageRecord) -> int:
     return best
 
 
+@lru_cache(maxsize=65536)
+def _email_parts(key: str) -> tuple[str, str, str | None]:
+    """An email key's user name, domain, and the provider its domain is likely a typo of: read once
+    per address, not per pair (a record meets a few candidates with other addresses each batch)."""
+    local, _, domain = key.rpartition("@")
+    return local, domain, likely_typo_of(domain)
+
+
 def _letters(text: str) -> str:
     return "".join(ch for ch in text if not ch.isdigit())
-
-
-def _intended_domain(dx: str, dy: str) -> str | None:
-    # The known provider's domain when one of the two is a likely typo of the other.
-    if likely_typo_of(dx) == dy:
-        return dy
-    if likely_typo_of(dy) == dx:
-        return dx
-    return None
 
 
 def _phone(a: LinkageRecord, b: LinkageRecord) -> int:

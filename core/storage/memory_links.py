@@ -27,9 +27,11 @@ class InMemoryLinkIndex:
         """Index keys and review items written (for tests and benchmarks)."""
 
     def get_blocks(self, keys: Sequence[str], *, members_only: bool = False) -> dict[str, BlockState]:
+        # One look-up a key (a key asked twice is kept once, where first asked): a batch reads about
+        # 23 keys a record at 3,000 people, from a dictionary of tens of thousands.
         with self._links_lock:
-            blocks = self._blocks
-            found = {k: blocks[k] for k in dict.fromkeys(keys) if k in blocks}
+            get = self._blocks.get
+            found = {k: s for k in keys if (s := get(k)) is not None}
         if members_only:
             # ``BlockState(k, members, overloaded)`` through ``tuple.__new__`` (the named tuple's
             # ``__new__`` is Python-level): a batch's re-check reads about nine keys a record.
