@@ -198,6 +198,7 @@ def _create(context: RestContext, payload: Payload, metadata: dict[str, str]) ->
 #: Stripe's test-mode read limit, per second and account: safe in live mode (100) too.
 DEFAULT_REQUESTS_PER_SECOND: Final = 25
 RATE_OPTION: Final = "requests_per_second"
+PAGE_OPTION: Final = "page_size"
 
 
 DECLARATION = RestConnectorSpec(
@@ -215,7 +216,9 @@ DECLARATION = RestConnectorSpec(
     account_limits=(Window(DEFAULT_REQUESTS_PER_SECOND, 1.0),),
     options={
         RATE_OPTION: f"read requests per second the account allows (default {DEFAULT_REQUESTS_PER_SECOND}, "
-        "test mode's; live mode allows 100)"
+        "test mode's; live mode allows 100)",
+        PAGE_OPTION: f"customers and charges a list request asks for, 1 to {PAGE} (default {PAGE}, Stripe's "
+        "most; events are read 100 a request)",
     },
     push=PushMap(
         properties={f"{METADATA_PREFIX}{trait}": trait for trait in ENRICHED_TRAITS},
@@ -249,9 +252,26 @@ def paced(settings: ConnectorSettings) -> RestConnectorSpec:
             f"stripe: option {RATE_OPTION} must be a whole number of requests per second (at least 1; "
             f"live mode allows 100, test mode 25), got {text!r}"
         )
-    if int(text) == DEFAULT_REQUESTS_PER_SECOND:
-        return DECLARATION
-    return replace(DECLARATION, account_limits=(Window(int(text), 1.0),))
+    spec = DECLARATION
+    if int(text) != DEFAULT_REQUESTS_PER_SECOND:
+        spec = replace(spec, account_limits=(Window(int(text), 1.0),))
+    return _paged(spec, settings)
+
+
+def _paged(spec: RestConnectorSpec, settings: ConnectorSettings) -> RestConnectorSpec:
+    """``spec`` listing customers and charges ``page_size`` a request (the events stay at ``PAGE``)."""
+    text = str(settings.options.get(PAGE_OPTION) or PAGE).strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= PAGE:
+        raise ConnectorConfigError(
+            f"stripe: option {PAGE_OPTION} must be a whole number from 1 to {PAGE} (the most Stripe's "
+            f"limit asks for), got {text!r}"
+        )
+    if int(text) == PAGE:
+        return spec
+    streams = tuple(
+        s if s.object_type in EVENT_STREAMS else replace(s, page_size=int(text)) for s in spec.streams
+    )
+    return replace(spec, streams=streams)
 
 
 __all__ = [
@@ -261,6 +281,7 @@ __all__ = [
     "DELETION_STREAMS",
     "EVENT_STREAMS",
     "METADATA_PREFIX",
+    "PAGE_OPTION",
     "RATE_OPTION",
     "erase",
     "paced",
