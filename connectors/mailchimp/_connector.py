@@ -118,24 +118,22 @@ def _base_url(settings: ConnectorSettings, dc: str) -> str:
     return base if base.endswith("/3.0") else f"{base}/3.0"
 
 
-def _max_connections(options: Mapping[str, str]) -> int:
-    text = str(options.get("max_connections", "") or MAX_CONNECTIONS).strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_CONNECTIONS:
+def _whole_option(options: Mapping[str, str], name: str, most: int, why: str) -> int:
+    """The option ``name``: a whole number from 1 to ``most`` (its default), or a config error."""
+    text = str(options.get(name, "") or most).strip()
+    if not text.isdigit() or not 1 <= int(text) <= most:
         raise ConnectorConfigError(
-            f"mailchimp: option max_connections must be a whole number from 1 to {MAX_CONNECTIONS}, "
-            f"got {text!r}"
+            f"mailchimp: option {name} must be a whole number from 1 to {most}{why}, got {text!r}"
         )
     return int(text)
+
+
+def _max_connections(options: Mapping[str, str]) -> int:
+    return _whole_option(options, "max_connections", MAX_CONNECTIONS, "")
 
 
 def _page_size(options: Mapping[str, str]) -> int:
-    text = str(options.get("page_size", "") or PAGE_SIZE).strip()
-    if not text.isdigit() or not 1 <= int(text) <= PAGE_SIZE:
-        raise ConnectorConfigError(
-            f"mailchimp: option page_size must be a whole number from 1 to {PAGE_SIZE} (the most "
-            f"Mailchimp's count asks for), got {text!r}"
-        )
-    return int(text)
+    return _whole_option(options, "page_size", PAGE_SIZE, " (the most Mailchimp's count asks for)")
 
 
 def _flag(options: Mapping[str, str], name: str) -> bool:
