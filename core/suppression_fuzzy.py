@@ -171,12 +171,15 @@ def fingerprint_matcher(
     model): for the records of hers an erasure takes out of the dead-letter queue."""
     held = {e.hash: e for e in entries}
     model = identity.linkage.model if identity.linkage is not None else None
+    # Each entry's fingerprints, read once for every record asked about (an entry of 1,000 records'
+    # fingerprints was parsed and checked again for each of them: 1,000 records took seconds).
+    read: dict[str, list[dict[str, str]]] = {}
 
     def matches(record: SourceRecord) -> bool:
         if model is None:
             return False
         lookups = FuzzyLookups([record], model, identity.policy, lambda key: keyed_hash(salt, key))
-        return bool(lookups.linked(held.get, set(lookups.hashes) & set(held)))
+        return bool(lookups.linked(held.get, set(lookups.hashes) & set(held), read))
 
     return matches
 
@@ -201,10 +204,16 @@ class FuzzyLookups:
                 self._of[record.key] = (node.record, tuple(hash_(k) for k in keys))
         self.hashes = sorted({h for _, hashes in self._of.values() for h in hashes})
 
-    def linked(self, entry: Callable[[str], SuppressionEntry | None], hit: set[str]) -> set[str]:
+    def linked(
+        self,
+        entry: Callable[[str], SuppressionEntry | None],
+        hit: set[str],
+        prints: dict[str, list[dict[str, str]]] | None = None,
+    ) -> set[str]:
         """The keys of the records the model would have linked to a fingerprint among ``hit``
-        (``entry``: the store's reading of one entry)."""
-        prints: dict[str, list[dict[str, str]]] = {}
+        (``entry``: the store's reading of one entry; ``prints``: the fingerprints of the entries
+        already read, by hash, filled in here: for a caller whose entries do not change between calls)."""
+        prints = {} if prints is None else prints
         found: set[str] = set()
         for key, (record, hashes) in self._of.items():
             for h in hashes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Final
 from urllib.parse import quote
 
@@ -73,6 +74,9 @@ SPEC = ConnectorSpec(
             "simultaneous connections this run may open, 1-10 (default 10, Mailchimp's limit per key); "
             "give each of several parallel runs on one key a share"
         ),
+        "page_size": (
+            f"members a page of a pull asks for, 1 to {PAGE_SIZE} (default {PAGE_SIZE}, Mailchimp's most)"
+        ),
         "retire_member_id_keys": (
             "true: a full refresh also retires the records an earlier version keyed by member id "
             "(mailchimp:member:<MD5 of the address>); the first pull from such a version's cursor does "
@@ -127,6 +131,18 @@ def _max_connections(options: Mapping[str, str]) -> int:
     )
 
 
+def _page_size(options: Mapping[str, str]) -> int:
+    return whole_number(
+        options,
+        "page_size",
+        connector="mailchimp",
+        default=PAGE_SIZE,
+        low=1,
+        high=PAGE_SIZE,
+        meaning="members a page (the most Mailchimp's count asks for)",
+    )
+
+
 def _flag(options: Mapping[str, str], name: str) -> bool:
     text = str(options.get(name, "") or "false").strip().lower()
     if text not in ("true", "false"):
@@ -155,6 +171,9 @@ class MailchimpConnector(MailchimpPull, MailchimpPush):
         self.list_id = list_id
         self.max_connections = _max_connections(settings.options)
         self.retire_member_id_keys = _flag(settings.options, "retire_member_id_keys")
+        self.page_size = _page_size(settings.options)
+        if self.page_size != PAGE_SIZE:
+            self.spec = replace(SPEC, page_size=self.page_size)
         retry = settings.retry if isinstance(settings.retry, RetryPolicy) else RetryPolicy()
         self._client: ConnectorHttpClient = build_client(
             HttpClientConfig(

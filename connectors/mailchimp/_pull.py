@@ -22,7 +22,7 @@ from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
 
-from ._audience import PAGE_SIZE, MailchimpAudience
+from ._audience import MailchimpAudience
 from ._cursor import ONE_SECOND, Step, WalkState, advance, format_time, parse_time
 from ._mapping import MEMBER_FIELDS, OBJECT_TYPE, former_key_tombstone, member_to_draft
 
@@ -44,6 +44,7 @@ class MailchimpPull(MailchimpAudience):
 
     cursor_tag_key: bytes
     retire_member_id_keys: bool
+    page_size: int
     _bound: TimeBound
 
     def cursor_since(self, since: datetime) -> str:
@@ -100,7 +101,7 @@ class MailchimpPull(MailchimpAudience):
         and ``total_items`` (-1 if absent)."""
         since, offset, verify = state.query()
         params: dict[str, Any] = {
-            "count": PAGE_SIZE,
+            "count": self.page_size,
             "offset": offset,
             "sort_field": "last_changed",
             "sort_dir": "ASC",
@@ -122,7 +123,7 @@ class MailchimpPull(MailchimpAudience):
         members, verify, total = self._request(state, upper)
         last = 0 <= total <= state.query()[1] + len(members)
         return advance(
-            state, members, verify=verify, page_size=PAGE_SIZE, upper=upper, last=last, bound=self._bound
+            state, members, verify=verify, page_size=self.page_size, upper=upper, last=last, bound=self._bound
         )
 
     def _walk(self, state: WalkState, upper: datetime | None) -> Iterator[Step]:
@@ -198,7 +199,7 @@ class MailchimpPull(MailchimpAudience):
     def _full_refresh(self, *, retiring: bool) -> Iterator[RawPage]:
         # A one-member probe says how large the audience is (total_items) before anything is read.
         _, total = self._probe(0)
-        pages = math.ceil(total / PAGE_SIZE)
+        pages = math.ceil(total / self.page_size)
         per_round = self.max_connections * RANGE_PAGES
         ranges = min(pages, self.max_connections * math.ceil(pages / per_round))
         if ranges < 2 or self.max_connections == 1:

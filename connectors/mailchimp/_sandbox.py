@@ -97,6 +97,7 @@ class MailchimpSandbox(VendorSandbox):
         service_time: float = 0.0,
         per_member_time: float = 0.0,
         max_connections: int = 10,
+        page_size: int | None = None,
     ) -> None:
         super().__init__(token=token or DEFAULT_TOKEN, seed=seed, faults=faults)
         self.list_id = list_id
@@ -104,6 +105,8 @@ class MailchimpSandbox(VendorSandbox):
         self.service_time = service_time
         self.per_member_time = per_member_time
         self.max_connections = max_connections
+        #: The connector's ``page_size`` option in ``settings()`` (None: its default).
+        self.page_size = page_size
         self.in_flight = 0
         self.peak_connections = 0
         self._conn_lock = threading.Lock()
@@ -266,7 +269,10 @@ class MailchimpSandbox(VendorSandbox):
         """The key and audience id of this sandbox; in-process it answers for ``<dc>.api.mailchimp.com``."""
         return ConnectorSettings(
             credentials={"mailchimp_api_key": self.token},
-            options={"list_id": self.list_id},
+            options={
+                "list_id": self.list_id,
+                **({} if self.page_size is None else {"page_size": str(self.page_size)}),
+            },
             transport=self.transport() if transport else None,
         )
 

@@ -20,6 +20,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from types import TracebackType
 from typing import Final
 
@@ -86,6 +87,11 @@ SPEC = ConnectorSpec(
             f"of paging (default {DEFAULT_BULK_THRESHOLD})"
         ),
         "namespace": f"metafield namespace for the pushed traits (default {DEFAULT_NAMESPACE!r})",
+        "page_size": (
+            f"customers and orders a page of a paged walk asks for, 1 to {docs.CUSTOMER_PAGE_SIZE} "
+            f"(default: the most a query may cost, {docs.CUSTOMER_PAGE_SIZE} customers and "
+            f"{docs.ORDER_PAGE_SIZE} orders; orders never more than {docs.ORDER_PAGE_SIZE})"
+        ),
         "walk_limit": (
             f"objects one paged walk may cover before it restarts from its newest timestamp "
             f"(default {PAGING_LIMIT}, Shopify's pagination limit)"
@@ -172,6 +178,17 @@ class ShopifyConnector(ShopifyPull, ShopifyPush, ShopifyErase):
             )
         self.bulk_threshold = _int_option(options, "bulk_threshold", DEFAULT_BULK_THRESHOLD)
         self.walk_limit = _int_option(options, "walk_limit", PAGING_LIMIT)
+        self.page_size = whole_number(
+            options,
+            "page_size",
+            connector="shopify",
+            default=docs.CUSTOMER_PAGE_SIZE,
+            low=1,
+            high=docs.CUSTOMER_PAGE_SIZE,
+            meaning="customers a page (the largest page within Shopify's 1,000-point query limit)",
+        )
+        if self.page_size != docs.CUSTOMER_PAGE_SIZE:
+            self.spec = replace(SPEC, page_size=self.page_size)
         token = settings.credentials.get(CREDENTIAL) or resolve_secret(CREDENTIAL)
         self._tag_key = tag_key(self.shop, revealed(token))
         self._retry: RetryPolicy = (

@@ -40,9 +40,9 @@ _BULK_DONE: Final = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
 _OBJECT_TYPE: Final[Mapping[str, str]] = {"customers": CUSTOMER, "orders": ORDER}
 
 _PAGE: Final[Mapping[str, tuple[str, str, int, int]]] = {
-    # stream -> (document, root field, first, requested cost)
-    "customers": (docs.CUSTOMERS_PAGE, "customers", docs.CUSTOMER_PAGE_SIZE, docs.CUSTOMERS_PAGE_COST),
-    "orders": (docs.ORDERS_PAGE, "orders", docs.ORDER_PAGE_SIZE, docs.ORDERS_PAGE_COST),
+    # stream -> (document, root field, largest first, cost of a node)
+    "customers": (docs.CUSTOMERS_PAGE, "customers", docs.CUSTOMER_PAGE_SIZE, docs.CUSTOMER_NODE_COST),
+    "orders": (docs.ORDERS_PAGE, "orders", docs.ORDER_PAGE_SIZE, docs.ORDER_NODE_COST),
 }
 
 _BULK: Final[Mapping[str, str]] = {"customers": docs.CUSTOMERS_BULK, "orders": docs.ORDERS_BULK}
@@ -83,6 +83,7 @@ class ShopifyPull(ShopifyClient):
 
     bulk_threshold: int
     walk_limit: int
+    page_size: int
     _bound: TimeBound
     _tag_key: bytes
     _retry: RetryPolicy
@@ -144,7 +145,9 @@ class ShopifyPull(ShopifyClient):
 
     def _walk_pages(self, stream: str, state: PullState) -> Iterator[list[dict[str, Any]]]:
         position = state.streams[stream]
-        document, root, first, cost = _PAGE[stream]
+        document, root, largest, node_cost = _PAGE[stream]
+        first = min(largest, self.page_size)
+        cost = docs.connection_cost(first, node_cost)
         if position.after is None and position.walked == 0:
             position.begin_walk()
         while True:

@@ -76,7 +76,8 @@ class ShopifySandbox(VendorSandbox):
     ``bucket``/``restore_rate`` are the plan's bucket (Standard: 2,000 points, 100/s); ``rate_scale``
     multiplies the restore rate for fast tests; ``bucket_clock`` is the bucket's monotonic clock
     (inject one to test pacing without sleeping); ``page_cap`` is where cursor paging stops;
-    ``bulk_polls`` is how many status polls a bulk operation takes to complete.
+    ``bulk_polls`` is how many status polls a bulk operation takes to complete; ``page_size`` (None:
+    the connector's default) is the connector's ``page_size`` option in ``settings()``.
     """
 
     name = "shopify"
@@ -95,12 +96,14 @@ class ShopifySandbox(VendorSandbox):
         bucket_clock: Callable[[], float] = time.monotonic,
         page_cap: int = 25_000,
         bulk_polls: int = 2,
+        page_size: int | None = None,
     ) -> None:
         super().__init__(token=token, seed=seed, faults=faults)
         self.shop = shop
         self.bucket = LeakyBucket(bucket, restore_rate * rate_scale, bucket_clock)
         self.page_cap = page_cap
         self.bulk_polls = bulk_polls
+        self.page_size = page_size
         self.customers: dict[int, dict[str, Any]] = {}
         self.orders: dict[int, dict[str, Any]] = {}
         self.definitions: dict[tuple[str, str], dict[str, Any]] = {}
@@ -123,7 +126,10 @@ class ShopifySandbox(VendorSandbox):
     def settings(self, transport: bool = True) -> ConnectorSettings:
         return ConnectorSettings(
             credentials={"shopify_access_token": self.token},
-            options={"shop": self.shop},
+            options={
+                "shop": self.shop,
+                **({} if self.page_size is None else {"page_size": str(self.page_size)}),
+            },
             transport=self.transport() if transport else None,
         )
 

@@ -198,6 +198,7 @@ def _create(context: RestContext, payload: Payload, metadata: dict[str, str]) ->
 #: Stripe's test-mode read limit, per second and account: safe in live mode (100) too.
 DEFAULT_REQUESTS_PER_SECOND: Final = 25
 RATE_OPTION: Final = "requests_per_second"
+PAGE_OPTION: Final = "page_size"
 
 
 DECLARATION = RestConnectorSpec(
@@ -215,7 +216,9 @@ DECLARATION = RestConnectorSpec(
     account_limits=(Window(DEFAULT_REQUESTS_PER_SECOND, 1.0),),
     options={
         RATE_OPTION: f"read requests per second the account allows (default {DEFAULT_REQUESTS_PER_SECOND}, "
-        "test mode's; live mode allows 100)"
+        "test mode's; live mode allows 100)",
+        PAGE_OPTION: f"customers and charges a list request asks for, 1 to {PAGE} (default {PAGE}, Stripe's "
+        "most; events are read 100 a request)",
     },
     push=PushMap(
         properties={f"{METADATA_PREFIX}{trait}": trait for trait in ENRICHED_TRAITS},
@@ -251,9 +254,27 @@ def paced(settings: ConnectorSettings) -> RestConnectorSpec:
         low=1,
         meaning="requests per second (live mode allows 100, test mode 25)",
     )
-    if rate == DEFAULT_REQUESTS_PER_SECOND:
-        return DECLARATION
-    return replace(DECLARATION, account_limits=(Window(rate, 1.0),))
+    spec = DECLARATION
+    if rate != DEFAULT_REQUESTS_PER_SECOND:
+        spec = replace(spec, account_limits=(Window(rate, 1.0),))
+    return _paged(spec, settings)
+
+
+def _paged(spec: RestConnectorSpec, settings: ConnectorSettings) -> RestConnectorSpec:
+    """``spec`` listing customers and charges ``page_size`` a request (the events stay at ``PAGE``)."""
+    size = whole_number(
+        settings.options,
+        PAGE_OPTION,
+        connector="stripe",
+        default=PAGE,
+        low=1,
+        high=PAGE,
+        meaning="objects a list page (the most Stripe's limit asks for)",
+    )
+    if size == PAGE:
+        return spec
+    streams = tuple(s if s.object_type in EVENT_STREAMS else replace(s, page_size=size) for s in spec.streams)
+    return replace(spec, streams=streams)
 
 
 __all__ = [
@@ -263,6 +284,7 @@ __all__ = [
     "DELETION_STREAMS",
     "EVENT_STREAMS",
     "METADATA_PREFIX",
+    "PAGE_OPTION",
     "RATE_OPTION",
     "erase",
     "paced",

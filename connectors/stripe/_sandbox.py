@@ -50,7 +50,7 @@ from . import _sandbox_expand as expansion
 from . import _sandbox_objects as objects
 from . import _sandbox_redaction as redaction
 from . import _sandbox_wire as wire
-from ._declaration import CREDENTIAL, DEFAULT_REQUESTS_PER_SECOND, METADATA_PREFIX, RATE_OPTION
+from ._declaration import CREDENTIAL, DEFAULT_REQUESTS_PER_SECOND, METADATA_PREFIX, PAGE_OPTION, RATE_OPTION
 from ._sandbox_objects import FIXTURES, WALK_IN
 from ._sandbox_wire import MAX_LIMIT, error
 
@@ -72,10 +72,13 @@ class StripeSandbox(VendorSandbox):
         faults: Faults | None = None,
         requests_per_second: int = DEFAULT_REQUESTS_PER_SECOND,
         event_retention: timedelta | None = None,
+        page_size: int | None = None,
     ) -> None:
         super().__init__(token=token or DEFAULT_TOKEN, seed=seed, faults=faults or Faults(seed=seed))
         self.window = SlidingWindow(requests_per_second, 1.0)
         self.requests_per_second = requests_per_second
+        #: The connector's ``page_size`` option in ``settings()`` (None: its default).
+        self.page_size = page_size
         #: How far back ``GET /v1/events`` goes (Stripe: 30 days, ``events.RETENTION``); None keeps
         #: every event (tests date their changes on fixed days, the clock is real time).
         self.event_retention = event_retention
@@ -278,9 +281,12 @@ class StripeSandbox(VendorSandbox):
         """The key, and the account's read limit when it is not test mode's (the connector paces at
         it: a sandbox serving thousands a second is not waited for at 25)."""
         rate = self.requests_per_second
+        options = {RATE_OPTION: str(rate)} if rate != DEFAULT_REQUESTS_PER_SECOND else {}
+        if self.page_size is not None:
+            options[PAGE_OPTION] = str(self.page_size)
         return ConnectorSettings(
             credentials={CREDENTIAL: self.token},
-            options={RATE_OPTION: str(rate)} if rate != DEFAULT_REQUESTS_PER_SECOND else {},
+            options=options,
             transport=self.transport() if transport else None,
         )
 

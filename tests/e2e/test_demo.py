@@ -60,7 +60,9 @@ def _pushed_items(rt: LocalRuntime) -> dict[tuple[str, str], str]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-@pytest.fixture(scope="module")
+# (session-scoped: the runner orders tests by their durations, not by module, so a module-scoped
+# demo was torn down and run again whenever another module's test ran between two of these)
+@pytest.fixture(scope="session")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     out = tmp_path_factory.mktemp("demo")
     snapshots: list[dict[tuple[str, str], str]] = []

@@ -20,16 +20,22 @@ pytestmark = pytest.mark.slow
 DOMAIN = ".".join(["d" * 60] * 3) + ".example.com"
 
 
-def _chain(count: int, name: str = "") -> list[dict[str, object]]:
+def _chain(count: int, name: str = "", own: int = 0) -> list[dict[str, object]]:
     """Records each holding two long addresses, the second the next record's first: one chain of
     ``count`` records whose customer's profile would be larger than one item holds (``name``: the
-    prefix of its ids and addresses, for another chain)."""
+    prefix of its ids and addresses, for another chain). ``own`` more addresses of its own in each
+    record make the customer outgrow the item in fewer records: about 690 records with none, 170 with
+    three, 95 with seven."""
     return [
         {
             "source": "crm",
             "id": f"{name}{i}",
             "updated_at": "2026-01-01T00:00:00Z",
-            "email": [f"{name}{'p' * 50}.{i}@{DOMAIN}", f"{name}{'p' * 50}.{i + 1}@{DOMAIN}"],
+            "email": [
+                f"{name}{'p' * 50}.{i}@{DOMAIN}",
+                *(f"{name}{'p' * 50}.{i}.{j}@{DOMAIN}" for j in range(own)),
+                f"{name}{'p' * 50}.{i + 1}@{DOMAIN}",
+            ],
             "first_name": "Chain",
         }
         for i in range(count)
@@ -48,9 +54,10 @@ def _summary(printed: str) -> dict[str, int]:
 def test_the_summary_of_a_run_with_an_oversized_customer_counts_no_record_unchanged(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # GIVEN 900 distinct records chained into one customer too large for one item
+    # GIVEN 130 distinct records chained into one customer too large for one item (eight addresses a
+    # record: it outgrows the item at about 95)
     source = tmp_path / "chain.jsonl"
-    source.write_text("".join(json.dumps(r) + "\n" for r in _chain(900)), encoding="utf-8")
+    source.write_text("".join(json.dumps(r) + "\n" for r in _chain(130, own=7)), encoding="utf-8")
     out = tmp_path / "out.jsonl"
     # WHEN they are resolved
     assert main(["resolve", str(source), "--out", str(out), "--quiet"]) == 0
@@ -59,7 +66,7 @@ def test_the_summary_of_a_run_with_an_oversized_customer_counts_no_record_unchan
     profiles = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     stored = sum(len(p["sources"]) for p in profiles)
     assert counts["quarantined"] >= 1
-    assert stored + counts["quarantined"] == counts["records read"] == 900
+    assert stored + counts["quarantined"] == counts["records read"] == 130
     assert counts["profiles"] == len(profiles)
     # AND the summary says what happened: no record was a repeat, every profile a new customer
     assert counts["unchanged"] == 0
@@ -82,15 +89,15 @@ def test_records_that_each_alone_make_a_customer_too_large_are_quarantined_and_t
         for j in range(2)
     ]
     source = tmp_path / "chain.jsonl"
-    source.write_text("".join(json.dumps(r) + "\n" for r in [*_chain(560), *heavy]), encoding="utf-8")
+    source.write_text("".join(json.dumps(r) + "\n" for r in [*_chain(85, own=7), *heavy]), encoding="utf-8")
     out = tmp_path / "out.jsonl"
     # WHEN they are resolved (before the fix the run stopped with the store's error, exit 1)
     assert main(["resolve", str(source), "--out", str(out), "--quiet"]) == 0
     # THEN the two are quarantined with the store's reason, and the chain is one profile
     counts = _summary(capsys.readouterr().out)
-    assert (counts["records read"], counts["quarantined"], counts["profiles"]) == (562, 2, 1)
+    assert (counts["records read"], counts["quarantined"], counts["profiles"]) == (87, 2, 1)
     quarantined = [json.loads(q) for q in out.with_name("out.quarantine.jsonl").read_text().splitlines()]
     assert sorted(q["source_id"] for q in quarantined) == ["big0", "big1"]
     assert all("RecordRejectedError" in q["reason"] for q in quarantined)
     (profile,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(profile["sources"]) == 560
+    assert len(profile["sources"]) == 85

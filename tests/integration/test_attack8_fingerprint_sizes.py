@@ -69,3 +69,27 @@ def test_the_fingerprints_of_1000_records_under_one_key_fit_dynamodb_s_item_and_
         matches = fingerprint_matcher(entries, SALT, settings)
         bare = [r.model_copy(update={"identifiers": ()}) for r in records]
         assert all(matches(r) for r in bare)
+
+
+def test_a_matcher_reads_each_entry_s_fingerprints_once_whatever_it_is_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An erasure asks the matcher about each record of hers in the dead-letter queue: the entries
+    do not change between records, and her name + birth date entry (1,000 fingerprints, 420 KB) was
+    parsed and checked again for every record (seconds for 1,000 records)."""
+    import core.suppression_fuzzy as fuzzy
+
+    records = _hers(6)
+    settings = ingest_settings()
+    assert settings.linkage is not None
+    entries = fuzzy.fingerprint_entries(records, settings.policy, SALT, "req-hana", AT)
+    reads: list[int] = []
+    real = fuzzy.all_prints
+    monkeypatch.setattr(fuzzy, "all_prints", lambda entry: reads.append(1) or real(entry))
+    # WHEN the matcher is asked about each of her records (with no email or phone) twice
+    matches = fingerprint_matcher(entries, SALT, settings)
+    bare = [r.model_copy(update={"identifiers": ()}) for r in records]
+    assert all(matches(r) for r in bare + bare)
+    # THEN it read each entry it needed once: her name + birth date, and each record's house and street
+    # at most (a record linked by the first needs no other)
+    assert 1 <= len(reads) <= len(entries) == 7

@@ -40,13 +40,14 @@ def _people(count: int, name: str) -> list[dict[str, object]]:
 def test_the_summary_adds_up_wherever_the_oversized_customer_is(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], position: str, batch_size: int
 ) -> None:
-    # GIVEN 300 people, and a chain of 700 records too large for one item among them
+    # GIVEN 300 people, and a chain of 130 records too large for one item among them (eight addresses
+    # a record: it outgrows the item at about 95)
     before, after = {"start": (0, 300), "middle": (150, 150), "end": (300, 0), "two chains": (150, 150)}[
         position
     ]
-    lines = [*_people(before, "b"), *_chain(700), *_people(after, "a")]
+    lines = [*_people(before, "b"), *_chain(130, own=7), *_people(after, "a")]
     if position == "two chains":
-        lines += _chain(650, "second")
+        lines += _chain(120, "second", own=7)
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     out = tmp_path / "out.jsonl"

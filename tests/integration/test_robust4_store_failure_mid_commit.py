@@ -126,7 +126,9 @@ def _kill_points(writes: int) -> list[int]:
     return list(range(1, writes + 1))
 
 
-@pytest.fixture(scope="module")
+# (session-scoped: the runner orders tests by their durations, not by module, so a module-scoped
+# fixture ran again whenever another module's test ran between two of these)
+@pytest.fixture(scope="session")
 def clean() -> tuple[tuple[list[str], str | None, int], int]:
     _model_aws()
     with mock_aws():

@@ -54,6 +54,44 @@ def test_pages_ask_for_the_maximum_page_size_sorted_by_last_changed(
     assert checked.checked == len(checked.exchanges) > 0
 
 
+@pytest.mark.parametrize("first", ["full", "incremental"])
+def test_the_page_size_option_asks_for_smaller_pages(
+    sandbox: MailchimpSandbox, checked: SpecChecked, first: str
+) -> None:
+    # GIVEN a connector asked for pages of 40 (and, for an incremental pull, a synced cursor and 130
+    # members changed on one second: a tie across page boundaries)
+    settings = sandbox.settings()
+    connector = connect(sandbox, checked, options={**settings.options, "page_size": "40"})
+    with connector:
+        assert connector.spec.page_size == 40
+        cursor = None
+        expected = sandbox.record_keys()
+        if first == "incremental":
+            *_, last = connector.pull(None)
+            cursor, expected = last.cursor, sandbox.add_records(130, at=T)
+        # WHEN it pulls
+        checked.exchanges.clear()
+        pages = list(connector.pull(cursor))
+    # THEN every member comes back once, in pages of at most 40 (a page after the first re-reads the
+    # member before it, to check the block did not shift), each request asking for 40
+    keys = keys_of(pages)
+    assert Counter(keys).most_common(1)[0][1] == 1
+    assert set(keys) == set(expected)
+    assert max(len(p.records) for p in pages) <= 40
+    walks = [r for r in checked.requests("GET", "/members") if r.url.params.get("count") != "1"]
+    assert len(walks) >= len(expected) / 40
+    assert {r.url.params["count"] for r in walks} == {"40"}
+
+
+@pytest.mark.parametrize("value", ["0", "1001", "many"])
+def test_a_page_size_outside_mailchimp_s_count_is_a_config_error(
+    sandbox: MailchimpSandbox, value: str
+) -> None:
+    settings = dataclasses.replace(sandbox.settings(), options={"list_id": "x", "page_size": value})
+    with pytest.raises(ConnectorConfigError, match="page_size must be a whole number from 1 to 1,000"):
+        MailchimpConnector(settings)
+
+
 def test_an_incremental_pull_with_a_tie_across_a_page_boundary_resumes_from_every_page(
     sandbox: MailchimpSandbox, connector: MailchimpConnector
 ) -> None:

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from connectors.stripe import DECLARATION, StripeConnector, make_sandbox
+from connectors.stripe._declaration import paced
 from connectors.stripe._sandbox import StripeSandbox
 from core.pipeline import IngestSettings
 from core.ports import ProfileStore, SyncStateStore
@@ -43,6 +44,9 @@ SETTINGS = IngestSettings(sleep=lambda _: None)
 #: The sandbox serves 10,000 requests a second; the connector's own pacing at Stripe's 25 would
 #: make each example wait seconds of real time.
 UNPACED = dataclasses.replace(DECLARATION, account_limits=())
+#: Customers and charges a list page asks for where a walk must span pages (the connector's
+#: ``page_size``: at Stripe's 100 such a walk needed 260 people).
+PAGE = 8
 
 #: One step: what happens, to which of four customers, and whether Stripe's clock moves on a second
 #: first. ``sync`` and ``full`` ignore the customer; ``cut`` is a full sync stopped after 1 to 4
@@ -60,7 +64,8 @@ STEPS = st.lists(
 
 
 def _connector(sandbox: StripeSandbox) -> StripeConnector:
-    return StripeConnector(UNPACED, sandbox.settings())
+    settings = sandbox.settings()
+    return StripeConnector(dataclasses.replace(paced(settings), account_limits=()), settings)
 
 
 def _recreate(sandbox: StripeSandbox, email: str | None, name: str | None) -> str:
@@ -226,9 +231,9 @@ def test_the_same_on_sqlite(tmp_path: Path) -> None:
 #: A full pull with changes behind its walk: which of six customers are renamed before it (after
 #: the last sync), and which after its first page of customers was read, on the second of the pull.
 BEHIND = st.tuples(st.sets(st.integers(0, 5)), st.sets(st.integers(0, 5)), st.booleans())
-#: Each example pulls 157 customers and 448 charges five times (a walk of more than one page of
-#: customers is the case); the ci run's 8 reach every line and branch of connectors/ and core/ the
-#: deep run's 25 reach (coverage.py, compared in the commit that set them).
+#: Each example pulls 20 customers and their charges five times, in pages of ``PAGE`` (a walk of
+#: more than one page of customers is the case); the ci run's 8 reach every line and branch of
+#: connectors/ and core/ the deep run's 25 reach (coverage.py, compared in the commit that set them).
 BEHIND_EXAMPLES = examples(ci=8, deep=25)
 
 
@@ -246,9 +251,9 @@ def test_renames_before_and_behind_a_full_refresh_walk_end_as_stripe_holds_them(
     case: tuple[set[int], set[int], bool],
 ) -> None:
     before, behind, same_second = case
-    sandbox = make_sandbox(people=260, seed=5, requests_per_second=10_000)
+    sandbox = make_sandbox(people=40, seed=5, requests_per_second=10_000, page_size=PAGE)
     customers = sorted(k for k in sandbox.record_keys() if k.startswith("customer:"))
-    assert len(customers) > 100  # more than one page
+    assert len(customers) > 2 * PAGE  # more than two pages
     # the six customers a walk reads first (Stripe lists newest first) and six of its last page
     newest_first = sorted(customers, key=lambda k: (sandbox.customers[k[9:]]["created"], k), reverse=True)
     chosen = newest_first[:3] + newest_first[-3:]
@@ -280,7 +285,7 @@ def test_a_full_refresh_resumed_after_its_first_page_dates_the_pages_after_as_th
 ) -> None:
     # GIVEN a synced store, and customers on the last page of the walk (the oldest: Stripe lists
     # newest first) renamed since the last sync
-    sandbox = make_sandbox(people=260, seed=5, requests_per_second=10_000)
+    sandbox = make_sandbox(people=40, seed=5, requests_per_second=10_000, page_size=PAGE)
     oldest = sorted(
         (k for k in sandbox.record_keys() if k.startswith("customer:")),
         key=lambda k: (sandbox.customers[k[9:]]["created"], k),
