@@ -19,9 +19,8 @@ from core.storage.memory_privacy import InMemoryErasureStore
 from core.suppression import keyed_hash
 from tests.integration.store_port.kit_copies import kit_given_once
 from tests.integration.store_port.test_frozen_merge_repair import SALT, _frozen
-from tests.integration.test_attack10_frozen_orphan import _nothing_left, _orphaned
+from tests.integration.test_attack10_frozen_orphan import _made, _nothing_left, _orphaned
 from tests.integration.test_attack10_repair_programs import _erase
-from tests.integration.test_frozen_merge_repair_interleavings import _kit
 from tests.integration.test_privacy17_orphans import _unsuppressed
 
 STORES = ["memory", "sqlite", "dynamodb"]
@@ -47,8 +46,7 @@ def test_her_erasure_suppresses_the_record_ids_her_orphan_held(name: str) -> Non
     THEN every identifier and record id her frozen profile held is suppressed, so the next pull of
     her records drops them (red before orph17: only the email asked for; her ``source#`` ids were
     lost with the tombstone)."""
-    with _kit(name) as kit:
-        settings, email, _, _ = _orphaned(kit, "dropped")
+    with _made(name, "dropped") as (kit, settings, (email, _, _)):
         [(orphan, _, _)] = _frozen(kit.profiles)
         _unsuppressed(kit, email)
         for key in _held(kit, orphan):
@@ -155,8 +153,7 @@ def test_her_erasure_deletes_an_orphan_with_no_record_when_another_of_hers_is_fo
     WHEN this version erases her by her email
     THEN she is found (erased) through the one with records, and no item of the other is left
     (red before orph17: found, the erasure returned before deleting the other one's tombstone)."""
-    with _kit(name) as kit:
-        settings, email, _, _ = _orphaned(kit, "handed")
+    with _made(name, "handed") as (kit, settings, (email, _, _)):
         [(orphan, into, _)] = _frozen(kit.profiles)
         assert kit.profiles.get_customers([orphan])[orphan].snapshots
         other = _second_orphan(kit, orphan, into)
