@@ -20,6 +20,10 @@ customers (core.privacy), before or after a repair.
 
 from __future__ import annotations
 
+import copy
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from typing import Any
 from unittest import mock
 
@@ -31,7 +35,9 @@ from core.privacy import erase_person
 from core.schema import Identifier
 from core.storage.memory_privacy import InMemoryErasureStore, InMemorySuppressionStore
 from core.testing.invariants import store_problems
-from tests.integration.identity_attack_records import groups
+from tests.integration.identity_attack_records import groups, ingest_settings
+from tests.integration.store_copies import _moto_table
+from tests.integration.store_port.conftest import StoreKit
 from tests.integration.store_port.test_frozen_merge_repair import SALT, _broken, _frozen
 from tests.integration.test_attack8_review_sizes import HER_EMAIL
 from tests.integration.test_attack10_repair_programs import NAMESAKE_EMAIL, _erase, _names_nobody_erased
@@ -43,9 +49,8 @@ from tests.integration.test_frozen_merge_repair_interleavings import _kit
 def test_a_frozen_customer_whose_survivor_an_older_erasure_deleted_is_repaired_and_erased(
     name: str, first: str
 ) -> None:
-    with _kit(name) as kit:
+    with _made(name, "broken") as (kit, settings, _):
         # GIVEN the merge an older version froze, and an older version's erasure of one of them
-        settings, _ = _broken(kit)
         with (
             mock.patch("core.privacy_customer.finish_merges", return_value=False),
             mock.patch("core.privacy.settle_merges", return_value=False),
@@ -91,6 +96,55 @@ def _orphaned(kit: Any, stop: str) -> tuple[Any, str, str, frozenset[str]]:
     return settings, email, erased, records
 
 
+#: Each store's state once made in this process (``_made``): what puts its items into a new kit of
+#: the store, and what making it returned.
+_MADE: dict[tuple[str, str], tuple[Callable[[StoreKit], None], Any]] = {}
+
+
+@contextmanager
+def _made(name: str, stop: str) -> Iterator[tuple[StoreKit, Any, Any]]:
+    """A new kit of ``name`` holding the store ``_orphaned(kit, stop)`` makes (``"broken"``: the
+    frozen merge ``_broken`` makes, nobody erased), new settings, and what making it returned
+    beyond its settings. SQLite and DynamoDB stores are made once in the process and their items
+    put into each new kit (the resolve, the old merge and the old erasure took most of a
+    DynamoDB test's time, the same calls made again); the in-memory store is made each time.
+    Items, not a kit, are kept: tests of other files run between these (slowest first)."""
+    given = (lambda kit: _broken(kit)[1]) if stop == "broken" else (lambda kit: _orphaned(kit, stop)[1:])
+    with _kit(name) as kit:
+        if name == "memory":
+            yield kit, ingest_settings(), given(kit)
+            return
+        if (name, stop) in _MADE:
+            put, made = _MADE[name, stop]
+            put(kit)
+        else:
+            made = given(kit)
+            _MADE[name, stop] = (_saved(name, kit), made)
+        # New settings: those ``given`` used hold the linkage's caches, which a new process lacks.
+        yield kit, ingest_settings(), made
+
+
+def _saved(name: str, kit: StoreKit) -> Callable[[StoreKit], None]:
+    """What puts the items of ``kit``'s store, as they are now, into another kit of ``name``."""
+    if name == "dynamodb":
+        client = kit.profiles._client
+        items = copy.deepcopy(_moto_table(client, kit.profiles.table_name).items)
+
+        def put_items(into: StoreKit) -> None:
+            _moto_table(into.profiles._client, into.profiles.table_name).items = copy.deepcopy(items)
+
+        return put_items
+    saved = sqlite3.connect(":memory:")
+    with closing(sqlite3.connect(kit.profiles.database.path)) as source:
+        source.backup(saved)
+
+    def put_database(into: StoreKit) -> None:
+        with closing(sqlite3.connect(into.profiles.database.path)) as target:
+            saved.backup(target)
+
+    return put_database
+
+
 def _nothing_left(kit: Any) -> None:
     assert _frozen(kit.profiles) == []
     assert _names_nobody_erased(kit.profiles, {HER_EMAIL, NAMESAKE_EMAIL}) == []
@@ -102,9 +156,8 @@ def _nothing_left(kit: Any) -> None:
 def test_repair_rebuilds_an_orphan_from_its_own_records_and_her_erasure_then_finds_it(
     name: str, stop: str
 ) -> None:
-    with _kit(name) as kit:
+    with _made(name, stop) as (kit, settings, (email, _, records)):
         # GIVEN a customer frozen into one an older version's erasure deleted
-        settings, email, _, records = _orphaned(kit, stop)
         # WHEN this version repairs the store
         found, problems = repair_frozen(kit.profiles, settings)
         # THEN it is rebuilt from the records it still holds, owning their identifiers (the merge
@@ -124,9 +177,8 @@ def test_repair_rebuilds_an_orphan_from_its_own_records_and_her_erasure_then_fin
 @pytest.mark.parametrize("stop", STOPS)
 @pytest.mark.parametrize("name", ["memory", "sqlite", "dynamodb"])
 def test_her_erasure_before_any_repair_finds_and_erases_an_orphan(name: str, stop: str) -> None:
-    with _kit(name) as kit:
+    with _made(name, stop) as (kit, settings, (email, erased, _)):
         # GIVEN a customer frozen into one an older version's erasure deleted, never repaired
-        settings, email, erased, _ = _orphaned(kit, stop)
         # WHEN this version erases her (by her email), then the other person again
         outcome = _erase(kit, settings, email)
         again = _erase(kit, settings, erased)
@@ -139,9 +191,8 @@ def test_her_erasure_before_any_repair_finds_and_erases_an_orphan(name: str, sto
 @pytest.mark.parametrize("stop", ["handed", "dropped"])
 @pytest.mark.parametrize("name", ["memory", "sqlite", "dynamodb"])
 def test_her_erasure_by_a_record_id_finds_an_orphan_no_identifier_item_leads_to(name: str, stop: str) -> None:
-    with _kit(name) as kit:
+    with _made(name, stop) as (kit, settings, (email, _, _)):
         # GIVEN an orphan whose identifier items went with the survivor (handed over, then erased)
-        settings, email, _, _ = _orphaned(kit, stop)
         [(orphan, _, _)] = _frozen(kit.profiles)
         profile = kit.profiles.get_customers([orphan])[orphan].profile
         record = Identifier.assemble(kind="source", value=profile.sources[0].key)
@@ -170,9 +221,8 @@ def test_an_erasure_of_a_value_nobody_held_reads_the_frozen_list_once_and_erases
     """Changed in privacy17: an erasure that finds nobody reads the frozen list (an older erasure
     may have suppressed nothing: tests/integration/test_privacy17_orphans.py), once; a value no
     frozen customer holds erases nobody and leaves the orphan to repair."""
-    with _kit(name) as kit:
+    with _made(name, "dropped") as (kit, settings, _):
         # GIVEN an orphan (the frozen list holds it)
-        settings, _, _, _ = _orphaned(kit, "dropped")
         # WHEN a value nobody ever held is erased
         with mock.patch.object(
             type(kit.profiles),
@@ -197,9 +247,8 @@ class _Killed(BaseException):
 def test_a_repair_of_an_orphan_killed_after_a_write_is_finished_by_the_next_or_her_erasure(
     name: str, kill_after: int, then: str
 ) -> None:
-    with _kit(name) as kit:
+    with _made(name, "handed") as (kit, settings, (email, _, records)):
         # GIVEN an orphan holding its records, its identifier items gone with the survivor
-        settings, email, _, records = _orphaned(kit, "handed")
         store = kit.profiles
         commit = type(store).commit
         done: list[int] = []

@@ -17,10 +17,10 @@ from core.content_hash import profile_hash
 from core.ports import Changeset, MarkMerging, PutProfile
 from core.storage.memory_privacy import InMemoryErasureStore
 from core.suppression import keyed_hash
+from tests.integration.store_port.kit_copies import kit_given_once
 from tests.integration.store_port.test_frozen_merge_repair import SALT, _frozen
-from tests.integration.test_attack10_frozen_orphan import _nothing_left, _orphaned
+from tests.integration.test_attack10_frozen_orphan import _made, _nothing_left, _orphaned
 from tests.integration.test_attack10_repair_programs import _erase
-from tests.integration.test_frozen_merge_repair_interleavings import _kit
 from tests.integration.test_privacy17_orphans import _unsuppressed
 
 STORES = ["memory", "sqlite", "dynamodb"]
@@ -46,8 +46,7 @@ def test_her_erasure_suppresses_the_record_ids_her_orphan_held(name: str) -> Non
     THEN every identifier and record id her frozen profile held is suppressed, so the next pull of
     her records drops them (red before orph17: only the email asked for; her ``source#`` ids were
     lost with the tombstone)."""
-    with _kit(name) as kit:
-        settings, email, _, _ = _orphaned(kit, "dropped")
+    with _made(name, "dropped") as (kit, settings, (email, _, _)):
         [(orphan, _, _)] = _frozen(kit.profiles)
         _unsuppressed(kit, email)
         for key in _held(kit, orphan):
@@ -111,17 +110,18 @@ def test_her_erasure_killed_at_any_write_then_sent_again_leaves_nothing_of_her_o
     that customer is left, its record ids suppressed
     (red before orph17: killed between the repair that made it a tombstone and the tombstone's
     delete, the retry answered ``not_found`` and the tombstone and its history stayed)."""
-    with _kit(name) as kit:
-        settings, email, _, _ = _her_orphan(kit)
+    # Her orphan made once; each kill point starts from its items put back (kit_copies: on DynamoDB
+    # the resolve, the old merge and the old erasure were most of each point's time).
+    with kit_given_once(name, lambda kit: _her_orphan(kit)[1:]) as fresh:
+        kit, settings, (email, _, _) = fresh()
         with _killed_at(kit, None) as calls:
             assert _erase(kit, settings, email) == "erased"
         points = len(calls)
-    assert points > 2
-    # killed after its last delete, nothing of her is left: the retry finds nobody (no audit of hers)
-    last_delete = max(i for i, call in enumerate(calls) if call == "apply")
-    for at in range(points):
-        with _kit(name) as kit:
-            settings, email, orphan, keys = _her_orphan(kit)
+        assert points > 2
+        # killed after its last delete, nothing of her is left: the retry finds nobody (no audit of hers)
+        last_delete = max(i for i, call in enumerate(calls) if call == "apply")
+        for at in range(points):
+            kit, settings, (email, orphan, keys) = fresh()
             with _killed_at(kit, at), pytest.raises(_Killed):
                 _erase(kit, settings, email)
             again = _erase(kit, settings, email)
@@ -153,8 +153,7 @@ def test_her_erasure_deletes_an_orphan_with_no_record_when_another_of_hers_is_fo
     WHEN this version erases her by her email
     THEN she is found (erased) through the one with records, and no item of the other is left
     (red before orph17: found, the erasure returned before deleting the other one's tombstone)."""
-    with _kit(name) as kit:
-        settings, email, _, _ = _orphaned(kit, "handed")
+    with _made(name, "handed") as (kit, settings, (email, _, _)):
         [(orphan, into, _)] = _frozen(kit.profiles)
         assert kit.profiles.get_customers([orphan])[orphan].snapshots
         other = _second_orphan(kit, orphan, into)

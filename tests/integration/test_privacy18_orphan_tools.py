@@ -23,8 +23,7 @@ from core.privacy import retry_erasures
 from core.schema import Identifier
 from core.storage.memory_privacy import InMemoryErasureStore
 from tests.integration.store_port.test_frozen_merge_repair import SALT, _erase_her
-from tests.integration.test_attack10_frozen_orphan import _orphaned
-from tests.integration.test_frozen_merge_repair_interleavings import _kit
+from tests.integration.test_attack10_frozen_orphan import _made
 
 
 class _Tool:
@@ -56,8 +55,7 @@ def test_her_orphans_record_ids_are_sent_to_their_tool(name: str) -> None:
     """GIVEN her customer frozen into one an older erasure deleted, left with no record but naming
     her CRM records WHEN she is erased by her email THEN the CRM is asked to erase each of those
     records by id (and her email), the mail tool by her email only, and the erasure is complete."""
-    with _kit(name) as kit:
-        settings, email, _, records = _orphaned(kit, "dropped")
+    with _made(name, "dropped") as (kit, settings, (email, _, records)):
         tools = {"crm": _Tool("crm"), "mail": _Tool("mail")}
         report = _erase(kit, settings, email, tools)
         ids = {f"source#crm:contact:{r.removeprefix('crm:')}" for r in records}
@@ -73,8 +71,7 @@ def test_an_orphans_record_the_tool_does_not_find_is_kept_to_ask_again(name: str
     """GIVEN the same orphan WHEN the CRM neither finds nor confirms gone one of her records THEN
     the CRM failed (not_found), that record id is kept to be asked again (erase-retry), as for a
     live customer's record, and the erasure is incomplete."""
-    with _kit(name) as kit:
-        settings, email, _, records = _orphaned(kit, "dropped")
+    with _made(name, "dropped") as (kit, settings, (email, _, records)):
         lost = f"source#crm:contact:{sorted(records)[0].removeprefix('crm:')}"
         tools = {"crm": _Tool("crm", frozenset({lost})), "mail": _Tool("mail")}
         report = _erase(kit, settings, email, tools)
@@ -89,8 +86,7 @@ def test_a_tool_the_orphan_named_nothing_in_that_is_down_keeps_her_email_to_ask_
     mail tool is down THEN it failed and her email is kept for it (erase-retry), as for any request
     that matched no customer; WHEN it is asked again, up, and finds nobody by her email THEN the
     erasure is done: that email is no record we hold, so not finding it is no failure."""
-    with _kit(name) as kit:
-        settings, email, _, _ = _orphaned(kit, "dropped")
+    with _made(name, "dropped") as (kit, settings, (email, _, _)):
         erasure = kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
         tools = {"crm": _Tool("crm"), "mail": _Tool("mail", frozenset({f"email#{email}"}), down=True)}
         report = _erase(kit, settings, email, tools, erasure=erasure)
@@ -110,8 +106,7 @@ def test_a_tool_that_cannot_be_built_is_a_failure_kept_to_ask_again(name: str) -
     """GIVEN the same orphan WHEN she is erased while the mail tool cannot be built (its token is
     not set) THEN the mail tool failed with that reason, her email is kept for it, and the erasure
     is incomplete, never ``erased`` without the tool being asked."""
-    with _kit(name) as kit:
-        settings, email, _, _ = _orphaned(kit, "dropped")
+    with _made(name, "dropped") as (kit, settings, (email, _, _)):
         erasure = kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
         unavailable = {"mail": "PROFILESYNC_MAIL_TOKEN not set"}
         report = _erase(kit, settings, email, {"crm": _Tool("crm")}, erasure=erasure, unavailable=unavailable)
@@ -126,8 +121,7 @@ def test_what_is_kept_is_held_at_the_orphans_tool_and_not_at_the_others(name: st
     mail tool is down THEN both are kept; WHEN both are asked again, the mail tool up but finding
     nobody by her email, the CRM still not finding that record THEN the mail tool is done and the
     CRM still failing (its record is one we held); WHEN the CRM confirms it gone THEN all is done."""
-    with _kit(name) as kit:
-        settings, email, _, records = _orphaned(kit, "dropped")
+    with _made(name, "dropped") as (kit, settings, (email, _, records)):
         erasure = kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
         lost = f"source#crm:contact:{sorted(records)[0].removeprefix('crm:')}"
         tools = {
