@@ -11,27 +11,23 @@ versions; a seed runs the orders.
 from __future__ import annotations
 
 import random
-import socket
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from core.governance.history_names import named_pk, source_name
 from core.identity import IdentityPolicy
 from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
 from core.storage.dynamodb_privacy import DynamoDBErasureStore
 from core.storage.dynamodb_suppression import DynamoDBSuppressionStore
-from profilesync.embedded import dynamodb_client, model_aws_semantics
-from profilesync.template import create_table
 from tests.integration.identity_attack_records import flat, resolve_lines
 from tests.integration.test_attack6_erased_and_fuzzy import CRM, HER, HOME, NAMESAKE, SHOP, _settings
 from tests.integration.test_attack6_races import _index_keys
 from tests.integration.test_attack7_named_index import named_items
 from tests.integration.test_erasure_attacks import BOOKKEEPING, STORES, Stores
+from tests.moto_server import server_table
 from tests.threads import at_once
 
 CORP, ICLOUD = "hana.sato@corp.jp", "hanasato92@icloud.com"
@@ -72,16 +68,8 @@ HERS = ("crm:contact:1", "shop:contact:2")
 
 @contextmanager
 def dynamodb_server_stores() -> Iterator[Stores]:
-    model_aws_semantics()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    try:
-        client = dynamodb_client(f"http://127.0.0.1:{port}")
-        table = f"unfile-{uuid.uuid4().hex[:8]}"  # moto's servers share one backend
-        create_table(client, table)
+    """The stores on a table of its own on this process's moto threaded server (tests.moto_server)."""
+    with server_table("unfile") as (client, table):
 
         def rows() -> list[tuple[str, str, str]]:
             out: list[tuple[str, str, str]] = []
@@ -102,8 +90,6 @@ def dynamodb_server_stores() -> Iterator[Stores]:
             DynamoDBSuppressionStore(client, table),
             rows,
         )
-    finally:
-        server.stop()
 
 
 OPENED: dict[str, Callable[[], AbstractContextManager[Stores]]] = {

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import random
-import socket
 from collections.abc import Iterator
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from connectors.jsonl import draft_from_flat
 from core.normalise import normalise_record
@@ -18,33 +16,24 @@ from core.storage.memory import InMemoryProfileStore
 from core.testing.invariants import store_problems
 from core.testing.population import population
 from core.testing.records import make_record
-from profilesync.embedded import dynamodb_client, model_aws_semantics
-from profilesync.template import create_table
+from profilesync.embedded import dynamodb_client
+from tests.moto_server import moto_server_url, server_table
 from tests.threads import at_once
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
-def server_url() -> Iterator[str]:
-    model_aws_semantics()
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+def served() -> Iterator[tuple[str, str]]:
+    """This process's moto threaded server (tests.moto_server) and a new table on it."""
+    with server_table("concurrent") as (_, table):
+        yield moto_server_url(), table
 
 
-def test_concurrent_writers_leave_one_owner_per_identifier_and_lose_no_record(server_url: str) -> None:
+def test_concurrent_writers_leave_one_owner_per_identifier_and_lose_no_record(
+    served: tuple[str, str],
+) -> None:
+    server_url, table = served
     # GIVEN 60 people across three tools, and 4 writers each ingesting a shuffled, overlapping share
     pairs = population(60, seed=11, malformed_share=0)
     records: list[tuple[int, SourceRecord]] = []
@@ -53,20 +42,19 @@ def test_concurrent_writers_leave_one_owner_per_identifier_and_lose_no_record(se
         assert isinstance(outcome, SourceRecord)
         assert person is not None
         records.append((person, outcome))
-    create_table(dynamodb_client(server_url), "concurrent")
 
     def writer(seed: int) -> None:
         rng = random.Random(seed)
         mine = [r for _, r in records if rng.random() < 0.7]
         rng.shuffle(mine)
-        store = DynamoDBProfileStore(dynamodb_client(server_url), "concurrent", read_workers=2)
+        store = DynamoDBProfileStore(dynamodb_client(server_url), table, read_workers=2)
         for start in range(0, len(mine), 7):
             ingest(mine[start : start + 7], store, IngestSettings(max_attempts=30))
 
     errors = at_once(*(lambda seed=seed: writer(seed) for seed in range(4)), timeout=600, together=False)
     assert errors == []
     # AND one more pass over everything at the end, so every record has been delivered
-    store = DynamoDBProfileStore(dynamodb_client(server_url), "concurrent")
+    store = DynamoDBProfileStore(dynamodb_client(server_url), table)
     ingest([r for _, r in records], store)
 
     # THEN every identifier has exactly one live owner whose profile lists it
@@ -84,8 +72,9 @@ def test_concurrent_writers_leave_one_owner_per_identifier_and_lose_no_record(se
 
 @pytest.mark.parametrize("seed", [5, 7, 8])
 def test_concurrent_updates_that_join_and_split_customers_end_as_the_latest_records_resolve(
-    server_url: str, seed: int
+    served: tuple[str, str], seed: int
 ) -> None:
+    server_url, table = served
     # GIVEN up to three versions of 15 records, whose identifiers change from version to version
     rng = random.Random(seed)
     emails = [f"p{i}@example.com" for i in range(6)]
@@ -107,12 +96,11 @@ def test_concurrent_updates_that_join_and_split_customers_end_as_the_latest_reco
     for record in versions:
         if record.key not in latest or record.updated_at > latest[record.key].updated_at:
             latest[record.key] = record
-    create_table(dynamodb_client(server_url), f"updates{seed}")
     unsplit: list[str] = []
     settings = IngestSettings(max_attempts=30)
 
     def writer(share: list[SourceRecord]) -> None:
-        store = DynamoDBProfileStore(dynamodb_client(server_url), f"updates{seed}", read_workers=2)
+        store = DynamoDBProfileStore(dynamodb_client(server_url), table, read_workers=2)
         for start in range(0, len(share), 2):
             unsplit.extend(ingest(share[start : start + 2], store, settings).unsplit)
 
@@ -122,7 +110,7 @@ def test_concurrent_updates_that_join_and_split_customers_end_as_the_latest_reco
     assert errors == []
     assert unsplit == []
     # THEN the customers are what the latest versions resolve to from scratch, and consistent
-    store = DynamoDBProfileStore(dynamodb_client(server_url), f"updates{seed}")
+    store = DynamoDBProfileStore(dynamodb_client(server_url), table)
     reference = InMemoryProfileStore()
     ingest(list(latest.values()), reference, settings)
 
