@@ -137,12 +137,25 @@ class Defaults(_Section):
     _region = field_validator("region", mode="before")(_check_region)
 
 
+def _option_text(value: Any) -> Any:
+    """An option's value as the text a connector reads: a number or boolean a YAML or JSON document
+    gives unquoted becomes its text (booleans spelt ``true`` / ``false``, as written); anything else
+    is left for validation to refuse by name."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
 class ConnectorInstance(_Section):
     """One connector instance: which vendor, its options, where its secret is, when it is pulled."""
 
     vendor: str | None = Field(default=None, min_length=1, max_length=64)
     """The connector (``profilesync connectors list``); default: the instance's own name."""
     options: dict[str, str] = Field(default_factory=dict)
+    """The vendor's options, each a text; a number or boolean written unquoted (``walk_limit: 1000``,
+    ``sandbox: true``) is read as its text (``"1000"``, ``"true"``)."""
     base_url: str | None = None
     secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9/_+=.@-]{1,256}$")
     """The Secrets Manager secret (under the stack's SecretsPrefix) holding this instance's credentials as
@@ -170,6 +183,13 @@ class ConnectorInstance(_Section):
 
     _schedule = field_validator("schedule", mode="before")(_check_schedule)
     _region = field_validator("region", mode="before")(_check_region)
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _option_texts(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value  # pydantic says what is wrong
+        return {name: _option_text(option) for name, option in value.items()}
 
     @field_validator("freshness", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from core.child_moves import detach_changeset, moved_children
+from core.content_run import stored_is_newer
 from core.errors import ConflictError
 from core.identity import Component, IdentityPolicy, counts_toward_limits, group_records, live_owner
 from core.ingest_changeset import _changeset, _moving_watermarks, _retired_marks
@@ -94,12 +95,13 @@ def _plan(
         h = record_hash(record)
         stored = owners.get(f"source#{record.key}")  # record.source_identifier.key, without a model
         if stored is not None and stored.record_hash is not None and stored.updated_at is not None:
-            at = record.ordered_at  # the identifier item keeps ordering times (SourceRecord.ordered_at)
+            # the identifier item keeps ordering times (SourceRecord.ordered_at; core.content_run.key)
             if record.undated or record.key in after_undated:  # core.undated: times order nothing
                 if stored.record_hash == h:
                     result.unchanged += 1  # an undated time moves nothing
                     continue
-                if (stored.updated_at, stored.record_hash) > (at, h) and record.key not in after_undated:
+                newer = stored_is_newer(stored.record_hash, stored.updated_at, stored.run, record)
+                if newer and record.key not in after_undated:
                     result.stale += 1
                     (unfiled if record.key in filed else overtaken).append(record)
                     continue

@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import Final, Literal
 
 from core.content_hash import record_hash
-from core.content_run import ONE_TIME, ContentRun, redated, stored_run
+from core.content_run import ONE_TIME, ContentRun, observation, redated, stored_run
+from core.content_run import key as order_key
 from core.ingest_settings import IngestResult
 from core.ports import Changeset, Ownership, ProfileStore, TouchSource
 from core.schema import SourceRecord
@@ -36,7 +37,7 @@ def observed(record: SourceRecord) -> tuple[SourceRecord, ...]:
 
 def run_of(record: SourceRecord) -> ContentRun:
     """The content run of the versions ``record`` stands for, with nothing stored before them."""
-    return ContentRun.of((r.ordered_at, record_hash(r)) for r in observed(record))
+    return ContentRun.of(map(observation, observed(record)))
 
 
 def fold(versions: Sequence[SourceRecord]) -> SourceRecord:
@@ -45,7 +46,7 @@ def fold(versions: Sequence[SourceRecord]) -> SourceRecord:
     seen = tuple({id(v): v for version in versions for v in observed(version)}.values())
     if len(seen) == 1:
         return seen[0]
-    run = ContentRun.of((r.ordered_at, record_hash(r)) for r in seen)
+    run = ContentRun.of(map(observation, seen))
     at_start = _copy_at(run, seen)
     assert at_start is not None  # the run's times are its own content's observations
     return carrying(at_start, seen)  # a copy: a caller's record never carries another call's versions
@@ -58,6 +59,9 @@ def _copy_at(run: ContentRun, versions: Iterable[SourceRecord]) -> SourceRecord 
     if not same:
         return None
     at = [v for v in same if v.ordered_at == run.first]
+    if run.other is not None:  # not a copy of the run's read stamped before the other content's
+        cut = order_key(run.other)
+        at = [v for v in at if order_key(observation(v)) > cut] or at
     if at:
         return min(at, key=lambda v: (v.updated_at, v.read_at is None))  # the same in any order
     return redated(same[0], run.first)
@@ -68,7 +72,7 @@ def written_item(snapshot: SourceRecord, runs: Mapping[str, ContentRun] | None) 
     record of one version with no run planned, its own time and ``ONE_TIME``, built from nothing
     (every new record's identifier item: the embedded store's hot path)."""
     one = OBSERVED_MEMO not in snapshot.__dict__ and not snapshot.undated
-    if one and (runs is None or snapshot.key not in runs):
+    if one and (runs is None or snapshot.key not in runs) and snapshot.updated_at == snapshot.ordered_at:
         return snapshot.ordered_at, ONE_TIME
     run = written_run(snapshot, runs)
     return run.last, run.encode()
@@ -82,9 +86,7 @@ def written_run(snapshot: SourceRecord, runs: Mapping[str, ContentRun] | None) -
     if run is not None:
         return run
     if snapshot.undated:
-        return ContentRun.legacy(record_hash(snapshot), snapshot.ordered_at)
-    if OBSERVED_MEMO not in snapshot.__dict__:
-        return ContentRun(record_hash(snapshot), (snapshot.ordered_at,))  # ``run_of`` of one version
+        return ContentRun.legacy(record_hash(snapshot), snapshot.ordered_at, snapshot.updated_at)
     return run_of(snapshot)
 
 
@@ -116,9 +118,11 @@ def judge(record: SourceRecord, h: str, stored: Ownership) -> Verdict:
     if (
         h == stored.record_hash
         and record.ordered_at == stored.updated_at
+        and record.updated_at == stored.updated_at
         and OBSERVED_MEMO not in record.__dict__
     ):
         return Verdict("unchanged")  # the stored version again (a redelivery): its run holds it
+    # (one stamped ahead of its read may carry a later stamp than the run keeps for its time)
     before = stored_run(stored.record_hash, stored.updated_at, stored.run)
     after = before.merged(run_of(record))
     kind: Literal["unchanged", "stale"] = "unchanged" if h == stored.record_hash else "stale"

@@ -200,14 +200,18 @@ def _identifiers(snapshots: list[_Keyed]) -> tuple[Identifier, ...]:
 
 
 def newest(a: SourceRecord, b: SourceRecord) -> SourceRecord:
-    """Of two snapshots of the same source record, the one that wins: latest, then larger hash.
+    """Of two snapshots of the same source record, the one that wins: latest, then the later
+    stamp, then larger hash (``core.content_run.key``).
 
-    The hash tie-break makes the outcome independent of arrival order when two different versions
-    carry the same timestamp.
+    A version stamped ahead counts from when it was read (``SourceRecord.ordered_at``): two of one
+    read share that time, and the later stamp is the newer. The hash tie-break makes the outcome
+    independent of arrival order when two different versions carry the same timestamp.
     """
-    a_at, b_at = a.ordered_at, b.ordered_at  # a version stamped ahead counts from when it was read
+    a_at, b_at = a.ordered_at, b.ordered_at
     if a_at != b_at:
         return a if a_at > b_at else b
+    if a.updated_at != b.updated_at:
+        return a if a.updated_at > b.updated_at else b
     return a if record_hash(a) >= record_hash(b) else b
 
 

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from core.content_run import ContentRun
 from core.errors import ConflictError, RecordRejectedError
 from core.ingest_settings import IngestSettings, ResolutionGaveUpError, _back_off
 from core.merge import build_profile, profile_hash, record_hash
@@ -222,7 +223,10 @@ def _claim(key: str, absorbed: str, frozen: CustomerState, settings: IngestSetti
     snap = frozen.snapshots.get(key[len("source#") :]) if key.startswith("source#") else None
     if snap is None:
         return PutIdent(key, absorbed, None)
-    return PutIdent(key, absorbed, None, record_hash(snap), snap.ordered_at, _match(snap, settings))
+    h, at = record_hash(snap), snap.ordered_at
+    # no ``run`` (``ContentRun.legacy``), as before; but the stamp of a version stamped ahead
+    run = None if snap.updated_at == at else ContentRun.legacy(h, at, snap.updated_at).encode()
+    return PutIdent(key, absorbed, None, h, at, _match(snap, settings), run=run)
 
 
 def orphans_holding(store: ProfileStore, key: str) -> list[tuple[str, str]]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from core.content_run import stored_is_newer
 from core.merge import newest, record_hash
 from core.ports import RETIRED_OWNER, CustomerState, Ownership, ProfileStore
 from core.schema import SourceRecord
@@ -58,7 +59,9 @@ def replacing_undated(
         if record.undated or stored is None or stored.record_hash is None or stored.updated_at is None:
             continue
         h = record_hash(record)
-        if stored.record_hash != h and (stored.updated_at, stored.record_hash) > (record.ordered_at, h):
+        if stored.record_hash != h and stored_is_newer(
+            stored.record_hash, stored.updated_at, stored.run, record
+        ):
             keys.append(record.key)
     if not keys:
         return set()

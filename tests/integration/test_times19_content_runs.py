@@ -64,14 +64,16 @@ def _line(version: Version) -> dict[str, Any]:
 
 def reference_snapshot(versions: Iterable[SourceRecord]) -> SourceRecord:
     """By the definition: the current content is the newest version's (a tie of times broken by
-    the hash); it counts from its earliest version after the newest version of any other content."""
-    seen = sorted(versions, key=lambda r: (r.ordered_at, record_hash(r)))
+    the stamp, then the hash: ``core.content_run.key``); it counts from its earliest version after
+    the newest version of any other content."""
+
+    def order(r: SourceRecord) -> tuple[datetime, datetime, str]:
+        return (r.ordered_at, r.updated_at, record_hash(r))
+
+    seen = sorted(versions, key=order)
     current = record_hash(seen[-1])
-    others = [(r.ordered_at, record_hash(r)) for r in seen if record_hash(r) != current]
-    after = max(others, default=None)
-    run = [
-        r for r in seen if record_hash(r) == current and (after is None or (r.ordered_at, current) > after)
-    ]
+    after = max((order(r) for r in seen if record_hash(r) != current), default=None)
+    run = [r for r in seen if record_hash(r) == current and (after is None or order(r) > after)]
     return run[0]
 
 
@@ -144,6 +146,17 @@ def _ingest_shuffled(kit: StoreKit, records: list[SourceRecord], seed: int) -> N
         start += size
 
 
+def fed_shuffled(store: str, records: list[SourceRecord], seed: int) -> Profile:
+    """The one profile ``store`` holds when fed ``records`` shuffled (some twice), in batches of
+    random sizes (``_ingest_shuffled``); delivering them all again after that writes nothing."""
+    with _kit(store) as kit:
+        _ingest_shuffled(kit, records, seed)
+        (profile,) = kit.profiles.iter_profiles()
+        again = ingest(records, kit.profiles, SETTINGS)
+        assert (again.written, again.touched) == (0, 0)
+    return profile
+
+
 @pytest.mark.parametrize("store", sorted(KITS))
 @settings(max_examples=examples(ci=12, deep=60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history=histories(), seed=st.integers(0, 2**32 - 1))
@@ -155,18 +168,14 @@ def test_versions_in_any_order_and_batching_decide_as_all_of_them_at_once(
     # GIVEN versions of 1-3 records, some of one content at several times
     records = [_record(v) for v in history]
     expected = decided(reference_profile(records))
-    # WHEN a store is fed them shuffled (some twice), in batches of random sizes
-    with _kit(store) as kit:
-        _ingest_shuffled(kit, records, seed)
-        # THEN it decided every trait and consent as the reference, from the same records and times
-        (profile,) = kit.profiles.iter_profiles()
-        assert decided(profile) == expected
-        assert sorted((s.key, s.updated_at) for s in profile.sources) == sorted(
-            (s.key, s.updated_at) for s in reference_profile(records).sources
-        )
-        # AND delivering them all again writes nothing
-        again = ingest(records, kit.profiles, SETTINGS)
-        assert (again.written, again.touched) == (0, 0)
+    # WHEN a store is fed them shuffled (some twice), in batches of random sizes (and all again,
+    # which writes nothing)
+    profile = fed_shuffled(store, records, seed)
+    # THEN it decided every trait and consent as the reference, from the same records and times
+    assert decided(profile) == expected
+    assert sorted((s.key, s.updated_at) for s in profile.sources) == sorted(
+        (s.key, s.updated_at) for s in reference_profile(records).sources
+    )
 
 
 def _resolve(folder: Path, versions: list[Version], batch_size: int) -> dict[str, Any]:

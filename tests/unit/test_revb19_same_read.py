@@ -1,11 +1,10 @@
-"""revB19: two versions of one record, both stamped ahead of one read (a tool clock hours fast, or a
-resolve file read as of one moment), are ordered by content hash, not by their stamps."""
+"""revB19 item 5 (fixed by tie21): two versions of one record, both stamped ahead of one read (a tool
+clock hours fast, or a resolve file read as of one moment), share their ordering time; the later
+stamp wins, where the content hash decided before."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from core.merge import newest
 from core.testing.records import make_record
@@ -13,13 +12,6 @@ from core.testing.records import make_record
 NOW = datetime(2026, 12, 6, 12, 0, 0, 300_000, tzinfo=UTC)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found, not fixed (revB19 item 5): versions of one record stamped ahead of the same read "
-    "share ordered_at and are ordered by content hash; breaking the tie by updated_at must go into "
-    "core.merge.newest, the content runs (core.ingest_runs, core.content_run) and the stored "
-    "source#/IDENT items together, or the batch and one-by-one paths disagree",
-)
 def test_the_later_stamp_wins_among_versions_of_one_read() -> None:
     losers = []
     for i in range(20):
