@@ -98,7 +98,7 @@ def test_the_drafts_exercise_every_count() -> None:
     assert profiles
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     normalised_first=st.lists(st.booleans(), min_size=len(DRAFTS), max_size=len(DRAFTS)),
     ends=st.sets(st.integers(0, len(DRAFTS))),
