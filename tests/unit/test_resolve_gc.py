@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,15 @@ from core.schema import SourceRecord
 from core.testing.population import population
 from profilesync.cli import main
 from profilesync.resolve_cli import _received_uncollected
+
+
+def _people_file(folder: Path, people: int, seed: int) -> Path:
+    """A JSON-lines file of a generated population's records."""
+    source = folder / "people.jsonl"
+    with source.open("w", encoding="utf-8") as handle:
+        for _, flat in population(people, seed=seed):
+            handle.write(json.dumps(flat, ensure_ascii=False) + "\n")
+    return source
 
 
 def test_collected_after_runs_the_function_with_the_collector_off_and_turns_it_back_on() -> None:
@@ -47,10 +56,18 @@ def test_collected_after_turns_the_collector_back_on_when_the_function_raises() 
     assert gc.isenabled()
 
 
-def test_collected_after_leaves_a_collector_that_was_off_off() -> None:
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda: collected_after(lambda: None)(),
+        lambda: list(_received_uncollected(["a", BATCH_END, "b"], batch_size=1)),
+    ],
+    ids=["collected_after", "_received_uncollected"],
+)
+def test_a_collector_that_was_off_is_left_off(run: Callable[[], object]) -> None:
     gc.disable()
     try:
-        collected_after(lambda: None)()
+        run()
         assert not gc.isenabled()
     finally:
         gc.enable()
@@ -59,10 +76,7 @@ def test_collected_after_leaves_a_collector_that_was_off_off() -> None:
 def test_resolve_ingests_each_batch_with_the_collector_off_and_restores_the_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = tmp_path / "people.jsonl"
-    with source.open("w", encoding="utf-8") as handle:
-        for _, flat in population(120, seed=3):
-            handle.write(json.dumps(flat, ensure_ascii=False) + "\n")
+    source = _people_file(tmp_path, 120, seed=3)
     states: list[tuple[bool, tuple[int, int, int]]] = []
     real = core.batch_ingest.ingest_batch
 
@@ -85,10 +99,7 @@ def test_resolve_receives_each_batch_with_the_collector_off(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN a file read by person in batches (records that live until their batch is ingested)
-    source = tmp_path / "people.jsonl"
-    with source.open("w", encoding="utf-8") as handle:
-        for _, flat in population(120, seed=3):
-            handle.write(json.dumps(flat, ensure_ascii=False) + "\n")
+    source = _people_file(tmp_path, 120, seed=3)
     arrived: list[bool] = []
     real = profilesync.resolve.resolve
 
@@ -141,23 +152,11 @@ def test_received_uncollected_is_on_again_after_a_batch_and_when_closed_early() 
     assert gc.isenabled()
 
 
-def test_received_uncollected_leaves_a_collector_that_was_off_off() -> None:
-    gc.disable()
-    try:
-        assert list(_received_uncollected(["a", BATCH_END, "b"], batch_size=1)) == ["a", BATCH_END, "b"]
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-
-
 def test_resolve_failing_mid_batch_leaves_the_collector_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN a run whose ingest fails in its first batch (the records arrived with the collector off)
-    source = tmp_path / "people.jsonl"
-    with source.open("w", encoding="utf-8") as handle:
-        for _, flat in population(40, seed=5):
-            handle.write(json.dumps(flat, ensure_ascii=False) + "\n")
+    source = _people_file(tmp_path, 40, seed=5)
 
     def failing(records: list[SourceRecord], store: ProfileStore, settings: IngestSettings) -> IngestResult:
         raise RuntimeError("ingest broke")
