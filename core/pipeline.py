@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
+from operator import attrgetter
 
 from core.content_hash import record_hash
 from core.errors import ConflictError, RecordRejectedError
@@ -268,7 +269,8 @@ def version_rounds(
             held.append(record)
             run[record.key] = 1
     # A run after an undated version of the call is kept apart: that one is the stored version then
-    heads = {k: n for k, v in versions.items() if (n := _run_length(v)) > 1}
+    # (one version, nearly every key: a run of at most one, without _run_length's generator)
+    heads = {k: n for k, v in versions.items() if len(v) > 1 and (n := _run_length(v)) > 1}
     collapsed: dict[str, list[SourceRecord]] = {}
     if heads:
         newest_of = {
@@ -280,10 +282,12 @@ def version_rounds(
                 collapsed[key] = versions[key][:n]  # their rounds, which do what they did
                 versions[key][:n] = [fold(versions[key][:n])]
     depth = max(map(len, versions.values()), default=0)
-    rounds = [
-        sorted((v[i] for v in versions.values() if len(v) > i), key=lambda r: r.key) for i in range(depth)
-    ]
+    rounds = [sorted((v[i] for v in versions.values() if len(v) > i), key=_KEY) for i in range(depth)]
     return received, rounds, collapsed
+
+
+#: A record's key, read in C (a lambda's frame per record cost more than the read).
+_KEY = attrgetter("key")
 
 
 def _run_length(held: list[SourceRecord]) -> int:

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Iterator
+import gc
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from core.schema import Quarantined, RecordDraft
+from core.schema import Quarantined, RecordDraft, SourceRecord
 from profilesync.cli_errors import UsageError
 
 if TYPE_CHECKING:
     from core.pipeline import IngestSettings
     from core.suppression import SuppressionCheck, SuppressionStore
+
+_Item = TypeVar("_Item")
 
 
 def _resolve(args: argparse.Namespace) -> int:
@@ -115,8 +118,15 @@ def _resolve(args: argparse.Namespace) -> int:
             from profilesync.erased_quarantine import erased_check
 
             erased = erased_check(settings.suppression, options)
+        items: Iterable[RecordDraft | SourceRecord | Quarantined | BatchEnd] = (
+            chained() if worker is None else worker
+        )
+        if by_person is not None:  # batches that end with a BatchEnd: received with the collector off
+            uncollected = _received_uncollected(items, args.batch_size)
+            stack.callback(uncollected.close)  # the collector on again, whatever ends the run
+            items = uncollected
         report = resolve(
-            chained() if worker is None else worker,
+            items,
             store,
             options=options,
             settings=settings,
@@ -144,6 +154,32 @@ def _resolve(args: argparse.Namespace) -> int:
     if report.quarantined:
         print(f"wrote {report.quarantined:,} quarantined records to {quarantine_path}")
     return 0
+
+
+def _received_uncollected(items: Iterable[_Item], batch_size: int) -> Generator[_Item, None, None]:
+    """``items`` with the collector off while a batch arrives, and on again between batches (after a
+    ``BatchEnd``, or ``batch_size`` items without one), as it was at the end or when closed early.
+
+    A batch's records live until the batch is ingested (with the collector off too:
+    ``core.runtime.collected_after``) and are dropped together; a young pass while they arrive
+    walked each of them once for nothing (receiving a batch from the normalising worker 11.6-14.1
+    -> 9.6-10.3 µs a record, load 10). The first pass after the batch walks what outlived it."""
+    from connectors.jsonl.batched import BatchEnd
+
+    enabled = gc.isenabled()
+    count = 0
+    try:
+        for item in items:
+            gc.disable()
+            yield item
+            count += 1
+            if type(item) is BatchEnd or count >= batch_size:
+                count = 0
+                if enabled:
+                    gc.enable()  # the next allocation runs the young pass that is due
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _default_settings() -> IngestSettings:
