@@ -29,6 +29,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from core.errors import RetryableError
@@ -100,9 +101,19 @@ class DynamoDBLinkIndex(DynamoDBReviews):
 
     def _update_in_rounds(self, changes: Sequence[BlockChange]) -> None:
         # A change naming more places than one expression holds goes in pieces, a round each (one
-        # transaction takes one action per item).
-        for removes in _rounds([c for c in changes if c.remove], "remove"):
-            self._send([(c, self._remove_action(c, "records", c.remove)) for c in removes], self._no_records)
+        # transaction takes one action per item). The removals from retired rules' keys go in a pass
+        # of their own: on a table filed since the rules retired they hold nothing, and a removal
+        # whose condition fails cancels every other write of its transaction (sent again without it).
+        retired = _retired_prefixes()
+        removals = [c for c in changes if c.remove]
+        for side in (
+            [c for c in removals if not c.key.startswith(retired)],
+            [c for c in removals if c.key.startswith(retired)],
+        ):
+            for removes in _rounds(side, "remove"):
+                self._send(
+                    [(c, self._remove_action(c, "records", c.remove)) for c in removes], self._no_records
+                )
         for adds in _rounds([c for c in changes if c.add], "add"):
             self._send([(c, self._add_action(c)) for c in adds], on_condition=self._full_or_overloaded)
         # Child objects in a set of their own: past its limit, further ones are simply not filed.
@@ -331,6 +342,15 @@ def _rounds(changes: Sequence[BlockChange], side: str) -> list[list[BlockChange]
                 rounds.append([])
             rounds[n].append(cut)
     return [r for r in rounds if r]
+
+
+@cache
+def _retired_prefixes() -> tuple[str, ...]:
+    """``bp:``...: the keys of rules an earlier release filed records under (core.linkage.blocking,
+    imported here when the index is first written: the store's import stays light)."""
+    from core.linkage.blocking import RETIRED_RULES
+
+    return tuple(f"{rule.prefix}:" for rule in RETIRED_RULES)
 
 
 def _has_places(key: str) -> bool:

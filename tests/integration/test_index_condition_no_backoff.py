@@ -18,6 +18,12 @@ import pytest
 
 import core.storage.dynamodb_links
 from core.link_index import BlockChange
+from core.link_scope import LinkageSettings
+from core.linkage.blocking import blocking_keys
+from core.linkage.fields import from_source_record
+from core.pipeline import IngestSettings, ingest
+from core.schema import SourceRecord
+from core.testing.records import make_record
 from tests.integration.test_erasure_attacks import STORES
 
 
@@ -112,3 +118,39 @@ def test_conflicts_early_in_a_long_call_leave_the_later_transactions_their_own_a
         assert calls[0] == most + 4
         assert len(slept) == most + 1
         assert slept[-1] == slept[0]
+
+
+def _ann_in(postcode: str, day: int) -> SourceRecord:
+    traits = {"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-03-07", "postal_code": postcode}
+    return make_record("crm", "1", email="ann@example.com", day=day, traits=traits)
+
+
+def test_one_writer_moving_a_record_cancels_none_of_its_index_writes() -> None:
+    """A new version leaves the keys of the retired rules (core.linkage.blocking.RETIRED_RULES) its
+    old one may have been filed under by an earlier release; on a table filed since, none holds it.
+    Those removals went in the transaction of the version's other index writes: each failed its
+    condition and cancelled the whole transaction, sent again without it (a single writer met
+    "cancelled" on every record that moved: one cancelled TransactWriteItems here before the fix).
+    They go in a pass of their own now: it fails alone (its conditions only) and the other writes
+    are not cancelled; a retired key that does list the record still leaves it
+    (test_retired_block_keys_on_every_store)."""
+    settings = IngestSettings(linkage=LinkageSettings(), sleep=lambda _: None)
+    with STORES["dynamodb"]() as stores:
+        store = stores.profiles
+        ingest([_ann_in("LS1 4AP", 0)], store, settings)
+        cancelled: list[list[str]] = []
+
+        def count(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+            if parsed.get("Error", {}).get("Code") == "TransactionCanceledException":
+                cancelled.append([r.get("Code", "") for r in parsed.get("CancellationReasons", [])])
+
+        store._client.meta.events.register("after-call.dynamodb.TransactWriteItems", count)
+        # WHEN the one writer ingests her new version (she moved: new blocking keys)
+        result = ingest([_ann_in("YO1 7HH", 1)], store, settings)
+        # THEN it is written, with no retry, and no index transaction cancelled a write that could go
+        assert (result.written, result.retries) == (1, 0)
+        moved = _ann_in("YO1 7HH", 1)
+        blocks = store.get_blocks(list(blocking_keys(from_source_record(moved))))
+        assert {k: b.members for k, b in blocks.items()} == {k: {moved.key} for k in blocks}
+        assert cancelled, "no retired key was removed: the test no longer tests the case"
+        assert all(set(reasons) == {"ConditionalCheckFailed"} for reasons in cancelled), cancelled
