@@ -79,7 +79,8 @@ class DynamoDBLinkIndex(DynamoDBReviews):
                 frozenset(item["children"]["SS"]) if "children" in item else frozenset(),
                 {k: v for k, v in orders.items() if k in members} if orders else NO_ORDERS,
             )
-        return out
+        # In the order first asked, as the port says (the rows and BatchGetItem come in any order).
+        return {k: out[k] for k in by_item.values() if k in out}
 
     # -- index writes --------------------------------------------------------------------------
 
