@@ -73,6 +73,7 @@ NOT_PERSONAL: Final[dict[str, str]] = {
     "core.mailbox._match_key": "the match-key function itself",
     "core.identity._pattern_matcher": "the blocklist patterns (its matchers: remember)",
     "core.ingest_fresh._time_json": "times of records",
+    "core.storage.dynamodb_links._retired_prefixes": "the retired blocking rules' key prefixes",
     "connectors._http._tls._ssl_context": "the TLS context",
     "connectors._http._tls.shared_ssl_context": "the TLS context",
     "connectors.secrets.secrets_provider": "the secrets provider (credentials, no person's values)",

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import pytest
 
 import core.storage.dynamodb_links
+from core.errors import RetryableError
 from core.link_index import BlockChange
 from tests.integration.test_erasure_attacks import STORES
 
@@ -112,3 +113,38 @@ def test_conflicts_early_in_a_long_call_leave_the_later_transactions_their_own_a
         assert calls[0] == most + 4
         assert len(slept) == most + 1
         assert slept[-1] == slept[0]
+
+
+def test_a_call_under_sustained_contention_gives_up_once_its_back_offs_pass_their_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The attempts are counted per transaction, so a call of many transactions, each conflicting
+    a few times and then going through, slept up to 4.24 s each without limit: the call's back-offs
+    summed stay within ``_BACKOFF_BUDGET``, and then the batch is given back (RetryableError)."""
+    links = core.storage.dynamodb_links
+    monkeypatch.setattr(links, "_TRANSACTION", 1)
+    monkeypatch.setattr(links.random, "random", lambda: 1.0)  # the longest back-off each time
+    with STORES["dynamodb"]() as stores:
+        store = stores.profiles
+        client = store._client
+        real = client.transact_write_items
+        conflicts_each = links._MAX_ATTEMPTS - 1  # each transaction would go through on its 8th send
+        sent: dict[str, int] = {}
+
+        def conflicting(**kwargs: Any) -> Any:
+            key = str(kwargs["TransactItems"][0])
+            sent[key] = sent.get(key, 0) + 1
+            if sent[key] <= conflicts_each:
+                _conflict(client, kwargs)
+            return real(**kwargs)
+
+        monkeypatch.setattr(client, "transact_write_items", conflicting)
+        slept = _sleeps(monkeypatch)
+        # WHEN one call files a record under ten keys, a transaction each, every one contended
+        with pytest.raises(RetryableError, match="back-off in this call"):
+            store.update_blocks(
+                [BlockChange(f"em:k{n}", add=frozenset({"crm:contact:1"})) for n in range(10)]
+            )
+        # THEN it slept no more than the budget (3.24 s a transaction: three went through)
+        assert sum(slept) <= links._BACKOFF_BUDGET
+        assert len(sent) == 4
