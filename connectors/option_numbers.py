@@ -21,7 +21,7 @@ from core.errors import ConnectorConfigError
 __all__ = ["decimal_share", "whole_number"]
 
 _WHOLE: Final = re.compile(r"[+-]?[0-9]+", re.ASCII)
-_SHARE: Final = re.compile(r"\+?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_SHARE: Final = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
 def _range(low: int, high: int | None, lower_reads_as_low: bool) -> str:
@@ -69,7 +69,8 @@ def whole_number(
 
 def decimal_share(options: Mapping[str, Any], name: str, *, connector: str, default: float) -> float:
     """Option ``name`` of ``options``: a share in [0, 1) written in ASCII decimals (``0.1``, ``.25``,
-    ``+0.1``, ``5e-2``) or given as a number; ``default`` when it is absent or blank."""
+    ``+0.1``, ``5e-2``, ``-0``: what ``float`` reads of such text) or given as a number; ``default`` when
+    it is absent or blank."""
     raw = options.get(name)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return default
@@ -77,7 +78,7 @@ def decimal_share(options: Mapping[str, Any], name: str, *, connector: str, defa
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         value = float(raw)
     elif isinstance(raw, str) and _SHARE.fullmatch(raw.strip()):
-        value = float(raw.strip())
+        value = float(raw.strip()) + 0.0  # "-0" as float() read it: 0 (the sign dropped)
     if value is None or not 0.0 <= value < 1.0:
         raise ConnectorConfigError(
             f"{connector}: option {name} must be a share from 0 up to but not including 1, in plain "

@@ -181,3 +181,27 @@ def test_a_negative_salesforce_bulk_threshold_still_sends_every_first_pull_to_bu
 def test_salesforce_bulk_threshold_not_in_digits_is_refused(text: str) -> None:
     with pytest.raises(ConnectorConfigError, match="option bulk_threshold must be a whole number"):
         _build(salesforce, {"bulk_threshold": text})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789.+-eE _", max_size=8))
+def test_api_reserve_reads_what_float_read_before_but_digit_separators(text: str) -> None:
+    """Against the reader of 61f73ae^1 (``float(raw or 0.1)`` in [0, 1)): the same share for every
+    text of ASCII digits, signs, points and exponents; refused only where it held a ``_``."""
+    try:
+        before: float | None = float(text or 0.1)
+    except ValueError:
+        before = None
+    if before is not None and not 0.0 <= before < 1.0:
+        before = None
+    try:
+        with _build(salesforce, {"api_reserve": text}) as connector:
+            now: float | None = connector.allowance.reserve
+    except ConnectorConfigError:
+        now = None
+    if not text.strip():
+        assert now == 0.1  # blank: the default (float(" ") raised before)
+    elif "_" in text:
+        assert now is None
+    else:
+        assert now == before
