@@ -31,6 +31,9 @@ _C = TypeVar("_C", bound=Callable[..., Any])
 PERSONAL: Final[tuple[tuple[str, str], ...]] = (
     ("core.linkage.email_keys", "email_match_key"),  # emails
     ("core.linkage.email_keys", "likely_typo_of"),  # email domains (a family's own domain)
+    # The same module loaded under a private name by core.mailbox (suppression in exact mode).
+    ("core._mailbox_email_keys", "email_match_key"),
+    ("core._mailbox_email_keys", "likely_typo_of"),
     ("core.linkage.comparisons", "_email_parts"),  # email match keys
     ("core.linkage.comparisons", "_numbers"),  # the digits of street lines and phones
     ("core.linkage.fields", "fold"),  # names, streets, cities

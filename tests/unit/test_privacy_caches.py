@@ -21,7 +21,7 @@ import pytest
 import connectors
 import core
 import profilesync
-from core import content_hash, privacy_caches
+from core import content_hash, mailbox, privacy_caches
 from core.identity import IdentityPolicy
 from core.linkage import comparisons, email_keys, fields
 from core.normalise import _email, _names, _phone, _phone_valid, _record
@@ -122,3 +122,20 @@ def test_every_cache_is_named_one_of_personal_values_or_one_that_holds_none() ->
             unnamed.append(name)
     assert unnamed == [], unnamed
     assert len(personal) == len([m for m, _ in privacy_caches.PERSONAL if m in sys.modules])
+
+
+def test_the_mailbox_private_copy_of_the_match_keys_is_emptied_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a process whose matcher is not loaded (exact identity): core.mailbox loads email_keys
+    # under a private name, with caches of its own, and suppression asks it her mailbox
+    monkeypatch.delitem(sys.modules, "core.linkage.email_keys", raising=False)
+    monkeypatch.delitem(sys.modules, mailbox._PRIVATE_NAME, raising=False)
+    mailbox._match_key.cache_clear()
+    try:
+        assert mailbox.mailbox_key("email#Hana.Sato+shop@googlemail.com") == "mailbox#hanasato@gmail.com"
+        private = sys.modules[mailbox._PRIVATE_NAME].email_match_key
+        assert private.cache_info().currsize > 0
+        # WHEN an erasure ends THEN the private copy holds nothing either
+        privacy_caches.forget_personal_values()
+        assert private.cache_info().currsize == 0
+    finally:
+        mailbox._match_key.cache_clear()
