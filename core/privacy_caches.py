@@ -6,7 +6,8 @@ sync sees again cost nothing. An erasure deletes the person's items from the sto
 would keep her values in a warm process's memory until evicted. ``erase_person`` calls
 ``forget_personal_values`` last, which empties every cache named here: the module-level ones in
 ``PERSONAL`` (by module and name, so that nothing is imported that was not: a module not loaded
-cached nothing) and the per-region or per-pattern caches their factories made (``remember``).
+cached nothing) and the per-region or per-pattern caches their factories made, and the linkage's
+pair decisions and candidate nodes kept between batches (``remember``).
 
 Other processes (warm Lambda containers that did not run the erasure) keep what they cached until
 the entries are evicted or the container ends (docs/privacy.md, "Caches in memory").
@@ -26,6 +27,7 @@ __all__ = ["NOT_PERSONAL", "PERSONAL", "forget_personal_values", "forgetting", "
 
 
 _C = TypeVar("_C", bound=Callable[..., Any])
+_T = TypeVar("_T")
 
 #: (module, attribute): the module-level caches whose keys or values are a person's values.
 PERSONAL: Final[tuple[tuple[str, str], ...]] = (
@@ -70,7 +72,7 @@ NOT_PERSONAL: Final[dict[str, str]] = {
     "core.normalise._country._cached_currency": "a currency code",
     "core.normalise._names._snake_case": "trait names a connector maps (keys, not values)",
     "core.normalise._money._text_money": "an amount and its currency",
-    "core.link_settings._settings": "the model file and thresholds",
+    "core.link_settings._settings": "the model and thresholds (its decision and node caches: remember)",
     "core.governance.history._sortable_time": "times of events",
     "core.governance.policy.sample_policy": "the shipped role policy",
     "core.mailbox._match_key": "the match-key function itself",
@@ -92,9 +94,10 @@ NOT_PERSONAL: Final[dict[str, str]] = {
 _MADE: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-def remember(cache: _C) -> _C:
+def remember(cache: _T) -> _T:
     """Register ``cache`` (an ``lru_cache`` a factory made: one region's phone normaliser, one
-    pattern tuple's matcher) to be emptied by ``forget_personal_values``; returns it."""
+    pattern tuple's matcher; or an object with ``cache_clear``: core.link_reach's decision and node
+    caches) to be emptied by ``forget_personal_values``; returns it. Held weakly."""
     _MADE.add(cache)
     return cache
 

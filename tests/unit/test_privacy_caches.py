@@ -72,8 +72,14 @@ def test_after_an_erasure_in_process_no_cache_holds_a_personal_value() -> None:
         assert filled["_phone_identifier"] > 0, filled
         assert filled["_VALID_E164"] > 0, filled
         her = Identifier.assemble(kind="email", value=HER_EMAIL)
+        linkage = settings.linkage
+        assert linkage is not None
+        assert linkage.decisions.known, "the pair of her records was decided"
         report = stores.erase(her, "req-hana", IdentityPolicy(), settings)
         assert report.outcome == "erased", report
+        # the linkage's pair decisions and candidate nodes (her records, prepared) go too
+        assert linkage.decisions.known == {}
+        assert linkage.candidates.known == {}
     named = [getattr(sys.modules[m], a) for m, a in privacy_caches.PERSONAL if m in sys.modules]
     kept = [getattr(c, "__qualname__", c) for c in [*named, *privacy_caches._MADE] if (_size(c) or 0) > 0]
     assert kept == []
