@@ -205,3 +205,26 @@ def test_api_reserve_reads_what_float_read_before_but_digit_separators(text: str
         assert now is None
     else:
         assert now == before
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789+- _", max_size=7))
+def test_salesforce_bulk_threshold_reads_what_int_read_before_but_digit_separators(text: str) -> None:
+    """Against the reader of 61f73ae^1 (``int(raw or 50000)``): the same threshold for every text
+    of ASCII digits and signs, a negative one as -1 (the same pulls); refused only where it held a
+    ``_``."""
+    try:
+        before: int | None = int(text or 50000)
+    except ValueError:
+        before = None
+    try:
+        with _build(salesforce, {"bulk_threshold": text}) as connector:
+            now: int | None = connector.bulk_threshold
+    except ConnectorConfigError:
+        now = None
+    if not text.strip():
+        assert now == 50000  # blank: the default (int(" ") raised before)
+    elif "_" in text:
+        assert now is None
+    else:
+        assert now == (None if before is None else max(before, -1))
