@@ -194,17 +194,8 @@ def test_api_reserve_reads_what_float_read_before_but_digit_separators(text: str
         before = None
     if before is not None and not 0.0 <= before < 1.0:
         before = None
-    try:
-        with _build(salesforce, {"api_reserve": text}) as connector:
-            now: float | None = connector.allowance.reserve
-    except ConnectorConfigError:
-        now = None
-    if not text.strip():
-        assert now == 0.1  # blank: the default (float(" ") raised before)
-    elif "_" in text:
-        assert now is None
-    else:
-        assert now == before
+    now = _salesforce_reads(text, "api_reserve", lambda connector: connector.allowance.reserve)
+    assert now == (0.1 if not text.strip() else None if "_" in text else before)  # blank: the default
 
 
 @settings(max_examples=300, deadline=None)
@@ -217,14 +208,16 @@ def test_salesforce_bulk_threshold_reads_what_int_read_before_but_digit_separato
         before: int | None = int(text or 50000)
     except ValueError:
         before = None
+    now = _salesforce_reads(text, "bulk_threshold", lambda connector: connector.bulk_threshold)
+    expected = None if before is None else max(before, -1)
+    assert now == (50000 if not text.strip() else None if "_" in text else expected)  # blank: the default
+
+
+def _salesforce_reads(text: str, name: str, read: Any) -> Any:
+    """What a Salesforce connector built with option ``name`` = ``text`` holds (``read`` of it), or
+    None when the option is refused."""
     try:
-        with _build(salesforce, {"bulk_threshold": text}) as connector:
-            now: int | None = connector.bulk_threshold
+        with _build(salesforce, {name: text}) as connector:
+            return read(connector)
     except ConnectorConfigError:
-        now = None
-    if not text.strip():
-        assert now == 50000  # blank: the default (int(" ") raised before)
-    elif "_" in text:
-        assert now is None
-    else:
-        assert now == (None if before is None else max(before, -1))
+        return None
