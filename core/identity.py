@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 
+from core.privacy_caches import remember
 from core.schema import Identifier, SourceRecord
 
 DEFAULT_BLOCKED_VALUES: frozenset[str] = frozenset(
@@ -114,7 +115,7 @@ def _pattern_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     def matches(value: str) -> bool:
         return match(value) is not None
 
-    return matches
+    return remember(matches)  # emptied on an erasure (core.privacy_caches)
 
 
 def customer_id_for(source_key: str) -> str:

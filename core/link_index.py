@@ -63,10 +63,11 @@ class LinkIndex(Protocol):
     """The index a store keeps for probabilistic identity (see the module docstring)."""
 
     def get_blocks(self, keys: Sequence[str], *, members_only: bool = False) -> dict[str, BlockState]:
-        """The stored state of each key (plain keys, as ``blocking_keys`` gives them); keys never
-        written are absent. ``members_only``: each key's members and whether it is overloaded, its
-        child objects and places left empty (a read that needs no more: core.link_recheck's; the
-        DynamoDB store reads only those attributes)."""
+        """The stored state of each key (plain keys, as ``blocking_keys`` gives them), in the order
+        the keys were first asked (a key asked twice comes once); keys never written are absent.
+        ``members_only``: each key's members and whether it is overloaded, its child objects and
+        places left empty (a read that needs no more: core.link_recheck's; the DynamoDB store reads
+        only those attributes)."""
         ...
 
     def update_blocks(self, changes: Sequence[BlockChange]) -> None:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from core.linkage import Decision, GraphNode, LinkageModel, decide
 from core.linkage.blocking import CHAIN_DENSE, Ranking, block_shape, order_string
+from core.privacy_caches import remember
 
 if TYPE_CHECKING:
     from core.identity import IdentityPolicy
@@ -52,6 +53,10 @@ class DecisionCache:
         self.known: dict[tuple[str, str], tuple[LinkageRecord, LinkageRecord, Decision]] = {}
         self.scored = 0
         """Pairs decided afresh (not from the cache) since the cache was made: what ingest scored."""
+        remember(self)  # its records are people's values: emptied on an erasure (core.privacy_caches)
+
+    def cache_clear(self) -> None:
+        self.known.clear()
 
     def decide(
         self, nodes: Sequence[GraphNode], pairs: Iterable[tuple[int, int]], model: LinkageModel
@@ -95,6 +100,10 @@ class CandidateNodes:
     def __init__(self, limit: int = 100_000) -> None:
         self.limit = limit
         self.known: dict[tuple[str, str], tuple[IdentityPolicy, GraphNode]] = {}
+        remember(self)  # its nodes are people's values: emptied on an erasure (core.privacy_caches)
+
+    def cache_clear(self) -> None:
+        self.known.clear()
 
     def get(
         self,

@@ -47,6 +47,7 @@ from core.identity import IdentityPolicy
 from core.ingest_settings import IngestSettings
 from core.person_scope import PersonScope, find_scope, locate, plan_erasure
 from core.ports import RETIRED_OWNER, ProfileStore, SyncStateStore
+from core.privacy_caches import forgetting
 from core.privacy_customer import _erase_customer, settle_merges
 from core.privacy_export import PersonExport, PushedRecord, export_person
 from core.privacy_orphans import delete_orphans, find_orphaned, orphan_targets
@@ -165,6 +166,7 @@ def _find_person(
     return scope
 
 
+@forgetting
 def erase_person(
     identifier: Identifier,
     *,
@@ -192,6 +194,8 @@ def erase_person(
     ``identity``: the settings ingest resolves with (the deployment's model when
     ``identity.linkage`` is set, and its policy unless ``policy`` is given): the link graph around
     the erased records is planned again with them, as after a retirement (core.link_relink).
+    Last, whatever happened, the process's caches of personal values are emptied
+    (core.privacy_caches).
     ``unavailable`` names the tools that should have been asked but could not be built (missing
     credentials, say) with the error type; they fail if the person has records there. The
     quarantines of the connectors in ``quarantine_of`` are searched by identifier. Raises

@@ -98,8 +98,15 @@ class SalesforceConnector(RestConnector):
                 "Setup > My Domain): pass --base-url, or the instance's base_url in profilesync.yaml"
             )
         self.currency = str(options.get("currency") or "USD").strip().upper()
+        # Any negative threshold (read as -1) sends every first pull to bulk, an empty object too
+        # (totalSize 0 > -1), as int() read it before option_numbers.
         self.bulk_threshold = whole_number(
-            options, "bulk_threshold", connector="salesforce", default=BULK_THRESHOLD, low=0
+            options,
+            "bulk_threshold",
+            connector="salesforce",
+            default=BULK_THRESHOLD,
+            low=-1,
+            lower_reads_as_low=True,
         )
         batch = whole_number(
             options,

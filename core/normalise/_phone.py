@@ -19,6 +19,7 @@ from phonenumbers.phonenumberutil import (
 )
 
 from core.errors import NormalisationError
+from core.privacy_caches import remember
 
 from ._limits import _CACHE_SIZE, _MAX_INPUT_LEN
 
@@ -103,7 +104,7 @@ def _phone_normaliser(region: str) -> Callable[[str], str]:
     def normalise(value: str) -> str:
         return _normalise_phone(value, region)
 
-    return normalise
+    return remember(normalise)  # emptied on an erasure (core.privacy_caches)
 
 
 def _normalise_phone(value: str, region: str) -> str:

@@ -42,6 +42,12 @@ __all__ = ["DynamoDBLinkIndex"]
 _TRANSACTION = 100
 _LEGACY_TRANSACTION = 25
 _MAX_ATTEMPTS = 8
+_BACKOFF_BUDGET = 10.0
+"""Seconds one call may sleep in back-offs, summed over its transactions: then it gives up
+(RetryableError: the batch is sent again; index writes are idempotent). A transaction's own
+attempts sleep at most 4.24 s; the merge function runs 120 s at most and makes a few such calls a
+batch (removals, additions, child objects), so a call under sustained contention returns its batch
+to the queue rather than sleeping toward the timeout (which loses the whole invocation)."""
 _ORDER = "o#"
 """Prefix of the attribute holding one member's place in the block's order."""
 _MEMBERS_ONLY = {
@@ -80,7 +86,8 @@ class DynamoDBLinkIndex(DynamoDBReviews):
                 frozenset(item["children"]["SS"]) if "children" in item else frozenset(),
                 {k: v for k, v in orders.items() if k in members} if orders else NO_ORDERS,
             )
-        return out
+        # In the order first asked, as the port says (the rows and BatchGetItem come in any order).
+        return {k: out[k] for k in by_item.values() if k in out}
 
     # -- index writes --------------------------------------------------------------------------
 
@@ -278,7 +285,7 @@ class DynamoDBLinkIndex(DynamoDBReviews):
         one that goes through starts the next afresh, so a long call that met a few conflicts early
         neither gives up at a later transaction's first conflict nor sleeps the longest back-off."""
         exceptions = self._client.exceptions
-        attempt = 0
+        attempt, slept = 0, 0.0
         while actions:
             size = min(_TRANSACTION, getattr(self, "max_items_per_commit", _TRANSACTION))
             batch, actions = actions[:size], actions[size:]
@@ -311,12 +318,14 @@ class DynamoDBLinkIndex(DynamoDBReviews):
                 actions = retry + actions
                 continue
             attempt += 1
-            if attempt > _MAX_ATTEMPTS and retry:
+            pause = min(1.0, 0.02 * 2**attempt) * random.random()
+            if (attempt > _MAX_ATTEMPTS or slept + pause > _BACKOFF_BUDGET) and retry:
                 raise RetryableError(
-                    f"the identity index kept conflicting on {len(retry)} keys; ingest the batch again "
-                    "(index updates are idempotent)"
+                    f"the identity index kept conflicting on {len(retry)} keys ({slept:.1f} s of back-off "
+                    "in this call); ingest the batch again (index updates are idempotent)"
                 )
-            time.sleep(min(1.0, 0.02 * 2**attempt) * random.random())
+            time.sleep(pause)
+            slept += pause
             actions = retry + actions
 
 

@@ -48,7 +48,8 @@ class SQLiteLinkIndex:
                 key = by_item[pk]
                 state = _block(key, attrs)
                 out[key] = BlockState(key, state.members, state.overloaded) if members_only else state
-        return out
+        # In the order first asked, as the port says (the rows and BatchGetItem come in any order).
+        return {k: out[k] for k in by_item.values() if k in out}
 
     def update_blocks(self, changes: Sequence[BlockChange]) -> None:
         if not changes:

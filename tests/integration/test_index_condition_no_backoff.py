@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import pytest
 
 import core.storage.dynamodb_links
+from core.errors import RetryableError
 from core.link_index import BlockChange
 from core.link_scope import LinkageSettings
 from core.linkage.blocking import blocking_keys
@@ -154,3 +155,38 @@ def test_one_writer_moving_a_record_cancels_none_of_its_index_writes() -> None:
         assert {k: b.members for k, b in blocks.items()} == {k: {moved.key} for k in blocks}
         assert cancelled, "no retired key was removed: the test no longer tests the case"
         assert all(set(reasons) == {"ConditionalCheckFailed"} for reasons in cancelled), cancelled
+
+
+def test_a_call_under_sustained_contention_gives_up_once_its_back_offs_pass_their_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The attempts are counted per transaction, so a call of many transactions, each conflicting
+    a few times and then going through, slept up to 4.24 s each without limit: the call's back-offs
+    summed stay within ``_BACKOFF_BUDGET``, and then the batch is given back (RetryableError)."""
+    links = core.storage.dynamodb_links
+    monkeypatch.setattr(links, "_TRANSACTION", 1)
+    monkeypatch.setattr(links.random, "random", lambda: 1.0)  # the longest back-off each time
+    with STORES["dynamodb"]() as stores:
+        store = stores.profiles
+        client = store._client
+        real = client.transact_write_items
+        conflicts_each = links._MAX_ATTEMPTS - 1  # each transaction would go through on its 8th send
+        sent: dict[str, int] = {}
+
+        def conflicting(**kwargs: Any) -> Any:
+            key = str(kwargs["TransactItems"][0])
+            sent[key] = sent.get(key, 0) + 1
+            if sent[key] <= conflicts_each:
+                _conflict(client, kwargs)
+            return real(**kwargs)
+
+        monkeypatch.setattr(client, "transact_write_items", conflicting)
+        slept = _sleeps(monkeypatch)
+        # WHEN one call files a record under ten keys, a transaction each, every one contended
+        with pytest.raises(RetryableError, match="back-off in this call"):
+            store.update_blocks(
+                [BlockChange(f"em:k{n}", add=frozenset({"crm:contact:1"})) for n in range(10)]
+            )
+        # THEN it slept no more than the budget (3.24 s a transaction: three went through)
+        assert sum(slept) <= links._BACKOFF_BUDGET
+        assert len(sent) == 4

@@ -352,3 +352,16 @@ def test_a_page_with_a_deletion_maps_one_draft_a_record_in_its_order_and_dates_o
     )
     unmarked = connector.to_records(RawPage(records=[marked], cursor=None, object_type="contact"))[0]
     assert drafts[1].updated_at != unmarked.updated_at
+
+
+@pytest.mark.parametrize(("threshold", "jobs"), [("-1", 3), ("-5", 3), (-1, 3)])
+def test_a_negative_bulk_threshold_sends_every_first_pull_to_bulk_as_before(
+    connect: Connect, threshold: object, jobs: int
+) -> None:
+    # int() read -1 and the pull asks totalSize > bulk_threshold: each object's first pull, however
+    # few records it has, is one queryAll job (Contacts, Leads, Opportunities).
+    org = RecordingSandbox(people=3, seed=7)
+    connector = connect(org, bulk_threshold=threshold)
+    keys, _ = _keys(connector)
+    assert len(org.calls("POST", "/jobs/query")) == jobs
+    assert sorted(keys) == sorted(org.record_keys())
