@@ -27,6 +27,7 @@ from connectors.shopify import _documents as docs
 from core.connector import ConnectorSettings, RawPage
 from core.errors import ConnectorConfigError
 from core.testing.clock import days_ago
+from tests.unit.connectors.deadline import within
 
 from .conftest import FakeClock, SchemaCheckedTransport, connect, fast_retry
 
@@ -70,7 +71,7 @@ def test_a_full_pull_asks_for_the_largest_pages_and_returns_every_record_once(
     assert transport.validated_results == len(transport.exchanges)
 
 
-@pytest.mark.parametrize(("page_size", "customers", "orders"), [("7", 7, 7), ("200", 200, 166)])
+@pytest.mark.parametrize(("page_size", "customers", "orders"), [("1", 1, 1), ("7", 7, 7), ("200", 200, 166)])
 def test_the_page_size_option_asks_for_smaller_pages_within_the_cost_limit(
     sandbox: ShopifySandbox,
     transport: SchemaCheckedTransport,
@@ -85,8 +86,9 @@ def test_the_page_size_option_asks_for_smaller_pages_within_the_cost_limit(
     with connect(sandbox, transport, waits, page_size=page_size) as connector:
         acquire = connector.limiter.acquire
         connector.limiter.acquire = lambda cost=1.0: reserved.append(cost) or acquire(cost)  # type: ignore[method-assign]
-        # WHEN it pulls everything
-        pages, _ = pull(connector, None)
+        # WHEN it pulls everything (to the end: a walk that makes no progress is stopped after 60 s)
+        with within(60):
+            pages, cursor = pull(connector, None)
         assert connector.spec.page_size == int(page_size)
     # THEN every object comes back once, and each page asked for that many (orders never more than
     # the 1,000-point query limit allows), in as many pages as that takes
@@ -102,6 +104,11 @@ def test_the_page_size_option_asks_for_smaller_pages_within_the_cost_limit(
     assert len(customer_pages) == -(-sum(k.startswith("customer:") for k in got) // customers)
     # AND the limiter reserved for each request what the shop computes it costs
     assert reserved == [requested for requested, _ in sandbox.cost_log]
+    # AND an incremental pull in such pages, of changes sharing one second, also ends with exactly them
+    changed = sandbox.add_records(5, at=T + timedelta(hours=1))
+    with connect(sandbox, transport, waits, page_size=page_size) as connector, within(60):
+        rest, _ = pull(connector, cursor)
+    assert sorted(keys(rest)) == sorted(changed)
 
 
 def test_an_incremental_pull_returns_exactly_the_changes_with_ties_across_page_boundaries(
