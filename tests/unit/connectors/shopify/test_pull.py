@@ -188,6 +188,27 @@ def test_a_large_first_pull_runs_bulk_operations_and_resumes_inside_them(
     assert sorted(keys(pages)) == sorted(changed)
 
 
+@pytest.mark.parametrize("page_size", [None, "7", "249"])
+def test_the_page_size_option_given_is_the_spec_s_and_bulk_results_stay_in_pages_of_250(
+    sandbox: ShopifySandbox, transport: SchemaCheckedTransport, waits: list[float], page_size: str | None
+) -> None:
+    # GIVEN a shop above the bulk threshold, and a connector given a page size (249: its default) or not
+    sandbox.clock.set(T)
+    sandbox.add_records(300, at=T)
+    options = {"bulk_threshold": "100", **({} if page_size is None else {"page_size": page_size})}
+    with connect(sandbox, transport, waits, **options) as connector:
+        # THEN its spec's page size is the option's value when given, the API's largest otherwise
+        assert connector.spec.page_size == (250 if page_size is None else int(page_size))
+        # WHEN it pulls everything (bulk operations)
+        pages, _ = pull(connector, None)
+    # THEN each export is handed on in pages of 250 whatever the option (it sizes paged requests only)
+    assert "ProfilesyncCustomers" not in transport.operations()
+    customers = sum(k.startswith("customer:") for k in sandbox.record_keys())
+    assert customers > 250
+    sizes = [len(p.records) for p in pages if p.object_type == "customer" and p.records]
+    assert sizes == [250] * (customers // 250) + ([customers % 250] if customers % 250 else [])
+
+
 def test_changes_made_while_a_bulk_operation_runs_are_pulled_next_time_exactly_once(
     sandbox: ShopifySandbox, transport: SchemaCheckedTransport, waits: list[float]
 ) -> None:
