@@ -108,7 +108,8 @@ def _made(name: str, stop: str) -> Iterator[tuple[StoreKit, Any, Any]]:
     beyond its settings. SQLite and DynamoDB stores are made once in the process and their items
     put into each new kit (the resolve, the old merge and the old erasure took most of a
     DynamoDB test's time, the same calls made again); the in-memory store is made each time.
-    Items, not a kit, are kept: tests of other files run between these (slowest first)."""
+    Kept in the process, not in a module fixture: test_orph17_orphans and test_privacy18_orphan_tools
+    make the same stores, and items, not a kit, so that each test has a kit of its own."""
     given = (lambda kit: _broken(kit)[1]) if stop == "broken" else (lambda kit: _orphaned(kit, stop)[1:])
     with _kit(name) as kit:
         if name == "memory":
