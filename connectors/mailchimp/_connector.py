@@ -75,7 +75,8 @@ SPEC = ConnectorSpec(
             "give each of several parallel runs on one key a share"
         ),
         "page_size": (
-            f"members a page of a pull asks for, 1 to {PAGE_SIZE} (default {PAGE_SIZE}, Mailchimp's most)"
+            f"members a page of a pull asks for, 2 to {PAGE_SIZE} (default {PAGE_SIZE}, Mailchimp's most); "
+            "not 1: each page after the first re-reads the member before it, to check the order held"
         ),
         "retire_member_id_keys": (
             "true: a full refresh also retires the records an earlier version keyed by member id "
@@ -137,9 +138,11 @@ def _page_size(options: Mapping[str, str]) -> int:
         "page_size",
         connector="mailchimp",
         default=PAGE_SIZE,
-        low=1,
+        # A page after the first starts one member back (the overlap check, connectors.mailchimp.
+        # _cursor): a page of 1 would hold only that member, never end the walk, and repeat forever.
+        low=2,
         high=PAGE_SIZE,
-        meaning="members a page (the most Mailchimp's count asks for)",
+        meaning="members a page (the most Mailchimp's count asks for; a page re-reads one)",
     )
 
 

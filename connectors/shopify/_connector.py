@@ -187,7 +187,8 @@ class ShopifyConnector(ShopifyPull, ShopifyPush, ShopifyErase):
             high=docs.CUSTOMER_PAGE_SIZE,
             meaning="customers a page (the largest page within Shopify's 1,000-point query limit)",
         )
-        if self.page_size != docs.CUSTOMER_PAGE_SIZE:
+        if str(options.get("page_size") or "").strip():
+            # Given (even as its default, 249): the spec says it; not given, the API's largest, 250.
             self.spec = replace(SPEC, page_size=self.page_size)
         token = settings.credentials.get(CREDENTIAL) or resolve_secret(CREDENTIAL)
         self._tag_key = tag_key(self.shop, revealed(token))

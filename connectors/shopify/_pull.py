@@ -239,7 +239,9 @@ class ShopifyPull(ShopifyClient):
             )
         bulk = position.bulk
         roots = self._download(operation.get("url"))[bulk.offset :]
-        size = self.spec.page_size
+        # A bulk export is one download: it is handed on in pages of the API's largest ``first``,
+        # whatever the page_size option (which sizes the requests of a paged walk only).
+        size = docs.MAX_PAGE_SIZE
         if not roots:
             position.finish_bulk(bulk)
             state.phase += 1

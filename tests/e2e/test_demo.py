@@ -60,9 +60,9 @@ def _pushed_items(rt: LocalRuntime) -> dict[tuple[str, str], str]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-# (session-scoped: the runner orders tests by their durations, not by module, so a module-scoped
-# demo was torn down and run again whenever another module's test ran between two of these)
-@pytest.fixture(scope="session")
+# (module-scoped: the runner keeps a file's tests together, tests/runner_order.py, so the demo runs
+# once for this file's tests on each worker that takes some of them)
+@pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     out = tmp_path_factory.mktemp("demo")
     snapshots: list[dict[tuple[str, str], str]] = []

@@ -21,7 +21,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing, contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from profilesync.template import create_table
 from tests.integration.test_erasure_attacks import STORES, Stores
@@ -60,26 +60,32 @@ def _rebuilt(given: Callable[[Stores], None]) -> Fresh:
     return fresh
 
 
-def store_copy(store: str, profiles: Any) -> Callable[[], None]:
+class Restore(Protocol):
+    """Puts the items a store held back: into that store, or ``into`` another profile store of the
+    same kind (a new kit's: another database file, or the same table name in a new moto)."""
+
+    def __call__(self, into: Any = None) -> None: ...
+
+
+def store_copy(store: str, profiles: Any) -> Restore:
     """What puts the items of the SQLite or DynamoDB profile store ``profiles`` (and of every store
     sharing its database or table) back as they are now."""
     return _dynamodb_copy(profiles) if store == "dynamodb" else _sqlite_copy(profiles)
 
 
-def _sqlite_copy(profiles: Any) -> Callable[[], None]:
-    path = profiles.database.path
+def _sqlite_copy(profiles: Any) -> Restore:
     saved = sqlite3.connect(":memory:")
-    with closing(sqlite3.connect(path)) as source:
+    with closing(sqlite3.connect(profiles.database.path)) as source:
         source.backup(saved)
 
-    def restore() -> None:
-        with closing(sqlite3.connect(path)) as target:
+    def restore(into: Any = None) -> None:
+        with closing(sqlite3.connect((into or profiles).database.path)) as target:
             saved.backup(target)
 
     return restore
 
 
-def _dynamodb_copy(profiles: Any) -> Callable[[], None]:
+def _dynamodb_copy(profiles: Any) -> Restore:
     client, table = profiles._client, profiles.table_name
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
@@ -89,17 +95,17 @@ def _dynamodb_copy(profiles: Any) -> Callable[[], None]:
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
     held = _moto_table(client, table)
-    if held is not None and sum(len(partition) for partition in held.items.values()) == len(items):
-        saved = copy.deepcopy(held.items)
+    whole = held is not None and sum(len(partition) for partition in held.items.values()) == len(items)
+    saved = copy.deepcopy(held.items) if whole else None
 
-        def put_back() -> None:
-            held.items = copy.deepcopy(saved)
-
-        return put_back
-
-    def restore() -> None:
+    def restore(into: Any = None) -> None:
+        target = into or profiles
+        client, table = target._client, target.table_name
+        now = _moto_table(client, table) if saved is not None else None
+        if now is not None:
+            now.items = copy.deepcopy(saved)
+            return
         client.delete_table(TableName=table)
         create_table(client, table)
         for start in range(0, len(items), _BATCH):

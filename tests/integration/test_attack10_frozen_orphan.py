@@ -20,10 +20,8 @@ customers (core.privacy), before or after a repair.
 
 from __future__ import annotations
 
-import copy
-import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
@@ -36,7 +34,7 @@ from core.schema import Identifier
 from core.storage.memory_privacy import InMemoryErasureStore, InMemorySuppressionStore
 from core.testing.invariants import store_problems
 from tests.integration.identity_attack_records import groups, ingest_settings
-from tests.integration.store_copies import _moto_table
+from tests.integration.store_copies import Restore, store_copy
 from tests.integration.store_port.conftest import StoreKit
 from tests.integration.store_port.test_frozen_merge_repair import SALT, _broken, _frozen
 from tests.integration.test_attack8_review_sizes import HER_EMAIL
@@ -97,8 +95,8 @@ def _orphaned(kit: Any, stop: str) -> tuple[Any, str, str, frozenset[str]]:
 
 
 #: Each store's state once made in this process (``_made``): what puts its items into a new kit of
-#: the store, and what making it returned.
-_MADE: dict[tuple[str, str], tuple[Callable[[StoreKit], None], Any]] = {}
+#: the store (tests/integration/store_copies.store_copy), and what making it returned.
+_MADE: dict[tuple[str, str], tuple[Restore, Any]] = {}
 
 
 @contextmanager
@@ -108,7 +106,9 @@ def _made(name: str, stop: str) -> Iterator[tuple[StoreKit, Any, Any]]:
     beyond its settings. SQLite and DynamoDB stores are made once in the process and their items
     put into each new kit (the resolve, the old merge and the old erasure took most of a
     DynamoDB test's time, the same calls made again); the in-memory store is made each time.
-    Items, not a kit, are kept: tests of other files run between these (slowest first)."""
+    Kept in the process, not in a module fixture: test_orph17_orphans and test_privacy18_orphan_tools
+    make the same stores. Items, not a kit (store_port/kit_copies.kit_given_once keeps its kit open,
+    and a DynamoDB kit's moto with it, for as long as it is used): each test opens a kit of its own."""
     given = (lambda kit: _broken(kit)[1]) if stop == "broken" else (lambda kit: _orphaned(kit, stop)[1:])
     with _kit(name) as kit:
         if name == "memory":
@@ -116,33 +116,12 @@ def _made(name: str, stop: str) -> Iterator[tuple[StoreKit, Any, Any]]:
             return
         if (name, stop) in _MADE:
             put, made = _MADE[name, stop]
-            put(kit)
+            put(kit.profiles)
         else:
             made = given(kit)
-            _MADE[name, stop] = (_saved(name, kit), made)
+            _MADE[name, stop] = (store_copy(name, kit.profiles), made)
         # New settings: those ``given`` used hold the linkage's caches, which a new process lacks.
         yield kit, ingest_settings(), made
-
-
-def _saved(name: str, kit: StoreKit) -> Callable[[StoreKit], None]:
-    """What puts the items of ``kit``'s store, as they are now, into another kit of ``name``."""
-    if name == "dynamodb":
-        client = kit.profiles._client
-        items = copy.deepcopy(_moto_table(client, kit.profiles.table_name).items)
-
-        def put_items(into: StoreKit) -> None:
-            _moto_table(into.profiles._client, into.profiles.table_name).items = copy.deepcopy(items)
-
-        return put_items
-    saved = sqlite3.connect(":memory:")
-    with closing(sqlite3.connect(kit.profiles.database.path)) as source:
-        source.backup(saved)
-
-    def put_database(into: StoreKit) -> None:
-        with closing(sqlite3.connect(into.profiles.database.path)) as target:
-            saved.backup(target)
-
-    return put_database
 
 
 def _nothing_left(kit: Any) -> None:

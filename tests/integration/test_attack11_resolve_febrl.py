@@ -41,24 +41,18 @@ def _resolve(source: Path, out: Path, *flags: str) -> Resolved:
     return people, [json.loads(line) for line in quarantine.read_text(encoding="utf-8").splitlines()]
 
 
-#: Each data set resolved in file order, by name, once in the process (``in_file_order``).
-_IN_FILE_ORDER: dict[str, Resolved] = {}
-
-
-@pytest.fixture
+@pytest.fixture(scope="module")
 def in_file_order(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Resolved]:
-    """A data set resolved as it comes, in one batch: once per data set in the process (each order
-    and batch size below is compared with it). Kept in the module, not in a module fixture: the
-    runner orders tests slowest first across files, and a module fixture is torn down (its runs
-    lost) whenever another file's test runs between two of these."""
+    """A data set resolved as it comes, in one batch: once per data set in the module (each order
+    and batch size below is compared with it). Module-scoped: the runner keeps a file's tests
+    together (tests/runner_order.py), and no other file needs these runs."""
+    done: dict[str, Resolved] = {}
 
     def resolved(name: str) -> Resolved:
-        if name not in _IN_FILE_ORDER:
+        if name not in done:
             folder = tmp_path_factory.mktemp(name)
-            _IN_FILE_ORDER[name] = _resolve(
-                _write(folder / "a.jsonl", list(febrl(name))), folder / "a.out.jsonl"
-            )
-        return _IN_FILE_ORDER[name]
+            done[name] = _resolve(_write(folder / "a.jsonl", list(febrl(name))), folder / "a.out.jsonl")
+        return done[name]
 
     return resolved
 

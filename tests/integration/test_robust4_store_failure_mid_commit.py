@@ -126,9 +126,9 @@ def _kill_points(writes: int) -> list[int]:
     return list(range(1, writes + 1))
 
 
-# (session-scoped: the runner orders tests by their durations, not by module, so a module-scoped
-# fixture ran again whenever another module's test ran between two of these)
-@pytest.fixture(scope="session")
+# (module-scoped: the runner keeps a file's tests together, tests/runner_order.py, so the clean run
+# is made once for this file's tests on each worker that takes some of them)
+@pytest.fixture(scope="module")
 def clean() -> tuple[tuple[list[str], str | None, int], int]:
     _model_aws()
     with mock_aws():

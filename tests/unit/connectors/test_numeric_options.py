@@ -36,9 +36,29 @@ OPTIONS: list[tuple[Any, str, str]] = [
     (shopify, "walk_limit", "of at least 1"),
     (mailchimp, "max_connections", "from 1 to 10"),
     (woocommerce, "requests_per_10s", "of at least 1"),
+    (shopify, "page_size", "from 1 to 249"),
+    (mailchimp, "page_size", "from 2 to 1,000"),
+    (stripe, "page_size", "from 1 to 100"),
 ]
-#: Text ``int()`` reads as a number (or that passes ``isdigit``) and a person did not mean as one.
-NOT_PLAIN = ["1_000", "١٠٠٠", "１０００", "²", "1e3", "1000.0", "+-1000", "++1000"]
+#: Text ``int()`` reads as a number (or that passes ``isdigit``) and a person did not mean as one, made
+#: from a number in the option's range (``{n}``; ``{n_}`` is it with a digit separator after its first
+#: digit, ``{arabic}`` and ``{wide}`` its Arabic-Indic and full-width digits).
+NOT_PLAIN = ["{n_}", "{arabic}", "{wide}", "²", "{n}e0", "{n}.0", "+-{n}", "++{n}"]
+_ARABIC = str.maketrans(string.digits, "٠١٢٣٤٥٦٧٨٩")
+_WIDE = str.maketrans(string.digits, "０１２３４５６７８９")
+
+
+def _bounds(allowed: str) -> tuple[int, int | None]:
+    """The (low, high) of a range as the error names it ("from 2 to 1,000", "of at least 1")."""
+    numbers = [int(w.replace(",", "")) for w in allowed.split() if w.replace(",", "").isdigit()]
+    return numbers[0], numbers[1] if len(numbers) > 1 else None
+
+
+def _not_plain(template: str, allowed: str) -> str:
+    """``template`` written with a number in range that has at least two digits (its high end, or 1000)."""
+    low, high = _bounds(allowed)
+    n = str(high if high is not None else max(low, 1000))
+    return template.format(n=n, n_=f"{n[0]}_{n[1:]}", arabic=n.translate(_ARABIC), wide=n.translate(_WIDE))
 
 
 def _build(module: Any, options: dict[str, Any]) -> Any:
@@ -52,8 +72,10 @@ def _build(module: Any, options: dict[str, Any]) -> Any:
 def test_a_number_not_in_plain_digits_is_refused_naming_the_option_and_its_range(
     module: Any, name: str, allowed: str, text: str
 ) -> None:
-    # (the numbers are in range: 1000 and 1; "1" for mailchimp's 1 to 10)
-    value = text.replace("1000", "1").replace("١٠٠٠", "١") if module is mailchimp else text
+    # (the number written is in range, and taken in plain digits: only how it is written is wrong)
+    with _build(module, {name: _not_plain("{n}", allowed)}):
+        pass
+    value = _not_plain(text, allowed)
     with pytest.raises(ConnectorConfigError, match=f"option {name} must be a whole number {allowed}"):
         _build(module, {name: value})
 
@@ -62,8 +84,9 @@ def test_a_number_not_in_plain_digits_is_refused_naming_the_option_and_its_range
 def test_an_explicit_number_below_the_range_is_refused_not_read_as_the_default(
     module: Any, name: str, allowed: str
 ) -> None:
-    low = int(allowed.split()[-3 if allowed.startswith("from") else -1].replace(",", ""))
-    for below in (low - 1, str(low - 1)):
+    low, _ = _bounds(allowed)
+    # (and an int 0 wherever 0 is out of range)
+    for below in (low - 1, str(low - 1), *((0,) if low > 0 else ())):
         with pytest.raises(ConnectorConfigError, match=f"option {name} must be a whole number {allowed}"):
             _build(module, {name: below})
 
@@ -180,7 +203,7 @@ def test_a_negative_salesforce_bulk_threshold_still_sends_every_first_pull_to_bu
 @pytest.mark.parametrize("text", NOT_PLAIN)
 def test_salesforce_bulk_threshold_not_in_digits_is_refused(text: str) -> None:
     with pytest.raises(ConnectorConfigError, match="option bulk_threshold must be a whole number"):
-        _build(salesforce, {"bulk_threshold": text})
+        _build(salesforce, {"bulk_threshold": _not_plain(text, "of at least 0")})
 
 
 @settings(max_examples=300, deadline=None)

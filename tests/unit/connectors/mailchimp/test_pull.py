@@ -17,6 +17,7 @@ from core.connector import RawPage
 from core.errors import ConnectorConfigError
 from core.testing.clock import days_ago
 from profilesync.testing.specs import OpenApiSpec
+from tests.unit.connectors.deadline import within
 
 from .conftest import SPEC_FILE, SleepRecorder, SpecChecked, connect
 
@@ -54,41 +55,47 @@ def test_pages_ask_for_the_maximum_page_size_sorted_by_last_changed(
     assert checked.checked == len(checked.exchanges) > 0
 
 
+@pytest.mark.parametrize("size", [2, 40])
 @pytest.mark.parametrize("first", ["full", "incremental"])
 def test_the_page_size_option_asks_for_smaller_pages(
-    sandbox: MailchimpSandbox, checked: SpecChecked, first: str
+    sandbox: MailchimpSandbox, checked: SpecChecked, first: str, size: int
 ) -> None:
-    # GIVEN a connector asked for pages of 40 (and, for an incremental pull, a synced cursor and 130
-    # members changed on one second: a tie across page boundaries)
+    # GIVEN a connector asked for pages of ``size`` (2: the smallest, whose pages after the first hold
+    # one new member after the overlap; and, for an incremental pull, a synced cursor and 130 members
+    # changed on one second: a tie across page boundaries)
     settings = sandbox.settings()
-    connector = connect(sandbox, checked, options={**settings.options, "page_size": "40"})
+    connector = connect(sandbox, checked, options={**settings.options, "page_size": str(size)})
     with connector:
-        assert connector.spec.page_size == 40
+        assert connector.spec.page_size == size
         cursor = None
         expected = sandbox.record_keys()
         if first == "incremental":
-            *_, last = connector.pull(None)
+            with within(60):
+                *_, last = connector.pull(None)
             cursor, expected = last.cursor, sandbox.add_records(130, at=T)
-        # WHEN it pulls
+        # WHEN it pulls (to the end: a walk that makes no progress is stopped after 60 s)
         checked.exchanges.clear()
-        pages = list(connector.pull(cursor))
-    # THEN every member comes back once, in pages of at most 40 (a page after the first re-reads the
-    # member before it, to check the block did not shift), each request asking for 40
+        with within(60):
+            pages = list(connector.pull(cursor))
+    # THEN every member comes back once, in pages of at most ``size`` (a page after the first re-reads
+    # the member before it, to check the block did not shift), each request asking for ``size``
     keys = keys_of(pages)
     assert Counter(keys).most_common(1)[0][1] == 1
     assert set(keys) == set(expected)
-    assert max(len(p.records) for p in pages) <= 40
+    assert max(len(p.records) for p in pages) <= size
     walks = [r for r in checked.requests("GET", "/members") if r.url.params.get("count") != "1"]
-    assert len(walks) >= len(expected) / 40
-    assert {r.url.params["count"] for r in walks} == {"40"}
+    assert len(walks) >= len(expected) / size
+    assert {r.url.params["count"] for r in walks} == {str(size)}
 
 
-@pytest.mark.parametrize("value", ["0", "1001", "many"])
+@pytest.mark.parametrize("value", ["0", "1", "1001", "many"])
 def test_a_page_size_outside_mailchimp_s_count_is_a_config_error(
     sandbox: MailchimpSandbox, value: str
 ) -> None:
+    # 1 is refused too: a page after the first re-reads one member, so a page of 1 would hold only
+    # that overlap, never shorter than the page size, and the walk would ask for it again forever
     settings = dataclasses.replace(sandbox.settings(), options={"list_id": "x", "page_size": value})
-    with pytest.raises(ConnectorConfigError, match="page_size must be a whole number from 1 to 1,000"):
+    with pytest.raises(ConnectorConfigError, match="page_size must be a whole number from 2 to 1,000"):
         MailchimpConnector(settings)
 
 

@@ -70,40 +70,6 @@ def test_a_full_pull_asks_for_the_largest_pages_and_returns_every_record_once(
     assert transport.validated_results == len(transport.exchanges)
 
 
-@pytest.mark.parametrize(("page_size", "customers", "orders"), [("7", 7, 7), ("200", 200, 166)])
-def test_the_page_size_option_asks_for_smaller_pages_within_the_cost_limit(
-    sandbox: ShopifySandbox,
-    transport: SchemaCheckedTransport,
-    waits: list[float],
-    page_size: str,
-    customers: int,
-    orders: int,
-) -> None:
-    # GIVEN a shop, and a connector asked for pages of ``page_size``
-    sandbox.add_records(20, at=T)
-    reserved: list[float] = []
-    with connect(sandbox, transport, waits, page_size=page_size) as connector:
-        acquire = connector.limiter.acquire
-        connector.limiter.acquire = lambda cost=1.0: reserved.append(cost) or acquire(cost)  # type: ignore[method-assign]
-        # WHEN it pulls everything
-        pages, _ = pull(connector, None)
-        assert connector.spec.page_size == int(page_size)
-    # THEN every object comes back once, and each page asked for that many (orders never more than
-    # the 1,000-point query limit allows), in as many pages as that takes
-    got = keys(pages)
-    assert Counter(got).most_common(1)[0][1] == 1
-    assert set(got) == sandbox.record_keys()
-    firsts = {(e.query.split("(")[0].split()[-1], e.variables.get("first")) for e in transport.exchanges}
-    assert {f for f in firsts if f[0] != "ProfilesyncCounts"} == {
-        ("ProfilesyncCustomers", customers),
-        ("ProfilesyncOrders", orders),
-    }
-    customer_pages = [p for p in pages if p.object_type == "customer" and p.records]
-    assert len(customer_pages) == -(-sum(k.startswith("customer:") for k in got) // customers)
-    # AND the limiter reserved for each request what the shop computes it costs
-    assert reserved == [requested for requested, _ in sandbox.cost_log]
-
-
 def test_an_incremental_pull_returns_exactly_the_changes_with_ties_across_page_boundaries(
     sandbox: ShopifySandbox, connector: ShopifyConnector, transport: SchemaCheckedTransport
 ) -> None:

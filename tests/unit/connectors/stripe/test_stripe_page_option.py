@@ -12,11 +12,14 @@ import pytest
 from connectors.stripe import PLUGIN, make_sandbox
 from core.connector import ConnectorSettings
 from core.errors import ConnectorConfigError
+from tests.unit.connectors.deadline import within
 
 
-def test_an_instance_lists_customers_and_charges_in_pages_of_its_option() -> None:
-    # GIVEN an account of a few dozen customers and their charges, and an instance asking for pages of 7
-    sandbox = make_sandbox(people=30, seed=5, requests_per_second=10_000, page_size=7)
+@pytest.mark.parametrize("size", [1, 7])
+def test_an_instance_lists_customers_and_charges_in_pages_of_its_option(size: int) -> None:
+    # GIVEN an account of a few dozen customers and their charges, and an instance asking for pages of
+    # ``size`` (1: the smallest)
+    sandbox = make_sandbox(people=30, seed=5, requests_per_second=10_000, page_size=size)
     asked: list[tuple[str, str]] = []
     inner = sandbox.transport()
 
@@ -30,18 +33,19 @@ def test_an_instance_lists_customers_and_charges_in_pages_of_its_option() -> Non
         credentials=settings.credentials, options=settings.options, transport=httpx.MockTransport(recording)
     )
     with PLUGIN.build(settings) as connector:
-        # WHEN it pulls everything
-        pages = list(connector.pull(None))
+        # WHEN it pulls everything (to the end: a walk that makes no progress is stopped after 60 s)
+        with within(60):
+            pages = list(connector.pull(None))
         drafts = [d for page in pages for d in connector.to_records(page)]
-    # THEN every customer and charge comes once, the lists asked 7 at a time (the events 100)
+    # THEN every customer and charge comes once, the lists asked ``size`` at a time (the events 100)
     keys = Counter(f"{d.object_type}:{d.source_id}" for d in drafts if not d.deleted)
     assert set(keys) == sandbox.record_keys()
     assert set(keys.values()) == {1}
     lists = {limit for path, limit in asked if path in ("/v1/customers", "/v1/charges")}
-    assert lists == {"7"}
+    assert lists == {str(size)}
     assert {limit for path, limit in asked if path == "/v1/events"} == {"100"}
     customers = sum(1 for k in keys if k.startswith("customer:"))
-    assert sum(1 for path, _ in asked if path == "/v1/customers") >= customers / 7
+    assert sum(1 for path, _ in asked if path == "/v1/customers") >= customers / size
 
 
 @pytest.mark.parametrize("size", ["0", "101", "many", "²"])
