@@ -16,6 +16,9 @@ expressions and 3 s parsing update expressions):
 * **A tree walker builds its node table once.** moto's ``DepthFirstTraverser`` asks
   ``_processing_map()`` for a new dict (of the walker's own bound methods) at every node it visits,
   twice: ten walkers run over each update expression. Here each walker builds it once.
+* **A condition is parsed once per text and names map** (profilesync.moto_condition), and an
+  update expression's validation copies its tree cheaply and runs the checks of the expression
+  alone once (profilesync.moto_validate).
 
 Applied by ``profilesync.local_moto.model_moto_costs``; tests/unit/test_moto_parse.py checks that
 moto still has what they replace and that moto's answers and errors are the same with them.
@@ -33,9 +36,14 @@ TEXTS_KEPT = 512
 
 def patch_expression_parsing() -> None:
     """Parse, lex and walk moto's expressions with the work done once (see the module docstring)."""
+    from profilesync.moto_condition import patch_condition_parser
+    from profilesync.moto_validate import patch_update_validator
+
     _patch_update_parser()
     _patch_condition_lexer()
     _patch_tree_walkers()
+    patch_condition_parser()
+    patch_update_validator()
 
 
 def _patch_update_parser() -> None:
