@@ -112,6 +112,7 @@ def moto_s_own_code() -> Iterator[None]:
         (ConditionExpressionParser, "parse"),
         (DepthFirstTraverser, "nodes_to_be_processed"),
         (DepthFirstTraverser, "process"),
+        (DepthFirstTraverser, "traverse_node_recursively"),
         (Validator, "__init__"),
         (UpdateExpressionValidator, "validate"),
     ]
