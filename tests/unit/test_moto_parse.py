@@ -44,11 +44,10 @@ def answer(call: Callable[[], Any]) -> Any:
     return result
 
 
-def _requests(client: Any) -> list[Any]:
-    """A run of requests whose answers depend on every patched step: updates that pass and fail
-    their condition, in a transaction too, bad expressions, and reads with filters."""
+def create_table(client: Any, name: str) -> None:
+    """A table keyed as profilesync's (PK, SK)."""
     client.create_table(
-        TableName=TABLE,
+        TableName=name,
         KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
         AttributeDefinitions=[
             {"AttributeName": "PK", "AttributeType": "S"},
@@ -56,6 +55,12 @@ def _requests(client: Any) -> list[Any]:
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+def _requests(client: Any) -> list[Any]:
+    """A run of requests whose answers depend on every patched step: updates that pass and fail
+    their condition, in a transaction too, bad expressions, and reads with filters."""
+    create_table(client, TABLE)
     names = {"#n": "name"}
 
     def update(n: int, expression: str = UPDATE, condition: str = CONDITION) -> Any:

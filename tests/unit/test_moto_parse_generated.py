@@ -18,7 +18,7 @@ from moto import mock_aws
 
 from profilesync.embedded import dynamodb_client
 from profilesync.local import model_moto_costs
-from tests.unit.test_moto_parse import moto_s_own_code
+from tests.unit.test_moto_parse import create_table, moto_s_own_code
 
 TABLE = "generated"
 KEY = {"PK": {"S": "CUSTOMER#a"}, "SK": {"S": "PROFILE"}}
@@ -149,28 +149,16 @@ def _answer(call: Callable[[], Any]) -> Any:
     return result
 
 
-def _table(client: Any) -> None:
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 def _both(requests: Callable[[Any, dict[str, str] | None, int], list[Any]]) -> tuple[list[Any], list[Any]]:
     """The requests' answers with the kept work and with moto's own code, each sent with the names
     and values of CALLS in turn (a later call reads what an earlier one kept)."""
     with mock_aws():
         client = dynamodb_client()
-        _table(client)
+        create_table(client, TABLE)
         patched = [requests(client, names, n) for names, n in CALLS]
     with mock_aws(), moto_s_own_code():
         client = dynamodb_client()
-        _table(client)
+        create_table(client, TABLE)
         own = [requests(client, names, n) for names, n in CALLS]
     return patched, own
 
