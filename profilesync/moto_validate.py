@@ -45,7 +45,8 @@ def patch_update_validator() -> None:
     UpdateExpressionValidator: Any = getattr(validators, "UpdateExpressionValidator")  # noqa: B009, N806
     checks = tuple(getattr(validators, name) for name in _CHECKS)
     original_init, original_validate = Validator.__init__, UpdateExpressionValidator.validate
-    if "validate" in UpdateExpressionValidator.__dict__ or "__init__" in UpdateExpressionValidator.__dict__:
+    own = [UpdateExpressionValidator.__dict__.get(name) for name in ("validate", "__init__")]
+    if any(function is not None and not hasattr(function, "__wrapped__") for function in own):
         raise RuntimeError(f"moto's UpdateExpressionValidator has changed: update {__name__}")
     passed: WeakKeyDictionary[Any, set[Any]] = WeakKeyDictionary()
     is_node: dict[type, bool] = {}

@@ -275,3 +275,18 @@ def test_a_condition_is_parsed_and_an_update_checked_once_per_text_and_names(
     assert checked_again == 0
     assert len(counted) > checked_first  # and again for another names map
     assert not [tree for tree in copied if isinstance(tree, Node)]  # a tree is copied without deepcopy
+
+
+def test_the_patches_fail_loudly_when_moto_s_internals_move(monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto.dynamodb.parsing.validators as validators
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    from profilesync.moto_condition import patch_condition_parser
+    from profilesync.moto_validate import patch_update_validator
+
+    monkeypatch.delattr(ConditionExpressionParser, "_make_op_condition")
+    with pytest.raises(RuntimeError, match="ConditionExpressionParser has changed"):
+        patch_condition_parser()
+    monkeypatch.setattr(validators.UpdateExpressionValidator, "validate", lambda self: None, raising=False)
+    with pytest.raises(RuntimeError, match="UpdateExpressionValidator has changed"):
+        patch_update_validator()
