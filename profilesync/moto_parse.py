@@ -15,7 +15,11 @@ expressions and 3 s parsing update expressions):
   (empty) child lists, as moto's lexer gives.
 * **A tree walker builds its node table once.** moto's ``DepthFirstTraverser`` asks
   ``_processing_map()`` for a new dict (of the walker's own bound methods) at every node it visits,
-  twice: ten walkers run over each update expression. Here each walker builds it once.
+  twice: ten walkers run over each update expression. Here each walker builds it once, and its
+  walk asks which node classes are nodes, and which processor takes them, once per class.
+* **A condition is parsed once per text and names map** (profilesync.moto_condition), and an
+  update expression's validation copies its tree cheaply and runs the checks of the expression
+  alone once (profilesync.moto_validate).
 
 Applied by ``profilesync.local_moto.model_moto_costs``; tests/unit/test_moto_parse.py checks that
 moto still has what they replace and that moto's answers and errors are the same with them.
@@ -33,9 +37,14 @@ TEXTS_KEPT = 512
 
 def patch_expression_parsing() -> None:
     """Parse, lex and walk moto's expressions with the work done once (see the module docstring)."""
+    from profilesync.moto_condition import patch_condition_parser
+    from profilesync.moto_validate import patch_update_validator
+
     _patch_update_parser()
     _patch_condition_lexer()
     _patch_tree_walkers()
+    patch_condition_parser()
+    patch_update_validator()
 
 
 def _patch_update_parser() -> None:
@@ -109,6 +118,58 @@ def _patch_tree_walkers() -> None:
     setattr(process, "__wrapped__", original_process)  # noqa: B010
     DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed
     DepthFirstTraverser.process = process
+    _patch_walk(getattr(ast_nodes, "Node"), DepthFirstTraverser, table)  # noqa: B009
+
+
+_BY_KIND = "_profilesync_processor_by_kind"
+_WALK = ("traverse_node_recursively", "process", "nodes_to_be_processed")
+
+
+def _patch_walk(node_class: Any, walker: Any, table: Any) -> None:
+    """moto's walk with its two ``isinstance`` tests per node (abc's, slow) answered once per
+    node class: whether it is a node, and which processor of the walker takes it (the first of its
+    table whose class it is, as ``process`` picks)."""
+    import moto.dynamodb.parsing.validators  # noqa: F401 - the walkers whose methods are checked
+
+    pending, overriding = list(walker.__subclasses__()), []
+    while pending:
+        subclass = pending.pop()
+        pending.extend(subclass.__subclasses__())
+        overriding += [f"{subclass.__name__}.{name}" for name in _WALK if name in subclass.__dict__]
+    if overriding:
+        raise RuntimeError(f"moto's tree walkers have changed ({overriding}): update {__name__}")
+    original = walker.traverse_node_recursively
+    is_node: dict[type, bool] = {}
+
+    def processor_of(self: Any, kind: type) -> Any:
+        by_kind: dict[type, Any] | None = self.__dict__.get(_BY_KIND)
+        if by_kind is None:
+            by_kind = self.__dict__[_BY_KIND] = {}
+        if kind not in by_kind:
+            by_kind[kind] = next((p for k, p in table(self)[1] if issubclass(kind, k)), None)
+        return by_kind[kind]
+
+    def traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
+        kind = type(node)
+        known = is_node.get(kind)
+        if known is None:
+            known = is_node[kind] = isinstance(node, node_class)
+        if known:
+            parent_node = node.parent
+            if node.children is not None:
+                for i, child_node in enumerate(node.children):
+                    self.pre_processing_of_child(node, i)
+                    self.traverse_node_recursively(child_node, i)
+            processor = processor_of(self, kind)
+            if processor is not None:
+                node = processor(node)
+                node.parent = parent_node
+                if parent_node:
+                    parent_node.children[child_id] = node
+        return node
+
+    setattr(traverse_node_recursively, "__wrapped__", original)  # noqa: B010
+    walker.traverse_node_recursively = traverse_node_recursively
 
 
 __all__ = ["TEXTS_KEPT", "patch_expression_parsing"]

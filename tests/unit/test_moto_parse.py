@@ -33,22 +33,21 @@ def _values(n: int) -> dict[str, Any]:
     }
 
 
-def _answer(call: Callable[[], Any]) -> Any:
+def answer(call: Callable[[], Any]) -> Any:
     try:
-        answer = call()
+        result = call()
     except ClientError as error:
         return ("error", error.response["Error"]["Code"], error.response["Error"]["Message"])
     except (ValueError, KeyError) as error:  # moto raises some refusals as they are, not as an AWS error
         return ("error", type(error).__name__, str(error))
-    answer.pop("ResponseMetadata", None)
-    return answer
+    result.pop("ResponseMetadata", None)
+    return result
 
 
-def _requests(client: Any) -> list[Any]:
-    """A run of requests whose answers depend on every patched step: updates that pass and fail
-    their condition, in a transaction too, bad expressions, and reads with filters."""
+def create_table(client: Any, name: str) -> None:
+    """A table keyed as profilesync's (PK, SK)."""
     client.create_table(
-        TableName=TABLE,
+        TableName=name,
         KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
         AttributeDefinitions=[
             {"AttributeName": "PK", "AttributeType": "S"},
@@ -56,10 +55,16 @@ def _requests(client: Any) -> list[Any]:
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+def _requests(client: Any) -> list[Any]:
+    """A run of requests whose answers depend on every patched step: updates that pass and fail
+    their condition, in a transaction too, bad expressions, and reads with filters."""
+    create_table(client, TABLE)
     names = {"#n": "name"}
 
     def update(n: int, expression: str = UPDATE, condition: str = CONDITION) -> Any:
-        return _answer(
+        return answer(
             lambda: client.update_item(
                 TableName=TABLE, Key=KEY, UpdateExpression=expression, ConditionExpression=condition,
                 ExpressionAttributeNames=names, ExpressionAttributeValues=_values(n), ReturnValues="ALL_NEW",
@@ -77,9 +82,9 @@ def _requests(client: Any) -> list[Any]:
     check = {"TableName": TABLE, "Key": {**KEY, "SK": {"S": "OTHER"}}}
     check["ConditionExpression"] = "attribute_not_exists(PK)"
     transaction = [{"Update": change}, {"ConditionCheck": check}]
-    answers.append(_answer(lambda: client.transact_write_items(TransactItems=transaction)))
+    answers.append(answer(lambda: client.transact_write_items(TransactItems=transaction)))
     answers.append(
-        _answer(
+        answer(
             lambda: client.query(
                 TableName=TABLE,
                 KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
@@ -94,22 +99,27 @@ def _requests(client: Any) -> list[Any]:
             )
         )
     )
-    answers.append(_answer(lambda: client.get_item(TableName=TABLE, Key=KEY)))
+    answers.append(answer(lambda: client.get_item(TableName=TABLE, Key=KEY)))
     return answers
 
 
 @contextmanager
-def _moto_s_own_code() -> Iterator[None]:
-    """moto's own parser, lexer and tree walkers for the time of the block."""
+def moto_s_own_code() -> Iterator[None]:
+    """moto's own parsers, lexer, validator and tree walkers for the time of the block."""
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator, Validator
 
     patched = [
         (UpdateExpressionParser, "make"),
         (ConditionExpressionParser, "_lex_condition_expression"),
+        (ConditionExpressionParser, "parse"),
         (DepthFirstTraverser, "nodes_to_be_processed"),
         (DepthFirstTraverser, "process"),
+        (DepthFirstTraverser, "traverse_node_recursively"),
+        (Validator, "__init__"),
+        (UpdateExpressionValidator, "validate"),
     ]
     saved = [(owner, name, owner.__dict__[name]) for owner, name in patched]
     try:
@@ -127,7 +137,7 @@ def _run(patched: bool) -> list[Any]:
     with mock_aws():
         if patched:
             return _requests(dynamodb_client())
-        with _moto_s_own_code():
+        with moto_s_own_code():
             return _requests(dynamodb_client())
 
 
@@ -209,3 +219,74 @@ def test_an_expression_is_tokenised_once_however_many_calls_send_it(monkeypatch:
             )  # fmt: skip
     assert tokenised.count(update_text) == 1
     assert lexed.count(condition_text) == 1
+
+
+def test_a_condition_is_parsed_and_an_update_checked_once_per_text_and_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import moto.dynamodb.parsing.validators as validators
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    model_moto_costs()
+    condition = "attribute_exists(#k) AND #k <> :n"  # texts no other test sent
+    update = "SET #k = :n, checked = :n"
+    parsed: list[str] = []
+    counted: list[Any] = []
+    copied: list[Any] = []
+    parse_paths = ConditionExpressionParser._parse_paths
+    verify = validators.ActionCountValidator.verify_action_counts
+
+    def spied_parse_paths(self: Any, nodes: Any) -> Any:
+        parsed.append(self.condition_expression)
+        return parse_paths(self, nodes)
+
+    def spied_verify(self: Any, node: Any) -> Any:
+        counted.append(node)
+        return verify(self, node)
+
+    monkeypatch.setattr(ConditionExpressionParser, "_parse_paths", spied_parse_paths)
+    monkeypatch.setattr(validators.ActionCountValidator, "verify_action_counts", spied_verify)
+    deepcopy = validators.deepcopy
+    monkeypatch.setattr(validators, "deepcopy", lambda tree: copied.append(tree) or deepcopy(tree))
+    with mock_aws():
+        client = dynamodb_client()
+        _requests(client)
+        parsed.clear(), counted.clear()
+
+        def send(names: dict[str, str], n: int) -> Any:
+            return answer(
+                lambda: client.update_item(
+                    TableName=TABLE, Key=KEY, UpdateExpression=update, ConditionExpression=condition,
+                    ExpressionAttributeNames=names, ExpressionAttributeValues={":n": {"S": f"n{n}"}},
+                )
+            )  # fmt: skip
+
+        first = send({"#k": "name"}, 0)
+        checked_first = len(counted)
+        again = [send({"#k": "name"}, n) for n in (1, 2)]
+        checked_again = len(counted) - checked_first
+        refused = send({"#k": "SK"}, 3)  # the same texts, another names map: a key attribute
+    assert not any(isinstance(a, tuple) for a in [first, *again])
+    assert refused[:2] == ("error", "ValidationException")
+    assert "SK" in refused[2]
+    assert parsed == [condition, condition]  # once per names map, whatever the values
+    assert checked_first > 0  # the expression's own checks ran once
+    assert checked_again == 0
+    assert len(counted) > checked_first  # and again for another names map
+    assert not [tree for tree in copied if isinstance(tree, Node)]  # a tree is copied without deepcopy
+
+
+def test_the_patches_fail_loudly_when_moto_s_internals_move(monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto.dynamodb.parsing.validators as validators
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    from profilesync.moto_condition import patch_condition_parser
+    from profilesync.moto_validate import patch_update_validator
+
+    monkeypatch.delattr(ConditionExpressionParser, "_make_op_condition")
+    with pytest.raises(RuntimeError, match="ConditionExpressionParser has changed"):
+        patch_condition_parser()
+    monkeypatch.setattr(validators.UpdateExpressionValidator, "validate", lambda self: None, raising=False)
+    with pytest.raises(RuntimeError, match="UpdateExpressionValidator has changed"):
+        patch_update_validator()
