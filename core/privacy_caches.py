@@ -86,6 +86,7 @@ NOT_PERSONAL: Final[dict[str, str]] = {
     "profilesync.resolve_output._parsed_isoformat": "times of records",
     "profilesync.template.load_template": "the packaged SAM template",
     "profilesync.moto_parse": "DynamoDB expressions of the local moto (tests)",
+    "profilesync.moto_condition": "condition texts and names maps of the local moto (values never kept)",
     "profilesync.testing.spec_openapi._load_openapi": "the vendors' published specifications",
     "profilesync.testing.spec_objects._document": "the vendors' published specifications",
     "profilesync.testing.spec_graphql._load_graphql": "the vendors' published specifications",
