@@ -1,13 +1,14 @@
 """attack13: a vendor answers with one odd value, and every sync goes on, on every built-in connector.
 
 Each connector's sandbox serves its objects as the vendor does; between it and the connector the
-answer's JSON text is rewritten so that one person's email (a record added to the tool, before the
-first run or between two runs) holds a value a vendor's JSON can carry: a lone UTF-16 surrogate
+answer's JSON text is rewritten so that one person's email or name (a record added to the tool,
+before the first run or between two runs) holds a value a vendor's JSON can carry: a lone UTF-16 surrogate
 (``"\\ud800"``, which JavaScript's ``JSON.stringify`` writes for a string cut in the middle of an
 emoji), a NUL, 10,000 characters, right-to-left and combining marks. Promises (docs/architecture.md
 "Nothing is lost"): the run goes on (no exception), the odd record is quarantined with a reason and
 counted (``pulled = normalised + quarantined``), every other record of the tool is in a profile, and
-the next run writes nothing.
+the next run writes nothing; a person whose only odd value is in her name is in a profile, on the
+three stores (an odd name is no reason to drop a record).
 
 Found and fixed (red before on six of the seven connectors, green on Stripe): a lone surrogate
 anywhere in a raw object stopped the pull for good. ``connectors/cursor_tags.py`` ``content_digest``
@@ -33,6 +34,7 @@ from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import PullReport, pull_into_store
 from profilesync.testing.contract import T_CHANGES
 from tests.integration.test_attack4_pages_change_while_paged import PLUGINS, SETTINGS, _connect, _held
+from tests.integration.test_erasure_attacks import STORES
 
 #: Values a vendor's JSON carries in a text field, by what they are.
 HOSTILE: dict[str, str] = {
@@ -103,3 +105,46 @@ def test_one_odd_email_on_the_wire_never_stops_a_run(name: str, value: str, when
         assert (quiet.ingest.written, quiet.ingest.new_customers) == (0, 0)
     finally:
         connector.close()
+
+
+#: The first name (Stripe: the name) of the first person each sandbox's ``add_records`` makes.
+ADDED_NAME: dict[str, str] = {
+    "hubspot": "Bea",
+    "klaviyo": "New",
+    "mailchimp": "New",
+    "salesforce": "New",
+    "shopify": "Sam",
+    "stripe": "New Person",
+    "woocommerce": "New",
+}
+
+
+@pytest.mark.parametrize("store", sorted(STORES))
+@pytest.mark.parametrize("value", sorted(HOSTILE))
+@pytest.mark.parametrize("name", sorted(PLUGINS))
+def test_a_person_whose_name_holds_an_odd_value_is_in_a_profile(name: str, value: str, store: str) -> None:
+    plugin, options = PLUGINS[name]
+    assert plugin.sandbox is not None
+    sandbox = plugin.sandbox(people=4, seed=5, **options)
+    connector = _connect(name, sandbox)
+    with STORES[store]() as stores:
+        try:
+            # GIVEN a synced tool, and people added to it whose name the vendor's answers carry with
+            # the odd value (the added person; anyone else of that name too)
+            pull_into_store(connector, stores.profiles, stores.sync_state, settings=SETTINGS)
+            added = sandbox.add_records(1, at=T_CHANGES + timedelta(seconds=5))
+            _rewriting(sandbox, ADDED_NAME[name], ADDED_NAME[name] + HOSTILE[value])
+            # WHEN it is synced, twice
+            run = pull_into_store(connector, stores.profiles, stores.sync_state, settings=SETTINGS)
+            quiet = pull_into_store(connector, stores.profiles, stores.sync_state, settings=SETTINGS)
+            # THEN every record of the tool is in a profile (an odd name is no reason to drop one)
+            _accounted(run)
+            assert (run.quarantined, run.normalised) == (0, run.pulled)
+            assert run.pulled >= len(added)
+            keys = [f"source#{r.key}" for p in stores.profiles.iter_profiles() for r in p.sources]
+            held = {k.split(":", 1)[1] for k in stores.profiles.get_owners(keys)}
+            assert held == sandbox.record_keys()
+            # AND the next run writes nothing
+            assert (quiet.ingest.written, quiet.ingest.new_customers) == (0, 0)
+        finally:
+            connector.close()
