@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 import pytest
 
+from core.connector import Connector
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import PullReport, pull_into_store
 from profilesync.testing.contract import T_CHANGES
@@ -68,6 +69,15 @@ def _rewriting(sandbox: Any, old: str, new: str) -> None:
     sandbox.route = rewritten
 
 
+def tool(name: str, people: int) -> tuple[Any, Connector]:
+    """A seeded sandbox of the connector ``name`` (with the options attack4 runs it at), and a
+    connector to it whose retries never sleep."""
+    plugin, options = PLUGINS[name]
+    assert plugin.sandbox is not None
+    sandbox = plugin.sandbox(people=people, seed=5, **options)
+    return sandbox, _connect(name, sandbox)
+
+
 def _accounted(report: PullReport) -> None:
     retired = 0 if report.retired is None else report.retired.received
     assert report.pulled == report.normalised + report.quarantined + report.suppressed_quarantined + retired
@@ -77,11 +87,8 @@ def _accounted(report: PullReport) -> None:
 @pytest.mark.parametrize("value", sorted(HOSTILE))
 @pytest.mark.parametrize("name", sorted(PLUGINS))
 def test_one_odd_email_on_the_wire_never_stops_a_run(name: str, value: str, when: str) -> None:
-    plugin, options = PLUGINS[name]
-    assert plugin.sandbox is not None
-    sandbox = plugin.sandbox(people=8, seed=5, **options)
+    sandbox, connector = tool(name, people=8)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
-    connector = _connect(name, sandbox)
     odd = MARKED.replace("@", HOSTILE[value] + "@")
     try:
         if when == "between two runs":
@@ -123,10 +130,7 @@ ADDED_NAME: dict[str, str] = {
 @pytest.mark.parametrize("value", sorted(HOSTILE))
 @pytest.mark.parametrize("name", sorted(PLUGINS))
 def test_a_person_whose_name_holds_an_odd_value_is_in_a_profile(name: str, value: str, store: str) -> None:
-    plugin, options = PLUGINS[name]
-    assert plugin.sandbox is not None
-    sandbox = plugin.sandbox(people=4, seed=5, **options)
-    connector = _connect(name, sandbox)
+    sandbox, connector = tool(name, people=4)
     with STORES[store]() as stores:
         try:
             # GIVEN a synced tool, and people added to it whose name the vendor's answers carry with

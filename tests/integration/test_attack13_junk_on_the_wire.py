@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import pull_into_store
 from profilesync.testing.contract import T_CHANGES
-from tests.integration.test_attack4_pages_change_while_paged import PLUGINS, SETTINGS, _connect, _held
-from tests.integration.test_attack13_hostile_values_on_the_wire import MARKED, _accounted
+from tests.integration.test_attack4_pages_change_while_paged import PLUGINS, SETTINGS, _held
+from tests.integration.test_attack13_hostile_values_on_the_wire import MARKED, _accounted, tool
 
 pytestmark = pytest.mark.slow
 
@@ -137,11 +137,8 @@ def _breaking(sandbox: Any, changes: list[tuple[int, tuple[Any, ...]]]) -> None:
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(changes=CHANGES.filter(bool).map(lambda c: c[:3]))
 def test_junk_in_one_object_never_stops_a_run(name: str, changes: list[tuple[int, tuple[Any, ...]]]) -> None:
-    plugin, options = PLUGINS[name]
-    assert plugin.sandbox is not None
-    sandbox = plugin.sandbox(people=3, seed=5, **options)
+    sandbox, connector = tool(name, people=3)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
-    connector = _connect(name, sandbox)
     try:
         # GIVEN a synced tool, and a person added to it whose objects the answers carry broken
         pull_into_store(connector, store, state, settings=SETTINGS)

@@ -23,10 +23,12 @@ from typing import Any
 import pytest
 
 from connectors.mailchimp import MailchimpSandbox
+from core.connector import Connector
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import pull_into_store
 from profilesync.testing.contract import T_CHANGES
-from tests.integration.test_attack4_pages_change_while_paged import PLUGINS, SETTINGS, _connect, _held
+from tests.integration.test_attack4_pages_change_while_paged import SETTINGS, _held
+from tests.integration.test_attack13_hostile_values_on_the_wire import tool
 from tests.unit.connectors.mailchimp.test_official_sdk import _check
 from tests.unit.connectors.served import served
 
@@ -35,12 +37,10 @@ RECORDED: list[dict[str, Any]] = json.loads(
 )
 
 
-def _sandbox(*, contact_ids: bool) -> MailchimpSandbox:
+def _sandbox(*, contact_ids: bool) -> tuple[MailchimpSandbox, Connector]:
     """The sandbox's audience with the recorded members in it (with a ``contact_id`` each, as
-    today's API answers, if ``contact_ids``)."""
-    plugin, options = PLUGINS["mailchimp"]
-    assert plugin.sandbox is not None
-    sandbox: MailchimpSandbox = plugin.sandbox(people=6, seed=5, **options)
+    today's API answers, if ``contact_ids``), and a connector to it."""
+    sandbox, connector = tool("mailchimp", people=6)
     with sandbox.lock:
         for recorded in RECORDED:
             member = copy.deepcopy(recorded)
@@ -49,7 +49,7 @@ def _sandbox(*, contact_ids: bool) -> MailchimpSandbox:
             sandbox.members[member["id"]] = member
         sandbox._index = None  # (the sandbox's own index of members by last_changed, made again)
         sandbox._json_cache.clear()
-    return sandbox
+    return sandbox, connector
 
 
 def _emails(profile: Any) -> set[str]:
@@ -64,9 +64,8 @@ def _keys(sandbox: MailchimpSandbox) -> set[str]:
 
 
 def test_recorded_members_without_contact_id_are_quarantined_and_the_run_goes_on() -> None:
-    sandbox = _sandbox(contact_ids=False)
+    sandbox, connector = _sandbox(contact_ids=False)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
-    connector = _connect("mailchimp", sandbox)
     try:
         # WHEN the audience is synced, twice
         run = pull_into_store(connector, store, state, settings=SETTINGS)
@@ -83,9 +82,8 @@ def test_recorded_members_without_contact_id_are_quarantined_and_the_run_goes_on
 
 
 def test_recorded_members_with_contact_id_are_in_profiles_and_a_change_is_pulled() -> None:
-    sandbox = _sandbox(contact_ids=True)
+    sandbox, connector = _sandbox(contact_ids=True)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
-    connector = _connect("mailchimp", sandbox)
     try:
         # WHEN the audience is synced
         run = pull_into_store(connector, store, state, settings=SETTINGS)
@@ -112,7 +110,8 @@ def test_recorded_members_with_contact_id_are_in_profiles_and_a_change_is_pulled
 
 def test_the_sdk_reads_the_recorded_members_as_the_spec_documents_them() -> None:
     mailchimp_marketing = pytest.importorskip("mailchimp_marketing")
-    sandbox = _sandbox(contact_ids=False)
+    sandbox, connector = _sandbox(contact_ids=False)
+    connector.close()  # (the SDK reads the sandbox, not the connector)
     with served(sandbox, _check) as server:
         client = mailchimp_marketing.Client()
         client.set_config({"api_key": sandbox.token, "server": sandbox.dc})
