@@ -36,7 +36,7 @@ def tag_key(connector: str, *secrets: str) -> bytes:
 
 def id_tag(key: bytes, record_id: str) -> str:
     """What a cursor keeps of a record's id: 64 bits of HMAC-SHA256, hex."""
-    return hmac.new(key, record_id.encode(), hashlib.sha256).hexdigest()[:16]
+    return hmac.new(key, _utf8(record_id), hashlib.sha256).hexdigest()[:16]
 
 
 #: The hex characters of a ``version_tag`` that name its record (the rest name the version).
@@ -70,7 +70,15 @@ def another_version(tag: str, tags: Iterable[str]) -> bool:
 def content_digest(record: Any) -> str:
     """SHA-256 of a record's canonical JSON, hex (values JSON cannot spell are read as text)."""
     text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_utf8(text)).hexdigest()
+
+
+def _utf8(text: str) -> bytes:
+    """``text`` as UTF-8, a lone surrogate too: a vendor's JSON may carry one (``"\\ud800"``, a
+    string cut inside an emoji), and strict UTF-8 raised on it, stopping the pull at that page on
+    every run (tests/integration/test_attack13_hostile_values_on_the_wire.py). The same bytes as
+    ``str.encode()`` for every well-formed text, so the tags cursors hold are unchanged."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def latest_of(tag: str, tags: Iterable[str]) -> bool:

@@ -224,9 +224,9 @@ class StripeSandbox(VendorSandbox):
         if method == "GET" and parts == ["v1", "customers", "search"]:
             return customer_api.search(self, params)
         if method == "POST" and parts == ["v1", "customers"]:
-            problem = customer_api.check(params)
-            if problem is not None:
-                return error(400, "invalid_request_error", problem, "parameter_invalid")
+            refused = customer_api.check(params)
+            if refused is not None:
+                return error(400, "invalid_request_error", refused[0], "parameter_invalid", refused[1])
             return customer_api.create(self, params)
         if method == "GET" and parts == ["v1", "charges"]:
             return wire.list_page(
@@ -268,10 +268,9 @@ class StripeSandbox(VendorSandbox):
         return None
 
     def _update(self, customer: dict[str, Any], params: dict[str, str]) -> httpx.Response | dict[str, Any]:
-        problem = customer_api.check(params)
-        if problem is not None:
-            param = "metadata" if problem.startswith("Metadata") else None
-            return error(400, "invalid_request_error", problem, "parameter_invalid", param)
+        refused = customer_api.check(params)
+        if refused is not None:
+            return error(400, "invalid_request_error", refused[0], "parameter_invalid", refused[1])
         if customer_api.apply(self, customer, params):
             self._event("customer.updated", customer, self.clock.now())
         return customer

@@ -30,6 +30,12 @@ if TYPE_CHECKING:
     from ._sandbox import StripeSandbox
 
 TEXT_FIELDS: Final = ("email", "name", "phone", "description")
+#: The longest value Stripe takes for each text field (the ``maxLength`` of ``POST /v1/customers``'s
+#: form in Stripe's spec3, ``specs/stripe-api.json``), and for a metadata key and value
+#: (https://docs.stripe.com/metadata: keys up to 40 characters, values up to 500).
+MAX_CHARS: Final = {"email": 512, "name": 256, "phone": 20, "description": 5000}
+MAX_METADATA_KEY_CHARS: Final = 40
+MAX_METADATA_VALUE_CHARS: Final = 500
 ADDRESS_KEYS: Final = ("city", "country", "line1", "line2", "postal_code", "state")
 SEARCH_URL: Final = "/v1/customers/search"
 _CLAUSE: Final = re.compile(
@@ -68,14 +74,26 @@ def apply(sandbox: StripeSandbox, customer: dict[str, Any], params: Mapping[str,
     return before != after
 
 
-def check(params: Mapping[str, str]) -> str | None:
-    """Why Stripe would refuse these customer fields (None when it would take them)."""
+def check(params: Mapping[str, str]) -> tuple[str, str] | None:
+    """Why Stripe would refuse these customer fields, and the parameter it names (None when it
+    would take them)."""
     metadata = _nested(params, "metadata")
     if len(metadata) > 50:
-        return "Metadata can have at most 50 keys."
+        return "Metadata can have at most 50 keys.", "metadata"
+    for key, value in metadata.items():
+        if len(key) > MAX_METADATA_KEY_CHARS:
+            return f"Metadata keys can have up to {MAX_METADATA_KEY_CHARS} characters.", f"metadata[{key}]"
+        if len(value) > MAX_METADATA_VALUE_CHARS:
+            return (
+                f"Metadata values can have up to {MAX_METADATA_VALUE_CHARS} characters.",
+                f"metadata[{key}]",
+            )
+    for name, limit in MAX_CHARS.items():
+        if len(params.get(name) or "") > limit:
+            return f"Invalid string: {params[name][:20]}...; must be at most {limit} characters", name
     unknown = sorted(set(_nested(params, "address")) - set(ADDRESS_KEYS))
     if unknown:
-        return f"Received unknown parameter: address[{unknown[0]}]"
+        return f"Received unknown parameter: address[{unknown[0]}]", f"address[{unknown[0]}]"
     return None
 
 
