@@ -35,7 +35,7 @@ from core.governance.errors import AccessDeniedError, BadLookupError
 from core.governance.policy import Principal
 from core.governance.reading import Lookup, ReadRoute, lookup_by_id, lookup_from_query
 from functions._governance import governance
-from functions._wiring import metrics_namespace, traced
+from functions._wiring import metrics_namespace, traced, wiring
 
 logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())
@@ -150,6 +150,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "in AWS the role comes from the IAM identity that signed the request"
         }
         return {"statusCode": 403, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+    wiring().forget_if_erased()  # an erasure elsewhere: no value of hers cached (core.erasure_epoch)
     return app.resolve(event, context)
 
 

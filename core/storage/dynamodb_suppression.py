@@ -6,12 +6,20 @@
 |                       |           | id), at; a fuzzy entry's fingerprint (S, JSON of hashes:|
 |                       |           | core.suppression_prints) and version (N)                |
 | SUPPRESSION#<request> | ENTRIES   | hashes (SS): every entry the erasure left, at           |
+| SUPPRESS#epoch        | EPOCH     | epoch (N): the erasure epoch (core.erasure_epoch)       |
 
 ``<hash>`` is the keyed hash of the identifier key (core.suppression.keyed_hash), never the value.
 Neither item has ``expires_at``: suppression never expires. Checking is one ``BatchGetItem`` per 100
 hashes, projected to the key (the answer is only whether the item exists). ``lift`` reads the entry,
 then its erasure's item, and deletes the entries that still belong to that erasure (a later erasure
 of the same identifier took its entry over, and keeps it) before the erasure's item.
+
+The erasure epoch is bumped (``UpdateItem`` ``ADD epoch 1``) before each ``suppress`` writes, and
+before an erasure's audit record is written (core.storage.dynamodb_privacy): the entries go by
+``BatchWriteItem``, which no transaction holds, so the bump comes first and nothing an erasure
+writes can be read before the epoch says an erasure ran. A table without the item reads as epoch 0.
+Its key is under ``SUPPRESS#`` (``epoch`` is no keyed hash: those are 64 hex digits), which every
+function that checks suppression may read already.
 
 A ``fuzzy`` entry holds every erasure's fingerprints under its look-up key (namesakes share one): an
 erasure adds its own and a lift removes its own by reading the item and writing it back conditioned
@@ -51,6 +59,32 @@ def erasure_pk(request_id: str) -> str:
     return f"SUPPRESSION#{request_id}"
 
 
+EPOCH_KEY = {"PK": {"S": "SUPPRESS#epoch"}, "SK": {"S": "EPOCH"}}
+
+
+def bump_epoch(client: Any, table_name: str) -> None:
+    """Bump the erasure epoch of the table (core.erasure_epoch); made at 1 on a table without it."""
+    client.update_item(
+        TableName=table_name,
+        Key=EPOCH_KEY,
+        UpdateExpression="ADD epoch :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+
+
+def read_epoch(client: Any, table_name: str) -> int:
+    """The erasure epoch of the table (strongly consistent: one read unit), 0 where it has none."""
+    item = client.get_item(
+        TableName=table_name, Key=EPOCH_KEY, ConsistentRead=True, ProjectionExpression="epoch"
+    ).get("Item")
+    return int(item["epoch"]["N"]) if item and "epoch" in item else 0
+
+
+def epoch_key(client: Any, table_name: str) -> str:
+    """Which table this is, for core.erasure_epoch: its name at its endpoint."""
+    return f"dynamodb:{getattr(client.meta, 'endpoint_url', '')}/{table_name}"
+
+
 class DynamoDBSuppressionStore:
     """``SuppressionStore`` over the profile table. ``consistent`` makes the checks strongly
     consistent reads (twice the read units): merge uses them, so that a record merged just after an
@@ -60,6 +94,13 @@ class DynamoDBSuppressionStore:
         self._client = client
         self.table_name = table_name
         self.consistent = consistent
+
+    @property
+    def epoch_key(self) -> str:
+        return epoch_key(self._client, self.table_name)
+
+    def erasure_epoch(self) -> int:
+        return read_epoch(self._client, self.table_name)
 
     def suppressed(self, hashes: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -85,6 +126,7 @@ class DynamoDBSuppressionStore:
         return found
 
     def suppress(self, entries: Sequence[SuppressionEntry]) -> None:
+        bump_epoch(self._client, self.table_name)
         by_erasure: dict[str, list[SuppressionEntry]] = {}
         for entry in entries:
             by_erasure.setdefault(entry.erasure, []).append(entry)
@@ -227,4 +269,12 @@ def _entry(item: dict[str, Any]) -> SuppressionEntry:
     )
 
 
-__all__ = ["DynamoDBSuppressionStore", "erasure_pk", "suppress_pk"]
+__all__ = [
+    "EPOCH_KEY",
+    "DynamoDBSuppressionStore",
+    "bump_epoch",
+    "epoch_key",
+    "erasure_pk",
+    "read_epoch",
+    "suppress_pk",
+]
