@@ -28,6 +28,12 @@ tried again when another erasure or lift wrote it in between. An item made anew 
 at a random 62-bit number, not at 1: one deleted (its last erasure lifted) and made again (another
 namesake erased) between a writer's read and its write must not pass for the item it read.
 
+``suppress`` writes an erasure's exact entries with ``BatchWriteItem`` (25 a request); its fuzzy
+entries it reads all at once (``BatchGetItem``, 100 keys a request, unprocessed keys sent again
+with backoff) and writes in ``TransactWriteItems`` of 25, each write conditioned as above: a
+transaction another writer cancelled is done again key by key, read and tried again. (Before: a
+``GetItem`` and a ``PutItem`` per fuzzy entry.)
+
 Like core.storage.dynamodb, it takes an injected boto3 client and imports neither boto3 nor botocore.
 """
 
@@ -42,13 +48,17 @@ from functools import partial
 from typing import Any, cast
 
 from core.errors import ConflictError
-from core.storage.dynamodb import BATCH_GET_MAX_KEYS, _pause_if, batch_put
+from core.storage.dynamodb import BATCH_GET_MAX_KEYS, LEGACY_TRANSACTION_MAX_ITEMS, _pause_if, batch_put
 from core.suppression import SuppressedKind, SuppressionEntry
 from core.suppression_prints import merged, without
 
 #: Tries of a fuzzy entry's conditional update before a conflict is an error (another erasure or
 #: lift of the same look-up key each time).
 _FUZZY_ATTEMPTS = 8
+
+#: Fuzzy entries written per ``TransactWriteItems``: AWS takes 100 since 2022, moto and older
+#: DynamoDB Local 25 (core.storage.dynamodb.LEGACY_TRANSACTION_MAX_ITEMS).
+_FUZZY_TRANSACTION_ITEMS = LEGACY_TRANSACTION_MAX_ITEMS
 
 
 def suppress_pk(hash_: str) -> str:
@@ -130,7 +140,6 @@ class DynamoDBSuppressionStore:
         by_erasure: dict[str, list[SuppressionEntry]] = {}
         for entry in entries:
             by_erasure.setdefault(entry.erasure, []).append(entry)
-        items: list[dict[str, Any]] = []
         for erasure, group in sorted(by_erasure.items()):
             # The erasure's item lists its entries so that ``lift`` finds them all from any one.
             self._client.update_item(
@@ -143,11 +152,68 @@ class DynamoDBSuppressionStore:
                     ":at": {"S": group[0].at.isoformat()},
                 },
             )
-            items.extend(_item(e) for e in group if e.kind != "fuzzy")
-            for e in group:
-                if e.kind == "fuzzy":
-                    self._update_fuzzy(e.hash, partial(_merged, new=e))
-        batch_put(self._client, self.table_name, items)
+        batch_put(self._client, self.table_name, [_item(e) for e in entries if e.kind != "fuzzy"])
+        fuzzy: dict[str, list[SuppressionEntry]] = {}
+        for e in entries:
+            if e.kind == "fuzzy":
+                fuzzy.setdefault(e.hash, []).append(e)
+        self._suppress_fuzzy(fuzzy)
+
+    def _suppress_fuzzy(self, fuzzy: dict[str, list[SuppressionEntry]]) -> None:
+        """Add fuzzy entries to what their keys hold: every key read with ``BatchGetItem`` (100 a
+        request), and written back conditioned on the version read, in ``TransactWriteItems`` of at
+        most 25 (no ``BatchWriteItem``: it takes no condition, and a namesake's erasure or a lift in
+        between must not be overwritten). A transaction another writer cancelled is done again key
+        by key (``_update_fuzzy``: read, change, write, tried again)."""
+        held = self._read_items(sorted(fuzzy))
+        writes: list[tuple[str, dict[str, Any]]] = []
+        for hash_, new in sorted(fuzzy.items()):
+            item = held.get(hash_)
+            entry = None if item is None else _entry(item)
+            left = entry
+            for e in new:
+                left = merged(left, e)
+            if left is None or left == entry:
+                continue  # already held: nothing to write
+            writes.append((hash_, {"Put": self._fuzzy_put(item, left)}))
+        exceptions = self._client.exceptions
+        for start in range(0, len(writes), _FUZZY_TRANSACTION_ITEMS):
+            chunk = writes[start : start + _FUZZY_TRANSACTION_ITEMS]
+            try:
+                self._client.transact_write_items(TransactItems=[w for _, w in chunk])
+            except exceptions.TransactionCanceledException:
+                for hash_, _ in chunk:
+                    for e in fuzzy[hash_]:
+                        self._update_fuzzy(hash_, partial(_merged, new=e))
+
+    def _fuzzy_put(self, item: dict[str, Any] | None, left: SuppressionEntry) -> dict[str, Any]:
+        """The conditional put of ``left`` over the ``item`` read (None: none was there)."""
+        version = int(item["version"]["N"]) if item is not None and "version" in item else None
+        after = secrets.randbits(62) if version is None else version + 1  # a new item's: random
+        put: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": _item(left) | {"version": {"N": str(after)}},
+        }
+        return put | _version_condition(item, version)
+
+    def _read_items(self, hashes: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The entries of ``hashes`` that are stored, whole, by hash: ``BatchGetItem`` (strongly
+        consistent), 100 keys a request, the unprocessed ones sent again with backoff."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(hashes), BATCH_GET_MAX_KEYS):
+            keys = [
+                {"PK": {"S": suppress_pk(h)}, "SK": {"S": "SUPPRESS"}}
+                for h in hashes[start : start + BATCH_GET_MAX_KEYS]
+            ]
+            request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            attempt = 0
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    found[item["PK"]["S"][len("SUPPRESS#") :]] = item
+                request = response.get("UnprocessedKeys") or {}
+                attempt = _pause_if(request, attempt)
+        return found
 
     def _update_fuzzy(
         self,
@@ -164,18 +230,7 @@ class DynamoDBSuppressionStore:
             held = None if item is None else _entry(item)
             version = int(item["version"]["N"]) if item is not None and "version" in item else None
             left, result = change(held)
-            if item is None:
-                condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(PK)"}
-            elif version is None:  # written by the previous version: no version yet
-                condition = {
-                    "ConditionExpression": "attribute_not_exists(version) AND erasure = :e",
-                    "ExpressionAttributeValues": {":e": item["erasure"]},
-                }
-            else:
-                condition = {
-                    "ConditionExpression": "version = :v",
-                    "ExpressionAttributeValues": {":v": {"N": str(version)}},
-                }
+            condition = _version_condition(item, version)
             try:
                 if left is None:
                     if item is not None:
@@ -235,6 +290,18 @@ class DynamoDBSuppressionStore:
             TableName=self.table_name, Key={"PK": {"S": erasure_pk(erasure)}, "SK": {"S": "ENTRIES"}}
         )
         return lifted
+
+
+def _version_condition(item: dict[str, Any] | None, version: int | None) -> dict[str, Any]:
+    """The condition of a write over the fuzzy ``item`` read at ``version``: it is still so."""
+    if item is None:
+        return {"ConditionExpression": "attribute_not_exists(PK)"}
+    if version is None:  # written by the previous version: no version yet
+        return {
+            "ConditionExpression": "attribute_not_exists(version) AND erasure = :e",
+            "ExpressionAttributeValues": {":e": item["erasure"]},
+        }
+    return {"ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": {"N": str(version)}}}
 
 
 def _merged(
