@@ -338,3 +338,24 @@ def test_a_check_that_fails_empties_the_caches_and_says_why(caplog: pytest.LogCa
     email_keys.email_match_key(HER_EMAIL)
     assert forget_if_erased(_Unreachable()) is True
     assert email_keys.email_match_key.cache_info().currsize == 0
+
+
+def test_a_batch_reads_the_epoch_once_whatever_its_size() -> None:
+    # GIVEN the merge function's store on moto, its requests counted with botocore's event hooks
+    with dynamodb_pair() as (a, _):
+        reads: list[str] = []
+
+        def count(params: dict[str, Any], **_: Any) -> None:
+            if params.get("Key", {}).get("SK", {}).get("S") == "EPOCH":
+                reads.append(params["Key"]["PK"]["S"])
+
+        a.suppression._client.meta.events.register("provide-client-params.dynamodb.GetItem", count)
+        # WHEN two batches of 40 records and one of 1 are resolved
+        people = [
+            flat("crm", str(i), first_name=f"P{i}", last_name="Ek", email=f"p{i}@ek.se") for i in range(81)
+        ]
+        _resolve(a, people[:40])
+        _resolve(a, people[40:80])
+        _resolve(a, people[80:])
+        # THEN one read of the epoch item a batch, none a record
+        assert reads == ["SUPPRESS#epoch"] * 3
