@@ -182,11 +182,11 @@ class Wiring:
     def forget_if_erased(self) -> bool:
         """Empty this environment's caches of personal values if an erasure ran since its last batch
         (core.erasure_epoch: one GetItem); whether they were emptied. Needs no salt: the epoch is
-        read from the suppression store itself."""
+        read from its one item (core.storage.dynamodb_epoch)."""
         from core.erasure_epoch import forget_if_erased
-        from core.storage.dynamodb_suppression import DynamoDBSuppressionStore
+        from core.storage.dynamodb_epoch import DynamoDBErasureEpoch
 
-        return forget_if_erased(DynamoDBSuppressionStore(self.client("dynamodb"), self.settings.table_name))
+        return forget_if_erased(DynamoDBErasureEpoch(self.client("dynamodb"), self.settings.table_name))
 
     def privacy_stores(self) -> PrivacyStores:
         """Everything a privacy request reads and writes (core.privacy.PrivacyStores)."""

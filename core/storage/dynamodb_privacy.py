@@ -25,7 +25,7 @@ from typing import Any
 from core.errors import ConflictError
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
 from core.storage.dynamodb import LEGACY_TRANSACTION_MAX_ITEMS, TRANSACTION_MAX_ITEMS, ident_pk
-from core.storage.dynamodb_suppression import bump_epoch
+from core.storage.dynamodb_epoch import bump_epoch
 
 PENDING_PK = "ERASURE#pending"
 

@@ -49,6 +49,7 @@ from typing import Any, cast
 
 from core.errors import ConflictError
 from core.storage.dynamodb import BATCH_GET_MAX_KEYS, LEGACY_TRANSACTION_MAX_ITEMS, _pause_if, batch_put
+from core.storage.dynamodb_epoch import DynamoDBErasureEpoch, bump_epoch
 from core.suppression import SuppressedKind, SuppressionEntry
 from core.suppression_prints import merged, without
 
@@ -69,48 +70,16 @@ def erasure_pk(request_id: str) -> str:
     return f"SUPPRESSION#{request_id}"
 
 
-EPOCH_KEY = {"PK": {"S": "SUPPRESS#epoch"}, "SK": {"S": "EPOCH"}}
-
-
-def bump_epoch(client: Any, table_name: str) -> None:
-    """Bump the erasure epoch of the table (core.erasure_epoch); made at 1 on a table without it."""
-    client.update_item(
-        TableName=table_name,
-        Key=EPOCH_KEY,
-        UpdateExpression="ADD epoch :one",
-        ExpressionAttributeValues={":one": {"N": "1"}},
-    )
-
-
-def read_epoch(client: Any, table_name: str) -> int:
-    """The erasure epoch of the table (strongly consistent: one read unit), 0 where it has none."""
-    item = client.get_item(
-        TableName=table_name, Key=EPOCH_KEY, ConsistentRead=True, ProjectionExpression="epoch"
-    ).get("Item")
-    return int(item["epoch"]["N"]) if item and "epoch" in item else 0
-
-
-def epoch_key(client: Any, table_name: str) -> str:
-    """Which table this is, for core.erasure_epoch: its name at its endpoint."""
-    return f"dynamodb:{getattr(client.meta, 'endpoint_url', '')}/{table_name}"
-
-
-class DynamoDBSuppressionStore:
+class DynamoDBSuppressionStore(DynamoDBErasureEpoch):
     """``SuppressionStore`` over the profile table. ``consistent`` makes the checks strongly
     consistent reads (twice the read units): merge uses them, so that a record merged just after an
-    erasure cannot slip past; pull and push, which merge backs up, read eventually consistently."""
+    erasure cannot slip past; pull and push, which merge backs up, read eventually consistently.
+    The erasure epoch it bumps it reads as its base class does (core.storage.dynamodb_epoch)."""
 
     def __init__(self, client: Any, table_name: str, *, consistent: bool = True) -> None:
         self._client = client
         self.table_name = table_name
         self.consistent = consistent
-
-    @property
-    def epoch_key(self) -> str:
-        return epoch_key(self._client, self.table_name)
-
-    def erasure_epoch(self) -> int:
-        return read_epoch(self._client, self.table_name)
 
     def suppressed(self, hashes: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -336,12 +305,4 @@ def _entry(item: dict[str, Any]) -> SuppressionEntry:
     )
 
 
-__all__ = [
-    "EPOCH_KEY",
-    "DynamoDBSuppressionStore",
-    "bump_epoch",
-    "epoch_key",
-    "erasure_pk",
-    "read_epoch",
-    "suppress_pk",
-]
+__all__ = ["DynamoDBSuppressionStore", "erasure_pk", "suppress_pk"]
