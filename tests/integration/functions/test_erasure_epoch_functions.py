@@ -83,3 +83,36 @@ def test_a_profile_request_after_an_erasure_elsewhere_starts_with_empty_caches(
     _erased_elsewhere("req-3")
     profiles.handler(request, FakeContext())
     assert seen[-1] == {}
+
+
+def test_serve_api_over_the_sqlite_file_empties_its_caches_after_an_erasure_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    # GIVEN `profilesync serve-api` over a SQLite store (its Governance names the store's epoch)
+    from core.governance.policy import sample_policy
+    from core.linkage import email_keys
+    from core.storage.sqlite_database import SQLiteDatabase
+    from core.storage.sqlite_privacy import SQLiteSuppressionStore
+    from functions import _governance
+
+    seen: list[dict[str, int]] = []
+    monkeypatch.setattr(profiles.app, "resolve", lambda *_: seen.append(_held()) or {"statusCode": 200})
+    with (
+        SQLiteDatabase(tmp_path / "api.sqlite3") as served,
+        SQLiteDatabase(tmp_path / "api.sqlite3") as other,
+    ):
+        epoch = SQLiteSuppressionStore(served)
+        _governance.use(_governance.Governance(sample_policy(), None, erasures=epoch))  # type: ignore[arg-type]
+        try:
+            profiles.local_handler({"headers": {}}, FakeContext(), "support")
+            email_keys.email_match_key("hana.sato@corp.jp")
+            profiles.local_handler({"headers": {}}, FakeContext(), "support")
+            assert seen[-1] != {}
+            # WHEN the privacy CLI erases someone through its own connection
+            at = datetime.now(UTC)
+            SQLiteSuppressionStore(other).suppress([SuppressionEntry("cd" * 32, "email", "req-4", at)])
+            # THEN the next request starts with no entry in any named cache
+            profiles.local_handler({"headers": {}}, FakeContext(), "support")
+            assert seen[-1] == {}
+        finally:
+            _governance.use(None)
