@@ -116,3 +116,21 @@ def test_serve_api_over_the_sqlite_file_empties_its_caches_after_an_erasure_else
             assert seen[-1] == {}
         finally:
             _governance.use(None)
+
+
+def test_an_identity_review_after_an_erasure_elsewhere_starts_with_empty_caches(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core import link_review
+    from core.linkage import email_keys
+    from functions import identity_review
+
+    seen: list[dict[str, int]] = []
+    monkeypatch.setattr(link_review, "pending", lambda *_: seen.append(_held()) or [])
+    identity_review.handler({"action": "list"}, FakeContext())
+    email_keys.email_match_key("hana.sato@corp.jp")
+    identity_review.handler({"action": "list"}, FakeContext())
+    assert seen[-1] != {}
+    _erased_elsewhere("req-5")
+    identity_review.handler({"action": "list"}, FakeContext())
+    assert seen[-1] == {}
