@@ -25,6 +25,7 @@ from functools import reduce
 from operator import attrgetter
 
 from core.content_hash import record_hash
+from core.erasure_epoch import forget_if_erased
 from core.errors import ConflictError, RecordRejectedError
 from core.governance.changes import inherit_merged
 from core.ingest_plan import _Plan, _plan
@@ -56,8 +57,11 @@ def ingest(
     stored (or found unchanged) so far, counted, and the others, none of them stored.
     """
     progress = _Progress()
+    settings = settings or IngestSettings()
+    if settings.suppression is not None:  # an erasure elsewhere empties this process's caches first
+        forget_if_erased(settings.suppression.store)
     try:
-        return _ingest(records, store, settings or IngestSettings(), progress)
+        return _ingest(records, store, settings, progress)
     except Exception as error:
         if progress.total is not None:  # None: it failed before it counted the records
             carry_partial(error, progress.total, progress.unsettled + progress.later)

@@ -9,8 +9,9 @@ would keep her values in a warm process's memory until evicted. ``erase_person``
 cached nothing) and the per-region or per-pattern caches their factories made, and the linkage's
 pair decisions and candidate nodes kept between batches (``remember``).
 
-Other processes (warm Lambda containers that did not run the erasure) keep what they cached until
-the entries are evicted or the container ends (docs/privacy.md, "Caches in memory").
+Other processes (warm Lambda containers that did not run the erasure) empty the same caches before
+their next batch: the erasure bumps the store's erasure epoch, which they read first
+(core.erasure_epoch; docs/privacy.md, "Caches in memory").
 ``NOT_PERSONAL`` names the caches that hold no person's values, with why; tests/unit/
 test_privacy_caches.py fails on a cache named in neither.
 """

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from core.connector import Connector
+from core.erasure_epoch import forget_if_erased
 from core.ports import (
     ProfileStore,
     QuarantineEntry,
@@ -163,6 +164,8 @@ def pull_into_store(
     if suppression is not None:
         settings = replace(settings, suppression=suppression)
     for page in connector.pull(start):
+        if settings.suppression is not None:  # an erasure elsewhere: no value of hers cached
+            forget_if_erased(settings.suppression.store)
         drafts, unpaired = marked_drafts(connector, page)  # a marked version dated, whatever its to_records
         report.unpaired_marks += unpaired
         records: list[SourceRecord] = []

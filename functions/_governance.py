@@ -40,6 +40,9 @@ class Governance:
     policy: RolePolicy
     sources: Sources
     tags_of: TagsOf | None = None
+    erasures: object = None
+    """The store's erasure epoch (core.erasure_epoch.ErasureEpochs), read before each request: an
+    erasure elsewhere empties this process's caches of personal values first."""
 
 
 def retention_days(env: Mapping[str, str] | None = None) -> int:
@@ -101,6 +104,7 @@ def governance() -> Governance:
     """The ``Governance`` of this execution environment, built on first use."""
     global _current
     if _current is None:
+        from core.storage.dynamodb_epoch import DynamoDBErasureEpoch
         from core.storage.dynamodb_history import DynamoDBHistoryStore
         from core.storage.dynamodb_reads import DynamoDBProfileReader, DynamoDBReadAudit
         from functions._identity import identity_settings
@@ -120,6 +124,7 @@ def governance() -> Governance:
                 links=GraphLinks(w.profiles, identity) if identity is not None else None,
             ),
             tags_of=IamTags(lambda: w.client("iam")) if policy.uses_tags else None,
+            erasures=DynamoDBErasureEpoch(client, table),
         )
     return _current
 

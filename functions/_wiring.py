@@ -179,6 +179,15 @@ class Wiring:
             self._suppression[consistent] = SuppressionCheck(store, self.audit_salt)
         return self._suppression[consistent]
 
+    def forget_if_erased(self) -> bool:
+        """Empty this environment's caches of personal values if an erasure ran since its last batch
+        (core.erasure_epoch: one GetItem); whether they were emptied. Needs no salt: the epoch is
+        read from its one item (core.storage.dynamodb_epoch)."""
+        from core.erasure_epoch import forget_if_erased
+        from core.storage.dynamodb_epoch import DynamoDBErasureEpoch
+
+        return forget_if_erased(DynamoDBErasureEpoch(self.client("dynamodb"), self.settings.table_name))
+
     def privacy_stores(self) -> PrivacyStores:
         """Everything a privacy request reads and writes (core.privacy.PrivacyStores)."""
         from core.privacy import PrivacyStores

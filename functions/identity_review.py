@@ -72,6 +72,7 @@ def serve(request: ReviewRequest, request_id: str, w: Wiring, invocation: str = 
     """Answer one request (the handler's body, callable without a Lambda context)."""
     from core.link_review import ReviewOutdatedError, ReviewRefusedError, decide, pending
 
+    w.forget_if_erased()  # an erasure elsewhere: no value of hers cached (core.erasure_epoch)
     if request.action == "list":
         try:
             listed = pending(w.profiles, request.limit)

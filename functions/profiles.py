@@ -150,7 +150,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "in AWS the role comes from the IAM identity that signed the request"
         }
         return {"statusCode": 403, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+    _forget_if_erased()
     return app.resolve(event, context)
+
+
+def _forget_if_erased() -> None:
+    """An erasure elsewhere since the last request: no value of hers stays cached (core.erasure_epoch)."""
+    from core.erasure_epoch import forget_if_erased
+
+    forget_if_erased(governance().erasures)
 
 
 @metrics.log_metrics
@@ -162,6 +170,7 @@ def _local(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 def local_handler(event: dict[str, Any], context: LambdaContext, role: str) -> dict[str, Any]:
     """The handler as ``profilesync serve-api`` runs it: the role is given, not read from IAM."""
     app.append_context(local_role=role)  # type: ignore[no-untyped-call]
+    _forget_if_erased()
     answer: dict[str, Any] = _local(event, context)
     return answer
 

@@ -34,6 +34,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from core.erasure_epoch import forget_if_erased
 from core.errors import RetryableError
 from core.governance.quality import RunQuality, resume_quality
 from core.normalise import NormaliseOptions, normalise_record
@@ -159,6 +160,7 @@ def run_pull(
         pages = connector.pull(start)
         try:
             for page in pages:
+                forget_if_erased(suppression.store)  # an erasure elsewhere: no value of hers cached
                 now = datetime.now(UTC)
                 drafts, unpaired = marked_drafts(connector, page)
                 report.unpaired_marks += unpaired

@@ -86,6 +86,7 @@ def push_changes(w: Wiring, customers: list[str]) -> tuple[set[str], dict[str, P
     """Push the live profiles of ``customers`` to every destination; return the customers to retry."""
     if not customers:
         return set(), {}
+    w.forget_if_erased()  # an erasure elsewhere: no value of hers cached (core.erasure_epoch)
     profiles = changed_profiles(w.profiles, customers)
     live = {p.customer_id for p in profiles}
     failed, reports = push_everywhere(w, profiles, customers)

@@ -123,7 +123,9 @@ def _opened(args: argparse.Namespace) -> Iterator[Any]:
                 SQLiteReadAudit(database),
                 links=_graph_links(document, stores.profiles),
             )
-            yield Governance(policy, sources), str(path)
+            from core.storage.sqlite_privacy import SQLiteSuppressionStore
+
+            yield Governance(policy, sources, erasures=SQLiteSuppressionStore(database)), str(path)
         return
     from core.storage.dynamodb_history import DynamoDBHistoryStore
     from core.storage.dynamodb_reads import DynamoDBProfileReader, DynamoDBReadAudit
@@ -145,7 +147,10 @@ def _opened(args: argparse.Namespace) -> Iterator[Any]:
         DynamoDBReadAudit(client, args.table),
         links=_graph_links(document, DynamoDBProfileStore(client, args.table)),
     )
-    yield Governance(policy, sources), f"{args.endpoint_url} table {args.table}"
+    from core.storage.dynamodb_epoch import DynamoDBErasureEpoch
+
+    erasures = DynamoDBErasureEpoch(client, args.table)
+    yield Governance(policy, sources, erasures=erasures), f"{args.endpoint_url} table {args.table}"
 
 
 def _graph_links(document: Path | None, store: Any) -> Any:

@@ -25,6 +25,7 @@ from typing import Any
 from core.errors import ConflictError
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
 from core.storage.dynamodb import LEGACY_TRANSACTION_MAX_ITEMS, TRANSACTION_MAX_ITEMS, ident_pk
+from core.storage.dynamodb_epoch import bump_epoch
 
 PENDING_PK = "ERASURE#pending"
 
@@ -126,6 +127,10 @@ class DynamoDBErasureStore:
             item["requested_by"] = {"S": record.requested_by}
         if record.invocation:
             item["invocation"] = {"S": record.invocation}
+        if record.action == "erase":
+            # What the erasure read is forgotten in every warm process (core.erasure_epoch); first,
+            # so that no process reads the audit record before the epoch says an erasure ran.
+            bump_epoch(self._client, self.table_name)
         try:
             # Written once: an audit record is never replaced, whoever holds the role.
             self._client.put_item(

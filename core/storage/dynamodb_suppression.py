@@ -6,6 +6,7 @@
 |                       |           | id), at; a fuzzy entry's fingerprint (S, JSON of hashes:|
 |                       |           | core.suppression_prints) and version (N)                |
 | SUPPRESSION#<request> | ENTRIES   | hashes (SS): every entry the erasure left, at           |
+| SUPPRESS#epoch        | EPOCH     | epoch (N): the erasure epoch (core.erasure_epoch)       |
 
 ``<hash>`` is the keyed hash of the identifier key (core.suppression.keyed_hash), never the value.
 Neither item has ``expires_at``: suppression never expires. Checking is one ``BatchGetItem`` per 100
@@ -13,12 +14,25 @@ hashes, projected to the key (the answer is only whether the item exists). ``lif
 then its erasure's item, and deletes the entries that still belong to that erasure (a later erasure
 of the same identifier took its entry over, and keeps it) before the erasure's item.
 
+The erasure epoch is bumped (``UpdateItem`` ``ADD epoch 1``) before each ``suppress`` writes, and
+before an erasure's audit record is written (core.storage.dynamodb_privacy): the entries go by
+``BatchWriteItem``, which no transaction holds, so the bump comes first and nothing an erasure
+writes can be read before the epoch says an erasure ran. A table without the item reads as epoch 0.
+Its key is under ``SUPPRESS#`` (``epoch`` is no keyed hash: those are 64 hex digits), which every
+function that checks suppression may read already.
+
 A ``fuzzy`` entry holds every erasure's fingerprints under its look-up key (namesakes share one): an
 erasure adds its own and a lift removes its own by reading the item and writing it back conditioned
 on its ``version`` (an item written before versions: on having none, and its ``erasure``), read and
 tried again when another erasure or lift wrote it in between. An item made anew starts its version
 at a random 62-bit number, not at 1: one deleted (its last erasure lifted) and made again (another
 namesake erased) between a writer's read and its write must not pass for the item it read.
+
+``suppress`` writes an erasure's exact entries with ``BatchWriteItem`` (25 a request); its fuzzy
+entries it reads all at once (``BatchGetItem``, 100 keys a request, unprocessed keys sent again
+with backoff) and writes in ``TransactWriteItems`` of 25, each write conditioned as above: a
+transaction another writer cancelled is done again key by key, read and tried again. (Before: a
+``GetItem`` and a ``PutItem`` per fuzzy entry.)
 
 Like core.storage.dynamodb, it takes an injected boto3 client and imports neither boto3 nor botocore.
 """
@@ -34,13 +48,18 @@ from functools import partial
 from typing import Any, cast
 
 from core.errors import ConflictError
-from core.storage.dynamodb import BATCH_GET_MAX_KEYS, _pause_if, batch_put
+from core.storage.dynamodb import BATCH_GET_MAX_KEYS, LEGACY_TRANSACTION_MAX_ITEMS, _pause_if, batch_put
+from core.storage.dynamodb_epoch import DynamoDBErasureEpoch, bump_epoch
 from core.suppression import SuppressedKind, SuppressionEntry
 from core.suppression_prints import merged, without
 
 #: Tries of a fuzzy entry's conditional update before a conflict is an error (another erasure or
 #: lift of the same look-up key each time).
 _FUZZY_ATTEMPTS = 8
+
+#: Fuzzy entries written per ``TransactWriteItems``: AWS takes 100 since 2022, moto and older
+#: DynamoDB Local 25 (core.storage.dynamodb.LEGACY_TRANSACTION_MAX_ITEMS).
+_FUZZY_TRANSACTION_ITEMS = LEGACY_TRANSACTION_MAX_ITEMS
 
 
 def suppress_pk(hash_: str) -> str:
@@ -51,10 +70,11 @@ def erasure_pk(request_id: str) -> str:
     return f"SUPPRESSION#{request_id}"
 
 
-class DynamoDBSuppressionStore:
+class DynamoDBSuppressionStore(DynamoDBErasureEpoch):
     """``SuppressionStore`` over the profile table. ``consistent`` makes the checks strongly
     consistent reads (twice the read units): merge uses them, so that a record merged just after an
-    erasure cannot slip past; pull and push, which merge backs up, read eventually consistently."""
+    erasure cannot slip past; pull and push, which merge backs up, read eventually consistently.
+    The erasure epoch it bumps it reads as its base class does (core.storage.dynamodb_epoch)."""
 
     def __init__(self, client: Any, table_name: str, *, consistent: bool = True) -> None:
         self._client = client
@@ -85,10 +105,10 @@ class DynamoDBSuppressionStore:
         return found
 
     def suppress(self, entries: Sequence[SuppressionEntry]) -> None:
+        bump_epoch(self._client, self.table_name)
         by_erasure: dict[str, list[SuppressionEntry]] = {}
         for entry in entries:
             by_erasure.setdefault(entry.erasure, []).append(entry)
-        items: list[dict[str, Any]] = []
         for erasure, group in sorted(by_erasure.items()):
             # The erasure's item lists its entries so that ``lift`` finds them all from any one.
             self._client.update_item(
@@ -101,11 +121,68 @@ class DynamoDBSuppressionStore:
                     ":at": {"S": group[0].at.isoformat()},
                 },
             )
-            items.extend(_item(e) for e in group if e.kind != "fuzzy")
-            for e in group:
-                if e.kind == "fuzzy":
-                    self._update_fuzzy(e.hash, partial(_merged, new=e))
-        batch_put(self._client, self.table_name, items)
+        batch_put(self._client, self.table_name, [_item(e) for e in entries if e.kind != "fuzzy"])
+        fuzzy: dict[str, list[SuppressionEntry]] = {}
+        for e in entries:
+            if e.kind == "fuzzy":
+                fuzzy.setdefault(e.hash, []).append(e)
+        self._suppress_fuzzy(fuzzy)
+
+    def _suppress_fuzzy(self, fuzzy: dict[str, list[SuppressionEntry]]) -> None:
+        """Add fuzzy entries to what their keys hold: every key read with ``BatchGetItem`` (100 a
+        request), and written back conditioned on the version read, in ``TransactWriteItems`` of at
+        most 25 (no ``BatchWriteItem``: it takes no condition, and a namesake's erasure or a lift in
+        between must not be overwritten). A transaction another writer cancelled is done again key
+        by key (``_update_fuzzy``: read, change, write, tried again)."""
+        held = self._read_items(sorted(fuzzy))
+        writes: list[tuple[str, dict[str, Any]]] = []
+        for hash_, new in sorted(fuzzy.items()):
+            item = held.get(hash_)
+            entry = None if item is None else _entry(item)
+            left = entry
+            for e in new:
+                left = merged(left, e)
+            if left is None or left == entry:
+                continue  # already held: nothing to write
+            writes.append((hash_, {"Put": self._fuzzy_put(item, left)}))
+        exceptions = self._client.exceptions
+        for start in range(0, len(writes), _FUZZY_TRANSACTION_ITEMS):
+            chunk = writes[start : start + _FUZZY_TRANSACTION_ITEMS]
+            try:
+                self._client.transact_write_items(TransactItems=[w for _, w in chunk])
+            except exceptions.TransactionCanceledException:
+                for hash_, _ in chunk:
+                    for e in fuzzy[hash_]:
+                        self._update_fuzzy(hash_, partial(_merged, new=e))
+
+    def _fuzzy_put(self, item: dict[str, Any] | None, left: SuppressionEntry) -> dict[str, Any]:
+        """The conditional put of ``left`` over the ``item`` read (None: none was there)."""
+        version = int(item["version"]["N"]) if item is not None and "version" in item else None
+        after = secrets.randbits(62) if version is None else version + 1  # a new item's: random
+        put: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": _item(left) | {"version": {"N": str(after)}},
+        }
+        return put | _version_condition(item, version)
+
+    def _read_items(self, hashes: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The entries of ``hashes`` that are stored, whole, by hash: ``BatchGetItem`` (strongly
+        consistent), 100 keys a request, the unprocessed ones sent again with backoff."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(hashes), BATCH_GET_MAX_KEYS):
+            keys = [
+                {"PK": {"S": suppress_pk(h)}, "SK": {"S": "SUPPRESS"}}
+                for h in hashes[start : start + BATCH_GET_MAX_KEYS]
+            ]
+            request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            attempt = 0
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    found[item["PK"]["S"][len("SUPPRESS#") :]] = item
+                request = response.get("UnprocessedKeys") or {}
+                attempt = _pause_if(request, attempt)
+        return found
 
     def _update_fuzzy(
         self,
@@ -122,18 +199,7 @@ class DynamoDBSuppressionStore:
             held = None if item is None else _entry(item)
             version = int(item["version"]["N"]) if item is not None and "version" in item else None
             left, result = change(held)
-            if item is None:
-                condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(PK)"}
-            elif version is None:  # written by the previous version: no version yet
-                condition = {
-                    "ConditionExpression": "attribute_not_exists(version) AND erasure = :e",
-                    "ExpressionAttributeValues": {":e": item["erasure"]},
-                }
-            else:
-                condition = {
-                    "ConditionExpression": "version = :v",
-                    "ExpressionAttributeValues": {":v": {"N": str(version)}},
-                }
+            condition = _version_condition(item, version)
             try:
                 if left is None:
                     if item is not None:
@@ -193,6 +259,18 @@ class DynamoDBSuppressionStore:
             TableName=self.table_name, Key={"PK": {"S": erasure_pk(erasure)}, "SK": {"S": "ENTRIES"}}
         )
         return lifted
+
+
+def _version_condition(item: dict[str, Any] | None, version: int | None) -> dict[str, Any]:
+    """The condition of a write over the fuzzy ``item`` read at ``version``: it is still so."""
+    if item is None:
+        return {"ConditionExpression": "attribute_not_exists(PK)"}
+    if version is None:  # written by the previous version: no version yet
+        return {
+            "ConditionExpression": "attribute_not_exists(version) AND erasure = :e",
+            "ExpressionAttributeValues": {":e": item["erasure"]},
+        }
+    return {"ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": {"N": str(version)}}}
 
 
 def _merged(

@@ -9,8 +9,10 @@ every guard of a step before applying any of it.
 from __future__ import annotations
 
 import threading
+import uuid
+import weakref
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 
 from core.errors import ConflictError
@@ -23,12 +25,36 @@ from core.suppression import SuppressionEntry
 from core.suppression_prints import merged, without
 
 
+@dataclass
+class _Epoch:
+    """The erasure epoch of one in-memory "table" (core.erasure_epoch)."""
+
+    value: int = 0
+    key: str = field(default_factory=lambda: f"memory:{uuid.uuid4().hex}")
+
+
+#: Each profile store's epoch, shared by every suppression and erasure store over it.
+_EPOCHS: weakref.WeakKeyDictionary[InMemoryProfileStore, _Epoch] = weakref.WeakKeyDictionary()
+
+
+def _epoch_of(profiles: InMemoryProfileStore | None) -> _Epoch:
+    if profiles is None:
+        return _Epoch()
+    with profiles._lock:
+        return _epoch_of_locked(profiles)
+
+
+def _epoch_of_locked(profiles: InMemoryProfileStore) -> _Epoch:
+    return _EPOCHS.setdefault(profiles, _Epoch())
+
+
 class InMemorySuppressionStore:
     """Suppression entries by hash, and each erasure's hashes.
 
     Given the ``InMemoryProfileStore`` of the same "table", it keeps that store's
     ``suppressed_hashes`` in step under the store's lock, so that the store's commits see an entry
-    from the moment it is written (``core.ports.Unsuppressed``), as the DynamoDB and SQLite ones do.
+    from the moment it is written (``core.ports.Unsuppressed``), as the DynamoDB and SQLite ones do;
+    and the table's erasure epoch, bumped with every ``suppress`` (core.erasure_epoch).
     """
 
     def __init__(self, profiles: InMemoryProfileStore | None = None) -> None:
@@ -36,6 +62,15 @@ class InMemorySuppressionStore:
         self._entries: dict[str, SuppressionEntry] = {}
         self._erasures: dict[str, set[str]] = {}
         self._mirror = profiles.suppressed_hashes if profiles is not None else set()
+        self._epoch = _epoch_of(profiles)
+
+    @property
+    def epoch_key(self) -> str:
+        return self._epoch.key
+
+    def erasure_epoch(self) -> int:
+        with self._lock:
+            return self._epoch.value
 
     def suppressed(self, hashes: Sequence[str]) -> set[str]:
         with self._lock:
@@ -43,6 +78,7 @@ class InMemorySuppressionStore:
 
     def suppress(self, entries: Sequence[SuppressionEntry]) -> None:
         with self._lock:
+            self._epoch.value += 1
             for entry in entries:
                 # A fuzzy entry holds every erasure's fingerprints under its key (suppression_prints).
                 held = self._entries.get(entry.hash)
@@ -200,12 +236,15 @@ class InMemoryErasureStore:
                 del store._customers[cid]
 
     def put_audit(self, record: AuditRecord) -> None:
-        if any(
-            (a.action, a.at, a.request_id) == (record.action, record.at, record.request_id)
-            for a in self.audits
-        ):
-            raise ConflictError(f"an audit record of request {record.request_id!r} exists already")
-        self.audits.append(record)
+        with self.profiles._lock:
+            if any(
+                (a.action, a.at, a.request_id) == (record.action, record.at, record.request_id)
+                for a in self.audits
+            ):
+                raise ConflictError(f"an audit record of request {record.request_id!r} exists already")
+            self.audits.append(record)
+            if record.action == "erase":  # what the erasure read is forgotten everywhere (epoch)
+                _epoch_of_locked(self.profiles).value += 1
 
     def quarantined_items(self, connector: str) -> list[QuarantineItem]:
         with self.sync_state._lock:

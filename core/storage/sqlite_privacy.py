@@ -9,12 +9,15 @@
 | SUPPRESS#<hash>       | SUPPRESS               | owner (the erasure's request id), updated_at (at),       |
 |                       |                        | attrs: kind, a fuzzy entry's fingerprint                 |
 | SUPPRESSION#<request> | ENTRIES                | updated_at (at), attrs: hashes                           |
+| SUPPRESS#epoch        | EPOCH                  | version: the erasure epoch (core.erasure_epoch)          |
 
 The same items and rules as core.storage.dynamodb_privacy and core.storage.dynamodb_suppression:
 an erasure step deletes its items all together or not at all, a PROFILE item only at the version
 that was read, an IDENT item only while the customer still owns it; a failed guard writes nothing
 and raises ConflictError, so core.privacy re-reads and plans again. An audit item is written once
-(a second write of one raises ConflictError). Suppression entries never expire.
+(a second write of one raises ConflictError). Suppression entries never expire. The erasure epoch
+is bumped in the transaction that writes suppression entries, and in the one that writes an
+erasure's audit record; a file without its row reads as epoch 0.
 
 A row SQLite deletes stays in the file's free pages until they are reused, and in the write-ahead
 log until a checkpoint: ``SQLiteDatabase`` turns ``secure_delete`` on for its durable files, so a
@@ -25,6 +28,7 @@ the log into the file and truncates it.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -32,11 +36,21 @@ from typing import Any, cast
 from core.errors import ConflictError
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
 from core.storage.sqlite import TRANSACTION_MAX_ITEMS
-from core.storage.sqlite_database import SQLiteDatabase, select_in
+from core.storage.sqlite_database import IN_MEMORY, SQLiteDatabase, select_in
 from core.suppression import SuppressedKind, SuppressionEntry
 from core.suppression_prints import merged, without
 
 PENDING_PK = "ERASURE#pending"
+EPOCH_PK, EPOCH_SK = "SUPPRESS#epoch", "EPOCH"
+
+
+def bump_epoch(conn: Any) -> None:
+    """Bump the erasure epoch in the open write transaction ``conn`` (core.erasure_epoch)."""
+    conn.execute(
+        "INSERT INTO items (pk, sk, version) VALUES (?, ?, 1) "
+        "ON CONFLICT (pk, sk) DO UPDATE SET version = version + 1",
+        (EPOCH_PK, EPOCH_SK),
+    )
 
 
 class SQLiteErasureStore:
@@ -91,6 +105,8 @@ class SQLiteErasureStore:
                     "exists already; audit records are never overwritten: send the request again"
                 )
             conn.execute("INSERT INTO items (pk, sk, attrs) VALUES (?, ?, ?)", (pk, sk, json.dumps(attrs)))
+            if record.action == "erase":  # what the erasure read is forgotten everywhere (epoch)
+                bump_epoch(conn)
 
     def quarantined_items(self, connector: str) -> list[QuarantineItem]:
         with self.database.reading() as conn:
@@ -182,6 +198,18 @@ class SQLiteSuppressionStore:
     def __init__(self, database: SQLiteDatabase) -> None:
         self.database = database
 
+    @property
+    def epoch_key(self) -> str:
+        path = self.database.path
+        return f"sqlite:{id(self.database)}" if path == IN_MEMORY else f"sqlite:{os.path.realpath(path)}"
+
+    def erasure_epoch(self) -> int:
+        with self.database.reading() as conn:
+            row = conn.execute(
+                "SELECT version FROM items WHERE pk = ? AND sk = ?", (EPOCH_PK, EPOCH_SK)
+            ).fetchone()
+        return int(row[0]) if row is not None else 0
+
     def suppressed(self, hashes: Sequence[str]) -> set[str]:
         unique = list(dict.fromkeys(hashes))
         if not unique:
@@ -201,6 +229,7 @@ class SQLiteSuppressionStore:
         for entry in entries:
             by_erasure.setdefault(entry.erasure, []).append(entry)
         with self.database.writing() as conn:
+            bump_epoch(conn)
             for erasure, group in sorted(by_erasure.items()):
                 pk = f"SUPPRESSION#{erasure}"
                 row = conn.execute(

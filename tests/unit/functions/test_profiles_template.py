@@ -36,7 +36,14 @@ def test_the_function_reads_and_writes_only_the_read_audit() -> None:
     by_actions = {tuple(sorted(_list(s["Action"]))): s for s in dynamo}
     read = by_actions[("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query")]
     write = by_actions[("dynamodb:PutItem",)]
-    assert set(by_actions) == {tuple(sorted(_list(read["Action"]))), ("dynamodb:PutItem",)}
+    epoch = by_actions[("dynamodb:GetItem",)]
+    assert set(by_actions) == {
+        tuple(sorted(_list(read["Action"]))),
+        ("dynamodb:PutItem",),
+        ("dynamodb:GetItem",),
+    }
+    # the erasure epoch only (core.erasure_epoch): no suppression entry, no other item
+    assert epoch["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["SUPPRESS#epoch"]
     assert write["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["READ#*"]
     # BLOCK# and REVIEW#: under probabilistic identity, explain reads the link graph's index and decisions
     assert set(read["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]) == {
