@@ -14,6 +14,8 @@ and re-merges the whole customer makes the run quadratic (the ratio near largest
 ``--reads`` runs the smallest size in this process on the SQLite store instead, wrapping its
 ``get_customers`` to count the source snapshots each batch loads: the first, the last and the total
 (a batch in proportion to itself loads a bounded number, not one per order stored before).
+``--dynamodb-reads`` runs 200 orders on DynamoDB (moto, the table of template.yaml) and prints, for
+some batches, the requests sent and the items the reads returned (a botocore ``after-call`` hook).
 CPU seconds are the measure: on a loaded machine wall seconds are inflated, compare ratios of one run.
 """
 
@@ -115,12 +117,65 @@ def count_reads(orders: int) -> list[int]:
     return loaded
 
 
+def count_dynamodb_reads(orders: int = 200) -> None:
+    """Requests and items read by some batches of ``orders`` one-order batches on moto."""
+    import os
+    from collections import Counter
+
+    from moto import mock_aws
+
+    from connectors.jsonl import read_jsonl
+    from core.batch_ingest import ingest_batch
+    from core.normalise import normalise_record
+    from core.pipeline import IngestSettings
+    from core.schema import SourceRecord
+    from core.storage.dynamodb import DynamoDBProfileStore
+    from profilesync.embedded import dynamodb_client, model_aws_semantics
+    from profilesync.local import model_moto_costs
+    from profilesync.template import create_table
+
+    os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "in.jsonl"
+        write_customer(source, orders)
+        records = [normalise_record(draft) for draft in read_jsonl(source)]
+    usable = [r for r in records if isinstance(r, SourceRecord)]
+    model_aws_semantics()
+    model_moto_costs()
+    calls: Counter[str] = Counter()
+    items: Counter[str] = Counter()
+
+    def after(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        calls[model.name] += 1
+        if model.name == "Query":
+            items[model.name] += parsed.get("Count", 0)
+        elif model.name == "BatchGetItem":
+            items[model.name] += sum(len(v) for v in parsed.get("Responses", {}).values())
+
+    with mock_aws():
+        client = dynamodb_client()
+        create_table(client, "growing-customer")
+        store = DynamoDBProfileStore(client, "growing-customer", read_workers=1)
+        client.meta.events.register("after-call.dynamodb", after)
+        settings = IngestSettings(sleep=lambda _: None)
+        for done, record in enumerate(usable):
+            calls.clear()
+            items.clear()
+            ingest_batch([record], store, settings)
+            if done in (1, 10, 50, 100, 200):
+                print(f"batch adding order {done:>4}: requests {dict(calls)}  items read {dict(items)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,2000,4000", help="orders per run, comma-separated")
     parser.add_argument("--reads", action="store_true", help="count snapshots loaded per batch instead")
+    parser.add_argument("--dynamodb-reads", action="store_true", help="count DynamoDB reads per batch (moto)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.dynamodb_reads:
+        count_dynamodb_reads()
+        return
     if args.reads:
         loaded = count_reads(sizes[0])
         print(
