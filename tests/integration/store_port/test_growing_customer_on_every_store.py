@@ -107,9 +107,9 @@ def test_a_batch_of_one_order_reads_a_bounded_number_of_snapshots(store: str, tm
         profiles = kit.profiles
         loaded: list[int] = []
         profiles.get_customers = _counting(profiles.get_customers, loaded)
-        # GIVEN a customer, THEN 40 batches that each add one order to it
+        # GIVEN a customer, THEN 30 batches that each add one order to it
         ingest_batch([_contact(0, "Ann")], profiles, NO_SLEEP)
-        for i in range(40):
+        for i in range(30):
             before = len(loaded)
             ingest_batch([_order(i, i + 1, "12.50", "GBP", "paid")], profiles, NO_SLEEP)
             assert len(loaded) > before  # the batch read its customer
