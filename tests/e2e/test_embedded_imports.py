@@ -10,12 +10,10 @@ means something on the embedded path imports the adapter at start-up again
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench.growing_customer import write_customer
+from tests.unit.test_core_purity import run_python  # a fresh interpreter, the checkout on its path
 
 _RUN = """
 import json, sys
@@ -30,31 +28,9 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith(("core.storage.dy
 
 def test_resolve_on_the_embedded_store_imports_no_dynamodb_adapter(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
-    lines = [{"source": "shop", "id": "c1", "updated_at": "2026-08-24T10:33:02Z", "email": "a@example.org"}]
-    lines += [
-        {
-            "source": "shop",
-            "id": f"o{i}",
-            "object_type": "order",
-            "owner_id": "c1",
-            "updated_at": "2026-08-24T10:33:02Z",
-            "orders": [
-                {"id": f"o{i}", "total": "1.50", "currency": "GBP", "ordered_at": "2026-08-01T00:00:00Z"}
-            ],
-        }
-        for i in range(3)
-    ]
-    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", _RUN, str(source), str(tmp_path / "out"), str(tmp_path / "state")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    write_customer(source, orders=3)
+    argv = [str(source), str(tmp_path / "out"), str(tmp_path / "state")]
+    done = run_python(f"import sys; sys.argv[1:] = {argv!r}\n{_RUN}")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out").exists()
     # core.storage.dynamodb_transactions is the limits of one transaction, which every store applies
