@@ -33,6 +33,11 @@ if TYPE_CHECKING:  # the normalisers load on first use: merge imports this modul
     from core.schema import Quarantined, RecordDraft
     from core.suppression import SuppressionCheck
 
+#: Quarantined records stay this long (TTL ``expires_at`` on DynamoDB; SQLite deletes them when the
+#: database is next opened), long enough to fix a source and re-pull. Here, not in the DynamoDB
+#: adapter, so that the embedded store's start-up does not import that adapter for one number.
+QUARANTINE_RETENTION_DAYS = 30
+
 
 def distinct_times(entries: Sequence[QuarantineEntry]) -> list[QuarantineEntry]:
     """``entries``, each one that repeats the connector, record key and time of an earlier one moved
@@ -171,4 +176,11 @@ def _phone(value: Any, region: str) -> str | None:
         return None
 
 
-__all__ = ["identifier_keys", "legacy_identifier_keys", "record_keys", "refused_entries", "source_key"]
+__all__ = [
+    "QUARANTINE_RETENTION_DAYS",
+    "identifier_keys",
+    "legacy_identifier_keys",
+    "record_keys",
+    "refused_entries",
+    "source_key",
+]

@@ -11,6 +11,7 @@ from typing import Any
 
 from core.errors import ConflictError
 from core.ports import PushedState, QuarantineEntry, SyncState
+from core.quarantine import QUARANTINE_RETENTION_DAYS as QUARANTINE_RETENTION_DAYS
 from core.quarantine import distinct_times
 from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS, _pause_if, batch_put
 from core.storage.dynamodb_items import Item, customer_pk
@@ -18,10 +19,6 @@ from core.storage.dynamodb_items import Item, customer_pk
 
 def pushed_sk(destination: str) -> str:
     return f"PUSHED#{destination}"
-
-
-#: Quarantined records stay this long (TTL ``expires_at``), long enough to fix a source and re-pull.
-QUARANTINE_RETENTION_DAYS = 30
 
 
 class DynamoDBSyncStateStore:

@@ -21,8 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.errors import ConflictError
 from core.ports import PushedState, QuarantineEntry, SyncState
-from core.quarantine import distinct_times
-from core.storage.dynamodb import QUARANTINE_RETENTION_DAYS
+from core.quarantine import QUARANTINE_RETENTION_DAYS, distinct_times
 from core.storage.sqlite_database import SQLiteDatabase, select_in
 
 #: A quarantined record's raw text is cut here, as in DynamoDB (an item holds 400 KB).

@@ -1,0 +1,178 @@
+"""A customer that grows by a few records a batch (a wholesale buyer synced by incremental pulls).
+
+Two things are asked of it on every store:
+
+* what a batch reads does not grow with the customer: the source snapshots ``get_customers``
+  hands the planner for a batch of one order stay bounded however many orders were stored before
+  (counted, not timed). Today every batch loads the whole customer (core.ingest_plan's
+  ``_load_customers``), one snapshot per order: a strict xfail until a batch reads in proportion to
+  itself (bench/growing_customer.py shows the quadratic run it makes);
+* the profile does not depend on how the records were cut into batches: random orders (repeated
+  ids, so updates; stamps out of order; refunds, cancellations, three currencies) and contact
+  updates, delivered in random batch sizes, leave the profile (its body, all but the version), the
+  stored snapshots and ``build_profile`` of them equal to one batch of everything on the in-memory
+  store. The guard of any incremental merge: it must give what the full rebuild gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from connectors.jsonl import draft_from_flat
+from core.batch_ingest import ingest_batch
+from core.merge import build_profile
+from core.normalise import normalise_record
+from core.pipeline import IngestSettings
+from core.schema import SourceRecord
+from core.storage.memory import InMemoryProfileStore
+from tests.integration.store_port.conftest import KITS, StoreKit
+
+NO_SLEEP = IngestSettings(sleep=lambda _: None)
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def _stamp(hours: int) -> str:
+    return (T0 + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+
+
+def _contact(hours: int, name: str, consent: bool | None = None) -> SourceRecord:
+    flat: dict[str, Any] = {
+        "source": "shop",
+        "id": "c1",
+        "updated_at": _stamp(hours),
+        "email": "buyer@example.org",
+        "first_name": name,
+    }
+    if consent is not None:
+        flat["consent"] = {"email": {"granted": consent, "changed_at": _stamp(hours)}}
+    return _normalised(flat)
+
+
+def _order(order: int, hours: int, total: str, currency: str, status: str) -> SourceRecord:
+    return _normalised(
+        {
+            "source": "shop",
+            "id": f"o{order}",
+            "object_type": "order",
+            "owner_id": "c1",
+            "updated_at": _stamp(hours),
+            "orders": [
+                {
+                    "id": f"o{order}",
+                    "total": total,
+                    "currency": currency,
+                    "status": status,
+                    "created_at": _stamp(order),
+                }
+            ],
+        }
+    )
+
+
+def _normalised(flat: dict[str, Any]) -> SourceRecord:
+    record = normalise_record(draft_from_flat(flat))
+    assert isinstance(record, SourceRecord), record
+    return record
+
+
+def _kit(name: str, folder: Path) -> Iterator[StoreKit]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return KITS[name](folder)
+
+
+def _body(store: Any) -> tuple[dict[str, Any], dict[str, SourceRecord]]:
+    (profile,) = list(store.iter_profiles())
+    state = store.get_customers([profile.customer_id])[profile.customer_id]
+    rebuilt = build_profile(profile.customer_id, state.snapshots.values(), version=profile.version)
+    assert rebuilt == profile  # the stored profile is the fold of the stored snapshots
+    # the id is the founding record's (docs/architecture.md): an order ahead of its contact founds another
+    return profile.model_dump(exclude={"customer_id", "version"}), dict(state.snapshots)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="grow22: every batch loads the whole customer (core.ingest_plan._load_customers -> "
+    "get_customers), one snapshot per order stored before; the run is quadratic in the customer",
+)
+@pytest.mark.parametrize("store", sorted(KITS))
+def test_a_batch_of_one_order_reads_a_bounded_number_of_snapshots(store: str, tmp_path: Path) -> None:
+    for kit in _kit(store, tmp_path / store):
+        profiles = kit.profiles
+        loaded: list[int] = []
+        profiles.get_customers = _counting(profiles.get_customers, loaded)
+        # GIVEN a customer, THEN 30 batches that each add one order to it
+        ingest_batch([_contact(0, "Ann")], profiles, NO_SLEEP)
+        for i in range(30):
+            before = len(loaded)
+            ingest_batch([_order(i, i + 1, "12.50", "GBP", "paid")], profiles, NO_SLEEP)
+            assert len(loaded) > before  # the batch read its customer
+        # THEN the last batch loaded no more snapshots than the tenth (bounded by the batch)
+        assert loaded[-1] <= loaded[9], loaded
+
+
+def _counting(inner: Any, loaded: list[int]) -> Any:
+    """``inner`` (a store's ``get_customers``), adding to ``loaded`` the snapshots of each read."""
+
+    def counting(ids: Any) -> Any:
+        got = inner(ids)
+        loaded.append(sum(len(state.snapshots) for state in got.values()))
+        return got
+
+    return counting
+
+
+_ORDER = st.tuples(
+    st.integers(0, 11),  # the order's id: a small pool, so later ones update earlier ones
+    st.integers(-48, 48),  # its stamp, hours from T0: out of order
+    st.sampled_from(["12.50", "0.99", "250.00", "-3.00"]),
+    st.sampled_from(["GBP", "EUR", "USD"]),
+    st.sampled_from(["paid", "paid", "refunded", "cancelled", "pending"]),
+).map(lambda t: _order(*t))
+_CONTACT = st.tuples(
+    st.integers(-48, 48), st.sampled_from(["Ann", "Anne", "Annie"]), st.sampled_from([None, True, False])
+).map(lambda t: _contact(*t))
+
+
+@st.composite
+def _deliveries(draw: st.DrawFn) -> list[list[SourceRecord]]:
+    records = [draw(_CONTACT), *draw(st.lists(st.one_of(_ORDER, _ORDER, _CONTACT), min_size=1, max_size=30))]
+    records = draw(st.permutations(records))
+    batches: list[list[SourceRecord]] = []
+    while records:
+        size = draw(st.integers(1, 5))
+        batches.append(records[:size])
+        records = records[size:]
+    return batches
+
+
+def _check_batched_equals_one_batch(store: str, folder: Path, batches: list[list[SourceRecord]]) -> None:
+    reference = InMemoryProfileStore()
+    ingest_batch([r for batch in batches for r in batch], reference, NO_SLEEP)
+    for kit in _kit(store, folder):
+        for batch in batches:
+            ingest_batch(batch, kit.profiles, NO_SLEEP)
+        assert _body(kit.profiles) == _body(reference)
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=_deliveries())
+def test_any_cut_into_batches_gives_the_profile_of_one_batch(
+    store: str, tmp_path: Path, batches: list[list[SourceRecord]]
+) -> None:
+    _check_batched_equals_one_batch(store, tmp_path / f"{store}-{id(batches)}", batches)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=_deliveries())
+def test_any_cut_into_batches_gives_the_profile_of_one_batch_on_dynamodb(
+    tmp_path: Path, batches: list[list[SourceRecord]]
+) -> None:
+    _check_batched_equals_one_batch("dynamodb", tmp_path / f"dynamodb-{id(batches)}", batches)
