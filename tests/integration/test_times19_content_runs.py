@@ -65,7 +65,8 @@ def _line(version: Version) -> dict[str, Any]:
 def reference_snapshot(versions: Iterable[SourceRecord]) -> SourceRecord:
     """By the definition: the current content is the newest version's (a tie of times broken by
     the stamp, then the hash: ``core.content_run.key``); it counts from its earliest version after
-    the newest version of any other content."""
+    the newest version of any other content, and of the copies at that time (stamped ahead of one
+    read), the snapshot is the one with the largest stamp (a function of the set, tie22)."""
 
     def order(r: SourceRecord) -> tuple[datetime, datetime, str]:
         return (r.ordered_at, r.updated_at, record_hash(r))
@@ -74,7 +75,7 @@ def reference_snapshot(versions: Iterable[SourceRecord]) -> SourceRecord:
     current = record_hash(seen[-1])
     after = max((order(r) for r in seen if record_hash(r) != current), default=None)
     run = [r for r in seen if record_hash(r) == current and (after is None or order(r) > after)]
-    return run[0]
+    return [r for r in run if r.ordered_at == run[0].ordered_at][-1]
 
 
 def reference_profile(records: Iterable[SourceRecord]) -> Profile:
