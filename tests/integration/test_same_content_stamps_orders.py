@@ -12,8 +12,10 @@ smallest of one call), so the profile's times depended on arrival order.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +26,7 @@ from core.merge import DEFAULT_RULES, build_profile
 from core.normalise import NormaliseOptions, normalise_record
 from core.pipeline import IngestSettings, ingest
 from core.schema import Profile, RecordDraft, SourceRecord
+from profilesync.cli import main
 from tests.hypothesis_profiles import examples
 from tests.integration.store_port.conftest import KITS
 from tests.integration.store_port.kit_copies import opened_kit
@@ -139,3 +142,39 @@ def test_a_later_stamp_of_the_start_rewrites_the_snapshot_counted_unchanged(stor
         # AND the smaller stamp delivered again changes nothing
         assert ingest([smaller], kit.profiles, SETTINGS).unchanged == 1
         assert exported(next(iter(kit.profiles.iter_profiles()))) == exported(after)
+
+
+def _resolved(folder: Path, lines: list[dict[str, Any]], batch_size: int) -> list[dict[str, Any]]:
+    folder.mkdir(parents=True)
+    source, out = folder / "in.jsonl", folder / "out.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    argv = ["resolve", str(source), "--out", str(out), "--quiet", "--batch-size", str(batch_size)]
+    assert main(argv) == 0
+    profiles = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return [{k: v for k, v in p.items() if k not in ("customer_id", "version")} for p in profiles]
+
+
+def test_resolve_exports_one_profile_for_copies_stamped_hours_ahead_in_any_order(tmp_path: Path) -> None:
+    # GIVEN three copies of Ann's contact stamped 2, 5 and 3 hours ahead of now (a tool clock fast,
+    # exporting it unchanged three times: one ordering time, the run's start), and her newsletter line
+    now = datetime.now(UTC).replace(microsecond=0)
+    stamps = [(now + timedelta(hours=h)).isoformat() for h in (2, 5, 3)]
+    copies = [
+        {"source": "crm", "id": "c1", "updated_at": at, "email": "ann@example.com", "city": "Leeds",
+         "consent": {"email": True}}
+        for at in stamps
+    ]  # fmt: skip
+    lines = [
+        *copies,
+        {"source": "mail", "id": "m1", "updated_at": "2026-01-01T00:00:00Z", "email": "ann@example.com"},
+    ]
+    orders = [lines, lines[::-1], [lines[1], lines[3], lines[0], lines[2]]]
+    # WHEN resolved in three orders, one line at a time and all at once
+    exported = [
+        _resolved(tmp_path / f"{i}-{size}", o, size) for i, o in enumerate(orders) for size in (1, 20_000)
+    ]
+    # THEN every run exports the same profile, dated by the largest stamp
+    assert all(e == exported[0] for e in exported), exported
+    (ann,) = exported[0]
+    assert datetime.fromisoformat(ann["provenance"]["city"]["updated_at"]) == now + timedelta(hours=5)
+    assert datetime.fromisoformat(ann["consent"]["email"]["changed_at"]) == now + timedelta(hours=5)
