@@ -12,7 +12,6 @@ smallest of one call), so the profile's times depended on arrival order.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,8 +25,8 @@ from core.merge import DEFAULT_RULES, build_profile
 from core.normalise import NormaliseOptions, normalise_record
 from core.pipeline import IngestSettings, ingest
 from core.schema import Profile, RecordDraft, SourceRecord
-from profilesync.cli import main
 from tests.hypothesis_profiles import examples
+from tests.integration.resolve_files import resolved
 from tests.integration.store_port.conftest import KITS
 from tests.integration.store_port.kit_copies import opened_kit
 from tests.integration.test_times19_content_runs import fed_shuffled, reference_snapshot
@@ -151,13 +150,9 @@ def test_a_later_stamp_of_the_start_rewrites_the_snapshot_counted_unchanged(stor
 
 
 def _resolved(folder: Path, lines: list[dict[str, Any]], batch_size: int) -> list[dict[str, Any]]:
-    folder.mkdir(parents=True)
-    source, out = folder / "in.jsonl", folder / "out.jsonl"
-    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    argv = ["resolve", str(source), "--out", str(out), "--quiet", "--batch-size", str(batch_size)]
-    assert main(argv) == 0
-    profiles = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    return [{k: v for k, v in p.items() if k not in ("customer_id", "version")} for p in profiles]
+    """The profiles resolved, without their ids and versions (which name, not decide)."""
+    drop = ("customer_id", "version")
+    return [{k: v for k, v in p.items() if k not in drop} for p in resolved(folder, lines, batch_size)]
 
 
 def test_resolve_exports_one_profile_for_copies_stamped_hours_ahead_in_any_order(tmp_path: Path) -> None:

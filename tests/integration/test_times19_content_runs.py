@@ -12,7 +12,6 @@ and ``20000``), must end with the same traits, consent and provenance times.
 from __future__ import annotations
 
 import itertools
-import json
 import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -30,8 +29,8 @@ from core.pipeline import IngestSettings, ingest
 from core.schema import ConsentState, Profile, SourceRecord
 from core.storage.memory import InMemoryProfileStore
 from core.testing.records import T0, make_record
-from profilesync.cli import main
 from tests.hypothesis_profiles import examples
+from tests.integration.resolve_files import resolved
 from tests.integration.store_port.conftest import KITS, StoreKit
 from tests.integration.store_port.test_touch_races_merge import BACKENDS, Interleaved
 from tests.integration.test_frozen_merge_repair_interleavings import _kit
@@ -180,12 +179,7 @@ def test_versions_in_any_order_and_batching_decide_as_all_of_them_at_once(
 
 
 def _resolve(folder: Path, versions: list[Version], batch_size: int) -> dict[str, Any]:
-    folder.mkdir(parents=True, exist_ok=True)
-    source, out = folder / "in.jsonl", folder / "out.jsonl"
-    source.write_text("".join(json.dumps(_line(v)) + "\n" for v in versions), encoding="utf-8")
-    argv = ["resolve", str(source), "--out", str(out), "--quiet", "--batch-size", str(batch_size)]
-    assert main(argv) == 0
-    (profile,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    (profile,) = resolved(folder, [_line(v) for v in versions], batch_size)
     return _cli_decided(profile)
 
 
