@@ -29,6 +29,7 @@ from tests.hypothesis_profiles import examples
 from tests.integration.resolve_files import resolved
 from tests.integration.store_port.conftest import KITS
 from tests.integration.store_port.kit_copies import opened_kit
+from tests.integration.store_port.test_touch_races_merge import BACKENDS, Interleaved
 from tests.integration.test_times19_content_runs import fed_shuffled, reference_snapshot
 
 pytestmark = pytest.mark.slow
@@ -179,3 +180,28 @@ def test_resolve_exports_one_profile_for_copies_stamped_hours_ahead_in_any_order
     (ann,) = exported[0]
     assert datetime.fromisoformat(ann["provenance"]["city"]["updated_at"]) == now + timedelta(hours=5)
     assert datetime.fromisoformat(ann["consent"]["email"]["changed_at"]) == now + timedelta(hours=5)
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_two_writers_raising_the_start_s_stamp_at_once_keep_the_larger(backend: str, tmp_path: Path) -> None:
+    # GIVEN Ann's contact read at 12:00:00 stamped an hour ahead, stored
+    made = BACKENDS[backend](tmp_path)
+    store, other = next(made)
+    one, two, three = (_record(("Ann", True, 0, m)) for m in (60, 120, 180))
+    try:
+        ingest([one], store, SETTINGS)
+
+        def larger() -> None:
+            assert ingest([three], other(), SETTINGS).unchanged == 1
+
+        # WHEN a copy stamped two hours ahead is written, and another process writes the copy
+        # stamped three hours ahead between that write's read and its commit
+        b = Interleaved(store, lambda changesets: bool(changesets), larger)
+        ingest([two], b, SETTINGS)
+        assert b.fired == 1
+        # THEN the larger stamp stays: the later commit was judged again against it
+        (profile,) = store.iter_profiles()
+        assert exported(profile) == reference([one, two, three])
+        assert [s.updated_at for s in profile.sources] == [three.updated_at]
+    finally:
+        made.close()
