@@ -25,10 +25,18 @@ from core.merge import DEFAULT_RULES, build_profile
 from core.normalise import NormaliseOptions, normalise_record
 from core.pipeline import IngestSettings, ingest
 from core.schema import Profile, RecordDraft, SourceRecord
+from core.testing.invariants import store_problems
 from tests.hypothesis_profiles import examples
 from tests.integration.resolve_files import resolved
 from tests.integration.store_port.conftest import KITS
 from tests.integration.store_port.kit_copies import opened_kit
+from tests.integration.store_port.test_same_read_stamps_on_every_store import (
+    HOUR,
+    NOW,
+    PAIRS,
+    _Killed,
+    version,
+)
 from tests.integration.store_port.test_touch_races_merge import BACKENDS, Interleaved
 from tests.integration.test_times19_content_runs import fed_shuffled, reference_snapshot
 
@@ -205,3 +213,24 @@ def test_two_writers_raising_the_start_s_stamp_at_once_keep_the_larger(backend: 
         assert [s.updated_at for s in profile.sources] == [three.updated_at]
     finally:
         made.close()
+
+
+@pytest.mark.parametrize("keep", [0, 1, 6, PAIRS - 1])
+@pytest.mark.parametrize("store", sorted(KITS))
+def test_a_kill_between_the_writes_of_larger_stamps_loses_nothing(store: str, keep: int) -> None:
+    # GIVEN twelve people's contacts stored stamped +1 h, and a run of their unchanged copies stamped
+    # +2 h (one read: one ordering time) killed after its first ``keep`` changesets were written
+    smaller = [version(i, f"City{i}", NOW + HOUR) for i in range(PAIRS)]
+    larger = [version(i, f"City{i}", NOW + 2 * HOUR) for i in range(PAIRS)]
+    with opened_kit(store) as kit:
+        ingest(smaller, kit.profiles, SETTINGS)
+        killed = _Killed(kit.profiles, keep)
+        with pytest.raises(RuntimeError, match="simulated kill"):
+            ingest(larger, killed, SETTINGS)
+        # WHEN the smaller stamps are delivered again, then the larger, then the smaller once more
+        for batch in (smaller, larger, smaller):
+            ingest(batch, kit.profiles, SETTINGS)
+        # THEN every profile is dated by the larger stamp, and the store is consistent
+        profiles = list(kit.profiles.iter_profiles())
+        assert store_problems(profiles, kit.profiles.ident_owners()) == []
+        assert sorted(p.sources[0].updated_at for p in profiles) == [NOW + 2 * HOUR] * PAIRS
