@@ -16,6 +16,7 @@ import sys
 import threading
 import types
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from aws_lambda_powertools import Logger
@@ -75,3 +76,22 @@ def test_two_invocations_on_two_threads_each_log_their_own_lines(handler_logger:
     # AND the logger is as it was: its level and its handlers' streams
     assert underlying.level == level
     assert [h.stream for h in underlying.handlers if isinstance(h, logging.StreamHandler)] == streams
+
+
+def test_what_an_invocation_s_worker_threads_write_is_in_its_log(handler_logger: Logger) -> None:
+    # GIVEN an invocation that reads on a pool of its own (as the DynamoDB store reads customers),
+    # whose workers log (botocore's retries) and the handler's logger
+    logs: list[str] = []
+
+    def work(i: int) -> None:
+        logging.getLogger("botocore.retries").warning(f"retry in worker {i}")
+        handler_logger.info(f"read in worker {i}")
+
+    # WHEN it runs under the capture
+    with captured({}, PACKAGE, logs.append), ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(work, range(2)))
+    # THEN its log holds what the workers wrote
+    (text,) = logs
+    for i in range(2):
+        assert f"retry in worker {i}" in text
+        assert f"read in worker {i}" in text
