@@ -128,17 +128,13 @@ def judge(record: SourceRecord, h: str, stored: Ownership) -> Verdict:
     kind: Literal["unchanged", "stale"] = "unchanged" if h == stored.record_hash else "stale"
     if after == before:
         return Verdict(kind)
-    if _start(after) == _start(before):  # the snapshot's time and stamp stay
+    same = after.record_hash == before.record_hash and after.first == before.first
+    if same and after.stamp(0) == before.stamp(0):  # the snapshot's content, time and stamp stay
         return Verdict(kind, after, moved=after.last != before.last)  # a touch
     copy = _copy_at(after, observed(record))
     if copy is None:
         return Verdict("redate", after)
     return Verdict("write", after, carrying(copy, observed(record)))
-
-
-def _start(run: ContentRun) -> tuple[str, datetime, datetime]:
-    """What a run's snapshot is: its content, and the time and stamp of its run's start."""
-    return run.record_hash, run.first, run.stamp(0)
 
 
 def carrying(record: SourceRecord, versions: Sequence[SourceRecord]) -> SourceRecord:
