@@ -27,7 +27,9 @@ stamped ahead share a time: the later stamp is the newer (a tool clock hours fas
 changes in order). The run keeps, per kept time, the largest stamp seen at it, and the stamp of the
 other content's newest observation; stamps that equal their times are left out of the state (and of
 ``encode``), so a run of versions stamped at their times, and every ``run`` stored before stamps
-existed, reads as before (a stamp equal to its time).
+existed, reads as before (a stamp equal to its time). The snapshot kept for a run is the copy at its
+start with the largest stamp seen there (``stamp(0)``; core.ingest_runs), a function of the set too:
+copies of one time differ only by stamp, and the profile's times are the snapshot's stamp.
 """
 
 from __future__ import annotations
@@ -35,12 +37,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from operator import eq
 from typing import Final
 
 from core.content_hash import record_hash
 from core.schema import SourceRecord
+from core.time_bound import CLOCK_SKEW, ordered_by_read, read_before
 
 RUN_KEPT: Final = 16
 """The earliest times of a run kept (with the newest): a run holds 17 times at 17 copies of one
@@ -220,22 +223,42 @@ def stored_is_newer(record_hash: str, updated_at: datetime, text: str | None, re
     return key(stored_run(record_hash, updated_at, text).newest) > key(observation(record))
 
 
-def redated(record: SourceRecord, at: datetime) -> SourceRecord:
-    """``record`` (a copy of the run's content) as observed at ``at``: ``updated_at`` is ``at``, and
+def redated(record: SourceRecord, at: datetime, stamp: datetime | None = None) -> SourceRecord:
+    """``record`` (a copy of the run's content) as observed at ``at`` stamped ``stamp`` (default:
+    ``at``; the run's largest stamp at ``at``, ``ContentRun.stamp``): ``updated_at`` is ``stamp``, and
     so is a consent decision that was dated by the record's own time (hashed without it, as
-    ``record_hash`` does), so the copy hashes the same. ``read_at`` is dropped (``at`` is an ordering
-    time already); ``record`` itself when it is already at ``at``."""
-    if record.ordered_at == at and record.updated_at == at:
+    ``record_hash`` does), so the copy hashes the same; ``read_at`` is a read that orders ``stamp`` at
+    ``at`` (``read_of``). ``record`` itself when it is already at ``at`` stamped ``stamp``."""
+    stamp = at if stamp is None else stamp
+    if record.ordered_at == at and record.updated_at == stamp:
         return record
+    read = read_of(at, stamp)
+    if read is None and stamp != at:  # a pair no read gives (a run stored by hand?): dated at ``at``
+        stamp = at
     own = record.updated_at
     consent = {
-        channel: state.model_copy(update={"changed_at": at}) if state.changed_at == own else state
+        channel: state.model_copy(update={"changed_at": stamp}) if state.changed_at == own else state
         for channel, state in record.consent.items()
     }
-    copy = record.model_copy(update={"updated_at": at, "read_at": None, "consent": consent})
+    copy = record.model_copy(update={"updated_at": stamp, "read_at": read, "consent": consent})
     if record_hash(copy) != record_hash(record):  # cannot happen: the times are not hashed
         raise AssertionError(f"re-dating {record.key} changed its content")
     return copy
+
+
+def read_of(at: datetime, stamp: datetime) -> datetime | None:
+    """A read at which a version stamped ``stamp`` is ordered at ``at`` (``SourceRecord.ordered_at``):
+    None for a stamp at its time (or for a pair no read gives); ``at`` itself for a stamp at most
+    ``CLOCK_SKEW`` ahead; else the earliest read of the second after ``at`` whose ``read_before`` is
+    ``at``. The run keeps times and stamps, not reads: a snapshot re-dated to a kept time and stamp
+    orders, and decides a consent dated by its own time, as the copy that was read there did."""
+    if stamp <= at:
+        return None
+    if stamp - at <= CLOCK_SKEW:
+        return at
+    second = at.replace(microsecond=0) + timedelta(seconds=1)
+    read = second + timedelta(milliseconds=(at - read_before(second)) // timedelta(microseconds=1))
+    return read if ordered_by_read(stamp, read) == at else None
 
 
 def _obs(seen: Key) -> Observation:
@@ -267,6 +290,7 @@ __all__ = [
     "Observation",
     "key",
     "observation",
+    "read_of",
     "redated",
     "stored_is_newer",
     "stored_run",

@@ -18,7 +18,6 @@ from typing import Final, Literal
 
 from core.content_hash import record_hash
 from core.content_run import ONE_TIME, ContentRun, observation, redated, stored_run
-from core.content_run import key as order_key
 from core.ingest_settings import IngestResult
 from core.ports import Changeset, Ownership, ProfileStore, TouchSource
 from core.schema import SourceRecord
@@ -53,18 +52,19 @@ def fold(versions: Sequence[SourceRecord]) -> SourceRecord:
 
 
 def _copy_at(run: ContentRun, versions: Iterable[SourceRecord]) -> SourceRecord | None:
-    """The version of the run's content at the run's start; else one of that content re-dated to
-    it; None when ``versions`` hold none of that content."""
+    """The version of the run's content at the run's start with the largest stamp seen there
+    (``ContentRun.stamp``: a function of the set of versions, as the run is; the copies of one time
+    differ by stamp when stamped ahead of one read); else one of that content re-dated to them;
+    None when ``versions`` hold none of that content. (That largest stamp is after the newest other
+    content's observation: the run holds no time whose stamps are all before it.)"""
     same = [v for v in versions if record_hash(v) == run.record_hash]
     if not same:
         return None
-    at = [v for v in same if v.ordered_at == run.first]
-    if run.other is not None:  # not a copy of the run's read stamped before the other content's
-        cut = order_key(run.other)
-        at = [v for v in at if order_key(observation(v)) > cut] or at
-    if at:
-        return min(at, key=lambda v: (v.updated_at, v.read_at is None))  # the same in any order
-    return redated(same[0], run.first)
+    first, stamp = run.first, run.stamp(0)
+    at = [v for v in same if v.ordered_at == first and v.updated_at == stamp]
+    if at:  # copies of one stamp and time differ by read only in the second before it: the earliest
+        return min(at, key=lambda v: (v.read_at is not None, v.read_at or first))
+    return redated(same[0], first, stamp)
 
 
 def written_item(snapshot: SourceRecord, runs: Mapping[str, ContentRun] | None) -> tuple[datetime, str]:
@@ -128,7 +128,8 @@ def judge(record: SourceRecord, h: str, stored: Ownership) -> Verdict:
     kind: Literal["unchanged", "stale"] = "unchanged" if h == stored.record_hash else "stale"
     if after == before:
         return Verdict(kind)
-    if after.record_hash == before.record_hash and after.first == before.first:
+    same = after.record_hash == before.record_hash and after.first == before.first
+    if same and after.stamp(0) == before.stamp(0):  # the snapshot's content, time and stamp stay
         return Verdict(kind, after, moved=after.last != before.last)  # a touch
     copy = _copy_at(after, observed(record))
     if copy is None:
@@ -223,7 +224,7 @@ def redated_snapshots(
     for key, snapshot in stored_snapshots(store, owners, runs).items():
         run, version = runs[key]
         if record_hash(snapshot) == run.record_hash:
-            out[key] = carrying(redated(snapshot, run.first), observed(version))
+            out[key] = carrying(redated(snapshot, run.first, run.stamp(0)), observed(version))
     return out
 
 

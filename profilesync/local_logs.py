@@ -8,9 +8,23 @@ deployment, whose execution environments import the handlers under its own envir
 invokes a function, ``captured`` holds every Powertools ``Logger`` the function's package holds (the
 handler module's own, however its service was named, and a helper's child) at the runtime's
 ``POWERTOOLS_LOG_LEVEL`` and points their handlers at the invocation's buffer, then puts back the
-levels and streams they had: another runtime in the process, before or after, gets its own. The
-loggers are the process's: invocations run one at a time (``local``), and two runtimes invoking at
-once from two threads would write to each other's logs.
+levels and streams they had: another runtime in the process, before or after, gets its own.
+
+The loggers, their levels, their handlers' streams, the root logger and ``sys.stdout`` are the
+process's, so a capture holds them all for its invocation: ``captured`` lets one invocation in at a
+time (``INVOKING``, a lock held from before the loggers are found until they are put back). Two
+runtimes invoking at once from two threads wrote to each other's logs, lost lines when the first to
+finish put the streams back, and could leave a logger at the other's level
+(``tests/unit/test_local_logs_threads.py``). A lock, not a capture per thread: a logger has one level
+for the process (an invocation at DEBUG and one at INFO cannot both be right at once), and what an
+invocation's own worker threads write (the DynamoDB store reads customers on a thread pool; botocore
+logs its retries there) belongs to its log, which a capture keyed by thread would miss. The runtime
+runs invocations one at a time anyway (``local``: one execution environment's worth), so nothing it
+offers is serialised that ran at once before. Reentrant: an invocation that invokes another in its
+own thread nests its capture.
+
+What a thread that is not invoking writes while another invokes (a test's own ``print``) still goes
+to that invocation's log, as it did.
 
 What is still the import's: the ``service`` key of a function's JSON records (a module first imported
 under another service name writes that name).
@@ -22,8 +36,12 @@ import contextlib
 import io
 import logging
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+INVOKING = threading.RLock()
+"""Held by ``captured`` while an invocation runs: one at a time in the process (see the module)."""
 
 # Lambda's runtime gives the root logger a handler in this format: library loggers (the HTTP layer's
 # retry warnings) reach the function's log through it.
@@ -64,6 +82,12 @@ def captured(environment: Mapping[str, str], package: str, feed: Any) -> Iterato
     stdout, stderr, Python's root logger) goes to ``feed`` (a callable taking the text) at the end,
     not to the terminal nor to the stream a Logger was made with; its Powertools loggers at
     ``environment``'s ``POWERTOOLS_LOG_LEVEL`` (Powertools' default INFO when unset) meanwhile."""
+    with INVOKING, _captured(environment, package, feed):
+        yield
+
+
+@contextlib.contextmanager
+def _captured(environment: Mapping[str, str], package: str, feed: Any) -> Iterator[None]:
     buffer = io.StringIO()
     level = (environment.get("POWERTOOLS_LOG_LEVEL") or "INFO").upper()
     loggers = package_loggers(package)

@@ -10,13 +10,12 @@ such versions tie on their time and their content decides, whatever the order an
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from profilesync.cli import main
+from tests.integration.resolve_files import resolved
 
 pytestmark = pytest.mark.slow
 
@@ -28,12 +27,7 @@ VERSIONS = [
 
 
 def _city(tmp: Path, lines: list[dict[str, Any]], batch_size: int) -> str:
-    tmp.mkdir(parents=True)
-    source, out = tmp / "in.jsonl", tmp / "out.jsonl"
-    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    argv = ["resolve", str(source), "--out", str(out), "--quiet", "--batch-size", str(batch_size)]
-    assert main(argv) == 0
-    profiles = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    profiles = resolved(tmp, lines, batch_size)
     [ann] = [p for p in profiles if any(s["id"] == "c1" for s in p["sources"])]
     return str(ann["traits"]["city"])
 

@@ -12,7 +12,6 @@ and ``20000``), must end with the same traits, consent and provenance times.
 from __future__ import annotations
 
 import itertools
-import json
 import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -30,8 +29,8 @@ from core.pipeline import IngestSettings, ingest
 from core.schema import ConsentState, Profile, SourceRecord
 from core.storage.memory import InMemoryProfileStore
 from core.testing.records import T0, make_record
-from profilesync.cli import main
 from tests.hypothesis_profiles import examples
+from tests.integration.resolve_files import resolved
 from tests.integration.store_port.conftest import KITS, StoreKit
 from tests.integration.store_port.test_touch_races_merge import BACKENDS, Interleaved
 from tests.integration.test_frozen_merge_repair_interleavings import _kit
@@ -65,7 +64,8 @@ def _line(version: Version) -> dict[str, Any]:
 def reference_snapshot(versions: Iterable[SourceRecord]) -> SourceRecord:
     """By the definition: the current content is the newest version's (a tie of times broken by
     the stamp, then the hash: ``core.content_run.key``); it counts from its earliest version after
-    the newest version of any other content."""
+    the newest version of any other content, and of the copies at that time (stamped ahead of one
+    read), the snapshot is the one with the largest stamp (a function of the set, tie22)."""
 
     def order(r: SourceRecord) -> tuple[datetime, datetime, str]:
         return (r.ordered_at, r.updated_at, record_hash(r))
@@ -74,7 +74,7 @@ def reference_snapshot(versions: Iterable[SourceRecord]) -> SourceRecord:
     current = record_hash(seen[-1])
     after = max((order(r) for r in seen if record_hash(r) != current), default=None)
     run = [r for r in seen if record_hash(r) == current and (after is None or order(r) > after)]
-    return run[0]
+    return [r for r in run if r.ordered_at == run[0].ordered_at][-1]
 
 
 def reference_profile(records: Iterable[SourceRecord]) -> Profile:
@@ -179,12 +179,7 @@ def test_versions_in_any_order_and_batching_decide_as_all_of_them_at_once(
 
 
 def _resolve(folder: Path, versions: list[Version], batch_size: int) -> dict[str, Any]:
-    folder.mkdir(parents=True, exist_ok=True)
-    source, out = folder / "in.jsonl", folder / "out.jsonl"
-    source.write_text("".join(json.dumps(_line(v)) + "\n" for v in versions), encoding="utf-8")
-    argv = ["resolve", str(source), "--out", str(out), "--quiet", "--batch-size", str(batch_size)]
-    assert main(argv) == 0
-    (profile,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    (profile,) = resolved(folder, [_line(v) for v in versions], batch_size)
     return _cli_decided(profile)
 
 

@@ -6,13 +6,15 @@ stamps existed, encodes and reads as before."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.content_run import ONE_TIME, ContentRun, key, stored_run
-from core.testing.records import T0
+from core.content_run import ONE_TIME, ContentRun, key, read_of, redated, stored_run
+from core.merge import build_profile, record_hash
+from core.schema import ConsentState
+from core.testing.records import T0, make_record
 from tests.hypothesis_profiles import examples
 
 # (hour, minutes of stamp ahead of it, content): ties of times with and without a tie of stamps
@@ -75,3 +77,36 @@ def test_a_version_stamped_ahead_is_not_one_time_and_keeps_its_stamp() -> None:
     # AND a copy of other content of the same read stamped earlier is older; one stamped later is newer
     assert run.observe(at, "g", T0 + timedelta(hours=1)).record_hash == "h"
     assert run.observe(at, "g", T0 + timedelta(hours=3)).record_hash == "g"
+
+
+READ = st.datetimes(
+    min_value=T0.replace(tzinfo=None), max_value=(T0 + timedelta(days=2)).replace(tzinfo=None)
+).map(lambda t: t.replace(tzinfo=T0.tzinfo))
+
+
+@settings(max_examples=examples(ci=300, deep=3000), deadline=None)
+@given(read=READ, ahead=st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=3)))
+def test_a_copy_re_dated_to_a_kept_time_and_stamp_orders_there_as_the_copy_read_there(
+    read: datetime, ahead: timedelta
+) -> None:
+    # GIVEN a copy stamped ahead of its read (within CLOCK_SKEW or more), consent dated by its stamp
+    stamp = read + ahead
+    copy = make_record("crm", "1", email="ann@example.com").model_copy(
+        update={
+            "updated_at": stamp,
+            "read_at": read,
+            "consent": {"email": ConsentState(granted=True, changed_at=stamp)},
+        }
+    )
+    at = copy.ordered_at
+    # WHEN a copy of the same content at another time is re-dated to that time and stamp (what a run
+    # keeps: core.ingest_runs re-dates a stored snapshot so when a late version of other content cuts
+    # its run)
+    other = copy.model_copy(update={"updated_at": T0, "read_at": None})
+    other = other.model_copy(update={"consent": {"email": ConsentState(granted=True, changed_at=T0)}})
+    again = redated(other, at, stamp)
+    # THEN it orders, is stamped and decides its consent as the copy read there
+    assert (again.ordered_at, again.updated_at) == (at, stamp)
+    assert build_profile("c", [again]) == build_profile("c", [copy])
+    assert record_hash(again) == record_hash(copy)
+    assert read_of(at, stamp) is not None

@@ -137,3 +137,13 @@ def test_merged_for_shipping_rounds_and_sorts() -> None:
         {"b.py::t": 1.0, "a.py::old": 4.0}, {"a.py::t2": 0.123456, "a.py::t1": 0.0999}, ["a.py", "b.py"]
     )
     assert list(merged.items()) == [("a.py::t2", 0.12), ("b.py::t", 1.0)]
+
+
+def test_a_timed_file_whose_tests_all_ran_under_the_threshold_keeps_its_longest() -> None:
+    # GIVEN a run that timed a slow-marked file of short tests only (all under SHIPPED_MIN)
+    timed = {"c.py::t1": 0.031, "c.py::t2": 0.052, "a.py::t": 2.0, "a.py::quick": 0.01}
+    # WHEN its durations are merged for shipping
+    merged = runner_order.merged_for_shipping({}, timed, ["a.py", "c.py"])
+    # THEN that file keeps its longest test, so a fresh checkout knows it was timed (not a new file,
+    # whose slow tests go first); a file with a test over the threshold ships only those
+    assert merged == {"a.py::t": 2.0, "c.py::t2": 0.05}
