@@ -9,7 +9,8 @@ non-ASCII characters (the raw JSON escapes them). Now a quarantined record is st
 its raw values normalise to, one by one, each as a keyed hash, so erasure finds it by exact key:
 
 * every email and phone of the draft that normalises on its own (the phone in the default region,
-  and in the region of the record's country if it names one);
+  and in the region of the record's country if it names one), and of an email value that does not,
+  each address written whole inside it (``Ann <ann@x.com>``, ``mailto:ann@x.com``, ``ann@x.com.``);
 * the record's source id (``source#hubspot:contact:123``), so a record of the person that has no
   usable identifier at all is still found through the id the erased customer held.
 
@@ -20,13 +21,24 @@ string value of the raw JSON that reads as an email or a phone, and compares key
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Final
 
 from core.errors import NormalisationError
 from core.ports import QuarantineEntry
+
+#: Something shaped like an address inside a value that is no address: the characters between the
+#: separators a name-addr (``Ann <ann@x.com>``), a link (``mailto:ann@x.com``), quotes or a list put
+#: around it, none of which an address holds unquoted (``'``, ``{`` and ``}`` may be in its user name:
+#: they are taken off its ends only when the token is no address as written). A token is taken whole,
+#: so ``jotariq@x.com`` never yields ``tariq@x.com``.
+ADDRESS: Final = re.compile(r"[^\s\"<>,;:\[\]()@]+@[^\s\"<>,;:\[\]()@]+")
+#: At most this many address-shaped tokens are read from one value (a field of junk costs no more).
+_MOST_TOKENS: Final = 8
 
 if TYPE_CHECKING:  # the normalisers load on first use: merge imports this module for refused_entries
     from core.normalise import NormaliseOptions
@@ -67,8 +79,7 @@ def identifier_keys(draft: RecordDraft, options: NormaliseOptions | None = None)
         regions.append(country.strip().upper())
     keys: dict[str, None] = {source_key(draft): None}
     for value in draft.emails:
-        email = _email(value)
-        if email is not None:
+        for email in _emails(value):
             keys[f"email#{email}"] = None
     for value in draft.phones:
         for where in dict.fromkeys(regions):
@@ -128,9 +139,7 @@ def legacy_identifier_keys(raw: str, region: str = "US") -> set[str]:
     keys: set[str] = set()
     for text in _strings(document):
         if "@" in text:
-            email = _email(text)
-            if email is not None:
-                keys.add(f"email#{email}")
+            keys.update(f"email#{email}" for email in _emails(text))
         elif sum(c.isdigit() for c in text) >= 7:
             phone = _phone(text, region)
             if phone is not None:
@@ -158,6 +167,25 @@ def _email(value: Any) -> str | None:
         return normalise_email(value)
     except NormalisationError:
         return None
+
+
+def _emails(value: Any) -> list[str]:
+    """The addresses a raw email value holds: the value normalised, or, when it is no address itself
+    (``Ann <ann@x.com>``, ``mailto:ann@x.com``, ``ann@x.com.`` with its domain fully qualified), each
+    address-shaped token in it, its trailing dots taken off: the record names that person all the
+    same, and her erasure must find it (and her suppression drop it)."""
+    email = _email(value)
+    if email is not None:
+        return [email]
+    if not isinstance(value, str) or "@" not in value:
+        return []
+    found: dict[str, None] = {}
+    for match in islice(ADDRESS.finditer(value), _MOST_TOKENS):
+        token = match.group().rstrip(".")
+        email = _email(token) or _email(token.strip("'{}").rstrip("."))
+        if email is not None:
+            found[email] = None
+    return list(found)
 
 
 def _phone(value: Any, region: str) -> str | None:

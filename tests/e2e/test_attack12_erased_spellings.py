@@ -1,0 +1,200 @@
+"""attack12: a person erased from the embedded store (``profilesync sync``, then ``profilesync privacy
+erase``) is looked for afterwards in every spelling of her identifiers that reaches profilesync: the
+store file's bytes, the quarantine, and the files and stores a later ``resolve`` or ``sync`` writes.
+
+Her records are made at Stripe's sandbox through Stripe's official SDK (``stripe.StripeClient``), with
+her address also written in forms the normaliser refuses but that hold it whole (a name-addr
+``Name <address>``, a ``mailto:`` link, the domain written fully qualified with its trailing dot),
+which a tool's customer field or an export file carries. Red before the fix in core/quarantine.py: the
+quarantine keyed such a record by its record id only, so her erasure left it in the store (her name
+and address in the file's bytes), and a later ``resolve`` wrote her lines to its quarantine file.
+
+The spellings her identifiers normalise to (a Gmail address with dots, ``+tags``, ``googlemail.com``,
+capitals, invisible characters; her phone written nationally with her country, with ``00``, ``tel:``,
+brackets) are drawn by hypothesis and must all be dropped as hers (a guard: green before and after).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import stripe
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from connectors._sandbox import SandboxServer
+from connectors.stripe import StripeSandbox
+from profilesync.cli import main
+
+pytestmark = pytest.mark.slow
+
+HER = "zephyrine.quillfeather@gmail.com"
+NAME = ("Zéphyrine", "Quillfeather")
+PHONE = "+44 20 7946 0731"
+#: Her address written whole inside values that are no address (each a Stripe customer of hers).
+REFUSED_FORMS = (f"{NAME[0]} {NAME[1]} <{HER}>", f"mailto:{HER}", f"{HER}.")
+#: What of her may be left nowhere, in any case, and as JSON writes her name with ``ensure_ascii``.
+TRACES = (b"quillfeather", b"zephyrine", b"z\\u00e9phyrine", "zéphyrine".encode(), b"7946 0731", b"79460731")
+
+
+@dataclass
+class Erased:
+    state: Path
+    stripe_url: str
+    sdk: stripe.StripeClient
+
+
+def traces_in(data: bytes) -> list[bytes]:
+    lowered = data.lower()
+    return [t for t in TRACES if t in lowered]
+
+
+def store_files(state: Path) -> list[Path]:
+    return sorted(state.glob("*.sqlite3*"))
+
+
+@pytest.fixture
+def erased(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Erased]:
+    """Stripe synced into the embedded store with her customers, then her erasure (asking Stripe)."""
+    monkeypatch.chdir(tmp_path)
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", str(secrets))
+    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
+    sandbox = StripeSandbox(people=6, seed=12)
+    monkeypatch.setenv("PROFILESYNC_STRIPE_API_KEY", sandbox.token)
+    server = SandboxServer(sandbox, "127.0.0.1", 0).start()
+    try:
+        sdk = stripe.StripeClient(sandbox.token, base_addresses={"api": server.url}, max_network_retries=0)
+        full_name = " ".join(NAME)
+        sdk.v1.customers.create({"email": HER, "name": full_name, "phone": PHONE})
+        for form in REFUSED_FORMS:
+            sdk.v1.customers.create({"email": form, "name": full_name})
+        state = tmp_path / "state"
+        sync = ["sync", "--connector", "stripe", "--base-url", server.url, "--state-dir", str(state)]
+        assert main([*sync, "-q"]) == 0
+        # her records are in the store before the erasure (the quarantined ones too)
+        assert any(traces_in(f.read_bytes()) for f in store_files(state))
+        erase = ["privacy", "erase", "--email", HER, "--requested-by", "dpo", "--state-dir", str(state)]
+        assert main([*erase, "--connector", f"stripe={server.url}"]) == 0
+        capsys.readouterr()
+        yield Erased(state, server.url, sdk)
+    finally:
+        server.stop()
+
+
+def test_her_erasure_leaves_no_byte_of_her_in_the_store_file(erased: Erased) -> None:
+    # THEN no byte of the store file or its write-ahead log holds her name, address or phone, in any
+    # case or JSON escape: her quarantined records went with her
+    left = {f.name: traces_in(f.read_bytes()) for f in store_files(erased.state)}
+    assert left
+    assert not any(left.values()), left
+    assert HER.encode() not in b"".join(f.read_bytes() for f in store_files(erased.state))
+
+
+def test_her_records_in_refused_forms_pulled_again_are_dropped_not_quarantined(
+    erased: Erased, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN she is at Stripe again in the refused forms (the same customers, and a new one)
+    erased.sdk.v1.customers.create({"email": f"<{HER.upper()}>", "name": " ".join(NAME)})
+    # WHEN Stripe is pulled again, from the start
+    sync = ["sync", "--connector", "stripe", "--base-url", erased.stripe_url]
+    sync += ["--state-dir", str(erased.state)]
+    assert main([*sync, "--full", "-q"]) == 0
+    capsys.readouterr()
+    # THEN nothing of her is stored again, not even in the quarantine
+    left = {f.name: traces_in(f.read_bytes()) for f in store_files(erased.state)}
+    assert not any(left.values()), left
+
+
+def _line(number: int, **fields: str) -> dict[str, str]:
+    return {"source": "crm", "id": f"her{number}", "updated_at": "2026-01-05T10:00:00Z", **fields}
+
+
+def test_resolve_after_her_erasure_writes_her_refused_lines_nowhere(
+    erased: Erased, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a file holding a stranger and her lines in the refused forms, one with a bad time too
+    lines = [_line(0, email="someone.else@example.com", first_name="Ola")]
+    lines += [_line(n, email=form, first_name=NAME[0]) for n, form in enumerate(REFUSED_FORMS, start=1)]
+    lines.append({**_line(9, email=REFUSED_FORMS[0]), "updated_at": "yesterday"})
+    source = tmp_path / "file.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    # WHEN it is resolved on the embedded default, beside the store she was erased from
+    assert main(["resolve", str(source), "--out", "out.jsonl", "--state-dir", str(erased.state), "-q"]) == 0
+    printed = capsys.readouterr().out
+    # THEN the stranger is a profile, and none of her lines is written anywhere: all counted as erased
+    out = Path("out.jsonl").read_bytes()
+    quarantine = Path("out.quarantine.jsonl")
+    written = out + (quarantine.read_bytes() if quarantine.exists() else b"")
+    assert b"someone.else@example.com" in out
+    assert traces_in(written) == [], written.decode()
+    counted = [line.split()[:3] for line in printed.splitlines()]
+    assert ["erased,", "dropped", str(len(lines) - 1)] in counted, printed
+
+
+# --- the spellings that normalise to hers: a guard -----------------------------------------------
+
+
+@st.composite
+def gmail_spelling(draw: st.DrawFn) -> str:
+    """Her Gmail address as Gmail delivers it: dots anywhere in the user name, a ``+tag``, either
+    domain, any case, an invisible character copied with it, spaces around."""
+    user = HER.partition("@")[0].replace(".", "")
+    dots = [draw(st.booleans()) for _ in user[1:]]
+    dotted = user[0] + "".join(("." if dot else "") + c for dot, c in zip(dots, user[1:], strict=True))
+    tag = draw(st.sampled_from(["", "+shop", "+2026", "+"]))
+    domain = draw(st.sampled_from(["gmail.com", "googlemail.com", "GMail.com", "ｇmail.com"]))
+    address = f"{dotted}{tag}@{domain}"
+    cased = "".join(c.upper() if draw(st.booleans()) else c for c in address)
+    invisible = draw(st.sampled_from(["", "\u200b", "\ufeff", "\u00ad"]))
+    at = draw(st.integers(0, len(cased)))
+    return draw(st.sampled_from(["", " ", "\t"])) + cased[:at] + invisible + cased[at:]
+
+
+PHONE_SPELLINGS = st.sampled_from(
+    [
+        ({"phone": "+442079460731"}, "US"),
+        ({"phone": "+44 (0)20 7946 0731"}, "US"),
+        ({"phone": "0044 20 7946 0731"}, "US"),
+        ({"phone": "tel:+44-20-7946-0731"}, "US"),
+        ({"phone": "+44.20.7946.0731"}, "US"),
+        ({"phone": "020 7946 0731", "country": "GB"}, "US"),
+        ({"phone": "(020) 7946-0731"}, "GB"),
+    ]
+)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    emails=st.lists(gmail_spelling(), min_size=1, max_size=6), phones=st.lists(PHONE_SPELLINGS, max_size=4)
+)
+def test_every_spelling_of_her_identifiers_is_dropped_by_resolve(
+    erased: Erased, emails: list[str], phones: list[tuple[dict[str, str], str]]
+) -> None:
+    # GIVEN a file of her lines, each in another spelling of her address or her phone and nothing else
+    # of hers, beside a stranger
+    for region in {"US"} | {r for _, r in phones}:
+        lines = [_line(0, email="someone.else@example.com")]
+        lines += [_line(n, email=e, last_name="Q") for n, e in enumerate(emails, start=1)]
+        lines += [_line(100 + n, **p, last_name="Q") for n, (p, r) in enumerate(phones) if r == region]
+        name = f"spellings-{region}-{os.getpid()}"
+        source = erased.state.parent / f"{name}.jsonl"
+        source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+        out = erased.state.parent / f"{name}.out.jsonl"
+        # WHEN it is resolved beside the store she was erased from
+        argv = ["resolve", str(source), "--out", str(out), "--state-dir", str(erased.state)]
+        assert main([*argv, "--region", region, "-q"]) == 0
+        # THEN only the stranger is a profile, and none of her spellings is quarantined either
+        profiles = out.read_text(encoding="utf-8").splitlines()
+        assert len(profiles) == 1, profiles
+        assert "someone.else@example.com" in profiles[0]
+        quarantine = out.with_name(f"{name}.out.quarantine.jsonl")
+        assert not quarantine.exists() or quarantine.read_text(encoding="utf-8") == ""
