@@ -9,8 +9,9 @@ non-ASCII characters (the raw JSON escapes them). Now a quarantined record is st
 its raw values normalise to, one by one, each as a keyed hash, so erasure finds it by exact key:
 
 * every email and phone of the draft that normalises on its own (the phone in the default region,
-  and in the region of the record's country if it names one), and of an email value that does not,
-  each address written whole inside it (``Ann <ann@x.com>``, ``mailto:ann@x.com``, ``ann@x.com.``);
+  and in the region of the record's country if it names one), and of a value that does not, each
+  address or number written whole inside it (``Ann <ann@x.com>``, ``mailto:ann@x.com``,
+  ``ann@x.com.``; ``+44 20 7946 0018 (mobile)``, two numbers in one field);
 * the record's source id (``source#hubspot:contact:123``), so a record of the person that has no
   usable identifier at all is still found through the id the erased customer held.
 
@@ -37,8 +38,11 @@ from core.ports import QuarantineEntry
 #: they are taken off its ends only when the token is no address as written). A token is taken whole,
 #: so ``jotariq@x.com`` never yields ``tariq@x.com``.
 ADDRESS: Final = re.compile(r"[^\s\"<>,;:\[\]()@]+@[^\s\"<>,;:\[\]()@]+")
-#: At most this many address-shaped tokens are read from one value (a field of junk costs no more).
+#: At most this many address-shaped tokens (or phone numbers) are read from one value (a field of
+#: junk costs no more).
 _MOST_TOKENS: Final = 8
+#: A phone value longer than this is not searched for numbers (the matcher's cost grows with it).
+_MOST_PHONE_TEXT: Final = 200
 
 if TYPE_CHECKING:  # the normalisers load on first use: merge imports this module for refused_entries
     from core.normalise import NormaliseOptions
@@ -83,8 +87,7 @@ def identifier_keys(draft: RecordDraft, options: NormaliseOptions | None = None)
             keys[f"email#{email}"] = None
     for value in draft.phones:
         for where in dict.fromkeys(regions):
-            phone = _phone(value, where)
-            if phone is not None:
+            for phone in _phones(value, where):
                 keys[f"phone#{phone}"] = None
     return list(keys)
 
@@ -141,9 +144,7 @@ def legacy_identifier_keys(raw: str, region: str = "US") -> set[str]:
         if "@" in text:
             keys.update(f"email#{email}" for email in _emails(text))
         elif sum(c.isdigit() for c in text) >= 7:
-            phone = _phone(text, region)
-            if phone is not None:
-                keys.add(f"phone#{phone}")
+            keys.update(f"phone#{phone}" for phone in _phones(text, region))
     return keys
 
 
@@ -185,6 +186,25 @@ def _emails(value: Any) -> list[str]:
         email = _email(token) or _email(token.strip("'{}").rstrip("."))
         if email is not None:
             found[email] = None
+    return list(found)
+
+
+def _phones(value: Any, region: str) -> list[str]:
+    """The numbers a raw phone value holds: the value normalised, or, when it is no number itself
+    (``+44 20 7946 0018 (mobile)``, two numbers in one field), each valid number phonenumbers'
+    matcher finds written whole in it (a longer run of digits holding hers is no match)."""
+    phone = _phone(value, region)
+    if phone is not None:
+        return [phone]
+    if not isinstance(value, str) or len(value) > _MOST_PHONE_TEXT:
+        return []
+    import phonenumbers
+
+    found: dict[str, None] = {}
+    for match in islice(phonenumbers.PhoneNumberMatcher(value, region), _MOST_TOKENS):
+        number = _phone(match.raw_string, region)
+        if number is not None:
+            found[number] = None
     return list(found)
 
 

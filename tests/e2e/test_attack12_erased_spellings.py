@@ -22,12 +22,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import hubspot
 import pytest
 import stripe
+from hubspot.crm.contacts import SimplePublicObjectInputForCreate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors._sandbox import SandboxServer
+from connectors.hubspot import HubSpotSandbox
 from connectors.stripe import StripeSandbox
 from profilesync.cli import main
 
@@ -198,3 +201,44 @@ def test_every_spelling_of_her_identifiers_is_dropped_by_resolve(
         assert "someone.else@example.com" in profiles[0]
         quarantine = out.with_name(f"{name}.out.quarantine.jsonl")
         assert not quarantine.exists() or quarantine.read_text(encoding="utf-8") == ""
+
+
+# --- her phone written whole in a field that is no number: HubSpot, through its official SDK --------
+
+
+def test_her_erasure_by_phone_takes_her_hubspot_record_whose_phone_field_is_no_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", str(secrets))
+    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
+    sandbox = HubSpotSandbox(people=6, seed=12, token="pat-attack12")
+    monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", sandbox.token)
+    server = SandboxServer(sandbox, "127.0.0.1", 0).start()
+    try:
+        sdk = hubspot.HubSpot(access_token=sandbox.token, host=server.url)
+        # GIVEN her contact, and a phone-only contact of hers whose phone field says more than the number
+        for properties in (
+            {"email": HER, "firstname": NAME[0], "lastname": NAME[1], "phone": PHONE},
+            {"firstname": NAME[0], "lastname": NAME[1], "phone": f"{PHONE} (mobile)"},
+        ):
+            sdk.crm.contacts.basic_api.create(SimplePublicObjectInputForCreate(properties=properties))
+        state = tmp_path / "state"
+        sync = ["sync", "--connector", "hubspot", "--base-url", server.url, "--state-dir", str(state), "-q"]
+        assert main(sync) == 0
+        assert any(traces_in(f.read_bytes()) for f in store_files(state))
+        # WHEN she is erased by her phone
+        erase = ["privacy", "erase", "--phone", PHONE, "--requested-by", "dpo", "--state-dir", str(state)]
+        assert main(erase) == 0
+        # THEN nothing of her is left in the store file
+        assert not any(traces_in(f.read_bytes()) for f in store_files(state))
+        # AND a new phone-only contact of hers written the same way, pulled from the start, is dropped
+        again = {"firstname": NAME[0], "phone": f"{PHONE} / +44 20 7946 0999"}
+        sdk.crm.contacts.basic_api.create(SimplePublicObjectInputForCreate(properties=again))
+        assert main([*sync, "--full", "--no-push"]) == 0
+        capsys.readouterr()
+        assert not any(traces_in(f.read_bytes()) for f in store_files(state))
+    finally:
+        server.stop()
