@@ -117,6 +117,27 @@ def test_her_records_in_refused_forms_pulled_again_are_dropped_not_quarantined(
     assert not any(left.values()), left
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="attack12: her erasure finds her quarantined Stripe customers (the name-addr, mailto: and "
+    "trailing-dot ones, keyed since core/quarantine.py's fix) only after the tools were asked "
+    "(core/privacy.py:237 ask_tools, then :297 quarantined_of deletes them), and a quarantine entry "
+    "keeps '<source>:<id>' without the object type (core/sync.py:289): Stripe is never asked for them "
+    "and keeps her name and address, while the receipt says stripe 'erased', and their record ids are "
+    "not suppressed. Fix: find the quarantined items before ask_tools, add each one's record id to "
+    "its tool's targets (store the object type in QuarantineEntry, or draft it again from raw with "
+    "the connector's mapping) and suppress 'source#<tool>:<type>:<id>' with the rest",
+)
+def test_her_erasure_asks_the_tool_for_her_records_it_had_quarantined(erased: Erased) -> None:
+    # THEN no customer at Stripe holds her name or address any more: each was redacted
+    held = [
+        (c.id, c.email, c.name)
+        for c in erased.sdk.v1.customers.list({"limit": 100}).auto_paging_iter()
+        if traces_in(f"{c.email} {c.name}".encode())
+    ]
+    assert held == []
+
+
 def _line(number: int, **fields: str) -> dict[str, str]:
     return {"source": "crm", "id": f"her{number}", "updated_at": "2026-01-05T10:00:00Z", **fields}
 
