@@ -9,7 +9,9 @@ reader must still see the pages as they were). The checkpoint waits for the read
 busy timeout (60 s; a read that ends within it is waited for, and nothing of her is left: checked
 while writing this test); a read longer than that (a long export, a slow client, a process stopped in
 a debugger) makes the checkpoint give up silently, the erasure answers ``erased``, and the file and its
-log keep her name and address for as long as the other connection stays open.
+log kept her name and address for as long as the other connection stayed open (red before the fix:
+``SQLiteDatabase.scrub`` ignored the checkpoint's answer). Now the erasure says so (``"ok": false``, a
+``store_file`` note, exit status 1), and the same request sent again once the read is over clears them.
 """
 
 from __future__ import annotations
@@ -39,16 +41,6 @@ def holding_her(state: Path) -> dict[str, bool]:
     return {f.name: b"quillfeather" in f.read_bytes().lower() for f in sorted(state.glob("*.sqlite3*"))}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack12: core/storage/sqlite_database.py:352 scrub runs 'PRAGMA wal_checkpoint(TRUNCATE)' "
-    "and ignores its answer: with another connection in a read transaction longer than the busy timeout "
-    "the checkpoint answers busy=1, the erasure still answers 'erased', and her rows stay in the file "
-    "(the zeroed pages not copied back) and in the log's frames while that connection stays open, "
-    "though its read ended. Fix: read the pragma's row (busy, log, checkpointed); while busy, fail the "
-    "request as 'retry' (or say in the receipt's kept list that the store file keeps her until the "
-    "other connection closes, and checkpoint again at the next open) rather than answer 'erased",
-)
 def test_an_erasure_while_another_connection_reads_leaves_no_byte_of_her(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -100,10 +92,19 @@ def test_an_erasure_while_another_connection_reads_leaves_no_byte_of_her(
                 ["privacy", "erase", "--email", HER, "--requested-by", "dpo", "--state-dir", str(state)]
             )
         printed = out.getvalue()
-        assert (code, json.loads(printed[printed.index("{") :])["outcome"]) == (0, "erased")
+        answer = json.loads(printed[printed.index("{") :])
         reader.join()
-        # THEN once the erasure answered, with the other connection still open (its read over), no byte
-        # of the file or its log holds her
+        # THEN the file still holds her (the read kept the checkpoint from finishing), and the answer
+        # says so rather than that nothing is left
+        assert any(holding_her(state).values())
+        assert answer["outcome"] == "erased"
+        assert (code, answer["ok"], "store_file" in answer) == (1, False, True), answer
+        # AND the same request sent again, the read over (its connection still open), clears them
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            again = main(
+                ["privacy", "erase", "--email", HER, "--requested-by", "dpo", "--state-dir", str(state)]
+            )
+        assert again == 0, out.getvalue()
         assert not any(holding_her(state).values()), (holding_her(state), time.monotonic() - started)
     finally:
         other.close()
