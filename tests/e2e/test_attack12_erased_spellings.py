@@ -16,15 +16,19 @@ brackets) are drawn by hypothesis and must all be dropped as hers (a guard: gree
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import hubspot
 import pytest
 import stripe
+from hubspot.crm.contacts import ApiException as ContactsApiException
 from hubspot.crm.contacts import SimplePublicObjectInputForCreate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -300,5 +304,97 @@ def test_her_erasure_by_phone_takes_her_hubspot_record_whose_phone_field_is_no_n
         assert main([*sync, "--full", "--no-push"]) == 0
         capsys.readouterr()
         assert not any(traces_in(f.read_bytes()) for f in store_files(state))
+    finally:
+        server.stop()
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    emails=st.lists(gmail_spelling(), min_size=1, max_size=4), phones=st.lists(PHONE_SPELLINGS, max_size=3)
+)
+def test_every_spelling_of_her_identifiers_at_hubspot_is_dropped_by_the_next_pull(
+    hubspot_erased: tuple[Path, str, Any], emails: list[str], phones: list[tuple[dict[str, str], str]]
+) -> None:
+    state, url, sdk = hubspot_erased
+    # GIVEN HubSpot holds her again, through its official SDK, in other spellings of her address or
+    # phone (each contact holding one of them, her first name, and nothing else of hers)
+    for email in emails:
+        properties = {"email": email.strip().translate({0x200B: None, 0xFEFF: None, 0xAD: None})}
+        _create(sdk, {**properties, "firstname": NAME[0]})
+    for spelling, _ in phones:
+        properties = {
+            "phone": spelling["phone"],
+            "firstname": NAME[0],
+            "country": spelling.get("country", ""),
+        }
+        sdk.crm.contacts.basic_api.create(SimplePublicObjectInputForCreate(properties=properties))
+    # WHEN HubSpot is pulled from the start
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert (
+            main(
+                [
+                    "sync",
+                    "--connector",
+                    "hubspot",
+                    "--base-url",
+                    url,
+                    "--state-dir",
+                    str(state),
+                    "--full",
+                    "-q",
+                ]
+            )
+            == 0
+        )
+    # THEN nothing of her is in the store: each was dropped as hers, or kept nowhere
+    assert not any(traces_in(f.read_bytes()) for f in store_files(state))
+
+
+def _create(sdk: Any, properties: dict[str, str]) -> None:
+    """A HubSpot contact, through the official SDK; one an earlier example made already (HubSpot
+    holds one contact an address, in any case) is there."""
+    try:
+        sdk.crm.contacts.basic_api.create(SimplePublicObjectInputForCreate(properties=properties))
+    except ContactsApiException as error:
+        if error.status != 409:
+            raise
+
+
+@pytest.fixture
+def hubspot_erased(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str, Any]]:
+    """HubSpot synced into the embedded store with her contact, then her erasure (asking HubSpot)."""
+    monkeypatch.chdir(tmp_path)
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", str(secrets))
+    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
+    sandbox = HubSpotSandbox(people=6, seed=12, token="pat-attack12")
+    monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", sandbox.token)
+    server = SandboxServer(sandbox, "127.0.0.1", 0).start()
+    try:
+        sdk = hubspot.HubSpot(access_token=sandbox.token, host=server.url)
+        mine = {"email": HER, "firstname": NAME[0], "lastname": NAME[1], "phone": PHONE}
+        sdk.crm.contacts.basic_api.create(SimplePublicObjectInputForCreate(properties=mine))
+        state = tmp_path / "state"
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert (
+                main(
+                    [
+                        "sync",
+                        "--connector",
+                        "hubspot",
+                        "--base-url",
+                        server.url,
+                        "--state-dir",
+                        str(state),
+                        "-q",
+                    ]
+                )
+                == 0
+            )
+            erase = ["privacy", "erase", "--phone", PHONE, "--requested-by", "dpo", "--state-dir", str(state)]
+            assert main([*erase, "--connector", f"hubspot={server.url}"]) == 0
+        assert not any(traces_in(f.read_bytes()) for f in store_files(state))
+        yield state, server.url, sdk
     finally:
         server.stop()
