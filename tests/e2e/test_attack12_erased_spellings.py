@@ -65,6 +65,35 @@ def store_files(state: Path) -> list[Path]:
     return sorted(state.glob("*.sqlite3*"))
 
 
+def local_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder of its own, no secrets, no configured salt (the embedded store makes its own)."""
+    monkeypatch.chdir(tmp_path)
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", str(secrets))
+    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
+
+
+@contextlib.contextmanager
+def served_hubspot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
+    """HubSpot's sandbox served on a local port, with HubSpot's official SDK pointed at it."""
+    local_environment(tmp_path, monkeypatch)
+    sandbox = HubSpotSandbox(people=6, seed=12, token="pat-attack12")
+    monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", sandbox.token)
+    server = SandboxServer(sandbox, "127.0.0.1", 0).start()
+    try:
+        yield server.url, hubspot.HubSpot(access_token=sandbox.token, host=server.url)
+    finally:
+        server.stop()
+
+
+def synced(connector: str, url: str, state: Path, *more: str) -> None:
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert (
+            main(["sync", "--connector", connector, "--base-url", url, "--state-dir", str(state), *more]) == 0
+        )
+
+
 @pytest.fixture
 def erased(
     request: pytest.FixtureRequest,
@@ -74,11 +103,7 @@ def erased(
 ) -> Iterator[Erased]:
     """Stripe synced into the embedded store with her customers (and the customers a test passes as
     the fixture's parameter), then her erasure (asking Stripe)."""
-    monkeypatch.chdir(tmp_path)
-    secrets = tmp_path / "secrets.json"
-    secrets.write_text("{}", encoding="utf-8")
-    monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", str(secrets))
-    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
+    local_environment(tmp_path, monkeypatch)
     sandbox = StripeSandbox(people=6, seed=12)
     monkeypatch.setenv("PROFILESYNC_STRIPE_API_KEY", sandbox.token)
     server = SandboxServer(sandbox, "127.0.0.1", 0).start()
@@ -271,41 +296,25 @@ def test_every_spelling_of_her_identifiers_is_dropped_by_resolve(
 
 
 def test_her_erasure_by_phone_takes_her_hubspot_record_whose_phone_field_is_no_number(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    secrets = tmp_path / "secrets.json"
-    secrets.write_text("{}", encoding="utf-8")
-    monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", str(secrets))
-    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
-    sandbox = HubSpotSandbox(people=6, seed=12, token="pat-attack12")
-    monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", sandbox.token)
-    server = SandboxServer(sandbox, "127.0.0.1", 0).start()
-    try:
-        sdk = hubspot.HubSpot(access_token=sandbox.token, host=server.url)
+    with served_hubspot(tmp_path, monkeypatch) as (url, sdk):
         # GIVEN her contact, and a phone-only contact of hers whose phone field says more than the number
-        for properties in (
-            {"email": HER, "firstname": NAME[0], "lastname": NAME[1], "phone": PHONE},
-            {"firstname": NAME[0], "lastname": NAME[1], "phone": f"{PHONE} (mobile)"},
-        ):
-            sdk.crm.contacts.basic_api.create(SimplePublicObjectInputForCreate(properties=properties))
+        _create(sdk, {"email": HER, "firstname": NAME[0], "lastname": NAME[1], "phone": PHONE})
+        _create(sdk, {"firstname": NAME[0], "lastname": NAME[1], "phone": f"{PHONE} (mobile)"})
         state = tmp_path / "state"
-        sync = ["sync", "--connector", "hubspot", "--base-url", server.url, "--state-dir", str(state), "-q"]
-        assert main(sync) == 0
+        synced("hubspot", url, state)
         assert any(traces_in(f.read_bytes()) for f in store_files(state))
         # WHEN she is erased by her phone
         erase = ["privacy", "erase", "--phone", PHONE, "--requested-by", "dpo", "--state-dir", str(state)]
-        assert main(erase) == 0
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(erase) == 0
         # THEN nothing of her is left in the store file
         assert not any(traces_in(f.read_bytes()) for f in store_files(state))
         # AND a new phone-only contact of hers written the same way, pulled from the start, is dropped
-        again = {"firstname": NAME[0], "phone": f"{PHONE} / +44 20 7946 0999"}
-        sdk.crm.contacts.basic_api.create(SimplePublicObjectInputForCreate(properties=again))
-        assert main([*sync, "--full", "--no-push"]) == 0
-        capsys.readouterr()
+        _create(sdk, {"firstname": NAME[0], "phone": f"{PHONE} / +44 20 7946 0999"})
+        synced("hubspot", url, state, "--full", "--no-push")
         assert not any(traces_in(f.read_bytes()) for f in store_files(state))
-    finally:
-        server.stop()
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -329,23 +338,7 @@ def test_every_spelling_of_her_identifiers_at_hubspot_is_dropped_by_the_next_pul
         }
         sdk.crm.contacts.basic_api.create(SimplePublicObjectInputForCreate(properties=properties))
     # WHEN HubSpot is pulled from the start
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert (
-            main(
-                [
-                    "sync",
-                    "--connector",
-                    "hubspot",
-                    "--base-url",
-                    url,
-                    "--state-dir",
-                    str(state),
-                    "--full",
-                    "-q",
-                ]
-            )
-            == 0
-        )
+    synced("hubspot", url, state, "--full")
     # THEN nothing of her is in the store: each was dropped as hers, or kept nowhere
     assert not any(traces_in(f.read_bytes()) for f in store_files(state))
 
@@ -362,39 +355,14 @@ def _create(sdk: Any, properties: dict[str, str]) -> None:
 
 @pytest.fixture
 def hubspot_erased(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str, Any]]:
-    """HubSpot synced into the embedded store with her contact, then her erasure (asking HubSpot)."""
-    monkeypatch.chdir(tmp_path)
-    secrets = tmp_path / "secrets.json"
-    secrets.write_text("{}", encoding="utf-8")
-    monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", str(secrets))
-    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
-    sandbox = HubSpotSandbox(people=6, seed=12, token="pat-attack12")
-    monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", sandbox.token)
-    server = SandboxServer(sandbox, "127.0.0.1", 0).start()
-    try:
-        sdk = hubspot.HubSpot(access_token=sandbox.token, host=server.url)
-        mine = {"email": HER, "firstname": NAME[0], "lastname": NAME[1], "phone": PHONE}
-        sdk.crm.contacts.basic_api.create(SimplePublicObjectInputForCreate(properties=mine))
+    """HubSpot synced into the embedded store with her contact, then her erasure by phone (asking
+    HubSpot)."""
+    with served_hubspot(tmp_path, monkeypatch) as (url, sdk):
+        _create(sdk, {"email": HER, "firstname": NAME[0], "lastname": NAME[1], "phone": PHONE})
         state = tmp_path / "state"
+        synced("hubspot", url, state)
+        erase = ["privacy", "erase", "--phone", PHONE, "--requested-by", "dpo", "--state-dir", str(state)]
         with contextlib.redirect_stdout(io.StringIO()):
-            assert (
-                main(
-                    [
-                        "sync",
-                        "--connector",
-                        "hubspot",
-                        "--base-url",
-                        server.url,
-                        "--state-dir",
-                        str(state),
-                        "-q",
-                    ]
-                )
-                == 0
-            )
-            erase = ["privacy", "erase", "--phone", PHONE, "--requested-by", "dpo", "--state-dir", str(state)]
-            assert main([*erase, "--connector", f"hubspot={server.url}"]) == 0
+            assert main([*erase, "--connector", f"hubspot={url}"]) == 0
         assert not any(traces_in(f.read_bytes()) for f in store_files(state))
-        yield state, server.url, sdk
-    finally:
-        server.stop()
+        yield state, url, sdk

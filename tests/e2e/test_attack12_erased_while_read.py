@@ -24,13 +24,11 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from connectors._sandbox import SandboxServer
-from connectors.hubspot import HubSpotSandbox
 from core.storage.sqlite_database import SQLiteDatabase
 from profilesync.cli import main
+from tests.e2e.test_attack12_erased_spellings import _create, served_hubspot, synced
 
 pytestmark = pytest.mark.slow
 
@@ -44,37 +42,11 @@ def holding_her(state: Path) -> dict[str, bool]:
 def test_an_erasure_while_another_connection_reads_leaves_no_byte_of_her(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    secrets = tmp_path / "secrets.json"
-    secrets.write_text("{}", encoding="utf-8")
-    monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", str(secrets))
-    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
-    sandbox = HubSpotSandbox(people=10, seed=5, token="pat-attack12")
-    monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", sandbox.token)
-    server = SandboxServer(sandbox, "127.0.0.1", 0).start()
-    try:
-        with httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {sandbox.token}"}
-        ) as client:
-            upsert = {
-                "idProperty": "email",
-                "id": HER,
-                "properties": {"firstname": "Zéphyrine", "lastname": "Quillfeather"},
-            }
-            assert (
-                client.post("/crm/v3/objects/contacts/batch/upsert", json={"inputs": [upsert]}).status_code
-                == 200
-            )
+    with served_hubspot(tmp_path, monkeypatch) as (url, sdk):
+        _create(sdk, {"email": HER, "firstname": "Zéphyrine", "lastname": "Quillfeather"})
         state = tmp_path / "state"
-        assert (
-            main(
-                ["sync", "--connector", "hubspot", "--base-url", server.url, "--state-dir", str(state), "-q"]
-            )
-            == 0
-        )
+        synced("hubspot", url, state)
         assert holding_her(state) == {"profilesync-dev-profiles.sqlite3": True}
-    finally:
-        server.stop()
     # GIVEN another connection to the file, in a read transaction longer than the store's busy timeout
     defaults = SQLiteDatabase.__init__.__kwdefaults__
     other = sqlite3.connect(state / "profilesync-dev-profiles.sqlite3", check_same_thread=False)
