@@ -54,6 +54,8 @@ class Erased:
     state: Path
     stripe_url: str
     sdk: stripe.StripeClient
+    exported: dict[str, Any]
+    """Her export, made just before the erasure."""
 
 
 def traces_in(data: bytes) -> list[bytes]:
@@ -120,10 +122,14 @@ def erased(
         assert main([*sync, "-q"]) == 0
         # her records are in the store before the erasure (the quarantined ones too)
         assert any(traces_in(f.read_bytes()) for f in store_files(state))
+        capsys.readouterr()
+        assert main(["privacy", "export", "--email", HER, "--state-dir", str(state)]) == 0
+        printed = capsys.readouterr().out
+        exported = json.loads(printed[printed.index("{") :])
         erase = ["privacy", "erase", "--email", HER, "--requested-by", "dpo", "--state-dir", str(state)]
         assert main([*erase, "--connector", f"stripe={server.url}"]) == 0
         capsys.readouterr()
-        yield Erased(state, server.url, sdk)
+        yield Erased(state, server.url, sdk, exported)
     finally:
         server.stop()
 
@@ -135,6 +141,14 @@ def test_her_erasure_leaves_no_byte_of_her_in_the_store_file(erased: Erased) -> 
     assert left
     assert not any(left.values()), left
     assert HER.encode() not in b"".join(f.read_bytes() for f in store_files(erased.state))
+
+
+def test_her_export_lists_her_quarantined_records_in_refused_forms(erased: Erased) -> None:
+    # THEN the export made before her erasure listed her three quarantined Stripe customers, each
+    # holding her address whole in its email field
+    quarantined = erased.exported["quarantined"]
+    assert len(quarantined) == len(REFUSED_FORMS), quarantined
+    assert all(HER in json.dumps(q, ensure_ascii=False).lower() for q in quarantined)
 
 
 def test_her_records_in_refused_forms_pulled_again_are_dropped_not_quarantined(
