@@ -84,7 +84,7 @@ def identifier_keys(draft: RecordDraft, options: NormaliseOptions | None = None)
         regions.append(country.strip().upper())
     keys: dict[str, None] = {source_key(draft): None}
     for value in draft.emails:
-        for email in _emails(value):
+        for email in refused_emails(value):
             keys[f"email#{email}"] = None
     for value in draft.phones:
         for where in dict.fromkeys(regions):
@@ -143,7 +143,7 @@ def legacy_identifier_keys(raw: str, region: str = "US") -> set[str]:
     keys: set[str] = set()
     for text in _strings(document):
         if "@" in text:
-            keys.update(f"email#{email}" for email in _emails(text))
+            keys.update(f"email#{email}" for email in refused_emails(text))
         elif sum(c.isdigit() for c in text) >= 7:
             # the value itself only: every timestamp of every such item would cost the matcher's search
             phone = _phone(text, region)
@@ -174,7 +174,7 @@ def _email(value: Any) -> str | None:
         return None
 
 
-def _emails(value: Any) -> list[str]:
+def refused_emails(value: Any) -> list[str]:
     """The addresses a raw email value holds: the value normalised, or, when it is no address itself
     (``Ann <ann@x.com>``, ``mailto:ann@x.com``, ``ann@x.com.`` with its domain fully qualified), each
     address-shaped token in it, its trailing dots taken off: the record names that person all the
@@ -223,4 +223,11 @@ def _phone(value: Any, region: str) -> str | None:
         return None
 
 
-__all__ = ["identifier_keys", "legacy_identifier_keys", "record_keys", "refused_entries", "source_key"]
+__all__ = [
+    "identifier_keys",
+    "legacy_identifier_keys",
+    "record_keys",
+    "refused_emails",
+    "refused_entries",
+    "source_key",
+]

@@ -380,3 +380,32 @@ def hubspot_erased(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
             assert main([*erase, "--connector", f"hubspot={url}"]) == 0
         assert not any(traces_in(f.read_bytes()) for f in store_files(state))
         yield state, url, sdk
+
+
+def test_her_record_on_her_households_phone_with_her_address_refused_is_dropped_after_her_erasure(
+    erased: Erased, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a file holding a kept person and, after her erasure, a record of hers whose email field
+    # holds her address whole (refused) and whose phone is the kept person's (her household's)
+    household = "+44 20 7946 0555"
+    lines = [
+        _line(0, email="olu.adeyemi@example.com", phone=household, first_name="Olu"),
+        {
+            **_line(1, email=REFUSED_FORMS[0], phone=household, first_name=NAME[0]),
+            "updated_at": "2026-01-06T10:00:00Z",
+        },
+    ]
+    source = tmp_path / "household.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    # WHEN it is resolved beside the store she was erased from
+    assert (
+        main(["resolve", str(source), "--out", "household.out.jsonl", "--state-dir", str(erased.state), "-q"])
+        == 0
+    )
+    printed = capsys.readouterr().out
+    # THEN her record is dropped as hers and counted: the kept person's profile holds nothing of her
+    # (before, it took her first name, the newer record's, and kept her address among its dropped values)
+    out = Path("household.out.jsonl").read_bytes()
+    assert b"olu.adeyemi@example.com" in out
+    assert traces_in(out) == [], out.decode()
+    assert ["erased,", "dropped", "1"] in [line.split()[:3] for line in printed.splitlines()], printed
