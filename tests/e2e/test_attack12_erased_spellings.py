@@ -208,7 +208,8 @@ HOUSEHOLD = "+44 20 7946 0555"
     "person's customer by the phone alone; her erasure finds records by their identifiers "
     "(core/privacy_request.py:104 record_matcher, core/person_scope.py), never by their dropped values, "
     "so the record stays under the kept person with her name and address. Fix: key the dropped email "
-    "and phone values of a stored record as core/quarantine.py's _emails/_phones do, and on her erasure "
+    "and phone values of a stored record as core/quarantine.py's refused_emails/_phones do "
+    "(core/suppression.py's split already drops one arriving after her erasure), and on her erasure "
     "take a record whose dropped values name her out of the other customer (as her split-off record, "
     "its record id suppressed), or at least redact those dropped values",
 )
