@@ -158,16 +158,15 @@ class SuppressionCheck:
             from core.suppression_fuzzy import FuzzyLookups  # the matcher's imports only when linking
 
             fuzzy = FuzzyLookups(records, model, policy, self.hash)
-        hit = self.suppressed_keys(
-            (i.key for r in records for i in r.identifiers), extra=fuzzy.hashes if fuzzy else ()
-        )
+        keys_of = [[*(i.key for i in r.identifiers), *_refused_keys(r)] for r in records]
+        hit = self.suppressed_keys((k for keys in keys_of for k in keys), extra=fuzzy.hashes if fuzzy else ())
         if not hit:
             return list(records), []
         linked = fuzzy.linked(self.store.entry, hit) if fuzzy is not None else set()
         kept: list[SourceRecord] = []
         dropped: list[SourceRecord] = []
-        for record in records:
-            erased = record.key in linked or is_suppressed((i.key for i in record.identifiers), hit)
+        for record, keys in zip(records, keys_of, strict=True):
+            erased = record.key in linked or is_suppressed(keys, hit)
             (dropped if erased else kept).append(record)
         return kept, dropped
 
@@ -176,6 +175,17 @@ class SuppressionCheck:
         keys_of = {p.customer_id: [i.key for i in p.identifiers] for p in profiles}
         hit = self.suppressed_keys(k for keys in keys_of.values() for k in keys)
         return {cid for cid, keys in keys_of.items() if is_suppressed(keys, hit)}
+
+
+def _refused_keys(record: SourceRecord) -> list[str]:
+    """The email keys of the addresses written whole in the email values normalisation refused
+    (``Ann <ann@x.com>``, core.quarantine): a record whose field names an erased person's address is
+    hers, though its identifiers (a household's phone) are someone else's. Usually none."""
+    if not record.dropped:
+        return []
+    from core.quarantine import refused_emails
+
+    return [f"email#{e}" for d in record.dropped if d.field == "email" for e in refused_emails(d.value)]
 
 
 def is_suppressed(keys: Iterable[str], suppressed: set[str]) -> bool:

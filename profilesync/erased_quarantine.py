@@ -14,17 +14,13 @@ object (a truncated last line) its text: there the addresses written in it are r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from connectors.jsonl import draft_from_flat
 from core.normalise import NormaliseOptions
-from core.quarantine import identifier_keys, record_keys
+from core.quarantine import ADDRESS, identifier_keys, record_keys
 from core.schema import Quarantined
 from core.suppression import SuppressionCheck, is_suppressed
-
-#: Something shaped like an address inside a line that is no JSON object (a truncated line, say).
-_ADDRESS = re.compile(r"[^\s\"'<>,;:\[\]{}()]+@[^\s\"'<>,;:\[\]{}()]+")
 
 
 def erased_check(check: SuppressionCheck, options: NormaliseOptions) -> Callable[[Quarantined], bool]:
@@ -44,7 +40,7 @@ def _keys(raw: dict[str, object] | None, options: NormaliseOptions) -> list[str]
         return record_keys(raw)
     line = raw.get("line")
     if set(raw) == {"line"} and isinstance(line, str):  # a line that is no JSON object (connectors.jsonl)
-        raw = {"email": _ADDRESS.findall(line)}
+        raw = {"email": ADDRESS.findall(line)}
     try:
         return identifier_keys(draft_from_flat(dict(raw)), options)
     except (ValueError, TypeError):  # values no draft can hold: nothing to read identifiers from

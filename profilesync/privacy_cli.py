@@ -250,10 +250,31 @@ def run(args: argparse.Namespace) -> int:
                 answer["error"] = refusal(identifier, command, source="--source")
             if not report.tools:
                 answer["tools"] = "no tool asked (name them with --connector)"
-            if stores.database is not None:
-                stores.database.scrub()  # no image of the deleted rows left in the write-ahead log
+            # no image of the deleted rows left in the file or its write-ahead log
+            if stores.database is not None and not stores.database.scrub():
+                answer["ok"] = False
+                answer["store_file"] = UNSCRUBBED
+            old = args.state_dir / f"{args.table}.jsonl"  # profilesync.stores.old_embedded_state's
+            if args.endpoint_url is None and old.exists():
+                answer["ok"] = False
+                answer["old_state"] = OLD_STATE.format(old)
     print(json.dumps(answer, indent=2, ensure_ascii=False))
     return 0 if answer["ok"] else 1
+
+
+#: What an erasure answers when another connection's long read kept its checkpoint from finishing.
+UNSCRUBBED = (
+    "another connection to the store file was reading for longer than the busy timeout: the file and "
+    "its write-ahead log still hold images of the erased rows; once that read is over (or the process "
+    "holding the file stopped), send the same request again to clear them"
+)
+
+
+#: What an erasure on the embedded store answers beside an older version's state file.
+OLD_STATE = (
+    "{} is an older profilesync's embedded state (its table as JSON lines), which this version neither "
+    "reads nor erases: it may still hold the person; delete it (sync started afresh without it)"
+)
 
 
 def _index_histories(profiles: Any) -> int:

@@ -343,13 +343,17 @@ class SQLiteDatabase:
         message = failure_message(self.path, error)
         return StoreUnavailableError(message) if message is not None else error
 
-    def scrub(self) -> None:
+    def scrub(self) -> bool:
         """Copy the write-ahead log into the file and truncate it: after an erasure, so that the log
         keeps no image of the pages as they were before the deletes (with ``secure_delete`` on, the
-        file's own pages hold zeros where the rows were)."""
+        file's own pages hold zeros where the rows were). False when another connection's read, longer
+        than the busy timeout, kept the checkpoint from finishing: the file and its log still hold those
+        images until a checkpoint after that connection's read (``scrub`` again) finishes."""
         with self._lock:
             if self._grouped is None and self.path != IN_MEMORY:
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                return busy is None or busy[0] == 0
+            return True
 
     def close(self) -> None:
         """Close the connection (WAL is checkpointed into the file by SQLite on the last close)."""
