@@ -337,3 +337,35 @@ def test_a_maker_is_refused_for_a_class_its_init_does_more_for() -> None:
     for cls in (Plain, Checked):
         with pytest.raises(TypeError):
             slot_maker(cls)
+
+
+def test_a_kept_term_frequency_weight_is_its_own_comparisons() -> None:
+    """GIVEN a model with term frequencies for first and last names, and one value ("ann") exact as a
+    first name in one pair and as a surname in another WHEN both pairs are explained (each
+    comparison keeps its term-frequency ``FieldWeight`` by value) THEN each pair's fields are the
+    ones made field by field: a weight kept for the first name is never the surname's."""
+    model = _model_with_frequencies()
+    first = (
+        linkage_record("a", {"first_name": "Ann", "last_name": "Lee"}),
+        linkage_record("b", {"first_name": "Ann", "last_name": "Roe"}),
+    )
+    last = (
+        linkage_record("c", {"first_name": "Zed", "last_name": "Ann"}),
+        linkage_record("d", {"first_name": "Kim", "last_name": "Ann"}),
+    )
+    for a, b in (first, last, first, last):
+        assert score_pair(a, b, model) == _score_pair_as_written(a, b, model)
+
+
+def test_the_kept_term_frequency_weights_are_emptied_by_an_erasure() -> None:
+    """GIVEN pairs explained with a model that keeps each name's term-frequency ``FieldWeight``
+    (people's names) WHEN the process forgets personal values (an erasure) THEN none is kept."""
+    from core.privacy_caches import forget_personal_values
+
+    model = _model_with_frequencies()
+    ann = linkage_record("a", {"first_name": "Ann", "last_name": "Lee"})
+    score_pair(ann, linkage_record("b", {"first_name": "Ann", "last_name": "Lee"}), model)
+    kept = [by_value.kept for _, by_value in model.table().level_weights or ()]
+    assert any("ann" in values or "lee" in values for values in kept)
+    forget_personal_values()
+    assert not any(kept)
