@@ -30,7 +30,7 @@ from core.linkage.conflicts import vetoing_conflicts
 from core.linkage.fields import _birth_date, _trait_texts
 from core.linkage.fused import fused_weigh
 from core.linkage.graph import _records_conflict, _value_conflicts
-from core.linkage.linking import Decision, _no_link
+from core.linkage.linking import Decision, _explained, _no_link
 from core.linkage.model import probability_from_weight
 from core.linkage.scoring import FieldWeight, PairScore, _tf_weight, _weigh_loop, score_pair, weigh
 from core.linkage.slots import slot_maker
@@ -369,3 +369,36 @@ def test_the_kept_term_frequency_weights_are_emptied_by_an_erasure() -> None:
     assert any("ann" in values or "lee" in values for values in kept)
     forget_personal_values()
     assert not any(kept)
+
+
+def _decide_as_written(a: object, b: object, model: LinkageModel) -> Decision:
+    """What ``decide`` stands for: a clear non-match's probability and reason worked out per pair."""
+    if b.key < a.key:  # type: ignore[attr-defined]
+        a, b = b, a
+    weight, review = weigh(a, b, model)  # type: ignore[arg-type]
+    p = probability_from_weight(weight)
+    if not review and p < model.thresholds.review:
+        return Decision(a.key, b.key, "no_link", f"score {p:.4f}")  # type: ignore[attr-defined]
+    return _explained(a, b, model)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_records, min_size=2, max_size=6))
+def test_a_clear_no_links_reason_kept_by_weight_is_its_own(records: list[object]) -> None:
+    """GIVEN records decided pair after pair (a clear non-match's probability and reason are kept by
+    its weight) WHEN each pair is decided THEN the decision made per pair, for both models."""
+    for model in _MODELS:
+        for i, a in enumerate(records):
+            for b in records[i + 1 :]:
+                assert decide(a, b, model) == _decide_as_written(a, b, model)  # type: ignore[arg-type]
+
+
+def test_two_clear_no_links_at_other_weights_give_their_own_scores() -> None:
+    """GIVEN two clear non-matches at different weights, decided one after the other WHEN their
+    reasons are read THEN each its own probability (a reason kept for one weight is not another's)."""
+    model = default_model()
+    ann = linkage_record("a", {"first_name": "Ann", "last_name": "Lee", "postcode": "LS1 4AP"})
+    bob = linkage_record("b", {"first_name": "Bob", "last_name": "Lee", "postcode": "LS1 4AP"})
+    zed = linkage_record("c", {"first_name": "Zed", "last_name": "Kim", "postcode": "M1 1AA"})
+    for x, y in ((ann, bob), (ann, zed), (ann, bob)):
+        assert decide(x, y, model) == _decide_as_written(x, y, model)
