@@ -402,3 +402,20 @@ def test_two_clear_no_links_at_other_weights_give_their_own_scores() -> None:
     zed = linkage_record("c", {"first_name": "Zed", "last_name": "Kim", "postcode": "M1 1AA"})
     for x, y in ((ann, bob), (ann, zed), (ann, bob)):
         assert decide(x, y, model) == _decide_as_written(x, y, model)
+
+
+def test_the_names_and_towns_the_fused_weigh_keeps_are_emptied_by_an_erasure() -> None:
+    """GIVEN pairs weighed by the fused weigh (it keeps weights by names, pairs of names and towns:
+    people's values) WHEN the process forgets personal values (an erasure) THEN none is kept."""
+    from core.linkage.fused import _KeptWeights
+    from core.privacy_caches import _MADE, forget_personal_values
+
+    model = _model_with_frequencies()
+    ann = linkage_record("a", {"first_name": "Ann", "last_name": "Lee", "city": "Leeds"})
+    anne = linkage_record("b", {"first_name": "Anne", "last_name": "Lea", "city": "York"})
+    weigh(ann, anne, model)
+    weigh(ann, linkage_record("c", {"first_name": "Ann", "last_name": "Lee", "city": "Leeds"}), model)
+    kept = [cache for cache in list(_MADE) if isinstance(cache, _KeptWeights)]
+    assert any(("ann", "anne", "lee", "lea") in table or "ann" in table for k in kept for table in k.tables)
+    forget_personal_values()
+    assert not any(table for k in kept for table in k.tables)
