@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from core.linkage.comparisons import COMPARISONS, NULL
+from core.privacy_caches import remember
 
 if TYPE_CHECKING:
     from core.linkage.fields import LinkageRecord
@@ -42,14 +43,35 @@ _KEPT: Final = 20_000
 table is emptied when full (a few megabytes at most; 8,576 pairs of names at 3,000 people)."""
 
 
-def _exact_weights(entry: _Entry, tf_minimum: float) -> Callable[[str], float]:
+class _KeptWeights:
+    """The tables of weights one fused weigh keeps by value (names, towns: people's values), so
+    that an erasure empties them (core.privacy_caches, which holds this weakly: it lives as long as
+    the weigh that keeps it)."""
+
+    __slots__ = ("__weakref__", "tables")
+
+    def __init__(self) -> None:
+        self.tables: list[dict[Any, float]] = []
+        remember(self)
+
+    def table(self) -> dict[Any, float]:
+        made: dict[Any, float] = {}
+        self.tables.append(made)
+        return made
+
+    def cache_clear(self) -> None:
+        for table in self.tables:
+            table.clear()
+
+
+def _exact_weights(entry: _Entry, tf_minimum: float, kept: _KeptWeights) -> Callable[[str], float]:
     """The weight of the exact level for a value, as the generic loop works it out (the level's
     weight, or the term-frequency weight when the model has frequencies for the field), kept per value."""
     _, weights, tf_level, tf_value, ms, tf, unseen, _, _ = entry
     plain = weights[0]
     if tf_level != 0 or tf_value is None or not (tf or unseen is not None):
         return lambda value: plain
-    known: dict[str, float] = {}
+    known = kept.table()
     m = ms[0]
 
     def weight(value: str) -> float:
@@ -81,9 +103,10 @@ def fused_weigh(table: _WeightTable) -> Weigh | None:
     by_name = {e[8].name: e for e in entries}
     email_review = by_name["email"][7]
     prior, tf_minimum = table.prior_weight, table.tf_minimum
-    first_exact = _exact_weights(by_name["first_name"], tf_minimum)
-    last_exact = _exact_weights(by_name["last_name"], tf_minimum)
-    city_exact = _exact_weights(by_name["city"], tf_minimum)
+    kept = _KeptWeights()
+    first_exact = _exact_weights(by_name["first_name"], tf_minimum, kept)
+    last_exact = _exact_weights(by_name["last_name"], tf_minimum, kept)
+    city_exact = _exact_weights(by_name["city"], tf_minimum, kept)
     w_first, w_last, w_dob, w_address, w_line2, w_postcode, w_city, w_region, w_email, w_phone, w_id = (
         e[1] for e in entries
     )
@@ -103,11 +126,12 @@ def fused_weigh(table: _WeightTable) -> Weigh | None:
 
     # The weight of two different names (with the other name, which a swap reads) or towns, by the
     # values: a population holds far fewer of those than pairs, and each costs a similarity or more.
-    firsts: dict[tuple[str, str, str | None, str | None], float] = {}
-    lasts: dict[tuple[str, str, str | None, str | None], float] = {}
-    towns: dict[tuple[str, str], float] = {}
+    firsts: dict[tuple[str, str, str | None, str | None], float] = kept.table()
+    lasts: dict[tuple[str, str, str | None, str | None], float] = kept.table()
+    towns: dict[tuple[str, str], float] = kept.table()
 
-    def weigh(a: LinkageRecord, b: LinkageRecord) -> tuple[float, bool]:
+    # ``kept`` rides as a default: the weigh holds it (privacy_caches holds it weakly), no call pays.
+    def weigh(a: LinkageRecord, b: LinkageRecord, _kept: _KeptWeights = kept) -> tuple[float, bool]:
         total = prior
         x, y = a.first_name, b.first_name
         if x is not None and y is not None:

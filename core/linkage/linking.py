@@ -58,12 +58,29 @@ def decide(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> Decision:
         a, b = b, a
     weight, review_level = pair_weigh(model)(a, b)
     if not review_level:
-        clear = probability_from_weight(weight)
-        if clear < model.thresholds.review:
+        clear = _CLEAR.get(weight) or _clear(weight)
+        if clear[0] < model.thresholds.review:
             # A clear non-match (most candidate pairs): no per-field reasons are built for it, and
             # the decision is made without the dataclass's ``__init__`` (a third of its cost).
-            return _no_link(a.key, b.key, f"score {clear:.4f}")
+            return _make_decision(a.key, b.key, "no_link", clear[1], None, ())
     return _explained(a, b, model)
+
+
+_CLEAR: Final[dict[float, tuple[float, str]]] = {}
+"""A match weight's probability and the reason of a clear non-match at it (``score 0.0012``), by
+weight: the clear non-matches of a population fall on few weights (135 among the 2,231 ingest
+decides at 1,000 varied people), each worked out and formatted once. A weight is no person's
+value. Emptied when it holds ``_CLEAR_KEPT``."""
+_CLEAR_KEPT: Final = 4096
+
+
+def _clear(weight: float) -> tuple[float, str]:
+    """``_CLEAR``'s entry for a weight, worked out and kept."""
+    p = probability_from_weight(weight)
+    if len(_CLEAR) >= _CLEAR_KEPT:
+        _CLEAR.clear()
+    found = _CLEAR[weight] = (p, f"score {p:.4f}")
+    return found
 
 
 def _explained(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> Decision:

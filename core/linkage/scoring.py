@@ -17,8 +17,9 @@ from typing import Final
 from core.linkage.comparisons import NULL
 from core.linkage.fields import LinkageRecord
 from core.linkage.fused import fused_weigh
-from core.linkage.model import LinkageModel, _WeightTable, probability_from_weight
+from core.linkage.model import LinkageModel, _Entry, _WeightTable, probability_from_weight
 from core.linkage.slots import slot_maker
+from core.privacy_caches import remember
 
 __all__ = [
     "FieldWeight",
@@ -137,41 +138,75 @@ def score_pair(a: LinkageRecord, b: LinkageRecord, model: LinkageModel) -> PairS
     total = table.prior_weight
     fields: list[FieldWeight] = []
     review: list[str] = []
-    for entry, at_level in zip(table.entries, shown, strict=True):
-        compare, weights, tf_level, tf_value, ms, tf, unseen, review_level, comparison = entry
+    for entry, (at_level, by_value) in zip(table.entries, shown, strict=True):
+        compare, _, tf_level, tf_value, _, tf, unseen, review_level, comparison = entry
         level = compare(a, b)
         if level == NULL:
             continue
         if level == tf_level and tf_value is not None and (tf or unseen is not None):
-            weight = weights[level]
-            frequency = None
             value = tf_value(a)
-            adjusted = _tf_weight(ms[level], value, tf, unseen, table.tf_minimum)
-            if adjusted is not None and value is not None:
-                weight = adjusted
-                frequency = max(tf.get(value, unseen or 0.0), table.tf_minimum)
-            total += weight
-            fields.append(FieldWeight(comparison.name, comparison.levels[level], weight, frequency))
+            field_weight = by_value.kept.get(value)
+            if field_weight is None:
+                field_weight = by_value.keep(value, _tf_field_weight(entry, level, value, table.tf_minimum))
         else:
             field_weight = at_level[level]
-            total += field_weight.weight
-            fields.append(field_weight)
+        total += field_weight.weight
+        fields.append(field_weight)
         if level == review_level:
             review.append(comparison.name)
     return _make_score(a.key, b.key, total, probability_from_weight(total), tuple(fields), tuple(review))
 
 
 _make_score: Final = slot_maker(PairScore)
+_make_field_weight: Final = slot_maker(FieldWeight)
 
 
-def _level_weights(table: _WeightTable) -> tuple[tuple[FieldWeight, ...], ...]:
+class _ByValue:
+    """A comparison's term-frequency ``FieldWeight`` by value (a name, a town): people's values,
+    so emptied on an erasure (core.privacy_caches) and when it holds ``LIMIT``."""
+
+    __slots__ = ("__weakref__", "kept")
+    LIMIT: Final = 20_000
+
+    def __init__(self) -> None:
+        self.kept: dict[str | None, FieldWeight] = {}
+        remember(self)
+
+    def cache_clear(self) -> None:
+        self.kept.clear()
+
+    def keep(self, value: str | None, field_weight: FieldWeight) -> FieldWeight:
+        if len(self.kept) >= self.LIMIT:
+            self.kept.clear()
+        self.kept[value] = field_weight
+        return field_weight
+
+
+def _tf_field_weight(entry: _Entry, level: int, value: str | None, tf_minimum: float) -> FieldWeight:
+    """The ``FieldWeight`` of a comparison's term-frequency level for the value (``tf_value`` of the
+    pair's first record): adjusted by its frequency when the model has one, else the level's."""
+    _, weights, _, _, ms, tf, unseen, _, comparison = entry
+    weight, frequency = weights[level], None
+    adjusted = _tf_weight(ms[level], value, tf, unseen, tf_minimum)
+    if adjusted is not None and value is not None:
+        weight = adjusted
+        frequency = max(tf.get(value, unseen or 0.0), tf_minimum)
+    return _make_field_weight(comparison.name, comparison.levels[level], weight, frequency)
+
+
+def _level_weights(table: _WeightTable) -> tuple[tuple[tuple[FieldWeight, ...], _ByValue], ...]:
     """Per comparison, the ``FieldWeight`` of each of its levels unadjusted (no term frequency): a
     frozen value that every pair at the level shares, made once rather than per pair (a frozen
-    dataclass's ``__init__`` cost more than the comparison behind it)."""
+    dataclass's ``__init__`` cost more than the comparison behind it); and the ``FieldWeight`` of
+    its term-frequency level by value, kept as pairs meet them (a name or town repeats across a
+    population: its frequency, weight and ``FieldWeight`` were made again for every pair)."""
     return tuple(
-        tuple(
-            FieldWeight(comparison.name, comparison.levels[level], weight, None)
-            for level, weight in enumerate(weights)
+        (
+            tuple(
+                FieldWeight(comparison.name, comparison.levels[level], weight, None)
+                for level, weight in enumerate(weights)
+            ),
+            _ByValue(),
         )
         for _, weights, _, _, _, _, _, _, comparison in table.entries
     )

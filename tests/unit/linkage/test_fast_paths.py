@@ -30,7 +30,7 @@ from core.linkage.conflicts import vetoing_conflicts
 from core.linkage.fields import _birth_date, _trait_texts
 from core.linkage.fused import fused_weigh
 from core.linkage.graph import _records_conflict, _value_conflicts
-from core.linkage.linking import Decision, _no_link
+from core.linkage.linking import Decision, _explained, _no_link
 from core.linkage.model import probability_from_weight
 from core.linkage.scoring import FieldWeight, PairScore, _tf_weight, _weigh_loop, score_pair, weigh
 from core.linkage.slots import slot_maker
@@ -337,3 +337,85 @@ def test_a_maker_is_refused_for_a_class_its_init_does_more_for() -> None:
     for cls in (Plain, Checked):
         with pytest.raises(TypeError):
             slot_maker(cls)
+
+
+def test_a_kept_term_frequency_weight_is_its_own_comparisons() -> None:
+    """GIVEN a model with term frequencies for first and last names, and one value ("ann") exact as a
+    first name in one pair and as a surname in another WHEN both pairs are explained (each
+    comparison keeps its term-frequency ``FieldWeight`` by value) THEN each pair's fields are the
+    ones made field by field: a weight kept for the first name is never the surname's."""
+    model = _model_with_frequencies()
+    first = (
+        linkage_record("a", {"first_name": "Ann", "last_name": "Lee"}),
+        linkage_record("b", {"first_name": "Ann", "last_name": "Roe"}),
+    )
+    last = (
+        linkage_record("c", {"first_name": "Zed", "last_name": "Ann"}),
+        linkage_record("d", {"first_name": "Kim", "last_name": "Ann"}),
+    )
+    for a, b in (first, last, first, last):
+        assert score_pair(a, b, model) == _score_pair_as_written(a, b, model)
+
+
+def test_the_kept_term_frequency_weights_are_emptied_by_an_erasure() -> None:
+    """GIVEN pairs explained with a model that keeps each name's term-frequency ``FieldWeight``
+    (people's names) WHEN the process forgets personal values (an erasure) THEN none is kept."""
+    from core.privacy_caches import forget_personal_values
+
+    model = _model_with_frequencies()
+    ann = linkage_record("a", {"first_name": "Ann", "last_name": "Lee"})
+    score_pair(ann, linkage_record("b", {"first_name": "Ann", "last_name": "Lee"}), model)
+    kept = [by_value.kept for _, by_value in model.table().level_weights or ()]
+    assert any("ann" in values or "lee" in values for values in kept)
+    forget_personal_values()
+    assert not any(kept)
+
+
+def _decide_as_written(a: object, b: object, model: LinkageModel) -> Decision:
+    """What ``decide`` stands for: a clear non-match's probability and reason worked out per pair."""
+    if b.key < a.key:  # type: ignore[attr-defined]
+        a, b = b, a
+    weight, review = weigh(a, b, model)  # type: ignore[arg-type]
+    p = probability_from_weight(weight)
+    if not review and p < model.thresholds.review:
+        return Decision(a.key, b.key, "no_link", f"score {p:.4f}")  # type: ignore[attr-defined]
+    return _explained(a, b, model)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_records, min_size=2, max_size=6))
+def test_a_clear_no_links_reason_kept_by_weight_is_its_own(records: list[object]) -> None:
+    """GIVEN records decided pair after pair (a clear non-match's probability and reason are kept by
+    its weight) WHEN each pair is decided THEN the decision made per pair, for both models."""
+    for model in _MODELS:
+        for i, a in enumerate(records):
+            for b in records[i + 1 :]:
+                assert decide(a, b, model) == _decide_as_written(a, b, model)  # type: ignore[arg-type]
+
+
+def test_two_clear_no_links_at_other_weights_give_their_own_scores() -> None:
+    """GIVEN two clear non-matches at different weights, decided one after the other WHEN their
+    reasons are read THEN each its own probability (a reason kept for one weight is not another's)."""
+    model = default_model()
+    ann = linkage_record("a", {"first_name": "Ann", "last_name": "Lee", "postcode": "LS1 4AP"})
+    bob = linkage_record("b", {"first_name": "Bob", "last_name": "Lee", "postcode": "LS1 4AP"})
+    zed = linkage_record("c", {"first_name": "Zed", "last_name": "Kim", "postcode": "M1 1AA"})
+    for x, y in ((ann, bob), (ann, zed), (ann, bob)):
+        assert decide(x, y, model) == _decide_as_written(x, y, model)
+
+
+def test_the_names_and_towns_the_fused_weigh_keeps_are_emptied_by_an_erasure() -> None:
+    """GIVEN pairs weighed by the fused weigh (it keeps weights by names, pairs of names and towns:
+    people's values) WHEN the process forgets personal values (an erasure) THEN none is kept."""
+    from core.linkage.fused import _KeptWeights
+    from core.privacy_caches import _MADE, forget_personal_values
+
+    model = _model_with_frequencies()
+    ann = linkage_record("a", {"first_name": "Ann", "last_name": "Lee", "city": "Leeds"})
+    anne = linkage_record("b", {"first_name": "Anne", "last_name": "Lea", "city": "York"})
+    weigh(ann, anne, model)
+    weigh(ann, linkage_record("c", {"first_name": "Ann", "last_name": "Lee", "city": "Leeds"}), model)
+    kept = [cache for cache in list(_MADE) if isinstance(cache, _KeptWeights)]
+    assert any(("ann", "anne", "lee", "lea") in table or "ann" in table for k in kept for table in k.tables)
+    forget_personal_values()
+    assert not any(table for k in kept for table in k.tables)

@@ -138,3 +138,43 @@ def test_a_slip_agrees_only_one_keystroke_from_a_real_date() -> None:
     assert level.compare(slip, same_slip) == NULL
     assert level.compare(slip, unrelated) == NULL
     assert conflict_evidence(slip, unrelated) == ()
+
+
+def test_a_street_line_is_read_with_its_own_house_number_whatever_was_read_before() -> None:
+    """GIVEN one street line typed with no house number, with another and with its own (read in
+    turn: an address is prepared once per spelling of the line and the number) WHEN prepared THEN
+    each reads its own number and street."""
+    line = "12 High Street"
+    for _ in range(2):
+        alone = linkage_record("a", {"street": line})
+        other = linkage_record("b", {"street": line, "house_number": "14"})
+        same = linkage_record("c", {"street": line, "house_number": "12a"})
+        assert (alone.house_number, alone.street, alone.street_key) == ("12", "high st", "highstreet")
+        assert (other.house_number, other.street, other.street_key) == ("14", "12 high st", "12highstreet")
+        assert (same.house_number, same.street) == ("12a", "12 high st")
+
+
+def test_a_records_emails_are_read_as_typed_each_time() -> None:
+    """GIVEN records whose emails differ in case, spacing, order and repeats (read in turn: a
+    record's emails are prepared once per list) WHEN prepared THEN each its own emails and keys."""
+    for _ in range(2):
+        one = linkage_record("a", {}, ["Ann.Lee@Gmail.com", " ann.lee@gmail.com"])
+        two = linkage_record("b", {}, ["zed@x.org", "ANN.LEE@gmail.com"])
+        assert one.emails == ("ann.lee@gmail.com",)
+        assert two.emails == ("zed@x.org", "ann.lee@gmail.com")
+        assert two.email_keys == tuple(sorted({*one.email_keys, "zed@x.org"}))
+        again = linkage_record("c", {}, ["ann.lee@gmail.com", "zed@x.org"])
+        assert again.emails == ("ann.lee@gmail.com", "zed@x.org")
+
+
+def test_the_prepared_addresses_and_emails_are_emptied_by_an_erasure() -> None:
+    """GIVEN records prepared (their addresses and emails kept per spelling: people's values) WHEN
+    the process forgets personal values (an erasure) THEN neither is kept."""
+    from core.linkage import fields
+    from core.privacy_caches import forget_personal_values
+
+    linkage_record("a", {"street": "3 Rose Lane"}, ["ann@x.org"])
+    assert fields._address.cache_info().currsize
+    assert fields._emails.cache_info().currsize
+    forget_personal_values()
+    assert fields._address.cache_info().currsize == fields._emails.cache_info().currsize == 0
