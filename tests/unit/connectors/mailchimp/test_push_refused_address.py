@@ -20,7 +20,8 @@ from connectors.mailchimp import MailchimpSandbox, make_sandbox, subscriber_hash
 from core.normalise import normalise_email
 from core.schema import ConsentValue, Identifier, Profile, SourceRef
 from core.storage.memory import InMemorySyncStateStore
-from core.sync import push_profiles
+from core.sync import PullReport, push_profiles
+from profilesync.syncrun import SyncOutcome, summary_lines
 
 from .conftest import SpecChecked, connect
 
@@ -87,3 +88,17 @@ def test_a_refused_person_is_not_taken_as_held_by_the_tool() -> None:
         push_profiles(connector, [_person(REFUSED)], state, mode="upsert")
         update = push_profiles(connector, [_person(REFUSED)], state, mode="update")
     assert (update.skipped_by_mode, update.skipped_refused, update.sent) == (1, 0, 0)
+
+
+def test_the_sync_summary_says_who_was_refused_and_who_was_skipped() -> None:
+    sandbox = make_sandbox(people=0, seed=3)
+    state = InMemorySyncStateStore()
+    with connect(sandbox) as connector:
+        first = push_profiles(connector, [_person(REFUSED)], state, mode="upsert")
+        again = push_profiles(connector, [_person(REFUSED)], state, mode="upsert")
+    said = summary_lines(SyncOutcome(PullReport("mailchimp"), first))
+    assert any("1 refused by mailchimp for good" in line for line in said)
+    assert any(line.startswith("  refused cust-refused: ") for line in said)
+    quiet = summary_lines(SyncOutcome(PullReport("mailchimp"), again))
+    assert any("0 refused by mailchimp for good" in line and "1 refused before" in line for line in quiet)
+    assert not any("failed cust-refused" in line for line in said + quiet)
