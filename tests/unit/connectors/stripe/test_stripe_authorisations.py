@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connectors.stripe import charge_order
 from connectors.stripe._declaration import EVENT_STREAMS
@@ -188,3 +190,49 @@ def test_a_customer_renamed_just_after_a_sync_is_renamed_by_the_next(
     client.v1.customers.update(buyer.id, {"name": rename})
     syncs.run()
     assert syncs.profile(buyer.id).traits["full_name"].value == rename
+
+
+def test_a_charge_captured_then_refunded_between_two_syncs_ends_refunded(
+    client: Any, sandbox: StripeSandbox
+) -> None:
+    # (two event streams carry the charge in one pull, charge.refunded read before charge.captured:
+    # the newest, the refund, must win)
+    buyer, held, syncs = _held_and_synced(client, sandbox, 4200, "eur")
+    client.v1.charges.capture(held.id)
+    sandbox.touch({f"charge:{held.id}"})  # refunded whole: charge.refunded
+    syncs.run()
+    assert syncs.profile(buyer.id).computed.lifetime_value == {}
+
+
+@given(
+    amount=st.integers(1, 10**8),
+    captured=st.one_of(st.none(), st.booleans()),
+    taken=st.one_of(st.none(), st.integers(0, 10**8)),
+    given_back=st.one_of(st.none(), st.integers(0, 10**8)),
+    refunded=st.booleans(),
+    status=st.sampled_from(["succeeded", "pending", "failed", "odd"]),
+)
+def test_no_charge_counts_more_than_was_taken_and_kept(
+    amount: int, captured: bool | None, taken: int | None, given_back: int | None, refunded: bool, status: str
+) -> None:
+    charge: dict[str, Any] = {
+        "id": "ch_h",
+        "currency": "usd",
+        "created": 1,
+        "amount": amount,
+        "status": status,
+    }
+    charge.update(refunded=refunded, amount_refunded=given_back, amount_captured=taken)
+    if captured is not None:
+        charge["captured"] = captured
+    order = charge_order(charge)
+    if order["status"] != "paid":
+        return
+    # THEN a paid order is a captured, succeeded, not wholly refunded charge, for no more than was
+    # taken nor than the charge less its refunds, and more than nothing
+    assert captured is not False
+    assert status == "succeeded"
+    assert not refunded
+    total = int(order["total"] * 100)
+    assert 0 < total <= amount - (given_back or 0)
+    assert total <= (amount if taken is None else taken)
