@@ -157,6 +157,10 @@ class PushOutcome:
     remote_id: str | None = None
     error: str | None = None
     retryable: bool = False
+    refused: bool = False
+    """The tool refuses the payload's ``match_key`` for good (Mailchimp: an address with UTF-8 in
+    its prefix): ``push_profiles`` reports it once and sends the person again only when her match
+    key changes (``core.push_policy.refusal``)."""
 
 
 @dataclass(frozen=True, slots=True)

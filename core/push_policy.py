@@ -16,12 +16,17 @@ A person whose record the tool deleted (retired, core.retirement: the sync state
 for the tool says so) is skipped in either mode (``skipped_retired``) until a record of theirs comes
 from the tool again: an upsert would create them there again, against what the tool's user did.
 
+A person whose address the tool refused for good (``PushOutcome.refused``: Mailchimp takes no UTF-8 in
+an address's prefix) has a refusal mark in place of a pushed hash (``refusal``): she is not sent again
+(``skipped_refused``) until her match key changes, and the mark is no sign the tool holds her.
+
 A person the tool holds is updated whatever their consent says: what is pushed there is enriched
 traits, never a subscription (each connector carries the consent state the way its vendor wants).
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Literal
 
 from core.connector import PUSH_MODES, ConnectorSpec, PushMode, PushRules
@@ -88,4 +93,30 @@ def decide(
     return "create"
 
 
-__all__ = ["Decision", "consent_allows", "decide", "holds", "push_mode_of"]
+__all__ = [
+    "REFUSED_PREFIX",
+    "Decision",
+    "consent_allows",
+    "decide",
+    "holds",
+    "push_mode_of",
+    "refusal",
+    "refused",
+]
+
+
+#: The prefix of a ``PUSHED#`` item's hash that records a refusal rather than a push.
+REFUSED_PREFIX = "refused:"
+
+
+def refusal(match_key: str) -> str:
+    """The mark recorded for a payload whose match key the tool refused for good."""
+    return (
+        REFUSED_PREFIX
+        + hashlib.blake2b(match_key.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    )
+
+
+def refused(pushed: PushedState | None) -> bool:
+    """Whether this ``PUSHED#`` item records a refusal (``refusal``), not a push."""
+    return pushed is not None and pushed.payload_hash.startswith(REFUSED_PREFIX)

@@ -19,7 +19,7 @@ from core.ports import (
     ReadsProfiles,
     SyncStateStore,
 )
-from core.push_policy import decide, push_mode_of
+from core.push_policy import decide, push_mode_of, refusal, refused
 from core.schema import Profile
 from core.suppression import SuppressionCheck
 
@@ -27,7 +27,8 @@ from core.suppression import SuppressionCheck
 @dataclass
 class PushReport:
     """What one push did: ``considered = no_payload + skipped_by_mode + skipped_by_consent +
-    skipped_retired + skipped_unchanged + suppressed + sent``, and ``pushed = created + updated``.
+    skipped_retired + skipped_refused + skipped_unchanged + suppressed + sent``, ``pushed = created +
+    updated``, and what was sent and not pushed is ``failed`` or ``refused``.
 
     ``created`` counts people pushed whom the tool did not hold (as far as profilesync knew);
     ``skipped_by_mode`` the people an ``update`` push left out because the tool does not hold them,
@@ -50,6 +51,11 @@ class PushReport:
     skipped_by_consent: int = 0
     skipped_retired: int = 0
     """People whose record the tool deleted (core.retirement): not created there again."""
+    refused: list[PushOutcome] = field(default_factory=list)
+    """People whose address the tool refused for good in this push (``PushOutcome.refused``): not
+    failures, not sent again until their address changes."""
+    skipped_refused: int = 0
+    """People not sent because the tool refused their address, unchanged since, in an earlier push."""
     suppressed: int = 0
     """People erased while the push ran (their profile was read before): found suppressed just
     before their batch was sent, and not sent; counted in ``considered``, not in ``sent``."""
@@ -93,7 +99,9 @@ def push_profiles(
     Who may be pushed is decided before anything is sent (``core.push_policy``): people the tool holds,
     and in ``upsert`` mode people it does not hold whose consent allows its channel. Retryable
     per-record failures are sent again (up to ``max_rounds`` rounds, in full batches); the rest are
-    reported in ``failed`` and their hashes are not saved, so the next run tries again.
+    reported in ``failed`` and their hashes are not saved, so the next run tries again; a refusal for
+    good (``PushOutcome.refused``) is reported in ``refused`` and recorded (``push_policy.refusal``),
+    so the person is sent again only when her match key changes.
     ``suppression``: each batch is checked against it just before it is sent, so a person erased
     while the push runs (a push to a rate-limited tool takes minutes) is not sent after her erasure
     (counted in ``report.suppressed``); the caller leaves out those suppressed before the push.
@@ -118,6 +126,9 @@ def push_profiles(
     creating: set[str] = set()
     for profile, payload in planned:
         pushed = last.get(payload.customer_id)
+        mark = pushed.payload_hash if pushed is not None and refused(pushed) else None
+        if mark is not None and pushed is not None and not pushed.remote_id:
+            pushed = None  # a refusal is no sign the tool holds her (a push before it would be)
         decision = decide(profile, destination, rules, report.mode, pushed)
         if decision == "skipped_by_mode":
             report.skipped_by_mode += 1
@@ -127,6 +138,9 @@ def push_profiles(
             continue
         if decision == "skipped_retired":
             report.skipped_retired += 1
+            continue
+        if mark is not None and mark == refusal(payload.match_key):
+            report.skipped_refused += 1  # refused for good, her address unchanged since
             continue
         if pushed is not None and pushed.payload_hash == RETIRED_HASH:
             pushed = None  # the person is back at the tool: the retired mark is no push of ours
@@ -155,6 +169,7 @@ def push_profiles(
                     "a connector must return one outcome per payload, in order"
                 )
             done: list[PushedState] = []
+            marks: list[PushedState] = []
             at = datetime.now(UTC)
             for payload, outcome in zip(batch, outcomes, strict=True):
                 if outcome.ok:
@@ -165,11 +180,15 @@ def push_profiles(
                         report.created += 1
                     else:
                         report.updated += 1
+                elif outcome.refused:
+                    mark = refusal(payload.match_key)
+                    marks.append(PushedState(payload.customer_id, destination, mark, payload.remote_id, at))
+                    report.refused.append(outcome)
                 elif outcome.retryable and round_number + 1 < max_rounds:
                     retry.append(payload)
                 else:
                     report.failed.append(outcome)
-            state.put_pushed(done)
+            state.put_pushed(done + marks)
             report.pushed += len(done)
             if progress is not None:
                 progress(report)

@@ -140,6 +140,10 @@ def push_everywhere(
             _emit("PushSkippedRetired", report.skipped_retired, destination)
         if report.suppressed:
             _emit("PushSuppressed", report.suppressed, destination)
+        if report.refused or report.skipped_refused:
+            # Refused for good (not failed: not retried until the person's address changes).
+            _emit("PushRefused", len(report.refused), destination)
+            _emit("PushSkippedRefused", report.skipped_refused, destination)
         _emit("PushSkippedUnchanged", report.skipped_unchanged, destination)
         _emit("PushFailed", len(report.failed), destination)
         if report.retried:

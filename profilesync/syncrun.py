@@ -326,6 +326,12 @@ def summary_lines(outcome: SyncOutcome) -> list[str]:
         )
         if r.suppressed:
             lines.append(f"  {r.suppressed:,} erased while the push ran: not sent")
+        if r.refused or r.skipped_refused:
+            lines.append(
+                f"  {len(r.refused):,} refused by {r.destination} for good (sent again only when their "
+                f"address changes), {r.skipped_refused:,} refused before and not sent"
+            )
+            lines.extend(f"  refused {f.customer_id}: {f.error}" for f in r.refused[:5])
         lines.extend(f"  failed {f.customer_id}: {f.error}" for f in r.failed[:5])
     return lines
 

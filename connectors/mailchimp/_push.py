@@ -78,7 +78,8 @@ class MailchimpPush(MailchimpAudience):
         pull) and the others go in one call each. Those that exist after all (ERROR_CONTACT_EXISTS)
         or that Mailchimp will not re-subscribe (compliance state) get their status looked up and are
         sent once more with a status that keeps it; every other per-member error is reported with
-        Mailchimp's message and is not retryable (the data must change first).
+        Mailchimp's message and is not retryable (the data must change first); an address Mailchimp
+        never takes is marked ``refused`` (``_refuses_address``).
         """
         if len(payloads) > BATCH_SIZE:
             raise ValueError(
@@ -146,7 +147,11 @@ class MailchimpPush(MailchimpAudience):
                 recheck.append(i)
             else:
                 outcomes[i] = PushOutcome(
-                    payloads[i].customer_id, False, error=_describe(entry), retryable=False
+                    payloads[i].customer_id,
+                    False,
+                    error=_describe(entry),
+                    retryable=False,
+                    refused=_refuses_address(entry, email),
                 )
 
     def _member_status(self, email: str) -> str | None:
@@ -198,6 +203,15 @@ def _needs_status(entry: Mapping[str, Any], update_existing: bool, member: Mappi
         return entry.get("error_code") == "ERROR_CONTACT_EXISTS"
     message = str(entry.get("error", "")).lower()
     return member.get("status") == "subscribed" and "compliance state" in message
+
+
+def _refuses_address(entry: Mapping[str, Any], email: str) -> bool:
+    """Whether a per-member error refuses the address itself, for good: "... looks fake or invalid,
+    please enter a real email address." for an address with UTF-8 in its prefix, which Mailchimp
+    never takes (https://mailchimp.com/help/international-characters-in-mailchimp/). Other refusals
+    of an address may pass later (a member permanently deleted may sign up again), or depend on the
+    rest of the payload (merge fields): they stay failures, tried again."""
+    return not email.partition("@")[0].isascii() and "looks fake or invalid" in str(entry.get("error", ""))
 
 
 def _describe(entry: Mapping[str, Any]) -> str:

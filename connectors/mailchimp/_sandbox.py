@@ -70,9 +70,9 @@ from ._sandbox_wire import FieldTree as FieldTree
 DEFAULT_TOKEN: Final = "5f0c2d4b9a8e7c6d1b3a2f4e6d8c0b1a-us21"
 DEFAULT_LIST_ID: Final = "a1b2c3d4e5"
 ERRORS_DOC: Final = "https://mailchimp.com/developer/marketing/docs/errors/"
-_EMAIL = re.compile(
-    r"^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
-)
+#: A label of the domain: letters (UTF-8 ones too) and digits, hyphens inside.
+_LABEL = r"[^\W_](?:(?:[^\W_]|-)*[^\W_])?"
+_EMAIL = re.compile(rf"^[^@\s]+@{_LABEL}(?:\.{_LABEL})+$")
 _SURNAMES: Final = ("Moreau", "Keller", "Adeyemi", "Lindqvist", "Okonkwo", "Barros", "Hale")
 
 
@@ -261,8 +261,10 @@ class MailchimpSandbox(VendorSandbox):
 
     @staticmethod
     def is_valid_address(email: str) -> bool:
-        """Whether Mailchimp takes ``email`` as an address (ASCII, a dotted domain)."""
-        return bool(_EMAIL.match(email)) and email.isascii()
+        """Whether Mailchimp takes ``email`` as an address: an ASCII prefix, a dotted domain that may
+        hold UTF-8 letters ("we block direcciónelectrónica@domain.com ... but allow
+        test@ñoñó1234.com": https://mailchimp.com/help/international-characters-in-mailchimp/)."""
+        return bool(_EMAIL.match(email)) and email.partition("@")[0].isascii()
 
     # --- the SandboxControl surface ----------------------------------------------------------------
     def settings(self, transport: bool = True) -> ConnectorSettings:

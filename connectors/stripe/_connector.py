@@ -34,7 +34,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from connectors._http import ConnectorRequestError, value_at
@@ -52,74 +51,14 @@ from core.connector import ConnectorPlugin, ConnectorSettings, RawPage
 from core.schema import RecordDraft
 from core.version_marks import after, settled
 
+from ._charges import charge_order, to_major
 from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE, paced
 from ._event_seconds import counted_across_pages, stamp, sub_second
 from ._full_dates import NO_EVENT_YET, dated, held_events, listed_page
 from ._full_dates import fingerprint as _fingerprint
 
-#: ISO 4217 minor-unit exponents that are not 2, for the currencies Stripe charges in
-#: (https://docs.stripe.com/currencies#zero-decimal and #three-decimal).
-_EXPONENTS = {
-    **dict.fromkeys(
-        [
-            "bif",
-            "clp",
-            "djf",
-            "gnf",
-            "jpy",
-            "kmf",
-            "krw",
-            "mga",
-            "pyg",
-            "rwf",
-            "ugx",
-            "vnd",
-            "vuv",
-            "xaf",
-            "xof",
-            "xpf",
-        ],
-        0,
-    ),
-    **dict.fromkeys(["bhd", "jod", "kwd", "omr", "tnd"], 3),
-}
 #: How many times one walk begins again after its page token was refused (its object deleted).
 _RESTARTS = 3
-_STATUSES = {"succeeded": "paid", "pending": "pending", "failed": "cancelled"}
-
-
-def to_major(amount: Any, currency: str) -> Decimal | None:
-    """A Stripe amount (integer, minor units) in major units: 1999 usd -> 19.99, 500 jpy -> 500."""
-    if not isinstance(amount, int) or isinstance(amount, bool):
-        return None
-    return Decimal(amount).scaleb(-_EXPONENTS.get(currency.lower(), 2))
-
-
-def charge_order(charge: dict[str, Any]) -> dict[str, Any]:
-    """One charge as a canonical order fragment."""
-    currency = charge.get("currency")
-    currency = currency if isinstance(currency, str) else ""
-    status = "refunded" if charge.get("refunded") else _STATUSES.get(str(charge.get("status")), "pending")
-    created = value_at(charge, "created")
-    amount = charge.get("amount")
-    refunded = charge.get("amount_refunded")
-    if (
-        status == "paid"
-        and isinstance(amount, int)
-        and isinstance(refunded, int)
-        and not isinstance(refunded, bool)
-        and 0 < refunded < amount
-    ):
-        # A partial refund leaves refunded false (it turns true only when all of it went back): the
-        # buyer paid what was kept, not the charge's full amount.
-        amount -= refunded
-    return {
-        "id": charge.get("id"),
-        "total": to_major(amount, currency),
-        "currency": currency.upper(),
-        "created_at": created,
-        "status": status,
-    }
 
 
 def _as_of_event(draft: RecordDraft, event: Any) -> RecordDraft:

@@ -10,16 +10,18 @@ Vendor facts (Stripe API reference, https://docs.stripe.com/api; spec ``specs/st
   ``created`` only, so it sees new customers. Changes to existing customers come through the Events
   API, ``GET /v1/events?type=customer.updated`` (each event's ``data.object`` is the customer as it
   became), read here as a second stream ``customer_updates``; refunds likewise through
-  ``type=charge.refunded`` (``charge_updates``). A full pull (no cursor) starts the event streams
-  at the newest event Stripe holds when it begins (``GET /v1/events``, Stripe's clock; the events
-  already on its second are kept as seen, since ``created[gte]`` has one-second resolution), so
-  the events of the walk are read as changes: a customer renamed or deleted, a charge refunded
-  behind the walk, even one cut short and resumed. Before its lists it reads the events Stripe
-  holds (``GET /v1/events`` with ``types[]``, the stream types) to date each listed customer and
-  charge by its newest one, and to retire the customers deleted since the last sync
-  (``_full_dates``): a list version dated ``created`` was older than a stored event version.
-  Stripe keeps events for 30 days, so a cursor older than that needs a full refresh (and a
-  customer changed twice before those 30 days with no sync between keeps the older version).
+  ``type=charge.refunded`` (``charge_updates``), and an authorisation captured or expired through
+  ``type=charge.captured`` (``charge_captures``) and ``type=charge.expired`` (``charge_expiries``).
+  A full pull (no cursor) starts the event streams at the newest event Stripe holds when it begins
+  (``GET /v1/events``, Stripe's clock; the events already on its second are kept as seen, since
+  ``created[gte]`` has one-second resolution), so the events of the walk are read as changes: a
+  customer renamed or deleted, a charge refunded behind the walk, even one cut short and resumed.
+  Before its lists it reads the events Stripe holds (``GET /v1/events`` with ``types[]``, the stream
+  types) to date each listed customer and charge by its newest one, and to retire the customers
+  deleted since the last sync (``_full_dates``): a list version dated ``created`` was older than a
+  stored event version. Stripe keeps events for 30 days, so a cursor older than that needs a full
+  refresh (and a customer changed twice before those 30 days with no sync between keeps the older
+  version).
 * Deletions: ``DELETE /v1/customers/{id}`` "permanently deletes a customer" (a later retrieve
   answers ``{"id", "object": "customer", "deleted": true}``) and emits ``customer.deleted`` whose
   ``data.object`` is the customer as it was (https://docs.stripe.com/api/events/types). The stream
@@ -29,7 +31,9 @@ Vendor facts (Stripe API reference, https://docs.stripe.com/api; spec ``specs/st
   Because there is no modification time, a customer's draft carries ``updated_at = created``.
 * Charges become orders: ``amount`` in the currency's minor unit -> ``Decimal`` by the ISO 4217
   exponent (zero-decimal currencies such as JPY as is), ``currency`` lower case -> upper case,
-  ``refunded``/``status`` -> refunded, paid, pending, cancelled (failed).
+  ``captured``/``amount_captured``/``amount_refunded``/``refunded``/``status`` -> paid (what was
+  kept), pending (an uncaptured authorisation), refunded, cancelled (failed, or expired uncaptured):
+  ``_charges``.
 * Errors: ``{"error": {"type", "code", "message", "param"}}``.
 * Rate limits: 100 read operations per second in live mode, 25 in test mode (account-wide;
   https://docs.stripe.com/rate-limits); a 429 says ``rate_limit``. The declaration paces at the
@@ -134,6 +138,11 @@ STREAMS: Final = (
         "customer_updates", EVENTS, "event:customer.updated", CUSTOMER_FIELDS, type="customer.updated"
     ),
     _list_stream("charge_updates", EVENTS, "event:charge.refunded", CHARGE_FIELDS, type="charge.refunded"),
+    # An authorisation captured later, or expired (released) uncaptured: the order it was changes.
+    # After ``charge_updates``: within one pull an object's first event read is kept, and a charge
+    # is captured at most once, before any refund; an expired one is neither captured nor refunded.
+    _list_stream("charge_captures", EVENTS, "event:charge.captured", CHARGE_FIELDS, type="charge.captured"),
+    _list_stream("charge_expiries", EVENTS, "event:charge.expired", CHARGE_FIELDS, type="charge.expired"),
     _list_stream(
         "customer_deletions", EVENTS, "event:customer.deleted", CUSTOMER_FIELDS, type="customer.deleted"
     ),
@@ -142,6 +151,8 @@ STREAMS: Final = (
 EVENT_STREAMS: Final = {
     "event:customer.updated": "customer",
     "event:charge.refunded": "charge",
+    "event:charge.captured": "charge",
+    "event:charge.expired": "charge",
     "event:customer.deleted": "customer",
 }
 #: The event streams whose events say the object was deleted: they map to tombstones.
@@ -205,9 +216,9 @@ DECLARATION = RestConnectorSpec(
     name="stripe",
     kind="ecommerce",
     description=(
-        "Stripe customers and charges (as orders), with customer.updated/charge.refunded events for "
-        "changes; pushes the enriched traits as customer metadata; erases with redaction jobs of the "
-        "person's customers and charges"
+        "Stripe customers and charges (as orders), with customer.updated/charge.refunded/"
+        "charge.captured/charge.expired events for changes; pushes the enriched traits as customer "
+        "metadata; erases with redaction jobs of the person's customers and charges"
     ),
     base_url="https://api.stripe.com",
     auth=BearerAuth(Credential(CREDENTIAL, "a Stripe secret or restricted key (sk_test_... / sk_live_...)")),

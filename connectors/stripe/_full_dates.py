@@ -186,10 +186,14 @@ def listed_page(
     records the keys it lists in ``listed``, and in ``same`` the hash of those an event with the
     same content need not repeat.
 
-    Without ``dates`` (an incremental pull: customers created since the last one) an event with the
-    content listed is not repeated. With them, only when the object is as its newest held event
-    left it: else it changed after the pull began, and its event is read, dated after. With them, an
-    object with no held event is dated at the ``horizon`` and marked ``UNDATED``."""
+    Without ``dates`` (an incremental pull: the objects created on or after its watermark, some of
+    which an earlier sync stored) an event read after is repeated, dated by the event: the listed
+    version is dated ``created``, as an earlier sync stored the object, and two versions of one time
+    are ordered by their content hash (a charge authorised, synced and captured, a customer created,
+    synced and renamed, before the watermark moved past them, kept the old version half the time).
+    With ``dates`` an event with the content listed is not repeated when the object is as its newest
+    held event left it: else it changed after the pull began, and its event is read, dated after.
+    With them, an object with no held event is dated at the ``horizon`` and marked ``UNDATED``."""
     records: list[Any] = []
     for record in page.records:
         if not isinstance(record, dict):
@@ -199,7 +203,7 @@ def listed_page(
         listed.add(key)
         content = fingerprint(record)
         found = None if dates is None else dates.get(key)
-        if dates is None or (found is not None and found.fingerprint == content):
+        if found is not None and found.fingerprint == content:
             same[key] = content
         if found is not None:
             record = {**record, DATED: found.micros}

@@ -20,9 +20,14 @@ Also, for the stripe SDK's common calls: ``customers.create``, full ``customers.
 /v1/charges/{id}`` and ``customer`` on the charges list, and a deleted customer retrieved as
 ``{"id", "object": "customer", "deleted": true}`` with 200. Seeded addresses carry ISO country codes.
 
+Charge writes (``_sandbox_charges``): ``POST /v1/charges`` (``capture=false`` for an authorisation
+only), ``POST /v1/charges/{id}/capture``, and ``expire_charges`` (a control: Stripe expires an
+authorisation by its clock), each with its event.
+
 Simplifications: seeded emails are trimmed and lower-cased; charges are all card charges with the
 fixture's payment details; events carry only ``customer.created``, ``customer.updated``,
-``customer.deleted`` and ``charge.refunded``; other query parameters are ignored rather than rejected.
+``customer.deleted``, ``charge.succeeded`` (a charge made through the API), ``charge.captured``,
+``charge.expired`` and ``charge.refunded``; other query parameters are ignored rather than rejected.
 
 Where each part lives: the fixtures, new customers and charges, and seeding in ``_sandbox_objects``;
 error bodies and list objects in ``_sandbox_wire``; the rest as named above.
@@ -44,6 +49,7 @@ from core.connector import ConnectorSettings
 from core.errors import NormalisationError
 from core.normalise import normalise_email
 
+from . import _sandbox_charges as charge_api
 from . import _sandbox_customers as customer_api
 from . import _sandbox_events as events
 from . import _sandbox_expand as expansion
@@ -228,6 +234,8 @@ class StripeSandbox(VendorSandbox):
             if refused is not None:
                 return error(400, "invalid_request_error", refused[0], "parameter_invalid", refused[1])
             return customer_api.create(self, params)
+        if parts[:2] == ["v1", "charges"] and method == "POST":
+            return charge_api.route(self, method, parts[2:], params)
         if method == "GET" and parts == ["v1", "charges"]:
             return wire.list_page(
                 self._order, self.charges, "/v1/charges", params, customer=params.get("customer")
@@ -311,6 +319,12 @@ class StripeSandbox(VendorSandbox):
                     charge = self.charges[object_id]
                     charge.update(refunded=True, amount_refunded=charge["amount"])
                     self._event("charge.refunded", charge, when)
+
+    def expire_charges(self, charge_ids: Iterable[str], at: datetime | None = None) -> None:
+        """Let these uncaptured charges expire at ``at``, as Stripe does 7 days after authorising
+        them: marked refunded, no longer capturable, ``charge.expired`` (``_sandbox_charges``)."""
+        with self.lock:
+            charge_api.expire(self, sorted(charge_ids), at or self.clock.now())
 
     def _delete_customer(self, customer_id: str, at: datetime) -> None:
         """Delete a customer as Stripe does: gone from lists, a stub when retrieved, and a

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 from connectors.sdk import parse_point
 from core.testing.population import COUNTRIES, population
 
-from ._connector import _EXPONENTS
+from ._charges import EXPONENTS
 
 if TYPE_CHECKING:
     from ._sandbox import StripeSandbox
@@ -75,22 +75,39 @@ def new_customer(
 def new_charge(sb: StripeSandbox, customer: dict[str, Any], order: dict[str, Any]) -> None:
     """A card charge of ``customer`` for one of the population's orders (refunded if it was)."""
     currency = str(order["currency"]).lower()
-    amount = int(Decimal(str(order["total"])).scaleb(_EXPONENTS.get(currency, 2)))
+    amount = int(Decimal(str(order["total"])).scaleb(EXPONENTS.get(currency, 2)))
     at = parse_point(str(order["created_at"])) or sb.clock.now()
-    charge = copy.deepcopy(sb._charge_template)
-    refunded = order.get("status") == "refunded"
+    charge = card_charge(sb, customer, amount, currency, at)
+    if order.get("status") == "refunded":
+        charge.update(amount_refunded=amount, refunded=True)
+
+
+def card_charge(
+    sb: StripeSandbox,
+    customer: dict[str, Any] | None,
+    amount: int,
+    currency: str,
+    at: datetime,
+    *,
+    captured: bool = True,
+) -> dict[str, Any]:
+    """A new card charge of ``customer`` (or of nobody), made from the fixture's: captured whole, or
+    an authorisation only (``captured: false``, ``amount_captured`` 0), as Stripe's example is (call
+    under ``sb.lock``)."""
+    charge: dict[str, Any] = copy.deepcopy(sb._charge_template)
     charge_id = sb._id("ch")
+    email = None if customer is None else customer["email"]
     charge.update(
         id=charge_id,
         amount=amount,
-        amount_captured=amount,
-        captured=True,
-        amount_refunded=amount if refunded else 0,
-        refunded=refunded,
+        amount_captured=amount if captured else 0,
+        captured=captured,
+        amount_refunded=0,
+        refunded=False,
         currency=currency,
-        customer=customer["id"],
+        customer=None if customer is None else customer["id"],
         created=int(at.timestamp()),
-        receipt_email=customer["email"],
+        receipt_email=email,
         description=None,
         status="succeeded",
         source=None,
@@ -104,11 +121,12 @@ def new_charge(sb: StripeSandbox, customer: dict[str, Any], order: dict[str, Any
     )
     charge["billing_details"] = {
         **charge["billing_details"],
-        "email": customer["email"],
-        "name": customer["name"],
-        "phone": customer["phone"],
+        "email": email,
+        "name": None if customer is None else customer["name"],
+        "phone": None if customer is None else customer["phone"],
     }
     sb.charges[charge["id"]] = charge
+    return charge
 
 
 def seed_account(sb: StripeSandbox, count: int, seed: int) -> None:

@@ -22,7 +22,7 @@ import pytest
 from connectors.stripe import make_sandbox
 from connectors.stripe._sandbox import StripeSandbox
 from tests.unit.connectors.served import Served, served
-from tests.unit.connectors.stripe.test_official_sdk import _check
+from tests.unit.connectors.stripe.conftest import _check
 
 stripe = pytest.importorskip("stripe")
 

@@ -13,26 +13,12 @@ import copy
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import pytest
-
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import pull_into_store
 from profilesync.testing.spec_objects import _document
 from tests.integration.test_attack4_pages_change_while_paged import PLUGINS, SETTINGS, _connect
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "connectors/stripe/_connector.py:102 (charge_order) reads 'status': 'succeeded' as paid and "
-        "counts 'amount' (1.00 USD) whatever 'captured' says; Stripe's example charge has "
-        "captured=false, amount_captured=0. Proposed fix: an uncaptured charge is a 'pending' order, "
-        "a captured one counts 'amount_captured' less 'amount_refunded'; and follow "
-        "'charge.captured' and 'charge.expired' events (connectors/stripe/_declaration.py EVENT_STREAMS "
-        "has only customer.updated, charge.refunded, customer.deleted; the sandbox models neither), "
-        "or the later capture is only seen by a full refresh"
-    ),
-)
 def test_stripes_example_uncaptured_charge_adds_nothing_to_lifetime_value() -> None:
     resources = _document("stripe-fixtures3.json")["resources"]
     customer, charge = copy.deepcopy(resources["customer"]), copy.deepcopy(resources["charge"])

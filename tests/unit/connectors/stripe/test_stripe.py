@@ -176,7 +176,8 @@ def test_stripe_example_charge_naming_a_customer_with_no_email_reaches_lifetime_
     customer = {**customer, "email": "jenny.rosen@example.com"}
     assert charge["billing_details"]["email"] is None
     assert charge["receipt_email"] is None
-    charge = {**charge, "customer": customer["id"]}
+    # (captured: the example is an authorisation only, which no lifetime value counts until then)
+    charge = {**charge, "customer": customer["id"], "captured": True, "amount_captured": charge["amount"]}
     sandbox = make_sandbox(people=0)
     connector = PLUGIN.build(sandbox.settings())
     drafts = [

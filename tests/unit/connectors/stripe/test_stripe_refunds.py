@@ -26,9 +26,14 @@ def _example(resource: str) -> dict[str, Any]:
     return example
 
 
+def _captured(charge: dict[str, Any]) -> dict[str, Any]:
+    """The charge captured whole (Stripe's example is an authorisation only: nothing taken)."""
+    return {**charge, "captured": True, "amount_captured": charge["amount"]}
+
+
 def test_a_partially_refunded_charge_counts_what_was_kept() -> None:
     # GIVEN Stripe's example charge for 100.00 USD with 90.00 of it refunded (refunded stays false)
-    charge = {**_example("charge"), "amount": 10000, "amount_refunded": 9000, "refunded": False}
+    charge = _captured({**_example("charge"), "amount": 10000, "amount_refunded": 9000, "refunded": False})
     # WHEN it becomes an order
     order = charge_order(charge)
     # THEN the order is paid, for the 10.00 kept
@@ -37,9 +42,9 @@ def test_a_partially_refunded_charge_counts_what_was_kept() -> None:
 
 
 def test_a_fully_refunded_charge_is_a_refund_and_an_unrefunded_one_counts_whole() -> None:
-    charge = _example("charge")
+    charge = _captured(_example("charge"))
     assert charge_order({**charge, "amount_refunded": 100, "refunded": True})["status"] == "refunded"
-    whole = charge_order({**charge, "amount": 2500, "amount_refunded": 0})
+    whole = charge_order(_captured({**charge, "amount": 2500, "amount_refunded": 0}))
     assert (whole["status"], whole["total"]) == ("paid", Decimal("25.00"))
 
 
@@ -47,13 +52,15 @@ def test_partial_refunds_reach_lifetime_value_net() -> None:
     # GIVEN a customer and two charges of 100.00, one with 30.00 refunded
     customer = {**_example("customer"), "email": "jenny.rosen@example.com"}
     charges = [
-        {
-            **_example("charge"),
-            "id": f"ch_{n}",
-            "customer": customer["id"],
-            "amount": 10000,
-            "amount_refunded": r,
-        }
+        _captured(
+            {
+                **_example("charge"),
+                "id": f"ch_{n}",
+                "customer": customer["id"],
+                "amount": 10000,
+                "amount_refunded": r,
+            }
+        )
         for n, r in ((1, 0), (2, 3000))
     ]
     connector = PLUGIN.build(make_sandbox(people=0).settings())
