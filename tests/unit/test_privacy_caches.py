@@ -91,8 +91,35 @@ def test_after_an_erasure_in_process_no_cache_holds_a_personal_value() -> None:
 
 
 def _size(cache: Any) -> int | None:
+    """Entries a cache holds: an lru_cache's size, a dict's length, or the entries of a kept-values
+    object (core.linkage's ``_ByValue.kept``, ``_KeptWeights.tables``, the linkage's ``known``)."""
     info = getattr(cache, "cache_info", None)
-    return info().currsize if info is not None else len(cache) if isinstance(cache, dict) else None
+    if info is not None:
+        return int(info().currsize)
+    if isinstance(cache, dict):
+        return len(cache)
+    tables = getattr(cache, "tables", None)
+    if isinstance(tables, list):
+        return sum(len(table) for table in tables)
+    for name in ("kept", "known"):
+        held = getattr(cache, name, None)
+        if isinstance(held, dict):
+            return len(held)
+    return None
+
+
+def test_a_kept_values_object_is_measured_not_skipped() -> None:
+    """The walk above reads every kind of cache privacy_caches holds: a kept-values object with a
+    no-op ``cache_clear`` would otherwise pass it unseen (revB22)."""
+    from core.linkage.fused import _KeptWeights
+    from core.linkage.scoring import _ByValue
+
+    weights, by_value = _KeptWeights(), _ByValue()
+    weights.table()["hana"] = 1.0
+    by_value.kept["hana"] = None  # type: ignore[assignment]
+    assert (_size(weights), _size(by_value)) == (1, 1)
+    privacy_caches.forget_personal_values()
+    assert (_size(weights), _size(by_value)) == (0, 0)
 
 
 def test_an_erasure_that_fails_still_empties_the_caches() -> None:
