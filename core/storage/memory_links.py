@@ -46,46 +46,47 @@ class InMemoryLinkIndex:
         make = tuple.__new__
         with self._links_lock:
             blocks = self._blocks
+            get = blocks.get
             self.index_writes += len(changes)
-            for change in changes:
-                current = blocks.get(change.key)
-                orders = change.orders
+            # Each change unpacked once (a named tuple's fields are read by index: eight attribute
+            # look-ups a change, about nine changes a record).
+            for key, add, remove, limit, add_children, remove_children, children_limit, orders in changes:
+                current = get(key)
                 if current is None:
                     # A key seen for the first time (most of a batch's new records' keys).
-                    children, members, overloaded = empty, change.add, False
-                    if len(change.add_children) <= change.children_limit:
-                        children = change.add_children
+                    members, overloaded = add, False
+                    children = add_children if len(add_children) <= children_limit else empty
                 else:
-                    children = current.children
-                    if change.remove_children:
-                        children = children - change.remove_children
-                    if change.add_children and len(children | change.add_children) <= change.children_limit:
-                        children = children | change.add_children
-                    overloaded = current.overloaded
-                    members = empty if overloaded else current.members
-                    if not overloaded and change.remove:
-                        members = members - change.remove
-                    if not overloaded and change.add:
-                        members = members | change.add
-                    if current.orders and members:
+                    _, members, overloaded, children, kept_orders = current
+                    if remove_children:
+                        children = children - remove_children
+                    if add_children and len(children | add_children) <= children_limit:
+                        children = children | add_children
+                    if overloaded:
+                        members = empty
+                    else:
+                        if remove:
+                            members = members - remove
+                        if add:
+                            members = members | add
+                    if kept_orders and members:
                         # Each member's place goes with it: a removed member's, and every one once
                         # the key is overloaded (members is then empty: no places are kept).
-                        kept = dict(current.orders)
-                        for gone in change.remove:
+                        kept = dict(kept_orders)
+                        for gone in remove:
                             kept.pop(gone, None)
                         if orders:
                             kept.update(orders)
                         orders = kept
-                if len(members) > change.limit:
+                if len(members) > limit:
                     members, overloaded = empty, True
                 if members or overloaded or children:
                     placed = orders if members and orders else NO_ORDERS  # only members' places
                     # ``BlockState(...)`` with every field given, without the named tuple's Python
                     # ``__new__`` (as core.link_index.changes_for makes its changes).
-                    state = (change.key, members, overloaded, children, placed)
-                    blocks[change.key] = make(BlockState, state)
+                    blocks[key] = make(BlockState, (key, members, overloaded, children, placed))
                 else:
-                    blocks.pop(change.key, None)
+                    blocks.pop(key, None)
 
     def drop_blocks_as_read(self, states: Sequence[BlockState]) -> list[str]:
         dropped: list[str] = []
