@@ -55,6 +55,7 @@ from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, k
 from core.privacy_request import (
     AMBIGUOUS,
     PrivacyStores,
+    as_stored,
     identifier_for,
     quarantined_of,
     record_matcher,
@@ -203,6 +204,7 @@ def erase_person(
     says ``retry``, and sending the request again finishes the job).
     """
     stores = PrivacyStores(profiles, erasure, sync_state, suppression, dead_letters, quarantine_of)
+    identifier = as_stored(identifier, profiles, {*tools, *(unavailable or {})})
     policy = policy or (identity.policy if identity is not None else IdentityPolicy())
     started = now()
     scope = _find_person(identifier, profiles, erasure, sync_state, policy, sleep)
