@@ -53,7 +53,7 @@ from core.privacy_caches import forgetting
 from core.privacy_customer import _erase_customer, settle_merges
 from core.privacy_export import PersonExport, PushedRecord, export_person
 from core.privacy_orphans import delete_orphans, find_orphaned, orphan_targets
-from core.privacy_quarantine import quarantined_targets
+from core.privacy_quarantine import held_by_others, quarantined_targets
 from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, kept_by_policy
 from core.privacy_request import (
     AMBIGUOUS,
@@ -244,8 +244,9 @@ def erase_person(
     finding = scope.finding_keys()
     early = quarantined_of(stores, {keyed_hash(salt, k) for k in finding}, finding, region)
     named = {**dict.fromkeys(unavailable or {}), **tools}
-    kept, unasked = quarantined_targets(early, salt, named, scope.sources)
-    if unasked:  # stored before this version, of a tool whose object types are not known here
+    shared = held_by_others(profiles, finding, region)
+    kept, unasked = quarantined_targets(early, salt, named, scope.sources, shared)
+    if unasked:  # its tool not known, its id not confirmed, or it holds another customer's value too
         report.counts["quarantined_not_asked"] += unasked
     kept_keys = [i.key for ids in kept.values() for i in ids]
     suppressed = _suppress(stores, salt, [*scope.suppression_keys(), *kept_keys], request_id, started)

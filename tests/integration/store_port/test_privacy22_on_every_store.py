@@ -85,24 +85,34 @@ def test_her_erasure_asks_the_tool_for_her_quarantined_records(kit: StoreKit) ->
             QuarantineEntry("crm", "crm:8", "bad date", "{}", AT, _hashes(ann, "source#crm:contact:8")),
             # an item stored before the hashes were: found by its raw values, deleted, its tool not asked
             QuarantineEntry("crm", "crm:9", "bad date", '{"email": "ANN@example.com"}', AT),
+            # hers and Bob's in one field: our copy goes, the tool's record is theirs as much as hers
+            QuarantineEntry(
+                "crm",
+                "crm:contact:6",
+                "email: not an address",
+                '{"email": "ann@example.com, Bob@example.com"}',
+                AT,
+                _hashes(ann, "email#bob@example.com", "source#crm:contact:6"),
+            ),
             # Bob's, left alone
             QuarantineEntry("crm", "crm:contact:5", "bad date", "{}", AT, _hashes("email#bob@example.com")),
         ]
     )
-    tool = Tool("crm", {"crm:contact:1", "crm:contact:2", "crm:contact:7", "crm:contact:8"})
+    tool = Tool("crm", {"crm:contact:1", "crm:contact:2", "crm:contact:6", "crm:contact:7", "crm:contact:8"})
     # WHEN Ann is erased by her email, asking the tool
     report = _erase(kit, erasure, identifier_for(email="ann@example.com"), "req-22", tool)
     # THEN the tool was asked for her record and her two quarantined ones it could be sure of, and
-    # holds Bob's only; the receipt says one quarantined record's tool was not asked
+    # holds Bob's and the one shared with him; the receipt says two were not asked
     assert sorted(tool.asked) == ["source#crm:contact:1", "source#crm:contact:7", "source#crm:contact:8"]
-    assert tool.ids == {"crm:contact:2"}
+    assert tool.ids == {"crm:contact:2", "crm:contact:6"}
     assert (report.outcome, report.tools) == ("erased", {"crm": "erased"})
-    assert (report.counts["quarantined"], report.counts["quarantined_not_asked"]) == (3, 1)
+    assert (report.counts["quarantined"], report.counts["quarantined_not_asked"]) == (4, 2)
     assert [q.key.sk.partition("#")[2] for q in erasure.quarantined_items("crm")] == ["crm:contact:5"]
     # AND their record ids are suppressed with hers, so a pull drops them
     assert kit.suppression is not None
     wanted = _hashes("source#crm:contact:7", "source#crm:contact:8", "source#crm:contact:1")
     assert kit.suppression.suppressed(list(wanted)) == set(wanted)
+    assert kit.suppression.suppressed(list(_hashes("source#crm:contact:6"))) == set()  # Bob's too
 
 
 def test_a_record_id_spelt_in_other_case_names_the_record_stored(kit: StoreKit) -> None:
