@@ -246,7 +246,7 @@ def _changeset(
         # An erasure may suppress a value nobody stored yet after this plan's check: the IDENT
         # items this changeset creates are guarded by their suppression entries (docs/privacy.md).
         created = (op.key for op in ops if isinstance(op, PutIdent) and op.expected_owner is None)
-        ops.extend(Unsuppressed(h) for h in settings.suppression.guards(created))
+        ops.extend(Unsuppressed(h) for h in settings.suppression.guards(created, component.records))
     ops.extend(Tombstone(cid, survivor, live[cid].version) for cid in sorted(absorbed))
     if (
         settings.linkage is None

@@ -7,7 +7,9 @@
               quarantined records and dead letters of the person, and their suppression state
       erase:  1. suppress the identifiers the customer held alone and every source record id
                  (core.suppression), so that no pull, merge or push brings the person back
-              2. ask every connected tool to erase the records of the person it holds (by id)
+              2. ask every connected tool to erase the records of the person it holds (by id),
+                 her quarantined records' ids included (core.privacy_quarantine; found before
+                 anything is deleted, their ids suppressed in step 1)
               3. delete every item of the customer (PROFILE, SOURCE#, PUSHED#), the IDENT items it
                  owns, its holder markers and the tombstones of customers merged into it, in guarded
                  steps; with probabilistic identity, plan the link graph around her records again
@@ -51,10 +53,12 @@ from core.privacy_caches import forgetting
 from core.privacy_customer import _erase_customer, settle_merges
 from core.privacy_export import PersonExport, PushedRecord, export_person
 from core.privacy_orphans import delete_orphans, find_orphaned, orphan_targets
+from core.privacy_quarantine import held_by_others, quarantined_targets
 from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, kept_by_policy
 from core.privacy_request import (
     AMBIGUOUS,
     PrivacyStores,
+    as_stored,
     identifier_for,
     quarantined_of,
     record_matcher,
@@ -106,6 +110,7 @@ def ask_tools(
     scope: PersonScope,
     tools: Mapping[str, Connector],
     unavailable: Mapping[str, str] | None = None,
+    quarantined: Mapping[str, Sequence[Identifier]] | None = None,
 ) -> dict[str, ToolResult]:
     """Ask every tool to erase what it holds of the person; one tool failing does not stop the others.
     A request that found her only through an orphan (core.privacy_orphans: ``scope.sources`` holds
@@ -113,7 +118,8 @@ def ask_tools(
     customer's (``held``: one the tool neither finds nor confirms gone is a failure, kept to be asked
     again), and for the identifier the request named too, without that duty; any other tool by that
     identifier, as for a request that matched no customer (kept to be asked again if the tool fails,
-    never a failure for not finding it: ``_held_at``)."""
+    never a failure for not finding it: ``_held_at``). ``quarantined``: each tool's ids of her
+    records we quarantined (core.privacy_quarantine), asked as records we hold."""
     results: dict[str, ToolResult] = {}
     for name in sorted({*tools, *(unavailable or {})}):
         connector = tools.get(name)
@@ -122,6 +128,8 @@ def ask_tools(
         held = _held_at(scope, name)
         if held and not scope.found:
             extras, targets = [*targets, *extras], orphan_targets(scope, name)
+        if kept := (quarantined or {}).get(name, ()):
+            targets, held = [*targets, *(i for i in kept if i not in targets)], True
         result = erase_in_tool(name, connector, targets, held=held, extras=extras)
         if connector is None and result.status == "failed":
             result = ToolResult(
@@ -203,6 +211,7 @@ def erase_person(
     says ``retry``, and sending the request again finishes the job).
     """
     stores = PrivacyStores(profiles, erasure, sync_state, suppression, dead_letters, quarantine_of)
+    identifier = as_stored(identifier, profiles, {*tools, *(unavailable or {})})
     policy = policy or (identity.policy if identity is not None else IdentityPolicy())
     started = now()
     scope = _find_person(identifier, profiles, erasure, sync_state, policy, sleep)
@@ -230,11 +239,21 @@ def erase_person(
             )
         )
         return report
-    suppressed = _suppress(stores, salt, scope.suppression_keys(), request_id, started)
+    # Her quarantined records' tools are asked for them too, and their record ids suppressed: found
+    # before anything is deleted, so that a request sent again after a kill finds them again.
+    finding = scope.finding_keys()
+    early = quarantined_of(stores, {keyed_hash(salt, k) for k in finding}, finding, region)
+    named = {**dict.fromkeys(unavailable or {}), **tools}
+    shared = held_by_others(profiles, finding, region)
+    kept, unasked = quarantined_targets(early, salt, named, scope.sources, shared)
+    if unasked:  # its tool not known, its id not confirmed, or it holds another customer's value too
+        report.counts["quarantined_not_asked"] += unasked
+    kept_keys = [i.key for ids in kept.values() for i in ids]
+    suppressed = _suppress(stores, salt, [*scope.suppression_keys(), *kept_keys], request_id, started)
     prints = _fingerprint(stores, salt, [scope], identity, request_id, started)
     delete_orphans(stores, orphans)
 
-    results = ask_tools(scope, tools, unavailable)
+    results = ask_tools(scope, tools, unavailable, kept)
     report.tools = {name: r.label for name, r in results.items()}
     error: ConflictError | None = None
     scopes = [scope]
@@ -284,7 +303,8 @@ def erase_person(
             error = error or exc
     # Record ids a racing merge brought in are suppressed too (step 1 could not know them).
     later = sorted(
-        {*retired, *(k for s in scopes[1:] for k in s.suppression_keys())} - set(scope.suppression_keys())
+        {*retired, *(k for s in scopes[1:] for k in s.suppression_keys())}
+        - {*scope.suppression_keys(), *kept_keys}
     )
     suppressed += _suppress(stores, salt, later, request_id, started)
     prints += _fingerprint(stores, salt, scopes[1:], identity, request_id, started)

@@ -14,7 +14,7 @@ from core.governance.person_record import PersonRecord, person_record
 from core.ingest_settings import IngestSettings
 from core.person_scope import PersonScope, find_scope, locate
 from core.ports import CustomerState, ProfileStore, PushedState
-from core.privacy_request import PrivacyStores, quarantined_of, record_matcher, refusal
+from core.privacy_request import PrivacyStores, as_stored, quarantined_of, record_matcher, refusal
 from core.privacy_store import ErasureStore, ItemKey, QuarantineItem
 from core.schema import Identifier, Profile, SourceRecord
 from core.suppression import SuppressionEntry, keyed_hash
@@ -80,6 +80,7 @@ def export_person(
     set), for the explanation of why the customer's records are one customer.
     """
     stores = stores or (PrivacyStores(profiles, erasure) if erasure is not None else None)
+    identifier = as_stored(identifier, profiles)
     if stores is None:
         state = locate(profiles, identifier)
         if state is None:

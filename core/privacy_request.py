@@ -5,7 +5,7 @@ dead letters)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from core.governance.history import HistoryStore
@@ -15,7 +15,7 @@ from core.person_scope import PersonScope
 from core.ports import ProfileStore, SyncStateStore
 from core.privacy_store import DeadLetterQueue, ErasureStore, QuarantineItem
 from core.quarantine import legacy_identifier_keys
-from core.schema import Identifier, SourceRecord, source_identifier
+from core.schema import Identifier, SourceRecord, source_identifier, source_key
 from core.suppression import SuppressionStore, keyed_hash
 
 #: The outcome of an erase or export request naming an email or phone several people hold (a
@@ -56,6 +56,32 @@ def identifier_for(
         return source_identifier(source)
     assert phone is not None
     return Identifier(kind="phone", value=normalise_phone(phone, region))
+
+
+def as_stored(identifier: Identifier, profiles: ProfileStore, tools: Collection[str] = ()) -> Identifier:
+    """A record id as the stores keep it. Tool names and object types are lower-case identifiers in
+    every connector, but a person types a record id from the vendor's screen (``HubSpot:contact:1``,
+    ``hubspot:Contact:1``): when the key as written names no record we hold and the key with its tool
+    and object type lower-cased does, or names a tool being asked (``tools``), the latter is the
+    record meant. The id itself is kept as written (Salesforce's ids are case-sensitive), and so is a
+    key as written that names a record (a file's own source may be spelt in capitals)."""
+    folded = folded_source(identifier)
+    if folded is None:
+        return identifier
+    held = profiles.get_owners([identifier.key, folded.key])
+    if identifier.key not in held and (folded.key in held or folded.value.partition(":")[0] in tools):
+        return folded
+    return identifier
+
+
+def folded_source(identifier: Identifier) -> Identifier | None:
+    """A record id with its tool and object type lower-cased (``HubSpot:Contact:1`` ->
+    ``hubspot:contact:1``); None when it is no record id or is spelt so already."""
+    if identifier.kind != "source":
+        return None
+    tool, object_type, source_id = identifier.value.split(":", 2)
+    folded = Identifier(kind="source", value=source_key(tool.lower(), object_type.lower(), source_id))
+    return None if folded == identifier else folded
 
 
 def subject_hash(salt: str, identifier: Identifier) -> str:
@@ -115,6 +141,8 @@ def record_matcher(scope: PersonScope) -> Callable[[SourceRecord], bool]:
 __all__ = [
     "AMBIGUOUS",
     "PrivacyStores",
+    "as_stored",
+    "folded_source",
     "identifier_for",
     "quarantined_of",
     "record_matcher",

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from core.connector import Connector
 from core.mailbox import mailbox_key
-from core.privacy_request import subject_hash
+from core.privacy_request import folded_source, subject_hash
 from core.privacy_store import AuditRecord, ErasureStore
 from core.schema import Identifier
 from core.suppression import SuppressionStore, keyed_hash
@@ -108,6 +108,9 @@ def lift_suppression(
     if not lifted and mailbox is not None:
         # Erased under another spelling of the address: its mailbox entry leads to that erasure.
         lifted = suppression.lift(keyed_hash(salt, mailbox))
+    if not lifted and (folded := folded_source(identifier)) is not None:
+        # A record id spelt as the vendor shows it (``HubSpot:Contact:1``): erased as stored.
+        lifted = suppression.lift(subject_hash(salt, folded))
     erasure.put_audit(
         AuditRecord(
             action="unsuppress",

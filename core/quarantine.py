@@ -127,7 +127,7 @@ def refused_entries(
     return [
         QuarantineEntry(
             connector=connector,
-            key=f"{q.source}:{q.source_id}",
+            key=_record_key(q),
             reason=q.reason,
             raw=json.dumps(q.raw, default=str, sort_keys=True),
             at=at,
@@ -137,6 +137,15 @@ def refused_entries(
         )
         for q in refused
     ]
+
+
+def _record_key(refused: Quarantined) -> str:
+    """``<tool>:<object type>:<id>`` of a refused record (its dump names its object type), so that an
+    erasure asks its tool for it (core.privacy_quarantine); ``<tool>:<id>`` for a dump without one."""
+    object_type = refused.raw.get("object_type") if isinstance(refused.raw, dict) else None
+    if isinstance(object_type, str) and object_type:
+        return f"{refused.source}:{object_type}:{refused.source_id}"
+    return f"{refused.source}:{refused.source_id}"
 
 
 def legacy_identifier_keys(raw: str, region: str = "US") -> set[str]:

@@ -128,13 +128,16 @@ class SuppressionCheck:
         hit = self.store.suppressed(sorted(by_hash))
         return {key for h in hit for key in by_hash[h]}
 
-    def guards(self, keys: Iterable[str]) -> list[str]:
+    def guards(self, keys: Iterable[str], records: Iterable[SourceRecord] = ()) -> list[str]:
         """The hashes a commit creating the IDENT items of ``keys`` must find unsuppressed (see
         ``core.ports.Unsuppressed``): those of the emails and phones among them. Source ids are
         left out: an erasure suppresses only the ids of records it found stored, whose IDENT items
-        the commit's other conditions already guard. An email's mailbox is guarded too."""
+        the commit's other conditions already guard. An email's mailbox is guarded too. So are the
+        addresses written whole in the refused email values of the ``records`` it writes (``split``
+        drops a record naming an erased address so; an erasure between that check and the write
+        would otherwise let it through, under a household's customer by its phone)."""
         guarded: set[str] = set()
-        for key in keys:
+        for key in [*keys, *(k for r in records for k in _refused_keys(r))]:
             if key.startswith(("email#", "phone#")):
                 guarded.add(self.hash(key))
                 mailbox = mailbox_key(key)

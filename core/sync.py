@@ -283,13 +283,13 @@ def quarantine_entries(
     keys = [identifier_keys(draft, options) for _, draft in bad]
     hit = suppression.suppressed_keys(k for ks in keys for k in ks) if suppression is not None else set()
     entries: list[QuarantineEntry] = []
-    for (outcome, _), record_keys in zip(bad, keys, strict=True):
+    for (outcome, draft), record_keys in zip(bad, keys, strict=True):
         if is_suppressed(record_keys, hit):
             continue
         entries.append(
             QuarantineEntry(
                 connector=connector,
-                key=f"{outcome.source}:{outcome.source_id}",
+                key=f"{outcome.source}:{draft.object_type}:{outcome.source_id}",  # her erasure asks for it
                 reason=outcome.reason,
                 raw=json.dumps(outcome.raw, default=str, sort_keys=True),
                 at=at,

@@ -166,17 +166,6 @@ def test_her_records_in_refused_forms_pulled_again_are_dropped_not_quarantined(
     assert not any(left.values()), left
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack12: her erasure finds her quarantined Stripe customers (the name-addr, mailto: and "
-    "trailing-dot ones, keyed since core/quarantine.py's fix) only after the tools were asked "
-    "(core/privacy.py:237 ask_tools, then :297 quarantined_of deletes them), and a quarantine entry "
-    "keeps '<source>:<id>' without the object type (core/sync.py:289): Stripe is never asked for them "
-    "and keeps her name and address, while the receipt says stripe 'erased', and their record ids are "
-    "not suppressed. Fix: find the quarantined items before ask_tools, add each one's record id to "
-    "its tool's targets (store the object type in QuarantineEntry, or draft it again from raw with "
-    "the connector's mapping) and suppress 'source#<tool>:<type>:<id>' with the rest",
-)
 def test_her_erasure_asks_the_tool_for_her_records_it_had_quarantined(erased: Erased) -> None:
     # THEN no customer at Stripe holds her name or address any more: each was redacted
     held = [

@@ -8,6 +8,9 @@ lower case; a request spelling either otherwise matched no customer and answered
 ``not_found``, every tool ``not_present`` (exit status 0): her profile stayed, HubSpot kept her, and
 the only suppression entry was of a key no record carries. The ids themselves are case-sensitive
 (Salesforce's), so only the tool and the type could be folded.
+
+Fixed (pfix22): core.privacy_request.as_stored takes such a spelling with the tool and object type
+lower-cased when that names a record we hold or a tool being asked.
 """
 
 from __future__ import annotations
@@ -26,16 +29,6 @@ from tests.e2e.test_attack12_erased_spellings import HER, NAME, served_hubspot, 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack12: core/schema.py:84 source_identifier keeps the tool and object type as typed, and "
-    "core/privacy.py's lookup of 'source#HubSpot:contact:124' finds no IDENT item (the stored key is "
-    "'source#hubspot:contact:124'); the request answers ok/not_found, and ask_tools asks no tool (a "
-    "record id is asked of its own tool only, and 'HubSpot' names none). Fix: when the key as written "
-    "finds nobody, try it with the tool and object type lower-cased (a jsonl file's own object type may "
-    "be capitalised, so not instead of it), or refuse a --source whose tool is no installed connector "
-    "as a usage error rather than answer ok",
-)
 @pytest.mark.parametrize("spelling", ["HubSpot:contact:{}", "hubspot:Contact:{}"])
 def test_erase_by_a_record_id_spelt_as_the_vendor_shows_it_erases_her(
     spelling: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

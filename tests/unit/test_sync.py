@@ -141,7 +141,7 @@ def test_malformed_records_are_quarantined_with_reasons_before_the_cursor_moves(
     assert report.normalised == 1
     assert report.quarantined == 2
     assert sum(report.quarantine_reasons.values()) == 2
-    assert {e.key for e in state.quarantined} == {"fake:2", "fake:3"}
+    assert {e.key for e in state.quarantined} == {"fake:contact:2", "fake:contact:3"}
     assert all(e.reason for e in state.quarantined)
     assert json.loads(state.quarantined[1].raw)["updated_at"] == "yesterday-ish"
     assert state.get_sync_state("fake").cursor == "3"

@@ -139,7 +139,7 @@ def test_a_record_the_store_refuses_is_quarantined_alone_and_its_message_succeed
     assert len(list(env.wiring.profiles.iter_profiles())) == 34
     # AND the refused record is quarantined with the reason, durably
     [entry] = env.wiring.sync_state.quarantined("fake")
-    assert entry.key.startswith("fake:bbbb")
+    assert entry.key.startswith("fake:contact:bbbb")
     assert len(entry.key.encode()) <= 900  # cut to fit the quarantine item's sort key
     assert entry.reason.startswith("could not be stored: RecordRejectedError")
 

@@ -73,9 +73,10 @@ def test_erase_removes_every_item_of_the_person_and_leaves_an_anonymous_audit(pe
     assert (answer["ok"], answer["found"], answer["outcome"]) == (True, True, "erased")
     assert answer["tools"] == {"fake": "erased"}
     # AND the tool was asked to erase exactly Ann's records there, by their ids, and the address
-    # the push matched on (hers alone), never a value someone else holds
+    # the push matched on (hers alone), never a value someone else holds; her quarantined record
+    # (5) by its id too
     asked = {i.key for i in env.tool.erased[0]}
-    assert asked == {f"source#fake:contact:{i}" for i in (1, 2, 3)} | {"email#ann@example.com"}
+    assert asked == {f"source#fake:contact:{i}" for i in (1, 2, 3, 5)} | {"email#ann@example.com"}
     # AND nothing of Ann is left in the table: no customer item (tombstone included), no identifier
     after = customer_partitions(env)
     [bob] = after
@@ -96,7 +97,7 @@ def test_erase_removes_every_item_of_the_person_and_leaves_an_anonymous_audit(pe
     assert counts["pushed"] >= 1
     # AND her quarantined record is gone too, while Bob's stays
     assert counts["quarantined"] == 1
-    assert [q.key for q in env.wiring.sync_state.quarantined("fake")] == ["fake:6"]
+    assert [q.key for q in env.wiring.sync_state.quarantined("fake")] == ["fake:contact:6"]
     assert len(audit["subject_hash"]["S"]) == 64
     dumped = json.dumps(audit).lower()
     assert "ann" not in dumped
@@ -241,7 +242,10 @@ def test_quarantined_records_are_found_by_identifier_never_by_text(
     pull.handler({"connector": "fake"}, FakeContext())
     for message in env.receive():
         merge.handler(env.sqs_event([message]), FakeContext())
-    assert sorted(q.key for q in env.wiring.sync_state.quarantined("fake")) == ["fake:2", "fake:3"]
+    assert sorted(q.key for q in env.wiring.sync_state.quarantined("fake")) == [
+        "fake:contact:2",
+        "fake:contact:3",
+    ]
     assert all(q.subjects for q in env.wiring.sync_state.quarantined("fake"))
     # WHEN Tariq is erased
     answer = privacy.handler(
@@ -249,14 +253,18 @@ def test_quarantined_records_are_found_by_identifier_never_by_text(
     )
     # THEN his quarantined record is gone and the other person's stays
     assert answer["deleted"]["quarantined"] == 1
-    assert [q.key for q in env.wiring.sync_state.quarantined("fake")] == ["fake:3"]
-    # AND on the next full pull his malformed record, and a new one, are dropped and counted, not
-    # quarantined with their content (the other person's is quarantined again, as before)
+    assert [q.key for q in env.wiring.sync_state.quarantined("fake")] == ["fake:contact:3"]
+    # AND the tool was asked for his quarantined record too, and erased it
+    assert [row["id"] for row in env.tool.rows] == [3]
+    # AND on the next full pull his malformed record (served again: a restore at the tool), and a new
+    # one, are dropped and counted, not quarantined with their content (the other person's is
+    # quarantined again, as before)
+    env.tool.rows.append({"id": 2, "email": "TARIQ.Haddad51@Bücher.example", "updated_at": "yesterday-ish"})
     env.tool.rows.append({"id": 4, "email": "Tariq.Haddad51@bücher.example", "updated_at": "someday"})
     env.dynamodb.delete_item(TableName=TABLE, Key={"PK": {"S": "SYNC#fake"}, "SK": {"S": "STATE"}})
     outcome = pull.handler({"connector": "fake"}, FakeContext())
     assert (outcome["suppressed"], outcome["quarantined"]) == (2, 1)
-    assert [q.key for q in env.wiring.sync_state.quarantined("fake")] == ["fake:3", "fake:3"]
+    assert [q.key for q in env.wiring.sync_state.quarantined("fake")] == ["fake:contact:3", "fake:contact:3"]
     report = json.loads(env.wiring.sync_state.get_sync_state("fake").report)
     assert report["suppressed"] == 2
     assert "tariq" not in env.wiring.sync_state.get_sync_state("fake").report.lower()

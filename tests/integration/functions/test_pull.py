@@ -89,7 +89,7 @@ def test_bad_records_are_quarantined_with_their_reason_and_the_rest_is_queued(
     # THEN that record is quarantined with a reason a person can act on, the others are queued
     assert (outcome["queued"], outcome["quarantined"]) == (2, 1)
     [entry] = env.wiring.sync_state.quarantined("fake")
-    assert entry.key == "fake:9"
+    assert entry.key == "fake:contact:9"
     assert "no usable identifier" in entry.reason
     assert record_ids(queued_records(env)) == ["0", "1"]
 

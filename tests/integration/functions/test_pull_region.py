@@ -51,5 +51,5 @@ def test_the_pull_function_reads_a_national_number_in_the_instance_region(
     assert phones.get("2") == ["+12015550123"]
     assert phones.get("1") == ([queued_phone] if queued_phone else None)
     quarantined = {e.key for e in env.wiring.sync_state.quarantined("fake")}
-    assert quarantined == ({"fake:3"} if queued_phone else {"fake:1", "fake:3"})
+    assert quarantined == ({"fake:contact:3"} if queued_phone else {"fake:contact:1", "fake:contact:3"})
     assert outcome["pulled"] == outcome["queued"] + outcome["quarantined"]
