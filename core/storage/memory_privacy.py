@@ -175,6 +175,8 @@ class InMemoryErasureStore:
                     )
             for delete in step:
                 self._delete(delete.key)
+            if step:  # what a batch read of hers since the suppress bump is forgotten (epoch)
+                _epoch_of_locked(store).value += 1
 
     def _holds(self, delete: DeleteItem) -> bool:
         key = delete.key

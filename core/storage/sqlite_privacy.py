@@ -83,6 +83,8 @@ class SQLiteErasureStore:
                         "failed); re-read and plan again"
                     )
                 conn.execute("DELETE FROM items WHERE pk = ? AND sk = ?", (delete.key.pk, delete.key.sk))
+            # What a batch read of hers since the suppress bump is forgotten everywhere (epoch).
+            bump_epoch(conn)
 
     def put_audit(self, record: AuditRecord) -> None:
         attrs: dict[str, Any] = {
