@@ -32,7 +32,7 @@ __all__ = ["ErasureEpochs", "forget_if_erased"]
 _log = logging.getLogger(__name__)
 
 #: The epoch each store had when this process last emptied its caches for it.
-_SEEN: dict[str, int] = {}
+_SEEN: dict[str, str] = {}
 
 
 @runtime_checkable
@@ -44,8 +44,11 @@ class ErasureEpochs(Protocol):
         """Which store this is (the same for every handle on it)."""
         ...
 
-    def erasure_epoch(self) -> int:
-        """How many times erasures wrote to the store (0 on a store written before epochs)."""
+    def erasure_epoch(self) -> str:
+        """How many times erasures wrote to the store, and a random token of the last write
+        (``"<count>:<token>"``; ``"<count>"`` on an item bumped before tokens, ``"0"`` on a store
+        written before epochs). Compared for equality only: a restored store counts again from its
+        backup's count, with new tokens."""
         ...
 
 

@@ -10,6 +10,7 @@ audit record's comes last, and an erasure killed before it (a Lambda timeout) ne
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 import core.privacy as privacy
 from core.erasure_epoch import forget_if_erased
 from core.linkage import email_keys
-from core.suppression import SuppressionCheck
+from core.suppression import SuppressionCheck, SuppressionEntry
 from tests.integration.test_erasure_epoch import (  # noqa: F401  (pair, warm: fixtures)
     HANA,
     HER,
@@ -27,6 +28,7 @@ from tests.integration.test_erasure_epoch import (  # noqa: F401  (pair, warm: f
     BatchStarts,
     Stores,
     _erase_elsewhere,
+    _held,
     _resolve,
     flat,
     pair,
@@ -108,3 +110,55 @@ def test_pull_suppression_check_keeps_her_identifier_keys_no_longer(
     assert check.known == {}
     # and the check still works: her identifier is found suppressed (hashed again)
     assert check.suppressed_keys([f"email#{HER_EMAIL}"]) == {f"email#{HER_EMAIL}"}
+
+
+def _restore_point(stores: Stores) -> Any:
+    """A way to put the store's epoch back as it is now (a table or file restored from a backup)."""
+    suppression: Any = stores.suppression
+    if hasattr(suppression, "_client"):  # DynamoDB: the epoch item, read and put back
+        from core.storage.dynamodb_epoch import EPOCH_KEY
+
+        client, table = suppression._client, suppression.table_name
+        item = client.get_item(TableName=table, Key=EPOCH_KEY, ConsistentRead=True)["Item"]
+        return lambda: client.put_item(TableName=table, Item=item)
+    if hasattr(suppression, "database"):  # SQLite: the epoch row
+        with suppression.database.reading() as conn:
+            row = conn.execute("SELECT * FROM items WHERE pk = 'SUPPRESS#epoch'").fetchone()
+
+        def put_back() -> None:
+            with suppression.database.writing() as conn:
+                conn.execute("DELETE FROM items WHERE pk = 'SUPPRESS#epoch'")
+                conn.execute(f"INSERT INTO items VALUES ({', '.join('?' * len(row))})", row)
+
+        return put_back
+    epoch = suppression._epoch  # memory: the shared epoch object's fields
+    kept = dict(vars(epoch))
+    return lambda: vars(epoch).update(kept)
+
+
+def _an_erasure_writes(stores: Stores, request: str) -> None:
+    """One write of an erasure in another process (its suppression entries: one bump)."""
+    at = datetime(2026, 12, 6, tzinfo=UTC)
+    hash_ = request.encode().hex().ljust(64, "0")
+    stores.suppression.suppress([SuppressionEntry(hash_, "email", request, at)])
+
+
+def test_an_erasure_after_a_restore_is_seen_though_the_counter_went_back(
+    warm: tuple[Stores, Stores, BatchStarts],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a store whose epoch A has seen, saved in a backup
+    a, b, starts = warm
+    _erase_elsewhere(b, monkeypatch, HER, "req-hana")
+    restore = _restore_point(b)
+    _an_erasure_writes(b, "req-1")
+    _resolve(a, OLA)  # A sees the epoch after req-1, and caches Ola's values
+    assert starts.held[-1] == {}
+    assert _held()
+    # WHEN the store is restored from the backup, and another erasure writes as often as req-1 did
+    restore()
+    _an_erasure_writes(b, "req-2")
+    # THEN A's next batch starts clean: the epoch it saw last is not the one it reads (a counter
+    # back where it was would say nothing happened)
+    _resolve(a, PER)
+    assert starts.held[-1] == {}, starts.held[-1]
