@@ -6,7 +6,7 @@
 |                       |           | id), at; a fuzzy entry's fingerprint (S, JSON of hashes:|
 |                       |           | core.suppression_prints) and version (N)                |
 | SUPPRESSION#<request> | ENTRIES   | hashes (SS): every entry the erasure left, at           |
-| SUPPRESS#epoch        | EPOCH     | epoch (N): the erasure epoch (core.erasure_epoch)       |
+| SUPPRESS#epoch        | EPOCH     | epoch (N), bump (S): the erasure epoch (erasure_epoch)  |
 
 ``<hash>`` is the keyed hash of the identifier key (core.suppression.keyed_hash), never the value.
 Neither item has ``expires_at``: suppression never expires. Checking is one ``BatchGetItem`` per 100
@@ -14,8 +14,9 @@ hashes, projected to the key (the answer is only whether the item exists). ``lif
 then its erasure's item, and deletes the entries that still belong to that erasure (a later erasure
 of the same identifier took its entry over, and keeps it) before the erasure's item.
 
-The erasure epoch is bumped (``UpdateItem`` ``ADD epoch 1``) before each ``suppress`` writes, and
-before an erasure's audit record is written (core.storage.dynamodb_privacy): the entries go by
+The erasure epoch is bumped (``UpdateItem`` ``ADD epoch 1``, a new token) before each ``suppress``
+writes, after each erasure step's deletes and before an erasure's audit record is written
+(core.storage.dynamodb_privacy): the entries go by
 ``BatchWriteItem``, which no transaction holds, so the bump comes first and nothing an erasure
 writes can be read before the epoch says an erasure ran. A table without the item reads as epoch 0.
 Its key is under ``SUPPRESS#`` (``epoch`` is no keyed hash: those are 64 hex digits), which every

@@ -17,8 +17,8 @@ an erasure step deletes its items all together or not at all, a PROFILE item onl
 that was read, an IDENT item only while the customer still owns it; a failed guard writes nothing
 and raises ConflictError, so core.privacy re-reads and plans again. An audit item is written once
 (a second write of one raises ConflictError). Suppression entries never expire. The erasure epoch
-is bumped in the transaction that writes suppression entries, and in the one that writes an
-erasure's audit record; a file without its row reads as epoch 0.
+is bumped in the transaction that writes suppression entries, in each erasure step's, and in the
+one that writes an erasure's audit record; a file without its row reads as epoch 0.
 
 A row SQLite deletes stays in the file's free pages until they are reused, and in the write-ahead
 log until a checkpoint: ``SQLiteDatabase`` turns ``secure_delete`` on for its durable files, so a
