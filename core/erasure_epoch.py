@@ -3,15 +3,21 @@
 Normalising and linking keep bounded caches of people's values (core.privacy_caches). The process
 that erases a person empties its own; every other process (a warm pull, merge, push or profiles
 function, a local runtime's worker) learns of the erasure from the store: each store keeps an
-**erasure epoch**, a counter bumped in the same write as an erasure's suppression entries and again
-with its audit record (the last thing an erasure writes, whether it finished or must be sent again).
+**erasure epoch**, a counter and a random token, both renewed by each bump: with an erasure's
+suppression entries, after each step of deletes (ErasureStore.apply: a batch that read her stored
+values after the first bump, while the tools were asked, is told even if the erasure is killed
+before its end), and with its audit record (the last thing an erasure writes, whether it finished
+or must be sent again). It is compared for equality: a store restored from a backup counts again
+from the backup's count, with new tokens.
 Before a batch uses its caches, a process reads the epoch (one small read: ``forget_if_erased``) and,
 when it differs from the one it saw last for that store, empties every cache of personal values
 (``forget_personal_values``, the erasure's own) and remembers the new epoch.
 
 The epoch is read before the caches are emptied: an erasure bumping it after the read is seen by
 the next batch. A batch in flight when an erasure lands finishes with what it cached; its next batch
-starts clean, because the audit record's bump comes after everything the erasure deleted. A read
+starts clean, because a bump comes after each step of deletes and the audit record's after
+everything the erasure deleted. An entry point reads it once: a pull's page, ``ingest_isolating``'s
+batch (``IngestSettings.epoch_checked``: the ingest they call does not read it again). A read
 that fails (the store unreachable) empties the caches too and forgets the epoch seen (fail safe:
 stale caches are never used on a guess), and says why in the log.
 
@@ -32,7 +38,7 @@ __all__ = ["ErasureEpochs", "forget_if_erased"]
 _log = logging.getLogger(__name__)
 
 #: The epoch each store had when this process last emptied its caches for it.
-_SEEN: dict[str, int] = {}
+_SEEN: dict[str, str] = {}
 
 
 @runtime_checkable
@@ -44,8 +50,11 @@ class ErasureEpochs(Protocol):
         """Which store this is (the same for every handle on it)."""
         ...
 
-    def erasure_epoch(self) -> int:
-        """How many times erasures wrote to the store (0 on a store written before epochs)."""
+    def erasure_epoch(self) -> str:
+        """How many times erasures wrote to the store, and a random token of the last write
+        (``"<count>:<token>"``; ``"<count>"`` on an item bumped before tokens, ``"0"`` on a store
+        written before epochs). Compared for equality only: a restored store counts again from its
+        backup's count, with new tokens."""
         ...
 
 

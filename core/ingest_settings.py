@@ -121,6 +121,9 @@ class IngestSettings:
     sleep: Callable[[float], None] = time.sleep
     suppression: SuppressionCheck | None = None
     """Drops the records of erased people before anything is stored (None: no check)."""
+    epoch_checked: bool = False
+    """The caller read ``suppression``'s erasure epoch just before (core.erasure_epoch: a pull's page,
+    ``ingest_isolating``'s batch), so ``ingest`` does not read it again."""
     actor: str = "ingest"
     """Who or what makes the changes, as the history events say (``run:<connector>:<run id>``)."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

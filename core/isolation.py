@@ -25,7 +25,9 @@ before them for good.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
+from core.erasure_epoch import forget_if_erased
 from core.errors import RecordRejectedError, RetryableError
 from core.ingest_settings import partial_of
 from core.pipeline import IngestResult, IngestSettings, ingest
@@ -47,7 +49,11 @@ def ingest_isolating(
     """``ingest(records)``; the records that alone make it fail with a data error are returned as
     quarantined (with the error as the reason), and every other record is ingested: the result's
     ``received`` and the quarantined add up to ``len(records)``. ``ingesting``: ``ingest`` or a
-    function with its results (core.batch_ingest.ingest_batch)."""
+    function with its results (core.batch_ingest.ingest_batch). The erasure epoch is read once, here
+    (core.erasure_epoch), not by each ingest of a half."""
+    if settings is not None and settings.suppression is not None and not settings.epoch_checked:
+        forget_if_erased(settings.suppression.store)
+        settings = replace(settings, epoch_checked=True)
     try:
         return ingesting(records, store, settings), []
     except RetryableError:

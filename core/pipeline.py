@@ -58,8 +58,8 @@ def ingest(
     """
     progress = _Progress()
     settings = settings or IngestSettings()
-    if settings.suppression is not None:  # an erasure elsewhere empties this process's caches first
-        forget_if_erased(settings.suppression.store)
+    if settings.suppression is not None and not settings.epoch_checked:
+        forget_if_erased(settings.suppression.store)  # an erasure elsewhere: caches emptied first
     try:
         return _ingest(records, store, settings, progress)
     except Exception as error:

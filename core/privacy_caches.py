@@ -6,8 +6,9 @@ sync sees again cost nothing. An erasure deletes the person's items from the sto
 would keep her values in a warm process's memory until evicted. ``erase_person`` calls
 ``forget_personal_values`` last, which empties every cache named here: the module-level ones in
 ``PERSONAL`` (by module and name, so that nothing is imported that was not: a module not loaded
-cached nothing) and the per-region or per-pattern caches their factories made, and the linkage's
-pair decisions and candidate nodes kept between batches (``remember``).
+cached nothing) and the per-region or per-pattern caches their factories made, the linkage's
+pair decisions and candidate nodes kept between batches, and each ``core.suppression.
+SuppressionCheck``'s memory of hashes by identifier key (keys in clear: ``email#...``) (``remember``).
 
 Other processes (warm Lambda containers that did not run the erasure) empty the same caches before
 their next batch: the erasure bumps the store's erasure epoch, which they read first

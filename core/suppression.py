@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from core import privacy_caches
 from core.mailbox import mailbox_key
 from core.schema import Profile, SourceRecord
 
@@ -92,7 +93,9 @@ class SuppressionCheck:
     """Checks records and profiles against a ``SuppressionStore``, hashing with ``salt``.
 
     Hashes are remembered per key (a run sees the same people again and again: echoes, pages that
-    overlap), so each identifier is hashed once per process.
+    overlap), so each identifier is hashed once per process. The keys are identifiers in clear
+    (``email#...``): the memory is a cache of personal values (core.privacy_caches), emptied by an
+    erasure here and, through the erasure epoch, by one in another process.
     """
 
     def __init__(self, store: SuppressionStore, salt: str, *, memory: int = 200_000) -> None:
@@ -102,6 +105,16 @@ class SuppressionCheck:
         self._salt = salt
         self._hashes: dict[str, str] = {}
         self._memory = memory
+        privacy_caches.remember(self)
+
+    @property
+    def known(self) -> dict[str, str]:
+        """The hashes remembered, by identifier key (what ``cache_clear`` empties)."""
+        return self._hashes
+
+    def cache_clear(self) -> None:
+        """Forget every hash remembered (core.privacy_caches.forget_personal_values)."""
+        self._hashes.clear()
 
     def hash(self, key: str) -> str:
         """The keyed hash of one identifier key."""

@@ -188,7 +188,7 @@ def pull_into_store(
         kept, stored = records, []
         if records:
             # A record the store refuses is quarantined alone; the rest of the page is written.
-            result, refused = ingest_isolating(records, store, settings)
+            result, refused = ingest_isolating(records, store, replace(settings, epoch_checked=True))
             report.ingest.add(result)
             quality.observe_refusals(result.guardrail_hits)
             if refused:

@@ -139,6 +139,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
         subject_hash,
     )
 
+    w.forget_if_erased()  # an erasure elsewhere: no value of hers cached (core.erasure_epoch)
     requested_by = request.requested_by or UNNAMED
     if request.action == "split":
         return split_answer(request, request_id, w, invocation)

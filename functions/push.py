@@ -268,6 +268,7 @@ def reconcile(
         report["pages"] += 1
         report["profiles"] += len(profiles)
         if profiles:
+            w.forget_if_erased()  # each page: an erasure elsewhere meanwhile (core.erasure_epoch)
             failed, reports = push_everywhere(w, profiles, [p.customer_id for p in profiles])
             for destination, pushed in reports.items():
                 for key, value in (

@@ -2,8 +2,9 @@
 
 | PK             | SK    | attributes                                                     |
 | -------------- | ----- | -------------------------------------------------------------- |
-| SUPPRESS#epoch | EPOCH | epoch (N): bumped before an erasure writes suppression entries |
-|                |       | and before its audit record; absent on older tables: epoch 0   |
+| SUPPRESS#epoch | EPOCH | epoch (N): bumped as an erasure writes suppression entries,    |
+|                |       | after each step of deletes and before its audit record; bump   |
+|                |       | (S): a random token written with each bump. Absent: epoch "0"  |
 
 Apart from core.storage.dynamodb_suppression so that a function that only reads the epoch (the
 profile API) imports nothing of suppression. Takes an injected boto3 client, imports no boto3.
@@ -11,27 +12,32 @@ profile API) imports nothing of suppression. Takes an injected boto3 client, imp
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 EPOCH_KEY = {"PK": {"S": "SUPPRESS#epoch"}, "SK": {"S": "EPOCH"}}
 
 
 def bump_epoch(client: Any, table_name: str) -> None:
-    """Bump the erasure epoch of the table (core.erasure_epoch); made at 1 on a table without it."""
+    """Bump the erasure epoch of the table (core.erasure_epoch); made at 1 on a table without it.
+    A random token goes with the count: a table restored from a backup and bumped back to a count a
+    process saw does not pass for the epoch it saw."""
     client.update_item(
         TableName=table_name,
         Key=EPOCH_KEY,
-        UpdateExpression="ADD epoch :one",
-        ExpressionAttributeValues={":one": {"N": "1"}},
+        UpdateExpression="ADD epoch :one SET bump = :t",
+        ExpressionAttributeValues={":one": {"N": "1"}, ":t": {"S": secrets.token_hex(8)}},
     )
 
 
-def read_epoch(client: Any, table_name: str) -> int:
-    """The erasure epoch of the table (strongly consistent: one read unit), 0 where it has none."""
+def read_epoch(client: Any, table_name: str) -> str:
+    """The erasure epoch of the table (strongly consistent: one read unit), "0" where it has none."""
     item = client.get_item(
-        TableName=table_name, Key=EPOCH_KEY, ConsistentRead=True, ProjectionExpression="epoch"
+        TableName=table_name, Key=EPOCH_KEY, ConsistentRead=True, ProjectionExpression="epoch, bump"
     ).get("Item")
-    return int(item["epoch"]["N"]) if item and "epoch" in item else 0
+    if not item or "epoch" not in item:
+        return "0"
+    return epoch_text(int(item["epoch"]["N"]), item.get("bump", {}).get("S"))
 
 
 def epoch_key(client: Any, table_name: str) -> str:
@@ -50,8 +56,14 @@ class DynamoDBErasureEpoch:
     def epoch_key(self) -> str:
         return epoch_key(self._client, self.table_name)
 
-    def erasure_epoch(self) -> int:
+    def erasure_epoch(self) -> str:
         return read_epoch(self._client, self.table_name)
 
 
-__all__ = ["EPOCH_KEY", "DynamoDBErasureEpoch", "bump_epoch", "epoch_key", "read_epoch"]
+def epoch_text(count: int, token: str | None) -> str:
+    """An epoch as ``erasure_epoch`` reads it on every store: the count, and the last bump's token
+    (none on an item bumped before tokens: the count alone, as before)."""
+    return f"{count}:{token}" if token else str(count)
+
+
+__all__ = ["EPOCH_KEY", "DynamoDBErasureEpoch", "bump_epoch", "epoch_key", "epoch_text", "read_epoch"]

@@ -10,7 +10,8 @@
 Each erasure step is one ``TransactWriteItems`` of ``Delete`` requests: a PROFILE item is deleted
 only at the version that was read (``version = :v``), an IDENT item only while the customer still
 owns it (``customer_id = :o``). A failed guard cancels the whole step and surfaces as ConflictError,
-so core.privacy re-reads the customer and plans again. An audit item is written once
+so core.privacy re-reads the customer and plans again. A step that deleted bumps the erasure epoch
+after it (core.erasure_epoch: a batch that read the items before is told). An audit item is written once
 (``attribute_not_exists(PK)``); template.yaml denies the privacy role every delete and update of
 ``AUDIT#`` items, so the record of a request outlives whoever made it. Like core.storage.dynamodb,
 this module takes an injected boto3 client and imports neither boto3 nor botocore.
@@ -87,6 +88,9 @@ class DynamoDBErasureStore:
                 self.apply(step)
                 return
             raise
+        # What a batch read of hers since the suppress bump is forgotten in every warm process
+        # (core.erasure_epoch): after the deletes, so that no batch reads them after the bump.
+        bump_epoch(self._client, self.table_name)
 
     def _delete(self, delete: DeleteItem) -> dict[str, Any]:
         request: dict[str, Any] = {

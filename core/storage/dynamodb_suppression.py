@@ -6,7 +6,7 @@
 |                       |           | id), at; a fuzzy entry's fingerprint (S, JSON of hashes:|
 |                       |           | core.suppression_prints) and version (N)                |
 | SUPPRESSION#<request> | ENTRIES   | hashes (SS): every entry the erasure left, at           |
-| SUPPRESS#epoch        | EPOCH     | epoch (N): the erasure epoch (core.erasure_epoch)       |
+| SUPPRESS#epoch        | EPOCH     | epoch (N), bump (S): the erasure epoch (erasure_epoch)  |
 
 ``<hash>`` is the keyed hash of the identifier key (core.suppression.keyed_hash), never the value.
 Neither item has ``expires_at``: suppression never expires. Checking is one ``BatchGetItem`` per 100
@@ -14,8 +14,9 @@ hashes, projected to the key (the answer is only whether the item exists). ``lif
 then its erasure's item, and deletes the entries that still belong to that erasure (a later erasure
 of the same identifier took its entry over, and keeps it) before the erasure's item.
 
-The erasure epoch is bumped (``UpdateItem`` ``ADD epoch 1``) before each ``suppress`` writes, and
-before an erasure's audit record is written (core.storage.dynamodb_privacy): the entries go by
+The erasure epoch is bumped (``UpdateItem`` ``ADD epoch 1``, a new token) before each ``suppress``
+writes, after each erasure step's deletes and before an erasure's audit record is written
+(core.storage.dynamodb_privacy): the entries go by
 ``BatchWriteItem``, which no transaction holds, so the bump comes first and nothing an erasure
 writes can be read before the epoch says an erasure ran. A table without the item reads as epoch 0.
 Its key is under ``SUPPRESS#`` (``epoch`` is no keyed hash: those are 64 hex digits), which every
@@ -30,8 +31,11 @@ namesake erased) between a writer's read and its write must not pass for the ite
 
 ``suppress`` writes an erasure's exact entries with ``BatchWriteItem`` (25 a request); its fuzzy
 entries it reads all at once (``BatchGetItem``, 100 keys a request, unprocessed keys sent again
-with backoff) and writes in ``TransactWriteItems`` of 25, each write conditioned as above: a
-transaction another writer cancelled is done again key by key, read and tried again. (Before: a
+with backoff) and writes in ``TransactWriteItems`` of 25 and at most 3.5 MB (an entry holds up to
+384 KB; a transaction 4 MB), each write conditioned as above: a transaction another writer
+cancelled is done again key by key, read and tried again. A single write meeting another writer's
+transaction in flight on its item (``TransactionConflictException``, which botocore does not retry)
+is backed off and tried again like one that lost its condition, in ``lift`` too. (Before: a
 ``GetItem`` and a ``PutItem`` per fuzzy entry.)
 
 Like core.storage.dynamodb, it takes an injected boto3 client and imports neither boto3 nor botocore.
@@ -50,6 +54,7 @@ from typing import Any, cast
 from core.errors import ConflictError
 from core.storage.dynamodb import BATCH_GET_MAX_KEYS, LEGACY_TRANSACTION_MAX_ITEMS, _pause_if, batch_put
 from core.storage.dynamodb_epoch import DynamoDBErasureEpoch, bump_epoch
+from core.storage.dynamodb_transactions import entry_bytes
 from core.suppression import SuppressedKind, SuppressionEntry
 from core.suppression_prints import merged, without
 
@@ -60,6 +65,9 @@ _FUZZY_ATTEMPTS = 8
 #: Fuzzy entries written per ``TransactWriteItems``: AWS takes 100 since 2022, moto and older
 #: DynamoDB Local 25 (core.storage.dynamodb.LEGACY_TRANSACTION_MAX_ITEMS).
 _FUZZY_TRANSACTION_ITEMS = LEGACY_TRANSACTION_MAX_ITEMS
+#: And at most this many bytes of them (as core.storage.dynamodb_transactions weighs an entry, over
+#: what DynamoDB counts): a transaction holds 4 MB, and a fuzzy entry up to 384 KB of fingerprints.
+_FUZZY_TRANSACTION_BYTES = 3_500_000
 
 
 def suppress_pk(hash_: str) -> str:
@@ -146,8 +154,7 @@ class DynamoDBSuppressionStore(DynamoDBErasureEpoch):
                 continue  # already held: nothing to write
             writes.append((hash_, {"Put": self._fuzzy_put(item, left)}))
         exceptions = self._client.exceptions
-        for start in range(0, len(writes), _FUZZY_TRANSACTION_ITEMS):
-            chunk = writes[start : start + _FUZZY_TRANSACTION_ITEMS]
+        for chunk in fuzzy_chunks(writes):
             try:
                 self._client.transact_write_items(TransactItems=[w for _, w in chunk])
             except exceptions.TransactionCanceledException:
@@ -209,8 +216,8 @@ class DynamoDBSuppressionStore(DynamoDBErasureEpoch):
                     after = secrets.randbits(62) if version is None else version + 1
                     written = _item(left) | {"version": {"N": str(after)}}
                     self._client.put_item(TableName=self.table_name, Item=written, **condition)
-            except exceptions.ConditionalCheckFailedException:
-                time.sleep(min(0.5, 0.01 * 2**attempt) * random.random())
+            except _lost_races(exceptions):  # written meanwhile, or a transaction on it in flight
+                _back_off(attempt)
                 continue
             return result
         raise ConflictError(f"suppression entry {hash_[:12]}: written concurrently {_FUZZY_ATTEMPTS} times")
@@ -238,14 +245,7 @@ class DynamoDBSuppressionStore(DynamoDBErasureEpoch):
         exceptions = self._client.exceptions
         for h in sorted(hashes | {hash_}):
             try:
-                old = self._client.delete_item(
-                    TableName=self.table_name,
-                    Key={"PK": {"S": suppress_pk(h)}, "SK": {"S": "SUPPRESS"}},
-                    # Only while it is still this erasure's: a later erasure keeps its own entry.
-                    ConditionExpression="erasure = :e AND kind <> :f",
-                    ExpressionAttributeValues={":e": {"S": erasure}, ":f": {"S": "fuzzy"}},
-                    ReturnValues="ALL_OLD",
-                )
+                old = self._lift_exact(h, erasure)
             except exceptions.ConditionalCheckFailedException:
                 held = self.entry(h)
                 if held is not None and held.kind == "fuzzy":
@@ -259,6 +259,53 @@ class DynamoDBSuppressionStore(DynamoDBErasureEpoch):
             TableName=self.table_name, Key={"PK": {"S": erasure_pk(erasure)}, "SK": {"S": "ENTRIES"}}
         )
         return lifted
+
+    def _lift_exact(self, hash_: str, erasure: str) -> dict[str, Any]:
+        """Delete the entry of ``hash_`` while it is still ``erasure``'s and not fuzzy (a later
+        erasure keeps its own entry: ConditionalCheckFailed); a transaction in flight on it (an
+        erasure's fuzzy writes: TransactionConflict, which botocore does not retry) is waited out."""
+        exceptions = self._client.exceptions
+        for attempt in range(_FUZZY_ATTEMPTS):
+            try:
+                return cast(
+                    dict[str, Any],
+                    self._client.delete_item(
+                        TableName=self.table_name,
+                        Key={"PK": {"S": suppress_pk(hash_)}, "SK": {"S": "SUPPRESS"}},
+                        ConditionExpression="erasure = :e AND kind <> :f",
+                        ExpressionAttributeValues={":e": {"S": erasure}, ":f": {"S": "fuzzy"}},
+                        ReturnValues="ALL_OLD",
+                    ),
+                )
+            except exceptions.TransactionConflictException:
+                _back_off(attempt)
+        raise ConflictError(f"suppression entry {hash_[:12]}: in a transaction {_FUZZY_ATTEMPTS} times")
+
+
+def fuzzy_chunks(writes: Sequence[tuple[str, dict[str, Any]]]) -> list[list[tuple[str, dict[str, Any]]]]:
+    """``writes`` cut into transactions of at most ``_FUZZY_TRANSACTION_ITEMS`` entries and
+    ``_FUZZY_TRANSACTION_BYTES`` bytes, in order (one entry alone is under 400 KB: an item's limit)."""
+    chunks: list[list[tuple[str, dict[str, Any]]]] = []
+    size = 0
+    for write in writes:
+        weight = entry_bytes(write[1])
+        full = len(chunks[-1]) >= _FUZZY_TRANSACTION_ITEMS if chunks else True
+        if full or size + weight > _FUZZY_TRANSACTION_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(write)
+        size += weight
+    return chunks
+
+
+def _lost_races(exceptions: Any) -> tuple[type[Exception], ...]:
+    """A conditional write's lost races: the condition failed (written meanwhile), or another
+    writer's transaction on the item is in flight (``TransactionConflictException``)."""
+    return (exceptions.ConditionalCheckFailedException, exceptions.TransactionConflictException)
+
+
+def _back_off(attempt: int) -> None:
+    time.sleep(min(0.5, 0.01 * 2**attempt) * random.random())
 
 
 def _version_condition(item: dict[str, Any] | None, version: int | None) -> dict[str, Any]:

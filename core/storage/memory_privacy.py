@@ -18,6 +18,7 @@ from datetime import UTC
 from core.errors import ConflictError
 from core.governance.reading import ReadRecord
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
+from core.storage.dynamodb_epoch import epoch_text
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.storage.memory_history import InMemoryHistoryStore
 from core.storage.memory_reads import InMemoryReadAudit
@@ -31,6 +32,14 @@ class _Epoch:
 
     value: int = 0
     key: str = field(default_factory=lambda: f"memory:{uuid.uuid4().hex}")
+    token: str = ""
+
+    def bump(self) -> None:
+        self.value += 1
+        self.token = uuid.uuid4().hex[:16]
+
+    def read(self) -> str:
+        return epoch_text(self.value, self.token)
 
 
 #: Each profile store's epoch, shared by every suppression and erasure store over it.
@@ -68,9 +77,9 @@ class InMemorySuppressionStore:
     def epoch_key(self) -> str:
         return self._epoch.key
 
-    def erasure_epoch(self) -> int:
+    def erasure_epoch(self) -> str:
         with self._lock:
-            return self._epoch.value
+            return self._epoch.read()
 
     def suppressed(self, hashes: Sequence[str]) -> set[str]:
         with self._lock:
@@ -78,7 +87,7 @@ class InMemorySuppressionStore:
 
     def suppress(self, entries: Sequence[SuppressionEntry]) -> None:
         with self._lock:
-            self._epoch.value += 1
+            self._epoch.bump()
             for entry in entries:
                 # A fuzzy entry holds every erasure's fingerprints under its key (suppression_prints).
                 held = self._entries.get(entry.hash)
@@ -175,6 +184,8 @@ class InMemoryErasureStore:
                     )
             for delete in step:
                 self._delete(delete.key)
+            if step:  # what a batch read of hers since the suppress bump is forgotten (epoch)
+                _epoch_of_locked(store).bump()
 
     def _holds(self, delete: DeleteItem) -> bool:
         key = delete.key
@@ -244,7 +255,7 @@ class InMemoryErasureStore:
                 raise ConflictError(f"an audit record of request {record.request_id!r} exists already")
             self.audits.append(record)
             if record.action == "erase":  # what the erasure read is forgotten everywhere (epoch)
-                _epoch_of_locked(self.profiles).value += 1
+                _epoch_of_locked(self.profiles).bump()
 
     def quarantined_items(self, connector: str) -> list[QuarantineItem]:
         with self.sync_state._lock:

@@ -9,15 +9,16 @@
 | SUPPRESS#<hash>       | SUPPRESS               | owner (the erasure's request id), updated_at (at),       |
 |                       |                        | attrs: kind, a fuzzy entry's fingerprint                 |
 | SUPPRESSION#<request> | ENTRIES                | updated_at (at), attrs: hashes                           |
-| SUPPRESS#epoch        | EPOCH                  | version: the erasure epoch (core.erasure_epoch)          |
+| SUPPRESS#epoch        | EPOCH                  | version: the erasure epoch (core.erasure_epoch), owner:  |
+|                       |                        | a random token of its last bump                          |
 
 The same items and rules as core.storage.dynamodb_privacy and core.storage.dynamodb_suppression:
 an erasure step deletes its items all together or not at all, a PROFILE item only at the version
 that was read, an IDENT item only while the customer still owns it; a failed guard writes nothing
 and raises ConflictError, so core.privacy re-reads and plans again. An audit item is written once
 (a second write of one raises ConflictError). Suppression entries never expire. The erasure epoch
-is bumped in the transaction that writes suppression entries, and in the one that writes an
-erasure's audit record; a file without its row reads as epoch 0.
+is bumped in the transaction that writes suppression entries, in each erasure step's, and in the
+one that writes an erasure's audit record; a file without its row reads as epoch 0.
 
 A row SQLite deletes stays in the file's free pages until they are reused, and in the write-ahead
 log until a checkpoint: ``SQLiteDatabase`` turns ``secure_delete`` on for its durable files, so a
@@ -29,12 +30,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
 from core.errors import ConflictError
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
+from core.storage.dynamodb_epoch import epoch_text
 from core.storage.sqlite import TRANSACTION_MAX_ITEMS
 from core.storage.sqlite_database import IN_MEMORY, SQLiteDatabase, select_in
 from core.suppression import SuppressedKind, SuppressionEntry
@@ -45,11 +48,12 @@ EPOCH_PK, EPOCH_SK = "SUPPRESS#epoch", "EPOCH"
 
 
 def bump_epoch(conn: Any) -> None:
-    """Bump the erasure epoch in the open write transaction ``conn`` (core.erasure_epoch)."""
+    """Bump the erasure epoch in the open write transaction ``conn`` (core.erasure_epoch), with a
+    new random token (core.storage.dynamodb_epoch.bump_epoch)."""
     conn.execute(
-        "INSERT INTO items (pk, sk, version) VALUES (?, ?, 1) "
-        "ON CONFLICT (pk, sk) DO UPDATE SET version = version + 1",
-        (EPOCH_PK, EPOCH_SK),
+        "INSERT INTO items (pk, sk, version, owner) VALUES (?, ?, 1, ?) "
+        "ON CONFLICT (pk, sk) DO UPDATE SET version = version + 1, owner = excluded.owner",
+        (EPOCH_PK, EPOCH_SK, secrets.token_hex(8)),
     )
 
 
@@ -83,6 +87,8 @@ class SQLiteErasureStore:
                         "failed); re-read and plan again"
                     )
                 conn.execute("DELETE FROM items WHERE pk = ? AND sk = ?", (delete.key.pk, delete.key.sk))
+            # What a batch read of hers since the suppress bump is forgotten everywhere (epoch).
+            bump_epoch(conn)
 
     def put_audit(self, record: AuditRecord) -> None:
         attrs: dict[str, Any] = {
@@ -203,12 +209,12 @@ class SQLiteSuppressionStore:
         path = self.database.path
         return f"sqlite:{id(self.database)}" if path == IN_MEMORY else f"sqlite:{os.path.realpath(path)}"
 
-    def erasure_epoch(self) -> int:
+    def erasure_epoch(self) -> str:
         with self.database.reading() as conn:
             row = conn.execute(
-                "SELECT version FROM items WHERE pk = ? AND sk = ?", (EPOCH_PK, EPOCH_SK)
+                "SELECT version, owner FROM items WHERE pk = ? AND sk = ?", (EPOCH_PK, EPOCH_SK)
             ).fetchone()
-        return int(row[0]) if row is not None else 0
+        return epoch_text(int(row[0]), row[1]) if row is not None else "0"
 
     def suppressed(self, hashes: Sequence[str]) -> set[str]:
         unique = list(dict.fromkeys(hashes))
