@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from core.pipeline import IngestSettings, ingest
 from core.ports import QuarantineEntry
-from core.privacy import export_person, identifier_for
+from core.privacy import erase_person, export_person, identifier_for
 from core.privacy_request import PrivacyStores
 from core.storage.memory_privacy import InMemoryErasureStore
 from core.suppression import SuppressionCheck, keyed_hash
@@ -76,3 +76,57 @@ def test_her_export_shows_a_record_naming_another_person_without_them(kit: Store
         assert [t for t in ("anne.other", "Anne Other", "7946") if t in text] == [], text
         assert by_key[key]["yours"] == [HER]
     assert by_key["crm:contact:7"]["name"] == "Zéphyrine"  # hers, whole
+
+
+def test_her_erasure_keeps_a_record_naming_another_person_without_her(kit: StoreKit) -> None:
+    erasure = kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
+    check = SuppressionCheck(kit.suppression, SALT) if kit.suppression is not None else None
+    settings = IngestSettings(suppression=check, sleep=lambda _: None)  # type: ignore[arg-type]
+    ingest([make_record("crm", "1", email=HER)], kit.profiles, settings)
+    shared = {"email": f"anne.other@example.com, Zéphyrine <{HER.upper()}>", "name": "Anne Other"}
+    kit.sync_state.put_quarantined(
+        [
+            QuarantineEntry(
+                "crm",
+                "crm:contact:6",
+                "email: not an address",
+                json.dumps(shared),
+                AT,
+                _hashes(f"email#{HER}", "email#anne.other@example.com", "source#crm:contact:6"),
+            ),
+            QuarantineEntry("crm", "crm:contact:9", "email: not an address", json.dumps(shared), AT),
+            QuarantineEntry(
+                "crm", "crm:contact:7", "bad date", json.dumps({"email": HER}), AT, _hashes(f"email#{HER}")
+            ),
+        ]
+    )
+    # WHEN she is erased
+    report = erase_person(
+        identifier_for(email=HER),
+        profiles=kit.profiles,
+        erasure=erasure,
+        tools={},
+        salt=SALT,
+        request_id="req-1",
+        quarantine_of=["crm"],
+        sync_state=kit.sync_state,
+        suppression=kit.suppression,
+        sleep=lambda _: None,
+    )
+    assert report.outcome == "erased"
+    # THEN her own quarantined record is gone, Anne's two are kept without her address or hash
+    left = {q.key.sk.partition("#")[2]: q for q in erasure.quarantined_items("crm")}
+    assert sorted(left) == ["crm:contact:6", "crm:contact:9"]
+    assert report.counts["quarantined_kept_without_her"] == 2
+    for item in left.values():
+        raw = json.loads(item.raw)
+        assert (raw["name"], "anne.other@example.com" in raw["email"]) == ("Anne Other", True)
+        assert HER not in item.raw.lower()
+    assert left["crm:contact:6"].subjects == frozenset(
+        _hashes("email#anne.other@example.com", "source#crm:contact:6")
+    )
+    assert left["crm:contact:6"].key.sk.startswith(AT.isoformat())
+    # AND her export finds nothing of hers there any more
+    stores = PrivacyStores(kit.profiles, erasure, kit.sync_state, kit.suppression, quarantine_of=["crm"])
+    found = export_person(kit.profiles, identifier_for(email=HER), stores=stores, salt=SALT)
+    assert found is None or found.quarantined == ()
