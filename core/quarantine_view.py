@@ -4,8 +4,9 @@ An item is found by the keys its raw values normalise to, and a refused value ca
 (``anne.other@example.com, zq@example.com``: core.quarantine keys it by both). Such an item is the
 other person's record as much as hers: her export must not hand her their address and name. When
 every value of the item that names her also names someone else (an address or number that is not
-one of hers), the export shows the item's key, reason and the identifiers of hers it names, and
-withholds its raw text (the other addresses and every other personal value in it). An item with a
+one of hers), the export shows the item's key, its reason up to the first value it quotes, and the
+identifiers of hers it names, and withholds its raw text (the other addresses and every other
+personal value in it). An item with a
 value that names her alone, or found by her record id only, is hers and is shown whole.
 
 Her erasure deletes her quarantined records, but such an item is the other person's record: it is
@@ -44,7 +45,9 @@ def as_hers(item: QuarantineItem, theirs: set[str], region: str = "US") -> Quara
         return item
     yours = sorted({key for keys in naming for key in keys & theirs})
     shown = {"withheld": WITHHELD, "yours": [key.partition("#")[2] for key in yours]}
-    return replace(item, raw=json.dumps(shown, ensure_ascii=False, sort_keys=True))
+    # the reason quotes the values normalisation refused ("dropped: email 'anne.other@..., ...'")
+    reason = item.reason.split("'", 1)[0].rstrip(" :") + (" (values withheld)" if "'" in item.reason else "")
+    return replace(item, raw=json.dumps(shown, ensure_ascii=False, sort_keys=True), reason=reason)
 
 
 def without_her(item: QuarantineItem, theirs: set[str], hashes: set[str]) -> QuarantineEntry:

@@ -26,6 +26,8 @@ from tests.integration.store_port.conftest import StoreKit
 SALT = "export-scope-salt"
 AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
 HER = "zq@example.com"
+#: What a connector's quarantine says of such a record: it quotes the refused value.
+REASON = f"no usable identifier; dropped: email 'anne.other@example.com, {HER}': must contain exactly one @"
 
 
 def _hashes(*keys: str) -> tuple[str, ...]:
@@ -49,12 +51,12 @@ def test_her_export_shows_a_record_naming_another_person_without_them(kit: Store
             QuarantineEntry(
                 "crm",
                 "crm:contact:6",
-                "email: not an address",
+                REASON,
                 shared,
                 AT,
                 _hashes(f"email#{HER}", "email#anne.other@example.com", "source#crm:contact:6"),
             ),
-            QuarantineEntry("crm", "crm:contact:9", "email: not an address", shared, AT),
+            QuarantineEntry("crm", "crm:contact:9", REASON, shared, AT),
             # hers: a value naming her alone
             QuarantineEntry(
                 "crm",
@@ -70,6 +72,8 @@ def test_her_export_shows_a_record_naming_another_person_without_them(kit: Store
     found = export_person(kit.profiles, identifier_for(email=HER), stores=stores, salt=SALT)
     assert found is not None
     by_key = {q.key.sk.partition("#")[2]: json.loads(q.raw) for q in found.quarantined}
+    reasons = {q.key.sk.partition("#")[2]: q.reason for q in found.quarantined}
+    assert reasons["crm:contact:6"] == "no usable identifier; dropped: email (values withheld)"
     assert sorted(by_key) == ["crm:contact:6", "crm:contact:7", "crm:contact:9"]
     for key in ("crm:contact:6", "crm:contact:9"):
         text = json.dumps(by_key[key], ensure_ascii=False)
