@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from core.normalise import normalise_record
 from core.pipeline import IngestSettings, ingest
 from core.privacy import erase_person, identifier_for
@@ -137,3 +140,56 @@ def test_a_second_number_of_her_own_keeps_the_record_without_hers() -> None:
     assert (len(kept), dropped) == (1, [])
     assert "7946 0731" not in kept[0].model_dump_json()
     assert world.check.scrubbed == 1
+
+
+ADDRESSES = ("bob@example.com", "anne@example.com", "cara@example.com")
+REFUSED_FORMS = ("Name <{}>", "mailto:{}", "{}.", "{}, {}", "cc: {} ; {}")
+
+
+@st.composite
+def records(draw: st.DrawFn) -> SourceRecord:
+    """A contact: maybe an address of its own, and refused email values naming one or two people."""
+    own = draw(st.sampled_from([None, *ADDRESSES]))
+    refused = []
+    for form in draw(st.lists(st.sampled_from(REFUSED_FORMS), max_size=3)):
+        names = draw(st.lists(st.sampled_from(ADDRESSES), min_size=2, max_size=2))
+        refused.append(DroppedValue(field="email", value=form.format(*names), reason="not an address"))
+    base = make_record(
+        "crm", str(draw(st.integers(0, 99))), email=own, phone=draw(st.sampled_from([None, "+14155550100"]))
+    )
+    return base.model_copy(update={"dropped": tuple(refused)})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(records(), max_size=4))
+def test_no_kept_record_names_bob_and_none_with_another_value_of_its_own_is_lost(
+    batch: list[SourceRecord],
+) -> None:
+    batch = [r.model_copy(update={"source_id": str(n)}) for n, r in enumerate(batch)]
+    check = SuppressionCheck(_BOB_ERASED.suppression, SALT)
+    kept, dropped = check.split(batch)
+    assert sorted(r.key for r in [*kept, *dropped]) == sorted(r.key for r in batch)
+    for record in batch:
+        own = [i for i in record.identifiers if i.kind != "source"]
+        named = [a for d in record.dropped for a in ADDRESSES if a in d.value]
+        others = {i.value for i in own if i.kind == "email"} | set(named)
+        bobs = any(i.value == "bob@example.com" for i in own)
+        hers = bobs or ("bob@example.com" in named and (not own or others <= {"bob@example.com"}))
+        assert (record.key in {r.key for r in dropped}) == hers, record
+    for record in kept:
+        original = next(r for r in batch if r.key == record.key)
+        assert "bob@example.com" not in record.model_dump_json()
+        assert (record.identifiers, record.traits) == (original.identifiers, original.traits)
+
+
+class _BobErased:
+    """Bob erased once for the module (the hypothesis test splits against it, writing nothing)."""
+
+    @property
+    def suppression(self) -> InMemorySuppressionStore:
+        if not hasattr(self, "_store"):
+            self._store = World(make_record("crm", "bob", email="bob@example.com"), email="bob@example.com")
+        return self._store.check.store  # type: ignore[return-value]
+
+
+_BOB_ERASED = _BobErased()
