@@ -78,6 +78,7 @@ from core.privacy_store import (
     apply_in_steps,
 )
 from core.privacy_traces import _fingerprint, _redact_other_histories, _relink, _retired, _suppress
+from core.quarantine_view import names_others, without_her
 from core.schema import Identifier
 from core.suppression import SuppressionStore, keyed_hash
 from core.tool_erasure import ToolResult, erase_in_tool
@@ -317,6 +318,10 @@ def erase_person(
     found = quarantined_of(stores, hashes, finding, region)
     apply_in_steps(erasure, [DeleteItem(q.key) for q in found])
     report.counts["quarantined"] += len(found)
+    if sync_state is not None and (others := [q for q in found if names_others(q, finding, region)]):
+        # someone else's record naming her in a value with them: written again without her
+        sync_state.put_quarantined([without_her(q, finding, hashes) for q in others])
+        report.counts["quarantined_kept_without_her"] += len(others)
     if dead_letters is not None:
         matchers = [record_matcher(s) for s in scopes]
         if prints and identity is not None:

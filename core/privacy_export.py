@@ -16,6 +16,7 @@ from core.person_scope import PersonScope, find_scope, locate
 from core.ports import CustomerState, ProfileStore, PushedState
 from core.privacy_request import PrivacyStores, as_stored, quarantined_of, record_matcher, refusal
 from core.privacy_store import ErasureStore, ItemKey, QuarantineItem
+from core.quarantine_view import as_hers
 from core.schema import Identifier, Profile, SourceRecord
 from core.suppression import SuppressionEntry, keyed_hash
 
@@ -102,7 +103,11 @@ def export_person(
     suppressed: dict[str, SuppressionEntry | None] = {}
     if salt:
         finding = {keyed_hash(salt, k) for k in scope.finding_keys()}
-        quarantined = tuple(quarantined_of(stores, finding, scope.finding_keys(), region))
+        theirs = scope.finding_keys()
+        # one naming someone else in the same value shows only what is hers (core.quarantine_view)
+        quarantined = tuple(
+            as_hers(q, theirs, region) for q in quarantined_of(stores, finding, theirs, region)
+        )
         if stores.dead_letters is not None:
             wanted = record_matcher(scope)
             dead = tuple(r for r in stores.dead_letters.records() if wanted(r))

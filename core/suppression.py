@@ -98,13 +98,20 @@ class SuppressionCheck:
     erasure here and, through the erasure epoch, by one in another process.
     """
 
-    def __init__(self, store: SuppressionStore, salt: str, *, memory: int = 200_000) -> None:
+    def __init__(
+        self, store: SuppressionStore, salt: str, *, memory: int = 200_000, region: str = "US"
+    ) -> None:
         if not salt:
             raise ValueError("the audit salt is empty: suppression entries could be reversed without it")
         self.store = store
         self._salt = salt
         self._hashes: dict[str, str] = {}
         self._memory = memory
+        self.region = region
+        """The region a refused phone value's national number is read in (with the record's country),
+        as normalisation's ``default_region`` (core.quarantine reads it so)."""
+        self.scrubbed = 0
+        """How many records ``split`` kept with refused values naming a suppressed identifier taken out."""
         privacy_caches.remember(self)
 
     @property
@@ -174,16 +181,26 @@ class SuppressionCheck:
             from core.suppression_fuzzy import FuzzyLookups  # the matcher's imports only when linking
 
             fuzzy = FuzzyLookups(records, model, policy, self.hash)
-        keys_of = [[*(i.key for i in r.identifiers), *_refused_keys(r)] for r in records]
+        refused_of = [_refused_by_value(r, self.region) for r in records]
+        keys_of = [
+            [*(i.key for i in r.identifiers), *(k for ks in refused for k in ks)]
+            for r, refused in zip(records, refused_of, strict=True)
+        ]
         hit = self.suppressed_keys((k for keys in keys_of for k in keys), extra=fuzzy.hashes if fuzzy else ())
         if not hit:
             return list(records), []
         linked = fuzzy.linked(self.store.entry, hit) if fuzzy is not None else set()
         kept: list[SourceRecord] = []
         dropped: list[SourceRecord] = []
-        for record, keys in zip(records, keys_of, strict=True):
-            erased = record.key in linked or is_suppressed(keys, hit)
-            (dropped if erased else kept).append(record)
+        for record, keys, refused in zip(records, keys_of, refused_of, strict=True):
+            if record.key in linked or is_suppressed((i.key for i in record.identifiers), hit):
+                dropped.append(record)
+            elif not is_suppressed(keys, hit):
+                kept.append(record)
+            else:  # named only in refused values: hers, or its owner's naming her in a second value
+                scrubbed = _scrubbed(record, refused, hit)
+                (dropped if scrubbed is None else kept).append(scrubbed or record)
+                self.scrubbed += scrubbed is not None
         return kept, dropped
 
     def suppressed_customers(self, profiles: Sequence[Profile]) -> set[str]:
@@ -193,15 +210,39 @@ class SuppressionCheck:
         return {cid for cid, keys in keys_of.items() if is_suppressed(keys, hit)}
 
 
-def _refused_keys(record: SourceRecord) -> list[str]:
-    """The email keys of the addresses written whole in the email values normalisation refused
-    (``Ann <ann@x.com>``, core.quarantine): a record whose field names an erased person's address is
-    hers, though its identifiers (a household's phone) are someone else's. Usually none."""
+def _refused_keys(record: SourceRecord, region: str = "US") -> list[str]:
+    """The email and phone keys written whole in the values normalisation refused (``Ann
+    <ann@x.com>``, ``+44 20 7946 0018 (mobile)``: core.quarantine): a record whose field names an
+    erased person is hers, though its identifiers (a household's phone) are someone else's."""
+    return [k for keys in _refused_by_value(record, region) for k in keys]
+
+
+def _refused_by_value(record: SourceRecord, region: str) -> list[list[str]]:
+    """For each of ``record.dropped``, the keys core.quarantine's search finds written whole in it
+    (a phone read in ``region`` and in the record's country, as the quarantine reads it). Usually none."""
     if not record.dropped:
         return []
-    from core.quarantine import refused_emails
+    from core.quarantine import refused_values
 
-    return [f"email#{e}" for d in record.dropped if d.field == "email" for e in refused_emails(d.value)]
+    country = record.traits.get("country")
+    return [refused_values(d.field, d.value, region, country) for d in record.dropped]
+
+
+def _scrubbed(record: SourceRecord, refused: list[list[str]], hit: set[str]) -> SourceRecord | None:
+    """``record`` (named by a suppressed identifier only in refused values) without those values, or
+    None when it is hers: of a kind (email, phone) a value names her in, it holds no other value, an
+    identifier of its own or another address or number in refused values, or it holds no identifier
+    but its record id. Anne's contact with her own address naming Bob as her assistant in a second
+    field stays Anne's when Bob is erased; a contact whose only address names her is hers."""
+    own = [i.key for i in record.identifiers if i.kind != "source"]
+    if not own:
+        return None
+    others = {k.partition("#")[0] for k in (*own, *(k for ks in refused for k in ks)) if k not in hit}
+    naming = [bool(set(ks) & hit) for ks in refused]
+    if any(hers and d.field not in others for d, hers in zip(record.dropped, naming, strict=True)):
+        return None
+    left = tuple(d for d, hers in zip(record.dropped, naming, strict=True) if not hers)
+    return record.model_copy(update={"dropped": left})
 
 
 def is_suppressed(keys: Iterable[str], suppressed: set[str]) -> bool:

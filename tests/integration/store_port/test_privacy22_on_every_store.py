@@ -85,7 +85,8 @@ def test_her_erasure_asks_the_tool_for_her_quarantined_records(kit: StoreKit) ->
             QuarantineEntry("crm", "crm:8", "bad date", "{}", AT, _hashes(ann, "source#crm:contact:8")),
             # an item stored before the hashes were: found by its raw values, deleted, its tool not asked
             QuarantineEntry("crm", "crm:9", "bad date", '{"email": "ANN@example.com"}', AT),
-            # hers and Bob's in one field: our copy goes, the tool's record is theirs as much as hers
+            # hers and Bob's in one field: the tool's record is theirs as much as hers; our copy is kept
+            # without her (fixD22)
             QuarantineEntry(
                 "crm",
                 "crm:contact:6",
@@ -107,7 +108,9 @@ def test_her_erasure_asks_the_tool_for_her_quarantined_records(kit: StoreKit) ->
     assert tool.ids == {"crm:contact:2", "crm:contact:6"}
     assert (report.outcome, report.tools) == ("erased", {"crm": "erased"})
     assert (report.counts["quarantined"], report.counts["quarantined_not_asked"]) == (4, 2)
-    assert [q.key.sk.partition("#")[2] for q in erasure.quarantined_items("crm")] == ["crm:contact:5"]
+    kept = {q.key.sk.partition("#")[2]: q for q in erasure.quarantined_items("crm")}
+    assert sorted(kept) == ["crm:contact:5", "crm:contact:6"]
+    assert "ann@" not in kept["crm:contact:6"].raw.lower()
     # AND their record ids are suppressed with hers, so a pull drops them
     assert kit.suppression is not None
     wanted = _hashes("source#crm:contact:7", "source#crm:contact:8", "source#crm:contact:1")
