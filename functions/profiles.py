@@ -169,9 +169,14 @@ def _local(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 def local_handler(event: dict[str, Any], context: LambdaContext, role: str) -> dict[str, Any]:
     """The handler as ``profilesync serve-api`` runs it: the role is given, not read from IAM."""
-    app.append_context(local_role=role)  # type: ignore[no-untyped-call]
     _forget_if_erased()
-    answer: dict[str, Any] = _local(event, context)
+    app.append_context(local_role=role)  # type: ignore[no-untyped-call]
+    try:
+        answer: dict[str, Any] = _local(event, context)
+    finally:
+        # The resolver clears its context when it answers; a call that raised (or a resolver that
+        # never ran) must not leave the local role to the next request, a Lambda one included.
+        app.clear_context()  # type: ignore[no-untyped-call]
     return answer
 
 

@@ -116,6 +116,9 @@ def test_serve_api_over_the_sqlite_file_empties_its_caches_after_an_erasure_else
             assert seen[-1] == {}
         finally:
             _governance.use(None)
+    # AND the local role given is not left to the next request (the resolver replaced above never
+    # cleared it: a later Lambda request in this process was answered as support)
+    assert profiles.app.context.get("local_role") is None
 
 
 def test_an_identity_review_after_an_erasure_elsewhere_starts_with_empty_caches(
