@@ -36,12 +36,16 @@ SALT = "fixB22-salt"
 OK = "plain.person@example.com"
 
 
-class _World:
-    def __init__(self, email: str) -> None:
+class World:
+    """One person in a store, her push to the Mailchimp sandbox, and her erasure (the in-memory
+    stores, or one backend's: ``tests/integration/store_port``)."""
+
+    def __init__(self, email: str, stores: tuple[Any, Any, Any, Any] | None = None) -> None:
         self.email = email
-        self.store, self.state = InMemoryProfileStore(), InMemorySyncStateStore()
-        self.erasure = InMemoryErasureStore(self.store, self.state)
-        self.suppression = InMemorySuppressionStore(self.store)
+        if stores is None:
+            store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+            stores = (store, state, InMemoryErasureStore(store, state), InMemorySuppressionStore(store))
+        self.store, self.state, self.erasure, self.suppression = stores
         self.check = SuppressionCheck(self.suppression, SALT)
         consent = {"email": ConsentState(granted=True, changed_at=datetime(2026, 1, 1, tzinfo=UTC))}
         record = make_record("shop", "s1", email=email, traits={"first_name": "Jose"}, consent=consent)
@@ -68,7 +72,7 @@ class _World:
         return push_profiles(connector, [self.profile], self.state, mode="upsert", suppression=self.check)
 
 
-class _ErasedWhileSent:
+class ErasedWhileSent:
     """The connector, with the person's erasure handled while her batch is on the wire."""
 
     def __init__(self, inner: Any, erase: Any) -> None:
@@ -85,9 +89,13 @@ class _ErasedWhileSent:
 
 @pytest.mark.parametrize(("email", "outcome"), [(REFUSED, "refused"), (OK, "pushed")])
 def test_a_person_erased_while_her_batch_was_sent_leaves_no_pushed_item(email: str, outcome: str) -> None:
-    world = _World(email)
+    pushed_while_erased(World(email), outcome)
+
+
+def pushed_while_erased(world: World, outcome: str) -> None:
+    """Her push, her erasure handled while the batch is on the wire: no ``PUSHED#`` item is left."""
     with connect(make_sandbox(people=0, seed=3)) as connector:
-        report = world.push(_ErasedWhileSent(connector, world.erase))
+        report = world.push(ErasedWhileSent(connector, world.erase))
     assert world.profile.customer_id not in {p.customer_id for p in world.store.iter_profiles()}
     assert (len(report.refused), report.pushed) == ((1, 0) if outcome == "refused" else (0, 1))
     # red before: the mark (refused:blake2b of her address), or Mailchimp's MD5 of it, outlived her
@@ -95,7 +103,7 @@ def test_a_person_erased_while_her_batch_was_sent_leaves_no_pushed_item(email: s
 
 
 def test_a_refusal_mark_is_keyed_with_the_audit_salt_and_honoured() -> None:
-    world = _World(REFUSED)
+    world = World(REFUSED)
     with connect(make_sandbox(people=0, seed=3)) as connector:
         first = world.push(connector)
         again = world.push(connector)
@@ -112,7 +120,7 @@ def test_a_refusal_mark_is_keyed_with_the_audit_salt_and_honoured() -> None:
 
 
 def test_a_bare_mark_of_an_earlier_version_is_honoured_and_keyed() -> None:
-    world = _World(REFUSED)
+    world = World(REFUSED)
     bare = REFUSED_PREFIX + hashlib.blake2b(REFUSED.encode(), digest_size=16).hexdigest()
     at = datetime(2026, 1, 2, tzinfo=UTC)
     world.state.put_pushed([PushedState(world.profile.customer_id, "mailchimp", bare, None, at)])
