@@ -27,6 +27,7 @@ traits, never a subscription (each connector carries the consent state the way i
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Literal
 
 from core.connector import PUSH_MODES, ConnectorSpec, PushMode, PushRules
@@ -102,6 +103,7 @@ __all__ = [
     "push_mode_of",
     "refusal",
     "refused",
+    "refused_again",
 ]
 
 
@@ -109,12 +111,29 @@ __all__ = [
 REFUSED_PREFIX = "refused:"
 
 
-def refusal(match_key: str) -> str:
-    """The mark recorded for a payload whose match key the tool refused for good."""
-    return (
-        REFUSED_PREFIX
-        + hashlib.blake2b(match_key.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-    )
+def refusal(match_key: str, keyed: Callable[[str], str] | None = None) -> str:
+    """The mark recorded for a payload whose match key the tool refused for good: the audit-salted
+    keyed hash of it (``keyed``: ``SuppressionCheck.hash``), which nobody without the salt can reverse
+    by hashing a list of addresses; without ``keyed`` (a caller with no suppression check) a bare
+    digest, which such a list reverses, as every mark was before."""
+    if keyed is not None:
+        return REFUSED_PREFIX + keyed(_REFUSAL_KEY + match_key)
+    return REFUSED_PREFIX + _bare(match_key)
+
+
+def refused_again(mark: str, match_key: str, keyed: Callable[[str], str] | None = None) -> bool:
+    """Whether a refusal mark is of this match key: keyed (``refusal``), or a bare digest written
+    before marks were keyed, honoured until the match key changes."""
+    return mark in (refusal(match_key, keyed), REFUSED_PREFIX + _bare(match_key))
+
+
+#: What a refusal mark's keyed hash is of, beside the match key: no suppression entry (the keyed hash
+#: of an identifier key, ``email#ann@example.com``) has the same hash.
+_REFUSAL_KEY = "push-refusal#"
+
+
+def _bare(match_key: str) -> str:
+    return hashlib.blake2b(match_key.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def refused(pushed: PushedState | None) -> bool:

@@ -19,7 +19,7 @@ from core.ports import (
     ReadsProfiles,
     SyncStateStore,
 )
-from core.push_policy import decide, push_mode_of, refusal, refused
+from core.push_policy import decide, push_mode_of, refusal, refused, refused_again
 from core.schema import Profile
 from core.suppression import SuppressionCheck
 
@@ -124,6 +124,8 @@ def push_profiles(
     # 2. Who may be pushed: the people the tool holds, and those the mode and their consent let it create.
     payloads: list[Payload] = []
     creating: set[str] = set()
+    keyed = None if suppression is None else suppression.hash
+    rekeyed: list[PushedState] = []
     for profile, payload in planned:
         pushed = last.get(payload.customer_id)
         mark = pushed.payload_hash if pushed is not None and refused(pushed) else None
@@ -139,8 +141,10 @@ def push_profiles(
         if decision == "skipped_retired":
             report.skipped_retired += 1
             continue
-        if mark is not None and mark == refusal(payload.match_key):
+        if mark is not None and refused_again(mark, payload.match_key, keyed):
             report.skipped_refused += 1  # refused for good, her address unchanged since
+            if mark != (keyed_mark := refusal(payload.match_key, keyed)):  # a bare mark: keyed now
+                rekeyed.append(dataclasses.replace(last[payload.customer_id], payload_hash=keyed_mark))
             continue
         if pushed is not None and pushed.payload_hash == RETIRED_HASH:
             pushed = None  # the person is back at the tool: the retired mark is no push of ours
@@ -149,6 +153,7 @@ def push_profiles(
         if payload.remote_id is None and pushed is not None and pushed.remote_id:
             payload = dataclasses.replace(payload, remote_id=pushed.remote_id)
         payloads.append(payload)
+    _put(state, rekeyed, profile_of, suppression)
     # 3. Only what changed since the last push.
     todo = [p for p in payloads if (prev := last.get(p.customer_id)) is None or prev.payload_hash != p.hash]
     report.skipped_unchanged = len(payloads) - len(todo)
@@ -181,14 +186,14 @@ def push_profiles(
                     else:
                         report.updated += 1
                 elif outcome.refused:
-                    mark = refusal(payload.match_key)
+                    mark = refusal(payload.match_key, keyed)
                     marks.append(PushedState(payload.customer_id, destination, mark, payload.remote_id, at))
                     report.refused.append(outcome)
                 elif outcome.retryable and round_number + 1 < max_rounds:
                     retry.append(payload)
                 else:
                     report.failed.append(outcome)
-            state.put_pushed(done + marks)
+            _put(state, done + marks, profile_of, suppression)
             report.pushed += len(done)
             if progress is not None:
                 progress(report)
@@ -211,6 +216,24 @@ def _not_erased(
     report.suppressed += len(blocked)
     report.sent -= len(blocked)
     return [p for p in batch if p.customer_id not in blocked]
+
+
+def _put(
+    state: SyncStateStore,
+    states: list[PushedState],
+    profile_of: Mapping[str, Profile],
+    suppression: SuppressionCheck | None,
+) -> None:
+    """Record ``states``, but not those of the people erased since their profiles were read: an
+    erasure handled while their batch was on the wire deleted their ``PUSHED#`` items, and one
+    written after it would outlive her (her refusal mark is a hash of her address; a push's remote
+    id may be one too: Mailchimp's is the MD5 of it). An erasure between this check and the write
+    can still leave one (the stores write ``PUSHED#`` items without a condition)."""
+    if suppression is not None and states:
+        erased = suppression.suppressed_customers([profile_of[s.customer_id] for s in states])
+        states = [s for s in states if s.customer_id not in erased]
+    if states:
+        state.put_pushed(states)
 
 
 def _batches(payloads: Sequence[Payload], size: int) -> Iterator[list[Payload]]:

@@ -52,7 +52,8 @@ from core.schema import RecordDraft
 from core.version_marks import after, settled
 
 from ._charges import charge_order, to_major
-from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE, paced
+from ._cursor_upgrade import upgraded
+from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE, event_types, paced
 from ._event_seconds import counted_across_pages, stamp, sub_second
 from ._full_dates import NO_EVENT_YET, dated, held_events, listed_page
 from ._full_dates import fingerprint as _fingerprint
@@ -125,8 +126,8 @@ class StripeConnector(RestConnector):
     versioned_tags = False
 
     def pull(self, cursor: str | None = None) -> Iterator[RawPage]:
-        if cursor is None:
-            cursor = self._full_walk()
+        # A cursor of a version that read the charge events as three streams: one stream now.
+        cursor = self._full_walk() if cursor is None else upgraded(cursor, self.cursor_tag_key)
         state = PullCursor.decode(cursor, self.declaration.name)
         streams = self.declaration.streams
         # A previous walk finished every object stream: the events since then are changes. (An event
@@ -227,18 +228,19 @@ class StripeConnector(RestConnector):
         newest, before = self._newest_second()
         events_state = {
             s.name: StreamState(
-                since=newest, skip=tagged(self.cursor_tag_key, before.get(str(s.params.get("type")), []))
+                since=newest,
+                skip=tagged(self.cursor_tag_key, [i for kind, i in before if kind in event_types(s)]),
             )
             for s in self.declaration.streams
             if s.object_type in EVENT_STREAMS
         }
         return PullCursor(events_state).encode()
 
-    def _newest_second(self) -> tuple[datetime, dict[str, list[str]]]:
+    def _newest_second(self) -> tuple[datetime, list[tuple[str, str]]]:
         """The second of the newest event Stripe holds (``NO_EVENT_YET`` when it holds none), and
-        the ids of the events on it by type (newest first, paged while they fill a page; at most
+        the type and id of each event on it (newest first, paged while they fill a page; at most
         ``SEEN_LIMIT``: past that, the oldest are read again, a repeat)."""
-        newest, on_it = NO_EVENT_YET, dict[str, list[str]]()
+        newest, on_it = NO_EVENT_YET, list[tuple[str, str]]()
         params: dict[str, Any] = {"limit": PAGE}
         client = self.context.client("pull")
         for _ in range(SEEN_LIMIT // PAGE):
@@ -253,7 +255,7 @@ class StripeConnector(RestConnector):
                     newest = created
                 if created < newest:
                     return newest, on_it
-                on_it.setdefault(str(event.get("type")), []).append(str(event.get("id")))
+                on_it.append((str(event.get("type")), str(event.get("id"))))
             if not events or not body.get("has_more"):
                 break
             params = {"limit": PAGE, "starting_after": events[-1].get("id")}

@@ -9,9 +9,9 @@ Vendor facts (Stripe API reference, https://docs.stripe.com/api; spec ``specs/st
 * Stripe customers have **no modification timestamp**. The ``customers`` stream is incremental on
   ``created`` only, so it sees new customers. Changes to existing customers come through the Events
   API, ``GET /v1/events?type=customer.updated`` (each event's ``data.object`` is the customer as it
-  became), read here as a second stream ``customer_updates``; refunds likewise through
-  ``type=charge.refunded`` (``charge_updates``), and an authorisation captured or expired through
-  ``type=charge.captured`` (``charge_captures``) and ``type=charge.expired`` (``charge_expiries``).
+  became), read here as a second stream ``customer_updates``; a charge refunded, an authorisation
+  captured or expired likewise, through one stream of three types (``charge_changes``:
+  ``types[0]=charge.refunded&types[1]=charge.captured&types[2]=charge.expired``, newest first).
   A full pull (no cursor) starts the event streams at the newest event Stripe holds when it begins
   (``GET /v1/events``, Stripe's clock; the events already on its second are kept as seen, since
   ``created[gte]`` has one-second resolution), so the events of the walk are read as changes: a
@@ -130,6 +130,26 @@ def _list_stream(name: str, path: str, object_type: str, fields: FieldMap, **par
     )
 
 
+#: The charge event types the ``charge_changes`` stream reads.
+CHARGE_EVENT_TYPES: Final = ("charge.refunded", "charge.captured", "charge.expired")
+#: The streams a version before ``charge_changes`` read those types with, one a type
+#: (``_cursor_upgrade`` folds their cursor states into it).
+FORMER_CHARGE_STREAMS: Final = ("charge_updates", "charge_captures", "charge_expiries")
+
+
+def types_param(*names: str) -> dict[str, str]:
+    """``GET /v1/events``'s ``types`` array as Stripe's SDKs send it: ``types[0]=a&types[1]=b``."""
+    return {f"types[{i}]": name for i, name in enumerate(names)}
+
+
+def event_types(stream: Stream) -> tuple[str, ...]:
+    """The event types an event stream reads (its ``type``, or its ``types`` in index order)."""
+    if "type" in stream.params:
+        return (str(stream.params["type"]),)
+    found = sorted((int(k[6:-1]), v) for k, v in stream.params.items() if k.startswith("types["))
+    return tuple(str(v) for _, v in found)
+
+
 STREAMS: Final = (
     _list_stream("customers", CUSTOMERS, "customer", CUSTOMER_FIELDS),
     _list_stream("charges", CHARGES, "charge", CHARGE_FIELDS),
@@ -137,12 +157,12 @@ STREAMS: Final = (
     _list_stream(
         "customer_updates", EVENTS, "event:customer.updated", CUSTOMER_FIELDS, type="customer.updated"
     ),
-    _list_stream("charge_updates", EVENTS, "event:charge.refunded", CHARGE_FIELDS, type="charge.refunded"),
-    # An authorisation captured later, or expired (released) uncaptured: the order it was changes.
-    # After ``charge_updates``: within one pull an object's first event read is kept, and a charge
-    # is captured at most once, before any refund; an expired one is neither captured nor refunded.
-    _list_stream("charge_captures", EVENTS, "event:charge.captured", CHARGE_FIELDS, type="charge.captured"),
-    _list_stream("charge_expiries", EVENTS, "event:charge.expired", CHARGE_FIELDS, type="charge.expired"),
+    # The charge events, one stream of several types (``types[]``, "up to 20"): Stripe lists them
+    # newest first whatever their type, so a charge captured and refunded on one second is ordered by
+    # one count of that second's events (three streams, one a type, each counted its own: a capture
+    # read by one sync and a refund by the next tied, and the content hash chose). An authorisation
+    # captured later, or expired (released) uncaptured, changes the order it was.
+    _list_stream("charge_changes", EVENTS, "event:charge", CHARGE_FIELDS, **types_param(*CHARGE_EVENT_TYPES)),
     _list_stream(
         "customer_deletions", EVENTS, "event:customer.deleted", CUSTOMER_FIELDS, type="customer.deleted"
     ),
@@ -150,9 +170,7 @@ STREAMS: Final = (
 #: event stream object type -> the object type of the record its events carry.
 EVENT_STREAMS: Final = {
     "event:customer.updated": "customer",
-    "event:charge.refunded": "charge",
-    "event:charge.captured": "charge",
-    "event:charge.expired": "charge",
+    "event:charge": "charge",
     "event:customer.deleted": "customer",
 }
 #: The event streams whose events say the object was deleted: they map to tombstones.
@@ -289,16 +307,20 @@ def _paged(spec: RestConnectorSpec, settings: ConnectorSettings) -> RestConnecto
 
 
 __all__ = [
+    "CHARGE_EVENT_TYPES",
     "CREDENTIAL",
     "DECLARATION",
     "DEFAULT_REQUESTS_PER_SECOND",
     "DELETION_STREAMS",
     "EVENT_STREAMS",
+    "FORMER_CHARGE_STREAMS",
     "METADATA_PREFIX",
     "PAGE_OPTION",
     "RATE_OPTION",
     "erase",
+    "event_types",
     "paced",
     "send",
     "shape",
+    "types_param",
 ]

@@ -5,24 +5,25 @@ change by its event (``created`` plus the microseconds ``_event_seconds.sub_seco
 with). A full pull into a store that earlier syncs filled listed a customer renamed since the last
 sync dated ``created``: older than the event version the store held, so the store kept the old
 name. So a full pull first reads the events Stripe holds (``GET /v1/events``, 30 days, with
-``types[]`` of its event streams: ``customer.updated``, ``charge.refunded``, ``customer.deleted``)
-and dates each listed object by its newest update event held when the pull began. The deletion
+``types[]`` of its event streams: ``customer.updated``, ``charge.refunded``, ``charge.captured``,
+``charge.expired``, ``customer.deleted``) and dates each listed object by its newest update event
+held when the pull began. The deletion
 events held then are tombstones of the customers deleted since the last sync: the list no longer
 returns them, and the event streams start where the pull began (a tombstone of a customer the store
 never held retires nothing). ``customer.created`` is not read: a customer whose newest event is its
 creation is dated ``created`` anyway.
 
 The date of such an object whose newest event is on second ``s``: ``s`` plus ``j + 1`` microseconds,
-where ``j`` is the place, oldest first among the events of that type on ``s``, of its previous event
-of the same type on ``s`` (0 when it has none on ``s``). Every version of it a sync stored from an
-older event is older than that (an event read on ``s`` after ``k`` seen ones is dated ``k + 1``, and
-at most ``j - 1`` events of ``s`` came before its previous one); the version its newest event gave
-is dated at least ``j + 1``: a later sync than the previous one's had seen the previous event and
-every event before it, and a sync that read both counts the events of ``s`` after the newest in its
-page, the previous one among them (``_event_seconds.sub_second``): the same time or later, with the
-same content as the list when nothing changed since, so no touch. A later change is dated after: on
-a later second, or on ``s`` past every event held on it (``s`` is then the watermark second the
-event streams start from, and they date such an event after all of them).
+where ``j`` is the place, oldest first among the events of its stream's types on ``s``, of its
+previous event of those types on ``s`` (0 when it has none on ``s``). Every version of it a sync
+stored from an older event is older than that (an event read on ``s`` after ``k`` seen ones is dated
+``k + 1``, and at most ``j - 1`` events of ``s`` came before its previous one); the version its
+newest event gave is dated at least ``j + 1``: a later sync than the previous one's had seen the
+previous event and every event before it, and a sync that read both counts the events of ``s`` after
+the newest in its page, the previous one among them (``_event_seconds.sub_second``): the same time
+or later, with the same content as the list when nothing changed since, so no touch. A later change
+is dated after: on a later second, or on ``s`` past every event held on it (``s`` is then the
+watermark second the event streams start from, and they date such an event after all of them).
 
 A sync counts the events of ``s`` after the newest across its pages (``_event_seconds.
 counted_across_pages``: a page whose last second the next goes on with is held until the walk leaves
@@ -71,7 +72,7 @@ from connectors.cursor_tags import id_tag
 from connectors.sdk import SEEN_LIMIT, PullCursor, RestConnectorSpec, StreamState
 from core.connector import RawPage
 
-from ._declaration import DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE
+from ._declaration import DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE, event_types
 
 #: The key ``pull`` adds to a listed object it dates: epoch microseconds of its version. Not a Stripe
 #: field; only ``to_records`` reads it, and it takes it out before mapping the object.
@@ -138,7 +139,7 @@ class HeldEvents:
 
 @dataclass
 class _Newest:
-    kind: str
+    group: str  # the event stream that reads it
     second: int
     fingerprint: bytes
     previous: int | None = None  # place, newest first, of its previous event on that second
@@ -163,15 +164,19 @@ def held_events(
     # A deletion event is kept by its stream's object type (its RawPage's), an update by its object's.
     events = [s for s in streams if s.object_type in EVENT_STREAMS]
     types = {
-        str(s.params["type"]): (
+        kind: (
             s.object_type if s.object_type in DELETION_STREAMS else EVENT_STREAMS[s.object_type],
+            s.name,
             state.state(s.name),
         )
         for s in events
+        for kind in event_types(s)
     }
-    if any(stream.since is None for _, stream in types.values()):
+    if any(stream.since is None for _, _, stream in types.values()):
         return None
-    deletions = frozenset(str(s.params["type"]) for s in streams if s.object_type in DELETION_STREAMS)
+    deletions = frozenset(
+        kind for s in streams if s.object_type in DELETION_STREAMS for kind in event_types(s)
+    )
     return _held(client, EVENTS, PAGE, types, deletions, lambda i: id_tag(tag_key, i))
 
 
@@ -217,22 +222,23 @@ def _held(
     client: ConnectorHttpClient,
     path: str,
     page_size: int,
-    types: Mapping[str, tuple[str, StreamState]],
+    types: Mapping[str, tuple[str, str, StreamState]],
     deletions: frozenset[str],
     tag: Callable[[str], str],
 ) -> HeldEvents:
     """The date of each object by its newest held event (see the module docstring), and the held
     deletion events.
 
-    ``types``: event type -> (the object type its events carry, the state of the event stream that
-    reads it: its watermark and seen ids, which say what was held when the pull began); the types in
+    ``types``: event type -> (the object type its events carry, the name and the state of the event
+    stream that reads it: its watermark and seen ids, which say what was held when the pull began;
+    a stream reading several types counts their events on a second as one); the types in
     ``deletions`` are deletion events (they date nothing). ``tag``: an
     event id as the cursor keeps it. One walk of ``GET path?types[]=...`` newest first, paged with
     ``starting_after``: the events of 30 days, ``page_size`` a request."""
     names = sorted(types)
     params: dict[str, Any] = {"limit": page_size, **{f"types[{i}]": t for i, t in enumerate(names)}}
     newest: dict[tuple[str, str], _Newest] = {}
-    on_second: dict[tuple[str, int], int] = {}  # events of a type on a second, counted newest first
+    on_second: dict[tuple[str, int], int] = {}  # events of a stream on a second, counted newest first
     deleted: dict[str, list[dict[str, Any]]] = {}
     answered: datetime | None = None
     while True:
@@ -254,7 +260,7 @@ def _held(
             object_id = value_at(event, "data.object.id")
             if kind not in types or not isinstance(created, int) or isinstance(created, bool):
                 continue
-            object_type, stream = types[kind]
+            object_type, group, stream = types[kind]
             since = None if stream.since is None else int(stream.since.timestamp())
             if since is None or created > since:
                 continue  # made after the pull began: the event streams read it as a change
@@ -263,14 +269,14 @@ def _held(
             if kind in deletions:
                 deleted.setdefault(object_type, []).append(event)
                 continue
-            place = on_second[(kind, created)] = on_second.get((kind, created), 0) + 1
+            place = on_second[(group, created)] = on_second.get((group, created), 0) + 1
             if not object_id:
                 continue
             key = (object_type, str(object_id))
             found = newest.get(key)
             if found is None:
-                newest[key] = _Newest(kind, created, fingerprint(value_at(event, "data.object")))
-            elif found.previous is None and found.second == created and found.kind == kind:
+                newest[key] = _Newest(group, created, fingerprint(value_at(event, "data.object")))
+            elif found.previous is None and found.second == created and found.group == group:
                 found.previous = place
         if not events or not (isinstance(body, dict) and body.get("has_more")):
             break
@@ -280,12 +286,12 @@ def _held(
         before = 0
         if found.previous is not None:
             # Its place oldest first: the events of that second after it, newest first, come before.
-            before = on_second[(found.kind, found.second)] - found.previous + 1
+            before = on_second[(found.group, found.second)] - found.previous + 1
         micros = min(before + 1, SEEN_LIMIT + 1)
         at = datetime.fromtimestamp(found.second, UTC) + timedelta(microseconds=micros)
         out[key] = Held(at, found.fingerprint)
     horizon = None if answered is None else _next_day(answered - EVENT_RETENTION)
-    began = max((stream.since for _, stream in types.values() if stream.since is not None), default=None)
+    began = max((stream.since for _, _, stream in types.values() if stream.since is not None), default=None)
     if horizon is not None and began is not None and NO_EVENT_YET < began < horizon:
         # No later than the newest event Stripe held when the pull began (its watermark, by Stripe's
         # event clock), which every event of an object without one left came before: a Date header

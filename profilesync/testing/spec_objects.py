@@ -143,7 +143,7 @@ def stripe_examples() -> list[tuple[str, Any]]:
         ("charge", charge),
         ("charge", resources["charge"]),
         ("event:customer.updated", {**event, "type": "customer.updated", "data": {"object": customer}}),
-        ("event:charge.refunded", {**event, "type": "charge.refunded", "data": {"object": refunded}}),
+        ("event:charge", {**event, "type": "charge.refunded", "data": {"object": refunded}}),
     ]
 
 

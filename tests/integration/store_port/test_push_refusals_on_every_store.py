@@ -4,10 +4,14 @@ sandbox refuses UTF-8 in an address's prefix, as Mailchimp does)."""
 
 from __future__ import annotations
 
+import pytest
+
 from connectors.mailchimp import make_sandbox, subscriber_hash
 from core.push_policy import refused
+from core.storage.memory_privacy import InMemoryErasureStore
 from core.sync import push_profiles
 from tests.unit.connectors.mailchimp.conftest import connect
+from tests.unit.connectors.mailchimp.test_push_erased_meanwhile import OK, World, pushed_while_erased
 from tests.unit.connectors.mailchimp.test_push_refused_address import REFUSED, _person
 
 from .conftest import StoreKit
@@ -29,3 +33,13 @@ def test_a_refusal_is_kept_alike_on_every_store(kit: StoreKit) -> None:
     (pushed,) = kit.sync_state.get_pushed("mailchimp", ["cust-refused"]).values()
     assert not refused(pushed)
     assert pushed.remote_id == subscriber_hash("new1@example.com")
+
+
+@pytest.mark.parametrize(("email", "outcome"), [(REFUSED, "refused"), (OK, "pushed")])
+def test_a_person_erased_while_her_batch_was_sent_leaves_no_pushed_item_on_every_store(
+    kit: StoreKit, email: str, outcome: str
+) -> None:
+    # (red before on each store: the PUSHED# item written after her erasure outlived her)
+    erasure = kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
+    assert kit.suppression is not None
+    pushed_while_erased(World(email, (kit.profiles, kit.sync_state, erasure, kit.suppression)), outcome)

@@ -102,3 +102,22 @@ def test_the_sync_summary_says_who_was_refused_and_who_was_skipped() -> None:
     quiet = summary_lines(SyncOutcome(PullReport("mailchimp"), again))
     assert any("0 refused by mailchimp for good" in line and "1 refused before" in line for line in quiet)
     assert not any("failed cust-refused" in line for line in said + quiet)
+
+
+def test_an_ascii_address_mailchimp_calls_fake_stays_a_failure_tried_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Mailchimp answers the same words for an ASCII address it takes for fake (a typo'd domain, a
+    # role address); such a refusal may pass later, or hang on the rest of the payload: it stays a
+    # failure, sent again by the next push (revC22: the ASCII condition could go unnoticed).
+    fake = "fake.looking@example.com"
+    monkeypatch.setattr(MailchimpSandbox, "is_valid_address", staticmethod(lambda email: email != fake))
+    sandbox = make_sandbox(people=0, seed=3)
+    state = InMemorySyncStateStore()
+    with connect(sandbox) as connector:
+        for _ in range(2):
+            report = push_profiles(connector, [_person(fake)], state, mode="upsert")
+            assert [f.customer_id for f in report.failed] == ["cust-refused"]
+            assert "looks fake or invalid" in str(report.failed[0].error)
+            assert (report.refused, report.skipped_refused, report.sent) == ([], 0, 1)
+    assert state.get_pushed("mailchimp", ["cust-refused"]) == {}
