@@ -33,7 +33,7 @@ from typing import Protocol, runtime_checkable
 
 from core import privacy_caches
 
-__all__ = ["ErasureEpochs", "forget_if_erased"]
+__all__ = ["ErasureEpochs", "epoch_text", "forget_if_erased"]
 
 _log = logging.getLogger(__name__)
 
@@ -82,3 +82,9 @@ def forget_if_erased(store: object) -> bool:
     privacy_caches.forget_personal_values()
     _SEEN[key] = epoch
     return True
+
+
+def epoch_text(count: int, token: str | None) -> str:
+    """An epoch as ``erasure_epoch`` reads it on every store: the count, and the last bump's token
+    (none on an item bumped before tokens: the count alone, as before)."""
+    return f"{count}:{token}" if token else str(count)

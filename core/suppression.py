@@ -155,9 +155,12 @@ class SuppressionCheck:
         the commit's other conditions already guard. An email's mailbox is guarded too. So are the
         addresses written whole in the refused email values of the ``records`` it writes (``split``
         drops a record naming an erased address so; an erasure between that check and the write
-        would otherwise let it through, under a household's customer by its phone)."""
+        would otherwise let it through, under a household's customer by its phone). A record's refused
+        addresses are guarded within what its identifiers leave of ``MAX_IDENTIFIERS``: a commit
+        stays inside one transaction (a contact with 101 emails, 61 of them dropped over the limit,
+        made 122 conditions and was refused whole); ``split`` still reads every one."""
         guarded: set[str] = set()
-        for key in [*keys, *(k for r in records for k in _refused_keys(r))]:
+        for key in [*keys, *(k for r in records for k in _refused_guarded(r))]:
             if key.startswith(("email#", "phone#")):
                 guarded.add(self.hash(key))
                 mailbox = mailbox_key(key)
@@ -215,6 +218,18 @@ def _refused_keys(record: SourceRecord, region: str = "US") -> list[str]:
     <ann@x.com>``, ``+44 20 7946 0018 (mobile)``: core.quarantine): a record whose field names an
     erased person is hers, though its identifiers (a household's phone) are someone else's."""
     return [k for keys in _refused_by_value(record, region) for k in keys]
+
+
+def _refused_guarded(record: SourceRecord) -> list[str]:
+    """The refused-value keys of ``record`` a commit guards: the first ones, as many as its own
+    emails and phones leave of ``MAX_IDENTIFIERS`` (the budget one transaction was sized for)."""
+    from core.normalise import MAX_IDENTIFIERS
+
+    room = MAX_IDENTIFIERS - sum(1 for i in record.identifiers if i.kind in ("email", "phone"))
+    if room <= 0 or not record.dropped:
+        return []
+    found = list(dict.fromkeys(k for k in _refused_keys(record) if k.startswith(("email#", "phone#"))))
+    return found[:room]
 
 
 def _refused_by_value(record: SourceRecord, region: str) -> list[list[str]]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from core.erasure_epoch import epoch_text
+
 EPOCH_KEY = {"PK": {"S": "SUPPRESS#epoch"}, "SK": {"S": "EPOCH"}}
 
 
@@ -58,12 +60,6 @@ class DynamoDBErasureEpoch:
 
     def erasure_epoch(self) -> str:
         return read_epoch(self._client, self.table_name)
-
-
-def epoch_text(count: int, token: str | None) -> str:
-    """An epoch as ``erasure_epoch`` reads it on every store: the count, and the last bump's token
-    (none on an item bumped before tokens: the count alone, as before)."""
-    return f"{count}:{token}" if token else str(count)
 
 
 __all__ = ["EPOCH_KEY", "DynamoDBErasureEpoch", "bump_epoch", "epoch_key", "epoch_text", "read_epoch"]

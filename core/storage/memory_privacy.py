@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC
 
+from core.erasure_epoch import epoch_text
 from core.errors import ConflictError
 from core.governance.reading import ReadRecord
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
-from core.storage.dynamodb_epoch import epoch_text
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.storage.memory_history import InMemoryHistoryStore
 from core.storage.memory_reads import InMemoryReadAudit

@@ -35,9 +35,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
+from core.erasure_epoch import epoch_text
 from core.errors import ConflictError
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
-from core.storage.dynamodb_epoch import epoch_text
 from core.storage.sqlite import TRANSACTION_MAX_ITEMS
 from core.storage.sqlite_database import IN_MEMORY, SQLiteDatabase, select_in
 from core.suppression import SuppressedKind, SuppressionEntry
