@@ -6,6 +6,7 @@ address of hers in any row of the embedded store, nothing of hers in the answer;
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -53,7 +54,9 @@ def _rows(state_dir: Path) -> str:
     with sqlite3.connect(path) as db:
         tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         rows = [repr(row) for name in tables for row in db.execute(f'SELECT * FROM "{name}"')]
-    return "\n".join(rows).lower()
+    # Keyed hashes and the erasure epoch's random token are hex: '2002' (her birth year) turns up in
+    # one now and then (a run of the full suite found it in one); they hold none of her values.
+    return re.sub(r"[0-9a-f]{16,}", "<hex>", "\n".join(rows).lower())
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
