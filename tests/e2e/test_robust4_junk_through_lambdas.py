@@ -62,13 +62,8 @@ def test_junk_contacts_through_pull_and_merge_are_all_stored_or_quarantined(
         assert result.status == "done"
         rt.settle()
         # THEN every contact, junk or not, is in one profile or quarantined
-        profiles = list(rt.wiring.profiles.iter_profiles())
-        held = [s.id for p in profiles for s in p.sources if s.source == "hubspot"]
-        assert len(held) == len(set(held))
-        quarantined = {q.key.rpartition(":")[2] for q in rt.wiring.sync_state.quarantined("hubspot")}
-        everyone = {key.partition(":")[2] for key in hubspot.record_keys()}
+        held, _, everyone = held_once_or_quarantined(rt, hubspot)
         assert set(ids) <= everyone
-        assert everyone <= set(held) | quarantined, sorted(everyone - set(held) - quarantined)
         # AND nothing is parked, and the cursor is saved: the next pull (the echoes of the pushes,
         # touches) changes no profile's records
         assert rt.queue_depth(rt.dlq_url) == 0
@@ -78,3 +73,15 @@ def test_junk_contacts_through_pull_and_merge_are_all_stored_or_quarantined(
         after = sorted(s.id for p in rt.wiring.profiles.iter_profiles() for s in p.sources)
         assert after == sorted(held)
         assert rt.queue_depth(rt.dlq_url) == 0
+
+
+def held_once_or_quarantined(rt: LocalRuntime, hubspot: Any) -> tuple[set[str], set[str], set[str]]:
+    """After a pull and its merges: the HubSpot ids in profiles (each in one profile only, asserted),
+    those quarantined, and every id the sandbox holds, each of which is one or the other (asserted)."""
+    profiles = list(rt.wiring.profiles.iter_profiles())
+    held = [s.id for p in profiles for s in p.sources if s.source == "hubspot"]
+    assert len(held) == len(set(held))
+    quarantined = {q.key.rpartition(":")[2] for q in rt.wiring.sync_state.quarantined("hubspot")}
+    everyone = {key.partition(":")[2] for key in hubspot.record_keys()}
+    assert everyone <= set(held) | quarantined, sorted(everyone - set(held) - quarantined)
+    return set(held), quarantined, everyone
