@@ -18,6 +18,7 @@ from core.connector import Connector
 from core.ports import ProfileStore
 from core.refresh_sweep import ListedKeys, SweepGuard, SweepReport, sweep_deletions, unlisted
 from functions._ingest_queue import IngestSender, pack_messages
+from functions.events import PullEvent
 
 logger = Logger(child=True)
 
@@ -34,21 +35,22 @@ def sweep_into_queue(
     store: ProfileStore,
     listed: ListedKeys,
     started: datetime,
-    guard: SweepGuard,
+    event: PullEvent,
     sender: IngestSender,
-    envelope: tuple[str, str],
-    max_bytes: int,
+    envelope: tuple[str, str, int],
 ) -> SweepReport:
-    """Queue the tombstones of the stored records the completed refresh did not list, unless
-    ``guard`` refuses (the reason is logged and returned in the report)."""
+    """Queue the tombstones of the stored records the completed refresh did not list, in deletion
+    messages (``envelope``: their prefix, suffix and largest size), unless the guard refuses (the
+    reason is logged and returned in the report); ``event.allow_mass_retirement`` lifts it."""
     name = connector.spec.name
     stored, missing = unlisted(store, name, frozenset(connector.spec.refresh_lists), listed)
     report = SweepReport(listed=len(listed), stored=stored, unlisted=len(missing))
+    guard = SweepGuard(allow_mass=event.allow_mass_retirement)
     report.refused = guard.refusal(len(listed), stored, len(missing))
     if report.refused is not None:
         logger.warning("full refresh sweep refused", extra={"reason": report.refused, **report.as_dict()})
         return report
-    prefix, suffix = envelope
+    prefix, suffix, max_bytes = envelope
     for chunk in sweep_deletions(name, missing, started):
         bodies, _ = pack_messages([d.model_dump_json() for d in chunk], prefix, suffix, max_bytes)
         sender.send(bodies)

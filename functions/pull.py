@@ -40,7 +40,6 @@ from core.governance.quality import RunQuality, resume_quality
 from core.normalise import NormaliseOptions, normalise_record
 from core.ports import QuarantineEntry, SyncState
 from core.redaction import reason_kind
-from core.refresh_sweep import SweepGuard
 from core.schema import Quarantined, RecordDraft, SourceRecord
 from core.sync import PullReport, quarantine_entries
 from core.version_marks import marked_drafts
@@ -249,11 +248,8 @@ def run_pull(
                 close()  # a generator left mid-way releases its HTTP response now
 
         if listed is not None and outcome.status == "done" and not stopped_early:
-            guard = SweepGuard(allow_mass=event.allow_mass_retirement)
-            envelope, size = (gone_prefix, gone_suffix), settings.ingest_message_max_bytes
-            report.sweep = sweep_into_queue(
-                connector, w.profiles, listed, started, guard, sender, envelope, size
-            )
+            envelope = (gone_prefix, gone_suffix, settings.ingest_message_max_bytes)
+            report.sweep = sweep_into_queue(connector, w.profiles, listed, started, event, sender, envelope)
             outcome.sweep = report.sweep.as_dict()
         if outcome.status != "lost_lease":
             # Every invocation that ended well says so, cursor moved or not: the dispatcher measures
@@ -342,9 +338,8 @@ def publish_run_quality(quality: RunQuality) -> None:
 
 def invoke_continuation(w: Wiring, function_name: str, event: PullEvent) -> None:
     """Start a fresh invocation of this function, asynchronously, with the continuation event."""
-    response = w.client("lambda").invoke(
-        FunctionName=function_name, InvocationType="Event", Payload=event.model_dump_json().encode()
-    )
+    payload = event.model_dump_json(exclude_defaults=True).encode()  # defaults left out
+    response = w.client("lambda").invoke(FunctionName=function_name, InvocationType="Event", Payload=payload)
     status = response.get("StatusCode")
     if status != 202:
         raise RetryableError(f"Lambda did not queue the continuation of this pull (status {status})")
