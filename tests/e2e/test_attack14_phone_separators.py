@@ -236,3 +236,33 @@ def test_her_number_grouped_with_narrow_no_break_spaces_is_dropped_after_her_era
     assert _quiet([*sync, "--full", "--no-push"])[0] == 0
     # THEN it is dropped as hers: nothing of her is in the store, not even in the quarantine
     assert b"vanterpool" not in _store_bytes(state)
+
+
+DOUBLE_ZERO = (
+    "attack14: core/normalise/_phone.py:112 reads '0044 20 7946 0418' as international ('00' is most of "
+    "the world's international prefix, even in a US record), but core/quarantine.py:237 runs "
+    "PhoneNumberMatcher in the region alone, whose international prefix is 011 for the US: a note "
+    "'0044 20 7946 0418 (mobile)' is keyed by nothing, so her erasure does not find such a quarantined "
+    "record and one arriving after it is quarantined with her number. Fix: in _phones, when the "
+    "region's IDD is not 00, also match the value with each '00' that starts a number read as '+' "
+    "(as _normalise_phone does), keeping only matches that start there"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=DOUBLE_ZERO)
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [
+        ("0044 20 7946 0417 (mobile)", OTTO_E164),
+        ("mobile: 0044 20 7946 0417", OTTO_E164),
+        ("0033 1 42 68 53 00 (bureau)", "+33142685300"),
+        ("0049 30 1234567 (Büro)", "+49301234567"),
+    ],
+)
+def test_a_number_in_a_note_written_with_00_is_keyed_by_it_as_the_number_alone_is(
+    value: str, number: str
+) -> None:
+    # GIVEN the number alone is read with its 00 as international in a US record
+    assert refused_values("phone", value.split(" (")[0].removeprefix("mobile: "), "US") == [f"phone#{number}"]
+    # WHEN the same number with a word beside it is read THEN it is keyed by that number too
+    assert refused_values("phone", value, "US") == [f"phone#{number}"]
