@@ -81,3 +81,52 @@ def test_resolve_after_her_erasure_writes_her_lines_with_another_at_sign_nowhere
     written = Path("out.jsonl").read_bytes() + (quarantine.read_bytes() if quarantine.exists() else b"")
     assert b"x.y@example.net" in written
     assert traces_in(written) == [], written.decode()
+
+
+# --- her user name in fullwidth letters: the domain is folded to ASCII, the user name is not ----------
+
+FULLWIDTH_USER = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in USER)
+COMPATIBILITY = {
+    "fullwidth user name": f"{FULLWIDTH_USER}@{DOMAIN}",
+    "fullwidth user name and domain": f"{FULLWIDTH_USER}@{''.join(chr(ord(c) + 0xFEE0) for c in DOMAIN)}",
+}
+NFKC_REASON = (
+    "attack14: core/normalise/_email.py:128 _email_slow puts the local part in NFC, not NFKC, and "
+    "_script_character takes fullwidth Latin letters (U+FF41...) as letters of a script, while the "
+    "domain goes through IDNA's UTS 46 mapping, which folds fullwidth to ASCII: so her user name "
+    "in fullwidth letters (a CJK input method in fullwidth mode) at her domain in either width "
+    "normalises to the fullwidth user name at 'example.org', an address of its own, and after "
+    "her erasure such a record is stored as a new customer with her name. Fix: fold the "
+    "local part's compatibility characters that have an ASCII decomposition (NFKC of the fullwidth "
+    "forms, U+FF01-FF5E) before the check, as UTS 46 does for the domain"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=NFKC_REASON)
+def test_her_address_with_a_fullwidth_user_name_is_her_address() -> None:
+    from core.normalise import normalise_email
+
+    assert normalise_email(COMPATIBILITY["fullwidth user name"]) == HER
+
+
+@pytest.mark.xfail(strict=True, reason=NFKC_REASON)
+def test_resolve_after_her_erasure_drops_her_lines_with_a_fullwidth_user_name(
+    erased: tuple[Path, str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, _, _ = erased
+    lines = [{"source": "crm", "id": "s0", "updated_at": "2026-01-05T10:00:00Z", "email": "x.y@example.net"}]
+    lines += [
+        {"source": "crm", "id": f"her{n}", "updated_at": "2026-01-05T10:00:00Z", "email": spelling}
+        | {"first_name": NAME[0], "last_name": NAME[1]}
+        for n, spelling in enumerate(COMPATIBILITY.values())
+    ]
+    source = tmp_path / "lines.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["resolve", str(source), "--out", "out.jsonl", "--state-dir", str(state), "-q"]) == 0
+    capsys.readouterr()
+    # THEN only the stranger is a profile, and nothing of hers is quarantined either
+    quarantine = Path("out.quarantine.jsonl")
+    written = Path("out.jsonl").read_bytes() + (quarantine.read_bytes() if quarantine.exists() else b"")
+    assert b"x.y@example.net" in written
+    assert traces_in(written) == [], written.decode()
