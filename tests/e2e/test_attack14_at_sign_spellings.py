@@ -91,7 +91,7 @@ COMPATIBILITY = {
     "fullwidth user name and domain": f"{FULLWIDTH_USER}@{''.join(chr(ord(c) + 0xFEE0) for c in DOMAIN)}",
 }
 NFKC_REASON = (
-    "attack14: core/normalise/_email.py:128 _email_slow puts the local part in NFC, not NFKC, and "
+    "attack14: core/normalise/_email.py:121 _email_slow puts the local part in NFC, not NFKC, and "
     "_script_character takes fullwidth Latin letters (U+FF41...) as letters of a script, while the "
     "domain goes through IDNA's UTS 46 mapping, which folds fullwidth to ASCII: so her user name "
     "in fullwidth letters (a CJK input method in fullwidth mode) at her domain in either width "

@@ -56,7 +56,7 @@ INVISIBLE = {
 }
 
 REASON = (
-    "attack14: core/normalise/_email.py:49 _script_character takes any combining mark (category M) "
+    "attack14: core/normalise/_email.py:52 _script_character takes any combining mark (category M) "
     "and the zero-width (non-)joiner (_JOINERS, kept anywhere) into a local part, and _INVISIBLE "
     "(line 35) lists only some default-ignorable characters; so 'her-user<U+200C|U+200D|U+034F|U+FE0F|"
     "U+180B|U+3164>@domain' normalises to an address of its own, which her suppression entries "
@@ -186,7 +186,7 @@ def test_resolve_after_her_erasure_drops_her_lines_spelt_with_invisible_characte
 
 
 DOMAIN_REASON = (
-    "attack14: core/normalise/_email.py:166 _idna_domain (IDNA 2008, UTS 46 non-transitional) refuses a "
+    "attack14: core/normalise/_email.py:162 _idna_domain (IDNA 2008, UTS 46 non-transitional) refuses a "
     "zero-width (non-)joiner inside an ASCII domain label (CONTEXTJ), so 'her-user@exam<U+200D>ple.org' "
     "is no address; core/quarantine.py:206 refused_emails then finds no address-shaped token that "
     "normalises either, and the record is keyed by nothing of her address: after her erasure it is "

@@ -49,7 +49,7 @@ FASTMAIL = "ottoline@fastmail.com"
 FASTMAIL_SPELLINGS = ["shop@ottoline.fastmail.com", "newsletter@ottoline.fastmail.com"]
 
 PROTON_REASON = (
-    "attack14: core/linkage/email_keys.py _PROTON = _Provider('proton.me', drops_dots=False, "
+    "attack14: core/linkage/email_keys.py:50 _PROTON = _Provider('proton.me', drops_dots=False, "
     "plus_tags=True): Proton treats '.', '_' and '-' in a username as transparent (proton.me/support/"
     "change-username), so 'ottolinevanterpool@proton.me' is her mailbox, but its mailbox key "
     "(core/mailbox.py mailbox_key) differs from hers and her suppression (email# and mailbox# entries) "

@@ -243,7 +243,7 @@ def test_her_number_grouped_with_narrow_no_break_spaces_is_dropped_after_her_era
 
 
 DOUBLE_ZERO = (
-    "attack14: core/normalise/_phone.py:112 reads '0044 20 7946 0418' as international ('00' is most of "
+    "attack14: core/normalise/_phone.py:121 reads '0044 20 7946 0418' as international ('00' is most of "
     "the world's international prefix, even in a US record), but core/quarantine.py:237 runs "
     "PhoneNumberMatcher in the region alone, whose international prefix is 011 for the US: a note "
     "'0044 20 7946 0418 (mobile)' is keyed by nothing, so her erasure does not find such a quarantined "
