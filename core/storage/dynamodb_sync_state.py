@@ -123,7 +123,7 @@ class DynamoDBSyncStateStore:
     def put_pushed_unless_erased(self, states: Sequence[PushedState], epoch: str) -> bool:
         """One ``TransactWriteItems`` per 99 states (``PUSHED_PER_TRANSACTION``): a ``ConditionCheck``
         that the erasure epoch item still holds the token read (core.storage.dynamodb_epoch), and the
-        puts. DynamoDB serialises it with an erasure's bump after its deletes: the write is made
+        puts. DynamoDB serialises it with the bump in each erasure step: the write is made
         wholly before the bump (the erasure's read after its steps finds the item and deletes it),
         or it fails. Two states of one customer and tool: the last wins, as with ``put_pushed``. A
         transaction costs 2 write units an item, against 1 for a batch write: 2n + 2 for n states."""
