@@ -342,6 +342,21 @@ class SyncStateStore(Protocol):
         ...
 
 
+@runtime_checkable
+class PushedUnlessErased(Protocol):
+    """A sync-state store that records push states only while no erasure has written to the store.
+
+    An erasure deletes a person's ``PUSHED#`` items; a push that looked at suppression before the
+    erasure and writes after it would leave one (Mailchimp's remote id is the MD5 of her address).
+    The write is made only if the store's erasure epoch (core.erasure_epoch) is still ``epoch``, the
+    one read before the push last looked at suppression, checked and written atomically."""
+
+    def put_pushed_unless_erased(self, states: Sequence[PushedState], epoch: str) -> bool:
+        """Write ``states`` (as ``put_pushed``) if the erasure epoch is ``epoch``; whether it was.
+        States already written (a large write made in parts) were written under that epoch."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ProfileItem:
     """A customer's profile item alone: its profile, or where it was merged to."""

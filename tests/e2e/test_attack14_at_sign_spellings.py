@@ -1,0 +1,132 @@
+"""attack14: her address with its ``@`` written as something else that still reads as her address.
+
+A value that is no address but holds one whole (``Name <address>``, ``mailto:``) is keyed by that
+address, so her erasure finds it and her suppression drops it (attack12). core/quarantine.py's scan
+looks for address-shaped tokens around an ASCII ``@`` only. Two common spellings have none:
+
+* the fullwidth commercial at ``＠`` (U+FF20), which a Japanese or Chinese input method types in its
+  fullwidth mode (web forms in Japan warn about it: 全角の「＠」). The normaliser already folds the
+  fullwidth and ideographic full stops of the domain (IDNA's UTS 46 mapping), not the at sign, which
+  NFKC maps to ``@``;
+* the address URL-encoded, ``ann%40example.com``, as a form post or a tracking link leaves it.
+
+Either is refused and keyed by nothing: her erasure does not find such a quarantined record, and one
+arriving after her erasure is quarantined with her name and address. Her first contact is made at
+HubSpot's sandbox through HubSpot's official SDK (the fixture of test_attack14_invisible_spellings);
+her lines come back through ``profilesync resolve`` beside the store she was erased from.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.quarantine import refused_values
+from profilesync.cli import main
+from tests.e2e.test_attack14_invisible_spellings import HER, NAME, erased, traces_in
+
+pytestmark = pytest.mark.slow
+
+__all__ = ["erased"]  # the fixture, imported for pytest
+
+USER, _, DOMAIN = HER.partition("@")
+SPELLINGS = {
+    "fullwidth commercial at": f"{USER}\uff20{DOMAIN}",
+    "fullwidth at and full stop": f"{USER}\uff20{DOMAIN.replace('.', chr(0xFF0E))}",
+    "URL-encoded": f"{USER}%40{DOMAIN}",
+    "URL-encoded mailto": f"mailto:{USER}%40{DOMAIN}",
+}
+
+REASON = (
+    "attack14: core/quarantine.py:206 refused_emails looks for address-shaped tokens around an ASCII "
+    "'@' (ADDRESS, line 43) and core/normalise/_email.py:58 normalise_email requires one: her address "
+    "with a fullwidth '＠' (U+FF20, what a CJK input method types; NFKC maps it to '@', and the domain's "
+    "fullwidth dots are already folded by UTS 46) or URL-encoded ('%40') is refused and keyed by "
+    "nothing, so after her erasure resolve (and a pull) quarantines her line with her name and address, "
+    "and her erasure would not find one quarantined before. Fix: in refused_emails, also read the value "
+    "with NFKC applied to '＠'/'﹫' and '%40' decoded (the keys only, the record is left as it is); or "
+    "fold '＠' in normalise_email as its domain's fullwidth dots are"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=REASON)
+@pytest.mark.parametrize("value", SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_her_address_with_another_at_sign_is_keyed_by_her_address(value: str) -> None:
+    assert refused_values("email", value, "US") == [f"email#{HER}"]
+
+
+@pytest.mark.xfail(strict=True, reason=REASON)
+def test_resolve_after_her_erasure_writes_her_lines_with_another_at_sign_nowhere(
+    erased: tuple[Path, str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, _, _ = erased
+    # GIVEN a file of a stranger and her lines: her name, her address with another at sign
+    lines = [{"source": "crm", "id": "s0", "updated_at": "2026-01-05T10:00:00Z", "email": "x.y@example.net"}]
+    lines += [
+        {"source": "crm", "id": f"her{n}", "updated_at": "2026-01-05T10:00:00Z", "email": spelling}
+        | {"first_name": NAME[0], "last_name": NAME[1]}
+        for n, spelling in enumerate(SPELLINGS.values())
+    ]
+    source = tmp_path / "lines.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    # WHEN resolved beside the store she was erased from
+    capsys.readouterr()
+    assert main(["resolve", str(source), "--out", "out.jsonl", "--state-dir", str(state), "-q"]) == 0
+    capsys.readouterr()
+    # THEN none of her lines is written anywhere, neither as a profile nor in the quarantine file
+    quarantine = Path("out.quarantine.jsonl")
+    written = Path("out.jsonl").read_bytes() + (quarantine.read_bytes() if quarantine.exists() else b"")
+    assert b"x.y@example.net" in written
+    assert traces_in(written) == [], written.decode()
+
+
+# --- her user name in fullwidth letters: the domain is folded to ASCII, the user name is not ----------
+
+FULLWIDTH_USER = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in USER)
+COMPATIBILITY = {
+    "fullwidth user name": f"{FULLWIDTH_USER}@{DOMAIN}",
+    "fullwidth user name and domain": f"{FULLWIDTH_USER}@{''.join(chr(ord(c) + 0xFEE0) for c in DOMAIN)}",
+}
+NFKC_REASON = (
+    "attack14: core/normalise/_email.py:121 _email_slow puts the local part in NFC, not NFKC, and "
+    "_script_character takes fullwidth Latin letters (U+FF41...) as letters of a script, while the "
+    "domain goes through IDNA's UTS 46 mapping, which folds fullwidth to ASCII: so her user name "
+    "in fullwidth letters (a CJK input method in fullwidth mode) at her domain in either width "
+    "normalises to the fullwidth user name at 'example.org', an address of its own, and after "
+    "her erasure such a record is stored as a new customer with her name. Fix: fold the "
+    "local part's compatibility characters that have an ASCII decomposition (NFKC of the fullwidth "
+    "forms, U+FF01-FF5E) before the check, as UTS 46 does for the domain"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=NFKC_REASON)
+def test_her_address_with_a_fullwidth_user_name_is_her_address() -> None:
+    from core.normalise import normalise_email
+
+    assert normalise_email(COMPATIBILITY["fullwidth user name"]) == HER
+
+
+@pytest.mark.xfail(strict=True, reason=NFKC_REASON)
+def test_resolve_after_her_erasure_drops_her_lines_with_a_fullwidth_user_name(
+    erased: tuple[Path, str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, _, _ = erased
+    lines = [{"source": "crm", "id": "s0", "updated_at": "2026-01-05T10:00:00Z", "email": "x.y@example.net"}]
+    lines += [
+        {"source": "crm", "id": f"her{n}", "updated_at": "2026-01-05T10:00:00Z", "email": spelling}
+        | {"first_name": NAME[0], "last_name": NAME[1]}
+        for n, spelling in enumerate(COMPATIBILITY.values())
+    ]
+    source = tmp_path / "lines.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["resolve", str(source), "--out", "out.jsonl", "--state-dir", str(state), "-q"]) == 0
+    capsys.readouterr()
+    # THEN only the stranger is a profile, and nothing of hers is quarantined either
+    quarantine = Path("out.quarantine.jsonl")
+    written = Path("out.jsonl").read_bytes() + (quarantine.read_bytes() if quarantine.exists() else b"")
+    assert b"x.y@example.net" in written
+    assert traces_in(written) == [], written.decode()
