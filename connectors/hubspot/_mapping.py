@@ -44,6 +44,10 @@ PULL_PROPERTIES: Final[tuple[str, ...]] = (
     "createdate",
     MODIFIED,
     "hs_object_id",
+    # The ids of the contacts merged into this one (";"-separated; HubSpot's "Merged Contact IDs").
+    # HubSpot's merge neither lists nor archives an absorbed id (a GET of it answers the merged
+    # record), so this property is the only sign that it is gone: see ``merged_tombstones``.
+    "hs_merged_object_ids",
 )
 
 #: HubSpot property -> canonical trait name.
@@ -263,6 +267,34 @@ def contact_to_draft(contact: Any) -> RecordDraft:
     )
 
 
+def merged_tombstones(contact: Any) -> list[RecordDraft]:
+    """A tombstone for each contact merged into ``contact`` at HubSpot, dated at its last change.
+
+    A merge today creates a record with a new id (older merges kept the primary's id); the ids it
+    absorbed are no longer listed nor archived, and a ``GET`` of one answers the merged record
+    (developers.hubspot.com/changelog/updated-merge-functionality-for-contacts-and-companies). Its
+    ``hs_merged_object_ids`` names them. Dated at the merged record's ``lastmodifieddate`` (never
+    before the merge, which changed it; ``createdate`` is the primary's own when it kept its id),
+    so a stored version of an absorbed contact, older than the merge, is retired. The contact's own
+    id (a primary that kept its id is named too) is not a tombstone."""
+    if not isinstance(contact, Mapping) or contact.get("archived") is True:
+        return []
+    properties = contact.get("properties")
+    if not isinstance(properties, Mapping):
+        return []
+    merged = properties.get("hs_merged_object_ids")
+    own = contact_id(contact)
+    when = properties.get(MODIFIED) or contact.get("updatedAt")
+    if not isinstance(merged, str) or not own or when in (None, ""):
+        return []
+    absorbed = dict.fromkeys(part.strip() for part in merged.split(";"))
+    return [
+        RecordDraft(source=SOURCE, object_type=OBJECT_TYPE, source_id=gone, updated_at=when, deleted=True)
+        for gone in absorbed
+        if gone and gone != own and gone.isdigit()
+    ]
+
+
 # --- canonical -> vendor ------------------------------------------------------------------------------
 
 
@@ -331,6 +363,7 @@ __all__ = [
     "contact_to_draft",
     "format_timestamp",
     "hubspot_email",
+    "merged_tombstones",
     "modified_ms",
     "payload_for",
     "timestamp_ms",

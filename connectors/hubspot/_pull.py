@@ -33,6 +33,7 @@ from ._mapping import (
     PULL_PROPERTIES,
     contact_id,
     contact_to_draft,
+    merged_tombstones,
     modified_ms,
     timestamp_ms,
 )
@@ -223,8 +224,10 @@ class HubSpotPull(HubSpotClient):
         }
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
-        """Each contact of ``page`` as a draft (pure; bad values are left for normalisation)."""
-        return dated([contact_to_draft(record) for record in page.records], page.records)
+        """Each contact of ``page`` as a draft (pure; bad values are left for normalisation), then
+        a tombstone for each contact a listed one absorbed in a merge at HubSpot (``merged_tombstones``)."""
+        drafts = dated([contact_to_draft(record) for record in page.records], page.records)
+        return drafts + [gone for record in page.records for gone in merged_tombstones(record)]
 
 
 # --- helpers (pure) -------------------------------------------------------------------------------
