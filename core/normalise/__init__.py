@@ -42,7 +42,7 @@ from ._limits import (
     MAX_TRAIT_NAME_CHARS,
     MAX_TRAITS_BYTES,
 )
-from ._money import normalise_money
+from ._money import normalise_money, parse_amount
 from ._names import normalise_name
 from ._options import NormaliseOptions, is_future_dated
 from ._phone import normalise_phone, phone_region
@@ -76,6 +76,7 @@ __all__ = [
     "normalise_phone",
     "normalise_record",
     "normalise_timestamp",
+    "parse_amount",
     "parse_date_of_birth",
     "phone_region",
     "plausible_national_id",
