@@ -11,6 +11,9 @@
 * A trait name holding a lone surrogate was folded by snake_case into ``_`` and its value kept under
   a name the source never had, with no count; it is dropped and noted like a value (red before:
   ``{"fo_o": "x"}`` kept, nothing in ``dropped``).
+* A person-level record with only an ``external_id`` trait (Klaviyo's id of the person in another
+  system) is kept, identified by its own source id, and joins no one by that id (red before:
+  quarantined "no usable identifier").
 """
 
 from __future__ import annotations
@@ -122,3 +125,42 @@ def test_a_trait_name_with_a_lone_surrogate_is_dropped_and_noted() -> None:
     assert [(d.field, d.reason) for d in record.dropped] == [
         ("traits", "trait name holds invalid Unicode (a lone surrogate, U+D800)")
     ]
+
+
+def test_a_record_with_only_an_external_id_is_one_profile_joined_to_no_one() -> None:
+    # GIVEN a Klaviyo profile holding only the shop's id, and a CRM contact whose trait holds the
+    # same text, with an email
+    from core.pipeline import ingest
+    from core.schema import RecordDraft
+    from core.storage.memory import InMemoryProfileStore
+
+    at = "2026-03-01T10:00:00Z"
+    shop_only = RecordDraft(source="klaviyo", object_type="profile", source_id="01K", updated_at=at)
+    shop_only = shop_only.model_copy(update={"traits": {"external_id": "1042"}})
+    contact = RecordDraft(
+        source="crm",
+        source_id="c9",
+        updated_at=at,
+        emails=["ann@example.com"],
+        traits={"external_id": "1042"},
+    )
+    records = [normalise_record(shop_only), normalise_record(contact)]
+    # WHEN normalised THEN both are kept, the first identified by its own source id alone
+    assert all(isinstance(r, SourceRecord) for r in records)
+    kept = [r for r in records if isinstance(r, SourceRecord)]
+    assert [(i.kind, i.value) for i in kept[0].identifiers] == [("source", "klaviyo:profile:01K")]
+    # AND ingested they are two profiles: the external id joins no one
+    store = InMemoryProfileStore()
+    ingest(kept, store)
+    assert sorted(len(p.sources) for p in store.iter_profiles()) == [1, 1]
+
+
+def test_a_person_record_with_neither_external_id_nor_other_evidence_is_still_quarantined() -> None:
+    from core.schema import Quarantined, RecordDraft
+
+    bare = RecordDraft(
+        source="klaviyo", object_type="profile", source_id="01L", updated_at="2026-03-01T10:00:00Z"
+    )
+    outcome = normalise_record(bare.model_copy(update={"traits": {"company": "Acme"}}))
+    assert isinstance(outcome, Quarantined)
+    assert outcome.reason.startswith("no usable identifier")
