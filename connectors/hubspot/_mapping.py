@@ -172,12 +172,12 @@ def timestamp_ms(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return _epoch_ms(value)
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
     if text.isdigit():
-        return int(text)
+        return _epoch_ms(int(text))
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
@@ -187,6 +187,13 @@ def timestamp_ms(value: Any) -> int | None:
     # Integer arithmetic: a float timestamp can land one millisecond off.
     delta = parsed - _EPOCH
     return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
+
+
+def _epoch_ms(number: int) -> int:
+    """Epoch time in milliseconds: numbers above 1e11 are milliseconds (HubSpot's), below it seconds
+    (a contact re-serialised by a proxy), the rule ``core.normalise`` dates the record by: read as
+    milliseconds, ``"1796472005"`` (2026 in seconds) was 1970 to the cursor, and came back every run."""
+    return number if abs(number) > 100_000_000_000 else number * 1000
 
 
 def modified_ms(contact: Mapping[str, Any]) -> int | None:
