@@ -97,7 +97,7 @@ def grow_changeset(
         return None
     records = sorted(active, key=lambda r: r.key)
     customer = _one_owner(records, owners, settings)
-    if customer is None:
+    if customer is None or len({r.key for r in records}) < len(records):
         return None
     head = store.get_customer_head(customer)
     if head is None or head.merged_into or head.merging_into or head.absorbing:

@@ -225,3 +225,29 @@ def test_any_cut_into_batches_gives_the_profile_of_one_batch_on_dynamodb(
     tmp_path: Path, grown_batches: list[int], batches: list[list[SourceRecord]]
 ) -> None:
     _check_batched_equals_one_batch("dynamodb", tmp_path / f"dynamodb-{id(batches)}", batches)
+
+
+def _items(store: InMemoryProfileStore) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The identifier items and each customer's profile item and snapshots, as the store holds them."""
+    customers = {
+        cid: (c.version, c.profile, c.profile_hash, c.owned, dict(c.snapshots))
+        for cid, c in store._customers.items()
+    }
+    return dict(store._idents), customers
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=_deliveries())
+def test_the_add_only_path_writes_the_items_the_full_plan_writes(
+    grown_batches: list[int], batches: list[list[SourceRecord]]
+) -> None:
+    # GIVEN the same batches on two stores, one planned in full every time
+    full, grown = InMemoryProfileStore(), InMemoryProfileStore()
+    with patch.object(ingest_plan, "grow_plan", lambda *_: None):
+        for batch in batches:
+            ingest_batch(batch, full, NO_SLEEP)
+    with patch.object(ingest_plan, "grow_plan", _counting_grown(ingest_plan.grow_plan)):
+        for batch in batches:
+            ingest_batch(batch, grown, NO_SLEEP)
+    # THEN every identifier item (owner, hash, time, run) and every profile item and snapshot is equal
+    assert _items(grown) == _items(full)
