@@ -103,6 +103,11 @@ def normalise_money(amount: str | int | float | Decimal, currency: str) -> tuple
     return _money(amount, currency)
 
 
+def minor_units(currency: str) -> int:
+    """The decimal places every amount in ``currency`` (an ISO 4217 code) is normalised to."""
+    return _MINOR_UNITS.get(currency, 2)
+
+
 def _money(amount: str | int | float | Decimal, currency: str) -> tuple[Decimal, str]:
     code = normalise_currency(currency)
     number = _parse_amount(amount)

@@ -57,6 +57,7 @@ from core.storage.dynamodb_items import ident_pk as ident_pk
 from core.storage.dynamodb_items import is_live_profile as is_live_profile
 from core.storage.dynamodb_items import source_sk as source_sk
 from core.storage.dynamodb_links import DynamoDBLinkIndex
+from core.storage.dynamodb_parts import DynamoDBCustomerParts
 from core.storage.dynamodb_sync_state import QUARANTINE_RETENTION_DAYS as QUARANTINE_RETENTION_DAYS
 from core.storage.dynamodb_sync_state import DynamoDBSyncStateStore as DynamoDBSyncStateStore
 from core.storage.dynamodb_sync_state import cut_utf8 as cut_utf8
@@ -71,7 +72,7 @@ TRANSACTION_MAX_ITEMS = 100  # TransactWriteItems, raised from 25 in September 2
 LEGACY_TRANSACTION_MAX_ITEMS = 25  # older emulators (moto, old DynamoDB Local) still enforce this
 
 
-class DynamoDBProfileStore(DynamoDBLinkIndex):
+class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts):
     """``ProfileStore`` over one DynamoDB table; thread-safe as boto3 clients are. It is also the
     table's ``LinkIndex`` (core.storage.dynamodb_links, its reviews core.storage.dynamodb_reviews)."""
 

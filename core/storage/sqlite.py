@@ -36,6 +36,7 @@ from core.storage.sqlite_commit import _item_bytes as _item_bytes
 from core.storage.sqlite_database import SQLiteDatabase, select_in
 from core.storage.sqlite_links import SQLiteLinkIndex
 from core.storage.sqlite_new_items import SQLiteNewItems
+from core.storage.sqlite_parts import SQLiteCustomerParts
 
 if TYPE_CHECKING:
     from core.storage.sqlite_history import SQLiteHistoryStore
@@ -46,7 +47,7 @@ PROFILES_PER_PAGE: Final = 500
 T = TypeVar("T")
 
 
-class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems):
+class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems, SQLiteCustomerParts):
     """``ProfileStore`` (its ``commit``: core.storage.sqlite_commit), ``ReadsProfiles``, ``LinkIndex``
     (core.storage.sqlite_links) and ``WritesNewItems`` (core.storage.sqlite_new_items) over a
     ``SQLiteDatabase``; thread-safe."""
