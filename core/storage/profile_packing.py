@@ -9,17 +9,22 @@ value in place of ``data`` (DynamoDB: ``data`` of type B and no ``owned`` attrib
 in the ``data`` column and ``attrs`` without ``owned``). An item under the threshold is written
 byte for byte as before, and every reader takes either form (``read_document``).
 
-The packing stores each record's key once: a ``source`` identifier whose value is the key of one of
-the profile's sources (``<source>:<object_type>:<id>``, as every record's own identifier is) becomes
+The packing compresses what grows with the records and stores each record's key once: of the
+profile's ``identifiers`` and ``sources`` lists, a ``source`` identifier whose value is the key of
+one of the sources (``<source>:<object_type>:<id>``, as every record's own identifier is) becomes
 the distance to that source's index from the previous one (1, nearly always: both lists are sorted
-by key), and ``owned`` becomes what it holds beyond the profile's identifier keys and what it lacks of
-them (nearly always nothing). The JSON of that is compressed with zlib. Measured on synthetic
-profiles (``python -m bench.growing_customer --packing``): 2.8 bytes an order with short ids, 28.6
-with random 24-character ids and times (zlib of the plain JSON: 8.0 and 67.7), so the item holds
-about 146,000 orders with short ids and 14,300 with random ones.
+by key), and ``owned`` becomes what it holds beyond the profile's identifier keys and what it lacks
+of them (nearly always nothing); the JSON of those is compressed with zlib. The rest of the profile
+(traits, computed traits, consent: bounded per record, not per order) is written as it is, so an
+item of large traits weighs what it did and is refused where it was. Measured on synthetic profiles
+(``python -m bench.packed_customer --packing``): 2.8 bytes an order with short ids, 28.6 with
+random 24-character ids and times (zlib of the plain JSON: 7.9 and 67.6), so the item holds about
+147,000 orders with short ids and 14,300 with random ones.
 
-A packed value starts with ``MAGIC``; a release before this one cannot read it (it reads ``data``
-as text): the upgrade note is in docs/architecture.md ("The profile item past 64 KB").
+A packed value is ``MAGIC``, the compressed part's length (4 bytes, big-endian), the compressed
+part, and the rest of the profile's JSON (UTF-8, its lists ``null``). A release before this one
+cannot read it (it reads ``data`` as text): the upgrade note is in docs/architecture.md ("The
+profile item past 64 KB").
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ PACK_THRESHOLD_BYTES: Final = 64 * 1024
 #: The first bytes of a packed value: the format's name and version.
 MAGIC: Final = b"psz1"
 _LEVEL: Final = 6  # zlib 9 saves 4% of the bytes for three times the CPU (the bench above)
+#: The profile's lists that grow with its records: compressed. The rest is written as it is.
+_GROWN: Final = frozenset({"identifiers", "sources"})
 
 
 def unpacked_bytes(document: str, owned: Iterable[str]) -> int:
@@ -65,21 +72,24 @@ def pack_profile(document: str, owned: Iterable[str]) -> bytes | None:
     profile: dict[str, Any] = json.loads(document)
     sources = profile.get("sources") or []
     index = {_source_key(ref): at for at, ref in enumerate(sources) if _source_key(ref) is not None}
+    listed = profile.get("identifiers") or []
     identifiers: list[Any] = []
     previous = -1
-    for identifier in profile.get("identifiers") or []:
+    for identifier in listed:
         at = index.get(identifier.get("value")) if identifier.keys() == {"kind", "value"} else None
         if at is not None and identifier["kind"] == "source":
             identifiers.append(at - previous)  # an int: the distance to the source it names
             previous = at
         else:
             identifiers.append(identifier)
-    listed = {f"{i['kind']}#{i['value']}" for i in profile.get("identifiers") or []}
-    held = set(keys)
-    profile["identifiers"] = identifiers
-    body = {"p": profile, "more": sorted(held - listed), "less": sorted(listed - held)}
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return MAGIC + zlib.compress(text.encode("utf-8", "surrogatepass"), _LEVEL)
+    held, named = set(keys), {f"{i['kind']}#{i['value']}" for i in listed}
+    more, less = sorted(held - named), sorted(named - held)
+    grown = {"identifiers": identifiers, "sources": sources, "more": more, "less": less}
+    # What grows with the records is compressed; the rest (traits, computed traits, consent) stays
+    # as written, each in its place (None), so the JSON read back has the profile's own key order.
+    rest = {name: (None if name in _GROWN else value) for name, value in profile.items()}
+    packed = zlib.compress(_json(grown), _LEVEL)
+    return MAGIC + len(packed).to_bytes(4, "big") + packed + _json(rest)
 
 
 def unpack_profile(value: bytes) -> tuple[str, frozenset[str]]:
@@ -89,20 +99,24 @@ def unpack_profile(value: bytes) -> tuple[str, frozenset[str]]:
             f"a PROFILE item's data is packed in a format this release does not know ({bytes(value[:4])!r}): "
             "it was written by a newer release of profilesync; upgrade to read it"
         )
-    body = json.loads(zlib.decompress(value[len(MAGIC) :]).decode("utf-8", "surrogatepass"))
-    profile = body["p"]
-    sources = profile.get("sources") or []
+    start = len(MAGIC) + 4
+    end = start + int.from_bytes(value[len(MAGIC) : start], "big")
+    grown = json.loads(zlib.decompress(value[start:end]).decode("utf-8", "surrogatepass"))
+    profile = json.loads(value[end:].decode("utf-8", "surrogatepass"))
+    sources = grown["sources"]
     identifiers: list[Any] = []
     at = -1
-    for identifier in profile.get("identifiers") or []:
+    for identifier in grown["identifiers"]:
         if isinstance(identifier, int):
             at += identifier
             identifiers.append({"kind": "source", "value": _source_key(sources[at])})
         else:
             identifiers.append(identifier)
-    profile["identifiers"] = identifiers
-    listed = {f"{i['kind']}#{i['value']}" for i in identifiers}
-    owned = (listed - set(body["less"])) | set(body["more"])
+    for name, grew in (("identifiers", identifiers), ("sources", sources)):
+        if name in profile:
+            profile[name] = grew
+    named = {f"{i['kind']}#{i['value']}" for i in identifiers}
+    owned = (named - set(grown["less"])) | set(grown["more"])
     return json.dumps(profile, ensure_ascii=False, separators=(",", ":")), frozenset(owned)
 
 
@@ -112,6 +126,10 @@ def read_document(data: str | bytes | bytearray | memoryview) -> tuple[str, froz
     if isinstance(data, str):
         return data, None
     return unpack_profile(bytes(data))
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
 
 
 def _source_key(ref: Any) -> str | None:
