@@ -320,6 +320,11 @@ class DynamoDBProfileStore(DynamoDBLinkIndex):
         return failed
 
     def _transact(self, batch: list[Prepared]) -> list[Changeset] | None:
+        refused = next((p.oversized for p in batch if p.oversized is not None), None)
+        if refused is not None:  # an item over the limit: refused as DynamoDB refuses it, unsent
+            if len(batch) > 1:
+                return self._rejected(batch, str(refused), refused)
+            raise refused
         items: list[dict[str, Any]] = []
         owner: list[Changeset] = []
         for prepared in batch:

@@ -38,6 +38,9 @@ class Prepared:
     entries: list[Entry]
     items: frozenset[tuple[str, str, str]]
     size: int
+    oversized: RecordRejectedError | None = None
+    """An item over ``profile_packing.ITEM_MAX_BYTES``: the store refuses the changeset as DynamoDB
+    would (``ValidationException``), after writing the others it was packed with."""
 
 
 def prepare(changeset: Changeset, entries: list[Entry], max_items: int) -> Prepared:
@@ -58,28 +61,30 @@ def prepare(changeset: Changeset, entries: list[Entry], max_items: int) -> Prepa
             "takes one operation per item in a transaction (a planning bug: report it)"
         )
     size = 0
+    oversized = None
     for entry in entries:
         weight = entry_bytes(entry)
         size += weight
         if weight > profile_packing.ITEM_MAX_BYTES and "Put" in entry:  # the entry holds the item
-            _check_item(changeset, entry["Put"]["Item"])
+            oversized = oversized or _oversized(changeset, entry["Put"]["Item"])
     if size > TRANSACTION_BUDGET_BYTES:
         raise too_large(changeset, size)
-    return Prepared(changeset, entries, items, size)
+    return Prepared(changeset, entries, items, size, oversized)
 
 
-def _check_item(changeset: Changeset, item: Mapping[str, Any]) -> None:
-    """``RecordRejectedError`` when the item is over ``profile_packing.ITEM_MAX_BYTES``, as the
-    SQLite and in-memory stores refuse it (core.storage.sqlite_commit): DynamoDB would refuse it
-    too, but a test lowers the limit, and the three stores then refuse the same customers."""
+def _oversized(changeset: Changeset, item: Mapping[str, Any]) -> RecordRejectedError | None:
+    """The refusal of an item over ``profile_packing.ITEM_MAX_BYTES``, as the SQLite and in-memory
+    stores refuse it (core.storage.sqlite_commit): DynamoDB would refuse it too, but a test lowers
+    the limit, and the three stores then refuse the same customers."""
     limit = profile_packing.ITEM_MAX_BYTES
     size = _size(item)
-    if size > limit:
-        raise RecordRejectedError(
-            f"changeset {changeset.label!r} writes {_text(item.get('PK'))} / {_text(item.get('SK'))} of "
-            f"about {size // 1024:,} KB, over the {limit // 1024:,} KB one item holds; the customer's "
-            "records are too large to store together"
-        )
+    if size <= limit:
+        return None
+    return RecordRejectedError(
+        f"changeset {changeset.label!r} writes {_text(item.get('PK'))} / {_text(item.get('SK'))} of "
+        f"about {size // 1024:,} KB, over the {limit // 1024:,} KB one item holds; the customer's "
+        "records are too large to store together"
+    )
 
 
 def too_large(changeset: Changeset, size: int) -> RecordRejectedError:
