@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from core.errors import StoreLayoutError
 from core.merge import profile_json
-from core.ports import PutProfile
+from core.ports import Changeset, PutProfile
 from core.schema import Identifier, Profile, SourceRef
 from core.storage import profile_packing
 from core.storage.dynamodb_items import profile_of, transact_item
@@ -123,3 +124,29 @@ def test_a_value_packed_by_a_newer_release_is_refused_with_what_to_do() -> None:
     # THEN the error says a newer release wrote it and to upgrade
     with pytest.raises(StoreLayoutError, match="newer release"):
         read_document(b"psz9" + b"\x00" * 8)
+
+
+def test_resolve_out_writes_a_packed_profile_as_its_json(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # GIVEN a SQLite store holding a profile packed past a threshold of 1 KB
+    import sqlite3
+
+    from core.storage.sqlite import SQLiteProfileStore
+    from core.storage.sqlite_database import SQLiteDatabase
+    from profilesync.resolve_output import store_documents
+
+    monkeypatch.setattr(profile_packing, "PACK_THRESHOLD_BYTES", 1024)
+    profile = _profile([f"o{n}" for n in range(40)])
+    owned = frozenset(i.key for i in profile.identifiers)
+    with SQLiteDatabase(tmp_path / "s.sqlite") as database:
+        SQLiteProfileStore(database).commit(
+            [Changeset("p", (PutProfile("cus_1", profile, "h", owned, None),))]
+        )
+    # WHEN resolve --out reads the store's profiles
+    with sqlite3.connect(tmp_path / "s.sqlite") as conn:
+        (stored,) = conn.execute("SELECT data FROM items WHERE sk = 'PROFILE'").fetchone()
+        documents = list(store_documents(conn, "", None))
+    # THEN the packed item's document is the profile
+    assert isinstance(stored, bytes)
+    assert [Profile.model_validate(d) for d in documents] == [profile]
