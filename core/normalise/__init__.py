@@ -45,7 +45,7 @@ from ._limits import (
 from ._money import normalise_money
 from ._names import normalise_name
 from ._options import NormaliseOptions, is_future_dated
-from ._phone import normalise_phone, phone_region
+from ._phone import fold_phone_separators, normalise_phone, phone_region
 from ._record import count_outcomes, normalise_record
 from ._time import normalise_timestamp
 
@@ -64,6 +64,7 @@ __all__ = [
     "NormaliseOptions",
     "birth_date_slip",
     "count_outcomes",
+    "fold_phone_separators",
     "has_other_identity",
     "is_future_dated",
     "is_possible_birth_date",
