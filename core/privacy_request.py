@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from core.governance.history import HistoryStore
 from core.governance.reading import ReadAudit
+from core.mailbox import mailbox_key
 from core.normalise import normalise_email, normalise_phone
 from core.person_scope import PersonScope
 from core.ports import ProfileStore, SyncStateStore
@@ -133,7 +134,11 @@ def record_matcher(scope: PersonScope) -> Callable[[SourceRecord], bool]:
     keys = scope.finding_keys()
 
     def matches(record: SourceRecord) -> bool:
-        return record.key in sources or any(i.key in keys for i in record.identifiers)
+        # by mailbox too: her dead letter may hold another spelling of her mailbox (Gmail's dots,
+        # a +tag), which her finding keys name by its mailbox# key only
+        return record.key in sources or any(
+            i.key in keys or mailbox_key(i.key) in keys for i in record.identifiers
+        )
 
     return matches
 
