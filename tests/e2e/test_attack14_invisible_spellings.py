@@ -55,18 +55,6 @@ INVISIBLE = {
     "Hangul filler": "\u3164",
 }
 
-REASON = (
-    "attack14: core/normalise/_email.py:52 _script_character takes any combining mark (category M) "
-    "and the zero-width (non-)joiner (_JOINERS, kept anywhere) into a local part, and _INVISIBLE "
-    "(line 35) lists only some default-ignorable characters; so 'her-user<U+200C|U+200D|U+034F|U+FE0F|"
-    "U+180B|U+3164>@domain' normalises to an address of its own, which her suppression entries "
-    "(keyed hashes of her normalised address) do not match: after her erasure such a record is stored "
-    "as a new customer with her name. Fix: drop every Default_Ignorable_Code_Point from an address "
-    "(as _INVISIBLE does) except U+200C/U+200D where RFC 5892 CONTEXTJ allows them (after a virama, or "
-    "a ZWNJ between joining letters: the Persian case test_normalise_unicode keeps); the Hangul "
-    "fillers are refused by IDNA too"
-)
-
 
 def traces_in(data: bytes) -> list[bytes]:
     lowered = data.lower()
@@ -131,14 +119,12 @@ def test_the_invisible_spellings_are_spellings_of_one_address() -> None:
         assert spelt(invisible).replace(invisible, "") == HER
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 @pytest.mark.parametrize("invisible", INVISIBLE.values(), ids=INVISIBLE.keys())
 def test_her_address_with_an_invisible_character_is_one_address(invisible: str) -> None:
     # THEN the normaliser gives her address for it, as it does for a zero-width space
     assert normalise_email(spelt(invisible)) == HER
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_her_contact_made_again_with_an_invisible_character_is_dropped_by_the_next_pull(
     erased: tuple[Path, str, Any],
 ) -> None:
@@ -154,7 +140,6 @@ def test_her_contact_made_again_with_an_invisible_character_is_dropped_by_the_ne
     assert not any(left.values()), left
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_resolve_after_her_erasure_drops_her_lines_spelt_with_invisible_characters(
     erased: tuple[Path, str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -185,18 +170,6 @@ def test_resolve_after_her_erasure_drops_her_lines_spelt_with_invisible_characte
     assert len(profiles) == 1, profiles
 
 
-DOMAIN_REASON = (
-    "attack14: core/normalise/_email.py:162 _idna_domain (IDNA 2008, UTS 46 non-transitional) refuses a "
-    "zero-width (non-)joiner inside an ASCII domain label (CONTEXTJ), so 'her-user@exam<U+200D>ple.org' "
-    "is no address; core/quarantine.py:206 refused_emails then finds no address-shaped token that "
-    "normalises either, and the record is keyed by nothing of her address: after her erasure it is "
-    "quarantined with her name and that spelling (and her erasure would not find one quarantined "
-    "before). Fix: remove U+200C/U+200D from a label where CONTEXTJ refuses them (an ASCII label) before "
-    "IDNA, as the invisible characters are removed, or key the refused value by the address without them"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=DOMAIN_REASON)
 @pytest.mark.parametrize("joiner", ["\u200c", "\u200d"], ids=["ZWNJ", "ZWJ"])
 def test_resolve_after_her_erasure_writes_no_line_of_hers_with_a_joiner_in_her_domain(
     erased: tuple[Path, str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str], joiner: str
