@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from core.governance.history import HistoryStore
 from core.governance.reading import ReadAudit
 from core.mailbox import mailbox_key
-from core.normalise import normalise_email, normalise_phone
+from core.normalise import legacy_email_spelling, normalise_email, normalise_phone
 from core.person_scope import PersonScope
 from core.ports import ProfileStore, SyncStateStore
 from core.privacy_store import DeadLetterQueue, ErasureStore, QuarantineItem
@@ -73,6 +73,23 @@ def as_stored(identifier: Identifier, profiles: ProfileStore, tools: Collection[
     if identifier.key not in held and (folded.key in held or folded.value.partition(":")[0] in tools):
         return folded
     return identifier
+
+
+def stored_spelling(identifier: Identifier, email: str | None, profiles: ProfileStore) -> Identifier:
+    """An email a request names as the stores may keep it: ``identifier`` (``email`` normalised now),
+    or, when that names no record we hold and the address as this version's predecessor normalised it
+    does, the latter. Such a record was stored before the upgrade that folds fullwidth letters and
+    removes every default-ignorable character (``legacy_email_spelling``), and keeps that key until
+    its tool's record is pulled again; an erasure named by the spelling it was stored under must
+    still find it."""
+    if identifier.kind != "email" or email is None:
+        return identifier
+    legacy = legacy_email_spelling(email)
+    if legacy is None:
+        return identifier
+    old = Identifier(kind="email", value=legacy)
+    held = profiles.get_owners([identifier.key, old.key])
+    return old if identifier.key not in held and old.key in held else identifier
 
 
 def folded_source(identifier: Identifier) -> Identifier | None:
@@ -152,5 +169,6 @@ __all__ = [
     "quarantined_of",
     "record_matcher",
     "refusal",
+    "stored_spelling",
     "subject_hash",
 ]

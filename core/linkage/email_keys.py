@@ -36,7 +36,13 @@ from typing import Final
 
 from rapidfuzz.distance import OSA
 
-__all__ = ["KNOWN_PROVIDER_DOMAINS", "email_match_key", "likely_typo_of", "provider_local_part"]
+__all__ = [
+    "KNOWN_PROVIDER_DOMAINS",
+    "email_match_key",
+    "legacy_match_key",
+    "likely_typo_of",
+    "provider_local_part",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +170,19 @@ def email_match_key(email: str) -> str:
         local, domain = subdomain  # anything@user.fastmail.com is user's mailbox
         provider = _PROVIDERS[domain]
     return f"{provider_local_part(local, domain)}@{provider.canonical_domain}"
+
+
+def legacy_match_key(email: str) -> str | None:
+    """The key the version before Proton's transparent ``.`` ``_`` ``-`` were folded gave ``email``,
+    when it differs from ``email_match_key``'s (``ottoline.vanterpool@proton.me``, the dots kept); else
+    None. Suppression entries and mailbox markers written before the upgrade hold that key: the
+    suppression check looks it up too, so a person erased before it stays erased."""
+    local, domain = _split(email)
+    provider = _PROVIDERS.get(domain)
+    if provider is not _PROTON or not local:
+        return None
+    old = f"{local.partition('+')[0] or local}@{provider.canonical_domain}"
+    return None if old == email_match_key(email) else old
 
 
 @lru_cache(maxsize=16384)

@@ -20,7 +20,7 @@ one transaction (see ``core.normalise._limits``).
 from __future__ import annotations
 
 from ._country import normalise_country, normalise_currency
-from ._email import normalise_email
+from ._email import legacy_email_spelling, normalise_email
 from ._identity import (
     birth_date_slip,
     has_other_identity,
@@ -68,6 +68,7 @@ __all__ = [
     "has_other_identity",
     "is_future_dated",
     "is_possible_birth_date",
+    "legacy_email_spelling",
     "normalise_country",
     "normalise_currency",
     "normalise_email",

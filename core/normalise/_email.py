@@ -121,6 +121,31 @@ def _contextual_joiners(match: re.Match[str]) -> str:
     return "".join(c for i, c in enumerate(part) if c not in _JOINERS or idna.core.valid_contextj(part, i))
 
 
+#: What the normaliser removed before this version: the invisible format characters alone.
+_LEGACY_INVISIBLE: Final = re.compile(
+    "[\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def legacy_email_spelling(value: str) -> str | None:
+    """The identifier an address normalised to before this version, when that differs from what it
+    normalises to now (an address with fullwidth letters, a variation selector, a joiner after a Latin
+    letter: it was stored under its own spelling then); None when the two agree or it was no address.
+    An erasure named by such a spelling finds a record stored before the upgrade by it."""
+    address = value.strip().lower() if isinstance(value, str) else ""
+    if address.isascii() or len(value) > _MAX_INPUT_LEN:
+        return None
+    try:
+        old = _email_slow(_LEGACY_INVISIBLE.sub("", address).strip())
+    except NormalisationError:
+        return None
+    try:
+        new = _normalise_email(value)
+    except NormalisationError:
+        return old
+    return None if old == new else old
+
+
 def _email_slow(address: str) -> str:
     """Check an address step by step, so that the reason names the first thing that is wrong."""
 
