@@ -26,11 +26,11 @@ import pytest
 
 from core.quarantine import refused_values
 from profilesync.cli import main
-from tests.e2e.test_attack14_invisible_spellings import HER, NAME, erased, traces_in
+from tests.e2e.test_attack14_invisible_spellings import HER, NAME, erased, erased_store, traces_in
 
 pytestmark = pytest.mark.slow
 
-__all__ = ["erased"]  # the fixture, imported for pytest
+__all__ = ["erased", "erased_store"]  # the fixtures, imported for pytest
 
 USER, _, DOMAIN = HER.partition("@")
 SPELLINGS = {

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -83,12 +84,12 @@ def _quiet(argv: list[str]) -> int:
         return main(argv)
 
 
-@pytest.fixture
-def erased(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str, Any]]:
-    """HubSpot synced into the embedded store with her contact, then her erasure by address (asking
-    HubSpot); the store's bytes hold nothing of her afterwards."""
-    monkeypatch.chdir(tmp_path)
-    secrets = tmp_path / "secrets.json"
+@contextlib.contextmanager
+def _erased_at(base: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str, Any]]:
+    """HubSpot synced into the embedded store under ``base`` with her contact, then her erasure by
+    address (asking HubSpot); the store's bytes hold nothing of her afterwards."""
+    monkeypatch.chdir(base)
+    secrets = base / "secrets.json"
     secrets.write_text("{}", encoding="utf-8")
     monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", str(secrets))
     monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
@@ -98,7 +99,7 @@ def erased(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pa
     try:
         sdk = hubspot.HubSpot(access_token=sandbox.token, host=server.url)
         _create(sdk, {"email": HER, "firstname": NAME[0], "lastname": NAME[1], "phone": PHONE})
-        state = tmp_path / "state"
+        state = base / "state"
         sync = ["sync", "--connector", "hubspot", "--base-url", server.url, "--state-dir", str(state)]
         assert _quiet(sync) == 0
         assert any(traces_in(f.read_bytes()) for f in store_files(state))
@@ -108,6 +109,34 @@ def erased(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pa
         yield state, server.url, sdk
     finally:
         server.stop()
+
+
+@pytest.fixture
+def erased_fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str, Any]]:
+    """Her contact synced and erased for this test alone: for a test that changes HubSpot's data."""
+    with _erased_at(tmp_path, monkeypatch) as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def erased_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, Any]]:
+    """Her contact synced and erased once for the module's tests that only read (``erased``)."""
+    base = tmp_path_factory.mktemp("erased")
+    with pytest.MonkeyPatch.context() as monkeypatch, _erased_at(base, monkeypatch) as found:
+        yield found
+
+
+@pytest.fixture
+def erased(
+    erased_store: tuple[Path, str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, str, Any]:
+    """A copy of the module's store after her erasure, in this test's own directory (where its
+    ``resolve`` writes its files), so that no test reads what another wrote."""
+    state, url, sdk = erased_store
+    monkeypatch.chdir(tmp_path)
+    copy = tmp_path / "erased-state"
+    shutil.copytree(state, copy)
+    return copy, url, sdk
 
 
 def test_the_invisible_spellings_are_spellings_of_one_address() -> None:
@@ -126,9 +155,9 @@ def test_her_address_with_an_invisible_character_is_one_address(invisible: str) 
 
 
 def test_her_contact_made_again_with_an_invisible_character_is_dropped_by_the_next_pull(
-    erased: tuple[Path, str, Any],
+    erased_fresh: tuple[Path, str, Any],
 ) -> None:
-    state, url, sdk = erased
+    state, url, sdk = erased_fresh
     # GIVEN HubSpot holds her again, through its official SDK: her name, her address with a joiner
     # copied into it (nothing else of hers: no phone)
     _create(sdk, {"email": spelt("\u200d"), "firstname": NAME[0], "lastname": NAME[1]})
