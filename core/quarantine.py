@@ -300,8 +300,9 @@ def _phones(value: Any, region: str) -> list[str]:
 
 #: A ``00`` that starts a number (not inside a run of digits, nor a group of one): read as ``+``.
 _DOUBLE_ZERO: Final = re.compile(r"(?<![\d+])(?<!\d[ .-])00(?=[1-9])")
-#: A ``+`` and up to three digits (a country code) with only separators after them, before a match.
-_AFTER_COUNTRY_CODE: Final = re.compile(r"\+\d{1,3}[ ().-]*\Z")
+#: A ``+`` and up to three digits (a country code) with no letter or digit after them, before a
+#: match: ``+44 | 20 7946 0417`` is a British number written oddly, never the American 20 7946 0417.
+_AFTER_COUNTRY_CODE: Final = re.compile(r"\+\d{1,3}[\W_]*\Z")
 
 
 def _phone(value: Any, region: str) -> str | None:
