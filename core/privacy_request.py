@@ -15,7 +15,7 @@ from core.normalise import legacy_email_spelling, normalise_email, normalise_pho
 from core.person_scope import PersonScope
 from core.ports import ProfileStore, SyncStateStore
 from core.privacy_store import DeadLetterQueue, ErasureStore, QuarantineItem
-from core.quarantine import legacy_identifier_keys
+from core.quarantine import legacy_identifier_keys, misread_before
 from core.schema import Identifier, SourceRecord, source_identifier, source_key
 from core.suppression import SuppressionStore, keyed_hash
 
@@ -139,11 +139,17 @@ def quarantined_of(
     for connector in stores.quarantine_of:
         for item in stores.erasure.quarantined_items(connector):
             if item.subjects is not None:
-                if item.subjects & hashes:
+                # an item written before the phone matcher's fix may hold another person's number
+                if item.subjects & hashes and not misread_before(item.raw, _record_of(item), keys, region):
                     found.append(item)
             elif legacy_identifier_keys(item.raw, region) & keys:
                 found.append(item)
     return found
+
+
+def _record_of(item: QuarantineItem) -> str:
+    """The record key of a quarantined item (``<tool>:<type>:<id>``; its sort key is ``<at>#<key>``)."""
+    return item.key.sk.partition("#")[2]
 
 
 def record_matcher(scope: PersonScope) -> Callable[[SourceRecord], bool]:

@@ -305,6 +305,35 @@ _DOUBLE_ZERO: Final = re.compile(r"(?<![\d+])(?<!\d[ .-])00(?=[1-9])")
 _AFTER_COUNTRY_CODE: Final = re.compile(r"\+\d{1,3}[\W_]*\Z")
 
 
+def misread_before(raw: str, source: str, keys: set[str], region: str = "US") -> bool:
+    """Whether a quarantined item written before this version names a person (``keys``: theirs) only
+    through a number the phone matcher of then misread: the tail of an international number written
+    with a separator phonenumbers refuses (``+44<thin space>20 7946 0417`` keyed as the American
+    ``+1 207-946-0417``). Such an item holds that person's hash, yet nothing in it is theirs: their
+    erasure must not take it, nor their export list it. ``source``: the item's record key
+    (``<tool>:<type>:<id>``). False whenever it is theirs for a reason read now (an address, a number,
+    its record id), and for an item whose record key names no object type (its source key unknown)."""
+    phones = {key for key in keys if key.startswith("phone#")}
+    if not phones or source.count(":") < 2 or f"source#{source}" in keys:
+        return False
+    texts = [t for t in raw_values(raw) if sum(c.isdigit() for c in t) >= 7 and len(t) <= _MOST_PHONE_TEXT]
+    if not texts:
+        return False
+    now = set(with_mailboxes(legacy_identifier_keys(raw, region)))
+    now.update(f"phone#{phone}" for text in texts for phone in _phones(text, region))
+    if now & keys:
+        return False
+    import phonenumbers
+
+    then = {
+        f"phone#{number}"
+        for text in texts
+        for match in phonenumbers.PhoneNumberMatcher(text, region)
+        if (number := _phone(match.raw_string, region)) is not None
+    }
+    return bool(then & phones)
+
+
 def _phone(value: Any, region: str) -> str | None:
     if not isinstance(value, str | int) or isinstance(value, bool):
         return None
@@ -321,6 +350,7 @@ __all__ = [
     "address_text",
     "identifier_keys",
     "legacy_identifier_keys",
+    "misread_before",
     "raw_values",
     "record_keys",
     "refused_emails",

@@ -10,6 +10,7 @@ keeps it, on the in-memory, SQLite and DynamoDB (moto) stores.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -17,7 +18,9 @@ from datetime import UTC, datetime
 import pytest
 
 from core.normalise import legacy_email_spelling, normalise_email
-from core.privacy import identifier_for, stored_spelling
+from core.ports import QuarantineEntry
+from core.privacy import erase_person, identifier_for, stored_spelling
+from core.schema import Identifier
 from core.suppression import SuppressionCheck, SuppressionEntry, keyed_hash
 from core.testing.records import make_record
 from tests.integration.test_erasure_attacks import SALT, STORES, Stores
@@ -84,3 +87,41 @@ def test_a_proton_mailbox_erased_before_the_upgrade_stays_suppressed(stores: Sto
     assert hit == {"email#ottoline.vanterpool+shop@pm.me"}
     # and a commit writing that spelling is guarded by the old entry too
     assert check.guards(["email#ottoline.vanterpool+shop@pm.me"]).count(old) == 1
+
+
+PAT = "+12079460417"
+
+
+@pytest.mark.parametrize(
+    ("phone", "kept"),
+    [("+44\u2009 20 7946 0417", True), ("+44 | 20 7946 0417", True), ("+1 207 946 0417 (mobile)", False)],
+    ids=["thin space after +44", "bar after +44", "hers in a note"],
+)
+def test_an_item_quarantined_before_under_a_misread_number_is_not_taken_by_its_erasure(
+    stores: Stores, phone: str, kept: bool
+) -> None:
+    # GIVEN Pat stored with her American number, and a contact quarantined before the upgrade with the
+    # keys the matcher of then read in its phone: the British number's tail, Pat's number
+    stores.ingest([make_record("crm", "1", email="pat@example.com", phone=PAT)])
+    raw = json.dumps({"phones": [phone], "traits": {"first_name": "Ottoline", "last_name": "Vanterpool"}})
+    subjects = tuple(keyed_hash(SALT, k) for k in ("source#hubspot:contact:115", f"phone#{PAT}"))
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    entry = QuarantineEntry("hubspot", "hubspot:contact:115", "bad date", raw, at, subjects)
+    stores.sync_state.put_quarantined([entry])
+    # WHEN Pat is erased by her number
+    report = erase_person(
+        Identifier(kind="phone", value=PAT),
+        profiles=stores.profiles,
+        erasure=stores.erasure,
+        tools={},
+        salt=SALT,
+        request_id="req-pat",
+        sync_state=stores.sync_state,
+        suppression=stores.suppression,
+        quarantine_of=("hubspot",),
+    )
+    # THEN the British person's record stays (Pat's own note goes with her)
+    assert report.outcome == "erased"
+    left = [i.raw for i in stores.erasure.quarantined_items("hubspot")]
+    assert (left == [raw]) is kept, left
+    assert report.counts.get("quarantined", 0) == (0 if kept else 1)
