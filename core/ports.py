@@ -342,6 +342,21 @@ class SyncStateStore(Protocol):
         ...
 
 
+@runtime_checkable
+class PushedUnlessErased(Protocol):
+    """A sync-state store that records push states only while no erasure has written to the store.
+
+    An erasure deletes a person's ``PUSHED#`` items; a push that looked at suppression before the
+    erasure and writes after it would leave one (Mailchimp's remote id is the MD5 of her address).
+    The write is made only if the store's erasure epoch (core.erasure_epoch) is still ``epoch``, the
+    one read before the push last looked at suppression, checked and written atomically."""
+
+    def put_pushed_unless_erased(self, states: Sequence[PushedState], epoch: str) -> bool:
+        """Write ``states`` (as ``put_pushed``) if the erasure epoch is ``epoch``; whether it was.
+        States already written (a large write made in parts) were written under that epoch."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ProfileItem:
     """A customer's profile item alone: its profile, or where it was merged to."""
@@ -357,3 +372,20 @@ class ReadsProfiles(Protocol):
     The push path needs nothing else, and a profile item is one read instead of a Query."""
 
     def get_profiles(self, customer_ids: Sequence[str]) -> dict[str, ProfileItem]: ...
+
+
+@runtime_checkable
+class ReadsCustomerParts(Protocol):
+    """Optional store capability: a customer's profile item without its source snapshots, and the
+    snapshots of a few named records. What an add-only batch of a growing customer reads
+    (core.ingest_grow): in proportion to the batch, not to the customer (the three stores)."""
+
+    def get_customer_head(self, customer_id: str) -> CustomerState | None:
+        """The customer's profile item as ``get_customers`` reads it, with ``snapshots`` empty;
+        None when it has no profile item."""
+        ...
+
+    def get_snapshots(self, customer_id: str, keys: Sequence[str]) -> dict[str, SourceRecord]:
+        """The stored snapshots of the records ``keys`` (source keys) under ``customer_id``; a key
+        with no snapshot there is absent."""
+        ...

@@ -161,7 +161,7 @@ class SuppressionCheck:
         stays inside one transaction (a contact with 101 emails, 61 of them dropped over the limit,
         made 122 conditions and was refused whole); ``split`` still reads every one."""
         guarded: set[str] = set()
-        for key in [*keys, *(k for r in records for k in _refused_guarded(r))]:
+        for key in [*keys, *(k for r in records for k in _refused_guarded(r, self.region))]:
             if key.startswith(("email#", "phone#")):
                 guarded.add(self.hash(key))
                 for mailbox in (mailbox_key(key), legacy_mailbox_key(key)):
@@ -221,15 +221,19 @@ def _refused_keys(record: SourceRecord, region: str = "US") -> list[str]:
     return [k for keys in _refused_by_value(record, region) for k in keys]
 
 
-def _refused_guarded(record: SourceRecord) -> list[str]:
+def _refused_guarded(record: SourceRecord, region: str) -> list[str]:
     """The refused-value keys of ``record`` a commit guards: the first ones, as many as its own
-    emails and phones leave of ``MAX_IDENTIFIERS`` (the budget one transaction was sized for)."""
+    emails and phones leave of ``MAX_IDENTIFIERS`` (the budget one transaction was sized for). A
+    phone is read in ``region`` (and the record's country), as ``split`` reads it: read in the US
+    alone, a GB national number gave no key, and the commit did not guard what split had dropped."""
     from core.normalise import MAX_IDENTIFIERS
 
     room = MAX_IDENTIFIERS - sum(1 for i in record.identifiers if i.kind in ("email", "phone"))
     if room <= 0 or not record.dropped:
         return []
-    found = list(dict.fromkeys(k for k in _refused_keys(record) if k.startswith(("email#", "phone#"))))
+    found = list(
+        dict.fromkeys(k for k in _refused_keys(record, region) if k.startswith(("email#", "phone#")))
+    )
     return found[:room]
 
 

@@ -5,23 +5,28 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from core.connector import Connector, Payload, PushMode, PushOutcome
+from core.erasure_epoch import ErasureEpochs
 from core.ports import (
     RETIRED_HASH,
     CustomerState,
     ProfileItem,
     ProfileStore,
     PushedState,
+    PushedUnlessErased,
     ReadsProfiles,
     SyncStateStore,
 )
 from core.push_policy import decide, push_mode_of, refusal, refused, refused_again
 from core.schema import Profile
 from core.suppression import SuppressionCheck
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -227,13 +232,42 @@ def _put(
     """Record ``states``, but not those of the people erased since their profiles were read: an
     erasure handled while their batch was on the wire deleted their ``PUSHED#`` items, and one
     written after it would outlive her (her refusal mark is a hash of her address; a push's remote
-    id may be one too: Mailchimp's is the MD5 of it). An erasure between this check and the write
-    can still leave one (the stores write ``PUSHED#`` items without a condition)."""
-    if suppression is not None and states:
+    id may be one too: Mailchimp's is the MD5 of it).
+
+    An erasure can also land between this look at suppression and the write: the store's erasure
+    epoch is read before the look, and the write is made only while it holds
+    (``PushedUnlessErased``); when it moved, suppression is looked at again. After
+    ``_WRITE_ATTEMPTS`` moves (erasures landing back to back) the states are not written: the
+    next push sends those people again (an upsert), which is safe where a stale item is not."""
+    if suppression is None:
+        if states:
+            state.put_pushed(states)
+        return
+    epochs = suppression.store if isinstance(suppression.store, ErasureEpochs) else None
+    guarded = epochs is not None and isinstance(state, PushedUnlessErased)
+    for _ in range(_WRITE_ATTEMPTS):
+        if not states:
+            return
+        epoch = epochs.erasure_epoch() if epochs is not None else ""  # before the look, not after
         erased = suppression.suppressed_customers([profile_of[s.customer_id] for s in states])
         states = [s for s in states if s.customer_id not in erased]
-    if states:
-        state.put_pushed(states)
+        if not states:
+            return
+        if not guarded:
+            state.put_pushed(states)
+            return
+        assert isinstance(state, PushedUnlessErased)
+        if state.put_pushed_unless_erased(states, epoch):
+            return
+    _log.warning(
+        "the push states of %d people were not recorded: erasures kept landing while they were "
+        "written; the next push sends them again",
+        len(states),
+    )
+
+
+#: Looks at suppression and conditional writes of one batch's states before giving up on them.
+_WRITE_ATTEMPTS = 5
 
 
 def _batches(payloads: Sequence[Payload], size: int) -> Iterator[list[Payload]]:

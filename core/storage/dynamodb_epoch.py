@@ -3,7 +3,7 @@
 | PK             | SK    | attributes                                                     |
 | -------------- | ----- | -------------------------------------------------------------- |
 | SUPPRESS#epoch | EPOCH | epoch (N): bumped as an erasure writes suppression entries,    |
-|                |       | after each step of deletes and before its audit record; bump   |
+|                |       | in each step of deletes, before its audit record; bump         |
 |                |       | (S): a random token written with each bump. Absent: epoch "0"  |
 
 Apart from core.storage.dynamodb_suppression so that a function that only reads the epoch (the
@@ -12,7 +12,9 @@ profile API) imports nothing of suppression. Takes an injected boto3 client, imp
 
 from __future__ import annotations
 
+import random
 import secrets
+import time
 from typing import Any
 
 from core.erasure_epoch import epoch_text
@@ -23,13 +25,33 @@ EPOCH_KEY = {"PK": {"S": "SUPPRESS#epoch"}, "SK": {"S": "EPOCH"}}
 def bump_epoch(client: Any, table_name: str) -> None:
     """Bump the erasure epoch of the table (core.erasure_epoch); made at 1 on a table without it.
     A random token goes with the count: a table restored from a backup and bumped back to a count a
-    process saw does not pass for the epoch it saw."""
-    client.update_item(
-        TableName=table_name,
-        Key=EPOCH_KEY,
-        UpdateExpression="ADD epoch :one SET bump = :t",
-        ExpressionAttributeValues={":one": {"N": "1"}, ":t": {"S": secrets.token_hex(8)}},
-    )
+    process saw does not pass for the epoch it saw. A transaction in flight on the item (an
+    erasure's step bumps it in its own, a push's conditional write checks it) makes DynamoDB refuse
+    the update (``TransactionConflictException``, which botocore does not retry): tried again."""
+    update = epoch_bump_action(table_name)["Update"]
+    for attempt in range(_BUMP_ATTEMPTS):
+        try:
+            client.update_item(**update)
+            return
+        except client.exceptions.TransactionConflictException:
+            if attempt + 1 == _BUMP_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+
+
+def epoch_bump_action(table_name: str) -> dict[str, Any]:
+    """The bump as one ``TransactWriteItems`` action (an erasure step's, with its deletes)."""
+    return {
+        "Update": {
+            "TableName": table_name,
+            "Key": EPOCH_KEY,
+            "UpdateExpression": "ADD epoch :one SET bump = :t",
+            "ExpressionAttributeValues": {":one": {"N": "1"}, ":t": {"S": secrets.token_hex(8)}},
+        }
+    }
+
+
+_BUMP_ATTEMPTS = 6
 
 
 def read_epoch(client: Any, table_name: str) -> str:
@@ -62,4 +84,12 @@ class DynamoDBErasureEpoch:
         return read_epoch(self._client, self.table_name)
 
 
-__all__ = ["EPOCH_KEY", "DynamoDBErasureEpoch", "bump_epoch", "epoch_key", "epoch_text", "read_epoch"]
+__all__ = [
+    "EPOCH_KEY",
+    "DynamoDBErasureEpoch",
+    "bump_epoch",
+    "epoch_bump_action",
+    "epoch_key",
+    "epoch_text",
+    "read_epoch",
+]

@@ -7,11 +7,15 @@
 | ERASURE#pending   | <request id>              | subject_hash, created_at, tools (M of L), held,         |
 |                   |                           | attempts, requested_by, unheld (L, when any)            |
 
-Each erasure step is one ``TransactWriteItems`` of ``Delete`` requests: a PROFILE item is deleted
+Each erasure step is one ``TransactWriteItems`` of ``Delete`` requests and the erasure epoch's bump
+(so at most 99 deletes; 24 on an emulator that holds the legacy 25): a PROFILE item is deleted
 only at the version that was read (``version = :v``), an IDENT item only while the customer still
 owns it (``customer_id = :o``). A failed guard cancels the whole step and surfaces as ConflictError,
-so core.privacy re-reads the customer and plans again. A step that deleted bumps the erasure epoch
-after it (core.erasure_epoch: a batch that read the items before is told). An audit item is written once
+so core.privacy re-reads the customer and plans again; a step cancelled only by another transaction
+in flight on one of its items (``TransactionConflict``: another erasure's step, on the epoch item)
+is sent again after a short random pause. The step's bump of the erasure epoch commits with its
+deletes (core.erasure_epoch: a batch that read the items before is told, even if the erasure is
+killed right after). An audit item is written once
 (``attribute_not_exists(PK)``); template.yaml denies the privacy role every delete and update of
 ``AUDIT#`` items, so the record of a request outlives whoever made it. Like core.storage.dynamodb,
 this module takes an injected boto3 client and imports neither boto3 nor botocore.
@@ -19,6 +23,8 @@ this module takes an injected boto3 client and imports neither boto3 nor botocor
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -26,15 +32,18 @@ from typing import Any
 from core.errors import ConflictError
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
 from core.storage.dynamodb import LEGACY_TRANSACTION_MAX_ITEMS, TRANSACTION_MAX_ITEMS, ident_pk
-from core.storage.dynamodb_epoch import bump_epoch
+from core.storage.dynamodb_epoch import bump_epoch, epoch_bump_action
 
 PENDING_PK = "ERASURE#pending"
+#: Sends of one erasure step whose transaction met another in flight on one of its items (the epoch
+#: item is in every step: two erasures deleting at the same moment meet there).
+_CONFLICT_ATTEMPTS = 6
 
 
 class DynamoDBErasureStore:
     """``ErasureStore`` over the profile table."""
 
-    def __init__(self, client: Any, table_name: str, *, max_items_per_step: int = TRANSACTION_MAX_ITEMS):
+    def __init__(self, client: Any, table_name: str, *, max_items_per_step: int = TRANSACTION_MAX_ITEMS - 1):
         self._client = client
         self.table_name = table_name
         self.max_items_per_step = max_items_per_step
@@ -73,24 +82,34 @@ class DynamoDBErasureStore:
                 self.apply(step[start : start + self.max_items_per_step])
             return
         exceptions = self._client.exceptions
-        try:
-            self._client.transact_write_items(TransactItems=[self._delete(d) for d in step])
-        except exceptions.TransactionCanceledException as error:
-            reasons = error.response.get("CancellationReasons") or []
-            codes = sorted({r.get("Code", "") for r in reasons} - {"None", ""})
-            raise ConflictError(
-                f"an erasure step lost a race ({', '.join(codes) or 'cancelled'}); re-read and plan again"
-            ) from error
-        except exceptions.ClientError as error:
-            message = str(error.response.get("Error", {}).get("Message", ""))
-            if f"less than or equal to {LEGACY_TRANSACTION_MAX_ITEMS}" in message:
-                self.max_items_per_step = LEGACY_TRANSACTION_MAX_ITEMS
-                self.apply(step)
-                return
-            raise
         # What a batch read of hers since the suppress bump is forgotten in every warm process
-        # (core.erasure_epoch): after the deletes, so that no batch reads them after the bump.
-        bump_epoch(self._client, self.table_name)
+        # (core.erasure_epoch): the bump is one action of the step's transaction, so that the
+        # deletes never commit without it (before, it was the next request: an erasure killed
+        # between the two left warm processes with her values and the epoch they had seen).
+        actions = [*(self._delete(d) for d in step), epoch_bump_action(self.table_name)]
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                self._client.transact_write_items(TransactItems=actions)
+                return
+            except exceptions.TransactionCanceledException as error:
+                reasons = error.response.get("CancellationReasons") or []
+                codes = sorted({r.get("Code", "") for r in reasons} - {"None", ""})
+                if codes == ["TransactionConflict"] and attempt + 1 < _CONFLICT_ATTEMPTS:
+                    # Another transaction on one of its items was in flight (another erasure's
+                    # step, which bumps the epoch item too; a push's conditional write): nothing
+                    # was written, and no guard failed: the same step is sent again.
+                    time.sleep(random.uniform(0, 0.05 * 2**attempt))
+                    continue
+                raise ConflictError(
+                    f"an erasure step lost a race ({', '.join(codes) or 'cancelled'}); re-read and plan again"
+                ) from error
+            except exceptions.ClientError as error:
+                message = str(error.response.get("Error", {}).get("Message", ""))
+                if f"less than or equal to {LEGACY_TRANSACTION_MAX_ITEMS}" in message:
+                    self.max_items_per_step = LEGACY_TRANSACTION_MAX_ITEMS - 1
+                    self.apply(step)
+                    return
+                raise
 
     def _delete(self, delete: DeleteItem) -> dict[str, Any]:
         request: dict[str, Any] = {

@@ -14,7 +14,12 @@ from core.ports import PushedState, QuarantineEntry, SyncState
 from core.quarantine import QUARANTINE_RETENTION_DAYS as QUARANTINE_RETENTION_DAYS
 from core.quarantine import distinct_times
 from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS, _pause_if, batch_put
+from core.storage.dynamodb_epoch import EPOCH_KEY
 from core.storage.dynamodb_items import Item, customer_pk
+
+#: Puts in one conditional write of push states: TransactWriteItems holds 100 actions since
+#: September 2022 (core.storage.dynamodb.TRANSACTION_MAX_ITEMS), one of them the epoch's check.
+PUSHED_PER_TRANSACTION = 99
 
 
 def pushed_sk(destination: str) -> str:
@@ -113,19 +118,39 @@ class DynamoDBSyncStateStore:
         return out
 
     def put_pushed(self, states: Sequence[PushedState]) -> None:
-        items: list[Item] = []
-        for s in states:
-            item: Item = {
-                "PK": {"S": customer_pk(s.customer_id)},
-                "SK": {"S": pushed_sk(s.destination)},
-                "hash": {"S": s.payload_hash},
-            }
-            if s.remote_id:
-                item["remote_id"] = {"S": s.remote_id}
-            if s.at is not None:
-                item["pushed_at"] = {"S": s.at.isoformat()}
-            items.append(item)
-        self._batch_put(items)
+        self._batch_put(_pushed_items(states))
+
+    def put_pushed_unless_erased(self, states: Sequence[PushedState], epoch: str) -> bool:
+        """One ``TransactWriteItems`` per 99 states (``PUSHED_PER_TRANSACTION``): a ``ConditionCheck``
+        that the erasure epoch item still holds the token read (core.storage.dynamodb_epoch), and the
+        puts. DynamoDB serialises it with the bump in each erasure step: the write is made
+        wholly before the bump (the erasure's read after its steps finds the item and deletes it),
+        or it fails. Two states of one customer and tool: the last wins, as with ``put_pushed``. A
+        transaction costs 2 write units an item, against 1 for a batch write: 2n + 2 for n states."""
+        last = {(s.customer_id, s.destination): s for s in states}
+        items = _pushed_items(list(last.values()))
+        exceptions = self._client.exceptions
+        for start in range(0, len(items), PUSHED_PER_TRANSACTION):
+            part = items[start : start + PUSHED_PER_TRANSACTION]
+            puts = [{"Put": {"TableName": self.table_name, "Item": item}} for item in part]
+            try:
+                self._client.transact_write_items(TransactItems=[self._epoch_check(epoch), *puts])
+            except exceptions.TransactionCanceledException:
+                return False  # the epoch moved (or a bump was in flight): look at suppression again
+        return True
+
+    def _epoch_check(self, epoch: str) -> dict[str, Any]:
+        check: dict[str, Any] = {"TableName": self.table_name, "Key": EPOCH_KEY}
+        count, _, token = epoch.partition(":")
+        if epoch == "0":
+            check["ConditionExpression"] = "attribute_not_exists(epoch)"
+        elif token:
+            check["ConditionExpression"] = "bump = :t"
+            check["ExpressionAttributeValues"] = {":t": {"S": token}}
+        else:  # an item bumped before tokens: its count alone
+            check["ConditionExpression"] = "epoch = :n AND attribute_not_exists(bump)"
+            check["ExpressionAttributeValues"] = {":n": {"N": count}}
+        return {"ConditionCheck": check}
 
     def put_quarantined(self, entries: Sequence[QuarantineEntry]) -> None:
         items: list[Item] = []
@@ -173,6 +198,22 @@ class DynamoDBSyncStateStore:
 
     def _batch_put(self, items: list[Item]) -> None:
         batch_put(self._client, self.table_name, items)
+
+
+def _pushed_items(states: Sequence[PushedState]) -> list[Item]:
+    items: list[Item] = []
+    for s in states:
+        item: Item = {
+            "PK": {"S": customer_pk(s.customer_id)},
+            "SK": {"S": pushed_sk(s.destination)},
+            "hash": {"S": s.payload_hash},
+        }
+        if s.remote_id:
+            item["remote_id"] = {"S": s.remote_id}
+        if s.at is not None:
+            item["pushed_at"] = {"S": s.at.isoformat()}
+        items.append(item)
+    return items
 
 
 def cut_utf8(text: str, max_bytes: int) -> str:

@@ -41,6 +41,7 @@ from core.ports import (
 from core.schema import Profile, SourceRecord
 from core.storage.memory_history import InMemoryHistoryStore
 from core.storage.memory_links import InMemoryLinkIndex
+from core.storage.memory_parts import InMemoryCustomerParts
 from core.storage.memory_sizes import check_changeset
 
 # Ownerships are kept as plain tuples: the store holds every identifier of a run, and the garbage
@@ -63,7 +64,7 @@ class _Customer:
     snapshots: dict[str, SourceRecord] = field(default_factory=dict)
 
 
-class InMemoryProfileStore(InMemoryLinkIndex):
+class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
     """Dictionaries and a lock; ``writes`` counts applied operations for tests and benchmarks. It is
     also the in-memory ``LinkIndex`` (core.storage.memory_links)."""
 
@@ -331,6 +332,10 @@ class InMemorySyncStateStore:
         self._states: dict[str, SyncState] = {}
         self._pushed: dict[tuple[str, str], PushedState] = {}
         self.quarantined: list[QuarantineEntry] = []
+        self.epoch_guard: tuple[threading.Lock, Callable[[], str]] | None = None
+        """The lock and the erasure epoch of the profile store an ``InMemoryErasureStore`` deletes
+        this store's items with (core.storage.memory_privacy links them): ``put_pushed_unless_erased``
+        checks it."""
 
     def get_sync_state(self, connector: str) -> SyncState:
         with self._lock:
@@ -360,6 +365,17 @@ class InMemorySyncStateStore:
         with self._lock:
             for s in states:
                 self._pushed[(s.destination, s.customer_id)] = s
+
+    def put_pushed_unless_erased(self, states: Sequence[PushedState], epoch: str) -> bool:
+        if self.epoch_guard is None:  # no erasure deletes from this store
+            self.put_pushed(states)
+            return True
+        lock, read = self.epoch_guard
+        with lock:  # the erasure's order: the profile store's lock, then this one's
+            if read() != epoch:
+                return False
+            self.put_pushed(states)
+            return True
 
     def put_quarantined(self, entries: Sequence[QuarantineEntry]) -> None:
         with self._lock:

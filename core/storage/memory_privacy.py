@@ -141,6 +141,9 @@ class InMemoryErasureStore:
         self.profiles = profiles
         self.sync_state = sync_state
         self.max_items_per_step = max_items_per_step
+        # A push's write of its states is made only while no erasure bumped the epoch since the
+        # push looked at suppression (core.ports.PushedUnlessErased): the same lock as ``apply``'s.
+        sync_state.epoch_guard = (profiles._lock, lambda: _epoch_of_locked(profiles).read())
         # The history ingest writes is the profile store's own (``PutHistory``).
         self.history = history if history is not None else profiles.history
         self.reads = reads

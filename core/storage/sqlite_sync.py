@@ -18,7 +18,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from core.erasure_epoch import epoch_text
 from core.errors import ConflictError
 from core.ports import PushedState, QuarantineEntry, SyncState
 from core.quarantine import QUARANTINE_RETENTION_DAYS, distinct_times
@@ -103,19 +105,19 @@ class SQLiteSyncStateStore:
         if not states:
             return
         with self.database.writing() as conn:
-            conn.executemany(  # in order: of two states of one customer, the last wins
-                "INSERT OR REPLACE INTO items (pk, sk, hash, owner, updated_at) VALUES (?, ?, ?, ?, ?)",
-                [
-                    (
-                        f"CUSTOMER#{s.customer_id}",
-                        f"PUSHED#{s.destination}",
-                        s.payload_hash,
-                        s.remote_id or None,
-                        s.at.isoformat() if s.at is not None else None,
-                    )
-                    for s in states
-                ],
-            )
+            _write_pushed(conn, states)
+
+    def put_pushed_unless_erased(self, states: Sequence[PushedState], epoch: str) -> bool:
+        # The epoch row is read in the write transaction: an erasure (whose deletes bump it in
+        # theirs) commits wholly before or wholly after this check and write.
+        with self.database.writing() as conn:
+            row = conn.execute(
+                "SELECT version, owner FROM items WHERE pk = 'SUPPRESS#epoch' AND sk = 'EPOCH'"
+            ).fetchone()
+            if (epoch_text(int(row[0]), row[1]) if row is not None else "0") != epoch:
+                return False
+            _write_pushed(conn, states)
+            return True
 
     def put_quarantined(self, entries: Sequence[QuarantineEntry]) -> None:
         if not entries:
@@ -156,6 +158,22 @@ class SQLiteSyncStateStore:
                 )
             )
         return out
+
+
+def _write_pushed(conn: Any, states: Sequence[PushedState]) -> None:
+    conn.executemany(  # in order: of two states of one customer, the last wins
+        "INSERT OR REPLACE INTO items (pk, sk, hash, owner, updated_at) VALUES (?, ?, ?, ?, ?)",
+        [
+            (
+                f"CUSTOMER#{s.customer_id}",
+                f"PUSHED#{s.destination}",
+                s.payload_hash,
+                s.remote_id or None,
+                s.at.isoformat() if s.at is not None else None,
+            )
+            for s in states
+        ],
+    )
 
 
 __all__ = ["RAW_MAX_CHARS", "SQLiteSyncStateStore"]

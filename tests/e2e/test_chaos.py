@@ -98,7 +98,7 @@ def test_faults_duplicates_and_crashes_leave_the_profiles_of_a_clean_run(clean: 
         # merge: one transaction durable, the next never sent
         merge_crashes = crash_once(rt.wiring.profiles, "_transact", after_call=True, skip=3)
         # push: the tool has the batch, profilesync has not recorded it
-        push_crashes = crash_once(rt.wiring.sync_state, "put_pushed", after_call=False, skip=2)
+        push_crashes = crash_once(rt.wiring.sync_state, "put_pushed_unless_erased", after_call=False, skip=2)
         for connector in CONNECTORS:
             pull_until_done(rt, connector)
         merged, pushed = rt.settle()

@@ -336,9 +336,10 @@ def test_the_stream_carries_keys_only_and_erasures_are_retried_and_alarmed() -> 
         statements = RESOURCES[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
         [check] = [s for s in statements if s.get("Sid") == "CheckSuppression"]
         # (merge also checks a value is not suppressed inside the transaction creating its
-        # identifier: ConditionCheckItem, which reads and writes nothing)
+        # identifier, push the erasure epoch in the one recording its states: ConditionCheckItem,
+        # which reads and writes nothing)
         reads = {"dynamodb:BatchGetItem", "dynamodb:GetItem"}
-        extra = {"dynamodb:ConditionCheckItem"} if role == "MergeRole" else set()
+        extra = {"dynamodb:ConditionCheckItem"} if role in ("MergeRole", "PushRole") else set()
         assert set(check["Action"]) == reads | extra
         assert check["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["SUPPRESS#*"]
 
