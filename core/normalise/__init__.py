@@ -42,7 +42,7 @@ from ._limits import (
     MAX_TRAIT_NAME_CHARS,
     MAX_TRAITS_BYTES,
 )
-from ._money import normalise_money, parse_amount
+from ._money import minor_units, normalise_money, parse_amount
 from ._names import normalise_name
 from ._options import NormaliseOptions, is_future_dated
 from ._phone import fold_phone_separators, normalise_phone, phone_region
@@ -70,6 +70,7 @@ __all__ = [
     "is_future_dated",
     "is_possible_birth_date",
     "legacy_email_spelling",
+    "minor_units",
     "normalise_country",
     "normalise_currency",
     "normalise_email",
