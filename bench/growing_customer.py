@@ -99,7 +99,8 @@ def run_resolve(source: Path, work: Path) -> tuple[float, float, int]:
 
 
 def count_reads(orders: int) -> list[int]:
-    """Source snapshots loaded by each batch of the run on the SQLite store (in this process)."""
+    """Source snapshots loaded by each read of a customer in the run on the SQLite store (in this
+    process): ``get_customers``, or ``get_customer_head`` and the ``get_snapshots`` after it."""
     from connectors.jsonl import read_jsonl
     from core.batch_ingest import ingest_batch
     from core.storage.sqlite import SQLiteProfileStore
@@ -119,7 +120,20 @@ def count_reads(orders: int) -> list[int]:
                 loaded.append(sum(len(state.snapshots) for state in got.values()))
                 return got
 
+            head, parts = store.get_customer_head, store.get_snapshots
+
+            def counting_head(customer_id: str) -> Any:
+                loaded.append(0)  # a read of the customer's profile item alone (core.ingest_grow)
+                return head(customer_id)
+
+            def counting_parts(customer_id: str, keys: Any) -> Any:
+                got = parts(customer_id, keys)
+                loaded[-1] += len(got)
+                return got
+
             store.get_customers = counting  # type: ignore[method-assign]
+            store.get_customer_head = counting_head  # type: ignore[method-assign]
+            store.get_snapshots = counting_parts  # type: ignore[method-assign]
             resolve(read_jsonl(source), store, batch_size=1, ingesting=ingest_batch)
     return loaded
 

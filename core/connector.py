@@ -89,6 +89,10 @@ class ConnectorSpec:
     deletions: str = ""
     """How the vendor reports records deleted there (with capability ``deletions``), or why a pull
     cannot see them; in words, with where it comes from (``connectors list --verbose``)."""
+    refresh_lists: frozenset[str] = frozenset()
+    """The object types a full refresh (``pull(None)``) lists completely, every record the vendor
+    holds: a refresh that completes retires the stored records of these types it did not list
+    (core.refresh_sweep). Empty (the default): a full refresh retires nothing it did not list."""
 
 
 @dataclass(frozen=True, slots=True)

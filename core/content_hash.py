@@ -90,6 +90,17 @@ def profile_hash(profile: Profile) -> str:
     return content_digest(body)
 
 
+def keep_profile_body(profile: Profile, body: bytes) -> str:
+    """``profile_hash(profile)`` when ``body`` is the bytes it would serialise (core.grow_kept puts
+    them together from a kept profile's parts), kept for ``profile_json`` as ``profile_hash`` keeps them."""
+    profile.__dict__[HASHED_BYTES_MEMO] = len(body)
+    with _RECENT_LOCK:
+        _RECENT_BODIES[id(profile)] = (profile, body)
+        if len(_RECENT_BODIES) > _RECENT_BODIES_KEPT:
+            del _RECENT_BODIES[next(iter(_RECENT_BODIES))]
+    return content_digest(body)
+
+
 def profile_json(profile: Profile) -> str:
     """``profile.model_dump_json()``, the profile as the stores keep it.
 

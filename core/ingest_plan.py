@@ -14,6 +14,7 @@ from core.content_run import stored_is_newer
 from core.errors import ConflictError
 from core.identity import Component, IdentityPolicy, counts_toward_limits, group_records, live_owner
 from core.ingest_changeset import _changeset, _moving_watermarks, _retired_marks
+from core.ingest_grow import grow_plan
 from core.ingest_runs import RunDecisions
 from core.ingest_settings import IngestResult, IngestSettings
 from core.link_index import ReviewItem
@@ -133,6 +134,7 @@ def _plan(
         # Past the staleness check a tombstone owns nothing: the record re-created at the vendor
         # replaces it (its PutIdent expects the tombstone's owner: see before _changeset below).
         owners = {k: o for k, o in owners.items() if o.customer_id != RETIRED_OWNER}
+    suppressed = False
     if active and settings.suppression is not None:
         # Read after the owners: an erasure suppresses before it deletes, so a record whose owner
         # this plan found gone finds its suppression here; one whose owner was still there fails
@@ -140,6 +142,7 @@ def _plan(
         model = settings.linkage.model if settings.linkage is not None else None
         active, dropped = settings.suppression.split(active, model, policy)
         result.suppressed += len(dropped)
+        suppressed = bool(dropped)
         unfiled.extend(r for r in dropped if r.key in filed)
         # Not filed by this call: a filing of hers killed after her erasure may linger (its entry says).
         overtaken.extend(r for r in dropped if r.key not in filed)
@@ -160,6 +163,10 @@ def _plan(
         unfile_dropped(store, overtaken, policy, settings.linkage, filed=False)
     if not active:
         return _Plan([], {}, {}, [], [], result, touches=touches)
+    if not (tombstones or touches or runs.recount or recheck or after_undated or suppressed):
+        grown = grow_plan(active, owners, hashes, runs.runs, store, settings)
+        if grown is not None:  # an add-only batch of one customer, planned from its profile item
+            return _Plan(*grown[:3], [], [], result, *grown[3:])
 
     customers = _load_customers(store, {o.customer_id for o in owners.values()})
     merging = sorted(

@@ -372,3 +372,20 @@ class ReadsProfiles(Protocol):
     The push path needs nothing else, and a profile item is one read instead of a Query."""
 
     def get_profiles(self, customer_ids: Sequence[str]) -> dict[str, ProfileItem]: ...
+
+
+@runtime_checkable
+class ReadsCustomerParts(Protocol):
+    """Optional store capability: a customer's profile item without its source snapshots, and the
+    snapshots of a few named records. What an add-only batch of a growing customer reads
+    (core.ingest_grow): in proportion to the batch, not to the customer (the three stores)."""
+
+    def get_customer_head(self, customer_id: str) -> CustomerState | None:
+        """The customer's profile item as ``get_customers`` reads it, with ``snapshots`` empty;
+        None when it has no profile item."""
+        ...
+
+    def get_snapshots(self, customer_id: str, keys: Sequence[str]) -> dict[str, SourceRecord]:
+        """The stored snapshots of the records ``keys`` (source keys) under ``customer_id``; a key
+        with no snapshot there is absent."""
+        ...

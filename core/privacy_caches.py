@@ -62,6 +62,7 @@ PERSONAL: Final[tuple[tuple[str, str], ...]] = (
     # Plain dicts, emptied with ``clear``.
     ("core.normalise._phone_valid", "_VALID_E164"),  # phones, E.164
     ("core.content_hash", "_RECENT_BODIES"),  # the last 512 profiles hashed, whole
+    ("core.grow_kept", "KEPT"),  # the profiles of growing customers last planned, whole
 )
 
 #: Qualified names (module.qualname) of the caches that hold no person's values, and why.

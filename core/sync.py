@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -48,8 +49,12 @@ if TYPE_CHECKING:
     from core.ingest_settings import IngestResult, IngestSettings
     from core.normalise import NormaliseOptions
     from core.privacy_store import ErasureStore
+    from core.refresh_sweep import ListedKeys, SweepGuard, SweepReport
     from core.retirement import RetireResult
     from core.schema import SourceDeletion
+
+
+logger = logging.getLogger("core.sync")
 
 
 def _no_ingest() -> IngestResult:
@@ -91,6 +96,9 @@ class PullReport:
     retired: RetireResult | None = None
     """Records the vendor reported deleted and what became of them (core.retirement); None when
     the pull met no tombstone."""
+    sweep: SweepReport | None = None
+    """A completed full refresh's sweep of the stored records it did not list (core.refresh_sweep);
+    None when the run was no such refresh."""
 
     @property
     def suppressed(self) -> int:
@@ -118,6 +126,7 @@ class PullReport:
                 **quality,
                 **({"unpaired_marks": self.unpaired_marks} if self.unpaired_marks else {}),
                 **({} if self.retired is None else {"retired": self.retired.as_dict()}),
+                **({} if self.sweep is None else {"sweep": self.sweep.as_dict()}),
             },
             sort_keys=True,
         )
@@ -135,6 +144,7 @@ def pull_into_store(
     max_pages: int | None = None,
     suppression: SuppressionCheck | None = None,
     erasure: ErasureStore | None = None,
+    sweep: SweepGuard | None = None,
 ) -> PullReport:
     """Pull ``connector`` into ``store`` and save its cursor after every durable page.
 
@@ -143,7 +153,10 @@ def pull_into_store(
     (the cursor then points at the next page), which is how a Lambda keeps inside its time limit.
     ``suppression`` drops the records of erased people (counted in ``report.suppressed``).
     The records a connector reports deleted are retired after the page's other records are in
-    (``retire_page``); ``erasure`` deletes a customer whose last record that was.
+    (``retire_page``); ``erasure`` deletes a customer whose last record that was. A full refresh
+    that walks every page (no error, not cut short by ``max_pages``) then retires the stored records
+    of the types its connector lists completely (``ConnectorSpec.refresh_lists``) that it did not
+    list, within ``sweep`` (core.refresh_sweep.SweepGuard; None: its defaults).
     """
     from core.governance.quality import resume_quality
     from core.isolation import ingest_isolating
@@ -163,11 +176,15 @@ def pull_into_store(
         settings = replace(settings, actor=f"run:{name}:{run_id}")
     if suppression is not None:
         settings = replace(settings, suppression=suppression)
+    listed = _listing(connector, report)
+    started = datetime.now(UTC)
     for page in connector.pull(start):
         if settings.suppression is not None:  # an erasure elsewhere: no value of hers cached
             forget_if_erased(settings.suppression.store)
         drafts, unpaired = marked_drafts(connector, page)  # a marked version dated, whatever its to_records
         report.unpaired_marks += unpaired
+        if listed is not None:
+            listed.add_drafts(drafts)
         records: list[SourceRecord] = []
         bad: list[tuple[Quarantined, RecordDraft]] = []
         now = datetime.now(UTC)
@@ -217,6 +234,9 @@ def pull_into_store(
             progress(report)
         if max_pages is not None and report.pages >= max_pages:
             break
+    else:
+        if listed is not None:  # every page read, no error: the refresh listed all there is
+            sweep_unlisted(report, connector, listed, started, store, erasure, settings, state, sweep)
     if report.pages and report.as_json() != saved.report:
         # The last pages did not move the cursor (nothing new after it): the run's report still
         # counts them, for `profilesync status` and the data-quality baseline of the next run.
@@ -224,6 +244,42 @@ def pull_into_store(
             dataclasses.replace(saved, updated_at=datetime.now(UTC), report=report.as_json())
         )
     return report
+
+
+def _listing(connector: Connector, report: PullReport) -> ListedKeys | None:
+    """Where a full refresh marks the records it lists, or None when it sweeps nothing."""
+    if not report.full_refresh or not getattr(connector.spec, "refresh_lists", None):
+        return None
+    from core.refresh_sweep import ListedKeys
+
+    return ListedKeys()
+
+
+def sweep_unlisted(
+    report: PullReport,
+    connector: Connector,
+    listed: ListedKeys,
+    started: datetime,
+    store: ProfileStore,
+    erasure: ErasureStore | None,
+    settings: IngestSettings | None,
+    state: SyncStateStore | None,
+    guard: SweepGuard | None = None,
+) -> None:
+    """After a completed full refresh: retire the stored records it did not list (core.refresh_sweep)
+    through ``retire_page``, unless ``guard`` refuses (the reason is in ``report.sweep.refused``)."""
+    from core.refresh_sweep import SweepGuard, SweepReport, sweep_deletions, unlisted
+
+    name = connector.spec.name
+    stored, missing = unlisted(store, name, frozenset(connector.spec.refresh_lists), listed)
+    swept = report.sweep = SweepReport(listed=len(listed), stored=stored, unlisted=len(missing))
+    swept.refused = (guard or SweepGuard()).refusal(len(listed), stored, len(missing))
+    if swept.refused is not None:
+        logger.warning("full refresh sweep refused: %s", swept.refused, extra={"connector": name})
+        return
+    for chunk in sweep_deletions(name, missing, started):
+        retire_page(report, chunk, store, erasure, settings, state)
+        swept.swept += len(chunk)
 
 
 def _tombstones(

@@ -34,6 +34,11 @@ class PullEvent(_Message):
     run_id: str | None = Field(default=None, min_length=1, max_length=128)
     continuation: bool = False
     hop: int = Field(default=0, ge=0)
+    full_refresh: bool = False
+    """Ignore the saved cursor: a full refresh, which, completed in this one invocation, retires
+    the stored records it did not list (core.refresh_sweep)."""
+    allow_mass_retirement: bool = False
+    """Let that sweep retire more than the guard allows (core.refresh_sweep.SweepGuard)."""
 
     @model_validator(mode="after")
     def _continuation_has_run(self) -> PullEvent:

@@ -46,6 +46,7 @@ from core.version_marks import marked_drafts
 from functions._ingest_queue import SQS_MAX_BATCH_ENTRIES as SQS_MAX_BATCH_ENTRIES
 from functions._ingest_queue import IngestQueueError, IngestSender, batch_messages, pack_messages, sqs_safe
 from functions._ingest_queue import SendReport as SendReport
+from functions._refresh_sweep import listing, sweep_into_queue
 from functions._wiring import Wiring, metrics_namespace, traced, wiring
 from functions.events import PullEvent, deletions_envelope, ingest_envelope
 
@@ -80,6 +81,8 @@ class PullOutcome:
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     quality: dict[str, Any] = field(default_factory=dict)
     """The run's data quality so far (core.governance.quality), as kept in the SYNC# report."""
+    sweep: dict[str, Any] | None = None
+    """A full refresh completed in this invocation: what it did not list (functions._refresh_sweep)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,7 +149,8 @@ def run_pull(
     try:
         connector = w.connector(name)
         state = w.sync_state.get_sync_state(name)
-        start = state.cursor
+        start = None if event.full_refresh and event.hop == 0 else state.cursor
+        listed, started = listing(connector, start, event.hop), datetime.now(UTC)
         report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
         report.quality = quality = resume_quality(name, run_id, state.report)
         prefix, suffix = ingest_envelope(name, run_id)
@@ -167,6 +171,8 @@ def run_pull(
                 if unpaired:
                     metrics.add_metric(name="MarksUnpaired", unit=MetricUnit.Count, value=unpaired)
                 received = len(drafts)
+                if listed is not None:
+                    listed.add_drafts(drafts)
                 # Records the tool deleted travel as deletions, retired at merge (core.retirement).
                 drafts, deletions, unusable = _split_tombstones(drafts)
                 records, bad = _normalise(drafts, options)
@@ -241,6 +247,10 @@ def run_pull(
             if close is not None:
                 close()  # a generator left mid-way releases its HTTP response now
 
+        if listed is not None and outcome.status == "done" and not stopped_early:
+            envelope = (gone_prefix, gone_suffix, settings.ingest_message_max_bytes)
+            report.sweep = sweep_into_queue(connector, w.profiles, listed, started, event, sender, envelope)
+            outcome.sweep = report.sweep.as_dict()
         if outcome.status != "lost_lease":
             # Every invocation that ended well says so, cursor moved or not: the dispatcher measures
             # each instance's freshness from ``last_success_at`` (an idle tool is not a stalled pull).
@@ -328,9 +338,8 @@ def publish_run_quality(quality: RunQuality) -> None:
 
 def invoke_continuation(w: Wiring, function_name: str, event: PullEvent) -> None:
     """Start a fresh invocation of this function, asynchronously, with the continuation event."""
-    response = w.client("lambda").invoke(
-        FunctionName=function_name, InvocationType="Event", Payload=event.model_dump_json().encode()
-    )
+    payload = event.model_dump_json(exclude_defaults=True).encode()  # defaults left out
+    response = w.client("lambda").invoke(FunctionName=function_name, InvocationType="Event", Payload=payload)
     status = response.get("StatusCode")
     if status != 202:
         raise RetryableError(f"Lambda did not queue the continuation of this pull (status {status})")

@@ -169,6 +169,12 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--since", default=None, help="ISO date or time to pull changes from")
     sync.add_argument("--full", action="store_true", help="ignore the saved cursor: full refresh")
     sync.add_argument(
+        "--allow-mass-retirement",
+        action="store_true",
+        help="let a full refresh retire more than 10%% of the stored records it did not list (or all "
+        "of them, when it listed none); without it such a sweep retires nothing and says why",
+    )
+    sync.add_argument(
         "--option", action="append", default=[], metavar="KEY=VALUE", help="a connector option, repeatable"
     )
     sync.add_argument("--no-push", action="store_true", help="pull and merge only")

@@ -29,6 +29,7 @@ def _sync(args: argparse.Namespace) -> int:
     from connectors.instances import build_instance
     from core.connector import ConnectorSettings, StartsFromDate
     from core.normalise import NormaliseOptions
+    from core.refresh_sweep import SweepGuard
     from core.sync import SAVED
     from profilesync.ops_cli import configured_instance
     from profilesync.registry import get
@@ -117,6 +118,7 @@ def _sync(args: argparse.Namespace) -> int:
             erasure=stores.erasure,
             # The document's identity section, as resolve and the merge function read it.
             settings=_identity_settings(args),
+            sweep=SweepGuard(allow_mass=args.allow_mass_retirement),
         )
     for line in summary_lines(outcome):
         print(line)

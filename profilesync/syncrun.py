@@ -29,6 +29,7 @@ from profilesync.sync_lease import holding_lease
 if TYPE_CHECKING:
     from core.normalise import NormaliseOptions
     from core.pipeline import IngestSettings
+    from core.refresh_sweep import SweepGuard
 
 
 def option_env_var(connector: str, option: str) -> str:
@@ -145,6 +146,7 @@ def run_sync(
     options: NormaliseOptions | None = None,
     erasure: ErasureStore | None = None,
     settings: IngestSettings | None = None,
+    sweep: SweepGuard | None = None,
 ) -> SyncOutcome:
     """Pull from the cursor, merge, and push the profiles of every customer this pull touched
     (``push_mode``: the instance's mode, None for the connector's default), holding the
@@ -159,6 +161,8 @@ def run_sync(
     state remembers whether the last push finished (``push_done`` in its report). Records the
     tool reports deleted are retired (core.retirement); ``erasure`` removes a customer left with none.
     ``settings``: how records join (the configuration document's identity section); None: exact.
+    A full refresh that completes retires the records it did not list, within ``sweep``
+    (core.refresh_sweep.SweepGuard; None: its defaults).
     """
     progress = progress or Progress()
     name = connector.spec.name
@@ -181,6 +185,7 @@ def run_sync(
             suppression=suppression,
             erasure=erasure,
             settings=settings,
+            sweep=sweep,
         )
         progress.done()
         pushed: PushReport | None = None
@@ -306,6 +311,12 @@ def summary_lines(outcome: SyncOutcome) -> list[str]:
             f"({d.removed_customers:,} profiles left with no record removed, {d.split_customers:,} split), "
             f"{d.absent:,} not held, {d.stale:,} restored since"
             + (f", {d.ignored:,} not applied (no erasure store)" if d.ignored else "")
+        )
+    if p.sweep is not None:
+        w = p.sweep
+        lines.append(
+            f"  full refresh listed {w.listed:,}; {w.unlisted:,} of {w.stored:,} stored records not listed"
+            + (f": none retired: {w.refused}" if w.refused else f", {w.swept:,} sent to be retired")
         )
     if outcome.push is not None:
         r = outcome.push

@@ -128,8 +128,13 @@ SPEC: Final = ConnectorSpec(
         "contacts deleted (archived, restorable for 90 days) are listed by GET /crm/v3/objects/contacts"
         "?archived=true with archivedAt; each incremental pull walks that list and retires those archived "
         "since the last one; a restored contact keeps its id and comes back (developers.hubspot.com/docs/"
-        "api-reference/legacy/crm/objects/contacts/delete-contact)"
+        "api-reference/legacy/crm/objects/contacts/delete-contact). The contacts merged into another "
+        "(no longer listed nor archived) are retired by the merged record's hs_merged_object_ids; one "
+        "deleted permanently (GDPR delete) by the next full refresh, which retires the stored contacts "
+        "it did not list"
     ),
+    # A full refresh walks every contact (search by lastmodifieddate from none, then the archived list).
+    refresh_lists=frozenset({OBJECT_TYPE}),
 )
 
 Clock = Callable[[], float]

@@ -73,6 +73,15 @@ class IncrementalState:
     tombstones by the next run; None: every archived contact (a cursor written before this field)."""
     ahead: tuple[str, ...] = ()
     """Tags of the versions returned on or after a run's handoff (``connectors.cursor_ahead``)."""
+    undated: tuple[str, ...] = ()
+    """Tags of the versions returned with no readable modification time (normalise quarantines
+    them), newest last, at most ``UNDATED_LIMIT``: each is returned once, and again only when it
+    changes (before, such a contact came back on every run and was quarantined again each time)."""
+
+
+#: Versions with no readable time a cursor remembers (``IncrementalState.undated``): beyond it the
+#: oldest come back once more (a repeat, quarantined again, never a loss).
+UNDATED_LIMIT = 1000
 
 
 PullState = FullState | IncrementalState
@@ -95,6 +104,8 @@ def encode(state: PullState) -> str:
             data["a"] = state.archived_since
         if state.ahead:
             data["ah"] = list(state.ahead)
+        if state.undated:
+            data["ud"] = list(state.undated)
     return json.dumps(data, separators=(",", ":"))
 
 
@@ -113,7 +124,8 @@ def decode(cursor: str | None, key: bytes) -> PullState | None:
         if after is not None and not isinstance(after, str):
             raise ValueError("after must be a string")
         seen, ahead = data.get("s") or [], data.get("ah") or []  # (no "ah" in an older cursor)
-        for tags in (seen, ahead):
+        undated = data.get("ud") or []  # (nor "ud")
+        for tags in (seen, ahead, undated):
             if not isinstance(tags, list) or not all(isinstance(s, str) for s in tags):
                 raise ValueError("seen ids must be strings")
         if data.get("m") == "full":
@@ -132,6 +144,7 @@ def decode(cursor: str | None, key: bytes) -> PullState | None:
                 phase=phase,
                 archived_since=_optional_int(data.get("a")),
                 ahead=tuple(ahead),
+                undated=tuple(undated),
             )
         raise ValueError(f"unknown mode {data.get('m')!r}")
     except (ValueError, TypeError) as exc:

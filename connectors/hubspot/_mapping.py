@@ -44,6 +44,10 @@ PULL_PROPERTIES: Final[tuple[str, ...]] = (
     "createdate",
     MODIFIED,
     "hs_object_id",
+    # The ids of the contacts merged into this one (";"-separated; HubSpot's "Merged Contact IDs").
+    # HubSpot's merge neither lists nor archives an absorbed id (a GET of it answers the merged
+    # record), so this property is the only sign that it is gone: see ``merged_tombstones``.
+    "hs_merged_object_ids",
 )
 
 #: HubSpot property -> canonical trait name.
@@ -168,12 +172,12 @@ def timestamp_ms(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return _epoch_ms(value)
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
     if text.isdigit():
-        return int(text)
+        return _epoch_ms(int(text))
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
@@ -183,6 +187,13 @@ def timestamp_ms(value: Any) -> int | None:
     # Integer arithmetic: a float timestamp can land one millisecond off.
     delta = parsed - _EPOCH
     return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
+
+
+def _epoch_ms(number: int) -> int:
+    """Epoch time in milliseconds: numbers above 1e11 are milliseconds (HubSpot's), below it seconds
+    (a contact re-serialised by a proxy), the rule ``core.normalise`` dates the record by: read as
+    milliseconds, ``"1796472005"`` (2026 in seconds) was 1970 to the cursor, and came back every run."""
+    return number if abs(number) > 100_000_000_000 else number * 1000
 
 
 def modified_ms(contact: Mapping[str, Any]) -> int | None:
@@ -263,6 +274,34 @@ def contact_to_draft(contact: Any) -> RecordDraft:
     )
 
 
+def merged_tombstones(contact: Any) -> list[RecordDraft]:
+    """A tombstone for each contact merged into ``contact`` at HubSpot, dated at its last change.
+
+    A merge today creates a record with a new id (older merges kept the primary's id); the ids it
+    absorbed are no longer listed nor archived, and a ``GET`` of one answers the merged record
+    (developers.hubspot.com/changelog/updated-merge-functionality-for-contacts-and-companies). Its
+    ``hs_merged_object_ids`` names them. Dated at the merged record's ``lastmodifieddate`` (never
+    before the merge, which changed it; ``createdate`` is the primary's own when it kept its id),
+    so a stored version of an absorbed contact, older than the merge, is retired. The contact's own
+    id (a primary that kept its id is named too) is not a tombstone."""
+    if not isinstance(contact, Mapping) or contact.get("archived") is True:
+        return []
+    properties = contact.get("properties")
+    if not isinstance(properties, Mapping):
+        return []
+    merged = properties.get("hs_merged_object_ids")
+    own = contact_id(contact)
+    when = properties.get(MODIFIED) or contact.get("updatedAt")
+    if not isinstance(merged, str) or not own or when in (None, ""):
+        return []
+    absorbed = dict.fromkeys(part.strip() for part in merged.split(";"))
+    return [
+        RecordDraft(source=SOURCE, object_type=OBJECT_TYPE, source_id=gone, updated_at=when, deleted=True)
+        for gone in absorbed
+        if gone and gone != own and gone.isdigit()
+    ]
+
+
 # --- canonical -> vendor ------------------------------------------------------------------------------
 
 
@@ -331,6 +370,7 @@ __all__ = [
     "contact_to_draft",
     "format_timestamp",
     "hubspot_email",
+    "merged_tombstones",
     "modified_ms",
     "payload_for",
     "timestamp_ms",

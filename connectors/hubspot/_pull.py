@@ -26,13 +26,14 @@ from ._client import (
     SEARCH_PATH,
     HubSpotClient,
 )
-from ._cursor import FullState, IncrementalState, PullState, decode, encode
+from ._cursor import UNDATED_LIMIT, FullState, IncrementalState, PullState, decode, encode
 from ._mapping import (
     MODIFIED,
     OBJECT_TYPE,
     PULL_PROPERTIES,
     contact_id,
     contact_to_draft,
+    merged_tombstones,
     modified_ms,
     timestamp_ms,
 )
@@ -130,9 +131,14 @@ class HubSpotPull(HubSpotClient):
             junk = [r for r in found if not isinstance(r, dict)]  # the mapping quarantines these
             has_more = bool(value_at(data, "paging.next.after"))
             # ``seen`` lists records returned at the watermark; one modified since has a later time.
-            fresh, ahead = [], state.ahead
+            fresh, ahead, undated = [], state.ahead, state.undated
             for r in raw:
                 modified, tag = _modified(r, bound), self._tag(r)
+                if modified is None:  # normalise quarantines it: once in each version, not every run
+                    if tag not in undated:
+                        fresh.append(r)
+                        undated = (*undated, tag)[-UNDATED_LIMIT:]
+                    continue
                 on = modified is not None and modified == state.watermark
                 if on and latest_of(tag, state.seen):
                     continue
@@ -146,7 +152,9 @@ class HubSpotPull(HubSpotClient):
             following = advance(
                 state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE, bound=bound, tag=self._tag
             )
-            following = dataclasses.replace(following, archived_since=archived_since, ahead=ahead)
+            following = dataclasses.replace(
+                following, archived_since=archived_since, ahead=ahead, undated=undated
+            )
             fresh += junk
             if has_more and following == state:
                 raise PaginationError(
@@ -155,7 +163,9 @@ class HubSpotPull(HubSpotClient):
                 )
             last = not has_more and state.phase == "time"  # (a tie walk that ends goes on with the time)
             if last:
-                following = dataclasses.replace(_capped(following, bound), archived_since=archived_since)
+                following = dataclasses.replace(
+                    _capped(following, bound), archived_since=archived_since, undated=undated
+                )
             yield RawPage(records=fresh, cursor=encode(following), object_type=OBJECT_TYPE)
             if last:
                 yield from self._archived(following, bound)
@@ -223,8 +233,10 @@ class HubSpotPull(HubSpotClient):
         }
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
-        """Each contact of ``page`` as a draft (pure; bad values are left for normalisation)."""
-        return dated([contact_to_draft(record) for record in page.records], page.records)
+        """Each contact of ``page`` as a draft (pure; bad values are left for normalisation), then
+        a tombstone for each contact a listed one absorbed in a merge at HubSpot (``merged_tombstones``)."""
+        drafts = dated([contact_to_draft(record) for record in page.records], page.records)
+        return drafts + [gone for record in page.records for gone in merged_tombstones(record)]
 
 
 # --- helpers (pure) -------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ _DEFAULT_PROPERTIES: Final = (
     ("createdate", "Create Date", "datetime", "date"),
     ("lastmodifieddate", "Last Modified Date", "datetime", "date"),
     ("hs_object_id", "Record ID", "number", "number"),
+    ("hs_merged_object_ids", "Merged Contact IDs", "enumeration", "checkbox"),
 )
 _DEFAULT_GROUPS: Final = (
     ("contactinformation", "Contact information"),

@@ -196,6 +196,10 @@ PROFILE_FIELDS = FieldMap(
         "city": "attributes.location.city",
         "region": "attributes.location.region",
         "postal_code": "attributes.location.zip",
+        # The customer's id in another system (often the shop's): kept as a trait, never matched on.
+        # A profile holding only it is one person to Klaviyo, kept by its own profile id
+        # (core.normalise: EXTERNAL_ID_TRAIT; docs/identity.md, "Records without email or phone").
+        "external_id": "attributes.external_id",
     },
     consent=(
         ConsentMap(

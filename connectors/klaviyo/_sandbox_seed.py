@@ -1,5 +1,6 @@
 """The Klaviyo sandbox's seeding: profiles made from the ``email`` records of the test population (the
-malformed ones as a profile with only an external id), and timestamps as Klaviyo writes them.
+malformed ones as a profile with only an external id, which is kept as its own profile), and
+timestamps as Klaviyo writes them.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def seed_profiles(sb: KlaviyoSandbox, count: int, seed: int) -> None:
         at = parse_point(str(record.get("updated_at", ""))) or sb.clock.now()
         if index is None:
             # Realistic mess: a profile a store integration created from an order, with neither
-            # email nor phone. normalise_record must quarantine it (no usable identifier).
+            # email nor phone, only the shop's id: one person to Klaviyo, kept as its own profile
+            # (core.normalise, EXTERNAL_ID_TRAIT), never joined to anyone by that id.
             sb._add({"external_id": f"shop-{record['id']}"}, at, consent=None)
             continue
         person = persons[index]

@@ -99,8 +99,11 @@ SPEC = ConnectorSpec(
         "last_changed) is a deletion, not a consent change: the business removed them from the audience "
         "and the person decided nothing (an unsubscribe is status 'unsubscribed'); the member leaves the "
         "profile, so an update-mode push no longer reaches them. A permanently deleted member is no longer "
-        "listed at all (https://mailchimp.com/developer/marketing/api/list-members/archive-list-member/)"
+        "listed at all (https://mailchimp.com/developer/marketing/api/list-members/archive-list-member/): "
+        "a full refresh retires the stored members it did not list"
     ),
+    # A full refresh lists every member of the audience, whatever its status (no status filter).
+    refresh_lists=frozenset({OBJECT_TYPE}),
 )
 
 

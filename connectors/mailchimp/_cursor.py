@@ -58,6 +58,7 @@ from typing import Any, Final
 from connectors.cursor_seconds import mark
 from connectors.cursor_tags import version_tag
 from core.errors import ConnectorConfigError
+from core.normalise import epoch_moment
 from core.time_bound import TimeBound
 
 _VERSION: Final = 4
@@ -71,13 +72,15 @@ SEEN_LIMIT: Final = 1000
 
 
 def parse_time(value: Any) -> datetime | None:
-    """A Mailchimp timestamp (``2015-10-21T15:41:36+00:00``) as an aware UTC datetime, or None."""
+    """A Mailchimp timestamp (``2015-10-21T15:41:36+00:00``) as an aware UTC datetime, or None. Epoch
+    time instead (a JSON integer, nine or more digits) is read as normalise dates the member by it
+    (``core.normalise.epoch_moment``), so the member moves the watermark too."""
     if not isinstance(value, str) or not value.strip():
-        return None
+        return epoch_moment(value)
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        return None
+        return epoch_moment(value)
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 

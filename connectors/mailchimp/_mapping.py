@@ -94,6 +94,14 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _stamp(value: Any) -> str:
+    """A stamp as text: Mailchimp writes ISO 8601 text; a JSON integer (epoch time, from a proxy that
+    re-serialises dates) is kept as its digits, which normalise reads as epoch time."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _text(value)
+
+
 def _first_text(*values: Any) -> str:
     return next((t for t in (_text(v) for v in values) if t), "")
 
@@ -122,7 +130,7 @@ def member_to_draft(member: Mapping[str, Any]) -> RecordDraft:
             source=SOURCE,
             object_type=OBJECT_TYPE,
             source_id=_record_id(raw),
-            updated_at=_text(raw.get("last_changed")) or None,
+            updated_at=_stamp(raw.get("last_changed")) or None,
             deleted=True,
         )
     merge = raw.get("merge_fields")
@@ -131,7 +139,7 @@ def member_to_draft(member: Mapping[str, Any]) -> RecordDraft:
     address = merge.get("ADDRESS")
     address = address if isinstance(address, Mapping) else {}
     status = _text(raw.get("status"))
-    last_changed = _text(raw.get("last_changed"))
+    last_changed = _stamp(raw.get("last_changed"))
     traits: dict[str, Any] = {
         "first_name": _text(merge.get("FNAME")),
         "last_name": _text(merge.get("LNAME")),

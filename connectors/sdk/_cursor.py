@@ -42,6 +42,7 @@ from connectors.cursor_ahead import changed_ahead, kept_ahead
 from connectors.cursor_seconds import mark
 from connectors.cursor_tags import another_version, latest_of, tagged
 from core.errors import ConnectorConfigError
+from core.normalise import epoch_moment
 
 _VERSION: Final = 2
 _READABLE_VERSIONS: Final = (1, 2)
@@ -55,12 +56,15 @@ def parse_point(value: Any, time_format: str = "iso") -> datetime | None:
     """A record's modification time as an aware UTC datetime, or None when it is missing or unreadable.
 
     ISO 8601 text (``2026-01-02T03:04:05+00:00``, ``...Z``) or, for ``epoch``, seconds since 1970.
+    An ISO stream's record stamped in epoch time instead (a JSON integer, nine or more digits: a
+    plugin or proxy that re-serialises dates) is read as ``core.normalise`` reads its ``updated_at``
+    (``epoch_moment``), so the record it dates moves the cursor rather than come back every walk.
     """
     try:
         if time_format == "epoch" and isinstance(value, int | float) and not isinstance(value, bool):
             return datetime.fromtimestamp(value, UTC)
         if not isinstance(value, str) or not value.strip():
-            return None
+            return epoch_moment(value)
         text = value.strip()
         if time_format == "epoch" and text.isdigit():
             return datetime.fromtimestamp(int(text), UTC)
@@ -69,7 +73,7 @@ def parse_point(value: Any, time_format: str = "iso") -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        return None
+        return epoch_moment(text)
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
@@ -96,6 +100,18 @@ class StreamState:
     ``since`` is never later (see the module docstring)."""
     ahead: tuple[str, ...] = ()
     """Tags of the versions delivered on or after a walk's handoff (``connectors.cursor_ahead``)."""
+    undated: tuple[str, ...] = ()
+    """Tags of the versions delivered with no readable time (normalise quarantines them), newest
+    last, at most ``SEEN_LIMIT``: each is delivered once, and again only when it changes. Without
+    them such a record came back on every walk and was quarantined and counted again each time."""
+
+    def undated_again(self, key: str) -> bool:
+        """Whether this version, which has no readable time, was delivered already."""
+        return key in self.undated
+
+    def read_undated(self, key: str) -> StreamState:
+        """The state after delivering a version with no readable time."""
+        return replace(self, undated=(*self.undated, key)[-SEEN_LIMIT:])
 
     def passed(self, key: str, point: datetime | None) -> bool:
         """Whether a record was returned before this walk (older than ``since``, or seen on it)."""
@@ -121,8 +137,8 @@ class StreamState:
         time."""
         done = self._finished()
         if latest is not None and done.since is not None and done.since > latest:
-            return StreamState(latest, ahead=self.ahead)
-        return replace(done, ahead=self.ahead)
+            return StreamState(latest, ahead=self.ahead, undated=self.undated)
+        return replace(done, ahead=self.ahead, undated=self.undated)
 
     def _finished(self) -> StreamState:
         high, at_high = self.high, self.at_high
@@ -143,9 +159,9 @@ def accept(
     ``key_point(record)`` gives ``(key, modification time or None)``: the key is what the cursor
     keeps of the record at the watermark, best the tag of its version
     (``connectors.cursor_tags.version_tag``; a tag of the id alone skips a record changed again on
-    the watermark second). Records with no readable
-    time are always returned (normalise quarantines them) and never move the watermark, and so are
-    elements that are not objects at all (the mapping quarantines them). A record on the watermark
+    the watermark second). A record with no readable time never moves the watermark and is returned
+    once in each version (normalise quarantines it; ``StreamState.undated`` remembers it); elements
+    that are not objects at all are always returned (the mapping quarantines them). A record on the watermark
     that the cursor delivered there in another version is marked (``connectors.cursor_seconds.mark``)
     so that ``to_records`` dates it after the versions delivered there. A time too far ahead is
     the caller's to clamp in ``key_point`` (``core.time_bound``), so it cannot carry the watermark
@@ -164,6 +180,11 @@ def accept(
             continue
         key, point = key_point(record)
         if state.passed(key, point):
+            continue
+        if point is None:  # normalise quarantines it: once, not on every walk
+            if not state.undated_again(key):
+                emit.append(dict(record))
+                state = state.read_undated(key)
             continue
         # Another version of a record the cursor delivered on its watermark was made after every
         # version it delivered there: marked, its draft is dated after them (connectors.cursor_seconds).
@@ -239,6 +260,7 @@ def _encode_state(state: StreamState) -> dict[str, Any]:
         "page": state.page,
         **({"st": state.started.isoformat()} if state.started else {}),
         **({"ahead": list(state.ahead)} if state.ahead else {}),
+        **({"undated": list(state.undated)} if state.undated else {}),
     }
 
 
@@ -247,7 +269,8 @@ def _decode_state(data: Any) -> StreamState:
         raise ValueError("a stream state must be an object")
     skip, at_high, page = data.get("skip", []), data.get("at_hi", []), data.get("page")
     ahead = data.get("ahead", [])  # (absent from a cursor written before it: nothing kept)
-    for ids in (skip, at_high, ahead):
+    undated = data.get("undated", [])  # (likewise)
+    for ids in (skip, at_high, ahead, undated):
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise ValueError("ids must be a list of strings")
     if page is not None and not isinstance(page, str):
@@ -260,6 +283,7 @@ def _decode_state(data: Any) -> StreamState:
         page,
         _time(data.get("st")),
         tuple(ahead),
+        tuple(undated),
     )
 
 

@@ -235,6 +235,9 @@ class RestConnectorSpec:
     """How the vendor reports deleted records (``ConnectorSpec.deletions``), or why it cannot."""
     reports_deletions: bool = False
     """Whether the connector's pulls return tombstones for deleted records (capability ``deletions``)."""
+    refresh_lists: frozenset[str] = frozenset()
+    """The object types a full refresh lists completely (``ConnectorSpec.refresh_lists``): a completed
+    one retires the stored records of these types it did not list (core.refresh_sweep)."""
 
     def __post_init__(self) -> None:
         if not self.streams:
@@ -280,6 +283,7 @@ class RestConnectorSpec:
             shared_budget=self.shared_budget,
             push_rules=self.push.rules() if self.push is not None else PushRules(),
             deletions=self.deletions,
+            refresh_lists=frozenset(self.refresh_lists),
         )
 
     def instance_base_url(self, base_url: str | None, options: Mapping[str, str]) -> str:

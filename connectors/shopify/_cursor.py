@@ -33,9 +33,13 @@ from typing import Any
 from connectors.cursor_tags import id_tag, latest_of, version_tag
 from connectors.cursor_tags import tag_key as connector_tag_key
 from core.errors import ConnectorConfigError
+from core.normalise import epoch_moment
 from core.time_bound import TimeBound
 
 STREAMS: tuple[str, ...] = ("customers", "orders")
+#: Versions with no readable time the cursor remembers per stream (``StreamState.undated``): beyond
+#: it the oldest come back once more (a repeat, quarantined again, never a loss).
+UNDATED_LIMIT = 1000
 _VERSION = 2
 _READABLE_VERSIONS = (1, 2)
 
@@ -47,13 +51,17 @@ def tag_key(shop: str, token: str) -> bytes:
 
 def canonical_time(value: Any) -> str | None:
     """A Shopify DateTime in one spelling (``2026-01-05T10:11:12Z``), so equal moments compare equal;
-    None for anything that is not a timestamp."""
+    None for anything that is not a timestamp. Shopify's ``DateTime`` is ISO 8601 text; a stamp in
+    epoch time instead (a proxy or an app that re-serialises dates) is read as ``core.normalise``
+    reads the record's ``updated_at`` (``epoch_moment``), so the record moves the cursor too."""
     if not isinstance(value, str) or not value:
-        return None
+        epoch = epoch_moment(value)
+        return None if epoch is None else _spelled(epoch)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        return None
+        epoch = epoch_moment(value)
+        return None if epoch is None else _spelled(epoch)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -101,6 +109,17 @@ class StreamState:
     high_repeats: int = 0
     ahead: list[str] = field(default_factory=list)
     """Tags of the versions delivered on or after a walk's handoff (``connectors.cursor_ahead``)."""
+    undated: list[str] = field(default_factory=list)
+    """Tags of the versions delivered with no readable ``updatedAt`` (normalise quarantines them),
+    newest last, at most ``UNDATED_LIMIT``: each is delivered once, and again only when it changes
+    (before, such a record came back on every walk and was quarantined and counted each time)."""
+
+    def undated_again(self, tag: str) -> bool:
+        """Whether a version with no readable time was delivered already; noted as delivered if not."""
+        if tag in self.undated:
+            return True
+        self.undated = [*self.undated, tag][-UNDATED_LIMIT:]
+        return False
 
     def begin_walk(self) -> None:
         """Start walking from ``since``: nothing walked yet, the newest delivery is the bound itself."""
@@ -190,8 +209,9 @@ class PullState:
                     raw["skip"], raw["high_ids"] = _tagged(key, raw["skip"]), _tagged(key, raw["high_ids"])
                     if bulk:
                         bulk["late"] = _tagged(key, bulk.get("late", {}))
-                if not isinstance(raw.get("ahead", []), list):
-                    raise ValueError("ahead must be a list of tags")
+                for kept in ("ahead", "undated"):
+                    if not isinstance(raw.get(kept, []), list):
+                        raise ValueError(f"{kept} must be a list of tags")
                 streams[name] = StreamState(**raw, bulk=BulkPosition(**bulk) if bulk else None)
             return cls(phase=int(body["phase"]), streams=streams)
         except (ValueError, TypeError, KeyError) as exc:
@@ -223,6 +243,7 @@ def _stream_json(stream: StreamState) -> dict[str, Any]:
         **({"repeats": stream.repeats} if stream.repeats else {}),
         **({"high_repeats": stream.high_repeats} if stream.high_repeats else {}),
         **({"ahead": stream.ahead} if stream.ahead else {}),  # (absent from an older cursor: none kept)
+        **({"undated": stream.undated} if stream.undated else {}),  # (likewise)
     }
 
 

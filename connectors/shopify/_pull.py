@@ -189,6 +189,10 @@ class ShopifyPull(ShopifyClient):
             )
             if position.already_delivered(tag, updated):
                 continue
+            if updated is None:  # normalise quarantines it: once in each version, not every walk
+                if not position.undated_again(tag):
+                    fresh.append(node)
+                continue
             if position.since is not None and updated is not None and updated < position.since:
                 # Shopify documents the customers filter on updated_at as "matching a whole day": what
                 # comes back from before the bound was delivered by the walk that set it.

@@ -10,8 +10,9 @@ Vendor facts (Stripe API reference, https://docs.stripe.com/api; spec ``specs/st
   ``created`` only, so it sees new customers. Changes to existing customers come through the Events
   API, ``GET /v1/events?type=customer.updated`` (each event's ``data.object`` is the customer as it
   became), read here as a second stream ``customer_updates``; a charge refunded, an authorisation
-  captured or expired likewise, through one stream of three types (``charge_changes``:
-  ``types[0]=charge.refunded&types[1]=charge.captured&types[2]=charge.expired``, newest first).
+  captured or expired, a pending bank debit settled or failed likewise, through one stream of five
+  types (``charge_changes``: ``types[0]=charge.refunded&types[1]=charge.captured&types[2]=
+  charge.expired&types[3]=charge.succeeded&types[4]=charge.failed``, newest first).
   A full pull (no cursor) starts the event streams at the newest event Stripe holds when it begins
   (``GET /v1/events``, Stripe's clock; the events already on its second are kept as seen, since
   ``created[gte]`` has one-second resolution), so the events of the walk are read as changes: a
@@ -130,8 +131,18 @@ def _list_stream(name: str, path: str, object_type: str, fields: FieldMap, **par
     )
 
 
-#: The charge event types the ``charge_changes`` stream reads.
-CHARGE_EVENT_TYPES: Final = ("charge.refunded", "charge.captured", "charge.expired")
+#: The charge event types the ``charge_changes`` stream reads. A bank debit (ACH, SEPA, BACS) is
+#: created ``pending`` and settles days later: ``charge.succeeded`` or ``charge.failed`` carries it
+#: as it became (https://docs.stripe.com/payments/payment-methods#payment-notification).
+#: ``charge.succeeded`` also follows every card charge's creation: read again as it was listed, it
+#: changes nothing.
+CHARGE_EVENT_TYPES: Final = (
+    "charge.refunded",
+    "charge.captured",
+    "charge.expired",
+    "charge.succeeded",
+    "charge.failed",
+)
 #: The streams a version before ``charge_changes`` read those types with, one a type
 #: (``_cursor_upgrade`` folds their cursor states into it).
 FORMER_CHARGE_STREAMS: Final = ("charge_updates", "charge_captures", "charge_expiries")

@@ -21,13 +21,15 @@ Also, for the stripe SDK's common calls: ``customers.create``, full ``customers.
 ``{"id", "object": "customer", "deleted": true}`` with 200. Seeded addresses carry ISO country codes.
 
 Charge writes (``_sandbox_charges``): ``POST /v1/charges`` (``capture=false`` for an authorisation
-only), ``POST /v1/charges/{id}/capture``, and ``expire_charges`` (a control: Stripe expires an
-authorisation by its clock), each with its event.
+only; a bank account ``source`` for a pending debit), ``POST /v1/charges/{id}/capture``,
+``expire_charges`` (a control: Stripe expires an authorisation by its clock) and ``settle_charges``
+(a control: the bank settles or fails a pending debit), each with its event.
 
 Simplifications: seeded emails are trimmed and lower-cased; charges are all card charges with the
 fixture's payment details; events carry only ``customer.created``, ``customer.updated``,
-``customer.deleted``, ``charge.succeeded`` (a charge made through the API), ``charge.captured``,
-``charge.expired`` and ``charge.refunded``; other query parameters are ignored rather than rejected.
+``customer.deleted``, ``charge.succeeded`` (a charge made through the API, or a debit settled),
+``charge.pending``, ``charge.failed``, ``charge.captured``, ``charge.expired`` and
+``charge.refunded``; other query parameters are ignored rather than rejected.
 
 Where each part lives: the fixtures, new customers and charges, and seeding in ``_sandbox_objects``;
 error bodies and list objects in ``_sandbox_wire``; the rest as named above.
@@ -325,6 +327,14 @@ class StripeSandbox(VendorSandbox):
         them: marked refunded, no longer capturable, ``charge.expired`` (``_sandbox_charges``)."""
         with self.lock:
             charge_api.expire(self, sorted(charge_ids), at or self.clock.now())
+
+    def settle_charges(
+        self, charge_ids: Iterable[str], at: datetime | None = None, *, succeeded: bool = True
+    ) -> None:
+        """The bank's answer to these pending debits at ``at``: succeeded (``charge.succeeded``) or
+        failed (``charge.failed``) (``_sandbox_charges``)."""
+        with self.lock:
+            charge_api.settle(self, sorted(charge_ids), at or self.clock.now(), succeeded=succeeded)
 
     def _delete_customer(self, customer_id: str, at: datetime) -> None:
         """Delete a customer as Stripe does: gone from lists, a stub when retrieved, and a

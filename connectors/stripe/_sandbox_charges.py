@@ -13,6 +13,14 @@ From Stripe's API reference (https://docs.stripe.com/api/charges) and its publis
   uncaptured, charge"; ``amount`` at most the charge's, "Any additional amount will be automatically
   refunded". Records ``charge.captured``. A charge captured already, or expired, is refused (400,
   ``charge_already_captured`` / ``charge_expired_for_capture``).
+* A bank debit (``source`` a bank account: a ``btok_`` token or a ``ba_`` id, as ACH Direct Debit
+  charges are made through this API): "the charge's status is ``pending`` ... until the payment
+  either succeeds or fails", a few business days later (https://docs.stripe.com/payments/
+  payment-methods#payment-notification; the spec's charge ``status`` enum: ``failed``, ``pending``,
+  ``succeeded``). Created ``pending``, ``paid: false``, ``captured: true``, recording
+  ``charge.pending``; settled by ``StripeSandbox.settle_charges`` (a control: the bank answers by
+  its clock) as ``succeeded``/``paid: true`` with ``charge.succeeded``, or ``failed`` with a
+  ``failure_code`` and ``charge.failed``.
 * Expiry (``StripeSandbox.expire_charges``, a control: Stripe does it by its clock, 7 days after an
   authorisation by default): "they will be marked as refunded and will no longer be capturable";
   records ``charge.expired``.
@@ -37,6 +45,8 @@ if TYPE_CHECKING:
     from ._sandbox import StripeSandbox
 
 _CURRENCY: Final = re.compile(r"[a-z]{3}")
+#: A charge's ``source`` that is a bank account (a token or an id): its charge is a pending debit.
+BANK_SOURCES: Final = ("btok_", "ba_")
 _BOOLEANS: Final = {"true": True, "false": False}
 
 
@@ -67,8 +77,33 @@ def create(sb: StripeSandbox, params: Mapping[str, str]) -> httpx.Response | dic
         )
     now = sb.clock.now()
     charge = card_charge(sb, customer, int(amount), currency, now, captured=capture)
+    if params.get("source", "").startswith(BANK_SOURCES):
+        charge.update(status="pending", paid=False)
+        sb._event("charge.pending", charge, now)
+        return charge
     sb._event("charge.succeeded", charge, now)
     return charge
+
+
+def settle(sb: StripeSandbox, charge_ids: Iterable[str], at: datetime, *, succeeded: bool) -> None:
+    """The bank's answer to these pending debits at ``at``: ``succeeded`` (``charge.succeeded``) or
+    ``failed`` (``charge.failed``, ``failure_code`` ``account_closed``) (call under ``sb.lock``). A
+    charge not pending is a mistake of the test."""
+    for charge_id in charge_ids:
+        charge = sb.charges[charge_id]
+        if charge["status"] != "pending":
+            raise ValueError(f"{charge_id} is not a pending charge: it cannot settle")
+        if succeeded:
+            charge.update(status="succeeded", paid=True)
+            sb._event("charge.succeeded", charge, at)
+        else:
+            charge.update(
+                status="failed",
+                paid=False,
+                failure_code="account_closed",
+                failure_message="The customer's bank account has been closed.",
+            )
+            sb._event("charge.failed", charge, at)
 
 
 def capture(sb: StripeSandbox, charge_id: str, params: Mapping[str, str]) -> httpx.Response | dict[str, Any]:
@@ -120,4 +155,4 @@ def route(
     return None
 
 
-__all__ = ["capture", "create", "expire", "route"]
+__all__ = ["BANK_SOURCES", "capture", "create", "expire", "route", "settle"]

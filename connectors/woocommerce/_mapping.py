@@ -15,7 +15,11 @@ record carrying one canonical order:
   ``processing`` are paid; ``on-hold`` and ``pending`` wait for payment; ``failed`` and ``cancelled``
   never paid). A status a plugin added (``shipped``, ``delivered``) counts as paid when the order has
   a payment date (``date_paid_gmt``), else as pending.
-* **Money.** ``total`` is a decimal string in the order's ``currency``, kept exact as ``Decimal``.
+* **Money.** ``total`` is a decimal string in the order's ``currency`` (the REST controllers write
+  it with ``wc_format_decimal``: a point, no grouping), kept exact as ``Decimal``. A JSON number (a
+  plugin's filter) and grouping that can only be grouping (``"1,234.50"``) are read too
+  (``core.normalise.parse_amount``); an ambiguous total (``"19,90"``) is sent on as it came, and
+  normalise drops the order with the reason.
   Refunds (``refunds[].total``, negative strings) are subtracted: a partly refunded order counts its
   net amount, a fully refunded one is ``refunded``.
 * **Time.** Every ``*_gmt`` field is UTC without an offset (``2026-03-21T19:09:30``); the fields
@@ -30,9 +34,11 @@ reason.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
+from core.errors import NormalisationError
+from core.normalise import parse_amount
 from core.schema import RecordDraft
 
 SOURCE: Final = "woocommerce"
@@ -113,13 +119,12 @@ def customer_draft(customer: Any) -> RecordDraft:
 
 
 def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        return None
+    """An amount as ``core.normalise.parse_amount`` reads it (a JSON number a plugin wrote, a grouping
+    separator that can only be one), or None when it is not one."""
     try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
+        return parse_amount(value)
+    except NormalisationError:
         return None
-    return amount if amount.is_finite() else None
 
 
 def order_status(order: Mapping[str, Any]) -> str:
@@ -133,7 +138,8 @@ def order_status(order: Mapping[str, Any]) -> str:
 def order_fragment(order: Mapping[str, Any]) -> dict[str, Any]:
     """The canonical order: id, net total (refunds subtracted) as Decimal, currency, creation time
     in UTC, status. A paid order refunded in full is ``refunded``."""
-    total = _decimal(order.get("total"))
+    raw_total = order.get("total")
+    total = _decimal(raw_total)
     refunds = order.get("refunds")
     refunded = Decimal(0)
     for refund in refunds if isinstance(refunds, list) else []:
@@ -146,7 +152,8 @@ def order_fragment(order: Mapping[str, Any]) -> dict[str, Any]:
             status, total = "refunded", Decimal(0)
     return {
         "id": record_id(order),
-        "total": total,
+        # (a total that is not an amount goes as sent: normalise drops the order and says why)
+        "total": raw_total if total is None else total,
         "currency": _text(order.get("currency")),
         "created_at": _text(order.get("date_created_gmt")) or None,
         "status": status,

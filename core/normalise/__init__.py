@@ -42,12 +42,12 @@ from ._limits import (
     MAX_TRAIT_NAME_CHARS,
     MAX_TRAITS_BYTES,
 )
-from ._money import normalise_money
+from ._money import normalise_money, parse_amount
 from ._names import normalise_name
 from ._options import NormaliseOptions, is_future_dated
 from ._phone import normalise_phone, phone_region
 from ._record import count_outcomes, normalise_record
-from ._time import normalise_timestamp
+from ._time import epoch_moment, normalise_timestamp
 
 __all__ = [
     "MAX_CHANNEL_CHARS",
@@ -64,6 +64,7 @@ __all__ = [
     "NormaliseOptions",
     "birth_date_slip",
     "count_outcomes",
+    "epoch_moment",
     "has_other_identity",
     "is_future_dated",
     "is_possible_birth_date",
@@ -75,6 +76,7 @@ __all__ = [
     "normalise_phone",
     "normalise_record",
     "normalise_timestamp",
+    "parse_amount",
     "parse_date_of_birth",
     "phone_region",
     "plausible_national_id",

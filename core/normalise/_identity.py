@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from typing import Final
 
 __all__ = [
+    "EXTERNAL_ID_TRAIT",
     "FIELD_ALIASES",
     "birth_date_slip",
     "has_other_identity",
@@ -45,6 +46,15 @@ FIELD_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     # Read only when neither first nor last name is there (core.linkage.fields): one field holding both.
     "full_name": ("full_name",),
 }
+
+#: The trait a connector maps a tool's documented "id of this person in another system" to (Klaviyo's
+#: ``external_id``, https://developers.klaviyo.com/en/reference/get_profiles: "A unique identifier
+#: used by customers to associate Klaviyo profiles with profiles in an external system"). A
+#: person-level record holding it is a person the tool itself keeps apart, so it is kept without
+#: email or phone: one profile, identified by its own source id. It is never an identifier: the
+#: value names a record of a system profilesync may not read, and the same text in two tools says
+#: nothing about one person (exact joins are emails, phones, national ids and source ids only).
+EXTERNAL_ID_TRAIT: Final = "external_id"
 
 #: Longer values are not a name or an address: ignored, not truncated.
 MAX_FIELD_LEN: Final = 200

@@ -32,6 +32,10 @@ _PLAIN_NUMBER: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1
 _GROUPED_BY_THREE: Final = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 # "1,00,000.00" (Indian grouping) and the like: any digit groups, then a decimal point.
 _GROUPED_WITH_DOT: Final = re.compile(r"[+-]?\d+(?:,\d+)+\.\d+")
+# "1.234,50" or "1.234.567,5": points every three digits, then a decimal comma (a shop whose
+# locale writes money so). Both separators are there, so each can only be one thing; "1.234"
+# alone stays the number 1.234, and "19,90" stays refused.
+_DOTS_THEN_COMMA: Final = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+,\d+")
 
 
 def _parse_amount(amount: object) -> Decimal:
@@ -58,7 +62,9 @@ def _parse_amount_text(amount: str) -> Decimal:
     text = amount.strip()
     if len(text) > 64:
         raise NormalisationError("amount", "too long to be an amount")
-    if "," in text:
+    if "," in text and "." in text and _DOTS_THEN_COMMA.fullmatch(text):
+        text = text.replace(".", "").replace(",", ".")
+    elif "," in text:
         # Only remove commas that are clearly thousands separators: "19,90" might be 19.90
         # or 1990, so it is refused rather than guessed.
         if not (_GROUPED_BY_THREE.fullmatch(text) or _GROUPED_WITH_DOT.fullmatch(text)):
@@ -72,20 +78,34 @@ def _parse_amount_text(amount: str) -> Decimal:
         raise NormalisationError("amount", f"not a number: {text[:30]!r}") from None
 
 
+def parse_amount(amount: object) -> Decimal:
+    """An amount as an exact ``Decimal``, before any currency's rounding: a JSON number (an integer,
+    or a float read through its shortest text, never through float arithmetic), or text as
+    ``normalise_money`` reads it (grouping separators only where they cannot be a decimal separator:
+    ``"1,234.50"``, ``"1.234,50"``). Raises ``NormalisationError("amount", reason)`` otherwise
+    (``"19,90"``: a decimal comma or a thousands separator? refused, not guessed)."""
+    return _parse_amount(amount)
+
+
 def normalise_money(amount: str | int | float | Decimal, currency: str) -> tuple[Decimal, str]:
     """Return ``(amount, currency)`` with the amount a Decimal in the currency's minor units.
 
     The amount is never taken through float arithmetic: a float is converted via ``str()``
     first. It is rounded half-even to the currency's minor units (0 for JPY, KRW, VND, CLP, ISK,
     UGX, XAF, XOF...; 3 for BHD, KWD, OMR, JOD, TND, IQD, LYD; 2 for most). Strings may carry
-    thousands separators ("1,299.00", "1,299"); a comma that could be a decimal comma ("19,90")
-    is refused rather than guessed. NaN, infinities, booleans and non-numeric strings raise
-    ``NormalisationError("amount", reason)``; an unknown currency raises
-    ``NormalisationError("currency", reason)``.
+    thousands separators ("1,299.00", "1,299"), or points for thousands before a decimal comma
+    ("1.299,50"); a comma that could be a decimal comma ("19,90") is refused rather than guessed.
+    NaN, infinities, booleans and non-numeric strings raise ``NormalisationError("amount", reason)``;
+    an unknown currency raises ``NormalisationError("currency", reason)``.
     """
     if type(amount) is str and type(currency) is str and len(amount) <= 64:
         return _text_money(amount, currency)
     return _money(amount, currency)
+
+
+def minor_units(currency: str) -> int:
+    """The decimal places every amount in ``currency`` (an ISO 4217 code) is normalised to."""
+    return _MINOR_UNITS.get(currency, 2)
 
 
 def _money(amount: str | int | float | Decimal, currency: str) -> tuple[Decimal, str]:

@@ -184,6 +184,9 @@ def _trait(raw_key: object, value: object) -> _Trait:
     name = raw_key if isinstance(raw_key, str) else _short(raw_key)
     if len(name) > MAX_TRAIT_NAME_CHARS:
         return "", "traits", "", f"a trait name may have {MAX_TRAIT_NAME_CHARS} characters at most", name
+    if (bad := _surrogate(name)) is not None:
+        # (snake_case would fold it into "_" and keep the value under a name the source never had)
+        return "", "traits", "", f"trait name holds invalid Unicode (a lone surrogate, {bad})", name
     key = _snake_case(name)
     if not key:
         return "", "traits", "", f"trait name {_short(raw_key, 40)!r} is empty after snake_case", value

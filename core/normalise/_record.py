@@ -26,7 +26,7 @@ from core.time_bound import read_before
 
 from ._consent import _consent
 from ._email import normalise_email
-from ._identity import has_other_identity
+from ._identity import EXTERNAL_ID_TRAIT, has_other_identity
 from ._limits import _CACHE_SIZE, MAX_IDENTIFIERS, MAX_KEY_BYTES
 from ._money import _orders
 from ._names import _traits
@@ -179,7 +179,12 @@ def _normalise_record(
         phones = _identifiers(draft.phones, "phone", read_phone, collector, MAX_IDENTIFIERS - len(emails))
         # A person named with a birth date or a full address is kept: the matcher finds them by
         # those (core.linkage). A child object needs an email, a phone or its owner's id.
-        if not emails and not phones and (level == "child" or not has_other_identity(traits)):
+        # (or one its tool keeps apart by an id in another system, which never joins: _identity)
+        if (
+            not emails
+            and not phones
+            and (level == "child" or not (EXTERNAL_ID_TRAIT in traits or has_other_identity(traits)))
+        ):
             reason = "no usable identifier (no valid email or phone"
             reason += ", and no owner id)" if level == "child" else ")"
             if collector.dropped:

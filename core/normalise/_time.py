@@ -1,4 +1,5 @@
-"""Timestamps: ``normalise_timestamp`` (ISO 8601, RFC 2822, epoch seconds or milliseconds)."""
+"""Timestamps: ``normalise_timestamp`` (ISO 8601, RFC 2822, epoch seconds or milliseconds), and
+``epoch_moment`` (only the epoch forms, for cursors that read a vendor's ISO stamps)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ _MIN_YEAR: Final = 1970
 _MAX_YEAR: Final = 2100
 # Digit strings long enough to be epoch seconds or ms; shorter ones ("20260105") are ISO dates.
 _EPOCH_STRING: Final = re.compile(r"-?\d{9,}(?:\.\d+)?")
+#: Whole epoch seconds or milliseconds as text (``epoch_moment``): digits only.
+_EPOCH_DIGITS: Final = re.compile(r"\d{9,20}")
 
 
 def normalise_timestamp(value: str | int | float | Decimal | datetime) -> datetime:
@@ -53,6 +56,31 @@ def normalise_timestamp(value: str | int | float | Decimal | datetime) -> dateti
     if value is None:
         raise NormalisationError("timestamp", "missing")
     raise NormalisationError("timestamp", f"not a timestamp ({type(value).__name__})")
+
+
+def epoch_moment(value: object) -> datetime | None:
+    """The moment a stamp written as epoch time names, read as ``normalise_timestamp`` reads it, or
+    None when ``value`` is not epoch time (or is out of its years).
+
+    Epoch time is a JSON integer, or a string of nine or more digits (``"1796472005"`` seconds,
+    ``"1796472005000"`` milliseconds; the threshold between them is 1e11, as for numbers). Shorter
+    digit strings are refused: ``"20260105"`` is an ISO date, not 1970. Floats are refused too (a
+    cursor keeps whole seconds). A pull's cursor reads a vendor's ISO stamp itself and asks this only
+    when that fails, so that a record its normalisation dates by such a stamp moves the cursor too
+    (a record the cursor could not date was pulled again on every run).
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number: int | Decimal = value
+    elif isinstance(value, str) and len(value) <= 64 and _EPOCH_DIGITS.fullmatch(value.strip()):
+        number = int(value.strip())
+    else:
+        return None
+    try:
+        return _from_epoch(number)
+    except NormalisationError:
+        return None
 
 
 def _from_epoch(value: int | float | Decimal) -> datetime:

@@ -41,6 +41,7 @@ from core.ports import (
 from core.schema import Profile, SourceRecord
 from core.storage.memory_history import InMemoryHistoryStore
 from core.storage.memory_links import InMemoryLinkIndex
+from core.storage.memory_parts import InMemoryCustomerParts
 from core.storage.memory_sizes import check_changeset
 
 # Ownerships are kept as plain tuples: the store holds every identifier of a run, and the garbage
@@ -63,7 +64,7 @@ class _Customer:
     snapshots: dict[str, SourceRecord] = field(default_factory=dict)
 
 
-class InMemoryProfileStore(InMemoryLinkIndex):
+class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
     """Dictionaries and a lock; ``writes`` counts applied operations for tests and benchmarks. It is
     also the in-memory ``LinkIndex`` (core.storage.memory_links)."""
 

@@ -21,7 +21,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from connectors.hubspot._mapping import format_timestamp
 from connectors.hubspot._sandbox import HubSpotSandbox
@@ -81,7 +80,6 @@ def _emails(store: InMemoryProfileStore) -> set[str]:
     return {i.value for p in store.iter_profiles() for i in p.identifiers if i.kind == "email"}
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_contacts_merged_at_hubspot_leave_the_store() -> None:
     sandbox, connector = tool("hubspot", people=8)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
@@ -103,7 +101,6 @@ def test_contacts_merged_at_hubspot_leave_the_store() -> None:
     assert held == {f"hubspot:{k}" for k in sandbox.record_keys()}
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_an_email_removed_from_a_merged_contact_leaves_the_profile() -> None:
     sandbox, connector = tool("hubspot", people=8)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
@@ -142,7 +139,6 @@ GDPR_REASON = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=GDPR_REASON)
 def test_a_contact_deleted_at_hubspot_under_gdpr_leaves_the_store() -> None:
     sandbox, connector = tool("hubspot", people=8)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()

@@ -15,7 +15,6 @@ member record and its address leave the profile (after a full refresh at the lat
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from connectors.mailchimp import MailchimpSandbox
 from core.normalise import normalise_email
@@ -35,7 +34,6 @@ REASON = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_a_member_deleted_permanently_at_mailchimp_leaves_the_store() -> None:
     sandbox, connector = tool("mailchimp", people=8)
     assert isinstance(sandbox, MailchimpSandbox)

@@ -24,8 +24,11 @@ from core.merge import MergeRules, SurvivorshipRule, build_profile, profile_hash
 from core.normalise import normalise_record
 from core.schema import SourceRecord
 from core.testing.population import population
+from tests.hypothesis_profiles import examples
 
-SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(ci=100, deep=400), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 _TEXT = st.text(
     alphabet=st.sampled_from(

@@ -26,8 +26,12 @@ from core.normalise import NormaliseOptions, _email, _money, _names, _time, _val
 from core.normalise._limits import MAX_TRAITS_BYTES
 from core.normalise._values import _Collector
 from core.schema import RecordDraft, SourceRecord
+from tests.hypothesis_profiles import examples
 
 SETTINGS = settings(max_examples=400, deadline=None)
+#: Amounts read one after another (the readings of texts kept): fewer examples in ci. (Orders keep
+#: 400: an id with a space at its end only, which the short way must send the general way, needs them.)
+LISTS = settings(SETTINGS, max_examples=examples(ci=100, deep=400))
 
 
 def _outcome(function: Any, *args: Any) -> tuple[str, Any]:
@@ -213,7 +217,7 @@ _currency = st.one_of(
 )
 
 
-@SETTINGS
+@LISTS
 @given(prices=st.lists(st.tuples(_amount, _currency), min_size=1, max_size=8))
 def test_an_amount_is_read_as_before_whatever_was_read_earlier(prices: list[tuple[Any, Any]]) -> None:
     # GIVEN prices one after another, texts and numbers equal to them (the readings of texts are kept)

@@ -52,9 +52,12 @@ from core.schema import (
     TraitValue,
 )
 from core.testing.records import T0, make_record
+from tests.hypothesis_profiles import examples
 from tests.unit.test_normalise import drafts
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: The property that folds profiles: fewer examples in ci.
+BUILDING = settings(SETTINGS, max_examples=examples(ci=50, deep=200))
 
 # --------------------------------------------------------------------------------------------------
 # Hashes are stored in DynamoDB: their values must not change by accident. (The record hash left
@@ -501,7 +504,7 @@ def customers(draw: st.DrawFn) -> list[SourceRecord]:
     return out
 
 
-@SETTINGS
+@BUILDING
 @given(records=customers(), rules=st.sampled_from(RULES), version=st.integers(0, 3))
 def test_build_profile_equals_the_reference_fold(
     records: list[SourceRecord], rules: MergeRules, version: int

@@ -30,6 +30,7 @@ from core.schema import (
     SourceRecord,
     assemble_model,
 )
+from tests.hypothesis_profiles import examples
 from tests.unit.test_record_hash_memo import _records
 
 # Text that looks like the JSON around the parts that are cut, and what JSON escapes.
@@ -130,7 +131,7 @@ def _both_ways(record: SourceRecord) -> tuple[tuple[str, str], tuple[str, str]]:
     return (once.__dict__[RECORD_JSON_MEMO], once.__dict__[RECORD_HASH_MEMO]), (record_json(twice), hashed)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(ci=100, deep=400), deadline=None)
 @given(_records_made())
 def test_any_record_gets_the_json_and_hash_of_the_two_functions(record: SourceRecord) -> None:
     once, separately = _both_ways(record)

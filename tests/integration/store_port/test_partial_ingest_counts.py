@@ -122,7 +122,11 @@ def test_a_batch_of_20_000_records_over_several_commits_counts_each_once(
     _check(_store(kit), INGESTS[ingesting], people, 1_000, ["a", middle, "z"], duplicates=50)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(ci=12, deep=40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     people=st.integers(0, 300),
     stored=st.integers(0, 300),
@@ -168,7 +172,7 @@ class FailsOnce:
         return once
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(ci=20, deep=60), deadline=None)
 @given(
     people=st.integers(1, 120),
     stored=st.integers(0, 120),

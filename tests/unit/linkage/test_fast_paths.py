@@ -35,6 +35,7 @@ from core.linkage.model import probability_from_weight
 from core.linkage.scoring import FieldWeight, PairScore, _tf_weight, _weigh_loop, score_pair, weigh
 from core.linkage.slots import slot_maker
 from core.normalise._identity import FIELD_ALIASES, birth_date_slip, parse_date_of_birth, trait_text
+from tests.hypothesis_profiles import examples
 
 _NAMES = ["ann", "Anne", "anna", "Ann-Marie", "annie", "ana", "bob", "Robert", "rob", "o'neil", "oneil", "x"]
 _SURNAMES = ["Smith", "Smyth", "smith", "Jones", "Johns", "Ann", "Bob", "Thompson", "Tompson", "a"]
@@ -110,7 +111,7 @@ def _model_with_frequencies() -> LinkageModel:
 _MODELS = (default_model(), _model_with_frequencies())
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(ci=100, deep=600), deadline=None)
 @given(_records, _records)
 def test_the_fused_weigh_is_the_loops_sum(a: object, b: object) -> None:
     """GIVEN any two records WHEN weighed by the fused scorer and by the loop over the comparisons THEN
@@ -151,7 +152,7 @@ _ANN = linkage_record("a", {"first_name": "Ann", "dob": "1980-01-31", "national_
 _BOB = linkage_record("b", {"first_name": "Bob", "dob": "1975-06-02", "national_id": "987654321"})
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(ci=100, deep=600), deadline=None)
 @example(_ANN, _BOB, frozenset({"date_of_birth"}))
 @example(_ANN, _BOB, frozenset({"national_id", "x"}))
 @example(_ANN, _BOB, frozenset())
@@ -194,7 +195,7 @@ def _score_pair_as_written(a: object, b: object, model: LinkageModel) -> PairSco
     return PairScore(*keys, total, probability_from_weight(total), tuple(fields), tuple(review))
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(ci=100, deep=600), deadline=None)
 @given(_records, _records)
 def test_a_pairs_explanation_is_the_one_made_field_by_field(a: object, b: object) -> None:
     """GIVEN any two records WHEN explained by ``score_pair`` (each level's ``FieldWeight`` made once
@@ -273,7 +274,7 @@ def test_a_clear_no_link_is_the_decision_the_dataclass_makes() -> None:
         far.reason = "changed"  # type: ignore[misc]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(ci=100, deep=400), deadline=None)
 @given(_records)
 def test_the_inline_blocking_keys_are_the_rules_keys(record: object) -> None:
     """GIVEN any record WHEN keyed by the inline shipped rules and by the rules one by one THEN the
@@ -281,7 +282,7 @@ def test_the_inline_blocking_keys_are_the_rules_keys(record: object) -> None:
     assert blocking_keys(record) == blocking_keys(record, list(RULES))  # type: ignore[arg-type]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(ci=100, deep=400), deadline=None)
 @given(_traits)
 def test_one_pass_over_the_traits_reads_what_each_field_reads(traits: dict[str, object]) -> None:
     """GIVEN any traits (aliases, blanks, booleans, numbers, oversized values) WHEN read in one pass
@@ -296,7 +297,7 @@ def test_a_birth_date_read_once_per_spelling_and_day_is_read_as_always(raw: str,
     assert _birth_date(raw, today) == (parse_date_of_birth(raw, today), birth_date_slip(raw, today))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(ci=50, deep=200), deadline=None)
 @given(_records, _records)
 def test_a_frozen_dataclass_made_through_its_slots_is_the_one_its_init_makes(a: object, b: object) -> None:
     """GIVEN the frozen dataclasses ingest makes per record and per pair WHEN made by ``slot_maker``
@@ -382,7 +383,7 @@ def _decide_as_written(a: object, b: object, model: LinkageModel) -> Decision:
     return _explained(a, b, model)  # type: ignore[arg-type]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(ci=75, deep=300), deadline=None)
 @given(st.lists(_records, min_size=2, max_size=6))
 def test_a_clear_no_links_reason_kept_by_weight_is_its_own(records: list[object]) -> None:
     """GIVEN records decided pair after pair (a clear non-match's probability and reason are kept by

@@ -76,6 +76,10 @@ def test_profiles_map_to_drafts_with_consent_from_subscriptions(
             assert not consent.granted
         else:
             assert consent is None
-    # AND the profile with neither email nor phone is quarantined for it
-    assert any(isinstance(o, Quarantined) and "identifier" in o.reason for o in outcomes)
+    # AND the profile with only an external id is kept as the one person Klaviyo holds, identified
+    # by its own profile id alone (rob23: it was quarantined, "no usable identifier"); the external
+    # id is a trait, never an identifier
+    (kept,) = [r for r in records if r.traits.get("external_id") == "shop-o42"]
+    assert [(i.kind, i.value) for i in kept.identifiers] == [("source", f"klaviyo:profile:{kept.source_id}")]
+    assert not any(isinstance(o, Quarantined) for o in outcomes)
     assert all(d.source == "klaviyo" and d.object_type == "profile" for d in drafts)

@@ -59,7 +59,13 @@ def test_the_charge_stream_asks_for_its_types_as_stripes_spec_allows() -> None:
     assert "type" not in stream.params  # "You may pass either `type` or `types`, but not both."
     assert params["types"]["schema"]["type"] == "array"
     assert "up to 20" in params["types"]["description"]
-    assert event_types(stream) == ("charge.refunded", "charge.captured", "charge.expired")
+    assert event_types(stream) == (
+        "charge.refunded",
+        "charge.captured",
+        "charge.expired",
+        "charge.succeeded",
+        "charge.failed",
+    )
 
 
 def _cursor(syncs: _Syncs) -> PullCursor:

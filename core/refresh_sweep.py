@@ -1,0 +1,184 @@
+"""A full refresh that completes retires the stored records it did not list (mark and sweep).
+
+A record deleted inside the vendor without a trace a pull can read (HubSpot's GDPR delete,
+Mailchimp's ``delete-permanent``, a WooCommerce customer deleted with ``force=true``) is simply no
+longer listed. Only a full refresh (``pull(None)``) lists every record of the object types its
+connector declares in ``ConnectorSpec.refresh_lists``; so when one walked every page with no error
+and was not cut short, the stored records of those types that it did not list are gone at the vendor.
+
+The mark: ``ListedKeys`` keeps the source key of every draft the refresh received (records,
+tombstones and malformed ones alike: each is a record the vendor still names) as a 64-bit hash,
+8 bytes each in one ``array`` (8 MB at 1M records; a hash collision can only keep a record, never
+retire one). The sweep: ``unlisted`` walks the store's profiles (``ProfileStore.iter_profiles``:
+every store answers it) and names each stored record of the connector's source and declared types
+that the refresh did not list, as a tombstone dated at the refresh's start less ``CLOCK_MARGIN``.
+Those go through the one retirement path (core.retirement), whose rule makes the sweep safe
+against records created or changed during the refresh: a stored version newer than a tombstone is
+kept (the record came back), so a record another run stored while the refresh walked, changed after
+the walk passed it, is not retired.
+
+The guard (``SweepGuard``): a vendor that answers an empty list by mistake, or a filter that hides
+half the account, must not empty the store. A sweep that would retire more than ``max_fraction``
+of the stored records of the stream (and more than ``always_allowed`` of them), or any record after
+a refresh that listed none, retires nothing unless ``allow_mass`` is set
+(``profilesync sync --full --allow-mass-retirement``; in Lambda, the pull event's
+``allow_mass_retirement``); the report says so
+(``SweepReport.refused``) and the operator decides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.ports import ProfileStore
+from core.schema import RecordDraft, SourceDeletion, source_key
+
+#: Tombstones of a sweep are dated this long before the refresh began: a record the vendor changed
+#: just before our clock's start (its clock a little ahead of ours) is kept, and retired by the
+#: next refresh if it is really gone.
+CLOCK_MARGIN = timedelta(minutes=5)
+
+
+#: How an operator lets a sweep past the guard, named in its refusal.
+ALLOW = "profilesync sync --full --allow-mass-retirement, or the pull event's allow_mass_retirement"
+
+
+def _hash(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else ""
+
+
+class ListedKeys:
+    """The source keys a refresh listed, as 64-bit hashes in one array (8 bytes a record)."""
+
+    def __init__(self) -> None:
+        self._hashes: array[int] = array("Q")
+        self._sorted = True
+
+    def add(self, key: str) -> None:
+        self._hashes.append(_hash(key))
+        self._sorted = False
+
+    def add_drafts(self, drafts: Iterable[RecordDraft]) -> None:
+        """Mark the records a page named (a draft with no usable id names none)."""
+        for draft in drafts:
+            # The key normalisation gives the record (core.normalise: ids trimmed, ints as text).
+            source, source_id = _text(draft.source), _text(draft.source_id)
+            if source and source_id:
+                self.add(source_key(source, _text(draft.object_type) or "contact", source_id))
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        if not self._sorted:
+            self._hashes = array("Q", sorted(self._hashes))
+            self._sorted = True
+        wanted = _hash(key)
+        at = bisect_left(self._hashes, wanted)
+        return at < len(self._hashes) and self._hashes[at] == wanted
+
+
+@dataclass(frozen=True, slots=True)
+class SweepGuard:
+    """How much one sweep may retire: at most ``max_fraction`` of the stream's stored records (or
+    ``always_allowed`` of them, for a small account), and nothing after a refresh that listed no
+    record, unless ``allow_mass``."""
+
+    max_fraction: float = 0.1
+    always_allowed: int = 5
+    allow_mass: bool = False
+
+    def refusal(self, listed: int, stored: int, unlisted: int) -> str | None:
+        """Why a sweep of ``unlisted`` of ``stored`` records after a refresh that listed ``listed``
+        must not run, or None when it may."""
+        if self.allow_mass or unlisted == 0:
+            return None
+        if listed == 0:
+            return (
+                f"the full refresh listed no record while {stored} are stored: a vendor answering an "
+                "empty list by mistake must not empty the store; nothing was retired (if the account "
+                f"is really empty, run the refresh again allowing it: {ALLOW})"
+            )
+        if unlisted > self.always_allowed and unlisted > self.max_fraction * stored:
+            return (
+                f"the full refresh did not list {unlisted} of the {stored} stored records, more than "
+                f"{self.max_fraction:.0%}: nothing was retired (check the connector's filter and "
+                f"credentials; if they were really deleted, run the refresh again allowing it: {ALLOW})"
+            )
+        return None
+
+
+@dataclass
+class SweepReport:
+    """What a sweep found: the stream's stored records, those the refresh did not list, how many
+    were sent to retirement, and why none were when the guard refused."""
+
+    listed: int = 0
+    stored: int = 0
+    unlisted: int = 0
+    swept: int = 0
+    refused: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        answer: dict[str, Any] = {
+            "listed": self.listed,
+            "stored": self.stored,
+            "unlisted": self.unlisted,
+            "swept": self.swept,
+        }
+        if self.refused:
+            answer["refused"] = self.refused
+        return answer
+
+
+def unlisted(
+    store: ProfileStore, source: str, object_types: frozenset[str], listed: ListedKeys
+) -> tuple[int, list[tuple[str, str]]]:
+    """The number of stored records of ``source`` with one of ``object_types``, and the (object
+    type, id) of those ``listed`` does not hold, in key order."""
+    stored = 0
+    missing: list[tuple[str, str]] = []
+    for profile in store.iter_profiles():
+        for ref in profile.sources:
+            if ref.source != source or ref.object_type not in object_types:
+                continue
+            stored += 1
+            if ref.key not in listed:
+                missing.append((ref.object_type, ref.id))
+    missing.sort()
+    return stored, missing
+
+
+def sweep_deletions(
+    source: str, missing: Iterable[tuple[str, str]], started_at: datetime, chunk: int = 500
+) -> Iterator[list[SourceDeletion]]:
+    """The tombstones of the records a refresh begun at ``started_at`` did not list, ``chunk`` at a
+    time (each chunk retired like one page's deletions)."""
+    deleted_at = started_at - CLOCK_MARGIN
+    batch: list[SourceDeletion] = []
+    for object_type, source_id in missing:
+        batch.append(
+            SourceDeletion(source=source, object_type=object_type, source_id=source_id, deleted_at=deleted_at)
+        )
+        if len(batch) >= chunk:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+__all__ = ["CLOCK_MARGIN", "ListedKeys", "SweepGuard", "SweepReport", "sweep_deletions", "unlisted"]
