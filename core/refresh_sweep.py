@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 from array import array
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -65,6 +66,7 @@ class ListedKeys:
     def __init__(self) -> None:
         self._hashes: array[int] = array("Q")
         self._sorted = True
+        self._types: Counter[str] = Counter()
 
     def add(self, key: str) -> None:
         self._hashes.append(_hash(key))
@@ -76,7 +78,13 @@ class ListedKeys:
             # The key normalisation gives the record (core.normalise: ids trimmed, ints as text).
             source, source_id = _text(draft.source), _text(draft.source_id)
             if source and source_id:
-                self.add(source_key(source, _text(draft.object_type) or "contact", source_id))
+                object_type = _text(draft.object_type) or "contact"
+                self.add(source_key(source, object_type, source_id))
+                self._types[object_type] += 1
+
+    def of_type(self, object_type: str) -> int:
+        """How many of the drafts marked by ``add_drafts`` were of ``object_type``."""
+        return self._types[object_type]
 
     def __len__(self) -> int:
         return len(self._hashes)
@@ -121,6 +129,19 @@ class SweepGuard:
             )
         return None
 
+    def refusal_by_type(
+        self, listed: ListedKeys, stored: Counter[str], missing: Iterable[tuple[str, str]]
+    ) -> str | None:
+        """``refusal`` applied to each object type on its own (``stored``: its stored records;
+        ``missing``: the (type, id) unlisted), so that one type's listing that answered empty is
+        refused however many records of another type the refresh listed."""
+        gone = Counter(object_type for object_type, _ in missing)
+        for object_type in sorted(stored):
+            reason = self.refusal(listed.of_type(object_type), stored[object_type], gone[object_type])
+            if reason is not None:
+                return reason if len(stored) == 1 else f"object type {object_type!r}: {reason}"
+        return None
+
 
 @dataclass
 class SweepReport:
@@ -147,20 +168,35 @@ class SweepReport:
 
 def unlisted(
     store: ProfileStore, source: str, object_types: frozenset[str], listed: ListedKeys
-) -> tuple[int, list[tuple[str, str]]]:
-    """The number of stored records of ``source`` with one of ``object_types``, and the (object
+) -> tuple[Counter[str], list[tuple[str, str]]]:
+    """The number of stored records of ``source`` of each of ``object_types``, and the (object
     type, id) of those ``listed`` does not hold, in key order."""
-    stored = 0
+    stored: Counter[str] = Counter()
     missing: list[tuple[str, str]] = []
+    for key in _stored_keys(store, source):
+        object_type, _, source_id = key[len(source) + 1 :].partition(":")
+        if object_type not in object_types:
+            continue
+        stored[object_type] += 1
+        if key not in listed:
+            missing.append((object_type, source_id))
+    return stored, sorted(set(missing))  # (a merge in flight holds a record twice for a moment)
+
+
+def _stored_keys(store: ProfileStore, source: str) -> Iterator[str]:
     for profile in store.iter_profiles():
-        for ref in profile.sources:
-            if ref.source != source or ref.object_type not in object_types:
-                continue
-            stored += 1
-            if ref.key not in listed:
-                missing.append((ref.object_type, ref.id))
-    missing.sort()
-    return stored, missing
+        yield from (ref.key for ref in profile.sources if ref.source == source)
+
+
+def plan_sweep(
+    store: ProfileStore, source: str, object_types: frozenset[str], listed: ListedKeys, guard: SweepGuard
+) -> tuple[SweepReport, list[tuple[str, str]]]:
+    """The report of the sweep after a completed refresh of ``source`` and the (type, id) of the
+    stored records it did not list; ``report.refused`` says why none may go (``refusal_by_type``)."""
+    stored, missing = unlisted(store, source, object_types, listed)
+    report = SweepReport(listed=len(listed), stored=sum(stored.values()), unlisted=len(missing))
+    report.refused = guard.refusal_by_type(listed, stored, missing)
+    return report, missing
 
 
 def sweep_deletions(
@@ -181,4 +217,12 @@ def sweep_deletions(
         yield batch
 
 
-__all__ = ["CLOCK_MARGIN", "ListedKeys", "SweepGuard", "SweepReport", "sweep_deletions", "unlisted"]
+__all__ = [
+    "CLOCK_MARGIN",
+    "ListedKeys",
+    "SweepGuard",
+    "SweepReport",
+    "plan_sweep",
+    "sweep_deletions",
+    "unlisted",
+]

@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger
 
 from core.connector import Connector
 from core.ports import ProfileStore
-from core.refresh_sweep import ListedKeys, SweepGuard, SweepReport, sweep_deletions, unlisted
+from core.refresh_sweep import ListedKeys, SweepGuard, SweepReport, plan_sweep, sweep_deletions
 from functions._ingest_queue import IngestSender, pack_messages
 from functions.events import PullEvent
 
@@ -43,10 +43,8 @@ def sweep_into_queue(
     messages (``envelope``: their prefix, suffix and largest size), unless the guard refuses (the
     reason is logged and returned in the report); ``event.allow_mass_retirement`` lifts it."""
     name = connector.spec.name
-    stored, missing = unlisted(store, name, frozenset(connector.spec.refresh_lists), listed)
-    report = SweepReport(listed=len(listed), stored=stored, unlisted=len(missing))
     guard = SweepGuard(allow_mass=event.allow_mass_retirement)
-    report.refused = guard.refusal(len(listed), stored, len(missing))
+    report, missing = plan_sweep(store, name, frozenset(connector.spec.refresh_lists), listed, guard)
     if report.refused is not None:
         logger.warning("full refresh sweep refused", extra={"reason": report.refused, **report.as_dict()})
         return report
