@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from core.ports import ProfileStore
 from core.schema import RecordDraft, SourceDeletion, source_key
@@ -183,7 +183,20 @@ def unlisted(
     return stored, sorted(set(missing))  # (a merge in flight holds a record twice for a moment)
 
 
+@runtime_checkable
+class ListsSourceKeys(Protocol):
+    """A store that names its records of one source without reading their profiles (DynamoDB: a
+    Scan that sends back keys only, which is all the pull role may read of the table)."""
+
+    def source_keys(self, source: str) -> Iterable[str]:
+        """The key (``source:object_type:id``) of every stored record of ``source``."""
+        ...
+
+
 def _stored_keys(store: ProfileStore, source: str) -> Iterator[str]:
+    if isinstance(store, ListsSourceKeys):
+        yield from store.source_keys(source)
+        return
     for profile in store.iter_profiles():
         yield from (ref.key for ref in profile.sources if ref.source == source)
 
@@ -220,6 +233,7 @@ def sweep_deletions(
 __all__ = [
     "CLOCK_MARGIN",
     "ListedKeys",
+    "ListsSourceKeys",
     "SweepGuard",
     "SweepReport",
     "plan_sweep",

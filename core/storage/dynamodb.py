@@ -48,7 +48,7 @@ from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS as BATCH_GET_MAX_KEYS
 from core.storage.dynamodb_batch import BATCH_WRITE_MAX_ITEMS as BATCH_WRITE_MAX_ITEMS
 from core.storage.dynamodb_batch import _pause_if as _pause_if
 from core.storage.dynamodb_batch import batch_put as batch_put
-from core.storage.dynamodb_items import FROZEN_SCAN, transact_item
+from core.storage.dynamodb_items import FROZEN_SCAN, SOURCE_KEYS_SCAN, transact_item
 from core.storage.dynamodb_items import LIVE_PROFILE_SCAN as LIVE_PROFILE_SCAN
 from core.storage.dynamodb_items import Item as Item
 from core.storage.dynamodb_items import customer_pk as customer_pk
@@ -253,6 +253,12 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts):
             if next_key is None:
                 return
             kwargs["ExclusiveStartKey"] = next_key
+
+    def source_keys(self, source: str) -> Iterator[str]:
+        """The key of every stored record of ``source`` (core.refresh_sweep): ``SOURCE_KEYS_SCAN``."""
+        prefix = source_sk(f"{source}:")
+        for item in self._scanned(**SOURCE_KEYS_SCAN, ExpressionAttributeValues={":s": {"S": prefix}}):
+            yield item["SK"]["S"][len("SOURCE#") :]
 
     def ident_owners(self) -> dict[str, str]:
         """Every identifier key and its owner (a full scan: for checks and tools, not the hot path)."""
