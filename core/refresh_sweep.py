@@ -7,15 +7,16 @@ connector declares in ``ConnectorSpec.refresh_lists``; so when one walked every 
 and was not cut short, the stored records of those types that it did not list are gone at the vendor.
 
 The mark: ``ListedKeys`` keeps the source key of every draft the refresh received (records,
-tombstones and malformed ones alike: each is a record the vendor still names) as a 64-bit hash,
-8 bytes each in one ``array`` (8 MB at 1M records; a hash collision can only keep a record, never
+tombstones and malformed ones alike: each is a record the vendor still names) as a 64-bit hash, 8
+bytes each in one ``array`` (8 MB at 1M records; a hash collision can only keep a record, never
 retire one). The sweep: ``unlisted`` walks the store's profiles (``ProfileStore.iter_profiles``:
-every store answers it) and names each stored record of the connector's source and declared types
-that the refresh did not list, as a tombstone dated at the refresh's start less ``CLOCK_MARGIN``.
-Those go through the one retirement path (core.retirement), whose rule makes the sweep safe
-against records created or changed during the refresh: a stored version newer than a tombstone is
-kept (the record came back), so a record another run stored while the refresh walked, changed after
-the walk passed it, is not retired.
+every store answers it; a store that can name its records' keys alone, ``ListsSourceKeys``, does
+that instead: DynamoDB, whose pull role may read keys only) and names each stored record of the
+connector's source and declared types that the refresh did not list, as a tombstone dated at the
+refresh's start less ``CLOCK_MARGIN``. Those go through the one retirement path (core.retirement),
+whose rule makes the sweep safe against records created or changed during the refresh: a stored
+version newer than a tombstone is kept (the record came back), so a record another run stored while
+the refresh walked, changed after the walk passed it, is not retired.
 
 The guard (``SweepGuard``): a vendor that answers an empty list by mistake, or a filter that hides
 half the account, must not empty the store. A sweep that would retire more than ``max_fraction``

@@ -103,3 +103,7 @@ def test_a_type_whose_list_answered_empty_keeps_its_records_whatever_the_other_t
     assert run.sweep.swept == 1
     assert _held(kit.profiles, "company") == {"101"}
     assert len(_held(kit.profiles, "contact")) == 20
+    # AND the next refresh counts the records the store holds, the retired one no longer among them
+    again = _refresh(kit, connector).sweep
+    assert again is not None
+    assert (again.stored, again.unlisted) == (21, 0)
