@@ -33,7 +33,7 @@ import hashlib
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -167,14 +167,33 @@ class SweepReport:
         return answer
 
 
+#: How many stored records a sweep reads between two looks at its time (``plan_sweep``'s ``in_time``).
+TIME_CHECK_EVERY = 1000
+
+
+class SweepOutOfTimeError(Exception):
+    """The sweep's time ran short while it read the stored records (``read`` of them)."""
+
+    def __init__(self, read: int) -> None:
+        super().__init__(f"out of time after {read} stored records")
+        self.read = read
+
+
 def unlisted(
-    store: ProfileStore, source: str, object_types: frozenset[str], listed: ListedKeys
+    store: ProfileStore,
+    source: str,
+    object_types: frozenset[str],
+    listed: ListedKeys,
+    in_time: Callable[[], bool] | None = None,
 ) -> tuple[Counter[str], list[tuple[str, str]]]:
     """The number of stored records of ``source`` of each of ``object_types``, and the (object
-    type, id) of those ``listed`` does not hold, in key order."""
+    type, id) of those ``listed`` does not hold, in key order. ``in_time`` is asked before the first
+    record and every ``TIME_CHECK_EVERY`` after it; when it says no, ``SweepOutOfTimeError`` is raised."""
     stored: Counter[str] = Counter()
     missing: list[tuple[str, str]] = []
-    for key in _stored_keys(store, source):
+    for read, key in enumerate(_stored_keys(store, source)):
+        if in_time is not None and read % TIME_CHECK_EVERY == 0 and not in_time():
+            raise SweepOutOfTimeError(read)
         object_type, _, source_id = key[len(source) + 1 :].partition(":")
         if object_type not in object_types:
             continue
@@ -203,11 +222,24 @@ def _stored_keys(store: ProfileStore, source: str) -> Iterator[str]:
 
 
 def plan_sweep(
-    store: ProfileStore, source: str, object_types: frozenset[str], listed: ListedKeys, guard: SweepGuard
+    store: ProfileStore,
+    source: str,
+    object_types: frozenset[str],
+    listed: ListedKeys,
+    guard: SweepGuard,
+    in_time: Callable[[], bool] | None = None,
 ) -> tuple[SweepReport, list[tuple[str, str]]]:
     """The report of the sweep after a completed refresh of ``source`` and the (type, id) of the
-    stored records it did not list; ``report.refused`` says why none may go (``refusal_by_type``)."""
-    stored, missing = unlisted(store, source, object_types, listed)
+    stored records it did not list; ``report.refused`` says why none may go (``refusal_by_type``,
+    or ``in_time`` said no while the stored records were read: a Lambda near its limit)."""
+    try:
+        stored, missing = unlisted(store, source, object_types, listed, in_time)
+    except SweepOutOfTimeError as short:
+        reason = (
+            f"the time ran short after reading {short.read} stored records: nothing was retired (a "
+            "store too large to read in what is left of one invocation is swept by no full refresh yet)"
+        )
+        return SweepReport(listed=len(listed), refused=reason), []
     report = SweepReport(listed=len(listed), stored=sum(stored.values()), unlisted=len(missing))
     report.refused = guard.refusal_by_type(listed, stored, missing)
     return report, missing
@@ -233,9 +265,11 @@ def sweep_deletions(
 
 __all__ = [
     "CLOCK_MARGIN",
+    "TIME_CHECK_EVERY",
     "ListedKeys",
     "ListsSourceKeys",
     "SweepGuard",
+    "SweepOutOfTimeError",
     "SweepReport",
     "plan_sweep",
     "sweep_deletions",
