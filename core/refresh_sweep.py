@@ -7,15 +7,16 @@ connector declares in ``ConnectorSpec.refresh_lists``; so when one walked every 
 and was not cut short, the stored records of those types that it did not list are gone at the vendor.
 
 The mark: ``ListedKeys`` keeps the source key of every draft the refresh received (records,
-tombstones and malformed ones alike: each is a record the vendor still names) as a 64-bit hash,
-8 bytes each in one ``array`` (8 MB at 1M records; a hash collision can only keep a record, never
+tombstones and malformed ones alike: each is a record the vendor still names) as a 64-bit hash, 8
+bytes each in one ``array`` (8 MB at 1M records; a hash collision can only keep a record, never
 retire one). The sweep: ``unlisted`` walks the store's profiles (``ProfileStore.iter_profiles``:
-every store answers it) and names each stored record of the connector's source and declared types
-that the refresh did not list, as a tombstone dated at the refresh's start less ``CLOCK_MARGIN``.
-Those go through the one retirement path (core.retirement), whose rule makes the sweep safe
-against records created or changed during the refresh: a stored version newer than a tombstone is
-kept (the record came back), so a record another run stored while the refresh walked, changed after
-the walk passed it, is not retired.
+every store answers it; a store that can name its records' keys alone, ``ListsSourceKeys``, does
+that instead: DynamoDB, whose pull role may read keys only) and names each stored record of the
+connector's source and declared types that the refresh did not list, as a tombstone dated at the
+refresh's start less ``CLOCK_MARGIN``. Those go through the one retirement path (core.retirement),
+whose rule makes the sweep safe against records created or changed during the refresh: a stored
+version newer than a tombstone is kept (the record came back), so a record another run stored while
+the refresh walked, changed after the walk passed it, is not retired.
 
 The guard (``SweepGuard``): a vendor that answers an empty list by mistake, or a filter that hides
 half the account, must not empty the store. A sweep that would retire more than ``max_fraction``
@@ -31,10 +32,11 @@ from __future__ import annotations
 import hashlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from core.ports import ProfileStore
 from core.schema import RecordDraft, SourceDeletion, source_key
@@ -65,6 +67,7 @@ class ListedKeys:
     def __init__(self) -> None:
         self._hashes: array[int] = array("Q")
         self._sorted = True
+        self._types: Counter[str] = Counter()
 
     def add(self, key: str) -> None:
         self._hashes.append(_hash(key))
@@ -76,7 +79,13 @@ class ListedKeys:
             # The key normalisation gives the record (core.normalise: ids trimmed, ints as text).
             source, source_id = _text(draft.source), _text(draft.source_id)
             if source and source_id:
-                self.add(source_key(source, _text(draft.object_type) or "contact", source_id))
+                object_type = _text(draft.object_type) or "contact"
+                self.add(source_key(source, object_type, source_id))
+                self._types[object_type] += 1
+
+    def of_type(self, object_type: str) -> int:
+        """How many of the drafts marked by ``add_drafts`` were of ``object_type``."""
+        return self._types[object_type]
 
     def __len__(self) -> int:
         return len(self._hashes)
@@ -121,6 +130,19 @@ class SweepGuard:
             )
         return None
 
+    def refusal_by_type(
+        self, listed: ListedKeys, stored: Counter[str], missing: Iterable[tuple[str, str]]
+    ) -> str | None:
+        """``refusal`` applied to each object type on its own (``stored``: its stored records;
+        ``missing``: the (type, id) unlisted), so that one type's listing that answered empty is
+        refused however many records of another type the refresh listed."""
+        gone = Counter(object_type for object_type, _ in missing)
+        for object_type in sorted(stored):
+            reason = self.refusal(listed.of_type(object_type), stored[object_type], gone[object_type])
+            if reason is not None:
+                return reason if len(stored) == 1 else f"object type {object_type!r}: {reason}"
+        return None
+
 
 @dataclass
 class SweepReport:
@@ -145,22 +167,82 @@ class SweepReport:
         return answer
 
 
+#: How many stored records a sweep reads between two looks at its time (``plan_sweep``'s ``in_time``).
+TIME_CHECK_EVERY = 1000
+
+
+class SweepOutOfTimeError(Exception):
+    """The sweep's time ran short while it read the stored records (``read`` of them)."""
+
+    def __init__(self, read: int) -> None:
+        super().__init__(f"out of time after {read} stored records")
+        self.read = read
+
+
 def unlisted(
-    store: ProfileStore, source: str, object_types: frozenset[str], listed: ListedKeys
-) -> tuple[int, list[tuple[str, str]]]:
-    """The number of stored records of ``source`` with one of ``object_types``, and the (object
-    type, id) of those ``listed`` does not hold, in key order."""
-    stored = 0
+    store: ProfileStore,
+    source: str,
+    object_types: frozenset[str],
+    listed: ListedKeys,
+    in_time: Callable[[], bool] | None = None,
+) -> tuple[Counter[str], list[tuple[str, str]]]:
+    """The number of stored records of ``source`` of each of ``object_types``, and the (object
+    type, id) of those ``listed`` does not hold, in key order. ``in_time`` is asked before the first
+    record and every ``TIME_CHECK_EVERY`` after it; when it says no, ``SweepOutOfTimeError`` is raised."""
+    stored: Counter[str] = Counter()
     missing: list[tuple[str, str]] = []
+    for read, key in enumerate(_stored_keys(store, source)):
+        if in_time is not None and read % TIME_CHECK_EVERY == 0 and not in_time():
+            raise SweepOutOfTimeError(read)
+        object_type, _, source_id = key[len(source) + 1 :].partition(":")
+        if object_type not in object_types:
+            continue
+        stored[object_type] += 1
+        if key not in listed:
+            missing.append((object_type, source_id))
+    return stored, sorted(set(missing))  # (a merge in flight holds a record twice for a moment)
+
+
+@runtime_checkable
+class ListsSourceKeys(Protocol):
+    """A store that names its records of one source without reading their profiles (DynamoDB: a
+    Scan that sends back keys only, which is all the pull role may read of the table)."""
+
+    def source_keys(self, source: str) -> Iterable[str]:
+        """The key (``source:object_type:id``) of every stored record of ``source``."""
+        ...
+
+
+def _stored_keys(store: ProfileStore, source: str) -> Iterator[str]:
+    if isinstance(store, ListsSourceKeys):
+        yield from store.source_keys(source)
+        return
     for profile in store.iter_profiles():
-        for ref in profile.sources:
-            if ref.source != source or ref.object_type not in object_types:
-                continue
-            stored += 1
-            if ref.key not in listed:
-                missing.append((ref.object_type, ref.id))
-    missing.sort()
-    return stored, missing
+        yield from (ref.key for ref in profile.sources if ref.source == source)
+
+
+def plan_sweep(
+    store: ProfileStore,
+    source: str,
+    object_types: frozenset[str],
+    listed: ListedKeys,
+    guard: SweepGuard,
+    in_time: Callable[[], bool] | None = None,
+) -> tuple[SweepReport, list[tuple[str, str]]]:
+    """The report of the sweep after a completed refresh of ``source`` and the (type, id) of the
+    stored records it did not list; ``report.refused`` says why none may go (``refusal_by_type``,
+    or ``in_time`` said no while the stored records were read: a Lambda near its limit)."""
+    try:
+        stored, missing = unlisted(store, source, object_types, listed, in_time)
+    except SweepOutOfTimeError as short:
+        reason = (
+            f"the time ran short after reading {short.read} stored records: nothing was retired (a "
+            "store too large to read in what is left of one invocation is swept by no full refresh yet)"
+        )
+        return SweepReport(listed=len(listed), refused=reason), []
+    report = SweepReport(listed=len(listed), stored=sum(stored.values()), unlisted=len(missing))
+    report.refused = guard.refusal_by_type(listed, stored, missing)
+    return report, missing
 
 
 def sweep_deletions(
@@ -181,4 +263,15 @@ def sweep_deletions(
         yield batch
 
 
-__all__ = ["CLOCK_MARGIN", "ListedKeys", "SweepGuard", "SweepReport", "sweep_deletions", "unlisted"]
+__all__ = [
+    "CLOCK_MARGIN",
+    "TIME_CHECK_EVERY",
+    "ListedKeys",
+    "ListsSourceKeys",
+    "SweepGuard",
+    "SweepOutOfTimeError",
+    "SweepReport",
+    "plan_sweep",
+    "sweep_deletions",
+    "unlisted",
+]

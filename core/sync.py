@@ -268,12 +268,12 @@ def sweep_unlisted(
 ) -> None:
     """After a completed full refresh: retire the stored records it did not list (core.refresh_sweep)
     through ``retire_page``, unless ``guard`` refuses (the reason is in ``report.sweep.refused``)."""
-    from core.refresh_sweep import SweepGuard, SweepReport, sweep_deletions, unlisted
+    from core.refresh_sweep import SweepGuard, plan_sweep, sweep_deletions
 
     name = connector.spec.name
-    stored, missing = unlisted(store, name, frozenset(connector.spec.refresh_lists), listed)
-    swept = report.sweep = SweepReport(listed=len(listed), stored=stored, unlisted=len(missing))
-    swept.refused = (guard or SweepGuard()).refusal(len(listed), stored, len(missing))
+    types = frozenset(connector.spec.refresh_lists)
+    swept, missing = plan_sweep(store, name, types, listed, guard or SweepGuard())
+    report.sweep = swept
     if swept.refused is not None:
         logger.warning("full refresh sweep refused: %s", swept.refused, extra={"connector": name})
         return

@@ -10,13 +10,14 @@ at the vendor").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
 from core.connector import Connector
 from core.ports import ProfileStore
-from core.refresh_sweep import ListedKeys, SweepGuard, SweepReport, sweep_deletions, unlisted
+from core.refresh_sweep import ListedKeys, SweepGuard, SweepReport, plan_sweep, sweep_deletions
 from functions._ingest_queue import IngestSender, pack_messages
 from functions.events import PullEvent
 
@@ -38,15 +39,22 @@ def sweep_into_queue(
     event: PullEvent,
     sender: IngestSender,
     envelope: tuple[str, str, int],
+    clock: tuple[Callable[[], int], int],
 ) -> SweepReport:
     """Queue the tombstones of the stored records the completed refresh did not list, in deletion
-    messages (``envelope``: their prefix, suffix and largest size), unless the guard refuses (the
-    reason is logged and returned in the report); ``event.allow_mass_retirement`` lifts it."""
+    messages (``envelope``: their prefix, suffix and largest size), unless the guard refuses or the
+    time runs short while the stored records are read (``clock``: the invocation's remaining
+    milliseconds and the pull's margin in seconds, as the pull loop reads them); the reason is
+    logged and returned in the report. ``event.allow_mass_retirement`` lifts the guard."""
+    remaining_ms, margin_seconds = clock
+
+    def in_time() -> bool:
+        return remaining_ms() >= margin_seconds * 1000
+
     name = connector.spec.name
-    stored, missing = unlisted(store, name, frozenset(connector.spec.refresh_lists), listed)
-    report = SweepReport(listed=len(listed), stored=stored, unlisted=len(missing))
     guard = SweepGuard(allow_mass=event.allow_mass_retirement)
-    report.refused = guard.refusal(len(listed), stored, len(missing))
+    types = frozenset(connector.spec.refresh_lists)
+    report, missing = plan_sweep(store, name, types, listed, guard, in_time)
     if report.refused is not None:
         logger.warning("full refresh sweep refused", extra={"reason": report.refused, **report.as_dict()})
         return report

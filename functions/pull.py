@@ -248,8 +248,9 @@ def run_pull(
                 close()  # a generator left mid-way releases its HTTP response now
 
         if listed is not None and outcome.status == "done" and not stopped_early:
-            envelope = (gone_prefix, gone_suffix, settings.ingest_message_max_bytes)
-            report.sweep = sweep_into_queue(connector, w.profiles, listed, started, event, sender, envelope)
+            wrap = (gone_prefix, gone_suffix, settings.ingest_message_max_bytes)  # deletion messages
+            left = (remaining_ms, settings.pull_time_margin_seconds)  # the loop's own time margin
+            report.sweep = sweep_into_queue(connector, w.profiles, listed, started, event, sender, wrap, left)
             outcome.sweep = report.sweep.as_dict()
         if outcome.status != "lost_lease":
             # Every invocation that ended well says so, cursor moved or not: the dispatcher measures

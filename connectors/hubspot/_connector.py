@@ -133,7 +133,8 @@ SPEC: Final = ConnectorSpec(
         "deleted permanently (GDPR delete) by the next full refresh, which retires the stored contacts "
         "it did not list"
     ),
-    # A full refresh walks every contact (search by lastmodifieddate from none, then the archived list).
+    # A full refresh walks every contact: GET /crm/v3/objects/contacts by id (HubSpotPull._full),
+    # archived ones not included (an archived contact unlisted is retired, as the archive list would).
     refresh_lists=frozenset({OBJECT_TYPE}),
 )
 

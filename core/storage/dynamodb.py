@@ -48,16 +48,17 @@ from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS as BATCH_GET_MAX_KEYS
 from core.storage.dynamodb_batch import BATCH_WRITE_MAX_ITEMS as BATCH_WRITE_MAX_ITEMS
 from core.storage.dynamodb_batch import _pause_if as _pause_if
 from core.storage.dynamodb_batch import batch_put as batch_put
-from core.storage.dynamodb_items import FROZEN_SCAN, profile_of, transact_item
 from core.storage.dynamodb_items import LIVE_PROFILE_SCAN as LIVE_PROFILE_SCAN
 from core.storage.dynamodb_items import Item as Item
 from core.storage.dynamodb_items import customer_pk as customer_pk
 from core.storage.dynamodb_items import holder_sk as holder_sk
 from core.storage.dynamodb_items import ident_pk as ident_pk
 from core.storage.dynamodb_items import is_live_profile as is_live_profile
+from core.storage.dynamodb_items import profile_of, transact_item
 from core.storage.dynamodb_items import source_sk as source_sk
 from core.storage.dynamodb_links import DynamoDBLinkIndex
 from core.storage.dynamodb_parts import DynamoDBCustomerParts
+from core.storage.dynamodb_scans import DynamoDBScans
 from core.storage.dynamodb_sync_state import QUARANTINE_RETENTION_DAYS as QUARANTINE_RETENTION_DAYS
 from core.storage.dynamodb_sync_state import DynamoDBSyncStateStore as DynamoDBSyncStateStore
 from core.storage.dynamodb_sync_state import cut_utf8 as cut_utf8
@@ -72,7 +73,7 @@ TRANSACTION_MAX_ITEMS = 100  # TransactWriteItems, raised from 25 in September 2
 LEGACY_TRANSACTION_MAX_ITEMS = 25  # older emulators (moto, old DynamoDB Local) still enforce this
 
 
-class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts):
+class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBScans):
     """``ProfileStore`` over one DynamoDB table; thread-safe as boto3 clients are. It is also the
     table's ``LinkIndex`` (core.storage.dynamodb_links, its reviews core.storage.dynamodb_reviews)."""
 
@@ -252,27 +253,6 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts):
             if next_key is None:
                 return
             kwargs["ExclusiveStartKey"] = next_key
-
-    def ident_owners(self) -> dict[str, str]:
-        """Every identifier key and its owner (a full scan: for checks and tools, not the hot path)."""
-        scan = self._scanned(FilterExpression="SK = :i", ExpressionAttributeValues={":i": {"S": "IDENT"}})
-        owners = ((item["PK"]["S"][len("IDENT#") :], item["customer_id"]["S"]) for item in scan)
-        return {key: owner for key, owner in owners if owner != RETIRED_OWNER}
-
-    def frozen_customers(self, *, items_per_page: int | None = None) -> list[tuple[str, str]]:
-        """The customers with a ``merging_into`` mark (core.ports.ListsFrozen): ``FROZEN_SCAN``, paged
-        (``items_per_page``: its ``Limit``)."""
-        scan = self._scanned(**FROZEN_SCAN, **({"Limit": items_per_page} if items_per_page else {}))
-        return sorted((item["PK"]["S"][len("CUSTOMER#") :], item["merging_into"]["S"]) for item in scan)
-
-    def _scanned(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        """Every item a Scan of the table with ``kwargs`` returns, page after page."""
-        while True:
-            page = self._call("scan", TableName=self.table_name, **kwargs)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     @property
     def history(self) -> DynamoDBHistoryStore:

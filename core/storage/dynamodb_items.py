@@ -84,6 +84,21 @@ def profile_of(item: Mapping[str, Any]) -> tuple[str, frozenset[str]]:
     return document, owned or frozenset()
 
 
+#: The Scan that names the stored records of one source (``DynamoDBProfileStore.source_keys``, the
+#: sweep of a full refresh: core.refresh_sweep). It reads, and is billed for, every item of the table
+#: as ``profile_pages`` is, but sends back the sort key of the ``SOURCE#<source>:`` items alone, never
+#: their data: the pull role may Scan with this projection only (template.yaml,
+#: ``RefreshSweepScansSourceKeys``: ``dynamodb:Attributes`` PK and SK, ``dynamodb:Select``
+#: SPECIFIC_ATTRIBUTES). ``:s`` is ``SOURCE#<source>:``.
+SOURCE_KEYS_SCAN: Mapping[str, Any] = MappingProxyType(
+    {
+        "Select": "SPECIFIC_ATTRIBUTES",
+        "FilterExpression": "begins_with(SK, :s)",
+        "ProjectionExpression": "SK",
+    }
+)
+
+
 def is_live_profile(item: Mapping[str, Any]) -> bool:
     """Whether a table item is a live profile, as ``LIVE_PROFILE_SCAN`` selects them."""
     return item["SK"]["S"] == "PROFILE" and "data" in item
