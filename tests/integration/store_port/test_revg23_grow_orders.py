@@ -141,3 +141,39 @@ def test_an_order_another_order_record_lists_is_counted_once(tmp_path: Path) -> 
         rebuilt = build_profile(profile.customer_id, state.snapshots.values(), version=profile.version)
         # THEN o2 counts once, as in the rebuild
         assert profile.computed == rebuilt.computed
+
+
+def _child(object_type: str, number: int, hours: int, total: str) -> SourceRecord:
+    return _normalised(
+        {
+            "source": "shop",
+            "id": f"o{number}",
+            "object_type": object_type,
+            "owner_id": "c1",
+            "updated_at": _stamp(hours),
+            "orders": [_line(f"o{number}", total, hours)],
+        }
+    )
+
+
+@pytest.mark.parametrize("store", sorted(KITS))
+def test_two_records_of_one_batch_carrying_one_order_count_it_once(store: str, tmp_path: Path) -> None:
+    # GIVEN a contact and one order of 10.00 (the customer grows by add-only batches)
+    batches = [
+        [_contact_listing("o9")],
+        [_order(1, 2, [_line("o1", "10.00", 2)])],
+        # WHEN one batch brings order o3 and the charge of o3 (two object types, one order id)
+        [_child("order", 3, 3, "12.50"), _child("charge", 3, 3, "12.50")],
+    ]
+    grown: list[int] = []
+    for kit in _kit(store, tmp_path / store):
+        with patch.object(ingest_plan, "grow_plan", _grown(grown)):
+            for batch in batches:
+                ingest_batch(batch, kit.profiles, NO_SLEEP)
+        profile, state = _stored(kit.profiles)
+        rebuilt = build_profile(profile.customer_id, state.snapshots.values(), version=profile.version)
+        # THEN o3 counts once (7.00 + 10.00 + 12.50), as in the rebuild
+        assert str(profile.computed.lifetime_value["GBP"]) == "29.50"
+        assert profile == rebuilt
+        assert state.profile_hash == profile_hash(profile)
+    assert grown, "the add-only path was never taken: the test proves nothing of it"
