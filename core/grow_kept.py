@@ -54,7 +54,9 @@ class KeptProfiles:
     def __init__(self, size: int = 64) -> None:
         self._lock = threading.Lock()
         self._size = size
-        self._kept: OrderedDict[tuple[str, int, str], Kept] = OrderedDict()
+        self.kept: OrderedDict[tuple[str, int, str], Kept] = OrderedDict()
+        """Read only: public so that tests/unit/test_privacy_caches.py measures it (a cache of
+        people's values it could not see would pass its check emptied or not)."""
 
     def get(
         self, customer_id: str, version: int, profile_hash: str | None, policy: IdentityPolicy
@@ -62,19 +64,19 @@ class KeptProfiles:
         if profile_hash is None:
             return None
         with self._lock:
-            kept = self._kept.get((customer_id, version, profile_hash))
+            kept = self.kept.get((customer_id, version, profile_hash))
         return kept if kept is not None and (kept.policy is policy or kept.policy == policy) else None
 
     def put(self, customer_id: str, version: int, profile_hash: str, kept: Kept) -> None:
         with self._lock:
-            self._kept[(customer_id, version, profile_hash)] = kept
-            self._kept.move_to_end((customer_id, version, profile_hash))
-            while len(self._kept) > self._size:
-                self._kept.popitem(last=False)
+            self.kept[(customer_id, version, profile_hash)] = kept
+            self.kept.move_to_end((customer_id, version, profile_hash))
+            while len(self.kept) > self._size:
+                self.kept.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:
-            self._kept.clear()
+            self.kept.clear()
 
 
 KEPT = KeptProfiles()

@@ -127,7 +127,7 @@ def grow_changeset(
         ref_of(sources, r.key) is not None for r in records if r.key not in replacing
     ):
         return None
-    wanted = set(replacing) | winner_keys(profile, records) | _order_holders(kept, records)
+    wanted = set(replacing) | winner_keys(profile, records) | _order_holders(kept, records, replacing)
     snapshots = store.get_snapshots(customer, sorted(wanted)) if wanted else {}
     for key in wanted:
         snap, ref = snapshots.get(key), ref_of(sources, key)
@@ -185,11 +185,13 @@ def _one_owner(
     return customer
 
 
-def _order_holders(kept: Kept, records: Sequence[SourceRecord]) -> set[str]:
-    """The stored records of other object types of the sources whose orders the batch brings: an
-    order is counted once per source and id (core.computed_traits), so one of them carrying a
-    batch's order id counts it instead (read and checked by ``_collides``)."""
-    types = {(r.source, r.object_type) for r in records if r.orders}
+def _order_holders(kept: Kept, records: Sequence[SourceRecord], replacing: Collection[str]) -> set[str]:
+    """The stored records of other object types of the sources whose orders the batch brings or
+    takes out (``replacing``: the records whose stored versions it replaces, whose orders are not
+    read yet): an order is counted once per source and id (core.computed_traits), so one of them
+    carrying an order id of the batch or of a replaced version counts it instead (read and checked by
+    ``_collides``): taking out a replaced order such a copy stands for would drop the copy's amount."""
+    types = {(r.source, r.object_type) for r in records if r.orders or r.key in replacing}
     sources = {s for s, _ in types}
     return {
         key
@@ -205,8 +207,12 @@ def _collides(
     snapshots: Mapping[str, SourceRecord],
 ) -> bool:
     """Whether a stored record other than the batch's carries an order of one of its records (or of
-    the versions they replace), by source and id."""
-    batch = {(r.source, o.id) for r in [*records, *replaced.values()] for o in r.orders}
+    the versions they replace), by source and id; or two of its records carry one (a shop's order
+    and charge of one id: the rebuild counts it once, the stored totals would add it twice)."""
+    mine = [(r.source, o.id) for r in records for o in r.orders]
+    if len(set(mine)) < len(mine):
+        return True
+    batch = {*mine, *((r.source, o.id) for r in replaced.values() for o in r.orders)}
     if not batch:
         return False
     return any(

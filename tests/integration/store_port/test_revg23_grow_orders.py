@@ -1,0 +1,179 @@
+"""revG23: the add-only path (core.ingest_grow) against orders another stored record also carries.
+
+An order is counted once per source and id (core.computed_traits): when a contact lists an order
+inline and the order's own record carries it too, the rebuild counts the copy of the record whose key
+sorts first (the contact's). The add-only path must find such a copy before it adds or takes out an
+amount from the stored totals, or the profile is no longer the fold of its snapshots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+
+from connectors.jsonl import draft_from_flat
+from core import ingest_plan
+from core.batch_ingest import ingest_batch
+from core.merge import build_profile, profile_hash
+from core.normalise import normalise_record
+from core.pipeline import IngestSettings
+from core.schema import SourceRecord
+from tests.integration.store_port.conftest import KITS, StoreKit
+
+NO_SLEEP = IngestSettings(sleep=lambda _: None)
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def _stamp(hours: int) -> str:
+    return (T0 + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+
+
+def _normalised(flat: dict[str, Any]) -> SourceRecord:
+    record = normalise_record(draft_from_flat(flat))
+    assert isinstance(record, SourceRecord), record
+    return record
+
+
+def _line(order: str, total: str, hours: int) -> dict[str, str]:
+    return {"id": order, "total": total, "currency": "GBP", "created_at": _stamp(hours)}
+
+
+def _order(number: int, hours: int, orders: list[dict[str, str]]) -> SourceRecord:
+    flat: dict[str, Any] = {
+        "source": "shop",
+        "id": f"o{number}",
+        "object_type": "order",
+        "owner_id": "c1",
+        "updated_at": _stamp(hours),
+        "orders": orders,
+    }
+    return _normalised(flat)
+
+
+def _contact_listing(order: str) -> SourceRecord:
+    """A shop contact that lists one of its orders inline (as the JSON-lines example in
+    connectors/jsonl does)."""
+    return _normalised(
+        {
+            "source": "shop",
+            "id": "c1",
+            "updated_at": _stamp(0),
+            "email": "buyer@example.org",
+            "orders": [_line(order, "7.00", 1)],
+        }
+    )
+
+
+def _kit(name: str, folder: Path) -> Iterator[StoreKit]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return KITS[name](folder)
+
+
+def _stored(store: Any) -> tuple[Any, Any]:
+    (profile,) = list(store.iter_profiles())
+    state = store.get_customers([profile.customer_id])[profile.customer_id]
+    return profile, state
+
+
+def _grown(counted: list[int]) -> Any:
+    inner = ingest_plan.grow_plan
+
+    def counting(*args: Any) -> Any:
+        got = inner(*args)
+        if got is not None:
+            counted.append(1)
+        return got
+
+    return counting
+
+
+@pytest.mark.parametrize("store", sorted(KITS))
+def test_an_order_that_loses_its_amount_keeps_the_copy_its_contact_lists(store: str, tmp_path: Path) -> None:
+    # GIVEN a contact listing order o3 (7.00) inline, a second order o1 (12.50), and o3's own
+    # record carrying o3 at 12.50: the rebuild counts the contact's copy, 19.50 over 2 orders
+    batches = [
+        [_contact_listing("o3")],
+        [_order(1, 2, [_line("o1", "12.50", 2)])],
+        [_order(3, 3, [_line("o3", "12.50", 3)])],
+        # WHEN o3's record comes back without its order (its total refused, say): an add-only batch
+        [_order(3, 4, [])],
+    ]
+    grown: list[int] = []
+    for kit in _kit(store, tmp_path / store):
+        with patch.object(ingest_plan, "grow_plan", _grown(grown)):
+            for batch in batches:
+                ingest_batch(batch, kit.profiles, NO_SLEEP)
+        profile, state = _stored(kit.profiles)
+        rebuilt = build_profile(profile.customer_id, state.snapshots.values(), version=profile.version)
+        # THEN the contact's copy of o3 still counts: the profile is the fold of its snapshots
+        assert str(profile.computed.lifetime_value["GBP"]) == "19.50"
+        assert profile.computed.order_count == 2
+        assert profile == rebuilt
+        assert state.profile_hash == profile_hash(profile)
+    assert grown, "the add-only path was never taken: the test proves nothing of it"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core/ingest_grow.py _order_holders: only records of other object types are read for a "
+    "batch order's id; a stored child of the same type listing another record's order (a JSON-lines "
+    "order record with two orders) is assumed away (docs/architecture.md 'Not checked'), so the order "
+    "is counted twice. Fix idea: mark such a customer on its PROFILE item when the full plan stores a "
+    "child carrying an order that is not its own, and plan it in full while marked",
+)
+def test_an_order_another_order_record_lists_is_counted_once(tmp_path: Path) -> None:
+    # GIVEN order record o1 listing o1 and o2 (one JSON line for a split shipment, say)
+    batches = [
+        [_contact_listing("o9")],
+        [_order(1, 2, [_line("o1", "12.50", 2), _line("o2", "5.00", 2)])],
+        # WHEN o2's own record arrives, an add-only batch
+        [_order(2, 3, [_line("o2", "5.00", 2)])],
+    ]
+    for kit in _kit("memory", tmp_path / "memory"):
+        for batch in batches:
+            ingest_batch(batch, kit.profiles, NO_SLEEP)
+        profile, state = _stored(kit.profiles)
+        rebuilt = build_profile(profile.customer_id, state.snapshots.values(), version=profile.version)
+        # THEN o2 counts once, as in the rebuild
+        assert profile.computed == rebuilt.computed
+
+
+def _child(object_type: str, number: int, hours: int, total: str) -> SourceRecord:
+    return _normalised(
+        {
+            "source": "shop",
+            "id": f"o{number}",
+            "object_type": object_type,
+            "owner_id": "c1",
+            "updated_at": _stamp(hours),
+            "orders": [_line(f"o{number}", total, hours)],
+        }
+    )
+
+
+@pytest.mark.parametrize("store", sorted(KITS))
+def test_two_records_of_one_batch_carrying_one_order_count_it_once(store: str, tmp_path: Path) -> None:
+    # GIVEN a contact and one order of 10.00 (the customer grows by add-only batches)
+    batches = [
+        [_contact_listing("o9")],
+        [_order(1, 2, [_line("o1", "10.00", 2)])],
+        # WHEN one batch brings order o3 and the charge of o3 (two object types, one order id)
+        [_child("order", 3, 3, "12.50"), _child("charge", 3, 3, "12.50")],
+    ]
+    grown: list[int] = []
+    for kit in _kit(store, tmp_path / store):
+        with patch.object(ingest_plan, "grow_plan", _grown(grown)):
+            for batch in batches:
+                ingest_batch(batch, kit.profiles, NO_SLEEP)
+        profile, state = _stored(kit.profiles)
+        rebuilt = build_profile(profile.customer_id, state.snapshots.values(), version=profile.version)
+        # THEN o3 counts once (7.00 + 10.00 + 12.50), as in the rebuild
+        assert str(profile.computed.lifetime_value["GBP"]) == "29.50"
+        assert profile == rebuilt
+        assert state.profile_hash == profile_hash(profile)
+    assert grown, "the add-only path was never taken: the test proves nothing of it"
