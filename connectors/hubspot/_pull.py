@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Final
 
 from connectors._http import CursorPaginator, PaginationError, paginate, value_at
 from connectors.cursor_ahead import changed_ahead, kept_ahead
@@ -262,7 +263,13 @@ def _capped(state: IncrementalState, bound: TimeBound) -> IncrementalState:
 
 def _modified(contact: Mapping[str, Any], bound: TimeBound | None) -> int | None:
     ms = modified_ms(contact)
+    if ms is not None and not _DATABLE_MS[0] <= ms < _DATABLE_MS[1]:
+        return None  # a time normalise refuses (1969, 0001-01-01, 2200): undated, returned once
     return ms if ms is None or bound is None else _bounded(ms, bound)
+
+
+#: The milliseconds normalise dates a record by (``core.normalise.datable``: years 1970..2100).
+_DATABLE_MS: Final = (0, int(datetime(2101, 1, 1, tzinfo=UTC).timestamp()) * 1000)
 
 
 def advance(
