@@ -118,11 +118,11 @@ def customer_draft(customer: Any) -> RecordDraft:
     )
 
 
-def _decimal(value: Any) -> Decimal | None:
-    """An amount as ``core.normalise.parse_amount`` reads it (a JSON number a plugin wrote, a grouping
-    separator that can only be one), or None when it is not one."""
+def _decimal(value: Any, currency: str | None = None) -> Decimal | None:
+    """An amount as ``core.normalise.parse_amount`` reads it in ``currency`` (a JSON number a plugin
+    wrote, a grouping separator that can only be one), or None when it is not one."""
     try:
-        return parse_amount(value)
+        return parse_amount(value, currency or None)
     except NormalisationError:
         return None
 
@@ -139,7 +139,7 @@ def order_fragment(order: Mapping[str, Any]) -> dict[str, Any]:
     """The canonical order: id, net total (refunds subtracted) as Decimal, currency, creation time
     in UTC, status. A paid order refunded in full is ``refunded``."""
     raw_total = order.get("total")
-    total = _decimal(raw_total)
+    total = _decimal(raw_total, _text(order.get("currency")))
     refunds = order.get("refunds")
     refunded = Decimal(0)
     for refund in refunds if isinstance(refunds, list) else []:
