@@ -75,12 +75,16 @@ class IncrementalState:
     """Tags of the versions returned on or after a run's handoff (``connectors.cursor_ahead``)."""
     undated: tuple[str, ...] = ()
     """Tags of the versions returned with no readable modification time (normalise quarantines
-    them), newest last, at most ``UNDATED_LIMIT``: each is returned once, and again only when it
-    changes (before, such a contact came back on every run and was quarantined again each time)."""
+    them), at most ``UNDATED_LIMIT`` (``connectors.cursor_undated``): each is returned once, and again
+    only when it changes (before, such a contact came back on every run and was quarantined again
+    each time)."""
+    undated_met: int = 0
+    """How many of ``undated``, at its end, the run in progress met (``connectors.cursor_undated``)."""
 
 
-#: Versions with no readable time a cursor remembers (``IncrementalState.undated``): beyond it the
-#: oldest come back once more (a repeat, quarantined again, never a loss).
+#: Versions with no readable time a cursor remembers (``IncrementalState.undated``): beyond it, the
+#: versions past it come back on each run (a repeat, quarantined again, never a loss:
+#: ``connectors.cursor_undated``).
 UNDATED_LIMIT = 1000
 
 
@@ -106,6 +110,8 @@ def encode(state: PullState) -> str:
             data["ah"] = list(state.ahead)
         if state.undated:
             data["ud"] = list(state.undated)
+        if state.undated_met:
+            data["um"] = state.undated_met
     return json.dumps(data, separators=(",", ":"))
 
 
@@ -145,6 +151,7 @@ def decode(cursor: str | None, key: bytes) -> PullState | None:
                 archived_since=_optional_int(data.get("a")),
                 ahead=tuple(ahead),
                 undated=tuple(undated),
+                undated_met=_optional_int(data.get("um")) or 0,
             )
         raise ValueError(f"unknown mode {data.get('m')!r}")
     except (ValueError, TypeError) as exc:

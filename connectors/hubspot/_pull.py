@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Final
 
 from connectors._http import CursorPaginator, PaginationError, paginate, value_at
 from connectors.cursor_ahead import changed_ahead, kept_ahead
 from connectors.cursor_seconds import dated, mark
 from connectors.cursor_tags import RECORD_PART, another_version, last_versions, latest_of, version_tag
+from connectors.cursor_undated import meet
 from connectors.tool_clock import on_tool_clock
 from core.connector import RawPage
 from core.schema import RecordDraft
@@ -131,13 +133,13 @@ class HubSpotPull(HubSpotClient):
             junk = [r for r in found if not isinstance(r, dict)]  # the mapping quarantines these
             has_more = bool(value_at(data, "paging.next.after"))
             # ``seen`` lists records returned at the watermark; one modified since has a later time.
-            fresh, ahead, undated = [], state.ahead, state.undated
+            fresh, ahead, undated, met = [], state.ahead, state.undated, state.undated_met
             for r in raw:
                 modified, tag = _modified(r, bound), self._tag(r)
                 if modified is None:  # normalise quarantines it: once in each version, not every run
-                    if tag not in undated:
+                    again, undated, met = meet(undated, met, tag, UNDATED_LIMIT)
+                    if not again:
                         fresh.append(r)
-                        undated = (*undated, tag)[-UNDATED_LIMIT:]
                     continue
                 on = modified is not None and modified == state.watermark
                 if on and latest_of(tag, state.seen):
@@ -153,7 +155,7 @@ class HubSpotPull(HubSpotClient):
                 state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE, bound=bound, tag=self._tag
             )
             following = dataclasses.replace(
-                following, archived_since=archived_since, ahead=ahead, undated=undated
+                following, archived_since=archived_since, ahead=ahead, undated=undated, undated_met=met
             )
             fresh += junk
             if has_more and following == state:
@@ -163,8 +165,8 @@ class HubSpotPull(HubSpotClient):
                 )
             last = not has_more and state.phase == "time"  # (a tie walk that ends goes on with the time)
             if last:
-                following = dataclasses.replace(
-                    _capped(following, bound), archived_since=archived_since, undated=undated
+                following = dataclasses.replace(  # (the run's end: the next meets none yet)
+                    _capped(following, bound), archived_since=archived_since, undated=undated, undated_met=0
                 )
             yield RawPage(records=fresh, cursor=encode(following), object_type=OBJECT_TYPE)
             if last:
@@ -261,7 +263,13 @@ def _capped(state: IncrementalState, bound: TimeBound) -> IncrementalState:
 
 def _modified(contact: Mapping[str, Any], bound: TimeBound | None) -> int | None:
     ms = modified_ms(contact)
+    if ms is not None and not _DATABLE_MS[0] <= ms < _DATABLE_MS[1]:
+        return None  # a time normalise refuses (1969, 0001-01-01, 2200): undated, returned once
     return ms if ms is None or bound is None else _bounded(ms, bound)
+
+
+#: The milliseconds normalise dates a record by (``core.normalise.datable``: years 1970..2100).
+_DATABLE_MS: Final = (0, int(datetime(2101, 1, 1, tzinfo=UTC).timestamp()) * 1000)
 
 
 def advance(

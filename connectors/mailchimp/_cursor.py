@@ -58,7 +58,7 @@ from typing import Any, Final
 from connectors.cursor_seconds import mark
 from connectors.cursor_tags import version_tag
 from core.errors import ConnectorConfigError
-from core.normalise import epoch_moment
+from core.normalise import datable, epoch_moment
 from core.time_bound import TimeBound
 
 _VERSION: Final = 4
@@ -251,6 +251,7 @@ def _changed(member: Mapping[str, Any], bound: TimeBound | None) -> datetime | N
     """A member's ``last_changed``, read as the pull's start when it is too far in the future (a
     member stamped 2099 must not become the watermark: every later change would look older)."""
     changed = parse_time(member.get("last_changed"))
+    changed = None if changed is None else datable(changed)  # (one normalise refuses is none)
     if changed is None or bound is None:
         return changed
     return bound.clamp(changed).replace(microsecond=0)

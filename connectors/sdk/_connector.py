@@ -32,6 +32,7 @@ from core.connector import (
     RawPage,
 )
 from core.errors import ConnectorConfigError
+from core.normalise import datable
 from core.schema import Identifier, Profile, RecordDraft
 from core.time_bound import TimeBound, utc_now
 
@@ -259,6 +260,8 @@ def _point(incremental: Incremental | None, record: Any, bound: TimeBound) -> da
     if value in (None, "") and incremental.fallback_field:
         value = value_at(record, incremental.fallback_field)
     point = parse_point(value, incremental.time_format)
+    # (a time normalisation refuses, 0001-01-01 or 2200, is none: the record is undated, StreamState)
+    point = None if point is None else datable(point)
     return None if point is None else bound.clamp(point)
 
 

@@ -41,6 +41,7 @@ from typing import Any, Final
 from connectors.cursor_ahead import changed_ahead, kept_ahead
 from connectors.cursor_seconds import mark
 from connectors.cursor_tags import another_version, latest_of, tagged
+from connectors.cursor_undated import meet
 from core.errors import ConnectorConfigError
 from core.normalise import epoch_moment
 
@@ -101,17 +102,18 @@ class StreamState:
     ahead: tuple[str, ...] = ()
     """Tags of the versions delivered on or after a walk's handoff (``connectors.cursor_ahead``)."""
     undated: tuple[str, ...] = ()
-    """Tags of the versions delivered with no readable time (normalise quarantines them), newest
-    last, at most ``SEEN_LIMIT``: each is delivered once, and again only when it changes. Without
-    them such a record came back on every walk and was quarantined and counted again each time."""
+    """Tags of the versions delivered with no readable time (normalise quarantines them), at most
+    ``SEEN_LIMIT`` (``connectors.cursor_undated``): each is delivered once, and again only when it
+    changes. Without them such a record came back on every walk and was quarantined and counted
+    again each time."""
+    undated_met: int = 0
+    """How many of ``undated``, at its end, the walk in progress met (``connectors.cursor_undated``)."""
 
-    def undated_again(self, key: str) -> bool:
-        """Whether this version, which has no readable time, was delivered already."""
-        return key in self.undated
-
-    def read_undated(self, key: str) -> StreamState:
-        """The state after delivering a version with no readable time."""
-        return replace(self, undated=(*self.undated, key)[-SEEN_LIMIT:])
+    def undated_again(self, key: str) -> tuple[bool, StreamState]:
+        """Whether this version, which has no readable time, was delivered already, and the state
+        after meeting it (``connectors.cursor_undated.meet``)."""
+        again, undated, met = meet(self.undated, self.undated_met, key, SEEN_LIMIT)
+        return again, replace(self, undated=undated, undated_met=met)
 
     def passed(self, key: str, point: datetime | None) -> bool:
         """Whether a record was returned before this walk (older than ``since``, or seen on it)."""
@@ -138,7 +140,7 @@ class StreamState:
         done = self._finished()
         if latest is not None and done.since is not None and done.since > latest:
             return StreamState(latest, ahead=self.ahead, undated=self.undated)
-        return replace(done, ahead=self.ahead, undated=self.undated)
+        return replace(done, ahead=self.ahead, undated=self.undated)  # (a walk's end: none met yet)
 
     def _finished(self) -> StreamState:
         high, at_high = self.high, self.at_high
@@ -182,9 +184,9 @@ def accept(
         if state.passed(key, point):
             continue
         if point is None:  # normalise quarantines it: once, not on every walk
-            if not state.undated_again(key):
+            again, state = state.undated_again(key)
+            if not again:
                 emit.append(dict(record))
-                state = state.read_undated(key)
             continue
         # Another version of a record the cursor delivered on its watermark was made after every
         # version it delivered there: marked, its draft is dated after them (connectors.cursor_seconds).
@@ -261,6 +263,7 @@ def _encode_state(state: StreamState) -> dict[str, Any]:
         **({"st": state.started.isoformat()} if state.started else {}),
         **({"ahead": list(state.ahead)} if state.ahead else {}),
         **({"undated": list(state.undated)} if state.undated else {}),
+        **({"undated_met": state.undated_met} if state.undated_met else {}),
     }
 
 
@@ -270,6 +273,9 @@ def _decode_state(data: Any) -> StreamState:
     skip, at_high, page = data.get("skip", []), data.get("at_hi", []), data.get("page")
     ahead = data.get("ahead", [])  # (absent from a cursor written before it: nothing kept)
     undated = data.get("undated", [])  # (likewise)
+    met = data.get("undated_met", 0)  # (likewise: none met)
+    if not isinstance(met, int) or isinstance(met, bool):
+        raise ValueError("undated_met must be an integer")
     for ids in (skip, at_high, ahead, undated):
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise ValueError("ids must be a list of strings")
@@ -284,6 +290,7 @@ def _decode_state(data: Any) -> StreamState:
         _time(data.get("st")),
         tuple(ahead),
         tuple(undated),
+        met,
     )
 
 

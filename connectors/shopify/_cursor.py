@@ -32,13 +32,15 @@ from typing import Any
 
 from connectors.cursor_tags import id_tag, latest_of, version_tag
 from connectors.cursor_tags import tag_key as connector_tag_key
+from connectors.cursor_undated import meet
 from core.errors import ConnectorConfigError
-from core.normalise import epoch_moment
+from core.normalise import datable, epoch_moment
 from core.time_bound import TimeBound
 
 STREAMS: tuple[str, ...] = ("customers", "orders")
 #: Versions with no readable time the cursor remembers per stream (``StreamState.undated``): beyond
-#: it the oldest come back once more (a repeat, quarantined again, never a loss).
+#: it, the versions past it come back on each walk (a repeat, quarantined again, never a loss:
+#: ``connectors.cursor_undated``).
 UNDATED_LIMIT = 1000
 _VERSION = 2
 _READABLE_VERSIONS = (1, 2)
@@ -64,7 +66,8 @@ def canonical_time(value: Any) -> str | None:
         return None if epoch is None else _spelled(epoch)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # (a time normalise refuses, 0001-01-01 or 2200, is none: the record is undated, StreamState)
+    return None if datable(moment) is None else _spelled(moment)
 
 
 def bounded_time(value: Any, bound: TimeBound) -> str | None:
@@ -111,19 +114,21 @@ class StreamState:
     """Tags of the versions delivered on or after a walk's handoff (``connectors.cursor_ahead``)."""
     undated: list[str] = field(default_factory=list)
     """Tags of the versions delivered with no readable ``updatedAt`` (normalise quarantines them),
-    newest last, at most ``UNDATED_LIMIT``: each is delivered once, and again only when it changes
-    (before, such a record came back on every walk and was quarantined and counted each time)."""
+    at most ``UNDATED_LIMIT`` (``connectors.cursor_undated``): each is delivered once, and again only
+    when it changes (before, such a record came back on every walk and was quarantined and counted
+    each time)."""
+    undated_met: int = 0
+    """How many of ``undated``, at its end, the walk in progress met (``connectors.cursor_undated``)."""
 
     def undated_again(self, tag: str) -> bool:
-        """Whether a version with no readable time was delivered already; noted as delivered if not."""
-        if tag in self.undated:
-            return True
-        self.undated = [*self.undated, tag][-UNDATED_LIMIT:]
-        return False
+        """Whether a version with no readable time was delivered already; noted as met if not."""
+        again, undated, self.undated_met = meet(self.undated, self.undated_met, tag, UNDATED_LIMIT)
+        self.undated = list(undated)
+        return again
 
     def begin_walk(self) -> None:
         """Start walking from ``since``: nothing walked yet, the newest delivery is the bound itself."""
-        self.after, self.walked = None, 0
+        self.after, self.walked, self.undated_met = None, 0, 0
         self.high, self.high_ids, self.high_repeats = self.since, dict(self.skip), self.repeats
 
     def delivered_on_since(self) -> int:
@@ -212,6 +217,8 @@ class PullState:
                 for kept in ("ahead", "undated"):
                     if not isinstance(raw.get(kept, []), list):
                         raise ValueError(f"{kept} must be a list of tags")
+                if not isinstance(raw.get("undated_met", 0), int):
+                    raise ValueError("undated_met must be an integer")
                 streams[name] = StreamState(**raw, bulk=BulkPosition(**bulk) if bulk else None)
             return cls(phase=int(body["phase"]), streams=streams)
         except (ValueError, TypeError, KeyError) as exc:
@@ -244,6 +251,7 @@ def _stream_json(stream: StreamState) -> dict[str, Any]:
         **({"high_repeats": stream.high_repeats} if stream.high_repeats else {}),
         **({"ahead": stream.ahead} if stream.ahead else {}),  # (absent from an older cursor: none kept)
         **({"undated": stream.undated} if stream.undated else {}),  # (likewise)
+        **({"undated_met": stream.undated_met} if stream.undated_met else {}),  # (likewise)
     }
 
 

@@ -47,7 +47,7 @@ from ._names import normalise_name
 from ._options import NormaliseOptions, is_future_dated
 from ._phone import fold_phone_separators, normalise_phone, phone_region
 from ._record import count_outcomes, normalise_record
-from ._time import epoch_moment, normalise_timestamp
+from ._time import datable, epoch_moment, normalise_timestamp
 
 __all__ = [
     "MAX_CHANNEL_CHARS",
@@ -64,6 +64,7 @@ __all__ = [
     "NormaliseOptions",
     "birth_date_slip",
     "count_outcomes",
+    "datable",
     "epoch_moment",
     "fold_phone_separators",
     "has_other_identity",

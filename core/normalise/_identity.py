@@ -15,6 +15,7 @@ jellyfish) reads the same table.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Final
@@ -23,6 +24,7 @@ __all__ = [
     "EXTERNAL_ID_TRAIT",
     "FIELD_ALIASES",
     "birth_date_slip",
+    "has_external_id",
     "has_other_identity",
     "is_possible_birth_date",
     "parse_date_of_birth",
@@ -132,6 +134,14 @@ def is_possible_birth_date(digits: str, today: date | None = None) -> bool:
     if born.year < _FIRST_BIRTH_YEAR or digits in _PLACEHOLDER_BIRTH_DATES:
         return False
     return born <= (today or datetime.now(UTC).date())
+
+
+def has_external_id(traits: Mapping[str, object]) -> bool:
+    """Whether the traits hold an ``EXTERNAL_ID_TRAIT`` that names something: a character that is
+    neither a space nor an invisible format character (``"\\u200b"`` alone names no record, and kept a
+    profile of nobody)."""
+    value = traits.get(EXTERNAL_ID_TRAIT)
+    return value is not None and any(not c.isspace() and unicodedata.category(c) != "Cf" for c in str(value))
 
 
 def has_other_identity(traits: Mapping[str, str]) -> bool:

@@ -36,6 +36,10 @@ _GROUPED_WITH_DOT: Final = re.compile(r"[+-]?\d+(?:,\d+)+\.\d+")
 # locale writes money so). Both separators are there, so each can only be one thing; "1.234"
 # alone stays the number 1.234, and "19,90" stays refused.
 _DOTS_THEN_COMMA: Final = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+,\d+")
+# One separator and three digits after it: grouping, or a decimal separator? The currency settles
+# it, or nothing does (``_one_reading``).
+_POINT_AND_THREE: Final = re.compile(r"[+-]?\d{1,3}\.\d{3}")
+_COMMA_AND_THREE: Final = re.compile(r"[+-]?\d{1,3},\d{3}")
 
 
 def _parse_amount(amount: object) -> Decimal:
@@ -78,13 +82,34 @@ def _parse_amount_text(amount: str) -> Decimal:
         raise NormalisationError("amount", f"not a number: {text[:30]!r}") from None
 
 
-def parse_amount(amount: object) -> Decimal:
+def parse_amount(amount: object, currency: str | None = None) -> Decimal:
     """An amount as an exact ``Decimal``, before any currency's rounding: a JSON number (an integer,
     or a float read through its shortest text, never through float arithmetic), or text as
     ``normalise_money`` reads it (grouping separators only where they cannot be a decimal separator:
     ``"1,234.50"``, ``"1.234,50"``). Raises ``NormalisationError("amount", reason)`` otherwise
-    (``"19,90"``: a decimal comma or a thousands separator? refused, not guessed)."""
+    (``"19,90"``: a decimal comma or a thousands separator? refused, not guessed). With the
+    ``currency`` (an ISO 4217 code), text its minor units leave two readings of is refused too
+    (``"1.234"`` JPY, ``"1,234"`` KWD: ``normalise_money``)."""
+    if currency is not None and isinstance(amount, str):
+        _one_reading(amount, minor_units(currency.strip().upper()), currency)
     return _parse_amount(amount)
+
+
+def _one_reading(amount: str, places: int, currency: str) -> None:
+    """Refuse text with one separator and three digits after it that ``places`` (the currency's
+    minor units) leaves two readings of: ``"1.234"`` in a currency of none (1,234 by a shop that
+    groups with points, as ``"1.234,50"`` is read; 1.234 is no amount of it, and rounding it to 1
+    guessed a thousandth of the sale), ``"1,234"`` in one of three (1,234, or 1.234 with a decimal
+    comma). Elsewhere one reading is an amount of the currency: ``"1,234"`` USD is 1,234 (1.234 is
+    no dollar amount written exactly); ``"1.234"`` KWD is 1.234; ``"1.234"`` EUR stays 1.234, rounded
+    (a shop set to three decimals writes such totals)."""
+    text = amount.strip()
+    if (places == 0 and _POINT_AND_THREE.fullmatch(text)) or (
+        places >= 3 and _COMMA_AND_THREE.fullmatch(text)
+    ):
+        raise NormalisationError(
+            "amount", f"ambiguous {text!r} in {currency}: grouping, or a decimal separator?"
+        )
 
 
 def normalise_money(amount: str | int | float | Decimal, currency: str) -> tuple[Decimal, str]:
@@ -94,7 +119,9 @@ def normalise_money(amount: str | int | float | Decimal, currency: str) -> tuple
     first. It is rounded half-even to the currency's minor units (0 for JPY, KRW, VND, CLP, ISK,
     UGX, XAF, XOF...; 3 for BHD, KWD, OMR, JOD, TND, IQD, LYD; 2 for most). Strings may carry
     thousands separators ("1,299.00", "1,299"), or points for thousands before a decimal comma
-    ("1.299,50"); a comma that could be a decimal comma ("19,90") is refused rather than guessed.
+    ("1.299,50"); a comma that could be a decimal comma ("19,90"; "1,299" in a currency of three
+    minor units) is refused rather than guessed, and so is a point and three digits in a currency of
+    none ("1.299" JPY: 1,299, or a fraction of a yen?).
     NaN, infinities, booleans and non-numeric strings raise ``NormalisationError("amount", reason)``;
     an unknown currency raises ``NormalisationError("currency", reason)``.
     """
@@ -110,9 +137,12 @@ def minor_units(currency: str) -> int:
 
 def _money(amount: str | int | float | Decimal, currency: str) -> tuple[Decimal, str]:
     code = normalise_currency(currency)
+    places = _MINOR_UNITS.get(code, 2)
+    if isinstance(amount, str):
+        _one_reading(amount, places, code)
     number = _parse_amount(amount)
     try:
-        result = number.quantize(_QUANTUM[_MINOR_UNITS.get(code, 2)], rounding=ROUND_HALF_EVEN)
+        result = number.quantize(_QUANTUM[places], rounding=ROUND_HALF_EVEN)
     except InvalidOperation:
         # quantize() refuses when the result needs more digits than the context's precision.
         raise NormalisationError("amount", "too large") from None

@@ -26,7 +26,7 @@ from core.time_bound import read_before
 
 from ._consent import _consent
 from ._email import normalise_email
-from ._identity import EXTERNAL_ID_TRAIT, has_other_identity
+from ._identity import has_external_id, has_other_identity
 from ._limits import _CACHE_SIZE, MAX_IDENTIFIERS, MAX_KEY_BYTES
 from ._money import _orders
 from ._names import _traits
@@ -183,7 +183,7 @@ def _normalise_record(
         if (
             not emails
             and not phones
-            and (level == "child" or not (EXTERNAL_ID_TRAIT in traits or has_other_identity(traits)))
+            and (level == "child" or not (has_external_id(traits) or has_other_identity(traits)))
         ):
             reason = "no usable identifier (no valid email or phone"
             reason += ", and no owner id)" if level == "child" else ")"

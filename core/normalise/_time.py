@@ -83,6 +83,17 @@ def epoch_moment(value: object) -> datetime | None:
         return None
 
 
+def datable(moment: datetime) -> datetime | None:
+    """``moment`` when normalisation dates a record by it (its UTC year in 1970..2100), else None.
+
+    A cursor asks this of the time it read from a record: one normalisation refuses (a
+    ``0001-01-01T00:00:00Z`` null-date sentinel, 1969, 2200) is no time to the cursor either, so the
+    record is undated there, delivered (and quarantined) once in each version. Read as a time, one
+    before the watermark was dropped unseen on every incremental run, never quarantined or counted,
+    and one past 2100 came back and was quarantined again on every run."""
+    return moment if _MIN_YEAR <= moment.astimezone(UTC).year <= _MAX_YEAR else None
+
+
 def _from_epoch(value: int | float | Decimal) -> datetime:
     if (isinstance(value, float) and not math.isfinite(value)) or (
         isinstance(value, Decimal) and not value.is_finite()  # math.isfinite refuses sNaN
