@@ -142,20 +142,21 @@ def take_out_refused(
     mine = {c for s in scopes for c in (s.customer_id, *s.absorbed) if c is not None}
     found = refused_holders(stores.profiles, hers, mailboxes, region, skip=mine)
     for customer, keys in sorted(found.scrubbed.items()):
-        counts["refused_scrubbed"] += _scrub(
-            stores.profiles, customer, keys, hers, mailboxes, region, settings
-        )
+        if scrubbed := _scrub(stores.profiles, customer, keys, hers, mailboxes, region, settings):
+            counts["refused_scrubbed"] += scrubbed
     deletions = found.deletions(at)
     if not deletions:
         return []
     done = retire_records(deletions, stores.profiles, stores.erasure, settings)
-    counts["refused_retired"] += done.retired
+    if done.retired:
+        counts["refused_retired"] += done.retired
     names = [f"source#{d.key}" for d in deletions]
     history = stores.history if stores.history is not None else getattr(stores.profiles, "history", None)
     if history is not None:
         gone = partial(_retired, stores.profiles)
         redacted = redact_histories(history, stores.erasure, mine, names, gone=gone)
-        counts["history_redacted"] += redacted.events
+        if redacted.events:
+            counts["history_redacted"] += redacted.events
     return names
 
 

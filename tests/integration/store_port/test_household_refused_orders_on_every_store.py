@@ -104,3 +104,15 @@ def test_her_retired_record_leaves_the_kept_customers_history(kit: StoreKit) -> 
     assert set(_customer(kit)) == {OLU.key}
     assert report.counts["refused_retired"] == 1
     assert not any(hers.key in e.source_keys for e in whole_history(history, profile.customer_id))
+
+
+def test_her_record_refusing_another_spelling_of_her_mailbox_goes_with_her(kit: StoreKit) -> None:
+    # GIVEN her record on the household's phone, her Gmail address refused in another spelling
+    gmail = "zephyrine.quillfeather@gmail.com"
+    hers = _refusing("2", "Zéphyrine <ZephyrineQuillfeather+shop@googlemail.com>")
+    _stored(kit, OLU, hers)
+    # WHEN she is erased by her address as she writes it
+    report = _erase(kit, _erasure(kit), identifier_for(email=gmail), "req-mailbox")
+    # THEN the record delivered to her mailbox goes with her
+    assert set(_customer(kit)) == {OLU.key}
+    assert report.counts["refused_retired"] == 1
