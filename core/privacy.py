@@ -293,7 +293,10 @@ def erase_person(
             )
             report.counts["holder"] += len(target.holder_items[start : start + erasure.max_items_per_step])
     # Her records under other customers, found by her values refused in them (the household case).
-    retired += take_out_refused(scopes, stores, report.counts, identity, region, now())
+    try:
+        retired += take_out_refused(scopes, stores, report.counts, identity, region, now())
+    except ConflictError as exc:  # a customer holding her record kept changing: sent again, done
+        error = error or exc
     # A record id nobody holds, of a record retired at its vendor: its tombstone names it in clear.
     # It is suppressed (above, or below for one found now), so a late copy of it is dropped.
     tombstones = sorted(_retired(profiles, {*(target.tombstones if not target.found else ()), *retired}))

@@ -13,7 +13,8 @@ its refused values hold (core.quarantine.refused_values, as a quarantined record
   record id and redacts it from that customer's history (core.privacy);
 * the kept person's, naming her in a second value: written again without the refused values that
   name her (the profile is rebuilt with it, guarded by the customer's version; counted
-  ``refused_scrubbed``), never deleted.
+  ``refused_scrubbed``), never deleted. A customer frozen by a large merge in flight is not written:
+  the erasure answers ``retry`` (ConflictError) and the request sent again finds the record.
 
 Finding them reads every customer (``ProfileStore.iter_profiles``, then the customers a page at a
 time): no index leads from a refused value to its record yet, so the cost of this step grows with the
@@ -179,14 +180,10 @@ def _scrub(
     rules = (settings or IngestSettings()).rules
     for _ in range(attempts):
         state = profiles.get_customers([customer]).get(customer)
-        if (
-            state is None
-            or state.profile is None
-            or state.merged_into
-            or state.merging_into
-            or state.absorbing
-        ):
-            return 0  # gone, or merging: a later erasure of her finds the record where it went
+        if state is None or state.profile is None or state.merged_into:
+            return 0  # gone, or merged away: the request sent again finds the record where it went
+        if state.merging_into or state.absorbing:
+            break  # a large merge in flight: the erasure answers retry; sent again, it is done
         records = dict(state.snapshots)
         ops: list[Operation] = []
         for key in keys:

@@ -8,7 +8,10 @@ household member's customer by their shared phone, her address refused into its 
 * the record updated before her erasure with the refused value gone: nothing of it names her, it
   stays as it is (no stale lead from her address to it acts);
 * her erasure before the record arrives: her suppression drops it at merge (a guard);
-* the kept person's history no longer names her retired record (redacted as a retirement's).
+* the kept person's history no longer names her retired record (redacted as a retirement's);
+* her address refused in another spelling of her Gmail mailbox: found by the mailbox;
+* the kept person's customer frozen by a large merge in flight: nothing written over, the erasure
+  answers retry (ConflictError), as for her own customer.
 
 Red before the fix (core/privacy.py calling core.privacy_refused.take_out_refused): the first two
 kept her address in the stored record's dropped values.
@@ -16,7 +19,11 @@ kept her address in the stored record's dropped values.
 
 from __future__ import annotations
 
+import pytest
+
+from core.errors import ConflictError
 from core.governance.history import whole_history
+from core.ports import Changeset, MarkMerging
 from core.privacy import identifier_for
 from core.schema import DroppedValue, SourceRecord
 from core.testing.records import make_record
@@ -116,3 +123,19 @@ def test_her_record_refusing_another_spelling_of_her_mailbox_goes_with_her(kit: 
     # THEN the record delivered to her mailbox goes with her
     assert set(_customer(kit)) == {OLU.key}
     assert report.counts["refused_retired"] == 1
+
+
+def test_a_record_of_a_customer_being_merged_is_left_and_the_erasure_answers_retry(kit: StoreKit) -> None:
+    # GIVEN the kept person's contact naming her in a second field, its customer marked as merging
+    own = _refusing("2", f"assistant: Zéphyrine <{HER}>", email="olu.work@example.com")
+    _stored(kit, OLU, own)
+    (profile,) = list(kit.profiles.iter_profiles())
+    state = kit.profiles.get_customers([profile.customer_id])[profile.customer_id]
+    mark = MarkMerging(profile.customer_id, "c-elsewhere", state.version)
+    assert kit.profiles.commit([Changeset("mark", (mark,))]) == []
+    # WHEN she is erased
+    with pytest.raises(ConflictError):
+        _erase(kit, _erasure(kit), identifier_for(email=HER), "req-merging")
+    # THEN nothing of the customer was written over: the request is sent again once the merge is done
+    after = kit.profiles.get_customers([profile.customer_id])[profile.customer_id]
+    assert after.snapshots[own.key] == own
