@@ -30,6 +30,9 @@ DEFAULT_BLOCKED_VALUES: frozenset[str] = frozenset(
         "email@email.com",
         "a@a.com",
         "example@example.com",
+        # "no email" placeholders forms and checkouts write for everyone without one (see below)
+        "na@na.com",
+        "no@email.com",
         "+10000000000",
         "+11111111111",
         "+15555555555",
@@ -46,6 +49,16 @@ DEFAULT_BLOCKED_PATTERNS: tuple[str, ...] = (
     "null@*",
     "none@*",
     "unknown@*",
+    # What software writes where an address is required and the person gave none, the same for
+    # everyone: noemail@noemail.com, noemail@<the shop's domain>, no-email@example.com,
+    # nomail@nomail.com (registration and guest-import fallbacks, web-to-lead forms). A real mailbox
+    # of that name only loses matching by it, never a record; strangers joined by it are worse.
+    "noemail@*",
+    "no-email@*",
+    "no_email@*",
+    "no.email@*",
+    "nomail@*",
+    "*@noemail.com",
     "*@localhost",
     "*@invalid",
 )

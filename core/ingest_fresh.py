@@ -48,6 +48,7 @@ from core.mailbox import is_canonical, mailbox_key
 from core.merge import record_hash
 from core.record_json import record_json
 from core.schema import SourceRecord
+from core.storage import profile_packing
 from core.storage.sqlite_new_items import EventRow, IdentRow, MarkerRow, NewItems, SourceRow
 
 __all__ = ["ITEM_MAX_BYTES", "NewItems", "WritesNewItems", "found_fresh"]
@@ -258,6 +259,8 @@ def _rows(
     chars += len(document) + len(owned) + rows * (2 * len(survivor) + 16)  # keys' prefixes, ids
     if 4 * chars + _ITEM_OVERHEAD * rows > ITEM_MAX_BYTES:
         return None  # an item (or the transaction) may be too large: sized exactly by the planner
+    if len(document) + len(owned) > profile_packing.PACK_THRESHOLD_BYTES:
+        return None  # the profile item is packed (core.storage.profile_packing): the planner writes it
     return survivor, (idents, [(pk, item_hash, document, owned)], sources, events, held), hits
 
 

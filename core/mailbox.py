@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import cast
 
 _PRIVATE_NAME = "core._mailbox_email_keys"
@@ -33,11 +34,19 @@ _LOADING = threading.Lock()
 
 @cache
 def _match_key() -> Callable[[str], str]:
+    return cast(Callable[[str], str], _email_keys().email_match_key)
+
+
+@cache
+def _legacy_key() -> Callable[[str], str | None]:
+    return cast(Callable[[str], "str | None"], _email_keys().legacy_match_key)
+
+
+def _email_keys() -> ModuleType:
     if "core.linkage.email_keys" in sys.modules:
         # Imported by the matcher, perhaps still running on another thread: the import system's
         # own lock hands it over whole.
-        matcher = importlib.import_module("core.linkage.email_keys")
-        return cast(Callable[[str], str], matcher.email_match_key)
+        return importlib.import_module("core.linkage.email_keys")
     with _LOADING:
         loaded = sys.modules.get(_PRIVATE_NAME)
         if loaded is None:
@@ -52,7 +61,7 @@ def _match_key() -> Callable[[str], str]:
             except BaseException:
                 del sys.modules[_PRIVATE_NAME]
                 raise
-    return cast(Callable[[str], str], loaded.email_match_key)
+    return loaded
 
 
 def _folds(domain: str) -> bool:
@@ -76,6 +85,16 @@ def mailbox_key(key: str) -> str | None:
     return f"mailbox#{_match_key()(value)}"
 
 
+def legacy_mailbox_key(key: str) -> str | None:
+    """The mailbox key an email identifier key had before Proton's transparent ``.`` ``_`` ``-`` were
+    folded (``mailbox#ottoline.vanterpool@proton.me``), when it differs from ``mailbox_key``'s; else
+    None. Suppression entries written before the upgrade are under it (core.suppression looks it up)."""
+    if not key.startswith("email#"):
+        return None
+    old = _legacy_key()(key[len("email#") :])
+    return None if old is None else f"mailbox#{old}"
+
+
 def canonical_spelling(mailbox: str) -> str:
     """The ``email#`` key of a mailbox's own spelling (``mailbox#annsmith@gmail.com`` ->
     ``email#annsmith@gmail.com``): the IDENT item a customer holding exactly it owns."""
@@ -87,4 +106,4 @@ def is_canonical(key: str, mailbox: str) -> bool:
     return canonical_spelling(mailbox) == key
 
 
-__all__ = ["canonical_spelling", "is_canonical", "mailbox_key"]
+__all__ = ["canonical_spelling", "is_canonical", "legacy_mailbox_key", "mailbox_key"]

@@ -64,6 +64,7 @@ from core.privacy_request import (
     quarantined_of,
     record_matcher,
     refusal,
+    stored_spelling,
     subject_hash,
 )
 from core.privacy_retry import ERASE_ATTEMPTS_BEFORE_ALARM, RetryReport, lift_suppression, retry_erasures
@@ -397,5 +398,6 @@ __all__ = [
     "plan_erasure",
     "refusal",
     "retry_erasures",
+    "stored_spelling",
     "subject_hash",
 ]

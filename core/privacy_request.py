@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 from core.governance.history import HistoryStore
 from core.governance.reading import ReadAudit
-from core.normalise import normalise_email, normalise_phone
+from core.mailbox import mailbox_key
+from core.normalise import legacy_email_spelling, normalise_email, normalise_phone
 from core.person_scope import PersonScope
 from core.ports import ProfileStore, SyncStateStore
 from core.privacy_store import DeadLetterQueue, ErasureStore, QuarantineItem
-from core.quarantine import legacy_identifier_keys
+from core.quarantine import legacy_identifier_keys, misread_before
 from core.schema import Identifier, SourceRecord, source_identifier, source_key
 from core.suppression import SuppressionStore, keyed_hash
 
@@ -74,6 +75,23 @@ def as_stored(identifier: Identifier, profiles: ProfileStore, tools: Collection[
     return identifier
 
 
+def stored_spelling(identifier: Identifier, email: str | None, profiles: ProfileStore) -> Identifier:
+    """An email a request names as the stores may keep it: ``identifier`` (``email`` normalised now),
+    or, when that names no record we hold and the address as this version's predecessor normalised it
+    does, the latter. Such a record was stored before the upgrade that folds fullwidth letters and
+    removes every default-ignorable character (``legacy_email_spelling``), and keeps that key until
+    its tool's record is pulled again; an erasure named by the spelling it was stored under must
+    still find it."""
+    if identifier.kind != "email" or email is None:
+        return identifier
+    legacy = legacy_email_spelling(email)
+    if legacy is None:
+        return identifier
+    old = Identifier(kind="email", value=legacy)
+    held = profiles.get_owners([identifier.key, old.key])
+    return old if identifier.key not in held and old.key in held else identifier
+
+
 def folded_source(identifier: Identifier) -> Identifier | None:
     """A record id with its tool and object type lower-cased (``HubSpot:Contact:1`` ->
     ``hubspot:contact:1``); None when it is no record id or is spelt so already."""
@@ -121,11 +139,17 @@ def quarantined_of(
     for connector in stores.quarantine_of:
         for item in stores.erasure.quarantined_items(connector):
             if item.subjects is not None:
-                if item.subjects & hashes:
+                # an item written before the phone matcher's fix may hold another person's number
+                if item.subjects & hashes and not misread_before(item.raw, _record_of(item), keys, region):
                     found.append(item)
             elif legacy_identifier_keys(item.raw, region) & keys:
                 found.append(item)
     return found
+
+
+def _record_of(item: QuarantineItem) -> str:
+    """The record key of a quarantined item (``<tool>:<type>:<id>``; its sort key is ``<at>#<key>``)."""
+    return item.key.sk.partition("#")[2]
 
 
 def record_matcher(scope: PersonScope) -> Callable[[SourceRecord], bool]:
@@ -133,7 +157,11 @@ def record_matcher(scope: PersonScope) -> Callable[[SourceRecord], bool]:
     keys = scope.finding_keys()
 
     def matches(record: SourceRecord) -> bool:
-        return record.key in sources or any(i.key in keys for i in record.identifiers)
+        # by mailbox too: her dead letter may hold another spelling of her mailbox (Gmail's dots,
+        # a +tag), which her finding keys name by its mailbox# key only
+        return record.key in sources or any(
+            i.key in keys or mailbox_key(i.key) in keys for i in record.identifiers
+        )
 
     return matches
 
@@ -147,5 +175,6 @@ __all__ = [
     "quarantined_of",
     "record_matcher",
     "refusal",
+    "stored_spelling",
     "subject_hash",
 ]

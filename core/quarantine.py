@@ -24,7 +24,8 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterator, Sequence
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -40,7 +41,8 @@ from core.ports import QuarantineEntry
 #: and its runs are possessive, so the scan is linear in the value (without that, ``"a" * 16_000 +
 #: "@"`` cost 1.6 CPU seconds, every start inside the run scanning it again).
 _NOT_IN_ADDRESS: Final = r"\s\"<>,;:\[\]()@"
-ADDRESS: Final = re.compile(rf"(?<![^{_NOT_IN_ADDRESS}])[^{_NOT_IN_ADDRESS}]++@[^{_NOT_IN_ADDRESS}]++")
+#: The domain ends at a ``?`` too: a link's query (``mailto:ann@x.com?subject=Order``), never in a domain.
+ADDRESS: Final = re.compile(rf"(?<![^{_NOT_IN_ADDRESS}])[^{_NOT_IN_ADDRESS}]++@[^{_NOT_IN_ADDRESS}?]++")
 #: A phone value longer than this is not searched for numbers: the matcher costs about 5 CPU µs a
 #: character (a 200-character field of junk 1.1 ms); two numbers with words around them fit.
 _MOST_PHONE_TEXT: Final = 64
@@ -88,7 +90,21 @@ def identifier_keys(draft: RecordDraft, options: NormaliseOptions | None = None)
     for field, values in (("email", draft.emails), ("phone", draft.phones)):
         for value in values:
             keys.update(dict.fromkeys(refused_values(field, value, region, country)))
-    return list(keys)
+    return with_mailboxes(keys)
+
+
+def with_mailboxes(keys: Iterable[str]) -> list[str]:
+    """``keys`` and the mailbox key of each address among them (core.mailbox: ``mailbox#annsmith@gmail.com``
+    for ``email#A.Nn.Smith+shop@googlemail.com``), so that a record holding her mailbox in another
+    spelling is found, and dropped, by her mailbox as her stored records are."""
+    from core.mailbox import mailbox_key
+
+    out = dict.fromkeys(keys)
+    for key in list(out):
+        mailbox = mailbox_key(key)
+        if mailbox is not None:
+            out[mailbox] = None
+    return list(out)
 
 
 def refused_values(field: str, value: Any, region: str, country: Any = None) -> list[str]:
@@ -120,7 +136,7 @@ def record_keys(raw: Any) -> list[str]:
             value = identifier.get("value")
             if isinstance(value, str):
                 keys[f"{identifier['kind']}#{value}"] = None
-    return list(keys)
+    return with_mailboxes(keys)
 
 
 def refused_entries(
@@ -158,7 +174,7 @@ def _record_key(refused: Quarantined) -> str:
 
 def legacy_identifier_keys(raw: str, region: str = "US") -> set[str]:
     """The email and phone keys the string values of a raw record (JSON) normalise to."""
-    return {key for text in raw_values(raw) for key in value_keys(text, region)}
+    return set(with_mailboxes({key for text in raw_values(raw) for key in value_keys(text, region)}))
 
 
 def raw_values(raw: str | Any) -> Iterator[str]:
@@ -171,7 +187,7 @@ def raw_values(raw: str | Any) -> Iterator[str]:
 
 def value_keys(text: str, region: str = "US") -> set[str]:
     """The email and phone keys one string value of a raw record normalises to."""
-    if "@" in text:
+    if "@" in text or "\uff20" in text or "\ufe6b" in text or "%40" in text:
         return {f"email#{email}" for email in refused_emails(text)}
     if sum(c.isdigit() for c in text) >= 7:
         # the value itself only: every timestamp of every such item would cost the matcher's search
@@ -207,14 +223,19 @@ def refused_emails(value: Any) -> list[str]:
     """The addresses a raw email value holds: the value normalised, or, when it is no address itself
     (``Ann <ann@x.com>``, ``mailto:ann@x.com``, ``ann@x.com.`` with its domain fully qualified), each
     address-shaped token in it, its trailing dots taken off: the record names that person all the
-    same, and her erasure must find it (and her suppression drop it)."""
+    same, and her erasure must find it (and her suppression drop it). The tokens are read in the
+    value's common written forms too (``address_text``): URL-encoded, between typographic quotes or
+    guillemets, after CJK punctuation, with a fullwidth ``＠``."""
     email = _email(value)
     if email is not None:
         return [email]
-    if not isinstance(value, str) or "@" not in value:
+    if not isinstance(value, str):
+        return []
+    text = address_text(value)
+    if "@" not in text:
         return []
     found: dict[str, None] = {}
-    for match in ADDRESS.finditer(value):  # every one: the scan is linear, a token a few µs
+    for match in ADDRESS.finditer(text):  # every one: the scan is linear, a token a few µs
         token = match.group().rstrip(".")
         email = _email(token) or _email(token.strip("'{}").rstrip("."))
         if email is not None:
@@ -222,10 +243,40 @@ def refused_emails(value: Any) -> list[str]:
     return list(found)
 
 
+#: The full stops a CJK text ends a sentence with, and UTS 46 reads as a domain's dots.
+_FULL_STOPS: Final = frozenset("\u3002\uff0e\uff61")
+
+
+def address_text(value: str) -> str:
+    """``value`` as the address scan reads it: ``%40`` decoded (a form post, a tracking link), and
+    when it is not ASCII, in NFKC (the fullwidth ``＠`` and the fullwidth colon, comma and semicolon
+    are ASCII's), its ideographic full stops dots, and every other non-ASCII punctuation, symbol,
+    space or control (“”, «», ``、``) a space, so that a token ends there: none is in an address the
+    normaliser takes. Format characters stay: the normaliser removes those that are invisible."""
+    text = value.replace("%40", "@")
+    if text.isascii():
+        return text
+    return "".join(
+        "." if c in _FULL_STOPS else " " if ord(c) > 127 and _ends_token(c) else c
+        for c in unicodedata.normalize("NFKC", text)
+    )
+
+
+def _ends_token(c: str) -> bool:
+    category = unicodedata.category(c)
+    return category[0] in "PSZ" or category == "Cc"
+
+
 def _phones(value: Any, region: str) -> list[str]:
     """The numbers a raw phone value holds: the value normalised, or, when it is no number itself
     (``+44 20 7946 0018 (mobile)``, two numbers in one field), each valid number phonenumbers'
-    matcher finds written whole in it (a longer run of digits holding hers is no match)."""
+    matcher finds written whole in it (a longer run of digits holding hers is no match).
+
+    The matcher reads the value with its Unicode separators folded to spaces (``fold_phone_separators``),
+    and once more with each ``00`` that starts a number read as ``+`` (as ``normalise_phone`` reads
+    one), since it knows only the region's own international prefix (011 in the US). A match that a
+    ``+`` and a country code precede is the tail of an international number, never a national one:
+    it is not taken (``+44<thin space>20 7946 0417`` read as ``20 7946 0417``, an American's number)."""
     phone = _phone(value, region)
     if phone is not None:
         return [phone]
@@ -233,12 +284,54 @@ def _phones(value: Any, region: str) -> list[str]:
         return []
     import phonenumbers
 
+    from core.normalise import fold_phone_separators
+
+    text = fold_phone_separators(value)
     found: dict[str, None] = {}
-    for match in phonenumbers.PhoneNumberMatcher(value, region):
-        number = _phone(match.raw_string, region)
-        if number is not None:
-            found[number] = None
+    for variant in dict.fromkeys((text, _DOUBLE_ZERO.sub("+", text))):
+        for match in phonenumbers.PhoneNumberMatcher(variant, region):
+            if _AFTER_COUNTRY_CODE.search(variant, 0, match.start) is not None:
+                continue
+            number = _phone(match.raw_string, region)
+            if number is not None:
+                found[number] = None
     return list(found)
+
+
+#: A ``00`` that starts a number (not inside a run of digits, nor a group of one): read as ``+``.
+_DOUBLE_ZERO: Final = re.compile(r"(?<![\d+])(?<!\d[ .-])00(?=[1-9])")
+#: A ``+`` and up to three digits (a country code) with no letter or digit after them, before a
+#: match: ``+44 | 20 7946 0417`` is a British number written oddly, never the American 20 7946 0417.
+_AFTER_COUNTRY_CODE: Final = re.compile(r"\+\d{1,3}[\W_]*\Z")
+
+
+def misread_before(raw: str, source: str, keys: set[str], region: str = "US") -> bool:
+    """Whether a quarantined item written before this version names a person (``keys``: theirs) only
+    through a number the phone matcher of then misread: the tail of an international number written
+    with a separator phonenumbers refuses (``+44<thin space>20 7946 0417`` keyed as the American
+    ``+1 207-946-0417``). Such an item holds that person's hash, yet nothing in it is theirs: their
+    erasure must not take it, nor their export list it. ``source``: the item's record key
+    (``<tool>:<type>:<id>``). False whenever it is theirs for a reason read now (an address, a number,
+    its record id), and for an item whose record key names no object type (its source key unknown)."""
+    phones = {key for key in keys if key.startswith("phone#")}
+    if not phones or source.count(":") < 2 or f"source#{source}" in keys:
+        return False
+    texts = [t for t in raw_values(raw) if sum(c.isdigit() for c in t) >= 7 and len(t) <= _MOST_PHONE_TEXT]
+    if not texts:
+        return False
+    now = set(with_mailboxes(legacy_identifier_keys(raw, region)))
+    now.update(f"phone#{phone}" for text in texts for phone in _phones(text, region))
+    if now & keys:
+        return False
+    import phonenumbers
+
+    then = {
+        f"phone#{number}"
+        for text in texts
+        for match in phonenumbers.PhoneNumberMatcher(text, region)
+        if (number := _phone(match.raw_string, region)) is not None
+    }
+    return bool(then & phones)
 
 
 def _phone(value: Any, region: str) -> str | None:
@@ -254,8 +347,10 @@ def _phone(value: Any, region: str) -> str | None:
 
 __all__ = [
     "QUARANTINE_RETENTION_DAYS",
+    "address_text",
     "identifier_keys",
     "legacy_identifier_keys",
+    "misread_before",
     "raw_values",
     "record_keys",
     "refused_emails",
@@ -263,4 +358,5 @@ __all__ = [
     "refused_values",
     "source_key",
     "value_keys",
+    "with_mailboxes",
 ]

@@ -136,6 +136,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
         export_person,
         lift_suppression,
         retry_erasures,
+        stored_spelling,
         subject_hash,
     )
 
@@ -165,6 +166,8 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
     except ValueError as error:
         metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
         return {"ok": False, "action": request.action, "error": _describe(error)}
+    if request.action in ("erase", "export"):  # a record stored under its spelling before an upgrade
+        identifier = stored_spelling(identifier, request.email, w.profiles)
     salt = resolve_secret(AUDIT_SALT_SECRET)
     subject = subject_hash(salt, identifier)
     logger.append_keys(subject=subject[:16], request_id=request_id, action=request.action)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.schema import Profile, SourceRecord
 from core.storage.dynamodb import LIVE_PROFILE_SCAN, is_live_profile
+from core.storage.dynamodb_items import profile_of
 from profilesync.demo_sandboxes import DEFAULT_TOOLS
 from profilesync.local import LocalRuntime, PullResult, StageCounts
 
@@ -173,7 +174,7 @@ def _read_table(rt: LocalRuntime) -> tuple[list[Profile], list[SourceRecord]]:
         page = rt.dynamodb.scan(**kwargs)
         for item in page.get("Items", []):
             if is_live_profile(item):
-                profiles.append(Profile.model_validate_json(item["data"]["S"]))
+                profiles.append(Profile.model_validate_json(profile_of(item)[0]))
             elif item["SK"]["S"].startswith("SOURCE#"):
                 sources.append(SourceRecord.model_validate_json(item["data"]["S"]))
         if "LastEvaluatedKey" not in page:

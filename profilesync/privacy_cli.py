@@ -150,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
         lift_suppression,
         refusal,
         retry_erasures,
+        stored_spelling,
     )
     from functions.privacy import erase_answer, export_answer
     from profilesync.review_cli import identity_settings
@@ -194,6 +195,8 @@ def run(args: argparse.Namespace) -> int:
             )
         except ValueError as error:
             raise SystemExit(f"profilesync privacy {command}: {error}") from None
+        if command in ("erase", "export"):  # a record stored under its spelling before an upgrade
+            identifier = stored_spelling(identifier, args.email, profiles)
         quarantine_of = stores.connectors()
         if command == "export":
             from core.privacy import PrivacyStores

@@ -179,11 +179,19 @@ def store_documents(connection: sqlite3.Connection, start: str, stop: str | None
         arguments = (key, stop, _PER_PAGE) if stop is not None else (key, _PER_PAGE)
         rows = connection.execute(query, arguments).fetchall()
         for _, data in rows:
-            yield loads(data)
+            yield loads(data if isinstance(data, str) else _unpacked(data))
         if len(rows) < _PER_PAGE:
             return
         key = rows[-1][0]
         query = query_after
+
+
+def _unpacked(data: bytes) -> str:
+    """A profile packed past its threshold (a BLOB): its JSON. Imported here, for the rare packed
+    profile: core.storage.profile_packing needs only the standard library and core.errors."""
+    from core.storage.profile_packing import read_document
+
+    return read_document(data)[0]
 
 
 def write_store(

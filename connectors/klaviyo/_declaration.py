@@ -11,7 +11,13 @@ Vendor facts, each from Klaviyo's OpenAPI document for revision 2026-07-15 (``sp
   (https://developers.klaviyo.com/en/docs/filtering_), so the walk asks for ``greater-than(updated,
   w - 1 s)`` and the cursor drops the ids it already has on ``w``. Consent is only returned with
   ``additional-fields[profile]=subscriptions``: ``subscriptions.email.marketing.consent`` is
-  ``SUBSCRIBED``, ``UNSUBSCRIBED`` or ``NEVER_SUBSCRIBED`` (the last says nothing).
+  ``SUBSCRIBED``, ``UNSUBSCRIBED`` or ``NEVER_SUBSCRIBED`` (the last says nothing). Beside it,
+  ``suppression`` lists the profile's global suppressions (``HARD_BOUNCE``, ``INVALID_EMAIL``,
+  ``SPAM_COMPLAINT``, ``UNSUBSCRIBE``, ``USER_SUPPRESSED``, each with its ``timestamp``): "Profiles that
+  cannot receive emails, even if they have provided consent"
+  (https://developers.klaviyo.com/en/reference/profiles). Any one reads as consent denied, whatever
+  the status, as Mailchimp's ``cleaned``; a list suppression (``list_suppressions``) keeps her off one
+  list only and changes nothing.
 * Rate limits per account, fixed windows, burst per second and steady per minute: get profiles 75/s and
   750/m; bulk import jobs (create and get) 10/s and 150/m; a 429 carries ``Retry-After``, other answers
   ``RateLimit-Limit``/``-Remaining``/``-Reset`` (https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling).
@@ -201,6 +207,8 @@ PROFILE_FIELDS = FieldMap(
             granted=frozenset({"SUBSCRIBED"}),
             denied=frozenset({"UNSUBSCRIBED"}),
             changed_at_path="attributes.subscriptions.email.marketing.consent_timestamp",
+            # A global suppression (spam complaint, bounce, ...) blocks email whatever the consent.
+            suppressed_path="attributes.subscriptions.email.marketing.suppression",
         ),
     ),
 )

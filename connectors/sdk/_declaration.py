@@ -80,13 +80,19 @@ class Incremental:
 @dataclass(frozen=True, slots=True)
 class ConsentMap:
     """One channel's consent: the vendor's status at ``status_path``; values in ``granted`` opt in,
-    values in ``denied`` opt out, anything else says nothing."""
+    values in ``denied`` opt out, anything else says nothing.
+
+    ``suppressed_path`` names a list of the channel's global suppressions (objects with a
+    ``timestamp``), for a vendor that keeps a consent status and a block side by side (Klaviyo: a
+    profile ``SUBSCRIBED`` with a spam complaint): a non-empty list reads as denied whatever the
+    status, dated by the latest of its timestamps and the status's own change time."""
 
     status_path: str
     granted: frozenset[str]
     denied: frozenset[str]
     channel: str = "email"
     changed_at_path: str | None = None
+    suppressed_path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

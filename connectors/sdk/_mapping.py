@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors._http import value_at
@@ -10,7 +11,7 @@ from core.connector import Payload
 from core.push import enriched_traits, primary_email
 from core.schema import Profile, RecordDraft
 
-from ._declaration import FieldMap, PushMap, Stream
+from ._declaration import ConsentMap, FieldMap, PushMap, Stream
 
 
 def _text(value: Any) -> str:
@@ -21,12 +22,35 @@ def _text(value: Any) -> str:
     return ""
 
 
+def _moment(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=moment.tzinfo or UTC) if moment is not None else None
+
+
+def _suppressed_at(rule: ConsentMap, record: Mapping[str, Any], changed: Any) -> Any:
+    """When the channel was blocked: the latest of its suppressions' timestamps and the status's
+    change (a denial read from a record is never older than the grant it overrides); None when the
+    record holds no suppression."""
+    found = value_at(record, rule.suppressed_path) if rule.suppressed_path else None
+    if not isinstance(found, list) or not found:
+        return None
+    stamps = [s.get("timestamp") for s in found if isinstance(s, Mapping)] + [changed]
+    dated = [(moment, stamp) for stamp in stamps if (moment := _moment(stamp)) is not None]
+    return max(dated)[1] if dated else changed
+
+
 def _consent(fields: FieldMap, record: Mapping[str, Any], updated: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for rule in fields.consent:
         status = _text(value_at(record, rule.status_path))
-        if status in rule.granted or status in rule.denied:
-            changed = value_at(record, rule.changed_at_path) if rule.changed_at_path else None
+        changed = value_at(record, rule.changed_at_path) if rule.changed_at_path else None
+        blocked = _suppressed_at(rule, record, changed)
+        if blocked is not None:
+            out[rule.channel] = {"granted": False, "changed_at": blocked or updated}
+        elif status in rule.granted or status in rule.denied:
             out[rule.channel] = {"granted": status in rule.granted, "changed_at": changed or updated}
     return out
 

@@ -27,13 +27,22 @@ Controllers), unless a page is named:
   enum, though the docs' table lists only date, id, include, title, slug; the controller adds ``ID`` to
   break ties: "modified ID", ascending with ``order=asc``); ``status=any`` (the default) is every
   status but trash. Without ``dates_are_gmt`` the bound is compared with the shop's local time.
+  **Trash**: "Move to Trash" in the admin, and ``DELETE /orders/<id>`` without ``force``, keep the
+  order with status ``trash`` (restorable until WordPress empties the trash, 30 days by default),
+  stamping ``date_modified``. ``status`` takes one value (``any``, ``trash`` or a status; the v2/v3
+  controller's enum, sanitised by ``sanitize_key``), so a second walk, ``orders_trash``, lists
+  ``status=trash`` from its own cursor: a trashed order arrives as ``cancelled`` and stops counting.
 * **Customers** (``GET /customers``): no date filter at all (``orderby`` only ``id``, ``include``,
   ``name``, ``registered_date``; woocommerce/woocommerce issue #31482, still open, and #41371), and
   unknown parameters are ignored, so ``modified_after`` would silently return everyone. Every pull walks
   all customers by ``id`` and keeps those changed since the cursor (``Incremental(ordered=False)``: the
-  next walk starts no later than this one began, by the store's ``Date`` header). ``role`` defaults
-  to ``customer`` (option ``customer_role``, e.g. ``all``). ``date_modified`` is null for a user
-  WooCommerce never saved; its ``date_created_gmt`` stands in.
+  next walk starts no later than this one began, by the store's ``Date`` header). ``role`` is
+  ``customer`` unless asked (the controller's default). By default (option ``customer_role`` ``auto``)
+  the walk asks ``role=all`` and keeps the users WooCommerce holds as customers
+  (``_connector.is_customer``: role ``customer`` or ``subscriber``, or ``is_paying_customer``), since
+  orders name their owner whatever her role. A role named in the option is walked as asked, with
+  nothing left out (``customer`` walks as before 2026-12, ``all`` every user). ``date_modified`` is
+  null for a user WooCommerce never saved; its ``date_created_gmt`` stands in.
 * **Errors** are WordPress REST errors: ``{"code": "woocommerce_rest_...", "message": ..., "data":
   {"status": 4xx}}``; invalid parameters 400 ``rest_invalid_param``.
 * **Rate limits**: WooCommerce core documents none for ``wc/v3``: the API runs on the shop's own PHP
@@ -78,6 +87,12 @@ PAGE: Final = 100
 DEFAULT_REQUESTS_PER_10S: Final = 25
 RATE_OPTION: Final = "requests_per_10s"
 ROLE_OPTION: Final = "customer_role"
+#: ``role=all`` lists every user. The default ``customer_role``, ``auto``, walks them all and keeps the
+#: customers (``_connector.is_customer``).
+ALL_ROLES: Final = "all"
+AUTO_ROLE: Final = "auto"
+#: The page type of the trash walk (``orders_trash``): its records are orders.
+TRASHED_ORDER: Final = "trashed_order"
 
 #: The mapping is code (``_mapping``); these name the fields the cursor and the docs rely on.
 CUSTOMER_FIELDS = FieldMap(
@@ -112,6 +127,21 @@ STREAMS: Final = (
         page_size=PAGE,
         page_size_param="per_page",
         params={"orderby": "modified", "order": "asc", "dates_are_gmt": "true"},
+        incremental=Incremental("date_modified_gmt", {"modified_after": "{since}"}, strict=True),
+        fields=ORDER_FIELDS,
+    ),
+    # The trash, which status=any leaves out: an order trashed after a sync arrives as cancelled.
+    Stream(
+        name="orders_trash",
+        path=ORDERS,
+        records_path="",
+        primary_key="id",
+        # Its pages' own type (a declaration's types are unique); its records map to orders all the same.
+        object_type=TRASHED_ORDER,
+        paging=OverlapOffsetPaging(("date_modified_gmt", "id"), total_header="X-WP-Total"),
+        page_size=PAGE,
+        page_size_param="per_page",
+        params={"orderby": "modified", "order": "asc", "dates_are_gmt": "true", "status": "trash"},
         incremental=Incremental("date_modified_gmt", {"modified_after": "{since}"}, strict=True),
         fields=ORDER_FIELDS,
     ),
@@ -152,7 +182,10 @@ DECLARATION = RestConnectorSpec(
     erase=erase,
     options={
         "store_url": "the store's address, e.g. https://shop.example.com (unless a base URL is given)",
-        ROLE_OPTION: "which users are customers: customer (default), subscriber, all, ...",
+        ROLE_OPTION: (
+            "auto (default: every user WooCommerce holds as a customer, of any role if she paid) or a "
+            "role to walk, every user of it: customer, subscriber, all, ..."
+        ),
         RATE_OPTION: f"requests per 10 seconds the store's host allows (default {DEFAULT_REQUESTS_PER_10S})",
         ERASE_ORDERS_OPTION: "anonymise (default) or retain a person's orders when erasing them",
     },
@@ -170,7 +203,9 @@ DECLARATION = RestConnectorSpec(
 )
 
 __all__ = [
+    "ALL_ROLES",
     "API",
+    "AUTO_ROLE",
     "CREDENTIAL",
     "CUSTOMERS",
     "DECLARATION",
@@ -180,5 +215,6 @@ __all__ = [
     "RATE_OPTION",
     "ROLE_OPTION",
     "STREAMS",
+    "TRASHED_ORDER",
     "limits",
 ]

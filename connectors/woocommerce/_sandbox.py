@@ -157,12 +157,14 @@ class WooCommerceSandbox(VendorSandbox):
 
     def record_keys(self) -> set[str]:
         with self.lock:
+            # What the connector pulls by default: the users WooCommerce holds as customers, and every
+            # order, the trash too.
             customers = {
-                f"customer:{c['id']}" for c in self.shop.customers.values() if c["role"] == "customer"
+                f"customer:{c['id']}"
+                for c in self.shop.customers.values()
+                if c["role"] in ("customer", "subscriber") or c["is_paying_customer"]
             }
-            return customers | {
-                f"order:{o['id']}" for o in self.shop.orders.values() if o["status"] != "trash"
-            }
+            return customers | {f"order:{o['id']}" for o in self.shop.orders.values()}
 
     def touch(self, keys: Iterable[str], at: datetime | None = None) -> None:
         """Rename customers and move orders to another status, stamping them modified at ``at``."""

@@ -141,6 +141,9 @@ class SandboxShop:
         order_id = next(self._post_ids)
         next(self._post_ids)  # orders are posts: the ids between them went to notes, revisions, ...
         paid = status in ("processing", "completed", "refunded")
+        if customer is not None and status in ("processing", "completed"):
+            # wc_paying_customer: a paid order marks its owner a paying customer, whatever her role
+            customer["is_paying_customer"] = True
         order = {
             "id": order_id,
             "parent_id": 0,

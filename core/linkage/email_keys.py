@@ -8,8 +8,10 @@ records):
   is the same mailbox as ``gmail.com`` (Google: "Dots don't matter in Gmail addresses",
   https://support.google.com/mail/answer/7436150, and "Create task-specific email addresses",
   https://support.google.com/mail/answer/12096).
-- Fastmail: "any email sent to username+whateveryoulike@domain.tld is still sent to your account"
-  (https://www.fastmail.help/hc/en-us/articles/360060591053).
+- Fastmail: "any email sent to username+whateveryoulike@domain.tld is still sent to your account",
+  and subdomain addressing: "whateveryoulike@username.domain.tld" works the same as plus addressing
+  (https://www.fastmail.help/hc/en-us/articles/360060591053), so ``shop@ann.fastmail.com`` is
+  ``ann@fastmail.com``'s mailbox.
 - Microsoft: plus addressing is on by default in Exchange Online and Outlook.com
   (https://learn.microsoft.com/en-us/exchange/recipients-in-exchange-online/plus-addressing-in-exchange-online).
 - Proton: "+aliases, by adding + after your username", and one user name across ``proton.me``,
@@ -34,21 +36,30 @@ from typing import Final
 
 from rapidfuzz.distance import OSA
 
-__all__ = ["KNOWN_PROVIDER_DOMAINS", "email_match_key", "likely_typo_of", "provider_local_part"]
+__all__ = [
+    "KNOWN_PROVIDER_DOMAINS",
+    "email_match_key",
+    "legacy_match_key",
+    "likely_typo_of",
+    "provider_local_part",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class _Provider:
     canonical_domain: str
-    drops_dots: bool
     plus_tags: bool
+    transparent: str = ""
+    """The characters of a user name the provider ignores (Gmail's dots; Proton's ``.``, ``_``, ``-``)."""
+    subdomain_addressing: bool = False
+    """Whether ``anything@user.<domain>`` reaches ``user@<domain>`` (Fastmail)."""
 
 
-_GMAIL: Final = _Provider("gmail.com", drops_dots=True, plus_tags=True)
-_FASTMAIL_COM: Final = _Provider("fastmail.com", drops_dots=False, plus_tags=True)
-_FASTMAIL_FM: Final = _Provider("fastmail.fm", drops_dots=False, plus_tags=True)
-_PROTON: Final = _Provider("proton.me", drops_dots=False, plus_tags=True)
-_ICLOUD: Final = _Provider("icloud.com", drops_dots=False, plus_tags=True)
+_GMAIL: Final = _Provider("gmail.com", plus_tags=True, transparent=".")
+_FASTMAIL_COM: Final = _Provider("fastmail.com", plus_tags=True, subdomain_addressing=True)
+_FASTMAIL_FM: Final = _Provider("fastmail.fm", plus_tags=True, subdomain_addressing=True)
+_PROTON: Final = _Provider("proton.me", plus_tags=True, transparent="._-")
+_ICLOUD: Final = _Provider("icloud.com", plus_tags=True)
 
 _PROVIDERS: Final[Mapping[str, _Provider]] = {
     "gmail.com": _GMAIL,
@@ -63,7 +74,7 @@ _PROVIDERS: Final[Mapping[str, _Provider]] = {
     "me.com": _ICLOUD,
     "mac.com": _ICLOUD,
     **{
-        domain: _Provider(domain, drops_dots=False, plus_tags=True)
+        domain: _Provider(domain, plus_tags=True)
         for domain in ("outlook.com", "hotmail.com", "live.com", "msn.com", "hotmail.co.uk", "outlook.fr")
     },
 }
@@ -116,15 +127,28 @@ def _split(email: str) -> tuple[str, str]:
 
 
 def provider_local_part(local: str, domain: str) -> str:
-    """The user name part as the domain's provider reads it (dots and ``+tag`` dropped where documented)."""
+    """The user name part as the domain's provider reads it (``+tag`` and the characters it ignores
+    dropped where documented)."""
     provider = _PROVIDERS.get(domain)
     if provider is None:
         return local
     if provider.plus_tags:
         local = local.partition("+")[0] or local
-    if provider.drops_dots:
-        local = local.replace(".", "") or local
+    if provider.transparent:
+        local = local.translate(_DROPPED[provider.transparent]) or local
     return local
+
+
+_DROPPED: Final = {chars: str.maketrans("", "", chars) for chars in ("._-", ".")}
+
+
+def _subdomain_address(domain: str) -> tuple[str, str] | None:
+    """``(user, provider domain)`` of a subdomain address's domain (``ann.fastmail.com``), or None."""
+    user, _, parent = domain.partition(".")
+    provider = _PROVIDERS.get(parent)
+    if user and provider is not None and provider.subdomain_addressing:
+        return user, parent
+    return None
 
 
 @lru_cache(maxsize=65536)
@@ -140,8 +164,25 @@ def email_match_key(email: str) -> str:
         return email.strip().lower()
     provider = _PROVIDERS.get(domain)
     if provider is None:
-        return f"{local}@{domain}"
+        subdomain = _subdomain_address(domain)
+        if subdomain is None:
+            return f"{local}@{domain}"
+        local, domain = subdomain  # anything@user.fastmail.com is user's mailbox
+        provider = _PROVIDERS[domain]
     return f"{provider_local_part(local, domain)}@{provider.canonical_domain}"
+
+
+def legacy_match_key(email: str) -> str | None:
+    """The key the version before Proton's transparent ``.`` ``_`` ``-`` were folded gave ``email``,
+    when it differs from ``email_match_key``'s (``ottoline.vanterpool@proton.me``, the dots kept); else
+    None. Suppression entries and mailbox markers written before the upgrade hold that key: the
+    suppression check looks it up too, so a person erased before it stays erased."""
+    local, domain = _split(email)
+    provider = _PROVIDERS.get(domain)
+    if provider is not _PROTON or not local:
+        return None
+    old = f"{local.partition('+')[0] or local}@{provider.canonical_domain}"
+    return None if old == email_match_key(email) else old
 
 
 @lru_cache(maxsize=16384)

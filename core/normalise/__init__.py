@@ -20,7 +20,7 @@ one transaction (see ``core.normalise._limits``).
 from __future__ import annotations
 
 from ._country import normalise_country, normalise_currency
-from ._email import normalise_email
+from ._email import legacy_email_spelling, normalise_email
 from ._identity import (
     birth_date_slip,
     has_other_identity,
@@ -42,10 +42,10 @@ from ._limits import (
     MAX_TRAIT_NAME_CHARS,
     MAX_TRAITS_BYTES,
 )
-from ._money import normalise_money, parse_amount
+from ._money import minor_units, normalise_money, parse_amount
 from ._names import normalise_name
 from ._options import NormaliseOptions, is_future_dated
-from ._phone import normalise_phone, phone_region
+from ._phone import fold_phone_separators, normalise_phone, phone_region
 from ._record import count_outcomes, normalise_record
 from ._time import epoch_moment, normalise_timestamp
 
@@ -65,9 +65,12 @@ __all__ = [
     "birth_date_slip",
     "count_outcomes",
     "epoch_moment",
+    "fold_phone_separators",
     "has_other_identity",
     "is_future_dated",
     "is_possible_birth_date",
+    "legacy_email_spelling",
+    "minor_units",
     "normalise_country",
     "normalise_currency",
     "normalise_email",

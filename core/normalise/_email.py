@@ -27,22 +27,23 @@ _EMAIL_RE: Final = re.compile(
 )
 
 
-# Invisible format characters that arrive with an address copied from a web page, a document or a
-# right-to-left interface, and are never part of one: byte-order mark, zero-width space, soft hyphen,
-# word joiner, the bidirectional marks, embeddings, overrides and isolates. They are removed, so the
-# address is the one the person typed. Not the zero-width (non-)joiner (U+200C, U+200D), which some
-# scripts spell words with (Persian, the Indic scripts) and IDNA allows in context.
-_INVISIBLE: Final = dict.fromkeys(
-    map(
-        ord,
-        "\u00ad\u061c\u180e\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-        "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff",
-    ),
-    None,
+# Invisible characters that arrive with an address copied from a web page, a document or a
+# right-to-left interface, and are never part of one: Unicode's default-ignorable code points
+# (Default_Ignorable_Code_Point in DerivedCoreProperties.txt, Unicode 15.1), which renderers draw as
+# nothing: the byte-order mark, zero-width space, soft hyphen, word joiner, the bidirectional marks,
+# embeddings, overrides and isolates, and also the combining grapheme joiner (U+034F), the variation
+# selectors (U+FE00-FE0F, U+E0100-E01EF), the Mongolian free variation selectors (U+180B-180F), the
+# Hangul fillers (U+115F, U+1160, U+3164, U+FFA0) and the tags (U+E0000-E0FFF). Each of them kept
+# made ``ann<it>@example.com`` an address of its own that looks like hers, so her suppression missed
+# it. They are removed, so the address is the one the person typed. Not the zero-width (non-)joiner
+# (U+200C, U+200D), which some scripts spell words with (Persian, the Indic scripts): those are kept
+# where IDNA's CONTEXTJ rule allows them (RFC 5892 appendix A.1, A.2: after a virama, or a ZWNJ
+# between joining letters) and removed elsewhere (after a Latin letter, in an ASCII domain label).
+_IGNORABLE: Final = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b\u200e\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
-#: Whether an address holds one of them: ``translate`` looks every character up in the table, which
-#: cost a quarter of normalising an address that is not ASCII (a domain such as bücher.de).
-_HAS_INVISIBLE: Final = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
 # Characters besides letters and digits of any script that a UTF-8 local part holds (RFC 6531):
 # combining marks (Devanagari and Thai vowel signs, Arabic short vowels, the dot of a lower-cased
 # Turkish capital I: "राम", "ปิยะ") and the zero-width joiners scripts spell with.
@@ -76,9 +77,7 @@ def normalise_email(value: str) -> str:
 def _normalise_email(value: str) -> str:
     address = value.strip().lower()
     if not address.isascii():
-        if _HAS_INVISIBLE.search(address) is not None:
-            address = address.translate(_INVISIBLE)
-        address = address.strip()
+        address = _fold_unicode(address)
     # Fast path: plain ASCII and no "--" in the domain (which could be an A-label, "xn--", whose
     # Punycode must be checked by idna) is fully decided by the regex.
     if len(address) <= 254 and address.isascii():
@@ -97,6 +96,54 @@ def _normalise_email(value: str) -> str:
         if len(result) <= 254 and _EMAIL_RE.fullmatch(result) is not None:
             return result
     return _email_slow(address)
+
+
+def _fold_unicode(address: str) -> str:
+    """A non-ASCII address as it reads: in NFKC (the fullwidth letters and ``＠`` a CJK input method
+    types in its fullwidth mode are their ASCII selves, as UTS 46 maps the domain's; NFKC is NFC for
+    everything else), lower-cased again (NFKC of ``Ａ`` is ``A``), without its default-ignorable
+    characters and without a zero-width (non-)joiner where CONTEXTJ refuses it."""
+    if not unicodedata.is_normalized("NFKC", address):
+        address = unicodedata.normalize("NFKC", address).lower()
+    address = _IGNORABLE.sub("", address)
+    if "\u200c" in address or "\u200d" in address:
+        address = _JOINER_RUNS.sub(_contextual_joiners, address)
+    return address.strip()
+
+
+#: A local part or a domain label: what CONTEXTJ reads a joiner's neighbours in.
+_JOINER_RUNS: Final = re.compile(r"[^@.]*[\u200c\u200d][^@.]*")
+
+
+def _contextual_joiners(match: re.Match[str]) -> str:
+    """The part without the joiners CONTEXTJ (RFC 5892) refuses where they stand."""
+    part = match.group()
+    return "".join(c for i, c in enumerate(part) if c not in _JOINERS or idna.core.valid_contextj(part, i))
+
+
+#: What the normaliser removed before this version: the invisible format characters alone.
+_LEGACY_INVISIBLE: Final = re.compile(
+    "[\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def legacy_email_spelling(value: str) -> str | None:
+    """The identifier an address normalised to before this version, when that differs from what it
+    normalises to now (an address with fullwidth letters, a variation selector, a joiner after a Latin
+    letter: it was stored under its own spelling then); None when the two agree or it was no address.
+    An erasure named by such a spelling finds a record stored before the upgrade by it."""
+    address = value.strip().lower() if isinstance(value, str) else ""
+    if address.isascii() or len(value) > _MAX_INPUT_LEN:
+        return None
+    try:
+        old = _email_slow(_LEGACY_INVISIBLE.sub("", address).strip())
+    except NormalisationError:
+        return None
+    try:
+        new = _normalise_email(value)
+    except NormalisationError:
+        return old
+    return None if old == new else old
 
 
 def _email_slow(address: str) -> str:

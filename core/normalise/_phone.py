@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -107,8 +108,26 @@ def _phone_normaliser(region: str) -> Callable[[str], str]:
     return remember(normalise)  # emptied on an erasure (core.privacy_caches)
 
 
+#: The separators a number may be grouped with besides ASCII's: Unicode spaces (the narrow no-break
+#: space CLDR's French grouping uses, the thin and figure spaces of typesetting), line and paragraph
+#: separators, controls (a tab from a spreadsheet, a line break) and format characters (bidirectional
+#: marks a right-to-left interface inserts, zero-width (non-)joiners). phonenumbers' parser takes a
+#: few of them and refuses the rest, and its matcher then reads what follows one alone: "+44<thin
+#: space>20 7946 0417" was keyed as the American +1 207-946-0417.
+_SEPARATOR_CATEGORIES: Final = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+
+
+def fold_phone_separators(value: str) -> str:
+    """``value`` with every Unicode space, line separator, control and format character an ASCII
+    space, so that a number is read the same however its groups are separated. Only what is read:
+    a record keeps the phone its tool sent."""
+    if value.isprintable():  # ASCII space and visible characters only: the common case, in C
+        return value
+    return "".join(" " if unicodedata.category(c) in _SEPARATOR_CATEGORIES else c for c in value)
+
+
 def _normalise_phone(value: str, region: str) -> str:
-    text = value.strip()
+    text = fold_phone_separators(value).strip()
     if not text:
         raise NormalisationError("phone", "empty")
     try:

@@ -48,7 +48,7 @@ from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS as BATCH_GET_MAX_KEYS
 from core.storage.dynamodb_batch import BATCH_WRITE_MAX_ITEMS as BATCH_WRITE_MAX_ITEMS
 from core.storage.dynamodb_batch import _pause_if as _pause_if
 from core.storage.dynamodb_batch import batch_put as batch_put
-from core.storage.dynamodb_items import FROZEN_SCAN, transact_item
+from core.storage.dynamodb_items import FROZEN_SCAN, profile_of, transact_item
 from core.storage.dynamodb_items import LIVE_PROFILE_SCAN as LIVE_PROFILE_SCAN
 from core.storage.dynamodb_items import Item as Item
 from core.storage.dynamodb_items import customer_pk as customer_pk
@@ -162,7 +162,7 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts):
                     cid = item["PK"]["S"][len("CUSTOMER#") :]
                     out[cid] = ProfileItem(
                         customer_id=cid,
-                        profile=Profile.model_validate_json(item["data"]["S"]) if "data" in item else None,
+                        profile=Profile.model_validate_json(profile_of(item)[0]) if "data" in item else None,
                         merged_into=item.get("merged_into", {}).get("S"),
                     )
                 request = response.get("UnprocessedKeys") or {}
@@ -213,14 +213,13 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts):
         if profile_item is None and not snapshots:
             return None
         profile_item = profile_item or {}
+        document, owned = profile_of(profile_item) if "data" in profile_item else (None, frozenset[str]())
         return CustomerState(
             customer_id=customer_id,
             version=int(profile_item["version"]["N"]) if "version" in profile_item else 0,
-            profile=Profile.model_validate_json(profile_item["data"]["S"])
-            if "data" in profile_item
-            else None,
+            profile=Profile.model_validate_json(document) if document is not None else None,
             profile_hash=profile_item.get("hash", {}).get("S"),
-            owned=frozenset(profile_item.get("owned", {}).get("SS", [])),
+            owned=owned,
             snapshots=snapshots,
             merged_into=profile_item.get("merged_into", {}).get("S"),
             merging_into=profile_item.get("merging_into", {}).get("S"),
@@ -247,7 +246,7 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts):
             kwargs["Limit"] = items_per_page
         while True:
             page = self._call("scan", **kwargs)
-            profiles = [Profile.model_validate_json(item["data"]["S"]) for item in page.get("Items", [])]
+            profiles = [Profile.model_validate_json(profile_of(item)[0]) for item in page.get("Items", [])]
             next_key: dict[str, Any] | None = page.get("LastEvaluatedKey")
             yield profiles, next_key
             if next_key is None:
@@ -322,6 +321,11 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts):
         return failed
 
     def _transact(self, batch: list[Prepared]) -> list[Changeset] | None:
+        refused = next((p.oversized for p in batch if p.oversized is not None), None)
+        if refused is not None:  # an item over the limit: refused as DynamoDB refuses it, unsent
+            if len(batch) > 1:
+                return self._rejected(batch, str(refused), refused)
+            raise refused
         items: list[dict[str, Any]] = []
         owner: list[Changeset] = []
         for prepared in batch:

@@ -27,6 +27,7 @@ from core.ports import (
     TouchSource,
     Unsuppressed,
 )
+from core.storage.profile_packing import pack_profile, read_document
 
 Item = dict[str, dict[str, Any]]
 
@@ -73,6 +74,16 @@ FROZEN_SCAN: Mapping[str, Any] = MappingProxyType(
 )
 
 
+def profile_of(item: Mapping[str, Any]) -> tuple[str, frozenset[str]]:
+    """A PROFILE item's profile JSON and ``owned`` keys, packed or not (core.storage.profile_packing):
+    ``data`` of type S with the ``owned`` set beside it, or of type B holding both."""
+    value = item["data"]
+    if "S" in value:
+        return value["S"], frozenset(item.get("owned", {}).get("SS", ()))
+    document, owned = read_document(value["B"])
+    return document, owned or frozenset()
+
+
 def is_live_profile(item: Mapping[str, Any]) -> bool:
     """Whether a table item is a live profile, as ``LIVE_PROFILE_SCAN`` selects them."""
     return item["SK"]["S"] == "PROFILE" and "data" in item
@@ -82,15 +93,19 @@ def transact_item(table: str, op: Operation) -> dict[str, Any]:
     """The entry of ``op`` in a ``TransactWriteItems`` request on ``table``."""
     match op:
         case PutProfile():
+            document, owned = profile_json(op.profile), sorted(op.owned)
+            # Past its threshold the profile and its keys are one binary ``data``, no ``owned`` set
+            # (core.storage.profile_packing); under it the item is as it always was.
+            packed = pack_profile(document, owned)
             item: Item = {
                 "PK": {"S": customer_pk(op.customer_id)},
                 "SK": {"S": "PROFILE"},
                 "version": {"N": str(op.profile.version)},
                 "hash": {"S": op.profile_hash},
-                "data": {"S": profile_json(op.profile)},
+                "data": {"S": document} if packed is None else {"B": packed},
             }
-            if op.owned:
-                item["owned"] = {"SS": sorted(op.owned)}
+            if owned and packed is None:
+                item["owned"] = {"SS": owned}
             if op.absorbing:
                 item["absorbing"] = {"SS": sorted(op.absorbing)}
             if op.expected_version is None:

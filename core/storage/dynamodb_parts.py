@@ -11,7 +11,7 @@ from typing import Any
 from core.ports import CustomerState
 from core.schema import SourceRecord
 from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS, _pause_if
-from core.storage.dynamodb_items import customer_pk, source_sk
+from core.storage.dynamodb_items import customer_pk, profile_of, source_sk
 from core.storage.parts_state import LazyProfileState
 
 
@@ -32,12 +32,13 @@ class DynamoDBCustomerParts:
         ).get("Item")
         if item is None:
             return None
+        document, owned = profile_of(item) if "data" in item else (None, frozenset[str]())
         return LazyProfileState.read(
-            item["data"]["S"] if "data" in item else None,
+            document,
             customer_id=customer_id,
             version=int(item["version"]["N"]) if "version" in item else 0,
             profile_hash=item.get("hash", {}).get("S"),
-            owned=frozenset(item.get("owned", {}).get("SS", [])),
+            owned=owned,
             snapshots={},
             merged_into=item.get("merged_into", {}).get("S"),
             merging_into=item.get("merging_into", {}).get("S"),

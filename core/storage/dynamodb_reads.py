@@ -32,6 +32,7 @@ from core.errors import StoreLayoutError
 from core.governance.reading import DEFAULT_SOURCES_PAGE, PersonPage, ReadRecord
 from core.schema import Profile, SourceRecord
 from core.storage.dynamodb import customer_pk, ident_pk
+from core.storage.dynamodb_items import profile_of
 
 READ_PREFIX = "READ#"
 #: Items of a customer's partition that sort between PROFILE and the first SOURCE#: the profile item
@@ -128,7 +129,7 @@ class DynamoDBProfileReader:
 def _profile(item: dict[str, Any] | None) -> Profile | None:
     if item is None or "data" not in item:
         return None
-    return Profile.model_validate_json(item["data"]["S"])
+    return Profile.model_validate_json(profile_of(item)[0])
 
 
 class DynamoDBReadAudit:

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from core.errors import RecordRejectedError
 from core.ports import Changeset
+from core.storage import profile_packing
 
 #: TransactWriteItems' aggregate size limit; the estimate below counts attribute names and values
 #: the way DynamoDB sizes items (UTF-8 bytes), so a margin covers the request's own framing.
@@ -37,6 +38,9 @@ class Prepared:
     entries: list[Entry]
     items: frozenset[tuple[str, str, str]]
     size: int
+    oversized: RecordRejectedError | None = None
+    """An item over ``profile_packing.ITEM_MAX_BYTES``: the store refuses the changeset as DynamoDB
+    would (``ValidationException``), after writing the others it was packed with."""
 
 
 def prepare(changeset: Changeset, entries: list[Entry], max_items: int) -> Prepared:
@@ -56,10 +60,31 @@ def prepare(changeset: Changeset, entries: list[Entry], max_items: int) -> Prepa
             f"changeset {changeset.label!r} writes the item {twice[1]} / {twice[2]} twice; DynamoDB "
             "takes one operation per item in a transaction (a planning bug: report it)"
         )
-    size = sum(entry_bytes(entry) for entry in entries)
+    size = 0
+    oversized = None
+    for entry in entries:
+        weight = entry_bytes(entry)
+        size += weight
+        if weight > profile_packing.ITEM_MAX_BYTES and "Put" in entry:  # the entry holds the item
+            oversized = oversized or _oversized(changeset, entry["Put"]["Item"])
     if size > TRANSACTION_BUDGET_BYTES:
         raise too_large(changeset, size)
-    return Prepared(changeset, entries, items, size)
+    return Prepared(changeset, entries, items, size, oversized)
+
+
+def _oversized(changeset: Changeset, item: Mapping[str, Any]) -> RecordRejectedError | None:
+    """The refusal of an item over ``profile_packing.ITEM_MAX_BYTES``, as the SQLite and in-memory
+    stores refuse it (core.storage.sqlite_commit): DynamoDB would refuse it too, but a test lowers
+    the limit, and the three stores then refuse the same customers."""
+    limit = profile_packing.ITEM_MAX_BYTES
+    size = _size(item)
+    if size <= limit:
+        return None
+    return RecordRejectedError(
+        f"changeset {changeset.label!r} writes {_text(item.get('PK'))} / {_text(item.get('SK'))} of "
+        f"about {size // 1024:,} KB, over the {limit // 1024:,} KB one item holds; the customer's "
+        "records are too large to store together"
+    )
 
 
 def too_large(changeset: Changeset, size: int) -> RecordRejectedError:
@@ -111,6 +136,8 @@ def _text(value: Any) -> str:
 def _size(value: Any) -> int:
     if isinstance(value, str):
         return len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, bytes | bytearray):
+        return len(value)  # a binary attribute (a packed profile: core.storage.profile_packing)
     if isinstance(value, Mapping):
         return sum(_size(k) + _size(v) for k, v in value.items())
     if isinstance(value, Sequence):

@@ -24,11 +24,11 @@ from core.merge import HASHED_BYTES_MEMO
 from core.ports import Changeset, PutHistory, PutHolder, PutIdent, PutProfile, PutSource, Tombstone
 from core.record_json import RECORD_JSON_MEMO
 from core.schema import SourceRecord
-from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES, too_large
 
 # The one rule of what an item weighs and when DynamoDB refuses it: the SQLite store's.
+from core.storage import profile_packing
+from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES, too_large
 from core.storage.sqlite_commit import (
-    ITEM_MAX_BYTES,
     SORT_KEY_MAX_BYTES,
     ItemPut,
     _item_bytes,
@@ -55,10 +55,11 @@ def check_changeset(changeset: Changeset) -> None:
     a key too long, or more than one transaction holds."""
     total = 0
     bounds = _BOUNDS
+    limit = profile_packing.ITEM_MAX_BYTES  # read here: a test lowers it
     for op in changeset.operations:
         bound = bounds.get(type(op))
         weight = 0 if bound is None else bound(op)
-        if weight is None or weight > ITEM_MAX_BYTES:
+        if weight is None or weight > limit:
             break
         total += weight
     else:

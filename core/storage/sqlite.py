@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from core.ports import RETIRED_OWNER, CustomerState, Ownership, ProfileItem
 from core.schema import Profile, SourceRecord
+from core.storage.profile_packing import read_document
 from core.storage.sqlite_commit import _CUSTOMER, _IDENT, SQLiteCommit
 from core.storage.sqlite_commit import ITEM_MAX_BYTES as ITEM_MAX_BYTES
 from core.storage.sqlite_commit import PARTITION_KEY_MAX_BYTES as PARTITION_KEY_MAX_BYTES
@@ -115,12 +116,15 @@ class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems, SQLiteCu
                 continue
             version, item_hash, data, attrs = profile_row or (0, None, None, None)
             extra: dict[str, Any] = json.loads(attrs) if attrs else {}
+            packed_owned = None
+            if data is not None and not isinstance(data, str):  # packed past its threshold
+                data, packed_owned = read_document(data)
             out[cid] = _StoredCustomerState.read(
                 data,
                 customer_id=cid,
                 version=version,
                 profile_hash=item_hash,
-                owned=frozenset(extra.get("owned", ())),
+                owned=packed_owned if packed_owned is not None else frozenset(extra.get("owned", ())),
                 snapshots=snapshots.get(cid, {}),
                 merged_into=extra.get("merged_into"),
                 merging_into=extra.get("merging_into"),
@@ -142,9 +146,8 @@ class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems, SQLiteCu
             )
             for pk, data, attrs in rows:
                 extra = json.loads(attrs) if attrs else {}
-                out[pk[9:]] = ProfileItem(
-                    pk[9:], Profile.model_validate_json(data) if data else None, extra.get("merged_into")
-                )
+                profile = Profile.model_validate_json(read_document(data)[0]) if data else None
+                out[pk[9:]] = ProfileItem(pk[9:], profile, extra.get("merged_into"))
         return out
 
     def iter_profiles(self) -> Iterator[Profile]:
@@ -178,7 +181,7 @@ class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems, SQLiteCu
                     (after, items_per_page),
                 ).fetchall()
             last = rows[-1][0][9:] if len(rows) == items_per_page else None
-            yield [parse(data) for _, data in rows], last
+            yield [parse(data if isinstance(data, str) else read_document(data)[0]) for _, data in rows], last
             if last is None:
                 return
             after = _CUSTOMER + last

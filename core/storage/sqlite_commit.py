@@ -36,13 +36,15 @@ from core.ports import (
     Unsuppressed,
 )
 from core.record_json import record_json
+from core.storage import profile_packing
 from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES, too_large
 from core.storage.sqlite_database import SQLiteDatabase, select_in
 from core.storage.sqlite_new_items import PUT_ITEM
 
 #: DynamoDB's limits on one item and its keys (UTF-8 bytes), held here too: a customer whose item
-#: outgrows them is refused the same way on every store.
-ITEM_MAX_BYTES: Final = 400 * 1024
+#: outgrows them is refused the same way on every store. The item's is read from
+#: core.storage.profile_packing at each use (a test lowers it there); this name stays for importers.
+ITEM_MAX_BYTES: Final = profile_packing.ITEM_MAX_BYTES
 PARTITION_KEY_MAX_BYTES: Final = 2048
 SORT_KEY_MAX_BYTES: Final = 1024
 
@@ -58,7 +60,8 @@ _IDENT = "IDENT#"
 _IdentRow = tuple[str, str | None, str | None, str | None]  # owner, hash, updated_at, run (attrs)
 _ProfileRow = tuple[int, str | None]  # version, attrs (JSON)
 #: An item as written: pk, sk, version, hash, owner, updated_at, data, attrs.
-_Row = tuple[str, str, int | None, str | None, str | None, str | None, str | None, str | None]
+#: ``data`` is bytes in a PROFILE item packed past its threshold (core.storage.profile_packing).
+_Row = tuple[str, str, int | None, str | None, str | None, str | None, str | bytes | None, str | None]
 
 
 class SQLiteCommit:
@@ -113,11 +116,13 @@ def _item_bytes(changeset: Changeset, row: _Row) -> int:
     # The attribute names (PK, SK, version, hash, data, ...), 8 per value that is no text, and the
     # text's UTF-8 bytes: the bytes of the texts joined are the sum of theirs, in one call, not eight.
     texts = [value for value in row if isinstance(value, str)]
-    size = 48 + 8 * (len(row) - len(texts)) + _utf8_len("".join(texts))
-    if size > ITEM_MAX_BYTES:
+    packed = row[6] if isinstance(row[6], bytes) else b""  # a packed profile: its bytes as they are
+    size = 48 + 8 * (len(row) - len(texts) - (1 if packed else 0)) + _utf8_len("".join(texts)) + len(packed)
+    limit = profile_packing.ITEM_MAX_BYTES
+    if size > limit:
         raise RecordRejectedError(
             f"changeset {changeset.label!r} writes {pk} / {sk} of about {size // 1024:,} KB, over the "
-            f"{ITEM_MAX_BYTES // 1024} KB one item holds; the customer's records are too large to "
+            f"{limit // 1024:,} KB one item holds; the customer's records are too large to "
             "store together"
         )
     return size
@@ -144,10 +149,14 @@ def row_of(op: ItemPut) -> _Row:
             pk, sk = _CUSTOMER + op.event.customer_id, "HISTORY#" + op.event.sort_key
             return (pk, sk, None, None, None, None, op.event.model_dump_json(), None)
         case PutProfile():
-            extra: dict[str, Any] = {"owned": sorted(op.owned)}
+            document, owned = profile_json(op.profile), sorted(op.owned)
+            # Past its threshold the profile and its keys are one packed BLOB (core.storage.profile_packing).
+            packed = profile_packing.pack_profile(document, owned)
+            extra: dict[str, Any] = {"owned": owned} if packed is None else {}
             if op.absorbing:
                 extra["absorbing"] = sorted(op.absorbing)
-            data, attrs, version = profile_json(op.profile), json.dumps(extra), op.profile.version
+            data: str | bytes = document if packed is None else packed
+            attrs, version = json.dumps(extra), op.profile.version
             return (_CUSTOMER + op.customer_id, "PROFILE", version, op.profile_hash, None, None, data, attrs)
         case Tombstone():
             # A Put, as in DynamoDB: the tombstone holds its version and merged_into only.

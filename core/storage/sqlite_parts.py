@@ -10,6 +10,7 @@ from typing import Any
 from core.ports import CustomerState
 from core.schema import SourceRecord
 from core.storage.parts_state import LazyProfileState
+from core.storage.profile_packing import read_document
 from core.storage.sqlite_database import SQLiteDatabase, select_in
 
 _CUSTOMER = "CUSTOMER#"
@@ -30,12 +31,15 @@ class SQLiteCustomerParts:
             return None
         version, item_hash, data, attrs = row
         extra: dict[str, Any] = json.loads(attrs) if attrs else {}
+        packed_owned = None
+        if data is not None and not isinstance(data, str):  # packed past its threshold
+            data, packed_owned = read_document(data)
         return LazyProfileState.read(
             data or None,
             customer_id=customer_id,
             version=version or 0,
             profile_hash=item_hash,
-            owned=frozenset(extra.get("owned", ())),
+            owned=packed_owned if packed_owned is not None else frozenset(extra.get("owned", ())),
             snapshots={},
             merged_into=extra.get("merged_into"),
             merging_into=extra.get("merging_into"),

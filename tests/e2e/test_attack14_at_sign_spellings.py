@@ -26,11 +26,11 @@ import pytest
 
 from core.quarantine import refused_values
 from profilesync.cli import main
-from tests.e2e.test_attack14_invisible_spellings import HER, NAME, erased, traces_in
+from tests.e2e.test_attack14_invisible_spellings import HER, NAME, erased, erased_store, traces_in
 
 pytestmark = pytest.mark.slow
 
-__all__ = ["erased"]  # the fixture, imported for pytest
+__all__ = ["erased", "erased_store"]  # the fixtures, imported for pytest
 
 USER, _, DOMAIN = HER.partition("@")
 SPELLINGS = {
@@ -40,25 +40,12 @@ SPELLINGS = {
     "URL-encoded mailto": f"mailto:{USER}%40{DOMAIN}",
 }
 
-REASON = (
-    "attack14: core/quarantine.py:206 refused_emails looks for address-shaped tokens around an ASCII "
-    "'@' (ADDRESS, line 43) and core/normalise/_email.py:58 normalise_email requires one: her address "
-    "with a fullwidth '＠' (U+FF20, what a CJK input method types; NFKC maps it to '@', and the domain's "
-    "fullwidth dots are already folded by UTS 46) or URL-encoded ('%40') is refused and keyed by "
-    "nothing, so after her erasure resolve (and a pull) quarantines her line with her name and address, "
-    "and her erasure would not find one quarantined before. Fix: in refused_emails, also read the value "
-    "with NFKC applied to '＠'/'﹫' and '%40' decoded (the keys only, the record is left as it is); or "
-    "fold '＠' in normalise_email as its domain's fullwidth dots are"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=REASON)
 @pytest.mark.parametrize("value", SPELLINGS.values(), ids=SPELLINGS.keys())
 def test_her_address_with_another_at_sign_is_keyed_by_her_address(value: str) -> None:
     assert refused_values("email", value, "US") == [f"email#{HER}"]
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_resolve_after_her_erasure_writes_her_lines_with_another_at_sign_nowhere(
     erased: tuple[Path, str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -90,26 +77,14 @@ COMPATIBILITY = {
     "fullwidth user name": f"{FULLWIDTH_USER}@{DOMAIN}",
     "fullwidth user name and domain": f"{FULLWIDTH_USER}@{''.join(chr(ord(c) + 0xFEE0) for c in DOMAIN)}",
 }
-NFKC_REASON = (
-    "attack14: core/normalise/_email.py:121 _email_slow puts the local part in NFC, not NFKC, and "
-    "_script_character takes fullwidth Latin letters (U+FF41...) as letters of a script, while the "
-    "domain goes through IDNA's UTS 46 mapping, which folds fullwidth to ASCII: so her user name "
-    "in fullwidth letters (a CJK input method in fullwidth mode) at her domain in either width "
-    "normalises to the fullwidth user name at 'example.org', an address of its own, and after "
-    "her erasure such a record is stored as a new customer with her name. Fix: fold the "
-    "local part's compatibility characters that have an ASCII decomposition (NFKC of the fullwidth "
-    "forms, U+FF01-FF5E) before the check, as UTS 46 does for the domain"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=NFKC_REASON)
 def test_her_address_with_a_fullwidth_user_name_is_her_address() -> None:
     from core.normalise import normalise_email
 
     assert normalise_email(COMPATIBILITY["fullwidth user name"]) == HER
 
 
-@pytest.mark.xfail(strict=True, reason=NFKC_REASON)
 def test_resolve_after_her_erasure_drops_her_lines_with_a_fullwidth_user_name(
     erased: tuple[Path, str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -48,24 +48,6 @@ PROTON_SPELLINGS = [
 FASTMAIL = "ottoline@fastmail.com"
 FASTMAIL_SPELLINGS = ["shop@ottoline.fastmail.com", "newsletter@ottoline.fastmail.com"]
 
-PROTON_REASON = (
-    "attack14: core/linkage/email_keys.py:50 _PROTON = _Provider('proton.me', drops_dots=False, "
-    "plus_tags=True): Proton treats '.', '_' and '-' in a username as transparent (proton.me/support/"
-    "change-username), so 'ottolinevanterpool@proton.me' is her mailbox, but its mailbox key "
-    "(core/mailbox.py mailbox_key) differs from hers and her suppression (email# and mailbox# entries) "
-    "does not match: after her erasure such a record is stored as a new customer with her name. Fix: a "
-    "provider flag for the characters it drops (Proton: '.', '_', '-'), used by email_match_key; the "
-    "linkage's use of the same key changes with it (docs/identity.md's provider list)"
-)
-FASTMAIL_REASON = (
-    "attack14: core/linkage/email_keys.py folds only the domains listed in _PROVIDERS; Fastmail's "
-    "subdomain addressing (the page it cites: 'whateveryoulike@username.domain.tld' reaches "
-    "username@domain.tld) makes 'shop@ottoline.fastmail.com' her mailbox, but mailbox_key gives it "
-    "none (the domain is not listed), so her suppression does not match and the record is stored "
-    "again with her name. Fix: in email_match_key, a domain '<user>.fastmail.com' (or .fm) folds to "
-    "'<user>@fastmail.com' (a provider flag, subdomain_addressing)"
-)
-
 
 def traces_in(data: bytes) -> list[bytes]:
     lowered = data.lower()
@@ -108,19 +90,16 @@ def erased(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
         server.stop()
 
 
-@pytest.mark.xfail(strict=True, reason=PROTON_REASON)
 @pytest.mark.parametrize("spelling", PROTON_SPELLINGS)
 def test_a_proton_username_with_its_separators_taken_out_is_one_mailbox(spelling: str) -> None:
     assert mailbox_key(f"email#{spelling}") == mailbox_key(f"email#{PROTON}")
 
 
-@pytest.mark.xfail(strict=True, reason=FASTMAIL_REASON)
 @pytest.mark.parametrize("spelling", FASTMAIL_SPELLINGS)
 def test_a_fastmail_subdomain_address_is_its_users_mailbox(spelling: str) -> None:
     assert mailbox_key(f"email#{spelling}") == mailbox_key(f"email#{FASTMAIL}")
 
 
-@pytest.mark.xfail(strict=True, reason=PROTON_REASON)
 @pytest.mark.parametrize("erased", [PROTON], indirect=True)
 def test_her_proton_address_without_its_dot_at_hubspot_is_dropped_after_her_erasure(erased: Any) -> None:
     state, sync, sdk = erased
@@ -133,7 +112,6 @@ def test_her_proton_address_without_its_dot_at_hubspot_is_dropped_after_her_eras
     assert not any(left.values()), left
 
 
-@pytest.mark.xfail(strict=True, reason=FASTMAIL_REASON)
 @pytest.mark.parametrize("erased", [FASTMAIL], indirect=True)
 def test_resolve_after_her_erasure_drops_her_fastmail_subdomain_addresses(
     erased: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -67,29 +67,7 @@ UNFOUND = {
     "line break inside": "+44 20\n7946 0417",
 }
 
-WRONG_KEY = (
-    "attack14: core/quarantine.py:237 _phones runs phonenumbers.PhoneNumberMatcher over a refused "
-    "phone value in the deployment's region; '+44<U+2009|U+2007|U+200F|tab>20 7946 0417' is refused by "
-    "normalise_phone (the separator is not in phonenumbers' VALID_PUNCTUATION) and the matcher finds "
-    "'20 7946 0417' alone, a valid US number (+1 207-946-0417): the British person's record is keyed "
-    "as the American's, listed whole in the American's export (core/privacy_quarantine.py), deleted by "
-    "the American's erasure, her HubSpot contact GDPR-deleted and its record id suppressed. Fix: fold "
-    "Unicode spaces (Zs), tabs, line breaks and format characters (Cf) to an ASCII space before "
-    "normalising and matching, and drop a matcher hit that a '+' and digits precede (it is the tail of "
-    "an international number, not a national one)"
-)
-UNFOUND_KEY = (
-    "attack14: core/quarantine.py:225 _phones/_phone: a number grouped with U+202F (narrow no-break "
-    "space), or holding a bidi mark, a ZWNJ or a line break, is refused by normalise_phone and not "
-    "matched by PhoneNumberMatcher, so a record holding it is keyed by nothing of its number: her "
-    "erasure by her number does not find it, and one pulled after her erasure is quarantined with her "
-    "name and number (core/suppression.py _refused_keys reads the same keys). Fix: fold Unicode spaces "
-    "and format characters to ASCII spaces before normalising and matching (core/normalise/_phone.py "
-    "could do the same, so that such a number is simply valid)"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=WRONG_KEY)
 @pytest.mark.parametrize("value", SEPARATED.values(), ids=SEPARATED.keys())
 def test_a_british_number_with_an_odd_separator_is_never_keyed_as_an_american_one(value: str) -> None:
     # GIVEN a British number a separator splits after its country code, in a record without a country
@@ -98,7 +76,6 @@ def test_a_british_number_with_an_odd_separator_is_never_keyed_as_an_american_on
     assert PAT_E164 not in {k.partition("#")[2] for k in refused_values("phone", value, "US")}
 
 
-@pytest.mark.xfail(strict=True, reason=UNFOUND_KEY)
 @pytest.mark.parametrize("value", UNFOUND.values(), ids=UNFOUND.keys())
 def test_a_number_grouped_with_unicode_separators_is_keyed_by_that_number(value: str) -> None:
     # GIVEN her British number grouped with a separator the parser refuses
@@ -178,7 +155,6 @@ def synced(served: tuple[str, Any], tmp_path: Path) -> Synced:
     return Synced(state, url, sdk, otto_id)
 
 
-@pytest.mark.xfail(strict=True, reason=WRONG_KEY)
 def test_an_americans_export_lists_no_quarantined_record_of_a_british_person(synced: Synced) -> None:
     # WHEN Pat asks for her data by her number
     code, printed = _quiet(["privacy", "export", "--phone", PAT_PHONE, "--state-dir", str(synced.state)])
@@ -189,7 +165,6 @@ def test_an_americans_export_lists_no_quarantined_record_of_a_british_person(syn
     assert "vanterpool" not in json.dumps(exported, ensure_ascii=False).lower()
 
 
-@pytest.mark.xfail(strict=True, reason=WRONG_KEY)
 def test_an_americans_erasure_leaves_a_british_persons_record_here_and_at_hubspot(synced: Synced) -> None:
     # WHEN Pat is erased by her number, HubSpot asked
     erase = [
@@ -211,7 +186,6 @@ def test_an_americans_erasure_leaves_a_british_persons_record_here_and_at_hubspo
     assert b"vanterpool" in _store_bytes(synced.state)
 
 
-@pytest.mark.xfail(strict=True, reason=UNFOUND_KEY)
 def test_her_number_grouped_with_narrow_no_break_spaces_is_dropped_after_her_erasure(
     served: tuple[str, Any], tmp_path: Path
 ) -> None:
@@ -242,18 +216,6 @@ def test_her_number_grouped_with_narrow_no_break_spaces_is_dropped_after_her_era
     assert b"vanterpool" not in _store_bytes(state)
 
 
-DOUBLE_ZERO = (
-    "attack14: core/normalise/_phone.py:121 reads '0044 20 7946 0418' as international ('00' is most of "
-    "the world's international prefix, even in a US record), but core/quarantine.py:237 runs "
-    "PhoneNumberMatcher in the region alone, whose international prefix is 011 for the US: a note "
-    "'0044 20 7946 0418 (mobile)' is keyed by nothing, so her erasure does not find such a quarantined "
-    "record and one arriving after it is quarantined with her number. Fix: in _phones, when the "
-    "region's IDD is not 00, also match the value with each '00' that starts a number read as '+' "
-    "(as _normalise_phone does), keeping only matches that start there"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=DOUBLE_ZERO)
 @pytest.mark.parametrize(
     ("value", "number"),
     [
@@ -295,7 +257,6 @@ def _separated_number(draw: st.DrawFn) -> tuple[str, str]:
     return text, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-@pytest.mark.xfail(strict=True, reason=f"{WRONG_KEY}; and {UNFOUND_KEY}")
 @settings(max_examples=60, derandomize=True, deadline=None, phases=[Phase.generate])
 @given(_separated_number())
 def test_a_number_with_any_unicode_separator_is_keyed_by_that_number_alone(case: tuple[str, str]) -> None:

@@ -27,11 +27,11 @@ import pytest
 
 from core.quarantine import refused_values
 from profilesync.cli import main
-from tests.e2e.test_attack14_invisible_spellings import HER, NAME, erased, traces_in
+from tests.e2e.test_attack14_invisible_spellings import HER, NAME, erased, erased_store, traces_in
 
 pytestmark = pytest.mark.slow
 
-__all__ = ["erased"]  # the fixture, imported for pytest
+__all__ = ["erased", "erased_store"]  # the fixtures, imported for pytest
 
 FORMS = {
     "typographic quotes": f"“{HER}”",
@@ -43,26 +43,12 @@ FORMS = {
     "fullwidth semicolon between two": f"{HER}；x.y@example.net",
 }
 
-REASON = (
-    "attack14: core/quarantine.py:42 _NOT_IN_ADDRESS lists ASCII separators only, and refused_emails "
-    "(line 206) keys a token only when all of it normalises: “address”, «address», 'address…', "
-    "'mailto:address?subject=...', 'address。' or 'address、other' end the token on a character no "
-    "address holds (the domain then fails IDNA), so the value is keyed by nothing of her address: her "
-    "erasure does not find such a quarantined record and one arriving after it is quarantined with "
-    "her name and address. Fix: also end a token at any Unicode punctuation, symbol or separator "
-    "that no address holds (category P*/S*/Z* other than atext and '.': the fullwidth colon of 'メール：' "
-    "too), and at a '?' after the '@' "
-    "(a URL's query)"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=REASON)
 @pytest.mark.parametrize("value", FORMS.values(), ids=FORMS.keys())
 def test_her_address_in_a_refused_form_is_keyed_by_her_address(value: str) -> None:
     assert f"email#{HER}" in refused_values("email", value, "US")
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_resolve_after_her_erasure_writes_her_lines_in_these_forms_nowhere(
     erased: tuple[Path, str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -3,31 +3,40 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
 from core.testing.population import population
 from profilesync.cli import main
-from profilesync.embedded import dynamodb_client, model_aws_semantics
+from profilesync.embedded import dynamodb_client
+from tests.moto_server import moto_server_url
 
 
 @pytest.fixture
 def endpoint() -> Iterator[str]:
-    model_aws_semantics()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
+    """The URL of this process's moto server (tests/moto_server.py: started on first use, shared),
+    and the tables a test made on it dropped after the test. moto's servers in one process share one
+    backend, so a server started per test kept no test's tables from another's, and cost about 0.7 s
+    of wall time each (its stop waits for werkzeug's half-second poll)."""
+    url = moto_server_url()
+    client = dynamodb_client(url)
+    before = set(_tables(client))
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
-        server.stop()
+        for table in sorted(set(_tables(client)) - before):
+            client.delete_table(TableName=table)
+
+
+def _tables(client: Any) -> list[str]:
+    names: list[str] = []
+    for page in client.get_paginator("list_tables").paginate():
+        names.extend(page["TableNames"])
+    return names
 
 
 def test_resolve_and_sync_on_an_endpoint_create_the_table_and_use_it(

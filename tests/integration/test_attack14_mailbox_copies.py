@@ -37,16 +37,6 @@ HER = "ann.smith@gmail.com"
 SPELLING = "A.Nn.Smith+shop@googlemail.com"  # one inbox with hers (Gmail drops dots, +tags; googlemail)
 AT = datetime(2026, 3, 1, tzinfo=UTC)
 
-REASON = (
-    "attack14: her copies in another spelling of her Gmail mailbox are keyed by that spelling only: "
-    "core/sync.py:283 quarantine_entries hashes core/quarantine.py identifier_keys (email# keys, no "
-    "mailbox# key, as core/mailbox.py mailbox_key would give), and core/privacy_request.py:136 "
-    "record_matcher compares a dead letter's email# keys with her finding keys, never its mailbox; "
-    "her finding keys hold her mailbox# key, which nothing stored with these copies is. Fix: key a "
-    "quarantine entry by the mailbox key of each address too (identifier_keys), and match a dead "
-    "letter (and the export's 'wanted') by mailbox_key(i.key) as well"
-)
-
 
 @pytest.fixture(params=sorted(STORES))
 def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
@@ -99,7 +89,6 @@ def _erase(stores: Stores, dead: _DeadLetters | None = None) -> dict[str, int]:
     return dict(report.counts)
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_her_quarantined_record_in_another_spelling_of_her_mailbox_goes_with_her(stores: Stores) -> None:
     # GIVEN Ann stored by her address, and a HubSpot contact of hers quarantined by a pull (a bad
     # date) holding her mailbox in another spelling, beside Bob's quarantined contact
@@ -123,7 +112,6 @@ def test_her_quarantined_record_in_another_spelling_of_her_mailbox_goes_with_her
     assert len(left) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_her_dead_letter_in_another_spelling_of_her_mailbox_is_exported_and_erased(stores: Stores) -> None:
     # GIVEN Ann stored by her address, and in the ingest dead-letter queue a record of hers in another
     # spelling of her mailbox beside Bob's

@@ -30,15 +30,6 @@ PAT = "+12079460417"
 OTTO_PHONE = "+44\u2009 20 7946 0417"  # +44 20 7946 0417, a thin space after the country code
 AT = datetime(2026, 3, 1, tzinfo=UTC)
 
-REASON = (
-    "attack14: core/quarantine.py:237 _phones matches '20 7946 0417' alone in '+44<U+2009> 20 7946 0417' "
-    "(normalise_phone refused the value: U+2009 is not in phonenumbers' VALID_PUNCTUATION) and keys the "
-    "British person's record as +1 207-946-0417, another person's number: core/privacy_request.py "
-    "quarantined_of finds it by that hash, so the American's erasure deletes it, and core/sync.py "
-    "quarantine_entries drops her later records as suppressed. Fix: fold Unicode spaces and format "
-    "characters to ASCII spaces before normalising and matching; drop a match a '+digits' precedes"
-)
-
 
 @pytest.fixture(params=sorted(STORES))
 def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
@@ -83,7 +74,6 @@ def _erase_pat(stores: Stores) -> dict[str, int]:
     return dict(report.counts)
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_an_americans_erasure_leaves_a_british_persons_quarantined_record(stores: Stores) -> None:
     # GIVEN Pat stored with her American number, and Ottoline's contact quarantined
     stores.ingest([make_record("crm", "1", email="pat@example.com", phone=PAT)])
@@ -95,7 +85,6 @@ def test_an_americans_erasure_leaves_a_british_persons_quarantined_record(stores
     assert [i.key for i in stores.erasure.quarantined_items("hubspot")] != []
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_after_an_americans_erasure_a_british_persons_bad_record_is_still_quarantined(stores: Stores) -> None:
     # GIVEN Pat stored and erased
     stores.ingest([make_record("crm", "1", email="pat@example.com", phone=PAT)])

@@ -17,24 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import pull_into_store
 from tests.integration.test_attack4_pages_change_while_paged import SETTINGS
 from tests.integration.test_attack13_hostile_values_on_the_wire import tool
 
-REASON = (
-    "connectors/klaviyo/_declaration.py:194-201 reads email consent from "
-    "subscriptions.email.marketing.consent alone: a profile Klaviyo answers as SUBSCRIBED with a "
-    "global suppression (SPAM_COMPLAINT; can_receive_email_marketing false) is held as granting "
-    "email consent, and pushed on as such. Fix idea: a ConsentMap guard, a global suppression "
-    "(reason SPAM_COMPLAINT or UNSUBSCRIBE at least) or can_receive_email_marketing false reads as "
-    "denied at the suppression's timestamp, as Mailchimp's cleaned member does"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_a_subscribed_profile_suppressed_for_a_spam_complaint_grants_no_consent() -> None:
     sandbox, connector = tool("klaviyo", people=8)
     with sandbox.lock:

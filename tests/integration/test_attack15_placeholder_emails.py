@@ -21,15 +21,6 @@ import pytest
 from core.pipeline import IngestSettings
 from tests.integration.identity_attack_records import flat, groups, resolve_lines, sqlite_store
 
-REASON = (
-    "core/identity.py:38 DEFAULT_BLOCKED_PATTERNS has no pattern for the 'no email' placeholders "
-    "software writes (noemail@noemail.com, noemail@<domain>), so in the default exact mode "
-    "strangers holding one join by it until the limit of 8 holders (core/identity.py:55), and "
-    "stay joined after. Fix idea: add noemail@*, no-email@*, no.email@*, nomail@* (and "
-    "*@noemail.com) to the default patterns, with an upgrade note: customers already joined by "
-    "them split on their next change"
-)
-
 PEOPLE = [
     {"source": "crm", "id": "1", "first_name": "Ann", "last_name": "Okafor", "country": "GB"},
     {"source": "shop", "id": "2", "first_name": "Bill", "last_name": "Nakamura", "country": "US"},
@@ -37,7 +28,6 @@ PEOPLE = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 @pytest.mark.parametrize("placeholder", ["noemail@noemail.com", "noemail@email.com", "noemail@shop.example"])
 @pytest.mark.parametrize("batch_size", [1, 100])
 def test_strangers_holding_a_no_email_placeholder_stay_apart(placeholder: str, batch_size: int) -> None:

@@ -33,16 +33,6 @@ from tests.integration.test_attack13_hostile_values_on_the_wire import tool
 
 EMAIL = "sub.scriber@example.com"
 
-REASON = (
-    "connectors/woocommerce/_connector.py:48-50 lists customers with the REST default role=customer "
-    "(option customer_role), and core/normalise/_record.py:176-216 joins an order with an owner id by "
-    "that link alone: the orders of a user whose role is subscriber (WooCommerce Subscriptions' "
-    "default role for an active subscriber) name an owner the pull never lists, so they make a "
-    "profile of their own with no email or name, apart from her. Fix idea: fetch the owners the "
-    "orders name that the customer walk did not list (GET /customers/<id> answers any role, or "
-    "include=<ids>&role=all), or list role=all and keep users with orders (is_paying_customer)"
-)
-
 
 def _subscriber(sandbox: WooCommerceSandbox, role: str) -> tuple[int, int]:
     """A registered shopper with the given role and one completed order; her id and the order's."""
@@ -64,7 +54,6 @@ def _subscriber(sandbox: WooCommerceSandbox, role: str) -> tuple[int, int]:
     return shopper["id"], order["id"]
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 @pytest.mark.parametrize("role", ["subscriber", "shop_manager", "administrator"])
 def test_the_orders_of_a_shopper_of_another_role_are_in_her_profile(role: str) -> None:
     sandbox, connector = tool("woocommerce", people=6)
@@ -89,7 +78,6 @@ def test_the_orders_of_a_shopper_of_another_role_are_in_her_profile(role: str) -
     assert f"woocommerce:customer:{shopper}" in {r.key for r in holding[0].sources}
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_a_customer_who_becomes_a_subscriber_keeps_being_pulled() -> None:
     sandbox, connector = tool("woocommerce", people=6)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()

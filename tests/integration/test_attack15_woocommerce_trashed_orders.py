@@ -18,8 +18,6 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
-
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import pull_into_store
 from profilesync.testing.contract import T_CHANGES
@@ -27,17 +25,7 @@ from tests.integration.test_attack4_pages_change_while_paged import SETTINGS
 from tests.integration.test_attack13_hostile_values_on_the_wire import tool
 from tests.integration.test_attack15_woocommerce_subscriber_role import _subscriber
 
-REASON = (
-    "connectors/woocommerce/_declaration.py:114 walks orders with WooCommerce's default status=any, "
-    "which leaves trashed orders out, and the connector reports no deletions of orders: an order "
-    "moved to the trash after a sync keeps its stored status (completed: paid) and its total in the "
-    "customer's lifetime value for ever (ORDER_STATUSES maps trash to cancelled, but the pull never "
-    "asks for it). Fix idea: walk status=trash too (modified_after: trashing stamps date_modified), "
-    "or ask for status=any,trash, so a trashed order arrives as cancelled"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_an_order_trashed_after_a_sync_stops_counting() -> None:
     sandbox, connector = tool("woocommerce", people=6)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()

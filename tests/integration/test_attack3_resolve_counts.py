@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from profilesync.cli import main
+from tests.integration.item_packing import items_as_text  # noqa: F401  (the fixture)
 
-pytestmark = pytest.mark.slow
+# The chains outgrow the item by addresses of repeated letters: written as text, not packed.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("items_as_text")]
 
 DOMAIN = ".".join(["d" * 60] * 3) + ".example.com"
 

@@ -116,11 +116,36 @@ def sqlite_stores() -> Iterator[Stores]:
         )
 
 
+#: The boto3 session the DynamoDB stores' clients are made from, kept for the process (below).
+_SESSION: list[Any] = []
+
+
+def _client() -> Any:
+    """``dynamodb_client()`` (profilesync's client, its config) made from one boto3 session kept for
+    the process. moto's ``mock_aws()`` drops boto3's default session on entry, and a new session
+    registers botocore's built-in handlers again: about 20 ms of CPU of each store opened, in the
+    hundreds of hypothesis examples and cases that open one. Each store still gets a client of its
+    own (its events, its hooks) and moto's state is still one per mock; the session's credentials
+    are moto's fake ones, read in a mock. boto3's default session is put back as the mock left it."""
+    import boto3
+
+    if not _SESSION:
+        client = dynamodb_client()
+        _SESSION.append(boto3.DEFAULT_SESSION)
+        return client
+    left = boto3.DEFAULT_SESSION
+    boto3.DEFAULT_SESSION = _SESSION[0]
+    try:
+        return dynamodb_client()
+    finally:
+        boto3.DEFAULT_SESSION = left
+
+
 @contextmanager
 def dynamodb_stores() -> Iterator[Stores]:
     model_aws_semantics()
     with mock_aws():
-        client = dynamodb_client()
+        client = _client()
         create_table(client, "attack")
 
         def rows() -> list[Row]:

@@ -78,7 +78,7 @@ def _email_step_by_step(value: str) -> str:
     # _normalise_email's trimming, then every address through the checks that name what is wrong
     address = value.strip().lower()
     if not address.isascii():
-        address = address.translate(_email._INVISIBLE).strip()
+        address = _email._fold_unicode(address)
     return _email._email_slow(address)
 
 

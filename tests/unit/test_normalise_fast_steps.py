@@ -387,7 +387,9 @@ def test_identifiers_are_sorted_by_kind_then_value(
 
 
 def _step_by_step(value: str) -> str:
-    address = value.strip().lower().translate(_email._INVISIBLE).strip()
+    address = value.strip().lower()
+    if not address.isascii():
+        address = _email._fold_unicode(address)
     return _email._email_slow(address)
 
 

@@ -68,10 +68,10 @@ def test_each_endpoint_is_asked_as_woocommerce_documents_it(
     _keys(woo, cursor)
     customers = [r.url.params for r in seen if r.url.path == "/wp-json/wc/v3/customers"]
     orders = [r.url.params for r in seen if r.url.path == "/wp-json/wc/v3/orders"]
-    # THEN customers are walked by id, 100 a page by offset, in the customer role, and never with a
-    # date filter (WooCommerce has none there and would silently ignore one)
+    # THEN customers are walked by id, 100 a page by offset, every role (the connector keeps the
+    # customers), and never with a date filter (WooCommerce has none there and would silently ignore one)
     assert all(p["orderby"] == "id" and p["order"] == "asc" and p["per_page"] == "100" for p in customers)
-    assert all(p["role"] == "customer" and "offset" in p and "modified_after" not in p for p in customers)
+    assert all(p["role"] == "all" and "offset" in p and "modified_after" not in p for p in customers)
     # AND orders by modification time, GMT, from one second before the watermark on an incremental pull
     assert all(
         p["orderby"] == "modified" and p["order"] == "asc" and p["dates_are_gmt"] == "true" for p in orders
