@@ -55,6 +55,7 @@ from core.privacy_export import PersonExport, PushedRecord, export_person
 from core.privacy_orphans import delete_orphans, find_orphaned, orphan_targets
 from core.privacy_quarantine import held_by_others, quarantined_targets
 from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, kept_by_policy
+from core.privacy_refused import take_out_refused
 from core.privacy_request import (
     AMBIGUOUS,
     PrivacyStores,
@@ -292,6 +293,11 @@ def erase_person(
                 tuple(DeleteItem(k) for k in target.holder_items[start : start + erasure.max_items_per_step])
             )
             report.counts["holder"] += len(target.holder_items[start : start + erasure.max_items_per_step])
+    # Her records under other customers, found by her values refused in them (the household case).
+    try:
+        retired += take_out_refused(scopes, stores, report.counts, identity, region, now())
+    except ConflictError as exc:  # a customer holding her record kept changing: sent again, done
+        error = error or exc
     # A record id nobody holds, of a record retired at its vendor: its tombstone names it in clear.
     # It is suppressed (above, or below for one found now), so a late copy of it is dropped.
     tombstones = sorted(_retired(profiles, {*(target.tombstones if not target.found else ()), *retired}))

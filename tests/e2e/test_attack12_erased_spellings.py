@@ -189,19 +189,6 @@ HOUSEHOLD = "+44 20 7946 0555"
     ],
     indirect=True,
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack12: her Stripe customer whose email is a name-addr and whose phone is her household's "
-    "(another, kept person's) is stored, its address refused into the record's 'dropped' list "
-    "(SourceRecord.dropped: the raw value, 'Zéphyrine Quillfeather <address>'), joined to the kept "
-    "person's customer by the phone alone; her erasure finds records by their identifiers "
-    "(core/privacy_request.py:104 record_matcher, core/person_scope.py), never by their dropped values, "
-    "so the record stays under the kept person with her name and address. Fix: key the dropped email "
-    "and phone values of a stored record as core/quarantine.py's refused_emails/_phones do "
-    "(core/suppression.py's split already drops one arriving after her erasure), and on her erasure "
-    "take a record whose dropped values name her out of the other customer (as her split-off record, "
-    "its record id suppressed), or at least redact those dropped values",
-)
 def test_her_record_joined_to_her_household_by_phone_alone_goes_with_her(erased: Erased) -> None:
     # THEN no byte of the store holds her address or her name; the kept person is still there
     data = b"".join(f.read_bytes() for f in store_files(erased.state))

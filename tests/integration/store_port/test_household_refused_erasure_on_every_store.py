@@ -1,23 +1,17 @@
-"""attack12's household case on the three stores (the e2e proof is a strict xfail in
+"""attack12's household case on the three stores (the e2e proof is in
 tests/e2e/test_attack12_erased_spellings.py): her record, stored before her erasure under a
 household member's customer by their shared phone, her address refused into its dropped values
-(``Zéphyrine Quillfeather <address>``), stays with that customer after her erasure by her address,
-her name and address with it.
+(``Zéphyrine Quillfeather <address>``), goes with her erasure by her address; the household
+member's customer stays.
 
-Still open (strict xfail): the erasure finds records by their identifiers and record ids, never by
-their dropped values, and nothing stored leads from her address to that customer. What a fix needs,
-on each store: an index written at merge from each kept record's refused email and phone keys (keyed
-like a quarantined record's ``subjects``, core.quarantine), read by her erasure, which takes such a
-record out of the other customer as a retirement does (core.retirement: the profile recomputed
-without it, its record id then suppressed and its tombstone deleted, its arrival redacted from that
-customer's history through the ``source_removed`` event's index item), or keeps it without her
-values when it holds an address or number of its own (``SuppressionCheck.split``'s rule). Records
-stored before such an index need an upgrade path (a scan, or the next change of the record).
+Red before core.privacy_refused (a strict xfail for three rounds): the erasure found records by their
+identifiers and record ids only, never by their dropped values. Now her erasure reads the refused
+values of the other customers' records (keyed like a quarantined record's ``subjects``,
+core.quarantine) and retires hers from that customer as a deletion at the vendor is (core.retirement);
+the odd orders are in test_household_refused_orders_on_every_store.py.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from core.privacy import identifier_for
 from core.schema import DroppedValue, SourceRecord
@@ -35,11 +29,6 @@ def _her_record() -> SourceRecord:
     return record.model_copy(update={"dropped": (refused,)})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack12's household case, not fixed this round: her erasure finds no record by its "
-    "dropped values (see the module docstring for what a fix needs)",
-)
 def test_her_record_on_her_households_phone_goes_with_her_erasure(kit: StoreKit) -> None:
     # GIVEN the household member's record and hers, joined by the shared phone, her address refused
     olu = make_record(

@@ -324,6 +324,19 @@ def test_audit_records_can_be_written_but_never_changed_or_deleted_by_the_privac
     assert deny["Resource"] == {"Fn::GetAtt": ["ProfilesTable", "Arn"]}
 
 
+def test_the_privacy_role_may_scan_for_her_records_under_others_and_retire_them() -> None:
+    # GIVEN the privacy role's statements (her erasure reads every live profile for her records under
+    # another customer by their refused values, core/privacy_refused.py, and retires them)
+    role = RESOURCES["PrivacyRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    allowed = [s for s in role if s["Effect"] == "Allow"]
+    # THEN it may scan the table ...
+    assert any(as_list(s["Action"]) == ["dynamodb:Scan"] and "Condition" not in s for s in allowed)
+    # ... and write a customer, its identifiers and the index of history names in one transaction
+    writers = [s for s in allowed if {"dynamodb:PutItem", "dynamodb:DeleteItem"} <= set(as_list(s["Action"]))]
+    keys = {k for s in writers for k in s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]}
+    assert {"CUSTOMER#*", "IDENT#*", "NAMED#*"} <= keys
+
+
 def test_the_stream_carries_keys_only_and_erasures_are_retried_and_alarmed() -> None:
     # The push function reads the changed profiles from the table: the stream holds no images.
     assert RESOURCES["ProfilesTable"]["Properties"]["StreamSpecification"]["StreamViewType"] == "KEYS_ONLY"

@@ -1,0 +1,209 @@
+"""Her records under another person's customer, found by the values normalisation refused in them.
+
+The household case (attack12): her record joins a household member's customer by their shared phone
+while her address, written whole in a value that is no address (``Zéphyrine Quillfeather <address>``),
+is refused into the record's ``dropped`` values. Her erasure by that address finds no customer that
+holds it, and the record stayed, her name and address in it. Such a record is found here by the keys
+its refused values hold (core.quarantine.refused_values, as a quarantined record's ``subjects`` and
+``SuppressionCheck.split`` read them), and judged by ``split``'s rule (core.suppression._scrubbed):
+
+* hers (of a kind her value is in, it holds nothing else of its own): retired from that customer as a
+  record deleted at its vendor is (core.retirement: the profile recomputed without it, the customer
+  split if the records left no longer join); the erasure then deletes its tombstone, suppresses its
+  record id and redacts it from that customer's history (core.privacy);
+* the kept person's, naming her in a second value: written again without the refused values that
+  name her (the profile is rebuilt with it, guarded by the customer's version; counted
+  ``refused_scrubbed``), never deleted. A customer frozen by a large merge in flight is not written:
+  the erasure answers ``retry`` (ConflictError) and the request sent again finds the record.
+
+Finding them reads every customer (``ProfileStore.iter_profiles``, then the customers a page at a
+time): no index leads from a refused value to its record yet, so the cost of this step grows with the
+store (docs/privacy.md, "The household case").
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+
+from core.errors import ConflictError
+from core.governance.history_redaction import redact_histories
+from core.ingest_settings import IngestSettings
+from core.mailbox import mailbox_key
+from core.person_scope import PersonScope
+from core.ports import Changeset, CustomerState, Operation, ProfileStore, PutProfile, PutSource
+from core.privacy_request import PrivacyStores
+from core.privacy_traces import _retired
+from core.quarantine import refused_values
+from core.retirement import retire_records
+from core.schema import SourceDeletion, SourceRecord
+
+#: Customers read at once while looking for records by their refused values.
+_PAGE = 100
+
+
+@dataclass
+class RefusedHolders:
+    """The records of other customers whose refused values name the person."""
+
+    hers: dict[str, list[SourceRecord]] = field(default_factory=dict)
+    """Records that are hers (``split``'s rule), by the customer holding them."""
+    scrubbed: dict[str, list[str]] = field(default_factory=dict)
+    """Records of another person naming her in a second refused value, by customer: kept without it."""
+
+    def deletions(self, at: datetime) -> list[SourceDeletion]:
+        """Her records as deletions dated ``at`` (or their own time, if later: never stale)."""
+        return [
+            SourceDeletion(
+                source=r.source,
+                object_type=r.object_type,
+                source_id=r.source_id,
+                deleted_at=max(at, r.updated_at),
+            )
+            for records in self.hers.values()
+            for r in records
+        ]
+
+
+def _customers(profiles: ProfileStore, skip: Collection[str]) -> Iterator[CustomerState]:
+    page: list[str] = []
+    for profile in profiles.iter_profiles():
+        if profile.customer_id in skip:
+            continue
+        page.append(profile.customer_id)
+        if len(page) == _PAGE:
+            yield from profiles.get_customers(page).values()
+            page = []
+    if page:
+        yield from profiles.get_customers(page).values()
+
+
+def _naming(keys: list[str], hers: Collection[str], mailboxes: Collection[str]) -> bool:
+    return any(k in hers or mailbox_key(k) in mailboxes for k in keys)
+
+
+def judge(
+    record: SourceRecord, hers: Collection[str], mailboxes: Collection[str], region: str
+) -> SourceRecord | bool | None:
+    """Whether ``record`` names her in a refused value: False if not; None if it is hers
+    (``split``'s rule); else the record without the refused values that name her."""
+    from core.suppression import _scrubbed
+
+    country = record.traits.get("country")
+    refused = [refused_values(d.field, d.value, region, country) for d in record.dropped]
+    hit = {k for ks in refused for k in ks if _naming([k], hers, mailboxes)}
+    if not hit:
+        return False
+    return _scrubbed(record, refused, hit)
+
+
+def refused_holders(
+    profiles: ProfileStore,
+    hers: Collection[str],
+    mailboxes: Collection[str],
+    region: str,
+    skip: Collection[str] = (),
+) -> RefusedHolders:
+    """The records of customers other than ``skip`` whose refused values hold one of her identifier
+    keys ``hers`` (``email#``/``phone#``) or a spelling of one of her ``mailboxes``."""
+    found = RefusedHolders()
+    keys = {k for k in hers if k.startswith(("email#", "phone#"))}
+    if not keys and not mailboxes:
+        return found
+    for state in _customers(profiles, skip):
+        for record in state.snapshots.values():
+            if not record.dropped:
+                continue
+            verdict = judge(record, keys, mailboxes, region)
+            if verdict is None:
+                found.hers.setdefault(state.customer_id, []).append(record)
+            elif verdict is not False:
+                found.scrubbed.setdefault(state.customer_id, []).append(record.key)
+    return found
+
+
+def take_out_refused(
+    scopes: Collection[PersonScope],
+    stores: PrivacyStores,
+    counts: Counter[str],
+    settings: IngestSettings | None,
+    region: str,
+    at: datetime,
+) -> list[str]:
+    """Retire her records found under other customers by their refused values (module docstring),
+    after her suppression is written (so a copy pulled meanwhile is dropped) and redact them from
+    those customers' histories. Returns their ``source#`` keys: the erasure deletes their tombstones
+    and suppresses them."""
+    hers = {k for s in scopes for k in s.suppression_keys()}
+    mailboxes = {m for s in scopes for m in s.mailboxes}
+    mailboxes |= {m for k in hers if (m := mailbox_key(k)) is not None}
+    mine = {c for s in scopes for c in (s.customer_id, *s.absorbed) if c is not None}
+    found = refused_holders(stores.profiles, hers, mailboxes, region, skip=mine)
+    for customer, keys in sorted(found.scrubbed.items()):
+        if scrubbed := _scrub(stores.profiles, customer, keys, hers, mailboxes, region, settings):
+            counts["refused_scrubbed"] += scrubbed
+    deletions = found.deletions(at)
+    if not deletions:
+        return []
+    done = retire_records(deletions, stores.profiles, stores.erasure, settings)
+    if done.retired:
+        counts["refused_retired"] += done.retired
+    names = [f"source#{d.key}" for d in deletions]
+    history = stores.history if stores.history is not None else getattr(stores.profiles, "history", None)
+    if history is not None:
+        gone = partial(_retired, stores.profiles)
+        redacted = redact_histories(history, stores.erasure, mine, names, gone=gone)
+        if redacted.events:
+            counts["history_redacted"] += redacted.events
+    return names
+
+
+def _scrub(
+    profiles: ProfileStore,
+    customer: str,
+    keys: list[str],
+    hers: Collection[str],
+    mailboxes: Collection[str],
+    region: str,
+    settings: IngestSettings | None,
+    attempts: int = 8,
+) -> int:
+    """Write the records ``keys`` of ``customer`` again without the refused values naming her, the
+    profile rebuilt from them (a profile holds no refused value, but the write is conditional on the
+    customer's version, so a record changed meanwhile is read and judged again). How many were."""
+    from core.content_hash import record_hash
+    from core.merge import build_profile, profile_hash  # lazily, as core.retirement_steps
+
+    rules = (settings or IngestSettings()).rules
+    for _ in range(attempts):
+        state = profiles.get_customers([customer]).get(customer)
+        if state is None or state.profile is None or state.merged_into:
+            return 0  # gone, or merged away: the request sent again finds the record where it went
+        if state.merging_into or state.absorbing:
+            break  # a large merge in flight: the erasure answers retry; sent again, it is done
+        records = dict(state.snapshots)
+        ops: list[Operation] = []
+        for key in keys:
+            record = records.get(key)
+            verdict = judge(record, hers, mailboxes, region) if record is not None else False
+            if isinstance(verdict, SourceRecord):
+                records[key] = verdict
+                ops.append(PutSource(customer, verdict, record_hash(verdict)))
+        if not ops:
+            return 0
+        profile = build_profile(customer, list(records.values()), rules, state.version + 1)
+        ops.append(
+            PutProfile(customer, profile, profile_hash(profile), state.owned, state.version, state.absorbing)
+        )
+        if not profiles.commit([Changeset(f"scrub:{customer}", tuple(ops))]):
+            return len(ops) - 1
+    raise ConflictError(
+        "a record naming the erased person in a refused value could not be written without it: its "
+        "customer kept changing; send the erasure again"
+    )
+
+
+__all__ = ["RefusedHolders", "judge", "refused_holders", "take_out_refused"]
