@@ -16,15 +16,17 @@ its refused values hold (core.quarantine.refused_values, as a quarantined record
   ``refused_scrubbed``), never deleted. A customer frozen by a large merge in flight is not written:
   the erasure answers ``retry`` (ConflictError) and the request sent again finds the record.
 
-Finding them reads every customer (``ProfileStore.iter_profiles``, then the customers a page at a
-time): no index leads from a refused value to its record yet, so the cost of this step grows with the
-store (docs/privacy.md, "The household case").
+Finding them reads only the customers holding a record with refused values, which each store names
+in one pass over its records without reading a customer (``customers_with_refused_values``: a SQL
+``instr`` on SQLite, a Scan projecting the partition key on DynamoDB); a store without it is read
+customer by customer. No index leads from a refused value to its record yet, so the pass still grows
+with the store (docs/privacy.md, "The household case").
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -68,17 +70,30 @@ class RefusedHolders:
         ]
 
 
+def _candidates(profiles: ProfileStore, skip: Collection[str]) -> Iterator[str]:
+    """The customers to read: those holding a record with refused values where the store can name them
+    (``customers_with_refused_values``: the three stores of this project, one pass over their records
+    without reading a customer), else every live customer."""
+    named = getattr(profiles, "customers_with_refused_values", None)
+    ids = named() if named is not None else (p.customer_id for p in profiles.iter_profiles())
+    return (cid for cid in ids if cid not in skip)
+
+
 def _customers(profiles: ProfileStore, skip: Collection[str]) -> Iterator[CustomerState]:
+    """The live customers among the candidates, read a page at a time."""
     page: list[str] = []
-    for profile in profiles.iter_profiles():
-        if profile.customer_id in skip:
-            continue
-        page.append(profile.customer_id)
+    for customer_id in _candidates(profiles, skip):
+        page.append(customer_id)
         if len(page) == _PAGE:
-            yield from profiles.get_customers(page).values()
+            yield from _live(profiles.get_customers(page).values())
             page = []
     if page:
-        yield from profiles.get_customers(page).values()
+        yield from _live(profiles.get_customers(page).values())
+
+
+def _live(states: Iterable[CustomerState]) -> Iterator[CustomerState]:
+    """As ``iter_profiles`` names customers: one with a profile, not merged into another."""
+    return (s for s in states if s.merged_into is None and s.profile is not None)
 
 
 def _naming(keys: list[str], hers: Collection[str], mailboxes: Collection[str]) -> bool:

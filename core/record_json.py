@@ -20,6 +20,9 @@ from core.schema import SourceRecord
 #: like ``core.content_hash.RECORD_HASH_MEMO``; pydantic leaves it out of dumps and ``==``, pickling takes
 #: it along, ``model_copy`` drops it (core.schema).
 RECORD_JSON_MEMO = "_record_json"
+#: What a record's JSON (``model_dump_json``) holds when it has refused values (``SourceRecord.dropped``
+#: not empty; ``"dropped":[]`` otherwise): the stores find such records by it without parsing them.
+REFUSED_NEEDLE = '"dropped":[{'
 
 
 def record_json(record: SourceRecord) -> str:

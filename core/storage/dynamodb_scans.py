@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from core.ports import RETIRED_OWNER
+from core.record_json import REFUSED_NEEDLE
 from core.storage.dynamodb_items import FROZEN_SCAN, SOURCE_KEYS_SCAN, source_sk
 
 
@@ -24,6 +25,19 @@ class DynamoDBScans:
         prefix = source_sk(f"{source}:")
         for item in self._scanned(**SOURCE_KEYS_SCAN, ExpressionAttributeValues={":s": {"S": prefix}}):
             yield item["SK"]["S"][len("SOURCE#") :]
+
+    def customers_with_refused_values(self) -> list[str]:
+        """The customers holding a record with values normalisation refused (``dropped``): her erasure
+        reads only these for records naming her in a refused value (core.privacy_refused). One Scan of
+        the table (billed for every item, as ``source_keys`` is) sending back the partition key of the
+        ``SOURCE#`` items whose JSON holds ``REFUSED_NEEDLE``, never their data: no Query a customer."""
+        scan = self._scanned(
+            FilterExpression="begins_with(SK, :s) AND contains(#d, :n)",
+            ProjectionExpression="PK",
+            ExpressionAttributeNames={"#d": "data"},
+            ExpressionAttributeValues={":s": {"S": "SOURCE#"}, ":n": {"S": REFUSED_NEEDLE}},
+        )
+        return sorted({item["PK"]["S"][len("CUSTOMER#") :] for item in scan})
 
     def ident_owners(self) -> dict[str, str]:
         """Every identifier key and its owner (a full scan: for checks and tools, not the hot path)."""

@@ -37,6 +37,12 @@ class InMemoryCustomerParts:
                 absorbing=c.absorbing,
             )
 
+    def customers_with_refused_values(self) -> list[str]:
+        """The customers holding a record with values normalisation refused (``dropped``): her erasure
+        reads only these for records naming her in a refused value (core.privacy_refused)."""
+        with self._lock:
+            return [cid for cid, c in self._customers.items() if any(r.dropped for r in c.snapshots.values())]
+
     def get_snapshots(self, customer_id: str, keys: Sequence[str]) -> dict[str, SourceRecord]:
         with self._lock:
             c = self._customers.get(customer_id)

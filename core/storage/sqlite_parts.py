@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.ports import CustomerState
+from core.record_json import REFUSED_NEEDLE
 from core.schema import SourceRecord
 from core.storage.parts_state import LazyProfileState
 from core.storage.profile_packing import read_document
@@ -45,6 +46,19 @@ class SQLiteCustomerParts:
             merging_into=extra.get("merging_into"),
             absorbing=frozenset(extra.get("absorbing", ())),
         )
+
+    def customers_with_refused_values(self) -> list[str]:
+        """The customers holding a record with values normalisation refused (``dropped``): her erasure
+        reads only these for records naming her in a refused value (core.privacy_refused). A record's
+        JSON holds ``REFUSED_NEEDLE`` only then (a quote inside a value is escaped, so a match that is
+        not the record's own list only costs a read): one pass over the table in SQLite's C."""
+        with self.database.reading() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT pk FROM items"
+                " WHERE sk >= 'SOURCE#' AND sk < 'SOURCE$' AND instr(data, ?) > 0",
+                (REFUSED_NEEDLE,),
+            ).fetchall()
+        return [pk[len(_CUSTOMER) :] for (pk,) in rows if pk.startswith(_CUSTOMER)]
 
     def get_snapshots(self, customer_id: str, keys: Sequence[str]) -> dict[str, SourceRecord]:
         out: dict[str, SourceRecord] = {}
