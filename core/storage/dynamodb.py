@@ -3,7 +3,9 @@
 | PK                 | SK                    | attributes                                             |
 | ------------------ | --------------------- | ------------------------------------------------------ |
 | CUSTOMER#<cid>     | PROFILE               | version, hash, owned (SS), data (profile JSON), and    |
-|                    |                       | merged_into / merging_into / absorbing during merges   |
+|                    |                       | merged_into / merging_into / absorbing during merges;  |
+|                    |                       | past 64 KB data is of type B holding owned too         |
+|                    |                       | (core.storage.profile_packing) and owned is absent     |
 | CUSTOMER#<cid>     | SOURCE#<source key>   | hash, data (the normalised SourceRecord as JSON)       |
 | IDENT#<kind>#<val> | IDENT                 | customer_id; source ids: record_hash, updated_at, run  |
 | IDENT#<kind>#<val> | HOLDER#<cid>          | customer_id: another customer holds the value too      |

@@ -77,7 +77,7 @@ def _oversized(changeset: Changeset, item: Mapping[str, Any]) -> RecordRejectedE
     stores refuse it (core.storage.sqlite_commit): DynamoDB would refuse it too, but a test lowers
     the limit, and the three stores then refuse the same customers."""
     limit = profile_packing.ITEM_MAX_BYTES
-    size = _size(item)
+    size = item_size(item)
     if size <= limit:
         return None
     return RecordRejectedError(
@@ -127,6 +127,27 @@ def item_key(entry: Mapping[str, Any]) -> tuple[str, str, str]:
 def entry_bytes(entry: Mapping[str, Any]) -> int:
     """An upper estimate of an entry's size in bytes: every attribute name and value, UTF-8."""
     return _size(entry)
+
+
+def item_size(item: Mapping[str, Any]) -> int:
+    """An item's size by DynamoDB's rule, which takes an item of exactly the limit: each attribute's
+    name and value, UTF-8, a binary value's raw bytes, and a number about one byte per two
+    significant digits and one more; the type descriptors (``S``, ``B``, ``N``) weigh nothing, as
+    ``_size`` (the transaction's upper estimate) counts them."""
+    return sum(_size(name) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: Mapping[str, Any]) -> int:
+    ((kind, held),) = value.items()
+    if kind == "N":
+        digits = held.lstrip("-").replace(".", "").strip("0") or "0"
+        return (len(digits) + 1) // 2 + 1
+    if kind in ("M", "L"):  # 3 bytes of the container and 1 an element, besides the elements
+        inner = held.items() if kind == "M" else ((None, v) for v in held)
+        return 3 + sum(1 + (_size(k) if k else 0) + _value_size(v) for k, v in inner)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    return _size(held)  # S and B, and the sets of them (the sum of their members)
 
 
 def _text(value: Any) -> str:

@@ -99,8 +99,26 @@ def unpack_profile(value: bytes) -> tuple[str, frozenset[str]]:
             f"a PROFILE item's data is packed in a format this release does not know ({bytes(value[:4])!r}): "
             "it was written by a newer release of profilesync; upgrade to read it"
         )
+    try:
+        return _unpacked(value)
+    except (
+        zlib.error,
+        ValueError,
+        LookupError,
+        TypeError,
+        AttributeError,
+    ) as error:  # ValueError: JSON, UTF-8
+        raise StoreLayoutError(
+            f"a PROFILE item's packed data is damaged ({type(error).__name__}: {error}); nothing reads it "
+            "as it is: restore the item from a backup, or write the customer again from her records"
+        ) from None
+
+
+def _unpacked(value: bytes) -> tuple[str, frozenset[str]]:
     start = len(MAGIC) + 4
     end = start + int.from_bytes(value[len(MAGIC) : start], "big")
+    if len(value) < end:
+        raise ValueError(f"its compressed part of {end - start:,} bytes runs past its end")
     grown = json.loads(zlib.decompress(value[start:end]).decode("utf-8", "surrogatepass"))
     profile = json.loads(value[end:].decode("utf-8", "surrogatepass"))
     sources = grown["sources"]
@@ -109,6 +127,8 @@ def unpack_profile(value: bytes) -> tuple[str, frozenset[str]]:
     for identifier in grown["identifiers"]:
         if isinstance(identifier, int):
             at += identifier
+            if not 0 <= at < len(sources):  # a negative index would name another source, silently
+                raise IndexError(f"an identifier names source {at} of {len(sources)}")
             identifiers.append({"kind": "source", "value": _source_key(sources[at])})
         else:
             identifiers.append(identifier)
