@@ -276,7 +276,8 @@ def _phones(value: Any, region: str) -> list[str]:
     and once more with each ``00`` that starts a number read as ``+`` (as ``normalise_phone`` reads
     one), since it knows only the region's own international prefix (011 in the US). A match that a
     ``+`` and a country code precede is the tail of an international number, never a national one:
-    it is not taken (``+44<thin space>20 7946 0417`` read as ``20 7946 0417``, an American's number)."""
+    it is read with that code (``+44 | 20 7946 0417`` is +44 20 7946 0417, never the American
+    ``20 7946 0417``; ``+1 | 212 555 0100`` is +1 212 555 0100, the person's own number)."""
     phone = _phone(value, region)
     if phone is not None:
         return [phone]
@@ -290,9 +291,10 @@ def _phones(value: Any, region: str) -> list[str]:
     found: dict[str, None] = {}
     for variant in dict.fromkeys((text, _DOUBLE_ZERO.sub("+", text))):
         for match in phonenumbers.PhoneNumberMatcher(variant, region):
-            if _AFTER_COUNTRY_CODE.search(variant, 0, match.start) is not None:
-                continue
-            number = _phone(match.raw_string, region)
+            code = _AFTER_COUNTRY_CODE.search(variant, 0, match.start)
+            # the national part of the number the code names (``+1 | 212 555 0100`` is +1 212 555 0100)
+            written = match.raw_string if code is None else f"+{code[1]} {match.raw_string}"
+            number = _phone(written, region)
             if number is not None:
                 found[number] = None
     return list(found)
@@ -301,8 +303,9 @@ def _phones(value: Any, region: str) -> list[str]:
 #: A ``00`` that starts a number (not inside a run of digits, nor a group of one): read as ``+``.
 _DOUBLE_ZERO: Final = re.compile(r"(?<![\d+])(?<!\d[ .-])00(?=[1-9])")
 #: A ``+`` and up to three digits (a country code) with no letter or digit after them, before a
-#: match: ``+44 | 20 7946 0417`` is a British number written oddly, never the American 20 7946 0417.
-_AFTER_COUNTRY_CODE: Final = re.compile(r"\+\d{1,3}[\W_]*\Z")
+#: match: ``+44 | 20 7946 0417`` is a British number written oddly, never the American 20 7946 0417;
+#: the match is read with that code (a number it makes no valid one is no number).
+_AFTER_COUNTRY_CODE: Final = re.compile(r"\+(\d{1,3})[\W_]*\Z")
 
 
 def misread_before(raw: str, source: str, keys: set[str], region: str = "US") -> bool:
