@@ -252,14 +252,50 @@ def address_text(value: str) -> str:
     when it is not ASCII, in NFKC (the fullwidth ``＠`` and the fullwidth colon, comma and semicolon
     are ASCII's), its ideographic full stops dots, and every other non-ASCII punctuation, symbol,
     space or control (“”, «», ``、``) a space, so that a token ends there: none is in an address the
-    normaliser takes. Format characters stay: the normaliser removes those that are invisible."""
+    normaliser takes. Format characters stay: the normaliser removes those that are invisible.
+
+    Except inside a word: a punctuation between two letters or digits (neither of them wide, as CJK
+    text's are) does not cut the token there, or ``o’brien@x.com`` would be read as ``brien@x.com``,
+    another person's address (``col·lecta@x.cat`` as ``lecta@x.cat``). The typographic apostrophe
+    there is the ASCII one a phone's keyboard replaced (``o'brien@x.com``, her address); any other
+    such punctuation stays, and the token is no address."""
     text = value.replace("%40", "@")
     if text.isascii():
         return text
-    return "".join(
-        "." if c in _FULL_STOPS else " " if ord(c) > 127 and _ends_token(c) else c
-        for c in unicodedata.normalize("NFKC", text)
-    )
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(_as_read(text, i, c) for i, c in enumerate(text))
+
+
+#: The typographic apostrophes a keyboard writes for ``'`` (which a user name may hold, RFC 5322 atext).
+_APOSTROPHES: Final = frozenset("\u2018\u2019")
+
+
+def _as_read(text: str, i: int, c: str) -> str:
+    if ord(c) <= 127:
+        return c
+    if c in _FULL_STOPS:
+        return "."
+    if not _ends_token(c):
+        return c
+    if (
+        0 < i < len(text) - 1
+        and unicodedata.category(c)[0] == "P"
+        and not _wide(c)
+        and _in_word(text[i - 1])
+        and _in_word(text[i + 1])
+    ):
+        return "'" if c in _APOSTROPHES else c
+    return " "
+
+
+def _in_word(c: str) -> bool:
+    """Whether ``c`` is a letter or digit of a word a punctuation may stand inside (not a CJK one:
+    ``、`` after an ideograph ends a token)."""
+    return c.isalnum() and not _wide(c)
+
+
+def _wide(c: str) -> bool:
+    return unicodedata.east_asian_width(c) in "WF"
 
 
 def _ends_token(c: str) -> bool:
