@@ -252,14 +252,50 @@ def address_text(value: str) -> str:
     when it is not ASCII, in NFKC (the fullwidth ``＠`` and the fullwidth colon, comma and semicolon
     are ASCII's), its ideographic full stops dots, and every other non-ASCII punctuation, symbol,
     space or control (“”, «», ``、``) a space, so that a token ends there: none is in an address the
-    normaliser takes. Format characters stay: the normaliser removes those that are invisible."""
+    normaliser takes. Format characters stay: the normaliser removes those that are invisible.
+
+    Except inside a word: a punctuation between two letters or digits (neither of them wide, as CJK
+    text's are) does not cut the token there, or ``o’brien@x.com`` would be read as ``brien@x.com``,
+    another person's address (``col·lecta@x.cat`` as ``lecta@x.cat``). The typographic apostrophe
+    there is the ASCII one a phone's keyboard replaced (``o'brien@x.com``, her address); any other
+    such punctuation stays, and the token is no address."""
     text = value.replace("%40", "@")
     if text.isascii():
         return text
-    return "".join(
-        "." if c in _FULL_STOPS else " " if ord(c) > 127 and _ends_token(c) else c
-        for c in unicodedata.normalize("NFKC", text)
-    )
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(_as_read(text, i, c) for i, c in enumerate(text))
+
+
+#: The typographic apostrophes a keyboard writes for ``'`` (which a user name may hold, RFC 5322 atext).
+_APOSTROPHES: Final = frozenset("\u2018\u2019")
+
+
+def _as_read(text: str, i: int, c: str) -> str:
+    if ord(c) <= 127:
+        return c
+    if c in _FULL_STOPS:
+        return "."
+    if not _ends_token(c):
+        return c
+    if (
+        0 < i < len(text) - 1
+        and unicodedata.category(c)[0] == "P"
+        and not _wide(c)
+        and _in_word(text[i - 1])
+        and _in_word(text[i + 1])
+    ):
+        return "'" if c in _APOSTROPHES else c
+    return " "
+
+
+def _in_word(c: str) -> bool:
+    """Whether ``c`` is a letter or digit of a word a punctuation may stand inside (not a CJK one:
+    ``、`` after an ideograph ends a token)."""
+    return c.isalnum() and not _wide(c)
+
+
+def _wide(c: str) -> bool:
+    return unicodedata.east_asian_width(c) in "WF"
 
 
 def _ends_token(c: str) -> bool:
@@ -276,7 +312,8 @@ def _phones(value: Any, region: str) -> list[str]:
     and once more with each ``00`` that starts a number read as ``+`` (as ``normalise_phone`` reads
     one), since it knows only the region's own international prefix (011 in the US). A match that a
     ``+`` and a country code precede is the tail of an international number, never a national one:
-    it is not taken (``+44<thin space>20 7946 0417`` read as ``20 7946 0417``, an American's number)."""
+    it is read with that code (``+44 | 20 7946 0417`` is +44 20 7946 0417, never the American
+    ``20 7946 0417``; ``+1 | 212 555 0100`` is +1 212 555 0100, the person's own number)."""
     phone = _phone(value, region)
     if phone is not None:
         return [phone]
@@ -290,9 +327,10 @@ def _phones(value: Any, region: str) -> list[str]:
     found: dict[str, None] = {}
     for variant in dict.fromkeys((text, _DOUBLE_ZERO.sub("+", text))):
         for match in phonenumbers.PhoneNumberMatcher(variant, region):
-            if _AFTER_COUNTRY_CODE.search(variant, 0, match.start) is not None:
-                continue
-            number = _phone(match.raw_string, region)
+            code = _AFTER_COUNTRY_CODE.search(variant, 0, match.start)
+            # the national part of the number the code names (``+1 | 212 555 0100`` is +1 212 555 0100)
+            written = match.raw_string if code is None else f"+{code[1]} {match.raw_string}"
+            number = _phone(written, region)
             if number is not None:
                 found[number] = None
     return list(found)
@@ -301,8 +339,9 @@ def _phones(value: Any, region: str) -> list[str]:
 #: A ``00`` that starts a number (not inside a run of digits, nor a group of one): read as ``+``.
 _DOUBLE_ZERO: Final = re.compile(r"(?<![\d+])(?<!\d[ .-])00(?=[1-9])")
 #: A ``+`` and up to three digits (a country code) with no letter or digit after them, before a
-#: match: ``+44 | 20 7946 0417`` is a British number written oddly, never the American 20 7946 0417.
-_AFTER_COUNTRY_CODE: Final = re.compile(r"\+\d{1,3}[\W_]*\Z")
+#: match: ``+44 | 20 7946 0417`` is a British number written oddly, never the American 20 7946 0417;
+#: the match is read with that code (a number it makes no valid one is no number).
+_AFTER_COUNTRY_CODE: Final = re.compile(r"\+(\d{1,3})[\W_]*\Z")
 
 
 def misread_before(raw: str, source: str, keys: set[str], region: str = "US") -> bool:

@@ -103,11 +103,18 @@ def _fold_unicode(address: str) -> str:
     types in its fullwidth mode are their ASCII selves, as UTS 46 maps the domain's; NFKC is NFC for
     everything else), lower-cased again (NFKC of ``Ａ`` is ``A``), without its default-ignorable
     characters and without a zero-width (non-)joiner where CONTEXTJ refuses it."""
-    if not unicodedata.is_normalized("NFKC", address):
-        address = unicodedata.normalize("NFKC", address).lower()
     address = _IGNORABLE.sub("", address)
-    if "\u200c" in address or "\u200d" in address:
-        address = _JOINER_RUNS.sub(_contextual_joiners, address)
+    # after the removal: a removed character between two combining marks left them out of canonical
+    # order, and CONTEXTJ must read the joiners' neighbours as the result holds them (or the result
+    # normalises to something else again)
+    if not unicodedata.is_normalized("NFKC", address):
+        address = _IGNORABLE.sub("", unicodedata.normalize("NFKC", address).lower())
+    while "\u200c" in address or "\u200d" in address:  # until a pass removes none (a removed
+        # joiner may leave combining marks to reorder, and a joiner then stands after another mark)
+        folded = unicodedata.normalize("NFC", _JOINER_RUNS.sub(_contextual_joiners, address))
+        if folded == address:
+            break
+        address = folded
     return address.strip()
 
 
