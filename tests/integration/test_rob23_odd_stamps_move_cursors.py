@@ -17,11 +17,9 @@ seconds by normalise) and junk likewise; Mailchimp quarantined a member stamped 
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
@@ -29,6 +27,7 @@ from core.sync import pull_into_store
 from profilesync.testing.contract import T_CHANGES
 from tests.integration.test_attack4_pages_change_while_paged import SETTINGS
 from tests.integration.test_attack13_hostile_values_on_the_wire import MARKED, _accounted, tool
+from tests.integration.wire_rewrites import rewrite_marked_answers
 
 #: The fields each connector reads a record's modification time from.
 STAMPS: dict[str, tuple[str, ...]] = {
@@ -74,19 +73,7 @@ def _restamp(value: Any, fields: tuple[str, ...], stamp: Any) -> None:
 
 
 def _stamping(sandbox: Any, fields: tuple[str, ...], stamp: Any) -> None:
-    route = sandbox.route
-
-    def restamped(request: httpx.Request) -> httpx.Response:
-        response = route(request)
-        body = response.read()
-        if MARKED.encode() not in body or "json" not in response.headers.get("content-type", ""):
-            return response
-        data = json.loads(body)
-        _restamp(data, fields, stamp)
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-        return httpx.Response(response.status_code, content=json.dumps(data).encode(), headers=headers)
-
-    sandbox.route = restamped
+    rewrite_marked_answers(sandbox, lambda data: _restamp(data, fields, stamp))
 
 
 @pytest.mark.parametrize("odd", sorted(ODD))
