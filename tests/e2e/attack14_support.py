@@ -10,12 +10,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import hubspot
 import pytest
 
-from connectors._sandbox import SandboxServer
-from connectors.hubspot import HubSpotSandbox
 from profilesync.cli import main
+from tests.e2e.test_attack12_erased_spellings import served_hubspot
 
 #: When every line of a resolved file was updated.
 UPDATED_AT = "2026-01-05T10:00:00Z"
@@ -24,19 +22,10 @@ UPDATED_AT = "2026-01-05T10:00:00Z"
 @contextlib.contextmanager
 def hubspot_served(base: Path, monkeypatch: pytest.MonkeyPatch, people: int) -> Iterator[tuple[str, Any]]:
     """HubSpot's sandbox (seed 14) served on a local port, the CLI's secrets file and token set for
-    it and ``base`` the working directory: its URL and HubSpot's official SDK client of it."""
-    monkeypatch.chdir(base)
-    secrets = base / "secrets.json"
-    secrets.write_text("{}", encoding="utf-8")
-    monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", str(secrets))
-    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
-    sandbox = HubSpotSandbox(people=people, seed=14, token="pat-attack14")
-    monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", sandbox.token)
-    server = SandboxServer(sandbox, "127.0.0.1", 0).start()
-    try:
-        yield server.url, hubspot.HubSpot(access_token=sandbox.token, host=server.url)
-    finally:
-        server.stop()
+    it and ``base`` the working directory: its URL and HubSpot's official SDK client of it (attack12's
+    ``served_hubspot``, with attack14's sandbox)."""
+    with served_hubspot(base, monkeypatch, people=people, seed=14, token="pat-attack14") as found:
+        yield found
 
 
 def her_lines(
