@@ -26,8 +26,8 @@ from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import pull_into_store
 from profilesync.testing.contract import T_CHANGES
 from tests.integration.test_attack4_pages_change_while_paged import PLUGINS, SETTINGS, _held
-from tests.integration.test_attack13_hostile_values_on_the_wire import MARKED, _accounted, tool
-from tests.integration.wire_rewrites import rewrite_marked_answers
+from tests.integration.test_attack13_hostile_values_on_the_wire import _accounted, tool
+from tests.integration.wire_rewrites import holds_marked, rewrite_marked_answers
 
 pytestmark = pytest.mark.slow
 
@@ -77,14 +77,6 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-def _holds_her(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_holds_her(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_holds_her(v) for v in value)
-    return value == MARKED
-
-
 def _changed(obj: dict[str, Any], changes: list[tuple[int, tuple[Any, ...]]]) -> None:
     for index, change in changes:
         paths = _paths(obj)
@@ -104,7 +96,7 @@ def _her_objects(value: Any) -> list[dict[str, Any]]:
     """The smallest objects with an id that hold her email (each once; the outermost first)."""
     found: list[dict[str, Any]] = []
     if isinstance(value, dict):
-        if _holds_her(value) and ({"id", "Id"} & value.keys()):
+        if holds_marked(value) and ({"id", "Id"} & value.keys()):
             return [value]
         for child in value.values():
             found += _her_objects(child)

@@ -13,6 +13,15 @@ import httpx
 from tests.integration.test_attack13_hostile_values_on_the_wire import MARKED
 
 
+def holds_marked(value: Any) -> bool:
+    """Whether a JSON value holds ``MARKED`` as one of its leaves."""
+    if isinstance(value, dict):
+        return any(holds_marked(v) for v in value.values())
+    if isinstance(value, list):
+        return any(holds_marked(v) for v in value)
+    return value == MARKED
+
+
 def rewrite_marked_answers(sandbox: Any, edit: Callable[[Any], None]) -> None:
     """``sandbox.route`` wrapped: a JSON answer holding ``MARKED`` is parsed, ``edit`` changes it in
     place, and it is answered re-encoded (its Content-Length dropped); any other answer as it was."""
