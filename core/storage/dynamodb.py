@@ -49,6 +49,7 @@ from core.schema import Profile, SourceRecord
 from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS as BATCH_GET_MAX_KEYS
 from core.storage.dynamodb_batch import BATCH_WRITE_MAX_ITEMS as BATCH_WRITE_MAX_ITEMS
 from core.storage.dynamodb_batch import _pause_if as _pause_if
+from core.storage.dynamodb_batch import _pause_without_end, batch_get
 from core.storage.dynamodb_batch import batch_put as batch_put
 from core.storage.dynamodb_items import LIVE_PROFILE_SCAN as LIVE_PROFILE_SCAN
 from core.storage.dynamodb_items import Item as Item
@@ -100,37 +101,18 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
 
     def get_owners_and_tombstones(self, keys: Sequence[str]) -> dict[str, Ownership]:
         out: dict[str, Ownership] = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [
-                        {"PK": {"S": ident_pk(k)}, "SK": {"S": "IDENT"}}
-                        for k in unique[start : start + BATCH_GET_MAX_KEYS]
-                    ],
-                    "ConsistentRead": True,
-                }
-            }
-            attempt = 0
-            while request:
-                response = self._call("batch_get_item", RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    key = item["PK"]["S"][len("IDENT#") :]
-                    out[key] = Ownership(
-                        key=key,
-                        customer_id=item["customer_id"]["S"],
-                        record_hash=item["record_hash"]["S"] if "record_hash" in item else None,
-                        updated_at=datetime.fromisoformat(item["updated_at"]["S"])
-                        if "updated_at" in item
-                        else None,
-                        match=item["match"]["S"] if "match" in item else None,
-                        run=item["run"]["S"] if "run" in item else None,
-                    )
-                request = response.get("UnprocessedKeys") or {}
-                if request:
-                    # Unprocessed keys mean throttling: back off before asking again (AWS guidance).
-                    attempt += 1
-                    time.sleep(min(1.0, 0.02 * 2**attempt) * random.random())
+        wanted = [{"PK": {"S": ident_pk(k)}, "SK": {"S": "IDENT"}} for k in dict.fromkeys(keys)]
+        # Unprocessed keys mean throttling: back off before asking again (AWS guidance), for good.
+        for item in batch_get(self._call, self.table_name, wanted, pause=_pause_without_end):
+            key = item["PK"]["S"][len("IDENT#") :]
+            out[key] = Ownership(
+                key=key,
+                customer_id=item["customer_id"]["S"],
+                record_hash=item["record_hash"]["S"] if "record_hash" in item else None,
+                updated_at=datetime.fromisoformat(item["updated_at"]["S"]) if "updated_at" in item else None,
+                match=item["match"]["S"] if "match" in item else None,
+                run=item["run"]["S"] if "run" in item else None,
+            )
         return out
 
     def get_customers(self, customer_ids: Sequence[str]) -> dict[str, CustomerState]:
@@ -145,31 +127,15 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
     def get_profiles(self, customer_ids: Sequence[str]) -> dict[str, ProfileItem]:
         """Profile items only, 100 per BatchGetItem (the push path needs no source snapshots)."""
         out: dict[str, ProfileItem] = {}
-        unique = list(dict.fromkeys(customer_ids))
-        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [
-                        {"PK": {"S": customer_pk(cid)}, "SK": {"S": "PROFILE"}}
-                        for cid in unique[start : start + BATCH_GET_MAX_KEYS]
-                    ],
-                    "ConsistentRead": True,
-                    "ProjectionExpression": "PK, #d, merged_into",
-                    "ExpressionAttributeNames": {"#d": "data"},
-                }
-            }
-            attempt = 0
-            while request:
-                response = self._call("batch_get_item", RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    cid = item["PK"]["S"][len("CUSTOMER#") :]
-                    out[cid] = ProfileItem(
-                        customer_id=cid,
-                        profile=Profile.model_validate_json(profile_of(item)[0]) if "data" in item else None,
-                        merged_into=item.get("merged_into", {}).get("S"),
-                    )
-                request = response.get("UnprocessedKeys") or {}
-                attempt = _pause_if(request, attempt)
+        wanted = [{"PK": {"S": customer_pk(c)}, "SK": {"S": "PROFILE"}} for c in dict.fromkeys(customer_ids)]
+        only = {"ProjectionExpression": "PK, #d, merged_into", "ExpressionAttributeNames": {"#d": "data"}}
+        for item in batch_get(self._call, self.table_name, wanted, only):
+            cid = item["PK"]["S"][len("CUSTOMER#") :]
+            out[cid] = ProfileItem(
+                customer_id=cid,
+                profile=Profile.model_validate_json(profile_of(item)[0]) if "data" in item else None,
+                merged_into=item.get("merged_into", {}).get("S"),
+            )
         return out
 
     def _get_customer(self, customer_id: str) -> CustomerState | None:

@@ -1,11 +1,12 @@
 """Batch reads and writes of the DynamoDB stores: ``BatchGetItem`` and ``BatchWriteItem`` limits, the
-backoff before re-sending what DynamoDB left unprocessed, and ``batch_put``.
+backoff before re-sending what DynamoDB left unprocessed, ``batch_get`` and ``batch_put``.
 """
 
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from core.errors import RetryableError
@@ -29,6 +30,43 @@ def batch_put(client: Any, table_name: str, items: list[Item]) -> None:
             response = client.batch_write_item(RequestItems=request)
             request = response.get("UnprocessedItems") or {}
             attempt = _pause_if(request, attempt)
+
+
+def batch_get(
+    call: Callable[..., dict[str, Any]],
+    table_name: str,
+    keys: Sequence[Item],
+    options: Mapping[str, Any] | None = None,
+    pause: Callable[[Any, int], int] | None = None,
+) -> Iterator[Item]:
+    """The items of ``keys`` (strongly consistent), 100 a BatchGetItem, as each response brings
+    them; ``call(method, **kwargs)`` is the store's client call, ``options`` more of each request's
+    entry (a ProjectionExpression and its names), ``pause`` the backoff before re-sending the
+    unprocessed keys (``_pause_if`` unless given)."""
+    pause_if = pause or _pause_if
+    for start in range(0, len(keys), BATCH_GET_MAX_KEYS):
+        request: dict[str, Any] = {
+            table_name: {
+                "Keys": list(keys[start : start + BATCH_GET_MAX_KEYS]),
+                "ConsistentRead": True,
+                **(options or {}),
+            }
+        }
+        attempt = 0
+        while request:
+            response = call("batch_get_item", RequestItems=request)
+            yield from response.get("Responses", {}).get(table_name, [])
+            request = response.get("UnprocessedKeys") or {}
+            attempt = pause_if(request, attempt)
+
+
+def _pause_without_end(unprocessed: Any, attempt: int) -> int:
+    """``_pause_if``'s backoff, but never giving up (what ``get_owners`` has always done)."""
+    if not unprocessed:
+        return attempt
+    attempt += 1
+    time.sleep(min(1.0, 0.02 * 2**attempt) * random.random())
+    return attempt
 
 
 def _pause_if(unprocessed: Any, attempt: int) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 
 from core.ports import CustomerState
 from core.schema import SourceRecord
-from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS, _pause_if
+from core.storage.dynamodb_batch import batch_get
 from core.storage.dynamodb_items import customer_pk, profile_of, source_sk
 from core.storage.parts_state import LazyProfileState
 
@@ -47,26 +47,11 @@ class DynamoDBCustomerParts:
 
     def get_snapshots(self, customer_id: str, keys: Sequence[str]) -> dict[str, SourceRecord]:
         out: dict[str, SourceRecord] = {}
-        unique = list(dict.fromkeys(keys))
         pk = customer_pk(customer_id)
-        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [
-                        {"PK": {"S": pk}, "SK": {"S": source_sk(k)}}
-                        for k in unique[start : start + BATCH_GET_MAX_KEYS]
-                    ],
-                    "ConsistentRead": True,
-                }
-            }
-            attempt = 0
-            while request:
-                response = self._call("batch_get_item", RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    record = SourceRecord.model_validate_json(item["data"]["S"])
-                    out[record.key] = record
-                request = response.get("UnprocessedKeys") or {}
-                attempt = _pause_if(request, attempt)
+        wanted = [{"PK": {"S": pk}, "SK": {"S": source_sk(k)}} for k in dict.fromkeys(keys)]
+        for item in batch_get(self._call, self.table_name, wanted):
+            record = SourceRecord.model_validate_json(item["data"]["S"])
+            out[record.key] = record
         return out
 
 

@@ -1,7 +1,13 @@
 """A ``CustomerState`` whose profile is parsed from the stored JSON when it is first read: what the
-stores' ``get_customer_head`` (core.ports ``ReadsCustomerParts``) hands back. core.ingest_grow keeps
-the profiles it wrote by customer, version and content hash, and takes the kept one instead of
-parsing a growing customer's profile again (about 12 µs an order of the customer, each batch)."""
+SQLite store's ``get_customers`` and the stores' ``get_customer_head`` (core.ports
+``ReadsCustomerParts``) hand back.
+
+Ingest plans from the snapshots and builds a new profile from them: it never reads the stored one,
+and validating it (about 1 KB of JSON with times and amounts, 36 µs) was a third of reading a
+customer back, once per customer a batch attaches to. core.ingest_grow keeps the profiles it wrote
+by customer, version and content hash, and takes the kept one instead of parsing a growing
+customer's profile again (about 12 µs an order of the customer, each batch). Export, the profile API
+and the tests read ``profile`` as before and get the same model."""
 
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ _PROFILE_SLOT: Any = CustomerState.__dict__["profile"]
 
 class LazyProfileState(CustomerState):
     """``profile`` validated from ``document`` on first access; equal to a ``CustomerState`` of equal
-    fields (as core.storage.sqlite's ``_StoredCustomerState``)."""
+    fields."""
 
     __slots__ = ("_document",)
 
@@ -38,6 +44,7 @@ class LazyProfileState(CustomerState):
 
     @profile.setter
     def profile(self, value: Profile | None) -> None:
+        # Called once, by the dataclass's __init__ (frozen: object.__setattr__ comes here).
         _PROFILE_SLOT.__set__(self, value)
 
     @property

@@ -20,7 +20,6 @@ with its events is refused as before), only those items are not written.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from core.ports import RETIRED_OWNER, CustomerState, Ownership, ProfileItem
 from core.schema import Profile, SourceRecord
+from core.storage.parts_state import LazyProfileState
 from core.storage.profile_packing import read_document
 from core.storage.sqlite_commit import _CUSTOMER, _IDENT, SQLiteCommit
 from core.storage.sqlite_commit import ITEM_MAX_BYTES as ITEM_MAX_BYTES
@@ -119,7 +119,7 @@ class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems, SQLiteCu
             packed_owned = None
             if data is not None and not isinstance(data, str):  # packed past its threshold
                 data, packed_owned = read_document(data)
-            out[cid] = _StoredCustomerState.read(
+            out[cid] = LazyProfileState.read(
                 data,
                 customer_id=cid,
                 version=version,
@@ -226,49 +226,6 @@ class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems, SQLiteCu
         if self.scratch:
             return 0
         return self.history.inherit_history(absorbed, survivor)
-
-
-#: The slot a ``CustomerState`` keeps its profile in (``slots=True``), under the property below.
-_PROFILE_SLOT: Any = CustomerState.__dict__["profile"]
-
-
-class _StoredCustomerState(CustomerState):
-    """A ``CustomerState`` whose profile is parsed from the stored JSON when it is first read.
-
-    Ingest plans from the snapshots and builds a new profile from them: it never reads the stored
-    one, and validating it (about 1 KB of JSON with times and amounts, 36 µs) was a third of reading
-    a customer back, once per customer a batch attaches to. Export, the profile API and the tests
-    read ``profile`` as before and get the same model. Equal to a ``CustomerState`` of equal fields.
-    """
-
-    __slots__ = ("_document",)
-
-    @classmethod
-    def read(cls, document: str | None, **fields: Any) -> _StoredCustomerState:
-        state = cls(profile=None, **fields)
-        object.__setattr__(state, "_document", document)
-        return state
-
-    @property  # the dataclass field, read through this property
-    def profile(self) -> Profile | None:
-        document = getattr(self, "_document", None)
-        if document is not None:
-            _PROFILE_SLOT.__set__(self, Profile.model_validate_json(document))
-            object.__setattr__(self, "_document", None)
-        profile: Profile | None = _PROFILE_SLOT.__get__(self)
-        return profile
-
-    @profile.setter
-    def profile(self, value: Profile | None) -> None:
-        # Called once, by the dataclass's __init__ (frozen: object.__setattr__ comes here).
-        _PROFILE_SLOT.__set__(self, value)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, CustomerState):
-            return NotImplemented
-        return all(getattr(self, f.name) == getattr(other, f.name) for f in dataclasses.fields(CustomerState))
-
-    __hash__ = None  # type: ignore[assignment]  # as the dataclass's: it holds a dict
 
 
 __all__ = ["TRANSACTION_MAX_ITEMS", "SQLiteProfileStore"]

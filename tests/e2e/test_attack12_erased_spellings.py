@@ -77,10 +77,18 @@ def local_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @contextlib.contextmanager
-def served_hubspot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
-    """HubSpot's sandbox served on a local port, with HubSpot's official SDK pointed at it."""
+def served_hubspot(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    people: int = 6,
+    seed: int = 12,
+    token: str = "pat-attack12",
+) -> Iterator[tuple[str, Any]]:
+    """HubSpot's sandbox served on a local port, with HubSpot's official SDK pointed at it; the CLI's
+    token set for it and ``tmp_path`` the working directory (``local_environment``)."""
     local_environment(tmp_path, monkeypatch)
-    sandbox = HubSpotSandbox(people=6, seed=12, token="pat-attack12")
+    sandbox = HubSpotSandbox(people=people, seed=seed, token=token)
     monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", sandbox.token)
     server = SandboxServer(sandbox, "127.0.0.1", 0).start()
     try:

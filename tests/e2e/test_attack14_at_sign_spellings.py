@@ -18,14 +18,13 @@ her lines come back through ``profilesync resolve`` beside the store she was era
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core.quarantine import refused_values
-from profilesync.cli import main
+from tests.e2e.attack14_support import her_lines, resolve_beside, written_anywhere
 from tests.e2e.test_attack14_invisible_spellings import HER, NAME, erased, erased_store, traces_in
 
 pytestmark = pytest.mark.slow
@@ -51,21 +50,11 @@ def test_resolve_after_her_erasure_writes_her_lines_with_another_at_sign_nowhere
 ) -> None:
     state, _, _ = erased
     # GIVEN a file of a stranger and her lines: her name, her address with another at sign
-    lines = [{"source": "crm", "id": "s0", "updated_at": "2026-01-05T10:00:00Z", "email": "x.y@example.net"}]
-    lines += [
-        {"source": "crm", "id": f"her{n}", "updated_at": "2026-01-05T10:00:00Z", "email": spelling}
-        | {"first_name": NAME[0], "last_name": NAME[1]}
-        for n, spelling in enumerate(SPELLINGS.values())
-    ]
-    source = tmp_path / "lines.jsonl"
-    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    lines = her_lines("x.y@example.net", SPELLINGS.values(), NAME)
     # WHEN resolved beside the store she was erased from
-    capsys.readouterr()
-    assert main(["resolve", str(source), "--out", "out.jsonl", "--state-dir", str(state), "-q"]) == 0
-    capsys.readouterr()
+    resolve_beside(state, lines, tmp_path, capsys)
     # THEN none of her lines is written anywhere, neither as a profile nor in the quarantine file
-    quarantine = Path("out.quarantine.jsonl")
-    written = Path("out.jsonl").read_bytes() + (quarantine.read_bytes() if quarantine.exists() else b"")
+    written = written_anywhere()
     assert b"x.y@example.net" in written
     assert traces_in(written) == [], written.decode()
 
@@ -89,19 +78,8 @@ def test_resolve_after_her_erasure_drops_her_lines_with_a_fullwidth_user_name(
     erased: tuple[Path, str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state, _, _ = erased
-    lines = [{"source": "crm", "id": "s0", "updated_at": "2026-01-05T10:00:00Z", "email": "x.y@example.net"}]
-    lines += [
-        {"source": "crm", "id": f"her{n}", "updated_at": "2026-01-05T10:00:00Z", "email": spelling}
-        | {"first_name": NAME[0], "last_name": NAME[1]}
-        for n, spelling in enumerate(COMPATIBILITY.values())
-    ]
-    source = tmp_path / "lines.jsonl"
-    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    capsys.readouterr()
-    assert main(["resolve", str(source), "--out", "out.jsonl", "--state-dir", str(state), "-q"]) == 0
-    capsys.readouterr()
+    resolve_beside(state, her_lines("x.y@example.net", COMPATIBILITY.values(), NAME), tmp_path, capsys)
     # THEN only the stranger is a profile, and nothing of hers is quarantined either
-    quarantine = Path("out.quarantine.jsonl")
-    written = Path("out.jsonl").read_bytes() + (quarantine.read_bytes() if quarantine.exists() else b"")
+    written = written_anywhere()
     assert b"x.y@example.net" in written
     assert traces_in(written) == [], written.decode()

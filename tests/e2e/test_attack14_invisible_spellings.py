@@ -22,21 +22,24 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import hubspot
 import pytest
 from hubspot.crm.contacts import ApiException as ContactsApiException
 from hubspot.crm.contacts import SimplePublicObjectInputForCreate
 
-from connectors._sandbox import SandboxServer
-from connectors.hubspot import HubSpotSandbox
 from core.normalise import normalise_email
 from profilesync.cli import main
+from tests.e2e.attack14_support import (
+    her_lines,
+    hubspot_served,
+    profile_lines,
+    resolve_beside,
+    written_anywhere,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -88,27 +91,16 @@ def _quiet(argv: list[str]) -> int:
 def _erased_at(base: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str, Any]]:
     """HubSpot synced into the embedded store under ``base`` with her contact, then her erasure by
     address (asking HubSpot); the store's bytes hold nothing of her afterwards."""
-    monkeypatch.chdir(base)
-    secrets = base / "secrets.json"
-    secrets.write_text("{}", encoding="utf-8")
-    monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", str(secrets))
-    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
-    sandbox = HubSpotSandbox(people=4, seed=14, token="pat-attack14")
-    monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", sandbox.token)
-    server = SandboxServer(sandbox, "127.0.0.1", 0).start()
-    try:
-        sdk = hubspot.HubSpot(access_token=sandbox.token, host=server.url)
+    with hubspot_served(base, monkeypatch, people=4) as (url, sdk):
         _create(sdk, {"email": HER, "firstname": NAME[0], "lastname": NAME[1], "phone": PHONE})
         state = base / "state"
-        sync = ["sync", "--connector", "hubspot", "--base-url", server.url, "--state-dir", str(state)]
+        sync = ["sync", "--connector", "hubspot", "--base-url", url, "--state-dir", str(state)]
         assert _quiet(sync) == 0
         assert any(traces_in(f.read_bytes()) for f in store_files(state))
         erase = ["privacy", "erase", "--email", HER, "--requested-by", "dpo", "--state-dir", str(state)]
-        assert _quiet([*erase, "--connector", f"hubspot={server.url}"]) == 0
+        assert _quiet([*erase, "--connector", f"hubspot={url}"]) == 0
         assert not any(traces_in(f.read_bytes()) for f in store_files(state))
-        yield state, server.url, sdk
-    finally:
-        server.stop()
+        yield state, url, sdk
 
 
 @pytest.fixture
@@ -175,26 +167,11 @@ def test_resolve_after_her_erasure_drops_her_lines_spelt_with_invisible_characte
     state, _, _ = erased
     # GIVEN a file of a stranger and her lines, each her name and her address with one invisible
     # character in it
-    lines = [{"source": "crm", "id": "s0", "updated_at": "2026-01-05T10:00:00Z", "email": "x.y@example.net"}]
-    lines += [
-        {
-            "source": "crm",
-            "id": f"her{n}",
-            "updated_at": "2026-01-05T10:00:00Z",
-            "email": spelt(invisible),
-            "first_name": NAME[0],
-            "last_name": NAME[1],
-        }
-        for n, invisible in enumerate(INVISIBLE.values())
-    ]
-    source = tmp_path / "lines.jsonl"
-    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    lines = her_lines("x.y@example.net", map(spelt, INVISIBLE.values()), NAME)
     # WHEN resolved beside the store she was erased from
-    capsys.readouterr()
-    assert main(["resolve", str(source), "--out", "out.jsonl", "--state-dir", str(state), "-q"]) == 0
-    capsys.readouterr()
+    resolve_beside(state, lines, tmp_path, capsys)
     # THEN only the stranger is a profile: every line of hers was dropped as erased
-    profiles = Path("out.jsonl").read_text(encoding="utf-8").splitlines()
+    profiles = profile_lines()
     assert [p for p in profiles if traces_in(p.encode())] == []
     assert len(profiles) == 1, profiles
 
@@ -206,24 +183,9 @@ def test_resolve_after_her_erasure_writes_no_line_of_hers_with_a_joiner_in_her_d
     state, _, _ = erased
     user, _, domain = HER.partition("@")
     # GIVEN a file of a stranger and a line of hers: her name, her address with a joiner in its domain
-    lines = [
-        {"source": "crm", "id": "s0", "updated_at": "2026-01-05T10:00:00Z", "email": "x.y@example.net"},
-        {
-            "source": "crm",
-            "id": "her",
-            "updated_at": "2026-01-05T10:00:00Z",
-            "email": f"{user}@{domain[:4]}{joiner}{domain[4:]}",
-            "first_name": NAME[0],
-            "last_name": NAME[1],
-        },
-    ]
-    source = tmp_path / "lines.jsonl"
-    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    lines = her_lines("x.y@example.net", [f"{user}@{domain[:4]}{joiner}{domain[4:]}"], NAME)
     # WHEN resolved beside the store she was erased from
-    capsys.readouterr()
-    assert main(["resolve", str(source), "--out", "out.jsonl", "--state-dir", str(state), "-q"]) == 0
-    capsys.readouterr()
+    resolve_beside(state, lines, tmp_path, capsys)
     # THEN her line is written nowhere, neither as a profile nor in the quarantine file
-    quarantine = Path("out.quarantine.jsonl")
-    written = Path("out.jsonl").read_bytes() + (quarantine.read_bytes() if quarantine.exists() else b"")
+    written = written_anywhere()
     assert traces_in(written) == [], written.decode()

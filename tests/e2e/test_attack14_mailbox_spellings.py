@@ -20,19 +20,16 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import hubspot
 import pytest
 from hubspot.crm.contacts import SimplePublicObjectInputForCreate
 
-from connectors._sandbox import SandboxServer
-from connectors.hubspot import HubSpotSandbox
 from core.mailbox import mailbox_key
 from profilesync.cli import main
+from tests.e2e.attack14_support import her_lines, hubspot_served, profile_lines, resolve_beside
 
 pytestmark = pytest.mark.slow
 
@@ -68,26 +65,15 @@ def erased(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
     """Her contact (the address the test passes) synced from HubSpot into the embedded store, then
     erased by that address, HubSpot asked; nothing of her is in the store afterwards."""
     address = request.param
-    monkeypatch.chdir(tmp_path)
-    secrets = tmp_path / "secrets.json"
-    secrets.write_text("{}", encoding="utf-8")
-    monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", str(secrets))
-    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
-    sandbox = HubSpotSandbox(people=3, seed=14, token="pat-attack14")
-    monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", sandbox.token)
-    server = SandboxServer(sandbox, "127.0.0.1", 0).start()
-    try:
-        sdk = hubspot.HubSpot(access_token=sandbox.token, host=server.url)
+    with hubspot_served(tmp_path, monkeypatch, people=3) as (url, sdk):
         _create(sdk, {"email": address, "firstname": NAME[0], "lastname": NAME[1]})
         state = tmp_path / "state"
-        sync = ["sync", "--connector", "hubspot", "--base-url", server.url, "--state-dir", str(state)]
+        sync = ["sync", "--connector", "hubspot", "--base-url", url, "--state-dir", str(state)]
         assert _quiet(sync) == 0
         erase = ["privacy", "erase", "--email", address, "--requested-by", "dpo", "--state-dir", str(state)]
-        assert _quiet([*erase, "--connector", f"hubspot={server.url}"]) == 0
+        assert _quiet([*erase, "--connector", f"hubspot={url}"]) == 0
         assert not any(traces_in(f.read_bytes()) for f in state.glob("*.sqlite3*"))
         yield state, sync, sdk
-    finally:
-        server.stop()
 
 
 @pytest.mark.parametrize("spelling", PROTON_SPELLINGS)
@@ -118,18 +104,10 @@ def test_resolve_after_her_erasure_drops_her_fastmail_subdomain_addresses(
 ) -> None:
     state, _, _ = erased
     # GIVEN a file of a stranger and her lines, each her name and a subdomain address of her mailbox
-    lines = [{"source": "crm", "id": "s0", "updated_at": "2026-01-05T10:00:00Z", "email": "x.y@example.net"}]
-    lines += [
-        {"source": "shop", "id": f"her{n}", "updated_at": "2026-01-05T10:00:00Z", "email": spelling}
-        | {"first_name": NAME[0], "last_name": NAME[1]}
-        for n, spelling in enumerate(FASTMAIL_SPELLINGS)
-    ]
-    source = tmp_path / "lines.jsonl"
-    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    lines = her_lines("x.y@example.net", FASTMAIL_SPELLINGS, NAME, source="shop")
     # WHEN resolved beside the store she was erased from
-    assert main(["resolve", str(source), "--out", "out.jsonl", "--state-dir", str(state), "-q"]) == 0
-    capsys.readouterr()
+    resolve_beside(state, lines, tmp_path, capsys)
     # THEN only the stranger is a profile
-    profiles = Path("out.jsonl").read_text(encoding="utf-8").splitlines()
+    profiles = profile_lines()
     assert [p for p in profiles if traces_in(p.encode())] == []
     assert len(profiles) == 1, profiles

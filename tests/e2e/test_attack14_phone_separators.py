@@ -31,17 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hubspot
 import phonenumbers
 import pytest
 from hubspot.crm.contacts import SimplePublicObjectInputForCreate
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from connectors._sandbox import SandboxServer
-from connectors.hubspot import HubSpotSandbox
 from core.quarantine import refused_values
 from profilesync.cli import main
+from tests.e2e.attack14_support import hubspot_served
 
 pytestmark = pytest.mark.slow
 
@@ -115,18 +113,8 @@ def _store_bytes(state: Path) -> bytes:
 
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
-    monkeypatch.chdir(tmp_path)
-    secrets = tmp_path / "secrets.json"
-    secrets.write_text("{}", encoding="utf-8")
-    monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", str(secrets))
-    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
-    sandbox = HubSpotSandbox(people=3, seed=14, token="pat-attack14")
-    monkeypatch.setenv("PROFILESYNC_HUBSPOT_TOKEN", sandbox.token)
-    server = SandboxServer(sandbox, "127.0.0.1", 0).start()
-    try:
-        yield server.url, hubspot.HubSpot(access_token=sandbox.token, host=server.url)
-    finally:
-        server.stop()
+    with hubspot_served(tmp_path, monkeypatch, people=3) as found:
+        yield found
 
 
 @pytest.fixture

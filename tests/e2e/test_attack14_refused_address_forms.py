@@ -19,14 +19,13 @@ test_attack14_invisible_spellings).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core.quarantine import refused_values
-from profilesync.cli import main
+from tests.e2e.attack14_support import her_lines, resolve_beside, written_anywhere
 from tests.e2e.test_attack14_invisible_spellings import HER, NAME, erased, erased_store, traces_in
 
 pytestmark = pytest.mark.slow
@@ -54,20 +53,10 @@ def test_resolve_after_her_erasure_writes_her_lines_in_these_forms_nowhere(
 ) -> None:
     state, _, _ = erased
     # GIVEN a file of a stranger and her lines, her name and her address written in one of the forms
-    lines = [{"source": "crm", "id": "s0", "updated_at": "2026-01-05T10:00:00Z", "email": "q.r@example.net"}]
-    lines += [
-        {"source": "crm", "id": f"her{n}", "updated_at": "2026-01-05T10:00:00Z", "email": form}
-        | {"first_name": NAME[0], "last_name": NAME[1]}
-        for n, form in enumerate(v for k, v in FORMS.items() if "between" not in k)
-    ]
-    source = tmp_path / "lines.jsonl"
-    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    lines = her_lines("q.r@example.net", (v for k, v in FORMS.items() if "between" not in k), NAME)
     # WHEN resolved beside the store she was erased from
-    capsys.readouterr()
-    assert main(["resolve", str(source), "--out", "out.jsonl", "--state-dir", str(state), "-q"]) == 0
-    capsys.readouterr()
+    resolve_beside(state, lines, tmp_path, capsys)
     # THEN none of her lines is written anywhere
-    quarantine = Path("out.quarantine.jsonl")
-    written = Path("out.jsonl").read_bytes() + (quarantine.read_bytes() if quarantine.exists() else b"")
+    written = written_anywhere()
     assert b"q.r@example.net" in written
     assert traces_in(written) == [], written.decode()

@@ -15,11 +15,9 @@ raised), every record it pulled is normalised or quarantined with a reason (``pu
 from __future__ import annotations
 
 import copy
-import json
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,7 +26,8 @@ from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import pull_into_store
 from profilesync.testing.contract import T_CHANGES
 from tests.integration.test_attack4_pages_change_while_paged import PLUGINS, SETTINGS, _held
-from tests.integration.test_attack13_hostile_values_on_the_wire import MARKED, _accounted, tool
+from tests.integration.test_attack13_hostile_values_on_the_wire import _accounted, tool
+from tests.integration.wire_rewrites import holds_marked, rewrite_marked_answers
 
 pytestmark = pytest.mark.slow
 
@@ -78,14 +77,6 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-def _holds_her(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_holds_her(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_holds_her(v) for v in value)
-    return value == MARKED
-
-
 def _changed(obj: dict[str, Any], changes: list[tuple[int, tuple[Any, ...]]]) -> None:
     for index, change in changes:
         paths = _paths(obj)
@@ -105,7 +96,7 @@ def _her_objects(value: Any) -> list[dict[str, Any]]:
     """The smallest objects with an id that hold her email (each once; the outermost first)."""
     found: list[dict[str, Any]] = []
     if isinstance(value, dict):
-        if _holds_her(value) and ({"id", "Id"} & value.keys()):
+        if holds_marked(value) and ({"id", "Id"} & value.keys()):
             return [value]
         for child in value.values():
             found += _her_objects(child)
@@ -117,20 +108,12 @@ def _her_objects(value: Any) -> list[dict[str, Any]]:
 
 def _breaking(sandbox: Any, changes: list[tuple[int, tuple[Any, ...]]]) -> None:
     """Between the sandbox and its clients, her objects in JSON answers carry ``changes``."""
-    route = sandbox.route
 
-    def broken(request: httpx.Request) -> httpx.Response:
-        response = route(request)
-        body = response.read()
-        if MARKED.encode() not in body or "json" not in response.headers.get("content-type", ""):
-            return response
-        data = json.loads(body)
+    def broken(data: Any) -> None:
         for obj in _her_objects(data):
             _changed(obj, changes)
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-        return httpx.Response(response.status_code, content=json.dumps(data).encode(), headers=headers)
 
-    sandbox.route = broken
+    rewrite_marked_answers(sandbox, broken)
 
 
 @pytest.mark.parametrize("name", sorted(PLUGINS))

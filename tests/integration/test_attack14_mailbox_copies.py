@@ -19,11 +19,8 @@ export before the erasure listed neither. On the in-memory, SQLite and DynamoDB 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable
 from datetime import UTC, datetime
-
-import pytest
 
 from core.normalise import normalise_record
 from core.privacy import PrivacyStores, erase_person, export_person
@@ -31,18 +28,13 @@ from core.schema import Identifier, Quarantined, RecordDraft, SourceRecord
 from core.suppression import SuppressionCheck
 from core.sync import quarantine_entries
 from core.testing.records import make_record
-from tests.integration.test_erasure_attacks import SALT, STORES, Stores
+from tests.integration.test_erasure_attacks import SALT, Stores, stores
+
+__all__ = ["stores"]  # the fixture (every store of test_erasure_attacks), imported for pytest
 
 HER = "ann.smith@gmail.com"
 SPELLING = "A.Nn.Smith+shop@googlemail.com"  # one inbox with hers (Gmail drops dots, +tags; googlemail)
 AT = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-@pytest.fixture(params=sorted(STORES))
-def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
-    make: Callable[[], AbstractContextManager[Stores]] = STORES[request.param]
-    with make() as found:
-        yield found
 
 
 class _DeadLetters:

@@ -12,11 +12,7 @@ as the American's instead of quarantined.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-
-import pytest
 
 from core.normalise import normalise_record
 from core.privacy import erase_person
@@ -24,18 +20,13 @@ from core.schema import Identifier, Quarantined, RecordDraft
 from core.suppression import SuppressionCheck
 from core.sync import quarantine_entries
 from core.testing.records import make_record
-from tests.integration.test_erasure_attacks import SALT, STORES, Stores
+from tests.integration.test_erasure_attacks import SALT, Stores, stores
+
+__all__ = ["stores"]  # the fixture (every store of test_erasure_attacks), imported for pytest
 
 PAT = "+12079460417"
 OTTO_PHONE = "+44\u2009 20 7946 0417"  # +44 20 7946 0417, a thin space after the country code
 AT = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-@pytest.fixture(params=sorted(STORES))
-def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
-    make: Callable[[], AbstractContextManager[Stores]] = STORES[request.param]
-    with make() as found:
-        yield found
 
 
 def _quarantined(stores: Stores, source_id: str) -> int:

@@ -11,8 +11,6 @@ keeps it, on the in-memory, SQLite and DynamoDB (moto) stores.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 import pytest
@@ -23,18 +21,13 @@ from core.privacy import erase_person, identifier_for, stored_spelling
 from core.schema import Identifier
 from core.suppression import SuppressionCheck, SuppressionEntry, keyed_hash
 from core.testing.records import make_record
-from tests.integration.test_erasure_attacks import SALT, STORES, Stores
+from tests.integration.test_erasure_attacks import SALT, Stores, stores
+
+__all__ = ["stores"]  # the fixture (every store of test_erasure_attacks), imported for pytest
 
 FULLWIDTH = "".join(chr(ord(c) + 0xFEE0) for c in "ottoline") + "@example.org"
 SELECTOR = "ottoline\ufe0f@example.org"
 FOLDED = "ottoline@example.org"
-
-
-@pytest.fixture(params=sorted(STORES))
-def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
-    make: Callable[[], AbstractContextManager[Stores]] = STORES[request.param]
-    with make() as found:
-        yield found
 
 
 @pytest.mark.parametrize("spelt", [FULLWIDTH, SELECTOR], ids=["fullwidth", "variation selector"])

@@ -17,18 +17,17 @@ seconds by normalise) and junk likewise; Mailchimp quarantined a member stamped 
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import pull_into_store
 from profilesync.testing.contract import T_CHANGES
 from tests.integration.test_attack4_pages_change_while_paged import SETTINGS
-from tests.integration.test_attack13_hostile_values_on_the_wire import MARKED, _accounted, tool
+from tests.integration.test_attack13_hostile_values_on_the_wire import _accounted, tool
+from tests.integration.wire_rewrites import holds_marked, rewrite_marked_answers
 
 #: The fields each connector reads a record's modification time from.
 STAMPS: dict[str, tuple[str, ...]] = {
@@ -50,18 +49,10 @@ ODD: dict[str, Any] = {
 READABLE = {"epoch seconds as text", "epoch seconds as a number", "epoch milliseconds as text"}
 
 
-def _holds_her(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_holds_her(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_holds_her(v) for v in value)
-    return value == MARKED
-
-
 def _restamp(value: Any, fields: tuple[str, ...], stamp: Any) -> None:
     """Every stamp field of every object with an id that holds her email, rewritten to ``stamp``."""
     if isinstance(value, dict):
-        if {"id"} & value.keys() and _holds_her(value):
+        if {"id"} & value.keys() and holds_marked(value):
             for holder in (value, value.get("attributes"), value.get("properties")):
                 for name in fields if isinstance(holder, dict) else ():
                     if name in holder:
@@ -74,19 +65,7 @@ def _restamp(value: Any, fields: tuple[str, ...], stamp: Any) -> None:
 
 
 def _stamping(sandbox: Any, fields: tuple[str, ...], stamp: Any) -> None:
-    route = sandbox.route
-
-    def restamped(request: httpx.Request) -> httpx.Response:
-        response = route(request)
-        body = response.read()
-        if MARKED.encode() not in body or "json" not in response.headers.get("content-type", ""):
-            return response
-        data = json.loads(body)
-        _restamp(data, fields, stamp)
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-        return httpx.Response(response.status_code, content=json.dumps(data).encode(), headers=headers)
-
-    sandbox.route = restamped
+    rewrite_marked_answers(sandbox, lambda data: _restamp(data, fields, stamp))
 
 
 @pytest.mark.parametrize("odd", sorted(ODD))

@@ -15,7 +15,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
@@ -23,6 +22,7 @@ from core.sync import pull_into_store
 from profilesync.testing.contract import T_CHANGES
 from tests.integration.test_attack4_pages_change_while_paged import SETTINGS
 from tests.integration.test_attack13_hostile_values_on_the_wire import MARKED, _accounted, tool
+from tests.integration.wire_rewrites import rewrite_marked_answers
 
 
 def _amounts(value: Any, amount: str, inside: bool = False) -> None:
@@ -39,19 +39,7 @@ def _amounts(value: Any, amount: str, inside: bool = False) -> None:
 
 
 def _rewriting(sandbox: Any, amount: str) -> None:
-    route = sandbox.route
-
-    def rewritten(request: httpx.Request) -> httpx.Response:
-        response = route(request)
-        body = response.read()
-        if MARKED.encode() not in body or "json" not in response.headers.get("content-type", ""):
-            return response
-        data = json.loads(body)
-        _amounts(data, amount)
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-        return httpx.Response(response.status_code, content=json.dumps(data).encode(), headers=headers)
-
-    sandbox.route = rewritten
+    rewrite_marked_answers(sandbox, lambda data: _amounts(data, amount))
 
 
 def _her(store: InMemoryProfileStore) -> Any:

@@ -190,11 +190,13 @@ def _check_batched_equals_one_batch(store: str, folder: Path, batches: list[list
         assert _body(kit.profiles) == _body(reference)
 
 
-def _counting_grown(inner: Any) -> Any:
+def _counting_grown(inner: Any, counted: list[int] = GROWN) -> Any:
+    """``inner`` (``ingest_plan.grow_plan``), counting in ``counted`` the plans it made."""
+
     def counting(*args: Any) -> Any:
         got = inner(*args)
         if got is not None:
-            GROWN.append(1)
+            counted.append(1)
         return got
 
     return counting

@@ -7,23 +7,23 @@ lists what the test says the vendor holds) is pulled with ``core.sync.pull_into_
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from core.connector import ConnectorSpec, EraseOutcome, Payload, PushOutcome, RawPage
+from core.connector import ConnectorSpec, RawPage
 from core.normalise import normalise_record
 from core.pipeline import ingest
 from core.ports import ProfileStore, SyncStateStore
 from core.privacy_store import ErasureStore
 from core.refresh_sweep import SweepGuard
-from core.schema import Identifier, Profile, RecordDraft, SourceRecord
-from core.storage.memory_privacy import InMemoryErasureStore
+from core.schema import RecordDraft, SourceRecord
 from core.sync import PullReport, pull_into_store
 from tests.integration.store_port.conftest import StoreKit
+from tests.integration.store_port.pull_only import PullOnly, erasure_of
 
 SOURCE = "crm"
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -40,7 +40,7 @@ class Vendor:
     """Called after the first page is served (a record created or changed while the walk goes on)."""
 
 
-class ListingConnector:
+class ListingConnector(PullOnly):
     """A connector whose full refresh lists every record ``vendor`` holds, ``page_size`` a page."""
 
     def __init__(self, vendor: Vendor, refresh_lists: frozenset[str] = frozenset({"contact"})) -> None:
@@ -79,22 +79,9 @@ class ListingConnector:
             for r in page.records
         ]
 
-    def from_profile(self, profile: Profile) -> Payload | None:
-        return None
-
-    def push(self, payloads: Sequence[Payload]) -> list[PushOutcome]:
-        return []
-
-    def erase(self, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
-        return []
-
-
-def _erasure(kit: StoreKit) -> ErasureStore:
-    return kit.erasure if kit.erasure is not None else InMemoryErasureStore(kit.profiles, kit.sync_state)
-
 
 def _sync(kit: StoreKit, vendor: Vendor, **kw: Any) -> PullReport:
-    return _pull(kit.profiles, kit.sync_state, _erasure(kit), vendor, **kw)
+    return _pull(kit.profiles, kit.sync_state, erasure_of(kit), vendor, **kw)
 
 
 def _pull(
@@ -212,7 +199,7 @@ def test_more_than_the_safety_fraction_unlisted_retires_nothing(kit: StoreKit) -
 def test_a_record_created_during_the_refresh_is_not_retired(kit: StoreKit) -> None:
     # GIVEN 10 records stored
     vendor = _vendor(10, page_size=5)
-    erasure = _erasure(kit)
+    erasure = erasure_of(kit)
     _pull(kit.profiles, kit.sync_state, erasure, vendor)
     refresh = ListingConnector(vendor)
 
@@ -244,6 +231,6 @@ def test_a_connector_that_declares_no_complete_listing_sweeps_nothing(kit: Store
     _sync(kit, vendor)
     del vendor.records["3"]
     connector = ListingConnector(vendor, refresh_lists=frozenset())
-    run = pull_into_store(connector, kit.profiles, kit.sync_state, cursor=None, erasure=_erasure(kit))
+    run = pull_into_store(connector, kit.profiles, kit.sync_state, cursor=None, erasure=erasure_of(kit))
     assert run.sweep is None
     assert len(_held(kit)) == 6

@@ -9,22 +9,22 @@ Run on the three stores (``kit``) through ``core.sync.pull_into_store``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from core.connector import ConnectorSpec, EraseOutcome, Payload, PushOutcome, RawPage
+from core.connector import ConnectorSpec, RawPage
 from core.ports import ProfileStore
 from core.refresh_sweep import SweepGuard
-from core.schema import Identifier, Profile, RecordDraft
-from core.storage.memory_privacy import InMemoryErasureStore
+from core.schema import RecordDraft
 from core.sync import PullReport, pull_into_store
 from tests.integration.store_port.conftest import StoreKit
+from tests.integration.store_port.pull_only import PullOnly, erasure_of
 
 SOURCE = "crm2"
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-class TwoListsConnector:
+class TwoListsConnector(PullOnly):
     """A full refresh lists ``held[type]`` for each of its two types, one page a type."""
 
     def __init__(self, held: dict[str, list[str]]) -> None:
@@ -56,22 +56,13 @@ class TwoListsConnector:
             for r in page.records
         ]
 
-    def from_profile(self, profile: Profile) -> Payload | None:
-        return None
-
-    def push(self, payloads: Sequence[Payload]) -> list[PushOutcome]:
-        return []
-
-    def erase(self, identifiers: Sequence[Identifier]) -> list[EraseOutcome]:
-        return []
-
 
 def _held(store: ProfileStore, object_type: str) -> set[str]:
     return {r.id for p in store.iter_profiles() for r in p.sources if r.object_type == object_type}
 
 
 def _refresh(kit: StoreKit, connector: TwoListsConnector, guard: SweepGuard | None = None) -> PullReport:
-    erasure = kit.erasure if kit.erasure is not None else InMemoryErasureStore(kit.profiles, kit.sync_state)
+    erasure = erasure_of(kit)
     return pull_into_store(connector, kit.profiles, kit.sync_state, cursor=None, erasure=erasure, sweep=guard)
 
 

@@ -24,6 +24,7 @@ from core.normalise import normalise_record
 from core.pipeline import IngestSettings
 from core.schema import SourceRecord
 from tests.integration.store_port.conftest import KITS, StoreKit
+from tests.integration.store_port.test_growing_customer_on_every_store import _counting_grown
 
 NO_SLEEP = IngestSettings(sleep=lambda _: None)
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -81,15 +82,7 @@ def _stored(store: Any) -> tuple[Any, Any]:
 
 
 def _grown(counted: list[int]) -> Any:
-    inner = ingest_plan.grow_plan
-
-    def counting(*args: Any) -> Any:
-        got = inner(*args)
-        if got is not None:
-            counted.append(1)
-        return got
-
-    return counting
+    return _counting_grown(ingest_plan.grow_plan, counted)
 
 
 @pytest.mark.parametrize("store", sorted(KITS))
