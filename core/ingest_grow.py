@@ -72,9 +72,10 @@ def grow_plan(
     runs: Mapping[str, ContentRun],
     store: ProfileStore,
     settings: IngestSettings,
+    oversize: list[int] | None = None,
 ) -> GrownPlan | None:
     """``grow_changeset`` as the parts of a plan: one attach of the batch to its customer."""
-    grown = grow_changeset(active, owners, hashes, runs, store, settings)
+    grown = grow_changeset(active, owners, hashes, runs, store, settings, oversize)
     if grown is None:
         return None
     changeset, customer = grown
@@ -90,9 +91,12 @@ def grow_changeset(
     runs: Mapping[str, ContentRun],
     store: ProfileStore,
     settings: IngestSettings,
+    oversize: list[int] | None = None,
 ) -> tuple[Changeset, str] | None:
     """The changeset of an add-only batch and its customer, or None (plan it in full). ``owners``:
-    the owners read of the batch's keys, tombstones left out; ``hashes`` and ``runs`` the plan's."""
+    the owners read of the batch's keys, tombstones left out; ``hashes`` and ``runs`` the plan's.
+    ``oversize``: where the size of a changeset too large for one commit is told (core.ingest_parts
+    takes fewer records then)."""
     if settings.linkage is not None or not isinstance(store, ReadsCustomerParts) or not active:
         return None
     records = sorted(active, key=lambda r: r.key)
@@ -149,6 +153,8 @@ def grow_changeset(
         records, customer, head.version, head.owned, profile, owners, hashes, runs, grown, digest, settings
     )
     if len(changeset) > store.max_items_per_commit:
+        if oversize is not None:
+            oversize.append(len(changeset))
         return None
     put = changeset.operations[-1]
     assert isinstance(put, PutProfile)

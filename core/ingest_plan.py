@@ -64,14 +64,17 @@ def _plan(
     lost: Collection[str] = (),
     collapsed: Collection[str] = (),
     rerun: set[str] | None = None,
-) -> _Plan:
+    grow_only: list[int] | None = None,
+) -> _Plan | None:
     """``filed``: the records earlier rounds of this ingest filed in the identity index, by source
     key (this round adds its own); those this round drops, stale or suppressed, are taken out of it
     again (core.link_unfile). ``lost``: the records whose commit failed in an earlier round: a new
     customer one of them founds checks its id is free (``_founding_id``). ``collapsed``: the records
     core.pipeline.version_rounds reduced to the newest of several contents on an earlier read; one
     this read finds doing nothing against an undated stored version is left out, added to
-    ``rerun`` (core.pipeline applies the record's versions again in rounds)."""
+    ``rerun`` (core.pipeline applies the record's versions again in rounds). ``grow_only``: None
+    unless the add-only path (core.ingest_grow) plans ``records``, before any write (core.ingest_parts:
+    a part of a batch); the size of a changeset too large for a commit is appended to it."""
     filed = set() if filed is None else filed
     policy = settings.policy
     result = IngestResult()
@@ -143,6 +146,8 @@ def _plan(
         active, dropped = settings.suppression.split(active, model, policy)
         result.suppressed += len(dropped)
         suppressed = bool(dropped)
+        if dropped and grow_only is not None:
+            return None
         unfiled.extend(r for r in dropped if r.key in filed)
         # Not filed by this call: a filing of hers killed after her erasure may linger (its entry says).
         overtaken.extend(r for r in dropped if r.key not in filed)
@@ -164,9 +169,11 @@ def _plan(
     if not active:
         return _Plan([], {}, {}, [], [], result, touches=touches)
     if not (tombstones or touches or runs.recount or recheck or after_undated or suppressed):
-        grown = grow_plan(active, owners, hashes, runs.runs, store, settings)
+        grown = grow_plan(active, owners, hashes, runs.runs, store, settings, grow_only)
         if grown is not None:  # an add-only batch of one customer, planned from its profile item
             return _Plan(*grown[:3], [], [], result, *grown[3:])
+    if grow_only is not None:
+        return None
 
     customers = _load_customers(store, {o.customer_id for o in owners.values()})
     merging = sorted(

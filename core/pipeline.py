@@ -19,7 +19,7 @@ signature, which the CLI, the handlers and connectors' contract tests (profilesy
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import attrgetter
@@ -28,6 +28,7 @@ from core.content_hash import record_hash
 from core.erasure_epoch import forget_if_erased
 from core.errors import ConflictError, RecordRejectedError
 from core.governance.changes import inherit_merged
+from core.ingest_parts import GrowParts
 from core.ingest_plan import _Plan, _plan
 from core.ingest_runs import fold, observed
 from core.ingest_settings import (
@@ -139,10 +140,20 @@ def _ingest_round(
     filed: set[str] = set()  # the records a round filed in the identity index (core.link_plan)
     lost: set[str] = set()  # the records whose commit failed: a customer id they found is checked
     refused_merges: set[tuple[str, str]] = set()  # merges in steps refused once (planned again)
+    # A customer's orders past one transaction, a part at a time from its profile item
+    parts = GrowParts(store.max_items_per_commit) if settings.linkage is None else None
     while pending:
         progress.unsettled = pending
+        rest: list[SourceRecord] = []  # pending besides the part planned (core.ingest_parts)
         try:
-            plan = _plan(pending, store, settings, filed, lost, collapsed.keys(), rerun)
+            plan = _part(parts, pending, store, settings, lost, collapsed.keys()) if parts else None
+            if plan is None:
+                if parts is not None:
+                    parts.forget()
+                plan = _plan(pending, store, settings, filed, lost, collapsed.keys(), rerun)
+                assert plan is not None  # planned in full
+            else:
+                rest = parts.rest()  # type: ignore[union-attr]
         except ConflictError:
             # A read that could not be made consistent (a writer kept changing the customer).
             attempt += 1
@@ -153,6 +164,7 @@ def _ingest_round(
             continue
         total.add(plan.result)
         progress.unsettled = [r for c in plan.changesets for r in plan.records_of[c.label]] + plan.deferred
+        progress.unsettled += rest
         retouch: list[SourceRecord] = []
         if plan.touches:
             # A touch that lost its condition: the item changed since the read. Mostly a newer
@@ -218,7 +230,12 @@ def _ingest_round(
         failed_labels = {c.label for c in failed}
         failed_records = [r for c in failed for r in plan.records_of[c.label]]
         lost.update(r.key for r in failed_records)
-        pending = progress.unsettled = failed_records + plan.deferred + retouch
+        pending = progress.unsettled = failed_records + plan.deferred + retouch + rest
+        if rest and parts is not None:
+            if failed or retouch:
+                parts.forget()
+            else:
+                parts.took()
         written = [c for c in plan.changesets if c.label not in failed_labels]
         _settle(store, plan, written, total, settings)
         _after_linked_commit(store, plan, total, settings, written)
@@ -228,6 +245,27 @@ def _ingest_round(
             # Only lost races (a commit's or a touch's) back off; deferred records of an oversized
             # component go on at once.
             attempt = _lost_round(total, attempt, settings, f"{len(pending)} records still conflicted")
+
+
+def _part(
+    parts: GrowParts,
+    pending: list[SourceRecord],
+    store: ProfileStore,
+    settings: IngestSettings,
+    lost: set[str],
+    collapsed: Collection[str],
+) -> _Plan | None:
+    """The plan of the next part ``parts`` offers of ``pending`` (core.ingest_parts) by the add-only
+    path, taking fewer records while its changeset is too large for a commit; or None."""
+    while part := parts.part(pending, collapsed):
+        oversize: list[int] = []
+        plan = _plan(part, store, settings, None, lost, collapsed, None, oversize)
+        if plan is not None:
+            return plan
+        if not (oversize and parts.shrink(len(part), oversize[0], store.max_items_per_commit)):
+            parts.refused()
+            return None
+    return None
 
 
 def _lost_round(total: IngestResult, attempt: int, settings: IngestSettings, what: str) -> int:
