@@ -79,6 +79,7 @@ NOT_PERSONAL: Final[dict[str, str]] = {
     "core.governance.history._sortable_time": "times of events",
     "core.governance.policy.sample_policy": "the shipped role policy",
     "core.mailbox._match_key": "the match-key function itself",
+    "core.mailbox._legacy_key": "the legacy match-key function itself",
     "core.identity._pattern_matcher": "the blocklist patterns (its matchers: remember)",
     "core.ingest_fresh._time_json": "times of records",
     "core.storage.dynamodb_links._retired_prefixes": "the retired blocking rules' key prefixes",

@@ -23,6 +23,7 @@ from ._country import normalise_country, normalise_currency
 from ._email import legacy_email_spelling, normalise_email
 from ._identity import (
     birth_date_slip,
+    has_external_id,
     has_other_identity,
     is_possible_birth_date,
     parse_date_of_birth,
@@ -67,6 +68,7 @@ __all__ = [
     "datable",
     "epoch_moment",
     "fold_phone_separators",
+    "has_external_id",
     "has_other_identity",
     "is_future_dated",
     "is_possible_birth_date",
