@@ -29,6 +29,7 @@ from tests.integration.store_port.test_growing_customer_on_every_store import (
     _body,
     _contact,
     _counting_grown,
+    _fresh_folder,
     _kit,
     _order,
     grown_batches,
@@ -92,7 +93,7 @@ def test_one_batch_cut_into_parts_gives_one_transactions_profile(
     # orders in two currencies: the add-only path refuses the parts once both are in her profile
     # (core.grow_profile keeps no count per currency), which are planned in full; the grown_batches
     # fixture asserts it took at least one over the examples
-    _check_parts_equal_one_transaction(store, tmp_path / f"{store}-{id(orders)}", _batch(orders, contact_at))
+    _check_parts_equal_one_transaction(store, _fresh_folder(tmp_path), _batch(orders, contact_at))
 
 
 @pytest.mark.parametrize("store", ["memory", "sqlite", "dynamodb"])
