@@ -1,0 +1,137 @@
+"""attack17: a Stripe guest charge whose billing phone is written in the payer's own national form.
+
+Stripe's charge object: ``billing_details.phone`` is the "Billing phone number (including
+extension)", and ``billing_details.address.country`` the billing country (Stripe API reference,
+https://docs.stripe.com/api/charges/object; ``specs/stripe-api.json.gz``, ``billing_details``). The
+phone is what the checkout collected, as typed; an Italian payer types her mobile without ``+39``:
+``320 555 7788``, ten digits and no trunk ``0``, which is also the shape of a North American number.
+In the default region ``US`` it is a *valid* ``+1 320-555-7788`` (a Minnesota area code),
+someone else's.
+
+A Stripe customer is read in its address's country (connectors/stripe/_declaration.py
+``CUSTOMER_FIELDS`` maps ``address.country`` to the ``country`` trait, and core/normalise/_record.py
+``_phone_reader`` reads phones in the record's country first): her number as a customer is ``+39 320
+555 7788``. A charge is not: ``CHARGE_FIELDS`` maps no country, so a guest charge (``customer``
+null: it joins by its email and phone) has its billing phone read in the default region, as the
+American number. The guest charge carries her email and his number, and her profile and the
+American's become one (her payments, lifetime value and name beside his).
+
+Promise: one person, one profile. A guest charge's phone is read in its billing country, as a
+customer's is; the American stays a profile of his own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from connectors.stripe import PLUGIN
+from core.connector import ConnectorSettings, RawPage
+from core.normalise import normalise_record
+from core.pipeline import ingest
+from core.schema import SourceRecord
+from core.storage.memory import InMemoryProfileStore
+
+GIULIA = "giulia.ferri@example.it"
+DALE = "dale.lindqvist@example.com"
+CREATED = 1_764_000_000  # 24 November 2025, epoch seconds
+
+
+def _address(country: str, city: str, postal_code: str) -> dict[str, Any]:
+    return {
+        "city": city,
+        "country": country,
+        "line1": None,
+        "line2": None,
+        "postal_code": postal_code,
+        "state": None,
+    }
+
+
+def _guest_charge(phone: str) -> dict[str, Any]:
+    """A captured guest charge (no customer) as Stripe lists it, paid by Giulia in Milan."""
+    return {
+        "id": "ch_3Giulia",
+        "object": "charge",
+        "amount": 8900,
+        "amount_captured": 8900,
+        "amount_refunded": 0,
+        "captured": True,
+        "refunded": False,
+        "paid": True,
+        "status": "succeeded",
+        "currency": "eur",
+        "created": CREATED,
+        "customer": None,
+        "receipt_email": None,
+        "billing_details": {
+            "address": _address("IT", "Milano", "20121"),
+            "email": GIULIA,
+            "name": "Giulia Ferri",
+            "phone": phone,
+        },
+    }
+
+
+def _dale() -> dict[str, Any]:
+    """An American Stripe customer whose number has the same ten digits."""
+    return {
+        "id": "cus_Dale",
+        "object": "customer",
+        "created": CREATED,
+        "email": DALE,
+        "name": "Dale Lindqvist",
+        "phone": "(320) 555-7788",
+        "address": _address("US", "St. Cloud", "56301"),
+    }
+
+
+def _records(charge: dict[str, Any]) -> list[SourceRecord]:
+    connector = PLUGIN.build(
+        ConnectorSettings(credentials={"stripe_api_key": "sk_test_x"}, base_url="http://127.0.0.1:9")
+    )
+    drafts = [
+        *connector.to_records(RawPage(records=[_dale()], cursor=None, object_type="customer")),
+        *connector.to_records(RawPage(records=[charge], cursor=None, object_type="charge")),
+    ]
+    records = [normalise_record(d) for d in drafts]
+    assert all(isinstance(r, SourceRecord) for r in records)
+    return [r for r in records if isinstance(r, SourceRecord)]
+
+
+def _people(charge: dict[str, Any]) -> tuple[Any, Any]:
+    store = InMemoryProfileStore()
+    ingest(_records(charge), store)
+    profiles = list(store.iter_profiles())
+    hers = [p for p in profiles if any(r.key == "stripe:charge:ch_3Giulia" for r in p.sources)]
+    his = [p for p in profiles if any(r.key == "stripe:customer:cus_Dale" for r in p.sources)]
+    assert len(hers) == 1
+    assert len(his) == 1
+    return hers[0], his[0]
+
+
+def test_her_number_written_internationally_keeps_the_two_apart() -> None:
+    """The guard: the same charge with ``+39`` written is hers alone (green before and after)."""
+    hers, his = _people(_guest_charge("+39 320 555 7788"))
+    assert hers.customer_id != his.customer_id
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "connectors/stripe/_declaration.py:101-106 CHARGE_FIELDS maps no country, so "
+        "core/normalise/_record.py:178 reads a guest charge's billing phone in the default region (US): "
+        "the Italian '320 555 7788' becomes +1 320-555-7788 and merges her with the American holding it. "
+        "Fix: read a charge's phones in billing_details.address.country (a country trait or a "
+        "phone-region hint on the draft)"
+    ),
+)
+def test_her_national_number_on_a_guest_charge_is_hers_not_an_americans() -> None:
+    # GIVEN a guest charge of Giulia's with her mobile in its Italian national form, and an American
+    # Stripe customer whose number has the same ten digits
+    # WHEN both are resolved
+    hers, his = _people(_guest_charge("320 555 7788"))
+    # THEN the American is a person of his own, and her charge's profile holds her Italian number
+    assert hers.customer_id != his.customer_id
+    assert {i.value for i in hers.identifiers if i.kind == "phone"} == {"+393205557788"}
