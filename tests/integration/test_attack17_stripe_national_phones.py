@@ -87,40 +87,57 @@ def _dale() -> dict[str, Any]:
     }
 
 
-def _records(charge: dict[str, Any]) -> list[SourceRecord]:
+def _shipped_customer(phone: str) -> dict[str, Any]:
+    """Giulia as a Stripe customer who gave only a shipping address (``address`` null, ``shipping``
+    set: "Mailing and shipping address for the customer"), her phone as she typed it."""
+    return {
+        "id": "cus_Giulia",
+        "object": "customer",
+        "created": CREATED,
+        "email": GIULIA,
+        "name": "Giulia Ferri",
+        "phone": phone,
+        "address": None,
+        "shipping": {"address": _address("IT", "Milano", "20121"), "name": "Giulia Ferri", "phone": phone},
+    }
+
+
+def _records(theirs: dict[str, Any]) -> list[SourceRecord]:
     connector = PLUGIN.build(
         ConnectorSettings(credentials={"stripe_api_key": "sk_test_x"}, base_url="http://127.0.0.1:9")
     )
     drafts = [
         *connector.to_records(RawPage(records=[_dale()], cursor=None, object_type="customer")),
-        *connector.to_records(RawPage(records=[charge], cursor=None, object_type="charge")),
+        *connector.to_records(RawPage(records=[theirs], cursor=None, object_type=theirs["object"])),
     ]
     records = [normalise_record(d) for d in drafts]
     assert all(isinstance(r, SourceRecord) for r in records)
     return [r for r in records if isinstance(r, SourceRecord)]
 
 
-def _people(charge: dict[str, Any]) -> tuple[Any, Any]:
+def _people(theirs: dict[str, Any]) -> tuple[Any, Any]:
     store = InMemoryProfileStore()
-    ingest(_records(charge), store)
+    ingest(_records(theirs), store)
     profiles = list(store.iter_profiles())
-    hers = [p for p in profiles if any(r.key == "stripe:charge:ch_3Giulia" for r in p.sources)]
+    key = f"stripe:{theirs['object']}:{theirs['id']}"
+    hers = [p for p in profiles if any(r.key == key for r in p.sources)]
     his = [p for p in profiles if any(r.key == "stripe:customer:cus_Dale" for r in p.sources)]
     assert len(hers) == 1
     assert len(his) == 1
     return hers[0], his[0]
 
 
-def test_her_number_written_internationally_keeps_the_two_apart() -> None:
-    """The guard: the same charge with ``+39`` written is hers alone (green before and after)."""
-    hers, his = _people(_guest_charge("+39 320 555 7788"))
+@pytest.mark.parametrize("record", [_guest_charge, _shipped_customer])
+def test_her_number_written_internationally_keeps_the_two_apart(record: Any) -> None:
+    """The guard: the same record with ``+39`` written is hers alone (green before and after)."""
+    hers, his = _people(record("+39 320 555 7788"))
     assert hers.customer_id != his.customer_id
 
 
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "connectors/stripe/_declaration.py:101-106 CHARGE_FIELDS maps no country, so "
+        "connectors/stripe/_declaration.py:102-107 CHARGE_FIELDS maps no country, so "
         "core/normalise/_record.py:178 reads a guest charge's billing phone in the default region (US): "
         "the Italian '320 555 7788' becomes +1 320-555-7788 and merges her with the American holding it. "
         "Fix: read a charge's phones in billing_details.address.country (a country trait or a "
@@ -133,5 +150,25 @@ def test_her_national_number_on_a_guest_charge_is_hers_not_an_americans() -> Non
     # WHEN both are resolved
     hers, his = _people(_guest_charge("320 555 7788"))
     # THEN the American is a person of his own, and her charge's profile holds her Italian number
+    assert hers.customer_id != his.customer_id
+    assert {i.value for i in hers.identifiers if i.kind == "phone"} == {"+393205557788"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "connectors/stripe/_declaration.py:86-97 CUSTOMER_FIELDS reads the country from address.country "
+        "only; a customer with address null and shipping.address.country IT has no country, so "
+        "core/normalise/_record.py:178 reads '320 555 7788' in the default region (US) as +1 320-555-7788 "
+        "and merges her with the American. Fix: fall back to shipping.address.country for the country "
+        "the phones are read in"
+    ),
+)
+def test_her_national_number_on_a_customer_with_a_shipping_address_only_is_hers() -> None:
+    # GIVEN Giulia as a Stripe customer whose only address is her Italian shipping address, her
+    # mobile in its national form, and an American Stripe customer with the same ten digits
+    # WHEN both are resolved
+    hers, his = _people(_shipped_customer("320 555 7788"))
+    # THEN they are two people, and her number is the Italian one
     assert hers.customer_id != his.customer_id
     assert {i.value for i in hers.identifiers if i.kind == "phone"} == {"+393205557788"}
