@@ -16,22 +16,33 @@ null: it joins by its email and phone) has its billing phone read in the default
 American number. The guest charge carries her email and his number, and her profile and the
 American's become one (her payments, lifetime value and name beside his).
 
+The same holds for a Stripe customer whose only address is her shipping address (``address`` null,
+``shipping.address.country`` set): ``CUSTOMER_FIELDS`` reads ``address.country`` only. Shown on the
+mapping and pipeline (``to_records``, ``normalise_record``, ``core.pipeline.ingest``) and, for the
+guest charge, through a sync of the Stripe sandbox (``pull_into_store``).
+
 Promise: one person, one profile. A guest charge's phone is read in its billing country, as a
 customer's is; the American stays a profile of his own.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from connectors.stripe import PLUGIN
+from connectors.stripe._sandbox_objects import card_charge, new_customer
 from core.connector import ConnectorSettings, RawPage
 from core.normalise import normalise_record
 from core.pipeline import ingest
 from core.schema import SourceRecord
-from core.storage.memory import InMemoryProfileStore
+from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
+from core.sync import pull_into_store
+from profilesync.testing.contract import T_CHANGES
+from tests.integration.test_attack4_pages_change_while_paged import SETTINGS
+from tests.integration.test_attack13_hostile_values_on_the_wire import tool
 
 GIULIA = "giulia.ferri@example.it"
 DALE = "dale.lindqvist@example.com"
@@ -172,3 +183,39 @@ def test_her_national_number_on_a_customer_with_a_shipping_address_only_is_hers(
     # THEN they are two people, and her number is the Italian one
     assert hers.customer_id != his.customer_id
     assert {i.value for i in hers.identifiers if i.kind == "phone"} == {"+393205557788"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "connectors/stripe/_declaration.py:102-107 CHARGE_FIELDS maps no country (see "
+        "test_her_national_number_on_a_guest_charge_is_hers_not_an_americans): through the sync too"
+    ),
+)
+def test_through_a_sync_of_the_stripe_sandbox_she_and_the_american_are_two_people() -> None:
+    sandbox, connector = tool("stripe", people=4)
+    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+    when = T_CHANGES + timedelta(seconds=5)
+    # GIVEN an American customer of the account, and a guest charge Giulia paid from Milan with her
+    # mobile in its Italian national form (billing details as the checkout collected them)
+    with sandbox.lock:
+        dale = new_customer(sandbox, DALE, "Dale Lindqvist", "(320) 555-7788", "US", when)
+        charge = card_charge(sandbox, None, 8900, "eur", when)
+        charge["billing_details"] = {
+            "address": _address("IT", "Milano", "20121"),
+            "email": GIULIA,
+            "name": "Giulia Ferri",
+            "phone": "320 555 7788",
+        }
+    try:
+        # WHEN the account is synced
+        run = pull_into_store(connector, store, state, settings=SETTINGS)
+    finally:
+        connector.close()
+    assert run.quarantined == 0
+    found = {r.key: p for p in store.iter_profiles() for r in p.sources}
+    # THEN her charge and the American are two people
+    assert (
+        found[f"stripe:charge:{charge['id']}"].customer_id
+        != found[f"stripe:customer:{dale['id']}"].customer_id
+    )
