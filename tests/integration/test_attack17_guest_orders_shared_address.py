@@ -14,7 +14,9 @@ address". A guest order is a child without an owner, which joins "by email or ph
 and never counts: so no number of strangers' guest orders on one address ever overloads it, and
 every stranger whose order carries it becomes one profile (twelve names, twelve phones, all their
 orders and lifetime value under one customer id). The same twelve people as WooCommerce customers
-(people-level records) stay twelve profiles.
+(people-level records) stay twelve profiles. This is exact identity, the default (``identity.mode:
+exact``); with ``identity.mode: probabilistic`` the holders' different first names keep the twelve
+apart (checked below, green).
 
 Promise: one person, one profile; two people never merge on an address shared by more people than
 the guardrail allows. A repeat guest buyer (one name, one phone, many orders on her own address)
@@ -30,8 +32,9 @@ from typing import Any
 import pytest
 
 from connectors.woocommerce._mapping import customer_draft, order_draft
+from core.link_scope import LinkageSettings
 from core.normalise import normalise_record
-from core.pipeline import ingest
+from core.pipeline import IngestSettings, ingest
 from core.schema import SourceRecord
 from core.storage.memory import InMemoryProfileStore
 
@@ -95,11 +98,11 @@ def _customer(i: int, email: str) -> dict[str, Any]:
     }
 
 
-def _profiles(objects: list[Any]) -> list[Any]:
+def _profiles(objects: list[Any], settings: IngestSettings | None = None) -> list[Any]:
     records = [normalise_record(order_draft(o) if "customer_id" in o else customer_draft(o)) for o in objects]
     assert all(isinstance(r, SourceRecord) for r in records)
     store = InMemoryProfileStore()
-    ingest([r for r in records if isinstance(r, SourceRecord)], store)
+    ingest([r for r in records if isinstance(r, SourceRecord)], store, settings)
     return list(store.iter_profiles())
 
 
@@ -113,6 +116,13 @@ def test_a_repeat_guest_buyer_on_her_own_address_is_one_profile() -> None:
     """The other side of the fix: one guest, twelve orders, her own address and phone (green)."""
     orders = [{**_guest_order(0, "amelia.hart@example.co.uk"), "id": 200 + i} for i in range(len(PEOPLE))]
     assert len(_profiles(orders)) == 1
+
+
+def test_with_probabilistic_identity_strangers_guest_orders_stay_apart() -> None:
+    """Their first names conflict, so the link graph never joins them (green before and after)."""
+    linked = IngestSettings(linkage=LinkageSettings())
+    profiles = _profiles([_guest_order(i, SHOP) for i in range(len(PEOPLE))], linked)
+    assert len(profiles) == len(PEOPLE)
 
 
 @pytest.mark.xfail(
