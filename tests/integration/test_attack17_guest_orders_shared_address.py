@@ -27,16 +27,23 @@ its name) rather than by its record key.
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from connectors.woocommerce._mapping import customer_draft, order_draft
+from connectors.woocommerce._sandbox_shop import address
 from core.link_scope import LinkageSettings
 from core.normalise import normalise_record
 from core.pipeline import IngestSettings, ingest
 from core.schema import SourceRecord
-from core.storage.memory import InMemoryProfileStore
+from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
+from core.sync import pull_into_store
+from profilesync.testing.contract import T_CHANGES
+from tests.integration.test_attack4_pages_change_while_paged import SETTINGS
+from tests.integration.test_attack13_hostile_values_on_the_wire import tool
 
 SHOP = "orders@lakeside-bikes.example"
 PEOPLE = [
@@ -142,3 +149,45 @@ def test_strangers_guest_orders_on_the_shops_address_are_not_one_profile() -> No
     profiles = _profiles([_guest_order(i, SHOP) for i in range(len(PEOPLE))])
     # THEN no profile holds more than one of them: the address is shared by more than the limit
     assert len(profiles) == len(PEOPLE)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "core/identity.py:184-189 counts_toward_limits (see "
+        "test_strangers_guest_orders_on_the_shops_address_are_not_one_profile): through a sync too"
+    ),
+)
+def test_through_a_sync_of_the_woocommerce_sandbox_the_strangers_are_not_one_profile() -> None:
+    sandbox, connector = tool("woocommerce", people=4)
+    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+    when = T_CHANGES + timedelta(seconds=5)
+    # GIVEN twelve guest orders keyed in by the shop's staff, each with its buyer's name and phone and
+    # the shop's own address
+    with sandbox.lock:
+        orders = [
+            sandbox.shop.add_order(
+                None,
+                {
+                    **address(first_name=PEOPLE[i][0], last_name=PEOPLE[i][1], country="GB"),
+                    "email": SHOP,
+                    "phone": _billing(i, SHOP)["phone"],
+                },
+                total=Decimal("49.00"),
+                currency="GBP",
+                status="completed",
+                created=when + timedelta(minutes=i),
+                modified=when + timedelta(minutes=i),
+            )
+            for i in range(len(PEOPLE))
+        ]
+    try:
+        # WHEN the shop is synced
+        run = pull_into_store(connector, store, state, settings=SETTINGS)
+    finally:
+        connector.close()
+    assert run.quarantined == 0
+    keys = {f"woocommerce:order:{o['id']}" for o in orders}
+    holding = [p for p in store.iter_profiles() if keys & {r.key for r in p.sources}]
+    # THEN no profile holds two strangers' orders
+    assert all(len(keys & {r.key for r in p.sources}) == 1 for p in holding)
