@@ -8,8 +8,9 @@ completely"), so the vendor's documented behaviour is what is served:
 * HubSpot's GDPR delete (``POST /crm/v3/objects/contacts/gdpr-delete``): the contact is gone;
 * Mailchimp's ``delete-permanent``: the member is gone (attack15 covered Mailchimp alone);
 * Klaviyo's Data Privacy API (``POST /api/data-privacy-deletion-jobs``): the profile is gone;
-* Stripe's redaction job (``POST /v1/privacy/redaction_jobs``): the customer stays under its id with
-  its personal fields ``[redacted]``;
+* Stripe's redaction job (``POST /v1/privacy/redaction_jobs``; Stripe: "You can still access redacted
+  objects ... The string [redacted] or a similar placeholder replaces fields that contain personal
+  data", https://docs.stripe.com/privacy/redaction-integration): the customer stays under its id;
 * Salesforce's delete: the contact is in the Recycle Bin (``queryAll`` lists it ``IsDeleted``);
 * WooCommerce's customer delete (``force=true``): the account is gone.
 (Shopify's ``customerRequestDataErasure``: tests/integration/test_attack16_shopify_redact.py.)
@@ -58,7 +59,9 @@ REASONS = {
         "identifier') and keeps the stored version, so her real address and name stay in her profile "
         "for ever (no customer.deleted event: the object is not deleted). Fix: read a Stripe object "
         "whose personal fields are '[redacted]' as a deletion of it (a tombstone dated at its redaction), "
-        "as customer.deleted is read"
+        "as customer.deleted is read (Stripe, https://docs.stripe.com/privacy/redaction-integration: "
+        "'You can still access redacted objects ... [redacted] ... replaces fields that contain personal "
+        "data'; API 2026-06-24.preview adds the Customer's redaction hash, a direct signal)"
     ),
 }
 VENDORS = ["hubspot", "mailchimp", "salesforce", "klaviyo", "woocommerce", "stripe"]
