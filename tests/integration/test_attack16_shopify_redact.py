@@ -18,7 +18,8 @@ webhook receiver: a shop's team hands the payload's values to ``privacy erase``.
   profile, customer and orders, and nothing of hers comes back at the next pulls (holds: no test fed
   Shopify's own payload before; the attack12 spellings were HubSpot's); her customer named by its
   GID (``gid://shopify/Customer/<id>``, as every Admin GraphQL answer, the API the connector reads,
-  names it) does not find her (xfail);
+  names it) does not find her (xfail), and ``customers/data_request``'s (the same ids) handed to
+  ``export`` answers her customer and orders, but nothing for the GID (xfail);
 * the erasure done at Shopify itself (the merchant's "Erase personal data", after which Shopify sends
   that webhook; the sandbox's ``customerRequestDataErasure`` deletes the customer and strips her
   orders as Shopify's redaction does) reaches profilesync through a pull: it does not (xfail).
@@ -35,6 +36,7 @@ from connectors.shopify import _sandbox_seed as seeding
 from connectors.shopify._sandbox import ShopifySandbox
 from core.normalise import normalise_email
 from core.privacy import erase_person
+from core.privacy_export import export_person
 from core.schema import Identifier
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.storage.memory_privacy import InMemoryErasureStore, InMemorySuppressionStore
@@ -210,3 +212,27 @@ def test_a_customer_erased_at_shopify_leaves_the_store_at_the_next_full_refresh(
         connector.close()
     # THEN profilesync holds what Shopify holds: her orders, stripped of her, and nothing of hers
     assert _hers(store, payload, orders=False) == []
+
+
+@pytest.mark.parametrize(
+    "spelling", ["customer", pytest.param("customer GID", marks=pytest.mark.xfail(strict=True, reason=GID))]
+)
+def test_customers_data_request_payload_handed_to_export_answers_her_customer_and_orders(
+    spelling: str,
+) -> None:
+    # Shopify's customers/data_request: {"shop_id", "shop_domain", "orders_requested": [ids],
+    # "customer": {"id", "email", "phone"}, "data_request": {"id"}}, the same ids as customers/redact
+    _sandbox, connector, payload = _her_shop()
+    store, state = InMemoryProfileStore(), InMemorySyncStateStore()
+    try:
+        pull_into_store(connector, store, state, settings=SETTINGS)
+    finally:
+        connector.close()
+    number = payload["customer"]["id"]
+    named = f"gid://shopify/Customer/{number}" if spelling == "customer GID" else str(number)
+    exported = export_person(store, Identifier(kind="source", value=f"shopify:customer:{named}"))
+    assert exported is not None
+    text = repr(exported)  # a frozen dataclass: its repr holds every value it answers
+    assert HER in text
+    for order in payload["orders_to_redact"]:
+        assert f"shopify:order:{order}" in text
