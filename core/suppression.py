@@ -36,7 +36,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from core import privacy_caches
-from core.mailbox import legacy_mailbox_key, mailbox_key
+from core.mailbox import folded_email_key, legacy_mailbox_key, mailbox_key
 from core.schema import Profile, SourceRecord
 
 if TYPE_CHECKING:
@@ -140,10 +140,12 @@ class SuppressionCheck:
         by_hash: dict[str, list[str]] = {h: [h] for h in extra}
         for key in dict.fromkeys(keys):
             by_hash.setdefault(self.hash(key), []).append(key)
-            # the legacy key: a mailbox erased before the upgrade that folds Proton's separators
-            for mailbox in (mailbox_key(key), legacy_mailbox_key(key)):
-                if mailbox is not None:
-                    by_hash.setdefault(self.hash(mailbox), []).append(key)
+            # the legacy key: a mailbox erased before the upgrade that folds Proton's separators; the
+            # folded address: a record normalised before the fold of fullwidth letters and invisible
+            # characters, delivered after her erasure (a dead letter sent again)
+            for other in (mailbox_key(key), legacy_mailbox_key(key), folded_email_key(key)):
+                if other is not None:
+                    by_hash.setdefault(self.hash(other), []).append(key)
         if not by_hash:
             return set()
         hit = self.store.suppressed(sorted(by_hash))
@@ -164,9 +166,9 @@ class SuppressionCheck:
         for key in [*keys, *(k for r in records for k in _refused_guarded(r, self.region))]:
             if key.startswith(("email#", "phone#")):
                 guarded.add(self.hash(key))
-                for mailbox in (mailbox_key(key), legacy_mailbox_key(key)):
-                    if mailbox is not None:
-                        guarded.add(self.hash(mailbox))
+                for other in (mailbox_key(key), legacy_mailbox_key(key), folded_email_key(key)):
+                    if other is not None:
+                        guarded.add(self.hash(other))
         return sorted(guarded)
 
     def split(

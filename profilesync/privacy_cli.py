@@ -33,10 +33,13 @@ import sys
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.connector import Connector
 from profilesync.store_arguments import add_store_arguments
+
+if TYPE_CHECKING:
+    from core.schema import Identifier
 
 SALT_FILE = "audit-salt"
 
@@ -150,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         lift_suppression,
         refusal,
         retry_erasures,
-        stored_spelling,
+        stored_spellings,
     )
     from functions.privacy import erase_answer, export_answer
     from profilesync.review_cli import identity_settings
@@ -195,8 +198,9 @@ def run(args: argparse.Namespace) -> int:
             )
         except ValueError as error:
             raise SystemExit(f"profilesync privacy {command}: {error}") from None
+        spellings: list[Identifier] = []
         if command in ("erase", "export"):  # a record stored under its spelling before an upgrade
-            identifier = stored_spelling(identifier, args.email, profiles)
+            identifier, *spellings = stored_spellings(identifier, args.email, profiles)
         quarantine_of = stores.connectors()
         if command == "export":
             from core.privacy import PrivacyStores
@@ -216,6 +220,7 @@ def run(args: argparse.Namespace) -> int:
                 payload_of=payload_of,
                 region=args.region,
                 identity=identity_settings(None, None),
+                spellings=spellings,
             )
             if found is not None and found.ambiguous:
                 refused = refusal(identifier, command, source="--source")
@@ -235,6 +240,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             report = erase_person(
                 identifier,
+                spellings=spellings,
                 profiles=profiles,
                 erasure=erasure,
                 tools=tools,
