@@ -296,7 +296,7 @@ def erase_person(
             report.counts["holder"] += len(target.holder_items[start : start + erasure.max_items_per_step])
     # Her records under other customers, found by her values refused in them (the household case).
     try:
-        retired += take_out_refused(scopes, stores, report.counts, identity, region, now())
+        retired += take_out_refused(scopes, stores, report.counts, identity, region, now(), salt)
     except ConflictError as exc:  # a customer holding her record kept changing: sent again, done
         error = error or exc
     # A record id nobody holds, of a record retired at its vendor: its tombstone names it in clear.
