@@ -185,12 +185,14 @@ def take_out_refused(
             counts["refused_scrubbed"] += scrubbed
     deletions = found.deletions(at)
     if not deletions:
+        _forget_under(stores.profiles, hash_, {*hers, *mailboxes})
         return []
     done = retire_records(deletions, stores.profiles, stores.erasure, settings)
     if hash_ is not None:
         forget_records(
             refused_index(stores.profiles), (r for rs in found.hers.values() for r in rs), region, hash_
         )
+        _forget_under(stores.profiles, hash_, {*hers, *mailboxes})
     if done.retired:
         counts["refused_retired"] += done.retired
     names = [f"source#{d.key}" for d in deletions]
@@ -201,6 +203,17 @@ def take_out_refused(
         if redacted.events:
             counts["history_redacted"] += redacted.events
     return names
+
+
+def _forget_under(profiles: ProfileStore, hash_: Callable[[str], str] | None, keys: Iterable[str]) -> None:
+    """Delete every index entry under the hashes of her ``keys``, once her records are retired and the
+    others' written without her: what is left under them is stale (a record since changed, one whose
+    commit failed), and keyed by her."""
+    index = refused_index(profiles) if hash_ is not None else None
+    if index is None or hash_ is None:
+        return
+    listed = index.records(sorted({hash_(k) for k in keys if k.startswith(("email#", "phone#", "mailbox#"))}))
+    index.forget((h, r) for h, records in listed.items() for r in records)
 
 
 def _scrub(

@@ -118,3 +118,19 @@ def test_her_erasure_leaves_no_entry_naming_her_own_records(kit: StoreKit, named
     identifier = identifier_for(email=HER) if named == "address" else identifier_for(source="crm:contact:5")
     _erase(kit, _erasure(kit), identifier, "req-own")
     assert index.records([kim]) == {}
+
+
+def test_her_erasure_leaves_no_stale_entry_under_her_hashes(kit: StoreKit) -> None:
+    # GIVEN her record under the household's customer, and an entry under her address's hash left by
+    # a commit that failed (a record that was never stored) and one of a record pulled again since
+    # without her address (the stranger's)
+    index = refused_index(kit.profiles)
+    assert index is not None
+    backfill(kit.profiles, index, "US", lambda k: keyed_hash(SALT, k))
+    _stored(kit, _refused_elsewhere(), OLU, _hers())
+    hers = keyed_hash(SALT, HER_KEY)
+    index.put([(hers, "crm:contact:never-stored"), (hers, "shop:contact:9")])
+    # WHEN she is erased THEN nothing is left under her hash
+    _erase(kit, _erasure(kit), identifier_for(email=HER), "req-stale")
+    assert index.records([hers]) == {}
+    assert "2" not in {ref.id for p in kit.profiles.iter_profiles() for ref in p.sources}
