@@ -152,7 +152,8 @@ class MailchimpPull(MailchimpAudience):
                 if w is not None and self._bound.cap(w) != w:
                     # Mailchimp's times are whole seconds: the start, floored, repeats rather than skips.
                     handoff = self._bound.handoff.replace(microsecond=0)
-                    step = replace(step, state=WalkState(handoff, key=self.cursor_tag_key))
+                    kept = WalkState(handoff, key=self.cursor_tag_key, undated=step.state.undated)
+                    step = replace(step, state=kept)
                 yield step
                 return
             yield step
