@@ -15,7 +15,7 @@ from connectors.cursor_ahead import changed_ahead, kept_ahead
 from connectors.cursor_seconds import dated, mark
 from connectors.cursor_tags import RECORD_PART, another_version, last_versions, latest_of, version_tag
 from connectors.cursor_undated import meet
-from connectors.tool_clock import on_tool_clock
+from connectors.tool_clock import answered_at, on_tool_clock
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
@@ -105,7 +105,8 @@ class HubSpotPull(HubSpotClient):
                     ),
                     bound,
                 )
-            yield RawPage(records=records, cursor=encode(following), object_type=OBJECT_TYPE)
+            read = answered_at(page.headers)  # (RawPage.read: a record stamped ahead, by HubSpot's clock)
+            yield RawPage(records=records, cursor=encode(following), object_type=OBJECT_TYPE, read=read)
 
     def _newest_modification(self) -> tuple[int | None, Mapping[str, str]]:
         """The newest ``lastmodifieddate`` in the account (epoch ms), None when it has no contacts,
@@ -193,7 +194,8 @@ class HubSpotPull(HubSpotClient):
                     after=0,
                     last=None,
                 )
-            yield RawPage(records=fresh, cursor=encode(following), object_type=OBJECT_TYPE)
+            read = answered_at(answer.headers)  # (RawPage.read: a record stamped ahead, by HubSpot's clock)
+            yield RawPage(records=fresh, cursor=encode(following), object_type=OBJECT_TYPE, read=read)
             if last:
                 yield from self._archived(following, bound)
                 return

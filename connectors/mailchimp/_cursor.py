@@ -271,6 +271,8 @@ class Step:
     state: WalkState
     done: bool
     restarted: bool = False
+    read: datetime | None = None
+    """When Mailchimp answered with the page, by its own clock (``RawPage.read``)."""
 
 
 def _changed(member: Mapping[str, Any], bound: TimeBound | None) -> datetime | None:
