@@ -272,6 +272,9 @@ DECLARATION = RestConnectorSpec(
         "GET /api/profiles, and the API keeps no record or event of the deletion to pull "
         "(https://developers.klaviyo.com/en/reference/request_profile_deletion)"
     ),
+    # A full refresh walks GET /api/profiles with no filter: every profile the account holds, whatever
+    # its subscriptions or suppressions, so one it no longer lists was deleted (core.refresh_sweep).
+    refresh_lists=frozenset({"profile"}),
 )
 
 __all__ = ["CREDENTIAL", "DECLARATION", "PROPERTY_PREFIX", "REVISION", "erase", "send", "shape"]

@@ -118,6 +118,10 @@ SPEC = ConnectorSpec(
         "orders/delete webhooks alone (https://shopify.dev/docs/api/admin-graphql/latest/queries/"
         "deletionEvents), which profilesync does not receive yet"
     ),
+    # A full refresh walks the customers connection with no query (a bulk operation on a large store):
+    # every customer the shop holds, so one it no longer lists was deleted or redacted
+    # (core.refresh_sweep). Never orders: without read_all_orders Shopify lists the last 60 days only.
+    refresh_lists=frozenset({CUSTOMER}),
 )
 
 

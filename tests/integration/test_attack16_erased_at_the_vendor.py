@@ -17,8 +17,8 @@ completely"), so the vendor's documented behaviour is what is served:
 
 Promise (docs/architecture.md "Records deleted at the vendor", docs/privacy.md "No copy left"): after
 an incremental pull and a full refresh, profilesync holds no record the tool no longer holds, and no
-profile holds her address. Holds for HubSpot, Mailchimp and Salesforce; Klaviyo, WooCommerce and
-Stripe keep her (xfail, each with its reason).
+profile holds her address. Holds for HubSpot, Mailchimp, Salesforce and Klaviyo (rob24: it declares
+``refresh_lists``); WooCommerce and Stripe keep her (xfail, each with its reason).
 """
 
 from __future__ import annotations
@@ -42,11 +42,6 @@ GONE_UNSEEN = (
     "every one), so the sweep retires what the tool no longer lists"
 )
 REASONS = {
-    "klaviyo": GONE_UNSEEN.format(
-        where="connectors/klaviyo/_declaration.py:270 (deletions: none)",
-        what="a profile deleted by Klaviyo's Data Privacy API is no longer listed and leaves no event",
-        types="Klaviyo's profile",
-    ),
     "woocommerce": GONE_UNSEEN.format(
         where="connectors/woocommerce/_declaration.py:197 (deletions: none)",
         what="a customer deleted with force=true leaves no trace in the REST API",
