@@ -194,6 +194,7 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
             merged_into=profile_item.get("merged_into", {}).get("S"),
             merging_into=profile_item.get("merging_into", {}).get("S"),
             absorbing=frozenset(profile_item.get("absorbing", {}).get("SS", [])),
+            add_only=profile_item.get("add_only", {}).get("S"),
         )
 
     def iter_profiles(self) -> Iterator[Profile]:

@@ -151,6 +151,8 @@ def row_of(op: ItemPut) -> _Row:
             extra: dict[str, Any] = {"owned": owned} if packed is None else {}
             if op.absorbing:
                 extra["absorbing"] = sorted(op.absorbing)
+            if op.add_only is not None:
+                extra["add_only"] = op.add_only
             data: str | bytes = document if packed is None else packed
             attrs, version = json.dumps(extra), op.profile.version
             return (_CUSTOMER + op.customer_id, "PROFILE", version, op.profile_hash, None, None, data, attrs)
