@@ -400,6 +400,10 @@ BEFORE_THE_SPLIT: dict[str, tuple[str, ...]] = {
         "run_resolve",
         "run_splink",
     ),
+    # grow24: core.ingest_rounds and core.ingest_settle out of core.pipeline, core.ingest_components
+    # out of core.ingest_plan (whose names other modules import are private ones)
+    "core.pipeline": ("IngestResult", "IngestSettings", "ResolutionGaveUpError", "ingest", "version_rounds"),
+    "core.ingest_plan": ("_Plan", "_check_owners_read", "_load_customers", "_plan", "grow_plan"),
 }
 
 
