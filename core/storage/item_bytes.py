@@ -44,9 +44,11 @@ def _value(value: str | bytes) -> int:
     return len(value) if isinstance(value, bytes) else utf8_len(value)
 
 
-def row_bytes(row: Row) -> int:
+def row_bytes(row: Row, *, bound: bool = False) -> int:
     """The size DynamoDB gives the item ``row`` stands for (``PK`` and ``SK`` and each attribute it
-    holds, by name and value)."""
+    holds, by name and value). ``bound``: a PROFILE row's ``attrs`` weighed as its JSON text, never
+    less than the attributes it holds (each character's JSON escape is at least its UTF-8 bytes),
+    without parsing it: the ``owned`` set of a growing customer is thousands of keys, each batch."""
     pk, sk, version, item_hash, owner, updated_at, data, attrs = row
     size = 4 + utf8_len(pk) + utf8_len(sk)  # "PK", "SK" and the keys
     if version is not None:
@@ -62,6 +64,8 @@ def row_bytes(row: Row) -> int:
         return size
     if sk != "PROFILE":
         return size + 5 + utf8_len(attrs)  # no other item keeps ``attrs``: weighed as one text
+    if bound:
+        return size + utf8_len(attrs)
     for name, value in json.loads(attrs).items():
         if isinstance(value, list):
             if value:  # DynamoDB holds no empty set: the attribute is left out

@@ -1,5 +1,6 @@
 """grow24: the SQLite and in-memory stores weigh every item they write as DynamoDB weighs the item
-the DynamoDB store writes for the same operation (core.storage.item_bytes ``row_bytes`` against
+the DynamoDB store writes for the same operation (core.storage.item_bytes ``row_bytes``, exact near
+the limit, against
 core.storage.dynamodb_transactions ``item_size`` of core.storage.dynamodb_items ``transact_item``),
 so the three stores draw the 400 KB line at the same byte (revP23's boundary).
 
@@ -23,6 +24,7 @@ from core.schema import Identifier, Profile, SourceRef
 from core.storage import profile_packing
 from core.storage.dynamodb_items import transact_item
 from core.storage.dynamodb_transactions import item_size
+from core.storage.item_bytes import row_bytes
 from core.storage.sqlite_commit import _item_bytes, row_of
 from tests.conftest import make_record
 
@@ -52,7 +54,11 @@ def _put_profile(count: int, absorbing: frozenset[str] = frozenset(), owned: boo
 def _weights(op: Operation) -> tuple[int, int]:
     """The SQLite and in-memory stores' weight of ``op``'s item, and DynamoDB's."""
     entry = transact_item("t", op)
-    return _item_bytes(Changeset("c", ()), row_of(op)), item_size(entry["Put"]["Item"])  # type: ignore[arg-type]
+    row = row_of(op)  # type: ignore[arg-type]
+    exact = row_bytes(row)
+    # The stores' quick weight (a PROFILE row's sets by their JSON) is never below it
+    assert row_bytes(row, bound=True) >= exact
+    return exact, item_size(entry["Put"]["Item"])
 
 
 def _record() -> Any:
@@ -121,7 +127,7 @@ def test_the_sqlite_rule_refuses_one_byte_over_and_takes_the_limit(monkeypatch: 
     op = _put_profile(2000, frozenset({"cus_b"}))
     _, dynamodb = _weights(op)
     monkeypatch.setattr(profile_packing, "ITEM_MAX_BYTES", dynamodb)
-    assert _item_bytes(Changeset("c", ()), row_of(op)) == dynamodb
+    assert _item_bytes(Changeset("c", ()), row_of(op)) == dynamodb  # weighed exactly near the limit
     monkeypatch.setattr(profile_packing, "ITEM_MAX_BYTES", dynamodb - 1)
     with pytest.raises(Exception, match="over the"):
         _item_bytes(Changeset("c", ()), row_of(op))
