@@ -46,7 +46,8 @@ def rules_fingerprint(rules: MergeRules) -> str:
     described = [
         [rules.default.strategy, list(rules.default.priority)],
         sorted([trait, rule.strategy, list(rule.priority)] for trait, rule in rules.per_trait.items()),
-        str(rules.vip_lifetime_value),
+        # the threshold as one spelling (1000, 1000.00 and 1E+3 are one): the default's as before
+        format(rules.vip_lifetime_value.normalize(), "f"),
     ]
     fingerprint = hashlib.sha256(json.dumps(described).encode()).hexdigest()[:16]
     if len(_FINGERPRINTS) >= 16:

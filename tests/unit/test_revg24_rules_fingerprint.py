@@ -6,6 +6,7 @@ The add-only path then planned batches under the new rules against winners picke
 
 from __future__ import annotations
 
+from decimal import Decimal
 from types import MappingProxyType
 
 from core.grow_mark import rules_fingerprint
@@ -31,3 +32,12 @@ def test_a_plain_dict_is_taken_as_a_copy() -> None:
     per_trait.clear()
     assert rules.rule_for("channel") == SurvivorshipRule("first_seen")
     assert rules == MergeRules(per_trait=MappingProxyType({"channel": SurvivorshipRule("first_seen")}))
+
+
+def test_equal_thresholds_written_apart_give_one_fingerprint() -> None:
+    # rules_fingerprint's promise, "equal rules, equal fingerprints": 1000, 1000.00 and 1E+3 are
+    # one threshold (the rules compare equal, the segments they give are the same), and were three
+    # fingerprints (each a full plan of every growing customer when a config spelled it otherwise)
+    spellings = [MergeRules(vip_lifetime_value=Decimal(v)) for v in ("1000", "1000.00", "1E+3")]
+    assert all(r == spellings[0] for r in spellings)
+    assert {rules_fingerprint(r) for r in spellings} == {rules_fingerprint(MergeRules())}
