@@ -14,8 +14,9 @@ erasure) means "plan the next batch in full", which writes it.
   orders of a split shipment) is planned in full: the add-only path would count a batch order that
   stored record also carries a second time (records of other types it reads: ``_order_holders``).
 - A customer with an amount coarser than its currency's minor units (a ``SourceRecord`` built without
-  core.normalise: ``5`` GBP) gets no mark: the add-only path takes an amount out of the stored total
-  on the promise that another of the same exponent stays (core.grow_profile ``_keeps_exponent``).
+  core.normalise: ``5`` GBP; an order's, or a total of its ``OrderSummary``) gets no mark: the
+  add-only path takes an amount out of the stored total on the promise that another of the same
+  exponent stays (core.grow_profile ``_keeps_exponent``).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from core.merge import MergeRules
 from core.normalise import minor_units
-from core.schema import Order, SourceRecord
+from core.schema import Order, OrderSummary, SourceRecord
 
 __all__ = ["add_only_mark", "fits_minor_units", "mark_allows", "rules_fingerprint"]
 
@@ -44,7 +46,8 @@ def rules_fingerprint(rules: MergeRules) -> str:
     described = [
         [rules.default.strategy, list(rules.default.priority)],
         sorted([trait, rule.strategy, list(rule.priority)] for trait, rule in rules.per_trait.items()),
-        str(rules.vip_lifetime_value),
+        # the threshold as one spelling (1000, 1000.00 and 1E+3 are one): the default's as before
+        format(rules.vip_lifetime_value.normalize(), "f"),
     ]
     fingerprint = hashlib.sha256(json.dumps(described).encode()).hexdigest()[:16]
     if len(_FINGERPRINTS) >= 16:
@@ -53,13 +56,18 @@ def rules_fingerprint(rules: MergeRules) -> str:
     return fingerprint
 
 
-def fits_minor_units(orders: Iterable[Order]) -> bool:
-    """Whether every amount has at least its currency's minor units (as normalisation gives them)."""
-    for order in orders:
-        exponent = order.total.as_tuple().exponent
-        if not isinstance(exponent, int) or exponent > -minor_units(order.currency):
-            return False
-    return True
+def fits_minor_units(orders: Iterable[Order], summary: OrderSummary | None = None) -> bool:
+    """Whether every amount has at least its currency's minor units (as normalisation gives them):
+    each order's, and each total of ``summary`` (a record's older orders summed up, which the
+    lifetime value adds as it adds an order)."""
+    if any(_coarse(order.total, order.currency) for order in orders):
+        return False
+    return summary is None or not any(_coarse(total, cur) for cur, total in summary.totals.items())
+
+
+def _coarse(amount: Decimal, currency: str) -> bool:
+    exponent = amount.as_tuple().exponent
+    return not isinstance(exponent, int) or exponent > -minor_units(currency)
 
 
 def add_only_mark(rules: MergeRules, snapshots: Iterable[SourceRecord]) -> str | None:
@@ -67,7 +75,7 @@ def add_only_mark(rules: MergeRules, snapshots: Iterable[SourceRecord]) -> str |
     or None when the add-only path must not plan it (an amount coarser than its minor units)."""
     carrying: set[str] = set()
     for snap in snapshots:
-        if not fits_minor_units(snap.orders):
+        if not fits_minor_units(snap.orders, snap.order_summary):
             return None
         if any(order.id != snap.source_id for order in snap.orders):
             carrying.add(f"{snap.source}:{snap.object_type}")
