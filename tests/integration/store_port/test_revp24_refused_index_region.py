@@ -1,0 +1,75 @@
+"""revP24: the index of refused values is written in the region its erasure reads phones in.
+
+A refused phone value written as a national number (``Zephyrine 020 7946 0177 (mobile)``) names a
+number only in its region. Before the index, her erasure read every record with refused values in
+the request's region (``erase_person(region=)``: ``--region GB``) and found it. priv24's entries are
+computed by ``SuppressionCheck.split`` in the check's own region, "US" unless told (the merge
+function's wiring, ``profilesync sync``), so the GB number gave no entry and, once the index is
+complete, her erasure read nothing that named her: her record stayed under the household's customer.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.privacy import erase_person, identifier_for
+from core.privacy_refused_index import backfill
+from core.schema import DroppedValue
+from core.storage.refused_index import refused_index
+from core.suppression import keyed_hash
+from core.testing.records import make_record
+from tests.integration.store_port.conftest import StoreKit
+from tests.integration.store_port.test_household_refused_orders_on_every_store import OLU
+from tests.integration.store_port.test_privacy22_on_every_store import SALT, _erasure, _stored
+
+HERS = "+44 20 7946 0177"
+HOUSEHOLD_INBOX = "olu.adeyemi@example.com"  # OLU's: the family's one address
+
+
+_REGION = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "core/suppression.py:105 SuppressionCheck(region='US') (functions/_wiring.py:181, "
+        "profilesync/sync_cli.py:96 never pass the instance's region) computes the entries in "
+        "core/suppression.py:193 split -> core/privacy_refused_index.py:51 entries_of in 'US', while "
+        "core/privacy_refused.py:146 looks up her keys as read in the request's region and trusts a "
+        "complete index (customers_naming): a GB national number got no entry. Fix idea: index phone "
+        "refused values by a region-free key (their digits) or record the index's region in the marker "
+        "and pass over every record for an erasure whose region differs; pin backfill's --region to it"
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "indexed",
+    [False, pytest.param(True, marks=_REGION)],
+    ids=["before-the-index", "index-complete"],
+)
+def test_her_refused_national_number_is_found_in_the_region_of_her_erasure(
+    kit: StoreKit, indexed: bool
+) -> None:
+    # GIVEN (with the index complete, or a store of before it) her record under the household's
+    # customer by their shared address, her own number refused in it as a GB national number
+    if indexed:
+        index = refused_index(kit.profiles)
+        assert index is not None
+        backfill(kit.profiles, index, "US", lambda k: keyed_hash(SALT, k))
+    record = make_record("crm", "2", email=HOUSEHOLD_INBOX, traits={"first_name": "Zephyrine"})
+    refused = DroppedValue(field="phone", value="Zephyrine 020 7946 0177 (mobile)", reason="not a phone")
+    _stored(kit, OLU, record.model_copy(update={"dropped": (refused,)}))
+    # WHEN she is erased by her number, phones read in GB
+    erase_person(
+        identifier_for(phone=HERS, region="GB"),
+        profiles=kit.profiles,
+        erasure=_erasure(kit),
+        tools={},
+        salt=SALT,
+        request_id="req-gb",
+        sync_state=kit.sync_state,
+        suppression=kit.suppression,
+        region="GB",
+        sleep=lambda _: None,
+    )
+    # THEN her record left the household's customer, as it did before the index
+    held = {ref.id for p in kit.profiles.iter_profiles() for ref in p.sources}
+    assert held == {OLU.source_id}
