@@ -6,6 +6,8 @@ the request's region (``erase_person(region=)``: ``--region GB``) and found it. 
 computed by ``SuppressionCheck.split`` in the check's own region, "US" unless told (the merge
 function's wiring, ``profilesync sync``), so the GB number gave no entry and, once the index is
 complete, her erasure read nothing that named her: her record stayed under the household's customer.
+Fixed: every entry reads refused phones in one region (core.privacy_refused_index.REGION), and an
+erasure by a phone in another region passes over every record as before.
 """
 
 from __future__ import annotations
@@ -26,25 +28,7 @@ HERS = "+44 20 7946 0177"
 HOUSEHOLD_INBOX = "olu.adeyemi@example.com"  # OLU's: the family's one address
 
 
-_REGION = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/suppression.py:105 SuppressionCheck(region='US') (functions/_wiring.py:181, "
-        "profilesync/sync_cli.py:96 never pass the instance's region) computes the entries in "
-        "core/suppression.py:193 split -> core/privacy_refused_index.py:51 entries_of in 'US', while "
-        "core/privacy_refused.py:146 looks up her keys as read in the request's region and trusts a "
-        "complete index (customers_naming): a GB national number got no entry. Fix idea: index phone "
-        "refused values by a region-free key (their digits) or record the index's region in the marker "
-        "and pass over every record for an erasure whose region differs; pin backfill's --region to it"
-    ),
-)
-
-
-@pytest.mark.parametrize(
-    "indexed",
-    [False, pytest.param(True, marks=_REGION)],
-    ids=["before-the-index", "index-complete"],
-)
+@pytest.mark.parametrize("indexed", [False, True], ids=["before-the-index", "index-complete"])
 def test_her_refused_national_number_is_found_in_the_region_of_her_erasure(
     kit: StoreKit, indexed: bool
 ) -> None:
