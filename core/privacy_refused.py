@@ -37,7 +37,7 @@ from core.ingest_settings import IngestSettings
 from core.mailbox import mailbox_key
 from core.person_scope import PersonScope
 from core.ports import Changeset, CustomerState, Operation, ProfileStore, PutProfile, PutSource
-from core.privacy_refused_index import customers_naming, forget_records
+from core.privacy_refused_index import REGION, customers_naming, forget_records
 from core.privacy_request import PrivacyStores
 from core.privacy_traces import _retired
 from core.quarantine import refused_values
@@ -137,13 +137,14 @@ def refused_holders(
     """The records of customers other than ``skip`` whose refused values hold one of her identifier
     keys ``hers`` (``email#``/``phone#``) or a spelling of one of her ``mailboxes``. With ``hash_``
     (the keyed hash of the audit salt) the store's index of refused values names the customers to
-    read when it is complete (core.privacy_refused_index); else every record is read once."""
+    read when it is complete (core.privacy_refused_index), unless ``hers`` holds a phone and ``region``
+    is not the index's (its entries read refused phones in ``REGION``); else every record is read once."""
     found = RefusedHolders()
     keys = {k for k in hers if k.startswith(("email#", "phone#"))}
     if not keys and not mailboxes:
         return found
     indexed = None
-    if hash_ is not None:
+    if hash_ is not None and (region == REGION or not any(k.startswith("phone#") for k in keys)):
         hashes = {hash_(k) for k in (*keys, *mailboxes)}
         indexed = customers_naming(profiles, refused_index(profiles), hashes)
     for state in _customers(profiles, skip, indexed):
@@ -179,7 +180,7 @@ def take_out_refused(
     found = refused_holders(stores.profiles, hers, mailboxes, region, skip=mine, hash_=hash_)
     if hash_ is not None:  # the index's entries naming her records (hers or retired now) go
         theirs = [r for s in scopes for p in (s, *s.splinters) if p.state for r in p.state.snapshots.values()]
-        forget_records(refused_index(stores.profiles), theirs, region, hash_)
+        forget_records(refused_index(stores.profiles), theirs, REGION, hash_)
     for customer, keys in sorted(found.scrubbed.items()):
         if scrubbed := _scrub(stores.profiles, customer, keys, hers, mailboxes, region, settings):
             counts["refused_scrubbed"] += scrubbed
@@ -190,7 +191,7 @@ def take_out_refused(
     done = retire_records(deletions, stores.profiles, stores.erasure, settings)
     if hash_ is not None:
         forget_records(
-            refused_index(stores.profiles), (r for rs in found.hers.values() for r in rs), region, hash_
+            refused_index(stores.profiles), (r for rs in found.hers.values() for r in rs), REGION, hash_
         )
         _forget_under(stores.profiles, hash_, {*hers, *mailboxes})
     if done.retired:

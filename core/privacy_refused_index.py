@@ -15,6 +15,10 @@ erasure reads the record and judges it as before, so a stale entry costs a read 
 An entry that names a record of the erased person is deleted by her erasure (``forget_records``):
 her records' ids are not left in the table.
 
+A refused phone value is read in ``REGION`` (and the record's country) by every writer and by the
+backfill; an erasure by a phone in another region does not trust the index (a GB national number
+read in the US names no number) and passes over every record as before.
+
 Upgrade: a store written before has no entries. ``backfill`` indexes every stored record in one pass
 and then writes the marker (``REFUSED#index``/``COMPLETE``); until the marker is there the erasure
 reads every record as before (``customers_naming``: None). Run it after every writer runs this
@@ -33,6 +37,12 @@ from core.storage.refused_index import Entry, RefusedIndex
 
 #: Customers read at once by the backfill.
 _PAGE = 100
+
+#: The region every entry's refused phone values are read in (with the record's country), whatever
+#: the writer's: a national number names a number only in a region, and the erasure looks up hers as
+#: read in its own. An erasure in another region by a phone passes over every record as before
+#: (core.privacy_refused.refused_holders), so it finds what it found before the index.
+REGION = "US"
 
 
 def refused_keys(record: SourceRecord, region: str) -> set[str]:
@@ -92,4 +102,4 @@ def backfill(profiles: ProfileStore, index: RefusedIndex, region: str, hash_: Ca
     return written
 
 
-__all__ = ["backfill", "customers_naming", "entries_of", "forget_records", "refused_keys"]
+__all__ = ["REGION", "backfill", "customers_naming", "entries_of", "forget_records", "refused_keys"]

@@ -194,12 +194,12 @@ class SuppressionCheck:
         (core.privacy_refused_index: her erasure finds them by key reads)."""
         kept, dropped = self._split(records, model, policy)
         if self.index_refused and any(r.dropped for r in kept):
-            from core.privacy_refused_index import entries_of
+            from core.privacy_refused_index import REGION, entries_of
             from core.storage.refused_index import refused_index
 
             index = refused_index(self.store)
             if index is not None:
-                index.put(entries_of(kept, self.region, self.hash))
+                index.put(entries_of(kept, REGION, self.hash))
         return kept, dropped
 
     def _split(

@@ -10,7 +10,7 @@ The same use cases as the privacy function (core.privacy), against the embedded 
     profilesync privacy unsuppress --email ann@example.com --requested-by dpo
     profilesync privacy erase-retry --connector hubspot
     profilesync privacy index-histories
-    profilesync privacy index-refused [--region GB]
+    profilesync privacy index-refused
 
 The answer is the JSON the privacy function answers with. The tools named with ``--connector`` are
 asked too (their credentials come from the environment, as for ``sync``); without it, only the
@@ -96,11 +96,7 @@ def add_parser(sub: Any, default_table: str) -> None:
         "complete, so that an erasure finds a household's record naming the person by key reads "
         "(once, after every writer runs this version; docs/privacy.md)"
     )
-    refused = actions.add_parser("index-refused", help=text, description=text)
-    refused.add_argument(
-        "--region", default="US", help="region of a phone without a country code (default US)"
-    )
-    add_store_arguments(refused, default_table)
+    add_store_arguments(actions.add_parser("index-refused", help=text, description=text), default_table)
 
 
 def audit_salt(state_dir: Path, *, endpoint_url: str | None = None) -> str:
@@ -189,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
             return _index_histories(stores.profiles)
         salt = audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
         if command == "index-refused":
-            return _index_refused(stores.profiles, salt, args.region)
+            return _index_refused(stores.profiles, salt)
         profiles, erasure, sync_state = stores.profiles, stores.erasure, stores.sync_state
         suppression = stores.suppression
         tools, unavailable = _tools(args.connector)
@@ -312,19 +308,20 @@ def _index_histories(profiles: Any) -> int:
     return 0
 
 
-def _index_refused(profiles: Any, salt: str, region: str) -> int:
+def _index_refused(profiles: Any, salt: str) -> int:
     """``profilesync privacy index-refused``: the index of refused values of every stored record
     (core.privacy_refused_index.backfill), for a store written before it; then marked complete."""
     from functools import partial
 
-    from core.privacy_refused_index import backfill
+    from core.privacy_refused_index import REGION, backfill
     from core.storage.refused_index import refused_index
     from core.suppression import keyed_hash
 
     index = refused_index(profiles)
     if index is None:  # pragma: no cover - every store of this project keeps one
         raise SystemExit("profilesync privacy index-refused: this store keeps no index of refused values")
-    entries = backfill(profiles, index, region, partial(keyed_hash, salt))
+    # (refused phones read in the index's one region, as every writer reads them)
+    entries = backfill(profiles, index, REGION, partial(keyed_hash, salt))
     print(json.dumps({"ok": True, "entries": entries, "complete": index.complete()}, indent=2))
     return 0
 

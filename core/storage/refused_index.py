@@ -111,8 +111,8 @@ class SQLiteRefusedIndex:
 
 
 class DynamoDBRefusedIndex:
-    """On the profile table: a Query of each hash's partition (a few bytes an item), BatchWriteItem
-    puts and deletes."""
+    """On the profile table: a consistent Query of each hash's partition (a few bytes an item),
+    BatchWriteItem puts and deletes."""
 
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
@@ -130,6 +130,8 @@ class DynamoDBRefusedIndex:
                 "KeyConditionExpression": "PK = :pk",
                 "ExpressionAttributeValues": {":pk": {"S": f"{PREFIX}{hash_}"}},
                 "ProjectionExpression": "SK",
+                # an entry written a moment ago (a merge just before her suppression was written)
+                "ConsistentRead": True,
             }
             while True:
                 page = self._client.query(**kwargs)
