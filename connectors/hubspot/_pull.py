@@ -43,8 +43,9 @@ from ._mapping import (
 
 #: The most version tags a cursor keeps of one watermark (a DynamoDB item holds 400 KB).
 SEEN_LIMIT = 1000
-#: Times in a row a walk by offset finds the results before it moved (``IncrementalState.last``)
-#: before it gives up (the contacts keep changing while read).
+#: Times in one run a walk by offset may find the results before it moved (``IncrementalState.last``)
+#: and read its query again from the start; past it the run stops (the contacts keep changing while
+#: read). Counted over the run, not in a row: a block changing every other page would never stop.
 MAX_RESTARTS = 20
 #: The connector's name, as ``connectors.tool_clock`` counts its answers.
 NAME = "hubspot"

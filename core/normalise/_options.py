@@ -24,12 +24,15 @@ class NormaliseOptions:
     record's ``updated_at`` (consent); the record is kept and the value listed in ``dropped``.
     An ``updated_at`` ahead of ``now`` by less is kept as stamped, with ``now`` as the record's
     ``read_at``: the record is ordered by the earlier of the two (``SourceRecord.ordered_at``).
-    ``now`` is the clock (None: ``core.time_bound.utc_now`` at each call).
+    ``now`` is the clock (None: ``core.time_bound.utc_now`` at each call). ``now_floored``: ``now``
+    is a tool's ``Date``, floored to its second (``read_on_tool_clock``), so the answer was made
+    somewhere in that second: a time stamped inside it is not ahead of the read.
     """
 
     default_region: str = "US"
     max_future_skew: timedelta = DEFAULT_MAX_FUTURE_SKEW
     now: datetime | None = field(default=None, compare=False)
+    now_floored: bool = field(default=False, compare=False)
 
 
 _DEFAULT_OPTIONS: Final = NormaliseOptions()
@@ -62,7 +65,10 @@ def read_on_tool_clock(options: NormaliseOptions | None, read: datetime | None) 
     # (a tool in step with ours answers in our second, its Date floored: our clock is as good)
     if not now - base.max_future_skew <= read <= now - timedelta(seconds=1):
         return options
-    return replace(base, now=read)
+    # (a Date is floored: a version stamped later in its second was read, not stamped ahead of it;
+    # ordered at the second's start, it lost to one stamped earlier in it and ordered by its stamp,
+    # tests/unit/test_revr24_read_on_tool_clock.py)
+    return replace(base, now=read, now_floored=True)
 
 
 def is_future_dated(record: SourceRecord) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.errors import NormalisationError
@@ -127,6 +127,10 @@ def normalise_record(
         )
 
 
+#: How far past a floored ``Date`` (``NormaliseOptions.now_floored``) its second runs.
+_WITHIN_THE_SECOND = timedelta(seconds=1, microseconds=-1)
+
+
 def _normalise_record(
     draft: RecordDraft, options: NormaliseOptions, source: str, source_id: str
 ) -> SourceRecord | Quarantined:
@@ -201,7 +205,9 @@ def _normalise_record(
     # Within the skew a stamped time is kept; the read time beside it orders the record and its
     # consent decisions (SourceRecord.ordered_at), so a change read later is not taken for older.
     read_at = None
-    if updated_at > now or (consent and any(state.changed_at > now for state in consent.values())):
+    # (a tool's Date floored to its second: the read was somewhere in it, ``NormaliseOptions.now_floored``)
+    ahead = now + _WITHIN_THE_SECOND if options.now_floored else now
+    if updated_at > ahead or (consent and any(state.changed_at > ahead for state in consent.values())):
         read_at = now
     orders, summary = _orders(draft.orders, collector)
 
