@@ -45,7 +45,7 @@ from . import _documents as docs
 from ._client import CREDENTIAL, ShopifyBulkOperationError, ShopifyGraphQLError
 from ._cursor import tag_key
 from ._erase import ShopifyErase
-from ._mapping import CUSTOMER, METAFIELD_TYPES, SOURCE
+from ._mapping import CUSTOMER, METAFIELD_TYPES, SOURCE, stored_id
 from ._pull import ShopifyPull, parse_bulk_jsonl
 from ._push import ShopifyPush
 
@@ -118,6 +118,7 @@ SPEC = ConnectorSpec(
         "orders/delete webhooks alone (https://shopify.dev/docs/api/admin-graphql/latest/queries/"
         "deletionEvents), which profilesync does not receive yet"
     ),
+    stored_id=stored_id,  # a record named by its GID is the one stored under the GID's numeric tail
 )
 
 
