@@ -268,10 +268,15 @@ DECLARATION = RestConnectorSpec(
         "deletion jobs 3/s, 60/min (https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling)"
     ),
     deletions=(
-        "not reported: a profile deleted (a data privacy deletion job, or in the UI) is no longer listed by "
-        "GET /api/profiles, and the API keeps no record or event of the deletion to pull "
-        "(https://developers.klaviyo.com/en/reference/request_profile_deletion)"
+        "not reported by an incremental pull: a profile deleted (a data privacy deletion job, or in the "
+        "UI) is no longer listed by GET /api/profiles, and the API keeps no record or event of the "
+        "deletion to pull (https://developers.klaviyo.com/en/reference/request_profile_deletion); a full "
+        "refresh retires it (refresh_lists)"
     ),
+    # A full refresh is GET /api/profiles with no filter: every profile of the account, suppressed
+    # ones too (https://developers.klaviyo.com/en/reference/get_profiles), so one that completed
+    # without listing a stored profile means Klaviyo no longer holds it.
+    refresh_lists=frozenset({"profile"}),
 )
 
 __all__ = ["CREDENTIAL", "DECLARATION", "PROPERTY_PREFIX", "REVISION", "erase", "send", "shape"]

@@ -116,9 +116,16 @@ SPEC = ConnectorSpec(
         "deletionEvents covers products and collections only (DeletionEventSubjectType: PRODUCT, "
         "COLLECTION); deleted customers and orders are announced by the customers/delete and "
         "orders/delete webhooks alone (https://shopify.dev/docs/api/admin-graphql/latest/queries/"
-        "deletionEvents), which profilesync does not receive yet"
+        "deletionEvents), which profilesync does not receive yet; a full refresh retires a deleted "
+        "customer (refresh_lists)"
     ),
     stored_id=stored_id,  # a record named by its GID is the one stored under the GID's numeric tail
+    # A full refresh walks the customers query with no filter (or exports it whole in a bulk
+    # operation): every customer of the shop, so one that completed without listing a stored customer
+    # means Shopify no longer holds her (deleted, or erased by customerRequestDataErasure). Orders are
+    # not declared: without the read_all_orders scope the orders query lists the last 60 days only
+    # (https://shopify.dev/docs/api/admin-graphql/latest/objects/Order, its note on read_all_orders).
+    refresh_lists=frozenset({CUSTOMER}),
 )
 
 

@@ -17,8 +17,9 @@ completely"), so the vendor's documented behaviour is what is served:
 
 Promise (docs/architecture.md "Records deleted at the vendor", docs/privacy.md "No copy left"): after
 an incremental pull and a full refresh, profilesync holds no record the tool no longer holds, and no
-profile holds her address. Holds for HubSpot, Mailchimp and Salesforce; Klaviyo, WooCommerce and
-Stripe keep her (xfail, each with its reason).
+profile holds her address. Holds for HubSpot, Mailchimp and Salesforce; for Klaviyo and WooCommerce
+since fix16 (their full refresh retires what it no longer lists: ``refresh_lists``); Stripe keeps
+her (xfail, with its reason).
 """
 
 from __future__ import annotations
@@ -35,23 +36,7 @@ from profilesync.testing.contract import T_CHANGES
 from tests.integration.test_attack4_pages_change_while_paged import SETTINGS, _held
 from tests.integration.test_attack13_hostile_values_on_the_wire import tool
 
-GONE_UNSEEN = (
-    "{where}: {what}, and the connector declares no refresh_lists, so a full refresh "
-    "(core/refresh_sweep.py) does not retire it either: her record, address and name stay in her profile "
-    "for ever, pushed on to the other tools. Fix: declare refresh_lists for {types} (the full pull lists "
-    "every one), so the sweep retires what the tool no longer lists"
-)
 REASONS = {
-    "klaviyo": GONE_UNSEEN.format(
-        where="connectors/klaviyo/_declaration.py:270 (deletions: none)",
-        what="a profile deleted by Klaviyo's Data Privacy API is no longer listed and leaves no event",
-        types="Klaviyo's profile",
-    ),
-    "woocommerce": GONE_UNSEEN.format(
-        where="connectors/woocommerce/_declaration.py:197 (deletions: none)",
-        what="a customer deleted with force=true leaves no trace in the REST API",
-        types="WooCommerce's customer",
-    ),
     "stripe": (
         "connectors/stripe/_declaration.py:278 (deletions: customer.deleted only) and "
         "core/normalise/_record.py:188: a customer redacted by Stripe's redaction job stays "

@@ -23,7 +23,8 @@ webhook receiver: a shop's team hands the payload's values to ``privacy erase``.
   gives the GID's numeric tail, the id as stored);
 * the erasure done at Shopify itself (the merchant's "Erase personal data", after which Shopify sends
   that webhook; the sandbox's ``customerRequestDataErasure`` deletes the customer and strips her
-  orders as Shopify's redaction does) reaches profilesync through a pull: it does not (xfail).
+  orders as Shopify's redaction does) reaches profilesync through a pull: the next full refresh
+  retires her customer (fix16: Shopify declares ``refresh_lists`` ``customer``).
 """
 
 from __future__ import annotations
@@ -52,17 +53,6 @@ from tests.integration.test_erasure_attacks import SALT
 HER = "henrietta.ozolina@example.com"
 NAME = ("Henrietta", "Ozolina")
 PHONE = "+1 415 555 0186"
-
-REDACTED_AT_SHOPIFY = (
-    "connectors/shopify/_connector.py:118 (ConnectorSpec.deletions: Shopify deletions are announced "
-    "by webhooks alone) and no refresh_lists for Shopify (core/refresh_sweep.py sweeps only declared "
-    "types): a customer the merchant erased at Shopify (customerRequestDataErasure, Shopify's GDPR "
-    "erasure; Shopify then sends customers/redact, which nothing receives) keeps her customer record, "
-    "address, name and phone in her profile for ever, pushed on to the other tools. Fix: declare "
-    "refresh_lists={'customer'} for Shopify (its customers query lists every customer) so a full "
-    "refresh retires her, and give docs/privacy.md a way to hand customers/redact's payload to "
-    "privacy erase (or a receiver for it)"
-)
 
 
 def _her_shop() -> tuple[ShopifySandbox, Any, dict[str, Any]]:
@@ -181,7 +171,6 @@ def test_customers_redact_payload_handed_to_erase_erases_her_and_she_stays_erase
     assert full.suppressed >= 3, (again, full)
 
 
-@pytest.mark.xfail(strict=True, reason=REDACTED_AT_SHOPIFY)
 def test_a_customer_erased_at_shopify_leaves_the_store_at_the_next_full_refresh() -> None:
     sandbox, connector, payload = _her_shop()
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
