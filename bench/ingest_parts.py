@@ -1,6 +1,6 @@
 """Where ``resolve``'s ingest spends its CPU, part by part, in one process; and SQLite's inserts by kind.
 
-    python -m bench.ingest_parts [--records 100000] [--file FILE] [--full] [--narrow-idents]
+    python -m bench.ingest_parts [--records 100000] [--file FILE] [--full] [--narrow-idents] [--staged-json]
 
 Generates the population of ``bench.resolve_scaling`` (or reads ``--file``), reads it by person in
 batches of 20,000 and normalises it as ``resolve``'s worker does (each record's hash and JSON kept
@@ -13,7 +13,10 @@ customers' rows without their profiles, the profiles (``core.ingest_profile.new_
 (``insert_new_items``), and the rest. Then it replays the rows the inserts wrote into a new file,
 one statement per kind of item as ``insert_new_items`` sends them, and prints each kind's µs a row;
 with ``--narrow-idents``, also into the layout the docs weighed (IDENT items in a ``WITHOUT ROWID``
-table of their own keyed by ``pk``), alternating. CPU time, not wall time, is what compares on a
+table of their own keyed by ``pk``), alternating; with ``--staged-json``, also as one ``INSERT ... SELECT``
+per kind and slice from a JSON array of the rows (``json_each``: the rows handed to SQLite as one
+column-like text and inserted by SQLite's C, not bound row by row), alternating; the JSON's encoding
+is timed with the statement. CPU time, not wall time, is what compares on a
 shared machine; compare the figures of one run.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import sqlite3
 import tempfile
@@ -58,6 +62,18 @@ _NARROW = (
     " WITHOUT ROWID"
 )
 _INSERT_NARROW = "INSERT OR IGNORE INTO idents (pk, hash, owner, updated_at, run) VALUES (?, ?, ?, ?, ?)"
+#: ``_STATEMENTS`` with the rows of a kind given as one JSON array (``json.dumps`` of the row tuples)
+#: and inserted by ``INSERT ... SELECT`` over ``json_each``: the same columns, a JSON null as NULL.
+_STAGED = (
+    "INSERT OR IGNORE INTO items (pk, sk, hash, owner, updated_at, attrs)"
+    " SELECT value->>0, 'IDENT', value->>1, value->>2, value->>3, value->>4 FROM json_each(?)",
+    "INSERT OR IGNORE INTO items (pk, sk, version, hash, data, attrs)"
+    " SELECT value->>0, 'PROFILE', 1, value->>1, value->>2, value->>3 FROM json_each(?)",
+    "INSERT OR REPLACE INTO items (pk, sk, hash, data)"
+    " SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?)",
+    "INSERT OR REPLACE INTO items (pk, sk, data) SELECT value->>0, value->>1, value->>2 FROM json_each(?)",
+    "INSERT OR REPLACE INTO items (pk, sk, owner) SELECT value->>0, value->>1, value->>2 FROM json_each(?)",
+)
 
 
 def batches(source: Path) -> list[list[SourceRecord]]:
@@ -129,9 +145,10 @@ def ingest(
     return cpu, written
 
 
-def replay(written: list[list[NewItems]], path: Path, *, narrow: bool) -> list[float]:
+def replay(written: list[list[NewItems]], path: Path, *, narrow: bool, staged: bool = False) -> list[float]:
     """Insert the rows again into a new file as ``insert_new_items`` does, one statement per kind;
-    the CPU seconds of each kind (``narrow``: IDENT items into a table of their own)."""
+    the CPU seconds of each kind (``narrow``: IDENT items into a table of their own; ``staged``: each
+    kind's rows as one JSON array inserted by ``INSERT ... SELECT``, its encoding timed too)."""
     seconds = [0.0] * len(_KINDS)
     connection = sqlite3.connect(path, isolation_level=None)
     try:
@@ -148,7 +165,11 @@ def replay(written: list[list[NewItems]], path: Path, *, narrow: bool) -> list[f
             for kind, statement in enumerate(statements):
                 rows = [row for group in groups for row in group[kind]]
                 started = time.process_time()
-                connection.executemany(statement, rows)
+                if staged:
+                    if rows:
+                        connection.execute(_STAGED[kind], (json.dumps(rows, ensure_ascii=False),))
+                else:
+                    connection.executemany(statement, rows)
                 seconds[kind] += time.process_time() - started
         gc.enable()
         connection.execute("COMMIT")
@@ -166,6 +187,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--narrow-idents", action="store_true", help="also replay into IDENT items of their own"
+    )
+    parser.add_argument(
+        "--staged-json", action="store_true", help="also replay each kind's rows as one JSON array"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ingest-parts-") as name:
@@ -191,10 +215,13 @@ def main() -> None:
         counts = [
             sum(len(group[kind]) for groups in written for group in groups) for kind in range(len(_KINDS))
         ]
-        layouts = (False, True, False, True) if args.narrow_idents else (False,)
-        for round_, narrow in enumerate(layouts):
-            seconds = replay(written, folder / f"replay{round_}.sqlite3", narrow=narrow)
-            print(f"  replayed into {'IDENT items of their own' if narrow else 'the items table'}:")
+        other = "narrow" if args.narrow_idents else "staged" if args.staged_json else None
+        layouts = ("rows", other, "rows", other) if other else ("rows",)
+        for round_, layout in enumerate(layouts):
+            narrow, staged = layout == "narrow", layout == "staged"
+            seconds = replay(written, folder / f"replay{round_}.sqlite3", narrow=narrow, staged=staged)
+            how = "IDENT items of their own" if narrow else "the items table"
+            print(f"  replayed into {how}{', staged as JSON' if staged else ''}:")
             for kind, count in enumerate(counts):
                 if count:
                     per_row = seconds[kind] / count * 1e6

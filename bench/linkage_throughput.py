@@ -27,13 +27,16 @@ is in: decided while a chain or a block was smaller (what grows with the populat
 ``--parts`` adds where probabilistic ingest's extra CPU goes: each part of the linkage (``PARTS``)
 timed by ``time.process_time`` around the calls ingest makes (the outermost call of each, so a part
 called from within itself is counted once), best of two runs with exact ingest, in µs a record; a
-part is inclusive of the parts it calls.
+part is inclusive of the parts it calls. With it the collector's passes in each mode
+(``gc.callbacks``, CPU time from each pass's start to its stop): not a part of the linkage, but a
+share of both modes that grows with what a process keeps (docs/identity.md, Throughput).
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import importlib
 import os
 import time
@@ -268,24 +271,56 @@ def _timer(function: Callable[..., Any], label: str, spent: dict[str, float]) ->
     return timed
 
 
+COLLECTOR = {
+    "exact ingest": "the collector's passes in exact ingest",
+    "probabilistic ingest": "the collector's passes in probabilistic ingest",
+}
+"""The labels of each mode's collector passes in ``linkage_parts``."""
+
+
 def linkage_parts(drafts: Sequence[Any], batch_size: int, repeat: int = 2) -> dict[str, float]:
-    """µs a record of exact ingest, probabilistic ingest and each part of its linkage (``PARTS``),
-    each the best of ``repeat`` runs, the modes taking turns."""
+    """µs a record of exact ingest, probabilistic ingest, each part of its linkage (``PARTS``) and
+    each mode's collector passes (``COLLECTOR``), each the best of ``repeat`` runs, the modes taking
+    turns."""
     best: dict[str, float] = {}
     for _ in range(repeat):
         for mode in ("exact ingest", "probabilistic ingest"):
             exact = mode == "exact ingest"
             settings = IngestSettings() if exact else IngestSettings(linkage=LinkageSettings())
-            spent: dict[str, float] = {}
+            spent: dict[str, float] = {COLLECTOR[mode]: 0.0}
             store = InMemoryProfileStore()
-            with _untimed() if exact else _timed_parts(spent), bulk_gc():
+            with _untimed() if exact else _timed_parts(spent), _collector(spent, COLLECTOR[mode]), bulk_gc():
                 cpu = time.process_time()
                 _ingest_all(drafts, store, settings, batch_size)
                 spent[mode] = time.process_time() - cpu
             for label, seconds in spent.items():
                 best[label] = min(best.get(label, seconds), seconds)
-    order = ["exact ingest", "probabilistic ingest", *(label for label, *_ in PARTS)]
+    order = [
+        "exact ingest",
+        "probabilistic ingest",
+        *(label for label, *_ in PARTS),
+        *COLLECTOR.values(),
+    ]
     return {label: best[label] / len(drafts) * 1e6 for label in order if label in best}
+
+
+@contextmanager
+def _collector(spent: dict[str, float], label: str) -> Iterator[None]:
+    """Add the CPU time of every collector pass to ``spent[label]`` while the block runs."""
+    started = [0.0]
+    clock = time.process_time
+
+    def timing(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = clock()
+        else:
+            spent[label] += clock() - started[0]
+
+    gc.callbacks.append(timing)
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(timing)
 
 
 @contextmanager

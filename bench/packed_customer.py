@@ -86,10 +86,11 @@ def resolve_one_batch(count: int, ids: str, batch_size: int | None) -> bool:
         with sqlite3.connect(Path(tmp) / "db.sqlite") as conn:
             rows = conn.execute("SELECT * FROM items WHERE sk = 'PROFILE' AND data IS NOT NULL").fetchall()
             sources = conn.execute("SELECT count(*) FROM items WHERE sk LIKE 'SOURCE#%'").fetchone()[0]
-    # The item's size as the store weighs it (core.storage.sqlite_commit._item_bytes): its values'
-    # bytes, 8 for each that is no text or bytes, 48 for the attribute names.
+    # The item's size as the stores weigh it (core.storage.item_bytes: DynamoDB's rule, names and values)
+    from core.storage.item_bytes import row_bytes
+
     (row,) = [tuple(r) for r in rows]
-    size = 48 + sum(_bytes(value) for value in row[:8])
+    size = row_bytes(row[:8])
     packed = isinstance(row[6], bytes)
     stored = sources - 1
     batches = "one batch" if not batch_size else f"batches of {batch_size:,}"
@@ -102,12 +103,6 @@ def resolve_one_batch(count: int, ids: str, batch_size: int | None) -> bool:
     ok = report.quarantined == 0 and stored == count and size <= LIMIT
     print("  OK" if ok else "  FAILED: an order was lost or the item is too large")
     return ok
-
-
-def _bytes(value: object) -> int:
-    if isinstance(value, str):
-        return len(value.encode())
-    return len(value) if isinstance(value, bytes) else 8
 
 
 def packing_sizes(count: int) -> None:

@@ -1,6 +1,6 @@
 """What ``profilesync resolve`` must spend on a record, stage by stage, against 4x the DuckDB peer's CPU.
 
-    python -m bench.resolve_floors [--records 100000] [--file FILE]
+    python -m bench.resolve_floors [--records 100000] [--file FILE] [--free STAGE ...]
 
 Issue 12 wants ``resolve`` within 4x of the peer of ``bench.resolve_scaling`` (DuckDB: connected
 components over normalised email and phone, a line per person). This bench asks whether any
@@ -14,6 +14,13 @@ their profiles, SQLite's inserts, the rest) and writing the output (``resolve_ou
 one process). Two cores share the work in resolve, but the peer uses both as well: CPU per record,
 not wall time, is what a 4x target on a shared machine can be held to. A stage whose floor alone
 is over the budget cannot be arranged away: it must do less.
+
+It also adds the stages up by the process that runs them in resolve (``PROCESSES``: the worker, the
+resolving process, the output's second writer; the batches' plan and the output are shared half and
+half): with a core each, the run takes about as long as its slowest process, so a step that makes one
+process cheaper than the other shortens the run only down to the other. ``--free STAGE`` (repeated)
+prints the sums again with those stages taken as costing nothing: the ceiling of a step that would
+remove them (docs/architecture.md, *What is left for 4x*).
 """
 
 from __future__ import annotations
@@ -66,6 +73,35 @@ def peer_cpu(source: Path, folder: Path) -> float:
     return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
+#: Where resolve runs each stage: a process's share of the stage (the plan is read half by the
+#: resolving process's thread and half by the worker; the output is written half by each writer).
+PROCESSES: Final = {
+    "plan of the batches": {"worker": 0.5, "resolving": 0.5},
+    "reading and parsing the lines": {"worker": 1.0},
+    "normalising": {"worker": 1.0},
+    "JSON and hash": {"worker": 1.0},
+    "pickling": {"worker": 1.0},
+    "unpickling (resolving process)": {"resolving": 1.0},
+    **{stage: {"resolving": 1.0} for stage in _INGEST_PARTS.values()},
+    "ingest: the rest": {"resolving": 1.0},
+    "writing the output": {"resolving": 0.5, "second writer": 0.5},
+}
+
+
+def by_process(stages: dict[str, float], free: frozenset[str] = frozenset()) -> dict[str, float]:
+    """Each process's µs a line: the stages it runs (``PROCESSES``), but the ``free`` ones. A stage
+    with no process, or a free stage that is no stage, is a KeyError: a sum silently missing one
+    would flatter the ceiling."""
+    missing = free - set(stages)
+    if missing:
+        raise KeyError(f"no such stage: {sorted(missing)}")
+    out: dict[str, float] = {}
+    for stage, micros in stages.items():
+        for process, share in PROCESSES[stage].items():
+            out[process] = out.get(process, 0.0) + (0.0 if stage in free else share * micros)
+    return out
+
+
 def floors(source: Path, folder: Path) -> dict[str, float]:
     """Each stage's CPU µs a line of ``source``, in resolve's order (a part missing from the benches
     timed here is a KeyError, not a stage silently timed at nothing)."""
@@ -95,6 +131,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--file", type=Path, default=None, help="read this file instead of a generated one")
+    parser.add_argument(
+        "--free", action="append", default=[], help="also sum the processes with this stage at nothing"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="resolve-floors-") as name:
         folder = Path(name)
@@ -111,6 +150,15 @@ def main() -> None:
     worst = max(stages, key=stages.__getitem__)
     print(f"  {'every stage':<36} {total:6.1f} µs a line: ratio {total / budget:.2f} of the budget")
     print(f"largest stage: {worst}, ratio {stages[worst] / budget:.2f} of the budget alone")
+    cases = [("as now", frozenset[str]())]
+    if args.free:
+        cases.append((f"without {', '.join(args.free)}", frozenset(args.free)))
+    for label, free in cases:
+        sums = by_process(stages, free)
+        slowest = max(sums, key=sums.__getitem__)
+        parts = ", ".join(f"{process} {micros:.1f}" for process, micros in sums.items())
+        print(f"by process, {label}: {parts} µs a line; all {sum(sums.values()):.1f}")
+        print(f"  slowest: {slowest}, {sums[slowest] / budget:.2f} of the budget")
 
 
 if __name__ == "__main__":

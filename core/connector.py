@@ -132,6 +132,12 @@ class RawPage:
     cursor: str | None
     """Pass to ``pull`` to resume after this page; None only when the connector keeps no cursor."""
     object_type: str = "contact"
+    read: datetime | None = None
+    """When the tool answered with this page, by its own clock (its ``Date`` header, aware UTC), when
+    the connector read it; None: unknown. A record stamped far ahead is ordered just before the
+    second it was read in (``core.time_bound.read_before``), and by this clock when it is behind
+    ours (``core.normalise.read_on_tool_clock``): a correction the tool stamps after the read then
+    wins, however far behind ours its clock runs."""
 
 
 @dataclass(frozen=True, slots=True)

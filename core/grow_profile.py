@@ -64,16 +64,20 @@ def grown_profile(
     snapshots: Mapping[str, SourceRecord],
     rules: MergeRules,
     version: int,
+    minor_units: bool = False,
 ) -> Profile | None:
     """``build_profile`` of the stored snapshots with ``records`` (sorted by key, each a child whose
     orders are its own) in, ``replaced`` (the stored versions some of them replace, by key) out; or
-    None when that cannot be decided from ``profile`` and ``snapshots`` (the stored winners)."""
+    None when that cannot be decided from ``profile`` and ``snapshots`` (the stored winners).
+    ``minor_units``: every stored amount is known to have at least its currency's minor units (the
+    add-only mark, core.grow_mark, says so); unknown, an amount taken out whose exponent is the
+    total's falls back, unless the batch brings one as fine."""
     won = {t.source for t in profile.traits.values()} | {c.source for c in profile.consent.values()}
     if any(key in won for key in replaced):
         return None  # the runner-up is not in the profile
     traits = _traits(profile, records, snapshots, rules)
     consent = _consent(profile, records, snapshots)
-    computed = _grown_computed(profile.computed, records, replaced.values(), rules)
+    computed = _grown_computed(profile.computed, records, replaced.values(), rules, minor_units)
     if traits is None or consent is None or computed is None:
         return None
     identifiers = insert_identifiers(profile.identifiers, [i for r in records for i in r.identifiers])
@@ -175,6 +179,7 @@ def _grown_computed(
     records: Sequence[SourceRecord],
     replaced: Iterable[SourceRecord],
     rules: MergeRules,
+    minor_units: bool,
 ) -> ComputedTraits | None:
     added = _paid(records)
     removed = _paid(replaced)
@@ -196,7 +201,7 @@ def _grown_computed(
         if order.created_at in (first, last) and order.created_at not in added_at:
             return None  # another order may share that time, or not
         left = stored.order_count - sum(1 for o in removed if o.currency == order.currency)
-        if not _keeps_exponent(order, total, added, left):
+        if not _keeps_exponent(order, total, added, left if minor_units else 0):
             return None
     with localcontext() as context:
         context.traps[Inexact] = True
@@ -236,9 +241,10 @@ def _keeps_exponent(order: Order, total: Decimal, added: Sequence[Order], left: 
     """Whether taking ``order`` out of ``total`` (its currency's stored sum, whose exponent is the
     smallest of zero and its orders') leaves the exponent the rebuild's sum has: a sum's exponent is
     the smallest of its terms', so ``x + y - y`` keeps ``y``'s finer one where the rebuild does not.
-    ``left``: the paid orders of the currency that stay. Normalisation gives every amount of a
-    currency its minor units (core.normalise's money), so an order of that exponent leaves another
-    of the same behind."""
+    ``left``: the paid orders of the currency that stay, when each is known to have at least its
+    currency's minor units (0 when not known): normalisation gives every amount of a currency its
+    minor units (core.normalise's money), so an order of that exponent leaves another as fine, and
+    the total keeps it; a coarser one (``5``, a record built without normalisation) would not."""
     own = _exponent(order.total)
     if own >= 0 or own > _exponent(total):
         return True  # zero or another order gives the stored exponent

@@ -11,6 +11,7 @@ from datetime import datetime
 from core.content_run import ContentRun
 from core.errors import ConflictError
 from core.governance.changes import change_history
+from core.grow_mark import add_only_mark
 from core.identity import Component
 from core.ingest_runs import redating, written_item
 from core.ingest_settings import IngestSettings
@@ -259,10 +260,11 @@ def _changeset(
         splits.add(survivor)
     prior = live.get(survivor)
     profile = build_profile(survivor, snapshots.values(), settings.rules, (prior.version if prior else 0) + 1)
+    # What the add-only path may assume of the survivor's records, which it will not read (core.grow_mark).
+    add_only = add_only_mark(settings.rules, snapshots.values())
+    version = prior.version if prior else None
     ops.append(
-        PutProfile(
-            survivor, profile, profile_hash(profile), frozenset(desired), prior.version if prior else None
-        )
+        PutProfile(survivor, profile, profile_hash(profile), frozenset(desired), version, add_only=add_only)
     )
     return Changeset(label=component.records[0].key, operations=tuple(ops))
 

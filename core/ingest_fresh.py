@@ -40,6 +40,7 @@ from typing import Final, Protocol, runtime_checkable
 from pydantic import TypeAdapter
 
 from core.governance.history import history_sort_key, quotes_identifier
+from core.grow_mark import add_only_mark
 from core.identity import GuardrailHit, customer_id_for
 from core.ingest_profile import new_profile
 from core.ingest_runs import written_item
@@ -255,6 +256,9 @@ def _rows(
         chars += len(mailbox)
     document, item_hash = new_profile(survivor, group, settings.rules)
     owned = _owned_json(desired)
+    add_only = add_only_mark(settings.rules, group)  # as core.ingest_changeset writes it
+    if add_only is not None:  # json.dumps({"owned": ..., "add_only": ...}), as the planner's row
+        owned = f'{owned[:-1]}, "add_only": {json.dumps(add_only)}}}'
     rows = 2 * len(sources) + len(idents) + len(markers) + 1  # events, and the profile
     chars += len(document) + len(owned) + rows * (2 * len(survivor) + 16)  # keys' prefixes, ids
     if 4 * chars + _ITEM_OVERHEAD * rows > ITEM_MAX_BYTES:

@@ -16,16 +16,17 @@ consent compete with (``ReadsCustomerParts``, core.ports), when every record of 
 
 and the customer's ``owned`` set is exactly the usable identifiers of its profile (nothing held by
 another customer, nothing the full plan would give up), no linkage (probabilistic identity) is on,
-and the batch's read found no tombstone, touch, re-dated run or recheck. The changeset is the one
+the batch's read found no tombstone, touch, re-dated run or recheck, and the profile item's add-only
+mark (core.grow_mark, written by the full plan from every snapshot) allows it: the profile was built
+under the batch's survivorship rules, no stored record of the batch's types carries an order of
+another record, and every amount has its currency's minor units. The changeset is the one
 ``core.ingest_changeset._changeset`` plans for it (snapshots, history events, the identifier items
 it claims, mailbox markers, suppression guards, the profile at the next version with ``owned`` plus
-the new keys); the profile comes from core.grow_profile, which gives ``build_profile``'s result or
-None. Whatever is not sure returns None, and the general plan runs.
+the new keys and the same mark); the profile comes from core.grow_profile, which gives
+``build_profile``'s result or None. Whatever is not sure returns None, and the general plan runs.
 
-Assumed, not checked (it needs every snapshot): a stored child of the batch's object type carries
-only its own order (every connector maps one order or charge to one record; a generic JSON-lines
-child listing another record's order would be counted twice). A customer whose split was cut short
-(``IngestResult.unsplit``) is split by its next change that is not add-only, not by this one.
+A customer whose split was cut short (``IngestResult.unsplit``) is split by its next change that is
+not add-only, not by this one.
 """
 
 from __future__ import annotations
@@ -38,12 +39,14 @@ from core.content_run import ContentRun
 from core.errors import ConflictError
 from core.governance.changes import change_history
 from core.grow_kept import KEPT, Kept, body, grown_parts, has_identifier, ref_of, walked
+from core.grow_mark import mark_allows
 from core.grow_profile import grown_profile, winner_keys
 from core.ingest_changeset import _mailbox_markers
 from core.ingest_runs import redating, written_item
 from core.ingest_settings import IngestSettings
 from core.ports import (
     Changeset,
+    CustomerState,
     Operation,
     Ownership,
     ProfileStore,
@@ -106,6 +109,8 @@ def grow_changeset(
     head = store.get_customer_head(customer)
     if head is None or head.merged_into or head.merging_into or head.absorbing:
         return None
+    if not mark_allows(head.add_only, settings.rules, records):
+        return None  # other rules, a type carrying others' orders, coarse amounts, or no mark: full plan
     for key, owner in owners.items():
         if owner.customer_id == customer and key not in head.owned:
             # as core.ingest_plan._check_owners_read: the key moved away since the owners read
@@ -141,7 +146,9 @@ def grow_changeset(
     replaced = {k: snapshots[k] for k in replacing}
     if not _replaceable(records, replaced, runs) or _collides(records, replaced, snapshots):
         return None
-    grown = grown_profile(profile, records, replaced, snapshots, settings.rules, head.version + 1)
+    grown = grown_profile(
+        profile, records, replaced, snapshots, settings.rules, head.version + 1, minor_units=True
+    )
     if grown is None:
         return None
     added = {i.key for r in records for i in r.identifiers if not has_identifier(profile.identifiers, i.key)}
@@ -149,9 +156,7 @@ def grow_changeset(
     new_refs = {r.key for r in records if r.key not in replaced}
     source_parts = grown_parts(kept.source_parts, grown.sources, new_refs, set(replaced))
     digest = keep_profile_body(grown, body(grown, identifier_parts, source_parts))
-    changeset = _changeset(
-        records, customer, head.version, head.owned, profile, owners, hashes, runs, grown, digest, settings
-    )
+    changeset = _changeset(records, customer, head, profile, owners, hashes, runs, grown, digest, settings)
     if len(changeset) > store.max_items_per_commit:
         if oversize is not None:
             oversize.append(len(changeset))
@@ -253,8 +258,7 @@ def _replaceable(
 def _changeset(
     records: Sequence[SourceRecord],
     customer: str,
-    version: int,
-    owned: frozenset[str],
+    head: CustomerState,
     stored_profile: Profile,
     owners: Mapping[str, Ownership],
     hashes: Mapping[str, str],
@@ -317,8 +321,9 @@ def _changeset(
     if settings.suppression is not None:
         created = (op.key for op in ops if isinstance(op, PutIdent) and op.expected_owner is None)
         ops.extend(Unsuppressed(h) for h in settings.suppression.guards(created, records))
-    desired = owned | frozenset(keys)
-    ops.append(PutProfile(customer, profile, digest, desired, version))
+    desired = head.owned | frozenset(keys)
+    # The batch's records carry their own orders only, in their minor units: the mark stays true.
+    ops.append(PutProfile(customer, profile, digest, desired, head.version, add_only=head.add_only))
     return Changeset(label=records[0].key, operations=tuple(ops))
 
 

@@ -13,7 +13,8 @@ from core.child_moves import detach_changeset, moved_children
 from core.content_run import stored_is_newer
 from core.errors import ConflictError
 from core.identity import Component, IdentityPolicy, counts_toward_limits, group_records, live_owner
-from core.ingest_changeset import _changeset, _moving_watermarks, _retired_marks
+from core.ingest_changeset import _moving_watermarks, _retired_marks
+from core.ingest_components import plan_components
 from core.ingest_grow import grow_plan
 from core.ingest_runs import RunDecisions
 from core.ingest_settings import IngestResult, IngestSettings
@@ -25,11 +26,9 @@ from core.ports import (
     CustomerState,
     Ownership,
     ProfileStore,
-    PutIdent,
     ReadsTombstones,
 )
 from core.schema import SourceRecord
-from core.split import split_ids
 from core.undated import replacing_undated, undated_stored
 
 
@@ -251,103 +250,39 @@ def _plan(
                 moving_runs[f"source#{record.key}"] = stored.run
 
     raw_owner.update(dict.fromkeys(tombstones, RETIRED_OWNER))  # owned by nobody (owner_of): replaced
-    changesets: list[Changeset] = []
-    records_of: dict[str, tuple[SourceRecord, ...]] = {}
-    kinds: dict[str, str] = {}
-    deferred: list[SourceRecord] = []
-    pending_merges: list[tuple[str, str]] = []
-    absorbed: dict[str, int] = {}
-    survivors: dict[str, str] = {}
-    splits: set[str] = set()
-    retired = set(tombstones)
-
-    def plan_component(component: Component) -> tuple[str, frozenset[str], Changeset]:
-        # ``survivor`` hashes a customer id for a new customer: work it out once per component.
-        survivor = _founding_id(store, component, retired, lost)
-        absorbed_ids = component.customers - {survivor}
-        changeset = _changeset(
-            component,
-            survivor,
-            absorbed_ids,
-            live,
-            raw_owner,
-            owner_of,
-            hashes,
-            watermarks,
-            settings,
-            splits,
-            marks,
-            runs.runs,
-            moving_runs,
-        )
-        return survivor, absorbed_ids, changeset
-
-    for component in components:
-        survivor, absorbed_ids, changeset = plan_component(component)
-        if len(changeset) > store.max_items_per_commit:
-            if absorbed_ids:
-                # Too large for one transaction: merge the customers step by step first, then
-                # these records attach to the survivor in the next round.
-                pending_merges.extend((a, survivor) for a in sorted(absorbed_ids))
-                deferred.extend(component.records)
-                continue
-            # A long chain of new records: take the first few now, the rest attach next round.
-            # Records differ in how many identifiers they bring, so the first guess may still be
-            # too large: take fewer until it fits (a single record that does not fit is refused).
-            per_record = max(1, len(changeset) // len(component.records))
-            take = max(1, store.max_items_per_commit // per_record - 1)
-            whole = component
-            while True:
-                component = Component(whole.records[:take], whole.customers)
-                survivor, absorbed_ids, changeset = plan_component(component)
-                if len(changeset) <= store.max_items_per_commit or take == 1:
-                    break
-                take -= 1
-            deferred.extend(whole.records[take:])
-        changesets.append(changeset)
-        # A key nobody owned that this changeset claims is taken for the components planned after
-        # it: two claims of one unowned key (one the guardrails keep from joining them) would be two
-        # operations on one item in one transaction, which DynamoDB rejects whole.
-        for op in changeset.operations:
-            if isinstance(op, PutIdent) and op.expected_owner is None:
-                raw_owner[op.key] = owner_of[op.key] = survivor
-        records_of[changeset.label] = component.records
-        if linked_splits and any(r.key in linked_splits for r in component.records):
-            splits.add(survivor)  # the graph separates records of the customers it touches
-        kinds[changeset.label] = (
-            "new" if not component.customers else "attach" if not absorbed_ids else "merge"
-        )
-        absorbed[changeset.label] = len(absorbed_ids)
-        survivors[changeset.label] = survivor
+    planned = plan_components(
+        components,
+        store,
+        settings,
+        live,
+        raw_owner,
+        owner_of,
+        hashes,
+        watermarks,
+        marks,
+        runs.runs,
+        moving_runs,
+        retired=set(tombstones),
+        lost=lost,
+        linked_splits=linked_splits,
+    )
     plan = _Plan(
-        changesets, records_of, kinds, deferred, pending_merges, result, absorbed, survivors, touches, splits
+        planned.changesets,
+        planned.records_of,
+        planned.kinds,
+        planned.deferred,
+        planned.pending_merges,
+        result,
+        planned.absorbed,
+        planned.survivors,
+        touches,
+        planned.splits,
     )
     if settings.linkage is not None:
         plan.resplit, plan.reviews, plan.outdated = linked.resplit, linked.reviews, linked.outdated
         plan.read_back = linked.read_back
     plan.recount = runs.recount
     return plan
-
-
-def _founding_id(
-    store: ProfileStore, component: Component, retired: set[str], lost: Collection[str] = ()
-) -> str:
-    """``component.survivor``; but a new customer whose smallest record was retired (deleted at its
-    vendor, and now re-created there), or lost its commit in an earlier round (``lost``), takes the
-    first id of that record's series (core.split) that no customer has: the customer the record
-    founded before may live on with its other records, or be a merge's tombstone (the record was
-    split off it, then it was merged into another; the record's person erased and back), and a new
-    customer planned under its id lost every commit. Checked only then: a read per new customer."""
-    survivor = component.survivor
-    if component.customers:
-        return survivor
-    first = min(r.key for r in component.records)
-    if f"source#{first}" not in retired and first not in lost:
-        return survivor
-    for candidate in split_ids(first):
-        if not store.get_customers([candidate]):
-            return candidate
-    raise ConflictError(f"every customer id for a record re-created at its vendor is taken ({first})")
 
 
 def _group_exact(

@@ -95,6 +95,24 @@ def legacy_mailbox_key(key: str) -> str | None:
     return None if old is None else f"mailbox#{old}"
 
 
+def folded_email_key(key: str) -> str | None:
+    """The ``email#`` key an email identifier key stored before the upgrade that folds fullwidth
+    letters and removes every default-ignorable character (core/normalise/_email.py) has now
+    (``email#ottoline<U+FE0F>@example.org`` -> ``email#ottoline@example.org``), when it differs; else
+    None (an ASCII key is never changed by the fold: the normaliser is loaded only for the others).
+    One address in two spellings is one person's: her erasure and her suppression take both."""
+    if not key.startswith("email#") or key.isascii():
+        return None
+    from core.errors import NormalisationError
+    from core.normalise import normalise_email
+
+    try:
+        folded = f"email#{normalise_email(key[len('email#') :])}"
+    except NormalisationError:
+        return None
+    return None if folded == key else folded
+
+
 def canonical_spelling(mailbox: str) -> str:
     """The ``email#`` key of a mailbox's own spelling (``mailbox#annsmith@gmail.com`` ->
     ``email#annsmith@gmail.com``): the IDENT item a customer holding exactly it owns."""
@@ -106,4 +124,4 @@ def is_canonical(key: str, mailbox: str) -> bool:
     return canonical_spelling(mailbox) == key
 
 
-__all__ = ["canonical_spelling", "is_canonical", "legacy_mailbox_key", "mailbox_key"]
+__all__ = ["canonical_spelling", "folded_email_key", "is_canonical", "legacy_mailbox_key", "mailbox_key"]

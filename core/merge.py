@@ -45,6 +45,11 @@ class SurvivorshipRule:
     strategy: Strategy = "most_recent"
     priority: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # A tuple of its own (a list given stays the caller's to change): rules do not change once
+        # made, which core.grow_mark's fingerprint, cached per rules object, relies on.
+        object.__setattr__(self, "priority", tuple(self.priority))
+
 
 @dataclass(frozen=True)
 class MergeRules:
@@ -53,6 +58,11 @@ class MergeRules:
     default: SurvivorshipRule = SurvivorshipRule()
     per_trait: Mapping[str, SurvivorshipRule] = field(default_factory=lambda: MappingProxyType({}))
     vip_lifetime_value: Decimal = Decimal("1000")
+
+    def __post_init__(self) -> None:
+        # A mapping of its own, read-only (a dict or a proxy over one given stays the caller's to
+        # change): core.grow_mark caches the fingerprint of the rules per object.
+        object.__setattr__(self, "per_trait", MappingProxyType(dict(self.per_trait)))
 
     def rule_for(self, trait: str) -> SurvivorshipRule:
         return self.per_trait.get(trait, self.default)

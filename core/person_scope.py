@@ -30,13 +30,14 @@ deletes in their order core.erasure_plan; their names are exported from here too
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 from core.connector import Connector
 from core.erasure_plan import plan_erasure
 from core.identity import IdentityPolicy
-from core.mailbox import mailbox_key
+from core.mailbox import folded_email_key, mailbox_key
 from core.ports import CustomerState, ProfileStore, PushedState, ReadsTombstones, SyncStateStore
 from core.privacy_store import ErasureStep, ErasureStore, ItemKey
 from core.schema import Identifier
@@ -169,8 +170,57 @@ def find_scope(
     erasure: ErasureStore,
     sync_state: SyncStateStore | None = None,
     policy: IdentityPolicy | None = None,
+    spellings: Sequence[Identifier] = (),
 ) -> PersonScope:
-    """The person the request names and everything that is theirs (see the module docstring)."""
+    """The person the request names and everything that is theirs (see the module docstring).
+
+    ``spellings``: other spellings of the email the request names that a record may be stored under
+    (core.privacy_request.stored_spellings: the key of before the upgrade that folds it). The
+    customer each names is the person's too, whole, as if the request named it alone; its scope is
+    ``ambiguous`` when that spelling is (a family inbox of then), and nobody is erased."""
+    scope = _find_scope(identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy)
+    for spelling in spellings:
+        if scope.ambiguous or spelling == identifier:
+            continue
+        other = _find_scope(
+            spelling, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
+        )
+        scope = _seeded(scope, other)
+    return scope
+
+
+def _seeded(scope: PersonScope, other: PersonScope) -> PersonScope:
+    """``scope`` with ``other`` (the scope of another spelling of what the request names) taken in:
+    its customer and its split-off customers as the person's split-off customers; when nobody holds
+    that spelling, its values to suppress; ``ambiguous`` when it is."""
+    if other.ambiguous:
+        return replace(scope, ambiguous=True)
+    if not scope.found and other.found:  # the spelling named first is held by nobody: swap them
+        scope, other = replace(other, request=scope.request), scope
+    if not other.found:
+        return replace(
+            scope,
+            exclusive=sorted({*scope.exclusive, *other.exclusive} - set(scope.shared)),
+            mailboxes=sorted({*scope.mailboxes, *other.mailboxes}),
+            holder_items=sorted({*scope.holder_items, *other.holder_items}, key=lambda k: (k.pk, k.sk)),
+        )
+    taken = {scope.customer_id, *scope.absorbed, *(s.customer_id for s in scope.splinters)}
+    splinters = list(scope.splinters)
+    for part in (other, *other.splinters):
+        if part.customer_id not in taken:
+            taken.add(part.customer_id)
+            splinters.append(replace(part, splinters=[]))
+    return replace(scope, splinters=splinters)
+
+
+def _find_scope(
+    identifier: Identifier,
+    *,
+    profiles: ProfileStore,
+    erasure: ErasureStore,
+    sync_state: SyncStateStore | None = None,
+    policy: IdentityPolicy | None = None,
+) -> PersonScope:
     policy = policy or IdentityPolicy()
     # Read-only: each keyed read asked once for all her split-off customers' scopes (core.scope_reads).
     profiles, erasure = cast(ProfileStore, ScopeReads(profiles)), cast(ErasureStore, ScopeReads(erasure))
@@ -239,9 +289,10 @@ def scope_of(
     scopes of its split-off customers unless ``splinters`` is False (core.scope_splinters)."""
     cid = state.customer_id
     absorbed = absorbed_customers(profiles, erasure, cid, state)
-    values = sorted(
-        {i.key for snap in state.snapshots.values() for i in snap.identifiers if i.kind != "source"}
-    )
+    held = {i.key for snap in state.snapshots.values() for i in snap.identifiers if i.kind != "source"}
+    # An address stored before the upgrade that folds it (core.mailbox.folded_email_key) is hers in
+    # its folded spelling too: the customer holding that is one of hers, and it is suppressed with her.
+    values = sorted(held | {f for k in held if (f := folded_email_key(k)) is not None})
     usable = [k for k in values if not policy.is_blocked(Identifier.from_key(k))]
     mine = {cid, *absorbed}
     split_off = (

@@ -11,8 +11,9 @@ writers racing on the same person cannot both win: the loser re-resolves against
 Merges too large for one atomic changeset run as idempotent steps (``complete_merge``) that any later
 writer can finish if the first one crashed half-way.
 
-The plan of one round is core.ingest_plan, the changeset of one component core.ingest_changeset,
-merges in steps core.merge_steps and splits core.split. ``IngestSettings``, ``IngestResult`` and
+The rounds of a call are core.ingest_rounds, the plan of one round core.ingest_plan, the changeset
+of one component core.ingest_changeset, what follows a commit core.ingest_settle, merges in steps
+core.merge_steps and splits core.split. ``IngestSettings``, ``IngestResult`` and
 ``ResolutionGaveUpError`` (core.ingest_settings) are re-exported here with ``ingest``: they are its
 signature, which the CLI, the handlers and connectors' contract tests (profilesync.testing) call.
 """
@@ -21,16 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import reduce
-from operator import attrgetter
 
-from core.content_hash import record_hash
 from core.erasure_epoch import forget_if_erased
 from core.errors import ConflictError, RecordRejectedError
-from core.governance.changes import inherit_merged
 from core.ingest_parts import GrowParts
 from core.ingest_plan import _Plan, _plan
-from core.ingest_runs import fold, observed
+from core.ingest_rounds import version_rounds
 from core.ingest_settings import (
     IngestResult,
     IngestSettings,
@@ -38,11 +35,11 @@ from core.ingest_settings import (
     _back_off,
     carry_partial,
 )
+from core.ingest_settle import _settle
 from core.merge_steps import complete_merge
 from core.ports import Changeset, ProfileStore
 from core.schema import SourceRecord
 from core.split import split_customer
-from core.undated import kept_undated, later
 
 
 def ingest(
@@ -280,98 +277,6 @@ def _lost_round(total: IngestResult, attempt: int, settings: IngestSettings, wha
         )
     _back_off(settings, attempt)
     return attempt
-
-
-def version_rounds(
-    records: Iterable[SourceRecord], store: ProfileStore
-) -> tuple[int, list[list[SourceRecord]], dict[str, list[SourceRecord]]]:
-    """How many records came, and the rounds to ingest them in, each by source key, so that each
-    round does what its versions did one after the other against ``store`` (core.undated: no one
-    version does what an undated one and another do). An undated version is a round of its own. A
-    record's dated versions in a row reduce to the newest, unless they hold several contents and the
-    stored version is undated (``kept_undated``): against it the first content may do nothing (the
-    same content, not later than its bound), the second replaces it whatever the times, and from
-    there on the newest wins. Then the first content is a round, the second another (each its
-    newest), and the rest one more. Nearly every call is one round. Third, by key, the dated
-    versions in a row of several contents reduced to the newest: the read that decided it may be
-    stale by the commit (another writer stores an undated version), which core.ingest_plan checks."""
-    versions: dict[str, list[SourceRecord]] = {}
-    run: dict[str, int] = {}  # per key, the rounds its dated versions in a row hold so far
-    received = 0
-    for record in records:
-        received += 1
-        held = versions.setdefault(record.key, [])
-        if held and not (held[-1].undated or record.undated):
-            if run[record.key] < _DATED_ROUNDS and record_hash(held[-1]) != record_hash(record):
-                held.append(record)
-                run[record.key] += 1
-            else:  # every version folded in is kept with it: the plan folds their content run
-                held[-1] = fold([held[-1], record])
-        else:
-            held.append(record)
-            run[record.key] = 1
-    # A run after an undated version of the call is kept apart: that one is the stored version then
-    # (one version, nearly every key: a run of at most one, without _run_length's generator)
-    heads = {k: n for k, v in versions.items() if len(v) > 1 and (n := _run_length(v)) > 1}
-    collapsed: dict[str, list[SourceRecord]] = {}
-    if heads:
-        newest_of = {
-            k: reduce(later, [v for r in versions[k][:n] for v in observed(r)]) for k, n in heads.items()
-        }
-        kept = kept_undated(store, sorted(newest_of.values(), key=lambda r: r.key))
-        for key, n in heads.items():
-            if key not in kept:
-                collapsed[key] = versions[key][:n]  # their rounds, which do what they did
-                versions[key][:n] = [fold(versions[key][:n])]
-    depth = max(map(len, versions.values()), default=0)
-    rounds = [sorted((v[i] for v in versions.values() if len(v) > i), key=_KEY) for i in range(depth)]
-    return received, rounds, collapsed
-
-
-#: A record's key, read in C (a lambda's frame per record cost more than the read).
-_KEY = attrgetter("key")
-
-
-def _run_length(held: list[SourceRecord]) -> int:
-    """How many of a record's first rounds (``version_rounds``) are dated versions in a row."""
-    return next((i for i, r in enumerate(held) if r.undated), len(held))
-
-
-_DATED_ROUNDS = 3
-"""The rounds a record's dated versions in a row take at most (``version_rounds``)."""
-
-
-def _settle(
-    store: ProfileStore, plan: _Plan, written: list[Changeset], total: IngestResult, settings: IngestSettings
-) -> None:
-    """Count the written changesets of ``plan``; then what follows them: the survivor of a merge
-    inherits the absorbed histories, a customer whose records no longer share identifiers is split."""
-    for changeset in written:
-        for record in plan.records_of[changeset.label]:
-            counted = plan.recount.get(record.key)  # the stored content re-dated: as the version was
-            if counted is None:
-                total.written += 1
-            elif counted == "unchanged":
-                total.unchanged += 1
-            else:
-                total.stale += 1
-        kind = plan.kinds[changeset.label]
-        if kind == "new":
-            total.new_customers += 1
-        elif kind == "attach":
-            total.attached += 1
-        total.merged_customers += plan.absorbed[changeset.label]
-        total.customers.add(plan.survivors[changeset.label])
-    for changeset in written:
-        if plan.kinds[changeset.label] == "merge":
-            inherit_merged(store, [changeset])  # the survivor inherits the absorbed histories
-        survivor = plan.survivors[changeset.label]
-        if survivor in plan.splits:
-            # The customer's records no longer share identifiers (see _changeset).
-            try:
-                total.split_customers += len(split_customer(store, survivor, settings))
-            except (ConflictError, ValueError):
-                total.unsplit.append(survivor)
 
 
 def _after_linked_commit(

@@ -48,6 +48,8 @@ class CustomerState:
     merged_into: str | None = None
     merging_into: str | None = None
     absorbing: frozenset[str] = frozenset()
+    add_only: str | None = None
+    """The profile item's add-only mark (core.grow_mark), None when it has none."""
 
 
 # --- write operations ---------------------------------------------------------------------------
@@ -62,6 +64,9 @@ class PutProfile:
     owned: frozenset[str]
     expected_version: int | None
     absorbing: frozenset[str] = frozenset()
+    add_only: str | None = None
+    """What core.ingest_grow may assume of the customer's records (core.grow_mark); None: nothing,
+    its next batch is planned in full."""
 
 
 @dataclass(frozen=True, slots=True)

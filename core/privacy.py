@@ -42,6 +42,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from core.connector import Connector
 from core.errors import ConflictError
@@ -67,6 +68,7 @@ from core.privacy_request import (
     refusal,
     stored_ids_of,
     stored_spelling,
+    stored_spellings,
     subject_hash,
 )
 from core.privacy_retry import ERASE_ATTEMPTS_BEFORE_ALARM, RetryReport, lift_suppression, retry_erasures
@@ -153,29 +155,24 @@ def _held_at(scope: PersonScope, tool: str) -> bool:
 def _find_person(
     identifier: Identifier,
     profiles: ProfileStore,
-    erasure: ErasureStore,
-    sync_state: SyncStateStore | None,
-    policy: IdentityPolicy,
+    find: Callable[[], PersonScope],
     sleep: Callable[[float], None],
 ) -> PersonScope:
-    """``find_scope``, on a store at rest for her: the large merge in flight of the customer found is
-    finished (or taken back: core.merge_undo) and the person located again, and so is she when the
-    owner of what the request names changed while she was located (that merge taken back by another
-    writer between the read of the owner and of its customer: the customer read is her namesake's)."""
+    """``find()`` (``find_scope`` of the request), on a store at rest for her: the large merge in
+    flight of the customer found is finished (or taken back: core.merge_undo) and the person located
+    again, and so is she when the owner of what the request names changed while she was located
+    (that merge taken back by another writer between the read of the owner and of its customer: the
+    customer read is her namesake's)."""
     for _ in range(3):
         owner = profiles.get_owners([identifier.key]).get(identifier.key)
-        scope = find_scope(
-            identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
-        )
+        scope = find()
         if settle_merges(profiles, scope, sleep):
             continue
         after = profiles.get_owners([identifier.key]).get(identifier.key)
         if (owner and owner.customer_id) == (after and after.customer_id):
             break
     else:
-        scope = find_scope(
-            identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
-        )
+        scope = find()
     return scope
 
 
@@ -202,6 +199,7 @@ def erase_person(
     sleep: Callable[[float], None] = time.sleep,
     identity: IngestSettings | None = None,
     stored_ids: StoredIds | None = None,
+    spellings: Sequence[Identifier] = (),
 ) -> ErasureReport:
     """Erase the person everywhere and write the audit record; see the module docstring for the order.
 
@@ -212,6 +210,8 @@ def erase_person(
     the erased records is planned again with them, as after a retirement (core.link_relink).
     Last, whatever happened, the process's caches of personal values are emptied
     (core.privacy_caches).
+    ``spellings``: the other spellings of the email named that a record may hold
+    (``stored_spellings``: the key of before the upgrade that folds it); each one's customer is hers.
     ``unavailable`` names the tools that should have been asked but could not be built (missing
     credentials, say) with the error type; they fail if the person has records there. The
     quarantines of the connectors in ``quarantine_of`` are searched by identifier. Raises
@@ -223,7 +223,10 @@ def erase_person(
     identifier = as_stored(identifier, profiles, {*tools, *(unavailable or {})}, spelt)
     policy = policy or (identity.policy if identity is not None else IdentityPolicy())
     started = now()
-    scope = _find_person(identifier, profiles, erasure, sync_state, policy, sleep)
+    # ``spellings``: the other spellings of her address a record may hold (core.person_scope)
+    find = partial(find_scope, identifier, profiles=profiles, erasure=erasure, sync_state=sync_state)
+    find = partial(find, policy=policy, spellings=spellings)
+    scope = _find_person(identifier, profiles, find, sleep)
     orphan_gone = False  # found frozen into a customer that is gone, and left with nothing of her
     orphans: list[tuple[str, str]] = []  # those of them left with no record: deleted once suppressed
     if not scope.found and not scope.ambiguous:
@@ -270,9 +273,7 @@ def erase_person(
     if not scope.found:
         # A merge that checked the suppression just before it was written creates the person while
         # the tools are asked (nothing guards a customer that did not exist): read once more.
-        target = find_scope(
-            identifier, profiles=profiles, erasure=erasure, sync_state=sync_state, policy=policy
-        )
+        target = find()
         report.found = target.found or orphan_gone
         if target.found:
             scopes.append(target)
@@ -301,7 +302,7 @@ def erase_person(
             report.counts["holder"] += len(target.holder_items[start : start + erasure.max_items_per_step])
     # Her records under other customers, found by her values refused in them (the household case).
     try:
-        retired += take_out_refused(scopes, stores, report.counts, identity, region, now())
+        retired += take_out_refused(scopes, stores, report.counts, identity, region, now(), salt)
     except ConflictError as exc:  # a customer holding her record kept changing: sent again, done
         error = error or exc
     # A record id nobody holds, of a record retired at its vendor: its tombstone names it in clear.
@@ -405,5 +406,6 @@ __all__ = [
     "refusal",
     "retry_erasures",
     "stored_spelling",
+    "stored_spellings",
     "subject_hash",
 ]

@@ -3,7 +3,7 @@ erasure would delete (core.person_scope) and what lies outside the table (core.p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -79,6 +79,7 @@ def export_person(
     region: str = "US",
     identity: IngestSettings | None = None,
     stored_ids: StoredIds | None = None,
+    spellings: Sequence[Identifier] = (),
 ) -> PersonExport | None:
     """Everything held about the person, or None when nothing is: no customer, no quarantined
     record, no dead letter and no suppression names the identifier.
@@ -88,7 +89,9 @@ def export_person(
     ``identity``: the settings ingest resolves with (probabilistic when ``identity.linkage`` is
     set), for the explanation of why the customer's records are one customer. ``stored_ids``: each
     installed connector's ``ConnectorSpec.stored_id`` by tool name, so a record named by the vendor's
-    other spelling of its id (a Shopify GID) is found.
+    other spelling of its id (a Shopify GID) is found. ``spellings``: other spellings a record may
+    hold of the email named (core.privacy_request.stored_spellings): the customers holding them are
+    exported as hers (core.person_scope.find_scope).
     """
     stores = stores or (PrivacyStores(profiles, erasure) if erasure is not None else None)
     identifier = as_stored(identifier, profiles, (), stored_ids or {})
@@ -100,7 +103,13 @@ def export_person(
         return PersonExport(
             state.customer_id, state.profile, sources, identity=_explained(profiles, state, identity)
         )
-    scope = find_scope(identifier, profiles=profiles, erasure=stores.erasure, sync_state=stores.sync_state)
+    scope = find_scope(
+        identifier,
+        profiles=profiles,
+        erasure=stores.erasure,
+        sync_state=stores.sync_state,
+        spellings=spellings,
+    )
     if scope.ambiguous:
         # A family inbox names several people: its owner's data is not the asker's (see erase).
         return PersonExport(

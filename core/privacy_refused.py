@@ -19,14 +19,14 @@ its refused values hold (core.quarantine.refused_values, as a quarantined record
 Finding them reads only the customers holding a record with refused values, which each store names
 in one pass over its records without reading a customer (``customers_with_refused_values``: a SQL
 ``instr`` on SQLite, a Scan projecting the partition key on DynamoDB); a store without it is read
-customer by customer. No index leads from a refused value to its record yet, so the pass still grows
-with the store (docs/privacy.md, "The household case").
+customer by customer. A store whose index of refused values is complete names them by key reads
+instead (core.privacy_refused_index; docs/privacy.md, "The household case").
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -37,11 +37,14 @@ from core.ingest_settings import IngestSettings
 from core.mailbox import mailbox_key
 from core.person_scope import PersonScope
 from core.ports import Changeset, CustomerState, Operation, ProfileStore, PutProfile, PutSource
+from core.privacy_refused_index import REGION, customers_naming, forget_records
 from core.privacy_request import PrivacyStores
 from core.privacy_traces import _retired
 from core.quarantine import refused_values
 from core.retirement import retire_records
 from core.schema import SourceDeletion, SourceRecord
+from core.storage.refused_index import refused_index
+from core.suppression import keyed_hash
 
 #: Customers read at once while looking for records by their refused values.
 _PAGE = 100
@@ -70,19 +73,27 @@ class RefusedHolders:
         ]
 
 
-def _candidates(profiles: ProfileStore, skip: Collection[str]) -> Iterator[str]:
-    """The customers to read: those holding a record with refused values where the store can name them
-    (``customers_with_refused_values``: the three stores of this project, one pass over their records
-    without reading a customer), else every live customer."""
+def _candidates(
+    profiles: ProfileStore, skip: Collection[str], indexed: Iterable[str] | None
+) -> Iterator[str]:
+    """The customers to read: those the index of refused values names (``indexed``, when the store
+    keeps a complete one: core.privacy_refused_index), else those holding a record with refused values
+    where the store can name them (``customers_with_refused_values``: the three stores of this
+    project, one pass over their records without reading a customer), else every live customer."""
     named = getattr(profiles, "customers_with_refused_values", None)
-    ids = named() if named is not None else (p.customer_id for p in profiles.iter_profiles())
+    if indexed is not None:
+        ids: Iterable[str] = indexed
+    else:
+        ids = named() if named is not None else (p.customer_id for p in profiles.iter_profiles())
     return (cid for cid in ids if cid not in skip)
 
 
-def _customers(profiles: ProfileStore, skip: Collection[str]) -> Iterator[CustomerState]:
+def _customers(
+    profiles: ProfileStore, skip: Collection[str], indexed: Iterable[str] | None = None
+) -> Iterator[CustomerState]:
     """The live customers among the candidates, read a page at a time."""
     page: list[str] = []
-    for customer_id in _candidates(profiles, skip):
+    for customer_id in _candidates(profiles, skip, indexed):
         page.append(customer_id)
         if len(page) == _PAGE:
             yield from _live(profiles.get_customers(page).values())
@@ -121,14 +132,22 @@ def refused_holders(
     mailboxes: Collection[str],
     region: str,
     skip: Collection[str] = (),
+    hash_: Callable[[str], str] | None = None,
 ) -> RefusedHolders:
     """The records of customers other than ``skip`` whose refused values hold one of her identifier
-    keys ``hers`` (``email#``/``phone#``) or a spelling of one of her ``mailboxes``."""
+    keys ``hers`` (``email#``/``phone#``) or a spelling of one of her ``mailboxes``. With ``hash_``
+    (the keyed hash of the audit salt) the store's index of refused values names the customers to
+    read when it is complete (core.privacy_refused_index), unless ``hers`` holds a phone and ``region``
+    is not the index's (its entries read refused phones in ``REGION``); else every record is read once."""
     found = RefusedHolders()
     keys = {k for k in hers if k.startswith(("email#", "phone#"))}
     if not keys and not mailboxes:
         return found
-    for state in _customers(profiles, skip):
+    indexed = None
+    if hash_ is not None and (region == REGION or not any(k.startswith("phone#") for k in keys)):
+        hashes = {hash_(k) for k in (*keys, *mailboxes)}
+        indexed = customers_naming(profiles, refused_index(profiles), hashes)
+    for state in _customers(profiles, skip, indexed):
         for record in state.snapshots.values():
             if not record.dropped:
                 continue
@@ -147,6 +166,7 @@ def take_out_refused(
     settings: IngestSettings | None,
     region: str,
     at: datetime,
+    salt: str = "",
 ) -> list[str]:
     """Retire her records found under other customers by their refused values (module docstring),
     after her suppression is written (so a copy pulled meanwhile is dropped) and redact them from
@@ -156,14 +176,24 @@ def take_out_refused(
     mailboxes = {m for s in scopes for m in s.mailboxes}
     mailboxes |= {m for k in hers if (m := mailbox_key(k)) is not None}
     mine = {c for s in scopes for c in (s.customer_id, *s.absorbed) if c is not None}
-    found = refused_holders(stores.profiles, hers, mailboxes, region, skip=mine)
+    hash_ = partial(keyed_hash, salt) if salt else None
+    found = refused_holders(stores.profiles, hers, mailboxes, region, skip=mine, hash_=hash_)
+    if hash_ is not None:  # the index's entries naming her records (hers or retired now) go
+        theirs = [r for s in scopes for p in (s, *s.splinters) if p.state for r in p.state.snapshots.values()]
+        forget_records(refused_index(stores.profiles), theirs, REGION, hash_)
     for customer, keys in sorted(found.scrubbed.items()):
         if scrubbed := _scrub(stores.profiles, customer, keys, hers, mailboxes, region, settings):
             counts["refused_scrubbed"] += scrubbed
     deletions = found.deletions(at)
     if not deletions:
+        _forget_under(stores.profiles, hash_, {*hers, *mailboxes})
         return []
     done = retire_records(deletions, stores.profiles, stores.erasure, settings)
+    if hash_ is not None:
+        forget_records(
+            refused_index(stores.profiles), (r for rs in found.hers.values() for r in rs), REGION, hash_
+        )
+        _forget_under(stores.profiles, hash_, {*hers, *mailboxes})
     if done.retired:
         counts["refused_retired"] += done.retired
     names = [f"source#{d.key}" for d in deletions]
@@ -174,6 +204,17 @@ def take_out_refused(
         if redacted.events:
             counts["history_redacted"] += redacted.events
     return names
+
+
+def _forget_under(profiles: ProfileStore, hash_: Callable[[str], str] | None, keys: Iterable[str]) -> None:
+    """Delete every index entry under the hashes of her ``keys``, once her records are retired and the
+    others' written without her: what is left under them is stale (a record since changed, one whose
+    commit failed), and keyed by her."""
+    index = refused_index(profiles) if hash_ is not None else None
+    if index is None or hash_ is None:
+        return
+    listed = index.records(sorted({hash_(k) for k in keys if k.startswith(("email#", "phone#", "mailbox#"))}))
+    index.forget((h, r) for h, records in listed.items() for r in records)
 
 
 def _scrub(

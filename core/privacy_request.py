@@ -112,9 +112,24 @@ def stored_spelling(identifier: Identifier, email: str | None, profiles: Profile
     legacy = legacy_email_spelling(email)
     if legacy is None:
         return identifier
+    return stored_spellings(identifier, email, profiles)[0]
+
+
+def stored_spellings(identifier: Identifier, email: str | None, profiles: ProfileStore) -> list[Identifier]:
+    """Every spelling of the email a request names that the stores may keep, the one
+    ``stored_spelling`` picks first: the folded address and, when it differs, the address as this
+    version's predecessor normalised it. A person may hold both (a record stored before the upgrade
+    under the spelling of then, another pulled after it under the folded key: two customers); her
+    erasure takes every one (``erase_person``'s ``spellings``), and suppresses both spellings when
+    nobody holds either. Any other identifier is its only spelling."""
+    if identifier.kind != "email" or email is None:
+        return [identifier]
+    legacy = legacy_email_spelling(email)
+    if legacy is None:
+        return [identifier]
     old = Identifier(kind="email", value=legacy)
     held = profiles.get_owners([identifier.key, old.key])
-    return old if identifier.key not in held and old.key in held else identifier
+    return [old, identifier] if identifier.key not in held and old.key in held else [identifier, old]
 
 
 def folded_source(identifier: Identifier) -> Identifier | None:
@@ -203,5 +218,6 @@ __all__ = [
     "refusal",
     "stored_ids_of",
     "stored_spelling",
+    "stored_spellings",
     "subject_hash",
 ]

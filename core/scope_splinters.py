@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 
-from core.mailbox import canonical_spelling, mailbox_key
+from core.mailbox import canonical_spelling, folded_email_key, mailbox_key
 from core.ports import CustomerState, ProfileStore, ReadsProfiles
 from core.privacy_store import ErasureStore
 from core.schema import Profile, SourceRecord
@@ -48,11 +48,18 @@ def own_splinters(
     live: set[str] = set()
     for cid, keys in live_identifiers(profiles, candidates).values():
         own = {k for k in keys if not k.startswith("source#")}
-        if cid not in mine and own and all(k in allowed or mailbox_key(k) in mailboxes for k in own):
+        if cid not in mine and own and all(_hers(k, allowed, mailboxes) for k in own):
             live.add(cid)
     names = _names(state.snapshots.values())
     found = profiles.get_customers(sorted(live))
     return [found[c] for c in sorted(found) if _names(found[c].snapshots.values()) <= names]
+
+
+def _hers(key: str, values: Collection[str], mailboxes: Collection[str]) -> bool:
+    """Whether ``key`` is one of the person's ``values``: itself, a spelling of one of her
+    ``mailboxes``, or an address stored before the upgrade that folds it to one of hers
+    (core.mailbox.folded_email_key: one address in two spellings)."""
+    return key in values or mailbox_key(key) in mailboxes or folded_email_key(key) in values
 
 
 def widest_holder(profiles: ProfileStore, erasure: ErasureStore, key: str) -> CustomerState | None:

@@ -36,7 +36,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from core import privacy_caches
-from core.mailbox import legacy_mailbox_key, mailbox_key
+from core.mailbox import folded_email_key, legacy_mailbox_key, mailbox_key
 from core.schema import Profile, SourceRecord
 
 if TYPE_CHECKING:
@@ -99,7 +99,13 @@ class SuppressionCheck:
     """
 
     def __init__(
-        self, store: SuppressionStore, salt: str, *, memory: int = 200_000, region: str = "US"
+        self,
+        store: SuppressionStore,
+        salt: str,
+        *,
+        memory: int = 200_000,
+        region: str = "US",
+        index_refused: bool = True,
     ) -> None:
         if not salt:
             raise ValueError("the audit salt is empty: suppression entries could be reversed without it")
@@ -110,6 +116,9 @@ class SuppressionCheck:
         self.region = region
         """The region a refused phone value's national number is read in (with the record's country),
         as normalisation's ``default_region`` (core.quarantine reads it so)."""
+        self.index_refused = index_refused
+        """Whether ``split`` writes the index entries of the records it keeps (core.privacy_refused_index):
+        a check before records are stored does; one of a reader that stores nothing (pull) need not."""
         self.scrubbed = 0
         """How many records ``split`` kept with refused values naming a suppressed identifier taken out."""
         privacy_caches.remember(self)
@@ -140,10 +149,12 @@ class SuppressionCheck:
         by_hash: dict[str, list[str]] = {h: [h] for h in extra}
         for key in dict.fromkeys(keys):
             by_hash.setdefault(self.hash(key), []).append(key)
-            # the legacy key: a mailbox erased before the upgrade that folds Proton's separators
-            for mailbox in (mailbox_key(key), legacy_mailbox_key(key)):
-                if mailbox is not None:
-                    by_hash.setdefault(self.hash(mailbox), []).append(key)
+            # the legacy key: a mailbox erased before the upgrade that folds Proton's separators; the
+            # folded address: a record normalised before the fold of fullwidth letters and invisible
+            # characters, delivered after her erasure (a dead letter sent again)
+            for other in (mailbox_key(key), legacy_mailbox_key(key), folded_email_key(key)):
+                if other is not None:
+                    by_hash.setdefault(self.hash(other), []).append(key)
         if not by_hash:
             return set()
         hit = self.store.suppressed(sorted(by_hash))
@@ -164,9 +175,9 @@ class SuppressionCheck:
         for key in [*keys, *(k for r in records for k in _refused_guarded(r, self.region))]:
             if key.startswith(("email#", "phone#")):
                 guarded.add(self.hash(key))
-                for mailbox in (mailbox_key(key), legacy_mailbox_key(key)):
-                    if mailbox is not None:
-                        guarded.add(self.hash(mailbox))
+                for other in (mailbox_key(key), legacy_mailbox_key(key), folded_email_key(key)):
+                    if other is not None:
+                        guarded.add(self.hash(other))
         return sorted(guarded)
 
     def split(
@@ -177,7 +188,26 @@ class SuppressionCheck:
     ) -> tuple[list[SourceRecord], list[SourceRecord]]:
         """``records`` as (kept, suppressed), each in the order given. With a linkage ``model`` (and
         the ``policy`` ingest resolves with), a record that model would have linked to a record of
-        an erased person is suppressed too (core.suppression_fuzzy: the erasure's fingerprints)."""
+        an erased person is suppressed too (core.suppression_fuzzy: the erasure's fingerprints).
+
+        The records kept that hold refused values are indexed by them before they are committed
+        (core.privacy_refused_index: her erasure finds them by key reads)."""
+        kept, dropped = self._split(records, model, policy)
+        if self.index_refused and any(r.dropped for r in kept):
+            from core.privacy_refused_index import REGION, entries_of
+            from core.storage.refused_index import refused_index
+
+            index = refused_index(self.store)
+            if index is not None:
+                index.put(entries_of(kept, REGION, self.hash))
+        return kept, dropped
+
+    def _split(
+        self,
+        records: Sequence[SourceRecord],
+        model: LinkageModel | None,
+        policy: IdentityPolicy | None,
+    ) -> tuple[list[SourceRecord], list[SourceRecord]]:
         if not records:
             return [], []
         fuzzy = None

@@ -160,7 +160,7 @@ def pull_into_store(
     """
     from core.governance.quality import resume_quality
     from core.isolation import ingest_isolating
-    from core.normalise import is_future_dated, normalise_record
+    from core.normalise import is_future_dated, normalise_record, read_on_tool_clock
     from core.quarantine import refused_entries
 
     name = connector.spec.name
@@ -190,8 +190,9 @@ def pull_into_store(
         now = datetime.now(UTC)
         received = len(drafts)
         drafts, deletions = _tombstones(drafts, bad)
+        read = read_on_tool_clock(options, page.read)  # (a record stamped ahead: by the tool's clock)
         for draft in drafts:
-            outcome = normalise_record(draft, options) if options else normalise_record(draft)
+            outcome = normalise_record(draft, read) if read else normalise_record(draft)
             if isinstance(outcome, Quarantined):
                 bad.append((outcome, draft))
             else:

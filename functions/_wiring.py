@@ -176,7 +176,9 @@ class Wiring:
             store = DynamoDBSuppressionStore(
                 self.client("dynamodb"), self.settings.table_name, consistent=consistent
             )
-            self._suppression[consistent] = SuppressionCheck(store, self.audit_salt)
+            # Only merge stores records: it alone writes their refused values' index entries
+            # (core.privacy_refused_index; REFUSED# in its role), pull and push only check.
+            self._suppression[consistent] = SuppressionCheck(store, self.audit_salt, index_refused=consistent)
         return self._suppression[consistent]
 
     def forget_if_erased(self) -> bool:

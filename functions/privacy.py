@@ -40,6 +40,7 @@ from functions.events import PrivacyRequest
 
 if TYPE_CHECKING:
     from core.privacy import ErasureReport, PersonExport
+    from core.schema import Identifier
 
 logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())
@@ -145,7 +146,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
         export_person,
         lift_suppression,
         retry_erasures,
-        stored_spelling,
+        stored_spellings,
         subject_hash,
     )
 
@@ -175,8 +176,9 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
     except ValueError as error:
         metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
         return {"ok": False, "action": request.action, "error": _describe(error)}
+    spellings: list[Identifier] = []
     if request.action in ("erase", "export"):  # a record stored under its spelling before an upgrade
-        identifier = stored_spelling(identifier, request.email, w.profiles)
+        identifier, *spellings = stored_spellings(identifier, request.email, w.profiles)
     salt = resolve_secret(AUDIT_SALT_SECRET)
     subject = subject_hash(salt, identifier)
     logger.append_keys(subject=subject[:16], request_id=request_id, action=request.action)
@@ -217,6 +219,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             region=request.region,
             identity=_identity_settings(),
             stored_ids=_stored_ids(w, identifier),
+            spellings=spellings,
         )
         w.erasure.put_audit(
             AuditRecord(
@@ -255,6 +258,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
     try:
         report = erase_person(
             identifier,
+            spellings=spellings,
             profiles=stores.profiles,
             erasure=stores.erasure,
             sync_state=stores.sync_state,

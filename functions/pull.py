@@ -37,7 +37,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from core.erasure_epoch import forget_if_erased
 from core.errors import RetryableError
 from core.governance.quality import RunQuality, resume_quality
-from core.normalise import NormaliseOptions, normalise_record
+from core.normalise import NormaliseOptions, normalise_record, read_on_tool_clock
 from core.ports import QuarantineEntry, SyncState
 from core.redaction import reason_kind
 from core.schema import Quarantined, RecordDraft, SourceRecord
@@ -175,7 +175,7 @@ def run_pull(
                     listed.add_drafts(drafts)
                 # Records the tool deleted travel as deletions, retired at merge (core.retirement).
                 drafts, deletions, unusable = _split_tombstones(drafts)
-                records, bad = _normalise(drafts, options)
+                records, bad = _normalise(drafts, read_on_tool_clock(options, page.read) or options)
                 bad.extend(unusable)
                 # Records of erased people never enter the queue (nor, so, its dead-letter queue).
                 records, suppressed = suppression.split(records)

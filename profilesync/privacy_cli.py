@@ -10,6 +10,7 @@ The same use cases as the privacy function (core.privacy), against the embedded 
     profilesync privacy unsuppress --email ann@example.com --requested-by dpo
     profilesync privacy erase-retry --connector hubspot
     profilesync privacy index-histories
+    profilesync privacy index-refused
 
 The answer is the JSON the privacy function answers with. The tools named with ``--connector`` are
 asked too (their credentials come from the environment, as for ``sync``); without it, only the
@@ -33,10 +34,13 @@ import sys
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.connector import Connector
 from profilesync.store_arguments import add_store_arguments
+
+if TYPE_CHECKING:
+    from core.schema import Identifier
 
 SALT_FILE = "audit-salt"
 
@@ -87,6 +91,12 @@ def add_parser(sub: Any, default_table: str) -> None:
         "naming the person (once, after the upgrade; docs/privacy.md)"
     )
     add_store_arguments(actions.add_parser("index-histories", help=text, description=text), default_table)
+    text = (
+        "index the refused values of the records written before this version and mark the index "
+        "complete, so that an erasure finds a household's record naming the person by key reads "
+        "(once, after every writer runs this version; docs/privacy.md)"
+    )
+    add_store_arguments(actions.add_parser("index-refused", help=text, description=text), default_table)
 
 
 def audit_salt(state_dir: Path, *, endpoint_url: str | None = None) -> str:
@@ -165,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         lift_suppression,
         refusal,
         retry_erasures,
-        stored_spelling,
+        stored_spellings,
     )
     from functions.privacy import erase_answer, export_answer
     from profilesync.review_cli import identity_settings
@@ -189,6 +199,8 @@ def run(args: argparse.Namespace) -> int:
         if command == "index-histories":
             return _index_histories(stores.profiles)
         salt = audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
+        if command == "index-refused":
+            return _index_refused(stores.profiles, salt)
         profiles, erasure, sync_state = stores.profiles, stores.erasure, stores.sync_state
         suppression = stores.suppression
         tools, unavailable = _tools(args.connector)
@@ -210,8 +222,9 @@ def run(args: argparse.Namespace) -> int:
             )
         except ValueError as error:
             raise SystemExit(f"profilesync privacy {command}: {error}") from None
+        spellings: list[Identifier] = []
         if command in ("erase", "export"):  # a record stored under its spelling before an upgrade
-            identifier = stored_spelling(identifier, args.email, profiles)
+            identifier, *spellings = stored_spellings(identifier, args.email, profiles)
         quarantine_of = stores.connectors()
         if command == "export":
             from core.privacy import PrivacyStores
@@ -232,6 +245,7 @@ def run(args: argparse.Namespace) -> int:
                 region=args.region,
                 identity=identity_settings(None, None),
                 stored_ids=_stored_ids(identifier),
+                spellings=spellings,
             )
             if found is not None and found.ambiguous:
                 refused = refusal(identifier, command, source="--source")
@@ -251,6 +265,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             report = erase_person(
                 identifier,
+                spellings=spellings,
                 profiles=profiles,
                 erasure=erasure,
                 tools=tools,
@@ -307,6 +322,24 @@ def _index_histories(profiles: Any) -> int:
         raise SystemExit("profilesync privacy index-histories: this store keeps no history index")
     customers, events = index_histories(history, (p.customer_id for p in profiles.iter_profiles()))
     print(json.dumps({"ok": True, "customers": customers, "events": events}, indent=2))
+    return 0
+
+
+def _index_refused(profiles: Any, salt: str) -> int:
+    """``profilesync privacy index-refused``: the index of refused values of every stored record
+    (core.privacy_refused_index.backfill), for a store written before it; then marked complete."""
+    from functools import partial
+
+    from core.privacy_refused_index import REGION, backfill
+    from core.storage.refused_index import refused_index
+    from core.suppression import keyed_hash
+
+    index = refused_index(profiles)
+    if index is None:  # pragma: no cover - every store of this project keeps one
+        raise SystemExit("profilesync privacy index-refused: this store keeps no index of refused values")
+    # (refused phones read in the index's one region, as every writer reads them)
+    entries = backfill(profiles, index, REGION, partial(keyed_hash, salt))
+    print(json.dumps({"ok": True, "entries": entries, "complete": index.complete()}, indent=2))
     return 0
 
 

@@ -208,7 +208,9 @@ def _erasures(args: argparse.Namespace, stack: ExitStack, table: SuppressionStor
     embedded = stack.enter_context(
         open_stores(endpoint_url=None, table=args.table, path=path, read_only=True)
     )
-    return SuppressionCheck(embedded.suppression, audit_salt(args.state_dir))
+    # The run's records go into its own file, not this store (read-only): no index entries here
+    # (core.privacy_refused_index: they belong to the store a record is stored in).
+    return SuppressionCheck(embedded.suppression, audit_salt(args.state_dir), index_refused=False)
 
 
 def _identity_settings(args: argparse.Namespace) -> IngestSettings | None:

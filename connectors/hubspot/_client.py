@@ -24,6 +24,9 @@ LIST_PAGE_SIZE: Final = 100
 #: contact archived while the list was walked, at an id the walk had passed, is found next time.
 ARCHIVE_MARGIN_MS: Final = 15 * 60 * 1000
 SEARCH_PAGE_SIZE: Final = 200
+#: Search answers at most this many results of one query, paged by ``after`` (an offset): asking past
+#: it is a 400 (https://developers.hubspot.com/docs/guides/api/crm/search, "Limitations").
+SEARCH_RESULT_CAP: Final = 10_000
 BATCH_SIZE: Final = 100
 
 

@@ -15,7 +15,7 @@ from connectors.cursor_ahead import changed_ahead, kept_ahead
 from connectors.cursor_seconds import dated, mark
 from connectors.cursor_tags import RECORD_PART, another_version, last_versions, latest_of, version_tag
 from connectors.cursor_undated import meet
-from connectors.tool_clock import on_tool_clock
+from connectors.tool_clock import answered_at, on_tool_clock
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
@@ -26,6 +26,7 @@ from ._client import (
     LIST_PAGE_SIZE,
     SEARCH_PAGE_SIZE,
     SEARCH_PATH,
+    SEARCH_RESULT_CAP,
     HubSpotClient,
 )
 from ._cursor import UNDATED_LIMIT, FullState, IncrementalState, PullState, decode, encode
@@ -42,6 +43,9 @@ from ._mapping import (
 
 #: The most version tags a cursor keeps of one watermark (a DynamoDB item holds 400 KB).
 SEEN_LIMIT = 1000
+#: Times in a row a walk by offset finds the results before it moved (``IncrementalState.last``)
+#: before it gives up (the contacts keep changing while read).
+MAX_RESTARTS = 20
 #: The connector's name, as ``connectors.tool_clock`` counts its answers.
 NAME = "hubspot"
 
@@ -101,7 +105,8 @@ class HubSpotPull(HubSpotClient):
                     ),
                     bound,
                 )
-            yield RawPage(records=records, cursor=encode(following), object_type=OBJECT_TYPE)
+            read = answered_at(page.headers)  # (RawPage.read: a record stamped ahead, by HubSpot's clock)
+            yield RawPage(records=records, cursor=encode(following), object_type=OBJECT_TYPE, read=read)
 
     def _newest_modification(self) -> tuple[int | None, Mapping[str, str]]:
         """The newest ``lastmodifieddate`` in the account (epoch ms), None when it has no contacts,
@@ -121,6 +126,7 @@ class HubSpotPull(HubSpotClient):
 
     def _incremental(self, state: IncrementalState, bound: TimeBound) -> Iterator[RawPage]:
         archived_since = state.archived_since
+        restarts = 0
         while True:
             answer, data = self._search.exchange_json(
                 "POST", SEARCH_PATH, json=self._query(state), idempotent=True
@@ -129,6 +135,19 @@ class HubSpotPull(HubSpotClient):
             bound = on_tool_clock(bound, answer.headers, NAME)
             found = value_at(data, "results")
             found = found if isinstance(found, list) else []
+            if state.after:
+                # Asked from ``after - 1``: the first result must be the last one of the page before
+                if not found or self._any_tag(found[0]) != state.last:
+                    restarts += 1
+                    if restarts > MAX_RESTARTS:
+                        raise PaginationError(
+                            f"hubspot: the contacts searched at lastmodifieddate {state.watermark} kept "
+                            f"changing while being read ({restarts} restarts); run the pull again"
+                        )
+                    # A result before ``after`` moved or went: offsets shifted, so read from the start
+                    state = dataclasses.replace(state, after=0, last=None)
+                    continue
+                found = found[1:]
             raw = [r for r in found if isinstance(r, dict)]
             junk = [r for r in found if not isinstance(r, dict)]  # the mapping quarantines these
             has_more = bool(value_at(data, "paging.next.after"))
@@ -157,18 +176,26 @@ class HubSpotPull(HubSpotClient):
             following = dataclasses.replace(
                 following, archived_since=archived_since, ahead=ahead, undated=undated, undated_met=met
             )
+            following = _paged(state, following, found, value_at(data, "paging.next.after"), self._any_tag)
             fresh += junk
             if has_more and following == state:
                 raise PaginationError(
-                    f"hubspot: search at lastmodifieddate {state.watermark} made no progress; stopping "
-                    "instead of looping"
+                    f"hubspot: search at lastmodifieddate {state.watermark} made no progress (offset "
+                    f"{state.after}; search answers at most {SEARCH_RESULT_CAP} results of one query); "
+                    "stopping instead of looping"
                 )
             last = not has_more and state.phase == "time"  # (a tie walk that ends goes on with the time)
             if last:
                 following = dataclasses.replace(  # (the run's end: the next meets none yet)
-                    _capped(following, bound), archived_since=archived_since, undated=undated, undated_met=0
+                    _capped(following, bound),
+                    archived_since=archived_since,
+                    undated=undated,
+                    undated_met=0,
+                    after=0,
+                    last=None,
                 )
-            yield RawPage(records=fresh, cursor=encode(following), object_type=OBJECT_TYPE)
+            read = answered_at(answer.headers)  # (RawPage.read: a record stamped ahead, by HubSpot's clock)
+            yield RawPage(records=fresh, cursor=encode(following), object_type=OBJECT_TYPE, read=read)
             if last:
                 yield from self._archived(following, bound)
                 return
@@ -178,6 +205,13 @@ class HubSpotPull(HubSpotClient):
         """The tag the cursor keeps of a contact: its id with its content (``version_tag``), so a
         contact changed again on the watermark's timestamp is returned again."""
         return version_tag(self.cursor_tag_key, contact_id(contact), contact)
+
+    def _any_tag(self, result: Any) -> str:
+        """``_tag`` of a search result, or of an element that is no contact at all (junk held in
+        HubSpot's order like any result)."""
+        return (
+            self._tag(result) if isinstance(result, Mapping) else version_tag(self.cursor_tag_key, "", result)
+        )
 
     def _archived(self, state: IncrementalState, bound: TimeBound) -> Iterator[RawPage]:
         """The contacts archived (deleted) since ``state.archived_since``, as tombstones' pages.
@@ -231,7 +265,8 @@ class HubSpotPull(HubSpotClient):
             "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
             "properties": list(PULL_PROPERTIES),
             "limit": SEARCH_PAGE_SIZE,
-            "after": "0",
+            # (one result early: the overlap the walk checks, ``IncrementalState.last``)
+            "after": str(state.after - 1 if state.after else 0),
         }
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
@@ -242,6 +277,27 @@ class HubSpotPull(HubSpotClient):
 
 
 # --- helpers (pure) -------------------------------------------------------------------------------
+
+
+def _paged(
+    state: IncrementalState,
+    following: IncrementalState,
+    found: list[Any],
+    token: Any,
+    tag: Callable[[Any], str],
+) -> IncrementalState:
+    """``following`` (the state after a page of ``state``'s query, ``found`` its results past the
+    overlap) with the offset of the next page: when the next search is the same query (the page did
+    not move the watermark: contacts with no readable time, or versions already in ``seen``), HubSpot's
+    ``paging.next.after`` (``token``; the search's ``after`` is the result's offset), else 0. Asking
+    the same query from its start again returned the same page: the pull stopped there on every run."""
+    same = (following.watermark, following.tie, following.phase) == (state.watermark, state.tie, "time")
+    offset = int(token) if isinstance(token, str) and token.isdigit() else 0
+    if not (same and state.phase == "time" and offset > 0):
+        return dataclasses.replace(following, after=0, last=None)
+    if not found:  # nothing past the overlap (search's result cap): no progress, the caller stops
+        return dataclasses.replace(following, after=state.after, last=state.last)
+    return dataclasses.replace(following, after=offset, last=tag(found[-1]))
 
 
 def _bounded(ms: int, bound: TimeBound) -> int:

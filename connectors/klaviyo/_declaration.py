@@ -273,9 +273,8 @@ DECLARATION = RestConnectorSpec(
         "deletion to pull (https://developers.klaviyo.com/en/reference/request_profile_deletion); a full "
         "refresh retires it (refresh_lists)"
     ),
-    # A full refresh is GET /api/profiles with no filter: every profile of the account, suppressed
-    # ones too (https://developers.klaviyo.com/en/reference/get_profiles), so one that completed
-    # without listing a stored profile means Klaviyo no longer holds it.
+    # A full refresh walks GET /api/profiles with no filter: every profile the account holds, whatever
+    # its subscriptions or suppressions, so one it no longer lists was deleted (core.refresh_sweep).
     refresh_lists=frozenset({"profile"}),
 )
 

@@ -57,6 +57,7 @@ from typing import Any, Final
 
 from connectors.cursor_seconds import mark
 from connectors.cursor_tags import version_tag
+from connectors.cursor_undated import meet
 from core.errors import ConnectorConfigError
 from core.normalise import datable, epoch_moment
 from core.time_bound import TimeBound
@@ -69,6 +70,9 @@ ONE_SECOND: Final = timedelta(seconds=1)
 #: (a DynamoDB item holds 400 KB). Should the block move under a walk that has dropped some of its
 #: tags, reading it again repeats members, never loses one.
 SEEN_LIMIT: Final = 1000
+#: Versions with no readable ``last_changed`` a cursor remembers (``WalkState.undated``): beyond it,
+#: only the versions past it come back on each walk (``connectors.cursor_undated``).
+UNDATED_LIMIT: Final = 1000
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -108,6 +112,15 @@ class WalkState:
     block: int | None = None
     """How many members the query from ``w`` served when a walk ended on a block larger than
     ``SEEN_LIMIT``, keeping its offset: the next pull counts them again first (the module docstring)."""
+    undated: tuple[str, ...] = ()
+    """Tags of the versions delivered with no readable ``last_changed`` (normalise quarantines them),
+    at most ``UNDATED_LIMIT``, kept apart from ``seen`` (``connectors.cursor_undated``: each is
+    delivered once, and again only when it changes)."""
+    met: int = 0
+    """How many of ``undated``, at its end, the walk in progress met (0 once a walk is done)."""
+    tail: str | None = None
+    """The tag of the member at ``pos - 1`` when it had no readable time (the next page's overlap:
+    ``passed``), kept when ``undated`` is too full to hold it."""
 
     def tag(self, member: Mapping[str, Any]) -> str:
         """What ``seen`` keeps of a member: a tag of its id with its content (one version of it)."""
@@ -123,6 +136,9 @@ class WalkState:
                 "pos": self.pos,
                 **({"retire": True} if self.retire_member_ids else {}),
                 **({"n": self.block} if self.block is not None else {}),
+                **({"ud": list(self.undated)} if self.undated else {}),
+                **({"um": self.met} if self.met else {}),
+                **({"ut": self.tail} if self.tail else {}),
             },
             separators=(",", ":"),
         )
@@ -150,6 +166,13 @@ class WalkState:
             block = data.get("n")
             if block is not None and (not isinstance(block, int) or isinstance(block, bool) or block < 0):
                 raise ValueError("bad block size")
+            undated, met, tail = data.get("ud", []), data.get("um", 0), data.get("ut")  # (absent before them)
+            if not isinstance(undated, list) or not all(isinstance(s, str) for s in undated):
+                raise ValueError("bad undated list")
+            if not isinstance(met, int) or isinstance(met, bool) or met < 0:
+                raise ValueError("bad undated count")
+            if tail is not None and not isinstance(tail, str):
+                raise ValueError("bad tail")
         except (ValueError, TypeError, KeyError) as exc:
             raise ConnectorConfigError(
                 f"mailchimp: the saved cursor cannot be read ({exc}); run a full refresh (cursor None)"
@@ -162,7 +185,7 @@ class WalkState:
             # Tags of ids, no version, and maybe an offset past members changed onto ``w`` since:
             # the block is read again from its start (the module docstring).
             pos = 0
-        return cls(w, tuple(seen), pos, key, data.get("retire") is True, block)
+        return cls(w, tuple(seen), pos, key, data.get("retire") is True, block, tuple(undated), met, tail)
 
     @classmethod
     def since(cls, at: datetime, key: bytes | None = None) -> WalkState:
@@ -185,7 +208,10 @@ class WalkState:
         if not isinstance(member, Mapping):
             return True
         changed = _changed(member, bound)
-        if self.w is not None and changed is not None and changed != self.w:
+        if changed is None:  # delivered (or met) with no readable time: in ``undated``
+            tag = self.tag(member)
+            return tag == self.tail or tag in self.undated
+        if self.w is not None and changed != self.w:
             # Older than the watermark: passed. Newer: it changed after the walk read it on ``w``
             # (its id is in ``seen``), so the block shifted and its new version is still to read.
             return changed < self.w
@@ -245,6 +271,8 @@ class Step:
     state: WalkState
     done: bool
     restarted: bool = False
+    read: datetime | None = None
+    """When Mailchimp answered with the page, by its own clock (``RawPage.read``)."""
 
 
 def _changed(member: Mapping[str, Any], bound: TimeBound | None) -> datetime | None:
@@ -283,34 +311,48 @@ def advance(
         page = page[1:]
     w, pos = state.w, state.pos
     held = _Held(state.seen)
+    undated, met, tail = state.undated, state.met, None
     emit: list[dict[str, Any]] = []
 
     def now(done: bool = False) -> Step:
         # A walk that is done hands on offset 0 (the module docstring) unless its block holds more
         # members than the cursor keeps versions of: then its offset, and the block's size.
-        large = done and pos > SEEN_LIMIT
+        large = done and pos > SEEN_LIMIT and len(held) > SEEN_LIMIT
         end = pos if large or not done else 0
-        return Step(emit, WalkState(w, held.kept(), end, state.key, block=pos if large else None), done)
+        kept = (undated, 0, None) if done else (undated, met, tail)
+        return Step(
+            emit, WalkState(w, held.kept(), end, state.key, False, pos if large else None, *kept), done
+        )
 
     for member in page:
         if not isinstance(member, Mapping):
             # Junk in the list (a string, a null): handed on for the mapping to quarantine. It holds
             # a place in the vendor's order, so it counts in the offset, and moves nothing else.
             emit.append(member)
-            pos += 1
+            pos, tail = pos + 1, None
             continue
         changed = _changed(member, bound)
+        if changed is None:
+            # No readable time (normalise quarantines it): it moves nothing, and is delivered once in
+            # each version, apart from ``seen`` (connectors.cursor_undated: past UNDATED_LIMIT only
+            # those beyond it come back; held with ``seen``, all of them came back on every walk).
+            tail = state.tag(member)
+            again, undated, met = meet(undated, met, tail, UNDATED_LIMIT)
+            if not again:
+                emit.append(dict(member))
+            pos += 1
+            continue
+        tail = None
         if upper is not None and changed is not None and changed >= upper:
             return now(done=True)
         if w is not None and changed is not None and changed < w:
             pos += 1  # before the watermark: only served when the API reads "since" as ">="
             continue
-        if changed is None or (w is not None and changed == w):
+        if w is not None and changed == w:
             tag = state.tag(member)
-            # Unparseable timestamps stay on the current watermark (normalise will quarantine them).
             if not held.delivered(tag):
                 # Another version of a member delivered on ``w`` was made after all delivered there.
-                again = changed is not None and held.holds_record(tag)
+                again = held.holds_record(tag)
                 emit.append(mark(member, len(held)) if again else dict(member))
                 held.add(tag)
             pos += 1

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from connectors._http import PaginationError
 from connectors.cursor_seconds import dated
-from connectors.tool_clock import on_tool_clock
+from connectors.tool_clock import answered_at, on_tool_clock
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
@@ -92,13 +92,19 @@ class MailchimpPull(MailchimpAudience):
         """``_get`` for the pull: the first answer of the pull sets the tool's clock of its bound
         (connectors.tool_clock: the hand-off is no later than Mailchimp's clock then, less
         ``CLOCK_SKEW``)."""
+        return self._walk_answer(path, params)[1]
+
+    def _walk_answer(self, path: str, params: dict[str, Any]) -> tuple[datetime | None, dict[str, Any]]:
+        """``_walk_get``, with when Mailchimp answered by its own clock (``RawPage.read``)."""
         headers, body = self._answer(path, params)
         self._bound = on_tool_clock(self._bound, headers, "mailchimp")
-        return body
+        return answered_at(headers), body
 
-    def _request(self, state: WalkState, upper: datetime | None) -> tuple[list[dict[str, Any]], bool, int]:
+    def _request(
+        self, state: WalkState, upper: datetime | None
+    ) -> tuple[list[dict[str, Any]], bool, int, datetime | None]:
         """One page of the walk from ``state``: its members, whether the first is the overlap check,
-        and ``total_items`` (-1 if absent)."""
+        ``total_items`` (-1 if absent) and when Mailchimp answered, by its clock."""
         since, offset, verify = state.query()
         params: dict[str, Any] = {
             "count": self.page_size,
@@ -111,20 +117,21 @@ class MailchimpPull(MailchimpAudience):
             params["since_last_changed"] = since
         if upper is not None:
             params["before_last_changed"] = format_time(upper)
-        body = self._walk_get(f"{self._list_path}/members", params)
+        read, body = self._walk_answer(f"{self._list_path}/members", params)
         members = body.get("members")
         if not isinstance(members, list):
             raise PaginationError(f"mailchimp: GET {self._list_path}/members answered no members list")
         total = body.get("total_items")
         total = total if isinstance(total, int) and not isinstance(total, bool) else -1
-        return list(members), verify, total  # junk elements too: the mapping quarantines them
+        return list(members), verify, total, read  # junk elements too: the mapping quarantines them
 
     def _fetch(self, state: WalkState, upper: datetime | None) -> Step:
-        members, verify, total = self._request(state, upper)
+        members, verify, total, read = self._request(state, upper)
         last = 0 <= total <= state.query()[1] + len(members)
-        return advance(
+        step = advance(
             state, members, verify=verify, page_size=self.page_size, upper=upper, last=last, bound=self._bound
         )
+        return replace(step, read=read)
 
     def _walk(self, state: WalkState, upper: datetime | None) -> Iterator[Step]:
         """Every step of one walk from ``state`` to the end (or to ``upper``)."""
@@ -152,7 +159,8 @@ class MailchimpPull(MailchimpAudience):
                 if w is not None and self._bound.cap(w) != w:
                     # Mailchimp's times are whole seconds: the start, floored, repeats rather than skips.
                     handoff = self._bound.handoff.replace(microsecond=0)
-                    step = replace(step, state=WalkState(handoff, key=self.cursor_tag_key))
+                    kept = WalkState(handoff, key=self.cursor_tag_key, undated=step.state.undated)
+                    step = replace(step, state=kept)
                 yield step
                 return
             yield step
@@ -171,7 +179,7 @@ class MailchimpPull(MailchimpAudience):
             final = step.state
             if step.emit:
                 last = replace(step.state, retire_member_ids=retiring).encode()
-                yield RawPage(step.emit, last, object_type)
+                yield RawPage(step.emit, last, object_type, read=step.read)
         assert final is not None  # a walk makes at least one step
         done = replace(final, retire_member_ids=False).encode()
         if last != done:

@@ -11,12 +11,13 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from connectors._http import ConnectorRequestError, ConnectorUnavailableError
 from connectors.sdk import RestContext, StreamState, accept, parse_point
 from connectors.sdk._declaration import Stream
-from connectors.tool_clock import on_tool_clock
+from connectors.tool_clock import answered_at, on_tool_clock
 from core.time_bound import TimeBound
 
 from ._declaration import DATA
@@ -97,13 +98,15 @@ def walk(
     key_point = connector._key_point(stream, bound)
     while True:
         try:
-            records, following = result_set(connector.context, job, locator)
+            records, following, read = result_set(connector.context, job, locator)
         except ConnectorRequestError as exc:
             if exc.status != 404 or state.page is None:
                 raise
             yield from _again(connector, stream, state, job)
             return
         emitted, state = accept(state, records, key_point, bound.handoff)
+        # (RawPage.read: Salesforce's clock when it answered with the results, after the job read them)
+        connector.answered = read
         if following is None:
             yield emitted, state.finished(bound.handoff), True
             return
@@ -170,9 +173,12 @@ def wait_for(context: RestContext, job: str) -> None:
     )
 
 
-def result_set(context: RestContext, job: str, locator: str) -> tuple[list[dict[str, Any]], str | None]:
-    """One CSV result set and the next locator (None after the last). A body shorter than its
-    ``Sforce-NumberOfRecords`` was cut in transit and is read again."""
+def result_set(
+    context: RestContext, job: str, locator: str
+) -> tuple[list[dict[str, Any]], str | None, datetime | None]:
+    """One CSV result set, the next locator (None after the last) and when Salesforce answered with
+    it, by its clock (its ``Date``). A body shorter than its ``Sforce-NumberOfRecords`` was cut in
+    transit and is read again."""
     params = {"maxRecords": BULK_PAGE, **({"locator": locator} if locator else {})}
     for _ in range(context.retry.max_attempts):
         response = context.client("pull").request(
@@ -186,7 +192,7 @@ def result_set(context: RestContext, job: str, locator: str) -> tuple[list[dict[
         if expected.isdigit() and len(records) != int(expected):
             continue
         following = response.headers.get("Sforce-Locator", "null")
-        return records, None if following in ("", "null") else following
+        return records, None if following in ("", "null") else following, answered_at(response.headers)
     raise ConnectorUnavailableError(
         "salesforce",
         "GET",

@@ -43,7 +43,7 @@ from connectors.sdk import (
     profile_to_payload,
 )
 from connectors.sdk._declaration import Stream
-from connectors.tool_clock import on_tool_clock
+from connectors.tool_clock import answered_at, on_tool_clock
 from core.connector import ConnectorPlugin, ConnectorSettings, Credential, Payload, PushOutcome, RawPage
 from core.errors import ConnectorConfigError
 from core.push import enriched_traits, source_ids
@@ -164,6 +164,7 @@ class SalesforceConnector(RestConnector):
                 yield from bulk.walk(self, stream, state)
                 return
             bound = on_tool_clock(bound, answer.headers, self.declaration.name)
+            self.answered = answered_at(answer.headers)  # (RawPage.read: a record stamped ahead)
             emitted, state = accept(
                 state, first.get("records") or [], self._key_point(stream, bound), bound.handoff
             )

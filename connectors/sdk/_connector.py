@@ -79,6 +79,10 @@ class RestConnector:
     def __init__(self, declaration: RestConnectorSpec, settings: ConnectorSettings) -> None:
         self.declaration = declaration
         self.spec: ConnectorSpec = declaration.connector_spec()
+        self.answered: datetime | None = None
+        """When the tool answered with the page ``walk`` yielded last, by its own clock (its ``Date``:
+        ``RawPage.read``); ``pull`` takes it with each page, so a ``walk`` that does not set it
+        leaves the page's time to ours."""
         credential = declaration.auth.credential.name
         secrets = {
             c.name: settings.credentials.get(c.name) or resolve_secret(c.name)
@@ -150,7 +154,9 @@ class RestConnector:
             for records, stream_state, done in self.walk(streams[index], state.state(names[index])):
                 streams_now = {**state.streams, names[index]: stream_state}
                 state = PullCursor(streams_now, following if done else names[index])
-                yield RawPage(records=records, cursor=state.encode(), object_type=streams[index].object_type)
+                read, self.answered = self.answered, None
+                object_type = streams[index].object_type
+                yield RawPage(records=records, cursor=state.encode(), object_type=object_type, read=read)
 
     def walk(
         self, stream: Stream, state: StreamState
@@ -186,6 +192,7 @@ class RestConnector:
             records_path=stream.records_path,
         ):
             time_bound = on_tool_clock(time_bound, page.headers, self.declaration.name)
+            self.answered = answered_at(page.headers)  # (RawPage.read: a record stamped ahead)
             if unordered and state.started is None:
                 state = replace(state, started=vendor_time(page.headers))
             records, state = accept(state, page.records, key_point, time_bound.handoff)

@@ -120,11 +120,9 @@ SPEC = ConnectorSpec(
         "customer (refresh_lists)"
     ),
     stored_id=stored_id,  # a record named by its GID is the one stored under the GID's numeric tail
-    # A full refresh walks the customers query with no filter (or exports it whole in a bulk
-    # operation): every customer of the shop, so one that completed without listing a stored customer
-    # means Shopify no longer holds her (deleted, or erased by customerRequestDataErasure). Orders are
-    # not declared: without the read_all_orders scope the orders query lists the last 60 days only
-    # (https://shopify.dev/docs/api/admin-graphql/latest/objects/Order, its note on read_all_orders).
+    # A full refresh walks the customers connection with no query (a bulk operation on a large store):
+    # every customer the shop holds, so one it no longer lists was deleted or redacted
+    # (core.refresh_sweep). Never orders: without read_all_orders Shopify lists the last 60 days only.
     refresh_lists=frozenset({CUSTOMER}),
 )
 

@@ -25,7 +25,7 @@ from connectors._http import (
 from connectors.cursor_ahead import changed_ahead, kept_ahead
 from connectors.cursor_seconds import dated, mark
 from connectors.cursor_tags import another_version
-from connectors.tool_clock import on_tool_clock
+from connectors.tool_clock import answered_at, on_tool_clock
 from core.connector import RawPage
 from core.schema import RecordDraft
 from core.time_bound import TimeBound
@@ -85,6 +85,8 @@ class ShopifyPull(ShopifyClient):
     walk_limit: int
     page_size: int
     _bound: TimeBound
+    _read: datetime | None = None
+    """When the shop answered last, by its own clock (``RawPage.read``)."""
     _tag_key: bytes
     _retry: RetryPolicy
     _transport: httpx.BaseTransport | None
@@ -102,7 +104,8 @@ class ShopifyPull(ShopifyClient):
         while not state.done:
             stream = STREAMS[state.phase]
             for records in self._walk(stream, state):
-                page = RawPage(records=records, cursor=state.encode(), object_type=_OBJECT_TYPE[stream])
+                kind = _OBJECT_TYPE[stream]
+                page = RawPage(records=records, cursor=state.encode(), object_type=kind, read=self._read)
                 last = page.cursor
                 yield page
         final = state.encode()
@@ -114,6 +117,7 @@ class ShopifyPull(ShopifyClient):
         # The first answer of a pull sets the shop's clock of its bound: the hand-off is no later
         # than that less CLOCK_SKEW either (connectors.tool_clock).
         self._bound = on_tool_clock(self._bound, headers, SOURCE)
+        self._read = answered_at(headers)  # (the page's RawPage.read: a record stamped ahead)
 
     def cursor_since(self, since: datetime) -> str:
         """A cursor whose pull returns the customers and orders updated at or after ``since``."""

@@ -45,7 +45,7 @@ from ._limits import (
 )
 from ._money import minor_units, normalise_money, parse_amount
 from ._names import normalise_name
-from ._options import NormaliseOptions, is_future_dated
+from ._options import NormaliseOptions, is_future_dated, read_on_tool_clock
 from ._phone import fold_phone_separators, normalise_phone, phone_region
 from ._record import count_outcomes, normalise_record
 from ._time import datable, epoch_moment, normalise_timestamp
@@ -86,6 +86,7 @@ __all__ = [
     "parse_date_of_birth",
     "phone_region",
     "plausible_national_id",
+    "read_on_tool_clock",
     "trait_text",
 ]
 

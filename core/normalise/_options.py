@@ -3,12 +3,12 @@ how it marks a time too far in the future (read as "now"), which ``is_future_dat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from core.schema import SourceRecord
-from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span
+from core.time_bound import DEFAULT_MAX_FUTURE_SKEW, describe_span, utc_now
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,26 @@ _FUTURE_REASON_SUFFIX: Final = " in the future (a clock ahead?); "
 def _future_reason(skew: timedelta, read_as: str) -> str:
     """The reason recorded when a time too far ahead is read as ``read_as``."""
     return f"{_FUTURE_REASON_PREFIX}{describe_span(skew)}{_FUTURE_REASON_SUFFIX}read as {read_as}"
+
+
+def read_on_tool_clock(options: NormaliseOptions | None, read: datetime | None) -> NormaliseOptions | None:
+    """``options`` for the records of a page the tool answered at ``read`` by its own clock
+    (``RawPage.read``): ``now`` is that clock when it runs behind ours (within ``max_future_skew``:
+    an older ``Date`` is a cache's answer, not the tool's clock), else ``options`` as they are.
+
+    A record stamped far ahead is read as made just before the second of ``now``
+    (``core.time_bound.read_before``). By our clock, a tool whose clock runs 10 s behind ours
+    stamped its correction, made a second after our read, 9 s before that: ingest took the correction
+    for older than the version it corrects, and kept the wrong one. By the tool's clock at the read,
+    the correction is a second after it (tests/integration/test_skew17_lagging_clock.py)."""
+    if read is None:
+        return options
+    base = options or NormaliseOptions()
+    now = base.now or utc_now().astimezone(UTC)
+    # (a tool in step with ours answers in our second, its Date floored: our clock is as good)
+    if not now - base.max_future_skew <= read <= now - timedelta(seconds=1):
+        return options
+    return replace(base, now=read)
 
 
 def is_future_dated(record: SourceRecord) -> bool:

@@ -49,7 +49,7 @@ from core.schema import Profile, SourceRecord
 from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS as BATCH_GET_MAX_KEYS
 from core.storage.dynamodb_batch import BATCH_WRITE_MAX_ITEMS as BATCH_WRITE_MAX_ITEMS
 from core.storage.dynamodb_batch import _pause_if as _pause_if
-from core.storage.dynamodb_batch import _pause_without_end, batch_get
+from core.storage.dynamodb_batch import batch_get
 from core.storage.dynamodb_batch import batch_put as batch_put
 from core.storage.dynamodb_items import LIVE_PROFILE_SCAN as LIVE_PROFILE_SCAN
 from core.storage.dynamodb_items import Item as Item
@@ -102,8 +102,9 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
     def get_owners_and_tombstones(self, keys: Sequence[str]) -> dict[str, Ownership]:
         out: dict[str, Ownership] = {}
         wanted = [{"PK": {"S": ident_pk(k)}, "SK": {"S": "IDENT"}} for k in dict.fromkeys(keys)]
-        # Unprocessed keys mean throttling: back off before asking again (AWS guidance), for good.
-        for item in batch_get(self._call, self.table_name, wanted, pause=_pause_without_end):
+        # Unprocessed keys mean throttling: back off before asking again (AWS guidance), and give up
+        # with a RetryableError after ten such answers in a row, as every other batch read does.
+        for item in batch_get(self._call, self.table_name, wanted):
             key = item["PK"]["S"][len("IDENT#") :]
             out[key] = Ownership(
                 key=key,
@@ -193,6 +194,7 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
             merged_into=profile_item.get("merged_into", {}).get("S"),
             merging_into=profile_item.get("merging_into", {}).get("S"),
             absorbing=frozenset(profile_item.get("absorbing", {}).get("SS", [])),
+            add_only=profile_item.get("add_only", {}).get("S"),
         )
 
     def iter_profiles(self) -> Iterator[Profile]:

@@ -15,6 +15,9 @@ from core.storage.dynamodb_items import Item
 #: AWS limits: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
 BATCH_GET_MAX_KEYS = 100
 BATCH_WRITE_MAX_ITEMS = 25  # BatchWriteItem; moto accepts more, AWS does not
+#: How many answers in a row may leave items unprocessed before a batch read or write gives up
+#: (``RetryableError``): with the backoff below, about 5 s of throttling at the most.
+BATCH_MAX_ATTEMPTS = 10
 
 
 def batch_put(client: Any, table_name: str, items: list[Item]) -> None:
@@ -60,20 +63,22 @@ def batch_get(
             attempt = pause_if(request, attempt)
 
 
-def _pause_without_end(unprocessed: Any, attempt: int) -> int:
-    """``_pause_if``'s backoff, but never giving up (what ``get_owners`` has always done)."""
-    if not unprocessed:
-        return attempt
-    attempt += 1
-    time.sleep(min(1.0, 0.02 * 2**attempt) * random.random())
-    return attempt
-
-
 def _pause_if(unprocessed: Any, attempt: int) -> int:
     """Back off before re-sending unprocessed batch items (they mean throttling, per AWS guidance)."""
     if not unprocessed:
         return attempt
-    if attempt >= 10:
-        raise RetryableError("DynamoDB kept returning unprocessed batch items; retry the run later")
+    if attempt >= BATCH_MAX_ATTEMPTS:
+        raise RetryableError(
+            f"DynamoDB left {_count(unprocessed)} batch item(s) unprocessed {attempt + 1} times in a row "
+            "(the table is throttled); retry the run later, or raise the table's capacity"
+        )
     time.sleep(min(1.0, 0.02 * 2 ** (attempt + 1)) * random.random())
     return attempt + 1
+
+
+def _count(unprocessed: Any) -> int:
+    """How many keys or write requests an ``UnprocessedKeys`` / ``UnprocessedItems`` map holds."""
+    total = 0
+    for entry in unprocessed.values():
+        total += len(entry.get("Keys", ())) if isinstance(entry, dict) else len(entry)
+    return total

@@ -123,6 +123,8 @@ def transact_item(table: str, op: Operation) -> dict[str, Any]:
                 item["owned"] = {"SS": owned}
             if op.absorbing:
                 item["absorbing"] = {"SS": sorted(op.absorbing)}
+            if op.add_only is not None:  # core.grow_mark; absent on items stored before it
+                item["add_only"] = {"S": op.add_only}
             if op.expected_version is None:
                 return {
                     "Put": {

@@ -43,6 +43,7 @@ class DynamoDBCustomerParts:
             merged_into=item.get("merged_into", {}).get("S"),
             merging_into=item.get("merging_into", {}).get("S"),
             absorbing=frozenset(item.get("absorbing", {}).get("SS", [])),
+            add_only=item.get("add_only", {}).get("S"),
         )
 
     def get_snapshots(self, customer_id: str, keys: Sequence[str]) -> dict[str, SourceRecord]:

@@ -60,6 +60,7 @@ class _Customer:
     merged_into: str | None = None
     merging_into: str | None = None
     absorbing: frozenset[str] = frozenset()
+    add_only: str | None = None
     exists: bool = False
     snapshots: dict[str, SourceRecord] = field(default_factory=dict)
 
@@ -142,6 +143,7 @@ class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
                     merged_into=c.merged_into,
                     merging_into=c.merging_into,
                     absorbing=c.absorbing,
+                    add_only=c.add_only,
                 )
             return out
 
@@ -268,7 +270,7 @@ class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
         c = self._customer(op.customer_id)
         c.version = op.profile.version
         c.profile, c.profile_hash, c.owned = op.profile, op.profile_hash, op.owned
-        c.absorbing = op.absorbing
+        c.absorbing, c.add_only = op.absorbing, op.add_only
         c.merged_into = c.merging_into = None  # a Put replaces the whole item, as in DynamoDB
         c.exists = True
 
@@ -288,6 +290,7 @@ class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
         c.merged_into, c.merging_into = op.merged_into, None
         # The tombstone replaces the item: it keeps its version and merged_into only.
         c.profile, c.profile_hash, c.owned, c.absorbing = None, None, frozenset(), frozenset()
+        c.add_only = None
 
     def _apply_delete_source(self, op: DeleteSource) -> None:
         if op.customer_id in self._customers:

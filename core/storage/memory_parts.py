@@ -35,6 +35,7 @@ class InMemoryCustomerParts:
                 merged_into=c.merged_into,
                 merging_into=c.merging_into,
                 absorbing=c.absorbing,
+                add_only=c.add_only,
             )
 
     def customers_with_refused_values(self) -> list[str]:

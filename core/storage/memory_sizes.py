@@ -87,7 +87,8 @@ def _profile(op: PutProfile) -> int | None:
     keys, hashed = _keys(op.customer_id, ""), op.profile.__dict__.get(HASHED_BYTES_MEMO)
     if keys is None or hashed is None:
         return None
-    return keys + int(hashed) + _PROFILE_FRAME + _names_bound((*op.owned, *op.absorbing))
+    mark = 0 if op.add_only is None else 16 + 6 * len(op.add_only)  # "add_only", escaped
+    return keys + int(hashed) + _PROFILE_FRAME + _names_bound((*op.owned, *op.absorbing)) + mark
 
 
 def _holder(op: PutHolder) -> int | None:

@@ -129,6 +129,7 @@ class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems, SQLiteCu
                 merged_into=extra.get("merged_into"),
                 merging_into=extra.get("merging_into"),
                 absorbing=frozenset(extra.get("absorbing", ())),
+                add_only=extra.get("add_only"),
             )
         return out
 

@@ -38,6 +38,7 @@ from core.ports import (
 from core.record_json import record_json
 from core.storage import profile_packing
 from core.storage.dynamodb_transactions import TRANSACTION_BUDGET_BYTES, too_large
+from core.storage.item_bytes import row_bytes, utf8_len
 from core.storage.sqlite_database import SQLiteDatabase, select_in
 from core.storage.sqlite_new_items import PUT_ITEM
 
@@ -101,9 +102,10 @@ class SQLiteCommit:
 
 
 def _item_bytes(changeset: Changeset, row: _Row) -> int:
-    """The size of an item as DynamoDB counts it (attribute names and values, UTF-8), or
-    ``RecordRejectedError`` if DynamoDB would refuse it. The columns of a row are the item's
-    attributes; ``attrs`` holds its sets as JSON, a few bytes more than DynamoDB counts."""
+    """The size of an item as DynamoDB counts it (core.storage.item_bytes: its attributes' names and
+    values under the DynamoDB layout; a PROFILE item's ``owned`` and other sets by their JSON, a few
+    bytes more, unless that passes the limit), or ``RecordRejectedError`` if DynamoDB would refuse
+    it."""
     pk, sk = row[0], row[1]
     # A character is at most 4 bytes: a key that short cannot be too long (most are).
     if (len(pk) * 4 > PARTITION_KEY_MAX_BYTES and _utf8_len(pk) > PARTITION_KEY_MAX_BYTES) or (
@@ -113,12 +115,10 @@ def _item_bytes(changeset: Changeset, row: _Row) -> int:
             f"changeset {changeset.label!r} writes an item whose key is longer than DynamoDB takes "
             f"({PARTITION_KEY_MAX_BYTES:,} and {SORT_KEY_MAX_BYTES:,} bytes): {pk[:60]!r} / {sk[:60]!r}"
         )
-    # The attribute names (PK, SK, version, hash, data, ...), 8 per value that is no text, and the
-    # text's UTF-8 bytes: the bytes of the texts joined are the sum of theirs, in one call, not eight.
-    texts = [value for value in row if isinstance(value, str)]
-    packed = row[6] if isinstance(row[6], bytes) else b""  # a packed profile: its bytes as they are
-    size = 48 + 8 * (len(row) - len(texts) - (1 if packed else 0)) + _utf8_len("".join(texts)) + len(packed)
     limit = profile_packing.ITEM_MAX_BYTES
+    size = row_bytes(row, bound=True)  # exact but for a PROFILE row's attrs (JSON, a little more)
+    if size > limit:
+        size = row_bytes(row)
     if size > limit:
         raise RecordRejectedError(
             f"changeset {changeset.label!r} writes {pk} / {sk} of about {size // 1024:,} KB, over the "
@@ -155,6 +155,8 @@ def row_of(op: ItemPut) -> _Row:
             extra: dict[str, Any] = {"owned": owned} if packed is None else {}
             if op.absorbing:
                 extra["absorbing"] = sorted(op.absorbing)
+            if op.add_only is not None:
+                extra["add_only"] = op.add_only
             data: str | bytes = document if packed is None else packed
             attrs, version = json.dumps(extra), op.profile.version
             return (_CUSTOMER + op.customer_id, "PROFILE", version, op.profile_hash, None, None, data, attrs)
@@ -170,8 +172,7 @@ def is_unread(pk: str, sk: str) -> bool:
     return sk.startswith(("HISTORY#", "HOLDER#")) or pk.startswith(NAMED_PREFIX)
 
 
-def _utf8_len(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+_utf8_len = utf8_len  # the name core.storage.memory_sizes imports
 
 
 class _Conditions:

@@ -45,6 +45,7 @@ class SQLiteCustomerParts:
             merged_into=extra.get("merged_into"),
             merging_into=extra.get("merging_into"),
             absorbing=frozenset(extra.get("absorbing", ())),
+            add_only=extra.get("add_only"),
         )
 
     def customers_with_refused_values(self) -> list[str]:

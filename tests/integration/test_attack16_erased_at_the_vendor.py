@@ -17,8 +17,8 @@ completely"), so the vendor's documented behaviour is what is served:
 
 Promise (docs/architecture.md "Records deleted at the vendor", docs/privacy.md "No copy left"): after
 an incremental pull and a full refresh, profilesync holds no record the tool no longer holds, and no
-profile holds her address. Holds for HubSpot, Mailchimp and Salesforce; for Klaviyo and WooCommerce
-since fix16 (their full refresh retires what it no longer lists: ``refresh_lists``), and for Stripe
+profile holds her address. Holds for HubSpot, Mailchimp and Salesforce; for Klaviyo (rob24) and
+WooCommerce (fix16) (their full refresh retires what it no longer lists: ``refresh_lists``), and for Stripe
 (a redacted customer or charge is read as a deletion of it: connectors/stripe/_redacted.py).
 """
 

@@ -23,8 +23,8 @@ webhook receiver: a shop's team hands the payload's values to ``privacy erase``.
   gives the GID's numeric tail, the id as stored);
 * the erasure done at Shopify itself (the merchant's "Erase personal data", after which Shopify sends
   that webhook; the sandbox's ``customerRequestDataErasure`` deletes the customer and strips her
-  orders as Shopify's redaction does) reaches profilesync through a pull: the next full refresh
-  retires her customer (fix16: Shopify declares ``refresh_lists`` ``customer``).
+  orders as Shopify's redaction does) reaches profilesync through a pull: it did not (rob24: Shopify
+  declares ``refresh_lists={"customer"}``, and the next full refresh retires her customer record).
 """
 
 from __future__ import annotations

@@ -3,10 +3,12 @@
 rob23's promise (docs/architecture.md, "Every cursor moves past a record whatever its stamp says"):
 a contact whose ``lastmodifieddate`` comes as junk never moves the watermark, and is returned and
 quarantined once. HubSpot's incremental pull pages by that watermark (``after`` is always ``"0"``,
-connectors/hubspot/_pull.py ``_query``): when a whole search page (100) holds junk-stamped
-contacts, the next query is the same as the last, the state does not move, and the pull stops with
+connectors/hubspot/_pull.py ``_query``): when a whole search page (200) held junk-stamped
+contacts, the next query was the same as the last, the state did not move, and the pull stopped with
 ``PaginationError`` ("made no progress") on that run and on every run after: no contact changed
-later is pulled again. 250 junk-stamped contacts are enough (150 are not: less than two pages).
+later was pulled again. 250 junk-stamped contacts were enough (150 were not: less than a page).
+rob24: such a page is followed by search's ``paging.next.after`` (``IncrementalState.after``; at
+scale: tests/unit/connectors/hubspot/test_pull_junk_pages.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import json
 
 import httpx
-import pytest
 
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import pull_into_store
@@ -41,16 +42,6 @@ def _junk_stamps_on_new_contacts(sandbox: object) -> None:
     sandbox.route = restamped  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "connectors/hubspot/_pull.py:161 (_incremental): a full search page of contacts with no "
-        "readable lastmodifieddate leaves the state unchanged, so the same query repeats and "
-        "PaginationError stops every run. Fix idea: when a full time-phase page made no progress, "
-        "follow HubSpot's paging.next.after for that watermark (kept in the cursor, cleared when the "
-        "watermark moves), or read the junk-stamped contacts' real order by hs_object_id"
-    ),
-)
 def test_three_pages_of_junk_stamped_contacts_do_not_stop_the_pull() -> None:
     sandbox, connector = tool("hubspot", people=6)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()

@@ -2,9 +2,10 @@
 
 rob23's promise (docs/architecture.md): a record whose stamp no reader can date is delivered and
 quarantined once in each version; past the cursor's memory only those beyond it come back. 1,200 new
-members are stamped ``"last Tuesday"`` on the wire. Mailchimp keeps undated members among the
+members are stamped ``"last Tuesday"`` on the wire. Mailchimp kept undated members among the
 versions of its watermark block (connectors/mailchimp/_cursor.py ``advance``): the run after the one
-that quarantined them pulls and quarantines all 1,200 again, and every run after (strict xfail).
+that quarantined them pulled and quarantined all 1,200 again, and every run after. rob24: they are
+remembered apart (``WalkState.undated``, connectors.cursor_undated), and only those past it come back.
 (WooCommerce, Klaviyo and Shopify are covered by tests/unit/connectors/sdk/test_revr23_undated_memory.py.)
 """
 
@@ -14,7 +15,6 @@ import json
 from typing import Any
 
 import httpx
-import pytest
 
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.sync import pull_into_store
@@ -56,14 +56,6 @@ def _junk_stamps(sandbox: Any, fields: tuple[str, ...]) -> None:
     sandbox.route = restamped
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "connectors/mailchimp/_cursor.py:309 (advance): undated members are held with the "
-        "watermark block's versions (SEEN_LIMIT); past it (1,200 here; 1,010 pass) all of them come "
-        "back on every run. Fix idea: a separate undated memory with connectors.cursor_undated.meet"
-    ),
-)
 def test_mailchimp_only_the_junk_stamped_members_past_the_memory_come_back() -> None:
     name = "mailchimp"
     sandbox, connector = tool(name, people=6)

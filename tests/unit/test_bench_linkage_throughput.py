@@ -13,11 +13,16 @@ later record came between them): one batch of every record decides none, batches
 
 from __future__ import annotations
 
+import gc
+
+import pytest
+
 import core.link_plan
 import core.link_reach
 import core.link_scope_graph
-from bench.linkage_throughput import PARTS, linkage_parts, work_counts
+from bench.linkage_throughput import COLLECTOR, PARTS, linkage_parts, work_counts
 from connectors.jsonl import draft_from_flat
+from core.runtime import bulk_gc
 from core.testing.varied_population import varied_population
 
 
@@ -26,7 +31,8 @@ def test_every_part_is_timed_inside_the_linkage_and_the_wrappers_go() -> None:
     before = (core.link_plan.changes_for, decide_keys, core.link_scope_graph.reachable)
     drafts = [draft_from_flat(f) for _, f in varied_population(120, seed=3)]
     parts = linkage_parts(drafts, batch_size=50)
-    assert set(parts) == {"exact ingest", "probabilistic ingest", *(label for label, *_ in PARTS)}
+    labels = {"exact ingest", "probabilistic ingest", *(label for label, *_ in PARTS), *COLLECTOR.values()}
+    assert set(parts) == labels
     assert all(parts[label] > 0 for label, *_ in PARTS), parts
     linkage = parts["the linkage (plan_linked)"]
     assert linkage < parts["probabilistic ingest"]
@@ -38,6 +44,18 @@ def test_every_part_is_timed_inside_the_linkage_and_the_wrappers_go() -> None:
         core.link_scope_graph.reachable,
     )
     assert after == before
+    assert not [c for c in gc.callbacks if c.__qualname__.startswith("_collector")]  # the timing goes too
+
+
+def test_the_collector_passes_are_timed_in_each_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a collector that runs a pass every 100 net allocations (many passes over a small run)
+    monkeypatch.setattr("bench.linkage_throughput.bulk_gc", lambda: bulk_gc((100, 10, 10)))
+    drafts = [draft_from_flat(f) for _, f in varied_population(40, seed=3)]
+    # WHEN the parts are timed
+    parts = linkage_parts(drafts, batch_size=50, repeat=1)
+    # THEN each mode's passes took some of its time, and less than all of it
+    for mode, label in COLLECTOR.items():
+        assert 0 < parts[label] < parts[mode], parts
 
 
 def test_pairs_decided_in_passing_are_none_in_one_batch_and_some_in_small_batches() -> None:

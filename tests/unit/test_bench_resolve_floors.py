@@ -62,3 +62,21 @@ def test_the_peer_is_timed_in_a_process_of_its_own(tmp_path: Path) -> None:
     generate(source, 300, seed=7)
     assert peer_cpu(source, tmp_path) > 0
     assert (tmp_path / "peer.jsonl").read_text().count("\n") > 100
+
+
+def test_every_stage_has_a_process_and_the_sums_keep_every_microsecond() -> None:
+    # GIVEN a microsecond a line for every stage the bench times
+    from bench.resolve_floors import PROCESSES, by_process
+
+    stages = dict.fromkeys(PROCESSES, 1.0)
+    # WHEN they are added up by process
+    sums = by_process(stages)
+    # THEN every stage is counted once, shared where two processes share it
+    assert sum(sums.values()) == pytest.approx(len(stages))
+    assert sums["second writer"] == pytest.approx(0.5)
+    # AND a free stage costs its processes nothing, a stage that is none is an error
+    freed = by_process(stages, frozenset({"ingest: profiles", "plan of the batches"}))
+    assert freed["resolving"] == pytest.approx(sums["resolving"] - 1.5)
+    assert freed["worker"] == pytest.approx(sums["worker"] - 0.5)
+    with pytest.raises(KeyError):
+        by_process(stages, frozenset({"profiles"}))

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.grow_mark import fits_minor_units
 from core.grow_profile import grown_profile, winner_keys
 from core.merge import DEFAULT_RULES, MergeRules, SurvivorshipRule, build_profile
 from core.schema import ConsentState, Identifier, Order, SourceRecord
@@ -66,7 +67,12 @@ def _grow(stored: list[SourceRecord], batch: list[SourceRecord], rules: MergeRul
     by_key = {r.key: r for r in stored}
     replaced = {r.key: by_key[r.key] for r in batch if r.key in by_key}
     winners = {k: by_key[k] for k in winner_keys(profile, batch)}
-    return grown_profile(profile, sorted(batch, key=lambda r: r.key), replaced, winners, rules, 2)
+    # What the add-only mark tells the planner (core.grow_mark): whether every stored amount has
+    # at least its currency's minor units.
+    minor_units = fits_minor_units(o for r in stored for o in r.orders)
+    return grown_profile(
+        profile, sorted(batch, key=lambda r: r.key), replaced, winners, rules, 2, minor_units
+    )
 
 
 def _rebuilt(

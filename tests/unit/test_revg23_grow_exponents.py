@@ -6,21 +6,12 @@ condition removed; only the explicit example test goes red). Here a case is comp
 
 from __future__ import annotations
 
-import pytest
-
 from tests.unit.test_grow_profile import _child, _grow, _rebuilt
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/grow_profile.py _keeps_exponent: an amount in its currency's minor units taken out "
-    "while others stay is assumed to leave one of the same exponent (what normalisation gives); a "
-    "stored amount coarser than that ('5' GBP, a SourceRecord built without core.normalise) makes "
-    "the grown total 10.00 where the rebuild's is 10 (equal Decimals, another JSON and hash). Fix "
-    "idea: refuse such records at ingest (quantize, or a schema check of Order.total), or fall back "
-    "on any removal whose exponent equals the stored total's",
-)
 def test_taking_out_an_amount_beside_coarser_ones_keeps_the_rebuilds_exponent() -> None:
+    # Red before grow24 (a strict xfail): the grown total was 10.00. Now grown_profile relies on the
+    # minor units only when told every stored amount has them (the add-only mark, core.grow_mark).
     # GIVEN 5 and 5 (coarser than GBP's two places) around 1.00, WHEN 1.00 is cancelled
     stored = [_child("shop", 1, 1, "5"), _child("shop", 2, 2, "1.00"), _child("shop", 3, 3, "5")]
     batch = [_child("shop", 2, 3, "1.00", status="cancelled")]

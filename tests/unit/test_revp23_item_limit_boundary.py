@@ -9,9 +9,9 @@ service takes an item of exactly the limit.
   every character: 5 to 7 bytes too many on a PROFILE item, so it refused, and quarantined, an item
   the service takes. Red on main: the item of exactly the limit was refused.
 * The SQLite and in-memory stores (core.storage.sqlite_commit ``_item_bytes``: 48 bytes of names, 8
-  a value that is not text, the ``attrs`` JSON) weigh the same item some 60 bytes heavier, so in
-  that window they refuse a customer the DynamoDB store keeps: docs/architecture.md says the three
-  refuse the same customers. Left as a strict xfail (reason below).
+  a value that is not text, the ``attrs`` JSON) weighed the same item some 60 bytes heavier, so in
+  that window they refused a customer the DynamoDB store keeps (a strict xfail until grow24: they
+  now weigh a row by the DynamoDB item's names and values, core.storage.item_bytes).
 """
 
 from __future__ import annotations
@@ -88,20 +88,14 @@ def test_the_dynamodb_store_takes_an_item_of_exactly_the_limit(
     assert isinstance(prepare(changeset, [entry], 100).oversized, RecordRejectedError)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/storage/sqlite_commit.py _item_bytes (about line 116): 48 bytes for the attribute names, 8 "
-        'for each value that is not text and the attrs JSON ({"absorbing": [...]}) weigh the PROFILE '
-        "item some 60 bytes over DynamoDB's rule, so the SQLite and in-memory stores refuse customers the "
-        "DynamoDB store keeps; fix: weigh a PROFILE row by the DynamoDB item's names and values "
-        "(transact_item's item) in one rule both stores share"
-    ),
-)
 def test_the_sqlite_and_memory_stores_take_it_too(
-    packed_at_the_limit: tuple[Changeset, dict[str, Any]],
+    packed_at_the_limit: tuple[Changeset, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN the same item, WHEN the SQLite store's rule (the in-memory store's too) weighs it,
     # THEN it is not refused either: the three stores refuse the same customers
     changeset, _ = packed_at_the_limit
     _item_bytes(changeset, row_of(changeset.operations[0]))
+    # AND one byte lower a limit, they refuse it, as DynamoDB would
+    monkeypatch.setattr(profile_packing, "ITEM_MAX_BYTES", profile_packing.ITEM_MAX_BYTES - 1)
+    with pytest.raises(RecordRejectedError):
+        _item_bytes(changeset, row_of(changeset.operations[0]))

@@ -400,6 +400,28 @@ BEFORE_THE_SPLIT: dict[str, tuple[str, ...]] = {
         "run_resolve",
         "run_splink",
     ),
+    # grow24: core.ingest_rounds and core.ingest_settle out of core.pipeline, core.ingest_components
+    # out of core.ingest_plan (whose names other modules import are private ones)
+    "core.pipeline": ("IngestResult", "IngestSettings", "ResolutionGaveUpError", "ingest", "version_rounds"),
+    "core.ingest_plan": ("_Plan", "_check_owners_read", "_load_customers", "_plan", "grow_plan"),
+    # grow24: core.quarantine_addresses out of core.quarantine
+    "core.quarantine": (
+        "ADDRESS",
+        "QUARANTINE_RETENTION_DAYS",
+        "address_text",
+        "distinct_times",
+        "identifier_keys",
+        "legacy_identifier_keys",
+        "misread_before",
+        "raw_values",
+        "record_keys",
+        "refused_emails",
+        "refused_entries",
+        "refused_values",
+        "source_key",
+        "value_keys",
+        "with_mailboxes",
+    ),
 }
 
 

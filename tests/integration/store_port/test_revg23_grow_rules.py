@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-import pytest
-
 from core.batch_ingest import ingest_batch
 from core.merge import MergeRules, SurvivorshipRule, build_profile
 from core.pipeline import IngestSettings
 from core.schema import SourceRecord
-from core.storage.memory import InMemoryProfileStore
+from tests.integration.store_port.conftest import StoreKit
 from tests.integration.store_port.test_revg23_grow_orders import _line, _normalised, _stamp
 
 OLD = IngestSettings(sleep=lambda _: None)
@@ -37,24 +35,19 @@ def _order(number: int, channel: str) -> SourceRecord:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/grow_profile.py _traits (core/ingest_grow.py grow_changeset): the stored winner was "
-    "picked under the rules of an earlier batch, and the profile item does not say which; under "
-    "first_seen the first order's 'web' wins, the add-only path keeps 'pos'. Fix idea: a fingerprint "
-    "of MergeRules on the PROFILE item (or in IngestSettings, compared with one the item keeps), "
-    "planning in full when it differs",
-)
-def test_a_rules_change_between_batches_gives_the_rebuild_under_the_new_rules() -> None:
-    store = InMemoryProfileStore()
+def test_a_rules_change_between_batches_gives_the_rebuild_under_the_new_rules(kit: StoreKit) -> None:
+    # Red before grow24 (a strict xfail on the memory store): the add-only path kept 'pos'. Now the
+    # PROFILE item's add-only mark holds the fingerprint of the rules it was built under
+    # (core.grow_mark), and a batch under other rules is planned in full.
+    store_ = kit.profiles  # each of the three stores (the kit fixture)
     contact = _normalised({"source": "shop", "id": "c1", "updated_at": _stamp(0), "email": "b@example.org"})
     # GIVEN orders through 'web' then 'pos' under the default rules (most recent wins: 'pos')
     for batch in ([contact], [_order(1, "web")], [_order(2, "pos")]):
-        ingest_batch(batch, store, OLD)
+        ingest_batch(batch, store_, OLD)
     # WHEN channel's rule becomes first_seen and an 'app' order comes (an add-only batch)
-    ingest_batch([_order(3, "app")], store, NEW)
-    (profile,) = list(store.iter_profiles())
-    state = store.get_customers([profile.customer_id])[profile.customer_id]
+    ingest_batch([_order(3, "app")], store_, NEW)
+    (profile,) = list(store_.iter_profiles())
+    state = store_.get_customers([profile.customer_id])[profile.customer_id]
     # THEN the profile is the rebuild under the new rules: the first order's 'web'
     rebuilt = build_profile(profile.customer_id, state.snapshots.values(), NEW.rules, profile.version)
     assert profile.traits["channel"].value == rebuilt.traits["channel"].value == "web"
