@@ -93,6 +93,11 @@ class ConnectorSpec:
     """The object types a full refresh (``pull(None)``) lists completely, every record the vendor
     holds: a refresh that completes retires the stored records of these types it did not list
     (core.refresh_sweep). Empty (the default): a full refresh retires nothing it did not list."""
+    stored_id: Callable[[str, str], str] | None = None
+    """``(object type, id) -> id``: a record id as the stores keep it, for an id as the vendor also
+    writes it (Shopify: ``gid://shopify/Customer/123`` -> ``123``). A privacy request naming a record
+    by the vendor's other spelling then finds it (core.privacy_request.as_stored). None: ids are
+    kept as the vendor writes them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,11 @@ DEFAULT_BLOCKED_PATTERNS: tuple[str, ...] = (
     "nomail@*",
     "*@noemail.com",
     "*@localhost",
+    # The reserved .invalid TLD (RFC 2606, RFC 6761 section 6.4: never a mailbox) and any domain under
+    # it: WordPress's privacy eraser (wp_privacy_anonymize_data, what WooCommerce's writes on every
+    # erased person's orders) writes deleted@site.invalid for everyone, in every shop.
     "*@invalid",
+    "*@*.invalid",
 )
 
 #: How many source records may share one identifier value before it is no longer used to match.

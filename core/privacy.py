@@ -60,11 +60,13 @@ from core.privacy_refused import take_out_refused
 from core.privacy_request import (
     AMBIGUOUS,
     PrivacyStores,
+    StoredIds,
     as_stored,
     identifier_for,
     quarantined_of,
     record_matcher,
     refusal,
+    stored_ids_of,
     stored_spelling,
     stored_spellings,
     subject_hash,
@@ -196,10 +198,13 @@ def erase_person(
     max_attempts: int = 8,
     sleep: Callable[[float], None] = time.sleep,
     identity: IngestSettings | None = None,
+    stored_ids: StoredIds | None = None,
     spellings: Sequence[Identifier] = (),
 ) -> ErasureReport:
     """Erase the person everywhere and write the audit record; see the module docstring for the order.
 
+    ``stored_ids``: each installed connector's ``ConnectorSpec.stored_id`` by tool name (the asked
+    ``tools``' own are added), so a record named by the vendor's other spelling of its id is found.
     ``identity``: the settings ingest resolves with (the deployment's model when
     ``identity.linkage`` is set, and its policy unless ``policy`` is given): the link graph around
     the erased records is planned again with them, as after a retirement (core.link_relink).
@@ -214,7 +219,8 @@ def erase_person(
     says ``retry``, and sending the request again finishes the job).
     """
     stores = PrivacyStores(profiles, erasure, sync_state, suppression, dead_letters, quarantine_of)
-    identifier = as_stored(identifier, profiles, {*tools, *(unavailable or {})})
+    spelt = {**(stored_ids or {}), **stored_ids_of(t.spec for t in tools.values())}
+    identifier = as_stored(identifier, profiles, {*tools, *(unavailable or {})}, spelt)
     policy = policy or (identity.policy if identity is not None else IdentityPolicy())
     started = now()
     # ``spellings``: the other spellings of her address a record may hold (core.person_scope)

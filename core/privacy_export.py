@@ -14,7 +14,14 @@ from core.governance.person_record import PersonRecord, person_record
 from core.ingest_settings import IngestSettings
 from core.person_scope import PersonScope, find_scope, locate
 from core.ports import CustomerState, ProfileStore, PushedState
-from core.privacy_request import PrivacyStores, as_stored, quarantined_of, record_matcher, refusal
+from core.privacy_request import (
+    PrivacyStores,
+    StoredIds,
+    as_stored,
+    quarantined_of,
+    record_matcher,
+    refusal,
+)
 from core.privacy_store import ErasureStore, ItemKey, QuarantineItem
 from core.quarantine_view import as_hers
 from core.schema import Identifier, Profile, SourceRecord
@@ -71,6 +78,7 @@ def export_person(
     payload_of: Callable[[str, Profile], Payload | None] | None = None,
     region: str = "US",
     identity: IngestSettings | None = None,
+    stored_ids: StoredIds | None = None,
     spellings: Sequence[Identifier] = (),
 ) -> PersonExport | None:
     """Everything held about the person, or None when nothing is: no customer, no quarantined
@@ -79,12 +87,14 @@ def export_person(
     ``stores`` (with ``salt``) adds what lies outside the customer: quarantine, dead letters,
     suppression state. Without them (``erasure`` only, or nothing) the export holds the customer.
     ``identity``: the settings ingest resolves with (probabilistic when ``identity.linkage`` is
-    set), for the explanation of why the customer's records are one customer. ``spellings``: other
-    spellings a record may hold of the email named (core.privacy_request.stored_spellings): the
-    customers holding them are exported as hers (core.person_scope.find_scope).
+    set), for the explanation of why the customer's records are one customer. ``stored_ids``: each
+    installed connector's ``ConnectorSpec.stored_id`` by tool name, so a record named by the vendor's
+    other spelling of its id (a Shopify GID) is found. ``spellings``: other spellings a record may
+    hold of the email named (core.privacy_request.stored_spellings): the customers holding them are
+    exported as hers (core.person_scope.find_scope).
     """
     stores = stores or (PrivacyStores(profiles, erasure) if erasure is not None else None)
-    identifier = as_stored(identifier, profiles)
+    identifier = as_stored(identifier, profiles, (), stored_ids or {})
     if stores is None:
         state = locate(profiles, identifier)
         if state is None:

@@ -5,9 +5,11 @@ dead letters)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
+from core.connector import ConnectorSpec
 from core.governance.history import HistoryStore
 from core.governance.reading import ReadAudit
 from core.mailbox import mailbox_key
@@ -59,20 +61,43 @@ def identifier_for(
     return Identifier(kind="phone", value=normalise_phone(phone, region))
 
 
-def as_stored(identifier: Identifier, profiles: ProfileStore, tools: Collection[str] = ()) -> Identifier:
+#: Tool name -> its connector's ``ConnectorSpec.stored_id`` (a record id as the stores keep it).
+StoredIds = Mapping[str, Callable[[str, str], str]]
+
+
+def stored_ids_of(specs: Iterable[ConnectorSpec]) -> dict[str, Callable[[str, str], str]]:
+    """The ``stored_id`` hook of each connector that declares one, by tool name."""
+    return {spec.name: spec.stored_id for spec in specs if spec.stored_id is not None}
+
+
+def as_stored(
+    identifier: Identifier,
+    profiles: ProfileStore,
+    tools: Collection[str] = (),
+    stored_ids: StoredIds = MappingProxyType({}),
+) -> Identifier:
     """A record id as the stores keep it. Tool names and object types are lower-case identifiers in
     every connector, but a person types a record id from the vendor's screen (``HubSpot:contact:1``,
-    ``hubspot:Contact:1``): when the key as written names no record we hold and the key with its tool
-    and object type lower-cased does, or names a tool being asked (``tools``), the latter is the
-    record meant. The id itself is kept as written (Salesforce's ids are case-sensitive), and so is a
-    key as written that names a record (a file's own source may be spelt in capitals)."""
-    folded = folded_source(identifier)
-    if folded is None:
+    ``hubspot:Contact:1``), and some vendors write one id two ways (Shopify: ``gid://shopify/
+    Customer/1`` and ``1``; the connector's ``stored_id`` in ``stored_ids`` says which is kept):
+    when the key as written names no record we hold and a respelt key (tool and object type
+    lower-cased, then the id as stored) does, or names a tool being asked (``tools``), the latter is
+    the record meant. The id itself keeps its case (Salesforce's ids are case-sensitive), and a key
+    as written that names a record is kept (a file's own source may be spelt in capitals)."""
+    if identifier.kind != "source":
         return identifier
-    held = profiles.get_owners([identifier.key, folded.key])
-    if identifier.key not in held and (folded.key in held or folded.value.partition(":")[0] in tools):
-        return folded
-    return identifier
+    folded = folded_source(identifier) or identifier
+    tool, object_type, source_id = folded.value.split(":", 2)
+    spell = stored_ids.get(tool)
+    kept = source_id if spell is None else spell(object_type, source_id) or source_id
+    respelt = Identifier(kind="source", value=source_key(tool, object_type, kept))
+    candidates = list(dict.fromkeys((identifier, folded, respelt)))
+    if len(candidates) == 1:
+        return identifier
+    held = profiles.get_owners([c.key for c in candidates])
+    if identifier.key in held:
+        return identifier
+    return next((c for c in candidates if c.key in held), respelt if tool in tools else identifier)
 
 
 def stored_spelling(identifier: Identifier, email: str | None, profiles: ProfileStore) -> Identifier:
@@ -184,12 +209,14 @@ def record_matcher(scope: PersonScope) -> Callable[[SourceRecord], bool]:
 __all__ = [
     "AMBIGUOUS",
     "PrivacyStores",
+    "StoredIds",
     "as_stored",
     "folded_source",
     "identifier_for",
     "quarantined_of",
     "record_matcher",
     "refusal",
+    "stored_ids_of",
     "stored_spelling",
     "stored_spellings",
     "subject_hash",

@@ -291,6 +291,15 @@ class Wiring:
             if entry.push and "push" in self.plugin(entry.vendor or name).spec.capabilities
         ]
 
+    def stored_ids(self, tool: str) -> dict[str, Callable[[str, str], str]]:
+        """The ``stored_id`` hook of the connector instance ``tool`` (a privacy request's record id
+        names its tool), by name; empty when it declares none or no instance is named so."""
+        entry = self.settings.connectors.get(tool)
+        if entry is None:
+            return {}
+        hook = self.plugin(entry.vendor or tool).spec.stored_id
+        return {} if hook is None else {tool: hook}
+
     def erase_targets(self) -> list[str]:
         """The configured connectors an erase request goes to."""
         return [name for name, entry in sorted(self.settings.connectors.items()) if entry.erase]

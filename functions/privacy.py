@@ -23,6 +23,7 @@ repeats the email or phone given.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from pydantic import ValidationError
 
 from core.connector import Connector
 from core.errors import ConflictError
+from core.schema import Identifier
 from functions._wiring import AUDIT_SALT_SECRET, Wiring, metrics_namespace, traced, wiring
 from functions.events import PrivacyRequest
 
@@ -54,6 +56,13 @@ def _describe(error: Exception) -> str:
             for e in error.errors(include_input=False, include_url=False)
         )
     return str(error)
+
+
+def _stored_ids(w: Wiring, identifier: Identifier) -> dict[str, Callable[[str, str], str]]:
+    """The ``stored_id`` hook of the tool a record id names (a Shopify GID is kept as its tail)."""
+    if identifier.kind != "source":
+        return {}
+    return w.stored_ids(identifier.value.partition(":")[0].lower())
 
 
 def _tools(w: Wiring) -> tuple[dict[str, Connector], dict[str, str]]:
@@ -209,6 +218,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             payload_of=payload_of,
             region=request.region,
             identity=_identity_settings(),
+            stored_ids=_stored_ids(w, identifier),
             spellings=spellings,
         )
         w.erasure.put_audit(
@@ -263,6 +273,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             invocation=invocation,
             region=request.region,
             identity=_identity_settings(),  # merge's model: the link graph around her is planned again
+            stored_ids=_stored_ids(w, identifier),
         )
     except ConflictError as error:
         logger.warning(

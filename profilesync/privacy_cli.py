@@ -140,6 +140,21 @@ def _tools(named: list[str]) -> tuple[dict[str, Connector], dict[str, str]]:
     return tools, unavailable
 
 
+def _stored_ids(identifier: Any) -> dict[str, Any]:
+    """The ``stored_id`` hook of the connector a record id names (Shopify: a GID is kept as its
+    numeric tail), by name; empty for an email, a phone, or a tool no installed connector is."""
+    from core.errors import ConnectorConfigError
+    from core.privacy_request import stored_ids_of
+    from profilesync.registry import get
+
+    if identifier.kind != "source":
+        return {}
+    try:
+        return stored_ids_of([get(identifier.value.partition(":")[0].lower()).spec])
+    except ConnectorConfigError:  # a file's source, or a connector no longer installed
+        return {}
+
+
 def _read_audit(stores: Any) -> Any:
     """The read audit of the store in use: the embedded one's, or the DynamoDB table's."""
     if stores.database is not None:
@@ -229,6 +244,7 @@ def run(args: argparse.Namespace) -> int:
                 payload_of=payload_of,
                 region=args.region,
                 identity=identity_settings(None, None),
+                stored_ids=_stored_ids(identifier),
                 spellings=spellings,
             )
             if found is not None and found.ambiguous:
@@ -262,6 +278,7 @@ def run(args: argparse.Namespace) -> int:
                 requested_by=requested_by,
                 region=args.region,
                 identity=identity_settings(None, None),  # the model sync resolves with
+                stored_ids=_stored_ids(identifier),
             )
             answer = erase_answer(report, request_id)
             if report.outcome == "ambiguous":

@@ -268,9 +268,10 @@ DECLARATION = RestConnectorSpec(
         "deletion jobs 3/s, 60/min (https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling)"
     ),
     deletions=(
-        "not reported: a profile deleted (a data privacy deletion job, or in the UI) is no longer listed by "
-        "GET /api/profiles, and the API keeps no record or event of the deletion to pull "
-        "(https://developers.klaviyo.com/en/reference/request_profile_deletion)"
+        "not reported by an incremental pull: a profile deleted (a data privacy deletion job, or in the "
+        "UI) is no longer listed by GET /api/profiles, and the API keeps no record or event of the "
+        "deletion to pull (https://developers.klaviyo.com/en/reference/request_profile_deletion); a full "
+        "refresh retires it (refresh_lists)"
     ),
     # A full refresh walks GET /api/profiles with no filter: every profile the account holds, whatever
     # its subscriptions or suppressions, so one it no longer lists was deleted (core.refresh_sweep).

@@ -45,7 +45,7 @@ from . import _documents as docs
 from ._client import CREDENTIAL, ShopifyBulkOperationError, ShopifyGraphQLError
 from ._cursor import tag_key
 from ._erase import ShopifyErase
-from ._mapping import CUSTOMER, METAFIELD_TYPES, SOURCE
+from ._mapping import CUSTOMER, METAFIELD_TYPES, SOURCE, stored_id
 from ._pull import ShopifyPull, parse_bulk_jsonl
 from ._push import ShopifyPush
 
@@ -116,8 +116,10 @@ SPEC = ConnectorSpec(
         "deletionEvents covers products and collections only (DeletionEventSubjectType: PRODUCT, "
         "COLLECTION); deleted customers and orders are announced by the customers/delete and "
         "orders/delete webhooks alone (https://shopify.dev/docs/api/admin-graphql/latest/queries/"
-        "deletionEvents), which profilesync does not receive yet"
+        "deletionEvents), which profilesync does not receive yet; a full refresh retires a deleted "
+        "customer (refresh_lists)"
     ),
+    stored_id=stored_id,  # a record named by its GID is the one stored under the GID's numeric tail
     # A full refresh walks the customers connection with no query (a bulk operation on a large store):
     # every customer the shop holds, so one it no longer lists was deleted or redacted
     # (core.refresh_sweep). Never orders: without read_all_orders Shopify lists the last 60 days only.

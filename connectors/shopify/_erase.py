@@ -14,7 +14,7 @@ from core.schema import Identifier
 
 from . import _documents as docs
 from ._client import ShopifyClient, ShopifyGraphQLError
-from ._mapping import CUSTOMER, ORDER, SOURCE, gid, gid_tail
+from ._mapping import CUSTOMER, ORDER, SOURCE, gid, gid_tail, stored_id
 
 
 class ShopifyErase(ShopifyClient):
@@ -124,7 +124,8 @@ def _own_source(identifier: Identifier) -> tuple[str, str]:
     if identifier.kind != "source":
         return "", ""
     source, _, rest = identifier.value.partition(":")
-    object_type, _, numeric = rest.partition(":")
+    object_type, _, written = rest.partition(":")
+    numeric = stored_id(object_type, written)  # her customer's GID names her too
     if source != SOURCE or not numeric.isdigit() or object_type not in (CUSTOMER, ORDER):
         return "", ""
     return object_type, numeric

@@ -80,6 +80,17 @@ def gid_tail(value: Any) -> str:
     return text
 
 
+def stored_id(object_type: str, source_id: str) -> str:
+    """A record id as profilesync keeps it (``ConnectorSpec.stored_id``): the numeric tail of a GID
+    of that type (``customer``, ``gid://shopify/Customer/123`` -> ``123``), as the Admin GraphQL API
+    and a webhook's ``admin_graphql_api_id`` write it; any other id as given."""
+    if source_id.startswith(_GID_PREFIX):
+        kind = source_id[len(_GID_PREFIX) :].partition("/")[0]
+        if kind.casefold() == object_type.casefold():
+            return gid_tail(source_id)
+    return source_id
+
+
 def _record_id(value: Any) -> Any:
     """A node's id as a record id: a GID's tail, an integer as text; anything else as found, for
     normalisation to refuse with the reason (a list or an object is no id)."""
@@ -268,4 +279,5 @@ __all__ = [
     "order_status",
     "payload_for",
     "shopify_customer_id",
+    "stored_id",
 ]

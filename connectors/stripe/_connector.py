@@ -57,6 +57,7 @@ from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, 
 from ._event_seconds import counted_across_pages, stamp, sub_second
 from ._full_dates import NO_EVENT_YET, dated, held_events, listed_page
 from ._full_dates import fingerprint as _fingerprint
+from ._redacted import as_deletion
 
 #: How many times one walk begins again after its page token was refused (its object deleted).
 _RESTARTS = 3
@@ -285,7 +286,8 @@ class StripeConnector(RestConnector):
                 else d
                 for d, r in zip(drafts, objects, strict=True)
             ]
-        return drafts
+        # A redacted customer or charge is gone for good, though Stripe lists it (``_redacted``).
+        return [as_deletion(d, r) for d, r in zip(drafts, objects, strict=True)]
 
 
 def build(settings: ConnectorSettings) -> StripeConnector:

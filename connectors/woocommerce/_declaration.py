@@ -198,8 +198,13 @@ DECLARATION = RestConnectorSpec(
         "not reported: DELETE /wc/v3/customers/<id> needs force=true (customers have no trash) and the "
         "customer is then gone from every listing, with no deletion log or modified time left "
         "(https://woocommerce.github.io/woocommerce-rest-api-docs/#delete-a-customer); only the "
-        "customer.deleted webhook announces it"
+        "customer.deleted webhook announces it, and a full refresh retires it (refresh_lists)"
     ),
+    # Every pull, a full refresh too, walks every customer of the role asked (GET /customers has no
+    # filter but role), so one that completed without listing a stored customer means WooCommerce no
+    # longer holds her as one. Orders are not declared: status=any leaves out the trashed ones (walked
+    # apart), and an erased person's orders stay, anonymised, under their ids.
+    refresh_lists=frozenset({CUSTOMER}),
 )
 
 __all__ = [

@@ -296,8 +296,9 @@ def test_erased_people_stay_erased_through_full_and_incremental_pulls_and_pushes
         # AND every record of theirs a pull met was counted as suppressed in that pull's report
         met = sum(r.suppressed for r in incremental.values()) + sum(r.suppressed for r in full.values())
         assert incremental["hubspot"].suppressed >= 1  # the re-imported contact, incrementally
-        assert full["stripe"].suppressed > 0  # the redacted customers and charges, on a full refresh
-        assert met >= 2
+        # (Stripe's redacted customers and charges hold nothing of theirs: each is read as a deletion
+        # of its record, connectors/stripe/_redacted.py, no longer a version to suppress)
+        assert met >= 1
         report = json.loads(
             world.rt.wiring.sync_state.get_sync_state("stripe").report  # the SYNC# item's run report
         )

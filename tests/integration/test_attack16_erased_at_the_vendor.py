@@ -17,8 +17,9 @@ completely"), so the vendor's documented behaviour is what is served:
 
 Promise (docs/architecture.md "Records deleted at the vendor", docs/privacy.md "No copy left"): after
 an incremental pull and a full refresh, profilesync holds no record the tool no longer holds, and no
-profile holds her address. Holds for HubSpot, Mailchimp, Salesforce and Klaviyo (rob24: it declares
-``refresh_lists``); WooCommerce and Stripe keep her (xfail, each with its reason).
+profile holds her address. Holds for HubSpot, Mailchimp and Salesforce; for Klaviyo (rob24) and
+WooCommerce (fix16) (their full refresh retires what it no longer lists: ``refresh_lists``), and for Stripe
+(a redacted customer or charge is read as a deletion of it: connectors/stripe/_redacted.py).
 """
 
 from __future__ import annotations
@@ -35,40 +36,10 @@ from profilesync.testing.contract import T_CHANGES
 from tests.integration.test_attack4_pages_change_while_paged import SETTINGS, _held
 from tests.integration.test_attack13_hostile_values_on_the_wire import tool
 
-GONE_UNSEEN = (
-    "{where}: {what}, and the connector declares no refresh_lists, so a full refresh "
-    "(core/refresh_sweep.py) does not retire it either: her record, address and name stay in her profile "
-    "for ever, pushed on to the other tools. Fix: declare refresh_lists for {types} (the full pull lists "
-    "every one), so the sweep retires what the tool no longer lists"
-)
-REASONS = {
-    "woocommerce": GONE_UNSEEN.format(
-        where="connectors/woocommerce/_declaration.py:197 (deletions: none)",
-        what="a customer deleted with force=true leaves no trace in the REST API",
-        types="WooCommerce's customer",
-    ),
-    "stripe": (
-        "connectors/stripe/_declaration.py:278 (deletions: customer.deleted only) and "
-        "core/normalise/_record.py:188: a customer redacted by Stripe's redaction job stays "
-        "listed with its personal fields '[redacted]'; the pull quarantines that version ('no usable "
-        "identifier') and keeps the stored version, so her real address and name stay in her profile "
-        "for ever (no customer.deleted event: the object is not deleted). Fix: read a Stripe object "
-        "whose personal fields are '[redacted]' as a deletion of it (a tombstone dated at its redaction), "
-        "as customer.deleted is read (Stripe, https://docs.stripe.com/privacy/redaction-integration: "
-        "'You can still access redacted objects ... [redacted] ... replaces fields that contain personal "
-        "data'; API 2026-06-24.preview adds the Customer's redaction hash, a direct signal)"
-    ),
-}
 VENDORS = ["hubspot", "mailchimp", "salesforce", "klaviyo", "woocommerce", "stripe"]
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=REASONS[n])) if n in REASONS else n
-        for n in VENDORS
-    ],
-)
+@pytest.mark.parametrize("name", VENDORS)
 def test_a_person_erased_inside_the_tool_leaves_the_store(name: str) -> None:
     sandbox, connector = tool(name, people=8)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()

@@ -18,8 +18,9 @@ webhook receiver: a shop's team hands the payload's values to ``privacy erase``.
   profile, customer and orders, and nothing of hers comes back at the next pulls (holds: no test fed
   Shopify's own payload before; the attack12 spellings were HubSpot's); her customer named by its
   GID (``gid://shopify/Customer/<id>``, as every Admin GraphQL answer, the API the connector reads,
-  names it) does not find her (xfail), and ``customers/data_request``'s (the same ids) handed to
-  ``export`` answers her customer and orders, but nothing for the GID (xfail);
+  names it) finds her too, and ``customers/data_request``'s (the same ids) handed to ``export``
+  answers her customer and orders, for the GID too (fix16: the connector's ``ConnectorSpec.stored_id``
+  gives the GID's numeric tail, the id as stored);
 * the erasure done at Shopify itself (the merchant's "Erase personal data", after which Shopify sends
   that webhook; the sandbox's ``customerRequestDataErasure`` deletes the customer and strips her
   orders as Shopify's redaction does) reaches profilesync through a pull: it did not (rob24: Shopify
@@ -38,6 +39,7 @@ from connectors.shopify._sandbox import ShopifySandbox
 from core.normalise import normalise_email
 from core.privacy import erase_person
 from core.privacy_export import export_person
+from core.privacy_request import stored_ids_of
 from core.schema import Identifier
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
 from core.storage.memory_privacy import InMemoryErasureStore, InMemorySuppressionStore
@@ -51,16 +53,6 @@ from tests.integration.test_erasure_attacks import SALT
 HER = "henrietta.ozolina@example.com"
 NAME = ("Henrietta", "Ozolina")
 PHONE = "+1 415 555 0186"
-
-GID = (
-    "core/privacy_request.py:62 as_stored folds only the case of the tool and object type, and "
-    "connectors/shopify/_erase.py:128 _own_source takes digits only: her customer named as Shopify's "
-    "Admin GraphQL API names it (shopify:customer:gid://shopify/Customer/<id>, the id every GraphQL "
-    "answer and a webhook's admin_graphql_api_id carry) answers not_found, Shopify not_present, and "
-    "suppresses a key no record carries; her profile, customer and orders stay here and at Shopify. "
-    "Fix: as_stored takes a Shopify GID's numeric tail (connectors/shopify/_mapping.py gid_tail), or a "
-    "connector hook that spells a vendor's id as stored"
-)
 
 
 def _her_shop() -> tuple[ShopifySandbox, Any, dict[str, Any]]:
@@ -126,7 +118,7 @@ def _requests(payload: dict[str, Any], how: str) -> list[Identifier]:
     [
         "customer and orders",
         "email only",
-        pytest.param("customer GID", marks=pytest.mark.xfail(strict=True, reason=GID)),
+        "customer GID",
     ],
 )
 def test_customers_redact_payload_handed_to_erase_erases_her_and_she_stays_erased(how: str) -> None:
@@ -202,9 +194,7 @@ def test_a_customer_erased_at_shopify_leaves_the_store_at_the_next_full_refresh(
     assert _hers(store, payload, orders=False) == []
 
 
-@pytest.mark.parametrize(
-    "spelling", ["customer", pytest.param("customer GID", marks=pytest.mark.xfail(strict=True, reason=GID))]
-)
+@pytest.mark.parametrize("spelling", ["customer", "customer GID"])
 def test_customers_data_request_payload_handed_to_export_answers_her_customer_and_orders(
     spelling: str,
 ) -> None:
@@ -218,7 +208,12 @@ def test_customers_data_request_payload_handed_to_export_answers_her_customer_an
         connector.close()
     number = payload["customer"]["id"]
     named = f"gid://shopify/Customer/{number}" if spelling == "customer GID" else str(number)
-    exported = export_person(store, Identifier(kind="source", value=f"shopify:customer:{named}"))
+    # the installed connectors' id spellings, as `privacy export` and the privacy function give them
+    exported = export_person(
+        store,
+        Identifier(kind="source", value=f"shopify:customer:{named}"),
+        stored_ids=stored_ids_of([connector.spec]),
+    )
     assert exported is not None
     text = repr(exported)  # a frozen dataclass: its repr holds every value it answers
     assert HER in text

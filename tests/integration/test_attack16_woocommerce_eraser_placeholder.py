@@ -5,7 +5,8 @@ WordPress's "Erase Personal Data" tool (and WooCommerce's privacy eraser, what t
 anonymises it through ``wp_privacy_anonymize_data``: names and address lines ``[deleted]``, phones
 all zeros, and the email **``deleted@site.invalid``**, the same for every person ever erased in every
 WordPress shop. ``.invalid`` is reserved (RFC 2606, RFC 6761: never a mailbox), and the blocklist
-(core/identity.py ``DEFAULT_BLOCKED_PATTERNS``) has ``*@invalid`` only, which the subdomain escapes.
+(core/identity.py ``DEFAULT_BLOCKED_PATTERNS``) had ``*@invalid`` only, which the subdomain escaped
+(fix16 added ``*@*.invalid``).
 
 Promise (docs/architecture.md, "Guardrails": the blocklist holds the placeholders software writes
 the same for everyone, "strangers joined by one are one customer"; attack15 added ``noemail@``):
@@ -14,8 +15,6 @@ placeholder, and that placeholder is no identifier of anyone.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from core.identity import IdentityPolicy
 from core.schema import Identifier
@@ -26,18 +25,8 @@ from tests.integration.test_attack4_pages_change_while_paged import SETTINGS
 from tests.integration.test_attack13_hostile_values_on_the_wire import tool
 
 PLACEHOLDER = "deleted@site.invalid"
-REASON = (
-    "core/identity.py:63 blocks '*@invalid' only: WordPress's anonymised email 'deleted@site.invalid' "
-    "(wp_privacy_anonymize_data, what WooCommerce's privacy eraser writes on every erased person's "
-    "orders) matches, so every erased person's anonymised orders are joined into one customer keyed "
-    "by it (orders are children, which the per-value limit never counts: no guardrail stops it), "
-    "a profile of several people's order histories that a push upserts "
-    "into the other tools. Fix: block every address under the reserved .invalid TLD ('*.invalid' "
-    "domains, RFC 6761) and the eraser's placeholder itself, as the noemail@ placeholders are"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_two_people_erased_at_the_shop_are_not_joined_by_the_erasers_placeholder() -> None:
     _sandbox, connector = tool("woocommerce", people=8)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()

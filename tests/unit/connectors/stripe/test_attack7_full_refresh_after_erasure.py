@@ -4,7 +4,8 @@ her customer and charges (``[redacted]`` where her values were), then full refre
 refunded at Stripe in between, into the in-memory and SQLite stores. Her
 customer and charges are listed again and their events read again; none comes back: no owner of
 her address or of any of her records, no profile holding one, no quarantined record of hers, and
-the pulls count what they dropped.
+the pulls count what they dropped (a redacted object of hers, a deletion since fix16, as a record
+found retired already).
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ def test_a_full_refresh_after_her_erasure_brings_back_nothing_of_hers(
                 **extra,
             )
             dropped += report.suppressed
+            # a redacted object of hers is read as a deletion of its record (connectors/stripe/
+            # _redacted.py): met, and found retired already
+            dropped += report.retired.absent if asked and report.retired is not None else 0
 
         pull()
         assert stores.profiles.get_owners(keys[:1])
