@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from core.merge import MergeRules
-from core.normalise import minor_units
+from core.minor_units import minor_units
 from core.schema import Order, OrderSummary, SourceRecord
 
 __all__ = ["add_only_mark", "fits_minor_units", "mark_allows", "rules_fingerprint"]

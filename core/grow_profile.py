@@ -26,6 +26,7 @@ from decimal import Decimal, Inexact, localcontext
 from core.computed_traits import _NO_ORDERS, _ZERO, _computed
 from core.grow_kept import insert_identifiers, insert_refs
 from core.merge import MergeRules, _Candidate, _pick
+from core.minor_units import minor_units
 from core.schema import (
     ComputedTraits,
     ConsentValue,
@@ -248,8 +249,6 @@ def _keeps_exponent(order: Order, total: Decimal, added: Sequence[Order], left: 
     own = _exponent(order.total)
     if own >= 0 or own > _exponent(total):
         return True  # zero or another order gives the stored exponent
-    from core.normalise._money import minor_units  # here: the merge function loads no normaliser
-
     if left > 0 and own == -minor_units(order.currency):
         return True
     return any(o.currency == order.currency and _exponent(o.total) <= own for o in added)

@@ -9,6 +9,8 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Final
 
 from core.errors import NormalisationError
+from core.minor_units import MINOR_UNITS as _MINOR_UNITS
+from core.minor_units import minor_units as minor_units
 from core.schema import Order, OrderStatus, OrderSummary, assemble_model
 
 from ._country import normalise_currency
@@ -16,13 +18,6 @@ from ._limits import _CACHE_SIZE, MAX_INLINE_ORDERS, MAX_ORDER_ID_CHARS
 from ._time import normalise_timestamp
 from ._values import _Collector, _id_problem, _is_blank, _reason, _short, _text_id
 
-#: ISO 4217 minor units where they are not 2.
-_MINOR_UNITS: Final = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"), 0),
-    **dict.fromkeys(("RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-    **dict.fromkeys(("CLF", "UYW"), 4),
-}
 _QUANTUM: Final = {places: Decimal(1).scaleb(-places) for places in (0, 2, 3, 4)}
 
 # An exponent is allowed ("1e3", as str() writes some floats) but kept short: Decimal() itself
@@ -128,11 +123,6 @@ def normalise_money(amount: str | int | float | Decimal, currency: str) -> tuple
     if type(amount) is str and type(currency) is str and len(amount) <= 64:
         return _text_money(amount, currency)
     return _money(amount, currency)
-
-
-def minor_units(currency: str) -> int:
-    """The decimal places every amount in ``currency`` (an ISO 4217 code) is normalised to."""
-    return _MINOR_UNITS.get(currency, 2)
 
 
 def _money(amount: str | int | float | Decimal, currency: str) -> tuple[Decimal, str]:
