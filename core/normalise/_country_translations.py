@@ -14,7 +14,6 @@ the languages below (``python -m core.normalise._country_translations`` prints t
 from __future__ import annotations
 
 import functools
-import gettext
 import time
 from collections.abc import Callable, Iterable
 from typing import Final
@@ -65,6 +64,8 @@ def _translated_names(fold: Callable[[str], str]) -> dict[str, frozenset[str]]:
     A name naming more than one country (in two languages, or by a catalogue's error: one names
     Gambia ``República de Zambia``) maps to all of them, so the caller refuses it rather than guess.
     """
+    import gettext  # only when a name is missed: a cold start that never needs it does not load it
+
     english = _english_names()
     spelled: set[tuple[str, str]] = set()
     for language in LANGUAGES:
