@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -185,11 +186,50 @@ class Component:
         return self.customers - {self.survivor}
 
 
+def limit_holder(record: SourceRecord) -> str | None:
+    """Who a record counts as under the guardrail limits, or None when it does not count.
+
+    A people-level record (a contact, a member, a customer) is a holder of its own: its source key.
+    A child object with an owner (an order of a customer) never counts: it repeats its buyer's email,
+    and counting it made a shopper's ninth order a "shared" address. A child without an owner (a
+    guest order, a guest charge) joins by its email and phone like a person, so it counts as the
+    person it names: its billing name (folded), else its phone. A repeat guest buyer's twelve
+    orders are then one holder, while twelve strangers' guest orders on the shop's own address
+    (staff keying in orders for buyers who gave none) are twelve, past the limit. A guest child
+    naming nobody (no name, no phone) does not count: nothing tells its buyers apart.
+    """
+    if record.level == "person":
+        return record.key
+    if record.owner is not None:
+        return None
+    name = _named(record.traits)
+    if name:
+        return f"guest named {name}"
+    for ident in record.identifiers:
+        if ident.kind == "phone":
+            return f"guest phone {ident.value}"
+    return None
+
+
+_NAME_DROP = re.compile(r"[.,'’]")
+
+
+def _named(traits: Mapping[str, str]) -> str:
+    """The name a record's traits give its person, folded (case, accents, dots, spaces), or ''."""
+    name = traits.get("full_name") or " ".join(
+        part for part in (traits.get("first_name"), traits.get("last_name")) if part
+    )
+    if not name:
+        return ""
+    folded = unicodedata.normalize("NFKD", str(name))
+    folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
+    return " ".join(_NAME_DROP.sub(" ", folded).split())
+
+
 def counts_toward_limits(record: SourceRecord) -> bool:
-    """Whether a record counts as a holder of its emails and phones under the guardrail limits: only
-    people-level records do (contacts, members, customers). A child object (an order, a charge)
-    repeats its buyer's email; counting it made a shopper's ninth order a "shared" address."""
-    return record.level == "person"
+    """Whether a record counts as a holder of its emails and phones under the guardrail limits
+    (``limit_holder``): people-level records, and guest children that name their person."""
+    return limit_holder(record) is not None
 
 
 def matching_keys(record: SourceRecord, policy: IdentityPolicy) -> tuple[list[str], list[GuardrailHit]]:
@@ -247,9 +287,10 @@ def group_records(
     people-level source keys already holding them in the store (from the loaded customers'
     snapshots). A key whose people-level holders would exceed its kind's limit is not used to match
     any record of this batch that does not already use it (hold it in the customer that owns it),
-    and each such record gets a ``GuardrailHit``. Child objects (``counts_toward_limits``) are never
-    holders: they join their owner through the owner's ``source#`` key, or, without an owner id, by
-    email or phone like anyone.
+    and each such record gets a ``GuardrailHit``. Holders are counted by ``limit_holder``: a child
+    object with an owner never holds (it joins its owner through the owner's ``source#`` key); one
+    without (a guest order) joins by email or phone like anyone and holds as the person it names, so
+    ``existing_holders`` must name holders the same way (``core.merge.identifier_holders``).
     """
     if len(records) == 1 and not owner_of and not existing_holders:
         alone = _alone(records[0], policy)
@@ -260,16 +301,18 @@ def group_records(
     # Keyed by record key, so that two records with one key (not possible from ingest, which
     # keeps the newest) share one node and the later one's keys, as they always have.
     usable: dict[str, list[str]] = {}
+    holder_of: dict[str, str | None] = {}
     batch_holders: dict[str, set[str]] = {}
     for record, record_key in zip(records, record_keys, strict=True):
         keys, blocked = matching_keys(record, policy)
         hits.extend(blocked)
         usable[record_key] = keys
-        if not counts_toward_limits(record):
+        holder = holder_of[record_key] = limit_holder(record)
+        if holder is None:
             continue
         for key in keys:
             if policy.limit_for(key.partition("#")[0]) is not None:  # only these can be overloaded
-                batch_holders.setdefault(key, set()).add(record_key)
+                batch_holders.setdefault(key, set()).add(holder)
 
     overloaded: set[str] = set()
     for key, holders in batch_holders.items():
@@ -292,7 +335,9 @@ def group_records(
         if node is None:
             node = record_node[record_key] = uf.add()
         for key in usable[record_key]:
-            if key in overloaded and not _uses(record_key, key, owner_of, existing_holders):
+            if key in overloaded and not _uses(
+                holder_of[record_key], record_key, key, owner_of, existing_holders
+            ):
                 hits.append(
                     GuardrailHit(
                         record_key,
@@ -348,13 +393,18 @@ def _alone(record: SourceRecord, policy: IdentityPolicy) -> tuple[list[Component
 
 
 def _uses(
-    record_key: str, key: str, owner_of: Mapping[str, str], existing_holders: Mapping[str, frozenset[str]]
+    holder: str | None,
+    record_key: str,
+    key: str,
+    owner_of: Mapping[str, str],
+    existing_holders: Mapping[str, frozenset[str]],
 ) -> bool:
-    """Whether a stored version of the record already uses ``key`` to match: it holds it, and its
-    customer is the key's owner. A holder the guardrail kept apart (its customer holds the key
-    without owning it) does not: exempting it let its next version join the owner, past the limit.
-    With no owners known (``record_groups`` on one customer's records) every holder uses its keys."""
-    if record_key not in existing_holders.get(key, _NO_HOLDERS):
+    """Whether a stored version of the record already uses ``key`` to match: it holds it (as
+    ``holder``, its ``limit_holder``), and its customer is the key's owner. A holder the guardrail
+    kept apart (its customer holds the key without owning it) does not: exempting it let its next
+    version join the owner, past the limit. With no owners known (``record_groups`` on one
+    customer's records) every holder uses its keys."""
+    if holder is None or holder not in existing_holders.get(key, _NO_HOLDERS):
         return False
     return owner_of.get(f"source#{record_key}") == owner_of.get(key)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from core.child_moves import detach_changeset, moved_children
 from core.content_run import stored_is_newer
 from core.errors import ConflictError
-from core.identity import Component, IdentityPolicy, counts_toward_limits, group_records, live_owner
+from core.identity import Component, IdentityPolicy, group_records, limit_holder, live_owner
 from core.ingest_changeset import _moving_watermarks, _retired_marks
 from core.ingest_components import plan_components
 from core.ingest_grow import grow_plan
@@ -295,20 +295,22 @@ def _group_exact(
     """Components by exact identifiers (core.identity.group_records), with the people-level records
     already holding the batch's keys as the guardrails' holders."""
     # Which people already hold the keys of this batch's records (group_records looks up no other
-    # key, and child objects such as orders never count towards a guardrail limit).
+    # key; a child with an owner never counts towards a guardrail limit, a guest child counts as the
+    # person it names: core.identity.limit_holder).
     batch_keys = {i.key for r in active for i in r.identifiers}
     holders: dict[str, set[str]] = {}
     for c in live.values():
         for snap in c.snapshots.values():
-            if not counts_toward_limits(snap):
+            holder = limit_holder(snap)
+            if holder is None:
                 continue
             for i in snap.identifiers:
                 key = i.key
                 if key in batch_keys:
                     if key in holders:
-                        holders[key].add(snap.key)
+                        holders[key].add(holder)
                     else:
-                        holders[key] = {snap.key}
+                        holders[key] = {holder}
     components, hits = group_records(active, owner_of, {k: frozenset(v) for k, v in holders.items()}, policy)
     result.guardrail_hits.extend(hits)
     return components

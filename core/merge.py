@@ -18,7 +18,7 @@ from typing import Literal, TypeVar
 
 from core.computed_traits import compute_traits
 from core.content_hash import HASHED_BYTES_MEMO, RECORD_HASH_MEMO, profile_hash, profile_json, record_hash
-from core.identity import counts_toward_limits
+from core.identity import limit_holder
 from core.schema import (
     ConsentState,
     ConsentValue,
@@ -226,14 +226,16 @@ def newest(a: SourceRecord, b: SourceRecord) -> SourceRecord:
 
 
 def identifier_holders(records: Iterable[SourceRecord]) -> dict[str, frozenset[str]]:
-    """For each identifier key, the source keys of the people-level records carrying it (child
-    objects such as orders never count as holders; see ``core.identity.counts_toward_limits``)."""
+    """For each identifier key, the holders among the records carrying it, as
+    ``core.identity.limit_holder`` names them (people-level records by source key, guest children by
+    the person they name; children with an owner never count)."""
     holders: dict[str, set[str]] = {}
     for record in records:
-        if not counts_toward_limits(record):
+        holder = limit_holder(record)
+        if holder is None:
             continue
         for ident in record.identifiers:
-            holders.setdefault(ident.key, set()).add(record.key)
+            holders.setdefault(ident.key, set()).add(holder)
     return {k: frozenset(v) for k, v in holders.items()}
 
 

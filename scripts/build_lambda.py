@@ -57,9 +57,17 @@ CODE_EXCLUDES = (
 )
 #: The configuration documents a stage may name in ConfigFile.
 CONFIG_GLOBS = ("profilesync*.yaml", "profilesync*.yml", "profilesync*.json")
-#: Trimmed from the layer: pycountry's translations (22 MB; the code reads codes and names only),
-#: test suites, and type stubs.
+#: Trimmed from the layer: pycountry's translations (22 MB), test suites, and type stubs.
 LAYER_TRIM = ("pycountry/locales", "*/tests", "*/test")
+#: Kept of pycountry's translations: the country-name catalogue (``iso3166-1.mo``) of each language
+#: core/normalise/_country_translations.py reads (its ``LANGUAGES``; tests/unit/test_packaging.py
+#: checks the two agree), about 0.8 MB, so ``Italie`` is Italy in Lambda as it is on a laptop.
+KEPT_CATALOGUE = "iso3166-1.mo"
+KEPT_LOCALES = (
+    "de", "fr", "es", "it", "pt", "pt_BR", "nl", "pl", "sv", "da",
+    "nb_NO", "fi", "cs", "sk", "ro", "hu", "el", "tr", "ru", "uk",
+    "ja", "zh_CN", "zh_TW", "ko", "ar", "he", "id", "th", "ca", "hr",
+)  # fmt: skip
 
 
 def build_code(target: Path, root: Path = ROOT) -> list[Path]:
@@ -153,10 +161,19 @@ def _pip(*args: str) -> None:
 
 
 def _trim(site: Path) -> None:
+    locales = site / "pycountry" / "locales"
+    kept = {
+        lang: (locales / lang / "LC_MESSAGES" / KEPT_CATALOGUE).read_bytes()
+        for lang in KEPT_LOCALES
+        if (locales / lang / "LC_MESSAGES" / KEPT_CATALOGUE).is_file()
+    }
     for pattern in LAYER_TRIM:
         for found in site.glob(pattern):
             if found.is_dir():
                 shutil.rmtree(found)
+    for lang, catalogue in kept.items():
+        (locales / lang / "LC_MESSAGES").mkdir(parents=True, exist_ok=True)
+        (locales / lang / "LC_MESSAGES" / KEPT_CATALOGUE).write_bytes(catalogue)
     for cache in site.rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
 

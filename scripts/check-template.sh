@@ -106,7 +106,10 @@ size = sum(p.stat().st_size for p in layer.rglob("*") if p.is_file())
 assert (layer / "pydantic_core").is_dir() and (layer / "aws_lambda_powertools").is_dir()
 assert any(p.name.startswith("phonenumberslite-") for p in layer.iterdir()), "the layer lacks phonenumberslite"
 assert not (layer / "phonenumbers" / "geodata").exists(), "the layer carries the full phonenumbers"
-assert not (layer / "pycountry" / "locales").exists(), "pycountry's translations were not trimmed"
+kept = sorted(p.relative_to(layer / "pycountry" / "locales").as_posix()
+              for p in (layer / "pycountry" / "locales").rglob("*") if p.is_file())
+assert kept and all(k.endswith("/LC_MESSAGES/iso3166-1.mo") for k in kept), \
+    f"pycountry's translations were not trimmed to the country names: {kept[:5]}"
 assert any(p.name.endswith("aarch64-linux-gnu.so") for p in (layer / "pydantic_core").iterdir()), \
     "pydantic_core was not built for arm64"
 print(f"  {'DependenciesLayer':<18} {size / 2**20:5.1f} MB unzipped")

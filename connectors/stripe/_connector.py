@@ -53,7 +53,17 @@ from core.version_marks import after, settled
 
 from ._charges import charge_order, to_major
 from ._cursor_upgrade import upgraded
-from ._declaration import DECLARATION, DELETION_STREAMS, EVENT_STREAMS, EVENTS, PAGE, event_types, paced
+from ._declaration import (
+    DECLARATION,
+    DELETION_STREAMS,
+    EVENT_STREAMS,
+    EVENTS,
+    PAGE,
+    customer_shipping_traits,
+    event_types,
+    guest_charge_traits,
+    paced,
+)
 from ._event_seconds import counted_across_pages, stamp, sub_second
 from ._full_dates import NO_EVENT_YET, dated, held_events, listed_page
 from ._full_dates import fingerprint as _fingerprint
@@ -281,8 +291,17 @@ class StripeConnector(RestConnector):
             drafts = [_as_listed(d, at, undated) for d, (_, at, undated) in zip(drafts, listed, strict=True)]
         if stream.object_type == "charge":
             drafts = [
-                d.model_copy(update={"orders": [charge_order(r)]})
+                d.model_copy(
+                    update={"orders": [charge_order(r)], "traits": {**guest_charge_traits(r), **d.traits}}
+                )
                 if isinstance(r, dict) and not d.problem
+                else d
+                for d, r in zip(drafts, objects, strict=True)
+            ]
+        elif stream.object_type == "customer":
+            drafts = [
+                d.model_copy(update={"traits": {**customer_shipping_traits(r), **d.traits}})
+                if isinstance(r, dict) and not d.problem and not d.deleted
                 else d
                 for d, r in zip(drafts, objects, strict=True)
             ]

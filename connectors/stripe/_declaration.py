@@ -83,18 +83,63 @@ EVENTS: Final = "/v1/events"
 METADATA_PREFIX: Final = "profilesync_"
 PAGE: Final = 100
 
+#: Canonical trait -> the field of a Stripe ``address`` object (country: ISO 3166-1 alpha-2).
+ADDRESS_TRAITS: Final = {
+    "country": "country",
+    "city": "city",
+    "region": "state",
+    "postal_code": "postal_code",
+}
+
 CUSTOMER_FIELDS = FieldMap(
     updated_at="created",
     emails=("email",),
     phones=("phone",),
-    traits={
-        "full_name": "name",
-        "country": "address.country",
-        "city": "address.city",
-        "region": "address.state",
-        "postal_code": "address.postal_code",
-    },
+    traits={"full_name": "name", **{trait: f"address.{part}" for trait, part in ADDRESS_TRAITS.items()}},
 )
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _address_traits(address: Any) -> dict[str, str]:
+    if not isinstance(address, Mapping):
+        return {}
+    return {trait: text for trait, part in ADDRESS_TRAITS.items() if (text := _text(address.get(part)))}
+
+
+def customer_shipping_traits(customer: Any) -> dict[str, str]:
+    """The address traits of a customer whose ``address`` is null, from ``shipping.address``
+    ("Mailing and shipping address for the customer", https://docs.stripe.com/api/customers/object):
+    a customer who gave only a shipping address has her phone read in its country, not the default
+    region (an Italian ``320 555 7788`` is a valid American number)."""
+    if not isinstance(customer, Mapping) or isinstance(customer.get("address"), Mapping):
+        return {}
+    shipping = customer.get("shipping")
+    return _address_traits(shipping.get("address") if isinstance(shipping, Mapping) else None)
+
+
+def guest_charge_traits(charge: Any) -> dict[str, str]:
+    """What a charge without a customer (a guest checkout: it joins by its billing email and phone,
+    and is the guest's only record) says of its payer: ``billing_details.name`` and its address,
+    else the charge's ``shipping.address`` (https://docs.stripe.com/api/charges/object), as
+    WooCommerce's guest orders bring their billing name and country. Its phones are then read in
+    the billing country. A charge of a customer brings none: it joins that customer's profile."""
+    if not isinstance(charge, Mapping) or charge.get("customer") is not None:
+        return {}
+    billing = charge.get("billing_details")
+    billing = billing if isinstance(billing, Mapping) else {}
+    traits = _address_traits(billing.get("address"))
+    if "country" not in traits:
+        shipping = charge.get("shipping")
+        shipped = _address_traits(shipping.get("address") if isinstance(shipping, Mapping) else None)
+        traits = shipped or traits
+    if name := _text(billing.get("name")):
+        traits["full_name"] = name
+    return traits
+
+
 #: A charge belongs to the Stripe customer it names (``customer``: an id, or the customer object when
 #: expanded) and joins that customer's profile by it; a charge with no customer (a guest checkout)
 #: falls back to its billing email. Stripe's own example charge has ``customer`` set and both email
@@ -321,6 +366,7 @@ def _paged(spec: RestConnectorSpec, settings: ConnectorSettings) -> RestConnecto
 
 
 __all__ = [
+    "ADDRESS_TRAITS",
     "CHARGE_EVENT_TYPES",
     "CREDENTIAL",
     "DECLARATION",
@@ -331,8 +377,10 @@ __all__ = [
     "METADATA_PREFIX",
     "PAGE_OPTION",
     "RATE_OPTION",
+    "customer_shipping_traits",
     "erase",
     "event_types",
+    "guest_charge_traits",
     "paced",
     "send",
     "shape",

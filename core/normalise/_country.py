@@ -12,6 +12,7 @@ import pycountry
 
 from core.errors import NormalisationError
 
+from ._country_translations import _translated_names
 from ._limits import _CACHE_SIZE, _MAX_INPUT_LEN
 
 #: Names people use that pycountry does not know under that spelling.
@@ -72,6 +73,9 @@ _COUNTRY_ALIASES: Final = {
     "česko": "CZ",
     "česká republika": "CZ",
     "slovensko": "SK",
+    # Also Slovakia's name in Czech; pycountry's Slovak catalogue gives it to Gambia as well, which made
+    # it ambiguous among the translated names (_country_translations).
+    "slovenská republika": "SK",
     "slovenija": "SI",
     "hrvatska": "HR",
     "srbija": "RS",
@@ -172,10 +176,12 @@ def normalise_country(value: str) -> str:
     Accepts alpha-2 ("gb"), alpha-3 ("GBR"), numeric ("826") and English names in any case
     ("United Kingdom", "Côte d'Ivoire" or "cote d'ivoire"), plus common aliases ("UK", "USA",
     "United States of America", "England", "Scotland", "Wales" and a few more), the names
-    countries have in their own languages ("Deutschland", "España", "日本", "Россия") and Kosovo's
-    user-assigned code XK. The lookup dict
-    is built from pycountry once, on first use. Raises ``NormalisationError("country", reason)``
-    for anything else.
+    countries have in their own languages ("Deutschland", "España", "日本", "Россия"), Kosovo's
+    user-assigned code XK, and then the names pycountry's catalogues give them in 30 common
+    languages ("Italie", "Italien", "Estados Unidos"; ``_country_translations``). The lookup dict
+    is built from pycountry once, on first use; the translated names on the first value it does not
+    know. A translated name that names two countries is refused, not guessed. Raises
+    ``NormalisationError("country", reason)`` for anything else.
     """
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
@@ -192,8 +198,19 @@ def _normalise_country(value: str) -> str:
     if not key:
         raise NormalisationError("country", "empty")
     code = _country_lookup().get(key)
-    if code is None:
+    if code is not None:
+        return code
+    # Not a code, an English name or an endonym: a name in another language (built on this first miss).
+    codes = _translated_names(_country_key).get(key)
+    if codes is None:
         raise NormalisationError("country", f"not a known country code or name: {value.strip()[:60]!r}")
+    if len(codes) > 1:
+        raise NormalisationError(
+            "country",
+            f"ambiguous: {value.strip()[:60]!r} names {', '.join(sorted(codes))} in different languages;"
+            " write the country's ISO code",
+        )
+    (code,) = codes
     return code
 
 

@@ -15,6 +15,7 @@ profile. pycountry, which the lookup is built from, ships these names (its ``iso
 catalogues: 163 locales, ``Italie`` for French, ``Italien`` for German).
 
 Promise: one person, one profile; a country a person wrote in her language is read as that country.
+(fix17: core/normalise/_country_translations.py reads those catalogues for 30 common languages.)
 """
 
 from __future__ import annotations
@@ -73,16 +74,6 @@ def test_her_country_in_english_her_language_or_its_code_keeps_the_two_apart(cou
     assert {i.value for i in hers.identifiers if i.kind == "phone"} == {"+393205557788"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/normalise/_country.py:140-166 _country_lookup knows English names, codes and the endonyms "
-        "of _COUNTRY_ALIASES only: 'Italie' (fr), 'Italien' (de) are no country, the trait is dropped "
-        "and core/normalise/_record.py:178 reads '320 555 7788' in the default region (US), merging her "
-        "with the American holding +1 320-555-7788. Fix: add the names of pycountry's iso3166-1 gettext "
-        "catalogues (pycountry.LOCALES_DIR) for the common languages to the lookup"
-    ),
-)
 @pytest.mark.parametrize("country", ["Italie", "Italien"])
 def test_her_country_in_a_third_language_is_her_country(country: str) -> None:
     # GIVEN her contact with her country in the form's language and her national mobile, and an
@@ -94,13 +85,6 @@ def test_her_country_in_a_third_language_is_her_country(country: str) -> None:
     assert {i.value for i in hers.identifiers if i.kind == "phone"} == {"+393205557788"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/normalise/_country.py:140-166: exonyms in other languages are not in the lookup (see "
-        "test_her_country_in_a_third_language_is_her_country); the trait is dropped with its reason"
-    ),
-)
 @pytest.mark.parametrize(
     ("written", "code"),
     [

@@ -31,8 +31,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from connectors.woocommerce._mapping import customer_draft, order_draft
 from connectors.woocommerce._sandbox_shop import address
 from core.link_scope import LinkageSettings
@@ -132,16 +130,6 @@ def test_with_probabilistic_identity_strangers_guest_orders_stay_apart() -> None
     assert len(profiles) == len(PEOPLE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/identity.py:184-189 counts_toward_limits: a child record never holds an identifier, and a "
-        "guest order (a child with no owner) joins by email, so twelve strangers' guest orders on one "
-        "address are one profile (the email limit of 8 never applies). Fix: count an ownerless child "
-        "as a holder by the person it names (its phone or name), so strangers overload the address "
-        "while a repeat guest buyer does not"
-    ),
-)
 def test_strangers_guest_orders_on_the_shops_address_are_not_one_profile() -> None:
     # GIVEN twelve people's guest orders, each with its buyer's name and phone, all with the shop's
     # own address as billing email
@@ -151,13 +139,6 @@ def test_strangers_guest_orders_on_the_shops_address_are_not_one_profile() -> No
     assert len(profiles) == len(PEOPLE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/identity.py:184-189 counts_toward_limits (see "
-        "test_strangers_guest_orders_on_the_shops_address_are_not_one_profile): through a sync too"
-    ),
-)
 def test_through_a_sync_of_the_woocommerce_sandbox_the_strangers_are_not_one_profile() -> None:
     sandbox, connector = tool("woocommerce", people=4)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()

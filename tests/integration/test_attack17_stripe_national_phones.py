@@ -147,16 +147,6 @@ def test_her_number_written_internationally_keeps_the_two_apart(record: Any) -> 
     assert hers.customer_id != his.customer_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "connectors/stripe/_declaration.py:102-107 CHARGE_FIELDS maps no country, so "
-        "core/normalise/_record.py:178 reads a guest charge's billing phone in the default region (US): "
-        "the Italian '320 555 7788' becomes +1 320-555-7788 and merges her with the American holding it. "
-        "Fix: read a charge's phones in billing_details.address.country (a country trait or a "
-        "phone-region hint on the draft)"
-    ),
-)
 def test_her_national_number_on_a_guest_charge_is_hers_not_an_americans() -> None:
     # GIVEN a guest charge of Giulia's with her mobile in its Italian national form, and an American
     # Stripe customer whose number has the same ten digits
@@ -167,16 +157,6 @@ def test_her_national_number_on_a_guest_charge_is_hers_not_an_americans() -> Non
     assert {i.value for i in hers.identifiers if i.kind == "phone"} == {"+393205557788"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "connectors/stripe/_declaration.py:86-97 CUSTOMER_FIELDS reads the country from address.country "
-        "only; a customer with address null and shipping.address.country IT has no country, so "
-        "core/normalise/_record.py:178 reads '320 555 7788' in the default region (US) as +1 320-555-7788 "
-        "and merges her with the American. Fix: fall back to shipping.address.country for the country "
-        "the phones are read in"
-    ),
-)
 def test_her_national_number_on_a_customer_with_a_shipping_address_only_is_hers() -> None:
     # GIVEN Giulia as a Stripe customer whose only address is her Italian shipping address, her
     # mobile in its national form, and an American Stripe customer with the same ten digits
@@ -187,13 +167,6 @@ def test_her_national_number_on_a_customer_with_a_shipping_address_only_is_hers(
     assert {i.value for i in hers.identifiers if i.kind == "phone"} == {"+393205557788"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "connectors/stripe/_declaration.py:102-107 CHARGE_FIELDS maps no country (see "
-        "test_her_national_number_on_a_guest_charge_is_hers_not_an_americans): through the sync too"
-    ),
-)
 def test_through_a_sync_of_the_stripe_sandbox_she_and_the_american_are_two_people() -> None:
     sandbox, connector = tool("stripe", people=4)
     store, state = InMemoryProfileStore(), InMemorySyncStateStore()
@@ -223,27 +196,11 @@ def test_through_a_sync_of_the_stripe_sandbox_she_and_the_american_are_two_peopl
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "connectors/stripe/_declaration.py:102-107 CHARGE_FIELDS maps no country (nor the billing name, "
-        "so the link graph sees no conflicting first name): probabilistic identity merges them too"
-    ),
-)
 def test_with_probabilistic_identity_her_guest_charge_is_not_the_americans() -> None:
     hers, his = _people(_guest_charge("320 555 7788"), IngestSettings(linkage=LinkageSettings()))
     assert hers.customer_id != his.customer_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "connectors/stripe/_declaration.py:102-107 CHARGE_FIELDS has no traits: a guest charge, the "
-        "guest's only record, never brings billing_details.name or address (WooCommerce's guest orders "
-        "do: connectors/woocommerce/_mapping.py order_draft). Fix: map the billing name and country "
-        "for charges without a customer"
-    ),
-)
 def test_a_guest_charges_profile_holds_the_billing_name() -> None:
     # GIVEN Giulia's guest charge (her international number: she is a profile of her own)
     hers, _ = _people(_guest_charge("+39 320 555 7788"))
