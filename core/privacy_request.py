@@ -81,9 +81,10 @@ def as_stored(
     ``hubspot:Contact:1``), and some vendors write one id two ways (Shopify: ``gid://shopify/
     Customer/1`` and ``1``; the connector's ``stored_id`` in ``stored_ids`` says which is kept):
     when the key as written names no record we hold and a respelt key (tool and object type
-    lower-cased, then the id as stored) does, or names a tool being asked (``tools``), the latter is
-    the record meant. The id itself keeps its case (Salesforce's ids are case-sensitive), and a key
-    as written that names a record is kept (a file's own source may be spelt in capitals)."""
+    lower-cased, then the id as stored) does, or names a tool being asked (``tools``), or its id is
+    one the hook respelt (held or not: her erase suppresses the key her record is stored under), the
+    latter is the record meant. The id itself keeps its case (Salesforce's ids are case-sensitive),
+    and a key as written that names a record is kept (a file's own source may be spelt in capitals)."""
     if identifier.kind != "source":
         return identifier
     folded = folded_source(identifier) or identifier
@@ -97,7 +98,8 @@ def as_stored(
     held = profiles.get_owners([c.key for c in candidates])
     if identifier.key in held:
         return identifier
-    return next((c for c in candidates if c.key in held), respelt if tool in tools else identifier)
+    meant = respelt if tool in tools or kept != source_id else identifier
+    return next((c for c in candidates if c.key in held), meant)
 
 
 def stored_spelling(identifier: Identifier, email: str | None, profiles: ProfileStore) -> Identifier:
