@@ -70,6 +70,19 @@ def stored_ids_of(specs: Iterable[ConnectorSpec]) -> dict[str, Callable[[str, st
     return {spec.name: spec.stored_id for spec in specs if spec.stored_id is not None}
 
 
+def respelt_source(identifier: Identifier, stored_ids: StoredIds) -> Identifier:
+    """A record id (``kind`` source) with its tool and object type lower-cased and its id as its
+    connector's ``stored_id`` keeps it (``shopify:customer:gid://shopify/Customer/1`` ->
+    ``shopify:customer:1``); any other identifier as given."""
+    if identifier.kind != "source":
+        return identifier
+    folded = folded_source(identifier) or identifier
+    tool, object_type, source_id = folded.value.split(":", 2)
+    spell = stored_ids.get(tool)
+    kept = source_id if spell is None else spell(object_type, source_id) or source_id
+    return Identifier(kind="source", value=source_key(tool, object_type, kept))
+
+
 def as_stored(
     identifier: Identifier,
     profiles: ProfileStore,
@@ -88,10 +101,9 @@ def as_stored(
     if identifier.kind != "source":
         return identifier
     folded = folded_source(identifier) or identifier
-    tool, object_type, source_id = folded.value.split(":", 2)
-    spell = stored_ids.get(tool)
-    kept = source_id if spell is None else spell(object_type, source_id) or source_id
-    respelt = Identifier(kind="source", value=source_key(tool, object_type, kept))
+    tool, _, source_id = folded.value.split(":", 2)
+    respelt = respelt_source(identifier, stored_ids)
+    kept = respelt.value.split(":", 2)[2]
     candidates = list(dict.fromkeys((identifier, folded, respelt)))
     if len(candidates) == 1:
         return identifier
@@ -218,6 +230,7 @@ __all__ = [
     "quarantined_of",
     "record_matcher",
     "refusal",
+    "respelt_source",
     "stored_ids_of",
     "stored_spelling",
     "stored_spellings",
