@@ -70,6 +70,19 @@ def stored_ids_of(specs: Iterable[ConnectorSpec]) -> dict[str, Callable[[str, st
     return {spec.name: spec.stored_id for spec in specs if spec.stored_id is not None}
 
 
+def respelt_source(identifier: Identifier, stored_ids: StoredIds) -> Identifier:
+    """A record id (``kind`` source) with its tool and object type lower-cased and its id as its
+    connector's ``stored_id`` keeps it (``shopify:customer:gid://shopify/Customer/1`` ->
+    ``shopify:customer:1``); any other identifier as given."""
+    if identifier.kind != "source":
+        return identifier
+    folded = folded_source(identifier) or identifier
+    tool, object_type, source_id = folded.value.split(":", 2)
+    spell = stored_ids.get(tool)
+    kept = source_id if spell is None else spell(object_type, source_id) or source_id
+    return Identifier(kind="source", value=source_key(tool, object_type, kept))
+
+
 def as_stored(
     identifier: Identifier,
     profiles: ProfileStore,
@@ -81,23 +94,24 @@ def as_stored(
     ``hubspot:Contact:1``), and some vendors write one id two ways (Shopify: ``gid://shopify/
     Customer/1`` and ``1``; the connector's ``stored_id`` in ``stored_ids`` says which is kept):
     when the key as written names no record we hold and a respelt key (tool and object type
-    lower-cased, then the id as stored) does, or names a tool being asked (``tools``), the latter is
-    the record meant. The id itself keeps its case (Salesforce's ids are case-sensitive), and a key
-    as written that names a record is kept (a file's own source may be spelt in capitals)."""
+    lower-cased, then the id as stored) does, or names a tool being asked (``tools``), or its id is
+    one the hook respelt (held or not: her erase suppresses the key her record is stored under), the
+    latter is the record meant. The id itself keeps its case (Salesforce's ids are case-sensitive),
+    and a key as written that names a record is kept (a file's own source may be spelt in capitals)."""
     if identifier.kind != "source":
         return identifier
     folded = folded_source(identifier) or identifier
-    tool, object_type, source_id = folded.value.split(":", 2)
-    spell = stored_ids.get(tool)
-    kept = source_id if spell is None else spell(object_type, source_id) or source_id
-    respelt = Identifier(kind="source", value=source_key(tool, object_type, kept))
+    tool, _, source_id = folded.value.split(":", 2)
+    respelt = respelt_source(identifier, stored_ids)
+    kept = respelt.value.split(":", 2)[2]
     candidates = list(dict.fromkeys((identifier, folded, respelt)))
     if len(candidates) == 1:
         return identifier
     held = profiles.get_owners([c.key for c in candidates])
     if identifier.key in held:
         return identifier
-    return next((c for c in candidates if c.key in held), respelt if tool in tools else identifier)
+    meant = respelt if tool in tools or kept != source_id else identifier
+    return next((c for c in candidates if c.key in held), meant)
 
 
 def stored_spelling(identifier: Identifier, email: str | None, profiles: ProfileStore) -> Identifier:
@@ -216,6 +230,7 @@ __all__ = [
     "quarantined_of",
     "record_matcher",
     "refusal",
+    "respelt_source",
     "stored_ids_of",
     "stored_spelling",
     "stored_spellings",

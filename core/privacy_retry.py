@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from core.connector import Connector
 from core.mailbox import mailbox_key
-from core.privacy_request import folded_source, subject_hash
+from core.privacy_request import StoredIds, folded_source, respelt_source, subject_hash
 from core.privacy_store import AuditRecord, ErasureStore
 from core.schema import Identifier
 from core.suppression import SuppressionStore, keyed_hash
@@ -99,9 +99,12 @@ def lift_suppression(
     requested_by: str,
     invocation: str = "",
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    stored_ids: StoredIds | None = None,
 ) -> int:
     """Lift the suppression of a person who signed up again: every entry the erasure of
-    ``identifier`` left (their other identifiers and record ids too). Audited; returns how many."""
+    ``identifier`` left (their other identifiers and record ids too). Audited; returns how many.
+    ``stored_ids``: as for ``erase_person``, so a record id named by the vendor's other spelling (a
+    Shopify GID) lifts the erasure that suppressed it as stored."""
     subject = subject_hash(salt, identifier)
     lifted = suppression.lift(subject)
     mailbox = mailbox_key(identifier.key)
@@ -111,6 +114,9 @@ def lift_suppression(
     if not lifted and (folded := folded_source(identifier)) is not None:
         # A record id spelt as the vendor shows it (``HubSpot:Contact:1``): erased as stored.
         lifted = suppression.lift(subject_hash(salt, folded))
+    if not lifted and (respelt := respelt_source(identifier, stored_ids or {})) != identifier:
+        # A record id as the vendor also writes it (a Shopify GID): erased as its connector stores it.
+        lifted = suppression.lift(subject_hash(salt, respelt))
     erasure.put_audit(
         AuditRecord(
             action="unsuppress",

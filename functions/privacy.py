@@ -201,6 +201,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             request_id=request_id,
             requested_by=requested_by,
             invocation=invocation,
+            stored_ids=_stored_ids(w, identifier),
         )
         logger.info("unsuppress served", extra={"lifted": lifted})
         return {"ok": True, "action": "unsuppress", "request_id": request_id, "lifted": lifted}

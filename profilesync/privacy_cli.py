@@ -260,6 +260,7 @@ def run(args: argparse.Namespace) -> int:
                 salt=salt,
                 request_id=request_id,
                 requested_by=requested_by,
+                stored_ids=_stored_ids(identifier),
             )
             answer = {"ok": True, "lifted": lifted}
         else:

@@ -83,11 +83,13 @@ def gid_tail(value: Any) -> str:
 def stored_id(object_type: str, source_id: str) -> str:
     """A record id as profilesync keeps it (``ConnectorSpec.stored_id``): the numeric tail of a GID
     of that type (``customer``, ``gid://shopify/Customer/123`` -> ``123``), as the Admin GraphQL API
-    and a webhook's ``admin_graphql_api_id`` write it; any other id as given."""
+    and a webhook's ``admin_graphql_api_id`` write it; any other id, a malformed GID among them
+    (``gid://shopify/Customer/1/2`` names no customer), as given."""
     if source_id.startswith(_GID_PREFIX):
-        kind = source_id[len(_GID_PREFIX) :].partition("/")[0]
-        if kind.casefold() == object_type.casefold():
-            return gid_tail(source_id)
+        kind, _, rest = source_id[len(_GID_PREFIX) :].partition("/")
+        numeric = rest.partition("?")[0]
+        if kind.casefold() == object_type.casefold() and numeric.isdigit():
+            return numeric
     return source_id
 
 

@@ -323,8 +323,8 @@ DECLARATION = RestConnectorSpec(
     deletions=(
         "customer.deleted events (GET /v1/events?type=customer.deleted, kept 30 days): the deleted "
         "customer leaves its profile, its charges stay (https://docs.stripe.com/api/events/types); a "
-        "customer or charge a redaction job redacted (its personal fields [redacted], or its redaction "
-        "status processing or redacted) is read as a deletion of it wherever a pull meets it "
+        "customer or charge a redaction job redacted (every personal field [redacted] or empty, or its "
+        "redaction status processing or redacted) is read as a deletion of it wherever a pull meets it "
         "(https://docs.stripe.com/privacy/redaction-integration)"
     ),
 )

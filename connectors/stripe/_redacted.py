@@ -31,7 +31,8 @@ _PERSONAL: Final = ("email", "name", "phone", "receipt_email")
 
 def is_redacted(obj: Any) -> bool:
     """Whether a Stripe customer or charge (or an event's copy of one) has been redacted: its
-    ``redaction.status`` says so, or a personal field holds Stripe's placeholder."""
+    ``redaction.status`` says so, or its personal fields hold Stripe's placeholder and no other value
+    (a name a person wrote as ``[redacted]`` beside her real address is no redaction)."""
     if not isinstance(obj, Mapping):
         return False
     redaction = obj.get("redaction")
@@ -39,7 +40,9 @@ def is_redacted(obj: Any) -> bool:
         return True
     details = obj.get("billing_details")
     holders = (obj, details) if isinstance(details, Mapping) else (obj,)
-    return any(holder.get(name) == PLACEHOLDER for holder in holders for name in _PERSONAL)
+    values = [holder.get(name) for holder in holders for name in _PERSONAL]
+    # A job replaces every personal value: a real one beside the placeholder is a person's own text.
+    return PLACEHOLDER in values and all(v in (None, "", PLACEHOLDER) for v in values)
 
 
 def as_deletion(draft: RecordDraft, obj: Any) -> RecordDraft:
