@@ -99,7 +99,9 @@ class RefreshSweepContract(ContractHarness):
         assert gone not in sandbox.record_keys()
         # AND an incremental pull that, the vendor reporting nothing, retires nothing
         quiet = synced.pull()
-        assert quiet.retired is None or quiet.retired.retired == 0, quiet.as_json()
+        assert quiet.retired is None or quiet.retired.retired == 0, (
+            f"an incremental pull retired a purged record: the sandbox's purge left a trace {quiet.as_json()}"
+        )
         assert quiet.sweep is None, quiet.as_json()
         # WHEN a full refresh completes
         run = synced.pull(None)
