@@ -14,7 +14,13 @@ The kit's parts, each importable from here: ``vendor`` (``VendorSandbox``, ``jso
 ``control`` (the control surface, ``holdings_text``, ``forgotten``) and ``server`` (``serve``).
 """
 
-from connectors._sandbox.control import DeletesRecords, SandboxControl, forgotten, holdings_text
+from connectors._sandbox.control import (
+    DeletesRecords,
+    PurgesRecords,
+    SandboxControl,
+    forgotten,
+    holdings_text,
+)
 from connectors._sandbox.faults import Faults, SandboxStats
 from connectors._sandbox.pacing import SandboxClock, SlidingWindow
 from connectors._sandbox.server import SandboxServer, serve
@@ -23,6 +29,7 @@ from connectors._sandbox.vendor import VendorSandbox, json_response
 __all__ = [
     "DeletesRecords",
     "Faults",
+    "PurgesRecords",
     "SandboxClock",
     "SandboxControl",
     "SandboxServer",

@@ -1,5 +1,5 @@
-"""What the shared contract tests drive besides requests: ``SandboxControl`` and ``DeletesRecords``,
-and the text of what a sandbox holds (``holdings_text``, ``forgotten``)."""
+"""What the shared contract tests drive besides requests: ``SandboxControl``, ``DeletesRecords`` and
+``PurgesRecords``, and the text of what a sandbox holds (``holdings_text``, ``forgotten``)."""
 
 from __future__ import annotations
 
@@ -94,4 +94,20 @@ class DeletesRecords(Protocol):
 
     def delete_records(self, keys: set[str], at: datetime | None = None) -> None:
         """Delete these objects (keys as ``SandboxControl.record_keys``) at ``at`` (default now)."""
+        ...
+
+
+@runtime_checkable
+class PurgesRecords(Protocol):
+    """A sandbox whose connector declares ``ConnectorSpec.refresh_lists``: it deletes objects the way
+    the vendor does when it leaves no trace a pull can read (HubSpot's GDPR delete, Mailchimp's
+    delete-permanent, Shopify's customer data erasure, Klaviyo's data privacy deletion job,
+    WooCommerce's ``DELETE`` with ``force=true``): no deletion event, no tombstone, no archived
+    listing; the object is simply no longer listed, and only a full refresh can tell
+    (core.refresh_sweep). A test-only control, like ``touch``: it goes through the same code as the
+    vendor's request, with no credential, limit or injected fault."""
+
+    def purge_records(self, keys: set[str]) -> None:
+        """Purge these objects (keys as ``SandboxControl.record_keys``); a key naming no object, or
+        an object the vendor cannot purge that way, is a ``KeyError`` or ``ValueError``."""
         ...

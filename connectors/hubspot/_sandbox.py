@@ -40,8 +40,10 @@ from . import _sandbox_limits as limits
 from . import _sandbox_properties as props
 from . import _sandbox_routes as routes
 from . import _sandbox_seed as seeding
+from . import _sandbox_upsert as upsert
 from ._connector import (
     CREDENTIAL,
+    GDPR_DELETE_PATH,
     SEARCH_PATH,
 )
 from ._mapping import OBJECT_TYPE, PROPERTY_FOR_TRAIT, format_timestamp, timestamp_ms
@@ -58,6 +60,7 @@ from ._sandbox_wire import (
     _ms_precision,
     _parse,
     _RejectedError,
+    _Request,
     canonical_email,
     hubspot_error,
 )
@@ -246,6 +249,16 @@ class HubSpotSandbox(VendorSandbox):
         with self.lock:
             for key in sorted(keys):
                 archived.archive(self, key.split(":", 1)[1], at or self.clock.now())
+
+    def purge_records(self, keys: set[str]) -> None:
+        """Delete these contacts (``contact:<id>``) for good, as a GDPR delete does: no archived copy
+        to list, their emails blocklisted (``PurgesRecords``)."""
+        with self.lock:
+            for key in sorted(keys):
+                body = {"objectId": key.split(":", 1)[1], "idProperty": "hs_object_id"}
+                answer = upsert.gdpr_delete(self, _Request("POST", GDPR_DELETE_PATH, {}, body=body))
+                if answer.status_code != 204:
+                    raise KeyError(key)
 
     def restore(self, key: str, at: datetime | None = None) -> None:
         """Restore an archived contact (``contact:<id>``) with its id, modified at ``at``."""

@@ -51,7 +51,7 @@ from . import _sandbox_jobs as jobs
 from . import _sandbox_list as listing
 from . import _sandbox_profiles as profile_api
 from . import _sandbox_seed as seeding
-from ._declaration import CREDENTIAL, PROPERTY_PREFIX
+from ._declaration import CREDENTIAL, DELETION_JOBS, PROPERTY_PREFIX
 from ._sandbox_jobs import MAX_IMPORT as MAX_IMPORT
 from ._sandbox_list import FILTERS as FILTERS
 from ._sandbox_list import MAX_PAGE as MAX_PAGE
@@ -361,6 +361,17 @@ class KlaviyoSandbox(VendorSandbox):
                 )["id"]
                 for k in (next(self._new_people) for _ in range(count))
             }
+
+    def purge_records(self, keys: set[str]) -> None:
+        """Delete these profiles (``profile:<id>``) as a data privacy deletion job does: gone from
+        every listing, no event of it (``PurgesRecords``)."""
+        with self.lock:
+            for key in sorted(keys):
+                if key.split(":", 1)[1] not in self.profiles:
+                    raise KeyError(key)
+                profile = {"data": {"type": "profile", "id": key.split(":", 1)[1]}}
+                job = {"data": {"type": "data-privacy-deletion-job", "attributes": {"profile": profile}}}
+                jobs.delete(self, httpx.Request("POST", BASE + DELETION_JOBS, json=job))
 
     def holdings(self) -> str:
         """Every profile, every stored import job (with its errors) and the deletion record."""

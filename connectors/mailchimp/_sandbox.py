@@ -54,6 +54,7 @@ import httpx
 from connectors._sandbox import Faults, VendorSandbox, forgotten, holdings_text
 from core.connector import ConnectorSettings
 
+from . import _sandbox_members as members
 from . import _sandbox_merge_fields as merge_fields
 from . import _sandbox_routes as routes
 from . import _sandbox_seed as seeding
@@ -300,6 +301,14 @@ class MailchimpSandbox(VendorSandbox):
         with self.lock:
             for key in sorted(keys):
                 self._archive(self._member_of(key), at or self.clock.now())
+
+    def purge_records(self, keys: set[str]) -> None:
+        """Delete these members (``member:<contact id>``) for good, as ``POST .../members/{hash}/actions/
+        delete-permanent`` does: no archived member left to list (``PurgesRecords``)."""
+        with self.lock:
+            for key in sorted(keys):
+                if members.delete_permanent(self, key.split(":", 1)[1]).status_code != 204:
+                    raise KeyError(key)
 
     def touch(self, keys: Iterable[str], at: datetime | None = None) -> None:
         """Give each member a new last name, stamped ``at`` (default: the sandbox clock)."""

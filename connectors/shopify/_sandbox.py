@@ -183,6 +183,21 @@ class ShopifySandbox(VendorSandbox):
                 keys |= {f"customer:{customer['_num']}", f"order:{order['_num']}"}
         return keys
 
+    def purge_records(self, keys: set[str]) -> None:
+        """Erase these customers (``customer:<n>``) as a data erasure request does (customerRequest-
+        DataErasure: the customer deleted, their orders' contact details removed), which Shopify
+        announces by webhook alone: no query lists it afterwards (``PurgesRecords``). Orders are not
+        purged (Shopify keeps them)."""
+        from ._sandbox_mutations import erase
+
+        with self.lock:
+            for key in sorted(keys):
+                kind, _, number = key.partition(":")
+                if kind != "customer":
+                    raise ValueError(f"Shopify purges customers only, not {kind}s")
+                if erase(self, {"customerId": f"gid://shopify/Customer/{number}"})["userErrors"]:
+                    raise KeyError(key)
+
     def holdings(self) -> str:
         """Every customer (with its metafields) and every order."""
         with self.lock:

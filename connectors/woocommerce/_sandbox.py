@@ -196,6 +196,19 @@ class WooCommerceSandbox(VendorSandbox):
                 keys.add(f"customer:{customer['id']}")
         return keys
 
+    def purge_records(self, keys: set[str]) -> None:
+        """Delete these customers (``customer:<id>``) as ``DELETE /customers/<id>?force=true`` does:
+        customers have no trash, and nothing is left to list (``PurgesRecords``)."""
+        with self.lock:
+            for key in sorted(keys):
+                kind, _, number = key.partition(":")
+                if kind != "customer":
+                    raise ValueError(f"only customers are deleted without a trace, not {kind}s")
+                query = {"force": "true"}
+                answer = writes.item(self, "customers", int(number), "DELETE", {}, query, API)
+                if answer.status_code != 200:
+                    raise KeyError(key)
+
     def _emails(self) -> Iterable[tuple[str, dict[str, Any] | None]]:
         for customer in self.shop.customers.values():
             yield customer["email"], customer

@@ -26,7 +26,11 @@ the same profiles twice makes no call the second time, and the echo of a push ch
 push in ``update`` mode creates nobody, and one in ``upsert`` mode creates only people whose consent
 allows the tool's channel (and updates them, never creates them again, the next time); erase removes
 the person, by email and by the ids of their records (after which the sandbox holds no email or
-phone of theirs, and asking again is answered "absent").
+phone of theirs, and asking again is answered "absent"). A connector that declares
+``ConnectorSpec.refresh_lists`` (its sandbox then purges records without a trace,
+``connectors._sandbox.PurgesRecords``): a full refresh retires a record purged at the vendor and
+keeps the others; one that would retire more than the guard allows retires nothing and says why;
+one cut short (a page failing, ``max_pages``) retires nothing (profilesync.testing.contract_sweep).
 """
 
 from __future__ import annotations
@@ -39,12 +43,14 @@ from profilesync.testing.contract_harness import SleepRecorder as SleepRecorder
 from profilesync.testing.contract_pull import PullContract
 from profilesync.testing.contract_pull import changes_after_a_future_record as changes_after_a_future_record
 from profilesync.testing.contract_push import PushContract
+from profilesync.testing.contract_sweep import RefreshSweepContract
 
 
-class ConnectorContract(PushContract, FaultContract, PullContract):
-    """Shared connector tests; see the module docstring. The tests live in the three groups it
-    inherits (contract_pull, contract_faults, contract_push; pytest runs the pulling tests first: it
-    collects a class's bases in reverse order), its fixtures and helpers in contract_harness."""
+class ConnectorContract(PushContract, RefreshSweepContract, FaultContract, PullContract):
+    """Shared connector tests; see the module docstring. The tests live in the four groups it
+    inherits (contract_pull, contract_faults, contract_sweep, contract_push; pytest runs the pulling
+    tests first: it collects a class's bases in reverse order), its fixtures and helpers in
+    contract_harness."""
 
 
 __all__ = [
