@@ -28,19 +28,18 @@ kept as a pending erasure and asked again by ``retry_erasures`` (``{"action": "e
 A suppression is lifted only by ``lift_suppression`` (``{"action": "unsuppress"}``), for a person
 who signed up again; it is audited like the erasure.
 
-This module erases; deleting one customer in guarded steps is core.privacy_customer, suppressing the
-person and clearing her traces outside her customer core.privacy_traces, the receipt of what is kept
-core.privacy_receipt, the export core.privacy_export, asking again and lifting core.privacy_retry,
-what every request starts from (the identifier, its hash, the stores, the refusal)
-core.privacy_request. Their names are exported from here too.
+This module erases; asking the tools and the report of an erase are core.privacy_tools, deleting
+one customer in guarded steps core.privacy_customer, suppressing the person and clearing her traces
+outside her customer core.privacy_traces, the receipt of what is kept core.privacy_receipt, the
+export core.privacy_export, asking again and lifting core.privacy_retry, what every request starts
+from (the identifier, its hash, the stores, the refusal) core.privacy_request. Their names are
+exported from here too.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
@@ -53,7 +52,7 @@ from core.ports import RETIRED_OWNER, ProfileStore, SyncStateStore
 from core.privacy_caches import forgetting
 from core.privacy_customer import _erase_customer, settle_merges
 from core.privacy_export import PersonExport, PushedRecord, export_person
-from core.privacy_orphans import delete_orphans, find_orphaned, orphan_targets
+from core.privacy_orphans import delete_orphans, find_orphaned
 from core.privacy_quarantine import held_by_others, quarantined_targets
 from core.privacy_receipt import BACKUP_RETENTION_DAYS, INGEST_RETENTION_DAYS, kept_by_policy
 from core.privacy_refused import take_out_refused
@@ -83,73 +82,13 @@ from core.privacy_store import (
     QuarantineItem,
     apply_in_steps,
 )
+from core.privacy_tools import ErasureReport, ask_tools, held_at
 from core.privacy_traces import _fingerprint, _redact_other_histories, _relink, _retired, _suppress
 from core.quarantine_view import names_others, without_her
 from core.schema import Identifier
 from core.suppression import SuppressionStore, keyed_hash
-from core.tool_erasure import ToolResult, erase_in_tool
 
 # --- erasure -----------------------------------------------------------------------------------------
-
-
-@dataclass
-class ErasureReport:
-    """What one erase request did. ``counts`` holds deleted items by kind (and ``suppressed``);
-    ``tools`` each tool's answer; ``kept`` what remains by policy, and until when."""
-
-    found: bool
-    outcome: str
-    counts: Counter[str] = field(default_factory=Counter)
-    tools: dict[str, str] = field(default_factory=dict)
-    steps: int = 0
-    retries: int = 0
-    kept: list[dict[str, str]] = field(default_factory=list)
-    pending: bool = False
-    refusal: str = ""
-    """When ``ambiguous``: why nobody was erased, and how to name the person instead."""
-
-    @property
-    def complete(self) -> bool:
-        return self.outcome != AMBIGUOUS and not any(v.startswith("failed") for v in self.tools.values())
-
-
-def ask_tools(
-    scope: PersonScope,
-    tools: Mapping[str, Connector],
-    unavailable: Mapping[str, str] | None = None,
-    quarantined: Mapping[str, Sequence[Identifier]] | None = None,
-) -> dict[str, ToolResult]:
-    """Ask every tool to erase what it holds of the person; one tool failing does not stop the others.
-    A request that found her only through an orphan (core.privacy_orphans: ``scope.sources`` holds
-    the record ids it named) asks a tool the orphan named records in for those records as for a live
-    customer's (``held``: one the tool neither finds nor confirms gone is a failure, kept to be asked
-    again), and for the identifier the request named too, without that duty; any other tool by that
-    identifier, as for a request that matched no customer (kept to be asked again if the tool fails,
-    never a failure for not finding it: ``_held_at``). ``quarantined``: each tool's ids of her
-    records we quarantined (core.privacy_quarantine), asked as records we hold."""
-    results: dict[str, ToolResult] = {}
-    for name in sorted({*tools, *(unavailable or {})}):
-        connector = tools.get(name)
-        targets = scope.tool_targets(name, connector)
-        extras = scope.pushed_addresses(name, connector)
-        held = _held_at(scope, name)
-        if held and not scope.found:
-            extras, targets = [*targets, *extras], orphan_targets(scope, name)
-        if kept := (quarantined or {}).get(name, ()):
-            targets, held = [*targets, *(i for i in kept if i not in targets)], True
-        result = erase_in_tool(name, connector, targets, held=held, extras=extras)
-        if connector is None and result.status == "failed":
-            result = ToolResult(
-                name, "failed", (unavailable or {}).get(name, "unavailable"), 0, result.remaining
-            )
-        results[name] = result
-    return results
-
-
-def _held_at(scope: PersonScope, tool: str) -> bool:
-    """Whether ``tool`` is asked for records we hold of the person: those of her customer, or those
-    at ``tool`` of the orphans she was found through."""
-    return scope.found or bool(orphan_targets(scope, tool))
 
 
 def _find_person(
@@ -348,7 +287,7 @@ def erase_person(
     subject = subject_hash(salt, identifier)
     if failed:
         held = scope.found or bool(scope.sources)
-        unheld = tuple(sorted(t for t in failed if not _held_at(scope, t))) if held else ()
+        unheld = tuple(sorted(t for t in failed if not held_at(scope, t))) if held else ()
         erasure.put_pending(
             PendingErasure(request_id, subject, started, failed, held, 1, requested_by, unheld)
         )

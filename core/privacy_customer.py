@@ -19,7 +19,7 @@ from core.schema import SourceRecord
 from core.scope_tombstones import retired_tombstones
 
 if TYPE_CHECKING:
-    from core.privacy import ErasureReport
+    from core.privacy_tools import ErasureReport
 
 
 def settle_merges(profiles: ProfileStore, scope: PersonScope, sleep: Callable[[float], None]) -> bool:

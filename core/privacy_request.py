@@ -70,6 +70,22 @@ def stored_ids_of(specs: Iterable[ConnectorSpec]) -> dict[str, Callable[[str, st
     return {spec.name: spec.stored_id for spec in specs if spec.stored_id is not None}
 
 
+def stored_ids_for(
+    identifier: Identifier, spec_of: Callable[[str], ConnectorSpec | None]
+) -> dict[str, Callable[[str, str], str]]:
+    """The ``stored_id`` hook of the tool a record id names (a Shopify GID is kept as its numeric
+    tail), by that tool's name as the id spells it (lower-cased); empty for an email, a phone, or a
+    tool ``spec_of`` knows no connector of (None) or whose connector declares no hook. ``spec_of``
+    is the caller's look-up: the installed connectors (the CLI), the configured instances (the
+    functions)."""
+    if identifier.kind != "source":
+        return {}
+    tool = identifier.value.partition(":")[0].lower()
+    spec = spec_of(tool)
+    hook = None if spec is None else spec.stored_id
+    return {} if hook is None else {tool: hook}
+
+
 def respelt_source(identifier: Identifier, stored_ids: StoredIds) -> Identifier:
     """A record id (``kind`` source) with its tool and object type lower-cased and its id as its
     connector's ``stored_id`` keeps it (``shopify:customer:gid://shopify/Customer/1`` ->
@@ -231,6 +247,7 @@ __all__ = [
     "record_matcher",
     "refusal",
     "respelt_source",
+    "stored_ids_for",
     "stored_ids_of",
     "stored_spelling",
     "stored_spellings",

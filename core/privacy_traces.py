@@ -20,7 +20,7 @@ from core.privacy_request import PrivacyStores
 from core.suppression import SuppressionEntry, keyed_hash
 
 if TYPE_CHECKING:
-    from core.privacy import ErasureReport
+    from core.privacy_tools import ErasureReport
 
 
 def _relink(profiles: ProfileStore, erased: Sequence[PersonScope], identity: IngestSettings) -> None:

@@ -49,9 +49,10 @@ from functions._settings import parse_connectors as parse_connectors
 
 if TYPE_CHECKING:
     # Imported where used: merge and the dispatcher build no connector, only pull holds leases.
-    from core.connector import Connector, ConnectorPlugin
+    from core.connector import Connector, ConnectorPlugin, ConnectorSpec
     from core.normalise import NormaliseOptions
     from core.privacy import PrivacyStores
+    from core.schema import Identifier
     from core.storage.dynamodb_lease import DynamoDBLeaseStore
     from core.storage.dynamodb_privacy import DynamoDBErasureStore
     from core.suppression import SuppressionCheck
@@ -291,14 +292,17 @@ class Wiring:
             if entry.push and "push" in self.plugin(entry.vendor or name).spec.capabilities
         ]
 
-    def stored_ids(self, tool: str) -> dict[str, Callable[[str, str], str]]:
-        """The ``stored_id`` hook of the connector instance ``tool`` (a privacy request's record id
-        names its tool), by name; empty when it declares none or no instance is named so."""
+    def stored_ids(self, identifier: Identifier) -> dict[str, Callable[[str, str], str]]:
+        """The ``stored_id`` hook of the connector instance a privacy request's record id names
+        (core.privacy_request's ``stored_ids_for``), by the instance's name; empty when it declares
+        none, no instance is named so, or the request names an email or phone."""
+        from core.privacy_request import stored_ids_for
+
+        return stored_ids_for(identifier, self._instance_spec)
+
+    def _instance_spec(self, tool: str) -> ConnectorSpec | None:
         entry = self.settings.connectors.get(tool)
-        if entry is None:
-            return {}
-        hook = self.plugin(entry.vendor or tool).spec.stored_id
-        return {} if hook is None else {tool: hook}
+        return None if entry is None else self.plugin(entry.vendor or tool).spec
 
     def erase_targets(self) -> list[str]:
         """The configured connectors an erase request goes to."""

@@ -23,7 +23,6 @@ repeats the email or phone given.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -56,13 +55,6 @@ def _describe(error: Exception) -> str:
             for e in error.errors(include_input=False, include_url=False)
         )
     return str(error)
-
-
-def _stored_ids(w: Wiring, identifier: Identifier) -> dict[str, Callable[[str, str], str]]:
-    """The ``stored_id`` hook of the tool a record id names (a Shopify GID is kept as its tail)."""
-    if identifier.kind != "source":
-        return {}
-    return w.stored_ids(identifier.value.partition(":")[0].lower())
 
 
 def _tools(w: Wiring) -> tuple[dict[str, Connector], dict[str, str]]:
@@ -201,7 +193,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             request_id=request_id,
             requested_by=requested_by,
             invocation=invocation,
-            stored_ids=_stored_ids(w, identifier),
+            stored_ids=w.stored_ids(identifier),
         )
         logger.info("unsuppress served", extra={"lifted": lifted})
         return {"ok": True, "action": "unsuppress", "request_id": request_id, "lifted": lifted}
@@ -219,7 +211,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             payload_of=payload_of,
             region=request.region,
             identity=_identity_settings(),
-            stored_ids=_stored_ids(w, identifier),
+            stored_ids=w.stored_ids(identifier),
             spellings=spellings,
         )
         w.erasure.put_audit(
@@ -274,7 +266,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             invocation=invocation,
             region=request.region,
             identity=_identity_settings(),  # merge's model: the link graph around her is planned again
-            stored_ids=_stored_ids(w, identifier),
+            stored_ids=w.stored_ids(identifier),
         )
     except ConflictError as error:
         logger.warning(

@@ -141,18 +141,22 @@ def _tools(named: list[str]) -> tuple[dict[str, Connector], dict[str, str]]:
 
 
 def _stored_ids(identifier: Any) -> dict[str, Any]:
-    """The ``stored_id`` hook of the connector a record id names (Shopify: a GID is kept as its
-    numeric tail), by name; empty for an email, a phone, or a tool no installed connector is."""
+    """The ``stored_id`` hook of the installed connector a record id names (core.privacy_request's
+    ``stored_ids_for``); empty for an email, a phone, or a tool no installed connector is."""
+    from core.privacy_request import stored_ids_for
+
+    return stored_ids_for(identifier, _installed_spec)
+
+
+def _installed_spec(tool: str) -> Any:
+    """The spec of the installed connector ``tool``; None for a file's source or one not installed."""
     from core.errors import ConnectorConfigError
-    from core.privacy_request import stored_ids_of
     from profilesync.registry import get
 
-    if identifier.kind != "source":
-        return {}
     try:
-        return stored_ids_of([get(identifier.value.partition(":")[0].lower()).spec])
-    except ConnectorConfigError:  # a file's source, or a connector no longer installed
-        return {}
+        return get(tool).spec
+    except ConnectorConfigError:
+        return None
 
 
 def _read_audit(stores: Any) -> Any:

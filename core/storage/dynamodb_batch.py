@@ -1,5 +1,6 @@
 """Batch reads and writes of the DynamoDB stores: ``BatchGetItem`` and ``BatchWriteItem`` limits, the
-backoff before re-sending what DynamoDB left unprocessed, ``batch_get`` and ``batch_put``.
+backoff before re-sending what DynamoDB left unprocessed, ``batch_get``, ``batch_put`` and
+``batch_delete``.
 """
 
 from __future__ import annotations
@@ -19,20 +20,45 @@ BATCH_WRITE_MAX_ITEMS = 25  # BatchWriteItem; moto accepts more, AWS does not
 #: (``RetryableError``): with the backoff below, about 5 s of throttling at the most.
 BATCH_MAX_ATTEMPTS = 10
 
+#: A store's client call: ``call(method, **kwargs)`` answers ``client.<method>(**kwargs)``.
+Call = Callable[..., dict[str, Any]]
 
-def batch_put(client: Any, table_name: str, items: list[Item]) -> None:
-    """Put items with BatchWriteItem, 25 a request, re-sending the unprocessed ones with backoff."""
+
+def batch_put(client: Any, table_name: str, items: list[Item], call: Call | None = None) -> None:
+    """Put items with BatchWriteItem, 25 a request, re-sending the unprocessed ones with backoff;
+    ``call(method, **kwargs)`` is the store's client call (``client.<method>`` unless given)."""
     # Duplicate keys in one BatchWriteItem are rejected by AWS: the last entry per key wins here.
     unique = list({(i["PK"]["S"], i["SK"]["S"]): i for i in items}.values())
-    for start in range(0, len(unique), BATCH_WRITE_MAX_ITEMS):
-        request: dict[str, Any] = {
-            table_name: [{"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_WRITE_MAX_ITEMS]]
-        }
+    _batch_write(call or _plain(client), table_name, [{"PutRequest": {"Item": i}} for i in unique])
+
+
+def batch_delete(client: Any, table_name: str, keys: Sequence[Item], call: Call | None = None) -> None:
+    """Delete the items of ``keys`` (``PK`` and ``SK``) with BatchWriteItem, 25 a request,
+    re-sending the unprocessed ones with backoff (a ``RetryableError`` after ``BATCH_MAX_ATTEMPTS``
+    such answers in a row); ``call`` as in ``batch_put``."""
+    # AWS rejects a BatchWriteItem naming one key twice: each key is deleted once.
+    unique = list({(k["PK"]["S"], k["SK"]["S"]): k for k in keys}.values())
+    _batch_write(call or _plain(client), table_name, [{"DeleteRequest": {"Key": k}} for k in unique])
+
+
+def _batch_write(call: Call, table_name: str, requests: list[dict[str, Any]]) -> None:
+    """Send ``requests`` (PutRequest / DeleteRequest entries) 25 a BatchWriteItem, each batch's
+    unprocessed entries re-sent after ``_pause_if`` until none is left."""
+    for start in range(0, len(requests), BATCH_WRITE_MAX_ITEMS):
+        request: dict[str, Any] = {table_name: requests[start : start + BATCH_WRITE_MAX_ITEMS]}
         attempt = 0
         while request:
-            response = client.batch_write_item(RequestItems=request)
+            response = call("batch_write_item", RequestItems=request)
             request = response.get("UnprocessedItems") or {}
             attempt = _pause_if(request, attempt)
+
+
+def _plain(client: Any) -> Call:
+    def call(method: str, **kwargs: Any) -> dict[str, Any]:
+        result: dict[str, Any] = getattr(client, method)(**kwargs)
+        return result
+
+    return call
 
 
 def batch_get(

@@ -27,7 +27,8 @@ from typing import Any
 
 from core.governance.history import HistoryEvent, HistoryPage, check_page_size, inherit_in_pages
 from core.governance.history_names import NAMED_PAGE, NamedPage, index_pairs, named_pk
-from core.storage.dynamodb import BATCH_WRITE_MAX_ITEMS, _pause_if, customer_pk
+from core.storage.dynamodb import customer_pk
+from core.storage.dynamodb_batch import batch_delete, batch_put
 from core.storage.dynamodb_reads import table_call
 
 HISTORY_PREFIX = "HISTORY#"
@@ -97,19 +98,8 @@ class DynamoDBHistoryStore:
         return NamedPage(found, found[-1] if more and found else None)
 
     def forget_named(self, pairs: Sequence[tuple[str, str]]) -> None:
-        keys = sorted({(named_pk(name), customer) for name, customer in pairs})
-        for start in range(0, len(keys), BATCH_WRITE_MAX_ITEMS):
-            request: dict[str, Any] = {
-                self.table_name: [
-                    {"DeleteRequest": {"Key": {"PK": {"S": pk}, "SK": {"S": sk}}}}
-                    for pk, sk in keys[start : start + BATCH_WRITE_MAX_ITEMS]
-                ]
-            }
-            attempt = 0
-            while request:
-                response = self._call("batch_write_item", RequestItems=request)
-                request = response.get("UnprocessedItems") or {}
-                attempt = _pause_if(request, attempt)
+        keys = [{"PK": {"S": named_pk(name)}, "SK": {"S": customer}} for name, customer in sorted(set(pairs))]
+        batch_delete(self._client, self.table_name, keys, self._call)
 
     def list_history(
         self, customer_id: str, *, limit: int = 50, after: str | None = None, newest_first: bool = True
@@ -151,19 +141,7 @@ class DynamoDBHistoryStore:
         return inherit_in_pages(self, absorbed, write, page=100)
 
     def _put(self, items: list[Item]) -> None:
-        # Duplicate keys in one BatchWriteItem are rejected by AWS: the last entry per key wins here.
-        unique = list({(i["PK"]["S"], i["SK"]["S"]): i for i in items}.values())
-        for start in range(0, len(unique), BATCH_WRITE_MAX_ITEMS):
-            request: dict[str, Any] = {
-                self.table_name: [
-                    {"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_WRITE_MAX_ITEMS]
-                ]
-            }
-            attempt = 0
-            while request:
-                response = self._call("batch_write_item", RequestItems=request)
-                request = response.get("UnprocessedItems") or {}
-                attempt = _pause_if(request, attempt)
+        batch_put(self._client, self.table_name, items, self._call)
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         return table_call(self._client, self.table_name, method, **kwargs)

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from core.storage.dynamodb_batch import BATCH_WRITE_MAX_ITEMS, _pause_if, batch_put
+from core.storage.dynamodb_batch import batch_delete, batch_put
 from core.storage.sqlite_database import SQLiteDatabase
 
 PREFIX = "REFUSED#"
@@ -144,17 +144,7 @@ class DynamoDBRefusedIndex:
 
     def forget(self, entries: Iterable[Entry]) -> None:
         keys = [{"PK": {"S": f"{PREFIX}{h}"}, "SK": {"S": f"source#{r}"}} for h, r in sorted(set(entries))]
-        for start in range(0, len(keys), BATCH_WRITE_MAX_ITEMS):
-            request: dict[str, Any] = {
-                self.table_name: [
-                    {"DeleteRequest": {"Key": k}} for k in keys[start : start + BATCH_WRITE_MAX_ITEMS]
-                ]
-            }
-            attempt = 0
-            while request:
-                response = self._client.batch_write_item(RequestItems=request)
-                request = response.get("UnprocessedItems") or {}
-                attempt = _pause_if(request, attempt)
+        batch_delete(self._client, self.table_name, keys)
 
     def complete(self) -> bool:
         key = {"PK": {"S": MARKER[0]}, "SK": {"S": MARKER[1]}}

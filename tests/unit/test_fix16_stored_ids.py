@@ -78,7 +78,6 @@ def test_the_privacy_function_hands_the_hook_of_the_named_instance() -> None:
     # GIVEN a deployment with a Shopify instance of its own name, and a HubSpot one
     from core.config import parse_config
     from functions._wiring import Settings, Wiring
-    from functions.privacy import _stored_ids as function_stored_ids
 
     document = parse_config(
         "version: 1\nconnectors:\n  shop-eu:\n    vendor: shopify\n    options: {shop: eu}\n  hubspot: {}\n",
@@ -86,8 +85,6 @@ def test_the_privacy_function_hands_the_hook_of_the_named_instance() -> None:
     )
     wiring = Wiring(Settings(table_name="t", connectors=document.connectors, config=document))
     # WHEN a request names a record of each (or of no instance) THEN the instance's vendor's hook
-    assert function_stored_ids(wiring, source("shop-eu:customer:gid://shopify/Customer/1")) == {
-        "shop-eu": stored_id
-    }
-    assert function_stored_ids(wiring, source("hubspot:contact:1")) == {}
-    assert function_stored_ids(wiring, source("shopify:customer:1")) == {}  # not configured here
+    assert wiring.stored_ids(source("shop-eu:customer:gid://shopify/Customer/1")) == {"shop-eu": stored_id}
+    assert wiring.stored_ids(source("hubspot:contact:1")) == {}
+    assert wiring.stored_ids(source("shopify:customer:1")) == {}  # not configured here
