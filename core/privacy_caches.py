@@ -72,6 +72,7 @@ NOT_PERSONAL: Final[dict[str, str]] = {
     "core.normalise._country._country_lookup": "the ISO 3166 table",
     "core.normalise._country._normalise_country": "a country (at most 64 k of ~250 codes' spellings)",
     "core.normalise._country._currency_codes": "the ISO 4217 table",
+    "core.normalise._country_translations._translated_names": "pycountry's translated country names",
     "core.normalise._country._cached_currency": "a currency code",
     "core.normalise._names._snake_case": "trait names a connector maps (keys, not values)",
     "core.normalise._money._text_money": "an amount and its currency",
