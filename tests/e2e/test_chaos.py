@@ -24,8 +24,11 @@ from core.push import primary_email
 from core.schema import Profile
 from profilesync.demo import CONNECTORS, make_sandboxes
 from profilesync.local import LocalRuntime
+from tests.hypothesis_profiles import examples
 
-PEOPLE = 80
+#: The demo's people: 40 in ``make test``, 80 in ``make test-deep``. At 40 throttles, every
+#: crash and the redeliveries still happen (asserted below).
+PEOPLE = examples(ci=40, deep=80)
 SEED = 5
 
 pytestmark = pytest.mark.slow

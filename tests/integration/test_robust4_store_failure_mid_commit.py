@@ -12,6 +12,7 @@ identifier owned once, every malformed record quarantined, the cursor at the end
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from core.testing.invariants import store_problems
 from profilesync.embedded import dynamodb_client, model_aws_semantics
 from profilesync.local import model_moto_costs
 from profilesync.template import create_table
+from tests.hypothesis_profiles import DEEP, PROFILE
 from tests.unit.test_sync import ListConnector
 
 TABLE = "profilesync-failure-test"
@@ -112,24 +114,66 @@ def _outcome(client: Any) -> tuple[list[str], str | None, int]:
     return canonical, state.get_sync_state("fake").cursor, len(quarantined)
 
 
-def _clean_run(client: Any) -> tuple[tuple[list[str], str | None, int], int]:
-    counter = FailNth(client, None, after=False)
+def _item_kind(body: dict[str, Any]) -> str:
+    """An item's kind: its keys' leading words (``CUSTOMER/PROFILE``, ``IDENT/IDENT``); a key whose
+    value is a timestamp or an id (a quarantine entry's, a named index's) by ``*``."""
+    item = body.get("Item", body.get("Key", {}))
+    words = [re.sub(r"#.*", "", item.get(k, {}).get("S", "")) for k in ("PK", "SK")]
+    return "/".join(w if re.fullmatch(r"[A-Z_]+", w) else "*" for w in words)
+
+
+class WriteKinds:
+    """Records what each write request writes: the operation and each action's kind, item kind and
+    condition (a new customer's ``attribute_not_exists``, a merge's ``version = :v``), by kind."""
+
+    def __init__(self, client: Any) -> None:
+        self.kinds: list[str] = []
+        for name in WRITES:
+            client.meta.events.register(f"before-parameter-build.dynamodb.{name}", self._record)
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        actions = {
+            f"{kind}:{_item_kind(body)}:{body.get('ConditionExpression', '')}"
+            for action in params.get("TransactItems", [])
+            for kind, body in action.items()
+        }
+        actions |= {
+            f"{kind}:{_item_kind(body)}"
+            for requests in params.get("RequestItems", {}).values()
+            for request in requests
+            for kind, body in request.items()
+        }
+        self.kinds.append(" ".join([model.name, *sorted(actions)]))
+
+
+Clean = tuple[tuple[list[str], str | None, int], list[str]]
+
+
+def _clean_run(client: Any) -> Clean:
+    kinds = WriteKinds(client)
     _pull(client, ListConnector(_rows(), page_size=7))
-    return _outcome(client), counter.calls
+    return _outcome(client), kinds.kinds
 
 
-def _kill_points(writes: int) -> list[int]:
-    """The write requests failed in turn: every one, in ``make test`` as in ``make test-deep``. Each
-    of the 14 pages writes its records in one transaction, and 7 of them send a batch before it (4
-    quarantine batches, 3 of the named index): a point per kind of write per page is every point, each
-    a run cut at another place of the pull (an earlier ``make test`` kept 8 of the 21)."""
-    return list(range(1, writes + 1))
+def _kill_points(kinds: list[str]) -> list[int]:
+    """The write requests failed in turn (1-based): every one in ``make test-deep``; in ``make test``
+    the first and the last of each kind of write (``WriteKinds``), so that the pull is cut before and
+    after each kind with none and with all but one of its kind done. The pull's 21 writes are 6 kinds:
+    quarantine batches (4), named index batches (3), and record transactions of new customers (9), of
+    a merge (1), of updates (2) and of updates moving an identifier (2); the points kept are 11. The
+    others cut the pull at another page before the same kind of write: the same code and conditions."""
+    every = range(1, len(kinds) + 1)
+    if PROFILE == DEEP:
+        return list(every)
+    first = {kind: kinds.index(kind) + 1 for kind in kinds}
+    last = {kind: len(kinds) - kinds[::-1].index(kind) for kind in kinds}
+    return sorted({*first.values(), *last.values()})
 
 
 # (module-scoped: the runner keeps a file's tests together, tests/runner_order.py, so the clean run
 # is made once for this file's tests on each worker that takes some of them)
 @pytest.fixture(scope="module")
-def clean() -> tuple[tuple[list[str], str | None, int], int]:
+def clean() -> Clean:
     _model_aws()
     with mock_aws():
         client = dynamodb_client()
@@ -137,26 +181,25 @@ def clean() -> tuple[tuple[list[str], str | None, int], int]:
         return _clean_run(client)
 
 
-def test_the_clean_run_writes_every_record_and_moves_the_cursor_to_the_end(
-    clean: tuple[tuple[list[str], str | None, int], int],
-) -> None:
-    (profiles, cursor, quarantined), writes = clean
+def test_the_clean_run_writes_every_record_and_moves_the_cursor_to_the_end(clean: Clean) -> None:
+    (profiles, cursor, quarantined), kinds = clean
     assert len(profiles) == 60
     assert cursor == str(len(_rows()))
     assert quarantined == 4
-    assert writes > 10  # records, cursors and quarantine: the failures below land in each
+    assert len(kinds) > 10  # records, cursors and quarantine: the failures below land in each
+    assert len(set(kinds)) >= 5  # quarantine, named index, new customers, merges, updates
 
 
 @pytest.mark.parametrize("after", [False, True], ids=["before-sent", "after-applied"])
 def test_any_write_failing_mid_run_is_resumed_by_the_next_run_and_loses_nothing(
-    clean: tuple[tuple[list[str], str | None, int], int], after: bool
+    clean: Clean, after: bool
 ) -> None:
-    expected, writes = clean
+    expected, kinds = clean
     _model_aws()
     # One moto for the kill points, each on a table made afresh (and a client of its own, which
     # alone fails its Nth write): starting and stopping moto for each cost about 60 ms of CPU.
     with mock_aws():
-        for nth in _kill_points(writes):
+        for nth in _kill_points(kinds):
             client = dynamodb_client()
             create_table(client, TABLE)
             # GIVEN a pull whose Nth write request fails (before it is sent, or after it was applied)
