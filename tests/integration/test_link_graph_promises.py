@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from core.link_scope import LinkageSettings
 from core.storage.memory import InMemoryProfileStore
+from tests.hypothesis_profiles import examples
 from tests.integration.identity_attack_records import (
     Flat,
     flat,
@@ -112,10 +113,13 @@ def _outcome(store_of: Callable[[], AbstractContextManager[Any]], lines: list[Fl
         return groups(store), _pending(store)
 
 
+HISTORIES = given(versions=histories(), seed=st.integers(0, 2**32 - 1))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("store_of", [_memory, _sqlite, _dynamodb], ids=["memory", "sqlite", "dynamodb"])
+@pytest.mark.parametrize("store_of", [_memory, _sqlite], ids=["memory", "sqlite"])
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(versions=histories(), seed=st.integers(0, 2**32 - 1))
+@HISTORIES
 def test_every_version_shuffled_leaves_the_customers_and_review_queue_of_the_latest_versions(
     store_of: Callable[[], AbstractContextManager[Any]], versions: list[Flat], seed: int
 ) -> None:
@@ -123,6 +127,25 @@ def test_every_version_shuffled_leaves_the_customers_and_review_queue_of_the_lat
     her name with no birth date, and the Parkers with a nameless household record WHEN delivered
     shuffled in batches of 1, 7 and 500 THEN the customers and the pending review pairs are those one
     batch of the latest versions gives."""
+    _check_every_version_shuffled(store_of, versions, seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=examples(ci=3, deep=8), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@HISTORIES
+def test_every_version_shuffled_leaves_the_customers_and_review_queue_of_the_latest_versions_on_dynamodb(
+    versions: list[Flat], seed: int
+) -> None:
+    """The property on DynamoDB (moto): 3 histories in ``ci`` (each builds four moto tables), 8 in
+    ``deep``; the in-memory and SQLite stores run 8 in both. The ``ci`` set still fails when the
+    DynamoDB store keeps a review item a later version took out of doubt (``drop_reviews_as_read``
+    never deleting)."""
+    _check_every_version_shuffled(_dynamodb, versions, seed)
+
+
+def _check_every_version_shuffled(
+    store_of: Callable[[], AbstractContextManager[Any]], versions: list[Flat], seed: int
+) -> None:
     expected = _outcome(store_of, latest(versions), 500)
     rng = random.Random(seed)
     for batch in (1, 7, 500):

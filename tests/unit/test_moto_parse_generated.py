@@ -18,6 +18,7 @@ from moto import mock_aws
 
 from profilesync.embedded import dynamodb_client
 from profilesync.local import model_moto_costs
+from tests.hypothesis_profiles import examples
 from tests.unit.test_moto_parse import create_table, moto_s_own_code
 
 TABLE = "generated"
@@ -190,7 +191,10 @@ def _condition_requests(condition: str) -> Callable[[Any, dict[str, str] | None,
     return send
 
 
-_SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Each example builds two moto tables (about 0.35 s of CPU): 10 in ``ci``, 30 in ``deep``.
+_SETTINGS = settings(
+    max_examples=examples(ci=10, deep=30), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @_SETTINGS
