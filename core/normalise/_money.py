@@ -10,7 +10,6 @@ from typing import Final
 
 from core.errors import NormalisationError
 from core.minor_units import MINOR_UNITS as _MINOR_UNITS
-from core.minor_units import minor_units as minor_units
 from core.schema import Order, OrderStatus, OrderSummary, assemble_model
 
 from ._country import normalise_currency
@@ -123,6 +122,12 @@ def normalise_money(amount: str | int | float | Decimal, currency: str) -> tuple
     if type(amount) is str and type(currency) is str and len(amount) <= 64:
         return _text_money(amount, currency)
     return _money(amount, currency)
+
+
+def minor_units(currency: str) -> int:
+    """The decimal places every amount in ``currency`` (an ISO 4217 code) is normalised to (the
+    table is core.minor_units's, which the merge function reads without loading the normalisers)."""
+    return _MINOR_UNITS.get(currency, 2)
 
 
 def _money(amount: str | int | float | Decimal, currency: str) -> tuple[Decimal, str]:

@@ -16,7 +16,6 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from core.storage.dynamodb_batch import batch_delete, batch_put
 from core.storage.sqlite_database import SQLiteDatabase
 
 PREFIX = "REFUSED#"
@@ -120,6 +119,8 @@ class DynamoDBRefusedIndex:
 
     def put(self, entries: Iterable[Entry]) -> None:
         items = [{"PK": {"S": f"{PREFIX}{h}"}, "SK": {"S": f"source#{r}"}} for h, r in sorted(set(entries))]
+        from core.storage.dynamodb_batch import batch_put  # here: the embedded store loads no DynamoDB code
+
         batch_put(self._client, self.table_name, items)
 
     def records(self, hashes: Sequence[str]) -> dict[str, set[str]]:
@@ -144,6 +145,8 @@ class DynamoDBRefusedIndex:
 
     def forget(self, entries: Iterable[Entry]) -> None:
         keys = [{"PK": {"S": f"{PREFIX}{h}"}, "SK": {"S": f"source#{r}"}} for h, r in sorted(set(entries))]
+        from core.storage.dynamodb_batch import batch_delete
+
         batch_delete(self._client, self.table_name, keys)
 
     def complete(self) -> bool:

@@ -27,8 +27,8 @@ DPO = "arn:aws:iam::123456789012:user/dpo"
 
 
 def items(rt: LocalRuntime, customer_id: str) -> dict[str, Any]:
-    """The customer's items from PROFILE on (history and pushes aside), the profile's version left out;
-    and who owns each of its identifiers."""
+    """The customer's items from PROFILE on (history and pushes aside), the profile's version and its
+    add-only mark left out; and who owns each of its identifiers."""
     found = rt.dynamodb.query(
         TableName=rt.table_name,
         KeyConditionExpression="PK = :pk AND SK >= :p",
@@ -40,7 +40,9 @@ def items(rt: LocalRuntime, customer_id: str) -> dict[str, Any]:
         sk = item["SK"]["S"]
         if sk.startswith("PUSHED#"):
             continue
-        kept = {k: v for k, v in item.items() if k != "version"}
+        # The add-only mark (core.grow_mark) is a planning hint, not data: a restore writes none, and
+        # the customer's next batch is planned in full and marks it again.
+        kept = {k: v for k, v in item.items() if k not in ("version", "add_only")}
         if sk == "PROFILE" and "data" in kept:
             data = json.loads(kept["data"]["S"])
             data.pop("version")
