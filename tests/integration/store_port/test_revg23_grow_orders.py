@@ -9,6 +9,7 @@ amount from the stored totals, or the profile is no longer the fold of its snaps
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,26 @@ def _grown(counted: list[int]) -> Any:
     return _counting_grown(ingest_plan.grow_plan, counted)
 
 
+def _played(
+    store: str, folder: Path, batches: list[list[SourceRecord]], grown: list[int] | None = None
+) -> Iterator[tuple[Any, Any, Any]]:
+    """Each kit of ``store`` after ``batches``: its one profile, that customer's state and the profile
+    its snapshots rebuild; with ``grown``, every add-only plan is counted there."""
+    for kit in _kit(store, folder):
+        counting: AbstractContextManager[Any] = (
+            patch.object(ingest_plan, "grow_plan", _grown(grown)) if grown is not None else nullcontext()
+        )
+        with counting:
+            for batch in batches:
+                ingest_batch(batch, kit.profiles, NO_SLEEP)
+        profile, state = _stored(kit.profiles)
+        yield (
+            profile,
+            state,
+            build_profile(profile.customer_id, state.snapshots.values(), version=profile.version),
+        )
+
+
 @pytest.mark.parametrize("store", sorted(KITS))
 def test_an_order_that_loses_its_amount_keeps_the_copy_its_contact_lists(store: str, tmp_path: Path) -> None:
     # GIVEN a contact listing order o3 (7.00) inline, a second order o1 (12.50), and o3's own
@@ -97,12 +118,7 @@ def test_an_order_that_loses_its_amount_keeps_the_copy_its_contact_lists(store: 
         [_order(3, 4, [])],
     ]
     grown: list[int] = []
-    for kit in _kit(store, tmp_path / store):
-        with patch.object(ingest_plan, "grow_plan", _grown(grown)):
-            for batch in batches:
-                ingest_batch(batch, kit.profiles, NO_SLEEP)
-        profile, state = _stored(kit.profiles)
-        rebuilt = build_profile(profile.customer_id, state.snapshots.values(), version=profile.version)
+    for profile, state, rebuilt in _played(store, tmp_path / store, batches, grown):
         # THEN the contact's copy of o3 still counts: the profile is the fold of its snapshots
         assert str(profile.computed.lifetime_value["GBP"]) == "19.50"
         assert profile.computed.order_count == 2
@@ -123,11 +139,7 @@ def test_an_order_another_order_record_lists_is_counted_once(store: str, tmp_pat
         # WHEN o2's own record arrives, an add-only batch
         [_order(2, 3, [_line("o2", "5.00", 2)])],
     ]
-    for kit in _kit(store, tmp_path / store):
-        for batch in batches:
-            ingest_batch(batch, kit.profiles, NO_SLEEP)
-        profile, state = _stored(kit.profiles)
-        rebuilt = build_profile(profile.customer_id, state.snapshots.values(), version=profile.version)
+    for profile, state, rebuilt in _played(store, tmp_path / store, batches):
         # THEN o2 counts once, as in the rebuild
         assert str(profile.computed.lifetime_value["GBP"]) == "24.50"
         assert profile.computed == rebuilt.computed
@@ -157,12 +169,7 @@ def test_two_records_of_one_batch_carrying_one_order_count_it_once(store: str, t
         [_child("order", 3, 3, "12.50"), _child("charge", 3, 3, "12.50")],
     ]
     grown: list[int] = []
-    for kit in _kit(store, tmp_path / store):
-        with patch.object(ingest_plan, "grow_plan", _grown(grown)):
-            for batch in batches:
-                ingest_batch(batch, kit.profiles, NO_SLEEP)
-        profile, state = _stored(kit.profiles)
-        rebuilt = build_profile(profile.customer_id, state.snapshots.values(), version=profile.version)
+    for profile, state, rebuilt in _played(store, tmp_path / store, batches, grown):
         # THEN o3 counts once (7.00 + 10.00 + 12.50), as in the rebuild
         assert str(profile.computed.lifetime_value["GBP"]) == "29.50"
         assert profile == rebuilt
