@@ -11,21 +11,27 @@ erasure from the folded record to the other. In-memory, SQLite and DynamoDB (mot
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from core.normalise import legacy_email_spelling
+from core.pipeline import ingest
 from core.privacy import identifier_for
 from core.privacy_spellings import backfill
 from core.privacy_store import DeleteItem, ItemKey
 from core.testing.records import make_record
+from profilesync.cli import main
+from profilesync.stores import open_stores, store_path
 from tests.integration.test_erasure_attacks import STORES, Stores
 
 OLD = legacy_email_spelling("ottoline\ufe0f@example.org") or ""
 FOLDED = "ottoline@example.org"
 PHONE = "+442079460417"
 STRANGER = "email#x.y@example.net"
+CLI_TABLE = "profilesync-dev-profiles"
 
 
 @pytest.fixture(params=sorted(STORES))
@@ -122,3 +128,25 @@ def test_the_backfill_marks_a_customer_stored_before_the_markers(stores: Stores)
     assert outcome(stores.erase(identifier_for(source="crm:contact:2"), "req-backfilled")) == "erased"
     assert gone(stores, f"email#{OLD}", f"email#{FOLDED}", "source#shop:contact:1")
     assert STRANGER in stores.profiles.get_owners([STRANGER])
+
+
+def test_the_index_refused_command_writes_the_markers_and_her_erasure_by_the_cli_follows_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PROFILESYNC_AUDIT_SALT", "priv26-salt")
+    path = store_path(tmp_path, CLI_TABLE)
+    where = ("--state-dir", str(tmp_path))
+    # GIVEN the embedded store of a version before the markers: her old-key customer has none
+    with open_stores(endpoint_url=None, table=CLI_TABLE, path=path) as opened:
+        ingest([make_record("shop", "1", email=OLD), make_record("crm", "2", email=FOLDED)], opened.profiles)
+        old_owner = opened.profiles.get_owners([f"email#{OLD}"])[f"email#{OLD}"].customer_id
+        opened.erasure.apply([DeleteItem(ItemKey(f"IDENT#email#{FOLDED}", f"HOLDER#{old_owner}"))])
+    # WHEN the upgrade's command runs, then her erasure by the id of her folded record
+    assert main(["privacy", "index-refused", *where]) == 0
+    assert json.loads(capsys.readouterr().out)["spelling_markers"] == 1
+    assert main(["privacy", "erase", "--source", "crm:contact:2", *where]) == 0
+    capsys.readouterr()
+    # THEN neither spelling is held any more
+    with open_stores(endpoint_url=None, table=CLI_TABLE, path=path) as opened:
+        assert opened.profiles.get_owners([f"email#{OLD}", f"email#{FOLDED}"]) == {}
