@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from connectors.jsonl import draft_from_flat
+from core.normalise import normalise_record
 from core.pipeline import IngestSettings
 from core.privacy_refused_stale import after_commit
 from core.retirement import retire_records
@@ -25,6 +27,7 @@ from tests.integration.store_port.test_privacy22_on_every_store import SALT, _er
 from tests.integration.store_port.test_refused_candidates_on_every_store import _hers
 
 HER_HASH = keyed_hash(SALT, f"email#{HER}")
+T0 = "2026-03-01T00:00:00Z"
 
 
 def _entries(kit: StoreKit) -> dict[str, set[str]]:
@@ -96,3 +99,35 @@ def test_an_entry_a_version_stored_since_needs_is_written_back(kit: StoreKit) ->
     # THEN the entry it deleted is written back: the stored record holds the value
     assert deleted == 0
     assert _entries(kit) == {HER_HASH: {"crm:contact:2"}}
+
+
+def _order(status: str, hours: int, refused: bool) -> SourceRecord:
+    """An order of a buyer at a shop (a child with its owner link); ``refused``: its email field names
+    her address inside a name (refused: no address)."""
+    flat: dict[str, object] = {
+        "source": "shop",
+        "id": "o1",
+        "object_type": "order",
+        "owner_id": "c1",
+        "updated_at": f"2026-03-01T{hours:02}:00:00Z",
+        "orders": [{"id": "o1", "total": "10.00", "currency": "EUR", "status": status, "created_at": T0}],
+    }
+    found = normalise_record(draft_from_flat(flat))
+    assert isinstance(found, SourceRecord)
+    dropped = (DroppedValue(field="email", value=f"Zéphyrine <{HER}>", reason="not an email"),)
+    return found.model_copy(update={"dropped": dropped}) if refused else found
+
+
+def test_an_order_pulled_again_without_the_value_by_the_add_only_path_loses_its_entry(kit: StoreKit) -> None:
+    # GIVEN a buyer and her order, pulled again (the add-only path may plan a batch of it from its
+    # customer's profile item from then on), the last time with an email field naming her address
+    # inside a name (refused, indexed)
+    _stored(kit, make_record("shop", "c1", email="buyer@example.org"), _order("paid", 1, refused=False))
+    _stored(kit, _order("paid", 2, refused=False))
+    _stored(kit, _order("paid", 3, refused=True))
+    assert _entries(kit) == {HER_HASH: {"shop:order:o1"}}
+    # WHEN the order alone is pulled again without that value
+    _stored(kit, _order("paid", 4, refused=False))
+    # THEN its entry is gone (before, the add-only path planned it without reading what it replaced
+    # held, and the entry stayed)
+    assert _entries(kit) == {}
