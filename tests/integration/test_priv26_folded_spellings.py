@@ -74,9 +74,10 @@ def test_the_old_record_delivered_late_to_a_store_holding_the_folded_one_is_reac
     stores.ingest([make_record("shop", "1", email=OLD)])
     # WHEN she is erased by the id of her folded record
     report = stores.erase(identifier_for(source="crm:contact:2"), "req-late")
-    # THEN the old one goes with her
+    # THEN the old one goes with her, and so does the marker (its key holds her address)
     assert outcome(report) == "erased"
     assert gone(stores, f"email#{OLD}", f"email#{FOLDED}", "source#shop:contact:1")
+    assert stores.erasure.holders([f"email#{FOLDED}"]) == {}
 
 
 def test_a_re_pull_of_the_old_spelling_after_her_erasure_by_the_folded_record_stays_refused(
@@ -127,6 +128,7 @@ def test_the_backfill_marks_a_customer_stored_before_the_markers(stores: Stores)
     # THEN her erasure by her folded record's id takes the old one, and nobody else
     assert outcome(stores.erase(identifier_for(source="crm:contact:2"), "req-backfilled")) == "erased"
     assert gone(stores, f"email#{OLD}", f"email#{FOLDED}", "source#shop:contact:1")
+    assert stores.erasure.holders([f"email#{FOLDED}"]) == {}
     assert STRANGER in stores.profiles.get_owners([STRANGER])
 
 
