@@ -14,6 +14,10 @@ stays: her record's id, under the hash of her address, after her erasure answere
 request sent again, answering ``not_found``, does delete it: every entry under her hashes goes. Nothing
 says to send it again: the first answered ``"ok": true``.)
 
+The same hole in the upgrade's backfill (``profilesync privacy index-refused``, core/privacy_refused_index.py
+``backfill``): it reads a page of customers, then writes their records' entries; her erasure between
+the two leaves the entry of her record, and the marker written after makes the index trusted.
+
 Her record is the household case the index exists for (tests/integration/store_port/
 test_priv24_refused_index_on_every_store.py): her address refused in a field (``Name <address>``),
 the household's phone as its identifier.
@@ -81,4 +85,52 @@ def test_her_erasure_between_a_batchs_suppression_read_and_its_index_write_leave
     assert "2" not in held
     assert OLU.source_id in held
     # ... and no entry of the index is under her address's hash or names her record
+    assert index.records([HER_HASH]) == {}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "core/privacy_refused_index.py:97-99 backfill reads a page of customers and writes their "
+        "records' entries after, with no look at erasures made in between: her erasure between the two "
+        "(it passes over every record, the index not complete yet, and retires hers) is followed by "
+        "the put of REFUSED#<her hash>/source#<her record id>, and the marker makes the index trusted; "
+        "a fix reads the erasure epoch (core.erasure_epoch) before and after each page and indexes the "
+        "page again from a fresh read when it moved (or puts entries only for records still stored)"
+    ),
+)
+def test_her_erasure_during_the_refused_index_backfill_leaves_no_entry(kit: StoreKit) -> None:
+    # GIVEN a store written before the index (no entry, no marker): Olu's customer holding her record
+    # by the household's phone, her address refused in it
+    from core.pipeline import IngestSettings, ingest
+
+    ingest([OLU, _hers()], kit.profiles, IngestSettings(sleep=lambda _: None))
+    index = refused_index(kit.profiles)
+    assert index is not None
+    assert not index.complete()
+    # AND her erasure made the moment `profilesync privacy index-refused` (core's backfill) has read
+    # the page of customers holding refused values
+    erasures: list[Any] = []
+    read = kit.profiles.get_customers
+
+    def read_then_erase(ids: Any) -> Any:
+        found = read(ids)
+        if not erasures:
+            erasures.append(None)  # the erasure's own reads pass through
+            erasures[0] = _erase(kit, _erasure(kit), identifier_for(email=HER), "req-backfill")
+        return found
+
+    kit.profiles.get_customers = read_then_erase
+    try:
+        # WHEN the backfill runs
+        backfill(kit.profiles, index, "US", lambda k: keyed_hash(SALT, k))
+    finally:
+        del kit.profiles.get_customers
+    # THEN her erasure answered and took her record from Olu's customer ...
+    assert [e.complete for e in erasures] == [True]
+    held = {ref.id for p in kit.profiles.iter_profiles() for ref in p.sources}
+    assert "2" not in held
+    assert OLU.source_id in held
+    # ... the index is complete, and no entry is under her address's hash or names her record
+    assert index.complete()
     assert index.records([HER_HASH]) == {}
