@@ -30,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a fresh interpreter importing the functions, moto and the X-Ray SDK
+
 ROOT = Path(__file__).resolve().parents[3]
 HER = "wilhelmina.oyelaran@example.com"
 TRACES = ("wilhelmina", "oyelaran", "7946 0613", "79460613")
@@ -118,6 +120,7 @@ def _run_traced(daemon: socket.socket) -> tuple[dict[str, object], list[str]]:
 def test_a_traced_export_sends_none_of_her_values_to_xray() -> None:
     # GIVEN the X-Ray daemon's UDP address, and her record pulled and merged beside Bob's
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
+        daemon.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # about 64 documents, 42 KB
         daemon.bind(("127.0.0.1", 0))
         # WHEN the privacy function, deployed with DetailedTracing, exports her and then erases her
         answers, sent = _run_traced(daemon)
