@@ -15,11 +15,17 @@ sqs_dead_letters.py reads each record of a message with ``SourceRecord.model_val
 unreadable record ... in the message, as it was": the messages the queue holds are the very ones
 that do not read, so her erasure answers ``erased`` and her record stays there, her address and name
 in clear, for the queue's 14 days (and comes back with a redrive once merge reads it).
+
+The same message on its way there: merge's own log line leaves the unreadable input out
+(``include_input=False``), but Powertools' batch processor logs each failed record's exception at
+DEBUG, and pydantic's text of it quotes the refused value (her mobile number written as a number).
+docs/privacy.md: logs carry no identifier "at any log level ... the libraries' lines too".
 """
 
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -91,3 +97,33 @@ def test_her_erasure_takes_her_record_out_of_a_dead_letter_merge_could_not_read(
     parked = _parked(env)
     assert "bob@example.com" in parked
     assert [t for t in TRACES if t in parked] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Powertools' batch processor (aws_lambda_powertools/utilities/batch/base.py, failure_handler) "
+        "logs every failed record's exception at DEBUG as f'{type}:{exception}', and a pydantic "
+        "ValidationError's text quotes the value it refused (input_value=...): merge's own line "
+        "leaves the input out (functions/merge.py:68-76, include_input=False) but the library's does "
+        "not; a fix holds 'aws_lambda_powertools.utilities.batch' at INFO as core/log_privacy.py "
+        "holds botocore (BODY_LOGGERS), or raises an error of merge's own without the input"
+    ),
+)
+def test_merge_logs_no_value_of_hers_at_debug_when_it_cannot_read_her_record(
+    aws: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN her record as another version of pull writes it: her mobile number as a JSON number
+    env = make_env(monkeypatch, [{"id": 1, "email": HER, "first_name": "Ottoline"}])
+    pull.handler({"connector": "fake"}, FakeContext())
+    [sent] = env.receive()
+    env.sqs.delete_message(QueueUrl=env.queue_url, ReceiptHandle=sent["ReceiptHandle"])
+    document = json.loads(sent["Body"])
+    document["records"][0]["traits"]["mobile"] = 447700900461
+    # WHEN merge fails it five times with every logger at DEBUG (Lambda's application log level)
+    caplog.set_level(logging.DEBUG)
+    _park(env, json.dumps(document))
+    # THEN merge said so, and no line holds her number (nor her address or name)
+    lines = [f"{r.name} {r.getMessage()}" for r in caplog.records]
+    assert any("unreadable ingest message" in line for line in lines)
+    assert [line[:300] for line in lines if "447700900461" in line or HER in line.lower()] == []
