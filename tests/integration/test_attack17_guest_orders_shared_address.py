@@ -42,22 +42,8 @@ from core.sync import pull_into_store
 from profilesync.testing.contract import T_CHANGES
 from tests.integration.test_attack4_pages_change_while_paged import SETTINGS
 from tests.integration.test_attack13_hostile_values_on_the_wire import tool
-
-SHOP = "orders@lakeside-bikes.example"
-PEOPLE = [
-    ("Amelia", "Hart"),
-    ("Bilal", "Qureshi"),
-    ("Chloe", "Dunn"),
-    ("Dev", "Patel"),
-    ("Eilidh", "Ross"),
-    ("Femi", "Adeyemi"),
-    ("Grace", "Lowe"),
-    ("Hamish", "Bell"),
-    ("Isla", "Moore"),
-    ("Jack", "Nolan"),
-    ("Kiran", "Shah"),
-    ("Lena", "Voss"),
-]
+from tests.unit.test_guest_holders import NAMES as PEOPLE
+from tests.unit.test_guest_holders import SHOP
 
 
 def _billing(i: int, email: str) -> dict[str, str]:
