@@ -156,6 +156,9 @@ def _plan(
             from core.link_unfile import unname_suppressed  # what a lost or killed commit left
 
             unname_suppressed(store, dropped, settings.suppression)
+            from core.privacy_refused_stale import after_suppressed  # what an earlier round indexed
+
+            after_suppressed(store, settings.suppression, dropped)
     if unfiled and settings.linkage is not None:
         # Filed by an earlier round whose commit lost, dropped now: the index keeps no item of the
         # version it tried that the store does not hold, which an erasure would not find.

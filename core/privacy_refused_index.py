@@ -96,8 +96,11 @@ def backfill(profiles: ProfileStore, index: RefusedIndex, region: str, hash_: Ca
     for start in range(0, len(ids), _PAGE):
         states = profiles.get_customers(list(ids[start : start + _PAGE]))
         entries = entries_of((r for s in states.values() for r in s.snapshots.values()), region, hash_)
-        index.put(entries)
-        written += len(entries)
+        # an erasure between the read and the write finds no entry to delete: those of a record no
+        # longer stored go again (core.privacy_refused_stale)
+        from core.privacy_refused_stale import put_while_stored
+
+        written += put_while_stored(profiles, index, entries)
     index.mark_complete()
     return written
 

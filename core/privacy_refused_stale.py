@@ -102,6 +102,38 @@ def after_retirement(
     return _forget_checked(store, index, stale, lambda _key, owner: owner != RETIRED_OWNER)
 
 
+def after_suppressed(
+    store: ProfileStore, check: SuppressionCheck | None, dropped: Sequence[SourceRecord]
+) -> int:
+    """After a batch's ``dropped`` records (an erased person's) were refused: the entries an earlier
+    round of the same ingest wrote for them deleted. ``SuppressionCheck.split`` writes a batch's
+    entries after its suppression read; an erasure in between finds none to delete, its suppression
+    then refuses the commit, and the round planned again drops the record: its entries named her
+    record under her address's hash after her erasure answered complete. An entry of a record still
+    stored (another version of it, which may hold the value) is written back."""
+    index = _index(check)
+    if index is None or check is None:
+        return 0
+    entries = entries_of([r for r in dropped if r.dropped], REGION, check.hash)
+    if not entries:
+        return 0
+    return _forget_checked(store, index, entries, lambda _key, owner: owner not in (None, RETIRED_OWNER))
+
+
+def put_while_stored(store: ProfileStore, index: RefusedIndex, entries: Sequence[Entry]) -> int:
+    """Write ``entries``, then delete those whose record is no longer stored (retired or erased since
+    it was read: an erasure between the read and this write found no entry to delete; one after it
+    deletes them itself). Returns the entries kept."""
+    if not entries:
+        return 0
+    index.put(entries)
+    read = _read_sources(store, sorted({record for _hash, record in entries}))
+    gone = [(h, r) for h, r in entries if read.get(r) in (None, RETIRED_OWNER)]
+    if gone:
+        index.forget(gone)
+    return len(entries) - len(gone)
+
+
 def _forget_checked(store: ProfileStore, index: RefusedIndex, stale: Sequence[Entry], moved: _Moved) -> int:
     """Delete ``stale``, then read the ``source#`` items of their records and write back the entries
     of each record ``moved`` says another writer stored since (its hash or owner, as read)."""
@@ -140,4 +172,4 @@ if TYPE_CHECKING:
     _Moved = Callable[[str, str | None], bool]
 
 
-__all__ = ["after_commit", "after_retirement", "replaced_refused"]
+__all__ = ["after_commit", "after_retirement", "after_suppressed", "put_while_stored", "replaced_refused"]
