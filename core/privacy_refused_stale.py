@@ -10,7 +10,12 @@ value, kept until that person's erasure. Now:
   stored version that the new one does not give are deleted (``after_commit``, with the stored version
   the plan read, ``replaced_refused``);
 * a record **retired** at its vendor: once its tombstone is written, its entries are deleted
-  (``after_retirement``).
+  (``after_retirement``);
+* a record **dropped as suppressed** by a round of an ingest (her erasure landed between an earlier
+  round's suppression read and its write of the entries, and refused its commit): the entries that
+  round wrote are deleted (``after_suppressed``);
+* the upgrade's **backfill** deletes again, after its write, the entries of a page's records no longer
+  stored (an erasure between its read and its write: ``put_while_stored``).
 
 Why it cannot lose an entry a stored record needs. Every writer writes its records' entries before
 its commit, so a deletion could fall between another writer's put and its commit (the same record
