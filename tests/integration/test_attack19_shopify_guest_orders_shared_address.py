@@ -20,6 +20,10 @@ Nodes: Shopify Admin GraphQL ``Order`` objects as the sandbox builds them
 when it is asked for.
 
 Promise: one person, one profile (strangers are never one profile).
+
+Fixed (fix19a): the order query asks for ``billingAddress`` and ``order_draft`` maps a guest order's
+billing names and country (``connectors/shopify/_mapping.py`` ``guest_order_traits``); the neighbours
+are in ``tests/unit/connectors/shopify/test_fix19a_guest_orders.py``.
 """
 
 from __future__ import annotations
