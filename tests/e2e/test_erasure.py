@@ -1,7 +1,9 @@
 """Erasure that holds, end to end: the real handlers on the local runtime and all five sandboxes.
 
-The sandboxes are seeded from ``population(PEOPLE, SEED)``, so who is who is known. Each test syncs
-every tool (schedule pull -> merge -> push), erases people through the privacy function, and checks
+The sandboxes are seeded from ``population(PEOPLE, SEED)``, so who is who is known. Each test starts
+from every tool synced (schedule pull -> merge -> push: synced once per process and frozen, each test
+changing its own thawed copy, tests/e2e/frozen_world.py), erases people through the privacy function,
+and checks
 the issue's "Done when": the erased stay erased through full and incremental pulls and pushes; a
 person sharing a value with them is untouched; nothing of them is left in the table, the queues,
 the logs or the tools; an export returns every item an erasure deletes; and a tool that cannot
