@@ -235,3 +235,28 @@ def test_her_malformed_line_quarantined_before_her_erasure_leaves_the_quarantine
     assert [t for t in ("quennell", "philippa") if t in quarantine + written] == []
     assert _summary_erased(printed) == 3, printed
     assert any(line.split()[:2] == ["quarantined", "1"] for line in printed.splitlines()), printed
+
+
+def test_a_run_no_erasure_lands_during_searches_nothing_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a folder whose embedded store holds an erasure made before the run, and a file
+    from profilesync import resolve_erasures
+
+    _given_a_state_store(tmp_path, monkeypatch, capsys)
+    source = _write(tmp_path / "people.jsonl", [*_others(12), *_hers()])
+    searched: list[int] = []
+    real = resolve_erasures.take_out_erased
+
+    def counted(*args: Any, **kwargs: Any) -> None:
+        searched.append(1)
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(resolve_erasures, "take_out_erased", counted)
+    # WHEN it is resolved with nobody erased during the run
+    assert main(["resolve", str(source), "--out", "out.jsonl", "--batch-size", "10", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    # THEN the run's store is not searched again (the epoch vouches for every batch), and she is there
+    assert searched == []
+    assert "quennell" in Path("out.jsonl").read_text(encoding="utf-8").lower()
+    assert _summary_erased(printed) is None, printed
