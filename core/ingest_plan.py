@@ -53,6 +53,8 @@ class _Plan:
     """The records written as the stored content re-dated (core.ingest_runs), by key: counted as
     what the version was once written, ``unchanged`` or ``stale``, not as ``written``."""
     read_back: dict[str, frozenset[str]] = field(default_factory=dict)  # core.link_plan.LinkedPlan's
+    replaced: dict[str, SourceRecord] = field(default_factory=dict)
+    """The stored versions holding refused values of the records planned (core.privacy_refused_stale)."""
 
 
 def _plan(
@@ -154,6 +156,9 @@ def _plan(
             from core.link_unfile import unname_suppressed  # what a lost or killed commit left
 
             unname_suppressed(store, dropped, settings.suppression)
+            from core.privacy_refused_stale import after_suppressed  # what an earlier round indexed
+
+            after_suppressed(store, settings.suppression, dropped)
     if unfiled and settings.linkage is not None:
         # Filed by an earlier round whose commit lost, dropped now: the index keeps no item of the
         # version it tried that the store does not hold, which an erasure would not find.
@@ -282,6 +287,10 @@ def _plan(
         plan.resplit, plan.reviews, plan.outdated = linked.resplit, linked.reviews, linked.outdated
         plan.read_back = linked.read_back
     plan.recount = runs.recount
+    if settings.suppression is not None and settings.suppression.index_refused:
+        from core.privacy_refused_stale import replaced_refused
+
+        plan.replaced = replaced_refused(active, live)
     return plan
 
 

@@ -234,6 +234,16 @@ def _ingest_round(
             else:
                 parts.took()
         written = [c for c in plan.changesets if c.label not in failed_labels]
+        if settings.suppression is not None and written:
+            # the refused-values index: entries again after the commit, those of replaced versions out
+            from core.privacy_refused_stale import after_commit
+
+            after_commit(
+                store,
+                settings.suppression,
+                [r for c in written for r in plan.records_of[c.label]],
+                plan.replaced,
+            )
         _settle(store, plan, written, total, settings)
         _after_linked_commit(store, plan, total, settings, written)
         if refused is not None:

@@ -90,17 +90,6 @@ def test_her_erasure_takes_her_record_out_of_a_dead_letter_merge_could_not_read(
     assert [t for t in TRACES if t in parked] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Powertools' batch processor (aws_lambda_powertools/utilities/batch/base.py, failure_handler) "
-        "logs every failed record's exception at DEBUG as f'{type}:{exception}', and a pydantic "
-        "ValidationError's text quotes the value it refused (input_value=...): merge's own line "
-        "leaves the input out (functions/merge.py:68-76, include_input=False) but the library's does "
-        "not; a fix holds 'aws_lambda_powertools.utilities.batch' at INFO as core/log_privacy.py "
-        "holds botocore (BODY_LOGGERS), or raises an error of merge's own without the input"
-    ),
-)
 def test_merge_logs_no_value_of_hers_at_debug_when_it_cannot_read_her_record(
     aws: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

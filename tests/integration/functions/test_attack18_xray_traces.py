@@ -115,17 +115,6 @@ def _run_traced(daemon: socket.socket, program: str = PROGRAM) -> tuple[dict[str
     return json.loads(done.stdout.strip().splitlines()[-1]), sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "functions/_wiring.py:352 wraps each handler in Tracer().capture_lambda_handler(handler) with "
-        "capture_response left on: with DetailedTracing the privacy function's export answer (her "
-        "profile, records, identifiers) is sent to X-Ray as segment metadata, kept 30 days, out of "
-        "any erasure's reach; a fix passes capture_response=False (or sets "
-        "POWERTOOLS_TRACER_CAPTURE_RESPONSE=false in template.yaml's Globals) and lists traces in "
-        "docs/privacy.md"
-    ),
-)
 def test_a_traced_export_sends_none_of_her_values_to_xray() -> None:
     # GIVEN the X-Ray daemon's UDP address, and her record pulled and merged beside Bob's
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
@@ -174,16 +163,6 @@ with mock_aws(), serve(HubSpotSandbox(people=3)) as server:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "functions/_wiring.py:350-352 builds Tracer() with auto_patch on, which patches httpx: the X-Ray "
-        "SDK records each connector request's URL path, and HubSpot's erase by email (connectors/hubspot/"
-        "_connector.py:236, GET /crm/v3/objects/contacts/<email>?idProperty=email) puts her address in the "
-        "trace of her own erasure; a fix builds the Tracer with patch_modules=('botocore',) (no vendor "
-        "URLs) or names the subsegments by route, as the logs do"
-    ),
-)
 def test_a_traced_erasure_at_hubspot_by_her_address_sends_no_url_holding_it_to_xray() -> None:
     # GIVEN the X-Ray daemon's UDP address, her contact at HubSpot and none of her records here
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:

@@ -21,13 +21,15 @@ the two leaves the entry of her record, and the marker written after makes the i
 Her record is the household case the index exists for (tests/integration/store_port/
 test_priv24_refused_index_on_every_store.py): her address refused in a field (``Name <address>``),
 the household's phone as its identifier.
+
+Fixed (priv26, core/privacy_refused_stale.py): the round that drops her record as suppressed deletes
+the entries an earlier round wrote for it (``after_suppressed``), and the backfill deletes again the
+entries of a page's records no longer stored once it has written them (``put_while_stored``).
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 from core.privacy import identifier_for
 from core.privacy_refused_index import backfill
@@ -41,17 +43,6 @@ from tests.integration.store_port.test_refused_candidates_on_every_store import 
 HER_HASH = keyed_hash(SALT, f"email#{HER}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/suppression.py:202 SuppressionCheck.split writes the batch's index entries after its "
-        "suppression read (_split, line 223) with no check that nothing was suppressed meanwhile: an "
-        "erasure between the two leaves REFUSED#<her hash>/source#<her record id> once the guarded "
-        "commit refuses her record; a fix writes the entries inside the commit (or guards the put by the "
-        "same suppression conditions), or has the ingest that drops a record at its commit forget the "
-        "entries split wrote for it (core.privacy_refused_index.forget_records)"
-    ),
-)
 def test_her_erasure_between_a_batchs_suppression_read_and_its_index_write_leaves_no_entry(
     kit: StoreKit,
 ) -> None:
@@ -88,17 +79,6 @@ def test_her_erasure_between_a_batchs_suppression_read_and_its_index_write_leave
     assert index.records([HER_HASH]) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/privacy_refused_index.py:97-99 backfill reads a page of customers and writes their "
-        "records' entries after, with no look at erasures made in between: her erasure between the two "
-        "(it passes over every record, the index not complete yet, and retires hers) is followed by "
-        "the put of REFUSED#<her hash>/source#<her record id>, and the marker makes the index trusted; "
-        "a fix reads the erasure epoch (core.erasure_epoch) before and after each page and indexes the "
-        "page again from a fresh read when it moved (or puts entries only for records still stored)"
-    ),
-)
 def test_her_erasure_during_the_refused_index_backfill_leaves_no_entry(kit: StoreKit) -> None:
     # GIVEN a store written before the index (no entry, no marker): Olu's customer holding her record
     # by the household's phone, her address refused in it
