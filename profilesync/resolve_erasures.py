@@ -211,19 +211,25 @@ def erase_from_run_store(database: SQLiteDatabase, customers: dict[str, list[str
 
 def drop_erased_lines(path: Path, erased: Callable[[Quarantined], bool]) -> list[Quarantined]:
     """Rewrite the quarantine file ``path`` without the lines ``erased`` says are an erased
-    person's; the entries left out. The file is written beside it and moved over it."""
+    person's; the entries left out. The file is written beside it and moved over it, only when it
+    holds such a line, and only a regular file (``--quarantine /dev/null`` is left alone: nothing
+    written there can be read back)."""
     from profilesync.resolve import write_quarantine_line
 
-    dropped: list[Quarantined] = []
-    kept = path.with_name(path.name + ".erasing")
-    with path.open(encoding="utf-8") as lines, kept.open("w", encoding="utf-8") as out:
+    target = path.resolve()
+    if not target.is_file():
+        return []
+    with target.open(encoding="utf-8") as lines:
+        dropped = [e for e in map(Quarantined.model_validate_json, lines) if erased(e)]
+    if not dropped:
+        return []
+    kept = target.with_name(target.name + ".erasing")
+    with target.open(encoding="utf-8") as lines, kept.open("w", encoding="utf-8") as out:
         for line in lines:
             entry = Quarantined.model_validate_json(line)
-            if erased(entry):
-                dropped.append(entry)
-            else:
+            if not erased(entry):
                 write_quarantine_line(entry, out)
-    os.replace(kept, path)
+    os.replace(kept, target)
     return dropped
 
 
