@@ -75,8 +75,9 @@ class ChangeCounter:
         self.count = 0
 
     def wrote(self) -> None:
-        """Count one write, once it has taken effect: a write counted before it lands could be
-        counted before a mark and land after the read that followed it, unseen by both."""
+        """Count one write, once it has taken effect, or under the lock the store's reads take: a
+        write counted before it lands, outside that lock, could be counted before a mark and land
+        after the read that followed it, unseen by both."""
         writer = _WRITER.get()
         with self._lock:
             self.count += 1

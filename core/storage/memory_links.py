@@ -56,6 +56,9 @@ class InMemoryLinkIndex:
         empty: frozenset[str] = frozenset()
         make = tuple.__new__
         with self._links_lock:
+            # Counted first (core.link_changes): a read after a mark waits for this lock, so it sees
+            # the whole write; a write that stops half way is counted all the same.
+            self.changes.wrote()
             blocks = self._blocks
             get = blocks.get
             self.index_writes += len(changes)
@@ -98,7 +101,6 @@ class InMemoryLinkIndex:
                     blocks[key] = make(BlockState, (key, members, overloaded, children, placed))
                 else:
                     blocks.pop(key, None)
-            self.changes.wrote()
 
     def drop_blocks_as_read(self, states: Sequence[BlockState]) -> list[str]:
         dropped: list[str] = []
