@@ -103,7 +103,7 @@ class SQLiteDatabase:
         self.busy_timeout = busy_timeout
         self._lock = threading.RLock()
         self.changes = ChangeCounter()
-        """The writes through this connection, and whose (``change_mark``)."""
+        """The writes through this connection, and whose (core.storage.sqlite_links ``change_mark``)."""
         self._grouped: tuple[float, float] | None = None  # (last group commit, seconds between)
         self._broken: str | None = None  # why the writes of a lost group make the store unusable
         try:
