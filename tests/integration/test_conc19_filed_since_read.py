@@ -69,7 +69,9 @@ def _pairs(store: str) -> list[tuple[int, int]]:
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
 def test_three_writers_at_every_step_boundary_end_as_one_customer(store: str) -> None:
     pairs = _pairs(store)
-    assert len(pairs) > 30  # every boundary of two writers' filings, reads and commits
+    # every boundary of two writers' filings, reads and commits (a writer's re-check is one call
+    # fewer where nobody else wrote: core.link_changes)
+    assert len(pairs) > 20
     for k, j in pairs:
         customers, _, _ = _three(store, k, j)
         assert customers == {ALL}, f"shop after CRM call {k}, mail after shop call {j}"
