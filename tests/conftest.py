@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.testing.records import T0, MakeRecord, make_record
-from tests import hypothesis_profiles, runner_temp
+from tests import aws_signing, hypothesis_profiles, runner_temp
 
 os.environ.update(
     {
@@ -57,6 +57,8 @@ def _share_botocore_data_loader() -> None:
 
 
 _share_botocore_data_loader()
+# DynamoDB requests to moto's in-process mock go unsigned (moto checks no signature; tests/aws_signing.py).
+aws_signing.skip_signing_to_moto_dynamodb()
 
 
 def _model_moto_costs() -> None:
