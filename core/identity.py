@@ -68,9 +68,9 @@ DEFAULT_BLOCKED_PATTERNS: tuple[str, ...] = (
     "*@*.invalid",
 )
 
-#: How many source records may share one identifier value before it is no longer used to match.
-#: A person is in a handful of tools, each holding one record of them; more holders than this means
-#: the value is shared by several people (a family inbox, an office switchboard).
+#: How many people (``limit_holder``: records that name one person in full count once) may share one
+#: identifier value before it is no longer used to match. More holders than this means the value is
+#: shared by many people (an office switchboard, a shop's own address on strangers' guest orders).
 DEFAULT_LIMITS: Mapping[str, int] = MappingProxyType({"email": 8, "phone": 5})
 
 
@@ -189,29 +189,57 @@ class Component:
 def limit_holder(record: SourceRecord) -> str | None:
     """Who a record counts as under the guardrail limits, or None when it does not count.
 
-    A people-level record (a contact, a member, a customer) is a holder of its own: its source key.
+    The limits count people, not records. A people-level record (a contact, a member, a customer)
+    that names its person in full (a first and a last name, or a full name of two words or more)
+    holds as that person: its folded name, with its birth date and national id when it has them.
+    One person in every tool the business uses (nine records of one email and one name) is then one
+    holder, while a family inbox (other first names) or an office switchboard (colleagues) stays one
+    holder per person. Records that agree on the name but not on a birth date or a national id, or
+    where only one has them, count as two: only the evidently same person counts once. A
+    people-level record without a full name (no name, a first name alone) holds as itself, its
+    source key: nothing tells whose it is.
+
     A child object with an owner (an order of a customer) never counts: it repeats its buyer's email,
     and counting it made a shopper's ninth order a "shared" address. A child without an owner (a
     guest order, a guest charge) joins by its email and phone like a person, so it counts as the
-    person it names: its billing name (folded), else its phone. A repeat guest buyer's twelve
-    orders are then one holder, while twelve strangers' guest orders on the shop's own address
-    (staff keying in orders for buyers who gave none) are twelve, past the limit. A guest child
-    naming nobody (no name, no phone) does not count: nothing tells its buyers apart.
+    person it names: its billing name (folded, the same holder as a people-level record of that full
+    name), else its phone. A repeat guest buyer's twelve orders are then one holder, while twelve
+    strangers' guest orders on the shop's own address (staff keying in orders for buyers who gave
+    none) are twelve, past the limit. A guest child naming nobody (no name, no phone) does not count:
+    nothing tells its buyers apart.
     """
+    traits = record.traits
     if record.level == "person":
-        return record.key
+        name = _named(traits)
+        if " " not in name:  # no name, or one word: not enough to say two records are one person
+            return record.key
+        return _person_named(name, traits)
     if record.owner is not None:
         return None
-    name = _named(record.traits)
+    name = _named(traits)
     if name:
-        return f"guest named {name}"
+        return _person_named(name, traits)
     for ident in record.identifiers:
         if ident.kind == "phone":
             return f"guest phone {ident.value}"
     return None
 
 
+def _person_named(name: str, traits: Mapping[str, str]) -> str:
+    """The holder a record naming ``name`` (folded) counts as: the name, and the birth date and
+    national id it gives (a record with one and one without are two holders)."""
+    holder = f"named {name}"
+    born = traits.get("date_of_birth")
+    if born:
+        holder += f" born {born.strip()}"
+    national_id = traits.get("national_id")
+    if national_id:
+        holder += f" id {_NATIONAL_ID_DROP.sub('', national_id).casefold()}"
+    return holder
+
+
 _NAME_DROP = re.compile(r"[.,'’]")
+_NATIONAL_ID_DROP = re.compile(r"[\s.\-/]")
 
 
 def _named(traits: Mapping[str, str]) -> str:
@@ -284,8 +312,9 @@ def group_records(
     """Group a batch into components: records sharing a usable key, and the customers owning them.
 
     ``owner_of`` maps identifier keys to their live owner; ``existing_holders`` maps keys to the
-    people-level source keys already holding them in the store (from the loaded customers'
-    snapshots). A key whose people-level holders would exceed its kind's limit is not used to match
+    holders (``limit_holder``: the people records name, else their source keys) already holding them
+    in the store (from the loaded customers' snapshots). A key whose holders would exceed its kind's
+    limit is not used to match
     any record of this batch that does not already use it (hold it in the customer that owns it),
     and each such record gets a ``GuardrailHit``. Holders are counted by ``limit_holder``: a child
     object with an owner never holds (it joins its owner through the owner's ``source#`` key); one
@@ -406,7 +435,12 @@ def _uses(
     customer's records) every holder uses its keys."""
     if holder is None or holder not in existing_holders.get(key, _NO_HOLDERS):
         return False
-    return owner_of.get(f"source#{record_key}") == owner_of.get(key)
+    if not owner_of:
+        return True
+    # Holders are people (``limit_holder``): another record of the holder's name may hold the key, so
+    # the record itself must be stored (its ``source#`` key owned), in the key's owner.
+    customer = owner_of.get(f"source#{record_key}")
+    return customer is not None and customer == owner_of.get(key)
 
 
 _NO_CUSTOMERS: frozenset[str] = frozenset()  # shared by the components of new customers

@@ -292,8 +292,8 @@ def _group_exact(
     policy: IdentityPolicy,
     result: IngestResult,
 ) -> list[Component]:
-    """Components by exact identifiers (core.identity.group_records), with the people-level records
-    already holding the batch's keys as the guardrails' holders."""
+    """Components by exact identifiers (core.identity.group_records), with the stored records
+    already holding the batch's keys as the guardrails' holders (the people they name)."""
     # Which people already hold the keys of this batch's records (group_records looks up no other
     # key; a child with an owner never counts towards a guardrail limit, a guest child counts as the
     # person it names: core.identity.limit_holder).
