@@ -249,15 +249,19 @@ def _named(traits: Mapping[str, str]) -> str:
     )
     if not name:
         return ""
-    folded = unicodedata.normalize("NFKD", str(name))
-    folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
+    name = str(name)
+    if name.isascii():  # nothing to decompose (NFKD leaves ASCII as it is), nor accents to drop
+        folded = name.lower()
+    else:
+        folded = unicodedata.normalize("NFKD", name)
+        folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
     return " ".join(_NAME_DROP.sub(" ", folded).split())
 
 
 def counts_toward_limits(record: SourceRecord) -> bool:
     """Whether a record counts as a holder of its emails and phones under the guardrail limits
     (``limit_holder``): people-level records, and guest children that name their person."""
-    return limit_holder(record) is not None
+    return record.level == "person" or limit_holder(record) is not None
 
 
 def matching_keys(record: SourceRecord, policy: IdentityPolicy) -> tuple[list[str], list[GuardrailHit]]:
@@ -336,12 +340,15 @@ def group_records(
         keys, blocked = matching_keys(record, policy)
         hits.extend(blocked)
         usable[record_key] = keys
+        # Only keys with a limit can be overloaded: the holder is looked up for records holding one
+        limited = [key for key in keys if policy.limit_for(key.partition("#")[0]) is not None]
+        if not limited:
+            continue
         holder = holder_of[record_key] = limit_holder(record)
         if holder is None:
             continue
-        for key in keys:
-            if policy.limit_for(key.partition("#")[0]) is not None:  # only these can be overloaded
-                batch_holders.setdefault(key, set()).add(holder)
+        for key in limited:
+            batch_holders.setdefault(key, set()).add(holder)
 
     overloaded: set[str] = set()
     for key, holders in batch_holders.items():
@@ -365,7 +372,7 @@ def group_records(
             node = record_node[record_key] = uf.add()
         for key in usable[record_key]:
             if key in overloaded and not _uses(
-                holder_of[record_key], record_key, key, owner_of, existing_holders
+                holder_of.get(record_key), record_key, key, owner_of, existing_holders
             ):
                 hits.append(
                     GuardrailHit(
