@@ -42,7 +42,8 @@ from pydantic import TypeAdapter
 
 from core.governance.history import history_sort_key, quotes_identifier
 from core.grow_mark import add_only_mark
-from core.identity import GuardrailHit, customer_id_for, limit_holder
+from core.identity import GuardrailHit, customer_id_for
+from core.identity_holders import limit_holder
 from core.ingest_profile import new_profile
 from core.ingest_runs import written_item
 from core.ingest_settings import IngestResult, IngestSettings

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from core.child_moves import detach_changeset, moved_children
 from core.content_run import stored_is_newer
 from core.errors import ConflictError
-from core.identity import Component, IdentityPolicy, group_records, limit_holder, live_owner
+from core.identity import Component, IdentityPolicy, group_records, live_owner
+from core.identity_holders import limit_holder
 from core.ingest_changeset import _moving_watermarks, _retired_marks
 from core.ingest_components import plan_components
 from core.ingest_grow import grow_plan

@@ -18,7 +18,7 @@ from typing import Literal, TypeVar
 
 from core.computed_traits import compute_traits
 from core.content_hash import HASHED_BYTES_MEMO, RECORD_HASH_MEMO, profile_hash, profile_json, record_hash
-from core.identity import limit_holder
+from core.identity_holders import limit_holder
 from core.schema import (
     ConsentState,
     ConsentValue,
