@@ -16,7 +16,7 @@ from core.identity import Component
 from core.ingest_runs import redating, written_item
 from core.ingest_settings import IngestSettings
 from core.link_index import match_document
-from core.mailbox import is_canonical, mailbox_key
+from core.mailbox import marker_keys
 from core.merge import build_profile, profile_hash, record_hash
 from core.ports import (
     RETIRED_HASH,
@@ -278,9 +278,10 @@ def _mailbox_markers(ops: Sequence[Operation], survivor: str) -> list[PutHolder]
     markers: dict[str, PutHolder] = {}
     for op in ops:
         if isinstance(op, PutIdent) and op.key.startswith("email#"):
-            mailbox = mailbox_key(op.key)
-            if mailbox is not None and not is_canonical(op.key, mailbox):
-                markers.setdefault(mailbox, PutHolder(mailbox, survivor))
+            # and under the folded spelling of a key stored before the upgrade that folds it
+            # (core.mailbox.marker_keys): how an erasure of her folded record finds this one
+            for marker in marker_keys(op.key):
+                markers.setdefault(marker, PutHolder(marker, survivor))
     return [markers[k] for k in sorted(markers)]
 
 

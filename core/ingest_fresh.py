@@ -47,7 +47,7 @@ from core.identity_holders import limit_holder
 from core.ingest_profile import new_profile
 from core.ingest_runs import written_item
 from core.ingest_settings import IngestResult, IngestSettings
-from core.mailbox import is_canonical, mailbox_key
+from core.mailbox import marker_keys
 from core.merge import record_hash
 from core.record_json import record_json
 from core.schema import SourceRecord
@@ -204,9 +204,7 @@ def _rows(
     markers: dict[str, None] = {}
     for key in desired:
         if key.startswith("email#"):
-            mailbox = mailbox_key(key)
-            if mailbox is not None and not is_canonical(key, mailbox):
-                markers[mailbox] = None
+            markers.update(dict.fromkeys(marker_keys(key)))  # mailbox, folded spelling
     longest_ident = max(map(len, [*desired, *markers]), default=0)
     if 4 * (7 + longest) > _SK_MAX_BYTES or 4 * (6 + longest_ident) > _PK_MAX_BYTES:
         return None  # a key that may be longer than DynamoDB takes: sized exactly by the planner

@@ -146,6 +146,8 @@ def grow_changeset(
     replaced = {k: snapshots[k] for k in replacing}
     if not _replaceable(records, replaced, runs) or _collides(records, replaced, snapshots):
         return None
+    if settings.suppression is not None and any(r.dropped for r in replaced.values()):
+        return None  # its refused values' index entries: read by the full plan (core.privacy_refused_stale)
     grown = grown_profile(
         profile, records, replaced, snapshots, settings.rules, head.version + 1, minor_units=True
     )

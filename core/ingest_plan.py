@@ -19,6 +19,7 @@ from core.ingest_components import plan_components
 from core.ingest_grow import grow_plan
 from core.ingest_runs import RunDecisions
 from core.ingest_settings import IngestResult, IngestSettings
+from core.link_changes import ChangeMark
 from core.link_index import ReviewItem
 from core.merge import record_hash
 from core.ports import (
@@ -53,7 +54,10 @@ class _Plan:
     recount: dict[str, str] = field(default_factory=dict)
     """The records written as the stored content re-dated (core.ingest_runs), by key: counted as
     what the version was once written, ``unchanged`` or ``stale``, not as ``written``."""
-    read_back: dict[str, frozenset[str]] = field(default_factory=dict)  # core.link_plan.LinkedPlan's
+    read_back: Mapping[str, frozenset[str]] = field(default_factory=dict)  # core.link_plan.LinkedPlan's
+    read_mark: ChangeMark | None = None  # core.link_plan.LinkedPlan's
+    replaced: dict[str, SourceRecord] = field(default_factory=dict)
+    """The stored versions holding refused values of the records planned (core.privacy_refused_stale)."""
 
 
 def _plan(
@@ -155,6 +159,9 @@ def _plan(
             from core.link_unfile import unname_suppressed  # what a lost or killed commit left
 
             unname_suppressed(store, dropped, settings.suppression)
+            from core.privacy_refused_stale import after_suppressed  # what an earlier round indexed
+
+            after_suppressed(store, settings.suppression, dropped)
     if unfiled and settings.linkage is not None:
         # Filed by an earlier round whose commit lost, dropped now: the index keeps no item of the
         # version it tried that the store does not hold, which an erasure would not find.
@@ -281,8 +288,12 @@ def _plan(
     )
     if settings.linkage is not None:
         plan.resplit, plan.reviews, plan.outdated = linked.resplit, linked.reviews, linked.outdated
-        plan.read_back = linked.read_back
+        plan.read_back, plan.read_mark = linked.read_back, linked.read_mark
     plan.recount = runs.recount
+    if settings.suppression is not None and settings.suppression.index_refused:
+        from core.privacy_refused_stale import replaced_refused
+
+        plan.replaced = replaced_refused(active, live)
     return plan
 
 

@@ -14,6 +14,9 @@ runtime, ``profilesync --log-level INFO`` or ``--debug``:
   source records written and read, the SQS messages. Its level is held at INFO or the root's level,
   whichever is higher, where it logs no payload (a DEBUG session that needs botocore's wire log
   sets that logger's level itself, after this).
+* Powertools' batch processor logs each failed record's exception at DEBUG, and a validation
+  error quotes the value it refused (pydantic's ``input_value=...``, her phone number): held at INFO
+  the same way (merge's own line about the failure leaves the input out).
 
 ``keep_personal_data_out_of_library_logs`` installs both; the handlers' shared wiring and the CLI
 call it once the root logger is configured (the CLI on every run). Idempotent.
@@ -30,7 +33,7 @@ from core.redaction import redact_path, redact_personal
 #: Loggers that write request URLs: each of their records has its URL and values redacted.
 URL_LOGGERS: Final = ("httpx", "urllib3.connectionpool")
 #: Loggers that write request and response bodies below INFO: held at INFO at least.
-BODY_LOGGERS: Final = ("botocore", "boto3", "s3transfer")
+BODY_LOGGERS: Final = ("botocore", "boto3", "s3transfer", "aws_lambda_powertools.utilities.batch")
 
 
 def redact_logged_value(value: object) -> object:

@@ -113,6 +113,26 @@ def folded_email_key(key: str) -> str | None:
     return None if folded == key else folded
 
 
+def marker_keys(key: str) -> list[str]:
+    """The keys under which a customer given the email key ``key`` is marked as holding it
+    (``PutHolder``, ``IDENT#<marker key>`` / ``HOLDER#<customer>``), beside ``key``'s own IDENT item:
+    its mailbox when ``key`` is not the mailbox's own spelling, and its folded spelling when ``key``
+    was stored before the upgrade that folds it (``folded_email_key``). They are how an erasure naming
+    the other spelling finds the customer (core.person_scope): the folded key keeps nothing of the
+    spelling it came from, so from a record holding ``ottoline@example.org`` only the marker leads to
+    the customer under ``ottoline<U+FE0F>@example.org``. Empty for any other key."""
+    if not key.startswith("email#"):
+        return []
+    found: list[str] = []
+    mailbox = mailbox_key(key)
+    if mailbox is not None and not is_canonical(key, mailbox):
+        found.append(mailbox)
+    folded = folded_email_key(key)
+    if folded is not None:
+        found.append(folded)
+    return found
+
+
 def canonical_spelling(mailbox: str) -> str:
     """The ``email#`` key of a mailbox's own spelling (``mailbox#annsmith@gmail.com`` ->
     ``email#annsmith@gmail.com``): the IDENT item a customer holding exactly it owns."""
@@ -124,4 +144,11 @@ def is_canonical(key: str, mailbox: str) -> bool:
     return canonical_spelling(mailbox) == key
 
 
-__all__ = ["canonical_spelling", "folded_email_key", "is_canonical", "legacy_mailbox_key", "mailbox_key"]
+__all__ = [
+    "canonical_spelling",
+    "folded_email_key",
+    "is_canonical",
+    "legacy_mailbox_key",
+    "mailbox_key",
+    "marker_keys",
+]

@@ -9,9 +9,11 @@ every email and phone key written whole in them (core.quarantine.refused_values,
 (core.storage.refused_index: ``REFUSED#<hash>`` / ``source#<record key>``).
 
 When: ``SuppressionCheck.split`` writes the entries of the records it keeps *before* they are
-committed (every ingest path splits its batch first). An entry may so outlive its record or the
-value (a commit that failed, a record pulled again without it, one retired at its vendor): the
-erasure reads the record and judges it as before, so a stale entry costs a read and finds nothing.
+committed (every ingest path splits its batch first), and again after the commit. A record pulled
+again without a value, retired at its vendor, or dropped as suppressed by a later round loses its
+entries (core.privacy_refused_stale); an entry may still outlive its value (a process killed between
+its commit and that deletion): the erasure reads the record and judges it as before, so a stale entry
+costs a read and finds nothing.
 An entry that names a record of the erased person is deleted by her erasure (``forget_records``):
 her records' ids are not left in the table.
 
@@ -96,8 +98,11 @@ def backfill(profiles: ProfileStore, index: RefusedIndex, region: str, hash_: Ca
     for start in range(0, len(ids), _PAGE):
         states = profiles.get_customers(list(ids[start : start + _PAGE]))
         entries = entries_of((r for s in states.values() for r in s.snapshots.values()), region, hash_)
-        index.put(entries)
-        written += len(entries)
+        # an erasure between the read and the write finds no entry to delete: those of a record no
+        # longer stored go again (core.privacy_refused_stale)
+        from core.privacy_refused_stale import put_while_stored
+
+        written += put_while_stored(profiles, index, entries)
     index.mark_complete()
     return written
 

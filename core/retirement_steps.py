@@ -174,6 +174,9 @@ def _forget_retired(
     Then the link graph around them is planned again (core.link_relink): their neighbours in a
     dense block are paired anew, and a record they kept from a join (the cap) may join; ``left``:
     the customer they left, if it stays."""
+    from core.privacy_refused_stale import after_retirement
+
+    after_retirement(store, settings.suppression, records)  # its refused-values entries (docs/privacy.md)
     if settings.linkage is None:
         return
     from core.link_nodes import forget_records  # the matcher's imports only where it is used

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from core.mailbox import canonical_spelling, mailbox_key
+from core.mailbox import canonical_spelling, folded_email_key, mailbox_key
 from core.ports import RETIRED_OWNER, CustomerState, ProfileStore, ReadsTombstones
 from core.privacy_store import ErasureStore, ItemKey
 from core.schema import Identifier
@@ -127,7 +127,9 @@ def stale_markers(profiles: ProfileStore, erasure: ErasureStore, keys: Sequence[
         for holder in sorted(holders):
             live = held.get(holder)
             now = live[1] if live is not None else set()
-            if key not in now and key not in {mailbox_key(k) for k in now}:
+            # a marker under a mailbox, or under the folded spelling of a key stored before the
+            # upgrade that folds it (core.mailbox.marker_keys), holds while its customer holds a spelling
+            if key not in now and key not in {m for k in now for m in (mailbox_key(k), folded_email_key(k))}:
                 stale.append(ItemKey(f"IDENT#{key}", f"HOLDER#{holder}"))
     return stale
 

@@ -11,7 +11,7 @@ from core.errors import ConflictError
 from core.governance.changes import split_events
 from core.identity import IdentityPolicy, customer_id_for, group_records
 from core.ingest_settings import IngestSettings, ResolutionGaveUpError, _back_off
-from core.mailbox import is_canonical, mailbox_key
+from core.mailbox import marker_keys
 from core.merge import build_profile, identifier_holders, profile_hash, record_hash
 from core.merge_steps import finish_merges
 from core.ports import (
@@ -127,15 +127,9 @@ def split_ids(source_key: str) -> list[str]:
 
 
 def _mailboxes(keys: Iterable[str]) -> list[str]:
-    """The mailboxes (core.mailbox) of the emails among ``keys`` not spelt as their mailbox."""
-    found = {
-        mailbox
-        for key in keys
-        if key.startswith("email#")
-        and (mailbox := mailbox_key(key)) is not None
-        and not is_canonical(key, mailbox)
-    }
-    return sorted(found)
+    """The marker keys (core.mailbox.marker_keys) of the emails among ``keys``: the mailbox of one not
+    spelt as its mailbox, the folded spelling of one stored before the upgrade that folds it."""
+    return sorted({marker for key in keys for marker in marker_keys(key)})
 
 
 def _hold_together(records: Iterable[SourceRecord], policy: IdentityPolicy) -> bool:

@@ -344,12 +344,20 @@ def traced(handler: F) -> F:
     bench/cold_start.py), even when tracing is disabled. The template turns on Lambda's active
     tracing instead, which records each invocation and its init phase for free; the SDK, which adds a
     subsegment per AWS call, is opt-in (the stack's DetailedTracing parameter).
+
+    What a trace keeps no erasure reaches (X-Ray holds it 30 days), so it holds no personal data: the
+    handler's response and exception are not captured (the privacy export's answer is her profile;
+    a validation error quotes the value it refused; the logs carry the error, redacted), and only
+    botocore is patched: the X-Ray SDK records an HTTP call's URL path, which names her at HubSpot
+    (``/crm/v3/objects/contacts/<her address>``), while its botocore records keep the operation,
+    the table or queue, and no item.
     """
     if os.environ.get("PROFILESYNC_TRACING", "lambda") != "sdk":
         return handler
     from aws_lambda_powertools import Tracer
 
-    return cast(F, Tracer().capture_lambda_handler(handler))
+    tracer = Tracer(patch_modules=("botocore",))
+    return cast(F, tracer.capture_lambda_handler(handler, capture_response=False, capture_error=False))
 
 
 __all__ = [

@@ -93,7 +93,8 @@ def add_parser(sub: Any, default_table: str) -> None:
     add_store_arguments(actions.add_parser("index-histories", help=text, description=text), default_table)
     text = (
         "index the refused values of the records written before this version and mark the index "
-        "complete, so that an erasure finds a household's record naming the person by key reads "
+        "complete, so that an erasure finds a household's record naming the person by key reads, and "
+        "mark the customers holding an address in its spelling of before the upgrade that folds it "
         "(once, after every writer runs this version; docs/privacy.md)"
     )
     add_store_arguments(actions.add_parser("index-refused", help=text, description=text), default_table)
@@ -344,7 +345,13 @@ def _index_refused(profiles: Any, salt: str) -> int:
         raise SystemExit("profilesync privacy index-refused: this store keeps no index of refused values")
     # (refused phones read in the index's one region, as every writer reads them)
     entries = backfill(profiles, index, REGION, partial(keyed_hash, salt))
-    print(json.dumps({"ok": True, "entries": entries, "complete": index.complete()}, indent=2))
+    # and the markers leading from a folded address to its customers under the spelling of before
+    # the upgrade that folds it (core.privacy_spellings): one more pass over the live profiles
+    from core.privacy_spellings import backfill as mark_spellings
+
+    spellings = mark_spellings(profiles)
+    out = {"ok": True, "entries": entries, "complete": index.complete(), "spelling_markers": spellings}
+    print(json.dumps(out, indent=2))
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json as jsonlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -17,6 +16,7 @@ from core.errors import ConnectorConfigError
 from core.redaction import redact_path, redact_personal
 
 from ._auth import CarriesSecrets
+from ._body import json_body
 from ._errors import (
     ConnectorAuthError,
     ConnectorRequestError,
@@ -339,8 +339,8 @@ class ConnectorHttpClient:
         if not response.content.strip():
             return None
         try:
-            return jsonlib.loads(response.content, parse_float=parse_float)
-        except (ValueError, UnicodeDecodeError) as exc:
+            return json_body(response, parse_float)
+        except ValueError as exc:
             # A 2xx whose body stops mid-JSON is a connection cut short (Lambda, proxies), not a bad
             # request. The server has answered though, so a non-idempotent request is not resent.
             raise TransientAttemptError(

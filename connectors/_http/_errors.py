@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -10,6 +9,8 @@ import httpx
 
 from core.errors import ConnectorConfigError, ProfileSyncError, RetryableError
 from core.redaction import redact_personal
+
+from ._body import json_body
 
 #: Vendor messages are quoted into our errors and logs; a full HTML error page or a 50 kB validation
 #: report would drown the useful part, so only the start is kept.
@@ -139,7 +140,7 @@ def describe_vendor_error(body: Any, text: str = "", *, limit: int = VENDOR_MESS
 def vendor_error_message(response: httpx.Response, *, limit: int = VENDOR_MESSAGE_LIMIT) -> str:
     """Return the vendor's error message from a response body (JSON or text), truncated to ``limit``."""
     try:
-        body: Any = json.loads(response.content) if response.content else None
+        body: Any = json_body(response) if response.content else None
     except (ValueError, UnicodeDecodeError):
         body = None
     try:

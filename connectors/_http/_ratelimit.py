@@ -8,7 +8,6 @@ on the same account) spend the same quota.
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
@@ -19,6 +18,8 @@ from types import TracebackType
 from typing import Any, Protocol
 
 import httpx
+
+from ._body import json_body
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -310,7 +311,7 @@ class CostBucketLimiter:
         # Parses the body a second time (the client parses it for the caller): the cost block sits at
         # the end of the body and GraphQL pages are small, so simplicity wins over saving a parse.
         try:
-            cost = json.loads(response.content).get("extensions", {}).get("cost", {})
+            cost = json_body(response).get("extensions", {}).get("cost", {})
         except (ValueError, UnicodeDecodeError, AttributeError):
             return  # truncated or non-JSON body: the client retries it; nothing to learn here
         if not isinstance(cost, dict):

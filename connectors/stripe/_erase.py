@@ -33,6 +33,7 @@ from typing import Any, Final
 
 from connectors._http import ConnectorRequestError
 from connectors.sdk import RestContext
+from connectors.stripe._redacted import is_redacted
 from core.connector import EraseOutcome
 from core.errors import ProfileSyncError
 from core.schema import Identifier
@@ -68,8 +69,11 @@ def _exists(context: RestContext, path: str, object_id: str) -> bool:
             return False
         raise
     found = found or {}
-    # The preview API version shows a redacted object's ``redaction`` hash: nothing is left to erase.
-    return not found.get("deleted") and not (found.get("redaction") or {}).get("status")
+    # The preview API version shows a redacted object's ``redaction`` hash: nothing is left to erase
+    # once its redaction has run (``processing``, ``redacted``: connectors/stripe/_redacted.py). A
+    # status before the run (``validated``) or one Stripe adds later leaves the data at Stripe while a
+    # cancel or a failed validation can still stop that job: the object is redacted by ours.
+    return not found.get("deleted") and not is_redacted(found)
 
 
 def _unicode_domain(email: str) -> str:

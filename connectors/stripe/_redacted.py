@@ -8,7 +8,19 @@ purpose" (https://docs.stripe.com/privacy/redaction-integration). API versions f
 add a ``redaction`` hash to the Customer (and the Charge), whose ``status`` is ``processing`` while the
 job runs and ``redacted`` once done (https://docs.stripe.com/changelog/dahlia/2026-06-24/customer-
 object-redaction-details); older versions, the one the connector reads among them, show only the
-placeholders. Either says the person's data is gone from Stripe for good: the object's draft becomes a
+placeholders. Either says the person's data is gone from Stripe for good.
+
+Why ``processing`` is final: a redaction job (https://docs.stripe.com/api/privacy/redaction-job/object)
+is ``created``, ``validating``, then ``ready`` or ``failed``, and can be cancelled only then ("The job
+is canceled. No objects are redacted."); once run, "This action is irreversible and cannot be canceled
+once started" (https://docs.stripe.com/api/privacy/redaction-job/run), and its objects say
+``processing`` until done. Any other status (``validated``, which 2026-06-24.dahlia adds for an object
+that "passed validation but isn't redacted yet", https://docs.stripe.com/changelog/dahlia/2026-06-24/
+redaction-status-enum-validated-status, or one added later) is no redaction: a cancelled or failed job
+leaves the data at Stripe, so the record is kept here, and the erasure's check asks Stripe for it
+(connectors/stripe/_erase.py; tests/unit/connectors/stripe/test_priv26_redaction_states.py).
+
+The object's draft becomes a
 tombstone of its record (dated as the draft was), retired from its customer like a ``customer.deleted``
 (core.retirement). Read as a version, it had no usable identifier and was quarantined, and the stored
 version, her real name and address, stayed in her profile for ever.
@@ -23,7 +35,7 @@ from core.schema import RecordDraft
 
 #: What Stripe writes in place of a redacted value.
 PLACEHOLDER: Final = "[redacted]"
-#: The ``redaction.status`` values of an object whose redaction has been run.
+#: The ``redaction.status`` values of an object whose redaction has been run (irreversible: above).
 REDACTION_RUN: Final = frozenset({"processing", "redacted"})
 #: The fields that hold personal data on a customer or a charge (a charge's in ``billing_details``).
 _PERSONAL: Final = ("email", "name", "phone", "receipt_email")

@@ -48,7 +48,6 @@ from core.ports import (
 from core.schema import Profile, SourceRecord
 from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS as BATCH_GET_MAX_KEYS
 from core.storage.dynamodb_batch import BATCH_WRITE_MAX_ITEMS as BATCH_WRITE_MAX_ITEMS
-from core.storage.dynamodb_batch import _pause_if as _pause_if
 from core.storage.dynamodb_batch import batch_get
 from core.storage.dynamodb_batch import batch_put as batch_put
 from core.storage.dynamodb_items import LIVE_PROFILE_SCAN as LIVE_PROFILE_SCAN

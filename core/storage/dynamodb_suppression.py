@@ -52,7 +52,8 @@ from functools import partial
 from typing import Any, cast
 
 from core.errors import ConflictError
-from core.storage.dynamodb import BATCH_GET_MAX_KEYS, LEGACY_TRANSACTION_MAX_ITEMS, _pause_if, batch_put
+from core.storage.dynamodb import LEGACY_TRANSACTION_MAX_ITEMS, batch_put
+from core.storage.dynamodb_batch import batch_get
 from core.storage.dynamodb_epoch import DynamoDBErasureEpoch, bump_epoch
 from core.storage.dynamodb_transactions import entry_bytes
 from core.suppression import SuppressedKind, SuppressionEntry
@@ -90,27 +91,18 @@ class DynamoDBSuppressionStore(DynamoDBErasureEpoch):
         self.consistent = consistent
 
     def suppressed(self, hashes: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        unique = list(dict.fromkeys(hashes))
-        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [
-                        {"PK": {"S": suppress_pk(h)}, "SK": {"S": "SUPPRESS"}}
-                        for h in unique[start : start + BATCH_GET_MAX_KEYS]
-                    ],
-                    "ConsistentRead": self.consistent,
-                    "ProjectionExpression": "PK",
-                }
-            }
-            attempt = 0
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    found.add(item["PK"]["S"][len("SUPPRESS#") :])
-                request = response.get("UnprocessedKeys") or {}
-                attempt = _pause_if(request, attempt)
-        return found
+        keys = [{"PK": {"S": suppress_pk(h)}, "SK": {"S": "SUPPRESS"}} for h in dict.fromkeys(hashes)]
+        # the shared batch read (100 keys a request, unprocessed keys sent again with its backoff)
+        options = {"ConsistentRead": self.consistent, "ProjectionExpression": "PK"}
+        return {
+            item["PK"]["S"][len("SUPPRESS#") :]
+            for item in batch_get(self._call, self.table_name, keys, options)
+        }
+
+    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        """``method`` of the client (core.storage.dynamodb_batch's ``call``)."""
+        result: dict[str, Any] = getattr(self._client, method)(**kwargs)
+        return result
 
     def suppress(self, entries: Sequence[SuppressionEntry]) -> None:
         bump_epoch(self._client, self.table_name)
@@ -175,21 +167,10 @@ class DynamoDBSuppressionStore(DynamoDBErasureEpoch):
     def _read_items(self, hashes: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The entries of ``hashes`` that are stored, whole, by hash: ``BatchGetItem`` (strongly
         consistent), 100 keys a request, the unprocessed ones sent again with backoff."""
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(hashes), BATCH_GET_MAX_KEYS):
-            keys = [
-                {"PK": {"S": suppress_pk(h)}, "SK": {"S": "SUPPRESS"}}
-                for h in hashes[start : start + BATCH_GET_MAX_KEYS]
-            ]
-            request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
-            attempt = 0
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    found[item["PK"]["S"][len("SUPPRESS#") :]] = item
-                request = response.get("UnprocessedKeys") or {}
-                attempt = _pause_if(request, attempt)
-        return found
+        keys = [{"PK": {"S": suppress_pk(h)}, "SK": {"S": "SUPPRESS"}} for h in hashes]
+        return {
+            item["PK"]["S"][len("SUPPRESS#") :]: item for item in batch_get(self._call, self.table_name, keys)
+        }
 
     def _update_fuzzy(
         self,

@@ -13,7 +13,7 @@ from core.errors import ConflictError
 from core.ports import PushedState, QuarantineEntry, SyncState
 from core.quarantine import QUARANTINE_RETENTION_DAYS as QUARANTINE_RETENTION_DAYS
 from core.quarantine import distinct_times
-from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS, _pause_if, batch_put
+from core.storage.dynamodb_batch import batch_get, batch_put
 from core.storage.dynamodb_epoch import EPOCH_KEY
 from core.storage.dynamodb_items import Item, customer_pk
 
@@ -91,31 +91,27 @@ class DynamoDBSyncStateStore:
 
     def get_pushed(self, destination: str, customer_ids: Sequence[str]) -> dict[str, PushedState]:
         out: dict[str, PushedState] = {}
-        unique = list(dict.fromkeys(customer_ids))
-        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [
-                        {"PK": {"S": customer_pk(cid)}, "SK": {"S": pushed_sk(destination)}}
-                        for cid in unique[start : start + BATCH_GET_MAX_KEYS]
-                    ]
-                }
-            }
-            attempt = 0
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    cid = item["PK"]["S"][len("CUSTOMER#") :]
-                    out[cid] = PushedState(
-                        customer_id=cid,
-                        destination=destination,
-                        payload_hash=item["hash"]["S"],
-                        remote_id=item["remote_id"]["S"] if "remote_id" in item else None,
-                        at=datetime.fromisoformat(item["pushed_at"]["S"]) if "pushed_at" in item else None,
-                    )
-                request = response.get("UnprocessedKeys") or {}
-                attempt = _pause_if(request, attempt)
+        keys = [
+            {"PK": {"S": customer_pk(cid)}, "SK": {"S": pushed_sk(destination)}}
+            for cid in dict.fromkeys(customer_ids)
+        ]
+        # the shared batch read (100 keys a request, unprocessed keys sent again with its backoff);
+        # eventually consistent, as this read always was (half the read units of a consistent one)
+        for item in batch_get(self._call, self.table_name, keys, {"ConsistentRead": False}):
+            cid = item["PK"]["S"][len("CUSTOMER#") :]
+            out[cid] = PushedState(
+                customer_id=cid,
+                destination=destination,
+                payload_hash=item["hash"]["S"],
+                remote_id=item["remote_id"]["S"] if "remote_id" in item else None,
+                at=datetime.fromisoformat(item["pushed_at"]["S"]) if "pushed_at" in item else None,
+            )
         return out
+
+    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        """``method`` of the client (core.storage.dynamodb_batch's ``call``)."""
+        result: dict[str, Any] = getattr(self._client, method)(**kwargs)
+        return result
 
     def put_pushed(self, states: Sequence[PushedState]) -> None:
         self._batch_put(_pushed_items(states))

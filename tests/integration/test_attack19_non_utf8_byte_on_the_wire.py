@@ -97,31 +97,11 @@ def test_a_name_with_an_accent_in_utf8_is_synced(name: str) -> None:
     _synced_with_an_odd_name(name, json.dumps(ADDED_NAME[name] + "é", ensure_ascii=False).encode())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "connectors/_http/_client.py:340 _parse reads the body with json.loads(response.content): a "
-        "byte that is not UTF-8 raises UnicodeDecodeError, read as a truncated body "
-        "(TransientAttemptError), retried ten times with the same bytes, then "
-        "ConnectorUnavailableError at that page on every run: the record, the rest of the tool and "
-        "the cursor stop for good. A fix needs a body that parses once decoded to be read "
-        "(undecodable bytes as U+FFFD, or the declared charset), not retried as a transient failure"
-    ),
-)
 @pytest.mark.parametrize("name", sorted(PLUGINS))
 def test_one_latin1_byte_in_one_name_never_stops_a_run(name: str) -> None:
     _synced_with_an_odd_name(name, json.dumps(ADDED_NAME[name]).encode()[:-1] + b"\xe9" + b'"')
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "connectors/_http/_client.py:340 _parse ignores the charset an answer declares "
-        "(Content-Type: application/json; charset=ISO-8859-1): its Latin-1 bytes fail as UTF-8 and "
-        "the pull stops with ConnectorUnavailableError on every run. A fix needs the body decoded in "
-        "its declared charset (httpx's response.text) before json.loads"
-    ),
-)
 def test_an_answer_in_the_charset_it_declares_is_read() -> None:
     name = "woocommerce"
     sandbox, connector = tool(name, people=8)

@@ -189,15 +189,15 @@ def test_the_places_stay_those_of_the_stored_versions_through_any_program(
 
 
 @pytest.mark.slow
-@settings(max_examples=examples(ci=4, deep=10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(ci=2, deep=10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @PLACES_KEPT
 def test_the_places_stay_those_of_the_stored_versions_through_any_program_on_dynamodb(
     first: list[int], program: list[tuple[str, Any, int]]
 ) -> None:
-    """The property on DynamoDB (moto): 4 programs in ``ci`` (about 1.5 s each on a quiet machine),
-    10 in ``deep``; the in-memory and SQLite stores run 10 in both. The ``ci`` set reaches every line
-    and branch of core, connectors and profilesync that 10 programs on DynamoDB reach (the two
-    branches only those reach here, a graph cache hit and a round with no decisions to read, are
-    the store-agnostic core's, which the in-memory and SQLite programs reach)."""
+    """The property on DynamoDB (moto): 2 programs in ``ci`` (about 2.5 CPU s each), 10 in
+    ``deep``; the in-memory and SQLite stores run 10 in both. The ``ci`` pair still fails when a
+    member's removal from a block leaves its place behind on DynamoDB (DynamoDBLinkIndex's
+    ``_remove_action`` without its ``REMOVE`` of the member's place); the store-agnostic core that
+    more programs reach is the in-memory and SQLite programs' to reach."""
     with STORES["dynamodb"]() as stores:
         _run(stores, first, program)

@@ -419,7 +419,7 @@ def test_erasing_any_one_customer_leaves_every_other_item_of_the_store_byte_iden
 
 
 @settings(
-    max_examples=examples(ci=8, deep=25),
+    max_examples=examples(ci=4, deep=25),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -427,7 +427,7 @@ def test_erasing_any_one_customer_leaves_every_other_item_of_the_store_byte_iden
 def test_erasing_any_one_customer_leaves_every_other_item_of_the_store_byte_identical_on_dynamodb(
     records: list[SourceRecord], data: st.DataObject, merging: bool
 ) -> None:
-    """The property on DynamoDB (moto): 8 populations in ``ci`` (each builds its moto tables), 25 in
+    """The property on DynamoDB (moto): 4 populations in ``ci`` (each builds its moto tables), 25 in
     ``deep``. The ``ci`` set still fails when the DynamoDB erasure leaves the customer's history
     items (``customer_items`` skipping ``HISTORY#``)."""
     _check_erasing_any_one("dynamodb", records, data, merging)

@@ -111,13 +111,6 @@ def test_an_erasure_by_the_id_of_her_record_under_the_old_key_takes_the_folded_o
     assert STRANGER in stores.profiles.get_owners([STRANGER])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the folded key holds nothing of the spelling it was folded from, and no stored record "
-    "keeps the address as its vendor wrote it: from the record pulled after the upgrade nothing leads "
-    "to the key of then short of reading every email key (name her by her address, in the spelling "
-    "of then, or by the old record's id, or a value both hold)",
-)
 def test_an_erasure_by_the_id_of_her_record_under_the_folded_key_takes_the_old_one_too(
     stores: Stores,
 ) -> None:

@@ -73,11 +73,12 @@ WRITES = {"decide_review", "requeue_review", "update_blocks", "commit"}
 
 def _points(store: str, made: list[str]) -> list[int]:
     """Where Bob decides: after each of Ana's calls; on DynamoDB (moto: ~0.3 s a race) in the
-    ``ci`` profile every call up to her first commit (her check's reads, her decision and the reads
-    of it: each a distinct interleaving), each ``review_by_id`` read, just before and just after each
-    of her writes, and the last call: 33 of her 51 (the 18 left out are reads after her first
-    commit of the owners, customers, blocks and reviews her commits and her index update already
-    wrote, none of them her check's)."""
+    ``ci`` profile, up to her first commit, after the first call of each kind (her check's first
+    read of the owners, customers, blocks and reviews, her decision, the reads of it), then each
+    ``review_by_id`` read, just before and just after each of her writes (her last read before her
+    decision's write among them: the window the second check closes, red without it), and the last
+    call. Left out: the repeats of a read her check already made once, and the reads after her first
+    commit of what her commits and her index update already wrote, none of them her check's."""
     every = range(1, len(made) + 1)
     if store != "dynamodb" or PROFILE == DEEP:
         return list(every)
@@ -85,7 +86,10 @@ def _points(store: str, made: list[str]) -> list[int]:
     return [
         k
         for k in every
-        if k <= decided or k == len(made) or made[k - 1] in WRITES | {"review_by_id"} or made[k] in WRITES
+        if (k <= decided and made.index(made[k - 1]) == k - 1)
+        or k == len(made)
+        or made[k - 1] in WRITES | {"review_by_id"}
+        or made[k] in WRITES
     ]
 
 

@@ -195,13 +195,21 @@ def test_decisions_in_any_order_make_the_customers_of_one_batch_with_them_on_mem
     _check(STORES["memory"], program)
 
 
-@pytest.mark.parametrize("store", ["sqlite", "dynamodb"])
 @settings(max_examples=max(3, EXAMPLES // 10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(program=programs())
-def test_decisions_in_any_order_make_the_customers_of_one_batch_with_them(
-    store: str, program: Program
+def test_decisions_in_any_order_make_the_customers_of_one_batch_with_them_on_sqlite(program: Program) -> None:
+    _check(STORES["sqlite"], program)
+
+
+#: DynamoDB (moto) plays each program twice (both orders of the decisions) at about 1.7 CPU s a
+#: play: 2 programs in ``ci`` still fail when a pending pair scored again keeps its first score and
+#: model (core.link_review_index ``review_filing`` writing nothing over a pending item); 6 in ``deep``.
+@settings(max_examples=examples(ci=2, deep=6), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=programs())
+def test_decisions_in_any_order_make_the_customers_of_one_batch_with_them_on_dynamodb(
+    program: Program,
 ) -> None:
-    _check(STORES[store], program)
+    _check(STORES["dynamodb"], program)
 
 
 CRM_MAIL = ("crm:contact:1", "mail:contact:3")
