@@ -7,7 +7,7 @@ checks every operation's condition and sizes every item. For the common group no
 change the outcome, and this module writes the same items without it:
 
     group -> no limited key held by more people than its limit (one component; holders counted as
-             ``group_records`` counts them, by ``core.identity.limit_holder``)
+             ``group_records`` counts them, by ``core.identity_holders.limit_holder``)
           -> the items ``_changeset`` + ``SQLiteProfileStore.commit`` would write, built as rows:
              SOURCE (the snapshot's JSON), HISTORY (``source_arrived``, its JSON written here),
              IDENT (every usable key; the group's own ``source#`` keys with hash and time),
