@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from core.child_moves import detach_changeset, moved_children
 from core.content_run import stored_is_newer
 from core.errors import ConflictError
-from core.identity import Component, IdentityPolicy, group_records, limit_holder, live_owner
+from core.identity import Component, IdentityPolicy, group_records, live_owner
+from core.identity_holders import limit_holder
 from core.ingest_changeset import _moving_watermarks, _retired_marks
 from core.ingest_components import plan_components
 from core.ingest_grow import grow_plan
@@ -303,8 +304,8 @@ def _group_exact(
     policy: IdentityPolicy,
     result: IngestResult,
 ) -> list[Component]:
-    """Components by exact identifiers (core.identity.group_records), with the people-level records
-    already holding the batch's keys as the guardrails' holders."""
+    """Components by exact identifiers (core.identity.group_records), with the stored records
+    already holding the batch's keys as the guardrails' holders (the people they name)."""
     # Which people already hold the keys of this batch's records (group_records looks up no other
     # key; a child with an owner never counts towards a guardrail limit, a guest child counts as the
     # person it names: core.identity.limit_holder).
