@@ -64,9 +64,15 @@ def test_a_guest_orders_billing_name_and_country_are_its_traits_and_it_counts_as
     billing = {"firstName": " Amelia ", "lastName": "Hart", "countryCodeV2": "GB"}
     # WHEN mapped
     record = _record(_node(billingAddress=billing))
-    # THEN it brings her name and country, and counts under the guardrail as her
+    # THEN it brings her name and country, and counts under the guardrail as her: the same holder
+    # as her other guest order, another holder than a stranger's
     assert dict(record.traits) == {"first_name": "Amelia", "last_name": "Hart", "country": "GB"}
-    assert limit_holder(record) == "guest named amelia hart"
+    again = _record(
+        _node(id="gid://shopify/Order/5002", billingAddress={"firstName": "AMELIA", "lastName": "Hart"})
+    )
+    stranger = _record(_node(billingAddress={"firstName": "Oliver", "lastName": "Quinn"}))
+    assert limit_holder(record) is not None
+    assert limit_holder(record) == limit_holder(again) != limit_holder(stranger)
 
 
 def test_a_guest_billing_address_without_a_name_names_nobody_but_reads_the_phone_in_its_country() -> None:
