@@ -150,10 +150,35 @@ def order_status(node: Mapping[str, Any]) -> str:
     return _FINANCIAL_STATUS.get(str(node.get("displayFinancialStatus")), "pending")
 
 
+def guest_order_traits(node: Mapping[str, Any]) -> dict[str, str]:
+    """What an order with no customer (a guest checkout, a draft or POS sale made out to the shop's
+    own email, a deleted customer's order: it joins by its email and phone, and is the buyer's only
+    record) says of its buyer: the billing address's ``firstName``, ``lastName`` and
+    ``countryCodeV2``, the country from the ``shippingAddress`` when the billing address has none
+    (Shopify: "Returns null if no billing address was provided during checkout"), as Stripe's guest
+    charges do. The buyer then counts under the guardrail as the person named
+    (``core.identity.limit_holder``), and the order's phone is read in that country. The shipping
+    address gives no name: a gift's recipient is not the buyer. An order of a customer brings
+    none: it joins that customer's profile by the customer id."""
+    if _present(_at(node, "customer", "id")):
+        return {}
+    billing = node.get("billingAddress")
+    billing = billing if isinstance(billing, Mapping) else {}
+    found = {
+        "first_name": billing.get("firstName"),
+        "last_name": billing.get("lastName"),
+        "country": billing.get("countryCodeV2"),
+    }
+    if not _present(found["country"]):
+        found["country"] = _at(node, "shippingAddress", "countryCodeV2")
+    return {k: v.strip() for k, v in found.items() if isinstance(v, str) and _present(v)}
+
+
 def order_draft(node: Mapping[str, Any]) -> RecordDraft:
     """A Shopify Order as a draft: a child of its customer (``customer.id``), which it joins by that id
     alone; an order with no customer (a guest checkout, a deleted customer) joins by its email or
-    phone. The order itself is the draft's one order.
+    phone and brings its buyer's billing name and country as traits (``guest_order_traits``). The
+    order itself is the draft's one order.
 
     The total is the shop-currency amount as Shopify sends it (a decimal string, kept exact): for an
     order that counts as paid, ``currentTotalPriceSet``, the total after refunds and edits (a 100.00
@@ -185,6 +210,7 @@ def order_draft(node: Mapping[str, Any]) -> RecordDraft:
         updated_at=node.get("updatedAt"),
         emails=[email] if _present(email) else [],
         phones=[phone] if _present(phone) else [],
+        traits=guest_order_traits(node),
         orders=[order],
         owner_type=CUSTOMER,
         owner_id=_record_id(customer) if _present(customer) else None,
@@ -277,6 +303,7 @@ __all__ = [
     "draft",
     "gid",
     "gid_tail",
+    "guest_order_traits",
     "order_draft",
     "order_status",
     "payload_for",

@@ -163,5 +163,12 @@ def erase(sb: ShopifySandbox, args: dict[str, Any]) -> dict[str, Any]:
     now = stamp(sb.clock.now())
     for order in sb.orders.values():
         if order.get("_customer") == customer["_num"]:
-            order.update(email=None, phone=None, _customer=None, updatedAt=now)
+            order.update(
+                email=None,
+                phone=None,
+                billingAddress=None,
+                shippingAddress=None,
+                _customer=None,
+                updatedAt=now,
+            )
     return {"customerId": customer["id"], "userErrors": []}

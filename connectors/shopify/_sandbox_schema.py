@@ -79,7 +79,20 @@ TYPES: dict[str, dict[str, Kind]] = {
         ("marketingState", "consentUpdatedAt", "marketingOptInLevel"), _S
     ),
     "MailingAddress": dict.fromkeys(
-        ("id", "country", "countryCodeV2", "city", "province", "provinceCode", "zip", "phone"), _S
+        (
+            "id",
+            "firstName",
+            "lastName",
+            "name",
+            "country",
+            "countryCodeV2",
+            "city",
+            "province",
+            "provinceCode",
+            "zip",
+            "phone",
+        ),
+        _S,
     ),
     "Order": {
         **dict.fromkeys(
@@ -103,6 +116,8 @@ TYPES: dict[str, dict[str, Kind]] = {
         "totalPriceSet": _o("MoneyBag"),
         "currentTotalPriceSet": _o("MoneyBag"),
         "customer": _o("Customer"),
+        "billingAddress": _o("MailingAddress"),
+        "shippingAddress": _o("MailingAddress"),
     },
     "MoneyBag": {"shopMoney": _o("MoneyV2"), "presentmentMoney": _o("MoneyV2")},
     "MoneyV2": dict.fromkeys(("amount", "currencyCode"), _S),

@@ -141,22 +141,38 @@ def add_customer(
 
 def add_order(
     sb: ShopifySandbox,
-    customer: dict[str, Any],
+    customer: dict[str, Any] | None,
     total: str,
     currency: str,
     status: str,
     at: datetime,
     updated: datetime,
+    *,
+    guest: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """An order of ``customer``, billed and shipped to the customer's name and default address; or,
+    with ``customer`` None, a guest order (Shopify's ``customer`` null) whose ``email``, ``phone``,
+    ``billingAddress`` and ``shippingAddress`` are the ``guest`` mapping's (absent: null)."""
     numeric = sb._id("order")
     sb._order_number += 1
     money = {"amount": total, "currencyCode": currency}
+    if customer is not None:
+        address = _address(
+            customer.get("firstName"), customer.get("lastName"), customer.get("defaultAddress")
+        )
+        guest = {
+            "email": (customer.get("defaultEmailAddress") or {}).get("emailAddress"),
+            "phone": (customer.get("defaultPhoneNumber") or {}).get("phoneNumber"),
+            "billingAddress": address,
+            "shippingAddress": None if address is None else dict(address),
+        }
+    details = guest or {}
     order = {
         "id": f"gid://shopify/Order/{numeric}",
         "legacyResourceId": str(numeric),
         "name": f"#{sb._order_number}",
-        "email": (customer.get("defaultEmailAddress") or {}).get("emailAddress"),
-        "phone": (customer.get("defaultPhoneNumber") or {}).get("phoneNumber"),
+        "email": details.get("email"),
+        "phone": details.get("phone"),
         "createdAt": stamp(at),
         "processedAt": stamp(at),
         "updatedAt": stamp(updated),
@@ -167,11 +183,35 @@ def add_order(
         "test": False,
         "totalPriceSet": {"shopMoney": money, "presentmentMoney": dict(money)},
         "currentTotalPriceSet": _current_total(money, status),
+        "billingAddress": mailing_address(details.get("billingAddress"), 2 * numeric),
+        "shippingAddress": mailing_address(details.get("shippingAddress"), 2 * numeric + 1),
         "_num": numeric,
-        "_customer": customer["_num"],
+        "_customer": None if customer is None else customer["_num"],
     }
     sb.orders[numeric] = order
     return order
+
+
+def _address(first: Any, last: Any, default: Any) -> dict[str, Any] | None:
+    """A customer's name on their default address (a customer with none gives an order none)."""
+    if not isinstance(default, dict):
+        return None
+    return {**default, "firstName": first, "lastName": last}
+
+
+def mailing_address(given: dict[str, Any] | None, numeric: int) -> dict[str, Any] | None:
+    """A ``MailingAddress`` as Shopify answers it: every field the sandbox serves (null when not
+    given), ``name`` made of the first and last name as Shopify's is, ``country`` from its code."""
+    if given is None:
+        return None
+    code = given.get("countryCodeV2")
+    fields = ("id", "firstName", "lastName", "city", "province", "provinceCode", "zip", "phone")
+    address: dict[str, Any] = {field: given.get(field) for field in fields}
+    address["id"] = f"gid://shopify/MailingAddress/{numeric}"
+    address["name"] = " ".join(p for p in (given.get("firstName"), given.get("lastName")) if p) or None
+    address["countryCodeV2"] = code
+    address["country"] = _COUNTRY_NAMES.get(code, code) if code else None
+    return address
 
 
 def _current_total(money: dict[str, Any], status: str) -> dict[str, Any]:

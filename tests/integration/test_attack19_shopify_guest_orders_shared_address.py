@@ -20,13 +20,15 @@ Nodes: Shopify Admin GraphQL ``Order`` objects as the sandbox builds them
 when it is asked for.
 
 Promise: one person, one profile (strangers are never one profile).
+
+Fixed (fix19a): the order query asks for ``billingAddress`` and ``order_draft`` maps a guest order's
+billing names and country (``connectors/shopify/_mapping.py`` ``guest_order_traits``); the neighbours
+are in ``tests/unit/connectors/shopify/test_fix19a_guest_orders.py``.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 from connectors.shopify._mapping import order_draft
 from core.normalise import normalise_record
@@ -83,17 +85,6 @@ def test_one_guest_buying_twelve_times_on_the_shops_address_is_one_profile() -> 
     assert len(_profiles([_guest_order(i, "Amelia", "Hart") for i in range(len(PEOPLE))])) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "connectors/shopify/_mapping.py:150 order_draft maps no traits (and the connector's query "
-        "asks for no Order.billingAddress), so a Shopify guest order without an order phone names "
-        "nobody and core.identity.limit_holder (core/identity.py:189) never counts it: twelve "
-        "strangers' guest orders on the shop's address are one profile, the case attack17 fixed "
-        "for WooCommerce and Stripe. A fix needs the query to ask for billingAddress and "
-        "order_draft to map a guest order's billing first/last name and country as traits"
-    ),
-)
 def test_strangers_shopify_guest_orders_on_the_shops_address_are_not_one_profile() -> None:
     # GIVEN twelve people's Shopify guest orders, each billed to its buyer, all made out to the
     # shop's own address
