@@ -97,13 +97,15 @@ def test_the_shops_order_wins_over_the_payments_view_of_it() -> None:
     assert _traits(profile) == (1, {"EUR": "34.80"}, "customer")
 
 
-def test_a_purchase_refunded_on_both_sides_counts_nothing() -> None:
+def test_an_order_the_shop_refunded_by_other_means_counts_nothing_though_its_charge_kept_all() -> None:
+    # GIVEN the shop refunded the whole order outside the gateway (store credit, cash): WooCommerce
+    # says refunded, the charge on Stripe still kept all of it
     customer, order = _woo()
-    gross = order["total"]
-    refunded = {**order, "status": "refunded", "refunds": [{"id": 1, "total": f"-{gross}"}]}
-    charge = {**_charge(order, "ch_3Kovac", str(order["transaction_id"])), "refunded": True}
-    charge["amount_refunded"] = charge["amount"]
+    refunded = {**order, "status": "refunded", "refunds": [{"id": 1, "total": f"-{order['total']}"}]}
+    charge = {**_charge(order, "ch_3Kovac", str(order["transaction_id"])), "amount_refunded": 0}
     (profile,) = _profiles(_records(refunded, [charge], customer))
+    # THEN the shop's order decides: no paid order (before fix19c, and with the payment's view
+    # ranked first: the charge's 64.70 counted)
     assert profile.computed.order_count == 0
     assert profile.computed.lifetime_value == {}
 
@@ -119,8 +121,8 @@ def test_a_payment_intents_failed_charge_and_its_paid_retry_are_the_orders_one_p
 
 
 def test_without_the_shops_order_the_paid_charge_of_an_intent_counts() -> None:
-    # GIVEN only Stripe's view: a failed charge and its paid retry on one PaymentIntent, each dearer
-    # or cheaper so the winner shows (the failed one sorts first by id)
+    # GIVEN only Stripe's view: a failed charge and its paid retry on one PaymentIntent (the failed
+    # one sorts first by id, so the smallest key alone would pick it)
     customer, order = _woo()
     intent = str(order["transaction_id"])
     failed = {
@@ -143,6 +145,8 @@ def test_an_order_of_the_stripe_gateway_with_no_transaction_id_stays_a_separate_
     unpaid_ref = {**order, "transaction_id": ""}
     charge = _charge(order, "ch_3Kovac", str(order["transaction_id"]))
     (profile,) = _profiles(_records(unpaid_ref, [charge], customer))
+    # (a guard; mutation caught: a reference written for a blank transaction_id, which normalising
+    # refuses, dropping the order -> 1)
     assert profile.computed.order_count == 2
 
 
@@ -152,6 +156,7 @@ def test_another_gateways_transaction_id_names_no_stripe_payment() -> None:
     paypal = {**order, "payment_method": "ppcp-gateway", "transaction_id": "ch_3Kovac"}
     charge = _charge(order, "ch_3Kovac", "pi_3Other")
     (profile,) = _profiles(_records(paypal, [charge], customer))
+    # (a guard; mutation caught: any gateway's transaction_id read as a Stripe payment -> 1)
     assert profile.computed.order_count == 2
 
 
@@ -179,7 +184,8 @@ def test_a_shared_payment_reference_joins_no_two_people() -> None:
     ]
     records = [r for r in (normalise_record(d) for d in drafts) if isinstance(r, SourceRecord)]
     profiles = _profiles(records)
-    # THEN two profiles, each with its own order counted
+    # THEN two profiles, each with its own order counted (a guard, green before fix19c; mutation
+    # caught: a payment reference read as an identifier joins the two)
     assert sorted(p.computed.order_count for p in profiles) == [1, 1]
 
 
