@@ -20,7 +20,8 @@ shared one the CPU figure is the steadier). The ratio printed is (probabilistic 
 each population's line counts the candidate pairs probabilistic ingest scored (decided afresh, not
 from its cache), per record: the work that grows with the population (docs/identity.md, Throughput).
 ``--counts`` adds one untimed probabilistic run through a counting store: per record, the candidates
-read (records outside the batch whose match fields a scope read), the index keys read and written,
+read (records outside the batch whose match fields a scope read), the records the walks reached, the
+re-checks run, the index keys read (and the members they held), the index keys written,
 the identifier items read and the store requests (calls that are one request, or one batch of
 requests, to a remote store), the pairs decided and, of them, those no key pairs once every record
 is in: decided while a chain or a block was smaller (what grows with the population).
@@ -126,7 +127,7 @@ class CountingStore(InMemoryProfileStore):
     def __init__(self) -> None:
         super().__init__()
         self.counts: dict[str, int] = dict.fromkeys(
-            ("index keys read", "index keys written", "owner items read", "requests"), 0
+            ("index keys read", "their members", "index keys written", "owner items read", "requests"), 0
         )
 
     def _count(self, name: str, items: int) -> None:
@@ -135,7 +136,9 @@ class CountingStore(InMemoryProfileStore):
 
     def get_blocks(self, keys: Sequence[str], **how: Any) -> Any:
         self._count("index keys read", len(keys))
-        return super().get_blocks(keys, **how)
+        found = super().get_blocks(keys, **how)
+        self.counts["their members"] += sum(len(state.members) for state in found.values())
+        return found
 
     def update_blocks(self, changes: Sequence[Any]) -> None:
         self._count("index keys written", len(changes))
@@ -153,7 +156,9 @@ class CountingStore(InMemoryProfileStore):
 
 def work_counts(drafts: Sequence[Any], batch_size: int) -> dict[str, float]:
     """One untimed probabilistic run: per record, the candidates read (match fields of records not in
-    the batch), the index keys read and written, the owner items read and the store requests."""
+    the batch), the records the walks reached (``reachable``, every round), the re-checks that read
+    the batch's keys again (a lone writer's are skipped: core.link_changes), the index keys read and
+    their members, the index keys written, the owner items read and the store requests."""
     store = CountingStore()
     settings = IngestSettings(linkage=LinkageSettings())
     from core import link_scope
@@ -166,15 +171,33 @@ def work_counts(drafts: Sequence[Any], batch_size: int) -> dict[str, float]:
         read[0] += len(wanted)
         return original(scope, wanted, merged_into)
 
+    from core import link_recheck, link_scope_graph
+
+    walked, rechecks = [0], [0]
+    walk, recheck = link_scope_graph.reachable, link_recheck.filed_since_read
+
+    def walking(*args: Any, **kwargs: Any) -> set[str]:
+        found = walk(*args, **kwargs)
+        walked[0] += len(found)
+        return found
+
+    def rechecking(*args: Any, **kwargs: Any) -> set[str]:
+        rechecks[0] += 1
+        return recheck(*args, **kwargs)
+
     link_scope.Scope.add_candidates = counting  # type: ignore[method-assign]
+    link_scope_graph.reachable, link_recheck.filed_since_read = walking, rechecking
     try:
         _ingest_all(drafts, store, settings, batch_size)
     finally:
         link_scope.Scope.add_candidates = original  # type: ignore[method-assign]
+        link_scope_graph.reachable, link_recheck.filed_since_read = walk, recheck
     assert settings.linkage is not None
     decided = settings.linkage.decisions.known.keys()
     counts = {
         "candidates read": read[0],
+        "records walked": walked[0],
+        "re-checks run": rechecks[0],
         **store.counts,
         "pairs decided": settings.linkage.decisions.scored,
         "of them no candidates at the end": len(decided - _final_pairs(drafts, settings)),
@@ -218,8 +241,12 @@ PARTS: tuple[tuple[str, str, str | None, str], ...] = (
     ("the walk, deciding included (reachable)", "core.link_scope_graph", None, "reachable"),
     ("deciding pairs (DecisionCache.decide_keys)", "core.link_reach", "DecisionCache", "decide_keys"),
     ("the link graph (link_graph)", "core.link_scope_graph", None, "link_graph"),
-    ("re-check: the members kept to read again (_read_back)", "core.link_plan", None, "_read_back"),
-    ("re-check: the keys read again (join_filed_since)", "core.link_recheck", None, "join_filed_since"),
+    (
+        "re-check: skipped, or the keys read again (join_filed_since)",
+        "core.link_recheck",
+        None,
+        "join_filed_since",
+    ),
 )
 """The parts ``--parts`` times: label, module, class (None: a module-level name), attribute: each at
 the name ingest calls it through (tests/unit/test_bench_linkage_throughput.py checks each is

@@ -6,8 +6,9 @@ A~B by email and B~C by phone end in one component, whatever order they arrive i
 becomes one plan: a new customer, an attach to one customer, or a merge of several.
 
 Guardrails keep junk identifiers from gluing strangers together: a blocklist of values and glob
-patterns (``noreply@*``), and a limit per identifier kind on how many source records may share one
-value before it stops being used to match (a shared office phone, ``info@company.com``).
+patterns (``noreply@*``), and a limit per identifier kind on how many people may share one value
+before it stops being used to match (a shared office phone, ``info@company.com``); who counts as one
+person is ``core.identity_holders.limit_holder``'s to say.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 
+from core.identity_holders import counts_toward_limits, limit_holder
 from core.privacy_caches import remember
 from core.schema import Identifier, SourceRecord
 
@@ -68,9 +69,9 @@ DEFAULT_BLOCKED_PATTERNS: tuple[str, ...] = (
     "*@*.invalid",
 )
 
-#: How many source records may share one identifier value before it is no longer used to match.
-#: A person is in a handful of tools, each holding one record of them; more holders than this means
-#: the value is shared by several people (a family inbox, an office switchboard).
+#: How many people (``limit_holder``: records that name one person in full count once) may share one
+#: identifier value before it is no longer used to match. More holders than this means the value is
+#: shared by many people (an office switchboard, a shop's own address on strangers' guest orders).
 DEFAULT_LIMITS: Mapping[str, int] = MappingProxyType({"email": 8, "phone": 5})
 
 
@@ -186,52 +187,6 @@ class Component:
         return self.customers - {self.survivor}
 
 
-def limit_holder(record: SourceRecord) -> str | None:
-    """Who a record counts as under the guardrail limits, or None when it does not count.
-
-    A people-level record (a contact, a member, a customer) is a holder of its own: its source key.
-    A child object with an owner (an order of a customer) never counts: it repeats its buyer's email,
-    and counting it made a shopper's ninth order a "shared" address. A child without an owner (a
-    guest order, a guest charge) joins by its email and phone like a person, so it counts as the
-    person it names: its billing name (folded), else its phone. A repeat guest buyer's twelve
-    orders are then one holder, while twelve strangers' guest orders on the shop's own address
-    (staff keying in orders for buyers who gave none) are twelve, past the limit. A guest child
-    naming nobody (no name, no phone) does not count: nothing tells its buyers apart.
-    """
-    if record.level == "person":
-        return record.key
-    if record.owner is not None:
-        return None
-    name = _named(record.traits)
-    if name:
-        return f"guest named {name}"
-    for ident in record.identifiers:
-        if ident.kind == "phone":
-            return f"guest phone {ident.value}"
-    return None
-
-
-_NAME_DROP = re.compile(r"[.,'’]")
-
-
-def _named(traits: Mapping[str, str]) -> str:
-    """The name a record's traits give its person, folded (case, accents, dots, spaces), or ''."""
-    name = traits.get("full_name") or " ".join(
-        part for part in (traits.get("first_name"), traits.get("last_name")) if part
-    )
-    if not name:
-        return ""
-    folded = unicodedata.normalize("NFKD", str(name))
-    folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
-    return " ".join(_NAME_DROP.sub(" ", folded).split())
-
-
-def counts_toward_limits(record: SourceRecord) -> bool:
-    """Whether a record counts as a holder of its emails and phones under the guardrail limits
-    (``limit_holder``): people-level records, and guest children that name their person."""
-    return limit_holder(record) is not None
-
-
 def matching_keys(record: SourceRecord, policy: IdentityPolicy) -> tuple[list[str], list[GuardrailHit]]:
     """The identifier keys of one record that may be used to match, and the blocked ones."""
     keys: list[str] = []
@@ -284,8 +239,9 @@ def group_records(
     """Group a batch into components: records sharing a usable key, and the customers owning them.
 
     ``owner_of`` maps identifier keys to their live owner; ``existing_holders`` maps keys to the
-    people-level source keys already holding them in the store (from the loaded customers'
-    snapshots). A key whose people-level holders would exceed its kind's limit is not used to match
+    holders (``limit_holder``: the people records name, else their source keys) already holding them
+    in the store (from the loaded customers' snapshots). A key whose holders would exceed its kind's
+    limit is not used to match
     any record of this batch that does not already use it (hold it in the customer that owns it),
     and each such record gets a ``GuardrailHit``. Holders are counted by ``limit_holder``: a child
     object with an owner never holds (it joins its owner through the owner's ``source#`` key); one
@@ -307,12 +263,15 @@ def group_records(
         keys, blocked = matching_keys(record, policy)
         hits.extend(blocked)
         usable[record_key] = keys
+        # Only keys with a limit can be overloaded: the holder is looked up for records holding one
+        limited = [key for key in keys if policy.limit_for(key.partition("#")[0]) is not None]
+        if not limited:
+            continue
         holder = holder_of[record_key] = limit_holder(record)
         if holder is None:
             continue
-        for key in keys:
-            if policy.limit_for(key.partition("#")[0]) is not None:  # only these can be overloaded
-                batch_holders.setdefault(key, set()).add(holder)
+        for key in limited:
+            batch_holders.setdefault(key, set()).add(holder)
 
     overloaded: set[str] = set()
     for key, holders in batch_holders.items():
@@ -336,7 +295,7 @@ def group_records(
             node = record_node[record_key] = uf.add()
         for key in usable[record_key]:
             if key in overloaded and not _uses(
-                holder_of[record_key], record_key, key, owner_of, existing_holders
+                holder_of.get(record_key), record_key, key, owner_of, existing_holders
             ):
                 hits.append(
                     GuardrailHit(
@@ -406,7 +365,12 @@ def _uses(
     customer's records) every holder uses its keys."""
     if holder is None or holder not in existing_holders.get(key, _NO_HOLDERS):
         return False
-    return owner_of.get(f"source#{record_key}") == owner_of.get(key)
+    if not owner_of:
+        return True
+    # Holders are people (``limit_holder``): another record of the holder's name may hold the key, so
+    # the record itself must be stored (its ``source#`` key owned), in the key's owner.
+    customer = owner_of.get(f"source#{record_key}")
+    return customer is not None and customer == owner_of.get(key)
 
 
 _NO_CUSTOMERS: frozenset[str] = frozenset()  # shared by the components of new customers

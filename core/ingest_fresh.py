@@ -6,7 +6,8 @@ of theirs has an item, a tombstone included) and plans each with the general pla
 checks every operation's condition and sizes every item. For the common group none of that can
 change the outcome, and this module writes the same items without it:
 
-    group -> no limited key held by more people-level records than its limit (one component)
+    group -> no limited key held by more people than its limit (one component; holders counted as
+             ``group_records`` counts them, by ``core.identity_holders.limit_holder``)
           -> the items ``_changeset`` + ``SQLiteProfileStore.commit`` would write, built as rows:
              SOURCE (the snapshot's JSON), HISTORY (``source_arrived``, its JSON written here),
              IDENT (every usable key; the group's own ``source#`` keys with hash and time),
@@ -18,7 +19,7 @@ change the outcome, and this module writes the same items without it:
              ``PutProfile``'s conditions) and puts the others with another
 
 A group this does not take goes to the general planner as before: a limited key (an email held by
-more than 8 people's records, a phone by more than 5) that the guardrails would refuse, more items
+more than 8 people, a phone by more than 5) that the guardrails would refuse, more items
 than one transaction holds, keys or items that may be too long, a clock that is not UTC. The whole
 fast path is off for probabilistic identity (the link graph reads stored neighbours and writes
 match documents) and with a suppression check (core.batch_ingest sends both to ``ingest``), and on
@@ -31,7 +32,7 @@ over generated populations.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from hashlib import blake2b
@@ -42,6 +43,7 @@ from pydantic import TypeAdapter
 from core.governance.history import history_sort_key, quotes_identifier
 from core.grow_mark import add_only_mark
 from core.identity import GuardrailHit, customer_id_for
+from core.identity_holders import limit_holder
 from core.ingest_profile import new_profile
 from core.ingest_runs import written_item
 from core.ingest_settings import IngestResult, IngestSettings
@@ -174,12 +176,12 @@ def _rows(
         group.sort(key=_key)
     hits: list[GuardrailHit] = []
     usable: dict[str, None] = {}  # the keys the customer takes, in order of first sight
-    holders: dict[str, int] = {}
+    holders: dict[str, int] = {}  # per limited key, the records that may hold it (at least its holders)
     longest = 0
     for record in group:
         record_key = record.key
         longest = max(longest, len(record_key))
-        person = record.level == "person"
+        may_hold = record.level == "person" or record.owner is None  # a guest child may hold too
         for ident in record.identifiers:
             key = ident.key
             kind = ident.kind
@@ -193,10 +195,10 @@ def _rows(
                 hits.append(GuardrailHit(record_key, key, _BLOCKED))
                 continue
             usable[key] = None
-            if person and kind in limits:
+            if may_hold and kind in limits:
                 holders[key] = holders.get(key, 0) + 1
     for key, count in holders.items():
-        if count > limits[key.partition("#")[0]]:
+        if count > limits[key.partition("#")[0]] and _past_limit(group, key, limits):
             return None  # the guardrails would refuse the key: components are the planner's
     desired = sorted(usable)
     markers: dict[str, None] = {}
@@ -264,6 +266,19 @@ def _rows(
     if len(document) + len(owned) > profile_packing.PACK_THRESHOLD_BYTES:
         return None  # the profile item is packed (core.storage.profile_packing): the planner writes it
     return survivor, (idents, [(pk, item_hash, document, owned)], sources, events, held), hits
+
+
+def _past_limit(group: list[SourceRecord], key: str, limits: Mapping[str, int]) -> bool:
+    """Whether more holders (``limit_holder``: people, not records) than its kind's limit hold
+    ``key`` in the group, as ``group_records`` counts them. Asked only when more records than the
+    limit might hold it (the holders are never more than those records)."""
+    holders: set[str] = set()
+    for record in group:
+        if any(ident.key == key for ident in record.identifiers):
+            holder = limit_holder(record)
+            if holder is not None:
+                holders.add(holder)
+    return len(holders) > limits[key.partition("#")[0]]
 
 
 def _event_json(cid_json: str, eid: str, at_json: str, actor: str, reason: str, key_json: str) -> str:

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from core.child_moves import detach_changeset, moved_children
 from core.content_run import stored_is_newer
 from core.errors import ConflictError
-from core.identity import Component, IdentityPolicy, group_records, limit_holder, live_owner
+from core.identity import Component, IdentityPolicy, group_records, live_owner
+from core.identity_holders import limit_holder
 from core.ingest_changeset import _moving_watermarks, _retired_marks
 from core.ingest_components import plan_components
 from core.ingest_grow import grow_plan
 from core.ingest_runs import RunDecisions
 from core.ingest_settings import IngestResult, IngestSettings
+from core.link_changes import ChangeMark
 from core.link_index import ReviewItem
 from core.merge import record_hash
 from core.ports import (
@@ -52,7 +54,8 @@ class _Plan:
     recount: dict[str, str] = field(default_factory=dict)
     """The records written as the stored content re-dated (core.ingest_runs), by key: counted as
     what the version was once written, ``unchanged`` or ``stale``, not as ``written``."""
-    read_back: dict[str, frozenset[str]] = field(default_factory=dict)  # core.link_plan.LinkedPlan's
+    read_back: Mapping[str, frozenset[str]] = field(default_factory=dict)  # core.link_plan.LinkedPlan's
+    read_mark: ChangeMark | None = None  # core.link_plan.LinkedPlan's
     replaced: dict[str, SourceRecord] = field(default_factory=dict)
     """The stored versions holding refused values of the records planned (core.privacy_refused_stale)."""
 
@@ -285,7 +288,7 @@ def _plan(
     )
     if settings.linkage is not None:
         plan.resplit, plan.reviews, plan.outdated = linked.resplit, linked.reviews, linked.outdated
-        plan.read_back = linked.read_back
+        plan.read_back, plan.read_mark = linked.read_back, linked.read_mark
     plan.recount = runs.recount
     if settings.suppression is not None and settings.suppression.index_refused:
         from core.privacy_refused_stale import replaced_refused
@@ -301,8 +304,8 @@ def _group_exact(
     policy: IdentityPolicy,
     result: IngestResult,
 ) -> list[Component]:
-    """Components by exact identifiers (core.identity.group_records), with the people-level records
-    already holding the batch's keys as the guardrails' holders."""
+    """Components by exact identifiers (core.identity.group_records), with the stored records
+    already holding the batch's keys as the guardrails' holders (the people they name)."""
     # Which people already hold the keys of this batch's records (group_records looks up no other
     # key; a child with an owner never counts towards a guardrail limit, a guest child counts as the
     # person it names: core.identity.limit_holder).

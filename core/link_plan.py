@@ -21,6 +21,7 @@ from core.identity import Component, GuardrailHit, IdentityPolicy, live_owner
 from core.link_filed import FiledAs, ahead, drop_overloaded_entries, filed_key, filing, filing_tag, settle
 from core.link_index import ReviewItem, changes_for
 from core.link_nodes import graph_node, index_keys, node_orders
+from core.link_recheck import ReadBack, mark_before_read
 from core.link_review_index import drop_stale_pending, partners_key, review_filing, settle_reviews
 from core.link_scope import Scope
 from core.link_shifts import neighbours_to_read, shared_keys, shifted_pairs, unpaired
@@ -30,6 +31,7 @@ from core.schema import SourceRecord
 
 if TYPE_CHECKING:
     from core.ingest_settings import IngestSettings
+    from core.link_changes import ChangeMark
 
 __all__ = ["LinkedPlan", "direct_pairs", "linked_groups", "plan_linked"]
 
@@ -60,9 +62,12 @@ class LinkedPlan:
     the records (pending again), pending items scored otherwise now (core.link_review_index
     ``review_filing``)."""
     fuzzy_links: int = 0
-    read_back: dict[str, frozenset[str]] = field(default_factory=dict)
+    read_back: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The batch's index keys and the stored members read under each (those filed but not stored
-    left out): read again after the commit (core.link_recheck)."""
+    left out): read again after the commit (core.link_recheck), worked out only then."""
+    read_mark: ChangeMark | None = None
+    """Where the store's writes stood before the batch's reads: the re-check is skipped when nobody
+    else wrote since (core.link_changes)."""
 
 
 def plan_linked(
@@ -82,8 +87,8 @@ def plan_linked(
     dense block are paired anew."""
     assert settings.linkage is not None
     policy = settings.policy
+    plan = LinkedPlan(read_mark=mark_before_read(store))  # before any read of the index or owners
     scope = Scope(store, settings)
-    plan = LinkedPlan()
     scope.add_batch(active)
     scope.batch.update(r.key for r in gone)
     for state in live.values():
@@ -227,7 +232,7 @@ def plan_linked(
     plan.fuzzy_links = sum(
         1 for e in result.edges if e.kind == "fuzzy" and (e.a in scope.batch or e.b in scope.batch)
     )
-    plan.read_back = _read_back(scope, new_keys)
+    plan.read_back = ReadBack(lambda: _read_back(scope, new_keys), any(new_keys.values()))
     return plan
 
 

@@ -18,7 +18,7 @@ from typing import Literal, TypeVar
 
 from core.computed_traits import compute_traits
 from core.content_hash import HASHED_BYTES_MEMO, RECORD_HASH_MEMO, profile_hash, profile_json, record_hash
-from core.identity import limit_holder
+from core.identity_holders import limit_holder
 from core.schema import (
     ConsentState,
     ConsentValue,
@@ -227,8 +227,8 @@ def newest(a: SourceRecord, b: SourceRecord) -> SourceRecord:
 
 def identifier_holders(records: Iterable[SourceRecord]) -> dict[str, frozenset[str]]:
     """For each identifier key, the holders among the records carrying it, as
-    ``core.identity.limit_holder`` names them (people-level records by source key, guest children by
-    the person they name; children with an owner never count)."""
+    ``core.identity.limit_holder`` names them (the person a record names in full, else a people-level
+    record's source key or a guest child's phone; children with an owner never count)."""
     holders: dict[str, set[str]] = {}
     for record in records:
         holder = limit_holder(record)

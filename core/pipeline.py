@@ -36,6 +36,7 @@ from core.ingest_settings import (
     carry_partial,
 )
 from core.ingest_settle import _settle
+from core.link_changes import writing
 from core.merge_steps import complete_merge
 from core.ports import Changeset, ProfileStore
 from core.schema import SourceRecord
@@ -59,7 +60,8 @@ def ingest(
     if settings.suppression is not None and not settings.epoch_checked:
         forget_if_erased(settings.suppression.store)  # an erasure elsewhere: caches emptied first
     try:
-        return _ingest(records, store, settings, progress)
+        with writing():  # its writes told from others' (core.link_changes: the re-check skipped)
+            return _ingest(records, store, settings, progress)
     except Exception as error:
         if progress.total is not None:  # None: it failed before it counted the records
             carry_partial(error, progress.total, progress.unsettled + progress.later)
@@ -313,9 +315,10 @@ def _after_linked_commit(
         records = {r.key for rs in plan.records_of.values() for r in rs} | {r.key for r in plan.deferred}
         customers = {plan.survivors[c.label] for c in written}
         try:
-            total.merged_customers += len(
-                join_filed_since(store, plan.read_back, records, customers, settings, _back_off)
+            joined = join_filed_since(
+                store, plan.read_back, records, customers, settings, _back_off, plan.read_mark
             )
+            total.merged_customers += len(joined)
         except ConflictError:
             total.unjoined.extend(sorted(customers))
 

@@ -282,6 +282,10 @@ def erase_person(
 
             matchers.append(fingerprint_matcher(prints, salt, identity))  # hers by a fuzzy link only
         report.counts["dead_letter_records"] += dead_letters.remove(lambda r: any(m(r) for m in matchers))
+        # Records the queue could not judge (nothing identifying reads in them) stay there: the
+        # answer says so, never a silent ok (core.storage.sqs_dead_letters).
+        if unreadable := getattr(dead_letters, "unreadable", 0):
+            report.counts["dead_letter_unreadable"] += unreadable
 
     failed = {name: r.remaining for name, r in results.items() if not r.done and r.remaining}
     subject = subject_hash(salt, identifier)

@@ -33,7 +33,14 @@ class ErasureReport:
 
     @property
     def complete(self) -> bool:
-        return self.outcome != AMBIGUOUS and not any(v.startswith("failed") for v in self.tools.values())
+        """Whether the erasure is done everywhere: not ambiguous, no tool failed, and no record in
+        the ingest dead-letter queue left unjudged (``dead_letter_unreadable``: nothing identifying
+        reads in it, so it may be hers)."""
+        return (
+            self.outcome != AMBIGUOUS
+            and not any(v.startswith("failed") for v in self.tools.values())
+            and not self.counts.get("dead_letter_unreadable")
+        )
 
 
 def ask_tools(

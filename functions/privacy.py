@@ -121,12 +121,18 @@ def erase_answer(report: ErasureReport, request_id: str) -> dict[str, Any]:
         "request_id": request_id,
         "found": report.found,
         "outcome": report.outcome,
-        "deleted": {k: v for k, v in sorted(report.counts.items()) if k != "suppressed"},
+        "deleted": {k: v for k, v in sorted(report.counts.items()) if k not in _NOT_DELETED},
         "suppressed": report.counts.get("suppressed", 0),
         "tools": report.tools,
         "pending": report.pending,
         "kept": report.kept,
+        # records in the ingest dead-letter queue nothing identifying reads in: left, may be hers
+        **({"unreadable_dead_letters": n} if (n := report.counts.get("dead_letter_unreadable")) else {}),
     }
+
+
+#: Counts of an erasure that are no deleted item.
+_NOT_DELETED = frozenset({"suppressed", "dead_letter_unreadable"})
 
 
 def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str = "") -> dict[str, Any]:

@@ -41,6 +41,9 @@ class ResolveReport:
     quarantined: int = 0
     erased_quarantined: int = 0
     """Malformed records of people erased from the table: dropped, not written to the quarantine."""
+    erased_after: int = 0
+    """Records of people erased while the run read them (profilesync.resolve_erasures): resolved,
+    then taken out of the run's store before the output was written."""
     quarantine_reasons: Counter[str] = field(default_factory=Counter)
     dropped_values: Counter[str] = field(default_factory=Counter)
     ingest: IngestResult = field(default_factory=IngestResult)
@@ -70,7 +73,7 @@ class ResolveReport:
             f"unchanged         {ing.unchanged + ing.stale:>8,}",
             *(
                 [f"erased, dropped   {erased:>8,}  (people erased from this table)"]
-                if (erased := ing.suppressed + self.erased_quarantined)
+                if (erased := ing.suppressed + self.erased_quarantined + self.erased_after)
                 else []
             ),
             f"profiles          {self.profiles:>8,}",
@@ -86,7 +89,8 @@ class ResolveReport:
         return out
 
 
-def _reason_class(reason: str) -> str:
+def reason_class(reason: str) -> str:
+    """The class a quarantine reason is counted under in the summary."""
     # Group quarantine reasons for the summary: the part before any detail (':', ';' or '(').
     return reason.split(";")[0].split(":")[0].split("(")[0].strip()
 
@@ -102,6 +106,7 @@ def resolve(
     progress: Callable[[ResolveReport], None] | None = None,
     ingesting: Ingest = ingest_batch,
     erased: Callable[[Quarantined], bool] | None = None,
+    settings_now: Callable[[], IngestSettings | None] | None = None,
 ) -> ResolveReport:
     """Normalise, quarantine and ingest ``drafts`` in batches; nothing read goes unaccounted.
 
@@ -112,14 +117,17 @@ def resolve(
     A ``BatchEnd`` ends a batch there (``connectors.jsonl.batched``: batches that keep each person's
     records together, so that most of them found new customers); batches end after ``batch_size``
     records too. A malformed record ``erased`` says is an erased person's is dropped and counted,
-    never passed to ``quarantine`` (profilesync.erased_quarantine)."""
+    never passed to ``quarantine`` (profilesync.erased_quarantine). ``settings_now``, when given, is
+    asked for the settings before each batch, in place of ``settings`` (the erasures of a state
+    store made during the run: profilesync.resolve_erasures)."""
     options = options or NormaliseOptions()
     report = ResolveReport()
     batch: list[SourceRecord] = []
 
     def flush() -> None:
         if batch:
-            result, refused = ingest_isolating(batch, store, settings, ingesting)
+            current = settings if settings_now is None else settings_now()
+            result, refused = ingest_isolating(batch, store, current, ingesting)
             report.guardrail_keys.update(h.identifier_key for h in result.guardrail_hits)
             result.guardrail_hits.clear()
             result.customers.clear()  # the store holds them; the summary needs counts only
@@ -136,7 +144,7 @@ def resolve(
             report.erased_quarantined += 1
             return
         report.quarantined += 1
-        report.quarantine_reasons[_reason_class(entry.reason)] += 1
+        report.quarantine_reasons[reason_class(entry.reason)] += 1
         if quarantine:
             quarantine(entry)
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import gc
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
@@ -17,7 +18,8 @@ from profilesync.cli_errors import UsageError
 
 if TYPE_CHECKING:
     from core.pipeline import IngestSettings
-    from core.suppression import SuppressionCheck, SuppressionStore
+    from core.suppression import SuppressionCheck
+    from profilesync.stores import Stores
 
 _Item = TypeVar("_Item")
 
@@ -41,6 +43,7 @@ def _resolve(args: argparse.Namespace) -> int:
         write_profiles,
         write_quarantine_line,
     )
+    from profilesync.resolve_erasures import StateErasures, take_out_erased
     from profilesync.resolve_output import write_store
     from profilesync.stores import open_stores, temporary_store_path
 
@@ -110,14 +113,17 @@ def _resolve(args: argparse.Namespace) -> int:
         # the records are resolved, and not at all while a batch is ingested (see core.runtime).
         stack.enter_context(bulk_gc(RESOLVE_GC_THRESHOLDS))
         settings = _identity_settings(args)
-        suppression = _erasures(args, stack, stores.suppression)
-        if suppression is not None:
-            settings = dataclasses.replace(settings or _default_settings(), suppression=suppression)
-        erased = None
-        if settings is not None and settings.suppression is not None:
+        erasures: StateErasures | None = None
+        erased: Callable[[Quarantined], bool]
+        if args.endpoint_url is None:  # the erasures of --state-dir, before each batch as they stand
+            erasures = StateErasures(args.state_dir, args.table, stack, options)
+            erased = erasures.erased
+        else:  # the table's own
             from profilesync.erased_quarantine import erased_check
 
-            erased = erased_check(settings.suppression, options)
+            check = _erasures(args, stores)
+            settings = dataclasses.replace(settings or _default_settings(), suppression=check)
+            erased = erased_check(check, options)
         items: Iterable[RecordDraft | SourceRecord | Quarantined | BatchEnd] = (
             chained() if worker is None else worker
         )
@@ -135,18 +141,29 @@ def _resolve(args: argparse.Namespace) -> int:
             progress=progress,
             erased=erased,
             ingesting=collected_after(ingest_batch),
+            settings_now=None if erasures is None else functools.partial(erasures.settings, settings),
         )
         if args.endpoint_url is None:
             grouped.close()
         reading.total = report.read if reading.total else None  # blank lines are no records
         reading.finish(report.read, f"{report.quarantined:,} quarantined")
         writing = Progress("write", unit="profiles", quiet=args.quiet)
-        with args.out.open("w", encoding="utf-8") as out:
-            if args.endpoint_url is None:  # the SQLite store's JSON as is, half in a second process
-                parallel = usable_cores() >= 2
-                report.profiles = write_store(path, out, progress=writing.update, parallel=parallel)
-            else:
-                report.profiles = write_profiles(store.iter_profiles(), out, progress=writing.update)
+        while True:
+            # An erasure during the run: her customers out of the run's store before it is written,
+            # and the file written again when one answered while it was written (resolve_erasures).
+            epoch = None if erasures is None else erasures.epoch()
+            if erasures is not None and epoch != erasures.vouched:
+                documents = stores.profiles.profile_documents()  # type: ignore[attr-defined]
+                take_out_erased(erasures, stores.database, documents, (quarantine_path, qfile), report)
+                erasures.vouched = epoch
+            with args.out.open("w", encoding="utf-8") as out:
+                if args.endpoint_url is None:  # the SQLite store's JSON as is, half in a second process
+                    parallel = usable_cores() >= 2
+                    report.profiles = write_store(path, out, progress=writing.update, parallel=parallel)
+                else:
+                    report.profiles = write_profiles(store.iter_profiles(), out, progress=writing.update)
+            if erasures is None or erasures.epoch() == epoch:
+                break
         writing.finish(report.profiles)
     for line in report.lines():
         print(line)
@@ -188,29 +205,15 @@ def _default_settings() -> IngestSettings:
     return IngestSettings()
 
 
-def _erasures(args: argparse.Namespace, stack: ExitStack, table: SuppressionStore) -> SuppressionCheck | None:
-    """The erasures a run honours: people erased (``profilesync privacy erase``) are not resolved back.
-
-    With ``--endpoint-url`` they are the table's own suppression entries. On the embedded default the
-    run resolves into a new store of its own, so they are those of the embedded store in
-    ``--state-dir`` (``TABLE.sqlite3``, where ``privacy erase`` and ``sync`` keep them), opened read
-    only; None when there is no such store (nobody was erased there)."""
+def _erasures(args: argparse.Namespace, stores: Stores) -> SuppressionCheck:
+    """The erasures a run on ``--endpoint-url`` honours: the table's own suppression entries (people
+    erased with ``profilesync privacy erase`` are not resolved back). On the embedded default the run
+    resolves into a new store of its own and honours those of ``--state-dir``'s embedded store
+    (profilesync.resolve_erasures)."""
     from core.suppression import SuppressionCheck
     from profilesync.privacy_cli import audit_salt
 
-    if args.endpoint_url is not None:
-        return SuppressionCheck(table, audit_salt(args.state_dir, endpoint_url=args.endpoint_url))
-    from profilesync.stores import open_stores, store_path
-
-    path = store_path(args.state_dir, args.table)
-    if not path.is_file():
-        return None
-    embedded = stack.enter_context(
-        open_stores(endpoint_url=None, table=args.table, path=path, read_only=True)
-    )
-    # The run's records go into its own file, not this store (read-only): no index entries here
-    # (core.privacy_refused_index: they belong to the store a record is stored in).
-    return SuppressionCheck(embedded.suppression, audit_salt(args.state_dir), index_refused=False)
+    return SuppressionCheck(stores.suppression, audit_salt(args.state_dir, endpoint_url=args.endpoint_url))
 
 
 def _identity_settings(args: argparse.Namespace) -> IngestSettings | None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.testing.records import T0, MakeRecord, make_record
-from tests import hypothesis_profiles, runner_temp
+from tests import aws_signing, hypothesis_profiles, runner_temp
 
 os.environ.update(
     {
@@ -57,6 +57,52 @@ def _share_botocore_data_loader() -> None:
 
 
 _share_botocore_data_loader()
+
+
+def _share_botocore_handler_checks() -> None:
+    """botocore's checks of each event handler a new session registers are made once per process.
+
+    A session registers about 130 handlers of its own, and ``mock_aws()`` makes a new session on
+    entry: botocore asks ``inspect.getfullargspec`` of every handler whether it takes ``**kwargs``,
+    and each session's aliaser rewrites every event name again. Both answers are functions of the
+    handler's code and of the event name (with botocore's own alias table), so they are remembered
+    for the process: a mock's session and DynamoDB client took about 23 ms of CPU, about half of
+    them in these two checks (tests/unit/test_botocore_checks_shared.py holds the answers to
+    botocore's own). Handlers with a ``__signature__`` of their own, and aliasers given a table of
+    their own, are checked as before.
+    """
+    import inspect
+    import types
+    import weakref
+
+    import botocore.hooks
+
+    accepts_kwargs = botocore.hooks.accepts_kwargs
+    known: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary()
+
+    def remembered_accepts_kwargs(func: Any) -> Any:
+        target = func.__func__ if isinstance(func, types.MethodType) else func
+        if not isinstance(target, types.FunctionType) or hasattr(func, "__signature__"):
+            return accepts_kwargs(func)
+        if target not in known:
+            known[target] = inspect.getfullargspec(target).varkw  # botocore asks for [2], varkw
+        return known[target]
+
+    botocore.hooks.accepts_kwargs = remembered_accepts_kwargs
+    init = botocore.hooks.EventAliaser.__init__
+    shared_names: dict[str, str] = {}
+
+    def aliaser_init(self: Any, event_emitter: Any, event_aliases: Any = None) -> None:
+        init(self, event_emitter, event_aliases)
+        if event_aliases is None or event_aliases is botocore.hooks.EVENT_ALIASES:
+            self._alias_name_cache = shared_names
+
+    botocore.hooks.EventAliaser.__init__ = aliaser_init  # type: ignore[method-assign]
+
+
+_share_botocore_handler_checks()
+# DynamoDB requests to moto's in-process mock go unsigned (moto checks no signature; tests/aws_signing.py).
+aws_signing.skip_signing_to_moto_dynamodb()
 
 
 def _model_moto_costs() -> None:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from core.errors import ConflictError, RecordRejectedError
+from core.link_changes import ChangeCounter
 from core.ports import (
     RETIRED_OWNER,
     Changeset,
@@ -84,6 +85,9 @@ class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
         """The hashes an ``InMemorySuppressionStore`` made over this store keeps suppressed (the
         ``SUPPRESS#`` items of the same table in DynamoDB and SQLite), read by ``Unsuppressed``."""
         self.writes = 0
+        self.changes = ChangeCounter()
+        """Writes to the index or to who owns a record, and whose (core.link_recheck: the re-check
+        skipped when nobody else wrote)."""
         self._init_links()
         self._holds_by_type: dict[type, Callable[[Any], bool]] = {
             PutSource: self._always,
@@ -168,20 +172,24 @@ class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
                 )
         written: list[str] = []
         with self._lock:
-            for changeset in changesets:
-                ops = changeset.operations
-                if all(holds[type(op)](op) for op in ops):
-                    try:
-                        check_changeset(changeset)  # DynamoDB's limits, as the SQLite store holds them
-                    except RecordRejectedError as refused:
-                        # As DynamoDB's commit (several transactions): what went before is written.
-                        raise RecordRejectedError(str(refused), written=written) from None
-                    for op in ops:
-                        apply[type(op)](op)
-                    self.writes += len(ops)
-                    written.append(changeset.label)
-                else:
-                    failed.append(changeset)
+            try:
+                for changeset in changesets:
+                    ops = changeset.operations
+                    if all(holds[type(op)](op) for op in ops):
+                        try:
+                            check_changeset(changeset)  # DynamoDB's limits, as the SQLite store holds them
+                        except RecordRejectedError as refused:
+                            # As DynamoDB's commit (several transactions): what went before is written.
+                            raise RecordRejectedError(str(refused), written=written) from None
+                        for op in ops:
+                            apply[type(op)](op)
+                        self.writes += len(ops)
+                        written.append(changeset.label)
+                    else:
+                        failed.append(changeset)
+            finally:
+                if written:
+                    self.changes.wrote()
         return failed
 
     def iter_profiles(self) -> Iterator[Profile]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
+from core.link_changes import ChangeCounter, ChangeMark
 from core.link_index import NO_ORDERS, BlockChange, BlockState, ReviewItem, review_pair_id
 
 __all__ = ["InMemoryLinkIndex"]
@@ -19,12 +20,22 @@ __all__ = ["InMemoryLinkIndex"]
 class InMemoryLinkIndex:
     """Mixed into ``InMemoryProfileStore``; ``_init_links`` sets the state up."""
 
+    changes: ChangeCounter  # the store's (core.storage.memory)
+
     def _init_links(self) -> None:
         self._links_lock = threading.Lock()
         self._blocks: dict[str, BlockState] = {}
         self._reviews: dict[str, ReviewItem] = {}
         self.index_writes = 0
         """Index keys and review items written (for tests and benchmarks)."""
+
+    def change_mark(self) -> ChangeMark | None:
+        """Where the store's writes stand for the current writer (core.link_changes)."""
+        return self.changes.mark()
+
+    def changed_by_others(self, mark: ChangeMark) -> bool:
+        """Whether anyone but the mark's writer wrote to the index or the owners since it."""
+        return self.changes.others_since(mark)
 
     def get_blocks(self, keys: Sequence[str], *, members_only: bool = False) -> dict[str, BlockState]:
         # One look-up a key (a key asked twice is kept once, where first asked): a batch reads about
@@ -45,6 +56,9 @@ class InMemoryLinkIndex:
         empty: frozenset[str] = frozenset()
         make = tuple.__new__
         with self._links_lock:
+            # Counted first (core.link_changes): a read after a mark waits for this lock, so it sees
+            # the whole write; a write that stops half way is counted all the same.
+            self.changes.wrote()
             blocks = self._blocks
             get = blocks.get
             self.index_writes += len(changes)
@@ -96,6 +110,8 @@ class InMemoryLinkIndex:
                 if current is not None and current.holds_as(read):
                     del self._blocks[read.key]
                     dropped.append(read.key)
+            if dropped:
+                self.changes.wrote()
         return dropped
 
     def get_reviews(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ReviewItem]:

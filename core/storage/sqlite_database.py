@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from core.errors import StoreLayoutError, StoreUnavailableError
+from core.link_changes import ChangeCounter
 from core.storage.sqlite_file import (
     BUSY_CODES,
     connect_read_only,
@@ -101,6 +102,8 @@ class SQLiteDatabase:
         self.path = str(path)
         self.busy_timeout = busy_timeout
         self._lock = threading.RLock()
+        self.changes = ChangeCounter()
+        """The writes through this connection, and whose (core.storage.sqlite_links ``change_mark``)."""
         self._grouped: tuple[float, float] | None = None  # (last group commit, seconds between)
         self._broken: str | None = None  # why the writes of a lost group make the store unusable
         try:
@@ -240,6 +243,17 @@ class SQLiteDatabase:
                     raise
             except sqlite3.Error as error:
                 raise self._unavailable(error) from error
+            finally:
+                # Counted once it landed (or failed: a write counted for nothing costs a re-check).
+                self.changes.wrote()
+
+    def data_version(self) -> int | None:
+        """``PRAGMA data_version``: moves when another connection commits (None: unreadable)."""
+        with self._lock:
+            try:
+                return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error:
+                return None
 
     def _grouped_write(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         """A write inside the group transaction: a savepoint, all or nothing as a transaction is."""

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+from core.link_changes import ChangeMark
 from core.link_index import NO_ORDERS, BlockChange, BlockState, ReviewItem, block_item_key, review_pair_id
 from core.storage.sqlite_database import SQLiteDatabase, select_in
 
@@ -35,6 +37,18 @@ class SQLiteLinkIndex:
     """Mixed into ``SQLiteProfileStore`` (which sets ``database``)."""
 
     database: SQLiteDatabase
+
+    def change_mark(self) -> ChangeMark | None:
+        """Where the writes through this database stand for the current writer
+        (core.link_changes), with ``PRAGMA data_version`` for other connections' commits."""
+        mark, version = self.database.changes.mark(), self.database.data_version()
+        return None if mark is None or version is None else replace(mark, extra=version)
+
+    def changed_by_others(self, mark: ChangeMark) -> bool:
+        """Whether anyone but the mark's writer wrote since it: through this connection (another
+        writer sharing it), or another connection committed."""
+        database = self.database
+        return database.changes.others_since(mark) or database.data_version() != mark.extra
 
     def get_blocks(self, keys: Sequence[str], *, members_only: bool = False) -> dict[str, BlockState]:
         by_item = {block_item_key(k): k for k in dict.fromkeys(keys)}

@@ -8,6 +8,15 @@ the person. ``remove`` takes their records out: it receives every message (each 
 by a message with the other records (or simply deleted when none is left); every other message is
 made visible again at once. Nobody else's record is lost, and the queue's alarm still sees them.
 
+The messages the queue holds are mostly those merge could not read: a record ``SourceRecord`` does
+not read (another pull version's trait written as a number) is still matched, by what its raw values
+give, as core.quarantine keys a refused record: its source key, its identifiers' values
+(``record_keys``) and every address written in it, with its string traits (``readable_part``). One
+from which nothing identifying can be read, or a body that is no ingest message at all, cannot be
+judged: ``remove`` leaves it and counts it in ``unreadable`` (core.privacy makes the erasure's answer
+say so, ``ok`` false), and one naming a matching address in a body that is no ingest message is
+counted so too (it cannot be taken out without the records beside it).
+
 SQS has no way to read a queue without receiving from it; a receive samples part of the queue's
 servers, so reading continues until a receive comes back empty. The client is injected (a boto3 SQS
 client); this module imports neither boto3 nor botocore.
@@ -17,11 +26,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from core.schema import SourceRecord
+from core.quarantine import record_keys, refused_emails
+from core.schema import Identifier, SourceRecord
 
 #: SendMessageBatch, DeleteMessageBatch and ChangeMessageVisibilityBatch take at most 10 entries.
 _BATCH = 10
@@ -34,6 +45,9 @@ class SQSDeadLetterQueue:
         self._sqs = client
         self.queue_url = queue_url
         self.visibility_seconds = visibility_seconds
+        self.unreadable = 0
+        """How many records (or bodies that are no ingest message) the last ``remove`` could not
+        judge, and left in the queue."""
 
     def _receive_all(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -62,7 +76,7 @@ class SQSDeadLetterQueue:
     def records(self) -> list[SourceRecord]:
         messages = self._receive_all()
         try:
-            return [record for m in messages for _, record in _records(m["Body"])]
+            return [record for m in messages for _, record in _document(m["Body"])[1]]
         finally:
             self._release(messages)
 
@@ -70,14 +84,25 @@ class SQSDeadLetterQueue:
         messages = self._receive_all()
         untouched: list[dict[str, Any]] = []
         removed = 0
+        self.unreadable = 0
         try:
             for message in messages:
-                document, parsed = _document(message["Body"])
-                hits = [i for i, record in parsed if matches(record)]
-                if document is None or not hits:
+                document, parsed, unread = _document(message["Body"])
+                if document is None:  # no ingest message: nothing can be taken out of it alone
+                    self.unreadable += 1
                     untouched.append(message)
                     continue
-                keep = [r for i, r in enumerate(document["records"]) if i not in set(hits)]
+                hits = {i for i, record in parsed if matches(record)}
+                for index, raw in unread:
+                    part = readable_part(raw)
+                    if part is None:
+                        self.unreadable += 1
+                    elif matches(part):
+                        hits.add(index)
+                if not hits:
+                    untouched.append(message)
+                    continue
+                keep = [r for i, r in enumerate(document["records"]) if i not in hits]
                 if keep:
                     # ensure_ascii: every character SQS rejects is escaped, the value is unchanged.
                     body = json.dumps({**document, "records": keep}, ensure_ascii=True, separators=(",", ":"))
@@ -89,25 +114,63 @@ class SQSDeadLetterQueue:
         return removed
 
 
-def _document(body: str) -> tuple[dict[str, Any] | None, list[tuple[int, SourceRecord]]]:
-    """The message's JSON document and its readable records, each with its index."""
+def _document(
+    body: str,
+) -> tuple[dict[str, Any] | None, list[tuple[int, SourceRecord]], list[tuple[int, Any]]]:
+    """The message's JSON document (None: no ingest message), its readable records and the raw
+    records ``SourceRecord`` does not read, each with its index."""
     try:
         document = json.loads(body)
     except ValueError:
-        return None, []
+        return None, [], []
     if not isinstance(document, dict) or not isinstance(document.get("records"), list):
-        return None, []
+        return None, [], []
     parsed: list[tuple[int, SourceRecord]] = []
+    unread: list[tuple[int, Any]] = []
     for index, raw in enumerate(document["records"]):
         try:
             parsed.append((index, SourceRecord.model_validate(raw)))
         except ValidationError:
-            continue  # an unreadable record stays in the message, as it was
-    return document, parsed
+            unread.append((index, raw))
+    return document, parsed, unread
 
 
-def _records(body: str) -> list[tuple[int, SourceRecord]]:
-    return _document(body)[1]
+_NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-__all__ = ["SQSDeadLetterQueue"]
+def readable_part(raw: Any) -> SourceRecord | None:
+    """What identifies a record ``SourceRecord`` does not read, as a record a matcher can judge: its
+    source key (when its ``source``, ``object_type`` and ``source_id`` are text), the identifiers of
+    its dump that read (``core.quarantine.record_keys``), every address written anywhere in it, and
+    its text traits (for a fuzzy matcher). None when none of these is there: nothing says whose it is."""
+    keys = record_keys(raw)
+    text = json.dumps(raw, ensure_ascii=False, default=str)
+    keys += [f"email#{email}" for email in refused_emails(text)]
+    identifiers: dict[str, Identifier] = {}
+    for key in keys:
+        try:
+            identifiers.setdefault(key, Identifier.from_key(key))
+        except (ValidationError, ValueError):
+            continue  # a mailbox# key: the matcher reads an email's mailbox itself
+    named = isinstance(raw, dict) and all(
+        isinstance(raw.get(f), str) for f in ("source", "object_type", "source_id")
+    )
+    if not identifiers and not named:
+        return None
+    fields = raw if isinstance(raw, dict) else {}
+    traits = fields.get("traits")
+    part = {
+        "source": fields["source"] if named else "unreadable",
+        "object_type": fields["object_type"] if named else "record",
+        "source_id": fields["source_id"] if named else "unreadable",
+        "updated_at": _NO_TIME,
+        "identifiers": list(identifiers.values()),
+        "traits": {k: v for k, v in traits.items() if isinstance(v, str)} if isinstance(traits, dict) else {},
+    }
+    try:
+        return SourceRecord.model_validate(part)
+    except ValidationError:  # a trait name or value the model refuses: the identifiers alone
+        return SourceRecord.model_validate({**part, "traits": {}})
+
+
+__all__ = ["SQSDeadLetterQueue", "readable_part"]

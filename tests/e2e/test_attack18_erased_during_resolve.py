@@ -83,16 +83,6 @@ def _erase_in_another_process(folder: Path) -> dict[str, Any]:
     return answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "profilesync/resolve_cli.py:144 writes the run's own store out (write_store) after every line is "
-        "read, with no look at the state store's erasures made meanwhile: her records ingested before "
-        "her erasure answered are in the --out file written after it; a fix reads the state store's "
-        "erasure epoch (core.erasure_epoch) before writing and, when it moved, drops (or erases from the "
-        "run's store) the customers holding an identifier or record id now suppressed"
-    ),
-)
 def test_her_erasure_while_a_resolve_reads_her_lines_leaves_her_out_of_the_file_it_writes_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -126,21 +116,7 @@ def test_her_erasure_while_a_resolve_reads_her_lines_leaves_her_out_of_the_file_
     assert [t for t in TRACES if t in text] == []
 
 
-_NO_STORE_YET = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "profilesync/resolve_cli.py:206 answers no SuppressionCheck when the state folder holds no "
-        "embedded store when the run starts, and never looks again: an erasure made during the run "
-        "(which makes the store) is not read for the batches after it; a fix opens the suppression "
-        "of the state store lazily (or re-looks for the file before each batch, as the erasure epoch "
-        "is read) so that lines read after her erasure are dropped and counted"
-    ),
-)
-
-
-@pytest.mark.parametrize(
-    "store_before", [True, pytest.param(False, marks=_NO_STORE_YET, id="no-store-yet")], ids=str
-)
+@pytest.mark.parametrize("store_before", [True, pytest.param(False, id="no-store-yet")], ids=str)
 def test_lines_read_after_her_erasure_are_dropped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], store_before: bool
 ) -> None:

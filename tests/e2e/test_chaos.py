@@ -23,7 +23,7 @@ from connectors._sandbox import Faults
 from core.push import primary_email
 from core.schema import Profile
 from profilesync.demo import CONNECTORS, make_sandboxes
-from profilesync.local import LocalRuntime
+from profilesync.local import LocalRuntime, PullResult
 from tests.hypothesis_profiles import examples
 
 #: The demo's people: 40 in ``make test``, 80 in ``make test-deep``. At 40 throttles, every
@@ -46,12 +46,36 @@ def live_profiles(rt: LocalRuntime) -> list[Profile]:
     return [p for p in rt.wiring.profiles.iter_profiles() if p.sources]
 
 
-def pull_until_done(rt: LocalRuntime, connector: str, attempts: int = 5) -> None:
-    """What the schedule does: the next run resumes from the cursor if one failed for good."""
+def pull_until_done(rt: LocalRuntime, connector: str, attempts: int = 5) -> list[PullResult]:
+    """What the schedule does: the next run resumes from the cursor if one failed for good. The
+    scheduled runs' results, the last one done."""
+    runs: list[PullResult] = []
     for _ in range(attempts):
-        if rt.pull(connector).status == "done":
-            return
+        runs.append(rt.pull(connector))
+        if runs[-1].status == "done":
+            return runs
     raise AssertionError(f"pull of {connector} did not finish in {attempts} scheduled runs")
+
+
+def faults_served(sandbox: Any) -> list[tuple[str, str]]:
+    """Record the faults ``sandbox`` serves, as (request ``METHOD path``, fault): its ``_roll`` picks
+    one for each request ``_respond`` answers (connectors._sandbox.vendor)."""
+    served: list[tuple[str, str]] = []
+    respond, roll = sandbox._respond, sandbox._roll
+    route = [""]
+
+    def responding(request: Any) -> Any:
+        route[0] = f"{request.method} {request.url.path}"
+        return respond(request)
+
+    def rolling() -> str | None:
+        fault: str | None = roll()
+        if fault is not None:
+            served.append((route[0], fault))
+        return fault
+
+    sandbox._respond, sandbox._roll = responding, rolling
+    return served
 
 
 def crash_once(obj: Any, method: str, *, after_call: bool, skip: int = 0) -> list[int]:
@@ -95,6 +119,7 @@ def test_faults_duplicates_and_crashes_leave_the_profiles_of_a_clean_run(clean: 
         sandbox.faults = Faults(
             throttle=0.03, server_error=0.03, timeout=0.02, truncate=0.02, retry_after="0", seed=SEED + n
         )
+    served = {name: faults_served(sandbox) for name, sandbox in sandboxes.items()}
     with LocalRuntime(sandboxes, redeliver=0.5, seed=1) as rt:
         # pull: a page is in the queue, its cursor not yet saved
         pull_crashes = crash_once(rt.wiring.sync_state, "put_sync_state", after_call=False, skip=1)
@@ -102,8 +127,7 @@ def test_faults_duplicates_and_crashes_leave_the_profiles_of_a_clean_run(clean: 
         merge_crashes = crash_once(rt.wiring.profiles, "_transact", after_call=True, skip=3)
         # push: the tool has the batch, profilesync has not recorded it
         push_crashes = crash_once(rt.wiring.sync_state, "put_pushed_unless_erased", after_call=False, skip=2)
-        for connector in CONNECTORS:
-            pull_until_done(rt, connector)
+        runs = [run for connector in CONNECTORS for run in pull_until_done(rt, connector)]
         merged, pushed = rt.settle()
 
         # Each crash really happened.
@@ -112,6 +136,13 @@ def test_faults_duplicates_and_crashes_leave_the_profiles_of_a_clean_run(clean: 
         assert push_crashes
         assert merged.redelivered > 0  # and messages really came twice
         assert sum(s.stats.throttled for s in sandboxes.values()) > 0
+        # Every kind of fault was served, and the HTTP layer's retries absorbed each one: the only
+        # failed pull invocation and the only push retried by the stream are the injected crashes'
+        # (with 503s not retried, or a truncated body read as empty, the stream retried 3 and 2 more)
+        kinds = {fault for faults in served.values() for _, fault in faults}
+        assert kinds >= {"throttle", "server_error", "timeout", "truncate"}, served
+        assert sum(run.failed_invocations for run in runs) == len(pull_crashes)
+        assert (pushed.push_retries, pushed.failed_invocations) == (len(push_crashes), 0), served
         # Nothing parked: no dead letter, no stream batch given up on.
         assert rt.queue_depth(rt.dlq_url) == 0
         assert rt.queue_depth(rt.push_failure_url) == 0

@@ -1,7 +1,9 @@
 """Erasure that holds, end to end: the real handlers on the local runtime and all five sandboxes.
 
-The sandboxes are seeded from ``population(PEOPLE, SEED)``, so who is who is known. Each test syncs
-every tool (schedule pull -> merge -> push), erases people through the privacy function, and checks
+The sandboxes are seeded from ``population(PEOPLE, SEED)``, so who is who is known. Each test starts
+from every tool synced (schedule pull -> merge -> push: synced once per process and frozen, each test
+changing its own thawed copy, tests/e2e/frozen_world.py), erases people through the privacy function,
+and checks
 the issue's "Done when": the erased stay erased through full and incremental pulls and pushes; a
 person sharing a value with them is untouched; nothing of them is left in the table, the queues,
 the logs or the tools; an export returns every item an erasure deletes; and a tool that cannot
@@ -17,8 +19,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from itertools import islice
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 import httpx
@@ -33,6 +37,7 @@ from core.schema import Identifier, SourceRecord
 from core.storage.dynamodb_history import DynamoDBHistoryStore
 from core.testing.population import Person, people, population
 from profilesync.local import LocalRuntime
+from tests.e2e.frozen_world import FrozenWorld, freeze, thawed, witness
 
 pytestmark = pytest.mark.slow
 
@@ -167,17 +172,31 @@ class World:
         )
 
 
-@contextmanager
-def synced(tmp_path: Path, *, people_count: int = PEOPLE, seed: int = SEED) -> Iterator[World]:
-    sandboxes = five_sandboxes(people_count, seed)
+def sources_of(people_count: int = PEOPLE, seed: int = SEED) -> dict[int, set[str]]:
+    """Each person's population sources (crm, shop, email), by index."""
     sources: dict[int, set[str]] = defaultdict(set)
     for index, flat in population(people_count, seed):
         if index is not None:
             sources[index].add(str(flat["source"]))
-    with LocalRuntime(sandboxes, log_path=tmp_path / "handlers.log", connector_sleep=no_wait) as rt:
-        world = World(rt, sandboxes, people(people_count, seed), sources)
-        world.sync()
-        yield world
+    return sources
+
+
+@cache
+def frozen_world() -> FrozenWorld:
+    """The world every test of this file and test_erasure_attacks.py starts from: the five sandboxes
+    of ``population(PEOPLE, SEED)`` synced once per process, frozen (tests/e2e/frozen_world.py)."""
+    with TemporaryDirectory(prefix="frozen-world-") as folder:
+        sandboxes = five_sandboxes()
+        with LocalRuntime(sandboxes, log_path=Path(folder) / "handlers.log", connector_sleep=no_wait) as rt:
+            World(rt, sandboxes, people(PEOPLE, SEED), sources_of()).sync()
+            return freeze(rt)
+
+
+@contextmanager
+def synced(tmp_path: Path) -> Iterator[World]:
+    """A copy of ``frozen_world()`` for one test to change, its log at tmp_path/handlers.log."""
+    with thawed(frozen_world(), tmp_path / "handlers.log", connector_sleep=no_wait) as rt:
+        yield World(rt, rt.sandboxes, people(PEOPLE, SEED), sources_of())
 
 
 def first(persons: Iterable[Person], count: int) -> list[Person]:
@@ -250,6 +269,21 @@ def test_the_world_holds_every_case() -> None:
     world = f"population({PEOPLE}, {SEED})"
     assert any(index is None for index, _ in pairs), f"{world} has no malformed record"
     assert any(used == {"shop"} for used in sources.values()), f"{world} has no shop-only person"
+
+
+def test_a_thawed_world_is_the_world_frozen(tmp_path: Path) -> None:
+    # GIVEN the synced world, frozen, and what its runtime held then (read through its own clients)
+    frozen = frozen_world()
+    # WHEN a test's copy of it is thawed
+    with synced(tmp_path) as world:
+        # THEN it holds what the frozen runtime held: the table, the queues, the tools, the metrics
+        assert witness(world.rt) == frozen.witness
+        # AND its pollers are where the frozen ones were: nothing is left to merge or push
+        merged, pushed = world.rt.settle()
+        assert (merged.messages, pushed.stream_records) == (0, 0)
+        # AND its log starts with the frozen run's lines
+        assert (tmp_path / "handlers.log").read_text(encoding="utf-8").startswith(frozen.log)
+        assert "pull finished" in frozen.log
 
 
 # --- erased people stay erased --------------------------------------------------------------------

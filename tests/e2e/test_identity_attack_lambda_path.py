@@ -9,12 +9,17 @@ run; the identity index must have been written (the matcher did run) and left co
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
 import pytest
 
 from core.config import ProfileSyncConfig
 from profilesync.demo import CONNECTORS, make_sandboxes
 from profilesync.local import LocalRuntime
 from tests.e2e.test_chaos import canonical, crash_once, live_profiles, pull_until_done
+from tests.e2e.test_erasure import hubspot_upsert
 from tests.hypothesis_profiles import examples
 
 #: The demo's people: 30 in ``make test`` (three runs of the stack: 14.6 CPU s at 60, 6.3 at 30), 60
@@ -25,9 +30,49 @@ SEED = 11
 pytestmark = pytest.mark.slow
 
 
-def _run(mode: str, *, redeliver: float, crash: bool) -> tuple[dict[str, int], list[dict[str, str]]]:
-    """(canonical profiles with their counts, the identity index items) after pulling every tool."""
+#: One woman in two tools under two addresses, her names and city the same, no zip in Mailchimp: the
+#: default model scores the pair 0.985, in the review band (0.80 to 0.99): a REVIEW# item, no merge.
+INGRID = {"firstname": "Ingrid", "lastname": "Halvorsen", "city": "Oslo", "country": "NO"}
+INGRID_AT_WORK, INGRID_AT_HOME = "ingrid.halvorsen@fjord.example", "ingridh77@mail.example"
+ADDED_AT = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+
+
+def _with_a_pair_in_review(sandboxes: dict[str, Any]) -> None:
+    """Add Ingrid to HubSpot (its batch upsert) and to Mailchimp (add a list member), each under one
+    of her addresses, through the vendors' own APIs, at one fixed vendor time (every run's profiles
+    the same)."""
+    for sandbox in sandboxes.values():
+        sandbox.clock.set(ADDED_AT)
+    hubspot_upsert(sandboxes["hubspot"], [{"email": INGRID_AT_WORK, **INGRID, "zip": "0150"}])
+    mailchimp = sandboxes["mailchimp"]
+    with httpx.Client(
+        transport=mailchimp.transport(),
+        base_url=f"https://{mailchimp.dc}.api.mailchimp.com/3.0",
+        auth=("anystring", mailchimp.token),
+    ) as client:
+        merge = {"FNAME": INGRID["firstname"], "LNAME": INGRID["lastname"]}
+        address = {"addr1": "", "city": INGRID["city"], "state": "", "zip": "", "country": INGRID["country"]}
+        added = client.post(
+            f"/lists/{mailchimp.list_id}/members",
+            json={
+                "email_address": INGRID_AT_HOME,
+                "status": "subscribed",
+                "merge_fields": {**merge, "ADDRESS": address},
+            },
+        )
+        assert added.status_code == 200, added.text
+    for sandbox in sandboxes.values():
+        sandbox.clock.set(None)
+
+
+def _run(
+    mode: str, *, redeliver: float, crash: bool, ingrid: bool = False
+) -> tuple[dict[str, int], list[dict[str, str]]]:
+    """(canonical profiles with their counts, the identity index items) after pulling every tool
+    (with ``ingrid``, her pair added first)."""
     sandboxes = make_sandboxes(PEOPLE, SEED)
+    if ingrid:
+        _with_a_pair_in_review(sandboxes)
     document = LocalRuntime(sandboxes).document.model_dump(exclude_defaults=True)
     config = ProfileSyncConfig.model_validate({**document, "identity": {"mode": mode}})
     with LocalRuntime(
@@ -66,4 +111,26 @@ def test_probabilistic_merge_with_redelivery_and_a_crash_gives_the_customers_of_
     assert exact_index == []
     assert linked == clean == exact
     assert any(i["sk"] == "BLOCK" for i in linked_index)
+    # (the demo's people hold a pair in the review band, a Mailchimp member and a Shopify customer:
+    # without it, a matcher that never asked for review passed)
+    assert any(i["sk"] == "REVIEW" for i in linked_index), linked_index
     assert sorted(linked_index, key=str) == sorted(clean_index, key=str)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a merge that crashes once between two of its transactions (its third) loses Ingrid's "
+    "pair: the run without the crash writes the pair's REVIEW# item (and lists it pending), the crashed "
+    "run, its batch delivered again, does not, so nobody is asked about the pair (core's linked merge; "
+    "found by suite26b, not fixed: product code is not this branch's)",
+)
+def test_a_pair_in_the_review_band_is_asked_about_after_a_merge_crash() -> None:
+    """GIVEN Ingrid in HubSpot and in Mailchimp under two addresses (her pair scores 0.985: review)
+    WHEN the tools are pulled through the local Lambda runtime and merge crashes once between two of
+    its transactions THEN her pair's review item is written, as in a run without the crash."""
+    clean, clean_index = _run("probabilistic", redeliver=0.0, crash=False, ingrid=True)
+    assert len([p for p in clean if '"Halvorsen"' in p]) == 2  # two customers: not merged
+    assert len([i for i in clean_index if i["sk"] == "REVIEW"]) == 2  # hers, and the demo's pair
+    crashed, crashed_index = _run("probabilistic", redeliver=0.0, crash=True, ingrid=True)
+    assert crashed == clean
+    assert sorted(crashed_index, key=str) == sorted(clean_index, key=str)

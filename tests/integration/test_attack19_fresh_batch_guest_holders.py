@@ -20,6 +20,9 @@ and nine through ``ingest``. Either way the two paths disagree on the same recor
 
 Objects: WooCommerce orders as attack17 builds them from the WooCommerce REST API's order shape
 (``customer_id: 0``, ``billing``), mapped by ``connectors/woocommerce/_mapping.py`` ``order_draft``.
+
+Fixed (fix19b): ``core.ingest_fresh`` counts a key's holders with ``core.identity.limit_holder``, the
+distinct people ``group_records`` counts, so both paths make the same customers of these records.
 """
 
 from __future__ import annotations
@@ -46,15 +49,6 @@ from tests.integration.test_attack19_one_person_in_every_tool import (
 )
 from tests.integration.test_erasure_attacks import sqlite_stores
 
-_REASON = (
-    "core/ingest_fresh.py:196 counts only people-level records (record.level == 'person') against a "
-    "key's limit, where core.identity.limit_holder (core/identity.py:189, used by group_records) also "
-    "counts a guest child as the person its billing name names; so core.batch_ingest.ingest_batch "
-    "(profilesync resolve on the embedded store) founds as one customer a group the planner splits, "
-    "against its docstring's 'Same rows as ingest'. A fix needs ingest_fresh to count holders with "
-    "limit_holder (distinct holders, not records) as group_records does"
-)
-
 
 def _strangers() -> list[SourceRecord]:
     records = [normalise_record(order_draft(_guest_order(i, SHOP))) for i in range(len(PEOPLE))]
@@ -78,7 +72,6 @@ def _customers(records: list[SourceRecord], ingesting: Any) -> set[frozenset[str
         return {frozenset(r.key for r in p.sources) for p in stores.profiles.iter_profiles()}
 
 
-@pytest.mark.xfail(strict=True, reason=_REASON)
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_batch_path_founds_the_customers_ingest_makes_of_the_same_records(case: str) -> None:
     # GIVEN one batch of records sharing an email, past its limit when guest orders count
@@ -88,7 +81,6 @@ def test_the_batch_path_founds_the_customers_ingest_makes_of_the_same_records(ca
     assert _customers(records, ingest_batch) == _customers(records, ingest)
 
 
-@pytest.mark.xfail(strict=True, reason=_REASON)
 def test_resolve_keeps_strangers_guest_orders_on_the_shops_address_apart(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

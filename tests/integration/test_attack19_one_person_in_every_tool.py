@@ -21,9 +21,13 @@ records a batch on the embedded store) nothing joins on it at all.
 Promise: one person, one profile (DESIGN.md: "Guardrails count people, not records"). The records
 here agree on everything (one email, one phone, one first and last name, no birth dates): no
 conflict evidence exists, and ``identity.mode: probabilistic`` makes them one profile.
-docs/architecture.md ("Crossing a guardrail limit") says exact mode counts records and that its
-answer past a limit depends on batches; it does not say that one person in the six tools the product
+docs/architecture.md ("Crossing a guardrail limit") said exact mode counts records and that its
+answer past a limit depends on batches; it did not say that one person in the six tools the product
 ships is past the limit.
+
+Fixed (fix19b): ``limit_holder`` counts people: records that name one person in full (the same folded
+name, and the same birth date and national id where given) are one holder, so her tool records are one
+holder and her three spellings three, within both limits.
 """
 
 from __future__ import annotations
@@ -124,19 +128,6 @@ def test_a_file_of_them_resolved_by_the_cli_is_one_profile(
     assert [len(p["sources"]) for p in profiles] == [9]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/identity.py:189 limit_holder counts each people-level record as a holder by its source "
-        "key and each guest order by its folded billing name, so one person in six tools with three "
-        "spellings of her name on guest orders is nine holders of her email, past DEFAULT_LIMITS "
-        "email 8 (core/identity.py:74), and group_records (core/identity.py:316) joins no record of "
-        "the batch on it: nine profiles of one person through core.pipeline.ingest (pull/sync and the "
-        "merge function) on all three stores, where `profilesync resolve` of the same records makes "
-        "one. A fix needs exact mode to count people, not records: fold people-level holders that "
-        "agree (same folded name, no conflicting evidence: core.linkage.conflicts) into one holder"
-    ),
-)
 @pytest.mark.parametrize("store", sorted(STORES))
 def test_one_shopper_in_six_tools_with_three_guest_spellings_is_one_profile_when_synced(store: str) -> None:
     # GIVEN her records in six tools, each with her email and her name, and three guest orders with
@@ -181,17 +172,6 @@ def test_her_sms_profile_joins_her_phone_held_in_four_tools() -> None:
     assert [len(keys) for keys in _profiles_of(lines)] == [5]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/identity.py:74 DEFAULT_LIMITS phone 5 with core/identity.py:189 limit_holder counting "
-        "people-level records by source key: one person's mobile in six tools is six holders, the "
-        "phone is refused to every record of the batch that does not already use it "
-        "(core/identity.py:316), and her SMS-only Klaviyo profile (phone and first name, no email) "
-        "stays a profile of its own. A fix needs the limit to count people (holders that agree on "
-        "name fold into one), or a phone limit above the number of tools a person is in"
-    ),
-)
 def test_her_sms_profile_joins_her_phone_held_in_six_tools() -> None:
     # GIVEN her six tool records, each with her email and mobile, and her SMS-only Klaviyo profile
     lines = [*_her_tool_records(phone=True), _sms_only()]
@@ -216,15 +196,6 @@ EVERY_TOOL = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/identity.py:189 limit_holder counts people-level records by source key: nine records "
-        "of one person (one email, one first and last name, nothing conflicting) are nine holders, "
-        "past DEFAULT_LIMITS email 8 (core/identity.py:74), and group_records (core/identity.py:316) "
-        "joins none of them: nine profiles. A fix needs holders that agree to count as one person"
-    ),
-)
 def test_one_person_in_every_connector_is_one_profile() -> None:
     # GIVEN nine records of one person, one in each tool (two Mailchimp audiences, a Salesforce lead
     # and contact), each with her email and her name

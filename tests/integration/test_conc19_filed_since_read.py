@@ -69,7 +69,9 @@ def _pairs(store: str) -> list[tuple[int, int]]:
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
 def test_three_writers_at_every_step_boundary_end_as_one_customer(store: str) -> None:
     pairs = _pairs(store)
-    assert len(pairs) > 30  # every boundary of two writers' filings, reads and commits
+    # every boundary of two writers' filings, reads and commits (a writer's re-check is one call
+    # fewer where nobody else wrote: core.link_changes)
+    assert len(pairs) > 20
     for k, j in pairs:
         customers, _, _ = _three(store, k, j)
         assert customers == {ALL}, f"shop after CRM call {k}, mail after shop call {j}"
@@ -77,11 +79,9 @@ def test_three_writers_at_every_step_boundary_end_as_one_customer(store: str) ->
 
 def test_three_writers_on_dynamodb_end_as_one_customer() -> None:
     # moto is slower: the boundaries around writer 1's reads and commit, and a seeded sample of the rest.
-    # The pairs are counted on the in-memory store (the same core code makes the same store calls on
-    # every store; counting them on moto took 1 + 13 runs, more than the sample): writer 1's calls on
-    # DynamoDB, counted once, must be as many, or the sample is of another sequence.
-    pairs = _pairs("memory")
-    assert _three("dynamodb", 10**6, 10**6)[1] == _three("memory", 10**6, 10**6)[1]
+    # The pairs are counted on DynamoDB itself: the in-memory store skips a lone writer's re-check
+    # (core.link_changes), so its writers make one call fewer and its pairs are another sequence.
+    pairs = _pairs("dynamodb")
     rng = random.Random(19)
     for k, j in sorted(rng.sample(pairs, min(8, len(pairs)))):
         customers, _, _ = _three("dynamodb", k, j)

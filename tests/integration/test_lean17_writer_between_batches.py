@@ -75,9 +75,10 @@ def test_another_writer_between_her_index_read_and_her_commit_joins_her(store: s
     assert serial == {frozenset({"crm:1", "shop:2"})}
     _, made = _interleaved(store, [ANN_CRM], None)
     # her read of the keys she filed: the last read before her commit (before it: the read of her
-    # write-ahead entry, her filing; after it, her read of those keys again: core.link_recheck)
+    # write-ahead entry, her filing; after it, her read of those keys again, core.link_recheck, on
+    # DynamoDB; memory and SQLite count their writes and skip it when nobody else wrote)
     commit = made.index("commit")
     read = commit + 1 - made[commit::-1].index("get_blocks")
-    assert made[read:] == ["commit", "get_blocks"]
+    assert made[read:] == (["commit", "get_blocks"] if store == "dynamodb" else ["commit"])
     customers, _ = _interleaved(store, [ANN_CRM], read)
     assert customers == serial

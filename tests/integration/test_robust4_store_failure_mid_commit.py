@@ -157,17 +157,19 @@ def _clean_run(client: Any) -> Clean:
 
 def _kill_points(kinds: list[str]) -> list[int]:
     """The write requests failed in turn (1-based): every one in ``make test-deep``; in ``make test``
-    the first and the last of each kind of write (``WriteKinds``), so that the pull is cut before and
-    after each kind with none and with all but one of its kind done. The pull's 21 writes are 6 kinds:
-    quarantine batches (4), named index batches (3), and record transactions of new customers (9), of
-    a merge (1), of updates (2) and of updates moving an identifier (2); the points kept are 11. The
-    others cut the pull at another page before the same kind of write: the same code and conditions."""
+    the first of each kind of write (``WriteKinds``) and the last write, so that the pull is cut
+    before and after each kind with every write of the kinds before it done. The pull's 21 writes
+    are 6 kinds: quarantine batches (4), named index batches (3), and record transactions of new
+    customers (9), of a merge (1), of updates (2) and of updates moving an identifier (2); the
+    points kept are 7 (the last of each kind as well made 11, until the file cost 16 CPU s). The
+    others cut the pull at another page before the same kind of write: the same code and
+    conditions. (Quarantined records put after the cursor moves past them fail the before-sent case
+    at these 7; the after-applied case let that pass at the 11 as well.)"""
     every = range(1, len(kinds) + 1)
     if PROFILE == DEEP:
         return list(every)
     first = {kind: kinds.index(kind) + 1 for kind in kinds}
-    last = {kind: len(kinds) - kinds[::-1].index(kind) for kind in kinds}
-    return sorted({*first.values(), *last.values()})
+    return sorted({*first.values(), len(kinds)})
 
 
 # (module-scoped: the runner keeps a file's tests together, tests/runner_order.py, so the clean run

@@ -1,20 +1,23 @@
-"""People-level records of one person beyond the email guardrail's limit, and batch sizes around it.
+"""People-level records beyond the email guardrail's limit, and batch sizes around it.
 
 Stripe does not deduplicate customers by email: a Checkout Session created with
 ``customer_creation=always`` and no ``customer`` makes a new Customer per purchase (the default in
 payment mode until API version 2022-08-01, https://docs.stripe.com/changelog/2022-08-01/default-customer-creation-checkout-session;
 shop plugins do it too, spree/spree_gateway#362 "It creates a stripe customer per order"), so a
-repeat buyer is a dozen customers with one email and one name, each with its charge. The charges
-join their customers by id (issue 11), but the customers are people-level records, so the email
-guardrail (8 holders) refuses the address past its limit.
+repeat buyer is a dozen customers with one email, each with its charge. The charges join their
+customers by id (issue 11); the customers are people-level records, held to the email guardrail
+(8 people).
 
-Exact mode (the default) cannot tell one person's duplicates from strangers on a shared inbox, and
-its guardrail counts what arrived, by design (docs/architecture.md, "Crossing a guardrail limit"): a
-value is refused to a batch's records when the people-level records counted for it (the batch's,
-and those of the stored customers the batch's keys lead to) pass the limit; a customer it joined
-stays joined. So the profiles depend on the batch size and the arrival order: one batch of the
-twelve gives twelve profiles; one at a time, the first eight to arrive are one. The tests below hold
-exact mode to that, and to what stays true in any batch size and order.
+Exact mode (the default) counts people by what the records say (``core.identity.limit_holder``): a
+dozen customers that name one buyer in full (one name) are one holder, and she is one profile in any
+batch size. A dozen that name nobody (a checkout that took only the email) cannot be told from
+strangers on a shared inbox: twelve holders, and the guardrail counts what arrived, by design
+(docs/architecture.md, "Crossing a guardrail limit"): a value is refused to a batch's records when the
+holders counted for it (the batch's, and those of the stored customers the batch's keys lead to) pass
+the limit; a customer it joined stays joined. So their profiles depend on the batch size and the
+arrival order: one batch of the twelve gives twelve profiles; one at a time, the first eight to
+arrive are one. The tests below hold exact mode to that, and to what stays true in any batch size and
+order.
 
 With ``identity.mode: probabilistic`` (core.link_scope) the guardrail counts the people behind the
 address, from all its holders, and twelve holders named Ann Lee are one person: she is one profile,
@@ -41,7 +44,8 @@ LINKED = IngestSettings(sleep=lambda _: None, linkage=LinkageSettings())
 CHECKOUTS = 12
 
 
-def _records() -> list[SourceRecord]:
+def _records(name: str | None = None) -> list[SourceRecord]:
+    """The twelve customers of one address, each with its charge; ``name``: the name each gives."""
     drafts = []
     for k in range(CHECKOUTS):
         drafts.append(
@@ -51,7 +55,7 @@ def _records() -> list[SourceRecord]:
                 source_id=f"cus_{k}",
                 updated_at=f"2026-01-{k + 1:02d}T00:00:00Z",
                 emails=["ann@example.com"],
-                traits={"full_name": "Ann Lee"},
+                traits={"full_name": name} if name else {},
             )
         )
         drafts.append(
@@ -72,7 +76,7 @@ def _records() -> list[SourceRecord]:
 
 def _profiles(size: int, settings: IngestSettings = NO_SLEEP) -> list[list[str]]:
     store = InMemoryProfileStore()
-    records = _records()
+    records = _records("Ann Lee")
     for start in range(0, len(records), size):
         ingest(records[start : start + size], store, settings)
     return sorted(sorted(s.key for s in p.sources) for p in store.iter_profiles())
@@ -101,8 +105,19 @@ def _refused(results: list[IngestResult]) -> list[str]:
     return [h.record_key for r in results for h in r.guardrail_hits if h.identifier_key == ADDRESS]
 
 
-def test_in_exact_mode_more_holders_than_the_limit_in_one_batch_are_each_their_own_profile() -> None:
+@pytest.mark.parametrize("size", [1, 5, 7, 100])
+def test_in_exact_mode_customers_naming_one_buyer_are_one_profile_in_any_batch_size(size: int) -> None:
     # GIVEN 12 Stripe customers of one buyer (one email, one name), each with its charge
+    # WHEN ingested in batches of ``size`` in exact mode
+    store, results = _ingest_in_batches(_records("Ann Lee"), size)
+    # THEN the address joins them all (one holder: the person they name), with no refusal
+    profiles = [sorted(s.key for s in p.sources) for p in store.iter_profiles()]
+    assert profiles == [sorted(r.key for r in _records("Ann Lee"))]
+    assert _refused(results) == []
+
+
+def test_in_exact_mode_more_holders_than_the_limit_in_one_batch_are_each_their_own_profile() -> None:
+    # GIVEN 12 Stripe customers of one address that name nobody, each with its charge
     # WHEN ingested in one batch in exact mode
     store, results = _ingest_in_batches(_records(), 100)
     # THEN the address joins none of them: 12 profiles, each a customer with its own charge (exact
@@ -202,15 +217,21 @@ def test_with_probabilistic_identity_strangers_on_the_address_stay_apart() -> No
     assert len(list(store.iter_profiles())) == 9
 
 
-def _newer(record: SourceRecord, name: str) -> SourceRecord:
-    """A later version of a customer record, its name changed (the address stays)."""
+#: A name for each buyer's later version: twelve people, so the address stays past its limit.
+NAMES = ("Ann", "Bob", "Carl", "Dina", "Eve", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kay", "Lou")
+
+
+def _newer(record: SourceRecord) -> SourceRecord:
+    """A later version of a customer record that names its buyer, each another person (the address
+    stays)."""
+    k = int(record.key.rsplit("_", 1)[1])
     draft = RecordDraft(
         source="stripe",
         object_type="customer",
         source_id=record.key.rsplit(":", 1)[1],
         updated_at="2026-02-01T00:00:00Z",
         emails=["ann@example.com"],
-        traits={"full_name": name},
+        traits={"full_name": f"{NAMES[k]} Lee"},
     )
     newer = normalise_record(draft)
     assert isinstance(newer, SourceRecord)
@@ -219,15 +240,15 @@ def _newer(record: SourceRecord, name: str) -> SourceRecord:
 
 @pytest.mark.parametrize("size", [1, 5, 24])
 def test_in_exact_mode_an_update_does_not_take_a_refused_holder_past_the_limit(size: int) -> None:
-    # GIVEN the 12 buyers ingested in batches of ``size`` (one at a time: 8 joined, 4 refused)
+    # GIVEN the 12 nameless buyers ingested in batches of ``size`` (one at a time: 8 joined, 4 refused)
     records = _records()
     store, _ = _ingest_in_batches(records, size)
     before = sorted(sorted(s.key for s in p.sources) for p in store.iter_profiles())
     buyers = [r for r in records if r.key.startswith("stripe:customer:")]
-    # WHEN every buyer's record changes (a new name), one update at a time, in reverse order
+    # WHEN every buyer's record changes (a name of its own), one update at a time, in reverse order
     refused: list[str] = []
     for record in reversed(buyers):
-        result = ingest([_newer(record, "Ann B. Lee")], store, NO_SLEEP)
+        result = ingest([_newer(record)], store, NO_SLEEP)
         refused += [h.record_key for h in result.guardrail_hits if h.identifier_key == ADDRESS]
     profiles = [sorted(s.key for s in p.sources) for p in store.iter_profiles()]
     # THEN the address still joins at most its limit of buyers, into one customer, and every buyer
@@ -254,7 +275,7 @@ def test_in_exact_mode_the_address_joins_into_its_owner_only_in_any_order_cut_an
     # cut into batches of any sizes
     records = _records()
     buyers = [r for r in records if r.key.startswith("stripe:customer:")]
-    pool = records + [_newer(b, "Ann B. Lee") for b in buyers[::2]]
+    pool = records + [_newer(b) for b in buyers[::2]]
     arriving = [pool[i] for i in order]
     bounds = sorted({0, len(arriving), *(c for c in cuts if c < len(arriving))})
     # WHEN ingested batch by batch in exact mode

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 import core.link_plan
+import core.link_recheck
 from bench.linkage_throughput import _ingest_all
 from connectors.jsonl import draft_from_flat
 from core.link_nodes import index_keys
@@ -65,6 +66,8 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         return got
 
     monkeypatch.setattr(core.link_plan, "_read_back", both)
+    # every re-check run, so that every batch's read back is worked out (alone, a writer skips it)
+    monkeypatch.setattr(core.link_recheck, "nobody_else_wrote", lambda store, mark: False)
     return seen
 
 

@@ -289,9 +289,15 @@ def _reference_group_records(
         node = "R" + record.key
         uf.find(node)
         for key in usable[record.key]:
-            uses = record.key in existing_holders.get(key, frozenset()) and owner_of.get(
-                f"source#{record.key}"
-            ) == owner_of.get(key)
+            # A record uses a key its stored version holds in the key's owner; with owners known, a
+            # record not stored (its source key owned by nobody) uses none (fix19b: holders are
+            # people, so another record of one name may be the stored holder)
+            source_owner = owner_of.get(f"source#{record.key}")
+            uses = (
+                record.key in existing_holders.get(key, frozenset())
+                and (not owner_of or source_owner is not None)
+                and source_owner == owner_of.get(key)
+            )
             if key in overloaded and not uses:
                 limit = policy.limit_for(key.partition("#")[0])
                 hits.append(GuardrailHit(record.key, key, f"shared by more than {limit} records"))

@@ -31,6 +31,7 @@ import pytest
 
 from functions import merge, privacy, pull
 from tests.integration.functions.conftest import Env, FakeContext, make_env
+from tests.integration.functions.test_fix18a_unreadable_dead_letters import with_dead_letter_queue
 
 HER = "ottoline.vasquez-reyes@example.com"
 TRACES = ("ottoline", "vasquez")
@@ -59,17 +60,6 @@ def _parked(env: Env) -> str:
     return json.dumps([m["Body"] for m in messages]).lower()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/storage/sqs_dead_letters.py:101-104 keeps a record SourceRecord does not read 'in the "
-        "message, as it was', and remove() matches parsed records only: her unreadable record (the "
-        "kind of message the DLQ holds) survives her erasure for the queue's 14 days; a fix matches an "
-        "unreadable record by the identifier keys its raw values give (as core.quarantine keys a "
-        "refused record: its identifiers' values, its source key, the addresses written in it) and "
-        "takes it out, or counts what it could not read in the receipt with ok false"
-    ),
-)
 def test_her_erasure_takes_her_record_out_of_a_dead_letter_merge_could_not_read(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -81,6 +71,7 @@ def test_her_erasure_takes_her_record_out_of_a_dead_letter_merge_could_not_read(
             {"id": 2, "email": "bob@example.com", "first_name": "Bob"},
         ],
     )
+    env = with_dead_letter_queue(env, monkeypatch)  # as template.yaml deploys the privacy function
     pull.handler({"connector": "fake"}, FakeContext())
     [sent] = env.receive()
     env.sqs.delete_message(QueueUrl=env.queue_url, ReceiptHandle=sent["ReceiptHandle"])
