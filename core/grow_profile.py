@@ -14,8 +14,9 @@ rebuilds the whole profile.
 - computed traits: the stored totals plus the new paid orders minus the replaced ones, per currency
   (the count per currency is known only when the stored profile holds at most one currency); a
   replaced order at the first or last order time, or whose amount carries the finest precision of
-  its currency's total (the total's exponent could coarsen without it), falls back; so does an
-  order that names a payment (``Order.payment_refs``): another order may be the same purchase.
+  its currency's total (the total's exponent could coarsen without it), falls back. Orders naming a
+  payment (``Order.payment_refs``) reach it only when no record of another type names one
+  (core.grow_mark): one purchase is then never two of the orders it adds.
 """
 
 from __future__ import annotations
@@ -172,12 +173,6 @@ def _consent(
     return {channel: out[channel] for channel in sorted(out)}
 
 
-def _names_a_payment(records: Iterable[SourceRecord]) -> bool:
-    """Whether an order of ``records`` names a payment: the profile does not hold the references of
-    its orders, so whether one purchase is counted twice is known from the snapshots only."""
-    return any(o.payment_refs for r in records for o in r.orders)
-
-
 def _paid(records: Iterable[SourceRecord]) -> list[Order]:
     return [o for r in records for o in r.orders if o.status == "paid"]
 
@@ -189,8 +184,6 @@ def _grown_computed(
     rules: MergeRules,
     minor_units: bool,
 ) -> ComputedTraits | None:
-    if _names_a_payment(records) or _names_a_payment(replaced):
-        return None  # another of the customer's orders may be the same purchase (core.purchases)
     added = _paid(records)
     removed = _paid(replaced)
     if not added and not removed:

@@ -39,18 +39,6 @@ def test_the_charge_a_batch_after_its_order_is_the_same_purchase(store: str, tmp
         assert state.profile_hash == profile_hash(profile)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/grow_profile.py falls back to the full rebuild for every batch with an order naming a "
-        "payment (every Stripe charge now): the profile holds its totals, not its orders' references, "
-        "so the add-only path cannot tell whether the new charge is a purchase already counted. A "
-        "Stripe customer with thousands of charges synced a few at a time is rebuilt from all her "
-        "snapshots per batch again (bench.growing_customer's case). A fix needs the profile item to "
-        "say whether any stored order names a payment the batch's orders name (a mark, as "
-        "core.grow_mark does for orders another record lists)"
-    ),
-)
 def test_a_stripe_customers_next_charge_is_planned_add_only(tmp_path: Path) -> None:
     # GIVEN a Stripe customer with one charge stored, and her next charge (another PaymentIntent)
     customer, order = _woo()
