@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from core.purchases import purchases
 from core.schema import ComputedTraits, Order, OrderSummary, SourceRecord
 
 if TYPE_CHECKING:  # core.merge imports this module; the rules are only read here
@@ -23,7 +24,8 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
     """Lifetime value and average order value per currency, order count, first/last order, segment.
 
     Only paid orders count. An order is identified by its source and id, so the same order carried
-    by two snapshots of one tool is counted once.
+    by two snapshots of one tool is counted once; orders of two tools that name one payment
+    (``Order.payment_refs``) are one purchase, counted once (core.purchases).
     """
     orders: dict[tuple[str, str], Order] = {}
     summaries: list[tuple[str, OrderSummary]] = []
@@ -34,10 +36,11 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
                 orders.setdefault((source, order.id), order)
         if record.order_summary is not None:
             summaries.append((record.key, record.order_summary))
+    if not orders and not summaries:  # most customers: nothing to sort or sum
+        return _NO_ORDERS
+    orders = purchases(orders)
     if summaries:
         return _with_summaries(orders, sorted(summaries, key=itemgetter(0)), rules)
-    if not orders:  # most customers: nothing to sort or sum
-        return _NO_ORDERS
     # Sorted, so that the sums are added in the same order whatever the records' order.
     ordered: Iterable[Order] = orders.values() if len(orders) == 1 else [orders[k] for k in sorted(orders)]
     ltv: dict[str, Decimal] = {}

@@ -13,6 +13,12 @@ erasure) means "plan the next batch in full", which writes it.
 - A batch of a type that carries another record's order (a JSON-lines order record listing two
   orders of a split shipment) is planned in full: the add-only path would count a batch order that
   stored record also carries a second time (records of other types it reads: ``_order_holders``).
+- A batch whose orders name a payment (``Order.payment_refs``) is planned in full when the customer's
+  records of another type (``source:object_type``), stored (the mark's ``refs:`` entries) or in the
+  batch, name payments too: one purchase may be an order of each (a WooCommerce order paid through
+  Stripe, and its Stripe charge), which only the full plan counts once (core.purchases). Records of
+  one type never hold one purchase twice that counts: a Stripe PaymentIntent succeeds once, so of
+  its charges one at most is paid, and only paid orders are added.
 - A customer with an amount coarser than its currency's minor units (a ``SourceRecord`` built without
   core.normalise: ``5`` GBP; an order's, or a total of its ``OrderSummary``) gets no mark: the
   add-only path takes an amount out of the stored total on the promise that another of the same
@@ -31,6 +37,9 @@ from core.minor_units import minor_units
 from core.schema import Order, OrderSummary, SourceRecord
 
 __all__ = ["add_only_mark", "fits_minor_units", "mark_allows", "rules_fingerprint"]
+
+#: The prefix of a mark's entry naming a record type whose stored orders name payments.
+_REFS = "refs:"
 
 
 #: Fingerprints worked out, by the id of the rules (kept alive beside: the id stays theirs). A
@@ -79,6 +88,8 @@ def add_only_mark(rules: MergeRules, snapshots: Iterable[SourceRecord]) -> str |
             return None
         if any(order.id != snap.source_id for order in snap.orders):
             carrying.add(f"{snap.source}:{snap.object_type}")
+        if any(order.payment_refs for order in snap.orders):
+            carrying.add(f"{_REFS}{snap.source}:{snap.object_type}")
     if not carrying:
         return f'["{rules_fingerprint(rules)}"]'  # json.dumps's, of a hex digest alone
     return json.dumps([rules_fingerprint(rules), *sorted(carrying)], separators=(",", ":"))
@@ -95,4 +106,7 @@ def mark_allows(mark: str | None, rules: MergeRules, records: Sequence[SourceRec
         return False
     if any(f"{r.source}:{r.object_type}" in carrying for r in records):
         return False
+    paying = {f"{r.source}:{r.object_type}" for r in records if any(o.payment_refs for o in r.orders)}
+    if paying and len(paying | {c[len(_REFS) :] for c in carrying if c.startswith(_REFS)}) > 1:
+        return False  # one purchase may be an order of each type: the full plan counts it once
     return all(fits_minor_units(r.orders) for r in records)

@@ -14,7 +14,9 @@ rebuilds the whole profile.
 - computed traits: the stored totals plus the new paid orders minus the replaced ones, per currency
   (the count per currency is known only when the stored profile holds at most one currency); a
   replaced order at the first or last order time, or whose amount carries the finest precision of
-  its currency's total (the total's exponent could coarsen without it), falls back.
+  its currency's total (the total's exponent could coarsen without it), falls back. Orders naming a
+  payment (``Order.payment_refs``) reach it only when no record of another type names one
+  (core.grow_mark): one purchase is then never two of the orders it adds.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ reads as captured, and without ``amount_captured`` as captured whole.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, TypeGuard
 
@@ -105,13 +106,33 @@ def charge_order(charge: dict[str, Any]) -> dict[str, Any]:
     currency = charge.get("currency")
     currency = currency if isinstance(currency, str) else ""
     status, amount = _status_and_amount(charge)
-    return {
+    fragment = {
         "id": charge.get("id"),
         "total": to_major(amount, currency),
         "currency": currency.upper(),
         "created_at": value_at(charge, "created"),
         "status": status,
     }
+    refs = payment_refs(charge)
+    if refs:
+        fragment["payment_refs"] = refs
+    return fragment
 
 
-__all__ = ["EXPONENTS", "charge_order", "to_major"]
+def payment_refs(charge: dict[str, Any]) -> list[str]:
+    """The charge's own id and its PaymentIntent's, ``stripe:<id>``: what a shop's order names when
+    its gateway took the payment through Stripe (WooCommerce's ``transaction_id``), so the two are
+    counted as one purchase (core.purchases). ``payment_intent`` is an id, or the PaymentIntent
+    object when the list was expanded."""
+    intent = charge.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    ids = (charge.get("id"), intent)
+    return [f"stripe:{i}" for i in ids if isinstance(i, str) and _TOKEN.fullmatch(i) is not None]
+
+
+#: A payment id as a reference holds it (core.normalise._payment_refs): printable ASCII, no space.
+_TOKEN = re.compile(r"[\x21-\x7e]{1,200}")
+
+
+__all__ = ["EXPONENTS", "charge_order", "payment_refs", "to_major"]

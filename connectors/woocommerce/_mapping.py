@@ -33,6 +33,7 @@ reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
@@ -156,7 +157,7 @@ def order_fragment(order: Mapping[str, Any]) -> dict[str, Any]:
         total -= refunded
         if total <= 0 and status == "paid":
             status, total = "refunded", Decimal(0)
-    return {
+    fragment = {
         "id": record_id(order),
         # (a total that is not an amount goes as sent: normalise drops the order and says why)
         "total": raw_total if total is None else total,
@@ -164,6 +165,30 @@ def order_fragment(order: Mapping[str, Any]) -> dict[str, Any]:
         "created_at": _text(order.get("date_created_gmt")) or None,
         "status": status,
     }
+    reference = payment_reference(order)
+    if reference is not None:
+        fragment["payment_refs"] = [reference]
+    return fragment
+
+
+#: A payment id as a reference holds it (core.normalise._payment_refs): printable ASCII, no space.
+_TOKEN: Final = re.compile(r"[\x21-\x7e]{1,200}")
+
+
+def payment_reference(order: Mapping[str, Any]) -> str | None:
+    """The Stripe payment that paid an order through WooCommerce's Stripe gateway, ``stripe:<id>``.
+
+    The gateway (woocommerce/woocommerce-gateway-stripe, ``process_response``) writes the charge's id
+    (older versions) or the PaymentIntent's (newer ones) into the order's ``transaction_id``; its
+    payment methods are ``stripe`` and ``stripe_<method>`` (``stripe_sepa``, ``stripe_ideal``, ...).
+    Another gateway's transaction id names a payment in a tool the project does not connect: None.
+    So does WooPayments' (``woocommerce_payments``): its payments are on WooPayments' Stripe account,
+    not the shop's."""
+    method = _text(order.get("payment_method"))
+    transaction = _text(order.get("transaction_id"))
+    if not (method == "stripe" or method.startswith("stripe_")) or _TOKEN.fullmatch(transaction) is None:
+        return None  # (an id normalising would refuse, with the order, is left out: the order counts)
+    return f"stripe:{transaction}"
 
 
 def order_owner(order: Mapping[str, Any]) -> str | None:
@@ -215,5 +240,6 @@ __all__ = [
     "order_fragment",
     "order_owner",
     "order_status",
+    "payment_reference",
     "record_id",
 ]

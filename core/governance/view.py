@@ -196,13 +196,16 @@ def _json_value(value: Any) -> Any:
 
 
 def _order(order: Order) -> Document:
-    return {
+    doc: Document = {
         "id": order.id,
         "total": format(order.total, "f"),
         "currency": order.currency,
         "created_at": order.created_at.isoformat(),
         "status": order.status,
     }
+    if order.payment_refs:  # the payment it names: two tools' views of one purchase share it
+        doc["payment_refs"] = list(order.payment_refs)
+    return doc
 
 
 def _order_summary(summary: OrderSummary) -> Document:

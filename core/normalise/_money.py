@@ -14,6 +14,7 @@ from core.schema import Order, OrderStatus, OrderSummary, assemble_model
 
 from ._country import normalise_currency
 from ._limits import _CACHE_SIZE, MAX_INLINE_ORDERS, MAX_ORDER_ID_CHARS
+from ._payment_refs import normalise_payment_refs
 from ._time import normalise_timestamp
 from ._values import _Collector, _id_problem, _is_blank, _reason, _short, _text_id
 
@@ -206,6 +207,8 @@ def _order(raw: object) -> Order:
             try:
                 amount, code = normalise_money(total, currency)
                 created_at = normalise_timestamp(created)
+                refs = raw.get("payment_refs")
+                payment_refs = () if refs is None else normalise_payment_refs(refs)
             except NormalisationError:
                 return _order_general(raw)  # which says what is wrong, and where
             if amount < 0 and status == "paid":
@@ -218,6 +221,7 @@ def _order(raw: object) -> Order:
                     "currency": code,
                     "created_at": created_at,
                     "status": status,
+                    "payment_refs": payment_refs,
                 },
             )
     return _order_general(raw)
@@ -259,7 +263,15 @@ def _order_general(raw: object) -> Order:
         # Money going back to the buyer is a refund, whatever the status field says: it must not
         # count as a sale (a "paid" order of -500 made a lifetime value of -500 and a "customer").
         status = "refunded"
-    return Order.assemble(id=order_id, total=total, currency=currency, created_at=created_at, status=status)
+    payment_refs = normalise_payment_refs(raw.get("payment_refs"))  # its reason names the refs
+    return Order.assemble(
+        id=order_id,
+        total=total,
+        currency=currency,
+        created_at=created_at,
+        status=status,
+        payment_refs=payment_refs,
+    )
 
 
 def _orders(orders: object, collector: _Collector) -> tuple[tuple[Order, ...], OrderSummary | None]:

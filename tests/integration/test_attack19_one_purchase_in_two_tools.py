@@ -133,18 +133,6 @@ def test_two_purchases_one_in_each_tool_are_two_orders() -> None:
     assert _profile([other]).computed.order_count == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "connectors/woocommerce/_mapping.py order_fragment and connectors/stripe/_charges.py "
-        "charge_order map one purchase to two canonical orders with nothing linking them (the "
-        "order's transaction_id names the charge or its payment_intent; the charge's "
-        "metadata.order_id names the order), and core.computed_traits counts every order of every "
-        "record: order_count 2, lifetime value doubled, segment 'repeat' for a one-time buyer. A fix "
-        "needs the orders to carry the payment reference (Woo transaction_id, Stripe id and "
-        "payment_intent) and the profile's fold to count one purchase once"
-    ),
-)
 @pytest.mark.parametrize("stored_as", ["payment intent id", "charge id"])
 def test_one_purchase_paid_through_the_stripe_gateway_is_one_order(stored_as: str) -> None:
     # GIVEN the shop's order paid through its Stripe gateway (a partial refund of 29.90 on both
@@ -154,7 +142,7 @@ def test_one_purchase_paid_through_the_stripe_gateway_is_one_order(stored_as: st
     reference = charge["id"] if stored_as == "charge id" else None
     # WHEN the WooCommerce customer and order and the Stripe customer and charge are resolved
     profile = _profile([charge], transaction_id=reference)
-    # THEN the profile counts one order of 34.80 EUR (on main: two orders, 69.60 EUR, 'repeat')
+    # THEN the profile counts one order of 34.80 EUR (before fix19c: two orders, 69.60 EUR, 'repeat')
     assert profile.computed.order_count == 1
     assert {c: str(v) for c, v in profile.computed.lifetime_value.items()} == {"EUR": "34.80"}
     assert profile.computed.segment != "repeat"

@@ -45,6 +45,7 @@ def test_a_charge_becomes_an_order() -> None:
         "currency": "EUR",
         "created_at": 1,
         "status": "refunded",
+        "payment_refs": ["stripe:ch_1"],  # no payment_intent: its own id only (fix19c)
     }
     assert charge_order({"amount": 1, "currency": "usd", "status": "failed"})["status"] == "cancelled"
 

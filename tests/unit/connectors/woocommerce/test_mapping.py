@@ -57,6 +57,8 @@ def test_a_registered_customers_order_carries_the_net_amount_and_leaves_traits_t
             "currency": "EUR",
             "created_at": "2026-09-18T14:38:10",
             "status": "paid",
+            # paid through the Stripe gateway: the PaymentIntent it names (fix19c)
+            "payment_refs": ["stripe:pi_3Q0000000000000000000000"],
         }
     ]
     assert draft.emails == ["orders@atelier-kovac.example"]
