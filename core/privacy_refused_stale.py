@@ -89,7 +89,10 @@ def after_commit(
     if not stale:
         return 0
     judged = {key: record_hash(record) for key, record in now.items()}
-    return _forget_checked(store, index, stale, lambda key, owner: owner is None or owner != judged.get(key))
+    # a record no longer stored (erased or retired since its commit) needs no entry: none goes back
+    return _forget_checked(
+        store, index, stale, lambda key, owner: owner not in (None, RETIRED_OWNER, judged.get(key))
+    )
 
 
 def after_retirement(
@@ -152,8 +155,8 @@ def _forget_checked(store: ProfileStore, index: RefusedIndex, stale: Sequence[En
 
 
 def _read_sources(store: ProfileStore, records: Sequence[str]) -> dict[str, str]:
-    """Of each record's ``source#`` item: its hash for a stored record, ``RETIRED_OWNER`` for a
-    tombstone; a record with neither is absent."""
+    """Of each record's ``source#`` item: its hash for a stored record (``""`` when the item keeps
+    none), ``RETIRED_OWNER`` for a tombstone; a record with neither is absent."""
     from core.ports import ReadsTombstones
 
     keys = [f"source#{r}" for r in records]
@@ -166,8 +169,8 @@ def _read_sources(store: ProfileStore, records: Sequence[str]) -> dict[str, str]
         record = key[len("source#") :]
         if owner.customer_id == RETIRED_OWNER:
             out[record] = RETIRED_OWNER
-        elif owner.record_hash is not None:
-            out[record] = owner.record_hash
+        else:  # stored: its hash ("" for an item written without one, a version of unknown content)
+            out[record] = owner.record_hash or ""
     return out
 
 

@@ -122,7 +122,9 @@ def record_keys(raw: Any) -> list[str]:
     keys: dict[str, None] = {}
     if all(isinstance(raw.get(f), str) for f in ("source", "object_type", "source_id")):
         keys[f"source#{raw['source']}:{raw['object_type']}:{raw['source_id']}"] = None
-    for identifier in raw.get("identifiers") or ():
+    identifiers = raw.get("identifiers")
+    # a dump of another shape (a number or an object where the list is) names no identifier
+    for identifier in identifiers if isinstance(identifiers, list) else ():
         if isinstance(identifier, dict) and isinstance(identifier.get("kind"), str):
             value = identifier.get("value")
             if isinstance(value, str):

@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
             return _index_histories(stores.profiles)
         salt = audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
         if command == "index-refused":
-            return _index_refused(stores.profiles, salt)
+            return _index_refused(stores.profiles, salt, stores.erasure)
         profiles, erasure, sync_state = stores.profiles, stores.erasure, stores.sync_state
         suppression = stores.suppression
         tools, unavailable = _tools(args.connector)
@@ -331,7 +331,7 @@ def _index_histories(profiles: Any) -> int:
     return 0
 
 
-def _index_refused(profiles: Any, salt: str) -> int:
+def _index_refused(profiles: Any, salt: str, erasure: Any) -> int:
     """``profilesync privacy index-refused``: the index of refused values of every stored record
     (core.privacy_refused_index.backfill), for a store written before it; then marked complete."""
     from functools import partial
@@ -349,7 +349,7 @@ def _index_refused(profiles: Any, salt: str) -> int:
     # the upgrade that folds it (core.privacy_spellings): one more pass over the live profiles
     from core.privacy_spellings import backfill as mark_spellings
 
-    spellings = mark_spellings(profiles)
+    spellings = mark_spellings(profiles, erasure)
     out = {"ok": True, "entries": entries, "complete": index.complete(), "spelling_markers": spellings}
     print(json.dumps(out, indent=2))
     return 0

@@ -123,7 +123,7 @@ def test_the_backfill_marks_a_customer_stored_before_the_markers(stores: Stores)
     assert stores.erasure.holders([f"email#{FOLDED}"]).get(f"email#{FOLDED}", set()) == set()
     stores.ingest([make_record("crm", "2", email=FOLDED), make_record("crm", "3", email="x.y@example.net")])
     # WHEN the upgrade's backfill runs (profilesync privacy index-refused)
-    assert backfill(stores.profiles) == 1
+    assert backfill(stores.profiles, stores.erasure) == 1
     assert stores.erasure.holders([f"email#{FOLDED}"])[f"email#{FOLDED}"] == {old_owner}
     # THEN her erasure by her folded record's id takes the old one, and nobody else
     assert outcome(stores.erase(identifier_for(source="crm:contact:2"), "req-backfilled")) == "erased"
