@@ -23,9 +23,6 @@ makes the store and her suppression entries, and her lines read *after* it are r
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +31,7 @@ import pytest
 
 from profilesync import resolve as resolve_module
 from profilesync.cli import main
+from tests.e2e.test_fix18a_erased_during_resolve import _erase
 
 pytestmark = pytest.mark.slow
 
@@ -65,22 +63,8 @@ def _lines(at: int = 5) -> list[dict[str, object]]:
     return others[:at] + hers + others[at:]
 
 
-_CLI = "import sys; from profilesync.cli import main; sys.exit(main(sys.argv[1:]))"
-
-
 def _erase_in_another_process(folder: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", _CLI, "privacy", "erase", "--email", HER, "--requested-by", "dpo"],
-        cwd=folder,
-        env={k: v for k, v in os.environ.items() if k != "PROFILESYNC_AUDIT_SALT"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    answer: dict[str, Any] = json.loads(done.stdout)
-    return answer
+    return _erase(folder, "--email", HER)
 
 
 def test_her_erasure_while_a_resolve_reads_her_lines_leaves_her_out_of_the_file_it_writes_after(

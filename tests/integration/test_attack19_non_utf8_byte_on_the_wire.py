@@ -32,10 +32,15 @@ import httpx
 import pytest
 
 from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
-from core.sync import PullReport, pull_into_store
+from core.sync import pull_into_store
 from profilesync.testing.contract import T_CHANGES
 from tests.integration.test_attack4_pages_change_while_paged import PLUGINS, SETTINGS, _held
-from tests.integration.test_attack13_hostile_values_on_the_wire import ADDED_NAME, tool
+from tests.integration.test_attack13_hostile_values_on_the_wire import (
+    ADDED_NAME,
+    _accounted,
+    synced_past_it,
+    tool,
+)
 
 
 def _rewriting(sandbox: Any, old: bytes, new: bytes, content_type: str | None = None) -> None:
@@ -57,11 +62,6 @@ def _rewriting(sandbox: Any, old: bytes, new: bytes, content_type: str | None = 
     sandbox.route = rewritten
 
 
-def _accounted(report: PullReport) -> None:
-    retired = 0 if report.retired is None else report.retired.received
-    assert report.pulled == report.normalised + report.quarantined + report.suppressed_quarantined + retired
-
-
 def _synced_with_an_odd_name(name: str, spelled: bytes) -> None:
     """A synced tool, one person added whose first name reaches the connector as ``spelled`` (the
     bytes of the JSON string, quotes included), then two syncs: the first must go on and account for
@@ -74,19 +74,9 @@ def _synced_with_an_odd_name(name: str, spelled: bytes) -> None:
         # AND a person added to it whose first name the answers carry as ``spelled``
         added = sandbox.add_records(1, at=T_CHANGES + timedelta(seconds=5))
         _rewriting(sandbox, json.dumps(ADDED_NAME[name]).encode(), spelled)
-        # WHEN it is synced (on main: ConnectorUnavailableError after ten attempts, at every run)
-        run = pull_into_store(connector, store, state, settings=SETTINGS)
-        # THEN the run went on: she is in a profile or quarantined with a reason, and counted
-        _accounted(run)
-        assert sum(run.quarantine_reasons.values()) == run.quarantined
-        held = {k.split(":", 1)[1] for k in _held(store)}
-        assert run.quarantined >= 1 or added <= held
-        # AND every other record of the tool is in a profile
-        assert held - added == sandbox.record_keys() - added
-        # AND the cursor moved: the next run writes nothing
-        quiet = pull_into_store(connector, store, state, settings=SETTINGS)
-        _accounted(quiet)
-        assert (quiet.ingest.written, quiet.ingest.new_customers) == (0, 0)
+        # WHEN it is synced (before: ConnectorUnavailableError after ten attempts, at every run)
+        # THEN the run went on, she is in a profile or quarantined and counted, and the cursor moved
+        synced_past_it(sandbox, connector, store, state, added)
     finally:
         connector.close()
 

@@ -101,25 +101,33 @@ def _charge(order: dict[str, Any], charge_id: str, intent: str) -> dict[str, Any
     }
 
 
+STRIPE = PLUGIN.build(
+    ConnectorSettings(credentials={"stripe_api_key": "sk_test_x"}, base_url="http://127.0.0.1:9")
+)
+
+
+def _records(
+    order: dict[str, Any], charges: list[dict[str, Any]], customer: dict[str, Any]
+) -> list[SourceRecord]:
+    drafts: list[RecordDraft] = [
+        customer_draft(customer),
+        order_draft(order),
+        *STRIPE.to_records(
+            RawPage(records=[_stripe_customer(customer)], cursor=None, object_type="customer")
+        ),
+        *STRIPE.to_records(RawPage(records=charges, cursor=None, object_type="charge")),
+    ]
+    records = [normalise_record(d) for d in drafts]
+    assert all(isinstance(r, SourceRecord) for r in records)
+    return [r for r in records if isinstance(r, SourceRecord)]
+
+
 def _profile(charges: list[dict[str, Any]], transaction_id: str | None = None) -> Any:
     customer, order = _woo()
     if transaction_id is not None:
         order = {**order, "transaction_id": transaction_id}
-    stripe = PLUGIN.build(
-        ConnectorSettings(credentials={"stripe_api_key": "sk_test_x"}, base_url="http://127.0.0.1:9")
-    )
-    drafts: list[RecordDraft] = [
-        customer_draft(customer),
-        order_draft(order),
-        *stripe.to_records(
-            RawPage(records=[_stripe_customer(customer)], cursor=None, object_type="customer")
-        ),
-        *stripe.to_records(RawPage(records=charges, cursor=None, object_type="charge")),
-    ]
-    records = [normalise_record(d) for d in drafts]
-    assert all(isinstance(r, SourceRecord) for r in records)
     store = InMemoryProfileStore()
-    ingest([r for r in records if isinstance(r, SourceRecord)], store)
+    ingest(_records(order, charges, customer), store)
     profiles = list(store.iter_profiles())
     assert len(profiles) == 1
     return profiles[0]

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
-from connectors.stripe import PLUGIN
 from connectors.woocommerce._mapping import customer_draft, order_draft
-from core.connector import ConnectorSettings, RawPage
+from core.connector import RawPage
 from core.governance.policy import sample_policy
 from core.governance.reading import PersonPage
 from core.governance.view import Answer, render
@@ -23,27 +21,13 @@ from core.normalise import normalise_record
 from core.pipeline import ingest
 from core.schema import Profile, RecordDraft, SourceRecord
 from core.storage.memory import InMemoryProfileStore
-from tests.integration.test_attack19_one_purchase_in_two_tools import _charge, _stripe_customer, _woo
-
-STRIPE = PLUGIN.build(
-    ConnectorSettings(credentials={"stripe_api_key": "sk_test_x"}, base_url="http://127.0.0.1:9")
+from tests.integration.test_attack19_one_purchase_in_two_tools import (
+    STRIPE,
+    _charge,
+    _records,
+    _stripe_customer,
+    _woo,
 )
-
-
-def _records(
-    order: dict[str, Any], charges: list[dict[str, Any]], customer: dict[str, Any]
-) -> list[SourceRecord]:
-    drafts: list[RecordDraft] = [
-        customer_draft(customer),
-        order_draft(order),
-        *STRIPE.to_records(
-            RawPage(records=[_stripe_customer(customer)], cursor=None, object_type="customer")
-        ),
-        *STRIPE.to_records(RawPage(records=charges, cursor=None, object_type="charge")),
-    ]
-    records = [normalise_record(d) for d in drafts]
-    assert all(isinstance(r, SourceRecord) for r in records)
-    return [r for r in records if isinstance(r, SourceRecord)]
 
 
 def _profiles(records: list[SourceRecord], batches: int = 1) -> list[Profile]:
