@@ -18,7 +18,11 @@ erasure) means "plan the next batch in full", which writes it.
   batch, name payments too: one purchase may be an order of each (a WooCommerce order paid through
   Stripe, and its Stripe charge), which only the full plan counts once (core.purchases). Records of
   one type never hold one purchase twice that counts: a Stripe PaymentIntent succeeds once, so of
-  its charges one at most is paid, and only paid orders are added.
+  its charges one at most is paid, and only paid orders are added. The add-only path keeps the mark
+  it finds, so a paying record whose type the mark does not list yet (a customer's first Stripe
+  charge) is planned in full too, which writes its ``refs:`` entry: without it, the charge added
+  alone and its shop's order added alone in a later run each took the add-only path, and the
+  purchase counted twice.
 - A customer with an amount coarser than its currency's minor units (a ``SourceRecord`` built without
   core.normalise: ``5`` GBP; an order's, or a total of its ``OrderSummary``) gets no mark: the
   add-only path takes an amount out of the stored total on the promise that another of the same
@@ -109,4 +113,6 @@ def mark_allows(mark: str | None, rules: MergeRules, records: Sequence[SourceRec
     paying = {f"{r.source}:{r.object_type}" for r in records if any(o.payment_refs for o in r.orders)}
     if paying and len(paying | {c[len(_REFS) :] for c in carrying if c.startswith(_REFS)}) > 1:
         return False  # one purchase may be an order of each type: the full plan counts it once
+    if paying and not all(f"{_REFS}{t}" in carrying for t in paying):
+        return False  # the first paying record of its type: the full plan writes its refs: entry
     return all(fits_minor_units(r.orders) for r in records)

@@ -33,11 +33,11 @@ def limit_holder(record: SourceRecord) -> str | None:
     A child object with an owner (an order of a customer) never counts: it repeats its buyer's email,
     and counting it made a shopper's ninth order a "shared" address. A child without an owner (a
     guest order, a guest charge) joins by its email and phone like a person, so it counts as the
-    person it names: its billing name (folded, the same holder as a people-level record of that full
-    name), else its phone. A repeat guest buyer's twelve orders are then one holder, while twelve
-    strangers' guest orders on the shop's own address (staff keying in orders for buyers who gave
-    none) are twelve, past the limit. A guest child naming nobody (no name, no phone) does not count:
-    nothing tells its buyers apart.
+    person it names: its billing name in full (folded, the same holder as a people-level record of
+    that full name), else its phone (a one-word name, "Guest", tells no buyer). A repeat guest
+    buyer's twelve orders are then one holder, while twelve strangers' guest orders on the shop's
+    own address (staff keying in orders for buyers who gave none) are twelve, past the limit. A
+    guest child naming nobody (no name, no phone) does not count: nothing tells its buyers apart.
     """
     traits = record.traits
     if record.level == "person":
@@ -48,7 +48,7 @@ def limit_holder(record: SourceRecord) -> str | None:
     if record.owner is not None:
         return None
     name = _named(traits)
-    if name:
+    if " " in name:  # a one-word name (staff's placeholder "Guest") tells no buyer, as for a person
         return _person_named(name, traits)
     for ident in record.identifiers:
         if ident.kind == "phone":

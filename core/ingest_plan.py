@@ -309,10 +309,15 @@ def _group_exact(
     # Which people already hold the keys of this batch's records (group_records looks up no other
     # key; a child with an owner never counts towards a guardrail limit, a guest child counts as the
     # person it names: core.identity.limit_holder).
+    # A stored version the batch replaces holds nothing: its new version holds as the person it names
+    # now (a birth date added, a new name), and counting both made one record two people.
     batch_keys = {i.key for r in active for i in r.identifiers}
+    replaced = {r.key for r in active}
     holders: dict[str, set[str]] = {}
     for c in live.values():
         for snap in c.snapshots.values():
+            if snap.key in replaced:
+                continue
             holder = limit_holder(snap)
             if holder is None:
                 continue
