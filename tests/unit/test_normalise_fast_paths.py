@@ -47,6 +47,7 @@ from core.testing.varied_population import varied_population
 from profilesync.registry import get
 from profilesync.testing.fuzz import mutated_population_lines, vendor_objects
 from profilesync.testing.spec_objects import spec_objects
+from tests.hypothesis_profiles import examples
 from tests.unit.test_normalise import drafts
 
 Outcome = SourceRecord | Quarantined
@@ -268,7 +269,7 @@ def test_junk_json_lines_give_the_same_outcomes_both_ways(
     _both_ways_from_lines(lines, path, options)
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=examples(ci=25, deep=60))  # each example a batch, both ways
 @given(batch=st.lists(drafts(), min_size=1, max_size=5))
 def test_drafts_no_json_could_make_give_the_same_outcomes_both_ways(batch: list[RecordDraft]) -> None:
     # GIVEN drafts with any Python value in any field (a buggy connector's), built unvalidated

@@ -32,6 +32,8 @@ SETTINGS = settings(max_examples=400, deadline=None)
 #: Amounts read one after another (the readings of texts kept): fewer examples in ci. (Orders keep
 #: 400: an id with a space at its end only, which the short way must send the general way, needs them.)
 LISTS = settings(SETTINGS, max_examples=examples(ci=100, deep=400))
+#: Traits read a batch at a time, one after another: fewer in ci (orders keep 400, above).
+WHOLE_BATCHES = settings(SETTINGS, max_examples=examples(ci=150, deep=400))
 
 
 def _outcome(function: Any, *args: Any) -> tuple[str, Any]:
@@ -182,7 +184,7 @@ _trait_value = st.one_of(
 )
 
 
-@SETTINGS
+@WHOLE_BATCHES
 @given(batch=st.lists(st.dictionaries(_trait_name, _trait_value, max_size=5), min_size=1, max_size=6))
 def test_traits_are_read_as_before_whatever_was_read_earlier(batch: list[dict[Any, Any]]) -> None:
     # GIVEN records' traits one after another, so that each is read with the readings of the earlier

@@ -58,6 +58,8 @@ from tests.unit.test_normalise import drafts
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 #: The property that folds profiles: fewer examples in ci.
 BUILDING = settings(SETTINGS, max_examples=examples(ci=50, deep=200))
+#: The properties that normalise a whole draft, or group a whole batch twice: fewer in ci.
+WHOLE = settings(SETTINGS, max_examples=examples(ci=80, deep=200))
 
 # --------------------------------------------------------------------------------------------------
 # Hashes are stored in DynamoDB: their values must not change by accident. (The record hash left
@@ -134,7 +136,7 @@ def _same_structure(a: Any, b: Any) -> bool:
     return bool(a == b) and str(a) == str(b)  # str(): Decimal("1.50") == Decimal("1.5")
 
 
-@SETTINGS
+@WHOLE
 @given(draft=drafts())
 def test_normalised_records_are_what_validation_would_build(draft: RecordDraft) -> None:
     """GIVEN any draft WHEN normalised THEN the assembled record equals its full re-validation."""
@@ -359,7 +361,7 @@ def batches(
     return records, owner_of, holders, IdentityPolicy(max_records_per_identifier=limits)
 
 
-@SETTINGS
+@WHOLE
 @given(batch=batches())
 def test_group_records_equals_the_string_union_find(
     batch: tuple[list[SourceRecord], dict[str, str], dict[str, frozenset[str]], IdentityPolicy],
