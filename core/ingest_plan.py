@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from core.child_moves import detach_changeset, moved_children
-from core.content_run import stored_is_newer
+from core.content_run import stored_is_newer, stored_run
 from core.errors import ConflictError
 from core.identity import Component, IdentityPolicy, group_records, live_owner
 from core.identity_holders import limit_holder
@@ -97,6 +97,7 @@ def _plan(
     # A stored undated version gives way to a later one of other content whatever its time (core.undated).
     after_undated = replacing_undated(store, owners, records)
     recheck: list[str] = []  # collapsed records this read finds doing nothing (see ``collapsed``)
+    unchanged: list[tuple[SourceRecord, Ownership]] = []  # stored as delivered, nothing to plan
     runs = RunDecisions(result)  # what dated versions do against the stored content runs
     touches = runs.touches
     for record in records:
@@ -124,9 +125,26 @@ def _plan(
                 elif outcome == "write":
                     hashes[record.key] = runs.runs[record.key].record_hash
                     active.append(record)
+                elif h == stored.record_hash and f"source#{record.key}" not in runs.touched:
+                    unchanged.append((record, stored))  # a redelivery: its review items filed? (below)
                 continue
         hashes[record.key] = h
         active.append(record)
+    if unchanged and settings.linkage is not None:
+        # A run killed after its commit may have left its review items unfiled: planned again
+        # (counted unchanged still), their plan files them (core.link_review_unfiled).
+        from core.link_review_unfiled import unfiled_reviews
+
+        again = unfiled_reviews(store, {r.key for r, _ in unchanged if r.key not in runs.redate})
+        for record, stored in unchanged:
+            if record.key in again:  # written as stored: its content, time and run (``redating``)
+                assert stored.record_hash is not None
+                assert stored.updated_at is not None
+                result.unchanged -= 1
+                runs.recount[record.key] = "unchanged"
+                runs.runs[record.key] = stored_run(stored.record_hash, stored.updated_at, stored.run)
+                hashes[record.key] = runs.runs[record.key].record_hash
+                active.append(record)
     for copy in runs.redated(store, owners):
         hashes[copy.key] = runs.runs[copy.key].record_hash
         active.append(copy)

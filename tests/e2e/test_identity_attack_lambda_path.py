@@ -16,6 +16,8 @@ import httpx
 import pytest
 
 from core.config import ProfileSyncConfig
+from core.link_blocks import block_item_key
+from core.link_filed import filed_key
 from profilesync.demo import CONNECTORS, make_sandboxes
 from profilesync.local import LocalRuntime
 from tests.e2e.test_chaos import canonical, crash_once, live_profiles, pull_until_done
@@ -84,13 +86,15 @@ def _run(
         rt.settle()
         assert crashes, "the injected merge crash never happened"
         found: dict[str, int] = {}
+        filed: set[str] = set()  # the items of the records' write-ahead entries (core.link_filed)
         for profile in live_profiles(rt):
             found[canonical(profile)] = found.get(canonical(profile), 0) + 1
+            filed.update(block_item_key(filed_key(s.key)) for s in profile.sources)
         items = rt.dynamodb.scan(TableName=rt.table_name)["Items"]
         index = [
             {
                 "pk": i["PK"]["S"],
-                "sk": i["SK"]["S"],
+                "sk": "FILED" if i["PK"]["S"] in filed else i["SK"]["S"],
                 "records": ",".join(sorted(i.get("records", {}).get("SS", []))),
                 "status": i.get("status", {}).get("S", ""),
             }
@@ -117,13 +121,6 @@ def test_probabilistic_merge_with_redelivery_and_a_crash_gives_the_customers_of_
     assert sorted(linked_index, key=str) == sorted(clean_index, key=str)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a merge that crashes once between two of its transactions (its third) loses Ingrid's "
-    "pair: the run without the crash writes the pair's REVIEW# item (and lists it pending), the crashed "
-    "run, its batch delivered again, does not, so nobody is asked about the pair (core's linked merge; "
-    "found by suite26b, not fixed: product code is not this branch's)",
-)
 def test_a_pair_in_the_review_band_is_asked_about_after_a_merge_crash() -> None:
     """GIVEN Ingrid in HubSpot and in Mailchimp under two addresses (her pair scores 0.985: review)
     WHEN the tools are pulled through the local Lambda runtime and merge crashes once between two of
@@ -133,4 +130,8 @@ def test_a_pair_in_the_review_band_is_asked_about_after_a_merge_crash() -> None:
     assert len([i for i in clean_index if i["sk"] == "REVIEW"]) == 2  # hers, and the demo's pair
     crashed, crashed_index = _run("probabilistic", redeliver=0.0, crash=True, ingrid=True)
     assert crashed == clean
-    assert sorted(crashed_index, key=str) == sorted(clean_index, key=str)
+    # The records' write-ahead entries aside: the redelivery files Ingrid's record again as stored,
+    # which leaves its entry empty (core.link_filed.settle: keys that agree with the stored version
+    # leave it), where the clean run left them listed; the two say the same.
+    index = sorted((i for i in crashed_index if i["sk"] != "FILED"), key=str)
+    assert index == sorted((i for i in clean_index if i["sk"] != "FILED"), key=str)
