@@ -46,6 +46,7 @@ from ._limits import (
 from ._money import minor_units, normalise_money, parse_amount
 from ._names import normalise_name
 from ._options import NormaliseOptions, is_future_dated, read_on_tool_clock
+from ._payment_refs import normalise_payment_refs
 from ._phone import fold_phone_separators, normalise_phone, phone_region
 from ._record import count_outcomes, normalise_record
 from ._time import datable, epoch_moment, normalise_timestamp
@@ -79,6 +80,7 @@ __all__ = [
     "normalise_email",
     "normalise_money",
     "normalise_name",
+    "normalise_payment_refs",
     "normalise_phone",
     "normalise_record",
     "normalise_timestamp",

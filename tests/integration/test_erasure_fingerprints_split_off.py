@@ -1,8 +1,9 @@
 """An erasure with probabilistic identity fingerprints the records of every customer of the person,
 her split-off customers' too (core.privacy_traces, core.privacy_export.scope_records).
 
-Kim has more records on her address than its guardrail allows (8), so the later ones found customers
-of their own (core.scope_splinters); only those later records carry her birth date and street. Erased
+Kim's address has more holders than its guardrail allows (8: nine records that name nobody count
+one each), so her later records found customers of their own (core.scope_splinters); only those
+later records carry her name, birth date and street. Erased
 by her address, she leaves fingerprints (core.suppression_fuzzy) of them as well: her record coming
 back from another tool under a private address, joined to hers by name, birth date and street alone,
 is dropped at merge, and a namesake born another year at another address is stored.
@@ -38,7 +39,9 @@ def _kim_past_her_guardrail(stores: Stores) -> None:
             f"kim-{n}",
             email=EMAIL,
             day=n % 20 + 1,
-            traits={**NAME, **(LATER if n >= 9 else {})},
+            # the first nine name nobody, so each counts as a holder of the address
+            # (core.identity_holders: a named person counts once, however many records she has)
+            traits={**NAME, **LATER} if n >= 9 else {},
         )
         for n in range(12)
     ]
