@@ -31,7 +31,7 @@ import pytest
 
 from profilesync import resolve as resolve_module
 from profilesync.cli import main
-from tests.e2e.test_fix18a_erased_during_resolve import _erase
+from tests.e2e.test_fix18a_erased_during_resolve import _erase, _given_a_state_store
 
 pytestmark = pytest.mark.slow
 
@@ -70,11 +70,8 @@ def _erase_in_another_process(folder: Path) -> dict[str, Any]:
 def test_her_erasure_while_a_resolve_reads_her_lines_leaves_her_out_of_the_file_it_writes_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
     # GIVEN a folder whose embedded store exists (someone else was erased there before)
-    assert main(["privacy", "erase", "--email", "someone.else@example.com", "--requested-by", "dpo"]) == 0
-    capsys.readouterr()
+    _given_a_state_store(tmp_path, monkeypatch, capsys)
     source = tmp_path / "people.jsonl"
     source.write_text("".join(json.dumps(line) + "\n" for line in _lines()), encoding="utf-8")
     # AND her erasure in another process, started once the run has ingested the batch holding her
