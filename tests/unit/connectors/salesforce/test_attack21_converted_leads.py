@@ -16,6 +16,10 @@ the connector reads it, nor asks for ``ConvertedContactId``: the converted Lead 
 profile holding only the Lead is pushed as an update of it (``shape``), which Salesforce refuses on
 every run.
 
+Other integrations leave converted leads out: Mautic's Salesforce plugin (mautic/mautic,
+``plugins/MauticCrmBundle/Api/SalesforceApi.php``, ``getLeads``/``findLeads``) adds
+``ConvertedContactId = NULL`` to every Lead query it pulls or pushes by.
+
 Promise: one person, one profile (and a push that can succeed).
 Fix: ask for ``ConvertedContactId`` on leads and map a converted lead as joined to that contact (an
 owner link like an opportunity's ``ContactId``, or the contact's source key as an identifier), and never
