@@ -17,8 +17,8 @@ profile holding only the Lead is pushed as an update of it (``shape``), which Sa
 every run.
 
 Other integrations leave converted leads out: Mautic's Salesforce plugin (mautic/mautic,
-``plugins/MauticCrmBundle/Api/SalesforceApi.php``, ``getLeads``/``findLeads``) adds
-``ConvertedContactId = NULL`` to every Lead query it pulls or pushes by.
+``plugins/MauticCrmBundle/Api/SalesforceApi.php``: ``getLeads`` and the lookup before a push) add
+``ConvertedContactId = NULL`` to every Lead query.
 
 Promise: one person, one profile (and a push that can succeed).
 Fix: ask for ``ConvertedContactId`` on leads and map a converted lead as joined to that contact (an
