@@ -7,8 +7,8 @@ on the live shop to try a theme, a checkout app or Shopify Payments' test mode, 
 or a colleague's email; they stay in the admin's order list and in the API with
 ``displayFinancialStatus: PAID``.
 
-``connectors/shopify/_documents.py:60`` (``_ORDER_FIELDS``) never asks for ``test``, and
-``connectors/shopify/_mapping.py:190`` ``order_draft`` makes every order with a paid status a paid
+``connectors/shopify/_documents.py:62`` (``_ORDER_FIELDS``) never asks for ``test``, and
+``connectors/shopify/_mapping.py:177`` ``order_draft`` makes every order with a paid status a paid
 order. A staff member who tried the checkout five times is a ``repeat`` (or ``vip``) customer with the
 test totals as lifetime value, pushed to every tool; a real customer whose email a tester typed gets
 the test orders added to her own.
@@ -72,8 +72,8 @@ def test_real_orders_count() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="connectors/shopify/_documents.py:60 never asks for Order.test and "
-    "connectors/shopify/_mapping.py:190 order_draft counts a paid test order as a purchase; a fix asks "
+    reason="connectors/shopify/_documents.py:62 never asks for Order.test and "
+    "connectors/shopify/_mapping.py:177 order_draft counts a paid test order as a purchase; a fix asks "
     "for test (page and bulk queries) and maps a test order as no purchase",
 )
 def test_test_orders_are_not_purchases() -> None:
