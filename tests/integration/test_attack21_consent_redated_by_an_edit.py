@@ -12,7 +12,8 @@ carries the same 2024 opt-out, now dated 2026-10-05 (``core/merge.py:141`` ``_me
 newest decision), and the profile's consent flips to denied. The opt-out then spreads: Mailchimp is
 sent ``unsubscribed`` (``connectors/mailchimp/_mapping.py`` ``plan_status``: "an opt-out spreads"). Her
 decision of 2026-10-01 is undone by a change she never made. Mailchimp's own opt-outs are dated the
-same way (``last_changed``, which any merge-field change moves).
+same way (``connectors/mailchimp/_mapping.py:159``: ``last_changed``, which any merge-field change
+moves): ``test_a_corrected_first_name_in_mailchimp_does_not_undo_her_opt_in``.
 
 Promise: the profile's numbers are right (consent: the latest decision the person made wins).
 Fix: a consent decision dated by its record's own time (no time of its own) keeps the time of the
@@ -27,6 +28,7 @@ from typing import Any
 import pytest
 
 from connectors.klaviyo import PLUGIN as KLAVIYO_PLUGIN
+from connectors.mailchimp._mapping import member_to_draft
 from connectors.salesforce import SalesforceConnector
 from core.connector import ConnectorSettings, RawPage
 from core.normalise import normalise_record
@@ -133,3 +135,44 @@ def test_an_edit_of_her_title_does_not_undo_her_opt_in() -> None:
     consent = _consent_after(_contact("2026-10-05T02:00:00.000+0000", title="Directrice achats"))
     # THEN her opt-in of 2026-10-01 still stands (before: denied, dated 2026-10-05)
     assert consent is True
+
+
+def _member(last_changed: str, first_name: str) -> dict[str, Any]:
+    """Her Mailchimp member, unsubscribed since 2024 (GET /lists/{list_id}/members)."""
+    return {
+        "id": "5f1b6f4bd6d1b1c5e0c6d7b1d8a6c1f2",
+        "contact_id": "8b7d2c1e0f9a4b3c2d1e0f9a8b7c6d5e",
+        "email_address": EMAIL,
+        "status": "unsubscribed",
+        "merge_fields": {"FNAME": first_name, "LNAME": "Martin", "ADDRESS": "", "PHONE": ""},
+        "timestamp_signup": "2023-05-01T09:00:00+00:00",
+        "timestamp_opt": "2023-05-01T09:00:00+00:00",
+        "last_changed": last_changed,
+        "language": "fr",
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="connectors/mailchimp/_mapping.py:159 dates an unsubscribed member's opt-out by last_changed, "
+    "which any merge-field edit moves: her 2024 unsubscribe beats her 2026-10-01 Klaviyo opt-in after "
+    "her first name is corrected; the same fix (a record-dated decision keeps its first-seen time)",
+)
+def test_a_corrected_first_name_in_mailchimp_does_not_undo_her_opt_in() -> None:
+    # GIVEN her Mailchimp member unsubscribed in 2024 and her Klaviyo opt-in of 2026-10-01
+    store = InMemoryProfileStore()
+    ingest([_normalised(member_to_draft(_member("2024-03-01T08:00:00+00:00", "Lea")))], store)
+    _pull(store, [_klaviyo_opt_in()], "profile")
+    (profile,) = list(store.iter_profiles())
+    assert email_consent(profile) is True
+    # WHEN the shop corrects her first name to Léa in Mailchimp on 2026-10-05
+    ingest([_normalised(member_to_draft(_member("2026-10-05T02:00:00+00:00", "Léa")))], store)
+    # THEN her opt-in of 2026-10-01 still stands (before: denied, dated 2026-10-05)
+    (profile,) = list(store.iter_profiles())
+    assert email_consent(profile) is True
+
+
+def _normalised(draft: Any) -> SourceRecord:
+    record = normalise_record(draft)
+    assert isinstance(record, SourceRecord), record
+    return record
