@@ -80,8 +80,8 @@ def people(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
         "suppressed and stores her shop line, which its own model links to the dropped line. A fix: in "
         "probabilistic mode, keep the lines a run drops as suppressed as fingerprints for the rest of the "
         "run (the records merge weighs against, core/suppression_fuzzy.py's check) and drop a line the "
-        "model links to one of them, counting it as erased; and/or let `privacy erase` (a new option naming her name and birth date) "
-        "leave fingerprints when nobody is stored"
+        "model links to one of them, counting it as erased; and/or let `privacy erase` (a new option "
+        "naming her name and birth date) leave fingerprints when nobody is stored"
     ),
 )
 def test_her_shop_record_that_only_a_fuzzy_link_makes_hers_is_not_resolved_back(
