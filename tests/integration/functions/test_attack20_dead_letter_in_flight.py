@@ -25,7 +25,7 @@ from tests.integration.functions.test_fix18a_unreadable_dead_letters import HER,
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "core/storage/sqs_dead_letters.py:49 _receive_all stops at the first empty receive and never "
+        "core/storage/sqs_dead_letters.py:52 _receive_all stops at the first empty receive and never "
         "learns that messages are in flight (received by another reader, hidden for its visibility "
         "timeout): remove() finds 0 of hers, unreadable stays 0, and core/privacy.py:278 answers ok "
         "while her record stays in the dead-letter queue for its 14 days. A fix: after the empty "
