@@ -67,17 +67,6 @@ def _resolve_with_her_erased_after_the_first_batch(
     return answers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "profilesync/resolve_erasures.py:226 drop_erased_lines writes the file without her lines as "
-        "'<name>.erasing' with open('w') (the umask's 0644) and os.replace()s it over the quarantine "
-        "file, so a file the user kept 0600 becomes readable by every local user (the other people's "
-        "quarantined raw values). A fix: create the new file with os.open(..., O_CREAT|O_EXCL, "
-        "stat.S_IMODE(target.stat().st_mode)) (or os.fchmod it to the old file's mode before writing), "
-        "or rewrite the file in place (truncate and write through the descriptor resolve holds)"
-    ),
-)
 def test_a_private_quarantine_file_stays_private_after_her_lines_are_taken_out(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
