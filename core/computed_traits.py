@@ -45,8 +45,8 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
     ordered: Iterable[Order] = orders.values() if len(orders) == 1 else [orders[k] for k in sorted(orders)]
     ltv: dict[str, Decimal] = {}
     counts: dict[str, int] = {}
+    latest: dict[str, datetime] = {}
     first: datetime | None = None
-    last: datetime | None = None
     for order in ordered:
         if order.status != "paid":
             continue
@@ -54,16 +54,17 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
         if currency in ltv:
             ltv[currency] += order.total
             counts[currency] += 1
+            if at > latest[currency]:
+                latest[currency] = at
         else:
             ltv[currency] = _ZERO + order.total  # what sum() from Decimal(0) gives (e.g. -0 -> 0)
             counts[currency] = 1
+            latest[currency] = at
         if first is None or at < first:
             first = at
-        if last is None or at > last:
-            last = at
     if first is None:
         return _NO_ORDERS
-    return _computed(ltv, counts, first, last, rules)
+    return _computed(ltv, counts, first, max(latest.values()), rules, latest)
 
 
 def _computed(
@@ -72,14 +73,23 @@ def _computed(
     first: datetime | None,
     last: datetime | None,
     rules: MergeRules,
+    latest: Mapping[str, datetime],
 ) -> ComputedTraits:
-    """The computed traits of paid totals and counts per currency (every count above zero)."""
+    """The computed traits of paid totals, counts and latest paid order per currency (every count
+    above zero; ``latest`` is read only with two currencies or more). Amounts of two currencies are
+    never compared: ``vip`` is a currency's lifetime value reaching that currency's threshold
+    (``MergeRules.vip_threshold``), and the primary currency is the one of the most paid orders,
+    then of the latest, then the first code."""
     paid_count = sum(counts.values())
     aov = {
         cur: (total / counts[cur]).quantize(_quantum(total), rounding=ROUND_HALF_EVEN)
         for cur, total in ltv.items()
     }
-    if any(total >= rules.vip_lifetime_value for total in ltv.values()):
+    primary: str | None = None
+    if len(ltv) > 1:
+        # max keeps the first of equals: sorted, the first code
+        primary = max(sorted(ltv), key=lambda cur: (counts[cur], latest[cur]))
+    if any(_reaches(total, rules.vip_threshold(cur)) for cur, total in ltv.items()):
         segment = "vip"
     elif paid_count >= 2:
         segment = "repeat"
@@ -92,7 +102,12 @@ def _computed(
         last_order_at=last,
         average_order_value=aov if len(aov) == 1 else dict(sorted(aov.items())),
         segment=segment,
+        primary_currency=primary,
     )
+
+
+def _reaches(total: Decimal, threshold: Decimal | None) -> bool:
+    return threshold is not None and total >= threshold
 
 
 def _with_summaries(
@@ -103,23 +118,33 @@ def _with_summaries(
     from the hot path above, which it equals when there is no summary."""
     ltv: dict[str, Decimal] = {}
     counts: dict[str, int] = {}
+    latest: dict[str, datetime] = {}
     moments: list[datetime] = []
     for key in sorted(orders):
         order = orders[key]
         if order.status == "paid":
-            ltv[order.currency] = ltv.get(order.currency, _ZERO) + order.total
-            counts[order.currency] = counts.get(order.currency, 0) + 1
-            moments.append(order.created_at)
+            currency, at = order.currency, order.created_at
+            ltv[currency] = ltv.get(currency, _ZERO) + order.total
+            counts[currency] = counts.get(currency, 0) + 1
+            latest[currency] = max(at, latest.get(currency, at))
+            moments.append(at)
     for _, summary in summaries:
+        # A summary keeps one last paid time, not one per currency: each of its currencies is
+        # taken as paid then (only a tie in paid orders between two currencies reads it).
+        last_paid = summary.last_paid_at
         for currency, total in sorted(summary.totals.items()):
             paid = summary.paid.get(currency, 0)
             if paid:
                 ltv[currency] = ltv.get(currency, _ZERO) + total
                 counts[currency] = counts.get(currency, 0) + paid
-        moments.extend(at for at in (summary.first_paid_at, summary.last_paid_at) if at is not None)
+                if last_paid is not None:
+                    latest[currency] = max(last_paid, latest.get(currency, last_paid))
+        moments.extend(at for at in (summary.first_paid_at, last_paid) if at is not None)
     if not counts:
         return _NO_ORDERS
-    return _computed(ltv, counts, min(moments), max(moments), rules)
+    for currency in counts:  # a summary without paid times (never written so): its first moment
+        latest.setdefault(currency, min(moments))
+    return _computed(ltv, counts, min(moments), max(moments), rules, latest)
 
 
 _ZERO = Decimal(0)
