@@ -45,8 +45,8 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
     ordered: Iterable[Order] = orders.values() if len(orders) == 1 else [orders[k] for k in sorted(orders)]
     ltv: dict[str, Decimal] = {}
     counts: dict[str, int] = {}
-    latest: dict[str, datetime] = {}
     first: datetime | None = None
+    last: datetime | None = None
     for order in ordered:
         if order.status != "paid":
             continue
@@ -54,17 +54,29 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
         if currency in ltv:
             ltv[currency] += order.total
             counts[currency] += 1
-            if at > latest[currency]:
-                latest[currency] = at
         else:
             ltv[currency] = _ZERO + order.total  # what sum() from Decimal(0) gives (e.g. -0 -> 0)
             counts[currency] = 1
-            latest[currency] = at
         if first is None or at < first:
             first = at
+        if last is None or at > last:
+            last = at
     if first is None:
         return _NO_ORDERS
-    return _computed(ltv, counts, first, max(latest.values()), rules, latest)
+    # the latest paid order per currency: read only with two currencies or more (rare), so apart
+    latest = _NO_LATEST if len(ltv) == 1 else _latest(ordered)
+    return _computed(ltv, counts, first, last, rules, latest)
+
+
+def _latest(orders: Iterable[Order]) -> dict[str, datetime]:
+    """The time of the latest paid order of each currency."""
+    latest: dict[str, datetime] = {}
+    for order in orders:
+        if order.status == "paid":
+            at, known = order.created_at, latest.get(order.currency)
+            if known is None or at > known:
+                latest[order.currency] = at
+    return latest
 
 
 def _computed(
@@ -89,7 +101,8 @@ def _computed(
     if len(ltv) > 1:
         # max keeps the first of equals: sorted, the first code
         primary = max(sorted(ltv), key=lambda cur: (counts[cur], latest[cur]))
-    if any(_reaches(total, rules.vip_threshold(cur)) for cur, total in ltv.items()):
+    vip = rules.vip_threshold  # None: that currency makes nobody vip
+    if any((t := vip(cur)) is not None and total >= t for cur, total in ltv.items()):
         segment = "vip"
     elif paid_count >= 2:
         segment = "repeat"
@@ -104,10 +117,6 @@ def _computed(
         segment=segment,
         primary_currency=primary,
     )
-
-
-def _reaches(total: Decimal, threshold: Decimal | None) -> bool:
-    return threshold is not None and total >= threshold
 
 
 def _with_summaries(
@@ -148,6 +157,7 @@ def _with_summaries(
 
 
 _ZERO = Decimal(0)
+_NO_LATEST: Mapping[str, datetime] = {}
 
 
 def _quantum(total: Decimal) -> Decimal:

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from operator import itemgetter, lt
 from types import MappingProxyType
-from typing import Literal, TypeVar, cast
+from typing import Literal, TypeVar
 
 from core.computed_traits import compute_traits
 from core.content_hash import HASHED_BYTES_MEMO, RECORD_HASH_MEMO, profile_hash, profile_json, record_hash
@@ -117,9 +117,8 @@ class MergeRules:
 
     def vip_threshold(self, currency: str) -> Decimal | None:
         """The lifetime value in ``currency`` from which a customer is ``vip``; None: never."""
-        thresholds = cast("Mapping[str, Decimal]", self.vip_lifetime_value)  # __post_init__ made one
-        found = thresholds.get(currency)
-        return thresholds.get(ANY_CURRENCY) if found is None else found
+        thresholds: Mapping[str, Decimal] = self.vip_lifetime_value  # type: ignore[assignment]  # made one
+        return thresholds.get(currency, thresholds.get(ANY_CURRENCY))
 
 
 DEFAULT_RULES = MergeRules()
