@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger
 
 from core.connector import Connector
 from core.ports import ProfileStore
-from core.refresh_sweep import ListedKeys, SweepGuard, SweepReport, plan_sweep, sweep_deletions
+from core.refresh_sweep import ListedKeys, SweepGuard, SweepReport, noted, plan_sweep, sweep_deletions
 from functions._ingest_queue import IngestSender, pack_messages
 from functions.events import PullEvent
 
@@ -55,6 +55,7 @@ def sweep_into_queue(
     guard = SweepGuard(allow_mass=event.allow_mass_retirement)
     types = frozenset(connector.spec.refresh_lists)
     report, missing = plan_sweep(store, name, types, listed, guard, in_time)
+    noted(report, getattr(connector.spec, "refresh_unswept", ()))
     if report.refused is not None:
         logger.warning("full refresh sweep refused", extra={"reason": report.refused, **report.as_dict()})
         return report
