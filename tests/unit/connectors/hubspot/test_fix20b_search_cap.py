@@ -16,6 +16,7 @@ from collections import Counter
 import httpx
 import pytest
 
+from connectors._http import PaginationError
 from connectors.hubspot import HubSpotSandbox
 
 from .conftest import SpecChecked, connect, fast_sandbox
@@ -134,3 +135,32 @@ def test_contacts_changed_while_the_walk_reads_them_arrive_in_their_last_version
     assert len(changed) >= 4  # (two of them after the walk had read them)
     assert {key: final[key] for key in changed} == {key: titles[key] for key in changed}
     assert all(response.status_code == 200 for _, response in checked.exchanges)
+
+
+class StuckWalk(JunkStamped):
+    """A search that ignores the walk's ``hs_object_id`` bound: every walk page is its first."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/search"):
+            body = json.loads(request.content)
+            for group in body.get("filterGroups", []):
+                for f in group["filters"]:
+                    if f["propertyName"] == "hs_object_id":
+                        f["value"] = "0"
+            request = httpx.Request(
+                request.method, request.url, headers=request.headers, content=json.dumps(body).encode()
+            )
+        return super().__call__(request)
+
+
+def test_a_walk_whose_pages_bring_no_later_id_stops_with_an_error_instead_of_looping() -> None:
+    # GIVEN 450 undated contacts at the watermark, and a search that answers every walk page from the start
+    sandbox = fast_sandbox(people=6)
+    checked = StuckWalk(sandbox, set())
+    with connect(sandbox, checked) as hubspot:
+        cursor = _start(hubspot)
+        checked.ids = {key.split(":", 1)[1] for key in sandbox.add_records(450, at=T)}
+        # WHEN pulling incrementally THEN the pull stops, naming the walk, after a few searches
+        with pytest.raises(PaginationError, match="no later contact id"):
+            list(hubspot.pull(cursor))
+    assert len(_searches(checked)) < 10
