@@ -1,5 +1,5 @@
-"""The erasures a ``resolve`` on the embedded default honours: those made before the run, and those
-made while it runs.
+"""The erasures a ``resolve`` honours: those made before the run, and those made while it runs (on
+the embedded default, and on a table with ``--endpoint-url``, below).
 
 ``resolve`` resolves into a store of its own, new every run, and writes that store out as ``--out``
 once every line is read; ``profilesync privacy erase`` keeps its suppression entries in the embedded
@@ -19,7 +19,13 @@ process cannot reach the run's own store, so the run looks:
   answer holds the person, and a run that ends after it does not print her among its profiles.
 
 The search reads exact identifiers and record ids (``SuppressionCheck.suppressed_keys``, mailboxes
-included), not the fuzzy fingerprints a probabilistic ingest also checks a batch against.
+included) and, when the run links by a model, weighs each customer's records against the fuzzy
+fingerprints the erasures left (core.suppression_fuzzy), with that model, as a batch's check does: a
+record the model would have linked to a record of the erased person makes its customer hers.
+
+With ``--endpoint-url`` the run writes into the table an erasure deletes from, and the output is read
+from it after; only the quarantine file is the run's own. ``TableErasures`` reads the table's epoch
+in the same places, and an erasure that landed during the run has her lines taken out of that file.
 """
 
 from __future__ import annotations
@@ -35,12 +41,18 @@ from core.normalise import NormaliseOptions
 from core.schema import Quarantined
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
     from typing import TextIO
 
     from core.pipeline import IngestSettings
+    from core.ports import ProfileStore
+    from core.schema import SourceRecord
     from core.storage.sqlite_database import SQLiteDatabase
     from core.suppression import SuppressionCheck, SuppressionStore
     from profilesync.resolve import ResolveReport
+
+    #: The stored records of each of some customers (``customer_records``).
+    RecordsOf = Callable[[Sequence[str]], Mapping[str, Iterable[SourceRecord]]]
 
 #: Profiles of the run's store whose identifiers are looked up together (one read of the state store).
 _PROFILES_PER_LOOKUP: Final = 500
@@ -105,18 +117,39 @@ class StateErasures:
         assert isinstance(self._store, ErasureEpochs)
         return self._store.erasure_epoch()
 
-    def erased_customers(self, documents: Iterator[dict[str, Any]]) -> dict[str, list[str]]:
+    def erased_customers(
+        self,
+        documents: Iterator[dict[str, Any]],
+        records_of: RecordsOf | None = None,
+        identity: IngestSettings | None = None,
+    ) -> dict[str, list[str]]:
         """Among the run's profiles (their JSON documents), those holding an identifier or record id
-        now suppressed: each customer's identifier keys."""
+        now suppressed, and, when ``identity`` links by a model, those holding a record (read with
+        ``records_of``) that model would have linked to an erased person's fingerprint: each
+        customer's identifier keys."""
         check = self.check()
         found: dict[str, list[str]] = {}
         if check is None:
             return found
+        model = identity.linkage.model if identity is not None and identity.linkage is not None else None
         page: list[tuple[str, list[str]]] = []
 
         def look_up() -> None:
-            hit = check.suppressed_keys(k for _, keys in page for k in keys)
-            found.update((cid, keys) for cid, keys in page if any(k in hit for k in keys))
+            keys = (k for _, ks in page for k in ks)
+            if model is None or records_of is None or identity is None:
+                hit = check.suppressed_keys(keys)
+                linked: set[str] = set()
+            else:  # each record's fuzzy look-up keys read with its identifiers, as a batch's check
+                from core.suppression_fuzzy import FuzzyLookups
+
+                records = {cid: list(rs) for cid, rs in records_of([cid for cid, _ in page]).items()}
+                # a child record (an order) leaves no fingerprint and is weighed against none
+                people = [r for rs in records.values() for r in rs if r.level == "person"]
+                fuzzy = FuzzyLookups(people, model, identity.policy, check.hash)
+                hit = check.suppressed_keys(keys, extra=fuzzy.hashes)
+                keys_linked = fuzzy.linked(check.store.entry, hit) if hit else set()
+                linked = {cid for cid, rs in records.items() if any(r.key in keys_linked for r in rs)}
+            found.update((cid, ks) for cid, ks in page if cid in linked or any(k in hit for k in ks))
             page.clear()
 
         for document in documents:
@@ -176,25 +209,70 @@ def take_out_erased(
     documents: Iterator[dict[str, Any]],
     quarantine: tuple[Path, TextIO],
     report: ResolveReport,
+    *,
+    records_of: RecordsOf | None = None,
+    identity: IngestSettings | None = None,
 ) -> None:
     """Erase from the run's store (``database``, whose profiles ``documents`` yields) the customers
-    holding an identifier now suppressed, and drop the quarantine file's lines of erased people;
-    count their records in ``report`` as erased."""
-    customers = erasures.erased_customers(documents)
+    holding an identifier now suppressed (or, with ``identity``'s model, a record her fingerprints
+    drop: ``StateErasures.erased_customers``), and drop the quarantine file's lines of erased
+    people; count their records in ``report`` as erased."""
+    customers = erasures.erased_customers(documents, records_of, identity)
     if customers:
         erase_from_run_store(database, customers)
         report.erased_after += sum(1 for keys in customers.values() for k in keys if k.startswith("source#"))
+    take_out_quarantined(quarantine, erasures.erased, report)
+
+
+def take_out_quarantined(
+    quarantine: tuple[Path, TextIO], erased: Callable[[Quarantined], bool], report: ResolveReport
+) -> None:
+    """Drop from the quarantine file (its path, and the run's open handle on it) the lines ``erased``
+    says are an erased person's, and count them in ``report`` as erased rather than quarantined."""
     path, lines = quarantine
     lines.flush()
     from profilesync.resolve import reason_class
 
-    for entry in drop_erased_lines(path, erasures.erased):
+    for entry in drop_erased_lines(path, erased):
         report.quarantined -= 1
         report.erased_quarantined += 1
         reason = reason_class(entry.reason)
         report.quarantine_reasons[reason] -= 1
         if report.quarantine_reasons[reason] <= 0:
             del report.quarantine_reasons[reason]
+
+
+class TableErasures:
+    """The erasures of the table a ``resolve --endpoint-url`` writes into: its suppression entries,
+    which every batch is checked against, and its erasure epoch, read when the run starts (before
+    any line is quarantined) and again before and after the output is written. An erasure that
+    landed in between deleted her from the table, which the output is read from, but not from the
+    run's quarantine file: ``take_out_quarantined`` with ``erased`` does that."""
+
+    def __init__(self, check: SuppressionCheck, options: NormaliseOptions) -> None:
+        from profilesync.erased_quarantine import erased_check
+
+        self._check = check
+        self.erased = erased_check(check, options)
+        """Whether a quarantined record is an erased person's, by the table's entries as they stand."""
+        self.vouched: str | None = self.epoch()
+        """The epoch the quarantine file's lines are known to have been checked at."""
+
+    def epoch(self) -> str | None:
+        """The table's erasure epoch now (None: a store that keeps none)."""
+        from core.erasure_epoch import ErasureEpochs
+
+        store = self._check.store
+        return store.erasure_epoch() if isinstance(store, ErasureEpochs) else None
+
+
+def customer_records(store: ProfileStore) -> RecordsOf:
+    """The stored records of customers of ``store``, read together (``get_customers``)."""
+
+    def records_of(customers: Sequence[str]) -> dict[str, Iterable[SourceRecord]]:
+        return {cid: state.snapshots.values() for cid, state in store.get_customers(customers).items()}
+
+    return records_of
 
 
 def erase_from_run_store(database: SQLiteDatabase, customers: dict[str, list[str]]) -> None:
@@ -233,4 +311,12 @@ def drop_erased_lines(path: Path, erased: Callable[[Quarantined], bool]) -> list
     return dropped
 
 
-__all__ = ["StateErasures", "drop_erased_lines", "erase_from_run_store", "take_out_erased"]
+__all__ = [
+    "StateErasures",
+    "TableErasures",
+    "customer_records",
+    "drop_erased_lines",
+    "erase_from_run_store",
+    "take_out_erased",
+    "take_out_quarantined",
+]
