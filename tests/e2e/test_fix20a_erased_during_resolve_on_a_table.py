@@ -7,7 +7,7 @@ her erasure answered stayed there (docs/privacy.md said so: "not covered yet"). 
 table's erasure epoch before any line is quarantined and again before and after the output is
 written, and takes an erased person's lines out of the file (a regular file only: ``/dev/null`` is
 left alone, tests/unit/test_fix18a_quarantine_rewrite.py). Each erasure is a separate ``profilesync``
-process against the same table.
+process against the same table; one answering while ``--out`` is written has it written again.
 """
 
 from __future__ import annotations
@@ -212,3 +212,39 @@ def test_an_erasure_of_someone_with_no_malformed_line_leaves_the_quarantine_file
     assert rewritten == []
     assert _quarantined_count(printed) == 2, printed
     assert _summary_erased(printed) is None, printed
+
+
+def test_an_erasure_answering_while_the_output_is_written_has_it_written_again_without_her(
+    moto_endpoint: str,  # noqa: F811
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN a file holding her lines, every line read with no erasure under way
+    where = _where(moto_endpoint, folder)
+    source = _write(folder / "people.jsonl", [*_others(5), *_hers()])
+    answers: list[dict[str, Any]] = []
+    real = resolve_module.write_profiles
+
+    def write_then_erase(*args: Any, **kwargs: Any) -> int:
+        count = real(*args, **kwargs)
+        if not answers:  # her erasure answers once the file is written with her, before the run ends
+            args[1].flush()
+            assert "quennell" in Path("out.jsonl").read_text(encoding="utf-8").lower()
+            answers.append(_erase([*where, "--email", HER]))
+        return count
+
+    monkeypatch.setattr(resolve_module, "write_profiles", write_then_erase)
+    # WHEN the file is resolved into the table
+    code = main(["resolve", str(source), "--out", "out.jsonl", "-q", *where])
+    printed = capsys.readouterr().out
+    # THEN the files the run left, finished after her erasure's answer, do not hold her
+    assert code == 0
+    assert [a["ok"] for a in answers] == [True], answers
+    written = (
+        Path("out.jsonl").read_text(encoding="utf-8") + Path("out.quarantine.jsonl").read_text()
+    ).lower()
+    assert "quennell" not in written
+    assert len(Path("out.jsonl").read_text(encoding="utf-8").splitlines()) == 5
+    assert "wrote 5 profiles" in printed
+    assert _summary_erased(printed) == 1, printed
