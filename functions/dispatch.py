@@ -195,7 +195,7 @@ def reconcile_freshness_alarms(w: Wiring, config: ProfileSyncConfig) -> None:
 
 @traced
 @metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Start the due pulls and publish each instance's pull age; see the module docstring."""
     request = DispatchEvent.model_validate(event)

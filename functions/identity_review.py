@@ -126,7 +126,7 @@ def serve(request: ReviewRequest, request_id: str, w: Wiring, invocation: str = 
 
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Serve one review request; see the module docstring for the answer's shape."""
     try:

@@ -153,7 +153,7 @@ def publish_refusals(totals: IngestResult) -> None:
 
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Merge every message of the batch; report the ones that failed so only they are retried."""
     totals = IngestResult()

@@ -321,7 +321,7 @@ def split_answer(request: PrivacyRequest, request_id: str, w: Wiring, invocation
 
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Serve one privacy request; see the module docstring for the answer's shape."""
     try:

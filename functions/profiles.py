@@ -139,7 +139,7 @@ def forbidden(error: AccessDeniedError) -> Response[str]:
 
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Answer one API Gateway (HTTP API, payload 2.0) request; see the module docstring."""
     headers = event.get("headers") or {}
@@ -162,7 +162,7 @@ def _forget_if_erased() -> None:
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 def _local(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
 

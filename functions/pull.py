@@ -348,7 +348,7 @@ def invoke_continuation(w: Wiring, function_name: str, event: PullEvent) -> None
 
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Pull the connector named in the event; see the module docstring."""
     request = PullEvent.model_validate(event)

@@ -323,7 +323,7 @@ def _reconcile_event(event: dict[str, Any], context: LambdaContext) -> dict[str,
 
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Push the profiles changed in this stream batch; report the records to retry.
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -302,7 +303,12 @@ def drop_erased_lines(path: Path, erased: Callable[[Quarantined], bool]) -> list
     if not dropped:
         return []
     kept = target.with_name(target.name + ".erasing")
-    with target.open(encoding="utf-8") as lines, kept.open("w", encoding="utf-8") as out:
+    # the copy keeps the file's permissions (a private 0600 quarantine stays private, whatever
+    # the umask): opened with them and set again, since the umask narrows what open gives
+    mode = stat.S_IMODE(target.stat().st_mode)
+    descriptor = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    os.fchmod(descriptor, mode)
+    with target.open(encoding="utf-8") as lines, open(descriptor, "w", encoding="utf-8") as out:
         for line in lines:
             entry = Quarantined.model_validate_json(line)
             if not erased(entry):

@@ -108,6 +108,56 @@ def _name(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+def _first_name_key(text: str) -> str | None:
+    """A first-name field as compared (``_name``), less a title typed before it (``Dr. Klaus``)."""
+    words = text.split()
+    while len(words) > 1 and _name(words[0]) in HONORIFICS:
+        words = words[1:]
+    return _name(" ".join(words) if len(words) > 1 else words[0] if words else text) or None
+
+
+@lru_cache(maxsize=65536)
+def script_name(text: str) -> str | None:
+    """A name's letters as written when they are not Latin (``Анна`` -> ``анна``, ``美咲``), else
+    ``None``: NFKC, case-folded, every character that is not a letter dropped."""
+    letters = "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalpha())
+    if not letters or _name(letters):
+        return None  # nothing, or Latin letters (``_name`` reads them)
+    return letters
+
+
+#: Words written before a name that are no part of it: honorifics and academic titles, several
+#: languages, folded (``_name``): ``Dr. Klaus Becker`` is Klaus, ``Prof. Dr.`` and ``Herr`` too. Words
+#: that are also first names or surnames (``Don``, ``Pan``) are left out.
+HONORIFICS: Final = frozenset(
+    {
+        *("mr", "mrs", "ms", "miss", "mx", "mister", "dr", "prof", "professor", "doctor"),
+        *("sir", "dame", "rev", "revd", "herr", "frau", "fraulein", "dipl", "ing", "mag"),
+        *("mme", "mlle", "madame", "monsieur", "sr", "sra", "srta", "sig", "sigra", "signor"),
+        *("signora", "dott", "dottssa", "avv", "dhr", "mevr"),
+    }
+)
+
+#: Words that make a one-field name a business's (Stripe's ``name``: "full name or business name"),
+#: folded: legal forms no person's name is spelt as, and trading words. Such a name names nobody's
+#: first name.
+BUSINESS_WORDS: Final = frozenset(
+    {
+        *("gmbh", "mbh", "llc", "ltd", "inc", "plc", "corp", "corporation", "limited"),
+        *("incorporated", "sarl", "srl", "spzoo", "llp", "pty", "kft", "gbr", "ohg"),
+        *("company", "consulting", "consultants", "services", "solutions", "holding", "holdings"),
+        *("praxis", "kanzlei", "agentur", "agency", "stiftung", "foundation", "verein"),
+    }
+)
+
+#: Short legal forms, a business's only when written last and in capitals or with dots (``Becker
+#: AG``, ``Silva S.A.``): folded they are also names (``Sá``, ``Ag``).
+SHORT_LEGAL_FORMS: Final = frozenset(
+    {"AG", "KG", "OG", "UG", "EV", "SA", "SAS", "SL", "SPA", "BV", "NV", "AB", "AS", "OY", "APS", "SRO", "CO"}
+)
+
+
+@lru_cache(maxsize=65536)
 def _street(text: str) -> str:
     return " ".join(_STREET_TYPES.get(word, word) for word in fold(text).split())
 
@@ -153,6 +203,11 @@ class LinkageRecord:
     """``street`` as compared (``line_key``): street types spelt out, no spaces."""
     line2_key: str | None = None
     """``address_line2`` as compared (``line_key``)."""
+    first_name_script: str | None = None
+    """A first name written in a script other than Latin (Cyrillic, Greek, CJK, ...), as written
+    (NFKC, case-folded, letters only), kept only when ``first_name`` is absent: ``first_name`` holds
+    Latin letters alone, so ``Анна`` and ``Мария`` give no first name there. Two such names in one
+    script are conflict evidence (core.linkage.conflicts); a name in another script never is."""
 
     @property
     def birth_year(self) -> str | None:
@@ -199,11 +254,15 @@ def linkage_record(
     text = _trait_texts(traits).get
     # Each field read inline (a closure called seven times a record cost a tenth of preparing it).
     raw = text("first_name")
-    first_name = (_name(raw) or None) if raw is not None else None
+    first_name = _first_name_key(raw) if raw is not None else None
+    first_script = script_name(raw) if first_name is None and raw is not None else None
     raw = text("last_name")
     last_name = (_name(raw) or None) if raw is not None else None
     if first_name is None and last_name is None:
-        first_name, last_name = _split_full_name(text("full_name"))
+        full = text("full_name")
+        first_name, last_name = _split_full_name(full)
+        if first_name is None and first_script is None and full is not None:
+            first_script = script_name(full.split()[0]) if full.split() else None
     street_raw, house = text("street"), text("house_number")
     house_number, street, street_key = (
         _address(street_raw, house) if street_raw is not None or house is not None else _NO_ADDRESS
@@ -239,6 +298,7 @@ def linkage_record(
         phones=tuple(sorted({p.strip() for p in phones if p and p.strip()})),
         street_key=street_key,
         line2_key=line_key(address_line2) or None if address_line2 else None,
+        first_name_script=first_script,
     )
 
 
@@ -327,9 +387,26 @@ def _split_full_name(text: str | None) -> tuple[str | None, str | None]:
     names are dropped (tools that keep two fields rarely keep them)."""
     if text is None:
         return None, None
-    words = [w for w in (_name(part) for part in text.split()) if w]
+    if "&" in text or "+" in text:
+        return None, None  # ``Kovač & Becker OG``: a firm, or two people
+    parts = text.split()
+    if (
+        parts
+        and parts[-1].replace(".", "").upper() in SHORT_LEGAL_FORMS
+        and ("." in parts[-1] or parts[-1].isupper())
+    ):
+        return None, None  # ``Becker AG``, ``Silva S.A.``
+    words = [w for w in (_name(part) for part in parts) if w]
+    if any(w in BUSINESS_WORDS for w in words):
+        return None, None  # a business's name names no person's first name
+    titled = False
+    while len(words) > 1 and words[0] in HONORIFICS:
+        words.pop(0)  # ``Dr. Klaus Becker``, ``Prof. Dr. Klaus Becker``, ``Herr Klaus Becker``
+        titled = True
     if not words:
         return None, None
+    if titled and len(words) == 1:
+        return None, words[0]  # ``Dr. Becker``: a title before a surname
     if len(words) == 1:
         return words[0], None
     return words[0], words[-1]

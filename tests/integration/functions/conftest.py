@@ -190,6 +190,19 @@ class Env:
                 return out
             out.extend(got)
 
+    def fail_into_dead_letters(self, body: str, handler: Any, receives: int = 5) -> None:
+        """Send ``body`` to the ingest queue and let ``handler`` (merge) fail it on each of
+        ``receives`` receives (the template's maxReceiveCount), so SQS moves it to the DLQ."""
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
+        for _ in range(receives):
+            [message] = self.sqs.receive_message(
+                QueueUrl=self.queue_url, VisibilityTimeout=0, AttributeNames=["All"]
+            )["Messages"]
+            # the whole batch failed: reported as failures (not raised), so Lambda retries it all
+            response = handler(self.sqs_event([message]), FakeContext())
+            assert response["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]
+        assert self.receive() == []
+
     def sqs_event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         """The event Lambda's SQS poller builds from received messages."""
         return {

@@ -39,14 +39,7 @@ TRACES = ("ottoline", "vasquez")
 
 def _park(env: Env, body: str) -> None:
     """Send ``body`` to the ingest queue and let merge fail it until SQS moves it to the DLQ."""
-    env.sqs.send_message(QueueUrl=env.queue_url, MessageBody=body)
-    for _ in range(5):
-        [message] = env.sqs.receive_message(
-            QueueUrl=env.queue_url, VisibilityTimeout=0, AttributeNames=["All"]
-        )["Messages"]
-        response = merge.handler(env.sqs_event([message]), FakeContext())
-        assert response["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]
-    assert env.receive() == []
+    env.fail_into_dead_letters(body, merge.handler)
 
 
 def _parked(env: Env) -> str:
