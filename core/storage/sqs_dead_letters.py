@@ -19,7 +19,9 @@ say so, ``ok`` false), and one naming a matching address in a body that is no in
 counted so too (it cannot be taken out without the records beside it).
 
 SQS has no way to read a queue without receiving from it; a receive samples part of the queue's
-servers, so reading continues until a receive comes back empty. The client is injected (a boto3 SQS
+servers, so reading continues until a receive comes back empty. A message another reader holds (in
+flight, hidden for its visibility timeout) is not received: ``remove`` counts those the queue says
+are in flight beyond its own among ``unreadable``, so the erasure does not answer ok past them. The client is injected (a boto3 SQS
 client); this module imports neither boto3 nor botocore.
 """
 
@@ -48,7 +50,11 @@ class SQSDeadLetterQueue:
         self.visibility_seconds = visibility_seconds
         self.unreadable = 0
         """How many records (or bodies that are no ingest message) the last ``remove`` could not
-        judge, and left in the queue."""
+        judge, and left in the queue; messages in flight (``in_flight``) counted too."""
+        self.in_flight = 0
+        """How many messages another reader held while the last ``remove`` read the queue (an
+        operator polling it from the console, a redrive, another privacy request): hidden from it
+        for their visibility timeout, so not judged."""
 
     def _receive_all(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -81,11 +87,24 @@ class SQSDeadLetterQueue:
         finally:
             self._release(messages)
 
+    def _held_elsewhere(self, held: int) -> int:
+        """How many messages of the queue are in flight now beyond the ``held`` this reader received
+        (``ApproximateNumberOfMessagesNotVisible``: an approximate count, which may lag a receive by
+        a moment; never below zero)."""
+        attributes = self._sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        ).get("Attributes", {})
+        return max(0, int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)) - held)
+
     def remove(self, matches: Callable[[SourceRecord], bool]) -> int:
         messages = self._receive_all()
         untouched: list[dict[str, Any]] = []
         removed = 0
-        self.unreadable = 0
+        # A message someone else received is hidden from every receive until its visibility timeout
+        # passes: the empty receive that ends the read does not say whether one is. Counted as not
+        # judged, so the erasure does not answer ok while one may hold her record.
+        self.in_flight = self._held_elsewhere(len(messages))
+        self.unreadable = self.in_flight
         try:
             for message in messages:
                 document, parsed, unread = _document(message["Body"])
