@@ -21,8 +21,8 @@ counted so too (it cannot be taken out without the records beside it).
 SQS has no way to read a queue without receiving from it; a receive samples part of the queue's
 servers, so reading continues until a receive comes back empty. A message another reader holds (in
 flight, hidden for its visibility timeout) is not received: ``remove`` counts those the queue says
-are in flight beyond its own among ``unreadable``, so the erasure does not answer ok past them. The client is injected (a boto3 SQS
-client); this module imports neither boto3 nor botocore.
+are in flight beyond its own among ``unreadable``, so the erasure does not answer ok past them. The
+client is injected (a boto3 SQS client); this module imports neither boto3 nor botocore.
 """
 
 from __future__ import annotations
