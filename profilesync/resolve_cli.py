@@ -159,7 +159,9 @@ def _resolve(args: argparse.Namespace) -> int:
             # (a table's, the erasure deleted), her lines out of the quarantine file, and the file
             # written again when one answered while it was written (resolve_erasures).
             epoch = watched.epoch()
-            if epoch != watched.vouched:
+            # (or, linking by a model, when the run dropped an erased person's line: her records
+            # that only the model links to it are hers, resolve_erasures._PrintingCheck)
+            if epoch != watched.vouched or (erasures is not None and erasures.unsearched):
                 if erasures is not None:
                     documents = stores.profiles.profile_documents()  # type: ignore[attr-defined]
                     take_out_erased(

@@ -101,20 +101,60 @@ def test_her_shop_record_resolved_before_her_erasure_is_not_written_after_it(
     assert _summary_erased(printed) == 1, printed
 
 
-def test_her_shop_record_read_after_her_erasure_is_dropped_by_the_batch_and_nothing_is_searched(
+def test_her_shop_record_read_after_her_erasure_is_dropped_by_the_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN her CRM record in the folder's store, erased before the run (her fingerprints kept)
     _given_her_crm_record_in_a_probabilistic_folder(tmp_path, monkeypatch, capsys)
     assert _erase(tmp_path, "--email", "hana.sato@corp.jp")["ok"] is True
     source = _write(tmp_path / "people.jsonl", [*_others(12), HER_SHOP, NAMESAKE])
-    searched = _searched(monkeypatch)
     # WHEN the file is resolved with nobody erased during the run
     assert main(["resolve", str(source), "--out", "out.jsonl", "--batch-size", "10", "--quiet"]) == 0
     printed = capsys.readouterr().out
-    # THEN the batch dropped her shop record by her fingerprints, her namesake is a profile, and the
-    # run's store was not searched after (no erasure moved the epoch)
-    assert searched == []
+    # THEN the batch dropped her shop record by her fingerprints, and her namesake is a profile
     assert "hanasato92" not in Path("out.jsonl").read_text(encoding="utf-8")
     assert "hana.s@example.com" in Path("out.jsonl").read_text(encoding="utf-8")
     assert _summary_erased(printed) == 1, printed
+
+
+def test_a_probabilistic_run_that_drops_nobody_searches_nothing_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN her fingerprints in the folder's store (erased before the run), and a file without her
+    _given_her_crm_record_in_a_probabilistic_folder(tmp_path, monkeypatch, capsys)
+    assert _erase(tmp_path, "--email", "hana.sato@corp.jp")["ok"] is True
+    source = _write(tmp_path / "people.jsonl", [*_others(12), NAMESAKE])
+    searched = _searched(monkeypatch)
+    # WHEN it is resolved with nobody erased during the run
+    assert main(["resolve", str(source), "--out", "out.jsonl", "--batch-size", "10", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    # THEN the run's store is not searched after it (no erasure moved the epoch, no line was dropped)
+    assert searched == []
+    assert len(_profiles(Path("out.jsonl"))) == 13
+    assert _summary_erased(printed) is None, printed
+
+
+def test_her_shop_record_resolved_a_batch_before_her_dropped_crm_line_is_taken_out_after_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN her erasure in a folder whose store never held her (not_found: her address suppressed,
+    # nothing fingerprinted), and a file whose first batch holds her shop record and her namesake's,
+    # and whose last line is her CRM record
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
+    (tmp_path / "profilesync.yaml").write_text(
+        "version: 1\nidentity:\n  mode: probabilistic\n", encoding="utf-8"
+    )
+    assert main(["privacy", "erase", "--email", "hana.sato@corp.jp", "--requested-by", "dpo"]) == 0
+    capsys.readouterr()
+    source = _write(tmp_path / "people.jsonl", [HER_SHOP, NAMESAKE, *_others(20), HER_CRM])
+    # WHEN the file is resolved, ten lines a batch
+    assert main(["resolve", str(source), "--out", "out.jsonl", "--batch-size", "10", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    # THEN her CRM line was dropped, and her shop record, which the model links to it, is not written
+    # either; her namesake and the 20 others are
+    written = Path("out.jsonl").read_text(encoding="utf-8")
+    assert [t for t in ("hanasato92", "hana.sato@corp.jp") if t in written] == []
+    assert "hana.s@example.com" in written
+    assert len(_profiles(Path("out.jsonl"))) == 21
+    assert _summary_erased(printed) == 2, printed
