@@ -26,6 +26,7 @@ from tests.e2e.test_fix18a_erased_during_resolve import (
     _others,
     _summary_erased,
     _write,
+    eraser,  # noqa: F401 (the other process of the erasures, one for this module too)
 )
 
 pytestmark = pytest.mark.slow

@@ -23,7 +23,9 @@ from profilesync import resolve as resolve_module
 from profilesync import resolve_erasures
 from profilesync.cli import main
 from profilesync.stores import open_stores, store_path
-from tests.e2e.test_fix18a_erased_during_resolve import _erase, _others, _summary_erased, _write
+
+# ``eraser``: the other process of the erasures (tests/cli_process.py), one for this module too.
+from tests.e2e.test_fix18a_erased_during_resolve import _erase, _others, _summary_erased, _write, eraser  # noqa: F401
 from tests.integration.identity_attack_records import HANA, flat, resolve_lines
 
 pytestmark = pytest.mark.slow
