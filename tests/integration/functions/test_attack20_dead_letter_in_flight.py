@@ -22,18 +22,6 @@ from tests.integration.functions.conftest import FakeContext
 from tests.integration.functions.test_fix18a_unreadable_dead_letters import HER, _erase, _parked, _pulled
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/storage/sqs_dead_letters.py:52 _receive_all stops at the first empty receive and never "
-        "learns that messages are in flight (received by another reader, hidden for its visibility "
-        "timeout): remove() finds 0 of hers, unreadable stays 0, and core/privacy.py:278 answers ok "
-        "while her record stays in the dead-letter queue for its 14 days. A fix: after the empty "
-        "receive, read GetQueueAttributes ApproximateNumberOfMessagesNotVisible (less the messages this "
-        "remove holds itself); when some are in flight, count them (e.g. dead_letter_in_flight) so the "
-        "answer is ok false / outcome incomplete and erase-retry sweeps the queue again later"
-    ),
-)
 def test_an_erasure_while_her_dead_letter_is_in_flight_does_not_answer_ok(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
