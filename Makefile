@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-deep test-clock lint typecheck unit durations bench bench-identity clean check-template check-wheel
+.PHONY: demo test test-deep test-clock lint typecheck unit durations bench bench-identity clean check-template check-wheel native
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ check-template:
 # directory (CI runs it after `make test`: it installs every dependency afresh, a few minutes).
 check-wheel:
 	scripts/check-wheel.sh
+
+# The compiled common path (native/, optional: without it every path runs in Python, and the
+# parity tests tests/**/test_rust27_* skip). Builds with Debian's rustc and cargo and its crates,
+# offline (apt-get install rustc cargo librust-pyo3-dev librust-serde-json-dev
+# librust-blake2b-simd-dev), or with any cargo that reaches crates.io; scripts/build-native.sh.
+native: $(STAMP)
+	scripts/build-native.sh $(BIN)/python
 
 unit: $(STAMP)
 	$(BIN)/pytest -q -n auto --dist worksteal
