@@ -100,7 +100,7 @@ bench-identity: $(STAMP)
 	$(BIN)/python -m bench.identity_accuracy
 
 clean:
-	rm -rf $(VENV) .venv-sam build .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-sam build .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis native/target native/Cargo.lock
 
 # --- sam build (template.yaml: BuildMethod makefile; samconfig.toml builds in source) --------------
 # SAM runs one of these per function and layer with ARTIFACTS_DIR set; scripts/build_lambda.py copies
