@@ -26,7 +26,9 @@ match documents) and with a suppression check (core.batch_ingest sends both to `
 stores that do not write rows (``WritesNewItems``: the SQLite store does, in
 core.storage.sqlite_new_items; the in-memory store keeps models and DynamoDB transactions, both
 planned as before). tests/unit/test_ingest_fresh.py compares every item with the general path's
-over generated populations.
+over generated populations. Where the optional extension of native/ is installed
+(core.ingest_native), it writes the customer id, the SOURCE rows and the events, the bytes
+``_source_event_rows`` writes (tests/unit/test_rust27_native_parity.py).
 """
 
 from __future__ import annotations
