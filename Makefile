@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-deep test-clock lint typecheck unit durations bench bench-identity clean check-template check-wheel
+.PHONY: demo test test-deep test-clock lint typecheck unit durations bench bench-identity clean check-template check-wheel native
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -32,12 +32,22 @@ check-template:
 check-wheel:
 	scripts/check-wheel.sh
 
+<<<<<<< HEAD
 # The run's processes share compiled code: the project compiled once before the run, and pytest free to
 # keep what it compiles (PYTHONDONTWRITEBYTECODE, which some shells and CI images set, made every
 # process compile it all again: each xdist worker and each pytest a test starts rewrote the 119 modules
 # of its plugins' distributions (hypothesis 74, anyio, platformdirs, xdist) and compiled the project,
 # 2.8 CPU s a start instead of 1.4, and each `python -c` of the CLI a test starts took 0.85 instead of
 # 0.65; the bytecode goes to __pycache__, which git ignores).
+=======
+# The compiled common path (native/, optional: without it every path runs in Python, and the
+# parity tests tests/**/test_rust27_* skip). Builds with Debian's rustc and cargo and its crates,
+# offline (apt-get install rustc cargo librust-pyo3-dev librust-serde-json-dev
+# librust-blake2b-simd-dev), or with any cargo that reaches crates.io; scripts/build-native.sh.
+native: $(STAMP)
+	scripts/build-native.sh $(BIN)/python
+
+>>>>>>> rust27
 unit: $(STAMP)
 	$(BIN)/python -m compileall -q core connectors functions profilesync
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n auto --dist worksteal
@@ -100,7 +110,7 @@ bench-identity: $(STAMP)
 	$(BIN)/python -m bench.identity_accuracy
 
 clean:
-	rm -rf $(VENV) .venv-sam build .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-sam build .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis native/target native/Cargo.lock
 
 # --- sam build (template.yaml: BuildMethod makefile; samconfig.toml builds in source) --------------
 # SAM runs one of these per function and layer with ARTIFACTS_DIR set; scripts/build_lambda.py copies
