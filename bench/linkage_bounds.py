@@ -26,6 +26,11 @@ seen once by ingest), so a replay costs about half what the step costs inside in
 (docs/identity.md, Throughput): read the figures as what the step costs at least.
 
     python -m bench.linkage_bounds [--people 1000] [--batch 100] [--repeat 5]
+
+``--only MODE --runs N`` runs only that mode's ingest N times in one process and prints nothing else:
+for counting instructions, which the load does not move (``PYTHONHASHSEED=0 valgrind --tool=callgrind
+python -m bench.linkage_bounds --people 300 --only probabilistic --runs 2``, and ``--runs 1``: the
+difference is one warm run, the one the throughput bench's best of several stands for).
 """
 
 from __future__ import annotations
@@ -169,9 +174,17 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", choices=("exact", "probabilistic"), help="run only this mode's ingest")
+    parser.add_argument("--runs", type=int, default=1, help="with --only: how many runs in one process")
     args = parser.parse_args()
     drafts = [draft_from_flat(f) for _, f in varied_population(args.people, seed=3)]
     count = len(drafts)
+    if args.only is not None:
+        for _ in range(args.runs):
+            linkage = LinkageSettings() if args.only == "probabilistic" else None
+            with bulk_gc():
+                _ingest_all(drafts, InMemoryProfileStore(), IngestSettings(linkage=linkage), args.batch)
+        return
     print(
         f"issue 13's candidates, bounded: varied population, {args.people:,} people ({count:,} records), "
         f"batches of {args.batch}; load average {os.getloadavg()[0]:.1f}"
