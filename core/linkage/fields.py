@@ -105,11 +105,22 @@ def _first_name_key(text: str) -> str | None:
 @lru_cache(maxsize=65536)
 def script_name(text: str) -> str | None:
     """A name's letters as written when they are not Latin (``Анна`` -> ``анна``, ``美咲``), else
-    ``None``: NFKC, case-folded, every character that is not a letter dropped."""
-    letters = "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalpha())
+    ``None``: NFKC, case-folded, every character that is not a letter dropped, and the accents of
+    Greek and Cyrillic letters too, as ``fold`` drops Latin ones (Greek capitals drop the tonos:
+    ``ΗΡΑ`` is ``Ήρα``; ``Алена`` is ``Алёна``). Kana keep their voicing marks (``が`` is not ``か``)."""
+    letters = "".join(
+        _unaccented(ch) for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalpha()
+    )
     if not letters or _name(letters):
         return None  # nothing, or Latin letters (``_name`` reads them)
     return letters
+
+
+def _unaccented(letter: str) -> str:
+    """A Greek or Cyrillic letter without its accent (its canonical decomposition's base), else itself."""
+    if letter.isascii() or not unicodedata.name(letter, "").startswith(("GREEK", "CYRILLIC")):
+        return letter
+    return unicodedata.normalize("NFD", letter)[0]
 
 
 @lru_cache(maxsize=65536)
