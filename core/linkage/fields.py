@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final
 import jellyfish
 
 from core.linkage.email_keys import email_match_key
-from core.linkage.names import HONORIFICS, fold, split_full_name
+from core.linkage.names import fold, is_title, split_full_name
 from core.linkage.names import name_letters as _name
 from core.linkage.slots import slot_maker
 from core.normalise._identity import (
@@ -97,7 +97,7 @@ _HOUSE_NUMBER: Final = re.compile(r"\d+[a-z]?")
 def _first_name_key(text: str) -> str | None:
     """A first-name field as compared (``_name``), less a title typed before it (``Dr. Klaus``)."""
     words = text.split()
-    while len(words) > 1 and _name(words[0]) in HONORIFICS:
+    while len(words) > 1 and is_title(words[0]):
         words = words[1:]
     return _name(" ".join(words) if len(words) > 1 else words[0] if words else text) or None
 
