@@ -18,8 +18,16 @@ say so, ``ok`` false), and one naming a matching address in a body that is no in
 counted so too (it cannot be taken out without the records beside it).
 
 SQS has no way to read a queue without receiving from it; a receive samples part of the queue's
-servers, so reading continues until a receive comes back empty. The client is injected (a boto3 SQS
-client); this module imports neither boto3 nor botocore.
+servers, so reading continues until a receive comes back empty. A message someone else has received
+(an operator polling the queue in the console, a redrive, another privacy request reading it) is
+hidden from every receiver for its visibility timeout, and an empty receive says nothing of it. So
+after the empty receive the queue's ``ApproximateNumberOfMessagesNotVisible`` is read, less the
+messages this read holds itself: the rest are in flight, may be hers, and are counted in
+``in_flight`` (core.privacy makes an erasure's answer say so, ``ok`` false, and an export's answer
+too: the request is to be made again once they are visible). The figure is approximate (SQS's own
+word: it may lag a message received or released in the last seconds), never a proof of none.
+
+The client is injected (a boto3 SQS client); this module imports neither boto3 nor botocore.
 """
 
 from __future__ import annotations
@@ -48,6 +56,9 @@ class SQSDeadLetterQueue:
         self.unreadable = 0
         """How many records (or bodies that are no ingest message) the last ``remove`` could not
         judge, and left in the queue."""
+        self.in_flight = 0
+        """How many messages the last ``records`` or ``remove`` could not read because another
+        reader held them (hidden for its visibility timeout): they may hold the person."""
 
     def _receive_all(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -59,8 +70,16 @@ class SQSDeadLetterQueue:
                 WaitTimeSeconds=0,
             ).get("Messages", [])
             if not got:
+                self.in_flight = max(0, self._not_visible() - len(messages))
                 return messages
             messages.extend(got)
+
+    def _not_visible(self) -> int:
+        """The queue's messages received and not yet deleted or released (ours included)."""
+        attributes = self._sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        ).get("Attributes", {})
+        return int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))
 
     def _release(self, messages: list[dict[str, Any]]) -> None:
         """Make received messages visible again now (they stay in the queue)."""

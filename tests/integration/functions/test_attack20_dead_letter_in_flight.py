@@ -22,18 +22,6 @@ from tests.integration.functions.conftest import FakeContext
 from tests.integration.functions.test_fix18a_unreadable_dead_letters import HER, _erase, _parked, _pulled
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/storage/sqs_dead_letters.py:52 _receive_all stops at the first empty receive and never "
-        "learns that messages are in flight (received by another reader, hidden for its visibility "
-        "timeout): remove() finds 0 of hers, unreadable stays 0, and core/privacy.py:278 answers ok "
-        "while her record stays in the dead-letter queue for its 14 days. A fix: after the empty "
-        "receive, read GetQueueAttributes ApproximateNumberOfMessagesNotVisible (less the messages this "
-        "remove holds itself); when some are in flight, count them (e.g. dead_letter_in_flight) so the "
-        "answer is ok false / outcome incomplete and erase-retry sweeps the queue again later"
-    ),
-)
 def test_an_erasure_while_her_dead_letter_is_in_flight_does_not_answer_ok(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -72,16 +60,6 @@ def test_an_erasure_after_the_look_ended_takes_her_dead_letter_out(
     assert [r["source_id"] for r in json.loads(body)["records"]] == ["2", "3"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/storage/sqs_dead_letters.py:77 records() (the export's read, core/privacy_export.py:132) "
-        "receives until an empty receive, as remove() does: a dead letter of hers in flight is missing "
-        "from her export, and the answer says nothing of it. A fix: the same count of messages in "
-        "flight (ApproximateNumberOfMessagesNotVisible) and an export answer that says its dead letters "
-        "are incomplete (e.g. dead_letters_in_flight: N), to be asked again"
-    ),
-)
 def test_an_export_while_her_dead_letter_is_in_flight_says_it_is_incomplete(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
