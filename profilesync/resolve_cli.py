@@ -210,10 +210,12 @@ def _erasures(args: argparse.Namespace, stores: Stores) -> SuppressionCheck:
     erased with ``profilesync privacy erase`` are not resolved back). On the embedded default the run
     resolves into a new store of its own and honours those of ``--state-dir``'s embedded store
     (profilesync.resolve_erasures)."""
-    from core.suppression import SuppressionCheck
+    from core.suppression_run import RunSuppressionCheck
     from profilesync.privacy_cli import audit_salt
 
-    return SuppressionCheck(stores.suppression, audit_salt(args.state_dir, endpoint_url=args.endpoint_url))
+    # The lines the run drops as hers are fingerprints for the rest of it (core.suppression_run).
+    salt = audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
+    return RunSuppressionCheck(stores.suppression, salt)
 
 
 def _identity_settings(args: argparse.Namespace) -> IngestSettings | None:

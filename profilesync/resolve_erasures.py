@@ -136,7 +136,7 @@ class StateErasures:
         if salt is None:  # an erasure opens the store, then makes the salt, then keys its entries
             return
         from core.errors import StoreLayoutError
-        from core.suppression import SuppressionCheck
+        from core.suppression_run import RunSuppressionCheck
         from profilesync.stores import open_stores
 
         try:
@@ -150,7 +150,9 @@ class StateErasures:
         self._store = stores.suppression
         # The run's records go into its own file, not this store (read-only): no index entries here
         # (core.privacy_refused_index: they belong to the store a record is stored in).
-        self._check = SuppressionCheck(stores.suppression, salt, index_refused=False)
+        # A run's check: the lines it drops as hers are fingerprints for the rest of the run, so a
+        # line its model links to one of them goes too (core.suppression_run).
+        self._check = RunSuppressionCheck(stores.suppression, salt, index_refused=False)
 
 
 def _existing_salt(state_dir: Path) -> str | None:

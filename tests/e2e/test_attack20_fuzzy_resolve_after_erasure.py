@@ -71,19 +71,6 @@ def people(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     return source
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "profilesync/resolve_erasures.py (StateErasures) and the probabilistic ingest weigh a line against "
-        "the fingerprints of the state store only, and a resolve user's erasure fingerprints nothing (her "
-        "records were never stored there: privacy erase answers not_found); the run drops her CRM line as "
-        "suppressed and stores her shop line, which its own model links to the dropped line. A fix: in "
-        "probabilistic mode, keep the lines a run drops as suppressed as fingerprints for the rest of the "
-        "run (the records merge weighs against, core/suppression_fuzzy.py's check) and drop a line the "
-        "model links to one of them, counting it as erased; and/or let `privacy erase` (a new option "
-        "naming her name and birth date) leave fingerprints when nobody is stored"
-    ),
-)
 def test_her_shop_record_that_only_a_fuzzy_link_makes_hers_is_not_resolved_back(
     people: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
