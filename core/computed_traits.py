@@ -63,7 +63,20 @@ def compute_traits(records: Iterable[SourceRecord], rules: MergeRules) -> Comput
             last = at
     if first is None:
         return _NO_ORDERS
-    return _computed(ltv, counts, first, last, rules)
+    # the latest paid order per currency: read only with two currencies or more (rare), so apart
+    latest = _NO_LATEST if len(ltv) == 1 else _latest(ordered)
+    return _computed(ltv, counts, first, last, rules, latest)
+
+
+def _latest(orders: Iterable[Order]) -> dict[str, datetime]:
+    """The time of the latest paid order of each currency."""
+    latest: dict[str, datetime] = {}
+    for order in orders:
+        if order.status == "paid":
+            at, known = order.created_at, latest.get(order.currency)
+            if known is None or at > known:
+                latest[order.currency] = at
+    return latest
 
 
 def _computed(
@@ -72,14 +85,24 @@ def _computed(
     first: datetime | None,
     last: datetime | None,
     rules: MergeRules,
+    latest: Mapping[str, datetime],
 ) -> ComputedTraits:
-    """The computed traits of paid totals and counts per currency (every count above zero)."""
+    """The computed traits of paid totals, counts and latest paid order per currency (every count
+    above zero; ``latest`` is read only with two currencies or more). Amounts of two currencies are
+    never compared: ``vip`` is a currency's lifetime value reaching that currency's threshold
+    (``MergeRules.vip_threshold``), and the primary currency is the one of the most paid orders,
+    then of the latest, then the first code."""
     paid_count = sum(counts.values())
     aov = {
         cur: (total / counts[cur]).quantize(_quantum(total), rounding=ROUND_HALF_EVEN)
         for cur, total in ltv.items()
     }
-    if any(total >= rules.vip_lifetime_value for total in ltv.values()):
+    primary: str | None = None
+    if len(ltv) > 1:
+        # max keeps the first of equals: sorted, the first code
+        primary = max(sorted(ltv), key=lambda cur: (counts[cur], latest[cur]))
+    vip = rules.vip_threshold  # None: that currency makes nobody vip
+    if any((t := vip(cur)) is not None and total >= t for cur, total in ltv.items()):
         segment = "vip"
     elif paid_count >= 2:
         segment = "repeat"
@@ -92,6 +115,7 @@ def _computed(
         last_order_at=last,
         average_order_value=aov if len(aov) == 1 else dict(sorted(aov.items())),
         segment=segment,
+        primary_currency=primary,
     )
 
 
@@ -103,26 +127,37 @@ def _with_summaries(
     from the hot path above, which it equals when there is no summary."""
     ltv: dict[str, Decimal] = {}
     counts: dict[str, int] = {}
+    latest: dict[str, datetime] = {}
     moments: list[datetime] = []
     for key in sorted(orders):
         order = orders[key]
         if order.status == "paid":
-            ltv[order.currency] = ltv.get(order.currency, _ZERO) + order.total
-            counts[order.currency] = counts.get(order.currency, 0) + 1
-            moments.append(order.created_at)
+            currency, at = order.currency, order.created_at
+            ltv[currency] = ltv.get(currency, _ZERO) + order.total
+            counts[currency] = counts.get(currency, 0) + 1
+            latest[currency] = max(at, latest.get(currency, at))
+            moments.append(at)
     for _, summary in summaries:
+        # A summary keeps one last paid time, not one per currency: each of its currencies is
+        # taken as paid then (only a tie in paid orders between two currencies reads it).
+        last_paid = summary.last_paid_at
         for currency, total in sorted(summary.totals.items()):
             paid = summary.paid.get(currency, 0)
             if paid:
                 ltv[currency] = ltv.get(currency, _ZERO) + total
                 counts[currency] = counts.get(currency, 0) + paid
-        moments.extend(at for at in (summary.first_paid_at, summary.last_paid_at) if at is not None)
+                if last_paid is not None:
+                    latest[currency] = max(last_paid, latest.get(currency, last_paid))
+        moments.extend(at for at in (summary.first_paid_at, last_paid) if at is not None)
     if not counts:
         return _NO_ORDERS
-    return _computed(ltv, counts, min(moments), max(moments), rules)
+    for currency in counts:  # a summary without paid times (never written so): its first moment
+        latest.setdefault(currency, min(moments))
+    return _computed(ltv, counts, min(moments), max(moments), rules, latest)
 
 
 _ZERO = Decimal(0)
+_NO_LATEST: Mapping[str, datetime] = {}
 
 
 def _quantum(total: Decimal) -> Decimal:

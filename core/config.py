@@ -40,7 +40,6 @@ Pure: reads a file and validates it; which vendors exist is checked by ``connect
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from datetime import timedelta
@@ -57,13 +56,14 @@ from pydantic import (
     field_validator,
 )
 
+from core.config_path import CONFIG_ENV_VAR as CONFIG_ENV_VAR
+from core.config_path import DEFAULT_CONFIG_NAMES as DEFAULT_CONFIG_NAMES
+from core.config_path import find_config as find_config
 from core.errors import ConfigurationError
 from core.governance.policy import RoleGrant, RoleName, RolePolicy, sample_policy
 from core.schedule import Schedule, ScheduleError, parse_schedule
+from core.segment_rules import SegmentsSection
 
-#: Where the CLI looks for the document when neither ``--config`` nor ``PROFILESYNC_CONFIG`` names one.
-DEFAULT_CONFIG_NAMES = ("profilesync.yaml", "profilesync.yml", "profilesync.json")
-CONFIG_ENV_VAR = "PROFILESYNC_CONFIG"
 DEFAULT_SCHEDULE = "rate(15 minutes)"
 #: Where a national phone number is read when neither the record, its instance nor ``defaults`` says.
 DEFAULT_REGION = "US"
@@ -226,6 +226,8 @@ class ProfileSyncConfig(_Section):
     defaults: Defaults = Field(default_factory=Defaults)
     connectors: dict[InstanceName, ConnectorInstance] = Field(default_factory=dict)
     identity: IdentitySection = Field(default_factory=IdentitySection)
+    segments: SegmentsSection = Field(default_factory=SegmentsSection)
+    """The computed segment's thresholds (core.segment_rules): ``vip_lifetime_value`` per currency."""
     roles: dict[RoleName, RoleGrant] | None = None
     """The profile API's role policy (docs/governance.md): which callers read which parts of a
     profile. Absent: the sample policy shipped in core/governance/sample_policy.yaml; ``{}``: nobody."""
@@ -321,17 +323,6 @@ def load_config(path: Path) -> ProfileSyncConfig:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigurationError(f"{path}: cannot be read ({error})") from None
     return parse_config(text, str(path))
-
-
-def find_config(explicit: Path | None = None, env: Mapping[str, str] | None = None) -> Path | None:
-    """The document to use: ``explicit``, else ``$PROFILESYNC_CONFIG``, else the first of
-    ``profilesync.yaml``/``.yml``/``.json`` in the working directory; None when there is none."""
-    if explicit is not None:
-        return explicit
-    named = (os.environ if env is None else env).get(CONFIG_ENV_VAR, "").strip()
-    if named:
-        return Path(named)
-    return next((Path(n) for n in DEFAULT_CONFIG_NAMES if Path(n).is_file()), None)
 
 
 def connectors_section(text: str, source: str = "CONNECTORS") -> dict[str, ConnectorInstance]:

@@ -59,14 +59,22 @@ def rules_fingerprint(rules: MergeRules) -> str:
     described = [
         [rules.default.strategy, list(rules.default.priority)],
         sorted([trait, rule.strategy, list(rule.priority)] for trait, rule in rules.per_trait.items()),
-        # the threshold as one spelling (1000, 1000.00 and 1E+3 are one): the default's as before
-        format(rules.vip_lifetime_value.normalize(), "f"),
+        # each currency's threshold as one spelling (1000, 1000.00 and 1E+3 are one), by code
+        [[code, format(threshold.normalize(), "f")] for code, threshold in _thresholds(rules)],
     ]
     fingerprint = hashlib.sha256(json.dumps(described).encode()).hexdigest()[:16]
     if len(_FINGERPRINTS) >= 16:
         _FINGERPRINTS.clear()
     _FINGERPRINTS[id(rules)] = (rules, fingerprint)
     return fingerprint
+
+
+def _thresholds(rules: MergeRules) -> list[tuple[str, Decimal]]:
+    """The ``vip`` thresholds by currency code (``MergeRules`` keeps them as a sorted mapping)."""
+    thresholds = rules.vip_lifetime_value
+    if isinstance(thresholds, Decimal):  # never once made: MergeRules.__post_init__ maps it
+        return [("*", thresholds)]
+    return sorted(thresholds.items())
 
 
 def fits_minor_units(orders: Iterable[Order], summary: OrderSummary | None = None) -> bool:

@@ -228,11 +228,23 @@ def _grown_computed(
         del ltv[currency], counts[currency]
     if not counts:
         return _NO_ORDERS
+    # The latest paid order per currency (the primary currency's tie-break): the stored currency's
+    # is the stored last, unless a removed order was paid then (an added one at that time kept it).
+    stored_last = stored.last_order_at
+    if len(ltv) > 1 and any(o.created_at == stored_last for o in removed):
+        return None
+    latest: dict[str, datetime] = {}
+    if stored_last is not None:
+        latest.update((currency, stored_last) for currency in stored.lifetime_value if currency in ltv)
+    for order in added:
+        currency, at = order.currency, order.created_at
+        if currency in ltv and (currency not in latest or at > latest[currency]):
+            latest[currency] = at
     if added:
         moments = [o.created_at for o in added]
         first = min(moments) if first is None else min(first, *moments)
         last = max(moments) if last is None else max(last, *moments)
-    return _computed(ltv, counts, first, last, rules)
+    return _computed(ltv, counts, first, last, rules, latest)
 
 
 def _exponent(value: Decimal) -> int:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Final
 
 from core.errors import ConflictError
 from core.identity import GuardrailHit, IdentityPolicy
-from core.merge import DEFAULT_RULES, MergeRules
+from core.merge import MergeRules
+from core.segment_rules import configured_rules
 from core.suppression import SuppressionCheck
 
 if TYPE_CHECKING:
@@ -114,7 +115,9 @@ class ResolutionGaveUpError(ConflictError):
 @dataclass(frozen=True)
 class IngestSettings:
     policy: IdentityPolicy = field(default_factory=IdentityPolicy)
-    rules: MergeRules = DEFAULT_RULES
+    rules: MergeRules = field(default_factory=configured_rules)
+    """Survivorship and the segment's thresholds: the configuration document's ``segments`` section
+    (core.segment_rules), else ``DEFAULT_RULES``."""
     max_attempts: int = 12
     backoff_base: float = 0.01
     backoff_cap: float = 1.0

@@ -51,21 +51,74 @@ class SurvivorshipRule:
         object.__setattr__(self, "priority", tuple(self.priority))
 
 
+#: The lifetime value that makes a customer ``vip``, per ISO 4217 currency, in major units: about
+#: 1,000 US dollars each, rounded (USD, EUR and GBP keep the 1,000 of before). Amounts of two
+#: currencies are never compared, so each currency has its own; a currency not listed makes nobody
+#: ``vip`` (set it in profilesync.yaml's ``segments`` section, docs/configuration.md).
+VIP_LIFETIME_VALUE: Mapping[str, Decimal] = MappingProxyType(
+    {
+        code: Decimal(amount)
+        for code, amount in {
+            "AUD": "1500",
+            "BRL": "5000",
+            "CAD": "1500",
+            "CHF": "1000",
+            "CNY": "7000",
+            "CZK": "25000",
+            "DKK": "7000",
+            "EUR": "1000",
+            "GBP": "1000",
+            "HKD": "8000",
+            "HUF": "400000",
+            "IDR": "16000000",
+            "INR": "80000",
+            "JPY": "150000",
+            "KRW": "1500000",
+            "MXN": "20000",
+            "NOK": "10000",
+            "NZD": "1500",
+            "PLN": "4000",
+            "SEK": "10000",
+            "SGD": "1500",
+            "USD": "1000",
+            "ZAR": "20000",
+        }.items()
+    }
+)
+#: The key of a threshold for every currency without its own (``{"*": 1000}``: the one threshold
+#: of before, which compares amounts of any currency with one number: a shop selling in one).
+ANY_CURRENCY = "*"
+
+
 @dataclass(frozen=True)
 class MergeRules:
-    """Survivorship per trait, plus the thresholds of the computed segment."""
+    """Survivorship per trait, plus the thresholds of the computed segment.
+
+    ``vip_lifetime_value``: per currency, the lifetime value from which a customer is ``vip``
+    (default ``VIP_LIFETIME_VALUE``); one number given is the threshold of every currency
+    (``{"*": n}``), as it was before thresholds were per currency."""
 
     default: SurvivorshipRule = SurvivorshipRule()
     per_trait: Mapping[str, SurvivorshipRule] = field(default_factory=lambda: MappingProxyType({}))
-    vip_lifetime_value: Decimal = Decimal("1000")
+    vip_lifetime_value: Mapping[str, Decimal] | Decimal = field(default_factory=lambda: VIP_LIFETIME_VALUE)
 
     def __post_init__(self) -> None:
         # A mapping of its own, read-only (a dict or a proxy over one given stays the caller's to
         # change): core.grow_mark caches the fingerprint of the rules per object.
         object.__setattr__(self, "per_trait", MappingProxyType(dict(self.per_trait)))
+        vip = self.vip_lifetime_value
+        given = {ANY_CURRENCY: vip} if isinstance(vip, Decimal | int | str) else dict(vip)
+        object.__setattr__(
+            self, "vip_lifetime_value", MappingProxyType({c: Decimal(given[c]) for c in sorted(given)})
+        )
 
     def rule_for(self, trait: str) -> SurvivorshipRule:
         return self.per_trait.get(trait, self.default)
+
+    def vip_threshold(self, currency: str) -> Decimal | None:
+        """The lifetime value in ``currency`` from which a customer is ``vip``; None: never."""
+        thresholds: Mapping[str, Decimal] = self.vip_lifetime_value  # type: ignore[assignment]  # made one
+        return thresholds.get(currency, thresholds.get(ANY_CURRENCY))
 
 
 DEFAULT_RULES = MergeRules()
@@ -240,9 +293,11 @@ def identifier_holders(records: Iterable[SourceRecord]) -> dict[str, frozenset[s
 
 
 __all__ = [
+    "ANY_CURRENCY",
     "DEFAULT_RULES",
     "HASHED_BYTES_MEMO",
     "RECORD_HASH_MEMO",
+    "VIP_LIFETIME_VALUE",
     "Identifier",
     "MergeRules",
     "SurvivorshipRule",

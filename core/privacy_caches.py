@@ -40,8 +40,10 @@ PERSONAL: Final[tuple[tuple[str, str], ...]] = (
     ("core._mailbox_email_keys", "likely_typo_of"),
     ("core.linkage.comparisons", "_email_parts"),  # email match keys
     ("core.linkage.comparisons", "_numbers"),  # the digits of street lines and phones
-    ("core.linkage.fields", "fold"),  # names, streets, cities
-    ("core.linkage.fields", "_name"),
+    ("core.linkage.names", "fold"),  # names, streets, cities
+    ("core.linkage.names", "name_letters"),
+    ("core.linkage.fields", "_first_name_key"),
+    ("core.linkage.fields", "script_name"),  # a first name in another script than Latin
     ("core.linkage.fields", "_street"),
     ("core.linkage.fields", "line_key"),
     ("core.linkage.fields", "_phonetic"),  # a name's sound

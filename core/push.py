@@ -23,11 +23,31 @@ ENRICHED_TRAITS = (
 
 
 def primary_currency(profile: Profile) -> str | None:
-    """The currency a person spends most in (largest lifetime value; ties go to the code's order)."""
-    ltv = profile.computed.lifetime_value
+    """The currency a person buys in most: her only one, or with several the one of the most paid
+    orders, then of her latest (``ComputedTraits.primary_currency``). Amounts of two currencies are
+    never compared: 45,000 KRW is not more than 1,200 EUR.
+
+    A profile with several stored before that field existed has none until it is next rebuilt: its
+    paid orders per currency are then read back as lifetime value over average order value (the
+    average is rounded to the total's precision, so the quotient rounds to the count; ties and a
+    zero average go to the code's order)."""
+    computed = profile.computed
+    ltv = computed.lifetime_value
     if not ltv:
         return None
-    return min(ltv, key=lambda code: (-ltv[code], code))
+    if len(ltv) == 1:
+        return next(iter(ltv))
+    if computed.primary_currency in ltv:
+        return computed.primary_currency
+    aov = computed.average_order_value
+    return max(sorted(ltv), key=lambda code: _count(ltv[code], aov.get(code)))
+
+
+def _count(total: Decimal, average: Decimal | None) -> Decimal:
+    """Paid orders of one currency as its lifetime value and average order value say (0: unknown)."""
+    if not average:
+        return Decimal(0)
+    return (total / average).to_integral_value()
 
 
 def enriched_traits(profile: Profile) -> dict[str, str]:

@@ -90,6 +90,11 @@ def source_identifier(value: str) -> Identifier:
     return Identifier(kind="source", value=source_key(source, object_type, source_id))
 
 
+def _none(value: object) -> bool:
+    """Whether an optional field added later is unset: left out of the JSON (see ``_empty``)."""
+    return value is None
+
+
 def _empty(value: tuple[str, ...]) -> bool:
     """Whether an order names no payment: its ``payment_refs`` is then left out of its JSON, so an
     order written before the field existed serialises, and hashes, as it did (pydantic 2.12's
@@ -319,6 +324,12 @@ class ComputedTraits(_Frozen):
     last_order_at: datetime | None = None
     average_order_value: dict[str, Decimal] = Field(default_factory=dict)
     segment: str = "prospect"
+    primary_currency: str | None = Field(default=None, exclude_if=_none)
+    """The currency the person buys in most when her paid orders are in more than one: the most paid
+    orders, then the one of her latest order (then the code's order); amounts of two currencies are
+    never compared. None with one currency (that one) or none. Added later, optional: a profile
+    written before has none, and its JSON has no key while it has none, so one-currency profiles
+    serialise and hash as before (core.push.primary_currency reads it)."""
 
 
 class SourceRef(_Frozen):

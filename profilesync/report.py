@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.governance.quality import JUMP_ALARM_POINTS, JUMP_MIN_RECORDS
+from core.push import primary_currency  # the currency pushed to every tool
 from core.schema import Profile
 from profilesync.demo_sandboxes import LABELS
 from profilesync.demo_sandboxes import label as tool_label
@@ -84,14 +85,6 @@ def combinations(profiles: Sequence[Profile]) -> list[tuple[str, int]]:
         (" + ".join(tool_label(t) for t in tools) + (" only" if len(tools) == 1 else ""), n)
         for tools, n in order
     ]
-
-
-def primary_currency(profile: Profile) -> str | None:
-    """The currency the customer spent most in (ties: alphabetical); None without orders."""
-    values = profile.computed.lifetime_value
-    if not values:
-        return None
-    return max(sorted(values), key=lambda c: values[c])
 
 
 def ltv_histograms(profiles: Sequence[Profile]) -> dict[str, list[tuple[str, int]]]:

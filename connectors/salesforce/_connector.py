@@ -226,6 +226,11 @@ class SalesforceConnector(RestConnector):
                 update["consent"] = {"email": {"granted": False, "changed_at": record.get("SystemModstamp")}}
             if page.object_type == "opportunity":
                 update["orders"] = [self._order(record)]
+            converted = converted_contact(record) if page.object_type == "lead" else None
+            if converted is not None:
+                # the contact she became: the lead joins that contact's person by its id, as an
+                # opportunity does (and is never pushed to: Salesforce refuses an update of it)
+                update["owner_type"], update["owner_id"] = "contact", converted
             out.append(draft.model_copy(update=update) if update else draft)
         return out
 
@@ -263,7 +268,12 @@ class SalesforceConnector(RestConnector):
         push = self.declaration.push
         assert push is not None
         payload = profile_to_payload(self.declaration.name, push, profile)
-        known = source_ids(profile, "salesforce", "contact") + source_ids(profile, "salesforce", "lead")
+        contacts = source_ids(profile, "salesforce", "contact")
+        known = contacts + source_ids(profile, "salesforce", "lead")
+        if not contacts and any(i.value.startswith(_CONTACT_KEY) for i in profile.identifiers):
+            # A lead converted into a contact not pulled yet (it names the contact, ``to_records``):
+            # Salesforce refuses an update of a converted lead; the contact's own pull pushes her.
+            return None
         if not known and source_ids(profile, "salesforce"):
             # Only child records (opportunities) of a person Salesforce holds: they join their contact by
             # ContactId, so their contact is not here only while it was quarantined or not pulled yet.
@@ -284,6 +294,20 @@ class SalesforceConnector(RestConnector):
                 create_fields(self.context, missing)
             self._fields_ready = True
         return super().push(payloads)
+
+
+#: A Salesforce contact's source key, up to its id: what a converted lead or an opportunity names.
+_CONTACT_KEY: Final = "salesforce:contact:"
+
+
+def converted_contact(lead: Mapping[str, Any]) -> str | None:
+    """The Contact a converted Lead became (``IsConverted`` and ``ConvertedContactId``: convertLead()
+    into a new or an existing contact); None for an open lead. A converted lead is read-only ("you
+    can only reference the convertedAccountId or convertedContactId fields")."""
+    contact = lead.get("ConvertedContactId")
+    if lead.get("IsConverted") is True and isinstance(contact, str) and contact:
+        return contact
+    return None
 
 
 def auth_strategy(options: Mapping[str, str]) -> ClientCredentialsAuth | JwtBearerAuth:

@@ -134,6 +134,7 @@ LEAD_SOQL: Final = (
     "Country",
     "HasOptedOutOfEmail",
     "IsConverted",
+    "ConvertedContactId",
 )
 OPPORTUNITY_SOQL: Final = (
     "Id",

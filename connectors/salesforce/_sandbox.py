@@ -134,6 +134,8 @@ class SalesforceSandbox(VendorSandbox):
         )
         if "HasOptedOutOfEmail" in record:
             record["HasOptedOutOfEmail"] = False
+        if "IsConverted" in record:
+            record["IsConverted"] = False  # a checkbox: false, never null (ConvertedContactId: null)
         record.update(values)
         self._derive(sobject, record)
         self.objects[sobject][str(record["Id"])] = record

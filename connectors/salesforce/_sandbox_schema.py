@@ -56,6 +56,8 @@ SCHEMA: Final[dict[str, tuple[str, ...]]] = {
         "Country",
         "HasOptedOutOfEmail",
         "IsConverted",
+        "ConvertedContactId",
+        "ConvertedDate",
         "Status",
     ),
     "Opportunity": (

@@ -44,9 +44,10 @@ CUSTOMER_PAGE_SIZE: Final = largest_page(CUSTOMER_NODE_COST)
 # buyer kept paying), the customer it belongs to (1: only its id, by which the order joins its
 # customer's profile), and its billingAddress and shippingAddress (MailingAddress, 1 each: a guest
 # order's buyer, named by the billing address, counts under the guardrail as that person;
-# ``_mapping.guest_order_traits``). 8 points a node: 124 orders request 994 points, 125 would
-# request 1,002.
-ORDER_NODE_COST: Final = 8
+# ``_mapping.guest_order_traits``), and netPaymentSet and its shopMoney (2: what was received less
+# what was refunded, which a PARTIALLY_PAID order counts); ``test`` (a scalar, 0) marks a test order,
+# no purchase. 10 points a node: 99 orders request 992 points, 100 would request 1,002.
+ORDER_NODE_COST: Final = 10
 ORDER_PAGE_SIZE: Final = largest_page(ORDER_NODE_COST)
 
 _CUSTOMER_FIELDS = """
@@ -68,9 +69,11 @@ _ORDER_FIELDS = """
       processedAt
       updatedAt
       cancelledAt
+      test
       displayFinancialStatus
       totalPriceSet { shopMoney { amount currencyCode } }
       currentTotalPriceSet { shopMoney { amount currencyCode } }
+      netPaymentSet { shopMoney { amount currencyCode } }
       customer { id }
       billingAddress { firstName lastName countryCodeV2 }
       shippingAddress { countryCodeV2 }"""

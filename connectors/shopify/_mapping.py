@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC
+from decimal import Decimal
 from typing import Any, Final
 
 from core.connector import Payload
@@ -52,6 +53,8 @@ METAFIELD_NAMES: Final[Mapping[str, str]] = {
 # whatever its payment state; an expired authorisation was never captured, so it counts as cancelled.
 _FINANCIAL_STATUS: Final[Mapping[str, str]] = {
     "PAID": "paid",
+    # Counts what was received less refunds (``netPaymentSet``), not the order's value: a deposit of
+    # 300.00 on 1,000.00 is 300.00 paid (``order_draft``); nothing received yet is no purchase yet.
     "PARTIALLY_PAID": "paid",
     "PENDING": "pending",
     "AUTHORIZED": "pending",
@@ -144,10 +147,24 @@ def customer_draft(node: Mapping[str, Any]) -> RecordDraft:
 
 
 def order_status(node: Mapping[str, Any]) -> str:
-    """The canonical status of a Shopify order (see ``_FINANCIAL_STATUS``)."""
-    if _present(node.get("cancelledAt")):
+    """The canonical status of a Shopify order (see ``_FINANCIAL_STATUS``). A test order
+    (``Order.test``: the Bogus Gateway or a provider's test mode; "A test order can't be converted
+    into a real order") is no purchase, whatever its payment state: cancelled."""
+    if _present(node.get("cancelledAt")) or node.get("test") is True:
         return "cancelled"
-    return _FINANCIAL_STATUS.get(str(node.get("displayFinancialStatus")), "pending")
+    status = _FINANCIAL_STATUS.get(str(node.get("displayFinancialStatus")), "pending")
+    if node.get("displayFinancialStatus") == "PARTIALLY_PAID" and not _received(node):
+        return "pending"  # nothing received (or not asked for): no purchase yet
+    return status
+
+
+def _received(node: Mapping[str, Any]) -> bool:
+    """Whether an order's ``netPaymentSet`` (received less refunded) is an amount above zero."""
+    amount = _at(node, "netPaymentSet", "shopMoney", "amount")
+    try:
+        return _present(amount) and Decimal(str(amount)) > 0
+    except ArithmeticError:
+        return True  # a malformed amount: normalisation quarantines the record with its reason
 
 
 def guest_order_traits(node: Mapping[str, Any]) -> dict[str, str]:
@@ -184,7 +201,9 @@ def order_draft(node: Mapping[str, Any]) -> RecordDraft:
     order that counts as paid, ``currentTotalPriceSet``, the total after refunds and edits (a 100.00
     order with 30.00 refunded counts 70.00, as Stripe's partial refunds do), else (a refunded or
     cancelled order, or a node without it) ``totalPriceSet``, what was ordered
-    (https://shopify.dev/docs/api/admin-graphql/latest/objects/Order#field-currentTotalPriceSet).
+    (https://shopify.dev/docs/api/admin-graphql/latest/objects/Order#field-currentTotalPriceSet);
+    for a ``PARTIALLY_PAID`` one, ``netPaymentSet``, what was received less refunds (a 300.00 deposit
+    on a 1,000.00 order counts 300.00). A test order (``test``) is cancelled (``order_status``).
     The date is ``processedAt`` (when the sale happened; imported orders keep their original date
     there), else ``createdAt``.
     """
@@ -193,7 +212,9 @@ def order_draft(node: Mapping[str, Any]) -> RecordDraft:
     status = order_status(node)
     money = _at(node, "totalPriceSet", "shopMoney")
     current = _at(node, "currentTotalPriceSet", "shopMoney")
-    if status == "paid" and isinstance(current, Mapping) and _present(current.get("amount")):
+    if status == "paid" and node.get("displayFinancialStatus") == "PARTIALLY_PAID":
+        money = _at(node, "netPaymentSet", "shopMoney")  # what was paid of it (order_status)
+    elif status == "paid" and isinstance(current, Mapping) and _present(current.get("amount")):
         money = current
     order = {
         "id": order_id,

@@ -58,7 +58,7 @@ from . import _sandbox_seed as seeding
 from ._sandbox_cost import LeakyBucket
 from ._sandbox_schema import TYPES
 from ._sandbox_schema import Kind as Kind
-from ._sandbox_seed import _current_total
+from ._sandbox_seed import _current_total, payments
 from ._sandbox_wire import GraphQLFailureError as GraphQLFailureError
 from ._sandbox_wire import _error, _Prepared, stamp
 
@@ -152,9 +152,9 @@ class ShopifySandbox(VendorSandbox):
                     order["displayFinancialStatus"] = (
                         "REFUNDED" if order["displayFinancialStatus"] == "PAID" else "PAID"
                     )
-                    order["currentTotalPriceSet"] = _current_total(
-                        order["totalPriceSet"]["shopMoney"], order["displayFinancialStatus"]
-                    )
+                    money, status = order["totalPriceSet"]["shopMoney"], order["displayFinancialStatus"]
+                    order["currentTotalPriceSet"] = _current_total(money, status)
+                    order.update(payments(money, status))
                     order["updatedAt"] = when
                 else:
                     raise KeyError(f"the sandbox has no {key}")

@@ -183,6 +183,7 @@ def add_order(
         "test": False,
         "totalPriceSet": {"shopMoney": money, "presentmentMoney": dict(money)},
         "currentTotalPriceSet": _current_total(money, status),
+        **payments(money, status),
         "billingAddress": mailing_address(details.get("billingAddress"), 2 * numeric),
         "shippingAddress": mailing_address(details.get("shippingAddress"), 2 * numeric + 1),
         "_num": numeric,
@@ -212,6 +213,36 @@ def mailing_address(given: dict[str, Any] | None, numeric: int) -> dict[str, Any
     address["countryCodeV2"] = code
     address["country"] = _COUNTRY_NAMES.get(code, code) if code else None
     return address
+
+
+#: Financial statuses of an order whose value is not all received yet.
+_OWING = ("PARTIALLY_PAID", "PENDING", "AUTHORIZED")
+
+
+def payments(money: dict[str, Any], status: str) -> dict[str, dict[str, Any]]:
+    """``totalReceivedSet``, ``netPaymentSet`` (received less refunded) and ``totalOutstandingSet``
+    of an order of ``money`` in this financial status, as Shopify's ``Order`` answers them: paid in
+    full, a quarter refunded of a partially refunded one, all of a refunded one, two fifths received
+    of a partially paid one, nothing of a pending, authorised or voided one."""
+    total = Decimal(str(money["amount"]))
+    received = {
+        "PAID": total,
+        "PARTIALLY_REFUNDED": total,
+        "REFUNDED": total,
+        "PARTIALLY_PAID": (total * 2 / 5).quantize(Decimal("0.01")),
+    }.get(status, Decimal("0.00"))
+    refunded = total - Decimal(_current_total(money, status)["shopMoney"]["amount"])
+    refunded = refunded if status in ("PARTIALLY_REFUNDED", "REFUNDED") else Decimal("0.00")
+
+    def bag(amount: Decimal) -> dict[str, Any]:
+        value = {"amount": f"{amount:.2f}", "currencyCode": money["currencyCode"]}
+        return {"shopMoney": value, "presentmentMoney": dict(value)}
+
+    return {
+        "totalReceivedSet": bag(received),
+        "netPaymentSet": bag(received - refunded),
+        "totalOutstandingSet": bag(total - received if status in _OWING else Decimal(0)),
+    }
 
 
 def _current_total(money: dict[str, Any], status: str) -> dict[str, Any]:

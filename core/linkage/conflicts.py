@@ -18,10 +18,13 @@ either record lacks never conflicts.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
+
+from rapidfuzz.distance import JaroWinkler
 
 from core.linkage.comparisons import comparison_named
 from core.linkage.fields import LinkageRecord
@@ -51,6 +54,7 @@ _BIRTH_DATES_DIFFER: Final = Conflict("date_of_birth", "different dates of birth
 _NATIONAL_IDS_DIFFER: Final = Conflict("national_id", "different national ids")
 _LAST_NAMES_DIFFER: Final = Conflict("last_name", "different last names")
 
+_jw = JaroWinkler.normalized_similarity
 _first_name = comparison_named("first_name").compare
 _date_of_birth = comparison_named("date_of_birth").compare
 _national_id = comparison_named("national_id").compare
@@ -78,10 +82,34 @@ CONFLICT_LEVELS: Final[Mapping[str, frozenset[int]]] = MappingProxyType(
 )
 
 
+def _script_names_differ(a: LinkageRecord, b: LinkageRecord) -> bool:
+    """Two first names written in a script other than Latin (``first_name_script``), neither record
+    holding a Latin one, that differ beyond a slip (Jaro-Winkler under 0.80, as for Latin names):
+    ``Анна`` and ``Мария`` on one inbox are two sisters. Names in two scripts (``Анна``, ``美咲``)
+    cannot be compared, and a Latin name against a native one (``Dmitry``, ``Дмитрий``) may be one
+    person's two spellings: neither is evidence."""
+    x, y = a.first_name_script, b.first_name_script
+    if x is None or y is None or x == y or a.first_name is not None or b.first_name is not None:
+        return False
+    if _scripts(x) != _scripts(y):
+        return False
+    return _jw(x, y) < _SCRIPT_NAME_SLIP
+
+
+#: The Jaro-Winkler similarity under which two first names differ beyond a slip (``jaro_winkler_0.80``).
+_SCRIPT_NAME_SLIP: Final = 0.80
+
+
+def _scripts(text: str) -> frozenset[str]:
+    """The scripts of a name's letters, by the first word of each letter's Unicode name (``CYRILLIC``,
+    ``GREEK``, ``CJK``, ``HIRAGANA``, ``HANGUL``, ...)."""
+    return frozenset(unicodedata.name(ch, "?").split(" ")[0] for ch in text)
+
+
 def conflict_evidence(a: LinkageRecord, b: LinkageRecord) -> tuple[Conflict, ...]:
     """Every field on which the two records conflict (empty when nothing does). Symmetric."""
     found: list[Conflict] = []
-    if _first_name(a, b) >= _FIRST_NAME_DIFFERENT:
+    if _first_name(a, b) >= _FIRST_NAME_DIFFERENT or _script_names_differ(a, b):
         found.append(_FIRST_NAMES_DIFFER)
     if _date_of_birth(a, b) >= _DOB_SAME_YEAR:
         found.append(_BIRTH_DATES_DIFFER)

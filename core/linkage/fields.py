@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Final
 import jellyfish
 
 from core.linkage.email_keys import email_match_key
+from core.linkage.names import HONORIFICS, fold, split_full_name
+from core.linkage.names import name_letters as _name
 from core.linkage.slots import slot_maker
 from core.normalise._identity import (
     FIELD_ALIASES,
@@ -87,24 +89,27 @@ _STREET_TYPE_WORDS: Final[Mapping[str, str]] = {
     "av": "avenue",
 }
 
-_NOT_ALNUM: Final = re.compile(r"[^a-z0-9]+")
-_NAME_DROP: Final = re.compile(r"[^a-z]+")
 _HOUSE_AND_STREET: Final = re.compile(r"^\s*(\d+[a-z]?)(?:\s*[-/,]\s*\d+[a-z]?)?[\s,]+(.+)$")
 _HOUSE_NUMBER: Final = re.compile(r"\d+[a-z]?")
 
 
 @lru_cache(maxsize=65536)
-def fold(text: str) -> str:
-    """Lower case, no accents, each run of other characters one space: ``Zoë O'Neil`` -> ``zoe o neil``."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-    return _NOT_ALNUM.sub(" ", ascii_text).strip()
+def _first_name_key(text: str) -> str | None:
+    """A first-name field as compared (``_name``), less a title typed before it (``Dr. Klaus``)."""
+    words = text.split()
+    while len(words) > 1 and _name(words[0]) in HONORIFICS:
+        words = words[1:]
+    return _name(" ".join(words) if len(words) > 1 else words[0] if words else text) or None
 
 
 @lru_cache(maxsize=65536)
-def _name(text: str) -> str:
-    # Letters only: apostrophes, hyphens and spaces inside a name vary between tools.
-    return _NAME_DROP.sub("", fold(text.replace("'", "").replace("’", "")))
+def script_name(text: str) -> str | None:
+    """A name's letters as written when they are not Latin (``Анна`` -> ``анна``, ``美咲``), else
+    ``None``: NFKC, case-folded, every character that is not a letter dropped."""
+    letters = "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalpha())
+    if not letters or _name(letters):
+        return None  # nothing, or Latin letters (``_name`` reads them)
+    return letters
 
 
 @lru_cache(maxsize=65536)
@@ -153,6 +158,11 @@ class LinkageRecord:
     """``street`` as compared (``line_key``): street types spelt out, no spaces."""
     line2_key: str | None = None
     """``address_line2`` as compared (``line_key``)."""
+    first_name_script: str | None = None
+    """A first name written in a script other than Latin (Cyrillic, Greek, CJK, ...), as written
+    (NFKC, case-folded, letters only), kept only when ``first_name`` is absent: ``first_name`` holds
+    Latin letters alone, so ``Анна`` and ``Мария`` give no first name there. Two such names in one
+    script are conflict evidence (core.linkage.conflicts); a name in another script never is."""
 
     @property
     def birth_year(self) -> str | None:
@@ -199,11 +209,15 @@ def linkage_record(
     text = _trait_texts(traits).get
     # Each field read inline (a closure called seven times a record cost a tenth of preparing it).
     raw = text("first_name")
-    first_name = (_name(raw) or None) if raw is not None else None
+    first_name = _first_name_key(raw) if raw is not None else None
+    first_script = script_name(raw) if first_name is None and raw is not None else None
     raw = text("last_name")
     last_name = (_name(raw) or None) if raw is not None else None
     if first_name is None and last_name is None:
-        first_name, last_name = _split_full_name(text("full_name"))
+        full = text("full_name")
+        first_name, last_name = split_full_name(full)
+        if first_name is None and first_script is None and full is not None:
+            first_script = script_name(full.split()[0]) if full.split() else None
     street_raw, house = text("street"), text("house_number")
     house_number, street, street_key = (
         _address(street_raw, house) if street_raw is not None or house is not None else _NO_ADDRESS
@@ -239,6 +253,7 @@ def linkage_record(
         phones=tuple(sorted({p.strip() for p in phones if p and p.strip()})),
         street_key=street_key,
         line2_key=line_key(address_line2) or None if address_line2 else None,
+        first_name_script=first_script,
     )
 
 
@@ -319,20 +334,6 @@ def _birth_date(raw: str, today: date) -> tuple[str | None, str | None]:
     # The date as compared and, for an impossible day, its digits as typed (kept per day: what is
     # possible depends on today).
     return parse_date_of_birth(raw, today), birth_date_slip(raw, today)
-
-
-def _split_full_name(text: str | None) -> tuple[str | None, str | None]:
-    """First and last name from one name field (Stripe's ``name``): its first and last word. A single
-    word is a first name only when nothing else is known, so it is left as first name alone; middle
-    names are dropped (tools that keep two fields rarely keep them)."""
-    if text is None:
-        return None, None
-    words = [w for w in (_name(part) for part in text.split()) if w]
-    if not words:
-        return None, None
-    if len(words) == 1:
-        return words[0], None
-    return words[0], words[-1]
 
 
 def _compact(value: str | None) -> str | None:

@@ -11,9 +11,10 @@ can: the output is written after her erasure and must not hold her (docs/privacy
 person stays erased"; the suppression entries are kept "so that no tool's next pull, and no push,
 brings the person back").
 
-The erasure is a separate ``profilesync`` process, started when the run has ingested the batch holding
-her records (the run's own batching: ``--batch-size 10``, each person's lines kept together), or its
-first batch when her lines are the file's last.
+The erasure is a ``profilesync`` command in another process (one per module runs them:
+tests/cli_process.py), run when the run has ingested the batch holding her records (the run's own
+batching: ``--batch-size 10``, each person's lines kept together), or its first batch when her lines
+are the file's last.
 
 A second gap: a run that starts where no embedded store exists yet (nobody erased or synced in that
 folder) reads no erasures at all (``_erasures`` answers None), so an erasure landing during the run
@@ -31,7 +32,9 @@ import pytest
 
 from profilesync import resolve as resolve_module
 from profilesync.cli import main
-from tests.e2e.test_fix18a_erased_during_resolve import _erase, _given_a_state_store
+
+# ``eraser``: the other process of the erasures, one for this module too.
+from tests.e2e.test_fix18a_erased_during_resolve import _erase, _given_a_state_store, eraser  # noqa: F401
 
 pytestmark = pytest.mark.slow
 

@@ -3,16 +3,14 @@
 The neighbours of tests/e2e/test_attack18_erased_during_resolve.py: an erasure by phone, two
 erasures, one that answers while the output is being written (the file is written again), and her
 malformed line quarantined before her erasure (taken out of the quarantine file). Each erasure is a
-separate ``profilesync`` process, as in the attack's tests.
+``profilesync`` command in another process, as in the attack's tests (one process per module runs them
+one after another: tests/cli_process.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,25 +19,31 @@ import pytest
 from profilesync import resolve as resolve_module
 from profilesync import resolve_output
 from profilesync.cli import main
+from tests.cli_process import CliProcess
 
 pytestmark = pytest.mark.slow
 
 HER = "philippa.quennell@example.com"
 HER_PHONE = "+442079460018"
 HIM = "bartholomew.ashgrove@example.com"
-_CLI = "import sys; from profilesync.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+#: ``profilesync`` in another process (one per module: tests/cli_process.py), without the audit salt
+#: of this one's environment, as a user's second terminal.
+ERASER = CliProcess(without=("PROFILESYNC_AUDIT_SALT",))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def eraser() -> Iterator[CliProcess]:
+    """The other process of this module's erasures, ended with the module."""
+    try:
+        yield ERASER
+    finally:
+        ERASER.close()
 
 
 def _erase(folder: Path, *who: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", _CLI, "privacy", "erase", *who, "--requested-by", "dpo"],
-        cwd=folder,
-        env={k: v for k, v in os.environ.items() if k != "PROFILESYNC_AUDIT_SALT"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = ERASER.run(["privacy", "erase", *who, "--requested-by", "dpo"], cwd=folder)
     assert done.returncode == 0, done.stderr[-2000:]
     answer: dict[str, Any] = json.loads(done.stdout)
     return answer

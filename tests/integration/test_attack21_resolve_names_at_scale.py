@@ -107,12 +107,6 @@ def test_nothing_is_lost_and_latin_sisters_are_two_people(
     assert all(_whole(keys, sister) for sister in groups["latin"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/fields.py:105 _name folds non-Latin first names to nothing: 100 families in "
-    "Cyrillic, Greek or Japanese script on one inbox are 100 profiles instead of 200 "
-    "(test_attack21_shared_inbox_other_scripts.py)",
-)
 def test_sisters_named_in_their_own_script_are_two_people(
     resolved: tuple[list[set[str]], dict[str, list[set[str]]], int],
 ) -> None:
@@ -121,12 +115,6 @@ def test_sisters_named_in_their_own_script_are_two_people(
     assert apart == len(groups["script"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/fields.py:324 _split_full_name reads a title or a business name as the first "
-    "name: 100 people with a Stripe customer and a Salesforce contact are 200 profiles "
-    "(test_attack21_titles_in_full_names.py)",
-)
 def test_titled_and_business_named_customers_are_one_person(
     resolved: tuple[list[set[str]], dict[str, list[set[str]]], int],
 ) -> None:

@@ -84,12 +84,6 @@ def test_one_person_in_her_script_and_in_latin_is_one_person(
     assert len(_profiles(person)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/fields.py:105 _name keeps only a-z after folding: a first name in Cyrillic, "
-    "Greek or CJK script is empty, read as absent, so two sisters on one inbox show no conflicting "
-    "evidence and are one profile; a fix compares same-script names in their script",
-)
 @pytest.mark.parametrize(
     ("one", "other", "last"),
     [("Анна", "Мария", "Иванова"), ("Άννα", "Μαρία", "Παπαδοπούλου"), ("美咲", "陽菜", "佐藤")],

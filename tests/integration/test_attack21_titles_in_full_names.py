@@ -109,12 +109,6 @@ def test_his_name_without_a_title_is_one_person(name: str) -> None:
     assert _profiles(name) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/fields.py:324 _split_full_name takes a title (Dr., Prof., Herr, Mr) as the first "
-    "name, so Stripe's 'Dr. Klaus Becker' conflicts with Salesforce's Klaus on their one email "
-    "(shared_identifier_conflicts) and he is two profiles; a fix drops leading honorifics",
-)
 @pytest.mark.parametrize(
     "name", ["Dr. Klaus Becker", "Prof. Dr. Klaus Becker", "Herr Klaus Becker", "Mr Klaus Becker"]
 )
@@ -125,12 +119,6 @@ def test_his_name_with_a_title_is_still_one_person(name: str) -> None:
     assert _profiles(name) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/fields.py:324 _split_full_name reads Stripe's customer name, maybe a business "
-    "name, as first and last name: 'Becker Consulting GmbH' conflicts with Salesforce's Klaus on their "
-    "one email and he is two profiles; a fix makes a split one-field name no conflict evidence",
-)
 @pytest.mark.parametrize("name", ["Becker Consulting GmbH", "Praxis Dr. Becker", "Kovač & Becker OG"])
 def test_a_business_name_on_stripe_is_still_his_one_profile(name: str) -> None:
     # GIVEN his Stripe customer named as his business (Stripe: "full name or business name") and his

@@ -59,12 +59,6 @@ def test_a_large_purchase_in_dollars_is_vip() -> None:
     assert enriched_traits(profile)["segment"] == "vip"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/computed_traits.py:82 compares each currency's lifetime value with one number "
-    "(core/merge.py:60 vip_lifetime_value=1000, not configurable): 1,200 JPY (about 7 EUR) is 'vip' "
-    "and pushed so to every tool; a fix needs a threshold per currency from the configuration",
-)
 @pytest.mark.parametrize(("currency", "total"), [("JPY", "1200"), ("KRW", "15000")])
 def test_one_small_purchase_in_a_zero_decimal_currency_is_not_vip(currency: str, total: str) -> None:
     # GIVEN a shop selling in yen (or won) and one buyer of one ¥1,200 item (₩15,000: about 10 EUR)

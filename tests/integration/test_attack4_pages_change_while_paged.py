@@ -47,7 +47,7 @@ PLUGINS: dict[str, tuple[ConnectorPlugin, dict[str, Any]]] = {
     # (the sandbox's read limit, which its connector paces at: at test mode's 25 a second each walk
     # waited seconds of real time)
     "stripe": (stripe.PLUGIN, {"requests_per_second": 10_000}),
-    # (pages of 25: at the 249 customers and 124 orders a page of its default, each walk crossed its
+    # (pages of 25: at the 249 customers and 99 orders a page of its default, each walk crossed its
     # page edges with 505 records added to the sandbox, and the incremental case 505 more)
     "shopify": (shopify.PLUGIN, {"rate_scale": 1000.0, "page_size": 25}),
     # (query batches of 200, the fewest Salesforce's batchSize asks for: at its default 2,000 each

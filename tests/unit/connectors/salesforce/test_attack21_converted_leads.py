@@ -30,8 +30,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from connectors.salesforce import SalesforceConnector
 from core.connector import ConnectorSettings, RawPage
 from core.normalise import normalise_record
@@ -117,12 +115,6 @@ def test_an_open_lead_with_other_addresses_is_its_own_record() -> None:
     assert len(_profiles(converted=False)) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="connectors/salesforce/_declaration.py:120 LEAD_SOQL/LEAD_FIELDS: IsConverted is pulled and "
-    "never read, ConvertedContactId never asked; a lead converted into an existing contact stays a "
-    "second profile (and is pushed as an update Salesforce refuses); a fix joins it to its contact",
-)
 def test_a_lead_converted_into_a_contact_is_that_contact_s_person() -> None:
     # GIVEN Ingrid's contact and her webinar lead, converted into that contact (ConvertedContactId)
     # WHEN both are pulled and resolved

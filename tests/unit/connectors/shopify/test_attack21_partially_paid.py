@@ -23,8 +23,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from connectors.shopify._mapping import order_draft
 from core.normalise import normalise_record
 from core.schema import SourceRecord
@@ -69,12 +67,6 @@ def test_a_paid_order_counts_its_total() -> None:
     assert _counted(_order("PAID", "1000.00", "0.00")) == ("paid", Decimal("1000.00"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="connectors/shopify/_mapping.py:55 maps PARTIALLY_PAID to paid and order_draft counts "
-    "currentTotalPriceSet (the full order value), so a 300.00 deposit counts 1,000.00; a fix asks for "
-    "netPaymentSet and counts a partially paid order at it",
-)
 def test_a_partially_paid_order_counts_what_was_paid() -> None:
     # GIVEN a 1,000.00 EUR order of which a 300.00 deposit was captured (700.00 outstanding)
     # WHEN it is mapped and normalised

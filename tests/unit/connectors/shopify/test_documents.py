@@ -76,8 +76,8 @@ def test_customer_pages_are_the_largest_that_fit_the_cost_limit() -> None:
     # A customer node costs 4 (itself and three objects): 250 would request 1,002 points.
     assert docs.connection_cost(250, docs.CUSTOMER_NODE_COST) > docs.MAX_QUERY_COST
     assert docs.CUSTOMER_PAGE_SIZE == 249
-    # An order node costs 8 (itself, its total and current total with their shop money, its
-    # customer's id, its billing and shipping addresses): 124 request 994 points, 125 would
-    # request 1,002.
-    assert docs.connection_cost(125, docs.ORDER_NODE_COST) > docs.MAX_QUERY_COST
-    assert docs.ORDER_PAGE_SIZE == 124
+    # An order node costs 10 (itself, its total, current total and net payment with their shop
+    # money, its customer's id, its billing and shipping addresses): 99 request 992 points, 100
+    # would request 1,002.
+    assert docs.connection_cost(100, docs.ORDER_NODE_COST) > docs.MAX_QUERY_COST
+    assert docs.ORDER_PAGE_SIZE == 99

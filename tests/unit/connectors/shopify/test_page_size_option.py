@@ -1,5 +1,5 @@
 """Shopify's ``page_size`` option: the customers and orders a page of a paged walk asks for (1 to
-249; orders never more than 124, the 1,000-point query limit), down to pages of 1; the spec's page
+249; orders never more than 99, the 1,000-point query limit), down to pages of 1; the spec's page
 size when given; a bulk export's pages, which it leaves at 250."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .conftest import SchemaCheckedTransport, connect
 from .test_pull import T, keys, pull
 
 
-@pytest.mark.parametrize(("page_size", "customers", "orders"), [("1", 1, 1), ("7", 7, 7), ("200", 200, 124)])
+@pytest.mark.parametrize(("page_size", "customers", "orders"), [("1", 1, 1), ("7", 7, 7), ("200", 200, 99)])
 def test_the_page_size_option_asks_for_smaller_pages_within_the_cost_limit(
     sandbox: ShopifySandbox,
     transport: SchemaCheckedTransport,

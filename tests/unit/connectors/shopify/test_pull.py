@@ -65,7 +65,7 @@ def test_a_full_pull_asks_for_the_largest_pages_and_returns_every_record_once(
     assert transport.operations()[0] == "ProfilesyncCounts"
     firsts = {(e.query.split("(")[0].split()[-1], e.variables.get("first")) for e in transport.exchanges}
     assert ("ProfilesyncCustomers", 249) in firsts
-    assert ("ProfilesyncOrders", 124) in firsts
+    assert ("ProfilesyncOrders", 99) in firsts
     assert all(e.variables.get("query") is None for e in transport.exchanges[1:])
     assert transport.validated_results == len(transport.exchanges)
 

@@ -1,0 +1,91 @@
+"""Names as people and tools write them: titles before a name, a business's name in a one-field
+name (Stripe's ``name``: "full name or business name"). docs/identity.md, "Names as tools write them".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Final
+
+__all__ = ["BUSINESS_WORDS", "HONORIFICS", "SHORT_LEGAL_FORMS", "fold", "name_letters", "split_full_name"]
+
+_NOT_ALNUM: Final = re.compile(r"[^a-z0-9]+")
+_NAME_DROP: Final = re.compile(r"[^a-z]+")
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Lower case, no accents, each run of other characters one space: ``Zoë O'Neil`` -> ``zoe o neil``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    return _NOT_ALNUM.sub(" ", ascii_text).strip()
+
+
+@lru_cache(maxsize=65536)
+def name_letters(text: str) -> str:
+    # Letters only: apostrophes, hyphens and spaces inside a name vary between tools.
+    return _NAME_DROP.sub("", fold(text.replace("'", "").replace("’", "")))
+
+
+#: Words written before a name that are no part of it: honorifics and academic titles, several
+#: languages, folded (``_name``): ``Dr. Klaus Becker`` is Klaus, ``Prof. Dr.`` and ``Herr`` too. Words
+#: that are also first names or surnames (``Don``, ``Pan``) are left out.
+HONORIFICS: Final = frozenset(
+    {
+        *("mr", "mrs", "ms", "miss", "mx", "mister", "dr", "prof", "professor", "doctor"),
+        *("sir", "dame", "rev", "revd", "herr", "frau", "fraulein", "dipl", "ing", "mag"),
+        *("mme", "mlle", "madame", "monsieur", "sr", "sra", "srta", "sig", "sigra", "signor"),
+        *("signora", "dott", "dottssa", "avv", "dhr", "mevr"),
+    }
+)
+
+#: Words that make a one-field name a business's (Stripe's ``name``: "full name or business name"),
+#: folded: legal forms no person's name is spelt as, and trading words. Such a name names nobody's
+#: first name.
+BUSINESS_WORDS: Final = frozenset(
+    {
+        *("gmbh", "mbh", "llc", "ltd", "inc", "plc", "corp", "corporation", "limited"),
+        *("incorporated", "sarl", "srl", "spzoo", "llp", "pty", "kft", "gbr", "ohg"),
+        *("company", "consulting", "consultants", "services", "solutions", "holding", "holdings"),
+        *("praxis", "kanzlei", "agentur", "agency", "stiftung", "foundation", "verein"),
+    }
+)
+
+#: Short legal forms, a business's only when written last and in capitals or with dots (``Becker
+#: AG``, ``Silva S.A.``): folded they are also names (``Sá``, ``Ag``).
+SHORT_LEGAL_FORMS: Final = frozenset(
+    {"AG", "KG", "OG", "UG", "EV", "SA", "SAS", "SL", "SPA", "BV", "NV", "AB", "AS", "OY", "APS", "SRO", "CO"}
+)
+
+
+def split_full_name(text: str | None) -> tuple[str | None, str | None]:
+    """First and last name from one name field (Stripe's ``name``): its first and last word. A single
+    word is a first name only when nothing else is known, so it is left as first name alone; middle
+    names are dropped (tools that keep two fields rarely keep them)."""
+    if text is None:
+        return None, None
+    if "&" in text or "+" in text:
+        return None, None  # ``Kovač & Becker OG``: a firm, or two people
+    parts = text.split()
+    if (
+        parts
+        and parts[-1].replace(".", "").upper() in SHORT_LEGAL_FORMS
+        and ("." in parts[-1] or parts[-1].isupper())
+    ):
+        return None, None  # ``Becker AG``, ``Silva S.A.``
+    words = [w for w in (name_letters(part) for part in parts) if w]
+    if any(w in BUSINESS_WORDS for w in words):
+        return None, None  # a business's name names no person's first name
+    titled = False
+    while len(words) > 1 and words[0] in HONORIFICS:
+        words.pop(0)  # ``Dr. Klaus Becker``, ``Prof. Dr. Klaus Becker``, ``Herr Klaus Becker``
+        titled = True
+    if not words:
+        return None, None
+    if titled and len(words) == 1:
+        return None, words[0]  # ``Dr. Becker``: a title before a surname
+    if len(words) == 1:
+        return words[0], None
+    return words[0], words[-1]
