@@ -16,9 +16,9 @@ her records in the run goes with them, as her customer would have.
 ``RunSuppressionCheck`` is the ``SuppressionCheck`` that does this at every ``split`` of a run's
 ingest. A run that drops nothing does nothing more (no fingerprint, no look-up).
 
-Limit: a record of hers the run stored *before* it met a line it dropped as hers (another batch,
-earlier in the file) stays stored; ``resolve`` keeps a person's lines that share an identifier in
-one batch (connectors.jsonl.batched), and a small file is one batch.
+A record of hers the run stored *before* it met a line it dropped as hers (another batch, earlier in
+the file) is not seen here: ``resolve`` looks for it in its store once every line is read
+(profilesync.resolve_run_prints).
 """
 
 from __future__ import annotations

@@ -145,6 +145,10 @@ def _resolve(args: argparse.Namespace) -> int:
         )
         if args.endpoint_url is None:
             grouped.close()
+        if erasures is not None and settings is not None:  # hers stored before a line dropped as hers
+            from profilesync.resolve_run_prints import take_out_linked
+
+            take_out_linked(erasures.check(), stores.database, settings.policy, report)
         reading.total = report.read if reading.total else None  # blank lines are no records
         reading.finish(report.read, f"{report.quarantined:,} quarantined")
         writing = Progress("write", unit="profiles", quiet=args.quiet)
