@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-deep test-clock lint typecheck unit durations bench bench-identity clean check-template check-wheel
+.PHONY: demo test test-deep test-clock lint typecheck unit durations bench bench-identity clean check-template check-wheel native
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ check-template:
 # directory (CI runs it after `make test`: it installs every dependency afresh, a few minutes).
 check-wheel:
 	scripts/check-wheel.sh
+
+# The compiled common path (native/, optional: without it every path runs in Python, and the
+# parity tests tests/**/test_rust27_* skip). Builds with Debian's rustc and cargo and its crates,
+# offline (apt-get install rustc cargo librust-pyo3-dev librust-serde-json-dev
+# librust-blake2b-simd-dev), or with any cargo that reaches crates.io; scripts/build-native.sh.
+native: $(STAMP)
+	scripts/build-native.sh $(BIN)/python
 
 # The run's processes share compiled code: the project compiled once before the run, and pytest free to
 # keep what it compiles (PYTHONDONTWRITEBYTECODE, which some shells and CI images set, made every
@@ -100,7 +107,7 @@ bench-identity: $(STAMP)
 	$(BIN)/python -m bench.identity_accuracy
 
 clean:
-	rm -rf $(VENV) .venv-sam build .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-sam build .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis native/target native/Cargo.lock
 
 # --- sam build (template.yaml: BuildMethod makefile; samconfig.toml builds in source) --------------
 # SAM runs one of these per function and layer with ARTIFACTS_DIR set; scripts/build_lambda.py copies

@@ -28,6 +28,7 @@ import profilesync.parallel_normalise as parallel
 import profilesync.resolve
 import profilesync.resolve_output
 from bench.resolve_scaling import source_file
+from core import ingest_native
 from profilesync.cli import main as cli_main
 
 _cpu: dict[str, float] = {}
@@ -114,6 +115,7 @@ def run(source: Path, out: Path) -> int:
 
     resolving, ingest, write = _cpu.get("resolve", 0.0), _cpu.get("ingest", 0.0), _cpu.get("write", 0.0)
     print(f"{records:,} records, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}: {wall:.1f} s wall")
+    print(f"  the compiled path (core.ingest_native): {ingest_native.UNAVAILABLE or 'on'}")
     print(line("resolving process", main_cpu))
     print(line("  ingest", ingest))
     print(line("  receiving the records and the loop", resolving - ingest))

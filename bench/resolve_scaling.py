@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import ingest_native
 from core.testing.population import SOURCES, malformed, people, records_for
 
 #: Targets of issue 12.
@@ -299,6 +300,7 @@ def main() -> None:
     if args.million:
         sizes.append(1_000_000)
     print(f"resolve scaling: {', '.join(f'{n:,}' for n in sizes)} records over {', '.join(SOURCES)}")
+    print(f"  the compiled path (core.ingest_native): {ingest_native.UNAVAILABLE or 'on'}")
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="resolve-scaling-") as scratch:
         folder = args.keep or Path(scratch)

@@ -93,6 +93,10 @@ class ConnectorSpec:
     """The object types a full refresh (``pull(None)``) lists completely, every record the vendor
     holds: a refresh that completes retires the stored records of these types it did not list
     (core.refresh_sweep). Empty (the default): a full refresh retires nothing it did not list."""
+    refresh_unswept: tuple[tuple[str, str], ...] = ()
+    """``(object type, why)`` for the types a full refresh cannot list completely, so never sweeps
+    (Shopify's orders without ``read_all_orders``): each run's sweep report says so (``not_swept``).
+    Words only; empty (the default) says nothing."""
     stored_id: Callable[[str, str], str] | None = None
     """``(object type, id) -> id``: a record id as the stores keep it, for an id as the vendor also
     writes it (Shopify: ``gid://shopify/Customer/123`` -> ``123``). A privacy request naming a record

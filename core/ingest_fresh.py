@@ -26,7 +26,9 @@ match documents) and with a suppression check (core.batch_ingest sends both to `
 stores that do not write rows (``WritesNewItems``: the SQLite store does, in
 core.storage.sqlite_new_items; the in-memory store keeps models and DynamoDB transactions, both
 planned as before). tests/unit/test_ingest_fresh.py compares every item with the general path's
-over generated populations.
+over generated populations. Where the optional extension of native/ is installed
+(core.ingest_native), it writes the customer id, the SOURCE rows and the events, the bytes
+``_source_event_rows`` writes (tests/unit/test_rust27_native_parity.py).
 """
 
 from __future__ import annotations
@@ -40,10 +42,12 @@ from typing import Final, Protocol, runtime_checkable
 
 from pydantic import TypeAdapter
 
+from core import ingest_native
 from core.governance.history import history_sort_key, quotes_identifier
 from core.grow_mark import add_only_mark
 from core.identity import GuardrailHit, customer_id_for
 from core.identity_holders import limit_holder
+from core.ingest_native import SourceEventRows
 from core.ingest_profile import new_profile
 from core.ingest_runs import written_item
 from core.ingest_settings import IngestResult, IngestSettings
@@ -169,6 +173,7 @@ def _rows(
     kind, with the group's guardrail hits; None when the general planner must decide (see the
     module's docstring). ``scratch``: the events and markers are counted in the limits as before
     but not built (a scratch store writes none)."""
+    native = ingest_native.ROWS  # the compiled path (optional), or None
     policy = settings.policy
     is_blocked = policy.is_blocked
     limits = policy.max_records_per_identifier  # IdentityPolicy.limit_for, but for source keys
@@ -208,35 +213,19 @@ def _rows(
     longest_ident = max(map(len, [*desired, *markers]), default=0)
     if 4 * (7 + longest) > _SK_MAX_BYTES or 4 * (6 + longest_ident) > _PK_MAX_BYTES:
         return None  # a key that may be longer than DynamoDB takes: sized exactly by the planner
-    survivor = customer_id_for(group[0].key)
+    survivor = customer_id_for(group[0].key) if native is None else native.customer_id(group[0].key)
     if 2 * len(group) + len(desired) + len(markers) + 1 > limit:
         return None  # more than one transaction: the planner takes the group in rounds
 
     pk = "CUSTOMER#" + survivor
-    at_json = arrival.time
-    actor = arrival.actor
-    event_id = arrival.event_id
-    sort_prefix = arrival.sort_prefix
     cid_json = _string_json(survivor)
     fixed = arrival.event_chars(cid_json)
-    sources: list[SourceRow] = []
-    events: list[EventRow] = []
-    chars = 0
-    by_key: dict[str, SourceRecord] = {}
-    for record in group:
-        record_key = record.key
-        by_key[record_key] = record
-        h = record_hash(record)
-        snapshot = record_json(record)  # worked out in the normalising worker, if there is one
-        sources.append((pk, "SOURCE#" + record_key, h, snapshot))
-        reason = "" if quotes_identifier(_ARRIVED, (record_key,)) else _ARRIVED
-        key_json = _string_json(record_key)
-        chars += fixed + len(reason) + len(key_json)  # the event and its sort key
-        if not scratch:
-            eid = event_id(survivor, record_key, h)
-            event = _event_json(cid_json, eid, at_json, actor, reason, key_json)
-            events.append((pk, sort_prefix + eid, event))
-        chars += len(record_key) + len(h) + len(snapshot)
+    built = None
+    if native is not None:  # the compiled loop (core.ingest_native), the same rows or None
+        built = native.source_event_rows(group, survivor, cid_json, arrival, fixed, scratch)
+    if built is None:
+        built = _source_event_rows(group, survivor, cid_json, arrival, fixed, scratch)
+    sources, events, by_key, chars = built
     idents: list[IdentRow] = []
     for key in desired:
         snap = by_key.get(key[7:]) if key.startswith("source#") else None
@@ -266,6 +255,38 @@ def _rows(
     if len(document) + len(owned) > profile_packing.PACK_THRESHOLD_BYTES:
         return None  # the profile item is packed (core.storage.profile_packing): the planner writes it
     return survivor, (idents, [(pk, item_hash, document, owned)], sources, events, held), hits
+
+
+def _source_event_rows(
+    group: list[SourceRecord], survivor: str, cid_json: str, arrival: _Arrival, fixed: int, scratch: bool
+) -> SourceEventRows:
+    """The group's SOURCE rows and ``source_arrived`` events (none for a scratch store), its records
+    by key, and the characters they count against the limits: the Python path, and the oracle of
+    core.ingest_native's compiled one."""
+    pk = "CUSTOMER#" + survivor
+    at_json = arrival.time
+    actor = arrival.actor
+    event_id = arrival.event_id
+    sort_prefix = arrival.sort_prefix
+    sources: list[SourceRow] = []
+    events: list[EventRow] = []
+    chars = 0
+    by_key: dict[str, SourceRecord] = {}
+    for record in group:
+        record_key = record.key
+        by_key[record_key] = record
+        h = record_hash(record)
+        snapshot = record_json(record)  # worked out in the normalising worker, if there is one
+        sources.append((pk, "SOURCE#" + record_key, h, snapshot))
+        reason = "" if quotes_identifier(_ARRIVED, (record_key,)) else _ARRIVED
+        key_json = _string_json(record_key)
+        chars += fixed + len(reason) + len(key_json)  # the event and its sort key
+        if not scratch:
+            eid = event_id(survivor, record_key, h)
+            event = _event_json(cid_json, eid, at_json, actor, reason, key_json)
+            events.append((pk, sort_prefix + eid, event))
+        chars += len(record_key) + len(h) + len(snapshot)
+    return sources, events, by_key, chars
 
 
 def _past_limit(group: list[SourceRecord], key: str, limits: Mapping[str, int]) -> bool:

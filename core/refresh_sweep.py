@@ -34,7 +34,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -154,6 +154,9 @@ class SweepReport:
     unlisted: int = 0
     swept: int = 0
     refused: str | None = None
+    not_swept: dict[str, str] = field(default_factory=dict)
+    """The types the connector cannot list completely, so never sweeps, and why
+    (``ConnectorSpec.refresh_unswept``)."""
 
     def as_dict(self) -> dict[str, Any]:
         answer: dict[str, Any] = {
@@ -164,6 +167,8 @@ class SweepReport:
         }
         if self.refused:
             answer["refused"] = self.refused
+        if self.not_swept:
+            answer["not_swept"] = dict(self.not_swept)
         return answer
 
 
@@ -243,6 +248,12 @@ def plan_sweep(
     report = SweepReport(listed=len(listed), stored=sum(stored.values()), unlisted=len(missing))
     report.refused = guard.refusal_by_type(listed, stored, missing)
     return report, missing
+
+
+def noted(report: SweepReport, unswept: Iterable[tuple[str, str]]) -> SweepReport:
+    """``report`` with the types its connector never sweeps, and why (``ConnectorSpec.refresh_unswept``)."""
+    report.not_swept.update(dict(unswept))
+    return report
 
 
 def sweep_deletions(

@@ -269,12 +269,12 @@ def sweep_unlisted(
 ) -> None:
     """After a completed full refresh: retire the stored records it did not list (core.refresh_sweep)
     through ``retire_page``, unless ``guard`` refuses (the reason is in ``report.sweep.refused``)."""
-    from core.refresh_sweep import SweepGuard, plan_sweep, sweep_deletions
+    from core.refresh_sweep import SweepGuard, noted, plan_sweep, sweep_deletions
 
     name = connector.spec.name
     types = frozenset(connector.spec.refresh_lists)
     swept, missing = plan_sweep(store, name, types, listed, guard or SweepGuard())
-    report.sweep = swept
+    report.sweep = noted(swept, getattr(connector.spec, "refresh_unswept", ()))
     if swept.refused is not None:
         logger.warning("full refresh sweep refused: %s", swept.refused, extra={"connector": name})
         return

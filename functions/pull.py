@@ -46,7 +46,7 @@ from core.version_marks import marked_drafts
 from functions._ingest_queue import SQS_MAX_BATCH_ENTRIES as SQS_MAX_BATCH_ENTRIES
 from functions._ingest_queue import IngestQueueError, IngestSender, batch_messages, pack_messages, sqs_safe
 from functions._ingest_queue import SendReport as SendReport
-from functions._refresh_sweep import listing, sweep_into_queue
+from functions._refresh_sweep import listed_all, listing, starting_cursor, sweep_into_queue
 from functions._wiring import Wiring, metrics_namespace, traced, wiring
 from functions.events import PullEvent, deletions_envelope, ingest_envelope
 
@@ -149,8 +149,8 @@ def run_pull(
     try:
         connector = w.connector(name)
         state = w.sync_state.get_sync_state(name)
-        start = None if event.full_refresh and event.hop == 0 else state.cursor
-        listed, started = listing(connector, start, event.hop), datetime.now(UTC)
+        start = starting_cursor(connector, event, state.cursor)
+        listed, started = listing(connector, start, event.hop, datetime.now(UTC))
         report = PullReport(name, cursor_before=start, cursor_after=start, full_refresh=start is None)
         report.quality = quality = resume_quality(name, run_id, state.report)
         prefix, suffix = ingest_envelope(name, run_id)
@@ -161,6 +161,9 @@ def run_pull(
         suppression = w.suppression(consistent=False)
         options = w.normalise_options(name)
         stopped_early = False
+        # A sweep's deletion messages, and the loop's own time margin (functions._refresh_sweep)
+        wrap = (gone_prefix, gone_suffix, settings.ingest_message_max_bytes)
+        sweeping = (started, event, sender, wrap, (remaining_ms, settings.pull_time_margin_seconds))
         pages = connector.pull(start)
         try:
             for page in pages:
@@ -235,6 +238,10 @@ def run_pull(
                         SyncState(name, page.cursor, state.version, datetime.now(UTC), report.as_json())
                     )
                     report.cursor_after = page.cursor
+                if listed is not None and listed_all(connector, page.cursor):
+                    # (the listed types are all read: sweep now, whatever becomes of the rest)
+                    report.sweep = sweep_into_queue(connector, w.profiles, listed, *sweeping)
+                    outcome.sweep, listed = report.sweep.as_dict(), None
                 if not w.leases.renew(name, run_id, settings.pull_lease_seconds):
                     logger.warning("lost the lease (it expired and another pull took it); stopping")
                     outcome.status = "lost_lease"
@@ -248,9 +255,7 @@ def run_pull(
                 close()  # a generator left mid-way releases its HTTP response now
 
         if listed is not None and outcome.status == "done" and not stopped_early:
-            wrap = (gone_prefix, gone_suffix, settings.ingest_message_max_bytes)  # deletion messages
-            left = (remaining_ms, settings.pull_time_margin_seconds)  # the loop's own time margin
-            report.sweep = sweep_into_queue(connector, w.profiles, listed, started, event, sender, wrap, left)
+            report.sweep = sweep_into_queue(connector, w.profiles, listed, *sweeping)
             outcome.sweep = report.sweep.as_dict()
         if outcome.status != "lost_lease":
             # Every invocation that ended well says so, cursor moved or not: the dispatcher measures

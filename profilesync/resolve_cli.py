@@ -43,7 +43,13 @@ def _resolve(args: argparse.Namespace) -> int:
         write_profiles,
         write_quarantine_line,
     )
-    from profilesync.resolve_erasures import StateErasures, take_out_erased
+    from profilesync.resolve_erasures import (
+        StateErasures,
+        TableErasures,
+        customer_records,
+        take_out_erased,
+        take_out_quarantined,
+    )
     from profilesync.resolve_output import write_store
     from profilesync.stores import open_stores, temporary_store_path
 
@@ -114,16 +120,16 @@ def _resolve(args: argparse.Namespace) -> int:
         stack.enter_context(bulk_gc(RESOLVE_GC_THRESHOLDS))
         settings = _identity_settings(args)
         erasures: StateErasures | None = None
+        watched: StateErasures | TableErasures
         erased: Callable[[Quarantined], bool]
         if args.endpoint_url is None:  # the erasures of --state-dir, before each batch as they stand
-            erasures = StateErasures(args.state_dir, args.table, stack, options)
+            erasures = watched = StateErasures(args.state_dir, args.table, stack, options)
             erased = erasures.erased
-        else:  # the table's own
-            from profilesync.erased_quarantine import erased_check
-
+        else:  # the table's own; its epoch read before any line is quarantined
             check = _erasures(args, stores)
             settings = dataclasses.replace(settings or _default_settings(), suppression=check)
-            erased = erased_check(check, options)
+            watched = TableErasures(check, options)
+            erased = watched.erased
         items: Iterable[RecordDraft | SourceRecord | Quarantined | BatchEnd] = (
             chained() if worker is None else worker
         )
@@ -145,28 +151,38 @@ def _resolve(args: argparse.Namespace) -> int:
         )
         if args.endpoint_url is None:
             grouped.close()
-        if erasures is not None and settings is not None:  # hers stored before a line dropped as hers
-            from profilesync.resolve_run_prints import take_out_linked
-
-            take_out_linked(erasures.check(), stores.database, settings.policy, report)
         reading.total = report.read if reading.total else None  # blank lines are no records
         reading.finish(report.read, f"{report.quarantined:,} quarantined")
         writing = Progress("write", unit="profiles", quiet=args.quiet)
         while True:
-            # An erasure during the run: her customers out of the run's store before it is written,
-            # and the file written again when one answered while it was written (resolve_erasures).
-            epoch = None if erasures is None else erasures.epoch()
-            if erasures is not None and epoch != erasures.vouched:
-                documents = stores.profiles.profile_documents()  # type: ignore[attr-defined]
-                take_out_erased(erasures, stores.database, documents, (quarantine_path, qfile), report)
-                erasures.vouched = epoch
+            # An erasure during the run: her customers out of the run's store before it is written
+            # (a table's, the erasure deleted), her lines out of the quarantine file, and the file
+            # written again when one answered while it was written (resolve_erasures).
+            epoch = watched.epoch()
+            # (or, linking by a model, when the run dropped an erased person's line: her records
+            # that only the model links to it are hers, resolve_erasures._PrintingCheck)
+            if epoch != watched.vouched or (erasures is not None and erasures.unsearched):
+                if erasures is not None:
+                    documents = stores.profiles.profile_documents()  # type: ignore[attr-defined]
+                    take_out_erased(
+                        erasures,
+                        stores.database,
+                        documents,
+                        (quarantine_path, qfile),
+                        report,
+                        records_of=customer_records(stores.profiles),
+                        identity=settings,
+                    )
+                else:
+                    take_out_quarantined((quarantine_path, qfile), erased, report)
+                watched.vouched = epoch
             with args.out.open("w", encoding="utf-8") as out:
                 if args.endpoint_url is None:  # the SQLite store's JSON as is, half in a second process
                     parallel = usable_cores() >= 2
                     report.profiles = write_store(path, out, progress=writing.update, parallel=parallel)
                 else:
                     report.profiles = write_profiles(store.iter_profiles(), out, progress=writing.update)
-            if erasures is None or erasures.epoch() == epoch:
+            if watched.epoch() == epoch:
                 break
         writing.finish(report.profiles)
     for line in report.lines():
@@ -214,12 +230,10 @@ def _erasures(args: argparse.Namespace, stores: Stores) -> SuppressionCheck:
     erased with ``profilesync privacy erase`` are not resolved back). On the embedded default the run
     resolves into a new store of its own and honours those of ``--state-dir``'s embedded store
     (profilesync.resolve_erasures)."""
-    from core.suppression_run import RunSuppressionCheck
+    from core.suppression import SuppressionCheck
     from profilesync.privacy_cli import audit_salt
 
-    # The lines the run drops as hers are fingerprints for the rest of it (core.suppression_run).
-    salt = audit_salt(args.state_dir, endpoint_url=args.endpoint_url)
-    return RunSuppressionCheck(stores.suppression, salt)
+    return SuppressionCheck(stores.suppression, audit_salt(args.state_dir, endpoint_url=args.endpoint_url))
 
 
 def _identity_settings(args: argparse.Namespace) -> IngestSettings | None:

@@ -1,5 +1,5 @@
-"""The erasures a ``resolve`` on the embedded default honours: those made before the run, and those
-made while it runs.
+"""The erasures a ``resolve`` honours: those made before the run, and those made while it runs (on
+the embedded default, and on a table with ``--endpoint-url``, below).
 
 ``resolve`` resolves into a store of its own, new every run, and writes that store out as ``--out``
 once every line is read; ``profilesync privacy erase`` keeps its suppression entries in the embedded
@@ -19,32 +19,56 @@ process cannot reach the run's own store, so the run looks:
   answer holds the person, and a run that ends after it does not print her among its profiles.
 
 The search reads exact identifiers and record ids (``SuppressionCheck.suppressed_keys``, mailboxes
-included), not the fuzzy fingerprints a probabilistic ingest also checks a batch against.
+included) and, when the run links by a model, weighs each customer's records against the fuzzy
+fingerprints the erasures left (core.suppression_fuzzy), with that model, as a batch's check does: a
+record the model would have linked to a record of the erased person makes its customer hers. It
+weighs them against the fingerprints of the lines the run itself dropped as an erased person's too
+(``_PrintingCheck``): an erasure of someone the state store never held fingerprints nothing, and her
+record that only the model links to her dropped line would be resolved back. So the search also
+runs, with no erasure during the run, when a probabilistic run dropped such a line.
+
+With ``--endpoint-url`` the run writes into the table an erasure deletes from, and the output is read
+from it after; only the quarantine file is the run's own. ``TableErasures`` reads the table's epoch
+in the same places, and an erasure that landed during the run has her lines taken out of that file.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import stat
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from core.normalise import NormaliseOptions
 from core.schema import Quarantined
+from core.suppression import SuppressionCheck, SuppressionEntry
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
     from typing import TextIO
 
+    from core.identity import IdentityPolicy
+    from core.linkage import LinkageModel
     from core.pipeline import IngestSettings
+    from core.ports import ProfileStore
+    from core.schema import SourceRecord
     from core.storage.sqlite_database import SQLiteDatabase
-    from core.suppression import SuppressionCheck, SuppressionStore
+    from core.suppression import SuppressionStore
     from profilesync.resolve import ResolveReport
+
+    #: The stored records of each of some customers (``customer_records``).
+    RecordsOf = Callable[[Sequence[str]], Mapping[str, Iterable[SourceRecord]]]
 
 #: Profiles of the run's store whose identifiers are looked up together (one read of the state store).
 _PROFILES_PER_LOOKUP: Final = 500
+#: The erasure and time the fingerprints of the records a run drops are kept under (in memory only).
+_RUN_ERASURE: Final = "resolve-run"
+_RUN_TIME: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class StateErasures:
@@ -59,7 +83,7 @@ class StateErasures:
         self._path = store_path(state_dir, table)
         self._stack = stack
         self._options = options
-        self._check: SuppressionCheck | None = None
+        self._check: _PrintingCheck | None = None
         self._store: SuppressionStore | None = None
         self._erased: Callable[[Quarantined], bool] | None = None
         self.vouched: str | None = None
@@ -68,7 +92,7 @@ class StateErasures:
         if self._store is not None:
             self.vouched = self.epoch()
 
-    def check(self) -> SuppressionCheck | None:
+    def check(self) -> _PrintingCheck | None:
         """The check of the state store's suppression entries, or None while there is no such store
         (or no salt: no entry can have been keyed yet)."""
         if self._check is None:
@@ -83,6 +107,12 @@ class StateErasures:
         from core.pipeline import IngestSettings
 
         return dataclasses.replace(base or IngestSettings(), suppression=check)
+
+    @property
+    def unsearched(self) -> bool:
+        """Whether the run dropped a person record as an erased person's (probabilistic identity)
+        since its store was last searched: a record of hers its model links to it may be stored."""
+        return self._check is not None and self._check.unsearched
 
     def erased(self, entry: Quarantined) -> bool:
         """Whether a quarantined record is an erased person's (profilesync.erased_quarantine)."""
@@ -106,18 +136,44 @@ class StateErasures:
         assert isinstance(self._store, ErasureEpochs)
         return self._store.erasure_epoch()
 
-    def erased_customers(self, documents: Iterator[dict[str, Any]]) -> dict[str, list[str]]:
+    def erased_customers(
+        self,
+        documents: Iterator[dict[str, Any]],
+        records_of: RecordsOf | None = None,
+        identity: IngestSettings | None = None,
+    ) -> dict[str, list[str]]:
         """Among the run's profiles (their JSON documents), those holding an identifier or record id
-        now suppressed: each customer's identifier keys."""
+        now suppressed, and, when ``identity`` links by a model, those holding a record (read with
+        ``records_of``) that model would have linked to an erased person's fingerprint: each
+        customer's identifier keys."""
         check = self.check()
         found: dict[str, list[str]] = {}
         if check is None:
             return found
+        model = identity.linkage.model if identity is not None and identity.linkage is not None else None
         page: list[tuple[str, list[str]]] = []
+        own_read: dict[str, list[dict[str, str]]] = {}
+        check.unsearched = False
 
         def look_up() -> None:
-            hit = check.suppressed_keys(k for _, keys in page for k in keys)
-            found.update((cid, keys) for cid, keys in page if any(k in hit for k in keys))
+            keys = (k for _, ks in page for k in ks)
+            if model is None or records_of is None or identity is None:
+                hit = check.suppressed_keys(keys)
+                linked: set[str] = set()
+            else:  # each record's fuzzy look-up keys read with its identifiers, as a batch's check
+                from core.suppression_fuzzy import FuzzyLookups
+
+                records = {cid: list(rs) for cid, rs in records_of([cid for cid, _ in page]).items()}
+                # a child record (an order) leaves no fingerprint and is weighed against none
+                people = [r for rs in records.values() for r in rs if r.level == "person"]
+                fuzzy = FuzzyLookups(people, model, identity.policy, check.hash)
+                hit = check.suppressed_keys(keys, extra=fuzzy.hashes)
+                keys_linked = fuzzy.linked(check.store.entry, hit) if hit else set()
+                own = check.dropped_prints  # the records this run dropped as an erased person's
+                if own:
+                    keys_linked |= fuzzy.linked(own.get, set(fuzzy.hashes) & own.keys(), own_read)
+                linked = {cid for cid, rs in records.items() if any(r.key in keys_linked for r in rs)}
+            found.update((cid, ks) for cid, ks in page if cid in linked or any(k in hit for k in ks))
             page.clear()
 
         for document in documents:
@@ -136,7 +192,6 @@ class StateErasures:
         if salt is None:  # an erasure opens the store, then makes the salt, then keys its entries
             return
         from core.errors import StoreLayoutError
-        from core.suppression_run import RunSuppressionCheck
         from profilesync.stores import open_stores
 
         try:
@@ -150,9 +205,40 @@ class StateErasures:
         self._store = stores.suppression
         # The run's records go into its own file, not this store (read-only): no index entries here
         # (core.privacy_refused_index: they belong to the store a record is stored in).
-        # A run's check: the lines it drops as hers are fingerprints for the rest of the run, so a
-        # line its model links to one of them goes too (core.suppression_run).
-        self._check = RunSuppressionCheck(stores.suppression, salt, index_refused=False)
+        self._check = _PrintingCheck(stores.suppression, salt, index_refused=False)
+
+
+class _PrintingCheck(SuppressionCheck):
+    """The state store's check, which also keeps the fingerprints (core.suppression_fuzzy: keyed
+    hashes, no value) of the person records it drops as an erased person's when the run links by a
+    model. Her erasure fingerprints only what the state store held of her, and a ``resolve`` user's
+    records are never stored there: without these, her record that only the model links to the
+    line it dropped (her shop account under a private address) was resolved into a profile."""
+
+    def __init__(self, store: SuppressionStore, salt: str, *, index_refused: bool) -> None:
+        super().__init__(store, salt, index_refused=index_refused)
+        self.dropped_prints: dict[str, SuppressionEntry] = {}
+        """By look-up hash, the fingerprints of every record dropped so far, as one erasure's entry."""
+        self.unsearched = False
+        """Whether a record was dropped since the run's store was last searched."""
+
+    def split(
+        self,
+        records: Sequence[SourceRecord],
+        model: LinkageModel | None = None,
+        policy: IdentityPolicy | None = None,
+    ) -> tuple[list[SourceRecord], list[SourceRecord]]:
+        kept, dropped = super().split(records, model, policy)
+        if dropped and model is not None and policy is not None:
+            from core.suppression_fuzzy import fingerprint_entries
+
+            for entry in fingerprint_entries(dropped, policy, self._salt, _RUN_ERASURE, _RUN_TIME):
+                self.unsearched = True
+                held = self.dropped_prints.get(entry.hash)
+                prints = json.loads(held.fingerprint) if held is not None else []
+                prints += [p for p in json.loads(entry.fingerprint) if p not in prints]
+                self.dropped_prints[entry.hash] = dataclasses.replace(entry, fingerprint=json.dumps(prints))
+        return kept, dropped
 
 
 def _existing_salt(state_dir: Path) -> str | None:
@@ -179,25 +265,70 @@ def take_out_erased(
     documents: Iterator[dict[str, Any]],
     quarantine: tuple[Path, TextIO],
     report: ResolveReport,
+    *,
+    records_of: RecordsOf | None = None,
+    identity: IngestSettings | None = None,
 ) -> None:
     """Erase from the run's store (``database``, whose profiles ``documents`` yields) the customers
-    holding an identifier now suppressed, and drop the quarantine file's lines of erased people;
-    count their records in ``report`` as erased."""
-    customers = erasures.erased_customers(documents)
+    holding an identifier now suppressed (or, with ``identity``'s model, a record her fingerprints
+    drop: ``StateErasures.erased_customers``), and drop the quarantine file's lines of erased
+    people; count their records in ``report`` as erased."""
+    customers = erasures.erased_customers(documents, records_of, identity)
     if customers:
         erase_from_run_store(database, customers)
         report.erased_after += sum(1 for keys in customers.values() for k in keys if k.startswith("source#"))
+    take_out_quarantined(quarantine, erasures.erased, report)
+
+
+def take_out_quarantined(
+    quarantine: tuple[Path, TextIO], erased: Callable[[Quarantined], bool], report: ResolveReport
+) -> None:
+    """Drop from the quarantine file (its path, and the run's open handle on it) the lines ``erased``
+    says are an erased person's, and count them in ``report`` as erased rather than quarantined."""
     path, lines = quarantine
     lines.flush()
     from profilesync.resolve import reason_class
 
-    for entry in drop_erased_lines(path, erasures.erased):
+    for entry in drop_erased_lines(path, erased):
         report.quarantined -= 1
         report.erased_quarantined += 1
         reason = reason_class(entry.reason)
         report.quarantine_reasons[reason] -= 1
         if report.quarantine_reasons[reason] <= 0:
             del report.quarantine_reasons[reason]
+
+
+class TableErasures:
+    """The erasures of the table a ``resolve --endpoint-url`` writes into: its suppression entries,
+    which every batch is checked against, and its erasure epoch, read when the run starts (before
+    any line is quarantined) and again before and after the output is written. An erasure that
+    landed in between deleted her from the table, which the output is read from, but not from the
+    run's quarantine file: ``take_out_quarantined`` with ``erased`` does that."""
+
+    def __init__(self, check: SuppressionCheck, options: NormaliseOptions) -> None:
+        from profilesync.erased_quarantine import erased_check
+
+        self._check = check
+        self.erased = erased_check(check, options)
+        """Whether a quarantined record is an erased person's, by the table's entries as they stand."""
+        self.vouched: str | None = self.epoch()
+        """The epoch the quarantine file's lines are known to have been checked at."""
+
+    def epoch(self) -> str | None:
+        """The table's erasure epoch now (None: a store that keeps none)."""
+        from core.erasure_epoch import ErasureEpochs
+
+        store = self._check.store
+        return store.erasure_epoch() if isinstance(store, ErasureEpochs) else None
+
+
+def customer_records(store: ProfileStore) -> RecordsOf:
+    """The stored records of customers of ``store``, read together (``get_customers``)."""
+
+    def records_of(customers: Sequence[str]) -> dict[str, Iterable[SourceRecord]]:
+        return {cid: state.snapshots.values() for cid, state in store.get_customers(customers).items()}
+
+    return records_of
 
 
 def erase_from_run_store(database: SQLiteDatabase, customers: dict[str, list[str]]) -> None:
@@ -241,4 +372,12 @@ def drop_erased_lines(path: Path, erased: Callable[[Quarantined], bool]) -> list
     return dropped
 
 
-__all__ = ["StateErasures", "drop_erased_lines", "erase_from_run_store", "take_out_erased"]
+__all__ = [
+    "StateErasures",
+    "TableErasures",
+    "customer_records",
+    "drop_erased_lines",
+    "erase_from_run_store",
+    "take_out_erased",
+    "take_out_quarantined",
+]

@@ -318,6 +318,7 @@ def summary_lines(outcome: SyncOutcome) -> list[str]:
             f"  full refresh listed {w.listed:,}; {w.unlisted:,} of {w.stored:,} stored records not listed"
             + (f": none retired: {w.refused}" if w.refused else f", {w.swept:,} sent to be retired")
         )
+        lines.extend(f"  {kind} not swept: {why}" for kind, why in w.not_swept.items())
     if outcome.push is not None:
         r = outcome.push
         if outcome.caught_up:

@@ -12,11 +12,13 @@ avoided because a record modified mid-walk moves to the end of the result and sh
 offset by one (silently skipping a record), and because search refuses offsets past 10,000.
 
 Only when a page cannot move the query (every contact on it has no readable ``lastmodifieddate``, or
-is a version already in ``seen``) does the walk page by offset: the next search is the same query,
-asked from search's ``paging.next.after`` (``after``) less one. That first result must be the last
-one read (``last``, a tag); when it is not, a result before it moved or went, and the walk reads the
-query again from its start (a repeat, never a skip). Before, the same query was asked again from its
-start, answered the same page, and the pull stopped there on every run. A run's end hands on offset 0.
+is a version already in ``seen``) does the walk page by record id instead (``walk``): the same
+filter, sorted by ``hs_object_id`` and asked ``hs_object_id > walk``, each query from its first result.
+It reads every contact the watermark's query holds, so it ends the run: the next one asks from the
+newest time the walk read (``newest``). Before, such pages were followed by offset
+(``paging.next.after``), and search answers at most 10,000 results of one query: more than 10,000
+such contacts at one watermark stopped every run. A cursor written while paging by offset (``o``)
+asks its query from the start again (a repeat, never a skip).
 
 The cursor is stored in the table (``SYNC#hubspot``), and an erased person's contact may be among
 those at the watermark, so ``seen`` holds keyed tags of the ids (connectors.cursor_tags, keyed by the
@@ -87,15 +89,12 @@ class IncrementalState:
     each time)."""
     undated_met: int = 0
     """How many of ``undated``, at its end, the run in progress met (``connectors.cursor_undated``)."""
-    after: int = 0
-    """The offset of the next page in the search the watermark asks (0: its first page). Set only
-    while pages made no progress (contacts with no readable time, or versions already in ``seen``):
-    the next search is the same query, so HubSpot's ``paging.next.after`` takes it on. A run's end
-    hands on 0."""
-    last: str | None = None
-    """While ``after`` is set: the tag of the result at ``after - 1``, which the next page is asked
-    to start with (a result moved or deleted since shifts every later offset: the walk then reads
-    the watermark's query again from its start)."""
+    walk: int | None = None
+    """While pages cannot move the watermark: the highest record id read by the walk by id (the next
+    search asks ``hs_object_id > walk``); None: no such walk under way."""
+    newest: int | None = None
+    """While ``walk`` is set: the newest modification time (epoch ms) the walk has read, where the
+    next run starts (None: none readable yet)."""
 
 
 #: Versions with no readable time a cursor remembers (``IncrementalState.undated``): beyond it, the
@@ -128,8 +127,10 @@ def encode(state: PullState) -> str:
             data["ud"] = list(state.undated)
         if state.undated_met:
             data["um"] = state.undated_met
-        if state.after:
-            data["o"], data["l"] = state.after, state.last
+        if state.walk is not None:
+            data["k"] = state.walk
+            if state.newest is not None:
+                data["n"] = state.newest
     return json.dumps(data, separators=(",", ":"))
 
 
@@ -149,9 +150,11 @@ def decode(cursor: str | None, key: bytes) -> PullState | None:
             raise ValueError("after must be a string")
         seen, ahead = data.get("s") or [], data.get("ah") or []  # (no "ah" in an older cursor)
         undated = data.get("ud") or []  # (nor "ud")
-        offset, last = _optional_int(data.get("o")) or 0, data.get("l")  # (nor "o", "l")
-        if offset < 0 or (offset and not isinstance(last, str)):
-            raise ValueError("an offset needs the tag of the result before it")
+        walk, newest = _optional_int(data.get("k")), _optional_int(data.get("n"))  # (nor "k", "n")
+        # (an offset, "o" and "l", written while pages were followed by offset, is dropped: the
+        # query is asked from its start, which is walked by id again: a repeat, never a skip)
+        if walk is not None and (walk < 0 or data.get("p", "time") != "time"):
+            raise ValueError("a walk by id is a non-negative id of the time phase")
         for tags in (seen, ahead, undated):
             if not isinstance(tags, list) or not all(isinstance(s, str) for s in tags):
                 raise ValueError("seen ids must be strings")
@@ -173,8 +176,8 @@ def decode(cursor: str | None, key: bytes) -> PullState | None:
                 ahead=tuple(ahead),
                 undated=tuple(undated),
                 undated_met=_optional_int(data.get("um")) or 0,
-                after=offset,
-                last=last if offset else None,
+                walk=walk,
+                newest=newest if walk is not None else None,
             )
         raise ValueError(f"unknown mode {data.get('m')!r}")
     except (ValueError, TypeError) as exc:

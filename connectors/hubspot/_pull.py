@@ -26,7 +26,6 @@ from ._client import (
     LIST_PAGE_SIZE,
     SEARCH_PAGE_SIZE,
     SEARCH_PATH,
-    SEARCH_RESULT_CAP,
     HubSpotClient,
 )
 from ._cursor import UNDATED_LIMIT, FullState, IncrementalState, PullState, decode, encode
@@ -43,10 +42,6 @@ from ._mapping import (
 
 #: The most version tags a cursor keeps of one watermark (a DynamoDB item holds 400 KB).
 SEEN_LIMIT = 1000
-#: Times in one run a walk by offset may find the results before it moved (``IncrementalState.last``)
-#: and read its query again from the start; past it the run stops (the contacts keep changing while
-#: read). Counted over the run, not in a row: a block changing every other page would never stop.
-MAX_RESTARTS = 20
 #: The connector's name, as ``connectors.tool_clock`` counts its answers.
 NAME = "hubspot"
 
@@ -127,7 +122,6 @@ class HubSpotPull(HubSpotClient):
 
     def _incremental(self, state: IncrementalState, bound: TimeBound) -> Iterator[RawPage]:
         archived_since = state.archived_since
-        restarts = 0
         while True:
             answer, data = self._search.exchange_json(
                 "POST", SEARCH_PATH, json=self._query(state), idempotent=True
@@ -136,19 +130,6 @@ class HubSpotPull(HubSpotClient):
             bound = on_tool_clock(bound, answer.headers, NAME)
             found = value_at(data, "results")
             found = found if isinstance(found, list) else []
-            if state.after:
-                # Asked from ``after - 1``: the first result must be the last one of the page before
-                if not found or self._any_tag(found[0]) != state.last:
-                    restarts += 1
-                    if restarts > MAX_RESTARTS:
-                        raise PaginationError(
-                            f"hubspot: the contacts searched at lastmodifieddate {state.watermark} kept "
-                            f"changing while being read ({restarts} restarts); run the pull again"
-                        )
-                    # A result before ``after`` moved or went: offsets shifted, so read from the start
-                    state = dataclasses.replace(state, after=0, last=None)
-                    continue
-                found = found[1:]
             raw = [r for r in found if isinstance(r, dict)]
             junk = [r for r in found if not isinstance(r, dict)]  # the mapping quarantines these
             has_more = bool(value_at(data, "paging.next.after"))
@@ -171,20 +152,26 @@ class HubSpotPull(HubSpotClient):
                 )
                 fresh.append(mark(r, len(ahead) + (len(state.seen) if on else 0)) if again else r)
                 ahead = kept_ahead(ahead, [(tag, modified)], int(bound.handoff.timestamp() * 1000))
-            following = advance(
-                state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE, bound=bound, tag=self._tag
-            )
+            if state.walk is not None:
+                following = _walked(state, raw, has_more=has_more, bound=bound)
+            else:
+                following = advance(
+                    state, raw, has_more=has_more, page_size=SEARCH_PAGE_SIZE, bound=bound, tag=self._tag
+                )
+                if has_more and _stuck(state, following):
+                    # No contact on the page can move the query (no readable time, or versions already
+                    # returned at the watermark): the same query again would answer the same page, and
+                    # paging it by offset stops at search's cap (SEARCH_RESULT_CAP). Walk it by id.
+                    following = dataclasses.replace(state, walk=0, newest=None)
             following = dataclasses.replace(
                 following, archived_since=archived_since, ahead=ahead, undated=undated, undated_met=met
             )
-            following = _paged(state, following, found, value_at(data, "paging.next.after"), self._any_tag)
-            fresh += junk
-            if has_more and following == state:
+            if has_more and _position(following) == _position(state):
                 raise PaginationError(
-                    f"hubspot: search at lastmodifieddate {state.watermark} made no progress (offset "
-                    f"{state.after}; search answers at most {SEARCH_RESULT_CAP} results of one query); "
-                    "stopping instead of looping"
+                    f"hubspot: search at lastmodifieddate {state.watermark} made no progress "
+                    f"({state.phase} phase); stopping instead of looping"
                 )
+            fresh += junk
             last = not has_more and state.phase == "time"  # (a tie walk that ends goes on with the time)
             if last:
                 following = dataclasses.replace(  # (the run's end: the next meets none yet)
@@ -192,8 +179,6 @@ class HubSpotPull(HubSpotClient):
                     archived_since=archived_since,
                     undated=undated,
                     undated_met=0,
-                    after=0,
-                    last=None,
                 )
             read = answered_at(answer.headers)  # (RawPage.read: a record stamped ahead, by HubSpot's clock)
             yield RawPage(records=fresh, cursor=encode(following), object_type=OBJECT_TYPE, read=read)
@@ -248,7 +233,7 @@ class HubSpotPull(HubSpotClient):
     def _query(state: IncrementalState) -> dict[str, Any]:
         """The search body for the next page of ``state`` (see ``_cursor.IncrementalState``)."""
         filters: list[dict[str, Any]]
-        sort = MODIFIED
+        sort = MODIFIED if state.walk is None else "hs_object_id"
         if state.phase == "tie":
             sort = "hs_object_id"
             filters = [
@@ -260,14 +245,16 @@ class HubSpotPull(HubSpotClient):
         else:
             operator = "GT" if state.tie is not None else "GTE"
             filters = [{"propertyName": MODIFIED, "operator": operator, "value": str(state.watermark)}]
+        if state.walk is not None:
+            # (the watermark's own query walked by id: every search from its first result, under the cap)
+            filters.append({"propertyName": "hs_object_id", "operator": "GT", "value": str(state.walk)})
         return {
             "filterGroups": [{"filters": filters}] if filters else [],
             # HubSpot's guide and API take sorts as objects; its published spec types them as strings.
             "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
             "properties": list(PULL_PROPERTIES),
             "limit": SEARCH_PAGE_SIZE,
-            # (one result early: the overlap the walk checks, ``IncrementalState.last``)
-            "after": str(state.after - 1 if state.after else 0),
+            "after": "0",  # (keyset paging, by time or by id: never an offset, never near the cap)
         }
 
     def to_records(self, page: RawPage) -> list[RecordDraft]:
@@ -280,25 +267,39 @@ class HubSpotPull(HubSpotClient):
 # --- helpers (pure) -------------------------------------------------------------------------------
 
 
-def _paged(
-    state: IncrementalState,
-    following: IncrementalState,
-    found: list[Any],
-    token: Any,
-    tag: Callable[[Any], str],
+def _position(state: IncrementalState) -> tuple[Any, ...]:
+    """What the next search of ``state`` asks, and what it skips (the same twice: no progress)."""
+    return (state.watermark, state.tie, state.phase, state.seen, state.walk)
+
+
+def _stuck(state: IncrementalState, following: IncrementalState) -> bool:
+    """Whether a time-phase page left the query where it was (the next search would be the same)."""
+    return state.phase == "time" and _position(following) == _position(state)
+
+
+def _walked(
+    state: IncrementalState, raw: list[dict[str, Any]], *, has_more: bool, bound: TimeBound
 ) -> IncrementalState:
-    """``following`` (the state after a page of ``state``'s query, ``found`` its results past the
-    overlap) with the offset of the next page: when the next search is the same query (the page did
-    not move the watermark: contacts with no readable time, or versions already in ``seen``), HubSpot's
-    ``paging.next.after`` (``token``; the search's ``after`` is the result's offset), else 0. Asking
-    the same query from its start again returned the same page: the pull stopped there on every run."""
-    same = (following.watermark, following.tie, following.phase) == (state.watermark, state.tie, "time")
-    offset = int(token) if isinstance(token, str) and token.isdigit() else 0
-    if not (same and state.phase == "time" and offset > 0):
-        return dataclasses.replace(following, after=0, last=None)
-    if not found:  # nothing past the overlap (search's result cap): no progress, the caller stops
-        return dataclasses.replace(following, after=state.after, last=state.last)
-    return dataclasses.replace(following, after=offset, last=tag(found[-1]))
+    """The state after one page of the walk by id (``IncrementalState.walk``).
+
+    The walk reads every contact of the watermark's query, each once (a contact changed once passed
+    has a time after the walk began, which the next run asks from). At its end the run ends, and the
+    next one starts strictly after the newest time read (the timestamp is covered: ``tie`` 0; the run's
+    end caps it at its handoff, ``_capped``), or, when none was readable, where this one started."""
+    ids = _numeric_ids(raw)
+    walk = max([state.walk or 0, *ids])
+    times = [ms for r in raw if (ms := _modified(r, bound)) is not None]
+    newest = max([t for t in (state.newest, *times) if t is not None], default=None)
+    if has_more:
+        if walk == state.walk:  # (no id past the last one: the next search would be the same)
+            raise PaginationError(
+                f"hubspot: a search page walked by id past {state.walk} at lastmodifieddate "
+                f"{state.watermark} held no later contact id; stopping instead of looping"
+            )
+        return dataclasses.replace(state, walk=walk, newest=newest)
+    if newest is None or (state.watermark is not None and newest <= state.watermark):
+        return dataclasses.replace(state, walk=None, newest=None)
+    return IncrementalState(newest, 0, (), "time")
 
 
 def _bounded(ms: int, bound: TimeBound) -> int:

@@ -55,24 +55,52 @@ _OPERATORS: Final = frozenset(
 def _candidates(sb: HubSpotSandbox, groups: list[list[dict[str, Any]]]) -> Iterable[_Contact]:
     """The contacts a search must look at: when every filter group bounds ``lastmodifieddate`` from
     below (what incremental pulls send), only those modified since the lowest bound, found by bisection
-    in an index kept by modification time; otherwise all of them."""
+    in an index kept by modification time; when every group bounds ``hs_object_id`` from below (a walk
+    by id), only the ids above the lowest bound, when fewer; otherwise all of them."""
+    by_time = _floor(
+        groups, "lastmodifieddate", ("GT", "GTE", "EQ"), lambda v: _coerce(sb, "lastmodifieddate", v)
+    )
+    by_id = _floor(groups, "hs_object_id", ("GT", "GTE"), _whole)
+    if by_time is None and by_id is None:
+        return list(sb._contacts.values())
+    found: list[_Contact] | None = None
+    if by_time is not None:
+        if sb._by_modified is None:
+            sb._by_modified = sorted((c.updated_ms, int(c.id)) for c in sb._contacts.values())
+        start = bisect.bisect_left(sb._by_modified, (by_time, -1))
+        found = [sb._contacts[str(i)] for _, i in sb._by_modified[start:]]
+    if by_id is not None:
+        ids = listing._ordered_ids(sb)
+        above = ids[bisect.bisect_left(ids, by_id) :]
+        if found is None or len(above) < len(found):
+            found = [sb._contacts[str(i)] for i in above]
+    return found if found is not None else list(sb._contacts.values())
+
+
+def _floor(
+    groups: list[list[dict[str, Any]]], name: str, operators: tuple[str, ...], read: Callable[[Any], Any]
+) -> int | None:
+    """The lowest value of ``name`` every filter group asks at or above (a superset: each group's own
+    filters still apply), or None when some group does not bound it from below."""
     bounds: list[int] = []
     for filters in groups:
         found = [
-            _coerce(sb, "lastmodifieddate", f.get("value"))
+            read(f.get("value"))
             for f in filters
-            if f.get("propertyName") == "lastmodifieddate" and f.get("operator") in ("GT", "GTE", "EQ")
+            if f.get("propertyName") == name and f.get("operator") in operators
         ]
-        usable = [b for b in found if isinstance(b, int)]
+        usable = [int(b) for b in found if isinstance(b, int | float) and not isinstance(b, bool)]
         if not usable:
-            return list(sb._contacts.values())
+            return None
         bounds.append(max(usable))
-    if not bounds:
-        return list(sb._contacts.values())
-    if sb._by_modified is None:
-        sb._by_modified = sorted((c.updated_ms, int(c.id)) for c in sb._contacts.values())
-    start = bisect.bisect_left(sb._by_modified, (min(bounds), -1))
-    return [sb._contacts[str(i)] for _, i in sb._by_modified[start:]]
+    return min(bounds) if bounds else None
+
+
+def _whole(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
 
 
 # --- contacts: search -----------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from . import _documents as docs
 from ._client import CREDENTIAL, ShopifyBulkOperationError, ShopifyGraphQLError
 from ._cursor import tag_key
 from ._erase import ShopifyErase
-from ._mapping import CUSTOMER, METAFIELD_TYPES, SOURCE, stored_id
+from ._mapping import CUSTOMER, METAFIELD_TYPES, ORDER, SOURCE, stored_id
 from ._pull import ShopifyPull, parse_bulk_jsonl
 from ._push import ShopifyPush
 
@@ -124,6 +124,15 @@ SPEC = ConnectorSpec(
     # every customer the shop holds, so one it no longer lists was deleted or redacted
     # (core.refresh_sweep). Never orders: without read_all_orders Shopify lists the last 60 days only.
     refresh_lists=frozenset({CUSTOMER}),
+    refresh_unswept=(
+        (
+            ORDER,
+            "without the read_all_orders scope Shopify lists only the last 60 days of orders "
+            "(https://shopify.dev/docs/api/usage/access-scopes), so a full refresh cannot tell an order "
+            "deleted at Shopify from an older one; a deleted order stays in its profile (Shopify "
+            "announces it by the orders/delete webhook alone, which profilesync does not receive yet)",
+        ),
+    ),
 )
 
 

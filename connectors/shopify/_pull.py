@@ -6,7 +6,7 @@ first full pull of a large store, exported by a bulk operation whose JSONL resul
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -232,11 +232,17 @@ class ShopifyPull(ShopifyClient):
             # Hand the operation's id to the caller at once: a run cut short while Shopify works polls
             # the same operation when it resumes instead of starting another.
             yield []
-        operation = self._await_bulk(position.bulk.id)
-        if operation.get("status") == "EXPIRED":
+        operation = yield from self._await_bulk(position.bulk.id)
+        code = operation.get("errorCode")
+        if code == "ACCESS_DENIED":
+            raise ConnectorAuthError(SOURCE, 403, credential_hint=secret_env_var(CREDENTIAL))
+        if operation.get("status") in ("EXPIRED", "FAILED", "CANCELED"):
             # Results are kept seven days; a resume after that exports again (repeats are harmless).
+            # A failed or cancelled one is started again too, once a run: its id stays in the saved
+            # cursor, so resuming it would fail on every run after (a second failure stops the run).
             position.bulk = self._start_bulk(stream)
-            operation = self._await_bulk(position.bulk.id)
+            yield []  # (the new operation's id handed on at once, as above)
+            operation = yield from self._await_bulk(position.bulk.id)
         if operation.get("status") != "COMPLETED":
             code = operation.get("errorCode")
             if code == "ACCESS_DENIED":
@@ -290,7 +296,11 @@ class ShopifyPull(ShopifyClient):
             )
         return BulkPosition(id=str(operation["id"]), started=started)
 
-    def _await_bulk(self, operation_id: str) -> dict[str, Any]:
+    def _await_bulk(self, operation_id: str) -> Generator[list[dict[str, Any]], None, dict[str, Any]]:
+        """Poll the operation until it ends; its last answer. After each poll that finds it still
+        running, an empty page (the cursor unchanged, naming the operation): a caller short of time
+        (a Lambda near its limit) stops there, and the next run polls the same operation, never
+        starting another (functions.pull; ``refresh_began`` then lets that run sweep)."""
         delay = 1.0
         while True:
             data = self.graphql(
@@ -301,8 +311,28 @@ class ShopifyPull(ShopifyClient):
                 raise ShopifyBulkOperationError(f"shopify: bulk operation {operation_id} no longer exists")
             if operation.get("status") in _BULK_DONE:
                 return operation
+            yield []
             self._retry.sleep(delay)
             delay = min(delay * 2, 30.0)
+
+    def refresh_listed(self, cursor: str) -> bool:
+        """Whether a run at ``cursor`` has read every customer (the ``refresh_lists`` type): the
+        customers' walk is over and the orders' begun. Meaningful after a full refresh's start only;
+        the caller asks only while it marks one (functions._refresh_sweep.listed_all)."""
+        return PullState.decode(cursor, self._tag_key).phase >= 1
+
+    def refresh_began(self, cursor: str) -> datetime | None:
+        """When a full refresh resumed from ``cursor`` has listed no customer yet (its customers'
+        bulk operation is still to be read from its first line): the moment that export began, which
+        a sweep after it dates its tombstones before; None for any other cursor. A refresh whose
+        bulk operation outlived the run that started it is swept by the run that reads it
+        (functions._refresh_sweep.listing)."""
+        state = PullState.decode(cursor, self._tag_key)
+        position = state.streams[STREAMS[0]]
+        bulk = position.bulk
+        if state.phase != 0 or position.mode != "bulk" or bulk is None or bulk.offset or position.since:
+            return None
+        return datetime.fromisoformat(bulk.started.replace("Z", "+00:00"))
 
     def _download(self, url: Any) -> list[dict[str, Any]]:
         if not url:

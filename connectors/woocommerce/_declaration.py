@@ -198,13 +198,16 @@ DECLARATION = RestConnectorSpec(
         "not reported: DELETE /wc/v3/customers/<id> needs force=true (customers have no trash) and the "
         "customer is then gone from every listing, with no deletion log or modified time left "
         "(https://woocommerce.github.io/woocommerce-rest-api-docs/#delete-a-customer); only the "
-        "customer.deleted webhook announces it, and a full refresh retires it (refresh_lists)"
+        "customer.deleted webhook announces it, and a full refresh retires it (refresh_lists); an order "
+        "deleted with force=true likewise (the trash is walked apart, so a trashed order is still listed)"
     ),
     # Every pull, a full refresh too, walks every customer of the role asked (GET /customers has no
     # filter but role), so one that completed without listing a stored customer means WooCommerce no
-    # longer holds her as one. Orders are not declared: status=any leaves out the trashed ones (walked
-    # apart), and an erased person's orders stay, anonymised, under their ids.
-    refresh_lists=frozenset({CUSTOMER}),
+    # longer holds her as one. A full refresh walks every order too: status=any (every status but
+    # trash) and the trash apart (orders_trash, mapped to orders), so an order it did not list was
+    # deleted for good (DELETE /orders/<id>?force=true leaves no trace). An erased person's orders
+    # stay, anonymised, under their ids: listed, never swept.
+    refresh_lists=frozenset({CUSTOMER, ORDER}),
 )
 
 __all__ = [

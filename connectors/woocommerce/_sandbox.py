@@ -197,15 +197,16 @@ class WooCommerceSandbox(VendorSandbox):
         return keys
 
     def purge_records(self, keys: set[str]) -> None:
-        """Delete these customers (``customer:<id>``) as ``DELETE /customers/<id>?force=true`` does:
-        customers have no trash, and nothing is left to list (``PurgesRecords``)."""
+        """Delete these customers and orders (``customer:<id>``, ``order:<id>``) as ``DELETE
+        /customers/<id>?force=true`` and ``DELETE /orders/<id>?force=true`` do: nothing is left to
+        list, not even in the trash (``PurgesRecords``)."""
         with self.lock:
             for key in sorted(keys):
                 kind, _, number = key.partition(":")
-                if kind != "customer":
-                    raise ValueError(f"only customers are deleted without a trace, not {kind}s")
+                if kind not in ("customer", "order"):
+                    raise ValueError(f"only customers and orders are deleted without a trace, not {kind}s")
                 query = {"force": "true"}
-                answer = writes.item(self, "customers", int(number), "DELETE", {}, query, API)
+                answer = writes.item(self, f"{kind}s", int(number), "DELETE", {}, query, API)
                 if answer.status_code != 200:
                     raise KeyError(key)
 

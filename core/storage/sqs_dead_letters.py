@@ -10,8 +10,9 @@ made visible again at once. Nobody else's record is lost, and the queue's alarm 
 
 The messages the queue holds are mostly those merge could not read: a record ``SourceRecord`` does
 not read (another pull version's trait written as a number) is still matched, by what its raw values
-give, as core.quarantine keys a refused record: its source key, its identifiers' values
-(``record_keys``) and every address written in it, with its string traits (``readable_part``). One
+give, as core.quarantine keys a refused record: its source key (a vendor's numeric id read as its
+text, ``id_text``), its identifiers' values (``record_keys``) and every address written in it, with
+its string traits (``readable_part``). One
 from which nothing identifying can be read, or a body that is no ingest message at all, cannot be
 judged: ``remove`` leaves it and counts it in ``unreadable`` (core.privacy makes the erasure's answer
 say so, ``ok`` false), and one naming a matching address in a body that is no ingest message is
@@ -35,7 +36,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from pydantic import ValidationError
 
@@ -103,6 +104,8 @@ class SQSDeadLetterQueue:
         messages = self._receive_all()
         untouched: list[dict[str, Any]] = []
         removed = 0
+        # A message someone else received is hidden from every receive until its visibility timeout
+        # passes: ``in_flight`` (read by _receive_all) says how many, and the answer says so.
         self.unreadable = 0
         try:
             for message in messages:
@@ -155,14 +158,36 @@ def _document(
 
 
 _NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+#: Whole floats up to this are exact: a larger one may be another integer than the vendor's id.
+_EXACT_FLOAT: Final = 2**53
+
+
+def id_text(value: Any) -> str | None:
+    """A vendor's id as the record's key holds it: text as given, an integer as its digits (HubSpot's
+    and WooCommerce's ids are JSON numbers, and normalisation reads ``42`` as ``"42"``), a whole
+    number written as a float (``42.0``) as the integer's; None for anything else (a boolean, a
+    fraction, a list, null: no id)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 128:
+        return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_FLOAT:
+        return str(int(value))
+    return None
 
 
 def readable_part(raw: Any) -> SourceRecord | None:
     """What identifies a record ``SourceRecord`` does not read, as a record a matcher can judge: its
-    source key (when its ``source``, ``object_type`` and ``source_id`` are text), the identifiers of
-    its dump that read (``core.quarantine.record_keys``), every address written anywhere in it, and
-    its text traits (for a fuzzy matcher). None when none of these is there: nothing says whose it is."""
-    keys = record_keys(raw)
+    source key (when its ``source`` and ``object_type`` are text and its ``source_id`` is text or a
+    number, read as text: ``id_text``), the identifiers of its dump that read
+    (``core.quarantine.record_keys``), every address written anywhere in it, and its text traits
+    (for a fuzzy matcher). None when none of these is there: nothing says whose it is."""
+    fields = raw if isinstance(raw, dict) else {}
+    source_id = id_text(fields.get("source_id"))
+    named = source_id is not None and all(isinstance(fields.get(f), str) for f in ("source", "object_type"))
+    # its source key with the id read as text (record_keys reads a text id only)
+    keys = [f"source#{fields['source']}:{fields['object_type']}:{source_id}"] if named else []
+    keys += record_keys(raw)
     text = json.dumps(raw, ensure_ascii=False, default=str)
     keys += [f"email#{email}" for email in refused_emails(text)]
     identifiers: dict[str, Identifier] = {}
@@ -171,17 +196,13 @@ def readable_part(raw: Any) -> SourceRecord | None:
             identifiers.setdefault(key, Identifier.from_key(key))
         except (ValidationError, ValueError):
             continue  # a mailbox# key: the matcher reads an email's mailbox itself
-    named = isinstance(raw, dict) and all(
-        isinstance(raw.get(f), str) for f in ("source", "object_type", "source_id")
-    )
     if not identifiers and not named:
         return None
-    fields = raw if isinstance(raw, dict) else {}
     traits = fields.get("traits")
     part = {
         "source": fields["source"] if named else "unreadable",
         "object_type": fields["object_type"] if named else "record",
-        "source_id": fields["source_id"] if named else "unreadable",
+        "source_id": source_id if named else "unreadable",
         "updated_at": _NO_TIME,
         "identifiers": list(identifiers.values()),
         "traits": {k: v for k, v in traits.items() if isinstance(v, str)} if isinstance(traits, dict) else {},
@@ -192,4 +213,4 @@ def readable_part(raw: Any) -> SourceRecord | None:
         return SourceRecord.model_validate({**part, "traits": {}})
 
 
-__all__ = ["SQSDeadLetterQueue", "readable_part"]
+__all__ = ["SQSDeadLetterQueue", "id_text", "readable_part"]

@@ -7,7 +7,7 @@ connectors/hubspot/_pull.py ``_query``): when a whole search page (200) held jun
 contacts, the next query was the same as the last, the state did not move, and the pull stopped with
 ``PaginationError`` ("made no progress") on that run and on every run after: no contact changed
 later was pulled again. 250 junk-stamped contacts were enough (150 were not: less than a page).
-rob24: such a page is followed by search's ``paging.next.after`` (``IncrementalState.after``; at
+rob24: such a page was followed by search's ``paging.next.after``; fix20b walks it by record id (at
 scale: tests/unit/connectors/hubspot/test_pull_junk_pages.py).
 """
 

@@ -25,7 +25,7 @@ from core.testing.invariants import store_problems
 from profilesync.embedded import dynamodb_client, model_aws_semantics
 from profilesync.local import model_moto_costs
 from profilesync.template import create_table
-from tests.hypothesis_profiles import DEEP, PROFILE
+from tests.hypothesis_profiles import DEEP, PROFILE, examples
 from tests.unit.test_sync import ListConnector
 
 TABLE = "profilesync-failure-test"
@@ -66,16 +66,20 @@ class FailNth:
             raise StoreFailureError(f"connection lost after request {self.calls} was applied")
 
 
+#: People in the pull: each kill point pulls them twice, so fewer in ``make test``.
+PEOPLE = examples(ci=30, deep=60)
+
+
 def _rows() -> list[dict[str, Any]]:
-    """60 people over pages of 7: a third with a second record on another page (merges and
+    """``PEOPLE`` people over pages of 7: a third with a second record on another page (merges and
     attaches), a few updated later in the file, and four with no id (quarantined)."""
     rows: list[dict[str, Any]] = [
-        {"id": f"p{n}", "email": f"p{n}@example.com", "name": f"P{n}"} for n in range(60)
+        {"id": f"p{n}", "email": f"p{n}@example.com", "name": f"P{n}"} for n in range(PEOPLE)
     ]
-    rows += [{"id": f"q{n}", "email": f"p{n}@example.com", "name": f"Q{n}"} for n in range(0, 60, 3)]
+    rows += [{"id": f"q{n}", "email": f"p{n}@example.com", "name": f"Q{n}"} for n in range(0, PEOPLE, 3)]
     rows += [
         {"id": f"p{n}", "email": f"p{n}@example.com", "name": f"New{n}", "updated_at": "2026-02-01"}
-        for n in range(0, 60, 7)
+        for n in range(0, PEOPLE, 7)
     ]
     for n in range(4):
         rows.insert(17 * n + 5, {"id": "", "email": f"bad{n}@example.com"})
@@ -158,13 +162,15 @@ def _clean_run(client: Any) -> Clean:
 def _kill_points(kinds: list[str]) -> list[int]:
     """The write requests failed in turn (1-based): every one in ``make test-deep``; in ``make test``
     the first of each kind of write (``WriteKinds``) and the last write, so that the pull is cut
-    before and after each kind with every write of the kinds before it done. The pull's 21 writes
-    are 6 kinds: quarantine batches (4), named index batches (3), and record transactions of new
-    customers (9), of a merge (1), of updates (2) and of updates moving an identifier (2); the
-    points kept are 7 (the last of each kind as well made 11, until the file cost 16 CPU s). The
-    others cut the pull at another page before the same kind of write: the same code and
-    conditions. (Quarantined records put after the cursor moves past them fail the before-sent case
-    at these 7; the after-applied case let that pass at the 11 as well.)"""
+    before and after each kind with every write of the kinds before it done. The pull's writes are
+    6 kinds: quarantine batches (4), named index batches (3), and record transactions of new
+    customers, of a merge, of updates and of updates moving an identifier (9, 1, 2, 2 of 60 people
+    in deep: 21 writes; 4, 1, 1, 1 of the 30 in ci: 14 writes, the same kinds). The points kept are
+    7 of the 21 (the last of each kind as well made 11, until the file cost 16 CPU s), 6 of the 14
+    (the last write is the first of its kind). The others cut the pull at another page before the
+    same kind of write: the same code and conditions. (Quarantined records put after the cursor
+    moves past them fail the before-sent case at these points, with 30 people as with 60; the
+    after-applied case let that pass at the 11 as well.)"""
     every = range(1, len(kinds) + 1)
     if PROFILE == DEEP:
         return list(every)
@@ -185,7 +191,7 @@ def clean() -> Clean:
 
 def test_the_clean_run_writes_every_record_and_moves_the_cursor_to_the_end(clean: Clean) -> None:
     (profiles, cursor, quarantined), kinds = clean
-    assert len(profiles) == 60
+    assert len(profiles) == PEOPLE
     assert cursor == str(len(_rows()))
     assert quarantined == 4
     assert len(kinds) > 10  # records, cursors and quarantine: the failures below land in each

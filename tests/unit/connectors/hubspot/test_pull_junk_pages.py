@@ -2,8 +2,9 @@
 
 Such a contact never moves the watermark (connectors.hubspot._pull), so a search page full of them
 asked again from its start answered the same page: the pull stopped with ``PaginationError`` on that
-run and every run after. The walk now follows search's ``paging.next.after`` while a page cannot
-move the query, asking one result early to check that nothing before it moved.
+run and every run after. rob24 followed such a page by search's ``paging.next.after`` (an offset),
+which stops at search's 10,000-result cap; fix20b walks the watermark's query by record id instead
+(tests/unit/connectors/hubspot/test_fix20b_search_cap.py).
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
-import pytest
 
-from connectors._http import PaginationError
 from connectors.hubspot import HubSpotConnector, HubSpotSandbox
 from core.connector import RawPage
 from core.testing.clock import days_ago
@@ -88,11 +87,14 @@ def test_five_pages_of_junk_stamped_contacts_are_paged_past_and_the_cursor_moves
         assert last["w"] == int(LATER.timestamp() * 1000)
         assert "o" not in last  # (a run's end hands on no offset)
         assert all(response.status_code == 200 for _, response in checked.exchanges)
-        # AND the pages of junk were asked by search's paging.next.after, one result early
-        # (each page after the first brings 199 new results: the first it returns is the overlap)
-        offsets = [int(str(s["after"])) for s in _searches(checked) if s["after"] != "0"]
-        assert offsets == [199 * k for k in range(1, len(offsets) + 1)]
-        assert len(offsets) >= 4
+        # AND past the first page of junk the watermark's query was walked by record id, every
+        # search from its first result (never an offset: search refuses offsets past 10,000)
+        searches = _searches(checked)
+        assert {s["after"] for s in searches} == {"0"}
+        by_id = [
+            s for s in searches if s["sorts"] == [{"propertyName": "hs_object_id", "direction": "ASCENDING"}]
+        ]
+        assert len(by_id) >= 5
         # AND the next run brings nothing again
         assert _keys(list(hubspot.pull(pages[-1].cursor))) == []
 
@@ -124,14 +126,18 @@ def test_a_junk_stamped_contact_changed_while_paged_by_offset_loses_no_contact()
     assert keys.count(first) == 2
 
 
-def test_more_junk_than_search_answers_for_one_query_stops_with_a_clear_error() -> None:
+def test_more_junk_than_search_answers_for_one_query_is_walked_past_the_cap() -> None:
     # GIVEN a search that answers at most 300 results of one query (HubSpot: 10,000) and 700 contacts
     # with junk modification times
     sandbox = fast_sandbox(people=6, search_result_cap=300)
     checked = JunkStamped(sandbox, set())
     with connect(sandbox, checked) as hubspot:
         cursor = _start(hubspot)
-        checked.ids = {key.split(":", 1)[1] for key in sandbox.add_records(700, at=T)}
-        # WHEN pulling incrementally THEN the pull stops with an error naming the cap, not looping
-        with pytest.raises(PaginationError, match="at most 10000 results"):
-            list(hubspot.pull(cursor))
+        junk = sandbox.add_records(700, at=T)
+        checked.ids = {key.split(":", 1)[1] for key in junk}
+        # WHEN pulling incrementally (before fix20b: PaginationError "at most 10000 results")
+        pages = list(hubspot.pull(cursor))
+        # THEN every contact comes once and no request was refused
+        keys = _keys(pages)
+        assert sorted(keys) == sorted(junk)
+        assert all(response.status_code == 200 for _, response in checked.exchanges)
