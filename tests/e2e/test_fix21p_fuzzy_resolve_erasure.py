@@ -1,8 +1,9 @@
 """fix21p: ``resolve --identity probabilistic`` keeps the lines it drops as an erased person's as
-fingerprints for the rest of the run (core.suppression_run), so her line that only a fuzzy link
-makes hers is dropped too, in the same batch (tests/e2e/test_attack20_fuzzy_resolve_after_erasure.py)
-and in a later one; a namesake born another day is resolved, and a run with exact identity is as
-before (no model: no fuzzy link makes a line anybody's)."""
+fingerprints and weighs its customers against them after the run (profilesync/resolve_erasures.py,
+fix20a), so her line that only a fuzzy link makes hers is dropped too, whether it shares her CRM
+line's batch (tests/e2e/test_attack20_fuzzy_resolve_after_erasure.py), comes in a later one or in an
+earlier one; a namesake born another day is resolved, and a run with exact identity is as before
+(no model: no fuzzy link makes a line anybody's)."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def test_her_line_stored_in_a_batch_before_the_line_dropped_as_hers_is_dropped_t
     argv = ["resolve", str(erased), "--out", "out.jsonl", "--identity", "probabilistic", "--quiet"]
     assert main([*argv, "--batch-size", "1"]) == 0
     # THEN her shop line, stored before her CRM line was dropped, is taken out of the run's store
-    # after the run (profilesync/resolve_run_prints.py), counted; the namesake and Bob stay
+    # after the run (profilesync/resolve_erasures.py), counted; the namesake and Bob stay
     assert "erased, dropped          2" in capsys.readouterr().out
     written = Path("out.jsonl").read_text(encoding="utf-8")
     assert HER not in written
