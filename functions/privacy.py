@@ -128,11 +128,13 @@ def erase_answer(report: ErasureReport, request_id: str) -> dict[str, Any]:
         "kept": report.kept,
         # records in the ingest dead-letter queue nothing identifying reads in: left, may be hers
         **({"unreadable_dead_letters": n} if (n := report.counts.get("dead_letter_unreadable")) else {}),
+        # messages another reader held while the queue was read (hidden, unseen): erase again later
+        **({"dead_letters_in_flight": n} if (n := report.counts.get("dead_letter_in_flight")) else {}),
     }
 
 
 #: Counts of an erasure that are no deleted item.
-_NOT_DELETED = frozenset({"suppressed", "dead_letter_unreadable"})
+_NOT_DELETED = frozenset({"suppressed", "dead_letter_unreadable", "dead_letter_in_flight"})
 
 
 def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str = "") -> dict[str, Any]:
@@ -234,8 +236,12 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
         )
         metrics.add_metric(name="PersonsExported", unit=MetricUnit.Count, value=1 if found else 0)
         logger.info("export served", extra={"found": found is not None})
+        # Dead letters another reader held while the queue was read: unseen, so the export may
+        # lack hers; the answer says so, not ok, to be asked again (core.storage.sqs_dead_letters).
+        in_flight = getattr(stores.dead_letters, "in_flight", 0) if stores.dead_letters is not None else 0
+        unseen = {"ok": False, "dead_letters_in_flight": in_flight} if in_flight else {}
         if found is None:
-            return {"ok": True, "action": "export", "found": False, "request_id": request_id}
+            return {"ok": True, "action": "export", "found": False, "request_id": request_id, **unseen}
         if found.ambiguous:
             return {
                 "ok": False,
@@ -251,6 +257,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             "found": True,
             "request_id": request_id,
             **export_answer(found),
+            **unseen,
         }
 
     tools, unavailable = _tools(w)
