@@ -220,6 +220,10 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             stored_ids=w.stored_ids(identifier),
             spellings=spellings,
         )
+        # dead letters another reader held while the export read the queue: not read, so the
+        # answer says how many (ask again), found or not (core.storage.sqs_dead_letters)
+        in_flight = getattr(stores.dead_letters, "in_flight", 0) if salt else 0
+        unread = {"dead_letters_in_flight": in_flight} if in_flight else {}
         w.erasure.put_audit(
             AuditRecord(
                 action="export",
@@ -227,7 +231,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
                 at=datetime.now(UTC),
                 subject_hash=subject,
                 outcome=("ambiguous" if found.ambiguous else "exported") if found else "not_found",
-                counts={"sources": len(found.sources) if found else 0},
+                counts={"sources": len(found.sources) if found else 0, **unread},
                 requested_by=requested_by,
                 invocation=invocation,
             )
@@ -235,7 +239,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
         metrics.add_metric(name="PersonsExported", unit=MetricUnit.Count, value=1 if found else 0)
         logger.info("export served", extra={"found": found is not None})
         if found is None:
-            return {"ok": True, "action": "export", "found": False, "request_id": request_id}
+            return {"ok": True, "action": "export", "found": False, "request_id": request_id, **unread}
         if found.ambiguous:
             return {
                 "ok": False,
@@ -251,6 +255,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             "found": True,
             "request_id": request_id,
             **export_answer(found),
+            **unread,
         }
 
     tools, unavailable = _tools(w)

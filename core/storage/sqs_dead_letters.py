@@ -21,7 +21,8 @@ counted so too (it cannot be taken out without the records beside it).
 SQS has no way to read a queue without receiving from it; a receive samples part of the queue's
 servers, so reading continues until a receive comes back empty. A message another reader holds (in
 flight, hidden for its visibility timeout) is not received: ``remove`` counts those the queue says
-are in flight beyond its own among ``unreadable``, so the erasure does not answer ok past them. The
+are in flight beyond its own among ``unreadable``, so the erasure does not answer ok past them, and
+``records`` counts them in ``in_flight``, so an export says its dead letters are incomplete. The
 client is injected (a boto3 SQS client); this module imports neither boto3 nor botocore.
 """
 
@@ -52,9 +53,9 @@ class SQSDeadLetterQueue:
         """How many records (or bodies that are no ingest message) the last ``remove`` could not
         judge, and left in the queue; messages in flight (``in_flight``) counted too."""
         self.in_flight = 0
-        """How many messages another reader held while the last ``remove`` read the queue (an
-        operator polling it from the console, a redrive, another privacy request): hidden from it
-        for their visibility timeout, so not judged."""
+        """How many messages another reader held while the last ``remove`` or ``records`` read the
+        queue (an operator polling it from the console, a redrive, another privacy request): hidden
+        from it for their visibility timeout, so not judged (nor exported)."""
 
     def _receive_all(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -82,6 +83,8 @@ class SQSDeadLetterQueue:
 
     def records(self) -> list[SourceRecord]:
         messages = self._receive_all()
+        # those another reader holds are not read: counted (``in_flight``), for the export to say so
+        self.in_flight = self._held_elsewhere(len(messages))
         try:
             return [record for m in messages for _, record in _document(m["Body"])[1]]
         finally:
