@@ -86,7 +86,13 @@ class SQSDeadLetterQueue:
         # those another reader holds are not read: counted (``in_flight``), for the export to say so
         self.in_flight = self._held_elsewhere(len(messages))
         try:
-            return [record for m in messages for _, record in _document(m["Body"])[1]]
+            found: list[SourceRecord] = []
+            for message in messages:
+                _, parsed, unread = _document(message["Body"])
+                found += [record for _, record in parsed]
+                # one of another shape as ``remove`` judges it: what its raw values give
+                found += [part for _, raw in unread if (part := readable_part(raw)) is not None]
+            return found
         finally:
             self._release(messages)
 

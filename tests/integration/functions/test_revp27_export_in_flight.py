@@ -49,3 +49,26 @@ def test_her_found_export_says_a_dead_letter_was_in_flight(
     again = _export()
     assert [r["source_id"] for r in again["dead_letters"]] == ["1"]
     assert "dead_letters_in_flight" not in again, again
+
+
+def test_her_export_lists_her_dead_letter_of_another_shape_that_her_erasure_takes_out(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The erasure matches a record ``SourceRecord`` does not read (another pull version's shape: a
+    trait as a number) by what its raw values give (core.storage.sqs_dead_letters.readable_part)
+    and takes it out; the export read only the records that parse, so it answered ``found: false``
+    for the very record the erasure then deleted."""
+    # GIVEN a dead letter holding her record with a trait written as a number, Bob's and Carla's
+    env, document = _pulled(monkeypatch)
+    [hers] = [r for r in document["records"] if r["source_id"] == "1"]
+    hers["traits"]["lifetime_value"] = 1250.5
+    env.sqs.send_message(QueueUrl=env.dlq_url, MessageBody=json.dumps(document))
+    # WHEN she asks for her data
+    answer = _export()
+    # THEN her record is exported (what reads of it), and nobody else's
+    assert answer["found"] is True, answer
+    assert [(r["source"], r["source_id"]) for r in answer["dead_letters"]] == [("fake", "1")], answer
+    assert HER in json.dumps(answer["dead_letters"])
+    # AND her erasure takes out the same record
+    erased = privacy.handler({"action": "erase", "email": HER, "requested_by": "dpo"}, FakeContext())
+    assert erased["deleted"]["dead_letter_records"] == 1, erased
