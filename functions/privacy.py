@@ -222,8 +222,11 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
         )
         # dead letters another reader held while the export read the queue: not read, so the
         # answer says how many (ask again), found or not (core.storage.sqs_dead_letters)
+        # (and, counted with them as an erasure counts them, those nothing says whose they are)
         in_flight = getattr(stores.dead_letters, "in_flight", 0) if salt else 0
+        unjudged = getattr(stores.dead_letters, "unreadable", 0) if salt else 0
         unread = {"dead_letters_in_flight": in_flight} if in_flight else {}
+        unread |= {"unreadable_dead_letters": unjudged} if unjudged else {}
         w.erasure.put_audit(
             AuditRecord(
                 action="export",

@@ -50,8 +50,9 @@ class SQSDeadLetterQueue:
         self.queue_url = queue_url
         self.visibility_seconds = visibility_seconds
         self.unreadable = 0
-        """How many records (or bodies that are no ingest message) the last ``remove`` could not
-        judge, and left in the queue; messages in flight (``in_flight``) counted too."""
+        """How many records (or bodies that are no ingest message) the last ``remove`` (or
+        ``records``) could not judge, and left in the queue; messages in flight (``in_flight``)
+        counted too."""
         self.in_flight = 0
         """How many messages another reader held while the last ``remove`` or ``records`` read the
         queue (an operator polling it from the console, a redrive, another privacy request): hidden
@@ -87,11 +88,15 @@ class SQSDeadLetterQueue:
         self.in_flight = self._held_elsewhere(len(messages))
         try:
             found: list[SourceRecord] = []
+            self.unreadable = self.in_flight  # and those nothing identifying reads in, as ``remove``
             for message in messages:
-                _, parsed, unread = _document(message["Body"])
+                document, parsed, unread = _document(message["Body"])
+                self.unreadable += document is None
                 found += [record for _, record in parsed]
                 # one of another shape as ``remove`` judges it: what its raw values give
-                found += [part for _, raw in unread if (part := readable_part(raw)) is not None]
+                parts = [readable_part(raw) for _, raw in unread]
+                found += [part for part in parts if part is not None]
+                self.unreadable += sum(part is None for part in parts)
             return found
         finally:
             self._release(messages)

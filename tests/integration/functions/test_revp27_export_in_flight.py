@@ -72,3 +72,20 @@ def test_her_export_lists_her_dead_letter_of_another_shape_that_her_erasure_take
     # AND her erasure takes out the same record
     erased = privacy.handler({"action": "erase", "email": HER, "requested_by": "dpo"}, FakeContext())
     assert erased["deleted"]["dead_letter_records"] == 1, erased
+
+
+def test_her_export_says_a_dead_letter_nothing_identifying_reads_in_was_left_unjudged(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Her erasure answers ``unreadable_dead_letters: 1`` (not ok) for a dead letter nothing says
+    whose it is (a body that is no ingest message); her export, reading the same queue, said
+    nothing of it: an export that looked whole beside an erasure that says it is not."""
+    # GIVEN a body that is no ingest message (cut short) in the dead-letter queue, and nothing else
+    env, document = _pulled(monkeypatch)
+    env.sqs.send_message(QueueUrl=env.dlq_url, MessageBody="truncated {" + json.dumps(document)[:40])
+    # WHEN she asks for her data
+    answer = _export()
+    # THEN nothing of hers is found, and the answer says one dead letter could not be judged
+    assert answer["found"] is False, answer
+    assert answer.get("unreadable_dead_letters") == 1, answer
+    assert "dead_letters_in_flight" not in answer, answer
