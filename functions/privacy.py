@@ -222,6 +222,13 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             stored_ids=w.stored_ids(identifier),
             spellings=spellings,
         )
+        # dead letters another reader held while the export read the queue: not read, so the
+        # answer says how many (ask again), found or not (core.storage.sqs_dead_letters)
+        # (and, counted with them as an erasure counts them, those nothing says whose they are)
+        in_flight = getattr(stores.dead_letters, "in_flight", 0) if salt else 0
+        unjudged = getattr(stores.dead_letters, "unreadable", 0) if salt else 0
+        unread = {"dead_letters_in_flight": in_flight} if in_flight else {}
+        unread |= {"unreadable_dead_letters": unjudged} if unjudged else {}
         w.erasure.put_audit(
             AuditRecord(
                 action="export",
@@ -229,7 +236,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
                 at=datetime.now(UTC),
                 subject_hash=subject,
                 outcome=("ambiguous" if found.ambiguous else "exported") if found else "not_found",
-                counts={"sources": len(found.sources) if found else 0},
+                counts={"sources": len(found.sources) if found else 0, **unread},
                 requested_by=requested_by,
                 invocation=invocation,
             )
@@ -238,10 +245,16 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
         logger.info("export served", extra={"found": found is not None})
         # Dead letters another reader held while the queue was read: unseen, so the export may
         # lack hers; the answer says so, not ok, to be asked again (core.storage.sqs_dead_letters).
-        in_flight = getattr(stores.dead_letters, "in_flight", 0) if stores.dead_letters is not None else 0
-        unseen = {"ok": False, "dead_letters_in_flight": in_flight} if in_flight else {}
+        unseen = {"ok": False} if in_flight else {}
         if found is None:
-            return {"ok": True, "action": "export", "found": False, "request_id": request_id, **unseen}
+            return {
+                "ok": True,
+                "action": "export",
+                "found": False,
+                "request_id": request_id,
+                **unread,
+                **unseen,
+            }
         if found.ambiguous:
             return {
                 "ok": False,
@@ -257,6 +270,7 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             "found": True,
             "request_id": request_id,
             **export_answer(found),
+            **unread,
             **unseen,
         }
 

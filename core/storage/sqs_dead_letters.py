@@ -55,8 +55,8 @@ class SQSDeadLetterQueue:
         self.queue_url = queue_url
         self.visibility_seconds = visibility_seconds
         self.unreadable = 0
-        """How many records (or bodies that are no ingest message) the last ``remove`` could not
-        judge, and left in the queue."""
+        """How many records (or bodies that are no ingest message) the last ``remove`` (or
+        ``records``) could not judge, and left in the queue."""
         self.in_flight = 0
         """How many messages the last ``records`` or ``remove`` could not read because another
         reader held them (hidden for its visibility timeout): they may hold the person."""
@@ -95,8 +95,20 @@ class SQSDeadLetterQueue:
 
     def records(self) -> list[SourceRecord]:
         messages = self._receive_all()
+        # those another reader holds are not read: counted by _receive_all (``in_flight``), for the
+        # export to say so; and those nothing identifying reads in, as ``remove`` counts them
         try:
-            return [record for m in messages for _, record in _document(m["Body"])[1]]
+            found: list[SourceRecord] = []
+            self.unreadable = 0
+            for message in messages:
+                document, parsed, unread = _document(message["Body"])
+                self.unreadable += document is None
+                found += [record for _, record in parsed]
+                # one of another shape as ``remove`` judges it: what its raw values give
+                parts = [readable_part(raw) for _, raw in unread]
+                found += [part for part in parts if part is not None]
+                self.unreadable += sum(part is None for part in parts)
+            return found
         finally:
             self._release(messages)
 
