@@ -11,7 +11,9 @@ made elsewhere. On the three stores (memory, SQLite, DynamoDB on moto), through 
   unchanged (the carried time is left out of the record hash);
 - an opt-out, an opt-in at the same tool, then an edit: the opt-in stands with its own time; an
   opt-out made after it is dated anew, and an edit after that keeps the new opt-out's time (not the
-  first opt-out's).
+  first opt-out's);
+- the add-only path (core.ingest_grow: an order's next version planned from the profile item)
+  carries the time as the full plan does (red with its carry taken out).
 
 Left (a strict xfail): across calls, her 2024 version arriving after the edit is stale and cannot
 move the kept time back (docs/architecture.md, "Consent: the latest decision the person made wins").
@@ -24,11 +26,14 @@ from typing import Any
 
 import pytest
 
+import core.ingest_grow
+from connectors.jsonl import draft_from_flat
 from connectors.klaviyo import PLUGIN as KLAVIYO_PLUGIN
 from connectors.mailchimp._mapping import member_to_draft
 from connectors.salesforce import SalesforceConnector
 from core.connector import ConnectorSettings, RawPage
 from core.content_hash import record_hash
+from core.ingest_grow import grow_changeset
 from core.normalise import normalise_record
 from core.pipeline import IngestResult, IngestSettings, ingest
 from core.schema import ConsentValue, SourceRecord
@@ -193,3 +198,46 @@ def test_her_2024_version_arriving_after_the_edit_dates_the_opt_out_2024(kit: St
     _pull(kit, [_contact("2024-03-01T08:00:00.000+0000")], "contact")
     # THEN her opt-in stands (today: the opt-out keeps the edit's 2026-10-05 and wins)
     assert _email(kit).granted is True
+
+
+def _order(order_id: str, stamp: str, total: str, *, decision: bool = False) -> SourceRecord:
+    """A child record (an order of shop customer c1), with an opt-out dated by the order's version."""
+    flat: dict[str, Any] = {
+        "source": "shop",
+        "id": order_id,
+        "object_type": "order",
+        "owner_id": "c1",
+        "updated_at": stamp,
+        "orders": [
+            {"id": order_id, "total": total, "currency": "EUR", "status": "paid", "created_at": stamp}
+        ],
+    }
+    if decision:
+        flat["consent"] = {"email": {"granted": False, "dated_by_record": True}}
+    (record,) = _records([draft_from_flat(flat)])
+    return record
+
+
+def test_the_add_only_path_keeps_the_stored_time_too(kit: StoreKit, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new version of an order planned from the profile item (core.ingest_grow) carries the time
+    as the full plan does."""
+    shopper = {"source": "shop", "id": "c1", "updated_at": "2026-01-01T00:00:00Z", "email": EMAIL}
+    ingest(_records([draft_from_flat(shopper)]), kit.profiles, NO_SLEEP)
+    first, last = _order("o0", "2026-02-01T00:00:00Z", "5.00"), _order("o2", "2026-03-10T00:00:00Z", "7.00")
+    ingest([first, last], kit.profiles, NO_SLEEP)
+    ingest([_order("o1", "2026-03-01T00:00:00Z", "10.00", decision=True)], kit.profiles, NO_SLEEP)
+    _sync_member(kit, _member("2026-03-03T09:00:00+00:00", "subscribed", opt="2026-03-03"))
+    grown: list[bool] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        out = grow_changeset(*args, **kwargs)
+        grown.append(out is not None)
+        return out
+
+    monkeypatch.setattr(core.ingest_grow, "grow_changeset", spy)
+    # WHEN the order's next version (its total corrected) comes, planned by the add-only path
+    ingest([_order("o1", "2026-03-05T00:00:00Z", "12.00", decision=True)], kit.profiles, NO_SLEEP)
+    assert grown == [True]
+    # THEN the order's opt-out keeps 2026-03-01, and her Mailchimp opt-in of 2026-03-03 wins
+    email = _email(kit)
+    assert (email.granted, email.changed_at) == (True, _at("2026-03-03T09:00:00"))
