@@ -9,7 +9,9 @@ wins) would undo the decision she made last. So when ingest replaces a stored sn
 version of the same record (core.ingest_changeset, core.ingest_grow), a decision of the new version
 dated by its record that the stored snapshot made too (same channel, same ``granted``) keeps the
 stored snapshot's time: only a change of the decision is dated anew. ``record_hash`` leaves such a
-time out (core.content_hash), so the version hashes the same whichever time it keeps.
+time out (core.content_hash), so the version hashes the same whichever time it keeps. The versions
+of one record in one call fold into the newest with the times carried along them oldest first
+(``chained``, core.ingest_rounds.carried_fold), whatever order they came in.
 """
 
 from __future__ import annotations
