@@ -22,7 +22,9 @@ def record_hash(record: SourceRecord) -> str:
     mean the record says the same thing. A record that comes back with the same content and only a
     newer timestamp (the echo of a push: the vendor bumps its modification time) changes no profile. A consent
     decision whose time is the record's own ``updated_at`` (the default when the tool gives none)
-    is hashed without that time, for the same reason.
+    is hashed without that time, for the same reason, and so is one ``dated_by_record`` (without
+    the mark too): a version that keeps an earlier version's time for it (core.consent_carry) hashes
+    as the version it was made from.
 
     Worked out once per record and kept with it (``RECORD_HASH_MEMO``): ingest asks for it when it
     checks the record against the store and again when it moves a snapshot, and a record normalised
@@ -31,14 +33,18 @@ def record_hash(record: SourceRecord) -> str:
     if memo is not None:
         return memo
     at = record.updated_at
-    defaulted = [channel for channel, state in record.consent.items() if state.changed_at == at]
+    defaulted = [
+        channel
+        for channel, state in record.consent.items()
+        if state.changed_at == at or state.dated_by_record
+    ]
     # The fields added for child objects are hashed only when they say something, so a person's record
     # hashes as it did before they existed, and a stored snapshot is not taken for changed.
     plain = record.level == "person" and record.owner is None and record.order_summary is None
     exclude: Any = _RECORD_HASH_EXCLUDE if plain else _RECORD_HASH_EXCLUDE_TIME
     if defaulted:
         exclude = dict.fromkeys(exclude, True)
-        exclude["consent"] = {channel: {"changed_at"} for channel in defaulted}
+        exclude["consent"] = dict.fromkeys(defaulted, _DEFAULTED_TIME)
     # The bytes of ``record.model_dump_json(exclude=...)``, without decoding them to ``str`` first.
     return keep_record_hash(record, record.__pydantic_serializer__.to_json(record, exclude=exclude))
 
@@ -70,6 +76,9 @@ HASHED_BYTES_MEMO = "_hashed_bytes"
 # Read only (pydantic takes a set): what a person's record leaves out, and what any record does.
 _RECORD_HASH_EXCLUDE: set[str] = {"updated_at", "read_at", "undated", "level", "owner", "order_summary"}
 _RECORD_HASH_EXCLUDE_TIME: set[str] = {"updated_at", "read_at", "undated"}
+#: What a consent decision dated by its record leaves out of the hash (``dated_by_record`` is
+#: written only when true: a decision at the record's own time hashes as it did before the mark).
+_DEFAULTED_TIME: set[str] = {"changed_at", "dated_by_record"}
 
 
 def profile_hash(profile: Profile) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from core.consent_carry import carry_consent_times
 from core.content_run import ContentRun
 from core.errors import ConflictError
 from core.governance.changes import change_history
@@ -149,6 +150,7 @@ def _changeset(
     changed: dict[str, str] = {}
     stored_keys = set(snapshots)
     redated: set[str] = set()  # the stored content re-dated (core.ingest_runs): no change to record
+    records: list[SourceRecord] = []  # the component's, a decision dated by its record kept dated
     for record in component.records:
         key = record.key
         changed[key] = hashes[key]
@@ -159,12 +161,15 @@ def _changeset(
             # The owners read let this record through as newer, but a newer version was stored
             # after that read (the customer, read later, holds it): plan again from fresh reads.
             raise ConflictError(f"a newer {key} was stored while the batch was read; plan again")
+        # a decision dated by its record keeps the time the stored version gave it (core.consent_carry)
+        record = carry_consent_times(previous, record)
+        records.append(record)
         snapshots[key] = record
         ops.append(PutSource(survivor, record, hashes[key]))
     records_of = {cid: live[cid].snapshots.keys() for cid in absorbed}
     ops.extend(
         change_history(
-            [r for r in component.records if r.key not in redated],
+            [r for r in records if r.key not in redated],
             stored_keys,
             survivor,
             members,

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 
+from core.consent_carry import carry_consent_times
 from core.content_hash import keep_profile_body
 from core.content_run import ContentRun
 from core.errors import ConflictError
@@ -146,6 +147,8 @@ def grow_changeset(
     replaced = {k: snapshots[k] for k in replacing}
     if not _replaceable(records, replaced, runs) or _collides(records, replaced, snapshots):
         return None
+    # a decision dated by its record keeps the time the stored version gave it (core.consent_carry)
+    records = [carry_consent_times(replaced.get(r.key), r) for r in records]
     if settings.suppression is not None and any(r.dropped for r in replaced.values()):
         return None  # its refused values' index entries: read by the full plan (core.privacy_refused_stale)
     grown = grown_profile(

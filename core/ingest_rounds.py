@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from functools import reduce
 from operator import attrgetter
 
+from core.consent_carry import carry_consent_times, chained
 from core.content_hash import record_hash
 from core.ingest_runs import fold, observed
 from core.ports import ProfileStore
@@ -59,7 +60,7 @@ def version_rounds(
         for key, n in heads.items():
             if key not in kept:
                 collapsed[key] = versions[key][:n]  # their rounds, which do what they did
-                versions[key][:n] = [fold(versions[key][:n])]
+                versions[key][:n] = [carried_fold(versions[key][:n])]
     depth = max(map(len, versions.values()), default=0)
     rounds = [sorted((v[i] for v in versions.values() if len(v) > i), key=_KEY) for i in range(depth)]
     return received, rounds, collapsed
@@ -67,6 +68,12 @@ def version_rounds(
 
 #: A record's key, read in C (a lambda's frame per record cost more than the read).
 _KEY = attrgetter("key")
+
+
+def carried_fold(held: list[SourceRecord]) -> SourceRecord:
+    """``fold`` of a record's dated versions of several contents, each decision dated by its record
+    keeping the time of the first of them in a row (in time order) to hold it (core.consent_carry)."""
+    return carry_consent_times(chained([v for r in held for v in observed(r)]), fold(held))
 
 
 def _run_length(held: list[SourceRecord]) -> int:

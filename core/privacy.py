@@ -286,6 +286,9 @@ def erase_person(
         # answer says so, never a silent ok (core.storage.sqs_dead_letters).
         if unreadable := getattr(dead_letters, "unreadable", 0):
             report.counts["dead_letter_unreadable"] += unreadable
+        # Messages another reader held while the queue was read: not seen, may be hers (the same).
+        if in_flight := getattr(dead_letters, "in_flight", 0):
+            report.counts["dead_letter_in_flight"] += in_flight
 
     failed = {name: r.remaining for name, r in results.items() if not r.done and r.remaining}
     subject = subject_hash(salt, identifier)

@@ -128,7 +128,7 @@ def export_person(
             as_hers(q, theirs, region) for q in quarantined_of(stores, finding, theirs, region)
         )
         if stores.dead_letters is not None:
-            wanted = record_matcher(scope)
+            wanted = _dead_letter_matcher(scope, salt, identity)
             dead = tuple(r for r in stores.dead_letters.records() if wanted(r))
         if stores.suppression is not None:
             for key in sorted(
@@ -153,6 +153,23 @@ def export_person(
         governance=governance,
         identity=_explained(profiles, state, identity) if state else None,
     )
+
+
+def _dead_letter_matcher(
+    scope: PersonScope, salt: str, identity: IngestSettings | None
+) -> Callable[[SourceRecord], bool]:
+    """Whether a dead letter is hers as her erasure judges it (core.privacy): by her identifiers and
+    record ids, and, with probabilistic identity, by the fingerprints of her records (kept in memory
+    here, never stored), so a record only the model links to her is exported as it is erased."""
+    exact = record_matcher(scope)
+    records = scope_records(scope)
+    if identity is None or identity.linkage is None or not records:
+        return exact
+    from core.suppression_fuzzy import fingerprint_entries, fingerprint_matcher
+
+    prints = fingerprint_entries(records, identity.policy, salt, "export", datetime.now(UTC))
+    fuzzy = fingerprint_matcher(prints, salt, identity)
+    return lambda record: exact(record) or fuzzy(record)
 
 
 def _named_items(history: object, scope: PersonScope) -> list[ItemKey]:

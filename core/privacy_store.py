@@ -170,7 +170,8 @@ class DeadLetterQueue(Protocol):
     """The ingest dead-letter queue, as privacy requests see it: the records its messages hold."""
 
     def records(self) -> list[SourceRecord]:
-        """Every record of every message in the queue (the messages stay where they are)."""
+        """Every record of every message in the queue (the messages stay where they are); one the
+        current schema does not read, as what its raw values give (as ``remove`` judges it)."""
         ...
 
     def remove(self, matches: Callable[[SourceRecord], bool]) -> int:

@@ -35,11 +35,13 @@ class ErasureReport:
     def complete(self) -> bool:
         """Whether the erasure is done everywhere: not ambiguous, no tool failed, and no record in
         the ingest dead-letter queue left unjudged (``dead_letter_unreadable``: nothing identifying
-        reads in it, so it may be hers)."""
+        reads in it, so it may be hers; ``dead_letter_in_flight``: a message another reader held
+        while the queue was read, unseen)."""
         return (
             self.outcome != AMBIGUOUS
             and not any(v.startswith("failed") for v in self.tools.values())
             and not self.counts.get("dead_letter_unreadable")
+            and not self.counts.get("dead_letter_in_flight")
         )
 
 

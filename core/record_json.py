@@ -63,7 +63,8 @@ _READ_AT = b',"read_at":'
 
 def _hash_body(record: SourceRecord, body: bytes) -> bytes | None:
     """The bytes ``record_hash`` hashes, cut out of ``body`` (the record's JSON), or None when they
-    cannot be: a consent decision at the record's own time that is not that very ``datetime``.
+    cannot be: a consent decision at the record's own time that is not that very ``datetime``, or
+    one ``dated_by_record`` at another time (carried from an earlier version, core.consent_carry).
 
     The JSON puts a quote that is not escaped only where a string starts or ends, so the text of a
     key with its quotes (``,"updated_at":"``) can only be that key, never part of a value: the
@@ -83,20 +84,28 @@ def _hash_body(record: SourceRecord, body: bytes) -> bytes | None:
     consent = fields["consent"]
     if consent:
         at = fields["updated_at"]
-        defaulted = False
+        defaulted = marked = False
         for state in consent.values():
             changed_at = state.changed_at
             if changed_at == at:
                 if changed_at is not at:
                     return None  # an equal time that may be written otherwise (another offset)
                 defaulted = True
+                marked = marked or state.dated_by_record
+            elif state.dated_by_record:
+                return None  # a time carried from an earlier version (core.consent_carry), left out
         if defaulted:
-            # record_hash leaves out the time of a decision made at the record's own time. Those
-            # made with that very datetime serialise it as the record's; any other time serialises
-            # to another text, so replacing that text's decisions touches exactly the defaulted ones.
-            stamp = b',"changed_at":"' + body[after : end - 1] + b'"}'
-            rest = body[end:cut].replace(b'{"granted":true' + stamp, b'{"granted":true}')
-            rest = rest.replace(b'{"granted":false' + stamp, b'{"granted":false}')
+            # record_hash leaves out the time of a decision made at the record's own time, and its
+            # ``dated_by_record`` mark. Those made with that very datetime serialise it as the
+            # record's; any other time serialises to another text, so replacing that text's
+            # decisions touches exactly the defaulted ones.
+            stamp = b',"changed_at":"' + body[after : end - 1] + b'"'
+            rest = body[end:cut].replace(b'{"granted":true' + stamp + b"}", b'{"granted":true}')
+            rest = rest.replace(b'{"granted":false' + stamp + b"}", b'{"granted":false}')
+            if marked:
+                stamp += b',"dated_by_record":true}'
+                rest = rest.replace(b'{"granted":true' + stamp, b'{"granted":true}')
+                rest = rest.replace(b'{"granted":false' + stamp, b'{"granted":false}')
             return body[:start] + rest + b"}"
     return body[:start] + body[end:cut] + b"}"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from operator import not_
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -141,6 +142,11 @@ class ConsentState(_Frozen):
 
     granted: bool
     changed_at: datetime
+    dated_by_record: bool = Field(default=False, exclude_if=not_)
+    """True when the tool gave the decision no time of its own, so ``changed_at`` is the time of a
+    version of its record (a Salesforce ``HasOptedOutOfEmail``, a Mailchimp unsubscribe): the first
+    version seen holding the decision, carried to each later version that holds it too
+    (core.consent_carry). Written only when true, left out of the record's hash with the time."""
 
 
 class DroppedValue(_Frozen):

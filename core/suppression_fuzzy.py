@@ -194,14 +194,33 @@ class FuzzyLookups:
         policy: IdentityPolicy,
         hash_: Callable[[str], str],
     ) -> None:
+        prepared = []
+        for record in records:
+            node = graph_node(record, policy)
+            if node.person:
+                prepared.append((record.key, node.record))
+        self._fill(prepared, model, hash_)
+
+    @classmethod
+    def of_prepared(
+        cls, prepared: Iterable[tuple[str, LinkageRecord]], model: LinkageModel, hash_: Callable[[str], str]
+    ) -> FuzzyLookups:
+        """The look-ups of records already prepared for matching (key, person record), as
+        ``profilesync identity link`` reads them: every one of them is a person's."""
+        lookups = cls.__new__(cls)
+        lookups._fill(prepared, model, hash_)
+        return lookups
+
+    def _fill(
+        self, prepared: Iterable[tuple[str, LinkageRecord]], model: LinkageModel, hash_: Callable[[str], str]
+    ) -> None:
         self._model = model
         self._hash = hash_
         self._of: dict[str, tuple[LinkageRecord, tuple[str, ...]]] = {}
-        for record in records:
-            node = graph_node(record, policy)
-            keys = lookup_keys(node.record) if node.person else ()
+        for key, record in prepared:
+            keys = lookup_keys(record)
             if keys:
-                self._of[record.key] = (node.record, tuple(hash_(k) for k in keys))
+                self._of[key] = (record, tuple(hash_(k) for k in keys))
         self.hashes = sorted({h for _, hashes in self._of.values() for h in hashes})
 
     def linked(

@@ -128,11 +128,13 @@ def erase_answer(report: ErasureReport, request_id: str) -> dict[str, Any]:
         "kept": report.kept,
         # records in the ingest dead-letter queue nothing identifying reads in: left, may be hers
         **({"unreadable_dead_letters": n} if (n := report.counts.get("dead_letter_unreadable")) else {}),
+        # messages another reader held while the queue was read (hidden, unseen): erase again later
+        **({"dead_letters_in_flight": n} if (n := report.counts.get("dead_letter_in_flight")) else {}),
     }
 
 
 #: Counts of an erasure that are no deleted item.
-_NOT_DELETED = frozenset({"suppressed", "dead_letter_unreadable"})
+_NOT_DELETED = frozenset({"suppressed", "dead_letter_unreadable", "dead_letter_in_flight"})
 
 
 def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str = "") -> dict[str, Any]:
@@ -220,6 +222,13 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             stored_ids=w.stored_ids(identifier),
             spellings=spellings,
         )
+        # dead letters another reader held while the export read the queue: not read, so the
+        # answer says how many (ask again), found or not (core.storage.sqs_dead_letters)
+        # (and, counted with them as an erasure counts them, those nothing says whose they are)
+        in_flight = getattr(stores.dead_letters, "in_flight", 0) if salt else 0
+        unjudged = getattr(stores.dead_letters, "unreadable", 0) if salt else 0
+        unread = {"dead_letters_in_flight": in_flight} if in_flight else {}
+        unread |= {"unreadable_dead_letters": unjudged} if unjudged else {}
         w.erasure.put_audit(
             AuditRecord(
                 action="export",
@@ -227,15 +236,25 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
                 at=datetime.now(UTC),
                 subject_hash=subject,
                 outcome=("ambiguous" if found.ambiguous else "exported") if found else "not_found",
-                counts={"sources": len(found.sources) if found else 0},
+                counts={"sources": len(found.sources) if found else 0, **unread},
                 requested_by=requested_by,
                 invocation=invocation,
             )
         )
         metrics.add_metric(name="PersonsExported", unit=MetricUnit.Count, value=1 if found else 0)
         logger.info("export served", extra={"found": found is not None})
+        # Dead letters another reader held while the queue was read: unseen, so the export may
+        # lack hers; the answer says so, not ok, to be asked again (core.storage.sqs_dead_letters).
+        unseen = {"ok": False} if in_flight else {}
         if found is None:
-            return {"ok": True, "action": "export", "found": False, "request_id": request_id}
+            return {
+                "ok": True,
+                "action": "export",
+                "found": False,
+                "request_id": request_id,
+                **unread,
+                **unseen,
+            }
         if found.ambiguous:
             return {
                 "ok": False,
@@ -251,6 +270,8 @@ def serve(request: PrivacyRequest, request_id: str, w: Wiring, invocation: str =
             "found": True,
             "request_id": request_id,
             **export_answer(found),
+            **unread,
+            **unseen,
         }
 
     tools, unavailable = _tools(w)

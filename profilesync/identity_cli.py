@@ -1,8 +1,8 @@
 """``profilesync identity``: train the probabilistic matcher's model, and try it on a file.
 
     profilesync identity train SAMPLE.jsonl --out model.json [--seed 0] [--population N]
-                               [--veto-tolerance 0.02] [--no-veto]
-    profilesync identity link INPUT.jsonl --out LINKS.jsonl [--model model.json]
+                               [--veto-tolerance 0.02] [--no-veto] [--state-dir .profilesync]
+    profilesync identity link INPUT.jsonl --out LINKS.jsonl [--model model.json] [--state-dir .profilesync]
     profilesync identity review list|accept PAIR_ID|reject PAIR_ID   (profilesync.review_cli)
 
 Both read the flat JSON-lines records ``profilesync resolve`` reads (README): names, a
@@ -10,7 +10,8 @@ Both read the flat JSON-lines records ``profilesync resolve`` reads (README): na
 (core.linkage.training) and writes it as a versioned JSON file the functions load. ``link`` runs
 the pure matcher (core.linkage.link_records) and writes one line per customer it finds, with the
 reason of every edge, the pairs left for review and what was refused: a way to judge a model on
-one's own data before it is used.
+one's own data before it is used. Both leave out, and count, the lines of people erased from the
+embedded store of ``--state-dir``, as ``resolve`` does (profilesync.identity_erasures).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import argparse
 import json
 import time
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from core.linkage import LinkageRecord
+    from core.linkage import LinkageModel, LinkageRecord
+    from profilesync.identity_erasures import LinkErasures
 
 __all__ = ["add_identity_parser", "read_linkage_records", "run_identity"]
 
@@ -65,7 +68,16 @@ def add_identity_parser(sub: argparse._SubParsersAction[Any]) -> None:
         help="keep the birth-date veto only when at most this share of the sample's matches give "
         "conflicting dates of birth (default 0.02)",
     )
+    train.add_argument(
+        "--tf-min-people",
+        type=int,
+        default=None,
+        help="keep the frequency of a first name, last name or town only when at least this many people "
+        "of the sample hold it (default 5): the model file is deployed with the functions and must name "
+        "nobody; rarer values are weighed as unseen",
+    )
     train.add_argument("--default-region", default="US", help="region of phones without a country code")
+    _add_erasure_arguments(train)
 
     link = identity_sub.add_parser(
         "link",
@@ -77,24 +89,44 @@ def add_identity_parser(sub: argparse._SubParsersAction[Any]) -> None:
     link.add_argument("--out", type=Path, required=True, help="where to write the customers (JSON lines)")
     link.add_argument("--model", type=Path, default=None, help="a model file from `identity train`")
     link.add_argument("--default-region", default="US", help="region of phones without a country code")
+    _add_erasure_arguments(link)
     from profilesync.review_cli import add_review_parser
 
     add_review_parser(identity_sub)
 
 
-def read_linkage_records(path: Path, default_region: str = "US") -> tuple[list[LinkageRecord], Counter[str]]:
+def _add_erasure_arguments(parser: argparse.ArgumentParser) -> None:
+    from profilesync.cli import DEFAULT_TABLE
+
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(".profilesync"),
+        help="where the embedded store (TABLE.sqlite3) and the audit salt are kept: the lines of people "
+        "erased from it are left out and counted, as `resolve` leaves them out (default .profilesync/)",
+    )
+    parser.add_argument("--table", default=DEFAULT_TABLE, help=f"table name (default {DEFAULT_TABLE})")
+
+
+def read_linkage_records(
+    path: Path, default_region: str = "US", *, erasures: LinkErasures | None = None
+) -> tuple[list[LinkageRecord], Counter[str]]:
     """The records of a flat JSON-lines file as the matcher sees them, and what was skipped and why.
 
     Emails and phones are normalised as ``resolve`` does (invalid ones left out); a later line with
-    the same record key replaces an earlier one, as a newer version would.
+    the same record key replaces an earlier one, as a newer version would. With ``erasures``, the
+    records of erased people are left out and counted as ``erased`` (profilesync.identity_erasures).
     """
     from connectors.jsonl import read_jsonl
     from core.linkage import linkage_record
-    from core.normalise import normalise_email, normalise_phone
+    from core.normalise import NormaliseOptions, normalise_email, normalise_phone
+    from core.quarantine import identifier_keys
     from core.schema import Quarantined, source_key
 
     skipped: Counter[str] = Counter()
     records: dict[str, LinkageRecord] = {}
+    keys_of: dict[str, list[str]] = {}
+    options = NormaliseOptions(default_region=default_region.upper())
     for item in read_jsonl(path):
         if isinstance(item, Quarantined):
             skipped[item.reason.split("(")[0].strip()] += 1
@@ -106,7 +138,32 @@ def read_linkage_records(path: Path, default_region: str = "US") -> tuple[list[L
         phones = [_or_none(lambda v: normalise_phone(v, default_region.upper()), v) for v in item.phones]
         key = source_key(item.source, item.object_type, item.source_id)
         records[key] = linkage_record(key, item.traits, [e for e in emails if e], [p for p in phones if p])
-    return list(records.values()), skipped
+        if erasures is not None:  # every version's: an earlier one may name her where the last does not
+            keys_of[key] = list(dict.fromkeys([*keys_of.get(key, ()), *identifier_keys(item, options)]))
+    if erasures is None:
+        return list(records.values()), skipped
+    from profilesync.identity_erasures import ERASED
+
+    erased = erasures.erased(list(records.values()), keys_of)
+    if erased:
+        skipped[ERASED] += len(erased)
+    return [r for key, r in records.items() if key not in erased], skipped
+
+
+def _read(
+    args: argparse.Namespace, path: Path, model: LinkageModel, stack: ExitStack
+) -> tuple[list[LinkageRecord], Counter[str], int]:
+    """``path``'s records without those of people erased from ``--state-dir``'s store, what was
+    skipped and why, and how many were erased."""
+    from core.normalise import NormaliseOptions
+    from profilesync import cli_checks
+    from profilesync.identity_erasures import ERASED, LinkErasures
+
+    region = cli_checks.check_region(args.default_region, "--default-region")
+    options = NormaliseOptions(default_region=region)
+    erasures = LinkErasures(args.state_dir, args.table, stack, options, model)
+    records, skipped = read_linkage_records(path, region, erasures=erasures)
+    return records, skipped, skipped.pop(ERASED, 0)
 
 
 def _or_none(normalise: Any, value: Any) -> str | None:
@@ -126,7 +183,7 @@ def run_identity(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from core.errors import InputError
     from core.linkage import LinkageModel, Thresholds, default_model, train_model
-    from core.linkage.training import VETO_TOLERANCE
+    from core.linkage.training import TF_MIN_PEOPLE, VETO_TOLERANCE
 
     base = default_model()
     fitted = Thresholds()  # a fitted model links at 0.99; only the untrained default asks for more
@@ -138,7 +195,8 @@ def _train(args: argparse.Namespace) -> int:
         {**base.model_dump(), "thresholds": thresholds, "vetoes": () if args.no_veto else base.vetoes}
     )
     started = time.perf_counter()
-    records, skipped = read_linkage_records(args.sample, args.default_region)
+    with ExitStack() as stack:  # her fuzzy links judged with the untrained model, as `link` without one
+        records, skipped, erased = _read(args, args.sample, default_model(), stack)
     if len(records) < 2:
         raise InputError(
             f"{args.sample}: {len(records)} usable record(s); training needs at least two (ideally "
@@ -151,6 +209,12 @@ def _train(args: argparse.Namespace) -> int:
     tolerance = VETO_TOLERANCE if args.veto_tolerance is None else args.veto_tolerance
     if not 0.0 <= tolerance <= 1.0:
         raise InputError(f"--veto-tolerance {tolerance} is not a share between 0 and 1 (default 0.02)")
+    min_people = TF_MIN_PEOPLE if args.tf_min_people is None else args.tf_min_people
+    if min_people < 2:
+        raise InputError(
+            f"--tf-min-people {min_people}: a value one person holds would name her in the model file; "
+            f"give 2 or more (default {TF_MIN_PEOPLE})"
+        )
     model = train_model(
         records,
         base=base,
@@ -158,14 +222,17 @@ def _train(args: argparse.Namespace) -> int:
         population=args.population,
         sample_name=args.sample.name,
         veto_tolerance=tolerance,
+        tf_min_people=min_people,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(model.to_json(), encoding="utf-8")
     summary = model.training
-    print(f"records read      {len(records) + sum(skipped.values()):>8,}")
+    print(f"records read      {len(records) + sum(skipped.values()) + erased:>8,}")
     print(f"  used            {len(records):>8,}")
     for reason, count in skipped.most_common():
         print(f"  skipped         {count:>8,}  {reason}")
+    if erased:
+        print(f"  erased, dropped {erased:>8,}  (people erased from {args.state_dir})")
     print(f"random pairs (u)  {summary.u_pairs:>8,}")
     for rule, pairs in summary.em_pairs.items():
         print(f"EM {rule:<28} {pairs:>8,} pairs, {summary.em_iterations[rule]} iterations")
@@ -188,7 +255,8 @@ def _link(args: argparse.Namespace) -> int:
     from core.linkage import default_model, link_records, load_model
 
     model = load_model(args.model) if args.model is not None else default_model()
-    records, skipped = read_linkage_records(args.input, args.default_region)
+    with ExitStack() as stack:
+        records, skipped, erased = _read(args, args.input, model, stack)
     result = link_records(records, model)
     edges_of: dict[str, list[dict[str, Any]]] = {}
     component_of = {key: i for i, component in enumerate(result.components) for key in component}
@@ -220,6 +288,8 @@ def _link(args: argparse.Namespace) -> int:
         f"records           {len(records):>8,}"
         + (f"  ({sum(skipped.values()):,} skipped)" if skipped else "")
     )
+    if erased:
+        print(f"erased, dropped   {erased:>8,}  (people erased from {args.state_dir})")
     print(f"customers         {len(result.components):>8,}  ({multi:,} of several records)")
     print(f"pairs scored      {result.pairs_scored:>8,}")
     print(f"edges             {len(result.edges):>8,}")

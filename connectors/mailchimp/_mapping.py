@@ -119,7 +119,8 @@ def member_to_draft(member: Mapping[str, Any]) -> RecordDraft:
 
     Never raises on bad data: wrong types become absent values and ``normalise_record`` decides.
     The consent's ``changed_at`` is the opt-in time for a subscriber (``timestamp_opt``, else the
-    signup time), and ``last_changed`` for an opt-out: the API exposes no unsubscribe time.
+    signup time), and ``last_changed`` for an opt-out: the API exposes no unsubscribe time, so the
+    opt-out is marked ``dated_by_record`` (ingest keeps the first version's time: core.consent_carry).
     """
     if not isinstance(member, Mapping):
         return RecordDraft.not_an_object(SOURCE, OBJECT_TYPE, member)
@@ -156,7 +157,8 @@ def member_to_draft(member: Mapping[str, Any]) -> RecordDraft:
         changed = _first_text(raw.get("timestamp_opt"), raw.get("timestamp_signup"), last_changed)
         consent["email"] = {"granted": True, "changed_at": changed}
     elif status in ("unsubscribed", "cleaned"):
-        consent["email"] = {"granted": False, "changed_at": last_changed}
+        # no unsubscribe time: dated by the member's version, the first seen keeps it (core.consent_carry)
+        consent["email"] = {"granted": False, "changed_at": last_changed, "dated_by_record": True}
     email = _text(raw.get("email_address"))
     phone = _text(merge.get("PHONE"))
     return RecordDraft(

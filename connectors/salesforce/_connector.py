@@ -223,7 +223,12 @@ class SalesforceConnector(RestConnector):
                 continue
             update: dict[str, Any] = {}
             if record.get("HasOptedOutOfEmail") is True:
-                update["consent"] = {"email": {"granted": False, "changed_at": record.get("SystemModstamp")}}
+                # The checkbox has no time of its own: dated by the version that holds it, which the
+                # first version seen to hold it keeps (core.consent_carry), not each later edit
+                stamp = record.get("SystemModstamp")
+                update["consent"] = {
+                    "email": {"granted": False, "changed_at": stamp, "dated_by_record": True}
+                }
             if page.object_type == "opportunity":
                 update["orders"] = [self._order(record)]
             converted = converted_contact(record) if page.object_type == "lead" else None

@@ -11,7 +11,13 @@ The method is the one Splink documents (https://moj-analytical-services.github.i
    and u fixed over all candidate pairs gives how many of them match; divided by all pairs of the
    sample. ``population`` rescales it to the store's expected size, since the number of pairs
    grows with the square of the records and the number of matches only linearly.
-4. **Term frequencies** of first names, last names and towns: values held at least twice.
+4. **Term frequencies** of first names, last names and towns, counted in people, not records: the
+   sample's records tied together by an exact identifier (an email or phone key) or by the same
+   name and birth date are one person, who holds each of her values once. Only values held by at
+   least ``tf_min_people`` people (default ``TF_MIN_PEOPLE``, 5) are kept: the model file is
+   deployed with every function and no erasure reaches it, so it must name nobody (a surname and a
+   town only one family holds would). A value left out is weighed at ``term_frequency_unseen``,
+   one person's share, as rare as the sample can tell.
 5. **Vetoes the sample supports.** A veto (two different dates of birth never link) says that one
    person's records do not contradict each other on that field. The fitted m says how often the
    sample's own matches do (the conflicting levels' m, core.linkage.conflicts): a field they
@@ -45,13 +51,15 @@ from core.linkage.model import (
     default_model,
 )
 
-__all__ = ["MIN_MATCHES_TO_DROP_A_VETO", "VETO_TOLERANCE", "train_model"]
+__all__ = ["MIN_MATCHES_TO_DROP_A_VETO", "TF_MIN_PEOPLE", "VETO_TOLERANCE", "train_model"]
 
 #: The largest share of a sample's matches that may conflict on a veto field for the veto to stay.
 VETO_TOLERANCE: Final = 0.02
 #: A veto is dropped only on evidence: the sample must hold at least this many matching pairs (EM's
 #: estimate), so that a 2% share is a few conflicting matches, not one unlucky pair.
 MIN_MATCHES_TO_DROP_A_VETO: Final = 200
+#: A term frequency is kept only for a value at least this many people of the sample hold (step 4).
+TF_MIN_PEOPLE: Final = 5
 
 _SMOOTHING: Final = 0.5  # added to every level's count, so an unseen level is rare, not impossible
 _P_MIN: Final = 1e-6
@@ -143,19 +151,47 @@ def _em(
     return m, prior, _MAX_ITERATIONS, False
 
 
+def _people(records: Sequence[LinkageRecord]) -> list[int]:
+    """Each record's person (an index): records tied by an exact identifier (email or phone key) or
+    by the same first name, last name and birth date are one (a union-find over those values)."""
+    parent = list(range(len(records)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_of: dict[tuple[str, ...], int] = {}
+    for i, record in enumerate(records):
+        ties: list[tuple[str, ...]] = [("email", k) for k in record.email_keys]
+        ties += [("phone", p) for p in record.phones]
+        if record.first_name and record.last_name and record.date_of_birth:
+            ties.append(("born", record.first_name, record.last_name, record.date_of_birth))
+        for tie in ties:
+            j = first_of.setdefault(tie, i)
+            if j != i:
+                parent[root(i)] = root(j)
+    return [root(i) for i in range(len(records))]
+
+
 def _term_frequencies(
-    records: Sequence[LinkageRecord],
+    records: Sequence[LinkageRecord], min_people: int = TF_MIN_PEOPLE
 ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """The share of the sample's people holding each value held by at least ``min_people`` of them,
+    per field that weighs its exact level by it, and one person's share (the unseen value's)."""
+    person = _people(records)
     tables: dict[str, dict[str, float]] = {}
     unseen: dict[str, float] = {}
     for comparison in COMPARISONS:
         if comparison.tf_value is None:
             continue
-        values = Counter(v for v in (comparison.tf_value(r) for r in records) if v)
+        held = {(person[i], v) for i, v in enumerate(map(comparison.tf_value, records)) if v}
+        values = Counter(v for _, v in held)
         total = sum(values.values())
         if total == 0:
             continue
-        common = [(v, n) for v, n in values.most_common(_MAX_TF_VALUES) if n >= 2]
+        common = [(v, n) for v, n in values.most_common(_MAX_TF_VALUES) if n >= max(2, min_people)]
         tables[comparison.name] = {v: _clamp(n / total) for v, n in common}
         unseen[comparison.name] = _clamp(1.0 / total)
     return tables, unseen
@@ -170,12 +206,14 @@ def train_model(
     population: int | None = None,
     sample_name: str = "",
     veto_tolerance: float = VETO_TOLERANCE,
+    tf_min_people: int = TF_MIN_PEOPLE,
 ) -> LinkageModel:
     """Train m, u, the prior and the term frequencies on ``records``; the rest comes from ``base``.
 
     ``base`` (default: ``default_model()``) gives the thresholds, vetoes and limits, and the m or u
     of any field the sample never fills. ``population``: the number of records the model will match
-    among (default: the sample's size). ``veto_tolerance``: see the module docstring (step 5).
+    among (default: the sample's size). ``veto_tolerance``: see the module docstring (step 5);
+    ``tf_min_people``: step 4.
     Raises ``ValueError`` for fewer than two records.
     """
     if len(records) < 2:
@@ -246,7 +284,7 @@ def train_model(
                 continue
         vetoes.append(name)
 
-    tables, unseen = _term_frequencies(records)
+    tables, unseen = _term_frequencies(records, tf_min_people)
     comparisons = tuple(
         ComparisonParams(
             name=c.name,

@@ -40,12 +40,14 @@ def _consent(
             continue
         try:
             if isinstance(value, bool):
-                state = ConsentState.assemble(granted=value, changed_at=updated_at)
+                state = ConsentState.assemble(granted=value, changed_at=updated_at, dated_by_record=False)
             elif isinstance(value, Mapping):
                 granted = value.get("granted")
                 if not isinstance(granted, bool):
                     raise NormalisationError(field, "granted must be true or false")
                 changed: Any = value.get("changed_at")
+                # the connector says it dated the decision by its record (core.consent_carry)
+                by_record = value.get("dated_by_record") is True
                 changed_at = updated_at if _is_blank(changed) else normalise_timestamp(changed)
                 if changed_at > latest:
                     # Read as the record's own time: the decision was made no later than the record,
@@ -54,7 +56,9 @@ def _consent(
                         f"{field}.changed_at", changed, _future_reason(skew, "the record's updated_at")
                     )
                     changed_at = updated_at
-                state = ConsentState.assemble(granted=granted, changed_at=changed_at)
+                state = ConsentState.assemble(
+                    granted=granted, changed_at=changed_at, dated_by_record=by_record
+                )
             else:
                 raise NormalisationError(field, "must be true/false or {granted, changed_at}")
         except Exception as exc:

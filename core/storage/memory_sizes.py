@@ -41,9 +41,10 @@ __all__ = ["check_changeset"]
 #: An item's attribute names and the 8 bytes of each value that is not text, with room to spare.
 _ITEM_OVERHEAD: Final = 128
 #: What a record's JSON holds beyond the bytes its hash was taken over: ``updated_at``, ``read_at``,
-#: a person's ``level``, ``owner`` and ``order_summary``; and per consent decision, its time.
+#: a person's ``level``, ``owner`` and ``order_summary``; and per consent decision, its time and
+#: its ``dated_by_record`` mark.
 _UNHASHED: Final = 256
-_UNHASHED_PER_CONSENT: Final = 64
+_UNHASHED_PER_CONSENT: Final = 96
 #: A profile's JSON beyond its hashed body: the customer id and the version around it.
 _PROFILE_FRAME: Final = 64
 #: A partition or sort key this short cannot be too long, whatever its characters (4 bytes each).

@@ -19,10 +19,16 @@ say so, ``ok`` false), and one naming a matching address in a body that is no in
 counted so too (it cannot be taken out without the records beside it).
 
 SQS has no way to read a queue without receiving from it; a receive samples part of the queue's
-servers, so reading continues until a receive comes back empty. A message another reader holds (in
-flight, hidden for its visibility timeout) is not received: ``remove`` counts those the queue says
-are in flight beyond its own among ``unreadable``, so the erasure does not answer ok past them. The
-client is injected (a boto3 SQS client); this module imports neither boto3 nor botocore.
+servers, so reading continues until a receive comes back empty. A message someone else has received
+(an operator polling the queue in the console, a redrive, another privacy request reading it) is
+hidden from every receiver for its visibility timeout, and an empty receive says nothing of it. So
+after the empty receive the queue's ``ApproximateNumberOfMessagesNotVisible`` is read, less the
+messages this read holds itself: the rest are in flight, may be hers, and are counted in
+``in_flight`` (core.privacy makes an erasure's answer say so, ``ok`` false, and an export's answer
+too: the request is to be made again once they are visible). The figure is approximate (SQS's own
+word: it may lag a message received or released in the last seconds), never a proof of none.
+
+The client is injected (a boto3 SQS client); this module imports neither boto3 nor botocore.
 """
 
 from __future__ import annotations
@@ -49,12 +55,11 @@ class SQSDeadLetterQueue:
         self.queue_url = queue_url
         self.visibility_seconds = visibility_seconds
         self.unreadable = 0
-        """How many records (or bodies that are no ingest message) the last ``remove`` could not
-        judge, and left in the queue; messages in flight (``in_flight``) counted too."""
+        """How many records (or bodies that are no ingest message) the last ``remove`` (or
+        ``records``) could not judge, and left in the queue."""
         self.in_flight = 0
-        """How many messages another reader held while the last ``remove`` read the queue (an
-        operator polling it from the console, a redrive, another privacy request): hidden from it
-        for their visibility timeout, so not judged."""
+        """How many messages the last ``records`` or ``remove`` could not read because another
+        reader held them (hidden for its visibility timeout): they may hold the person."""
 
     def _receive_all(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -66,8 +71,16 @@ class SQSDeadLetterQueue:
                 WaitTimeSeconds=0,
             ).get("Messages", [])
             if not got:
+                self.in_flight = max(0, self._not_visible() - len(messages))
                 return messages
             messages.extend(got)
+
+    def _not_visible(self) -> int:
+        """The queue's messages received and not yet deleted or released (ours included)."""
+        attributes = self._sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        ).get("Attributes", {})
+        return int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))
 
     def _release(self, messages: list[dict[str, Any]]) -> None:
         """Make received messages visible again now (they stay in the queue)."""
@@ -82,29 +95,30 @@ class SQSDeadLetterQueue:
 
     def records(self) -> list[SourceRecord]:
         messages = self._receive_all()
+        # those another reader holds are not read: counted by _receive_all (``in_flight``), for the
+        # export to say so; and those nothing identifying reads in, as ``remove`` counts them
         try:
-            return [record for m in messages for _, record in _document(m["Body"])[1]]
+            found: list[SourceRecord] = []
+            self.unreadable = 0
+            for message in messages:
+                document, parsed, unread = _document(message["Body"])
+                self.unreadable += document is None
+                found += [record for _, record in parsed]
+                # one of another shape as ``remove`` judges it: what its raw values give
+                parts = [readable_part(raw) for _, raw in unread]
+                found += [part for part in parts if part is not None]
+                self.unreadable += sum(part is None for part in parts)
+            return found
         finally:
             self._release(messages)
-
-    def _held_elsewhere(self, held: int) -> int:
-        """How many messages of the queue are in flight now beyond the ``held`` this reader received
-        (``ApproximateNumberOfMessagesNotVisible``: an approximate count, which may lag a receive by
-        a moment; never below zero)."""
-        attributes = self._sqs.get_queue_attributes(
-            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
-        ).get("Attributes", {})
-        return max(0, int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)) - held)
 
     def remove(self, matches: Callable[[SourceRecord], bool]) -> int:
         messages = self._receive_all()
         untouched: list[dict[str, Any]] = []
         removed = 0
         # A message someone else received is hidden from every receive until its visibility timeout
-        # passes: the empty receive that ends the read does not say whether one is. Counted as not
-        # judged, so the erasure does not answer ok while one may hold her record.
-        self.in_flight = self._held_elsewhere(len(messages))
-        self.unreadable = self.in_flight
+        # passes: ``in_flight`` (read by _receive_all) says how many, and the answer says so.
+        self.unreadable = 0
         try:
             for message in messages:
                 document, parsed, unread = _document(message["Body"])

@@ -53,18 +53,6 @@ def test_resolve_in_that_folder_leaves_her_out(erased_here: Path) -> None:
     assert "quennell" not in written
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "profilesync/identity_cli.py:70 `identity link` (and `identity train`, line 43) read no erasure: "
-        "no --state-dir, no SuppressionCheck, so an erased person's lines are linked and written with "
-        "her address in the edge's reason ('shared email ...'), where `resolve` over the same file in "
-        "the same folder drops them (profilesync/resolve_erasures.py StateErasures). A fix: give both "
-        "commands --state-dir (default .profilesync/) and drop the lines whose identifiers or record id "
-        "are suppressed there (StateErasures.check() / erased_check, as resolve does), counting them "
-        "as erased in the summary"
-    ),
-)
 def test_identity_link_in_that_folder_leaves_her_out(erased_here: Path) -> None:
     assert main(["identity", "link", str(erased_here), "--out", "links.jsonl"]) == 0
     written = Path("links.jsonl").read_text(encoding="utf-8").lower()

@@ -11,8 +11,6 @@ import json
 import random
 from pathlib import Path
 
-import pytest
-
 from profilesync.cli import main
 
 FIRST = ["ann", "bob", "cara", "dev", "eli", "fay", "gus", "hana", "ivan", "jo", "kim", "liam"]
@@ -54,17 +52,6 @@ def _sample(path: Path, people: int) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/linkage/training.py:158 _term_frequencies keeps every first name, last name and city the "
-        "sample holds twice (n >= 2), and one person's two records (CRM and shop) hold hers twice: the "
-        "model file names her, is deployed with every function, and no erasure reaches it (docs/privacy.md "
-        "says nothing of it). A fix: count each value once per person (a component of the sample's "
-        "identifier/fuzzy links, or at least per distinct date of birth) and keep only values held by "
-        "k >= 5 people (the rest take term_frequency_unseen), and document it in docs/privacy.md"
-    ),
-)
 def test_a_trained_model_holds_no_value_of_one_person(tmp_path: Path) -> None:
     """GIVEN a sample of 300 people with common names and one person whose surname and city nobody
     else has, in two tools WHEN ``identity train`` writes the model THEN the file holds none of her

@@ -121,6 +121,11 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def _written() -> str:
+    """The --out file and the quarantine file the run wrote, lower case."""
+    return (Path("out.jsonl").read_text(encoding="utf-8") + Path("out.quarantine.jsonl").read_text()).lower()
+
+
 def test_her_malformed_line_quarantined_before_her_erasure_leaves_the_quarantine_file(
     moto_endpoint: str,  # noqa: F811
     folder: Path,
@@ -140,9 +145,7 @@ def test_her_malformed_line_quarantined_before_her_erasure_leaves_the_quarantine
     assert code == 0
     assert [a["ok"] for a in answers] == [True], answers
     assert _quarantined(Path("out.quarantine.jsonl")) == ["q2"]
-    written = (
-        Path("out.jsonl").read_text(encoding="utf-8") + Path("out.quarantine.jsonl").read_text()
-    ).lower()
+    written = _written()
     assert [t for t in ("quennell", "philippa", "7946") if t in written] == []
     assert sum(1 for line in written.splitlines() if "person" in line) == 20
     assert _summary_erased(printed) == 1, printed
@@ -171,9 +174,7 @@ def test_two_erasures_by_phone_and_by_record_id_take_both_peoples_lines_out(
     assert code == 0
     assert [a["ok"] for a in answers] == [True, True], answers
     assert _quarantined(Path("out.quarantine.jsonl")) == ["q2"]
-    written = (
-        Path("out.jsonl").read_text(encoding="utf-8") + Path("out.quarantine.jsonl").read_text()
-    ).lower()
+    written = _written()
     assert [t for t in ("quennell", "7946", "ashgrove", "bartholomew") if t in written] == []
     assert sum(1 for line in written.splitlines() if "person" in line) == 30
     assert _summary_erased(printed) == 2, printed
@@ -241,9 +242,7 @@ def test_an_erasure_answering_while_the_output_is_written_has_it_written_again_w
     # THEN the files the run left, finished after her erasure's answer, do not hold her
     assert code == 0
     assert [a["ok"] for a in answers] == [True], answers
-    written = (
-        Path("out.jsonl").read_text(encoding="utf-8") + Path("out.quarantine.jsonl").read_text()
-    ).lower()
+    written = _written()
     assert "quennell" not in written
     assert len(Path("out.jsonl").read_text(encoding="utf-8").splitlines()) == 5
     assert "wrote 5 profiles" in printed

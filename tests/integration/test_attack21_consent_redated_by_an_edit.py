@@ -19,13 +19,14 @@ Promise: the profile's numbers are right (consent: the latest decision the perso
 Fix: a consent decision dated by its record's own time (no time of its own) keeps the time of the
 stored snapshot that already held the same decision (first seen), rather than taking each new
 version's time; only a change of the decision itself is dated anew.
+
+Fixed (fix21s): the two connectors mark such a decision ``dated_by_record``, and ingest carries the
+stored snapshot's time to a newer version holding the same decision (core.consent_carry).
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 from connectors.klaviyo import PLUGIN as KLAVIYO_PLUGIN
 from connectors.mailchimp._mapping import member_to_draft
@@ -124,12 +125,6 @@ def test_a_new_opt_out_in_salesforce_wins() -> None:
     assert email_consent(profile) is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="connectors/salesforce/_connector.py:226 dates HasOptedOutOfEmail by SystemModstamp, so each "
-    "new version of the contact re-dates her 2024 opt-out and core/merge.py _merge_consent lets it beat "
-    "her 2026-10-01 Klaviyo opt-in; a fix keeps a record-dated decision's first-seen time",
-)
 def test_an_edit_of_her_title_does_not_undo_her_opt_in() -> None:
     # WHEN sales edits her title on 2026-10-05 (the opt-out box untouched since 2024)
     consent = _consent_after(_contact("2026-10-05T02:00:00.000+0000", title="Directrice achats"))
@@ -152,12 +147,6 @@ def _member(last_changed: str, first_name: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="connectors/mailchimp/_mapping.py:159 dates an unsubscribed member's opt-out by last_changed, "
-    "which any merge-field edit moves: her 2024 unsubscribe beats her 2026-10-01 Klaviyo opt-in after "
-    "her first name is corrected; the same fix (a record-dated decision keeps its first-seen time)",
-)
 def test_a_corrected_first_name_in_mailchimp_does_not_undo_her_opt_in() -> None:
     # GIVEN her Mailchimp member unsubscribed in 2024 and her Klaviyo opt-in of 2026-10-01
     store = InMemoryProfileStore()

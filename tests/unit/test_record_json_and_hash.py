@@ -67,7 +67,12 @@ def _records_made(draw: st.DrawFn) -> SourceRecord:
         else:
             changed_at = draw(_times())
         consent[channel] = assemble_model(
-            ConsentState, {"granted": draw(st.booleans()), "changed_at": changed_at}
+            ConsentState,
+            {
+                "granted": draw(st.booleans()),
+                "changed_at": changed_at,
+                "dated_by_record": draw(st.booleans()),
+            },
         )
     orders = tuple(
         assemble_model(
@@ -159,12 +164,14 @@ def test_a_consent_time_written_otherwise_is_hashed_the_general_way() -> None:
     THEN the hash leaves its time out, as record_hash does (the text cut would not find it)."""
     at = datetime(2026, 3, 1, 12, tzinfo=UTC)
     record = next(r for r in _records(40, seed=3) if not r.consent)
-    other = ConsentState.assemble(granted=True, changed_at=_same_instant_otherwise(at))
+    other = ConsentState.assemble(granted=True, changed_at=_same_instant_otherwise(at), dated_by_record=False)
     record = record.model_copy(update={"updated_at": at, "consent": {"email": other}})
     once, separately = _both_ways(record)
     assert once == separately
     moved = record.model_copy(
-        update={"consent": {"email": ConsentState.assemble(granted=True, changed_at=at)}}
+        update={
+            "consent": {"email": ConsentState.assemble(granted=True, changed_at=at, dated_by_record=False)}
+        }
     )
     assert _both_ways(moved)[0][1] == once[1]  # the decision's time is left out either way
 

@@ -21,6 +21,7 @@ from core.testing.population import population
 from core.testing.records import make_record
 from profilesync.resolve import document_line, profile_line, write_documents, write_profiles
 from profilesync.resolve_output import _isoformat
+from tests.hypothesis_profiles import examples
 
 
 def test_every_profile_of_a_population_gives_the_same_line_from_its_document() -> None:
@@ -64,7 +65,7 @@ def test_times_with_fractions_and_other_offsets_are_written_as_isoformat_writes_
     assert line["consent"]["email"]["changed_at"] == "2026-02-03T04:05:06.789000+05:30"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(ci=60, deep=300), deadline=None)
 @given(
     moment=st.datetimes(
         min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 30), timezones=st.timezones()

@@ -25,6 +25,7 @@ from core.schema import (
     TraitValue,
 )
 from profilesync.resolve import profile_line, write_documents, write_profiles
+from tests.hypothesis_profiles import examples
 
 # Text as a tool may hold it: any character but lone surrogates (no stored profile holds one:
 # normalisation refuses them), quotes, backslashes, controls and line separators included.
@@ -81,7 +82,7 @@ def profiles(draw: st.DrawFn) -> Profile:
     )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(ci=30, deep=120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch=st.lists(profiles(), min_size=1, max_size=4))
 def test_documents_and_models_write_the_same_bytes_as_json_dumps(batch: list[Profile]) -> None:
     # GIVEN profiles, and the JSON documents the SQLite store keeps of them

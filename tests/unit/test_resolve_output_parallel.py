@@ -28,6 +28,7 @@ from core.schema import SourceRecord
 from core.testing.population import population
 from profilesync.cli import main
 from profilesync.stores import open_stores
+from tests.hypothesis_profiles import examples
 from tests.unit.test_parallel_normalise import _population
 
 
@@ -134,7 +135,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(ci=60, deep=300), deadline=None)
 @given(value=st.dictionaries(st.text(max_size=8), json_values, max_size=5))
 def test_the_line_encoder_is_json_dumps(value: dict[str, object]) -> None:
     # GIVEN any JSON object (nan and infinities included) WHEN encoded as a line THEN it is json.dumps's text

@@ -22,6 +22,7 @@ from connectors.jsonl.batched import BATCH_END
 from core.merge import build_profile
 from core.record_json import record_json_and_hash
 from core.schema import ConsentState, Identifier, Profile, Quarantined, SourceRecord
+from tests.hypothesis_profiles import examples
 from tests.unit.test_record_hash_memo import _records
 from tests.unit.test_record_json_and_hash import _records_made
 
@@ -69,7 +70,7 @@ def test_a_chunk_pickles_into_the_bytes_of_pickle_dumps(monkeypatch: pytest.Monk
     assert [getattr(m, "__dict__", None) for m in back] == [getattr(m, "__dict__", None) for m in chunk]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(ci=40, deep=200), deadline=None)
 @given(st.lists(_records_made(), max_size=5))
 def test_records_of_any_content_pickle_into_the_bytes_of_pickle_dumps(records: list[SourceRecord]) -> None:
     for record in records:

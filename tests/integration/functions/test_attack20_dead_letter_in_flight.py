@@ -60,16 +60,6 @@ def test_an_erasure_after_the_look_ended_takes_her_dead_letter_out(
     assert [r["source_id"] for r in json.loads(body)["records"]] == ["2", "3"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/storage/sqs_dead_letters.py:77 records() (the export's read, core/privacy_export.py:132) "
-        "receives until an empty receive, as remove() does: a dead letter of hers in flight is missing "
-        "from her export, and the answer says nothing of it. A fix: the same count of messages in "
-        "flight (ApproximateNumberOfMessagesNotVisible) and an export answer that says its dead letters "
-        "are incomplete (e.g. dead_letters_in_flight: N), to be asked again"
-    ),
-)
 def test_an_export_while_her_dead_letter_is_in_flight_says_it_is_incomplete(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -88,11 +88,15 @@ def test_a_subscriber_maps_to_the_persons_own_fields_and_an_opt_in() -> None:
     assert record.consent["email"].changed_at == datetime(2026, 1, 5, 10, tzinfo=UTC)
 
 
+_LAST = "2026-02-01T09:30:00+00:00"
+
+
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
-        ("unsubscribed", {"email": {"granted": False, "changed_at": "2026-02-01T09:30:00+00:00"}}),
-        ("cleaned", {"email": {"granted": False, "changed_at": "2026-02-01T09:30:00+00:00"}}),
+        # no unsubscribe time: dated by last_changed and marked so (fix21s, core.consent_carry)
+        ("unsubscribed", {"email": {"granted": False, "changed_at": _LAST, "dated_by_record": True}}),
+        ("cleaned", {"email": {"granted": False, "changed_at": _LAST, "dated_by_record": True}}),
         ("pending", {}),
         ("transactional", {}),
     ],
