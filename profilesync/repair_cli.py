@@ -40,9 +40,12 @@ def register(sub: Any) -> None:
 def run_repair(args: argparse.Namespace) -> int:
     from core.merge_undo import repair_frozen
     from core.pipeline import IngestSettings
-    from profilesync.review_cli import _opened, identity_settings
+    from profilesync.review_cli import _opened, document_rules, identity_settings
 
-    settings = identity_settings(args.config, args.identity_model) or IngestSettings()
+    # (exact identity: the rules of the document --config names all the same, core.segment_rules)
+    settings = identity_settings(args.config, args.identity_model) or IngestSettings(
+        rules=document_rules(args.config)
+    )
     with _opened(args) as stores:
         found, problems = repair_frozen(stores.profiles, settings, dry_run=args.dry_run)
     if args.json:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from profilesync.store_arguments import add_store_arguments
 
 if TYPE_CHECKING:
+    from core.merge import MergeRules
     from core.pipeline import IngestSettings
     from profilesync.stores import Stores
 
@@ -150,7 +151,17 @@ def identity_settings(
             update["model"] = str(model.resolve())
         section = section.model_copy(update=update)
     linkage = linkage_settings(section, base)
-    return None if linkage is None else IngestSettings(linkage=linkage)
+    return None if linkage is None else IngestSettings(linkage=linkage, rules=document_rules(config))
+
+
+def document_rules(config: Path | None) -> MergeRules:
+    """The survivorship rules of the document ``--config`` names (its ``segments`` section), else
+    those every path reads (core.segment_rules.configured_rules: ``PROFILESYNC_CONFIG``, else
+    ./profilesync.yaml): the profiles a command builds are built under that document's thresholds."""
+    from core.config import load_config
+    from core.segment_rules import configured_rules
+
+    return configured_rules() if config is None else load_config(config).segments.rules()
 
 
 # --- identity review -------------------------------------------------------------------------------

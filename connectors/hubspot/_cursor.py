@@ -94,7 +94,12 @@ class IncrementalState:
     search asks ``hs_object_id > walk``); None: no such walk under way."""
     newest: int | None = None
     """While ``walk`` is set: the newest modification time (epoch ms) the walk has read, where the
-    next run starts (None: none readable yet)."""
+    next run starts (None: none readable yet), no later than ``began``."""
+    began: int | None = None
+    """While ``walk`` is set: the hand-off (epoch ms, ``TimeBound.handoff``) of the run that began
+    the walk. A contact the walk has passed is not read again by it, and may change any time after
+    that run began, in a later run the walk goes on in too: the watermark the walk hands on is never
+    later. None (a cursor written before it): the walk hands on the watermark it began at."""
 
 
 #: Versions with no readable time a cursor remembers (``IncrementalState.undated``): beyond it, the
@@ -131,6 +136,8 @@ def encode(state: PullState) -> str:
             data["k"] = state.walk
             if state.newest is not None:
                 data["n"] = state.newest
+            if state.began is not None:
+                data["b"] = state.began
     return json.dumps(data, separators=(",", ":"))
 
 
@@ -178,6 +185,7 @@ def decode(cursor: str | None, key: bytes) -> PullState | None:
                 undated_met=_optional_int(data.get("um")) or 0,
                 walk=walk,
                 newest=newest if walk is not None else None,
+                began=_optional_int(data.get("b")) if walk is not None else None,  # (nor "b")
             )
         raise ValueError(f"unknown mode {data.get('m')!r}")
     except (ValueError, TypeError) as exc:

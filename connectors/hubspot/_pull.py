@@ -162,7 +162,8 @@ class HubSpotPull(HubSpotClient):
                     # No contact on the page can move the query (no readable time, or versions already
                     # returned at the watermark): the same query again would answer the same page, and
                     # paging it by offset stops at search's cap (SEARCH_RESULT_CAP). Walk it by id.
-                    following = dataclasses.replace(state, walk=0, newest=None)
+                    began = int(bound.handoff.timestamp() * 1000)  # (the walk's cap: IncrementalState.began)
+                    following = dataclasses.replace(state, walk=0, newest=None, began=began)
             following = dataclasses.replace(
                 following, archived_since=archived_since, ahead=ahead, undated=undated, undated_met=met
             )
@@ -284,8 +285,11 @@ def _walked(
 
     The walk reads every contact of the watermark's query, each once (a contact changed once passed
     has a time after the walk began, which the next run asks from). At its end the run ends, and the
-    next one starts strictly after the newest time read (the timestamp is covered: ``tie`` 0; the run's
-    end caps it at its handoff, ``_capped``), or, when none was readable, where this one started."""
+    next one starts strictly after the newest time read (the timestamp is covered: ``tie`` 0), but
+    never later than the hand-off of the run that began the walk (``IncrementalState.began``: a walk
+    handed on by a run cut short goes on in the next, and a contact it passed in the first may have
+    changed before a contact it reads in the second did), or, when none was readable, where this one
+    started. The run's end caps it at its own hand-off too (``_capped``)."""
     ids = _numeric_ids(raw)
     walk = max([state.walk or 0, *ids])
     times = [ms for r in raw if (ms := _modified(r, bound)) is not None]
@@ -297,8 +301,11 @@ def _walked(
                 f"{state.watermark} held no later contact id; stopping instead of looping"
             )
         return dataclasses.replace(state, walk=walk, newest=newest)
-    if newest is None or (state.watermark is not None and newest <= state.watermark):
-        return dataclasses.replace(state, walk=None, newest=None)
+    cap = state.began  # (a contact passed may change after the walk began: never hand on later)
+    if newest is None or cap is None or (state.watermark is not None and min(newest, cap) <= state.watermark):
+        return dataclasses.replace(state, walk=None, newest=None, began=None)
+    if newest >= cap:
+        return IncrementalState(cap, None, (), "time")  # (asked from the cap on, that time included)
     return IncrementalState(newest, 0, (), "time")
 
 

@@ -164,7 +164,7 @@ def _received(node: Mapping[str, Any]) -> bool:
     try:
         return _present(amount) and Decimal(str(amount)) > 0
     except ArithmeticError:
-        return True  # a malformed amount: normalisation quarantines the record with its reason
+        return True  # a malformed amount: normalisation drops the order with its reason (dropped)
 
 
 def guest_order_traits(node: Mapping[str, Any]) -> dict[str, str]:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final
 import jellyfish
 
 from core.linkage.email_keys import email_match_key
-from core.linkage.names import HONORIFICS, fold, split_full_name
+from core.linkage.names import fold, is_title, split_full_name
 from core.linkage.names import name_letters as _name
 from core.linkage.slots import slot_maker
 from core.normalise._identity import (
@@ -97,7 +97,7 @@ _HOUSE_NUMBER: Final = re.compile(r"\d+[a-z]?")
 def _first_name_key(text: str) -> str | None:
     """A first-name field as compared (``_name``), less a title typed before it (``Dr. Klaus``)."""
     words = text.split()
-    while len(words) > 1 and _name(words[0]) in HONORIFICS:
+    while len(words) > 1 and is_title(words[0]):
         words = words[1:]
     return _name(" ".join(words) if len(words) > 1 else words[0] if words else text) or None
 
@@ -105,11 +105,22 @@ def _first_name_key(text: str) -> str | None:
 @lru_cache(maxsize=65536)
 def script_name(text: str) -> str | None:
     """A name's letters as written when they are not Latin (``Анна`` -> ``анна``, ``美咲``), else
-    ``None``: NFKC, case-folded, every character that is not a letter dropped."""
-    letters = "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalpha())
+    ``None``: NFKC, case-folded, every character that is not a letter dropped, and the accents of
+    Greek and Cyrillic letters too, as ``fold`` drops Latin ones (Greek capitals drop the tonos:
+    ``ΗΡΑ`` is ``Ήρα``; ``Алена`` is ``Алёна``). Kana keep their voicing marks (``が`` is not ``か``)."""
+    letters = "".join(
+        _unaccented(ch) for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalpha()
+    )
     if not letters or _name(letters):
         return None  # nothing, or Latin letters (``_name`` reads them)
     return letters
+
+
+def _unaccented(letter: str) -> str:
+    """A Greek or Cyrillic letter without its accent (its canonical decomposition's base), else itself."""
+    if letter.isascii() or not unicodedata.name(letter, "").startswith(("GREEK", "CYRILLIC")):
+        return letter
+    return unicodedata.normalize("NFD", letter)[0]
 
 
 @lru_cache(maxsize=65536)

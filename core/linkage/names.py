@@ -9,7 +9,16 @@ import unicodedata
 from functools import lru_cache
 from typing import Final
 
-__all__ = ["BUSINESS_WORDS", "HONORIFICS", "SHORT_LEGAL_FORMS", "fold", "name_letters", "split_full_name"]
+__all__ = [
+    "BUSINESS_WORDS",
+    "HONORIFICS",
+    "SHORT_LEGAL_FORMS",
+    "TITLES_ONLY_DOTTED",
+    "fold",
+    "is_title",
+    "name_letters",
+    "split_full_name",
+]
 
 _NOT_ALNUM: Final = re.compile(r"[^a-z0-9]+")
 _NAME_DROP: Final = re.compile(r"[^a-z]+")
@@ -40,6 +49,18 @@ HONORIFICS: Final = frozenset(
         *("signora", "dott", "dottssa", "avv", "dhr", "mevr"),
     }
 )
+
+#: Abbreviated titles that are first names too (``Sig. Rossi`` is Signor Rossi, ``Sig Hansen`` is
+#: Sigurd; ``Ing.`` an engineer, ``Ing`` a Scandinavian name): a title only when written with its dot.
+TITLES_ONLY_DOTTED: Final = frozenset({"sig", "ing", "mag"})
+
+
+def is_title(part: str) -> bool:
+    """Whether a word as written is a title before a name (``HONORIFICS``; those also first names,
+    ``TITLES_ONLY_DOTTED``, only with their dot)."""
+    word = name_letters(part)
+    return word in HONORIFICS and (word not in TITLES_ONLY_DOTTED or part.rstrip(",").endswith("."))
+
 
 #: Words that make a one-field name a business's (Stripe's ``name``: "full name or business name"),
 #: folded: legal forms no person's name is spelt as, and trading words. Such a name names nobody's
@@ -75,11 +96,12 @@ def split_full_name(text: str | None) -> tuple[str | None, str | None]:
         and ("." in parts[-1] or parts[-1].isupper())
     ):
         return None, None  # ``Becker AG``, ``Silva S.A.``
-    words = [w for w in (name_letters(part) for part in parts) if w]
+    named = [(w, part) for w, part in ((name_letters(part), part) for part in parts) if w]
+    words = [w for w, _ in named]
     if any(w in BUSINESS_WORDS for w in words):
         return None, None  # a business's name names no person's first name
     titled = False
-    while len(words) > 1 and words[0] in HONORIFICS:
+    while len(words) > 1 and is_title(named[len(named) - len(words)][1]):
         words.pop(0)  # ``Dr. Klaus Becker``, ``Prof. Dr. Klaus Becker``, ``Herr Klaus Becker``
         titled = True
     if not words:
