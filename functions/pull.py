@@ -25,10 +25,10 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -37,21 +37,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from core.erasure_epoch import forget_if_erased
 from core.errors import RetryableError
 from core.governance.quality import RunQuality, resume_quality
-from core.normalise import NormaliseOptions, normalise_record, read_on_tool_clock
-from core.ports import QuarantineEntry, SyncState
+from core.normalise import read_on_tool_clock
+from core.ports import SyncState
 from core.redaction import reason_kind
-from core.schema import Quarantined, RecordDraft, SourceRecord
 from core.sync import PullReport, quarantine_entries
 from core.version_marks import marked_drafts
 from functions._ingest_queue import SQS_MAX_BATCH_ENTRIES as SQS_MAX_BATCH_ENTRIES
 from functions._ingest_queue import IngestQueueError, IngestSender, batch_messages, pack_messages, sqs_safe
 from functions._ingest_queue import SendReport as SendReport
+from functions._pull_records import entry as _entry
+from functions._pull_records import normalised as _normalise
+from functions._pull_records import split_tombstones as _split_tombstones
 from functions._refresh_sweep import listed_all, listing, starting_cursor, sweep_into_queue
 from functions._wiring import Wiring, metrics_namespace, traced, wiring
 from functions.events import PullEvent, deletions_envelope, ingest_envelope
-
-if TYPE_CHECKING:
-    from core.schema import SourceDeletion
 
 logger = Logger()
 metrics = Metrics(namespace=metrics_namespace())
@@ -86,39 +85,6 @@ class PullOutcome:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _normalise(
-    drafts: Sequence[RecordDraft], options: NormaliseOptions
-) -> tuple[list[SourceRecord], list[tuple[Quarantined, RecordDraft]]]:
-    """The page's records normalised with the instance's ``options`` (its phone region), and the
-    malformed ones each with its draft."""
-    records: list[SourceRecord] = []
-    bad: list[tuple[Quarantined, RecordDraft]] = []
-    for draft in drafts:
-        outcome = normalise_record(draft, options)
-        if isinstance(outcome, Quarantined):
-            bad.append((outcome, draft))
-        else:
-            records.append(outcome)
-    return records, bad
-
-
-def _split_tombstones(
-    drafts: list[RecordDraft],
-) -> tuple[list[RecordDraft], list[SourceDeletion], list[tuple[Quarantined, RecordDraft]]]:
-    if not any(d.deleted for d in drafts):
-        return drafts, [], []
-    from core.retirement import split_tombstones
-
-    return split_tombstones(drafts)
-
-
-def _entry(
-    connector: str, key: str, reason: str, raw: Any, at: datetime, subjects: tuple[str, ...] = ()
-) -> QuarantineEntry:
-    text = raw if isinstance(raw, str) else json.dumps(raw, default=str, sort_keys=True)
-    return QuarantineEntry(connector=connector, key=key, reason=reason, raw=text, at=at, subjects=subjects)
 
 
 def run_pull(
