@@ -1,5 +1,7 @@
 """attack22: a ``segments`` threshold of absurd magnitude in profilesync.yaml gets a clear error.
 
+Fixed by the lead: core/segment_rules.py ``Threshold`` (above 0, at most 10**15, to the millionth).
+
 ``SegmentsSection`` (core/segment_rules.py) takes any finite Decimal above 0: YAML reads ``1e999999999``
 (no dot) as a string, and ``Decimal("1e999999999")`` is finite, so the document parses without a
 word. Every ingest then fingerprints the rules (core/grow_mark.py ``rules_fingerprint``:
@@ -19,17 +21,6 @@ from core.errors import ConfigurationError
 from core.grow_mark import rules_fingerprint
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/segment_rules.py:43 (SegmentsSection.vip_lifetime_value) bounds the threshold only by "
-        "gt=0 and allow_inf_nan=False: 1e999999999 is accepted, and core/grow_mark.py:63 "
-        "(threshold.normalize()) then raises decimal.Overflow in every ingest (resolve: 'unexpected "
-        "error'). Fix: "
-        "bound it (le=10**15, and a Decimal exponent of at least -6, or max_digits/decimal_places), "
-        "and say so in the ConfigurationError"
-    ),
-)
 @pytest.mark.parametrize("threshold", ["1e999999999", "1e-999999999", '"1E+400000000"'])
 def test_a_threshold_of_absurd_magnitude_is_a_clear_error(threshold: str) -> None:
     # GIVEN a segments section whose EUR threshold has an exponent of hundreds of millions
