@@ -37,3 +37,21 @@ def test_equal_thresholds_spelt_otherwise_have_one_fingerprint() -> None:
     spelt = [f"segments:\n  vip_lifetime_value:\n    EUR: {t}\n" for t in ("1E+3", "1000", "1000.00")]
     prints = {rules_fingerprint(parse_config(text, "p.yaml").segments.rules()) for text in spelt}
     assert len(prints) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "core/config.py:305 reads the document with yaml.safe_load, which keeps the last of two equal "
+        "keys without a word: a currency named twice (a threshold pasted below an old one) makes the "
+        "second the threshold, here 5 EUR, so every buyer is vip. Fix: a SafeLoader subclass whose "
+        "construct_mapping raises on a repeated key, reported as a ConfigurationError naming the key "
+        "and its line (it guards every section: connectors, identity, segments)"
+    ),
+)
+def test_a_currency_named_twice_is_a_clear_error() -> None:
+    # GIVEN a segments section that names EUR twice, 1000 then 5
+    document = "version: 1\nsegments:\n  vip_lifetime_value:\n    EUR: 1000\n    USD: 1200\n    EUR: 5\n"
+    # WHEN it is read THEN it is refused, naming the key, not read as a 5 EUR threshold
+    with pytest.raises(ConfigurationError, match="EUR"):
+        parse_config(document, "profilesync.yaml")
