@@ -8,6 +8,8 @@ to whole yen, 29 digits, and ``decimal.InvalidOperation`` escapes: resolve answe
 (InvalidOperation ...) ... report it if it persists" and writes no profile at all, the other
 people's neither, and quarantines nothing (the merge function, given the same batch, would fail
 the whole batch on every retry). Bad input must get a clear error and lose nothing.
+
+Fixed by the lead: core/normalise/_money.py refuses an amount of 10^15 major units or more.
 """
 
 from __future__ import annotations
@@ -39,17 +41,9 @@ def _lines() -> list[dict[str, object]]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/computed_traits.py:97 quantizes the average order value of a lifetime value summed past "
-        "the context's 28 digits (two 28-digit JPY totals core/normalise/_money.py:141 accepts) and "
-        "decimal.InvalidOperation stops the run. Fix: refuse amounts past a sane bound in "
-        "normalise_money (e.g. 10**15 major units, quarantined with the reason), or sum and average "
-        "in a local decimal context with enough precision"
-    ),
-)
-def test_huge_order_totals_are_quarantined_or_summed_never_stop_the_run(tmp_path: Path) -> None:
+def test_huge_order_totals_are_quarantined_or_summed_never_stop_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # GIVEN one customer with two 28-digit yen orders and another customer without orders
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps(line) + "\n" for line in _lines()), encoding="utf-8")
@@ -58,4 +52,8 @@ def test_huge_order_totals_are_quarantined_or_summed_never_stop_the_run(tmp_path
     code = main(["resolve", str(source), "--out", str(out), "--state-dir", str(tmp_path / "s"), "--quiet"])
     # THEN it finishes, and the customer without orders has her profile
     assert code == 0
-    assert "someone@example.com" in out.read_text(encoding="utf-8")
+    profiles = {p["identifiers"]["email"][0]: p for p in map(json.loads, out.read_text("utf-8").splitlines())}
+    assert set(profiles) == {"someone@example.com", "rich@example.com"}
+    # AND the two impossible totals are dropped and counted, not summed (lead: refused at 10^15)
+    assert profiles["rich@example.com"]["computed"]["order_count"] == 0
+    assert "values dropped           2  (orders 2)" in capsys.readouterr().out
