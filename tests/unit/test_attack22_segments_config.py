@@ -39,19 +39,31 @@ def test_equal_thresholds_spelt_otherwise_have_one_fingerprint() -> None:
     assert len(prints) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/config.py:305 reads the document with yaml.safe_load, which keeps the last of two equal "
-        "keys without a word: a currency named twice (a threshold pasted below an old one) makes the "
-        "second the threshold, here 5 EUR, so every buyer is vip. Fix: a SafeLoader subclass whose "
-        "construct_mapping raises on a repeated key, reported as a ConfigurationError naming the key "
-        "and its line (it guards every section: connectors, identity, segments)"
-    ),
-)
 def test_a_currency_named_twice_is_a_clear_error() -> None:
     # GIVEN a segments section that names EUR twice, 1000 then 5
     document = "version: 1\nsegments:\n  vip_lifetime_value:\n    EUR: 1000\n    USD: 1200\n    EUR: 5\n"
     # WHEN it is read THEN it is refused, naming the key, not read as a 5 EUR threshold
     with pytest.raises(ConfigurationError, match="EUR"):
+        parse_config(document, "profilesync.yaml")
+
+
+@pytest.mark.parametrize(
+    ("document", "source"),
+    [
+        ('{"segments": {"vip_lifetime_value": {"EUR": 1000, "EUR": 5}}}', "profilesync.json"),
+        ("version: 1\nconnectors:\n  hubspot: {}\nconnectors:\n  stripe: {}\n", "profilesync.yaml"),
+    ],
+)
+def test_a_key_written_twice_is_an_error_in_json_and_in_every_section(document: str, source: str) -> None:
+    # lead (core/documents.py): json.loads keeps the last of two keys too, and any section may repeat one
+    with pytest.raises(ConfigurationError, match="twice"):
+        parse_config(document, source)
+
+
+def test_a_merge_key_is_no_repeat() -> None:
+    # YAML's merge key (<<) brings keys the mapping then overrides: that is no key written twice
+    document = (
+        "version: 1\nbase: &b {EUR: 1000}\nsegments:\n  vip_lifetime_value:\n    <<: *b\n    EUR: 900\n"
+    )
+    with pytest.raises(ConfigurationError, match="base"):  # an unknown section, not a repeat
         parse_config(document, "profilesync.yaml")
