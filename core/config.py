@@ -39,7 +39,6 @@ Pure: reads a file and validates it; which vendors exist is checked by ``connect
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import timedelta
@@ -59,6 +58,7 @@ from pydantic import (
 from core.config_path import CONFIG_ENV_VAR as CONFIG_ENV_VAR
 from core.config_path import DEFAULT_CONFIG_NAMES as DEFAULT_CONFIG_NAMES
 from core.config_path import find_config as find_config
+from core.documents import load_json, load_yaml
 from core.errors import ConfigurationError
 from core.governance.policy import RoleGrant, RoleName, RolePolicy, sample_policy
 from core.schedule import Schedule, ScheduleError, parse_schedule
@@ -297,12 +297,7 @@ def config_from_data(data: Any, source: str) -> ProfileSyncConfig:
 def parse_config(text: str, source: str) -> ProfileSyncConfig:
     """Parse a document's text: JSON when ``source`` ends in .json, YAML otherwise."""
     try:
-        if source.endswith(".json"):
-            data = json.loads(text) if text.strip() else {}
-        else:
-            import yaml  # imported here: only YAML documents need it
-
-            data = yaml.safe_load(text)
+        data = (load_json(text) if text.strip() else {}) if source.endswith(".json") else load_yaml(text)
     except ValueError as error:  # json.JSONDecodeError is a ValueError
         raise ConfigurationError(f"{source}: not valid JSON ({error})") from None
     except Exception as error:  # yaml.YAMLError, without importing yaml for JSON documents
@@ -330,7 +325,7 @@ def connectors_section(text: str, source: str = "CONNECTORS") -> dict[str, Conne
     if not text.strip():
         return {}
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except ValueError as error:
         example = '{"hubspot": {}}'
         raise ConfigurationError(f"{source} must be a JSON object such as {example}: {error}") from None

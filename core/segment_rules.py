@@ -35,14 +35,20 @@ CurrencyKey = Annotated[str, StringConstraints(pattern=r"^([A-Z]{3}|\*)$")]
 every currency without its own."""
 
 
+MAX_THRESHOLD = Decimal(10**15)
+"""The largest threshold a document may set: past any real customer's lifetime value in any currency
+(and within the decimal context ``core.grow_mark``'s fingerprint computes in)."""
+Threshold = Annotated[Decimal, Field(gt=0, le=MAX_THRESHOLD, decimal_places=6, allow_inf_nan=False)]
+"""A threshold in major units: above 0, at most 10**15, to the millionth at finest (so that no two
+thresholds a document can spell share one fingerprint)."""
+
+
 class SegmentsSection(BaseModel):
     """How the computed segment is decided (docs/configuration.md, ``segments``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    vip_lifetime_value: dict[CurrencyKey, Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]] = Field(
-        default_factory=dict
-    )
+    vip_lifetime_value: dict[CurrencyKey, Threshold] = Field(default_factory=dict)
     """Per currency, the lifetime value from which a customer is ``vip``, over the defaults."""
 
     @field_validator("vip_lifetime_value", mode="before")

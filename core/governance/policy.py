@@ -21,7 +21,6 @@ exists without telling it the value. Everything not granted is left out, by
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from core.documents import load_json, load_yaml
 from core.governance.errors import PolicyError
 from core.schema import ComputedTraits, IdentifierKind
 
@@ -212,7 +212,7 @@ def load_policy(text: str, *, origin: str = "the role policy") -> RolePolicy:
     import yaml  # imported here: a policy in the configuration document is already parsed
 
     try:
-        data: Any = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+        data: Any = load_json(text) if text.lstrip().startswith("{") else load_yaml(text)
     except (ValueError, yaml.YAMLError) as error:
         raise PolicyError(f"{origin} is neither JSON nor YAML ({error}); fix its syntax") from None
     if not isinstance(data, dict):

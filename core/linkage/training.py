@@ -14,7 +14,8 @@ The method is the one Splink documents (https://moj-analytical-services.github.i
 4. **Term frequencies** of first names, last names and towns, counted in people, not records: the
    sample's records tied together by an exact identifier (an email or phone key) or by the same
    name and birth date are one person, who holds each of her values once. Only values held by at
-   least ``tf_min_people`` people (default ``TF_MIN_PEOPLE``, 5) are kept: the model file is
+   least ``tf_min_people`` people (default ``TF_MIN_PEOPLE``, 5), counted so that a duplicate with a
+   keystroke changed is not another person (core.linkage.term_holders), are kept: the model file is
    deployed with every function and no erasure reaches it, so it must name nobody (a surname and a
    town only one family holds would). A value left out is weighed at ``term_frequency_unseen``,
    one person's share, as rare as the sample can tell.
@@ -50,6 +51,7 @@ from core.linkage.model import (
     TrainingSummary,
     default_model,
 )
+from core.linkage.term_holders import distinct_holders, union
 
 __all__ = ["MIN_MATCHES_TO_DROP_A_VETO", "TF_MIN_PEOPLE", "VETO_TOLERANCE", "train_model"]
 
@@ -154,25 +156,14 @@ def _em(
 def _people(records: Sequence[LinkageRecord]) -> list[int]:
     """Each record's person (an index): records tied by an exact identifier (email or phone key) or
     by the same first name, last name and birth date are one (a union-find over those values)."""
-    parent = list(range(len(records)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first_of: dict[tuple[str, ...], int] = {}
-    for i, record in enumerate(records):
-        ties: list[tuple[str, ...]] = [("email", k) for k in record.email_keys]
-        ties += [("phone", p) for p in record.phones]
+    ties: list[list[tuple[str, ...]]] = []
+    for record in records:
+        tied: list[tuple[str, ...]] = [("email", k) for k in record.email_keys]
+        tied += [("phone", p) for p in record.phones]
         if record.first_name and record.last_name and record.date_of_birth:
-            ties.append(("born", record.first_name, record.last_name, record.date_of_birth))
-        for tie in ties:
-            j = first_of.setdefault(tie, i)
-            if j != i:
-                parent[root(i)] = root(j)
-    return [root(i) for i in range(len(records))]
+            tied.append(("born", record.first_name, record.last_name, record.date_of_birth))
+        ties.append(tied)
+    return union(ties)
 
 
 def _term_frequencies(
@@ -191,8 +182,12 @@ def _term_frequencies(
         total = sum(values.values())
         if total == 0:
             continue
-        common = [(v, n) for v, n in values.most_common(_MAX_TF_VALUES) if n >= max(2, min_people)]
-        tables[comparison.name] = {v: _clamp(n / total) for v, n in common}
+        at_least = max(2, min_people)
+        # kept only when that many people surely hold it (core.linkage.term_holders)
+        frequent = {v for v, n in values.items() if n >= at_least}
+        holders = distinct_holders(records, comparison.name, comparison.tf_value, frequent)
+        common = [(v, n) for v, n in values.most_common() if n >= at_least and holders[v] >= at_least]
+        tables[comparison.name] = {v: _clamp(n / total) for v, n in common[:_MAX_TF_VALUES]}
         unseen[comparison.name] = _clamp(1.0 / total)
     return tables, unseen
 

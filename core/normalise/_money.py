@@ -18,6 +18,11 @@ from ._payment_refs import normalise_payment_refs
 from ._time import normalise_timestamp
 from ._values import _Collector, _id_problem, _is_blank, _reason, _short, _text_id
 
+#: No order is 10^15 major units (a quadrillion: past any real order in any currency, the rial and the
+#: dong included): such an amount is a fault, refused, so that sums and averages of a customer's orders
+#: stay well inside the 28 digits of decimal arithmetic (attack22: two 28-digit yen totals summed past
+#: them, and the average's rounding stopped a whole resolve).
+_TOO_LARGE: Final = Decimal(10) ** 15
 _QUANTUM: Final = {places: Decimal(1).scaleb(-places) for places in (0, 2, 3, 4)}
 
 # An exponent is allowed ("1e3", as str() writes some floats) but kept short: Decimal() itself
@@ -117,7 +122,8 @@ def normalise_money(amount: str | int | float | Decimal, currency: str) -> tuple
     ("1.299,50"); a comma that could be a decimal comma ("19,90"; "1,299" in a currency of three
     minor units) is refused rather than guessed, and so is a point and three digits in a currency of
     none ("1.299" JPY: 1,299, or a fraction of a yen?).
-    NaN, infinities, booleans and non-numeric strings raise ``NormalisationError("amount", reason)``;
+    NaN, infinities, booleans, non-numeric strings and amounts of 10^15 or more raise
+    ``NormalisationError("amount", reason)``;
     an unknown currency raises ``NormalisationError("currency", reason)``.
     """
     if type(amount) is str and type(currency) is str and len(amount) <= 64:
@@ -144,12 +150,14 @@ def _money(amount: str | int | float | Decimal, currency: str) -> tuple[Decimal,
         raise NormalisationError("amount", "too large") from None
     if result.is_zero() and result.is_signed():
         result = abs(result)  # "-0.00" -> "0.00"
+    if abs(result) >= _TOO_LARGE:
+        raise NormalisationError("amount", "too large (10^15 or more)")
     return result, code
 
 
 #: A text amount already in a currency's two minor units: digits, a point, two digits (``247.64``).
-#: Twenty digits at most, well within the 28 that quantize keeps.
-_TWO_PLACES: Final = re.compile(r"[0-9]{1,20}\.[0-9]{2}")
+#: Fifteen digits at most: below ``_TOO_LARGE``.
+_TWO_PLACES: Final = re.compile(r"[0-9]{1,15}\.[0-9]{2}")
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)

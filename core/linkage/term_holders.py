@@ -1,0 +1,119 @@
+"""How many people surely hold a value: the count that decides whether a trained model keeps it.
+
+``identity train`` keeps a first name, last name or town in the model file only when at least
+``tf_min_people`` people hold it (core.linkage.training, step 4): the file is deployed with every
+function and no erasure reaches it, so it must name nobody. Counting people by exact identifiers
+(core.linkage.training's ``_people``) is not enough: a register's duplicates differ by a keystroke in
+the birth date, the phone or the street, and each would count as another person (attack22: FEBRL3's
+model kept 46 last names and 136 towns fewer than five people hold, some held by one person alone).
+
+So the records holding a value are tied when they share a *strong* piece of other evidence (a birth
+date, a postcode, a street, a national id, an email or phone key) or any *two* pieces, weak ones
+included (the other name, a house number, a town, a birth year, a name's letters in any order, which
+a transposition keeps). A name alone ties nobody: five Ann Lees born in five years are five people.
+Strangers who share such pieces are counted once too, so the count errs low: a value is kept only
+when that many people surely hold it. The share the model weighs a value by is still counted in
+people (``_people``); this count only decides whether the value is kept.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from core.linkage.fields import LinkageRecord
+
+__all__ = ["distinct_holders", "union"]
+
+#: Pieces that tie two holders of a value only together with another piece.
+_WEAK: Final = frozenset(
+    {"first_name", "last_name", "house", "city", "year", "first_letters", "last_letters"}
+)
+
+
+def union(ties: Sequence[Sequence[tuple[str, ...]]]) -> list[int]:
+    """Each item's group (an index): items sharing any of their ties are one (a union-find)."""
+    parent = list(range(len(ties)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_of: dict[tuple[str, ...], int] = {}
+    for i, tied in enumerate(ties):
+        for tie in tied:
+            j = first_of.setdefault(tie, i)
+            if j != i:
+                parent[root(i)] = root(j)
+    return [root(i) for i in range(len(ties))]
+
+
+def _evidence(record: LinkageRecord) -> list[tuple[str, str]]:
+    """Each piece of a record's identity as (the field it comes from, its value)."""
+    first = record.first_name or record.first_name_script
+    pieces = [("email", k) for k in record.email_keys] + [("phone", p) for p in record.phones]
+    for field, value in (
+        ("first_name", first),
+        ("first_letters", "".join(sorted(first)) if first else None),
+        ("last_name", record.last_name),
+        ("last_letters", "".join(sorted(record.last_name)) if record.last_name else None),
+        ("born", record.date_of_birth or record.date_of_birth_slip),
+        ("year", record.birth_year),
+        ("postcode", record.postal_code),
+        ("street", record.street_key),
+        ("house", record.house_number),
+        ("city", record.city),
+        ("id", record.national_id),
+    ):
+        if value:
+            pieces.append((field, value))
+    return pieces
+
+
+#: Pieces read from one field (a name and its letters, a birth date and its year): two of them
+#: shared are one piece of evidence, not two.
+_SOURCE: Final = {"first_letters": "first_name", "last_letters": "last_name", "year": "born"}
+
+
+def _ties(pieces: list[tuple[str, str]]) -> list[tuple[str, ...]]:
+    """What ties a record to another holder of the value: a strong piece shared, or two pieces of
+    two fields."""
+    strong: list[tuple[str, ...]] = [p for p in pieces if p[0] not in _WEAK]
+    return strong + [
+        a + b
+        for i, a in enumerate(pieces)
+        for b in pieces[i + 1 :]
+        if _SOURCE.get(a[0], a[0]) != _SOURCE.get(b[0], b[0])
+    ]
+
+
+#: The pieces that come from each field a model counts values of (none of them ties its holders:
+#: every record counted holds the value, and its letters).
+_OWN: Final = {
+    "first_name": frozenset({"first_name", "first_letters"}),
+    "last_name": frozenset({"last_name", "last_letters"}),
+    "city": frozenset({"city"}),
+}
+
+
+def distinct_holders(
+    records: Sequence[LinkageRecord],
+    field: str,
+    value_of: Callable[[LinkageRecord], str | None],
+    values: set[str],
+) -> Counter[str]:
+    """For each of ``values`` of ``field``, how many people surely hold it (the module's rule)."""
+    own = _OWN.get(field, frozenset({field}))
+    groups: dict[str, list[LinkageRecord]] = {}
+    for record in records:
+        value = value_of(record)
+        if value in values:
+            groups.setdefault(value, []).append(record)
+    counts: Counter[str] = Counter()
+    for value, holding in groups.items():
+        evidence = [_ties([p for p in _evidence(r) if p[0] not in own]) for r in holding]
+        counts[value] = len(set(union(evidence)))
+    return counts
