@@ -101,13 +101,7 @@ def _computed(
     if len(ltv) > 1:
         # max keeps the first of equals: sorted, the first code
         primary = max(sorted(ltv), key=lambda cur: (counts[cur], latest[cur]))
-    vip = rules.vip_threshold  # None: that currency makes nobody vip
-    if any((t := vip(cur)) is not None and total >= t for cur, total in ltv.items()):
-        segment = "vip"
-    elif paid_count >= 2:
-        segment = "repeat"
-    else:
-        segment = "customer"
+    segment = segment_of(ltv, paid_count, rules)
     return ComputedTraits.assemble(
         lifetime_value=ltv if len(ltv) == 1 else dict(sorted(ltv.items())),
         order_count=paid_count,
@@ -117,6 +111,19 @@ def _computed(
         segment=segment,
         primary_currency=primary,
     )
+
+
+def segment_of(ltv: Mapping[str, Decimal], paid_count: int, rules: MergeRules) -> str:
+    """The segment of paid totals per currency and a paid order count under ``rules``: ``prospect``
+    with no paid order, ``vip`` when a currency's lifetime value reaches that currency's threshold
+    (``MergeRules.vip_threshold``), ``repeat`` from two paid orders, else ``customer``. What a
+    profile's ``ComputedTraits`` hold is enough (core.resegment re-segments stored profiles by it)."""
+    if not ltv:
+        return "prospect"
+    vip = rules.vip_threshold  # None: that currency makes nobody vip
+    if any((t := vip(cur)) is not None and total >= t for cur, total in ltv.items()):
+        return "vip"
+    return "repeat" if paid_count >= 2 else "customer"
 
 
 def _with_summaries(

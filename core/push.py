@@ -7,8 +7,9 @@ format, one choice of currency) means every tool shows the same numbers for the 
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
+from core.computed_traits import _quantum
 from core.schema import Profile
 
 ENRICHED_TRAITS = (
@@ -28,9 +29,11 @@ def primary_currency(profile: Profile) -> str | None:
     never compared: 45,000 KRW is not more than 1,200 EUR.
 
     A profile with several stored before that field existed has none until it is next rebuilt: its
-    paid orders per currency are then read back as lifetime value over average order value (the
-    average is rounded to the total's precision, so the quotient rounds to the count; ties and a
-    zero average go to the code's order)."""
+    paid orders per currency are then read back from what it holds (``_stored_counts``): each
+    currency's lifetime value and average (rounded half-even to the total's precision) allow a range
+    of counts, and together they add up to its order count; when every count that fits gives the
+    same currency, that one. Otherwise (a total the averages cannot tell apart) lifetime value over
+    average order value, rounded (ties and a zero average go to the code's order)."""
     computed = profile.computed
     ltv = computed.lifetime_value
     if not ltv:
@@ -40,7 +43,11 @@ def primary_currency(profile: Profile) -> str | None:
     if computed.primary_currency in ltv:
         return computed.primary_currency
     aov = computed.average_order_value
-    return max(sorted(ltv), key=lambda code: _count(ltv[code], aov.get(code)))
+    codes = sorted(ltv)
+    known = _stored_winner(codes, ltv, aov, computed.order_count)
+    if known is not None:
+        return known
+    return max(codes, key=lambda code: _count(ltv[code], aov.get(code)))
 
 
 def _count(total: Decimal, average: Decimal | None) -> Decimal:
@@ -48,6 +55,63 @@ def _count(total: Decimal, average: Decimal | None) -> Decimal:
     if not average:
         return Decimal(0)
     return (total / average).to_integral_value()
+
+
+#: How many combinations of counts ``_stored_winner`` tries before it leaves the answer to ``_count``.
+_MAX_TRIES = 10_000
+
+
+def _stored_winner(
+    codes: list[str], ltv: dict[str, Decimal], aov: dict[str, Decimal], order_count: int
+) -> str | None:
+    """The currency of the most paid orders of a profile stored without ``primary_currency``, when
+    its totals, averages and order count leave no doubt (first code of equals); else None.
+
+    A tiny average rounds far from the quotient (3 orders of 0.05 EUR in all average 0.02, and
+    0.05 / 0.02 rounds to 2), so each currency's count is any that gives its average back, and the
+    counts add up to the order count (every paid order of every currency, core.computed_traits)."""
+    if any(code not in aov for code in codes):
+        return None
+    most = order_count - (len(codes) - 1)  # every currency has a paid order at least
+    if most < 1:
+        return None
+    options = [_counts_giving(ltv[code], aov[code], most) for code in codes]
+    if any(not counts for counts in options):
+        return None
+    winners: set[str] = set()
+    tries = 0
+    stack: list[tuple[int, int, tuple[int, ...]]] = [(0, 0, ())]
+    while stack:
+        index, used, chosen = stack.pop()
+        if index == len(codes):
+            if used == order_count:
+                winners.add(max(zip(codes, chosen, strict=True), key=lambda pair: pair[1])[0])
+                if len(winners) > 1:
+                    return None
+            continue
+        for count in options[index]:
+            tries += 1
+            if tries > _MAX_TRIES:
+                return None
+            if used + count <= order_count:
+                stack.append((index + 1, used + count, (*chosen, count)))
+    return next(iter(winners)) if winners else None
+
+
+def _counts_giving(total: Decimal, average: Decimal, most: int) -> list[int]:
+    """The counts from 1 to ``most`` whose average of ``total`` rounds to ``average`` (as
+    core.computed_traits rounds it); ``_MAX_TRIES`` of them at most (more: the list is cut)."""
+    quantum = _quantum(total)
+    if average > 0 and total > 0:
+        half = quantum / 2
+        low = max(1, int(total / (average + half)) - 1)
+        high = most if average <= half else min(most, int(total / (average - half)) + 1)
+    else:
+        low, high = 1, most
+    high = min(high, low + _MAX_TRIES)
+    return [
+        n for n in range(low, high + 1) if (total / n).quantize(quantum, rounding=ROUND_HALF_EVEN) == average
+    ]
 
 
 def enriched_traits(profile: Profile) -> dict[str, str]:

@@ -192,6 +192,11 @@ class RecordDraft(BaseModel):
     owner_id: Any = None
     """The owner's vendor id (Shopify ``customer.id``, Stripe ``customer``), when the vendor names it.
     The child then joins its owner by that id alone; without it, by its email or phone."""
+    same_person_as_owner: bool = False
+    """The owner is this record's own person, not a buyer of it (a converted Salesforce lead and the
+    contact it became): the child keeps its own emails and phones beside its owner's id, so its own
+    address still names her (a join, an erasure request). Left False, a child with an owner id joins
+    by that id alone: an order's email may be a gift recipient's. Added later, optional."""
     undated: bool = False
     """The vendor does not say when this version was made, only that it was by ``updated_at`` (Stripe,
     for an object with no event left in the 30 days it keeps them: its last change was before then).

@@ -6,7 +6,8 @@ absorbed customer frozen for good. This command reads every customer of the stor
 one with what it does about it, and (without ``--dry-run``) finishes the merges that fit now and takes
 back the others (core.merge_undo). Ingest and erasure do the same to a frozen customer they meet; the
 command is how an operator finds them all at once after an upgrade. Exit 0 when nothing is left
-frozen, 1 when some could not be repaired (each is named)."""
+frozen, 1 when some could not be repaired (each is named). ``--segments`` also re-segments stored
+profiles under the thresholds in force (core.resegment)."""
 
 from __future__ import annotations
 
@@ -29,9 +30,16 @@ def register(sub: Any) -> None:
         "it back (both customers as before, an accepted review pair pending again); one whose survivor an "
         "older version's erasure deleted is rebuilt from its own records. Safe to run twice "
         "and while ingest runs, once every function and command writing to the store runs this version. "
-        "Exit 0 when nothing is left frozen, 1 otherwise.",
+        "With --segments, also re-segment the stored profiles whose segment the configuration's "
+        "vip thresholds now decide otherwise. Exit 0 when nothing is left frozen, 1 otherwise.",
     )
     repair.add_argument("--dry-run", action="store_true", help="list what it would do, changing nothing")
+    repair.add_argument(
+        "--segments",
+        action="store_true",
+        help="also re-segment every stored profile whose segment the configuration's segments section "
+        "now decides otherwise (after a vip threshold changed): rebuilt from its records, pushed next run",
+    )
     repair.add_argument("--json", action="store_true", help="print JSON instead of text")
     _store_options(repair)  # the store, and the identity settings ingest uses (as review's)
     repair.set_defaults(run=run_repair)
@@ -46,10 +54,25 @@ def run_repair(args: argparse.Namespace) -> int:
     settings = identity_settings(args.config, args.identity_model) or IngestSettings(
         rules=document_rules(args.config)
     )
+    resegmented = None
     with _opened(args) as stores:
         found, problems = repair_frozen(stores.profiles, settings, dry_run=args.dry_run)
+        if getattr(args, "segments", False):
+            from core.resegment import resegment
+
+            resegmented = resegment(stores.profiles, settings, dry_run=args.dry_run)
+            problems += [f"{c} is in a merge in flight: its segment is left" for c in resegmented.skipped]
     if args.json:
-        answer = {"dry_run": args.dry_run, "frozen": [f.as_json() for f in found], "problems": problems}
+        answer: dict[str, Any] = {
+            "dry_run": args.dry_run,
+            "frozen": [f.as_json() for f in found],
+            "problems": problems,
+        }
+        if resegmented is not None:
+            answer["segments"] = {
+                "checked": resegmented.checked,
+                "changed": [{"customer_id": c, "from": a, "to": b} for c, a, b in resegmented.changed],
+            }
         print(json.dumps(answer, indent=2))
     else:
         verb = {
@@ -68,4 +91,9 @@ def run_repair(args: argparse.Namespace) -> int:
             print(f"not repaired: {problem}")
         if not found:
             print("no customer is frozen")
+        if resegmented is not None:
+            how = "would re-segment" if args.dry_run else "re-segmented"
+            for customer, before, after in resegmented.changed:
+                print(f"{customer}: {how} {before} -> {after}")
+            print(f"{how} {len(resegmented.changed):,} of {resegmented.checked:,} profiles")
     return 1 if problems else 0

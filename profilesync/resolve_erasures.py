@@ -36,8 +36,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import stat
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -47,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Final
 from core.normalise import NormaliseOptions
 from core.schema import Quarantined
 from core.suppression import SuppressionCheck, SuppressionEntry
+from profilesync.quarantine_rewrite import drop_erased_lines
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -341,35 +340,6 @@ def erase_from_run_store(database: SQLiteDatabase, customers: dict[str, list[str
                 "DELETE FROM items WHERE pk = ? AND sk = 'IDENT' AND owner = ?",
                 [(f"IDENT#{key}", customer) for key in keys],
             )
-
-
-def drop_erased_lines(path: Path, erased: Callable[[Quarantined], bool]) -> list[Quarantined]:
-    """Rewrite the quarantine file ``path`` without the lines ``erased`` says are an erased
-    person's; the entries left out. The file is written beside it and moved over it, only when it
-    holds such a line, and only a regular file (``--quarantine /dev/null`` is left alone: nothing
-    written there can be read back)."""
-    from profilesync.resolve import write_quarantine_line
-
-    target = path.resolve()
-    if not target.is_file():
-        return []
-    with target.open(encoding="utf-8") as lines:
-        dropped = [e for e in map(Quarantined.model_validate_json, lines) if erased(e)]
-    if not dropped:
-        return []
-    kept = target.with_name(target.name + ".erasing")
-    # the copy keeps the file's permissions (a private 0600 quarantine stays private, whatever
-    # the umask): opened with them and set again, since the umask narrows what open gives
-    mode = stat.S_IMODE(target.stat().st_mode)
-    descriptor = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    os.fchmod(descriptor, mode)
-    with target.open(encoding="utf-8") as lines, open(descriptor, "w", encoding="utf-8") as out:
-        for line in lines:
-            entry = Quarantined.model_validate_json(line)
-            if not erased(entry):
-                write_quarantine_line(entry, out)
-    os.replace(kept, target)
-    return dropped
 
 
 __all__ = [

@@ -288,8 +288,10 @@ def _walked(
     next one starts strictly after the newest time read (the timestamp is covered: ``tie`` 0), but
     never later than the hand-off of the run that began the walk (``IncrementalState.began``: a walk
     handed on by a run cut short goes on in the next, and a contact it passed in the first may have
-    changed before a contact it reads in the second did), or, when none was readable, where this one
-    started. The run's end caps it at its own hand-off too (``_capped``)."""
+    changed before a contact it reads in the second did), or, when none was readable, from that
+    hand-off itself (a contact it passed that changes later has a later time; a cursor written before
+    ``began`` existed: where the walk started). The run's end caps it at its own hand-off too
+    (``_capped``)."""
     ids = _numeric_ids(raw)
     walk = max([state.walk or 0, *ids])
     times = [ms for r in raw if (ms := _modified(r, bound)) is not None]
@@ -302,6 +304,10 @@ def _walked(
             )
         return dataclasses.replace(state, walk=walk, newest=newest)
     cap = state.began  # (a contact passed may change after the walk began: never hand on later)
+    if cap is not None and newest is None:
+        # None readable: every contact of the query up to the walk's start was read, so the next
+        # run asks from there (handing on the watermark it began at walked them all again each run)
+        newest = cap
     if newest is None or cap is None or (state.watermark is not None and min(newest, cap) <= state.watermark):
         return dataclasses.replace(state, walk=None, newest=None, began=None)
     if newest >= cap:

@@ -68,6 +68,7 @@ def draft_from_flat(data: dict[str, Any]) -> RecordDraft:
     fields = _draft_fields(data)
     del fields["deleted"]  # left to its default, as it always was: not in the draft's fields set
     del fields["undated"]  # and so is this one
+    del fields["same_person_as_owner"]  # and this one (a flat file's child never says so)
     return RecordDraft(**fields)
 
 
@@ -95,6 +96,7 @@ def _draft_fields(data: dict[str, Any]) -> dict[str, Any]:
         "orders": orders if isinstance(orders, list) else _as_list(orders),
         "owner_type": (owner_type or "contact") if owner_id not in (None, "") and problem is None else None,
         "owner_id": owner_id,
+        "same_person_as_owner": False,
         "undated": False,
         "deleted": False,
         "problem": problem,
@@ -104,8 +106,9 @@ def _draft_fields(data: dict[str, Any]) -> dict[str, Any]:
 
 _new_object = object.__new__
 _set_attribute = object.__setattr__
-#: The fields set of a draft ``draft_from_flat`` validates: every field but ``deleted`` and ``undated``.
-_GIVEN: Final = frozenset(RecordDraft.model_fields) - {"deleted", "undated"}
+#: The fields set of a draft ``draft_from_flat`` validates: every field but the three it leaves to
+#: their defaults.
+_GIVEN: Final = frozenset(RecordDraft.model_fields) - {"deleted", "undated", "same_person_as_owner"}
 
 
 def _draft_from_json(data: dict[str, Any]) -> RecordDraft:

@@ -236,6 +236,8 @@ class SalesforceConnector(RestConnector):
                 # the contact she became: the lead joins that contact's person by its id, as an
                 # opportunity does (and is never pushed to: Salesforce refuses an update of it)
                 update["owner_type"], update["owner_id"] = "contact", converted
+                # and her own address on the lead still names her (a join, an erasure request)
+                update["same_person_as_owner"] = True
             out.append(draft.model_copy(update=update) if update else draft)
         return out
 

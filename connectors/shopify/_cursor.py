@@ -92,6 +92,10 @@ class BulkPosition:
     started: str
     offset: int = 0
     late: dict[str, str] = field(default_factory=dict)
+    reread: bool = False
+    """The export is read again from its first line by a run that resumed it part-read (so that run
+    lists every customer, and a full refresh's sweep can run: ``refresh_began``); once only, so an
+    export too large for one run still ends (a later resume goes on from ``offset``)."""
 
 
 @dataclass
@@ -245,7 +249,13 @@ def _stream_json(stream: StreamState) -> dict[str, Any]:
         "mode": stream.mode,
         "bulk": None
         if bulk is None
-        else {"id": bulk.id, "started": bulk.started, "offset": bulk.offset, "late": bulk.late},
+        else {
+            "id": bulk.id,
+            "started": bulk.started,
+            "offset": bulk.offset,
+            "late": bulk.late,
+            **({"reread": True} if bulk.reread else {}),  # (absent from an older cursor: not yet)
+        },
         # (only when there are any: a cursor without them reads as none, and stays as it was written)
         **({"repeats": stream.repeats} if stream.repeats else {}),
         **({"high_repeats": stream.high_repeats} if stream.high_repeats else {}),

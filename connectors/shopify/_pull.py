@@ -227,6 +227,12 @@ class ShopifyPull(ShopifyClient):
 
     def _walk_bulk(self, stream: str, state: PullState) -> Iterator[list[dict[str, Any]]]:
         position = state.streams[stream]
+        if _rereadable(state, stream):
+            # A full refresh's customers resumed part-read (a run cut short mid-read): read again
+            # from the first line, once, so this run lists every customer and may sweep (the
+            # repeats are unchanged versions). Resumed from ``offset``, the run listed a part only.
+            assert position.bulk is not None
+            position.bulk.offset, position.bulk.reread = 0, True
         if position.bulk is None:
             position.bulk = self._start_bulk(stream)
             # Hand the operation's id to the caller at once: a run cut short while Shopify works polls
@@ -322,16 +328,19 @@ class ShopifyPull(ShopifyClient):
         return PullState.decode(cursor, self._tag_key).phase >= 1
 
     def refresh_began(self, cursor: str) -> datetime | None:
-        """When a full refresh resumed from ``cursor`` has listed no customer yet (its customers'
-        bulk operation is still to be read from its first line): the moment that export began, which
-        a sweep after it dates its tombstones before; None for any other cursor. A refresh whose
-        bulk operation outlived the run that started it is swept by the run that reads it
-        (functions._refresh_sweep.listing)."""
+        """When a full refresh resumed from ``cursor`` lists every customer in the run that resumes
+        it (its customers' bulk operation still to be read from its first line, or read in part by
+        a run cut short, which reads it again from its first line once: ``BulkPosition.reread``): the
+        moment that export began, which a sweep after it dates its tombstones before; None for any
+        other cursor. A refresh whose bulk operation outlived the run that started it, or whose
+        export a run left half read, is swept by the run that reads it (functions._refresh_sweep.listing)."""
         state = PullState.decode(cursor, self._tag_key)
         position = state.streams[STREAMS[0]]
         bulk = position.bulk
-        if state.phase != 0 or position.mode != "bulk" or bulk is None or bulk.offset or position.since:
+        if state.phase != 0 or position.mode != "bulk" or bulk is None or position.since:
             return None
+        if bulk.offset and not _rereadable(state, STREAMS[0]):
+            return None  # (read again once already: this run goes on from where the last stopped)
         return datetime.fromisoformat(bulk.started.replace("Z", "+00:00"))
 
     def _download(self, url: Any) -> list[dict[str, Any]]:
@@ -355,3 +364,19 @@ def _updated_since(since: str | None) -> str | None:
     # Date values must be quoted: unquoted, Shopify compares the date and drops the time
     # (https://shopify.dev/docs/api/usage/search-syntax). Inclusive, with the cursor's skip list.
     return f"updated_at:>='{since}'" if since else None
+
+
+def _rereadable(state: PullState, stream: str) -> bool:
+    """Whether a pull resumed at ``state`` reads ``stream``'s export again from its first line: a full
+    refresh's customers (the ``refresh_lists`` type), part-read by a run cut short, not read again yet."""
+    position = state.streams[stream]
+    bulk = position.bulk
+    return (
+        stream == STREAMS[0]
+        and state.phase == 0
+        and position.mode == "bulk"
+        and position.since is None
+        and bulk is not None
+        and bulk.offset > 0
+        and not bulk.reread
+    )

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import resources
 from typing import Final
+
+from core.linkage.nicknames import is_listed_name
 
 __all__ = [
     "BUSINESS_WORDS",
@@ -15,6 +18,7 @@ __all__ = [
     "SHORT_LEGAL_FORMS",
     "TITLES_ONLY_DOTTED",
     "fold",
+    "is_given_name",
     "is_title",
     "name_letters",
     "split_full_name",
@@ -81,6 +85,32 @@ SHORT_LEGAL_FORMS: Final = frozenset(
 )
 
 
+@cache
+def _given_names() -> frozenset[str]:
+    """Popular first names of 106 countries, folded (``data/forenames.txt``; ``data/README.md``)."""
+    text = resources.files("core.linkage").joinpath("data/forenames.txt").read_text(encoding="utf-8")
+    return frozenset(text.split())
+
+
+def is_given_name(word: str) -> bool:
+    """Whether a folded word is a listed first name: a popular one of some country
+    (``data/forenames.txt``) or one with nicknames (``data/nicknames.csv``). A name missing from
+    both may still be a name."""
+    return word in _given_names() or is_listed_name(word)
+
+
+def _capitals_naming_a_person(text: str, parts: list[str]) -> bool:
+    """A name written all in capitals (a CRM import's ``CARLOS SA``), its short legal form without
+    dots, whose first word (past titles) is a listed first name: capitals tell nothing there, and
+    ``Sá`` is a surname. ``ACME SA`` and ``Fjordtech AS`` stay a business's."""
+    if "." in parts[-1] or len(parts) < 2 or any(ch.islower() for ch in text):
+        return False
+    words = [part for part in parts[:-1] if name_letters(part)]
+    while len(words) > 1 and is_title(words[0]):
+        words.pop(0)
+    return bool(words) and is_given_name(name_letters(words[0]))
+
+
 def split_full_name(text: str | None) -> tuple[str | None, str | None]:
     """First and last name from one name field (Stripe's ``name``): its first and last word. A single
     word is a first name only when nothing else is known, so it is left as first name alone; middle
@@ -94,6 +124,7 @@ def split_full_name(text: str | None) -> tuple[str | None, str | None]:
         parts
         and parts[-1].replace(".", "").upper() in SHORT_LEGAL_FORMS
         and ("." in parts[-1] or parts[-1].isupper())
+        and not _capitals_naming_a_person(text, parts)
     ):
         return None, None  # ``Becker AG``, ``Silva S.A.``
     named = [(w, part) for w, part in ((name_letters(part), part) for part in parts) if w]

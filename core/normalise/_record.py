@@ -106,7 +106,8 @@ def normalise_record(
     child object (an order), no owner id. The reason then lists what was dropped. Identifiers are
     the emails and E.164 phones (phones read in the record's own country when it names one), the
     record's own ``source:object_type:source_id`` and a child's owner link, deduplicated and
-    sorted; a child with an owner id joins by that link alone. Every part is bounded so that the
+    sorted; a child with an owner id joins by that link alone (unless ``same_person_as_owner``: then
+    by its emails and phones too). Every part is bounded so that the
     record fits one stored item and one transaction (see ``core.normalise._limits``): the first
     ``MAX_IDENTIFIERS`` emails and phones are kept, traits over their budget are left out, orders
     beyond the newest ``MAX_INLINE_ORDERS`` are summed up. A time too far in the future is read as
@@ -177,7 +178,9 @@ def _normalise_record(
     traits = _traits(draft.traits, collector)
     emails: list[str] = []
     phones: list[str] = []
-    if owner is None:  # a child with an owner id joins by it alone: its email may be a gift's
+    # A child with an owner id joins by it alone (its email may be a gift's), unless the owner is
+    # its own person (a converted lead and its contact): then her own address names her too.
+    if owner is None or draft.same_person_as_owner is True:
         emails = _identifiers(draft.emails, "email", normalise_email, collector, MAX_IDENTIFIERS)
         read_phone = _phone_reader(traits.get("country"), options.default_region)
         phones = _identifiers(draft.phones, "phone", read_phone, collector, MAX_IDENTIFIERS - len(emails))
@@ -185,7 +188,8 @@ def _normalise_record(
         # those (core.linkage). A child object needs an email, a phone or its owner's id.
         # (or one its tool keeps apart by an id in another system, which never joins: _identity)
         if (
-            not emails
+            owner is None
+            and not emails
             and not phones
             and (level == "child" or not (has_external_id(traits) or has_other_identity(traits)))
         ):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.schema import Quarantined
-from profilesync import resolve_erasures
+from profilesync import quarantine_rewrite
 from profilesync.resolve import write_quarantine_line
 from profilesync.resolve_erasures import drop_erased_lines
 
@@ -62,5 +62,5 @@ def test_a_device_given_as_the_quarantine_is_left_alone(monkeypatch: pytest.Monk
     def refused(*args: object) -> None:
         raise AssertionError(f"os.replace{args}")
 
-    monkeypatch.setattr(resolve_erasures.os, "replace", refused)
+    monkeypatch.setattr(quarantine_rewrite.os, "replace", refused)
     assert drop_erased_lines(Path(os.devnull), lambda _: True) == []

@@ -7,11 +7,13 @@ so the lead's own address (her work address from a webinar form) stopped naming 
 lead's profile held that address: a Mailchimp member of the same address joined it, and an erasure
 request naming the address found and erased the lead. Now the member stays a profile of its own,
 still subscribed although she opted out on the lead, and the erasure leaves the lead where it is.
+
+Fixed by left28: the Salesforce mapping marks a converted lead ``same_person_as_owner`` (the contact
+is her own record, not a buyer of it), and normalisation keeps such a child's emails and phones
+beside the owner link (tests/unit/test_left28_same_person_child.py).
 """
 
 from __future__ import annotations
-
-import pytest
 
 from connectors.salesforce import SalesforceSandbox
 from core.identity import IdentityPolicy
@@ -27,15 +29,6 @@ T = days_ago(3)
 WORK = "ihalvorsen@fjordtech.example"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="connectors/salesforce/_connector.py to_records (converted_contact) makes a converted lead "
-    "a child with an owner, and core/normalise/_record.py (`if owner is None:`) gives such a child no "
-    "email or phone identifiers: the lead's own address no longer joins her Mailchimp member (her "
-    "opt-out on the lead never reaches it) nor finds the lead for an erasure; fix idea: a child whose "
-    "object type is a person's (a lead) keeps its identifiers beside its owner's id (a draft field "
-    "saying so), or the lead stays a person record and names its contact's source key as an identifier",
-)
 def test_a_converted_leads_own_address_joins_her_member_and_finds_her_for_an_erasure(
     sandbox: SalesforceSandbox, connect: Connect
 ) -> None:

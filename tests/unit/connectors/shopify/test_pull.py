@@ -135,11 +135,13 @@ def test_a_large_first_pull_runs_bulk_operations_and_resumes_inside_them(
     assert "ProfilesyncOrders" not in operations
     assert sorted(keys(pages)) == sorted(sandbox.record_keys())
     assert waits, "the connector waits between status polls"
-    # AND a pull cut short inside an export resumes there, without starting another
+    # AND a pull cut short inside an export resumes it, without starting another: the customers'
+    # export read again from its first line, once (so that run lists every customer: a full
+    # refresh sweeps, tests/unit/connectors/shopify/test_left28_bulk_reread.py), the orders' after
     middle = next(i for i, p in enumerate(pages) if p.object_type == "customer" and p.records)
     started = operations.count("ProfilesyncBulkRun")
     rest, _ = pull(connector, pages[middle].cursor)
-    assert sorted(keys(pages[: middle + 1]) + keys(rest)) == sorted(sandbox.record_keys())
+    assert sorted(keys(rest)) == sorted(sandbox.record_keys())
     assert transport.operations().count("ProfilesyncBulkRun") == started + 1  # only the orders export
     # AND the next run pages incrementally from the moment the exports started
     changed = sandbox.add_records(2, at=T + timedelta(hours=1))
