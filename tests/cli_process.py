@@ -18,9 +18,12 @@ import os
 import select
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 #: The other process: one JSON request a line (``argv``, ``cwd``), one JSON answer a line.
 _SERVE = """
@@ -52,10 +55,11 @@ class Done:
 
 class CliProcess:
     """``profilesync`` commands run in one other process, started at the first command with this
-    process's environment then, less the variables named in ``without``."""
+    process's environment then, less the variables named in ``without``, with those of ``setting``."""
 
-    def __init__(self, without: Sequence[str] = ()) -> None:
+    def __init__(self, without: Sequence[str] = (), setting: Mapping[str, str] | None = None) -> None:
         self._without = frozenset(without)
+        self._setting = dict(setting or {})
         self._process: subprocess.Popen[str] | None = None
 
     def run(self, argv: Sequence[str], cwd: Path, timeout: float = 300) -> Done:
@@ -77,7 +81,7 @@ class CliProcess:
         if self._process is None or self._process.poll() is not None:
             self._process = subprocess.Popen(
                 [sys.executable, "-c", _SERVE],
-                env={k: v for k, v in os.environ.items() if k not in self._without},
+                env={**{k: v for k, v in os.environ.items() if k not in self._without}, **self._setting},
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -98,3 +102,17 @@ class CliProcess:
             process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+def ended_with_the_module(process: CliProcess, name: str) -> Any:
+    """A module-scoped autouse fixture ``name`` that hands ``process`` to a module's tests and ends it
+    with the module: assign it to ``name`` in the module (or import it there under that name)."""
+
+    @pytest.fixture(scope="module", autouse=True, name=name)
+    def ended() -> Iterator[CliProcess]:
+        try:
+            yield process
+        finally:
+            process.close()
+
+    return ended

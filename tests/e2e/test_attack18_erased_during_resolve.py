@@ -30,15 +30,18 @@ from typing import Any
 
 import pytest
 
-from profilesync import resolve as resolve_module
 from profilesync.cli import main
-
-# ``eraser``: the other process of the erasures, one for this module too.
-from tests.e2e.test_fix18a_erased_during_resolve import _erase, _given_a_state_store, eraser  # noqa: F401
+from tests.e2e.erased_during_resolve import (
+    HER,
+    erase_after_batches,
+    eraser,  # noqa: F401 (the other process of the erasures, one for this module too)
+    erasing_in,
+    given_a_state_store,
+    holds,
+)
 
 pytestmark = pytest.mark.slow
 
-HER = "philippa.quennell@example.com"
 TRACES = ("philippa", "quennell")
 
 
@@ -66,28 +69,15 @@ def _lines(at: int = 5) -> list[dict[str, object]]:
     return others[:at] + hers + others[at:]
 
 
-def _erase_in_another_process(folder: Path) -> dict[str, Any]:
-    return _erase(folder, "--email", HER)
-
-
 def test_her_erasure_while_a_resolve_reads_her_lines_leaves_her_out_of_the_file_it_writes_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN a folder whose embedded store exists (someone else was erased there before)
-    _given_a_state_store(tmp_path, monkeypatch, capsys)
+    given_a_state_store(tmp_path, monkeypatch, capsys)
     source = tmp_path / "people.jsonl"
     source.write_text("".join(json.dumps(line) + "\n" for line in _lines()), encoding="utf-8")
     # AND her erasure in another process, started once the run has ingested the batch holding her
-    answers: list[dict[str, Any]] = []
-    real = resolve_module.ingest_isolating
-
-    def ingest_then_erase(batch: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
-        done = real(batch, *args, **kwargs)
-        if not answers and any(HER in (e.value for e in r.identifiers) for r in batch):
-            answers.append(_erase_in_another_process(tmp_path))
-        return done
-
-    monkeypatch.setattr(resolve_module, "ingest_isolating", ingest_then_erase)
+    answers = erase_after_batches(monkeypatch, erasing_in(tmp_path), ["--email", HER], when=holds(HER))
     # WHEN the file is resolved on the embedded default, ten lines a batch
     assert main(["resolve", str(source), "--out", "out.jsonl", "--batch-size", "10", "--quiet"]) == 0
     # THEN her erasure ran during the run and answered that she is erased ...
@@ -98,6 +88,12 @@ def test_her_erasure_while_a_resolve_reads_her_lines_leaves_her_out_of_the_file_
     quarantine = Path("out.quarantine.jsonl")
     text = (written + (quarantine.read_text(encoding="utf-8") if quarantine.exists() else "")).lower()
     assert [t for t in TRACES if t in text] == []
+
+
+def _none_of_hers_in_the_batch_before_it(batch: Sequence[Any]) -> bool:
+    """Erase after the first batch, which must hold none of her lines (they are the file's last)."""
+    assert not holds(HER)(batch), "her lines were read before her erasure"
+    return True
 
 
 @pytest.mark.parametrize("store_before", [True, pytest.param(False, id="no-store-yet")], ids=str)
@@ -114,17 +110,9 @@ def test_lines_read_after_her_erasure_are_dropped(
     source = tmp_path / "people.jsonl"
     source.write_text("".join(json.dumps(line) + "\n" for line in _lines(at=40)), encoding="utf-8")
     # AND her erasure in another process, made once the run has ingested its first batch (none of hers)
-    answers: list[dict[str, Any]] = []
-    real = resolve_module.ingest_isolating
-
-    def ingest_then_erase(batch: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
-        assert not any(HER in (e.value for e in r.identifiers) for r in batch) or answers
-        done = real(batch, *args, **kwargs)
-        if not answers:
-            answers.append(_erase_in_another_process(tmp_path))
-        return done
-
-    monkeypatch.setattr(resolve_module, "ingest_isolating", ingest_then_erase)
+    answers = erase_after_batches(
+        monkeypatch, erasing_in(tmp_path), ["--email", HER], when=_none_of_hers_in_the_batch_before_it
+    )
     # WHEN the file is resolved on the embedded default, ten lines a batch
     assert main(["resolve", str(source), "--out", "out.jsonl", "--batch-size", "10", "--quiet"]) == 0
     printed = capsys.readouterr().out

@@ -16,21 +16,22 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from profilesync import resolve as resolve_module
 from profilesync.cli import main
-from tests.e2e.test_fix18a_erased_during_resolve import (
+from tests.e2e.erased_during_resolve import (
     HER,
-    _erase,
-    _given_a_state_store,
-    _hers,
-    _others,
-    _write,
+    erase_after_batches,
+    eraser,  # noqa: F401 (the other process of the erasures, one for this module too)
+    erasing_in,
+    given_a_state_store,
+    hers_with_malformed_lines,
+    others,
+    write,
 )
 
 pytestmark = pytest.mark.slow
@@ -49,19 +50,8 @@ def usual_umask() -> Iterator[None]:
 def _resolve_with_her_erased_after_the_first_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quarantine: Path
 ) -> list[dict[str, Any]]:
-    bad_hers = {"source": "crm", "id": "q1", "updated_at": "yesterday", "email": HER, "last_name": "Quennell"}
-    bad_other = {"source": "crm", "id": "q2", "updated_at": "yesterday", "email": "quinn@example.com"}
-    source = _write(tmp_path / "people.jsonl", [*_hers(), bad_hers, bad_other, *_others(20)])
-    answers: list[dict[str, Any]] = []
-    real = resolve_module.ingest_isolating
-
-    def ingest_then_erase(batch: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
-        done = real(batch, *args, **kwargs)
-        if not answers:
-            answers.append(_erase(tmp_path, "--email", HER))
-        return done
-
-    monkeypatch.setattr(resolve_module, "ingest_isolating", ingest_then_erase)
+    source = write(tmp_path / "people.jsonl", hers_with_malformed_lines())
+    answers = erase_after_batches(monkeypatch, erasing_in(tmp_path), ["--email", HER])
     args = ["resolve", str(source), "--out", "out.jsonl", "--quarantine", str(quarantine)]
     assert main([*args, "--batch-size", "10", "--quiet"]) == 0
     return answers
@@ -74,7 +64,7 @@ def test_a_private_quarantine_file_stays_private_after_her_lines_are_taken_out(
     usual_umask: None,
 ) -> None:
     # GIVEN a folder where someone was erased before, and a quarantine file the user made private
-    _given_a_state_store(tmp_path, monkeypatch, capsys)
+    given_a_state_store(tmp_path, monkeypatch, capsys)
     quarantine = tmp_path / "private.quarantine.jsonl"
     quarantine.touch(mode=0o600)
     os.chmod(quarantine, 0o600)
@@ -96,12 +86,12 @@ def test_a_private_quarantine_file_stays_private_when_nobody_is_erased_during_th
 ) -> None:
     """The control: the same run with no erasure during it writes through the file it opened and
     keeps its mode (the finding above is the rewrite's alone)."""
-    _given_a_state_store(tmp_path, monkeypatch, capsys)
+    given_a_state_store(tmp_path, monkeypatch, capsys)
     quarantine = tmp_path / "private.quarantine.jsonl"
     quarantine.touch(mode=0o600)
     os.chmod(quarantine, 0o600)
     bad_other = {"source": "crm", "id": "q2", "updated_at": "yesterday", "email": "quinn@example.com"}
-    source = _write(tmp_path / "people.jsonl", [bad_other, *_others(12)])
+    source = write(tmp_path / "people.jsonl", [bad_other, *others(12)])
     args = ["resolve", str(source), "--out", "out.jsonl", "--quarantine", str(quarantine), "--quiet"]
     assert main(args) == 0
     assert "quinn@example.com" in quarantine.read_text(encoding="utf-8")

@@ -10,23 +10,21 @@ Guards the mutation of the search that reads a profile's identifiers as the outp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from profilesync import resolve as resolve_module
 from profilesync.cli import main
-from tests.e2e.test_fix18a_erased_during_resolve import (
+from tests.e2e.erased_during_resolve import (
     HER_PHONE,
-    _erase,
-    _given_a_state_store,
-    _hers,
-    _others,
-    _summary_erased,
-    _write,
+    erase_after_batches,
     eraser,  # noqa: F401 (the other process of the erasures, one for this module too)
+    erasing_in,
+    given_a_state_store,
+    hers,
+    others,
+    summary_erased,
+    write,
 )
 
 pytestmark = pytest.mark.slow
@@ -37,7 +35,7 @@ def test_erasures_by_phone_and_by_record_id_during_one_run_leave_both_people_out
 ) -> None:
     # GIVEN a file with her records and a malformed line of hers in its first batch, his record and a
     # malformed later version of it in its second, and a stranger's malformed line
-    _given_a_state_store(tmp_path, monkeypatch, capsys)
+    given_a_state_store(tmp_path, monkeypatch, capsys)
     hers_bad = {
         "source": "shop",
         "id": "9",
@@ -49,21 +47,12 @@ def test_erasures_by_phone_and_by_record_id_during_one_run_leave_both_people_out
     his_bad = {**his, "updated_at": "yesterday", "email": "b.ashgrove@example.com"}
     stranger = {"source": "crm", "id": "q2", "updated_at": "yesterday", "email": "quinn@example.com"}
     his["email"] = "bartholomew.ashgrove@example.com"
-    others = _others(30)
-    lines = [*_hers(), hers_bad, *others[:8], his, his_bad, *others[8:], stranger]
-    source = _write(tmp_path / "people.jsonl", lines)
-    answers: list[dict[str, Any]] = []
-    real = resolve_module.ingest_isolating
-
-    def ingest_then_erase(batch: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
-        done = real(batch, *args, **kwargs)
-        if not answers:
-            answers.append(_erase(tmp_path, "--phone", HER_PHONE))
-        elif len(answers) == 1:
-            answers.append(_erase(tmp_path, "--source", "crm:contact:bart"))
-        return done
-
-    monkeypatch.setattr(resolve_module, "ingest_isolating", ingest_then_erase)
+    crowd = others(30)
+    lines = [*hers(), hers_bad, *crowd[:8], his, his_bad, *crowd[8:], stranger]
+    source = write(tmp_path / "people.jsonl", lines)
+    answers = erase_after_batches(
+        monkeypatch, erasing_in(tmp_path), ["--phone", HER_PHONE], ["--source", "crm:contact:bart"]
+    )
     # WHEN the file is resolved, ten lines a batch, each erased after the batch holding their records
     assert main(["resolve", str(source), "--out", "out.jsonl", "--batch-size", "10", "--quiet"]) == 0
     printed = capsys.readouterr().out
@@ -76,4 +65,4 @@ def test_erasures_by_phone_and_by_record_id_during_one_run_leave_both_people_out
     assert len(written.splitlines()) == 30
     assert "quinn@example.com" in quarantine
     assert len(quarantine.splitlines()) == 1
-    assert _summary_erased(printed) == 5, printed
+    assert summary_erased(printed) == 5, printed

@@ -13,9 +13,6 @@ process against the same table; one answering while ``--out`` is written has it 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,50 +21,35 @@ import pytest
 
 from profilesync import resolve as resolve_module
 from profilesync.cli import main
+from tests.cli_process import CliProcess, ended_with_the_module
+from tests.e2e.erased_during_resolve import (
+    HER,
+    HER_PHONE,
+    erase_after_batches,
+    hers,
+    his,
+    others,
+    summary_erased,
+    write,
+)
 from tests.e2e.test_endpoint_url import endpoint as moto_endpoint  # noqa: F401 (a fixture)
-from tests.e2e.test_fix18a_erased_during_resolve import _others, _summary_erased, _write
 
 pytestmark = pytest.mark.slow
 
-HER = "philippa.quennell@example.com"
-HER_PHONE = "+442079460018"
 HIS_RECORD = "crm:contact:bart"
 SALT = "fix20a-table-salt"
-_CLI = "import sys; from profilesync.cli import main; sys.exit(main(sys.argv[1:]))"
+#: The other process of the erasures (tests/cli_process.py), with the run's audit salt.
+ERASER = CliProcess(setting={"PROFILESYNC_AUDIT_SALT": SALT})
 
-
-def _where(endpoint: str, folder: Path) -> list[str]:
-    return ["--endpoint-url", endpoint, "--table", "fix20a", "--state-dir", str(folder / "state")]
+eraser = ended_with_the_module(ERASER, "eraser")
 
 
 def _erase(arguments: Sequence[str]) -> dict[str, Any]:
     """``profilesync privacy erase ARGUMENTS`` in another process (against the run's table)."""
-    done = subprocess.run(
-        [sys.executable, "-c", _CLI, "privacy", "erase", *arguments, "--requested-by", "dpo"],
-        env={**os.environ, "PROFILESYNC_AUDIT_SALT": SALT},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = ERASER.run(["privacy", "erase", *arguments, "--requested-by", "dpo"], cwd=Path.cwd())
     assert done.returncode == 0, done.stderr[-2000:]
     answer: dict[str, Any] = json.loads(done.stdout)
     return answer
-
-
-def _erasing_after_batches(monkeypatch: pytest.MonkeyPatch, *erasures: Sequence[str]) -> list[Any]:
-    """Erase ``erasures[n]`` (arguments of ``privacy erase``) once the run has ingested batch n."""
-    answers: list[dict[str, Any]] = []
-    real = resolve_module.ingest_isolating
-
-    def ingest_then_erase(batch: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
-        done = real(batch, *args, **kwargs)
-        if len(answers) < len(erasures):
-            answers.append(_erase(erasures[len(answers)]))
-        return done
-
-    monkeypatch.setattr(resolve_module, "ingest_isolating", ingest_then_erase)
-    return answers
 
 
 def _malformed(record_id: str, **fields: str) -> dict[str, object]:
@@ -76,31 +58,13 @@ def _malformed(record_id: str, **fields: str) -> dict[str, object]:
 
 
 def _hers() -> list[dict[str, object]]:
-    return [
-        {
-            "source": "crm",
-            "id": "phil",
-            "updated_at": "2026-01-05T10:00:00Z",
-            "email": HER,
-            "phone": "+44 20 7946 0018",
-            "first_name": "Philippa",
-            "last_name": "Quennell",
-        },
-        _malformed("q1", email=HER.upper(), last_name="Quennell"),
-    ]
+    """Her CRM record (her address and phone) and a malformed line of hers."""
+    return [{**hers()[0], "email": HER}, _malformed("q1", email=HER.upper(), last_name="Quennell")]
 
 
 def _his() -> list[dict[str, object]]:
-    return [
-        {
-            "source": "crm",
-            "id": "bart",
-            "updated_at": "2026-01-05T10:00:00Z",
-            "email": "bartholomew.ashgrove@example.com",
-            "last_name": "Ashgrove",
-        },
-        _malformed("bart", last_name="Ashgrove", note="a later version of his record"),
-    ]
+    """His CRM record and a malformed later version of it."""
+    return [*his(), _malformed("bart", last_name="Ashgrove", note="a later version of his record")]
 
 
 def _quarantined(path: Path) -> list[str]:
@@ -115,10 +79,18 @@ def _quarantined_count(printed: str) -> int | None:
 
 
 @pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def where(moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:  # noqa: F811
+    """The options naming the run's table on moto's server and its state folder; ``tmp_path`` the
+    working folder, with the run's audit salt."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PROFILESYNC_AUDIT_SALT", SALT)
-    return tmp_path
+    return ["--endpoint-url", moto_endpoint, "--table", "fix20a", "--state-dir", str(tmp_path / "state")]
+
+
+def _resolved(source: Path, where: list[str], capsys: pytest.CaptureFixture[str], *options: str) -> str:
+    """``profilesync resolve SOURCE --out out.jsonl`` into the table, quiet: what it printed (it ends 0)."""
+    assert main(["resolve", str(source), "--out", "out.jsonl", "-q", *options, *where]) == 0
+    return capsys.readouterr().out
 
 
 def _written() -> str:
@@ -127,70 +99,60 @@ def _written() -> str:
 
 
 def test_her_malformed_line_quarantined_before_her_erasure_leaves_the_quarantine_file(
-    moto_endpoint: str,  # noqa: F811
-    folder: Path,
+    where: list[str],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # GIVEN a file whose first batch holds her record, a malformed line of hers and a stranger's
-    where = _where(moto_endpoint, folder)
     stranger = _malformed("q2", email="quinn@example.com")
-    source = _write(folder / "people.jsonl", [*_hers(), stranger, *_others(20)])
-    answers = _erasing_after_batches(monkeypatch, [*where, "--email", HER])
+    source = write(Path("people.jsonl"), [*_hers(), stranger, *others(20)])
+    answers = erase_after_batches(monkeypatch, _erase, [*where, "--email", HER])
     # WHEN the file is resolved into the table, ten lines a batch, and she is erased after the first
-    code = main(["resolve", str(source), "--out", "out.jsonl", "--batch-size", "10", "-q", *where])
-    printed = capsys.readouterr().out
+    printed = _resolved(source, where, capsys, "--batch-size", "10")
     # THEN her erasure answered ok; the quarantine file holds the stranger's line alone, neither file
     # holds her, and the summary counts her malformed line as erased, not quarantined
-    assert code == 0
     assert [a["ok"] for a in answers] == [True], answers
     assert _quarantined(Path("out.quarantine.jsonl")) == ["q2"]
     written = _written()
     assert [t for t in ("quennell", "philippa", "7946") if t in written] == []
     assert sum(1 for line in written.splitlines() if "person" in line) == 20
-    assert _summary_erased(printed) == 1, printed
+    assert summary_erased(printed) == 1, printed
     assert _quarantined_count(printed) == 1, printed
 
 
 def test_two_erasures_by_phone_and_by_record_id_take_both_peoples_lines_out(
-    moto_endpoint: str,  # noqa: F811
-    folder: Path,
+    where: list[str],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # GIVEN a file with her lines in its first batch and his (a malformed later version of his
     # record among them) in its second, and a stranger's malformed line in the third
-    where = _where(moto_endpoint, folder)
-    others = _others(30)
-    lines = [*_hers(), *others[:8], *_his(), *others[8:16], _malformed("q2", email="quinn@example.com")]
-    source = _write(folder / "people.jsonl", [*lines, *others[16:]])
-    answers = _erasing_after_batches(
-        monkeypatch, [*where, "--phone", HER_PHONE], [*where, "--source", HIS_RECORD]
+    crowd = others(30)
+    lines = [*_hers(), *crowd[:8], *_his(), *crowd[8:16], _malformed("q2", email="quinn@example.com")]
+    source = write(Path("people.jsonl"), [*lines, *crowd[16:]])
+    answers = erase_after_batches(
+        monkeypatch, _erase, [*where, "--phone", HER_PHONE], [*where, "--source", HIS_RECORD]
     )
     # WHEN she is erased by phone after the first batch and he by his record id after the second
-    code = main(["resolve", str(source), "--out", "out.jsonl", "--batch-size", "10", "-q", *where])
-    printed = capsys.readouterr().out
+    printed = _resolved(source, where, capsys, "--batch-size", "10")
     # THEN both answered ok, only the stranger's line is quarantined, and nothing of either is written
-    assert code == 0
     assert [a["ok"] for a in answers] == [True, True], answers
     assert _quarantined(Path("out.quarantine.jsonl")) == ["q2"]
     written = _written()
     assert [t for t in ("quennell", "7946", "ashgrove", "bartholomew") if t in written] == []
     assert sum(1 for line in written.splitlines() if "person" in line) == 30
-    assert _summary_erased(printed) == 2, printed
+    assert summary_erased(printed) == 2, printed
 
 
 def test_an_erasure_of_someone_with_no_malformed_line_leaves_the_quarantine_file_as_it_was(
-    moto_endpoint: str,  # noqa: F811
-    folder: Path,
+    where: list[str],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # GIVEN a file whose first batch holds her well-formed record and two strangers' malformed lines
-    where = _where(moto_endpoint, folder)
     strangers = [_malformed("q2", email="quinn@example.com"), _malformed("q3", email="ruth@example.com")]
-    source = _write(folder / "people.jsonl", [_hers()[0], *strangers, *_others(12)])
-    answers = _erasing_after_batches(monkeypatch, [*where, "--email", HER])
+    source = write(Path("people.jsonl"), [_hers()[0], *strangers, *others(12)])
+    answers = erase_after_batches(monkeypatch, _erase, [*where, "--email", HER])
     from profilesync import resolve_erasures
 
     rewritten: list[Path] = []
@@ -203,27 +165,23 @@ def test_an_erasure_of_someone_with_no_malformed_line_leaves_the_quarantine_file
 
     monkeypatch.setattr(resolve_erasures, "drop_erased_lines", watched)
     # WHEN she is erased during the run
-    code = main(["resolve", str(source), "--out", "out.jsonl", "--batch-size", "10", "-q", *where])
-    printed = capsys.readouterr().out
+    printed = _resolved(source, where, capsys, "--batch-size", "10")
     # THEN her profile is not written, and the quarantine file keeps both lines, not rewritten
-    assert code == 0
     assert [a["ok"] for a in answers] == [True], answers
     assert "quennell" not in Path("out.jsonl").read_text(encoding="utf-8").lower()
     assert _quarantined(Path("out.quarantine.jsonl")) == ["q2", "q3"]
     assert rewritten == []
     assert _quarantined_count(printed) == 2, printed
-    assert _summary_erased(printed) is None, printed
+    assert summary_erased(printed) is None, printed
 
 
 def test_an_erasure_answering_while_the_output_is_written_has_it_written_again_without_her(
-    moto_endpoint: str,  # noqa: F811
-    folder: Path,
+    where: list[str],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # GIVEN a file holding her lines, every line read with no erasure under way
-    where = _where(moto_endpoint, folder)
-    source = _write(folder / "people.jsonl", [*_others(5), *_hers()])
+    source = write(Path("people.jsonl"), [*others(5), *_hers()])
     answers: list[dict[str, Any]] = []
     real = resolve_module.write_profiles
 
@@ -237,13 +195,11 @@ def test_an_erasure_answering_while_the_output_is_written_has_it_written_again_w
 
     monkeypatch.setattr(resolve_module, "write_profiles", write_then_erase)
     # WHEN the file is resolved into the table
-    code = main(["resolve", str(source), "--out", "out.jsonl", "-q", *where])
-    printed = capsys.readouterr().out
+    printed = _resolved(source, where, capsys)
     # THEN the files the run left, finished after her erasure's answer, do not hold her
-    assert code == 0
     assert [a["ok"] for a in answers] == [True], answers
     written = _written()
     assert "quennell" not in written
     assert len(Path("out.jsonl").read_text(encoding="utf-8").splitlines()) == 5
     assert "wrote 5 profiles" in printed
-    assert _summary_erased(printed) == 1, printed
+    assert summary_erased(printed) == 1, printed

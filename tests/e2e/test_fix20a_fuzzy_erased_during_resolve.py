@@ -19,13 +19,18 @@ from typing import Any
 
 import pytest
 
-from profilesync import resolve as resolve_module
 from profilesync import resolve_erasures
 from profilesync.cli import main
 from profilesync.stores import open_stores, store_path
-
-# ``eraser``: the other process of the erasures (tests/cli_process.py), one for this module too.
-from tests.e2e.test_fix18a_erased_during_resolve import _erase, _others, _summary_erased, _write, eraser  # noqa: F401
+from tests.e2e.erased_during_resolve import (
+    erase,
+    erase_after_batches,
+    eraser,  # noqa: F401 (the other process of the erasures, one for this module too)
+    erasing_in,
+    others,
+    summary_erased,
+    write,
+)
 from tests.integration.identity_attack_records import HANA, flat, resolve_lines
 
 pytestmark = pytest.mark.slow
@@ -40,20 +45,32 @@ HER_SHOP = flat(
 NAMESAKE = flat("mail", "3", **{**HANA, "date_of_birth": "1990-02-14"}, email="hana.s@example.com")
 
 
-def _given_her_crm_record_in_a_probabilistic_folder(
-    folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def _given_a_probabilistic_folder_where_someone_is_erased(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], address: str
 ) -> None:
     monkeypatch.chdir(folder)
     monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
     (folder / "profilesync.yaml").write_text(
         "version: 1\nidentity:\n  mode: probabilistic\n", encoding="utf-8"
     )
-    assert main(["privacy", "erase", "--email", "someone.else@example.com", "--requested-by", "dpo"]) == 0
+    assert main(["privacy", "erase", "--email", address, "--requested-by", "dpo"]) == 0
     capsys.readouterr()
+
+
+def _given_her_crm_record_in_a_probabilistic_folder(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _given_a_probabilistic_folder_where_someone_is_erased(
+        folder, monkeypatch, capsys, "someone.else@example.com"
+    )
     with open_stores(
         endpoint_url=None, table=TABLE, path=store_path(folder / ".profilesync", TABLE)
     ) as stores:
         resolve_lines([HER_CRM], stores.profiles)
+
+
+def _holds_her_shop_record(batch: Sequence[Any]) -> bool:
+    return any(r.key == "shop:contact:2" for r in batch)
 
 
 def _searched(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -78,17 +95,10 @@ def test_her_shop_record_resolved_before_her_erasure_is_not_written_after_it(
     # GIVEN her CRM record in the folder's store, and a file whose first batch holds her shop record
     # and her namesake's
     _given_her_crm_record_in_a_probabilistic_folder(tmp_path, monkeypatch, capsys)
-    source = _write(tmp_path / "people.jsonl", [HER_SHOP, NAMESAKE, *_others(20)])
-    answers: list[dict[str, Any]] = []
-    real = resolve_module.ingest_isolating
-
-    def ingest_then_erase(batch: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
-        done = real(batch, *args, **kwargs)
-        if not answers and any(r.key == "shop:contact:2" for r in batch):
-            answers.append(_erase(tmp_path, "--email", "hana.sato@corp.jp"))
-        return done
-
-    monkeypatch.setattr(resolve_module, "ingest_isolating", ingest_then_erase)
+    source = write(tmp_path / "people.jsonl", [HER_SHOP, NAMESAKE, *others(20)])
+    answers = erase_after_batches(
+        monkeypatch, erasing_in(tmp_path), ["--email", "hana.sato@corp.jp"], when=_holds_her_shop_record
+    )
     # WHEN the file is resolved, ten lines a batch, and she is erased once her shop record's is in
     assert main(["resolve", str(source), "--out", "out.jsonl", "--batch-size", "10", "--quiet"]) == 0
     printed = capsys.readouterr().out
@@ -100,7 +110,7 @@ def test_her_shop_record_resolved_before_her_erasure_is_not_written_after_it(
     assert [s["id"] for p in profiles for s in p["sources"] if s["source"] != "crm"] == ["3"]
     assert len(profiles) == 21
     assert "hanasato92" not in Path("out.jsonl").read_text(encoding="utf-8")
-    assert _summary_erased(printed) == 1, printed
+    assert summary_erased(printed) == 1, printed
 
 
 def test_her_shop_record_read_after_her_erasure_is_dropped_by_the_batch(
@@ -108,15 +118,15 @@ def test_her_shop_record_read_after_her_erasure_is_dropped_by_the_batch(
 ) -> None:
     # GIVEN her CRM record in the folder's store, erased before the run (her fingerprints kept)
     _given_her_crm_record_in_a_probabilistic_folder(tmp_path, monkeypatch, capsys)
-    assert _erase(tmp_path, "--email", "hana.sato@corp.jp")["ok"] is True
-    source = _write(tmp_path / "people.jsonl", [*_others(12), HER_SHOP, NAMESAKE])
+    assert erase(tmp_path, "--email", "hana.sato@corp.jp")["ok"] is True
+    source = write(tmp_path / "people.jsonl", [*others(12), HER_SHOP, NAMESAKE])
     # WHEN the file is resolved with nobody erased during the run
     assert main(["resolve", str(source), "--out", "out.jsonl", "--batch-size", "10", "--quiet"]) == 0
     printed = capsys.readouterr().out
     # THEN the batch dropped her shop record by her fingerprints, and her namesake is a profile
     assert "hanasato92" not in Path("out.jsonl").read_text(encoding="utf-8")
     assert "hana.s@example.com" in Path("out.jsonl").read_text(encoding="utf-8")
-    assert _summary_erased(printed) == 1, printed
+    assert summary_erased(printed) == 1, printed
 
 
 def test_a_probabilistic_run_that_drops_nobody_searches_nothing_after_it(
@@ -124,8 +134,8 @@ def test_a_probabilistic_run_that_drops_nobody_searches_nothing_after_it(
 ) -> None:
     # GIVEN her fingerprints in the folder's store (erased before the run), and a file without her
     _given_her_crm_record_in_a_probabilistic_folder(tmp_path, monkeypatch, capsys)
-    assert _erase(tmp_path, "--email", "hana.sato@corp.jp")["ok"] is True
-    source = _write(tmp_path / "people.jsonl", [*_others(12), NAMESAKE])
+    assert erase(tmp_path, "--email", "hana.sato@corp.jp")["ok"] is True
+    source = write(tmp_path / "people.jsonl", [*others(12), NAMESAKE])
     searched = _searched(monkeypatch)
     # WHEN it is resolved with nobody erased during the run
     assert main(["resolve", str(source), "--out", "out.jsonl", "--batch-size", "10", "--quiet"]) == 0
@@ -133,7 +143,7 @@ def test_a_probabilistic_run_that_drops_nobody_searches_nothing_after_it(
     # THEN the run's store is not searched after it (no erasure moved the epoch, no line was dropped)
     assert searched == []
     assert len(_profiles(Path("out.jsonl"))) == 13
-    assert _summary_erased(printed) is None, printed
+    assert summary_erased(printed) is None, printed
 
 
 def test_her_shop_record_resolved_a_batch_before_her_dropped_crm_line_is_taken_out_after_the_run(
@@ -142,14 +152,8 @@ def test_her_shop_record_resolved_a_batch_before_her_dropped_crm_line_is_taken_o
     # GIVEN her erasure in a folder whose store never held her (not_found: her address suppressed,
     # nothing fingerprinted), and a file whose first batch holds her shop record and her namesake's,
     # and whose last line is her CRM record
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
-    (tmp_path / "profilesync.yaml").write_text(
-        "version: 1\nidentity:\n  mode: probabilistic\n", encoding="utf-8"
-    )
-    assert main(["privacy", "erase", "--email", "hana.sato@corp.jp", "--requested-by", "dpo"]) == 0
-    capsys.readouterr()
-    source = _write(tmp_path / "people.jsonl", [HER_SHOP, NAMESAKE, *_others(20), HER_CRM])
+    _given_a_probabilistic_folder_where_someone_is_erased(tmp_path, monkeypatch, capsys, "hana.sato@corp.jp")
+    source = write(tmp_path / "people.jsonl", [HER_SHOP, NAMESAKE, *others(20), HER_CRM])
     # WHEN the file is resolved, ten lines a batch
     assert main(["resolve", str(source), "--out", "out.jsonl", "--batch-size", "10", "--quiet"]) == 0
     printed = capsys.readouterr().out
@@ -159,4 +163,4 @@ def test_her_shop_record_resolved_a_batch_before_her_dropped_crm_line_is_taken_o
     assert [t for t in ("hanasato92", "hana.sato@corp.jp") if t in written] == []
     assert "hana.s@example.com" in written
     assert len(_profiles(Path("out.jsonl"))) == 21
-    assert _summary_erased(printed) == 2, printed
+    assert summary_erased(printed) == 2, printed

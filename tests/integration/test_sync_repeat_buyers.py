@@ -7,9 +7,11 @@ orders beyond the guardrail's limit founded profiles of their own.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from typing import Any
 
+from connectors._http import RetryPolicy
 from connectors.shopify import PLUGIN
 from connectors.shopify._mapping import customer_draft
 from core.normalise import normalise_record
@@ -23,8 +25,10 @@ from tests.integration.test_dynamodb_store import Dynamo
 def test_a_shopify_sync_makes_one_profile_per_customer_with_every_order(dynamo: Dynamo) -> None:
     # GIVEN a Shopify sandbox with repeat buyers, pulled in pages into DynamoDB
     store, _ = dynamo
-    sandbox = PLUGIN.sandbox(people=120, seed=7)
-    connector = PLUGIN.build(sandbox.settings())
+    # (its bucket restored fast and the bulk operations' polls not waited for: nothing here is timed)
+    sandbox = PLUGIN.sandbox(people=120, seed=7, rate_scale=1000.0)
+    unwaited = RetryPolicy(max_attempts=8, backoff_floor=0.01, backoff_cap=0.05, sleep=lambda _: None)
+    connector = PLUGIN.build(dataclasses.replace(sandbox.settings(), retry=unwaited))
     orders_of = Counter(o["_customer"] for o in sandbox.orders.values())
     assert max(orders_of.values()) >= 10
     # WHEN synced

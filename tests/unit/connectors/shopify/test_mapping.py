@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -11,6 +12,8 @@ from connectors.shopify import PLUGIN, customer_draft, make_sandbox, order_draft
 from connectors.shopify._mapping import draft, gid, gid_tail, shopify_customer_id
 from core.normalise import normalise_record
 from core.schema import ComputedTraits, Identifier, Profile, Quarantined, SourceRecord, SourceRef
+
+from .conftest import fast_retry
 
 T = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -164,8 +167,9 @@ def test_mapping_never_raises_and_bad_vendor_data_ends_quarantined() -> None:
 
 def test_the_population_variation_survives_the_sandbox_and_maps_cleanly() -> None:
     # GIVEN the sandbox's customers and orders, built from the shared population with its mess
-    sandbox = make_sandbox(people=150, seed=11)
-    connector = PLUGIN.build(sandbox.settings())
+    # (its bucket restored fast and the bulk operation's polls not waited for: nothing here is timed)
+    sandbox = make_sandbox(people=150, seed=11, rate_scale=1000.0)
+    connector = PLUGIN.build(dataclasses.replace(sandbox.settings(), retry=fast_retry([])))
     pages = list(connector.pull(None))
     drafts = [d for p in pages for d in connector.to_records(p)]
     outcomes = [normalise_record(d) for d in drafts]
