@@ -106,6 +106,7 @@ _share_botocore_handler_checks()
 aws_signing.skip_signing_to_moto_dynamodb()
 # moto's 1,295 requests interceptors built once, not at every mock_aws() start (tests/moto_start.py).
 moto_start.build_interceptors_once()
+moto_start.draw_request_ids_at_once()
 
 
 def _model_moto_costs() -> None:

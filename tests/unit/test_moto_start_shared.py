@@ -86,3 +86,28 @@ def test_a_registry_in_use_is_left_to_moto_s_own_start() -> None:
         assert not any(
             a is b for a, b in zip(shared, models.responses_mock._registry._registered["POST"], strict=False)
         )
+
+
+def test_a_request_id_is_drawn_as_moto_draws_it_from_moto_s_generator() -> None:
+    # GIVEN moto's own request ids and the ones drawn at once, from moto's generator seeded alike
+    import string
+
+    import moto.core.responses
+    import moto.utilities.aws_headers as aws_headers
+    from moto.moto_api._internal import mock_random
+
+    own = aws_headers.gen_amzn_requestid_long.__wrapped__
+    assert moto.core.responses.gen_amzn_requestid_long is aws_headers.gen_amzn_requestid_long
+    mock_random.seed(7)
+    drawn = [aws_headers.gen_amzn_requestid_long() for _ in range(200)]
+    mock_random.seed(7)
+    again = [aws_headers.gen_amzn_requestid_long() for _ in range(200)]
+    theirs = [own() for _ in range(200)]
+    # THEN the same length and alphabet, reproducible under moto's seed, and set as the header
+    pool = set(string.ascii_letters + string.digits)
+    assert {len(i) for i in drawn} == {len(i) for i in theirs} == {52}
+    assert set("".join(drawn)) == set("".join(theirs)) == pool
+    assert drawn == again
+    assert len(set(drawn)) == 200
+    headers: dict[str, str] = {}
+    assert aws_headers.gen_amzn_requestid_long(headers) == headers["x-amzn-requestid"]
