@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.testing.records import T0, MakeRecord, make_record
-from tests import aws_signing, hypothesis_profiles, runner_temp
+from tests import aws_signing, hypothesis_profiles, moto_start, runner_temp
 
 os.environ.update(
     {
@@ -94,7 +94,8 @@ def _share_botocore_handler_checks() -> None:
 
     def aliaser_init(self: Any, event_emitter: Any, event_aliases: Any = None) -> None:
         init(self, event_emitter, event_aliases)
-        if event_aliases is None or event_aliases is botocore.hooks.EVENT_ALIASES:
+        # A client's aliaser is a copy of its session's, with a copy of the table: equal, not the same.
+        if event_aliases is None or event_aliases == botocore.hooks.EVENT_ALIASES:
             self._alias_name_cache = shared_names
 
     botocore.hooks.EventAliaser.__init__ = aliaser_init  # type: ignore[method-assign]
@@ -103,6 +104,9 @@ def _share_botocore_handler_checks() -> None:
 _share_botocore_handler_checks()
 # DynamoDB requests to moto's in-process mock go unsigned (moto checks no signature; tests/aws_signing.py).
 aws_signing.skip_signing_to_moto_dynamodb()
+# moto's 1,295 requests interceptors built once, not at every mock_aws() start (tests/moto_start.py).
+moto_start.build_interceptors_once()
+moto_start.draw_request_ids_at_once()
 
 
 def _model_moto_costs() -> None:

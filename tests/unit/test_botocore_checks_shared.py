@@ -51,3 +51,16 @@ def test_sessions_share_their_event_names_and_a_custom_alias_table_does_not() ->
     assert own._alias_name_cache is not one._alias_name_cache
     assert own._alias_event_name("a.x.b") == "a.y.b"
     assert one._alias_event_name("a.x.b") == "a.x.b"
+
+
+def test_a_client_shares_its_session_s_event_names() -> None:
+    # GIVEN a session and a client of it (its aliaser is a copy, with a copy of botocore's table)
+    session = botocore.session.Session()
+    client = session.create_client("dynamodb", region_name="us-east-1")
+    copied = botocore.hooks.EventAliaser(botocore.hooks.HierarchicalEmitter(), {"x": "y"}).__copy__()
+    # WHEN names are aliased THEN the client shares the session's answers, a copied custom table not
+    assert client.meta.events._alias_name_cache is session._events._alias_name_cache
+    assert client.meta.events._alias_event_name("before-call.sdb.Query") == "before-call.simpledb.Query"
+    assert copied._alias_name_cache is not session._events._alias_name_cache
+    assert copied._alias_event_name("a.x.b") == "a.y.b"
+    assert client.meta.events._alias_event_name("a.x.b") == "a.x.b"
