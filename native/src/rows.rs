@@ -8,8 +8,6 @@
 //! run other than a one-time record's) is called back, in the order the Python loop calls it, so
 //! the memos a record keeps (its ``key``, its hash) are left in the same order.
 
-use std::collections::{HashMap, HashSet};
-
 use pyo3::basic::CompareOp;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -31,24 +29,25 @@ fn chars(text: &str) -> usize {
     }
 }
 
-/// A kind's limit (``limits[kind]``), looked up once per call.
+/// A kind's limit (``limits[kind]``), looked up once per call: a call sees a few kinds.
 fn limit_of<'p>(
-    cache: &mut HashMap<String, Option<&'p PyAny>>,
+    cache: &mut Vec<(&'p str, Option<&'p PyAny>)>,
     limits: &'p PyAny,
-    kind: &str,
+    kind: &'p str,
 ) -> PyResult<Option<&'p PyAny>> {
-    if let Some(found) = cache.get(kind) {
+    if let Some((_, found)) = cache.iter().find(|(known, _)| *known == kind) {
         return Ok(*found);
     }
     let found = if limits.contains(kind)? { Some(limits.get_item(kind)?) } else { None };
-    cache.insert(kind.to_owned(), found);
+    cache.push((kind, found));
     Ok(found)
 }
 
 /// core.ingest_fresh's ``_identifier_loop``: ``(hits, desired, markers, longest, longest_ident)``,
 /// or None when the guardrails would refuse a key (``past_limit`` says so for a key more records
 /// than its limit may hold). ``blocked`` is the batch's answers of the blocklist by key, filled
-/// in by ``is_blocked`` for a key it has none for; ``hit`` is ``GuardrailHit``.
+/// in by ``is_blocked`` for a key it has none for; ``hit`` is ``GuardrailHit``. The keys are the
+/// identifiers' own ``str`` objects, deduplicated by Python dicts (their hashes are kept in them).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
 pub fn identifier_loop(
@@ -62,31 +61,28 @@ pub fn identifier_loop(
     hit: &PyAny,
 ) -> PyResult<Option<(PyObject, PyObject, PyObject, usize, usize)>> {
     let hits = PyList::empty(py);
-    let mut usable: HashSet<String> = HashSet::new();
-    let mut desired: Vec<String> = Vec::new();
+    let usable = PyDict::new(py); // the keys the customer takes
+    let mut desired: Vec<(&str, &PyAny)> = Vec::new();
     // per limited key, the records that may hold it, in order of first sight
-    let mut holders: Vec<(String, usize)> = Vec::new();
-    let mut holder_at: HashMap<String, usize> = HashMap::new();
-    let mut kinds: HashMap<String, Option<&PyAny>> = HashMap::new();
+    let holder_at = PyDict::new(py);
+    let mut holders: Vec<(&str, usize)> = Vec::new();
+    let mut kinds: Vec<(&str, Option<&PyAny>)> = Vec::new();
     let mut longest = 0usize;
-    let person = intern!(py, "person");
     for record in group.iter() {
         let record_key = record.getattr(intern!(py, "key"))?;
         longest = longest.max(chars(record_key.downcast::<PyString>()?.to_str()?));
-        let may_hold = record
-            .getattr(intern!(py, "level"))?
-            .rich_compare(person, CompareOp::Eq)?
-            .is_true()?
+        let level = record.getattr(intern!(py, "level"))?;
+        let may_hold = level.downcast::<PyString>()?.to_str()? == "person"
             || record.getattr(intern!(py, "owner"))?.is_none();
         for ident in record.getattr(intern!(py, "identifiers"))?.iter()? {
             let ident = ident?;
             let key_obj = ident.getattr(intern!(py, "key"))?;
             let key = key_obj.downcast::<PyString>()?.to_str()?;
-            let kind_obj = ident.getattr(intern!(py, "kind"))?;
-            let kind = kind_obj.downcast::<PyString>()?.to_str()?;
+            let kind = ident.getattr(intern!(py, "kind"))?.downcast::<PyString>()?.to_str()?;
             if kind == "source" {
-                if usable.insert(key.to_owned()) {
-                    desired.push(key.to_owned());
+                if !usable.contains(key_obj)? {
+                    usable.set_item(key_obj, py.None())?;
+                    desired.push((key, key_obj));
                 }
                 continue;
             }
@@ -102,53 +98,52 @@ pub fn identifier_loop(
                 hits.append(hit.call1((record_key, key_obj, BLOCKED))?)?;
                 continue;
             }
-            if usable.insert(key.to_owned()) {
-                desired.push(key.to_owned());
+            if !usable.contains(key_obj)? {
+                usable.set_item(key_obj, py.None())?;
+                desired.push((key, key_obj));
             }
             if may_hold && limit_of(&mut kinds, limits, kind)?.is_some() {
-                match holder_at.get(key) {
-                    Some(at) => holders[*at].1 += 1,
+                match holder_at.get_item(key_obj) {
+                    Some(at) => holders[at.extract::<usize>()?].1 += 1,
                     None => {
-                        holder_at.insert(key.to_owned(), holders.len());
-                        holders.push((key.to_owned(), 1));
+                        holder_at.set_item(key_obj, holders.len())?;
+                        holders.push((key, 1));
                     }
                 }
             }
         }
     }
     for (key, count) in &holders {
-        let prefix = key.split_once('#').map_or(key.as_str(), |(kind, _)| kind);
+        let prefix = key.split_once('#').map_or(*key, |(kind, _)| kind);
         let limit = match limit_of(&mut kinds, limits, prefix)? {
             Some(limit) => limit,
             None => limits.get_item(prefix)?, // raises KeyError, as ``limits[...]`` does
         };
         let over = count.to_object(py).as_ref(py).rich_compare(limit, CompareOp::Gt)?.is_true()?;
-        if over && past_limit.call1((group, key.as_str(), limits))?.is_true()? {
+        if over && past_limit.call1((group, *key, limits))?.is_true()? {
             return Ok(None); // the guardrails would refuse the key: components are the planner's
         }
     }
-    desired.sort_unstable(); // UTF-8's byte order is the code points' (Python's ``sorted``)
-    let mut markers: Vec<String> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    for key in &desired {
+    // UTF-8's byte order is the code points' (Python's ``sorted``); the keys are distinct
+    desired.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let seen = PyDict::new(py);
+    let mut markers: Vec<&PyAny> = Vec::new();
+    let mut longest_ident = 0usize;
+    for (key, _) in &desired {
+        longest_ident = longest_ident.max(chars(key));
         if key.starts_with("email#") {
-            for marker in marker_keys.call1((key.as_str(),))?.iter()? {
+            for marker in marker_keys.call1((*key,))?.iter()? {
                 let marker = marker?;
-                let marker = marker.downcast::<PyString>()?.to_str()?;
-                if seen.insert(marker.to_owned()) {
-                    markers.push(marker.to_owned());
+                if !seen.contains(marker)? {
+                    seen.set_item(marker, py.None())?;
+                    longest_ident = longest_ident.max(chars(marker.downcast::<PyString>()?.to_str()?));
+                    markers.push(marker);
                 }
             }
         }
     }
-    let longest_ident = desired.iter().chain(markers.iter()).map(|k| chars(k)).max().unwrap_or(0);
-    Ok(Some((
-        hits.into(),
-        PyList::new(py, &desired).into(),
-        PyList::new(py, &markers).into(),
-        longest,
-        longest_ident,
-    )))
+    let desired = PyList::new(py, desired.iter().map(|(_, key)| *key));
+    Ok(Some((hits.into(), desired.into(), PyList::new(py, markers).into(), longest, longest_ident)))
 }
 
 /// A record's watermark and ``run`` attribute as its IDENT item writes them
@@ -160,7 +155,7 @@ fn written<'p>(
     kept: &'p PyDict,
     written_item: &'p PyAny,
 ) -> PyResult<(&'p PyAny, &'p PyAny)> {
-    let one = kept.get_item(OBSERVED_MEMO).is_none() && !snap.getattr(intern!(py, "undated"))?.is_true()?;
+    let one = kept.get_item(intern!(py, OBSERVED_MEMO)).is_none() && !snap.getattr(intern!(py, "undated"))?.is_true()?;
     if one {
         let updated = snap.getattr(intern!(py, "updated_at"))?;
         let read = snap.getattr(intern!(py, "read_at"))?;
