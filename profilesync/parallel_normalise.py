@@ -250,8 +250,11 @@ def _produce(
     from connectors.jsonl import read_jsonl
     from connectors.jsonl.batched import read_jsonl_batched
     from core.normalise import normalise_record
-    from core.record_json import record_json_and_hash
     from core.runtime import tune_gc_for_bulk_work
+    from profilesync.resolve_native import worker_json_and_hash
+
+    # Compiled where native/'s extension is installed (profilesync.resolve_native), the same memos.
+    record_json_and_hash = worker_json_and_hash()
 
     tune_gc_for_bulk_work()  # what it inherited or imported is frozen, as in the main process
     chunk: list[SourceRecord | Quarantined | BatchEnd] = []
