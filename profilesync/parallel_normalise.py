@@ -61,6 +61,7 @@ from core.schema import _ALL_FIELDS, Quarantined, RecordDraft, SourceRecord, _Fr
 from profilesync import parallel_plan
 from profilesync.parallel_plan import POLL_SECONDS as _POLL_SECONDS
 from profilesync.parallel_plan import CallerGoneError as _CallerGoneError
+from profilesync.resolve_native import handover_reducer
 
 __all__ = ["MIN_BYTES", "NormaliseWorkerError", "NormalisingWorker", "usable_cores", "worker_wanted"]
 
@@ -329,23 +330,27 @@ def _reduce_model(model: _Frozen) -> str | tuple[Any, ...]:
     return model.__reduce__()
 
 
-_DISPATCH: dict[type, Any] = {}
+_DISPATCH: dict[Any, dict[type, Any]] = {}
 
 
 def _dispatch_table() -> dict[type, Any]:
-    """``copyreg``'s dispatch table with ``_reduce_model`` for every schema model class that pickles
+    """``copyreg``'s dispatch table with a reducer for every schema model class that pickles
     through ``_Frozen.__reduce__`` (a pickler looks its table up by the exact class), made on first
-    use, when every model class the records hold has been defined."""
-    if not _DISPATCH:
-        table: dict[type, Any] = dict(copyreg.dispatch_table)
+    use, when every model class the records hold has been defined. The reducer is native/'s
+    compiled one where the extension is installed and on (profilesync.resolve_native: the same
+    models read back, without a Python frame per model on either side), else ``_reduce_model``."""
+    reducer = handover_reducer() or _reduce_model
+    table = _DISPATCH.get(reducer)
+    if table is None:
+        table = dict(copyreg.dispatch_table)
         classes = [_Frozen]
         while classes:
             cls = classes.pop()
             if cls.__reduce__ is _Frozen.__reduce__:  # not a class that pickles its own way
-                table[cls] = _reduce_model
+                table[cls] = reducer
             classes.extend(cls.__subclasses__())
-        _DISPATCH.update(table)
-    return _DISPATCH
+        _DISPATCH[reducer] = table
+    return table
 
 
 def _send(messages: Any, message: tuple[str, Any]) -> None:

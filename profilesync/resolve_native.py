@@ -1,12 +1,18 @@
 """The normalising worker's compiled calls, chosen where the optional extension is installed.
 
-``profilesync_native`` (native/, ``make native``; its worker part is native/src/worker.rs) keeps a
+``profilesync_native`` (native/, ``make native``; its worker part is native/src/worker*.rs) keeps a
 normalised record's JSON and content hash with it as ``core.record_json.record_json_and_hash``
 does: the JSON from pydantic's own serialiser, the hash's bytes cut out of it and hashed with
 BLAKE2b in compiled code. It keeps exactly the Python path's memos, in the Python path's order, or
 raises before it keeps any; on any error the Python path runs for that record instead (and raises
 what it raises). Without the extension, or with ``PROFILESYNC_NATIVE=off`` (as core.ingest_native
 reads it), the Python function itself is used.
+
+It also pickles the schema's models for the hand-over to the resolving process (``reduce_model``,
+native/src/worker_handover.rs): the pickle names ``profilesync_native.reassemble`` instead of
+``core.schema_base._reassemble``, which builds the same model (the same ``__dict__`` object, the
+shared set of fields) without a Python frame per model; a model that is not the common case is
+pickled by ``_Frozen.__reduce__`` as before.
 
 tests/unit/test_native28w_worker_parity.py holds the compiled call to the Python path's memos and
 pickled bytes on hypothesis records of every shape the canonical schema allows.
@@ -23,7 +29,7 @@ from core.content_hash import record_hash
 from core.record_json import record_json_and_hash as python_json_and_hash
 from core.schema import SourceRecord
 
-__all__ = ["UNAVAILABLE", "record_json_and_hash", "worker_json_and_hash"]
+__all__ = ["UNAVAILABLE", "handover_reducer", "record_json_and_hash", "worker_json_and_hash"]
 
 
 def _load() -> tuple[Any, str]:
@@ -33,7 +39,7 @@ def _load() -> tuple[Any, str]:
         module = importlib.import_module("profilesync_native")
     except ImportError as error:
         return None, f"profilesync_native is not installed ({error}); `make native` builds it"
-    if not hasattr(module, "record_json_and_hash"):  # an extension built before the worker's part
+    if not hasattr(module, "reduce_model"):  # an extension built before the worker's part
         return None, "profilesync_native has no record_json_and_hash (an older build): `make native`"
     return module, ""
 
@@ -56,3 +62,10 @@ def worker_json_and_hash() -> Callable[[SourceRecord], None]:
     """The function the normalising worker keeps each record's JSON and hash with: the compiled
     one where the extension is installed and on, else core.record_json's."""
     return python_json_and_hash if _MODULE is None else record_json_and_hash
+
+
+def handover_reducer() -> Callable[[Any], Any] | None:
+    """The reducer the worker pickles the schema's models with (profilesync.parallel_normalise's
+    ``_pickled``): native/'s ``reduce_model``, whose pickled models name its ``reassemble``
+    (the resolving process reads them back through it), or None for the Python reducer."""
+    return None if _MODULE is None else _MODULE.reduce_model

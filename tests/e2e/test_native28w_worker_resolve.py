@@ -1,11 +1,13 @@
-"""``profilesync resolve`` writes the same bytes and rows with the worker's compiled JSON and hash.
+"""``profilesync resolve`` writes the same bytes and rows with the worker's compiled calls.
 
 bench.resolve_scaling's generated population (three tools, overlapping people, 2% malformed lines),
 large enough that ``resolve`` normalises it in its worker process (profilesync.parallel_normalise,
 over ``MIN_BYTES``), is resolved twice in this process: once with the worker keeping each record's
-JSON and hash by the Python path (``PROFILESYNC_NATIVE=off``), once by native/'s compiled call
-(profilesync.resolve_native). The ``--out`` file, the quarantine file and every row of the run's
-own store (read just before the run removes it) must be the same, and the worker must have run.
+JSON and hash and pickling its chunks by the Python path (``PROFILESYNC_NATIVE=off``), once by
+native/'s compiled calls (profilesync.resolve_native: the JSON and hash, and the hand-over's
+``reduce_model`` and ``reassemble``, which the resolving process reads the records back
+through). The ``--out`` file, the quarantine file and every row of the run's own store (read
+just before the run removes it) must be the same, and the worker must have run.
 """
 
 from __future__ import annotations
