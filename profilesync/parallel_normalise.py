@@ -61,7 +61,7 @@ from core.schema import _ALL_FIELDS, Quarantined, RecordDraft, SourceRecord, _Fr
 from profilesync import parallel_plan
 from profilesync.parallel_plan import POLL_SECONDS as _POLL_SECONDS
 from profilesync.parallel_plan import CallerGoneError as _CallerGoneError
-from profilesync.resolve_native import handover_reducer
+from profilesync.resolve_native import handover_reassemble
 
 __all__ = ["MIN_BYTES", "NormaliseWorkerError", "NormalisingWorker", "usable_cores", "worker_wanted"]
 
@@ -330,18 +330,36 @@ def _reduce_model(model: _Frozen) -> str | tuple[Any, ...]:
     return model.__reduce__()
 
 
+def _compiled_reducer(reassemble: Any) -> Any:
+    """``_reduce_model`` whose common case names ``reassemble`` (native/'s, which the resolving
+    process reads the models back through) instead of ``core.schema_base._reassemble``."""
+
+    def reduce_model(model: _Frozen) -> str | tuple[Any, ...]:
+        cls = type(model)
+        if (
+            model.__pydantic_fields_set__ is _ALL_FIELDS.get(cls)
+            and model.__pydantic_private__ is None
+            and model.__pydantic_extra__ is None
+        ):
+            return (reassemble, (cls, model.__dict__, None))
+        return model.__reduce__()
+
+    return reduce_model
+
+
 _DISPATCH: dict[Any, dict[type, Any]] = {}
 
 
 def _dispatch_table() -> dict[type, Any]:
     """``copyreg``'s dispatch table with a reducer for every schema model class that pickles
     through ``_Frozen.__reduce__`` (a pickler looks its table up by the exact class), made on first
-    use, when every model class the records hold has been defined. The reducer is native/'s
-    compiled one where the extension is installed and on (profilesync.resolve_native: the same
-    models read back, without a Python frame per model on either side), else ``_reduce_model``."""
-    reducer = handover_reducer() or _reduce_model
-    table = _DISPATCH.get(reducer)
+    use, when every model class the records hold has been defined. Where native/'s extension is
+    installed and on (profilesync.resolve_native), the reducer's pickles name its ``reassemble``
+    (the same models read back without a Python frame each), else ``core.schema_base._reassemble``."""
+    reassemble = handover_reassemble()
+    table = _DISPATCH.get(reassemble)
     if table is None:
+        reducer = _reduce_model if reassemble is None else _compiled_reducer(reassemble)
         table = dict(copyreg.dispatch_table)
         classes = [_Frozen]
         while classes:
@@ -349,7 +367,7 @@ def _dispatch_table() -> dict[type, Any]:
             if cls.__reduce__ is _Frozen.__reduce__:  # not a class that pickles its own way
                 table[cls] = reducer
             classes.extend(cls.__subclasses__())
-        _DISPATCH[reducer] = table
+        _DISPATCH[reassemble] = table
     return table
 
 

@@ -8,11 +8,11 @@ raises before it keeps any; on any error the Python path runs for that record in
 what it raises). Without the extension, or with ``PROFILESYNC_NATIVE=off`` (as core.ingest_native
 reads it), the Python function itself is used.
 
-It also pickles the schema's models for the hand-over to the resolving process (``reduce_model``,
-native/src/worker_handover.rs): the pickle names ``profilesync_native.reassemble`` instead of
-``core.schema_base._reassemble``, which builds the same model (the same ``__dict__`` object, the
-shared set of fields) without a Python frame per model; a model that is not the common case is
-pickled by ``_Frozen.__reduce__`` as before.
+For the hand-over to the resolving process, the worker's pickles name
+``profilesync_native.reassemble`` (native/src/worker_handover.rs) instead of
+``core.schema_base._reassemble`` for a model in the common case: it builds the same model (the
+same ``__dict__`` object, the shared set of fields) without a Python frame per model; a model
+that is not the common case is pickled by ``_Frozen.__reduce__`` as before.
 
 tests/unit/test_native28w_worker_parity.py holds the compiled call to the Python path's memos and
 pickled bytes on hypothesis records of every shape the canonical schema allows.
@@ -29,7 +29,7 @@ from core.content_hash import record_hash
 from core.record_json import record_json_and_hash as python_json_and_hash
 from core.schema import SourceRecord
 
-__all__ = ["UNAVAILABLE", "handover_reducer", "record_json_and_hash", "worker_json_and_hash"]
+__all__ = ["UNAVAILABLE", "handover_reassemble", "record_json_and_hash", "worker_json_and_hash"]
 
 
 def _load() -> tuple[Any, str]:
@@ -39,7 +39,7 @@ def _load() -> tuple[Any, str]:
         module = importlib.import_module("profilesync_native")
     except ImportError as error:
         return None, f"profilesync_native is not installed ({error}); `make native` builds it"
-    if not hasattr(module, "reduce_model"):  # an extension built before the worker's part
+    if not hasattr(module, "reassemble"):  # an extension built before the worker's part
         return None, "profilesync_native has no record_json_and_hash (an older build): `make native`"
     return module, ""
 
@@ -64,8 +64,7 @@ def worker_json_and_hash() -> Callable[[SourceRecord], None]:
     return python_json_and_hash if _MODULE is None else record_json_and_hash
 
 
-def handover_reducer() -> Callable[[Any], Any] | None:
-    """The reducer the worker pickles the schema's models with (profilesync.parallel_normalise's
-    ``_pickled``): native/'s ``reduce_model``, whose pickled models name its ``reassemble``
-    (the resolving process reads them back through it), or None for the Python reducer."""
-    return None if _MODULE is None else _MODULE.reduce_model
+def handover_reassemble() -> Callable[..., Any] | None:
+    """What the worker's pickles name to read a model back with (profilesync.parallel_normalise's
+    ``_pickled``): native/'s ``reassemble``, or None for ``core.schema_base._reassemble``."""
+    return None if _MODULE is None else _MODULE.reassemble

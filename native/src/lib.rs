@@ -171,6 +171,5 @@ fn profilesync_native(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(source_event_rows, m)?)?;
     m.add_function(wrap_pyfunction!(worker::record_json_and_hash, m)?)?;
     m.add_function(wrap_pyfunction!(worker_handover::reassemble, m)?)?;
-    m.add_function(wrap_pyfunction!(worker_handover::reduce_model, m)?)?;
     Ok(())
 }

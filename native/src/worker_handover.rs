@@ -2,16 +2,15 @@
 //! models pickled and read back as core.schema_base's ``_Frozen.__reduce__`` and ``_reassemble``
 //! do, without a Python frame per model (about five models a record).
 //!
-//! ``reduce_model`` is the pickler's reducer for every model class (parallel_normalise's
-//! ``_reduce_model``): the model's class and its ``__dict__`` itself, read back by ``reassemble``,
-//! which builds the model as ``core.schema_base._assembled`` does (``object.__new__`` and the four
-//! slots of pydantic's ``BaseModel`` set through their own descriptors). Any model that is not
-//! the common case (its own set of fields, private or extra values, a class not seen yet) goes to
-//! the Python functions, which decide. The oracle: tests/unit/test_native28w_handover_parity.py.
+//! parallel_normalise's reducer pickles a model in the common case as its class and its
+//! ``__dict__`` itself, read back by ``reassemble`` here, which builds the model as
+//! ``core.schema_base._assembled`` does (``object.__new__`` and the four slots of pydantic's
+//! ``BaseModel`` set through their own descriptors); a class not seen yet goes to the Python
+//! function. (A compiled reducer as well was measured slower than the Python one, whose slot
+//! reads the interpreter specialises: docs/architecture.md.) The oracle: tests/unit/test_native28w_handover_parity.py.
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::ffi;
-use pyo3::intern;
 use pyo3::once_cell::GILOnceCell;
 use pyo3::prelude::*;
 use pyo3::AsPyPointer;
@@ -25,8 +24,6 @@ struct Models {
     slots: [PyObject; 4],
     /// core.schema_base's ``_reassemble``, for what is not the common case.
     python_reassemble: PyObject,
-    /// This module's ``reassemble``, the callable the pickled models name.
-    reassemble: PyObject,
 }
 
 static MODELS: GILOnceCell<Models> = GILOnceCell::new();
@@ -48,7 +45,6 @@ fn models(py: Python<'_>) -> PyResult<&Models> {
             slot("__pydantic_private__")?,
         ],
         python_reassemble: base.getattr("_reassemble")?.into(),
-        reassemble: py.import("profilesync_native")?.getattr("reassemble")?.into(),
     };
     let _ = MODELS.set(py, found);
     Ok(MODELS.get(py).expect("set above"))
@@ -67,20 +63,6 @@ fn set_through(py: Python<'_>, descriptor: &PyObject, obj: &PyObject, value: &Py
         }
     }
     Ok(())
-}
-
-/// ``obj.<slot>`` through the slot's descriptor (a model class defines ``__getattr__``, so the
-/// attribute look-up by name goes through its hook first).
-fn get_through<'py>(py: Python<'py>, descriptor: &PyObject, obj: &PyAny) -> PyResult<&'py PyAny> {
-    // SAFETY: both pointers are live for the call; tp_descr_get returns a new reference or NULL
-    // with an error set, as ``__get__`` does.
-    unsafe {
-        let getter = (*ffi::Py_TYPE(descriptor.as_ptr()))
-            .tp_descr_get
-            .ok_or_else(|| PyTypeError::new_err("a slot without a getter"))?;
-        let got = getter(descriptor.as_ptr(), obj.as_ptr(), std::ptr::null_mut());
-        py.from_owned_ptr_or_err(got)
-    }
 }
 
 /// ``core.schema_base._reassemble(cls, values, fields_set)``: a ``cls`` whose ``__dict__`` is
@@ -114,28 +96,4 @@ pub fn reassemble(py: Python<'_>, cls: &PyType, values: &PyDict, fields_set: &Py
     set_through(py, &found.slots[2], &obj, none.as_ref(py))?;
     set_through(py, &found.slots[3], &obj, none.as_ref(py))?;
     Ok(obj)
-}
-
-/// profilesync.parallel_normalise's ``_reduce_model``: ``(reassemble, (cls, model.__dict__,
-/// None))`` for a model that holds its class's shared set of fields and no private or extra
-/// values, else ``model.__reduce__()`` (core.schema_base's ``_Frozen.__reduce__``).
-#[pyfunction]
-pub fn reduce_model(py: Python<'_>, model: &PyAny) -> PyResult<PyObject> {
-    let found = models(py)?;
-    let cls = model.get_type();
-    if let Some(shared) = found.all_fields.as_ref(py).get_item(cls) {
-        if get_through(py, &found.slots[1], model)?.is(shared)
-            && get_through(py, &found.slots[3], model)?.is_none()
-            && get_through(py, &found.slots[2], model)?.is_none()
-        {
-            let values = get_through(py, &found.slots[0], model)?;
-            let args = PyTuple::new(py, [cls.as_ref(), values, none_of(py)]);
-            return Ok(PyTuple::new(py, [found.reassemble.as_ref(py), args.as_ref()]).into());
-        }
-    }
-    Ok(model.call_method0(intern!(py, "__reduce__"))?.into())
-}
-
-fn none_of(py: Python<'_>) -> &PyAny {
-    py.None().into_ref(py)
 }
