@@ -56,9 +56,11 @@ def steps(path: Path, batch_size: int) -> dict[str, float]:
     """CPU microseconds a line of each of the worker's steps, one after the other in this process."""
     from connectors.jsonl.batched import plan_batches, read_jsonl_batched
     from core.normalise import NormaliseOptions, normalise_record
-    from core.record_json import record_json_and_hash
     from core.schema import Quarantined, SourceRecord
     from profilesync.parallel_normalise import CHUNK_SIZE, _pickled
+    from profilesync.resolve_native import worker_json_and_hash
+
+    record_json_and_hash = worker_json_and_hash()  # compiled where native/ is built and on
 
     tune_gc_for_bulk_work()
     clock = time.process_time

@@ -7,7 +7,9 @@ Reads the population of ``bench.resolve_scaling`` (or ``--file``) by person and 
 receives them), groups the first batch's records by person as ingest's fresh path does, and times
 core.ingest_fresh's rows of a new customer both ways, alternating, ``--rounds`` times: the customer
 id and ``_source_event_rows`` (the SOURCE rows, and the ``source_arrived`` events a full store
-writes: ``scratch`` is ``resolve``'s store, which writes none), and ``_rows`` whole (every row but
+writes: ``scratch`` is ``resolve``'s store, which writes none), the identifier loop and the IDENT
+and HOLDER rows (``_identifier_loop`` and ``_ident_holder_rows``, the blocklist's answers known
+for every key, as the batch's split leaves them in ``resolve``), and ``_rows`` whole (every row but
 the inserts, the profile included). It checks that both ways give the same rows and prints CPU µs a
 record, best of the rounds, and the ratio. CPU time, not wall time, compares on a shared machine;
 compare the figures of one run.
@@ -28,7 +30,16 @@ import core.ingest_native as native_module
 from bench.ingest_parts import batches
 from bench.resolve_scaling import source_file
 from core.identity import customer_id_for
-from core.ingest_fresh import _Arrival, _rows, _source_event_rows, _string_json
+from core.ingest_fresh import (
+    _Arrival,
+    _ident_holder_rows,
+    _identifier_loop,
+    _past_limit,
+    _rows,
+    _source_event_rows,
+    _string_json,
+)
+from core.ingest_native import Declined
 from core.ingest_settings import IngestSettings
 from core.schema import SourceRecord
 
@@ -89,6 +100,38 @@ def main() -> None:
 
         return work
 
+    policy = settings.policy
+    limits = policy.max_records_per_identifier
+    answers = {
+        i.key: policy.is_blocked_once(i)
+        for g in groups
+        for r in g
+        for i in r.identifiers
+        if i.kind != "source"
+    }
+    survivors = [customer_id_for(group[0].key) for group in groups]
+
+    def identifiers(compiled: bool, scratch: bool) -> Callable[[], list[Any]]:
+        def work() -> list[Any]:
+            out: list[Any] = []
+            blocked = dict(answers)
+            for group, survivor in zip(groups, survivors, strict=True):
+                by_key = {r.key: r for r in group}
+                if compiled:
+                    found = native.identifier_loop(group, blocked, policy.is_blocked, limits, _past_limit)
+                    assert found is not None
+                    assert not isinstance(found, Declined)
+                    out.append(found)
+                    out.append(native.ident_holder_rows(found[1], found[2], by_key, survivor, scratch))
+                else:
+                    python = _identifier_loop(group, blocked, policy.is_blocked, limits)
+                    assert python is not None
+                    out.append(python)
+                    out.append(_ident_holder_rows(python[1], python[2], by_key, survivor, scratch))
+            return out
+
+        return work
+
     def whole(compiled: bool, scratch: bool) -> Callable[[], list[Any]]:
         def work() -> list[Any]:
             native_module.ROWS = native if compiled else None
@@ -100,7 +143,12 @@ def main() -> None:
         return work
 
     print(f"{records:,} records in {len(groups):,} groups, best of {args.rounds} rounds, alternating")
-    for label, make in (("id, SOURCE rows and events", events), ("_rows whole", whole)):
+    makers = (
+        ("id, SOURCE rows and events", events),
+        ("identifiers, IDENT, HOLDER", identifiers),
+        ("_rows whole", whole),
+    )
+    for label, make in makers:
         for scratch in (True, False):
             best = {False: float("inf"), True: float("inf")}
             for _ in range(args.rounds):

@@ -28,13 +28,15 @@ core.storage.sqlite_new_items; the in-memory store keeps models and DynamoDB tra
 planned as before). tests/unit/test_ingest_fresh.py compares every item with the general path's
 over generated populations. Where the optional extension of native/ is installed
 (core.ingest_native), it writes the customer id, the SOURCE rows and the events, the bytes
-``_source_event_rows`` writes (tests/unit/test_rust27_native_parity.py).
+``_source_event_rows`` writes (tests/unit/test_rust27_native_parity.py), and runs the identifier
+loop and writes the IDENT and HOLDER rows, the values ``_identifier_loop`` and
+``_ident_holder_rows`` give (tests/unit/test_native28r_rows_parity.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from hashlib import blake2b
@@ -47,14 +49,14 @@ from core.governance.history import history_sort_key, quotes_identifier
 from core.grow_mark import add_only_mark
 from core.identity import GuardrailHit, customer_id_for
 from core.identity_holders import limit_holder
-from core.ingest_native import SourceEventRows
+from core.ingest_native import Declined, IdentHolderRows, IdentifierLoop, SourceEventRows
 from core.ingest_profile import new_profile
 from core.ingest_runs import written_item
 from core.ingest_settings import IngestResult, IngestSettings
 from core.mailbox import marker_keys
 from core.merge import record_hash
 from core.record_json import record_json
-from core.schema import SourceRecord
+from core.schema import Identifier, SourceRecord
 from core.storage import profile_packing
 from core.storage.sqlite_new_items import EventRow, IdentRow, MarkerRow, NewItems, SourceRow
 
@@ -175,10 +177,64 @@ def _rows(
     but not built (a scratch store writes none)."""
     native = ingest_native.ROWS  # the compiled path (optional), or None
     policy = settings.policy
-    is_blocked = policy.is_blocked
     limits = policy.max_records_per_identifier  # IdentityPolicy.limit_for, but for source keys
     if len(group) > 1:
         group.sort(key=_key)
+    found: IdentifierLoop | Declined | None = Declined.DECLINED
+    if native is not None:  # the compiled loop (core.ingest_native), the same values or DECLINED
+        found = native.identifier_loop(group, blocked, policy.is_blocked, limits, _past_limit)
+    if found is Declined.DECLINED:
+        found = _identifier_loop(group, blocked, policy.is_blocked, limits)
+    if found is None:
+        return None  # the guardrails would refuse a key: components are the planner's
+    hits, desired, markers, longest, longest_ident = found
+    if 4 * (7 + longest) > _SK_MAX_BYTES or 4 * (6 + longest_ident) > _PK_MAX_BYTES:
+        return None  # a key that may be longer than DynamoDB takes: sized exactly by the planner
+    survivor = customer_id_for(group[0].key) if native is None else native.customer_id(group[0].key)
+    if 2 * len(group) + len(desired) + len(markers) + 1 > limit:
+        return None  # more than one transaction: the planner takes the group in rounds
+
+    pk = "CUSTOMER#" + survivor
+    cid_json = _string_json(survivor)
+    fixed = arrival.event_chars(cid_json)
+    built = None
+    if native is not None:  # the compiled loop (core.ingest_native), the same rows or None
+        built = native.source_event_rows(group, survivor, cid_json, arrival, fixed, scratch)
+    if built is None:
+        built = _source_event_rows(group, survivor, cid_json, arrival, fixed, scratch)
+    sources, events, by_key, chars = built
+    keyed = None
+    if native is not None:
+        keyed = native.ident_holder_rows(desired, markers, by_key, survivor, scratch)
+    if keyed is None:
+        keyed = _ident_holder_rows(desired, markers, by_key, survivor, scratch)
+    idents, held, counted = keyed
+    chars += counted
+    document, item_hash = new_profile(survivor, group, settings.rules)
+    owned = _owned_json(desired)
+    add_only = add_only_mark(settings.rules, group)  # as core.ingest_changeset writes it
+    if add_only is not None:  # json.dumps({"owned": ..., "add_only": ...}), as the planner's row
+        owned = f'{owned[:-1]}, "add_only": {json.dumps(add_only)}}}'
+    rows = 2 * len(sources) + len(idents) + len(markers) + 1  # events, and the profile
+    chars += len(document) + len(owned) + rows * (2 * len(survivor) + 16)  # keys' prefixes, ids
+    if 4 * chars + _ITEM_OVERHEAD * rows > ITEM_MAX_BYTES:
+        return None  # an item (or the transaction) may be too large: sized exactly by the planner
+    if len(document) + len(owned) > profile_packing.PACK_THRESHOLD_BYTES:
+        return None  # the profile item is packed (core.storage.profile_packing): the planner writes it
+    return survivor, (idents, [(pk, item_hash, document, owned)], sources, events, held), hits
+
+
+def _identifier_loop(
+    group: list[SourceRecord],
+    blocked: dict[str, bool],
+    is_blocked: Callable[[Identifier], bool],
+    limits: Mapping[str, int],
+) -> IdentifierLoop | None:
+    """The group's guardrail hits, the keys its customer takes (sorted), their mailbox markers,
+    and the longest record key and IDENT key (code points); None when the guardrails would refuse
+    a key (a limited key held by more people than its limit). ``blocked``: the batch's answers of
+    ``is_blocked`` by key, filled in here. The Python path, and the oracle of core.ingest_native's
+    compiled one."""
     hits: list[GuardrailHit] = []
     usable: dict[str, None] = {}  # the keys the customer takes, in order of first sight
     holders: dict[str, int] = {}  # per limited key, the records that may hold it (at least its holders)
@@ -205,28 +261,24 @@ def _rows(
                 holders[key] = holders.get(key, 0) + 1
     for key, count in holders.items():
         if count > limits[key.partition("#")[0]] and _past_limit(group, key, limits):
-            return None  # the guardrails would refuse the key: components are the planner's
+            return None
     desired = sorted(usable)
     markers: dict[str, None] = {}
     for key in desired:
         if key.startswith("email#"):
             markers.update(dict.fromkeys(marker_keys(key)))  # mailbox, folded spelling
     longest_ident = max(map(len, [*desired, *markers]), default=0)
-    if 4 * (7 + longest) > _SK_MAX_BYTES or 4 * (6 + longest_ident) > _PK_MAX_BYTES:
-        return None  # a key that may be longer than DynamoDB takes: sized exactly by the planner
-    survivor = customer_id_for(group[0].key) if native is None else native.customer_id(group[0].key)
-    if 2 * len(group) + len(desired) + len(markers) + 1 > limit:
-        return None  # more than one transaction: the planner takes the group in rounds
+    return hits, desired, list(markers), longest, longest_ident
 
-    pk = "CUSTOMER#" + survivor
-    cid_json = _string_json(survivor)
-    fixed = arrival.event_chars(cid_json)
-    built = None
-    if native is not None:  # the compiled loop (core.ingest_native), the same rows or None
-        built = native.source_event_rows(group, survivor, cid_json, arrival, fixed, scratch)
-    if built is None:
-        built = _source_event_rows(group, survivor, cid_json, arrival, fixed, scratch)
-    sources, events, by_key, chars = built
+
+def _ident_holder_rows(
+    desired: list[str], markers: list[str], by_key: Mapping[str, SourceRecord], survivor: str, scratch: bool
+) -> IdentHolderRows:
+    """The IDENT rows of the ``desired`` keys (the group's own ``source#`` keys with their record's
+    hash and run), the HOLDER rows of the mailbox ``markers`` (none for a scratch store), and the
+    characters they count against the limits: the Python path, and the oracle of
+    core.ingest_native's compiled one."""
+    chars = 0
     idents: list[IdentRow] = []
     for key in desired:
         snap = by_key.get(key[7:]) if key.startswith("source#") else None
@@ -244,18 +296,7 @@ def _rows(
         if not scratch:
             held.append(("IDENT#" + mailbox, "HOLDER#" + survivor, survivor))
         chars += len(mailbox)
-    document, item_hash = new_profile(survivor, group, settings.rules)
-    owned = _owned_json(desired)
-    add_only = add_only_mark(settings.rules, group)  # as core.ingest_changeset writes it
-    if add_only is not None:  # json.dumps({"owned": ..., "add_only": ...}), as the planner's row
-        owned = f'{owned[:-1]}, "add_only": {json.dumps(add_only)}}}'
-    rows = 2 * len(sources) + len(idents) + len(markers) + 1  # events, and the profile
-    chars += len(document) + len(owned) + rows * (2 * len(survivor) + 16)  # keys' prefixes, ids
-    if 4 * chars + _ITEM_OVERHEAD * rows > ITEM_MAX_BYTES:
-        return None  # an item (or the transaction) may be too large: sized exactly by the planner
-    if len(document) + len(owned) > profile_packing.PACK_THRESHOLD_BYTES:
-        return None  # the profile item is packed (core.storage.profile_packing): the planner writes it
-    return survivor, (idents, [(pk, item_hash, document, owned)], sources, events, held), hits
+    return idents, held, chars
 
 
 def _source_event_rows(

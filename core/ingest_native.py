@@ -1,8 +1,10 @@
 """The compiled common path of core.ingest_fresh, chosen where the optional extension is installed.
 
 ``profilesync_native`` (native/, Rust through PyO3; ``make native`` builds and installs it) writes
-part of a new customer's rows: its customer id (``customer_id_for``) and, per record, the SOURCE
-row and the ``source_arrived`` event with its BLAKE2b id (``_source_event_rows``). It returns the
+part of a new customer's rows: its customer id (``customer_id_for``), per record the SOURCE
+row and the ``source_arrived`` event with its BLAKE2b id (``_source_event_rows``), the identifier
+loop (the blocklist's answers, the guardrail hits, the limited keys' holders, the keys and mailbox
+markers: ``_identifier_loop``) and the IDENT and HOLDER rows (``_ident_holder_rows``). It returns the
 Python path's values byte for byte or raises; any error (a text that is not UTF-8, a memo that is
 not text) runs the Python path for that group instead, so nothing depends on the extension: the
 Lambda functions, ``sam build`` and the wheel never import it, and without it every path runs as
@@ -10,7 +12,8 @@ before. ``PROFILESYNC_NATIVE=off`` in the environment leaves it unused where it 
 the parity tests compare the two paths in one environment).
 
 tests/unit/test_rust27_native_parity.py holds the compiled output to the Python path's on
-hypothesis records of every shape the canonical schema allows; tests/e2e/test_rust27_native_resolve.py
+hypothesis records of every shape the canonical schema allows, as
+tests/unit/test_native28r_rows_parity.py does the identifier loop's; tests/e2e/test_rust27_native_resolve.py
 runs ``profilesync resolve`` both ways and compares the output's bytes and the store's rows.
 """
 
@@ -18,20 +21,44 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable, Mapping
+from enum import Enum
 from types import ModuleType
 from typing import Final, Protocol
 
 from core.content_hash import record_hash
-from core.identity import customer_id_for
+from core.identity import GuardrailHit, customer_id_for
+from core.ingest_runs import written_item
+from core.mailbox import marker_keys
 from core.record_json import record_json
-from core.schema import SourceRecord
-from core.storage.sqlite_new_items import EventRow, SourceRow
+from core.schema import Identifier, SourceRecord
+from core.storage.sqlite_new_items import EventRow, IdentRow, MarkerRow, SourceRow
 
-__all__ = ["ROWS", "UNAVAILABLE", "NativeRows", "SourceEventRows"]
+__all__ = [
+    "ROWS",
+    "UNAVAILABLE",
+    "Declined",
+    "IdentHolderRows",
+    "IdentifierLoop",
+    "NativeRows",
+    "SourceEventRows",
+]
 
 #: A group's SOURCE rows, its ``source_arrived`` events, its records by key, and the characters
 #: they count against the item and transaction limits (core.ingest_fresh's ``_rows``).
 SourceEventRows = tuple[list[SourceRow], list[EventRow], dict[str, SourceRecord], int]
+#: What a group's identifier loop finds (core.ingest_fresh's ``_identifier_loop``): its guardrail
+#: hits, the keys its customer takes (sorted), their mailbox markers, the longest record key and
+#: the longest IDENT key (code points).
+IdentifierLoop = tuple[list[GuardrailHit], list[str], list[str], int, int]
+#: A group's IDENT and HOLDER rows and the characters they count (``_ident_holder_rows``).
+IdentHolderRows = tuple[list[IdentRow], list[MarkerRow], int]
+
+
+class Declined(Enum):
+    """The compiled path could not write it byte for byte: the Python path runs instead."""
+
+    DECLINED = "declined"
 
 
 class ArrivalTexts(Protocol):
@@ -83,6 +110,43 @@ class NativeRows:
                 arrival.id_time,
                 fixed,
                 scratch,
+            )
+        except Exception:
+            return None
+        return built
+
+    def identifier_loop(
+        self,
+        group: list[SourceRecord],
+        blocked: dict[str, bool],
+        is_blocked: Callable[[Identifier], bool],
+        limits: Mapping[str, int],
+        past_limit: Callable[[list[SourceRecord], str, Mapping[str, int]], bool],
+    ) -> IdentifierLoop | Declined | None:
+        """core.ingest_fresh's ``_identifier_loop`` of the group (None: the guardrails would refuse
+        a key), or ``DECLINED`` when the extension cannot write it byte for byte. ``blocked`` may
+        hold answers it added before it declined: the Python path's own, which it reads again."""
+        try:
+            found: IdentifierLoop | None = self._module.identifier_loop(
+                group, blocked, is_blocked, limits, past_limit, marker_keys, GuardrailHit
+            )
+        except Exception:
+            return Declined.DECLINED
+        return found
+
+    def ident_holder_rows(
+        self,
+        desired: list[str],
+        markers: list[str],
+        by_key: dict[str, SourceRecord],
+        survivor: str,
+        scratch: bool,
+    ) -> IdentHolderRows | None:
+        """core.ingest_fresh's ``_ident_holder_rows``, or None when the extension cannot write them
+        byte for byte (the caller then runs the Python path)."""
+        try:
+            built: IdentHolderRows = self._module.ident_holder_rows(
+                desired, markers, by_key, survivor, scratch, record_hash, written_item
             )
         except Exception:
             return None

@@ -61,6 +61,7 @@ from core.schema import _ALL_FIELDS, Quarantined, RecordDraft, SourceRecord, _Fr
 from profilesync import parallel_plan
 from profilesync.parallel_plan import POLL_SECONDS as _POLL_SECONDS
 from profilesync.parallel_plan import CallerGoneError as _CallerGoneError
+from profilesync.resolve_native import handover_reassemble
 
 __all__ = ["MIN_BYTES", "NormaliseWorkerError", "NormalisingWorker", "usable_cores", "worker_wanted"]
 
@@ -250,8 +251,11 @@ def _produce(
     from connectors.jsonl import read_jsonl
     from connectors.jsonl.batched import read_jsonl_batched
     from core.normalise import normalise_record
-    from core.record_json import record_json_and_hash
     from core.runtime import tune_gc_for_bulk_work
+    from profilesync.resolve_native import worker_json_and_hash
+
+    # Compiled where native/'s extension is installed (profilesync.resolve_native), the same memos.
+    record_json_and_hash = worker_json_and_hash()
 
     tune_gc_for_bulk_work()  # what it inherited or imported is frozen, as in the main process
     chunk: list[SourceRecord | Quarantined | BatchEnd] = []
@@ -326,23 +330,45 @@ def _reduce_model(model: _Frozen) -> str | tuple[Any, ...]:
     return model.__reduce__()
 
 
-_DISPATCH: dict[type, Any] = {}
+def _compiled_reducer(reassemble: Any) -> Any:
+    """``_reduce_model`` whose common case names ``reassemble`` (native/'s, which the resolving
+    process reads the models back through) instead of ``core.schema_base._reassemble``."""
+
+    def reduce_model(model: _Frozen) -> str | tuple[Any, ...]:
+        cls = type(model)
+        if (
+            model.__pydantic_fields_set__ is _ALL_FIELDS.get(cls)
+            and model.__pydantic_private__ is None
+            and model.__pydantic_extra__ is None
+        ):
+            return (reassemble, (cls, model.__dict__, None))
+        return model.__reduce__()
+
+    return reduce_model
+
+
+_DISPATCH: dict[Any, dict[type, Any]] = {}
 
 
 def _dispatch_table() -> dict[type, Any]:
-    """``copyreg``'s dispatch table with ``_reduce_model`` for every schema model class that pickles
+    """``copyreg``'s dispatch table with a reducer for every schema model class that pickles
     through ``_Frozen.__reduce__`` (a pickler looks its table up by the exact class), made on first
-    use, when every model class the records hold has been defined."""
-    if not _DISPATCH:
-        table: dict[type, Any] = dict(copyreg.dispatch_table)
+    use, when every model class the records hold has been defined. Where native/'s extension is
+    installed and on (profilesync.resolve_native), the reducer's pickles name its ``reassemble``
+    (the same models read back without a Python frame each), else ``core.schema_base._reassemble``."""
+    reassemble = handover_reassemble()
+    table = _DISPATCH.get(reassemble)
+    if table is None:
+        reducer = _reduce_model if reassemble is None else _compiled_reducer(reassemble)
+        table = dict(copyreg.dispatch_table)
         classes = [_Frozen]
         while classes:
             cls = classes.pop()
             if cls.__reduce__ is _Frozen.__reduce__:  # not a class that pickles its own way
-                table[cls] = _reduce_model
+                table[cls] = reducer
             classes.extend(cls.__subclasses__())
-        _DISPATCH.update(table)
-    return _DISPATCH
+        _DISPATCH[reassemble] = table
+    return table
 
 
 def _send(messages: Any, message: tuple[str, Any]) -> None:

@@ -4,7 +4,8 @@ bench.resolve_scaling's generated population (three tools, overlapping people, 2
 is resolved twice in this process, once with core.ingest_native's compiled path (native/,
 ``profilesync_native``) and once without it: the ``--out`` file, the quarantine file and every row
 of the run's own store (read just before the run removes it) must be the same, and the compiled
-path must have written the new customers (a count of the groups it took, so the comparison is not
+path must have written the new customers (a count of the groups each compiled function took: the
+SOURCE rows and events, the identifier loop, the IDENT and HOLDER rows; so the comparison is not
 of two Python runs).
 """
 
@@ -19,7 +20,7 @@ import pytest
 import core.ingest_native as native_module
 import profilesync.stores as stores_module
 from bench.resolve_scaling import generate
-from core.ingest_native import NativeRows
+from core.ingest_native import Declined, NativeRows
 from profilesync.cli import main
 
 try:
@@ -51,15 +52,25 @@ def _resolve(source: Path, folder: Path, native: NativeRows | None, monkeypatch:
 class _Counted(NativeRows):
     """The compiled path, counting the groups it wrote."""
 
-    __slots__ = ("taken",)
+    __slots__ = ("keyed", "looped", "taken")
 
     def __init__(self) -> None:
         super().__init__(profilesync_native)
-        self.taken = 0
+        self.taken = self.looped = self.keyed = 0
 
     def source_event_rows(self, *args: Any, **kwargs: Any) -> Any:
         built = super().source_event_rows(*args, **kwargs)
         self.taken += built is not None
+        return built
+
+    def identifier_loop(self, *args: Any, **kwargs: Any) -> Any:
+        found = super().identifier_loop(*args, **kwargs)
+        self.looped += found is not None and found is not Declined.DECLINED
+        return found
+
+    def ident_holder_rows(self, *args: Any, **kwargs: Any) -> Any:
+        built = super().ident_holder_rows(*args, **kwargs)
+        self.keyed += built is not None
         return built
 
 
@@ -75,6 +86,8 @@ def test_resolve_writes_the_same_bytes_and_rows_with_and_without_the_extension(
     compiled = _resolve(source, tmp_path / "native", counted, monkeypatch)
     # THEN the compiled path wrote the new customers, and every byte and row is the Python path's
     assert counted.taken > 1000
+    assert counted.looped >= counted.taken  # the identifier loop (native28r), every group it took
+    assert counted.keyed == counted.taken  # the IDENT and HOLDER rows of each new customer
     assert compiled[0] == python[0]
     assert compiled[1] == python[1]
     assert len(compiled[2]) == len(python[2]) > 3000

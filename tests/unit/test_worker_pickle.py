@@ -4,7 +4,9 @@
 table rather than asking each for ``__reduce_ex__``. The resolving process reads the chunks as it
 did, so the bytes must be exactly ``pickle.dumps(chunk)``'s: for assembled records with their hash,
 JSON and key kept, validated models with a fields set of their own, quarantine entries, batch ends,
-profiles, and records of any content.
+profiles, and records of any content. These tests hold the Python reducer to those bytes; with the
+compiled extension on, the worker's pickles name its ``reassemble`` instead
+(tests/unit/test_native28w_handover_parity.py holds those).
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ from core.schema import ConsentState, Identifier, Profile, Quarantined, SourceRe
 from tests.hypothesis_profiles import examples
 from tests.unit.test_record_hash_memo import _records
 from tests.unit.test_record_json_and_hash import _records_made
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _python_reducer() -> Any:
+    """The Python path's pickles (``core.schema_base._reassemble``), extension or not."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parallel, "handover_reassemble", lambda: None)
+        yield
 
 
 def _chunk() -> list[Any]:

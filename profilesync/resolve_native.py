@@ -1,0 +1,70 @@
+"""The normalising worker's compiled calls, chosen where the optional extension is installed.
+
+``profilesync_native`` (native/, ``make native``; its worker part is native/src/worker*.rs) keeps a
+normalised record's JSON and content hash with it as ``core.record_json.record_json_and_hash``
+does: the JSON from pydantic's own serialiser, the hash's bytes cut out of it and hashed with
+BLAKE2b in compiled code. It keeps exactly the Python path's memos, in the Python path's order, or
+raises before it keeps any; on any error the Python path runs for that record instead (and raises
+what it raises). Without the extension, or with ``PROFILESYNC_NATIVE=off`` (as core.ingest_native
+reads it), the Python function itself is used.
+
+For the hand-over to the resolving process, the worker's pickles name
+``profilesync_native.reassemble`` (native/src/worker_handover.rs) instead of
+``core.schema_base._reassemble`` for a model in the common case: it builds the same model (the
+same ``__dict__`` object, the shared set of fields) without a Python frame per model; a model
+that is not the common case is pickled by ``_Frozen.__reduce__`` as before.
+
+tests/unit/test_native28w_worker_parity.py holds the compiled call to the Python path's memos and
+pickled bytes on hypothesis records of every shape the canonical schema allows.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from typing import Any, Final
+
+from core.content_hash import record_hash
+from core.record_json import record_json_and_hash as python_json_and_hash
+from core.schema import SourceRecord
+
+__all__ = ["UNAVAILABLE", "handover_reassemble", "record_json_and_hash", "worker_json_and_hash"]
+
+
+def _load() -> tuple[Any, str]:
+    if os.environ.get("PROFILESYNC_NATIVE", "").strip().lower() in {"0", "off", "false", "no"}:
+        return None, "PROFILESYNC_NATIVE is off"
+    try:  # optional: the extension of native/
+        module = importlib.import_module("profilesync_native")
+    except ImportError as error:
+        return None, f"profilesync_native is not installed ({error}); `make native` builds it"
+    if not hasattr(module, "reassemble"):  # an extension built before the worker's part
+        return None, "profilesync_native has no record_json_and_hash (an older build): `make native`"
+    return module, ""
+
+
+_MODULE, _WHY = _load()
+#: Why the compiled calls are not used ("" when they are).
+UNAVAILABLE: Final[str] = _WHY
+
+
+def record_json_and_hash(record: SourceRecord) -> None:
+    """``core.record_json.record_json_and_hash(record)`` by the compiled call, or by the Python
+    path where the compiled call raises (a text it cannot take as the Python path does)."""
+    try:
+        _MODULE.record_json_and_hash(record, record_hash)
+    except Exception:
+        python_json_and_hash(record)
+
+
+def worker_json_and_hash() -> Callable[[SourceRecord], None]:
+    """The function the normalising worker keeps each record's JSON and hash with: the compiled
+    one where the extension is installed and on, else core.record_json's."""
+    return python_json_and_hash if _MODULE is None else record_json_and_hash
+
+
+def handover_reassemble() -> Callable[..., Any] | None:
+    """What the worker's pickles name to read a model back with (profilesync.parallel_normalise's
+    ``_pickled``): native/'s ``reassemble``, or None for ``core.schema_base._reassemble``."""
+    return None if _MODULE is None else _MODULE.reassemble
