@@ -244,7 +244,9 @@ def group_records(
     limit is not used to match
     any record of this batch that does not already use it (hold it in the customer that owns it),
     and each such record gets a ``GuardrailHit``. Holders are counted by ``limit_holder``: a child
-    object with an owner never holds (it joins its owner through the owner's ``source#`` key); one
+    object with an owner never holds (it joins its owner through the owner's ``source#`` key), but a child
+    of its own person (a converted lead, the one child with an owner that keeps an email or a phone) holds
+    its address as her; one
     without (a guest order) joins by email or phone like anyone and holds as the person it names, so
     ``existing_holders`` must name holders the same way (``core.merge.identifier_holders``).
     """

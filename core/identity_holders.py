@@ -31,7 +31,10 @@ def limit_holder(record: SourceRecord) -> str | None:
     source key: nothing tells whose it is.
 
     A child object with an owner (an order of a customer) never counts: it repeats its buyer's email,
-    and counting it made a shopper's ninth order a "shared" address. A child without an owner (a
+    and counting it made a shopper's ninth order a "shared" address. A child of its own person
+    (``RecordDraft.same_person_as_owner``, a converted lead: the one child with an owner that keeps
+    emails and phones) counts as that person, as a people-level record does, else as its owner (her
+    record): ten colleagues' leads on the office inbox are ten holders. A child without an owner (a
     guest order, a guest charge) joins by its email and phone like a person, so it counts as the
     person it names: its billing name in full (folded, the same holder as a people-level record of
     that full name), else its phone (a one-word name, "Guest", tells no buyer). A repeat guest
@@ -46,7 +49,10 @@ def limit_holder(record: SourceRecord) -> str | None:
             return record.key
         return _person_named(name, traits)
     if record.owner is not None:
-        return None
+        if all(ident.kind == "source" for ident in record.identifiers):
+            return None  # an order, a charge: it joins by its owner link alone
+        name = _named(traits)  # a child of its own person (a converted lead) holds her address
+        return _person_named(name, traits) if " " in name else record.owner
     name = _named(traits)
     if " " in name:  # a one-word name (staff's placeholder "Guest") tells no buyer, as for a person
         return _person_named(name, traits)

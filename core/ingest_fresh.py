@@ -242,7 +242,6 @@ def _identifier_loop(
     for record in group:
         record_key = record.key
         longest = max(longest, len(record_key))
-        may_hold = record.level == "person" or record.owner is None  # a guest child may hold too
         for ident in record.identifiers:
             key = ident.key
             kind = ident.kind
@@ -256,7 +255,9 @@ def _identifier_loop(
                 hits.append(GuardrailHit(record_key, key, _BLOCKED))
                 continue
             usable[key] = None
-            if may_hold and kind in limits:
+            # (a guest child may hold it too, and so may a child of its own person, a converted
+            # lead: a child with an owner has an email or a phone only then, core.identity_holders)
+            if kind in limits:
                 holders[key] = holders.get(key, 0) + 1
     for key, count in holders.items():
         if count > limits[key.partition("#")[0]] and _past_limit(group, key, limits):

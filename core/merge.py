@@ -281,7 +281,8 @@ def newest(a: SourceRecord, b: SourceRecord) -> SourceRecord:
 def identifier_holders(records: Iterable[SourceRecord]) -> dict[str, frozenset[str]]:
     """For each identifier key, the holders among the records carrying it, as
     ``core.identity.limit_holder`` names them (the person a record names in full, else a people-level
-    record's source key or a guest child's phone; children with an owner never count)."""
+    record's source key or a guest child's phone; children with an owner count only as their own
+    person, a converted lead holding her address)."""
     holders: dict[str, set[str]] = {}
     for record in records:
         holder = limit_holder(record)

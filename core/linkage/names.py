@@ -99,11 +99,18 @@ def is_given_name(word: str) -> bool:
     return word in _given_names() or is_listed_name(word)
 
 
+#: The short legal forms that are also surnames once folded (``Sá``, ``Ås``): only these can be a
+#: person's last word in a name written all in capitals. ``PETER HANSEN KG``, ``JAN DE VRIES BV`` and
+#: ``MARIO ROSSI SPA`` name firms (no one's surname is Kg, Bv or Spa).
+_FORMS_ALSO_SURNAMES: Final = frozenset({"SA", "AS"})
+
+
 def _capitals_naming_a_person(text: str, parts: list[str]) -> bool:
     """A name written all in capitals (a CRM import's ``CARLOS SA``), its short legal form without
-    dots, whose first word (past titles) is a listed first name: capitals tell nothing there, and
-    ``Sá`` is a surname. ``ACME SA`` and ``Fjordtech AS`` stay a business's."""
-    if "." in parts[-1] or len(parts) < 2 or any(ch.islower() for ch in text):
+    dots and also a surname (``_FORMS_ALSO_SURNAMES``), whose first word (past titles) is a listed
+    first name: capitals tell nothing there, and ``Sá`` is a surname. ``ACME SA`` and ``Fjordtech
+    AS`` stay a business's, and so does ``PETER HANSEN KG``."""
+    if parts[-1] not in _FORMS_ALSO_SURNAMES or len(parts) < 2 or any(ch.islower() for ch in text):
         return False
     words = [part for part in parts[:-1] if name_letters(part)]
     while len(words) > 1 and is_title(words[0]):

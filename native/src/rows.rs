@@ -71,9 +71,6 @@ pub fn identifier_loop(
     for record in group.iter() {
         let record_key = record.getattr(intern!(py, "key"))?;
         longest = longest.max(chars(record_key.downcast::<PyString>()?.to_str()?));
-        let level = record.getattr(intern!(py, "level"))?;
-        let may_hold = level.downcast::<PyString>()?.to_str()? == "person"
-            || record.getattr(intern!(py, "owner"))?.is_none();
         for ident in record.getattr(intern!(py, "identifiers"))?.iter()? {
             let ident = ident?;
             let key_obj = ident.getattr(intern!(py, "key"))?;
@@ -102,7 +99,9 @@ pub fn identifier_loop(
                 usable.set_item(key_obj, py.None())?;
                 desired.push((key, key_obj));
             }
-            if may_hold && limit_of(&mut kinds, limits, kind)?.is_some() {
+            // (a guest child may hold it too, and so may a child of its own person, a converted
+            // lead: a child with an owner has an email or a phone only then, core.identity_holders)
+            if limit_of(&mut kinds, limits, kind)?.is_some() {
                 match holder_at.get_item(key_obj) {
                     Some(at) => holders[at.extract::<usize>()?].1 += 1,
                     None => {
