@@ -8,9 +8,12 @@ the birth date, the phone or the street, and each would count as another person 
 model kept 46 last names and 136 towns fewer than five people hold, some held by one person alone).
 
 So the records holding a value are tied when they share a *strong* piece of other evidence (a birth
-date, a postcode, a street, a national id, an email or phone key) or any *two* pieces, weak ones
-included (the other name, a house number, a town, a birth year, a name's letters in any order, which
-a transposition keeps). A name alone ties nobody: five Ann Lees born in five years are five people.
+date, a postcode, a national id, an email or phone key) or two pieces of two fields, weak ones
+included (the other name, a house number, a street, a town, a birth year, a postcode's first three
+characters, a name's letters in any order, which a transposition keeps); of two coarse ones (a name,
+a street, a town) only a full name or a street of a town: a sample of few names and towns holds
+other such pairs by the dozen, and the union would chain them. A name alone ties nobody: five Ann
+Lees born in five years are five people; nor does a street (every town has a High Street).
 Strangers who share such pieces are counted once too, so the count errs low: a value is kept only
 when that many people surely hold it. The share the model weighs a value by is still counted in
 people (``_people``); this count only decides whether the value is kept.
@@ -28,8 +31,13 @@ __all__ = ["distinct_holders", "union"]
 
 #: Pieces that tie two holders of a value only together with another piece.
 _WEAK: Final = frozenset(
-    {"first_name", "last_name", "house", "city", "year", "first_letters", "last_letters"}
+    {"first_name", "last_name", "house", "street", "city", "year", "area", "first_letters", "last_letters"}
 )
+#: Weak pieces of few values (a name, a street, a town): two of them tie holders only when they make
+#: a full name or a street of a town; in a sample of few names and towns any other such pair is held
+#: by strangers by the dozen, and the union would chain them all into one.
+_COARSE: Final = frozenset({"first_name", "last_name", "street", "city"})
+_COARSE_PAIRS: Final = (frozenset({"first_name", "last_name"}), frozenset({"street", "city"}))
 
 
 def union(ties: Sequence[Sequence[tuple[str, ...]]]) -> list[int]:
@@ -63,6 +71,7 @@ def _evidence(record: LinkageRecord) -> list[tuple[str, str]]:
         ("born", record.date_of_birth or record.date_of_birth_slip),
         ("year", record.birth_year),
         ("postcode", record.postal_code),
+        ("area", record.postal_code[:3] if record.postal_code else None),
         ("street", record.street_key),
         ("house", record.house_number),
         ("city", record.city),
@@ -75,19 +84,27 @@ def _evidence(record: LinkageRecord) -> list[tuple[str, str]]:
 
 #: Pieces read from one field (a name and its letters, a birth date and its year): two of them
 #: shared are one piece of evidence, not two.
-_SOURCE: Final = {"first_letters": "first_name", "last_letters": "last_name", "year": "born"}
+_SOURCE: Final = {
+    "first_letters": "first_name",
+    "last_letters": "last_name",
+    "year": "born",
+    "area": "postcode",
+}
 
 
 def _ties(pieces: list[tuple[str, str]]) -> list[tuple[str, ...]]:
     """What ties a record to another holder of the value: a strong piece shared, or two pieces of
-    two fields."""
+    two fields (of two coarse ones, a full name or a street of a town)."""
     strong: list[tuple[str, ...]] = [p for p in pieces if p[0] not in _WEAK]
-    return strong + [
-        a + b
-        for i, a in enumerate(pieces)
-        for b in pieces[i + 1 :]
-        if _SOURCE.get(a[0], a[0]) != _SOURCE.get(b[0], b[0])
-    ]
+    return strong + [a + b for i, a in enumerate(pieces) for b in pieces[i + 1 :] if _pairs(a[0], b[0])]
+
+
+def _pairs(a: str, b: str) -> bool:
+    """Whether two pieces of these fields, shared, tie two holders."""
+    a, b = _SOURCE.get(a, a), _SOURCE.get(b, b)
+    if a == b:
+        return False
+    return not (a in _COARSE and b in _COARSE) or frozenset({a, b}) in _COARSE_PAIRS
 
 
 #: The pieces that come from each field a model counts values of (none of them ties its holders:

@@ -61,3 +61,22 @@ def test_the_value_itself_and_its_letters_tie_nobody() -> None:
         for i in range(5)
     ]  # fmt: skip
     assert _count(records, "city", "concord west") == 5
+
+
+def test_pairs_of_few_values_do_not_chain_a_common_value_away() -> None:
+    # GIVEN 30 Smiths of 12 first names, 3 streets and 4 towns (a sample of few names and towns:
+    # attack20's model test), born on 30 days, postcodes and house numbers all different
+    firsts, streets, towns = (
+        ["Ann", "Bob", "Cara", "Dev", "Eli", "Fay"] * 2,
+        ["High St", "Mill Lane", "Park Rd"],
+        "WXYZ",
+    )
+    records = [
+        _record(f"s{i}", first_name=firsts[i % 12] + "ab"[i // 12 % 2], last_name="Smith",
+                date_of_birth=f"19{50 + i}-0{1 + i % 9}-1{i % 10}", postal_code=f"{1000 + 37 * i}",
+                address_line1=f"{i + 1} {streets[i % 3]}", city=f"Town {towns[i % 4]}")
+        for i in range(30)
+    ]  # fmt: skip
+    # THEN only a street of a town ties them (3 streets in 4 towns: 12 holders); a first name with a
+    # street or a town ties none, so the union does not chain them into one and "smith" is kept
+    assert _count(records, "last_name", "smith") == 12
