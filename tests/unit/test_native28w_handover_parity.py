@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import pickle
 from datetime import UTC, datetime
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -33,19 +32,12 @@ import profilesync.resolve_native as resolve_native
 from connectors.jsonl.batched import BatchEnd
 from core.record_json import record_json_and_hash
 from core.schema import _ALL_FIELDS, Identifier, Quarantined, SourceRecord, assemble_model
+from tests.native_support import NATIVE as _NATIVE
+from tests.native_support import needs_native
 from tests.unit.test_record_json_and_hash import _records_made
 from tests.unit.test_rust27_native_parity import _RECORD
 
-try:
-    import profilesync_native
-
-    _NATIVE: ModuleType | None = profilesync_native
-    _WHY = ""
-except ImportError as error:  # CI says why the build failed; here the tests say they skip
-    _NATIVE = None
-    _WHY = f"profilesync_native is not built (make native): {error}"
-
-pytestmark = pytest.mark.skipif(_NATIVE is None, reason=_WHY or "built")
+pytestmark = needs_native
 
 AT = datetime(2026, 6, 1, 12, 30, 15, 250000, tzinfo=UTC)
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import pickle
 from datetime import UTC, datetime
-from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -33,19 +32,12 @@ from core.content_hash import RECORD_HASH_MEMO, record_hash
 from core.record_json import RECORD_JSON_MEMO
 from core.record_json import record_json_and_hash as python_json_and_hash
 from core.schema import SourceRecord
+from tests.native_support import NATIVE as _NATIVE
+from tests.native_support import needs_native
 from tests.unit.test_record_json_and_hash import _records_made
 from tests.unit.test_rust27_native_parity import _RECORD
 
-try:
-    import profilesync_native
-
-    _NATIVE: ModuleType | None = profilesync_native
-    _WHY = ""
-except ImportError as error:  # CI says why the build failed; here the tests say they skip
-    _NATIVE = None
-    _WHY = f"profilesync_native is not built (make native): {error}"
-
-pytestmark = pytest.mark.skipif(_NATIVE is None, reason=_WHY or "built")
+pytestmark = needs_native
 
 AT = datetime(2026, 6, 1, 12, 30, 15, 250000, tzinfo=UTC)
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta, timezone
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -36,17 +35,10 @@ from core.ingest_native import NativeRows
 from core.ingest_settings import IngestSettings
 from core.record_json import record_json_and_hash
 from core.schema import ConsentState, DroppedValue, Identifier, Order, OrderSummary, SourceRecord
+from tests.native_support import NATIVE as _NATIVE
+from tests.native_support import needs_native
 
-try:
-    import profilesync_native
-
-    _NATIVE: ModuleType | None = profilesync_native
-    _WHY = ""
-except ImportError as error:  # CI says why the build failed; here the tests say they skip
-    _NATIVE = None
-    _WHY = f"profilesync_native is not built (make native): {error}"
-
-pytestmark = pytest.mark.skipif(_NATIVE is None, reason=_WHY or "built")
+pytestmark = needs_native
 
 AT = datetime(2026, 6, 1, 12, 30, 15, 250000, tzinfo=UTC)
 
