@@ -318,21 +318,10 @@ def _pickled(chunk: list[SourceRecord | Quarantined | BatchEnd]) -> bytes:
     return buffer.getvalue()
 
 
-def _reduce_model(model: _Frozen) -> str | tuple[Any, ...]:
-    """``model.__reduce__()`` (``core.schema._Frozen``), its common case without the method call."""
-    cls = type(model)
-    if (
-        model.__pydantic_fields_set__ is _ALL_FIELDS.get(cls)
-        and model.__pydantic_private__ is None
-        and model.__pydantic_extra__ is None
-    ):
-        return (_reassemble, (cls, model.__dict__, None))
-    return model.__reduce__()
-
-
-def _compiled_reducer(reassemble: Any) -> Any:
-    """``_reduce_model`` whose common case names ``reassemble`` (native/'s, which the resolving
-    process reads the models back through) instead of ``core.schema_base._reassemble``."""
+def _reducer(reassemble: Any) -> Any:
+    """``model.__reduce__()`` (``core.schema._Frozen``), its common case without the method call and
+    naming ``reassemble``: ``core.schema_base._reassemble``, or native/'s, which the resolving
+    process then reads the models back through."""
 
     def reduce_model(model: _Frozen) -> str | tuple[Any, ...]:
         cls = type(model)
@@ -347,6 +336,10 @@ def _compiled_reducer(reassemble: Any) -> Any:
     return reduce_model
 
 
+#: The Python path's reducer (its pickles name ``core.schema_base._reassemble``).
+_reduce_model = _reducer(_reassemble)
+
+
 _DISPATCH: dict[Any, dict[type, Any]] = {}
 
 
@@ -359,7 +352,7 @@ def _dispatch_table() -> dict[type, Any]:
     reassemble = handover_reassemble()
     table = _DISPATCH.get(reassemble)
     if table is None:
-        reducer = _reduce_model if reassemble is None else _compiled_reducer(reassemble)
+        reducer = _reduce_model if reassemble is None else _reducer(reassemble)
         table = dict(copyreg.dispatch_table)
         classes = [_Frozen]
         while classes:

@@ -13,7 +13,7 @@ Mutation this catches (built and run against it): a reducer without its check th
 holds its class's shared set of fields (a model validated with defaults, whose own set is
 smaller, then read back with every field set) fails
 ``test_a_model_with_its_own_fields_set_reads_back_as_the_python_paths`` (run against
-parallel_normalise's ``_compiled_reducer``, and against a compiled reducer of native/ that this
+parallel_normalise's ``_reducer``, and against a compiled reducer of native/ that this
 branch measured slower than the Python one and dropped).
 """
 
