@@ -20,21 +20,13 @@ and the counted path took no group.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import core.ingest_native as native_module
-import profilesync.stores as stores_module
-from core.ingest_native import NativeRows
-from profilesync.cli import main
-
-try:
-    import profilesync_native
-except ImportError as error:
-    pytest.skip(f"profilesync_native is not built (make native): {error}", allow_module_level=True)
+# skips this module too when the extension is not built
+from tests.e2e.test_rust27_native_resolve import _Counted, _resolve
 
 #: Ids a row key or the event's reason may trip on; ``\\ud800`` and ``\\udfff`` are written as JSON
 #: escapes (``json.dumps`` escapes them) and so decode to lone surrogates.
@@ -110,38 +102,6 @@ def _lines() -> list[str]:
     return [json.dumps(line) for line in out]
 
 
-def _resolve(source: Path, folder: Path, native: NativeRows | None, monkeypatch: pytest.MonkeyPatch) -> Any:
-    rows: list[list[tuple[Any, ...]]] = []
-    remove = stores_module._remove_store
-
-    def keep_rows(path: Path) -> None:
-        with sqlite3.connect(path) as conn:
-            rows.append(conn.execute("SELECT * FROM items ORDER BY pk, sk").fetchall())
-        remove(path)
-
-    out, quarantine = folder / "profiles.jsonl", folder / "quarantine.jsonl"
-    with monkeypatch.context() as patch:
-        patch.setattr(native_module, "ROWS", native)
-        patch.setattr(stores_module, "_remove_store", keep_rows)
-        argv = ["resolve", str(source), "--out", str(out), "--quarantine", str(quarantine), "--quiet"]
-        code = main([*argv, "--identity", "exact", "--state-dir", str(folder / "state")])
-    assert len(rows) == 1
-    return code, out.read_bytes(), quarantine.read_bytes(), rows[0]
-
-
-class _Counted(NativeRows):
-    __slots__ = ("taken",)
-
-    def __init__(self) -> None:
-        super().__init__(profilesync_native)
-        self.taken = 0
-
-    def source_event_rows(self, *args: Any, **kwargs: Any) -> Any:
-        built = super().source_event_rows(*args, **kwargs)
-        self.taken += built is not None
-        return built
-
-
 def test_resolve_on_junk_is_the_same_with_and_without_the_extension(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -149,9 +109,9 @@ def test_resolve_on_junk_is_the_same_with_and_without_the_extension(
     source = tmp_path / "junk.jsonl"
     source.write_text("\n".join(_lines()) + "\n", encoding="utf-8")
     # WHEN resolve runs on the Python path, then on the compiled one
-    python = _resolve(source, tmp_path / "python", None, monkeypatch)
+    python = _resolve(source, tmp_path / "python", None, monkeypatch, "--identity", "exact")
     counted = _Counted()
-    compiled = _resolve(source, tmp_path / "native", counted, monkeypatch)
+    compiled = _resolve(source, tmp_path / "native", counted, monkeypatch, "--identity", "exact")
     # THEN the compiled path took groups, and the exit code, output, quarantine and rows are the same
     assert counted.taken > 10
     assert compiled[0] == python[0] == 0

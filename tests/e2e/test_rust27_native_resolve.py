@@ -29,8 +29,11 @@ except ImportError as error:  # CI says why the build failed; the test says it s
     pytest.skip(f"profilesync_native is not built (make native): {error}", allow_module_level=True)
 
 
-def _resolve(source: Path, folder: Path, native: NativeRows | None, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The output's and quarantine's bytes and the store's rows of one ``resolve`` of ``source``."""
+def _resolve(
+    source: Path, folder: Path, native: NativeRows | None, monkeypatch: pytest.MonkeyPatch, *options: str
+) -> Any:
+    """The exit code, the output's and quarantine's bytes and the store's rows of one ``resolve`` of
+    ``source`` (with ``options``), the compiled rows ``native`` (None: the Python path)."""
     rows: list[list[tuple[Any, ...]]] = []
     remove = stores_module._remove_store
 
@@ -44,9 +47,9 @@ def _resolve(source: Path, folder: Path, native: NativeRows | None, monkeypatch:
         patch.setattr(native_module, "ROWS", native)
         patch.setattr(stores_module, "_remove_store", keep_rows)
         argv = ["resolve", str(source), "--out", str(out), "--quarantine", str(quarantine), "--quiet"]
-        main([*argv, "--state-dir", str(folder / "state")])
+        code = main([*argv, *options, "--state-dir", str(folder / "state")])
     assert len(rows) == 1
-    return out.read_bytes(), quarantine.read_bytes(), rows[0]
+    return code, out.read_bytes(), quarantine.read_bytes(), rows[0]
 
 
 class _Counted(NativeRows):
@@ -88,7 +91,8 @@ def test_resolve_writes_the_same_bytes_and_rows_with_and_without_the_extension(
     assert counted.taken > 1000
     assert counted.looped >= counted.taken  # the identifier loop (native28r), every group it took
     assert counted.keyed == counted.taken  # the IDENT and HOLDER rows of each new customer
-    assert compiled[0] == python[0]
+    assert compiled[0] == python[0] == 0
     assert compiled[1] == python[1]
-    assert len(compiled[2]) == len(python[2]) > 3000
     assert compiled[2] == python[2]
+    assert len(compiled[3]) == len(python[3]) > 3000
+    assert compiled[3] == python[3]
