@@ -158,3 +158,31 @@ def test_her_quarantined_child_records_are_not_kept_after_she_is_erased() -> Non
     kept = world.quarantine(_lead(), _order())
     # THEN they are dropped, not kept with her name and address (her contact's key is suppressed)
     assert (kept, world.left()) == (0, [])
+
+
+@pytest.mark.xfail(strict=True, reason=REASON)
+def test_resolve_leaves_her_malformed_order_line_out_of_its_quarantine_file() -> None:
+    # GIVEN her customer's record id suppressed in a table (she was erased there)
+    from core.normalise import NormaliseOptions
+    from profilesync.erased_quarantine import erased_check
+
+    world = _World()
+    world.ingest(
+        RecordDraft(source="shop", object_type="customer", source_id="ann-1", updated_at=T, emails=[HOME])
+    )
+    assert world.erase(HOME) == "erased"
+    erased = erased_check(world.check, NormaliseOptions())
+    # WHEN ``resolve --endpoint-url`` meets a malformed order line naming her customer as its owner
+    raw = {
+        "source": "shop",
+        "object_type": "order",
+        "id": "9",
+        "owner_id": "ann-1",
+        "owner_type": "customer",
+        "updated_at": "soon",
+        "shipping_name": "Ingrid Halvorsen",
+        "shipping_address": "Storgata 1",
+    }
+    line = Quarantined(source="shop", source_id="9", reason="updated_at missing or invalid", raw=raw)
+    # THEN it is hers (her record id is suppressed): dropped, not written with her address
+    assert erased(line)
