@@ -9,13 +9,13 @@ address, the contact's source key) and not these items: her converted lead (her 
 her name) and her order (her shipping address) stay in the quarantine with their raw content, and
 sync keeps writing them there after she is erased (a record of an erased person is dropped only
 when one of its keys is suppressed).
+
+Fixed: core/quarantine.py identifier_keys adds the owner link (``owner_key``).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-import pytest
 
 from core.normalise import normalise_record
 from core.pipeline import IngestSettings, ingest
@@ -31,16 +31,6 @@ T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 AT = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 HOME = "ingrid@example.no"
 WORK = "ihalvorsen@fjordtech.example"
-
-REASON = (
-    "core/quarantine.py identifier_keys (used by core/sync.py quarantine_entries and "
-    "profilesync/erased_quarantine.py) keys a quarantined draft by its own source key, emails and "
-    "phones, never by its owner link (source#<tool>:<owner_type>:<owner_id>), the identifier a child "
-    "joins its person by: her erasure by her contact's address leaves her quarantined converted lead "
-    "and order (with her name and addresses) in the quarantine, and new ones of hers are still "
-    "written after she is erased; fix idea: add the owner's source key (as core/normalise/_record.py "
-    "_owner builds it) to identifier_keys when the draft names a valid owner id and type"
-)
 
 
 def _contact() -> RecordDraft:
@@ -135,7 +125,6 @@ def test_control_her_quarantined_lead_is_found_by_its_own_address() -> None:
     assert world.left() == []
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_her_erasure_by_her_contacts_address_takes_her_quarantined_lead_and_order_out() -> None:
     # GIVEN her contact stored, and her converted lead and her order quarantined before they were
     # ever stored (their first versions came with a bad updated_at)
@@ -148,7 +137,6 @@ def test_her_erasure_by_her_contacts_address_takes_her_quarantined_lead_and_orde
     assert world.left() == []
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_her_quarantined_child_records_are_not_kept_after_she_is_erased() -> None:
     # GIVEN she is erased (her contact by its address)
     world = _World()
@@ -160,7 +148,6 @@ def test_her_quarantined_child_records_are_not_kept_after_she_is_erased() -> Non
     assert (kept, world.left()) == (0, [])
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_resolve_leaves_her_malformed_order_line_out_of_its_quarantine_file() -> None:
     # GIVEN her customer's record id suppressed in a table (she was erased there)
     from core.normalise import NormaliseOptions
