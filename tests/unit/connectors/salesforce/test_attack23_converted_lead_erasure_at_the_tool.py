@@ -9,11 +9,11 @@ records of that customer (core/person_scope.py ``tool_targets``: ``self.sources`
 The contact's id is only suppressed here (``suppression_keys``: "her account at the tool, which a
 pull may read after the erasure"); Salesforce is never asked, so her contact (her home address, her
 name) stays in the org, and the receipt calls the erasure complete.
+
+Fixed: core/person_scope.py tool_targets asks for the owners of her same-person children.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from connectors.salesforce import SalesforceSandbox
 from core.identity import IdentityPolicy
@@ -64,16 +64,6 @@ def test_control_with_her_contact_stored_both_are_erased_at_the_tool(
     assert {contact, lead} & _live_ids(sandbox) == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/person_scope.py tool_targets asks a tool for her customer's own sources only; the "
-    "owner a child of her own person names (RecordDraft.same_person_as_owner: a converted lead's "
-    "contact, core/normalise/_record.py keeps it as the lead's owner) is suppressed "
-    "(suppression_keys) but never asked, so Salesforce keeps her contact (home address, name) after "
-    "an erasure the receipt calls complete; fix idea: add to tool_targets the owner source key of "
-    "each snapshot that keeps its own emails or phones beside its owner (a same-person child), or "
-    "store same_person_as_owner on the SourceRecord and ask for such owners",
-)
 def test_her_erasure_by_the_leads_address_erases_the_contact_she_became_at_the_tool(
     sandbox: SalesforceSandbox, connect: Connect
 ) -> None:
