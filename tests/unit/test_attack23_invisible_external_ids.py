@@ -1,4 +1,4 @@
-"""attack23: an external id of blank characters other than spaces and format characters keeps a
+"""attack23: an external id (or a name) of blank characters other than spaces and format characters keeps a
 profile of nobody.
 
 Last round (91eebbc) made ``has_external_id`` (core/normalise/_identity.py) refuse an external id
@@ -56,3 +56,24 @@ def test_control_spaces_and_format_characters_keep_no_record(value: str) -> None
 @pytest.mark.parametrize("value", ["A-1", "\u30a2", "0", "#"])
 def test_control_an_external_id_that_names_something_keeps_the_record(value: str) -> None:
     assert not isinstance(_outcome(value), Quarantined)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core/normalise/_identity.py _letters (has_other_identity) takes any str.isalpha character "
+    "as a name's letter, and the Hangul filler U+3164 is a letter (Lo) that shows nothing: a first and "
+    "last name of fillers with a birth date is kept as a person of nobody; fix idea: a name's letter "
+    "is an alphabetic character that is not a default-ignorable code point (U+115F, U+1160, U+3164, "
+    "U+FFA0), the same test has_external_id needs",
+)
+def test_names_of_hangul_fillers_with_a_birth_date_keep_no_record() -> None:
+    # GIVEN a contact named with fillers only (as a form that insists on a name gets), and a birth date
+    draft = RecordDraft(
+        source="crm",
+        object_type="contact",
+        source_id="2",
+        updated_at="2026-01-01T00:00:00Z",
+        traits={"first_name": "\u3164", "last_name": "\u3164", "date_of_birth": "1980-02-03"},
+    )
+    # THEN it is quarantined: one name alone is no evidence, and these are none (the braille blank is)
+    assert isinstance(normalise_record(draft), Quarantined)
