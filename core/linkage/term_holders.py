@@ -147,7 +147,8 @@ _OTHER_NAME: Final = {"first_name": "last_name", "last_name": "first_name"}
 
 def _full_name_ties(record: LinkageRecord, other: str) -> list[tuple[str, ...]]:
     """Counting a name, every holder holds it, so the other name completes a full name: one full name
-    in one town (or on one street) ties its records when they tell the same birth, or none (attack23:
+    in one town (or on one street, or with neither) ties its records when they tell the same birth, or
+    none (attack23:
     one person reached on five channels, her full name and her town in each, no birth date, counted as
     five people and put her names in the model). A birth told differently keeps strangers of one name
     and town apart, so a sample of few names and towns (a birth date each) does not chain."""
@@ -155,8 +156,6 @@ def _full_name_ties(record: LinkageRecord, other: str) -> list[tuple[str, ...]]:
     if not name:
         return []
     born = record.date_of_birth or record.date_of_birth_slip or record.birth_year or ""
-    return [
-        ("full", name, born, field, value)
-        for field, value in (("city", record.city), ("street", record.street_key))
-        if value
-    ]
+    places = [("city", record.city), ("street", record.street_key)]
+    ties = [("full", name, born, field, value) for field, value in places if value]
+    return ties or [("full", name, born, "nowhere")]

@@ -173,3 +173,23 @@ def test_resolve_leaves_her_malformed_order_line_out_of_its_quarantine_file() ->
     line = Quarantined(source="shop", source_id="9", reason="updated_at missing or invalid", raw=raw)
     # THEN it is hers (her record id is suppressed): dropped, not written with her address
     assert erased(line)
+
+
+@pytest.mark.xfail(strict=True, reason=REASON)
+def test_her_export_by_her_contacts_address_lists_her_quarantined_lead_and_order() -> None:
+    # GIVEN her contact stored, and her converted lead and her order quarantined
+    from core.privacy import export_person
+    from core.privacy_request import PrivacyStores
+
+    world = _World()
+    world.ingest(_contact())
+    assert world.quarantine(_lead(), _order()) == 2
+    # WHEN she asks for her data by her contact's address
+    stores = PrivacyStores(
+        world.profiles, world.erasure, world.state, world.suppression, quarantine_of=["salesforce"]
+    )
+    found = export_person(world.profiles, identifier_for(email=HOME), stores=stores, salt=SALT)
+    # THEN her export lists both quarantined records (they hold her name and addresses)
+    assert found is not None
+    listed = sorted(q.key.sk.partition("#")[2] for q in found.quarantined)
+    assert listed == ["salesforce:lead:00Q1", "salesforce:order:801"]
