@@ -175,7 +175,6 @@ def test_resolve_leaves_her_malformed_order_line_out_of_its_quarantine_file() ->
     assert erased(line)
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_her_export_by_her_contacts_address_lists_her_quarantined_lead_and_order() -> None:
     # GIVEN her contact stored, and her converted lead and her order quarantined
     from core.privacy import export_person
