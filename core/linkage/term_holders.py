@@ -157,5 +157,5 @@ def _full_name_ties(record: LinkageRecord, other: str) -> list[tuple[str, ...]]:
         return []
     born = record.date_of_birth or record.date_of_birth_slip or record.birth_year or ""
     places = [("city", record.city), ("street", record.street_key)]
-    ties = [("full", name, born, field, value) for field, value in places if value]
+    ties: list[tuple[str, ...]] = [("full", name, born, field, value) for field, value in places if value]
     return ties or [("full", name, born, "nowhere")]
