@@ -20,7 +20,7 @@ __all__ = ["QuarantineCopyError", "drop_erased_lines"]
 #: The copy is made, never opened as found: ``O_EXCL`` fails on any name already there (a symlink
 #: too, dangling or not) and ``O_NOFOLLOW`` says so again, so a link planted at ``<file>.erasing``
 #: cannot send the kept lines (or hers) to a file it points at.
-_NEW_COPY = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+_NEW_COPY = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
 
 
 class QuarantineCopyError(ProfileSyncError):
@@ -60,25 +60,28 @@ def drop_erased_lines(path: Path, erased: Callable[[Quarantined], bool]) -> list
         return []
     copy = target.with_name(target.name + ".erasing")
     # the copy keeps the file's permissions (a private 0600 quarantine stays private, whatever
-    # the umask): opened with them and set again, since the umask narrows what open gives and
-    # O_CREAT keeps the permissions of a copy a killed run left
+    # the umask): opened with them and set again, since the umask narrows what open gives
     status = target.stat()
     mode = stat.S_IMODE(status.st_mode)
     descriptor = _new_copy(copy, mode, target)
     os.fchmod(descriptor, mode)
-    with target.open(encoding="utf-8") as lines, open(descriptor, "w", encoding="utf-8") as out:
-        # (the run flushed its handle and writes no more while this runs: the same lines again)
-        out.writelines(line for line, mine in zip(lines, hers, strict=True) if not mine)
+    with open(descriptor, "w+", encoding="utf-8") as out:
+        with target.open(encoding="utf-8") as lines:
+            # (the run flushed its handle and writes no more while this runs: the same lines again)
+            out.writelines(line for line, mine in zip(lines, hers, strict=True) if not mine)
         out.flush()
         os.fsync(out.fileno())
-    if status.st_nlink == 1:
-        os.replace(copy, target)
-        return dropped
-    with target.open("r+", encoding="utf-8") as shared, copy.open(encoding="utf-8") as written:
-        shared.truncate(0)
-        shutil.copyfileobj(written, shared)
-        shared.flush()
-        os.fsync(shared.fileno())
+        if status.st_nlink == 1:
+            os.replace(copy, target)
+            return dropped
+        # read back through the handle it was written by, not the name (which may be another
+        # file by now)
+        out.seek(0)
+        with target.open("r+", encoding="utf-8") as shared:
+            shared.truncate(0)
+            shutil.copyfileobj(out, shared)
+            shared.flush()
+            os.fsync(shared.fileno())
     copy.unlink()
     return dropped
 

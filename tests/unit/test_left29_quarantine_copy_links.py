@@ -92,3 +92,27 @@ def test_a_directory_at_the_copy_name_is_refused_clearly(tmp_path: Path) -> None
     with pytest.raises(QuarantineCopyError, match="not a regular file"):
         drop_erased_lines(path, _hers)
     assert len(path.read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_a_hard_linked_file_is_written_from_the_copy_made_not_from_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a quarantine file with a second hard link (so it is overwritten in place), and a copy
+    # name that someone swaps for a file of theirs right after the copy is written
+    path = _quarantine(tmp_path / "q.jsonl", "hers", "bob")
+    os.link(path, tmp_path / "backup.jsonl")
+    planted = _quarantine(tmp_path / "planted.jsonl", "mallory")
+    synced = os.fsync
+
+    def swap_after_the_copy_is_written(descriptor: int) -> None:
+        synced(descriptor)
+        if os.path.samestat(os.fstat(descriptor), os.stat(tmp_path / "q.jsonl.erasing")):
+            os.replace(planted, tmp_path / "q.jsonl.erasing")
+
+    monkeypatch.setattr(os, "fsync", swap_after_the_copy_is_written)
+    # WHEN her lines are taken out
+    drop_erased_lines(path, _hers)
+    # THEN the file (at both names) holds Bob's line, read back from the copy the rewrite wrote, not
+    # the file now at the copy's name (before: Mallory's line)
+    for name in (path, tmp_path / "backup.jsonl"):
+        assert [Quarantined.model_validate_json(line).source_id for line in name.open()] == ["bob"]
