@@ -66,5 +66,32 @@ def _loader() -> Any:
                         seen.add(key)
                 return super().construct_mapping(node, deep=deep)
 
+        _plain_numbers_only(NoRepeatsLoader)
         _LOADER = NoRepeatsLoader
     return _LOADER
+
+
+#: The plain scalars read as numbers: decimal integers without a leading zero and decimal floats
+#: (YAML 1.2's core schema, less its octal and hexadecimal forms). YAML 1.1, which ``SafeLoader``
+#: follows, reads ``0123`` as octal 83 and ``1:30`` as sexagesimal 90: an unquoted list id of digits
+#: or a duration written as hours and minutes silently became another value (attack23). Those now
+#: stay the text written, so an option keeps it and a duration refuses it by name.
+_INT = r"[-+]?(?:0|[1-9][0-9_]*)"
+_FLOAT = (
+    r"[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
+
+
+def _plain_numbers_only(loader: Any) -> None:
+    import re
+
+    numbers = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in numbers]
+        for first, resolvers in loader.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(f"^(?:{_INT})$"), list("-+0123456789"))
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float", re.compile(f"^(?:{_FLOAT})$"), list("-+0123456789.")
+    )

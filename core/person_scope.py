@@ -123,6 +123,9 @@ class PersonScope:
         for key in self.sources:
             if key.startswith(f"{tool}:"):
                 found[f"source#{key}"] = Identifier(kind="source", value=key)
+        for key in self._own_owners():
+            if key.startswith(f"{tool}:"):
+                found.setdefault(f"source#{key}", Identifier(kind="source", value=key))
         if isinstance(connector, ErasesPushedRecords) and not self._pushed_on_a_shared_value(connector):
             for pushed in self.pushed:
                 if pushed.destination == tool and pushed.remote_id:
@@ -132,6 +135,21 @@ class PersonScope:
         for splinter in self.splinters:
             found.update((i.key, i) for i in splinter.tool_targets(tool, connector))
         return [found[k] for k in sorted(found)]
+
+    def _own_owners(self) -> list[str]:
+        """The owners her children of her own person name (a converted lead's contact, the record she
+        became: a child that keeps its emails or phones beside its owner link, core.normalise's
+        ``same_person_as_owner``), whether or not that record is stored yet: the tool is asked to
+        erase it too (attack23). An order's owner (a child holding its owner link alone) is the buyer
+        she may not be, as the holders read it (core.identity_holders): never asked for it."""
+        snapshots = self.state.snapshots.values() if self.state is not None else ()
+        return sorted(
+            {
+                snap.owner
+                for snap in snapshots
+                if snap.owner and any(i.kind != "source" for i in snap.identifiers)
+            }
+        )
 
     def _pushed_on_a_shared_value(self, connector: Connector) -> bool:
         """Whether a push to ``connector`` matched on a value another customer holds too (a company

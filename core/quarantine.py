@@ -13,7 +13,9 @@ its raw values normalise to, one by one, each as a keyed hash, so erasure finds 
   address or number written whole inside it (``Ann <ann@x.com>``, ``mailto:ann@x.com``,
   ``ann@x.com.``; ``+44 20 7946 0018 (mobile)``, two numbers in one field);
 * the record's source id (``source#hubspot:contact:123``), so a record of the person that has no
-  usable identifier at all is still found through the id the erased customer held.
+  usable identifier at all is still found through the id the erased customer held;
+* a child's owner link (``source#shopify:customer:123`` for her order), the key it joins her by, so
+  her erasure by her customer's keys finds her quarantined orders and converted leads too.
 
 ``legacy_identifier_keys`` serves quarantined items stored before the keys were: it normalises every
 string value of the raw JSON that reads as an email or a phone, and compares keys, not text.
@@ -72,6 +74,20 @@ def source_key(draft: RecordDraft) -> str:
     return f"source#{draft.source}:{draft.object_type}:{draft.source_id}"
 
 
+def owner_key(draft: RecordDraft) -> str | None:
+    """The source key of the draft's owner (``source#shopify:customer:123``) when it names an owner id
+    and type that are plain text, else None: a child (an order, a converted lead) joins its person by
+    that link, so her erasure by her customer's keys must find her quarantined children by it too
+    (attack23). Read as core.normalise reads the owner's id and type, without its checks: a key that
+    names no stored record finds nothing."""
+    from core.normalise._values import _text_id
+
+    owner_id, owner_type = _text_id(draft.owner_id), _text_id(draft.owner_type)
+    if not owner_id or not owner_type:
+        return None
+    return f"source#{draft.source}:{owner_type}:{owner_id}"
+
+
 def identifier_keys(draft: RecordDraft, options: NormaliseOptions | None = None) -> list[str]:
     """The identifier keys a draft's raw values normalise to, each on its own, and its source key."""
     from core.normalise import NormaliseOptions
@@ -79,6 +95,9 @@ def identifier_keys(draft: RecordDraft, options: NormaliseOptions | None = None)
     region = (options or NormaliseOptions()).default_region
     country = draft.traits.get("country")
     keys: dict[str, None] = {source_key(draft): None}
+    owner = owner_key(draft)
+    if owner is not None:
+        keys[owner] = None
     for field, values in (("email", draft.emails), ("phone", draft.phones)):
         for value in values:
             keys.update(dict.fromkeys(refused_values(field, value, region, country)))

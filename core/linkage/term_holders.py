@@ -13,7 +13,9 @@ included (the other name, a house number, a street, a town, a birth year, a post
 characters, a name's letters in any order, which a transposition keeps); of two coarse ones (a name,
 a street, a town) only a full name or a street of a town: a sample of few names and towns holds
 other such pairs by the dozen, and the union would chain them. A name alone ties nobody: five Ann
-Lees born in five years are five people; nor does a street (every town has a High Street).
+Lees born in five years are five people; nor does a street (every town has a High Street). Counting
+a name, the other name makes a full name with it: one full name in one town or on one street ties
+its records when they tell the same birth or none (one person on five channels is one holder).
 Strangers who share such pieces are counted once too, so the count errs low: a value is kept only
 when that many people surely hold it. The share the model weighs a value by is still counted in
 people (``_people``); this count only decides whether the value is kept.
@@ -129,8 +131,31 @@ def distinct_holders(
         value = value_of(record)
         if value in values:
             groups.setdefault(value, []).append(record)
+    other = _OTHER_NAME.get(field)
     counts: Counter[str] = Counter()
     for value, holding in groups.items():
         evidence = [_ties([p for p in _evidence(r) if p[0] not in own]) for r in holding]
+        if other is not None:
+            evidence = [ties + _full_name_ties(r, other) for ties, r in zip(evidence, holding, strict=True)]
         counts[value] = len(set(union(evidence)))
     return counts
+
+
+#: The other name of a name counted: with the counted one, a full name.
+_OTHER_NAME: Final = {"first_name": "last_name", "last_name": "first_name"}
+
+
+def _full_name_ties(record: LinkageRecord, other: str) -> list[tuple[str, ...]]:
+    """Counting a name, every holder holds it, so the other name completes a full name: one full name
+    in one town (or on one street, or with neither) ties its records when they tell the same birth, or
+    none (attack23:
+    one person reached on five channels, her full name and her town in each, no birth date, counted as
+    five people and put her names in the model). A birth told differently keeps strangers of one name
+    and town apart, so a sample of few names and towns (a birth date each) does not chain."""
+    name = record.last_name if other == "last_name" else record.first_name or record.first_name_script
+    if not name:
+        return []
+    born = record.date_of_birth or record.date_of_birth_slip or record.birth_year or ""
+    places = [("city", record.city), ("street", record.street_key)]
+    ties = [("full", name, born, field, value) for field, value in places if value]
+    return ties or [("full", name, born, "nowhere")]
