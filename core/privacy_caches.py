@@ -72,6 +72,7 @@ NOT_PERSONAL: Final[dict[str, str]] = {
     "core.linkage.nicknames.nickname_pairs": "the shipped nickname table",
     "core.linkage.nicknames._related": "the shipped nickname table",
     "core.linkage.names._given_names": "the shipped list of popular first names (data/forenames.txt)",
+    "core.linkage.conflicts._simplified": "the shipped table of Han characters (data/han_simplified.txt)",
     "core.normalise._country._country_lookup": "the ISO 3166 table",
     "core.normalise._country._normalise_country": "a country (at most 64 k of ~250 codes' spellings)",
     "core.normalise._country._currency_codes": "the ISO 4217 table",

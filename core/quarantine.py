@@ -35,6 +35,7 @@ from core.errors import NormalisationError
 from core.ports import QuarantineEntry
 from core.quarantine_addresses import ADDRESS as ADDRESS
 from core.quarantine_addresses import address_text, refused_emails
+from core.raw_json import raw_json
 
 #: A phone value longer than this is not searched for numbers: the matcher costs about 5 CPU µs a
 #: character (a 200-character field of junk 1.1 ms); two numbers with words around them fit.
@@ -165,7 +166,7 @@ def refused_entries(
             connector=connector,
             key=_record_key(q),
             reason=q.reason,
-            raw=json.dumps(q.raw, default=str, sort_keys=True),
+            raw=raw_json(q.raw, sort_keys=True),
             at=at,
             subjects=tuple(suppression.hash(k) for k in record_keys(q.raw))
             if suppression is not None

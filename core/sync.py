@@ -34,6 +34,7 @@ from core.ports import (
     SyncState,
     SyncStateStore,
 )
+from core.raw_json import raw_json
 from core.redaction import reason_kind
 from core.schema import Quarantined, RecordDraft, SourceRecord
 from core.suppression import SuppressionCheck, is_suppressed
@@ -348,7 +349,7 @@ def quarantine_entries(
                 connector=connector,
                 key=f"{outcome.source}:{draft.object_type}:{outcome.source_id}",  # her erasure asks for it
                 reason=outcome.reason,
-                raw=json.dumps(outcome.raw, default=str, sort_keys=True),
+                raw=raw_json(outcome.raw, sort_keys=True),
                 at=at,
                 subjects=tuple(suppression.hash(k) for k in record_keys) if suppression is not None else (),
             )

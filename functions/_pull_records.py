@@ -3,13 +3,13 @@ splitting tombstones from them, and a quarantine entry of a raw value."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.normalise import NormaliseOptions, normalise_record
 from core.ports import QuarantineEntry
+from core.raw_json import raw_json
 from core.schema import Quarantined, RecordDraft, SourceRecord
 
 if TYPE_CHECKING:
@@ -47,5 +47,5 @@ def split_tombstones(
 def entry(
     connector: str, key: str, reason: str, raw: Any, at: datetime, subjects: tuple[str, ...] = ()
 ) -> QuarantineEntry:
-    text = raw if isinstance(raw, str) else json.dumps(raw, default=str, sort_keys=True)
+    text = raw if isinstance(raw, str) else raw_json(raw, sort_keys=True)
     return QuarantineEntry(connector=connector, key=key, reason=reason, raw=text, at=at, subjects=subjects)

@@ -12,9 +12,20 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+from core.errors import ProfileSyncError
 from core.schema import Quarantined
 
-__all__ = ["drop_erased_lines"]
+__all__ = ["QuarantineCopyError", "drop_erased_lines"]
+
+#: The copy is made, never opened as found: ``O_EXCL`` fails on any name already there (a symlink
+#: too, dangling or not) and ``O_NOFOLLOW`` says so again, so a link planted at ``<file>.erasing``
+#: cannot send the kept lines (or hers) to a file it points at.
+_NEW_COPY = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+
+
+class QuarantineCopyError(ProfileSyncError):
+    """``<file>.erasing`` is something the rewrite did not make (a symlink, a directory, a file with
+    other names): nothing was written through it, and the quarantine file is as the run wrote it."""
 
 
 def drop_erased_lines(path: Path, erased: Callable[[Quarantined], bool]) -> list[Quarantined]:
@@ -29,7 +40,10 @@ def drop_erased_lines(path: Path, erased: Callable[[Quarantined], bool]) -> list
     with other hard links is overwritten in place instead, so that no other name keeps her lines
     (a replace gives this name a new file and leaves the old one, her lines in it, at the others);
     the copy is removed once the file holds the kept lines, so a run killed in between leaves every
-    kept line in the copy and none of hers anywhere (docs/privacy.md)."""
+    kept line in the copy and none of hers anywhere (docs/privacy.md). The copy is always a new file:
+    a killed run's leftover (a regular file of one name) is removed first, and anything else at
+    that name (a symlink, a directory, a file with other names) raises ``QuarantineCopyError``
+    before a line is written, the quarantine file left as it was."""
     target = path.resolve()
     if not target.is_file():
         return []
@@ -46,24 +60,59 @@ def drop_erased_lines(path: Path, erased: Callable[[Quarantined], bool]) -> list
         return []
     copy = target.with_name(target.name + ".erasing")
     # the copy keeps the file's permissions (a private 0600 quarantine stays private, whatever
-    # the umask): opened with them and set again, since the umask narrows what open gives and
-    # O_CREAT keeps the permissions of a copy a killed run left
+    # the umask): opened with them and set again, since the umask narrows what open gives
     status = target.stat()
     mode = stat.S_IMODE(status.st_mode)
-    descriptor = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    descriptor = _new_copy(copy, mode, target)
     os.fchmod(descriptor, mode)
-    with target.open(encoding="utf-8") as lines, open(descriptor, "w", encoding="utf-8") as out:
-        # (the run flushed its handle and writes no more while this runs: the same lines again)
-        out.writelines(line for line, mine in zip(lines, hers, strict=True) if not mine)
+    with open(descriptor, "w+", encoding="utf-8") as out:
+        with target.open(encoding="utf-8") as lines:
+            # (the run flushed its handle and writes no more while this runs: the same lines again)
+            out.writelines(line for line, mine in zip(lines, hers, strict=True) if not mine)
         out.flush()
         os.fsync(out.fileno())
-    if status.st_nlink == 1:
-        os.replace(copy, target)
-        return dropped
-    with target.open("r+", encoding="utf-8") as shared, copy.open(encoding="utf-8") as written:
-        shared.truncate(0)
-        shutil.copyfileobj(written, shared)
-        shared.flush()
-        os.fsync(shared.fileno())
+        if status.st_nlink == 1:
+            os.replace(copy, target)
+            return dropped
+        # read back through the handle it was written by, not the name (which may be another
+        # file by now)
+        out.seek(0)
+        with target.open("r+", encoding="utf-8") as shared:
+            shared.truncate(0)
+            shutil.copyfileobj(out, shared)
+            shared.flush()
+            os.fsync(shared.fileno())
     copy.unlink()
     return dropped
+
+
+def _new_copy(copy: Path, mode: int, target: Path) -> int:
+    """A descriptor on a new file ``copy`` (permissions ``mode``). A regular file of one name there
+    is a killed rewrite's leftover from an earlier run (each run writes its quarantine file anew),
+    so it is removed (its name only: ``unlink`` never follows a link) and the file made again;
+    anything else is refused, and so is a name that is back after the leftover was removed."""
+    kind = "a name made again each time the rewrite removed what was there"
+    for attempt in range(2):
+        try:
+            return os.open(copy, _NEW_COPY, mode)
+        except FileExistsError:
+            pass
+        try:
+            found = copy.lstat()
+        except FileNotFoundError:  # gone since: try again
+            continue
+        if stat.S_ISLNK(found.st_mode):
+            kind = "a symlink"
+        elif not stat.S_ISREG(found.st_mode):
+            kind = "not a regular file"
+        elif found.st_nlink > 1:
+            kind = f"a file with {found.st_nlink} names"
+        elif attempt == 0:
+            copy.unlink(missing_ok=True)
+            continue
+        break
+    raise QuarantineCopyError(
+        f"cannot take an erased person's lines out of {target}: {copy} is {kind}, which this run "
+        "did not make, and nothing was written through it; the quarantine file is as the run "
+        f"wrote it (her lines still in it). Remove {copy} (check who put it there) and run again"
+    )

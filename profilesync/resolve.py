@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -17,6 +16,7 @@ from core.isolation import Ingest, ingest_isolating
 from core.normalise import NormaliseOptions, is_future_dated, normalise_record
 from core.pipeline import IngestResult, IngestSettings
 from core.ports import ProfileStore
+from core.raw_json import raw_json
 from core.schema import Profile, Quarantined, RecordDraft, SourceRecord
 
 # Re-exported: the writers of the JSON documents live with the process that writes half of them.
@@ -212,7 +212,16 @@ def write_profiles(
 
 
 def write_quarantine_line(entry: Quarantined, out: TextIO) -> None:
-    out.write(json.dumps(entry.model_dump(mode="json"), default=str, ensure_ascii=False) + "\n")
+    """One line of the quarantine file: ``source``, ``source_id``, ``reason`` and ``raw``, the raw
+    record's numbers written as JSON numbers (core.raw_json), so that its ``raw`` read with
+    ``parse_float=Decimal`` (as resolve reads its input) is the record as it was read."""
+    document = {
+        "source": entry.source,
+        "source_id": entry.source_id,
+        "reason": entry.reason,
+        "raw": entry.raw,
+    }
+    out.write(raw_json(document, ensure_ascii=False) + "\n")
 
 
 def default_quarantine_path(out: Path) -> Path:

@@ -18,9 +18,11 @@ either record lacks never conflicts.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from importlib.resources import files
 from types import MappingProxyType
 from typing import Final
 
@@ -93,7 +95,22 @@ def _script_names_differ(a: LinkageRecord, b: LinkageRecord) -> bool:
         return False
     if _scripts(x) != _scripts(y):
         return False
+    if "CJK" in _scripts(x):
+        # One Chinese given name is written in simplified characters by a mainland tool and in
+        # traditional ones by a Taiwanese or Hong Kong one (伟 / 偉): compared simplified.
+        table = _simplified()
+        x, y = x.translate(table), y.translate(table)
     return _jw(x, y) < _SCRIPT_NAME_SLIP
+
+
+@functools.cache
+def _simplified() -> dict[int, str]:
+    """Traditional Han characters to their simplified form, for ``str.translate``: the characters of
+    OpenCC's ``TSCharacters.txt`` with exactly one simplified form (core/linkage/data/README.md). A
+    character with several (乾: 干 or 乾, as in names) is left as written: two names that differ in it
+    stay two names, rather than one person made of two."""
+    text = files("core.linkage").joinpath("data", "han_simplified.txt").read_text(encoding="utf-8")
+    return {ord(line[0]): line[2] for line in text.splitlines()}
 
 
 #: The Jaro-Winkler similarity under which two first names differ beyond a slip (``jaro_winkler_0.80``).

@@ -53,6 +53,11 @@ def _reason(exc: Exception) -> str:
     return f"unexpected error: {type(exc).__name__}: {_short(str(exc), 120)}"
 
 
+#: The longest integer kept as a number in a quarantined raw record: 4,300 decimal digits (Python's
+#: limit on converting an int to text, sys.get_int_max_str_digits) take at least 14,281 bits.
+_JSON_INT_BITS: Final = 14_000
+
+
 def _jsonable(value: object, depth: int = 0) -> Any:
     """Convert any value to JSON-able data without raising (for ``Quarantined.raw``), lone surrogates
     replaced so that it can be written out as UTF-8."""
@@ -61,12 +66,14 @@ def _jsonable(value: object, depth: int = 0) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
-        # json can write any int, but Python refuses str() of ints beyond 4300 digits.
-        return value if value.bit_length() <= 64 else _short(value)
+        # json can write any int, but Python refuses str() of ints beyond 4300 digits (and so
+        # json.loads reads none longer: an input line's integer is always within this).
+        return value if value.bit_length() <= _JSON_INT_BITS else _short(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, Decimal):
-        return str(value)
+        # kept a number: core.raw_json writes it as one, so a replayed quarantine line is the record
+        return value if value.is_finite() else str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if depth >= 20:

@@ -38,7 +38,11 @@ fn limit_of<'p>(
     if let Some((_, found)) = cache.iter().find(|(known, _)| *known == kind) {
         return Ok(*found);
     }
-    let found = if limits.contains(kind)? { Some(limits.get_item(kind)?) } else { None };
+    let found = if limits.contains(kind)? {
+        Some(limits.get_item(kind)?)
+    } else {
+        None
+    };
     cache.push((kind, found));
     Ok(found)
 }
@@ -75,7 +79,10 @@ pub fn identifier_loop(
             let ident = ident?;
             let key_obj = ident.getattr(intern!(py, "key"))?;
             let key = key_obj.downcast::<PyString>()?.to_str()?;
-            let kind = ident.getattr(intern!(py, "kind"))?.downcast::<PyString>()?.to_str()?;
+            let kind = ident
+                .getattr(intern!(py, "kind"))?
+                .downcast::<PyString>()?
+                .to_str()?;
             if kind == "source" {
                 if !usable.contains(key_obj)? {
                     usable.set_item(key_obj, py.None())?;
@@ -118,7 +125,11 @@ pub fn identifier_loop(
             Some(limit) => limit,
             None => limits.get_item(prefix)?, // raises KeyError, as ``limits[...]`` does
         };
-        let over = count.to_object(py).as_ref(py).rich_compare(limit, CompareOp::Gt)?.is_true()?;
+        let over = count
+            .to_object(py)
+            .as_ref(py)
+            .rich_compare(limit, CompareOp::Gt)?
+            .is_true()?;
         if over && past_limit.call1((group, *key, limits))?.is_true()? {
             return Ok(None); // the guardrails would refuse the key: components are the planner's
         }
@@ -135,14 +146,21 @@ pub fn identifier_loop(
                 let marker = marker?;
                 if !seen.contains(marker)? {
                     seen.set_item(marker, py.None())?;
-                    longest_ident = longest_ident.max(chars(marker.downcast::<PyString>()?.to_str()?));
+                    longest_ident =
+                        longest_ident.max(chars(marker.downcast::<PyString>()?.to_str()?));
                     markers.push(marker);
                 }
             }
         }
     }
     let desired = PyList::new(py, desired.iter().map(|(_, key)| *key));
-    Ok(Some((hits.into(), desired.into(), PyList::new(py, markers).into(), longest, longest_ident)))
+    Ok(Some((
+        hits.into(),
+        desired.into(),
+        PyList::new(py, markers).into(),
+        longest,
+        longest_ident,
+    )))
 }
 
 /// A record's watermark and ``run`` attribute as its IDENT item writes them
@@ -154,7 +172,8 @@ fn written<'p>(
     kept: &'p PyDict,
     written_item: &'p PyAny,
 ) -> PyResult<(&'p PyAny, &'p PyAny)> {
-    let one = kept.get_item(intern!(py, OBSERVED_MEMO)).is_none() && !snap.getattr(intern!(py, "undated"))?.is_true()?;
+    let one = kept.get_item(intern!(py, OBSERVED_MEMO)).is_none()
+        && !snap.getattr(intern!(py, "undated"))?.is_true()?;
     if one {
         let updated = snap.getattr(intern!(py, "updated_at"))?;
         let read = snap.getattr(intern!(py, "read_at"))?;
@@ -195,7 +214,13 @@ pub fn ident_holder_rows(
         match snap {
             None => {
                 // not a source key, or a child's link to an owner not in the group
-                let row = [ident_key, none.clone_ref(py), survivor_obj.clone_ref(py), none.clone_ref(py), none.clone_ref(py)];
+                let row = [
+                    ident_key,
+                    none.clone_ref(py),
+                    survivor_obj.clone_ref(py),
+                    none.clone_ref(py),
+                    none.clone_ref(py),
+                ];
                 idents.append(PyTuple::new(py, row))?;
                 chars_counted += chars(key);
             }
@@ -211,7 +236,13 @@ pub fn ident_holder_rows(
                 moment.downcast::<PyString>()?;
                 run.downcast::<PyString>()?;
                 chars_counted += chars(key) + hash.len()? + moment.len()? + run.len()?;
-                let row = [ident_key, hash.into(), survivor_obj.clone_ref(py), moment.into(), run.into()];
+                let row = [
+                    ident_key,
+                    hash.into(),
+                    survivor_obj.clone_ref(py),
+                    moment.into(),
+                    run.into(),
+                ];
                 idents.append(PyTuple::new(py, row))?;
             }
         }

@@ -87,7 +87,11 @@ def test_english_nicknames_on_one_email_are_one_person(pet: str, given: str) -> 
     strict=True,
     reason="core/linkage/data/nicknames.csv lists English nicknames only: 14 of 16 common Spanish, German, "
     "Russian, Polish and Italian pet forms (Paco/Francisco, Sepp/Josef, Sasha/Alexander) read as "
-    "different first names on one email (shared_identifier_conflicts) and split one person",
+    "different first names on one email (shared_identifier_conflicts) and split one person. Left (left29): "
+    "no list under CC0, CC-BY or Apache-2.0 was found; the multilingual ones seen are extracts of "
+    "Wiktionary or Wikipedia, CC BY-SA (DLu/namor_data, which has no licence file of its own; "
+    "HaJongler/diminutives.db, GPL-3.0), and "
+    "sigpwned/popular-names-by-country-dataset (CC0) lists given names, not their pet forms",
 )
 def test_nicknames_in_other_languages_on_one_email_are_one_person() -> None:
     # GIVEN each person's newsletter record under the name she goes by and her Stripe customer under

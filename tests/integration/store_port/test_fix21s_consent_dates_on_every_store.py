@@ -187,8 +187,13 @@ def test_opt_out_then_opt_in_at_the_same_tool_then_edits(kit: StoreKit) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="across calls a version older than the stored one is stale and writes nothing, so it cannot "
-    "move the kept time back: the snapshot keeps one time per decision, not its history (an order-free "
-    "answer needs a run per channel kept with the snapshot, like core.content_run's)",
+    "move the kept time back: the snapshot keeps one time per decision, not its history. Carrying the "
+    "time back from any older version with the same decision is wrong (left29): a version seen between "
+    "them with the other decision (her 2025 opt-in) ends the run, and the snapshot does not know one "
+    "was seen. The order-free answer keeps per channel, with the consent snapshot, the run's first "
+    "version time and the newest contrary version's time (as core.content_run keeps a content run), so "
+    "a late version inside the run moves the start back and one before the break does not: a new "
+    "ConsentState field on every store (canonical schema change, with an upgrade note), not built",
 )
 def test_her_2024_version_arriving_after_the_edit_dates_the_opt_out_2024(kit: StoreKit) -> None:
     # GIVEN her Klaviyo opt-in of 2026-10-01, and the contact's edit of 2026-10-05 pulled first

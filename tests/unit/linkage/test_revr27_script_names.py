@@ -6,7 +6,8 @@ Greek is written in capitals without its accents (the tonos is dropped on capita
 case-folded), so on a short name it was a whole letter of difference: Jaro-Winkler 0.78, under the
 slip of 0.80, and one woman on one inbox became two people. Latin names are compared with their
 accents dropped (``fold``); attack21's fix asked the same of other scripts ("casefolded, accents
-dropped"). The Chinese case below is left, strict xfail.
+dropped"). The Chinese case below was a strict xfail until left29 compared Han names in simplified
+characters (core/linkage/data/han_simplified.txt, from OpenCC).
 """
 
 from __future__ import annotations
@@ -43,13 +44,6 @@ def test_two_names_in_one_script_still_conflict(one: str, other: str) -> None:
     assert _conflicting(one, other)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/linkage/conflicts.py _script_names_differ compares Han characters as written: the "
-    "simplified 伟 and the traditional 偉 (one given name, a mainland and a Taiwanese tool) share no "
-    "character, Jaro-Winkler 0, so one person on one inbox is two; fix idea: map traditional to "
-    "simplified (an OpenCC table) before comparing, or read two Han names that differ as no evidence",
-)
 def test_a_chinese_given_name_in_simplified_and_traditional_characters_is_no_conflict() -> None:
     assert not _conflicting("伟", "偉")
     assert not _conflicting("国华", "國華")
