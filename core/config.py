@@ -340,10 +340,21 @@ def _problems(error: ValidationError) -> str:
         if item["type"] == "extra_forbidden":
             message = "unknown setting (check its spelling in docs/configuration.md)"
         elif item["type"] == "string_pattern_mismatch" and item["loc"][-1] == "[key]":
-            kind = "role" if item["loc"][0] == "roles" else "instance"
-            message = f"{kind} names are lower-case letters, digits, _ and -, starting with a letter"
+            message = _key_advice(item["loc"][0], item["input"])
         parts.append(f"{where}: {message}")
     return "; ".join(parts)
+
+
+def _key_advice(section: object, key: object) -> str:
+    """What a key of ``section`` that does not match its pattern should be, worded for that kind of
+    key (a currency of ``segments`` is no instance name: attack23)."""
+    if section == "segments":
+        advice = "a currency is an ISO 4217 code in capitals (three letters, such as EUR), or *"
+        if isinstance(key, str) and len(key) == 3 and key.isascii() and key.isalpha():
+            advice += f": write {key.upper()!r}"
+        return advice
+    kind = "role" if section == "roles" else "instance"
+    return f"{kind} names are lower-case letters, digits, _ and -, starting with a letter"
 
 
 __all__ = [

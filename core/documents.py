@@ -24,8 +24,9 @@ def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def load_json(text: str) -> Any:
-    """``json.loads`` that raises ValueError on a key written twice in one object."""
-    return json.loads(text, object_pairs_hook=_no_repeats)
+    """``json.loads`` that raises ValueError on a key written twice in one object. A leading UTF-8
+    byte order mark (written by some Windows editors) is skipped, as the YAML reader skips it."""
+    return json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_no_repeats)
 
 
 def load_yaml(text: str) -> Any:
@@ -48,8 +49,10 @@ def _loader() -> Any:
             def construct_mapping(self, node: Any, deep: bool = False) -> Any:
                 if isinstance(node, yaml.MappingNode):
                     seen: set[Any] = set()
-                    for key_node, _ in node.value:  # the mapping's own keys: a merge (<<) may be overridden
+                    merges: list[Any] = []
+                    for key_node, value_node in node.value:  # its own keys: a merge (<<) may be overridden
                         if key_node.tag == "tag:yaml.org,2002:merge":
+                            merges.append(value_node)
                             continue
                         key = self.construct_object(key_node, deep=True)
                         try:
@@ -64,7 +67,30 @@ def _loader() -> Any:
                                 key_node.start_mark,
                             )
                         seen.add(key)
+                    self._check_merged(node, merges, seen)
                 return super().construct_mapping(node, deep=deep)
+
+            def _check_merged(self, node: Any, merges: list[Any], own: set[Any]) -> None:
+                """Each merged mapping read as a mapping of its own (a key twice in it is an error),
+                and a key two merged mappings both give, which the mapping's own keys do not
+                override, refused: YAML's merge spec keeps the first, PyYAML the last, so which one
+                is in force is not clear from the document."""
+                given: set[Any] = set()
+                for merge in merges:
+                    parts = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+                    for part in parts:
+                        if not isinstance(part, yaml.MappingNode):
+                            continue  # SafeLoader's flatten_mapping refuses it with its own message
+                        for key in self.construct_mapping(part, deep=True):
+                            if key in given and key not in own:
+                                raise ConstructorError(
+                                    "while reading a mapping",
+                                    node.start_mark,
+                                    f"the key {key!r} is given by two merged mappings (<<); write it once "
+                                    "in the mapping itself to say which value holds",
+                                    part.start_mark,
+                                )
+                            given.add(key)
 
         _plain_numbers_only(NoRepeatsLoader)
         _LOADER = NoRepeatsLoader

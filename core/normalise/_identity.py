@@ -136,12 +136,28 @@ def is_possible_birth_date(digits: str, today: date | None = None) -> bool:
     return born <= (today or datetime.now(UTC).date())
 
 
+#: The letters that show nothing: the Hangul fillers, the only letters (general category Lo) with
+#: Unicode's Default_Ignorable_Code_Point property (DerivedCoreProperties.txt: U+115F, U+1160,
+#: U+3164, U+FFA0), the blank "names" typed where a form insists on one.
+_BLANK_LETTERS: Final = frozenset("\u115f\u1160\u3164\uffa0")
+#: Symbols that show nothing: the braille pattern blank (So; not White_Space, not default-ignorable).
+_BLANK_SYMBOLS: Final = frozenset("\u2800")
+
+
+def _shows(c: str) -> bool:
+    """Whether a character shows something on its own: a letter, number, punctuation or symbol
+    (general category L, N, P or S; never a mark, control, format, unassigned or private-use
+    character, nor a separator) that is not one of the blank letters or symbols above. The other
+    default-ignorable code points are all of the refused categories (Cf, Mn such as U+034F, Cn)."""
+    return unicodedata.category(c)[0] in "LNPS" and c not in _BLANK_LETTERS and c not in _BLANK_SYMBOLS
+
+
 def has_external_id(traits: Mapping[str, object]) -> bool:
-    """Whether the traits hold an ``EXTERNAL_ID_TRAIT`` that names something: a character that is
-    neither a space nor an invisible format character (``"\\u200b"`` alone names no record, and kept a
-    profile of nobody)."""
+    """Whether the traits hold an ``EXTERNAL_ID_TRAIT`` that names something: a character that shows
+    something (``_shows``). An id of spaces, format characters (``"\\u200b"``), controls, lone marks,
+    Hangul fillers or braille blanks names no record, and kept a profile of nobody."""
     value = traits.get(EXTERNAL_ID_TRAIT)
-    return value is not None and any(not c.isspace() and unicodedata.category(c) != "Cf" for c in str(value))
+    return value is not None and any(_shows(c) for c in str(value))
 
 
 def has_other_identity(traits: Mapping[str, str]) -> bool:
@@ -184,4 +200,5 @@ def plausible_national_id(text: str) -> bool:
 def _letters(text: str | None) -> bool:
     # str.isalpha, not the regex [^\W\d_]: that class also takes digits that are not decimal
     # (superscripts, circled numbers: "¹" is \w but not \d), which are no name.
-    return text is not None and any(ch.isalpha() for ch in text)
+    # A Hangul filler is a letter (Lo) that shows nothing: no name.
+    return text is not None and any(ch.isalpha() and ch not in _BLANK_LETTERS for ch in text)

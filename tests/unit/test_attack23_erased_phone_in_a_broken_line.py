@@ -42,15 +42,6 @@ def test_control_her_address_in_a_broken_line_is_hers() -> None:
     assert erased(_line('{"source": "crm", "id": "7", "email": "ann@example.com", "first_name": "Ann",}'))  # type: ignore[operator]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="profilesync/erased_quarantine.py _keys reads a line that is no JSON object by the addresses "
-    "in it alone (raw = {'email': ADDRESS.findall(line)}), never its phone numbers: an erased person's "
-    "broken line holding her phone is written to resolve's quarantine file with her number and name; "
-    "fix idea: read the broken line's JSON string literals (each \"...\" token, json.loads'd) and "
-    "each one's numbers with core/quarantine.py refused_values('phone', token, region), as the "
-    "addresses are read (checked: that finds all three spellings here)",
-)
 @pytest.mark.parametrize("phone", ["+442079460018", "+44 20 7946 0018", "020 7946 0018"])
 def test_her_phone_in_a_broken_line_is_hers(phone: str) -> None:
     # GIVEN she was erased by her phone

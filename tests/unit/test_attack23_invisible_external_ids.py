@@ -33,14 +33,6 @@ def _outcome(value: str) -> object:
     return normalise_record(draft)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/normalise/_identity.py has_external_id counts any character that is not a space and "
-    "not category Cf as naming something, so Hangul fillers (Lo, default-ignorable), the braille "
-    "blank (So), controls (Cc) and a lone combining mark (Mn) keep a person record of nobody; fix "
-    "idea: a character names something only when it is a letter, digit, punctuation or symbol that is "
-    "not default-ignorable (U+115F, U+1160, U+3164, U+FFA0) nor U+2800, and not Cc/Cf/Mn/Me/Z*",
-)
 @pytest.mark.parametrize("value", BLANKS, ids=["+".join(f"U{ord(c):04X}" for c in v) for v in BLANKS])
 def test_an_external_id_of_blank_characters_keeps_no_record(value: str) -> None:
     # GIVEN a contact whose only identity is an external id of blank characters
@@ -58,14 +50,6 @@ def test_control_an_external_id_that_names_something_keeps_the_record(value: str
     assert not isinstance(_outcome(value), Quarantined)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/normalise/_identity.py _letters (has_other_identity) takes any str.isalpha character "
-    "as a name's letter, and the Hangul filler U+3164 is a letter (Lo) that shows nothing: a first and "
-    "last name of fillers with a birth date is kept as a person of nobody; fix idea: a name's letter "
-    "is an alphabetic character that is not a default-ignorable code point (U+115F, U+1160, U+3164, "
-    "U+FFA0), the same test has_external_id needs",
-)
 def test_names_of_hangul_fillers_with_a_birth_date_keep_no_record() -> None:
     # GIVEN a contact named with fillers only (as a form that insists on a name gets), and a birth date
     draft = RecordDraft(

@@ -16,13 +16,6 @@ from core.config import parse_config
 from core.errors import ConfigurationError
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/config.py _problems maps every string_pattern_mismatch on a '[key]' outside roles to "
-    "'instance names are lower-case letters...', segments.vip_lifetime_value's currency keys "
-    "included; fix idea: word it by the section (loc[0] == 'segments': 'a currency is an ISO 4217 "
-    "code in capitals, such as EUR, or *')",
-)
 @pytest.mark.parametrize("key", ["eur", "EURO", '"€"'])
 def test_a_currency_key_that_is_no_code_is_refused_with_advice_about_currencies(key: str) -> None:
     document = f"segments:\n  vip_lifetime_value:\n    {key}: 1000\n"

@@ -18,19 +18,9 @@ import pytest
 from core.config import parse_config
 from core.errors import ConfigurationError
 
-REASON = (
-    "core/documents.py NoRepeatsLoader.construct_mapping skips the merge key's value, and PyYAML's "
-    "flatten_mapping splices a merged mapping's pairs in without construct_mapping on it: a key "
-    "written twice inside a merged mapping, or given by two merged mappings, is read silently; fix "
-    "idea: before super().construct_mapping, check each merged mapping's own keys (the merge value, "
-    "or each mapping of its sequence, after flatten_mapping of it) for repeats, and refuse a key two "
-    "merged mappings both give unless the mapping's own keys override it"
-)
-
 VIP = "segments:\n  vip_lifetime_value:\n"
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 @pytest.mark.parametrize(
     "body",
     [
