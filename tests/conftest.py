@@ -109,6 +109,7 @@ moto_start.build_interceptors_once()
 moto_start.draw_request_ids_at_once()
 # moto's new items sized once per attribute, not once per attribute before it (tests/moto_item_sizes.py).
 moto_item_sizes.size_items_once()
+moto_item_sizes.size_values_by_kind()
 
 
 def _model_moto_costs() -> None:

@@ -10,7 +10,13 @@ attribute (if any) raises moto's ``ItemSizeTooLarge`` at the same limit, and the
 attribute of a held item still goes through ``LimitedSizeDict.__setitem__`` (moto's own check, on a
 value that may have changed in place since), and reads size their results as before.
 
-tests/conftest.py applies it once per process; tests/unit/test_moto_item_sizes.py holds the items and
+Each value's size is moto's ``DynamoType.size`` with the kind dispatched on once: moto asks
+``is_number()``, ``is_set()``, ``is_list()`` and ``is_map()`` in turn, a method call each, for every
+value it sizes (every attribute of every item a read returns, against its 1 MB page limit: the
+larger half of the sizing). The same sums of the same ``bytesize`` and ``number_size``, in the same
+order.
+
+tests/conftest.py applies both once per process; tests/unit/test_moto_item_sizes.py holds the items and
 errors to what moto's own ``Item.__init__`` makes of the same attributes.
 """
 
@@ -56,4 +62,38 @@ def size_items_once() -> None:
     Item.__init__ = init  # type: ignore[method-assign]
 
 
-__all__ = ["LIMIT", "size_items_once"]
+def size_values_by_kind() -> None:
+    """``DynamoType.size`` without a method call per kind asked (see the module docstring)."""
+    from moto.dynamodb.models.dynamo_type import DDBType, DynamoType
+    from moto.dynamodb.models.utilities import bytesize, number_size
+
+    original = DynamoType.size
+    if getattr(original, "__wrapped__", None) is not None:
+        return
+    number, sets = DDBType.NUMBER, (DDBType.STRING_SET, DDBType.NUMBER_SET, DDBType.BINARY_SET)
+    listed, mapped = DDBType.LIST, DDBType.MAP
+
+    def size(self: Any) -> int:
+        kind = self.type
+        if kind == number:
+            return number_size(str(self.value))
+        if kind in sets:
+            member = kind[0]
+            return sum(DynamoType({member: v}).size() for v in self.value)
+        if kind == listed:
+            return sum(v.size() for v in self.value)
+        if kind == mapped:
+            # moto wraps each member again (``DynamoType(v)``): a copy of a DynamoType sizes as it does
+            return sum(
+                bytesize(k) + (v.size() if type(v) is DynamoType else DynamoType(v).size())
+                for k, v in self.value.items()
+            )
+        if isinstance(self.value, bool):
+            return 1
+        return bytesize(self.value)
+
+    setattr(size, "__wrapped__", original)  # noqa: B010
+    DynamoType.size = size  # type: ignore[method-assign]
+
+
+__all__ = ["LIMIT", "size_items_once", "size_values_by_kind"]

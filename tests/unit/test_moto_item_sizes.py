@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from hypothesis import given, settings
@@ -51,15 +52,27 @@ def _held(make: Callable[[], Item]) -> tuple[str, Any]:
     return "held", (item.hash_key, item.range_key, [(k, v.to_json()) for k, v in item.attrs.items()])
 
 
+@contextmanager
+def _moto_s_own_code() -> Iterator[None]:
+    """moto's own Item.__init__ and DynamoType.size, nested values included, for the block."""
+    patched = Item.__init__, DynamoType.size
+    Item.__init__ = patched[0].__wrapped__  # type: ignore[attr-defined, method-assign]
+    DynamoType.size = patched[1].__wrapped__  # type: ignore[attr-defined, method-assign]
+    try:
+        yield
+    finally:
+        Item.__init__, DynamoType.size = patched  # type: ignore[method-assign]
+
+
 def _moto_s_own(attrs: dict[str, Any]) -> Item:
-    item = Item.__new__(Item)
-    Item.__init__.__wrapped__(item, _KEY, _SORT, attrs)  # type: ignore[attr-defined]
-    return item
+    with _moto_s_own_code():
+        return Item(_KEY, _SORT, attrs)
 
 
 def test_the_suite_builds_items_with_the_running_sum() -> None:
     # GIVEN the suite's patches (tests/conftest.py), THEN moto's Item.__init__ is the running sum's
     assert getattr(Item.__init__, "__wrapped__", None) is not None
+    assert getattr(DynamoType.size, "__wrapped__", None) is not None
     assert f"> {moto_item_sizes.LIMIT}" in inspect.getsource(LimitedSizeDict.__setitem__)
 
 
@@ -71,6 +84,17 @@ def test_an_item_holds_and_refuses_what_moto_s_own_init_does(attrs: dict[str, An
     own = _held(lambda: _moto_s_own(attrs))
     # THEN it holds the same values in the same order, or both refuse it with moto's error
     assert mine == own
+
+
+@settings(max_examples=300)
+@given(_values)
+def test_a_value_sizes_as_moto_s_own_size_says(value: dict[str, Any]) -> None:
+    # GIVEN any attribute value (sets, numbers, binary, nested lists and maps), held as moto holds it
+    held = DynamoType(value)
+    with _moto_s_own_code():
+        own = held.size()
+    # THEN its size is what moto's own DynamoType.size answers
+    assert held.size() == own
 
 
 def test_the_limit_is_moto_s_to_the_byte() -> None:
