@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.testing.records import T0, MakeRecord, make_record
-from tests import aws_signing, hypothesis_profiles, moto_start, runner_temp
+from tests import aws_signing, hypothesis_profiles, moto_item_sizes, moto_start, runner_temp
 
 os.environ.update(
     {
@@ -107,6 +107,9 @@ aws_signing.skip_signing_to_moto_dynamodb()
 # moto's 1,295 requests interceptors built once, not at every mock_aws() start (tests/moto_start.py).
 moto_start.build_interceptors_once()
 moto_start.draw_request_ids_at_once()
+# moto's new items sized once per attribute, not once per attribute before it (tests/moto_item_sizes.py).
+moto_item_sizes.size_items_once()
+moto_item_sizes.size_values_by_kind()
 
 
 def _model_moto_costs() -> None:
