@@ -14,6 +14,11 @@ For the hand-over to the resolving process, the worker's pickles name
 same ``__dict__`` object, the shared set of fields) without a Python frame per model; a model
 that is not the common case is pickled by ``_Frozen.__reduce__`` as before.
 
+The normalisers' models are assembled by ``profilesync_native.assemble_model``
+(native/src/norm_assemble.rs): ``core.schema_base.assemble_model`` without a Python frame per model,
+the same objects (chosen with ``core.normalise.use_assembler``; its oracle:
+tests/unit/test_native29n_assemble_parity.py).
+
 tests/unit/test_native28w_worker_parity.py holds the compiled call to the Python path's memos and
 pickled bytes on hypothesis records of every shape the canonical schema allows.
 """
@@ -29,7 +34,13 @@ from core.content_hash import record_hash
 from core.record_json import record_json_and_hash as python_json_and_hash
 from core.schema import SourceRecord
 
-__all__ = ["UNAVAILABLE", "handover_reassemble", "record_json_and_hash", "worker_json_and_hash"]
+__all__ = [
+    "UNAVAILABLE",
+    "handover_reassemble",
+    "record_json_and_hash",
+    "worker_assembler",
+    "worker_json_and_hash",
+]
 
 
 def _load() -> tuple[Any, str]:
@@ -39,8 +50,8 @@ def _load() -> tuple[Any, str]:
         module = importlib.import_module("profilesync_native")
     except ImportError as error:
         return None, f"profilesync_native is not installed ({error}); `make native` builds it"
-    if not hasattr(module, "reassemble"):  # an extension built before the worker's part
-        return None, "profilesync_native has no record_json_and_hash (an older build): `make native`"
+    if not hasattr(module, "assemble_model"):  # an extension built before the worker's part
+        return None, "profilesync_native has no assemble_model (an older build): `make native`"
     return module, ""
 
 
@@ -68,3 +79,9 @@ def handover_reassemble() -> Callable[..., Any] | None:
     """What the worker's pickles name to read a model back with (profilesync.parallel_normalise's
     ``_pickled``): native/'s ``reassemble``, or None for ``core.schema_base._reassemble``."""
     return None if _MODULE is None else _MODULE.reassemble
+
+
+def worker_assembler() -> Callable[..., Any] | None:
+    """What the normalising worker assembles its models with (``core.normalise.use_assembler``):
+    native/'s ``assemble_model``, or None for ``core.schema_base.assemble_model``."""
+    return None if _MODULE is None else _MODULE.assemble_model
