@@ -17,7 +17,10 @@ that is not the common case is pickled by ``_Frozen.__reduce__`` as before.
 The normalisers' models are assembled by ``profilesync_native.assemble_model``
 (native/src/norm_assemble.rs): ``core.schema_base.assemble_model`` without a Python frame per model,
 the same objects (chosen with ``core.normalise.use_assembler``; its oracle:
-tests/unit/test_native29n_assemble_parity.py).
+tests/unit/test_native29n_assemble_parity.py); its records' email addresses by
+``profilesync_native.normalise_email`` (native/src/norm_email.rs: the ASCII addresses
+``normalise_email``'s one regex decides, the Python function for the rest; chosen with
+``core.normalise.use_email_normaliser``; tests/unit/test_native29n_email_parity.py).
 
 tests/unit/test_native28w_worker_parity.py holds the compiled call to the Python path's memos and
 pickled bytes on hypothesis records of every shape the canonical schema allows.
@@ -39,6 +42,7 @@ __all__ = [
     "handover_reassemble",
     "record_json_and_hash",
     "worker_assembler",
+    "worker_email_normaliser",
     "worker_json_and_hash",
 ]
 
@@ -50,8 +54,8 @@ def _load() -> tuple[Any, str]:
         module = importlib.import_module("profilesync_native")
     except ImportError as error:
         return None, f"profilesync_native is not installed ({error}); `make native` builds it"
-    if not hasattr(module, "assemble_model"):  # an extension built before the worker's part
-        return None, "profilesync_native has no assemble_model (an older build): `make native`"
+    if not hasattr(module, "normalise_email"):  # an extension built before the worker's part
+        return None, "profilesync_native has no normalise_email (an older build): `make native`"
     return module, ""
 
 
@@ -85,3 +89,9 @@ def worker_assembler() -> Callable[..., Any] | None:
     """What the normalising worker assembles its models with (``core.normalise.use_assembler``):
     native/'s ``assemble_model``, or None for ``core.schema_base.assemble_model``."""
     return None if _MODULE is None else _MODULE.assemble_model
+
+
+def worker_email_normaliser() -> Callable[[Any], str] | None:
+    """What the normalising worker reads email addresses with (``core.normalise.use_email_normaliser``):
+    native/'s ``normalise_email``, or None for ``core.normalise.normalise_email``."""
+    return None if _MODULE is None else _MODULE.normalise_email

@@ -19,7 +19,7 @@ one transaction (see ``core.normalise._limits``).
 
 from __future__ import annotations
 
-from ._assembly import use_assembler
+from ._assembly import use_assembler, use_email_normaliser
 from ._country import normalise_country, normalise_currency
 from ._email import legacy_email_spelling, normalise_email
 from ._identity import (
@@ -92,6 +92,7 @@ __all__ = [
     "read_on_tool_clock",
     "trait_text",
     "use_assembler",
+    "use_email_normaliser",
 ]
 
 # Not public: importable from here as they were before the split, for the tests that compare the

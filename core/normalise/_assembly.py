@@ -1,11 +1,13 @@
-"""Which function the normalisers assemble their models with.
+"""Which functions the normalisers assemble their models and read email addresses with.
 
 ``core.schema.assemble_model`` by default. A caller may choose another that builds exactly the
 same objects (the same ``__dict__`` object, the class's shared set of fields, no extra or private
 values): the normalising worker of ``profilesync resolve`` chooses the optional compiled one
 (``profilesync.resolve_native.worker_assembler``), which does it without a Python frame per model.
 The functions that assemble read the chosen one from their own module's globals, so the choice
-costs nothing a call.
+costs nothing a call. The same for the record's email addresses (``use_email_normaliser``): the
+compiled one gives ``normalise_email``'s own result for the ASCII addresses its fast path decides
+and calls it for the rest.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import Any
 from core.schema import assemble_model
 
 from . import _money, _record
+from ._email import normalise_email
 
-__all__ = ["use_assembler"]
+__all__ = ["use_assembler", "use_email_normaliser"]
 
 
 def use_assembler(assemble: Callable[[type[Any], dict[str, Any]], Any] | None) -> None:
@@ -25,3 +28,8 @@ def use_assembler(assemble: Callable[[type[Any], dict[str, Any]], Any] | None) -
     chosen = assemble_model if assemble is None else assemble
     for module in (_money, _record):  # (their global, read at each call)
         module.__dict__["assemble_model"] = chosen
+
+
+def use_email_normaliser(normalise: Callable[[Any], str] | None) -> None:
+    """Read a record's email addresses with ``normalise`` from now on (None: ``normalise_email``)."""
+    _record.__dict__["normalise_email"] = normalise_email if normalise is None else normalise

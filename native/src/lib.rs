@@ -6,6 +6,7 @@
 //! text), so a record this code cannot take byte for byte is written as before.
 
 mod norm_assemble;
+mod norm_email;
 mod rows;
 mod worker;
 mod worker_handover;
@@ -176,5 +177,6 @@ fn profilesync_native(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(worker::record_json_and_hash, m)?)?;
     m.add_function(wrap_pyfunction!(worker_handover::reassemble, m)?)?;
     m.add_function(wrap_pyfunction!(norm_assemble::assemble_model, m)?)?;
+    m.add_function(wrap_pyfunction!(norm_email::normalise_email, m)?)?;
     Ok(())
 }
