@@ -20,7 +20,9 @@ the same objects (chosen with ``core.normalise.use_assembler``; its oracle:
 tests/unit/test_native29n_assemble_parity.py); its records' email addresses by
 ``profilesync_native.normalise_email`` (native/src/norm_email.rs: the ASCII addresses
 ``normalise_email``'s one regex decides, the Python function for the rest; chosen with
-``core.normalise.use_email_normaliser``; tests/unit/test_native29n_email_parity.py).
+``core.normalise.use_email_normaliser``; tests/unit/test_native29n_email_parity.py); and its orders
+by ``profilesync_native.order`` (native/src/norm_order.rs: ``_order``'s common shape without its
+Python frame; ``core.normalise.use_order_reader``; tests/unit/test_native29n_order_parity.py).
 
 tests/unit/test_native28w_worker_parity.py holds the compiled call to the Python path's memos and
 pickled bytes on hypothesis records of every shape the canonical schema allows.
@@ -44,6 +46,7 @@ __all__ = [
     "worker_assembler",
     "worker_email_normaliser",
     "worker_json_and_hash",
+    "worker_order_reader",
 ]
 
 
@@ -54,8 +57,8 @@ def _load() -> tuple[Any, str]:
         module = importlib.import_module("profilesync_native")
     except ImportError as error:
         return None, f"profilesync_native is not installed ({error}); `make native` builds it"
-    if not hasattr(module, "normalise_email"):  # an extension built before the worker's part
-        return None, "profilesync_native has no normalise_email (an older build): `make native`"
+    if not hasattr(module, "order"):  # an extension built before the worker's part
+        return None, "profilesync_native has no order (an older build): `make native`"
     return module, ""
 
 
@@ -95,3 +98,9 @@ def worker_email_normaliser() -> Callable[[Any], str] | None:
     """What the normalising worker reads email addresses with (``core.normalise.use_email_normaliser``):
     native/'s ``normalise_email``, or None for ``core.normalise.normalise_email``."""
     return None if _MODULE is None else _MODULE.normalise_email
+
+
+def worker_order_reader() -> Callable[[Any], Any] | None:
+    """What the normalising worker reads orders with (``core.normalise.use_order_reader``):
+    native/'s ``order``, or None for ``core.normalise._money._order``."""
+    return None if _MODULE is None else _MODULE.order

@@ -19,7 +19,7 @@ one transaction (see ``core.normalise._limits``).
 
 from __future__ import annotations
 
-from ._assembly import use_assembler, use_email_normaliser
+from ._assembly import use_assembler, use_email_normaliser, use_order_reader
 from ._country import normalise_country, normalise_currency
 from ._email import legacy_email_spelling, normalise_email
 from ._identity import (
@@ -93,6 +93,7 @@ __all__ = [
     "trait_text",
     "use_assembler",
     "use_email_normaliser",
+    "use_order_reader",
 ]
 
 # Not public: importable from here as they were before the split, for the tests that compare the

@@ -7,20 +7,23 @@ values): the normalising worker of ``profilesync resolve`` chooses the optional 
 The functions that assemble read the chosen one from their own module's globals, so the choice
 costs nothing a call. The same for the record's email addresses (``use_email_normaliser``): the
 compiled one gives ``normalise_email``'s own result for the ASCII addresses its fast path decides
-and calls it for the rest.
+and calls it for the rest; and for a record's orders (``use_order_reader``): the compiled one reads
+an order of the common shape as ``_order`` does and gives ``_order_general`` every other one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from core.schema import assemble_model
 
 from . import _money, _record
 from ._email import normalise_email
 
-__all__ = ["use_assembler", "use_email_normaliser"]
+__all__ = ["use_assembler", "use_email_normaliser", "use_order_reader"]
+
+_PYTHON_ORDER: Final = _money._order
 
 
 def use_assembler(assemble: Callable[[type[Any], dict[str, Any]], Any] | None) -> None:
@@ -33,3 +36,8 @@ def use_assembler(assemble: Callable[[type[Any], dict[str, Any]], Any] | None) -
 def use_email_normaliser(normalise: Callable[[Any], str] | None) -> None:
     """Read a record's email addresses with ``normalise`` from now on (None: ``normalise_email``)."""
     _record.__dict__["normalise_email"] = normalise_email if normalise is None else normalise
+
+
+def use_order_reader(read: Callable[[Any], Any] | None) -> None:
+    """Read a record's orders with ``read`` from now on (None: core.normalise._money's ``_order``)."""
+    _money.__dict__["_order"] = _PYTHON_ORDER if read is None else read

@@ -7,6 +7,7 @@
 
 mod norm_assemble;
 mod norm_email;
+mod norm_order;
 mod rows;
 mod worker;
 mod worker_handover;
@@ -178,5 +179,6 @@ fn profilesync_native(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(worker_handover::reassemble, m)?)?;
     m.add_function(wrap_pyfunction!(norm_assemble::assemble_model, m)?)?;
     m.add_function(wrap_pyfunction!(norm_email::normalise_email, m)?)?;
+    m.add_function(wrap_pyfunction!(norm_order::order, m)?)?;
     Ok(())
 }
