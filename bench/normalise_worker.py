@@ -55,12 +55,26 @@ def run(path: Path, batch_size: int | None) -> tuple[int, float, float]:
 def steps(path: Path, batch_size: int) -> dict[str, float]:
     """CPU microseconds a line of each of the worker's steps, one after the other in this process."""
     from connectors.jsonl.batched import plan_batches, read_jsonl_batched
-    from core.normalise import NormaliseOptions, normalise_record
+    from core.normalise import (
+        NormaliseOptions,
+        normalise_record,
+        use_assembler,
+        use_email_normaliser,
+        use_order_reader,
+    )
     from core.schema import Quarantined, SourceRecord
     from profilesync.parallel_normalise import CHUNK_SIZE, _pickled
-    from profilesync.resolve_native import worker_json_and_hash
+    from profilesync.resolve_native import (
+        worker_assembler,
+        worker_email_normaliser,
+        worker_json_and_hash,
+        worker_order_reader,
+    )
 
     record_json_and_hash = worker_json_and_hash()  # compiled where native/ is built and on
+    use_assembler(worker_assembler())  # as the worker chooses them
+    use_email_normaliser(worker_email_normaliser())
+    use_order_reader(worker_order_reader())
 
     tune_gc_for_bulk_work()
     clock = time.process_time

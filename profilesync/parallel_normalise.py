@@ -250,12 +250,21 @@ def _produce(
     # Imported here: a spawned worker imports only what it runs.
     from connectors.jsonl import read_jsonl
     from connectors.jsonl.batched import read_jsonl_batched
-    from core.normalise import normalise_record
+    from core.normalise import normalise_record, use_assembler, use_email_normaliser, use_order_reader
     from core.runtime import tune_gc_for_bulk_work
-    from profilesync.resolve_native import worker_json_and_hash
+    from profilesync.resolve_native import (
+        worker_assembler,
+        worker_email_normaliser,
+        worker_json_and_hash,
+        worker_order_reader,
+    )
 
-    # Compiled where native/'s extension is installed (profilesync.resolve_native), the same memos.
+    # Compiled where native/'s extension is installed (profilesync.resolve_native): the same memos,
+    # and the same models assembled (this process's own choice: it ends with the file).
     record_json_and_hash = worker_json_and_hash()
+    use_assembler(worker_assembler())
+    use_email_normaliser(worker_email_normaliser())
+    use_order_reader(worker_order_reader())
 
     tune_gc_for_bulk_work()  # what it inherited or imported is frozen, as in the main process
     chunk: list[SourceRecord | Quarantined | BatchEnd] = []

@@ -14,6 +14,16 @@ For the hand-over to the resolving process, the worker's pickles name
 same ``__dict__`` object, the shared set of fields) without a Python frame per model; a model
 that is not the common case is pickled by ``_Frozen.__reduce__`` as before.
 
+The normalisers' models are assembled by ``profilesync_native.assemble_model``
+(native/src/norm_assemble.rs): ``core.schema_base.assemble_model`` without a Python frame per model,
+the same objects (chosen with ``core.normalise.use_assembler``; its oracle:
+tests/unit/test_native29n_assemble_parity.py); its records' email addresses by
+``profilesync_native.normalise_email`` (native/src/norm_email.rs: the ASCII addresses
+``normalise_email``'s one regex decides, the Python function for the rest; chosen with
+``core.normalise.use_email_normaliser``; tests/unit/test_native29n_email_parity.py); and its orders
+by ``profilesync_native.order`` (native/src/norm_order.rs: ``_order``'s common shape without its
+Python frame; ``core.normalise.use_order_reader``; tests/unit/test_native29n_order_parity.py).
+
 tests/unit/test_native28w_worker_parity.py holds the compiled call to the Python path's memos and
 pickled bytes on hypothesis records of every shape the canonical schema allows.
 """
@@ -29,7 +39,15 @@ from core.content_hash import record_hash
 from core.record_json import record_json_and_hash as python_json_and_hash
 from core.schema import SourceRecord
 
-__all__ = ["UNAVAILABLE", "handover_reassemble", "record_json_and_hash", "worker_json_and_hash"]
+__all__ = [
+    "UNAVAILABLE",
+    "handover_reassemble",
+    "record_json_and_hash",
+    "worker_assembler",
+    "worker_email_normaliser",
+    "worker_json_and_hash",
+    "worker_order_reader",
+]
 
 
 def _load() -> tuple[Any, str]:
@@ -39,8 +57,8 @@ def _load() -> tuple[Any, str]:
         module = importlib.import_module("profilesync_native")
     except ImportError as error:
         return None, f"profilesync_native is not installed ({error}); `make native` builds it"
-    if not hasattr(module, "reassemble"):  # an extension built before the worker's part
-        return None, "profilesync_native has no record_json_and_hash (an older build): `make native`"
+    if not hasattr(module, "order"):  # an extension built before the worker's part
+        return None, "profilesync_native has no order (an older build): `make native`"
     return module, ""
 
 
@@ -68,3 +86,21 @@ def handover_reassemble() -> Callable[..., Any] | None:
     """What the worker's pickles name to read a model back with (profilesync.parallel_normalise's
     ``_pickled``): native/'s ``reassemble``, or None for ``core.schema_base._reassemble``."""
     return None if _MODULE is None else _MODULE.reassemble
+
+
+def worker_assembler() -> Callable[..., Any] | None:
+    """What the normalising worker assembles its models with (``core.normalise.use_assembler``):
+    native/'s ``assemble_model``, or None for ``core.schema_base.assemble_model``."""
+    return None if _MODULE is None else _MODULE.assemble_model
+
+
+def worker_email_normaliser() -> Callable[[Any], str] | None:
+    """What the normalising worker reads email addresses with (``core.normalise.use_email_normaliser``):
+    native/'s ``normalise_email``, or None for ``core.normalise.normalise_email``."""
+    return None if _MODULE is None else _MODULE.normalise_email
+
+
+def worker_order_reader() -> Callable[[Any], Any] | None:
+    """What the normalising worker reads orders with (``core.normalise.use_order_reader``):
+    native/'s ``order``, or None for ``core.normalise._money._order``."""
+    return None if _MODULE is None else _MODULE.order

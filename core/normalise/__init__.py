@@ -19,6 +19,7 @@ one transaction (see ``core.normalise._limits``).
 
 from __future__ import annotations
 
+from ._assembly import use_assembler, use_email_normaliser, use_order_reader
 from ._country import normalise_country, normalise_currency
 from ._email import legacy_email_spelling, normalise_email
 from ._identity import (
@@ -90,6 +91,9 @@ __all__ = [
     "plausible_national_id",
     "read_on_tool_clock",
     "trait_text",
+    "use_assembler",
+    "use_email_normaliser",
+    "use_order_reader",
 ]
 
 # Not public: importable from here as they were before the split, for the tests that compare the

@@ -5,6 +5,9 @@
 //! catches any error and runs the Python path instead (a key that is not UTF-8, a memo that is not
 //! text), so a record this code cannot take byte for byte is written as before.
 
+mod norm_assemble;
+mod norm_email;
+mod norm_order;
 mod rows;
 mod worker;
 mod worker_handover;
@@ -174,5 +177,8 @@ fn profilesync_native(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rows::ident_holder_rows, m)?)?;
     m.add_function(wrap_pyfunction!(worker::record_json_and_hash, m)?)?;
     m.add_function(wrap_pyfunction!(worker_handover::reassemble, m)?)?;
+    m.add_function(wrap_pyfunction!(norm_assemble::assemble_model, m)?)?;
+    m.add_function(wrap_pyfunction!(norm_email::normalise_email, m)?)?;
+    m.add_function(wrap_pyfunction!(norm_order::order, m)?)?;
     Ok(())
 }
