@@ -5,6 +5,7 @@
 //! catches any error and runs the Python path instead (a key that is not UTF-8, a memo that is not
 //! text), so a record this code cannot take byte for byte is written as before.
 
+mod profile;
 mod rows;
 mod worker;
 mod worker_handover;
@@ -171,6 +172,7 @@ fn profilesync_native(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(blake2b_hex, m)?)?;
     m.add_function(wrap_pyfunction!(source_event_rows, m)?)?;
     m.add_function(wrap_pyfunction!(rows::identifier_loop, m)?)?;
+    m.add_function(wrap_pyfunction!(profile::new_profile, m)?)?;
     m.add_function(wrap_pyfunction!(rows::ident_holder_rows, m)?)?;
     m.add_function(wrap_pyfunction!(worker::record_json_and_hash, m)?)?;
     m.add_function(wrap_pyfunction!(worker_handover::reassemble, m)?)?;
