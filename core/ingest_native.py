@@ -23,6 +23,7 @@ import importlib
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, timezone
+from decimal import Decimal
 from enum import Enum
 from types import ModuleType
 from typing import Final, Protocol
@@ -146,10 +147,10 @@ class NativeRows:
         or None when the extension cannot write it byte for byte (the caller then runs the Python
         path): a record read before its stamp, a time without a zone, a trait several records give
         under a rule other than ``most_recent``."""
-        _, recent, default_recent, computed = _remembered(rules)
+        _, recent, default_recent, computed, thresholds = _remembered(rules)
         try:
             built: tuple[str, str] = self._module.new_profile(
-                survivor, group, recent, default_recent, UTC, timezone, _NO_ORDERS_JSON, computed
+                survivor, group, recent, default_recent, UTC, timezone, _NO_ORDERS_JSON, computed, thresholds
             )
         except Exception:
             return None
@@ -177,15 +178,16 @@ class NativeRows:
 #: ``ComputedTraits()`` as pydantic writes it: the computed traits of a customer without orders.
 _NO_ORDERS_JSON: Final = to_json(ComputedTraits()).decode()
 #: What the compiled profile reads of a rules object (``_remembered``), the object kept with it.
-_Remembered = tuple[MergeRules, dict[str, bool], bool, Callable[[list[SourceRecord]], str]]
+_Remembered = tuple[MergeRules, dict[str, bool], bool, Callable[[list[SourceRecord]], str], dict[str, str]]
 #: Per rules object (kept alive here, so its id is not reused): what ``_remembered`` gives.
 _RULES_SEEN: dict[int, _Remembered] = {}
 
 
 def _remembered(rules: MergeRules) -> _Remembered:
     """What the compiled profile reads of ``rules``: which traits pick by ``most_recent`` (the
-    named ones, then the default's answer), and ``compute_traits(records, rules)`` as pydantic
-    writes it (the Python path's sums in ``Decimal``), called back for a group with orders."""
+    named ones, then the default's answer), ``compute_traits(records, rules)`` as pydantic writes
+    it (the Python path's sums in ``Decimal``), called back for a group with orders the compiled
+    sums do not take, and the ``vip`` thresholds by currency as text."""
     seen = _RULES_SEEN.get(id(rules))
     if seen is None:
         if len(_RULES_SEEN) > 64:  # a few rules objects live in a run; tests make more
@@ -195,7 +197,10 @@ def _remembered(rules: MergeRules) -> _Remembered:
         def computed(records: list[SourceRecord]) -> str:
             return to_json(compute_traits(records, rules)).decode()
 
-        seen = _RULES_SEEN[id(rules)] = (rules, recent, rules.default.strategy == "most_recent", computed)
+        thresholds: Mapping[str, Decimal] = rules.vip_lifetime_value  # type: ignore[assignment]  # made one
+        vip = {currency: str(amount) for currency, amount in thresholds.items()}
+        default_recent = rules.default.strategy == "most_recent"
+        seen = _RULES_SEEN[id(rules)] = (rules, recent, default_recent, computed, vip)
     return seen
 
 

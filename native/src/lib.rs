@@ -6,6 +6,7 @@
 //! text), so a record this code cannot take byte for byte is written as before.
 
 mod profile;
+mod profile_computed;
 mod rows;
 mod worker;
 mod worker_handover;

@@ -7,9 +7,10 @@
 //! a record read before its stamp (``read_at`` earlier than ``updated_at``, or than a consent
 //! decision: ``ordered_by_read``'s rounding is Python's), a time without a zone or with an offset
 //! of seconds, and a trait several records give whose survivorship rule is not ``most_recent``.
-//! The computed traits of a group with orders (``Decimal`` sums, core.computed_traits) are the
-//! Python path's own, called back as their JSON; a group without orders writes the constant JSON
-//! of ``ComputedTraits()`` it is given.
+//! The computed traits of a group with orders are profile_computed.rs's for the common case (inline
+//! orders naming no payment, amounts exact in 128-bit integers), else the Python path's own
+//! (``Decimal`` sums, core.computed_traits), called back as their JSON; a group without orders
+//! writes the constant JSON of ``ComputedTraits()`` it is given.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -41,14 +42,14 @@ fn declined(what: &str) -> PyErr {
 /// A time as the profile compares it (its UTC instant in microseconds) and as pydantic writes it
 /// in JSON (quotes included): ``YYYY-MM-DDTHH:MM:SS``, ``.ffffff`` when it has microseconds,
 /// then ``Z`` for a zero offset or ``+HH:MM``.
-struct Stamp {
-    instant: i64,
-    json: String,
+pub(crate) struct Stamp {
+    pub(crate) instant: i64,
+    pub(crate) json: String,
 }
 
 /// The offsets of the zones one call has seen, by the zone object: fixed offsets
 /// (``datetime.timezone``) only; any other zone is asked for each time.
-struct Zones<'p> {
+pub(crate) struct Zones<'p> {
     utc: &'p PyAny,
     fixed: &'p PyAny,
     known: Vec<(usize, i32)>,
@@ -82,7 +83,7 @@ impl<'p> Zones<'p> {
         Ok(seconds)
     }
 
-    fn stamp(&mut self, py: Python<'p>, value: &'p PyAny) -> PyResult<Stamp> {
+    pub(crate) fn stamp(&mut self, py: Python<'p>, value: &'p PyAny) -> PyResult<Stamp> {
         let time: &PyDateTime = value.downcast()?;
         let offset = self.offset(py, time)?;
         let (year, month, day) = (time.get_year(), time.get_month(), time.get_day());
@@ -112,7 +113,7 @@ impl<'p> Zones<'p> {
     }
 }
 
-fn push_json(out: &mut String, text: &str) -> PyResult<()> {
+pub(crate) fn push_json(out: &mut String, text: &str) -> PyResult<()> {
     let written = serde_json::to_string(text).map_err(|e| PyValueError::new_err(e.to_string()))?;
     out.push_str(&written);
     Ok(())
@@ -137,8 +138,9 @@ struct Read<'p> {
 /// is the new customer's records sorted by key, each key once; ``recent`` says per trait whether
 /// its rule is ``most_recent`` (``default_recent`` for a trait it does not name); ``utc`` is
 /// ``datetime.UTC`` and ``fixed`` is ``datetime.timezone``; ``no_orders`` is the JSON of
-/// ``ComputedTraits()`` and ``computed_json(records)`` the JSON of ``compute_traits`` for a group
-/// with orders.
+/// ``ComputedTraits()``, ``computed_json(records)`` the JSON of ``compute_traits`` for a group with
+/// orders out of the compiled case, and ``thresholds`` the rules' ``vip`` thresholds by currency
+/// (``*``: every other) as the ``str`` of each.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
 pub fn new_profile(
@@ -151,6 +153,7 @@ pub fn new_profile(
     fixed: &PyAny,
     no_orders: &str,
     computed_json: &PyAny,
+    thresholds: &PyDict,
 ) -> PyResult<(String, String)> {
     let mut zones = Zones { utc, fixed, known: Vec::new() };
     let mut records: Vec<Read<'_>> = Vec::with_capacity(group.len());
@@ -240,8 +243,17 @@ pub fn new_profile(
 
     body.push_str("},\"computed\":");
     if has_orders {
-        let computed = computed_json.call1((group,))?;
-        body.push_str(computed.downcast::<PyString>()?.to_str()?);
+        let sources = records
+            .iter()
+            .map(|read| Ok((text_of(read.kept, "source")?, read.kept)))
+            .collect::<PyResult<Vec<_>>>()?;
+        match crate::profile_computed::computed_json(py, &mut zones, &sources, thresholds, no_orders)? {
+            Some(computed) => body.push_str(&computed),
+            None => {
+                let computed = computed_json.call1((group,))?;
+                body.push_str(computed.downcast::<PyString>()?.to_str()?);
+            }
+        }
     } else {
         body.push_str(no_orders);
     }

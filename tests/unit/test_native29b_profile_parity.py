@@ -11,14 +11,15 @@ declines, it must be one of the cases it is documented to decline; everywhere el
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timezone
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.jsonl import draft_from_flat
-from core.ingest_native import NativeRows
+from core.ingest_native import _NO_ORDERS_JSON, NativeRows, _remembered
 from core.ingest_profile import new_profile
 from core.merge import MergeRules
 from core.normalise import normalise_record
@@ -144,6 +145,80 @@ def test_ties_in_time_are_broken_as_the_python_path_breaks_them(records: tuple[S
     group = sorted(records, key=lambda r: r.key)
     # WHEN the compiled path writes the profile THEN it is the Python path's, never declined
     assert _compiled().new_profile("cus_t", group, MergeRules()) == new_profile("cus_t", group, MergeRules())
+
+
+_AMOUNTS = st.decimals(min_value=Decimal("-1000000"), max_value=Decimal("1000000"), allow_nan=False).map(
+    lambda amount: amount.quantize(Decimal(1).scaleb(-min(4, max(0, -int(amount.as_tuple().exponent)))))
+) | st.sampled_from(
+    [Decimal("0.001"), Decimal("-0.01"), Decimal("-0.00"), Decimal("1E+2"), Decimal("0.000005")]
+)
+
+
+@st.composite
+def _buyer(draw: st.DrawFn, number: int) -> SourceRecord:
+    source = draw(st.sampled_from(["shop", "stripe"]))
+    orders = draw(
+        st.lists(
+            st.builds(
+                lambda n, total, currency, at, status: {
+                    "id": f"o{n}",
+                    "total": total,
+                    "currency": currency,
+                    "created_at": at,
+                    "status": status,
+                },
+                st.integers(1, 3),
+                _AMOUNTS,
+                st.sampled_from(["EUR", "GBP", "JPY"]),
+                _SHARED_TIMES,
+                st.sampled_from(["paid", "paid", "refunded"]),
+            ),
+            max_size=4,
+        )
+    )
+    return SourceRecord.model_validate(
+        {
+            "source": source,
+            "object_type": "customer",
+            "source_id": str(number),
+            "updated_at": draw(_SHARED_TIMES),
+            "identifiers": [{"kind": "source", "value": f"{source}:customer:{number}"}],
+            "orders": orders,
+        }
+    )
+
+
+def _python_computed_not_called(records: list[SourceRecord]) -> str:
+    raise AssertionError("the compiled sums declined a common group")
+
+
+@SETTINGS
+@given(
+    records=st.integers(1, 4).flatmap(lambda n: st.tuples(*[_buyer(i) for i in range(n)])),
+    rules=_RULES,
+)
+def test_the_computed_traits_are_summed_in_rust_as_decimal_sums_them(
+    records: tuple[SourceRecord, ...], rules: MergeRules
+) -> None:
+    # GIVEN buyers whose paid orders repeat ids, mix currencies and amounts of 0 to 4 places (and
+    # a few odd ones: -0.00, 1E+2, 0.000005), at instants they share
+    group = sorted(records, key=lambda r: r.key)
+    _, recent, default_recent, _, thresholds = _remembered(rules)
+    # WHEN the extension writes the profile, the Python sums' callback failing if it is asked
+    assert NATIVE is not None
+    built = NATIVE.new_profile(
+        "cus_o",
+        group,
+        recent,
+        default_recent,
+        UTC,
+        timezone,
+        _NO_ORDERS_JSON,
+        _python_computed_not_called,
+        thresholds,
+    )
+    # THEN the lifetime values, averages, counts, times, segment and currency are the Python path's
+    assert tuple(built) == new_profile("cus_o", group, rules)
 
 
 @pytest.mark.parametrize(
