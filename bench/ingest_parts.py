@@ -36,6 +36,7 @@ from typing import Any
 
 import core.batch_ingest
 import core.ingest_fresh
+import core.ingest_native
 from bench.resolve_scaling import source_file
 from connectors.jsonl.batched import BatchEnd, read_jsonl_batched
 from core.normalise import normalise_record
@@ -121,6 +122,7 @@ def ingest(
         (core.batch_ingest, "_split_fresh", "split"),
         (core.batch_ingest, "found_fresh", "rows"),
         (core.ingest_fresh, "new_profile", "profiles"),
+        (core.ingest_native.NativeRows, "new_profile", "profiles"),  # the compiled one, where it is on
     ]
     saved = [getattr(target, name) for target, name, _ in swaps]
     for (target, name, part), function in zip(swaps, saved, strict=True):

@@ -9,7 +9,8 @@ core.ingest_fresh's rows of a new customer both ways, alternating, ``--rounds`` 
 id and ``_source_event_rows`` (the SOURCE rows, and the ``source_arrived`` events a full store
 writes: ``scratch`` is ``resolve``'s store, which writes none), the identifier loop and the IDENT
 and HOLDER rows (``_identifier_loop`` and ``_ident_holder_rows``, the blocklist's answers known
-for every key, as the batch's split leaves them in ``resolve``), and ``_rows`` whole (every row but
+for every key, as the batch's split leaves them in ``resolve``), the profile (core.ingest_profile's
+``new_profile``; the same both ways for either store), and ``_rows`` whole (every row but
 the inserts, the profile included). It checks that both ways give the same rows and prints CPU µs a
 record, best of the rounds, and the ratio. CPU time, not wall time, compares on a shared machine;
 compare the figures of one run.
@@ -40,6 +41,7 @@ from core.ingest_fresh import (
     _string_json,
 )
 from core.ingest_native import Declined
+from core.ingest_profile import new_profile
 from core.ingest_settings import IngestSettings
 from core.schema import SourceRecord
 
@@ -132,6 +134,15 @@ def main() -> None:
 
         return work
 
+    def profiles(compiled: bool, scratch: bool) -> Callable[[], list[Any]]:
+        def work() -> list[Any]:
+            rules = settings.rules
+            if compiled:
+                return [native.new_profile(s, g, rules) for g, s in zip(groups, survivors, strict=True)]
+            return [new_profile(s, g, rules) for g, s in zip(groups, survivors, strict=True)]
+
+        return work
+
     def whole(compiled: bool, scratch: bool) -> Callable[[], list[Any]]:
         def work() -> list[Any]:
             native_module.ROWS = native if compiled else None
@@ -146,6 +157,7 @@ def main() -> None:
     makers = (
         ("id, SOURCE rows and events", events),
         ("identifiers, IDENT, HOLDER", identifiers),
+        ("the profile", profiles),
         ("_rows whole", whole),
     )
     for label, make in makers:

@@ -30,7 +30,8 @@ over generated populations. Where the optional extension of native/ is installed
 (core.ingest_native), it writes the customer id, the SOURCE rows and the events, the bytes
 ``_source_event_rows`` writes (tests/unit/test_rust27_native_parity.py), and runs the identifier
 loop and writes the IDENT and HOLDER rows, the values ``_identifier_loop`` and
-``_ident_holder_rows`` give (tests/unit/test_native28r_rows_parity.py).
+``_ident_holder_rows`` give (tests/unit/test_native28r_rows_parity.py), and writes the profile,
+the text and hash core.ingest_profile's ``new_profile`` gives (tests/unit/test_native29b_profile_parity.py).
 """
 
 from __future__ import annotations
@@ -210,7 +211,8 @@ def _rows(
         keyed = _ident_holder_rows(desired, markers, by_key, survivor, scratch)
     idents, held, counted = keyed
     chars += counted
-    document, item_hash = new_profile(survivor, group, settings.rules)
+    profiled = None if native is None else native.new_profile(survivor, group, settings.rules)
+    document, item_hash = new_profile(survivor, group, settings.rules) if profiled is None else profiled
     owned = _owned_json(desired)
     add_only = add_only_mark(settings.rules, group)  # as core.ingest_changeset writes it
     if add_only is not None:  # json.dumps({"owned": ..., "add_only": ...}), as the planner's row

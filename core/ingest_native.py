@@ -22,16 +22,22 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Mapping
+from datetime import UTC, timezone
+from decimal import Decimal
 from enum import Enum
 from types import ModuleType
 from typing import Final, Protocol
 
+from pydantic_core import to_json
+
+from core.computed_traits import compute_traits
 from core.content_hash import record_hash
 from core.identity import GuardrailHit, customer_id_for
 from core.ingest_runs import written_item
 from core.mailbox import marker_keys
+from core.merge import MergeRules
 from core.record_json import record_json
-from core.schema import Identifier, SourceRecord
+from core.schema import ComputedTraits, Identifier, SourceRecord
 from core.storage.sqlite_new_items import EventRow, IdentRow, MarkerRow, SourceRow
 
 __all__ = [
@@ -134,6 +140,22 @@ class NativeRows:
             return Declined.DECLINED
         return found
 
+    def new_profile(
+        self, survivor: str, group: list[SourceRecord], rules: MergeRules
+    ) -> tuple[str, str] | None:
+        """core.ingest_profile's ``new_profile`` of the group (its PROFILE item's JSON and hash),
+        or None when the extension cannot write it byte for byte (the caller then runs the Python
+        path): a record read before its stamp, a time without a zone, a trait several records give
+        under a rule other than ``most_recent``."""
+        _, recent, default_recent, computed, thresholds = _remembered(rules)
+        try:
+            built: tuple[str, str] = self._module.new_profile(
+                survivor, group, recent, default_recent, UTC, timezone, _NO_ORDERS_JSON, computed, thresholds
+            )
+        except Exception:
+            return None
+        return built
+
     def ident_holder_rows(
         self,
         desired: list[str],
@@ -151,6 +173,35 @@ class NativeRows:
         except Exception:
             return None
         return built
+
+
+#: ``ComputedTraits()`` as pydantic writes it: the computed traits of a customer without orders.
+_NO_ORDERS_JSON: Final = to_json(ComputedTraits()).decode()
+#: What the compiled profile reads of a rules object (``_remembered``), the object kept with it.
+_Remembered = tuple[MergeRules, dict[str, bool], bool, Callable[[list[SourceRecord]], str], dict[str, str]]
+#: Per rules object (kept alive here, so its id is not reused): what ``_remembered`` gives.
+_RULES_SEEN: dict[int, _Remembered] = {}
+
+
+def _remembered(rules: MergeRules) -> _Remembered:
+    """What the compiled profile reads of ``rules``: which traits pick by ``most_recent`` (the
+    named ones, then the default's answer), ``compute_traits(records, rules)`` as pydantic writes
+    it (the Python path's sums in ``Decimal``), called back for a group with orders the compiled
+    sums do not take, and the ``vip`` thresholds by currency as text."""
+    seen = _RULES_SEEN.get(id(rules))
+    if seen is None:
+        if len(_RULES_SEEN) > 64:  # a few rules objects live in a run; tests make more
+            _RULES_SEEN.clear()
+        recent = {name: rule.strategy == "most_recent" for name, rule in rules.per_trait.items()}
+
+        def computed(records: list[SourceRecord]) -> str:
+            return to_json(compute_traits(records, rules)).decode()
+
+        thresholds: Mapping[str, Decimal] = rules.vip_lifetime_value  # type: ignore[assignment]  # made one
+        vip = {currency: str(amount) for currency, amount in thresholds.items()}
+        default_recent = rules.default.strategy == "most_recent"
+        seen = _RULES_SEEN[id(rules)] = (rules, recent, default_recent, computed, vip)
+    return seen
 
 
 def _load() -> tuple[NativeRows | None, str]:

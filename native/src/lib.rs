@@ -8,6 +8,8 @@
 mod norm_assemble;
 mod norm_email;
 mod norm_order;
+mod profile;
+mod profile_computed;
 mod rows;
 mod worker;
 mod worker_handover;
@@ -174,6 +176,7 @@ fn profilesync_native(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(blake2b_hex, m)?)?;
     m.add_function(wrap_pyfunction!(source_event_rows, m)?)?;
     m.add_function(wrap_pyfunction!(rows::identifier_loop, m)?)?;
+    m.add_function(wrap_pyfunction!(profile::new_profile, m)?)?;
     m.add_function(wrap_pyfunction!(rows::ident_holder_rows, m)?)?;
     m.add_function(wrap_pyfunction!(worker::record_json_and_hash, m)?)?;
     m.add_function(wrap_pyfunction!(worker_handover::reassemble, m)?)?;

@@ -5,8 +5,8 @@ is resolved twice in this process, once with core.ingest_native's compiled path 
 ``profilesync_native``) and once without it: the ``--out`` file, the quarantine file and every row
 of the run's own store (read just before the run removes it) must be the same, and the compiled
 path must have written the new customers (a count of the groups each compiled function took: the
-SOURCE rows and events, the identifier loop, the IDENT and HOLDER rows; so the comparison is not
-of two Python runs).
+SOURCE rows and events, the identifier loop, the IDENT and HOLDER rows, the profile; so the
+comparison is not of two Python runs).
 """
 
 from __future__ import annotations
@@ -55,11 +55,11 @@ def _resolve(
 class _Counted(NativeRows):
     """The compiled path, counting the groups it wrote."""
 
-    __slots__ = ("keyed", "looped", "taken")
+    __slots__ = ("keyed", "looped", "profiled", "taken")
 
     def __init__(self) -> None:
         super().__init__(profilesync_native)
-        self.taken = self.looped = self.keyed = 0
+        self.taken = self.looped = self.keyed = self.profiled = 0
 
     def source_event_rows(self, *args: Any, **kwargs: Any) -> Any:
         built = super().source_event_rows(*args, **kwargs)
@@ -70,6 +70,11 @@ class _Counted(NativeRows):
         found = super().identifier_loop(*args, **kwargs)
         self.looped += found is not None and found is not Declined.DECLINED
         return found
+
+    def new_profile(self, *args: Any, **kwargs: Any) -> Any:
+        built = super().new_profile(*args, **kwargs)
+        self.profiled += built is not None
+        return built
 
     def ident_holder_rows(self, *args: Any, **kwargs: Any) -> Any:
         built = super().ident_holder_rows(*args, **kwargs)
@@ -91,6 +96,7 @@ def test_resolve_writes_the_same_bytes_and_rows_with_and_without_the_extension(
     assert counted.taken > 1000
     assert counted.looped >= counted.taken  # the identifier loop (native28r), every group it took
     assert counted.keyed == counted.taken  # the IDENT and HOLDER rows of each new customer
+    assert counted.profiled == counted.taken  # the profile of each (native29b): none declined here
     assert compiled[0] == python[0] == 0
     assert compiled[1] == python[1]
     assert compiled[2] == python[2]
