@@ -17,7 +17,7 @@ from core.normalise import legacy_email_spelling, normalise_email, normalise_pho
 from core.person_scope import PersonScope
 from core.ports import ProfileStore, SyncStateStore
 from core.privacy_store import DeadLetterQueue, ErasureStore, QuarantineItem
-from core.quarantine import legacy_identifier_keys, misread_before
+from core.quarantine import legacy_identifier_keys, misread_before, raw_owner_key
 from core.schema import Identifier, SourceRecord, source_identifier, source_key
 from core.suppression import SuppressionStore, keyed_hash
 
@@ -204,11 +204,14 @@ def quarantined_of(
     stores: PrivacyStores, hashes: set[str], keys: set[str], region: str
 ) -> list[QuarantineItem]:
     """The person's quarantined records: by the keyed hashes stored with them, or (items stored
-    before hashes were) by the keys their raw values normalise to. Never by searching text."""
+    before hashes were) by the keys their raw values normalise to, or (a child stored before its
+    owner link was one of its keys) by that link in its raw record. Never by searching text."""
     found: list[QuarantineItem] = []
     for connector in stores.quarantine_of:
         for item in stores.erasure.quarantined_items(connector):
-            if item.subjects is not None:
+            if raw_owner_key(item.raw) in keys:
+                found.append(item)
+            elif item.subjects is not None:
                 # an item written before the phone matcher's fix may hold another person's number
                 if item.subjects & hashes and not misread_before(item.raw, _record_of(item), keys, region):
                     found.append(item)

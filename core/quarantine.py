@@ -18,7 +18,8 @@ its raw values normalise to, one by one, each as a keyed hash, so erasure finds 
   her erasure by her customer's keys finds her quarantined orders and converted leads too.
 
 ``legacy_identifier_keys`` serves quarantined items stored before the keys were: it normalises every
-string value of the raw JSON that reads as an email or a phone, and compares keys, not text.
+string value of the raw JSON that reads as an email or a phone, and compares keys, not text;
+``raw_owner_key`` reads the owner link of an item stored before that link was one of its keys.
 """
 
 from __future__ import annotations
@@ -86,6 +87,23 @@ def owner_key(draft: RecordDraft) -> str | None:
     if not owner_id or not owner_type:
         return None
     return f"source#{draft.source}:{owner_type}:{owner_id}"
+
+
+def raw_owner_key(raw: str) -> str | None:
+    """``owner_key`` of a quarantined item's raw record (its JSON text: the draft's dump, or the line
+    as read), for an item written before the owner link was one of its keys (revA29: her erasure and
+    export by her customer's keys missed her children quarantined by the previous release)."""
+    if '"owner_id"' not in raw:  # most items: no JSON read
+        return None
+    with contextlib.suppress(ValueError):
+        record = json.loads(raw)
+        if isinstance(record, dict) and isinstance(record.get("source"), str):
+            from core.normalise._values import _text_id
+
+            owner_id, owner_type = _text_id(record.get("owner_id")), _text_id(record.get("owner_type"))
+            if owner_id and owner_type:
+                return f"source#{record['source']}:{owner_type}:{owner_id}"
+    return None
 
 
 def identifier_keys(draft: RecordDraft, options: NormaliseOptions | None = None) -> list[str]:
@@ -308,6 +326,7 @@ __all__ = [
     "identifier_keys",
     "legacy_identifier_keys",
     "misread_before",
+    "raw_owner_key",
     "raw_values",
     "record_keys",
     "refused_emails",

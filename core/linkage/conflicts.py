@@ -97,9 +97,17 @@ def _script_names_differ(a: LinkageRecord, b: LinkageRecord) -> bool:
         return False
     if "CJK" in _scripts(x):
         # One Chinese given name is written in simplified characters by a mainland tool and in
-        # traditional ones by a Taiwanese or Hong Kong one (伟 / 偉): compared simplified.
+        # traditional ones by a Taiwanese or Hong Kong one (伟 / 偉): compared simplified. Two
+        # traditional characters of one simplified form (發, 髮: 发) are two characters: of names of
+        # one length, a character matches the other's only as its own simplified or traditional form.
         table = _simplified()
-        x, y = x.translate(table), y.translate(table)
+        if len(x) == len(y):
+            y = "".join(
+                p if table.get(ord(p)) == q or table.get(ord(q)) == p else q
+                for p, q in zip(x, y, strict=True)
+            )
+        else:
+            x, y = x.translate(table), y.translate(table)
     return _jw(x, y) < _SCRIPT_NAME_SLIP
 
 

@@ -14,8 +14,9 @@ characters, a name's letters in any order, which a transposition keeps); of two 
 a street, a town) only a full name or a street of a town: a sample of few names and towns holds
 other such pairs by the dozen, and the union would chain them. A name alone ties nobody: five Ann
 Lees born in five years are five people; nor does a street (every town has a High Street). Counting
-a name, the other name makes a full name with it: one full name in one town or on one street ties
-its records when they tell the same birth or none (one person on five channels is one holder).
+a name, the other name makes a full name with it: one full name ties its records when they tell the
+same birth or none, wherever they place her (one person on five channels is one holder, her old and
+new towns too).
 Strangers who share such pieces are counted once too, so the count errs low: a value is kept only
 when that many people surely hold it. The share the model weighs a value by is still counted in
 people (``_people``); this count only decides whether the value is kept.
@@ -147,15 +148,14 @@ _OTHER_NAME: Final = {"first_name": "last_name", "last_name": "first_name"}
 
 def _full_name_ties(record: LinkageRecord, other: str) -> list[tuple[str, ...]]:
     """Counting a name, every holder holds it, so the other name completes a full name: one full name
-    in one town (or on one street, or with neither) ties its records when they tell the same birth, or
-    none (attack23:
-    one person reached on five channels, her full name and her town in each, no birth date, counted as
-    five people and put her names in the model). A birth told differently keeps strangers of one name
-    and town apart, so a sample of few names and towns (a birth date each) does not chain."""
+    ties its records when they tell the same birth, or none (attack23: one person reached on five
+    channels, her full name and her town in each, no birth date, counted as five people and put her
+    names in the model). The place is not part of the tie (revA29: her channels in her old town, her
+    new one, her office's and none were four holders again): records of one full name in two towns
+    are not surely two people. A birth told differently keeps strangers of one name apart, so a
+    sample of few names and towns (a birth date each) does not chain."""
     name = record.last_name if other == "last_name" else record.first_name or record.first_name_script
     if not name:
         return []
     born = record.date_of_birth or record.date_of_birth_slip or record.birth_year or ""
-    places = [("city", record.city), ("street", record.street_key)]
-    ties: list[tuple[str, ...]] = [("full", name, born, field, value) for field, value in places if value]
-    return ties or [("full", name, born, "nowhere")]
+    return [("full", name, born)]
