@@ -87,7 +87,7 @@ def _old_code(folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def old_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, int]]:
     """A table the previous release wrote two thirds of the population into."""
     old = _old_code(tmp_path_factory.mktemp("old"))
@@ -207,3 +207,36 @@ def _stream_keys(client: Any, table: str) -> list[Any]:
             iterator = page.get("NextShardIterator") if page["Records"] else None
     assert keys, "the stream holds the table's changes"
     return keys
+
+
+def test_an_erasure_before_the_migration_finds_her_items_under_their_old_keys(
+    old_table: tuple[Any, str, int],
+) -> None:
+    client, table, split = old_table
+    records = _records()[:split]
+    her = next(r for r in records if {i.kind for i in r.identifiers} >= {"email", "phone"})
+    keys = [i.key for i in her.identifiers if i.kind in ("email", "phone")]
+    assert {pk for pk, _ in _keys(client, table)} >= {f"IDENT#{k}" for k in keys}  # the old layout
+    store = DynamoDBProfileStore(client, table, read_workers=1, salt=SALT)
+    owners = store.ident_owners()  # read from the old keys
+    others = {k: c for k, c in owners.items() if c != owners[keys[0]]}
+    assert others
+    # WHEN this version erases her from the table the previous release wrote (not migrated yet)
+    erased = erase_person(
+        identifier_for(email=next(i.value for i in her.identifiers if i.kind == "email")),
+        profiles=store,
+        erasure=DynamoDBErasureStore(client, table, salt=SALT),
+        tools={},
+        salt=SALT,
+        request_id="req-priv29-early",
+        quarantine_of=[],
+        sync_state=DynamoDBSyncStateStore(client, table),
+        suppression=DynamoDBSuppressionStore(client, table),
+        sleep=lambda _: None,
+    )
+    # THEN her identifier items are gone under both keys, and nobody else's is
+    assert erased.outcome == "erased"
+    left = {pk for pk, _ in _keys(client, table)}
+    assert [k for k in keys if f"IDENT#{k}" in left] == []
+    assert store.get_owners(keys) == {}
+    assert {k: o.customer_id for k, o in store.get_owners(list(others)).items()} == others
