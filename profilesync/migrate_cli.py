@@ -34,6 +34,11 @@ def register(sub: Any) -> None:
     rekey = actions.add_parser("rekey-identifiers", help=text, description=text)
     add_store_arguments(rekey, DEFAULT_TABLE)
     rekey.add_argument("--progress", type=int, default=1000, help="report every N keys (default 1000)")
+    rekey.add_argument(
+        "--development-salt",
+        action="store_true",
+        help="key with the public development salt when no audit salt is configured (a local table only)",
+    )
     rekey.set_defaults(run=run_rekey)
 
 
@@ -46,6 +51,16 @@ def run_rekey(args: argparse.Namespace) -> int:
         raise UsageError(
             "migrate rekey-identifiers moves a DynamoDB table's items: give --endpoint-url (the "
             "embedded SQLite store keeps its identifier rows by key and needs no migration)"
+        )
+    from core.storage.ident_keys import DEFAULT_IDENT_SALT
+    from profilesync.stores import table_salt
+
+    if table_salt() == DEFAULT_IDENT_SALT and not args.development_salt:
+        # Keyed with another salt than the stack's, every identifier would be out of its functions'
+        # reach, and no later run could find the items to move them again.
+        raise UsageError(
+            "no audit salt is configured: set PROFILESYNC_AUDIT_SALT to the stack's audit-salt secret "
+            "(or PROFILESYNC_SECRETS_PREFIX to read it), or give --development-salt for a local table"
         )
     with open_stores(endpoint_url=args.endpoint_url, table=args.table) as stores:
         layout: IdentLayout = stores.profiles.ident_layout  # type: ignore[attr-defined]

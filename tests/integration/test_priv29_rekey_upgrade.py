@@ -240,3 +240,56 @@ def test_an_erasure_before_the_migration_finds_her_items_under_their_old_keys(
     assert [k for k in keys if f"IDENT#{k}" in left] == []
     assert store.get_owners(keys) == {}
     assert {k: o.customer_id for k, o in store.get_owners(list(others)).items()} == others
+
+
+def test_the_command_refuses_without_a_salt_then_moves_counts_and_marks(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.storage.ident_keys import ident_pk
+    from profilesync.cli import main
+
+    monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
+    monkeypatch.delenv("PROFILESYNC_SECRETS_PREFIX", raising=False)
+    monkeypatch.setenv("PROFILESYNC_SECRETS_FILE", os.devnull)
+    with server_table("priv29cli") as (client, table):
+        # GIVEN items as the previous release wrote them (a recorded set: an owner and a holder)
+        old = [
+            {"PK": {"S": "IDENT#email#ann#1@example.com"}, "SK": {"S": "IDENT"}, "customer_id": {"S": "c1"}},
+            {
+                "PK": {"S": "IDENT#email#ann#1@example.com"},
+                "SK": {"S": "HOLDER#c2"},
+                "customer_id": {"S": "c2"},
+            },
+            {"PK": {"S": "IDENT#phone#+442079460018"}, "SK": {"S": "IDENT"}, "customer_id": {"S": "c1"}},
+        ]
+        for item in old:
+            client.put_item(TableName=table, Item=item)
+        argv = ["migrate", "rekey-identifiers", "--endpoint-url", moto_server_url(), "--table", table]
+        # WHEN it is run with no salt configured THEN it refuses and moves nothing
+        assert main(argv) != 0
+        assert "PROFILESYNC_AUDIT_SALT" in capsys.readouterr().err
+        assert sorted(pk for pk, _ in _keys(client, table)) == sorted(i["PK"]["S"] for i in old)
+        # WHEN it is run with the stack's salt, twice
+        monkeypatch.setenv("PROFILESYNC_AUDIT_SALT", SALT)
+        assert main([*argv, "--progress", "1"]) == 0
+        first = capsys.readouterr()
+        assert main(argv) == 0
+        second = capsys.readouterr()
+        # THEN the counts, the progress, the marker, and every item under its keyed hash
+        assert json.loads(first.out) == {"identifiers": 2, "items": 3, "left": 0, "marked": True}
+        assert "1 identifiers moved" in first.err
+        assert json.loads(second.out) == {"identifiers": 0, "items": 0, "left": 0, "marked": True}
+        keys = set(_keys(client, table))
+        assert keys == {
+            (ident_pk("email#ann#1@example.com", SALT), "IDENT"),
+            (ident_pk("email#ann#1@example.com", SALT), "HOLDER#c2"),
+            (ident_pk("phone#+442079460018", SALT), "IDENT"),
+            (REKEYED_KEY["PK"]["S"], REKEYED_KEY["SK"]["S"]),
+        }
+        store = DynamoDBProfileStore(client, table, salt=SALT)
+        assert {k: o.customer_id for k, o in store.get_owners(["email#ann#1@example.com"]).items()} == {
+            "email#ann#1@example.com": "c1"
+        }
+        assert DynamoDBErasureStore(client, table, salt=SALT).holders(["email#ann#1@example.com"]) == {
+            "email#ann#1@example.com": {"c2"}
+        }
