@@ -12,6 +12,7 @@ idempotent: a key moved (or never written the old way) has nothing left to move.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -75,12 +76,13 @@ class IdentLayout:
         return sum(self._move_key(key) for key in dict.fromkeys(keys))
 
     def _move_key(self, key: str) -> int:
-        for _ in range(_ATTEMPTS):
+        for attempt in range(_ATTEMPTS):
             items = self._old_items(legacy_ident_pk(key))
             if not items:
                 return 0
             if self._send(key, items):
                 return len(items)
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
         raise RetryableError(
             f"the identifier items of one key changed {_ATTEMPTS} times while being moved to their "
             "keyed hash (a writer of the previous version is still running?); run again"
@@ -118,6 +120,8 @@ class IdentLayout:
             # version (that one wins: the old item is deleted, not copied).
             if any(code == "ConditionalCheckFailed" for code in reasons[1::2]):
                 return False
+            if not any(code == "ConditionalCheckFailed" for code in reasons[0::2]):
+                return False  # another transaction in flight on one of them: read and try again
             actions = [a for item in chunk for a in self._actions(new_pk, key, item, copy=False)]
             try:
                 self._call("transact_write_items", TransactItems=actions)

@@ -293,3 +293,24 @@ def test_the_command_refuses_without_a_salt_then_moves_counts_and_marks(
         assert DynamoDBErasureStore(client, table, salt=SALT).holders(["email#ann#1@example.com"]) == {
             "email#ann#1@example.com": {"c2"}
         }
+
+
+def test_a_key_this_version_wrote_meanwhile_wins_over_its_old_item() -> None:
+    from core.ports import Changeset, PutIdent
+    from core.storage.ident_keys import ident_pk
+
+    with server_table("priv29race") as (client, table):
+        # GIVEN an old item of a key, and the same key written by this version since (another owner)
+        for item in (
+            {"PK": {"S": "IDENT#email#bo@example.com"}, "SK": {"S": "IDENT"}, "customer_id": {"S": "old"}},
+            {"PK": {"S": "IDENT#email#bo@example.com"}, "SK": {"S": "HOLDER#c9"}, "customer_id": {"S": "c9"}},
+        ):
+            client.put_item(TableName=table, Item=item)
+        store = DynamoDBProfileStore(client, table, salt=SALT)
+        assert store.commit([Changeset("new", (PutIdent("email#bo@example.com", "new", None),))]) == []
+        # WHEN the key is moved
+        store.ident_layout.move(["email#bo@example.com"])
+        # THEN the item of this version stays, the old one is gone, and its holder marker moved
+        keys = set(_keys(client, table))
+        assert keys == {(ident_pk("email#bo@example.com", SALT), s) for s in ("IDENT", "HOLDER#c9")}
+        assert store.get_owners(["email#bo@example.com"])["email#bo@example.com"].customer_id == "new"
