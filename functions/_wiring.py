@@ -141,7 +141,9 @@ class Wiring:
     @cached_property
     def profiles(self) -> DynamoDBProfileStore:
         # Identifier items are keyed by the keyed hash with the audit salt (core.storage.ident_keys).
-        return DynamoDBProfileStore(self.client("dynamodb"), self.settings.table_name, salt=self.audit_salt)
+        return DynamoDBProfileStore(
+            self.client("dynamodb"), self.settings.table_name, salt=lambda: self.audit_salt
+        )
 
     @cached_property
     def sync_state(self) -> DynamoDBSyncStateStore:
@@ -158,7 +160,9 @@ class Wiring:
         # Imported here: core.privacy brings the normalisers, which merge and push never need.
         from core.storage.dynamodb_privacy import DynamoDBErasureStore
 
-        return DynamoDBErasureStore(self.client("dynamodb"), self.settings.table_name, salt=self.audit_salt)
+        return DynamoDBErasureStore(
+            self.client("dynamodb"), self.settings.table_name, salt=lambda: self.audit_salt
+        )
 
     @cached_property
     def audit_salt(self) -> str:

@@ -69,7 +69,7 @@ from core.storage.dynamodb_sync_state import DynamoDBSyncStateStore as DynamoDBS
 from core.storage.dynamodb_sync_state import cut_utf8 as cut_utf8
 from core.storage.dynamodb_sync_state import pushed_sk as pushed_sk
 from core.storage.dynamodb_transactions import Prepared, next_batch, prepare
-from core.storage.ident_keys import DEFAULT_IDENT_SALT, ident_of, legacy_ident_pk
+from core.storage.ident_keys import DEFAULT_IDENT_SALT, Salt, ident_of, legacy_ident_pk
 from core.storage.ident_keys import REKEYED_KEY as REKEYED_KEY
 from core.storage.ident_keys import ident_pk as ident_pk
 from core.storage.ident_rekey import IdentLayout
@@ -93,15 +93,18 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
         *,
         max_items_per_commit: int = TRANSACTION_MAX_ITEMS,
         read_workers: int = 8,
-        salt: str = DEFAULT_IDENT_SALT,
+        salt: Salt = DEFAULT_IDENT_SALT,
     ) -> None:
         self._client = client
         self.table_name = table_name
-        #: Keys identifier items (core.storage.ident_keys): the deployment's audit salt.
-        self.salt = salt
         self.ident_layout = IdentLayout(self._call, table_name, salt)
         self.max_items_per_commit = max_items_per_commit
         self._read_workers = read_workers
+
+    @property
+    def salt(self) -> str:
+        """Keys identifier items (core.storage.ident_keys): the deployment's audit salt."""
+        return self.ident_layout.salt
 
     # -- reads ---------------------------------------------------------------------------------
 

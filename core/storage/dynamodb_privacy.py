@@ -33,7 +33,14 @@ from core.errors import ConflictError
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
 from core.storage.dynamodb import LEGACY_TRANSACTION_MAX_ITEMS, TRANSACTION_MAX_ITEMS
 from core.storage.dynamodb_epoch import bump_epoch, epoch_bump_action
-from core.storage.ident_keys import DEFAULT_IDENT_SALT, IDENT_PREFIX, ident_pk, is_legacy_pk, physical_pk
+from core.storage.ident_keys import (
+    DEFAULT_IDENT_SALT,
+    IDENT_PREFIX,
+    Salt,
+    ident_pk,
+    is_legacy_pk,
+    physical_pk,
+)
 from core.storage.ident_rekey import IdentLayout
 
 PENDING_PK = "ERASURE#pending"
@@ -51,15 +58,18 @@ class DynamoDBErasureStore:
         table_name: str,
         *,
         max_items_per_step: int = TRANSACTION_MAX_ITEMS - 1,
-        salt: str = DEFAULT_IDENT_SALT,
+        salt: Salt = DEFAULT_IDENT_SALT,
     ):
         self._client = client
         self.table_name = table_name
         self.max_items_per_step = max_items_per_step
         #: Identifier items are named by their key (``IDENT#email#...``) and keyed by its keyed hash
-        #: with this salt in the table (core.storage.ident_keys): the audit salt.
-        self.salt = salt
+        #: with the audit salt in the table (core.storage.ident_keys).
         self._layout = IdentLayout(self._plain_call, table_name, salt)
+
+    @property
+    def salt(self) -> str:
+        return self._layout.salt
 
     def _plain_call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         result: dict[str, Any] = getattr(self._client, method)(**kwargs)

@@ -34,7 +34,7 @@ from core.schema import Profile, SourceRecord
 from core.storage.dynamodb import customer_pk
 from core.storage.dynamodb_batch import batch_get
 from core.storage.dynamodb_items import profile_of
-from core.storage.ident_keys import DEFAULT_IDENT_SALT, REKEYED_KEY, ident_pk, legacy_ident_pk
+from core.storage.ident_keys import DEFAULT_IDENT_SALT, REKEYED_KEY, Salt, ident_pk, legacy_ident_pk
 from core.storage.ident_rekey import IdentLayout
 
 READ_PREFIX = "READ#"
@@ -58,13 +58,16 @@ class DynamoDBProfileReader:
     """``ProfileReader`` over the profile table: the fewest reads an answer needs."""
 
     def __init__(
-        self, client: Any, table_name: str, *, consistent: bool = False, salt: str = DEFAULT_IDENT_SALT
+        self, client: Any, table_name: str, *, consistent: bool = False, salt: Salt = DEFAULT_IDENT_SALT
     ) -> None:
         self._client = client
         self.table_name = table_name
         self.consistent = consistent
-        self.salt = salt  # keys identifier items (core.storage.ident_keys): the audit salt
-        self._layout = IdentLayout(self._call, table_name, salt)
+        self._layout = IdentLayout(self._call, table_name, salt)  # keys identifier items: the audit salt
+
+    @property
+    def salt(self) -> str:
+        return self._layout.salt
 
     def owner_of(self, key: str) -> str | None:
         if not self._layout.known_rekeyed:

@@ -4,10 +4,10 @@ An identifier key (``email#ann@example.com``, ``phone#+442079460018``, ``source#
 ``mailbox#annsmith@gmail.com``) is a person's value. The table's stream (``KEYS_ONLY``) carries every
 changed item's key for 24 hours and no erasure can delete a stream record, so the items that stand
 for an identifier (its ``IDENT`` item and its ``HOLDER#<cid>`` markers) are keyed by the HMAC-SHA256
-of the identifier key with the audit salt (``core.suppression.keyed_hash``: the suppression entries'
-hash): ``IDENT#`` and 64 hex digits. The identifier key itself is the non-key attribute ``ident``
-(S) of those items, which a ``KEYS_ONLY`` stream never carries and an erasure deletes with the item;
-scans that list identifiers read it from there.
+of the identifier key with the audit salt (the suppression entries' hash,
+``core.suppression.keyed_hash``): ``IDENT#`` and 64 hex digits. The identifier key itself is the
+non-key attribute ``ident`` (S) of those items, which a ``KEYS_ONLY`` stream never carries and an
+erasure deletes with the item; scans that list identifiers read it from there.
 
 The port keeps naming items by their identifier (``ItemKey("IDENT#email#ann@example.com", ...)``,
 ``Ownership.key``): ``physical_pk`` turns such a name into the table's key at the store's edge. A
@@ -21,10 +21,9 @@ one before it plans on it (``DynamoDBProfileStore.get_owners``), so no join is l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hmac
+from collections.abc import Callable, Mapping
 from typing import Any
-
-from core.suppression import keyed_hash
 
 IDENT_PREFIX = "IDENT#"
 #: The marker ``profilesync migrate rekey-identifiers`` writes when no identifier item is left under
@@ -36,10 +35,28 @@ REKEYED_KEY: Mapping[str, Any] = {"PK": {"S": "IDENT#layout"}, "SK": {"S": "REKE
 #: and the CLI against a deployed table pass the audit salt.
 DEFAULT_IDENT_SALT = "profilesync-unsalted"
 
+#: A salt, or what reads it on first use (the functions' wiring: a cold start that never reads an
+#: identifier never loads the secrets reader).
+Salt = str | Callable[[], str]
+
+
+class LazySalt:
+    """The salt of a store, read once on first use."""
+
+    def __init__(self, salt: Salt) -> None:
+        self._salt = salt
+
+    def __call__(self) -> str:
+        if not isinstance(self._salt, str):
+            self._salt = self._salt()
+        return self._salt
+
 
 def ident_pk(key: str, salt: str) -> str:
-    """The partition key of identifier ``key``'s items: ``IDENT#`` and its keyed hash."""
-    return IDENT_PREFIX + keyed_hash(salt, key)
+    """The partition key of identifier ``key``'s items: ``IDENT#`` and its keyed hash, the one
+    ``core.suppression.keyed_hash`` gives (not imported: it brings the normalisers, which the
+    profile API's cold start never loads; tests/unit/test_priv29_ident_keys.py checks they agree)."""
+    return IDENT_PREFIX + hmac.digest(salt.encode(), key.encode(), "sha256").hex()
 
 
 def legacy_ident_pk(key: str) -> str:

@@ -19,7 +19,15 @@ from typing import Any
 
 from core.errors import RetryableError
 from core.storage.dynamodb_batch import Call, batch_get
-from core.storage.ident_keys import REKEYED_KEY, ident_of, ident_pk, is_legacy_pk, legacy_ident_pk
+from core.storage.ident_keys import (
+    REKEYED_KEY,
+    LazySalt,
+    Salt,
+    ident_of,
+    ident_pk,
+    is_legacy_pk,
+    legacy_ident_pk,
+)
 
 #: Items moved per transaction: a Put and a Delete each, 100 actions (AWS's limit).
 _ITEMS_PER_MOVE = 50
@@ -33,12 +41,16 @@ class IdentLayout:
     table's profile and erasure stores; thread-safe as far as its answers go (a stale "not yet"
     costs reads, never a join)."""
 
-    def __init__(self, call: Call, table_name: str, salt: str) -> None:
+    def __init__(self, call: Call, table_name: str, salt: Salt) -> None:
         self._call = call
         self.table_name = table_name
-        self.salt = salt
+        self._salt = LazySalt(salt)
         self._rekeyed = False
         self._checked_at: float | None = None
+
+    @property
+    def salt(self) -> str:
+        return self._salt()
 
     @property
     def known_rekeyed(self) -> bool:
