@@ -157,6 +157,9 @@ def _dynamodb_stores(endpoint_url: str, table: str) -> Stores:
     except client.exceptions.ResourceNotFoundException:
         try:
             create_table(client, table)
+            from core.storage.ident_keys import mark_new_table
+
+            mark_new_table(client, table)  # made by this version: no identifier under its value
             status = "ACTIVE"
         except client.exceptions.ResourceInUseException:
             status = "CREATING"  # another run started at the same time (a second resolve) makes it

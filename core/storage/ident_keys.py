@@ -52,6 +52,12 @@ class LazySalt:
         return self._salt
 
 
+def mark_new_table(client: Any, table_name: str) -> None:
+    """Mark a table this version just created: it holds no identifier item under its value, so its
+    stores never read the old keys (what ``profilesync migrate rekey-identifiers`` writes at its end)."""
+    client.put_item(TableName=table_name, Item=dict(REKEYED_KEY))
+
+
 def ident_pk(key: str, salt: str) -> str:
     """The partition key of identifier ``key``'s items: ``IDENT#`` and its keyed hash, the one
     ``core.suppression.keyed_hash`` gives (not imported: it brings the normalisers, which the

@@ -314,3 +314,26 @@ def test_a_key_this_version_wrote_meanwhile_wins_over_its_old_item() -> None:
         keys = set(_keys(client, table))
         assert keys == {(ident_pk("email#bo@example.com", SALT), s) for s in ("IDENT", "HOLDER#c9")}
         assert store.get_owners(["email#bo@example.com"])["email#bo@example.com"].customer_id == "new"
+
+
+def test_a_table_the_cli_creates_is_marked_and_read_by_its_keyed_items_alone() -> None:
+    import uuid
+
+    from profilesync.stores import open_stores
+
+    table = f"priv29new-{uuid.uuid4().hex[:8]}"
+    with open_stores(endpoint_url=moto_server_url(), table=table) as stores:
+        client = stores.client
+        try:
+            # THEN the new table is marked, and an owner read asks for the keyed item only
+            assert (REKEYED_KEY["PK"]["S"], REKEYED_KEY["SK"]["S"]) in _keys(client, table)
+            asked: list[int] = []
+            client.meta.events.register(
+                "provide-client-params.dynamodb.BatchGetItem",
+                lambda params, **_: asked.append(len(params["RequestItems"][table]["Keys"])),
+            )
+            stores.profiles.get_owners(["email#ann@example.com"])
+            stores.profiles.get_owners(["email#ann@example.com"])
+            assert asked[-1] == 1
+        finally:
+            client.delete_table(TableName=table)
