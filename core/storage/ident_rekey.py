@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from core.errors import RetryableError
-from core.storage.dynamodb_batch import Call, batch_get
+from core.storage.dynamodb_batch import Call
 from core.storage.ident_keys import (
     REKEYED_KEY,
     LazySalt,
@@ -184,11 +184,6 @@ class IdentLayout:
             if "LastEvaluatedKey" not in page:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def read_owners(self, keys: list[str]) -> dict[str, dict[str, Any]]:
-        """The old IDENT items of ``keys`` (consistent), by identifier key."""
-        wanted = [{"PK": {"S": legacy_ident_pk(k)}, "SK": {"S": "IDENT"}} for k in keys]
-        return {ident_of(i): i for i in batch_get(self._call, self.table_name, wanted)}
 
 
 def _check_absent_or_any(table: str, pk: str) -> dict[str, Any]:
