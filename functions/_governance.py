@@ -118,7 +118,7 @@ def governance() -> Governance:
         _current = Governance(
             policy=policy,
             sources=Sources(
-                reader=DynamoDBProfileReader(client, table),
+                reader=DynamoDBProfileReader(client, table, salt=lambda: w.audit_salt),
                 history=DynamoDBHistoryStore(client, table),
                 audit=DynamoDBReadAudit(client, table, retention_days=retention_days()),
                 links=GraphLinks(w.profiles, identity) if identity is not None else None,

@@ -140,7 +140,10 @@ class Wiring:
 
     @cached_property
     def profiles(self) -> DynamoDBProfileStore:
-        return DynamoDBProfileStore(self.client("dynamodb"), self.settings.table_name)
+        # Identifier items are keyed by the keyed hash with the audit salt (core.storage.ident_keys).
+        return DynamoDBProfileStore(
+            self.client("dynamodb"), self.settings.table_name, salt=lambda: self.audit_salt
+        )
 
     @cached_property
     def sync_state(self) -> DynamoDBSyncStateStore:
@@ -157,7 +160,9 @@ class Wiring:
         # Imported here: core.privacy brings the normalisers, which merge and push never need.
         from core.storage.dynamodb_privacy import DynamoDBErasureStore
 
-        return DynamoDBErasureStore(self.client("dynamodb"), self.settings.table_name)
+        return DynamoDBErasureStore(
+            self.client("dynamodb"), self.settings.table_name, salt=lambda: self.audit_salt
+        )
 
     @cached_property
     def audit_salt(self) -> str:

@@ -225,13 +225,14 @@ def _parser() -> argparse.ArgumentParser:
         "(see `profilesync connectors list`; default hubspot,mailchimp,shopify)",
     )
     add_identity_parser(sub)
-    from profilesync import ops_cli, profile_commands, repair_cli
+    from profilesync import migrate_cli, ops_cli, profile_commands, repair_cli
     from profilesync.review_cli import add_explain_parser
 
     add_explain_parser(sub)
 
     ops_cli.register(sub)
     repair_cli.register(sub)
+    migrate_cli.register(sub)
     profile_commands.add_parsers(sub)
     _add_common_options(parser, top=True)
     return parser

@@ -23,7 +23,12 @@ def _local_wiring_class() -> type[Any]:
 
         @cached_property
         def profiles(self) -> DynamoDBProfileStore:
-            return DynamoDBProfileStore(self.client("dynamodb"), self.settings.table_name, read_workers=1)
+            return DynamoDBProfileStore(
+                self.client("dynamodb"),
+                self.settings.table_name,
+                read_workers=1,
+                salt=lambda: self.audit_salt,
+            )
 
     return LocalWiring
 

@@ -69,6 +69,9 @@ def start(rt: LocalRuntime) -> None:
 
     rt.table_name = str(scope.resolve(resources["ProfilesTable"]["Properties"]["TableName"]))
     create_table(rt.dynamodb, rt.table_name)
+    from core.storage.ident_keys import mark_new_table
+
+    mark_new_table(rt.dynamodb, rt.table_name)  # a new table: no identifier under its value
     refs: dict[str, str] = {
         "ProfilesTable": rt.table_name,
         "DataKey": "local-data-key",

@@ -130,6 +130,7 @@ def _opened(args: argparse.Namespace) -> Iterator[Any]:
     from core.storage.dynamodb_history import DynamoDBHistoryStore
     from core.storage.dynamodb_reads import DynamoDBProfileReader, DynamoDBReadAudit
     from profilesync.embedded import dynamodb_client
+    from profilesync.stores import table_salt
 
     client = dynamodb_client(args.endpoint_url)
     try:
@@ -142,10 +143,10 @@ def _opened(args: argparse.Namespace) -> Iterator[Any]:
     from core.storage.dynamodb import DynamoDBProfileStore
 
     sources = Sources(
-        DynamoDBProfileReader(client, args.table),
+        DynamoDBProfileReader(client, args.table, salt=table_salt()),
         DynamoDBHistoryStore(client, args.table),
         DynamoDBReadAudit(client, args.table),
-        links=_graph_links(document, DynamoDBProfileStore(client, args.table)),
+        links=_graph_links(document, DynamoDBProfileStore(client, args.table, salt=table_salt())),
     )
     from core.storage.dynamodb_epoch import DynamoDBErasureEpoch
 

@@ -129,6 +129,20 @@ def open_stores(
         database.close()
 
 
+def table_salt() -> str:
+    """The salt keying a DynamoDB table's identifier items (core.storage.ident_keys): the
+    ``audit-salt`` secret a deployed stack keys them with (``PROFILESYNC_AUDIT_SALT``, or the secret
+    under ``PROFILESYNC_SECRETS_PREFIX``), else the public development salt of a local table."""
+    from connectors.secrets import resolve_secret
+    from core.errors import ConnectorConfigError
+    from core.storage.ident_keys import DEFAULT_IDENT_SALT
+
+    try:
+        return resolve_secret("audit-salt")
+    except ConnectorConfigError:
+        return DEFAULT_IDENT_SALT
+
+
 def _dynamodb_stores(endpoint_url: str, table: str) -> Stores:
     from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
     from core.storage.dynamodb_lease import DynamoDBLeaseStore
@@ -143,16 +157,20 @@ def _dynamodb_stores(endpoint_url: str, table: str) -> Stores:
     except client.exceptions.ResourceNotFoundException:
         try:
             create_table(client, table)
+            from core.storage.ident_keys import mark_new_table
+
+            mark_new_table(client, table)  # made by this version: no identifier under its value
             status = "ACTIVE"
         except client.exceptions.ResourceInUseException:
             status = "CREATING"  # another run started at the same time (a second resolve) makes it
     if status == "CREATING":
         # DynamoDB refuses reads and writes until the table is active: wait as create_table does.
         client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1})
+    salt = table_salt()
     return Stores(
-        DynamoDBProfileStore(client, table),
+        DynamoDBProfileStore(client, table, salt=salt),
         DynamoDBSyncStateStore(client, table),
-        DynamoDBErasureStore(client, table),
+        DynamoDBErasureStore(client, table, salt=salt),
         DynamoDBSuppressionStore(client, table),
         None,
         f"{endpoint_url} table {table}",

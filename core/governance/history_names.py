@@ -11,11 +11,12 @@ the event that takes it away names again):
     NAMED#<hash of the name> / <customer id>
 
 The name is an identifier key (``email#ann@example.com``) or a record as ``source#<source key>``;
-its hash is :func:`name_hash` (BLAKE2b, 128 bits: the clear value is never a key; the table's
-``IDENT#`` items hold values in clear anyway, and an erasure deletes the index items of what it
-erases). An item says "this customer's history may name it": written before or with the event, it
-may outlive it (the event redacted, the customer deleted), never the other way round, so an erasure
-that reads a customer's history from it finds what is there or nothing. The erasure
+its hash is :func:`name_hash` (BLAKE2b, 128 bits: the clear value is never a key, though without a
+key a guessed value can be confirmed, unlike the keyed hash of the ``IDENT#`` items,
+core.storage.ident_keys; an erasure deletes the index items of what it erases). An item says
+"this customer's history may name it": written before or with the event, it may outlive it (the
+event redacted, the customer deleted), never the other way round, so an erasure that reads a
+customer's history from it finds what is there or nothing. The erasure
 (core.governance.history_redaction) pages through a name's items, redacts each history, and deletes
 the items it read.
 """

@@ -7,8 +7,12 @@
 |                    |                       | past 64 KB data is of type B holding owned too         |
 |                    |                       | (core.storage.profile_packing) and owned is absent     |
 | CUSTOMER#<cid>     | SOURCE#<source key>   | hash, data (the normalised SourceRecord as JSON)       |
-| IDENT#<kind>#<val> | IDENT                 | customer_id; source ids: record_hash, updated_at, run  |
-| IDENT#<kind>#<val> | HOLDER#<cid>          | customer_id: another customer holds the value too      |
+| IDENT#<hash>       | IDENT                 | ident, customer_id; source ids: record_hash,           |
+|                    |                       | updated_at, run                                        |
+| IDENT#<hash>       | HOLDER#<cid>          | ident, customer_id: another customer holds it too      |
+
+``<hash>`` is the identifier key's keyed hash, ``ident`` the key (core.storage.ident_keys): the
+table's stream carries keys, never a value.
 
 The client is injected (a boto3 DynamoDB *client*); this module imports neither boto3 nor botocore,
 and maps errors through ``client.exceptions``. Reads are strongly consistent: the plan made from
@@ -54,7 +58,6 @@ from core.storage.dynamodb_items import LIVE_PROFILE_SCAN as LIVE_PROFILE_SCAN
 from core.storage.dynamodb_items import Item as Item
 from core.storage.dynamodb_items import customer_pk as customer_pk
 from core.storage.dynamodb_items import holder_sk as holder_sk
-from core.storage.dynamodb_items import ident_pk as ident_pk
 from core.storage.dynamodb_items import is_live_profile as is_live_profile
 from core.storage.dynamodb_items import profile_of, transact_item
 from core.storage.dynamodb_items import source_sk as source_sk
@@ -66,6 +69,10 @@ from core.storage.dynamodb_sync_state import DynamoDBSyncStateStore as DynamoDBS
 from core.storage.dynamodb_sync_state import cut_utf8 as cut_utf8
 from core.storage.dynamodb_sync_state import pushed_sk as pushed_sk
 from core.storage.dynamodb_transactions import Prepared, next_batch, prepare
+from core.storage.ident_keys import DEFAULT_IDENT_SALT, Salt, ident_of, legacy_ident_pk
+from core.storage.ident_keys import REKEYED_KEY as REKEYED_KEY
+from core.storage.ident_keys import ident_pk as ident_pk
+from core.storage.ident_rekey import IdentLayout
 
 if TYPE_CHECKING:
     from core.storage.dynamodb_history import DynamoDBHistoryStore
@@ -86,11 +93,18 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
         *,
         max_items_per_commit: int = TRANSACTION_MAX_ITEMS,
         read_workers: int = 8,
+        salt: Salt = DEFAULT_IDENT_SALT,
     ) -> None:
         self._client = client
         self.table_name = table_name
+        self.ident_layout = IdentLayout(self._call, table_name, salt)
         self.max_items_per_commit = max_items_per_commit
         self._read_workers = read_workers
+
+    @property
+    def salt(self) -> str:
+        """Keys identifier items (core.storage.ident_keys): the deployment's audit salt."""
+        return self.ident_layout.salt
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -99,12 +113,36 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
         return {k: o for k, o in found.items() if o.customer_id != RETIRED_OWNER}
 
     def get_owners_and_tombstones(self, keys: Sequence[str]) -> dict[str, Ownership]:
-        out: dict[str, Ownership] = {}
-        wanted = [{"PK": {"S": ident_pk(k)}, "SK": {"S": "IDENT"}} for k in dict.fromkeys(keys)]
+        unique = list(dict.fromkeys(keys))
+        layout = self.ident_layout
+        upgrading = not layout.known_rekeyed
+        wanted = [{"PK": {"S": ident_pk(k, self.salt)}, "SK": {"S": "IDENT"}} for k in unique]
+        if upgrading:
+            # A table written before identifier items were keyed by hash: the old key is read in
+            # the same requests, with the marker that says none is left (core.storage.ident_rekey).
+            wanted += [{"PK": {"S": legacy_ident_pk(k)}, "SK": {"S": "IDENT"}} for k in unique]
+            if layout.wants_marker():
+                wanted.append(dict(REKEYED_KEY))
         # Unprocessed keys mean throttling: back off before asking again (AWS guidance), and give up
         # with a RetryableError after ten such answers in a row, as every other batch read does.
-        for item in batch_get(self._call, self.table_name, wanted):
-            key = item["PK"]["S"][len("IDENT#") :]
+        items = list(batch_get(self._call, self.table_name, wanted))
+        if upgrading:
+            marker = [i for i in items if i["PK"] == REKEYED_KEY["PK"] and i["SK"] == REKEYED_KEY["SK"]]
+            if len(wanted) > 2 * len(unique):
+                layout.saw_marker(bool(marker))
+            items = [i for i in items if not marker or i is not marker[0]]
+            new = {ident_of(i) for i in items if "ident" in i}
+            old = [ident_of(i) for i in items if "ident" not in i and ident_of(i) not in new]
+            if old:
+                # Moved before any plan is made on them: the plan's conditional writes then find
+                # them under their keyed hash (a write of the old key would be lost at the move).
+                layout.move(old)
+                moved = [{"PK": {"S": ident_pk(k, self.salt)}, "SK": {"S": "IDENT"}} for k in old]
+                items += batch_get(self._call, self.table_name, moved)
+            items = [i for i in items if "ident" in i]
+        out: dict[str, Ownership] = {}
+        for item in items:
+            key = ident_of(item)
             out[key] = Ownership(
                 key=key,
                 customer_id=item["customer_id"]["S"],
@@ -339,7 +377,7 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
 
     def _transact_item(self, op: Operation) -> dict[str, Any]:
         """The entry of ``op`` in a transaction (core.storage.dynamodb_items.transact_item)."""
-        return transact_item(self.table_name, op)
+        return transact_item(self.table_name, op, self.salt)
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         try:

@@ -27,6 +27,7 @@ from core.ports import (
     TouchSource,
     Unsuppressed,
 )
+from core.storage.ident_keys import DEFAULT_IDENT_SALT, ident_pk
 from core.storage.profile_packing import pack_profile, read_document
 
 Item = dict[str, dict[str, Any]]
@@ -34,10 +35,6 @@ Item = dict[str, dict[str, Any]]
 
 def customer_pk(customer_id: str) -> str:
     return f"CUSTOMER#{customer_id}"
-
-
-def ident_pk(key: str) -> str:
-    return f"IDENT#{key}"
 
 
 def source_sk(source_key: str) -> str:
@@ -104,8 +101,10 @@ def is_live_profile(item: Mapping[str, Any]) -> bool:
     return item["SK"]["S"] == "PROFILE" and "data" in item
 
 
-def transact_item(table: str, op: Operation) -> dict[str, Any]:
-    """The entry of ``op`` in a ``TransactWriteItems`` request on ``table``."""
+def transact_item(table: str, op: Operation, salt: str = DEFAULT_IDENT_SALT) -> dict[str, Any]:
+    """The entry of ``op`` in a ``TransactWriteItems`` request on ``table``; an identifier's items
+    are keyed by its keyed hash with ``salt`` and hold the identifier in ``ident``
+    (core.storage.ident_keys)."""
     match op:
         case PutProfile():
             document, owned = profile_json(op.profile), sorted(op.owned)
@@ -209,7 +208,7 @@ def transact_item(table: str, op: Operation) -> dict[str, Any]:
             return {
                 "Update": {
                     "TableName": table,
-                    "Key": {"PK": {"S": ident_pk(op.key)}, "SK": {"S": "IDENT"}},
+                    "Key": {"PK": {"S": ident_pk(op.key, salt)}, "SK": {"S": "IDENT"}},
                     "UpdateExpression": "SET updated_at = :t" + (", run = :r" if op.run is not None else ""),
                     "ConditionExpression": "record_hash = :h AND updated_at = :p" + _run_condition(op),
                     "ExpressionAttributeValues": {
@@ -223,9 +222,10 @@ def transact_item(table: str, op: Operation) -> dict[str, Any]:
             }
         case PutIdent():
             ident: Item = {
-                "PK": {"S": ident_pk(op.key)},
+                "PK": {"S": ident_pk(op.key, salt)},
                 "SK": {"S": "IDENT"},
                 "customer_id": {"S": op.customer_id},
+                "ident": {"S": op.key},
             }
             if op.record_hash is not None:
                 ident["record_hash"] = {"S": op.record_hash}
@@ -269,9 +269,10 @@ def transact_item(table: str, op: Operation) -> dict[str, Any]:
                 "Put": {
                     "TableName": table,
                     "Item": {
-                        "PK": {"S": ident_pk(op.key)},
+                        "PK": {"S": ident_pk(op.key, salt)},
                         "SK": {"S": holder_sk(op.customer_id)},
                         "customer_id": {"S": op.customer_id},
+                        "ident": {"S": op.key},
                     },
                 }
             }
@@ -293,7 +294,7 @@ def transact_item(table: str, op: Operation) -> dict[str, Any]:
             return {
                 "Delete": {
                     "TableName": table,
-                    "Key": {"PK": {"S": ident_pk(op.key)}, "SK": {"S": "IDENT"}},
+                    "Key": {"PK": {"S": ident_pk(op.key, salt)}, "SK": {"S": "IDENT"}},
                     "ConditionExpression": "customer_id = :o",
                     "ExpressionAttributeValues": {":o": {"S": op.expected_owner}},
                 }

@@ -31,8 +31,17 @@ from typing import Any
 
 from core.errors import ConflictError
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
-from core.storage.dynamodb import LEGACY_TRANSACTION_MAX_ITEMS, TRANSACTION_MAX_ITEMS, ident_pk
+from core.storage.dynamodb import LEGACY_TRANSACTION_MAX_ITEMS, TRANSACTION_MAX_ITEMS
 from core.storage.dynamodb_epoch import bump_epoch, epoch_bump_action
+from core.storage.ident_keys import (
+    DEFAULT_IDENT_SALT,
+    IDENT_PREFIX,
+    Salt,
+    ident_pk,
+    is_legacy_pk,
+    physical_pk,
+)
+from core.storage.ident_rekey import IdentLayout
 
 PENDING_PK = "ERASURE#pending"
 #: Sends of one erasure step whose transaction met another in flight on one of its items (the epoch
@@ -43,10 +52,34 @@ _CONFLICT_ATTEMPTS = 6
 class DynamoDBErasureStore:
     """``ErasureStore`` over the profile table."""
 
-    def __init__(self, client: Any, table_name: str, *, max_items_per_step: int = TRANSACTION_MAX_ITEMS - 1):
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        max_items_per_step: int = TRANSACTION_MAX_ITEMS - 1,
+        salt: Salt = DEFAULT_IDENT_SALT,
+    ):
         self._client = client
         self.table_name = table_name
         self.max_items_per_step = max_items_per_step
+        #: Identifier items are named by their key (``IDENT#email#...``) and keyed by its keyed hash
+        #: with the audit salt in the table (core.storage.ident_keys).
+        self._layout = IdentLayout(self._plain_call, table_name, salt)
+
+    @property
+    def salt(self) -> str:
+        return self._layout.salt
+
+    def _plain_call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        result: dict[str, Any] = getattr(self._client, method)(**kwargs)
+        return result
+
+    def _move_old(self, keys: Sequence[str]) -> None:
+        """Before a table is marked rekeyed: move the named identifiers' items of the previous
+        layout to their keyed hash, so that the guarded deletes find them (core.storage.ident_rekey)."""
+        if keys and not self._layout.rekeyed():
+            self._layout.move(keys)
 
     def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -81,6 +114,7 @@ class DynamoDBErasureStore:
             for start in range(0, len(step), self.max_items_per_step):
                 self.apply(step[start : start + self.max_items_per_step])
             return
+        self._move_old([d.key.pk[len(IDENT_PREFIX) :] for d in step if is_legacy_pk(d.key.pk)])
         exceptions = self._client.exceptions
         # What a batch read of hers since the suppress bump is forgotten in every warm process
         # (core.erasure_epoch): the bump is one action of the step's transaction, so that the
@@ -114,7 +148,7 @@ class DynamoDBErasureStore:
     def _delete(self, delete: DeleteItem) -> dict[str, Any]:
         request: dict[str, Any] = {
             "TableName": self.table_name,
-            "Key": {"PK": {"S": delete.key.pk}, "SK": {"S": delete.key.sk}},
+            "Key": {"PK": {"S": physical_pk(delete.key.pk, self.salt)}, "SK": {"S": delete.key.sk}},
         }
         if delete.expected_owner is not None and delete.expected_at is not None:
             # The time read too: a touch committed since (core.ports.TouchSource) is not deleted.
@@ -184,10 +218,11 @@ class DynamoDBErasureStore:
 
     def holders(self, keys: Sequence[str]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
+        self._move_old(list(keys))
         for key in dict.fromkeys(keys):
             found = self._query(
                 KeyConditionExpression="PK = :pk AND begins_with(SK, :h)",
-                ExpressionAttributeValues={":pk": {"S": ident_pk(key)}, ":h": {"S": "HOLDER#"}},
+                ExpressionAttributeValues={":pk": {"S": ident_pk(key, self.salt)}, ":h": {"S": "HOLDER#"}},
                 ProjectionExpression="customer_id",
                 ConsistentRead=True,
             )

@@ -2,7 +2,7 @@
 
 | PK                 | SK                              | attributes                                        |
 | ------------------ | ------------------------------- | ------------------------------------------------- |
-| IDENT#<kind>#<val> | IDENT                           | customer_id (read with a GetItem)                 |
+| IDENT#<hash>       | IDENT                           | customer_id (read with a GetItem)                 |
 | CUSTOMER#<cid>     | PROFILE, PUSHED#..., SOURCE#... | read with one Query, ``SK >= "PROFILE"``          |
 | READ#<cid>         | <at, fixed width>#<request id>  | principal, role, route, lookup, fields,           |
 |                    |                                 | expires_at (TTL: the retention, 90 days)          |
@@ -31,8 +31,11 @@ from typing import Any
 from core.errors import StoreLayoutError
 from core.governance.reading import DEFAULT_SOURCES_PAGE, PersonPage, ReadRecord
 from core.schema import Profile, SourceRecord
-from core.storage.dynamodb import customer_pk, ident_pk
+from core.storage.dynamodb import customer_pk
+from core.storage.dynamodb_batch import batch_get
 from core.storage.dynamodb_items import profile_of
+from core.storage.ident_keys import DEFAULT_IDENT_SALT, REKEYED_KEY, Salt, ident_pk, legacy_ident_pk
+from core.storage.ident_rekey import IdentLayout
 
 READ_PREFIX = "READ#"
 #: Items of a customer's partition that sort between PROFILE and the first SOURCE#: the profile item
@@ -54,20 +57,44 @@ def _stamp(at: datetime) -> str:
 class DynamoDBProfileReader:
     """``ProfileReader`` over the profile table: the fewest reads an answer needs."""
 
-    def __init__(self, client: Any, table_name: str, *, consistent: bool = False) -> None:
+    def __init__(
+        self, client: Any, table_name: str, *, consistent: bool = False, salt: Salt = DEFAULT_IDENT_SALT
+    ) -> None:
         self._client = client
         self.table_name = table_name
         self.consistent = consistent
+        self._layout = IdentLayout(self._call, table_name, salt)  # keys identifier items: the audit salt
+
+    @property
+    def salt(self) -> str:
+        return self._layout.salt
 
     def owner_of(self, key: str) -> str | None:
+        if not self._layout.known_rekeyed:
+            return self._owner_while_upgrading(key)
         response = self._call(
             "get_item",
             TableName=self.table_name,
-            Key={"PK": {"S": ident_pk(key)}, "SK": {"S": "IDENT"}},
+            Key={"PK": {"S": ident_pk(key, self.salt)}, "SK": {"S": "IDENT"}},
             ProjectionExpression="customer_id",
             ConsistentRead=self.consistent,
         )
         item = response.get("Item")
+        return None if item is None else str(item["customer_id"]["S"])
+
+    def _owner_while_upgrading(self, key: str) -> str | None:
+        """Before ``profilesync migrate rekey-identifiers`` marked the table: the keyed item, else the
+        item under the value (this role moves nothing), with the marker, in one BatchGetItem."""
+        marker = self._layout.wants_marker()
+        keyed = {"PK": {"S": ident_pk(key, self.salt)}, "SK": {"S": "IDENT"}}
+        wanted = [keyed, {"PK": {"S": legacy_ident_pk(key)}, "SK": {"S": "IDENT"}}]
+        found = {
+            i["PK"]["S"]: i
+            for i in batch_get(self._call, self.table_name, wanted + [dict(REKEYED_KEY)] * marker)
+        }
+        if marker:
+            self._layout.saw_marker(REKEYED_KEY["PK"]["S"] in found)
+        item = found.get(keyed["PK"]["S"]) or found.get(wanted[1]["PK"]["S"])
         return None if item is None else str(item["customer_id"]["S"])
 
     def read_person(

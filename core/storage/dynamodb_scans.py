@@ -10,6 +10,7 @@ from typing import Any
 from core.ports import RETIRED_OWNER
 from core.record_json import REFUSED_NEEDLE
 from core.storage.dynamodb_items import FROZEN_SCAN, SOURCE_KEYS_SCAN, source_sk
+from core.storage.ident_keys import ident_of
 
 
 class DynamoDBScans:
@@ -42,8 +43,14 @@ class DynamoDBScans:
     def ident_owners(self) -> dict[str, str]:
         """Every identifier key and its owner (a full scan: for checks and tools, not the hot path)."""
         scan = self._scanned(FilterExpression="SK = :i", ExpressionAttributeValues={":i": {"S": "IDENT"}})
-        owners = ((item["PK"]["S"][len("IDENT#") :], item["customer_id"]["S"]) for item in scan)
-        return {key: owner for key, owner in owners if owner != RETIRED_OWNER}
+        # The key is the item's ``ident`` (core.storage.ident_keys); an item of the previous layout
+        # names it in its partition key, and an item keyed by hash wins over it.
+        found: dict[str, tuple[bool, str]] = {}
+        for item in scan:
+            key, keyed = ident_of(item), "ident" in item
+            if keyed or key not in found:
+                found[key] = (keyed, item["customer_id"]["S"])
+        return {key: owner for key, (_, owner) in found.items() if owner != RETIRED_OWNER}
 
     def frozen_customers(self, *, items_per_page: int | None = None) -> list[tuple[str, str]]:
         """The customers with a ``merging_into`` mark (core.ports.ListsFrozen): ``FROZEN_SCAN``, paged

@@ -67,6 +67,8 @@ def prepare(changeset: Changeset, entries: list[Entry], max_items: int) -> Prepa
         size += weight
         if weight > profile_packing.ITEM_MAX_BYTES and "Put" in entry:  # the entry holds the item
             oversized = oversized or _oversized(changeset, entry["Put"]["Item"])
+        if "Put" in entry and "ident" in entry["Put"]["Item"]:
+            oversized = oversized or _long_identifier(changeset, entry["Put"]["Item"]["ident"]["S"])
     if size > TRANSACTION_BUDGET_BYTES:
         raise too_large(changeset, size)
     return Prepared(changeset, entries, items, size, oversized)
@@ -84,6 +86,21 @@ def _oversized(changeset: Changeset, item: Mapping[str, Any]) -> RecordRejectedE
         f"changeset {changeset.label!r} writes {_text(item.get('PK'))} / {_text(item.get('SK'))} of "
         f"about {size // 1024:,} KB, over the {limit // 1024:,} KB one item holds; the customer's "
         "records are too large to store together"
+    )
+
+
+#: DynamoDB's longest partition key. An identifier's items are keyed by its hash now
+#: (core.storage.ident_keys), which always fits; an identifier whose ``IDENT#<key>`` is longer is
+#: still refused, as the SQLite and in-memory stores refuse it (core.storage.sqlite_commit).
+_IDENT_KEY_MAX_BYTES: Final = 2048
+
+
+def _long_identifier(changeset: Changeset, key: str) -> RecordRejectedError | None:
+    if len(key) * 4 + 6 <= _IDENT_KEY_MAX_BYTES or len(("IDENT#" + key).encode()) <= _IDENT_KEY_MAX_BYTES:
+        return None
+    return RecordRejectedError(
+        f"changeset {changeset.label!r} writes an identifier ({key.partition('#')[0]}) longer than the "
+        f"{_IDENT_KEY_MAX_BYTES:,} bytes every store takes"
     )
 
 

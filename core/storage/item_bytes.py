@@ -44,6 +44,10 @@ def _value(value: str | bytes) -> int:
     return len(value) if isinstance(value, bytes) else utf8_len(value)
 
 
+#: ``IDENT#`` and 64 hex digits in place of ``IDENT#``, and the attribute name ``ident``.
+_IDENT_KEYED_EXTRA = 64 + len("ident")
+
+
 def row_bytes(row: Row, *, bound: bool = False) -> int:
     """The size DynamoDB gives the item ``row`` stands for (``PK`` and ``SK`` and each attribute it
     holds, by name and value). ``bound``: a PROFILE row's ``attrs`` weighed as its JSON text, never
@@ -51,6 +55,10 @@ def row_bytes(row: Row, *, bound: bool = False) -> int:
     without parsing it: the ``owned`` set of a growing customer is thousands of keys, each batch."""
     pk, sk, version, item_hash, owner, updated_at, data, attrs = row
     size = 4 + utf8_len(pk) + utf8_len(sk)  # "PK", "SK" and the keys
+    if pk.startswith("IDENT#"):
+        # DynamoDB keys an identifier's items by its keyed hash and keeps the key in ``ident``
+        # (core.storage.ident_keys): the row's ``IDENT#<key>`` weighs ``IDENT#<64 hex>`` + ``ident``.
+        size += _IDENT_KEYED_EXTRA
     if version is not None:
         size += 7 + number_bytes(version)  # "version"
     if sk == "IDENT":

@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from core.storage.dynamodb import DynamoDBProfileStore
+from core.storage.ident_keys import mark_new_table
 from profilesync.embedded import dynamodb_client, model_aws_semantics
 from profilesync.local import model_moto_costs
 from profilesync.template import create_table
@@ -51,6 +52,7 @@ def dynamo() -> Iterator[tuple[DynamoDBProfileStore, RequestLog]]:
     with mock_aws():
         client = dynamodb_client()
         create_table(client, TABLE)
+        mark_new_table(client, TABLE)  # made by this version: its stores read keyed identifiers only
         log = RequestLog()
         log.attach(client)
         yield DynamoDBProfileStore(client, TABLE, read_workers=1), log

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from core.errors import StoreLayoutError
 from core.pipeline import IngestSettings, ingest
 from core.storage.dynamodb import DynamoDBProfileStore
+from core.storage.ident_keys import ident_pk
 from core.testing.invariants import store_problems
 from profilesync.template import table_definition
 from tests.conftest import make_record
@@ -70,7 +71,7 @@ def test_echoes_move_only_the_watermark_in_one_transaction_and_late_versions_sta
     assert log.transaction_sizes == [30]
     assert {p.customer_id: p for p in store.iter_profiles()} == profiles
     item = store._client.get_item(
-        TableName=TABLE, Key={"PK": {"S": "IDENT#source#crm:contact:3"}, "SK": {"S": "IDENT"}}
+        TableName=TABLE, Key={"PK": {"S": ident_pk("source#crm:contact:3", store.salt)}, "SK": {"S": "IDENT"}}
     )
     assert item["Item"]["updated_at"]["S"].startswith("2026-01-05")
     # AND a different version older than the echo (day 2, delivered late) is stale
@@ -100,7 +101,7 @@ def test_a_merge_hands_over_an_echoed_watermark_with_one_more_read(dynamo: Dynam
     assert log.calls["BatchGetItem"] == 2
     for key in ("crm:contact:1", "shop:contact:1"):
         item = store._client.get_item(
-            TableName=TABLE, Key={"PK": {"S": f"IDENT#source#{key}"}, "SK": {"S": "IDENT"}}
+            TableName=TABLE, Key={"PK": {"S": ident_pk(f"source#{key}", store.salt)}, "SK": {"S": "IDENT"}}
         )
         assert item["Item"]["updated_at"]["S"].startswith("2026-01-06"), key
     # AND versions from before the echo, delivered late, stay stale
@@ -128,7 +129,8 @@ def test_an_update_that_removes_the_shared_email_splits_the_customer_on_dynamodb
     bo_id = profiles["shop"].customer_id
     assert owners["source#shop:contact:1"] == owners["email#family@example.com"] == bo_id
     item = store._client.get_item(
-        TableName=TABLE, Key={"PK": {"S": "IDENT#source#shop:contact:1"}, "SK": {"S": "IDENT"}}
+        TableName=TABLE,
+        Key={"PK": {"S": ident_pk("source#shop:contact:1", store.salt)}, "SK": {"S": "IDENT"}},
     )
     assert item["Item"]["updated_at"]["S"].startswith("2026-01-02")  # its watermark went along
     _consistent(store)

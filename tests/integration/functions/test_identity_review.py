@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from core.config import IdentitySection, ProfileSyncConfig
+from core.storage.ident_keys import ident_of
 from functions import _wiring, identity_review, merge, pull
 from functions._wiring import Wiring
 from functions.identity_review import ReviewRequest
@@ -57,9 +58,9 @@ def hana(aws: None, monkeypatch: pytest.MonkeyPatch) -> Env:
 
 def _owners(env: Env) -> dict[str, str]:
     return {
-        i["PK"]["S"].removeprefix("IDENT#source#"): i["customer_id"]["S"]
+        ident_of(i).removeprefix("source#"): i["customer_id"]["S"]
         for i in env.items()
-        if i["PK"]["S"].startswith("IDENT#source#")
+        if i["PK"]["S"].startswith("IDENT#") and ident_of(i).startswith("source#")
     }
 
 

@@ -11,6 +11,7 @@ import pytest
 from core.identity import customer_id_for
 from core.pipeline import ingest
 from core.privacy import DeleteItem, ItemKey
+from core.storage.ident_keys import ident_of
 from core.testing.records import make_record
 from functions import merge, privacy, pull, push
 from tests.integration.functions.conftest import TABLE, Env, FakeContext, StreamReader, make_env
@@ -49,11 +50,7 @@ def customer_partitions(env: Env) -> dict[str, list[dict[str, Any]]]:
 
 
 def owners(env: Env) -> dict[str, str]:
-    return {
-        i["PK"]["S"].removeprefix("IDENT#"): i["customer_id"]["S"]
-        for i in env.items()
-        if i["PK"]["S"].startswith("IDENT#")
-    }
+    return {ident_of(i): i["customer_id"]["S"] for i in env.items() if i["PK"]["S"].startswith("IDENT#")}
 
 
 def test_erase_removes_every_item_of_the_person_and_leaves_an_anonymous_audit(people: Env) -> None:

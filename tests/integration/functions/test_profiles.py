@@ -53,7 +53,9 @@ def call(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 
 @pytest.fixture
-def table(aws: None) -> Iterator[Any]:
+def table(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # The function keys identifier items with the stack's audit salt (core.storage.ident_keys).
+    monkeypatch.setenv("PROFILESYNC_AUDIT_SALT", "profiles-salt")
     dynamodb = client("dynamodb")
     create_table(dynamodb, TABLE)
     ingest(
@@ -63,7 +65,7 @@ def table(aws: None) -> Iterator[Any]:
             ),
             make_record("shopify", "2", email="ann.lee@example.com", phone="+442079460018"),
         ],
-        DynamoDBProfileStore(dynamodb, TABLE, read_workers=1),
+        DynamoDBProfileStore(dynamodb, TABLE, read_workers=1, salt="profiles-salt"),
         IngestSettings(sleep=lambda _: None),
     )
     _wiring.use(Wiring(Settings(table_name=TABLE), dynamodb=dynamodb))

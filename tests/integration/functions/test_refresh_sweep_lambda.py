@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from core.storage.ident_keys import ident_of
 from functions import merge, pull
 from tests.integration.functions.conftest import SPEC, Env, FakeContext, make_env
 
@@ -25,9 +26,11 @@ def _env(monkeypatch: pytest.MonkeyPatch) -> Env:
 
 def _sources(env: Env) -> set[str]:
     return {
-        i["PK"]["S"]
+        "IDENT#" + ident_of(i)  # the identifier, not its keyed hash (core.storage.ident_keys)
         for i in env.items()
-        if "~retired" not in json.dumps(i) and i["PK"]["S"].startswith("IDENT#source#")
+        if "~retired" not in json.dumps(i)
+        and i["PK"]["S"].startswith("IDENT#")
+        and ident_of(i).startswith("source#")
     }
 
 

@@ -1,0 +1,207 @@
+"""Moving identifier items from the previous layout (``IDENT#<kind>#<value>``) to their keyed hash
+(``IDENT#<hash>``, core.storage.ident_keys): one key at a time by the stores while a table is being
+upgraded, every key by ``profilesync migrate rekey-identifiers``.
+
+A key's move is one ``TransactWriteItems`` per 50 items of its old partition (the IDENT item and its
+``HOLDER#`` markers): each item is put under the keyed hash (with ``ident``) and deleted under the
+value. The old IDENT item is deleted only while it is as it was read (``customer_id`` and
+``updated_at``), and its copy is put only where no item is (``attribute_not_exists``): a writer of
+this version that wrote the key meanwhile wins, and its old item is then deleted alone. Moving is
+idempotent: a key moved (or never written the old way) has nothing left to move.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from core.errors import RetryableError
+from core.storage.dynamodb_batch import Call
+from core.storage.ident_keys import (
+    REKEYED_KEY,
+    LazySalt,
+    Salt,
+    ident_of,
+    ident_pk,
+    is_legacy_pk,
+    legacy_ident_pk,
+)
+
+#: Items moved per transaction: a Put and a Delete each, 100 actions (AWS's limit).
+_ITEMS_PER_MOVE = 50
+#: How long a store that found no marker trusts that answer before it reads the marker again.
+_RECHECK_SECONDS = 60.0
+_ATTEMPTS = 5
+
+
+class IdentLayout:
+    """Which layout a table's identifier items are in, and the moves from the old one. Shared by a
+    table's profile and erasure stores; thread-safe as far as its answers go (a stale "not yet"
+    costs reads, never a join)."""
+
+    def __init__(self, call: Call, table_name: str, salt: Salt) -> None:
+        self._call = call
+        self.table_name = table_name
+        self._salt = LazySalt(salt)
+        self._rekeyed = False
+        self._checked_at: float | None = None
+
+    @property
+    def salt(self) -> str:
+        return self._salt()
+
+    @property
+    def known_rekeyed(self) -> bool:
+        """Whether the marker was read: no item is left under a value."""
+        return self._rekeyed
+
+    def wants_marker(self) -> bool:
+        """Whether the next read should fetch the marker (never read, or read as absent a while ago)."""
+        if self._rekeyed:
+            return False
+        return self._checked_at is None or time.monotonic() - self._checked_at > _RECHECK_SECONDS
+
+    def saw_marker(self, present: bool) -> None:
+        self._rekeyed = self._rekeyed or present
+        self._checked_at = time.monotonic()
+
+    def rekeyed(self) -> bool:
+        """Whether the table is known to hold no identifier item under its value (one GetItem of the
+        marker, at most once a minute while it is absent)."""
+        if self.wants_marker():
+            found = self._call(
+                "get_item", TableName=self.table_name, Key=dict(REKEYED_KEY), ConsistentRead=True
+            )
+            self.saw_marker("Item" in found)
+        return self._rekeyed
+
+    def mark_rekeyed(self) -> None:
+        self._call("put_item", TableName=self.table_name, Item=dict(REKEYED_KEY))
+        self.saw_marker(True)
+
+    # -- moves --------------------------------------------------------------------------------
+
+    def move(self, keys: Iterable[str]) -> int:
+        """Move the old items of identifier ``keys``; how many items were moved."""
+        return sum(self._move_key(key) for key in dict.fromkeys(keys))
+
+    def _move_key(self, key: str) -> int:
+        for attempt in range(_ATTEMPTS):
+            items = self._old_items(legacy_ident_pk(key))
+            if not items:
+                return 0
+            if self._send(key, items):
+                return len(items)
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+        raise RetryableError(
+            f"the identifier items of one key changed {_ATTEMPTS} times while being moved to their "
+            "keyed hash (a writer of the previous version is still running?); run again"
+        )
+
+    def _old_items(self, pk: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._call("query", **request)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _send(self, key: str, items: list[dict[str, Any]]) -> bool:
+        """Move ``items`` (the old partition of ``key``); False when one changed since it was read."""
+        new_pk = ident_pk(key, self.salt)
+        for start in range(0, len(items), _ITEMS_PER_MOVE):
+            chunk = items[start : start + _ITEMS_PER_MOVE]
+            actions = [a for item in chunk for a in self._actions(new_pk, key, item, copy=True)]
+            try:
+                self._call("transact_write_items", TransactItems=actions)
+                continue
+            except Exception as error:
+                reasons = _reasons(error)
+                if reasons is None:
+                    raise
+            # A cancelled move: an old item changed (read again) or a copy met an item of this
+            # version (that one wins: the old item is deleted, not copied).
+            if any(code == "ConditionalCheckFailed" for code in reasons[1::2]):
+                return False
+            if not any(code == "ConditionalCheckFailed" for code in reasons[0::2]):
+                return False  # another transaction in flight on one of them: read and try again
+            actions = [a for item in chunk for a in self._actions(new_pk, key, item, copy=False)]
+            try:
+                self._call("transact_write_items", TransactItems=actions)
+            except Exception as error:
+                if _reasons(error) is None:
+                    raise
+                return False
+        return True
+
+    def _actions(self, new_pk: str, key: str, item: dict[str, Any], *, copy: bool) -> list[dict[str, Any]]:
+        """A Put of ``item`` under ``new_pk`` (an IDENT item only where none is, unless ``copy`` is
+        False: then the IDENT item of this version stays) and the Delete of the old item, guarded."""
+        is_ident = item["SK"]["S"] == "IDENT"
+        moved = {**item, "PK": {"S": new_pk}, "ident": {"S": key}}
+        put: dict[str, Any] = {"TableName": self.table_name, "Item": moved}
+        delete: dict[str, Any] = {"TableName": self.table_name, "Key": {"PK": item["PK"], "SK": item["SK"]}}
+        if is_ident:
+            put["ConditionExpression"] = "attribute_not_exists(PK)"
+            delete["ConditionExpression"] = "customer_id = :o AND " + (
+                "updated_at = :w" if "updated_at" in item else "attribute_not_exists(updated_at)"
+            )
+            delete["ExpressionAttributeValues"] = {
+                ":o": item["customer_id"],
+                **({":w": item["updated_at"]} if "updated_at" in item else {}),
+            }
+        if is_ident and not copy:
+            # Only the Delete may fail now: reasons are read by position (Put, Delete) below.
+            return [{"ConditionCheck": {**_check_absent_or_any(self.table_name, new_pk)}}, {"Delete": delete}]
+        return [{"Put": put}, {"Delete": delete}]
+
+    # -- the whole table ------------------------------------------------------------------------
+
+    def old_keys(self) -> Iterator[str]:
+        """The identifier key of every IDENT partition still under its value (a Scan of keys)."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "FilterExpression": "begins_with(PK, :i)",
+            "ProjectionExpression": "PK, SK, ident",
+            "ExpressionAttributeValues": {":i": {"S": "IDENT#"}},
+        }
+        seen: set[str] = set()
+        while True:
+            page = self._call("scan", **request)
+            for item in page.get("Items", []):
+                if is_legacy_pk(item["PK"]["S"]) and (key := ident_of(item)) not in seen:
+                    seen.add(key)
+                    yield key
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _check_absent_or_any(table: str, pk: str) -> dict[str, Any]:
+    """A ConditionCheck that always holds (the new IDENT item may or may not be there)."""
+    return {
+        "TableName": table,
+        "Key": {"PK": {"S": pk}, "SK": {"S": "IDENT"}},
+        "ConditionExpression": "attribute_not_exists(PK) OR attribute_exists(PK)",
+    }
+
+
+def _reasons(error: Exception) -> list[str] | None:
+    """The cancellation reasons' codes of a cancelled transaction, by position; None for any other
+    error."""
+    response = getattr(error, "response", None)
+    if (
+        not isinstance(response, dict)
+        or response.get("Error", {}).get("Code") != "TransactionCanceledException"
+    ):
+        return None
+    return [str(r.get("Code", "None")) for r in response.get("CancellationReasons") or []]
