@@ -1,0 +1,100 @@
+"""revP29: the move of a table's identifier items from their value to their keyed hash
+(core.storage.ident_rekey) raced by an erasure, and the migration given a salt that is not the one
+the table's items are keyed by. Old items are written by hand, as the previous release laid them out
+(``IDENT#<kind>#<value>``), on moto in process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from core.privacy_store import DeleteItem, ItemKey
+from core.storage.dynamodb_privacy import DynamoDBErasureStore
+from core.storage.ident_keys import ident_pk
+from core.storage.ident_rekey import IdentLayout
+from profilesync.embedded import dynamodb_client, model_aws_semantics
+from profilesync.migrate_cli import rekey_table
+from profilesync.template import create_table
+
+TABLE = "revp29-profiles"
+SALT = "the-stack-audit-salt"
+KEY = "email#ann@example.com"
+
+
+@pytest.fixture
+def client() -> Iterator[Any]:
+    model_aws_semantics()
+    with mock_aws():
+        client = dynamodb_client()
+        create_table(client, TABLE)  # an old table: no marker
+        yield client
+
+
+def _items(client: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"TableName": TABLE}
+    while True:
+        page = client.scan(**request)
+        items += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _call(client: Any) -> Any:
+    return lambda method, **kwargs: getattr(client, method)(**kwargs)
+
+
+def test_a_stale_holder_erased_while_the_migration_moves_it_stays_erased(client: Any) -> None:
+    """A value nobody holds any more keeps the stale ``HOLDER#`` marker of a customer that held it
+    (core.scope_holders.stale_markers). The migration reads that old partition; meanwhile her erasure
+    moves the marker itself (DynamoDBErasureStore._move_old) and deletes it. The migration's move,
+    sent after, must not put the marker back under the keyed hash with her email in ``ident``."""
+    client.put_item(
+        TableName=TABLE,
+        Item={"PK": {"S": f"IDENT#{KEY}"}, "SK": {"S": "HOLDER#c1"}, "customer_id": {"S": "c1"}},
+    )
+    erasure = DynamoDBErasureStore(client, TABLE, salt=SALT)
+    raced: list[bool] = []
+
+    def migration_call(method: str, **kwargs: Any) -> Any:
+        if method == "transact_write_items" and not raced:
+            raced.append(True)  # the erasure runs between the migration's read and its move
+            erasure.apply((DeleteItem(ItemKey(f"IDENT#{KEY}", "HOLDER#c1")),))
+        return getattr(client, method)(**kwargs)
+
+    IdentLayout(migration_call, TABLE, SALT).move([KEY])
+    assert raced
+    left = [i for i in _items(client) if KEY in (i.get("ident", {}).get("S"), i["PK"]["S"][6:])]
+    assert left == [], f"her erased marker is back: {left}"
+
+
+def test_the_migration_refuses_a_salt_the_table_is_not_keyed_by(client: Any) -> None:
+    """The functions of this version already key new identifiers by the stack's salt. A migration run
+    with another salt (a mistyped secret, another stage's) would move every old item out of the
+    functions' reach and mark the table, so that they never look for them again: it refuses, and
+    moves nothing."""
+    client.put_item(
+        TableName=TABLE,
+        Item={
+            "PK": {"S": ident_pk("email#bob@example.com", SALT)},
+            "SK": {"S": "IDENT"},
+            "customer_id": {"S": "c2"},
+            "ident": {"S": "email#bob@example.com"},
+        },
+    )
+    client.put_item(
+        TableName=TABLE,
+        Item={"PK": {"S": f"IDENT#{KEY}"}, "SK": {"S": "IDENT"}, "customer_id": {"S": "c1"}},
+    )
+    before = _items(client)
+    with pytest.raises(ValueError, match="salt"):
+        rekey_table(IdentLayout(_call(client), TABLE, "a-mistyped-salt"))
+    assert sorted(map(str, _items(client))) == sorted(map(str, before))
+    # the right salt moves it and marks the table
+    counts = rekey_table(IdentLayout(_call(client), TABLE, SALT))
+    assert counts["marked"]
+    assert counts["items"] == 1
