@@ -28,6 +28,7 @@ from core.storage.ident_keys import (
     ident_of,
     ident_pk,
     is_legacy_pk,
+    legacy_fits,
     legacy_ident_pk,
 )
 
@@ -90,6 +91,8 @@ class IdentLayout:
         return sum(self._move_key(key) for key in dict.fromkeys(keys))
 
     def _move_key(self, key: str) -> int:
+        if not legacy_fits(key):
+            return 0  # never written the old way; AWS refuses a read of that key
         for attempt in range(_ATTEMPTS):
             items = self._old_items(legacy_ident_pk(key))
             if not items:

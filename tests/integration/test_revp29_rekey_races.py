@@ -98,3 +98,40 @@ def test_the_migration_refuses_a_salt_the_table_is_not_keyed_by(client: Any) -> 
     counts = rekey_table(IdentLayout(_call(client), TABLE, SALT))
     assert counts["marked"]
     assert counts["items"] == 1
+
+
+def _refuse_long_keys(client: Any) -> None:
+    """What AWS answers to a read naming a partition key over 2,048 bytes (moto checks only writes)."""
+
+    def check(params: dict[str, Any], model: Any, **_: Any) -> None:
+        keys: list[str] = []
+        if model.name == "BatchGetItem":
+            keys = [k["PK"]["S"] for t in params["RequestItems"].values() for k in t["Keys"]]
+        elif model.name == "GetItem":
+            keys = [params["Key"]["PK"]["S"]]
+        elif model.name == "Query":
+            keys = [v["S"] for v in params.get("ExpressionAttributeValues", {}).values() if "S" in v]
+            keys = [k for k in keys if k.startswith("IDENT#")]
+        assert all(len(k.encode()) <= 2048 for k in keys), f"{model.name} names a key over 2,048 bytes"
+
+    client.meta.events.register("before-parameter-build.dynamodb.*", check)
+
+
+def test_an_identifier_longer_than_a_key_is_refused_as_data_while_the_table_is_upgraded(client: Any) -> None:
+    """An identifier whose old key ``IDENT#<key>`` is over DynamoDB's 2,048 bytes was never written
+    the old way: reading it under that key (as the stores do until the table is marked) is a
+    ValidationException on AWS, where the marked table refuses the record as the data's fault."""
+    from core.errors import RecordRejectedError
+    from core.pipeline import IngestSettings, ingest
+    from core.storage.dynamodb import DynamoDBProfileStore
+    from core.storage.dynamodb_reads import DynamoDBProfileReader
+    from core.testing.records import make_record
+
+    _refuse_long_keys(client)
+    store = DynamoDBProfileStore(client, TABLE, read_workers=1, salt=SALT)
+    record = make_record("crm", "x" * 2100, email="ann@example.com")
+    with pytest.raises(RecordRejectedError):
+        ingest([record], store, IngestSettings(sleep=lambda _: None))
+    long_key = "email#" + "a" * 2100 + "@example.com"
+    assert DynamoDBProfileReader(client, TABLE, salt=SALT).owner_of(long_key) is None
+    assert DynamoDBErasureStore(client, TABLE, salt=SALT).holders([long_key]) == {}
