@@ -135,3 +135,34 @@ def test_an_identifier_longer_than_a_key_is_refused_as_data_while_the_table_is_u
     long_key = "email#" + "a" * 2100 + "@example.com"
     assert DynamoDBProfileReader(client, TABLE, salt=SALT).owner_of(long_key) is None
     assert DynamoDBErasureStore(client, TABLE, salt=SALT).holders([long_key]) == {}
+
+
+def test_a_move_cancelled_by_a_transaction_in_flight_is_tried_again_never_taken_for_a_newer_key(
+    client: Any,
+) -> None:
+    """ident_rekey's promise: a move cancelled only by another transaction in flight on one of its
+    items (``TransactionConflict``, no guard failed) is read and sent again; it is not taken for a key
+    this version wrote meanwhile (whose old item would then be deleted without its copy: the join
+    lost). No other test fails when that branch is taken out."""
+    client.put_item(
+        TableName=TABLE,
+        Item={"PK": {"S": f"IDENT#{KEY}"}, "SK": {"S": "IDENT"}, "customer_id": {"S": "c1"}},
+    )
+    sent: list[str] = []
+
+    def in_flight_once(method: str, **kwargs: Any) -> Any:
+        if method == "transact_write_items":
+            sent.append(method)
+            if len(sent) == 1:
+                reasons = [{"Code": "TransactionConflict"}, {"Code": "None"}]
+                error = {"Error": {"Code": "TransactionCanceledException", "Message": "in flight"}}
+                raise client.exceptions.TransactionCanceledException(
+                    {**error, "CancellationReasons": reasons}, "TransactWriteItems"
+                )
+        return getattr(client, method)(**kwargs)
+
+    layout = IdentLayout(in_flight_once, TABLE, SALT)
+    layout.move([KEY])
+    keyed = client.get_item(TableName=TABLE, Key={"PK": {"S": ident_pk(KEY, SALT)}, "SK": {"S": "IDENT"}})
+    assert keyed.get("Item", {}).get("customer_id") == {"S": "c1"}, "her join was lost in the move"
+    assert not [i for i in _items(client) if i["PK"]["S"] == f"IDENT#{KEY}"]
