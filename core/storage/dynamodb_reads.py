@@ -97,7 +97,13 @@ class DynamoDBProfileReader:
         wanted = [keyed, {"PK": {"S": legacy_ident_pk(key)}, "SK": {"S": "IDENT"}}][: 1 + legacy_fits(key)]
         found = {
             i["PK"]["S"]: i
-            for i in batch_get(self._call, self.table_name, wanted + [dict(REKEYED_KEY)] * marker)
+            for i in batch_get(
+                self._call,
+                self.table_name,
+                wanted + [dict(REKEYED_KEY)] * marker,
+                # as owner_of's GetItem: eventually consistent (half the units), the owner alone
+                {"ConsistentRead": self.consistent, "ProjectionExpression": "PK, customer_id"},
+            )
         }
         if marker:
             self._layout.saw_marker(REKEYED_KEY["PK"]["S"] in found)

@@ -166,3 +166,28 @@ def test_a_move_cancelled_by_a_transaction_in_flight_is_tried_again_never_taken_
     keyed = client.get_item(TableName=TABLE, Key={"PK": {"S": ident_pk(KEY, SALT)}, "SK": {"S": "IDENT"}})
     assert keyed.get("Item", {}).get("customer_id") == {"S": "c1"}, "her join was lost in the move"
     assert not [i for i in _items(client) if i["PK"]["S"] == f"IDENT#{KEY}"]
+
+
+def test_the_profile_api_reads_an_owner_as_it_says_while_the_table_is_upgraded(client: Any) -> None:
+    """DynamoDBProfileReader's reads are eventually consistent and project ``customer_id`` (half the
+    read units: core.storage.dynamodb_reads) unless built ``consistent``; its read of both keys and the
+    marker before the table is marked keeps that (strongly consistent, each of three keys costs twice)."""
+    from core.storage.dynamodb_reads import DynamoDBProfileReader
+
+    client.put_item(
+        TableName=TABLE,
+        Item={"PK": {"S": f"IDENT#{KEY}"}, "SK": {"S": "IDENT"}, "customer_id": {"S": "c1"}},
+    )
+    sent: list[dict[str, Any]] = []
+
+    def seen(params: dict[str, Any], **_: Any) -> None:
+        sent.extend(params["RequestItems"].values())
+
+    client.meta.events.register("before-parameter-build.dynamodb.BatchGetItem", seen)
+    reader = DynamoDBProfileReader(client, TABLE, salt=SALT)
+    assert reader.owner_of(KEY) == "c1"
+    assert [r.get("ConsistentRead") for r in sent] == [False]
+    assert "ProjectionExpression" in sent[0]
+    sent.clear()
+    assert DynamoDBProfileReader(client, TABLE, salt=SALT, consistent=True).owner_of(KEY) == "c1"
+    assert [r.get("ConsistentRead") for r in sent] == [True]
