@@ -203,12 +203,14 @@ class IdentLayout:
             "ProjectionExpression": "PK, SK, ident",
             "ExpressionAttributeValues": {":i": {"S": "IDENT#"}},
         }
-        seen: set[str] = set()
+        # A Scan returns a partition's items together: the last key names each partition once,
+        # in constant memory over a table of millions (a key met again would move nothing).
+        last: str | None = None
         while True:
             page = self._call("scan", **request)
             for item in page.get("Items", []):
-                if is_legacy_pk(item["PK"]["S"]) and (key := ident_of(item)) not in seen:
-                    seen.add(key)
+                if is_legacy_pk(item["PK"]["S"]) and (key := ident_of(item)) != last:
+                    last = key
                     yield key
             if "LastEvaluatedKey" not in page:
                 return

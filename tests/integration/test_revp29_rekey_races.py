@@ -191,3 +191,31 @@ def test_the_profile_api_reads_an_owner_as_it_says_while_the_table_is_upgraded(c
     sent.clear()
     assert DynamoDBProfileReader(client, TABLE, salt=SALT, consistent=True).owner_of(KEY) == "c1"
     assert [r.get("ConsistentRead") for r in sent] == [True]
+
+
+def test_the_migration_s_scan_holds_no_set_of_every_identifier() -> None:
+    """``rekey-identifiers`` runs over a production table (millions of identifiers, from an operator's
+    shell): its Scan of old keys must not keep every key it met. A Scan returns a partition's items
+    together, so remembering the last key is enough to name each partition once."""
+    import tracemalloc
+
+    pages, per_page = 60, 500
+
+    def scan(method: str, **kwargs: Any) -> dict[str, Any]:
+        assert method == "scan"
+        page = int(kwargs.get("ExclusiveStartKey", {"n": {"N": "0"}})["n"]["N"])
+        items = [
+            {"PK": {"S": f"IDENT#email#person{page * per_page + i // 2:09d}@example.com"}, "SK": {"S": sk}}
+            for i, sk in zip(range(per_page), ["IDENT", "HOLDER#c9"] * per_page, strict=False)
+        ]
+        more = {"LastEvaluatedKey": {"n": {"N": str(page + 1)}}} if page + 1 < pages else {}
+        return {"Items": items, **more}
+
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in IdentLayout(scan, TABLE, SALT).old_keys())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == pages * per_page // 2  # each partition named once
+    assert peak < 1_000_000, f"{peak:,} bytes held for {count:,} identifiers"
