@@ -219,3 +219,31 @@ def test_the_migration_s_scan_holds_no_set_of_every_identifier() -> None:
         tracemalloc.stop()
     assert count == pages * per_page // 2  # each partition named once
     assert peak < 1_000_000, f"{peak:,} bytes held for {count:,} identifiers"
+
+
+def test_an_old_item_touched_while_it_is_moved_is_moved_as_touched(client: Any) -> None:
+    """ident_rekey's promise: the old IDENT item is deleted only as it was read (``updated_at``
+    too). A touch committed to it between the move's read and its write (a writer of the previous
+    release still draining) cancels the move, which reads again and carries the touch. No other test
+    fails when that guard is taken out."""
+    old = {"PK": {"S": f"IDENT#{KEY}"}, "SK": {"S": "IDENT"}}
+    client.put_item(
+        TableName=TABLE,
+        Item={**old, "customer_id": {"S": "c1"}, "record_hash": {"S": "h"}, "updated_at": {"S": "2026-01"}},
+    )
+    touched: list[bool] = []
+
+    def touch_first(method: str, **kwargs: Any) -> Any:
+        if method == "transact_write_items" and not touched:
+            touched.append(True)
+            client.update_item(
+                TableName=TABLE,
+                Key=old,
+                UpdateExpression="SET updated_at = :t",
+                ExpressionAttributeValues={":t": {"S": "2026-02"}},
+            )
+        return getattr(client, method)(**kwargs)
+
+    IdentLayout(touch_first, TABLE, SALT).move([KEY])
+    keyed = client.get_item(TableName=TABLE, Key={"PK": {"S": ident_pk(KEY, SALT)}, "SK": {"S": "IDENT"}})
+    assert keyed["Item"]["updated_at"] == {"S": "2026-02"}
