@@ -6,7 +6,9 @@ old keys.
 Resumable and idempotent: each key's items move in their own transactions (core.storage.ident_rekey),
 so a run that is stopped leaves every key either moved or not, and the next run moves what is left;
 a run over a moved table moves nothing and writes the marker again. The marker is written only when
-a Scan finds no item under a value any more. Progress goes to stderr every ``--progress`` keys, the
+a Scan finds no item under a value any more. It refuses (moving nothing) when an identifier item
+already keyed by hash, as the functions of this version write them, is keyed with another salt than
+the one it was given. Progress goes to stderr every ``--progress`` keys, the
 counts to stdout as one JSON line.
 """
 
@@ -64,14 +66,24 @@ def run_rekey(args: argparse.Namespace) -> int:
         )
     with open_stores(endpoint_url=args.endpoint_url, table=args.table) as stores:
         layout: IdentLayout = stores.profiles.ident_layout  # type: ignore[attr-defined]
-        counts = rekey_table(layout, progress=max(1, int(args.progress)))
+        try:
+            counts = rekey_table(layout, progress=max(1, int(args.progress)))
+        except ValueError as error:
+            raise UsageError(str(error)) from error
     print(json.dumps(counts, sort_keys=True))
     return 0
 
 
 def rekey_table(layout: Any, *, progress: int = 1000, out: Any = None) -> dict[str, Any]:
-    """Move every identifier partition still under its value, then mark the table; the counts."""
+    """Move every identifier partition still under its value, then mark the table; the counts.
+    Raises ValueError, moving nothing, when the table holds identifier items keyed with another salt
+    than ``layout``'s (the items moved would be out of the functions' reach, and the table marked)."""
     out = out or sys.stderr
+    if (foreign := layout.keyed_by_another_salt()) is not None:
+        raise ValueError(
+            f"the table's identifier item {foreign} is keyed with another salt than the one given: "
+            "give the stack's audit-salt secret (PROFILESYNC_AUDIT_SALT); nothing was moved"
+        )
     keys = moved = 0
     for key in layout.old_keys():
         moved += layout.move([key])

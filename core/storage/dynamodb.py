@@ -69,7 +69,7 @@ from core.storage.dynamodb_sync_state import DynamoDBSyncStateStore as DynamoDBS
 from core.storage.dynamodb_sync_state import cut_utf8 as cut_utf8
 from core.storage.dynamodb_sync_state import pushed_sk as pushed_sk
 from core.storage.dynamodb_transactions import Prepared, next_batch, prepare
-from core.storage.ident_keys import DEFAULT_IDENT_SALT, Salt, ident_of, legacy_ident_pk
+from core.storage.ident_keys import DEFAULT_IDENT_SALT, Salt, ident_of, legacy_fits, legacy_ident_pk
 from core.storage.ident_keys import REKEYED_KEY as REKEYED_KEY
 from core.storage.ident_keys import ident_pk as ident_pk
 from core.storage.ident_rekey import IdentLayout
@@ -120,15 +120,17 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
         if upgrading:
             # A table written before identifier items were keyed by hash: the old key is read in
             # the same requests, with the marker that says none is left (core.storage.ident_rekey).
-            wanted += [{"PK": {"S": legacy_ident_pk(k)}, "SK": {"S": "IDENT"}} for k in unique]
-            if layout.wants_marker():
+            wanted += [
+                {"PK": {"S": legacy_ident_pk(k)}, "SK": {"S": "IDENT"}} for k in unique if legacy_fits(k)
+            ]
+            if marker_asked := layout.wants_marker():
                 wanted.append(dict(REKEYED_KEY))
         # Unprocessed keys mean throttling: back off before asking again (AWS guidance), and give up
         # with a RetryableError after ten such answers in a row, as every other batch read does.
         items = list(batch_get(self._call, self.table_name, wanted))
         if upgrading:
             marker = [i for i in items if i["PK"] == REKEYED_KEY["PK"] and i["SK"] == REKEYED_KEY["SK"]]
-            if len(wanted) > 2 * len(unique):
+            if marker_asked:
                 layout.saw_marker(bool(marker))
             items = [i for i in items if not marker or i is not marker[0]]
             new = {ident_of(i) for i in items if "ident" in i}

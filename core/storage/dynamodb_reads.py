@@ -34,7 +34,14 @@ from core.schema import Profile, SourceRecord
 from core.storage.dynamodb import customer_pk
 from core.storage.dynamodb_batch import batch_get
 from core.storage.dynamodb_items import profile_of
-from core.storage.ident_keys import DEFAULT_IDENT_SALT, REKEYED_KEY, Salt, ident_pk, legacy_ident_pk
+from core.storage.ident_keys import (
+    DEFAULT_IDENT_SALT,
+    REKEYED_KEY,
+    Salt,
+    ident_pk,
+    legacy_fits,
+    legacy_ident_pk,
+)
 from core.storage.ident_rekey import IdentLayout
 
 READ_PREFIX = "READ#"
@@ -87,14 +94,20 @@ class DynamoDBProfileReader:
         item under the value (this role moves nothing), with the marker, in one BatchGetItem."""
         marker = self._layout.wants_marker()
         keyed = {"PK": {"S": ident_pk(key, self.salt)}, "SK": {"S": "IDENT"}}
-        wanted = [keyed, {"PK": {"S": legacy_ident_pk(key)}, "SK": {"S": "IDENT"}}]
+        wanted = [keyed, {"PK": {"S": legacy_ident_pk(key)}, "SK": {"S": "IDENT"}}][: 1 + legacy_fits(key)]
         found = {
             i["PK"]["S"]: i
-            for i in batch_get(self._call, self.table_name, wanted + [dict(REKEYED_KEY)] * marker)
+            for i in batch_get(
+                self._call,
+                self.table_name,
+                wanted + [dict(REKEYED_KEY)] * marker,
+                # as owner_of's GetItem: eventually consistent (half the units), the owner alone
+                {"ConsistentRead": self.consistent, "ProjectionExpression": "PK, customer_id"},
+            )
         }
         if marker:
             self._layout.saw_marker(REKEYED_KEY["PK"]["S"] in found)
-        item = found.get(keyed["PK"]["S"]) or found.get(wanted[1]["PK"]["S"])
+        item = found.get(keyed["PK"]["S"]) or found.get(legacy_ident_pk(key))
         return None if item is None else str(item["customer_id"]["S"])
 
     def read_person(

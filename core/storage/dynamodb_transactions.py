@@ -19,6 +19,7 @@ from typing import Any, Final
 from core.errors import RecordRejectedError
 from core.ports import Changeset
 from core.storage import profile_packing
+from core.storage.ident_keys import KEY_MAX_BYTES, legacy_fits
 
 #: TransactWriteItems' aggregate size limit; the estimate below counts attribute names and values
 #: the way DynamoDB sizes items (UTF-8 bytes), so a margin covers the request's own framing.
@@ -89,18 +90,15 @@ def _oversized(changeset: Changeset, item: Mapping[str, Any]) -> RecordRejectedE
     )
 
 
-#: DynamoDB's longest partition key. An identifier's items are keyed by its hash now
-#: (core.storage.ident_keys), which always fits; an identifier whose ``IDENT#<key>`` is longer is
-#: still refused, as the SQLite and in-memory stores refuse it (core.storage.sqlite_commit).
-_IDENT_KEY_MAX_BYTES: Final = 2048
-
-
 def _long_identifier(changeset: Changeset, key: str) -> RecordRejectedError | None:
-    if len(key) * 4 + 6 <= _IDENT_KEY_MAX_BYTES or len(("IDENT#" + key).encode()) <= _IDENT_KEY_MAX_BYTES:
+    """An identifier's items are keyed by its hash now (core.storage.ident_keys), which always fits;
+    one whose ``IDENT#<key>`` is over DynamoDB's longest partition key is still refused, as the SQLite
+    and in-memory stores refuse it (core.storage.sqlite_commit)."""
+    if legacy_fits(key):
         return None
     return RecordRejectedError(
         f"changeset {changeset.label!r} writes an identifier ({key.partition('#')[0]}) longer than the "
-        f"{_IDENT_KEY_MAX_BYTES:,} bytes every store takes"
+        f"{KEY_MAX_BYTES:,} bytes every store takes"
     )
 
 

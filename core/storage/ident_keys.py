@@ -70,6 +70,19 @@ def legacy_ident_pk(key: str) -> str:
     return IDENT_PREFIX + key
 
 
+#: DynamoDB's longest partition key: an identifier whose old key is longer was never written the old
+#: way (refused, as every store refuses it), and a read naming such a key is refused by AWS.
+KEY_MAX_BYTES = 2048
+
+
+def legacy_fits(key: str) -> bool:
+    """Whether identifier ``key``'s old partition key is one DynamoDB takes (so may hold items)."""
+    return (
+        len(key) * 4 + len(IDENT_PREFIX) <= KEY_MAX_BYTES
+        or len(legacy_ident_pk(key).encode()) <= KEY_MAX_BYTES
+    )
+
+
 def is_legacy_pk(pk: str) -> bool:
     """Whether a table partition key is an identifier's in the previous layout (its value)."""
     return pk.startswith(IDENT_PREFIX) and "#" in pk[len(IDENT_PREFIX) :]

@@ -6,7 +6,9 @@ A key's move is one ``TransactWriteItems`` per 50 items of its old partition (th
 ``HOLDER#`` markers): each item is put under the keyed hash (with ``ident``) and deleted under the
 value. The old IDENT item is deleted only while it is as it was read (``customer_id`` and
 ``updated_at``), and its copy is put only where no item is (``attribute_not_exists``): a writer of
-this version that wrote the key meanwhile wins, and its old item is then deleted alone. Moving is
+this version that wrote the key meanwhile wins, and its old item is then deleted alone. An old
+``HOLDER#`` item is deleted only while it exists: one another move took meanwhile (and an erasure
+may have deleted since) is never put back under the keyed hash. Moving is
 idempotent: a key moved (or never written the old way) has nothing left to move.
 """
 
@@ -26,6 +28,7 @@ from core.storage.ident_keys import (
     ident_of,
     ident_pk,
     is_legacy_pk,
+    legacy_fits,
     legacy_ident_pk,
 )
 
@@ -88,6 +91,8 @@ class IdentLayout:
         return sum(self._move_key(key) for key in dict.fromkeys(keys))
 
     def _move_key(self, key: str) -> int:
+        if not legacy_fits(key):
+            return 0  # never written the old way; AWS refuses a read of that key
         for attempt in range(_ATTEMPTS):
             items = self._old_items(legacy_ident_pk(key))
             if not items:
@@ -150,6 +155,10 @@ class IdentLayout:
         moved = {**item, "PK": {"S": new_pk}, "ident": {"S": key}}
         put: dict[str, Any] = {"TableName": self.table_name, "Item": moved}
         delete: dict[str, Any] = {"TableName": self.table_name, "Key": {"PK": item["PK"], "SK": item["SK"]}}
+        if not is_ident:
+            # A marker moved and deleted meanwhile (an erasure's own move) is not put back: its old
+            # item is gone, the move is cancelled and read again.
+            delete["ConditionExpression"] = "attribute_exists(PK)"
         if is_ident:
             put["ConditionExpression"] = "attribute_not_exists(PK)"
             delete["ConditionExpression"] = "customer_id = :o AND " + (
@@ -166,6 +175,26 @@ class IdentLayout:
 
     # -- the whole table ------------------------------------------------------------------------
 
+    def keyed_by_another_salt(self) -> str | None:
+        """The key of an identifier item already keyed by hash with another salt than this layout's
+        (the functions of this version key by the stack's audit salt), else None: a Scan that stops
+        at the first page holding keyed items."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "FilterExpression": "begins_with(PK, :i) AND attribute_exists(ident)",
+            "ProjectionExpression": "PK, ident",
+            "ExpressionAttributeValues": {":i": {"S": "IDENT#"}},
+        }
+        while True:
+            page = self._call("scan", **request)
+            items = page.get("Items", [])
+            for item in items:
+                if item["PK"]["S"] != ident_pk(ident_of(item), self.salt):
+                    return str(item["PK"]["S"])
+            if items or "LastEvaluatedKey" not in page:
+                return None
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def old_keys(self) -> Iterator[str]:
         """The identifier key of every IDENT partition still under its value (a Scan of keys)."""
         request: dict[str, Any] = {
@@ -174,12 +203,14 @@ class IdentLayout:
             "ProjectionExpression": "PK, SK, ident",
             "ExpressionAttributeValues": {":i": {"S": "IDENT#"}},
         }
-        seen: set[str] = set()
+        # A Scan returns a partition's items together: the last key names each partition once,
+        # in constant memory over a table of millions (a key met again would move nothing).
+        last: str | None = None
         while True:
             page = self._call("scan", **request)
             for item in page.get("Items", []):
-                if is_legacy_pk(item["PK"]["S"]) and (key := ident_of(item)) not in seen:
-                    seen.add(key)
+                if is_legacy_pk(item["PK"]["S"]) and (key := ident_of(item)) != last:
+                    last = key
                     yield key
             if "LastEvaluatedKey" not in page:
                 return
