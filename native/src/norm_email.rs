@@ -72,8 +72,8 @@ pub(crate) fn fast_match(address: &[u8]) -> bool {
 /// the Python function (and what it raises) for anything else.
 #[pyfunction]
 pub fn normalise_email(py: Python<'_>, value: &PyAny) -> PyResult<PyObject> {
-    if let Ok(text) = value.downcast::<PyString>() {
-        let text = text.to_str()?;
+    // (a text holding a lone surrogate is not UTF-8: the Python function says why)
+    if let Some(text) = value.downcast::<PyString>().ok().and_then(|text| text.to_str().ok()) {
         if text.is_ascii() && text.len() <= MAX_INPUT_LEN {
             let bytes = text.as_bytes();
             let start = bytes.iter().position(|b| !python_space(*b)).unwrap_or(bytes.len());

@@ -102,7 +102,11 @@ pub fn order(py: Python<'_>, raw: &PyAny) -> PyResult<PyObject> {
         (Some(a), Some(b), Some(c), Some(d), Some(e)) => (a, b, c, d, e),
         _ => return found.general.call1(py, (raw,)),
     };
-    let id = id_text.to_str()?;
+    // (an id holding a lone surrogate is not UTF-8: ``_order_general`` says why, as Python does)
+    let id = match id_text.to_str() {
+        Ok(text) => text,
+        Err(_) => return found.general.call1(py, (raw,)),
+    };
     let bytes = id.as_bytes();
     // (ASCII: its characters are its bytes, and ``len`` counts them)
     if !(id.is_ascii() && !bytes.is_empty() && bytes.len() <= found.max_id && bytes[0] > b' ' && bytes[bytes.len() - 1] > b' ') {
