@@ -17,6 +17,7 @@ from core.ports import ProfileStore
 from core.storage.dynamodb import DynamoDBProfileStore
 from core.storage.dynamodb_history import DynamoDBHistoryStore
 from core.storage.dynamodb_reads import DynamoDBProfileReader, DynamoDBReadAudit
+from core.storage.ident_keys import mark_new_table
 from core.storage.memory import InMemoryProfileStore
 from core.storage.memory_reads import InMemoryReadAudit
 from core.storage.sqlite import SQLiteProfileStore
@@ -48,6 +49,7 @@ def _dynamodb_stores() -> Iterator[Stores]:
     with mock_aws():
         client = dynamodb_client()
         create_table(client, TABLE)
+        mark_new_table(client, TABLE)  # made by this version: the reads below are the steady state's
         log = RequestLog()
         log.attach(client)
         yield Stores(

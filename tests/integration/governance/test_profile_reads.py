@@ -176,6 +176,11 @@ def test_a_live_customer_costs_two_reads_and_one_audit_write_however_long_its_hi
     stores.client.meta.events.register(
         "after-call.dynamodb.Query", lambda parsed, **_: scanned.append(int(parsed.get("ScannedCount", 0)))
     )
+    # (a reader learns the table's layout once: its first owner read takes the layout marker with
+    # it, one BatchGetItem, the one request every later read makes as a GetItem)
+    stores.log.calls.clear()
+    assert stores.reader.owner_of("email#nobody@example.com") is None
+    assert dict(stores.log.calls) == {"BatchGetItem": 1}
     stores.log.calls.clear()
     # WHEN she is looked up
     outcome = answer_read(
