@@ -81,12 +81,18 @@ def owner_key(draft: RecordDraft) -> str | None:
     that link, so her erasure by her customer's keys must find her quarantined children by it too
     (attack23). Read as core.normalise reads the owner's id and type, without its checks: a key that
     names no stored record finds nothing."""
+    return _owner_source_key(draft.source, draft.owner_id, draft.owner_type)
+
+
+def _owner_source_key(source: object, owner_id: object, owner_type: object) -> str | None:
+    """``source#<source>:<owner type>:<owner id>``, the id and type read as core.normalise reads them,
+    or None when either is blank or not an id."""
     from core.normalise._values import _text_id
 
-    owner_id, owner_type = _text_id(draft.owner_id), _text_id(draft.owner_type)
+    owner_id, owner_type = _text_id(owner_id), _text_id(owner_type)
     if not owner_id or not owner_type:
         return None
-    return f"source#{draft.source}:{owner_type}:{owner_id}"
+    return f"source#{source}:{owner_type}:{owner_id}"
 
 
 def raw_owner_key(raw: str) -> str | None:
@@ -98,11 +104,7 @@ def raw_owner_key(raw: str) -> str | None:
     with contextlib.suppress(ValueError):
         record = json.loads(raw)
         if isinstance(record, dict) and isinstance(record.get("source"), str):
-            from core.normalise._values import _text_id
-
-            owner_id, owner_type = _text_id(record.get("owner_id")), _text_id(record.get("owner_type"))
-            if owner_id and owner_type:
-                return f"source#{record['source']}:{owner_type}:{owner_id}"
+            return _owner_source_key(record["source"], record.get("owner_id"), record.get("owner_type"))
     return None
 
 
