@@ -121,6 +121,22 @@ def _groups(store: Any) -> set[frozenset[str]]:
     return {frozenset(s.key for s in p.sources) for p in store.iter_profiles()}
 
 
+def _erase(client: Any, table: str, profiles: Any, her: Any, request_id: str) -> Any:
+    """Her erasure by her email, through the table's own stores keyed with the test's salt."""
+    return erase_person(
+        identifier_for(email=next(i.value for i in her.identifiers if i.kind == "email")),
+        profiles=profiles,
+        erasure=DynamoDBErasureStore(client, table, salt=SALT),
+        tools={},
+        salt=SALT,
+        request_id=request_id,
+        quarantine_of=[],
+        sync_state=DynamoDBSyncStateStore(client, table),
+        suppression=DynamoDBSuppressionStore(client, table),
+        sleep=lambda _: None,
+    )
+
+
 def test_an_old_table_is_upgraded_without_losing_a_join_and_an_erasure_leaves_no_value_in_a_key(
     old_table: tuple[Any, str, int],
 ) -> None:
@@ -163,18 +179,7 @@ def test_an_old_table_is_upgraded_without_losing_a_join_and_an_erasure_leaves_no
     # (the stream's records of the old release's writes and of the migration's deletes name values
     # until they age out, 24 hours: docs/privacy.md's upgrade note; only what follows is checked)
     streamed_before = len(_stream_keys(client, table))
-    erased = erase_person(
-        identifier_for(email=next(i.value for i in her.identifiers if i.kind == "email")),
-        profiles=after,
-        erasure=DynamoDBErasureStore(client, table, salt=SALT),
-        tools={},
-        salt=SALT,
-        request_id="req-priv29",
-        quarantine_of=[],
-        sync_state=DynamoDBSyncStateStore(client, table),
-        suppression=DynamoDBSuppressionStore(client, table),
-        sleep=lambda _: None,
-    )
+    erased = _erase(client, table, after, her, "req-priv29")
     assert erased.outcome == "erased"
     # THEN no key of the table, nor of any record its stream holds, names one of her values
     since = _stream_keys(client, table)[streamed_before:]
@@ -222,18 +227,7 @@ def test_an_erasure_before_the_migration_finds_her_items_under_their_old_keys(
     others = {k: c for k, c in owners.items() if c != owners[keys[0]]}
     assert others
     # WHEN this version erases her from the table the previous release wrote (not migrated yet)
-    erased = erase_person(
-        identifier_for(email=next(i.value for i in her.identifiers if i.kind == "email")),
-        profiles=store,
-        erasure=DynamoDBErasureStore(client, table, salt=SALT),
-        tools={},
-        salt=SALT,
-        request_id="req-priv29-early",
-        quarantine_of=[],
-        sync_state=DynamoDBSyncStateStore(client, table),
-        suppression=DynamoDBSuppressionStore(client, table),
-        sleep=lambda _: None,
-    )
+    erased = _erase(client, table, store, her, "req-priv29-early")
     # THEN her identifier items are gone under both keys, and nobody else's is
     assert erased.outcome == "erased"
     left = {pk for pk, _ in _keys(client, table)}
