@@ -153,8 +153,17 @@ def _full_name_ties(record: LinkageRecord, other: str) -> list[tuple[str, ...]]:
     names in the model). The place is not part of the tie (revA29: her channels in her old town, her
     new one, her office's and none were four holders again): records of one full name in two towns
     are not surely two people. A birth told differently keeps strangers of one name apart, so a
-    sample of few names and towns (a birth date each) does not chain."""
-    name = record.last_name if other == "last_name" else record.first_name or record.first_name_script
+    sample of few names and towns (a birth date each) does not chain.
+
+    Counting a surname, the first name ties by its initial (attack30: one person whose tools keep
+    ``Ingrid``, ``Ingrid Marie``, ``I.``, ``Ingrid M.`` and ``Inga`` was five holders): the matcher
+    itself takes an initial for the name it starts, so no tie of whole first names can hold her;
+    strangers of one surname and one initial with no birth told are counted once, which errs low."""
+    if other == "last_name":
+        name = record.last_name
+    else:
+        first = record.first_name or record.first_name_script
+        name = first[:1] if first else None
     if not name:
         return []
     born = record.date_of_birth or record.date_of_birth_slip or record.birth_year or ""

