@@ -81,3 +81,19 @@ def test_her_record_with_her_phone_in_another_column_is_hers() -> None:
     erased = _erased("phone#+442079460018")
     entry = _quarantined({"mobile": "+44 20 7946 0018", "first_name": "Ann", "updated_at": AT})
     assert erased(entry)
+
+
+@pytest.mark.xfail(strict=True, reason=FIX)
+@pytest.mark.parametrize(
+    "email",
+    [{"primary": "ann@example.com"}, [{"value": "ann@example.com", "type": "work"}]],
+    ids=["an-object", "a-list-of-objects"],
+)
+def test_her_record_with_her_address_nested_in_its_email_field_is_hers(email: Any) -> None:
+    # GIVEN she was erased by her address
+    erased = _erased("email#ann@example.com")
+    # WHEN her record's email is structured (a contacts export: {"value": ..., "type": "work"}),
+    # which the normaliser refuses, so the record is quarantined with it
+    entry = _quarantined({"email": email, "first_name": "Ann", "updated_at": AT})
+    # THEN it is hers
+    assert erased(entry)
