@@ -108,3 +108,33 @@ def test_her_broken_line_is_hers_by_its_record_id(end: str) -> None:
 def test_her_orders_broken_line_is_hers_by_its_owner() -> None:
     erased = _erased("source#shop:customer:42")
     assert erased(_broken(HER_ORDER + ",}"))
+
+
+def _erased_in_us(key: str) -> Callable[[Quarantined], bool]:
+    """As ``_erased``, for a run whose default region is the US (``resolve --region US``)."""
+    store = InMemorySuppressionStore()
+    check = SuppressionCheck(store, SALT)
+    store.suppress([SuppressionEntry(check.hash(key), "phone", "req-1", datetime(2026, 1, 1, tzinfo=UTC))])
+    return erased_check(check, NormaliseOptions(default_region="US"))
+
+
+HER_UK_PHONE = '{"source": "crm", "id": "7", "phone": "020 7946 0018", "country": "GB", "first_name": "Ann"'
+
+
+def test_control_her_national_phone_with_her_country_in_a_json_object_is_hers() -> None:
+    raw = {"source": "crm", "id": "7", "phone": "020 7946 0018", "country": "GB", "first_name": "Ann"}
+    assert _erased_in_us("phone#+442079460018")(Quarantined(source="crm", source_id="7", reason="r", raw=raw))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "profilesync/erased_quarantine.py:50 reads a broken line's numbers in the run's default region "
+        "only: read its country member too, as a JSON object's phone is read in its country's region"
+    ),
+)
+def test_her_national_phone_with_her_country_in_a_broken_line_is_hers() -> None:
+    # GIVEN she was erased by her British number, in a run whose default region is the US
+    # WHEN her broken line writes it nationally beside her country
+    # THEN it is hers, as the same record as a JSON object is
+    assert _erased_in_us("phone#+442079460018")(_broken(HER_UK_PHONE + ",}"))
