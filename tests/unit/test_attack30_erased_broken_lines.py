@@ -108,7 +108,7 @@ def test_control_her_phone_as_a_number_in_a_json_object_is_hers(tmp_path: Path) 
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "profilesync/erased_quarantine.py:66 _phone_tokens reads string literals only: read the JSON "
+        "profilesync/erased_quarantine.py:65 _phone_tokens reads string literals only: read the JSON "
         "numbers of the line too (a number token of 7 to 15 digits, as a phone field's int is read)"
     ),
 )
