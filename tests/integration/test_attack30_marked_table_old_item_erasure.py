@@ -8,8 +8,8 @@ requests, and the previous release's functions finish their invocations after a 
 batch in flight runs its old code to the end, up to the function's timeout): an item such an
 invocation writes after that Scan (her record joined by the previous release, keyed by value) is on
 a marked table for good. Nothing reads it, nothing moves it, and her erasure leaves it: her address
-in a partition key of the table (and in the stream whenever it is touched), and the customer it names
-keeps her record if nothing else names that customer.
+in a partition key of the table (and in the stream whenever it is touched), beside the id of the
+customer her erasure deleted.
 
 Fix idea: the erasure's deletes of identifier items also delete the old key (a Delete of
 ``IDENT#<key>`` / ``IDENT`` and a Query of its ``HOLDER#`` items, cheap beside an erasure) whatever the
