@@ -42,13 +42,6 @@ def _write(path: Path, *records: dict[str, str]) -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "profilesync/quarantine_rewrite.py:89 _new_copy removes a killed rewrite's leftover copy only when "
-        "the next rewrite runs: resolve should remove it (or drop the erased lines from it) each run"
-    ),
-)
 def test_a_leftover_copy_does_not_keep_an_erased_persons_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

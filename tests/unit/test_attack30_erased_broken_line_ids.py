@@ -94,7 +94,6 @@ FIX = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=FIX)
 @pytest.mark.parametrize("end", [",}", ", "], ids=["trailing-comma", "truncated"])
 def test_her_broken_line_is_hers_by_its_record_id(end: str) -> None:
     # GIVEN she was erased (her record crm:contact:7 suppressed)
@@ -104,7 +103,6 @@ def test_her_broken_line_is_hers_by_its_record_id(end: str) -> None:
     assert erased(_broken(HER + end))
 
 
-@pytest.mark.xfail(strict=True, reason=FIX)
 def test_her_orders_broken_line_is_hers_by_its_owner() -> None:
     erased = _erased("source#shop:customer:42")
     assert erased(_broken(HER_ORDER + ",}"))
@@ -126,13 +124,6 @@ def test_control_her_national_phone_with_her_country_in_a_json_object_is_hers() 
     assert _erased_in_us("phone#+442079460018")(Quarantined(source="crm", source_id="7", reason="r", raw=raw))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "profilesync/erased_quarantine.py:50 reads a broken line's numbers in the run's default region "
-        "only: read its country member too, as a JSON object's phone is read in its country's region"
-    ),
-)
 def test_her_national_phone_with_her_country_in_a_broken_line_is_hers() -> None:
     # GIVEN she was erased by her British number, in a run whose default region is the US
     # WHEN her broken line writes it nationally beside her country

@@ -146,14 +146,6 @@ def test_control_her_address_typed_full_width_or_encoded_in_a_json_object_is_her
     assert erased(entry)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "profilesync/erased_quarantine.py:50 matches ADDRESS over the raw text, which knows no full-width "
-        "or small at sign and no %40: read each decoded string literal with core.quarantine.value_keys, "
-        "as a JSON object's values are read"
-    ),
-)
 @pytest.mark.parametrize(
     "written", ["ann＠example.com", "ａｎｎ＠ｅｘａｍｐｌｅ．ｃｏｍ", "ann﹫example.com", "ann%40example.com"]
 )

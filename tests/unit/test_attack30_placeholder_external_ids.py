@@ -51,13 +51,6 @@ def test_control_a_blank_external_id_is_quarantined() -> None:
     assert isinstance(_outcome("   "), Quarantined)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/normalise/_identity.py:155 has_external_id takes any showing character: refuse ids "
-        "with no letter or digit and the placeholder words integrations write for no id"
-    ),
-)
 @pytest.mark.parametrize("external_id", ["undefined", "null", "[object Object]", "None", "nan", "N/A", "-"])
 def test_a_placeholder_external_id_keeps_no_profile_of_nobody(external_id: str) -> None:
     # GIVEN a profile whose external id is what an integration writes for no id

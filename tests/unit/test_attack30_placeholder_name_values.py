@@ -62,13 +62,11 @@ def test_control_a_later_real_name_wins_and_a_dash_does_not() -> None:
     assert _merged_names("-", "-") == ("Ann", "Lee")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/normalise/_names.py:67 _normalise_name keeps any name with a letter: refuse the words "
-        "integrations write for no value (undefined, null, none, nan, [object Object])"
-    ),
-)
+def test_control_people_named_nan_or_null_keep_their_names() -> None:
+    # the placeholders are matched as integrations write them: a person's own name in its own case stays
+    assert _merged_names("Nan", "Null") == ("Nan", "Null")
+
+
 @pytest.mark.parametrize("placeholder", ["undefined", "null", "[object Object]", "None", "nan"])
 def test_a_placeholder_name_does_not_replace_her_name(placeholder: str) -> None:
     # GIVEN her CRM contact (Ann Lee) and a later Klaviyo profile an integration wrote with no names

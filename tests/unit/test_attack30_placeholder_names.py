@@ -54,13 +54,6 @@ def test_control_names_of_letters_with_modifier_letters_in_them_are_names(first:
     assert isinstance(_outcome(first, last), SourceRecord)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/normalise/_identity.py:200 _letters takes any str.isalpha character, modifier letters (Lm) "
-        "too: ask for a letter that is not Lm"
-    ),
-)
 @pytest.mark.parametrize(("first", "last"), [("ー", "ー"), ("ｰ", "ｰ"), ("々", "々"), ("ﾞ", "ﾞ")])
 def test_a_modifier_letter_alone_for_both_names_is_no_name(first: str, last: str) -> None:
     # GIVEN a form's required names filled with what a Japanese kana keyboard types for "-"
