@@ -34,7 +34,18 @@ __all__ = ["distinct_holders", "union"]
 
 #: Pieces that tie two holders of a value only together with another piece.
 _WEAK: Final = frozenset(
-    {"first_name", "last_name", "house", "street", "city", "year", "area", "first_letters", "last_letters"}
+    {
+        "first_name",
+        "last_name",
+        "house",
+        "street",
+        "city",
+        "year",
+        "area",
+        "first_letters",
+        "last_letters",
+        "first_initial",
+    }
 )
 #: Weak pieces of few values (a name, a street, a town): two of them tie holders only when they make
 #: a full name or a street of a town; in a sample of few names and towns any other such pair is held
@@ -69,6 +80,7 @@ def _evidence(record: LinkageRecord) -> list[tuple[str, str]]:
     for field, value in (
         ("first_name", first),
         ("first_letters", "".join(sorted(first)) if first else None),
+        ("first_initial", first[:1] if first else None),
         ("last_name", record.last_name),
         ("last_letters", "".join(sorted(record.last_name)) if record.last_name else None),
         ("born", record.date_of_birth or record.date_of_birth_slip),
@@ -104,6 +116,10 @@ def _ties(pieces: list[tuple[str, str]]) -> list[tuple[str, ...]]:
 
 def _pairs(a: str, b: str) -> bool:
     """Whether two pieces of these fields, shared, tie two holders."""
+    if "first_initial" in (a, b):  # a surname with the first name's initial: a full name, no more
+        # (attack30: one person's Ingrid, Ingrid Marie, I., Inga in one village were five holders)
+        other = b if a == "first_initial" else a
+        return _SOURCE.get(other, other) == "last_name"
     a, b = _SOURCE.get(a, a), _SOURCE.get(b, b)
     if a == b:
         return False
@@ -113,7 +129,7 @@ def _pairs(a: str, b: str) -> bool:
 #: The pieces that come from each field a model counts values of (none of them ties its holders:
 #: every record counted holds the value, and its letters).
 _OWN: Final = {
-    "first_name": frozenset({"first_name", "first_letters"}),
+    "first_name": frozenset({"first_name", "first_letters", "first_initial"}),
     "last_name": frozenset({"last_name", "last_letters"}),
     "city": frozenset({"city"}),
 }

