@@ -58,6 +58,8 @@ class _Plan:
     read_mark: ChangeMark | None = None  # core.link_plan.LinkedPlan's
     replaced: dict[str, SourceRecord] = field(default_factory=dict)
     """The stored versions holding refused values of the records planned (core.privacy_refused_stale)."""
+    ahead: dict[str, tuple[Changeset, ...]] = field(default_factory=dict)
+    """The holder markers committed before the changeset of a label (core.ingest_markers)."""
 
 
 def _plan(
@@ -308,6 +310,7 @@ def _plan(
         plan.resplit, plan.reviews, plan.outdated = linked.resplit, linked.reviews, linked.outdated
         plan.read_back, plan.read_mark = linked.read_back, linked.read_mark
     plan.recount = runs.recount
+    plan.ahead = planned.ahead
     if settings.suppression is not None and settings.suppression.index_refused:
         from core.privacy_refused_stale import replaced_refused
 
