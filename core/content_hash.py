@@ -78,7 +78,7 @@ _RECORD_HASH_EXCLUDE: set[str] = {"updated_at", "read_at", "undated", "level", "
 _RECORD_HASH_EXCLUDE_TIME: set[str] = {"updated_at", "read_at", "undated"}
 #: What a consent decision dated by its record leaves out of the hash (``dated_by_record`` is
 #: written only when true: a decision at the record's own time hashes as it did before the mark).
-_DEFAULTED_TIME: set[str] = {"changed_at", "dated_by_record"}
+_DEFAULTED_TIME: set[str] = {"changed_at", "dated_by_record", "contrary_at", "run_at"}
 
 
 def profile_hash(profile: Profile) -> str:

@@ -102,9 +102,16 @@ def _loader() -> Any:
 #: follows, reads ``0123`` as octal 83 and ``1:30`` as sexagesimal 90: an unquoted list id of digits
 #: or a duration written as hours and minutes silently became another value (attack23). Those now
 #: stay the text written, so an option keeps it and a duration refuses it by name.
+#: A float is YAML 1.2's: its exponent's sign may be left out (``1.5e3`` is ``1.5e+3``, 1500.0; YAML
+#: 1.1 wanted the sign, so ``1.5e3`` stayed text while ``1.5e+3`` was a number: revA29), and a sign
+#: may lead ``.5``. Two choices stricter than the core schema, as for integers, where a number and
+#: an id of digits look alike: a float's integer part has no leading zero (``01.5`` stays text, as
+#: ``0123`` does, where the core schema reads 1.5), and an exponent needs the decimal point
+#: (``1e3`` stays text: a hexadecimal id such as a Mailchimp list's ``12345e6789`` is no number).
 _INT = r"[-+]?(?:0|[1-9][0-9_]*)"
+_EXPONENT = r"(?:[eE][-+]?[0-9]+)?"
 _FLOAT = (
-    r"[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+    rf"[-+]?(?:0|[1-9][0-9_]*)\.[0-9_]*{_EXPONENT}|[-+]?\.[0-9][0-9_]*{_EXPONENT}"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
 )
 

@@ -14,6 +14,7 @@ from core.content_run import ContentRun
 from core.errors import ConflictError
 from core.identity import Component
 from core.ingest_changeset import _changeset
+from core.ingest_markers import lift_markers
 from core.ingest_settings import IngestSettings
 from core.ports import Changeset, CustomerState, ProfileStore, PutIdent
 from core.schema import SourceRecord
@@ -34,6 +35,9 @@ class PlannedComponents:
     absorbed: dict[str, int] = field(default_factory=dict)
     survivors: dict[str, str] = field(default_factory=dict)
     splits: set[str] = field(default_factory=set)
+    ahead: dict[str, tuple[Changeset, ...]] = field(default_factory=dict)
+    """The holder markers to commit before a changeset that does not fit one transaction with them
+    (core.ingest_markers), by its label."""
 
 
 def plan_components(
@@ -105,6 +109,11 @@ def plan_components(
                     break
                 take -= 1
             deferred.extend(whole.records[take:])
+            lifted = lift_markers(changeset, store.max_items_per_commit)
+            if lifted is not None:
+                # One record's identifiers all changing (40 dotted Gmail addresses replaced): its
+                # markers are written first, then the rest in one transaction (core.ingest_markers).
+                changeset, planned.ahead[changeset.label] = lifted
         changesets.append(changeset)
         # A key nobody owned that this changeset claims is taken for the components planned after
         # it: two claims of one unowned key (one the guardrails keep from joining them) would be two

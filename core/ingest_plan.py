@@ -17,7 +17,7 @@ from core.identity_holders import limit_holder
 from core.ingest_changeset import _moving_watermarks, _retired_marks
 from core.ingest_components import plan_components
 from core.ingest_grow import grow_plan
-from core.ingest_runs import RunDecisions
+from core.ingest_runs import RunDecisions, late_consents
 from core.ingest_settings import IngestResult, IngestSettings
 from core.link_changes import ChangeMark
 from core.link_index import ReviewItem
@@ -58,6 +58,8 @@ class _Plan:
     read_mark: ChangeMark | None = None  # core.link_plan.LinkedPlan's
     replaced: dict[str, SourceRecord] = field(default_factory=dict)
     """The stored versions holding refused values of the records planned (core.privacy_refused_stale)."""
+    ahead: dict[str, tuple[Changeset, ...]] = field(default_factory=dict)
+    """The holder markers committed before the changeset of a label (core.ingest_markers)."""
 
 
 def _plan(
@@ -98,6 +100,7 @@ def _plan(
     after_undated = replacing_undated(store, owners, records)
     recheck: list[str] = []  # collapsed records this read finds doing nothing (see ``collapsed``)
     unchanged: list[tuple[SourceRecord, Ownership]] = []  # stored as delivered, nothing to plan
+    late: dict[str, tuple[SourceRecord, Ownership]] = {}  # stale, with decisions dated by their record
     runs = RunDecisions(result)  # what dated versions do against the stored content runs
     touches = runs.touches
     for record in records:
@@ -122,6 +125,11 @@ def _plan(
                     # it lost a race to a newer version (see below), or a filing of it killed before
                     # its commit may linger
                     (unfiled if record.key in filed else overtaken).append(record)
+                    if record.key not in runs.redate and (
+                        not record.consent or any(s.dated_by_record for s in record.consent.values())
+                    ):
+                        # its decisions dated by their record (or none) may date the stored ones
+                        late[record.key] = (record, stored)
                 elif outcome == "write":
                     hashes[record.key] = runs.runs[record.key].record_hash
                     active.append(record)
@@ -146,6 +154,9 @@ def _plan(
                 hashes[record.key] = runs.runs[record.key].record_hash
                 active.append(record)
     for copy in runs.redated(store, owners):
+        hashes[copy.key] = runs.runs[copy.key].record_hash
+        active.append(copy)
+    for copy in late_consents(store, owners, late, runs):
         hashes[copy.key] = runs.runs[copy.key].record_hash
         active.append(copy)
     if recheck:
@@ -308,6 +319,7 @@ def _plan(
         plan.resplit, plan.reviews, plan.outdated = linked.resplit, linked.reviews, linked.outdated
         plan.read_back, plan.read_mark = linked.read_back, linked.read_mark
     plan.recount = runs.recount
+    plan.ahead = planned.ahead
     if settings.suppression is not None and settings.suppression.index_refused:
         from core.privacy_refused_stale import replaced_refused
 

@@ -163,6 +163,21 @@ class RunDecisions:
     redate: dict[str, tuple[ContentRun, SourceRecord]] = field(default_factory=dict)
     """The stored snapshots a version of other content re-dates, with that version (``redated``)."""
 
+    def take_touch(self, key: str, record_hash: str) -> ContentRun | None:
+        """The run the touch of the record ``key`` planned gives, the touch taken out of the plan (a
+        write of the record's item writes that run instead: core.consent_carry's late versions); None
+        when none was planned."""
+        for index, changeset in enumerate(self.touches):
+            if changeset.label == f"touch:{key}":
+                (touch,) = changeset.operations
+                assert isinstance(touch, TouchSource)
+                del self.touches[index]
+                self.touched.pop(f"source#{key}", None)
+                if touch.run is None:
+                    return None
+                return ContentRun.decode(record_hash, touch.run, touch.updated_at)
+        return None
+
     def decide(
         self, record: SourceRecord, h: str, stored: Ownership, collapsed: bool
     ) -> tuple[Literal["recheck", "stale", "done", "write"], SourceRecord]:
@@ -212,6 +227,36 @@ class RunDecisions:
         # the version was counted stale by ``decide`` only when written as nothing: count the rest
         self.result.stale += len(self.redate) - len(copies)
         return list(copies.values())
+
+
+def late_consents(
+    store: ProfileStore,
+    owners: Mapping[str, Ownership],
+    late: Mapping[str, tuple[SourceRecord, Ownership]],
+    runs: RunDecisions,
+) -> list[SourceRecord]:
+    """The stored snapshots whose decisions dated by their record the stale versions ``late`` (by
+    key, with the item read) date otherwise (core.consent_carry.late_consent): written as stored,
+    under their stored run, counted stale (as ``redated``); a record whose customer holds another
+    content now is left out (a writer stored a version since: its next read decides)."""
+    if not late:
+        return []
+    from core.consent_carry import late_consent
+
+    out: list[SourceRecord] = []
+    for key, snapshot in stored_snapshots(store, owners, late).items():
+        version, stored = late[key]
+        assert stored.record_hash is not None  # a stale verdict's
+        assert stored.updated_at is not None
+        if record_hash(snapshot) != stored.record_hash or (copy := late_consent(snapshot, version)) is None:
+            continue
+        # the run the version's touch gives (other content cuts the stored run), or the one read
+        touched = runs.take_touch(key, stored.record_hash)
+        runs.runs[key] = touched or stored_run(stored.record_hash, stored.updated_at, stored.run)
+        runs.recount[key] = "stale"
+        runs.result.stale -= 1  # counted by ``decide``, and again once written
+        out.append(copy)
+    return out
 
 
 def redated_snapshots(

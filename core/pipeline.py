@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from core.erasure_epoch import forget_if_erased
 from core.errors import ConflictError, RecordRejectedError
+from core.ingest_markers import commit_ahead, forget_ahead
 from core.ingest_parts import GrowParts
 from core.ingest_plan import _Plan, _plan
 from core.ingest_rounds import version_rounds
@@ -220,12 +221,16 @@ def _ingest_round(
             pending = progress.unsettled + retouch
             continue
         refused: RecordRejectedError | None = None
+        if plan.ahead:  # markers first, for a changeset too large with them (core.ingest_markers)
+            commit_ahead(store, plan.changesets, plan.ahead)
         try:
             failed = store.commit(plan.changesets) if plan.changesets else []
         except RecordRejectedError as error:
             # The store names what it wrote before refusing (DynamoDB's commit is no transaction).
             failed = [c for c in plan.changesets if c.label not in error.written]
             refused = error
+        if plan.ahead and failed:
+            forget_ahead(store, failed, plan.ahead)  # those of a customer erased in between
         failed_labels = {c.label for c in failed}
         failed_records = [r for c in failed for r in plan.records_of[c.label]]
         lost.update(r.key for r in failed_records)

@@ -186,6 +186,17 @@ class PutHolder:
 
 
 @dataclass(frozen=True, slots=True)
+class DeleteHolder:
+    """Take back a ``PutHolder`` marker (``IDENT#<key>`` / ``HOLDER#<customer_id>``): written ahead of a
+    changeset too large for one transaction (core.ingest_markers), whose customer an erasure deleted
+    before that changeset could commit. Unconditional and idempotent; the writer checks first that
+    the customer is gone."""
+
+    key: str
+    customer_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class PutHistory:
     """An event of a customer's history (core.governance.history), written in the same transaction
     as the change it records, so a change is never stored without its event nor an event without
@@ -216,6 +227,7 @@ Operation = (
     | DeleteIdent
     | TouchSource
     | PutHolder
+    | DeleteHolder
     | PutHistory
     | Unsuppressed
 )

@@ -86,6 +86,8 @@ def _hash_body(record: SourceRecord, body: bytes) -> bytes | None:
         at = fields["updated_at"]
         defaulted = marked = False
         for state in consent.values():
+            if state.contrary_at is not None or state.run_at:
+                return None  # a decision's run (core.consent_carry): written after its mark, left out
             changed_at = state.changed_at
             if changed_at == at:
                 if changed_at is not at:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from operator import not_
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -147,6 +147,24 @@ class ConsentState(_Frozen):
     version of its record (a Salesforce ``HasOptedOutOfEmail``, a Mailchimp unsubscribe): the first
     version seen holding the decision, carried to each later version that holds it too
     (core.consent_carry). Written only when true, left out of the record's hash with the time."""
+    contrary_at: datetime | None = Field(default=None, exclude_if=not_)
+    """For a decision ``dated_by_record``: the time of the newest version of its record seen with the
+    other decision before this one's run (her opt-in between two opt-outs); None when none was seen.
+    A late version older than it cannot date the decision (core.consent_carry). Written only when
+    set, left out of the record's hash with the time (added in this version: absent, None)."""
+    run_at: tuple[datetime, ...] = Field(default=(), exclude_if=not_)
+    """For a decision ``dated_by_record``: the times of the later versions of its run (after
+    ``changed_at``, its first, and after ``contrary_at``), the 16 earliest and the newest: where the
+    run starts when a late version of the other decision cuts it (core.consent_carry). Written only
+    when not empty, left out of the record's hash (added in this version: absent, none)."""
+
+    @classmethod
+    def assemble(cls, **values: Any) -> Self:
+        """``_Frozen.assemble``, the run's two fields defaulted when not given (callers written
+        before they existed give the first three)."""
+        values.setdefault("contrary_at", None)
+        values.setdefault("run_at", ())
+        return super().assemble(**values)
 
 
 class DroppedValue(_Frozen):

@@ -40,7 +40,9 @@ def _consent(
             continue
         try:
             if isinstance(value, bool):
-                state = ConsentState.assemble(granted=value, changed_at=updated_at, dated_by_record=False)
+                state = ConsentState.assemble(
+                    granted=value, changed_at=updated_at, dated_by_record=False, contrary_at=None, run_at=()
+                )
             elif isinstance(value, Mapping):
                 granted = value.get("granted")
                 if not isinstance(granted, bool):
@@ -57,7 +59,11 @@ def _consent(
                     )
                     changed_at = updated_at
                 state = ConsentState.assemble(
-                    granted=granted, changed_at=changed_at, dated_by_record=by_record
+                    granted=granted,
+                    changed_at=changed_at,
+                    dated_by_record=by_record,
+                    contrary_at=None,
+                    run_at=(),
                 )
             else:
                 raise NormalisationError(field, "must be true/false or {granted, changed_at}")

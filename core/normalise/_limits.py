@@ -30,7 +30,9 @@ MAX_KEY_BYTES: Final = 1000
 
 #: Emails and phones kept per record (the first ones, in the vendor's order). Worst case for one
 #: record's update: every one released and as many new ones claimed (2 x 40), plus its own source id,
-#: an owner link, the snapshot and the profile: 85 writes, inside one 100-item transaction.
+#: an owner link, the snapshot and the profile: 85 writes, inside one 100-item transaction. A dotted
+#: Gmail address's mailbox marker is one more (124 for 40 replaced): those are committed ahead then
+#: (core.ingest_markers). Suppression's guards are not counted here (docs/architecture.md, "Bad input").
 MAX_IDENTIFIERS: Final = 40
 
 #: Orders kept inline per record (the newest); the older ones are summed up in ``OrderSummary``.

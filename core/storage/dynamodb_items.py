@@ -13,6 +13,7 @@ from typing import Any
 
 from core.merge import profile_json
 from core.ports import (
+    DeleteHolder,
     DeleteIdent,
     DeleteSource,
     MarkAbsorbing,
@@ -274,6 +275,13 @@ def transact_item(table: str, op: Operation, salt: str = DEFAULT_IDENT_SALT) -> 
                         "customer_id": {"S": op.customer_id},
                         "ident": {"S": op.key},
                     },
+                }
+            }
+        case DeleteHolder():
+            return {
+                "Delete": {
+                    "TableName": table,
+                    "Key": {"PK": {"S": ident_pk(op.key, salt)}, "SK": {"S": holder_sk(op.customer_id)}},
                 }
             }
         case PutHistory():

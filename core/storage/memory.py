@@ -21,6 +21,7 @@ from core.ports import (
     RETIRED_OWNER,
     Changeset,
     CustomerState,
+    DeleteHolder,
     DeleteIdent,
     DeleteSource,
     MarkAbsorbing,
@@ -100,6 +101,7 @@ class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
             DeleteIdent: self._holds_delete_ident,
             TouchSource: self._holds_touch,
             PutHolder: self._always,
+            DeleteHolder: self._always,
             PutHistory: self._always,
             Unsuppressed: self._holds_unsuppressed,
         }
@@ -114,6 +116,7 @@ class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
             DeleteIdent: self._apply_delete_ident,
             TouchSource: self._apply_touch,
             PutHolder: self._apply_put_holder,
+            DeleteHolder: self._apply_delete_holder,
             PutHistory: self._apply_put_history,
             Unsuppressed: self._apply_nothing,
         }
@@ -309,6 +312,9 @@ class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
 
     def _apply_put_holder(self, op: PutHolder) -> None:
         self._holders.setdefault(op.key, set()).add(op.customer_id)
+
+    def _apply_delete_holder(self, op: DeleteHolder) -> None:
+        self._holders.get(op.key, set()).discard(op.customer_id)
 
     def _apply_put_history(self, op: PutHistory) -> None:
         self.history.append_history([op.event])

@@ -45,6 +45,9 @@ _ITEM_OVERHEAD: Final = 128
 #: its ``dated_by_record`` mark.
 _UNHASHED: Final = 256
 _UNHASHED_PER_CONSENT: Final = 96
+#: And per time of a marked decision's run (core.consent_carry: ``contrary_at``, each of ``run_at``):
+#: an ISO time at another offset, quoted, with its key's share (``,"contrary_at":``).
+_UNHASHED_PER_RUN_TIME: Final = 56
 #: A profile's JSON beyond its hashed body: the customer id and the version around it.
 _PROFILE_FRAME: Final = 64
 #: A partition or sort key this short cannot be too long, whatever its characters (4 bytes each).
@@ -131,7 +134,10 @@ def _record_bytes(record: SourceRecord) -> int | None:
     hashed = kept.get(HASHED_BYTES_MEMO)
     if hashed is None:
         return None
-    return int(hashed) + _UNHASHED + _UNHASHED_PER_CONSENT * len(record.consent)
+    runs = sum(len(c.run_at) + (c.contrary_at is not None) for c in record.consent.values())
+    return (
+        int(hashed) + _UNHASHED + _UNHASHED_PER_CONSENT * len(record.consent) + _UNHASHED_PER_RUN_TIME * runs
+    )
 
 
 def _names_bound(names: tuple[str, ...]) -> int:

@@ -21,6 +21,7 @@ from core.governance.history_names import NAMED_PREFIX, index_pairs
 from core.merge import profile_json
 from core.ports import (
     Changeset,
+    DeleteHolder,
     DeleteIdent,
     DeleteSource,
     MarkAbsorbing,
@@ -245,7 +246,7 @@ class _Conditions:
 
     def holds(self, op: Operation) -> bool:
         """Whether ``op``'s condition holds: DynamoDB's ConditionExpression of the same operation."""
-        if isinstance(op, PutSource | DeleteSource | PutHolder | PutHistory):
+        if isinstance(op, PutSource | DeleteSource | PutHolder | DeleteHolder | PutHistory):
             return True
         if isinstance(op, Unsuppressed):
             return op.hash not in self.suppressed
@@ -290,6 +291,8 @@ class _Conditions:
                 return row
             case DeleteSource():
                 self.puts[(_CUSTOMER + op.customer_id, "SOURCE#" + op.source_key)] = None
+            case DeleteHolder():
+                self.puts[(_IDENT + op.key, "HOLDER#" + op.customer_id)] = None
             case PutIdent():
                 row = row_of(op)
                 self.puts[row[:2]] = row

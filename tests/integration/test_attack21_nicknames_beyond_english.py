@@ -91,7 +91,13 @@ def test_english_nicknames_on_one_email_are_one_person(pet: str, given: str) -> 
     "no list under CC0, CC-BY or Apache-2.0 was found; the multilingual ones seen are extracts of "
     "Wiktionary or Wikipedia, CC BY-SA (DLu/namor_data, which has no licence file of its own; "
     "HaJongler/diminutives.db, GPL-3.0), and "
-    "sigpwned/popular-names-by-country-dataset (CC0) lists given names, not their pet forms",
+    "sigpwned/popular-names-by-country-dataset (CC0) lists given names, not their pet forms. Looked "
+    "again (left30): marek-saji/given-name's hypocoristics are Polish and English only, extracted "
+    "from Wiktionary (its content CC BY-SA whatever the code's licence); carltonnorthern/nicknames "
+    "(Apache-2.0), onyxrev/common_nickname_csv and the OpenEMPI lists are English; Wikidata (CC0) "
+    "holds given names, but no property found in use linking a pet form to its given name (P1449 "
+    "'nickname' is a person's, not a name's), and no dump can be fetched here; CLDR's person-name data "
+    "formats names and lists no pet forms",
 )
 def test_nicknames_in_other_languages_on_one_email_are_one_person() -> None:
     # GIVEN each person's newsletter record under the name she goes by and her Stripe customer under

@@ -10,6 +10,10 @@ import that rewrote them, a shared mailbox's aliases rotated), makes a changeset
 40 of them 124. ``ingest`` raises ValueError ("split it before committing"); sync, resolve and the
 merge function isolate the record (core.isolation) and quarantine its new version with that
 programmer's message, every later version too: the profile keeps the old addresses for good.
+
+Fixed (left30): a changeset too large with its holder markers has them committed first, then the
+rest in one transaction (core.ingest_markers; the orders in between on the three stores:
+tests/integration/store_port/test_left30_markers_ahead_on_every_store.py).
 """
 
 from __future__ import annotations
@@ -52,20 +56,6 @@ def test_control_thirty_two_dotted_addresses_replaced_fit_one_transaction() -> N
     assert _replace_all(32) == sorted(f"q.{n}@gmail.com" for n in range(32))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/normalise/_limits.py MAX_IDENTIFIERS (40) budgets 2 writes an address, but a dotted "
-    "Gmail address's mailbox marker makes it 3: replacing 33 or more of them in one version is a "
-    "changeset over the 100 items one transaction holds (memory/sqlite/dynamodb commit raise "
-    "ValueError 'split it before committing'; core/isolation.py quarantines the version with it); "
-    "fix idea: count each email's mailbox marker in the budget (fewer kept, or markers' keys "
-    "capped), or plan a record's identifier changes in steps as a large merge is. fix29: counting the "
-    "markers in the per-record budget cannot hold this test's assertion (40 dotted addresses replaced "
-    "are 124 items) nor its control (32 dotted kept whole needs a weight of 64 a record, and 40 plain "
-    "addresses then 29 dotted ones would be 40 + 58 + 4 = 102 items): the fix is in the commit path, "
-    "writing the mailbox markers (PutHolder, no condition) in a follow-up commit when the changeset "
-    "is over the store's limit, with privacy_spellings.backfill healing a crash between the two",
-)
 @pytest.mark.parametrize("count", [33, 40])
 def test_a_contact_whose_dotted_gmail_addresses_all_change_is_stored(count: int) -> None:
     # GIVEN a contact holding `count` dotted Gmail addresses (within MAX_IDENTIFIERS), stored

@@ -98,7 +98,11 @@ def test_a_carried_time_is_kept_and_hashes_as_the_version() -> None:
 def test_only_the_same_decision_dated_by_its_record_is_carried() -> None:
     first = _record("2024-03-01T08:00:00Z", OFF)
     granted = _record("2026-10-05T02:00:00Z", ON)
-    assert carry_consent_times(first, granted) is granted  # a change of decision is dated anew
+    # a change of decision is dated anew, and keeps when the other one was last seen (left30: a late
+    # version older than that cannot date it, core.consent_carry)
+    changed = carry_consent_times(first, granted).consent["email"]
+    assert (changed.granted, changed.changed_at) == (True, granted.updated_at)
+    assert (changed.contrary_at, changed.run_at) == (first.updated_at, ())
     own_time = _record(
         "2026-10-05T02:00:00Z", {"email": {"granted": False, "changed_at": "2026-10-04T00:00:00Z"}}
     )

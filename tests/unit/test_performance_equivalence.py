@@ -174,15 +174,20 @@ def test_a_str_subclass_from_a_foreign_str_becomes_a_plain_str() -> None:
 
 def _every_field(record: SourceRecord) -> dict[str, object]:
     """``model_dump`` with ``undated``, each order's ``payment_refs`` and each consent decision's
-    ``dated_by_record`` too (left out when False or empty: snapshots are as before them), so that
-    validation sets every field, as assembly does."""
+    ``dated_by_record``, ``contrary_at`` and ``run_at`` too (left out when False or empty: snapshots
+    are as before them), so that validation sets every field, as assembly does."""
     dumped = record.model_dump()
     orders = [
         {**o, "payment_refs": list(r.payment_refs)}
         for o, r in zip(dumped["orders"], record.orders, strict=True)
     ]
     consent = {
-        channel: {**dumped["consent"][channel], "dated_by_record": state.dated_by_record}
+        channel: {
+            **dumped["consent"][channel],
+            "dated_by_record": state.dated_by_record,
+            "contrary_at": state.contrary_at,
+            "run_at": state.run_at,
+        }
         for channel, state in record.consent.items()
     }
     return {**dumped, "orders": orders, "consent": consent, "undated": record.undated}

@@ -72,6 +72,10 @@ def _records_made(draw: st.DrawFn) -> SourceRecord:
                 "granted": draw(st.booleans()),
                 "changed_at": changed_at,
                 "dated_by_record": draw(st.booleans()),
+                # a decision's run (core.consent_carry) is written by ingest, never by normalising:
+                # the compiled worker's parity (test_native28w_worker_parity) draws from here too
+                "contrary_at": None,
+                "run_at": (),
             },
         )
     orders = tuple(

@@ -15,8 +15,10 @@ made elsewhere. On the three stores (memory, SQLite, DynamoDB on moto), through 
 - the add-only path (core.ingest_grow: an order's next version planned from the profile item)
   carries the time as the full plan does (red with its carry taken out).
 
-Left (a strict xfail): across calls, her 2024 version arriving after the edit is stale and cannot
-move the kept time back (docs/architecture.md, "Consent: the latest decision the person made wins").
+Across calls, her 2024 version arriving after the edit is stale: it could not move the kept time
+back (a strict xfail until left30); the decision now keeps a run and the late version folds into it
+(core.consent_carry.late_consent; docs/architecture.md, "Consent: the latest decision the person made
+wins"; every order: test_left30_consent_run_orders_on_every_store.py).
 """
 
 from __future__ import annotations
@@ -184,24 +186,13 @@ def test_opt_out_then_opt_in_at_the_same_tool_then_edits(kit: StoreKit) -> None:
     assert _stored(kit, MEMBER_KEY).consent["email"].changed_at == _at("2026-10-10T09:00:00")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="across calls a version older than the stored one is stale and writes nothing, so it cannot "
-    "move the kept time back: the snapshot keeps one time per decision, not its history. Carrying the "
-    "time back from any older version with the same decision is wrong (left29): a version seen between "
-    "them with the other decision (her 2025 opt-in) ends the run, and the snapshot does not know one "
-    "was seen. The order-free answer keeps per channel, with the consent snapshot, the run's first "
-    "version time and the newest contrary version's time (as core.content_run keeps a content run), so "
-    "a late version inside the run moves the start back and one before the break does not: a new "
-    "ConsentState field on every store (canonical schema change, with an upgrade note), not built",
-)
 def test_her_2024_version_arriving_after_the_edit_dates_the_opt_out_2024(kit: StoreKit) -> None:
     # GIVEN her Klaviyo opt-in of 2026-10-01, and the contact's edit of 2026-10-05 pulled first
     _pull(kit, [_klaviyo_opt_in()], "profile")
     _pull(kit, [_contact("2026-10-05T02:00:00.000+0000", title="Directrice achats")], "contact")
     # WHEN the 2024 version comes late (a backfill): the same opt-out, untouched since 2024
     _pull(kit, [_contact("2024-03-01T08:00:00.000+0000")], "contact")
-    # THEN her opt-in stands (today: the opt-out keeps the edit's 2026-10-05 and wins)
+    # THEN her opt-in stands (before left30: the opt-out kept the edit's 2026-10-05 and won)
     assert _email(kit).granted is True
 
 
