@@ -12,7 +12,7 @@ population, where the compiled call must write every record itself.
 
 Mutations this catches (each built into the extension and run): the consent channel kept as
 given instead of ``str.lower``'s (the line test: "Email"); the future-dated note left out (the
-line test, with its fixed clock); a dropped trait value not declined (the junk test: a record
+line test, with its fixed clock); a dropped trait value not declined (the line test: a record
 without its ``traits.*`` drop).
 """
 
