@@ -41,6 +41,7 @@ from core.normalise import (
     use_order_reader,
 )
 from core.schema import Quarantined, RecordDraft
+from tests.hypothesis_profiles import examples
 from tests.native_support import NATIVE, needs_native
 from tests.unit.test_normalise import drafts
 
@@ -77,7 +78,7 @@ def _both(draft: Any, options: NormaliseOptions = OPTIONS) -> tuple[bytes, bytes
     return expected, got, taken
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(ci=100, deep=300), deadline=None, suppress_health_check=list(HealthCheck))
 @given(draft=drafts())
 def test_any_draft_normalises_as_the_python_function(draft: RecordDraft) -> None:
     """GIVEN any draft, junk in every field WHEN normalised by the compiled call and by the Python
@@ -220,7 +221,7 @@ def _line(**fields: Any) -> str:
 _ORDER = {"id": "o1", "total": "-5.00", "currency": "EUR", "created_at": "2026-04-08T07:31:33+00:00"}
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(ci=200, deep=500), deadline=None, suppress_health_check=list(HealthCheck))
 @given(line=_lines())
 @example(line=_line(consent={"Email": True}))
 @example(line=_line(updated_at="2027-04-13T07:31:33Z"))
