@@ -57,19 +57,36 @@ def graph_node(record: SourceRecord, policy: IdentityPolicy) -> GraphNode:
 
 
 def _graph_node(record: SourceRecord, policy: IdentityPolicy) -> GraphNode:
-    usable = [i for i in record.identifiers if i.kind != "source" and not policy.is_blocked(i)]
-    prepared = linkage_record(
-        record.key,
-        record.traits,
-        [i.value for i in usable if i.kind == "email"],
-        [i.value for i in usable if i.kind == "phone"],
-    )
+    # One pass over the identifiers, each blocklist test made once (ingest prepares every record of
+    # every batch; five passes and two tests of each value cost a tenth of preparing one).
+    sources: list[str] = []
+    emails: list[str] = []
+    phones: list[str] = []
+    values: list[str] = []
+    blocked = policy.is_blocked
+    for ident in record.identifiers:
+        kind = ident.kind
+        if kind == "source":
+            sources.append(ident.key)
+            continue
+        if blocked(ident):
+            continue
+        if kind == "email":
+            emails.append(ident.value)
+            values.append(f"email#{email_match_key(ident.value)}")
+            continue
+        if kind == "phone":
+            phones.append(ident.value)
+        values.append(ident.key)
+    prepared = linkage_record(record.key, record.traits, emails, phones)
+    if prepared.national_id:
+        values.append(f"national_id#{prepared.national_id}")
     person = record.level == "person"
     return make_node(
         prepared,
         person,
-        tuple(i.key for i in record.identifiers if i.kind == "source"),
-        _values(prepared, usable, policy),
+        tuple(sources),
+        tuple(dict.fromkeys(values)),
         blocking_keys(prepared) if person else (),
     )
 
@@ -96,7 +113,8 @@ def _as_match_node(
     """The record's ``match`` document and the node ``_match_node`` makes of it, from the record's own
     node, when the two are the same by construction: identifiers of the kinds the document keeps,
     text traits (they read back from JSON unchanged) and the source links the document implies."""
-    if any(i.kind not in _MATCHED_KINDS for i in record.identifiers):
+    kinds = [i.kind for i in record.identifiers]
+    if not _MATCHED_KINDS.issuperset(kinds):
         return None
     if not all(isinstance(v, str) for v in record.traits.values()):
         return None
@@ -104,7 +122,7 @@ def _as_match_node(
     links = (f"source#{record.key}",) + ((f"source#{record.owner}",) if child and record.owner else ())
     if node.links != links:
         return None
-    kinds = [i.kind for i in record.identifiers if i.kind != "source"]
+    kinds = [kind for kind in kinds if kind != "source"]
     if kinds.count("email") == len(kinds) or kinds.index("phone") == kinds.count("email"):
         # Emails before phones already (as normalising writes them): the document reads back in the
         # order the node's own values were made in, so they are the same values, and the node made

@@ -213,7 +213,8 @@ class BlockFiling(Filing):
 
     def add(self, key: str, names: Iterable[str]) -> None:
         super().add(key, names)
-        self._changed(key, names)
+        if self.ranks:  # (``_changed`` has nothing to drop without a ranking: most adds)
+            self._changed(key, names)
 
     def remove(self, key: str, names: Iterable[str]) -> None:
         super().remove(key, names)
@@ -330,11 +331,13 @@ def reachable(
             # keys: pairing per key made the same pair up to nine times).
             others: set[str] = set()
             for key in node.blocking_keys():
-                # ``filing.ranking(key)``, a ranking it keeps read inline (no call for most keys).
-                ranking = ranks.get(key) if key in kept_orders else None
-                if ranking is None and key in kept_orders:
-                    ranking = filing.ranking(key)
-                if ranking is not None:
+                if key in kept_orders:
+                    # ``filing.ranking(key)``, a ranking it keeps read inline (no call for most keys);
+                    # never None for a key whose places are kept.
+                    ranking = ranks.get(key)
+                    if ranking is None:
+                        ranking = filing.ranking(key)
+                    assert ranking is not None
                     # A key read with its members' places: u's neighbours in the whole block, those
                     # the scope lacks noted for the plan to read (``BlockFiling.missing``).
                     if len(ranking) > limit or key in overloaded:

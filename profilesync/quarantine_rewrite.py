@@ -15,7 +15,7 @@ from pathlib import Path
 from core.errors import ProfileSyncError
 from core.schema import Quarantined
 
-__all__ = ["QuarantineCopyError", "drop_erased_lines"]
+__all__ = ["QuarantineCopyError", "drop_erased_lines", "remove_leftover_copy"]
 
 #: The copy is made, never opened as found: ``O_EXCL`` fails on any name already there (a symlink
 #: too, dangling or not) and ``O_NOFOLLOW`` says so again, so a link planted at ``<file>.erasing``
@@ -84,6 +84,23 @@ def drop_erased_lines(path: Path, erased: Callable[[Quarantined], bool]) -> list
             os.fsync(shared.fileno())
     copy.unlink()
     return dropped
+
+
+def remove_leftover_copy(target: Path) -> bool:
+    """Remove the copy a killed rewrite of ``target`` left (``<file>.erasing``, a regular file of one
+    name), when a run starts writing ``target`` anew: it may hold the line of a person erased since
+    (attack30: it outlived her erasure for as long as no erasure landed during a run). Its name only:
+    a symlink, a directory or a file of several names there is left, and the rewrite refuses it.
+    Whether a leftover was removed."""
+    copy = target.with_name(target.name + ".erasing")
+    try:
+        found = copy.lstat()
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(found.st_mode) or found.st_nlink > 1:
+        return False
+    copy.unlink(missing_ok=True)
+    return True
 
 
 def _new_copy(copy: Path, mode: int, target: Path) -> int:

@@ -33,6 +33,7 @@ def _resolve(args: argparse.Namespace) -> int:
     from profilesync import cli_checks
     from profilesync.parallel_normalise import NormalisingWorker, usable_cores, worker_wanted
     from profilesync.progress import Progress, count_lines
+    from profilesync.quarantine_rewrite import remove_leftover_copy
     from profilesync.resolve import (
         EMBEDDED_BATCH_SIZE,
         ENDPOINT_BATCH_SIZE,
@@ -99,6 +100,7 @@ def _resolve(args: argparse.Namespace) -> int:
             stores = stack.enter_context(open_stores(endpoint_url=args.endpoint_url, table=args.table))
         store = stores.profiles
         qfile = stack.enter_context(quarantine_path.open("w", encoding="utf-8"))
+        remove_leftover_copy(quarantine_path)  # a killed rewrite's copy: it may hold an erased line
         reading = Progress("resolve", total=None if args.quiet else count_lines(args.input), quiet=args.quiet)
 
         def progress(report: ResolveReport) -> None:

@@ -24,7 +24,7 @@ from typing import Any, Final, TextIO
 from core.errors import InputError
 from core.schema import Quarantined, RecordDraft
 
-__all__ = ["MAX_LINE_CHARS", "draft_from_flat", "line_outcome", "read_jsonl"]
+__all__ = ["BEYOND", "MAX_LINE_CHARS", "draft_from_flat", "line_outcome", "read_jsonl"]
 
 _RESERVED = {
     "source",
@@ -206,9 +206,31 @@ _UNDECODABLE: Final = re.compile("[\udc80-\udcff]")
 _FOREIGN_BOMS: Final = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
+#: What a broken line's quarantine entry keeps of it: its first characters, enough to find and mend it.
+_HEAD: Final = 500
+#: The key of a cut line's entry that holds the addresses and phone-like tokens written past its head,
+#: so that an erased person's line whose head names her is still found by her identifiers
+#: (profilesync.erased_quarantine); at most ``_MOST_BEYOND`` of each.
+BEYOND: Final = "beyond_head"
+_MOST_BEYOND: Final = 64
+_JSON_ESCAPE: Final = re.compile(r"\\u([0-9a-fA-F]{4})")
+_BEYOND_PHONE: Final = re.compile(r"\+?\d[\d \-().]{5,30}\d")
+
+
 def _bad_line(source: str, number: int, reason: str, text: str) -> Quarantined:
-    """The quarantine entry of a line that is no record, kept by its line number and first 500 characters."""
-    return Quarantined(source=source, source_id=f"line {number}", reason=reason, raw={"line": text[:500]})
+    """The quarantine entry of a line that is no record, kept by its line number and first 500
+    characters; a longer line's addresses and phone-like numbers past them are kept beside (``BEYOND``)."""
+    raw: dict[str, object] = {"line": text[:_HEAD]}
+    if len(text) > _HEAD:
+        from core.quarantine_addresses import ADDRESS
+
+        rest = text[_HEAD - 64 :]  # a value the cut splits is read whole
+        decoded = _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)), rest)  # json.dumps' \\u00fc, \\u0040
+        emails = list(dict.fromkeys(ADDRESS.findall(rest) + ADDRESS.findall(decoded)))[:_MOST_BEYOND]
+        phones = list(dict.fromkeys(m[0] for m in _BEYOND_PHONE.finditer(decoded)))[:_MOST_BEYOND]
+        if emails or phones:
+            raw[BEYOND] = {"email": emails, "phone": phones}
+    return Quarantined(source=source, source_id=f"line {number}", reason=reason, raw=raw)
 
 
 def _undecodable(line: str, number: int, source: str) -> Quarantined | None:

@@ -155,12 +155,15 @@ def filing_orders(record: LinkageRecord, keys: Iterable[str]) -> dict[str, str]:
     """``order_string`` of the record in each of its blocking ``keys`` (``<prefix>:<value>``), by key:
     what ingest files beside its membership of each key. Keys of one shape share the string."""
     out: dict[str, str] = {}
-    made: dict[int, str] = {}
+    # By the shape's order (``block_shape`` and ``order_string`` inline): the address rules' shapes
+    # share one, so a record's place in them is made once.
+    made: dict[Callable[[LinkageRecord], tuple[str, ...]], str] = {}
+    shapes, join = CHAIN_SHAPES, ORDER_SEPARATOR.join
     for key in keys:
-        shape = block_shape(key)
-        found = made.get(id(shape))
+        order = shapes.get(key[:2], SHAPE).order
+        found = made.get(order)
         if found is None:
-            found = made[id(shape)] = order_string(record, shape)
+            found = made[order] = join(order(record)[:-1])
         out[key] = found
     return out
 

@@ -97,17 +97,20 @@ def _script_names_differ(a: LinkageRecord, b: LinkageRecord) -> bool:
         return False
     if "CJK" in _scripts(x):
         # One Chinese given name is written in simplified characters by a mainland tool and in
-        # traditional ones by a Taiwanese or Hong Kong one (伟 / 偉): compared simplified. Two
-        # traditional characters of one simplified form (發, 髮: 发) are two characters: of names of
-        # one length, a character matches the other's only as its own simplified or traditional form.
+        # traditional ones by a Taiwanese or Hong Kong one (伟 / 偉). Two traditional characters of
+        # one simplified form (發, 髮: 发) are two characters: a character matches the other's only as
+        # its own simplified or traditional form.
         table = _simplified()
         if len(x) == len(y):
             y = "".join(
                 p if table.get(ord(p)) == q or table.get(ord(q)) == p else q
                 for p, q in zip(x, y, strict=True)
             )
-        else:
-            x, y = x.translate(table), y.translate(table)
+        else:  # of two lengths, a character of one matches one of the other's in its own other form
+            # (attack30: translating both to simplified made 髮 and 發華 one name again)
+            y = "".join(
+                next((p for p in x if table.get(ord(p)) == q or table.get(ord(q)) == p), q) for q in y
+            )
     return _jw(x, y) < _SCRIPT_NAME_SLIP
 
 

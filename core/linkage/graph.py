@@ -153,7 +153,8 @@ def link_graph(
     for i, node in enumerate(ordered):
         for link in node.links:
             holders_of.setdefault(link, []).append(i)
-    for link, members in sorted(holders_of.items()):
+    # Only a link two records hold joins anything (most are a record's own key): those sorted alone.
+    for link, members in sorted(item for item in holders_of.items() if len(item[1]) > 1):
         for other in members[1:]:
             join(members[0], other, "owner", f"{ordered[other].key} names its owner {link.partition('#')[2]}")
 
@@ -169,10 +170,9 @@ def link_graph(
             values_of.setdefault(value, []).append(i)
     overloaded_set = set(overloaded_values)
     refused_values: set[str] = set()
-    for value in sorted(values_of):
+    # A value one record holds joins nothing unless the index knows it overloaded: the rest sorted alone.
+    for value in sorted(v for v, held in values_of.items() if len(held) > 1 or v in overloaded_set):
         members = values_of[value]
-        if len(members) < 2 and value not in overloaded_set:
-            continue
         kind, _, shown = value.partition("#")
         outcome = _value_pairs(
             value, members, ordered, people_limits.get(kind), value in overloaded_set, result

@@ -34,7 +34,18 @@ __all__ = ["distinct_holders", "union"]
 
 #: Pieces that tie two holders of a value only together with another piece.
 _WEAK: Final = frozenset(
-    {"first_name", "last_name", "house", "street", "city", "year", "area", "first_letters", "last_letters"}
+    {
+        "first_name",
+        "last_name",
+        "house",
+        "street",
+        "city",
+        "year",
+        "area",
+        "first_letters",
+        "last_letters",
+        "first_initial",
+    }
 )
 #: Weak pieces of few values (a name, a street, a town): two of them tie holders only when they make
 #: a full name or a street of a town; in a sample of few names and towns any other such pair is held
@@ -69,6 +80,7 @@ def _evidence(record: LinkageRecord) -> list[tuple[str, str]]:
     for field, value in (
         ("first_name", first),
         ("first_letters", "".join(sorted(first)) if first else None),
+        ("first_initial", first[:1] if first else None),
         ("last_name", record.last_name),
         ("last_letters", "".join(sorted(record.last_name)) if record.last_name else None),
         ("born", record.date_of_birth or record.date_of_birth_slip),
@@ -104,6 +116,10 @@ def _ties(pieces: list[tuple[str, str]]) -> list[tuple[str, ...]]:
 
 def _pairs(a: str, b: str) -> bool:
     """Whether two pieces of these fields, shared, tie two holders."""
+    if "first_initial" in (a, b):  # a surname with the first name's initial: a full name, no more
+        # (attack30: one person's Ingrid, Ingrid Marie, I., Inga in one village were five holders)
+        other = b if a == "first_initial" else a
+        return _SOURCE.get(other, other) == "last_name"
     a, b = _SOURCE.get(a, a), _SOURCE.get(b, b)
     if a == b:
         return False
@@ -113,7 +129,7 @@ def _pairs(a: str, b: str) -> bool:
 #: The pieces that come from each field a model counts values of (none of them ties its holders:
 #: every record counted holds the value, and its letters).
 _OWN: Final = {
-    "first_name": frozenset({"first_name", "first_letters"}),
+    "first_name": frozenset({"first_name", "first_letters", "first_initial"}),
     "last_name": frozenset({"last_name", "last_letters"}),
     "city": frozenset({"city"}),
 }
@@ -153,8 +169,17 @@ def _full_name_ties(record: LinkageRecord, other: str) -> list[tuple[str, ...]]:
     names in the model). The place is not part of the tie (revA29: her channels in her old town, her
     new one, her office's and none were four holders again): records of one full name in two towns
     are not surely two people. A birth told differently keeps strangers of one name apart, so a
-    sample of few names and towns (a birth date each) does not chain."""
-    name = record.last_name if other == "last_name" else record.first_name or record.first_name_script
+    sample of few names and towns (a birth date each) does not chain.
+
+    Counting a surname, the first name ties by its initial (attack30: one person whose tools keep
+    ``Ingrid``, ``Ingrid Marie``, ``I.``, ``Ingrid M.`` and ``Inga`` was five holders): the matcher
+    itself takes an initial for the name it starts, so no tie of whole first names can hold her;
+    strangers of one surname and one initial with no birth told are counted once, which errs low."""
+    if other == "last_name":
+        name = record.last_name
+    else:
+        first = record.first_name or record.first_name_script
+        name = first[:1] if first else None
     if not name:
         return []
     born = record.date_of_birth or record.date_of_birth_slip or record.birth_year or ""

@@ -157,7 +157,22 @@ def has_external_id(traits: Mapping[str, object]) -> bool:
     something (``_shows``). An id of spaces, format characters (``"\\u200b"``), controls, lone marks,
     Hangul fillers or braille blanks names no record, and kept a profile of nobody."""
     value = traits.get(EXTERNAL_ID_TRAIT)
-    return value is not None and any(_shows(c) for c in str(value))
+    if value is None:
+        return False
+    text = str(value)
+    # attack30: what an integration writes when it has no id (``String(undefined)``, ``str(None)``,
+    # a form's ``N/A`` or ``-``) shows, and names no record either: an id has a letter or a digit
+    return (
+        any(_shows(c) for c in text)
+        and any(c.isalnum() for c in text)
+        and text.strip().casefold() not in _PLACEHOLDER_IDS
+    )
+
+
+#: The texts integrations write for an id they do not have (case-folded): no id.
+_PLACEHOLDER_IDS: Final = frozenset(
+    {"undefined", "null", "none", "nil", "nan", "n/a", "[object object]", "unknown", "(null)"}
+)
 
 
 def has_other_identity(traits: Mapping[str, str]) -> bool:
@@ -200,5 +215,8 @@ def plausible_national_id(text: str) -> bool:
 def _letters(text: str | None) -> bool:
     # str.isalpha, not the regex [^\W\d_]: that class also takes digits that are not decimal
     # (superscripts, circled numbers: "¹" is \w but not \d), which are no name.
-    # A Hangul filler is a letter (Lo) that shows nothing: no name.
-    return text is not None and any(ch.isalpha() and ch not in _BLANK_LETTERS for ch in text)
+    # A Hangul filler is a letter (Lo) that shows nothing: no name. A modifier letter (Lm: ー, the
+    # mark a kana keyboard types for "-", 々, ʻ) is part of a name beside real letters, none alone.
+    return text is not None and any(
+        ch.isalpha() and ch not in _BLANK_LETTERS and unicodedata.category(ch) != "Lm" for ch in text
+    )

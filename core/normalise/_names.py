@@ -63,6 +63,27 @@ def normalise_name(value: str) -> str:
     return _normalise_name(value)
 
 
+#: What integrations write into a name field they have no value for (attack30: JavaScript's
+#: ``String(undefined)``, ``String(null)``, ``String({})``; Python's ``str(None)``, ``str(nan)``; SQL's
+#: NULL), as they write it: letter case counts, so the people named Null or Nan keep their names.
+_PLACEHOLDER_NAMES: Final = frozenset(
+    {
+        "undefined",
+        "null",
+        "NULL",
+        "None",
+        "none",
+        "nan",
+        "NaN",
+        "[object Object]",
+        "(null)",
+        "nil",
+        "N/A",
+        "n/a",
+    }
+)
+
+
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _normalise_name(value: str) -> str:
     name = " ".join(value.split())
@@ -70,6 +91,8 @@ def _normalise_name(value: str) -> str:
         raise NormalisationError("name", "empty")
     if not any(c.isalpha() for c in name):
         raise NormalisationError("name", "has no letters")
+    if name in _PLACEHOLDER_NAMES:
+        raise NormalisationError("name", f"{name!r} is what an integration writes for no value")
     if not (name.isupper() or name.islower()):
         return name
     words = name.split(" ")
