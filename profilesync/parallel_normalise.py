@@ -257,6 +257,7 @@ def _produce(
         worker_email_normaliser,
         worker_json_and_hash,
         worker_order_reader,
+        worker_record_normaliser,
     )
 
     # Compiled where native/'s extension is installed (profilesync.resolve_native): the same memos,
@@ -265,6 +266,8 @@ def _produce(
     use_assembler(worker_assembler())
     use_email_normaliser(worker_email_normaliser())
     use_order_reader(worker_order_reader())
+    # One compiled call a record for the common record (the Python function for the rest).
+    normalise = worker_record_normaliser() or normalise_record
 
     tune_gc_for_bulk_work()  # what it inherited or imported is frozen, as in the main process
     chunk: list[SourceRecord | Quarantined | BatchEnd] = []
@@ -283,7 +286,7 @@ def _produce(
             # check (about 0.3 µs each, two a record).
             outcome: SourceRecord | Quarantined | BatchEnd
             if type(item) is RecordDraft or not isinstance(item, _PASSED_ON):
-                outcome = normalise_record(item, options)
+                outcome = normalise(item, options)
             else:
                 outcome = item
             if type(outcome) is SourceRecord or isinstance(outcome, SourceRecord):

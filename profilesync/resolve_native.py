@@ -23,6 +23,10 @@ tests/unit/test_native29n_assemble_parity.py); its records' email addresses by
 ``core.normalise.use_email_normaliser``; tests/unit/test_native29n_email_parity.py); and its orders
 by ``profilesync_native.order`` (native/src/norm_order.rs: ``_order``'s common shape without its
 Python frame; ``core.normalise.use_order_reader``; tests/unit/test_native29n_order_parity.py).
+And each record is normalised by one compiled call, ``profilesync_native.normalise_record``
+(native/src/norm_record*.rs: ``core.normalise.normalise_record`` for the common record, which calls
+back only what stays Python's, and the Python function itself for every other record;
+tests/unit/test_native30w_record_parity.py).
 
 tests/unit/test_native28w_worker_parity.py holds the compiled call to the Python path's memos and
 pickled bytes on hypothesis records of every shape the canonical schema allows.
@@ -42,11 +46,13 @@ from core.schema import SourceRecord
 __all__ = [
     "UNAVAILABLE",
     "handover_reassemble",
+    "record_counts",
     "record_json_and_hash",
     "worker_assembler",
     "worker_email_normaliser",
     "worker_json_and_hash",
     "worker_order_reader",
+    "worker_record_normaliser",
 ]
 
 
@@ -57,8 +63,8 @@ def _load() -> tuple[Any, str]:
         module = importlib.import_module("profilesync_native")
     except ImportError as error:
         return None, f"profilesync_native is not installed ({error}); `make native` builds it"
-    if not hasattr(module, "order"):  # an extension built before the worker's part
-        return None, "profilesync_native has no order (an older build): `make native`"
+    if not hasattr(module, "normalise_record"):  # an extension built before the worker's part
+        return None, "profilesync_native has no normalise_record (an older build): `make native`"
     return module, ""
 
 
@@ -104,3 +110,16 @@ def worker_order_reader() -> Callable[[Any], Any] | None:
     """What the normalising worker reads orders with (``core.normalise.use_order_reader``):
     native/'s ``order``, or None for ``core.normalise._money._order``."""
     return None if _MODULE is None else _MODULE.order
+
+
+def worker_record_normaliser() -> Callable[..., Any] | None:
+    """What the normalising worker normalises each draft with, in place of
+    ``core.normalise.normalise_record``: native/'s ``normalise_record`` (the same outcome, one
+    compiled call for the common record), or None for the Python function."""
+    return None if _MODULE is None else _MODULE.normalise_record
+
+
+def record_counts() -> tuple[int, int]:
+    """``(taken, declined)``: the drafts native/'s ``normalise_record`` wrote itself and those it
+    gave the Python function, in this process so far ((0, 0) without the extension)."""
+    return (0, 0) if _MODULE is None else _MODULE.normalise_record_counts()

@@ -8,6 +8,8 @@
 mod norm_assemble;
 mod norm_email;
 mod norm_order;
+mod norm_record;
+mod norm_record_parts;
 mod profile;
 mod profile_computed;
 mod rows;
@@ -183,5 +185,7 @@ fn profilesync_native(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(norm_assemble::assemble_model, m)?)?;
     m.add_function(wrap_pyfunction!(norm_email::normalise_email, m)?)?;
     m.add_function(wrap_pyfunction!(norm_order::order, m)?)?;
+    m.add_function(wrap_pyfunction!(norm_record::normalise_record, m)?)?;
+    m.add_function(wrap_pyfunction!(norm_record::normalise_record_counts, m)?)?;
     Ok(())
 }

@@ -26,7 +26,7 @@ fn python_normalise(py: Python<'_>) -> PyResult<&PyObject> {
 
 /// Python's ``str.isspace`` of an ASCII character: what ``str.strip()`` removes (it includes the
 /// four information separators, 0x1C to 0x1F, which Rust's ``is_ascii_whitespace`` does not).
-fn python_space(byte: u8) -> bool {
+pub(crate) fn python_space(byte: u8) -> bool {
     matches!(byte, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1c..=0x1f | b' ')
 }
 
