@@ -112,6 +112,9 @@ fn plain_decisions<'p>(py: Python<'p>, k: &Known, given: &'p PyDict, updated_at:
         state.set_item(intern!(py, "granted"), value)?;
         state.set_item(intern!(py, "changed_at"), updated_at)?;
         state.set_item(intern!(py, "dated_by_record"), false)?;
+        // the run's two fields (core.schema.ConsentState.assemble defaults them): unset
+        state.set_item(intern!(py, "contrary_at"), py.None())?;
+        state.set_item(intern!(py, "run_at"), pyo3::types::PyTuple::empty(py))?;
         let state = crate::worker_handover::reassemble(py, k.consent_state.as_ref(py), state, py.None().as_ref(py))?;
         result.set_item(lowered, state)?;
     }
