@@ -187,12 +187,15 @@ def test_an_erasure_before_the_migration_finds_her_old_index_items(old_table: tu
     records = _records()[:split]
     store = DynamoDBProfileStore(client, table, read_workers=1, salt=SALT)
     members = _block_items(client, table)
-    # GIVEN one person whose records are listed under old BLOCK# items
+    stored = {pk for pk, _ in _keys(client, table)}
+    # GIVEN one person whose record is listed under old BLOCK# items and whose names old NAMED#
+    # items index (a guess of her values meets both before the erasure)
     her = next(
         r
         for r in records
         if {i.kind for i in r.identifiers} >= {"email", "phone"}
         and any(r.key in i.get("records", {}).get("SS", []) for i in members.values())
+        and any(pk.startswith("NAMED#") for pk in _guessable(r) & stored)
     )
     keys = [i.key for i in her.identifiers]
     # WHEN this version erases her from the table the previous release wrote (not migrated yet)
