@@ -53,6 +53,11 @@ class StoreLayoutError(ProfileSyncError):
     """The table does not look like the profilesync layout (wrong key schema, missing table)."""
 
 
+class SaltMismatchError(ProfileSyncError, ValueError):
+    """The audit salt a store or command was given is not the one the table's keys are made with
+    (core.storage.ident_keys): the message names the parameter to set."""
+
+
 class StoreUnavailableError(ProfileSyncError):
     """The embedded store's file failed under a run: its disk is full, it became read-only, it is
     damaged, or another process held its lock too long. Nothing half-written is kept (each write is

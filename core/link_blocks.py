@@ -5,17 +5,27 @@ stored (``BlockState``), and the changes that move records between keys (``Block
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Iterable, Mapping
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
-__all__ = ["NO_ORDERS", "BlockChange", "BlockState", "block_item_key", "changes_for"]
+from core.key_hashing import keyed_hex, unkeyed_hex
+
+__all__ = ["BLOCK_PREFIX", "NO_ORDERS", "BlockChange", "BlockState", "block_item_key", "changes_for"]
 
 
-def block_item_key(key: str) -> str:
-    """The store's item key for an index key: ``BLOCK#`` and 128 bits of BLAKE2b of it."""
-    return "BLOCK#" + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+BLOCK_PREFIX: Final = "BLOCK#"
+
+
+def block_item_key(key: str, salt: str | None = None) -> str:
+    """The store's item key for an index key. With ``salt`` (the DynamoDB table's audit salt):
+    ``BLOCK#`` and the keyed hash of ``BLOCK#<key>`` (core.key_hashing, 64 hex digits), which the
+    table's stream may carry after her erasure without a guess of her name, birth date or postcode
+    being confirmable. Without: ``BLOCK#`` and 128 bits of BLAKE2b of the key, the layout of the
+    embedded and in-memory stores (no stream) and of a DynamoDB table the previous release wrote."""
+    if salt is None:
+        return BLOCK_PREFIX + unkeyed_hex(key)
+    return BLOCK_PREFIX + keyed_hex(salt, BLOCK_PREFIX + key)
 
 
 NO_ORDERS: Final[Mapping[str, str]] = MappingProxyType({})

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.connector import Payload
-from core.governance.history_names import IndexesHistoryNames, named_pk, names_in_history
+from core.governance.history_names import IndexesHistoryNames, names_in_history, store_named_pks
 from core.governance.person_record import PersonRecord, person_record
 from core.ingest_settings import IngestSettings
 from core.person_scope import PersonScope, find_scope, locate
@@ -177,10 +177,13 @@ def _named_items(history: object, scope: PersonScope) -> list[ItemKey]:
     erasure deletes with them."""
     if not isinstance(history, IndexesHistoryNames):
         return []
+    # A store keys a name's items its own way (DynamoDB: by keyed hash, and during its upgrade under
+    # the previous release's unkeyed hash too: core.storage.dynamodb_history).
     keys: list[ItemKey] = []
     for part in (scope, *scope.splinters):
         for customer in sorted(c for c in {part.customer_id, *part.absorbed} if c is not None):
-            keys += [ItemKey(named_pk(n), customer) for n in sorted(names_in_history(history, customer))]
+            names = sorted(names_in_history(history, customer))
+            keys += [ItemKey(pk, customer) for n in names for pk in store_named_pks(history, n)]
     return keys
 
 

@@ -119,7 +119,7 @@ def governance() -> Governance:
             policy=policy,
             sources=Sources(
                 reader=DynamoDBProfileReader(client, table, salt=lambda: w.audit_salt),
-                history=DynamoDBHistoryStore(client, table),
+                history=DynamoDBHistoryStore(client, table, salt=lambda: w.audit_salt),
                 audit=DynamoDBReadAudit(client, table, retention_days=retention_days()),
                 links=GraphLinks(w.profiles, identity) if identity is not None else None,
             ),

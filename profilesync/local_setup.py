@@ -69,9 +69,6 @@ def start(rt: LocalRuntime) -> None:
 
     rt.table_name = str(scope.resolve(resources["ProfilesTable"]["Properties"]["TableName"]))
     create_table(rt.dynamodb, rt.table_name)
-    from core.storage.ident_keys import mark_new_table
-
-    mark_new_table(rt.dynamodb, rt.table_name)  # a new table: no identifier under its value
     refs: dict[str, str] = {
         "ProfilesTable": rt.table_name,
         "DataKey": "local-data-key",
@@ -81,10 +78,19 @@ def start(rt: LocalRuntime) -> None:
     # Generated secrets (the audit salt): a fixed value per name, since the embedded AWS lives in
     # this process only; Powertools caches a secret per name, so a value must not change.
     secrets_manager = aws_client("secretsmanager", config=Config(region_name=REGION))
+    from core.storage.ident_keys import DEFAULT_IDENT_SALT
+
+    salt = DEFAULT_IDENT_SALT
     for resource in resources.values():
         if resource["Type"] == "AWS::SecretsManager::Secret":
             secret_name = str(scope.resolve(resource["Properties"]["Name"]))
             secrets_manager.create_secret(Name=secret_name, SecretString=f"local-only:{secret_name}")
+            if secret_name.endswith("audit-salt"):
+                salt = f"local-only:{secret_name}"
+    from core.storage.ident_keys import mark_new_table
+
+    # A new table: no identifier or index item under an old key; marked with its stack's salt.
+    mark_new_table(rt.dynamodb, rt.table_name, salt)
     # Dead-letter queues first: a redrive policy names its DLQ's ARN.
     queues = [k for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue"]
     queues.sort(key=lambda k: "RedrivePolicy" in resources[k].get("Properties", {}))

@@ -144,7 +144,7 @@ def _opened(args: argparse.Namespace) -> Iterator[Any]:
 
     sources = Sources(
         DynamoDBProfileReader(client, args.table, salt=table_salt()),
-        DynamoDBHistoryStore(client, args.table),
+        DynamoDBHistoryStore(client, args.table, salt=table_salt()),
         DynamoDBReadAudit(client, args.table),
         links=_graph_links(document, DynamoDBProfileStore(client, args.table, salt=table_salt())),
     )

@@ -159,7 +159,8 @@ def _dynamodb_stores(endpoint_url: str, table: str) -> Stores:
             create_table(client, table)
             from core.storage.ident_keys import mark_new_table
 
-            mark_new_table(client, table)  # made by this version: no identifier under its value
+            # made by this version: no identifier or index item under an old key; the salt's check
+            mark_new_table(client, table, table_salt())
             status = "ACTIVE"
         except client.exceptions.ResourceInUseException:
             status = "CREATING"  # another run started at the same time (a second resolve) makes it

@@ -11,9 +11,10 @@ the event that takes it away names again):
     NAMED#<hash of the name> / <customer id>
 
 The name is an identifier key (``email#ann@example.com``) or a record as ``source#<source key>``;
-its hash is :func:`name_hash` (BLAKE2b, 128 bits: the clear value is never a key, though without a
-key a guessed value can be confirmed, unlike the keyed hash of the ``IDENT#`` items,
-core.storage.ident_keys; an erasure deletes the index items of what it erases). An item says
+its hash is :func:`name_hash`: on DynamoDB the keyed hash of ``NAMED#<name>`` with the audit salt
+(core.key_hashing; the table's stream carries the keys an erasure deletes, and a guessed value must
+not be confirmable from them), in the embedded and in-memory stores (no stream) 128 bits of BLAKE2b,
+as every store keyed it before; an erasure deletes the index items of what it erases. An item says
 "this customer's history may name it": written before or with the event, it may outlive it (the
 event redacted, the customer deleted), never the other way round, so an erasure that reads a
 customer's history from it finds what is there or nothing. The erasure
@@ -23,26 +24,37 @@ the items it read.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import takewhile
 from typing import Protocol, runtime_checkable
 
 from core.governance.history import MAX_PAGE, HistoryEvent, HistoryStore, whole_history
+from core.key_hashing import keyed_hex, unkeyed_hex
 
 NAMED_PREFIX = "NAMED#"
 #: How many customers one page of a name's index items holds at most.
 NAMED_PAGE = 100
 
 
-def name_hash(name: str) -> str:
-    """The hash an index item is keyed by: 32 hex digits of BLAKE2b over the name."""
-    return hashlib.blake2b(name.encode(), digest_size=16).hexdigest()
+def name_hash(name: str, salt: str | None = None) -> str:
+    """The hash an index item is keyed by: with ``salt`` (DynamoDB's audit salt) the keyed hash of
+    ``NAMED#<name>`` (64 hex digits), without it 32 hex digits of BLAKE2b over the name."""
+    if salt is None:
+        return unkeyed_hex(name)
+    return keyed_hex(salt, NAMED_PREFIX + name)
 
 
-def named_pk(name: str) -> str:
-    return NAMED_PREFIX + name_hash(name)
+def named_pk(name: str, salt: str | None = None) -> str:
+    return NAMED_PREFIX + name_hash(name, salt)
+
+
+def store_named_pks(history: object, name: str) -> list[str]:
+    """The partition keys a history store keeps ``name``'s index items under: its own
+    (``named_pks``: DynamoDB's keyed hash, and during its upgrade the unkeyed one too), else
+    ``named_pk`` (the embedded and in-memory stores)."""
+    own = getattr(history, "named_pks", None)
+    return list(own(name)) if own is not None else [named_pk(name)]
 
 
 def source_name(source_key: str) -> str:
@@ -74,9 +86,10 @@ def indexed_names(event: HistoryEvent) -> set[str]:
     return names
 
 
-def index_pairs(events: Iterable[tuple[str, HistoryEvent]]) -> set[tuple[str, str]]:
-    """The (``NAMED#`` partition key, customer) pairs of events stored under those customers."""
-    return {(named_pk(name), customer) for customer, event in events for name in indexed_names(event)}
+def index_pairs(events: Iterable[tuple[str, HistoryEvent]], salt: str | None = None) -> set[tuple[str, str]]:
+    """The (``NAMED#`` partition key, customer) pairs of events stored under those customers
+    (``salt``: see ``name_hash``)."""
+    return {(named_pk(name, salt), customer) for customer, event in events for name in indexed_names(event)}
 
 
 def names_in_history(history: HistoryStore, customer_id: str) -> set[str]:
@@ -190,4 +203,5 @@ __all__ = [
     "named_pk",
     "names_in_history",
     "source_name",
+    "store_named_pks",
 ]

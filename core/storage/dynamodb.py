@@ -131,7 +131,7 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
         if upgrading:
             marker = [i for i in items if i["PK"] == REKEYED_KEY["PK"] and i["SK"] == REKEYED_KEY["SK"]]
             if marker_asked:
-                layout.saw_marker(bool(marker))
+                layout.saw_marker(marker[0] if marker else None)
             items = [i for i in items if not marker or i is not marker[0]]
             new = {ident_of(i) for i in items if "ident" in i}
             old = [ident_of(i) for i in items if "ident" not in i and ident_of(i) not in new]
@@ -268,7 +268,7 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
         """The customers' histories, in this table (``PutHistory`` writes them)."""
         from core.storage.dynamodb_history import DynamoDBHistoryStore  # it imports this module
 
-        return DynamoDBHistoryStore(self._client, self.table_name)
+        return DynamoDBHistoryStore(self._client, self.table_name, layout=self.ident_layout)
 
     def inherit_history(self, absorbed: str, survivor: str) -> int:
         """Copy ``absorbed``'s history to ``survivor`` (core.governance.history.HistoryStore)."""

@@ -6,9 +6,14 @@
 | NAMED#<hash>   | <cid>                               | (none)                                  |
 
 ``NAMED#`` items index the names the events hold (core.governance.history_names): the history of
-``<cid>`` may name the value or record whose hash is ``<hash>``. They are written before the events
-(``DynamoDBProfileStore.commit`` puts those of a commit's ``PutHistory`` operations first, outside
-its transactions, which keep their size), so an event is never without its item.
+``<cid>`` may name the value or record whose hash is ``<hash>``, the keyed hash of the name with the
+table's audit salt (core.key_hashing: the stream carries the keys an erasure deletes). A table the
+previous release wrote holds them under the unkeyed hash until ``profilesync migrate
+rekey-identifiers`` marks it (core.storage.index_rekey): until then a read of a name's customers
+reads both keys and a forgetting deletes both; new items go under the keyed hash only. They are
+written before the events (``DynamoDBProfileStore.commit`` puts those of a commit's ``PutHistory``
+operations first, outside its transactions, which keep their size), so an event is never without
+its item.
 
 ``HISTORY#`` sorts before ``PROFILE``, ``PUSHED#`` and ``SOURCE#``, so a read of the profile and
 its sources (``SK >= "PROFILE"``, core.storage.dynamodb_reads) never reads the history, however long
@@ -30,6 +35,8 @@ from core.governance.history_names import NAMED_PAGE, NamedPage, index_pairs, na
 from core.storage.dynamodb import customer_pk
 from core.storage.dynamodb_batch import batch_delete, batch_put
 from core.storage.dynamodb_reads import table_call
+from core.storage.ident_keys import DEFAULT_IDENT_SALT, Salt
+from core.storage.ident_rekey import IdentLayout
 
 HISTORY_PREFIX = "HISTORY#"
 Item = dict[str, dict[str, Any]]
@@ -50,17 +57,34 @@ def history_item(event: HistoryEvent, partition: str | None = None) -> Item:
     }
 
 
-def named_items(events: Sequence[tuple[str, HistoryEvent]]) -> list[Item]:
-    """The index items of ``events`` stored under those customers (core.governance.history_names)."""
-    return [{"PK": {"S": pk}, "SK": {"S": customer}} for pk, customer in sorted(index_pairs(events))]
+def named_items(events: Sequence[tuple[str, HistoryEvent]], salt: str = DEFAULT_IDENT_SALT) -> list[Item]:
+    """The index items of ``events`` stored under those customers (core.governance.history_names),
+    keyed with ``salt``."""
+    return [{"PK": {"S": pk}, "SK": {"S": customer}} for pk, customer in sorted(index_pairs(events, salt))]
 
 
 class DynamoDBHistoryStore:
-    """``HistoryStore`` over the profile table."""
+    """``HistoryStore`` over the profile table. ``salt``: the deployment's audit salt, which keys the
+    ``NAMED#`` items (or ``layout``, the table's profile store's, which holds it and knows whether
+    the table still holds items under the unkeyed hash)."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        salt: Salt = DEFAULT_IDENT_SALT,
+        layout: IdentLayout | None = None,
+    ) -> None:
         self._client = client
         self.table_name = table_name
+        self._layout = layout or IdentLayout(self._call, table_name, salt)
+
+    def named_pks(self, name: str) -> list[str]:
+        """The partition keys of ``name``'s index items: its keyed hash, and, until the table is
+        marked, its unkeyed hash (an item the previous release wrote)."""
+        keyed = named_pk(name, self._layout.salt)
+        return [keyed] if self._layout.index_keyed() else [keyed, named_pk(name)]
 
     def append_history(self, events: Sequence[HistoryEvent]) -> None:
         self.put_named([(e.customer_id, e) for e in events])
@@ -68,11 +92,26 @@ class DynamoDBHistoryStore:
 
     def put_named(self, events: Sequence[tuple[str, HistoryEvent]]) -> None:
         """Write the index items of ``events`` (customer, event): before the events themselves."""
-        self._put(named_items(events))
+        self._put(named_items(events, self._layout.salt))
 
     def histories_naming(self, name: str, *, after: str | None = None, limit: int = NAMED_PAGE) -> NamedPage:
+        pks = self.named_pks(name)
+        if len(pks) == 1:
+            return self._naming(pks[0], after, limit)
+        # Both keys while the table is upgraded: the customers of either, in order, a page at most.
+        pages = [self._naming(pk, after, limit) for pk in pks]
+        merged = sorted({c for page in pages for c in page.customers})
+        # A customer past a page that was cut is not known to be the next: cut the merge there.
+        cut = min((page.customers[-1] for page in pages if page.next is not None), default=None)
+        if cut is not None:
+            merged = [c for c in merged if c <= cut]
+        found = tuple(merged[: max(1, limit)])
+        more = cut is not None or len(merged) > len(found)
+        return NamedPage(found, found[-1] if more and found else None)
+
+    def _naming(self, pk: str, after: str | None, limit: int) -> NamedPage:
         limit = max(1, limit)
-        values: dict[str, Any] = {":pk": {"S": named_pk(name)}}
+        values: dict[str, Any] = {":pk": {"S": pk}}
         condition = "PK = :pk"
         if after is not None:
             condition += " AND SK > :after"
@@ -98,7 +137,11 @@ class DynamoDBHistoryStore:
         return NamedPage(found, found[-1] if more and found else None)
 
     def forget_named(self, pairs: Sequence[tuple[str, str]]) -> None:
-        keys = [{"PK": {"S": named_pk(name)}, "SK": {"S": customer}} for name, customer in sorted(set(pairs))]
+        keys = [
+            {"PK": {"S": pk}, "SK": {"S": customer}}
+            for name, customer in sorted(set(pairs))
+            for pk in self.named_pks(name)
+        ]
         batch_delete(self._client, self.table_name, keys, self._call)
 
     def list_history(

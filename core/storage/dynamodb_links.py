@@ -3,10 +3,14 @@ its base's, ``DynamoDBReviews`` (core.storage.dynamodb_reviews).
 
 | PK                   | SK      | attributes                                                       |
 | -------------------- | ------- | ---------------------------------------------------------------- |
-| BLOCK#<hash>         | BLOCK   | records (SS of source keys), overloaded (BOOL), children (SS),   |
+| BLOCK#<keyed hash>   | BLOCK   | records (SS of source keys), overloaded (BOOL), children (SS),   |
 |                      |         | ``o#<source key>`` (S) per member: its place in the block's order |
 | REVIEW#<pair hash>   | REVIEW  | status, created_at, data (the item as JSON)                      |
 | REVIEW#_pending      | PENDING | pairs (SS of the pair hashes still pending)                      |
+
+``<keyed hash>``: core.link_blocks.block_item_key with the table's audit salt (the stream carries the
+keys an erasure changes); a table the previous release wrote holds items under the unkeyed hash,
+moved as they are met until the table is marked (core.storage.dynamodb_block_upgrade).
 
 Index updates go as ``TransactWriteItems`` of up to 100 ``Update`` actions (one request for the keys
 of about a dozen records): ``ADD records`` under the condition that the key is not overloaded and
@@ -35,7 +39,9 @@ from typing import Any
 from core.errors import RetryableError
 from core.link_filed import FILED_PREFIX
 from core.link_index import NO_ORDERS, BlockChange, BlockState, block_item_key
+from core.storage.dynamodb_block_upgrade import DynamoDBBlockUpgrade
 from core.storage.dynamodb_reviews import DynamoDBReviews
+from core.storage.ident_rekey import IdentLayout
 
 __all__ = ["DynamoDBLinkIndex"]
 
@@ -59,25 +65,35 @@ _PLACES_PER_UPDATE = 100
 expression of at most 4 KB (moto fails one of about 250)."""
 
 
-class DynamoDBLinkIndex(DynamoDBReviews):
-    """Mixed into ``DynamoDBProfileStore`` (which sets ``_client`` and ``table_name``)."""
+class DynamoDBLinkIndex(DynamoDBReviews, DynamoDBBlockUpgrade):
+    """Mixed into ``DynamoDBProfileStore`` (which sets ``_client``, ``table_name`` and
+    ``ident_layout``, whose salt keys the items)."""
 
     _client: Any
     table_name: str
     max_items_per_commit: int
+    ident_layout: IdentLayout
 
     # -- reads ---------------------------------------------------------------------------------
 
     def get_blocks(self, keys: Sequence[str], *, members_only: bool = False) -> dict[str, BlockState]:
-        by_item = {block_item_key(k): k for k in dict.fromkeys(keys)}
+        salt = self.ident_layout.salt
+        by_item = {block_item_key(k, salt): k for k in dict.fromkeys(keys)}
         out: dict[str, BlockState] = {}
         # Members only: the item's key, members and flag, not its children and every member's place
         # (less to send and parse; DynamoDB counts the read's capacity by the whole item all the same).
         projection = _MEMBERS_ONLY if members_only else None
-        keys_read = [{"PK": {"S": pk}, "SK": {"S": "BLOCK"}} for pk in by_item]
-        for item in self._batch_get(keys_read, projection):
+        if self.ident_layout.known_index_keyed or self.ident_layout.index_keyed():
+            keys_read = [{"PK": {"S": pk}, "SK": {"S": "BLOCK"}} for pk in by_item]
+            items = self._batch_get(keys_read, projection)
+        else:
+            items = self._blocks_upgrading(by_item)  # both keys, whole (core.storage.dynamodb_block_upgrade)
+        for item in items:
             key = by_item[item["PK"]["S"]]
             members = frozenset(item["records"]["SS"]) if "records" in item else frozenset()
+            if members_only:
+                out[key] = BlockState(key, members, bool(item.get("overloaded", {}).get("BOOL", False)))
+                continue
             orders = {name[2:]: value["S"] for name, value in item.items() if name.startswith(_ORDER)}
             out[key] = BlockState(
                 key,
@@ -98,6 +114,9 @@ class DynamoDBLinkIndex(DynamoDBReviews):
         # write-ahead) go first, and those listed after the last (a settling's retagging, which
         # drops what it settled) go last. An entry listing more than is filed is harmless: settling
         # and erasure read the index at every key it lists.
+        if changes and not (self.ident_layout.known_index_keyed or self.ident_layout.index_keyed()):
+            # A table the previous release wrote: its items under the unkeyed hash move first.
+            self._move_old_blocks(c.key for c in changes)
         first = next((n for n, c in enumerate(changes) if not c.key.startswith(FILED_PREFIX)), len(changes))
         last = len(changes)
         while last > first and changes[last - 1].key.startswith(FILED_PREFIX):
@@ -134,6 +153,8 @@ class DynamoDBLinkIndex(DynamoDBReviews):
         # A request each (an erasure or a filing drops one entry a record, rarely), conditioned on
         # the item holding what was read: a key dropped and written afresh meanwhile stays.
         dropped: list[str] = []
+        if states and not (self.ident_layout.known_index_keyed or self.ident_layout.index_keyed()):
+            self._move_old_blocks(s.key for s in states)  # read from both keys: one item now
         for read in {s.key: s for s in states}.values():
             conditions = [
                 f"attribute_{'' if read.overloaded else 'not_'}exists(overloaded)",
@@ -157,7 +178,7 @@ class DynamoDBLinkIndex(DynamoDBReviews):
 
     def _delete_emptied(self, changes: Sequence[BlockChange]) -> None:
         """Delete the items the removals left empty. DynamoDB drops a set whose last member is
-        deleted but keeps the item, whose key is the unsalted hash of a blocking key (a birth date and
+        deleted but keeps the item, whose key is the keyed hash of a blocking key (a birth date and
         an initial, an email user name): after an erasure it would still say such a person was filed.
         The SQLite and in-memory stores delete an emptied key the same way. The condition keeps an
         item a concurrent writer has filed a record under again, and an overloaded one."""
@@ -173,8 +194,12 @@ class DynamoDBLinkIndex(DynamoDBReviews):
             except exceptions.ConditionalCheckFailedException:
                 continue  # others are still filed under it (or it is overloaded): it stays
 
+    def block_pk(self, key: str) -> str:
+        """The partition key of index key ``key``'s item in this table (its keyed hash)."""
+        return block_item_key(key, self.ident_layout.salt)
+
     def _key(self, change: BlockChange) -> dict[str, Any]:
-        return {"PK": {"S": block_item_key(change.key)}, "SK": {"S": "BLOCK"}}
+        return {"PK": {"S": self.block_pk(change.key)}, "SK": {"S": "BLOCK"}}
 
     def _remove_action(self, change: BlockChange, attribute: str, members: frozenset[str]) -> dict[str, Any]:
         update: dict[str, Any] = {

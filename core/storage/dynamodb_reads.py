@@ -102,11 +102,16 @@ class DynamoDBProfileReader:
                 self.table_name,
                 wanted + [dict(REKEYED_KEY)] * marker,
                 # as owner_of's GetItem: eventually consistent (half the units), the owner alone
-                {"ConsistentRead": self.consistent, "ProjectionExpression": "PK, customer_id"},
+                # (and the marker's salt check, core.storage.ident_keys.verify_salt)
+                {
+                    "ConsistentRead": self.consistent,
+                    "ProjectionExpression": "PK, customer_id, #c",
+                    "ExpressionAttributeNames": {"#c": "check"},
+                },
             )
         }
         if marker:
-            self._layout.saw_marker(REKEYED_KEY["PK"]["S"] in found)
+            self._layout.saw_marker(found.get(REKEYED_KEY["PK"]["S"]))
         item = found.get(keyed["PK"]["S"]) or found.get(legacy_ident_pk(key))
         return None if item is None else str(item["customer_id"]["S"])
 

@@ -21,9 +21,11 @@ one before it plans on it (``DynamoDBProfileStore.get_owners``), so no join is l
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from core.errors import SaltMismatchError
+from core.key_hashing import keyed_hex, salt_check
 
 IDENT_PREFIX = "IDENT#"
 #: The marker ``profilesync migrate rekey-identifiers`` writes when no identifier item is left under
@@ -52,17 +54,47 @@ class LazySalt:
         return self._salt
 
 
-def mark_new_table(client: Any, table_name: str) -> None:
-    """Mark a table this version just created: it holds no identifier item under its value, so its
-    stores never read the old keys (what ``profilesync migrate rekey-identifiers`` writes at its end)."""
-    client.put_item(TableName=table_name, Item=dict(REKEYED_KEY))
+#: The marker's attribute saying the link and history indexes are keyed too (``BLOCK#`` and
+#: ``NAMED#`` by keyed hash, core.key_hashing): a table marked by the previous release's migration
+#: has identifier items keyed, index items not yet.
+INDEX_KEYED: Mapping[str, Any] = {"S": "keyed"}
+
+
+def marker_item(salt: str, *, index: bool) -> dict[str, Any]:
+    """The layout marker: identifiers keyed, the indexes too when ``index``, and the salt's check
+    value (``check``), which every store compares with its own salt's when it reads the marker."""
+    item: dict[str, Any] = {**REKEYED_KEY, "check": {"S": salt_check(salt)}}
+    if index:
+        item["index"] = dict(INDEX_KEYED)
+    return item
+
+
+def verify_salt(marker: Mapping[str, Any], salt: str, table_name: str) -> None:
+    """Refuse ``salt`` when the table's marker was written with another one (SaltMismatchError).
+    A marker written before the check existed holds none: nothing to compare."""
+    check = marker.get("check")
+    if check is not None and check.get("S") != salt_check(salt):
+        raise SaltMismatchError(
+            f"the audit salt given is not the one table {table_name!r} was made with: set "
+            "PROFILESYNC_AUDIT_SALT (or PROFILESYNC_SECRETS_PREFIX, to read the stack's audit-salt "
+            "secret) to the salt of the stack that owns the table; keyed with another salt, no "
+            "identifier or index item would be found and none was written"
+        )
+
+
+def mark_new_table(client: Any, table_name: str, salt: str = DEFAULT_IDENT_SALT) -> None:
+    """Mark a table this version just created with ``salt`` (the one its stores key by): it holds no
+    identifier or index item under an old key, so its stores never read the old keys (what
+    ``profilesync migrate rekey-identifiers`` writes at its end), and a store given another salt is
+    refused."""
+    client.put_item(TableName=table_name, Item=marker_item(salt, index=True))
 
 
 def ident_pk(key: str, salt: str) -> str:
     """The partition key of identifier ``key``'s items: ``IDENT#`` and its keyed hash, the one
     ``core.suppression.keyed_hash`` gives (not imported: it brings the normalisers, which the
     profile API's cold start never loads; tests/unit/test_priv29_ident_keys.py checks they agree)."""
-    return IDENT_PREFIX + hmac.digest(salt.encode(), key.encode(), "sha256").hex()
+    return IDENT_PREFIX + keyed_hex(salt, key)
 
 
 def legacy_ident_pk(key: str) -> str:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from core.errors import RetryableError
 from core.storage.dynamodb_batch import Call
 from core.storage.ident_keys import (
+    INDEX_KEYED,
     REKEYED_KEY,
     LazySalt,
     Salt,
@@ -30,6 +31,8 @@ from core.storage.ident_keys import (
     is_legacy_pk,
     legacy_fits,
     legacy_ident_pk,
+    marker_item,
+    verify_salt,
 )
 
 #: Items moved per transaction: a Put and a Delete each, 100 actions (AWS's limit).
@@ -40,15 +43,18 @@ _ATTEMPTS = 5
 
 
 class IdentLayout:
-    """Which layout a table's identifier items are in, and the moves from the old one. Shared by a
-    table's profile and erasure stores; thread-safe as far as its answers go (a stale "not yet"
-    costs reads, never a join)."""
+    """Which layout a table's identifier and index items are in, and the moves from the old one.
+    Shared by a table's profile, link index and history stores (the erasure store has its own);
+    thread-safe as far as its answers go (a stale "not yet" costs reads, never a join). Reading the
+    marker checks the salt: a marker holding another salt's check value raises SaltMismatchError
+    before anything is written with it."""
 
     def __init__(self, call: Call, table_name: str, salt: Salt) -> None:
         self._call = call
         self.table_name = table_name
         self._salt = LazySalt(salt)
         self._rekeyed = False
+        self._index_keyed = False
         self._checked_at: float | None = None
 
     @property
@@ -60,29 +66,51 @@ class IdentLayout:
         """Whether the marker was read: no item is left under a value."""
         return self._rekeyed
 
+    @property
+    def known_index_keyed(self) -> bool:
+        """Whether the marker says no ``BLOCK#`` or ``NAMED#`` item is left under its unkeyed hash."""
+        return self._index_keyed
+
     def wants_marker(self) -> bool:
-        """Whether the next read should fetch the marker (never read, or read as absent a while ago)."""
-        if self._rekeyed:
+        """Whether the next read should fetch the marker (never read, or read a while ago without
+        saying that both identifiers and indexes are keyed)."""
+        if self._rekeyed and self._index_keyed:
             return False
         return self._checked_at is None or time.monotonic() - self._checked_at > _RECHECK_SECONDS
 
-    def saw_marker(self, present: bool) -> None:
-        self._rekeyed = self._rekeyed or present
+    def saw_marker(self, marker: Mapping[str, Any] | None) -> None:
+        """Take the marker as read (None: absent); refuse this layout's salt if the marker was
+        written with another (core.storage.ident_keys.verify_salt)."""
+        if marker is not None:
+            verify_salt(marker, self.salt, self.table_name)
+            self._rekeyed = True
+            self._index_keyed = self._index_keyed or marker.get("index") == INDEX_KEYED
         self._checked_at = time.monotonic()
 
-    def rekeyed(self) -> bool:
-        """Whether the table is known to hold no identifier item under its value (one GetItem of the
-        marker, at most once a minute while it is absent)."""
+    def _read_marker(self) -> None:
         if self.wants_marker():
             found = self._call(
                 "get_item", TableName=self.table_name, Key=dict(REKEYED_KEY), ConsistentRead=True
             )
-            self.saw_marker("Item" in found)
+            self.saw_marker(found.get("Item"))
+
+    def rekeyed(self) -> bool:
+        """Whether the table is known to hold no identifier item under its value (one GetItem of the
+        marker, at most once a minute while it is absent)."""
+        self._read_marker()
         return self._rekeyed
 
-    def mark_rekeyed(self) -> None:
-        self._call("put_item", TableName=self.table_name, Item=dict(REKEYED_KEY))
-        self.saw_marker(True)
+    def index_keyed(self) -> bool:
+        """Whether the table is known to hold no index item under an unkeyed hash (the marker, read
+        as ``rekeyed`` reads it)."""
+        self._read_marker()
+        return self._index_keyed
+
+    def mark_rekeyed(self, *, index: bool = False) -> None:
+        """Write the marker: identifiers keyed, the indexes too when ``index``; with the salt's check."""
+        item = marker_item(self.salt, index=index)
+        self._call("put_item", TableName=self.table_name, Item=item)
+        self.saw_marker(item)
 
     # -- moves --------------------------------------------------------------------------------
 
@@ -130,7 +158,7 @@ class IdentLayout:
                 self._call("transact_write_items", TransactItems=actions)
                 continue
             except Exception as error:
-                reasons = _reasons(error)
+                reasons = cancellation_codes(error)
                 if reasons is None:
                     raise
             # A cancelled move: an old item changed (read again) or a copy met an item of this
@@ -143,7 +171,7 @@ class IdentLayout:
             try:
                 self._call("transact_write_items", TransactItems=actions)
             except Exception as error:
-                if _reasons(error) is None:
+                if cancellation_codes(error) is None:
                     raise
                 return False
         return True
@@ -226,7 +254,7 @@ def _check_absent_or_any(table: str, pk: str) -> dict[str, Any]:
     }
 
 
-def _reasons(error: Exception) -> list[str] | None:
+def cancellation_codes(error: Exception) -> list[str] | None:
     """The cancellation reasons' codes of a cancelled transaction, by position; None for any other
     error."""
     response = getattr(error, "response", None)

@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from core.errors import NormalisationError
-from core.governance.history_names import named_pk
+from core.governance.history_names import store_named_pks
 from core.normalise import normalise_email, normalise_phone
 from core.person_scope import find_scope
 from core.privacy_store import ItemKey
@@ -468,7 +468,7 @@ def test_an_export_returns_every_item_the_erasure_then_deletes(
 
         def forgetting(self: Any, pairs: Any) -> None:  # her histories' index items: the history port's
             forget(self, pairs)
-            deleted.extend(ItemKey(named_pk(name), customer) for name, customer in pairs)
+            deleted.extend(ItemKey(pk, c) for name, c in pairs for pk in store_named_pks(self, name))
 
         monkeypatch.setattr(DynamoDBHistoryStore, "forget_named", forgetting)
         answer = world.erase(person)

@@ -16,7 +16,6 @@ import httpx
 import pytest
 
 from core.config import ProfileSyncConfig
-from core.link_blocks import block_item_key
 from core.link_filed import filed_key
 from profilesync.demo import CONNECTORS, make_sandboxes
 from profilesync.local import LocalRuntime
@@ -89,7 +88,7 @@ def _run(
         filed: set[str] = set()  # the items of the records' write-ahead entries (core.link_filed)
         for profile in live_profiles(rt):
             found[canonical(profile)] = found.get(canonical(profile), 0) + 1
-            filed.update(block_item_key(filed_key(s.key)) for s in profile.sources)
+            filed.update(rt.wiring.profiles.block_pk(filed_key(s.key)) for s in profile.sources)
         items = rt.dynamodb.scan(TableName=rt.table_name)["Items"]
         index = [
             {

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.governance.history_names import named_pk, source_name
+from core.governance.history_names import source_name, store_named_pks
 from core.identity import IdentityPolicy
 from core.link_review import ReviewRefusedError, decide
 from core.privacy import lift_suppression
@@ -111,7 +111,7 @@ def _run(stores: Stores, steps: list[tuple[Any, ...]]) -> None:
             continue
         pairs = sorted({(a, b) if a < b else (b, a) for a in erased for b in KEYS if a != b})
         assert stores.profiles.get_reviews(pairs) == {}, (when, erased)
-        named = {named_pk(source_name(k)) for k in erased}
+        named = {pk for k in erased for pk in store_named_pks(stores.profiles.history, source_name(k))}
         assert not [i for i in named_items(stores) if i[0] in named], (when, erased)
         rows = [r for r in stores.rows() if not r[0].startswith(BOOKKEEPING)]
         assert not [r[:2] for r in rows for k in erased if k in str(r)], (when, erased)

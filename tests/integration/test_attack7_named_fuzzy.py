@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from core.governance.history_names import NAMED_PREFIX, named_pk, source_name
+from core.governance.history_names import NAMED_PREFIX, source_name, store_named_pks
 from tests.integration.identity_attack_records import Flat
 from tests.integration.test_attack6_fuzzy_programs import EXAMPLES, STEPS, _key, _run, programs
 from tests.integration.test_attack7_named_index import named_items
@@ -25,12 +25,16 @@ from tests.integration.test_erasure_attacks import Stores, dynamodb_stores, memo
 
 
 def _naming(opened: Callable[[], AbstractContextManager[Stores]], versions: list[Flat]) -> Any:
-    clear = {named_pk(source_name(_key(line))): _key(line) for line in versions}
-
     @contextmanager
     def stores_of() -> Iterator[Stores]:
         with opened() as stores:
             raw = stores.rows
+            history = stores.profiles.history
+            clear = {
+                pk: _key(line)
+                for line in versions
+                for pk in store_named_pks(history, source_name(_key(line)))
+            }
 
             def rows() -> list[tuple[str, str, str]]:
                 found = [r for r in raw() if not r[0].startswith(NAMED_PREFIX)]

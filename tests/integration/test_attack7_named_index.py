@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 from core.governance.history import whole_history
-from core.governance.history_names import NAMED_PREFIX, index_histories, indexed_names, named_pk, source_name
+from core.governance.history_names import (
+    NAMED_PREFIX,
+    index_histories,
+    indexed_names,
+    source_name,
+    store_named_pks,
+)
 from core.identity import IdentityPolicy
 from core.link_review import decide
 from core.pipeline import IngestSettings, ingest
@@ -29,6 +35,11 @@ JOINED = IdentityPolicy()
 
 class Killed(BaseException):
     """The process dies here (nothing catches it)."""
+
+
+def _pk(stores: Stores, name: str) -> str:
+    """The partition key the store keeps ``name``'s index items under (DynamoDB: its keyed hash)."""
+    return store_named_pks(stores.profiles.history, name)[0]
 
 
 def named_items(stores: Stores) -> set[tuple[str, str]]:
@@ -48,7 +59,7 @@ def stale_named(stores: Stores) -> set[tuple[str, str]]:
             names = set()
             for event in whole_history(stores.profiles.history, customer):
                 names |= indexed_names(event)
-            by_customer[customer] = {named_pk(n) for n in names}
+            by_customer[customer] = {pk for n in names for pk in store_named_pks(stores.profiles.history, n)}
         if pk not in by_customer[customer]:
             out.add((pk, customer))
     return out
@@ -79,9 +90,9 @@ def test_a_record_joining_her_customer_while_she_is_erased_leaves_no_index_item(
     assert [e.outcome for e in erased] == ["erased"]
     assert result.suppressed == 1
     hers = {
-        named_pk(n) for n in ("email#ann@example.com", "phone#+442079460018", source_name("crm:contact:1"))
+        _pk(stores, n) for n in ("email#ann@example.com", "phone#+442079460018", source_name("crm:contact:1"))
     }
-    hers |= {named_pk(source_name(k)) for k in ("shop:contact:2", "shop:customer:2", "shop:order:2")}
+    hers |= {_pk(stores, source_name(k)) for k in ("shop:contact:2", "shop:customer:2", "shop:order:2")}
     assert not [item for item in named_items(stores) if item[0] in hers]
     assert stale_named(stores) == set()
 
@@ -184,7 +195,7 @@ def test_a_backfill_that_read_a_history_just_before_her_erasure_redacted_it_leav
         stores.erasure,
         IngestSettings(policy=JOINED),
     )
-    work = named_pk("email#ann.work@example.com")
+    work = _pk(stores, "email#ann.work@example.com")
     assert [item for item in named_items(stores) if item[0] == work]  # her customer's history names it
     live = sorted({p.customer_id for p in stores.profiles.iter_profiles()})
     erased: list[Any] = []
@@ -198,13 +209,13 @@ def test_a_backfill_that_read_a_history_just_before_her_erasure_redacted_it_leav
     assert stale_named(stores) == set()
 
 
-def _sharing_a_prefix(digits: int = 5) -> tuple[str, str]:
+def _sharing_a_prefix(stores: Stores, digits: int = 5) -> tuple[str, str]:
     """Two addresses whose index hashes begin with the same ``digits`` hex digits."""
     seen: dict[str, str] = {}
     n = 0
     while True:
         name = f"email#p{n}@example.com"
-        head = named_pk(name)[: len(NAMED_PREFIX) + digits]
+        head = _pk(stores, name)[: len(NAMED_PREFIX) + digits]
         if head in seen:
             return seen[head], name
         seen[head] = name
@@ -217,7 +228,7 @@ def test_an_erasure_by_a_value_whose_hash_shares_a_prefix_with_another_leaves_th
     """GIVEN two people's histories, each naming a value of its own that left it, the two values'
     index hashes beginning alike WHEN one value is erased THEN the other's history and index item
     stay as they were: the index is read by the whole hash."""
-    first, second = _sharing_a_prefix()
+    first, second = _sharing_a_prefix(stores)
     a, b = first.partition("#")[2], second.partition("#")[2]
     _ingest(stores, [make_record("crm", "1", email=a), make_record("crm", "2", email=b)])
     # each record drops its address for another: the history keeps naming the one it left
@@ -230,11 +241,11 @@ def test_an_erasure_by_a_value_whose_hash_shares_a_prefix_with_another_leaves_th
             make_record("shop", "2", email=b, day=1),
         ],
     )
-    before = {item for item in named_items(stores) if item[0] == named_pk(second)}
+    before = {item for item in named_items(stores) if item[0] == _pk(stores, second)}
     assert before
     stores.erase(email(a), "req-1", JOINED)
-    assert not [item for item in named_items(stores) if item[0] == named_pk(first)]
-    assert {item for item in named_items(stores) if item[0] == named_pk(second)} == before
+    assert not [item for item in named_items(stores) if item[0] == _pk(stores, first)]
+    assert {item for item in named_items(stores) if item[0] == _pk(stores, second)} == before
     assert stale_named(stores) == set()
 
 

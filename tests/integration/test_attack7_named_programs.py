@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.governance.history_names import index_histories, named_pk
+from core.governance.history_names import index_histories, store_named_pks
 from tests.integration.test_attack5_odd_orders import _STEP, EXAMPLES, STEPS, Program
 from tests.integration.test_attack7_named_index import named_items, stale_named
 from tests.integration.test_erasure_attacks import STORES, Stores
@@ -44,10 +44,12 @@ class NamedProgram(Program):
     def no_copy_left(self) -> None:
         super().no_copy_left()
         items = named_items(self.stores)
+        history = self.stores.profiles.history
         spelt = {
-            named_pk(f"{kind}#{g}")
+            pk
             for g in self.model.traced
             for kind in ("email", "phone", "mailbox", "source")
+            for pk in store_named_pks(history, f"{kind}#{g}")
         }
         assert not [item for item in items if item[0] in spelt]
         assert stale_named(self.stores) == set()

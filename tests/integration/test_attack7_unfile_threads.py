@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from core.governance.history_names import named_pk, source_name
+from core.governance.history_names import source_name, store_named_pks
 from core.identity import IdentityPolicy
 from core.storage.dynamodb import DynamoDBProfileStore, DynamoDBSyncStateStore
 from core.storage.dynamodb_privacy import DynamoDBErasureStore
@@ -160,5 +160,5 @@ def test_workers_merging_her_versions_at_once_leave_the_index_as_stored_and_noth
         assert not [p for p in stores.profiles.pending_reviews() if p.a in gone or p.b in gone]
         left = [r for r in stores.rows() if not r[0].startswith(BOOKKEEPING)]
         assert not [r[:2] for r in left for k in gone if k in str(r)]
-        named = {named_pk(source_name(r)) for r in gone}
+        named = {pk for r in gone for pk in store_named_pks(stores.profiles.history, source_name(r))}
         assert not [item for item in named_items(stores) if item[0] in named]

@@ -15,7 +15,6 @@ import pytest
 
 import core.storage.dynamodb_batch
 from core.errors import RetryableError
-from core.governance.history_names import named_pk
 from core.storage.dynamodb import DynamoDBProfileStore
 from core.storage.dynamodb_batch import BATCH_MAX_ATTEMPTS, batch_delete, batch_put
 from core.storage.dynamodb_history import DynamoDBHistoryStore
@@ -123,9 +122,11 @@ def _forget_refused(client: Any, pairs: list[tuple[str, str]]) -> list[dict[str,
 
 
 def _forget_named(client: Any, pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    batch_put(client, TABLE, [{**_key(named_pk(n), c), "v": {"S": "x"}} for n, c in pairs])
-    DynamoDBHistoryStore(client, TABLE).forget_named(pairs)
-    return [_key(named_pk(n), c) for n, c in pairs]
+    history = DynamoDBHistoryStore(client, TABLE)
+    keys = [_key(pk, c) for n, c in pairs for pk in history.named_pks(n)]  # keyed, and unkeyed until marked
+    batch_put(client, TABLE, [{**key, "v": {"S": "x"}} for key in keys])
+    history.forget_named(pairs)
+    return keys
 
 
 @pytest.mark.parametrize("forget", [_forget_refused, _forget_named], ids=["refused_index", "history_names"])

@@ -486,7 +486,7 @@ def test_an_export_lists_every_item_the_erasure_deletes_tombstones_markers_and_q
 ) -> None:
     from datetime import UTC, datetime
 
-    from core.governance.history_names import named_pk
+    from core.governance.history_names import store_named_pks
     from core.ports import QuarantineEntry
     from core.privacy import PrivacyStores, export_person
     from core.privacy_store import ItemKey
@@ -540,7 +540,7 @@ def test_an_export_lists_every_item_the_erasure_deletes_tombstones_markers_and_q
 
     def forgetting(self: Any, pairs: Any) -> None:  # her histories' index items: the history port's
         forget(self, pairs)
-        deleted.extend(ItemKey(named_pk(name), customer) for name, customer in pairs)
+        deleted.extend(ItemKey(pk, c) for name, c in pairs for pk in store_named_pks(self, name))
 
     monkeypatch.setattr(kind, "forget_named", forgetting)
     report = erase_person(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from core.link_index import BlockChange, block_item_key
+from core.link_index import BlockChange
 from core.storage.dynamodb import DynamoDBProfileStore
 from tests.integration.test_erasure_attacks import STORES
 
@@ -58,7 +58,7 @@ def _places(count: int) -> dict[str, str]:
 
 
 def _raw(store: DynamoDBProfileStore) -> dict[str, Any]:
-    key = {"PK": {"S": block_item_key(KEY)}, "SK": {"S": "BLOCK"}}
+    key = {"PK": {"S": store.block_pk(KEY)}, "SK": {"S": "BLOCK"}}  # its keyed hash
     return store._client.get_item(TableName=store.table_name, Key=key, ConsistentRead=True).get("Item") or {}
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from core.governance.history import HistoryEvent
-from core.governance.history_names import NAMED_PAGE, NAMED_PREFIX, name_hash
+from core.governance.history_names import NAMED_PAGE, NAMED_PREFIX, store_named_pks
 from core.governance.history_redaction import redact_histories
 from core.identity import IdentityPolicy
 from core.pipeline import IngestSettings, ingest
@@ -127,13 +127,14 @@ def test_a_customer_deleted_by_retiring_its_last_record_leaves_no_index_item(kit
 
 
 def test_index_items_hold_no_value_in_clear(durable_kit: StoreKit) -> None:
-    durable_kit.profiles.history.append_history([_event("cus-a", 1, kind="split")])
+    history = durable_kit.profiles.history
+    history.append_history([_event("cus-a", 1, kind="split")])
     rows = _rows(durable_kit)
     named = [r for r in rows if r[0].startswith(NAMED_PREFIX)]
     assert sorted(named) == sorted(
         [
-            (NAMED_PREFIX + name_hash(WORK), "cus-a"),
-            (NAMED_PREFIX + name_hash("source#shop:contact:cus-a"), "cus-a"),
+            (store_named_pks(history, WORK)[0], "cus-a"),
+            (store_named_pks(history, "source#shop:contact:cus-a")[0], "cus-a"),
         ]
     )
     assert not [r for r in named if "ann" in str(r)]
