@@ -47,7 +47,7 @@ def client() -> Iterator[Any]:
     with mock_aws():
         client = dynamodb_client()
         create_table(client, TABLE)
-        mark_new_table(client, TABLE)  # migrated: the stores read keyed items alone
+        mark_new_table(client, TABLE, salt=SALT)  # migrated: the stores read keyed items alone
         yield client
 
 

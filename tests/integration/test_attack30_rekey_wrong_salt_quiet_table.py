@@ -68,14 +68,6 @@ def test_control_the_stack_s_salt_moves_her_and_the_functions_find_her(client: A
     assert _owner_after(client, SALT) == "c1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/storage/ident_rekey.py:178 keyed_by_another_salt checks a salt only against keyed items, "
-        "and a quiet table has none: the marker should carry the salt's fingerprint for the stores to "
-        "check (or the migration refuse to mark a table it could not check)"
-    ),
-)
 def test_a_wrong_salt_on_a_quiet_table_is_refused_or_the_functions_still_find_her(client: Any) -> None:
     # GIVEN an old table this version's functions have not written to yet
     # WHEN the migration is run with a mistyped salt
