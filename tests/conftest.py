@@ -107,6 +107,8 @@ aws_signing.skip_signing_to_moto_dynamodb()
 # moto's 1,295 requests interceptors built once, not at every mock_aws() start (tests/moto_start.py).
 moto_start.build_interceptors_once()
 moto_start.draw_request_ids_at_once()
+# moto's XML request id substituted only into bodies that hold one (tests/moto_start.py).
+moto_start.stamp_request_ids_only_where_asked()
 # moto's new items sized once per attribute, not once per attribute before it (tests/moto_item_sizes.py).
 moto_item_sizes.size_items_once()
 moto_item_sizes.size_values_by_kind()

@@ -111,3 +111,34 @@ def test_a_request_id_is_drawn_as_moto_draws_it_from_moto_s_generator() -> None:
     assert len(set(drawn)) == 200
     headers: dict[str, str] = {}
     assert aws_headers.gen_amzn_requestid_long(headers) == headers["x-amzn-requestid"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({"Item": {"pk": {"S": "x" * 5000}}}),
+        "<R><RequestId>old</RequestId><Body>RequestId</Body></R>",
+        '{"note": "<RequestId>in a value</RequestId>"}',
+        b"<RequestId>bytes</RequestId>",
+        "",
+        None,
+    ],
+)
+def test_a_response_is_stamped_as_moto_stamps_it(body: Any) -> None:
+    # GIVEN moto's own _enrich_response and the one that skips bodies with no <RequestId>
+    from moto.core.responses import BaseResponse
+    from moto.moto_api._internal import mock_random
+
+    ours = BaseResponse._enrich_response
+    theirs = ours.__wrapped__  # type: ignore[attr-defined]
+    answers = []
+    for enrich in (ours, theirs):
+        mock_random.seed(11)
+        headers: dict[str, Any] = {"status": 200, "content-type": "application/x-amz-json-1.0"}
+        answers.append(enrich(headers, body))
+    # THEN the same headers (the status a string, the request id) and the same body
+    assert answers[0] == answers[1]
+    assert answers[0][0]["status"] == "200"
+    assert len(answers[0][0]["x-amzn-requestid"]) == 52
+    if isinstance(body, str) and "<RequestId>" in body:
+        assert answers[0][1] != body  # moto's substitution still runs where there is an id
