@@ -32,6 +32,10 @@ over generated populations. Where the optional extension of native/ is installed
 loop and writes the IDENT and HOLDER rows, the values ``_identifier_loop`` and
 ``_ident_holder_rows`` give (tests/unit/test_native28r_rows_parity.py), and writes the profile,
 the text and hash core.ingest_profile's ``new_profile`` gives (tests/unit/test_native29b_profile_parity.py).
+All of it in one call a slice of the batch (``_compiled_rows``: native/src/batch.rs reads each
+group's records once and writes every row ``_rows`` writes; a group it declines is written by
+``_rows``, tests/unit/test_native30g_batch_parity.py); the five calls a group above are what
+``_rows`` makes where that call is not in the build.
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@
 part of a new customer's rows: its customer id (``customer_id_for``), per record the SOURCE
 row and the ``source_arrived`` event with its BLAKE2b id (``_source_event_rows``), the identifier
 loop (the blocklist's answers, the guardrail hits, the limited keys' holders, the keys and mailbox
-markers: ``_identifier_loop``) and the IDENT and HOLDER rows (``_ident_holder_rows``). It returns the
+markers: ``_identifier_loop``) and the IDENT and HOLDER rows (``_ident_holder_rows``), and the
+profile (core.ingest_profile's ``new_profile``); ``fresh_rows`` does all of it, and the PROFILE
+item's ``attrs``, in one call a batch (native/src/batch.rs: every row of ``_rows`` for each group,
+its records read once; tests/unit/test_native30g_batch_parity.py). It returns the
 Python path's values byte for byte or raises; any error (a text that is not UTF-8, a memo that is
 not text) runs the Python path for that group instead, so nothing depends on the extension: the
 Lambda functions, ``sam build`` and the wheel never import it, and without it every path runs as
