@@ -10,6 +10,14 @@ every shape the schema allows (tests/unit/test_rust27_native_parity.py: any Unic
 summaries, consent, records read before their stamp), and the profile's tie-breaks and rules
 (tests/unit/test_native29b_profile_parity.py). Each compares the rows, the guardrail hits, the
 blocklist's answers kept for the batch and the memos left on the records, in order.
+
+Mutations of native/src/batch*.rs these tests catch (each built into the extension and run against
+them): the IDENT row's ``isoformat`` writing a negative offset's sign as ``+`` (batch_items.rs: the
+add-only cases, whose records are stamped at -05:00, the batch of shared keys and the rules' test
+fail), and an amount of exactly its currency's minor units taken as coarse (``exponent <
+-places`` in batch_marks.rs: no mark written where Python writes one; the add-only cases "0 and 3
+places", "an order of another record" and "a payment reference", the rules' test and the test of
+records of every shape fail).
 """
 
 from __future__ import annotations
