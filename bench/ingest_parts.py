@@ -9,7 +9,8 @@ with it), then ingests the batches with ``core.batch_ingest.ingest_batch`` on th
 events or holder markers; ``--full`` for a store that writes every item, as ``sync``'s), with a
 fixed clock and the collector off as ``resolve`` ingests a batch. It prints the CPU of ingest and
 of its parts, in µs a record: the split into fresh and touching groups (``_split_fresh``), the new
-customers' rows without their profiles, the profiles (``core.ingest_profile.new_profile``), SQLite's inserts
+customers' rows without their profiles, the profiles (``core.ingest_profile.new_profile``; where one
+compiled call a batch writes both, native/src/batch.rs, the rows with their profiles), SQLite's inserts
 (``insert_new_items``), and the rest. Then it replays the rows the inserts wrote into a new file,
 one statement per kind of item as ``insert_new_items`` sends them, and prints each kind's µs a row;
 with ``--narrow-idents``, also into the layout the docs weighed (IDENT items in a ``WITHOUT ROWID``
@@ -209,8 +210,11 @@ def main() -> None:
 
         line("ingest", cpu["ingest"])
         line("  split into fresh and touching groups", cpu.get("split", 0.0))
-        line("  new customers' rows, without profiles", cpu.get("rows", 0.0))
-        line("  profiles", cpu.get("profiles", 0.0))
+        if "profiles" in cpu:
+            line("  new customers' rows, without profiles", cpu.get("rows", 0.0))
+            line("  profiles", cpu["profiles"])
+        else:  # one compiled call a batch writes the rows and the profiles (native/src/batch.rs)
+            line("  new customers' rows and profiles", cpu.get("rows", 0.0))
         line("  SQLite's inserts", cpu.get("inserts", 0.0))
         parts = sum(cpu.get(part, 0.0) for part in ("split", "rows", "profiles", "inserts"))
         line("  the rest (newest versions, the planner)", cpu["ingest"] - parts)

@@ -11,9 +11,10 @@ writes: ``scratch`` is ``resolve``'s store, which writes none), the identifier l
 and HOLDER rows (``_identifier_loop`` and ``_ident_holder_rows``, the blocklist's answers known
 for every key, as the batch's split leaves them in ``resolve``), the profile (core.ingest_profile's
 ``new_profile``; the same both ways for either store), and ``_rows`` whole (every row but
-the inserts, the profile included). It checks that both ways give the same rows and prints CPU µs a
-record, best of the rounds, and the ratio. CPU time, not wall time, compares on a shared machine;
-compare the figures of one run.
+the inserts, the profile included), and ``_rows`` compiled as five calls a group against one
+call a batch (native/src/batch.rs, ``_compiled_rows``). It checks that both ways give the same
+rows and prints CPU µs a record, best of the rounds, and the ratio. CPU time, not wall time,
+compares on a shared machine; compare the figures of one run.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bench.resolve_scaling import source_file
 from core.identity import customer_id_for
 from core.ingest_fresh import (
     _Arrival,
+    _compiled_rows,
     _ident_holder_rows,
     _identifier_loop,
     _past_limit,
@@ -153,14 +155,26 @@ def main() -> None:
 
         return work
 
+    def batch(one_call: bool, scratch: bool) -> Callable[[], list[Any]]:
+        def work() -> list[Any]:
+            if one_call:
+                found = _compiled_rows(groups, settings, arrival, 10_000, {}, scratch)
+                assert found is not None
+                assert Declined.DECLINED not in found
+                return found
+            return [_rows(group, settings, arrival, 10_000, {}, scratch) for group in groups]
+
+        return work
+
     print(f"{records:,} records in {len(groups):,} groups, best of {args.rounds} rounds, alternating")
     makers = (
-        ("id, SOURCE rows and events", events),
-        ("identifiers, IDENT, HOLDER", identifiers),
-        ("the profile", profiles),
-        ("_rows whole", whole),
+        ("id, SOURCE rows and events", events, ("Python", "compiled")),
+        ("identifiers, IDENT, HOLDER", identifiers, ("Python", "compiled")),
+        ("the profile", profiles, ("Python", "compiled")),
+        ("_rows whole", whole, ("Python", "compiled")),
+        ("_rows, compiled", batch, ("five calls a group", "one call a batch")),
     )
-    for label, make in makers:
+    for label, make, (old, new) in makers:
         for scratch in (True, False):
             best = {False: float("inf"), True: float("inf")}
             for _ in range(args.rounds):
@@ -172,7 +186,7 @@ def main() -> None:
             python, compiled_s = (best[c] / records * 1e6 for c in (False, True))
             store = "scratch (resolve)" if scratch else "full (sync)"
             print(
-                f"  {label:<28} {store:<18} Python {python:6.2f} µs a record, compiled {compiled_s:6.2f}"
+                f"  {label:<28} {store:<18} {old} {python:6.2f} µs a record, {new} {compiled_s:6.2f}"
                 f" ({compiled_s / python:.2f}x)"
             )
 

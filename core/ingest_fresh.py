@@ -32,6 +32,10 @@ over generated populations. Where the optional extension of native/ is installed
 loop and writes the IDENT and HOLDER rows, the values ``_identifier_loop`` and
 ``_ident_holder_rows`` give (tests/unit/test_native28r_rows_parity.py), and writes the profile,
 the text and hash core.ingest_profile's ``new_profile`` gives (tests/unit/test_native29b_profile_parity.py).
+All of it in one call a slice of the batch (``_compiled_rows``: native/src/batch.rs reads each
+group's records once and writes every row ``_rows`` writes; a group it declines is written by
+``_rows``, tests/unit/test_native30g_batch_parity.py); the five calls a group above are what
+``_rows`` makes where that call is not in the build.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from core.governance.history import history_sort_key, quotes_identifier
 from core.grow_mark import add_only_mark
 from core.identity import GuardrailHit, customer_id_for
 from core.identity_holders import limit_holder
-from core.ingest_native import Declined, IdentHolderRows, IdentifierLoop, SourceEventRows
+from core.ingest_native import Declined, FreshRowsFound, IdentHolderRows, IdentifierLoop, SourceEventRows
 from core.ingest_profile import new_profile
 from core.ingest_runs import written_item
 from core.ingest_settings import IngestResult, IngestSettings
@@ -117,8 +121,11 @@ def found_fresh(
     arrival = _Arrival(at, settings.actor)
     limit = store.max_items_per_commit
     unread = store.scratch
-    for group in groups:
-        planned = _rows(group, settings, arrival, limit, blocked, unread)
+    compiled = _compiled_rows(groups, settings, arrival, limit, blocked, unread)
+    for index, group in enumerate(groups):
+        planned = None if compiled is None else compiled[index]
+        if compiled is None or planned is Declined.DECLINED:  # the Python path (its oracle)
+            planned = _rows(group, settings, arrival, limit, blocked, unread)
         if planned is None:
             left.append(group)
             continue
@@ -136,6 +143,34 @@ def found_fresh(
         total.guardrail_hits.extend(hits)
         stored.update(r.key for r in group)
     return left
+
+
+def _compiled_rows(
+    groups: list[list[SourceRecord]],
+    settings: IngestSettings,
+    arrival: _Arrival,
+    limit: int,
+    blocked: dict[str, bool],
+    scratch: bool,
+) -> list[FreshRowsFound | Declined | None] | None:
+    """``_rows`` of each group by one compiled call a batch (core.ingest_native's ``fresh_rows``,
+    native/src/batch.rs): per group its rows, None (the planner's), or ``DECLINED`` (the Python
+    path writes it); None when the extension has no such call or is off."""
+    native = ingest_native.ROWS
+    if native is None:
+        return None
+    sizes = (
+        ITEM_MAX_BYTES,
+        _ITEM_OVERHEAD,
+        _PK_MAX_BYTES,
+        _SK_MAX_BYTES,
+        profile_packing.PACK_THRESHOLD_BYTES,
+    )
+    python = (_past_limit, _owned_json)
+    batch = native.fresh_rows(
+        blocked, settings.policy, settings.rules, arrival, sizes, limit, scratch, python
+    )
+    return None if batch is None else native.batch_groups(batch, groups)
 
 
 class _Arrival:

@@ -4,7 +4,10 @@
 part of a new customer's rows: its customer id (``customer_id_for``), per record the SOURCE
 row and the ``source_arrived`` event with its BLAKE2b id (``_source_event_rows``), the identifier
 loop (the blocklist's answers, the guardrail hits, the limited keys' holders, the keys and mailbox
-markers: ``_identifier_loop``) and the IDENT and HOLDER rows (``_ident_holder_rows``). It returns the
+markers: ``_identifier_loop``) and the IDENT and HOLDER rows (``_ident_holder_rows``), and the
+profile (core.ingest_profile's ``new_profile``); ``fresh_rows`` does all of it, and the PROFILE
+item's ``attrs``, in one call a batch (native/src/batch.rs: every row of ``_rows`` for each group,
+its records read once; tests/unit/test_native30g_batch_parity.py). It returns the
 Python path's values byte for byte or raises; any error (a text that is not UTF-8, a memo that is
 not text) runs the Python path for that group instead, so nothing depends on the extension: the
 Lambda functions, ``sam build`` and the wheel never import it, and without it every path runs as
@@ -32,18 +35,23 @@ from pydantic_core import to_json
 
 from core.computed_traits import compute_traits
 from core.content_hash import record_hash
-from core.identity import GuardrailHit, customer_id_for
+from core.grow_mark import add_only_mark, rules_fingerprint
+from core.identity import GuardrailHit, IdentityPolicy, customer_id_for
+from core.ingest_profile import new_profile
 from core.ingest_runs import written_item
 from core.mailbox import marker_keys
 from core.merge import MergeRules
+from core.minor_units import MINOR_UNITS
 from core.record_json import record_json
 from core.schema import ComputedTraits, Identifier, SourceRecord
-from core.storage.sqlite_new_items import EventRow, IdentRow, MarkerRow, SourceRow
+from core.storage.sqlite_new_items import EventRow, IdentRow, MarkerRow, NewItems, SourceRow
 
 __all__ = [
     "ROWS",
     "UNAVAILABLE",
     "Declined",
+    "FreshRows",
+    "FreshRowsFound",
     "IdentHolderRows",
     "IdentifierLoop",
     "NativeRows",
@@ -61,6 +69,10 @@ IdentifierLoop = tuple[list[GuardrailHit], list[str], list[str], int, int]
 IdentHolderRows = tuple[list[IdentRow], list[MarkerRow], int]
 
 
+#: A new customer's survivor, items and guardrail hits (core.ingest_fresh's ``_rows``).
+FreshRowsFound = tuple[str, NewItems, list[GuardrailHit]]
+
+
 class Declined(Enum):
     """The compiled path could not write it byte for byte: the Python path runs instead."""
 
@@ -74,6 +86,20 @@ class ArrivalTexts(Protocol):
     actor: str
     sort_prefix: str
     id_time: str
+
+    def event_chars(self, customer_json: str) -> int:
+        """The characters an event of this customer counts against the limits, but its reason's
+        and record key's JSON."""
+        ...
+
+
+class FreshRows(Protocol):
+    """One compiled call a batch (native/src/batch.rs): core.ingest_fresh's ``_rows`` of each group."""
+
+    def groups(self, groups: list[list[SourceRecord]]) -> list[FreshRowsFound | Declined | None]:
+        """Per group, in order: its survivor, items and hits; None when the general planner must
+        decide; ``DECLINED`` when the Python path must write it. Each group is sorted by key."""
+        ...
 
 
 class NativeRows:
@@ -155,6 +181,73 @@ class NativeRows:
         except Exception:
             return None
         return built
+
+    def fresh_rows(
+        self,
+        blocked: dict[str, bool],
+        policy: IdentityPolicy,
+        rules: MergeRules,
+        arrival: ArrivalTexts,
+        sizes: tuple[int, int, int, int, int],
+        limit: int,
+        scratch: bool,
+        python: tuple[
+            Callable[[list[SourceRecord], str, Mapping[str, int]], bool], Callable[[list[str]], str]
+        ],
+    ) -> FreshRows | None:
+        """The compiled rows of a batch's new customers (every row of core.ingest_fresh's ``_rows``
+        in one call a batch), or None where the extension has none (an older build) or cannot
+        take these settings (the caller then runs ``_rows`` per group). ``python`` is
+        core.ingest_fresh's ``_past_limit`` and ``_owned_json``; ``sizes`` its limits (the item's,
+        its overhead, the keys', the packing threshold)."""
+        past_limit, owned_json = python
+        _, recent, default_recent, computed, thresholds = _remembered(rules)
+        try:
+            built: FreshRows = self._module.FreshRows(
+                blocked=blocked,
+                is_blocked=policy.is_blocked,
+                limits=dict(policy.max_records_per_identifier),
+                past_limit=past_limit,
+                marker_keys=marker_keys,
+                hit=GuardrailHit,
+                record_hash=record_hash,
+                record_json=record_json,
+                written_item=written_item,
+                new_profile=lambda survivor, group: new_profile(survivor, group, rules),
+                owned_json=owned_json,
+                add_only_mark=lambda group: add_only_mark(rules, group),
+                fingerprint=rules_fingerprint(rules),
+                minor_units=dict(MINOR_UNITS),
+                at_json=arrival.time,
+                actor_json=arrival.actor,
+                sort_prefix=arrival.sort_prefix,
+                id_time=arrival.id_time,
+                event_base=arrival.event_chars(""),
+                scratch=scratch,
+                limit=limit,
+                recent=recent,
+                default_recent=default_recent,
+                utc=UTC,
+                fixed=timezone,
+                no_orders=_NO_ORDERS_JSON,
+                computed=computed,
+                thresholds=thresholds,
+                sizes=sizes,
+                declined=Declined.DECLINED,
+            )
+        except Exception:
+            return None
+        return built
+
+    def batch_groups(
+        self, batch: FreshRows, groups: list[list[SourceRecord]]
+    ) -> list[FreshRowsFound | Declined | None] | None:
+        """``batch.groups(groups)``, or None should the call itself fail (each group's own failure
+        is its ``DECLINED``): the caller then runs the Python path for every group."""
+        try:
+            return batch.groups(groups)
+        except Exception:
+            return None
 
     def ident_holder_rows(
         self,

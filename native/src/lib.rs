@@ -5,6 +5,9 @@
 //! catches any error and runs the Python path instead (a key that is not UTF-8, a memo that is not
 //! text), so a record this code cannot take byte for byte is written as before.
 
+mod batch;
+mod batch_marks;
+mod batch_items;
 mod norm_assemble;
 mod norm_email;
 mod norm_order;
@@ -32,7 +35,7 @@ fn customer_id(source_key: &str) -> String {
     customer_id_of(source_key)
 }
 
-fn customer_id_of(source_key: &str) -> String {
+pub(crate) fn customer_id_of(source_key: &str) -> String {
     let digest = blake2b_simd::Params::new()
         .hash_length(12)
         .hash(source_key.as_bytes());
@@ -73,7 +76,7 @@ fn blake2b_hex(data: &[u8], digest_size: usize) -> PyResult<String> {
 /// ``core.governance.history.quotes_identifier("a new record", (key,))``: whether the event's
 /// reason quotes the record's id. Python's ``str.lower`` is asked for a value that is not ASCII
 /// (its case folding of other scripts is Python's own).
-fn quotes_arrived(py: Python<'_>, key: &str) -> PyResult<bool> {
+pub(crate) fn quotes_arrived(py: Python<'_>, key: &str) -> PyResult<bool> {
     let value = match key.split_once('#') {
         Some((_, after)) => after,
         None => key.rsplit_once(':').map_or(key, |(_, after)| after),
@@ -187,5 +190,6 @@ fn profilesync_native(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(norm_order::order, m)?)?;
     m.add_function(wrap_pyfunction!(norm_record::normalise_record, m)?)?;
     m.add_function(wrap_pyfunction!(norm_record::normalise_record_counts, m)?)?;
+    m.add_class::<batch::FreshRows>()?;
     Ok(())
 }

@@ -56,7 +56,12 @@ pub(crate) struct Zones<'p> {
 }
 
 impl<'p> Zones<'p> {
-    fn offset(&mut self, py: Python<'p>, time: &'p PyDateTime) -> PyResult<i32> {
+    pub(crate) fn new(utc: &'p PyAny, fixed: &'p PyAny) -> Self {
+        Zones { utc, fixed, known: Vec::new() }
+    }
+
+    /// The time's offset from UTC in seconds (whole minutes only: any other raises).
+    pub(crate) fn offset(&mut self, py: Python<'p>, time: &'p PyDateTime) -> PyResult<i32> {
         let zone = match time.get_tzinfo() {
             Some(zone) => zone,
             None => return Err(declined("a time without a zone")),
@@ -119,7 +124,7 @@ pub(crate) fn push_json(out: &mut String, text: &str) -> PyResult<()> {
     Ok(())
 }
 
-fn text_of<'p>(kept: &'p PyDict, name: &str) -> PyResult<&'p str> {
+pub(crate) fn text_of<'p>(kept: &'p PyDict, name: &str) -> PyResult<&'p str> {
     match kept.get_item(name) {
         Some(value) => value.downcast::<PyString>()?.to_str(),
         None => Err(declined("a field missing")),
@@ -131,6 +136,27 @@ struct Read<'p> {
     key: &'p str,
     kept: &'p PyDict,
     updated: Stamp,
+}
+
+/// A record as the profile reads it: its key, its ``__dict__``, and its identifiers' keys, kinds
+/// and values (read once by the caller: batch.rs reads them for the whole group's rows).
+pub(crate) struct ProfileInput<'p> {
+    pub(crate) key: &'p str,
+    pub(crate) kept: &'p PyDict,
+    pub(crate) idents: Vec<(&'p str, &'p str, &'p str)>,
+}
+
+/// What the profile reads of the merge rules and of Python (``new_profile``'s arguments but the
+/// customer id and the group).
+#[derive(Clone, Copy)]
+pub(crate) struct ProfileRules<'p> {
+    pub(crate) recent: &'p PyDict,
+    pub(crate) default_recent: bool,
+    pub(crate) utc: &'p PyAny,
+    pub(crate) fixed: &'p PyAny,
+    pub(crate) no_orders: &'p str,
+    pub(crate) computed_json: &'p PyAny,
+    pub(crate) thresholds: &'p PyDict,
 }
 
 /// core.ingest_profile's ``new_profile``: ``(document, digest)``, the PROFILE item's JSON (the
@@ -155,26 +181,46 @@ pub fn new_profile(
     computed_json: &PyAny,
     thresholds: &PyDict,
 ) -> PyResult<(String, String)> {
-    let mut zones = Zones { utc, fixed, known: Vec::new() };
-    let mut records: Vec<Read<'_>> = Vec::with_capacity(group.len());
-    let mut identifiers: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
-    let mut has_orders = false;
+    let mut inputs = Vec::with_capacity(group.len());
     for record in group.iter() {
         let kept: &PyDict = record.getattr(intern!(py, "__dict__"))?.downcast()?;
         let key = record.getattr(intern!(py, "key"))?.downcast::<PyString>()?.to_str()?;
+        let listed = kept.get_item("identifiers").ok_or_else(|| declined("no identifiers"))?;
+        let mut idents = Vec::new();
+        for ident in listed.downcast::<PyTuple>()?.iter() {
+            let fields: &PyDict = ident.getattr(intern!(py, "__dict__"))?.downcast()?;
+            let ident_key = ident.getattr(intern!(py, "key"))?.downcast::<PyString>()?.to_str()?;
+            idents.push((ident_key, text_of(fields, "kind")?, text_of(fields, "value")?));
+        }
+        inputs.push(ProfileInput { key, kept, idents });
+    }
+    let rules = ProfileRules { recent, default_recent, utc, fixed, no_orders, computed_json, thresholds };
+    profile_of(py, customer_id, group, &inputs, &rules)
+}
+
+/// ``new_profile`` of records already read (``inputs``, the ``group``'s, in its order).
+pub(crate) fn profile_of<'p>(
+    py: Python<'p>,
+    customer_id: &str,
+    group: &'p PyList,
+    inputs: &[ProfileInput<'p>],
+    rules: &ProfileRules<'p>,
+) -> PyResult<(String, String)> {
+    let ProfileRules { recent, default_recent, utc, fixed, no_orders, computed_json, thresholds } = *rules;
+    let mut zones = Zones { utc, fixed, known: Vec::new() };
+    let mut records: Vec<Read<'_>> = Vec::with_capacity(inputs.len());
+    let mut identifiers: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    let mut has_orders = false;
+    for input in inputs {
+        let (kept, key) = (input.kept, input.key);
         let updated = zones.stamp(py, kept.get_item("updated_at").ok_or_else(|| declined("no time"))?)?;
         if let Some(read_at) = kept.get_item("read_at") {
             if !read_at.is_none() && zones.stamp(py, read_at)?.instant < updated.instant {
                 return Err(declined("a record read before its stamp"));
             }
         }
-        let idents = kept.get_item("identifiers").ok_or_else(|| declined("no identifiers"))?;
-        for ident in idents.downcast::<PyTuple>()?.iter() {
-            let fields: &PyDict = ident.getattr(intern!(py, "__dict__"))?.downcast()?;
-            let ident_key = ident.getattr(intern!(py, "key"))?.downcast::<PyString>()?.to_str()?;
-            identifiers
-                .entry(ident_key)
-                .or_insert((text_of(fields, "kind")?, text_of(fields, "value")?));
+        for (ident_key, kind, value) in &input.idents {
+            identifiers.entry(ident_key).or_insert((kind, value));
         }
         let orders = kept.get_item("orders").ok_or_else(|| declined("no orders field"))?;
         let summary = kept.get_item("order_summary").ok_or_else(|| declined("no summary field"))?;

@@ -4,7 +4,8 @@ bench.resolve_scaling's generated population (three tools, overlapping people, 2
 is resolved twice in this process, once with core.ingest_native's compiled path (native/,
 ``profilesync_native``) and once without it: the ``--out`` file, the quarantine file and every row
 of the run's own store (read just before the run removes it) must be the same, and the compiled
-path must have written the new customers (a count of the groups each compiled function took: the
+path must have written the new customers (a count of the groups each compiled function took: the one
+call a batch of native/src/batch.rs, or, with it turned off, the five calls a group before it: the
 SOURCE rows and events, the identifier loop, the IDENT and HOLDER rows, the profile; so the
 comparison is not of two Python runs).
 """
@@ -55,11 +56,20 @@ def _resolve(
 class _Counted(NativeRows):
     """The compiled path, counting the groups it wrote."""
 
-    __slots__ = ("keyed", "looped", "profiled", "taken")
+    __slots__ = ("batched", "keyed", "looped", "one_call", "profiled", "taken")
 
-    def __init__(self) -> None:
+    def __init__(self, one_call: bool) -> None:
         super().__init__(profilesync_native)
-        self.taken = self.looped = self.keyed = self.profiled = 0
+        self.one_call = one_call
+        self.taken = self.looped = self.keyed = self.profiled = self.batched = 0
+
+    def fresh_rows(self, *args: Any, **kwargs: Any) -> Any:
+        return super().fresh_rows(*args, **kwargs) if self.one_call else None
+
+    def batch_groups(self, *args: Any, **kwargs: Any) -> Any:
+        found = super().batch_groups(*args, **kwargs)
+        self.batched += sum(isinstance(planned, tuple) for planned in found or [])
+        return found
 
     def source_event_rows(self, *args: Any, **kwargs: Any) -> Any:
         built = super().source_event_rows(*args, **kwargs)
@@ -82,18 +92,21 @@ class _Counted(NativeRows):
         return built
 
 
+@pytest.mark.parametrize("one_call", [True, False], ids=["one call a batch", "five calls a group"])
 def test_resolve_writes_the_same_bytes_and_rows_with_and_without_the_extension(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_call: bool
 ) -> None:
     # GIVEN the scaling bench's population of about 3,000 records
     source = tmp_path / "records.jsonl"
     generate(source, 3000)
     # WHEN resolve runs on the Python path, then on the compiled one
     python = _resolve(source, tmp_path / "python", None, monkeypatch)
-    counted = _Counted()
+    counted = _Counted(one_call)
     compiled = _resolve(source, tmp_path / "native", counted, monkeypatch)
     # THEN the compiled path wrote the new customers, and every byte and row is the Python path's
-    assert counted.taken > 1000
+    # (the one call a batch every group, when on: none declined, so none took the five calls)
+    assert counted.batched > 1000 if one_call else counted.batched == 0
+    assert counted.taken > 1000 if not one_call else counted.taken == 0
     assert counted.looped >= counted.taken  # the identifier loop (native28r), every group it took
     assert counted.keyed == counted.taken  # the IDENT and HOLDER rows of each new customer
     assert counted.profiled == counted.taken  # the profile of each (native29b): none declined here
