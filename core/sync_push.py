@@ -23,6 +23,7 @@ from core.ports import (
     SyncStateStore,
 )
 from core.push_policy import decide, push_mode_of, refusal, refused, refused_again
+from core.push_suppression import PushSuppression, shared
 from core.schema import Profile
 from core.suppression import SuppressionCheck
 
@@ -96,7 +97,7 @@ def push_profiles(
     mode: str | None = None,
     max_rounds: int = 3,
     progress: Callable[[PushReport], None] | None = None,
-    suppression: SuppressionCheck | None = None,
+    suppression: SuppressionCheck | PushSuppression | None = None,
 ) -> PushReport:
     """Push the profiles whose payload for this connector changed since the last push.
 
@@ -110,6 +111,9 @@ def push_profiles(
     ``suppression``: each batch is checked against it just before it is sent, so a person erased
     while the push runs (a push to a rate-limited tool takes minutes) is not sent after her erasure
     (counted in ``report.suppressed``); the caller leaves out those suppressed before the push.
+    A ``PushSuppression`` (core.push_suppression) shares one read of the profiles' identifiers with
+    the caller and every destination: each check then reads only the store's erasure epoch, and the
+    identifiers again only when it moved. A bare ``SuppressionCheck`` gets one for this call.
     """
     destination = connector.spec.name
     rules = connector.spec.push_rules
@@ -129,7 +133,8 @@ def push_profiles(
     # 2. Who may be pushed: the people the tool holds, and those the mode and their consent let it create.
     payloads: list[Payload] = []
     creating: set[str] = set()
-    keyed = None if suppression is None else suppression.hash
+    guard = None if suppression is None else shared(suppression)
+    keyed = None if guard is None else guard.hash
     rekeyed: list[PushedState] = []
     for profile, payload in planned:
         pushed = last.get(payload.customer_id)
@@ -158,7 +163,7 @@ def push_profiles(
         if payload.remote_id is None and pushed is not None and pushed.remote_id:
             payload = dataclasses.replace(payload, remote_id=pushed.remote_id)
         payloads.append(payload)
-    _put(state, rekeyed, profile_of, suppression)
+    _put(state, rekeyed, profile_of, guard)
     # 3. Only what changed since the last push.
     todo = [p for p in payloads if (prev := last.get(p.customer_id)) is None or prev.payload_hash != p.hash]
     report.skipped_unchanged = len(payloads) - len(todo)
@@ -167,8 +172,8 @@ def push_profiles(
     for round_number in range(max_rounds):
         retry: list[Payload] = []
         for batch in _batches(todo, size):
-            if suppression is not None:
-                batch = _not_erased(batch, profile_of, suppression, report)
+            if guard is not None:
+                batch = _not_erased(batch, profile_of, guard, report)
                 if not batch:
                     continue
             outcomes = connector.push(batch)
@@ -198,7 +203,7 @@ def push_profiles(
                     retry.append(payload)
                 else:
                     report.failed.append(outcome)
-            _put(state, done + marks, profile_of, suppression)
+            _put(state, done + marks, profile_of, guard)
             report.pushed += len(done)
             if progress is not None:
                 progress(report)
@@ -210,12 +215,12 @@ def push_profiles(
 
 
 def _not_erased(
-    batch: list[Payload], profile_of: Mapping[str, Profile], suppression: SuppressionCheck, report: PushReport
+    batch: list[Payload], profile_of: Mapping[str, Profile], suppression: PushSuppression, report: PushReport
 ) -> list[Payload]:
     """The batch without the people erased since their profiles were read (a batch may be minutes
     after the first): read just before it is sent, so an erasure that asked the tool to delete a
     person is not undone by a push that creates her again."""
-    blocked = suppression.suppressed_customers([profile_of[p.customer_id] for p in batch])
+    blocked = suppression.blocked([profile_of[p.customer_id] for p in batch])
     if not blocked:
         return batch
     report.suppressed += len(blocked)
@@ -227,7 +232,7 @@ def _put(
     state: SyncStateStore,
     states: list[PushedState],
     profile_of: Mapping[str, Profile],
-    suppression: SuppressionCheck | None,
+    suppression: PushSuppression | None,
 ) -> None:
     """Record ``states``, but not those of the people erased since their profiles were read: an
     erasure handled while their batch was on the wire deleted their ``PUSHED#`` items, and one
@@ -243,13 +248,12 @@ def _put(
         if states:
             state.put_pushed(states)
         return
-    epochs = suppression.store if isinstance(suppression.store, ErasureEpochs) else None
-    guarded = epochs is not None and isinstance(state, PushedUnlessErased)
+    guarded = isinstance(suppression.store, ErasureEpochs) and isinstance(state, PushedUnlessErased)
     for _ in range(_WRITE_ATTEMPTS):
         if not states:
             return
-        epoch = epochs.erasure_epoch() if epochs is not None else ""  # before the look, not after
-        erased = suppression.suppressed_customers([profile_of[s.customer_id] for s in states])
+        # the epoch is read before the look (a look made at that epoch is reused: core.push_suppression)
+        epoch, erased = suppression.erased([profile_of[s.customer_id] for s in states])
         states = [s for s in states if s.customer_id not in erased]
         if not states:
             return

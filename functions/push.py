@@ -41,6 +41,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from core.push_suppression import PushSuppression
 from core.schema import Profile
 from core.sync import PushReport, changed_profiles, push_profiles
 from functions._wiring import Wiring, metrics_namespace, traced, wiring
@@ -105,7 +106,11 @@ def push_everywhere(
     reports: dict[str, PushReport] = {}
     # A profile that holds an erased person's identifier (a record that raced the erasure) is
     # never sent to any tool (core.suppression); it is reported, not failed, so it is not retried.
-    blocked = w.suppression(consistent=False).suppressed_customers(profiles) if profiles else set()
+    # One strongly consistent read of every profile's identifiers, shared by every destination and
+    # batch: each of their checks reads the erasure epoch and reads again only when it moved
+    # (core.push_suppression).
+    check = PushSuppression(w.suppression(consistent=True))
+    blocked = check.blocked(profiles) if profiles else set()
     if blocked:
         profiles = [p for p in profiles if p.customer_id not in blocked]
         metrics.add_metric(name="PushSuppressed", unit=MetricUnit.Count, value=len(blocked))
@@ -115,14 +120,14 @@ def push_everywhere(
         )
     for destination in w.destinations():
         try:
-            # Each batch is checked again just before it is sent (strongly consistent): a person
-            # erased while this push runs is not created again at a tool her erasure just asked.
+            # Each batch is checked again just before it is sent: a person erased while this push
+            # runs is not created again at a tool her erasure just asked.
             report = push_profiles(
                 w.connector(destination),
                 profiles,
                 w.sync_state,
                 mode=w.push_mode(destination),
-                suppression=w.suppression(consistent=True),
+                suppression=check,
             )
         except Exception:  # one unreachable tool must not stop the others; its records are retried
             logger.exception("push to a destination failed", extra={"destination": destination})

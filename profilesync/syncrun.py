@@ -20,6 +20,7 @@ from core.lease import LeaseStore
 from core.ports import ProfileStore, SyncState, SyncStateStore
 from core.privacy_store import ErasureStore
 from core.push_policy import push_mode_of
+from core.push_suppression import PushSuppression
 from core.schema import Profile
 from core.suppression import SuppressionCheck
 from core.sync import SAVED, PullReport, PushReport, changed_profiles, pull_into_store, push_profiles
@@ -198,9 +199,10 @@ def run_sync(
                     renew()
                     progress.push(report)
 
-                profiles = _unsuppressed(suppression, changed_profiles(store, pulled.ingest.customers))
+                guard = None if suppression is None else PushSuppression(suppression)  # one read, shared
+                profiles = _unsuppressed(guard, changed_profiles(store, pulled.ingest.customers))
                 pushed = push_profiles(
-                    connector, profiles, state, mode=push_mode, progress=pushed_batch, suppression=suppression
+                    connector, profiles, state, mode=push_mode, progress=pushed_batch, suppression=guard
                 )
             progress.done()
             if not pushed.failed:
@@ -234,28 +236,29 @@ def _push_everyone(
         if any(ref.source == source for ref in profile.sources):
             chunk.append(profile)
         if len(chunk) >= CATCH_UP_CHUNK:
-            chunk = _unsuppressed(suppression, chunk)
+            guard = None if suppression is None else PushSuppression(suppression)  # one read a chunk
+            chunk = _unsuppressed(guard, chunk)
             total = _added(
                 total,
-                push_profiles(
-                    connector, chunk, state, mode=mode, progress=pushed_batch, suppression=suppression
-                ),
+                push_profiles(connector, chunk, state, mode=mode, progress=pushed_batch, suppression=guard),
             )
             chunk = []
-    chunk = _unsuppressed(suppression, chunk)
+    guard = None if suppression is None else PushSuppression(suppression)
+    chunk = _unsuppressed(guard, chunk)
     if chunk:
         total = _added(
             total,
-            push_profiles(connector, chunk, state, mode=mode, progress=pushed_batch, suppression=suppression),
+            push_profiles(connector, chunk, state, mode=mode, progress=pushed_batch, suppression=guard),
         )
     return total
 
 
-def _unsuppressed(suppression: SuppressionCheck | None, profiles: list[Profile]) -> list[Profile]:
-    """``profiles`` without those holding an erased person's record (never pushed anywhere)."""
+def _unsuppressed(suppression: PushSuppression | None, profiles: list[Profile]) -> list[Profile]:
+    """``profiles`` without those holding an erased person's record (never pushed anywhere); the
+    answer is the push's to reuse (core.push_suppression)."""
     if suppression is None or not profiles:
         return profiles
-    blocked = suppression.suppressed_customers(profiles)
+    blocked = suppression.blocked(profiles)
     return [p for p in profiles if p.customer_id not in blocked]
 
 

@@ -18,7 +18,9 @@ The erasure epoch is bumped (``UpdateItem`` ``ADD epoch 1``, a new token) before
 writes, after each erasure step's deletes and before an erasure's audit record is written
 (core.storage.dynamodb_privacy): the entries go by
 ``BatchWriteItem``, which no transaction holds, so the bump comes first and nothing an erasure
-writes can be read before the epoch says an erasure ran. A table without the item reads as epoch 0.
+writes can be read before the epoch says an erasure ran; it is bumped again once they are all
+written, so that an answer read while they were being written is known stale by an epoch that moved
+(core.push_suppression reuses a look while the epoch stays). A table without the item reads as epoch 0.
 Its key is under ``SUPPRESS#`` (``epoch`` is no keyed hash: those are 64 hex digits), which every
 function that checks suppression may read already.
 
@@ -127,6 +129,9 @@ class DynamoDBSuppressionStore(DynamoDBErasureEpoch):
             if e.kind == "fuzzy":
                 fuzzy.setdefault(e.hash, []).append(e)
         self._suppress_fuzzy(fuzzy)
+        # and once they are all written: a push that reuses what it read at an unchanged epoch
+        # (core.push_suppression) sees these entries before the erasure asks any tool
+        bump_epoch(self._client, self.table_name)
 
     def _suppress_fuzzy(self, fuzzy: dict[str, list[SuppressionEntry]]) -> None:
         """Add fuzzy entries to what their keys hold: every key read with ``BatchGetItem`` (100 a

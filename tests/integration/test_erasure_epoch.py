@@ -310,7 +310,10 @@ def test_the_epoch_is_zero_on_a_store_without_it_and_moves_with_each_erasure_wri
     at = datetime(2026, 12, 6, tzinfo=UTC)
     b.suppression.suppress([SuppressionEntry("ab" * 32, "email", "req-1", at)])
     first = a.suppression.erasure_epoch()
-    assert first.split(":")[0] == "1"
+    # SQLite and memory bump once (entries in the same transaction); DynamoDB before its entries'
+    # BatchWriteItem and again after it (push30: a look made in between is known stale)
+    count = int(first.split(":")[0])
+    assert count == (2 if "dynamodb" in type(b.suppression).__module__ else 1)
     # an audit of anything but an erasure leaves it; an erasure's audit record moves it
     b.erasure.put_audit(
         AuditRecord(action="unsuppress", request_id="req-2", at=at, subject_hash="x", outcome="done")
@@ -320,7 +323,7 @@ def test_the_epoch_is_zero_on_a_store_without_it_and_moves_with_each_erasure_wri
         AuditRecord(action="erase", request_id="req-1", at=at, subject_hash="x", outcome="done")
     )
     second = a.suppression.erasure_epoch()
-    assert second.split(":")[0] == "2"
+    assert int(second.split(":")[0]) == count + 1
     # each bump with a token of its own (a store restored and bumped back to a count is not the same)
     assert len({first.split(":")[1], second.split(":")[1]}) == 2
 

@@ -88,7 +88,7 @@ def test_an_erasure_of_many_records_costs_a_few_batched_requests(client: Any) ->
     fake.suppress(entries)
     # before: a GetItem and a PutItem per fuzzy key (2 x 120 and more)
     assert calls == {
-        "UpdateItem": 2,  # the erasure epoch, and the erasure's ENTRIES item
+        "UpdateItem": 3,  # the erasure epoch before the entries and after them, the ENTRIES item
         "BatchWriteItem": 3,  # 60 exact entries, 25 a request
         "BatchGetItem": 2,  # the fuzzy keys, 100 a request
         "TransactWriteItems": -(-len(fuzzy) // 25),

@@ -30,13 +30,15 @@ def test_her_erasure_between_the_last_suppression_look_and_the_write_leaves_no_p
     erasure = kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
     assert kit.suppression is not None
     world = World(email, (kit.profiles, kit.sync_state, erasure, kit.suppression))
-    # WHEN her erasure runs right after the push's second look at suppression (the first is before the
-    # batch is sent, the second before its state is written), before the write
-    hook = after_call(kit.suppression, 2, world.erase, names=("suppressed",))
+    # WHEN her erasure runs right after the push's last look before the write: its read of the erasure
+    # epoch, which finds the epoch of its one read of suppression (before the batch was sent) and
+    # reuses that answer (core.push_suppression; before push30, a second read of suppression)
+    looks = ("erasure_epoch", "suppressed")
+    hook = after_call(kit.suppression, 3, world.erase, names=looks)
     with connect(make_sandbox(people=0, seed=3)) as connector, hook as made:
         report = world.push(connector)
     # THEN the push was made and reported, her profile is gone, and no PUSHED# item of hers is left
-    assert made[:2] == ["suppressed", "suppressed"]
+    assert made[:3] == ["erasure_epoch", "suppressed", "erasure_epoch"]
     assert (len(report.refused), report.pushed) == ((1, 0) if outcome == "refused" else (0, 1))
     assert world.profile.customer_id not in {p.customer_id for p in world.store.iter_profiles()}
     # red before on each store: the item written after her erasure (MD5 of her address) outlived her
@@ -48,10 +50,11 @@ def test_a_push_with_no_erasure_meanwhile_records_its_state_once(kit: StoreKit) 
     erasure = kit.erasure or InMemoryErasureStore(kit.profiles, kit.sync_state)
     assert kit.suppression is not None
     world = World(OK, (kit.profiles, kit.sync_state, erasure, kit.suppression))
-    hook = after_call(kit.suppression, None, lambda: None, names=("suppressed",))
+    hook = after_call(kit.suppression, None, lambda: None, names=("erasure_epoch", "suppressed"))
     with connect(make_sandbox(people=0, seed=3)) as connector, hook as made:
         report = world.push(connector)
-    # THEN her state is recorded, after two looks at suppression (no retry of the write)
+    # THEN her state is recorded, after one read of suppression and two of the epoch (before the
+    # send and before the write; no retry of the write)
     assert report.pushed == 1
     assert set(world.pushed()) == {world.profile.customer_id}
-    assert made == ["suppressed", "suppressed"]
+    assert made == ["erasure_epoch", "suppressed", "erasure_epoch"]
