@@ -43,6 +43,9 @@ from core.storage.ident_keys import (
 )
 from core.storage.ident_rekey import IdentLayout
 
+#: The most bytes a partition key holds (DynamoDB's limit): a longer old key was never written.
+_MAX_PK_BYTES = 2048
+
 PENDING_PK = "ERASURE#pending"
 #: Sends of one erasure step whose transaction met another in flight on one of its items (the epoch
 #: item is in every step: two erasures deleting at the same moment meet there).
@@ -124,6 +127,7 @@ class DynamoDBErasureStore:
         for attempt in range(_CONFLICT_ATTEMPTS):
             try:
                 self._client.transact_write_items(TransactItems=actions)
+                self._delete_stragglers(step)
                 return
             except exceptions.TransactionCanceledException as error:
                 reasons = error.response.get("CancellationReasons") or []
@@ -144,6 +148,30 @@ class DynamoDBErasureStore:
                     self.apply(step)
                     return
                 raise
+
+    def _delete_stragglers(self, step: Sequence[DeleteItem]) -> None:
+        """On a table marked rekeyed: delete the identifier items of the step still under their value
+        (the previous layout), which an invocation of the previous release still running wrote after
+        the migration's last Scan (attack30: it outlived her erasure, her address in its key). Each
+        under the same owner as the keyed item (another's is left: not hers to take); one request
+        each, only in an erasure; a key over the 2,048 bytes a partition key holds cannot be one."""
+        if not self._layout.rekeyed():
+            return  # _move_old moved them before the step
+        for delete in step:
+            pk = delete.key.pk
+            if not is_legacy_pk(pk) or len(pk.encode("utf-8", "replace")) > _MAX_PK_BYTES:
+                continue
+            request: dict[str, Any] = {
+                "TableName": self.table_name,
+                "Key": {"PK": {"S": pk}, "SK": {"S": delete.key.sk}},
+            }
+            if delete.expected_owner is not None:
+                request["ConditionExpression"] = "attribute_not_exists(customer_id) OR customer_id = :o"
+                request["ExpressionAttributeValues"] = {":o": {"S": delete.expected_owner}}
+            try:
+                self._client.delete_item(**request)
+            except self._client.exceptions.ConditionalCheckFailedException:
+                continue  # another customer's: left
 
     def _delete(self, delete: DeleteItem) -> dict[str, Any]:
         request: dict[str, Any] = {

@@ -93,14 +93,6 @@ def test_control_her_erasure_on_a_marked_table_leaves_her_address_in_no_key(clie
     assert _keys_naming(client, HER) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/storage/dynamodb_privacy.py:78-82,117 moves/deletes old keys only until the table is marked "
-        "(_move_old): an old item written after the migration's last Scan survives her erasure; delete "
-        "the old key too, or Scan again after the functions' timeout before marking"
-    ),
-)
 def test_an_old_item_on_a_marked_table_does_not_outlive_her_erasure(client: Any) -> None:
     # GIVEN her record, and the identifier item a previous-release invocation still in flight wrote
     # under her value after the migration's last Scan (the table is marked)
