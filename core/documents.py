@@ -26,7 +26,11 @@ def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def load_json(text: str) -> Any:
     """``json.loads`` that raises ValueError on a key written twice in one object. A leading UTF-8
     byte order mark (written by some Windows editors) is skipped, as the YAML reader skips it."""
-    return json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_no_repeats)
+    return json.loads(
+        text.removeprefix("\ufeff"),
+        object_pairs_hook=_no_repeats,
+        parse_float=lambda written: WrittenFloat.of(float(written), written),
+    )
 
 
 def load_yaml(text: str) -> Any:
@@ -116,10 +120,33 @@ _FLOAT = (
 )
 
 
+class WrittenFloat(float):
+    """A float read from a document that keeps the text written (``3.10``, ``1.0e+5``,
+    ``999999999999999.99``): ``str`` gives it back, so an option is read as written and a money
+    threshold's Decimal is the one written (attack30: ``api_version: 3.10`` became ``"3.1"``, and
+    17 significant digits became 10**15 through the binary float's shortest text)."""
+
+    text: str
+
+    @classmethod
+    def of(cls, value: float, text: str) -> WrittenFloat:
+        made = cls(value)
+        made.text = text
+        return made
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (WrittenFloat.of, (float(self), self.text))
+
+
 def _plain_numbers_only(loader: Any) -> None:
     import re
 
-    numbers = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+    import yaml
+
+    numbers = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
     loader.yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag not in numbers]
         for first, resolvers in loader.yaml_implicit_resolvers.items()
@@ -128,3 +155,13 @@ def _plain_numbers_only(loader: Any) -> None:
     loader.add_implicit_resolver(
         "tag:yaml.org,2002:float", re.compile(f"^(?:{_FLOAT})$"), list("-+0123456789.")
     )
+    # YAML 1.2's booleans only: YAML 1.1's yes/no/on/off/y/n made Norway's code NO (and an instance
+    # named no:) False (attack30); they stay the text written
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile("^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+
+    def written_float(constructor: Any, node: Any) -> WrittenFloat:
+        return WrittenFloat.of(yaml.SafeLoader.construct_yaml_float(constructor, node), str(node.value))
+
+    loader.add_constructor("tag:yaml.org,2002:float", written_float)

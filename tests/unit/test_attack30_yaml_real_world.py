@@ -55,7 +55,6 @@ FLOATS = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=BOOLEANS)
 def test_region_no_is_norway_or_refused_by_the_code_written() -> None:
     # GIVEN Norway's code, unquoted, as every other region is written
     config = _outcome("defaults:\n  region: NO\n")
@@ -66,7 +65,6 @@ def test_region_no_is_norway_or_refused_by_the_code_written() -> None:
         assert config.defaults.region == "NO"
 
 
-@pytest.mark.xfail(strict=True, reason=BOOLEANS)
 def test_an_instance_named_for_norway_loads_or_is_refused_by_its_name() -> None:
     document = "connectors:\n  se:\n    vendor: jsonl\n  no:\n    vendor: jsonl\n"
     config = _outcome(document)
@@ -80,7 +78,6 @@ def test_control_an_instance_named_for_sweden_loads() -> None:
     assert sorted(_parse("connectors:\n  se:\n    vendor: jsonl\n").connectors) == ["se"]
 
 
-@pytest.mark.xfail(strict=True, reason=FLOATS)
 @pytest.mark.parametrize("written", ["3.10", "2.50", "1.0e+5"])
 def test_an_unquoted_decimal_option_is_read_as_its_text(written: str) -> None:
     # GIVEN an option written unquoted as a decimal (an API version, a plugin's setting)
@@ -94,7 +91,6 @@ def test_control_an_unquoted_integer_and_short_decimal_option() -> None:
     assert config.connectors["mailchimp"].options == {"walk_limit": "1000", "ratio": "0.5"}
 
 
-@pytest.mark.xfail(strict=True, reason=FLOATS)
 def test_a_threshold_of_seventeen_digits_is_read_as_written_or_refused() -> None:
     # GIVEN a threshold under the 10**15 limit, to the cent (17 significant digits)
     try:
@@ -110,13 +106,6 @@ def test_control_a_threshold_to_the_cent_is_read_as_written() -> None:
     assert config.segments.vip_lifetime_value == {"EUR": Decimal("1000.50"), "JPY": Decimal("200000")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/documents.py load_json reads numbers with json's float: parse them as Decimal "
-        "(parse_float=Decimal) so that config.py _option_text and segment_rules._exact read what was written"
-    ),
-)
 def test_a_json_document_s_decimal_option_and_long_threshold_are_read_as_written() -> None:
     # GIVEN the same settings in profilesync.json, numbers unquoted
     document = (
