@@ -145,6 +145,8 @@ def ingest(
         sqlite_new_items.SQLiteNewItems.insert_new_items = insert  # type: ignore[method-assign]
     # found_fresh's time holds the profiles' and the inserts'.
     cpu["rows"] = cpu.get("rows", 0.0) - cpu.get("profiles", 0.0) - cpu.get("inserts", 0.0)
+    if "profiles" not in cpu:  # one compiled call a batch wrote the rows with their profiles
+        cpu["rows_with_profiles"] = cpu["rows"]
     return cpu, written
 
 

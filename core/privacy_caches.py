@@ -88,6 +88,7 @@ NOT_PERSONAL: Final[dict[str, str]] = {
     "core.identity._pattern_matcher": "the blocklist patterns (its matchers: remember)",
     "core.ingest_fresh._time_json": "times of records",
     "core.storage.dynamodb_links._retired_prefixes": "the retired blocking rules' key prefixes",
+    "core.key_hashing._keyed_state": "the audit salt's keyed HMAC state (a secret, no person's values)",
     "connectors._http._tls._ssl_context": "the TLS context",
     "connectors._http._tls.shared_ssl_context": "the TLS context",
     "connectors.secrets.secrets_provider": "the secrets provider (credentials, no person's values)",

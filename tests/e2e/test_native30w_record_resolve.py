@@ -12,6 +12,7 @@ by the compiled call (it counts them, and the test's wrapper hands the count bac
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,9 @@ def _resolve(source: Path, folder: Path, compiled: bool, monkeypatch: pytest.Mon
             patch.setattr(resolve_native, "_MODULE", None)
         patch.setattr(stores_module, "_remove_store", keep_rows)
         patch.setattr(resolve_native, "worker_record_normaliser", counted)
+        # forked, so that the worker runs this patched module: a thread another test left in this
+        # process (a moto server) makes the worker spawn, and a spawned one imports it afresh
+        patch.setattr(parallel, "_context", lambda: multiprocessing.get_context("fork"))
         argv = ["resolve", str(source), "--out", str(out), "--quarantine", str(quarantine), "--quiet"]
         main([*argv, "--state-dir", str(folder / "state")])
     assert len(rows) == 1

@@ -29,7 +29,9 @@ def test_the_replayed_rows_are_the_rows_ingest_stored(tmp_path: Path, scratch: b
     work = batches(source)
     cpu, written = ingest(work, tmp_path, scratch=scratch)
     assert written, "the population's new customers go through insert_new_items"
-    assert {"ingest", "split", "rows", "profiles", "inserts"} <= set(cpu)
+    assert {"ingest", "split", "rows", "inserts"} <= set(cpu)
+    # the profiles timed apart, or written with the rows by one compiled call a batch (native30g)
+    assert ("profiles" in cpu) != ("rows_with_profiles" in cpu)
     every = "SELECT * FROM items ORDER BY pk, sk"
     stored = _rows(tmp_path / "store.sqlite3", every)
     replay(written, tmp_path / "wide.sqlite3", narrow=False)
