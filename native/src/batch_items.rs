@@ -1,5 +1,5 @@
-//! Parts of a new customer's items for batch.rs: a ``source_arrived`` event's id and JSON (as
-//! lib.rs's ``source_event_rows`` writes them), and the IDENT row of one of its own records: the
+//! Parts of a new customer's items for batch.rs: a ``source_arrived`` event's id and JSON (lib.rs's
+//! ``source_event_rows`` writes them with it too), and the IDENT row of one of its own records: the
 //! record's watermark and content run as ``core.ingest_runs.written_item(snapshot, None)`` gives
 //! them, the watermark as ``isoformat`` writes it (rows.rs's ``written``, the common time in Rust).
 

@@ -141,24 +141,8 @@ fn source_event_rows(
         let key_json = serde_json::to_string(key).map_err(|e| PyValueError::new_err(e.to_string()))?;
         chars += fixed + reason.len() + key_json.chars().count();
         if !scratch {
-            text.clear();
-            text.push_str(survivor);
-            text.push_str("\x1fsource_arrived\x1f");
-            text.push_str(id_time);
-            text.push('\x1f');
-            text.push_str(key);
-            text.push('\x1f');
-            text.push_str(hash);
-            let digest = blake2b_simd::Params::new()
-                .hash_length(10)
-                .hash(text.as_bytes());
-            let eid = format!("sourc-{}", digest.to_hex());
-            let event = format!(
-                "{{\"customer_id\":{cid_json},\"event_id\":\"{eid}\",\"at\":{at_json},\
-                 \"kind\":\"source_arrived\",\"actor\":{actor_json},\"reason\":\"{reason}\",\
-                 \"source_keys\":[{key_json}],\"customers\":[],\"identifiers\":[],\
-                 \"handed_over\":[],\"inherited_from\":null}}"
-            );
+            let texts = [survivor, cid_json, at_json, actor_json, id_time];
+            let (eid, event) = batch_items::arrived_event(&mut text, texts, key, hash, reason, &key_json);
             let row = PyTuple::new(
                 py,
                 [
