@@ -18,12 +18,20 @@ the store's file read-only. Its failure is an
 error of the command; if the caller dies, the part it wrote dies with the last open descriptor of
 its unnamed file.
 
-Nothing here imports more than the standard library: keep it so, the second process starts from it.
+Where the extension of native/ is installed (and ``PROFILESYNC_NATIVE`` is not off), both processes
+write a page of lines by one compiled call from the documents' text (``LINES``,
+native/src/out_line.rs): the same bytes (tests/unit/test_native31g_line_parity.py) without json's
+decoder, a dict per value and json's encoder; a document it cannot copy byte for byte is written
+by the Python path above.
+
+Nothing here imports more than the standard library and that optional extension: keep it so, the
+second process starts from it.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
 import shutil
@@ -106,11 +114,62 @@ def _parsed_isoformat(text: str) -> str:
     return datetime.fromisoformat(text).isoformat()
 
 
+def _load_lines() -> Callable[..., tuple[str, int]] | None:
+    """``profilesync_native.profile_lines`` where the extension is installed and not turned off
+    (``PROFILESYNC_NATIVE=off``, as core.ingest_native reads it): a compiled module of its own,
+    so the second process still imports nothing of pydantic."""
+    if os.environ.get("PROFILESYNC_NATIVE", "").strip().lower() in {"0", "off", "false", "no"}:
+        return None
+    try:  # optional: the extension of native/, typed by its use here (no stub to keep)
+        module = importlib.import_module("profilesync_native")
+    except ImportError:
+        return None
+    lines: Callable[..., tuple[str, int]] | None = getattr(module, "profile_lines", None)
+    return lines
+
+
+#: The compiled page of lines (native/src/out_line.rs), or None (the Python path): read at each
+#: write, so a test or bench may swap it.
+LINES: Callable[..., tuple[str, int]] | None = _load_lines()
+
+
 def write_documents(
     documents: Iterator[Mapping[str, Any]], out: TextIO, progress: Callable[[int], None] | None = None
 ) -> int:
     """Write one line per profile read as its JSON document (``document_line``)."""
     return write_lines(map(document_line, documents), out, progress)
+
+
+def _line_of(data: str | bytes) -> str:
+    """One profile's line from its PROFILE item's ``data`` (its JSON, or a packed profile's bytes):
+    the Python path of ``_write_range``, and the compiled one's for a document it declines."""
+    return _encode_line(document_line(json.loads(data if isinstance(data, str) else _unpacked(data))))
+
+
+def _write_range(
+    connection: sqlite3.Connection,
+    start: str,
+    stop: str | None,
+    out: TextIO,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the lines of the store's profiles from ``start`` to ``stop`` (``store_documents``) to
+    ``out``. Where the extension of native/ has ``profile_lines`` (``LINES``), a page's lines are
+    written by one compiled call from the documents' text, the bytes ``write_documents`` writes
+    (tests/unit/test_native31g_line_parity.py): no dict per value, no encoder; else by
+    ``write_documents``. ``progress`` is told the count at each thousand lines, as there."""
+    lines = LINES
+    if lines is None:
+        return write_documents(store_documents(connection, start, stop), out, progress)
+    count = 0
+    for page in store_pages(connection, start, stop):
+        text, _ = lines(page, _isoformat, _line_of)
+        out.write(text)
+        before, count = count, count + len(page)
+        if progress is not None:
+            for told in range((before // 1000 + 1) * 1000, count + 1, 1000):
+                progress(told)
+    return count
 
 
 def write_lines(lines: Iterator[dict[str, Any]], out: TextIO, progress: Callable[[int], None] | None) -> int:
@@ -169,17 +228,25 @@ def store_documents(connection: sqlite3.Connection, start: str, stop: str | None
     """The live profiles of the store (a PROFILE item with data) whose partition key is at least
     ``start`` and below ``stop`` (None: to the end), as JSON documents in key order: the store's
     own ``profile_documents`` for a range, on a connection of the caller's."""
+    loads = json.loads
+    for page in store_pages(connection, start, stop):
+        for data in page:
+            yield loads(data if isinstance(data, str) else _unpacked(data))
+
+
+def store_pages(connection: sqlite3.Connection, start: str, stop: str | None) -> Iterator[list[str | bytes]]:
+    """``store_documents``' profiles a page at a time, as their items' ``data`` (the JSON text, or
+    a packed profile's bytes)."""
     below = "AND pk < ? " if stop is not None else ""
     first = f"SELECT pk, data FROM items WHERE pk >= ? AND sk = 'PROFILE' AND data IS NOT NULL {below}"
     query = first + "ORDER BY pk LIMIT ?"
     query_after = query.replace("pk >= ?", "pk > ?", 1)
-    loads = json.loads
     key = start
     while True:
         arguments = (key, stop, _PER_PAGE) if stop is not None else (key, _PER_PAGE)
         rows = connection.execute(query, arguments).fetchall()
-        for _, data in rows:
-            yield loads(data if isinstance(data, str) else _unpacked(data))
+        if rows:
+            yield [data for _, data in rows]
         if len(rows) < _PER_PAGE:
             return
         key = rows[-1][0]
@@ -203,7 +270,7 @@ def write_store(
     with _read_only(store) as connection:
         # (pass_fds, which hands the second process its file, is POSIX only)
         if not parallel or os.name != "posix" or not _at_least(connection, PARALLEL_MIN_PROFILES):
-            return write_documents(store_documents(connection, "", None), out, progress)
+            return _write_range(connection, "", None, out, progress)
         with tempfile.TemporaryFile(dir=Path(out.name).parent) as part:
             try:
                 child = subprocess.Popen(
@@ -215,9 +282,9 @@ def write_store(
                     env={**os.environ, "PYTHONPATH": _import_path()},
                 )
             except OSError:  # no interpreter to start (an embedded Python): one process writes all
-                return write_documents(store_documents(connection, "", None), out, progress)
+                return _write_range(connection, "", None, out, progress)
             try:
-                count = write_documents(store_documents(connection, "", SPLIT), out, progress)
+                count = _write_range(connection, "", SPLIT, out, progress)
             except BaseException:
                 child.kill()
                 child.communicate()
@@ -260,7 +327,7 @@ def _write_part(store: str, start: str, fd: int) -> None:
     """The second process: the profiles from ``start`` on into the file open as ``fd``; their
     count on standard output."""
     with _read_only(Path(store)) as connection, open(fd, "w", encoding="utf-8") as out:
-        count = write_documents(store_documents(connection, start, None), out)
+        count = _write_range(connection, start, None, out)
     print(count)
 
 

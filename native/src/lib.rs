@@ -13,6 +13,7 @@ mod norm_email;
 mod norm_order;
 mod norm_record;
 mod norm_record_parts;
+mod out_line;
 mod profile;
 mod profile_computed;
 mod rows;
@@ -175,5 +176,6 @@ fn profilesync_native(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(norm_record::normalise_record, m)?)?;
     m.add_function(wrap_pyfunction!(norm_record::normalise_record_counts, m)?)?;
     m.add_class::<batch::FreshRows>()?;
+    m.add_function(wrap_pyfunction!(out_line::profile_lines, m)?)?;
     Ok(())
 }
