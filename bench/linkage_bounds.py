@@ -17,6 +17,9 @@ step alone over exactly those inputs (CPU time, best of ``--repeat``), in µs a 
 - ``preparing the batch's records as nodes``: ``core.link_nodes._graph_node`` (comparison features,
   blocking keys, values) of every record ingest prepared; each record is prepared once already
   (kept on the record), so features per record instead of per pair are this already.
+- ``filing orders``, ``index keys`` and ``match documents`` of those records (round 31), and the
+  per-record unit (``UNIT``): preparing, the keys, the orders, the document and deciding together,
+  what a record's node held as one compiled struct would take over, so the most that could save.
 
 It also counts the records delivered as later versions of a record ingest saw before (a pair cache by
 the two records' versions can hit only on pairs of those), and runs both modes with the collector off
@@ -49,8 +52,10 @@ import core.link_reach
 import core.linkage.linking
 from bench.linkage_throughput import _ingest_all
 from connectors.jsonl import draft_from_flat
+from core.link_match import match_document
+from core.link_nodes import index_keys, node_orders
 from core.link_scope import LinkageSettings
-from core.linkage import Decision, LinkageModel, LinkageRecord, decide
+from core.linkage import Decision, LinkageModel, LinkageRecord, decide, default_model
 from core.linkage.scoring import pair_weigh, score_pair
 from core.pipeline import IngestSettings
 from core.runtime import bulk_gc
@@ -58,7 +63,19 @@ from core.schema import SourceRecord
 from core.storage.memory import InMemoryProfileStore
 from core.testing.varied_population import varied_population
 
-__all__ = ["Inputs", "collector_share", "record_inputs", "replayed"]
+__all__ = ["UNIT", "Inputs", "collector_share", "record_inputs", "replayed"]
+
+UNIT: frozenset[str] = frozenset(
+    {
+        "deciding the fresh pairs (decide)",
+        "preparing the batch's records as nodes (_graph_node)",
+        "filing orders of the prepared nodes (node_orders)",
+        "index keys of the prepared nodes (index_keys)",
+        "match documents of the records (match_document)",
+    }
+)
+"""The replayed steps a record's node held as one compiled struct would take over (``decide``
+includes the weigh and the explanation, so those two are not added again)."""
 
 Pair = tuple[LinkageRecord, LinkageRecord, LinkageModel]
 
@@ -136,6 +153,15 @@ def replayed(inputs: Inputs, repeat: int) -> dict[str, float]:
             core.link_nodes._graph_node(r, p) for r, p in inputs.records
         ],
     }
+    model = default_model()
+    nodes = [core.link_nodes._graph_node(r, p) for r, p in inputs.records]
+    records = [r for r, _ in inputs.records]
+    # The unit a compiled record struct would take whole (round 31): a record prepared once, then
+    # its blocking and index keys, its places in its keys' orders and its match document read from
+    # it, and its pairs decided from it; what the unit costs, so the most compiling it could save.
+    steps["filing orders of the prepared nodes (node_orders)"] = lambda: [node_orders(n) for n in nodes]
+    steps["index keys of the prepared nodes (index_keys)"] = lambda: [index_keys(n, model) for n in nodes]
+    steps["match documents of the records (match_document)"] = lambda: [match_document(r) for r in records]
     best: dict[str, float] = {}
     clock = time.process_time
     for _ in range(repeat):
@@ -202,8 +228,11 @@ def main() -> None:
         f"{inputs.later_versions:,} of them later versions of a record seen before"
     )
     print("  each step replayed alone over those inputs, CPU µs a record (best of the repeats):")
-    for label, seconds in replayed(inputs, args.repeat).items():
+    steps = replayed(inputs, args.repeat)
+    for label, seconds in steps.items():
         print(f"    {label:56} {seconds / count * 1e6:7.1f}")
+    unit = sum(seconds for label, seconds in steps.items() if label in UNIT)
+    print(f"    {'the per-record unit (the steps marked in UNIT)':56} {unit / count * 1e6:7.1f}")
     print(f"  load average after: {os.getloadavg()[0]:.1f}", flush=True)
 
 
