@@ -54,6 +54,7 @@ from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS as BATCH_GET_MAX_KEYS
 from core.storage.dynamodb_batch import BATCH_WRITE_MAX_ITEMS as BATCH_WRITE_MAX_ITEMS
 from core.storage.dynamodb_batch import batch_get
 from core.storage.dynamodb_batch import batch_put as batch_put
+from core.storage.dynamodb_epoch import epoch_key
 from core.storage.dynamodb_items import LIVE_PROFILE_SCAN as LIVE_PROFILE_SCAN
 from core.storage.dynamodb_items import Item as Item
 from core.storage.dynamodb_items import customer_pk as customer_pk
@@ -105,6 +106,11 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
     def salt(self) -> str:
         """Keys identifier items (core.storage.ident_keys): the deployment's audit salt."""
         return self.ident_layout.salt
+
+    @property
+    def erasure_epoch_key(self) -> str:
+        """The epoch a ``NoErasureSince`` checks: this table's (core.ports.ChecksErasureEpoch)."""
+        return epoch_key(self._client, self.table_name)
 
     # -- reads ---------------------------------------------------------------------------------
 
