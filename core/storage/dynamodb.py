@@ -95,10 +95,12 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
         max_items_per_commit: int = TRANSACTION_MAX_ITEMS,
         read_workers: int = 8,
         salt: Salt = DEFAULT_IDENT_SALT,
+        mark_empty_table: bool = False,
     ) -> None:
         self._client = client
         self.table_name = table_name
-        self.ident_layout = IdentLayout(self._call, table_name, salt)
+        # mark_empty_table: write the layout marker on an empty table without one (core.storage.ident_mark)
+        self.ident_layout = IdentLayout(self._call, table_name, salt, marks_empty=mark_empty_table)
         self.max_items_per_commit = max_items_per_commit
         self._read_workers = read_workers
 
