@@ -91,7 +91,8 @@ def erasure_pk(request_id: str) -> str:
 class DynamoDBSuppressionStore(DynamoDBErasureEpoch):
     """``SuppressionStore`` over the profile table. ``consistent`` makes the checks strongly
     consistent reads (twice the read units): merge uses them, so that a record merged just after an
-    erasure cannot slip past; pull and push, which merge backs up, read eventually consistently.
+    erasure cannot slip past, and push (core.push_suppression); pull, which merge backs up, reads
+    eventually consistently.
     The erasure epoch it bumps it reads as its base class does (core.storage.dynamodb_epoch)."""
 
     def __init__(self, client: Any, table_name: str, *, consistent: bool = True) -> None:
