@@ -3,8 +3,9 @@
 A fuzzy entry used to be read with ``GetItem`` and written with a conditional ``PutItem``, one pair
 per entry: an erasure of a person with many records cost two requests per look-up key. Now the
 keys are read with ``BatchGetItem`` (100 a request, unprocessed keys sent again) and written in
-conditional ``TransactWriteItems`` of at most 25; the exact entries go by ``BatchWriteItem``, 25 a
-request (moto takes 26: the limit is ours). What is stored is what the in-memory fake, the port's
+conditional ``TransactWriteItems`` of at most 24 and the erasure epoch's bump; the exact entries go
+in ``TransactWriteItems`` of 24 and the bump too (left31: before, by ``BatchWriteItem``, 25 a
+request, between two bumps of their own). What is stored is what the in-memory fake, the port's
 reference, holds for the same writes, including a namesake's fingerprints already under a shared
 key and another erasure writing one between the read and the write.
 """
