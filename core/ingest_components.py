@@ -14,6 +14,7 @@ from core.content_run import ContentRun
 from core.errors import ConflictError
 from core.identity import Component
 from core.ingest_changeset import _changeset
+from core.ingest_epoch_guard import fold_guards
 from core.ingest_markers import lift_markers
 from core.ingest_settings import IngestSettings
 from core.ports import Changeset, CustomerState, ProfileStore, PutIdent
@@ -109,6 +110,9 @@ def plan_components(
                     break
                 take -= 1
             deferred.extend(whole.records[take:])
+            # A record whose guards do not fit beside its writes (40 addresses replaced): one
+            # condition on the erasure epoch in their place (core.ingest_epoch_guard).
+            changeset = fold_guards(changeset, store, settings)
             lifted = lift_markers(changeset, store.max_items_per_commit)
             if lifted is not None:
                 # One record's identifiers all changing (40 dotted Gmail addresses replaced): its

@@ -216,6 +216,29 @@ class Unsuppressed:
     hash: str
 
 
+@dataclass(frozen=True, slots=True)
+class NoErasureSince:
+    """A condition, no write: the changeset applies only while the store's erasure epoch
+    (core.erasure_epoch) is still ``epoch``. It stands for a changeset's ``Unsuppressed`` guards when
+    they would not fit one transaction beside its writes (core.ingest_epoch_guard): the epoch was
+    read before a second suppression check found none of the guarded hashes, and every store writes
+    suppression entries in the same transaction (or lock) as a bump of the epoch, so an erasure that
+    suppressed one of them since has moved it (DynamoDB: a ``ConditionCheck`` on ``SUPPRESS#epoch``)."""
+
+    epoch: str
+
+
+@runtime_checkable
+class ChecksErasureEpoch(Protocol):
+    """A profile store whose commits can hold a ``NoErasureSince`` condition."""
+
+    @property
+    def erasure_epoch_key(self) -> str | None:
+        """The ``epoch_key`` (core.erasure_epoch) of the epoch its commits check: the suppression
+        store over the same table, file or in-memory store has the same; None while it has none."""
+        ...
+
+
 Operation = (
     PutProfile
     | MarkAbsorbing
@@ -230,6 +253,7 @@ Operation = (
     | DeleteHolder
     | PutHistory
     | Unsuppressed
+    | NoErasureSince
 )
 
 

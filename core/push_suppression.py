@@ -14,13 +14,13 @@ reads the epoch again (one small read) and reuses the answer only while it has n
 moved (an erasure wrote suppression entries, deleted a step, or finished) every answer is dropped and
 read again. A store that keeps no epoch is read every time, as before.
 
-Why that is as safe as reading every time: an erasure bumps the epoch before its suppression entries
-are written and again once they are all written (core.storage: in one transaction or lock on SQLite
-and in memory; on DynamoDB a bump before and after the entries' ``BatchWriteItem``), and only then
+Why that is as safe as reading every time: an erasure bumps the epoch in the same write as its
+suppression entries (core.storage: one transaction or lock on SQLite and in memory; on DynamoDB each
+``TransactWriteItems`` of entries carries the bump: core.storage.dynamodb_suppression), and only then
 asks the tools to delete the person. A check that finds the epoch unchanged since the look was made
-after the last completed write of entries, so a fresh read would have answered the same, except for
-entries still being written, of an erasure that has not asked any tool yet. The window that remains is
-today's: between the check just before a batch is sent and the send itself.
+after the last write of entries before the look, and no entry was written since, so a fresh read
+would have answered the same. The window that remains is today's: between the check just before a
+batch is sent and the send itself.
 
 The answers are identifier keys in clear (``email#...``), held only for one invocation (this object
 is made per push and dropped with it) and dropped at every move of the epoch.

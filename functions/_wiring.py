@@ -140,9 +140,14 @@ class Wiring:
 
     @cached_property
     def profiles(self) -> DynamoDBProfileStore:
-        # Identifier items are keyed by the keyed hash with the audit salt (core.storage.ident_keys).
+        # Identifier items are keyed by the keyed hash with the audit salt (core.storage.ident_keys);
+        # a new stack's table, empty and unmarked, gets the layout marker with the salt's check from
+        # the first function that reads an owner and may write it (core.storage.ident_mark).
         return DynamoDBProfileStore(
-            self.client("dynamodb"), self.settings.table_name, salt=lambda: self.audit_salt
+            self.client("dynamodb"),
+            self.settings.table_name,
+            salt=lambda: self.audit_salt,
+            mark_empty_table=True,
         )
 
     @cached_property
@@ -173,8 +178,9 @@ class Wiring:
 
     def suppression(self, *, consistent: bool = True) -> SuppressionCheck:
         """The check of erased people's records (core.suppression). Merge reads strongly consistent
-        entries; pull and push, which merge backs up, may read eventually consistent ones (half the
-        read units)."""
+        entries, and so does push (one read shared by its destinations and batches, reused while the
+        erasure epoch stays: core.push_suppression); pull, which merge backs up, reads eventually
+        consistent ones (half the read units)."""
         if consistent not in self._suppression:
             from core.storage.dynamodb_suppression import DynamoDBSuppressionStore
             from core.suppression import SuppressionCheck

@@ -54,6 +54,7 @@ from core.storage.dynamodb_batch import BATCH_GET_MAX_KEYS as BATCH_GET_MAX_KEYS
 from core.storage.dynamodb_batch import BATCH_WRITE_MAX_ITEMS as BATCH_WRITE_MAX_ITEMS
 from core.storage.dynamodb_batch import batch_get
 from core.storage.dynamodb_batch import batch_put as batch_put
+from core.storage.dynamodb_epoch import epoch_key
 from core.storage.dynamodb_items import LIVE_PROFILE_SCAN as LIVE_PROFILE_SCAN
 from core.storage.dynamodb_items import Item as Item
 from core.storage.dynamodb_items import customer_pk as customer_pk
@@ -94,10 +95,12 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
         max_items_per_commit: int = TRANSACTION_MAX_ITEMS,
         read_workers: int = 8,
         salt: Salt = DEFAULT_IDENT_SALT,
+        mark_empty_table: bool = False,
     ) -> None:
         self._client = client
         self.table_name = table_name
-        self.ident_layout = IdentLayout(self._call, table_name, salt)
+        # mark_empty_table: write the layout marker on an empty table without one (core.storage.ident_mark)
+        self.ident_layout = IdentLayout(self._call, table_name, salt, marks_empty=mark_empty_table)
         self.max_items_per_commit = max_items_per_commit
         self._read_workers = read_workers
 
@@ -105,6 +108,11 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
     def salt(self) -> str:
         """Keys identifier items (core.storage.ident_keys): the deployment's audit salt."""
         return self.ident_layout.salt
+
+    @property
+    def erasure_epoch_key(self) -> str:
+        """The epoch a ``NoErasureSince`` checks: this table's (core.ports.ChecksErasureEpoch)."""
+        return epoch_key(self._client, self.table_name)
 
     # -- reads ---------------------------------------------------------------------------------
 

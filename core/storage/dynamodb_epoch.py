@@ -54,6 +54,23 @@ def epoch_bump_action(table_name: str) -> dict[str, Any]:
 _BUMP_ATTEMPTS = 6
 
 
+def epoch_check(table_name: str, epoch: str) -> dict[str, Any]:
+    """A ``TransactWriteItems`` ``ConditionCheck`` that the epoch item still holds ``epoch`` (as
+    ``read_epoch`` gives it): a push's pushed-state write, a commit's ``NoErasureSince``. A bump in
+    between (a new token) or in flight cancels the transaction."""
+    check: dict[str, Any] = {"TableName": table_name, "Key": EPOCH_KEY}
+    count, _, token = epoch.partition(":")
+    if epoch == "0":
+        check["ConditionExpression"] = "attribute_not_exists(epoch)"
+    elif token:
+        check["ConditionExpression"] = "bump = :t"
+        check["ExpressionAttributeValues"] = {":t": {"S": token}}
+    else:  # an item bumped before tokens: its count alone
+        check["ConditionExpression"] = "epoch = :n AND attribute_not_exists(bump)"
+        check["ExpressionAttributeValues"] = {":n": {"N": count}}
+    return {"ConditionCheck": check}
+
+
 def read_epoch(client: Any, table_name: str) -> str:
     """The erasure epoch of the table (strongly consistent: one read unit), "0" where it has none."""
     item = client.get_item(
@@ -89,6 +106,7 @@ __all__ = [
     "DynamoDBErasureEpoch",
     "bump_epoch",
     "epoch_bump_action",
+    "epoch_check",
     "epoch_key",
     "epoch_text",
     "read_epoch",

@@ -18,6 +18,7 @@ from core.ports import (
     DeleteSource,
     MarkAbsorbing,
     MarkMerging,
+    NoErasureSince,
     Operation,
     PutHistory,
     PutHolder,
@@ -28,6 +29,7 @@ from core.ports import (
     TouchSource,
     Unsuppressed,
 )
+from core.storage.dynamodb_epoch import epoch_check
 from core.storage.ident_keys import DEFAULT_IDENT_SALT, ident_pk
 from core.storage.profile_packing import pack_profile, read_document
 
@@ -298,6 +300,10 @@ def transact_item(table: str, op: Operation, salt: str = DEFAULT_IDENT_SALT) -> 
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             }
+        case NoErasureSince():
+            # The item every erasure bumps in the transactions that write its suppression entries
+            # (core.storage.dynamodb_suppression): moved since the read, the changeset is refused.
+            return epoch_check(table, op.epoch)
         case DeleteIdent():
             return {
                 "Delete": {

@@ -14,13 +14,19 @@ hashes, projected to the key (the answer is only whether the item exists). ``lif
 then its erasure's item, and deletes the entries that still belong to that erasure (a later erasure
 of the same identifier took its entry over, and keeps it) before the erasure's item.
 
-The erasure epoch is bumped (``UpdateItem`` ``ADD epoch 1``, a new token) before each ``suppress``
-writes, after each erasure step's deletes and before an erasure's audit record is written
-(core.storage.dynamodb_privacy): the entries go by
-``BatchWriteItem``, which no transaction holds, so the bump comes first and nothing an erasure
-writes can be read before the epoch says an erasure ran; it is bumped again once they are all
-written, so that an answer read while they were being written is known stale by an epoch that moved
-(core.push_suppression reuses a look while the epoch stays). A table without the item reads as epoch 0.
+The erasure epoch is bumped (``ADD epoch 1``, a new token) in the very transactions that write an
+erasure's entries, after each erasure step's deletes and before an erasure's audit record is written
+(core.storage.dynamodb_privacy). Exact entries go in ``TransactWriteItems`` of 24 puts and the bump,
+fuzzy ones in their conditional transactions with it: an entry is never readable at an epoch read
+before it was written. So a commit that read the epoch, then found none of its hashes suppressed,
+and holds the epoch unchanged (core.ports.NoErasureSince) cannot commit after an entry of them
+landed; and an answer a push read at an epoch it finds unchanged is still whole (core.push_suppression).
+A fuzzy entry written alone (its transaction lost a race) bumps nothing: one bump follows those
+writes, as one bump marks a ``suppress`` with nothing to write. *Changed in this version*: the
+exact entries went by ``BatchWriteItem`` between a bump before and one after, so an entry landed
+at an epoch already read. A transaction holding the epoch item meets the other writers of that
+item (a commit's or a push's check, another bump): cancelled, it is backed off and sent again. A
+table without the item reads as epoch 0.
 Its key is under ``SUPPRESS#`` (``epoch`` is no keyed hash: those are 64 hex digits), which every
 function that checks suppression may read already.
 
@@ -31,10 +37,10 @@ tried again when another erasure or lift wrote it in between. An item made anew 
 at a random 62-bit number, not at 1: one deleted (its last erasure lifted) and made again (another
 namesake erased) between a writer's read and its write must not pass for the item it read.
 
-``suppress`` writes an erasure's exact entries with ``BatchWriteItem`` (25 a request); its fuzzy
-entries it reads all at once (``BatchGetItem``, 100 keys a request, unprocessed keys sent again
-with backoff) and writes in ``TransactWriteItems`` of 25 and at most 3.5 MB (an entry holds up to
-384 KB; a transaction 4 MB), each write conditioned as above: a transaction another writer
+``suppress`` writes an erasure's exact entries in ``TransactWriteItems`` with the bump (above); its
+fuzzy entries it reads all at once (``BatchGetItem``, 100 keys a request, unprocessed keys sent
+again with backoff) and writes in ``TransactWriteItems`` of 24 and the bump, at most 3.5 MB (an
+entry holds up to 384 KB; a transaction 4 MB), each write conditioned as above: a transaction another writer
 cancelled is done again key by key, read and tried again. A single write meeting another writer's
 transaction in flight on its item (``TransactionConflictException``, which botocore does not retry)
 is backed off and tried again like one that lost its condition, in ``lift`` too. (Before: a
@@ -54,9 +60,9 @@ from functools import partial
 from typing import Any, cast
 
 from core.errors import ConflictError
-from core.storage.dynamodb import LEGACY_TRANSACTION_MAX_ITEMS, batch_put
+from core.storage.dynamodb import LEGACY_TRANSACTION_MAX_ITEMS
 from core.storage.dynamodb_batch import batch_get
-from core.storage.dynamodb_epoch import DynamoDBErasureEpoch, bump_epoch
+from core.storage.dynamodb_epoch import DynamoDBErasureEpoch, bump_epoch, epoch_bump_action
 from core.storage.dynamodb_transactions import entry_bytes
 from core.suppression import SuppressedKind, SuppressionEntry
 from core.suppression_prints import merged, without
@@ -65,9 +71,10 @@ from core.suppression_prints import merged, without
 #: lift of the same look-up key each time).
 _FUZZY_ATTEMPTS = 8
 
-#: Fuzzy entries written per ``TransactWriteItems``: AWS takes 100 since 2022, moto and older
-#: DynamoDB Local 25 (core.storage.dynamodb.LEGACY_TRANSACTION_MAX_ITEMS).
-_FUZZY_TRANSACTION_ITEMS = LEGACY_TRANSACTION_MAX_ITEMS
+#: Entries written per ``TransactWriteItems``, beside the epoch's bump: AWS takes 100 items since
+#: 2022, moto and older DynamoDB Local 25 (core.storage.dynamodb.LEGACY_TRANSACTION_MAX_ITEMS).
+_ENTRIES_PER_TRANSACTION = LEGACY_TRANSACTION_MAX_ITEMS - 1
+_FUZZY_TRANSACTION_ITEMS = _ENTRIES_PER_TRANSACTION
 #: And at most this many bytes of them (as core.storage.dynamodb_transactions weighs an entry, over
 #: what DynamoDB counts): a transaction holds 4 MB, and a fuzzy entry up to 384 KB of fingerprints.
 _FUZZY_TRANSACTION_BYTES = 3_500_000
@@ -84,7 +91,8 @@ def erasure_pk(request_id: str) -> str:
 class DynamoDBSuppressionStore(DynamoDBErasureEpoch):
     """``SuppressionStore`` over the profile table. ``consistent`` makes the checks strongly
     consistent reads (twice the read units): merge uses them, so that a record merged just after an
-    erasure cannot slip past; pull and push, which merge backs up, read eventually consistently.
+    erasure cannot slip past, and push (core.push_suppression); pull, which merge backs up, reads
+    eventually consistently.
     The erasure epoch it bumps it reads as its base class does (core.storage.dynamodb_epoch)."""
 
     def __init__(self, client: Any, table_name: str, *, consistent: bool = True) -> None:
@@ -107,7 +115,6 @@ class DynamoDBSuppressionStore(DynamoDBErasureEpoch):
         return result
 
     def suppress(self, entries: Sequence[SuppressionEntry]) -> None:
-        bump_epoch(self._client, self.table_name)
         by_erasure: dict[str, list[SuppressionEntry]] = {}
         for entry in entries:
             by_erasure.setdefault(entry.erasure, []).append(entry)
@@ -123,22 +130,45 @@ class DynamoDBSuppressionStore(DynamoDBErasureEpoch):
                     ":at": {"S": group[0].at.isoformat()},
                 },
             )
-        batch_put(self._client, self.table_name, [_item(e) for e in entries if e.kind != "fuzzy"])
+        # Each transaction of entries bumps the epoch with them: no entry is ever readable at an
+        # epoch read before it (a commit's NoErasureSince, a push reusing a look: module docstring).
+        # (one action per item in a transaction: the last entry of a hash wins, as in a batch write)
+        last = {e.hash: e for e in entries if e.kind != "fuzzy"}
+        exact = [{"Put": {"TableName": self.table_name, "Item": _item(e)}} for e in last.values()]
+        for start in range(0, len(exact), _ENTRIES_PER_TRANSACTION):
+            self._transact_bumping(exact[start : start + _ENTRIES_PER_TRANSACTION])
         fuzzy: dict[str, list[SuppressionEntry]] = {}
         for e in entries:
             if e.kind == "fuzzy":
                 fuzzy.setdefault(e.hash, []).append(e)
-        self._suppress_fuzzy(fuzzy)
-        # and once they are all written: a push that reuses what it read at an unchanged epoch
-        # (core.push_suppression) sees these entries before the erasure asks any tool
-        bump_epoch(self._client, self.table_name)
+        if self._suppress_fuzzy(fuzzy) or not exact:
+            # fuzzy entries written one by one (a transaction of them lost a race), or nothing to
+            # write: the epoch still moves once with every ``suppress``
+            bump_epoch(self._client, self.table_name)
 
-    def _suppress_fuzzy(self, fuzzy: dict[str, list[SuppressionEntry]]) -> None:
+    def _transact_bumping(self, actions: list[dict[str, Any]]) -> None:
+        """``actions`` (unconditional puts) and a bump of the epoch in one ``TransactWriteItems``. A
+        transaction in flight on the epoch item (a commit's or a push's check, another bump) cancels
+        it (``TransactionConflict``): backed off and sent again, as ``bump_epoch`` does."""
+        exceptions = self._client.exceptions
+        for attempt in range(_FUZZY_ATTEMPTS):
+            try:
+                self._client.transact_write_items(
+                    TransactItems=[*actions, epoch_bump_action(self.table_name)]
+                )
+                return
+            except exceptions.TransactionCanceledException:
+                if attempt + 1 == _FUZZY_ATTEMPTS:
+                    raise
+                _back_off(attempt)
+
+    def _suppress_fuzzy(self, fuzzy: dict[str, list[SuppressionEntry]]) -> bool:
         """Add fuzzy entries to what their keys hold: every key read with ``BatchGetItem`` (100 a
         request), and written back conditioned on the version read, in ``TransactWriteItems`` of at
-        most 25 (no ``BatchWriteItem``: it takes no condition, and a namesake's erasure or a lift in
-        between must not be overwritten). A transaction another writer cancelled is done again key
-        by key (``_update_fuzzy``: read, change, write, tried again)."""
+        most 24 and the epoch's bump (no ``BatchWriteItem``: it takes no condition, and a namesake's
+        erasure or a lift in between must not be overwritten). A transaction another writer
+        cancelled is done again key by key (``_update_fuzzy``: read, change, write, tried again);
+        whether one was (its writes bumped nothing: the caller bumps after them)."""
         held = self._read_items(sorted(fuzzy))
         writes: list[tuple[str, dict[str, Any]]] = []
         for hash_, new in sorted(fuzzy.items()):
@@ -151,13 +181,18 @@ class DynamoDBSuppressionStore(DynamoDBErasureEpoch):
                 continue  # already held: nothing to write
             writes.append((hash_, {"Put": self._fuzzy_put(item, left)}))
         exceptions = self._client.exceptions
+        one_by_one = False
         for chunk in fuzzy_chunks(writes):
             try:
-                self._client.transact_write_items(TransactItems=[w for _, w in chunk])
+                self._client.transact_write_items(
+                    TransactItems=[*(w for _, w in chunk), epoch_bump_action(self.table_name)]
+                )
             except exceptions.TransactionCanceledException:
+                one_by_one = True
                 for hash_, _ in chunk:
                     for e in fuzzy[hash_]:
                         self._update_fuzzy(hash_, partial(_merged, new=e))
+        return one_by_one
 
     def _fuzzy_put(self, item: dict[str, Any] | None, left: SuppressionEntry) -> dict[str, Any]:
         """The conditional put of ``left`` over the ``item`` read (None: none was there)."""

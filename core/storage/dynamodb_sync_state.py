@@ -15,7 +15,7 @@ from core.ports import PushedState, QuarantineEntry, SyncState
 from core.quarantine import QUARANTINE_RETENTION_DAYS as QUARANTINE_RETENTION_DAYS
 from core.quarantine import distinct_times
 from core.storage.dynamodb_batch import batch_get, batch_put
-from core.storage.dynamodb_epoch import EPOCH_KEY
+from core.storage.dynamodb_epoch import epoch_check
 from core.storage.dynamodb_items import Item, customer_pk
 
 #: Puts in one conditional write of push states: TransactWriteItems holds 100 actions since
@@ -131,23 +131,10 @@ class DynamoDBSyncStateStore:
             part = items[start : start + PUSHED_PER_TRANSACTION]
             puts = [{"Put": {"TableName": self.table_name, "Item": item}} for item in part]
             try:
-                self._client.transact_write_items(TransactItems=[self._epoch_check(epoch), *puts])
+                self._client.transact_write_items(TransactItems=[epoch_check(self.table_name, epoch), *puts])
             except exceptions.TransactionCanceledException:
                 return False  # the epoch moved (or a bump was in flight): look at suppression again
         return True
-
-    def _epoch_check(self, epoch: str) -> dict[str, Any]:
-        check: dict[str, Any] = {"TableName": self.table_name, "Key": EPOCH_KEY}
-        count, _, token = epoch.partition(":")
-        if epoch == "0":
-            check["ConditionExpression"] = "attribute_not_exists(epoch)"
-        elif token:
-            check["ConditionExpression"] = "bump = :t"
-            check["ExpressionAttributeValues"] = {":t": {"S": token}}
-        else:  # an item bumped before tokens: its count alone
-            check["ConditionExpression"] = "epoch = :n AND attribute_not_exists(bump)"
-            check["ExpressionAttributeValues"] = {":n": {"N": count}}
-        return {"ConditionCheck": check}
 
     def put_quarantined(self, entries: Sequence[QuarantineEntry]) -> None:
         items: list[Item] = []

@@ -49,10 +49,13 @@ class IdentLayout:
     marker checks the salt: a marker holding another salt's check value raises SaltMismatchError
     before anything is written with it."""
 
-    def __init__(self, call: Call, table_name: str, salt: Salt) -> None:
+    def __init__(self, call: Call, table_name: str, salt: Salt, *, marks_empty: bool = False) -> None:
         self._call = call
         self.table_name = table_name
         self._salt = LazySalt(salt)
+        self.marks_empty = marks_empty
+        """Write the marker on a table found empty without one (core.storage.ident_mark)."""
+        self._holds_items = False
         self._rekeyed = False
         self._index_keyed = False
         self._checked_at: float | None = None
@@ -80,7 +83,13 @@ class IdentLayout:
 
     def saw_marker(self, marker: Mapping[str, Any] | None) -> None:
         """Take the marker as read (None: absent); refuse this layout's salt if the marker was
-        written with another (core.storage.ident_keys.verify_salt)."""
+        written with another (core.storage.ident_keys.verify_salt). Absent, a layout that
+        ``marks_empty`` marks an empty table (once: a table found holding items is not scanned again)."""
+        if marker is None and self.marks_empty and not self._holds_items:
+            from core.storage.ident_mark import mark_if_empty
+
+            marker = mark_if_empty(self._call, self.table_name, self.salt)
+            self._holds_items = marker is None
         if marker is not None:
             verify_salt(marker, self.salt, self.table_name)
             self._rekeyed = True

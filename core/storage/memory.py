@@ -10,12 +10,14 @@ commit written before it; it and those after it are not written.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from core.errors import ConflictError, RecordRejectedError
+from core.erasure_epoch import epoch_text
+from core.errors import RecordRejectedError
 from core.link_changes import ChangeCounter
 from core.ports import (
     RETIRED_OWNER,
@@ -26,16 +28,14 @@ from core.ports import (
     DeleteSource,
     MarkAbsorbing,
     MarkMerging,
+    NoErasureSince,
     Ownership,
     ProfileItem,
-    PushedState,
     PutHistory,
     PutHolder,
     PutIdent,
     PutProfile,
     PutSource,
-    QuarantineEntry,
-    SyncState,
     Tombstone,
     TouchSource,
     Unsuppressed,
@@ -45,12 +45,30 @@ from core.storage.memory_history import InMemoryHistoryStore
 from core.storage.memory_links import InMemoryLinkIndex
 from core.storage.memory_parts import InMemoryCustomerParts
 from core.storage.memory_sizes import check_changeset
+from core.storage.memory_sync import InMemorySyncStateStore as InMemorySyncStateStore
 
 # Ownerships are kept as plain tuples: the store holds every identifier of a run, and the garbage
 # collector walks every container object that is alive, again and again as the heap grows. Tuples
 # of strings and datetimes are untracked by it; Ownership objects are not.
 #: customer_id, record_hash, updated_at, match, run
 _Owner = tuple[str, str | None, datetime | None, str | None, str | None]
+
+
+@dataclass
+class MemoryEpoch:
+    """The erasure epoch of one in-memory "table" (core.erasure_epoch), kept by its profile store and
+    bumped by the suppression and erasure stores over it (core.storage.memory_privacy)."""
+
+    value: int = 0
+    key: str = field(default_factory=lambda: f"memory:{uuid.uuid4().hex}")
+    token: str = ""
+
+    def bump(self) -> None:
+        self.value += 1
+        self.token = uuid.uuid4().hex[:16]
+
+    def read(self) -> str:
+        return epoch_text(self.value, self.token)
 
 
 @dataclass
@@ -85,6 +103,9 @@ class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
         self.suppressed_hashes: set[str] = set()
         """The hashes an ``InMemorySuppressionStore`` made over this store keeps suppressed (the
         ``SUPPRESS#`` items of the same table in DynamoDB and SQLite), read by ``Unsuppressed``."""
+        self.epoch: MemoryEpoch | None = None
+        """The erasure epoch, made by the first suppression or erasure store over this store (under
+        its lock), read by ``NoErasureSince``."""
         self.writes = 0
         self.changes = ChangeCounter()
         """Writes to the index or to who owns a record, and whose (core.link_recheck: the re-check
@@ -104,6 +125,7 @@ class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
             DeleteHolder: self._always,
             PutHistory: self._always,
             Unsuppressed: self._holds_unsuppressed,
+            NoErasureSince: self._holds_epoch,
         }
         self._apply_by_type: dict[type, Callable[[Any], None]] = {
             PutSource: self._apply_put_source,
@@ -119,6 +141,7 @@ class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
             DeleteHolder: self._apply_delete_holder,
             PutHistory: self._apply_put_history,
             Unsuppressed: self._apply_nothing,
+            NoErasureSince: self._apply_nothing,
         }
 
     def get_owners(self, keys: Sequence[str]) -> dict[str, Ownership]:
@@ -248,8 +271,16 @@ class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
     def _holds_unsuppressed(self, op: Unsuppressed) -> bool:
         return op.hash not in self.suppressed_hashes
 
+    def _holds_epoch(self, op: NoErasureSince) -> bool:
+        return (self.epoch.read() if self.epoch is not None else "0") == op.epoch
+
+    @property
+    def erasure_epoch_key(self) -> str | None:
+        """Which epoch ``NoErasureSince`` reads (core.ports.ChecksErasureEpoch)."""
+        return self.epoch.key if self.epoch is not None else None
+
     def _apply_nothing(self, op: object) -> None:
-        """A condition only (``Unsuppressed``): nothing to write."""
+        """A condition only (``Unsuppressed``, ``NoErasureSince``): nothing to write."""
 
     def _holds_touch(self, op: TouchSource) -> bool:
         current = self._idents.get(op.key)
@@ -339,61 +370,3 @@ class InMemoryProfileStore(InMemoryLinkIndex, InMemoryCustomerParts):
             }
         self._copy_links_to(other)
         return other
-
-
-class InMemorySyncStateStore:
-    """The ``SyncStateStore`` fake: same version check as the DynamoDB one."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._states: dict[str, SyncState] = {}
-        self._pushed: dict[tuple[str, str], PushedState] = {}
-        self.quarantined: list[QuarantineEntry] = []
-        self.epoch_guard: tuple[threading.Lock, Callable[[], str]] | None = None
-        """The lock and the erasure epoch of the profile store an ``InMemoryErasureStore`` deletes
-        this store's items with (core.storage.memory_privacy links them): ``put_pushed_unless_erased``
-        checks it."""
-
-    def get_sync_state(self, connector: str) -> SyncState:
-        with self._lock:
-            return self._states.get(connector, SyncState(connector))
-
-    def put_sync_state(self, state: SyncState) -> SyncState:
-        with self._lock:
-            current = self._states.get(state.connector, SyncState(state.connector))
-            if current.version != state.version:
-                raise ConflictError(
-                    f"sync state of {state.connector!r} was saved by another run "
-                    f"(version {current.version}, expected {state.version}); re-read it and go on"
-                )
-            saved = replace(state, version=state.version + 1)
-            self._states[state.connector] = saved
-            return saved
-
-    def get_pushed(self, destination: str, customer_ids: Sequence[str]) -> dict[str, PushedState]:
-        with self._lock:
-            return {
-                cid: self._pushed[(destination, cid)]
-                for cid in customer_ids
-                if (destination, cid) in self._pushed
-            }
-
-    def put_pushed(self, states: Sequence[PushedState]) -> None:
-        with self._lock:
-            for s in states:
-                self._pushed[(s.destination, s.customer_id)] = s
-
-    def put_pushed_unless_erased(self, states: Sequence[PushedState], epoch: str) -> bool:
-        if self.epoch_guard is None:  # no erasure deletes from this store
-            self.put_pushed(states)
-            return True
-        lock, read = self.epoch_guard
-        with lock:  # the erasure's order: the profile store's lock, then this one's
-            if read() != epoch:
-                return False
-            self.put_pushed(states)
-            return True
-
-    def put_quarantined(self, entries: Sequence[QuarantineEntry]) -> None:
-        with self._lock:
-            self.quarantined.extend(entries)

@@ -9,52 +9,32 @@ every guard of a step before applying any of it.
 from __future__ import annotations
 
 import threading
-import uuid
-import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC
 
-from core.erasure_epoch import epoch_text
 from core.errors import ConflictError
 from core.governance.reading import ReadRecord
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
-from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore
+from core.storage.memory import InMemoryProfileStore, InMemorySyncStateStore, MemoryEpoch
 from core.storage.memory_history import InMemoryHistoryStore
 from core.storage.memory_reads import InMemoryReadAudit
 from core.suppression import SuppressionEntry
 from core.suppression_prints import merged, without
 
 
-@dataclass
-class _Epoch:
-    """The erasure epoch of one in-memory "table" (core.erasure_epoch)."""
-
-    value: int = 0
-    key: str = field(default_factory=lambda: f"memory:{uuid.uuid4().hex}")
-    token: str = ""
-
-    def bump(self) -> None:
-        self.value += 1
-        self.token = uuid.uuid4().hex[:16]
-
-    def read(self) -> str:
-        return epoch_text(self.value, self.token)
-
-
-#: Each profile store's epoch, shared by every suppression and erasure store over it.
-_EPOCHS: weakref.WeakKeyDictionary[InMemoryProfileStore, _Epoch] = weakref.WeakKeyDictionary()
-
-
-def _epoch_of(profiles: InMemoryProfileStore | None) -> _Epoch:
+def _epoch_of(profiles: InMemoryProfileStore | None) -> MemoryEpoch:
     if profiles is None:
-        return _Epoch()
+        return MemoryEpoch()
     with profiles._lock:
         return _epoch_of_locked(profiles)
 
 
-def _epoch_of_locked(profiles: InMemoryProfileStore) -> _Epoch:
-    return _EPOCHS.setdefault(profiles, _Epoch())
+def _epoch_of_locked(profiles: InMemoryProfileStore) -> MemoryEpoch:
+    """The epoch the profile store keeps, shared by every suppression and erasure store over it."""
+    if profiles.epoch is None:
+        profiles.epoch = MemoryEpoch()
+    return profiles.epoch
 
 
 class InMemorySuppressionStore:

@@ -21,6 +21,7 @@ with its events is refused as before), only those items are not written.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -34,7 +35,7 @@ from core.storage.sqlite_commit import ITEM_MAX_BYTES as ITEM_MAX_BYTES
 from core.storage.sqlite_commit import PARTITION_KEY_MAX_BYTES as PARTITION_KEY_MAX_BYTES
 from core.storage.sqlite_commit import SORT_KEY_MAX_BYTES as SORT_KEY_MAX_BYTES
 from core.storage.sqlite_commit import _item_bytes as _item_bytes
-from core.storage.sqlite_database import SQLiteDatabase, select_in
+from core.storage.sqlite_database import IN_MEMORY, SQLiteDatabase, select_in
 from core.storage.sqlite_links import SQLiteLinkIndex
 from core.storage.sqlite_new_items import SQLiteNewItems
 from core.storage.sqlite_parts import SQLiteCustomerParts
@@ -46,6 +47,13 @@ if TYPE_CHECKING:
 TRANSACTION_MAX_ITEMS: Final = 100
 PROFILES_PER_PAGE: Final = 500
 T = TypeVar("T")
+
+
+def database_epoch_key(database: SQLiteDatabase) -> str:
+    """Which store a database's erasure epoch is (core.erasure_epoch.ErasureEpochs.epoch_key): its
+    file, or the in-memory database object."""
+    path = database.path
+    return f"sqlite:{id(database)}" if path == IN_MEMORY else f"sqlite:{os.path.realpath(path)}"
 
 
 class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems, SQLiteCustomerParts):
@@ -64,6 +72,12 @@ class SQLiteProfileStore(SQLiteCommit, SQLiteLinkIndex, SQLiteNewItems, SQLiteCu
         self.max_items_per_commit = max_items_per_commit
         self.scratch = scratch
         """Leave out the items nothing in a ``resolve`` run reads (see the module's docstring)."""
+
+    @property
+    def erasure_epoch_key(self) -> str:
+        """The epoch ``NoErasureSince`` reads, in the commit's transaction (core.ports.ChecksErasureEpoch):
+        the suppression store over the same database bumps it with its entries."""
+        return database_epoch_key(self.database)
 
     # -- reads ---------------------------------------------------------------------------------
 

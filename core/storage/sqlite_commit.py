@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
+from core.erasure_epoch import epoch_text
 from core.errors import RecordRejectedError
 from core.governance.history_names import NAMED_PREFIX, index_pairs
 from core.merge import profile_json
@@ -26,6 +27,7 @@ from core.ports import (
     DeleteSource,
     MarkAbsorbing,
     MarkMerging,
+    NoErasureSince,
     Operation,
     PutHistory,
     PutHolder,
@@ -196,12 +198,15 @@ class _Conditions:
         suppressed: frozenset[str] = frozenset(),
         *,
         scratch: bool = False,
+        epoch: str = "0",
     ) -> None:
         self.idents = idents
         self.profiles = profiles
         self.suppressed = suppressed
         """The hashes of ``Unsuppressed`` conditions that have a ``SUPPRESS#`` row (none are written
         by a commit, so the one read holds for the whole transaction)."""
+        self.epoch = epoch
+        """The erasure epoch, read in the transaction when a ``NoErasureSince`` asks ("0" else)."""
         self.scratch = scratch
         self.puts: dict[tuple[str, str], _Row | None] = {}  # None: delete the item
         self.profile_updates: dict[str, tuple[int, str]] = {}  # customer -> (version, attrs)
@@ -212,6 +217,7 @@ class _Conditions:
         ident_keys: set[str] = set()
         customer_ids: set[str] = set()
         guards: set[str] = set()
+        epoch_asked = False
         for changeset in changesets:
             for op in changeset.operations:
                 if isinstance(op, PutIdent | DeleteIdent | TouchSource):
@@ -220,6 +226,8 @@ class _Conditions:
                     customer_ids.add(op.customer_id)
                 elif isinstance(op, Unsuppressed):
                     guards.add(op.hash)
+                elif isinstance(op, NoErasureSince):
+                    epoch_asked = True
         idents: dict[str, _IdentRow | None] = dict.fromkeys(ident_keys)
         for pk, owner, record_hash, updated_at, run in select_in(
             conn,
@@ -242,7 +250,13 @@ class _Conditions:
                 ["SUPPRESS#" + h for h in guards],
             )
         )
-        return cls(idents, profiles, suppressed, scratch=scratch)
+        epoch = "0"
+        if epoch_asked:  # in the write transaction: an erasure's suppress (and bump) waits for it
+            row = conn.execute(
+                "SELECT version, owner FROM items WHERE pk = 'SUPPRESS#epoch' AND sk = 'EPOCH'"
+            ).fetchone()
+            epoch = epoch_text(int(row[0]), row[1]) if row is not None else "0"
+        return cls(idents, profiles, suppressed, scratch=scratch, epoch=epoch)
 
     def holds(self, op: Operation) -> bool:
         """Whether ``op``'s condition holds: DynamoDB's ConditionExpression of the same operation."""
@@ -250,6 +264,8 @@ class _Conditions:
             return True
         if isinstance(op, Unsuppressed):
             return op.hash not in self.suppressed
+        if isinstance(op, NoErasureSince):
+            return op.epoch == self.epoch
         if isinstance(op, PutIdent):
             ident = self.idents[op.key]
             if op.expected_at is not None and (
@@ -313,7 +329,7 @@ class _Conditions:
                 self.puts[(_IDENT + op.key, "IDENT")] = None
                 self.touches.pop(op.key, None)
                 self.idents[op.key] = None
-            case Unsuppressed():
+            case Unsuppressed() | NoErasureSince():
                 pass  # a condition only
             case TouchSource():
                 ident = self.idents[op.key]

@@ -29,7 +29,6 @@ the log into the file and truncates it.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
@@ -38,8 +37,8 @@ from typing import Any, cast
 from core.erasure_epoch import epoch_text
 from core.errors import ConflictError
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
-from core.storage.sqlite import TRANSACTION_MAX_ITEMS
-from core.storage.sqlite_database import IN_MEMORY, SQLiteDatabase, select_in
+from core.storage.sqlite import TRANSACTION_MAX_ITEMS, database_epoch_key
+from core.storage.sqlite_database import SQLiteDatabase, select_in
 from core.suppression import SuppressedKind, SuppressionEntry
 from core.suppression_prints import merged, without
 
@@ -206,8 +205,7 @@ class SQLiteSuppressionStore:
 
     @property
     def epoch_key(self) -> str:
-        path = self.database.path
-        return f"sqlite:{id(self.database)}" if path == IN_MEMORY else f"sqlite:{os.path.realpath(path)}"
+        return database_epoch_key(self.database)
 
     def erasure_epoch(self) -> str:
         with self.database.reading() as conn:

@@ -13,9 +13,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
-import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +33,7 @@ from core.storage.memory import InMemoryProfileStore
 from core.testing.invariants import store_problems
 from core.testing.population import population
 from profilesync.migrate_cli import rekey_table
+from tests.integration.previous_release import written_by
 from tests.moto_server import moto_server_url, server_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,37 +70,12 @@ def _records() -> list[SourceRecord]:
     return [r for r in drafts if isinstance(r, SourceRecord)]
 
 
-def _old_code(folder: Path) -> Path:
-    """``core/`` and ``connectors/`` of ``OLD_REVISION`` under ``folder``."""
-    try:
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", "--format=tar", OLD_REVISION, "core", "connectors"],
-            check=True,
-            capture_output=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError) as error:  # not a git checkout: no old code
-        pytest.skip(f"the previous release's code is not reachable here ({error})")
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(folder, filter="data")
-    return folder
-
-
 @pytest.fixture
 def old_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, int]]:
     """A table the previous release wrote two thirds of the population into."""
-    old = _old_code(tmp_path_factory.mktemp("old"))
     split = len(_records()) * 2 // 3
-    with server_table("priv29") as (client, table):
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(old), str(ROOT)])}
-        done = subprocess.run(
-            [sys.executable, "-c", OLD_WRITER, moto_server_url(), table, str(PEOPLE), str(split)],
-            env=env,
-            cwd=old,  # "-c" puts the working folder first on the path: the old code's
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
+    folder = tmp_path_factory.mktemp("old")
+    with written_by(folder, OLD_REVISION, OLD_WRITER, "priv29", PEOPLE, split) as (client, table):
         yield client, table, split
 
 

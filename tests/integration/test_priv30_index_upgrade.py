@@ -12,12 +12,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
-import tarfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,9 +32,10 @@ from core.storage.ident_keys import REKEYED_KEY
 from core.storage.index_rekey import is_unkeyed_index_pk
 from core.storage.memory import InMemoryProfileStore
 from profilesync.migrate_cli import rekey_table
-from tests.integration.test_priv29_rekey_upgrade import ROOT, _erase, _groups, _keys, _records, _stream_keys
+from tests.integration.previous_release import written_by
+from tests.integration.test_priv29_rekey_upgrade import _erase, _groups, _keys, _records, _stream_keys
 from tests.integration.test_priv30_index_stream import unkeyed
-from tests.moto_server import moto_server_url, server_table
+from tests.moto_server import moto_server_url
 
 #: The last commit of the index keyed by unkeyed hashes (core/link_blocks.py's ``block_item_key``).
 OLD_REVISION = "34f932d"
@@ -75,21 +71,6 @@ print(json.dumps(len(usable)))
 """
 
 
-def _old_code(folder: Path) -> Path:
-    """``core/`` and ``connectors/`` of ``OLD_REVISION`` under ``folder``."""
-    try:
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", "--format=tar", OLD_REVISION, "core", "connectors"],
-            check=True,
-            capture_output=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError) as error:  # not a git checkout: no old code
-        pytest.skip(f"the previous release's code is not reachable here ({error})")
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(folder, filter="data")
-    return folder
-
-
 def _settings() -> IngestSettings:
     return IngestSettings(
         sleep=lambda _: None, linkage=linkage_settings(IdentitySection(mode="probabilistic"))
@@ -99,19 +80,9 @@ def _settings() -> IngestSettings:
 @pytest.fixture
 def old_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, int]]:
     """A table the previous release wrote two thirds of the population into, fuzzy matching on."""
-    old = _old_code(tmp_path_factory.mktemp("old"))
     split = len(_records()) * 2 // 3
-    with server_table("priv30") as (client, table):
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(old), str(ROOT)])}
-        done = subprocess.run(
-            [sys.executable, "-c", OLD_WRITER, moto_server_url(), table, str(PEOPLE), str(split), SALT],
-            env=env,
-            cwd=old,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
+    folder = tmp_path_factory.mktemp("old")
+    with written_by(folder, OLD_REVISION, OLD_WRITER, "priv30", PEOPLE, split, SALT) as (client, table):
         yield client, table, split
 
 

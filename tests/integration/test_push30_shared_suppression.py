@@ -208,25 +208,26 @@ def dynamodb() -> Iterator[Any]:
 
 
 def test_a_look_made_while_an_erasures_entries_are_written_is_not_reused(dynamodb: Any) -> None:
-    # GIVEN the DynamoDB suppression store, whose erasure bumps the epoch and then writes its entries
-    # with BatchWriteItem (no transaction holds both), and a push's shared answer over it
+    # GIVEN the DynamoDB suppression store, whose erasure writes its entries with a bump of the epoch
+    # in one TransactWriteItems (left31: it bumped, wrote them by BatchWriteItem, and bumped again),
+    # and a push's shared answer over it
     store = DynamoDBSuppressionStore(dynamodb, "push30")
     _, profiles = world()
     shared = PushSuppression(SuppressionCheck(store, SALT))
     looked: list[set[str]] = []
 
     def look(**_: Any) -> None:
-        if not looked:  # the push looks after the erasure's first bump, before its entries land
+        if not looked:  # the push looks while the erasure runs, just before its entries land
             looked.append(shared.blocked(profiles))
 
-    dynamodb.meta.events.register("before-call.dynamodb.BatchWriteItem", look)
+    dynamodb.meta.events.register("before-call.dynamodb.TransactWriteItems", look)
     # WHEN a person is suppressed meanwhile
     entry = SuppressionEntry(keyed_hash(SALT, f"email#{PEOPLE[1]}"), "email", "erase-1", datetime.now(UTC))
     store.suppress([entry])
-    dynamodb.meta.events.unregister("before-call.dynamodb.BatchWriteItem", look)
+    dynamodb.meta.events.unregister("before-call.dynamodb.TransactWriteItems", look)
     # THEN that look missed her, and the next check (before the erasure asks any tool) finds her:
-    # the epoch moved again once her entries were written (before: only before them, and the stale
-    # answer was reused until the erasure's next step)
+    # the epoch moved with her entries (push30: before, only before them, and the stale answer was
+    # reused until the erasure's next step)
     assert looked == [set()]
     her = {p.customer_id for p in profiles if any(i.key == f"email#{PEOPLE[1]}" for i in p.identifiers)}
     assert shared.blocked(profiles) == her

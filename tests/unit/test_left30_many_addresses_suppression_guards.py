@@ -7,16 +7,15 @@ item a changeset creates is guarded by an ``Unsuppressed`` condition (core.ports
 merge racing an erasure"), and a Gmail-style address by its mailbox's too: one more item an address
 (two for a dotted Gmail address). 40 plain addresses replaced are 124 operations; a new contact
 holding 33 dotted Gmail addresses is 136 (103 with its markers committed ahead, core.ingest_markers).
-The version is refused with ValueError, which the merge function's isolation quarantines.
+The version was refused with ValueError, which the merge function's isolation quarantined.
 
 The markers could go ahead because a marker is unconditional and says nothing until its customer
 holds the value; a guard is a condition of the very commit that creates the item, so it cannot.
-Fix idea: past the limit, one condition on the store's erasure epoch (core.erasure_epoch; the push's
-pushed-state write checks it so already, core.storage.dynamodb_sync_state) in place of the guards,
-read before a second suppression check of the guarded hashes. That needs the suppression entries
-written atomically with a bump of the epoch: DynamoDB's ``suppress`` bumps first and writes the
-entries after (core.storage.dynamodb_suppression), so an erasure's entries landing between the
-second check and the commit would leave the epoch read unchanged.
+left31 fixed it: past the limit, the guards are one condition on the store's erasure epoch, read
+before a second suppression check of the guarded hashes (core.ingest_epoch_guard), and every
+store writes suppression entries in the same transaction as a bump of the epoch (DynamoDB's
+``suppress`` bumped first and wrote the entries after: core.storage.dynamodb_suppression). The
+races are tests/integration/store_port/test_left31_epoch_guard_on_every_store.py.
 """
 
 from __future__ import annotations
@@ -63,16 +62,6 @@ def test_control_twenty_dotted_addresses_replaced_with_suppression_on_are_stored
     assert _emails_after([f"p.{n}@gmail.com" for n in range(20)], new) == sorted(new)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="with suppression on, each email or phone a changeset creates is guarded by an Unsuppressed "
-    "condition (and its mailbox's): 40 plain addresses replaced are 124 operations, a new contact "
-    "with 33 dotted Gmail addresses 103 even with its markers ahead (core.ingest_markers); the "
-    "guards cannot go ahead (they are the commit's own conditions). Fix idea in the module "
-    "docstring: one condition on the erasure epoch past the limit, once suppression entries are "
-    "written atomically with the epoch's bump",
-)
 @pytest.mark.parametrize(
     "versions",
     [
