@@ -36,6 +36,7 @@ from core.storage.memory import InMemoryProfileStore
 from core.testing.invariants import store_problems
 from core.testing.population import population
 from profilesync.migrate_cli import rekey_table
+from tests.integration.table_copy import Item, all_items, copied_table
 from tests.moto_server import moto_server_url, server_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,9 +88,10 @@ def _old_code(folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def old_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, int]]:
-    """A table the previous release wrote two thirds of the population into."""
+@pytest.fixture(scope="module")
+def old_items(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Item], int]:
+    """The items of a table the previous release wrote two thirds of the population into: written
+    once per module (its code run in a subprocess), copied per test."""
     old = _old_code(tmp_path_factory.mktemp("old"))
     split = len(_records()) * 2 // 3
     with server_table("priv29") as (client, table):
@@ -103,6 +105,14 @@ def old_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, s
             timeout=600,
         )
         assert done.returncode == 0, done.stderr[-3000:]
+        return all_items(client, table), split
+
+
+@pytest.fixture
+def old_table(old_items: tuple[list[Item], int]) -> Iterator[tuple[Any, str, int]]:
+    """A new table holding the previous release's items (tests/integration/table_copy.py)."""
+    items, split = old_items
+    with copied_table("priv29", items) as (client, table):
         yield client, table, split
 
 
