@@ -7,12 +7,18 @@ pollers' shard iterators) and SQS (queues, parked messages) backends, the sandbo
 place in the stream, the metrics and the log -- in one pickle (about 0.05 s to load), and ``thawed``
 opens a new ``LocalRuntime`` over a copy of it: each test changes its own copy, as it changed its own
 world before. The handlers' wiring is new (a cold start: no cache carried over), as Lambda's would be.
+
+Under xdist the world is built once in the run, not once per worker (``built_once_in_the_run``): the
+first worker to need it builds it and writes the frozen world to the run's folder, the others read it
+(it pickles as it thaws: ``test_a_thawed_world_is_the_world_frozen`` runs on whichever worker).
 """
 
 from __future__ import annotations
 
 import copyreg
+import fcntl
 import io
+import os
 import pickle
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -126,3 +132,24 @@ def thawed(
         rt.metrics.log.write(frozen.log)
         rt.metrics.log.flush()
         yield rt
+
+
+def built_once_in_the_run(tmp_path: Path, name: str, build: Callable[[], FrozenWorld]) -> FrozenWorld:
+    """``build()``'s world, built once in an xdist run: the first worker to ask builds it and writes
+    it to the folder every worker's ``tmp_path`` is under (``<run>/popen-gwN/<test>``, pytest's
+    cleanup removes it), holding a lock while it builds; the others wait and read it. Outside xdist
+    (or in a folder not laid out so) it is built here."""
+    run = tmp_path.parents[1]
+    if "PYTEST_XDIST_WORKER" not in os.environ or not tmp_path.parent.name.startswith("popen-gw"):
+        return build()
+    path = run / f"{name}.pickle"
+    with open(run / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if path.exists():
+            world: FrozenWorld = pickle.loads(path.read_bytes())
+            return world
+        world = build()
+        written = path.with_suffix(".part")
+        written.write_bytes(pickle.dumps(world, protocol=pickle.HIGHEST_PROTOCOL))
+        written.replace(path)
+        return world

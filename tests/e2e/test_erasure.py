@@ -19,7 +19,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from itertools import islice
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -37,7 +36,7 @@ from core.schema import Identifier, SourceRecord
 from core.storage.dynamodb_history import DynamoDBHistoryStore
 from core.testing.population import Person, people, population
 from profilesync.local import LocalRuntime
-from tests.e2e.frozen_world import FrozenWorld, freeze, thawed, witness
+from tests.e2e.frozen_world import FrozenWorld, built_once_in_the_run, freeze, thawed, witness
 
 pytestmark = pytest.mark.slow
 
@@ -181,10 +180,7 @@ def sources_of(people_count: int = PEOPLE, seed: int = SEED) -> dict[int, set[st
     return sources
 
 
-@cache
-def frozen_world() -> FrozenWorld:
-    """The world every test of this file and test_erasure_attacks.py starts from: the five sandboxes
-    of ``population(PEOPLE, SEED)`` synced once per process, frozen (tests/e2e/frozen_world.py)."""
+def _sync_and_freeze() -> FrozenWorld:
     with TemporaryDirectory(prefix="frozen-world-") as folder:
         sandboxes = five_sandboxes()
         with LocalRuntime(sandboxes, log_path=Path(folder) / "handlers.log", connector_sleep=no_wait) as rt:
@@ -192,10 +188,23 @@ def frozen_world() -> FrozenWorld:
             return freeze(rt)
 
 
+_FROZEN: list[FrozenWorld] = []
+
+
+def frozen_world(tmp_path: Path) -> FrozenWorld:
+    """The world every test of this file and test_erasure_attacks.py starts from: the five sandboxes
+    of ``population(PEOPLE, SEED)`` synced once per run (once per process, and under xdist once in
+    the run: ``built_once_in_the_run`` with the asking test's ``tmp_path``), frozen
+    (tests/e2e/frozen_world.py)."""
+    if not _FROZEN:
+        _FROZEN.append(built_once_in_the_run(tmp_path, "erasure-world", _sync_and_freeze))
+    return _FROZEN[0]
+
+
 @contextmanager
 def synced(tmp_path: Path) -> Iterator[World]:
     """A copy of ``frozen_world()`` for one test to change, its log at tmp_path/handlers.log."""
-    with thawed(frozen_world(), tmp_path / "handlers.log", connector_sleep=no_wait) as rt:
+    with thawed(frozen_world(tmp_path), tmp_path / "handlers.log", connector_sleep=no_wait) as rt:
         yield World(rt, rt.sandboxes, people(PEOPLE, SEED), sources_of())
 
 
@@ -273,7 +282,7 @@ def test_the_world_holds_every_case() -> None:
 
 def test_a_thawed_world_is_the_world_frozen(tmp_path: Path) -> None:
     # GIVEN the synced world, frozen, and what its runtime held then (read through its own clients)
-    frozen = frozen_world()
+    frozen = frozen_world(tmp_path)
     # WHEN a test's copy of it is thawed
     with synced(tmp_path) as world:
         # THEN it holds what the frozen runtime held: the table, the queues, the tools, the metrics

@@ -34,6 +34,7 @@ from core.testing.invariants import store_problems
 from core.testing.population import population
 from profilesync.migrate_cli import rekey_table
 from tests.integration.previous_release import written_by
+from tests.integration.table_copy import Item, all_items, copied_table
 from tests.moto_server import moto_server_url, server_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,12 +71,22 @@ def _records() -> list[SourceRecord]:
     return [r for r in drafts if isinstance(r, SourceRecord)]
 
 
-@pytest.fixture
-def old_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, int]]:
-    """A table the previous release wrote two thirds of the population into."""
+@pytest.fixture(scope="module")
+def old_items(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Item], int]:
+    """The items of a table the previous release wrote two thirds of the population into: written
+    once per module (its code run in a subprocess, tests/integration/previous_release.py), copied
+    per test."""
     split = len(_records()) * 2 // 3
     folder = tmp_path_factory.mktemp("old")
     with written_by(folder, OLD_REVISION, OLD_WRITER, "priv29", PEOPLE, split) as (client, table):
+        return all_items(client, table), split
+
+
+@pytest.fixture
+def old_table(old_items: tuple[list[Item], int]) -> Iterator[tuple[Any, str, int]]:
+    """A new table holding the previous release's items (tests/integration/table_copy.py)."""
+    items, split = old_items
+    with copied_table("priv29", items) as (client, table):
         yield client, table, split
 
 

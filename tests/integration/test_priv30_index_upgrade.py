@@ -33,6 +33,7 @@ from core.storage.index_rekey import is_unkeyed_index_pk
 from core.storage.memory import InMemoryProfileStore
 from profilesync.migrate_cli import rekey_table
 from tests.integration.previous_release import written_by
+from tests.integration.table_copy import Item, all_items, copied_table
 from tests.integration.test_priv29_rekey_upgrade import _erase, _groups, _keys, _records, _stream_keys
 from tests.integration.test_priv30_index_stream import unkeyed
 from tests.moto_server import moto_server_url
@@ -77,12 +78,22 @@ def _settings() -> IngestSettings:
     )
 
 
-@pytest.fixture
-def old_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, int]]:
-    """A table the previous release wrote two thirds of the population into, fuzzy matching on."""
+@pytest.fixture(scope="module")
+def old_items(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Item], int]:
+    """The items of a table the previous release wrote two thirds of the population into, fuzzy
+    matching on: written once per module (its code run in a subprocess,
+    tests/integration/previous_release.py), copied per test."""
     split = len(_records()) * 2 // 3
     folder = tmp_path_factory.mktemp("old")
     with written_by(folder, OLD_REVISION, OLD_WRITER, "priv30", PEOPLE, split, SALT) as (client, table):
+        return all_items(client, table), split
+
+
+@pytest.fixture
+def old_table(old_items: tuple[list[Item], int]) -> Iterator[tuple[Any, str, int]]:
+    """A new table holding the previous release's items (tests/integration/table_copy.py)."""
+    items, split = old_items
+    with copied_table("priv30", items) as (client, table):
         yield client, table, split
 
 
