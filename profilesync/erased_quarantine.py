@@ -35,6 +35,7 @@ from core.quarantine import (
     value_keys,
     with_mailboxes,
 )
+from core.quarantine_addresses import json_unescaped
 from core.schema import Quarantined
 from core.suppression import SuppressionCheck, is_suppressed
 
@@ -97,24 +98,31 @@ def _members(line: str) -> dict[str, object]:
 
 
 def _values(raw: object) -> list[str]:
-    """A JSON object's string values and integers of 7 to 15 digits, nested ones too, at most
-    ``_MOST_LITERALS`` of at most ``_MOST_LITERAL`` characters (a record has a few dozen)."""
+    """A JSON object's string values and keys and its integers of 7 to 15 digits, nested ones too, at
+    most ``_MOST_LITERALS`` of at most ``_MOST_LITERAL`` characters (a record has a few dozen), and
+    the addresses written in every string of it, keys and long texts included, whatever their number
+    (a contacts map keyed by address, a vCard or a list of former addresses in one column, her
+    address after a thousand tags): the address scan is linear, only the phone matcher's reads are
+    bounded."""
     found: dict[str, None] = {}
+    addresses: dict[str, None] = {}
     stack = [raw]
-    while stack and len(found) < _MOST_LITERALS:
+    while stack:
         value = stack.pop()
         if isinstance(value, str):
-            if len(value) <= _MOST_LITERAL:
+            if len(value) <= _MOST_LITERAL and len(found) < _MOST_LITERALS:
                 found[value] = None
+            elif "@" in value:
+                addresses.update(dict.fromkeys(ADDRESS.findall(value)))
         elif isinstance(value, int | Decimal) and not isinstance(value, bool):
             text = str(value)
-            if _NUMBER_TOKEN.fullmatch(text):
+            if _NUMBER_TOKEN.fullmatch(text) and len(found) < _MOST_LITERALS:
                 found[text] = None
         elif isinstance(value, dict):
-            stack.extend(reversed(list(value.values())))
+            stack.extend(reversed([part for pair in value.items() for part in pair]))
         elif isinstance(value, list):
             stack.extend(reversed(value))
-    return list(found)
+    return list({**found, **addresses})
 
 
 def _line_fields(line: str, literals: list[str], beyond: object) -> dict[str, object]:
@@ -123,6 +131,8 @@ def _line_fields(line: str, literals: list[str], beyond: object) -> dict[str, ob
     ``ann\\u0040example.com`` is hers), the phone numbers in its literals and its numbers, and those
     connectors.jsonl found past the head it kept (``BEYOND``)."""
     emails = dict.fromkeys(ADDRESS.findall(line))
+    if "\\" in line:  # an escape after her address (a vCard's ``\\r\\n``) ends it, as decoded
+        emails.update(dict.fromkeys(ADDRESS.findall(json_unescaped(line))))
     for token in literals:
         if "@" in token:
             emails.update(dict.fromkeys(ADDRESS.findall(token)))

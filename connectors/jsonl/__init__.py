@@ -213,7 +213,6 @@ _HEAD: Final = 500
 #: (profilesync.erased_quarantine); at most ``_MOST_BEYOND`` of each.
 BEYOND: Final = "beyond_head"
 _MOST_BEYOND: Final = 64
-_JSON_ESCAPE: Final = re.compile(r"\\u([0-9a-fA-F]{4})")
 _BEYOND_PHONE: Final = re.compile(r"\+?\d[\d \-().]{5,30}\d")
 
 
@@ -222,10 +221,10 @@ def _bad_line(source: str, number: int, reason: str, text: str) -> Quarantined:
     characters; a longer line's addresses and phone-like numbers past them are kept beside (``BEYOND``)."""
     raw: dict[str, object] = {"line": text[:_HEAD]}
     if len(text) > _HEAD:
-        from core.quarantine_addresses import ADDRESS
+        from core.quarantine_addresses import ADDRESS, json_unescaped
 
         rest = text[_HEAD - 64 :]  # a value the cut splits is read whole
-        decoded = _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)), rest)  # json.dumps' \\u00fc, \\u0040
+        decoded = json_unescaped(rest)  # json.dumps' \\u00fc, \\u0040, a vCard's \\r\\n after an address
         emails = list(dict.fromkeys(ADDRESS.findall(rest) + ADDRESS.findall(decoded)))[:_MOST_BEYOND]
         phones = list(dict.fromkeys(m[0] for m in _BEYOND_PHONE.finditer(decoded)))[:_MOST_BEYOND]
         if emails or phones:
