@@ -153,6 +153,13 @@ class ErasureStore(Protocol):
         """The customers marked as holding each key another customer owns (``PutHolder``)."""
         ...
 
+    def held_markers(self, customer_ids: Sequence[str]) -> dict[str, set[str]]:
+        """The keys of the holder markers naming each of ``customer_ids``, under whatever value: held
+        now or not (a record that dropped the value keeps its marker; markers written ahead of a
+        changeset that never committed name a customer that never held it). An erasure deletes them
+        all (core.person_scope)."""
+        ...
+
     def put_pending(self, pending: PendingErasure) -> None:
         """Keep (or replace) the pending erasure of one request."""
         ...

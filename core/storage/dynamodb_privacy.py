@@ -33,6 +33,7 @@ from core.errors import ConflictError
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
 from core.storage.dynamodb import LEGACY_TRANSACTION_MAX_ITEMS, TRANSACTION_MAX_ITEMS
 from core.storage.dynamodb_epoch import bump_epoch, epoch_bump_action
+from core.storage.dynamodb_held import read_held
 from core.storage.ident_keys import (
     DEFAULT_IDENT_SALT,
     IDENT_PREFIX,
@@ -243,6 +244,9 @@ class DynamoDBErasureStore:
             )
             for i in items
         ]
+
+    def held_markers(self, customer_ids: Sequence[str]) -> dict[str, set[str]]:
+        return read_held(self._query, customer_ids)
 
     def holders(self, keys: Sequence[str]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
