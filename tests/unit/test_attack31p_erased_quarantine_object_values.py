@@ -120,7 +120,7 @@ REASON = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REASON)
 @pytest.mark.parametrize("case", CASES)
 def test_her_json_object_line_is_hers(case: str) -> None:
     # GIVEN she was erased by her address
@@ -148,7 +148,7 @@ BROKEN_REASON = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=BROKEN_REASON)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BROKEN_REASON)
 @pytest.mark.parametrize(
     "line",
     [

@@ -54,7 +54,7 @@ def _killed() -> None:
     raise KeyboardInterrupt  # the process killed once the markers are written
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REASON)
 def test_markers_of_a_killed_version_outlive_her_erasure(kit: StoreKit) -> None:
     """Named by her record's id here; by an address she holds (``p.3@gmail.com``) it is the same (tried)."""
     erasure = _erasure(kit)
@@ -90,7 +90,7 @@ def test_a_killed_version_erased_by_its_new_address_leaves_no_marker_of_that_mai
     assert erasure.holders(["mailbox#q7@gmail.com"]) == {}
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REASON)
 def test_markers_of_a_version_overtaken_meanwhile_outlive_her_erasure(kit: StoreKit) -> None:
     """No kill needed: a second writer stores her newer version between the markers' commit and the
     changeset's; the changeset fails, the version planned again is older than the stored one and is
