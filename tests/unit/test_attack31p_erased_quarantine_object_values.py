@@ -112,7 +112,7 @@ def _lines() -> dict[str, dict[str, Any]]:
 
 CASES = sorted(_lines())
 
-REASON = (  # the finding, fixed: the JSON object's strings read whole for addresses, keys too
+REASON = (
     "profilesync/erased_quarantine.py:99 _values reads dict values only (:114, never keys), skips a string "
     "over _MOST_LITERAL (320) and stops at _MOST_LITERALS (1,024), where a broken line's ADDRESS over the "
     "whole text (:125) has no such gaps; fix idea: read str keys too and run ADDRESS once over "
@@ -138,7 +138,7 @@ def test_control_the_same_line_broken_is_hers(case: str) -> None:
     assert _erased(f"email#{HER}")(_broken(_lines()[case]))
 
 
-BROKEN_REASON = (  # the finding, fixed: core.quarantine_addresses.json_unescaped before ADDRESS
+BROKEN_REASON = (
     "profilesync/erased_quarantine.py:125 runs ADDRESS over a broken line's raw text, where a JSON escape "
     "after her address is read into it ('ann.lee@example.org\\r\\nADR'), and :178 skips the decoded "
     "literal over _MOST_LITERAL (320) that would have been read right (connectors/jsonl/__init__.py:229 "
