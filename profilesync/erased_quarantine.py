@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Final
 
 from connectors.jsonl import BEYOND, draft_from_flat
+from connectors.jsonl.members import top_members
 from core.normalise import NormaliseOptions
 from core.quarantine import (
     _MOST_PHONE_TEXT,
@@ -76,27 +77,6 @@ def _keys(raw: dict[str, object] | None, options: NormaliseOptions) -> list[str]
     return list(keys)
 
 
-#: The members of a broken line read as a JSON object's are: its record's id, its owner's, its country.
-_MEMBERS: Final = ("source", "object_type", "id", "owner_id", "owner_type", "country")
-#: A ``"name": value`` member of a broken line, its value a string or an integer.
-_MEMBER: Final = re.compile(r'"((?:[^"\\]|\\.){1,64})"\s*:\s*("(?:[^"\\]|\\.){0,320}"|-?\d{1,30}(?![\d.eE]))')
-
-
-def _members(line: str) -> dict[str, object]:
-    """The id, owner and country members of a broken line (the first of each name), decoded."""
-    found: dict[str, object] = {}
-    for match in _MEMBER.finditer(line):
-        try:
-            name, value = json.loads(f'"{match[1]}"'), json.loads(match[2])
-        except ValueError:
-            continue
-        if name in _MEMBERS and name not in found:
-            found[name] = value
-            if len(found) == len(_MEMBERS):
-                break
-    return found
-
-
 def _values(raw: object) -> list[str]:
     """A JSON object's string values and keys and its integers of 7 to 15 digits, nested ones too, at
     most ``_MOST_LITERALS`` of at most ``_MOST_LITERAL`` characters (a record has a few dozen), and
@@ -115,7 +95,8 @@ def _values(raw: object) -> list[str]:
             elif "@" in value:
                 addresses.update(dict.fromkeys(ADDRESS.findall(value)))
         elif isinstance(value, int | Decimal) and not isinstance(value, bool):
-            text = str(value)
+            whole = isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value()
+            text = str(int(value)) if whole else str(value)  # 442079460018.0 (pandas): a phone's digits
             if _NUMBER_TOKEN.fullmatch(text) and len(found) < _MOST_LITERALS:
                 found[text] = None
         elif isinstance(value, dict):
@@ -144,7 +125,10 @@ def _line_fields(line: str, literals: list[str], beyond: object) -> dict[str, ob
     if isinstance(beyond, dict):
         emails.update(dict.fromkeys(v for v in beyond.get("email", ()) if isinstance(v, str)))
         phones.update(dict.fromkeys(v for v in beyond.get("phone", ()) if isinstance(v, str)))
-    return {**_members(line), "email": list(emails), "phone": list(phones)}
+    # the record's id, owner and country at the line's top level, wherever connectors.jsonl found them
+    members = beyond.get("members") if isinstance(beyond, dict) else None
+    found = members if isinstance(members, dict) else top_members(line)
+    return {**found, "email": list(emails), "phone": list(phones)}
 
 
 #: A JSON string literal, escapes included (every one, whatever its length, so that a long value's
@@ -159,7 +143,7 @@ _MOST_LITERAL: Final = 320
 
 
 #: A JSON number of 7 to 15 digits (a phone number a spreadsheet's export writes unquoted).
-_NUMBER_TOKEN: Final = re.compile(r"(?<![\w.+-])\+?\d{7,15}(?![\w.])")
+_NUMBER_TOKEN: Final = re.compile(r"(?<![\w.+-])\+?\d{7,15}(?=(?:\.0+)?(?![\w.]))")
 
 
 def _phone_tokens(line: str, literals: list[str] | None = None) -> list[str]:

@@ -87,7 +87,6 @@ def _her_versions(client: Any) -> DynamoDBProfileStore:
     return store
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REASON)
 def test_old_only_items_of_an_added_address_do_not_outlive_her_erasure(client: Any) -> None:
     # GIVEN her second version, adding a Gmail address, stored as a previous-release invocation
     # stores it on the marked table: the address's identifier item and mailbox marker under the value

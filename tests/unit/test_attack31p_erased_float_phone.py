@@ -78,7 +78,6 @@ REASON = (
 )
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REASON)
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_her_line_with_her_phone_as_a_whole_float_is_hers(shape: str) -> None:
     # GIVEN her line with her phone as a float column writes it, quarantined
