@@ -31,6 +31,7 @@ from core.normalise import NormaliseOptions
 from core.quarantine import (
     _MOST_PHONE_TEXT,
     ADDRESS,
+    _phones,
     identifier_keys,
     record_keys,
     value_keys,
@@ -58,7 +59,8 @@ def _keys(raw: dict[str, object] | None, options: NormaliseOptions) -> list[str]
     if isinstance(raw.get("identifiers"), list):  # a record the store refused: its normalised dump,
         keys.update(dict.fromkeys(record_keys(raw)))  # or a flat line with a column of that name
     line = raw.get("line")
-    if set(raw) <= {"line", BEYOND} and isinstance(line, str):  # a line that is no JSON object
+    broken = isinstance(line, str) and set(raw) <= {"line", BEYOND}
+    if broken and isinstance(line, str):  # a line that is no JSON object
         literals = _literals(line)
         flat = _line_fields(line, literals, raw.get(BEYOND))
         values: list[str] = literals
@@ -73,6 +75,9 @@ def _keys(raw: dict[str, object] | None, options: NormaliseOptions) -> list[str]
     country = flat.get("country")
     region = country.upper() if isinstance(country, str) and len(country) == 2 else options.default_region
     found = {key for text in values for key in value_keys(text, region)}
+    if not broken:  # a JSON object: a number with a label, or two in one value, in any
+        # column, read by the matcher as a broken line's literals and a phone column are (attack31p)
+        found.update(f"phone#{p}" for token in _phone_tokens("", values) for p in _phones(token, region))
     keys.update(dict.fromkeys(with_mailboxes(sorted(found))))
     return list(keys)
 
