@@ -13,7 +13,7 @@ object (a truncated last line) its text: there the addresses written in it are r
 numbers written in its string literals (each ``"..."`` token, decoded as JSON) as a refused phone
 field's are (``core.quarantine.refused_values``). The cost stays bounded: a token longer than the
 phone matcher reads (``core.quarantine``'s ``_MOST_PHONE_TEXT``) or without a digit is not read, and a
-line gives at most ``_MOST_PHONE_TOKENS`` distinct tokens to the matcher.
+line gives at most ``MOST_PHONE_TOKENS`` distinct tokens to the matcher.
 """
 
 from __future__ import annotations
@@ -22,22 +22,27 @@ import contextlib
 import json
 import re
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Final
 
 from connectors.jsonl import BEYOND, draft_from_flat
 from connectors.jsonl.members import top_members
 from core.normalise import NormaliseOptions
 from core.quarantine import (
-    _MOST_PHONE_TEXT,
     ADDRESS,
-    _phones,
     identifier_keys,
     record_keys,
     value_keys,
     with_mailboxes,
 )
 from core.quarantine_addresses import json_unescaped
+from core.quarantine_values import (
+    MOST_LITERAL,
+    MOST_LITERALS,
+    MOST_PHONE_TOKENS,
+    NUMBER_TOKEN,
+    phone_tokens,
+    raw_value_keys,
+)
 from core.schema import Quarantined
 from core.suppression import SuppressionCheck, is_suppressed
 
@@ -66,7 +71,7 @@ def _keys(raw: dict[str, object] | None, options: NormaliseOptions) -> list[str]
         values: list[str] = literals
     else:
         flat = dict(raw)
-        values = _values(raw)
+        values = []
     # values no draft can hold (ValueError, TypeError): nothing to read identifiers from
     with contextlib.suppress(ValueError, TypeError):
         keys.update(dict.fromkeys(identifier_keys(draft_from_flat(flat), options)))
@@ -74,41 +79,12 @@ def _keys(raw: dict[str, object] | None, options: NormaliseOptions) -> list[str]
     # a full-width or URL-encoded address), read as a refused record's values are
     country = flat.get("country")
     region = country.upper() if isinstance(country, str) and len(country) == 2 else options.default_region
-    found = {key for text in values for key in value_keys(text, region)}
-    if not broken:  # a JSON object: a number with a label, or two in one value, in any
-        # column, read by the matcher as a broken line's literals and a phone column are (attack31p)
-        found.update(f"phone#{p}" for token in _phone_tokens("", values) for p in _phones(token, region))
-    keys.update(dict.fromkeys(with_mailboxes(sorted(found))))
+    if broken:
+        found = {key for text in values for key in value_keys(text, region)}
+        keys.update(dict.fromkeys(with_mailboxes(sorted(found))))
+    else:  # a JSON object: every value, a number with a label or two in one value too (attack31p)
+        keys.update(dict.fromkeys(raw_value_keys(raw, region)))
     return list(keys)
-
-
-def _values(raw: object) -> list[str]:
-    """A JSON object's string values and keys and its integers of 7 to 15 digits, nested ones too, at
-    most ``_MOST_LITERALS`` of at most ``_MOST_LITERAL`` characters (a record has a few dozen), and
-    the addresses written in every string of it, keys and long texts included, whatever their number
-    (a contacts map keyed by address, a vCard or a list of former addresses in one column, her
-    address after a thousand tags): the address scan is linear, only the phone matcher's reads are
-    bounded."""
-    found: dict[str, None] = {}
-    addresses: dict[str, None] = {}
-    stack = [raw]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, str):
-            if len(value) <= _MOST_LITERAL and len(found) < _MOST_LITERALS:
-                found[value] = None
-            elif "@" in value:
-                addresses.update(dict.fromkeys(ADDRESS.findall(value)))
-        elif isinstance(value, int | Decimal) and not isinstance(value, bool):
-            whole = isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value()
-            text = str(int(value)) if whole else str(value)  # 442079460018.0 (pandas): a phone's digits
-            if _NUMBER_TOKEN.fullmatch(text) and len(found) < _MOST_LITERALS:
-                found[text] = None
-        elif isinstance(value, dict):
-            stack.extend(reversed([part for pair in value.items() for part in pair]))
-        elif isinstance(value, list):
-            stack.extend(reversed(value))
-    return list({**found, **addresses})
 
 
 def _line_fields(line: str, literals: list[str], beyond: object) -> dict[str, object]:
@@ -123,9 +99,9 @@ def _line_fields(line: str, literals: list[str], beyond: object) -> dict[str, ob
         if "@" in token:
             emails.update(dict.fromkeys(ADDRESS.findall(token)))
     phones = dict.fromkeys(_phone_tokens(line, literals))
-    for number in _NUMBER_TOKEN.finditer(line):
+    for number in NUMBER_TOKEN.finditer(line):
         phones[number[0]] = None
-        if len(phones) >= 2 * _MOST_PHONE_TOKENS:
+        if len(phones) >= 2 * MOST_PHONE_TOKENS:
             break
     if isinstance(beyond, dict):
         emails.update(dict.fromkeys(v for v in beyond.get("email", ()) if isinstance(v, str)))
@@ -139,28 +115,11 @@ def _line_fields(line: str, literals: list[str], beyond: object) -> dict[str, ob
 #: A JSON string literal, escapes included (every one, whatever its length, so that a long value's
 #: closing quote is never read as the start of the next literal).
 _STRING_TOKEN: Final = re.compile(r'"((?:[^"\\]|\\.)*)"')
-#: The most phone tokens of one broken line given to the matcher (a line of a record has a few dozen
-#: fields; the matcher's cost per token is bounded by ``_MOST_PHONE_TEXT``), and the most literals read.
-_MOST_PHONE_TOKENS: Final = 256
-_MOST_LITERALS: Final = 1024
-#: The longest literal read: an address (RFC 5321's 254) or a phone field, with room for a label.
-_MOST_LITERAL: Final = 320
-
-
-#: A JSON number of 7 to 15 digits (a phone number a spreadsheet's export writes unquoted).
-_NUMBER_TOKEN: Final = re.compile(r"(?<![\w.+-])\+?\d{7,15}(?=(?:\.0+)?(?![\w.]))")
 
 
 def _phone_tokens(line: str, literals: list[str] | None = None) -> list[str]:
-    """The string literals of a line that is no JSON object that may hold a phone number: decoded,
-    with a digit, no longer than the phone matcher reads; at most ``_MOST_PHONE_TOKENS``."""
-    tokens = []
-    for token in _literals(line) if literals is None else literals:
-        if len(token) <= _MOST_PHONE_TEXT and any(c.isdigit() for c in token):
-            tokens.append(token)
-            if len(tokens) == _MOST_PHONE_TOKENS:
-                break
-    return tokens
+    """The string literals of a line that is no JSON object that may hold a phone number."""
+    return phone_tokens(_literals(line) if literals is None else literals)
 
 
 def _literals(line: str) -> list[str]:
@@ -168,15 +127,15 @@ def _literals(line: str) -> list[str]:
     the length an address or a phone field has (escapes counted six times)."""
     found: dict[str, None] = {}
     for match in _STRING_TOKEN.finditer(line):
-        if len(match[1]) > 6 * _MOST_LITERAL:  # longer than the most escapes could make short
+        if len(match[1]) > 6 * MOST_LITERAL:  # longer than the most escapes could make short
             continue
         try:
             token = json.loads(match[0])
         except ValueError:
             token = match[1]
-        if isinstance(token, str) and len(token) <= _MOST_LITERAL:
+        if isinstance(token, str) and len(token) <= MOST_LITERAL:
             found[token] = None
-            if len(found) == _MOST_LITERALS:
+            if len(found) == MOST_LITERALS:
                 break
     return list(found)
 

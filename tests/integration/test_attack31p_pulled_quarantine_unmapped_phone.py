@@ -33,8 +33,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from connectors.sdk._mapping import record_to_draft
 from connectors.stripe._declaration import DECLARATION
 from core.normalise import NormaliseOptions, normalise_record
@@ -102,7 +100,6 @@ REASON = (
 )
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REASON)
 def test_her_quarantined_stripe_customer_goes_with_her_erasure(stores: Stores) -> None:
     # GIVEN her CRM contact with her phone, and her Stripe customer quarantined by a pull
     stores.ingest([make_record("crm", "ann", phone=HER_PHONE, traits={"first_name": "Ann"})])
@@ -114,7 +111,6 @@ def test_her_quarantined_stripe_customer_goes_with_her_erasure(stores: Stores) -
     assert list(stores.erasure.quarantined_items("stripe")) == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REASON)
 def test_after_her_erasure_her_malformed_stripe_customer_is_dropped(stores: Stores) -> None:
     # GIVEN she was erased by her phone (nobody held it: suppressed all the same)
     assert _erase_her(stores) == "not_found"
