@@ -36,7 +36,7 @@ from typing import cast
 
 from core.connector import Connector
 from core.erasure_plan import plan_erasure
-from core.identity import IdentityPolicy
+from core.identity import IdentityPolicy, customer_id_for
 from core.mailbox import folded_email_key, mailbox_key
 from core.ports import CustomerState, ProfileStore, PushedState, ReadsTombstones, SyncStateStore
 from core.privacy_store import ErasureStep, ErasureStore, ItemKey
@@ -267,6 +267,16 @@ def _find_scope(
             # a retired record's tombstone, which names it in clear, is deleted (core.privacy).
             retired = isinstance(profiles, ReadsTombstones) and _is_tombstone(profiles, identifier.key)
             (scope.tombstones if retired else scope.exclusive).append(identifier.key)
+            # Markers written ahead of its first version's changeset by a run killed before it
+            # (core.ingest_markers) name the customer it would have founded, which does not exist.
+            founded = customer_id_for(identifier.value)
+            if not profiles.get_customers([founded]):
+                named = erasure.held_markers([founded]).get(founded, set())
+                scope.holder_items = [ItemKey(f"IDENT#{k}", f"HOLDER#{founded}") for k in sorted(named)]
+                if named:  # and the registry that lists them (DynamoDB's: core.storage.dynamodb_held)
+                    scope.holder_items += [
+                        k for k in erasure.customer_items(founded) if k.sk.startswith("HOLDERS#")
+                    ]
         elif not policy.is_blocked(identifier):
             shared = _shared(profiles, erasure, None, [identifier.key])
             (scope.shared if shared else scope.exclusive).append(identifier.key)
@@ -319,12 +329,19 @@ def scope_of(
     shared = _shared(profiles, erasure, cid, usable, {*absorbed, *split_off})
     mailboxes = sorted({m for k in values if (m := mailbox_key(k)) is not None})
     markers = erasure.holders([*values, *mailboxes])
+    # With the markers under her values, every marker naming her customers under any value: a
+    # record that dropped an address keeps its marker, and markers written ahead of a changeset that
+    # was killed name her for values she never held (attack31p); each holds a value in its key.
+    named = erasure.held_markers(sorted(mine))
     holder_items = sorted(
-        (
-            ItemKey(f"IDENT#{key}", f"HOLDER#{holder}")
-            for key, holders in markers.items()
-            for holder in holders & mine
-        ),
+        {
+            *(
+                ItemKey(f"IDENT#{key}", f"HOLDER#{holder}")
+                for key, holders in markers.items()
+                for holder in holders & mine
+            ),
+            *(ItemKey(f"IDENT#{key}", f"HOLDER#{holder}") for holder, keys in named.items() for key in keys),
+        },
         key=lambda k: (k.pk, k.sk),
     )
     items = erasure.customer_items(cid)

@@ -15,6 +15,7 @@ from core.merge_steps import finish_merges
 from core.person_scope import PersonScope, plan_scope, scope_of
 from core.ports import ProfileStore
 from core.privacy_request import PrivacyStores
+from core.privacy_store import ForgetsUnkeyed
 from core.schema import SourceRecord
 from core.scope_tombstones import retired_tombstones
 
@@ -89,6 +90,11 @@ def _erase_customer(
                 report.steps += 1
                 for delete in step:
                     report.counts[delete.key.kind] += 1
+            if current.state is not None and isinstance(erasure, ForgetsUnkeyed):
+                # Her values' items a previous-release invocation wrote under the value alone, with
+                # no keyed twin for a step to find (attack31p): under her customer only.
+                held = {i.key for r in current.state.snapshots.values() for i in r.identifiers}
+                report.counts["ident"] += erasure.forget_unkeyed(sorted(held), customer)
             # Read once more: an item written while the steps ran is found and deleted too.
             current = None
         except ConflictError:

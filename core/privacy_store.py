@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from core.schema import SourceRecord
 
@@ -153,6 +153,13 @@ class ErasureStore(Protocol):
         """The customers marked as holding each key another customer owns (``PutHolder``)."""
         ...
 
+    def held_markers(self, customer_ids: Sequence[str]) -> dict[str, set[str]]:
+        """The keys of the holder markers naming each of ``customer_ids``, under whatever value: held
+        now or not (a record that dropped the value keeps its marker; markers written ahead of a
+        changeset that never committed name a customer that never held it). An erasure deletes them
+        all (core.person_scope)."""
+        ...
+
     def put_pending(self, pending: PendingErasure) -> None:
         """Keep (or replace) the pending erasure of one request."""
         ...
@@ -200,3 +207,14 @@ __all__ = [
     "QuarantineItem",
     "apply_in_steps",
 ]
+
+
+@runtime_checkable
+class ForgetsUnkeyed(Protocol):
+    """A store whose identifier items may still lie under their value (DynamoDB's previous layout,
+    core.storage.ident_keys) after the table was marked keyed."""
+
+    def forget_unkeyed(self, keys: Sequence[str], owner: str) -> int:
+        """Delete the identifier items of ``keys`` still under their value and owned by ``owner``
+        (another's are left); how many went."""
+        ...

@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from core.errors import NormalisationError
@@ -312,6 +313,8 @@ def misread_before(raw: str, source: str, keys: set[str], region: str = "US") ->
 
 
 def _phone(value: Any, region: str) -> str | None:
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        value = int(value)  # a whole float (pandas writes a column with a gap so: 442079460018.0)
     if not isinstance(value, str | int) or isinstance(value, bool):
         return None
     from core.normalise import normalise_phone

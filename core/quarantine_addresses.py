@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from core.errors import NormalisationError
 
-__all__ = ["ADDRESS", "address_text", "refused_emails"]
+__all__ = ["ADDRESS", "address_text", "json_unescaped", "refused_emails"]
 
 #: Something shaped like an address inside a value that is no address: the characters between the
 #: separators a name-addr (``Ann <ann@x.com>``), a link (``mailto:ann@x.com``), quotes or a list put
@@ -25,6 +25,17 @@ __all__ = ["ADDRESS", "address_text", "refused_emails"]
 _NOT_IN_ADDRESS: Final = r"\s\"<>,;:\[\]()@"
 #: The domain ends at a ``?`` too: a link's query (``mailto:ann@x.com?subject=Order``), never in a domain.
 ADDRESS: Final = re.compile(rf"(?<![^{_NOT_IN_ADDRESS}])[^{_NOT_IN_ADDRESS}]++@[^{_NOT_IN_ADDRESS}?]++")
+
+#: A JSON escape inside a string literal: ``\\uXXXX`` or one of the short ones.
+_JSON_ESCAPE: Final = re.compile(r'\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))')
+_SHORT_ESCAPES: Final = dict(zip('"\\/bfnrt', '"\\/\b\f\n\r\t', strict=True))
+
+
+def json_unescaped(text: str) -> str:
+    """``text`` (raw JSON, whole or cut) with its escapes decoded, left to right, so that an address
+    before a ``\\r\\n`` (a vCard's line end in a JSON string) ends there and ``ann\\u0040x.com``
+    reads as an address: what ``ADDRESS`` is run over in a line no JSON parser read."""
+    return _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)) if m[1] else _SHORT_ESCAPES[m[2]], text)
 
 
 def _email(value: Any) -> str | None:

@@ -336,9 +336,22 @@ def quarantine_entries(
     not kept with its content. Without ``suppression`` (no salt) the entries carry no hashes."""
     if not bad:
         return []
+    from core.normalise import NormaliseOptions
     from core.quarantine import identifier_keys  # the normalisers: only when a page has bad records
+    from core.quarantine_values import raw_value_keys
 
-    keys = [identifier_keys(draft, options) for _, draft in bad]
+    default = (options or NormaliseOptions()).default_region
+
+    def region(draft: RecordDraft) -> str:
+        country = draft.traits.get("country")
+        return country.upper() if isinstance(country, str) and len(country) == 2 else default
+
+    # the mapped values, and every other value of the vendor's object (Stripe's shipping.phone, a
+    # note naming her address): her erasure finds the entry by any of them (attack31p)
+    keys = [
+        list(dict.fromkeys([*identifier_keys(draft, options), *raw_value_keys(outcome.raw, region(draft))]))
+        for outcome, draft in bad
+    ]
     hit = suppression.suppressed_keys(k for ks in keys for k in ks) if suppression is not None else set()
     entries: list[QuarantineEntry] = []
     for (outcome, draft), record_keys in zip(bad, keys, strict=True):

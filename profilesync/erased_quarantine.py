@@ -13,7 +13,7 @@ object (a truncated last line) its text: there the addresses written in it are r
 numbers written in its string literals (each ``"..."`` token, decoded as JSON) as a refused phone
 field's are (``core.quarantine.refused_values``). The cost stays bounded: a token longer than the
 phone matcher reads (``core.quarantine``'s ``_MOST_PHONE_TEXT``) or without a digit is not read, and a
-line gives at most ``_MOST_PHONE_TOKENS`` distinct tokens to the matcher.
+line gives at most ``MOST_PHONE_TOKENS`` distinct tokens to the matcher.
 """
 
 from __future__ import annotations
@@ -22,18 +22,26 @@ import contextlib
 import json
 import re
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Final
 
 from connectors.jsonl import BEYOND, draft_from_flat
+from connectors.jsonl.members import top_members
 from core.normalise import NormaliseOptions
 from core.quarantine import (
-    _MOST_PHONE_TEXT,
     ADDRESS,
     identifier_keys,
     record_keys,
     value_keys,
     with_mailboxes,
+)
+from core.quarantine_addresses import json_unescaped
+from core.quarantine_values import (
+    MOST_LITERAL,
+    MOST_LITERALS,
+    MOST_PHONE_TOKENS,
+    NUMBER_TOKEN,
+    phone_tokens,
+    raw_value_keys,
 )
 from core.schema import Quarantined
 from core.suppression import SuppressionCheck, is_suppressed
@@ -56,13 +64,14 @@ def _keys(raw: dict[str, object] | None, options: NormaliseOptions) -> list[str]
     if isinstance(raw.get("identifiers"), list):  # a record the store refused: its normalised dump,
         keys.update(dict.fromkeys(record_keys(raw)))  # or a flat line with a column of that name
     line = raw.get("line")
-    if set(raw) <= {"line", BEYOND} and isinstance(line, str):  # a line that is no JSON object
+    broken = isinstance(line, str) and set(raw) <= {"line", BEYOND}
+    if broken and isinstance(line, str):  # a line that is no JSON object
         literals = _literals(line)
         flat = _line_fields(line, literals, raw.get(BEYOND))
         values: list[str] = literals
     else:
         flat = dict(raw)
-        values = _values(raw)
+        values = []
     # values no draft can hold (ValueError, TypeError): nothing to read identifiers from
     with contextlib.suppress(ValueError, TypeError):
         keys.update(dict.fromkeys(identifier_keys(draft_from_flat(flat), options)))
@@ -70,51 +79,12 @@ def _keys(raw: dict[str, object] | None, options: NormaliseOptions) -> list[str]
     # a full-width or URL-encoded address), read as a refused record's values are
     country = flat.get("country")
     region = country.upper() if isinstance(country, str) and len(country) == 2 else options.default_region
-    found = {key for text in values for key in value_keys(text, region)}
-    keys.update(dict.fromkeys(with_mailboxes(sorted(found))))
+    if broken:
+        found = {key for text in values for key in value_keys(text, region)}
+        keys.update(dict.fromkeys(with_mailboxes(sorted(found))))
+    else:  # a JSON object: every value, a number with a label or two in one value too (attack31p)
+        keys.update(dict.fromkeys(raw_value_keys(raw, region)))
     return list(keys)
-
-
-#: The members of a broken line read as a JSON object's are: its record's id, its owner's, its country.
-_MEMBERS: Final = ("source", "object_type", "id", "owner_id", "owner_type", "country")
-#: A ``"name": value`` member of a broken line, its value a string or an integer.
-_MEMBER: Final = re.compile(r'"((?:[^"\\]|\\.){1,64})"\s*:\s*("(?:[^"\\]|\\.){0,320}"|-?\d{1,30}(?![\d.eE]))')
-
-
-def _members(line: str) -> dict[str, object]:
-    """The id, owner and country members of a broken line (the first of each name), decoded."""
-    found: dict[str, object] = {}
-    for match in _MEMBER.finditer(line):
-        try:
-            name, value = json.loads(f'"{match[1]}"'), json.loads(match[2])
-        except ValueError:
-            continue
-        if name in _MEMBERS and name not in found:
-            found[name] = value
-            if len(found) == len(_MEMBERS):
-                break
-    return found
-
-
-def _values(raw: object) -> list[str]:
-    """A JSON object's string values and integers of 7 to 15 digits, nested ones too, at most
-    ``_MOST_LITERALS`` of at most ``_MOST_LITERAL`` characters (a record has a few dozen)."""
-    found: dict[str, None] = {}
-    stack = [raw]
-    while stack and len(found) < _MOST_LITERALS:
-        value = stack.pop()
-        if isinstance(value, str):
-            if len(value) <= _MOST_LITERAL:
-                found[value] = None
-        elif isinstance(value, int | Decimal) and not isinstance(value, bool):
-            text = str(value)
-            if _NUMBER_TOKEN.fullmatch(text):
-                found[text] = None
-        elif isinstance(value, dict):
-            stack.extend(reversed(list(value.values())))
-        elif isinstance(value, list):
-            stack.extend(reversed(value))
-    return list(found)
 
 
 def _line_fields(line: str, literals: list[str], beyond: object) -> dict[str, object]:
@@ -123,45 +93,33 @@ def _line_fields(line: str, literals: list[str], beyond: object) -> dict[str, ob
     ``ann\\u0040example.com`` is hers), the phone numbers in its literals and its numbers, and those
     connectors.jsonl found past the head it kept (``BEYOND``)."""
     emails = dict.fromkeys(ADDRESS.findall(line))
+    if "\\" in line:  # an escape after her address (a vCard's ``\\r\\n``) ends it, as decoded
+        emails.update(dict.fromkeys(ADDRESS.findall(json_unescaped(line))))
     for token in literals:
         if "@" in token:
             emails.update(dict.fromkeys(ADDRESS.findall(token)))
     phones = dict.fromkeys(_phone_tokens(line, literals))
-    for number in _NUMBER_TOKEN.finditer(line):
+    for number in NUMBER_TOKEN.finditer(line):
         phones[number[0]] = None
-        if len(phones) >= 2 * _MOST_PHONE_TOKENS:
+        if len(phones) >= 2 * MOST_PHONE_TOKENS:
             break
     if isinstance(beyond, dict):
         emails.update(dict.fromkeys(v for v in beyond.get("email", ()) if isinstance(v, str)))
         phones.update(dict.fromkeys(v for v in beyond.get("phone", ()) if isinstance(v, str)))
-    return {**_members(line), "email": list(emails), "phone": list(phones)}
+    # the record's id, owner and country at the line's top level, wherever connectors.jsonl found them
+    members = beyond.get("members") if isinstance(beyond, dict) else None
+    found = members if isinstance(members, dict) else top_members(line)
+    return {**found, "email": list(emails), "phone": list(phones)}
 
 
 #: A JSON string literal, escapes included (every one, whatever its length, so that a long value's
 #: closing quote is never read as the start of the next literal).
 _STRING_TOKEN: Final = re.compile(r'"((?:[^"\\]|\\.)*)"')
-#: The most phone tokens of one broken line given to the matcher (a line of a record has a few dozen
-#: fields; the matcher's cost per token is bounded by ``_MOST_PHONE_TEXT``), and the most literals read.
-_MOST_PHONE_TOKENS: Final = 256
-_MOST_LITERALS: Final = 1024
-#: The longest literal read: an address (RFC 5321's 254) or a phone field, with room for a label.
-_MOST_LITERAL: Final = 320
-
-
-#: A JSON number of 7 to 15 digits (a phone number a spreadsheet's export writes unquoted).
-_NUMBER_TOKEN: Final = re.compile(r"(?<![\w.+-])\+?\d{7,15}(?![\w.])")
 
 
 def _phone_tokens(line: str, literals: list[str] | None = None) -> list[str]:
-    """The string literals of a line that is no JSON object that may hold a phone number: decoded,
-    with a digit, no longer than the phone matcher reads; at most ``_MOST_PHONE_TOKENS``."""
-    tokens = []
-    for token in _literals(line) if literals is None else literals:
-        if len(token) <= _MOST_PHONE_TEXT and any(c.isdigit() for c in token):
-            tokens.append(token)
-            if len(tokens) == _MOST_PHONE_TOKENS:
-                break
-    return tokens
+    """The string literals of a line that is no JSON object that may hold a phone number."""
+    return phone_tokens(_literals(line) if literals is None else literals)
 
 
 def _literals(line: str) -> list[str]:
@@ -169,15 +127,15 @@ def _literals(line: str) -> list[str]:
     the length an address or a phone field has (escapes counted six times)."""
     found: dict[str, None] = {}
     for match in _STRING_TOKEN.finditer(line):
-        if len(match[1]) > 6 * _MOST_LITERAL:  # longer than the most escapes could make short
+        if len(match[1]) > 6 * MOST_LITERAL:  # longer than the most escapes could make short
             continue
         try:
             token = json.loads(match[0])
         except ValueError:
             token = match[1]
-        if isinstance(token, str) and len(token) <= _MOST_LITERAL:
+        if isinstance(token, str) and len(token) <= MOST_LITERAL:
             found[token] = None
-            if len(found) == _MOST_LITERALS:
+            if len(found) == MOST_LITERALS:
                 break
     return list(found)
 

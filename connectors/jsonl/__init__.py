@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+from connectors.jsonl.members import top_members
 from core.errors import InputError
 from core.schema import Quarantined, RecordDraft
 
@@ -213,8 +214,11 @@ _HEAD: Final = 500
 #: (profilesync.erased_quarantine); at most ``_MOST_BEYOND`` of each.
 BEYOND: Final = "beyond_head"
 _MOST_BEYOND: Final = 64
-_JSON_ESCAPE: Final = re.compile(r"\\u([0-9a-fA-F]{4})")
 _BEYOND_PHONE: Final = re.compile(r"\+?\d[\d \-().]{5,30}\d")
+#: How far before the cut the part past the head is read from (an address's length, with room).
+_OVERLAP: Final = 320
+#: What an address never holds unquoted: a split address is read from the last of these before the cut.
+_SEPARATOR: Final = re.compile(r'[\s"<>,;:\[\]()]')
 
 
 def _bad_line(source: str, number: int, reason: str, text: str) -> Quarantined:
@@ -222,14 +226,22 @@ def _bad_line(source: str, number: int, reason: str, text: str) -> Quarantined:
     characters; a longer line's addresses and phone-like numbers past them are kept beside (``BEYOND``)."""
     raw: dict[str, object] = {"line": text[:_HEAD]}
     if len(text) > _HEAD:
-        from core.quarantine_addresses import ADDRESS
+        from core.quarantine_addresses import ADDRESS, json_unescaped
 
-        rest = text[_HEAD - 64 :]  # a value the cut splits is read whole
-        decoded = _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)), rest)  # json.dumps' \\u00fc, \\u0040
+        # A value the cut splits is read whole: from the separator before it, up to an address's
+        # length back (RFC 5321: 254), never from inside a token (a tail of someone else's address).
+        back = text[_HEAD - _OVERLAP : _HEAD]
+        first = _SEPARATOR.search(back)
+        after = _SEPARATOR.search(text, _HEAD) if first is None else None  # a token of 320+: skip it
+        start = _HEAD - _OVERLAP + first.end() if first else (after.end() if after else len(text))
+        rest = text[start:]
+        decoded = json_unescaped(rest)  # json.dumps' \\u00fc, \\u0040, a vCard's \\r\\n after an address
         emails = list(dict.fromkeys(ADDRESS.findall(rest) + ADDRESS.findall(decoded)))[:_MOST_BEYOND]
         phones = list(dict.fromkeys(m[0] for m in _BEYOND_PHONE.finditer(decoded)))[:_MOST_BEYOND]
-        if emails or phones:
-            raw[BEYOND] = {"email": emails, "phone": phones}
+        # its record's id, owner and country wherever written (sorted keys put them past the head)
+        members = top_members(text)
+        if emails or phones or members:
+            raw[BEYOND] = {"email": emails, "phone": phones, "members": members}
     return Quarantined(source=source, source_id=f"line {number}", reason=reason, raw=raw)
 
 

@@ -55,6 +55,7 @@ from core.storage.dynamodb_batch import BATCH_WRITE_MAX_ITEMS as BATCH_WRITE_MAX
 from core.storage.dynamodb_batch import batch_get
 from core.storage.dynamodb_batch import batch_put as batch_put
 from core.storage.dynamodb_epoch import epoch_key
+from core.storage.dynamodb_held import note_holders
 from core.storage.dynamodb_items import LIVE_PROFILE_SCAN as LIVE_PROFILE_SCAN
 from core.storage.dynamodb_items import Item as Item
 from core.storage.dynamodb_items import customer_pk as customer_pk
@@ -296,6 +297,8 @@ class DynamoDBProfileStore(DynamoDBLinkIndex, DynamoDBCustomerParts, DynamoDBSca
         # The index of the names the events hold, before the events (core.storage.dynamodb_history).
         events = [op.event for c in changesets for op in c.operations if isinstance(op, PutHistory)]
         self.history.put_named([(e.customer_id, e) for e in events])
+        # The registry of the markers naming each customer, before the markers (core.storage.dynamodb_held).
+        note_holders(self._call, self.table_name, changesets)
         written: list[str] = []  # labels, for a refusal: the changesets written before it
         while queue:
             batch = next_batch(queue, self.max_items_per_commit)

@@ -33,12 +33,14 @@ from core.errors import ConflictError
 from core.privacy_store import AuditRecord, DeleteItem, ItemKey, PendingErasure, QuarantineItem
 from core.storage.dynamodb import LEGACY_TRANSACTION_MAX_ITEMS, TRANSACTION_MAX_ITEMS
 from core.storage.dynamodb_epoch import bump_epoch, epoch_bump_action
+from core.storage.dynamodb_held import read_held
 from core.storage.ident_keys import (
     DEFAULT_IDENT_SALT,
     IDENT_PREFIX,
     Salt,
     ident_pk,
     is_legacy_pk,
+    legacy_ident_pk,
     physical_pk,
 )
 from core.storage.ident_rekey import IdentLayout
@@ -173,6 +175,26 @@ class DynamoDBErasureStore:
             except self._client.exceptions.ConditionalCheckFailedException:
                 continue  # another customer's: left
 
+    def forget_unkeyed(self, keys: Sequence[str], owner: str) -> int:
+        if not self._layout.rekeyed():
+            return 0  # _move_old moves them before each step
+        gone = 0
+        for key in dict.fromkeys(keys):
+            pk = legacy_ident_pk(key)
+            if len(pk.encode("utf-8", "replace")) > _MAX_PK_BYTES:
+                continue
+            try:
+                self._client.delete_item(
+                    TableName=self.table_name,
+                    Key={"PK": {"S": pk}, "SK": {"S": "IDENT"}},
+                    ConditionExpression="customer_id = :o",
+                    ExpressionAttributeValues={":o": {"S": owner}},
+                )
+                gone += 1
+            except self._client.exceptions.ConditionalCheckFailedException:
+                continue  # none, or another's: left
+        return gone
+
     def _delete(self, delete: DeleteItem) -> dict[str, Any]:
         request: dict[str, Any] = {
             "TableName": self.table_name,
@@ -244,16 +266,30 @@ class DynamoDBErasureStore:
             for i in items
         ]
 
+    def held_markers(self, customer_ids: Sequence[str]) -> dict[str, set[str]]:
+        return read_held(self._query, customer_ids)
+
     def holders(self, keys: Sequence[str]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         self._move_old(list(keys))
+        # On a table marked rekeyed, the markers still under the value too: a previous-release
+        # invocation running past the migration's last Scan writes them there (attack31p); the
+        # erasure's step deletes both (``_delete_stragglers``).
+        legacy = self._layout.rekeyed()
         for key in dict.fromkeys(keys):
-            found = self._query(
-                KeyConditionExpression="PK = :pk AND begins_with(SK, :h)",
-                ExpressionAttributeValues={":pk": {"S": ident_pk(key, self.salt)}, ":h": {"S": "HOLDER#"}},
-                ProjectionExpression="customer_id",
-                ConsistentRead=True,
-            )
+            pks = [ident_pk(key, self.salt)]
+            if legacy and len((plain := legacy_ident_pk(key)).encode("utf-8", "replace")) <= _MAX_PK_BYTES:
+                pks.append(plain)
+            found = [
+                item
+                for pk in pks
+                for item in self._query(
+                    KeyConditionExpression="PK = :pk AND begins_with(SK, :h)",
+                    ExpressionAttributeValues={":pk": {"S": pk}, ":h": {"S": "HOLDER#"}},
+                    ProjectionExpression="customer_id",
+                    ConsistentRead=True,
+                )
+            ]
             if found:
                 out[key] = {i["customer_id"]["S"] for i in found}
         return out

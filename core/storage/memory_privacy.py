@@ -256,6 +256,15 @@ class InMemoryErasureStore:
     def holders(self, keys: Sequence[str]) -> dict[str, set[str]]:
         return self.profiles.holders(keys)
 
+    def held_markers(self, customer_ids: Sequence[str]) -> dict[str, set[str]]:
+        wanted = set(customer_ids)
+        found: dict[str, set[str]] = {}
+        with self.profiles._lock:
+            for key, holders in self.profiles._holders.items():
+                for customer_id in holders & wanted:
+                    found.setdefault(customer_id, set()).add(key)
+        return found
+
     def put_pending(self, pending: PendingErasure) -> None:
         self._pending[pending.request_id] = replace(pending, tools=dict(pending.tools))
 

@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS items (
     PRIMARY KEY (pk, sk)
 );
 CREATE INDEX IF NOT EXISTS items_expiry ON items (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_holders ON items (sk) WHERE sk >= 'HOLDER#' AND sk < 'HOLDER$';
 """
 
 

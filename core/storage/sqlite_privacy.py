@@ -132,6 +132,18 @@ class SQLiteErasureStore:
             )
         return found
 
+    def held_markers(self, customer_ids: Sequence[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        with self.database.reading() as conn:
+            rows = select_in(  # the partial index items_holders (core.storage.sqlite_database)
+                conn,
+                "SELECT pk, owner FROM items WHERE sk >= 'HOLDER#' AND sk < 'HOLDER$' AND sk IN ({keys})",
+                [f"HOLDER#{c}" for c in dict.fromkeys(customer_ids)],
+            )
+            for pk, customer_id in rows:
+                out.setdefault(customer_id, set()).add(pk[len("IDENT#") :])
+        return out
+
     def holders(self, keys: Sequence[str]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         with self.database.reading() as conn:
