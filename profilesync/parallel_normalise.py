@@ -14,7 +14,8 @@ the worker has already sent; the DuckDB peer of ``bench/resolve_scaling.py`` use
   each record arrives with its ``record_hash`` (``core.merge``) and its JSON (``core.record_json``,
   the snapshot the SQLite store writes) worked out, which ingest reads next.
   tests/unit/test_parallel_normalise.py compares a resolve with the worker to one without, byte for
-  byte.
+  byte. (With batches and native/'s extension, a plain record's line is read from its bytes and
+  normalised in one compiled call instead, to the same outcome: profilesync.parallel_lines.)
   With ``batch_size`` it reads the file as ``connectors.jsonl.batched.read_jsonl_batched`` does
   (batches that keep each person's lines together, a ``BatchEnd`` after each), again as the caller
   would. Its first pass over the file (the batches' plan) is the one time the caller has nothing
