@@ -14,7 +14,8 @@ the worker has already sent; the DuckDB peer of ``bench/resolve_scaling.py`` use
   each record arrives with its ``record_hash`` (``core.merge``) and its JSON (``core.record_json``,
   the snapshot the SQLite store writes) worked out, which ingest reads next.
   tests/unit/test_parallel_normalise.py compares a resolve with the worker to one without, byte for
-  byte.
+  byte. (With batches and native/'s extension, a plain record's line is read from its bytes and
+  normalised in one compiled call instead, to the same outcome: profilesync.parallel_lines.)
   With ``batch_size`` it reads the file as ``connectors.jsonl.batched.read_jsonl_batched`` does
   (batches that keep each person's lines together, a ``BatchEnd`` after each), again as the caller
   would. Its first pass over the file (the batches' plan) is the one time the caller has nothing
@@ -57,7 +58,7 @@ from typing import Any, Final
 from connectors.jsonl.batched import BatchEnd
 from core.errors import ProfileSyncError
 from core.normalise import NormaliseOptions
-from core.schema import _ALL_FIELDS, Quarantined, RecordDraft, SourceRecord, _Frozen, _reassemble
+from core.schema import _ALL_FIELDS, Quarantined, SourceRecord, _Frozen, _reassemble
 from profilesync import parallel_plan
 from profilesync.parallel_plan import POLL_SECONDS as _POLL_SECONDS
 from profilesync.parallel_plan import CallerGoneError as _CallerGoneError
@@ -248,10 +249,9 @@ def _produce(
     file order, or batch after batch with ``batch_size``). ``second_half``: where the caller reads
     the second half of the batches' first pass from, and the pipe it sends its part through."""
     # Imported here: a spawned worker imports only what it runs.
-    from connectors.jsonl import read_jsonl
-    from connectors.jsonl.batched import read_jsonl_batched
     from core.normalise import normalise_record, use_assembler, use_email_normaliser, use_order_reader
     from core.runtime import tune_gc_for_bulk_work
+    from profilesync.parallel_lines import outcomes
     from profilesync.resolve_native import (
         worker_assembler,
         worker_email_normaliser,
@@ -266,29 +266,20 @@ def _produce(
     use_assembler(worker_assembler())
     use_email_normaliser(worker_email_normaliser())
     use_order_reader(worker_order_reader())
-    # One compiled call a record for the common record (the Python function for the rest).
+    # One compiled call a record for the common record (the Python function for the rest), and
+    # with batches, one from the line's bytes for a plain record's line (profilesync.parallel_lines).
     normalise = worker_record_normaliser() or normalise_record
 
     tune_gc_for_bulk_work()  # what it inherited or imported is frozen, as in the main process
     chunk: list[SourceRecord | Quarantined | BatchEnd] = []
-    items: Iterator[RecordDraft | Quarantined | BatchEnd]
-    if batch_size is None:
-        items = read_jsonl(path)
-    elif second_half is None:
-        items = read_jsonl_batched(path, batch_size)
-    else:
+    split = None
+    if second_half is not None:
         half, receiving = second_half
         split = (half, lambda: parallel_plan.received_part(receiving, path, half))
-        items = read_jsonl_batched(path, batch_size, split=split)
     try:
-        for item in items:
-            # The exact types first: isinstance with a model class goes through its metaclass's
-            # check (about 0.3 µs each, two a record).
-            outcome: SourceRecord | Quarantined | BatchEnd
-            if type(item) is RecordDraft or not isinstance(item, _PASSED_ON):
-                outcome = normalise(item, options)
-            else:
-                outcome = item
+        for outcome in outcomes(path, options, normalise, batch_size, split):
+            # The exact type first: isinstance with a model class goes through its metaclass's
+            # check (about 0.3 µs each).
             if type(outcome) is SourceRecord or isinstance(outcome, SourceRecord):
                 # Kept with the record: its hash, which the caller's ingest needs next, and its
                 # JSON, which the embedded store writes (one serialisation for both).
@@ -307,11 +298,6 @@ def _produce(
         return
     with suppress(_CallerGoneError):
         _send(messages, (_END, None))
-
-
-#: What the worker sends on as it reads it (a tuple: ``Quarantined | BatchEnd`` is a new union
-#: object each time it is evaluated).
-_PASSED_ON: Final = (Quarantined, BatchEnd)
 
 
 def _pickled(chunk: list[SourceRecord | Quarantined | BatchEnd]) -> bytes:

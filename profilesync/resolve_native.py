@@ -26,7 +26,10 @@ Python frame; ``core.normalise.use_order_reader``; tests/unit/test_native29n_ord
 And each record is normalised by one compiled call, ``profilesync_native.normalise_record``
 (native/src/norm_record*.rs: ``core.normalise.normalise_record`` for the common record, which calls
 back only what stays Python's, and the Python function itself for every other record;
-tests/unit/test_native30w_record_parity.py).
+tests/unit/test_native30w_record_parity.py). With batches, a plain record's line is read from its
+bytes by ``profilesync_native.normalise_line`` (native/src/norm_line*.rs: the JSON parsed and the
+draft made in compiled code, then the one call a record; None for every other line, which the
+Python path reads; tests/unit/test_native31w_line_parity.py).
 
 tests/unit/test_native28w_worker_parity.py holds the compiled call to the Python path's memos and
 pickled bytes on hypothesis records of every shape the canonical schema allows.
@@ -46,11 +49,13 @@ from core.schema import SourceRecord
 __all__ = [
     "UNAVAILABLE",
     "handover_reassemble",
+    "line_counts",
     "record_counts",
     "record_json_and_hash",
     "worker_assembler",
     "worker_email_normaliser",
     "worker_json_and_hash",
+    "worker_line_normaliser",
     "worker_order_reader",
     "worker_record_normaliser",
 ]
@@ -117,6 +122,21 @@ def worker_record_normaliser() -> Callable[..., Any] | None:
     ``core.normalise.normalise_record``: native/'s ``normalise_record`` (the same outcome, one
     compiled call for the common record), or None for the Python function."""
     return None if _MODULE is None else _MODULE.normalise_record
+
+
+def worker_line_normaliser() -> Callable[..., Any] | None:
+    """What the normalising worker reads a batched line's bytes with (profilesync.parallel_lines):
+    native/'s ``normalise_line`` (a plain record's line parsed, drafted and normalised in one
+    compiled call, None for every other line), or None where the extension is not installed, off,
+    or built before it."""
+    return getattr(_MODULE, "normalise_line", None)
+
+
+def line_counts() -> tuple[int, int]:
+    """``(taken, declined)``: the lines native/'s ``normalise_line`` read itself and those it left
+    to the Python path, in this process so far ((0, 0) without it)."""
+    counts = getattr(_MODULE, "normalise_line_counts", None)
+    return (0, 0) if counts is None else counts()
 
 
 def record_counts() -> tuple[int, int]:

@@ -59,9 +59,11 @@ __all__ = [
     "BatchPlan",
     "LinkedPart",
     "Split",
+    "batched_lines",
     "half_way",
     "link_part",
     "plan_batches",
+    "raw_line_outcome",
     "read_jsonl_batched",
 ]
 
@@ -104,6 +106,20 @@ def read_jsonl_batched(
     if plan is None:
         yield from read_jsonl(path, default_source)
         return
+    for item in batched_lines(path, plan):
+        if isinstance(item, BatchEnd):
+            yield item
+            continue
+        outcome = raw_line_outcome(item[0], item[1], default_source)
+        if outcome is not None:
+            yield outcome
+
+
+def batched_lines(path: Path | str, plan: BatchPlan) -> Iterator[tuple[int, bytes] | BatchEnd]:
+    """Each line's number and bytes (with its ``\n``; the first line's byte-order mark taken off, as
+    ``utf-8-sig`` opens the file), batch after batch as ``plan`` orders them, ``BATCH_END`` after
+    each batch: the lines ``read_jsonl_batched`` reads (and the normalising worker, which reads a
+    plain record's bytes in compiled code: profilesync.parallel_lines)."""
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
         starts, order, first = plan.starts, plan.order, 0
         for end in plan.ends:
@@ -111,17 +127,21 @@ def read_jsonl_batched(
                 raw = data[starts[index] : starts[index + 1]]
                 if index == 0 and raw.startswith(_BOM):
                     raw = raw[len(_BOM) :]  # utf-8-sig, as read_jsonl opens the file
-                try:  # valid UTF-8 (nearly every line): no byte for line_outcome to look for
-                    line, utf8 = raw.decode("utf-8"), True
-                except UnicodeDecodeError:
-                    line, utf8 = raw.decode("utf-8", "surrogateescape"), False
-                if line.endswith("\r\n"):
-                    line = line[:-2] + "\n"  # text mode's newline translation
-                outcome = line_outcome(index + 1, line, len(line), default_source, utf8=utf8)
-                if outcome is not None:
-                    yield outcome
+                yield index + 1, raw
             first = end
             yield BATCH_END
+
+
+def raw_line_outcome(number: int, raw: bytes, default_source: str) -> RecordDraft | Quarantined | None:
+    """``line_outcome`` of line ``number`` given as its bytes (``batched_lines``), decoded as
+    ``read_jsonl``'s text mode decodes it."""
+    try:  # valid UTF-8 (nearly every line): no byte for line_outcome to look for
+        line, utf8 = raw.decode("utf-8"), True
+    except UnicodeDecodeError:
+        line, utf8 = raw.decode("utf-8", "surrogateescape"), False
+    if line.endswith("\r\n"):
+        line = line[:-2] + "\n"  # text mode's newline translation
+    return line_outcome(number, line, len(line), default_source, utf8=utf8)
 
 
 #: The lines of a file from one line's start to its end as the first pass reads them (``link_part``):

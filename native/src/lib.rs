@@ -10,6 +10,8 @@ mod batch_marks;
 mod batch_items;
 mod norm_assemble;
 mod norm_email;
+mod norm_line;
+mod norm_line_json;
 mod norm_order;
 mod norm_record;
 mod norm_record_parts;
@@ -175,6 +177,8 @@ fn profilesync_native(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(norm_order::order, m)?)?;
     m.add_function(wrap_pyfunction!(norm_record::normalise_record, m)?)?;
     m.add_function(wrap_pyfunction!(norm_record::normalise_record_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(norm_line::normalise_line, m)?)?;
+    m.add_function(wrap_pyfunction!(norm_line::normalise_line_counts, m)?)?;
     m.add_class::<batch::FreshRows>()?;
     m.add_function(wrap_pyfunction!(out_line::profile_lines, m)?)?;
     Ok(())
