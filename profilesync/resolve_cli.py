@@ -25,6 +25,20 @@ _Item = TypeVar("_Item")
 
 
 def _resolve(args: argparse.Namespace) -> int:
+    from profilesync.stores import spooled_input
+
+    # A pipe is read once, into a file of this run beside the output (profilesync.stores.spooled_input).
+    with spooled_input(args.input, args.out.parent) as path:
+        return _resolve_file(_with_input(args, path))
+
+
+def _with_input(args: argparse.Namespace, path: object) -> argparse.Namespace:
+    given = argparse.Namespace(**vars(args))
+    given.input = path
+    return given
+
+
+def _resolve_file(args: argparse.Namespace) -> int:
     from connectors.jsonl import read_jsonl
     from connectors.jsonl.batched import BatchEnd, read_jsonl_batched
     from core.batch_ingest import ingest_batch

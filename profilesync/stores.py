@@ -10,6 +10,7 @@ for testing the DynamoDB adapter and for ``profilesync demo``, which runs the La
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,8 @@ STORE_SUFFIX = ".sqlite3"
 IN_MEMORY_STORE = ":memory:"
 #: The name of a run's temporary store starts with this and the run's process id (``resolve``).
 TEMPORARY_PREFIX = ".profilesync-"
+#: A run's copy of input read from a pipe (``resolve /dev/stdin``): named like its temporary store.
+SPOOL_SUFFIX = ".input.jsonl"
 
 
 @dataclass
@@ -202,13 +205,41 @@ def temporary_store_path(folder: Path) -> Iterator[Path]:
         _remove_store(path)
 
 
+@contextmanager
+def spooled_input(source: Path, folder: Path) -> Iterator[Path]:
+    """``source`` itself when it is a regular file; else (a pipe: ``export | profilesync resolve
+    /dev/stdin``, a FIFO, a device) a copy of everything it gives, read once, in a file of this run in
+    ``folder`` (mode 0600, removed when the block ends, or by the next run in that folder if this one
+    is killed: it holds personal data), so that the checks, the byte-order mark, the progress's line
+    count and the reading each open a file that gives them all the same lines (attack31r: each
+    opening of a pipe took a buffer of lines out of it, never read, never counted)."""
+    if source.is_file() or not source.exists():
+        yield source
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_stores(folder)
+    handle, name = tempfile.mkstemp(
+        prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-", suffix=SPOOL_SUFFIX, dir=folder
+    )
+    path = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as copy, source.open("rb") as given:
+            shutil.copyfileobj(given, copy, 1 << 20)
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def remove_abandoned_stores(folder: Path) -> list[Path]:
     """Remove the temporary stores in ``folder`` whose run has ended without removing them (it was
     killed); the stores of runs still going are left alone. Returns the files removed."""
     removed: list[Path] = []
     if os.name != "posix":  # no cheap, safe test of whether a process lives
         return removed
-    for path in folder.glob(f"{TEMPORARY_PREFIX}*-*{STORE_SUFFIX}"):
+    for path in [
+        *folder.glob(f"{TEMPORARY_PREFIX}*-*{STORE_SUFFIX}"),
+        *folder.glob(f"{TEMPORARY_PREFIX}*-*{SPOOL_SUFFIX}"),
+    ]:
         pid = path.name[len(TEMPORARY_PREFIX) :].split("-", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             _remove_store(path)
@@ -237,6 +268,7 @@ __all__ = [
     "old_embedded_state",
     "open_stores",
     "remove_abandoned_stores",
+    "spooled_input",
     "store_path",
     "temporary_store_path",
 ]

@@ -14,6 +14,7 @@ JSON objects, or longer than ``MAX_LINE_CHARS``, are quarantined with their line
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import re
 from collections.abc import Callable, Generator, Iterator
@@ -277,11 +278,12 @@ def read_jsonl(
     if file.is_dir():
         raise InputError(f"{file} is a directory; give the path of a JSON-lines file")
     try:
-        with file.open("rb") as start:
-            head = start.read(4)
+        # One opening, its first bytes peeked (a pipe gives each opening other lines: attack31r).
+        raw = file.open("rb")
+        head = raw.peek(4)[:4]
         # utf-8-sig: files saved by Excel or Notepad start with a byte-order mark. surrogateescape: a
         # line with bytes that are not UTF-8 is quarantined alone (_undecodable), not the whole file.
-        handle = file.open(encoding="utf-8-sig", errors="surrogateescape")
+        handle = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape")
     except OSError as error:
         raise InputError(f"{file}: cannot be read ({error.strerror})") from error
     if head.startswith(_FOREIGN_BOMS):
