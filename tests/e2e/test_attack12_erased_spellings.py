@@ -78,9 +78,9 @@ def local_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PROFILESYNC_AUDIT_SALT", raising=False)
 
 
-@pytest.fixture(autouse=True)
-def connector_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The connectors the CLI builds here note their ``RetryPolicy`` waits instead of sleeping them.
+def note_connector_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The connectors the CLI builds from now on note their ``RetryPolicy`` waits in the list returned
+    instead of sleeping them.
 
     Stripe's sandbox validates a redaction job at the next read of it, however soon: the erasure's
     poll after 1 s of real ``time.sleep`` (as in Lambda; the CLI has no setting for it) proved nothing
@@ -136,13 +136,13 @@ def erased(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    connector_waits: list[float],
 ) -> Iterator[Erased]:
     """Stripe synced into the embedded store with her customers (and the customers a test passes as
     the fixture's parameter), then her erasure (asking Stripe)."""
     local_environment(tmp_path, monkeypatch)
+    connector_waits = note_connector_waits(monkeypatch)
     # Test mode's 25 reads a second would answer the erasure's poll 429 after the customers made here
-    # (a wait the connector no longer sleeps: ``connector_waits``); the limit is not what is tested.
+    # (a wait the connector no longer sleeps: ``note_connector_waits``); the limit is not what is tested.
     sandbox = StripeSandbox(people=6, seed=12, requests_per_second=10_000)
     monkeypatch.setenv("PROFILESYNC_STRIPE_API_KEY", sandbox.token)
     server = SandboxServer(sandbox, "127.0.0.1", 0).start()
