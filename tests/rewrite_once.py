@@ -20,6 +20,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path, PurePath
 
 import pytest
@@ -100,4 +101,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     is_controller = config.pluginmanager.has_plugin("dsession") and isinstance(workers, int) and workers > 1
     rewriting = config.getoption("assertmode") == "rewrite" and rewrite.assertstate_key in config.stash
     if is_controller and rewriting and not sys.dont_write_bytecode and os.name == "posix":
-        rewrite_before_workers(config, workers, run_roots(config))
+        try:
+            rewrite_before_workers(config, workers, run_roots(config))
+        except (BrokenProcessPool, OSError) as error:  # the workers rewrite what is left, as before
+            config.issue_config_time_warning(
+                pytest.PytestWarning(
+                    f"tests/rewrite_once.py: the test modules are rewritten by each worker ({error!r})"
+                ),
+                stacklevel=2,
+            )
