@@ -135,8 +135,9 @@ _model_moto_costs()
 __all__ = ["T0", "MakeRecord", "make_record"]
 
 #: The slowest tests first (the last local run's durations, else tests/durations.json, else the
-#: ``slow`` marker), and ``--write-durations`` (``make durations``).
-pytest_plugins = ["tests.runner_order"]
+#: ``slow`` marker), and ``--write-durations`` (``make durations``); the test modules' assertions
+#: rewritten once by xdist's controller, not by every worker (tests/rewrite_once.py).
+pytest_plugins = ["tests.runner_order", "tests.rewrite_once"]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
