@@ -30,7 +30,7 @@ test ``tests/unit/test_suppression_store.py`` holds each implementation to the s
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -295,6 +295,16 @@ def _scrubbed(record: SourceRecord, refused: list[list[str]], hit: set[str]) -> 
     return record.model_copy(update={"dropped": left})
 
 
+def refused_hers(record: SourceRecord, theirs: Collection[str], region: str = "US") -> bool:
+    """Whether ``record`` is the person's by the values normalisation refused, as ``split`` judges a
+    record named by a suppressed key there: a value names one of her keys ``theirs`` (or its mailbox)
+    and, of that kind of value, the record holds nothing else (``_scrubbed``). A search by her plain
+    keys (her dead letters, core.privacy_request) reads them as merge's check reads her hashes."""
+    refused = _refused_by_value(record, region)
+    hit = {k for ks in refused for k in ks if k in theirs or mailbox_key(k) in theirs}
+    return bool(hit) and _scrubbed(record, refused, hit) is None
+
+
 def is_suppressed(keys: Iterable[str], suppressed: set[str]) -> bool:
     """Whether a record (or profile) holding the identifier ``keys`` is suppressed: any of them is."""
     return any(key in suppressed for key in keys)
@@ -307,4 +317,5 @@ __all__ = [
     "SuppressionStore",
     "is_suppressed",
     "keyed_hash",
+    "refused_hers",
 ]
