@@ -251,6 +251,12 @@ def _refused_keys(record: SourceRecord, region: str = "US") -> list[str]:
     return [k for keys in _refused_by_value(record, region) for k in keys]
 
 
+def refused_keys(records: Iterable[SourceRecord], region: str = "US") -> list[str]:
+    """The keys written whole in the refused values of ``records`` (``_refused_keys``), each once:
+    what ``split`` looks up besides their identifiers."""
+    return list(dict.fromkeys(k for r in records if r.dropped for k in _refused_keys(r, region)))
+
+
 def _refused_guarded(record: SourceRecord, region: str) -> list[str]:
     """The refused-value keys of ``record`` a commit guards: the first ones, as many as its own
     emails and phones leave of ``MAX_IDENTIFIERS`` (the budget one transaction was sized for). A
@@ -318,4 +324,5 @@ __all__ = [
     "is_suppressed",
     "keyed_hash",
     "refused_hers",
+    "refused_keys",
 ]

@@ -174,6 +174,7 @@ def _resolve(args: argparse.Namespace) -> int:
                         report,
                         records_of=customer_records(stores.profiles),
                         identity=settings,
+                        profiles=stores.profiles,
                     )
                 else:
                     take_out_quarantined((quarantine_path, qfile), erased, report)
