@@ -121,6 +121,11 @@ class SuppressionCheck:
         a check before records are stored does; one of a reader that stores nothing (pull) need not."""
         self.scrubbed = 0
         """How many records ``split`` kept with refused values naming a suppressed identifier taken out."""
+        self.dropped_owners: dict[str, None] = {}
+        """The record keys ``split`` dropped (at most ``memory``, the newest): a child naming one of
+        them as its owner is dropped with it, in that batch or a later one (attack31p: her order
+        whose owner, her shop account, an erasure by her address dropped, though it never saw the
+        account's id)."""
         privacy_caches.remember(self)
 
     @property
@@ -193,6 +198,7 @@ class SuppressionCheck:
         The records kept that hold refused values are indexed by them before they are committed
         (core.privacy_refused_index: her erasure finds them by key reads)."""
         kept, dropped = self._split(records, model, policy)
+        kept, dropped = self._without_children(kept, dropped)
         if self.index_refused and any(r.dropped for r in kept):
             from core.privacy_refused_index import REGION, entries_of
             from core.storage.refused_index import refused_index
@@ -201,6 +207,29 @@ class SuppressionCheck:
             if index is not None:
                 index.put(entries_of(kept, REGION, self.hash))
         return kept, dropped
+
+    def _without_children(
+        self, kept: list[SourceRecord], dropped: list[SourceRecord]
+    ) -> tuple[list[SourceRecord], list[SourceRecord]]:
+        """``kept`` less the children naming a dropped record (of this batch or an earlier one) as
+        their owner, each added to ``dropped`` (kept's order kept): her order is hers as its owner is."""
+        for record in dropped:
+            self.dropped_owners[record.key] = None
+        if not self.dropped_owners:
+            return kept, dropped
+        while len(self.dropped_owners) > self._memory:
+            del self.dropped_owners[next(iter(self.dropped_owners))]
+        children = set()
+        for record in kept:  # a child's owner link is one of its source identifiers
+            if record.level == "child" and any(
+                i.kind == "source" and i.value != record.key and i.value in self.dropped_owners
+                for i in record.identifiers
+            ):
+                children.add(record.key)
+                self.dropped_owners[record.key] = None
+        if not children:
+            return kept, dropped
+        return [r for r in kept if r.key not in children], [*dropped, *(r for r in kept if r.key in children)]
 
     def _split(
         self,
