@@ -276,7 +276,7 @@ def erase_person(
         sync_state.put_quarantined([without_her(q, finding, hashes) for q in others])
         report.counts["quarantined_kept_without_her"] += len(others)
     if dead_letters is not None:
-        matchers = [record_matcher(s) for s in scopes]
+        matchers = [record_matcher(s, region) for s in scopes]
         if prints and identity is not None:
             from core.suppression_fuzzy import fingerprint_matcher
 

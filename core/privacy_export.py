@@ -128,7 +128,7 @@ def export_person(
             as_hers(q, theirs, region) for q in quarantined_of(stores, finding, theirs, region)
         )
         if stores.dead_letters is not None:
-            wanted = _dead_letter_matcher(scope, salt, identity)
+            wanted = _dead_letter_matcher(scope, salt, identity, region)
             dead = tuple(r for r in stores.dead_letters.records() if wanted(r))
         if stores.suppression is not None:
             for key in sorted(
@@ -156,12 +156,12 @@ def export_person(
 
 
 def _dead_letter_matcher(
-    scope: PersonScope, salt: str, identity: IngestSettings | None
+    scope: PersonScope, salt: str, identity: IngestSettings | None, region: str = "US"
 ) -> Callable[[SourceRecord], bool]:
     """Whether a dead letter is hers as her erasure judges it (core.privacy): by her identifiers and
     record ids, and, with probabilistic identity, by the fingerprints of her records (kept in memory
     here, never stored), so a record only the model links to her is exported as it is erased."""
-    exact = record_matcher(scope)
+    exact = record_matcher(scope, region)
     records = scope_records(scope)
     if identity is None or identity.linkage is None or not records:
         return exact

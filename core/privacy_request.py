@@ -225,15 +225,25 @@ def _record_of(item: QuarantineItem) -> str:
     return item.key.sk.partition("#")[2]
 
 
-def record_matcher(scope: PersonScope) -> Callable[[SourceRecord], bool]:
+def record_matcher(scope: PersonScope, region: str = "US") -> Callable[[SourceRecord], bool]:
+    """Whether a record (a dead letter) is the person's: its key is one of her records', an identifier
+    of it (or its mailbox) is one of her finding keys, or (attack31p) a value normalisation refused
+    names her (``Ann Smith <ann@x.com>``, a phone read in ``region`` and the record's country) and
+    merge's check would drop it as hers for that: of the kind of that value it holds nothing else
+    (core.suppression ``SuppressionCheck.split``). Anne's contact naming her only in a second field
+    stays Anne's."""
+    from core.suppression import refused_hers
+
     sources = set(scope.sources)
     keys = scope.finding_keys()
 
     def matches(record: SourceRecord) -> bool:
         # by mailbox too: her dead letter may hold another spelling of her mailbox (Gmail's dots,
         # a +tag), which her finding keys name by its mailbox# key only
-        return record.key in sources or any(
-            i.key in keys or mailbox_key(i.key) in keys for i in record.identifiers
+        return (
+            record.key in sources
+            or any(i.key in keys or mailbox_key(i.key) in keys for i in record.identifiers)
+            or (bool(record.dropped) and refused_hers(record, keys, region))
         )
 
     return matches

@@ -72,8 +72,13 @@ def distinct_times(entries: Sequence[QuarantineEntry]) -> list[QuarantineEntry]:
 
 
 def source_key(draft: RecordDraft) -> str:
-    """The identifier key of the draft's record id: ``source#<source>:<object type>:<id>``."""
-    return f"source#{draft.source}:{draft.object_type}:{draft.source_id}"
+    """The identifier key of the draft's record id: ``source#<source>:<object type>:<id>``, each read as
+    core.normalise reads it (trimmed: ``" 7 "`` is the record ``crm:contact:7``, attack31p), or as
+    written when it is no id the normaliser reads (so that such a record keeps a key of its own)."""
+    from core.normalise._values import _text_id
+
+    source, object_type = _text_id(draft.source) or draft.source, _text_id(draft.object_type) or "contact"
+    return f"source#{source}:{object_type}:{_text_id(draft.source_id) or draft.source_id}"
 
 
 def owner_key(draft: RecordDraft) -> str | None:

@@ -10,7 +10,8 @@ personal value in it). An item with a
 value that names her alone, or found by her record id only, is hers and is shown whole.
 
 Her erasure deletes her quarantined records, but such an item is the other person's record: it is
-written again without her addresses and her keyed hashes (``without_her``), the rest kept.
+written again without her addresses and her keyed hashes (``without_her``), the rest kept, its
+reason cut as her export shows it (it quotes the value that names her).
 """
 
 from __future__ import annotations
@@ -45,15 +46,22 @@ def as_hers(item: QuarantineItem, theirs: set[str], region: str = "US") -> Quara
         return item
     yours = sorted({key for keys in naming for key in keys & theirs})
     shown = {"withheld": WITHHELD, "yours": [key.partition("#")[2] for key in yours]}
-    # the reason quotes the values normalisation refused ("dropped: email 'anne.other@..., ...'")
-    reason = item.reason.split("'", 1)[0].rstrip(" :") + (" (values withheld)" if "'" in item.reason else "")
-    return replace(item, raw=json.dumps(shown, ensure_ascii=False, sort_keys=True), reason=reason)
+    return replace(
+        item, raw=json.dumps(shown, ensure_ascii=False, sort_keys=True), reason=withheld_reason(item.reason)
+    )
+
+
+def withheld_reason(reason: str) -> str:
+    """``reason`` cut before the first value it quotes: it quotes the values normalisation refused
+    ("dropped: email 'anne.other@..., ...'"), which name her beside someone else."""
+    return reason.split("'", 1)[0].rstrip(" :") + (" (values withheld)" if "'" in reason else "")
 
 
 def without_her(item: QuarantineItem, theirs: set[str], hashes: set[str]) -> QuarantineEntry:
     """``item`` (one that ``names_others``) as her erasure leaves it: the addresses of hers taken out
     of its values, her keyed ``hashes`` out of its subjects, the rest (the other person's record) kept
-    under the same key and time."""
+    under the same key and time; its reason cut before the first value it quotes (``withheld_reason``:
+    it quotes the refused value that names her, attack31p)."""
     at, _, key = item.key.sk.partition("#")
     subjects = tuple(sorted(item.subjects - hashes)) if item.subjects else ()
     raw: Any = item.raw
@@ -62,7 +70,9 @@ def without_her(item: QuarantineItem, theirs: set[str], hashes: set[str]) -> Qua
     except ValueError:
         raw = _scrub(raw, theirs)
     connector = item.key.pk.partition("#")[2]
-    return QuarantineEntry(connector, key, item.reason, raw, datetime.fromisoformat(at), subjects)
+    return QuarantineEntry(
+        connector, key, withheld_reason(item.reason), raw, datetime.fromisoformat(at), subjects
+    )
 
 
 def _scrub(value: Any, theirs: set[str]) -> Any:
@@ -80,4 +90,4 @@ def _scrub(value: Any, theirs: set[str]) -> Any:
     return ADDRESS.sub(hers, value)
 
 
-__all__ = ["WITHHELD", "as_hers", "names_others", "without_her"]
+__all__ = ["WITHHELD", "as_hers", "names_others", "withheld_reason", "without_her"]

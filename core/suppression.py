@@ -30,7 +30,7 @@ test ``tests/unit/test_suppression_store.py`` holds each implementation to the s
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -121,6 +121,11 @@ class SuppressionCheck:
         a check before records are stored does; one of a reader that stores nothing (pull) need not."""
         self.scrubbed = 0
         """How many records ``split`` kept with refused values naming a suppressed identifier taken out."""
+        self.dropped_owners: dict[str, None] = {}
+        """The record keys ``split`` dropped (at most ``memory``, the newest): a child naming one of
+        them as its owner is dropped with it, in that batch or a later one (attack31p: her order
+        whose owner, her shop account, an erasure by her address dropped, though it never saw the
+        account's id)."""
         privacy_caches.remember(self)
 
     @property
@@ -193,6 +198,7 @@ class SuppressionCheck:
         The records kept that hold refused values are indexed by them before they are committed
         (core.privacy_refused_index: her erasure finds them by key reads)."""
         kept, dropped = self._split(records, model, policy)
+        kept, dropped = self._without_children(kept, dropped)
         if self.index_refused and any(r.dropped for r in kept):
             from core.privacy_refused_index import REGION, entries_of
             from core.storage.refused_index import refused_index
@@ -201,6 +207,29 @@ class SuppressionCheck:
             if index is not None:
                 index.put(entries_of(kept, REGION, self.hash))
         return kept, dropped
+
+    def _without_children(
+        self, kept: list[SourceRecord], dropped: list[SourceRecord]
+    ) -> tuple[list[SourceRecord], list[SourceRecord]]:
+        """``kept`` less the children naming a dropped record (of this batch or an earlier one) as
+        their owner, each added to ``dropped`` (kept's order kept): her order is hers as its owner is."""
+        for record in dropped:
+            self.dropped_owners[record.key] = None
+        if not self.dropped_owners:
+            return kept, dropped
+        while len(self.dropped_owners) > self._memory:
+            del self.dropped_owners[next(iter(self.dropped_owners))]
+        children = set()
+        for record in kept:  # a child's owner link is one of its source identifiers
+            if record.level == "child" and any(
+                i.kind == "source" and i.value != record.key and i.value in self.dropped_owners
+                for i in record.identifiers
+            ):
+                children.add(record.key)
+                self.dropped_owners[record.key] = None
+        if not children:
+            return kept, dropped
+        return [r for r in kept if r.key not in children], [*dropped, *(r for r in kept if r.key in children)]
 
     def _split(
         self,
@@ -251,6 +280,12 @@ def _refused_keys(record: SourceRecord, region: str = "US") -> list[str]:
     return [k for keys in _refused_by_value(record, region) for k in keys]
 
 
+def refused_keys(records: Iterable[SourceRecord], region: str = "US") -> list[str]:
+    """The keys written whole in the refused values of ``records`` (``_refused_keys``), each once:
+    what ``split`` looks up besides their identifiers."""
+    return list(dict.fromkeys(k for r in records if r.dropped for k in _refused_keys(r, region)))
+
+
 def _refused_guarded(record: SourceRecord, region: str) -> list[str]:
     """The refused-value keys of ``record`` a commit guards: the first ones, as many as its own
     emails and phones leave of ``MAX_IDENTIFIERS`` (the budget one transaction was sized for). A
@@ -295,6 +330,16 @@ def _scrubbed(record: SourceRecord, refused: list[list[str]], hit: set[str]) -> 
     return record.model_copy(update={"dropped": left})
 
 
+def refused_hers(record: SourceRecord, theirs: Collection[str], region: str = "US") -> bool:
+    """Whether ``record`` is the person's by the values normalisation refused, as ``split`` judges a
+    record named by a suppressed key there: a value names one of her keys ``theirs`` (or its mailbox)
+    and, of that kind of value, the record holds nothing else (``_scrubbed``). A search by her plain
+    keys (her dead letters, core.privacy_request) reads them as merge's check reads her hashes."""
+    refused = _refused_by_value(record, region)
+    hit = {k for ks in refused for k in ks if k in theirs or mailbox_key(k) in theirs}
+    return bool(hit) and _scrubbed(record, refused, hit) is None
+
+
 def is_suppressed(keys: Iterable[str], suppressed: set[str]) -> bool:
     """Whether a record (or profile) holding the identifier ``keys`` is suppressed: any of them is."""
     return any(key in suppressed for key in keys)
@@ -307,4 +352,6 @@ __all__ = [
     "SuppressionStore",
     "is_suppressed",
     "keyed_hash",
+    "refused_hers",
+    "refused_keys",
 ]

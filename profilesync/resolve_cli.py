@@ -188,6 +188,7 @@ def _resolve_file(args: argparse.Namespace) -> int:
                         report,
                         records_of=customer_records(stores.profiles),
                         identity=settings,
+                        profiles=stores.profiles,
                     )
                 else:
                     take_out_quarantined((quarantine_path, qfile), erased, report)

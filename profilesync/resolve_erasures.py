@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from core.normalise import NormaliseOptions
 from core.schema import Quarantined
-from core.suppression import SuppressionCheck, SuppressionEntry
+from core.suppression import SuppressionCheck, SuppressionEntry, refused_keys
 from profilesync.quarantine_rewrite import drop_erased_lines
 
 if TYPE_CHECKING:
@@ -87,6 +87,9 @@ class StateErasures:
         self._erased: Callable[[Quarantined], bool] | None = None
         self.vouched: str | None = None
         """The epoch the run's stored records are known to have been checked at (None: not yet)."""
+        self.named: dict[str, tuple[list[str], list[SourceRecord]]] = {}
+        """Found by the last ``erased_customers``: the customers (their identifier keys and records)
+        not erased whole that hold a record naming an erased person in a refused value."""
         self._open(final=True)  # at the start: a store that is there must open (as before)
         if self._store is not None:
             self.vouched = self.epoch()
@@ -153,16 +156,22 @@ class StateErasures:
         page: list[tuple[str, list[str]]] = []
         own_read: dict[str, list[dict[str, str]]] = {}
         check.unsearched = False
+        self.named = {}
 
         def look_up() -> None:
-            keys = (k for _, ks in page for k in ks)
+            keys: list[str] = [k for _, ks in page for k in ks]
+            records: dict[str, list[SourceRecord]] = {}
+            refused: dict[str, list[str]] = {}
+            if records_of is not None:  # the values normalisation refused, read as split reads them
+                records = {cid: list(rs) for cid, rs in records_of([cid for cid, _ in page]).items()}
+                refused = {cid: refused_keys(rs, check.region) for cid, rs in records.items()}
+                keys += [k for ks in refused.values() for k in ks]
             if model is None or records_of is None or identity is None:
                 hit = check.suppressed_keys(keys)
                 linked: set[str] = set()
             else:  # each record's fuzzy look-up keys read with its identifiers, as a batch's check
                 from core.suppression_fuzzy import FuzzyLookups
 
-                records = {cid: list(rs) for cid, rs in records_of([cid for cid, _ in page]).items()}
                 # a child record (an order) leaves no fingerprint and is weighed against none
                 people = [r for rs in records.values() for r in rs if r.level == "person"]
                 fuzzy = FuzzyLookups(people, model, identity.policy, check.hash)
@@ -173,6 +182,14 @@ class StateErasures:
                     keys_linked |= fuzzy.linked(own.get, set(fuzzy.hashes) & own.keys(), own_read)
                 linked = {cid for cid, rs in records.items() if any(r.key in keys_linked for r in rs)}
             found.update((cid, ks) for cid, ks in page if cid in linked or any(k in hit for k in ks))
+            # a customer not erased whole holding a record that names her in a refused value (``Ann
+            # <ann@x.com>`` beside a household's phone): rebuilt from its records, merge's check
+            # dropping (or scrubbing) that record as a batch's does (attack31p)
+            self.named.update(
+                (cid, (ks, records[cid]))
+                for cid, ks in page
+                if cid not in found and any(k in hit for k in refused.get(cid, ()))
+            )
             page.clear()
 
         for document in documents:
@@ -267,15 +284,26 @@ def take_out_erased(
     *,
     records_of: RecordsOf | None = None,
     identity: IngestSettings | None = None,
+    profiles: ProfileStore | None = None,
 ) -> None:
     """Erase from the run's store (``database``, whose profiles ``documents`` yields) the customers
     holding an identifier now suppressed (or, with ``identity``'s model, a record her fingerprints
     drop: ``StateErasures.erased_customers``), and drop the quarantine file's lines of erased
-    people; count their records in ``report`` as erased."""
+    people; count their records in ``report`` as erased. A customer holding a record that names her
+    only in a value normalisation refused (read with ``records_of``) is erased and its records
+    merged again into ``profiles`` (the run's store) under the state store's check, which drops (or
+    scrubs) that record as a batch's check does: her housemate's customer stays, without her."""
     customers = erasures.erased_customers(documents, records_of, identity)
-    if customers:
-        erase_from_run_store(database, customers)
+    named = dict(erasures.named) if profiles is not None else {}
+    if customers or named:
+        erase_from_run_store(database, {**customers, **{cid: keys for cid, (keys, _) in named.items()}})
         report.erased_after += sum(1 for keys in customers.values() for k in keys if k.startswith("source#"))
+    if named and profiles is not None:
+        from core.pipeline import ingest
+
+        settings = erasures.settings(identity)
+        again = ingest([r for _, records in named.values() for r in records], profiles, settings)
+        report.erased_after += again.suppressed
     take_out_quarantined(quarantine, erasures.erased, report)
 
 

@@ -93,7 +93,6 @@ REASON = (
 )
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REASON)
 def test_after_her_erasure_her_order_is_not_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

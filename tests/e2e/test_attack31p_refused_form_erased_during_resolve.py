@@ -88,7 +88,6 @@ def test_control_erased_before_the_run_her_record_is_dropped(
     assert "ann-9" not in out
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REASON)
 def test_erased_during_the_run_her_record_is_not_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from core.normalise import normalise_record
 from core.privacy import erase_person
 from core.schema import Identifier, RecordDraft, SourceRecord
@@ -75,7 +73,6 @@ REASON = (
 )
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REASON)
 def test_her_dead_letter_naming_her_in_a_refused_value_goes_with_her_erasure(stores: Stores) -> None:
     # GIVEN her CRM contact stored, and her shop record (her address in a display-name form, the
     # household's phone) in the dead-letter queue

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from core.normalise import normalise_record
 from core.schema import Identifier, RecordDraft, SourceRecord
 from tests.integration.test_erasure_attacks import Stores, stores
@@ -79,7 +77,6 @@ REASON = (
 )
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REASON)
 def test_after_her_erasure_her_order_is_not_stored(stores: Stores) -> None:
     # GIVEN she was erased by her address before anything of hers was stored
     assert stores.erase(Identifier(kind="email", value=HER), "req-31p-order").outcome == "not_found"

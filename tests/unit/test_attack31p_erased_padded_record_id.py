@@ -61,7 +61,6 @@ REASON = (
 )
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REASON)
 @pytest.mark.parametrize("fields", PADDED, ids=["id-both-sides", "id-trailing", "source-leading"])
 @pytest.mark.parametrize("broken", [False, True], ids=["object", "broken"])
 def test_her_malformed_line_with_a_padded_id_is_hers(fields: dict[str, Any], broken: bool) -> None:
