@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Literal
 
+from core.consent_carry import late_consent
 from core.content_hash import record_hash
 from core.content_run import ONE_TIME, ContentRun, observation, redated, stored_run
 from core.ingest_settings import IngestResult
@@ -236,13 +237,12 @@ def late_consents(
     runs: RunDecisions,
 ) -> list[SourceRecord]:
     """The stored snapshots whose decisions dated by their record the stale versions ``late`` (by
-    key, with the item read) date otherwise (core.consent_carry.late_consent): written as stored,
-    under their stored run, counted stale (as ``redated``); a record whose customer holds another
-    content now is left out (a writer stored a version since: its next read decides)."""
+    key, with the item read), or the older copies of their content (``older_than_run``), date
+    otherwise (core.consent_carry.late_consent): written as stored, under their stored run, counted
+    as the version was (as ``redated``); a record whose customer holds another content now is left
+    out (a writer stored a version since: its next read decides)."""
     if not late:
         return []
-    from core.consent_carry import late_consent
-
     out: list[SourceRecord] = []
     for key, snapshot in stored_snapshots(store, owners, late).items():
         version, stored = late[key]
@@ -253,10 +253,26 @@ def late_consents(
         # the run the version's touch gives (other content cuts the stored run), or the one read
         touched = runs.take_touch(key, stored.record_hash)
         runs.runs[key] = touched or stored_run(stored.record_hash, stored.updated_at, stored.run)
-        runs.recount[key] = "stale"
-        runs.result.stale -= 1  # counted by ``decide``, and again once written
+        if record_hash(version) == stored.record_hash:  # an older copy (``older_than_run``)
+            runs.recount[key] = "unchanged"
+            runs.result.unchanged -= 1  # counted by ``decide``, and again once written
+        else:
+            runs.recount[key] = "stale"
+            runs.result.stale -= 1
         out.append(copy)
     return out
+
+
+def older_than_run(record: SourceRecord, h: str, stored: Ownership) -> bool:
+    """Whether ``record``, a copy of the stored content (hash ``h``) that the stored run leaves out
+    (``judge``: nothing, or a touch), is older than the run's start with a decision dated by its
+    record: its observation may date the stored decision earlier (``late_consents``), as a stale
+    version's does (a content changed and changed back: A, B, A, the first A pulled last)."""
+    if h != stored.record_hash or not any(s.dated_by_record for s in record.consent.values()):
+        return False
+    assert stored.record_hash is not None
+    assert stored.updated_at is not None
+    return record.ordered_at < stored_run(stored.record_hash, stored.updated_at, stored.run).first
 
 
 def redated_snapshots(
@@ -281,6 +297,7 @@ __all__ = [
     "fold",
     "judge",
     "observed",
+    "older_than_run",
     "redated_snapshots",
     "redating",
     "run_of",

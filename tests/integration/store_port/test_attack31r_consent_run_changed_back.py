@@ -135,13 +135,6 @@ def test_her_versions_pulled_with_the_first_one_before_the_last_date_the_opt_out
     assert _pulled(kit, orders) == dict.fromkeys(orders, EXPECTED)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack31r: core/ingest_runs.py:203 judges the late first version (same hash as the stored "
-    "content A) unchanged, and core/ingest_plan.py:124 gives late_consents only stale versions: the "
-    "opt-out keeps 2026-02-10. Fix idea: a version judged unchanged but older than the stored run, "
-    "with a decision dated by its record, goes to late_consents as a stale one does",
-)
 def test_her_versions_pulled_with_the_first_one_last_date_the_opt_out_by_its_first_version(
     kit: StoreKit,
 ) -> None:
