@@ -279,13 +279,18 @@ def redated_snapshots(
     store: ProfileStore, owners: Mapping[str, Ownership], runs: Mapping[str, tuple[ContentRun, SourceRecord]]
 ) -> dict[str, SourceRecord]:
     """The stored snapshots of the source record keys of ``runs`` (each with the version that cut
-    its run), each re-dated to its run's start and standing for that version too (``carrying``); a
-    record whose customer is gone, or holds another content now, is left out."""
+    its run), each re-dated to its run's start and standing for that version too (``carrying``), its
+    decisions dated by their record folded with that version's (core.consent_carry.late_consent: an
+    opt-in between two opt-outs cuts the decision's run as it cuts the content's); a record whose
+    customer is gone, or holds another content now, is left out."""
     out: dict[str, SourceRecord] = {}
     for key, snapshot in stored_snapshots(store, owners, runs).items():
         run, version = runs[key]
         if record_hash(snapshot) == run.record_hash:
-            out[key] = carrying(redated(snapshot, run.first, run.stamp(0)), observed(version))
+            copy = redated(snapshot, run.first, run.stamp(0))
+            for seen in observed(version):  # the versions that cut the run date its decisions too
+                copy = late_consent(copy, seen) or copy
+            out[key] = carrying(copy, observed(version))
     return out
 
 
