@@ -17,7 +17,7 @@ from core.identity_holders import limit_holder
 from core.ingest_changeset import _moving_watermarks, _retired_marks
 from core.ingest_components import plan_components
 from core.ingest_grow import grow_plan
-from core.ingest_runs import RunDecisions, late_consents, older_than_run
+from core.ingest_runs import RunDecisions, late_consents, observes_decisions
 from core.ingest_settings import IngestResult, IngestSettings
 from core.link_changes import ChangeMark
 from core.link_index import ReviewItem
@@ -134,7 +134,7 @@ def _plan(
                     hashes[record.key] = runs.runs[record.key].record_hash
                     active.append(record)
                 else:
-                    if record.key not in runs.redate and older_than_run(record, h, stored):
+                    if record.key not in runs.redate and observes_decisions(record, h, stored):
                         late[record.key] = (record, stored)  # an older copy: it may date the decisions
                     if h == stored.record_hash and f"source#{record.key}" not in runs.touched:
                         unchanged.append((record, stored))  # a redelivery: review items filed? (below)

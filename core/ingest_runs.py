@@ -237,7 +237,7 @@ def late_consents(
     runs: RunDecisions,
 ) -> list[SourceRecord]:
     """The stored snapshots whose decisions dated by their record the stale versions ``late`` (by
-    key, with the item read), or the older copies of their content (``older_than_run``), date
+    key, with the item read), or the copies of their content that write nothing (``observes_decisions``), date
     otherwise (core.consent_carry.late_consent): written as stored, under their stored run, counted
     as the version was (as ``redated``); a record whose customer holds another content now is left
     out (a writer stored a version since: its next read decides)."""
@@ -253,7 +253,7 @@ def late_consents(
         # the run the version's touch gives (other content cuts the stored run), or the one read
         touched = runs.take_touch(key, stored.record_hash)
         runs.runs[key] = touched or stored_run(stored.record_hash, stored.updated_at, stored.run)
-        if record_hash(version) == stored.record_hash:  # an older copy (``older_than_run``)
+        if record_hash(version) == stored.record_hash:  # a copy (``observes_decisions``)
             runs.recount[key] = "unchanged"
             runs.result.unchanged -= 1  # counted by ``decide``, and again once written
         else:
@@ -263,16 +263,15 @@ def late_consents(
     return out
 
 
-def older_than_run(record: SourceRecord, h: str, stored: Ownership) -> bool:
-    """Whether ``record``, a copy of the stored content (hash ``h``) that the stored run leaves out
-    (``judge``: nothing, or a touch), is older than the run's start with a decision dated by its
-    record: its observation may date the stored decision earlier (``late_consents``), as a stale
-    version's does (a content changed and changed back: A, B, A, the first A pulled last)."""
+def observes_decisions(record: SourceRecord, h: str, stored: Ownership) -> bool:
+    """Whether ``record``, a copy of the stored content (hash ``h``) that writes no snapshot
+    (``judge``: nothing, or a touch) and is not the stored newest, holds a decision dated by its
+    record: its observation may date the stored decision otherwise (``late_consents``), as a stale
+    version's does: older than the run's start (a content changed and changed back: A, B, A, the
+    first A pulled last), or inside the run, where a later cut by other content would forget it."""
     if h != stored.record_hash or not any(s.dated_by_record for s in record.consent.values()):
         return False
-    assert stored.record_hash is not None
-    assert stored.updated_at is not None
-    return record.ordered_at < stored_run(stored.record_hash, stored.updated_at, stored.run).first
+    return record.ordered_at != stored.updated_at or record.updated_at != stored.updated_at
 
 
 def redated_snapshots(
@@ -302,7 +301,7 @@ __all__ = [
     "fold",
     "judge",
     "observed",
-    "older_than_run",
+    "observes_decisions",
     "redated_snapshots",
     "redating",
     "run_of",
