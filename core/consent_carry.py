@@ -60,8 +60,6 @@ def carry_consent_times(previous: SourceRecord | None, record: SourceRecord) -> 
         if not state.dated_by_record:
             continue
         before = previous.consent.get(channel)
-        if before is not None and before.granted == state.granted and before.changed_at >= state.changed_at:
-            continue
         run = _run(state.granted, [*_seen(before, previous, not state.granted), *_seen(state, record)])
         if run is None or run == _parts(state):
             continue

@@ -17,7 +17,7 @@ from core.identity_holders import limit_holder
 from core.ingest_changeset import _moving_watermarks, _retired_marks
 from core.ingest_components import plan_components
 from core.ingest_grow import grow_plan
-from core.ingest_runs import RunDecisions, late_consents
+from core.ingest_runs import RunDecisions, late_consents, observes_decisions
 from core.ingest_settings import IngestResult, IngestSettings
 from core.link_changes import ChangeMark
 from core.link_index import ReviewItem
@@ -133,17 +133,24 @@ def _plan(
                 elif outcome == "write":
                     hashes[record.key] = runs.runs[record.key].record_hash
                     active.append(record)
-                elif h == stored.record_hash and f"source#{record.key}" not in runs.touched:
-                    unchanged.append((record, stored))  # a redelivery: its review items filed? (below)
+                else:
+                    if record.key not in runs.redate and observes_decisions(record, h, stored):
+                        late[record.key] = (record, stored)  # an older copy: it may date the decisions
+                    if h == stored.record_hash and f"source#{record.key}" not in runs.touched:
+                        unchanged.append((record, stored))  # a redelivery: review items filed? (below)
                 continue
         hashes[record.key] = h
         active.append(record)
+    for copy in late_consents(store, owners, late, runs):
+        hashes[copy.key] = runs.runs[copy.key].record_hash
+        active.append(copy)
     if unchanged and settings.linkage is not None:
         # A run killed after its commit may have left its review items unfiled: planned again
         # (counted unchanged still), their plan files them (core.link_review_unfiled).
         from core.link_review_unfiled import unfiled_reviews
 
-        again = unfiled_reviews(store, {r.key for r, _ in unchanged if r.key not in runs.redate})
+        skip = runs.redate.keys() | runs.runs.keys()  # re-dated, or written by late_consents
+        again = unfiled_reviews(store, {r.key for r, _ in unchanged if r.key not in skip})
         for record, stored in unchanged:
             if record.key in again:  # written as stored: its content, time and run (``redating``)
                 assert stored.record_hash is not None
@@ -154,9 +161,6 @@ def _plan(
                 hashes[record.key] = runs.runs[record.key].record_hash
                 active.append(record)
     for copy in runs.redated(store, owners):
-        hashes[copy.key] = runs.runs[copy.key].record_hash
-        active.append(copy)
-    for copy in late_consents(store, owners, late, runs):
         hashes[copy.key] = runs.runs[copy.key].record_hash
         active.append(copy)
     if recheck:

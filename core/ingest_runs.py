@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Literal
 
+from core.consent_carry import late_consent
 from core.content_hash import record_hash
 from core.content_run import ONE_TIME, ContentRun, observation, redated, stored_run
 from core.ingest_settings import IngestResult
@@ -236,13 +237,12 @@ def late_consents(
     runs: RunDecisions,
 ) -> list[SourceRecord]:
     """The stored snapshots whose decisions dated by their record the stale versions ``late`` (by
-    key, with the item read) date otherwise (core.consent_carry.late_consent): written as stored,
-    under their stored run, counted stale (as ``redated``); a record whose customer holds another
-    content now is left out (a writer stored a version since: its next read decides)."""
+    key, with the item read), or the copies of their content that write nothing (``observes_decisions``), date
+    otherwise (core.consent_carry.late_consent): written as stored, under their stored run, counted
+    as the version was (as ``redated``); a record whose customer holds another content now is left
+    out (a writer stored a version since: its next read decides)."""
     if not late:
         return []
-    from core.consent_carry import late_consent
-
     out: list[SourceRecord] = []
     for key, snapshot in stored_snapshots(store, owners, late).items():
         version, stored = late[key]
@@ -253,23 +253,43 @@ def late_consents(
         # the run the version's touch gives (other content cuts the stored run), or the one read
         touched = runs.take_touch(key, stored.record_hash)
         runs.runs[key] = touched or stored_run(stored.record_hash, stored.updated_at, stored.run)
-        runs.recount[key] = "stale"
-        runs.result.stale -= 1  # counted by ``decide``, and again once written
+        if record_hash(version) == stored.record_hash:  # a copy (``observes_decisions``)
+            runs.recount[key] = "unchanged"
+            runs.result.unchanged -= 1  # counted by ``decide``, and again once written
+        else:
+            runs.recount[key] = "stale"
+            runs.result.stale -= 1
         out.append(copy)
     return out
+
+
+def observes_decisions(record: SourceRecord, h: str, stored: Ownership) -> bool:
+    """Whether ``record``, a copy of the stored content (hash ``h``) that writes no snapshot
+    (``judge``: nothing, or a touch) and is not the stored newest, holds a decision dated by its
+    record: its observation may date the stored decision otherwise (``late_consents``), as a stale
+    version's does: older than the run's start (a content changed and changed back: A, B, A, the
+    first A pulled last), or inside the run, where a later cut by other content would forget it."""
+    if h != stored.record_hash or not any(s.dated_by_record for s in record.consent.values()):
+        return False
+    return record.ordered_at != stored.updated_at or record.updated_at != stored.updated_at
 
 
 def redated_snapshots(
     store: ProfileStore, owners: Mapping[str, Ownership], runs: Mapping[str, tuple[ContentRun, SourceRecord]]
 ) -> dict[str, SourceRecord]:
     """The stored snapshots of the source record keys of ``runs`` (each with the version that cut
-    its run), each re-dated to its run's start and standing for that version too (``carrying``); a
-    record whose customer is gone, or holds another content now, is left out."""
+    its run), each re-dated to its run's start and standing for that version too (``carrying``), its
+    decisions dated by their record folded with that version's (core.consent_carry.late_consent: an
+    opt-in between two opt-outs cuts the decision's run as it cuts the content's); a record whose
+    customer is gone, or holds another content now, is left out."""
     out: dict[str, SourceRecord] = {}
     for key, snapshot in stored_snapshots(store, owners, runs).items():
         run, version = runs[key]
         if record_hash(snapshot) == run.record_hash:
-            out[key] = carrying(redated(snapshot, run.first, run.stamp(0)), observed(version))
+            copy = redated(snapshot, run.first, run.stamp(0))
+            for seen in observed(version):  # the versions that cut the run date its decisions too
+                copy = late_consent(copy, seen) or copy
+            out[key] = carrying(copy, observed(version))
     return out
 
 
@@ -281,6 +301,7 @@ __all__ = [
     "fold",
     "judge",
     "observed",
+    "observes_decisions",
     "redated_snapshots",
     "redating",
     "run_of",

@@ -39,8 +39,6 @@ from datetime import UTC, datetime
 from itertools import permutations
 from typing import Any
 
-import pytest
-
 from connectors.klaviyo import PLUGIN as KLAVIYO_PLUGIN
 from connectors.salesforce import SalesforceConnector
 from core.connector import ConnectorSettings, RawPage
@@ -135,13 +133,6 @@ def test_her_versions_pulled_with_the_first_one_before_the_last_date_the_opt_out
     assert _pulled(kit, orders) == dict.fromkeys(orders, EXPECTED)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack31r: core/ingest_runs.py:203 judges the late first version (same hash as the stored "
-    "content A) unchanged, and core/ingest_plan.py:124 gives late_consents only stale versions: the "
-    "opt-out keeps 2026-02-10. Fix idea: a version judged unchanged but older than the stored run, "
-    "with a decision dated by its record, goes to late_consents as a stale one does",
-)
 def test_her_versions_pulled_with_the_first_one_last_date_the_opt_out_by_its_first_version(
     kit: StoreKit,
 ) -> None:
@@ -188,13 +179,6 @@ def test_her_opt_out_made_again_after_an_opt_in_is_her_last_decision(kit: StoreK
     assert _decided(kit, orders) == dict.fromkeys(orders, LAST_OPT_OUT)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack31r: the late opt-in re-dates the stored snapshot (core/ingest_runs.py redated) and "
-    "core/ingest_plan.py:128 keeps a version in runs.redate out of late_consents: the opt-out stays "
-    "dated 2026-01-10 and her Klaviyo opt-in of 2026-02-20 wins. Fix idea: fold the late version's "
-    "decisions into the re-dated copy too (late_consent on redated's snapshot)",
-)
 def test_her_opt_out_made_again_is_her_last_decision_when_the_opt_in_version_comes_last(
     kit: StoreKit,
 ) -> None:
