@@ -36,7 +36,7 @@ from typing import cast
 
 from core.connector import Connector
 from core.erasure_plan import plan_erasure
-from core.identity import IdentityPolicy, customer_id_for
+from core.identity import IdentityPolicy
 from core.mailbox import folded_email_key, mailbox_key
 from core.ports import CustomerState, ProfileStore, PushedState, ReadsTombstones, SyncStateStore
 from core.privacy_store import ErasureStep, ErasureStore, ItemKey
@@ -267,16 +267,6 @@ def _find_scope(
             # a retired record's tombstone, which names it in clear, is deleted (core.privacy).
             retired = isinstance(profiles, ReadsTombstones) and _is_tombstone(profiles, identifier.key)
             (scope.tombstones if retired else scope.exclusive).append(identifier.key)
-            # Markers written ahead of its first version's changeset by a run killed before it
-            # (core.ingest_markers) name the customer it would have founded, which does not exist.
-            founded = customer_id_for(identifier.value)
-            if not profiles.get_customers([founded]):
-                named = erasure.held_markers([founded]).get(founded, set())
-                scope.holder_items = [ItemKey(f"IDENT#{k}", f"HOLDER#{founded}") for k in sorted(named)]
-                if named:  # and the registry that lists them (DynamoDB's: core.storage.dynamodb_held)
-                    scope.holder_items += [
-                        k for k in erasure.customer_items(founded) if k.sk.startswith("HOLDERS#")
-                    ]
         elif not policy.is_blocked(identifier):
             shared = _shared(profiles, erasure, None, [identifier.key])
             (scope.shared if shared else scope.exclusive).append(identifier.key)

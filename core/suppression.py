@@ -213,6 +213,8 @@ class SuppressionCheck:
     ) -> tuple[list[SourceRecord], list[SourceRecord]]:
         """``kept`` less the children naming a dropped record (of this batch or an earlier one) as
         their owner, each added to ``dropped`` (kept's order kept): her order is hers as its owner is."""
+        for record in kept:  # a version of it kept since is not hers: its children are not either
+            self.dropped_owners.pop(record.key, None)
         for record in dropped:
             self.dropped_owners[record.key] = None
         if not self.dropped_owners:

@@ -282,7 +282,16 @@ class Program:
         assert result.received == result.written + result.unchanged + result.stale + result.suppressed
         # Every version of the batch counts, as one by one in time order (the days ascend): an
         # unchanged copy after the first only moves the watermark (core.content_run).
+        # An order whose owner, her shop record, the batch dropped as suppressed goes with it
+        # (core.suppression's dropped owners, remembered for as long as the check: one batch here).
+        dropped = {
+            key_of(v.record)
+            for v in batch
+            if self.model.suppressed((f"source#{key_of(v.record)}", *v.values))
+        }
         for version in sorted(batch, key=lambda v: v.day):
+            if is_order(version.record) and owner_of(version.record) in dropped:
+                continue
             self.model.accept(version)
 
     def retire(self, record: tuple[str, str]) -> None:

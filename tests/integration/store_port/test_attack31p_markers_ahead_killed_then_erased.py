@@ -57,13 +57,13 @@ def _killed() -> None:
 def test_markers_of_a_killed_version_outlive_her_erasure(kit: StoreKit) -> None:
     """Named by her record's id here; by an address she holds (``p.3@gmail.com``) it is the same (tried)."""
     erasure = _erasure(kit)
-    old, new = _contact("p", 20, 1), _contact("q", 20, 2)
+    old, new = _contact("p", 40, 1), _contact("q", 40, 2)
     assert ingest([old], kit.profiles, _settings(kit)).written == 1
     # GIVEN her next version's run killed once its markers are committed ahead of its changeset
     with pytest.raises(KeyboardInterrupt):
         ingest([new], Between(kit.profiles, _killed), _settings(kit))  # type: ignore[arg-type]
     mailboxes = sorted({m for i in new.identifiers if (m := mailbox_key(i.key)) is not None})
-    assert len(mailboxes) == 20
+    assert len(mailboxes) == 40
     assert set(erasure.holders(mailboxes)) == set(mailboxes)  # the markers were written
     # WHEN she is erased before any next run (her stored customer found by her record's id)
     assert _erase(kit, erasure, source=KEY) == "erased"
@@ -80,7 +80,7 @@ def test_a_killed_version_erased_by_its_new_address_leaves_no_marker_of_that_mai
     erasure deletes the stale markers under its mailbox (core.scope_holders.stale_markers). Catches
     the erasure's not-found branch losing its ``holder_items`` deletes (core/privacy.py)."""
     erasure = _erasure(kit)
-    old, new = _contact("p", 20, 1), _contact("q", 20, 2)
+    old, new = _contact("p", 40, 1), _contact("q", 40, 2)
     ingest([old], kit.profiles, _settings(kit))
     with pytest.raises(KeyboardInterrupt):
         ingest([new], Between(kit.profiles, _killed), _settings(kit))  # type: ignore[arg-type]
@@ -93,9 +93,9 @@ def test_markers_of_a_version_overtaken_meanwhile_outlive_her_erasure(kit: Store
     """No kill needed: a second writer stores her newer version between the markers' commit and the
     changeset's; the changeset fails, the version planned again is older than the stored one and is
     dropped, and ``forget_ahead`` keeps the markers (their customer lives). Her later erasure by her
-    record's id leaves them: her 20 mailboxes of the overtaken version in their keys."""
+    record's id leaves them: her 40 mailboxes of the overtaken version in their keys."""
     erasure = _erasure(kit)
-    old, new, newer = _contact("p", 20, 1), _contact("q", 20, 2), _contact("r", 1, 3)
+    old, new, newer = _contact("p", 40, 1), _contact("q", 40, 2), _contact("r", 1, 3)
     assert ingest([old], kit.profiles, _settings(kit)).written == 1
     # GIVEN her version's markers committed ahead, then another writer storing her newer version
     store = Between(kit.profiles, lambda: ingest([newer], kit.profiles, _settings(kit)))

@@ -14,17 +14,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
-from core.identity import customer_id_for
-from core.mailbox import mailbox_key
 from core.normalise import normalise_record
 from core.pipeline import ingest
 from core.schema import RecordDraft, SourceRecord
 from tests.integration.store_port.conftest import StoreKit
 from tests.integration.store_port.test_left30_markers_ahead_on_every_store import (
     KEY,
-    Between,
     _contact,
     _erase,
     _erasure,
@@ -70,24 +65,3 @@ def test_markers_of_a_stranger_stay_when_she_is_erased(kit: StoreKit) -> None:
         "mailbox#r1@gmail.com",
     }
     assert erasure.holders(["mailbox#p0@gmail.com", "mailbox#p1@gmail.com"]) == {}
-
-
-def _killed() -> None:
-    raise KeyboardInterrupt  # the process killed once the markers are written
-
-
-def test_markers_of_a_new_contact_killed_before_its_changeset_go_with_its_erasure(kit: StoreKit) -> None:
-    """A contact never stored (its first version's run killed once its markers were written ahead)
-    erased by its record id: nobody holds it, and the markers naming the customer it would have
-    founded (``customer_id_for`` its key) are deleted with the request."""
-    erasure = _erasure(kit)
-    new = _contact("q", 30, 2)  # 30 claims, 60 guards and 4: its 30 markers go ahead
-    with pytest.raises(KeyboardInterrupt):
-        ingest([new], Between(kit.profiles, _killed), _settings(kit))  # type: ignore[arg-type]
-    assert list(kit.profiles.iter_profiles()) == []
-    mailboxes = sorted({m for i in new.identifiers if (m := mailbox_key(i.key)) is not None})
-    assert set(erasure.holders(mailboxes)) == set(mailboxes)
-    _erase(kit, erasure, source=KEY)
-    assert erasure.holders(mailboxes) == {}
-    assert erasure.held_markers([customer_id_for(KEY)]) == {}
-    assert erasure.customer_items(customer_id_for(KEY)) == []  # DynamoDB's registry too
