@@ -15,31 +15,21 @@ decision's run, so the opt-out kept 2025-01-10 and the Klaviyo opt-in won.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from itertools import permutations
 from typing import Any
 
 import pytest
 
-from connectors.klaviyo import PLUGIN as KLAVIYO_PLUGIN
-from connectors.salesforce import SalesforceConnector
-from core.connector import ConnectorSettings, RawPage
-from core.normalise import normalise_record
-from core.pipeline import IngestSettings, ingest
-from core.schema import SourceRecord
 from tests.hypothesis_profiles import examples
 from tests.integration.store_port.conftest import StoreKit
+from tests.integration.store_port.test_left30_consent_run_orders_on_every_store import (
+    _at,
+    _email,
+    _klaviyo_opt_in,
+    _outcome,
+    _pull,
+)
 
-NO_SLEEP = IngestSettings(sleep=lambda _: None)
-SALESFORCE = SalesforceConnector(
-    ConnectorSettings(
-        credentials={"salesforce_client_id": "id", "salesforce_client_secret": "secret"},
-        base_url="https://acme.my.salesforce.com",
-    )
-)
-KLAVIYO = KLAVIYO_PLUGIN.build(
-    ConnectorSettings(credentials={"klaviyo_api_key": "pk_test"}, base_url="http://127.0.0.1:9")
-)
 #: Her contact's versions: (SystemModstamp, opted out, title): out, in, out again; retitled and back.
 VERSIONS = [
     ("2025-01-10T08:00:00.000+0000", True, "Acheteuse"),
@@ -53,14 +43,6 @@ VERSIONS = [
 _ALL = list(permutations(range(len(VERSIONS))))
 ORDERS = _ALL[:: len(_ALL) // examples(ci=40, deep=len(_ALL))]
 PARTS = 6
-
-
-def _at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def _email(n: int) -> str:
-    return f"lea.martin.{n}@example.fr"
 
 
 def _contact(n: int, version: int) -> dict[str, Any]:
@@ -78,31 +60,6 @@ def _contact(n: int, version: int) -> dict[str, Any]:
         "Title": title,
         "HasOptedOutOfEmail": opted_out,
     }
-
-
-def _klaviyo_opt_in(n: int, at: str = "2025-09-01T10:00:00+00:00") -> dict[str, Any]:
-    """Person ``n``'s Klaviyo profile after she subscribed on ``at`` (JSON:API, revision 2026-07-15)."""
-    marketing = {"consent": "SUBSCRIBED", "consent_timestamp": at, "suppression": []}
-    attributes = {"email": _email(n), "updated": at, "subscriptions": {"email": {"marketing": marketing}}}
-    return {"type": "profile", "id": f"01JKLAVIYOLEA{n:012d}", "attributes": attributes}
-
-
-def _pull(kit: StoreKit, raw: dict[str, Any], object_type: str) -> None:
-    connector = SALESFORCE if object_type == "contact" else KLAVIYO
-    drafts = connector.to_records(RawPage(records=[raw], cursor=None, object_type=object_type))
-    records = [normalise_record(d) for d in drafts]
-    assert all(isinstance(r, SourceRecord) for r in records), records
-    ingest(records, kit.profiles, NO_SLEEP)  # type: ignore[arg-type]
-
-
-def _outcome(kit: StoreKit, n: int) -> tuple[Any, ...]:
-    """Person ``n``'s profile consent and her stored contact's decision with its run."""
-    (profile,) = [p for p in kit.profiles.iter_profiles() if _email(n) in {i.value for i in p.identifiers}]
-    email = profile.consent["email"]
-    customer = kit.profiles.get_customers([profile.customer_id])[profile.customer_id]
-    (snapshot,) = [s for s in customer.snapshots.values() if s.source == "salesforce"]
-    state = snapshot.consent["email"]
-    return (email.granted, email.changed_at, state.changed_at, state.contrary_at, state.run_at)
 
 
 @pytest.mark.parametrize("part", range(PARTS))
