@@ -22,6 +22,7 @@ __all__ = [
     "phone_tokens",
     "raw_value_keys",
     "raw_values",
+    "values_keys",
 ]
 
 #: The most phone tokens of one record given to the matcher (a record has a few dozen fields; the
@@ -80,7 +81,14 @@ def raw_value_keys(raw: object, region: str) -> list[str]:
     """The email and phone keys (mailboxes included) every value of ``raw`` holds: each value as a
     refused record's values are read (``value_keys``), and a number with a label, or two in one
     value, by the matcher (``_phones``)."""
-    values = raw_values(raw)
+    return values_keys(raw_values(raw), region, matcher=True)
+
+
+def values_keys(values: list[str], region: str, *, matcher: bool) -> list[str]:
+    """The email and phone keys (mailboxes included) ``values`` hold, each read as a refused
+    record's values are (``value_keys``); with ``matcher``, a number with a label, or two in one
+    value, too (``_phones``, at most ``MOST_PHONE_TOKENS`` of them)."""
     found = {key for text in values for key in value_keys(text, region)}
-    found.update(f"phone#{p}" for token in phone_tokens(values) for p in _phones(token, region))
+    if matcher:
+        found.update(f"phone#{p}" for token in phone_tokens(values) for p in _phones(token, region))
     return with_mailboxes(sorted(found))

@@ -31,8 +31,6 @@ from core.quarantine import (
     ADDRESS,
     identifier_keys,
     record_keys,
-    value_keys,
-    with_mailboxes,
 )
 from core.quarantine_addresses import json_unescaped
 from core.quarantine_values import (
@@ -42,6 +40,7 @@ from core.quarantine_values import (
     NUMBER_TOKEN,
     phone_tokens,
     raw_value_keys,
+    values_keys,
 )
 from core.schema import Quarantined
 from core.suppression import SuppressionCheck, is_suppressed
@@ -64,26 +63,21 @@ def _keys(raw: dict[str, object] | None, options: NormaliseOptions) -> list[str]
     if isinstance(raw.get("identifiers"), list):  # a record the store refused: its normalised dump,
         keys.update(dict.fromkeys(record_keys(raw)))  # or a flat line with a column of that name
     line = raw.get("line")
-    broken = isinstance(line, str) and set(raw) <= {"line", BEYOND}
-    if broken and isinstance(line, str):  # a line that is no JSON object
-        literals = _literals(line)
-        flat = _line_fields(line, literals, raw.get(BEYOND))
-        values: list[str] = literals
-    else:
-        flat = dict(raw)
-        values = []
+    broken = line if isinstance(line, str) and set(raw) <= {"line", BEYOND} else None  # no JSON object
+    literals = _literals(broken) if broken is not None else []
+    flat = _line_fields(broken, literals, raw.get(BEYOND)) if broken is not None else dict(raw)
     # values no draft can hold (ValueError, TypeError): nothing to read identifiers from
     with contextlib.suppress(ValueError, TypeError):
         keys.update(dict.fromkeys(identifier_keys(draft_from_flat(flat), options)))
     # every value, whatever its column or nesting (attack30: ``Email``, ``mobile``, ``{"value": ...}``,
-    # a full-width or URL-encoded address), read as a refused record's values are
+    # a full-width or URL-encoded address), read as a refused record's values are; a JSON object's
+    # by the phone matcher too (a broken line's literals were, as its phone field: ``_line_fields``)
     country = flat.get("country")
     region = country.upper() if isinstance(country, str) and len(country) == 2 else options.default_region
-    if broken:
-        found = {key for text in values for key in value_keys(text, region)}
-        keys.update(dict.fromkeys(with_mailboxes(sorted(found))))
-    else:  # a JSON object: every value, a number with a label or two in one value too (attack31p)
-        keys.update(dict.fromkeys(raw_value_keys(raw, region)))
+    found = (
+        values_keys(literals, region, matcher=False) if broken is not None else raw_value_keys(raw, region)
+    )
+    keys.update(dict.fromkeys(found))
     return list(keys)
 
 

@@ -29,13 +29,7 @@ def _resolve(args: argparse.Namespace) -> int:
 
     # A pipe is read once, into a file of this run beside the output (profilesync.stores.spooled_input).
     with spooled_input(args.input, args.out.parent) as path:
-        return _resolve_file(_with_input(args, path))
-
-
-def _with_input(args: argparse.Namespace, path: object) -> argparse.Namespace:
-    given = argparse.Namespace(**vars(args))
-    given.input = path
-    return given
+        return _resolve_file(argparse.Namespace(**{**vars(args), "input": path}))
 
 
 def _resolve_file(args: argparse.Namespace) -> int:
